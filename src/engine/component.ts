@@ -1,0 +1,378 @@
+/**
+ * Components: the reusable process definitions that a network instantiates.
+ *
+ * A component declares named, typed in- and out-ports and either a
+ * per-message `process` function (activated once per message, FBP style) or
+ * a looping `run` function (an async function that pulls from its inputs and
+ * pushes to its outputs until it returns).
+ *
+ * @module
+ */
+
+/** Value types a port can declare; used for the catalogue and to check IIPs. */
+export type PortType =
+  | "any"
+  | "string"
+  | "number"
+  | "integer"
+  | "boolean"
+  | "object"
+  | "array"
+  | "bang"
+  | "function"
+  | "duration";
+
+/** The port types a component may declare, in catalogue order. */
+export const PORT_TYPES: readonly PortType[] = [
+  "any",
+  "string",
+  "number",
+  "integer",
+  "boolean",
+  "object",
+  "array",
+  "bang",
+  "function",
+  "duration",
+];
+
+/** Declaration of an in-port. */
+export interface InPortSpec {
+  /** Value type, for the catalogue and IIP checks. Default `"any"`. */
+  type?: PortType;
+  /** One sentence for the catalogue. */
+  description?: string;
+  /** An array port (`in[0]`, `in[1]`, ...); `ctx.index` tells which. Default `false`. */
+  addressable?: boolean;
+  /**
+   * A control port keeps its latest value (read with `ctx.control(name)`)
+   * and does not activate the process. Default `false`.
+   */
+  control?: boolean;
+  /** The graph must connect this port or give it an IIP. Default `false`. */
+  required?: boolean;
+  /**
+   * Whether several connections may feed this port. Default `true` for data
+   * ports (they merge), `false` for control ports.
+   */
+  multiple?: boolean;
+  /** Value of a control port before any packet arrives. */
+  default?: unknown;
+  /**
+   * Checks and converts a value arriving on a control port (IIPs are checked
+   * when the graph is validated). Throws a `TypeError` or `RangeError` whose
+   * message says what is wrong with the value.
+   */
+  parse?: (value: unknown) => unknown;
+}
+
+/** Declaration of an out-port. */
+export interface OutPortSpec {
+  /** Value type, for the catalogue. Default `"any"`. */
+  type?: PortType;
+  /** One sentence for the catalogue. */
+  description?: string;
+  /** An array port: `ctx.send(port, value, index)` picks one connection. Default `false`. */
+  addressable?: boolean;
+}
+
+/** A handle on one out-port of a running process. */
+export interface OutPort {
+  /**
+   * Sends a value to every connection of the port (or to the one at `index`
+   * of an addressable port). Returns `undefined` when every connection took
+   * the value at once, or a promise that settles when a full connection with
+   * the `block` policy has taken it: `await` it to respect back pressure.
+   */
+  send(value: unknown, index?: number): void | Promise<void>;
+  /** Whether at least one connection is attached. */
+  readonly connected: boolean;
+  /** Number of attached connections. */
+  readonly width: number;
+}
+
+/** What a process function sees: the current message and the process's ports. */
+export interface Context<S = unknown> {
+  /** The process's name in its graph. */
+  readonly process: string;
+  /** The network's (flow's) name. */
+  readonly network: string;
+  /** The in-port the current message arrived on (`""` outside an activation). */
+  readonly port: string;
+  /** Index of the addressable in-port connection, or `-1`. */
+  readonly index: number;
+  /** The process's out-ports by name. */
+  readonly out: Readonly<Record<string, OutPort>>;
+  /** Shorthand for `ctx.out[port].send(value, index)`. */
+  send(port: string, value: unknown, index?: number): void | Promise<void>;
+  /** The latest value of a control port (its `default` before any arrived). */
+  control<T = unknown>(port: string): T;
+  /** Per-process state, as returned by the component's `setup`. */
+  state: S;
+  /** Aborted when the network stops (and, for sources, when it drains). */
+  readonly signal: AbortSignal;
+  /** Graph metadata of this process (weir settings and component options). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Loop components: the messages of one in-port, in order, ending when the
+   * port is closed (every upstream process finished) and empty.
+   */
+  input(port: string): AsyncIterable<unknown>;
+  /**
+   * Loop components: the next message of one in-port, or {@linkcode END}
+   * once the port is closed and empty.
+   */
+  receive(port: string): Promise<unknown>;
+}
+
+/** Returned by `ctx.receive()` when the port is closed and empty. */
+export const END: unique symbol = Symbol("weir.end");
+
+/** The full declaration handed to {@linkcode defineComponent}. */
+export interface ComponentSpec<S = undefined> {
+  /** Catalogue name, `family/Name` (e.g. `core/Repeat`). */
+  name: string;
+  /** One sentence for the catalogue. */
+  description: string;
+  /** In-ports by name. */
+  inPorts?: Record<string, InPortSpec>;
+  /** Out-ports by name. An out-port named `error` receives process faults. */
+  outPorts?: Record<string, OutPortSpec>;
+  /** Activations that may be in flight at once (async processes only). Default 1. */
+  concurrency?: number;
+  /** Creates the per-process state, once per start. */
+  setup?: (ctx: Context<S>) => S;
+  /**
+   * Activated once per message on a data in-port. May return a promise;
+   * the process takes no other message (beyond `concurrency`) until it settles.
+   */
+  process?: (value: unknown, ctx: Context<S>) => void | Promise<void>;
+  /** Called once every data in-port is closed and empty, before out-ports close. */
+  flush?: (ctx: Context<S>) => void | Promise<void>;
+  /** Loop style: runs once; the process finishes when it returns. */
+  run?: (ctx: Context<S>) => Promise<void>;
+  /** Called when the process stops, whatever the reason. */
+  teardown?: (ctx: Context<S>) => void;
+}
+
+/** A defined component: the spec with its ports filled in and checked. */
+export interface Component<S = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly inPorts: Readonly<Record<string, Readonly<InPortSpec>>>;
+  readonly outPorts: Readonly<Record<string, Readonly<OutPortSpec>>>;
+  readonly concurrency: number;
+  readonly setup?: (ctx: Context<S>) => S;
+  readonly process?: (value: unknown, ctx: Context<S>) => void | Promise<void>;
+  readonly flush?: (ctx: Context<S>) => void | Promise<void>;
+  readonly run?: (ctx: Context<S>) => Promise<void>;
+  readonly teardown?: (ctx: Context<S>) => void;
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/;
+const PORT_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+/**
+ * Defines a component, checking its declaration.
+ *
+ * @example
+ * ```ts
+ * import { defineComponent } from "./component.ts";
+ *
+ * const Double = defineComponent({
+ *   name: "math/Double",
+ *   description: "Doubles every number.",
+ *   inPorts: { in: { type: "number" } },
+ *   outPorts: { out: { type: "number" } },
+ *   process(value, ctx) {
+ *     ctx.send("out", (value as number) * 2);
+ *   },
+ * });
+ * ```
+ */
+export function defineComponent<S = undefined>(
+  spec: ComponentSpec<S>,
+): Component<S> {
+  const where = `Cannot define component "${String(spec?.name)}"`;
+  if (typeof spec?.name !== "string" || !NAME_RE.test(spec.name)) {
+    throw new TypeError(
+      `${where}: name must look like "family/Name" (letters, digits, _ and -), received ${
+        JSON.stringify(spec?.name)
+      }`,
+    );
+  }
+  if (!spec.process && !spec.run) {
+    throw new TypeError(`${where}: give a process or a run function`);
+  }
+  if (spec.process && spec.run) {
+    throw new TypeError(
+      `${where}: give a process or a run function, not both`,
+    );
+  }
+  const concurrency = spec.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(
+      `${where}: concurrency must be a positive integer, received ${concurrency}`,
+    );
+  }
+  const inPorts: Record<string, InPortSpec> = {};
+  for (const [port, p] of Object.entries(spec.inPorts ?? {})) {
+    checkPort(where, "in", port, p);
+    inPorts[port] = {
+      type: p.type ?? "any",
+      multiple: p.multiple ?? !p.control,
+      ...p,
+    };
+  }
+  const outPorts: Record<string, OutPortSpec> = {};
+  for (const [port, p] of Object.entries(spec.outPorts ?? {})) {
+    checkPort(where, "out", port, p);
+    outPorts[port] = { type: p.type ?? "any", ...p };
+  }
+  return Object.freeze({
+    name: spec.name,
+    description: spec.description ?? "",
+    inPorts: Object.freeze(inPorts),
+    outPorts: Object.freeze(outPorts),
+    concurrency,
+    setup: spec.setup,
+    process: spec.process,
+    flush: spec.flush,
+    run: spec.run,
+    teardown: spec.teardown,
+  }) as Component<S>;
+}
+
+function checkPort(
+  where: string,
+  dir: "in" | "out",
+  port: string,
+  p: InPortSpec | OutPortSpec,
+): void {
+  if (!PORT_RE.test(port)) {
+    throw new TypeError(
+      `${where}: ${dir}-port name ${
+        JSON.stringify(port)
+      } must start with a letter or _ and hold only letters, digits, _ and .`,
+    );
+  }
+  if (p.type !== undefined && !PORT_TYPES.includes(p.type)) {
+    throw new TypeError(
+      `${where}: ${dir}-port "${port}" has unknown type ${
+        JSON.stringify(p.type)
+      }; use one of ${PORT_TYPES.join(", ")}`,
+    );
+  }
+}
+
+/**
+ * Checks a value against a port type; returns a sentence saying what is
+ * wrong, or `undefined` when it fits.
+ *
+ * @example
+ * ```ts
+ * import { checkPortValue } from "./component.ts";
+ *
+ * checkPortValue("number", "3"); // 'expected a number, received string "3"'
+ * ```
+ */
+export function checkPortValue(
+  type: PortType | undefined,
+  value: unknown,
+): string | undefined {
+  switch (type ?? "any") {
+    case "any":
+    case "bang":
+      return undefined;
+    case "string":
+    case "number":
+    case "boolean":
+    case "function":
+      return typeof value === type ? undefined : _expected(type!, value);
+    case "integer":
+      return Number.isInteger(value) ? undefined : _expected("integer", value);
+    case "object":
+      return value !== null && typeof value === "object" &&
+          !Array.isArray(value)
+        ? undefined
+        : _expected("object", value);
+    case "array":
+      return Array.isArray(value) ? undefined : _expected("array", value);
+    case "duration":
+      try {
+        parseDuration(value);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+  }
+}
+
+function _expected(type: string, value: unknown): string {
+  const article = /^[aeiou]/.test(type) ? "an" : "a";
+  return `expected ${article} ${type}, received ${describeValue(value)}`;
+}
+
+/**
+ * Describes a value in a few words for error messages.
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from "./component.ts";
+ *
+ * describeValue("abc"); // 'string "abc"'
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `array of ${value.length}`;
+  switch (typeof value) {
+    case "string": {
+      const s = value.length > 40 ? value.slice(0, 37) + "..." : value;
+      return `string ${JSON.stringify(s)}`;
+    }
+    case "number":
+    case "boolean":
+    case "bigint":
+      return `${typeof value} ${String(value)}`;
+    case "undefined":
+      return "undefined";
+    case "function":
+      return "a function";
+    default:
+      return typeof value;
+  }
+}
+
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/;
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Parses a duration (`250`, `"250ms"`, `"1.5s"`, `"2m"`, `"1h"`) into
+ * milliseconds; a bare number is milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./component.ts";
+ *
+ * parseDuration("1.5s"); // 1500
+ * ```
+ */
+export function parseDuration(value: unknown): number {
+  if (typeof value === "number") {
+    if (Number.isFinite(value) && value >= 0) return value;
+  } else if (typeof value === "string") {
+    const m = DURATION_RE.exec(value);
+    if (m) return Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"];
+  }
+  throw new RangeError(
+    `expected a duration such as 500, "500ms", "1.5s", "2m" or "1h", received ${
+      describeValue(value)
+    }`,
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * The component registry: names (and aliases) to components.
+ *
+ * @module
+ */
+import type { Component } from "./component.ts";
+
+/**
+ * Components by catalogue name. Built-ins are registered at build time, with
+ * no file-system scan; an alias (e.g. NoFlo's `core/Output`) resolves to the
+ * same component.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * import { defineComponent } from "./component.ts";
+ *
+ * const registry = new Registry();
+ * registry.register(defineComponent({
+ *   name: "my/Noop",
+ *   description: "Does nothing.",
+ *   inPorts: { in: {} },
+ *   process() {},
+ * }));
+ * registry.get("my/Noop")?.name; // "my/Noop"
+ * ```
+ */
+export class Registry {
+  #byName = new Map<string, Component>();
+  #aliasOf = new Map<string, string>();
+
+  /** Registers a component under its name and any aliases; a taken name throws. */
+  register(component: Component, ...aliases: string[]): this {
+    for (const name of [component.name, ...aliases]) {
+      if (this.#byName.has(name)) {
+        throw new Error(
+          `Cannot register component "${component.name}": the name "${name}" is taken`,
+        );
+      }
+    }
+    this.#byName.set(component.name, component);
+    for (const alias of aliases) {
+      this.#byName.set(alias, component);
+      this.#aliasOf.set(alias, component.name);
+    }
+    return this;
+  }
+
+  /** Registers every component of another registry (aliases kept). */
+  extend(other: Registry): this {
+    for (const c of other.components()) {
+      this.register(c, ...other.aliasesOf(c.name));
+    }
+    return this;
+  }
+
+  /** The component with this name or alias, or `undefined`. */
+  get(name: string): Component | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** Whether a name or alias is registered. */
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  /** Every name and alias, sorted. */
+  names(): string[] {
+    return [...this.#byName.keys()].sort();
+  }
+
+  /** The components (each once), sorted by name. */
+  components(): Component[] {
+    return [...new Set(this.#byName.values())].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
+  }
+
+  /** The aliases registered for a component name. */
+  aliasesOf(name: string): string[] {
+    return [...this.#aliasOf].filter(([, n]) => n === name).map(([a]) => a)
+      .sort();
+  }
+
+  /**
+   * The registered name closest to `name` (edit distance, case-insensitive),
+   * for "did you mean" hints; `undefined` when nothing is close.
+   */
+  closest(name: string): string | undefined {
+    return closestName(name, this.names());
+  }
+}
+
+/**
+ * The candidate closest to `name` by edit distance (case-insensitive), when
+ * within a third of its length (at least 2 edits), else `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { closestName } from "./registry.ts";
+ *
+ * closestName("core/Ouput", ["core/Output", "core/Kick"]); // "core/Output"
+ * ```
+ */
+export function closestName(
+  name: string,
+  candidates: Iterable<string>,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const c of candidates) {
+    const lc = c.toLowerCase();
+    // A name given without its family ("Output") matches "core/Output".
+    const d = Math.min(
+      _distance(wanted, lc),
+      _distance(wanted, lc.slice(lc.lastIndexOf("/") + 1)),
+    );
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function _distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        prev[j] + 1,
+        cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
