@@ -285,10 +285,13 @@ export function checkPortValue(
     case "bang":
       return undefined;
     case "string":
+      return typeof value === "string" ? undefined : _expected(type!, value);
     case "number":
+      return typeof value === "number" ? undefined : _expected(type!, value);
     case "boolean":
+      return typeof value === "boolean" ? undefined : _expected(type!, value);
     case "function":
-      return typeof value === type ? undefined : _expected(type!, value);
+      return typeof value === "function" ? undefined : _expected(type!, value);
     case "integer":
       return Number.isInteger(value) ? undefined : _expected("integer", value);
     case "object":

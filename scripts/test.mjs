@@ -1,0 +1,504 @@
+// @ts-check
+/**
+ * weir's whole test suite: the unit tests on Deno and on Bun, then the static
+ * checks (`deno check`, `deno lint`, `deno fmt --check`).
+ *
+ * Runs on plain Node.js (20+) with built-ins only, so CI needs nothing but
+ * `npm ci` first. Each step runs as a child process with its output streamed
+ * to the terminal; the counts are read from each runner's own summary, and
+ * the last line printed is `N passed, N failed` for CI. A runner that crashes,
+ * runs no test, or prints no summary counts as 1 failed, so the suite cannot
+ * go green by accident.
+ *
+ * Usage:
+ *   node scripts/test.mjs [--only STEP[,STEP]] [FILTER...]
+ *
+ * STEP is deno, bun, static (check, lint and fmt), check, lint or fmt.
+ * A FILTER is a path (a test file or a folder, relative to the current
+ * directory) or else a substring of a test file's path: only the matching
+ * `tests/**\/*_test.ts` files run, on both runtimes.
+ *
+ * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200; a step
+ * that overruns is killed and counts as failed), NO_COLOR.
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const DENO = join(BIN, "deno");
+const BUN = join(BIN, "bun");
+
+/** Folders whose TypeScript `deno check` type-checks, besides `mod.ts`. */
+const CHECKED_DIRS = ["src", "tests", "bench", "scripts"];
+/** Folders never walked. */
+const SKIPPED_DIRS = new Set(["node_modules", "dist", "coverage", ".git"]);
+const STEP_NAMES = ["deno", "bun", "check", "lint", "fmt"];
+const STEP_GROUPS = /** @type {Record<string, string[]>} */ ({
+  static: ["check", "lint", "fmt"],
+});
+
+/**
+ * @typedef {object} Outcome
+ * @property {string} step
+ * @property {number} passed
+ * @property {number} failed
+ * @property {number} skipped
+ * @property {number} seconds
+ * @property {string} note
+ */
+
+/**
+ * @typedef {object} Run
+ * @property {number | null} code exit code, null when killed by a signal
+ * @property {string | null} signal
+ * @property {string} output stdout and stderr, colours stripped
+ * @property {boolean} timedOut
+ * @property {string | undefined} spawnError
+ * @property {number} seconds
+ */
+
+/** @type {import("node:child_process").ChildProcess | undefined} */
+let current;
+
+main().catch((error) => {
+  console.error(error);
+  console.log("0 passed, 1 failed");
+  process.exitCode = 1;
+});
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) {
+    console.log(usage());
+    return;
+  }
+  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+    process.on(signal, () => {
+      if (current?.pid !== undefined) killGroup(current.pid, "SIGKILL");
+      process.exit(130);
+    });
+  }
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  /** @type {Outcome[]} */
+  const outcomes = [];
+  const tests = listFiles(join(ROOT, "tests"), (f) => f.endsWith("_test.ts"))
+    .map((file) => "./" + toPosix(relative(ROOT, file)));
+  const selected = selectTests(tests, options.filters);
+
+  for (const step of options.steps) {
+    switch (step) {
+      case "deno":
+        outcomes.push(
+          await runTests(step, DENO, ["test", "-A"], selected, color),
+        );
+        break;
+      case "bun":
+        outcomes.push(await runTests(step, BUN, ["test"], selected, color));
+        break;
+      case "check":
+        outcomes.push(await runCheck(color));
+        break;
+      case "lint":
+        outcomes.push(await runStatic(step, DENO, ["lint"], color));
+        break;
+      case "fmt":
+        outcomes.push(await runStatic(step, DENO, ["fmt", "--check"], color));
+        break;
+    }
+  }
+
+  const passed = sum(outcomes, (o) => o.passed);
+  const failed = sum(outcomes, (o) => o.failed);
+  console.log("\n" + table(outcomes));
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+/**
+ * @param {string[]} argv
+ * @returns {{ steps: string[], filters: string[], help: boolean }}
+ */
+function parseArgs(argv) {
+  /** @type {string[]} */
+  const only = [];
+  /** @type {string[]} */
+  const filters = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+    } else if (arg === "--only" || arg.startsWith("--only=")) {
+      const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
+      if (value === undefined) usageError("--only needs a step name");
+      only.push(...value.split(",").filter((s) => s !== ""));
+    } else if (arg === "--") {
+      filters.push(...argv.slice(i + 1));
+      break;
+    } else if (arg.startsWith("-")) {
+      usageError(`unknown option ${arg}`);
+    } else {
+      filters.push(arg);
+    }
+  }
+  const wanted = new Set();
+  for (const name of only) {
+    const group = STEP_GROUPS[name] ?? (STEP_NAMES.includes(name) && [name]);
+    if (!group) usageError(`unknown step "${name}" for --only`);
+    for (const step of group) wanted.add(step);
+  }
+  const steps = only.length === 0
+    ? STEP_NAMES
+    : STEP_NAMES.filter((s) => wanted.has(s));
+  return { steps, filters, help };
+}
+
+/** @param {string} message @returns {never} */
+function usageError(message) {
+  console.error(`test.mjs: ${message}\n\n${usage()}`);
+  process.exit(2);
+}
+
+function usage() {
+  return [
+    "usage: node scripts/test.mjs [--only STEP[,STEP]] [FILTER...]",
+    "  STEP: deno | bun | static | check | lint | fmt (default: all)",
+    "  FILTER: a test file or folder, or a substring of a test file's path",
+  ].join("\n");
+}
+
+/**
+ * The test files the filters pick; all of them when there is no filter.
+ * @param {string[]} tests root-relative `./tests/...` paths
+ * @param {string[]} filters
+ */
+function selectTests(tests, filters) {
+  if (filters.length === 0) return tests;
+  return tests.filter((test) =>
+    filters.some((filter) => {
+      const asPath = resolve(process.cwd(), filter);
+      if (existsSync(asPath)) {
+        const file = resolve(ROOT, test);
+        return file === asPath || file.startsWith(asPath + sep);
+      }
+      return test.includes(filter);
+    })
+  );
+}
+
+/**
+ * Runs one runtime's unit tests and reads its summary.
+ * @param {"deno" | "bun"} step
+ * @param {string} bin
+ * @param {string[]} args
+ * @param {string[]} files
+ * @param {boolean} color
+ * @returns {Promise<Outcome>}
+ */
+async function runTests(step, bin, args, files, color) {
+  if (files.length === 0) {
+    banner(`${step}: no test files selected`);
+    return outcome(step, 0, 1, 0, 0, "no test files selected");
+  }
+  const run = await execute(bin, [...args, ...files], color);
+  const summary = step === "deno"
+    ? parseDenoSummary(run.output)
+    : parseBunSummary(run.output);
+  const failure = runFailure(run);
+  if (summary === undefined) {
+    const note = ["no summary found", failure].filter(Boolean).join("; ");
+    return outcome(step, 0, 1, 0, run.seconds, note);
+  }
+  const { passed, skipped } = summary;
+  let { failed } = summary;
+  /** @type {string[]} */
+  const notes = [];
+  if (failure !== undefined) {
+    notes.push(failure);
+    if (failed === 0) failed = 1;
+  }
+  if (passed + failed === 0) {
+    notes.push("no test ran");
+    failed = 1;
+  }
+  return outcome(step, passed, failed, skipped, run.seconds, notes.join("; "));
+}
+
+/**
+ * Deno ends with `ok | 3 passed | 0 failed (8ms)` or
+ * `FAILED | 2 passed (2 steps) | 1 failed | 1 ignored (109ms)`. Steps
+ * (`describe`/`it` nesting) are not counted: groups are steps too, so the
+ * step counts would count a `describe` as a test.
+ * @param {string} output
+ * @returns {{ passed: number, failed: number, skipped: number } | undefined}
+ */
+function parseDenoSummary(output) {
+  const lines = output.split(/\r?\n/).filter((line) =>
+    /^(ok|FAILED) \| \d+ passed\b.* \| \d+ failed\b/.test(line)
+  );
+  const last = lines.at(-1);
+  if (last === undefined) return undefined;
+  return {
+    passed: count(last, /(\d+) passed/),
+    failed: count(last, /(\d+) failed/),
+    skipped: count(last, /(\d+) ignored/),
+  };
+}
+
+/**
+ * Bun ends with lines ` 3 pass`, ` 1 skip`, ` 0 fail`, ` 1 error` and
+ * `Ran 4 tests across 2 files.`. An error outside any test (a file that
+ * throws at load, say) is counted in `fail` already; `error` is used only
+ * when `fail` says 0.
+ * @param {string} output
+ * @returns {{ passed: number, failed: number, skipped: number } | undefined}
+ */
+function parseBunSummary(output) {
+  /** @param {string} word */
+  const last = (word) => {
+    const matches = [
+      ...output.matchAll(new RegExp(`^[ \\t]*(\\d+) ${word}[ \\t]*$`, "gm")),
+    ];
+    const match = matches.at(-1);
+    return match === undefined ? undefined : Number(match[1]);
+  };
+  const passed = last("pass");
+  const fail = last("fail");
+  if (passed === undefined || fail === undefined) return undefined;
+  if (!/^Ran \d+ tests? across \d+ files?\./m.test(output)) return undefined;
+  const errors = last("errors?") ?? 0;
+  return {
+    passed,
+    failed: fail === 0 ? errors : fail,
+    skipped: (last("skip") ?? 0) + (last("todo") ?? 0),
+  };
+}
+
+/** @returns {Promise<Outcome>} */
+async function runCheck(/** @type {boolean} */ color) {
+  const files = [
+    ...(existsSync(join(ROOT, "mod.ts")) ? [join(ROOT, "mod.ts")] : []),
+    ...CHECKED_DIRS.flatMap((dir) =>
+      listFiles(join(ROOT, dir), (f) => /\.(ts|mts|tsx)$/.test(f))
+    ),
+    // The scripts are JavaScript for plain Node.js, type-checked by their
+    // `// @ts-check` pragma.
+    ...listFiles(join(ROOT, "scripts"), (f) => f.endsWith(".mjs")),
+  ].map((file) => toPosix(relative(ROOT, file)));
+  if (files.length === 0) {
+    banner("check: no TypeScript files");
+    return outcome("check", 0, 1, 0, 0, "no TypeScript files");
+  }
+  return await runStatic("check", DENO, ["check", ...files], color);
+}
+
+/**
+ * @param {string} step
+ * @param {string} bin
+ * @param {string[]} args
+ * @param {boolean} color
+ * @returns {Promise<Outcome>}
+ */
+async function runStatic(step, bin, args, color) {
+  const run = await execute(bin, args, color);
+  const failure = runFailure(run);
+  return failure === undefined
+    ? outcome(step, 1, 0, 0, run.seconds, "")
+    : outcome(step, 0, 1, 0, run.seconds, failure);
+}
+
+/**
+ * Why a run failed by its exit alone, or undefined when it exited 0.
+ * @param {Run} run
+ */
+function runFailure(run) {
+  if (run.spawnError !== undefined) return run.spawnError;
+  if (run.timedOut) return "timed out";
+  if (run.signal !== null) return `killed by ${run.signal}`;
+  if (run.code !== 0) return `exit ${run.code}`;
+  return undefined;
+}
+
+/**
+ * Runs a command from the repository root, streaming its output through and
+ * keeping a copy for the summary parsers.
+ * @param {string} bin
+ * @param {string[]} args
+ * @param {boolean} color
+ * @returns {Promise<Run>}
+ */
+function execute(bin, args, color) {
+  const shown = [relative(ROOT, bin), ...args];
+  banner(
+    shown.length > 12 ? shown.slice(0, 12).join(" ") + " ..." : shown.join(" "),
+  );
+  const env = { ...process.env };
+  if (color) {
+    env.FORCE_COLOR = "1";
+  } else {
+    env.NO_COLOR = "1";
+    delete env.FORCE_COLOR;
+  }
+  const timeoutSeconds = Number(process.env.WEIR_STEP_TIMEOUT ?? "1200");
+  const started = performance.now();
+  return new Promise((done) => {
+    /** @type {string[]} */
+    const chunks = [];
+    let timedOut = false;
+    /** @type {string | undefined} */
+    let spawnError;
+    const child = spawn(bin, args, {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a timeout ends the runner's children too.
+      detached: true,
+    });
+    current = child;
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      chunks.push(String(chunk));
+    });
+    child.stderr.on("data", (chunk) => {
+      process.stderr.write(chunk);
+      chunks.push(String(chunk));
+    });
+    const timer = Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        console.error(`\ntest.mjs: step timed out after ${timeoutSeconds}s`);
+        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      }, timeoutSeconds * 1000)
+      : undefined;
+    child.on("error", (error) => {
+      spawnError = `could not start ${relative(ROOT, bin)}: ${error.message}`;
+      console.error(`test.mjs: ${spawnError} (has \`npm ci\` run?)`);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      current = undefined;
+      done({
+        code,
+        signal,
+        output: stripAnsi(chunks.join("")),
+        timedOut,
+        spawnError,
+        seconds: (performance.now() - started) / 1000,
+      });
+    });
+  });
+}
+
+/**
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** @param {string} text */
+function banner(text) {
+  console.log(`\n==> ${text}`);
+}
+
+/**
+ * Files under `dir` (recursively, sorted) whose path passes `keep`.
+ * @param {string} dir
+ * @param {(file: string) => boolean} keep
+ * @returns {string[]}
+ */
+function listFiles(dir, keep) {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  /** @type {string[]} */
+  const found = [];
+  const entries = readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) found.push(...listFiles(path, keep));
+    } else if (entry.isFile() && keep(path)) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+
+/**
+ * @param {string} step
+ * @param {number} passed
+ * @param {number} failed
+ * @param {number} skipped
+ * @param {number} seconds
+ * @param {string} note
+ * @returns {Outcome}
+ */
+function outcome(step, passed, failed, skipped, seconds, note) {
+  return { step, passed, failed, skipped, seconds, note };
+}
+
+/** @param {Outcome[]} outcomes */
+function table(outcomes) {
+  const rows = [
+    ["step", "result", "passed", "failed", "skipped", "time", "note"],
+    ...outcomes.map((o) => [
+      o.step,
+      o.failed === 0 ? "ok" : "FAILED",
+      String(o.passed),
+      String(o.failed),
+      String(o.skipped),
+      `${o.seconds.toFixed(2)}s`,
+      o.note,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) =>
+    Math.max(...rows.map((r) => r[i].length))
+  );
+  const numeric = new Set([2, 3, 4, 5]);
+  return rows.map((row) =>
+    row.map((cell, i) =>
+      numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
+    ).join("  ").trimEnd()
+  ).join("\n");
+}
+
+/**
+ * @template T
+ * @param {T[]} items
+ * @param {(item: T) => number} value
+ */
+function sum(items, value) {
+  return items.reduce((total, item) => total + value(item), 0);
+}
+
+/**
+ * @param {string} text
+ * @param {RegExp} pattern
+ */
+function count(text, pattern) {
+  const match = text.match(pattern);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** @param {string} text */
+function stripAnsi(text) {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07]*\x07/g, "");
+}
+
+/** @param {string} path */
+function toPosix(path) {
+  return path.split(sep).join("/");
+}

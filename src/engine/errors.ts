@@ -1,0 +1,101 @@
+/**
+ * Errors a network reports about its processes.
+ *
+ * @module
+ */
+
+/** Why a process failed a message. */
+export type ErrorKind = "exception" | "timeout" | "overflow" | "circuit_open";
+
+/** The error kinds, in documentation order. */
+export const ERROR_KINDS: readonly ErrorKind[] = [
+  "exception",
+  "timeout",
+  "overflow",
+  "circuit_open",
+];
+
+/**
+ * A fault of one process, sent to its `error` out-port when connected and
+ * otherwise emitted as the network's `error` event.
+ *
+ * @example
+ * ```ts
+ * import { ProcessError } from "./errors.ts";
+ *
+ * const e = new ProcessError("boom", {
+ *   network: "demo",
+ *   process: "Parse",
+ *   port: "in",
+ *   kind: "exception",
+ *   input: "{oops",
+ * });
+ * e.message; // 'process "Parse" failed on in-port "in": boom'
+ * ```
+ */
+export class ProcessError extends Error {
+  override name = "ProcessError";
+  /** The network (flow) name. */
+  readonly network: string;
+  /** The failing process. */
+  readonly process: string;
+  /** The in-port of the message being processed (`""` when none). */
+  readonly port: string;
+  /** What went wrong. */
+  readonly kind: ErrorKind;
+  /** The message being processed when it failed, if any. */
+  readonly input: unknown;
+
+  /** Creates the error; `detail` is the underlying reason. */
+  constructor(
+    detail: string,
+    info: {
+      network: string;
+      process: string;
+      port: string;
+      kind: ErrorKind;
+      input?: unknown;
+      cause?: unknown;
+    },
+  ) {
+    super(
+      info.port
+        ? `process "${info.process}" failed on in-port "${info.port}": ${detail}`
+        : `process "${info.process}" failed: ${detail}`,
+      { cause: info.cause },
+    );
+    this.network = info.network;
+    this.process = info.process;
+    this.port = info.port;
+    this.kind = info.kind;
+    this.input = info.input;
+  }
+}
+
+/**
+ * Thrown by a send into a full connection whose overflow policy is `error`.
+ *
+ * @example
+ * ```ts
+ * import { OverflowError } from "./errors.ts";
+ *
+ * new OverflowError("A.out -> B.in", 10).message;
+ * // 'connection A.out -> B.in is full (10 of 10) and its policy is "error"'
+ * ```
+ */
+export class OverflowError extends Error {
+  override name = "OverflowError";
+  /** The connection, as `A.out -> B.in`. */
+  readonly connection: string;
+  /** Its capacity. */
+  readonly capacity: number;
+
+  /** Creates the error for a connection and its capacity. */
+  constructor(connection: string, capacity: number) {
+    super(
+      `connection ${connection} is full (${capacity} of ${capacity}) and its policy is "error"`,
+    );
+    this.connection = connection;
+    this.capacity = capacity;
+  }
+}

@@ -1,0 +1,1754 @@
+/**
+ * The network: runs processes, moves messages through bounded connections,
+ * and keeps the statistics the metrics layer reads.
+ *
+ * Scheduling: a process is ready when it has a buffered message, room on
+ * every `block` out-connection and a free activation slot. Ready processes
+ * wait in a FIFO run queue; the run loop activates each for a short batch,
+ * runs synchronous activations inline (no promise per message), and yields
+ * to the host's event loop every few milliseconds. A synchronous activation
+ * that sends more than a full connection can take parks the surplus
+ * (`pending`) and the sender is not activated again until it has drained,
+ * so a connection holds at most its capacity plus one activation's output.
+ *
+ * Timing: queue wait and source-to-sink latency use a clock read once per
+ * 32 activations (and at every entry from the event loop), so they resolve
+ * to that slice (microseconds under load). Processing time is read around
+ * the activation itself: every activation of an asynchronous process, and
+ * one in `timingSampleEvery` (default 16) activations of a synchronous one,
+ * because reading the clock costs more than a small synchronous activation.
+ *
+ * @module
+ */
+import { END } from "./component.ts";
+import {
+  BLOCK,
+  Connection,
+  DROP_NEWEST,
+  DROP_OLDEST,
+  type PendingSend,
+} from "./connection.ts";
+import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
+import { Histogram, type HistogramSnapshot } from "./histogram.ts";
+import {
+  type BreakerState,
+  type Engine,
+  OutPortHandle,
+  ProcessContext,
+  type ProcessPhase,
+  ProcessRuntime,
+} from "./process.ts";
+import { estimateBytes } from "./size.ts";
+import {
+  DEFAULT_CAPACITY,
+  type NetworkSpec,
+  type OverflowPolicy,
+  type PortRef,
+} from "./spec.ts";
+
+/** Life-cycle state of a network. */
+export type NetworkState =
+  | "created"
+  | "running"
+  | "draining"
+  | "stopping"
+  | "stopped"
+  | "finished";
+
+/** Why a message was dropped. */
+export type DropReason =
+  | "drop_oldest"
+  | "drop_newest"
+  | "refused"
+  | "circuit_open"
+  | "stopped";
+
+/** The drop reasons, in documentation order. */
+export const DROP_REASONS: readonly DropReason[] = [
+  "drop_oldest",
+  "drop_newest",
+  "refused",
+  "circuit_open",
+  "stopped",
+];
+
+/** Options of a network. */
+export interface NetworkOptions {
+  /**
+   * Time one in this many activations of a synchronous process (every
+   * activation of an asynchronous one). 1 times all. Default 16.
+   */
+  timingSampleEvery?: number;
+  /** Histogram bounds in seconds for every duration. Default 10 µs to 10 s. */
+  buckets?: readonly number[];
+  /**
+   * Quiet time (ms) with every process waiting and nothing in flight
+   * before a deadlock is reported. Default 50.
+   */
+  deadlockDelayMs?: number;
+}
+
+/** One process's part of a deadlock report. */
+export interface StuckProcess {
+  process: string;
+  /** `send`: blocked on a full connection; `receive`: on an empty one. */
+  waitingOn: "send" | "receive";
+  /** The port it waits on. */
+  port: string;
+  /** The connections involved, as `A.out -> B.in (n/capacity)`. */
+  connections: string[];
+}
+
+/** Emitted when every live process waits on a full or empty connection. */
+export interface DeadlockReport {
+  network: string;
+  processes: StuckProcess[];
+  /** One line per stuck process. */
+  message: string;
+}
+
+/** Result of {@linkcode Network.drain}. */
+export interface DrainResult {
+  /** Everything reached its sink before the timeout. */
+  drained: boolean;
+  /** Messages still buffered when the timeout struck (then discarded). */
+  backlog: number;
+}
+
+/** Statistics of one process. */
+export interface ProcessStats {
+  name: string;
+  component: string;
+  phase: ProcessPhase;
+  activeActivations: number;
+  activations: number;
+  /** Messages taken, by in-port (data and control). */
+  messagesIn: Record<string, number>;
+  /** Messages sent, by out-port. */
+  messagesOut: Record<string, number>;
+  /** Buffered messages, by data in-port. */
+  queueDepth: Record<string, number>;
+  /** Summed capacity of the connections, by data in-port. */
+  queueCapacity: Record<string, number>;
+  /** Time messages waited before the process took them, by data in-port. */
+  queueWait: Record<string, HistogramSnapshot>;
+  /** Estimated bytes held in its inbound queues. */
+  bufferedBytes: number;
+  /** Duration of timed activations. */
+  processing: HistogramSnapshot;
+  errors: Record<"exception" | "timeout" | "overflow", number>;
+  /** Seconds since the epoch of the last error, or `null`. */
+  lastErrorAt: number | null;
+  starts: number;
+  failures: number;
+  /** `null` when the process has no circuit breaker. */
+  breaker: BreakerState | null;
+  /** Messages dropped on their way into this process, by reason. */
+  drops: Record<DropReason, number>;
+}
+
+/** Statistics of one connection. */
+export interface ConnectionStats {
+  /** `A.out`, or `null` for IIPs and exported in-ports. */
+  from: string | null;
+  /** `B.in`. */
+  to: string;
+  capacity: number;
+  policy: OverflowPolicy;
+  /** Buffered plus pending. */
+  depth: number;
+  delivered: number;
+  closed: boolean;
+  drops: Record<DropReason, number>;
+}
+
+/** A snapshot of a network's statistics. */
+export interface NetworkStats {
+  name: string;
+  state: NetworkState;
+  processes: ProcessStats[];
+  connections: ConnectionStats[];
+  /** Drops over all processes, by reason. */
+  drops: Record<DropReason, number>;
+  /** Messages buffered in all connections. */
+  backlog: number;
+  /** Source-to-sink latency of messages that reached a sink. */
+  latency: HistogramSnapshot;
+  /** Connected parts among healthy (live, breaker not open) processes. */
+  partitions: number;
+  activeProcesses: number;
+  activeConnections: number;
+}
+
+/** Events of a network and their payloads. */
+export interface NetworkEvents {
+  error: ProcessError;
+  state: NetworkState;
+  deadlock: DeadlockReport;
+}
+
+type Listener<T> = (payload: T) => void;
+
+const SLICE_MS = 4;
+const BATCH = 64;
+/** The coarse clock is read every 128 activations. */
+const CLOCK_MASK = 127;
+/** A synchronous process is timed at least this often (ms), whatever its rate. */
+const TIME_AT_LEAST_EVERY_MS = 1;
+/** Nesting limit of direct hand-overs (a chain of idle receivers). */
+const MAX_DEPTH = 48;
+
+const macrotask: (fn: () => void) => void = typeof setImmediate === "function"
+  ? (fn) => void setImmediate(fn)
+  : (fn) => void setTimeout(fn, 0);
+
+type Conn = Connection<ProcessRuntime>;
+
+/**
+ * A running flow: processes joined by bounded connections.
+ *
+ * @example
+ * ```ts
+ * import { Network } from "./network.ts";
+ * import { defineComponent } from "./component.ts";
+ *
+ * const seen: unknown[] = [];
+ * const Collect = defineComponent({
+ *   name: "test/Collect",
+ *   description: "Keeps what it gets.",
+ *   inPorts: { in: {} },
+ *   process(v) {
+ *     seen.push(v);
+ *   },
+ * });
+ * const net = new Network({
+ *   name: "demo",
+ *   processes: [{ name: "C", component: Collect }],
+ *   connections: [],
+ *   initials: [{ data: 42, to: { process: "C", port: "in" } }],
+ * });
+ * await net.start();
+ * await net.finished;
+ * seen; // [42]
+ * ```
+ */
+export class Network implements Engine {
+  /** The flow's name. */
+  readonly name: string;
+  /** Resolves with the final state once every process finished or the network stopped. */
+  readonly finished: Promise<NetworkState>;
+  #state: NetworkState = "created";
+  #resolveFinished!: (s: NetworkState) => void;
+  readonly #procs: ProcessRuntime[] = [];
+  readonly #byName = new Map<string, ProcessRuntime>();
+  readonly #conns: Conn[] = [];
+  readonly #iips: { conn: Conn; values: unknown[] }[] = [];
+  readonly #controlIips: {
+    proc: ProcessRuntime;
+    port: string;
+    value: unknown;
+  }[] = [];
+  readonly #inports = new Map<string, Conn>();
+  readonly #listeners: {
+    [K in keyof NetworkEvents]: Listener<NetworkEvents[K]>[];
+  } = {
+    error: [],
+    state: [],
+    deadlock: [],
+  };
+  readonly #sampleEvery: number;
+  readonly #deadlockDelayMs: number;
+  /** Source-to-sink latency, seconds. */
+  readonly #latency: Histogram;
+
+  // Run queue: a ring holding each process at most once.
+  #rq: ProcessRuntime[] = [];
+  #rqHead = 0;
+  #rqSize = 0;
+  #scheduled = false;
+  #running = false;
+  /** The time slice is used up: yield to the host before running more. */
+  #throttled = false;
+  #sliceEnd = 0;
+  /** Activations so far (for the clock). */
+  #ops = 0;
+  /** Depth of nested direct hand-overs. */
+  #depth = 0;
+  /** Above 0, sends buffer instead of handing over (not running, or timing). */
+  #noDirect = 1;
+  /** The process whose synchronous activation is on the stack. */
+  #syncProc: ProcessRuntime | null = null;
+
+  // Coarse clock (ms).
+  #now = 0;
+  #fresh = false;
+  #staleScheduled = false;
+
+  /** Things that progress on their own: async activations, running loops, flushes. */
+  #busy = 0;
+  #unfinished = 0;
+  #openInports = 0;
+  /** Messages taken so far: tells a stall from progress. */
+  #progress = 0;
+  #deadlockTimer: ReturnType<typeof setTimeout> | undefined;
+  #reportedAt = -1;
+
+  /** Builds the network; a spec that does not fit its components throws. */
+  constructor(spec: NetworkSpec, options: NetworkOptions = {}) {
+    if (typeof spec?.name !== "string" || spec.name === "") {
+      throw new TypeError(
+        "Cannot create network: spec.name must be a non-empty string",
+      );
+    }
+    this.name = spec.name;
+    const where = `Cannot create network "${spec.name}"`;
+    this.#sampleEvery = options.timingSampleEvery ?? 64;
+    if (!Number.isInteger(this.#sampleEvery) || this.#sampleEvery < 1) {
+      throw new RangeError(
+        `${where}: timingSampleEvery must be a positive integer, received ${this.#sampleEvery}`,
+      );
+    }
+    this.#deadlockDelayMs = options.deadlockDelayMs ?? 50;
+    this.#latency = new Histogram(options.buckets);
+    this.finished = new Promise((r) => (this.#resolveFinished = r));
+    const defaultCapacity = spec.defaultCapacity ?? DEFAULT_CAPACITY;
+
+    for (const ps of spec.processes) {
+      if (this.#byName.has(ps.name)) {
+        throw new TypeError(
+          `${where}: process name "${ps.name}" is used twice`,
+        );
+      }
+      const p = new ProcessRuntime(
+        this,
+        ps.name,
+        ps.component,
+        ps.metadata ?? {},
+        {
+          concurrency: ps.concurrency,
+          timeoutMs: ps.timeoutMs,
+          retry: ps.retry,
+          circuitBreaker: ps.circuitBreaker,
+          buckets: options.buckets,
+        },
+      );
+      const outs: Record<string, OutPortHandle> = {};
+      for (const [port, spec] of Object.entries(ps.component.outPorts)) {
+        outs[port] = new OutPortHandle(
+          this,
+          p,
+          port,
+          spec.addressable === true,
+        );
+      }
+      Object.assign(p.outs, outs);
+      p.errorPort = p.outs["error"] ?? null;
+      for (const [port, spec] of Object.entries(ps.component.inPorts)) {
+        if (spec.control) {
+          p.controls[port] = spec.default;
+          p.controlIn[port] = 0;
+        } else {
+          p.inputsByPort[port] = [];
+        }
+      }
+      p.ctx = new ProcessContext(p, p.outs, p.abort.signal);
+      this.#procs.push(p);
+      this.#byName.set(ps.name, p);
+    }
+
+    const endpoint = (ref: PortRef, dir: "in" | "out", what: string) => {
+      const p = this.#byName.get(ref?.process);
+      if (!p) {
+        throw new TypeError(
+          `${where}: ${what} names unknown process ${
+            JSON.stringify(ref?.process)
+          }`,
+        );
+      }
+      const ports = dir === "in" ? p.component.inPorts : p.component.outPorts;
+      if (!(ref.port in ports)) {
+        throw new TypeError(
+          `${where}: ${what} names unknown ${dir}-port "${ref.port}" of "${ref.process}" (${p.component.name}); its ${dir}-ports are ${
+            Object.keys(ports).join(", ") || "none"
+          }`,
+        );
+      }
+      return { proc: p, port: ref.port, index: ref.index ?? -1 };
+    };
+
+    spec.connections.forEach((cs, i) => {
+      const what = `connection ${i}`;
+      const from = endpoint(cs.from, "out", what);
+      const to = endpoint(cs.to, "in", what);
+      const control = to.proc.component.inPorts[to.port].control === true;
+      const c: Conn = new Connection(
+        from,
+        to,
+        cs.capacity ?? defaultCapacity,
+        cs.policy ?? "block",
+        control,
+        options.buckets,
+      );
+      const out = from.proc.outs[from.port];
+      out.conns.push(c);
+      from.proc.outConns.push(c);
+      if (from.index >= 0) out.byIndex[from.index] = c;
+      this.#addInput(c);
+    });
+
+    const iipsByPort = new Map<
+      string,
+      { to: ReturnType<typeof endpoint>; values: unknown[] }
+    >();
+    (spec.initials ?? []).forEach((iip, i) => {
+      const to = endpoint(iip.to, "in", `initial packet ${i}`);
+      if (to.proc.component.inPorts[to.port].control) {
+        this.#controlIips.push({
+          proc: to.proc,
+          port: to.port,
+          value: iip.data,
+        });
+        return;
+      }
+      const key = `${to.proc.name}\u0000${to.port}\u0000${to.index}`;
+      let group = iipsByPort.get(key);
+      if (!group) iipsByPort.set(key, group = { to, values: [] });
+      group.values.push(iip.data);
+    });
+    for (const { to, values } of iipsByPort.values()) {
+      const c: Conn = new Connection(
+        null,
+        to,
+        values.length,
+        "block",
+        false,
+        options.buckets,
+      );
+      this.#addInput(c, true);
+      this.#iips.push({ conn: c, values });
+    }
+
+    for (const [name, ref] of Object.entries(spec.inports ?? {})) {
+      const to = endpoint(ref, "in", `exported in-port "${name}"`);
+      const c: Conn = new Connection(
+        null,
+        to,
+        defaultCapacity,
+        "block",
+        to.proc.component.inPorts[to.port].control === true,
+        options.buckets,
+      );
+      this.#addInput(c);
+      this.#inports.set(name, c);
+    }
+
+    for (const p of this.#procs) {
+      p.sink = !Object.values(p.outs).some((o) =>
+        o !== p.errorPort && o.connected
+      );
+      p.source = p.inputs.every((c) => c.from === null && !this.#isInport(c));
+      if (!p.loop && p.fn === undefined) {
+        throw new TypeError(
+          `${where}: component ${p.component.name} has no process function`,
+        );
+      }
+    }
+    this.#rq = new Array(this.#procs.length).fill(null);
+  }
+
+  #isInport(c: Conn): boolean {
+    for (const x of this.#inports.values()) if (x === c) return true;
+    return false;
+  }
+
+  #addInput(c: Conn, first = false): void {
+    this.#conns.push(c);
+    if (c.control) return;
+    const p = c.target;
+    if (first) {
+      p.inputs.unshift(c);
+      p.inputsByPort[c.to.port].unshift(c);
+    } else {
+      p.inputs.push(c);
+      p.inputsByPort[c.to.port].push(c);
+    }
+  }
+
+  /** The current life-cycle state. */
+  get state(): NetworkState {
+    return this.#state;
+  }
+
+  /** Names of the processes. */
+  get processNames(): string[] {
+    return this.#procs.map((p) => p.name);
+  }
+
+  /**
+   * Subscribes to an event (`error`, `state`, `deadlock`); returns the
+   * function that unsubscribes. Without an `error` listener, process faults
+   * are written to `console.error`, so that none goes unseen.
+   */
+  on<K extends keyof NetworkEvents>(
+    event: K,
+    listener: Listener<NetworkEvents[K]>,
+  ): () => void {
+    const list = this.#listeners[event] as Listener<NetworkEvents[K]>[];
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  #emit<K extends keyof NetworkEvents>(
+    event: K,
+    payload: NetworkEvents[K],
+  ): void {
+    const list = this.#listeners[event] as Listener<NetworkEvents[K]>[];
+    if (list.length === 0 && event === "error") {
+      console.error(`[weir] ${(payload as ProcessError).message}`);
+      return;
+    }
+    for (const l of [...list]) {
+      try {
+        l(payload);
+      } catch (e) {
+        console.error(`[weir] a "${event}" listener threw:`, e);
+      }
+    }
+  }
+
+  #setState(s: NetworkState): void {
+    if (this.#state === s) return;
+    this.#state = s;
+    this.#emit("state", s);
+  }
+
+  /**
+   * Starts every process: creates state, applies control IIPs, queues data
+   * IIPs (which are taken before any other message) and starts the loops.
+   * A component whose `setup` throws, or a control IIP its port rejects,
+   * stops the network again and rejects with the reason.
+   */
+  start(): Promise<void> {
+    if (this.#state !== "created") {
+      return Promise.reject(
+        new Error(
+          `Cannot start network "${this.name}": it is ${this.#state}; build a new Network to run the graph again`,
+        ),
+      );
+    }
+    this.#refresh();
+    try {
+      for (const { proc, port, value } of this.#controlIips) {
+        this.#applyControl(proc, port, value);
+      }
+      for (const p of this.#procs) {
+        p.starts++;
+        if (p.component.setup) p.ctx.state = p.component.setup(p.ctx);
+      }
+    } catch (e) {
+      this.#setState("stopping");
+      this.#complete("stopped");
+      return Promise.reject(
+        new Error(
+          `Cannot start network "${this.name}": ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
+    this.#unfinished = this.#procs.length;
+    this.#openInports =
+      [...this.#inports.values()].filter((c) => !c.control).length;
+    for (const { conn, values } of this.#iips) {
+      for (const v of values) this.#push(conn, v, this.#now);
+      conn.closed = true;
+    }
+    for (const p of this.#procs) {
+      p.openInputs = p.inputs.filter((c) => !c.closed).length;
+    }
+    this.#setState("running");
+    this.#noDirect--;
+    for (const p of this.#procs) {
+      if (p.loop) this.#startLoop(p);
+    }
+    for (const p of this.#procs) {
+      if (!p.loop) this.#tryFinish(p);
+    }
+    if (this.#rqSize > 0) this.#schedule();
+    this.#maybeIdle();
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops at once: aborts every process, discards what is buffered (counted
+   * as dropped with reason `stopped`) and runs each component's teardown.
+   */
+  stop(): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "finished") {
+      return Promise.resolve();
+    }
+    this.#setState("stopping");
+    for (const p of this.#procs) p.abort.abort();
+    for (const c of this.#conns) {
+      c.droppedStopped += c.count + c.pending.length;
+      c.buf.fill(undefined);
+      c.count = 0;
+      c.head = 0;
+      c.closed = true;
+      const pending = c.pending;
+      c.pending = [];
+      for (const ps of pending) ps.resolve?.();
+    }
+    for (const p of this.#procs) {
+      p.queued = 0;
+      p.fullOutputs = 0;
+      if (p.phase !== "finished") p.phase = "stopped";
+      const w = p.waiter;
+      if (w) {
+        p.waiter = null;
+        w.resolve(END);
+      }
+    }
+    this.#rqSize = 0;
+    this.#complete("stopped");
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops the sources (their `ctx.signal` aborts and exported in-ports
+   * close), lets every buffered and in-flight message reach its sink, and
+   * resolves once the network has finished; past `timeoutMs` it stops
+   * what is left and reports the backlog it discarded.
+   */
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new RangeError(
+        `Cannot drain network "${this.name}": timeoutMs must be a non-negative number, received ${timeoutMs}`,
+      );
+    }
+    if (this.#state === "created") {
+      await this.stop();
+      return { drained: true, backlog: 0 };
+    }
+    if (this.#state !== "running" && this.#state !== "draining") {
+      return { drained: this.#state === "finished", backlog: this.backlog };
+    }
+    this.#setState("draining");
+    for (const p of this.#procs) if (p.source) p.abort.abort();
+    for (const name of this.#inports.keys()) this.closeInport(name);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      this.finished.then(() => true),
+      new Promise<boolean>((
+        r,
+      ) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (done) return { drained: this.state === "finished", backlog: 0 };
+    const backlog = this.backlog;
+    await this.stop();
+    return { drained: false, backlog };
+  }
+
+  /**
+   * Sends a value into an exported in-port of the network (a graph
+   * `inports` entry). Returns a promise when the connection is full: await
+   * it for back pressure.
+   */
+  send(target: string, value: unknown): void | Promise<void> {
+    const c = this.#inports.get(target);
+    if (!c) {
+      throw new RangeError(
+        `network "${this.name}" has no exported in-port "${target}"; it has ${
+          [...this.#inports.keys()].join(", ") || "none"
+        }`,
+      );
+    }
+    if (this.#state !== "running") {
+      throw new Error(
+        `Cannot send to in-port "${target}" of network "${this.name}": it is ${this.#state}`,
+      );
+    }
+    if (c.closed) {
+      throw new Error(
+        `Cannot send to in-port "${target}" of network "${this.name}": it was closed`,
+      );
+    }
+    this.#tick();
+    return this.#push(c, value, this.#now);
+  }
+
+  /** Closes an exported in-port: the process behind it sees its input end. */
+  closeInport(inport: string): void {
+    const c = this.#inports.get(inport);
+    if (!c || c.closed) return;
+    if (!c.control) this.#openInports--;
+    this.#close(c);
+    if (this.#rqSize > 0) this.#schedule();
+    this.#maybeIdle();
+  }
+
+  // ---- moving messages -------------------------------------------------
+
+  /** @internal Sends from a process's out-port (`ctx.send`). */
+  sendFrom(
+    out: OutPortHandle,
+    value: unknown,
+    index: number,
+  ): void | Promise<void> {
+    out.sent++;
+    const p = out.proc;
+    if (!this.#fresh) this.#refresh();
+    const origin = p.origin === 0 ? this.#now : p.origin;
+    if (index >= 0) {
+      const c = out.byIndex[index];
+      if (c === undefined) {
+        if (!out.addressable) {
+          throw new RangeError(
+            `process "${p.name}" sent to index ${index} of out-port "${out.name}", which is not addressable`,
+          );
+        }
+        return;
+      }
+      return this.#push(c, value, origin);
+    }
+    const conns = out.conns;
+    if (conns.length === 1) return this.#push(conns[0], value, origin);
+    let waits: Promise<void>[] | undefined;
+    for (let i = 0; i < conns.length; i++) {
+      const r = this.#push(conns[i], value, origin);
+      if (r !== undefined) (waits ??= []).push(r);
+    }
+    if (waits === undefined) return;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(_noop);
+  }
+
+  #push(c: Conn, value: unknown, origin: number): void | Promise<void> {
+    if (c.closed && c.from !== null) {
+      c.droppedStopped++;
+      return;
+    }
+    if (c.control) {
+      this.#applyControlFrom(c, value);
+      return;
+    }
+    const cap = c.capacity;
+    const t = c.target;
+    if (
+      c.count === 0 && t.direct && t.active === 0 && t.queued === 0 &&
+      t.fullOutputs === 0 && this.#noDirect === 0 && this.#depth < MAX_DEPTH &&
+      !this.#throttled && (c.source === null || !c.source.async)
+    ) {
+      this.#direct(c, t, value, origin);
+      return;
+    }
+    if (c.count < cap) {
+      let slot = c.head + c.count;
+      if (slot >= cap) slot -= cap;
+      c.buf[slot] = value;
+      c.origins[slot] = origin;
+      c.enqueued[slot] = this.#now;
+      if (++c.count === cap && c.policyCode === BLOCK && c.source !== null) {
+        c.source.fullOutputs++;
+      }
+      t.queued++;
+      if (t.loop) {
+        if (t.waiter !== null && t.waiter.port === c.to.port) this.#wake(t, c);
+      } else if (
+        !t.inRunQueue && t.fullOutputs === 0 && t.active < t.concurrency
+      ) {
+        this.#enqueue(t);
+      }
+      return;
+    }
+    switch (c.policyCode) {
+      case BLOCK: {
+        const s = c.source;
+        const wasBusy = s !== null && s !== this.#syncProc &&
+          (s.loop ? s.loopBusy : s.active > 0);
+        const ps: PendingSend = {
+          value,
+          origin,
+          at: this.#now,
+          resolve: undefined,
+          wasBusy,
+        };
+        c.pending.push(ps);
+        if (wasBusy) {
+          this.#busy--;
+          if (s!.loop) s!.loopBusy = false;
+          this.#maybeIdle();
+        }
+        return new Promise<void>((r) => (ps.resolve = r));
+      }
+      case DROP_OLDEST: {
+        const h = c.head;
+        c.buf[h] = value;
+        c.origins[h] = origin;
+        c.enqueued[h] = this.#now;
+        c.head = h + 1 === cap ? 0 : h + 1;
+        c.droppedOldest++;
+        return;
+      }
+      case DROP_NEWEST:
+        c.droppedNewest++;
+        return;
+      default:
+        c.refused++;
+        throw new OverflowError(_connName(c), cap);
+    }
+  }
+
+  /** Takes the next message of process `p` from connection `c`. */
+  #takeFrom(p: ProcessRuntime, c: Conn): unknown {
+    const cap = c.capacity;
+    const h = c.head;
+    const v = c.buf[h];
+    c.buf[h] = undefined;
+    p.origin = c.origins[h];
+    c.wait.observe((this.#now - c.enqueued[h]) / 1000);
+    c.head = h + 1 === cap ? 0 : h + 1;
+    c.delivered++;
+    p.queued--;
+    this.#progress++;
+    const ctx = p.ctx;
+    ctx.port = c.port;
+    ctx.index = c.index;
+    if (c.pending.length > 0) {
+      // A parked value takes the freed slot; the connection stays full.
+      // The freed slot h is the new tail.
+      const ps = c.pending.shift()!;
+      c.buf[h] = ps.value;
+      c.origins[h] = ps.origin;
+      c.enqueued[h] = ps.at;
+      p.queued++;
+      if (ps.wasBusy) {
+        this.#busy++;
+        const s = c.source;
+        if (s !== null && s.loop) s.loopBusy = true;
+      }
+      ps.resolve?.();
+    } else {
+      c.count--;
+      if (c.count === cap - 1 && c.policyCode === BLOCK) {
+        const s = c.source;
+        if (s !== null && --s.fullOutputs === 0 && !s.loop) {
+          if (s.queued > 0 && !s.inRunQueue && s.active < s.concurrency) {
+            this.#enqueue(s);
+          }
+        }
+      }
+    }
+    return v;
+  }
+
+  #take(p: ProcessRuntime): unknown {
+    const ins = p.inputs;
+    if (ins.length === 1) return this.#takeFrom(p, ins[0]);
+    let i = p.rr;
+    const n = ins.length;
+    for (;;) {
+      const c = ins[i];
+      i = i + 1 === n ? 0 : i + 1;
+      if (c.count > 0) {
+        p.rr = i;
+        return this.#takeFrom(p, c);
+      }
+    }
+  }
+
+  #applyControl(p: ProcessRuntime, port: string, value: unknown): void {
+    const spec = p.component.inPorts[port];
+    p.controls[port] = spec.parse ? spec.parse(value) : value;
+    p.controlIn[port]++;
+  }
+
+  #applyControlFrom(c: Conn, value: unknown): void {
+    const p = c.target;
+    c.delivered++;
+    try {
+      this.#applyControl(p, c.to.port, value);
+    } catch (e) {
+      this.#countError(p, "exception");
+      this.#route(p, e, value, c.to.port, "exception");
+    }
+  }
+
+  // ---- scheduling ------------------------------------------------------
+
+  #enqueue(p: ProcessRuntime): void {
+    const rq = this.#rq;
+    let tail = this.#rqHead + this.#rqSize;
+    if (tail >= rq.length) tail -= rq.length;
+    rq[tail] = p;
+    this.#rqSize++;
+    p.inRunQueue = true;
+    if (!this.#scheduled && !this.#running) this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    if (this.#throttled) macrotask(this.#run);
+    else queueMicrotask(this.#run);
+  }
+
+  #tick(): void {
+    if (!this.#fresh) this.#refresh();
+  }
+
+  /** Reads the clock; the first read of a macrotask opens a new time slice. */
+  #refresh(): void {
+    this.#now = performance.now();
+    if (!this.#fresh) {
+      this.#fresh = true;
+      this.#sliceEnd = this.#now + SLICE_MS;
+    }
+    if (!this.#staleScheduled) {
+      this.#staleScheduled = true;
+      macrotask(this.#stale);
+    }
+  }
+
+  /** Runs as the next macrotask: the clock is stale and a new slice may begin. */
+  #stale = (): void => {
+    this.#fresh = false;
+    this.#staleScheduled = false;
+    this.#throttled = false;
+  };
+
+  /** Every CLOCK_EVERY activations: refresh the clock, end the slice when due. */
+  #clockTick(): void {
+    this.#now = performance.now();
+    if (this.#now >= this.#sliceEnd) this.#throttled = true;
+  }
+
+  #run = (): void => {
+    this.#scheduled = false;
+    if (this.#state !== "running" && this.#state !== "draining") return;
+    this.#refresh();
+    if (this.#throttled) {
+      // The slice is used up: continue after the host's other work.
+      this.#schedule();
+      return;
+    }
+    this.#running = true;
+    const rq = this.#rq;
+    const size = rq.length;
+    while (this.#rqSize > 0) {
+      const p = rq[this.#rqHead];
+      this.#rqHead = this.#rqHead + 1 === size ? 0 : this.#rqHead + 1;
+      this.#rqSize--;
+      p.inRunQueue = false;
+      let k = 0;
+      while (
+        p.queued > 0 && p.fullOutputs === 0 && p.active < p.concurrency &&
+        k < BATCH
+      ) {
+        this.#activate(p);
+        k++;
+      }
+      if (p.queued > 0) {
+        if (p.fullOutputs === 0 && p.active < p.concurrency && !p.inRunQueue) {
+          this.#enqueue(p);
+        }
+      } else if (p.openInputs === 0 && p.active === 0) {
+        this.#tryFinish(p);
+      }
+      if (this.#throttled && this.#rqSize > 0) {
+        this.#running = false;
+        this.#schedule();
+        return;
+      }
+    }
+    this.#running = false;
+    this.#maybeIdle();
+  };
+
+  #activate(p: ProcessRuntime): void {
+    const v = this.#take(p);
+    if (p.guarded) this.#activateGuarded(p, v);
+    else this.#invoke(p, v);
+  }
+
+  /**
+   * Hands a message straight to an idle receiver, skipping the buffer:
+   * the sender's call does the receiver's work, which is back pressure at
+   * its most direct. The message waited 0 s in the queue.
+   */
+  #direct(c: Conn, t: ProcessRuntime, value: unknown, origin: number): void {
+    c.delivered++;
+    const w = c.wait;
+    w.counts[0]++;
+    w.count++;
+    this.#progress++;
+    t.origin = origin;
+    const ctx = t.ctx;
+    ctx.port = c.port;
+    ctx.index = c.index;
+    this.#depth++;
+    this.#invoke(t, value);
+    this.#depth--;
+  }
+
+  #invoke(p: ProcessRuntime, v: unknown): void {
+    if ((++this.#ops & CLOCK_MASK) === 0) this.#clockTick();
+    let ctx = p.ctx;
+    if (p.concurrency > 1) {
+      ctx = Object.create(ctx);
+      ctx.port = p.ctx.port;
+      ctx.index = p.ctx.index;
+    }
+    let t0 = 0;
+    if (
+      p.async || --p.timingCountdown === 0 ||
+      this.#now - p.timedAt >= TIME_AT_LEAST_EVERY_MS
+    ) {
+      p.timingCountdown = this.#sampleEvery;
+      p.timedAt = this.#now;
+      // Nested direct activations would count in this one's time.
+      this.#noDirect++;
+      t0 = performance.now();
+    }
+    p.active++;
+    const prev = this.#syncProc;
+    this.#syncProc = p;
+    let r: void | Promise<void>;
+    try {
+      r = p.fn!(v, ctx);
+    } catch (e) {
+      this.#syncProc = prev;
+      if (t0 !== 0) this.#noDirect--;
+      p.active--;
+      p.activations++;
+      this.#fail(p, e, v, ctx.port);
+      return;
+    }
+    this.#syncProc = prev;
+    if (t0 !== 0) this.#noDirect--;
+    if (r !== undefined && typeof (r as Promise<void>).then === "function") {
+      this.#settle(
+        p,
+        r as Promise<void>,
+        v,
+        ctx.port,
+        t0 === 0 ? this.#now : t0,
+      );
+      return;
+    }
+    p.active--;
+    p.activations++;
+    if (p.sink && p.origin !== 0) {
+      this.#latency.observe((this.#now - p.origin) / 1000);
+    }
+    if (t0 !== 0) {
+      p.timing.observe((performance.now() - t0) / 1000);
+      this.#handOver(p);
+    }
+  }
+
+  /**
+   * After a timed activation (whose sends were buffered, to keep the
+   * receivers' work out of its time), lets idle receivers take what it
+   * buffered at once, so the flow returns to direct hand-overs.
+   */
+  #handOver(p: ProcessRuntime): void {
+    const conns = p.outConns;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i];
+      const t = c.target;
+      if (c.count === 0 || !t.direct) continue;
+      while (
+        t.queued > 0 && t.active === 0 && t.fullOutputs === 0 &&
+        this.#noDirect === 0 && this.#depth < MAX_DEPTH && !this.#throttled
+      ) {
+        this.#depth++;
+        this.#activate(t);
+        this.#depth--;
+      }
+    }
+  }
+
+  #settle(
+    p: ProcessRuntime,
+    r: Promise<void>,
+    v: unknown,
+    port: string,
+    t0: number,
+  ): void {
+    p.async = true;
+    this.#busy++;
+    const origin = p.origin;
+    r.then(
+      () => {
+        this.#busy--;
+        p.active--;
+        p.activations++;
+        const t1 = performance.now();
+        p.timing.observe((t1 - t0) / 1000);
+        if (p.sink && origin !== 0) this.#latency.observe((t1 - origin) / 1000);
+        this.#after(p);
+      },
+      (e) => {
+        this.#busy--;
+        p.active--;
+        p.activations++;
+        this.#fail(p, e, v, port);
+        this.#after(p);
+      },
+    );
+  }
+
+  #after(p: ProcessRuntime): void {
+    if (this.#state !== "running" && this.#state !== "draining") return;
+    if (p.queued > 0) {
+      if (!p.inRunQueue && p.fullOutputs === 0 && p.active < p.concurrency) {
+        this.#enqueue(p);
+      }
+    } else if (p.openInputs === 0 && p.active === 0) {
+      this.#tryFinish(p);
+    }
+    this.#maybeIdle();
+  }
+
+  // ---- faults ----------------------------------------------------------
+
+  #kindOf(e: unknown): ErrorKind {
+    return e instanceof OverflowError ? "overflow" : "exception";
+  }
+
+  #countError(p: ProcessRuntime, kind: ErrorKind): void {
+    if (kind === "timeout") p.errorsTimeout++;
+    else if (kind === "overflow") p.errorsOverflow++;
+    else p.errorsException++;
+    p.lastErrorAt = Date.now();
+  }
+
+  #fail(p: ProcessRuntime, e: unknown, input: unknown, port: string): void {
+    const kind = this.#kindOf(e);
+    this.#countError(p, kind);
+    p.failures++;
+    this.#route(p, e, input, port, kind);
+  }
+
+  #route(
+    p: ProcessRuntime,
+    e: unknown,
+    input: unknown,
+    port: string,
+    kind: ErrorKind,
+  ): void {
+    if (this.#state === "stopping" || this.#state === "stopped") return;
+    const pe = e instanceof ProcessError && e.process === p.name
+      ? e
+      : new ProcessError(
+        e instanceof Error ? e.message : String(e),
+        { network: this.name, process: p.name, port, kind, input, cause: e },
+      );
+    const ep = p.errorPort;
+    if (ep !== null && ep.connected) {
+      try {
+        void this.sendFrom(ep, pe, -1);
+        return;
+      } catch (e2) {
+        this.#emit(
+          "error",
+          new ProcessError(
+            `its error port could not take the error (${
+              (e2 as Error).message
+            }): ${pe.message}`,
+            {
+              network: this.name,
+              process: p.name,
+              port,
+              kind,
+              input,
+              cause: pe,
+            },
+          ),
+        );
+        return;
+      }
+    }
+    this.#emit("error", pe);
+  }
+
+  #activateGuarded(p: ProcessRuntime, v: unknown): void {
+    const port = p.ctx.port;
+    const index = p.ctx.index;
+    const b = p.breakerSpec;
+    if (b !== undefined) {
+      if (p.breaker === "open" && this.#now - p.openedAt >= b.resetTimeoutMs) {
+        p.breaker = "half-open";
+      }
+      if (p.breaker === "open" || (p.breaker === "half-open" && p.trial)) {
+        p.rejected++;
+        this.#route(
+          p,
+          new ProcessError(
+            "its circuit breaker is open; the message was rejected",
+            {
+              network: this.name,
+              process: p.name,
+              port,
+              kind: "circuit_open",
+              input: v,
+            },
+          ),
+          v,
+          port,
+          "circuit_open",
+        );
+        return;
+      }
+      if (p.breaker === "half-open") p.trial = true;
+    }
+    p.active++;
+    this.#busy++;
+    this.#runGuarded(p, v, port, index, p.origin).catch((e) => {
+      console.error(`[weir] process "${p.name}": fault handling failed:`, e);
+    }).finally(() => {
+      this.#busy--;
+      p.active--;
+      this.#after(p);
+    });
+  }
+
+  async #runGuarded(
+    p: ProcessRuntime,
+    v: unknown,
+    port: string,
+    index: number,
+    origin: number,
+  ): Promise<void> {
+    const attempts = p.retry?.attempts ?? 1;
+    for (let attempt = 1;; attempt++) {
+      const ctx: ProcessContext = p.concurrency > 1
+        ? Object.create(p.ctx)
+        : p.ctx;
+      ctx.port = port;
+      ctx.index = index;
+      p.origin = origin;
+      const t0 = performance.now();
+      let failure: unknown = _NONE;
+      let kind: ErrorKind = "exception";
+      try {
+        const r = p.fn!(v, ctx);
+        if (
+          r !== undefined && typeof (r as Promise<void>).then === "function"
+        ) {
+          p.async = true;
+          if (p.timeoutMs > 0) {
+            await _withTimeout(r as Promise<void>, p.timeoutMs);
+          } else await r;
+        }
+      } catch (e) {
+        failure = e;
+        kind = e === _TIMEOUT ? "timeout" : this.#kindOf(e);
+      }
+      const t1 = performance.now();
+      p.activations++;
+      p.timing.observe((t1 - t0) / 1000);
+      if (failure === _NONE) {
+        p.consecutiveFailures = 0;
+        if (p.breaker !== "closed") p.breaker = "closed";
+        p.trial = false;
+        if (p.sink && origin !== 0) this.#latency.observe((t1 - origin) / 1000);
+        return;
+      }
+      this.#countError(p, kind);
+      if (attempt < attempts && !p.abort.signal.aborted) {
+        await _sleep(p.retry!.backoffMs * 2 ** (attempt - 1), p.abort.signal);
+        continue;
+      }
+      p.failures++;
+      const b = p.breakerSpec;
+      if (b !== undefined) {
+        p.consecutiveFailures++;
+        if (
+          p.breaker === "half-open" ||
+          p.consecutiveFailures >= b.failureThreshold
+        ) {
+          p.breaker = "open";
+          this.#tick();
+          p.openedAt = this.#now;
+        }
+        p.trial = false;
+      }
+      const e = failure === _TIMEOUT
+        ? new ProcessError(
+          `activation did not settle within ${p.timeoutMs} ms`,
+          {
+            network: this.name,
+            process: p.name,
+            port,
+            kind: "timeout",
+            input: v,
+          },
+        )
+        : failure;
+      this.#route(p, e, v, port, kind);
+      return;
+    }
+  }
+
+  // ---- loops -----------------------------------------------------------
+
+  #startLoop(p: ProcessRuntime): void {
+    p.loopBusy = true;
+    this.#busy++;
+    let r: Promise<void>;
+    try {
+      r = p.component.run!(p.ctx);
+    } catch (e) {
+      r = Promise.reject(e);
+    }
+    Promise.resolve(r).then(
+      () => this.#loopDone(p, _NONE),
+      (e) => this.#loopDone(p, e),
+    );
+  }
+
+  #loopDone(p: ProcessRuntime, e: unknown): void {
+    if (p.loopBusy) {
+      p.loopBusy = false;
+      this.#busy--;
+    }
+    if (e !== _NONE && !p.abort.signal.aborted) this.#fail(p, e, undefined, "");
+    this.#finish(p);
+    this.#maybeIdle();
+  }
+
+  /** @internal A loop's `ctx.receive()`. */
+  receive(p: ProcessRuntime, port: string): Promise<unknown> {
+    const conns = p.inputsByPort[port];
+    if (conns === undefined) {
+      return Promise.reject(
+        new RangeError(
+          `process "${p.name}" has no data in-port "${port}"; its data in-ports are ${
+            Object.keys(p.inputsByPort).join(", ") || "none"
+          }`,
+        ),
+      );
+    }
+    this.#tick();
+    const n = conns.length;
+    for (let k = 0; k < n; k++) {
+      const c = conns[(p.rr + k) % n];
+      if (c.count > 0) {
+        p.rr = (p.rr + k + 1) % n;
+        return Promise.resolve(this.#takeFrom(p, c));
+      }
+    }
+    if (conns.every((c) => c.closed) || p.phase === "stopped") {
+      return Promise.resolve(END);
+    }
+    return new Promise((resolve) => {
+      p.waiter = { port, resolve };
+      if (p.loopBusy) {
+        p.loopBusy = false;
+        this.#busy--;
+        this.#maybeIdle();
+      }
+    });
+  }
+
+  #wake(p: ProcessRuntime, c: Conn): void {
+    const w = p.waiter!;
+    p.waiter = null;
+    if (!p.loopBusy) {
+      p.loopBusy = true;
+      this.#busy++;
+    }
+    this.#tick();
+    w.resolve(this.#takeFrom(p, c));
+  }
+
+  // ---- finishing -------------------------------------------------------
+
+  #tryFinish(p: ProcessRuntime): void {
+    if (p.phase !== "idle" || p.loop) return;
+    if (p.queued !== 0 || p.openInputs !== 0 || p.active !== 0) return;
+    if (this.#state !== "running" && this.#state !== "draining") return;
+    const flush = p.component.flush;
+    if (flush === undefined) {
+      this.#finish(p);
+      return;
+    }
+    p.phase = "flushing";
+    p.origin = 0;
+    let r: void | Promise<void>;
+    try {
+      r = flush(p.ctx);
+    } catch (e) {
+      this.#fail(p, e, undefined, "");
+      this.#finish(p);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === "function") {
+      this.#busy++;
+      (r as Promise<void>).then(
+        () => {
+          this.#busy--;
+          this.#finish(p);
+          this.#maybeIdle();
+        },
+        (e) => {
+          this.#busy--;
+          this.#fail(p, e, undefined, "");
+          this.#finish(p);
+          this.#maybeIdle();
+        },
+      );
+      return;
+    }
+    this.#finish(p);
+  }
+
+  #finish(p: ProcessRuntime): void {
+    if (p.phase === "finished" || p.phase === "stopped") return;
+    p.phase = "finished";
+    this.#unfinished--;
+    for (const port in p.outs) {
+      for (const c of p.outs[port].conns) this.#close(c);
+    }
+    if (this.#unfinished === 0) this.#complete("finished");
+  }
+
+  #close(c: Conn): void {
+    if (c.closed) return;
+    c.closed = true;
+    if (c.control) return;
+    const t = c.target;
+    t.openInputs--;
+    if (t.loop) {
+      const w = t.waiter;
+      if (
+        w !== null && w.port === c.to.port &&
+        t.inputsByPort[w.port].every((x) => x.closed && x.count === 0)
+      ) {
+        t.waiter = null;
+        if (!t.loopBusy) {
+          t.loopBusy = true;
+          this.#busy++;
+        }
+        w.resolve(END);
+      }
+    } else {
+      this.#tryFinish(t);
+    }
+  }
+
+  #complete(state: "finished" | "stopped"): void {
+    this.#noDirect++;
+    if (this.#deadlockTimer !== undefined) {
+      clearTimeout(this.#deadlockTimer);
+      this.#deadlockTimer = undefined;
+    }
+    for (const p of this.#procs) {
+      try {
+        p.component.teardown?.(p.ctx);
+      } catch (e) {
+        console.error(`[weir] teardown of process "${p.name}" threw:`, e);
+      }
+    }
+    this.#setState(state);
+    this.#resolveFinished(state);
+  }
+
+  // ---- deadlock --------------------------------------------------------
+
+  #maybeIdle(): void {
+    if (
+      this.#busy !== 0 || this.#rqSize !== 0 || this.#openInports !== 0 ||
+      this.#unfinished === 0 || this.#deadlockTimer !== undefined ||
+      this.#progress === this.#reportedAt ||
+      (this.#state !== "running" && this.#state !== "draining")
+    ) return;
+    const mark = this.#progress;
+    this.#deadlockTimer = setTimeout(() => {
+      this.#deadlockTimer = undefined;
+      if (
+        this.#progress === mark && this.#busy === 0 && this.#rqSize === 0 &&
+        this.#openInports === 0 && this.#unfinished > 0 &&
+        (this.#state === "running" || this.#state === "draining")
+      ) {
+        this.#reportedAt = mark;
+        this.#emit("deadlock", this.#deadlockReport());
+      }
+    }, this.#deadlockDelayMs);
+  }
+
+  #deadlockReport(): DeadlockReport {
+    const processes: StuckProcess[] = [];
+    for (const p of this.#procs) {
+      if (p.phase === "finished" || p.phase === "stopped" || p.hidden) continue;
+      const full: Conn[] = [];
+      for (const port in p.outs) {
+        for (const c of p.outs[port].conns) {
+          if (
+            c.policyCode === BLOCK && c.count >= c.capacity &&
+            (c.pending.length > 0 || p.queued > 0 || p.loop)
+          ) {
+            full.push(c);
+          }
+        }
+      }
+      if (full.length > 0) {
+        processes.push({
+          process: p.name,
+          waitingOn: "send",
+          port: full[0].from!.port,
+          connections: full.map(_connLabel),
+        });
+        continue;
+      }
+      const port = p.waiter?.port ??
+        (Object.keys(p.inputsByPort).find((k) =>
+          p.inputsByPort[k].some((c) => !c.closed)
+        ) ?? "");
+      processes.push({
+        process: p.name,
+        waitingOn: "receive",
+        port,
+        connections: (p.inputsByPort[port] ?? []).filter((c) => !c.closed).map(
+          _connLabel,
+        ),
+      });
+    }
+    const lines = processes.map((s) =>
+      s.waitingOn === "send"
+        ? `${s.process} waits to send on "${s.port}": ${
+          s.connections.join(", ")
+        } is full`
+        : `${s.process} waits for input on "${s.port}"${
+          s.connections.length ? ` from ${s.connections.join(", ")}` : ""
+        }`
+    );
+    return {
+      network: this.name,
+      processes,
+      message:
+        `network "${this.name}" is deadlocked: every live process waits on a connection\n${
+          lines.join("\n")
+        }`,
+    };
+  }
+
+  // ---- statistics ------------------------------------------------------
+
+  /** Messages buffered in every connection (pending included). */
+  get backlog(): number {
+    let n = 0;
+    for (const c of this.#conns) n += c.count + c.pending.length;
+    return n;
+  }
+
+  /** A snapshot of every statistic (allocates; meant for scrapes, not per message). */
+  stats(): NetworkStats {
+    const drops = _noDrops();
+    const processes: ProcessStats[] = [];
+    const procDrops = new Map<ProcessRuntime, Record<DropReason, number>>();
+    for (const p of this.#procs) {
+      const d = _noDrops();
+      d.circuit_open = p.rejected;
+      procDrops.set(p, d);
+    }
+    const connections: ConnectionStats[] = [];
+    let activeConnections = 0;
+    for (const c of this.#conns) {
+      const cd = _connDrops(c);
+      const pd = procDrops.get(c.target)!;
+      for (const r of DROP_REASONS) pd[r] += cd[r];
+      if (c.from !== null && !c.closed) activeConnections++;
+      connections.push({
+        from: c.from === null ? null : `${c.from.proc.name}.${c.from.port}`,
+        to: `${c.to.proc.name}.${c.to.port}`,
+        capacity: c.capacity,
+        policy: c.policy,
+        depth: c.count + c.pending.length,
+        delivered: c.delivered,
+        closed: c.closed,
+        drops: cd,
+      });
+    }
+    let activeProcesses = 0;
+    for (const p of this.#procs) {
+      if (p.hidden) continue;
+      if (p.phase === "idle" || p.phase === "flushing") activeProcesses++;
+      const messagesIn: Record<string, number> = {};
+      const queueDepth: Record<string, number> = {};
+      const queueCapacity: Record<string, number> = {};
+      const queueWait: Record<string, HistogramSnapshot> = {};
+      let bufferedBytes = 0;
+      for (const port of Object.keys(p.component.inPorts)) {
+        messagesIn[port] = p.controlIn[port] ?? 0;
+      }
+      for (const [port, conns] of Object.entries(p.inputsByPort)) {
+        let depth = 0;
+        let capacity = 0;
+        let wait: HistogramSnapshot | undefined;
+        for (const c of conns) {
+          messagesIn[port] += c.delivered;
+          depth += c.count + c.pending.length;
+          capacity += c.capacity;
+          wait = _mergeInto(wait, c.wait.snapshot());
+          for (const v of c.values()) bufferedBytes += estimateBytes(v);
+        }
+        queueDepth[port] = depth;
+        queueCapacity[port] = capacity;
+        queueWait[port] = wait ??
+          new Histogram(Array.from(p.timing.bounds)).snapshot();
+      }
+      const messagesOut: Record<string, number> = {};
+      for (const [port, o] of Object.entries(p.outs)) {
+        messagesOut[port] = o.sent;
+      }
+      const pd = procDrops.get(p)!;
+      for (const r of DROP_REASONS) drops[r] += pd[r];
+      processes.push({
+        name: p.name,
+        component: p.component.name,
+        phase: p.phase,
+        activeActivations: p.active,
+        activations: p.activations,
+        messagesIn,
+        messagesOut,
+        queueDepth,
+        queueCapacity,
+        queueWait,
+        bufferedBytes,
+        processing: p.timing.snapshot(),
+        errors: {
+          exception: p.errorsException,
+          timeout: p.errorsTimeout,
+          overflow: p.errorsOverflow,
+        },
+        lastErrorAt: p.lastErrorAt === 0 ? null : p.lastErrorAt / 1000,
+        starts: p.starts,
+        failures: p.failures,
+        breaker: p.breakerSpec === undefined ? null : this.#breakerNow(p),
+        drops: pd,
+      });
+    }
+    return {
+      name: this.name,
+      state: this.#state,
+      processes,
+      connections,
+      drops,
+      backlog: this.backlog,
+      latency: this.#latency.snapshot(),
+      partitions: this.#partitions(),
+      activeProcesses,
+      activeConnections,
+    };
+  }
+
+  #breakerNow(p: ProcessRuntime): BreakerState {
+    if (
+      p.breaker === "open" &&
+      performance.now() - p.openedAt >= p.breakerSpec!.resetTimeoutMs
+    ) return "half-open";
+    return p.breaker;
+  }
+
+  #partitions(): number {
+    const healthy = (p: ProcessRuntime) =>
+      !p.hidden && (p.phase === "idle" || p.phase === "flushing") &&
+      (p.breakerSpec === undefined || this.#breakerNow(p) !== "open");
+    const parent = new Map<ProcessRuntime, ProcessRuntime>();
+    const find = (p: ProcessRuntime): ProcessRuntime => {
+      let r = p;
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      parent.set(p, r);
+      return r;
+    };
+    for (const p of this.#procs) if (healthy(p)) parent.set(p, p);
+    for (const c of this.#conns) {
+      if (c.source === null) continue;
+      if (!parent.has(c.source) || !parent.has(c.target)) continue;
+      const a = find(c.source);
+      const b = find(c.target);
+      if (a !== b) parent.set(a, b);
+    }
+    let n = 0;
+    for (const [p, r] of parent) if (p === r) n++;
+    return n;
+  }
+}
+
+const _NONE = Symbol("none");
+const _TIMEOUT = Symbol("timeout");
+
+function _noop(): void {}
+
+function _withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<void>((
+      _,
+      reject,
+    ) => (timer = setTimeout(() => reject(_TIMEOUT), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function _sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function _connName(c: Conn): string {
+  const from = c.from === null
+    ? "(initial)"
+    : `${c.from.proc.name}.${c.from.port}`;
+  return `${from} -> ${c.to.proc.name}.${c.to.port}`;
+}
+
+function _connLabel(c: Conn): string {
+  return `${_connName(c)} (${c.count + c.pending.length}/${c.capacity})`;
+}
+
+function _noDrops(): Record<DropReason, number> {
+  return {
+    drop_oldest: 0,
+    drop_newest: 0,
+    refused: 0,
+    circuit_open: 0,
+    stopped: 0,
+  };
+}
+
+function _connDrops(c: Conn): Record<DropReason, number> {
+  return {
+    drop_oldest: c.droppedOldest,
+    drop_newest: c.droppedNewest,
+    refused: c.refused,
+    circuit_open: 0,
+    stopped: c.droppedStopped,
+  };
+}
+
+function _mergeInto(
+  into: HistogramSnapshot | undefined,
+  h: HistogramSnapshot,
+): HistogramSnapshot {
+  if (into === undefined) return h;
+  for (let i = 0; i < into.counts.length; i++) into.counts[i] += h.counts[i];
+  into.sum += h.sum;
+  into.count += h.count;
+  return into;
+}

@@ -1,0 +1,286 @@
+/**
+ * The running instance of a component inside a network: its buffers, its
+ * counters and the context handed to the component.
+ *
+ * @module
+ */
+import {
+  type Component,
+  type Context,
+  END,
+  type OutPort,
+} from "./component.ts";
+import type { Connection } from "./connection.ts";
+import { Histogram } from "./histogram.ts";
+import type { CircuitBreakerSpec, RetrySpec } from "./spec.ts";
+
+/** Breaker states, as reported in stats. */
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** What the network does for its processes; implemented by `Network`. */
+export interface Engine {
+  readonly name: string;
+  sendFrom(
+    out: OutPortHandle,
+    value: unknown,
+    index: number,
+  ): void | Promise<void>;
+  receive(proc: ProcessRuntime, port: string): Promise<unknown>;
+}
+
+/**
+ * One out-port of a running process.
+ *
+ * @example
+ * ```ts
+ * // Obtained from a component's context: ctx.out.out.send(value)
+ * ```
+ */
+export class OutPortHandle implements OutPort {
+  /** Attached connections (fan-out). */
+  conns: Connection<ProcessRuntime>[] = [];
+  /** Connections of an addressable port by index. */
+  byIndex: (Connection<ProcessRuntime> | undefined)[] = [];
+  /** Values sent through this port. */
+  sent = 0;
+
+  /** Creates the handle of port `name` of process `proc`. */
+  constructor(
+    readonly engine: Engine,
+    readonly proc: ProcessRuntime,
+    readonly name: string,
+    readonly addressable: boolean,
+  ) {}
+
+  /** Whether at least one connection is attached. */
+  get connected(): boolean {
+    return this.conns.length > 0;
+  }
+
+  /** Number of attached connections. */
+  get width(): number {
+    return this.conns.length;
+  }
+
+  /** Sends a value (see {@linkcode OutPort.send}). */
+  send(value: unknown, index?: number): void | Promise<void> {
+    return this.engine.sendFrom(this, value, index ?? -1);
+  }
+}
+
+/**
+ * The context a component's functions receive.
+ *
+ * @example
+ * ```ts
+ * // Built by the network; components use ctx.send(), ctx.control(), ctx.state.
+ * ```
+ */
+export class ProcessContext implements Context<unknown> {
+  port = "";
+  index = -1;
+  state: unknown = undefined;
+
+  /** Creates the context of `proc`. */
+  constructor(
+    readonly proc: ProcessRuntime,
+    readonly out: Readonly<Record<string, OutPortHandle>>,
+    readonly signal: AbortSignal,
+  ) {}
+
+  /** The process's name. */
+  get process(): string {
+    return this.proc.name;
+  }
+
+  /** The network's name. */
+  get network(): string {
+    return this.proc.engine.name;
+  }
+
+  /** Graph metadata of the process. */
+  get metadata(): Readonly<Record<string, unknown>> {
+    return this.proc.metadata;
+  }
+
+  /** Sends on out-port `port`. */
+  send(port: string, value: unknown, index?: number): void | Promise<void> {
+    const o = this.out[port];
+    if (o === undefined) {
+      throw new RangeError(
+        `process "${this.proc.name}" has no out-port "${port}"; its out-ports are ${
+          Object.keys(this.out).join(", ") || "none"
+        }`,
+      );
+    }
+    return this.proc.engine.sendFrom(o, value, index ?? -1);
+  }
+
+  /** The latest value of a control port. */
+  control<T = unknown>(port: string): T {
+    if (!(port in this.proc.controls)) {
+      throw new RangeError(
+        `process "${this.proc.name}" has no control port "${port}"`,
+      );
+    }
+    return this.proc.controls[port] as T;
+  }
+
+  /** Iterates the messages of an in-port until it is closed and empty. */
+  input(port: string): AsyncIterable<unknown> {
+    const engine = this.proc.engine;
+    const proc = this.proc;
+    return {
+      [Symbol.asyncIterator]() {
+        return {
+          async next(): Promise<IteratorResult<unknown>> {
+            const v = await engine.receive(proc, port);
+            return v === END
+              ? { done: true, value: undefined }
+              : { done: false, value: v };
+          },
+        };
+      },
+    };
+  }
+
+  /** The next message of an in-port, or `END`. */
+  receive(port: string): Promise<unknown> {
+    return this.proc.engine.receive(this.proc, port);
+  }
+}
+
+/** Life-cycle phase of a process. */
+export type ProcessPhase = "idle" | "flushing" | "finished" | "stopped";
+
+/**
+ * A running process: plain numeric fields read by the network on every
+ * message and by the stats snapshot at scrape time.
+ */
+export class ProcessRuntime {
+  /** Its component's `process` function, or `undefined` for loops. */
+  readonly fn: Component["process"];
+  /** A loop (`run`) component. */
+  readonly loop: boolean;
+  /** Activations allowed in flight. */
+  readonly concurrency: number;
+  /** The context handed to the component. */
+  ctx!: ProcessContext;
+  /** Out-ports by name. */
+  readonly outs: Record<string, OutPortHandle> = {};
+  /** The `error` out-port, if the component has one. */
+  errorPort: OutPortHandle | null = null;
+  /** Every out-connection, of every port. */
+  readonly outConns: Connection<ProcessRuntime>[] = [];
+  /** Data in-connections (IIP connections first). */
+  readonly inputs: Connection<ProcessRuntime>[] = [];
+  /** Data in-connections by port. */
+  readonly inputsByPort: Record<string, Connection<ProcessRuntime>[]> = {};
+  /** Current control values. */
+  readonly controls: Record<string, unknown> = {};
+  /** Control values received, by port. */
+  readonly controlIn: Record<string, number> = {};
+  /** Aborted on stop (and, for sources, on drain). */
+  readonly abort: AbortController = new AbortController();
+
+  // Scheduling state.
+  /** Values buffered across data inputs. */
+  queued = 0;
+  /** Block-policy out-connections currently full. */
+  fullOutputs = 0;
+  /** Activations in flight. */
+  active = 0;
+  /** Data in-connections not yet closed. */
+  openInputs = 0;
+  /** In the network's run queue. */
+  inRunQueue = false;
+  /** Next input to look at (round robin). */
+  rr = 0;
+  /** Origin time of the message being processed (ms, 0 = none). */
+  origin = 0;
+  /** Phase of its life cycle. */
+  phase: ProcessPhase = "idle";
+  /** Has no connected out-port other than `error`: a sink. */
+  sink = false;
+  /** Has no data in-connection: a source. */
+  source = false;
+  /** Has returned a promise once: time every activation. */
+  async = false;
+  /** Activations until the next timed one. */
+  timingCountdown = 1;
+  /** Coarse time of the last timed activation (ms). */
+  timedAt = 0;
+  /** A loop waiting in `receive()`. */
+  waiter: { port: string; resolve: (v: unknown) => void } | null = null;
+  /** A running loop counts as busy (see `Network.busy`). */
+  loopBusy = false;
+
+  // Statistics.
+  /** Activations completed (successfully or not). */
+  activations = 0;
+  /** Processing time of timed activations, seconds. */
+  readonly timing: Histogram;
+  /** Errors by kind. */
+  errorsException = 0;
+  errorsTimeout = 0;
+  errorsOverflow = 0;
+  /** Messages rejected while the breaker was open. */
+  rejected = 0;
+  /** Time of the last error, ms since the epoch (0 = never). */
+  lastErrorAt = 0;
+  /** Times started. */
+  starts = 0;
+  /** Messages given up on (after retries). */
+  failures = 0;
+
+  // Faults.
+  readonly timeoutMs: number;
+  readonly retry: RetrySpec | undefined;
+  readonly breakerSpec: CircuitBreakerSpec | undefined;
+  /** Needs the guarded (timeout/retry/breaker) activation path. */
+  readonly guarded: boolean;
+  /** May take a message straight from an idle sender's call. */
+  readonly direct: boolean;
+  breaker: BreakerState = "closed";
+  consecutiveFailures = 0;
+  openedAt = 0;
+  /** A half-open trial is in flight. */
+  trial = false;
+
+  /** Creates the runtime of one process. */
+  constructor(
+    readonly engine: Engine,
+    readonly name: string,
+    readonly component: Component,
+    readonly metadata: Readonly<Record<string, unknown>>,
+    options: {
+      concurrency?: number;
+      timeoutMs?: number;
+      retry?: RetrySpec;
+      circuitBreaker?: CircuitBreakerSpec;
+      buckets?: readonly number[];
+      /** Hidden processes (exported out-ports) are left out of stats. */
+      hidden?: boolean;
+    },
+  ) {
+    this.fn = component.process;
+    this.loop = component.run !== undefined;
+    this.concurrency = options.concurrency ?? component.concurrency;
+    this.timing = new Histogram(options.buckets);
+    this.timeoutMs = options.timeoutMs ?? 0;
+    this.retry = options.retry;
+    this.breakerSpec = options.circuitBreaker;
+    this.guarded = this.timeoutMs > 0 || this.retry !== undefined ||
+      this.breakerSpec !== undefined;
+    this.direct = !this.loop && !this.guarded && this.concurrency === 1;
+    this.hidden = options.hidden ?? false;
+  }
+
+  /** Left out of stats. */
+  readonly hidden: boolean;
+
+  /** Errors of every kind. */
+  get errors(): number {
+    return this.errorsException + this.errorsTimeout + this.errorsOverflow;
+  }
+}
