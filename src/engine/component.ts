@@ -155,18 +155,22 @@ export interface ComponentSpec<S = undefined> {
   teardown?: (ctx: Context<S>) => void;
 }
 
-/** A defined component: the spec with its ports filled in and checked. */
+/**
+ * A defined component: the spec with its ports filled in and checked. Its
+ * functions are declared as methods so that a `Component<MyState>` is also
+ * a `Component` (of unknown state) wherever components are collected.
+ */
 export interface Component<S = unknown> {
   readonly name: string;
   readonly description: string;
   readonly inPorts: Readonly<Record<string, Readonly<InPortSpec>>>;
   readonly outPorts: Readonly<Record<string, Readonly<OutPortSpec>>>;
   readonly concurrency: number;
-  readonly setup?: (ctx: Context<S>) => S;
-  readonly process?: (value: unknown, ctx: Context<S>) => void | Promise<void>;
-  readonly flush?: (ctx: Context<S>) => void | Promise<void>;
-  readonly run?: (ctx: Context<S>) => Promise<void>;
-  readonly teardown?: (ctx: Context<S>) => void;
+  setup?(ctx: Context<S>): S;
+  process?(value: unknown, ctx: Context<S>): void | Promise<void>;
+  flush?(ctx: Context<S>): void | Promise<void>;
+  run?(ctx: Context<S>): Promise<void>;
+  teardown?(ctx: Context<S>): void;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/;

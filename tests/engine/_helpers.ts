@@ -1,0 +1,99 @@
+/**
+ * Small builders for engine tests.
+ *
+ * @module
+ */
+import { type Component, defineComponent } from "../../src/engine/component.ts";
+import { Network, type NetworkOptions } from "../../src/engine/network.ts";
+import type {
+  ConnectionSpec,
+  NetworkSpec,
+  ProcessSpec,
+} from "../../src/engine/spec.ts";
+
+/** A source that sends each of `values` (awaiting back pressure), then ends. */
+export function sourceOf(values: unknown[]): Component {
+  return defineComponent({
+    name: "test/Source",
+    description: "Sends fixed values.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      for (const v of values) {
+        if (ctx.signal.aborted) return;
+        await ctx.send("out", v);
+      }
+    },
+  });
+}
+
+/** A sink that pushes what it takes into `into`. */
+export function sinkInto(into: unknown[], delayMs = 0): Component {
+  return defineComponent({
+    name: "test/Sink",
+    description: "Keeps what it gets.",
+    inPorts: { in: {} },
+    process: delayMs > 0
+      ? (v) =>
+        new Promise((r) => setTimeout(() => (into.push(v), r()), delayMs))
+      : (v) => {
+        into.push(v);
+      },
+  });
+}
+
+/** A map component running `fn`. */
+export function mapOf(fn: (v: unknown) => unknown): Component {
+  return defineComponent({
+    name: "test/Map",
+    description: "Maps values.",
+    inPorts: { in: {} },
+    outPorts: { out: {}, error: {} },
+    process(v, ctx) {
+      ctx.send("out", fn(v));
+    },
+  });
+}
+
+/** Processes given as name -> component, connections as "A.out>B.in". */
+export function network(
+  processes: Record<string, Component | Omit<ProcessSpec, "name">>,
+  connections: (string | ConnectionSpec)[],
+  extra: Partial<NetworkSpec> = {},
+  options?: NetworkOptions,
+): Network {
+  const spec: NetworkSpec = {
+    name: "test",
+    processes: Object.entries(processes).map(([name, p]) =>
+      "component" in p && typeof (p as ProcessSpec).component === "object" &&
+        "inPorts" in (p as ProcessSpec).component
+        ? { name, ...(p as Omit<ProcessSpec, "name">) }
+        : { name, component: p as Component }
+    ),
+    connections: connections.map((c) => {
+      if (typeof c !== "string") return c;
+      const [from, to] = c.split(">");
+      const [fp, fport] = from.split(".");
+      const [tp, tport] = to.split(".");
+      return {
+        from: { process: fp, port: fport },
+        to: { process: tp, port: tport },
+      };
+    }),
+    ...extra,
+  };
+  return new Network(spec, options);
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Resolves when `cond()` holds (polled every ms), or rejects after `ms`. */
+export async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await sleep(1);
+  }
+}
