@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent, END } from "../../src/engine/component.ts";
-import { Network } from "../../src/engine/network.ts";
+import type { DeadlockReport, Network } from "../../src/engine/network.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
 import { mapOf, network, sinkInto, sleep, sourceOf } from "./_helpers.ts";
 
@@ -75,7 +75,6 @@ test("Network keeps order through a long pipeline of 100 000 messages", async ()
 test("Network never buffers more than the capacity behind a slow receiver (block)", async () => {
   const got: unknown[] = [];
   let maxDepth = 0;
-  let net: Network;
   const Slow = defineComponent({
     name: "test/Slow",
     description: "Slow sink that watches its queue.",
@@ -89,7 +88,7 @@ test("Network never buffers more than the capacity behind a slow receiver (block
       got.push(v);
     },
   });
-  net = network(
+  const net: Network = network(
     { S: sourceOf(Array.from({ length: 40 }, (_, i) => i)), K: Slow },
     [{
       from: { process: "S", port: "out" },
@@ -546,7 +545,7 @@ test("Network reports a deadlock naming each stuck process and what it waits on"
     { deadlockDelayMs: 10 },
   );
   const report = new Promise<
-    import("../../src/engine/network.ts").DeadlockReport
+    DeadlockReport
   >((r) => net.on("deadlock", r));
   await net.start();
   const d = await report;
@@ -925,7 +924,6 @@ test("Network emits state changes", async () => {
 
 test("Network holds no more than capacity per connection over many messages (memory bound)", async () => {
   let maxBacklog = 0;
-  let net: Network;
   const n = 20_000;
   const Watch = defineComponent({
     name: "test/Watch",
@@ -938,7 +936,7 @@ test("Network holds no more than capacity per connection over many messages (mem
       }
     },
   });
-  net = network(
+  const net: Network = network(
     {
       S: sourceOf(Array.from({ length: n }, (_, i) => i)),
       M: mapOf((v) => v),
