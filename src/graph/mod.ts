@@ -1,0 +1,81 @@
+/**
+ * weir's graph layer: the fbp-graph JSON model, the .fbp DSL (with
+ * Morrison's `-> (N)` capacities), validation that reports every problem
+ * with a path and line:col, and the build step that turns a graph into the
+ * engine's `NetworkSpec`, flattening subgraphs.
+ *
+ * ```ts
+ * import { buildNetworkSpec, loadGraph } from "./mod.ts";
+ * import { Registry } from "../engine/registry.ts";
+ * import { defineComponent } from "../engine/component.ts";
+ *
+ * const registry = new Registry().register(defineComponent({
+ *   name: "core/Repeat",
+ *   description: "Sends what it receives.",
+ *   inPorts: { in: {} },
+ *   outPorts: { out: {} },
+ *   process(value, ctx) { ctx.send("out", value); },
+ * }));
+ * const graph = loadGraph(`
+ * # @name demo
+ * 'hello' -> in A(core/Repeat) out -> (50) in B(core/Repeat)
+ * `);
+ * const spec = buildNetworkSpec(graph, registry); // throws GraphError listing every problem
+ * spec.name; // "demo"
+ * ```
+ *
+ * @module
+ */
+export type {
+  ConnectionMetadata,
+  Graph,
+  GraphConnection,
+  GraphEdge,
+  GraphExport,
+  GraphGroup,
+  GraphInitial,
+  GraphPortRef,
+  GraphProcess,
+  GraphProperties,
+  ProcessMetadata,
+} from "./graph.ts";
+export { isInitial } from "./graph.ts";
+export {
+  type ConnectOptions,
+  GraphBuilder,
+  type GraphBuilderOptions,
+  type PortOptions,
+} from "./graph_builder.ts";
+export { GraphError, type GraphErrorOptions } from "./graph_error.ts";
+export {
+  parseGraphJson,
+  type ParseGraphJsonOptions,
+  stringifyGraph,
+  type StringifyGraphOptions,
+} from "./graph_json.ts";
+export {
+  parseFbp,
+  type ParseFbpOptions,
+  toFbp,
+  type ToFbpOptions,
+} from "./fbp.ts";
+export {
+  type GraphFormat,
+  loadGraph,
+  type LoadGraphOptions,
+} from "./load_graph.ts";
+export {
+  formatProblem,
+  type Position,
+  type Problem,
+  type SourceMap,
+  sourceMapOf,
+} from "./problem.ts";
+export { validateGraph } from "./validate.ts";
+export { buildNetworkSpec, type BuildNetworkSpecOptions } from "./build.ts";
+export {
+  defineSubgraph,
+  type DefineSubgraphOptions,
+  type SubgraphDefinition,
+  subgraphOf,
+} from "./subgraph.ts";

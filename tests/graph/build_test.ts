@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  buildNetworkSpec,
+  GraphBuilder,
+  GraphError,
+  parseFbp,
+  parseGraphJson,
+} from "../../src/graph/mod.ts";
+import { testRegistry } from "./_registry.ts";
+
+const registry = testRegistry();
+
+test("buildNetworkSpec() resolves components and maps connections", () => {
+  const spec = buildNetworkSpec(
+    parseFbp("A(core/Repeat) out -> (5) in B(core/Log)"),
+    registry,
+  );
+  assert.deepEqual(spec.processes.map((p) => [p.name, p.component.name]), [
+    ["A", "core/Repeat"],
+    ["B", "core/Output"],
+  ]);
+  assert.equal(spec.processes[0].component, registry.get("core/Repeat"));
+  assert.deepEqual(spec.connections, [{
+    from: { process: "A", port: "out" },
+    to: { process: "B", port: "in" },
+    capacity: 5,
+  }]);
+});
+
+test("buildNetworkSpec() maps connection capacity and policy from metadata", () => {
+  const graph = new GraphBuilder().process("A", "core/Repeat").process(
+    "B",
+    "core/Output",
+  )
+    .connect("A", "out", "B", "in", { capacity: 3, policy: "drop-oldest" })
+    .connect("A", "out", "B", "in")
+    .build();
+  const spec = buildNetworkSpec(graph, registry);
+  assert.deepEqual(spec.connections.map((c) => [c.capacity, c.policy]), [
+    [3, "drop-oldest"],
+    [undefined, undefined],
+  ]);
+  assert.ok(!("capacity" in spec.connections[1]));
+});
+
+test("buildNetworkSpec() maps process settings from metadata", () => {
+  const graph = parseGraphJson(`{
+  "processes": {
+    "A": { "component": "core/Output", "metadata": {
+      "timeoutMs": 250, "concurrency": 4, "label": "sink",
+      "retry": { "attempts": 3, "backoffMs": 10 },
+      "circuitBreaker": { "failureThreshold": 5, "resetTimeoutMs": 1000 }
+    } }
+  }
+}`);
+  const [process] = buildNetworkSpec(graph, registry).processes;
+  assert.equal(process.timeoutMs, 250);
+  assert.equal(process.concurrency, 4);
+  assert.deepEqual(process.retry, { attempts: 3, backoffMs: 10 });
+  assert.deepEqual(process.circuitBreaker, {
+    failureThreshold: 5,
+    resetTimeoutMs: 1000,
+  });
+  assert.equal(process.metadata?.label, "sink");
+});
+
+test("buildNetworkSpec() turns IIPs into initials, in graph order", () => {
+  const double = (x: number) => x * 2;
+  const graph = new GraphBuilder().process("M", "flow/Map")
+    .initial(double, "M", "fn")
+    .initial("a", "M", "in")
+    .initial("b", "M", "in")
+    .build();
+  const spec = buildNetworkSpec(graph, registry);
+  assert.deepEqual(spec.initials, [
+    { data: double, to: { process: "M", port: "fn" } },
+    { data: "a", to: { process: "M", port: "in" } },
+    { data: "b", to: { process: "M", port: "in" } },
+  ]);
+  assert.equal(spec.initials?.[0].data, double);
+});
+
+test("buildNetworkSpec() maps exported ports and port indexes", () => {
+  const spec = buildNetworkSpec(
+    parseFbp(`INPORT=S.in:IN
+OUTPORT=M.out:OUT
+S(flow/Switch) out[1] -> in[0] M(flow/Merge)`),
+    registry,
+  );
+  assert.deepEqual(spec.inports, { IN: { process: "S", port: "in" } });
+  assert.deepEqual(spec.outports, { OUT: { process: "M", port: "out" } });
+  assert.deepEqual(spec.connections[0], {
+    from: { process: "S", port: "out", index: 1 },
+    to: { process: "M", port: "in", index: 0 },
+  });
+});
+
+test("buildNetworkSpec() writes port names as the component declares them", () => {
+  const spec = buildNetworkSpec(
+    parseFbp("A(core/Repeat) -> B(core/Output)"),
+    registry,
+  );
+  assert.deepEqual(spec.connections[0].from, { process: "A", port: "out" });
+  assert.deepEqual(spec.connections[0].to, { process: "B", port: "in" });
+});
+
+test("buildNetworkSpec() takes the name from options, then properties, then main", () => {
+  const graph = parseFbp("# @name sensors\nA(core/Output)\n");
+  assert.equal(buildNetworkSpec(graph, registry).name, "sensors");
+  assert.equal(
+    buildNetworkSpec(graph, registry, { name: "other" }).name,
+    "other",
+  );
+  assert.equal(
+    buildNetworkSpec(parseFbp("A(core/Output)"), registry).name,
+    "main",
+  );
+  assert.throws(
+    () => buildNetworkSpec(graph, registry, { name: "" }),
+    TypeError,
+  );
+});
+
+test("buildNetworkSpec() passes the graph's defaultCapacity on", () => {
+  const graph = parseFbp(
+    "# @defaultCapacity 20\nA(core/Repeat) out -> in B(core/Output)\n",
+  );
+  const spec = buildNetworkSpec(graph, registry);
+  assert.equal(spec.defaultCapacity, 20);
+  assert.equal(spec.connections[0].capacity, undefined);
+});
+
+test("buildNetworkSpec() throws a GraphError with every problem and its position", () => {
+  const graph = parseFbp(
+    "'x' -> in A(core/Ouput)\nA out -> (0) in B(core/Output)\n",
+    { file: "bad.fbp" },
+  );
+  assert.throws(() => buildNetworkSpec(graph, registry), (e: unknown) => {
+    assert.ok(e instanceof GraphError);
+    assert.equal(e.problems.length, 2);
+    assert.equal(e.file, "bad.fbp");
+    assert.match(e.message, /\nbad\.fbp:1:11: unknown component "core\/Ouput"/);
+    assert.match(
+      e.message,
+      /\nbad\.fbp:2:7: capacity must be a positive integer/,
+    );
+    return true;
+  });
+});

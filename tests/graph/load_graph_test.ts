@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GraphError, loadGraph, sourceMapOf } from "../../src/graph/mod.ts";
+
+test("loadGraph() reads text starting with { as JSON", () => {
+  const graph = loadGraph(
+    '\n  {"processes": {"A": {"component": "core/Repeat"}}}',
+  );
+  assert.deepEqual(graph, { processes: { A: { component: "core/Repeat" } } });
+});
+
+test("loadGraph() reads other text as .fbp", () => {
+  const graph = loadGraph(
+    "# @name x\nA(core/Repeat) out -> (3) in B(core/Output)\n",
+  );
+  assert.equal(graph.properties?.name, "x");
+  assert.equal(graph.connections?.[0].metadata?.capacity, 3);
+});
+
+test("loadGraph() follows an explicit format", () => {
+  assert.throws(
+    () => loadGraph("A(core/Repeat)", { format: "json" }),
+    (e: unknown) =>
+      e instanceof GraphError && /JSON syntax error/.test(e.message),
+  );
+  const graph = loadGraph('{"n": 1} -> in A(core/Repeat)', { format: "fbp" });
+  assert.deepEqual(graph.connections?.[0].data, { n: 1 });
+});
+
+test("loadGraph() records the file name for positions", () => {
+  const graph = loadGraph("A(core/Repeat)", { file: "a.fbp" });
+  assert.equal(sourceMapOf(graph)?.file, "a.fbp");
+});
+
+test("loadGraph() throws a RangeError for an unknown format", () => {
+  assert.throws(
+    () => loadGraph("{}", { format: "yaml" as "json" }),
+    {
+      name: "RangeError",
+      message: /format must be "json" or "fbp", received string "yaml"/,
+    },
+  );
+});
