@@ -1,0 +1,90 @@
+/**
+ * weir: an embeddable flow-based-programming engine with first-class
+ * Prometheus metrics, for Deno and Bun.
+ *
+ * Build a network from a `.fbp` text, fbp-graph JSON or code, define your
+ * own components, run it, and read its statistics:
+ *
+ * ```ts
+ * import { builtins, createNetwork, defineComponent } from "./mod.ts";
+ *
+ * const seen: unknown[] = [];
+ * const registry = builtins().register(defineComponent({
+ *   name: "my/Collect",
+ *   description: "Keeps every reading.",
+ *   inPorts: { in: {} },
+ *   process(value) {
+ *     seen.push(value);
+ *   },
+ * }));
+ * const net = createNetwork(`
+ *   '10ms' -> interval Tick(core/Interval)
+ *   3 -> count Tick
+ *   '$ * 2' -> expr Double(flow/Map)
+ *   Tick out -> (50) in Double out -> in Keep(my/Collect)
+ * `, { registry });
+ * await net.start();
+ * await net.finished;
+ * seen; // [0, 2, 4]
+ * net.stats().processes.find((p) => p.name === "Double")?.messagesIn.in; // 3
+ * ```
+ *
+ * @module
+ */
+export {
+  checkPortValue,
+  type Component,
+  type ComponentSpec,
+  type Context,
+  defineComponent,
+  END,
+  type InPortSpec,
+  type OutPort,
+  type OutPortSpec,
+  parseDuration,
+  PORT_TYPES,
+  type PortType,
+} from "./src/engine/component.ts";
+export { closestName, Registry } from "./src/engine/registry.ts";
+export {
+  type CircuitBreakerSpec,
+  type ConnectionSpec,
+  DEFAULT_CAPACITY,
+  type ExportSpec,
+  type InitialSpec,
+  type NetworkSpec,
+  OVERFLOW_POLICIES,
+  type OverflowPolicy,
+  type PortRef,
+  type ProcessSpec,
+  type RetrySpec,
+} from "./src/engine/spec.ts";
+export {
+  type ConnectionStats,
+  type DeadlockReport,
+  type DrainResult,
+  DROP_REASONS,
+  type DropReason,
+  Network,
+  type NetworkEvents,
+  type NetworkOptions,
+  type NetworkState,
+  type NetworkStats,
+  type ProcessStats,
+  type StuckProcess,
+} from "./src/engine/network.ts";
+export type { BreakerState, ProcessPhase } from "./src/engine/process.ts";
+export {
+  ERROR_KINDS,
+  type ErrorKind,
+  OverflowError,
+  ProcessError,
+} from "./src/engine/errors.ts";
+export {
+  DURATION_BUCKETS,
+  Histogram,
+  type HistogramSnapshot,
+} from "./src/engine/histogram.ts";
+export * from "./src/graph/mod.ts";
+export * from "./src/components/mod.ts";
+export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";

@@ -1,0 +1,203 @@
+/**
+ * The `weir` command (first cut): run the demo flow, run a graph file,
+ * validate graph files, list the components.
+ *
+ * @module
+ */
+import process from "node:process";
+import { readFileSync } from "node:fs";
+import { builtins } from "../components/mod.ts";
+import { Network } from "../engine/network.ts";
+import type { Registry } from "../engine/registry.ts";
+import {
+  buildNetworkSpec,
+  GraphError,
+  loadGraph,
+  validateGraph,
+} from "../graph/mod.ts";
+import { formatProblem } from "../graph/problem.ts";
+import { onShutdown } from "../runtime/signals.ts";
+import { DEMO_FLOW } from "./demo.ts";
+
+const USAGE = `weir: flow-based programming with first-class metrics
+
+Usage:
+  weir demo                  run the built-in demo flow until Ctrl-C
+  weir demo --print          print the demo flow's .fbp text
+  weir run <graph>           run a graph (.fbp or .json) until it finishes;
+                             Ctrl-C drains it (sources stop, the rest flows out)
+  weir validate <graph...>   check graphs; prints file:line:col: message per problem
+  weir components            list the built-in components and their ports
+
+Options:
+  --drain-timeout <ms>       how long Ctrl-C waits for messages to flow out (default 5000)
+  -h, --help                 show this help
+
+Examples:
+  weir demo
+  weir run flows/sensors.fbp
+  weir validate flows/*.fbp flows/*.json
+`;
+
+/** Exit codes: 0 ok, 1 the flow or graph failed, 2 bad usage. */
+function fail(message: string, code = 2): never {
+  console.error(`weir: ${message}`);
+  if (code === 2) console.error("Run 'weir --help' for usage.");
+  process.exit(code);
+}
+
+function readGraphText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    fail(
+      code === "ENOENT"
+        ? `cannot read "${file}": no such file`
+        : `cannot read "${file}": ${(e as Error).message}`,
+    );
+  }
+}
+
+async function runFlow(
+  text: string,
+  file: string | undefined,
+  registry: Registry,
+  drainTimeoutMs: number,
+): Promise<number> {
+  let net: Network;
+  try {
+    const graph = loadGraph(text, { file });
+    net = new Network(buildNetworkSpec(graph, registry));
+  } catch (e) {
+    if (e instanceof GraphError) fail(e.message, 1);
+    throw e;
+  }
+  let errors = 0;
+  net.on("error", (e) => {
+    errors++;
+    console.error(`weir: ${e.message}`);
+  });
+  net.on("deadlock", (d) => console.error(`weir: ${d.message}`));
+  const off = onShutdown(async (signal) => {
+    console.error(`weir: ${signal}: draining (up to ${drainTimeoutMs} ms)`);
+    const r = await net.drain(drainTimeoutMs);
+    if (!r.drained) {
+      console.error(
+        `weir: drain timed out; ${r.backlog} buffered messages were discarded`,
+      );
+    }
+  });
+  console.error(
+    `weir: running flow "${net.name}" (${net.processNames.length} processes); Ctrl-C to stop`,
+  );
+  await net.start();
+  const state = await net.finished;
+  off();
+  console.error(`weir: flow "${net.name}" ${state}`);
+  return errors > 0 || state !== "finished" ? 1 : 0;
+}
+
+function listComponents(registry: Registry): void {
+  for (const c of registry.components()) {
+    const aliases = registry.aliasesOf(c.name);
+    console.log(
+      `${c.name}${aliases.length ? ` (also ${aliases.join(", ")})` : ""}`,
+    );
+    console.log(`  ${c.description}`);
+    for (const [name, p] of Object.entries(c.inPorts)) {
+      console.log(
+        `  in  ${name}: ${p.type}${p.control ? ", control" : ""}${
+          p.required ? ", required" : ""
+        }${p.description ? ` - ${p.description}` : ""}`,
+      );
+    }
+    for (const [name, p] of Object.entries(c.outPorts)) {
+      console.log(
+        `  out ${name}: ${p.type}${p.description ? ` - ${p.description}` : ""}`,
+      );
+    }
+  }
+}
+
+function validateFiles(files: string[], registry: Registry): number {
+  if (files.length === 0) fail("validate needs at least one graph file");
+  let problems = 0;
+  for (const file of files) {
+    const text = readGraphText(file);
+    try {
+      const graph = loadGraph(text, { file });
+      for (const p of validateGraph(graph, registry)) {
+        problems++;
+        console.log(formatProblem(p, file));
+      }
+    } catch (e) {
+      if (!(e instanceof GraphError)) throw e;
+      for (const p of e.problems) {
+        problems++;
+        console.log(formatProblem(p, file));
+      }
+    }
+  }
+  if (problems > 0) {
+    console.error(`weir: ${problems} problem${problems === 1 ? "" : "s"}`);
+  }
+  return problems > 0 ? 1 : 0;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let drainTimeoutMs = 5000;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-h" || a === "--help") {
+      console.log(USAGE);
+      return 0;
+    } else if (a === "--drain-timeout") {
+      const v = Number(args[++i]);
+      if (!Number.isFinite(v) || v < 0) {
+        fail(
+          `--drain-timeout needs a number of milliseconds, received ${
+            JSON.stringify(args[i])
+          }`,
+        );
+      }
+      drainTimeoutMs = v;
+    } else if (a.startsWith("-") && a !== "--print") {
+      fail(`unknown option ${JSON.stringify(a)}`);
+    } else rest.push(a);
+  }
+  const [command, ...params] = rest;
+  const registry = builtins();
+  switch (command) {
+    case "demo":
+      if (params[0] === "--print") {
+        console.log(DEMO_FLOW);
+        return 0;
+      }
+      return await runFlow(DEMO_FLOW, "demo.fbp", registry, drainTimeoutMs);
+    case "run":
+      if (params.length !== 1) fail("run needs exactly one graph file");
+      return await runFlow(
+        readGraphText(params[0]),
+        params[0],
+        registry,
+        drainTimeoutMs,
+      );
+    case "validate":
+      return validateFiles(params, registry);
+    case "components":
+      listComponents(registry);
+      return 0;
+    case undefined:
+      console.log(USAGE);
+      return 2;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2)));
+}

@@ -1,0 +1,245 @@
+/**
+ * Core components: forwarding, dropping, logging, merging, kicking, delaying
+ * and the interval timer source. The names follow NoFlo's `core/*` where
+ * NoFlo has the same component, so classic `.fbp` graphs run unchanged.
+ *
+ * @module
+ */
+import {
+  type Component,
+  defineComponent,
+  parseDuration,
+} from "../engine/component.ts";
+import {
+  _nonNegativeInteger,
+  _positiveDuration,
+  _sleepUntil,
+} from "./_util.ts";
+
+/**
+ * `core/Repeat`: forwards every message unchanged.
+ *
+ * @example
+ * ```ts
+ * import { CoreRepeat } from "./core.ts";
+ *
+ * CoreRepeat.name; // "core/Repeat"
+ * ```
+ */
+export const CoreRepeat: Component = defineComponent({
+  name: "core/Repeat",
+  description: "Forwards every message unchanged.",
+  inPorts: { in: { description: "Messages to forward." } },
+  outPorts: { out: { description: "The same messages, in order." } },
+  process(value, ctx) {
+    ctx.send("out", value);
+  },
+});
+
+/**
+ * `core/Drop`: takes every message and sends nothing (a sink that discards).
+ *
+ * @example
+ * ```ts
+ * import { CoreDrop } from "./core.ts";
+ *
+ * CoreDrop.name; // "core/Drop"
+ * ```
+ */
+export const CoreDrop: Component = defineComponent({
+  name: "core/Drop",
+  description: "Takes every message and discards it.",
+  inPorts: { in: { description: "Messages to discard." } },
+  process() {},
+});
+
+/**
+ * `core/Output`: writes every message to standard output (`console.log`)
+ * and forwards it on `out`.
+ *
+ * @example
+ * ```ts
+ * import { CoreOutput } from "./core.ts";
+ *
+ * CoreOutput.name; // "core/Output"
+ * ```
+ */
+export const CoreOutput: Component = defineComponent({
+  name: "core/Output",
+  description: "Logs every message to standard output and forwards it.",
+  inPorts: { in: { description: "Messages to log." } },
+  outPorts: { out: { description: "The logged messages, unchanged." } },
+  process(value, ctx) {
+    console.log(value);
+    ctx.send("out", value);
+  },
+});
+
+/**
+ * `core/Kick`: sends the value of its `data` control (default `null`) on
+ * `out` whenever any message arrives on `in`.
+ *
+ * @example
+ * ```ts
+ * import { CoreKick } from "./core.ts";
+ *
+ * CoreKick.inPorts.data.default; // null
+ * ```
+ */
+export const CoreKick: Component = defineComponent({
+  name: "core/Kick",
+  description: "Sends its data value each time a message arrives on in.",
+  inPorts: {
+    in: {
+      type: "bang",
+      description: "Any message: the signal to send the data value.",
+    },
+    data: {
+      control: true,
+      default: null,
+      description: "The value to send (default null).",
+    },
+  },
+  outPorts: { out: { description: "The data value, once per signal." } },
+  process(_value, ctx) {
+    ctx.send("out", ctx.control("data"));
+  },
+});
+
+/**
+ * `core/Merge`: forwards the messages of any number of connections into
+ * `in` on `out`, in the order they arrive.
+ *
+ * @example
+ * ```ts
+ * import { CoreMerge } from "./core.ts";
+ *
+ * CoreMerge.inPorts.in.multiple; // true
+ * ```
+ */
+export const CoreMerge: Component = defineComponent({
+  name: "core/Merge",
+  description: "Merges every connection into in onto out, in arrival order.",
+  inPorts: {
+    in: {
+      multiple: true,
+      description: "Messages from one or more connections.",
+    },
+  },
+  outPorts: { out: { description: "Every message, in arrival order." } },
+  process(value, ctx) {
+    ctx.send("out", value);
+  },
+});
+
+interface DelayState {
+  /** Send time of the latest message: a later one never goes before it. */
+  lastDue: number;
+  /** Settles once the latest message was sent (or failed). */
+  tail: Promise<unknown>;
+}
+
+/**
+ * `core/Delay`: forwards each message `delay` after it arrived, keeping
+ * their order. Up to 1000 messages wait at once (the process's
+ * `concurrency` changes that); beyond it the input waits, which is back
+ * pressure. NoFlo's `core/RepeatDelayed` is the same component.
+ *
+ * @example
+ * ```ts
+ * import { CoreDelay } from "./core.ts";
+ *
+ * CoreDelay.inPorts.delay.parse?.("250ms"); // 250
+ * ```
+ */
+export const CoreDelay: Component = defineComponent<DelayState>({
+  name: "core/Delay",
+  description: "Forwards each message after a delay, in order.",
+  inPorts: {
+    in: { description: "Messages to forward later." },
+    delay: {
+      type: "duration",
+      control: true,
+      default: 500,
+      parse: parseDuration,
+      description:
+        'Time each message waits before it is forwarded, e.g. "250ms" (default 500 ms).',
+    },
+  },
+  outPorts: { out: { description: "The messages, each after the delay." } },
+  // Each waiting message is an activation in flight.
+  concurrency: 1000,
+  setup: () => ({ lastDue: 0, tail: Promise.resolve() }),
+  process(value, ctx) {
+    const state = ctx.state;
+    const due = Math.max(
+      performance.now() + ctx.control<number>("delay"),
+      state.lastDue,
+    );
+    state.lastDue = due;
+    const previous = state.tail;
+    const sent = _sleepUntil(due, ctx.signal)
+      .then((elapsed) => elapsed ? previous : undefined)
+      .then(() => ctx.signal.aborted ? undefined : ctx.send("out", value));
+    // The next message waits for this one, whether or not its send failed
+    // (a failure is reported once, by this activation).
+    state.tail = sent.catch(() => {});
+    return sent;
+  },
+});
+
+/**
+ * `core/Interval`: a timer source that sends the tick number (0, 1, 2, ...)
+ * on `out` every `interval`; with `count` set it finishes after that many
+ * ticks. The first tick goes one interval after the start. It waits for
+ * room when `out` is full, and stops at once when the network stops or
+ * drains.
+ *
+ * @example
+ * ```ts
+ * import { CoreInterval } from "./core.ts";
+ *
+ * CoreInterval.inPorts.interval.parse?.("1.5s"); // 1500
+ * ```
+ */
+export const CoreInterval: Component = defineComponent({
+  name: "core/Interval",
+  description: "Sends 0, 1, 2, ... every interval; stops after count ticks.",
+  inPorts: {
+    interval: {
+      type: "duration",
+      control: true,
+      default: 1000,
+      parse: _positiveDuration,
+      description:
+        'Time between ticks, longer than 0, e.g. "250ms" or "1s" (default 1 s).',
+    },
+    count: {
+      type: "integer",
+      control: true,
+      default: 0,
+      parse: _nonNegativeInteger,
+      description: "Ticks to send before finishing; 0 means forever (default).",
+    },
+  },
+  outPorts: {
+    out: { type: "integer", description: "The tick number: 0, 1, 2, ..." },
+  },
+  async run(ctx) {
+    const signal = ctx.signal;
+    const count = ctx.control<number>("count");
+    let next = performance.now();
+    for (let tick = 0; count === 0 || tick < count; tick++) {
+      // The schedule does not drift; after a long wait for room it
+      // restarts from now instead of sending a burst of late ticks.
+      next = Math.max(
+        next + ctx.control<number>("interval"),
+        performance.now(),
+      );
+      if (!(await _sleepUntil(next, signal))) return;
+      const sent = ctx.send("out", tick);
+      if (sent !== undefined) await sent;
+      if (signal.aborted) return;
+    }
+  },
+});

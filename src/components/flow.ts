@@ -1,0 +1,475 @@
+/**
+ * Flow components: transform (`flow/Map`), select (`flow/Filter`), group
+ * (`flow/Batch`), pace (`flow/Throttle`) and count (`flow/Counter`).
+ *
+ * `flow/Map` and `flow/Filter` take either a JavaScript function (`fn`, for
+ * networks built in code) or a JSONata expression (`expr`, for graphs),
+ * compiled once when the option arrives.
+ *
+ * @module
+ */
+import jsonata from "jsonata";
+import {
+  type Component,
+  type Context,
+  defineComponent,
+  describeValue,
+  type InPortSpec,
+  parseDuration,
+} from "../engine/component.ts";
+import {
+  _errorPort,
+  _isThenable,
+  _positiveInteger,
+  _sleepUntil,
+} from "./_util.ts";
+
+/** A compiled JSONata expression, as `expr` control ports hold it. */
+export type Expression = jsonata.Expression;
+
+/** A function given to the `fn` port of `flow/Map` or `flow/Filter`. */
+export type MapFunction = (value: unknown) => unknown;
+
+/**
+ * Compiles a JSONata expression; a syntax error throws a `SyntaxError`
+ * naming the position (1-based character) and the reason.
+ *
+ * @example
+ * ```ts
+ * import { compileExpression } from "./flow.ts";
+ *
+ * const e = compileExpression("temp > 30");
+ * await e.evaluate({ temp: 31 }); // true
+ * ```
+ */
+export function compileExpression(source: unknown): Expression {
+  if (typeof source !== "string" || source.trim() === "") {
+    throw new TypeError(
+      `expected a JSONata expression, received ${describeValue(source)}`,
+    );
+  }
+  try {
+    return jsonata(source);
+  } catch (e) {
+    const { position, message } = e as { position?: number; message?: string };
+    throw new SyntaxError(
+      `invalid JSONata expression ${JSON.stringify(source)}${
+        typeof position === "number" ? ` at position ${position}` : ""
+      }: ${message ?? String(e)}`,
+    );
+  }
+}
+
+function _checkFunction(value: unknown): MapFunction {
+  if (typeof value === "function") return value as MapFunction;
+  throw new TypeError(
+    `expected a function (value) => result, received ${describeValue(value)}`,
+  );
+}
+
+const _fnPort: InPortSpec = {
+  type: "function",
+  control: true,
+  parse: _checkFunction,
+  description:
+    "A function (value) => result, sync or async; give fn or expr, not both.",
+};
+
+const _exprPort: InPortSpec = {
+  type: "string",
+  control: true,
+  parse: compileExpression,
+  description:
+    "A JSONata expression evaluated with the message as its input; give fn or expr, not both.",
+};
+
+/**
+ * Evaluates a compiled expression; JSONata's plain-object errors become
+ * `Error`s that say where the expression failed.
+ */
+function _evaluate(expr: Expression, value: unknown): Promise<unknown> {
+  return expr.evaluate(value).catch((e: unknown) => {
+    const { position, message } = e as { position?: number; message?: string };
+    throw new Error(
+      `JSONata expression failed${
+        typeof position === "number" ? ` at position ${position}` : ""
+      }: ${message ?? String(e)}`,
+      { cause: e },
+    );
+  });
+}
+
+/** State of `flow/Map` and `flow/Filter`. */
+interface FnState {
+  /** The `fn` last checked against `expr`. */
+  checked: MapFunction | undefined;
+}
+
+/** The `expr` of `ctx`, when `fn` is unset; neither set is an error. */
+function _expression(ctx: Context<FnState>, component: string): Expression {
+  const expr = ctx.control<Expression | undefined>("expr");
+  if (expr === undefined) {
+    throw new TypeError(
+      `${component} needs an fn or an expr option, and neither is set`,
+    );
+  }
+  return expr;
+}
+
+/**
+ * Checks that `expr` is unset alongside `fn`: once per `fn` value rather
+ * than per message, because a control lookup is a measurable part of a
+ * synchronous activation on the hot path.
+ */
+function _checkFn(
+  ctx: Context<FnState>,
+  fn: MapFunction,
+  component: string,
+): void {
+  if (ctx.control("expr") !== undefined) {
+    throw new TypeError(
+      `${component} takes an fn or an expr option, not both`,
+    );
+  }
+  ctx.state.checked = fn;
+}
+
+/**
+ * `flow/Map`: sends `fn(value)` (awaited when it returns a promise), or the
+ * result of the JSONata `expr` with the message as input, on `out` for each
+ * message; `undefined` results (a JSONata path that matched nothing) are
+ * sent too. A synchronous `fn` keeps the activation synchronous. What an
+ * expression builds is sent as plain objects and arrays (JSONata's own
+ * have no prototype and carry flags); parts of the input are sent as they
+ * are, by reference.
+ *
+ * @example
+ * ```ts
+ * import { FlowMap } from "./flow.ts";
+ *
+ * await FlowMap.inPorts.expr.parse?.("price * qty"); // a compiled expression
+ * ```
+ */
+export const FlowMap: Component = defineComponent<FnState>({
+  name: "flow/Map",
+  description: "Sends the result of fn or a JSONata expr for each message.",
+  inPorts: {
+    in: { description: "Messages to transform." },
+    fn: _fnPort,
+    expr: _exprPort,
+  },
+  outPorts: {
+    out: { description: "One result per message, in order." },
+    error: _errorPort,
+  },
+  setup: () => ({ checked: undefined }),
+  // The synchronous fn path is kept small; the rest is out of line.
+  process(value, ctx) {
+    const fn = ctx.control<MapFunction | undefined>("fn");
+    if (fn === undefined) return _mapExpression(value, ctx);
+    if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Map");
+    const result = fn(value);
+    if (_isThenable(result)) return _sendLater(ctx, result);
+    ctx.send("out", result);
+  },
+});
+
+function _mapExpression(value: unknown, ctx: Context<FnState>): Promise<void> {
+  return _evaluate(_expression(ctx, "flow/Map"), value).then((r) =>
+    ctx.send("out", _plain(r, 0))
+  );
+}
+
+/** Flags JSONata sets on the arrays it builds. */
+const _ARRAY_FLAGS = [
+  "sequence",
+  "keepSingleton",
+  "outerWrapper",
+  "tupleStream",
+  "cons",
+];
+
+/**
+ * A JSONata result as plain data: JSONata builds objects without a
+ * prototype and flags its arrays (`sequence: true`), which shows when they
+ * are logged or compared. Those are copied; anything else (parts of the
+ * input) is kept by reference, and nothing is copied when nothing needs it.
+ */
+function _plain(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object" || depth > 100) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined = _ARRAY_FLAGS.some((f) =>
+        Object.hasOwn(value, f)
+      )
+      ? []
+      : undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = _plain(value[i], depth + 1);
+      if (copy === undefined && item !== value[i]) copy = value.slice(0, i);
+      copy?.push(item);
+    }
+    return copy ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    copy[key] = _plain((value as Record<string, unknown>)[key], depth + 1);
+  }
+  return copy;
+}
+
+function _sendLater(
+  ctx: Context<FnState>,
+  result: PromiseLike<unknown>,
+): Promise<void> {
+  return Promise.resolve(result).then((r) => ctx.send("out", r));
+}
+
+/**
+ * `flow/Filter`: forwards on `out` each message for which `fn(value)` (or
+ * the JSONata `expr`) is truthy in JavaScript terms; the others go to
+ * `rejected` when it is connected, else nowhere.
+ *
+ * @example
+ * ```ts
+ * import { FlowFilter } from "./flow.ts";
+ *
+ * FlowFilter.outPorts.rejected.description; // "Messages whose result was falsy (when connected)."
+ * ```
+ */
+export const FlowFilter: Component = defineComponent<FnState>({
+  name: "flow/Filter",
+  description: "Forwards the messages for which fn or a JSONata expr holds.",
+  inPorts: {
+    in: { description: "Messages to test." },
+    fn: _fnPort,
+    expr: _exprPort,
+  },
+  outPorts: {
+    out: { description: "Messages whose result was truthy." },
+    rejected: {
+      description: "Messages whose result was falsy (when connected).",
+    },
+    error: _errorPort,
+  },
+  setup: () => ({ checked: undefined }),
+  // The synchronous fn path is kept small; the rest is out of line.
+  process(value, ctx) {
+    const fn = ctx.control<MapFunction | undefined>("fn");
+    if (fn === undefined) return _filterExpression(value, ctx);
+    if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Filter");
+    const result = fn(value);
+    if (_isThenable(result)) return _routeLater(ctx, value, result);
+    if (result) ctx.send("out", value);
+    else if (ctx.out.rejected.connected) ctx.send("rejected", value);
+  },
+});
+
+function _filterExpression(
+  value: unknown,
+  ctx: Context<FnState>,
+): Promise<void> {
+  return _evaluate(_expression(ctx, "flow/Filter"), value).then((r) =>
+    _route(ctx, value, r)
+  );
+}
+
+function _routeLater(
+  ctx: Context<FnState>,
+  value: unknown,
+  result: PromiseLike<unknown>,
+): Promise<void> {
+  return Promise.resolve(result).then((r) => _route(ctx, value, r));
+}
+
+function _route(
+  ctx: Context<unknown>,
+  value: unknown,
+  keep: unknown,
+): void | Promise<void> {
+  if (keep) return ctx.send("out", value);
+  if (ctx.out.rejected.connected) return ctx.send("rejected", value);
+}
+
+interface BatchState {
+  items: unknown[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A batch the timer sent that is still waiting for room. */
+  waiting: Promise<void> | undefined;
+}
+
+function _sendBatch(ctx: Context<BatchState>): void | Promise<void> {
+  const state = ctx.state;
+  clearTimeout(state.timer);
+  state.timer = undefined;
+  const items = state.items;
+  state.items = [];
+  return ctx.send("out", items);
+}
+
+/**
+ * `flow/Batch`: groups messages into arrays of `size`; with `timeout` set,
+ * a partial batch goes out once its first message has waited that long.
+ * What is left goes out when the input ends.
+ *
+ * @example
+ * ```ts
+ * import { FlowBatch } from "./flow.ts";
+ *
+ * FlowBatch.inPorts.size.parse?.(100); // 100
+ * ```
+ */
+export const FlowBatch: Component = defineComponent<BatchState>({
+  name: "flow/Batch",
+  description: "Groups messages into arrays of size (or what came by timeout).",
+  inPorts: {
+    in: { description: "Messages to group." },
+    size: {
+      type: "integer",
+      control: true,
+      default: 10,
+      parse: _positiveInteger,
+      description: "Messages per batch, a positive integer (default 10).",
+    },
+    timeout: {
+      type: "duration",
+      control: true,
+      default: 0,
+      parse: parseDuration,
+      description:
+        'Longest wait of a partial batch before it is sent, e.g. "1s"; 0 means no limit (default).',
+    },
+  },
+  outPorts: {
+    out: { type: "array", description: "Arrays of messages, in order." },
+  },
+  setup: () => ({ items: [], timer: undefined, waiting: undefined }),
+  process(value, ctx) {
+    const state = ctx.state;
+    if (state.waiting !== undefined) {
+      // The timer's batch goes first, and this message waits for it.
+      return state.waiting.then(() => {
+        state.waiting = undefined;
+        return _add(ctx, value);
+      });
+    }
+    return _add(ctx, value);
+  },
+  flush(ctx) {
+    const state = ctx.state;
+    const rest = () => state.items.length > 0 ? _sendBatch(ctx) : undefined;
+    return state.waiting ? state.waiting.then(rest) : rest();
+  },
+  teardown(ctx) {
+    clearTimeout(ctx.state?.timer);
+  },
+});
+
+function _add(ctx: Context<BatchState>, value: unknown): void | Promise<void> {
+  const state = ctx.state;
+  state.items.push(value);
+  if (state.items.length >= ctx.control<number>("size")) {
+    return _sendBatch(ctx);
+  }
+  const timeout = ctx.control<number>("timeout");
+  if (state.items.length === 1 && timeout > 0) {
+    state.timer = setTimeout(() => {
+      const sent = _sendBatch(ctx);
+      if (sent !== undefined) state.waiting = sent;
+    }, timeout);
+  }
+}
+
+interface ThrottleState {
+  /** Earliest time (performance.now) the next message may go. */
+  next: number;
+}
+
+/**
+ * `flow/Throttle`: forwards at most `rate` messages per second. A message
+ * that comes too early waits (and the input behind it, which is back
+ * pressure): nothing is dropped. After a quiet spell the next message goes
+ * at once.
+ *
+ * @example
+ * ```ts
+ * import { FlowThrottle } from "./flow.ts";
+ *
+ * FlowThrottle.inPorts.rate.parse?.(50); // 50
+ * ```
+ */
+export const FlowThrottle: Component = defineComponent<
+  ThrottleState
+>({
+  name: "flow/Throttle",
+  description: "Forwards at most rate messages per second, delaying the rest.",
+  inPorts: {
+    in: { description: "Messages to pace." },
+    rate: {
+      type: "number",
+      control: true,
+      default: 1,
+      parse: _positiveRate,
+      description: "Messages per second, more than 0 (default 1).",
+    },
+  },
+  outPorts: { out: { description: "The messages, spaced by 1/rate s." } },
+  setup: () => ({ next: 0 }),
+  process(value, ctx) {
+    const state = ctx.state;
+    const now = performance.now();
+    const at = state.next > now ? state.next : now;
+    state.next = at + 1000 / ctx.control<number>("rate");
+    if (at === now) {
+      ctx.send("out", value);
+      return;
+    }
+    return _sleepUntil(at, ctx.signal).then((elapsed) =>
+      elapsed ? ctx.send("out", value) : undefined
+    );
+  },
+});
+
+function _positiveRate(value: unknown): number {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) {
+    return value;
+  }
+  throw new RangeError(
+    `expected a rate in messages per second above 0, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+/**
+ * `flow/Counter`: forwards every message on `out` and, when the input
+ * ends, sends how many there were on `count`. NoFlo's `packets/Counter`
+ * resolves to it.
+ *
+ * @example
+ * ```ts
+ * import { FlowCounter } from "./flow.ts";
+ *
+ * FlowCounter.outPorts.count.type; // "integer"
+ * ```
+ */
+export const FlowCounter: Component = defineComponent<
+  { count: number }
+>({
+  name: "flow/Counter",
+  description: "Forwards messages and sends their number when input ends.",
+  inPorts: { in: { description: "Messages to count." } },
+  outPorts: {
+    out: { description: "Every message, unchanged." },
+    count: {
+      type: "integer",
+      description: "The number of messages, once the input has ended.",
+    },
+  },
+  setup: () => ({ count: 0 }),
+  process(value, ctx) {
+    ctx.state.count++;
+    ctx.send("out", value);
+  },
+  flush: (ctx) => ctx.send("count", ctx.state.count),
+});

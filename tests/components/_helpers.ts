@@ -1,0 +1,234 @@
+/**
+ * Runs one component inside a small network: IIPs on its ports, optional
+ * feeding sources on its data in-ports, and a capturing sink on each of
+ * its out-ports.
+ *
+ * @module
+ */
+import {
+  type Component,
+  type Context,
+  defineComponent,
+  type OutPort,
+} from "../../src/engine/component.ts";
+import type { ProcessError } from "../../src/engine/errors.ts";
+import { Network } from "../../src/engine/network.ts";
+import type {
+  ConnectionSpec,
+  InitialSpec,
+  ProcessSpec,
+} from "../../src/engine/spec.ts";
+
+/** One message as a capturing sink saw it. */
+export interface Arrival {
+  port: string;
+  value: unknown;
+  /** `performance.now()` when the sink took it. */
+  at: number;
+}
+
+/** What {@linkcode runComponent} does. */
+export interface RunOptions {
+  /** IIPs by in-port (controls, or a single data IIP). */
+  iips?: Record<string, unknown>;
+  /** Values a source sends on in-port `in` (awaiting back pressure). */
+  input?: unknown[];
+  /**
+   * More feeding sources, each one connection into `port`: a `feedOf`
+   * the `values`, or a `component` with an out-port `out`.
+   */
+  feeds?: { port: string; values?: unknown[]; component?: Component }[];
+  /**
+   * Out-ports to capture. Default every out-port but `error`, so that
+   * failures arrive as the network's `error` events.
+   */
+  capture?: string[];
+  /** Capacity of every connection. Default the network's (10). */
+  capacity?: number;
+  /** Overrides the process's concurrency. */
+  concurrency?: number;
+  /** Called for each captured message; may stop or drain the network. */
+  onArrival?: (arrival: Arrival, net: Network) => void;
+  /** Fails the run (after stopping the network) past this. Default 5000 ms. */
+  timeoutMs?: number;
+}
+
+/** What arrived while the component ran. */
+export interface RunResult {
+  /** Values by captured out-port, in arrival order. */
+  outputs: Record<string, unknown[]>;
+  /** Every captured message across ports, in arrival order. */
+  arrivals: Arrival[];
+  /** The network's `error` events. */
+  errors: ProcessError[];
+  /** The network's final state. */
+  state: string;
+}
+
+/** The name of the process under test. */
+export const UNDER_TEST = "T";
+
+/**
+ * Runs `component` as process `T` until the network finishes (or
+ * `onArrival` stops it) and returns what arrived on each out-port.
+ */
+export async function runComponent(
+  component: Component,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const outputs: Record<string, unknown[]> = {};
+  const arrivals: Arrival[] = [];
+  const errors: ProcessError[] = [];
+  const processes: ProcessSpec[] = [{
+    name: UNDER_TEST,
+    component,
+    concurrency: options.concurrency,
+  }];
+  const connections: ConnectionSpec[] = [];
+  const initials: InitialSpec[] = Object.entries(options.iips ?? {}).map((
+    [port, data],
+  ) => ({ data, to: { process: UNDER_TEST, port } }));
+  const feeds = [...options.feeds ?? []];
+  if (options.input) feeds.unshift({ port: "in", values: options.input });
+  feeds.forEach(({ port, values, component }, i) => {
+    const name = `Feed${i}`;
+    processes.push({ name, component: component ?? feedOf(values ?? []) });
+    connections.push({
+      from: { process: name, port: "out" },
+      to: { process: UNDER_TEST, port },
+      capacity: options.capacity,
+    });
+  });
+  let net: Network | undefined = undefined;
+  const capture = options.capture ??
+    Object.keys(component.outPorts).filter((port) => port !== "error");
+  for (const port of capture) {
+    outputs[port] = [];
+    const name = `Capture_${port}`;
+    processes.push({
+      name,
+      component: captureOf((value) => {
+        const arrival = { port, value, at: performance.now() };
+        outputs[port].push(value);
+        arrivals.push(arrival);
+        options.onArrival?.(arrival, net!);
+      }),
+    });
+    connections.push({
+      from: { process: UNDER_TEST, port },
+      to: { process: name, port: "in" },
+      capacity: options.capacity,
+    });
+  }
+  net = new Network({ name: "test", processes, connections, initials });
+  net.on("error", (e) => errors.push(e));
+  await net.start();
+  const timeoutMs = options.timeoutMs ?? 5000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const state = await Promise.race([
+    net.finished,
+    new Promise<"timeout">((r) => timer = setTimeout(r, timeoutMs, "timeout")),
+  ]);
+  clearTimeout(timer);
+  if (state === "timeout") {
+    await net.stop();
+    throw new Error(
+      `the network did not finish within ${timeoutMs} ms; arrived: ${
+        JSON.stringify(outputs)
+      }`,
+    );
+  }
+  return { outputs, arrivals, errors, state };
+}
+
+/** A source that sends `values` in order, waiting for room, then ends. */
+export function feedOf(values: readonly unknown[]): Component {
+  return defineComponent({
+    name: "test/Feed",
+    description: "Sends fixed values, then ends.",
+    outPorts: { out: { description: "The values." } },
+    async run(ctx) {
+      for (const value of values) {
+        if (ctx.signal.aborted) return;
+        await ctx.send("out", value);
+      }
+    },
+  });
+}
+
+/** A sink that hands every message to `take`. */
+export function captureOf(take: (value: unknown) => void): Component {
+  return defineComponent({
+    name: "test/Capture",
+    description: "Hands every message to a callback.",
+    inPorts: { in: { description: "Messages to capture." } },
+    process(value) {
+      take(value);
+    },
+  });
+}
+
+/** A context for calling a component's functions directly, outside a network. */
+export interface FakeContext {
+  ctx: Context<unknown>;
+  /** What was sent, in order, as `[port, value]`. */
+  sent: [string, unknown][];
+  /** Aborts `ctx.signal`. */
+  abort(): void;
+  /** Sets a control as if a packet arrived on it (parsed by its port). */
+  setControl(port: string, value: unknown): void;
+}
+
+/**
+ * A context whose controls hold `controls` (parsed by the component's
+ * ports, defaults filled in), whose out-ports record what is sent, and
+ * whose state comes from the component's `setup`. Every out-port counts
+ * as connected unless listed in `unconnected`.
+ */
+export function fakeContext(
+  component: Component,
+  controls: Record<string, unknown> = {},
+  unconnected: string[] = [],
+): FakeContext {
+  const sent: [string, unknown][] = [];
+  const values: Record<string, unknown> = {};
+  const setControl = (port: string, value: unknown) => {
+    const parse = component.inPorts[port].parse;
+    values[port] = parse ? parse(value) : value;
+  };
+  for (const [port, spec] of Object.entries(component.inPorts)) {
+    if (!spec.control) continue;
+    if (port in controls) setControl(port, controls[port]);
+    else values[port] = spec.default;
+  }
+  const abort = new AbortController();
+  const out: Record<string, OutPort> = {};
+  for (const port of Object.keys(component.outPorts)) {
+    const connected = !unconnected.includes(port);
+    out[port] = {
+      send(value: unknown) {
+        if (connected) sent.push([port, value]);
+      },
+      connected,
+      width: connected ? 1 : 0,
+    };
+  }
+  const ctx: Context<unknown> = {
+    process: UNDER_TEST,
+    network: "test",
+    port: "in",
+    index: -1,
+    out,
+    send: (port, value, index) => out[port].send(value, index),
+    control: <T>(port: string) => values[port] as T,
+    state: undefined,
+    signal: abort.signal,
+    metadata: {},
+    input: () => {
+      throw new Error("fakeContext has no inputs");
+    },
+    receive: () => Promise.reject(new Error("fakeContext has no inputs")),
+  };
+  if (component.setup) ctx.state = component.setup(ctx);
+  return { ctx, sent, abort: () => abort.abort(), setControl };
+}

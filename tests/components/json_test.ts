@@ -1,0 +1,85 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ProcessError } from "../../src/engine/errors.ts";
+import { JsonParse, JsonStringify } from "../../src/components/json.ts";
+import { runComponent } from "./_helpers.ts";
+
+test("json/Parse sends the value of each JSON string", async () => {
+  const { outputs, errors } = await runComponent(JsonParse, {
+    input: ['{"a":[1,2]}', "3", '"s"', "null"],
+  });
+  assert.deepEqual(outputs.out, [{ a: [1, 2] }, 3, "s", null]);
+  assert.deepEqual(errors, []);
+});
+
+test("json/Parse sends bad JSON to the error port and parses the next message", async () => {
+  const { outputs, errors } = await runComponent(JsonParse, {
+    input: ['{"ok":1}', "{oops", "[2]"],
+  });
+  assert.deepEqual(outputs.out, [{ ok: 1 }, [2]]);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /^process "T" failed on in-port "in": cannot parse JSON from string "\{oops": /,
+  );
+  assert.equal(errors[0].input, "{oops");
+  assert.ok(errors[0].cause instanceof SyntaxError);
+});
+
+test("json/Parse sends bad JSON to its error port when connected", async () => {
+  const { outputs, errors } = await runComponent(JsonParse, {
+    input: ["{oops", "1"],
+    capture: ["out", "error"],
+  });
+  assert.deepEqual(outputs.out, [1]);
+  assert.deepEqual(errors, []);
+  assert.equal(outputs.error.length, 1);
+  const e = outputs.error[0] as ProcessError;
+  assert.ok(e instanceof ProcessError);
+  assert.equal(e.process, "T");
+  assert.equal(e.input, "{oops");
+});
+
+test("json/Parse fails a message that is not a string", async () => {
+  const { errors } = await runComponent(JsonParse, { input: [42] });
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /cannot parse JSON: expected a string, received number 42/,
+  );
+});
+
+test("json/Stringify writes each value as one line of JSON by default", async () => {
+  const { outputs } = await runComponent(JsonStringify, {
+    input: [{ a: 1, b: [true, null] }, "x", 5],
+  });
+  assert.deepEqual(outputs.out, ['{"a":1,"b":[true,null]}', '"x"', "5"]);
+});
+
+test("json/Stringify indents nested levels by indent", async () => {
+  const { outputs } = await runComponent(JsonStringify, {
+    iips: { indent: 2 },
+    input: [{ a: 1 }],
+  });
+  assert.deepEqual(outputs.out, ['{\n  "a": 1\n}']);
+});
+
+test("json/Stringify fails a value JSON cannot hold", async () => {
+  const { outputs, errors } = await runComponent(JsonStringify, {
+    input: [() => 1, 1n, "ok"],
+  });
+  assert.deepEqual(outputs.out, ['"ok"']);
+  assert.equal(errors.length, 2);
+  assert.match(errors[0].message, /cannot write a function as JSON/);
+});
+
+test("json/Stringify rejects an indent above 10 with a sentence", () => {
+  assert.throws(
+    () => JsonStringify.inPorts.indent.parse!(11),
+    {
+      name: "RangeError",
+      message:
+        "expected an indent of 0 to 10 spaces or a string of up to 10 characters, received number 11",
+    },
+  );
+});
