@@ -39,11 +39,22 @@ Examples:
   weir validate flows/*.fbp flows/*.json
 `;
 
+/** A command-line failure: printed as one sentence, exit code attached. */
+export class CliError extends Error {
+  override name = "CliError";
+  /** 1: the flow or graph failed; 2: bad usage. */
+  readonly code: number;
+
+  /** Creates the error. */
+  constructor(message: string, code: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** Exit codes: 0 ok, 1 the flow or graph failed, 2 bad usage. */
 function fail(message: string, code = 2): never {
-  console.error(`weir: ${message}`);
-  if (code === 2) console.error("Run 'weir --help' for usage.");
-  process.exit(code);
+  throw new CliError(message, code);
 }
 
 function readGraphText(file: string): string {
@@ -199,5 +210,14 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2)));
+  let code: number;
+  try {
+    code = await main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    console.error(`weir: ${e.message}`);
+    if (e.code === 2) console.error("Run 'weir --help' for usage.");
+    code = e.code;
+  }
+  process.exit(code);
 }

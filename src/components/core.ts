@@ -66,14 +66,28 @@ export const CoreDrop: Component = defineComponent({
  */
 export const CoreOutput: Component = defineComponent({
   name: "core/Output",
-  description: "Logs every message to standard output and forwards it.",
+  description:
+    "Logs every message to standard output, one line each (strings as they are, errors as name: message, other values as JSON), and forwards it.",
   inPorts: { in: { description: "Messages to log." } },
   outPorts: { out: { description: "The logged messages, unchanged." } },
   process(value, ctx) {
-    console.log(value);
+    console.log(_logLine(value));
     ctx.send("out", value);
   },
 });
+
+/** One line for a value: the same text on every runtime. */
+function _logLine(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // A cycle or a BigInt: fall back to String().
+  }
+  return String(value);
+}
 
 /**
  * `core/Kick`: sends the value of its `data` control (default `null`) on

@@ -56,7 +56,10 @@ export interface InPortSpec {
    * ports (they merge), `false` for control ports.
    */
   multiple?: boolean;
-  /** Value of a control port before any packet arrives. */
+  /**
+   * Value of a control port before any packet arrives, already in the form
+   * `parse` returns (it is not passed through `parse`).
+   */
   default?: unknown;
   /**
    * Checks and converts a value arriving on a control port (IIPs are checked
@@ -136,7 +139,10 @@ export interface ComponentSpec<S = undefined> {
   description: string;
   /** In-ports by name. */
   inPorts?: Record<string, InPortSpec>;
-  /** Out-ports by name. An out-port named `error` receives process faults. */
+  /**
+   * Out-ports by name. Every component also has an `error` out-port (added
+   * when not declared) that receives its faults as `ProcessError`s.
+   */
   outPorts?: Record<string, OutPortSpec>;
   /** Activations that may be in flight at once (async processes only). Default 1. */
   concurrency?: number;
@@ -172,6 +178,13 @@ export interface Component<S = unknown> {
   run?(ctx: Context<S>): Promise<void>;
   teardown?(ctx: Context<S>): void;
 }
+
+/** The `error` out-port every component has, declared or not. */
+export const ERROR_PORT: Readonly<OutPortSpec> = Object.freeze({
+  type: "object",
+  description:
+    "Faults of this process: a ProcessError for each message it failed (when connected; otherwise the network's error event)",
+});
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/;
 const PORT_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -233,6 +246,8 @@ export function defineComponent<S = undefined>(
     checkPort(where, "out", port, p);
     outPorts[port] = { type: p.type ?? "any", ...p };
   }
+  // Every process can route its faults: `A error -> in Log` works for any A.
+  outPorts.error ??= { ...ERROR_PORT };
   return Object.freeze({
     name: spec.name,
     description: spec.description ?? "",

@@ -547,6 +547,7 @@ export class Network implements Engine {
       for (const p of this.#procs) {
         p.starts++;
         if (p.component.setup) p.ctx.state = p.component.setup(p.ctx);
+        p.setUp = true;
       }
     } catch (e) {
       this.#setState("stopping");
@@ -1450,6 +1451,7 @@ export class Network implements Engine {
       this.#deadlockTimer = undefined;
     }
     for (const p of this.#procs) {
+      if (!p.setUp) continue;
       try {
         p.component.teardown?.(p.ctx);
       } catch (e) {

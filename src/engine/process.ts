@@ -118,12 +118,16 @@ export class ProcessContext implements Context<unknown> {
 
   /** The latest value of a control port. */
   control<T = unknown>(port: string): T {
-    if (!(port in this.proc.controls)) {
+    const controls = this.proc.controls;
+    const v = controls[port];
+    if (v === undefined && !(port in controls)) {
       throw new RangeError(
-        `process "${this.proc.name}" has no control port "${port}"`,
+        `process "${this.proc.name}" has no control port "${port}"; its control ports are ${
+          Object.keys(controls).join(", ") || "none"
+        }`,
       );
     }
-    return this.proc.controls[port] as T;
+    return v as T;
   }
 
   /** Iterates the messages of an in-port until it is closed and empty. */
@@ -230,6 +234,8 @@ export class ProcessRuntime {
   lastErrorAt = 0;
   /** Times started. */
   starts = 0;
+  /** Its `setup` has run (so `teardown` is due). */
+  setUp = false;
   /** Messages given up on (after retries). */
   failures = 0;
 

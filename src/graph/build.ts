@@ -22,7 +22,9 @@ import {
   type ProcessMetadata,
 } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
-import { type SourceMap, sourceMapOf } from "./problem.ts";
+import { type Problem, type SourceMap, sourceMapOf } from "./problem.ts";
+import { convertIip } from "./_iip.ts";
+import { joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
 import { subgraphOf } from "./subgraph.ts";
 import { validateGraph } from "./validate.ts";
@@ -55,7 +57,19 @@ export interface BuildNetworkSpecOptions {
  * replaced by the subgraph's processes, named `Process/Inner` (nested:
  * `A/B/C`); connections and IIPs to its ports are rewired to the inner
  * ports they export. A subgraph's own `defaultCapacity` applies to its inner
- * connections.
+ * connections. Its `error` out-port, unless its graph exports one named
+ * `error`, stands for the `error` out-ports of its inner processes that the
+ * subgraph neither connects nor exports (nested subgraphs likewise): a
+ * connection from it becomes one connection from each of those. Exporting
+ * such a port from the network itself throws a `GraphError` unless it
+ * stands for exactly one inner port, as a network's exported port is one.
+ *
+ * An IIP that is a string goes to a `number`, `integer`, `boolean`,
+ * `object` or `array` in-port converted by that type, as NoFlo does (IIPs
+ * in .fbp text are always strings): `"5"` becomes 5, `"true"` true,
+ * `'{"a":1}'` an object. A string that does not stand for a value of the
+ * type stays a string (and validation reports it). The graph itself is
+ * left as it is.
  *
  * @example
  * ```ts
@@ -100,6 +114,26 @@ export function buildNetworkSpec(
     throw new GraphError(problems, { file: sourceMap?.file });
   }
   const flat = _flatten(graph, registry, "", undefined);
+  const outports: Record<string, ExportSpec> = {};
+  const exportProblems: Problem[] = [];
+  for (const [name, refs] of Object.entries(flat.outports)) {
+    if (refs.length === 1) {
+      outports[name] = refs[0];
+      continue;
+    }
+    const ref = graph.outports![name];
+    const gathered = refs.length === 0
+      ? "no port at all (the subgraph routes every fault itself)"
+      : `the error ports of ${refs.length} inner processes`;
+    exportProblems.push(withPosition({
+      path: joinKey("outports", name),
+      message:
+        `exported out-port "${name}" names "${ref.process} ${ref.port}", which stands for ${gathered} of subgraph process "${ref.process}", but a network's exported out-port is one port; connect "${ref.process} ${ref.port}" to a process (e.g. core/Repeat) and export that process's out-port`,
+    }, sourceMap));
+  }
+  if (exportProblems.length > 0) {
+    throw new GraphError(exportProblems, { file: sourceMap?.file });
+  }
   const graphName = graph.properties?.name;
   const spec: NetworkSpec = {
     name: options.name ??
@@ -108,19 +142,29 @@ export function buildNetworkSpec(
     connections: flat.connections,
     initials: flat.initials,
     inports: flat.inports,
-    outports: flat.outports,
+    outports,
   };
   const defaultCapacity = graph.properties?.defaultCapacity;
   if (defaultCapacity !== undefined) spec.defaultCapacity = defaultCapacity;
   return spec;
 }
 
+/** The out-port that receives a process's faults (see `ERROR_PORT`). */
+const _ERROR = "error";
+
 interface _Flat {
   processes: ProcessSpec[];
   connections: ConnectionSpec[];
   initials: InitialSpec[];
-  inports: Record<string, ExportSpec>;
-  outports: Record<string, ExportSpec>;
+  inports: Record<string, PortRef>;
+  /** Each exported out-port stands for one port, or several for an `error`. */
+  outports: Record<string, PortRef[]>;
+  /**
+   * The `error` out-ports of inner processes that nothing in the graph
+   * routes (no connection from them, no export of them): where a
+   * connection from the subgraph's implicit `error` port goes.
+   */
+  errors: PortRef[];
 }
 
 /**
@@ -139,6 +183,7 @@ function _flatten(
     initials: [],
     inports: {},
     outports: {},
+    errors: [],
   };
   const components = new Map<string, Component>();
   const subgraphs = new Map<string, _Flat>();
@@ -162,45 +207,70 @@ function _flatten(
     }
   }
 
-  const resolve = (ref: GraphPortRef, dir: "in" | "out"): PortRef => {
-    const component = components.get(ref.process)!;
-    const ports = dir === "in" ? component.inPorts : component.outPorts;
-    const port = findPort(ports, ref.port)![0];
+  const inPort = (ref: GraphPortRef) =>
+    findPort(components.get(ref.process)!.inPorts, ref.port)!;
+  const outPortName = (ref: GraphPortRef) =>
+    findPort(components.get(ref.process)!.outPorts, ref.port)![0];
+  const resolveIn = (ref: GraphPortRef): PortRef => {
+    const port = inPort(ref)[0];
     const inner = subgraphs.get(ref.process);
-    if (inner) {
-      const exported = (dir === "in" ? inner.inports : inner.outports)[port];
-      return _portRef(
-        exported.process,
-        exported.port,
-        exported.index ?? ref.index,
-      );
-    }
-    return _portRef(`${prefix}${ref.process}`, port, ref.index);
+    if (!inner) return _portRef(`${prefix}${ref.process}`, port, ref.index);
+    const exported = inner.inports[port];
+    return _portRef(
+      exported.process,
+      exported.port,
+      exported.index ?? ref.index,
+    );
+  };
+  /** Out-ports are a list: a subgraph's implicit `error` gathers several. */
+  const resolveOut = (ref: GraphPortRef): PortRef[] => {
+    const port = outPortName(ref);
+    const inner = subgraphs.get(ref.process);
+    if (!inner) return [_portRef(`${prefix}${ref.process}`, port, ref.index)];
+    if (!Object.hasOwn(inner.outports, port)) return inner.errors;
+    return inner.outports[port].map((exported) =>
+      _portRef(exported.process, exported.port, exported.index ?? ref.index)
+    );
   };
 
+  const routed = new Set<string>();
   for (const c of graph.connections ?? []) {
     if (isInitial(c)) {
-      flat.initials.push({ data: c.data, to: resolve(c.tgt, "in") });
+      const spec = inPort(c.tgt)[1];
+      flat.initials.push({
+        data: convertIip(spec.type, c.data),
+        to: resolveIn(c.tgt),
+      });
       continue;
     }
-    const connection: ConnectionSpec = {
-      from: resolve(c.src, "out"),
-      to: resolve(c.tgt, "in"),
-    };
-    const capacity = c.metadata?.capacity ?? defaultCapacity;
-    if (capacity !== undefined) connection.capacity = capacity;
-    if (c.metadata?.policy !== undefined) connection.policy = c.metadata.policy;
-    flat.connections.push(connection);
+    if (outPortName(c.src) === _ERROR) routed.add(c.src.process);
+    const to = resolveIn(c.tgt);
+    for (const from of resolveOut(c.src)) {
+      const connection: ConnectionSpec = { from, to: { ...to } };
+      const capacity = c.metadata?.capacity ?? defaultCapacity;
+      if (capacity !== undefined) connection.capacity = capacity;
+      if (c.metadata?.policy !== undefined) {
+        connection.policy = c.metadata.policy;
+      }
+      flat.connections.push(connection);
+    }
   }
   for (const inner of subgraphs.values()) {
     flat.connections.push(...inner.connections);
     flat.initials.push(...inner.initials);
   }
   for (const [name, ref] of Object.entries(graph.inports ?? {})) {
-    flat.inports[name] = resolve(ref, "in");
+    flat.inports[name] = resolveIn(ref);
   }
   for (const [name, ref] of Object.entries(graph.outports ?? {})) {
-    flat.outports[name] = resolve(ref, "out");
+    if (outPortName(ref) === _ERROR) routed.add(ref.process);
+    flat.outports[name] = resolveOut(ref);
+  }
+  for (const [name, component] of components) {
+    if (routed.has(name) || !Object.hasOwn(component.outPorts, "error")) {
+      continue;
+    }
+    flat.errors.push(...resolveOut({ process: name, port: _ERROR }));
   }
   return flat;
 }

@@ -74,7 +74,10 @@ export interface GraphEdge {
 /**
  * An initial information packet (IIP): a value delivered to an in-port
  * before the first message. In JSON it is any JSON value; a graph built in
- * code may hold any JavaScript value (e.g. a function).
+ * code may hold any JavaScript value (e.g. a function). A string to a
+ * `number`, `integer`, `boolean`, `object` or `array` port is delivered
+ * converted by that type when it stands for such a value (see
+ * `buildNetworkSpec()`); `data` itself keeps what the graph says.
  */
 export interface GraphInitial {
   /** The value delivered. */

@@ -37,7 +37,11 @@ export interface DefineSubgraphOptions {
  * Defines a component that stands for a graph. Its in-ports are the graph's
  * exported `inports`, its out-ports the exported `outports`, each with the
  * spec (type, required, parse, ...) of the inner port it exports; an
- * exported port with an `index` is not addressable.
+ * exported port with an `index` is not addressable. Like every component it
+ * has an `error` out-port: the graph's exported `error` when it has one,
+ * else one that `buildNetworkSpec()` connects from the `error` out-port of
+ * each inner process that the graph neither connects nor exports, so that
+ * `Sub error -> in Log` receives the faults the subgraph leaves unhandled.
  *
  * `buildNetworkSpec()` replaces each process of this component by the inner
  * processes, named `Outer/Inner`, and rewires connections through the

@@ -19,6 +19,7 @@ import {
   type SourceMap,
   sourceMapOf,
 } from "./problem.ts";
+import { convertIip } from "./_iip.ts";
 import { joinIndex, joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
 import { subgraphOf } from "./subgraph.ts";
@@ -33,7 +34,9 @@ import { subgraphOf } from "./subgraph.ts";
  * - an index on a port that is not addressable;
  * - an in-port with `multiple: false` fed by more than one connection;
  * - a required in-port with neither a connection, an IIP nor an export;
- * - an IIP whose value fails the port's type or its `parse` function;
+ * - an IIP whose value fails the port's type or its `parse` function,
+ *   once a string is converted by the port's type as the build converts it
+ *   (`"5"` to a `number` port is 5; see `buildNetworkSpec()`);
  * - weir settings: `properties.defaultCapacity`, connection
  *   `metadata.capacity` and `metadata.policy`, process `metadata.timeoutMs`,
  *   `retry`, `circuitBreaker` and `concurrency`;
@@ -659,14 +662,16 @@ class _Validator {
     if (!spec) return;
     const where =
       `IIP for in-port "${tgt.port}" of "${tgt.process}" (${tgt.component?.name})`;
-    const wrongType = checkPortValue(spec.type, data);
+    // Checked as the build delivers it: a string converted by the port's type.
+    const value = convertIip(spec.type, data);
+    const wrongType = checkPortValue(spec.type, value);
     if (wrongType !== undefined) {
       this.#add(path, `${where}: ${wrongType}`);
       return;
     }
     if (spec.parse) {
       try {
-        spec.parse(data);
+        spec.parse(value);
       } catch (e) {
         this.#add(
           path,

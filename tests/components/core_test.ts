@@ -30,20 +30,26 @@ test("core/Drop takes every message, sends nothing and finishes", async () => {
   assert.equal(state, "finished");
 });
 
-test("core/Output logs each message with console.log and forwards it", async () => {
+test("core/Output logs each message as one line and forwards it", async () => {
   const logged: unknown[][] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => void logged.push(args);
   let outputs: Record<string, unknown[]>;
   try {
     ({ outputs } = await runComponent(CoreOutput, {
-      input: ["hello", { n: 1 }],
+      input: ["hello", { n: 1 }, 2, new TypeError("bad"), 10n],
     }));
   } finally {
     console.log = original;
   }
-  assert.deepEqual(logged, [["hello"], [{ n: 1 }]]);
-  assert.deepEqual(outputs.out, ["hello", { n: 1 }]);
+  assert.deepEqual(logged, [
+    ["hello"],
+    ['{"n":1}'],
+    ["2"],
+    ["TypeError: bad"],
+    ["10"],
+  ]);
+  assert.deepEqual(outputs.out?.slice(0, 3), ["hello", { n: 1 }, 2]);
 });
 
 test("core/Kick sends its data value once for each message on in", async () => {

@@ -1,0 +1,173 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError, main } from "../../src/cli/main.ts";
+import { runtimeCommand } from "../_runtime.ts";
+import process from "node:process";
+
+const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
+
+/** Runs `main()` in-process, capturing console output. */
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.code, out: out.join("\n"), err: e.message };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "weir-cli-"));
+}
+
+test("weir validate prints every problem as file:line:col: message and exits 1", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "bad.fbp");
+    writeFileSync(
+      file,
+      "'1s' -> interval Tick(core/Interval)\nTick out -> in Log(core/Ouptut)\nTick output -> in Log\n",
+    );
+    const r = await cli(["validate", file]);
+    assert.equal(r.code, 1);
+    const lines = r.out.split("\n");
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^${file}:2:\\d+: .*unknown component "core/Ouptut".*did you mean "core/Output"\\?`,
+      ),
+    );
+    assert.match(
+      lines[1],
+      new RegExp(`^${file}:3:\\d+: .*no out-port "output"`),
+    );
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("weir validate exits 0 on a valid graph and 2 on a missing file", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "ok.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        processes: {
+          A: { component: "core/Repeat" },
+          B: { component: "core/Drop" },
+        },
+        connections: [{
+          src: { process: "A", port: "out" },
+          tgt: { process: "B", port: "in" },
+        }],
+      }),
+    );
+    assert.equal((await cli(["validate", file])).code, 0);
+    const missing = await cli(["validate", join(dir, "nope.fbp")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /cannot read ".*nope\.fbp": no such file/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("weir run runs a finite graph to the end, writing a real file", async () => {
+  const dir = tempDir();
+  try {
+    const input = join(dir, "in.txt");
+    const output = join(dir, "out.txt");
+    writeFileSync(input, "1\n2\n3\n4\n5\n");
+    const graph = join(dir, "double.fbp");
+    writeFileSync(
+      graph,
+      `'${input}' -> path Read(fs/ReadLines)
+'$number($) * 2' -> expr Double(flow/Map)
+'${output}' -> path Write(fs/WriteLines)
+Read out -> in Double out -> in Write
+`,
+    );
+    const r = await cli(["run", graph]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(readFileSync(output, "utf8"), "2\n4\n6\n8\n10\n");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("weir run exits 1 when a process fails", async () => {
+  const dir = tempDir();
+  try {
+    const graph = join(dir, "fail.fbp");
+    writeFileSync(
+      graph,
+      "'{not json' -> in Parse(json/Parse) out -> in Drop(core/Drop)\n",
+    );
+    const r = await cli(["run", graph]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /process "Parse" failed on in-port "in"/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("weir rejects an unknown command or option with exit code 2", async () => {
+  assert.equal((await cli(["frobnicate"])).code, 2);
+  const r = await cli(["run", "--nope"]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option "--nope"/);
+});
+
+test("weir components lists every component with its ports", async () => {
+  const r = await cli(["components"]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^core\/Interval$/m);
+  assert.match(r.out, /^  in  interval: duration, control/m);
+  assert.match(r.out, /strings\/Split \(also strings\/SplitStr\)/);
+});
+
+test("weir demo keeps running until SIGTERM, then drains and exits 0", async () => {
+  const [cmd, pre] = runtimeCommand();
+  const child = spawn(cmd, [...pre, MAIN, "demo"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) =>
+    child.on("exit", (code) => r(code))
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (stderr.includes("Ctrl-C to stop")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`demo exited early: ${stderr}`)));
+  });
+  // Let it tick a few times (every 500 ms) before asking it to stop.
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(child.exitCode, null, "the demo must still be running");
+  // process.kill, not child.kill: Deno reports a child.kill()ed child as killed
+  // by the signal even when it handled it and exited 0.
+  process.kill(child.pid!, "SIGTERM");
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /SIGTERM: draining/);
+  assert.match(stderr, /flow "demo" finished/);
+  // The partial batch was flushed by the drain: a summary line came out.
+  assert.match(stdout, /"readings":\s*\d+/);
+});
