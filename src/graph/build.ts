@@ -227,7 +227,9 @@ function _flatten(
     const port = outPortName(ref);
     const inner = subgraphs.get(ref.process);
     if (!inner) return [_portRef(`${prefix}${ref.process}`, port, ref.index)];
-    if (!Object.hasOwn(inner.outports, port)) return inner.errors;
+    if (!Object.hasOwn(inner.outports, port)) {
+      return inner.errors.map((error) => ({ ...error }));
+    }
     return inner.outports[port].map((exported) =>
       _portRef(exported.process, exported.port, exported.index ?? ref.index)
     );
@@ -267,7 +269,7 @@ function _flatten(
     flat.outports[name] = resolveOut(ref);
   }
   for (const [name, component] of components) {
-    if (routed.has(name) || !Object.hasOwn(component.outPorts, "error")) {
+    if (routed.has(name) || !Object.hasOwn(component.outPorts, _ERROR)) {
       continue;
     }
     flat.errors.push(...resolveOut({ process: name, port: _ERROR }));

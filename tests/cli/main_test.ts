@@ -137,7 +137,7 @@ test("weir components lists every component with its ports", async () => {
   const r = await cli(["components"]);
   assert.equal(r.code, 0);
   assert.match(r.out, /^core\/Interval$/m);
-  assert.match(r.out, /^  in  interval: duration, control/m);
+  assert.match(r.out, /^ {2}in {2}interval: duration, control/m);
   assert.match(r.out, /strings\/Split \(also strings\/SplitStr\)/);
 });
 

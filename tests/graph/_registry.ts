@@ -101,5 +101,20 @@ export function testRegistry(): Registry {
     concurrency: 1,
     process() {},
   }));
+  registry.register(defineComponent({
+    name: "test/Typed",
+    description: "Has an in-port of each type that IIP strings convert to.",
+    inPorts: {
+      in: {},
+      text: { type: "string", control: true },
+      ratio: { type: "number", control: true },
+      size: { type: "integer", control: true },
+      on: { type: "boolean", control: true },
+      options: { type: "object", control: true },
+      cases: { type: "array", control: true },
+    },
+    outPorts: { out: {} },
+    process() {},
+  }));
   return registry;
 }

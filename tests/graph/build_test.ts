@@ -4,8 +4,10 @@ import {
   buildNetworkSpec,
   GraphBuilder,
   GraphError,
+  type GraphInitial,
   parseFbp,
   parseGraphJson,
+  stringifyGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
 
@@ -144,6 +146,75 @@ test("buildNetworkSpec() throws a GraphError with every problem and its position
     assert.match(
       e.message,
       /\nbad\.fbp:2:7: capacity must be a positive integer/,
+    );
+    return true;
+  });
+});
+
+test("buildNetworkSpec() converts IIP strings of .fbp text by the target port's type", () => {
+  const text = `
+' 2.5 ' -> ratio T(test/Typed)
+'42' -> size T
+'true' -> on T
+'false' -> on T
+'{"a": [1]}' -> options T
+'[1, "x"]' -> cases T
+'5' -> text T
+'5' -> in T
+`;
+  const graph = parseFbp(text);
+  const spec = buildNetworkSpec(graph, registry);
+  assert.deepEqual(graph, parseFbp(text), "the graph keeps its strings");
+  assert.deepEqual(spec.initials?.map((i) => [i.to.port, i.data]), [
+    ["ratio", 2.5],
+    ["size", 42],
+    ["on", true],
+    ["on", false],
+    ["options", { a: [1] }],
+    ["cases", [1, "x"]],
+    ["text", "5"],
+    ["in", "5"],
+  ]);
+});
+
+test("buildNetworkSpec() converts string IIPs of a NoFlo JSON graph and leaves the graph as it was", () => {
+  const text = `{
+  "processes": { "T": { "component": "test/Typed" } },
+  "connections": [
+    { "data": "7", "tgt": { "process": "T", "port": "size" } },
+    { "data": "0.5", "tgt": { "process": "T", "port": "ratio" } },
+    { "data": "true", "tgt": { "process": "T", "port": "on" } },
+    { "data": "{\\"k\\": null}", "tgt": { "process": "T", "port": "options" } },
+    { "data": "[]", "tgt": { "process": "T", "port": "cases" } }
+  ]
+}`;
+  const graph = parseGraphJson(text);
+  const spec = buildNetworkSpec(graph, registry);
+  assert.deepEqual(spec.initials?.map((i) => i.data), [
+    7,
+    0.5,
+    true,
+    { k: null },
+    [],
+  ]);
+  assert.deepEqual(JSON.parse(stringifyGraph(graph)), JSON.parse(text));
+  assert.equal(
+    (graph.connections?.[0] as GraphInitial).data,
+    "7",
+    "the graph keeps its string",
+  );
+});
+
+test("buildNetworkSpec() throws for an IIP string that does not convert, with its line:col", () => {
+  const graph = parseFbp("'42' -> size T(test/Typed)\n'4.2' -> size T", {
+    file: "typed.fbp",
+  });
+  assert.throws(() => buildNetworkSpec(graph, registry), (e: unknown) => {
+    assert.ok(e instanceof GraphError);
+    assert.deepEqual(e.problems.map((p) => p.path), ["connections[1].data"]);
+    assert.match(
+      e.message,
+      /\ntyped\.fbp:2:7: IIP for in-port "size" of "T" \(test\/Typed\): expected an integer, received string "4\.2"$/,
     );
     return true;
   });

@@ -9,6 +9,10 @@ import {
   subgraphOf,
   validateGraph,
 } from "../../src/graph/mod.ts";
+import { defineComponent, ERROR_PORT } from "../../src/engine/component.ts";
+import { ProcessError } from "../../src/engine/errors.ts";
+import { Network } from "../../src/engine/network.ts";
+import type { ConnectionSpec } from "../../src/engine/spec.ts";
 import { testRegistry } from "./_registry.ts";
 
 /** A registry with `my/Scale`: IN -> Scale(math/Scale) -> Log(core/Repeat) -> OUT. */
@@ -27,7 +31,8 @@ test("defineSubgraph() derives ports from the exported ports and their specs", (
   const registry = withScale();
   const component = registry.get("my/Scale")!;
   assert.deepEqual(Object.keys(component.inPorts), ["IN", "FACTOR"]);
-  assert.deepEqual(Object.keys(component.outPorts), ["OUT"]);
+  assert.deepEqual(Object.keys(component.outPorts), ["OUT", "error"]);
+  assert.deepEqual(component.outPorts.error, ERROR_PORT);
   assert.equal(component.inPorts.FACTOR.type, "number");
   assert.equal(component.inPorts.FACTOR.control, true);
   assert.ok(subgraphOf(component)?.graph.processes?.Scale);
@@ -148,15 +153,35 @@ test("buildNetworkSpec() flattens nested subgraphs as A/B/C", () => {
 
 test("validateGraph() checks an IIP to a subgraph port against the inner port", () => {
   const problems = validateGraph(
-    parseFbp("'2' -> FACTOR S(my/Scale)"),
+    parseFbp("'2' -> FACTOR S(my/Scale)\n'two' -> FACTOR S"),
     withScale(),
   );
   assert.equal(problems.length, 1);
-  assert.equal(problems[0].path, "connections[0].data");
+  assert.equal(problems[0].path, "connections[1].data");
+  assert.deepEqual([problems[0].line, problems[0].col], [2, 7]);
   assert.match(
     problems[0].message,
-    /"FACTOR" of "S" \(my\/Scale\): expected a number/,
+    /"FACTOR" of "S" \(my\/Scale\): expected a number, received string "two"$/,
   );
+});
+
+test("buildNetworkSpec() converts IIP strings by the type of the inner port, inside and outside a subgraph", () => {
+  const registry = testRegistry();
+  const inner = parseFbp(`INPORT=T.in:IN
+INPORT=Scale.factor:FACTOR
+'3' -> size T(test/Typed)
+Scale(math/Scale)
+`);
+  registry.register(defineSubgraph("my/Scaled", inner, registry));
+  const spec = buildNetworkSpec(
+    parseFbp("'2' -> FACTOR S(my/Scaled)\n'4' -> IN S"),
+    registry,
+  );
+  assert.deepEqual(
+    spec.initials?.map((i) => [`${i.to.process}.${i.to.port}`, i.data]),
+    [["S/Scale.factor", 2], ["S/T.in", "4"], ["S/T.size", 3]],
+  );
+  assert.equal(inner.connections?.[0].data, "3");
 });
 
 test("validateGraph() reports a subgraph that contains itself", () => {
@@ -241,4 +266,187 @@ test("validateGraph() reports an outer process named like a flattened inner one"
     problems[0].message,
     /process "S\/Log" has the name that process "S" \(subgraph "my\/Scale"\) gives one of its inner processes/,
   );
+});
+
+/**
+ * A registry with `my/Guarded`: Parse -> Check -> Out, where Check's faults
+ * go to Fix inside the subgraph and Fix -> Out.
+ */
+function withGuarded() {
+  const registry = testRegistry();
+  const inner = parseFbp(`INPORT=Parse.in:IN
+OUTPORT=Out.out:OUT
+Parse(core/Repeat) out -> in Check(core/Repeat) out -> in Out(core/Repeat)
+Check error -> in Fix(core/Repeat) out -> in Out
+`);
+  registry.register(defineSubgraph("my/Guarded", inner, registry));
+  return registry;
+}
+
+/** `from -> to` of each connection that ends at `process`. */
+function feedsOf(spec: { connections: ConnectionSpec[] }, process: string) {
+  return spec.connections.filter((c) => c.to.process === process).map((c) =>
+    `${c.from.process}.${c.from.port} -> ${c.to.process}.${c.to.port} (${c.capacity})`
+  );
+}
+
+test("buildNetworkSpec() connects a subgraph's error port from each inner error port it leaves unconnected", () => {
+  const spec = buildNetworkSpec(
+    parseFbp(`'x' -> IN G(my/Guarded) OUT -> in Sink(core/Output)
+G error -> (3) in Log(core/Output)`),
+    withGuarded(),
+  );
+  assert.deepEqual(feedsOf(spec, "Log"), [
+    "G/Parse.error -> Log.in (3)",
+    "G/Out.error -> Log.in (3)",
+    "G/Fix.error -> Log.in (3)",
+  ]);
+  assert.deepEqual(feedsOf(spec, "G/Fix"), [
+    "G/Check.error -> G/Fix.in (undefined)",
+  ]);
+});
+
+test("buildNetworkSpec() gathers the error ports of nested subgraphs the middle one leaves unconnected", () => {
+  const registry = withGuarded();
+  registry.register(defineSubgraph(
+    "my/Twice",
+    parseFbp(`INPORT=A.IN:IN
+A(my/Guarded) OUT -> IN B(my/Guarded)
+A error -> in Handle(core/Output)`),
+    registry,
+  ));
+  const spec = buildNetworkSpec(
+    parseFbp("'x' -> IN T(my/Twice)\nT error -> in Log(core/Output)"),
+    registry,
+  );
+  assert.deepEqual(feedsOf(spec, "T/Handle").map((f) => f.split(" -> ")[0]), [
+    "T/A/Parse.error",
+    "T/A/Out.error",
+    "T/A/Fix.error",
+  ]);
+  assert.deepEqual(feedsOf(spec, "Log").map((f) => f.split(" -> ")[0]), [
+    "T/B/Parse.error",
+    "T/B/Out.error",
+    "T/B/Fix.error",
+    "T/Handle.error",
+  ]);
+});
+
+test("buildNetworkSpec() leaves out inner error ports that the subgraph exports", () => {
+  const registry = testRegistry();
+  registry.register(defineSubgraph(
+    "my/Exported",
+    parseFbp(`INPORT=A.in:IN
+OUTPORT=A.error:FAULTS
+A(core/Repeat) out -> in B(core/Repeat)`),
+    registry,
+  ));
+  const spec = buildNetworkSpec(
+    parseFbp(`'x' -> IN S(my/Exported)
+S FAULTS -> in Faults(core/Output)
+S error -> in Log(core/Output)`),
+    registry,
+  );
+  assert.deepEqual(feedsOf(spec, "Faults"), [
+    "S/A.error -> Faults.in (undefined)",
+  ]);
+  assert.deepEqual(feedsOf(spec, "Log"), ["S/B.error -> Log.in (undefined)"]);
+});
+
+test("buildNetworkSpec() uses a subgraph's exported error port like any other", () => {
+  const registry = testRegistry();
+  const inner = parseFbp(`INPORT=A.in:IN
+OUTPORT=Catch.out:error
+A(core/Repeat) out -> in B(core/Repeat)
+A error -> in Catch(core/Repeat)`);
+  const component = defineSubgraph("my/Catching", inner, registry);
+  registry.register(component);
+  assert.deepEqual(Object.keys(component.outPorts), ["error"]);
+  assert.equal(component.outPorts.error.type, "any", "the inner port's spec");
+  const spec = buildNetworkSpec(
+    parseFbp("'x' -> IN S(my/Catching)\nS error -> in Log(core/Output)"),
+    registry,
+  );
+  assert.deepEqual(feedsOf(spec, "Log"), ["S/Catch.out -> Log.in (undefined)"]);
+});
+
+test("buildNetworkSpec() exports a subgraph's error port from the network only when it is one port", () => {
+  const registry = withGuarded();
+  registry.register(defineSubgraph(
+    "my/Single",
+    parseFbp("INPORT=A.in:IN\nA(core/Repeat)"),
+    registry,
+  ));
+  const single = buildNetworkSpec(
+    parseFbp("OUTPORT=S.error:ERR\n'x' -> IN S(my/Single)"),
+    registry,
+  );
+  assert.deepEqual(single.outports, {
+    ERR: { process: "S/A", port: "error" },
+  });
+  const graph = parseFbp("'x' -> IN G(my/Guarded)\nOUTPORT=G.error:ERR", {
+    file: "many.fbp",
+  });
+  assert.deepEqual(validateGraph(graph, registry), []);
+  assert.throws(() => buildNetworkSpec(graph, registry), (e: unknown) => {
+    assert.ok(e instanceof GraphError);
+    assert.deepEqual(e.problems.map((p) => [p.path, p.line]), [
+      ["outports.ERR", 2],
+    ]);
+    assert.match(
+      e.message,
+      /\nmany\.fbp:2:\d+: exported out-port "ERR" names "G error", which stands for the error ports of 3 inner processes of subgraph process "G", but a network's exported out-port is one port/,
+    );
+    return true;
+  });
+});
+
+test("a subgraph's error port delivers the faults of its inner processes when run", async () => {
+  const registry = testRegistry();
+  registry.register(defineComponent({
+    name: "test/Boom",
+    description: "Fails every message.",
+    inPorts: { in: {} },
+    outPorts: { out: {} },
+    process(value) {
+      throw new Error(`boom on ${value}`);
+    },
+  }));
+  const caught: unknown[] = [];
+  registry.register(defineComponent({
+    name: "test/Catch",
+    description: "Keeps what it gets.",
+    inPorts: { in: {} },
+    process(value) {
+      caught.push(value);
+    },
+  }));
+  registry.register(defineSubgraph(
+    "my/Fragile",
+    parseFbp("INPORT=Pass.in:IN\nPass(core/Repeat) out -> in Boom(test/Boom)"),
+    registry,
+  ));
+  const net = new Network(buildNetworkSpec(
+    parseFbp(`'a' -> IN F(my/Fragile)
+'b' -> IN F
+F error -> in Catch(test/Catch)`),
+    registry,
+    { name: "faults" },
+  ));
+  const unrouted: unknown[] = [];
+  net.on("error", (e) => unrouted.push(e));
+  await net.start();
+  await net.finished;
+  assert.deepEqual(unrouted, []);
+  assert.equal(caught.length, 2);
+  for (const [i, input] of ["a", "b"].entries()) {
+    const e = caught[i];
+    assert.ok(e instanceof ProcessError);
+    assert.equal(e.network, "faults");
+    assert.equal(e.process, "F/Boom");
+    assert.equal(e.port, "in");
+    assert.equal(e.kind, "exception");
+    assert.equal(e.input, input);
+    assert.match(e.message, new RegExp(`boom on ${input}$`));
+  }
 });

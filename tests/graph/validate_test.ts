@@ -78,7 +78,7 @@ test("validateGraph() reports an unknown out-port, naming an in-port used as one
   assert.equal(p.path, "connections[0].src.port");
   assert.match(
     p.message,
-    /process "A" \(core\/Repeat\) has no out-port "in" \("in" is an in-port\); its out-ports are out$/,
+    /process "A" \(core\/Repeat\) has no out-port "in" \("in" is an in-port\); its out-ports are out and error$/,
   );
 });
 
@@ -277,14 +277,94 @@ test("validateGraph() reports a duplicate process name in JSON text", () => {
 });
 
 test("validateGraph() reports an IIP that fails the port's type", () => {
-  const p = only(parseFbp("'2' -> factor S(math/Scale)"));
+  const p = only(parseFbp("'two' -> factor S(math/Scale)"));
   assert.equal(p.path, "connections[0].data");
-  assert.deepEqual([p.line, p.col], [1, 5]);
+  assert.deepEqual([p.line, p.col], [1, 7]);
   assert.equal(
     p.message,
-    'IIP for in-port "factor" of "S" (math/Scale): expected a number, received string "2"',
+    'IIP for in-port "factor" of "S" (math/Scale): expected a number, received string "two"',
   );
   assert.deepEqual(problems(parseFbp("2 -> factor S(math/Scale)")), []);
+});
+
+test("validateGraph() accepts IIP strings that convert to the port's type", () => {
+  const graph = parseFbp(`
+' 2.5 ' -> ratio T(test/Typed)
+'-1e3' -> ratio T
+'42' -> size T
+'2.0' -> size T
+'true' -> on T
+'false' -> on T
+'{"a": [1]}' -> options T
+'[1, "x"]' -> cases T
+'5' -> text T
+'5' -> in T
+`);
+  assert.deepEqual(problems(graph), []);
+});
+
+test("validateGraph() reports IIP strings that do not convert, with path and line:col", () => {
+  const found = problems(parseFbp(`'' -> ratio T(test/Typed)
+'  ' -> ratio T
+'Infinity' -> ratio T
+'12px' -> ratio T
+'2.5' -> size T
+'True' -> on T
+'1' -> on T
+'[1]' -> options T
+'null' -> options T
+'{"a": 1}' -> cases T
+'[1,' -> cases T
+`));
+  assert.deepEqual(
+    found.map((p) => `${p.line}:${p.col} ${p.path}`),
+    [
+      "1:4 connections[0].data",
+      "2:6 connections[1].data",
+      "3:12 connections[2].data",
+      "4:8 connections[3].data",
+      "5:7 connections[4].data",
+      "6:8 connections[5].data",
+      "7:5 connections[6].data",
+      "8:7 connections[7].data",
+      "9:8 connections[8].data",
+      "10:12 connections[9].data",
+      "11:7 connections[10].data",
+    ],
+  );
+  assert.deepEqual(
+    found.map((p) => p.message.replace(/^IIP for [^:]*: /, "")),
+    [
+      'expected a number, received string ""',
+      'expected a number, received string "  "',
+      'expected a number, received string "Infinity"',
+      'expected a number, received string "12px"',
+      'expected an integer, received string "2.5"',
+      'expected a boolean, received string "True"',
+      'expected a boolean, received string "1"',
+      'expected an object, received string "[1]"',
+      'expected an object, received string "null"',
+      'expected an array, received string "{\\"a\\": 1}"',
+      'expected an array, received string "[1,"',
+    ],
+  );
+});
+
+test("validateGraph() reports a string IIP of a JSON graph that does not convert, with line:col", () => {
+  const graph = parseGraphJson(`{
+  "processes": { "T": { "component": "test/Typed" } },
+  "connections": [
+    { "data": "7", "tgt": { "process": "T", "port": "size" } },
+    { "data": "seven", "tgt": { "process": "T", "port": "size" } }
+  ]
+}`);
+  const p = only(graph);
+  assert.equal(p.path, "connections[1].data");
+  assert.deepEqual([p.line, p.col], [5, 7]);
+  assert.match(
+    p.message,
+    /"size" of "T" \(test\/Typed\): expected an integer, received string "seven"$/,
+  );
 });
 
 test("validateGraph() reports a duration IIP that does not parse", () => {
@@ -351,7 +431,7 @@ A(core/Repeat)
   );
   assert.match(
     found[1].message,
-    /has no out-port "oute" \(did you mean "out"\?\); its out-ports are out$/,
+    /has no out-port "oute" \(did you mean "out"\?\); its out-ports are out and error$/,
   );
 });
 
