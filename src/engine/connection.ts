@@ -38,8 +38,6 @@ export interface PendingSend {
   /** When it was sent (ms). */
   at: number;
   resolve: (() => void) | undefined;
-  /** The sender stopped counting as busy while it waits. */
-  wasBusy: boolean;
 }
 
 /**
@@ -89,14 +87,21 @@ export class Connection<P> {
   count = 0;
   /** Values waiting for room (block policy only). */
   pending: PendingSend[] = [];
-  /** No more values will come (the sender finished). */
+  /** No more values will come (the sender finished, or the receiver did). */
   closed = false;
+  /** The receiver (a loop) finished before reading everything. */
+  receiverGone = false;
+  /** Holds initial packets (taken before anything else). */
+  iip = false;
+  /** Full, it holds its sender back (block policy, not a self-loop). */
+  readonly blocksSender: boolean;
   /** Values handed to the receiver. */
   delivered = 0;
   /** Values dropped by reason. */
   droppedOldest = 0;
   droppedNewest = 0;
   refused = 0;
+  droppedUnread = 0;
   droppedStopped = 0;
   /** Time values waited in the buffer, in seconds. */
   readonly wait: Histogram;
@@ -132,6 +137,8 @@ export class Connection<P> {
     this.capacity = capacity;
     this.policy = policy;
     this.policyCode = code;
+    this.blocksSender = code === BLOCK && this.source !== null &&
+      this.source !== this.target;
     this.control = control;
     this.buf = new Array(capacity).fill(undefined);
     this.origins = new Float64Array(capacity);
@@ -147,7 +154,7 @@ export class Connection<P> {
   /** Every value dropped, whatever the reason. */
   get dropped(): number {
     return this.droppedOldest + this.droppedNewest + this.refused +
-      this.droppedStopped;
+      this.droppedUnread + this.droppedStopped;
   }
 
   /** The buffered and pending values, oldest first (for stats only). */

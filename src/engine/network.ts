@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { END } from "./component.ts";
+import { defineComponent, END, type OutPort } from "./component.ts";
 import {
   BLOCK,
   Connection,
@@ -69,6 +69,7 @@ export type DropReason =
   | "drop_newest"
   | "refused"
   | "circuit_open"
+  | "unread"
   | "stopped";
 
 /** The drop reasons, in documentation order. */
@@ -77,6 +78,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   "drop_newest",
   "refused",
   "circuit_open",
+  "unread",
   "stopped",
 ];
 
@@ -91,8 +93,9 @@ export interface NetworkOptions {
   /** Histogram bounds in seconds for every duration. Default 10 µs to 10 s. */
   buckets?: readonly number[];
   /**
-   * Quiet time (ms) with every process waiting and nothing in flight
-   * before a deadlock is reported. Default 50.
+   * A deadlock is reported when every live process is found waiting on a
+   * connection twice this many milliseconds apart, with no message taken
+   * in between. Default 50.
    */
   deadlockDelayMs?: number;
 }
@@ -252,11 +255,7 @@ export class Network implements Engine {
   readonly #byName = new Map<string, ProcessRuntime>();
   readonly #conns: Conn[] = [];
   readonly #iips: { conn: Conn; values: unknown[] }[] = [];
-  readonly #controlIips: {
-    proc: ProcessRuntime;
-    port: string;
-    value: unknown;
-  }[] = [];
+  readonly #controlIips: { conn: Conn; value: unknown }[] = [];
   readonly #inports = new Map<string, Conn>();
   readonly #listeners: {
     [K in keyof NetworkEvents]: Listener<NetworkEvents[K]>[];
@@ -285,20 +284,27 @@ export class Network implements Engine {
   #depth = 0;
   /** Above 0, sends buffer instead of handing over (not running, or timing). */
   #noDirect = 1;
-  /** The process whose synchronous activation is on the stack. */
-  #syncProc: ProcessRuntime | null = null;
 
   // Coarse clock (ms).
   #now = 0;
   #fresh = false;
   #staleScheduled = false;
 
-  /** Things that progress on their own: async activations, running loops, flushes. */
-  #busy = 0;
+  /** Asynchronous activations and flushes in flight (exact). */
+  #inFlight = 0;
+  /** `#complete` ran (teardown is done once). */
+  #completed = false;
+  /** A drain found nothing buffered and nothing in flight, then stopped. */
+  #drainedQuietly = false;
+  /** Exported out-ports a host reads (`output()`), by name. */
+  readonly #outports = new Map<string, ProcessRuntime>();
+  readonly #outportSpecs: Record<string, PortRef>;
+  readonly #defaultCapacity: number;
   #unfinished = 0;
   #openInports = 0;
   #deadlockTimer: ReturnType<typeof setTimeout> | undefined;
   #reportedAt = -1;
+  #stallMark = -1;
 
   /** Builds the network; a spec that does not fit its components throws. */
   constructor(spec: NetworkSpec, options: NetworkOptions = {}) {
@@ -319,8 +325,17 @@ export class Network implements Engine {
     this.#latency = new Histogram(options.buckets);
     this.finished = new Promise((r) => (this.#resolveFinished = r));
     const defaultCapacity = spec.defaultCapacity ?? DEFAULT_CAPACITY;
+    this.#defaultCapacity = defaultCapacity;
 
     for (const ps of spec.processes) {
+      if (
+        ps.concurrency !== undefined &&
+        (!Number.isInteger(ps.concurrency) || ps.concurrency < 1)
+      ) {
+        throw new RangeError(
+          `${where}: process "${ps.name}" concurrency must be a positive integer, received ${ps.concurrency}`,
+        );
+      }
       if (this.#byName.has(ps.name)) {
         throw new TypeError(
           `${where}: process name "${ps.name}" is used twice`,
@@ -356,6 +371,7 @@ export class Network implements Engine {
           p.controlIn[port] = 0;
         } else {
           p.inputsByPort[port] = [];
+          p.waiters[port] = [];
         }
       }
       p.ctx = new ProcessContext(p, p.outs, p.abort.signal);
@@ -410,11 +426,9 @@ export class Network implements Engine {
     (spec.initials ?? []).forEach((iip, i) => {
       const to = endpoint(iip.to, "in", `initial packet ${i}`);
       if (to.proc.component.inPorts[to.port].control) {
-        this.#controlIips.push({
-          proc: to.proc,
-          port: to.port,
-          value: iip.data,
-        });
+        const c: Conn = new Connection(null, to, 1, "block", true);
+        this.#conns.push(c);
+        this.#controlIips.push({ conn: c, value: iip.data });
         return;
       }
       const key = `${to.proc.name}\u0000${to.port}\u0000${to.index}`;
@@ -431,6 +445,7 @@ export class Network implements Engine {
         false,
         options.buckets,
       );
+      c.iip = true;
       this.#addInput(c, true);
       this.#iips.push({ conn: c, values });
     }
@@ -447,6 +462,12 @@ export class Network implements Engine {
       );
       this.#addInput(c);
       this.#inports.set(name, c);
+    }
+
+    this.#outportSpecs = {};
+    for (const [name, ref] of Object.entries(spec.outports ?? {})) {
+      endpoint(ref, "out", `exported out-port "${name}"`);
+      this.#outportSpecs[name] = ref;
     }
 
     for (const p of this.#procs) {
@@ -548,8 +569,10 @@ export class Network implements Engine {
     }
     this.#refresh();
     try {
-      for (const { proc, port, value } of this.#controlIips) {
-        this.#applyControl(proc, port, value);
+      for (const { conn, value } of this.#controlIips) {
+        conn.delivered++;
+        this.#applyControl(conn.target, conn.port, value);
+        conn.closed = true;
       }
       for (const p of this.#procs) {
         p.starts++;
@@ -570,9 +593,11 @@ export class Network implements Engine {
     }
     this.#unfinished = this.#procs.length;
     this.#openInports =
-      [...this.#inports.values()].filter((c) => !c.control).length;
+      [...this.#inports.values()].filter((c) => !c.control && !c.closed)
+        .length;
     for (const { conn, values } of this.#iips) {
       for (const v of values) this.#push(conn, v, this.#now);
+      conn.target.iips += values.length;
       conn.closed = true;
     }
     for (const p of this.#procs) {
@@ -581,7 +606,7 @@ export class Network implements Engine {
     this.#setState("running");
     this.#noDirect--;
     for (const p of this.#procs) {
-      if (p.loop) this.#startLoop(p);
+      if (p.loop && !p.hidden) this.#startLoop(p);
     }
     for (const p of this.#procs) {
       if (!p.loop) this.#tryFinish(p);
@@ -596,7 +621,10 @@ export class Network implements Engine {
    * as dropped with reason `stopped`) and runs each component's teardown.
    */
   stop(): Promise<void> {
-    if (this.#state === "stopped" || this.#state === "finished") {
+    if (
+      this.#state === "stopped" || this.#state === "finished" ||
+      this.#state === "stopping"
+    ) {
       return Promise.resolve();
     }
     this.#setState("stopping");
@@ -614,11 +642,10 @@ export class Network implements Engine {
     for (const p of this.#procs) {
       p.queued = 0;
       p.fullOutputs = 0;
+      p.parked = 0;
       if (p.phase !== "finished") p.phase = "stopped";
-      const w = p.waiter;
-      if (w) {
-        p.waiter = null;
-        w.resolve(END);
+      for (const port in p.waiters) {
+        for (const resolve of p.waiters[port].splice(0)) resolve(END);
       }
     }
     this.#rqSize = 0;
@@ -629,8 +656,10 @@ export class Network implements Engine {
   /**
    * Stops the sources (their `ctx.signal` aborts and exported in-ports
    * close), lets every buffered and in-flight message reach its sink, and
-   * resolves once the network has finished; past `timeoutMs` it stops
-   * what is left and reports the backlog it discarded.
+   * resolves once the network has finished, or once nothing is buffered
+   * and nothing is in flight (a cycle never finishes by itself: it is then
+   * stopped, with nothing lost). Past `timeoutMs` it stops what is left and
+   * reports the backlog it discarded.
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
@@ -648,6 +677,7 @@ export class Network implements Engine {
     this.#setState("draining");
     for (const p of this.#procs) if (p.source) p.abort.abort();
     for (const name of this.#inports.keys()) this.closeInport(name);
+    this.#maybeIdle();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = await Promise.race([
       this.finished.then(() => true),
@@ -656,7 +686,12 @@ export class Network implements Engine {
       ) => (timer = setTimeout(() => r(false), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (done) return { drained: this.state === "finished", backlog: 0 };
+    if (done) {
+      return {
+        drained: this.state === "finished" || this.#drainedQuietly,
+        backlog: 0,
+      };
+    }
     const backlog = this.backlog;
     await this.stop();
     return { drained: false, backlog };
@@ -665,7 +700,8 @@ export class Network implements Engine {
   /**
    * Sends a value into an exported in-port of the network (a graph
    * `inports` entry). Returns a promise when the connection is full: await
-   * it for back pressure.
+   * it for back pressure. (A `stop()` settles it too, the value then
+   * counted as dropped with reason `stopped`.)
    */
   send(target: string, value: unknown): void | Promise<void> {
     const c = this.#inports.get(target);
@@ -693,11 +729,70 @@ export class Network implements Engine {
   /** Closes an exported in-port: the process behind it sees its input end. */
   closeInport(inport: string): void {
     const c = this.#inports.get(inport);
-    if (!c || c.closed) return;
+    if (!c) {
+      throw new RangeError(
+        `network "${this.name}" has no exported in-port "${inport}"; it has ${
+          [...this.#inports.keys()].join(", ") || "none"
+        }`,
+      );
+    }
+    if (c.closed) return;
     if (!c.control) this.#openInports--;
     this.#close(c);
     if (this.#rqSize > 0) this.#schedule();
     this.#maybeIdle();
+  }
+
+  /**
+   * Reads an exported out-port of the network (a graph `outports` entry):
+   * the values the process behind it sends there, in order, ending when that
+   * process finishes. Call it before `start()`; an exported out-port nobody
+   * reads stays unconnected (its values go nowhere). The reader's pace is
+   * back pressure: read to the end, or the flow waits for you.
+   */
+  output(outport: string): AsyncIterable<unknown> {
+    const ref = this.#outportSpecs[outport];
+    if (ref === undefined) {
+      throw new RangeError(
+        `network "${this.name}" has no exported out-port "${outport}"; it has ${
+          Object.keys(this.#outportSpecs).join(", ") || "none"
+        }`,
+      );
+    }
+    if (this.#state !== "created" || this.#outports.has(outport)) {
+      throw new Error(
+        `Cannot read out-port "${outport}" of network "${this.name}": call output() once per port, before start()`,
+      );
+    }
+    const from = this.#byName.get(ref.process)!;
+    const host = new ProcessRuntime(
+      this,
+      `<outport ${outport}>`,
+      _HOST_SINK,
+      {},
+      { hidden: true },
+    );
+    host.inputsByPort.in = [];
+    host.waiters.in = [];
+    host.ctx = new ProcessContext(host, host.outs, host.abort.signal);
+    host.sink = true;
+    const c: Conn = new Connection(
+      { proc: from, port: ref.port, index: ref.index ?? -1 },
+      { proc: host, port: "in", index: -1 },
+      this.#defaultCapacity,
+      "block",
+      false,
+    );
+    const out = from.outs[ref.port];
+    out.conns.push(c);
+    from.outConns.push(c);
+    if (c.from!.index >= 0) out.byIndex[c.from!.index] = c;
+    from.sink = false;
+    this.#addInput(c);
+    this.#procs.push(host);
+    this.#rq.push(null as unknown as ProcessRuntime);
+    this.#outports.set(outport, host);
+    return host.ctx.input("in");
   }
 
   // ---- moving messages -------------------------------------------------
@@ -707,11 +802,12 @@ export class Network implements Engine {
     out: OutPortHandle,
     value: unknown,
     index: number,
+    from: number = out.proc.origin,
   ): void | Promise<void> {
     out.sent++;
     const p = out.proc;
     if (!this.#fresh) this.#refresh();
-    const origin = p.origin === 0 ? this.#now : p.origin;
+    const origin = from === 0 ? this.#now : from;
     if (index >= 0) {
       const c = out.byIndex[index];
       if (c === undefined) {
@@ -727,17 +823,26 @@ export class Network implements Engine {
     const conns = out.conns;
     if (conns.length === 1) return this.#push(conns[0], value, origin);
     let waits: Promise<void>[] | undefined;
+    let refused: unknown = undefined;
     for (let i = 0; i < conns.length; i++) {
-      const r = this.#push(conns[i], value, origin);
-      if (r !== undefined) (waits ??= []).push(r);
+      // A connection that refuses (policy "error") does not keep the
+      // value from the others.
+      try {
+        const r = this.#push(conns[i], value, origin);
+        if (r !== undefined) (waits ??= []).push(r);
+      } catch (e) {
+        refused ??= e;
+      }
     }
+    if (refused !== undefined) throw refused;
     if (waits === undefined) return;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(_noop);
   }
 
   #push(c: Conn, value: unknown, origin: number): void | Promise<void> {
     if (c.closed && c.from !== null) {
-      c.droppedStopped++;
+      if (c.receiverGone) c.droppedUnread++;
+      else c.droppedStopped++;
       return;
     }
     if (c.control) {
@@ -760,12 +865,11 @@ export class Network implements Engine {
       c.buf[slot] = value;
       c.origins[slot] = origin;
       c.enqueued[slot] = this.#now;
-      if (++c.count === cap && c.policyCode === BLOCK && c.source !== null) {
-        c.source.fullOutputs++;
-      }
+      if (++c.count === cap && c.blocksSender) c.source!.fullOutputs++;
       t.queued++;
       if (t.loop) {
-        if (t.waiter !== null && t.waiter.port === c.to.port) this.#wake(t, c);
+        const ws = t.waiters[c.port];
+        if (ws.length > 0) this.#wake(t, c, ws);
       } else if (
         !t.inRunQueue && t.fullOutputs === 0 && t.active < t.concurrency
       ) {
@@ -775,22 +879,14 @@ export class Network implements Engine {
     }
     switch (c.policyCode) {
       case BLOCK: {
-        const s = c.source;
-        const wasBusy = s !== null && s !== this.#syncProc &&
-          (s.loop ? s.loopBusy : s.active > 0);
         const ps: PendingSend = {
           value,
           origin,
           at: this.#now,
           resolve: undefined,
-          wasBusy,
         };
         c.pending.push(ps);
-        if (wasBusy) {
-          this.#busy--;
-          if (s!.loop) s!.loopBusy = false;
-          this.#maybeIdle();
-        }
+        if (c.source !== null) c.source.parked++;
         return new Promise<void>((r) => (ps.resolve = r));
       }
       case DROP_OLDEST: {
@@ -822,6 +918,7 @@ export class Network implements Engine {
     c.head = h + 1 === cap ? 0 : h + 1;
     c.delivered++;
     p.queued--;
+    if (c.iip) p.iips--;
     const ctx = p.ctx;
     ctx.port = c.port;
     ctx.index = c.index;
@@ -833,17 +930,13 @@ export class Network implements Engine {
       c.origins[h] = ps.origin;
       c.enqueued[h] = ps.at;
       p.queued++;
-      if (ps.wasBusy) {
-        this.#busy++;
-        const s = c.source;
-        if (s !== null && s.loop) s.loopBusy = true;
-      }
+      if (c.source !== null) c.source.parked--;
       ps.resolve?.();
     } else {
       c.count--;
-      if (c.count === cap - 1 && c.policyCode === BLOCK) {
-        const s = c.source;
-        if (s !== null && --s.fullOutputs === 0 && !s.loop) {
+      if (c.count === cap - 1 && c.blocksSender) {
+        const s = c.source!;
+        if (--s.fullOutputs === 0 && !s.loop) {
           if (s.queued > 0 && !s.inRunQueue && s.active < s.concurrency) {
             this.#enqueue(s);
           }
@@ -856,6 +949,12 @@ export class Network implements Engine {
   #take(p: ProcessRuntime): unknown {
     const ins = p.inputs;
     if (ins.length === 1) return this.#takeFrom(p, ins[0]);
+    if (p.iips > 0) {
+      // Initial packets come before anything else, port by port.
+      for (const c of ins) {
+        if (c.iip && c.count > 0) return this.#takeFrom(p, c);
+      }
+    }
     let i = p.rr;
     const n = ins.length;
     for (;;) {
@@ -870,8 +969,8 @@ export class Network implements Engine {
 
   #applyControl(p: ProcessRuntime, port: string, value: unknown): void {
     const spec = p.component.inPorts[port];
-    p.controls[port] = spec.parse ? spec.parse(value) : value;
     p.controlIn[port]++;
+    p.controls[port] = spec.parse ? spec.parse(value) : value;
   }
 
   #applyControlFrom(c: Conn, value: unknown): void {
@@ -998,16 +1097,16 @@ export class Network implements Engine {
     this.#depth++;
     this.#invoke(t, value);
     this.#depth--;
+    // A cycle may have sent it more while it ran.
+    if (
+      t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
+      t.active < t.concurrency
+    ) this.#enqueue(t);
   }
 
   #invoke(p: ProcessRuntime, v: unknown): void {
     if ((++this.#ops & CLOCK_MASK) === 0) this.#clockTick();
-    let ctx = p.ctx;
-    if (p.concurrency > 1) {
-      ctx = Object.create(ctx);
-      ctx.port = p.ctx.port;
-      ctx.index = p.ctx.index;
-    }
+    const ctx = p.concurrency > 1 ? this.#activationContext(p) : p.ctx;
     let t0 = 0;
     if (
       p.async || --p.timingCountdown === 0 ||
@@ -1020,22 +1119,18 @@ export class Network implements Engine {
       t0 = performance.now();
     }
     p.active++;
-    const prev = this.#syncProc;
-    this.#syncProc = p;
     let r: void | Promise<void>;
     try {
       r = p.fn!(v, ctx);
     } catch (e) {
-      this.#syncProc = prev;
       if (t0 !== 0) this.#noDirect--;
       p.active--;
       p.activations++;
       this.#fail(p, e, v, ctx.port);
       return;
     }
-    this.#syncProc = prev;
     if (t0 !== 0) this.#noDirect--;
-    if (r !== undefined && typeof (r as Promise<void>).then === "function") {
+    if (_isThenable(r)) {
       this.#settle(
         p,
         r as Promise<void>,
@@ -1075,6 +1170,10 @@ export class Network implements Engine {
         this.#activate(t);
         this.#depth--;
       }
+      if (
+        t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
+        t.active < t.concurrency
+      ) this.#enqueue(t);
     }
   }
 
@@ -1086,11 +1185,11 @@ export class Network implements Engine {
     t0: number,
   ): void {
     p.async = true;
-    this.#busy++;
+    this.#inFlight++;
     const origin = p.origin;
     r.then(
       () => {
-        this.#busy--;
+        this.#inFlight--;
         p.active--;
         p.activations++;
         const t1 = performance.now();
@@ -1099,13 +1198,41 @@ export class Network implements Engine {
         this.#after(p);
       },
       (e) => {
-        this.#busy--;
+        this.#inFlight--;
         p.active--;
         p.activations++;
         this.#fail(p, e, v, port);
         this.#after(p);
       },
     );
+  }
+
+  /**
+   * A context of its own for one activation of a process with concurrency
+   * above 1: its port, index and origin stay its own across awaits (state
+   * is shared).
+   */
+  #activationContext(p: ProcessRuntime): ProcessContext {
+    const base = p.ctx;
+    const origin = p.origin;
+    const out: Record<string, OutPort> = {};
+    for (const [name, handle] of Object.entries(p.outs)) {
+      out[name] = {
+        send: (value: unknown, index?: number) =>
+          this.sendFrom(handle, value, index ?? -1, origin),
+        get connected() {
+          return handle.connected;
+        },
+        get width() {
+          return handle.width;
+        },
+      };
+    }
+    const ctx: ProcessContext = Object.create(base);
+    ctx.port = base.port;
+    ctx.index = base.index;
+    Object.defineProperty(ctx, "out", { value: out });
+    return ctx;
   }
 
   #after(p: ProcessRuntime): void {
@@ -1213,11 +1340,11 @@ export class Network implements Engine {
       if (p.breaker === "half-open") p.trial = true;
     }
     p.active++;
-    this.#busy++;
+    this.#inFlight++;
     this.#runGuarded(p, v, port, index, p.origin).catch((e) => {
       console.error(`[weir] process "${p.name}": fault handling failed:`, e);
     }).finally(() => {
-      this.#busy--;
+      this.#inFlight--;
       p.active--;
       this.#after(p);
     });
@@ -1232,20 +1359,16 @@ export class Network implements Engine {
   ): Promise<void> {
     const attempts = p.retry?.attempts ?? 1;
     for (let attempt = 1;; attempt++) {
-      const ctx: ProcessContext = p.concurrency > 1
-        ? Object.create(p.ctx)
-        : p.ctx;
-      ctx.port = port;
-      ctx.index = index;
+      p.ctx.port = port;
+      p.ctx.index = index;
       p.origin = origin;
+      const ctx = p.concurrency > 1 ? this.#activationContext(p) : p.ctx;
       const t0 = performance.now();
       let failure: unknown = _NONE;
       let kind: ErrorKind = "exception";
       try {
         const r = p.fn!(v, ctx);
-        if (
-          r !== undefined && typeof (r as Promise<void>).then === "function"
-        ) {
+        if (_isThenable(r)) {
           p.async = true;
           if (p.timeoutMs > 0) {
             await _withTimeout(r as Promise<void>, p.timeoutMs);
@@ -1268,6 +1391,7 @@ export class Network implements Engine {
       this.#countError(p, kind);
       if (attempt < attempts && !p.abort.signal.aborted) {
         await _sleep(p.retry!.backoffMs * 2 ** (attempt - 1), p.abort.signal);
+        if (p.abort.signal.aborted) return;
         continue;
       }
       p.failures++;
@@ -1304,8 +1428,6 @@ export class Network implements Engine {
   // ---- loops -----------------------------------------------------------
 
   #startLoop(p: ProcessRuntime): void {
-    p.loopBusy = true;
-    this.#busy++;
     let r: Promise<void>;
     try {
       r = p.component.run!(p.ctx);
@@ -1319,13 +1441,41 @@ export class Network implements Engine {
   }
 
   #loopDone(p: ProcessRuntime, e: unknown): void {
-    if (p.loopBusy) {
-      p.loopBusy = false;
-      this.#busy--;
-    }
     if (e !== _NONE && !p.abort.signal.aborted) this.#fail(p, e, undefined, "");
+    this.#discardInputs(p);
     this.#finish(p);
     this.#maybeIdle();
+  }
+
+  /**
+   * A loop returned before reading all its input: what is left is counted
+   * as dropped (reason `unread`), its senders are released, and whatever
+   * they send later is dropped too.
+   */
+  #discardInputs(p: ProcessRuntime): void {
+    if (p.phase === "finished" || p.phase === "stopped") return;
+    for (const c of p.inputs) {
+      c.droppedUnread += c.count + c.pending.length;
+      const wasFull = c.count === c.capacity;
+      c.buf.fill(undefined);
+      c.count = 0;
+      c.head = 0;
+      if (!c.closed) {
+        c.closed = true;
+        c.receiverGone = true;
+        p.openInputs--;
+      }
+      const pending = c.pending;
+      c.pending = [];
+      if (c.source !== null) c.source.parked -= pending.length;
+      for (const ps of pending) ps.resolve?.();
+      if (wasFull && c.blocksSender) {
+        const s = c.source!;
+        if (--s.fullOutputs === 0 && !s.loop && s.queued > 0) this.#after(s);
+      }
+    }
+    p.queued = 0;
+    p.iips = 0;
   }
 
   /** @internal A loop's `ctx.receive()`. */
@@ -1342,35 +1492,41 @@ export class Network implements Engine {
     }
     this.#tick();
     const n = conns.length;
+    if (p.iips > 0) {
+      for (const c of conns) {
+        if (c.iip && c.count > 0) return Promise.resolve(this.#loopTake(p, c));
+      }
+    }
     for (let k = 0; k < n; k++) {
       const c = conns[(p.rr + k) % n];
       if (c.count > 0) {
         p.rr = (p.rr + k + 1) % n;
-        return Promise.resolve(this.#takeFrom(p, c));
+        return Promise.resolve(this.#loopTake(p, c));
       }
     }
     if (conns.every((c) => c.closed) || p.phase === "stopped") {
+      if (p.hidden) this.#finish(p);
       return Promise.resolve(END);
     }
     return new Promise((resolve) => {
-      p.waiter = { port, resolve };
-      if (p.loopBusy) {
-        p.loopBusy = false;
-        this.#busy--;
-        this.#maybeIdle();
-      }
+      p.waiters[port].push(resolve);
+      this.#maybeIdle();
     });
   }
 
-  #wake(p: ProcessRuntime, c: Conn): void {
-    const w = p.waiter!;
-    p.waiter = null;
-    if (!p.loopBusy) {
-      p.loopBusy = true;
-      this.#busy++;
+  /** A loop takes a message: it has reached a sink when the loop is one. */
+  #loopTake(p: ProcessRuntime, c: Conn): unknown {
+    const v = this.#takeFrom(p, c);
+    if (p.sink && p.origin !== 0) {
+      this.#latency.observe((this.#now - p.origin) / 1000);
     }
+    return v;
+  }
+
+  #wake(p: ProcessRuntime, c: Conn, waiters: ((v: unknown) => void)[]): void {
+    const resolve = waiters.shift()!;
     this.#tick();
-    w.resolve(this.#takeFrom(p, c));
+    resolve(this.#loopTake(p, c));
   }
 
   // ---- finishing -------------------------------------------------------
@@ -1386,6 +1542,8 @@ export class Network implements Engine {
     }
     p.phase = "flushing";
     p.origin = 0;
+    p.ctx.port = "";
+    p.ctx.index = -1;
     let r: void | Promise<void>;
     try {
       r = flush(p.ctx);
@@ -1394,16 +1552,16 @@ export class Network implements Engine {
       this.#finish(p);
       return;
     }
-    if (r !== undefined && typeof (r as Promise<void>).then === "function") {
-      this.#busy++;
-      (r as Promise<void>).then(
+    if (_isThenable(r)) {
+      this.#inFlight++;
+      r.then(
         () => {
-          this.#busy--;
+          this.#inFlight--;
           this.#finish(p);
           this.#maybeIdle();
         },
         (e) => {
-          this.#busy--;
+          this.#inFlight--;
           this.#fail(p, e, undefined, "");
           this.#finish(p);
           this.#maybeIdle();
@@ -1431,17 +1589,13 @@ export class Network implements Engine {
     const t = c.target;
     t.openInputs--;
     if (t.loop) {
-      const w = t.waiter;
+      const ws = t.waiters[c.port];
       if (
-        w !== null && w.port === c.to.port &&
-        t.inputsByPort[w.port].every((x) => x.closed && x.count === 0)
+        ws.length > 0 &&
+        t.inputsByPort[c.port].every((x) => x.closed && x.count === 0)
       ) {
-        t.waiter = null;
-        if (!t.loopBusy) {
-          t.loopBusy = true;
-          this.#busy++;
-        }
-        w.resolve(END);
+        if (t.hidden) this.#finish(t);
+        for (const resolve of ws.splice(0)) resolve(END);
       }
     } else {
       this.#tryFinish(t);
@@ -1449,6 +1603,8 @@ export class Network implements Engine {
   }
 
   #complete(state: "finished" | "stopped"): void {
+    if (this.#completed) return;
+    this.#completed = true;
     this.#noDirect++;
     if (this.#deadlockTimer !== undefined) {
       clearTimeout(this.#deadlockTimer);
@@ -1468,25 +1624,78 @@ export class Network implements Engine {
 
   // ---- deadlock --------------------------------------------------------
 
+  /**
+   * Called whenever work may have run out. A drain that finds nothing
+   * buffered or in flight and every process waiting is complete; otherwise
+   * a stall check is scheduled (see `#checkStall`).
+   */
   #maybeIdle(): void {
     if (
-      this.#busy !== 0 || this.#rqSize !== 0 || this.#openInports !== 0 ||
-      this.#unfinished === 0 || this.#deadlockTimer !== undefined ||
-      this.#progress() === this.#reportedAt ||
+      this.#rqSize !== 0 || this.#openInports !== 0 ||
+      this.#unfinished === 0 ||
       (this.#state !== "running" && this.#state !== "draining")
     ) return;
-    const mark = this.#progress();
-    this.#deadlockTimer = setTimeout(() => {
-      this.#deadlockTimer = undefined;
-      if (
-        this.#progress() === mark && this.#busy === 0 && this.#rqSize === 0 &&
-        this.#openInports === 0 && this.#unfinished > 0 &&
-        (this.#state === "running" || this.#state === "draining")
-      ) {
-        this.#reportedAt = mark;
-        this.#emit("deadlock", this.#deadlockReport());
+    if (
+      this.#state === "draining" && this.#inFlight === 0 &&
+      this.backlog === 0 && this.#allWaiting()
+    ) {
+      this.#drainedQuietly = true;
+      void this.stop();
+      return;
+    }
+    if (this.#deadlockTimer === undefined) {
+      this.#deadlockTimer = setTimeout(this.#checkStall, this.#deadlockDelayMs);
+    }
+  }
+
+  /**
+   * A stall is every live process waiting, twice in a row with nothing
+   * taken in between (deadlockDelayMs apart): then it is reported, once.
+   */
+  #checkStall = (): void => {
+    this.#deadlockTimer = undefined;
+    if (
+      this.#rqSize !== 0 || this.#openInports !== 0 ||
+      this.#unfinished === 0 ||
+      (this.#state !== "running" && this.#state !== "draining") ||
+      !this.#allWaiting()
+    ) {
+      this.#stallMark = -1;
+      return;
+    }
+    const progress = this.#progress();
+    if (progress === this.#reportedAt) return;
+    if (progress === this.#stallMark) {
+      this.#reportedAt = progress;
+      this.#emit("deadlock", this.#deadlockReport());
+      return;
+    }
+    this.#stallMark = progress;
+    this.#deadlockTimer = setTimeout(this.#checkStall, this.#deadlockDelayMs);
+  };
+
+  /**
+   * Every live process waits on a connection: a per-message process has no
+   * activation or flush in flight (or each activation in flight has a send
+   * waiting for room), a loop waits in `receive()` or on a parked send (a
+   * loop doing its own work, such as awaiting a timer, is not waiting).
+   */
+  #allWaiting(): boolean {
+    for (const p of this.#procs) {
+      if (p.phase === "finished" || p.phase === "stopped") continue;
+      if (p.phase === "flushing") return false;
+      // An activation in flight is waiting only when it has parked sends
+      // (each in-flight activation, at least one): it awaits room.
+      if (p.active > p.parked) return false;
+      if (p.loop && !p.hidden && p.parked === 0) {
+        let receiving = false;
+        for (const port in p.waiters) {
+          if (p.waiters[port].length > 0) receiving = true;
+        }
+        if (!receiving) return false;
       }
-    }, this.#deadlockDelayMs);
+    }
+    return true;
   }
 
   /** Messages taken so far: tells a stall from progress. */
@@ -1520,10 +1729,12 @@ export class Network implements Engine {
         });
         continue;
       }
-      const port = p.waiter?.port ??
-        (Object.keys(p.inputsByPort).find((k) =>
+      const port = Object.keys(p.waiters).find((k) =>
+        p.waiters[k].length > 0
+      ) ??
+        Object.keys(p.inputsByPort).find((k) =>
           p.inputsByPort[k].some((c) => !c.closed)
-        ) ?? "");
+        ) ?? "";
       processes.push({
         process: p.name,
         waitingOn: "receive",
@@ -1538,6 +1749,8 @@ export class Network implements Engine {
         ? `${s.process} waits to send on "${s.port}": ${
           s.connections.join(", ")
         } is full`
+        : s.port === ""
+        ? `${s.process} waits with no open input`
         : `${s.process} waits for input on "${s.port}"${
           s.connections.length ? ` from ${s.connections.join(", ")}` : ""
         }`
@@ -1700,6 +1913,19 @@ const _TIMEOUT = Symbol("timeout");
 
 function _noop(): void {}
 
+function _isThenable(r: unknown): r is Promise<void> {
+  return r !== undefined && r !== null &&
+    typeof (r as Promise<void>).then === "function";
+}
+
+/** What a host reading an exported out-port looks like to the network. */
+const _HOST_SINK = defineComponent({
+  name: "weir/HostSink",
+  description: "The host's end of an exported out-port.",
+  inPorts: { in: {} },
+  run: () => Promise.resolve(),
+});
+
 function _withTimeout(p: Promise<void>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
@@ -1732,7 +1958,10 @@ function _connName(c: Conn): string {
 }
 
 function _connLabel(c: Conn): string {
-  return `${_connName(c)} (${c.count + c.pending.length}/${c.capacity})`;
+  const waiting = c.pending.length > 0
+    ? `, ${c.pending.length} more waiting`
+    : "";
+  return `${_connName(c)} (${c.count}/${c.capacity}${waiting})`;
 }
 
 function _noDrops(): Record<DropReason, number> {
@@ -1741,6 +1970,7 @@ function _noDrops(): Record<DropReason, number> {
     drop_newest: 0,
     refused: 0,
     circuit_open: 0,
+    unread: 0,
     stopped: 0,
   };
 }
@@ -1751,6 +1981,7 @@ function _connDrops(c: Conn): Record<DropReason, number> {
     drop_newest: c.droppedNewest,
     refused: c.refused,
     circuit_open: 0,
+    unread: c.droppedUnread,
     stopped: c.droppedStopped,
   };
 }

@@ -24,6 +24,7 @@ export interface Engine {
     out: OutPortHandle,
     value: unknown,
     index: number,
+    origin?: number,
   ): void | Promise<void>;
   receive(proc: ProcessRuntime, port: string): Promise<unknown>;
 }
@@ -79,14 +80,22 @@ export class OutPortHandle implements OutPort {
 export class ProcessContext implements Context<unknown> {
   port = "";
   index = -1;
-  state: unknown = undefined;
 
   /** Creates the context of `proc`. */
   constructor(
     readonly proc: ProcessRuntime,
-    readonly out: Readonly<Record<string, OutPortHandle>>,
+    readonly out: Readonly<Record<string, OutPort>>,
     readonly signal: AbortSignal,
   ) {}
+
+  /** Per-process state (shared by concurrent activations). */
+  get state(): unknown {
+    return this.proc.state;
+  }
+
+  set state(value: unknown) {
+    this.proc.state = value;
+  }
 
   /** The process's name. */
   get process(): string {
@@ -105,7 +114,7 @@ export class ProcessContext implements Context<unknown> {
 
   /** Sends on out-port `port`. */
   send(port: string, value: unknown, index?: number): void | Promise<void> {
-    const o = this.out[port];
+    const o: OutPort | undefined = this.out[port];
     if (o === undefined) {
       throw new RangeError(
         `process "${this.proc.name}" has no out-port "${port}"; its out-ports are ${
@@ -113,7 +122,7 @@ export class ProcessContext implements Context<unknown> {
         }`,
       );
     }
-    return this.proc.engine.sendFrom(o, value, index ?? -1);
+    return o.send(value, index);
   }
 
   /** The latest value of a control port. */
@@ -214,10 +223,14 @@ export class ProcessRuntime {
   timingCountdown = 1;
   /** Coarse time of the last timed activation (ms). */
   timedAt = 0;
-  /** A loop waiting in `receive()`. */
-  waiter: { port: string; resolve: (v: unknown) => void } | null = null;
-  /** A running loop counts as busy (see `Network.busy`). */
-  loopBusy = false;
+  /** Pending `receive()` calls of a loop, by port. */
+  readonly waiters: Record<string, ((v: unknown) => void)[]> = {};
+  /** Its sends waiting for room in full connections. */
+  parked = 0;
+  /** Initial packets not yet taken (they go first). */
+  iips = 0;
+  /** The component's state (`ctx.state`). */
+  state: unknown = undefined;
 
   // Statistics.
   /** Activations completed (successfully or not). */
