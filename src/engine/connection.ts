@@ -93,6 +93,8 @@ export class Connection<P> {
   receiverGone = false;
   /** Holds initial packets (taken before anything else). */
   iip = false;
+  /** Its sender has become asynchronous (no hand-overs from it). */
+  fromAsync = false;
   /** Full, it holds its sender back (block policy, not a self-loop). */
   readonly blocksSender: boolean;
   /** Values handed to the receiver. */

@@ -802,7 +802,7 @@ export class Network implements Engine {
     out: OutPortHandle,
     value: unknown,
     index: number,
-    from: number = out.proc.origin,
+    from: number,
   ): void | Promise<void> {
     out.sent++;
     const p = out.proc;
@@ -854,7 +854,7 @@ export class Network implements Engine {
     if (
       c.count === 0 && t.direct && t.active === 0 && t.queued === 0 &&
       t.fullOutputs === 0 && this.#noDirect === 0 && this.#depth < MAX_DEPTH &&
-      !this.#throttled && (c.source === null || !c.source.async)
+      !c.fromAsync
     ) {
       this.#direct(c, t, value, origin);
       return;
@@ -1024,13 +1024,20 @@ export class Network implements Engine {
   #stale = (): void => {
     this.#fresh = false;
     this.#staleScheduled = false;
-    this.#throttled = false;
+    if (this.#throttled) {
+      this.#throttled = false;
+      this.#noDirect--;
+    }
   };
 
   /** Every CLOCK_EVERY activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
-    if (this.#now >= this.#sliceEnd) this.#throttled = true;
+    if (this.#now >= this.#sliceEnd && !this.#throttled) {
+      // Hand-overs wait for the next slice too.
+      this.#throttled = true;
+      this.#noDirect++;
+    }
   }
 
   #run = (): void => {
@@ -1164,7 +1171,7 @@ export class Network implements Engine {
       if (c.count === 0 || !t.direct) continue;
       while (
         t.queued > 0 && t.active === 0 && t.fullOutputs === 0 &&
-        this.#noDirect === 0 && this.#depth < MAX_DEPTH && !this.#throttled
+        this.#noDirect === 0 && this.#depth < MAX_DEPTH
       ) {
         this.#depth++;
         this.#activate(t);
@@ -1184,7 +1191,7 @@ export class Network implements Engine {
     port: string,
     t0: number,
   ): void {
-    p.async = true;
+    this.#becomeAsync(p);
     this.#inFlight++;
     const origin = p.origin;
     r.then(
@@ -1233,6 +1240,17 @@ export class Network implements Engine {
     ctx.index = base.index;
     Object.defineProperty(ctx, "out", { value: out });
     return ctx;
+  }
+
+  /**
+   * A process returned a promise: from now on every activation is timed,
+   * and its sends (which may come after an await) are buffered rather than
+   * handed over, so that receivers' work is not counted in its time.
+   */
+  #becomeAsync(p: ProcessRuntime): void {
+    if (p.async) return;
+    p.async = true;
+    for (const c of p.outConns) c.fromAsync = true;
   }
 
   #after(p: ProcessRuntime): void {
@@ -1284,7 +1302,7 @@ export class Network implements Engine {
     const ep = p.errorPort;
     if (ep !== null && ep.connected) {
       try {
-        void this.sendFrom(ep, pe, -1);
+        void this.sendFrom(ep, pe, -1, p.origin);
         return;
       } catch (e2) {
         this.#emit(
@@ -1369,7 +1387,7 @@ export class Network implements Engine {
       try {
         const r = p.fn!(v, ctx);
         if (_isThenable(r)) {
-          p.async = true;
+          this.#becomeAsync(p);
           if (p.timeoutMs > 0) {
             await _withTimeout(r as Promise<void>, p.timeoutMs);
           } else await r;

@@ -24,7 +24,7 @@ export interface Engine {
     out: OutPortHandle,
     value: unknown,
     index: number,
-    origin?: number,
+    origin: number,
   ): void | Promise<void>;
   receive(proc: ProcessRuntime, port: string): Promise<unknown>;
 }
@@ -65,7 +65,7 @@ export class OutPortHandle implements OutPort {
 
   /** Sends a value (see {@linkcode OutPort.send}). */
   send(value: unknown, index?: number): void | Promise<void> {
-    return this.engine.sendFrom(this, value, index ?? -1);
+    return this.engine.sendFrom(this, value, index ?? -1, this.proc.origin);
   }
 }
 
