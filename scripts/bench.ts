@@ -111,6 +111,9 @@ source -> 5 x map(value + 1) -> counting sink, ${
 Baseline: the same pipeline hand-written as async functions joined by bounded
 async queues (\`bench/_pipeline.ts\`), measured by mitata in the same run.
 Figures are mitata's mean time per run turned into messages per second.
+weir's statistics cannot be switched off: every message is counted per port
+and connection, queue waits and source-to-sink latency go into histograms,
+and processing time is sampled (see \`src/engine/network.ts\`).
 
 | runtime | weir msg/s | baseline msg/s | weir / baseline | target | |
 |---|---|---|---|---|---|
@@ -123,7 +126,9 @@ The same pipeline with ${
 } messages. The heap is read every 10 ms during the run;
 every 50 ms after a full collection ("live": what the run keeps, which must
 stay bounded by the capacities). "raw" includes garbage not yet collected.
-Bun reports JSC's heap size (\`bun:jsc\` heapStats), Deno V8's heapUsed.
+Bun reports JSC's heap size (\`bun:jsc\` heapStats, which moves at its
+collections), Deno V8's heapUsed. The msg/s of this run includes the forced
+collections.
 
 | runtime | messages | msg/s | heap before (MB) | peak live growth (MB) | peak raw growth (MB) | retained after (MB) | < 20 MB |
 |---|---|---|---|---|---|---|---|
