@@ -42,7 +42,13 @@ export interface ProcessSpec {
   component: Component;
   /** Graph metadata (component options and weir settings). */
   metadata?: Record<string, unknown>;
-  /** Fails an async activation that has not settled in time. */
+  /**
+   * Fails an async activation that has not settled within this many ms
+   * (error kind `timeout`). The activation is abandoned, not cancelled:
+   * JavaScript cannot stop it, so what it sends later is still delivered,
+   * and a retry may run beside it. A synchronous activation cannot be
+   * interrupted at all.
+   */
   timeoutMs?: number;
   retry?: RetrySpec;
   circuitBreaker?: CircuitBreakerSpec;
