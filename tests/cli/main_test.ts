@@ -171,3 +171,24 @@ test("weir demo keeps running until SIGTERM, then drains and exits 0", async () 
   // The partial batch was flushed by the drain: a summary line came out.
   assert.match(stdout, /"readings":\s*\d+/);
 });
+
+test("weir run runs NoFlo's classic line counter unchanged", async () => {
+  const dir = tempDir();
+  try {
+    const text = join(dir, "three.txt");
+    writeFileSync(text, "a\nb\nc");
+    const graph = join(dir, "count.fbp");
+    writeFileSync(
+      graph,
+      `'${text}' -> IN Read(filesystem/ReadFile) OUT -> IN Split(strings/SplitStr)
+Split OUT -> IN Count(packets/Counter) COUNT -> IN Display(core/Output)
+Read ERROR -> IN Display
+`,
+    );
+    const r = await cli(["run", graph]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "3");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});

@@ -949,3 +949,40 @@ test("Network holds no more than capacity per connection over many messages (mem
   // Two connections of capacity 10, plus at most one value waiting for room on each.
   assert.ok(maxBacklog <= 22, `backlog reached ${maxBacklog}`);
 });
+
+test("Network output() reads an exported out-port to its end", async () => {
+  const net = network(
+    { S: sourceOf([1, 2, 3]), M: mapOf((v) => (v as number) + 100) },
+    ["S.out>M.in"],
+    { outports: { OUT: { process: "M", port: "out" } } },
+  );
+  const out = net.output("OUT");
+  assert.throws(
+    () => net.output("OUT"),
+    /call output\(\) once per port, before start\(\)/,
+  );
+  assert.throws(
+    () => net.output("NOPE"),
+    /no exported out-port "NOPE"; it has OUT/,
+  );
+  await net.start();
+  const got: unknown[] = [];
+  for await (const v of out) got.push(v);
+  assert.deepEqual(got, [101, 102, 103]);
+  assert.equal(await net.finished, "finished");
+  assert.equal(net.stats().processes.length, 2);
+});
+
+test("Network leaves an exported out-port nobody reads unconnected", async () => {
+  const net = network(
+    { S: sourceOf([1, 2, 3]), M: mapOf((v) => v) },
+    ["S.out>M.in"],
+    { outports: { OUT: { process: "M", port: "out" } } },
+  );
+  await net.start();
+  assert.equal(await net.finished, "finished");
+  assert.equal(
+    net.stats().processes.find((p) => p.name === "M")!.messagesOut.out,
+    3,
+  );
+});
