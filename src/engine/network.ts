@@ -1820,6 +1820,10 @@ export class Network implements Engine {
         drops: cd,
       });
     }
+    // Totals include what a host reading an exported out-port lost.
+    for (const pd of procDrops.values()) {
+      for (const r of DROP_REASONS) drops[r] += pd[r];
+    }
     let activeProcesses = 0;
     for (const p of this.#procs) {
       if (p.hidden) continue;
@@ -1853,7 +1857,6 @@ export class Network implements Engine {
         messagesOut[port] = o.sent;
       }
       const pd = procDrops.get(p)!;
-      for (const r of DROP_REASONS) drops[r] += pd[r];
       processes.push({
         name: p.name,
         component: p.component.name,
