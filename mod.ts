@@ -65,6 +65,7 @@ export {
   type DrainResult,
   DROP_REASONS,
   type DropReason,
+  type Listener,
   Network,
   type NetworkEvents,
   type NetworkOptions,

@@ -13,7 +13,8 @@
  * Usage:
  *   node scripts/test.mjs [--only STEP[,STEP]] [FILTER...]
  *
- * STEP is deno, bun, static (check, lint and fmt), check, lint or fmt.
+ * STEP is deno, bun, doc (the @example blocks of mod.ts and src/, run by
+ * Deno), static (check, lint and fmt), check, lint or fmt.
  * A FILTER is a path (a test file or a folder, relative to the current
  * directory) or else a substring of a test file's path: only the matching
  * `tests/**\/*_test.ts` files run, on both runtimes.
@@ -39,7 +40,7 @@ const BUN = join(BIN, "bun");
 const CHECKED_DIRS = ["src", "tests", "bench", "scripts"];
 /** Folders never walked. */
 const SKIPPED_DIRS = new Set(["node_modules", "dist", "coverage", ".git"]);
-const STEP_NAMES = ["deno", "bun", "check", "lint", "fmt"];
+const STEP_NAMES = ["deno", "bun", "doc", "check", "lint", "fmt"];
 const STEP_GROUPS = /** @type {Record<string, string[]>} */ ({
   static: ["check", "lint", "fmt"],
 });
@@ -101,6 +102,18 @@ async function main() {
         break;
       case "bun":
         outcomes.push(await runTests(step, BUN, ["test"], selected, color));
+        break;
+      case "doc":
+        // The @example blocks of the public API, type-checked and run
+        // (whole-suite runs only: file filters select tests, not docs).
+        if (options.filters.length === 0) {
+          outcomes.push(
+            await runTests(step, DENO, ["test", "--doc", "-A"], [
+              "mod.ts",
+              "src",
+            ], color),
+          );
+        }
         break;
       case "check":
         outcomes.push(await runCheck(color));
@@ -195,7 +208,7 @@ function selectTests(tests, filters) {
 
 /**
  * Runs one runtime's unit tests and reads its summary.
- * @param {"deno" | "bun"} step
+ * @param {"deno" | "bun" | "doc"} step
  * @param {string} bin
  * @param {string[]} args
  * @param {string[]} files
@@ -208,7 +221,7 @@ async function runTests(step, bin, args, files, color) {
     return outcome(step, 0, 1, 0, 0, "no test files selected");
   }
   const run = await execute(bin, [...args, ...files], color);
-  const summary = step === "deno"
+  const summary = step === "deno" || step === "doc"
     ? parseDenoSummary(run.output)
     : parseBunSummary(run.output);
   const failure = runFailure(run);

@@ -167,15 +167,25 @@ export interface ComponentSpec<S = undefined> {
  * a `Component` (of unknown state) wherever components are collected.
  */
 export interface Component<S = unknown> {
+  /** Catalogue name, `family/Name`. */
   readonly name: string;
+  /** One sentence for the catalogue. */
   readonly description: string;
+  /** In-ports by name, defaults filled in. */
   readonly inPorts: Readonly<Record<string, Readonly<InPortSpec>>>;
+  /** Out-ports by name, `error` included. */
   readonly outPorts: Readonly<Record<string, Readonly<OutPortSpec>>>;
+  /** Activations that may be in flight at once. */
   readonly concurrency: number;
+  /** See {@linkcode ComponentSpec.setup}. */
   setup?(ctx: Context<S>): S;
+  /** See {@linkcode ComponentSpec.process}. */
   process?(value: unknown, ctx: Context<S>): void | Promise<void>;
+  /** See {@linkcode ComponentSpec.flush}. */
   flush?(ctx: Context<S>): void | Promise<void>;
+  /** See {@linkcode ComponentSpec.run}. */
   run?(ctx: Context<S>): Promise<void>;
+  /** See {@linkcode ComponentSpec.teardown}. */
   teardown?(ctx: Context<S>): void;
 }
 

@@ -34,6 +34,7 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
  * ```
  */
 export class ProcessError extends Error {
+  /** Always `"ProcessError"`. */
   override name = "ProcessError";
   /** The network (flow) name. */
   readonly network: string;
@@ -84,6 +85,7 @@ export class ProcessError extends Error {
  * ```
  */
 export class OverflowError extends Error {
+  /** Always `"OverflowError"`. */
   override name = "OverflowError";
   /** The connection, as `A.out -> B.in`. */
   readonly connection: string;

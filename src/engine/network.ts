@@ -102,6 +102,7 @@ export interface NetworkOptions {
 
 /** One process's part of a deadlock report. */
 export interface StuckProcess {
+  /** The process's name. */
   process: string;
   /** `send`: blocked on a full connection; `receive`: on an empty one. */
   waitingOn: "send" | "receive";
@@ -113,7 +114,9 @@ export interface StuckProcess {
 
 /** Emitted when every live process waits on a full or empty connection. */
 export interface DeadlockReport {
+  /** The network's name. */
   network: string;
+  /** Every live process and what it waits on. */
   processes: StuckProcess[];
   /** One line per stuck process. */
   message: string;
@@ -129,10 +132,15 @@ export interface DrainResult {
 
 /** Statistics of one process. */
 export interface ProcessStats {
+  /** The process's name. */
   name: string;
+  /** Its component's catalogue name. */
   component: string;
+  /** Where it is in its life cycle. */
   phase: ProcessPhase;
+  /** Activations in flight now. */
   activeActivations: number;
+  /** Activations completed (successfully or not). */
   activations: number;
   /** Messages taken, by in-port (data and control). */
   messagesIn: Record<string, number>;
@@ -148,10 +156,13 @@ export interface ProcessStats {
   bufferedBytes: number;
   /** Duration of timed activations. */
   processing: HistogramSnapshot;
+  /** Failed attempts by kind (retried attempts included). */
   errors: Record<"exception" | "timeout" | "overflow", number>;
   /** Seconds since the epoch of the last error, or `null`. */
   lastErrorAt: number | null;
+  /** Times started. */
   starts: number;
+  /** Messages given up on, after any retries. */
   failures: number;
   /** `null` when the process has no circuit breaker. */
   breaker: BreakerState | null;
@@ -165,20 +176,29 @@ export interface ConnectionStats {
   from: string | null;
   /** `B.in`. */
   to: string;
+  /** Its buffer size. */
   capacity: number;
+  /** What a full buffer does. */
   policy: OverflowPolicy;
   /** Buffered plus pending. */
   depth: number;
+  /** Messages handed to the receiver. */
   delivered: number;
+  /** No more messages will come. */
   closed: boolean;
+  /** Messages dropped, by reason. */
   drops: Record<DropReason, number>;
 }
 
 /** A snapshot of a network's statistics. */
 export interface NetworkStats {
+  /** The network's (flow's) name. */
   name: string;
+  /** Its life-cycle state. */
   state: NetworkState;
+  /** Every process (hosts reading exported out-ports left out). */
   processes: ProcessStats[];
+  /** Every connection, IIPs and exported ports included. */
   connections: ConnectionStats[];
   /** Drops over all processes, by reason. */
   drops: Record<DropReason, number>;
@@ -188,18 +208,24 @@ export interface NetworkStats {
   latency: HistogramSnapshot;
   /** Connected parts among healthy (live, breaker not open) processes. */
   partitions: number;
+  /** Processes not yet finished. */
   activeProcesses: number;
+  /** Connections between processes not yet closed. */
   activeConnections: number;
 }
 
 /** Events of a network and their payloads. */
 export interface NetworkEvents {
+  /** A process failed a message. */
   error: ProcessError;
+  /** The life-cycle state changed. */
   state: NetworkState;
+  /** Every live process waits on a connection. */
   deadlock: DeadlockReport;
 }
 
-type Listener<T> = (payload: T) => void;
+/** A listener of a network event. */
+export type Listener<T> = (payload: T) => void;
 
 const SLICE_MS = 4;
 const BATCH = 64;
@@ -244,7 +270,7 @@ type Conn = Connection<ProcessRuntime>;
  * seen; // [42]
  * ```
  */
-export class Network implements Engine {
+export class Network {
   /** The flow's name. */
   readonly name: string;
   /** Resolves with the final state once every process finished or the network stopped. */
@@ -268,6 +294,8 @@ export class Network implements Engine {
   readonly #deadlockDelayMs: number;
   /** Source-to-sink latency, seconds. */
   readonly #latency: Histogram;
+  /** What processes and their ports call back into (kept off the public API). */
+  readonly #engine: Engine;
 
   // Run queue: a ring holding each process at most once.
   #rq: ProcessRuntime[] = [];
@@ -314,6 +342,12 @@ export class Network implements Engine {
       );
     }
     this.name = spec.name;
+    this.#engine = {
+      name: spec.name,
+      sendFrom: (out, value, index, origin) =>
+        this.#sendFrom(out, value, index, origin),
+      receive: (p, port) => this.#receive(p, port),
+    };
     const where = `Cannot create network "${spec.name}"`;
     this.#sampleEvery = options.timingSampleEvery ?? 64;
     if (!Number.isInteger(this.#sampleEvery) || this.#sampleEvery < 1) {
@@ -342,7 +376,7 @@ export class Network implements Engine {
         );
       }
       const p = new ProcessRuntime(
-        this,
+        this.#engine,
         ps.name,
         ps.component,
         ps.metadata ?? {},
@@ -357,7 +391,7 @@ export class Network implements Engine {
       const outs: Record<string, OutPortHandle> = {};
       for (const [port, spec] of Object.entries(ps.component.outPorts)) {
         outs[port] = new OutPortHandle(
-          this,
+          this.#engine,
           p,
           port,
           spec.addressable === true,
@@ -766,7 +800,7 @@ export class Network implements Engine {
     }
     const from = this.#byName.get(ref.process)!;
     const host = new ProcessRuntime(
-      this,
+      this.#engine,
       `<outport ${outport}>`,
       _HOST_SINK,
       {},
@@ -797,8 +831,8 @@ export class Network implements Engine {
 
   // ---- moving messages -------------------------------------------------
 
-  /** @internal Sends from a process's out-port (`ctx.send`). */
-  sendFrom(
+  /** Sends from a process's out-port (`ctx.send`). */
+  #sendFrom(
     out: OutPortHandle,
     value: unknown,
     index: number,
@@ -1226,7 +1260,7 @@ export class Network implements Engine {
     for (const [name, handle] of Object.entries(p.outs)) {
       out[name] = {
         send: (value: unknown, index?: number) =>
-          this.sendFrom(handle, value, index ?? -1, origin),
+          this.#sendFrom(handle, value, index ?? -1, origin),
         get connected() {
           return handle.connected;
         },
@@ -1302,7 +1336,7 @@ export class Network implements Engine {
     const ep = p.errorPort;
     if (ep !== null && ep.connected) {
       try {
-        void this.sendFrom(ep, pe, -1, p.origin);
+        void this.#sendFrom(ep, pe, -1, p.origin);
         return;
       } catch (e2) {
         this.#emit(
@@ -1496,8 +1530,8 @@ export class Network implements Engine {
     p.iips = 0;
   }
 
-  /** @internal A loop's `ctx.receive()`. */
-  receive(p: ProcessRuntime, port: string): Promise<unknown> {
+  /** A loop's `ctx.receive()`. */
+  #receive(p: ProcessRuntime, port: string): Promise<unknown> {
     const conns = p.inputsByPort[port];
     if (conns === undefined) {
       return Promise.reject(

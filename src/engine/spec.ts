@@ -38,7 +38,9 @@ export interface CircuitBreakerSpec {
 
 /** A process of a network. */
 export interface ProcessSpec {
+  /** Its name in the graph (metric label `process`). */
   name: string;
+  /** What it runs. */
   component: Component;
   /** Graph metadata (component options and weir settings). */
   metadata?: Record<string, unknown>;
@@ -50,7 +52,9 @@ export interface ProcessSpec {
    * interrupted at all.
    */
   timeoutMs?: number;
+  /** Tries a failed message again. */
   retry?: RetrySpec;
+  /** Stops calling a failing process for a while. */
   circuitBreaker?: CircuitBreakerSpec;
   /** Overrides the component's concurrency. */
   concurrency?: number;
@@ -58,7 +62,9 @@ export interface ProcessSpec {
 
 /** One end of a connection. */
 export interface PortRef {
+  /** The process's name. */
   process: string;
+  /** The port's name. */
   port: string;
   /** Index on an addressable port. */
   index?: number;
@@ -66,7 +72,9 @@ export interface PortRef {
 
 /** A connection between two processes. */
 export interface ConnectionSpec {
+  /** The sender's out-port. */
   from: PortRef;
+  /** The receiver's in-port. */
   to: PortRef;
   /** Buffer size; default the network's `defaultCapacity`. */
   capacity?: number;
@@ -76,14 +84,19 @@ export interface ConnectionSpec {
 
 /** An initial information packet, delivered before the first message. */
 export interface InitialSpec {
+  /** The packet. */
   data: unknown;
+  /** The in-port it goes to. */
   to: PortRef;
 }
 
 /** An exported port of the network (graph in/out port). */
 export interface ExportSpec {
+  /** The process behind the exported port. */
   process: string;
+  /** Its port. */
   port: string;
+  /** Index on an addressable port. */
   index?: number;
 }
 
@@ -91,10 +104,15 @@ export interface ExportSpec {
 export interface NetworkSpec {
   /** The flow's name (metric label `flow`). */
   name: string;
+  /** The processes. */
   processes: ProcessSpec[];
+  /** The connections between them. */
   connections: ConnectionSpec[];
+  /** Initial packets, delivered before anything else. */
   initials?: InitialSpec[];
+  /** Exported in-ports (`Network.send`). */
   inports?: Record<string, ExportSpec>;
+  /** Exported out-ports (`Network.output`). */
   outports?: Record<string, ExportSpec>;
   /** Capacity of connections that set none. Default 10. */
   defaultCapacity?: number;

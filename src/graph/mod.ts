@@ -16,12 +16,12 @@
  *   outPorts: { out: {} },
  *   process(value, ctx) { ctx.send("out", value); },
  * }));
- * const graph = loadGraph(`
- * # @name demo
- * 'hello' -> in A(core/Repeat) out -> (50) in B(core/Repeat)
- * `);
- * const spec = buildNetworkSpec(graph, registry); // throws GraphError listing every problem
- * spec.name; // "demo"
+ * const graph = loadGraph(
+ *   "'hello' -> in A(core/Repeat) out -> (50) in B(core/Repeat)",
+ * );
+ * // Throws a GraphError listing every problem, if any:
+ * const spec = buildNetworkSpec(graph, registry, { name: "demo" });
+ * spec.connections[0].capacity; // 50
  * ```
  *
  * @module
