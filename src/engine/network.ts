@@ -1064,7 +1064,7 @@ export class Network {
     }
   };
 
-  /** Every CLOCK_EVERY activations: refresh the clock, end the slice when due. */
+  /** Every 128 activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
     if (this.#now >= this.#sliceEnd && !this.#throttled) {
