@@ -46,7 +46,11 @@ export interface InPortSpec {
   addressable?: boolean;
   /**
    * A control port keeps its latest value (read with `ctx.control(name)`)
-   * and does not activate the process. Default `false`.
+   * and does not activate the process. While a control port is fed by a
+   * connection and has had no value yet (no IIP either), the process
+   * waits: it takes no message (a loop does not start) until the value
+   * comes or every connection feeding the port has closed (as NoFlo does).
+   * Default `false`.
    */
   control?: boolean;
   /** The graph must connect this port or give it an IIP. Default `false`. */
@@ -155,6 +159,12 @@ export interface ComponentSpec<S = undefined> {
   process?: (value: unknown, ctx: Context<S>) => void | Promise<void>;
   /** Called once every data in-port is closed and empty, before out-ports close. */
   flush?: (ctx: Context<S>) => void | Promise<void>;
+  /**
+   * Called when a control port takes a new value while the network runs
+   * (after `parse`), e.g. to restart a timer with a new interval. Initial
+   * packets are applied before `setup` and do not call it.
+   */
+  onControl?: (port: string, value: unknown, ctx: Context<S>) => void;
   /** Loop style: runs once; the process finishes when it returns. */
   run?: (ctx: Context<S>) => Promise<void>;
   /** Called when the process stops, whatever the reason. */
@@ -183,6 +193,8 @@ export interface Component<S = unknown> {
   process?(value: unknown, ctx: Context<S>): void | Promise<void>;
   /** See {@linkcode ComponentSpec.flush}. */
   flush?(ctx: Context<S>): void | Promise<void>;
+  /** See {@linkcode ComponentSpec.onControl}. */
+  onControl?(port: string, value: unknown, ctx: Context<S>): void;
   /** See {@linkcode ComponentSpec.run}. */
   run?(ctx: Context<S>): Promise<void>;
   /** See {@linkcode ComponentSpec.teardown}. */
@@ -267,6 +279,7 @@ export function defineComponent<S = undefined>(
     setup: spec.setup,
     process: spec.process,
     flush: spec.flush,
+    onControl: spec.onControl,
     run: spec.run,
     teardown: spec.teardown,
   }) as Component<S>;

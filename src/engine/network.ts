@@ -508,7 +508,10 @@ export class Network {
       p.sink = !Object.values(p.outs).some((o) =>
         o !== p.errorPort && o.connected
       );
-      p.source = p.inputs.every((c) => c.from === null && !this.#isInport(c));
+      // Drain stops sources: loops with no input from processes or the
+      // host. (A per-message process fed only by IIPs ends by itself.)
+      p.source = p.loop &&
+        p.inputs.every((c) => c.from === null && !this.#isInport(c));
       if (!p.loop && p.fn === undefined) {
         throw new TypeError(
           `${where}: component ${p.component.name} has no process function`,
@@ -525,8 +528,11 @@ export class Network {
 
   #addInput(c: Conn, first = false): void {
     this.#conns.push(c);
-    if (c.control) return;
     const p = c.target;
+    if (c.control) {
+      (p.controlConns[c.port] ??= []).push(c);
+      return;
+    }
     if (first) {
       p.inputs.unshift(c);
       p.inputsByPort[c.to.port].unshift(c);
@@ -636,11 +642,19 @@ export class Network {
     }
     for (const p of this.#procs) {
       p.openInputs = p.inputs.filter((c) => !c.closed).length;
+      for (const port in p.controlConns) {
+        if (p.controlIn[port] === 0) p.awaitingControls.add(port);
+      }
+      // Waiting for a control value holds the process back like a full
+      // output does, at no cost on the per-message path.
+      p.fullOutputs += p.awaitingControls.size;
     }
     this.#setState("running");
     this.#noDirect--;
     for (const p of this.#procs) {
-      if (p.loop && !p.hidden) this.#startLoop(p);
+      if (p.loop && !p.hidden && p.awaitingControls.size === 0) {
+        this.#startLoop(p);
+      }
     }
     for (const p of this.#procs) {
       if (!p.loop) this.#tryFinish(p);
@@ -1009,12 +1023,31 @@ export class Network {
 
   #applyControlFrom(c: Conn, value: unknown): void {
     const p = c.target;
+    const port = c.port;
     c.delivered++;
     try {
-      this.#applyControl(p, c.to.port, value);
+      this.#applyControl(p, port, value);
+      p.component.onControl?.(port, p.controls[port], p.ctx);
     } catch (e) {
       this.#countError(p, "exception");
-      this.#route(p, e, value, c.to.port, "exception");
+      this.#route(p, e, value, port, "exception");
+    }
+    // A value that failed its parse still ends the wait (the port keeps its
+    // previous value), or the process would wait for ever.
+    this.#controlSettled(p, port);
+  }
+
+  /** A connected control port has its first value, or no more can come. */
+  #controlSettled(p: ProcessRuntime, port: string): void {
+    if (!p.awaitingControls.delete(port)) return;
+    if (this.#state !== "running" && this.#state !== "draining") return;
+    p.fullOutputs--;
+    if (p.loop) {
+      if (p.awaitingControls.size === 0 && !p.hidden) this.#startLoop(p);
+    } else if (p.queued > 0) {
+      this.#after(p);
+    } else if (p.openInputs === 0 && p.active === 0) {
+      this.#tryFinish(p);
     }
   }
 
@@ -1480,6 +1513,8 @@ export class Network {
   // ---- loops -----------------------------------------------------------
 
   #startLoop(p: ProcessRuntime): void {
+    if (p.loopStarted) return;
+    p.loopStarted = true;
     let r: Promise<void>;
     try {
       r = p.component.run!(p.ctx);
@@ -1637,7 +1672,13 @@ export class Network {
   #close(c: Conn): void {
     if (c.closed) return;
     c.closed = true;
-    if (c.control) return;
+    if (c.control) {
+      const t = c.target;
+      if (t.controlConns[c.port]?.every((x) => x.closed)) {
+        this.#controlSettled(t, c.port);
+      }
+      return;
+    }
     const t = c.target;
     t.openInputs--;
     if (t.loop) {
@@ -1736,6 +1777,8 @@ export class Network {
     for (const p of this.#procs) {
       if (p.phase === "finished" || p.phase === "stopped") continue;
       if (p.phase === "flushing") return false;
+      // Waiting for a control value (a loop not yet started, too).
+      if (p.awaitingControls.size > 0) continue;
       // An activation in flight is waiting only when it has parked sends
       // (each in-flight activation, at least one): it awaits room.
       if (p.active > p.parked) return false;
@@ -1778,6 +1821,16 @@ export class Network {
           waitingOn: "send",
           port: full[0].from!.port,
           connections: full.map(_connLabel),
+        });
+        continue;
+      }
+      const awaited = [...p.awaitingControls][0];
+      if (awaited !== undefined) {
+        processes.push({
+          process: p.name,
+          waitingOn: "receive",
+          port: awaited,
+          connections: p.controlConns[awaited].map(_connLabel),
         });
         continue;
       }

@@ -193,6 +193,12 @@ export class ProcessRuntime {
   readonly controls: Record<string, unknown> = {};
   /** Control values received, by port. */
   readonly controlIn: Record<string, number> = {};
+  /** Connections feeding each control port (IIPs not included). */
+  readonly controlConns: Record<string, Connection<ProcessRuntime>[]> = {};
+  /** Connected control ports still without a value: the process waits. */
+  readonly awaitingControls: Set<string> = new Set();
+  /** A loop's `run` has been called. */
+  loopStarted = false;
   /** Aborted on stop (and, for sources, on drain). */
   readonly abort: AbortController = new AbortController();
 

@@ -986,3 +986,73 @@ test("Network leaves an exported out-port nobody reads unconnected", async () =>
     3,
   );
 });
+
+test("Network holds messages back until a connected control port has a value", async () => {
+  const got: unknown[] = [];
+  const Scale = defineComponent({
+    name: "test/Scale2",
+    description: "Multiplies by its factor.",
+    inPorts: { in: {}, factor: { control: true, default: 1 } },
+    outPorts: { out: {} },
+    process(v, ctx) {
+      ctx.send("out", (v as number) * ctx.control<number>("factor"));
+    },
+  });
+  const Late = defineComponent({
+    name: "test/Late",
+    description: "Sends 3 after the data has been sent.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      await sleep(10);
+      await ctx.send("out", 3);
+    },
+  });
+  const net = network(
+    { S: sourceOf([1, 2]), F: Late, X: Scale, K: sinkInto(got) },
+    ["S.out>X.in", "F.out>X.factor", "X.out>K.in"],
+  );
+  await net.start();
+  await net.finished;
+  assert.deepEqual(got, [3, 6]);
+});
+
+test("Network releases the hold when the control port's connections close without a value", async () => {
+  const got: unknown[] = [];
+  const Scale = defineComponent({
+    name: "test/Scale3",
+    description: "Multiplies by its factor.",
+    inPorts: { in: {}, factor: { control: true, default: 1 } },
+    outPorts: { out: {} },
+    process(v, ctx) {
+      ctx.send("out", (v as number) * ctx.control<number>("factor"));
+    },
+  });
+  const net = network(
+    { S: sourceOf([1, 2]), F: sourceOf([]), X: Scale, K: sinkInto(got) },
+    ["S.out>X.in", "F.out>X.factor", "X.out>K.in"],
+  );
+  await net.start();
+  await net.finished;
+  assert.deepEqual(got, [1, 2]);
+});
+
+test("Network calls onControl when a control port takes a new value while running", async () => {
+  const seen: [string, unknown][] = [];
+  const Watch = defineComponent({
+    name: "test/Watch2",
+    description: "Records control changes.",
+    inPorts: { in: {}, level: { control: true, parse: (v) => Number(v) } },
+    process() {},
+    onControl(port, value) {
+      seen.push([port, value]);
+    },
+  });
+  const net = network(
+    { S: sourceOf(["4", "5"]), W: Watch },
+    ["S.out>W.level"],
+    { initials: [{ data: "1", to: { process: "W", port: "level" } }] },
+  );
+  await net.start();
+  await net.finished;
+  assert.deepEqual(seen, [["level", 4], ["level", 5]]);
+});
