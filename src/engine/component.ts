@@ -291,6 +291,13 @@ function checkPort(
   port: string,
   p: InPortSpec | OutPortSpec,
 ): void {
+  if (port in Object.prototype) {
+    throw new TypeError(
+      `${where}: ${dir}-port name ${
+        JSON.stringify(port)
+      } is reserved (every JavaScript object has it); choose another name`,
+    );
+  }
   if (!PORT_RE.test(port)) {
     throw new TypeError(
       `${where}: ${dir}-port name ${

@@ -326,7 +326,7 @@ export class Network {
   #drainedQuietly = false;
   /** Exported out-ports a host reads (`output()`), by name. */
   readonly #outports = new Map<string, ProcessRuntime>();
-  readonly #outportSpecs: Record<string, PortRef>;
+  readonly #outportSpecs = new Map<string, PortRef>();
   readonly #defaultCapacity: number;
   #unfinished = 0;
   #openInports = 0;
@@ -423,7 +423,7 @@ export class Network {
         );
       }
       const ports = dir === "in" ? p.component.inPorts : p.component.outPorts;
-      if (!(ref.port in ports)) {
+      if (!Object.hasOwn(ports, ref.port)) {
         throw new TypeError(
           `${where}: ${what} names unknown ${dir}-port "${ref.port}" of "${ref.process}" (${p.component.name}); its ${dir}-ports are ${
             Object.keys(ports).join(", ") || "none"
@@ -498,10 +498,9 @@ export class Network {
       this.#inports.set(name, c);
     }
 
-    this.#outportSpecs = {};
     for (const [name, ref] of Object.entries(spec.outports ?? {})) {
       endpoint(ref, "out", `exported out-port "${name}"`);
-      this.#outportSpecs[name] = ref;
+      this.#outportSpecs.set(name, ref);
     }
 
     for (const p of this.#procs) {
@@ -799,11 +798,11 @@ export class Network {
    * back pressure: read to the end, or the flow waits for you.
    */
   output(outport: string): AsyncIterable<unknown> {
-    const ref = this.#outportSpecs[outport];
+    const ref = this.#outportSpecs.get(outport);
     if (ref === undefined) {
       throw new RangeError(
         `network "${this.name}" has no exported out-port "${outport}"; it has ${
-          Object.keys(this.#outportSpecs).join(", ") || "none"
+          [...this.#outportSpecs.keys()].join(", ") || "none"
         }`,
       );
     }

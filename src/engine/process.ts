@@ -129,7 +129,7 @@ export class ProcessContext implements Context<unknown> {
   control<T = unknown>(port: string): T {
     const controls = this.proc.controls;
     const v = controls[port];
-    if (v === undefined && !(port in controls)) {
+    if (v === undefined && !Object.hasOwn(controls, port)) {
       throw new RangeError(
         `process "${this.proc.name}" has no control port "${port}"; its control ports are ${
           Object.keys(controls).join(", ") || "none"

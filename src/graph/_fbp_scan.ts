@@ -1,8 +1,13 @@
 /**
  * A pre-scan of .fbp text, before the `fbp` parser sees it: takes out
  * Morrison's `-> (N)` capacities (which the parser would read as an
- * anonymous process of component "N") and records where arrows, process
- * declarations and exported ports are written.
+ * anonymous process of component "N"), turns tabs into spaces (the parser
+ * only knows spaces), hides names the parser would look up on
+ * `Object.prototype`, reads `# @` annotations, and records where arrows,
+ * process declarations and exported ports are written.
+ *
+ * Every change keeps the text's length and line breaks, so the parser's
+ * line:col (of a syntax error) are those of the text as written.
  *
  * @module
  */
@@ -12,14 +17,36 @@ import type { Position } from "./problem.ts";
 export interface FbpDeclaration {
   name: string;
   component: string;
+  /** Whether it writes metadata: `Name(component:key=value)`. */
+  metadata: boolean;
+  at: Position;
+}
+
+/** An `INPORT=` or `OUTPORT=` line. */
+export interface FbpExportLine {
+  kind: "inports" | "outports";
+  /** The public name. */
+  name: string;
+  process: string;
+  port: string;
+  at: Position;
+}
+
+/** A `# @key value` line, its value trimmed. */
+export interface FbpAnnotation {
+  key: string;
+  value: string;
   at: Position;
 }
 
 /** What the pre-scan found. */
 export interface FbpScan {
-  /** The text with each `(N)` capacity replaced by spaces of the same length. */
+  /** The text for the parser: same length and line breaks as the input. */
   text: string;
-  /** Capacity by arrow number (0-based, text order). */
+  /**
+   * Capacity by arrow number (0-based, text order), as written: any number
+   * (`-1` and `1.5` too, for validation to report).
+   */
   capacities: Map<number, number>;
   /** Position of each `->`, in text order: arrow k is the parser's connection k. */
   arrows: Position[];
@@ -27,16 +54,36 @@ export interface FbpScan {
   declarations: FbpDeclaration[];
   /** Anonymous processes `(component)`, named the way the parser names them. */
   anonymous: { name: string; at: Position }[];
-  /** `INPORT=` and `OUTPORT=` lines. */
-  exports: { kind: "inports" | "outports"; name: string; at: Position }[];
+  /** `INPORT=` and `OUTPORT=` lines, in text order. */
+  exports: FbpExportLine[];
+  /** `# @` annotations, in text order. */
+  annotations: FbpAnnotation[];
+  /**
+   * Names hidden from the parser, by the placeholder (of the same length)
+   * that stands for them in `text`; see {@linkcode restoreNames}.
+   */
+  placeholders: Map<string, string>;
   /** An unclosed string, which the parser would report at the end of the text. */
   error?: { at: Position; message: string };
 }
 
-const _CAPACITY = /[ \t]*\([ \t]*([0-9]+)[ \t]*\)/y;
+const _NUMBER = String
+  .raw`[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`;
+const _CAPACITY = new RegExp(
+  String.raw`[ \t]*\([ \t]*(${_NUMBER})[ \t]*\)`,
+  "y",
+);
 const _COMPONENT = /[a-zA-Z/\-0-9_]*/y;
 const _EXPORT =
-  /(IN|OUT)PORT=[A-Za-z_][A-Za-z0-9_-]*(?:\([^)\n]*\))?\.[A-Za-z_][A-Za-z0-9_.]*(?:\[[0-9]+\])?:([A-Za-z_][A-Za-z0-9_.]*)/y;
+  /(IN|OUT)PORT=([A-Za-z_][A-Za-z0-9_-]*)(?:\([^)\n\r\u2028\u2029]*\))?\.([A-Za-z_][A-Za-z0-9_.]*)(?:\[[0-9]+\])?:([A-Za-z_][A-Za-z0-9_.]*)/y;
+/**
+ * The parser's annotation (`"#" " "+ "@" key " "+ value` up to the line's
+ * end), with tabs as spaces and trailing blanks allowed (and trimmed).
+ */
+const _ANNOTATION =
+  /^#[ \t]+@([a-zA-Z0-9\-_]+)[ \t]+([a-zA-Z0-9\-_ .]*[a-zA-Z0-9\-_.])[ \t]*$/;
+/** A run of the characters names are made of, in every part of the grammar. */
+const _RUN = /[A-Za-z0-9_]+/g;
 
 function _isIdentStart(c: string): boolean {
   return (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_";
@@ -47,11 +94,31 @@ function _isIdentChar(c: string | undefined): boolean {
     (_isIdentStart(c) || (c >= "0" && c <= "9") || c === "-");
 }
 
-/** Scans .fbp text; see {@linkcode FbpScan}. */
+/** The parser's line breaks (its `newline` rule, and how it counts lines). */
+function _isNewline(c: string | undefined): boolean {
+  return c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029";
+}
+
+/**
+ * Whether the parser, which keeps processes (and reads JSON objects) in
+ * plain `{}` objects, would find `name` on `Object.prototype` or set a
+ * prototype with it: `__proto__`, `constructor`, `toString`, ...
+ */
+function _isPrototypeKey(name: string): boolean {
+  return name === "__proto__" || name in Object.prototype;
+}
+
+/** Scans .fbp text (without a byte order mark); see {@linkcode FbpScan}. */
 export function scanFbp(text: string): FbpScan {
+  // Lines as the parser counts them: \r\n, \n, \r, U+2028 and U+2029 each
+  // end one, wherever they are (inside an IIP string too).
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+    const c = text.charCodeAt(i);
+    if (
+      c === 10 || c === 0x2028 || c === 0x2029 ||
+      (c === 13 && text.charCodeAt(i + 1) !== 10)
+    ) lineStarts.push(i + 1);
   }
   const at = (offset: number): Position => {
     let lo = 0;
@@ -71,37 +138,75 @@ export function scanFbp(text: string): FbpScan {
     declarations: [],
     anonymous: [],
     exports: [],
+    annotations: [],
+    placeholders: new Map(),
   };
-  const blanks: [number, number][] = [];
+  /** Replacements of the same length: [start, end, text], in text order. */
+  const edits: [number, number, string][] = [];
+  /** Strings and comments: [start, end], in text order. */
+  const skipped: [number, number][] = [];
+  const byRaw = new Map<string, string>();
+  let counter = 0;
+  const hide = (start: number, end: number, value: string) => {
+    const raw = text.slice(start, end);
+    let placeholder = byRaw.get(raw);
+    if (placeholder === undefined) {
+      // "Q", a base-36 counter, then "X"s: none is part of another, and
+      // none is already in the text, so each can be restored exactly.
+      do {
+        placeholder = `Q${(counter++).toString(36)}`.padEnd(raw.length, "X");
+      } while (
+        placeholder.length !== raw.length || text.includes(placeholder) ||
+        scan.placeholders.has(placeholder)
+      );
+      byRaw.set(raw, placeholder);
+      scan.placeholders.set(placeholder, value);
+    }
+    edits.push([start, end, placeholder]);
+  };
+
   const anonymousCounts = new Map<string, number>();
   const n = text.length;
   let lineStart = true;
+  let lineOffset = 0;
   let i = 0;
   while (i < n) {
     const c = text[i];
-    if (c === "\n" || c === "\r") {
+    if (_isNewline(c)) {
       lineStart = true;
       i++;
+      lineOffset = i;
       continue;
     }
+    if (c === "\t") edits.push([i, i + 1, " "]);
     if (lineStart) {
       if (c === " " || c === "\t") {
         i++;
         continue;
       }
       lineStart = false;
+      if (c === "#" && i === lineOffset) {
+        const m = _ANNOTATION.exec(text.slice(i, _lineEnd(text, i)));
+        if (m) {
+          scan.annotations.push({ key: m[1], value: m[2], at: at(i) });
+        }
+      }
       _EXPORT.lastIndex = i;
       const m = _EXPORT.exec(text);
       if (m) {
         scan.exports.push({
           kind: m[1] === "IN" ? "inports" : "outports",
-          name: m[2],
+          name: m[4],
+          process: m[2],
+          port: m[3],
           at: at(i),
         });
       }
     }
     if (c === "#") {
-      while (i < n && text[i] !== "\n" && text[i] !== "\r") i++;
+      const end = _lineEnd(text, i);
+      skipped.push([i, end]);
+      i = end;
       continue;
     }
     if (c === "'") {
@@ -119,6 +224,7 @@ export function scanFbp(text: string): FbpScan {
         if (text[i] === "\\" && text[i + 1] === "'") i += 2;
         else if (text[i++] === "'") break;
       }
+      skipped.push([start, i]);
       continue;
     }
     if (c === '"') {
@@ -134,6 +240,17 @@ export function scanFbp(text: string): FbpScan {
         if (text[i] === "\\") i += 2;
         else if (text[i++] === '"') break;
       }
+      skipped.push([start, i]);
+      // A JSON key "__proto__" would set the prototype of the parser's object.
+      let value: unknown;
+      try {
+        value = JSON.parse(text.slice(start, i));
+      } catch {
+        value = undefined;
+      }
+      if (typeof value === "string" && _isPrototypeKey(value)) {
+        hide(start + 1, i - 1, value);
+      }
       continue;
     }
     if (c === "-" && text[i + 1] === ">") {
@@ -143,8 +260,7 @@ export function scanFbp(text: string): FbpScan {
       const m = _CAPACITY.exec(text);
       if (m) {
         scan.capacities.set(scan.arrows.length - 1, Number(m[1]));
-        const open = text.indexOf("(", i);
-        blanks.push([open, i + m[0].length]);
+        edits.push([i, i + m[0].length, " ".repeat(m[0].length)]);
         i += m[0].length;
       }
       continue;
@@ -161,6 +277,7 @@ export function scanFbp(text: string): FbpScan {
         scan.declarations.push({
           name: text.slice(i, j),
           component,
+          metadata: text[j + 1 + component.length] === ":",
           at: at(i),
         });
         i = j + 1 + component.length;
@@ -182,14 +299,49 @@ export function scanFbp(text: string): FbpScan {
     }
     i++;
   }
-  if (blanks.length > 0) {
-    let out = "";
-    let from = 0;
-    for (const [start, end] of blanks) {
-      out += text.slice(from, start) + " ".repeat(end - start);
-      from = end;
+
+  // Names outside strings and comments that the parser would look up on
+  // Object.prototype (its processes are a plain {}): hidden behind
+  // placeholders, restored in the parsed graph.
+  let from = 0;
+  for (const [start, end] of [...skipped, [n, n] as [number, number]]) {
+    // A run cannot cross `start`: strings and comments open with ' " or #.
+    _RUN.lastIndex = from;
+    for (let m = _RUN.exec(text); m && m.index < start; m = _RUN.exec(text)) {
+      if (_isPrototypeKey(m[0])) hide(m.index, m.index + m[0].length, m[0]);
     }
-    scan.text = out + text.slice(from);
+    from = end;
+  }
+
+  if (edits.length > 0) {
+    edits.sort((a, b) => a[0] - b[0]);
+    let out = "";
+    let last = 0;
+    for (const [start, end, replacement] of edits) {
+      out += text.slice(last, start) + replacement;
+      last = end;
+    }
+    scan.text = out + text.slice(last);
   }
   return scan;
+}
+
+/** The offset of the line break that ends the line holding `offset`. */
+function _lineEnd(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && !_isNewline(text[i])) i++;
+  return i;
+}
+
+/**
+ * A function that gives back, in a string from the parser, the names that
+ * {@linkcode scanFbp} hid behind placeholders.
+ */
+export function restoreNames(
+  placeholders: ReadonlyMap<string, string>,
+): (text: string) => string {
+  if (placeholders.size === 0) return (text) => text;
+  const pattern = new RegExp([...placeholders.keys()].join("|"), "g");
+  return (text) =>
+    text.replace(pattern, (placeholder) => placeholders.get(placeholder)!);
 }

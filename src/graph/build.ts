@@ -64,6 +64,10 @@ export interface BuildNetworkSpecOptions {
  * such a port from the network itself throws a `GraphError` unless it
  * stands for exactly one inner port, as a network's exported port is one.
  *
+ * IIPs are delivered in graph order, except that a subgraph's own IIP to a
+ * port goes before an IIP that the graph using it sends there (through an
+ * exported port): the outer value is the one a control port keeps.
+ *
  * An IIP that is a string goes to a `number`, `integer`, `boolean`,
  * `object` or `array` in-port converted by that type, as NoFlo does (IIPs
  * in .fbp text are always strings): `"5"` becomes 5, `"true"` true,
@@ -114,11 +118,11 @@ export function buildNetworkSpec(
     throw new GraphError(problems, { file: sourceMap?.file });
   }
   const flat = _flatten(graph, registry, "", undefined);
-  const outports: Record<string, ExportSpec> = {};
+  const outports = new Map<string, ExportSpec>();
   const exportProblems: Problem[] = [];
-  for (const [name, refs] of Object.entries(flat.outports)) {
+  for (const [name, refs] of flat.outports) {
     if (refs.length === 1) {
-      outports[name] = refs[0];
+      outports.set(name, refs[0]);
       continue;
     }
     const ref = graph.outports![name];
@@ -141,8 +145,8 @@ export function buildNetworkSpec(
     processes: flat.processes,
     connections: flat.connections,
     initials: flat.initials,
-    inports: flat.inports,
-    outports,
+    inports: Object.fromEntries(flat.inports),
+    outports: Object.fromEntries(outports),
   };
   const defaultCapacity = graph.properties?.defaultCapacity;
   if (defaultCapacity !== undefined) spec.defaultCapacity = defaultCapacity;
@@ -152,13 +156,14 @@ export function buildNetworkSpec(
 /** The out-port that receives a process's faults (see `ERROR_PORT`). */
 const _ERROR = "error";
 
+/** Exports are Maps: a name like `__proto__` is a key like any other. */
 interface _Flat {
   processes: ProcessSpec[];
   connections: ConnectionSpec[];
   initials: InitialSpec[];
-  inports: Record<string, PortRef>;
+  inports: Map<string, PortRef>;
   /** Each exported out-port stands for one port, or several for an `error`. */
-  outports: Record<string, PortRef[]>;
+  outports: Map<string, PortRef[]>;
   /**
    * The `error` out-ports of inner processes that nothing in the graph
    * routes (no connection from them, no export of them): where a
@@ -181,8 +186,8 @@ function _flatten(
     processes: [],
     connections: [],
     initials: [],
-    inports: {},
-    outports: {},
+    inports: new Map(),
+    outports: new Map(),
     errors: [],
   };
   const components = new Map<string, Component>();
@@ -215,7 +220,7 @@ function _flatten(
     const port = inPort(ref)[0];
     const inner = subgraphs.get(ref.process);
     if (!inner) return _portRef(`${prefix}${ref.process}`, port, ref.index);
-    const exported = inner.inports[port];
+    const exported = inner.inports.get(port)!;
     return _portRef(
       exported.process,
       exported.port,
@@ -227,22 +232,28 @@ function _flatten(
     const port = outPortName(ref);
     const inner = subgraphs.get(ref.process);
     if (!inner) return [_portRef(`${prefix}${ref.process}`, port, ref.index)];
-    if (!Object.hasOwn(inner.outports, port)) {
-      return inner.errors.map((error) => ({ ...error }));
-    }
-    return inner.outports[port].map((exported) =>
+    const exported = inner.outports.get(port);
+    if (!exported) return inner.errors.map((error) => ({ ...error }));
+    return exported.map((exported) =>
       _portRef(exported.process, exported.port, exported.index ?? ref.index)
     );
   };
 
   const routed = new Set<string>();
+  const inner: _Flat[] = [...subgraphs.values()];
+  // A subgraph's own IIPs go first, so that the graph using it overrides
+  // them: an IIP to an exported control port must be the value that stays.
+  const innerInitials = inner.flatMap((i) => i.initials);
   for (const c of graph.connections ?? []) {
     if (isInitial(c)) {
       const spec = inPort(c.tgt)[1];
-      flat.initials.push({
-        data: convertIip(spec.type, c.data),
-        to: resolveIn(c.tgt),
-      });
+      const to = resolveIn(c.tgt);
+      for (let k = 0; k < innerInitials.length; k++) {
+        if (_samePort(innerInitials[k].to, to)) {
+          flat.initials.push(...innerInitials.splice(k--, 1));
+        }
+      }
+      flat.initials.push({ data: convertIip(spec.type, c.data), to });
       continue;
     }
     if (outPortName(c.src) === _ERROR) routed.add(c.src.process);
@@ -257,16 +268,14 @@ function _flatten(
       flat.connections.push(connection);
     }
   }
-  for (const inner of subgraphs.values()) {
-    flat.connections.push(...inner.connections);
-    flat.initials.push(...inner.initials);
-  }
+  for (const i of inner) flat.connections.push(...i.connections);
+  flat.initials.push(...innerInitials);
   for (const [name, ref] of Object.entries(graph.inports ?? {})) {
-    flat.inports[name] = resolveIn(ref);
+    flat.inports.set(name, resolveIn(ref));
   }
   for (const [name, ref] of Object.entries(graph.outports ?? {})) {
     if (outPortName(ref) === _ERROR) routed.add(ref.process);
-    flat.outports[name] = resolveOut(ref);
+    flat.outports.set(name, resolveOut(ref));
   }
   for (const [name, component] of components) {
     if (routed.has(name) || !Object.hasOwn(component.outPorts, _ERROR)) {
@@ -275,6 +284,10 @@ function _flatten(
     flat.errors.push(...resolveOut({ process: name, port: _ERROR }));
   }
   return flat;
+}
+
+function _samePort(a: PortRef, b: PortRef): boolean {
+  return a.process === b.process && a.port === b.port && a.index === b.index;
 }
 
 function _portRef(process: string, port: string, index?: number): PortRef {

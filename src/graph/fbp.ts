@@ -11,7 +11,7 @@ import type {
   FbpResult,
   FbpSyntaxError,
 } from "./_fbp_parser.d.ts";
-import { scanFbp } from "./_fbp_scan.ts";
+import { type FbpExportLine, restoreNames, scanFbp } from "./_fbp_scan.ts";
 import type {
   Graph,
   GraphConnection,
@@ -35,12 +35,27 @@ export interface ParseFbpOptions {
  * `connections` always present).
  *
  * Beyond the `fbp` parser: `A out -> (50) in B` sets the connection's
- * `metadata.capacity`; numeric node metadata (`A(core/X:timeoutMs=500)`)
- * becomes a number, as does `# @defaultCapacity 20`. Positions of
- * connections (their arrow), process declarations and `INPORT=`/`OUTPORT=`
- * lines go to the graph's source map ({@linkcode sourceMapOf}), so
- * `validateGraph()` reports problems with line:col; a process declared
- * twice with different components is recorded there as a problem.
+ * `metadata.capacity` (any number is read, `(-1)` and `(1.5)` too, for
+ * `validateGraph()` to report); numeric node metadata
+ * (`A(core/X:timeoutMs=500)`) becomes a number, as does
+ * `# @defaultCapacity 20`. A byte order mark is skipped, tabs are
+ * whitespace like spaces, and a `# @key value` annotation's value is
+ * trimmed (also on a last line without a line break). Lines end at `\n`,
+ * `\r\n`, a lone `\r`, U+2028 and U+2029, as the parser counts them.
+ *
+ * Any name the DSL allows is kept, `__proto__` and `constructor` included:
+ * it becomes an own property of the graph like any other, and the text
+ * never reaches `Object.prototype` (the `fbp` parser keeps processes in a
+ * plain object, so such names are hidden from it and restored after).
+ *
+ * Positions of connections (their arrow), process declarations (the last
+ * one that names the component, or writes metadata, for those),
+ * `INPORT=`/`OUTPORT=` lines (the last one of a name, which the graph
+ * keeps) and annotations go to the graph's source map
+ * ({@linkcode sourceMapOf}), so `validateGraph()` reports problems with
+ * line:col. A process declared twice with different components, and an
+ * exported port name used twice for different ports, are recorded there as
+ * problems.
  *
  * Throws a {@linkcode GraphError} with line:col on a syntax error.
  *
@@ -69,14 +84,25 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
       action: "Cannot read .fbp graph",
     });
   };
-  const scan = scanFbp(text);
+  // A byte order mark is no part of the text, and takes no column.
+  const scan = scanFbp(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (scan.error) fail(scan.error.at, scan.error.message);
+  const parse = (input: string) =>
+    fbp.parse(input, { caseSensitive: true, validateContents: false });
   let result: FbpResult;
   try {
-    result = fbp.parse(scan.text, {
-      caseSensitive: true,
-      validateContents: false,
-    });
+    // The grammar wants a line break after the last line too: without one
+    // it refuses a last line of spaces (the end of an indented template
+    // literal). A syntax error is the text's own, though: the added line
+    // break would only move it past the end of the text.
+    try {
+      result = parse(
+        /[\n\r\u2028\u2029]$/.test(scan.text) ? scan.text : scan.text + "\n",
+      );
+    } catch (e) {
+      if (!(e instanceof fbp.SyntaxError)) throw e;
+      result = parse(scan.text);
+    }
   } catch (e) {
     if (!(e instanceof fbp.SyntaxError)) throw e;
     const { line, column } = e.location.start;
@@ -91,30 +117,38 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
     );
   }
 
+  const restore = restoreNames(scan.placeholders);
   const positions = new Map<string, Position>();
   const problems: Problem[] = [];
-  const processes: Record<string, GraphProcess> = {};
-  for (const [name, p] of Object.entries(result.processes)) {
-    const process = { ...p } as GraphProcess;
-    if (p.metadata) process.metadata = _numericMetadata(p.metadata);
-    processes[name] = process;
-  }
+  // Built with Object.fromEntries, so that a process (or port, or key)
+  // named __proto__ is an own property like any other.
+  const processes = Object.fromEntries(
+    Object.entries(result.processes).map(([name, p]) => {
+      const process = _restoreDeep(p, restore) as GraphProcess;
+      if (p.metadata) process.metadata = _numericMetadata(process.metadata!);
+      return [restore(name), process];
+    }),
+  );
   const firstDeclaration = new Map<
     string,
     { component: string; at: Position }
   >();
   for (const d of scan.declarations) {
+    const path = joinKey("processes", d.name);
+    // The parser keeps the last component and the last metadata written.
+    if (d.component !== "") positions.set(joinKey(path, "component"), d.at);
+    if (d.metadata) positions.set(joinKey(path, "metadata"), d.at);
     const first = firstDeclaration.get(d.name);
     if (!first) {
-      firstDeclaration.set(d.name, d);
-      positions.set(joinKey("processes", d.name), d.at);
+      firstDeclaration.set(d.name, { component: d.component, at: d.at });
+      positions.set(path, d.at);
     } else if (d.component === "") {
       continue;
     } else if (first.component === "") {
       first.component = d.component;
     } else if (first.component !== d.component) {
       problems.push({
-        path: joinKey("processes", d.name),
+        path,
         line: d.at.line,
         col: d.at.col,
         message:
@@ -126,29 +160,59 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
     const path = joinKey("processes", a.name);
     if (!positions.has(path)) positions.set(path, a.at);
   }
+  const exported = new Map<string, FbpExportLine>();
   for (const e of scan.exports) {
     const path = joinKey(e.kind, e.name);
-    if (!positions.has(path)) positions.set(path, e.at);
+    const before = exported.get(path);
+    if (
+      before && (before.process !== e.process || before.port !== e.port)
+    ) {
+      const keyword = e.kind === "inports" ? "INPORT" : "OUTPORT";
+      problems.push({
+        path,
+        line: e.at.line,
+        col: e.at.col,
+        message:
+          `${keyword}= name "${e.name}" is used twice, for ${before.process}.${before.port} (line ${before.at.line}, col ${before.at.col}) and ${e.process}.${e.port}; the graph keeps only the last, so rename one of them`,
+      });
+    }
+    // The parser keeps the last export of a name.
+    exported.set(path, e);
+    positions.set(path, e.at);
   }
   const connections: GraphConnection[] = result.connections.map((c, k) => {
     positions.set(joinIndex("connections", k), scan.arrows[k]);
     const capacity = scan.capacities.get(k);
-    const connection = { ...c } as GraphConnection;
+    const connection = _restoreDeep(c, restore) as GraphConnection;
     if (capacity !== undefined) connection.metadata = { capacity };
     return connection;
   });
-  const properties: Record<string, unknown> = { ...result.properties };
-  if (
-    typeof properties.defaultCapacity === "string" &&
-    /^[0-9]+$/.test(properties.defaultCapacity)
-  ) {
-    properties.defaultCapacity = Number(properties.defaultCapacity);
+  const properties = new Map<string, unknown>();
+  for (const { key, value, at } of scan.annotations) {
+    if (key === "runtime") {
+      properties.set("environment", { type: value });
+      positions.set(joinKey("properties", "environment"), at);
+      continue;
+    }
+    properties.set(
+      key,
+      key === "defaultCapacity" && /^[0-9]+$/.test(value)
+        ? Number(value)
+        : value,
+    );
+    positions.set(joinKey("properties", key), at);
   }
+  const exports = (kind: "inports" | "outports") =>
+    Object.fromEntries(
+      Object.entries(result[kind]).map((
+        [name, ref],
+      ) => [restore(name), _restoreDeep(ref, restore) as GraphExport]),
+    );
   const graph: Graph = {
     caseSensitive: true,
-    properties,
-    inports: result.inports,
-    outports: result.outports,
+    properties: Object.fromEntries(properties),
+    inports: exports("inports"),
+    outports: exports("outports"),
     groups: result.groups as Graph["groups"],
     processes,
     connections,
@@ -157,22 +221,39 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
   return graph;
 }
 
-function _numericMetadata(
-  metadata: Record<string, string | number>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    out[k] = typeof v === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(v)
-      ? Number(v)
-      : v;
+/**
+ * A copy of what the parser built, with the names the pre-scan hid given
+ * back; objects are rebuilt with Object.fromEntries (an own `__proto__`
+ * key stays a key).
+ */
+function _restoreDeep(value: unknown, restore: (s: string) => string): unknown {
+  if (typeof value === "string") return restore(value);
+  if (Array.isArray(value)) return value.map((v) => _restoreDeep(v, restore));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map((
+        [k, v],
+      ) => [restore(k), _restoreDeep(v, restore)]),
+    );
   }
-  return out;
+  return value;
+}
+
+function _numericMetadata(
+  metadata: Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(metadata).map(([k, v]) => [
+      k,
+      typeof v === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : v,
+    ]),
+  );
 }
 
 function _syntaxMessage(e: FbpSyntaxError): string {
   const found = e.found === null
     ? "the end of the text"
-    : e.found === "\n"
+    : /^[\n\r\u2028\u2029]$/.test(e.found)
     ? "the end of the line"
     : JSON.stringify(e.found);
   const wanted = new Set<string>();
@@ -265,7 +346,9 @@ const _PORT_NAME = /^[a-zA-Z_][a-zA-Z.0-9_]*$/;
 const _COMPONENT_NAME = /^[a-zA-Z/\-0-9_]+$/;
 const _META_TOKEN = /^[a-zA-Z/_0-9]+$/;
 const _ANNOTATION_KEY = /^[a-zA-Z0-9\-_]+$/;
-const _ANNOTATION_VALUE = /^[a-zA-Z0-9\-_ .]*[a-zA-Z0-9\-_.]$/;
+/** Inner spaces only: parseFbp() trims an annotation's value. */
+const _ANNOTATION_VALUE =
+  /^[a-zA-Z0-9\-_.](?:[a-zA-Z0-9\-_ .]*[a-zA-Z0-9\-_.])?$/;
 
 /**
  * Writes a graph as .fbp DSL text: `# @` annotations for string properties
@@ -277,7 +360,9 @@ const _ANNOTATION_VALUE = /^[a-zA-Z0-9\-_ .]*[a-zA-Z0-9\-_.]$/;
  * The DSL cannot express: groups, connection metadata other than
  * `capacity` (so no `policy`), IIP metadata, port metadata and indexes on
  * exported ports, boolean, null and non-JSON IIPs (e.g. a function),
- * process metadata values other than names and non-negative integers, names
+ * process metadata values other than names and non-negative integers (and
+ * for `x` and `y`, which read back as numbers, other than non-negative
+ * integers), annotation values with outer spaces, names
  * outside the DSL's character sets, and graph fields it does not know.
  * These throw a `TypeError` listing every one, unless `dropUnsupported` is
  * set, in which case they are left out. `caseSensitive` is not written: the
@@ -360,7 +445,7 @@ export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {
         path,
         `${
           describeValue(value)
-        } cannot be written as a # @ annotation (letters, digits, -, _, . and spaces only)`,
+        } cannot be written as a # @ annotation (letters, digits, -, _, . and inner spaces only)`,
       );
     }
   }
@@ -434,6 +519,14 @@ export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {
         typeof value === "number" && Number.isSafeInteger(value) && value >= 0
       ) {
         meta.push(`${key}=${value}`);
+      } else if (key === "x" || key === "y") {
+        // The parser reads x and y (editor coordinates) as numbers.
+        no(
+          mpath,
+          `${
+            describeValue(value)
+          } cannot be written in the DSL, which reads ${key} as a number (non-negative integers only)`,
+        );
       } else if (
         typeof value === "string" && _META_TOKEN.test(value) &&
         !/^[0-9]+$/.test(value)

@@ -14,7 +14,6 @@ import type {
   GraphGroup,
   GraphPortRef,
   GraphProcess,
-  GraphProperties,
   ProcessMetadata,
 } from "./graph.ts";
 import { isInitial } from "./graph.ts";
@@ -55,6 +54,12 @@ export interface GraphBuilderOptions {
  * are `validateGraph()`'s job. IIP data may be any JavaScript value, a
  * function included (such a graph cannot be saved as JSON or .fbp).
  *
+ * Any non-empty string is a name, `__proto__` and `constructor` included:
+ * as in `parseFbp()` and `parseGraphJson()`, such a name becomes an own
+ * property of the built graph like any other, and never reaches
+ * `Object.prototype`. Metadata and properties are deep-copied (plain
+ * objects and arrays), on the way in and in each `build()`.
+ *
  * @example
  * ```ts
  * import { GraphBuilder } from "./graph_builder.ts";
@@ -69,19 +74,25 @@ export interface GraphBuilderOptions {
  * ```
  */
 export class GraphBuilder {
-  #properties: GraphProperties;
-  #processes: Record<string, GraphProcess> = {};
+  // Maps, not objects: a name like __proto__ is a key like any other.
+  #properties = new Map<string, unknown>();
+  #processes = new Map<string, GraphProcess>();
   #connections: GraphConnection[] = [];
-  #inports: Record<string, GraphExport> = {};
-  #outports: Record<string, GraphExport> = {};
+  #inports = new Map<string, GraphExport>();
+  #outports = new Map<string, GraphExport>();
   #groups: GraphGroup[] = [];
 
   /** Starts a graph; `name` becomes `properties.name` (the flow's name). */
   constructor(name?: string, options: GraphBuilderOptions = {}) {
-    this.#properties = { ...options.properties };
+    if (options.properties !== undefined) {
+      _record("Cannot create graph", "properties", options.properties);
+      for (const [key, value] of Object.entries(options.properties)) {
+        this.#properties.set(key, _copy(value));
+      }
+    }
     if (name !== undefined) {
       _name("Cannot create graph", "name", name);
-      this.#properties.name = name;
+      this.#properties.set("name", name);
     }
     if (options.defaultCapacity !== undefined) {
       _capacity(
@@ -89,7 +100,7 @@ export class GraphBuilder {
         "defaultCapacity",
         options.defaultCapacity,
       );
-      this.#properties.defaultCapacity = options.defaultCapacity;
+      this.#properties.set("defaultCapacity", options.defaultCapacity);
     }
   }
 
@@ -98,15 +109,15 @@ export class GraphBuilder {
     const where = `Cannot add process "${name}"`;
     _name(where, "name", name);
     _name(where, "component", component);
-    if (Object.hasOwn(this.#processes, name)) {
+    if (this.#processes.has(name)) {
       throw new Error(`${where}: the graph already has a process of that name`);
     }
     const process: GraphProcess = { component };
     if (metadata !== undefined) {
       _record(where, "metadata", metadata);
-      process.metadata = { ...metadata };
+      process.metadata = _copy(metadata);
     }
-    this.#processes[name] = process;
+    this.#processes.set(name, process);
     return this;
   }
 
@@ -120,10 +131,10 @@ export class GraphBuilder {
   ): this {
     const where =
       `Cannot connect "${srcProcess}" ${srcPort} -> ${tgtPort} "${tgtProcess}"`;
-    const metadata: ConnectionMetadata = {};
+    let metadata: ConnectionMetadata = {};
     if (options.metadata !== undefined) {
       _record(where, "metadata", options.metadata);
-      Object.assign(metadata, options.metadata);
+      metadata = _copy(options.metadata);
     }
     if (options.capacity !== undefined) {
       _capacity(where, "capacity", options.capacity);
@@ -162,7 +173,7 @@ export class GraphBuilder {
     };
     if (options.metadata !== undefined) {
       _record(where, "metadata", options.metadata);
-      connection.metadata = { ...options.metadata };
+      connection.metadata = _copy(options.metadata);
     }
     this.#connections.push(connection);
     return this;
@@ -175,7 +186,10 @@ export class GraphBuilder {
     port: string,
     options: PortOptions = {},
   ): this {
-    this.#inports[name] = this.#export("inport", name, process, port, options);
+    this.#inports.set(
+      name,
+      this.#export("inport", name, process, port, options),
+    );
     return this;
   }
 
@@ -186,12 +200,9 @@ export class GraphBuilder {
     port: string,
     options: PortOptions = {},
   ): this {
-    this.#outports[name] = this.#export(
-      "outport",
+    this.#outports.set(
       name,
-      process,
-      port,
-      options,
+      this.#export("outport", name, process, port, options),
     );
     return this;
   }
@@ -210,7 +221,7 @@ export class GraphBuilder {
     const group: GraphGroup = { name, nodes: [...nodes] };
     if (metadata !== undefined) {
       _record(where, "metadata", metadata);
-      group.metadata = { ...metadata };
+      group.metadata = _copy(metadata);
     }
     this.#groups.push(group);
     return this;
@@ -222,23 +233,24 @@ export class GraphBuilder {
     if (key === "defaultCapacity") {
       _capacity("Cannot set graph property", "defaultCapacity", value);
     }
-    this.#properties[key] = value;
+    this.#properties.set(key, _copy(value));
     return this;
   }
 
   /**
-   * The graph so far, as a fresh plain object (later calls do not change
-   * it); IIP data is shared, not copied.
+   * The graph so far, as a fresh plain object that shares nothing with the
+   * builder or with other built graphs (later calls do not change it); IIP
+   * data is shared, not copied.
    */
   build(): Graph {
     const copyRef = (r: GraphPortRef): GraphPortRef => ({ ...r });
     return {
       caseSensitive: true,
-      properties: { ...this.#properties },
-      inports: _mapValues(this.#inports, (e) => _copyMeta({ ...e })),
-      outports: _mapValues(this.#outports, (e) => _copyMeta({ ...e })),
+      properties: _fromMap(this.#properties, _copy),
+      inports: _fromMap(this.#inports, (e) => _copyMeta({ ...e })),
+      outports: _fromMap(this.#outports, (e) => _copyMeta({ ...e })),
       groups: this.#groups.map((g) => _copyMeta({ ...g, nodes: [...g.nodes] })),
-      processes: _mapValues(this.#processes, (p) => _copyMeta({ ...p })),
+      processes: _fromMap(this.#processes, (p) => _copyMeta({ ...p })),
       connections: this.#connections.map((c) => {
         const copy: GraphConnection = { ...c, tgt: copyRef(c.tgt) };
         if (!isInitial(c)) (copy as GraphEdge).src = copyRef(c.src);
@@ -313,17 +325,43 @@ function _ref(
 }
 
 function _copyMeta<T extends { metadata?: unknown }>(value: T): T {
-  if (value.metadata !== null && typeof value.metadata === "object") {
-    value.metadata = { ...value.metadata };
-  }
+  if (value.metadata !== undefined) value.metadata = _copy(value.metadata);
   return value;
 }
 
-function _mapValues<T>(
-  record: Record<string, T>,
+/** An object of the map's entries (Object.fromEntries: __proto__ is a key). */
+function _fromMap<T>(
+  map: ReadonlyMap<string, T>,
   f: (value: T) => T,
 ): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(record)) out[k] = f(v);
-  return out;
+  return Object.fromEntries([...map].map(([k, v]) => [k, f(v)]));
+}
+
+/**
+ * A deep copy of plain objects and arrays (cycles kept as cycles); other
+ * values (functions, class instances) are shared.
+ */
+function _copy<T>(value: T, seen = new Map<object, unknown>()): T {
+  if (value === null || typeof value !== "object") return value;
+  const done = seen.get(value);
+  if (done !== undefined) return done as T;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const v of value) out.push(_copy(v, seen));
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const [k, v] of Object.entries(value)) {
+    Object.defineProperty(out, k, {
+      value: _copy(v, seen),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out as T;
 }

@@ -17,8 +17,9 @@ export interface ParseGraphJsonOptions {
 
 /**
  * Reads fbp-graph JSON text. The graph is exactly what `JSON.parse` returns
- * (every field kept, unknown ones too), so `JSON.stringify` of the result
- * equals the input in content. Positions of every key and array element are
+ * (every field kept, unknown ones too, a `"__proto__"` key as an own
+ * property), so `JSON.stringify` of the result equals the input in
+ * content. A byte order mark is skipped and takes no column. Positions of every key and array element are
  * recorded in the graph's source map ({@linkcode sourceMapOf}), and a key
  * written twice in one object (which `JSON.parse` silently collapses to the
  * last) becomes a problem there, reported by `validateGraph()`.
@@ -48,6 +49,8 @@ export function parseGraphJson(
       }`,
     );
   }
+  // A byte order mark is no part of the text, and takes no column.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const scanner = new _JsonScanner(text);
   try {
     scanner.document();
@@ -61,9 +64,7 @@ export function parseGraphJson(
       message: `JSON syntax error: ${e.message}`,
     }], { file: options.file, action: "Cannot read graph JSON" });
   }
-  const value: unknown = JSON.parse(
-    text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
-  );
+  const value: unknown = JSON.parse(text);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const at = scanner.positionAt(scanner.firstValueOffset);
     throw new GraphError([{
@@ -204,7 +205,6 @@ class _JsonScanner {
     for (let i = 0; i < text.length; i++) {
       if (text.charCodeAt(i) === 10) this.#lineStarts.push(i + 1);
     }
-    if (text.charCodeAt(0) === 0xfeff) this.#pos = 1;
   }
 
   positionAt(offset: number): Position {

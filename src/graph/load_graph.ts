@@ -5,6 +5,7 @@
  */
 import { parseFbp } from "./fbp.ts";
 import type { Graph } from "./graph.ts";
+import { GraphError } from "./graph_error.ts";
 import { parseGraphJson } from "./graph_json.ts";
 import { describeValue } from "../engine/component.ts";
 
@@ -15,7 +16,8 @@ export type GraphFormat = "json" | "fbp";
 export interface LoadGraphOptions {
   /**
    * The text's format. Default: `"json"` when the text starts with `{`
-   * (after whitespace), else `"fbp"`.
+   * (after whitespace) and reads as JSON, else `"fbp"` (.fbp text may start
+   * with a JSON IIP: `{"a": 1} -> options A(x/Y)`).
    */
   format?: GraphFormat;
   /** The file name, for `file:line:col` in problems. */
@@ -42,8 +44,13 @@ export function loadGraph(text: string, options: LoadGraphOptions = {}): Graph {
       `Cannot load graph: expected text, received ${describeValue(text)}`,
     );
   }
-  const format = options.format ??
-    (/^\uFEFF?\s*\{/.test(text) ? "json" : "fbp");
+  if (options.format === undefined) {
+    if (!/^\uFEFF?\s*\{/.test(text)) {
+      return parseFbp(text, { file: options.file });
+    }
+    return _jsonOrFbp(text, options.file);
+  }
+  const format = options.format;
   switch (format) {
     case "json":
       return parseGraphJson(text, { file: options.file });
@@ -55,5 +62,30 @@ export function loadGraph(text: string, options: LoadGraphOptions = {}): Graph {
           describeValue(format)
         }`,
       );
+  }
+}
+
+/**
+ * Text that starts with `{`: a JSON graph, or .fbp text whose first IIP is
+ * JSON. When neither reads, the error of the reader that got further into
+ * the text is the one that tells what is wrong (JSON's on a tie).
+ */
+function _jsonOrFbp(text: string, file: string | undefined): Graph {
+  let jsonError: GraphError;
+  try {
+    return parseGraphJson(text, { file });
+  } catch (e) {
+    if (!(e instanceof GraphError)) throw e;
+    jsonError = e;
+  }
+  try {
+    return parseFbp(text, { file });
+  } catch (e) {
+    if (!(e instanceof GraphError)) throw e;
+    const json = jsonError.problems[0];
+    const fbp = e.problems[0];
+    const further = (fbp?.line ?? 0) - (json?.line ?? 0) ||
+      (fbp?.col ?? 0) - (json?.col ?? 0);
+    throw further > 0 ? e : jsonError;
   }
 }

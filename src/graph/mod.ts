@@ -4,6 +4,11 @@
  * with a path and line:col, and the build step that turns a graph into the
  * engine's `NetworkSpec`, flattening subgraphs.
  *
+ * Names: any name a format allows is kept, `__proto__` and `constructor`
+ * included. `parseFbp()`, `parseGraphJson()` and `GraphBuilder` all make
+ * it an own property of the graph like any other name, and no input ever
+ * changes `Object.prototype`.
+ *
  * ```ts
  * import { buildNetworkSpec, loadGraph } from "./mod.ts";
  * import { Registry } from "../engine/registry.ts";

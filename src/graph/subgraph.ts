@@ -37,7 +37,8 @@ export interface DefineSubgraphOptions {
  * Defines a component that stands for a graph. Its in-ports are the graph's
  * exported `inports`, its out-ports the exported `outports`, each with the
  * spec (type, required, parse, ...) of the inner port it exports; an
- * exported port with an `index` is not addressable. Like every component it
+ * exported port with an `index` is not addressable, and one that the graph
+ * already feeds (with an IIP or a connection) is not required. Like every component it
  * has an `error` out-port: the graph's exported `error` when it has one,
  * else one that `buildNetworkSpec()` connects from the `error` out-port of
  * each inner process that the graph neither connects nor exports, so that
@@ -89,8 +90,8 @@ export function defineSubgraph(
     );
   }
   const problems: Problem[] = [];
-  const inPorts: Record<string, InPortSpec> = {};
-  const outPorts: Record<string, OutPortSpec> = {};
+  const inPorts = new Map<string, InPortSpec>();
+  const outPorts = new Map<string, OutPortSpec>();
   for (const kind of ["inports", "outports"] as const) {
     const exports = graph[kind] ?? {};
     if (exports === null || typeof exports !== "object") {
@@ -109,8 +110,8 @@ export function defineSubgraph(
         problems,
       );
       if (!spec) continue;
-      if (kind === "inports") inPorts[pub] = spec;
-      else outPorts[pub] = spec;
+      if (kind === "inports") inPorts.set(pub, spec);
+      else outPorts.set(pub, spec);
     }
   }
   if (problems.length > 0) {
@@ -127,8 +128,8 @@ export function defineSubgraph(
       (typeof properties.description === "string"
         ? properties.description
         : `Subgraph "${name}".`),
-    inPorts,
-    outPorts,
+    inPorts: Object.fromEntries(inPorts),
+    outPorts: Object.fromEntries(outPorts),
     process() {
       throw new Error(
         `Component "${name}" is a subgraph: buildNetworkSpec() replaces it by its processes, so it never runs as one process`,
@@ -167,6 +168,16 @@ function _exportedSpec(
   problems: Problem[],
 ): InPortSpec | OutPortSpec | undefined {
   const dir = kind === "inports" ? "in" : "out";
+  if (pub === "__proto__") {
+    // A component's port table is a plain object, where this name would
+    // set the prototype instead of adding a port.
+    problems.push({
+      path,
+      message:
+        `exported ${dir}-port "__proto__" cannot be a port name (it is JavaScript's prototype key); rename it`,
+    });
+    return undefined;
+  }
   if (
     ref === null || typeof ref !== "object" ||
     typeof ref.process !== "string" ||
@@ -215,5 +226,20 @@ function _exportedSpec(
   }
   const spec = { ...found[1] };
   if (ref.index !== undefined) spec.addressable = false;
+  if (dir === "in" && (spec as InPortSpec).required) {
+    // A port the inner graph already feeds (an IIP, a connection) needs
+    // nothing more from outside.
+    const connections: unknown[] = Array.isArray(graph.connections)
+      ? graph.connections
+      : [];
+    const fed = connections.some((c) => {
+      if (c === null || typeof c !== "object") return false;
+      const tgt = (c as { tgt?: unknown }).tgt as Record<string, unknown>;
+      return tgt !== null && typeof tgt === "object" &&
+        tgt.process === ref.process && typeof tgt.port === "string" &&
+        findPort(ports, tgt.port)?.[0] === found[0];
+    });
+    if (fed) (spec as InPortSpec).required = false;
+  }
   return spec;
 }

@@ -22,6 +22,7 @@ import {
 import { convertIip } from "./_iip.ts";
 import { joinIndex, joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
+import { type InnerInPort, innerInPort } from "./_inner_port.ts";
 import { subgraphOf } from "./subgraph.ts";
 
 /**
@@ -32,8 +33,11 @@ import { subgraphOf } from "./subgraph.ts";
  * - unknown components (with the closest registered name) and unknown
  *   processes and ports (listing the ports there are);
  * - an index on a port that is not addressable;
- * - an in-port with `multiple: false` fed by more than one connection;
- * - a required in-port with neither a connection, an IIP nor an export;
+ * - an in-port with `multiple: false` fed by more than one connection,
+ *   counting, for a port inside a subgraph, the connections that reach it
+ *   through each of its exports and those of the subgraph itself;
+ * - a required in-port with neither a connection, an IIP nor an export (a
+ *   subgraph port exported twice is fed through either export);
  * - an IIP whose value fails the port's type or its `parse` function,
  *   once a string is converted by the port's type as the build converts it
  *   (`"5"` to a `number` port is 5; see `buildNetworkSpec()`);
@@ -43,7 +47,8 @@ import { subgraphOf } from "./subgraph.ts";
  * - duplicate process names found by the parser (from the source map);
  * - subgraphs: problems of their inner graphs, a subgraph that contains
  *   itself (directly or through others), settings on a subgraph process,
- *   and inner process names (`Outer/Inner`) that clash with outer ones.
+ *   and flattened process names (`Outer/Inner`) that clash with outer ones
+ *   or with those of another subgraph process.
  *
  * Problems carry `line` and `col` when the source map has a position for
  * their path (or an enclosing one). The source map defaults to the one the
@@ -119,6 +124,8 @@ class _Validator {
   readonly #reported: Set<Component>;
   /** Processes by name, with their component when it is known. */
   readonly #components = new Map<string, Component | undefined>();
+  /** Subgraph processes whose subgraph contains itself: not flattened. */
+  readonly #cyclic = new Set<string>();
 
   constructor(
     graph: Graph,
@@ -149,6 +156,7 @@ class _Validator {
     }
     this.#properties(graph.properties);
     this.#processes(graph.processes);
+    this.#flatNames();
     const fed = new Set<string>();
     this.#exports(graph.inports, "inports", fed);
     this.#exports(graph.outports, "outports", fed);
@@ -373,6 +381,7 @@ class _Validator {
     }
     const cycle = _subgraphCycle(component, [component]);
     if (cycle) {
+      this.#cyclic.add(name);
       this.#add(
         cpath,
         `subgraph "${cycle[cycle.length - 1]}" contains itself (${
@@ -400,13 +409,45 @@ class _Validator {
         );
       }
     }
-    const outer = this.#graph.processes ?? {};
-    for (const inner of _flatNames(component, `${name}/`)) {
-      if (Object.hasOwn(outer, inner)) {
-        this.#add(
-          joinKey("processes", inner),
-          `process "${inner}" has the name that process "${name}" (subgraph "${component.name}") gives one of its inner processes; rename it`,
-        );
+  }
+
+  /**
+   * Names that two processes take once subgraphs are flattened: an outer
+   * process named like an inner one (`S/Log` beside subgraph process `S`),
+   * or two subgraph processes whose inner names meet (`S` holding `A/B`
+   * and `S/A` holding `B` both give `S/A/B`).
+   */
+  #flatNames(): void {
+    const owners = new Map<string, string>();
+    const flat = new Map<string, string[]>();
+    for (const [name, component] of this.#components) {
+      const names = component && subgraphOf(component) &&
+          !this.#cyclic.has(name)
+        ? _flatNames(component, `${name}/`)
+        : [name];
+      flat.set(name, names);
+      // A plain process owns its own name, whoever comes first.
+      if (names.length === 1 && names[0] === name) owners.set(name, name);
+    }
+    for (const [name, names] of flat) {
+      if (names.length === 1 && names[0] === name) continue;
+      const component = this.#components.get(name)!;
+      for (const inner of names) {
+        const owner = owners.get(inner);
+        if (owner === undefined) {
+          owners.set(inner, name);
+        } else if (owner === inner) {
+          this.#add(
+            joinKey("processes", inner),
+            `process "${inner}" has the name that process "${name}" (subgraph "${component.name}") gives one of its inner processes; rename it`,
+          );
+        } else if (owner !== name) {
+          const other = this.#components.get(owner)!;
+          this.#add(
+            joinKey("processes", name),
+            `processes "${owner}" (subgraph "${other.name}") and "${name}" (subgraph "${component.name}") both give an inner process the name "${inner}" once flattened; rename one of them`,
+          );
+        }
       }
     }
   }
@@ -543,7 +584,10 @@ class _Validator {
       );
       return;
     }
-    const feeds = new Map<string, { end: _End; paths: string[] }>();
+    const feeds = new Map<
+      string,
+      { end: _End; paths: string[]; ports: Set<string>; inner?: InnerInPort }
+    >();
     connections.forEach((c: unknown, i) => {
       const path = joinIndex("connections", i);
       if (!_isRecord(c)) {
@@ -590,14 +634,42 @@ class _Validator {
       if (hasSrc && !isIip) {
         // Connections to distinct slots of an addressable port do not share it.
         if (tgt.spec?.addressable && tgt.index === undefined) return;
-        const key = `${tgt.process}\0${tgt.port}\0${tgt.index ?? ""}`;
-        const entry = feeds.get(key) ?? { end: tgt, paths: [] };
+        // Through a subgraph, the port that counts is the inner one: it may
+        // be exported twice, or fed inside the subgraph as well.
+        const inner = tgt.component && subgraphOf(tgt.component)
+          ? innerInPort(tgt.component, tgt.port, tgt.index)
+          : undefined;
+        const key = inner
+          ? `\0${tgt.process}/${inner.process}\0${inner.port}\0${
+            inner.index ?? ""
+          }`
+          : `${tgt.process}\0${tgt.port}\0${tgt.index ?? ""}`;
+        const entry = feeds.get(key) ??
+          { end: tgt, paths: [], ports: new Set(), inner };
         entry.paths.push(path);
+        entry.ports.add(tgt.port);
         feeds.set(key, entry);
       }
     });
-    for (const { end, paths } of feeds.values()) {
-      if (paths.length < 2 || end.spec?.multiple !== false) continue;
+    for (const { end, paths, ports, inner } of feeds.values()) {
+      if (end.spec?.multiple !== false) continue;
+      if (inner && (ports.size > 1 || inner.edges > 0)) {
+        if (paths.length + inner.edges < 2) continue;
+        const exports = [...ports].map((p) => `"${p}"`);
+        const feeders = inner.edges === 0
+          ? _list(paths)
+          : `${_list(paths)} and ${
+            inner.edges === 1 ? "a connection" : `${inner.edges} connections`
+          } inside subgraph "${end.component?.name}"`;
+        this.#add(
+          joinKey(paths[paths.length > 1 ? 1 : 0], "tgt"),
+          `in-port "${inner.port}" of "${end.process}/${inner.process}" (${inner.component.name}) takes one connection, but ${feeders} feed it (through ${
+            _list(exports)
+          } of "${end.process}"); remove all but one, or merge them in a process first`,
+        );
+        continue;
+      }
+      if (paths.length < 2) continue;
       this.#add(
         joinKey(paths[1], "tgt"),
         `in-port "${end.port}" of "${end.process}" (${end.component?.name}) takes one connection, but ${
@@ -684,8 +756,22 @@ class _Validator {
   #required(fed: Set<string>): void {
     for (const [name, component] of this.#components) {
       if (!component) continue;
+      // A subgraph port exported twice is fed through either export.
+      const target = (port: string) => {
+        const inner = innerInPort(component, port);
+        return inner && `${inner.process}\0${inner.port}`;
+      };
+      const fedInner = new Set<string>();
+      if (subgraphOf(component)) {
+        for (const port of Object.keys(component.inPorts)) {
+          const inner = fed.has(`${name}\0${port}`) ? target(port) : undefined;
+          if (inner) fedInner.add(inner);
+        }
+      }
       for (const [port, spec] of Object.entries(component.inPorts)) {
-        if (spec.required && !fed.has(`${name}\0${port}`)) {
+        if (!spec.required || fed.has(`${name}\0${port}`)) continue;
+        const inner = fedInner.size > 0 ? target(port) : undefined;
+        if (inner === undefined || !fedInner.has(inner)) {
           this.#add(
             joinKey("processes", name),
             `in-port "${port}" of "${name}" (${component.name}) is required: connect it or give it an IIP`,

@@ -59,6 +59,16 @@ test("defineComponent() rejects a bad declaration with a sentence", () => {
   assert.throws(
     () =>
       defineComponent({
+        name: "t/Reserved",
+        description: "",
+        inPorts: { constructor: {} },
+        process() {},
+      }),
+    /in-port name "constructor" is reserved/,
+  );
+  assert.throws(
+    () =>
+      defineComponent({
         name: "t/Conc",
         description: "",
         concurrency: 0,

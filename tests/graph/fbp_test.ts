@@ -261,3 +261,59 @@ test("toFbp() leaves unsupported parts out with dropUnsupported", () => {
     "M(flow/Map)\nB(core/Output)\nM out -> (4) in B\n",
   );
 });
+
+test("parseFbp() keeps each Object.prototype name wherever a name goes, and leaves Object.prototype alone", () => {
+  const before = Object.getOwnPropertyNames(Object.prototype);
+  for (const k of ["__proto__", "constructor", "toString", "valueOf"]) {
+    const graph = parseFbp(
+      `# @${k} v\nINPORT=${k}.${k}:${k}\n'x' -> ${k} ${k}(core/Repeat:${k}=${k}) out -> in B\n{"${k}": 1} -> in B(${k})\n(${k}) out -> in B\n`,
+    );
+    const processes = graph.processes!;
+    assert.ok(Object.hasOwn(processes, k), k);
+    assert.deepEqual(processes[k].metadata, { [k]: k } as object);
+    assert.equal(processes.B.component, k);
+    assert.ok(Object.hasOwn(processes, `_${k}_1`), k);
+    assert.ok(Object.hasOwn(graph.inports!, k), k);
+    assert.deepEqual({ ...graph.inports![k] }, { process: k, port: k });
+    assert.equal(graph.properties?.[k], "v");
+    assert.deepEqual(graph.connections?.[0].tgt, { process: k, port: k });
+    assert.ok(Object.hasOwn(graph.connections?.[2].data as object, k), k);
+  }
+  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype), before);
+});
+
+test("parseFbp() records an exported port name used twice for different ports", () => {
+  const graph = parseFbp("A(core/Repeat)\nINPORT=A.in:IN\n  INPORT=A.IN:IN\n");
+  const [problem] = sourceMapOf(graph)!.problems;
+  assert.deepEqual([problem.path, problem.line, problem.col], [
+    "inports.IN",
+    3,
+    3,
+  ]);
+  assert.match(
+    problem.message,
+    /INPORT= name "IN" is used twice, for A\.in \(line 2, col 1\) and A\.IN; the graph keeps only the last/,
+  );
+  assert.deepEqual(
+    sourceMapOf(parseFbp("A(core/Repeat)\nINPORT=A.in:IN\nINPORT=A.in:IN\n"))!
+      .problems,
+    [],
+  );
+});
+
+test("toFbp() writes x and y that are non-negative integers, which read back as numbers", () => {
+  const graph = {
+    processes: {
+      A: { component: "core/Repeat", metadata: { x: 40, y: 0 } },
+    },
+  };
+  assert.deepEqual(parseFbp(toFbp(graph)).processes, graph.processes);
+});
+
+test("parseFbp() reads text whose last line is only indentation", () => {
+  const graph = parseFbp("\n    'x' -> in R(core/Repeat)\n    ");
+  assert.equal(graph.connections?.length, 1);
+  const { problem } = syntaxProblem("A(core/Repeat) out ->");
+  assert.deepEqual([problem.line, problem.col], [1, 22]);
+  assert.match(problem.message, /unexpected the end of the text/);
+});

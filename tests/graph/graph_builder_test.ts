@@ -101,3 +101,21 @@ test("GraphBuilder rejects a negative port index", () => {
     RangeError,
   );
 });
+
+test("GraphBuilder keeps __proto__ keys of metadata and properties as keys", () => {
+  const before = Object.getOwnPropertyNames(Object.prototype);
+  const key = JSON.parse('{"__proto__": {"polluted": true}}');
+  const graph = new GraphBuilder("x", { properties: key })
+    .process("A", "core/Repeat", key)
+    .connect("A", "out", "A", "in", { metadata: key })
+    .property("__proto__", 1)
+    .build();
+  assert.equal(Object.hasOwn(graph.processes!.A.metadata!, "__proto__"), true);
+  assert.equal(
+    Object.hasOwn(graph.connections![0].metadata!, "__proto__"),
+    true,
+  );
+  assert.equal(graph.properties!.__proto__, 1);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype), before);
+});

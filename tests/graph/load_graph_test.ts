@@ -41,3 +41,17 @@ test("loadGraph() throws a RangeError for an unknown format", () => {
     },
   );
 });
+
+test("loadGraph() reports the .fbp syntax error of .fbp text that starts with a JSON IIP", () => {
+  assert.throws(
+    () => loadGraph('{"n": 1} -> in A(core/Repeat)\nA out => in B'),
+    (e: unknown) =>
+      e instanceof GraphError && /^Cannot read \.fbp graph/.test(e.message) &&
+      /\n2:7: syntax error/.test(e.message),
+  );
+  assert.throws(
+    () => loadGraph('{"processes": {,}}'),
+    (e: unknown) =>
+      e instanceof GraphError && /\n1:16: JSON syntax error/.test(e.message),
+  );
+});

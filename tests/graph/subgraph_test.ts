@@ -450,3 +450,35 @@ F error -> in Catch(test/Catch)`),
     assert.match(e.message, new RegExp(`boom on ${input}$`));
   }
 });
+
+test("defineSubgraph() refuses an exported port named __proto__", () => {
+  const registry = testRegistry();
+  const inner = parseFbp("INPORT=A.in:__proto__\nA(core/Repeat)");
+  assert.throws(
+    () => defineSubgraph("my/Proto", inner, registry),
+    (e: unknown) => {
+      assert.ok(e instanceof GraphError);
+      assert.deepEqual(e.problems.map((p) => [p.path, p.line]), [
+        ["inports.__proto__", 1],
+      ]);
+      assert.match(e.message, /cannot be a port name/);
+      return true;
+    },
+  );
+});
+
+test("defineSubgraph() does not require an exported port the subgraph feeds", () => {
+  const registry = testRegistry();
+  const fed = defineSubgraph(
+    "my/Fed",
+    parseFbp("INPORT=T.interval:I\n'1s' -> interval T(core/Interval)"),
+    registry,
+  );
+  const unfed = defineSubgraph(
+    "my/Unfed",
+    parseFbp("INPORT=T.interval:I\nT(core/Interval)"),
+    registry,
+  );
+  assert.equal(fed.inPorts.I.required, false);
+  assert.equal(unfed.inPorts.I.required, true);
+});
