@@ -1,7 +1,8 @@
 /**
  * Private helpers shared by the built-in component families: the `error`
- * out-port, option parsers for control ports, sleeping on a signal and
- * file-system error messages.
+ * out-port, option parsers for control ports, sleeping on a signal, timers
+ * longer than `setTimeout` allows, JSON text with runtime-neutral errors
+ * and file-system error messages.
  *
  * @module
  */
@@ -88,9 +89,17 @@ export function _positiveDuration(value: unknown): number {
 }
 
 /**
+ * The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days); a
+ * longer one fires at once on every runtime, so longer waits are chained.
+ */
+export const _MAX_TIMER_MS = 2_147_483_647;
+
+/**
  * Resolves `true` once `performance.now()` has reached `deadline`, or
- * `false` as soon as `signal` aborts (the timer is cleared then). Timers may
- * fire a little early, so it sleeps again until the deadline has passed.
+ * `false` as soon as `signal` (or `wake`, when given) aborts; the timer is
+ * cleared then. Timers may fire a little early, so it sleeps again until
+ * the deadline has passed; a deadline beyond {@linkcode _MAX_TIMER_MS} is
+ * reached through several timers.
  *
  * @example
  * ```ts
@@ -102,26 +111,172 @@ export function _positiveDuration(value: unknown): number {
 export function _sleepUntil(
   deadline: number,
   signal: AbortSignal,
+  wake?: AbortSignal,
 ): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
+  if (signal.aborted || wake?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopListening = () => {
+      signal.removeEventListener("abort", onAbort);
+      wake?.removeEventListener("abort", onAbort);
+    };
     const onAbort = () => {
       clearTimeout(timer);
+      stopListening();
       resolve(false);
     };
     const wait = () => {
       const left = deadline - performance.now();
       if (left <= 0) {
-        signal.removeEventListener("abort", onAbort);
+        stopListening();
         resolve(true);
         return;
       }
-      timer = setTimeout(wait, Math.ceil(left));
+      timer = setTimeout(wait, Math.min(Math.ceil(left), _MAX_TIMER_MS));
     };
     signal.addEventListener("abort", onAbort, { once: true });
+    wake?.addEventListener("abort", onAbort, { once: true });
     wait();
   });
+}
+
+/** A timer from {@linkcode _setTimer}, cleared with {@linkcode _clearTimer}. */
+export interface _Timer {
+  /** The `setTimeout` currently armed, `undefined` once fired or cleared. */
+  id: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Calls `fn` once after `ms` milliseconds, like `setTimeout`, but honours
+ * delays beyond {@linkcode _MAX_TIMER_MS} by chaining timers (one timer when
+ * the delay fits).
+ *
+ * @example
+ * ```ts
+ * import { _clearTimer, _setTimer } from "./_util.ts";
+ *
+ * const timer = _setTimer(() => console.log("600 h later"), 600 * 3_600_000);
+ * _clearTimer(timer);
+ * ```
+ */
+export function _setTimer(fn: () => void, ms: number): _Timer {
+  const timer: _Timer = { id: undefined };
+  let left = Math.max(0, ms);
+  const step = () => {
+    if (left <= 0) {
+      timer.id = undefined;
+      fn();
+      return;
+    }
+    const delay = Math.min(left, _MAX_TIMER_MS);
+    left -= delay;
+    timer.id = setTimeout(step, delay);
+  };
+  const first = Math.min(left, _MAX_TIMER_MS);
+  left -= first;
+  timer.id = setTimeout(step, first);
+  return timer;
+}
+
+/**
+ * Clears a timer from {@linkcode _setTimer} (nothing happens for
+ * `undefined` or a timer that has fired).
+ *
+ * @example
+ * ```ts
+ * import { _clearTimer, _setTimer } from "./_util.ts";
+ *
+ * _clearTimer(_setTimer(() => {}, 10));
+ * ```
+ */
+export function _clearTimer(timer: _Timer | undefined): void {
+  if (timer === undefined) return;
+  clearTimeout(timer.id);
+  timer.id = undefined;
+}
+
+/**
+ * `JSON.stringify(value, null, indent)`, failing with the same sentence on
+ * every runtime (their own messages differ) when JSON cannot hold the
+ * value: `TypeError("cannot write object as JSON: it holds a bigint at
+ * .n")`. Returns `undefined` for a value JSON has no text for (a function,
+ * a symbol, `undefined`), as `JSON.stringify` does.
+ *
+ * @example
+ * ```ts
+ * import { _toJson } from "./_util.ts";
+ *
+ * _toJson({ a: [1, 2] }); // '{"a":[1,2]}'
+ * ```
+ */
+export function _toJson(
+  value: unknown,
+  indent?: number | string,
+): string | undefined {
+  try {
+    return JSON.stringify(value, null, indent);
+  } catch (e) {
+    throw new TypeError(
+      `cannot write ${describeValue(value)} as JSON: ${_jsonProblem(value, e)}`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Why `JSON.stringify` failed on `value`, found by walking it as
+ * `JSON.stringify` does (`toJSON` included): a bigint or a cycle, with
+ * where it is; else the message of what was thrown (a `toJSON` that threw).
+ */
+function _jsonProblem(value: unknown, error: unknown): string {
+  const ancestors: unknown[] = [];
+  let found: string | undefined;
+  const walk = (v: unknown, where: string, key: string) => {
+    if (found !== undefined) return;
+    if (v !== null && typeof v === "object" || typeof v === "bigint") {
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function") {
+        try {
+          v = toJSON.call(v, key);
+        } catch {
+          return;
+        }
+      }
+    }
+    if (typeof v === "bigint") {
+      found = where === ""
+        ? "JSON has no bigints"
+        : `it holds a bigint at ${where}`;
+      return;
+    }
+    if (v === null || typeof v !== "object") return;
+    if (ancestors.includes(v)) {
+      found = `it refers to itself at ${where}`;
+      return;
+    }
+    ancestors.push(v);
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => walk(item, `${where}[${i}]`, String(i)));
+    } else {
+      for (const k of Object.keys(v)) {
+        walk((v as Record<string, unknown>)[k], _member(where, k), k);
+      }
+    }
+    ancestors.pop();
+  };
+  try {
+    walk(value, "", "");
+  } catch {
+    // A getter that throws: JSON.stringify met the same error.
+  }
+  return found ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** `where.key`, or `where["key"]` for a key that is not an identifier. */
+function _member(where: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key)
+    ? `${where}.${key}`
+    : `${where}[${JSON.stringify(key)}]`;
 }
 
 /**
@@ -148,6 +303,7 @@ const _REASONS: Record<string, string> = {
   EMFILE: "too many open files",
   ENOSPC: "no space left on the device",
   EROFS: "the file system is read-only",
+  ENXIO: "no such device (a socket cannot be opened by its path)",
 };
 
 /**

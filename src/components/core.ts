@@ -55,7 +55,13 @@ export const CoreDrop: Component = defineComponent({
 
 /**
  * `core/Output`: writes every message to standard output (`console.log`)
- * and forwards it on `out`.
+ * and forwards it on `out`, one line each: strings as they are, errors as
+ * `name: message`, other values as JSON (`String(value)` when JSON cannot
+ * hold them), so the text is the same on every runtime.
+ *
+ * It takes NoFlo's `options` control port, so classic graphs validate and
+ * run, but ignores it: NoFlo passes those options to Node's
+ * `util.inspect`, whose output differs between runtimes.
  *
  * @example
  * ```ts
@@ -68,7 +74,15 @@ export const CoreOutput: Component = defineComponent({
   name: "core/Output",
   description:
     "Logs every message to standard output, one line each (strings as they are, errors as name: message, other values as JSON), and forwards it.",
-  inPorts: { in: { description: "Messages to log." } },
+  inPorts: {
+    in: { description: "Messages to log." },
+    options: {
+      type: "object",
+      control: true,
+      description:
+        "NoFlo's util.inspect options; accepted for classic graphs and ignored (the line format is fixed).",
+    },
+  },
   outPorts: { out: { description: "The logged messages, unchanged." } },
   process(value, ctx) {
     console.log(_logLine(value));
@@ -202,12 +216,22 @@ export const CoreDelay: Component = defineComponent<DelayState>({
   },
 });
 
+interface IntervalState {
+  /** Aborted when `interval` or `count` changes, to end the current wait. */
+  wake: AbortController;
+}
+
 /**
  * `core/Interval`: a timer source that sends the tick number (0, 1, 2, ...)
  * on `out` every `interval`; with `count` set it finishes after that many
  * ticks. The first tick goes one interval after the start. It waits for
  * room when `out` is full, and stops at once when the network stops or
  * drains.
+ *
+ * A new `interval` applies at once, as in NoFlo's `core/RunInterval`: the
+ * wait restarts from the last tick (or the start) plus the new interval, so
+ * a shortened interval whose time has already passed ticks at once. A new
+ * `count` applies at once too: it finishes when `count` ticks have gone.
  *
  * @example
  * ```ts
@@ -216,7 +240,7 @@ export const CoreDelay: Component = defineComponent<DelayState>({
  * CoreInterval.inPorts.interval.parse?.("1.5s"); // 1500
  * ```
  */
-export const CoreInterval: Component = defineComponent({
+export const CoreInterval: Component = defineComponent<IntervalState>({
   name: "core/Interval",
   description: "Sends 0, 1, 2, ... every interval; stops after count ticks.",
   inPorts: {
@@ -226,34 +250,50 @@ export const CoreInterval: Component = defineComponent({
       default: 1000,
       parse: _positiveDuration,
       description:
-        'Time between ticks, longer than 0, e.g. "250ms" or "1s" (default 1 s).',
+        'Time between ticks, longer than 0, e.g. "250ms" or "1s" (default 1 s); a change applies at once.',
     },
     count: {
       type: "integer",
       control: true,
       default: 0,
       parse: _nonNegativeInteger,
-      description: "Ticks to send before finishing; 0 means forever (default).",
+      description:
+        "Ticks to send before finishing; 0 means forever (default); a change applies at once.",
     },
   },
   outPorts: {
     out: { type: "integer", description: "The tick number: 0, 1, 2, ..." },
   },
+  setup: () => ({ wake: new AbortController() }),
+  onControl(_port, _value, ctx) {
+    ctx.state?.wake.abort();
+  },
   async run(ctx) {
     const signal = ctx.signal;
-    const count = ctx.control<number>("count");
-    let next = performance.now();
-    for (let tick = 0; count === 0 || tick < count; tick++) {
-      // The schedule does not drift; after a long wait for room it
-      // restarts from now instead of sending a burst of late ticks.
-      next = Math.max(
-        next + ctx.control<number>("interval"),
-        performance.now(),
-      );
-      if (!(await _sleepUntil(next, signal))) return;
+    const state = ctx.state;
+    // When the last tick was due (the start before the first): ticks are
+    // due one interval apart, so the schedule does not drift.
+    let last = performance.now();
+    for (let tick = 0;; tick++) {
+      // Wait for the tick, again after each change of interval or count.
+      for (;;) {
+        const count = ctx.control<number>("count");
+        if (count !== 0 && tick >= count) return;
+        if (state.wake.signal.aborted) state.wake = new AbortController();
+        const due = last + ctx.control<number>("interval");
+        if (await _sleepUntil(due, signal, state.wake.signal)) {
+          last = due;
+          break;
+        }
+        if (signal.aborted) return;
+      }
       const sent = ctx.send("out", tick);
       if (sent !== undefined) await sent;
       if (signal.aborted) return;
+      // After a wait for room longer than an interval, the next tick goes
+      // at once rather than a burst of late ones.
+      const now = performance.now();
+      last = Math.max(last, now - ctx.control<number>("interval"));
     }
   },
 });

@@ -18,10 +18,13 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import {
+  _clearTimer,
   _errorPort,
   _isThenable,
   _positiveInteger,
+  _setTimer,
   _sleepUntil,
+  type _Timer,
 } from "./_util.ts";
 
 /** A compiled JSONata expression, as `expr` control ports hold it. */
@@ -292,25 +295,78 @@ function _route(
 }
 
 interface BatchState {
+  /** Messages taken and not yet sent, oldest first. */
   items: unknown[];
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Sends a partial batch once its first message has waited `timeout`. */
+  timer: _Timer | undefined;
   /** A batch the timer sent that is still waiting for room. */
   waiting: Promise<void> | undefined;
+  /**
+   * Why the timer could not send its batch (its items were put back): a
+   * timer callback must not throw, so the next `process()` or `flush()`
+   * raises it for the engine to route.
+   */
+  failure: { error: unknown } | undefined;
 }
 
-function _sendBatch(ctx: Context<BatchState>): void | Promise<void> {
-  const state = ctx.state;
-  clearTimeout(state.timer);
+/** Takes the oldest batch (at most `size` items) out of `state.items`. */
+function _takeBatch(state: BatchState, size: number): unknown[] {
+  _clearTimer(state.timer);
   state.timer = undefined;
   const items = state.items;
-  state.items = [];
-  return ctx.send("out", items);
+  if (items.length <= size) {
+    state.items = [];
+    return items;
+  }
+  // Only after a put-back can more than a batch be waiting.
+  return items.splice(0, size);
+}
+
+/** Arms the timer for the waiting items, unless one runs or none is set. */
+function _arm(ctx: Context<BatchState>): void {
+  const state = ctx.state;
+  if (state.timer !== undefined || state.items.length === 0) return;
+  const timeout = ctx.control<number>("timeout");
+  if (timeout > 0) state.timer = _setTimer(() => _onTimeout(ctx), timeout);
+}
+
+function _onTimeout(ctx: Context<BatchState>): void {
+  const state = ctx.state;
+  state.timer = undefined;
+  const batch = _takeBatch(state, ctx.control<number>("size"));
+  const putBack = (error: unknown) => {
+    state.items = batch.concat(state.items);
+    state.failure ??= { error };
+  };
+  try {
+    const sent = ctx.send("out", batch);
+    if (sent !== undefined) {
+      state.waiting = Promise.resolve(sent).then(
+        () => {
+          state.waiting = undefined;
+        },
+        (error: unknown) => {
+          state.waiting = undefined;
+          putBack(error);
+        },
+      );
+    }
+  } catch (error) {
+    // E.g. an OverflowError from a full connection with the error policy.
+    putBack(error);
+  }
 }
 
 /**
  * `flow/Batch`: groups messages into arrays of `size`; with `timeout` set,
- * a partial batch goes out once its first message has waited that long.
- * What is left goes out when the input ends.
+ * a partial batch goes out once its first message has waited that long
+ * (timeouts beyond `setTimeout`'s 24.8 days are honoured too). What is left
+ * goes out when the input ends.
+ *
+ * When the timer cannot send its batch (a full connection with the `error`
+ * policy), the items are kept for the next batch and the failure is
+ * reported with the next message (which is kept too) or at the end of the
+ * input, on the `error` port or as the network's `error` event.
  *
  * @example
  * ```ts
@@ -343,46 +399,82 @@ export const FlowBatch: Component = defineComponent<BatchState>({
   outPorts: {
     out: { type: "array", description: "Arrays of messages, in order." },
   },
-  setup: () => ({ items: [], timer: undefined, waiting: undefined }),
+  setup: () => ({
+    items: [],
+    timer: undefined,
+    waiting: undefined,
+    failure: undefined,
+  }),
   process(value, ctx) {
-    const state = ctx.state;
-    if (state.waiting !== undefined) {
-      // The timer's batch goes first, and this message waits for it.
-      return state.waiting.then(() => {
-        state.waiting = undefined;
-        return _add(ctx, value);
-      });
-    }
+    const waiting = ctx.state.waiting;
+    // The timer's batch goes first, and this message waits for it.
+    if (waiting !== undefined) return waiting.then(() => _add(ctx, value));
     return _add(ctx, value);
   },
   flush(ctx) {
-    const state = ctx.state;
-    const rest = () => state.items.length > 0 ? _sendBatch(ctx) : undefined;
-    return state.waiting ? state.waiting.then(rest) : rest();
+    const waiting = ctx.state.waiting;
+    return waiting !== undefined ? waiting.then(() => _end(ctx)) : _end(ctx);
   },
   teardown(ctx) {
-    clearTimeout(ctx.state?.timer);
+    _clearTimer(ctx.state?.timer);
   },
 });
 
 function _add(ctx: Context<BatchState>, value: unknown): void | Promise<void> {
   const state = ctx.state;
   state.items.push(value);
-  if (state.items.length >= ctx.control<number>("size")) {
-    return _sendBatch(ctx);
+  const failure = state.failure;
+  if (failure !== undefined) {
+    state.failure = undefined;
+    _arm(ctx);
+    throw failure.error;
   }
-  const timeout = ctx.control<number>("timeout");
-  if (state.items.length === 1 && timeout > 0) {
-    state.timer = setTimeout(() => {
-      const sent = _sendBatch(ctx);
-      if (sent !== undefined) state.waiting = sent;
-    }, timeout);
+  const size = ctx.control<number>("size");
+  if (state.items.length >= size) {
+    const sent = ctx.send("out", _takeBatch(state, size));
+    _arm(ctx);
+    return sent;
+  }
+  _arm(ctx);
+}
+
+/** Sends what is left, in batches of `size`, then raises a kept failure. */
+function _end(ctx: Context<BatchState>): void | Promise<void> {
+  const state = ctx.state;
+  const failure = state.failure;
+  state.failure = undefined;
+  const raise = () => {
+    if (failure !== undefined) throw failure.error;
+  };
+  try {
+    const sent = _sendRest(ctx);
+    if (sent !== undefined) {
+      return sent.then(raise, (error: unknown) => {
+        throw failure !== undefined ? failure.error : error;
+      });
+    }
+  } catch (error) {
+    throw failure !== undefined ? failure.error : error;
+  }
+  raise();
+}
+
+function _sendRest(ctx: Context<BatchState>): void | Promise<void> {
+  const state = ctx.state;
+  while (state.items.length > 0) {
+    const sent = ctx.send(
+      "out",
+      _takeBatch(state, ctx.control<number>("size")),
+    );
+    if (sent !== undefined) return sent.then(() => _sendRest(ctx));
   }
 }
 
 interface ThrottleState {
-  /** Earliest time (performance.now) the next message may go. */
-  next: number;
+  /** When the latest message went or is due to go (performance.now). */
+  last: number;
+  /** Aborted when `rate` changes, so a waiting message recomputes its time. */
+  wake: AbortController;
 }
 
 /**
@@ -390,6 +482,10 @@ interface ThrottleState {
  * that comes too early waits (and the input behind it, which is back
  * pressure): nothing is dropped. After a quiet spell the next message goes
  * at once.
+ *
+ * Each message goes `1/rate` s after the one before it, with the rate in
+ * force: a changed rate applies to the message that is waiting (its time is
+ * computed again) and to every later one.
  *
  * @example
  * ```ts
@@ -410,25 +506,53 @@ export const FlowThrottle: Component = defineComponent<
       control: true,
       default: 1,
       parse: _positiveRate,
-      description: "Messages per second, more than 0 (default 1).",
+      description:
+        "Messages per second, more than 0 (default 1); a change applies at once.",
     },
   },
   outPorts: { out: { description: "The messages, spaced by 1/rate s." } },
-  setup: () => ({ next: 0 }),
+  setup: () => ({ last: -Infinity, wake: new AbortController() }),
+  onControl(_port, _value, ctx) {
+    ctx.state?.wake.abort();
+  },
   process(value, ctx) {
     const state = ctx.state;
+    const previous = state.last;
     const now = performance.now();
-    const at = state.next > now ? state.next : now;
-    state.next = at + 1000 / ctx.control<number>("rate");
-    if (at === now) {
+    const due = previous + 1000 / ctx.control<number>("rate");
+    if (due <= now) {
+      state.last = now;
       ctx.send("out", value);
       return;
     }
-    return _sleepUntil(at, ctx.signal).then((elapsed) =>
-      elapsed ? ctx.send("out", value) : undefined
-    );
+    state.last = due;
+    return _throttled(ctx, value, previous, due);
   },
 });
+
+/** Sends `value` once `due` has come, recomputed when the rate changes. */
+async function _throttled(
+  ctx: Context<ThrottleState>,
+  value: unknown,
+  previous: number,
+  due: number,
+): Promise<void> {
+  const state = ctx.state;
+  for (;;) {
+    if (state.wake.signal.aborted) state.wake = new AbortController();
+    if (await _sleepUntil(due, ctx.signal, state.wake.signal)) break;
+    if (ctx.signal.aborted) return;
+    const next = Math.max(
+      previous + 1000 / ctx.control<number>("rate"),
+      performance.now(),
+    );
+    // The next message is timed from this one (unless, with several in
+    // flight, a later one is timed already).
+    if (state.last === due) state.last = next;
+    due = next;
+  }
+  await ctx.send("out", value);
+}
 
 function _positiveRate(value: unknown): number {
   if (typeof value === "number" && Number.isFinite(value) && value > 0) {

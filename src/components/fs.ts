@@ -3,21 +3,16 @@
  * a file (`fs/WriteLines`) and read whole files named by messages
  * (`fs/ReadFile`, NoFlo's `filesystem/ReadFile`).
  *
- * They use `node:fs`, `node:readline` and `node:process`, which Deno and
- * Bun both provide.
+ * They use `node:fs` and `node:process`, which Deno and Bun both provide.
+ * Lines are split here rather than by `node:readline`, which also ends a
+ * line at a lone `\r`.
  *
  * @module
  */
-import {
-  closeSync,
-  createReadStream,
-  fsyncSync,
-  openSync,
-  writeSync,
-} from "node:fs";
-import { readFile } from "node:fs/promises";
+import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { open, readFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
 import process from "node:process";
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import {
   type Component,
@@ -25,7 +20,7 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort, _fileError } from "./_util.ts";
+import { _errorPort, _fileError, _toJson } from "./_util.ts";
 
 function _path(value: unknown): string {
   if (typeof value === "string" && value !== "") return value;
@@ -44,12 +39,94 @@ function _requirePath(ctx: Context<unknown>, component: string): string {
   return path;
 }
 
+/** Bytes read at a time: a file is read this far ahead of `out`. */
+const _CHUNK = 64 * 1024;
+const _encoder = new TextEncoder();
+
+/** Where `fs/ReadLines` gets its bytes from: a file or standard input. */
+interface _ByteSource {
+  /** The next bytes (valid until the next call), or `null` at the end. */
+  read(): Promise<Uint8Array | null>;
+  /** Releases the file; standard input is left open. */
+  close(): Promise<void>;
+}
+
+async function _fileSource(path: string): Promise<_ByteSource> {
+  const handle = await open(path, "r");
+  const buffer = new Uint8Array(_CHUNK);
+  return {
+    async read() {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
+    },
+    close: () => handle.close(),
+  };
+}
+
+function _streamSource(input: Readable, signal: AbortSignal): _ByteSource {
+  return {
+    read: () => _readChunk(input, signal),
+    close() {
+      input.pause();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * The next chunk of a stream in paused mode (so it reads only as fast as
+ * lines are taken), `null` at its end or once `signal` aborts.
+ */
+function _readChunk(
+  input: Readable,
+  signal: AbortSignal,
+): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      input.off("readable", attempt);
+      input.off("end", attempt);
+      input.off("error", fail);
+      signal.removeEventListener("abort", attempt);
+    };
+    const fail = (e: unknown) => {
+      cleanup();
+      reject(e);
+    };
+    function attempt() {
+      let chunk: unknown = null;
+      if (!signal.aborted) {
+        chunk = input.read();
+        if (chunk === null && !input.readableEnded) return;
+      }
+      cleanup();
+      resolve(
+        chunk === null
+          ? null
+          : typeof chunk === "string"
+          ? _encoder.encode(chunk)
+          : chunk as Uint8Array,
+      );
+    }
+    input.on("readable", attempt);
+    input.on("end", attempt);
+    input.on("error", fail);
+    signal.addEventListener("abort", attempt);
+    attempt();
+  });
+}
+
 /**
  * `fs/ReadLines`: a source that sends each line of the file at `path`
- * (`"-"` reads standard input) on `out`, without its line break (`\n` or
- * `\r\n`), and finishes at the end of the file. It reads as fast as `out`
- * takes lines, so a file of any size is read in bounded memory. A file
- * that cannot be read fails the process with a message such as
+ * (`"-"` reads standard input) on `out`, without its line break, and
+ * finishes at the end of the file. Only `\n` and `\r\n` end a line: a
+ * lone `\r` stays in the line. The last line needs no line break, and a
+ * final line break starts no empty line. The text is UTF-8; a byte-order
+ * mark at the start is dropped, and bytes that are not UTF-8 become
+ * U+FFFD.
+ *
+ * It reads as fast as `out` takes lines (64 KiB ahead at most, plus the
+ * line being read), so a file of any size is read in bounded memory. A
+ * file that cannot be read fails the process with a message such as
  * `cannot read "x.txt": no such file`.
  *
  * @example
@@ -80,26 +157,60 @@ export const FsReadLines: Component = defineComponent({
     const signal = ctx.signal;
     if (signal.aborted) return;
     const stdin = path === "-";
-    const input: Readable = stdin ? process.stdin : createReadStream(path);
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    // Closing the interface ends the iteration; destroying the stream
-    // instead leaves it hanging on Deno and Bun.
-    const stop = () => lines.close();
-    signal.addEventListener("abort", stop, { once: true });
+    const where = stdin ? "standard input" : path;
+    let source: _ByteSource;
     try {
-      for await (const line of lines) {
-        const sent = ctx.send("out", line);
-        if (sent !== undefined) await sent;
-        if (signal.aborted) break;
-      }
+      source = stdin
+        ? _streamSource(process.stdin, signal)
+        : await _fileSource(path);
     } catch (e) {
-      if (!signal.aborted) {
-        throw _fileError("read", stdin ? "standard input" : path, e);
+      throw _fileError("read", where, e);
+    }
+    // Drops a byte-order mark at the start; keeps characters whole across
+    // chunks.
+    const decoder = new TextDecoder();
+    // The start of the current line, from earlier chunks.
+    let pending: string[] = [];
+    try {
+      for (;;) {
+        let bytes: Uint8Array | null;
+        try {
+          bytes = await source.read();
+        } catch (e) {
+          if (signal.aborted) return;
+          throw _fileError("read", where, e);
+        }
+        if (signal.aborted) return;
+        const text = bytes === null
+          ? decoder.decode()
+          : decoder.decode(bytes, { stream: true });
+        let start = 0;
+        for (
+          let i = text.indexOf("\n");
+          i !== -1;
+          i = text.indexOf("\n", start)
+        ) {
+          let line = text.slice(start, i);
+          start = i + 1;
+          if (pending.length > 0) {
+            pending.push(line);
+            line = pending.join("");
+            pending = [];
+          }
+          if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+          const sent = ctx.send("out", line);
+          if (sent !== undefined) await sent;
+          if (signal.aborted) return;
+        }
+        if (start < text.length) pending.push(text.slice(start));
+        if (bytes === null) break;
+      }
+      if (pending.length > 0) {
+        const sent = ctx.send("out", pending.join(""));
+        if (sent !== undefined) await sent;
       }
     } finally {
-      signal.removeEventListener("abort", stop);
-      lines.close();
-      if (!stdin) input.destroy();
+      await source.close();
     }
   },
 });
@@ -115,11 +226,15 @@ interface WriteState {
   failure: Error | undefined;
   /** The file was opened (or opening it failed): the end does not retry. */
   tried: boolean;
+  /**
+   * The open file is a regular file, which is synced to disk at the end (a
+   * device or a pipe, such as `/dev/null` or `/dev/stdout`, cannot be).
+   */
+  regular: boolean;
 }
 
 /** `pending` is written at once beyond this many characters. */
 const _WRITE_AT = 64 * 1024;
-const _encoder = new TextEncoder();
 
 function _writePending(state: WriteState, path: string): void {
   if (state.pending === "" || state.fd === undefined) return;
@@ -135,46 +250,79 @@ function _writePending(state: WriteState, path: string): void {
   }
 }
 
+/** fsync errors that say the file cannot be synced, not that a write failed. */
+const _UNSYNCABLE = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP"]);
+
+function _sync(fd: number, path: string): void {
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (typeof code !== "string" || !_UNSYNCABLE.has(code)) {
+      throw _fileError("write", path, e);
+    }
+  }
+}
+
+/** Writes the rest, syncs a regular file and closes it, whatever fails. */
 function _close(state: WriteState, path: string): void {
   clearTimeout(state.timer);
   state.timer = undefined;
   const fd = state.fd;
   if (fd === undefined) return;
+  let failure: unknown;
   try {
     _writePending(state, path);
-    fsyncSync(fd);
-  } finally {
-    state.fd = undefined;
-    closeSync(fd);
+    if (state.regular) _sync(fd, path);
+  } catch (e) {
+    failure = e;
   }
+  state.fd = undefined;
+  try {
+    closeSync(fd);
+  } catch (e) {
+    failure ??= _fileError("write", path, e);
+  }
+  if (failure !== undefined) throw failure;
 }
 
 function _open(ctx: Context<WriteState>): number {
   const path = _requirePath(ctx, "fs/WriteLines");
   ctx.state.tried = true;
+  let fd: number;
   try {
-    return openSync(path, ctx.control<boolean>("append") ? "a" : "w");
+    fd = openSync(path, ctx.control<boolean>("append") ? "a" : "w");
   } catch (e) {
     throw _fileError("write", path, e);
   }
+  try {
+    ctx.state.regular = fstatSync(fd).isFile();
+  } catch {
+    ctx.state.regular = false;
+  }
+  return fd;
 }
 
 function _line(value: unknown): string {
   if (typeof value === "string") return value;
-  return JSON.stringify(value) ?? String(value);
+  return _toJson(value) ?? String(value);
 }
 
 /**
  * `fs/WriteLines`: a sink that writes each message as one line of the file
  * at `path` (strings as they are, other values as JSON), appending by
- * default. It sends nothing.
+ * default. It sends nothing. A value JSON cannot hold fails its message
+ * with the same sentence as `json/Stringify`'s (`cannot write bigint 10 as
+ * JSON: ...`), and the next lines are written as usual.
  *
  * The file is opened once, at the first message (or at the end of an empty
  * input); while opening fails, each message fails with the reason. Lines
  * are written synchronously, one write per burst of messages (at most
  * 64 KiB apart), so every line taken is written when the process finishes,
  * and even when the network is stopped: at the end of the input and on a
- * stop, the rest is written, synced to disk and the file closed.
+ * stop, the rest is written, synced to disk and the file closed. The path
+ * may name a device or a pipe (`/dev/null`, `/dev/stdout`): only regular
+ * files are synced.
  *
  * @example
  * ```ts
@@ -213,6 +361,7 @@ export const FsWriteLines: Component = defineComponent<WriteState>({
     timer: undefined,
     failure: undefined,
     tried: false,
+    regular: false,
   }),
   process(value, ctx) {
     const state = ctx.state;
@@ -221,8 +370,9 @@ export const FsWriteLines: Component = defineComponent<WriteState>({
       state.failure = undefined;
       throw failure;
     }
+    const line = _line(value);
     if (state.fd === undefined) state.fd = _open(ctx);
-    state.pending += _line(value) + "\n";
+    state.pending += line + "\n";
     if (state.pending.length >= _WRITE_AT) {
       clearTimeout(state.timer);
       state.timer = undefined;
@@ -259,29 +409,31 @@ function _boolean(value: unknown): boolean {
   );
 }
 
-const _ENCODINGS = [
-  "utf-8",
-  "utf8",
-  "utf16le",
-  "utf-16le",
-  "ucs2",
-  "ucs-2",
-  "latin1",
-  "binary",
-  "ascii",
-  "base64",
-  "base64url",
-  "hex",
-];
+/**
+ * The encodings `fs/ReadFile` accepts (any letter case), each with the
+ * canonical Node.js name it is read with: Bun's `node:fs` does not know
+ * aliases such as `utf-16le`.
+ */
+const _ENCODINGS: Readonly<Record<string, BufferEncoding>> = {
+  "utf-8": "utf8",
+  "utf8": "utf8",
+  "utf16le": "utf16le",
+  "utf-16le": "utf16le",
+  "ucs2": "ucs2",
+  "ucs-2": "ucs2",
+  "latin1": "latin1",
+  "binary": "latin1",
+  "ascii": "ascii",
+  "base64": "base64",
+  "base64url": "base64url",
+  "hex": "hex",
+};
 
 function _encoding(value: unknown): BufferEncoding {
-  if (
-    typeof value === "string" && _ENCODINGS.includes(value.toLowerCase())
-  ) {
-    return value.toLowerCase() as BufferEncoding;
-  }
+  const name = typeof value === "string" ? value.toLowerCase() : "";
+  if (Object.hasOwn(_ENCODINGS, name)) return _ENCODINGS[name];
   throw new RangeError(
-    `expected an encoding (${_ENCODINGS.join(", ")}), received ${
+    `expected an encoding (${Object.keys(_ENCODINGS).join(", ")}), received ${
       describeValue(value)
     }`,
   );
@@ -289,16 +441,17 @@ function _encoding(value: unknown): BufferEncoding {
 
 /**
  * `fs/ReadFile` (NoFlo's `filesystem/ReadFile`): for each path arriving on
- * `in`, reads the whole file and sends its text on `out`. A file that
- * cannot be read sends an error such as `cannot read "x.txt": no such file`
- * to `error` (or the network's `error` event) and the next path is read as
- * usual. Use `fs/ReadLines` for large files.
+ * `in`, reads the whole file and sends its text on `out`, decoded with
+ * `encoding`; with UTF-8 a byte-order mark at the start is dropped. A file
+ * that cannot be read sends an error such as `cannot read "x.txt": no such
+ * file` to `error` (or the network's `error` event) and the next path is
+ * read as usual. Use `fs/ReadLines` for large files.
  *
  * @example
  * ```ts
  * import { FsReadFile } from "./fs.ts";
  *
- * FsReadFile.inPorts.encoding.default; // "utf-8"
+ * FsReadFile.inPorts.encoding.parse?.("UTF-16LE"); // "utf16le"
  * ```
  */
 export const FsReadFile: Component = defineComponent({
@@ -309,9 +462,10 @@ export const FsReadFile: Component = defineComponent({
     encoding: {
       type: "string",
       control: true,
-      default: "utf-8",
+      default: "utf8",
       parse: _encoding,
-      description: 'Text encoding of the files (default "utf-8").',
+      description:
+        "Text encoding of the files: utf-8 (default), utf-16le, ucs-2, latin1 (binary), ascii, base64, base64url or hex.",
     },
   },
   outPorts: {
@@ -320,13 +474,18 @@ export const FsReadFile: Component = defineComponent({
   },
   async process(value, ctx) {
     const path = _path(value);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(path, {
-        encoding: ctx.control<BufferEncoding>("encoding"),
-      });
+      bytes = await readFile(path);
     } catch (e) {
       throw _fileError("read", path, e);
+    }
+    const encoding = ctx.control<BufferEncoding>("encoding");
+    let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      .toString(encoding);
+    // A byte-order mark says the text is UTF-8; it is not part of it.
+    if (encoding === "utf8" && text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
     }
     await ctx.send("out", text);
   },

@@ -9,7 +9,7 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort } from "./_util.ts";
+import { _errorPort, _toJson } from "./_util.ts";
 
 /**
  * `json/Parse`: parses each string as JSON and sends the value on `out`.
@@ -55,7 +55,16 @@ export const JsonParse: Component = defineComponent({
   },
 });
 
+/**
+ * Reads an indent option: a number of spaces from 0 to 10, or a string of
+ * up to 10 characters. A string of digits (`"2"`, as an IIP written in
+ * .fbp text arrives on this port of type `any`) is a number of spaces, as
+ * in NoFlo; so `"11"` and `"-1"` are rejected rather than used as text.
+ */
 function _indent(value: unknown): number | string {
+  if (typeof value === "string" && /^-?\d+$/.test(value)) {
+    value = Number(value);
+  }
   if (typeof value === "number" && Number.isInteger(value)) {
     if (value >= 0 && value <= 10) return value;
   } else if (typeof value === "string" && value.length <= 10) {
@@ -70,8 +79,11 @@ function _indent(value: unknown): number | string {
 
 /**
  * `json/Stringify`: writes each message as JSON text on `out`, on one line
- * unless `indent` is set. A value JSON cannot hold (a function, a bigint, a
- * cycle) fails the message.
+ * unless `indent` is set. A value JSON cannot hold fails the message with a
+ * `TypeError` whose message is the same on every runtime:
+ * `cannot write a function as JSON`, or for a bigint or a cycle inside it
+ * `cannot write object as JSON: it holds a bigint at .n` and
+ * `cannot write object as JSON: it refers to itself at .self`.
  *
  * @example
  * ```ts
@@ -91,7 +103,7 @@ export const JsonStringify: Component = defineComponent({
       default: 0,
       parse: _indent,
       description:
-        "Spaces (0 to 10) or a string to indent nested levels with; 0 writes one line (default).",
+        'Spaces (0 to 10; a string of digits such as "2" counts as a number) or a string of up to 10 characters to indent nested levels with; 0 writes one line (default).',
     },
   },
   outPorts: {
@@ -100,7 +112,7 @@ export const JsonStringify: Component = defineComponent({
   },
   process(value, ctx) {
     const indent = ctx.control<number | string>("indent");
-    const text = JSON.stringify(value, null, indent === 0 ? undefined : indent);
+    const text = _toJson(value, indent === 0 ? undefined : indent);
     if (text === undefined) {
       throw new TypeError(
         `cannot write ${describeValue(value)} as JSON`,

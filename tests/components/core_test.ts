@@ -9,6 +9,7 @@ import {
   CoreOutput,
   CoreRepeat,
 } from "../../src/components/core.ts";
+import { defineComponent } from "../../src/engine/component.ts";
 import { fakeContext, runComponent } from "./_helpers.ts";
 
 test("core/Repeat forwards every message unchanged and in order", async () => {
@@ -175,4 +176,55 @@ test("core/Interval with a bad interval IIP fails the network start", async () =
     runComponent(CoreInterval, { iips: { interval: "fast", count: 1 } }),
     /Cannot start network "test": expected a duration/,
   );
+});
+
+test("core/Output ignores NoFlo's options and logs the same line", async () => {
+  const logged: unknown[][] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => void logged.push(args);
+  try {
+    await runComponent(CoreOutput, {
+      iips: { options: { depth: 0, colors: true } },
+      input: [{ deep: { er: [1] } }],
+    });
+  } finally {
+    console.log = original;
+  }
+  assert.deepEqual(logged, [['{"deep":{"er":[1]}}']]);
+});
+
+test("core/Interval applies a count lowered below the ticks sent at once", async () => {
+  let thirdTick!: () => void;
+  const ticked = new Promise<void>((r) => thirdTick = r);
+  const Lower = defineComponent({
+    name: "test/Lower",
+    description: "Sets count to 2 once tick 2 has arrived.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      await ticked;
+      await ctx.send("out", 2);
+    },
+  });
+  const { outputs, state } = await runComponent(CoreInterval, {
+    iips: { interval: 1, count: 0 },
+    feeds: [{ port: "count", component: Lower }],
+    onArrival: ({ value }) => value === 2 && thirdTick(),
+  });
+  assert.equal(state, "finished");
+  assert.deepEqual(outputs.out.slice(0, 3), [0, 1, 2]);
+});
+
+test("core/Interval restarts its wait from the last tick when the interval changes", async () => {
+  const { ctx, sent, setControl } = fakeContext(CoreInterval, {
+    interval: "1h",
+    count: 1,
+  });
+  const t0 = performance.now();
+  const running = CoreInterval.run!(ctx);
+  setControl("interval", 20);
+  CoreInterval.onControl!("interval", 20, ctx);
+  await running;
+  const elapsed = performance.now() - t0;
+  assert.deepEqual(sent, [["out", 0]]);
+  assert.ok(elapsed >= 19 && elapsed < 1000, `ticked after ${elapsed} ms`);
 });

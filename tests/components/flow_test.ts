@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
+import { OverflowError } from "../../src/engine/errors.ts";
 import {
   compileExpression,
   FlowBatch,
@@ -299,4 +300,118 @@ test("flow/Counter forwards every message and sends the total on count at the en
 test("flow/Counter sends 0 on count for an empty input", async () => {
   const { outputs } = await runComponent(FlowCounter, { input: [] });
   assert.deepEqual(outputs.count, [0]);
+});
+
+/** setTimeout and clearTimeout replaced: timers fire only when told to. */
+function manualTimers() {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const armed = new Map<number, { fn: () => void; ms: number }>();
+  let nextId = 1;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    const id = nextId++;
+    armed.set(id, { fn, ms: ms ?? 0 });
+    return id;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout =
+    ((id?: number) => void armed.delete(id!)) as unknown as typeof clearTimeout;
+  return {
+    /** Delays of the armed timers. */
+    delays: () => [...armed.values()].map((t) => t.ms),
+    /** Runs every armed timer once. */
+    fireAll() {
+      const due = [...armed];
+      armed.clear();
+      for (const [, t] of due) t.fn();
+    },
+    restore() {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    },
+  };
+}
+
+test("flow/Batch keeps a timer batch it could not send and reports the failure with the next message", () => {
+  const timers = manualTimers();
+  try {
+    const { ctx, sent } = fakeContext(FlowBatch, { size: 3, timeout: "1s" });
+    const send = ctx.send;
+    const full = new OverflowError("B.out -> K.in", 1);
+    let failNext = false;
+    ctx.send = (port, value, index) => {
+      if (failNext) {
+        failNext = false;
+        throw full;
+      }
+      return send(port, value, index);
+    };
+    FlowBatch.process!("a", ctx);
+    assert.deepEqual(timers.delays(), [1000]);
+    failNext = true;
+    assert.doesNotThrow(() => timers.fireAll(), "nothing thrown from a timer");
+    assert.deepEqual(sent, []);
+    assert.throws(() => FlowBatch.process!("b", ctx), full);
+    FlowBatch.process!("c", ctx);
+    assert.deepEqual(sent, [["out", ["a", "b", "c"]]]);
+    assert.deepEqual(timers.delays(), []);
+  } finally {
+    timers.restore();
+  }
+});
+
+test("flow/Batch sends a kept batch at the end, then reports why the timer could not", () => {
+  const timers = manualTimers();
+  try {
+    const { ctx, sent } = fakeContext(FlowBatch, { size: 3, timeout: 5 });
+    const send = ctx.send;
+    const full = new OverflowError("B.out -> K.in", 1);
+    let failNext = false;
+    ctx.send = (port, value, index) => {
+      if (failNext) {
+        failNext = false;
+        throw full;
+      }
+      return send(port, value, index);
+    };
+    FlowBatch.process!("a", ctx);
+    failNext = true;
+    timers.fireAll();
+    assert.throws(() => FlowBatch.flush!(ctx), full);
+    assert.deepEqual(sent, [["out", ["a"]]]);
+  } finally {
+    timers.restore();
+  }
+});
+
+test("flow/Batch waits out a timeout beyond setTimeout's limit in steps", () => {
+  const timers = manualTimers();
+  try {
+    const { ctx, sent } = fakeContext(FlowBatch, { size: 10, timeout: "600h" });
+    FlowBatch.process!("a", ctx);
+    assert.deepEqual(timers.delays(), [2_147_483_647]);
+    timers.fireAll();
+    assert.deepEqual(timers.delays(), [600 * 3_600_000 - 2_147_483_647]);
+    assert.deepEqual(sent, []);
+    timers.fireAll();
+    assert.deepEqual(sent, [["out", ["a"]]]);
+    assert.deepEqual(timers.delays(), []);
+  } finally {
+    timers.restore();
+  }
+});
+
+test("flow/Throttle applies a raised rate to the message already waiting", async () => {
+  const { ctx, sent, setControl, abort } = fakeContext(FlowThrottle, {
+    rate: 0.01,
+  });
+  // Without the change m2 would wait 100 s: give up (send nothing) sooner.
+  const guard = setTimeout(abort, 2000);
+  FlowThrottle.process!("m1", ctx);
+  const waiting = FlowThrottle.process!("m2", ctx);
+  assert.deepEqual(sent, [["out", "m1"]]);
+  setControl("rate", 1000);
+  FlowThrottle.onControl!("rate", 1000, ctx);
+  await waiting;
+  clearTimeout(guard);
+  assert.deepEqual(sent, [["out", "m1"], ["out", "m2"]]);
 });

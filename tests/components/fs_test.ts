@@ -361,3 +361,87 @@ test("fs/ReadFile rejects an unknown encoding with a sentence", () => {
       e.message.endsWith('received string "klingon"'),
   );
 });
+
+test("fs/ReadLines drops a UTF-8 byte-order mark at the start of the file only", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "bom.txt");
+    writeFileSync(path, "\uFEFFfirst\n\uFEFFsecond\n");
+    const { outputs } = await runComponent(FsReadLines, { iips: { path } });
+    assert.deepEqual(outputs.out, ["first", "\uFEFFsecond"]);
+  });
+});
+
+test("fs/ReadLines keeps a final \\r that no \\n follows", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "cr-end.txt");
+    writeFileSync(path, "a\r\nb\r");
+    const { outputs } = await runComponent(FsReadLines, { iips: { path } });
+    assert.deepEqual(outputs.out, ["a", "b\r"]);
+  });
+});
+
+test("fs/ReadFile drops a UTF-8 byte-order mark, and keeps its bytes in other encodings", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "bom.txt");
+    writeFileSync(path, "\uFEFFhi");
+    const utf8 = await runComponent(FsReadFile, { input: [path] });
+    assert.deepEqual(utf8.outputs.out, ["hi"]);
+    const hex = await runComponent(FsReadFile, {
+      iips: { encoding: "hex" },
+      input: [path],
+    });
+    assert.deepEqual(hex.outputs.out, ["efbbbf6869"]);
+  });
+});
+
+test("fs/ReadFile reads encoding aliases under their Node.js names", () => {
+  const parse = FsReadFile.inPorts.encoding.parse!;
+  assert.deepEqual(
+    ["UTF-8", "utf-16le", "UCS-2", "binary", "hex"].map(parse),
+    ["utf8", "utf16le", "ucs2", "latin1", "hex"],
+  );
+});
+
+test("fs/WriteLines names the value JSON cannot hold", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "bad.txt");
+    const { errors } = await runComponent(FsWriteLines, {
+      iips: { path },
+      input: [{ id: 7n }, "ok"],
+    });
+    assert.deepEqual(linesOf(path), ["ok"]);
+    assert.deepEqual(errors.map((e) => e.message), [
+      'process "T" failed on in-port "in": cannot write object as JSON: it holds a bigint at .id',
+    ]);
+  });
+});
+
+test("fs/WriteLines writes to /dev/stdout when standard output is a pipe", async () => {
+  await inTempDir((dir) => {
+    const helpers = new URL("./_helpers.ts", import.meta.url).href;
+    const fs = new URL("../../src/components/fs.ts", import.meta.url).href;
+    const script = join(dir, "stdout.ts");
+    writeFileSync(
+      script,
+      `import { runComponent } from ${JSON.stringify(helpers)};
+import { FsWriteLines } from ${JSON.stringify(fs)};
+const { errors } = await runComponent(FsWriteLines, {
+  iips: { path: "/dev/stdout" },
+  input: ["one", { two: 2 }],
+});
+console.error(JSON.stringify(errors.map((e) => e.message)));
+`,
+    );
+    const args = process.versions.bun ? [script] : ["run", "-A", script];
+    // Through `| cat`, standard output is a pipe (Bun's spawnSync would
+    // give a socket, which no process can open by path: ENXIO).
+    const child = spawnSync(
+      "sh",
+      ["-c", '"$0" "$@" | cat', process.execPath, ...args],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, 'one\n{"two":2}\n');
+    assert.deepEqual(JSON.parse(child.stderr.trim().split("\n").at(-1)!), []);
+  });
+});

@@ -83,3 +83,35 @@ test("json/Stringify rejects an indent above 10 with a sentence", () => {
     },
   );
 });
+
+test("json/Stringify names the bigint or the cycle it cannot write, in the same words on every runtime", async () => {
+  const cyclic: Record<string, unknown> = { list: [1] };
+  (cyclic.list as unknown[]).push(cyclic);
+  const { errors } = await runComponent(JsonStringify, {
+    input: [{ n: { "big one": 1n } }, cyclic, 2n],
+  });
+  assert.deepEqual(errors.map((e) => e.cause instanceof TypeError), [
+    true,
+    true,
+    true,
+  ]);
+  assert.deepEqual(errors.map((e) => (e.cause as Error).message), [
+    'cannot write object as JSON: it holds a bigint at .n["big one"]',
+    "cannot write object as JSON: it refers to itself at .list[1]",
+    "cannot write bigint 2 as JSON: JSON has no bigints",
+  ]);
+});
+
+test("json/Stringify reads a string of digits as a number of spaces and other strings as the indent", () => {
+  const parse = JsonStringify.inPorts.indent.parse!;
+  assert.equal(parse("2"), 2);
+  assert.equal(parse("\t"), "\t");
+  assert.equal(parse(" 2"), " 2");
+  for (const bad of ["11", "-1"]) {
+    assert.throws(() => parse(bad), {
+      name: "RangeError",
+      message:
+        `expected an indent of 0 to 10 spaces or a string of up to 10 characters, received number ${bad}`,
+    });
+  }
+});
