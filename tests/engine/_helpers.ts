@@ -11,8 +11,11 @@ import type {
   ProcessSpec,
 } from "../../src/engine/spec.ts";
 
-/** A source that sends each of `values` (awaiting back pressure), then ends. */
-export function sourceOf(values: unknown[]): Component {
+/**
+ * A source that sends each of `values` (awaiting back pressure), waiting
+ * `gapMs` after each when given, then ends; it stops when its signal aborts.
+ */
+export function sourceOf(values: unknown[], gapMs = 0): Component {
   return defineComponent({
     name: "test/Source",
     description: "Sends fixed values.",
@@ -21,6 +24,7 @@ export function sourceOf(values: unknown[]): Component {
       for (const v of values) {
         if (ctx.signal.aborted) return;
         await ctx.send("out", v);
+        if (gapMs > 0) await sleep(gapMs);
       }
     },
   });

@@ -120,22 +120,6 @@ async function deadlockWithin(
   return r === TIMED_OUT ? null : r;
 }
 
-/** A loop that sends each of `values`, waiting `gapMs` between them. */
-function tickerOf(values: unknown[], gapMs: number): Component {
-  return defineComponent({
-    name: "test/Ticker",
-    description: "Sends values with a pause between them.",
-    outPorts: { out: {} },
-    async run(ctx) {
-      for (const v of values) {
-        if (ctx.signal.aborted) return;
-        await ctx.send("out", v);
-        await sleep(gapMs);
-      }
-    },
-  });
-}
-
 /** A loop that sends 0, 1, 2, ... until its signal aborts; counts them. */
 function endless(sent: { n: number }): Component {
   return defineComponent({
@@ -909,8 +893,8 @@ test("Network lets a loop await receive() on two ports at once", async () => {
   const net = network(
     {
       Z: Zip,
-      A: tickerOf([1, 2, 3], 1),
-      B: tickerOf(["x", "y", "z"], 1),
+      A: sourceOf([1, 2, 3], 1),
+      B: sourceOf(["x", "y", "z"], 1),
       K: sinkInto(got),
     },
     ["A.out>Z.a", "B.out>Z.b", "Z.out>K.in"],
@@ -1690,7 +1674,7 @@ test("Network does not report a deadlock for a slow pipeline of timer-driven asy
     },
   });
   const net = network(
-    { S: tickerOf(range(5), 15), M: Slow, K: sinkInto(got, 15) },
+    { S: sourceOf(range(5), 15), M: Slow, K: sinkInto(got, 15) },
     [
       edge("S.out", "M.in", { capacity: 1 }),
       edge("M.out", "K.in", {
