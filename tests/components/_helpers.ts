@@ -5,6 +5,10 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Component,
   type Context,
@@ -124,14 +128,8 @@ export async function runComponent(
   net.on("error", (e) => errors.push(e));
   await net.start();
   const timeoutMs = options.timeoutMs ?? 5000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const state = await Promise.race([
-    net.finished,
-    new Promise<"timeout">((r) => timer = setTimeout(r, timeoutMs, "timeout")),
-  ]);
-  clearTimeout(timer);
+  const state = await finishedWithin(net, timeoutMs);
   if (state === "timeout") {
-    await net.stop();
     throw new Error(
       `the network did not finish within ${timeoutMs} ms; arrived: ${
         JSON.stringify(outputs)
@@ -231,4 +229,41 @@ export function fakeContext(
   };
   if (component.setup) ctx.state = component.setup(ctx);
   return { ctx, sent, abort: () => abort.abort(), setControl };
+}
+
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+export async function inTempDir(
+  body: (dir: string) => void | Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-test-"));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The lines of a file written by fs/WriteLines (each ends with "\n"). */
+export function linesOf(path: string): string[] {
+  const text = readFileSync(path, "utf8");
+  assert.ok(text === "" || text.endsWith("\n"), "the file ends with a newline");
+  return text === "" ? [] : text.slice(0, -1).split("\n");
+}
+
+/**
+ * Awaits `net.finished`, or stops the network and resolves `"timeout"`
+ * after `timeoutMs`, so that a hang fails a test instead of the run.
+ */
+export async function finishedWithin(
+  net: Network,
+  timeoutMs: number,
+): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const state = await Promise.race([
+    net.finished,
+    new Promise<"timeout">((r) => timer = setTimeout(r, timeoutMs, "timeout")),
+  ]);
+  clearTimeout(timer);
+  if (state === "timeout") await net.stop();
+  return state;
 }

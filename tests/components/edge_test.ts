@@ -9,15 +9,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { builtins } from "../../src/components/mod.ts";
@@ -46,28 +43,16 @@ import type { ProcessError } from "../../src/engine/errors.ts";
 import { Network } from "../../src/engine/network.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
-import { fakeContext, feedOf, runComponent } from "./_helpers.ts";
+import {
+  fakeContext,
+  feedOf,
+  finishedWithin,
+  inTempDir,
+  linesOf,
+  runComponent,
+} from "./_helpers.ts";
 
 // ---- helpers -------------------------------------------------------------
-
-/** Runs `body` with a fresh temporary directory, removed afterwards. */
-async function inTempDir(
-  body: (dir: string) => void | Promise<void>,
-): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "weir-edge-"));
-  try {
-    await body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The lines of a file written by fs/WriteLines (each ends with "\n"). */
-function linesOf(path: string): string[] {
-  const text = readFileSync(path, "utf8");
-  assert.ok(text === "" || text.endsWith("\n"), "the file ends with a newline");
-  return text === "" ? [] : text.slice(0, -1).split("\n");
-}
 
 /** How many of this process's file descriptors are open on `path`. */
 function openFdsOn(path: string): number {
@@ -211,21 +196,15 @@ async function runGraph(
   for (const c of options.extra ?? []) registry.register(c);
   // Trailing indentation is trimmed: the .fbp reader refuses it (see the
   // test "createNetwork reads .fbp text whose last line is only indentation").
-  const net = box.net = createNetwork(text.replace(/[ \t]+$/, ""), {
+  const net = box.net = createNetwork(text, {
     registry,
   });
   const errors: ProcessError[] = [];
   net.on("error", (e) => errors.push(e));
   await net.start();
   const timeoutMs = options.timeoutMs ?? 5000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const state = await Promise.race([
-    net.finished,
-    new Promise<"timeout">((r) => timer = setTimeout(r, timeoutMs, "timeout")),
-  ]);
-  clearTimeout(timer);
+  const state = await finishedWithin(net, timeoutMs);
   if (state === "timeout") {
-    await net.stop();
     assert.fail(
       `the graph did not finish within ${timeoutMs} ms; sinks: ${
         JSON.stringify(sinks)
@@ -237,8 +216,7 @@ async function runGraph(
 
 /** The problems `validateGraph` finds in .fbp text, against the built-ins. */
 function problemsOf(text: string): string[] {
-  // Trailing indentation trimmed, as in runGraph().
-  return validateGraph(loadGraph(text.replace(/[ \t]+$/, "")), builtins())
+  return validateGraph(loadGraph(text), builtins())
     .map((p) => p.message);
 }
 

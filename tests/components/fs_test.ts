@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { defineComponent } from "../../src/engine/component.ts";
@@ -12,25 +11,7 @@ import {
   FsReadLines,
   FsWriteLines,
 } from "../../src/components/fs.ts";
-import { runComponent } from "./_helpers.ts";
-
-/** Runs `body` with a fresh temporary directory, removed afterwards. */
-async function inTempDir(
-  body: (dir: string) => void | Promise<void>,
-): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "weir-fs-"));
-  try {
-    await body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function linesOf(path: string): string[] {
-  const text = readFileSync(path, "utf8");
-  assert.ok(text === "" || text.endsWith("\n"), "the file ends with a newline");
-  return text === "" ? [] : text.slice(0, -1).split("\n");
-}
+import { inTempDir, linesOf, runComponent } from "./_helpers.ts";
 
 test("fs/ReadLines sends each line of a file without its line break, then finishes", async () => {
   await inTempDir(async (dir) => {
