@@ -45,6 +45,25 @@ export function sinkInto(into: unknown[], delayMs = 0): Component {
   });
 }
 
+/**
+ * A map that multiplies each number by its `factor` control port (default
+ * 1; strings are read as numbers).
+ */
+export function scaleOf(): Component {
+  return defineComponent({
+    name: "test/Scale",
+    description: "Multiplies by its factor.",
+    inPorts: {
+      in: {},
+      factor: { control: true, default: 1, parse: (v) => Number(v) },
+    },
+    outPorts: { out: {} },
+    process(v, ctx) {
+      ctx.send("out", (v as number) * ctx.control<number>("factor"));
+    },
+  });
+}
+
 /** A map component running `fn`. */
 export function mapOf(fn: (v: unknown) => unknown): Component {
   return defineComponent({

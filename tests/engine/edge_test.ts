@@ -31,6 +31,7 @@ import type { ConnectionSpec } from "../../src/engine/spec.ts";
 import {
   mapOf,
   network,
+  scaleOf,
   sinkInto,
   sleep,
   sourceOf,
@@ -1311,15 +1312,7 @@ test("Network treats a process function returning null like one returning nothin
 async function probeBusyNetwork(
   probe: (s: NetworkStats) => void,
 ): Promise<NetworkStats> {
-  const Scale = defineComponent({
-    name: "test/Scale",
-    description: "Multiplies by its control value.",
-    inPorts: { in: {}, factor: { control: true, default: 1 } },
-    outPorts: { out: {} },
-    process(v, ctx) {
-      ctx.send("out", (v as number) * ctx.control<number>("factor"));
-    },
-  });
+  const Scale = scaleOf();
   const Ctl = defineComponent({
     name: "test/Ctl",
     description: "Sends two control values.",
@@ -1566,15 +1559,7 @@ test("Network closeInport of an unknown in-port throws a RangeError", async () =
 
 test("Network exported in-port can feed a control port", async () => {
   const got: unknown[] = [];
-  const Scale = defineComponent({
-    name: "test/Scale",
-    description: "Multiplies by its control value.",
-    inPorts: { in: {}, factor: { control: true, default: 1 } },
-    outPorts: { out: {} },
-    process(v, ctx) {
-      ctx.send("out", (v as number) * ctx.control<number>("factor"));
-    },
-  });
+  const Scale = scaleOf();
   const net = network({ M: Scale, K: sinkInto(got) }, ["M.out>K.in"], {
     inports: {
       in: { process: "M", port: "in" },

@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { defineComponent, END } from "../../src/engine/component.ts";
 import type { DeadlockReport, Network } from "../../src/engine/network.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
-import { mapOf, network, sinkInto, sleep, sourceOf } from "./_helpers.ts";
+import {
+  mapOf,
+  network,
+  scaleOf,
+  sinkInto,
+  sleep,
+  sourceOf,
+} from "./_helpers.ts";
 
 test("Network runs a pipeline and resolves finished when the source ends", async () => {
   const got: unknown[] = [];
@@ -628,18 +635,7 @@ test("Network routes addressable out-port indexes and tells the in-port index", 
 
 test("Network applies control IIPs (parsed) before data and keeps the latest value", async () => {
   const got: unknown[] = [];
-  const Scale = defineComponent({
-    name: "test/Scale",
-    description: "Multiplies by its factor.",
-    inPorts: {
-      in: {},
-      factor: { control: true, default: 1, parse: (v) => Number(v) },
-    },
-    outPorts: { out: {} },
-    process(v, ctx) {
-      ctx.send("out", (v as number) * ctx.control<number>("factor"));
-    },
-  });
+  const Scale = scaleOf();
   const net = network(
     { S: sourceOf([1, 2]), X: Scale, K: sinkInto(got) },
     ["S.out>X.in", "X.out>K.in"],
@@ -989,15 +985,7 @@ test("Network leaves an exported out-port nobody reads unconnected", async () =>
 
 test("Network holds messages back until a connected control port has a value", async () => {
   const got: unknown[] = [];
-  const Scale = defineComponent({
-    name: "test/Scale2",
-    description: "Multiplies by its factor.",
-    inPorts: { in: {}, factor: { control: true, default: 1 } },
-    outPorts: { out: {} },
-    process(v, ctx) {
-      ctx.send("out", (v as number) * ctx.control<number>("factor"));
-    },
-  });
+  const Scale = scaleOf();
   const Late = defineComponent({
     name: "test/Late",
     description: "Sends 3 after the data has been sent.",
@@ -1018,15 +1006,7 @@ test("Network holds messages back until a connected control port has a value", a
 
 test("Network releases the hold when the control port's connections close without a value", async () => {
   const got: unknown[] = [];
-  const Scale = defineComponent({
-    name: "test/Scale3",
-    description: "Multiplies by its factor.",
-    inPorts: { in: {}, factor: { control: true, default: 1 } },
-    outPorts: { out: {} },
-    process(v, ctx) {
-      ctx.send("out", (v as number) * ctx.control<number>("factor"));
-    },
-  });
+  const Scale = scaleOf();
   const net = network(
     { S: sourceOf([1, 2]), F: sourceOf([]), X: Scale, K: sinkInto(got) },
     ["S.out>X.in", "F.out>X.factor", "X.out>K.in"],
