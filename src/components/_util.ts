@@ -279,22 +279,6 @@ function _member(where: string, key: string): string {
     : `${where}[${JSON.stringify(key)}]`;
 }
 
-/**
- * Whether a value is a promise (or any thenable).
- *
- * @example
- * ```ts
- * import { _isThenable } from "./_util.ts";
- *
- * _isThenable(Promise.resolve(1)); // true
- * ```
- */
-export function _isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function";
-}
-
 const _REASONS: Record<string, string> = {
   EACCES: "permission denied",
   EPERM: "permission denied",

@@ -15,12 +15,12 @@ import {
   defineComponent,
   describeValue,
   type InPortSpec,
+  isThenable,
   parseDuration,
 } from "../engine/component.ts";
 import {
   _clearTimer,
   _errorPort,
-  _isThenable,
   _positiveInteger,
   _setTimer,
   _sleepUntil,
@@ -172,7 +172,7 @@ export const FlowMap: Component = defineComponent<FnState>({
     if (fn === undefined) return _mapExpression(value, ctx);
     if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Map");
     const result = fn(value);
-    if (_isThenable(result)) return _sendLater(ctx, result);
+    if (isThenable(result)) return _sendLater(ctx, result);
     ctx.send("out", result);
   },
 });
@@ -262,7 +262,7 @@ export const FlowFilter: Component = defineComponent<FnState>({
     if (fn === undefined) return _filterExpression(value, ctx);
     if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Filter");
     const result = fn(value);
-    if (_isThenable(result)) return _routeLater(ctx, value, result);
+    if (isThenable(result)) return _routeLater(ctx, value, result);
     if (result) ctx.send("out", value);
     else if (ctx.out.rejected.connected) ctx.send("rejected", value);
   },

@@ -428,3 +428,20 @@ export function parseDuration(value: unknown): number {
     }`,
   );
 }
+
+/**
+ * Whether a value is a promise or other thenable, as a process function may
+ * return. Checks `undefined` first: the common answer on the hot path.
+ *
+ * @example
+ * ```ts
+ * import { isThenable } from "./component.ts";
+ *
+ * isThenable(Promise.resolve()); // true
+ * isThenable(undefined); // false
+ * ```
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== undefined && value !== null &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { defineComponent, END, type OutPort } from "./component.ts";
+import { defineComponent, END, isThenable, type OutPort } from "./component.ts";
 import {
   BLOCK,
   Connection,
@@ -1203,7 +1203,7 @@ export class Network {
       return;
     }
     if (t0 !== 0) this.#noDirect--;
-    if (_isThenable(r)) {
+    if (isThenable(r)) {
       this.#settle(
         p,
         r as Promise<void>,
@@ -1452,7 +1452,7 @@ export class Network {
       let kind: ErrorKind = "exception";
       try {
         const r = p.fn!(v, ctx);
-        if (_isThenable(r)) {
+        if (isThenable(r)) {
           this.#becomeAsync(p);
           if (p.timeoutMs > 0) {
             await _withTimeout(r as Promise<void>, p.timeoutMs);
@@ -1638,7 +1638,7 @@ export class Network {
       this.#finish(p);
       return;
     }
-    if (_isThenable(r)) {
+    if (isThenable(r)) {
       this.#inFlight++;
       r.then(
         () => {
@@ -2019,11 +2019,6 @@ const _NONE = Symbol("none");
 const _TIMEOUT = Symbol("timeout");
 
 function _noop(): void {}
-
-function _isThenable(r: unknown): r is Promise<void> {
-  return r !== undefined && r !== null &&
-    typeof (r as Promise<void>).then === "function";
-}
 
 /** What a host reading an exported out-port looks like to the network. */
 const _HOST_SINK = defineComponent({
