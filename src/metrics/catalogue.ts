@@ -1,0 +1,384 @@
+/**
+ * The metric catalogue as code: one definition per metric, from which the
+ * collector registers its metrics, `/api/v1/metadata` answers and
+ * `METRICS.md` is generated (`npm run metrics:doc`).
+ *
+ * @module
+ */
+
+/** A Prometheus metric type that weir exports. */
+export type MetricType = "counter" | "gauge" | "histogram";
+
+/** A label of a catalogue metric. */
+export interface LabelDef {
+  /** The label name. */
+  readonly name: string;
+  /** What its value says. */
+  readonly help: string;
+  /** Its possible values, when they form a fixed set. */
+  readonly values?: readonly string[];
+}
+
+/** One metric of the catalogue. */
+export interface MetricDef {
+  /**
+   * The name after the namespace prefix (`process_messages_total` becomes
+   * `weir_process_messages_total` in the default namespace).
+   */
+  readonly name: string;
+  /** Its type. */
+  readonly type: MetricType;
+  /** The `# HELP` text: one sentence. */
+  readonly help: string;
+  /** Its base unit (`seconds`, `bytes`), or `""` for a count or a state. */
+  readonly unit: "" | "seconds" | "bytes";
+  /** Its labels, in exposition order. */
+  readonly labels: readonly LabelDef[];
+  /** The catalogue group: which part of weir feeds it. */
+  readonly group: "process" | "network" | "flows" | "self";
+  /** The seed design's field it stands for. */
+  readonly seed: string;
+  /** When it moves, and caveats an operator must know. */
+  readonly moves: string;
+}
+
+const FLOW: LabelDef = { name: "flow", help: "the flow (network) name" };
+const PROCESS: LabelDef = {
+  name: "process",
+  help: "the process name; `Outer/Inner` inside a subgraph",
+};
+const PORT: LabelDef = { name: "port", help: "the port name" };
+
+/** The drop reasons, as labels (the engine's `DropReason`). */
+export const DROP_REASON_VALUES: readonly string[] = [
+  "drop_oldest",
+  "drop_newest",
+  "refused",
+  "circuit_open",
+  "unread",
+  "stopped",
+];
+
+/** The error kinds counted in `process_errors_total`. */
+export const ERROR_KIND_VALUES: readonly string[] = [
+  "exception",
+  "timeout",
+  "overflow",
+];
+
+/** The circuit-breaker states. */
+export const BREAKER_STATE_VALUES: readonly string[] = [
+  "closed",
+  "open",
+  "half-open",
+];
+
+/** The flow operations a flow server counts. */
+export const FLOW_OPERATIONS: readonly string[] = [
+  "create",
+  "update",
+  "delete",
+  "start",
+  "stop",
+];
+
+/** The results of a flow operation. */
+export const FLOW_OPERATION_RESULTS: readonly string[] = ["success", "error"];
+
+/**
+ * Every metric that weir's collector exports, by the key the code uses.
+ *
+ * @example
+ * ```ts
+ * import { METRICS } from "./catalogue.ts";
+ *
+ * METRICS.processMessages.name; // "process_messages_total"
+ * METRICS.processMessages.labels.map((l) => l.name); // ["flow", "process", "port", "direction"]
+ * ```
+ */
+export const METRICS = {
+  processMessages: {
+    name: "process_messages_total",
+    type: "counter",
+    help: "Messages a process took from an in-port or sent from an out-port.",
+    unit: "",
+    labels: [FLOW, PROCESS, PORT, {
+      name: "direction",
+      help: "`in`: taken from an in-port; `out`: sent from an out-port",
+      values: ["in", "out"],
+    }],
+    group: "process",
+    seed: "MessagesProcessed",
+    moves:
+      "Exact: +1 for every message a process takes (data and control ports, IIPs included) and every message it sends (the `error` port included).",
+  },
+  processMessageLatency: {
+    name: "process_message_latency_seconds",
+    type: "histogram",
+    help:
+      "Time a message waited in a process's in-port queue before the process took it.",
+    unit: "seconds",
+    labels: [FLOW, PROCESS, PORT],
+    group: "process",
+    seed: "MessageLatency",
+    moves:
+      "One observation per message taken from a data in-port. The clock is read once per 128 activations, so single waits are rounded to that clock; the count is exact.",
+  },
+  processQueueDepth: {
+    name: "process_queue_depth",
+    type: "gauge",
+    help:
+      "Messages buffered in a process's in-port queues, senders waiting on a full queue included.",
+    unit: "",
+    labels: [FLOW, PROCESS, PORT],
+    group: "process",
+    seed: "QueueDepth",
+    moves:
+      "Read at scrape time. Equals the connection capacity when a `block` queue is full; above it while senders wait.",
+  },
+  processProcessing: {
+    name: "process_processing_seconds",
+    type: "histogram",
+    help: "Duration of a process's timed activations.",
+    unit: "seconds",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "ProcessingTime",
+    moves:
+      "Every asynchronous activation is timed; a synchronous one is timed once in 64 (and at least once per millisecond), so `_count` counts timed activations, not all of them: use `process_messages_total` for rates. Calls of a function wrapped with `wrapProcess()` outside a network are all timed and added here.",
+  },
+  processBufferedBytes: {
+    name: "process_buffered_bytes",
+    type: "gauge",
+    help: "Estimated bytes of the messages held in a process's in-port queues.",
+    unit: "bytes",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "MemoryUsage (per process)",
+    moves:
+      "Read at scrape time. An estimate from the messages' shapes (strings at 2 bytes a character, numbers 8, objects walked to a fixed depth), not a heap measurement.",
+  },
+  processActiveActivations: {
+    name: "process_active_activations",
+    type: "gauge",
+    help: "Activations of a process in flight now.",
+    unit: "",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "GoroutineCount",
+    moves:
+      "Read at scrape time. At most the process's `concurrency` (1 by default); a looping component counts 1 while its loop runs.",
+  },
+  processErrors: {
+    name: "process_errors_total",
+    type: "counter",
+    help: "Failed attempts of a process, retried attempts included.",
+    unit: "",
+    labels: [FLOW, PROCESS, {
+      name: "kind",
+      help:
+        "`exception`: the component threw; `timeout`: `timeoutMs` struck; `overflow`: a send into a full `error`-policy connection",
+      values: ERROR_KIND_VALUES,
+    }],
+    group: "process",
+    seed: "ErrorCount",
+    moves:
+      '+1 per failed attempt. Messages rejected by an open circuit breaker are drops (`messages_dropped_total{reason="circuit_open"}`), not errors.',
+  },
+  processLastError: {
+    name: "process_last_error_timestamp_seconds",
+    type: "gauge",
+    help: "When a process last failed, in seconds since the Unix epoch.",
+    unit: "seconds",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "LastError",
+    moves:
+      "Set at each error. Absent until the process's first error: never a made-up 0.",
+  },
+  processStarts: {
+    name: "process_starts_total",
+    type: "counter",
+    help: "Times a process was started.",
+    unit: "",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "ProcessStarts",
+    moves: "+1 when its network starts.",
+  },
+  processFailures: {
+    name: "process_failures_total",
+    type: "counter",
+    help: "Messages a process gave up on, after any retries.",
+    unit: "",
+    labels: [FLOW, PROCESS],
+    group: "process",
+    seed: "ProcessFailures",
+    moves:
+      "+1 per message that failed its last attempt (with `retry`, after the last retry).",
+  },
+  circuitBreakerState: {
+    name: "circuit_breaker_state",
+    type: "gauge",
+    help:
+      "State of a process's circuit breaker: 1 on the current state, 0 on the others.",
+    unit: "",
+    labels: [FLOW, PROCESS, {
+      name: "state",
+      help: "the breaker state",
+      values: BREAKER_STATE_VALUES,
+    }],
+    group: "process",
+    seed: "CircuitBreakers",
+    moves:
+      "Read at scrape time. Only processes that have a `circuitBreaker` have these series.",
+  },
+  messagesDropped: {
+    name: "messages_dropped_total",
+    type: "counter",
+    help: "Messages dropped on their way into a process.",
+    unit: "",
+    labels: [FLOW, PROCESS, {
+      name: "reason",
+      help:
+        "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: discarded by a stop or a drain timeout",
+      values: DROP_REASON_VALUES,
+    }],
+    group: "process",
+    seed: "MessageDrops",
+    moves:
+      "+1 per dropped message. A process has the series of the reasons that can happen to it: `unread` and `stopped` always, the policy reasons when an in-bound connection has that policy, `circuit_open` with a breaker.",
+  },
+  networkActiveProcesses: {
+    name: "network_active_processes",
+    type: "gauge",
+    help: "Processes of a flow that have not finished.",
+    unit: "",
+    labels: [FLOW],
+    group: "network",
+    seed: "ActiveProcesses",
+    moves:
+      "Read at scrape time; falls as sources end and their downstream finishes.",
+  },
+  networkActiveConnections: {
+    name: "network_active_connections",
+    type: "gauge",
+    help: "Connections between processes of a flow that are not closed.",
+    unit: "",
+    labels: [FLOW],
+    group: "network",
+    seed: "ActiveConnections",
+    moves: "Read at scrape time. IIPs and exported ports are not counted.",
+  },
+  networkLatency: {
+    name: "network_latency_seconds",
+    type: "histogram",
+    help: "Time from a message's source to a sink, end to end.",
+    unit: "seconds",
+    labels: [FLOW],
+    group: "network",
+    seed: "NetworkLatency",
+    moves:
+      "One observation per message that reaches a sink (a process with no connected out-port). The clock is read once per 128 activations, so short latencies are rounded to it.",
+  },
+  networkBacklog: {
+    name: "network_message_backlog",
+    type: "gauge",
+    help: "Messages buffered in all connections of a flow.",
+    unit: "",
+    labels: [FLOW],
+    group: "network",
+    seed: "MessageBacklog",
+    moves: "Read at scrape time.",
+  },
+  networkPartitions: {
+    name: "network_partitions",
+    type: "gauge",
+    help:
+      "Connected parts of a flow among its healthy processes (live, breaker not open).",
+    unit: "",
+    labels: [FLOW],
+    group: "network",
+    seed: "PartitionCount",
+    moves:
+      "Read at scrape time. 1 for a healthy connected flow; rises when an open breaker splits it; 0 when nothing is live.",
+  },
+  flowsActive: {
+    name: "flows_active",
+    type: "gauge",
+    help: "Flows running now (running or draining).",
+    unit: "",
+    labels: [],
+    group: "flows",
+    seed: "ActiveFlows",
+    moves: "Read at scrape time over the flows the collector tracks.",
+  },
+  flowOperations: {
+    name: "flow_operations_total",
+    type: "counter",
+    help: "Flow management operations, by operation and result.",
+    unit: "",
+    labels: [{
+      name: "operation",
+      help: "what was asked",
+      values: FLOW_OPERATIONS,
+    }, {
+      name: "result",
+      help: "`success`, or `error` when the operation was refused or failed",
+      values: FLOW_OPERATION_RESULTS,
+    }],
+    group: "flows",
+    seed: "FlowOperations",
+    moves:
+      "+1 per operation the flow server (or an embedding app) records; every combination is exported from 0.",
+  },
+  metricsCollectionErrors: {
+    name: "metrics_collection_errors_total",
+    type: "counter",
+    help: "Scrapes in which a collector threw and its metrics were left out.",
+    unit: "",
+    labels: [{
+      name: "collector",
+      help:
+        "`engine` (a flow's statistics) or the name of a metric registered in the collector's prom-client registry",
+    }],
+    group: "self",
+    seed: "(self)",
+    moves:
+      "+1 per collector per failed scrape; the scrape itself still answers 200.",
+  },
+  metricsSeriesRefused: {
+    name: "metrics_series_refused_total",
+    type: "counter",
+    help: "Series left out because their metric reached its series cap.",
+    unit: "",
+    labels: [{
+      name: "metric",
+      help: "the full metric name",
+    }],
+    group: "self",
+    seed: "(self)",
+    moves:
+      "+1 for every series refused when a flow or wrapped function is added past `maxSeriesPerMetric`; the series is refused for as long as its flow is tracked.",
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/** A key of {@linkcode METRICS}. */
+export type MetricKey = keyof typeof METRICS;
+
+/** Every catalogue metric, in exposition order. */
+export const CATALOGUE: readonly MetricDef[] = Object.values(METRICS);
+
+/**
+ * The full name of a catalogue metric in a namespace.
+ *
+ * @example
+ * ```ts
+ * import { fullName, METRICS } from "./catalogue.ts";
+ *
+ * fullName(METRICS.flowsActive, "edge"); // "edge_flows_active"
+ * ```
+ */
+export function fullName(def: MetricDef, namespace: string): string {
+  return `${namespace}_${def.name}`;
+}

@@ -1,0 +1,738 @@
+/**
+ * The metrics collector: reads the engine's statistics of every tracked
+ * flow at scrape time and exports the catalogue through prom-client.
+ *
+ * @module
+ */
+import type { HistogramSnapshot } from "../engine/histogram.ts";
+import type { Network, NetworkStats } from "../engine/network.ts";
+import { Histogram } from "../engine/histogram.ts";
+import {
+  BREAKER_STATE_VALUES,
+  ERROR_KIND_VALUES,
+  FLOW_OPERATION_RESULTS,
+  FLOW_OPERATIONS,
+  fullName,
+  type MetricDef,
+  METRICS,
+} from "./catalogue.ts";
+import type {
+  ExpositionFormat,
+  MetricMetadata,
+  MetricsSource,
+} from "./exposition.ts";
+import {
+  type MetricLike,
+  type MetricObject,
+  metricsOf,
+  newFormatter,
+  registerMetric,
+  Registry,
+  type Sample,
+} from "./_prom.ts";
+import {
+  type MetricsOptions,
+  type ResolvedMetricsOptions,
+  resolveMetricsOptions,
+} from "./options.ts";
+import { type WrappedProcess, wrapProcess } from "./process_wrapper.ts";
+
+type Labels = Readonly<Record<string, string>>;
+/** Bucket counts (not cumulative, `+Inf` last), sum and count. */
+type HistogramCounts = Pick<HistogramSnapshot, "sum" | "count"> & {
+  counts: ArrayLike<number>;
+};
+type Value = number | null;
+
+/** A series of a counter or gauge: its labels and how to read it. */
+interface Series {
+  labels: Labels;
+  read(s: NetworkStats): Value;
+}
+
+/** A series of a histogram: `le` label sets made once, and its reader. */
+interface HistSeries {
+  labels: Labels;
+  le: Labels[];
+  read(s: NetworkStats): HistogramCounts | null;
+}
+
+/** The series of one tracked flow (or of the wrapped functions), by family. */
+interface Tracked {
+  name: string;
+  network: Network | null;
+  /** The statistics of the scrape in progress; `null` between scrapes. */
+  stats: NetworkStats | null;
+  series: Map<Family, (Series | HistSeries)[]>;
+  /** `flow\0process` of every process. */
+  keys: string[];
+}
+
+/** Where a process sits in the statistics, and its labels. */
+interface ProcessPlan {
+  i: number;
+  key: string;
+  labels: Labels;
+}
+
+/** Options of {@linkcode MetricsCollector.wrapProcess}. */
+export interface WrapProcessLabels {
+  /** The `flow` label. */
+  flow: string;
+  /** The `process` label. */
+  process: string;
+}
+
+const EMPTY_STATS = {} as NetworkStats;
+
+/**
+ * A catalogue metric as a prom-client metric: its samples are made from the
+ * engine's statistics when prom-client formats it, never on the hot path.
+ */
+class Family implements MetricLike {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly labelNames: readonly string[];
+  readonly aggregator = "sum";
+  /** Series (label sets) held now; at most the cap. */
+  admitted = 0;
+  /** Series ever refused by the cap. */
+  refused = 0;
+  readonly #collector: MetricsCollector;
+  readonly #emit: (out: Sample[]) => void;
+  readonly #base: string;
+
+  constructor(
+    readonly def: MetricDef,
+    namespace: string,
+    collector: MetricsCollector,
+    emit?: (out: Sample[]) => void,
+  ) {
+    this.name = fullName(def, namespace);
+    this.#base = this.name.replace(/_total$/, "");
+    this.help = def.help;
+    this.type = def.type;
+    this.labelNames = def.labels.map((l) => l.name);
+    this.#collector = collector;
+    this.#emit = emit ?? ((out) => this.#emitTracked(out));
+  }
+
+  get(): Promise<MetricObject> {
+    const values: Sample[] = [];
+    this.#collector._withStats(() => this.#emit(values));
+    const om = this.#collector._openMetrics && this.type === "counter";
+    return Promise.resolve({
+      name: om ? this.#base : this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    });
+  }
+
+  /** Engine counters cannot be reset; prom-client's `resetMetrics()` leaves them. */
+  reset(): void {}
+
+  #emitTracked(out: Sample[]): void {
+    const hist = this.type === "histogram";
+    for (const t of this.#collector._tracked()) {
+      const list = t.series.get(this);
+      if (list === undefined || t.stats === null) continue;
+      for (const x of list) {
+        if (hist) this.#emitHistogram(x as HistSeries, t.stats, out);
+        else {
+          const v = (x as Series).read(t.stats);
+          if (v !== null) out.push({ labels: x.labels, value: v });
+        }
+      }
+    }
+  }
+
+  #emitHistogram(x: HistSeries, s: NetworkStats, out: Sample[]): void {
+    const h = x.read(s);
+    if (h === null) return;
+    const bucket = `${this.name}_bucket`;
+    let cumulative = 0;
+    for (let j = 0; j < x.le.length; j++) {
+      cumulative += h.counts[j];
+      out.push({ metricName: bucket, labels: x.le[j], value: cumulative });
+    }
+    out.push({
+      metricName: `${this.name}_sum`,
+      labels: x.labels,
+      value: h.sum,
+    });
+    out.push({
+      metricName: `${this.name}_count`,
+      labels: x.labels,
+      value: h.count,
+    });
+  }
+}
+
+/**
+ * Exports weir's metric catalogue for the flows it tracks, in Prometheus
+ * text 0.0.4 or OpenMetrics, through its own prom-client `Registry` (never
+ * the global one). Statistics are read from each flow when a scrape asks,
+ * so messages never touch prom-client.
+ *
+ * Register your own prom-client metrics in {@linkcode registry}: they are
+ * scraped with weir's, and one that throws is left out and counted.
+ *
+ * @example
+ * ```ts
+ * import { MetricsCollector } from "./collector.ts";
+ * import { createNetwork } from "../embed.ts";
+ *
+ * const metrics = new MetricsCollector();
+ * const net = createNetwork(`
+ *   '1ms' -> interval Tick(core/Interval)
+ *   5 -> count Tick
+ *   Tick out -> in Sink(core/Drop)
+ * `, { name: "ticks" });
+ * metrics.track(net);
+ * await net.start();
+ * await net.finished;
+ * const text = await metrics.render("text");
+ * text.includes('weir_process_messages_total{flow="ticks",process="Sink",port="in",direction="in"} 5'); // true
+ * ```
+ */
+export class MetricsCollector implements MetricsSource {
+  /** This collector's prom-client registry (per instance, never the global one). */
+  readonly registry: Registry = new Registry();
+  /** The options in force, defaults filled in. */
+  readonly options: Readonly<ResolvedMetricsOptions>;
+  readonly #flows = new Map<string, Tracked>();
+  readonly #families = new Map<string, Family>();
+  readonly #wrapped: Tracked = {
+    name: "",
+    network: null,
+    stats: EMPTY_STATS,
+    series: new Map(),
+    keys: [],
+  };
+  readonly #wrappers = new Map<string, WrappedProcess>();
+  /** `flow\0process` of every tracked process: a wrapper's own series defers to these. */
+  readonly #trackedKeys = new Map<string, number>();
+  readonly #operations = new Map<string, number>();
+  readonly #collectionErrors = new Map<string, number>([["engine", 0]]);
+  readonly #formatText: (m: MetricLike) => Promise<string>;
+  readonly #formatOm: (m: MetricLike) => Promise<string>;
+  readonly #self: Family[];
+  #scraping = false;
+  #tail: Promise<unknown> = Promise.resolve();
+  /** @internal The scrape in progress wants OpenMetrics names. */
+  _openMetrics = false;
+
+  /** Creates a collector; a bad option throws, naming the option and the reason. */
+  constructor(options: MetricsOptions = {}) {
+    this.options = Object.freeze(resolveMetricsOptions(options));
+    const ns = this.options.namespace;
+    for (const op of FLOW_OPERATIONS) {
+      for (const r of FLOW_OPERATION_RESULTS) {
+        this.#operations.set(`${op}\0${r}`, 0);
+      }
+    }
+    const special: Partial<
+      Record<keyof typeof METRICS, (out: Sample[]) => void>
+    > = {
+      flowsActive: (out) => {
+        let n = 0;
+        for (const t of this.#flows.values()) {
+          const st = t.network!.state;
+          if (st === "running" || st === "draining") n++;
+        }
+        out.push({ labels: {}, value: n });
+      },
+      flowOperations: (out) => {
+        for (const [k, v] of this.#operations) {
+          const [operation, result] = k.split("\0");
+          out.push({ labels: { operation, result }, value: v });
+        }
+      },
+      metricsCollectionErrors: (out) => {
+        for (const [collector, v] of this.#collectionErrors) {
+          out.push({ labels: { collector }, value: v });
+        }
+      },
+      metricsSeriesRefused: (out) => {
+        for (const [k, f] of this.#families) {
+          if (
+            special[k as keyof typeof METRICS] &&
+            k !== "metricsCollectionErrors"
+          ) continue;
+          out.push({ labels: { metric: f.name }, value: f.refused });
+        }
+      },
+    };
+    for (const [key, def] of Object.entries(METRICS)) {
+      const f = new Family(
+        def,
+        ns,
+        this,
+        special[key as keyof typeof METRICS],
+      );
+      this.#families.set(key, f);
+      registerMetric(this.registry, f);
+    }
+    this.#self = [
+      this.#family("metricsCollectionErrors"),
+      this.#family("metricsSeriesRefused"),
+    ];
+    this.#formatText = newFormatter(false, this.options.constLabels);
+    this.#formatOm = newFormatter(true, this.options.constLabels);
+  }
+
+  /** Names of the tracked flows. */
+  get flows(): string[] {
+    return [...this.#flows.keys()];
+  }
+
+  /**
+   * Starts exporting a flow's metrics, from its next scrape on. Its series
+   * (label sets) are fixed now, from its processes and ports; series past
+   * `maxSeriesPerMetric` are refused and counted. Throws when a flow of the
+   * same name is tracked, or when the network's histogram buckets differ
+   * from the collector's.
+   */
+  track(network: Network): void {
+    const name = network.name;
+    if (this.#flows.has(name)) {
+      throw new Error(
+        `Cannot track flow "${name}": a flow of that name is tracked already; untrack it first`,
+      );
+    }
+    const stats = network.stats();
+    const bounds = stats.latency.bounds;
+    const want = this.options.buckets;
+    if (
+      bounds.length !== want.length || bounds.some((b, i) => b !== want[i])
+    ) {
+      throw new RangeError(
+        `Cannot track flow "${name}": its histogram buckets [${
+          bounds.join(", ")
+        }] differ from the collector's [${
+          want.join(", ")
+        }]; create the network with { buckets: collector.options.buckets }`,
+      );
+    }
+    const t: Tracked = {
+      name,
+      network,
+      stats: null,
+      series: new Map(),
+      keys: [],
+    };
+    this.#plan(t, stats);
+    for (const k of t.keys) {
+      this.#trackedKeys.set(k, (this.#trackedKeys.get(k) ?? 0) + 1);
+    }
+    this.#flows.set(name, t);
+  }
+
+  /**
+   * Stops exporting a flow (by name or network): its series are gone from
+   * the next scrape. Returns whether it was tracked. A flow tracked again
+   * later starts from its own counters (a new network starts at 0).
+   */
+  untrack(flow: string | Network): boolean {
+    const name = typeof flow === "string" ? flow : flow.name;
+    const t = this.#flows.get(name);
+    if (t === undefined || (typeof flow !== "string" && t.network !== flow)) {
+      return false;
+    }
+    this.#flows.delete(name);
+    for (const [f, list] of t.series) f.admitted -= list.length;
+    for (const k of t.keys) {
+      const n = this.#trackedKeys.get(k)! - 1;
+      if (n === 0) this.#trackedKeys.delete(k);
+      else this.#trackedKeys.set(k, n);
+    }
+    return true;
+  }
+
+  /**
+   * Counts a flow operation for `flow_operations_total`. `operation` is one
+   * of create, update, delete, start, stop; `result` success or error.
+   */
+  recordFlowOperation(operation: string, result: "success" | "error"): void {
+    const k = `${operation}\0${result}`;
+    const v = this.#operations.get(k);
+    if (v === undefined) {
+      throw new RangeError(
+        `Cannot record flow operation: operation must be one of ${
+          FLOW_OPERATIONS.join(", ")
+        } and result one of ${FLOW_OPERATION_RESULTS.join(", ")}, received ${
+          JSON.stringify(operation)
+        } and ${JSON.stringify(result)}`,
+      );
+    }
+    this.#operations.set(k, v + 1);
+  }
+
+  /**
+   * Wraps a function, e.g. a component's `process`, so that each call is
+   * timed into `process_processing_seconds` and each throw or rejection
+   * counted in `process_errors_total{kind="exception"}` under the given
+   * labels. Inside a weir network the engine already measures every
+   * activation, so a wrapped function called by the engine is passed
+   * straight through: nothing is counted twice. Outside one (your own code,
+   * your own loop), every call is measured, exactly.
+   *
+   * @example
+   * ```ts
+   * import { MetricsCollector } from "./collector.ts";
+   *
+   * const metrics = new MetricsCollector();
+   * const parse = metrics.wrapProcess(
+   *   (text: string) => JSON.parse(text),
+   *   { flow: "ingest", process: "parse" },
+   * );
+   * parse('{"ok":true}');
+   * (await metrics.render("text")).includes(
+   *   'weir_process_processing_seconds_count{flow="ingest",process="parse"} 1',
+   * ); // true
+   * ```
+   */
+  wrapProcess<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    labels: WrapProcessLabels,
+  ): (...args: A) => R {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot wrap process: expected a function, received ${typeof fn}`,
+      );
+    }
+    const { flow, process } = labels ?? {};
+    if (typeof flow !== "string" || typeof process !== "string") {
+      throw new TypeError(
+        "Cannot wrap process: labels must be { flow: string, process: string }",
+      );
+    }
+    const key = `${flow}\0${process}`;
+    let w = this.#wrappers.get(key);
+    if (w === undefined) {
+      w = {
+        histogram: new Histogram(this.options.buckets),
+        exceptions: 0,
+      };
+      this.#wrappers.set(key, w);
+      this.#planWrapped(key, { flow, process }, w);
+    }
+    return wrapProcess(fn, w);
+  }
+
+  /**
+   * The whole exposition in a format. A collector that throws (a flow's
+   * statistics, or a registered prom-client metric's `collect`) is left out
+   * and counted in `metrics_collection_errors_total`; the scrape still
+   * succeeds. Scrapes run one at a time.
+   */
+  render(format: ExpositionFormat = "text"): Promise<string> {
+    const run = this.#tail.then(() => this.#render(format === "openmetrics"));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Every metric by full name, with type, help, unit and label names. */
+  metadata(): Record<string, MetricMetadata[]> {
+    const out: Record<string, MetricMetadata[]> = {};
+    const units = new Map<string, string>();
+    for (const f of this.#families.values()) units.set(f.name, f.def.unit);
+    for (const m of metricsOf(this.registry)) {
+      out[m.name] = [{
+        type: m.type,
+        help: m.help,
+        unit: units.get(m.name) ?? "",
+        labels: [...(m.labelNames ?? [])],
+      }];
+    }
+    return out;
+  }
+
+  /** @internal Runs `fn` with every tracked flow's statistics read. */
+  _withStats(fn: () => void): void {
+    if (this.#scraping) return fn();
+    this.#readStats();
+    try {
+      fn();
+    } finally {
+      this.#clearStats();
+    }
+  }
+
+  /** @internal The tracked flows and the wrapped functions. */
+  *_tracked(): Iterable<Tracked> {
+    yield* this.#flows.values();
+    yield this.#wrapped;
+  }
+
+  async #render(openMetrics: boolean): Promise<string> {
+    this.#scraping = true;
+    this._openMetrics = openMetrics;
+    this.#readStats();
+    try {
+      const format = openMetrics ? this.#formatOm : this.#formatText;
+      const parts: string[] = [];
+      const self = new Set<MetricLike>(this.#self);
+      const ordered = [
+        ...metricsOf(this.registry).filter((m) => !self.has(m)),
+        ...this.#self,
+      ];
+      for (const m of ordered) {
+        try {
+          parts.push(
+            await format(openMetrics ? openMetricsCounter(m) : m),
+          );
+        } catch {
+          this.#countCollectionError(m.name);
+        }
+      }
+      return openMetrics
+        ? `${parts.join("\n")}\n# EOF\n`
+        : `${parts.join("\n\n")}\n`;
+    } finally {
+      this.#clearStats();
+      this._openMetrics = false;
+      this.#scraping = false;
+    }
+  }
+
+  #readStats(): void {
+    for (const t of this.#flows.values()) {
+      try {
+        t.stats = t.network!.stats();
+      } catch {
+        t.stats = null;
+        this.#countCollectionError("engine");
+      }
+    }
+  }
+
+  #clearStats(): void {
+    for (const t of this.#flows.values()) t.stats = null;
+  }
+
+  #countCollectionError(collector: string): void {
+    const n = this.#collectionErrors.get(collector);
+    if (n !== undefined) this.#collectionErrors.set(collector, n + 1);
+    else if (this.#collectionErrors.size < this.options.maxSeriesPerMetric) {
+      this.#collectionErrors.set(collector, 1);
+    } else this.#family("metricsCollectionErrors").refused++;
+  }
+
+  #family(key: keyof typeof METRICS): Family {
+    return this.#families.get(key)!;
+  }
+
+  /** Admits a series into a family of a tracked entry, unless over the cap. */
+  #admit(t: Tracked, key: keyof typeof METRICS, x: Series | HistSeries): void {
+    const f = this.#family(key);
+    if (f.admitted >= this.options.maxSeriesPerMetric) {
+      f.refused++;
+      return;
+    }
+    f.admitted++;
+    let list = t.series.get(f);
+    if (list === undefined) t.series.set(f, list = []);
+    list.push(x);
+  }
+
+  #hist(
+    labels: Labels,
+    read: (s: NetworkStats) => HistogramCounts | null,
+  ): HistSeries {
+    const le: Labels[] = this.options.buckets.map((b) => ({
+      ...labels,
+      le: String(b),
+    }));
+    le.push({ ...labels, le: "+Inf" });
+    return { labels, le, read };
+  }
+
+  /** Fixes the series of a flow from its statistics at track time. */
+  #plan(t: Tracked, stats: NetworkStats): void {
+    const flow = t.name;
+    const flowLabels = { flow };
+    const admit = (key: keyof typeof METRICS, x: Series | HistSeries) =>
+      this.#admit(t, key, x);
+    admit("networkActiveProcesses", {
+      labels: flowLabels,
+      read: (s) => s.activeProcesses,
+    });
+    admit("networkActiveConnections", {
+      labels: flowLabels,
+      read: (s) => s.activeConnections,
+    });
+    admit("networkBacklog", { labels: flowLabels, read: (s) => s.backlog });
+    admit("networkPartitions", {
+      labels: flowLabels,
+      read: (s) => s.partitions,
+    });
+    admit("networkLatency", this.#hist(flowLabels, (s) => s.latency));
+
+    // Drop reasons that can happen to a process, from its in-bound policies.
+    const policyReasons = new Map<string, Set<string>>();
+    for (const c of stats.connections) {
+      const proc = c.to.slice(0, c.to.lastIndexOf("."));
+      const reason = c.policy === "drop-oldest"
+        ? "drop_oldest"
+        : c.policy === "drop-newest"
+        ? "drop_newest"
+        : c.policy === "error"
+        ? "refused"
+        : null;
+      if (reason === null) continue;
+      let set = policyReasons.get(proc);
+      if (set === undefined) policyReasons.set(proc, set = new Set());
+      set.add(reason);
+    }
+
+    stats.processes.forEach((p, i) => {
+      const key = `${flow}\0${p.name}`;
+      t.keys.push(key);
+      const plan: ProcessPlan = { i, key, labels: { flow, process: p.name } };
+      this.#planProcess(t, p, plan, policyReasons.get(p.name));
+    });
+  }
+
+  #planProcess(
+    t: Tracked,
+    p: NetworkStats["processes"][number],
+    { i, key, labels }: ProcessPlan,
+    policyReasons: Set<string> | undefined,
+  ): void {
+    const admit = (k: keyof typeof METRICS, x: Series | HistSeries) =>
+      this.#admit(t, k, x);
+    const { flow, process } = labels;
+    for (const port of Object.keys(p.messagesIn)) {
+      admit("processMessages", {
+        labels: { flow, process, port, direction: "in" },
+        read: (s) => s.processes[i].messagesIn[port],
+      });
+    }
+    for (const port of Object.keys(p.messagesOut)) {
+      admit("processMessages", {
+        labels: { flow, process, port, direction: "out" },
+        read: (s) => s.processes[i].messagesOut[port],
+      });
+    }
+    for (const port of Object.keys(p.queueWait)) {
+      admit(
+        "processMessageLatency",
+        this.#hist(
+          { flow, process, port },
+          (s) => s.processes[i].queueWait[port],
+        ),
+      );
+    }
+    for (const port of Object.keys(p.queueDepth)) {
+      admit("processQueueDepth", {
+        labels: { flow, process, port },
+        read: (s) => s.processes[i].queueDepth[port],
+      });
+    }
+    const wrappers = this.#wrappers;
+    admit(
+      "processProcessing",
+      this.#hist(labels, (s) => {
+        const h = s.processes[i].processing;
+        const w = wrappers.get(key);
+        return w === undefined ? h : addHistograms(h, w.histogram);
+      }),
+    );
+    admit("processBufferedBytes", {
+      labels,
+      read: (s) => s.processes[i].bufferedBytes,
+    });
+    admit("processActiveActivations", {
+      labels,
+      read: (s) => s.processes[i].activeActivations,
+    });
+    for (const kind of ERROR_KIND_VALUES) {
+      const k = kind as "exception" | "timeout" | "overflow";
+      admit("processErrors", {
+        labels: { flow, process, kind },
+        read: kind === "exception"
+          ? (s) =>
+            s.processes[i].errors.exception +
+            (wrappers.get(key)?.exceptions ?? 0)
+          : (s) => s.processes[i].errors[k],
+      });
+    }
+    admit("processLastError", {
+      labels,
+      read: (s) => s.processes[i].lastErrorAt,
+    });
+    admit("processStarts", { labels, read: (s) => s.processes[i].starts });
+    admit("processFailures", {
+      labels,
+      read: (s) => s.processes[i].failures,
+    });
+    if (p.breaker !== null) {
+      for (const state of BREAKER_STATE_VALUES) {
+        admit("circuitBreakerState", {
+          labels: { flow, process, state },
+          read: (s) => s.processes[i].breaker === state ? 1 : 0,
+        });
+      }
+    }
+    const reasons = new Set(["unread", "stopped", ...(policyReasons ?? [])]);
+    if (p.breaker !== null) reasons.add("circuit_open");
+    for (const reason of reasons) {
+      const r = reason as keyof typeof p.drops;
+      admit("messagesDropped", {
+        labels: { flow, process, reason },
+        read: (s) => s.processes[i].drops[r],
+      });
+    }
+  }
+
+  /** The series of a wrapped function; they defer to a tracked process of the same labels. */
+  #planWrapped(key: string, labels: Labels, w: WrappedProcess): void {
+    const tracked = this.#trackedKeys;
+    this.#admit(
+      this.#wrapped,
+      "processProcessing",
+      this.#hist(labels, () => tracked.has(key) ? null : w.histogram),
+    );
+    this.#admit(this.#wrapped, "processErrors", {
+      labels: { ...labels, kind: "exception" },
+      read: () => tracked.has(key) ? null : w.exceptions,
+    });
+  }
+}
+
+/** Sums two histograms of the same bounds. */
+function addHistograms(
+  a: HistogramSnapshot,
+  b: Histogram,
+): HistogramCounts {
+  return {
+    counts: a.counts.map((c, j) => c + b.counts[j]),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
+
+/**
+ * A user's prom-client counter as OpenMetrics names it: the family without
+ * `_total` (prom-client's formatter adds it to the samples).
+ */
+function openMetricsCounter(m: MetricLike): MetricLike {
+  if (
+    m instanceof Family || m.type !== "counter" || !m.name.endsWith("_total")
+  ) {
+    return m;
+  }
+  return {
+    name: m.name,
+    help: m.help,
+    type: m.type,
+    get: async () => {
+      const o = await m.get();
+      return { ...o, name: o.name.replace(/_total$/, "") };
+    },
+  };
+}

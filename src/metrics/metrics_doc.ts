@@ -1,0 +1,106 @@
+/**
+ * `METRICS.md`, generated from the catalogue so the two cannot drift:
+ * `npm run metrics:doc` writes it, and a test fails when it is stale.
+ *
+ * @module
+ */
+import { CATALOGUE, fullName, type MetricDef } from "./catalogue.ts";
+import { DEFAULT_MAX_SERIES_PER_METRIC } from "./options.ts";
+
+const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
+  {
+    group: "process",
+    title: "Process metrics",
+    intro:
+      "One set per process of every tracked flow. Counters are exact; durations are sampled as each metric says.",
+  },
+  {
+    group: "network",
+    title: "Network (flow) metrics",
+    intro: "One set per tracked flow.",
+  },
+  {
+    group: "flows",
+    title: "Flow server metrics",
+    intro: "One set per weir instance.",
+  },
+  {
+    group: "self",
+    title: "The collector's own metrics",
+    intro: "How the metrics themselves are doing.",
+  },
+];
+
+/**
+ * The text of `METRICS.md`.
+ *
+ * @example
+ * ```ts
+ * import { metricsMarkdown } from "./metrics_doc.ts";
+ *
+ * metricsMarkdown().startsWith("# weir metrics"); // true
+ * ```
+ */
+export function metricsMarkdown(): string {
+  const ns = "weir";
+  const lines: string[] = [
+    "# weir metrics",
+    "",
+    "<!-- Generated from src/metrics/catalogue.ts by `npm run metrics:doc`; do not edit by hand. -->",
+    "",
+    "Every metric weir exports on `GET /metrics`, with its type, labels, and when it moves.",
+    "",
+    "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`).",
+    "- **When values are read.** The collector reads each tracked flow's statistics when a scrape asks. Messages never touch prom-client, and a scrape costs nothing between scrapes.",
+    "- **Label values are bounded** by the size of the graphs: flow, process and port names, and the fixed sets listed below. They are never a message id, topic or payload.",
+    `- **Series cap.** One metric holds at most \`maxSeriesPerMetric\` series (label sets; default ${
+      DEFAULT_MAX_SERIES_PER_METRIC.toLocaleString("en-US")
+    }). Series past the cap are left out and counted in \`${ns}_metrics_series_refused_total\`.`,
+    "- **Constant labels.** The option `constLabels` (e.g. `instance`) adds labels to every series. Their names may not clash with the labels below.",
+    "- **Series lifetime.** A flow's series appear when the flow is tracked and are gone from the next scrape after it is removed. A flow created again starts its counters from 0, which Prometheus's `rate()` handles as a reset.",
+    "- **Histograms** share one bucket list (option `buckets`; default 10 µs to 10 s). The collector exports the engine's own bucket counts.",
+    "- **Nothing is faked.** A value that is not known yet, such as the time of the last error before any error, is left out rather than exported as 0.",
+    "- **Not here yet:** the HTTP server metrics (`http_*`) and the resource metrics (CPU, memory, event loop, files, network).",
+    "",
+    "| metric | type | labels |",
+    "|---|---|---|",
+  ];
+  for (const d of CATALOGUE) {
+    lines.push(
+      `| [\`${fullName(d, ns)}\`](#${anchor(fullName(d, ns))}) | ${d.type} | ${
+        d.labels.map((l) => l.name).join(", ")
+      } |`,
+    );
+  }
+  for (const g of GROUPS) {
+    lines.push("", `## ${g.title}`, "", g.intro);
+    for (const d of CATALOGUE.filter((x) => x.group === g.group)) {
+      lines.push(
+        "",
+        `### ${fullName(d, ns)}`,
+        "",
+        d.help,
+        "",
+        `- Type: ${d.type}${d.unit ? `, in ${d.unit}` : ""}.`,
+        `- Labels: ${
+          d.labels.length === 0
+            ? "none."
+            : d.labels.map((l) =>
+              `\`${l.name}\` (${l.help}${
+                l.values
+                  ? `; one of ${l.values.map((v) => `\`${v}\``).join(", ")}`
+                  : ""
+              })`
+            ).join("; ") + "."
+        }`,
+        `- When it moves: ${d.moves}`,
+        `- Seed design field: ${d.seed}.`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+function anchor(heading: string): string {
+  return heading.toLowerCase().replace(/[^a-z0-9_ -]/g, "").replace(/ /g, "-");
+}

@@ -1,0 +1,45 @@
+/**
+ * weir's metrics: the catalogue, the collector that exports the engine's
+ * statistics through prom-client, the process wrapper, and the exposition
+ * formats. The only part of weir that imports prom-client.
+ *
+ * @example
+ * ```ts
+ * import { MetricsCollector } from "./mod.ts";
+ *
+ * const metrics = new MetricsCollector({ namespace: "edge" });
+ * (await metrics.render("text")).includes("# TYPE edge_flows_active gauge"); // true
+ * ```
+ *
+ * @module
+ */
+export {
+  BREAKER_STATE_VALUES,
+  CATALOGUE,
+  DROP_REASON_VALUES,
+  ERROR_KIND_VALUES,
+  FLOW_OPERATION_RESULTS,
+  FLOW_OPERATIONS,
+  fullName,
+  type LabelDef,
+  type MetricDef,
+  type MetricKey,
+  METRICS,
+  type MetricType,
+} from "./catalogue.ts";
+export { MetricsCollector, type WrapProcessLabels } from "./collector.ts";
+export {
+  acceptsGzip,
+  CONTENT_TYPES,
+  type ExpositionFormat,
+  type MetricMetadata,
+  type MetricsSource,
+  negotiateFormat,
+} from "./exposition.ts";
+export { metricsMarkdown } from "./metrics_doc.ts";
+export {
+  DEFAULT_MAX_SERIES_PER_METRIC,
+  type MetricsOptions,
+  type ResolvedMetricsOptions,
+  resolveMetricsOptions,
+} from "./options.ts";
