@@ -1,0 +1,239 @@
+/**
+ * The Hono sub-app that serves `GET /metrics` and `GET /api/v1/metadata`.
+ *
+ * @module
+ */
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import { Hono } from "hono";
+import type { Context } from "hono";
+import {
+  acceptsGzip,
+  CONTENT_TYPES,
+  type MetricMetadata,
+  type MetricsSource,
+  negotiateFormat,
+} from "../metrics/exposition.ts";
+
+const _gzip = promisify(gzip);
+const _encoder = new TextEncoder();
+
+const METRICS_PATH = "/metrics";
+const METADATA_PATH = "/api/v1/metadata";
+const ALLOW = "GET, HEAD";
+
+/** Options of {@linkcode metricsApp}. */
+export interface MetricsAppOptions {
+  /**
+   * How many scrapes may be in flight (rendering or compressing) at once; a
+   * scrape beyond the cap is answered `503` with `Retry-After: 1` at once,
+   * so a stampede of scrapers cannot pile up renders. A positive integer.
+   *
+   * @default {4}
+   */
+  maxConcurrentScrapes?: number;
+}
+
+/**
+ * A Hono app serving a {@linkcode MetricsSource} the way Prometheus expects.
+ *
+ * - `GET /metrics` (and `HEAD`): the exposition in the format the `Accept`
+ *   header asks for (text 0.0.4 unless OpenMetrics is preferred; a malformed
+ *   header gets text), with its exact `Content-Type`, gzip-compressed when
+ *   `Accept-Encoding` accepts gzip, `Cache-Control: no-store` and
+ *   `Vary: Accept, Accept-Encoding`. At most `maxConcurrentScrapes` scrapes
+ *   run at once; one more gets `503` with `Retry-After: 1`.
+ * - `GET /api/v1/metadata`: `{ "status": "success", "data": ... }` like
+ *   Prometheus's own metadata API, with its `metric=<name>` and `limit=<n>`
+ *   query parameters (a bad `limit` gets `400`).
+ * - A wrong method on those paths gets `405` with `Allow: GET, HEAD`; any
+ *   other path `404`; a source that throws `500`. Every error body is JSON
+ *   `{ "error": "..." }`, never a stack trace.
+ *
+ * Mount it with `route()`, at the root or under a prefix
+ * (`host.route("/ops", metricsApp(source))` serves `/ops/metrics`). Once
+ * mounted, the host's not-found handler answers unknown paths (Hono does not
+ * carry a sub-app's `notFound` over, and a catch-all route here would shadow
+ * the host's own routes when mounted at `/`); the 405s and the 500 go with
+ * the routes.
+ *
+ * @param source What to serve: a `MetricsCollector`, or any object with
+ *   `render(format)` and `metadata()`.
+ * @param options See {@linkcode MetricsAppOptions}.
+ * @returns A Hono app with the routes above.
+ * @throws {RangeError} When `maxConcurrentScrapes` is not a positive integer.
+ *
+ * @example Serve a source and scrape it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { metricsApp } from "./metrics_app.ts";
+ *
+ * const source = {
+ *   render: (format: "text" | "openmetrics") =>
+ *     Promise.resolve(
+ *       "# TYPE up gauge\nup 1\n" + (format === "openmetrics" ? "# EOF\n" : ""),
+ *     ),
+ *   metadata: () => ({
+ *     up: [{ type: "gauge", help: "Whether weir is up.", unit: "", labels: [] }],
+ *   }),
+ * };
+ * const app = new Hono().route("/ops", metricsApp(source));
+ *
+ * const res = await app.request("/ops/metrics");
+ * assert.equal(res.status, 200);
+ * assert.equal(
+ *   res.headers.get("content-type"),
+ *   "text/plain; version=0.0.4; charset=utf-8",
+ * );
+ * assert.equal(await res.text(), "# TYPE up gauge\nup 1\n");
+ *
+ * const meta = await app.request("/ops/api/v1/metadata?metric=up");
+ * assert.deepEqual((await meta.json()).data.up[0].type, "gauge");
+ * ```
+ */
+export function metricsApp(
+  source: MetricsSource,
+  options: MetricsAppOptions = {},
+): Hono {
+  const maxConcurrentScrapes = options.maxConcurrentScrapes ?? 4;
+  if (!Number.isInteger(maxConcurrentScrapes) || maxConcurrentScrapes < 1) {
+    throw new RangeError(
+      `Cannot create the metrics app: maxConcurrentScrapes must be a positive integer, received ${
+        _describe(maxConcurrentScrapes)
+      }`,
+    );
+  }
+  let inFlight = 0;
+  const app = new Hono();
+
+  app.get(METRICS_PATH, async (c) => {
+    if (inFlight >= maxConcurrentScrapes) {
+      return _error(
+        c,
+        503,
+        `too many concurrent scrapes: ${inFlight} in flight, the cap is ${maxConcurrentScrapes} (option maxConcurrentScrapes)`,
+        { "Retry-After": "1" },
+      );
+    }
+    const format = negotiateFormat(c.req.header("Accept"));
+    const gzipped = acceptsGzip(c.req.header("Accept-Encoding"));
+    // The slot covers compression too: a gzip of a large exposition costs
+    // about as much as rendering it.
+    inFlight++;
+    try {
+      let text: string;
+      try {
+        text = await source.render(format);
+      } catch (error) {
+        // Wrapped so that a non-Error rejection still reaches onError (Hono
+        // rethrows anything that is not an Error) and the message says where.
+        throw new Error(`metrics rendering failed: ${_message(error)}`, {
+          cause: error,
+        });
+      }
+      // c.body() rather than c.text(): c.text() puts its own
+      // "text/plain; charset=UTF-8" over a Content-Type set beforehand.
+      const headers: Record<string, string> = {
+        "Content-Type": CONTENT_TYPES[format],
+        "Cache-Control": "no-store",
+        "Vary": "Accept, Accept-Encoding",
+      };
+      if (!gzipped) return c.body(text, 200, headers);
+      const compressed = await _gzip(_encoder.encode(text));
+      headers["Content-Encoding"] = "gzip";
+      // zlib's output never lives in a SharedArrayBuffer.
+      const body = new Uint8Array(
+        compressed.buffer as ArrayBuffer,
+        compressed.byteOffset,
+        compressed.byteLength,
+      );
+      return c.body(body, 200, headers);
+    } finally {
+      inFlight--;
+    }
+  });
+
+  app.get(METADATA_PATH, (c) => {
+    const metric = c.req.query("metric");
+    const limitParam = c.req.query("limit");
+    let limit = Infinity;
+    // As in Prometheus, an empty value means the parameter is absent.
+    if (limitParam !== undefined && limitParam !== "") {
+      if (!/^\d+$/.test(limitParam)) {
+        return c.json({
+          status: "error",
+          errorType: "bad_data",
+          error:
+            `invalid parameter "limit": must be a non-negative integer, received ${
+              JSON.stringify(limitParam)
+            }`,
+        }, 400);
+      }
+      limit = Number(limitParam);
+    }
+    let all: Record<string, MetricMetadata[]>;
+    try {
+      all = source.metadata();
+    } catch (error) {
+      throw new Error(`metrics metadata failed: ${_message(error)}`, {
+        cause: error,
+      });
+    }
+    let data = all;
+    if ((metric !== undefined && metric !== "") || limit !== Infinity) {
+      // A null prototype, so that a metric named like an Object.prototype
+      // member is looked up and stored as data, never as a prototype key.
+      data = Object.create(null);
+      const names = metric ? [metric] : Object.keys(all);
+      let count = 0;
+      for (const name of names) {
+        if (count >= limit) break;
+        if (Object.hasOwn(all, name)) {
+          data[name] = all[name];
+          count++;
+        }
+      }
+    }
+    return c.json({ status: "success", data }, 200, {
+      "Cache-Control": "no-store",
+    });
+  });
+
+  for (const path of [METRICS_PATH, METADATA_PATH]) {
+    app.all(path, (c) =>
+      _error(
+        c,
+        405,
+        `method ${c.req.method} is not allowed on ${c.req.path}: use GET or HEAD`,
+        { Allow: ALLOW },
+      ));
+  }
+
+  app.notFound((c) => _error(c, 404, `no route for ${c.req.path}`));
+
+  app.onError((error, c) => _error(c, 500, _message(error)));
+
+  return app;
+}
+
+/** A JSON error response `{ "error": message }` that is never cached. */
+function _error(
+  c: Context,
+  status: 404 | 405 | 500 | 503,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return c.json({ error: message }, status, {
+    "Cache-Control": "no-store",
+    ...headers,
+  });
+}
+
+function _message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function _describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
