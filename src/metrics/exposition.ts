@@ -36,6 +36,7 @@ function parseRange(part: string): MediaRange | null {
     if (eq < 0) return null;
     const key = p.slice(0, eq).trim().toLowerCase();
     const value = p.slice(eq + 1).trim();
+    if (!TOKEN.test(key)) return null;
     if (key === "q") {
       if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(value)) return null;
       q = Number(value);
