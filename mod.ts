@@ -29,6 +29,27 @@
  * net.stats().processes.find((p) => p.name === "Double")?.messagesIn.in; // 3
  * ```
  *
+ * Export its metrics to Prometheus: a `MetricsCollector` reads the flows it
+ * tracks when a scrape asks, and `metricsApp()` is a Hono app that serves
+ * `GET /metrics` (mount it in your own app, or serve it as it is):
+ *
+ * ```ts
+ * import { createNetwork, MetricsCollector, metricsApp } from "./mod.ts";
+ *
+ * const metrics = new MetricsCollector();
+ * const net = createNetwork(`
+ *   '10ms' -> interval Tick(core/Interval)
+ *   3 -> count Tick
+ *   Tick out -> in Drop(core/Drop)
+ * `, { name: "ticks" });
+ * metrics.track(net);
+ * await net.start();
+ * await net.finished;
+ * const res = await metricsApp(metrics).request("/metrics");
+ * res.headers.get("content-type"); // "text/plain; version=0.0.4; charset=utf-8"
+ * (await res.text()).includes('weir_process_messages_total{flow="ticks",process="Drop",port="in",direction="in"} 3'); // true
+ * ```
+ *
  * @module
  */
 export {
@@ -89,3 +110,5 @@ export {
 export * from "./src/graph/mod.ts";
 export * from "./src/components/mod.ts";
 export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";
+export * from "./src/metrics/mod.ts";
+export * from "./src/server/mod.ts";
