@@ -1,0 +1,282 @@
+/**
+ * One HTTP server entry point for Deno and Bun: `serve(fetch, options)`
+ * listens with the runtime's own server (`Deno.serve` or `Bun.serve`) and
+ * returns a {@linkcode Server} that behaves the same on both.
+ *
+ * @module
+ */
+import { createServer } from "node:net";
+
+/** A Web-standard request handler, such as a Hono app's `fetch`. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** The interface to listen on. Default `"127.0.0.1"` (loopback only). */
+  hostname?: string;
+  /** The TCP port, an integer from 0 to 65535. Default `0`: any free port. */
+  port?: number;
+  /**
+   * Aborting it closes the server as {@linkcode Server.close} does. Default:
+   * none.
+   */
+  signal?: AbortSignal;
+}
+
+/** A listening HTTP server, as returned by {@linkcode serve}. */
+export interface Server {
+  /** The hostname the server listens on. */
+  readonly hostname: string;
+  /** The port the server listens on: the one picked when asked for `0`. */
+  readonly port: number;
+  /** The server's base URL, `http://hostname:port` (IPv6 in brackets). */
+  readonly url: string;
+  /**
+   * Stops accepting connections and resolves once the requests in flight
+   * have been answered. Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+  /** Resolves once the server is closed, by `close()` or by the signal. */
+  readonly finished: Promise<void>;
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves `fetch` over HTTP on Deno or Bun and resolves once the server
+ * listens.
+ *
+ * Rejects with a `TypeError` or `RangeError` for a bad option, and with an
+ * `Error` whose message reads `cannot listen on HOST:PORT: REASON` (the
+ * runtime's error as its `cause`) when the runtime cannot listen, for
+ * example `cannot listen on 127.0.0.1:8080: address already in use`.
+ *
+ * @example Serve on a free port, answer one request, close
+ * ```ts
+ * import { serve } from "./serve.ts";
+ *
+ * const server = await serve(() => new Response("hello"));
+ * const response = await fetch(server.url);
+ * console.log(await response.text()); // "hello"
+ * await server.close();
+ * ```
+ */
+export async function serve(
+  fetch: FetchHandler,
+  options: ServeOptions = {},
+): Promise<Server> {
+  if (typeof fetch !== "function") {
+    throw new TypeError(
+      `Cannot serve: the handler must be a function, received ${_show(fetch)}`,
+    );
+  }
+  const { hostname = "127.0.0.1", port = 0, signal } = options;
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(
+      `Cannot serve: hostname must be a non-empty string, received ${
+        _show(hostname)
+      }`,
+    );
+  }
+  if (typeof port !== "number") {
+    throw new TypeError(
+      `Cannot serve: port must be a number, received ${_show(port)}`,
+    );
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `Cannot serve: port must be an integer from 0 to 65535, received ${
+        _show(port)
+      }`,
+    );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot serve: signal must be an AbortSignal, received ${_show(signal)}`,
+    );
+  }
+  // As fetch() does: an aborted signal refuses the work before it starts.
+  signal?.throwIfAborted();
+
+  const runtime = globalThis as RuntimeGlobals;
+  const handler = (request: Request) => fetch(request);
+  let listening: Listening;
+  if (runtime.Deno !== undefined) {
+    listening = _serveDeno(runtime.Deno, handler, hostname, port);
+  } else if (runtime.Bun !== undefined) {
+    listening = await _serveBun(runtime.Bun, handler, hostname, port);
+  } else {
+    throw new Error("Cannot serve: serve() needs the Deno or Bun runtime");
+  }
+  return _server(listening, signal);
+}
+
+/** What a runtime adapter hands back: the bound address and a stopper. */
+interface Listening {
+  hostname: string;
+  port: number;
+  /** Stops accepting, resolves when the requests in flight are answered. */
+  stop(): Promise<void>;
+}
+
+function _server(listening: Listening, signal?: AbortSignal): Server {
+  const { hostname, port } = listening;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let closing: Promise<void> | undefined;
+  const onAbort = () => void close();
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
+      try {
+        await listening.stop();
+      } finally {
+        resolveFinished();
+      }
+    })();
+    return closing;
+  }
+  // The signal closes through close() on both runtimes rather than through
+  // Deno.serve's own `signal` option: Deno's aborts the requests in flight,
+  // Bun has none, and close() lets them finish on both.
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    hostname,
+    port,
+    url: `http://${host}:${port}`,
+    close,
+    finished,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function _serveDeno(
+  deno: DenoRuntime,
+  handler: FetchHandler,
+  hostname: string,
+  port: number,
+): Listening {
+  let server: DenoHttpServer;
+  try {
+    // onListen replaces Deno's default "Listening on ..." log line.
+    server = deno.serve({ hostname, port, onListen() {} }, handler);
+  } catch (error) {
+    throw _listenError(hostname, port, _errorCode(error), error);
+  }
+  return {
+    hostname: server.addr.hostname,
+    port: server.addr.port,
+    stop: () => server.shutdown(),
+  };
+}
+
+async function _serveBun(
+  bun: BunRuntime,
+  handler: FetchHandler,
+  hostname: string,
+  port: number,
+): Promise<Listening> {
+  let server: BunHttpServer;
+  try {
+    server = bun.serve({ hostname, port, fetch: handler });
+  } catch (error) {
+    // Bun says "Is port N in use?" with code EADDRINUSE for every listen
+    // failure, an unknown hostname too: ask the OS what the failure is.
+    throw _listenError(
+      hostname,
+      port,
+      await _probeListen(hostname, port),
+      error,
+    );
+  }
+  return {
+    hostname: server.hostname,
+    port: server.port,
+    // Without `true`, stop() lets the requests in flight finish.
+    stop: () => server.stop(),
+  };
+}
+
+/** The error code node:net gets listening on the address, if any. */
+function _probeListen(
+  hostname: string,
+  port: number,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error) => resolve(_errorCode(error)));
+    probe.listen({ host: hostname, port, exclusive: true }, () => {
+      probe.close(() => resolve(undefined));
+    });
+  });
+}
+
+const _REASONS: Record<string, string> = {
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "address not available on this machine",
+  EACCES: "permission denied",
+  ENOTFOUND: "hostname not found",
+};
+
+function _listenError(
+  hostname: string,
+  port: number,
+  code: string | undefined,
+  cause: unknown,
+): Error {
+  const reason = (code !== undefined ? _REASONS[code] : undefined) ??
+    (cause instanceof Error ? cause.message : String(cause));
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause });
+}
+
+function _errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function _show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null) {
+    return value.constructor?.name
+      ? `an object (${value.constructor.name})`
+      : "an object";
+  }
+  return String(value);
+}
+
+// The slices of the runtimes' globals that serve() uses. Declared here
+// because Bun's types are not available, and narrow so that `deno check`
+// sees the same shapes on both.
+
+interface RuntimeGlobals {
+  Deno?: DenoRuntime;
+  Bun?: BunRuntime;
+}
+
+interface DenoRuntime {
+  serve(
+    options: { hostname: string; port: number; onListen(): void },
+    handler: FetchHandler,
+  ): DenoHttpServer;
+}
+
+interface DenoHttpServer {
+  readonly addr: { readonly hostname: string; readonly port: number };
+  shutdown(): Promise<void>;
+}
+
+interface BunRuntime {
+  serve(
+    options: { hostname: string; port: number; fetch: FetchHandler },
+  ): BunHttpServer;
+}
+
+interface BunHttpServer {
+  readonly hostname: string;
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
