@@ -1,11 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import {
   builtins,
   createNetwork,
   defineComponent,
   GraphBuilder,
   GraphError,
+  metricsApp,
+  MetricsCollector,
 } from "../mod.ts";
 
 test("createNetwork() runs the README's embedding example", async () => {
@@ -104,4 +107,30 @@ test("a bad graph leaves a running network as it was", async () => {
   assert.throws(() => createNetwork("{ not json", { registry }), GraphError);
   assert.equal(await running.finished, "finished");
   assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i));
+});
+
+test("the README's metrics example serves a tracked flow on /metrics", async () => {
+  const metrics = new MetricsCollector({ constLabels: { instance: "gw-7" } });
+  const net = createNetwork(
+    `
+  '10ms' -> interval Tick(core/Interval)
+  Tick out -> in Drop(core/Drop)
+`,
+    { name: "ticks" },
+  );
+  metrics.track(net);
+  await net.start();
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const app = new Hono().route("/", metricsApp(metrics));
+    const res = await app.request("/metrics");
+    assert.equal(res.status, 200);
+    const ticks =
+      /^weir_process_messages_total\{flow="ticks",process="Drop",port="in",direction="in",instance="gw-7"\} (\d+)$/m
+        .exec(await res.text());
+    assert.ok(ticks && Number(ticks[1]) >= 1);
+    assert.equal((await app.request("/api/v1/metadata")).status, 200);
+  } finally {
+    await net.stop();
+  }
 });

@@ -16,7 +16,10 @@ import {
   validateGraph,
 } from "../graph/mod.ts";
 import { formatProblem } from "../graph/problem.ts";
+import { MetricsCollector } from "../metrics/collector.ts";
+import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
+import { metricsApp } from "../server/metrics_app.ts";
 import { DEMO_FLOW } from "./demo.ts";
 
 const USAGE = `weir: flow-based programming with first-class metrics
@@ -31,13 +34,20 @@ Usage:
 
 Options:
   --drain-timeout <ms>       how long Ctrl-C waits for messages to flow out (default 5000)
+  --metrics <host:port>      serve Prometheus metrics at http://host:port/metrics
+                             (demo default 127.0.0.1:9464; port 0 picks a free one)
+  --no-metrics               do not serve metrics (the demo's default is on)
   -h, --help                 show this help
 
 Examples:
   weir demo
-  weir run flows/sensors.fbp
+  weir demo --metrics 0.0.0.0:9464
+  weir run flows/sensors.fbp --metrics 127.0.0.1:9464
   weir validate flows/*.fbp flows/*.json
 `;
+
+/** Where `weir demo` serves metrics unless told otherwise. */
+const DEMO_METRICS = { hostname: "127.0.0.1", port: 9464 };
 
 /** A command-line failure: printed as one sentence, exit code attached. */
 export class CliError extends Error {
@@ -70,11 +80,46 @@ function readGraphText(file: string): string {
   }
 }
 
+/** Where to serve metrics: `null` for nowhere. */
+type MetricsAddress = { hostname: string; port: number } | null;
+
+function parseAddress(value: string | undefined): MetricsAddress {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value ?? "");
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    fail(
+      `--metrics needs host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), received ${
+        JSON.stringify(value ?? "")
+      }`,
+    );
+  }
+  return { hostname: m[1].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** Serves the collector's /metrics; a port in use is a usage error. */
+async function serveMetrics(
+  metrics: MetricsCollector,
+  at: NonNullable<MetricsAddress>,
+): Promise<Server> {
+  try {
+    const server = await serve(metricsApp(metrics).fetch, at);
+    console.error(`weir: metrics at ${server.url}/metrics`);
+    return server;
+  } catch (e) {
+    fail(
+      `${
+        (e as Error).message
+      }; choose another with --metrics host:port (port 0 picks a free one) or turn it off with --no-metrics`,
+    );
+  }
+}
+
 async function runFlow(
   text: string,
   file: string | undefined,
   registry: Registry,
   drainTimeoutMs: number,
+  metricsAt: MetricsAddress,
 ): Promise<number> {
   let net: Network;
   try {
@@ -99,12 +144,24 @@ async function runFlow(
       );
     }
   });
+  let server: Server | undefined;
+  if (metricsAt !== null) {
+    const metrics = new MetricsCollector();
+    metrics.track(net);
+    try {
+      server = await serveMetrics(metrics, metricsAt);
+    } catch (e) {
+      off();
+      throw e;
+    }
+  }
   console.error(
     `weir: running flow "${net.name}" (${net.processNames.length} processes); Ctrl-C to stop`,
   );
   await net.start();
   const state = await net.finished;
   off();
+  await server?.close();
   console.error(`weir: flow "${net.name}" ${state}`);
   return errors > 0 || state !== "finished" ? 1 : 0;
 }
@@ -159,6 +216,7 @@ function validateFiles(files: string[], registry: Registry): number {
 /** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   let drainTimeoutMs = 5000;
+  let metricsAt: MetricsAddress | undefined;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -175,6 +233,10 @@ export async function main(args: string[]): Promise<number> {
         );
       }
       drainTimeoutMs = v;
+    } else if (a === "--metrics") {
+      metricsAt = parseAddress(args[++i]);
+    } else if (a === "--no-metrics") {
+      metricsAt = null;
     } else if (a.startsWith("-") && a !== "--print") {
       fail(`unknown option ${JSON.stringify(a)}`);
     } else rest.push(a);
@@ -187,7 +249,13 @@ export async function main(args: string[]): Promise<number> {
         console.log(DEMO_FLOW);
         return 0;
       }
-      return await runFlow(DEMO_FLOW, "demo.fbp", registry, drainTimeoutMs);
+      return await runFlow(
+        DEMO_FLOW,
+        "demo.fbp",
+        registry,
+        drainTimeoutMs,
+        metricsAt === undefined ? DEMO_METRICS : metricsAt,
+      );
     case "run":
       if (params.length !== 1) fail("run needs exactly one graph file");
       return await runFlow(
@@ -195,6 +263,7 @@ export async function main(args: string[]): Promise<number> {
         params[0],
         registry,
         drainTimeoutMs,
+        metricsAt ?? null,
       );
     case "validate":
       return validateFiles(params, registry);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -141,9 +142,9 @@ test("weir components lists every component with its ports", async () => {
   assert.match(r.out, /strings\/Split \(also strings\/SplitStr\)/);
 });
 
-test("weir demo keeps running until SIGTERM, then drains and exits 0", async () => {
+test("weir demo serves its metrics, keeps running until SIGTERM, then drains and exits 0", async () => {
   const [cmd, pre] = runtimeCommand();
-  const child = spawn(cmd, [...pre, MAIN, "demo"], {
+  const child = spawn(cmd, [...pre, MAIN, "demo", "--metrics", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -162,6 +163,20 @@ test("weir demo keeps running until SIGTERM, then drains and exits 0", async () 
   // Let it tick a few times (every 500 ms) before asking it to stop.
   await new Promise((r) => setTimeout(r, 1200));
   assert.equal(child.exitCode, null, "the demo must still be running");
+  const url = /metrics at (http:\/\/\S+\/metrics)/.exec(stderr)?.[1];
+  assert.ok(url, stderr);
+  const res = await fetch(url);
+  assert.equal(
+    res.headers.get("content-type"),
+    "text/plain; version=0.0.4; charset=utf-8",
+  );
+  const ticks =
+    /^weir_process_messages_total\{flow="demo",process="Tick",port="out",direction="out"\} (\d+)$/m
+      .exec(await res.text());
+  assert.ok(
+    ticks && Number(ticks[1]) >= 2,
+    "the demo ticked and the scrape shows it",
+  );
   // process.kill, not child.kill: Deno reports a child.kill()ed child as killed
   // by the signal even when it handled it and exited 0.
   process.kill(child.pid!, "SIGTERM");
@@ -170,6 +185,29 @@ test("weir demo keeps running until SIGTERM, then drains and exits 0", async () 
   assert.match(stderr, /flow "demo" finished/);
   // The partial batch was flushed by the drain: a summary line came out.
   assert.match(stdout, /"readings":\s*\d+/);
+});
+
+test("weir refuses a malformed --metrics address and a port in use, exit 2", async () => {
+  for (const bad of ["9464", "localhost:", "a:b", "127.0.0.1:70000"]) {
+    const r = await cli(["demo", "--metrics", bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, /--metrics needs host:port, e\.g\. 127\.0\.0\.1:9464/);
+  }
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const r = await cli(["demo", "--metrics", `127.0.0.1:${port}`]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      new RegExp(
+        `cannot listen on 127\\.0\\.0\\.1:${port}: address already in use; choose another with --metrics`,
+      ),
+    );
+  } finally {
+    taken.close();
+  }
 });
 
 test("weir run runs NoFlo's classic line counter unchanged", async () => {
