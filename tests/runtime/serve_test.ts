@@ -140,6 +140,16 @@ test("Server.finished resolves once the server is closed", async () => {
   assert.equal(finished, true);
 });
 
+test("Server closes at the end of an await using block", async () => {
+  let url: string;
+  {
+    await using server = await serve(hello);
+    url = server.url;
+    assert.equal(await (await fetch(url)).text(), "hello");
+  }
+  await assert.rejects(fetch(url), TypeError);
+});
+
 test("serve() closes the server when its signal aborts", async () => {
   const controller = new AbortController();
   const server = await serve(hello, { signal: controller.signal });
