@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DROP_REASONS } from "../engine/network.ts";
 
 /** A Prometheus metric type that weir exports. */
 export type MetricType = "counter" | "gauge" | "histogram";
@@ -48,16 +49,6 @@ const PROCESS: LabelDef = {
   help: "the process name; `Outer/Inner` inside a subgraph",
 };
 const PORT: LabelDef = { name: "port", help: "the port name" };
-
-/** The drop reasons, as labels (the engine's `DropReason`). */
-export const DROP_REASON_VALUES: readonly string[] = [
-  "drop_oldest",
-  "drop_newest",
-  "refused",
-  "circuit_open",
-  "unread",
-  "stopped",
-];
 
 /** The error kinds counted in `process_errors_total`. */
 export const ERROR_KIND_VALUES: readonly string[] = [
@@ -242,7 +233,7 @@ export const METRICS = {
       name: "reason",
       help:
         "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: discarded by a stop or a drain timeout",
-      values: DROP_REASON_VALUES,
+      values: DROP_REASONS,
     }],
     group: "process",
     seed: "MessageDrops",

@@ -4,6 +4,7 @@
  * @module
  */
 import { type Component, defineComponent } from "../../src/engine/component.ts";
+import type { ProcessError } from "../../src/engine/errors.ts";
 import { Network, type NetworkOptions } from "../../src/engine/network.ts";
 import type {
   ConnectionSpec,
@@ -119,4 +120,54 @@ export async function until(cond: () => boolean, ms = 2000): Promise<void> {
     if (Date.now() > end) throw new Error("condition not reached in time");
     await sleep(1);
   }
+}
+
+/**
+ * B sends 0..9 in one activation into G through a connection of capacity 3
+ * with `policy`, while G holds its first message ("first") until `open()`.
+ */
+export function overflowNet(
+  policy: "drop-oldest" | "drop-newest" | "error",
+  got: unknown[],
+) {
+  // A receiver that waits for a gate, so the connection fills up.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const Gated = defineComponent({
+    name: "test/Gated",
+    description: "Waits for the gate on its first message.",
+    inPorts: { in: {} },
+    async process(v) {
+      await gate;
+      got.push(v);
+    },
+  });
+  const errors: ProcessError[] = [];
+  const Burst = defineComponent({
+    name: "test/Burst",
+    description: "Sends 0..9 in one activation.",
+    inPorts: { in: {} },
+    outPorts: { out: {}, error: {} },
+    process(_v, ctx) {
+      for (let i = 0; i < 10; i++) ctx.send("out", i);
+    },
+  });
+  // G takes "first" and waits at the gate; then B's burst meets a busy G.
+  const net = network(
+    { B: Burst, G: Gated },
+    [{
+      from: { process: "B", port: "out" },
+      to: { process: "G", port: "in" },
+      capacity: 3,
+      policy,
+    }],
+    {
+      initials: [
+        { data: "first", to: { process: "G", port: "in" } },
+        { data: "go", to: { process: "B", port: "in" } },
+      ],
+    },
+  );
+  net.on("error", (e) => errors.push(e));
+  return { net, open, errors };
 }

@@ -6,6 +6,7 @@ import { ProcessError } from "../../src/engine/errors.ts";
 import {
   mapOf,
   network,
+  overflowNet,
   scaleOf,
   sinkInto,
   sleep,
@@ -112,52 +113,6 @@ test("Network never buffers more than the capacity behind a slow receiver (block
     0,
   );
 });
-
-function overflowNet(
-  policy: "drop-oldest" | "drop-newest" | "error",
-  got: unknown[],
-) {
-  // A receiver that waits for a gate, so the connection fills up.
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const Gated = defineComponent({
-    name: "test/Gated",
-    description: "Waits for the gate on its first message.",
-    inPorts: { in: {} },
-    async process(v) {
-      await gate;
-      got.push(v);
-    },
-  });
-  const errors: ProcessError[] = [];
-  const Burst = defineComponent({
-    name: "test/Burst",
-    description: "Sends 0..9 in one activation.",
-    inPorts: { in: {} },
-    outPorts: { out: {}, error: {} },
-    process(_v, ctx) {
-      for (let i = 0; i < 10; i++) ctx.send("out", i);
-    },
-  });
-  // G takes "first" and waits at the gate; then B's burst meets a busy G.
-  const net = network(
-    { B: Burst, G: Gated },
-    [{
-      from: { process: "B", port: "out" },
-      to: { process: "G", port: "in" },
-      capacity: 3,
-      policy,
-    }],
-    {
-      initials: [
-        { data: "first", to: { process: "G", port: "in" } },
-        { data: "go", to: { process: "B", port: "in" } },
-      ],
-    },
-  );
-  net.on("error", (e) => errors.push(e));
-  return { net, open, errors };
-}
 
 test("Network drop-oldest keeps the newest values and counts each drop", async () => {
   const got: unknown[] = [];

@@ -8,6 +8,7 @@ import { CATALOGUE, fullName, METRICS } from "../../src/metrics/catalogue.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import {
   network,
+  overflowNet,
   sinkInto,
   sleep,
   sourceOf,
@@ -240,36 +241,12 @@ for (
 ) {
   test(`drops by the ${policy} policy are counted with reason ${reason}`, async () => {
     const m = new MetricsCollector();
-    const g = gated();
-    const Burst = defineComponent({
-      name: "test/Burst",
-      description: "Sends 0..9 in one activation.",
-      inPorts: { in: {} },
-      outPorts: { out: {} },
-      process(_v, ctx) {
-        for (let i = 0; i < 10; i++) ctx.send("out", i);
-      },
-    });
-    const net = network(
-      { B: Burst, G: g.component },
-      [{
-        from: { process: "B", port: "out" },
-        to: { process: "G", port: "in" },
-        capacity: 3,
-        policy,
-      }],
-      {
-        initials: [
-          { data: "first", to: { process: "G", port: "in" } },
-          { data: "go", to: { process: "B", port: "in" } },
-        ],
-      },
-    );
+    const { net, open } = overflowNet(policy, []);
     net.on("error", () => {});
     m.track(net);
     await net.start();
     await sleep(5);
-    g.open();
+    open();
     await net.finished;
     const e = await scrape(m);
     const drops = N("messagesDropped");
