@@ -9,6 +9,10 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { createNetwork } from "../src/embed.ts";
 import type { Network } from "../src/engine/network.ts";
 import type { MetricsCollector } from "../src/metrics/collector.ts";
+import {
+  type ParsedFamily,
+  parseFamilies,
+} from "../tests/metrics/_exposition.ts";
 
 /** Options of {@linkcode startFlows}. */
 export interface FlowsOptions {
@@ -57,76 +61,6 @@ export async function startFlows(
   return nets;
 }
 
-/** One sample line of the exposition. */
-export interface ParsedSample {
-  /** The sample's name (`_bucket`, `_sum`, `_count` included). */
-  name: string;
-  /** Its labels, unescaped, in the order written. */
-  labels: Record<string, string>;
-  /** Its value. */
-  value: number;
-}
-
-/** One metric family of the exposition, in the order written. */
-export interface ParsedFamily {
-  /** The family's name. */
-  name: string;
-  /** `counter`, `gauge`, `histogram`, ... */
-  type: string;
-  /** Its help text, unescaped. */
-  help: string;
-  /** Its samples. */
-  samples: ParsedSample[];
-}
-
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
-
-function unescape(s: string): string {
-  return s.replace(/\\(.)/g, (_, c) => c === "n" ? "\n" : c);
-}
-
-/** Parses Prometheus text 0.0.4 into its families; throws on a line it cannot read. */
-export function parseExposition(text: string): ParsedFamily[] {
-  const families: ParsedFamily[] = [];
-  const byName = new Map<string, ParsedFamily>();
-  const family = (name: string) => {
-    let f = byName.get(name);
-    if (f === undefined) {
-      f = { name, type: "untyped", help: "", samples: [] };
-      byName.set(name, f);
-      families.push(f);
-    }
-    return f;
-  };
-  let current: ParsedFamily | undefined;
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    const meta = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
-    if (meta) {
-      current = family(meta[2]);
-      if (meta[1] === "HELP") current.help = unescape(meta[3]);
-      else current.type = meta[3];
-      continue;
-    }
-    const m = SAMPLE.exec(line);
-    if (!m || current === undefined) {
-      throw new Error(`unreadable exposition line: ${line}`);
-    }
-    const labels: Record<string, string> = {};
-    if (m[2]) {
-      LABEL.lastIndex = 0;
-      while (LABEL.lastIndex < m[2].length) {
-        const l = LABEL.exec(m[2]);
-        if (!l) throw new Error(`unreadable labels: ${m[2]}`);
-        labels[l[1]] = unescape(l[2]);
-      }
-    }
-    current.samples.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return families;
-}
-
 /** The sample lines (not comments, not blank) of an exposition. */
 export function sampleLines(text: string): string[] {
   return text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
@@ -165,7 +99,7 @@ export function promRegistryFrom(
   labelNames: (family: string) => string[],
 ): Registry {
   const registry = new Registry();
-  for (const f of parseExposition(text)) {
+  for (const f of parseFamilies(text)) {
     const names = f.samples.length > 0
       ? Object.keys(withoutLe(f.samples[0].labels))
       : labelNames(f.name);

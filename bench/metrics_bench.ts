@@ -23,9 +23,9 @@
 import { bench, do_not_optimize, run, summary } from "mitata";
 import { loadavg } from "node:os";
 import { MetricsCollector } from "../src/metrics/collector.ts";
+import { parseFamilies } from "../tests/metrics/_exposition.ts";
 import {
   byteLength,
-  parseExposition,
   promRegistryFrom,
   sampleLines,
   startFlows,
@@ -288,8 +288,8 @@ else console.log(summaryLine);
  * `le` first, weir last: both are valid). Returns how many `_sum` differ.
  */
 function sameSeries(weir: string, prom: string): number {
-  const a = parseExposition(weir);
-  const b = parseExposition(prom);
+  const a = parseFamilies(weir);
+  const b = parseFamilies(prom);
   const key = (name: string, l: Record<string, string>) =>
     `${name}{${
       Object.keys(l).sort().map((k) => `${k}=${JSON.stringify(l[k])}`).join()
@@ -331,7 +331,7 @@ function sameSeries(weir: string, prom: string): number {
 
 /** Throws unless every flow ticked and its histograms hold observations. */
 function checkAlive(exposition: string): void {
-  const families = parseExposition(exposition);
+  const families = parseFamilies(exposition);
   const samples = (name: string) =>
     families.find((f) => f.name === name)?.samples ?? [];
   const ticks = samples("weir_process_messages_total").filter((s) =>

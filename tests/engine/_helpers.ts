@@ -122,6 +122,22 @@ export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/** A sink that holds its first message until `open()`, then keeps what it gets in `got`. */
+export function gated(got: unknown[] = []) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const component = defineComponent({
+    name: "test/Gated",
+    description: "Waits for the gate.",
+    inPorts: { in: {} },
+    async process(v) {
+      await gate;
+      got.push(v);
+    },
+  });
+  return { component, open, got };
+}
+
 /**
  * B sends 0..9 in one activation into G through a connection of capacity 3
  * with `policy`, while G holds its first message ("first") until `open()`.
@@ -131,17 +147,7 @@ export function overflowNet(
   got: unknown[],
 ) {
   // A receiver that waits for a gate, so the connection fills up.
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const Gated = defineComponent({
-    name: "test/Gated",
-    description: "Waits for the gate on its first message.",
-    inPorts: { in: {} },
-    async process(v) {
-      await gate;
-      got.push(v);
-    },
-  });
+  const { component: Gated, open } = gated(got);
   const errors: ProcessError[] = [];
   const Burst = defineComponent({
     name: "test/Burst",

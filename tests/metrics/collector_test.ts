@@ -7,6 +7,7 @@ import type { ConnectionSpec } from "../../src/engine/spec.ts";
 import { CATALOGUE, fullName, METRICS } from "../../src/metrics/catalogue.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import {
+  gated,
   network,
   overflowNet,
   sinkInto,
@@ -36,23 +37,6 @@ const Failing = defineComponent({
     throw new Error("always fails");
   },
 });
-
-/** A sink that holds its first message until `open()`. */
-function gated() {
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const got: unknown[] = [];
-  const component = defineComponent({
-    name: "test/Gated",
-    description: "Waits for the gate.",
-    inPorts: { in: {} },
-    async process(v) {
-      await gate;
-      got.push(v);
-    },
-  });
-  return { component, open, got };
-}
 
 /** S sends `count` numbers through M (x2) into K. */
 function pipeline(count: number, name = "pipe"): Network {
