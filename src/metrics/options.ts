@@ -28,6 +28,12 @@ export interface MetricsOptions {
    */
   maxSeriesPerMetric?: number;
   /**
+   * How long a scrape waits for a registered prom-client metric's
+   * `collect` (milliseconds); one that takes longer is left out of that
+   * scrape and counted in `metrics_collection_errors_total`. Default 5000.
+   */
+  collectTimeoutMs?: number;
+  /**
    * Labels added to every series, e.g. `{ instance: "gateway-7" }`. Their
    * names must not clash with a catalogue label. Default none.
    */
@@ -42,6 +48,8 @@ export interface ResolvedMetricsOptions {
   buckets: readonly number[];
   /** See {@linkcode MetricsOptions.maxSeriesPerMetric}. */
   maxSeriesPerMetric: number;
+  /** See {@linkcode MetricsOptions.collectTimeoutMs}. */
+  collectTimeoutMs: number;
   /** See {@linkcode MetricsOptions.constLabels}. */
   constLabels: Readonly<Record<string, string>>;
 }
@@ -121,6 +129,17 @@ export function resolveMetricsOptions(
       }`,
     );
   }
+  const collectTimeoutMs = options.collectTimeoutMs ?? 5000;
+  if (
+    typeof collectTimeoutMs !== "number" || !(collectTimeoutMs > 0) ||
+    !Number.isFinite(collectTimeoutMs)
+  ) {
+    throw new RangeError(
+      `Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds, received ${
+        String(collectTimeoutMs)
+      }`,
+    );
+  }
   const constLabels = options.constLabels ?? {};
   if (constLabels === null || typeof constLabels !== "object") {
     throw new TypeError(
@@ -136,6 +155,7 @@ export function resolveMetricsOptions(
     namespace,
     buckets: [...buckets],
     maxSeriesPerMetric,
+    collectTimeoutMs,
     constLabels: { ...constLabels },
   };
 }

@@ -427,6 +427,23 @@ test("a registered metric that throws is left out and counted; the scrape succee
   );
 });
 
+test("a registered metric whose collect never settles is left out after collectTimeoutMs", async () => {
+  const m = new MetricsCollector({ collectTimeoutMs: 50 });
+  new Gauge({
+    name: "app_hung",
+    help: "Never answers.",
+    registers: [m.registry],
+    collect: () => new Promise<void>(() => {}),
+  });
+  const first = parseExposition(await m.render("text"));
+  assert.equal(first.types.has("app_hung"), false);
+  const errors = N("metricsCollectionErrors");
+  assert.equal(valueOf(first, errors, { collector: "app_hung" }), 1);
+  // The next scrape is not held by the first one's hung collect.
+  const second = parseExposition(await m.render("openmetrics"));
+  assert.equal(valueOf(second, errors, { collector: "app_hung" }), 2);
+});
+
 test("a flow whose statistics throw is left out and counted as the engine collector", async () => {
   const m = new MetricsCollector();
   const bad = pipeline(1, "bad");

@@ -80,6 +80,16 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
     { maxSeriesPerMetric: 1.5 },
     /option "maxSeriesPerMetric": .*received 1\.5/,
   ],
+  [
+    "a zero collect timeout",
+    { collectTimeoutMs: 0 },
+    /Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds, received 0/,
+  ],
+  [
+    "a collect timeout that is not a number",
+    { collectTimeoutMs: "5s" },
+    /option "collectTimeoutMs": .*received 5s/,
+  ],
 ];
 
 for (const [what, options, message] of bad) {
@@ -93,6 +103,7 @@ test("MetricsCollector fills in the documented defaults", () => {
   assert.equal(m.options.namespace, "weir");
   assert.equal(m.options.maxSeriesPerMetric, 10_000);
   assert.deepEqual(m.options.constLabels, {});
+  assert.equal(m.options.collectTimeoutMs, 5000);
   assert.equal(m.options.buckets[0], 0.00001);
   assert.equal(m.options.buckets.at(-1), 10);
 });
