@@ -218,6 +218,12 @@ export async function main(args: string[]): Promise<number> {
   let drainTimeoutMs = 5000;
   let metricsAt: MetricsAddress | undefined;
   const rest: string[] = [];
+  // `--name=value` is the same as `--name value`.
+  args = args.flatMap((a) =>
+    /^--[a-z-]+=/.test(a)
+      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a]
+  );
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "-h" || a === "--help") {

@@ -176,6 +176,10 @@ export interface ConnectionStats {
   from: string | null;
   /** `B.in`. */
   to: string;
+  /** The receiving process's name (names may hold dots: do not split `to`). */
+  toProcess: string;
+  /** The receiving in-port's name. */
+  toPort: string;
   /** Its buffer size. */
   capacity: number;
   /** What a full buffer does. */
@@ -1898,6 +1902,8 @@ export class Network {
       connections.push({
         from: c.from === null ? null : `${c.from.proc.name}.${c.from.port}`,
         to: `${c.to.proc.name}.${c.to.port}`,
+        toProcess: c.to.proc.name,
+        toPort: c.to.port,
         capacity: c.capacity,
         policy: c.policy,
         depth: c.count + c.pending.length,

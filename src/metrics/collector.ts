@@ -23,7 +23,7 @@
  * @module
  */
 import type { HistogramSnapshot } from "../engine/histogram.ts";
-import type { Network, NetworkStats } from "../engine/network.ts";
+import { Network, type NetworkStats } from "../engine/network.ts";
 import { Histogram } from "../engine/histogram.ts";
 import {
   BREAKER_STATE_VALUES,
@@ -84,8 +84,12 @@ interface Tracked {
   /** The statistics of the scrape in progress; `null` between scrapes. */
   stats: NetworkStats | null;
   series: Map<Family, (Series | HistSeries)[]>;
-  /** `flow\0process` of every process. */
-  keys: string[];
+  /**
+   * `flow\0process` of the processes whose processing-time series, and
+   * whose exception series, were admitted: a wrapped function of the same
+   * labels adds into those.
+   */
+  merged: { processing: string[]; errors: string[] };
 }
 
 /** Where a process sits in the statistics, and its labels. */
@@ -312,7 +316,10 @@ export class MetricsCollector implements MetricsSource {
   /** This collector's prom-client registry (per instance, never the global one). */
   readonly registry: Registry = new Registry();
   /** The options in force, defaults filled in. */
-  readonly options: Readonly<ResolvedMetricsOptions>;
+  get options(): Readonly<ResolvedMetricsOptions> {
+    return this.#options;
+  }
+  #options: Readonly<ResolvedMetricsOptions>;
   readonly #flows = new Map<string, Tracked>();
   readonly #families = new Map<string, Family>();
   readonly #wrapped: Tracked = {
@@ -320,25 +327,30 @@ export class MetricsCollector implements MetricsSource {
     network: null,
     stats: EMPTY_STATS,
     series: new Map(),
-    keys: [],
+    merged: { processing: [], errors: [] },
   };
   readonly #wrappers = new Map<string, WrappedProcess>();
-  /** `flow\0process` of every tracked process: a wrapper's own series defers to these. */
-  readonly #trackedKeys = new Map<string, number>();
+  /** Tracked processes a wrapped function adds into, by `flow\0process`. */
+  readonly #merged = {
+    processing: new Map<string, number>(),
+    errors: new Map<string, number>(),
+  };
   readonly #operations = new Map<string, number>();
   readonly #collectionErrors = new Map<string, number>([["engine", 0]]);
-  readonly #formatText: (m: MetricLike) => Promise<string>;
-  readonly #formatOm: (m: MetricLike) => Promise<string>;
+  #formatText!: (m: MetricLike) => Promise<string>;
+  #formatOm!: (m: MetricLike) => Promise<string>;
   readonly #self: Family[];
-  readonly #constText: string;
+  #constText = "";
   #scraping = false;
+  /** Statistics read for prom-client's own `registry.metrics()`, this tick. */
+  #borrowed = false;
   #tail: Promise<unknown> = Promise.resolve();
   /** @internal The histogram `le` values, `+Inf` last. */
   readonly _le: readonly string[];
 
   /** Creates a collector; a bad option throws, naming the option and the reason. */
   constructor(options: MetricsOptions = {}) {
-    this.options = Object.freeze(resolveMetricsOptions(options));
+    this.#options = Object.freeze(resolveMetricsOptions(options));
     const ns = this.options.namespace;
     for (const op of FLOW_OPERATIONS) {
       for (const r of FLOW_OPERATION_RESULTS) {
@@ -392,12 +404,26 @@ export class MetricsCollector implements MetricsSource {
       this.#family("metricsSeriesRefused"),
     ];
     this._le = [...this.options.buckets.map(String), "+Inf"];
-    this.#constText = labelText(this.options.constLabels);
-    if (this.#constText) {
-      this.registry.setDefaultLabels({ ...this.options.constLabels });
-    }
-    this.#formatText = newFormatter(false, this.options.constLabels);
-    this.#formatOm = newFormatter(true, this.options.constLabels);
+    const setDefaultLabels = this.registry.setDefaultLabels.bind(this.registry);
+    // Labels set on the registry apply to weir's exposition too, as they do
+    // to prom-client's own registry.metrics().
+    this.registry.setDefaultLabels = (labels: object) => {
+      const checked = resolveMetricsOptions({
+        ...this.#options,
+        constLabels: labels as Record<string, string>,
+      });
+      this.#options = Object.freeze(checked);
+      this.#applyConstLabels(setDefaultLabels);
+    };
+    this.#applyConstLabels(setDefaultLabels);
+  }
+
+  #applyConstLabels(setDefaultLabels: (labels: object) => void): void {
+    const labels = this.#options.constLabels;
+    setDefaultLabels({ ...labels });
+    this.#constText = labelText(labels);
+    this.#formatText = newFormatter(false, labels);
+    this.#formatOm = newFormatter(true, labels);
   }
 
   /** Names of the tracked flows. */
@@ -413,6 +439,13 @@ export class MetricsCollector implements MetricsSource {
    * from the collector's.
    */
   track(network: Network): void {
+    if (!(network instanceof Network)) {
+      throw new TypeError(
+        `Cannot track flow: expected a Network (createNetwork() or new Network()), received ${
+          network === null ? "null" : typeof network
+        }`,
+      );
+    }
     const name = network.name;
     if (this.#flows.has(name)) {
       throw new Error(
@@ -438,11 +471,12 @@ export class MetricsCollector implements MetricsSource {
       network,
       stats: null,
       series: new Map(),
-      keys: [],
+      merged: { processing: [], errors: [] },
     };
     this.#plan(t, stats);
-    for (const k of t.keys) {
-      this.#trackedKeys.set(k, (this.#trackedKeys.get(k) ?? 0) + 1);
+    for (const kind of ["processing", "errors"] as const) {
+      const into = this.#merged[kind];
+      for (const k of t.merged[kind]) into.set(k, (into.get(k) ?? 0) + 1);
     }
     this.#flows.set(name, t);
   }
@@ -460,10 +494,13 @@ export class MetricsCollector implements MetricsSource {
     }
     this.#flows.delete(name);
     for (const [f, list] of t.series) f.admitted -= list.length;
-    for (const k of t.keys) {
-      const n = this.#trackedKeys.get(k)! - 1;
-      if (n === 0) this.#trackedKeys.delete(k);
-      else this.#trackedKeys.set(k, n);
+    for (const kind of ["processing", "errors"] as const) {
+      const into = this.#merged[kind];
+      for (const k of t.merged[kind]) {
+        const n = into.get(k)! - 1;
+        if (n === 0) into.delete(k);
+        else into.set(k, n);
+      }
     }
     return true;
   }
@@ -521,9 +558,12 @@ export class MetricsCollector implements MetricsSource {
       );
     }
     const { flow, process } = labels ?? {};
-    if (typeof flow !== "string" || typeof process !== "string") {
+    if (
+      typeof flow !== "string" || typeof process !== "string" || !flow ||
+      !process
+    ) {
       throw new TypeError(
-        "Cannot wrap process: labels must be { flow: string, process: string }",
+        "Cannot wrap process: labels must be { flow, process }, two non-empty strings",
       );
     }
     const key = `${flow}\0${process}`;
@@ -533,8 +573,10 @@ export class MetricsCollector implements MetricsSource {
         histogram: new Histogram(this.options.buckets),
         exceptions: 0,
       };
+      // Past the series cap the function runs unmeasured: dynamic labels
+      // cannot grow memory without bound.
+      if (!this.#planWrapped(key, { flow, process }, w)) return fn;
       this.#wrappers.set(key, w);
-      this.#planWrapped(key, { flow, process }, w);
     }
     return wrapProcess(fn, w);
   }
@@ -570,13 +612,18 @@ export class MetricsCollector implements MetricsSource {
 
   /** @internal Runs `fn` with every tracked flow's statistics read. */
   _withStats(fn: () => void): void {
-    if (this.#scraping) return fn();
-    this.#readStats();
-    try {
-      fn();
-    } finally {
-      this.#clearStats();
+    if (!this.#scraping && !this.#borrowed) {
+      // prom-client's registry.metrics() asks every family in one tick:
+      // they share one read, so the families agree and a failing flow is
+      // counted once.
+      this.#borrowed = true;
+      this.#readStats();
+      queueMicrotask(() => {
+        this.#borrowed = false;
+        if (!this.#scraping) this.#clearStats();
+      });
     }
+    fn();
   }
 
   /** @internal The tracked flows and the wrapped functions. */
@@ -603,24 +650,31 @@ export class MetricsCollector implements MetricsSource {
         ...metricsOf(this.registry).filter((m) => !self.has(m)),
         ...this.#self,
       ];
-      for (const m of ordered) {
-        if (lines.length > 0 && !openMetrics) lines.push("");
-        const mark = lines.length;
-        try {
-          if (m instanceof Family) m.write(sink, openMetrics);
-          else {
-            lines.push(
-              await within(
-                format(openMetrics ? openMetricsCounter(m) : m),
-                this.options.collectTimeoutMs,
-              ),
-            );
-          }
-        } catch {
-          lines.length = mark;
-          if (mark > 0 && !openMetrics) lines.length--;
-          this.#countCollectionError(m.name);
+      // Registered prom-client metrics collect at once, under one deadline
+      // for the whole scrape, so hung collects cannot add up.
+      const deadline = timeout(this.#options.collectTimeoutMs);
+      const pending = new Map<MetricLike, Promise<string>>();
+      try {
+        for (const m of ordered) {
+          if (m instanceof Family) continue;
+          const text = (async () =>
+            await format(openMetrics ? openMetricsCounter(m) : m))();
+          pending.set(m, Promise.race([text, deadline.promise]));
         }
+        for (const m of ordered) {
+          if (lines.length > 0 && !openMetrics) lines.push("");
+          const mark = lines.length;
+          try {
+            if (m instanceof Family) m.write(sink, openMetrics);
+            else lines.push(await pending.get(m)!);
+          } catch {
+            lines.length = mark;
+            if (mark > 0 && !openMetrics) lines.length--;
+            this.#countCollectionError(m.name);
+          }
+        }
+      } finally {
+        deadline.cancel();
       }
       lines.push(openMetrics ? "# EOF\n" : "");
       return lines.join("\n");
@@ -658,16 +712,18 @@ export class MetricsCollector implements MetricsSource {
   }
 
   /** Admits a series into a family of a tracked entry, unless over the cap. */
-  #admit(t: Tracked, key: keyof typeof METRICS, x: Planned): void {
+  /** Admits a series, unless over the cap; returns whether it was. */
+  #admit(t: Tracked, key: keyof typeof METRICS, x: Planned): boolean {
     const f = this.#family(key);
     if (f.admitted >= this.options.maxSeriesPerMetric) {
       f.refused++;
-      return;
+      return false;
     }
     f.admitted++;
     let list = t.series.get(f);
     if (list === undefined) t.series.set(f, list = []);
     list.push({ ...x, text: labelText(x.labels) } as Series | HistSeries);
+    return true;
   }
 
   #hist(
@@ -701,7 +757,7 @@ export class MetricsCollector implements MetricsSource {
     // Drop reasons that can happen to a process, from its in-bound policies.
     const policyReasons = new Map<string, Set<string>>();
     for (const c of stats.connections) {
-      const proc = c.to.slice(0, c.to.lastIndexOf("."));
+      const proc = c.toProcess;
       const reason = c.policy === "drop-oldest"
         ? "drop_oldest"
         : c.policy === "drop-newest"
@@ -717,7 +773,6 @@ export class MetricsCollector implements MetricsSource {
 
     stats.processes.forEach((p, i) => {
       const key = `${flow}\0${p.name}`;
-      t.keys.push(key);
       const plan: ProcessPlan = { i, key, labels: { flow, process: p.name } };
       this.#planProcess(t, p, plan, policyReasons.get(p.name));
     });
@@ -759,7 +814,7 @@ export class MetricsCollector implements MetricsSource {
       });
     }
     const wrappers = this.#wrappers;
-    admit(
+    const timed = admit(
       "processProcessing",
       this.#hist(labels, (s) => {
         const h = s.processes[i].processing;
@@ -767,6 +822,7 @@ export class MetricsCollector implements MetricsSource {
         return w === undefined ? h : addHistograms(h, w.histogram);
       }),
     );
+    if (timed) t.merged.processing.push(key);
     admit("processBufferedBytes", {
       labels,
       read: (s) => s.processes[i].bufferedBytes,
@@ -777,7 +833,7 @@ export class MetricsCollector implements MetricsSource {
     });
     for (const kind of ERROR_KIND_VALUES) {
       const k = kind as "exception" | "timeout" | "overflow";
-      admit("processErrors", {
+      const admitted = admit("processErrors", {
         labels: { flow, process, kind },
         read: kind === "exception"
           ? (s) =>
@@ -785,6 +841,7 @@ export class MetricsCollector implements MetricsSource {
             (wrappers.get(key)?.exceptions ?? 0)
           : (s) => s.processes[i].errors[k],
       });
+      if (admitted && kind === "exception") t.merged.errors.push(key);
     }
     admit("processLastError", {
       labels,
@@ -815,33 +872,40 @@ export class MetricsCollector implements MetricsSource {
   }
 
   /** The series of a wrapped function; they defer to a tracked process of the same labels. */
-  #planWrapped(key: string, labels: Labels, w: WrappedProcess): void {
-    const tracked = this.#trackedKeys;
-    this.#admit(
+  /**
+   * The series of a wrapped function; while a tracked process of the same
+   * labels has its own, the wrapper's calls are added into those instead.
+   * Returns whether any place was found for them.
+   */
+  #planWrapped(key: string, labels: Labels, w: WrappedProcess): boolean {
+    const { processing, errors } = this.#merged;
+    const timed = this.#admit(
       this.#wrapped,
       "processProcessing",
-      this.#hist(labels, () => tracked.has(key) ? null : w.histogram),
+      this.#hist(labels, () => processing.has(key) ? null : w.histogram),
     );
-    this.#admit(this.#wrapped, "processErrors", {
+    const counted = this.#admit(this.#wrapped, "processErrors", {
       labels: { ...labels, kind: "exception" },
-      read: () => tracked.has(key) ? null : w.exceptions,
+      read: () => errors.has(key) ? null : w.exceptions,
     });
+    return timed || counted || processing.has(key) || errors.has(key);
   }
 }
 
 /**
- * `promise`, or a rejection after `ms`: a registered metric whose collect
- * never settles must not hold every later scrape.
+ * A promise that rejects after `ms` (unless cancelled): a registered
+ * metric whose collect never settles must not hold every later scrape.
  */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+function timeout(ms: number): { promise: Promise<never>; cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
+  const promise = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`collect took over ${ms} ms`)),
       ms,
     );
   });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  promise.catch(() => {});
+  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 /** Sums two histograms of the same bounds. */

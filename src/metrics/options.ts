@@ -57,6 +57,9 @@ export interface ResolvedMetricsOptions {
 /** The default series cap per metric. */
 export const DEFAULT_MAX_SERIES_PER_METRIC = 10_000;
 
+/** The longest wait `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Labels prom-client or Prometheus give a meaning of their own. */
@@ -132,10 +135,10 @@ export function resolveMetricsOptions(
   const collectTimeoutMs = options.collectTimeoutMs ?? 5000;
   if (
     typeof collectTimeoutMs !== "number" || !(collectTimeoutMs > 0) ||
-    !Number.isFinite(collectTimeoutMs)
+    collectTimeoutMs > MAX_TIMER_MS
   ) {
     throw new RangeError(
-      `Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds, received ${
+      `Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds up to ${MAX_TIMER_MS} (what a timer can wait), received ${
         String(collectTimeoutMs)
       }`,
     );

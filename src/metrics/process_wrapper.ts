@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { isThenable } from "../engine/component.ts";
 import type { Histogram } from "../engine/histogram.ts";
 import { ProcessContext } from "../engine/process.ts";
 
@@ -17,8 +16,9 @@ export interface WrappedProcess {
 }
 
 /**
- * Wraps `fn` so that each call is timed into `into.histogram` and each throw
- * or rejection counted in `into.exceptions`. A call whose second argument is
+ * Wraps `fn` so that each call is timed into `into.histogram` (a returned
+ * promise until it settles) and each throw or rejection counted in
+ * `into.exceptions`; the caller gets back exactly what `fn` returned. A call whose second argument is
  * a weir process context comes from the engine, which measures it already:
  * it is passed straight through.
  *
@@ -38,7 +38,11 @@ export function wrapProcess<A extends unknown[], R>(
   into: WrappedProcess,
 ): (...args: A) => R {
   const wrapped = function (this: unknown, ...args: A): R {
-    if (args[1] instanceof ProcessContext) return fn.apply(this, args);
+    if (
+      args[1] instanceof ProcessContext || args[0] instanceof ProcessContext
+    ) {
+      return fn.apply(this, args);
+    }
     const t0 = performance.now();
     let r: R;
     try {
@@ -48,21 +52,22 @@ export function wrapProcess<A extends unknown[], R>(
       into.histogram.observe((performance.now() - t0) / 1000);
       throw e;
     }
-    if (!isThenable(r)) {
+    if (!(r instanceof Promise)) {
+      // Other thenables are left alone: a lazy one (a query builder) runs
+      // when awaited, and would run early, or twice, if `then` were called
+      // here. Its call is timed as a synchronous one.
       into.histogram.observe((performance.now() - t0) / 1000);
       return r;
     }
-    return Promise.resolve(r).then(
-      (v) => {
-        into.histogram.observe((performance.now() - t0) / 1000);
-        return v;
-      },
-      (e) => {
+    // Observe on a side branch and hand back the caller's own promise.
+    r.then(
+      () => into.histogram.observe((performance.now() - t0) / 1000),
+      () => {
         into.exceptions++;
         into.histogram.observe((performance.now() - t0) / 1000);
-        throw e;
       },
-    ) as R;
+    );
+    return r;
   };
   Object.defineProperty(wrapped, "name", { value: fn.name });
   return wrapped;

@@ -144,7 +144,7 @@ test("weir components lists every component with its ports", async () => {
 
 test("weir demo serves its metrics, keeps running until SIGTERM, then drains and exits 0", async () => {
   const [cmd, pre] = runtimeCommand();
-  const child = spawn(cmd, [...pre, MAIN, "demo", "--metrics", "127.0.0.1:0"], {
+  const child = spawn(cmd, [...pre, MAIN, "demo", "--metrics=127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -658,3 +658,13 @@ test("concurrent scrapes each get a whole exposition", async () => {
     50,
   );
 });
+
+test("labels set on the registry must not clash with catalogue labels either", () => {
+  const m = new MetricsCollector();
+  assert.throws(
+    () => m.registry.setDefaultLabels({ process: "x" }),
+    /label name "process" clashes with the "process" label/,
+  );
+  m.registry.setDefaultLabels({ site: "north" });
+  assert.deepEqual(m.options.constLabels, { site: "north" });
+});

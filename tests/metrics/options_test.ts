@@ -83,7 +83,7 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   [
     "a zero collect timeout",
     { collectTimeoutMs: 0 },
-    /Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds, received 0/,
+    /Invalid metrics option "collectTimeoutMs": must be a positive number of milliseconds up to 2147483647 \(what a timer can wait\), received 0/,
   ],
   [
     "a collect timeout that is not a number",
