@@ -40,6 +40,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
+import { type FetchHandler, serve, type Server } from "../src/runtime/serve.ts";
 
 const INSTALL_HINT = "apt-get install prometheus";
 const reported = new Set<string>();
@@ -536,4 +537,20 @@ class LogTail {
   text(lines = 30): string {
     return this.#text.trimEnd().split("\n").slice(-lines).join("\n");
   }
+}
+
+/**
+ * Serves `fetch` on a free loopback port and records the `Content-Type` of
+ * every response, to see which format a real Prometheus negotiated.
+ */
+export async function serveRecording(
+  fetch: FetchHandler,
+): Promise<{ server: Server; contentTypes: string[] }> {
+  const contentTypes: string[] = [];
+  const server = await serve(async (req) => {
+    const res = await fetch(req);
+    contentTypes.push(res.headers.get("content-type") ?? "");
+    return res;
+  }, { port: 0 });
+  return { server, contentTypes };
 }

@@ -18,10 +18,10 @@ import type { Network } from "../../src/engine/network.ts";
 import { fullName, METRICS } from "../../src/metrics/catalogue.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { metricsApp } from "../../src/server/metrics_app.ts";
-import { serve } from "../../src/runtime/serve.ts";
 import {
   integrationSkip,
   promtoolCheck,
+  serveRecording,
   startPrometheus,
 } from "../_prometheus.ts";
 import {
@@ -858,13 +858,9 @@ test(
     const m = new MetricsCollector({ constLabels: { site: 'a "b"\\c' } });
     userMetrics(m);
     m.track(await oddFlow());
-    const app = metricsApp(m);
-    const served: string[] = [];
-    const server = await serve(async (req) => {
-      const res = await app.fetch(req);
-      served.push(res.headers.get("content-type") ?? "");
-      return res;
-    }, { port: 0 });
+    const { server, contentTypes: served } = await serveRecording(
+      metricsApp(m).fetch,
+    );
     const prometheus = await startPrometheus({
       targets: [`127.0.0.1:${server.port}`],
       scrapeIntervalSeconds: 1,

@@ -11,11 +11,11 @@ import { createNetwork } from "../../src/embed.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
-import { serve } from "../../src/runtime/serve.ts";
 import { metricsApp } from "../../src/server/metrics_app.ts";
 import {
   integrationSkip,
   promtoolCheck,
+  serveRecording,
   startPrometheus,
 } from "../_prometheus.ts";
 
@@ -89,13 +89,9 @@ test(
     );
     metrics.track(net);
     await net.start();
-    const app = metricsApp(metrics);
-    const served: string[] = [];
-    const server = await serve(async (req) => {
-      const res = await app.fetch(req);
-      served.push(res.headers.get("content-type") ?? "");
-      return res;
-    }, { port: 0 });
+    const { server, contentTypes: served } = await serveRecording(
+      metricsApp(metrics).fetch,
+    );
     const prometheus = await startPrometheus({
       targets: [`127.0.0.1:${server.port}`],
       scrapeIntervalSeconds: 1,
