@@ -661,7 +661,14 @@ export class MetricsCollector implements MetricsSource {
             await format(openMetrics ? openMetricsCounter(m) : m))();
           pending.set(m, Promise.race([text, deadline.promise]));
         }
+        let slice = performance.now();
         for (const m of ordered) {
+          // A big exposition is written in slices, so the flows keep
+          // moving while a scrape runs (they see the same statistics).
+          if (performance.now() - slice > SLICE_MS) {
+            await macrotask();
+            slice = performance.now();
+          }
           if (lines.length > 0 && !openMetrics) lines.push("");
           const mark = lines.length;
           try {
@@ -890,6 +897,23 @@ export class MetricsCollector implements MetricsSource {
     });
     return timed || counted || processing.has(key) || errors.has(key);
   }
+}
+
+/**
+ * How long a scrape writes before it lets the event loop run (ms): long
+ * enough that a scrape of 100 flows yields once or twice (4 ms slices made
+ * it 60% slower on Bun), short enough that a huge one does not stall the
+ * flows for its whole length.
+ */
+const SLICE_MS = 16;
+
+/** Resolves on the next turn of the event loop. */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) =>
+    typeof setImmediate === "function"
+      ? setImmediate(resolve)
+      : setTimeout(resolve, 0)
+  );
 }
 
 /**
