@@ -659,7 +659,10 @@ export class MetricsCollector implements MetricsSource {
           if (m instanceof Family) continue;
           const text = (async () =>
             await format(openMetrics ? openMetricsCounter(m) : m))();
-          pending.set(m, Promise.race([text, deadline.promise]));
+          const raced = Promise.race([text, deadline.promise]);
+          // Handled below, maybe a few turns of the loop later.
+          raced.catch(() => {});
+          pending.set(m, raced);
         }
         let slice = performance.now();
         for (const m of ordered) {
