@@ -102,7 +102,11 @@ async function serveMetrics(
   at: NonNullable<MetricsAddress>,
 ): Promise<Server> {
   try {
-    const server = await serve(metricsApp(metrics).fetch, at);
+    // A scraper that stalls may hold the exit up for a second, no more.
+    const server = await serve(metricsApp(metrics).fetch, {
+      ...at,
+      closeGraceMs: 1000,
+    });
     console.error(`weir: metrics at ${server.url}/metrics`);
     return server;
   } catch (e) {

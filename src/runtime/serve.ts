@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createServer } from "node:net";
+import { lookup } from "node:dns/promises";
+import { createServer, isIP } from "node:net";
 
 /** A Web-standard request handler, such as a Hono app's `fetch`. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -21,6 +22,15 @@ export interface ServeOptions {
    * none.
    */
   signal?: AbortSignal;
+  /**
+   * How long `close()` lets the requests in flight finish (milliseconds)
+   * before it gives up on the connections that are left: a scraper that
+   * stopped reading, or a client that sent half a request, must not keep
+   * the process from exiting. Bun cuts them; Deno cannot once its shutdown
+   * has begun, so they are abandoned (the server no longer keeps the event
+   * loop alive; `process.exit()` ends them). Default 5000.
+   */
+  closeGraceMs?: number;
 }
 
 /** A listening HTTP server, as returned by {@linkcode serve}. */
@@ -33,7 +43,8 @@ export interface Server {
   readonly url: string;
   /**
    * Stops accepting connections and resolves once the requests in flight
-   * have been answered. Calling it again returns the same promise.
+   * have been answered, or after `closeGraceMs`, when the connections left
+   * are cut. Calling it again returns the same promise.
    */
   close(): Promise<void>;
   /** Resolves once the server is closed, by `close()` or by the signal. */
@@ -70,7 +81,12 @@ export async function serve(
       `Cannot serve: the handler must be a function, received ${_show(fetch)}`,
     );
   }
-  const { hostname = "127.0.0.1", port = 0, signal } = options;
+  const {
+    hostname = "127.0.0.1",
+    port = 0,
+    signal,
+    closeGraceMs = 5000,
+  } = options;
   if (typeof hostname !== "string" || hostname === "") {
     throw new TypeError(
       `Cannot serve: hostname must be a non-empty string, received ${
@@ -95,8 +111,35 @@ export async function serve(
       `Cannot serve: signal must be an AbortSignal, received ${_show(signal)}`,
     );
   }
+  if (
+    typeof closeGraceMs !== "number" || !(closeGraceMs >= 0) ||
+    closeGraceMs > 2_147_483_647
+  ) {
+    throw new RangeError(
+      `Cannot serve: closeGraceMs must be a number of milliseconds from 0 to 2147483647, received ${
+        _show(closeGraceMs)
+      }`,
+    );
+  }
   // As fetch() does: an aborted signal refuses the work before it starts.
   signal?.throwIfAborted();
+  // A name that does not resolve gets one clear reason on both runtimes
+  // (Bun's own error blames the port, Deno's is getaddrinfo's wording).
+  if (isIP(hostname.replace(/^\[(.*)\]$/, "$1")) === 0) {
+    try {
+      await lookup(hostname);
+    } catch (error) {
+      throw _listenError(
+        hostname,
+        port,
+        undefined,
+        error,
+        `cannot resolve hostname ${JSON.stringify(hostname)} (${
+          _errorCode(error) ?? "lookup failed"
+        })`,
+      );
+    }
+  }
 
   const runtime = globalThis as RuntimeGlobals;
   const handler = (request: Request) => fetch(request);
@@ -108,7 +151,7 @@ export async function serve(
   } else {
     throw new Error("Cannot serve: serve() needs the Deno or Bun runtime");
   }
-  return _server(listening, signal);
+  return _server(listening, signal, closeGraceMs);
 }
 
 /** What a runtime adapter hands back: the bound address and a stopper. */
@@ -117,9 +160,15 @@ interface Listening {
   port: number;
   /** Stops accepting, resolves when the requests in flight are answered. */
   stop(): Promise<void>;
+  /** Cuts (Bun) or abandons (Deno) every connection left. */
+  kill(): Promise<void>;
 }
 
-function _server(listening: Listening, signal?: AbortSignal): Server {
+function _server(
+  listening: Listening,
+  signal: AbortSignal | undefined,
+  graceMs: number,
+): Server {
   const { hostname, port } = listening;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   let resolveFinished!: () => void;
@@ -129,9 +178,18 @@ function _server(listening: Listening, signal?: AbortSignal): Server {
   function close(): Promise<void> {
     closing ??= (async () => {
       signal?.removeEventListener("abort", onAbort);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), graceMs);
+      });
       try {
-        await listening.stop();
+        const stopped = listening.stop();
+        if (await Promise.race([stopped, late]) === "late") {
+          stopped.catch(() => {});
+          await listening.kill();
+        }
       } finally {
+        clearTimeout(timer);
         resolveFinished();
       }
     })();
@@ -139,7 +197,7 @@ function _server(listening: Listening, signal?: AbortSignal): Server {
   }
   // The signal closes through close() on both runtimes rather than through
   // Deno.serve's own `signal` option: Deno's aborts the requests in flight,
-  // Bun has none, and close() lets them finish on both.
+  // Bun has none, and close() gives them closeGraceMs on both.
   signal?.addEventListener("abort", onAbort, { once: true });
   return {
     hostname,
@@ -168,6 +226,13 @@ function _serveDeno(
     hostname: server.addr.hostname,
     port: server.addr.port,
     stop: () => server.shutdown(),
+    // Once shutdown() has begun, Deno can no longer cut a connection (its
+    // abort signal then throws BadResource): a stalled one is abandoned,
+    // and no longer holds the event loop open on the server's account.
+    kill: () => {
+      server.unref();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -179,7 +244,9 @@ async function _serveBun(
 ): Promise<Listening> {
   let server: BunHttpServer;
   try {
-    server = bun.serve({ hostname, port, fetch: handler });
+    // Bun cuts a connection quiet for idleTimeout seconds (10 by default),
+    // a long scrape's too; the longest it allows is 255.
+    server = bun.serve({ hostname, port, fetch: handler, idleTimeout: 255 });
   } catch (error) {
     // Bun says "Is port N in use?" with code EADDRINUSE for every listen
     // failure, an unknown hostname too: ask the OS what the failure is.
@@ -195,6 +262,7 @@ async function _serveBun(
     port: server.port,
     // Without `true`, stop() lets the requests in flight finish.
     stop: () => server.stop(),
+    kill: () => server.stop(true),
   };
 }
 
@@ -224,8 +292,9 @@ function _listenError(
   port: number,
   code: string | undefined,
   cause: unknown,
+  why?: string,
 ): Error {
-  const reason = (code !== undefined ? _REASONS[code] : undefined) ??
+  const reason = why ?? (code !== undefined ? _REASONS[code] : undefined) ??
     (cause instanceof Error ? cause.message : String(cause));
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   return new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause });
@@ -267,11 +336,17 @@ interface DenoRuntime {
 interface DenoHttpServer {
   readonly addr: { readonly hostname: string; readonly port: number };
   shutdown(): Promise<void>;
+  unref(): void;
 }
 
 interface BunRuntime {
   serve(
-    options: { hostname: string; port: number; fetch: FetchHandler },
+    options: {
+      hostname: string;
+      port: number;
+      fetch: FetchHandler;
+      idleTimeout: number;
+    },
   ): BunHttpServer;
 }
 

@@ -139,9 +139,16 @@ export function metricsApp(
         "Cache-Control": "no-store",
         "Vary": "Accept, Accept-Encoding",
       };
-      if (!gzipped) return c.body(text, 200, headers);
-      const compressed = await _gzip(_encoder.encode(text));
+      // Content-Length is set here: a HEAD must announce what the GET
+      // sends, and Hono's HEAD answer would otherwise say 0.
+      const plain = _encoder.encode(text);
+      if (!gzipped) {
+        headers["Content-Length"] = String(plain.byteLength);
+        return c.body(plain, 200, headers);
+      }
+      const compressed = await _gzip(plain);
       headers["Content-Encoding"] = "gzip";
+      headers["Content-Length"] = String(compressed.byteLength);
       // zlib's output never lives in a SharedArrayBuffer.
       const body = new Uint8Array(
         compressed.buffer as ArrayBuffer,
