@@ -82,18 +82,20 @@ export async function serve(
     );
   }
   const {
-    hostname = "127.0.0.1",
+    hostname: given = "127.0.0.1",
     port = 0,
     signal,
     closeGraceMs = 5000,
   } = options;
-  if (typeof hostname !== "string" || hostname === "") {
+  if (typeof given !== "string" || given === "") {
     throw new TypeError(
       `Cannot serve: hostname must be a non-empty string, received ${
-        _show(hostname)
+        _show(given)
       }`,
     );
   }
+  // An IPv6 address may come in URL brackets ("[::1]"): listen without them.
+  const hostname = given.replace(/^\[(.*)\]$/, "$1");
   if (typeof port !== "number") {
     throw new TypeError(
       `Cannot serve: port must be a number, received ${_show(port)}`,
@@ -125,7 +127,7 @@ export async function serve(
   signal?.throwIfAborted();
   // A name that does not resolve gets one clear reason on both runtimes
   // (Bun's own error blames the port, Deno's is getaddrinfo's wording).
-  if (isIP(hostname.replace(/^\[(.*)\]$/, "$1")) === 0) {
+  if (isIP(hostname) === 0) {
     try {
       await lookup(hostname);
     } catch (error) {

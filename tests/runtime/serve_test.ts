@@ -229,3 +229,13 @@ test("serve() rejects a handler that is not a function", async () => {
     },
   );
 });
+
+test("serve() takes an IPv6 address in URL brackets and gives a usable url", async () => {
+  const server = await serve(() => new Response("v6"), { hostname: "[::1]" });
+  try {
+    assert.equal(server.url, `http://[::1]:${server.port}`);
+    assert.equal(await (await fetch(server.url)).text(), "v6");
+  } finally {
+    await server.close();
+  }
+});
