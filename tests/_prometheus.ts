@@ -41,6 +41,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
 import { type FetchHandler, serve, type Server } from "../src/runtime/serve.ts";
+import { sleep } from "./engine/_helpers.ts";
 
 const INSTALL_HINT = "apt-get install prometheus";
 const reported = new Set<string>();
@@ -522,10 +523,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Keeps the last lines of a process's output for error messages. */

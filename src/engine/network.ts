@@ -240,9 +240,21 @@ const TIME_AT_LEAST_EVERY_MS = 1;
 /** Nesting limit of direct hand-overs (a chain of idle receivers). */
 const MAX_DEPTH = 48;
 
-const macrotask: (fn: () => void) => void = typeof setImmediate === "function"
-  ? (fn) => void setImmediate(fn)
-  : (fn) => void setTimeout(fn, 0);
+/**
+ * Runs `fn` on a later turn of the event loop, after pending I/O and timers
+ * (`setImmediate` where the runtime has it).
+ *
+ * @example
+ * ```ts
+ * import { macrotask } from "./network.ts";
+ *
+ * await new Promise<void>((resolve) => macrotask(resolve));
+ * ```
+ */
+export const macrotask: (fn: () => void) => void =
+  typeof setImmediate === "function"
+    ? (fn) => void setImmediate(fn)
+    : (fn) => void setTimeout(fn, 0);
 
 type Conn = Connection<ProcessRuntime>;
 

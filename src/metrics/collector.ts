@@ -6,7 +6,7 @@
  * - weir's own families are registered in a prom-client `Registry` (so
  *   `registry.metrics()`, `getMetricsAsJSON()` and `Registry.merge()` see
  *   them), but `render()` writes their lines itself: prom-client's
- *   formatter alone needs about 70-80 ms for the 57,000 series of 100 flows
+ *   formatter alone needs about 60-90 ms for the 57,000 series of 100 flows
  *   of 10 processes, over the 50 ms a scrape may take. The text is the same
  *   as prom-client's (a test compares them); users' own prom-client metrics
  *   are formatted by prom-client.
@@ -23,7 +23,7 @@
  * @module
  */
 import type { HistogramSnapshot } from "../engine/histogram.ts";
-import { Network, type NetworkStats } from "../engine/network.ts";
+import { macrotask, Network, type NetworkStats } from "../engine/network.ts";
 import { Histogram } from "../engine/histogram.ts";
 import {
   BREAKER_STATE_VALUES,
@@ -634,7 +634,7 @@ export class MetricsCollector implements MetricsSource {
 
   /**
    * Writes weir's own families directly (prom-client's formatter alone
-   * takes over 100 ms for the 57,000 series of 100 flows of 10 processes);
+   * takes 60-90 ms for the 57,000 series of 100 flows of 10 processes);
    * metrics of the registry that are not weir's go through prom-client.
    * The output is the same text prom-client writes (a test compares them).
    */
@@ -669,7 +669,7 @@ export class MetricsCollector implements MetricsSource {
           // A big exposition is written in slices, so the flows keep
           // moving while a scrape runs (they see the same statistics).
           if (performance.now() - slice > SLICE_MS) {
-            await macrotask();
+            await new Promise<void>((resolve) => macrotask(resolve));
             slice = performance.now();
           }
           if (lines.length > 0 && !openMetrics) lines.push("");
@@ -721,7 +721,6 @@ export class MetricsCollector implements MetricsSource {
     return this.#families.get(key)!;
   }
 
-  /** Admits a series into a family of a tracked entry, unless over the cap. */
   /** Admits a series, unless over the cap; returns whether it was. */
   #admit(t: Tracked, key: keyof typeof METRICS, x: Planned): boolean {
     const f = this.#family(key);
@@ -734,13 +733,6 @@ export class MetricsCollector implements MetricsSource {
     if (list === undefined) t.series.set(f, list = []);
     list.push({ ...x, text: labelText(x.labels) } as Series | HistSeries);
     return true;
-  }
-
-  #hist(
-    labels: Labels,
-    read: (s: NetworkStats) => HistogramCounts | null,
-  ): Planned {
-    return { labels, read };
   }
 
   /** Fixes the series of a flow from its statistics at track time. */
@@ -762,7 +754,7 @@ export class MetricsCollector implements MetricsSource {
       labels: flowLabels,
       read: (s) => s.partitions,
     });
-    admit("networkLatency", this.#hist(flowLabels, (s) => s.latency));
+    admit("networkLatency", { labels: flowLabels, read: (s) => s.latency });
 
     // Drop reasons that can happen to a process, from its in-bound policies.
     const policyReasons = new Map<string, Set<string>>();
@@ -809,13 +801,10 @@ export class MetricsCollector implements MetricsSource {
       });
     }
     for (const port of Object.keys(p.queueWait)) {
-      admit(
-        "processMessageLatency",
-        this.#hist(
-          { flow, process, port },
-          (s) => s.processes[i].queueWait[port],
-        ),
-      );
+      admit("processMessageLatency", {
+        labels: { flow, process, port },
+        read: (s) => s.processes[i].queueWait[port],
+      });
     }
     for (const port of Object.keys(p.queueDepth)) {
       admit("processQueueDepth", {
@@ -824,14 +813,14 @@ export class MetricsCollector implements MetricsSource {
       });
     }
     const wrappers = this.#wrappers;
-    const timed = admit(
-      "processProcessing",
-      this.#hist(labels, (s) => {
+    const timed = admit("processProcessing", {
+      labels,
+      read: (s) => {
         const h = s.processes[i].processing;
         const w = wrappers.get(key);
         return w === undefined ? h : addHistograms(h, w.histogram);
-      }),
-    );
+      },
+    });
     if (timed) t.merged.processing.push(key);
     admit("processBufferedBytes", {
       labels,
@@ -881,7 +870,6 @@ export class MetricsCollector implements MetricsSource {
     }
   }
 
-  /** The series of a wrapped function; they defer to a tracked process of the same labels. */
   /**
    * The series of a wrapped function; while a tracked process of the same
    * labels has its own, the wrapper's calls are added into those instead.
@@ -889,11 +877,10 @@ export class MetricsCollector implements MetricsSource {
    */
   #planWrapped(key: string, labels: Labels, w: WrappedProcess): boolean {
     const { processing, errors } = this.#merged;
-    const timed = this.#admit(
-      this.#wrapped,
-      "processProcessing",
-      this.#hist(labels, () => processing.has(key) ? null : w.histogram),
-    );
+    const timed = this.#admit(this.#wrapped, "processProcessing", {
+      labels,
+      read: () => processing.has(key) ? null : w.histogram,
+    });
     const counted = this.#admit(this.#wrapped, "processErrors", {
       labels: { ...labels, kind: "exception" },
       read: () => errors.has(key) ? null : w.exceptions,
@@ -909,15 +896,6 @@ export class MetricsCollector implements MetricsSource {
  * flows for its whole length.
  */
 const SLICE_MS = 16;
-
-/** Resolves on the next turn of the event loop. */
-function macrotask(): Promise<void> {
-  return new Promise((resolve) =>
-    typeof setImmediate === "function"
-      ? setImmediate(resolve)
-      : setTimeout(resolve, 0)
-  );
-}
 
 /**
  * A promise that rejects after `ms` (unless cancelled): a registered

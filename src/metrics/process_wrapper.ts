@@ -44,29 +44,28 @@ export function wrapProcess<A extends unknown[], R>(
       return fn.apply(this, args);
     }
     const t0 = performance.now();
+    const observe = () =>
+      into.histogram.observe((performance.now() - t0) / 1000);
     let r: R;
     try {
       r = fn.apply(this, args);
     } catch (e) {
       into.exceptions++;
-      into.histogram.observe((performance.now() - t0) / 1000);
+      observe();
       throw e;
     }
     if (!(r instanceof Promise)) {
       // Other thenables are left alone: a lazy one (a query builder) runs
       // when awaited, and would run early, or twice, if `then` were called
       // here. Its call is timed as a synchronous one.
-      into.histogram.observe((performance.now() - t0) / 1000);
+      observe();
       return r;
     }
     // Observe on a side branch and hand back the caller's own promise.
-    r.then(
-      () => into.histogram.observe((performance.now() - t0) / 1000),
-      () => {
-        into.exceptions++;
-        into.histogram.observe((performance.now() - t0) / 1000);
-      },
-    );
+    r.then(observe, () => {
+      into.exceptions++;
+      observe();
+    });
     return r;
   };
   Object.defineProperty(wrapped, "name", { value: fn.name });

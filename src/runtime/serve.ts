@@ -172,7 +172,7 @@ function _server(
   graceMs: number,
 ): Server {
   const { hostname, port } = listening;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const host = _urlHost(hostname);
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
   let closing: Promise<void> | undefined;
@@ -298,8 +298,13 @@ function _listenError(
 ): Error {
   const reason = why ?? (code !== undefined ? _REASONS[code] : undefined) ??
     (cause instanceof Error ? cause.message : String(cause));
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const host = _urlHost(hostname);
   return new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause });
+}
+
+/** A hostname as it stands in a URL: an IPv6 address in brackets. */
+function _urlHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
 function _errorCode(error: unknown): string | undefined {
