@@ -36,7 +36,19 @@ export interface MetricDef {
   /** Its labels, in exposition order. */
   readonly labels: readonly LabelDef[];
   /** The catalogue group: which part of weir feeds it. */
-  readonly group: "process" | "network" | "flows" | "self";
+  readonly group:
+    | "process"
+    | "network"
+    | "flows"
+    | "self"
+    | "http"
+    | "resources";
+  /**
+   * `false` for a conventional name shared across exporters
+   * (`http_requests_total`, `process_open_fds`), written without the
+   * namespace prefix; namespaced when absent.
+   */
+  readonly namespaced?: boolean;
   /** The seed design's field it stands for. */
   readonly seed: string;
   /** When it moves, and caveats an operator must know. */
@@ -71,6 +83,18 @@ export const FLOW_OPERATIONS: readonly string[] = [
   "delete",
   "start",
   "stop",
+];
+
+/** The methods the HTTP metrics name; any other is counted as `OTHER`. */
+export const HTTP_METHODS: readonly string[] = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+  "OTHER",
 ];
 
 /** The results of a flow operation. */
@@ -357,19 +381,293 @@ export const METRICS = {
 /** A key of {@linkcode METRICS}. */
 export type MetricKey = keyof typeof METRICS;
 
-/** Every catalogue metric, in exposition order. */
-export const CATALOGUE: readonly MetricDef[] = Object.values(METRICS);
+const METHOD: LabelDef = {
+  name: "method",
+  help: "the request method",
+  values: HTTP_METHODS,
+};
+const ROUTE: LabelDef = {
+  name: "route",
+  help:
+    "the matched route pattern (`/flows/:id`), never the raw path; `unmatched` for a path no route matched",
+};
+const STATUS: LabelDef = {
+  name: "status",
+  help: "the response status code (`200`, `404`, ...)",
+};
+
+/**
+ * The HTTP server metrics of weir's flow server (or of any Hono app that
+ * uses weir's HTTP metrics middleware). Conventional names, no namespace.
+ */
+export const HTTP_METRICS = {
+  httpRequests: {
+    name: "http_requests_total",
+    type: "counter",
+    help: "HTTP requests answered, by method, route and status.",
+    unit: "",
+    labels: [METHOD, ROUTE, STATUS],
+    group: "http",
+    namespaced: false,
+    seed: "RequestCount, ResponseStatus",
+    moves: "+1 when a response has been produced (its headers are ready).",
+  },
+  httpRequestDuration: {
+    name: "http_request_duration_seconds",
+    type: "histogram",
+    help: "Time from a request's arrival to its response headers.",
+    unit: "seconds",
+    labels: [METHOD, ROUTE, STATUS],
+    group: "http",
+    namespaced: false,
+    seed: "RequestLatency",
+    moves:
+      "One observation per response; a streamed body (server-sent events) is timed to its headers, not its end.",
+  },
+  httpRequestSize: {
+    name: "http_request_size_bytes",
+    type: "histogram",
+    help: "Size of request bodies.",
+    unit: "bytes",
+    labels: [METHOD, ROUTE],
+    group: "http",
+    namespaced: false,
+    seed: "RequestSize",
+    moves:
+      "One observation per request: its `Content-Length`, or the bytes read when it had none.",
+  },
+  httpResponseSize: {
+    name: "http_response_size_bytes",
+    type: "histogram",
+    help: "Size of response bodies.",
+    unit: "bytes",
+    labels: [METHOD, ROUTE],
+    group: "http",
+    namespaced: false,
+    seed: "ResponseSize",
+    moves:
+      "One observation per response with a known size (`Content-Length`); a stream of unknown length is not observed.",
+  },
+  httpRequestsInFlight: {
+    name: "http_requests_in_flight",
+    type: "gauge",
+    help: "HTTP requests being handled now.",
+    unit: "",
+    labels: [],
+    group: "http",
+    namespaced: false,
+    seed: "ActiveRequests",
+    moves: "+1 when a request arrives, -1 when its response is produced.",
+  },
+  httpOpenConnections: {
+    name: "http_open_connections",
+    type: "gauge",
+    help: "TCP connections open to the HTTP server now.",
+    unit: "",
+    labels: [],
+    group: "http",
+    namespaced: false,
+    seed: "OpenConnections",
+    moves:
+      "Read at scrape time from the server's own sockets (`/proc/self/fd` joined with `/proc/net/tcp`, `tcp6`). Left out where /proc cannot be read (not Linux; Deno without `-A`).",
+  },
+  httpConnectionDuration: {
+    name: "http_connection_duration_seconds",
+    type: "histogram",
+    help: "Age of HTTP connections when they closed, from accept to close.",
+    unit: "seconds",
+    labels: [],
+    group: "http",
+    namespaced: false,
+    seed: "ConnectionAge",
+    moves:
+      "One observation per closed connection, seen when the server's sockets are next read. Left out where /proc cannot be read.",
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/**
+ * The resource metrics of the resource tracker: the process's CPU, memory,
+ * event loop, threads, files and network. Names shared with other
+ * exporters (`process_*`) have no namespace.
+ */
+export const RESOURCE_METRICS = {
+  processCpuSeconds: {
+    name: "process_cpu_seconds_total",
+    type: "counter",
+    help: "CPU time the process has used, user and system together.",
+    unit: "seconds",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "CPUUsage",
+    moves: "Read each tracker tick from `process.cpuUsage()`.",
+  },
+  cpuUsageRatio: {
+    name: "cpu_usage_ratio",
+    type: "gauge",
+    help: "Share of one core the process used over the last tracker tick.",
+    unit: "",
+    labels: [{
+      name: "mode",
+      help: "`user` or `system` CPU time",
+      values: ["user", "system"],
+    }],
+    group: "resources",
+    seed: "CPUUsage",
+    moves:
+      "Set each tracker tick: CPU time used since the previous tick over the wall time between them (above 1 when threads use more than a core).",
+  },
+  processResidentMemory: {
+    name: "process_resident_memory_bytes",
+    type: "gauge",
+    help: "Resident memory of the process.",
+    unit: "bytes",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "MemoryUsage (server)",
+    moves: "Set each tracker tick from the runtime's memory usage.",
+  },
+  memory: {
+    name: "memory_bytes",
+    type: "gauge",
+    help: "Memory of the JavaScript runtime, by type.",
+    unit: "bytes",
+    labels: [{
+      name: "type",
+      help:
+        "`heap_used`, `heap_total`, `external`, ... (the runtime's own breakdown; a type the runtime cannot measure is left out)",
+    }],
+    group: "resources",
+    seed: "MemoryUsage (server)",
+    moves: "Set each tracker tick.",
+  },
+  eventLoopLag: {
+    name: "event_loop_lag_seconds",
+    type: "histogram",
+    help: "How late the event loop ran a timer: time it was blocked.",
+    unit: "seconds",
+    labels: [],
+    group: "resources",
+    seed: "Goroutines / event loop",
+    moves: "Observed continuously; a blocked loop records one long sample.",
+  },
+  threads: {
+    name: "threads",
+    type: "gauge",
+    help: "Operating-system threads of the process.",
+    unit: "",
+    labels: [],
+    group: "resources",
+    seed: "ThreadCount",
+    moves: "Set each tracker tick from `/proc/self/status`.",
+  },
+  processOpenFds: {
+    name: "process_open_fds",
+    type: "gauge",
+    help: "Open file descriptors of the process.",
+    unit: "",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "OpenFiles",
+    moves: "Set each tracker tick from `/proc/self/fd`.",
+  },
+  processMaxFds: {
+    name: "process_max_fds",
+    type: "gauge",
+    help: "Limit on open file descriptors of the process.",
+    unit: "",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "MaxFiles",
+    moves: "Set each tracker tick from `/proc/self/limits`.",
+  },
+  processNetworkReceive: {
+    name: "process_network_receive_bytes_total",
+    type: "counter",
+    help: "Bytes received on the network interfaces the process sees.",
+    unit: "bytes",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "NetworkIO",
+    moves:
+      "Read each tracker tick from `/proc/self/net/dev`, which counts the whole network namespace (a container's, or the host's), not the process alone.",
+  },
+  processNetworkTransmit: {
+    name: "process_network_transmit_bytes_total",
+    type: "counter",
+    help: "Bytes sent on the network interfaces the process sees.",
+    unit: "bytes",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "NetworkIO",
+    moves:
+      "Read each tracker tick from `/proc/self/net/dev` (the whole network namespace).",
+  },
+  tcpConnections: {
+    name: "tcp_connections",
+    type: "gauge",
+    help: "TCP sockets of the process, by state.",
+    unit: "",
+    labels: [{
+      name: "state",
+      help:
+        "the kernel's TCP state, lower case (`established`, `listen`, `time_wait`, ...)",
+    }],
+    group: "resources",
+    seed: "TCPConnections",
+    moves:
+      "Set each tracker tick: the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`.",
+  },
+  processStartTime: {
+    name: "process_start_time_seconds",
+    type: "gauge",
+    help: "Start time of the process since the Unix epoch.",
+    unit: "seconds",
+    labels: [],
+    group: "resources",
+    namespaced: false,
+    seed: "(process)",
+    moves: "Constant.",
+  },
+  buildInfo: {
+    name: "build_info",
+    type: "gauge",
+    help: "Always 1; its labels say which weir runs on which runtime.",
+    unit: "",
+    labels: [{ name: "version", help: "weir's version" }, {
+      name: "runtime",
+      help: "`deno` or `bun`",
+      values: ["deno", "bun"],
+    }, { name: "runtime_version", help: "the runtime's version" }],
+    group: "resources",
+    seed: "(build)",
+    moves: "Constant.",
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/** Every catalogue metric: the engine's, then HTTP, then resources. */
+export const CATALOGUE: readonly MetricDef[] = [
+  ...Object.values(METRICS),
+  ...Object.values(HTTP_METRICS),
+  ...Object.values(RESOURCE_METRICS),
+];
 
 /**
  * The full name of a catalogue metric in a namespace.
  *
  * @example
  * ```ts
- * import { fullName, METRICS } from "./catalogue.ts";
+ * import { fullName, HTTP_METRICS, METRICS } from "./catalogue.ts";
  *
  * fullName(METRICS.flowsActive, "edge"); // "edge_flows_active"
+ * fullName(HTTP_METRICS.httpRequests, "edge"); // "http_requests_total"
  * ```
  */
 export function fullName(def: MetricDef, namespace: string): string {
-  return `${namespace}_${def.name}`;
+  return def.namespaced === false ? def.name : `${namespace}_${def.name}`;
 }

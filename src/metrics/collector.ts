@@ -107,6 +107,28 @@ export interface WrapProcessLabels {
   process: string;
 }
 
+/**
+ * Where a family added with {@linkcode MetricsCollector.addFamily} writes
+ * its samples at scrape time.
+ */
+export interface FamilyOutput {
+  /** One sample of a counter or gauge. */
+  sample(labels: Labels, value: number): void;
+  /**
+   * One series of a histogram: `counts` per bucket of `bounds` (not
+   * cumulative), with one more count for `+Inf` last.
+   */
+  histogram(labels: Labels, h: HistogramLike): void;
+}
+
+/** Bucket bounds, per-bucket counts (`+Inf` last), sum and count. */
+export interface HistogramLike {
+  readonly bounds: ArrayLike<number>;
+  readonly counts: ArrayLike<number>;
+  readonly sum: number;
+  readonly count: number;
+}
+
 /** Where a family puts its samples: prom-client objects, or exposition lines. */
 interface SampleSink {
   /**
@@ -330,6 +352,8 @@ export class MetricsCollector implements MetricsSource {
     merged: { processing: [], errors: [] },
   };
   readonly #wrappers = new Map<string, WrappedProcess>();
+  /** Families added by other parts of weir, by full name. */
+  readonly #added = new Map<string, Family>();
   /** Tracked processes a wrapped function adds into, by `flow\0process`. */
   readonly #merged = {
     processing: new Map<string, number>(),
@@ -594,11 +618,71 @@ export class MetricsCollector implements MetricsSource {
     return run;
   }
 
+  /**
+   * Adds a family that another part of weir feeds (the HTTP metrics, the
+   * resource tracker): `collect` writes its samples at every scrape. The
+   * name is `def`'s full name in this collector's namespace; it must not be
+   * registered yet. Returns a function that removes the family again.
+   *
+   * @example
+   * ```ts
+   * import { MetricsCollector, RESOURCE_METRICS } from "../../mod.ts";
+   *
+   * const collector = new MetricsCollector();
+   * const remove = collector.addFamily(
+   *   RESOURCE_METRICS.threads,
+   *   (out) => out.sample({}, 4),
+   * );
+   * (await collector.render()).includes("weir_threads 4"); // true
+   * remove();
+   * ```
+   */
+  addFamily(def: MetricDef, collect: (out: FamilyOutput) => void): () => void {
+    const name = fullName(def, this.options.namespace);
+    if (
+      this.#added.has(name) ||
+      metricsOf(this.registry).some((m) => m.name === name)
+    ) {
+      throw new Error(
+        `Cannot add metric "${name}": a metric of that name is registered already`,
+      );
+    }
+    const f = new Family(def, this.options.namespace, this, (sink) => {
+      collect({
+        sample: (labels, value) => sink.add("", labels, null, value),
+        histogram: (labels, h) => {
+          let cumulative = 0;
+          const n = h.bounds.length;
+          for (let j = 0; j <= n; j++) {
+            cumulative += h.counts[j];
+            sink.add(
+              "_bucket",
+              labels,
+              null,
+              cumulative,
+              j < n ? String(h.bounds[j]) : "+Inf",
+            );
+          }
+          sink.add("_sum", labels, null, h.sum);
+          sink.add("_count", labels, null, h.count);
+        },
+      });
+    });
+    registerMetric(this.registry, f);
+    this.#added.set(name, f);
+    return () => {
+      if (this.#added.get(name) !== f) return;
+      this.#added.delete(name);
+      this.registry.removeSingleMetric(name);
+    };
+  }
+
   /** Every metric by full name, with type, help, unit and label names. */
   metadata(): Record<string, MetricMetadata[]> {
     const out: Record<string, MetricMetadata[]> = {};
     const units = new Map<string, string>();
     for (const f of this.#families.values()) units.set(f.name, f.def.unit);
+    for (const f of this.#added.values()) units.set(f.name, f.def.unit);
     for (const m of metricsOf(this.registry)) {
       out[m.name] = [{
         type: m.type,

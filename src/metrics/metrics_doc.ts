@@ -25,6 +25,18 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
     intro: "One set per weir instance.",
   },
   {
+    group: "http",
+    title: "HTTP server metrics",
+    intro:
+      "Fed by the HTTP metrics middleware of the flow server (or of an embedding app's Hono app). Conventional names, without the namespace.",
+  },
+  {
+    group: "resources",
+    title: "Resource metrics",
+    intro:
+      "Sampled by the resource tracker on an interval (default 5 s). A source the runtime cannot read (no /proc off Linux; Deno without `-A`) is left out, never exported as 0. The `process_*` names are the conventional ones, without the namespace.",
+  },
+  {
     group: "self",
     title: "The collector's own metrics",
     intro: "How the metrics themselves are doing.",
@@ -50,7 +62,7 @@ export function metricsMarkdown(): string {
     "",
     "Every metric weir exports on `GET /metrics`, with its type, labels, and when it moves.",
     "",
-    "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`).",
+    "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`), except the conventional names other exporters share (`http_*`, `process_*`).",
     "- **When values are read.** The collector reads each tracked flow's statistics when a scrape asks. Messages never touch prom-client, and a scrape costs nothing between scrapes.",
     "- **Label values are bounded** by the size of the graphs: flow, process and port names, and the fixed sets listed below. They are never a message id, topic or payload.",
     `- **Series cap.** One metric holds at most \`maxSeriesPerMetric\` series (label sets; default ${
@@ -60,7 +72,6 @@ export function metricsMarkdown(): string {
     "- **Series lifetime.** A flow's series appear when the flow is tracked and are gone from the next scrape after it is removed. A flow created again starts its counters from 0, which Prometheus's `rate()` handles as a reset.",
     "- **Histograms** share one bucket list (option `buckets`; default 10 µs to 10 s). The collector exports the engine's own bucket counts.",
     "- **Nothing is faked.** A value that is not known yet, such as the time of the last error before any error, is left out rather than exported as 0.",
-    "- **Not here yet:** the HTTP server metrics (`http_*`) and the resource metrics (CPU, memory, event loop, files, network).",
     "",
     "| metric | type | labels |",
     "|---|---|---|",

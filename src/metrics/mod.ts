@@ -20,13 +20,21 @@ export {
   FLOW_OPERATION_RESULTS,
   FLOW_OPERATIONS,
   fullName,
+  HTTP_METHODS,
+  HTTP_METRICS,
   type LabelDef,
   type MetricDef,
   type MetricKey,
   METRICS,
   type MetricType,
+  RESOURCE_METRICS,
 } from "./catalogue.ts";
-export { MetricsCollector, type WrapProcessLabels } from "./collector.ts";
+export {
+  type FamilyOutput,
+  type HistogramLike,
+  MetricsCollector,
+  type WrapProcessLabels,
+} from "./collector.ts";
 export {
   acceptsGzip,
   CONTENT_TYPES,
