@@ -1,0 +1,211 @@
+/**
+ * Bearer-token access for the flow server: tokens with scopes (`read`,
+ * `write`, `metrics`), compared in constant time, and the secure default
+ * for a server reachable beyond loopback with no token configured.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** What a token lets its holder do. */
+export type Scope = "read" | "write" | "metrics";
+
+/** Every scope, in the order they are documented. */
+export const SCOPES: readonly Scope[] = ["read", "write", "metrics"];
+
+/** A token and what it grants. */
+export interface TokenGrant {
+  /** The secret the client sends as `Authorization: Bearer <token>`. */
+  readonly token: string;
+  /** What it grants. */
+  readonly scopes: readonly Scope[];
+}
+
+/** Options of {@linkcode Access}. */
+export interface AccessOptions {
+  /** The tokens accepted. Default: none. */
+  tokens?: readonly TokenGrant[];
+  /**
+   * Whether the server listens beyond loopback. With no token configured,
+   * an exposed server refuses everything but health, version and metrics;
+   * a loopback one lets everything through. Default `false`.
+   */
+  exposed?: boolean;
+}
+
+/** The shortest token accepted: shorter ones can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** The outcome of {@linkcode Access.check}. */
+export type AccessResult =
+  | { ok: true }
+  | { ok: false; status: 401 | 403; message: string };
+
+/**
+ * Reads a token specification: `SCOPES:TOKEN` (scopes separated by
+ * commas, e.g. `read,metrics:s3cr3t-of-16-chars`) or just `TOKEN`, which
+ * grants every scope.
+ *
+ * @example
+ * ```ts
+ * import { parseTokenSpec } from "./auth.ts";
+ *
+ * parseTokenSpec("read,metrics:0123456789abcdef").scopes; // ["read", "metrics"]
+ * parseTokenSpec("0123456789abcdef").scopes; // ["read", "write", "metrics"]
+ * ```
+ */
+export function parseTokenSpec(spec: string): TokenGrant {
+  if (typeof spec !== "string") {
+    throw new TypeError(
+      `Cannot read token: expected "SCOPES:TOKEN" or "TOKEN", received ${typeof spec}`,
+    );
+  }
+  const colon = spec.indexOf(":");
+  const maybeScopes = colon > 0 ? spec.slice(0, colon).split(",") : [];
+  if (
+    colon > 0 &&
+    maybeScopes.every((s) => (SCOPES as readonly string[]).includes(s.trim()))
+  ) {
+    return checkGrant({
+      token: spec.slice(colon + 1),
+      scopes: maybeScopes.map((s) => s.trim() as Scope),
+    });
+  }
+  if (colon > 0 && /^[a-z,\s]+$/.test(spec.slice(0, colon))) {
+    const bad = maybeScopes.find((s) =>
+      !(SCOPES as readonly string[]).includes(s.trim())
+    );
+    throw new RangeError(
+      `Cannot read token: unknown scope "${bad}"; scopes are ${
+        SCOPES.join(", ")
+      } (write "read,write:TOKEN")`,
+    );
+  }
+  return checkGrant({ token: spec, scopes: SCOPES });
+}
+
+function checkGrant(grant: TokenGrant): TokenGrant {
+  if (grant.token.length < MIN_TOKEN_LENGTH) {
+    throw new RangeError(
+      `Cannot use token: it must be at least ${MIN_TOKEN_LENGTH} characters long, received ${grant.token.length} (generate one with: openssl rand -hex 32)`,
+    );
+  }
+  if (/\s/.test(grant.token)) {
+    throw new RangeError(
+      "Cannot use token: it must not contain white space",
+    );
+  }
+  if (grant.scopes.length === 0) {
+    throw new RangeError("Cannot use token: it must grant at least one scope");
+  }
+  return grant;
+}
+
+/** A token's SHA-256 digest: equal-length buffers for timingSafeEqual. */
+function digest(token: string): Uint8Array {
+  return createHash("sha256").update(token).digest();
+}
+
+/**
+ * Decides whether a request may do what it asks.
+ *
+ * @example
+ * ```ts
+ * import { Access } from "./auth.ts";
+ *
+ * const access = new Access({
+ *   tokens: [{ token: "0123456789abcdef", scopes: ["read"] }],
+ * });
+ * access.check("Bearer 0123456789abcdef", "read").ok; // true
+ * access.check("Bearer 0123456789abcdef", "write").ok; // false
+ * access.check(undefined, "read").ok; // false
+ * ```
+ */
+export class Access {
+  readonly #grants: { digest: Uint8Array; scopes: ReadonlySet<Scope> }[];
+  readonly #exposed: boolean;
+
+  /** Checks every token; a bad one throws a `RangeError` that says why. */
+  constructor(options: AccessOptions = {}) {
+    this.#grants = (options.tokens ?? []).map((g) => {
+      checkGrant(g);
+      for (const s of g.scopes) {
+        if (!(SCOPES as readonly string[]).includes(s)) {
+          throw new RangeError(
+            `Cannot use token: unknown scope "${s}"; scopes are ${
+              SCOPES.join(", ")
+            }`,
+          );
+        }
+      }
+      return { digest: digest(g.token), scopes: new Set(g.scopes) };
+    });
+    this.#exposed = options.exposed ?? false;
+  }
+
+  /** Whether any token is configured. */
+  get enabled(): boolean {
+    return this.#grants.length > 0;
+  }
+
+  /**
+   * Whether a request with this `Authorization` header may use a route
+   * that needs `scope`.
+   */
+  check(authorization: string | undefined, scope: Scope): AccessResult {
+    if (this.#grants.length === 0) {
+      if (!this.#exposed || scope === "metrics") return { ok: true };
+      return {
+        ok: false,
+        status: 403,
+        message:
+          'this server listens beyond loopback and has no token configured, so it refuses flow access; start it with a token (--token or WEIR_TOKEN, e.g. WEIR_TOKEN=$(openssl rand -hex 32)) and send it as "Authorization: Bearer <token>"',
+      };
+    }
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");
+    if (m === null) {
+      return {
+        ok: false,
+        status: 401,
+        message: authorization === undefined
+          ? `this route needs a token with the "${scope}" scope: send "Authorization: Bearer <token>"`
+          : 'the Authorization header must read "Bearer <token>"',
+      };
+    }
+    const d = digest(m[1]);
+    let match: ReadonlySet<Scope> | undefined;
+    // Every grant is compared, so the time taken does not tell which matched.
+    for (const g of this.#grants) {
+      if (timingSafeEqual(g.digest, d) && match === undefined) match = g.scopes;
+    }
+    if (match === undefined) {
+      return { ok: false, status: 401, message: "the token is not valid" };
+    }
+    if (!match.has(scope)) {
+      return {
+        ok: false,
+        status: 403,
+        message: `the token lacks the "${scope}" scope this route needs`,
+      };
+    }
+    return { ok: true };
+  }
+}
+
+/**
+ * Whether a listening address reaches only this machine (`127.0.0.0/8`,
+ * `::1`, `localhost`). `0.0.0.0` and `::` listen everywhere.
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "./auth.ts";
+ *
+ * isLoopback("127.0.0.1"); // true
+ * isLoopback("0.0.0.0"); // false
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) ||
+    /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
+}
