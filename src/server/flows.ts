@@ -1,0 +1,1180 @@
+/**
+ * The flow manager: the flows of one weir instance, built from their stored
+ * graphs, run, replaced, stopped and deleted, with every change persisted in
+ * a {@linkcode FlowStore} and measured in a `MetricsCollector`.
+ *
+ * Guarantees:
+ * - Operations on one flow id run one at a time, in call order (a queue per
+ *   id), so concurrent requests cannot interleave.
+ * - A failed operation leaves the running flows and the database as they
+ *   were. A replacement is validated and built before the old network is
+ *   touched; if it then fails to start, the old graph is built again from
+ *   its stored text and runs again.
+ * - A flow's process errors go to its subscribers and the log; they never
+ *   reach the host.
+ *
+ * @module
+ */
+import type { Registry } from "../engine/registry.ts";
+import { Network, type NetworkStats } from "../engine/network.ts";
+import type { Graph } from "../graph/graph.ts";
+import { buildNetworkSpec } from "../graph/build.ts";
+import { GraphError } from "../graph/graph_error.ts";
+import { stringifyGraph } from "../graph/graph_json.ts";
+import { loadGraph } from "../graph/load_graph.ts";
+import type { MetricsCollector } from "../metrics/collector.ts";
+import {
+  FlowConflictError,
+  FlowNotFoundError,
+  type FlowStore,
+  type StoredFlow,
+} from "./store.ts";
+
+export { FlowConflictError, FlowNotFoundError } from "./store.ts";
+
+/**
+ * A new graph that built but could not start (a component's `setup` threw,
+ * a control IIP was refused). `status` is 422, for HTTP; `cause` holds the
+ * underlying error.
+ *
+ * @example
+ * ```ts
+ * import { FlowStartError } from "./flows.ts";
+ *
+ * const e = new FlowStartError("a", 'Cannot start flow "a": boom');
+ * e.status; // 422
+ * ```
+ */
+export class FlowStartError extends Error {
+  /** Always `"FlowStartError"`. */
+  override name = "FlowStartError";
+  /** The flow's id. */
+  readonly id: string;
+  /** The HTTP status: 422. */
+  readonly status: number = 422;
+
+  /** Creates the error. */
+  constructor(id: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.id = id;
+  }
+}
+
+/** What a flow's subscribers hear. */
+export type FlowEvent =
+  | { type: "state"; state: string }
+  | { type: "error"; process?: string; message: string }
+  | { type: "replaced"; rev: number }
+  | { type: "deleted" };
+
+/** A flow as the manager reports it. */
+export interface FlowInfo {
+  /** The flow's id (the `flow` label of its metrics). */
+  id: string;
+  /** The stored rev: 1 on create, one more on every change. */
+  rev: number;
+  /** The format of its stored text. */
+  format: "json" | "fbp";
+  /** Whether it should run (and runs again after a restart). */
+  running: boolean;
+  /** The network's state, or `"failed"` when it could not be built or started. */
+  state: string;
+  /** Why it failed, when `state` is `"failed"`. */
+  error?: string;
+  /** Number of processes of its network (subgraphs flattened). */
+  processes: number;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601. */
+  updatedAt: string;
+}
+
+/** A graph as text. */
+export interface FlowInput {
+  /** The graph: fbp-graph JSON or .fbp text. */
+  text: string;
+  /** The text's format. */
+  format: "json" | "fbp";
+}
+
+/** Options of {@linkcode FlowManager}. */
+export interface FlowManagerOptions {
+  /** Where flows are kept. The manager closes it in `close()`. */
+  store: FlowStore;
+  /** The components graphs are built from. */
+  registry: Registry;
+  /** Tracks each flow's network and counts operations. Default none. */
+  collector?: MetricsCollector;
+  /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
+  drainTimeoutMs?: number;
+  /** Where process errors and restore failures are written. Default `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** Ids: what fits a URL path segment and a metric label unescaped. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const ID_RULE =
+  'an id is 1 to 128 letters, digits, "_", "." or "-", starting with a letter or digit';
+
+interface Entry {
+  stored: StoredFlow;
+  /** The graph of `stored.text`, when it parses. */
+  graph: Graph | null;
+  /** Its network (tracked), or `null` when it failed. */
+  network: Network | null;
+  /** Why it could not be built or started. */
+  error: string | undefined;
+  /** Unsubscribes from the network's events. */
+  offs: (() => void)[];
+  listeners: Set<(event: FlowEvent) => void>;
+}
+
+/** What to put back when an operation fails half-way. */
+interface Before {
+  network: Network | null;
+  graph: Graph | null;
+  error: string | undefined;
+  /** The network was running (so it was drained and must be built again). */
+  active: boolean;
+}
+
+type Op = "create" | "update" | "delete" | "start" | "stop";
+
+/**
+ * Runs the flows of one weir instance and keeps them in a
+ * {@linkcode FlowStore}. Call {@linkcode FlowManager.restore} first, to bring
+ * back the stored flows.
+ *
+ * @example
+ * ```ts
+ * import { FlowManager } from "./flows.ts";
+ * import { FlowStore } from "./store.ts";
+ * import { builtins } from "../components/mod.ts";
+ *
+ * const flows = new FlowManager({
+ *   store: FlowStore.open(":memory:"),
+ *   registry: builtins(),
+ * });
+ * await flows.restore();
+ * const info = await flows.create({
+ *   id: "ticks",
+ *   text: "'50ms' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
+ *   format: "fbp",
+ * });
+ * info.state; // "running"
+ * (await flows.stop("ticks")).running; // false
+ * await flows.close();
+ * ```
+ */
+export class FlowManager {
+  readonly #store: FlowStore;
+  readonly #registry: Registry;
+  readonly #collector: MetricsCollector | undefined;
+  readonly #drainTimeoutMs: number;
+  readonly #log: (line: string) => void;
+  readonly #flows = new Map<string, Entry>();
+  readonly #queues = new Map<string, Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
+  constructor(options: FlowManagerOptions) {
+    if (typeof options?.store?.list !== "function") {
+      throw new TypeError(
+        "Cannot create flow manager: options.store must be a FlowStore (FlowStore.open(path))",
+      );
+    }
+    if (typeof options.registry?.get !== "function") {
+      throw new TypeError(
+        "Cannot create flow manager: options.registry must be a component Registry (builtins())",
+      );
+    }
+    const timeout = options.drainTimeoutMs ?? 5000;
+    _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#collector = options.collector;
+    this.#drainTimeoutMs = timeout;
+    this.#log = options.log ?? ((line) => console.error(line));
+  }
+
+  /**
+   * Brings back every stored flow and starts those stored as running. A
+   * flow that fails to build or start is listed with state `"failed"` and
+   * its error (and {@linkcode FlowManager.readiness} names it); one bad flow
+   * never makes the others fail. Flows restored already are left alone.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.create({ id: "bad", text: "A(no/Such)", format: "fbp", running: true });
+   * const flows = new FlowManager({ store, registry: builtins(), log: () => {} });
+   * (await flows.restore())[0].state; // "failed"
+   * flows.readiness().ready; // false
+   * await flows.close();
+   * ```
+   */
+  async restore(): Promise<FlowInfo[]> {
+    this.#checkOpen("restore flows", undefined);
+    const pending: Promise<void>[] = [];
+    for (const stored of this.#store.list()) {
+      if (this.#flows.has(stored.id)) continue;
+      const entry = _entry(stored);
+      this.#flows.set(stored.id, entry);
+      pending.push(this.#serial(stored.id, () => this.#restoreOne(entry)));
+    }
+    await Promise.all(pending);
+    return this.list();
+  }
+
+  async #restoreOne(entry: Entry): Promise<void> {
+    const { id, text, format, running } = entry.stored;
+    let built: { graph: Graph; network: Network };
+    try {
+      entry.graph = loadGraph(text, { format });
+      built = this.#build(id, text, format, entry.graph);
+    } catch (e) {
+      this.#fail(entry, `its stored graph does not build: ${_message(e)}`);
+      if (running) this.#collector?.recordFlowOperation("start", "error");
+      return;
+    }
+    entry.graph = built.graph;
+    if (!running) {
+      this.#attach(entry, built.network);
+      return;
+    }
+    try {
+      await this.#launch(entry, built.network);
+      this.#collector?.recordFlowOperation("start", "success");
+    } catch (e) {
+      this.#fail(entry, `it did not start: ${_message(e)}`);
+      this.#collector?.recordFlowOperation("start", "error");
+    }
+  }
+
+  /**
+   * Every flow, ordered by id.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * flows.list(); // []
+   * await flows.close();
+   * ```
+   */
+  list(): FlowInfo[] {
+    return [...this.#flows.keys()].sort().map((id) =>
+      this.#info(this.#flows.get(id)!)
+    );
+  }
+
+  /**
+   * One flow; a {@linkcode FlowNotFoundError} for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * flows.get("a").state; // "created"
+   * await flows.close();
+   * ```
+   */
+  get(id: string): FlowInfo {
+    return this.#info(this.#entry(id, "read"));
+  }
+
+  /**
+   * A flow's stored text, its format and its graph.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * flows.source("a").graph.processes?.A.component; // "core/Repeat"
+   * await flows.close();
+   * ```
+   */
+  source(id: string): { text: string; format: "json" | "fbp"; graph: Graph } {
+    const entry = this.#entry(id, "read");
+    const { text, format } = entry.stored;
+    // A stored text that does not parse (edited by hand) throws its GraphError.
+    const graph = entry.graph ?? loadGraph(text, { format });
+    return { text, format, graph };
+  }
+
+  /**
+   * Validates, builds, starts (unless `start: false`) and stores a new flow.
+   * Its id is `input.id`, else the graph's `properties.name`, else a new
+   * one. Throws the `GraphError` of an invalid graph, a `RangeError` for a
+   * malformed id, a {@linkcode FlowConflictError} when the id is taken and a
+   * {@linkcode FlowStartError} when the graph does not start; then nothing
+   * is stored and nothing runs.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * const info = await flows.create({
+   *   text: "# @name ticks\n'1s' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
+   *   format: "fbp",
+   * });
+   * info.id; // "ticks"
+   * info.rev; // 1
+   * await flows.close();
+   * ```
+   */
+  create(
+    input: FlowInput & { id?: string; start?: boolean },
+  ): Promise<FlowInfo> {
+    return this.#op("create", async () => {
+      this.#checkOpen("create flow", input?.id);
+      const { text, format } = _input(input, "create flow");
+      if (input.start !== undefined && typeof input.start !== "boolean") {
+        throw new TypeError(
+          `Cannot create flow: start must be a boolean, received ${typeof input
+            .start}`,
+        );
+      }
+      const graph = loadGraph(text, { format });
+      const id = this.#newId(input.id, graph);
+      return await this.#serial(id, async () => {
+        const taken = this.#flows.get(id)?.stored ?? this.#store.get(id);
+        if (taken !== undefined) {
+          throw new FlowConflictError(
+            id,
+            `Cannot create flow ${
+              JSON.stringify(id)
+            }: a flow with that id exists (rev ${taken.rev}); replace it with PUT, or choose another id`,
+            { actualRev: taken.rev },
+          );
+        }
+        const { network } = this.#build(id, text, format, graph);
+        const running = input.start ?? true;
+        const entry = _entry({
+          id,
+          rev: 0,
+          text,
+          format,
+          running,
+          createdAt: 0,
+          updatedAt: 0,
+        });
+        entry.graph = graph;
+        if (running) {
+          try {
+            await this.#launch(entry, network);
+          } catch (e) {
+            throw new FlowStartError(
+              id,
+              `Cannot create flow ${
+                JSON.stringify(id)
+              }: the graph built but did not start: ${_message(e)}`,
+              { cause: e },
+            );
+          }
+        } else {
+          this.#attach(entry, network);
+        }
+        try {
+          entry.stored = this.#store.create({ id, text, format, running });
+        } catch (e) {
+          await this.#retire(entry, 0);
+          throw e;
+        }
+        this.#flows.set(id, entry);
+        return this.#info(entry);
+      });
+    });
+  }
+
+  /**
+   * Replaces a flow's graph. The new graph is validated and built first;
+   * then the old network drains (up to `drainTimeoutMs`) and the new one
+   * starts (if the flow should run). If it fails to start, the old graph
+   * runs again, nothing stored changes, and a {@linkcode FlowStartError}
+   * says why. With `rev`, a stale rev is a {@linkcode FlowConflictError}
+   * before anything is touched.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const info = await flows.replace("a", { text: "B(core/Drop)", format: "fbp" }, { rev: 1 });
+   * info.rev; // 2
+   * await flows.close();
+   * ```
+   */
+  replace(
+    id: string,
+    input: FlowInput,
+    options: { rev?: number } = {},
+  ): Promise<FlowInfo> {
+    return this.#op("update", async () => {
+      this.#checkOpen("replace flow", id);
+      const { text, format } = _input(input, `replace flow ${_q(id)}`);
+      return await this.#serial(id, async () => {
+        const entry = this.#entry(id, "replace");
+        _checkRev(entry, options?.rev, "replace");
+        const built = this.#build(id, text, format);
+        return await this.#apply(entry, text, format, built, options?.rev);
+      });
+    });
+  }
+
+  /**
+   * Applies an RFC 7386 JSON merge patch to the flow's graph in its JSON
+   * form (members set to `null` are removed, objects merge, anything else
+   * replaces), then validates and applies the result as
+   * {@linkcode FlowManager.replace} does. The flow is stored as JSON
+   * afterwards. A patch that is not an object is a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const info = await flows.patch("a", { processes: { B: { component: "core/Drop" } } });
+   * info.format; // "json"
+   * flows.source("a").graph.processes?.B.component; // "core/Drop"
+   * await flows.close();
+   * ```
+   */
+  patch(
+    id: string,
+    patch: unknown,
+    options: { rev?: number } = {},
+  ): Promise<FlowInfo> {
+    return this.#op("update", async () => {
+      this.#checkOpen("patch flow", id);
+      if (!_isObject(patch)) {
+        throw new TypeError(
+          `Cannot patch flow ${
+            _q(id)
+          }: a JSON merge patch of a graph must be an object, received ${
+            _kind(patch)
+          }`,
+        );
+      }
+      return await this.#serial(id, async () => {
+        const entry = this.#entry(id, "patch");
+        _checkRev(entry, options?.rev, "patch");
+        const { graph } = this.source(id);
+        const merged = _mergePatch(JSON.parse(stringifyGraph(graph)), patch);
+        const text = stringifyGraph(merged as Graph);
+        const built = this.#build(id, text, "json");
+        return await this.#apply(entry, text, "json", built, options?.rev);
+      });
+    });
+  }
+
+  /**
+   * Drains a flow (up to `drainTimeoutMs`), stops tracking it and deletes
+   * it. With `rev`, a stale rev is a {@linkcode FlowConflictError}.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp" });
+   * await flows.delete("a");
+   * flows.list(); // []
+   * await flows.close();
+   * ```
+   */
+  delete(id: string, options: { rev?: number } = {}): Promise<void> {
+    return this.#op("delete", async () => {
+      this.#checkOpen("delete flow", id);
+      await this.#serial(id, async () => {
+        const entry = this.#entry(id, "delete");
+        _checkRev(entry, options?.rev, "delete");
+        // The row goes first: if that fails, the flow still runs untouched.
+        this.#store.delete(id, options?.rev);
+        this.#flows.delete(id);
+        await this.#retire(entry, this.#drainTimeoutMs);
+        this.#emit(entry, { type: "deleted" });
+        entry.listeners.clear();
+      });
+    });
+  }
+
+  /**
+   * Starts a flow and stores that it should run. A network that finished or
+   * stopped is built afresh from the stored graph; a running one is left
+   * alone. A graph that does not build or start is a
+   * {@linkcode FlowStartError}, and nothing changes.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * (await flows.start("a")).running; // true
+   * await flows.close();
+   * ```
+   */
+  start(id: string): Promise<FlowInfo> {
+    return this.#op("start", async () => {
+      this.#checkOpen("start flow", id);
+      return await this.#serial(id, async () => {
+        const entry = this.#entry(id, "start");
+        const old = entry.network;
+        if (old === null || !_active(old)) {
+          const { text, format } = entry.stored;
+          let built: { graph: Graph; network: Network };
+          try {
+            built = this.#build(id, text, format);
+          } catch (e) {
+            throw new FlowStartError(
+              id,
+              `Cannot start flow ${_q(id)}: its stored graph does not build: ${
+                _message(e)
+              }`,
+              { cause: e },
+            );
+          }
+          const before = this.#before(entry);
+          this.#detach(entry);
+          try {
+            await this.#launch(entry, built.network);
+          } catch (e) {
+            await this.#reinstate(entry, before);
+            throw new FlowStartError(
+              id,
+              `Cannot start flow ${_q(id)}: ${_message(e)}`,
+              { cause: e },
+            );
+          }
+          if (!entry.stored.running) {
+            try {
+              entry.stored = this.#store.update(id, { running: true });
+            } catch (e) {
+              await this.#retire(entry, 0);
+              await this.#reinstate(entry, before);
+              throw e;
+            }
+          }
+          entry.graph = built.graph;
+          entry.error = undefined;
+        } else if (!entry.stored.running) {
+          entry.stored = this.#store.update(id, { running: true });
+        }
+        return this.#info(entry);
+      });
+    });
+  }
+
+  /**
+   * Stores that a flow should not run, then drains it: its sources stop and
+   * what is buffered flows out, for up to `timeoutMs` (default
+   * `drainTimeoutMs`), after which the rest is discarded. Resolves with the
+   * flow, whether it `drained` completely and how many messages were
+   * `discarded`.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "'1s' -> interval T(core/Interval) out -> in D(core/Drop)", format: "fbp" });
+   * const info = await flows.stop("a", { timeoutMs: 1000 });
+   * info.drained; // true
+   * await flows.close();
+   * ```
+   */
+  stop(
+    id: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<FlowInfo & { drained: boolean; discarded: number }> {
+    return this.#op("stop", async () => {
+      this.#checkOpen("stop flow", id);
+      const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
+      _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
+      return await this.#serial(id, async () => {
+        const entry = this.#entry(id, "stop");
+        // Stored first: if that fails, the flow still runs untouched.
+        if (entry.stored.running) {
+          entry.stored = this.#store.update(id, { running: false });
+        }
+        let drained = true;
+        let discarded = 0;
+        const net = entry.network;
+        if (net !== null && _active(net)) {
+          const r = await net.drain(timeout);
+          drained = r.drained;
+          discarded = r.backlog;
+        }
+        return { ...this.#info(entry), drained, discarded };
+      });
+    });
+  }
+
+  /**
+   * The engine's statistics of a flow (JSON-serialisable). A flow that
+   * could not be built reports an empty snapshot.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * flows.stats("a").processes[0].name; // "A"
+   * await flows.close();
+   * ```
+   */
+  stats(id: string): NetworkStats {
+    const entry = this.#entry(id, "read statistics of");
+    const net = entry.network ??
+      new Network({ name: id, processes: [], connections: [] }, {
+        buckets: this.#collector?.options.buckets,
+      });
+    return net.stats();
+  }
+
+  /**
+   * Calls `listener` with the flow's events (state changes, process
+   * errors, replacement, deletion) until the returned function is called.
+   * A {@linkcode FlowNotFoundError} for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager, type FlowEvent } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const events: FlowEvent[] = [];
+   * const off = flows.subscribe("a", (e) => events.push(e));
+   * await flows.delete("a");
+   * off();
+   * events.at(-1); // { type: "deleted" }
+   * await flows.close();
+   * ```
+   */
+  subscribe(id: string, listener: (event: FlowEvent) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot subscribe to flow ${
+          _q(id)
+        }: listener must be a function, received ${_kind(listener)}`,
+      );
+    }
+    const entry = this.#entry(id, "subscribe to");
+    const own = (event: FlowEvent) => listener(event);
+    entry.listeners.add(own);
+    return () => void entry.listeners.delete(own);
+  }
+
+  /**
+   * Whether every flow that should run does; otherwise one sentence per
+   * flow that does not, naming it and why. A flow whose sources ended by
+   * themselves (`finished`) counts as ready.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * flows.readiness(); // { ready: true, reasons: [] }
+   * await flows.close();
+   * ```
+   */
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (this.#closing !== undefined) {
+      reasons.push("weir is shutting down: the flow manager is closed");
+    }
+    for (const info of this.list()) {
+      if (!info.running) continue;
+      if (info.state === "failed") {
+        // One line per reason: a multi-line graph error is joined.
+        reasons.push(
+          `Flow ${_q(info.id)} should run but does not: ${
+            info.error?.replaceAll("\n", "; ")
+          }`,
+        );
+      } else if (
+        info.state !== "running" && info.state !== "draining" &&
+        info.state !== "finished"
+      ) {
+        reasons.push(
+          `Flow ${_q(info.id)} should run but its network is ${info.state}`,
+        );
+      }
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Drains every running flow in parallel (up to `timeoutMs`, default
+   * `drainTimeoutMs`), leaving them stored as running so they come back
+   * after a restart, and closes the store. Operations under way finish
+   * first; later operations reject; later calls resolve when the first
+   * does.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.close();
+   * await flows.close(); // no-op
+   * ```
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing === undefined) {
+      const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
+      try {
+        _checkTimeout(timeout, "Cannot close flow manager: timeoutMs");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      this.#closing = this.#close(timeout);
+    }
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    // The queues' tails never reject; waiting twice catches operations
+    // queued behind the ones under way.
+    while (this.#queues.size > 0) await Promise.all(this.#queues.values());
+    await Promise.all(
+      [...this.#flows.values()].map(async (entry) => {
+        const net = entry.network;
+        if (net !== null && _active(net)) {
+          const r = await net.drain(timeoutMs);
+          if (!r.drained) {
+            this.#log(
+              `weir: flow ${
+                _q(entry.stored.id)
+              }: drain timed out at shutdown; ${r.backlog} buffered messages were discarded`,
+            );
+          }
+        }
+        this.#detach(entry);
+      }),
+    );
+    this.#store.close();
+  }
+
+  // ---- internals ----
+
+  /** Counts the operation's result. */
+  async #op<T>(op: Op, fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.#collector?.recordFlowOperation(op, "success");
+      return result;
+    } catch (e) {
+      this.#collector?.recordFlowOperation(op, "error");
+      throw e;
+    }
+  }
+
+  /** Runs `fn` after every earlier operation on the same id. */
+  #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(id) ?? Promise.resolve();
+    const run = before.then(fn);
+    const tail = run.then(() => {}, () => {});
+    this.#queues.set(id, tail);
+    void tail.then(() => {
+      if (this.#queues.get(id) === tail) this.#queues.delete(id);
+    });
+    return run;
+  }
+
+  #checkOpen(what: string, id: unknown): void {
+    if (this.#closing !== undefined) {
+      throw new Error(
+        `Cannot ${what}${
+          typeof id === "string" ? ` ${_q(id)}` : ""
+        }: the flow manager is closed`,
+      );
+    }
+  }
+
+  #entry(id: string, what: string): Entry {
+    const entry = typeof id === "string" ? this.#flows.get(id) : undefined;
+    if (entry === undefined) {
+      throw new FlowNotFoundError(
+        String(id),
+        `Cannot ${what} flow ${_q(id)}: it does not exist`,
+      );
+    }
+    return entry;
+  }
+
+  #newId(given: unknown, graph: Graph): string {
+    if (given !== undefined) {
+      if (typeof given !== "string" || !ID.test(given)) {
+        throw new RangeError(
+          `Cannot create flow: ${ID_RULE}, received ${
+            typeof given === "string" ? JSON.stringify(given) : _kind(given)
+          }`,
+        );
+      }
+      return given;
+    }
+    const name = graph.properties?.name;
+    if (name !== undefined) {
+      if (typeof name !== "string" || !ID.test(name)) {
+        throw new RangeError(
+          `Cannot create flow: its id would be the graph's properties.name, but ${ID_RULE}, received ${
+            typeof name === "string" ? JSON.stringify(name) : _kind(name)
+          }; give an id`,
+        );
+      }
+      return name;
+    }
+    let id: string;
+    do {
+      id = `flow-${crypto.randomUUID().slice(0, 8)}`;
+    } while (this.#flows.has(id) || this.#queues.has(id));
+    return id;
+  }
+
+  /** Parses (unless given) and builds; throws the graph's GraphError. */
+  #build(
+    id: string,
+    text: string,
+    format: "json" | "fbp",
+    graph: Graph = loadGraph(text, { format }),
+  ): { graph: Graph; network: Network } {
+    const spec = buildNetworkSpec(graph, this.#registry, { name: id });
+    let network: Network;
+    try {
+      network = new Network(spec, {
+        buckets: this.#collector?.options.buckets,
+      });
+    } catch (e) {
+      // What the engine refuses is a fault of the graph, like the rest.
+      throw new GraphError([{ path: "$", message: _message(e) }], {
+        cause: e,
+      });
+    }
+    return { graph, network };
+  }
+
+  /** Tracks the network and forwards its events; it becomes the entry's. */
+  #attach(entry: Entry, net: Network): void {
+    this.#collector?.track(net);
+    const id = entry.stored.id;
+    entry.network = net;
+    entry.offs = [
+      net.on("state", (state) => this.#emit(entry, { type: "state", state })),
+      net.on("error", (e) => {
+        this.#log(`weir: flow ${_q(id)}: ${e.message}`);
+        this.#emit(entry, {
+          type: "error",
+          process: e.process,
+          message: e.message,
+        });
+      }),
+      net.on("deadlock", (d) => {
+        this.#log(`weir: flow ${_q(id)}: ${d.message}`);
+        this.#emit(entry, { type: "error", message: d.message });
+      }),
+    ];
+  }
+
+  /** Untracks the entry's network and stops forwarding its events. */
+  #detach(entry: Entry): void {
+    for (const off of entry.offs) off();
+    entry.offs = [];
+    if (entry.network !== null) this.#collector?.untrack(entry.network);
+    entry.network = null;
+  }
+
+  /** Attaches and starts; on failure nothing stays attached. */
+  async #launch(entry: Entry, net: Network): Promise<void> {
+    this.#attach(entry, net);
+    try {
+      await net.start();
+    } catch (e) {
+      this.#detach(entry);
+      await net.stop();
+      throw e;
+    }
+  }
+
+  /** Drains the entry's network if it runs, then detaches it. */
+  async #retire(entry: Entry, timeoutMs: number): Promise<void> {
+    const net = entry.network;
+    if (net !== null && _active(net)) await net.drain(timeoutMs);
+    this.#detach(entry);
+  }
+
+  #before(entry: Entry): Before {
+    return {
+      network: entry.network,
+      graph: entry.graph,
+      error: entry.error,
+      active: entry.network !== null && _active(entry.network),
+    };
+  }
+
+  /**
+   * Puts the entry back as it was before a failed operation: a network
+   * that ran was drained, so it is built again from the stored text and
+   * started; any other is attached again as it is.
+   */
+  async #reinstate(entry: Entry, before: Before): Promise<void> {
+    this.#detach(entry);
+    entry.graph = before.graph;
+    entry.error = before.error;
+    if (before.network === null) return;
+    if (!before.active) {
+      this.#attach(entry, before.network);
+      return;
+    }
+    const { id, text, format } = entry.stored;
+    try {
+      const built = this.#build(id, text, format);
+      await this.#launch(entry, built.network);
+      entry.graph = built.graph;
+    } catch (e) {
+      this.#fail(
+        entry,
+        `its previous graph did not start again: ${_message(e)}`,
+      );
+    }
+  }
+
+  /** Replaces the entry's network with `built` and stores the new text. */
+  async #apply(
+    entry: Entry,
+    text: string,
+    format: "json" | "fbp",
+    built: { graph: Graph; network: Network },
+    rev: number | undefined,
+  ): Promise<FlowInfo> {
+    const id = entry.stored.id;
+    const before = this.#before(entry);
+    await this.#retire(entry, this.#drainTimeoutMs);
+    if (entry.stored.running) {
+      try {
+        await this.#launch(entry, built.network);
+      } catch (e) {
+        await this.#reinstate(entry, before);
+        throw new FlowStartError(
+          id,
+          `Cannot replace flow ${
+            _q(id)
+          }: the new graph built but did not start: ${
+            _message(e)
+          }; the previous graph is kept`,
+          { cause: e },
+        );
+      }
+    } else {
+      this.#attach(entry, built.network);
+    }
+    try {
+      entry.stored = this.#store.update(id, { text, format }, rev);
+    } catch (e) {
+      await this.#retire(entry, 0);
+      await this.#reinstate(entry, before);
+      throw e;
+    }
+    entry.graph = built.graph;
+    entry.error = undefined;
+    this.#emit(entry, { type: "replaced", rev: entry.stored.rev });
+    return this.#info(entry);
+  }
+
+  /** Marks the entry failed, says so in the log and to its subscribers. */
+  #fail(entry: Entry, why: string): void {
+    this.#detach(entry);
+    entry.error = why;
+    this.#log(`weir: flow ${_q(entry.stored.id)}: ${why}`);
+    this.#emit(entry, { type: "state", state: "failed" });
+  }
+
+  #emit(entry: Entry, event: FlowEvent): void {
+    for (const listener of [...entry.listeners]) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.#log(
+          `weir: flow ${_q(entry.stored.id)}: a subscriber threw: ${
+            _message(e)
+          }`,
+        );
+      }
+    }
+  }
+
+  #info(entry: Entry): FlowInfo {
+    const { stored, network, graph } = entry;
+    const info: FlowInfo = {
+      id: stored.id,
+      rev: stored.rev,
+      format: stored.format,
+      running: stored.running,
+      state: network?.state ?? "failed",
+      processes: network?.processNames.length ??
+        Object.keys(graph?.processes ?? {}).length,
+      createdAt: new Date(stored.createdAt).toISOString(),
+      updatedAt: new Date(stored.updatedAt).toISOString(),
+    };
+    if (network === null && entry.error !== undefined) info.error = entry.error;
+    return info;
+  }
+}
+
+function _entry(stored: StoredFlow): Entry {
+  return {
+    stored,
+    graph: null,
+    network: null,
+    error: undefined,
+    offs: [],
+    listeners: new Set(),
+  };
+}
+
+function _active(net: Network): boolean {
+  return net.state === "running" || net.state === "draining";
+}
+
+function _q(id: unknown): string {
+  return typeof id === "string" ? JSON.stringify(id) : `(${_kind(id)})`;
+}
+
+function _kind(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v;
+}
+
+function _message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function _isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function _input(input: unknown, what: string): FlowInput {
+  if (!_isObject(input)) {
+    throw new TypeError(
+      `Cannot ${what}: expected { text, format }, received ${_kind(input)}`,
+    );
+  }
+  if (typeof input.text !== "string") {
+    throw new TypeError(
+      `Cannot ${what}: text must be the graph as a string, received ${
+        _kind(input.text)
+      }`,
+    );
+  }
+  if (input.format !== "json" && input.format !== "fbp") {
+    throw new RangeError(
+      `Cannot ${what}: format must be "json" or "fbp", received ${
+        typeof input.format === "string"
+          ? JSON.stringify(input.format)
+          : _kind(input.format)
+      }`,
+    );
+  }
+  return { text: input.text, format: input.format };
+}
+
+function _checkRev(entry: Entry, rev: unknown, what: string): void {
+  if (rev === undefined) return;
+  const id = entry.stored.id;
+  if (!Number.isInteger(rev) || (rev as number) < 1) {
+    throw new RangeError(
+      `Cannot ${what} flow ${
+        _q(id)
+      }: rev must be a positive integer, received ${
+        typeof rev === "number" ? rev : _kind(rev)
+      }`,
+    );
+  }
+  if (rev !== entry.stored.rev) {
+    throw new FlowConflictError(
+      id,
+      `Cannot ${what} flow ${
+        _q(id)
+      }: rev ${rev} is stale, the stored rev is ${entry.stored.rev}; read the flow again and retry`,
+      { expectedRev: rev as number, actualRev: entry.stored.rev },
+    );
+  }
+}
+
+function _checkTimeout(ms: unknown, where: string): void {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(
+      `${where} must be a non-negative number of milliseconds, received ${
+        typeof ms === "number" ? ms : _kind(ms)
+      }`,
+    );
+  }
+}
+
+/** RFC 7386: objects merge member by member, `null` removes, the rest replaces. */
+function _mergePatch(target: unknown, patch: unknown): unknown {
+  if (!_isObject(patch)) return patch;
+  const result: Record<string, unknown> = _isObject(target)
+    ? { ...target }
+    : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key];
+      continue;
+    }
+    const merged = _mergePatch(
+      Object.hasOwn(result, key) ? result[key] : undefined,
+      value,
+    );
+    // defineProperty, so that a member named __proto__ stays a member.
+    Object.defineProperty(result, key, {
+      value: merged,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return result;
+}
