@@ -20,6 +20,8 @@ import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { metricsApp } from "../server/metrics_app.ts";
+import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
+import { serveCommand } from "./serve.ts";
 import { DEMO_FLOW } from "./demo.ts";
 
 const USAGE = `weir: flow-based programming with first-class metrics
@@ -31,12 +33,21 @@ Usage:
                              Ctrl-C drains it (sources stop, the rest flows out)
   weir validate <graph...>   check graphs; prints file:line:col: message per problem
   weir components            list the built-in components and their ports
+  weir serve [graph...]      serve the flow API and /metrics; flows persist in
+                             the database; graph files given are added (or
+                             replace their stored flow when changed)
 
 Options:
   --drain-timeout <ms>       how long Ctrl-C waits for messages to flow out (default 5000)
   --metrics <host:port>      serve Prometheus metrics at http://host:port/metrics
                              (demo default 127.0.0.1:9464; port 0 picks a free one)
   --no-metrics               do not serve metrics (the demo's default is on)
+  --listen <host:port>       serve: where to listen (default 127.0.0.1:9464)
+  --db <path>                serve: the flow database (default weir.db; ":memory:")
+  --token <[scopes:]token>   serve: accept this bearer token (repeatable; scopes
+                             read,write,metrics; all when left out). Also read
+                             from WEIR_TOKEN (space-separated). Beyond loopback
+                             without a token, flow routes answer 403.
   -h, --help                 show this help
 
 Examples:
@@ -44,6 +55,7 @@ Examples:
   weir demo --metrics 0.0.0.0:9464
   weir run flows/sensors.fbp --metrics 127.0.0.1:9464
   weir validate flows/*.fbp flows/*.json
+  WEIR_TOKEN=$(openssl rand -hex 32) weir serve --listen 0.0.0.0:9464 flows/sensors.fbp
 `;
 
 /** Where `weir demo` serves metrics unless told otherwise. */
@@ -83,17 +95,29 @@ function readGraphText(file: string): string {
 /** Where to serve metrics: `null` for nowhere. */
 type MetricsAddress = { hostname: string; port: number } | null;
 
-function parseAddress(value: string | undefined): MetricsAddress {
+function parseAddress(
+  value: string | undefined,
+  flag = "--metrics",
+): NonNullable<MetricsAddress> {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value ?? "");
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) {
     fail(
-      `--metrics needs host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), received ${
+      `${flag} needs host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), received ${
         JSON.stringify(value ?? "")
       }`,
     );
   }
   return { hostname: m[1].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+function tokenOf(spec: string | undefined, from: string): TokenGrant {
+  if (!spec) fail(`${from} needs a token, e.g. --token read,metrics:TOKEN`);
+  try {
+    return parseTokenSpec(spec);
+  } catch (e) {
+    fail(`${from}: ${(e as Error).message}`);
+  }
 }
 
 /** Serves the collector's /metrics; a port in use is a usage error. */
@@ -221,6 +245,9 @@ function validateFiles(files: string[], registry: Registry): number {
 export async function main(args: string[]): Promise<number> {
   let drainTimeoutMs = 5000;
   let metricsAt: MetricsAddress | undefined;
+  let listen = { hostname: "127.0.0.1", port: 9464 };
+  let db = "weir.db";
+  const tokens: TokenGrant[] = [];
   const rest: string[] = [];
   // `--name=value` is the same as `--name value`.
   args = args.flatMap((a) =>
@@ -247,6 +274,13 @@ export async function main(args: string[]): Promise<number> {
       metricsAt = parseAddress(args[++i]);
     } else if (a === "--no-metrics") {
       metricsAt = null;
+    } else if (a === "--listen") {
+      listen = parseAddress(args[++i], "--listen");
+    } else if (a === "--db") {
+      if (!args[i + 1]) fail("--db needs a file path (or :memory:)");
+      db = args[++i];
+    } else if (a === "--token") {
+      tokens.push(tokenOf(args[++i], "--token"));
     } else if (a.startsWith("-") && a !== "--print") {
       fail(`unknown option ${JSON.stringify(a)}`);
     } else rest.push(a);
@@ -280,6 +314,20 @@ export async function main(args: string[]): Promise<number> {
     case "components":
       listComponents(registry);
       return 0;
+    case "serve":
+      for (const spec of (process.env.WEIR_TOKEN ?? "").split(/\s+/)) {
+        if (spec) tokens.push(tokenOf(spec, "WEIR_TOKEN"));
+      }
+      return await serveCommand({
+        ...listen,
+        db,
+        tokens,
+        drainTimeoutMs,
+        files: params,
+        registry,
+        log: (line) => console.error(`weir: ${line}`),
+        fail,
+      });
     case undefined:
       console.log(USAGE);
       return 2;
