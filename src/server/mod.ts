@@ -1,8 +1,11 @@
 /**
  * weir's HTTP surface as Hono apps to serve on their own or mount in a
- * host app: {@linkcode metricsApp} serves `GET /metrics` (Prometheus text
- * 0.0.4 or OpenMetrics, gzip when accepted, a cap on concurrent scrapes)
- * and `GET /api/v1/metadata`.
+ * host app: {@linkcode flowApp} is the flow server (the flow API over a
+ * {@linkcode FlowManager} whose flows persist in a {@linkcode FlowStore},
+ * health, version, components, `/metrics`, behind scoped bearer tokens);
+ * {@linkcode metricsApp} serves `GET /metrics` (Prometheus text 0.0.4 or
+ * OpenMetrics, gzip when accepted, a cap on concurrent scrapes) and
+ * `GET /api/v1/metadata` alone.
  *
  * @example
  * ```ts
@@ -20,3 +23,34 @@
  * @module
  */
 export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  flowApp,
+  type FlowAppOptions,
+} from "./app.ts";
+export {
+  Access,
+  type AccessOptions,
+  type AccessResult,
+  isLoopback,
+  MIN_TOKEN_LENGTH,
+  parseTokenSpec,
+  type Scope,
+  SCOPES,
+  type TokenGrant,
+} from "./auth.ts";
+export {
+  type FlowEvent,
+  type FlowInfo,
+  type FlowInput,
+  FlowManager,
+  type FlowManagerOptions,
+  FlowStartError,
+} from "./flows.ts";
+export {
+  FlowConflictError,
+  FlowNotFoundError,
+  FlowStore,
+  type FlowStoreOptions,
+  type StoredFlow,
+} from "./store.ts";
