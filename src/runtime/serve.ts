@@ -7,6 +7,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { createServer, isIP } from "node:net";
+import { ConnectionTracker, type ServerConnections } from "./connections.ts";
 
 /** A Web-standard request handler, such as a Hono app's `fetch`. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -49,6 +50,13 @@ export interface Server {
   close(): Promise<void>;
   /** Resolves once the server is closed, by `close()` or by the signal. */
   readonly finished: Promise<void>;
+  /**
+   * The server's TCP connections: how many are open, and the age of each
+   * as it closes (read from /proc; see `src/runtime/connections.ts` for
+   * the resolution). Nothing is read, and requests cost nothing extra,
+   * until it is used.
+   */
+  readonly connections: ServerConnections;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -144,16 +152,25 @@ export async function serve(
   }
 
   const runtime = globalThis as RuntimeGlobals;
-  const handler = (request: Request) => fetch(request);
+  // Made when server.connections is first used; each request reports its
+  // peer to it while it watches closes (the peer names the connection).
+  const peers: { tracker: ConnectionTracker | undefined } = {
+    tracker: undefined,
+  };
   let listening: Listening;
   if (runtime.Deno !== undefined) {
-    listening = _serveDeno(runtime.Deno, handler, hostname, port);
+    listening = _serveDeno(runtime.Deno, fetch, peers, hostname, port);
   } else if (runtime.Bun !== undefined) {
-    listening = await _serveBun(runtime.Bun, handler, hostname, port);
+    listening = await _serveBun(runtime.Bun, fetch, peers, hostname, port);
   } else {
     throw new Error("Cannot serve: serve() needs the Deno or Bun runtime");
   }
-  return _server(listening, signal, closeGraceMs);
+  return _server(listening, signal, closeGraceMs, peers);
+}
+
+/** Where the runtime adapters report each request's peer. */
+interface Peers {
+  tracker: ConnectionTracker | undefined;
 }
 
 /** What a runtime adapter hands back: the bound address and a stopper. */
@@ -170,6 +187,7 @@ function _server(
   listening: Listening,
   signal: AbortSignal | undefined,
   graceMs: number,
+  peers: Peers,
 ): Server {
   const { hostname, port } = listening;
   const host = _urlHost(hostname);
@@ -192,6 +210,7 @@ function _server(
         }
       } finally {
         clearTimeout(timer);
+        peers.tracker?.stop();
         resolveFinished();
       }
     })();
@@ -207,16 +226,28 @@ function _server(
     url: `http://${host}:${port}`,
     close,
     finished,
+    get connections(): ServerConnections {
+      return peers.tracker ??= new ConnectionTracker(port);
+    },
     [Symbol.asyncDispose]: close,
   };
 }
 
 function _serveDeno(
   deno: DenoRuntime,
-  handler: FetchHandler,
+  fetch: FetchHandler,
+  peers: Peers,
   hostname: string,
   port: number,
 ): Listening {
+  const handler = (request: Request, info: DenoServeInfo) => {
+    const tracker = peers.tracker;
+    if (tracker?.watching) {
+      const peer = info.remoteAddr;
+      tracker.noteRequest(peer.hostname, peer.port);
+    }
+    return fetch(request);
+  };
   let server: DenoHttpServer;
   try {
     // onListen replaces Deno's default "Listening on ..." log line.
@@ -240,10 +271,19 @@ function _serveDeno(
 
 async function _serveBun(
   bun: BunRuntime,
-  handler: FetchHandler,
+  fetch: FetchHandler,
+  peers: Peers,
   hostname: string,
   port: number,
 ): Promise<Listening> {
+  const handler = (request: Request, server: BunHttpServer) => {
+    const tracker = peers.tracker;
+    if (tracker?.watching) {
+      const peer = server.requestIP(request);
+      if (peer !== null) tracker.noteRequest(peer.address, peer.port);
+    }
+    return fetch(request);
+  };
   let server: BunHttpServer;
   try {
     // Bun cuts a connection quiet for idleTimeout seconds (10 by default),
@@ -336,8 +376,15 @@ interface RuntimeGlobals {
 interface DenoRuntime {
   serve(
     options: { hostname: string; port: number; onListen(): void },
-    handler: FetchHandler,
+    handler: (
+      request: Request,
+      info: DenoServeInfo,
+    ) => Response | Promise<Response>,
   ): DenoHttpServer;
+}
+
+interface DenoServeInfo {
+  readonly remoteAddr: { readonly hostname: string; readonly port: number };
 }
 
 interface DenoHttpServer {
@@ -351,7 +398,10 @@ interface BunRuntime {
     options: {
       hostname: string;
       port: number;
-      fetch: FetchHandler;
+      fetch: (
+        request: Request,
+        server: BunHttpServer,
+      ) => Response | Promise<Response>;
       idleTimeout: number;
     },
   ): BunHttpServer;
@@ -361,4 +411,7 @@ interface BunHttpServer {
   readonly hostname: string;
   readonly port: number;
   stop(closeActiveConnections?: boolean): Promise<void>;
+  requestIP(
+    request: Request,
+  ): { readonly address: string; readonly port: number } | null;
 }

@@ -1,0 +1,276 @@
+/**
+ * Connection tracking for one HTTP server: how many TCP connections are
+ * open to it, and how old each was when it closed.
+ *
+ * Neither Deno nor Bun reports a server's connections, so the tracker asks
+ * the kernel ({@linkcode readOwnTcpSockets}): the server's connections are
+ * this process's established sockets whose local port is the server's.
+ * A close has no event either; it is seen when a read of the sockets no
+ * longer finds the connection. Reads happen when asked ({@linkcode
+ * ConnectionTracker.open}, at every scrape) and, while closes are watched
+ * and connections are known, on an unref'd interval (`pollMs`).
+ *
+ * Resolution of a connection's age: it starts at the first of (a) the
+ * arrival of its first request (the server reports each request's peer
+ * address and port, which name the connection, since keep-alive reuses it)
+ * and (b) the first read that found it; it ends at the first read that no
+ * longer finds it established. So an age is late by up to one `pollMs` at
+ * its end, and starts at most one request round-trip after the accept
+ * (a connection that sent nothing before the first read is dated by that
+ * read). A connection that opens and closes between two reads is still
+ * counted, through its requests.
+ *
+ * @module
+ */
+import { clearInterval, setInterval } from "node:timers";
+import { readOwnTcpSockets, type TcpSocket } from "./sockets.ts";
+
+/**
+ * What a server tells about its connections, as {@linkcode serve} returns
+ * it in `server.connections`.
+ */
+export interface ServerConnections {
+  /**
+   * Reads the server's sockets now: the number of established connections,
+   * or `null` when the sockets cannot be read (not Linux; Deno without
+   * `-A`). Closes found by the read are reported to the `onClose`
+   * listeners before it returns.
+   */
+  open(): number | null;
+  /**
+   * Calls `listener` with the age in seconds (accept to close) of every
+   * connection that closes from now on; returns the function that stops
+   * it. Connections open when the first listener came are dated from the
+   * first read that finds them.
+   */
+  onClose(listener: (ageSeconds: number) => void): () => void;
+}
+
+/** Options of {@linkcode ConnectionTracker}. */
+export interface ConnectionTrackerOptions {
+  /**
+   * How often the sockets are read while closes are watched and
+   * connections are open (milliseconds): the resolution of a
+   * connection's closing time. Default 500.
+   */
+  pollMs?: number;
+  /** How the sockets are read. Default {@linkcode readOwnTcpSockets}. */
+  read?: () => TcpSocket[] | null;
+  /** The clock, in milliseconds. Default `performance.now()`. */
+  now?: () => number;
+}
+
+/** A connection the tracker knows. */
+interface Known {
+  /** When it was first seen (ms). */
+  since: number;
+  /** Its socket's inode; 0 until a read found it. */
+  inode: number;
+  /** The read that last found it. */
+  seen: number;
+}
+
+/**
+ * Tracks the connections of the server listening on `port`.
+ *
+ * @example Count a server's connections
+ * ```ts
+ * import { ConnectionTracker } from "./connections.ts";
+ * import { serve } from "./serve.ts";
+ *
+ * await using server = await serve(() => new Response("hi"));
+ * const tracker = new ConnectionTracker(server.port);
+ * await (await fetch(server.url)).text();
+ * console.log(tracker.open()); // 1 on Linux (keep-alive holds it), null elsewhere
+ * tracker.stop();
+ * ```
+ */
+export class ConnectionTracker implements ServerConnections {
+  /** The server's port. */
+  readonly port: number;
+  readonly #pollMs: number;
+  readonly #read: () => TcpSocket[] | null;
+  readonly #now: () => number;
+  readonly #listeners = new Set<(ageSeconds: number) => void>();
+  /** Known connections by peer (`address port`), while watched. */
+  readonly #known = new Map<string, Known>();
+  #reads = 0;
+  /** False after a read failed: requests are not noted then. */
+  #readable = true;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+
+  /** Creates a tracker for the server on `port`; it reads nothing yet. */
+  constructor(port: number, options: ConnectionTrackerOptions = {}) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(
+        `Cannot track connections: port must be an integer from 1 to 65535, received ${
+          String(port)
+        }`,
+      );
+    }
+    const {
+      pollMs = 500,
+      read = readOwnTcpSockets,
+      now = () => performance.now(),
+    } = options;
+    if (
+      typeof pollMs !== "number" || !(pollMs >= 1) || pollMs > 2_147_483_647
+    ) {
+      throw new RangeError(
+        `Cannot track connections: pollMs must be a number of milliseconds from 1 to 2147483647, received ${
+          String(pollMs)
+        }`,
+      );
+    }
+    this.port = port;
+    this.#pollMs = pollMs;
+    this.#read = read;
+    this.#now = now;
+  }
+
+  /**
+   * True while someone listens to closes: only then do requests need to
+   * be reported with {@linkcode ConnectionTracker.noteRequest}.
+   */
+  get watching(): boolean {
+    return this.#listeners.size > 0 && !this.#stopped;
+  }
+
+  /**
+   * Reports a request from the peer `address`:`port`, which dates its
+   * connection when it is new. Cheap: one map lookup for a connection
+   * known already; nothing when nobody watches.
+   */
+  noteRequest(address: string, port: number): void {
+    if (!this.watching || !this.#readable) return;
+    const key = _peerKey(address, port);
+    if (this.#known.has(key)) return;
+    this.#known.set(key, { since: this.#now(), inode: 0, seen: -1 });
+    this.#schedule();
+  }
+
+  /**
+   * Reads the server's sockets now: the number of established
+   * connections, or `null` when they cannot be read. Closes the read finds
+   * are reported before it returns.
+   */
+  open(): number | null {
+    return this.poll();
+  }
+
+  /**
+   * Calls `listener` with the age in seconds of every connection that
+   * closes from now on; returns the function that stops it.
+   */
+  onClose(listener: (ageSeconds: number) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot watch connection closes: the listener must be a function, received ${typeof listener}`,
+      );
+    }
+    // A Set would merge a listener added twice; wrap it so each call counts.
+    const entry = (age: number) => listener(age);
+    this.#listeners.add(entry);
+    // The first listener's read dates the connections open already.
+    if (this.#listeners.size === 1) this.poll();
+    return () => {
+      this.#listeners.delete(entry);
+      if (this.#listeners.size === 0) {
+        this.#known.clear();
+        this.#schedule();
+      }
+    };
+  }
+
+  /**
+   * Reads the sockets: returns the open connections (or `null` when they
+   * cannot be read) and, while watched, reports the connections gone since
+   * the last read.
+   */
+  poll(): number | null {
+    const sockets = this.#stopped ? null : this.#read();
+    if (sockets === null) {
+      this.#readable = false;
+      this.#known.clear();
+      this.#schedule();
+      return null;
+    }
+    this.#readable = true;
+    const at = this.#now();
+    const watching = this.watching;
+    const read = ++this.#reads;
+    let open = 0;
+    for (const s of sockets) {
+      if (s.localPort !== this.port || s.state !== "established") continue;
+      open++;
+      if (!watching) continue;
+      const key = _peerKey(s.remoteAddress, s.remotePort);
+      let known = this.#known.get(key);
+      if (known !== undefined && known.inode !== 0 && known.inode !== s.inode) {
+        // The peer reused its port for a new connection between two reads.
+        this.#closed(known, at);
+        known = undefined;
+      }
+      if (known === undefined) {
+        known = { since: at, inode: s.inode, seen: read };
+        this.#known.set(key, known);
+      } else {
+        known.inode = s.inode;
+        known.seen = read;
+      }
+    }
+    if (watching) {
+      for (const [key, known] of this.#known) {
+        if (known.seen !== read) {
+          this.#known.delete(key);
+          this.#closed(known, at);
+        }
+      }
+    }
+    this.#schedule();
+    return open;
+  }
+
+  /** Stops reading; `open()` returns `null` from now on. */
+  stop(): void {
+    this.#stopped = true;
+    this.#known.clear();
+    this.#schedule();
+  }
+
+  #closed(known: Known, at: number): void {
+    const age = Math.max(0, at - known.since) / 1000;
+    for (const listener of this.#listeners) {
+      try {
+        listener(age);
+      } catch {
+        // One listener's failure must not stop the others or the read.
+      }
+    }
+  }
+
+  /** Runs the interval while closes are watched and connections known. */
+  #schedule(): void {
+    const wanted = this.watching && this.#known.size > 0;
+    if (wanted && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.poll(), this.#pollMs);
+      // The reads must not keep the process alive.
+      this.#timer.unref();
+    } else if (!wanted && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
+
+/**
+ * A peer as `address port`; an IPv4-mapped IPv6 address as plain IPv4, so
+ * a server's report and the kernel's agree.
+ */
+function _peerKey(address: string, port: number): string {
+  const plain = address.startsWith("::ffff:") && address.includes(".")
+    ? address.slice(7)
+    : address;
+  return `${plain} ${port}`;
+}
