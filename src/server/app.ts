@@ -298,13 +298,21 @@ export function flowApp(options: FlowAppOptions): Hono {
     const q = c.req.query("interval");
     let every = eventsMs;
     if (q !== undefined) {
-      if (!/^\d{1,9}$/.test(q) || Number(q) < 100) {
+      if (!/^\d{1,9}$/.test(q) || Number(q) < 100 || Number(q) > 60_000) {
+        // Under a minute, so an idle stream is never cut by a proxy's or
+        // Bun's idle timeout.
         throw new ApiError(
           400,
-          `interval must be a whole number of milliseconds, at least 100, received "${q}"`,
+          `interval must be a whole number of milliseconds from 100 to 60000, received "${q}"`,
         );
       }
       every = Number(q);
+    }
+    // A HEAD gets the headers only: a stream nobody reads would never end.
+    if (c.req.method === "HEAD") {
+      return c.body(null, 200, {
+        "Content-Type": "text/event-stream; charset=utf-8",
+      });
     }
     return eventStream(flows, id, every, options.signal);
   });

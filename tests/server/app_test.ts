@@ -419,6 +419,14 @@ test("bad input gets the right 4xx with a JSON message, and changes nothing", as
         error: /timeout must be a whole number/,
       },
       {
+        name: "event interval too short",
+        path: "/flows/t1/events?interval=50",
+        init: {},
+        status: 400,
+        error:
+          /interval must be a whole number of milliseconds from 100 to 60000/,
+      },
+      {
         name: "bad start flag",
         path: "/flows?start=maybe",
         init: fbp(GOOD.replace("t1", "t9")),
@@ -719,8 +727,16 @@ test("GET /flows/:id/events streams state, stats and deletion as server-sent eve
     const { done } = await reader.read();
     assert.equal(done, true);
 
-    // An aborted server signal ends the streams that are left.
+    // HEAD answers the headers without opening a stream.
+    const head = await s.app.request("/flows/t1/events", { method: "HEAD" });
+    assert.equal(head.status, 404, "t1 was deleted");
     await s.app.request("/flows", fbp(GOOD));
+    const head2 = await s.app.request("/flows/t1/events", { method: "HEAD" });
+    assert.equal(head2.status, 200);
+    assert.match(head2.headers.get("content-type")!, /^text\/event-stream/);
+    assert.equal(await head2.text(), "");
+
+    // An aborted server signal ends the streams that are left.
     const res2 = await s.app.request("/flows/t1/events");
     const r2 = res2.body!.getReader();
     await r2.read();
