@@ -791,7 +791,10 @@ export class FlowManager {
             );
           }
         }
-        this.#detach(entry);
+        // Untracked and silent, but kept: get() still tells how it ended.
+        for (const off of entry.offs) off();
+        entry.offs = [];
+        if (net !== null) this.#collector?.untrack(net);
       }),
     );
     this.#store.close();
