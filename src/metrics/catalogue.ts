@@ -434,7 +434,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "RequestSize",
     moves:
-      "One observation per request: its `Content-Length`, or the bytes read when it had none.",
+      "One observation per request: its `Content-Length`; 0 without a body; without `Content-Length`, the bytes the handler read through Hono (`c.req.text()`, `json()`, `arrayBuffer()`, `blob()`), else not observed.",
   },
   httpResponseSize: {
     name: "http_response_size_bytes",
@@ -446,7 +446,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "ResponseSize",
     moves:
-      "One observation per response with a known size (`Content-Length`); a stream of unknown length is not observed.",
+      "One observation per response of known size: its `Content-Length`, or 0 for `HEAD`, 1xx, 204 and 304. A body without `Content-Length` is not observed: streams, and Hono's `c.text()`/`c.json()`, which leave the header to the runtime.",
   },
   httpRequestsInFlight: {
     name: "http_requests_in_flight",
@@ -481,7 +481,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "ConnectionAge",
     moves:
-      "One observation per closed connection, seen when the server's sockets are next read. Left out where /proc cannot be read.",
+      "One observation per closed connection, seen when the server's sockets are next read (every 0.5 s while connections are open, and at every scrape), so an age is late by up to 0.5 s; dated from the connection's first request. Left out where /proc cannot be read.",
   },
 } as const satisfies Record<string, MetricDef>;
 

@@ -43,6 +43,16 @@ export {
   type MetricsSource,
   negotiateFormat,
 } from "./exposition.ts";
+export {
+  CONNECTION_BUCKETS,
+  connectionMetrics,
+  type ConnectionSource,
+  httpMetrics,
+  type HttpMetricsMiddleware,
+  type HttpMetricsOptions,
+  SIZE_BUCKETS,
+  UNMATCHED_ROUTE,
+} from "./http_metrics.ts";
 export { metricsMarkdown } from "./metrics_doc.ts";
 export {
   DEFAULT_MAX_SERIES_PER_METRIC,

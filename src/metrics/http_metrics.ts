@@ -1,0 +1,405 @@
+/**
+ * HTTP server metrics for a Hono app: {@linkcode httpMetrics} is a
+ * middleware that counts and times every request by method, route pattern
+ * and status, with request and response sizes and the requests in flight;
+ * {@linkcode connectionMetrics} adds the open connections and connection
+ * ages of a server that can tell them (weir's `serve()` can).
+ *
+ * The request path does no prom-client work and allocates no label set: it
+ * adds into plain records (a count and {@linkcode Histogram}s) found by
+ * route, method and status, which the collector reads at scrape time.
+ *
+ * Labels stay bounded:
+ * - `route` is the pattern of the route that answered (`/flows/:id`, with
+ *   the prefix of a sub-app mounted with `app.route()`), never the raw
+ *   path; a 404 that no route answered (the last route matched was a
+ *   middleware, `app.use()`, or any route registered for every method)
+ *   is `unmatched`.
+ * - `method` is one of {@linkcode HTTP_METHODS}; any other is `OTHER`.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import {
+  checkBuckets,
+  DURATION_BUCKETS,
+  Histogram,
+} from "../engine/histogram.ts";
+import { HTTP_METHODS, HTTP_METRICS } from "./catalogue.ts";
+import type { MetricsCollector } from "./collector.ts";
+
+/**
+ * Default bucket bounds for request and response sizes, in bytes: powers
+ * of 4 from 64 B to 16 MiB.
+ */
+export const SIZE_BUCKETS: readonly number[] = [
+  64,
+  256,
+  1024,
+  4096,
+  16384,
+  65536,
+  262144,
+  1048576,
+  4194304,
+  16777216,
+];
+
+/** The `route` label of a request no route answered. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/**
+ * What a server tells about its connections (weir's `serve()` returns one
+ * as `server.connections`).
+ */
+export interface ConnectionSource {
+  /**
+   * The connections open now, or `null` when the server cannot tell (the
+   * metrics are then left out of the scrape).
+   */
+  open(): number | null;
+  /**
+   * Calls `listener` with the age in seconds of each connection that
+   * closes; returns the function that stops it.
+   */
+  onClose(listener: (ageSeconds: number) => void): () => void;
+}
+
+/** Options of {@linkcode httpMetrics}. */
+export interface HttpMetricsOptions {
+  /**
+   * Where the open connections and their ages come from; passed to
+   * {@linkcode connectionMetrics}. Default: none, and those two metrics
+   * are not exported (they can be added later with `connectionMetrics`,
+   * once the server listens).
+   */
+  connections?: ConnectionSource;
+  /**
+   * Bucket bounds of `http_request_duration_seconds`, in seconds. Default
+   * {@linkcode DURATION_BUCKETS} (10 µs to 10 s).
+   */
+  buckets?: readonly number[];
+  /**
+   * Bucket bounds of the request and response sizes, in bytes. Default
+   * {@linkcode SIZE_BUCKETS}.
+   */
+  sizeBuckets?: readonly number[];
+}
+
+/** The middleware {@linkcode httpMetrics} returns. */
+export interface HttpMetricsMiddleware extends MiddlewareHandler {
+  /** Takes its metrics out of the collector (the middleware keeps counting). */
+  remove(): void;
+}
+
+type Labels = Record<string, string>;
+
+/** One method, route and status: its count and durations. */
+interface StatusRecord {
+  labels: Labels;
+  count: number;
+  duration: Histogram;
+}
+
+/** One method and route: its sizes and its statuses. */
+interface MethodRecord {
+  labels: Labels;
+  requestSize: Histogram;
+  responseSize: Histogram;
+  statuses: Map<number, StatusRecord>;
+}
+
+const METHOD_INDEX: ReadonlyMap<string, number> = new Map(
+  HTTP_METHODS.map((m, i) => [m, i]),
+);
+const OTHER = HTTP_METHODS.indexOf("OTHER");
+const HEAD = HTTP_METHODS.indexOf("HEAD");
+
+/**
+ * A Hono middleware that measures every request that reaches it, and
+ * registers `http_requests_total`, `http_request_duration_seconds`,
+ * `http_request_size_bytes`, `http_response_size_bytes` and
+ * `http_requests_in_flight` in `collector` (names without a namespace).
+ * Mount it first (`app.use(httpMetrics(collector))`) so that it sees
+ * every request, the ones other middleware answer too.
+ *
+ * A request's duration runs from the middleware to the response's headers
+ * (a streamed body is not waited for). A handler's error is counted with
+ * the status of the response `app.onError` makes of it. Sizes:
+ * `Content-Length` when the message has one, else 0 for a request with no
+ * body or the bytes the handler read through Hono (`c.req.text()`,
+ * `json()`, `arrayBuffer()`, `blob()`), and 0 for a response to `HEAD` or
+ * with status 1xx, 204 or 304; other sizes are unknown and not observed
+ * (Hono's `c.text()` and `c.json()` set no `Content-Length`: the runtime
+ * adds it when it writes).
+ *
+ * Throws an `Error` when the collector has these metrics already, and a
+ * `RangeError` for bad buckets.
+ *
+ * @example Count the requests of an app
+ * ```ts
+ * import { Hono } from "hono";
+ * import { MetricsCollector } from "./collector.ts";
+ * import { httpMetrics } from "./http_metrics.ts";
+ *
+ * const collector = new MetricsCollector();
+ * const app = new Hono();
+ * app.use(httpMetrics(collector));
+ * app.get("/flows/:id", (c) => c.text(c.req.param("id")));
+ * await app.request("/flows/a");
+ * await app.request("/flows/b");
+ * (await collector.render()).includes(
+ *   'http_requests_total{method="GET",route="/flows/:id",status="200"} 2',
+ * ); // true
+ * ```
+ */
+export function httpMetrics(
+  collector: MetricsCollector,
+  options: HttpMetricsOptions = {},
+): HttpMetricsMiddleware {
+  const {
+    connections,
+    buckets = DURATION_BUCKETS,
+    sizeBuckets = SIZE_BUCKETS,
+  } = options;
+  checkBuckets(buckets);
+  checkBuckets(sizeBuckets);
+  /** By route, then by method index. */
+  const routes = new Map<string, (MethodRecord | undefined)[]>();
+  let inFlight = 0;
+
+  function methodRecord(route: string, method: number): MethodRecord {
+    let byMethod = routes.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Array(HTTP_METHODS.length).fill(undefined);
+      routes.set(route, byMethod);
+    }
+    return byMethod[method] ??= {
+      labels: { method: HTTP_METHODS[method], route },
+      requestSize: new Histogram(sizeBuckets),
+      responseSize: new Histogram(sizeBuckets),
+      statuses: new Map(),
+    };
+  }
+
+  function statusRecord(m: MethodRecord, status: number): StatusRecord {
+    let s = m.statuses.get(status);
+    if (s === undefined) {
+      s = {
+        labels: { ...m.labels, status: String(status) },
+        count: 0,
+        duration: new Histogram(buckets),
+      };
+      m.statuses.set(status, s);
+    }
+    return s;
+  }
+
+  function* methods(): Generator<MethodRecord> {
+    for (const byMethod of routes.values()) {
+      for (const m of byMethod) if (m !== undefined) yield m;
+    }
+  }
+
+  const removers = [
+    collector.addFamily(HTTP_METRICS.httpRequests, (out) => {
+      for (const m of methods()) {
+        for (const s of m.statuses.values()) out.sample(s.labels, s.count);
+      }
+    }),
+    collector.addFamily(HTTP_METRICS.httpRequestDuration, (out) => {
+      for (const m of methods()) {
+        for (const s of m.statuses.values()) {
+          out.histogram(s.labels, s.duration);
+        }
+      }
+    }),
+    collector.addFamily(HTTP_METRICS.httpRequestSize, (out) => {
+      for (const m of methods()) out.histogram(m.labels, m.requestSize);
+    }),
+    collector.addFamily(HTTP_METRICS.httpResponseSize, (out) => {
+      for (const m of methods()) out.histogram(m.labels, m.responseSize);
+    }),
+    collector.addFamily(
+      HTTP_METRICS.httpRequestsInFlight,
+      (out) => out.sample({}, inFlight),
+    ),
+  ];
+  if (connections !== undefined) {
+    removers.push(connectionMetrics(collector, connections));
+  }
+
+  const middleware = async (c: Context, next: () => Promise<void>) => {
+    const start = performance.now();
+    inFlight++;
+    let failed = true;
+    try {
+      await next();
+      failed = false;
+    } finally {
+      inFlight--;
+      const seconds = (performance.now() - start) / 1000;
+      // An error that escaped Hono's own handling becomes a 500 upstream.
+      const res = failed ? undefined : c.res;
+      const status = res?.status ?? 500;
+      const method = METHOD_INDEX.get(c.req.method) ?? OTHER;
+      const m = methodRecord(_route(c, status), method);
+      const s = statusRecord(m, status);
+      s.count++;
+      s.duration.observe(seconds);
+      const responseSize = res === undefined
+        ? -1
+        : _responseSize(res, method === HEAD);
+      if (responseSize >= 0) m.responseSize.observe(responseSize);
+      const requestSize = _requestSize(c);
+      if (typeof requestSize === "number") {
+        if (requestSize >= 0) m.requestSize.observe(requestSize);
+      } else {
+        // Only for a body without Content-Length that the handler read.
+        await requestSize.then(
+          (n) => n >= 0 && m.requestSize.observe(n),
+          () => {},
+        );
+      }
+    }
+  };
+  return Object.assign(middleware, {
+    remove() {
+      for (const remove of removers) remove();
+    },
+  });
+}
+
+/**
+ * Registers `http_open_connections` and `http_connection_duration_seconds`
+ * in `collector`, read from `connections` (weir's `serve()` gives one as
+ * `server.connections`). Both are left out of a scrape when the source
+ * cannot tell (`open()` is `null`). Returns the function that takes them
+ * out again and stops listening.
+ *
+ * @example Count the connections of a served app
+ * ```ts
+ * import { MetricsCollector } from "./collector.ts";
+ * import { connectionMetrics } from "./http_metrics.ts";
+ *
+ * const collector = new MetricsCollector();
+ * // In weir: `(await serve(app.fetch)).connections`.
+ * const connections = { open: () => 3, onClose: () => () => {} };
+ * const remove = connectionMetrics(collector, connections);
+ * (await collector.render()).includes("http_open_connections 3"); // true
+ * remove();
+ * ```
+ */
+export function connectionMetrics(
+  collector: MetricsCollector,
+  connections: ConnectionSource,
+  options: { buckets?: readonly number[] } = {},
+): () => void {
+  if (
+    typeof connections?.open !== "function" ||
+    typeof connections?.onClose !== "function"
+  ) {
+    throw new TypeError(
+      "Cannot add connection metrics: connections must have open() and onClose() methods",
+    );
+  }
+  const { buckets = CONNECTION_BUCKETS } = options;
+  checkBuckets(buckets);
+  const ages = new Histogram(buckets);
+  const stop = connections.onClose((age) => ages.observe(age));
+  const removeOpen = collector.addFamily(
+    HTTP_METRICS.httpOpenConnections,
+    (out) => {
+      const open = connections.open();
+      if (open !== null) out.sample({}, open);
+    },
+  );
+  const removeAges = collector.addFamily(
+    HTTP_METRICS.httpConnectionDuration,
+    (out) => {
+      // The read also reports the closes found since the last one.
+      if (connections.open() !== null) out.histogram({}, ages);
+    },
+  );
+  return () => {
+    stop();
+    removeOpen();
+    removeAges();
+  };
+}
+
+/**
+ * Default bucket bounds of connection ages, in seconds: 0.1 s to 1 h
+ * (ages are known to about half a second).
+ */
+export const CONNECTION_BUCKETS: readonly number[] = [
+  0.1,
+  0.5,
+  1,
+  5,
+  10,
+  30,
+  60,
+  300,
+  900,
+  3600,
+];
+
+/** The route label: the pattern that answered, or `unmatched`. */
+function _route(c: Context, status: number): string {
+  const last = matchedRoutes(c).at(-1);
+  if (last === undefined) return UNMATCHED_ROUTE;
+  // Not found and no route of a method answered: what matched were only
+  // middleware (registered for every method), then Hono's notFound.
+  if (status === 404 && last.method === "ALL") return UNMATCHED_ROUTE;
+  return last.path;
+}
+
+/** The body size of `res`, or -1 when it is unknown. */
+function _responseSize(res: Response, head: boolean): number {
+  const status = res.status;
+  if (head || status < 200 || status === 204 || status === 304) return 0;
+  const length = res.headers.get("content-length");
+  return length === null ? -1 : _length(length);
+}
+
+/**
+ * The body size of the request: a number (-1 when unknown), or a promise
+ * of it when the handler read a body that had no Content-Length.
+ */
+function _requestSize(c: Context): number | Promise<number> {
+  const raw = c.req.raw;
+  const length = raw.headers.get("content-length");
+  if (length !== null) return _length(length);
+  if (raw.body === null) return 0;
+  // Hono types its cache as values; it holds the promises of them.
+  const cache = c.req.bodyCache;
+  if (cache.arrayBuffer) {
+    return Promise.resolve(cache.arrayBuffer).then((b) => b.byteLength);
+  }
+  if (cache.blob) return Promise.resolve(cache.blob).then((b) => b.size);
+  if (cache.text) return Promise.resolve(cache.text).then(_utf8Length);
+  return -1;
+}
+
+function _length(header: string): number {
+  const n = Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
+/** The UTF-8 byte length of `s`, without encoding it. */
+function _utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code < 0x80) n += 1;
+    else if (code < 0x800) n += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
+      // A surrogate pair is one 4-byte character.
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
