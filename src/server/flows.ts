@@ -1054,7 +1054,9 @@ export class FlowManager {
       rev: stored.rev,
       format: stored.format,
       running: stored.running,
-      state: network?.state ?? "failed",
+      // No network and no error: between two networks of a replace.
+      state: network?.state ??
+        (entry.error === undefined ? "stopped" : "failed"),
       processes: network?.processNames.length ??
         Object.keys(graph?.processes ?? {}).length,
       createdAt: new Date(stored.createdAt).toISOString(),

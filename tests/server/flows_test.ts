@@ -495,6 +495,16 @@ test(
       texts.map((text) => h.flows.replace("f", { text, format: "fbp" })),
     );
     assert.deepEqual(infos.map((i) => i.rev), [3, 4, 5]);
+    // Two creates of one id: the second finds the first's flow.
+    const creates = await Promise.allSettled([
+      h.flows.create({ id: "g", text: ticking(), format: "fbp" }),
+      h.flows.create({ id: "g", text: ticking("test/Sink2"), format: "fbp" }),
+    ]);
+    assert.equal(creates[0].status, "fulfilled");
+    assert.equal(creates[1].status, "rejected");
+    assert.ok(creates[1].reason instanceof FlowConflictError);
+    assert.equal(h.store.get("g")?.text, ticking());
+    await h.flows.delete("g");
     assert.equal(h.store.get("f")?.text, texts[2]);
     assert.equal(h.flows.get("f").state, "running");
     assert.deepEqual(h.collector.flows, ["f"]);
