@@ -138,7 +138,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       }
       await next();
     };
-  const limited: MiddlewareHandler = async (c, next) => {
+  const limited: MiddlewareHandler = async (_c, next) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -23,11 +23,7 @@
  * @module
  */
 export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
-export {
-  DEFAULT_MAX_BODY_BYTES,
-  flowApp,
-  type FlowAppOptions,
-} from "./app.ts";
+export { DEFAULT_MAX_BODY_BYTES, flowApp, type FlowAppOptions } from "./app.ts";
 export {
   Access,
   type AccessOptions,

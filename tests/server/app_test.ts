@@ -46,10 +46,10 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(
+function setup(
   access?: AccessOptions,
   extra: Partial<FlowAppOptions> = {},
-): Promise<Setup> {
+): Setup {
   const dir = mkdtempSync(join(tmpdir(), "weir-app-"));
   const store = FlowStore.open(join(dir, "flows.db"));
   const metrics = new MetricsCollector();
@@ -95,7 +95,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 test("POST /flows creates a flow from .fbp text and from fbp-graph JSON", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     let res = await s.app.request("/flows", fbp(GOOD));
     assert.equal(res.status, 201);
@@ -138,7 +138,7 @@ test("POST /flows creates a flow from .fbp text and from fbp-graph JSON", async 
 });
 
 test("bad input gets the right 4xx with a JSON message, and changes nothing", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     await s.app.request("/flows", fbp(GOOD));
     const cases: {
@@ -466,7 +466,7 @@ test("bad input gets the right 4xx with a JSON message, and changes nothing", as
 });
 
 test("tokens: missing, wrong and under-scoped tokens are refused and change nothing", async () => {
-  const s = await setup({
+  const s = setup({
     tokens: [
       { token: READ, scopes: ["read"] },
       { token: WRITE, scopes: ["read", "write"] },
@@ -525,7 +525,7 @@ test("tokens: missing, wrong and under-scoped tokens are refused and change noth
 });
 
 test("an exposed server with no token refuses flow routes with a sentence, and serves health and metrics", async () => {
-  const s = await setup({ exposed: true });
+  const s = setup({ exposed: true });
   try {
     const res = await s.app.request("/flows", fbp(GOOD));
     assert.equal(res.status, 403);
@@ -544,7 +544,7 @@ test("an exposed server with no token refuses flow routes with a sentence, and s
 });
 
 test("PUT replaces a flow (rev + 1); a PUT that cannot build leaves the old one running", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     await s.app.request("/flows", fbp(GOOD));
     let res = await s.app.request("/flows/t1", {
@@ -574,7 +574,7 @@ test("PUT replaces a flow (rev + 1); a PUT that cannot build leaves the old one 
 });
 
 test("PATCH applies a JSON merge patch; stop drains, start runs again; DELETE removes", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     await s.app.request("/flows", fbp(GOOD));
     let res = await s.app.request("/flows/t1", {
@@ -622,7 +622,7 @@ test("PATCH applies a JSON merge patch; stop drains, start runs again; DELETE re
 });
 
 test("health, readiness, version and the component catalogue", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     assert.deepEqual(await json(await s.app.request("/healthz")), {
       status: "ok",
@@ -668,7 +668,7 @@ test("health, readiness, version and the component catalogue", async () => {
 });
 
 test("/metrics counts flow operations and active flows as the API is used", async () => {
-  const s = await setup();
+  const s = setup();
   try {
     await s.app.request("/flows", fbp(GOOD));
     await s.app.request("/flows", fbp("'1s' -> interval T(core/Gone)"));
@@ -701,7 +701,7 @@ test("/metrics counts flow operations and active flows as the API is used", asyn
 
 test("GET /flows/:id/events streams state, stats and deletion as server-sent events", async () => {
   const abort = new AbortController();
-  const s = await setup(undefined, { signal: abort.signal });
+  const s = setup(undefined, { signal: abort.signal });
   try {
     await s.app.request("/flows", fbp(GOOD));
     const res = await s.app.request("/flows/t1/events?interval=100");
