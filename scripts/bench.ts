@@ -5,6 +5,7 @@
  *   bun scripts/bench.ts --print         # everything; prints, leaves the file alone
  *   bun scripts/bench.ts metrics         # only bench/metrics_bench.ts; prints
  *   bun scripts/bench.ts pipeline        # only bench/pipeline_bench.ts; prints
+ *   bun scripts/bench.ts http            # only bench/http_bench.ts (wrk); prints
  *   bun scripts/bench.ts metrics --runtime=bun   # one runtime; prints
  *
  * (`npm run bench` runs the first.) A partial run (some benchmarks or one
@@ -25,11 +26,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
 type Runtime = "bun" | "deno";
-type Part = "pipeline" | "metrics";
+type Part = "pipeline" | "metrics" | "http";
 
 const PARTS: Record<Part, string> = {
   pipeline: "bench/pipeline_bench.ts",
   metrics: "bench/metrics_bench.ts",
+  http: "bench/http_bench.ts",
 };
 const RUNTIMES: Runtime[] = ["bun", "deno"];
 
@@ -119,6 +121,26 @@ interface MetricsResult {
   };
 }
 
+interface HttpResult {
+  runtime: string;
+  loadavg: { start: number[]; end: number[] };
+  rounds: number;
+  seconds: number;
+  connections: number;
+  medianRps: Record<string, number>;
+  roundRps: Record<string, number[]>;
+  weirVsBare: number;
+  weirVsBareByRound: number[];
+  weirVsHonoProm: number;
+  weirVsHonoPromByRound: number[];
+  honoPromVsBare: number;
+  connVsBare: number;
+  connVsBareByRound: number[];
+  sent: Record<string, number>;
+  counted: Record<string, number>;
+  errors: number;
+}
+
 /** Load averages (1 min) seen around each benchmark run, for the report. */
 const loads: string[] = [];
 
@@ -155,6 +177,10 @@ const pipeline = parts.includes("pipeline")
   : [];
 const metrics = parts.includes("metrics")
   ? selected.map((rt) => runBench<MetricsResult>(PARTS.metrics, rt))
+  : [];
+
+const http = parts.includes("http")
+  ? selected.map((rt) => runBench<HttpResult>(PARTS.http, rt))
   : [];
 
 const met = (ok: boolean) => ok ? "met" : "NOT met";
@@ -297,6 +323,49 @@ ${scrapeRows.join("\n")}
 `;
 }
 
+function httpSections(results: HttpResult[]): string {
+  const r0 = results[0];
+  const rows = results.map((r) => {
+    const m = r.medianRps;
+    const ok = r.weirVsBare >= 0.9 && r.weirVsHonoProm >= 1;
+    return `| ${r.runtime} | ${fmt(m.bare)} | ${fmt(m.weir)} | ${
+      fmt(m["hono-prom"])
+    } | ${r.weirVsBare}x (${
+      r.weirVsBareByRound.join(", ")
+    }) | ${r.weirVsHonoProm}x (${r.weirVsHonoPromByRound.join(", ")}) | ${
+      fmt(m["weir+conn"])
+    } (${r.connVsBare}x) | ${r.loadavg.start[0]} / ${
+      r.loadavg.end[0]
+    } | >= 0.9x bare and >= 1x @hono/prometheus | ${met(ok)} |`;
+  });
+  const counts = results.map((r) =>
+    `${r.runtime}: ${
+      Object.entries(r.counted).map(([k, v]) =>
+        `${k} counted ${fmt(v)} of ${fmt(r.sent[k])}`
+      ).join(", ")
+    }; wrk errors ${r.errors}`
+  );
+  return `## HTTP metrics overhead (wrk)
+
+\`wrk -t1 -c${r0.connections} -d${r0.seconds}s\` on 127.0.0.1 against four Hono servers
+answering \`GET /\` with \`ok\`, each in its own process of the runtime
+under test, served by weir's \`serve()\` (\`bench/http_bench.ts\`): Hono
+alone ("bare"), with weir's \`httpMetrics()\` middleware ("weir"), with
+\`@hono/prometheus\`'s \`registerMetrics\`, and weir's middleware plus
+\`connectionMetrics(server.connections)\` ("+conn": each request reports its
+peer, the sockets are read every 0.5 s). A 2 s warm-up run each, then
+${r0.rounds} rounds, the order rotated and reversed from round to round;
+medians over the rounds in requests per second, ratios by round in
+brackets. wrk and the servers share the machine's 2 cores. After the rounds
+each metrics server is scraped to check that it counted the requests wrk
+made (${counts.join("; ")}).
+
+| runtime | bare req/s | weir req/s | @hono/prometheus req/s | weir / bare | weir / @hono/prometheus | weir +conn req/s | load | target | |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join("\n")}
+`;
+}
+
 const runs = parts.flatMap((part) =>
   selected.map((rt) =>
     rt === "bun"
@@ -324,6 +393,7 @@ ${
   [
     pipeline.length > 0 ? pipelineSections(pipeline) : "",
     metrics.length > 0 ? metricsSections(metrics) : "",
+    http.length > 0 ? httpSections(http) : "",
   ].filter(Boolean).join("\n")
 }`;
 

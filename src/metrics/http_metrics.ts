@@ -115,6 +115,7 @@ const METHOD_INDEX: ReadonlyMap<string, number> = new Map(
 );
 const OTHER = HTTP_METHODS.indexOf("OTHER");
 const HEAD = HTTP_METHODS.indexOf("HEAD");
+const GET = HTTP_METHODS.indexOf("GET");
 
 /**
  * A Hono middleware that measures every request that reaches it, and
@@ -128,7 +129,8 @@ const HEAD = HTTP_METHODS.indexOf("HEAD");
  * (a streamed body is not waited for). A handler's error is counted with
  * the status of the response `app.onError` makes of it. Sizes:
  * `Content-Length` when the message has one, else 0 for a request with no
- * body or the bytes the handler read through Hono (`c.req.text()`,
+ * body (a `GET` or `HEAD` is taken to have none) or the bytes the handler
+ * read through Hono (`c.req.text()`,
  * `json()`, `arrayBuffer()`, `blob()`), and 0 for a response to `HEAD` or
  * with status 1xx, 204 or 304; other sizes are unknown and not observed
  * (Hono's `c.text()` and `c.json()` set no `Content-Length`: the runtime
@@ -252,7 +254,10 @@ export function httpMetrics(
         ? -1
         : _responseSize(res, method === HEAD);
       if (responseSize >= 0) m.responseSize.observe(responseSize);
-      const requestSize = _requestSize(c);
+      // GET and HEAD carry no body in practice: no need to look.
+      const requestSize = method === GET || method === HEAD
+        ? 0
+        : _requestSize(c);
       if (typeof requestSize === "number") {
         if (requestSize >= 0) m.requestSize.observe(requestSize);
       } else {
