@@ -189,6 +189,11 @@ export class FlowStore {
     try {
       db = new DatabaseSync(path, { timeout: busy });
       if (path !== ":memory:") {
+        // One weir per database: two servers on one file would both run
+        // its flows and overwrite each other's changes unseen. The lock
+        // taken by the first write below is held until close() (or the
+        // process dies); set before WAL, so no shared-memory index is used.
+        db.exec("PRAGMA locking_mode = EXCLUSIVE");
         db.exec("PRAGMA journal_mode = WAL");
         // FULL: a commit survives a power cut too, not only a crash.
         db.exec("PRAGMA synchronous = FULL");

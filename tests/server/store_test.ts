@@ -272,6 +272,22 @@ test("FlowStore.open() gives up on a database another connection holds locked pa
   );
 });
 
+test("FlowStore.open() refuses a file another open FlowStore holds, until it is closed", () => {
+  using tmp = tempDir();
+  const path = join(tmp.dir, "flows.db");
+  const first = FlowStore.open(path);
+  first.create(A);
+  assert.throws(
+    () => FlowStore.open(path, { busyTimeoutMs: 20 }),
+    /Cannot open flow database .*: database is locked \(another process holds it; is another weir running on this file\?\)/,
+  );
+  assert.deepEqual(first.list().map((f) => f.rev), [1]);
+  first.close();
+  const second = FlowStore.open(path, { busyTimeoutMs: 20 });
+  assert.deepEqual(second.list().map((f) => f.id), ["a"]);
+  second.close();
+});
+
 test("FlowStore.close() is idempotent and later calls say the database is closed", () => {
   const store = FlowStore.open(":memory:");
   store.close();
@@ -289,8 +305,10 @@ test("FlowStore.close() is idempotent and later calls say the database is closed
 test("FlowStore rolls a change back when it fails inside its transaction", () => {
   using tmp = tempDir();
   const path = join(tmp.dir, "flows.db");
-  const store = FlowStore.open(path);
-  store.create(A);
+  const first = FlowStore.open(path);
+  first.create(A);
+  // The store holds its file exclusively while open.
+  first.close();
   // A trigger that fails the write once the UPDATE is under way: the rev
   // read and the row written must both be undone.
   const raw = new DatabaseSync(path);
@@ -298,6 +316,7 @@ test("FlowStore rolls a change back when it fails inside its transaction", () =>
     "CREATE TRIGGER refuse BEFORE UPDATE ON flows WHEN NEW.text = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END",
   );
   raw.close();
+  const store = FlowStore.open(path);
   const before = store.list();
   assert.throws(() => store.update("a", { text: "bad" }), /refused/);
   assert.deepEqual(store.list(), before);
