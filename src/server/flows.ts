@@ -60,6 +60,25 @@ export class FlowStartError extends Error {
   }
 }
 
+/**
+ * An operation refused because the manager is closed (the server is
+ * shutting down). `status` is 503, for HTTP: the request may be retried
+ * against a server that runs.
+ *
+ * @example
+ * ```ts
+ * import { FlowManagerClosedError } from "./flows.ts";
+ *
+ * new FlowManagerClosedError("Cannot start flow: the flow manager is closed").status; // 503
+ * ```
+ */
+export class FlowManagerClosedError extends Error {
+  /** Always `"FlowManagerClosedError"`. */
+  override name = "FlowManagerClosedError";
+  /** The HTTP status: 503. */
+  readonly status: number = 503;
+}
+
 /** What a flow's subscribers hear. */
 export type FlowEvent =
   | { type: "state"; state: string }
@@ -318,6 +337,27 @@ export class FlowManager {
   }
 
   /**
+   * A flow's stored text and format, whether or not the text parses (a
+   * flow stored by an older weir may not).
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * flows.stored("a").text; // "A(core/Repeat)"
+   * await flows.close();
+   * ```
+   */
+  stored(id: string): { text: string; format: "json" | "fbp" } {
+    const { text, format } = this.#entry(id, "read").stored;
+    return { text, format };
+  }
+
+  /**
    * Validates, builds, starts (unless `start: false`) and stores a new flow.
    * Its id is `input.id`, else the graph's `properties.name`, else a new
    * one. Throws the `GraphError` of an invalid graph, a `RangeError` for a
@@ -355,54 +395,156 @@ export class FlowManager {
       }
       const graph = loadGraph(text, { format });
       const id = this.#newId(input.id, graph);
+      return await this.#serial(
+        id,
+        () => this.#create(id, text, format, graph, input.start ?? true),
+      );
+    });
+  }
+
+  /**
+   * Creates the flow when `id` is free, else replaces it, in one step: two
+   * concurrent calls for a new id create it once and replace it once, and
+   * a delete cannot slip in between the check and the change. With `rev`
+   * the flow must exist at that rev; with `mustExist` it must exist. `start`
+   * applies to a flow created (default `true`); a replaced flow keeps
+   * whether it should run. Resolves with the flow and whether it was
+   * created. Throws as {@linkcode FlowManager.create} and
+   * {@linkcode FlowManager.replace} do, and a {@linkcode FlowNotFoundError}
+   * for a missing flow given a `rev` or `mustExist`.
+   *
+   * @example
+   * ```ts
+   * import { FlowManager } from "./flows.ts";
+   * import { FlowStore } from "./store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * const a = { text: "A(core/Repeat)", format: "fbp" as const };
+   * (await flows.put("a", a)).created; // true
+   * (await flows.put("a", a)).info.rev; // 2
+   * await flows.close();
+   * ```
+   */
+  put(
+    id: string,
+    input: FlowInput,
+    options: { rev?: number; mustExist?: boolean; start?: boolean } = {},
+  ): Promise<{ info: FlowInfo; created: boolean }> {
+    // Counted as a create when the id is free, else as an update.
+    let created = typeof id === "string" && !this.#flows.has(id);
+    const run = async () => {
+      this.#checkOpen("put flow", id);
+      const { text, format } = _input(input, `put flow ${_q(id)}`);
+      const start = options?.start;
+      if (start !== undefined && typeof start !== "boolean") {
+        throw new TypeError(
+          `Cannot put flow ${_q(id)}: start must be a boolean, received ${
+            _kind(start)
+          }`,
+        );
+      }
+      if (typeof id !== "string" || !ID.test(id)) {
+        throw new RangeError(
+          `Cannot create flow: ${ID_RULE}, received ${
+            typeof id === "string" ? JSON.stringify(id) : _kind(id)
+          }`,
+        );
+      }
+      const graph = loadGraph(text, { format });
       return await this.#serial(id, async () => {
-        const taken = this.#flows.get(id)?.stored ?? this.#store.get(id);
-        if (taken !== undefined) {
-          throw new FlowConflictError(
-            id,
-            `Cannot create flow ${
-              JSON.stringify(id)
-            }: a flow with that id exists (rev ${taken.rev}); replace it with PUT, or choose another id`,
-            { actualRev: taken.rev },
-          );
-        }
-        const { network } = this.#build(id, text, format, graph);
-        const running = input.start ?? true;
-        const entry = _entry({
-          id,
-          rev: 0,
-          text,
-          format,
-          running,
-          createdAt: 0,
-          updatedAt: 0,
-        });
-        entry.graph = graph;
-        if (running) {
-          try {
-            await this.#launch(entry, network);
-          } catch (e) {
-            throw new FlowStartError(
+        const entry = this.#flows.get(id);
+        if (entry === undefined) {
+          if (options?.rev !== undefined || options?.mustExist) {
+            throw new FlowNotFoundError(
               id,
-              `Cannot create flow ${
-                JSON.stringify(id)
-              }: the graph built but did not start: ${_message(e)}`,
-              { cause: e },
+              `Cannot replace flow ${_q(id)}: it does not exist${
+                options?.rev !== undefined
+                  ? " (a rev was given, so it must; leave the rev out to create it)"
+                  : ""
+              }`,
             );
           }
-        } else {
-          this.#attach(entry, network);
+          created = true;
+          return await this.#create(id, text, format, graph, start ?? true);
         }
-        try {
-          entry.stored = this.#store.create({ id, text, format, running });
-        } catch (e) {
-          await this.#retire(entry, 0);
-          throw e;
-        }
-        this.#flows.set(id, entry);
-        return this.#info(entry);
+        created = false;
+        _checkRev(entry, options?.rev, "replace");
+        const built = this.#build(id, text, format, graph);
+        return await this.#apply(entry, text, format, built, options?.rev);
       });
+    };
+    // Counted as what it turned out to be.
+    return run().then(
+      (info) => {
+        this.#collector?.recordFlowOperation(
+          created ? "create" : "update",
+          "success",
+        );
+        return { info, created };
+      },
+      (e) => {
+        this.#collector?.recordFlowOperation(
+          created ? "create" : "update",
+          "error",
+        );
+        throw e;
+      },
+    );
+  }
+
+  /** Builds, starts (when `running`) and stores a flow whose id is free. */
+  async #create(
+    id: string,
+    text: string,
+    format: "json" | "fbp",
+    graph: Graph,
+    running: boolean,
+  ): Promise<FlowInfo> {
+    const taken = this.#flows.get(id)?.stored ?? this.#store.get(id);
+    if (taken !== undefined) {
+      throw new FlowConflictError(
+        id,
+        `Cannot create flow ${
+          JSON.stringify(id)
+        }: a flow with that id exists (rev ${taken.rev}); replace it with PUT, or choose another id`,
+        { actualRev: taken.rev },
+      );
+    }
+    const { network } = this.#build(id, text, format, graph);
+    const entry = _entry({
+      id,
+      rev: 0,
+      text,
+      format,
+      running,
+      createdAt: 0,
+      updatedAt: 0,
     });
+    entry.graph = graph;
+    if (running) {
+      try {
+        await this.#launch(entry, network);
+      } catch (e) {
+        throw new FlowStartError(
+          id,
+          `Cannot create flow ${
+            JSON.stringify(id)
+          }: the graph built but did not start: ${_message(e)}`,
+          { cause: e },
+        );
+      }
+    } else {
+      this.#attach(entry, network);
+    }
+    try {
+      entry.stored = this.#store.create({ id, text, format, running });
+    } catch (e) {
+      await this.#retire(entry, 0);
+      throw e;
+    }
+    this.#flows.set(id, entry);
+    return this.#info(entry);
   }
 
   /**
@@ -483,7 +625,21 @@ export class FlowManager {
       return await this.#serial(id, async () => {
         const entry = this.#entry(id, "patch");
         _checkRev(entry, options?.rev, "patch");
-        const { graph } = this.source(id);
+        let graph: Graph;
+        try {
+          graph = this.source(id).graph;
+        } catch (e) {
+          if (!(e instanceof GraphError)) throw e;
+          // The fault is the stored text's, not the patch's: say so, and
+          // not as a 400 whose problems point into text the client never sent.
+          throw new FlowConflictError(
+            id,
+            `Cannot patch flow ${_q(id)}: its stored graph does not parse (${
+              e.message.replaceAll("\n", "; ")
+            }), so there is nothing to merge the patch into; replace it with PUT`,
+            { actualRev: entry.stored.rev },
+          );
+        }
         const merged = _mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
         const built = this.#build(id, text, "json");
@@ -828,7 +984,7 @@ export class FlowManager {
 
   #checkOpen(what: string, id: unknown): void {
     if (this.#closing !== undefined) {
-      throw new Error(
+      throw new FlowManagerClosedError(
         `Cannot ${what}${
           typeof id === "string" ? ` ${_q(id)}` : ""
         }: the flow manager is closed`,
