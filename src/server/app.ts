@@ -64,6 +64,11 @@ const FBP_TYPES = new Set([
 const ACCEPTED_GRAPH_TYPES =
   "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text; text/plain also works)";
 
+/** Bytes of events queued for a client before snapshots are skipped. */
+const SSE_HIGH_WATER_BYTES = 64 * 1024;
+/** Bytes queued beyond that before a client that does not read is cut off. */
+const SSE_BACKLOG_BYTES = 1024 * 1024;
+
 /** An error the API answers with a status of its own. */
 class ApiError extends Error {
   override name = "ApiError";
@@ -138,13 +143,16 @@ export function flowApp(options: FlowAppOptions): Hono {
       }
       await next();
     };
-  const limited: MiddlewareHandler = async (_c, next) => {
+  const limited: MiddlewareHandler = async (c, next) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
           reject(
-            new ApiError(
+            // Still waiting for the body: the client is slow (408), and
+            // nothing was done. This timer started first, so it is the one
+            // that fires for a body that stalls.
+            readingBody.has(c.req.raw) ? bodyTimeout(timeoutMs) : new ApiError(
               503,
               `the request took over ${timeoutMs} ms and was abandoned; it may still complete: check GET /flows`,
             ),
@@ -212,12 +220,25 @@ export function flowApp(options: FlowAppOptions): Hono {
   app.get("/flows/:id", (c) => {
     const id = c.req.param("id");
     const info = flows.get(id);
-    const src = flows.source(id);
+    let graph: unknown;
+    let problems: Record<string, unknown>[] | undefined;
+    try {
+      graph = flows.source(id).graph;
+    } catch (e) {
+      // A stored text that no longer parses (written by an older weir) is
+      // the server's state, not a fault of this request: show the text, so
+      // that it can be fixed, and why it does not parse.
+      if (!(e instanceof GraphError)) throw e;
+      graph = null;
+      problems = e.problems.map(problemJson);
+    }
+    const src = flows.stored(id);
     return c.json(
       {
         ...info,
         source: { format: src.format, text: src.text },
-        graph: src.graph,
+        graph,
+        ...(problems === undefined ? {} : { problems }),
       },
       200,
       { ETag: etag(info.rev) },
@@ -226,22 +247,21 @@ export function flowApp(options: FlowAppOptions): Hono {
   app.put("/flows/:id", limited, async (c) => {
     const id = c.req.param("id");
     const rev = expectedRev(c);
+    const start = queryBool(c, "start", true);
     const input = await readGraph(c, maxBody, timeoutMs);
-    if (!flows.list().some((f) => f.id === id)) {
-      if (rev !== undefined) {
-        throw new ApiError(
-          404,
-          `no flow "${id}": a rev was given, so it must exist; leave the rev out to create it`,
-        );
-      }
-      const info = await flows.create({ ...input, id });
-      return c.json(info, 201, {
+    // One step in the flow manager: concurrent PUTs of a new id create it
+    // once and replace it after, never a 409 for an upsert.
+    const { info, created } = await flows.put(id, input, {
+      rev: rev === "*" ? undefined : rev,
+      mustExist: rev === "*",
+      start,
+    });
+    return created
+      ? c.json(info, 201, {
         Location: `/flows/${encodeURIComponent(info.id)}`,
         ETag: etag(info.rev),
-      });
-    }
-    const info = await flows.replace(id, input, { rev });
-    return c.json(info, 200, { ETag: etag(info.rev) });
+      })
+      : c.json(info, 200, { ETag: etag(info.rev) });
   });
   app.patch("/flows/:id", limited, async (c) => {
     const id = c.req.param("id");
@@ -265,11 +285,11 @@ export function flowApp(options: FlowAppOptions): Hono {
         `the merge patch is not valid JSON: ${(e as Error).message}`,
       );
     }
-    const info = await flows.patch(id, patch, { rev });
+    const info = await flows.patch(id, patch, { rev: anyRev(rev) });
     return c.json(info, 200, { ETag: etag(info.rev) });
   });
   app.delete("/flows/:id", limited, async (c) => {
-    await flows.delete(c.req.param("id"), { rev: expectedRev(c) });
+    await flows.delete(c.req.param("id"), { rev: anyRev(expectedRev(c)) });
     return c.body(null, 204);
   });
   app.post("/flows/:id/start", limited, async (c) => {
@@ -361,6 +381,17 @@ export function flowApp(options: FlowAppOptions): Hono {
     if (error instanceof HTTPException) {
       return errorResponse(c, error.status, error.message || "bad request");
     }
+    if (
+      error instanceof RangeError && /call stack/i.test(error.message)
+    ) {
+      // Deeply nested JSON overflows the recursion of the graph reader or
+      // the merge patch; the runtime's own words name neither.
+      return errorResponse(
+        c,
+        400,
+        "the request body is nested too deeply to read (JSON objects and arrays within each other thousands of levels deep); flatten it",
+      );
+    }
     if (error instanceof RangeError || error instanceof TypeError) {
       // The flow manager's argument checks: the request asked for
       // something impossible (a bad id, a patch that is not an object).
@@ -425,11 +456,23 @@ function mediaType(c: Context): string | null {
   return type.trim().toLowerCase();
 }
 
-/** The revision the client expects: `If-Match: "3"` or `?rev=3`. */
-function expectedRev(c: Context): number | undefined {
+/**
+ * The revision the client expects: `If-Match: "3"` or `?rev=3`; `"*"` for
+ * `If-Match: *` (RFC 9110: any revision, but the flow must exist).
+ */
+function expectedRev(c: Context): number | "*" | undefined {
   const header = c.req.header("If-Match");
   const query = c.req.query("rev");
   let rev: number | undefined;
+  if (header?.trim() === "*") {
+    if (query !== undefined) {
+      throw new ApiError(
+        400,
+        `If-Match (*) and ?rev= (${query}) disagree; send one`,
+      );
+    }
+    return "*";
+  }
   if (header !== undefined) {
     const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
     if (m === null) {
@@ -456,6 +499,11 @@ function expectedRev(c: Context): number | undefined {
     rev = Number(query);
   }
   return rev;
+}
+
+/** A rev for a route where the flow must exist anyway: `*` checks nothing more. */
+function anyRev(rev: number | "*" | undefined): number | undefined {
+  return rev === "*" ? undefined : rev;
 }
 
 function queryBool(c: Context, name: string, fallback: boolean): boolean {
@@ -494,6 +542,16 @@ async function readGraph(
   return { text, format };
 }
 
+/** Requests whose body is being read now. */
+const readingBody = new WeakSet<Request>();
+
+function bodyTimeout(timeoutMs: number): ApiError {
+  return new ApiError(
+    408,
+    `the request body did not arrive within ${timeoutMs} ms`,
+  );
+}
+
 /**
  * The body as UTF-8 text, refused past `limit` bytes (413) or when it
  * takes longer than `timeoutMs` to arrive (408).
@@ -517,17 +575,9 @@ async function readBody(
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ApiError(
-            408,
-            `the request body did not arrive within ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(bodyTimeout(timeoutMs)), timeoutMs);
   });
+  readingBody.add(c.req.raw);
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), expired]);
@@ -538,9 +588,18 @@ async function readBody(
     }
   } catch (e) {
     reader.cancel().catch(() => {});
-    throw e;
+    if (e instanceof ApiError) throw e;
+    // The client went away or broke the framing mid-body: its fault, not
+    // an internal error worth a stack in the log.
+    throw new ApiError(
+      400,
+      `the request body could not be read to its end: ${
+        (e as Error)?.message || String(e)
+      }`,
+    );
   } finally {
     clearTimeout(timer);
+    readingBody.delete(c.req.raw);
   }
   const all = new Uint8Array(size);
   let at = 0;
@@ -578,6 +637,10 @@ function eventStream(
       };
       const send = (event: string, data: unknown) => {
         if (!open) return;
+        // A client that stops reading must not make the server buffer
+        // without bound: past the allowance it is cut off (its `retry`
+        // brings it back when it reads again).
+        if ((controller.desiredSize ?? 0) < -SSE_BACKLOG_BYTES) return end();
         try {
           controller.enqueue(
             encoder.encode(
@@ -589,6 +652,10 @@ function eventStream(
         }
       };
       const stats = () => {
+        // A snapshot only when the last one has been taken: the next one
+        // supersedes it, so a slow client skips snapshots instead of
+        // queueing them (each can be megabytes for a big flow).
+        if ((controller.desiredSize ?? 0) <= 0) return;
         try {
           send("stats", flows.stats(id));
         } catch {
@@ -620,7 +687,7 @@ function eventStream(
     cancel() {
       stop();
     },
-  });
+  }, new ByteLengthQueuingStrategy({ highWaterMark: SSE_HIGH_WATER_BYTES }));
   return new Response(stream, {
     headers: {
       "Content-Type": "text/event-stream; charset=utf-8",
