@@ -4,7 +4,9 @@
  * weir's `serve()`:
  *
  * - `bare`: Hono alone;
- * - `weir`: Hono with weir's `httpMetrics()` middleware;
+ * - `weir`: Hono measured by weir's `httpMetricsFetch()` (around the app's
+ *   fetch: what `weir serve` uses);
+ * - `weir-mw`: Hono with weir's `httpMetrics()` middleware (`app.use()`);
  * - `hono-prom`: Hono with `@hono/prometheus`'s `registerMetrics`;
  * - `weir+conn`: `weir` with `connectionMetrics()` on `server.connections`
  *   (each request reports its peer; the sockets are read every 0.5 s
@@ -32,11 +34,15 @@ import { Hono } from "hono";
 import { prometheus } from "@hono/prometheus";
 import { Registry } from "prom-client";
 import { MetricsCollector } from "../src/metrics/collector.ts";
-import { connectionMetrics, httpMetrics } from "../src/metrics/http_metrics.ts";
+import {
+  connectionMetrics,
+  httpMetrics,
+  httpMetricsFetch,
+} from "../src/metrics/http_metrics.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { runtime } from "./_runtime.ts";
 
-const SERVERS = ["bare", "weir", "hono-prom", "weir+conn"] as const;
+const SERVERS = ["bare", "weir", "weir-mw", "hono-prom", "weir+conn"] as const;
 type ServerName = typeof SERVERS[number];
 
 const argv = process.argv.slice(2);
@@ -54,10 +60,10 @@ async function serveOne(name: ServerName): Promise<void> {
   }
   const app = new Hono();
   let collector: MetricsCollector | undefined;
-  if (name === "weir" || name === "weir+conn") {
+  if (name !== "bare" && name !== "hono-prom") {
     collector = new MetricsCollector();
-    app.use(httpMetrics(collector));
     const c = collector;
+    if (name === "weir-mw") app.use(httpMetrics(c));
     app.get("/metrics", async () => new Response(await c.render()));
   } else if (name === "hono-prom") {
     const { printMetrics, registerMetrics } = prometheus({
@@ -67,7 +73,10 @@ async function serveOne(name: ServerName): Promise<void> {
     app.get("/metrics", printMetrics);
   }
   app.get("/", (c) => c.text("ok"));
-  const server = await serve(app.fetch);
+  const fetch = name === "weir" || name === "weir+conn"
+    ? httpMetricsFetch(app, collector!)
+    : app.fetch;
+  const server = await serve(fetch);
   if (name === "weir+conn") connectionMetrics(collector!, server.connections);
   console.log(`LISTENING ${server.port}`);
   process.stdin.resume();
@@ -222,6 +231,9 @@ async function drive(): Promise<void> {
       weirVsHonoProm: round2(median(ratios("weir", "hono-prom"))),
       weirVsHonoPromByRound: ratios("weir", "hono-prom"),
       honoPromVsBare: round2(median(ratios("hono-prom", "bare"))),
+      middlewareVsBare: round2(median(ratios("weir-mw", "bare"))),
+      middlewareVsBareByRound: ratios("weir-mw", "bare"),
+      middlewareVsHonoProm: round2(median(ratios("weir-mw", "hono-prom"))),
       connVsBare: round2(median(ratios("weir+conn", "bare"))),
       connVsBareByRound: ratios("weir+conn", "bare"),
       sent: Object.fromEntries(sent),

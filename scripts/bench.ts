@@ -134,6 +134,9 @@ interface HttpResult {
   weirVsHonoProm: number;
   weirVsHonoPromByRound: number[];
   honoPromVsBare: number;
+  middlewareVsBare: number;
+  middlewareVsBareByRound: number[];
+  middlewareVsHonoProm: number;
   connVsBare: number;
   connVsBareByRound: number[];
   sent: Record<string, number>;
@@ -333,6 +336,10 @@ function httpSections(results: HttpResult[]): string {
     } | ${r.weirVsBare}x (${
       r.weirVsBareByRound.join(", ")
     }) | ${r.weirVsHonoProm}x (${r.weirVsHonoPromByRound.join(", ")}) | ${
+      fmt(m["weir-mw"])
+    } (${r.middlewareVsBare}x bare: ${
+      r.middlewareVsBareByRound.join(", ")
+    }; ${r.middlewareVsHonoProm}x @hono/prometheus) | ${
       fmt(m["weir+conn"])
     } (${r.connVsBare}x) | ${r.loadavg.start[0]} / ${
       r.loadavg.end[0]
@@ -347,21 +354,23 @@ function httpSections(results: HttpResult[]): string {
   );
   return `## HTTP metrics overhead (wrk)
 
-\`wrk -t1 -c${r0.connections} -d${r0.seconds}s\` on 127.0.0.1 against four Hono servers
+\`wrk -t1 -c${r0.connections} -d${r0.seconds}s\` on 127.0.0.1 against five Hono servers
 answering \`GET /\` with \`ok\`, each in its own process of the runtime
 under test, served by weir's \`serve()\` (\`bench/http_bench.ts\`): Hono
-alone ("bare"), with weir's \`httpMetrics()\` middleware ("weir"), with
-\`@hono/prometheus\`'s \`registerMetrics\`, and weir's middleware plus
-\`connectionMetrics(server.connections)\` ("+conn": each request reports its
-peer, the sockets are read every 0.5 s). A 2 s warm-up run each, then
+alone ("bare"); measured by weir's \`httpMetricsFetch()\` around the app's
+fetch ("weir", what \`weir serve\` runs); with weir's \`httpMetrics()\`
+middleware ("weir middleware": any middleware makes Hono leave its fast
+path); with \`@hono/prometheus\`'s \`registerMetrics\` middleware; and
+"weir" plus \`connectionMetrics(server.connections)\` ("+conn": each request
+reports its peer, the sockets are read every 0.5 s). A 2 s warm-up run each, then
 ${r0.rounds} rounds, the order rotated and reversed from round to round;
 medians over the rounds in requests per second, ratios by round in
 brackets. wrk and the servers share the machine's 2 cores. After the rounds
 each metrics server is scraped to check that it counted the requests wrk
 made (${counts.join("; ")}).
 
-| runtime | bare req/s | weir req/s | @hono/prometheus req/s | weir / bare | weir / @hono/prometheus | weir +conn req/s | load | target | |
-|---|---|---|---|---|---|---|---|---|---|
+| runtime | bare req/s | weir req/s | @hono/prometheus req/s | weir / bare | weir / @hono/prometheus | weir middleware req/s | weir +conn req/s | load | target | |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 `;
 }

@@ -271,12 +271,17 @@ export function httpMetricsFetch(
       app.getPath(request),
     )[0];
     const last = matched.length > 0 ? matched[matched.length - 1][0][1] : null;
-    const length = request.headers.get("content-length");
-    const requestSize = length !== null
-      ? _length(length)
-      : request.body === null
-      ? 0
-      : -1;
+    // GET and HEAD carry no body in practice: their headers are not read
+    // (on Bun, a request's headers are made only when asked for).
+    let requestSize = 0;
+    if (method !== GET && method !== HEAD) {
+      const length = request.headers.get("content-length");
+      requestSize = length !== null
+        ? _length(length)
+        : request.body === null
+        ? 0
+        : -1;
+    }
     rec.inFlight++;
     const done = (res: Response | undefined) => {
       rec.inFlight--;

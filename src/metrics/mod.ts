@@ -48,8 +48,11 @@ export {
   connectionMetrics,
   type ConnectionSource,
   httpMetrics,
+  httpMetricsFetch,
   type HttpMetricsMiddleware,
   type HttpMetricsOptions,
+  type MeasuredFetch,
+  type RoutedApp,
   SIZE_BUCKETS,
   UNMATCHED_ROUTE,
 } from "./http_metrics.ts";
