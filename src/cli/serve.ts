@@ -10,6 +10,10 @@ import { readFileSync } from "node:fs";
 import type { Registry } from "../engine/registry.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
+import {
+  connectionMetrics,
+  httpMetricsFetch,
+} from "../metrics/http_metrics.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown, type ShutdownSignal } from "../runtime/signals.ts";
 import { flowApp } from "../server/app.ts";
@@ -112,7 +116,7 @@ export async function startServer(
   });
   let server: Server;
   try {
-    server = await serve(app.fetch, {
+    server = await serve(httpMetricsFetch(app, metrics), {
       hostname: options.hostname,
       port: options.port,
     });
@@ -124,6 +128,7 @@ export async function startServer(
       }; choose another with --listen host:port (port 0 picks a free one)`,
     );
   }
+  connectionMetrics(metrics, server.connections);
   if (!access.enabled && !isLoopback(options.hostname)) {
     log(
       "no token configured and listening beyond loopback: flow routes answer 403 until one is set (--token, WEIR_TOKEN)",

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { runtimeCommand } from "../_runtime.ts";
+import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
+import { parseExposition, valueOf } from "../metrics/_exposition.ts";
 
 const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
 
@@ -188,6 +190,43 @@ test(
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve: /metrics has the HTTP metrics by route pattern, the open connections and the flows; promtool accepts it",
+  { timeout: 60_000, skip: integrationSkip("promtool") },
+  async () => {
+    const w = await startWeir(["--db", ":memory:"]);
+    try {
+      const graph =
+        "# @name m1\n'1s' -> interval Tick(core/Interval) out -> in Out(core/Drop)\n";
+      assert.equal((await call(w, "/flows", fbp(graph))).status, 201);
+      for (let i = 0; i < 3; i++) await call(w, "/flows/m1");
+      assert.equal((await call(w, "/nope")).status, 404);
+      const text = await (await fetch(`${w.url}/metrics`)).text();
+      const e = parseExposition(text);
+      const req = (method: string, route: string, status: string) =>
+        valueOf(e, "http_requests_total", { method, route, status });
+      assert.equal(req("POST", "/flows", "201"), 1);
+      assert.equal(req("GET", "/flows/:id", "200"), 3);
+      assert.equal(req("GET", "unmatched", "404"), 1);
+      assert.equal(
+        valueOf(e, "http_requests_in_flight"),
+        1,
+        "the scrape itself",
+      );
+      assert.ok(
+        (valueOf(e, "http_open_connections") ?? 0) >= 1,
+        "at least the scrape's connection is open",
+      );
+      assert.equal(valueOf(e, "weir_flows_active"), 1);
+      const { ok, output } = await promtoolCheck(text);
+      assert.ok(ok, output);
+    } finally {
+      process.kill(w.child.pid!, "SIGTERM");
+      assert.equal((await w.exited).code, 0);
     }
   },
 );
