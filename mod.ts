@@ -112,3 +112,11 @@ export * from "./src/components/mod.ts";
 export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";
 export * from "./src/metrics/mod.ts";
 export * from "./src/server/mod.ts";
+export {
+  type FetchHandler,
+  serve,
+  type ServeOptions,
+  type Server,
+} from "./src/runtime/serve.ts";
+export type { ServerConnections } from "./src/runtime/connections.ts";
+export { onShutdown, type ShutdownSignal } from "./src/runtime/signals.ts";

@@ -1,14 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import process from "node:process";
 import {
   builtins,
+  connectionMetrics,
   createNetwork,
   defineComponent,
   GraphBuilder,
   GraphError,
+  httpMetricsFetch,
   metricsApp,
   MetricsCollector,
+  serve,
 } from "../mod.ts";
 
 test("createNetwork() runs the README's embedding example", async () => {
@@ -132,5 +136,29 @@ test("the README's metrics example serves a tracked flow on /metrics", async () 
     assert.equal((await app.request("/api/v1/metadata")).status, 200);
   } finally {
     await net.stop();
+  }
+});
+
+test("the README's HTTP metrics example measures a served app and its connections", async () => {
+  const metrics = new MetricsCollector();
+  const app = new Hono();
+  app.get("/items/:id", (c) => c.text(c.req.param("id")));
+  const server = await serve(httpMetricsFetch(app, metrics));
+  const remove = connectionMetrics(metrics, server.connections);
+  try {
+    for (const id of ["a", "b"]) {
+      assert.equal(await (await fetch(`${server.url}/items/${id}`)).text(), id);
+    }
+    const text = await metrics.render();
+    assert.match(
+      text,
+      /^http_requests_total\{method="GET",route="\/items\/:id",status="200"\} 2$/m,
+    );
+    if (process.platform === "linux") {
+      assert.match(text, /^http_open_connections \d+$/m);
+    }
+  } finally {
+    remove();
+    await server.close();
   }
 });
