@@ -434,7 +434,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "RequestSize",
     moves:
-      "One observation per request: its `Content-Length`; 0 without a body; without `Content-Length`, the bytes the handler read through Hono (`c.req.text()`, `json()`, `arrayBuffer()`, `blob()`), else not observed.",
+      "One observation per request: its `Content-Length`; 0 without a body (a `GET` or `HEAD` is taken to have none); without `Content-Length`, the middleware (`httpMetrics`) observes the bytes the handler read through Hono (`c.req.text()`, `json()`, `arrayBuffer()`, `blob()`); otherwise it is not observed.",
   },
   httpResponseSize: {
     name: "http_response_size_bytes",
