@@ -7,8 +7,12 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import { GraphError } from "../graph/graph_error.ts";
+import { loadGraph } from "../graph/load_graph.ts";
+import { formatProblem } from "../graph/problem.ts";
+import { validateGraph } from "../graph/validate.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import {
   connectionMetrics,
@@ -21,7 +25,7 @@ import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../server/flows.ts";
 import { FlowStore } from "../server/store.ts";
 
-/** Options of {@linkcode runServer}. */
+/** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
 export interface ServeCommandOptions {
   /** Where to listen. */
   hostname: string;
@@ -54,7 +58,11 @@ export interface RunningServer {
 }
 
 /**
- * Starts the flow server and resolves once it listens.
+ * Starts the flow server and resolves once it listens and the stored flows
+ * are back. The order keeps a failed start from changing anything: graph
+ * files are read and checked first, then the port is bound (answering 503
+ * "starting" except for health, version and metrics), then the database is
+ * opened and its flows restored, and only then are the files' flows added.
  *
  * @example
  * ```ts ignore
@@ -77,17 +85,36 @@ export async function startServer(
   } catch (e) {
     fail((e as Error).message);
   }
+  const files = options.files.map((file) =>
+    readGraphFile(file, options.registry, fail)
+  );
+
+  const metrics = new MetricsCollector();
+  let current: (request: Request) => Response | Promise<Response> = starting;
+  let server: Server;
+  try {
+    server = await serve((request) => current(request), {
+      hostname: options.hostname,
+      port: options.port,
+    });
+  } catch (e) {
+    fail(
+      `${
+        (e as Error).message
+      }; choose another with --listen host:port (port 0 picks a free one)`,
+    );
+  }
   let store: FlowStore;
   try {
     store = FlowStore.open(options.db);
   } catch (e) {
+    await server.close();
     fail(
       `${
         (e as Error).message
       }; choose another file with --db PATH (":memory:" keeps nothing)`,
     );
   }
-  const metrics = new MetricsCollector();
   const flows = new FlowManager({
     store,
     registry: options.registry,
@@ -103,9 +130,8 @@ export async function startServer(
       }`,
     );
   }
-  for (const file of options.files) {
-    await loadFile(flows, file, log, fail);
-  }
+  for (const f of files) await addFile(flows, f, log);
+
   const streams = new AbortController();
   const app = flowApp({
     flows,
@@ -114,20 +140,7 @@ export async function startServer(
     access,
     signal: streams.signal,
   });
-  let server: Server;
-  try {
-    server = await serve(httpMetricsFetch(app, metrics), {
-      hostname: options.hostname,
-      port: options.port,
-    });
-  } catch (e) {
-    await flows.close({ timeoutMs: options.drainTimeoutMs });
-    fail(
-      `${
-        (e as Error).message
-      }; choose another with --listen host:port (port 0 picks a free one)`,
-    );
-  }
+  current = httpMetricsFetch(app, metrics);
   connectionMetrics(metrics, server.connections);
   if (!access.enabled && !isLoopback(options.hostname)) {
     log(
@@ -148,12 +161,37 @@ export async function startServer(
   return { server, flows, shutdown };
 }
 
-async function loadFile(
-  flows: FlowManager,
+/** What the server answers while it starts. */
+function starting(request: Request): Response {
+  const path = new URL(request.url).pathname;
+  if (path === "/healthz") return Response.json({ status: "ok" });
+  return Response.json(
+    {
+      error: path === "/readyz"
+        ? "weir is starting: restoring the stored flows"
+        : "weir is starting: restoring the stored flows; retry in a moment",
+      ...(path === "/readyz" ? { ready: false, reasons: ["starting"] } : {}),
+    },
+    {
+      status: 503,
+      headers: { "Retry-After": "1", "Cache-Control": "no-store" },
+    },
+  );
+}
+
+/** A graph file, read and checked before anything starts. */
+interface GraphFile {
+  file: string;
+  id: string;
+  text: string;
+  format: "json" | "fbp";
+}
+
+function readGraphFile(
   file: string,
-  log: (line: string) => void,
-  fail: (message: string, code?: number) => never,
-): Promise<void> {
+  registry: Registry,
+  fail: ServeCommandOptions["fail"],
+): GraphFile {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -167,28 +205,53 @@ async function loadFile(
   const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
     ? "json"
     : "fbp";
+  let problems: string[];
+  let name: string | undefined;
   try {
-    const created = await flows.create({ text, format });
-    log(`flow "${created.id}" created from ${file}: ${created.state}`);
+    const graph = loadGraph(text, { format, file });
+    name = graph.properties?.name;
+    problems = validateGraph(graph, registry).map((p) =>
+      formatProblem(p, file)
+    );
   } catch (e) {
-    if (e instanceof GraphError) {
-      fail(
-        `${file}: ${
-          e.message.split("\n").slice(1).map((l) => `${file}:${l}`).join("; ")
-        }`,
-        1,
-      );
-    }
-    const conflict = (e as { status?: number }).status === 409;
-    if (!conflict) throw e;
-    // Already stored: replace it when the file says something else.
-    const id = (e as { id?: string }).id!;
-    if (flows.source(id).text === text) {
-      log(`flow "${id}" from ${file}: unchanged`);
-      return;
-    }
-    const info = await flows.replace(id, { text, format });
-    log(`flow "${id}" replaced from ${file} (rev ${info.rev}): ${info.state}`);
+    if (!(e instanceof GraphError)) throw e;
+    problems = e.problems.map((p) => formatProblem(p, file));
+  }
+  if (problems.length > 0) fail(problems.join("\n"), 1);
+  // A graph without a name is named after its file.
+  const id = typeof name === "string" && name !== ""
+    ? name
+    : basename(file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")
+      .replace(/^[^A-Za-z0-9]+/, "") || "flow";
+  return { file, id, text, format };
+}
+
+/** Adds a file's flow, or replaces the stored one when the file changed. */
+async function addFile(
+  flows: FlowManager,
+  f: GraphFile,
+  log: (line: string) => void,
+): Promise<void> {
+  let before: string | undefined;
+  try {
+    before = flows.stored(f.id).text;
+  } catch {
+    // Not stored yet.
+  }
+  if (before === f.text) {
+    log(`flow "${f.id}" from ${f.file}: unchanged`);
+    return;
+  }
+  try {
+    const { info, created } = await flows.put(f.id, f);
+    log(
+      `flow "${f.id}" ${
+        created ? "created" : "replaced"
+      } from ${f.file} (rev ${info.rev}): ${info.state}`,
+    );
+  } catch (e) {
+    // The file was valid; a start failure is the flow's, not the server's.
+    log(`flow "${f.id}" from ${f.file} failed: ${(e as Error).message}`);
   }
 }
 
@@ -198,13 +261,14 @@ async function loadFile(
 export async function serveCommand(
   options: ServeCommandOptions,
 ): Promise<number> {
+  // Listening before the server starts: a signal during start-up is kept
+  // and acted on once it has started (a second one exits at once).
+  const signalled = new Promise<ShutdownSignal>((resolve) =>
+    onShutdown(resolve)
+  );
   const running = await startServer(options);
   options.log(
     `serving flows at ${running.server.url} (database ${options.db}); Ctrl-C to stop`,
-  );
-  // A second signal while draining exits at once (onShutdown's rule).
-  const signalled = new Promise<ShutdownSignal>((resolve) =>
-    onShutdown(resolve)
   );
   const signal = await signalled;
   await running.shutdown(signal);

@@ -40,6 +40,7 @@ export {
   type FlowInfo,
   type FlowInput,
   FlowManager,
+  FlowManagerClosedError,
   type FlowManagerOptions,
   FlowStartError,
 } from "./flows.ts";

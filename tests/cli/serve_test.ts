@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -227,6 +234,111 @@ test(
     } finally {
       process.kill(w.child.pid!, "SIGTERM");
       assert.equal((await w.exited).code, 0);
+    }
+  },
+);
+
+/** Runs `weir serve` expecting it to fail at start-up. */
+async function failedStart(
+  args: string[],
+): Promise<{ code: number | null; err: string }> {
+  const [bin, pre] = runtimeCommand();
+  const child = spawn(bin, [...pre, MAIN, "serve", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr!.on("data", (d) => err += d);
+  child.stdout!.resume();
+  const code = await new Promise<number | null>((r) => child.on("exit", r));
+  return { code, err };
+}
+
+test(
+  "weir serve: a port in use or a bad graph file fails before the database is touched",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-start-"));
+    const db = join(dir, "flows.db");
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    try {
+      const good = join(dir, "good.fbp");
+      writeFileSync(
+        good,
+        "# @name good\n'1s' -> interval Tick(core/Interval) out -> in Out(core/Drop)\n",
+      );
+      const port = (busy.address() as AddressInfo).port;
+      let r = await failedStart([
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--db",
+        db,
+        good,
+      ]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(
+        r.err,
+        /cannot listen on 127\.0\.0\.1:\d+: address already in use; choose another with --listen/,
+      );
+      assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+      assert.equal(existsSync(db), false, "no database was created");
+
+      const bad = join(dir, "bad.fbp");
+      writeFileSync(
+        bad,
+        "# @name bad\n'1s' -> interval Tick(core/Intervall)\n",
+      );
+      r = await failedStart(["--listen", "127.0.0.1:0", "--db", db, good, bad]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `${
+            bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+          }:2:\\d+: .*core/Intervall`,
+        ),
+      );
+      assert.equal(existsSync(db), false, "no database was created");
+    } finally {
+      busy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve: a SIGTERM during start-up is acted on once it has started: drained, exit 0",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-early-"));
+    try {
+      const [bin, pre] = runtimeCommand();
+      const child = spawn(bin, [
+        ...pre,
+        MAIN,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        join(dir, "f.db"),
+      ], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let err = "";
+      const exited = new Promise<number | null>((r) => child.on("exit", r));
+      // As soon as the process speaks (it may not have started serving).
+      await new Promise<void>((resolve) =>
+        child.stderr!.on("data", (d) => {
+          err += d;
+          resolve();
+        })
+      );
+      process.kill(child.pid!, "SIGTERM");
+      child.stderr!.on("data", (d) => err += d);
+      assert.equal(await exited, 0, err);
+      assert.match(err, /flows drained, database closed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );
