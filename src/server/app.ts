@@ -167,12 +167,12 @@ export function flowApp(options: FlowAppOptions): Hono {
     }
   };
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => json(c, { status: "ok" }));
   app.get("/readyz", (c) => {
     const r = flows.readiness();
-    return c.json(r, r.ready ? 200 : 503);
+    return json(c, r, r.ready ? 200 : 503);
   });
-  app.get("/version", (c) => c.json({ version: VERSION, ...runtimeOf() }));
+  app.get("/version", (c) => json(c, { version: VERSION, ...runtimeOf() }));
 
   for (const path of ["/metrics", "/api/v1/metadata"]) {
     app.use(path, guard("metrics"));
@@ -184,7 +184,7 @@ export function flowApp(options: FlowAppOptions): Hono {
 
   app.use("/components", guard("read"));
   app.get("/components", (c) =>
-    c.json({
+    json(c, {
       components: components.components().map((k) => ({
         name: k.name,
         aliases: components.aliasesOf(k.name),
@@ -206,13 +206,13 @@ export function flowApp(options: FlowAppOptions): Hono {
 
   app.use("/flows", guard("auto"));
   app.use("/flows/*", guard("auto"));
-  app.get("/flows", (c) => c.json({ flows: flows.list() }));
+  app.get("/flows", (c) => json(c, { flows: flows.list() }));
   app.post("/flows", limited, async (c) => {
     const input = await readGraph(c, maxBody, timeoutMs);
     const id = c.req.query("id");
     const start = queryBool(c, "start", true);
     const info = await flows.create({ ...input, id, start });
-    return c.json(info, 201, {
+    return json(c, info, 201, {
       Location: `/flows/${encodeURIComponent(info.id)}`,
       ETag: etag(info.rev),
     });
@@ -233,7 +233,8 @@ export function flowApp(options: FlowAppOptions): Hono {
       problems = e.problems.map(problemJson);
     }
     const src = flows.stored(id);
-    return c.json(
+    return json(
+      c,
       {
         ...info,
         source: { format: src.format, text: src.text },
@@ -257,11 +258,11 @@ export function flowApp(options: FlowAppOptions): Hono {
       start,
     });
     return created
-      ? c.json(info, 201, {
+      ? json(c, info, 201, {
         Location: `/flows/${encodeURIComponent(info.id)}`,
         ETag: etag(info.rev),
       })
-      : c.json(info, 200, { ETag: etag(info.rev) });
+      : json(c, info, 200, { ETag: etag(info.rev) });
   });
   app.patch("/flows/:id", limited, async (c) => {
     const id = c.req.param("id");
@@ -286,7 +287,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       );
     }
     const info = await flows.patch(id, patch, { rev: anyRev(rev) });
-    return c.json(info, 200, { ETag: etag(info.rev) });
+    return json(c, info, 200, { ETag: etag(info.rev) });
   });
   app.delete("/flows/:id", limited, async (c) => {
     await flows.delete(c.req.param("id"), { rev: anyRev(expectedRev(c)) });
@@ -294,7 +295,7 @@ export function flowApp(options: FlowAppOptions): Hono {
   });
   app.post("/flows/:id/start", limited, async (c) => {
     const info = await flows.start(c.req.param("id"));
-    return c.json(info, 200, { ETag: etag(info.rev) });
+    return json(c, info, 200, { ETag: etag(info.rev) });
   });
   app.post("/flows/:id/stop", limited, async (c) => {
     const t = c.req.query("timeout");
@@ -309,9 +310,9 @@ export function flowApp(options: FlowAppOptions): Hono {
       timeout = Number(t);
     }
     const info = await flows.stop(c.req.param("id"), { timeoutMs: timeout });
-    return c.json(info, 200, { ETag: etag(info.rev) });
+    return json(c, info, 200, { ETag: etag(info.rev) });
   });
-  app.get("/flows/:id/stats", (c) => c.json(flows.stats(c.req.param("id"))));
+  app.get("/flows/:id/stats", (c) => json(c, flows.stats(c.req.param("id"))));
   app.get("/flows/:id/events", (c) => {
     const id = c.req.param("id");
     flows.get(id);
@@ -366,7 +367,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       return errorResponse(c, error.status, error.message, error.headers);
     }
     if (error instanceof GraphError) {
-      return c.json({
+      return json(c, {
         error: error.message.split("\n")[0],
         problems: error.problems.map(problemJson),
       }, 400);
@@ -413,11 +414,10 @@ function errorResponse(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return c.json(
-    { error: message },
-    status as 400,
-    { "Cache-Control": "no-store", ...headers },
-  );
+  return json(c, { error: message }, status as 400, {
+    "Cache-Control": "no-store",
+    ...headers,
+  });
 }
 
 function problemJson(p: Problem): Record<string, unknown> {
@@ -704,4 +704,24 @@ function runtimeOf(): { runtime: string; runtimeVersion: string } {
   return m === null
     ? { runtime: "unknown", runtimeVersion: "" }
     : { runtime: m[1].toLowerCase(), runtimeVersion: m[2] };
+}
+
+const _encoder = new TextEncoder();
+
+/**
+ * `c.json()` with a `Content-Length`: Hono leaves it to the runtime, and
+ * then the HTTP metrics cannot see a response's size.
+ */
+function json(
+  c: Context,
+  value: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  const body = _encoder.encode(JSON.stringify(value));
+  return c.body(body, status as 200, {
+    ...headers,
+    "Content-Type": "application/json",
+    "Content-Length": String(body.byteLength),
+  });
 }

@@ -219,6 +219,20 @@ test(
       assert.equal(req("POST", "/flows", "201"), 1);
       assert.equal(req("GET", "/flows/:id", "200"), 3);
       assert.equal(req("GET", "unmatched", "404"), 1);
+      // The API's JSON carries a Content-Length, so its sizes are known.
+      assert.equal(
+        valueOf(e, "http_response_size_bytes_count", {
+          method: "GET",
+          route: "/flows/:id",
+        }),
+        3,
+      );
+      assert.ok(
+        valueOf(e, "http_response_size_bytes_sum", {
+          method: "GET",
+          route: "/flows/:id",
+        })! > 3 * 100,
+      );
       assert.equal(
         valueOf(e, "http_requests_in_flight"),
         1,
