@@ -1,0 +1,59 @@
+/**
+ * The resource tracker's source on Bun: `process.cpuUsage()`,
+ * `process.memoryUsage()` and the /proc reads of `proc.ts`.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { ResourceSource } from "../metrics/resource_tracker.ts";
+import { procResourceReads, readStartTime } from "./proc.ts";
+
+/**
+ * A {@linkcode ResourceSource} for Bun. Throws a TypeError when not run by
+ * Bun.
+ *
+ * Why not `bun:jsc` (measured on Bun 1.4.5): `process.memoryUsage()` now
+ * gives JavaScriptCore's own figures (`heapUsed` is JSC's heap size as of
+ * its last collection, the same number as `bun:jsc` `heapSize()`;
+ * `heapTotal` its capacity; `external` its extra memory) in about 15 µs,
+ * while `heapStats()`, the only call with a current heap size, costs 0.6
+ * to 1.7 ms, more than a whole tick may.
+ *
+ * @example
+ * ```ts
+ * import { bunResourceSource } from "./resources_bun.ts";
+ *
+ * if ("Bun" in globalThis) {
+ *   const source = bunResourceSource();
+ *   source.memory()?.types.heap_used; // bytes of JSC heap in use
+ * }
+ * ```
+ */
+export function bunResourceSource(): ResourceSource {
+  const bun = (globalThis as { Bun?: { version: string } }).Bun;
+  if (bun === undefined) {
+    throw new TypeError(
+      "Cannot create the Bun resource source: this runtime is not Bun (globalThis.Bun is undefined)",
+    );
+  }
+  return {
+    runtime: "bun",
+    runtimeVersion: bun.version,
+    cpuUsage: () => process.cpuUsage(),
+    memory: () => {
+      const m = process.memoryUsage();
+      return {
+        residentBytes: m.rss,
+        types: {
+          heap_used: m.heapUsed,
+          heap_total: m.heapTotal,
+          external: m.external,
+        },
+      };
+    },
+    ...procResourceReads(),
+    // Where /proc cannot be read, the runtime's own clock origin (its
+    // start, a few milliseconds after the process's).
+    startTime: () => readStartTime() ?? performance.timeOrigin / 1000,
+  };
+}
