@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import {
+  countOpenFds,
+  countOwnTcpSockets,
+  parseNetDev,
+  procResourceReads,
+  readMaxFds,
+  readNetDev,
+  readProcStatus,
+  readProcText,
+  readStartTime,
+} from "../../src/runtime/proc.ts";
+
+const notLinux = process.platform !== "linux" && "needs Linux's /proc";
+
+/** The open descriptors, read independently of proc.ts. */
+function fdsNow(): number {
+  return readdirSync("/proc/self/fd").length - 1;
+}
+
+test("parseNetDev sums received and sent bytes over every interface", () => {
+  const text =
+    "Inter-|   Receive                                                |  Transmit\n" +
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
+    "    lo:    1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0\n" +
+    "  eth0: 987654321  12345    0    0    0     0          0         0 12345678    1234    0    0    0     0       0          0\n" +
+    "  bad: 1 2\n";
+  assert.deepEqual(parseNetDev(text), {
+    receiveBytes: 987655321,
+    transmitBytes: 12346678,
+  });
+  assert.deepEqual(parseNetDev(""), { receiveBytes: 0, transmitBytes: 0 });
+});
+
+test("readProcText reads a file larger than its buffer, and gives null for a missing one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-proc-"));
+  try {
+    const big = "0123456789abcdef\n".repeat(10_000); // 170,000 bytes
+    writeFileSync(join(dir, "big"), big);
+    assert.equal(readProcText(join(dir, "big")), big);
+    assert.equal(readProcText(join(dir, "missing")), null);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("procResourceReads is empty off Linux, so those metrics are left out", () => {
+  assert.deepEqual(procResourceReads("darwin"), {});
+  assert.deepEqual(procResourceReads("win32"), {});
+});
+
+test("readProcStatus agrees with /proc/self/status", { skip: notLinux }, () => {
+  const status = readProcStatus();
+  assert.ok(status !== null);
+  const text = readFileSync("/proc/self/status", "utf8");
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(text)![1]);
+  assert.equal(status.threads, threads);
+  const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(text)![1]) * 1024;
+  assert.ok(status.residentBytes > 0);
+  assert.ok(
+    Math.abs(status.residentBytes - rss) < 16 * 2 ** 20,
+    `${status.residentBytes} vs ${rss}`,
+  );
+});
+
+test("countOpenFds rises by 50 when 50 files are opened, and falls back", {
+  skip: notLinux,
+}, () => {
+  const before = countOpenFds();
+  assert.equal(before, fdsNow());
+  const fds: number[] = [];
+  try {
+    for (let i = 0; i < 50; i++) fds.push(openSync("/dev/null", "r"));
+    const during = countOpenFds();
+    assert.ok(during !== null && before !== null);
+    assert.equal(during, fdsNow());
+    assert.ok(during - before >= 50, `${before} -> ${during}`);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  assert.ok(countOpenFds()! < before! + 50);
+});
+
+test("readMaxFds is the soft limit of /proc/self/limits", {
+  skip: notLinux,
+}, () => {
+  const text = readFileSync("/proc/self/limits", "utf8");
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(text)![1]);
+  assert.equal(readMaxFds(), soft);
+});
+
+test("readNetDev counts the loopback bytes of /proc/self/net/dev", {
+  skip: notLinux,
+}, () => {
+  const net = readNetDev();
+  assert.ok(net !== null);
+  const lo = /^\s*lo:\s*(\d+)(?:\s+\d+){7}\s+(\d+)/m.exec(
+    readFileSync("/proc/self/net/dev", "utf8"),
+  );
+  if (lo !== null) {
+    // Every interface is summed, loopback included.
+    assert.ok(net.receiveBytes >= Number(lo[1]));
+    assert.ok(net.transmitBytes >= Number(lo[2]));
+  }
+});
+
+test("readStartTime is when this process started", { skip: notLinux }, () => {
+  const started = readStartTime();
+  assert.ok(started !== null);
+  // The runtime's clock origin is set as it starts, just after the process.
+  const origin = performance.timeOrigin / 1000;
+  assert.ok(
+    Math.abs(started - origin) < 30,
+    `start ${started}, timeOrigin ${origin}`,
+  );
+});
+
+test("countOwnTcpSockets counts this process's listening socket", {
+  skip: notLinux,
+}, async () => {
+  const before = countOwnTcpSockets();
+  assert.ok(before !== null);
+  assert.equal(before.established >= 0, true);
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const during = countOwnTcpSockets()!;
+    assert.equal(during.listen, before.listen + 1);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  assert.equal(countOwnTcpSockets()!.listen, before.listen);
+});
