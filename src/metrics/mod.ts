@@ -63,3 +63,12 @@ export {
   type ResolvedMetricsOptions,
   resolveMetricsOptions,
 } from "./options.ts";
+export {
+  type CpuTimes,
+  DEFAULT_LAG_BUCKETS,
+  type MemoryReading,
+  type NetworkBytes,
+  type ResourceSource,
+  ResourceTracker,
+  type ResourceTrackerOptions,
+} from "./resource_tracker.ts";
