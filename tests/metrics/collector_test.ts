@@ -4,10 +4,11 @@ import { Counter, Gauge } from "prom-client";
 import { defineComponent } from "../../src/engine/component.ts";
 import type { Network } from "../../src/engine/network.ts";
 import type { ConnectionSpec } from "../../src/engine/spec.ts";
-import { fullName, METRICS } from "../../src/metrics/catalogue.ts";
-
-/** The collector's own metrics (HTTP and resource rows are added by their parts). */
-const ENGINE_METRICS = Object.values(METRICS);
+import {
+  fullName,
+  type MetricDef,
+  METRICS,
+} from "../../src/metrics/catalogue.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { createNetwork } from "../../src/embed.ts";
 import {
@@ -20,6 +21,9 @@ import {
   until,
 } from "../engine/_helpers.ts";
 import { parseExposition, samplesOf, valueOf } from "./_exposition.ts";
+
+/** The collector's own rows (HTTP and resource rows are added by their parts). */
+const ENGINE_METRICS: readonly MetricDef[] = Object.values(METRICS);
 
 const N = (key: keyof typeof METRICS, ns = "weir") =>
   fullName(METRICS[key], ns);
