@@ -526,7 +526,8 @@ export const RESOURCE_METRICS = {
     group: "resources",
     namespaced: false,
     seed: "MemoryUsage (server)",
-    moves: "Set each tracker tick from the runtime's memory usage.",
+    moves:
+      "Set each tracker tick from the runtime's memory usage (`Deno.memoryUsage()`, Bun's `process.memoryUsage()`); no permission needed.",
   },
   memory: {
     name: "memory_bytes",
@@ -540,7 +541,8 @@ export const RESOURCE_METRICS = {
     }],
     group: "resources",
     seed: "MemoryUsage (server)",
-    moves: "Set each tracker tick.",
+    moves:
+      "Set each tracker tick. Deno: V8's `heap_used`, `heap_total`, `external`. Bun: JavaScriptCore's heap size as of its last collection (`heap_used`), its capacity (`heap_total`) and `external`.",
   },
   eventLoopLag: {
     name: "event_loop_lag_seconds",
@@ -550,7 +552,8 @@ export const RESOURCE_METRICS = {
     labels: [],
     group: "resources",
     seed: "Goroutines / event loop",
-    moves: "Observed continuously; a blocked loop records one long sample.",
+    moves:
+      "One observation per wake-up of the tracker's lag timer (every 40 ms, `lagResolutionMs`): how late it ran. A block of the loop of B ms records one sample of at least B - 40 ms.",
   },
   threads: {
     name: "threads",
@@ -621,7 +624,7 @@ export const RESOURCE_METRICS = {
     group: "resources",
     seed: "TCPConnections",
     moves:
-      "Set each tracker tick: the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`.",
+      "Set every 30 s (`tcpIntervalMs`; the kernel's listing costs milliseconds): the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`. Every state is exported, 0 when none.",
   },
   processStartTime: {
     name: "process_start_time_seconds",

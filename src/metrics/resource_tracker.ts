@@ -116,7 +116,7 @@ export interface ResourceTrackerOptions {
    * walk its whole connection table (`/proc/net/tcp` and `tcp6`), which
    * took 11 ms on the 2-core VM of bench/RESULTS.md whatever the socket
    * count, against 0.3 ms for every other reading together. `sample()`
-   * always reads them. Default 15000.
+   * always reads them. Default 30000.
    */
   tcpIntervalMs?: number;
 }
@@ -268,7 +268,7 @@ export class ResourceTracker {
         }`,
       );
     }
-    const tcpMs = options.tcpIntervalMs ?? 15_000;
+    const tcpMs = options.tcpIntervalMs ?? 30_000;
     if (!Number.isFinite(tcpMs) || tcpMs < 0) {
       throw new RangeError(
         `Cannot create resource tracker: tcpIntervalMs must be a non-negative number, received ${
