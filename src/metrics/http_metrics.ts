@@ -453,18 +453,22 @@ export function connectionMetrics(
   checkBuckets(buckets);
   const ages = new Histogram(buckets);
   const stop = connections.onClose((age) => ages.observe(age));
+  // One read of the sockets per scrape (a full read costs milliseconds):
+  // the open connections' family reads, and reports the closes it found
+  // before the ages' family (registered after it) is written.
+  let readable = false;
   const removeOpen = collector.addFamily(
     HTTP_METRICS.httpOpenConnections,
     (out) => {
       const open = connections.open();
+      readable = open !== null;
       if (open !== null) out.sample({}, open);
     },
   );
   const removeAges = collector.addFamily(
     HTTP_METRICS.httpConnectionDuration,
     (out) => {
-      // The read also reports the closes found since the last one.
-      if (connections.open() !== null) out.histogram({}, ages);
+      if (readable) out.histogram({}, ages);
     },
   );
   return () => {

@@ -5,25 +5,36 @@
  * Neither Deno nor Bun reports a server's connections, so the tracker asks
  * the kernel ({@linkcode readOwnTcpSockets}): the server's connections are
  * this process's established sockets whose local port is the server's.
- * A close has no event either; it is seen when a read of the sockets no
- * longer finds the connection. Reads happen when asked ({@linkcode
- * ConnectionTracker.open}, at every scrape) and, while closes are watched
- * and connections are known, on an unref'd interval (`pollMs`).
+ * A close has no event either; it is seen when the connection's socket is
+ * gone from the process's descriptors. Two kinds of read:
+ * - the full read of the socket table, when asked ({@linkcode
+ *   ConnectionTracker.open}, at every scrape), and at most every
+ *   `fullReadMs` while new sockets wait to be told apart (the kernel
+ *   lists `/proc/net/tcp` by walking its whole connection table: about
+ *   5 ms a file on this 24 GiB machine, much less on a small one);
+ * - the cheap read of the process's own socket inodes (`/proc/self/fd`),
+ *   on an unref'd interval (`pollMs`) while closes are watched and
+ *   connections are known: it sees the closes of known connections.
  *
  * Resolution of a connection's age: it starts at the first of (a) the
  * arrival of its first request (the server reports each request's peer
  * address and port, which name the connection, since keep-alive reuses it)
  * and (b) the first read that found it; it ends at the first read that no
- * longer finds it established. So an age is late by up to one `pollMs` at
- * its end, and starts at most one request round-trip after the accept
- * (a connection that sent nothing before the first read is dated by that
- * read). A connection that opens and closes between two reads is still
- * counted, through its requests.
+ * longer finds it. So an age is late by up to one `pollMs` at its end for
+ * a connection a full read has seen, and by up to `fullReadMs` for one
+ * that closed before any full read saw it (it is still counted, through
+ * its requests); it starts at most one request round-trip after the
+ * accept (a connection that sent nothing before the first read is dated
+ * by that read).
  *
  * @module
  */
 import { clearInterval, setInterval } from "node:timers";
-import { readOwnTcpSockets, type TcpSocket } from "./sockets.ts";
+import {
+  readOwnSocketInodes,
+  readOwnTcpSockets,
+  type TcpSocket,
+} from "./sockets.ts";
 
 /**
  * What a server tells about its connections, as {@linkcode serve} returns
@@ -54,8 +65,19 @@ export interface ConnectionTrackerOptions {
    * connection's closing time. Default 500.
    */
   pollMs?: number;
+  /**
+   * The least time between two full reads of the socket table made to
+   * tell new sockets apart (milliseconds); reads asked for by `open()`
+   * are not limited. Default 2000.
+   */
+  fullReadMs?: number;
   /** How the sockets are read. Default {@linkcode readOwnTcpSockets}. */
   read?: () => TcpSocket[] | null;
+  /**
+   * How the process's socket inodes are read. Default
+   * {@linkcode readOwnSocketInodes}.
+   */
+  readInodes?: () => Set<number> | null;
   /** The clock, in milliseconds. Default `performance.now()`. */
   now?: () => number;
 }
@@ -90,7 +112,13 @@ export class ConnectionTracker implements ServerConnections {
   readonly port: number;
   readonly #pollMs: number;
   readonly #read: () => TcpSocket[] | null;
+  readonly #readInodes: () => Set<number> | null;
+  readonly #fullReadMs: number;
   readonly #now: () => number;
+  /** When the last full read was (ms). */
+  #lastFull = -Infinity;
+  /** The socket inodes seen by the last cheap read. */
+  #inodes = new Set<number>();
   readonly #listeners = new Set<(ageSeconds: number) => void>();
   /** Known connections by peer (`address port`), while watched. */
   readonly #known = new Map<string, Known>();
@@ -111,9 +139,21 @@ export class ConnectionTracker implements ServerConnections {
     }
     const {
       pollMs = 500,
+      fullReadMs = 2000,
       read = readOwnTcpSockets,
+      readInodes = readOwnSocketInodes,
       now = () => performance.now(),
     } = options;
+    if (
+      typeof fullReadMs !== "number" || !(fullReadMs >= 0) ||
+      fullReadMs > 2_147_483_647
+    ) {
+      throw new RangeError(
+        `Cannot track connections: fullReadMs must be a number of milliseconds from 0 to 2147483647, received ${
+          String(fullReadMs)
+        }`,
+      );
+    }
     if (
       typeof pollMs !== "number" || !(pollMs >= 1) || pollMs > 2_147_483_647
     ) {
@@ -126,6 +166,8 @@ export class ConnectionTracker implements ServerConnections {
     this.port = port;
     this.#pollMs = pollMs;
     this.#read = read;
+    this.#readInodes = readInodes;
+    this.#fullReadMs = fullReadMs;
     this.#now = now;
   }
 
@@ -198,6 +240,9 @@ export class ConnectionTracker implements ServerConnections {
     }
     this.#readable = true;
     const at = this.#now();
+    this.#lastFull = at;
+    // What the full read has told apart is not new to the next tick.
+    this.#inodes = this.#readInodes() ?? this.#inodes;
     const watching = this.watching;
     const read = ++this.#reads;
     let open = 0;
@@ -232,6 +277,38 @@ export class ConnectionTracker implements ServerConnections {
     return open;
   }
 
+  /**
+   * The interval's read: the process's socket inodes only, which shows the
+   * closes of known connections; a full read only when new sockets or
+   * connections known by their requests alone wait to be told apart, and
+   * the last full read is `fullReadMs` old.
+   */
+  #tick(): void {
+    const inodes = this.#stopped ? null : this.#readInodes();
+    if (inodes === null) {
+      this.poll();
+      return;
+    }
+    const at = this.#now();
+    let pending = false;
+    for (const [key, known] of this.#known) {
+      if (known.inode === 0) pending = true;
+      else if (!inodes.has(known.inode)) {
+        this.#known.delete(key);
+        this.#closed(known, at);
+      }
+    }
+    for (const inode of inodes) {
+      if (!this.#inodes.has(inode)) {
+        pending = true;
+        break;
+      }
+    }
+    this.#inodes = inodes;
+    if (pending && at - this.#lastFull >= this.#fullReadMs) this.poll();
+    else this.#schedule();
+  }
+
   /** Stops reading; `open()` returns `null` from now on. */
   stop(): void {
     this.#stopped = true;
@@ -254,7 +331,7 @@ export class ConnectionTracker implements ServerConnections {
   #schedule(): void {
     const wanted = this.watching && this.#known.size > 0;
     if (wanted && this.#timer === undefined) {
-      this.#timer = setInterval(() => this.poll(), this.#pollMs);
+      this.#timer = setInterval(() => this.#tick(), this.#pollMs);
       // The reads must not keep the process alive.
       this.#timer.unref();
     } else if (!wanted && this.#timer !== undefined) {

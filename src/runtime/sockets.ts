@@ -137,6 +137,29 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
   return out;
 }
 
+/**
+ * The inodes of every socket among this process's file descriptors (TCP,
+ * UDP, Unix), or `null` when `/proc/self/fd` cannot be read. Much cheaper
+ * than {@linkcode readOwnTcpSockets}: the kernel lists `/proc/net/tcp` by
+ * walking its whole connection table (about 5 ms a file on a machine with
+ * 24 GiB), this reads only the process's own descriptors.
+ *
+ * @example
+ * ```ts
+ * import { readOwnSocketInodes } from "./sockets.ts";
+ *
+ * const inodes = readOwnSocketInodes();
+ * console.log(inodes === null ? "no /proc" : `${inodes.size} sockets`);
+ * ```
+ */
+export function readOwnSocketInodes(): Set<number> | null {
+  try {
+    return _ownSocketInodes();
+  } catch {
+    return null;
+  }
+}
+
 /** The inodes of the sockets among this process's file descriptors. */
 function _ownSocketInodes(): Set<number> {
   const inodes = new Set<number>();

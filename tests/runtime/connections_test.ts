@@ -283,3 +283,40 @@ test("ConnectionTracker refuses a bad port, poll interval or listener", () => {
     /^TypeError: Cannot watch connection closes: the listener must be a function, received string$/,
   );
 });
+
+test("ConnectionTracker's interval reads only the process's socket inodes while nothing new appears", async () => {
+  const state = { table: [row(40000, 7)], inodes: new Set([7, 99]) };
+  let fullReads = 0;
+  const tracker = new ConnectionTracker(8080, {
+    read: () => {
+      fullReads++;
+      return state.table;
+    },
+    readInodes: () => new Set(state.inodes),
+    pollMs: 5,
+    fullReadMs: 0,
+  });
+  try {
+    const ages: number[] = [];
+    tracker.onClose((a) => ages.push(a));
+    assert.equal(tracker.open(), 1);
+    const after = fullReads;
+    // Ticks come and go: with no new socket, no full read.
+    await sleep(100);
+    assert.equal(fullReads, after, "no full read while nothing changed");
+    // The connection's socket is gone from the descriptors: a close,
+    // seen without reading the socket table.
+    state.inodes.delete(7);
+    state.table = [];
+    await until(() => ages.length === 1, 5000);
+    assert.equal(fullReads, after, "the close was seen without a full read");
+    // A new connection sends a request: a full read (on a tick) finds it.
+    state.table = [row(40001, 8)];
+    state.inodes.add(8);
+    tracker.noteRequest("127.0.0.1", 40001);
+    await until(() => fullReads > after, 5000);
+    assert.equal(tracker.open(), 1);
+  } finally {
+    tracker.stop();
+  }
+});
