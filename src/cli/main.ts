@@ -21,7 +21,7 @@ import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
-import { serveCommand } from "./serve.ts";
+import { serveCommand, trackResources } from "./serve.ts";
 import { DEMO_FLOW } from "./demo.ts";
 
 const USAGE = `weir: flow-based programming with first-class metrics
@@ -173,13 +173,20 @@ async function runFlow(
     }
   });
   let server: Server | undefined;
+  const resources = new AbortController();
   if (metricsAt !== null) {
     const metrics = new MetricsCollector();
     metrics.track(net);
+    trackResources(
+      metrics,
+      (line) => console.error(`weir: ${line}`),
+      resources.signal,
+    );
     try {
       server = await serveMetrics(metrics, metricsAt);
     } catch (e) {
       off();
+      resources.abort();
       throw e;
     }
   }
@@ -189,6 +196,7 @@ async function runFlow(
   await net.start();
   const state = await net.finished;
   off();
+  resources.abort();
   await server?.close();
   console.error(`weir: flow "${net.name}" ${state}`);
   return errors > 0 || state !== "finished" ? 1 : 0;

@@ -18,6 +18,8 @@ import {
   connectionMetrics,
   httpMetricsFetch,
 } from "../metrics/http_metrics.ts";
+import { ResourceTracker } from "../metrics/resource_tracker.ts";
+import { resourceSource } from "../runtime/resources.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown, type ShutdownSignal } from "../runtime/signals.ts";
 import { flowApp } from "../server/app.ts";
@@ -90,6 +92,9 @@ export async function startServer(
   );
 
   const metrics = new MetricsCollector();
+  // Ends the event streams and the resource tracker at shutdown.
+  const streams = new AbortController();
+  trackResources(metrics, log, streams.signal);
   let current: (request: Request) => Response | Promise<Response> = starting;
   let server: Server;
   try {
@@ -132,7 +137,6 @@ export async function startServer(
   }
   for (const f of files) await addFile(flows, f, log);
 
-  const streams = new AbortController();
   const app = flowApp({
     flows,
     metrics,
@@ -159,6 +163,24 @@ export async function startServer(
       log("flows drained, database closed");
     })();
   return { server, flows, shutdown };
+}
+
+/**
+ * Exports the process's resources (CPU, memory, event-loop lag, files,
+ * network) into `metrics` until `signal` aborts.
+ */
+export function trackResources(
+  metrics: MetricsCollector,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): void {
+  const tracker = new ResourceTracker({
+    source: resourceSource(),
+    signal,
+    log: (message) => log(message),
+  });
+  tracker.attach(metrics);
+  tracker.start();
 }
 
 /** What the server answers while it starts. */

@@ -121,6 +121,9 @@ export interface ResourceTrackerOptions {
   tcpIntervalMs?: number;
 }
 
+/** The shortest window (ms) over which `cpu_usage_ratio` is computed. */
+const MIN_RATIO_WINDOW_MS = 20;
+
 /** Default buckets of `event_loop_lag_seconds`: 1 ms to 10 s. */
 export const DEFAULT_LAG_BUCKETS: readonly number[] = [
   0.001,
@@ -223,7 +226,7 @@ export class ResourceTracker {
 
   /** CPU times and wall clock of the previous sample, for the ratio. */
   #prevCpu: CpuTimes | null = null;
-  #prevWall = 0;
+  #prevWall = -Infinity;
   #sampled = false;
 
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -356,8 +359,11 @@ export class ResourceTracker {
     const s = this.#source;
     const now = performance.now();
     const cpu = this.#read("cpuUsage", () => s.cpuUsage());
-    if (cpu !== null) {
-      if (this.#prevCpu !== null && now > this.#prevWall) {
+    // A window of a few milliseconds (start() right after attach()) says
+    // more about the clock than the process: the ratio waits for a longer
+    // one (it is left out until then).
+    if (cpu !== null && now - this.#prevWall >= MIN_RATIO_WINDOW_MS) {
+      if (this.#prevCpu !== null) {
         const wallUs = (now - this.#prevWall) * 1000;
         this.#cpuUser = Math.max(0, cpu.user - this.#prevCpu.user) / wallUs;
         this.#cpuSystem = Math.max(0, cpu.system - this.#prevCpu.system) /

@@ -17,7 +17,7 @@ import {
 } from "../../src/metrics/resource_tracker.ts";
 import { resourceSource } from "../../src/runtime/resources.ts";
 import { VERSION } from "../../src/version.ts";
-import { until } from "../engine/_helpers.ts";
+import { sleep, until } from "../engine/_helpers.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import {
   type Exposition,
@@ -490,3 +490,35 @@ s.listen(0, "127.0.0.1", () => console.log(s.address().port));`;
   });
   return { process: child, port };
 }
+
+test("ResourceTracker: the CPU ratio is left out until a window of some length was measured", async () => {
+  let cpu = { user: 0, system: 0 };
+  const tracker = new ResourceTracker({
+    source: {
+      runtime: "bun",
+      runtimeVersion: "1.0.0",
+      cpuUsage: () => cpu,
+      memory: () => ({ residentBytes: null, types: { heap_used: 1 } }),
+    },
+    log: () => {},
+  });
+  const metrics = new MetricsCollector();
+  tracker.attach(metrics);
+  // attach() and a sample right after it: a window of microseconds.
+  cpu = { user: 5_000, system: 0 };
+  tracker.sample();
+  let e = parseExposition(await metrics.render());
+  assert.equal(
+    valueOf(e, "weir_cpu_usage_ratio", { mode: "user" }),
+    undefined,
+    "no ratio from a window of microseconds",
+  );
+  await sleep(50);
+  cpu = { user: 30_000, system: 0 };
+  tracker.sample();
+  e = parseExposition(await metrics.render());
+  const user = valueOf(e, "weir_cpu_usage_ratio", { mode: "user" })!;
+  // 30 ms of CPU over a window of at least 50 ms.
+  assert.ok(user > 0 && user <= 0.6, String(user));
+  tracker.stop();
+});
