@@ -120,3 +120,4 @@ export {
 } from "./src/runtime/serve.ts";
 export type { ServerConnections } from "./src/runtime/connections.ts";
 export { onShutdown, type ShutdownSignal } from "./src/runtime/signals.ts";
+export { resourceSource } from "./src/runtime/resources.ts";

@@ -29,6 +29,19 @@ interface Weir {
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
+/** Servers started and not yet seen to exit. */
+const live = new Set<ChildProcess>();
+
+/** Kills (by pid) the servers a failed test left running. */
+function killLeftovers(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid!, "SIGKILL");
+    }
+  }
+  live.clear();
+}
+
 /** Starts `weir serve` on a free port and waits until it listens. */
 async function startWeir(args: string[]): Promise<Weir> {
   const [bin, pre] = runtimeCommand();
@@ -42,10 +55,15 @@ async function startWeir(args: string[]): Promise<Weir> {
   ], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(child);
   let log = "";
   child.stdout!.on("data", (d) => log += d);
   const exited = new Promise<{ code: number | null; signal: string | null }>(
-    (resolve) => child.on("exit", (code, signal) => resolve({ code, signal })),
+    (resolve) =>
+      child.on("exit", (code, signal) => {
+        live.delete(child);
+        resolve({ code, signal });
+      }),
   );
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on("data", (d) => {
@@ -125,6 +143,7 @@ Tick out -> (500) in Slow out -> in Write
       );
       assert.match(w.log(), /flows drained, database closed/);
     } finally {
+      killLeftovers();
       rmSync(dir, { recursive: true, force: true });
     }
   },
@@ -196,6 +215,7 @@ test(
         assert.ok(n > 1 + round * 1000, "updates were under way");
       }
     } finally {
+      killLeftovers();
       rmSync(dir, { recursive: true, force: true });
     }
   },
@@ -248,6 +268,7 @@ test(
     } finally {
       process.kill(w.child.pid!, "SIGTERM");
       assert.equal((await w.exited).code, 0);
+      killLeftovers();
     }
   },
 );
@@ -352,6 +373,7 @@ test(
       assert.equal(await exited, 0, err);
       assert.match(err, /flows drained, database closed/);
     } finally {
+      killLeftovers();
       rmSync(dir, { recursive: true, force: true });
     }
   },
