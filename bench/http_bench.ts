@@ -20,7 +20,7 @@
  *
  * Run: `bun bench/http_bench.ts` or `deno run -A bench/http_bench.ts`;
  * `--json` prints one machine-readable line for `scripts/bench.ts`;
- * `--rounds=N` (default 4), `--seconds=S` per wrk run (default 5),
+ * `--rounds=N` (default 8), `--seconds=S` per wrk run (default 3: this VM's throughput drifts by tens of percent from one run to the next, so more, shorter rounds),
  * `--connections=C` (default 32). `--serve=NAME` is the server process
  * itself (used by the driver).
  *
@@ -164,8 +164,8 @@ const median = (xs: number[]) => {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function drive(): Promise<void> {
-  const rounds = Number(flag("rounds") ?? 4);
-  const seconds = Number(flag("seconds") ?? 5);
+  const rounds = Number(flag("rounds") ?? 8);
+  const seconds = Number(flag("seconds") ?? 3);
   const connections = Number(flag("connections") ?? 32);
   const json = argv.includes("--json");
   const loadStart = loadavg().map(round2);
