@@ -18,7 +18,7 @@ import {
   setInterval,
   setTimeout,
 } from "node:timers";
-import { Histogram } from "../engine/histogram.ts";
+import { DURATION_BUCKETS, Histogram } from "../engine/histogram.ts";
 import { VERSION } from "../version.ts";
 import { type MetricDef, RESOURCE_METRICS } from "./catalogue.ts";
 import type { FamilyOutput, MetricsCollector } from "./collector.ts";
@@ -125,21 +125,9 @@ export interface ResourceTrackerOptions {
 const MIN_RATIO_WINDOW_MS = 20;
 
 /** Default buckets of `event_loop_lag_seconds`: 1 ms to 10 s. */
-export const DEFAULT_LAG_BUCKETS: readonly number[] = [
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-];
+export const DEFAULT_LAG_BUCKETS: readonly number[] = DURATION_BUCKETS.filter(
+  (b) => b >= 0.001,
+);
 
 /** The readings, by what a {@linkcode ResourceSource} method returns. */
 type ReadingKey =

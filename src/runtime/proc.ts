@@ -299,3 +299,49 @@ export function countOwnTcpSockets(): Record<TcpState, number> | null {
   for (const s of sockets) counts[s.state]++;
   return counts;
 }
+
+/**
+ * A resource source from a runtime's memory reading and `node:process`'s
+ * CPU times, with the /proc readings ({@linkcode procResourceReads}): what
+ * the Deno and Bun adapters share.
+ *
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { processSource } from "./proc.ts";
+ *
+ * const source = processSource("bun", "1.0.0", () => process.memoryUsage());
+ * source.memory()?.types.heap_used; // a number of bytes
+ * ```
+ */
+export function processSource(
+  runtime: "deno" | "bun",
+  runtimeVersion: string,
+  memoryUsage: () => {
+    rss: number;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+  },
+): ResourceSource {
+  return {
+    runtime,
+    runtimeVersion,
+    cpuUsage: () => process.cpuUsage(),
+    memory: () => {
+      const m = memoryUsage();
+      return {
+        residentBytes: m.rss,
+        types: {
+          heap_used: m.heapUsed,
+          heap_total: m.heapTotal,
+          external: m.external,
+        },
+      };
+    },
+    ...procResourceReads(),
+    // Where /proc cannot be read, the runtime's own clock origin (its
+    // start, a few milliseconds after the process's).
+    startTime: () => readStartTime() ?? performance.timeOrigin / 1000,
+  };
+}

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import type { ResourceSource } from "../metrics/resource_tracker.ts";
-import { procResourceReads, readStartTime } from "./proc.ts";
+import { processSource } from "./proc.ts";
 
 /**
  * A {@linkcode ResourceSource} for Bun. Throws a TypeError when not run by
@@ -36,24 +36,5 @@ export function bunResourceSource(): ResourceSource {
       "Cannot create the Bun resource source: this runtime is not Bun (globalThis.Bun is undefined)",
     );
   }
-  return {
-    runtime: "bun",
-    runtimeVersion: bun.version,
-    cpuUsage: () => process.cpuUsage(),
-    memory: () => {
-      const m = process.memoryUsage();
-      return {
-        residentBytes: m.rss,
-        types: {
-          heap_used: m.heapUsed,
-          heap_total: m.heapTotal,
-          external: m.external,
-        },
-      };
-    },
-    ...procResourceReads(),
-    // Where /proc cannot be read, the runtime's own clock origin (its
-    // start, a few milliseconds after the process's).
-    startTime: () => readStartTime() ?? performance.timeOrigin / 1000,
-  };
+  return processSource("bun", bun.version, () => process.memoryUsage());
 }

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import process from "node:process";
 import type { ResourceSource } from "../metrics/resource_tracker.ts";
-import { procResourceReads, readStartTime } from "./proc.ts";
+import { processSource } from "./proc.ts";
 
 /** The slice of Deno's global that the source uses. */
 interface DenoMemory {
@@ -41,24 +40,5 @@ export function denoResourceSource(): ResourceSource {
       "Cannot create the Deno resource source: this runtime is not Deno (globalThis.Deno is undefined)",
     );
   }
-  return {
-    runtime: "deno",
-    runtimeVersion: deno.version.deno,
-    cpuUsage: () => process.cpuUsage(),
-    memory: () => {
-      const m = deno.memoryUsage();
-      return {
-        residentBytes: m.rss,
-        types: {
-          heap_used: m.heapUsed,
-          heap_total: m.heapTotal,
-          external: m.external,
-        },
-      };
-    },
-    ...procResourceReads(),
-    // Where /proc cannot be read, the runtime's own clock origin (its
-    // start, a few milliseconds after the process's).
-    startTime: () => readStartTime() ?? performance.timeOrigin / 1000,
-  };
+  return processSource("deno", deno.version.deno, () => deno.memoryUsage());
 }
