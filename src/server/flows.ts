@@ -731,17 +731,15 @@ export class FlowManager {
               { cause: e },
             );
           }
-          if (!entry.stored.running) {
-            try {
-              entry.stored = this.#store.update(id, { running: true });
-            } catch (e) {
-              await this.#retire(entry, 0);
-              await this.#reinstate(entry, before);
-              throw e;
-            }
-          }
-          entry.graph = built.graph;
-          entry.error = undefined;
+          await this.#commit(
+            entry,
+            before,
+            built.graph,
+            () =>
+              entry.stored.running
+                ? entry.stored
+                : this.#store.update(id, { running: true }),
+          );
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
@@ -1117,6 +1115,28 @@ export class FlowManager {
    * that ran was drained, so it is built again from the stored text and
    * started; any other is attached again as it is.
    */
+  /**
+   * Stores what `write` returns for a flow whose new network runs; when
+   * the write fails, the new network is retired and the old one
+   * reinstated, and the error is thrown. Then the entry takes `graph`.
+   */
+  async #commit(
+    entry: Entry,
+    before: Before,
+    graph: Graph,
+    write: () => StoredFlow,
+  ): Promise<void> {
+    try {
+      entry.stored = write();
+    } catch (e) {
+      await this.#retire(entry, 0);
+      await this.#reinstate(entry, before);
+      throw e;
+    }
+    entry.graph = graph;
+    entry.error = undefined;
+  }
+
   async #reinstate(entry: Entry, before: Before): Promise<void> {
     this.#detach(entry);
     entry.graph = before.graph;
@@ -1168,15 +1188,12 @@ export class FlowManager {
     } else {
       this.#attach(entry, built.network);
     }
-    try {
-      entry.stored = this.#store.update(id, { text, format }, rev);
-    } catch (e) {
-      await this.#retire(entry, 0);
-      await this.#reinstate(entry, before);
-      throw e;
-    }
-    entry.graph = built.graph;
-    entry.error = undefined;
+    await this.#commit(
+      entry,
+      before,
+      built.graph,
+      () => this.#store.update(id, { text, format }, rev),
+    );
     this.#emit(entry, { type: "replaced", rev: entry.stored.rev });
     return this.#info(entry);
   }
