@@ -129,7 +129,9 @@ interface HttpResult {
   rounds: number;
   seconds: number;
   connections: number;
+  soloRps: Record<string, number>;
   medianRps: Record<string, number>;
+  cpuMicrosPerRequest: Record<string, number>;
   roundRps: Record<string, number[]>;
   weirVsBare: number;
   weirVsBareByRound: number[];
@@ -409,19 +411,21 @@ ${shareRows.join("\n")}
 function httpSections(results: HttpResult[]): string {
   const r0 = results[0];
   const rows = results.map((r) => {
-    const m = r.medianRps;
+    const solo = r.soloRps;
+    const cpu = r.cpuMicrosPerRequest;
     const ok = r.weirVsBare >= 0.9 && r.weirVsHonoProm >= 1;
-    return `| ${r.runtime} | ${fmt(m.bare)} | ${fmt(m.weir)} | ${
-      fmt(m["hono-prom"])
-    } | ${r.weirVsBare}x (${
+    const us = (n: string) => `${cpu[n]} µs`;
+    return `| ${r.runtime} | ${fmt(solo.bare)} / ${us("bare")} | ${
+      fmt(solo.weir)
+    } / ${us("weir")} | ${fmt(solo["hono-prom"])} / ${
+      us("hono-prom")
+    } | **${r.weirVsBare}x** (${
       r.weirVsBareByRound.join(", ")
-    }) | ${r.weirVsHonoProm}x (${r.weirVsHonoPromByRound.join(", ")}) | ${
-      fmt(m["weir-mw"])
-    } (${r.middlewareVsBare}x bare: ${
-      r.middlewareVsBareByRound.join(", ")
-    }; ${r.middlewareVsHonoProm}x @hono/prometheus) | ${
-      fmt(m["weir+conn"])
-    } (${r.connVsBare}x) | ${r.loadavg.start[0]} / ${
+    }) | ${r.weirVsHonoProm}x | ${r.middlewareVsBare}x / ${
+      us("weir-mw")
+    } (${r.middlewareVsHonoProm}x @hono/prometheus) | ${r.connVsBare}x / ${
+      us("weir+conn")
+    } | ${r.honoPromVsBare}x | ${r.loadavg.start[0]} / ${
       r.loadavg.end[0]
     } | >= 0.9x bare and >= 1x @hono/prometheus | ${met(ok)} |`;
   });
@@ -434,23 +438,33 @@ function httpSections(results: HttpResult[]): string {
   );
   return `## HTTP metrics overhead (wrk)
 
-\`wrk -t1 -c${r0.connections} -d${r0.seconds}s\` on 127.0.0.1 against five Hono servers
-answering \`GET /\` with \`ok\`, each in its own process of the runtime
-under test, served by weir's \`serve()\` (\`bench/http_bench.ts\`): Hono
-alone ("bare"); measured by weir's \`httpMetricsFetch()\` around the app's
-fetch ("weir", what \`weir serve\` runs); with weir's \`httpMetrics()\`
-middleware ("weir middleware": any middleware makes Hono leave its fast
-path); with \`@hono/prometheus\`'s \`registerMetrics\` middleware; and
-"weir" plus \`connectionMetrics(server.connections)\` ("+conn": each request
-reports its peer, the sockets are read every 0.5 s). A 2 s warm-up run each, then
-${r0.rounds} rounds, the order rotated and reversed from round to round;
-medians over the rounds in requests per second, ratios by round in
-brackets. wrk and the servers share the machine's 2 cores. After the rounds
-each metrics server is scraped to check that it counted the requests wrk
-made (${counts.join("; ")}).
+Five Hono servers answering \`GET /\` with \`ok\`, each in its own process
+of the runtime under test, served by weir's \`serve()\`
+(\`bench/http_bench.ts\`): Hono alone ("bare"); measured by weir's
+\`httpMetricsFetch()\` around the app's fetch ("weir", what \`weir serve\`
+runs); with weir's \`httpMetrics()\` middleware ("weir middleware": any
+middleware makes Hono leave its fast path); with \`@hono/prometheus\`'s
+\`registerMetrics\` middleware; and "weir" plus
+\`connectionMetrics(server.connections)\` ("+conn": each request reports its
+peer, the sockets are read every 0.5 s).
 
-| runtime | bare req/s | weir req/s | @hono/prometheus req/s | weir / bare | weir / @hono/prometheus | weir middleware req/s | weir +conn req/s | load | target | |
-|---|---|---|---|---|---|---|---|---|---|---|
+How: the servers are pinned to core 1 and wrk (\`wrk -t1 -c${r0.connections}\`)
+to core 0 (\`taskset\`). Each server first runs alone for 2 s ("solo"
+req/s). Then, in each of ${r0.rounds} rounds, each server runs at the same
+time as bare for ${r0.seconds} s, two wrk processes driving them: the two
+share core 1 equally, so the requests each serves in the same window
+compare their costs, and whatever slows the core slows both. (Run one
+after the other, as this benchmark did before, one server against itself
+moved between 0.5x and 1.4x from round to round on this VM.) Ratios are the
+medians over the rounds of the ratio in each window (all rounds in
+brackets for weir); "µs" is the server's CPU time per request (median of
+its windows, from \`/proc/PID/stat\`). weir / @hono/prometheus divides the
+two ratios to bare of the same round. After the rounds each metrics server
+is scraped to check that it counted the requests wrk made
+(${counts.join("; ")}).
+
+| runtime | bare solo req/s / CPU | weir solo / CPU | @hono/prometheus solo / CPU | weir / bare | weir / @hono/prometheus | weir middleware / bare | weir +conn / bare | @hono/prometheus / bare | load | target | |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 `;
 }

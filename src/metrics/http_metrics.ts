@@ -100,7 +100,23 @@ interface StatusRecord {
   labels: Labels;
   count: number;
   duration: Histogram;
+  /**
+   * Responses in a row whose size was unknown (no `Content-Length`), up
+   * to {@linkcode SIZELESS_AFTER}; from there only every
+   * {@linkcode SIZELESS_RECHECK}th response is looked at.
+   */
+  sizeless: number;
 }
+
+/**
+ * After this many responses in a row without `Content-Length`, a method,
+ * route and status is taken to send none: reading a response's headers
+ * costs about 5 % of a trivial route's requests/s (Deno and Bun make the
+ * `Headers` object on demand).
+ */
+const SIZELESS_AFTER = 64;
+/** How often such a record's responses are looked at again (a power of 2). */
+const SIZELESS_RECHECK = 64;
 
 /** One method and route: its sizes and its statuses. */
 interface MethodRecord {
@@ -110,9 +126,12 @@ interface MethodRecord {
   statuses: Map<number, StatusRecord>;
 }
 
-const METHOD_INDEX: ReadonlyMap<string, number> = new Map(
-  HTTP_METHODS.map((m, i) => [m, i]),
-);
+/** Method name to index; no prototype, so any name is safe to look up. */
+const METHOD_INDEX: Readonly<Record<string, number | undefined>> = Object
+  .assign(
+    Object.create(null),
+    Object.fromEntries(HTTP_METHODS.map((m, i) => [m, i])),
+  );
 const OTHER = HTTP_METHODS.indexOf("OTHER");
 const HEAD = HTTP_METHODS.indexOf("HEAD");
 const GET = HTTP_METHODS.indexOf("GET");
@@ -134,7 +153,9 @@ const GET = HTTP_METHODS.indexOf("GET");
  * `json()`, `arrayBuffer()`, `blob()`), and 0 for a response to `HEAD` or
  * with status 1xx, 204 or 304; other sizes are unknown and not observed
  * (Hono's `c.text()` and `c.json()` set no `Content-Length`: the runtime
- * adds it when it writes).
+ * adds it when it writes). After 64 responses in a row of unknown size, a
+ * method, route and status is looked at only every 64th response until
+ * one has `Content-Length` again.
  *
  * Throws an `Error` when the collector has these metrics already, and a
  * `RangeError` for bad buckets.
@@ -174,7 +195,7 @@ export function httpMetrics(
       // An error that escaped Hono's own handling becomes a 500 upstream.
       const res = failed ? undefined : c.res;
       const status = res?.status ?? 500;
-      const method = METHOD_INDEX.get(c.req.method) ?? OTHER;
+      const method = METHOD_INDEX[c.req.method] ?? OTHER;
       const m = rec.methodRecord(_route(c, status), method);
       rec.observe(m, status, seconds, res, method);
       // GET and HEAD carry no body in practice: no need to look.
@@ -203,19 +224,23 @@ export interface MeasuredFetch {
   remove(): void;
 }
 
+/** What a router tells of the route it matched. */
+interface RouteInfo {
+  path: string;
+  method: string;
+}
+
+/** What Hono's routers return from `match()`: the handlers first. */
+type MatchResult = [[[unknown, RouteInfo], unknown][], ...unknown[]];
+
 /** The Hono app shape {@linkcode httpMetricsFetch} needs. */
 export interface RoutedApp {
   /** Answers a request. */
   fetch(request: Request): Response | Promise<Response>;
   /** The app's router (Hono's `app.router`). */
   readonly router: {
-    match(
-      method: string,
-      path: string,
-    ): [[[unknown, { path: string; method: string }], unknown][], ...unknown[]];
+    match(method: string, path: string): MatchResult;
   };
-  /** How the app reads a request's path (Hono's `app.getPath`). */
-  getPath(request: Request): string;
 }
 
 /**
@@ -223,10 +248,11 @@ export interface RoutedApp {
  * app's `fetch` instead of inside it: what to serve when you own the app.
  * A middleware turns every request into an asynchronous chain of
  * functions (on Bun a no-op middleware alone costs more than a trivial
- * route); this wrapper lets Hono answer on its fast path and costs about
- * 0.4 µs a request (see `bench/RESULTS.md`). The route pattern comes from
- * the app's own router, asked once more with the request's method and
- * path. Request sizes are known from `Content-Length` only (0 for a
+ * route); this wrapper lets Hono answer on its fast path and keeps about
+ * 95 % of a trivial route's requests/s (see `bench/RESULTS.md`). The route
+ * pattern is the one
+ * the app's own router matched for the request (the wrapper observes
+ * `app.router.match()`). Request sizes are known from `Content-Length` only (0 for a
  * request with no body).
  *
  * @example Serve an app measured
@@ -253,24 +279,34 @@ export function httpMetricsFetch(
 ): MeasuredFetch {
   if (
     typeof app?.fetch !== "function" ||
-    typeof app.router?.match !== "function" ||
-    typeof app.getPath !== "function"
+    typeof app.router?.match !== "function"
   ) {
     throw new TypeError(
-      "Cannot measure fetch: app must be a Hono app (fetch, router and getPath)",
+      "Cannot measure fetch: app must be a Hono app (fetch and router)",
     );
   }
   const rec = _recorder(collector, options);
+  const matches = _matchCapture(app);
+  /** Counts and times a request that `fetch` answered with `res`. */
+  const done = (
+    last: RouteInfo | null,
+    method: number,
+    requestSize: number,
+    start: number,
+    res: Response | undefined,
+  ) => {
+    rec.inFlight--;
+    const status = res === undefined ? 500 : res.status;
+    const route = last === null || (status === 404 && last.method === "ALL")
+      ? UNMATCHED_ROUTE
+      : last.path;
+    const m = rec.methodRecord(route, method);
+    rec.observe(m, status, (performance.now() - start) / 1000, res, method);
+    if (requestSize >= 0) m.requestSize.observe(requestSize);
+  };
   const measured = (request: Request) => {
     const start = performance.now();
-    const name = request.method;
-    const method = METHOD_INDEX.get(name) ?? OTHER;
-    // Hono answers HEAD with its GET route.
-    const matched = app.router.match(
-      method === HEAD ? "GET" : name,
-      app.getPath(request),
-    )[0];
-    const last = matched.length > 0 ? matched[matched.length - 1][0][1] : null;
+    const method = METHOD_INDEX[request.method] ?? OTHER;
     // GET and HEAD carry no body in practice: their headers are not read
     // (on Bun, a request's headers are made only when asked for).
     let requestSize = 0;
@@ -283,37 +319,92 @@ export function httpMetricsFetch(
         : -1;
     }
     rec.inFlight++;
-    const done = (res: Response | undefined) => {
-      rec.inFlight--;
-      const status = res?.status ?? 500;
-      const route = last === null ||
-          (status === 404 && last.method === "ALL")
-        ? UNMATCHED_ROUTE
-        : last.path;
-      const m = rec.methodRecord(route, method);
-      rec.observe(m, status, (performance.now() - start) / 1000, res, method);
-      if (requestSize >= 0) m.requestSize.observe(requestSize);
-    };
     let res: Response | Promise<Response>;
+    const outer = matches.begin();
     try {
       res = app.fetch(request);
     } catch (e) {
-      done(undefined);
+      done(matches.end(outer), method, requestSize, start, undefined);
       throw e;
     }
+    // Hono asked its router before anything could run asynchronously.
+    const last = matches.end(outer);
     if (!(res instanceof Promise)) {
-      done(res);
+      done(last, method, requestSize, start, res);
       return res;
     }
     return res.then((r) => {
-      done(r);
+      done(last, method, requestSize, start, r);
       return r;
     }, (e) => {
-      done(undefined);
+      done(last, method, requestSize, start, undefined);
       throw e;
     });
   };
   return Object.assign(measured, { remove: rec.remove });
+}
+
+/**
+ * Sees the routes a router matches: {@linkcode MatchCapture.begin} before
+ * the app's `fetch`, {@linkcode MatchCapture.end} once it returned.
+ */
+interface MatchCapture {
+  /** Captures the next match; returns what `end()` restores. */
+  begin(): unknown;
+  /**
+   * The last route of the match made since `begin()` (`null` when none
+   * was, or none matched), and restores the capture of an enclosing call.
+   */
+  end(outer: unknown): RouteInfo | null;
+}
+
+const PENDING = Symbol("pending");
+const captures = new WeakMap<object, MatchCapture>();
+
+/**
+ * Observes `app.router.match()`, so that a request's route is the one
+ * Hono itself found (no second match, no second parse of the URL). Hono
+ * asks its router synchronously at the start of `fetch()`, before any
+ * handler runs; a handler that calls `fetch()` again (nested) is matched
+ * after, and not taken. Hono's routers replace their `match` on first
+ * use (`this.match = ...`): an accessor keeps the replacement as the
+ * function observed.
+ */
+function _matchCapture(app: RoutedApp): MatchCapture {
+  const router = app.router;
+  const known = captures.get(router);
+  if (known !== undefined) return known;
+  let inner = router.match;
+  let slot: MatchResult | typeof PENDING | undefined;
+  const match = (method: string, path: string): MatchResult => {
+    const result = inner.call(router, method, path);
+    if (slot === PENDING) slot = result;
+    return result;
+  };
+  Object.defineProperty(router, "match", {
+    configurable: true,
+    enumerable: true,
+    get: () => match,
+    set: (fn: typeof inner) => {
+      inner = fn;
+    },
+  });
+  const capture: MatchCapture = {
+    begin() {
+      const outer = slot;
+      slot = PENDING;
+      return outer;
+    },
+    end(outer) {
+      const result = slot;
+      slot = outer as typeof slot;
+      if (result === PENDING || result === undefined) return null;
+      const handlers = result[0];
+      return handlers.length > 0 ? handlers[handlers.length - 1][0][1] : null;
+    },
+  };
+  captures.set(router, capture);
+  return capture;
 }
 
 /** The records of one measured app, and the families that export them. */
@@ -373,13 +464,21 @@ function _recorder(
           labels: { ...m.labels, status: String(status) },
           count: 0,
           duration: new Histogram(buckets),
+          sizeless: 0,
         };
         m.statuses.set(status, s);
       }
       s.count++;
       s.duration.observe(seconds);
-      const size = res === undefined ? -1 : _responseSize(res, method === HEAD);
-      if (size >= 0) m.responseSize.observe(size);
+      if (res === undefined) return;
+      if (
+        s.sizeless >= SIZELESS_AFTER && (s.count & (SIZELESS_RECHECK - 1)) !== 0
+      ) return;
+      const size = _responseSize(res, method === HEAD);
+      if (size >= 0) {
+        m.responseSize.observe(size);
+        s.sizeless = 0;
+      } else if (s.sizeless < SIZELESS_AFTER) s.sizeless++;
     },
     remove() {
       for (const remove of removers) remove();

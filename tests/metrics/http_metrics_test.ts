@@ -128,6 +128,36 @@ for (const kind of KINDS) {
     assert.equal(e.types.get("http_request_duration_seconds"), "histogram");
   });
 
+  test(`${kind}: a handler that makes requests of its own app keeps its own route`, async () => {
+    const collector = new MetricsCollector();
+    const app = new Hono();
+    const client = instrument(kind, app, collector);
+    app.get("/inner/:n", (c) => c.text(c.req.param("n")));
+    app.get("/outer", async (c) => {
+      // One request past the measuring, one through it.
+      const a = await app.request("/inner/1");
+      const b = await client.request("/inner/2");
+      return c.text(`${await a.text()}${await b.text()}`);
+    });
+    app.get("/sync-outer", (c) => {
+      void app.fetch(new Request("http://localhost/inner/3"));
+      return c.text("sync");
+    });
+    assert.equal(await (await client.request("/outer")).text(), "12");
+    assert.equal(await (await client.request("/sync-outer")).text(), "sync");
+    const e = await scrape(collector);
+    const count = (route: string) =>
+      valueOf(e, "http_requests_total", {
+        method: "GET",
+        route,
+        status: "200",
+      });
+    assert.equal(count("/outer"), 1);
+    assert.equal(count("/sync-outer"), 1);
+    // The middleware sees app.request() too; the wrapper only what it serves.
+    assert.equal(count("/inner/:n"), kind === "httpMetrics" ? 3 : 1);
+  });
+
   test(`${kind}: gives routes of a sub-app mounted with app.route() their full pattern`, async () => {
     const { collector, app: client } = measured(kind);
     assert.equal((await client.request("/api/items/42")).status, 200);
@@ -254,6 +284,42 @@ for (const kind of KINDS) {
         route: "/flows/:id",
       }),
       1,
+    );
+  });
+
+  test(`${kind}: a route that starts sending Content-Length is observed again within 64 responses`, async () => {
+    const collector = new MetricsCollector();
+    const app = new Hono();
+    const client = instrument(kind, app, collector, { sizeBuckets: [10] });
+    let sized = false;
+    app.get(
+      "/mixed",
+      (c) =>
+        sized
+          ? new Response("abc", { headers: { "content-length": "3" } })
+          : c.text("no length"),
+    );
+    const observed = async () =>
+      valueOf(await scrape(collector), "http_response_size_bytes_count", {
+        method: "GET",
+        route: "/mixed",
+      }) ?? NaN;
+    for (let i = 0; i < 200; i++) await client.request("/mixed");
+    assert.equal(await observed(), 0);
+    sized = true;
+    for (let i = 0; i < 64; i++) await client.request("/mixed");
+    const after = await observed();
+    assert.ok(after >= 1 && after <= 64, `observed ${after} of 64`);
+    // Once seen again, every response is observed.
+    for (let i = 0; i < 10; i++) await client.request("/mixed");
+    assert.equal(await observed(), after + 10);
+    assert.equal(
+      valueOf(await scrape(collector), "http_requests_total", {
+        method: "GET",
+        route: "/mixed",
+        status: "200",
+      }),
+      274,
     );
   });
 
