@@ -5,10 +5,11 @@
  *    without the TCP sockets (the timer reads those every `tcpIntervalMs`,
  *    30 s by default), side by side in one run; medians.
  * 2. CPU share, measured with `process.cpuUsage()`: the tracker sampling
- *    every 50 ms (lag timer off) for a few seconds against the same time
- *    idle, the difference per tick scaled to the default 5 s interval; and
- *    the event-loop lag timer alone (default 40 ms) against idle, as a
- *    share of one core. Idle and busy windows alternate, 3 rounds each.
+ *    every 50 ms (lag timer off) for 3 s against the same time idle, the
+ *    difference per tick scaled to the default 5 s interval; and the
+ *    tracker with its defaults (a sample every 5 s, TCP sockets every
+ *    60 s, the lag timer at 40 ms resting while the process idles), started 4 s before a 60 s window (so the window holds one TCP
+ *    read), against 60 s idle (after 4 s too), as a share of one core.
  *
  * Run: `bun bench/resource_bench.ts` or `deno run -A bench/resource_bench.ts`;
  * `--json` prints one machine-readable line for `scripts/bench.ts`.
@@ -68,9 +69,17 @@ const cpuMs = () => {
   return (c.user + c.system) / 1000;
 };
 
-/** CPU milliseconds used over `ms` of wall time while `during` runs. */
-async function window(ms: number, during?: () => () => void): Promise<number> {
+/**
+ * CPU milliseconds used over `ms` of wall time while `during` runs (started
+ * `settleMs` before the window).
+ */
+async function window(
+  ms: number,
+  during?: () => () => void,
+  settleMs = 0,
+): Promise<number> {
   const stop = during?.();
+  if (settleMs > 0) await sleep(settleMs);
   const c0 = cpuMs();
   await sleep(ms);
   const used = cpuMs() - c0;
@@ -79,11 +88,14 @@ async function window(ms: number, during?: () => () => void): Promise<number> {
 }
 
 const WINDOW_MS = 3000;
+const DEFAULTS_WINDOW_MS = 60_000;
+const SETTLE_MS = 4000;
 const TICK_MS = 50;
 const ROUNDS = 3;
 const idle: number[] = [];
 const sampling: number[] = [];
-const lagging: number[] = [];
+const defaults: number[] = [];
+const lagPeriods: number[] = [];
 let ticks = 0;
 for (let r = 0; r < ROUNDS; r++) {
   idle.push(await window(WINDOW_MS));
@@ -103,18 +115,19 @@ for (let r = 0; r < ROUNDS; r++) {
       };
     }),
   );
-  lagging.push(
-    await window(WINDOW_MS, () => {
-      const t = new ResourceTracker({
-        source,
-        intervalMs: 2 ** 31 - 1,
-        log: () => {},
-      });
-      t.start();
-      return () => t.stop();
-    }),
-  );
 }
+// The idle baseline of as long, after the same settling time.
+const idleLongMs = await window(DEFAULTS_WINDOW_MS, () => () => {}, SETTLE_MS);
+defaults.push(
+  await window(DEFAULTS_WINDOW_MS, () => {
+    const t = new ResourceTracker({ source, log: () => {} });
+    t.start();
+    return () => {
+      lagPeriods.push(t.lagPeriodMs);
+      t.stop();
+    };
+  }, SETTLE_MS),
+);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
@@ -122,7 +135,8 @@ const median = (xs: number[]) => {
 const idleMs = median(idle);
 const tickCpuUs = Math.max(0, median(sampling) - idleMs) * 1000 /
   (ticks / ROUNDS);
-const lagSharePct = Math.max(0, median(lagging) - idleMs) / WINDOW_MS * 100;
+const defaultsPct = (median(defaults) - idleLongMs) / DEFAULTS_WINDOW_MS *
+  100;
 
 const fullUs = us(p50(FULL));
 const noTcpUs = us(p50(NO_TCP));
@@ -144,12 +158,16 @@ const result = {
     tickMs: TICK_MS,
     idleCpuMsPerWindow: Number(idleMs.toFixed(2)),
     tickCpuUs: Number(tickCpuUs.toFixed(1)),
-    // At the default 5 s interval, TCP read every 30 s (every sixth tick).
+    // At the default 5 s interval, TCP read every 60 s (every 12th tick).
     samplerPctAt5s: Number(
-      ((noTcpUs + (fullUs - noTcpUs) / 6) / 5000 / 1000 * 100).toFixed(4),
+      ((noTcpUs + (fullUs - noTcpUs) / 12) / 5000 / 1000 * 100).toFixed(4),
     ),
     measuredSamplerPctAt5s: Number((tickCpuUs / 5000 / 1000 * 100).toFixed(4)),
-    lagTimerPct: Number(lagSharePct.toFixed(3)),
+    defaultsWindowMs: DEFAULTS_WINDOW_MS,
+    idleCpuMsPerDefaultsWindow: Number(idleLongMs.toFixed(2)),
+    defaultsCpuMsPerWindow: defaults.map((d) => Number(d.toFixed(2))),
+    lagPeriodsMs: lagPeriods,
+    defaultsPct: Number(defaultsPct.toFixed(3)),
   },
 };
 if (json) console.log(`RESULT ${JSON.stringify(result)}`);

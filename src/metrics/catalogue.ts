@@ -563,7 +563,7 @@ export const RESOURCE_METRICS = {
     labels: [],
     group: "resources",
     seed: "ThreadCount",
-    moves: "Set each tracker tick from `/proc/self/status`.",
+    moves: "Set each tracker tick from `/proc/self/stat` (field 20).",
   },
   processOpenFds: {
     name: "process_open_fds",
@@ -585,7 +585,8 @@ export const RESOURCE_METRICS = {
     group: "resources",
     namespaced: false,
     seed: "MaxFiles",
-    moves: "Set each tracker tick from `/proc/self/limits`.",
+    moves:
+      "Set from `/proc/self/limits` at start, at each `sample()` and with the TCP sockets (`tcpIntervalMs`, 60 s): the limit changes only by setrlimit.",
   },
   processNetworkReceive: {
     name: "process_network_receive_bytes_total",
@@ -624,7 +625,7 @@ export const RESOURCE_METRICS = {
     group: "resources",
     seed: "TCPConnections",
     moves:
-      "Set every 30 s (`tcpIntervalMs`; the kernel's listing costs milliseconds): the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`. Every state is exported, 0 when none.",
+      "Set every 60 s (`tcpIntervalMs`; the kernel's listing costs milliseconds): the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`. Every state is exported, 0 when none.",
   },
   processStartTime: {
     name: "process_start_time_seconds",

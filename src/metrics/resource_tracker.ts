@@ -12,12 +12,7 @@
  *
  * @module
  */
-import {
-  clearInterval,
-  clearTimeout,
-  setInterval,
-  setTimeout,
-} from "node:timers";
+import { clearTimeout, setTimeout } from "node:timers";
 import { DURATION_BUCKETS, Histogram } from "../engine/histogram.ts";
 import { VERSION } from "../version.ts";
 import { type MetricDef, RESOURCE_METRICS } from "./catalogue.ts";
@@ -103,23 +98,51 @@ export interface ResourceTrackerOptions {
    */
   lagBuckets?: readonly number[];
   /**
-   * Milliseconds between two wake-ups of the event-loop lag timer; `0`
-   * turns the lag measurement off (and leaves `event_loop_lag_seconds`
-   * out). A block of the loop of B ms records a sample of at least
-   * B - lagResolutionMs ms. Each wake-up costs some CPU (about 50 µs on
-   * Bun and 150 µs on Deno, see bench/RESULTS.md). Default 40.
+   * Milliseconds between two wake-ups of the event-loop lag timer while
+   * the process works; `0` turns the lag measurement off (and leaves
+   * `event_loop_lag_seconds` out). A block of the loop of B ms records a
+   * sample of at least B - lagResolutionMs ms. Default 40.
    */
   lagResolutionMs?: number;
+  /**
+   * Whether the lag timer rests while the process idles (default `true`).
+   * Waking an idle process costs CPU (0.1 to 0.3 ms a wake-up on the VM
+   * of bench/RESULTS.md: a timer at 40 ms would cost 0.4 to 0.7 % of a
+   * core), so once the process has idled for 2 s (each wake-up on time,
+   * less than 2 % of a core used over the 2 s and less than 10 % in any
+   * one period), the timer doubles its period at each wake-up, and past
+   * 1 s it stops: each sample tick then records its own lateness as the
+   * lag. Work or lag seen at a wake-up or tick brings the timer back to
+   * `lagResolutionMs` at once. So a block that starts within 2 s of the
+   * process's last work is recorded at full resolution; one that starts
+   * later is recorded from the due time of the timer or tick it delays,
+   * so in part or not at all, and the ones after it at full resolution.
+   */
+  lagRests?: boolean;
   /**
    * Milliseconds between two reads of the TCP sockets by the timer (at
    * most once per tick; `0`: every tick). Listing them makes the kernel
    * walk its whole connection table (`/proc/net/tcp` and `tcp6`), which
-   * took 11 ms on the 2-core VM of bench/RESULTS.md whatever the socket
-   * count, against 0.3 ms for every other reading together. `sample()`
-   * always reads them. Default 30000.
+   * took 10 to 14 ms on the 2-core VM of bench/RESULTS.md whatever the
+   * socket count, against 0.1 to 0.2 ms for every other reading together.
+   * `sample()` always reads them. Default 60000 (at 30 s, this read alone
+   * would be 0.04 % of a core there).
    */
   tcpIntervalMs?: number;
 }
+
+/**
+ * The share of one core above which the process counts as working for the
+ * lag timer's back-off (the timer's own wake-ups, at 40 ms, cost under
+ * 1 % on the VM of bench/RESULTS.md).
+ */
+const LAG_ACTIVE_SHARE = 0.02;
+/** The share of one core in one lag period that counts as work at once. */
+const LAG_WINDOW_SHARE = 0.1;
+/** How long (ms) the process idles before the lag timer backs off. */
+const LAG_IDLE_AFTER_MS = 2000;
+/** The longest period (ms) of the lag timer; past it, it rests. */
+const LAG_LONGEST_MS = 1000;
 
 /** The shortest window (ms) over which `cpu_usage_ratio` is computed. */
 const MIN_RATIO_WINDOW_MS = 20;
@@ -191,6 +214,7 @@ export class ResourceTracker {
   readonly #log: (message: string) => void;
   readonly #signal: AbortSignal | undefined;
   readonly #lagResolutionMs: number;
+  readonly #lagRests: boolean;
   readonly #tcpIntervalMs: number;
   /** When the TCP sockets were last read (performance.now()). */
   #tcpAt = -Infinity;
@@ -218,8 +242,18 @@ export class ResourceTracker {
   #sampled = false;
 
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #lagTimer: ReturnType<typeof setInterval> | undefined;
+  #lagTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the lag timer was last armed or woke (performance.now()). */
   #lagLast = 0;
+  /** The lag timer's current period, in ms. */
+  #lagPeriod = 0;
+  /** The process's CPU time (µs) at the lag timer's last wake-up. */
+  #lagCpu = NaN;
+  /** The lag timer rests: the sample ticks measure the lag. */
+  #lagResting = false;
+  /** Since when the process idles (performance.now()), and its CPU then. */
+  #lagIdleSince = NaN;
+  #lagIdleCpu = NaN;
   #gridStart = 0;
   #gridIndex = 0;
   #running = false;
@@ -259,7 +293,7 @@ export class ResourceTracker {
         }`,
       );
     }
-    const tcpMs = options.tcpIntervalMs ?? 30_000;
+    const tcpMs = options.tcpIntervalMs ?? 60_000;
     if (!Number.isFinite(tcpMs) || tcpMs < 0) {
       throw new RangeError(
         `Cannot create resource tracker: tcpIntervalMs must be a non-negative number, received ${
@@ -278,6 +312,7 @@ export class ResourceTracker {
     this.#log = options.log ?? ((m) => console.warn(m));
     this.#signal = options.signal;
     this.#lagResolutionMs = lagMs;
+    this.#lagRests = options.lagRests ?? true;
     this.#tcpIntervalMs = tcpMs;
     this.#lag = lagMs > 0
       ? new Histogram(options.lagBuckets ?? DEFAULT_LAG_BUCKETS)
@@ -313,9 +348,10 @@ export class ResourceTracker {
     this.#gridIndex = 0;
     this.#schedule();
     if (this.#lag !== null) {
-      this.#lagLast = performance.now();
-      this.#lagTimer = setInterval(this.#onLagTimer, this.#lagResolutionMs);
-      this.#lagTimer.unref();
+      this.#lagCpu = NaN;
+      this.#lagIdleSince = performance.now();
+      this.#lagIdleCpu = NaN;
+      this.#armLag(this.#lagResolutionMs);
     }
   }
 
@@ -325,9 +361,10 @@ export class ResourceTracker {
     this.#running = false;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#lagTimer !== undefined) clearInterval(this.#lagTimer);
+    if (this.#lagTimer !== undefined) clearTimeout(this.#lagTimer);
     this.#timer = undefined;
     this.#lagTimer = undefined;
+    this.#lagResting = false;
   }
 
   /** Same as {@linkcode stop}, for `using`. */
@@ -364,7 +401,10 @@ export class ResourceTracker {
     this.#memory = this.#read("memory", () => s.memory());
     if (s.threads) this.#threads = this.#read("threads", () => s.threads!());
     if (s.openFds) this.#openFds = this.#read("openFds", () => s.openFds!());
-    if (s.maxFds) this.#maxFds = this.#read("maxFds", () => s.maxFds!());
+    // The limit changes only by setrlimit: read with the sockets' cadence.
+    if (s.maxFds && (withTcp || !this.#readable.has("maxFds"))) {
+      this.#maxFds = this.#read("maxFds", () => s.maxFds!());
+    }
     if (s.networkBytes) {
       this.#net = this.#read("networkBytes", () => s.networkBytes!());
     }
@@ -525,16 +565,74 @@ export class ResourceTracker {
   readonly #onTick = () => {
     if (!this.#running) return;
     this.#ticks++;
+    if (this.#lagResting) {
+      // The tick's lateness stands for the lag timer's.
+      const now = performance.now();
+      const due = this.#gridStart + this.#gridIndex * this.intervalMs;
+      const next = this.#lagWake(now, now - due);
+      if (next > 0) this.#armLag(next);
+    }
     // Half an interval of slack: a tick a little early still reads them.
     const tcpDue = this.#tcpAt + this.#tcpIntervalMs - this.intervalMs / 2;
     this.#sample(performance.now() >= tcpDue);
     if (this.#running) this.#schedule();
   };
 
+  /**
+   * The lag timer's current period in ms; 0 when it does not run (stopped,
+   * or resting while the process idles).
+   */
+  get lagPeriodMs(): number {
+    return this.#lagTimer === undefined || this.#lagResting
+      ? 0
+      : this.#lagPeriod;
+  }
+
+  #armLag(periodMs: number): void {
+    this.#lagResting = false;
+    this.#lagPeriod = periodMs;
+    this.#lagLast = performance.now();
+    this.#lagTimer = setTimeout(this.#onLagTimer, periodMs);
+    this.#lagTimer.unref();
+  }
+
   readonly #onLagTimer = () => {
+    if (!this.#running) return;
     const now = performance.now();
-    const late = now - this.#lagLast - this.#lagResolutionMs;
-    this.#lagLast = now;
-    this.#lag!.observe(late > 0 ? late / 1000 : 0);
+    const next = this.#lagWake(now, now - this.#lagLast - this.#lagPeriod);
+    if (next > 0) this.#armLag(next);
+    else this.#lagResting = true;
   };
+
+  /**
+   * Records a lag sample, `late` ms, seen at `now`; returns the lag
+   * timer's next period, 0 to rest.
+   */
+  #lagWake(now: number, late: number): number {
+    this.#lag!.observe(late > 0 ? late / 1000 : 0);
+    // Idle: on time, under 10 % of a core since the last look (a
+    // collection of garbage can take a few %), under 2 % since the idling
+    // began.
+    let cpu: CpuTimes | null = null;
+    try {
+      cpu = this.#source.cpuUsage();
+    } catch { /* unknown: counted as work */ }
+    const total = cpu === null ? NaN : cpu.user + cpu.system;
+    const share = (since: number, cpuThen: number) =>
+      (total - cpuThen) / ((now - since) * 1000);
+    const idle = late < this.#lagResolutionMs &&
+      share(this.#lagLast, this.#lagCpu) < LAG_WINDOW_SHARE &&
+      share(this.#lagIdleSince, this.#lagIdleCpu) < LAG_ACTIVE_SHARE;
+    this.#lagCpu = total;
+    this.#lagLast = now;
+    if (!idle) {
+      this.#lagIdleSince = now;
+      this.#lagIdleCpu = total;
+    }
+    if (
+      !idle || !this.#lagRests || now - this.#lagIdleSince < LAG_IDLE_AFTER_MS
+    ) return this.#lagResolutionMs;
+    const next = this.#lagPeriod * 2;
+    return next > LAG_LONGEST_MS ? 0 : next;
+  }
 }

@@ -10,19 +10,13 @@
  *
  * @module
  */
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
-import { Buffer } from "node:buffer";
+import { readdirSync } from "node:fs";
+import { readProcText } from "./proc_text.ts";
+
+export { readProcText };
 import process from "node:process";
 import type { ResourceSource } from "../metrics/resource_tracker.ts";
 import { readOwnTcpSockets, TCP_STATES, type TcpState } from "./sockets.ts";
-
-/** What {@linkcode readProcStatus} finds in `/proc/self/status`. */
-export interface ProcStatus {
-  /** Operating-system threads of the process (`Threads:`). */
-  threads: number;
-  /** Resident memory in bytes (`VmRSS:`). */
-  residentBytes: number;
-}
 
 /** Bytes counted by the network interfaces, summed over all of them. */
 export interface NetDevTotals {
@@ -38,67 +32,32 @@ export interface NetDevTotals {
  */
 const USER_HZ = 100;
 
-// One buffer for every read: /proc files of the tracker are a few KiB; it
-// grows when a file fills it (an interface list of a busy host, say).
-let _buf = Buffer.allocUnsafe(16 * 1024);
-
 /**
- * The text of a /proc file, or `null` when it cannot be read.
+ * The process's operating-system threads (`/proc/self/stat`, field 20:
+ * a read of `/proc/self/status` costs the kernel three to five times as
+ * much), or `null` when it cannot be read.
  *
  * @example
  * ```ts
- * import { readProcText } from "./proc.ts";
+ * import { readThreads } from "./proc.ts";
  *
- * const status = readProcText("/proc/self/status");
- * if (status !== null) console.log(status.split("\n")[0]); // "Name:\t..."
+ * const threads = readThreads();
+ * if (threads !== null) console.log(`${threads} threads`);
  * ```
  */
-export function readProcText(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, _buf, length, _buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length === _buf.length) {
-        const bigger = Buffer.allocUnsafe(_buf.length * 2);
-        _buf.copy(bigger, 0, 0, length);
-        _buf = bigger;
-      }
-    }
-    return _buf.toString("latin1", 0, length);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+export function readThreads(): number | null {
+  const n = _statField(20);
+  return n === null || n < 1 ? null : n;
 }
 
-/**
- * The process's thread count and resident memory from
- * `/proc/self/status`, or `null` when it cannot be read.
- *
- * @example
- * ```ts
- * import { readProcStatus } from "./proc.ts";
- *
- * const status = readProcStatus();
- * if (status !== null) console.log(`${status.threads} threads`);
- * ```
- */
-export function readProcStatus(): ProcStatus | null {
-  const text = readProcText("/proc/self/status");
-  if (text === null) return null;
-  const threads = _field(text, "\nThreads:");
-  const rssKb = _field(text, "\nVmRSS:");
-  if (threads === null || rssKb === null) return null;
-  return { threads, residentBytes: rssKb * 1024 };
+/** Field `n` (from 1) of `/proc/self/stat` as a number, or null. */
+function _statField(n: number): number | null {
+  const stat = readProcText("/proc/self/stat");
+  if (stat === null) return null;
+  // The command name (field 2) is in parentheses and may hold spaces: count
+  // the fields after its closing parenthesis, which is field 3.
+  const v = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[n - 3]);
+  return Number.isFinite(v) ? v : null;
 }
 
 /**
@@ -217,17 +176,12 @@ export function parseNetDev(text: string): NetDevTotals {
  * ```
  */
 export function readStartTime(): number | null {
-  const stat = readProcText("/proc/self/stat");
-  if (stat === null) return null;
-  // The command name (field 2) is in parentheses and may hold spaces: count
-  // the fields after its closing parenthesis, which is field 3.
-  const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(after[22 - 3]);
+  const ticks = _statField(22);
+  if (ticks === null) return null;
   const boot = readProcText("/proc/stat");
   if (boot === null) return null;
   const btime = _field(boot, "\nbtime");
-  if (!Number.isFinite(ticks) || btime === null) return null;
-  return btime + ticks / USER_HZ;
+  return btime === null ? null : btime + ticks / USER_HZ;
 }
 
 /** The integer after `key` (which starts with "\n") in `text`, or null. */
@@ -259,7 +213,7 @@ export function procResourceReads(
 ): ProcResourceReads {
   if (platform !== "linux") return {};
   return {
-    threads: () => readProcStatus()?.threads ?? null,
+    threads: readThreads,
     openFds: countOpenFds,
     maxFds: readMaxFds,
     networkBytes: readNetDev,

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { readProcText } from "./proc_text.ts";
 
 /**
  * The kernel's TCP states, lower-case, in the order of their numbers in
@@ -89,16 +90,18 @@ export interface TcpSocket {
  */
 export function readOwnTcpSockets(): TcpSocket[] | null {
   let inodes: Set<number>;
-  let v4: string;
-  let v6: string;
   try {
     inodes = _ownSocketInodes();
-    v4 = readFileSync("/proc/net/tcp", "latin1");
-    // A kernel without IPv6 has no tcp6 file: its sockets are all IPv4.
-    v6 = _readIfPresent("/proc/net/tcp6");
   } catch {
     return null;
   }
+  // Read in as few calls as it takes: each read to the end walks the
+  // kernel's whole connection table (see proc_text.ts).
+  const v4 = readProcText("/proc/net/tcp");
+  // A kernel without IPv6 has no tcp6 file: its sockets are all IPv4.
+  const v6 = readProcText("/proc/net/tcp6") ??
+    (existsSync("/proc/net/tcp6") ? null : "");
+  if (v4 === null || v6 === null) return null;
   const out: TcpSocket[] = [];
   _parseInto(v4, 4, inodes, out);
   _parseInto(v6, 6, inodes, out);
@@ -177,15 +180,6 @@ function _ownSocketInodes(): Set<number> {
     }
   }
   return inodes;
-}
-
-function _readIfPresent(path: string): string {
-  try {
-    return readFileSync(path, "latin1");
-  } catch (error) {
-    if ((error as { code?: unknown }).code === "ENOENT") return "";
-    throw error;
-  }
 }
 
 /** Appends the rows of `text` whose inode is in `inodes` (all when null). */

@@ -30,7 +30,13 @@ const notLinux = process.platform !== "linux" && "needs Linux's /proc";
 const MiB = 2 ** 20;
 
 /** A tracker of this process, attached to a fresh collector, not started. */
-function tracked(options: { lagBuckets?: number[] } = {}) {
+function tracked(
+  options: {
+    lagBuckets?: number[];
+    lagResolutionMs?: number;
+    intervalMs?: number;
+  } = {},
+) {
   const log: string[] = [];
   const tracker = new ResourceTracker({
     source: resourceSource(),
@@ -158,6 +164,111 @@ test(
     assert.ok(must(e, "weir_memory_bytes", { type: "heap_used" }) > 0);
     assert.ok(must(e, "weir_memory_bytes", { type: "heap_total" }) > 0);
     assert.equal(held[50 * MiB - 1], 1);
+  },
+);
+
+/** Keeps the loop busy for `ms`, in slices of 5 ms that let timers run. */
+async function work(ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t = performance.now();
+    while (performance.now() - t < 5) { /* work */ }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+/** Blocks the loop for `ms` from a timer; resolves after. */
+function block(ms: number): Promise<void> {
+  return new Promise<void>((resolve) =>
+    setTimeout(() => {
+      const t = performance.now();
+      while (performance.now() - t < ms) { /* block the loop */ }
+      resolve();
+    }, 5)
+  );
+}
+
+/** Lag samples above 150 ms, and the sum of all, as the exposition says. */
+async function lagOver150(metrics: MetricsCollector) {
+  const e = parseExposition(await metrics.render());
+  const inf = must(e, "weir_event_loop_lag_seconds_bucket", { le: "+Inf" });
+  const le150 = must(e, "weir_event_loop_lag_seconds_bucket", { le: "0.15" });
+  return { n: inf - le150, sum: must(e, "weir_event_loop_lag_seconds_sum") };
+}
+
+test(
+  "ResourceTracker: the lag timer rests while the process idles and is back at full resolution once it works",
+  { timeout: 30_000 },
+  async () => {
+    const { tracker, metrics } = tracked({
+      lagBuckets: [0.01, 0.15, 1],
+      lagResolutionMs: 40,
+      intervalMs: 300,
+    });
+    tracker.start();
+    try {
+      const period = () => tracker.lagPeriodMs;
+      assert.equal(period(), 40);
+      // Full resolution for 2 s of idling (polled every 100 ms: more often
+      // would be work), then 80, 160, 320 and 640 ms, then it rests.
+      await sleep(1500);
+      assert.equal(period(), 40, "full resolution for the first 2 s");
+      const seen = new Set<number>();
+      for (let i = 0; i < 80 && period() !== 0; i++) {
+        seen.add(period());
+        await sleep(100);
+      }
+      assert.equal(period(), 0, "rests while idle");
+      assert.ok(seen.has(320) && seen.has(640), [...seen].join(" "));
+      await sleep(1000);
+      assert.equal(period(), 0, "keeps resting while idle");
+      // Work for longer than a tick: the ticks see it.
+      await work(700);
+      assert.equal(period(), 40);
+      // And a block now is recorded at full resolution.
+      const before = await lagOver150(metrics);
+      await block(200);
+      let after = before;
+      for (let i = 0; i < 100 && after.n === before.n; i++) {
+        await sleep(20);
+        after = await lagOver150(metrics);
+      }
+      assert.ok(after.n > before.n, "no lag sample above 150 ms");
+      assert.ok(
+        after.sum - before.sum >= 0.15,
+        `${before.sum} -> ${after.sum}`,
+      );
+    } finally {
+      tracker.stop();
+    }
+    assert.equal(tracker.lagPeriodMs, 0);
+  },
+);
+
+test(
+  "ResourceTracker: a block while the lag timer rests is recorded from the tick it delays",
+  { timeout: 30_000 },
+  async () => {
+    const { tracker, metrics } = tracked({
+      lagBuckets: [0.01, 0.15, 1],
+      intervalMs: 200,
+    });
+    tracker.start();
+    try {
+      for (let i = 0; i < 80 && tracker.lagPeriodMs !== 0; i++) {
+        await sleep(100);
+      }
+      assert.equal(tracker.lagPeriodMs, 0, "rests while idle");
+      // 500 ms of blocking spans at least two 200 ms ticks.
+      const before = await lagOver150(metrics);
+      await block(500);
+      await sleep(50);
+      const after = await lagOver150(metrics);
+      assert.ok(after.n > before.n, "no lag sample above 150 ms");
+      assert.equal(tracker.lagPeriodMs, 40, "back at full resolution");
+    } finally {
+      tracker.stop();
+    }
   },
 );
 
