@@ -19,12 +19,67 @@
 import { bench, do_not_optimize, run } from "mitata";
 import process from "node:process";
 import { loadavg } from "node:os";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
 import { resourceSource } from "../src/runtime/resources.ts";
 import { runtime } from "./_runtime.ts";
 
 const argv: string[] = globalThis.process?.argv ?? [];
 const json = argv.includes("--json");
+
+const DEFAULTS_WINDOW_MS = 60_000;
+const SETTLE_MS = 4000;
+const SHARE_PAIRS = 3;
+
+// A child of the share measurement: a fresh process, idle or running a
+// tracker with its defaults; prints its CPU time over the window.
+const child = argv.find((a) => a.startsWith("--share-child="))?.slice(14);
+if (child !== undefined) {
+  const t = child === "defaults"
+    ? new ResourceTracker({ source: resourceSource(), log: () => {} })
+    : undefined;
+  t?.start();
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const c0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, DEFAULTS_WINDOW_MS));
+  const c = process.cpuUsage(c0);
+  console.log(`SHARE ${(c.user + c.system) / 1000} ${t?.lagPeriodMs ?? 0}`);
+  t?.stop();
+  process.exit(0);
+}
+
+/** Runs this file as a share child; resolves to its CPU ms and lag period. */
+function shareChild(kind: "idle" | "defaults"): Promise<[number, number]> {
+  const file = fileURLToPath(import.meta.url);
+  const args = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined"
+    ? ["run", "-A", file, `--share-child=${kind}`]
+    : [file, `--share-child=${kind}`];
+  const p = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  p.stdout.setEncoding("utf8").on("data", (c: string) => out += c);
+  return new Promise((resolve, reject) => {
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const m = /SHARE ([\d.]+) (\d+)/.exec(out);
+      if (code !== 0 || !m) {
+        reject(new Error(`share child ${kind} failed: ${code} ${out}`));
+      } else resolve([Number(m[1]), Number(m[2])]);
+    });
+  });
+}
+
+// The share children first, on a quiet machine: idle and tracking
+// processes side by side, so whatever slows the machine slows both.
+const shares = await Promise.all(
+  Array.from(
+    { length: SHARE_PAIRS },
+    () => [shareChild("idle"), shareChild("defaults")],
+  )
+    .flat(),
+);
 const load = () => loadavg().map((l) => Number(l.toFixed(2)));
 const loadStart = load();
 
@@ -88,14 +143,10 @@ async function window(
 }
 
 const WINDOW_MS = 3000;
-const DEFAULTS_WINDOW_MS = 60_000;
-const SETTLE_MS = 4000;
 const TICK_MS = 50;
 const ROUNDS = 3;
 const idle: number[] = [];
 const sampling: number[] = [];
-const defaults: number[] = [];
-const lagPeriods: number[] = [];
 let ticks = 0;
 for (let r = 0; r < ROUNDS; r++) {
   idle.push(await window(WINDOW_MS));
@@ -116,18 +167,9 @@ for (let r = 0; r < ROUNDS; r++) {
     }),
   );
 }
-// The idle baseline of as long, after the same settling time.
-const idleLongMs = await window(DEFAULTS_WINDOW_MS, () => () => {}, SETTLE_MS);
-defaults.push(
-  await window(DEFAULTS_WINDOW_MS, () => {
-    const t = new ResourceTracker({ source, log: () => {} });
-    t.start();
-    return () => {
-      lagPeriods.push(t.lagPeriodMs);
-      t.stop();
-    };
-  }, SETTLE_MS),
-);
+const idleLong = shares.filter((_, i) => i % 2 === 0).map(([ms]) => ms);
+const defaults = shares.filter((_, i) => i % 2 === 1).map(([ms]) => ms);
+const lagPeriods = shares.filter((_, i) => i % 2 === 1).map(([, p]) => p);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
@@ -135,6 +177,7 @@ const median = (xs: number[]) => {
 const idleMs = median(idle);
 const tickCpuUs = Math.max(0, median(sampling) - idleMs) * 1000 /
   (ticks / ROUNDS);
+const idleLongMs = median(idleLong);
 const defaultsPct = (median(defaults) - idleLongMs) / DEFAULTS_WINDOW_MS *
   100;
 
@@ -165,6 +208,7 @@ const result = {
     measuredSamplerPctAt5s: Number((tickCpuUs / 5000 / 1000 * 100).toFixed(4)),
     defaultsWindowMs: DEFAULTS_WINDOW_MS,
     idleCpuMsPerDefaultsWindow: Number(idleLongMs.toFixed(2)),
+    idleCpuMsPerWindowByProcess: idleLong.map((d) => Number(d.toFixed(2))),
     defaultsCpuMsPerWindow: defaults.map((d) => Number(d.toFixed(2))),
     lagPeriodsMs: lagPeriods,
     defaultsPct: Number(defaultsPct.toFixed(3)),

@@ -123,10 +123,9 @@ export interface ResourceTrackerOptions {
    * Milliseconds between two reads of the TCP sockets by the timer (at
    * most once per tick; `0`: every tick). Listing them makes the kernel
    * walk its whole connection table (`/proc/net/tcp` and `tcp6`), which
-   * took 10 to 14 ms on the 2-core VM of bench/RESULTS.md whatever the
+   * took about 5 ms on the 2-core VM of bench/RESULTS.md whatever the
    * socket count, against 0.1 to 0.2 ms for every other reading together.
-   * `sample()` always reads them. Default 60000 (at 30 s, this read alone
-   * would be 0.04 % of a core there).
+   * `sample()` always reads them. Default 60000.
    */
   tcpIntervalMs?: number;
 }
