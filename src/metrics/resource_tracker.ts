@@ -109,7 +109,7 @@ export interface ResourceTrackerOptions {
    * Waking an idle process costs CPU (0.1 to 0.3 ms a wake-up on the VM
    * of bench/RESULTS.md: a timer at 40 ms would cost 0.4 to 0.7 % of a
    * core), so once the process has idled for 2 s (each wake-up on time,
-   * less than 2 % of a core used over the 2 s and less than 10 % in any
+   * less than 3 % of a core used over the 2 s and less than 10 % in any
    * one period), the timer doubles its period at each wake-up, and past
    * 1 s it stops: each sample tick then records its own lateness as the
    * lag. Work or lag seen at a wake-up or tick brings the timer back to
@@ -132,10 +132,11 @@ export interface ResourceTrackerOptions {
 
 /**
  * The share of one core above which the process counts as working for the
- * lag timer's back-off (the timer's own wake-ups, at 40 ms, cost under
- * 1 % on the VM of bench/RESULTS.md).
+ * lag timer's back-off: above what the timer's own wake-ups cost at 40 ms
+ * (0.4 to 0.75 % on the VM of bench/RESULTS.md), with room for a runtime's
+ * housekeeping.
  */
-const LAG_ACTIVE_SHARE = 0.02;
+const LAG_ACTIVE_SHARE = 0.03;
 /** The share of one core in one lag period that counts as work at once. */
 const LAG_WINDOW_SHARE = 0.1;
 /** How long (ms) the process idles before the lag timer backs off. */
@@ -610,7 +611,7 @@ export class ResourceTracker {
   #lagWake(now: number, late: number): number {
     this.#lag!.observe(late > 0 ? late / 1000 : 0);
     // Idle: on time, under 10 % of a core since the last look (a
-    // collection of garbage can take a few %), under 2 % since the idling
+    // collection of garbage can take a few %), under 3 % since the idling
     // began.
     let cpu: CpuTimes | null = null;
     try {
