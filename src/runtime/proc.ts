@@ -11,12 +11,12 @@
  * @module
  */
 import { readdirSync } from "node:fs";
-import { readProcText } from "./proc_text.ts";
-
-export { readProcText };
 import process from "node:process";
 import type { ResourceSource } from "../metrics/resource_tracker.ts";
+import { readProcText } from "./proc_text.ts";
 import { readOwnTcpSockets, TCP_STATES, type TcpState } from "./sockets.ts";
+
+export { readProcText };
 
 /** Bytes counted by the network interfaces, summed over all of them. */
 export interface NetDevTotals {
