@@ -7,10 +7,15 @@
  *   bun scripts/bench.ts pipeline        # only bench/pipeline_bench.ts; prints
  *   bun scripts/bench.ts http            # only bench/http_bench.ts (wrk); prints
  *   bun scripts/bench.ts resources       # only bench/resource_bench.ts; prints
+ *   bun scripts/bench.ts exe             # only bench/exe_bench.ts; prints
  *   bun scripts/bench.ts metrics --runtime=bun   # one runtime; prints
  *
  * (`npm run bench` runs the first.) A partial run (some benchmarks or one
  * runtime) only prints: RESULTS.md always holds one complete run.
+ *
+ * `exe` runs once, on the first runtime selected (Bun unless
+ * `--runtime=deno`): it compiles the single executable and compares it with
+ * `bun src/cli/main.ts` and `deno run -A src/cli/main.ts` itself.
  *
  * Each benchmark prints a line `RESULT {json}` when given `--json`; this
  * script collects those lines and renders them with the date, the runtime
@@ -27,14 +32,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
 type Runtime = "bun" | "deno";
-type Part = "pipeline" | "metrics" | "http" | "resources";
+type Part = "pipeline" | "metrics" | "http" | "resources" | "exe";
 
 const PARTS: Record<Part, string> = {
   pipeline: "bench/pipeline_bench.ts",
   metrics: "bench/metrics_bench.ts",
   http: "bench/http_bench.ts",
   resources: "bench/resource_bench.ts",
+  exe: "bench/exe_bench.ts",
 };
+/** Parts that compare the runtimes themselves, so run on one only. */
+const ONCE: Part[] = ["exe"];
 const RUNTIMES: Runtime[] = ["bun", "deno"];
 
 const argv = process.argv.slice(2);
@@ -192,6 +200,10 @@ const http = parts.includes("http")
 
 const resources = parts.includes("resources")
   ? selected.map((rt) => runBench<ResourceResult>(PARTS.resources, rt))
+  : [];
+
+const exe = parts.includes("exe")
+  ? [runBench<ExeResult>(PARTS.exe, selected[0])]
   : [];
 
 const met = (ok: boolean) => ok ? "met" : "NOT met";
@@ -482,8 +494,166 @@ ${rows.join("\n")}
 `;
 }
 
+/** What bench/exe_bench.ts prints. */
+interface ExeRss {
+  rssMB: number;
+  anonMB: number;
+  fileMB: number;
+  rssByRoundMB: number[];
+}
+interface ExeResult {
+  runtime: string;
+  date: string;
+  loadavg: { start: number[]; end: number[] };
+  build: { ms: number; bytes: number; MB: number };
+  cross: { name: string; bytes: number; MB: number }[];
+  runtimeBytes: { bun: number; deno: number };
+  starts: number;
+  memoryRounds: number;
+  idleWaitMs: number;
+  loadedWaitMs: number;
+  reads: number;
+  readSpanMs: number;
+  flows: number;
+  processesPerFlow: number;
+  tick: string;
+  targets: { startMs: number; idleMB: number; loadedMB: number };
+  results: Record<"binary" | "bun" | "deno", {
+    command: string;
+    start: { medianMs: number; minMs: number; maxMs: number; ms: number[] };
+    idle: ExeRss;
+    loaded: ExeRss & { cpuPct: number; sinkMsgPerSecPerFlow: number };
+  }>;
+}
+
+/** How this script was started, for the exe section. */
+const invocation = [
+  process.versions.bun !== undefined
+    ? "bun scripts/bench.ts"
+    : "deno run -A scripts/bench.ts",
+  ...argv,
+].join(" ");
+
+function exeSection(r: ExeResult): string {
+  const { binary, bun, deno } = r.results;
+  const t = r.targets;
+  const all = [binary, bun, deno];
+  const mbOf = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const rss = (m: ExeRss) =>
+    `${m.rssMB} (${m.anonMB} / ${m.fileMB}) [${m.rssByRoundMB.join(", ")}]`;
+  const row = (
+    name: string,
+    cell: (x: typeof binary) => string,
+    target = "",
+    ok?: boolean,
+  ) =>
+    `| ${name} | ${all.map(cell).join(" | ")} | ${target} | ${
+      ok === undefined ? "" : met(ok)
+    } |`;
+  const rows = [
+    `| size | **${r.build.MB} MB** (${
+      fmt(r.build.bytes)
+    } bytes) | runtime alone: ${mbOf(r.runtimeBytes.bun)} MB (${
+      fmt(r.runtimeBytes.bun)
+    } bytes), plus the source tree and node_modules | runtime alone: ${
+      mbOf(r.runtimeBytes.deno)
+    } MB (${
+      fmt(r.runtimeBytes.deno)
+    } bytes), plus the source tree and node_modules | | |`,
+    row(
+      "start: spawn to first /healthz 200 (ms), median (min - max)",
+      (x) => `**${x.start.medianMs}** (${x.start.minMs} - ${x.start.maxMs})`,
+      `<= ${t.startMs} ms`,
+      binary.start.medianMs <= t.startMs,
+    ),
+    row(
+      "idle VmRSS (MB): median (RssAnon / RssFile) [each process]",
+      (x) => rss(x.idle),
+      `<= ${t.idleMB} MB`,
+      binary.idle.rssMB <= t.idleMB,
+    ),
+    row(
+      `loaded VmRSS (MB), ${r.flows} flows x ${r.processesPerFlow} processes`,
+      (x) => rss(x.loaded),
+      `<= ${t.loadedMB} MB`,
+      binary.loaded.rssMB <= t.loadedMB,
+    ),
+    row("loaded CPU (% of one core)", (x) => `${x.loaded.cpuPct}`),
+    row(
+      "loaded: sinks' msg/s per flow",
+      (x) => `${x.loaded.sinkMsgPerSecPerFlow}`,
+    ),
+  ];
+  const cross = r.cross.length > 0
+    ? `Cross-compiled executables found in \`dist/\` (built earlier by
+\`bun scripts/compile.ts --all\`, not by this benchmark; sizes as found): ${
+      r.cross.map((c) => `\`${c.name}\` ${c.MB} MB (${fmt(c.bytes)} bytes)`)
+        .join(", ")
+    }.`
+    : `Only this machine's executable: no \`dist/weir-linux-*\` found (\`bun scripts/compile.ts --all\` builds them).`;
+  return `## Single executable: size, start and memory
+
+\`bench/exe_bench.ts\` compiles \`src/cli/main.ts\` with \`compile()\` of
+\`scripts/compile.ts\` (what \`bun scripts/compile.ts\` writes to
+\`dist/weir\` for this machine: minified, bytecode; ${r.build.ms} ms), copies
+the executable alone into a fresh temporary directory and runs it from
+there (its working directory), so that it cannot read the source tree. In
+the same run it starts the same entry point as \`${bun.command}\` and
+\`${deno.command}\` from the repository. Each is started as
+\`<cmd> serve --listen 127.0.0.1:<free port> --db :memory:\`, its output
+discarded, and stopped by its pid (SIGTERM; SIGKILL after 10 s).
+
+- Run: ${r.date}, \`${invocation}\` (which ran \`${
+    r.runtime.startsWith("bun")
+      ? `bun ${PARTS.exe} --json`
+      : `deno run -A --v8-flags=--expose-gc ${PARTS.exe} --json`
+  }\`)
+- Runtimes: bun ${version("bun")}, ${version("deno")}
+- Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}
+- Load average (1 min): ${r.loadavg.start[0]} before, ${r.loadavg.end[0]} after
+
+"start": from \`spawn()\` to the first \`GET /healthz\` answered 200, polled
+with \`fetch\` in a loop that asks again at once; one warm-up start of each
+(not counted: caches), then ${r.starts} rounds of one start of each, executable,
+bun, deno in turn, so that the machine's drift hits all three. "idle":
+VmRSS ${
+    r.idleWaitMs / 1000
+  } s after the first 200, the largest of ${r.reads} reads of \`/proc/PID/status\` over
+${
+    r.readSpanMs / 1000
+  } s, with its RssAnon and RssFile (file pages: the executable's or the
+runtime's code). "loaded": the same process then gets ${r.flows} flows by
+\`POST /flows\` (.fbp text: a \`core/Interval\` ticking every ${r.tick} into 8
+\`core/Repeat\` and a \`core/Drop\`, ${r.processesPerFlow} processes a flow; each POST
+answered 201 and \`GET /flows\` listed ${r.flows} flows running), then VmRSS
+after ${
+    r.loadedWaitMs / 1000
+  } s of running, read the same way. "CPU": the process's CPU time over
+those ${
+    (r.loadedWaitMs + r.readSpanMs) / 1000
+  } s, as a share of one core; "sinks": messages the sinks took between a
+\`/metrics\` scrape before that wait and one after, per flow and second
+(${
+    1000 / parseInt(r.tick)
+  } is every tick). Memory figures are medians over ${r.memoryRounds}
+processes of each (each process's VmRSS in brackets). MB are 10^6 bytes.
+
+| | weir executable | ${bun.command} | ${deno.command} | target (executable) | |
+|---|---|---|---|---|---|
+${rows.join("\n")}
+
+Starts (ms): ${
+    (["binary", "bun", "deno"] as const).map((k) =>
+      `${k === "binary" ? "executable" : k} ${r.results[k].start.ms.join(", ")}`
+    ).join("; ")
+  }.
+
+${cross}
+`;
+}
+
 const runs = parts.flatMap((part) =>
-  selected.map((rt) =>
+  (ONCE.includes(part) ? selected.slice(0, 1) : selected).map((rt) =>
     rt === "bun"
       ? `\`bun ${PARTS[part]} --json\``
       : `\`deno run -A --v8-flags=--expose-gc ${PARTS[part]} --json\``
@@ -511,6 +681,7 @@ ${
     metrics.length > 0 ? metricsSections(metrics) : "",
     http.length > 0 ? httpSections(http) : "",
     resources.length > 0 ? resourceSections(resources) : "",
+    exe.length > 0 ? exeSection(exe[0]) : "",
   ].filter(Boolean).join("\n")
 }`;
 
