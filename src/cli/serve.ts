@@ -26,6 +26,7 @@ import { flowApp } from "../server/app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../server/flows.ts";
 import { FlowStore } from "../server/store.ts";
+import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
 export interface ServeCommandOptions {
@@ -39,12 +40,14 @@ export interface ServeCommandOptions {
   tokens: TokenGrant[];
   /** How long shutdown waits for each flow to drain (ms). */
   drainTimeoutMs: number;
+  /** Prefix of the engine metrics. Default `weir`. */
+  metricsNamespace?: string;
   /** Graph files to create (or replace, when changed) before serving. */
   files: string[];
   /** The component catalogue. */
   registry: Registry;
-  /** Prints a line for the operator. */
-  log: (line: string) => void;
+  /** The operator's log. */
+  log: Logger;
   /** Throws the CLI's usage error. */
   fail: (message: string, code?: number) => never;
 }
@@ -91,7 +94,9 @@ export async function startServer(
     readGraphFile(file, options.registry, fail)
   );
 
-  const metrics = new MetricsCollector();
+  const metrics = new MetricsCollector({
+    namespace: options.metricsNamespace ?? "weir",
+  });
   // Ends the event streams and the resource tracker at shutdown.
   const streams = new AbortController();
   trackResources(metrics, log, streams.signal);
@@ -125,14 +130,16 @@ export async function startServer(
     registry: options.registry,
     collector: metrics,
     drainTimeoutMs: options.drainTimeoutMs,
-    log: (line) => log(line),
+    log: (message, level = "info") => log.log(level, message),
   });
   const restored = await flows.restore();
   for (const f of restored) {
-    log(
+    log.log(
+      f.state === "failed" ? "warn" : "info",
       `flow "${f.id}" (rev ${f.rev}) restored: ${f.state}${
         f.error ? ` (${f.error})` : ""
       }`,
+      { flow: f.id, rev: f.rev, state: f.state },
     );
   }
   for (const f of files) await addFile(flows, f, log);
@@ -147,20 +154,21 @@ export async function startServer(
   current = httpMetricsFetch(app, metrics);
   connectionMetrics(metrics, server.connections);
   if (!access.enabled && !isLoopback(options.hostname)) {
-    log(
+    log.warn(
       "no token configured and listening beyond loopback: flow routes answer 403 until one is set (--token, WEIR_TOKEN)",
     );
   }
   let done: Promise<void> | undefined;
   const shutdown = (reason = "shutdown") =>
     done ??= (async () => {
-      log(
+      log.info(
         `${reason}: closing the server, draining flows (up to ${options.drainTimeoutMs} ms)`,
+        { reason, drain_timeout_ms: options.drainTimeoutMs },
       );
       streams.abort();
       await server.close();
       await flows.close({ timeoutMs: options.drainTimeoutMs });
-      log("flows drained, database closed");
+      log.info("flows drained, database closed");
     })();
   return { server, flows, shutdown };
 }
@@ -171,13 +179,13 @@ export async function startServer(
  */
 export function trackResources(
   metrics: MetricsCollector,
-  log: (line: string) => void,
+  log: Logger,
   signal: AbortSignal,
 ): void {
   const tracker = new ResourceTracker({
     source: resourceSource(),
     signal,
-    log: (message) => log(message),
+    log: (message) => log.warn(message),
   });
   tracker.attach(metrics);
   tracker.start();
@@ -252,7 +260,7 @@ function readGraphFile(
 async function addFile(
   flows: FlowManager,
   f: GraphFile,
-  log: (line: string) => void,
+  log: Logger,
 ): Promise<void> {
   let before: string | undefined;
   try {
@@ -261,36 +269,50 @@ async function addFile(
     // Not stored yet.
   }
   if (before === f.text) {
-    log(`flow "${f.id}" from ${f.file}: unchanged`);
+    log.info(`flow "${f.id}" from ${f.file}: unchanged`, {
+      flow: f.id,
+      file: f.file,
+    });
     return;
   }
   try {
     const { info, created } = await flows.put(f.id, f);
-    log(
+    log.info(
       `flow "${f.id}" ${
         created ? "created" : "replaced"
       } from ${f.file} (rev ${info.rev}): ${info.state}`,
+      { flow: f.id, file: f.file, rev: info.rev, state: info.state },
     );
   } catch (e) {
     // The file was valid; a start failure is the flow's, not the server's.
-    log(`flow "${f.id}" from ${f.file} failed: ${(e as Error).message}`);
+    log.error(
+      `flow "${f.id}" from ${f.file} failed: ${(e as Error).message}`,
+      { flow: f.id, file: f.file },
+    );
   }
 }
 
 /**
- * Runs `weir serve` until SIGINT or SIGTERM; resolves with the exit code.
+ * Resolves with the first SIGINT or SIGTERM from now on. Listening before
+ * the server starts keeps a signal during start-up, to be acted on once it
+ * has started (a second one exits at once).
+ */
+export function shutdownSignal(): Promise<ShutdownSignal> {
+  return new Promise<ShutdownSignal>((resolve) => onShutdown(resolve));
+}
+
+/**
+ * Runs `weir serve` until SIGINT or SIGTERM (`signalled`, by default from
+ * the call on); resolves with the exit code.
  */
 export async function serveCommand(
   options: ServeCommandOptions,
+  signalled: Promise<ShutdownSignal> = shutdownSignal(),
 ): Promise<number> {
-  // Listening before the server starts: a signal during start-up is kept
-  // and acted on once it has started (a second one exits at once).
-  const signalled = new Promise<ShutdownSignal>((resolve) =>
-    onShutdown(resolve)
-  );
   const running = await startServer(options);
-  options.log(
+  options.log.info(
     `serving flows at ${running.server.url} (database ${options.db}); Ctrl-C to stop`,
+    { url: running.server.url, db: options.db },
   );
   const signal = await signalled;
   await running.shutdown(signal);

@@ -126,9 +126,15 @@ export interface FlowManagerOptions {
   collector?: MetricsCollector;
   /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
   drainTimeoutMs?: number;
-  /** Where process errors and restore failures are written. Default `console.error`. */
-  log?: (line: string) => void;
+  /**
+   * Where process errors, failed flows and drain timeouts are written, with
+   * their level. Default `console.error`, prefixed `weir: `.
+   */
+  log?: (message: string, level?: FlowLogLevel) => void;
 }
+
+/** How serious a {@linkcode FlowManagerOptions.log} message is. */
+export type FlowLogLevel = "info" | "warn" | "error";
 
 /** Ids: what fits a URL path segment and a metric label unescaped. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -190,7 +196,7 @@ export class FlowManager {
   readonly #registry: Registry;
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
-  readonly #log: (line: string) => void;
+  readonly #log: (message: string, level?: FlowLogLevel) => void;
   readonly #flows = new Map<string, Entry>();
   readonly #queues = new Map<string, Promise<void>>();
   #closing: Promise<void> | undefined;
@@ -213,7 +219,7 @@ export class FlowManager {
     this.#registry = options.registry;
     this.#collector = options.collector;
     this.#drainTimeoutMs = timeout;
-    this.#log = options.log ?? ((line) => console.error(line));
+    this.#log = options.log ?? ((message) => console.error(`weir: ${message}`));
   }
 
   /**
@@ -939,9 +945,10 @@ export class FlowManager {
           const r = await net.drain(timeoutMs);
           if (!r.drained) {
             this.#log(
-              `weir: flow ${
+              `flow ${
                 _q(entry.stored.id)
               }: drain timed out at shutdown; ${r.backlog} buffered messages were discarded`,
+              "warn",
             );
           }
         }
@@ -1060,7 +1067,7 @@ export class FlowManager {
     entry.offs = [
       net.on("state", (state) => this.#emit(entry, { type: "state", state })),
       net.on("error", (e) => {
-        this.#log(`weir: flow ${_q(id)}: ${e.message}`);
+        this.#log(`flow ${_q(id)}: ${e.message}`, "error");
         this.#emit(entry, {
           type: "error",
           process: e.process,
@@ -1068,7 +1075,7 @@ export class FlowManager {
         });
       }),
       net.on("deadlock", (d) => {
-        this.#log(`weir: flow ${_q(id)}: ${d.message}`);
+        this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
         this.#emit(entry, { type: "error", message: d.message });
       }),
     ];
@@ -1202,7 +1209,7 @@ export class FlowManager {
   #fail(entry: Entry, why: string): void {
     this.#detach(entry);
     entry.error = why;
-    this.#log(`weir: flow ${_q(entry.stored.id)}: ${why}`);
+    this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
     this.#emit(entry, { type: "state", state: "failed" });
   }
 
@@ -1212,9 +1219,8 @@ export class FlowManager {
         listener(event);
       } catch (e) {
         this.#log(
-          `weir: flow ${_q(entry.stored.id)}: a subscriber threw: ${
-            _message(e)
-          }`,
+          `flow ${_q(entry.stored.id)}: a subscriber threw: ${_message(e)}`,
+          "warn",
         );
       }
     }

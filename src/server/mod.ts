@@ -39,6 +39,7 @@ export {
   type FlowEvent,
   type FlowInfo,
   type FlowInput,
+  type FlowLogLevel,
   FlowManager,
   FlowManagerClosedError,
   type FlowManagerOptions,

@@ -1,15 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliError, main } from "../../src/cli/main.ts";
-import { runtimeCommand } from "../_runtime.ts";
+import { killLeftovers, startWeir } from "./_weir.ts";
 import process from "node:process";
-
-const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
 
 /** Runs `main()` in-process, capturing console output. */
 async function cli(args: string[]) {
@@ -20,7 +17,7 @@ async function cli(args: string[]) {
   console.log = (...a: unknown[]) => out.push(a.join(" "));
   console.error = (...a: unknown[]) => err.push(a.join(" "));
   try {
-    const code = await main(args);
+    const code = await main(args, { env: {}, isTerminal: true });
     return { code, out: out.join("\n"), err: err.join("\n") };
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
@@ -143,48 +140,40 @@ test("weir components lists every component with its ports", async () => {
 });
 
 test("weir demo serves its metrics, keeps running until SIGTERM, then drains and exits 0", async () => {
-  const [cmd, pre] = runtimeCommand();
-  const child = spawn(cmd, [...pre, MAIN, "demo", "--metrics=127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  const exited = new Promise<number | null>((r) =>
-    child.on("exit", (code) => r(code))
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (stderr.includes("Ctrl-C to stop")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`demo exited early: ${stderr}`)));
-  });
-  // Let it tick a few times (every 500 ms) before asking it to stop.
-  await new Promise((r) => setTimeout(r, 1200));
-  assert.equal(child.exitCode, null, "the demo must still be running");
-  const url = /metrics at (http:\/\/\S+\/metrics)/.exec(stderr)?.[1];
-  assert.ok(url, stderr);
-  const res = await fetch(url);
-  assert.equal(
-    res.headers.get("content-type"),
-    "text/plain; version=0.0.4; charset=utf-8",
-  );
-  const ticks =
-    /^weir_process_messages_total\{flow="demo",process="Tick",port="out",direction="out"\} (\d+)$/m
-      .exec(await res.text());
-  assert.ok(
-    ticks && Number(ticks[1]) >= 2,
-    "the demo ticked and the scrape shows it",
-  );
-  // process.kill, not child.kill: Deno reports a child.kill()ed child as killed
-  // by the signal even when it handled it and exited 0.
-  process.kill(child.pid!, "SIGTERM");
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, /SIGTERM: draining/);
-  assert.match(stderr, /flow "demo" finished/);
-  // The partial batch was flushed by the drain: a summary line came out.
-  assert.match(stdout, /"readings":\s*\d+/);
+  const w = startWeir(["demo", "--metrics=127.0.0.1:0"]);
+  try {
+    const url = (await w.logged(
+      (r) => r.msg.startsWith("metrics at"),
+      "serving metrics",
+    )).url as string;
+    await w.logged((r) => r.msg.includes("Ctrl-C to stop"), "running");
+    // Let it tick a few times (every 500 ms) before asking it to stop.
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(w.child.exitCode, null, "the demo must still be running");
+    const res = await fetch(url);
+    assert.equal(
+      res.headers.get("content-type"),
+      "text/plain; version=0.0.4; charset=utf-8",
+    );
+    const ticks =
+      /^weir_process_messages_total\{flow="demo",process="Tick",port="out",direction="out"\} (\d+)$/m
+        .exec(await res.text());
+    assert.ok(
+      ticks && Number(ticks[1]) >= 2,
+      "the demo ticked and the scrape shows it",
+    );
+    // process.kill, not child.kill: Deno reports a child.kill()ed child as
+    // killed by the signal even when it handled it and exited 0.
+    process.kill(w.child.pid!, "SIGTERM");
+    assert.equal((await w.exited).code, 0, w.log());
+    const msgs = w.records().map((r) => r.msg);
+    assert.ok(msgs.includes("SIGTERM: draining (up to 5000 ms)"), w.log());
+    assert.ok(msgs.includes('flow "demo" finished'), w.log());
+    // The partial batch was flushed by the drain: a summary line came out.
+    assert.match(w.stdout(), /"readings":\s*\d+/);
+  } finally {
+    killLeftovers();
+  }
 });
 
 test("weir refuses a malformed --metrics address and a port in use, exit 2", async () => {

@@ -5,62 +5,27 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { runtimeCommand } from "../_runtime.ts";
+import { startWeir, type Weir } from "./_weir.ts";
 
-const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
-
-interface Weir {
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  /** Resolves with the URL once it listens; rejects if it exits first. */
-  listening: Promise<string>;
-}
-
-function runWeir(args: string[]): Weir {
-  const [bin, pre] = runtimeCommand();
-  const child = spawn(bin, [...pre, MAIN, "serve", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  child.stdout!.on("data", (d) => log += d);
-  const exited = new Promise<{ code: number | null; signal: string | null }>(
-    (resolve) => child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stderr!.on("data", (d) => {
-      log += d;
-      const m = /serving flows at (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]);
-    });
-    exited.then(({ code }) =>
-      reject(new Error(`weir serve exited (${code}) before listening:\n${log}`))
-    );
-  });
+/** `weir serve <args>`, and its URL once it listens. */
+function runWeir(args: string[]): Weir & { listening: Promise<string> } {
+  const w = startWeir(["serve", ...args]);
+  const listening = w.logged(
+    (r) => r.msg.startsWith("serving flows"),
+    "listening",
+  ).then((r) => r.url as string);
   listening.catch(() => {});
-  return { child, log: () => log, exited, listening };
+  return { ...w, listening };
 }
 
-/** Resolves once the log matches; rejects, with the log, if weir exits first. */
+/** Resolves once a log line matches; rejects, with the log, if weir exits first. */
 async function logged(w: Weir, pattern: RegExp): Promise<void> {
-  let exited = false;
-  w.exited.then(() => exited = true);
-  while (!pattern.test(w.log())) {
-    if (exited) {
-      throw new Error(
-        `weir exited (${
-          JSON.stringify(await w.exited)
-        }) before ${pattern}:\n${w.log()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await w.logged((r) => pattern.test(r.msg), String(pattern));
 }
 
 test(

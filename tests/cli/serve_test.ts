@@ -3,7 +3,6 @@
  * exits 0; SIGKILL in the middle of a stream of updates loses no flow.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -16,70 +15,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { runtimeCommand } from "../_runtime.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import { parseExposition, valueOf } from "../metrics/_exposition.ts";
-
-const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
-
-interface Weir {
-  child: ChildProcess;
-  url: string;
-  log: () => string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-}
-
-/** Servers started and not yet seen to exit. */
-const live = new Set<ChildProcess>();
-
-/** Kills (by pid) the servers a failed test left running. */
-function killLeftovers(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid!, "SIGKILL");
-    }
-  }
-  live.clear();
-}
+import { killLeftovers, startServe, startWeir as runWeir } from "./_weir.ts";
 
 /** Starts `weir serve` on a free port and waits until it listens. */
-async function startWeir(args: string[]): Promise<Weir> {
-  const [bin, pre] = runtimeCommand();
-  const child = spawn(bin, [
-    ...pre,
-    MAIN,
-    "serve",
-    "--listen",
-    "127.0.0.1:0",
-    ...args,
-  ], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  live.add(child);
-  let log = "";
-  child.stdout!.on("data", (d) => log += d);
-  const exited = new Promise<{ code: number | null; signal: string | null }>(
-    (resolve) =>
-      child.on("exit", (code, signal) => {
-        live.delete(child);
-        resolve({ code, signal });
-      }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on("data", (d) => {
-      log += d;
-      const m = /serving flows at (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]);
-    });
-    exited.then(({ code }) =>
-      reject(new Error(`weir serve exited (${code}) before listening:\n${log}`))
-    );
-  });
-  return { child, url, log: () => log, exited };
-}
+const startWeir = (args: string[]) =>
+  startServe(["--listen", "127.0.0.1:0", ...args]);
 
 async function call(
-  w: Weir,
+  w: { url: string },
   path: string,
   init: RequestInit = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -277,15 +222,8 @@ test(
 async function failedStart(
   args: string[],
 ): Promise<{ code: number | null; err: string }> {
-  const [bin, pre] = runtimeCommand();
-  const child = spawn(bin, [...pre, MAIN, "serve", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  child.stderr!.on("data", (d) => err += d);
-  child.stdout!.resume();
-  const code = await new Promise<number | null>((r) => child.on("exit", r));
-  return { code, err };
+  const w = runWeir(["serve", ...args]);
+  return { code: (await w.exited).code, err: w.log() };
 }
 
 test(
@@ -347,31 +285,20 @@ test(
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "weir-early-"));
     try {
-      const [bin, pre] = runtimeCommand();
-      const child = spawn(bin, [
-        ...pre,
-        MAIN,
+      // At debug level it logs its settings before it starts to listen.
+      const w = runWeir([
         "serve",
         "--listen",
         "127.0.0.1:0",
         "--db",
         join(dir, "f.db"),
-      ], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let err = "";
-      const exited = new Promise<number | null>((r) => child.on("exit", r));
-      // As soon as the process speaks (it may not have started serving).
-      await new Promise<void>((resolve) =>
-        child.stderr!.on("data", (d) => {
-          err += d;
-          resolve();
-        })
-      );
-      process.kill(child.pid!, "SIGTERM");
-      child.stderr!.on("data", (d) => err += d);
-      assert.equal(await exited, 0, err);
-      assert.match(err, /flows drained, database closed/);
+        "--log-level",
+        "debug",
+      ]);
+      await w.logged((r) => r.level === "debug", "its first line");
+      process.kill(w.child.pid!, "SIGTERM");
+      assert.equal((await w.exited).code, 0, w.log());
+      assert.match(w.log(), /flows drained, database closed/);
     } finally {
       killLeftovers();
       rmSync(dir, { recursive: true, force: true });

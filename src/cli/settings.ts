@@ -1,0 +1,355 @@
+/**
+ * The weir command's settings, and where each comes from: a flag beats an
+ * environment variable, which beats the config file, which beats the
+ * default. The config file is optional: `--config FILE` or `WEIR_CONFIG`
+ * names it, and it holds a JSON object whose keys are the settings' names
+ * (`{"port": 9464, "db": "/var/lib/weir/flows.db"}`).
+ *
+ * A bad value fails with a sentence that names where it came from (the
+ * flag, the variable, or the file and key) and what it must be.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseDuration } from "../engine/component.ts";
+import { resolveMetricsOptions } from "../metrics/options.ts";
+import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
+
+/** Everything the weir command can be told, with the defaults filled in. */
+export interface Settings {
+  /** Where `weir serve` listens. Default `127.0.0.1`. */
+  host: string;
+  /** Its port; 0 picks a free one. Default 9464. */
+  port: number;
+  /** The flow database file, or `:memory:`. Default `weir.db`. */
+  db: string;
+  /** The bearer tokens accepted. Default none. */
+  tokens: TokenGrant[];
+  /** Prefix of the engine metrics. Default `weir`. */
+  metricsNamespace: string;
+  /** The least severe log level written. Default `info`. */
+  logLevel: LogLevel;
+  /** JSON lines, text, or `auto` (text on a terminal). Default `auto`. */
+  logFormat: LogFormat;
+  /** How long a stop waits for messages to flow out (ms). Default 5000. */
+  drainTimeoutMs: number;
+}
+
+/** Where a setting came from. */
+export type SettingSource = "flag" | "env" | "file" | "default";
+
+/** The resolved settings and the source of each. */
+export interface ResolvedSettings {
+  /** The values. */
+  settings: Settings;
+  /** Where each came from. */
+  sources: Record<keyof Settings, SettingSource>;
+  /** The config file read, if any. */
+  configFile?: string;
+}
+
+/** A setting that can come from a flag, a variable or the config file. */
+export interface SettingDef<K extends keyof Settings = keyof Settings> {
+  /** The setting. */
+  key: K;
+  /** Its flag, e.g. `--port`. */
+  flag: string;
+  /** What its value looks like in help, e.g. `<port>`. */
+  arg: string;
+  /** Its environment variable. */
+  env: string;
+  /** One line of help. */
+  help: string;
+  /** The default. */
+  default: Settings[K];
+  /** Parses a value (a string from a flag or variable, JSON from the file). */
+  parse(value: unknown): Settings[K];
+}
+
+/** Bad settings or usage: the message is one sentence for the operator. */
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+function _string(value: unknown, what: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`must be ${what}`);
+  }
+  return value;
+}
+
+function _oneOf<T extends string>(values: readonly T[]) {
+  return (value: unknown): T => {
+    if (!(values as readonly unknown[]).includes(value)) {
+      throw new RangeError(`must be one of ${values.join(", ")}`);
+    }
+    return value as T;
+  };
+}
+
+function _port(value: unknown): number {
+  const n = typeof value === "number"
+    ? value
+    : typeof value === "string" && /^\d{1,5}$/.test(value.trim())
+    ? Number(value)
+    : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new RangeError("must be a port number from 0 to 65535");
+  }
+  return n;
+}
+
+function _tokens(value: unknown): TokenGrant[] {
+  const specs = typeof value === "string"
+    ? value.split(/\s+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (specs === undefined || specs.some((s) => typeof s !== "string")) {
+    throw new TypeError(
+      'must be tokens ("[scopes:]token", space-separated in a variable, a list in the file)',
+    );
+  }
+  return specs.map((s) => parseTokenSpec(s as string));
+}
+
+/** The settings, in the order help lists them. */
+export const SETTINGS: readonly SettingDef[] = [
+  {
+    key: "host",
+    flag: "--host",
+    arg: "<address>",
+    env: "WEIR_HOST",
+    help: "address to listen on (0.0.0.0 for every interface)",
+    default: "127.0.0.1",
+    parse: (v) => _string(v, "an address such as 127.0.0.1 or 0.0.0.0"),
+  },
+  {
+    key: "port",
+    flag: "--port",
+    arg: "<port>",
+    env: "WEIR_PORT",
+    help: "port to listen on (0 picks a free one)",
+    default: 9464,
+    parse: _port,
+  },
+  {
+    key: "db",
+    flag: "--db",
+    arg: "<path>",
+    env: "WEIR_DB",
+    help: 'the flow database file (":memory:" keeps nothing)',
+    default: "weir.db",
+    parse: (v) => _string(v, 'a file path (or ":memory:")'),
+  },
+  {
+    key: "tokens",
+    flag: "--token",
+    arg: "<[scopes:]token>",
+    env: "WEIR_TOKEN",
+    help:
+      "accept this bearer token (repeatable; scopes read,write,metrics, all when left out)",
+    default: [],
+    parse: _tokens,
+  },
+  {
+    key: "metricsNamespace",
+    flag: "--metrics-namespace",
+    arg: "<name>",
+    env: "WEIR_METRICS_NAMESPACE",
+    help: "prefix of the engine metrics (weir_process_messages_total, ...)",
+    default: "weir",
+    parse: (v) => {
+      const namespace = _string(v, "a metric name prefix such as weir");
+      try {
+        resolveMetricsOptions({ namespace });
+      } catch {
+        throw new RangeError(
+          "must be letters, digits and underscores, not starting with a digit",
+        );
+      }
+      return namespace;
+    },
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level",
+    arg: "<level>",
+    env: "WEIR_LOG_LEVEL",
+    help: `least severe log level written: ${LOG_LEVELS.join(", ")}`,
+    default: "info",
+    parse: _oneOf(LOG_LEVELS),
+  },
+  {
+    key: "logFormat",
+    flag: "--log-format",
+    arg: "<format>",
+    env: "WEIR_LOG_FORMAT",
+    help:
+      "json (one object per line), text, or auto: text on a terminal, else json",
+    default: "auto",
+    parse: _oneOf(LOG_FORMATS),
+  },
+  {
+    key: "drainTimeoutMs",
+    flag: "--drain-timeout",
+    arg: "<duration>",
+    env: "WEIR_DRAIN_TIMEOUT",
+    help: 'how long a stop waits for messages to flow out (ms, or "10s", "1m")',
+    default: 5000,
+    parse: (v) => {
+      try {
+        return parseDuration(v);
+      } catch {
+        throw new RangeError(
+          'must be a duration: milliseconds, or "500ms", "10s", "1m"',
+        );
+      }
+    },
+  },
+];
+
+/** The variable that names the config file. */
+export const CONFIG_ENV = "WEIR_CONFIG";
+
+/** The settings' keys in the config file. */
+const FILE_KEYS: Record<string, keyof Settings> = {
+  host: "host",
+  port: "port",
+  db: "db",
+  tokens: "tokens",
+  metricsNamespace: "metricsNamespace",
+  logLevel: "logLevel",
+  logFormat: "logFormat",
+  drainTimeout: "drainTimeoutMs",
+};
+
+/**
+ * Resolves the settings: `flags` (raw values by flag, repeated flags in
+ * order), then `env`, then the config file (`--config` in `flags`, else
+ * `WEIR_CONFIG`), then the defaults. A relative `db` path in the config
+ * file is taken from the file's folder. Throws a
+ * {@linkcode SettingsError} naming the bad value's origin.
+ *
+ * @example
+ * ```ts
+ * import { resolveSettings } from "./settings.ts";
+ *
+ * const r = resolveSettings({ "--port": ["8080"] }, { WEIR_PORT: "9000", WEIR_HOST: "0.0.0.0" });
+ * r.settings.port; // 8080 (the flag beats the variable)
+ * r.sources.host; // "env"
+ * r.sources.db; // "default"
+ * ```
+ */
+export function resolveSettings(
+  flags: Readonly<Record<string, readonly string[]>>,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedSettings {
+  const configFile = flags["--config"]?.at(-1) ??
+    (env[CONFIG_ENV] ? env[CONFIG_ENV] : undefined);
+  const file = configFile === undefined
+    ? {}
+    : readConfigFile(configFile, flags["--config"] ? "--config" : CONFIG_ENV);
+  const settings = {} as Record<keyof Settings, unknown>;
+  const sources = {} as Record<keyof Settings, SettingSource>;
+  for (const def of SETTINGS) {
+    const given = flags[def.flag];
+    let value: unknown;
+    let source: SettingSource;
+    let origin: string;
+    if (given !== undefined && given.length > 0) {
+      // Only --token repeats; the last of any other flag counts.
+      value = def.key === "tokens" ? given.join(" ") : given.at(-1);
+      source = "flag";
+      origin = def.flag;
+    } else if (env[def.env] !== undefined && env[def.env] !== "") {
+      value = env[def.env];
+      source = "env";
+      origin = def.env;
+    } else if (def.key in file) {
+      value = file[def.key];
+      source = "file";
+      origin = `${configFile}: "${_fileKey(def.key)}"`;
+    } else {
+      settings[def.key] = def.default;
+      sources[def.key] = "default";
+      continue;
+    }
+    try {
+      settings[def.key] = def.parse(value);
+    } catch (e) {
+      const why = (e as Error).message;
+      // A token's own errors say what is wrong; the token is never shown.
+      throw new SettingsError(
+        def.key === "tokens"
+          ? `${origin}: ${why.replace(/^Cannot (use|read) token: /, "")}`
+          : `${origin} ${why}, received ${JSON.stringify(value)}`,
+      );
+    }
+    sources[def.key] = source;
+  }
+  if (sources.db === "file" && configFile !== undefined) {
+    const db = settings.db as string;
+    if (db !== ":memory:") settings.db = resolve(dirname(configFile), db);
+  }
+  return {
+    settings: settings as unknown as Settings,
+    sources,
+    ...(configFile !== undefined ? { configFile } : {}),
+  };
+}
+
+function _fileKey(key: keyof Settings): string {
+  return Object.keys(FILE_KEYS).find((k) => FILE_KEYS[k] === key)!;
+}
+
+/** Reads the config file into settings keys; throws a SettingsError. */
+function readConfigFile(
+  path: string,
+  from: string,
+): Partial<Record<keyof Settings, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new SettingsError(
+      `cannot read the config file "${path}" (from ${from}): ${
+        code === "ENOENT" ? "no such file" : (e as Error).message
+      }`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new SettingsError(
+      `the config file "${path}" is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new SettingsError(
+      `the config file "${path}" must hold a JSON object such as {"port": 9464}`,
+    );
+  }
+  const out: Partial<Record<keyof Settings, unknown>> = {};
+  for (const [k, v] of Object.entries(data)) {
+    const key = Object.hasOwn(FILE_KEYS, k) ? FILE_KEYS[k] : undefined;
+    if (key === undefined) {
+      throw new SettingsError(
+        `the config file "${path}" has an unknown key "${k}"; known keys: ${
+          Object.keys(FILE_KEYS).join(", ")
+        }`,
+      );
+    }
+    out[key] = v;
+  }
+  return out;
+}
