@@ -13,6 +13,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
+import { GraphError } from "../graph/graph_error.ts";
+import { parseGraphJson } from "../graph/graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import {
@@ -326,17 +328,19 @@ function readConfigFile(
       }`,
     );
   }
-  let data: unknown;
+  let data: object;
   try {
-    data = JSON.parse(text);
+    // The graph reader's strict JSON scanner tells where a syntax error is.
+    data = parseGraphJson(text, { file: path });
   } catch (e) {
+    if (!(e instanceof GraphError)) throw e;
+    const p = e.problems[0];
     throw new SettingsError(
-      `the config file "${path}" is not valid JSON: ${(e as Error).message}`,
-    );
-  }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new SettingsError(
-      `the config file "${path}" must hold a JSON object such as {"port": 9464}`,
+      /^JSON syntax error: /.test(p.message)
+        ? `the config file "${path}" is not valid JSON: ${
+          p.message.replace(/^JSON syntax error: /, "")
+        } at line ${p.line}, column ${p.col}`
+        : `the config file "${path}" must hold a JSON object such as {"port": 9464}`,
     );
   }
   const out: Partial<Record<keyof Settings, unknown>> = {};

@@ -514,7 +514,8 @@ function _hasTable(db: DatabaseSync, name: string): boolean {
 function _reason(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   if (/unable to open database file/i.test(message)) {
-    return `${message} (does its folder exist, and may this process create files there?)`;
+    // Deno adds ": <path>" to SQLite's message; the caller names the file.
+    return "unable to open database file (does its folder exist, and may this process create files there?)";
   }
   if (/locked|busy/i.test(message)) {
     return `${message} (another process holds it; is another weir running on this file?)`;

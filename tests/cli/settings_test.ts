@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
+
+const TOKEN = "0123456789abcdef0123";
+
+function withConfig(
+  data: unknown,
+  fn: (file: string, dir: string) => void,
+): void {
+  const dir = mkdtempSync(join(tmpdir(), "weir-settings-"));
+  try {
+    const file = join(dir, "weir.json");
+    writeFileSync(
+      file,
+      typeof data === "string" ? data : JSON.stringify(data),
+    );
+    fn(file, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("resolveSettings() takes a flag over its variable, the variable over the file, the file over the default", () => {
+  withConfig(
+    { host: "0.0.0.0", port: 7000, logLevel: "warn", drainTimeout: "30s" },
+    (file) => {
+      const r = resolveSettings(
+        { "--config": [file], "--port": ["8000"] },
+        { WEIR_PORT: "9000", WEIR_LOG_LEVEL: "debug" },
+      );
+      assert.equal(r.settings.port, 8000);
+      assert.equal(r.sources.port, "flag");
+      assert.equal(r.settings.logLevel, "debug");
+      assert.equal(r.sources.logLevel, "env");
+      assert.equal(r.settings.host, "0.0.0.0");
+      assert.equal(r.sources.host, "file");
+      assert.equal(r.settings.drainTimeoutMs, 30_000);
+      assert.equal(r.settings.db, "weir.db");
+      assert.equal(r.sources.db, "default");
+      assert.equal(r.configFile, file);
+    },
+  );
+});
+
+test("resolveSettings() fills every default with no flag, variable or file", () => {
+  const r = resolveSettings({}, {});
+  assert.deepEqual(r.settings, {
+    host: "127.0.0.1",
+    port: 9464,
+    db: "weir.db",
+    tokens: [],
+    metricsNamespace: "weir",
+    logLevel: "info",
+    logFormat: "auto",
+    drainTimeoutMs: 5000,
+  });
+  assert.ok(Object.values(r.sources).every((s) => s === "default"));
+  assert.equal(r.configFile, undefined);
+});
+
+test("resolveSettings() reads the config file named by WEIR_CONFIG; --config wins", () => {
+  withConfig({ port: 7001 }, (file, dir) => {
+    assert.equal(
+      resolveSettings({}, { WEIR_CONFIG: file }).settings.port,
+      7001,
+    );
+    const other = join(dir, "other.json");
+    writeFileSync(other, '{"port": 7002}');
+    assert.equal(
+      resolveSettings({ "--config": [other] }, { WEIR_CONFIG: file })
+        .settings.port,
+      7002,
+    );
+  });
+});
+
+test("resolveSettings() takes a relative db path in the config file from the file's folder", () => {
+  withConfig({ db: "data/flows.db" }, (file, dir) => {
+    assert.equal(
+      resolveSettings({ "--config": [file] }, {}).settings.db,
+      join(dir, "data", "flows.db"),
+    );
+  });
+  withConfig({ db: ":memory:" }, (file) => {
+    assert.equal(
+      resolveSettings({ "--config": [file] }, {}).settings.db,
+      ":memory:",
+    );
+  });
+  // A relative path from a flag or variable stays relative to the cwd.
+  assert.equal(resolveSettings({}, { WEIR_DB: "x.db" }).settings.db, "x.db");
+});
+
+test("resolveSettings(): every --token counts; WEIR_TOKEN holds several, space-separated; a flag replaces the variable", () => {
+  const other = "fedcba9876543210fedc";
+  let r = resolveSettings({}, { WEIR_TOKEN: `read:${TOKEN}  ${other}` });
+  assert.deepEqual(r.settings.tokens, [
+    { token: TOKEN, scopes: ["read"] },
+    { token: other, scopes: ["read", "write", "metrics"] },
+  ]);
+  r = resolveSettings(
+    { "--token": [`metrics:${TOKEN}`, other] },
+    { WEIR_TOKEN: "ignored-because-of-the-flags" },
+  );
+  assert.deepEqual(r.settings.tokens.map((t) => t.token), [TOKEN, other]);
+  assert.equal(r.sources.tokens, "flag");
+  withConfig({ tokens: [`read,write:${TOKEN}`] }, (file) => {
+    const t = resolveSettings({ "--config": [file] }, {}).settings.tokens;
+    assert.deepEqual(t, [{ token: TOKEN, scopes: ["read", "write"] }]);
+  });
+});
+
+test("resolveSettings() names the flag, variable or file key of a bad value, and what it must be", () => {
+  const cases: [
+    Record<string, string[]>,
+    Record<string, string>,
+    RegExp,
+  ][] = [
+    [
+      { "--port": ["80x"] },
+      {},
+      /^--port must be a port number from 0 to 65535, received "80x"$/,
+    ],
+    [{}, { WEIR_PORT: "70000" }, /^WEIR_PORT must be a port number/],
+    [
+      { "--log-level": ["loud"] },
+      {},
+      /^--log-level must be one of debug, info, warn, error, received "loud"$/,
+    ],
+    [
+      {},
+      { WEIR_LOG_FORMAT: "xml" },
+      /^WEIR_LOG_FORMAT must be one of auto, text, json/,
+    ],
+    [
+      { "--metrics-namespace": ["9lives"] },
+      {},
+      /^--metrics-namespace must be letters, digits and underscores/,
+    ],
+    [
+      {},
+      { WEIR_DRAIN_TIMEOUT: "soon" },
+      /^WEIR_DRAIN_TIMEOUT must be a duration/,
+    ],
+    [
+      { "--token": ["short"] },
+      {},
+      /^--token: it must be at least 16 characters long/,
+    ],
+    [
+      {},
+      { WEIR_TOKEN: "bogus:0123456789abcdef" },
+      /^WEIR_TOKEN: unknown scope "bogus"/,
+    ],
+  ];
+  for (const [flags, env, message] of cases) {
+    assert.throws(
+      () => resolveSettings(flags, env),
+      (e: Error) => e instanceof SettingsError && message.test(e.message),
+      JSON.stringify([flags, env]),
+    );
+  }
+});
+
+test("resolveSettings() never shows a rejected token", () => {
+  const secret = "read:sec ret-value-that-is-long";
+  try {
+    resolveSettings({}, { WEIR_TOKEN: secret });
+    assert.fail("must throw");
+  } catch (e) {
+    assert.ok(e instanceof SettingsError);
+    assert.doesNotMatch(e.message, /sec|ret-value/);
+  }
+});
+
+test("resolveSettings() refuses a config file it cannot use, saying which and why", () => {
+  withConfig({ port: "eighty" }, (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      new SettingsError(
+        `${file}: "port" must be a port number from 0 to 65535, received "eighty"`,
+      ),
+    );
+  });
+  withConfig({ prot: 80 }, (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      /has an unknown key "prot"; known keys: host, port, db, tokens, metricsNamespace, logLevel, logFormat, drainTimeout/,
+    );
+  });
+  withConfig("{ port: 80 }", (file) => {
+    assert.throws(
+      () => resolveSettings({}, { WEIR_CONFIG: file }),
+      (e: Error) =>
+        e.message ===
+          `the config file "${file}" is not valid JSON: expected a key in double quotes, found "p" at line 1, column 3`,
+    );
+  });
+  withConfig("[1, 2]", (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      /must hold a JSON object such as \{"port": 9464\}/,
+    );
+  });
+  assert.throws(
+    () => resolveSettings({}, { WEIR_CONFIG: "/nonexistent/weir.json" }),
+    new SettingsError(
+      'cannot read the config file "/nonexistent/weir.json" (from WEIR_CONFIG): no such file',
+    ),
+  );
+});
