@@ -150,6 +150,11 @@ export async function startServer(
     components: options.registry,
     access,
     signal: streams.signal,
+    onInternalError: (r, error) =>
+      log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
+        method: r.method,
+        path: r.path,
+      }),
   });
   current = httpMetricsFetch(app, metrics);
   connectionMetrics(metrics, server.connections);
@@ -189,6 +194,13 @@ export function trackResources(
   });
   tracker.attach(metrics);
   tracker.start();
+}
+
+/** An error as one line of the log. */
+function _describe(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
 }
 
 /** What the server answers while it starts. */

@@ -49,6 +49,14 @@ export interface FlowAppOptions {
    * wait for its SSE clients to leave). Default: none.
    */
   signal?: AbortSignal;
+  /**
+   * Told of each request that failed with an internal error (answered 500),
+   * with the error. Default: `console.error`.
+   */
+  onInternalError?: (
+    request: { method: string; path: string },
+    error: unknown,
+  ) => void;
 }
 
 /** Default of {@linkcode FlowAppOptions.maxBodyBytes}: 1 MiB. */
@@ -122,6 +130,9 @@ export function flowApp(options: FlowAppOptions): Hono {
     options.eventsIntervalMs ?? 1000,
     "eventsIntervalMs",
   );
+  const onInternalError = options.onInternalError ??
+    ((r: { method: string; path: string }, error: unknown) =>
+      console.error(`weir: ${r.method} ${r.path} failed:`, error));
   const app = new Hono();
 
   for (const m of options.middleware ?? []) app.use(m);
@@ -398,7 +409,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       // something impossible (a bad id, a patch that is not an object).
       return errorResponse(c, 400, error.message);
     }
-    console.error(`weir: ${c.req.method} ${c.req.path} failed:`, error);
+    onInternalError({ method: c.req.method, path: c.req.path }, error);
     return errorResponse(
       c,
       500,

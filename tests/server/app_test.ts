@@ -746,3 +746,25 @@ test("GET /flows/:id/events streams state, stats and deletion as server-sent eve
     await s.close();
   }
 });
+
+test("an internal error is a 500 that names the request, and goes to onInternalError with the error", async () => {
+  const told: [string, string, unknown][] = [];
+  const s = setup(undefined, {
+    onInternalError: (r, e) => told.push([r.method, r.path, e]),
+  });
+  try {
+    const boom = new Error("the disk is on fire");
+    s.flows.list = () => {
+      throw boom;
+    };
+    const res = await s.app.request("/flows");
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), {
+      error:
+        "internal error while handling GET /flows; the server log has the details",
+    });
+    assert.deepEqual(told, [["GET", "/flows", boom]]);
+  } finally {
+    await s.close();
+  }
+});
