@@ -26,6 +26,7 @@ import { flowApp } from "../server/app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../server/flows.ts";
 import { FlowStore } from "../server/store.ts";
+import { VERSION } from "../version.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
@@ -324,7 +325,7 @@ export async function serveCommand(
   const running = await startServer(options);
   options.log.info(
     `serving flows at ${running.server.url} (database ${options.db}); Ctrl-C to stop`,
-    { url: running.server.url, db: options.db },
+    { url: running.server.url, db: options.db, version: VERSION },
   );
   const signal = await signalled;
   await running.shutdown(signal);

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
+import { CliError, main } from "../../src/cli/main.ts";
 import { runtimeCommand } from "../_runtime.ts";
 
 /** The weir command's entry point in the source tree. */
@@ -170,4 +171,37 @@ export function killLeftovers(): void {
     }
   }
   live.clear();
+}
+
+/** What {@linkcode cli} saw. */
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+  /** The usage or flow error, when main() threw one. */
+  error?: CliError;
+}
+
+/**
+ * Runs the command's `main()` in this process, with no WEIR_ variables and
+ * text logs, capturing what it prints; a thrown CliError becomes its code
+ * and message.
+ */
+export async function cli(args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args, { env: {}, isTerminal: true });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.code, out: out.join("\n"), err: e.message, error: e };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }

@@ -4,29 +4,9 @@ import { type AddressInfo, createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CliError, main } from "../../src/cli/main.ts";
-import { killLeftovers, startWeir } from "./_weir.ts";
-import process from "node:process";
 
-/** Runs `main()` in-process, capturing console output. */
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args, { env: {}, isTerminal: true });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.code, out: out.join("\n"), err: e.message };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { cli, killLeftovers, startWeir } from "./_weir.ts";
+import process from "node:process";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "weir-cli-"));

@@ -12,29 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { CliError, main, versionLine } from "../../src/cli/main.ts";
+import { versionLine } from "../../src/cli/main.ts";
 import { VERSION } from "../../src/version.ts";
-import { killLeftovers, startServe, startWeir } from "./_weir.ts";
-
-/** Runs `main()` in-process, capturing what it prints. */
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args, { env: {}, isTerminal: true });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.code, out: out.join("\n"), err: e.message, error: e };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { cli, killLeftovers, startServe, startWeir } from "./_weir.ts";
 
 const COMMANDS = ["serve", "run", "validate", "components", "version", "demo"];
 

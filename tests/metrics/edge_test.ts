@@ -923,7 +923,10 @@ Tick out -> in Sink(core/Drop)
   };
   let code: number;
   try {
-    code = await main(["run", graph, "--metrics", "[::1]:0"]);
+    code = await main(["run", graph, "--metrics", "[::1]:0"], {
+      env: {},
+      isTerminal: true,
+    });
   } catch (e) {
     code = e instanceof CliError ? e.code : -1;
     err.push(String(e));
@@ -953,7 +956,7 @@ test("weir refuses --metrics with an IPv6 address that is not in brackets or has
   try {
     for (const bad of ["::1:9464", "[::1]", "[::1]:", "::1"]) {
       await assert.rejects(
-        main(["components", "--metrics", bad]),
+        main(["run", "never-read.fbp", "--metrics", bad], { env: {} }),
         (e: unknown) =>
           e instanceof CliError && e.code === 2 &&
           /--metrics needs host:port/.test(e.message),

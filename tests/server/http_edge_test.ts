@@ -518,7 +518,16 @@ Tick out -> in Sink(core/Drop)
   const start = performance.now();
   const child = spawn(
     cmd,
-    [...pre, MAIN, "run", graph, "--metrics", "127.0.0.1:0"],
+    [
+      ...pre,
+      MAIN,
+      "run",
+      graph,
+      "--metrics",
+      "127.0.0.1:0",
+      "--log-format",
+      "text",
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
