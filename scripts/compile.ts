@@ -18,7 +18,9 @@
  * response). The built-in components are imported statically, so the
  * executable reads nothing from the source tree when it runs. `tv4` is left
  * out: the `fbp` parser loads it only to check its output against a JSON
- * schema, which weir never asks for (weir validates graphs itself).
+ * schema, which weir never asks for (weir validates graphs itself). Bun's
+ * executables load `.env` and `bunfig.toml` from the working folder unless
+ * told not to: weir's are told not to.
  *
  * @module
  */
@@ -55,6 +57,10 @@ export function compile(outfile: string, target?: string): void {
     "--format=esm",
     "--sourcemap",
     "--external=tv4",
+    // What weir reads is its flags, WEIR_* variables and its config file:
+    // not a .env or bunfig.toml that happens to be in the working folder.
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
     ...(target ? [`--target=${target}`] : []),
     join(ROOT, "src", "cli", "main.ts"),
     "--outfile",

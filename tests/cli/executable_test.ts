@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -85,6 +86,9 @@ test(
         join(dir, "demo.fbp"),
         sinkGraph("demo", join(dir, "demo.txt")),
       );
+      // Files Bun's executables load by default: weir's must not.
+      writeFileSync(join(dir, ".env"), "WEIR_DB=from-dotenv.db\n");
+      writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./nope.ts"]\n');
       const drainTimeoutMs = 20_000;
       const w = await startServe([
         "--port",
@@ -167,6 +171,8 @@ test(
         tookMs < drainTimeoutMs,
         `exited ${Math.round(tookMs)} ms after the signal`,
       );
+      assert.ok(existsSync(join(dir, "flows.db")), "--db was used");
+      assert.equal(existsSync(join(dir, "from-dotenv.db")), false, ".env read");
       assertEverySent(join(dir, "demo.txt"), sent.demo);
       assertEverySent(join(dir, "second.txt"), sent.second);
       assert.ok(
