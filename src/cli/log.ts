@@ -87,7 +87,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /**
  * The format `auto` stands for: `text` when standard error (where the log
- * goes) is a terminal, else `json`.
+ * goes) is a terminal, else `json`. The issue that asked for this said
+ * standard output; the log's own stream is what tells whether a person
+ * reads it (`weir run flow.fbp | jq` pipes the flow's output while the log
+ * stays on the terminal, and `weir serve 2>weir.log` writes JSON).
  */
 export function resolveLogFormat(
   format: LogFormat,
