@@ -54,7 +54,8 @@ export interface LoggerOptions {
 /**
  * Creates a logger. A JSON line holds `time` (ISO 8601, UTC), `level`,
  * `msg` and the fields; a text line is `HH:MM:SS.mmm LEVEL message
- * key=value ...` in local time.
+ * key=value ...` in local time, leaving out the fields whose value the
+ * message already holds.
  *
  * @example
  * ```ts
@@ -127,6 +128,8 @@ function _textLine(
   } ${level.toUpperCase().padEnd(5)} ${message}`;
   for (const [k, v] of Object.entries(fields ?? {})) {
     const s = String(v);
+    // What the sentence already says is for machines (the JSON form) only.
+    if (message.includes(s)) continue;
     line += ` ${k}=${/^[^\s"=]+$/.test(s) ? s : JSON.stringify(s)}`;
   }
   return line;

@@ -112,7 +112,7 @@ export async function startServer(
     fail(
       `${
         (e as Error).message
-      }; choose another with --listen host:port (port 0 picks a free one)`,
+      }; choose another with --port (0 picks a free one)`,
     );
   }
   let store: FlowStore;

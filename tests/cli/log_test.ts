@@ -25,10 +25,18 @@ test("createLogger(): a JSON line per event with time, level, msg and the fields
   assert.ok(!lines[1].includes("\n"), "one line per event");
 });
 
-test("createLogger(): text lines read as time, level, message, key=value", () => {
+test("createLogger(): text lines read as time, level, message, key=value (fields the message holds left out)", () => {
   const lines: string[] = [];
   const log = createLogger({ format: "text", write: (l) => lines.push(l) });
   log.warn("drain timed out", { flow: "a b", discarded: 3 });
+  log.info("serving at http://127.0.0.1:9464", {
+    url: "http://127.0.0.1:9464",
+    db: "x.db",
+  });
+  assert.match(
+    lines[1],
+    /^\d\d:\d\d:\d\d\.\d{3} INFO {2}serving at http:\/\/127\.0\.0\.1:9464 db=x\.db$/,
+  );
   assert.match(
     lines[0],
     /^\d\d:\d\d:\d\d\.\d{3} WARN {2}drain timed out flow="a b" discarded=3$/,

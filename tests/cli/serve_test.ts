@@ -251,7 +251,7 @@ test(
       assert.equal(r.code, 2, r.err);
       assert.match(
         r.err,
-        /cannot listen on 127\.0\.0\.1:\d+: address already in use; choose another with --listen/,
+        /cannot listen on 127\.0\.0\.1:\d+: address already in use; choose another with --port \(0 picks a free one\)/,
       );
       assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
       assert.equal(existsSync(db), false, "no database was created");

@@ -131,7 +131,7 @@ test(
           ["serve", "--port", `${port}`, "--db", ":memory:"],
           undefined,
           new RegExp(
-            `^weir: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use; choose another with --listen host:port \\(port 0 picks a free one\\)$`,
+            `^weir: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use; choose another with --port \\(0 picks a free one\\)$`,
           ),
         ],
         [
