@@ -62,7 +62,7 @@ export function metricsMarkdown(): string {
     "",
     "Every metric weir exports on `GET /metrics`, with its type, labels, and when it moves.",
     "",
-    "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`), except the conventional names other exporters share (`http_*`, `process_*`).",
+    "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`; for the weir command `--metrics-namespace` or `WEIR_METRICS_NAMESPACE`), except the conventional names other exporters share (`http_*`, `process_*`).",
     "- **When values are read.** The collector reads each tracked flow's statistics when a scrape asks. Messages never touch prom-client, and a scrape costs nothing between scrapes.",
     "- **Label values are bounded** by the size of the graphs: flow, process and port names, and the fixed sets listed below. They are never a message id, topic or payload.",
     `- **Series cap.** One metric holds at most \`maxSeriesPerMetric\` series (label sets; default ${
