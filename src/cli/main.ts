@@ -68,17 +68,21 @@ interface FlagDef {
   flag: string;
   /** What its value looks like in help; none for a switch. */
   arg?: string;
+  /** A value to show in errors. */
+  example?: string;
   help: string;
 }
 
 const CONFIG_FLAG: FlagDef = {
   flag: "--config",
+  example: "/etc/weir/weir.json",
   arg: "<file>",
   help:
     `read settings from this JSON file (also ${CONFIG_ENV}); flags and variables win`,
 };
 const METRICS_FLAG: FlagDef = {
   flag: "--metrics",
+  example: "127.0.0.1:9464",
   arg: "<host:port>",
   help:
     "serve Prometheus metrics at http://host:port/metrics (port 0 picks one)",
@@ -89,6 +93,7 @@ const NO_METRICS_FLAG: FlagDef = {
 };
 const LISTEN_FLAG: FlagDef = {
   flag: "--listen",
+  example: "0.0.0.0:9464",
   arg: "<host:port>",
   help: "the same as --host and --port together",
 };
@@ -290,9 +295,9 @@ function _takesValue(flag: string): boolean {
 }
 
 function _example(flag: string): string {
-  const s = SETTING_BY_FLAG.get(flag);
-  const arg = s?.arg ?? OTHER_FLAGS.get(flag)?.arg ?? "";
-  return `${flag} ${arg}`;
+  const example = SETTING_BY_FLAG.get(flag)?.example ??
+    OTHER_FLAGS.get(flag)?.example;
+  return `${flag} ${example}`;
 }
 
 /** Splits the command line; throws a usage error naming the bad part. */

@@ -65,6 +65,8 @@ export interface SettingDef<K extends keyof Settings = keyof Settings> {
   flag: string;
   /** What its value looks like in help, e.g. `<port>`. */
   arg: string;
+  /** A value to show in errors, e.g. `9464`. */
+  example: string;
   /** Its environment variable. */
   env: string;
   /** One line of help. */
@@ -127,6 +129,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "host",
     flag: "--host",
+    example: "0.0.0.0",
     arg: "<address>",
     env: "WEIR_HOST",
     help: "address to listen on (0.0.0.0 for every interface)",
@@ -136,6 +139,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "port",
     flag: "--port",
+    example: "9464",
     arg: "<port>",
     env: "WEIR_PORT",
     help: "port to listen on (0 picks a free one)",
@@ -145,6 +149,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "db",
     flag: "--db",
+    example: "/var/lib/weir/flows.db",
     arg: "<path>",
     env: "WEIR_DB",
     help: 'the flow database file (":memory:" keeps nothing)',
@@ -154,6 +159,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "tokens",
     flag: "--token",
+    example: "read,metrics:$(openssl rand -hex 32)",
     arg: "<[scopes:]token>",
     env: "WEIR_TOKEN",
     help:
@@ -164,6 +170,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "metricsNamespace",
     flag: "--metrics-namespace",
+    example: "edge",
     arg: "<name>",
     env: "WEIR_METRICS_NAMESPACE",
     help: "prefix of the engine metrics (weir_process_messages_total, ...)",
@@ -183,6 +190,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "logLevel",
     flag: "--log-level",
+    example: "debug",
     arg: "<level>",
     env: "WEIR_LOG_LEVEL",
     help: `least severe log level written: ${LOG_LEVELS.join(", ")}`,
@@ -192,6 +200,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "logFormat",
     flag: "--log-format",
+    example: "json",
     arg: "<format>",
     env: "WEIR_LOG_FORMAT",
     help:
@@ -202,6 +211,7 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     key: "drainTimeoutMs",
     flag: "--drain-timeout",
+    example: "30s",
     arg: "<duration>",
     env: "WEIR_DRAIN_TIMEOUT",
     help: 'how long a stop waits for messages to flow out (ms, or "10s", "1m")',

@@ -77,7 +77,11 @@ test("weir: bad usage is exit 2 with a sentence that names the problem", async (
       ["run", "--db", "x.db", "a.fbp"],
       /^weir run does not take --db \(weir serve does\)$/,
     ],
-    [["serve", "--port"], /^--port needs a value, e.g\. --port <port>$/],
+    [["serve", "--port"], /^--port needs a value, e\.g\. --port 9464$/],
+    [
+      ["run", "x.fbp", "--metrics"],
+      /^--metrics needs a value, e\.g\. --metrics 127\.0\.0\.1:9464$/,
+    ],
     [
       ["demo", "--no-metrics=yes"],
       /^--no-metrics takes no value, received "yes"$/,
