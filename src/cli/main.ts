@@ -653,7 +653,13 @@ async function runCommand(
   }
   let resolved: ResolvedSettings;
   try {
-    resolved = resolveSettings(parsed.flags, options.env ?? process.env);
+    resolved = resolveSettings(
+      parsed.flags,
+      options.env ?? process.env,
+      SETTINGS.filter((d) => command.settings.includes(d.flag)).map((d) =>
+        d.key
+      ),
+    );
   } catch (e) {
     if (e instanceof SettingsError) fail(e.message);
     throw e;

@@ -247,7 +247,9 @@ const FILE_KEYS: Record<string, keyof Settings> = {
  * Resolves the settings: `flags` (raw values by flag, repeated flags in
  * order), then `env`, then the config file (`--config` in `flags`, else
  * `WEIR_CONFIG`), then the defaults. A relative `db` path in the config
- * file is taken from the file's folder. Throws a
+ * file is taken from the file's folder. With `only`, the other settings
+ * keep their defaults and their variables and keys are not read (a command
+ * is not stopped by a bad value it would not use). Throws a
  * {@linkcode SettingsError} naming the bad value's origin.
  *
  * @example
@@ -263,6 +265,7 @@ const FILE_KEYS: Record<string, keyof Settings> = {
 export function resolveSettings(
   flags: Readonly<Record<string, readonly string[]>>,
   env: Readonly<Record<string, string | undefined>>,
+  only?: readonly (keyof Settings)[],
 ): ResolvedSettings {
   const configFile = flags["--config"]?.at(-1) ??
     (env[CONFIG_ENV] ? env[CONFIG_ENV] : undefined);
@@ -276,7 +279,12 @@ export function resolveSettings(
     let value: unknown;
     let source: SettingSource;
     let origin: string;
-    if (given !== undefined && given.length > 0) {
+    if (only !== undefined && !only.includes(def.key)) {
+      // Not this command's: its variable or file key is left unread.
+      settings[def.key] = def.default;
+      sources[def.key] = "default";
+      continue;
+    } else if (given !== undefined && given.length > 0) {
       // Only --token repeats; the last of any other flag counts.
       value = def.key === "tokens" ? given.join(" ") : given.at(-1);
       source = "flag";

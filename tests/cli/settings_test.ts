@@ -213,3 +213,25 @@ test("resolveSettings() refuses a config file it cannot use, saying which and wh
     ),
   );
 });
+
+test("resolveSettings() with only some settings leaves the others' variables and keys unread", () => {
+  withConfig({ db: 42 }, (file) => {
+    const r = resolveSettings(
+      { "--config": [file] },
+      { WEIR_TOKEN: "short", WEIR_LOG_LEVEL: "warn" },
+      ["logLevel", "drainTimeoutMs"],
+    );
+    assert.equal(r.settings.logLevel, "warn");
+    assert.deepEqual(r.settings.tokens, []);
+    assert.equal(r.settings.db, "weir.db");
+    assert.equal(r.sources.db, "default");
+    // Read in full, the same file and variables are refused.
+    assert.throws(
+      () =>
+        resolveSettings({ "--config": [file] }, {
+          WEIR_TOKEN: "short",
+        }),
+      SettingsError,
+    );
+  });
+});
