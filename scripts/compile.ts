@@ -8,10 +8,9 @@
  * linux-x64-musl, linux-arm64-musl (Alpine and other musl systems). Bun
  * fetches a target's runtime from the npm registry the first time it is
  * built, then keeps it in its cache. For linux-x64 on an x64 Linux machine
- * Bun embeds the runtime it runs on: the npm package `bun` installs the
- * baseline build where it finds no AVX2 (as it did on the machine the
- * figures in bench/RESULTS.md come from), and then linux-x64 is that build
- * too, which runs on every x64 CPU.
+ * Bun embeds the runtime it runs on; the npm package `bun` installed Bun's
+ * baseline build on the machine of bench/RESULTS.md (a CPU with AVX2), so
+ * there linux-x64 is the baseline build too, which runs on every x64 CPU.
  *
  * What goes in: `src/cli/main.ts` and everything it imports, bundled and
  * minified, compiled to bytecode (about 30 ms less from exec to the first

@@ -51,15 +51,18 @@ const reported = new Set<string>();
  * `"prometheus"`): `false` when the tool is on PATH, else the reason to
  * skip. With `WEIR_REQUIRE_INTEGRATION=1` a missing tool gives `false` too,
  * so the test runs and fails with the missing tool's name and the way to
- * install it.
+ * install it (`install`, by default Debian's prometheus package).
  */
-export function integrationSkip(tool: string): string | false {
+export function integrationSkip(
+  tool: string,
+  install: string = INSTALL_HINT,
+): string | false {
   if (findOnPath(tool) !== undefined) return false;
   const required = process.env.WEIR_REQUIRE_INTEGRATION === "1";
   const reason = required
     ? `${tool} is not on PATH and WEIR_REQUIRE_INTEGRATION=1: the tests ` +
-      `that need it fail (install it with \`${INSTALL_HINT}\`)`
-    : `${tool} is not on PATH (install it with \`${INSTALL_HINT}\`; ` +
+      `that need it fail (install it with \`${install}\`)`
+    : `${tool} is not on PATH (install it with \`${install}\`; ` +
       `WEIR_REQUIRE_INTEGRATION=1 fails instead of skipping)`;
   if (!reported.has(reason)) {
     reported.add(reason);
