@@ -30,7 +30,7 @@ import { killLeftovers, startServe } from "./_weir.ts";
 const sinkGraph = (name: string, out: string) =>
   `# @name ${name}
 '4ms' -> interval Tick(core/Interval)
-150 -> rate Slow(flow/Throttle)
+100 -> rate Slow(flow/Throttle)
 '${out}' -> path Write(fs/WriteLines)
 Tick out -> (200) in Slow out -> in Write
 `;
