@@ -15,7 +15,6 @@
  * @module
  */
 import process from "node:process";
-import { readFileSync } from "node:fs";
 import { builtins } from "../components/mod.ts";
 import { Network } from "../engine/network.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
@@ -31,6 +30,7 @@ import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { VERSION } from "../version.ts";
+import { readText } from "./_read_text.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
 import { serveCommand, shutdownSignal, trackResources } from "./serve.ts";
 import {
@@ -265,8 +265,9 @@ function commandHelp(c: CommandDef): string {
   }
   const precedence = c.settings.length > 0
     ? `\nA flag beats its environment variable, which beats the config file's
-key (the setting's name: host, port, db, tokens, metricsNamespace,
-logLevel, logFormat, drainTimeout), which beats the default.\n`
+key, which beats the default. The file's keys: ${
+      SETTINGS.map((s) => s.fileKey).join(", ")
+    }.\n`
     : "";
   return `Usage: ${c.usage}
 
@@ -418,16 +419,7 @@ function _unknownCommand(name: string): never {
 }
 
 function readGraphText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    fail(
-      code === "ENOENT"
-        ? `cannot read "${file}": no such file`
-        : `cannot read "${file}": ${(e as Error).message}`,
-    );
-  }
+  return readText(file, (why) => fail(`cannot read "${file}": ${why}`));
 }
 
 /** Where to serve metrics: `null` for nowhere. */

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import { GraphError } from "../graph/graph_error.ts";
@@ -27,6 +26,7 @@ import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../server/flows.ts";
 import { FlowStore } from "../server/store.ts";
 import { VERSION } from "../version.ts";
+import { readText } from "./_read_text.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
@@ -235,16 +235,7 @@ function readGraphFile(
   registry: Registry,
   fail: ServeCommandOptions["fail"],
 ): GraphFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    fail(
-      (e as { code?: string }).code === "ENOENT"
-        ? `cannot read "${file}": no such file`
-        : `cannot read "${file}": ${(e as Error).message}`,
-    );
-  }
+  const text = readText(file, (why) => fail(`cannot read "${file}": ${why}`));
   const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
     ? "json"
     : "fbp";

@@ -10,13 +10,13 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
+import { readText } from "./_read_text.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -69,6 +69,8 @@ export interface SettingDef<K extends keyof Settings = keyof Settings> {
   example: string;
   /** Its environment variable. */
   env: string;
+  /** Its key in the config file. */
+  fileKey: string;
   /** One line of help. */
   help: string;
   /** The default. */
@@ -132,6 +134,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "0.0.0.0",
     arg: "<address>",
     env: "WEIR_HOST",
+    fileKey: "host",
     help: "address to listen on (0.0.0.0 for every interface)",
     default: "127.0.0.1",
     parse: (v) => _string(v, "an address such as 127.0.0.1 or 0.0.0.0"),
@@ -142,6 +145,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "9464",
     arg: "<port>",
     env: "WEIR_PORT",
+    fileKey: "port",
     help: "port to listen on (0 picks a free one)",
     default: 9464,
     parse: _port,
@@ -152,6 +156,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "/var/lib/weir/flows.db",
     arg: "<path>",
     env: "WEIR_DB",
+    fileKey: "db",
     help: 'the flow database file (":memory:" keeps nothing)',
     default: "weir.db",
     parse: (v) => _string(v, 'a file path (or ":memory:")'),
@@ -162,6 +167,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "read,metrics:$(openssl rand -hex 32)",
     arg: "<[scopes:]token>",
     env: "WEIR_TOKEN",
+    fileKey: "tokens",
     help:
       "accept this bearer token (repeatable; scopes read,write,metrics, all when left out)",
     default: [],
@@ -173,6 +179,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "edge",
     arg: "<name>",
     env: "WEIR_METRICS_NAMESPACE",
+    fileKey: "metricsNamespace",
     help: "prefix of the engine metrics (weir_process_messages_total, ...)",
     default: "weir",
     parse: (v) => {
@@ -193,6 +200,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "debug",
     arg: "<level>",
     env: "WEIR_LOG_LEVEL",
+    fileKey: "logLevel",
     help: `least severe log level written: ${LOG_LEVELS.join(", ")}`,
     default: "info",
     parse: _oneOf(LOG_LEVELS),
@@ -203,6 +211,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "json",
     arg: "<format>",
     env: "WEIR_LOG_FORMAT",
+    fileKey: "logFormat",
     help:
       "json (one object per line), text, or auto: text on a terminal, else json",
     default: "auto",
@@ -214,6 +223,7 @@ export const SETTINGS: readonly SettingDef[] = [
     example: "30s",
     arg: "<duration>",
     env: "WEIR_DRAIN_TIMEOUT",
+    fileKey: "drainTimeout",
     help: 'how long a stop waits for messages to flow out (ms, or "10s", "1m")',
     default: 5000,
     parse: (v) => {
@@ -231,17 +241,8 @@ export const SETTINGS: readonly SettingDef[] = [
 /** The variable that names the config file. */
 export const CONFIG_ENV = "WEIR_CONFIG";
 
-/** The settings' keys in the config file. */
-const FILE_KEYS: Record<string, keyof Settings> = {
-  host: "host",
-  port: "port",
-  db: "db",
-  tokens: "tokens",
-  metricsNamespace: "metricsNamespace",
-  logLevel: "logLevel",
-  logFormat: "logFormat",
-  drainTimeout: "drainTimeoutMs",
-};
+/** The settings by their key in the config file. */
+const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
 
 /**
  * Resolves the settings: `flags` (raw values by flag, repeated flags in
@@ -275,33 +276,16 @@ export function resolveSettings(
   const settings = {} as Record<keyof Settings, unknown>;
   const sources = {} as Record<keyof Settings, SettingSource>;
   for (const def of SETTINGS) {
-    const given = flags[def.flag];
-    let value: unknown;
-    let source: SettingSource;
-    let origin: string;
-    if (only !== undefined && !only.includes(def.key)) {
-      // Not this command's: its variable or file key is left unread.
-      settings[def.key] = def.default;
-      sources[def.key] = "default";
-      continue;
-    } else if (given !== undefined && given.length > 0) {
-      // Only --token repeats; the last of any other flag counts.
-      value = def.key === "tokens" ? given.join(" ") : given.at(-1);
-      source = "flag";
-      origin = def.flag;
-    } else if (env[def.env] !== undefined && env[def.env] !== "") {
-      value = env[def.env];
-      source = "env";
-      origin = def.env;
-    } else if (def.key in file) {
-      value = file[def.key];
-      source = "file";
-      origin = `${configFile}: "${_fileKey(def.key)}"`;
-    } else {
+    // A setting the command does not take keeps its default, unread.
+    const found = only === undefined || only.includes(def.key)
+      ? _lookUp(def, flags, env, file, configFile)
+      : undefined;
+    if (found === undefined) {
       settings[def.key] = def.default;
       sources[def.key] = "default";
       continue;
     }
+    const { value, source, origin } = found;
     try {
       settings[def.key] = def.parse(value);
     } catch (e) {
@@ -326,8 +310,32 @@ export function resolveSettings(
   };
 }
 
-function _fileKey(key: keyof Settings): string {
-  return Object.keys(FILE_KEYS).find((k) => FILE_KEYS[k] === key)!;
+/** Where a setting is given first: its flag, variable or file key. */
+function _lookUp(
+  def: SettingDef,
+  flags: Readonly<Record<string, readonly string[]>>,
+  env: Readonly<Record<string, string | undefined>>,
+  file: Partial<Record<keyof Settings, unknown>>,
+  configFile: string | undefined,
+): { value: unknown; source: SettingSource; origin: string } | undefined {
+  const given = flags[def.flag];
+  if (given !== undefined && given.length > 0) {
+    // Only --token repeats; the last of any other flag counts.
+    const value = def.key === "tokens" ? given.join(" ") : given.at(-1);
+    return { value, source: "flag", origin: def.flag };
+  }
+  const variable = env[def.env];
+  if (variable !== undefined && variable !== "") {
+    return { value: variable, source: "env", origin: def.env };
+  }
+  if (def.key in file) {
+    return {
+      value: file[def.key],
+      source: "file",
+      origin: `${configFile}: "${def.fileKey}"`,
+    };
+  }
+  return undefined;
 }
 
 /** Reads the config file into settings keys; throws a SettingsError. */
@@ -335,17 +343,11 @@ function readConfigFile(
   path: string,
   from: string,
 ): Partial<Record<keyof Settings, unknown>> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as { code?: string }).code;
+  const text = readText(path, (why) => {
     throw new SettingsError(
-      `cannot read the config file "${path}" (from ${from}): ${
-        code === "ENOENT" ? "no such file" : (e as Error).message
-      }`,
+      `cannot read the config file "${path}" (from ${from}): ${why}`,
     );
-  }
+  });
   let data: object;
   try {
     // The graph reader's strict JSON scanner tells where a syntax error is.
@@ -363,15 +365,15 @@ function readConfigFile(
   }
   const out: Partial<Record<keyof Settings, unknown>> = {};
   for (const [k, v] of Object.entries(data)) {
-    const key = Object.hasOwn(FILE_KEYS, k) ? FILE_KEYS[k] : undefined;
-    if (key === undefined) {
+    const def = BY_FILE_KEY.get(k);
+    if (def === undefined) {
       throw new SettingsError(
         `the config file "${path}" has an unknown key "${k}"; known keys: ${
-          Object.keys(FILE_KEYS).join(", ")
+          [...BY_FILE_KEY.keys()].join(", ")
         }`,
       );
     }
-    out[key] = v;
+    out[def.key] = v;
   }
   return out;
 }
