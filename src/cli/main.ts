@@ -18,13 +18,7 @@ import process from "node:process";
 import { builtins } from "../components/mod.ts";
 import { Network } from "../engine/network.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
-import {
-  buildNetworkSpec,
-  GraphError,
-  loadGraph,
-  validateGraph,
-} from "../graph/mod.ts";
-import { formatProblem } from "../graph/problem.ts";
+import { buildNetworkSpec, GraphError, loadGraph } from "../graph/mod.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
@@ -32,7 +26,12 @@ import { metricsApp } from "../server/metrics_app.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
-import { serveCommand, shutdownSignal, trackResources } from "./serve.ts";
+import {
+  checkGraph,
+  serveCommand,
+  shutdownSignal,
+  trackResources,
+} from "./serve.ts";
 import {
   CONFIG_ENV,
   type ResolvedSettings,
@@ -559,19 +558,11 @@ function validateFiles(files: string[], registry: Registry): number {
   if (files.length === 0) fail("validate needs at least one graph file");
   let problems = 0;
   for (const file of files) {
-    const text = readGraphText(file);
-    try {
-      const graph = loadGraph(text, { file });
-      for (const p of validateGraph(graph, registry)) {
-        problems++;
-        console.log(formatProblem(p, file));
-      }
-    } catch (e) {
-      if (!(e instanceof GraphError)) throw e;
-      for (const p of e.problems) {
-        problems++;
-        console.log(formatProblem(p, file));
-      }
+    for (
+      const line of checkGraph(readGraphText(file), file, registry).problems
+    ) {
+      problems++;
+      console.log(line);
     }
   }
   if (problems > 0) {

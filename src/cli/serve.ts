@@ -9,7 +9,8 @@
 import { basename } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import { loadGraph } from "../graph/load_graph.ts";
+import type { Graph } from "../graph/graph.ts";
+import { type GraphFormat, loadGraph } from "../graph/load_graph.ts";
 import { formatProblem } from "../graph/problem.ts";
 import { validateGraph } from "../graph/validate.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
@@ -222,6 +223,31 @@ function starting(request: Request): Response {
   );
 }
 
+/**
+ * Reads and validates a graph's text: the graph (when it reads) and every
+ * problem as `file:line:col: message`, none when it is valid.
+ */
+export function checkGraph(
+  text: string,
+  file: string,
+  registry: Registry,
+  format?: GraphFormat,
+): { graph: Graph | undefined; problems: string[] } {
+  try {
+    const graph = loadGraph(text, { format, file });
+    const problems = validateGraph(graph, registry).map((p) =>
+      formatProblem(p, file)
+    );
+    return { graph, problems };
+  } catch (e) {
+    if (!(e instanceof GraphError)) throw e;
+    return {
+      graph: undefined,
+      problems: e.problems.map((p) => formatProblem(p, file)),
+    };
+  }
+}
+
 /** A graph file, read and checked before anything starts. */
 interface GraphFile {
   file: string;
@@ -239,19 +265,9 @@ function readGraphFile(
   const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
     ? "json"
     : "fbp";
-  let problems: string[];
-  let name: string | undefined;
-  try {
-    const graph = loadGraph(text, { format, file });
-    name = graph.properties?.name;
-    problems = validateGraph(graph, registry).map((p) =>
-      formatProblem(p, file)
-    );
-  } catch (e) {
-    if (!(e instanceof GraphError)) throw e;
-    problems = e.problems.map((p) => formatProblem(p, file));
-  }
+  const { graph, problems } = checkGraph(text, file, registry, format);
   if (problems.length > 0) fail(problems.join("\n"), 1);
+  const name = graph?.properties?.name;
   // A graph without a name is named after its file.
   const id = typeof name === "string" && name !== ""
     ? name
