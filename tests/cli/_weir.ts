@@ -5,7 +5,9 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { CliError, main } from "../../src/cli/main.ts";
@@ -204,4 +206,18 @@ export async function cli(args: string[]): Promise<CliResult> {
     console.log = log;
     console.error = error;
   }
+}
+
+/**
+ * Asserts that a file sink fed by a `core/Interval` holds every tick from
+ * 0 on, in order and none lost, and at least `sent` of them (what the
+ * source had sent before the signal).
+ */
+export function assertEveryTick(file: string, sent: number): void {
+  const lines = readFileSync(file, "utf8").trim().split("\n").map(Number);
+  assert.deepEqual(lines, lines.map((_, i) => i), `${file}: 0, 1, 2, ...`);
+  assert.ok(
+    lines.length >= sent,
+    `${file}: ${lines.length} lines written, ${sent} sent before the signal`,
+  );
 }

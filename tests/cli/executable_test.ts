@@ -13,7 +13,6 @@ import {
   copyFileSync,
   existsSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -24,7 +23,7 @@ import { test } from "node:test";
 import { compile } from "../../scripts/compile.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import { parseExposition, valueOf } from "../metrics/_exposition.ts";
-import { killLeftovers, startServe } from "./_weir.ts";
+import { assertEveryTick, killLeftovers, startServe } from "./_weir.ts";
 
 /** A fast source, a slower stage and a file: a backlog builds up. */
 const sinkGraph = (name: string, out: string) =>
@@ -38,17 +37,6 @@ Tick out -> (200) in Slow out -> in Write
 interface FlowStats {
   processes: { name: string; messagesOut: Record<string, number> }[];
   backlog: number;
-}
-
-/** Lines 0..N-1, in order, with N at least what the source had sent. */
-function assertEverySent(file: string, sent: number): number {
-  const lines = readFileSync(file, "utf8").trim().split("\n").map(Number);
-  assert.deepEqual(lines, lines.map((_, i) => i), `${file}: 0, 1, 2, ...`);
-  assert.ok(
-    lines.length >= sent,
-    `${file}: ${lines.length} lines written, ${sent} sent before the signal`,
-  );
-  return lines.length;
 }
 
 test(
@@ -173,8 +161,8 @@ test(
       );
       assert.ok(existsSync(join(dir, "flows.db")), "--db was used");
       assert.equal(existsSync(join(dir, "from-dotenv.db")), false, ".env read");
-      assertEverySent(join(dir, "demo.txt"), sent.demo);
-      assertEverySent(join(dir, "second.txt"), sent.second);
+      assertEveryTick(join(dir, "demo.txt"), sent.demo);
+      assertEveryTick(join(dir, "second.txt"), sent.second);
       assert.ok(
         w.records().some((r) => r.msg === "flows drained, database closed"),
         w.log(),
