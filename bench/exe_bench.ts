@@ -51,11 +51,13 @@ import {
   statSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { compile } from "../scripts/compile.ts";
+import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
+import { flowText as stagesText } from "./_metrics.ts";
 import { runtime } from "./_runtime.ts";
 
 const argv: string[] = process.argv ?? [];
@@ -81,7 +83,7 @@ const LOADED_WAIT_MS = 5000;
 const READS = 5;
 const READ_SPAN_MS = 2000;
 const FLOWS = 10;
-const TICK = "10ms";
+const TICK_MS = 10;
 /** Longest wait for a process to answer /healthz. */
 const START_TIMEOUT_MS = 30_000;
 /** Longest wait for a process to exit after SIGTERM before SIGKILL. */
@@ -105,16 +107,9 @@ interface Command {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1
-    ? s[s.length >> 1]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 /** MB are 10^6 bytes (the stricter reading of the targets). */
 const mb = (bytes: number) => round(bytes / 1e6);
-const load = () => loadavg().map((l) => Number(l.toFixed(2)));
 
 /** A port nobody listens on now: listen on 0, read it, close. */
 function freePort(): Promise<number> {
@@ -246,26 +241,11 @@ async function maxRss(pid: number): Promise<Rss> {
   return max;
 }
 
-/** utime + stime of a process, all its threads (USER_HZ 100), ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** Flow `f<n>`: an Interval source, 8 Repeat stages, a Drop sink. */
 function flowText(n: number): string {
-  const stages = Array.from({ length: 8 }, (_, i) => `S${i + 1}`);
-  const chain = ["Tick", ...stages, "Sink"];
-  const component = (p: string) =>
-    p === "Tick" ? "core/Interval" : p === "Sink" ? "core/Drop" : "core/Repeat";
-  const lines = [`# @name f${n}`, `'${TICK}' -> interval Tick(core/Interval)`];
-  for (let i = 0; i + 1 < chain.length; i++) {
-    lines.push(
-      `${chain[i]} out -> in ${chain[i + 1]}(${component(chain[i + 1])})`,
-    );
-  }
-  return lines.join("\n") + "\n";
+  return `# @name f${n}\n${
+    stagesText(8, TICK_MS)
+  }\nR8 out -> in Sink(core/Drop)\n`;
 }
 
 /** Messages the sinks took in, by weir_process_messages_total. */
@@ -338,10 +318,10 @@ async function memoryRound(cmd: Command): Promise<MemoryRound> {
     await addFlows(s.base, cmd.shown);
     const before = await sinkMessages(s.base);
     const t0 = performance.now();
-    const c0 = cpuMs(s.pid);
+    const c0 = processCpuSeconds(s.pid) * 1000;
     await sleep(LOADED_WAIT_MS);
     const loaded = await maxRss(s.pid);
-    const cpu = cpuMs(s.pid) - c0;
+    const cpu = processCpuSeconds(s.pid) * 1000 - c0;
     const after = await sinkMessages(s.base);
     const windowMs = performance.now() - t0;
     if (after <= before) {
@@ -364,7 +344,7 @@ async function memoryRound(cmd: Command): Promise<MemoryRound> {
   }
 }
 
-const loadStart = load();
+const loadStart = loadAverage();
 
 // 1. Build, then run from a directory that holds nothing but the executable.
 const buildDir = mkdtempSync(join(tmpdir(), "weir-exe-build-"));
@@ -459,7 +439,7 @@ try {
   const result = {
     runtime: runtime(),
     date: new Date().toISOString(),
-    loadavg: { start: loadStart, end: load() },
+    loadavg: { start: loadStart, end: loadAverage() },
     build: { ms: buildMs, bytes: size, MB: mb(size) },
     cross,
     runtimeBytes,
@@ -471,7 +451,7 @@ try {
     readSpanMs: READ_SPAN_MS,
     flows: FLOWS,
     processesPerFlow: 10,
-    tick: TICK,
+    tick: `${TICK_MS}ms`,
     targets: TARGETS,
     results: Object.fromEntries(KINDS.map((k) => [k, summary(k)])) as Record<
       Kind,

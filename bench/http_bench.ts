@@ -36,7 +36,6 @@
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -50,6 +49,7 @@ import {
   httpMetricsFetch,
 } from "../src/metrics/http_metrics.ts";
 import { serve } from "../src/runtime/serve.ts";
+import { median, processCpuSeconds } from "./_measure.ts";
 import { runtime } from "./_runtime.ts";
 
 const ALL_SERVERS = [
@@ -144,7 +144,7 @@ function startServer(name: ServerName): Promise<Started> {
         resolve({
           name,
           port: Number(m[1]),
-          cpuSeconds: () => _cpuSeconds(child.pid!),
+          cpuSeconds: () => processCpuSeconds(child.pid!),
           stop: () => {
             child.stdin!.end();
             child.kill();
@@ -154,16 +154,6 @@ function startServer(name: ServerName): Promise<Started> {
     });
   });
 }
-
-/** utime + stime of a process, all its threads, from /proc/PID/stat. */
-function _cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command (which may hold spaces) in parentheses.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-/** USER_HZ: 100 on every Linux that weir runs on (`getconf CLK_TCK`). */
-const CLOCK_TICKS = 100;
 
 interface WrkRun {
   requestsPerSec: number;
@@ -217,11 +207,6 @@ function wrk(
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function drive(): Promise<void> {

@@ -21,7 +21,6 @@
  * @module
  */
 import { bench, do_not_optimize, run, summary } from "mitata";
-import { loadavg } from "node:os";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { parseFamilies } from "../tests/metrics/_exposition.ts";
 import {
@@ -32,6 +31,7 @@ import {
 } from "./_metrics.ts";
 import { expectedSum, type PipelineRun, weirPipeline } from "./_pipeline.ts";
 import { runtime } from "./_runtime.ts";
+import { loadAverage } from "./_measure.ts";
 
 const N = 200_000;
 const SCRAPE_EVERY_MS = 100;
@@ -59,8 +59,7 @@ if (!["all", "overhead", "scrape"].includes(part)) {
     `Cannot run: --part must be overhead or scrape, received ${part}`,
   );
 }
-const load = () => loadavg().map((l) => Number(l.toFixed(2)));
-const loadStart = load();
+const loadStart = loadAverage();
 
 function check(r: PipelineRun, n: number): void {
   if (r.count !== n || r.sum !== expectedSum(n)) {
@@ -278,7 +277,7 @@ const summaryLine = {
   overhead: part === "scrape" ? null : await overheadBench(),
   scrape: part === "overhead" ? null : await scrapeBench(),
 };
-summaryLine.loadavg.end = load();
+summaryLine.loadavg.end = loadAverage();
 if (json) console.log(`RESULT ${JSON.stringify(summaryLine)}`);
 else console.log(summaryLine);
 

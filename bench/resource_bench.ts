@@ -18,12 +18,12 @@
  */
 import { bench, do_not_optimize, run } from "mitata";
 import process from "node:process";
-import { loadavg } from "node:os";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
 import { resourceSource } from "../src/runtime/resources.ts";
 import { runtime } from "./_runtime.ts";
+import { loadAverage } from "./_measure.ts";
 
 const argv: string[] = globalThis.process?.argv ?? [];
 const json = argv.includes("--json");
@@ -80,8 +80,7 @@ const shares = await Promise.all(
   )
     .flat(),
 );
-const load = () => loadavg().map((l) => Number(l.toFixed(2)));
-const loadStart = load();
+const loadStart = loadAverage();
 
 const source = resourceSource();
 const full = new ResourceTracker({ source, lagResolutionMs: 0, log: () => {} });
@@ -185,7 +184,7 @@ const fullUs = us(p50(FULL));
 const noTcpUs = us(p50(NO_TCP));
 const result = {
   runtime: runtime(),
-  loadavg: { start: loadStart, end: load() },
+  loadavg: { start: loadStart, end: loadAverage() },
   tick: {
     fullMedianUs: fullUs,
     noTcpMedianUs: noTcpUs,

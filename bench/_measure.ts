@@ -1,0 +1,31 @@
+/**
+ * Small measuring helpers the benchmarks share: the median, a process's
+ * CPU time from /proc, and the load average as the results print it.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** USER_HZ: 100 on every Linux that weir runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/** utime + stime of a process, all its threads, from /proc/PID/stat (s). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command (which may hold spaces) in parentheses.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The 1, 5 and 15 minute load averages, to 2 decimals. */
+export function loadAverage(): number[] {
+  return loadavg().map((l) => Number(l.toFixed(2)));
+}
