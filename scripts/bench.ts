@@ -76,6 +76,11 @@ const runtimes: Record<Runtime, (file: string) => [string, string[]]> = {
   ],
 };
 
+/** The command that runs a benchmark file, as RESULTS.md shows it. */
+function shownCommand(rt: Runtime, file: string): string {
+  return [rt, ...runtimes[rt](file)[1]].join(" ");
+}
+
 interface PipelineResult {
   runtime: string;
   messages: number;
@@ -604,9 +609,7 @@ the same run it starts the same entry point as \`${bun.command}\` and
 discarded, and stopped by its pid (SIGTERM; SIGKILL after 10 s).
 
 - Run: ${r.date}, \`${invocation}\` (which ran \`${
-    r.runtime.startsWith("bun")
-      ? `bun ${PARTS.exe} --json`
-      : `deno run -A --v8-flags=--expose-gc ${PARTS.exe} --json`
+    shownCommand(selected[0], PARTS.exe)
   }\`)
 - Runtimes: bun ${version("bun")}, ${version("deno")}
 - Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}
@@ -654,9 +657,7 @@ ${cross}
 
 const runs = parts.flatMap((part) =>
   (ONCE.includes(part) ? selected.slice(0, 1) : selected).map((rt) =>
-    rt === "bun"
-      ? `\`bun ${PARTS[part]} --json\``
-      : `\`deno run -A --v8-flags=--expose-gc ${PARTS[part]} --json\``
+    `\`${shownCommand(rt, PARTS[part])}\``
   )
 );
 
