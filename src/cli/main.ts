@@ -209,11 +209,22 @@ http://127.0.0.1:9464/metrics unless told otherwise.`,
 
 const COMMAND_BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
 const SETTING_BY_FLAG = new Map(SETTINGS.map((s) => [s.flag, s]));
-const OTHER_FLAGS = new Map(
-  [CONFIG_FLAG, METRICS_FLAG, NO_METRICS_FLAG, LISTEN_FLAG, PRINT_FLAG].map((
-    f,
-  ) => [f.flag, f]),
+/** Every flag (the settings' and the others), by name. */
+const FLAGS = new Map<string, FlagDef>(
+  [
+    ...SETTINGS,
+    CONFIG_FLAG,
+    METRICS_FLAG,
+    NO_METRICS_FLAG,
+    LISTEN_FLAG,
+    PRINT_FLAG,
+  ].map((f) => [f.flag, f]),
 );
+
+/** Whether command `c` takes `flag`. */
+function _takes(c: CommandDef, flag: string): boolean {
+  return c.settings.includes(flag) || c.flags.some((f) => f.flag === flag);
+}
 
 function _row(left: string, right: string): string {
   return left.length < 28
@@ -290,16 +301,6 @@ interface ParsedArgs {
   version: boolean;
 }
 
-function _takesValue(flag: string): boolean {
-  return SETTING_BY_FLAG.has(flag) || OTHER_FLAGS.get(flag)?.arg !== undefined;
-}
-
-function _example(flag: string): string {
-  const example = SETTING_BY_FLAG.get(flag)?.example ??
-    OTHER_FLAGS.get(flag)?.example;
-  return `${flag} ${example}`;
-}
-
 /** Splits the command line; throws a usage error naming the bad part. */
 function parseArgs(args: string[]): ParsedArgs {
   const out: ParsedArgs = {
@@ -351,11 +352,9 @@ function parseArgs(args: string[]): ParsedArgs {
       value = a.slice(eq + 1);
       a = a.slice(0, eq);
     }
-    if (!SETTING_BY_FLAG.has(a) && !OTHER_FLAGS.has(a)) {
-      const near = closestName(a, [
-        ...SETTING_BY_FLAG.keys(),
-        ...OTHER_FLAGS.keys(),
-      ]);
+    const def = FLAGS.get(a);
+    if (def === undefined) {
+      const near = closestName(a, FLAGS.keys());
       throw new CliError(
         `unknown option ${JSON.stringify(a)}${
           near ? `; did you mean ${near}?` : ""
@@ -364,12 +363,12 @@ function parseArgs(args: string[]): ParsedArgs {
         out.command?.name,
       );
     }
-    if (_takesValue(a)) {
+    if (def.arg !== undefined) {
       if (value === undefined) {
         value = args[++i];
         if (value === undefined) {
           throw new CliError(
-            `${a} needs a value, e.g. ${_example(a)}`,
+            `${a} needs a value, e.g. ${a} ${def.example}`,
             2,
             out.command?.name,
           );
@@ -388,12 +387,10 @@ function parseArgs(args: string[]): ParsedArgs {
   const c = out.command;
   if (c !== undefined && !out.help) {
     for (const flag of given) {
-      if (
-        !c.settings.includes(flag) && !c.flags.some((f) => f.flag === flag)
-      ) {
-        const takers = COMMANDS.filter((o) =>
-          o.settings.includes(flag) || o.flags.some((f) => f.flag === flag)
-        ).map((o) => `weir ${o.name}`);
+      if (!_takes(c, flag)) {
+        const takers = COMMANDS.filter((o) => _takes(o, flag)).map((o) =>
+          `weir ${o.name}`
+        );
         throw new CliError(
           `weir ${c.name} does not take ${flag} (${takers.join(" and ")} ${
             takers.length === 1 ? "does" : "do"
