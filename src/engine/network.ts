@@ -29,13 +29,7 @@
  * @module
  */
 import { defineComponent, END, isThenable, type OutPort } from "./component.ts";
-import {
-  BLOCK,
-  Connection,
-  DROP_NEWEST,
-  DROP_OLDEST,
-  type PendingSend,
-} from "./connection.ts";
+import { BLOCK, Connection } from "./connection.ts";
 import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
 import { Histogram, type HistogramSnapshot } from "./histogram.ts";
 import {
@@ -326,8 +320,10 @@ export class Network {
   #ops = 0;
   /** Depth of nested direct hand-overs. */
   #depth = 0;
-  /** Above 0, sends buffer instead of handing over (not running, or timing). */
-  #noDirect = 1;
+  /** Started and not yet complete: hand-overs may happen. */
+  #live = false;
+  /** Timed activations in progress: their sends buffer, so that the receivers' work stays out of their time. */
+  #timing = 0;
 
   // Coarse clock (ms).
   #now = 0;
@@ -665,7 +661,7 @@ export class Network {
       p.fullOutputs += p.awaitingControls.size;
     }
     this.#setState("running");
-    this.#noDirect--;
+    this.#live = true;
     for (const p of this.#procs) {
       if (p.loop && !p.hidden && p.awaitingControls.size === 0) {
         this.#startLoop(p);
@@ -692,16 +688,7 @@ export class Network {
     }
     this.#setState("stopping");
     for (const p of this.#procs) p.abort.abort();
-    for (const c of this.#conns) {
-      c.droppedStopped += c.count + c.pending.length;
-      c.buf.fill(undefined);
-      c.count = 0;
-      c.head = 0;
-      c.closed = true;
-      const pending = c.pending;
-      c.pending = [];
-      for (const ps of pending) ps.resolve?.();
-    }
+    for (const c of this.#conns) c.discard("stopped");
     for (const p of this.#procs) {
       p.queued = 0;
       p.fullOutputs = 0;
@@ -902,111 +889,65 @@ export class Network {
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(_noop);
   }
 
+  /**
+   * Moves a value into connection `c`: applied at once to a control port,
+   * handed over to an idle receiver, else offered to the connection's
+   * buffer (whose policy decides what a full one does).
+   */
   #push(c: Conn, value: unknown, origin: number): void | Promise<void> {
-    if (c.closed && c.from !== null) {
-      if (c.receiverGone) c.droppedUnread++;
-      else c.droppedStopped++;
-      return;
-    }
-    if (c.control) {
+    if (c.control && !c.closed) {
       this.#applyControlFrom(c, value);
       return;
     }
-    const cap = c.capacity;
     const t = c.target;
     if (
-      c.count === 0 && t.direct && t.active === 0 && t.queued === 0 &&
-      t.fullOutputs === 0 && this.#noDirect === 0 && this.#depth < MAX_DEPTH &&
-      !c.fromAsync
+      c.count === 0 && !c.closed && !c.fromAsync && t.direct &&
+      t.queued === 0 && t.mayActivate() && this.#mayHandOver()
     ) {
       this.#direct(c, t, value, origin);
       return;
     }
-    if (c.count < cap) {
-      let slot = c.head + c.count;
-      if (slot >= cap) slot -= cap;
-      c.buf[slot] = value;
-      c.origins[slot] = origin;
-      c.enqueued[slot] = this.#now;
-      if (++c.count === cap && c.blocksSender) c.source!.fullOutputs++;
+    const before = c.count;
+    const r = c.offer(value, origin, this.#now);
+    if (c.count !== before) {
+      // Buffered: the receiver has one more to take.
+      if (c.count === c.capacity && c.blocksSender) c.source!.fullOutputs++;
       t.queued++;
       if (t.loop) {
         const ws = t.waiters[c.port];
         if (ws.length > 0) this.#wake(t, c, ws);
-      } else if (
-        !t.inRunQueue && t.fullOutputs === 0 && t.active < t.concurrency
-      ) {
+      } else if (!t.inRunQueue && t.mayActivate()) {
         this.#enqueue(t);
       }
-      return;
+    } else if (r !== undefined && c.source !== null) {
+      // Parked: the sender waits for room.
+      c.source.parked++;
     }
-    switch (c.policyCode) {
-      case BLOCK: {
-        const ps: PendingSend = {
-          value,
-          origin,
-          at: this.#now,
-          resolve: undefined,
-        };
-        c.pending.push(ps);
-        if (c.source !== null) c.source.parked++;
-        return new Promise<void>((r) => (ps.resolve = r));
-      }
-      case DROP_OLDEST: {
-        const h = c.head;
-        c.buf[h] = value;
-        c.origins[h] = origin;
-        c.enqueued[h] = this.#now;
-        c.head = h + 1 === cap ? 0 : h + 1;
-        c.droppedOldest++;
-        return;
-      }
-      case DROP_NEWEST:
-        c.droppedNewest++;
-        return;
-      default:
-        c.refused++;
-        throw new OverflowError(_connName(c), cap);
-    }
+    return r;
   }
 
   /** Takes the next message of process `p` from connection `c`. */
   #takeFrom(p: ProcessRuntime, c: Conn): unknown {
-    const cap = c.capacity;
-    const h = c.head;
-    const v = c.buf[h];
-    c.buf[h] = undefined;
-    p.origin = c.origins[h];
-    c.wait.observe((this.#now - c.enqueued[h]) / 1000);
-    c.head = h + 1 === cap ? 0 : h + 1;
-    c.delivered++;
-    p.queued--;
+    const wasFull = c.count === c.capacity;
+    const v = c.take(this.#now);
+    p.origin = c.takenOrigin;
     if (c.iip) p.iips--;
     const ctx = p.ctx;
     ctx.port = c.port;
     ctx.index = c.index;
-    if (c.pending.length > 0) {
-      // A parked value takes the freed slot; the connection stays full.
-      // The freed slot h is the new tail.
-      const ps = c.pending.shift()!;
-      c.buf[h] = ps.value;
-      c.origins[h] = ps.origin;
-      c.enqueued[h] = ps.at;
-      p.queued++;
+    if (c.count === c.capacity) {
+      // A parked value took the freed slot: as many queued as before.
       if (c.source !== null) c.source.parked--;
-      ps.resolve?.();
     } else {
-      c.count--;
-      if (c.count === cap - 1 && c.blocksSender) {
-        const s = c.source!;
-        if (--s.fullOutputs === 0 && !s.loop) {
-          if (s.queued > 0 && !s.inRunQueue && s.active < s.concurrency) {
-            this.#enqueue(s);
-          }
-        }
-      }
+      p.queued--;
+      if (wasFull && c.blocksSender) this.#roomFor(c.source!);
     }
     return v;
+  }
+
+  /** A full connection of `s` has room again: it may be ready to run. */
+  #roomFor(s: ProcessRuntime): void {
+    if (--s.fullOutputs === 0 && !s.loop) this.#enqueueIfReady(s);
   }
 
   #take(p: ProcessRuntime): unknown {
@@ -1068,6 +1009,21 @@ export class Network {
 
   // ---- scheduling ------------------------------------------------------
 
+  /**
+   * A send may run its receiver at once (a hand-over): the network is live,
+   * the time slice is not used up, no activation is being timed, and the
+   * chain of nested hand-overs is not too deep.
+   */
+  #mayHandOver(): boolean {
+    return this.#live && !this.#throttled && this.#timing === 0 &&
+      this.#depth < MAX_DEPTH;
+  }
+
+  /** Puts `p` in the run queue when it has work, may run, and is not there yet. */
+  #enqueueIfReady(p: ProcessRuntime): void {
+    if (p.queued > 0 && !p.inRunQueue && p.mayActivate()) this.#enqueue(p);
+  }
+
   #enqueue(p: ProcessRuntime): void {
     const rq = this.#rq;
     let tail = this.#rqHead + this.#rqSize;
@@ -1106,20 +1062,14 @@ export class Network {
   #stale = (): void => {
     this.#fresh = false;
     this.#staleScheduled = false;
-    if (this.#throttled) {
-      this.#throttled = false;
-      this.#noDirect--;
-    }
+    this.#throttled = false;
   };
 
   /** Every 128 activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
-    if (this.#now >= this.#sliceEnd && !this.#throttled) {
-      // Hand-overs wait for the next slice too.
-      this.#throttled = true;
-      this.#noDirect++;
-    }
+    // Hand-overs wait for the next slice too.
+    if (this.#now >= this.#sliceEnd) this.#throttled = true;
   }
 
   #run = (): void => {
@@ -1140,17 +1090,12 @@ export class Network {
       this.#rqSize--;
       p.inRunQueue = false;
       let k = 0;
-      while (
-        p.queued > 0 && p.fullOutputs === 0 && p.active < p.concurrency &&
-        k < BATCH
-      ) {
+      while (p.queued > 0 && p.mayActivate() && k < BATCH) {
         this.#activate(p);
         k++;
       }
       if (p.queued > 0) {
-        if (p.fullOutputs === 0 && p.active < p.concurrency && !p.inRunQueue) {
-          this.#enqueue(p);
-        }
+        this.#enqueueIfReady(p);
       } else if (p.openInputs === 0 && p.active === 0) {
         this.#tryFinish(p);
       }
@@ -1187,10 +1132,7 @@ export class Network {
     this.#invoke(t, value);
     this.#depth--;
     // A cycle may have sent it more while it ran.
-    if (
-      t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
-      t.active < t.concurrency
-    ) this.#enqueue(t);
+    this.#enqueueIfReady(t);
   }
 
   #invoke(p: ProcessRuntime, v: unknown): void {
@@ -1204,7 +1146,7 @@ export class Network {
       p.timingCountdown = this.#sampleEvery;
       p.timedAt = this.#now;
       // Nested direct activations would count in this one's time.
-      this.#noDirect++;
+      this.#timing++;
       t0 = performance.now();
     }
     p.active++;
@@ -1212,13 +1154,13 @@ export class Network {
     try {
       r = p.fn!(v, ctx);
     } catch (e) {
-      if (t0 !== 0) this.#noDirect--;
+      if (t0 !== 0) this.#timing--;
       p.active--;
       p.activations++;
       this.#fail(p, e, v, ctx.port);
       return;
     }
-    if (t0 !== 0) this.#noDirect--;
+    if (t0 !== 0) this.#timing--;
     if (isThenable(r)) {
       this.#settle(
         p,
@@ -1251,18 +1193,12 @@ export class Network {
       const c = conns[i];
       const t = c.target;
       if (c.count === 0 || !t.direct) continue;
-      while (
-        t.queued > 0 && t.active === 0 && t.fullOutputs === 0 &&
-        this.#noDirect === 0 && this.#depth < MAX_DEPTH
-      ) {
+      while (t.queued > 0 && t.mayActivate() && this.#mayHandOver()) {
         this.#depth++;
         this.#activate(t);
         this.#depth--;
       }
-      if (
-        t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
-        t.active < t.concurrency
-      ) this.#enqueue(t);
+      this.#enqueueIfReady(t);
     }
   }
 
@@ -1338,9 +1274,7 @@ export class Network {
   #after(p: ProcessRuntime): void {
     if (this.#state !== "running" && this.#state !== "draining") return;
     if (p.queued > 0) {
-      if (!p.inRunQueue && p.fullOutputs === 0 && p.active < p.concurrency) {
-        this.#enqueue(p);
-      }
+      this.#enqueueIfReady(p);
     } else if (p.openInputs === 0 && p.active === 0) {
       this.#tryFinish(p);
     }
@@ -1557,20 +1491,10 @@ export class Network {
   #discardInputs(p: ProcessRuntime): void {
     if (p.phase === "finished" || p.phase === "stopped") return;
     for (const c of p.inputs) {
-      c.droppedUnread += c.count + c.pending.length;
       const wasFull = c.count === c.capacity;
-      c.buf.fill(undefined);
-      c.count = 0;
-      c.head = 0;
-      if (!c.closed) {
-        c.closed = true;
-        c.receiverGone = true;
-        p.openInputs--;
-      }
-      const pending = c.pending;
-      c.pending = [];
-      if (c.source !== null) c.source.parked -= pending.length;
-      for (const ps of pending) ps.resolve?.();
+      if (!c.closed) p.openInputs--;
+      if (c.source !== null) c.source.parked -= c.pending.length;
+      c.discard("unread");
       if (wasFull && c.blocksSender) {
         const s = c.source!;
         if (--s.fullOutputs === 0 && !s.loop && s.queued > 0) this.#after(s);
@@ -1713,7 +1637,7 @@ export class Network {
   #complete(state: "finished" | "stopped"): void {
     if (this.#completed) return;
     this.#completed = true;
-    this.#noDirect++;
+    this.#live = false;
     if (this.#deadlockTimer !== undefined) {
       clearTimeout(this.#deadlockTimer);
       this.#deadlockTimer = undefined;
@@ -2070,18 +1994,11 @@ function _sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function _connName(c: Conn): string {
-  const from = c.from === null
-    ? "(initial)"
-    : `${c.from.proc.name}.${c.from.port}`;
-  return `${from} -> ${c.to.proc.name}.${c.to.port}`;
-}
-
 function _connLabel(c: Conn): string {
   const waiting = c.pending.length > 0
     ? `, ${c.pending.length} more waiting`
     : "";
-  return `${_connName(c)} (${c.count}/${c.capacity}${waiting})`;
+  return `${c.name()} (${c.count}/${c.capacity}${waiting})`;
 }
 
 function _noDrops(): Record<DropReason, number> {

@@ -304,8 +304,11 @@ export class ProcessRuntime {
   /** Left out of stats. */
   readonly hidden: boolean;
 
-  /** Errors of every kind. */
-  get errors(): number {
-    return this.errorsException + this.errorsTimeout + this.errorsOverflow;
+  /**
+   * It may start an activation now: no full `block` output (nor a control
+   * value still awaited) holds it back, and an activation slot is free.
+   */
+  mayActivate(): boolean {
+    return this.fullOutputs === 0 && this.active < this.concurrency;
   }
 }
