@@ -928,7 +928,10 @@ export class MetricsCollector implements MetricsSource {
     }
     admit("processLastError", {
       labels,
-      read: (s) => s.processes[i].lastErrorAt,
+      read: (s) => {
+        const at = s.processes[i].lastErrorAt;
+        return at === null ? null : Date.parse(at) / 1000;
+      },
     });
     admit("processStarts", { labels, read: (s) => s.processes[i].starts });
     admit("processFailures", {
