@@ -34,7 +34,26 @@ export interface Engine {
  *
  * @example
  * ```ts
- * // Obtained from a component's context: ctx.out.out.send(value)
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "./component.ts";
+ * import { type Engine, OutPortHandle, ProcessRuntime } from "./process.ts";
+ *
+ * const sent: unknown[] = [];
+ * const engine: Engine = {
+ *   name: "demo",
+ *   sendFrom: (_out, value) => void sent.push(value),
+ *   receive: () => Promise.resolve(undefined),
+ * };
+ * const Emit = defineComponent({
+ *   name: "test/Emit",
+ *   description: "Emits.",
+ *   outPorts: { out: {} },
+ *   process() {},
+ * });
+ * const p = new ProcessRuntime(engine, "E", Emit, {}, {});
+ * const out = new OutPortHandle(engine, p, "out", false);
+ * out.send(42);
+ * assert.deepEqual([sent, out.connected], [[42], false]);
  * ```
  */
 export class OutPortHandle implements OutPort {
@@ -74,7 +93,29 @@ export class OutPortHandle implements OutPort {
  *
  * @example
  * ```ts
- * // Built by the network; components use ctx.send(), ctx.control(), ctx.state.
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "./component.ts";
+ * import { type Engine, ProcessContext, ProcessRuntime } from "./process.ts";
+ *
+ * const engine: Engine = {
+ *   name: "demo",
+ *   sendFrom() {},
+ *   receive: () => Promise.resolve(undefined),
+ * };
+ * const Scale = defineComponent({
+ *   name: "test/Scale",
+ *   description: "Scales.",
+ *   inPorts: { in: {}, factor: { control: true, default: 2 } },
+ *   process() {},
+ * });
+ * const p = new ProcessRuntime(engine, "S", Scale, {}, {});
+ * p.controls.factor = 2;
+ * const ctx = new ProcessContext(p, {}, p.abort.signal);
+ * ctx.state = { seen: 1 };
+ * assert.deepEqual(
+ *   [ctx.process, ctx.network, ctx.control("factor"), p.state],
+ *   ["S", "demo", 2, { seen: 1 }],
+ * );
  * ```
  */
 export class ProcessContext implements Context<unknown> {
