@@ -71,10 +71,34 @@ test("every value of mod.ts is also exported, the same object, by a subpath", as
   assert.deepEqual(missing, []);
 });
 
-test("package.json and deno.json declare the same exports", () => {
+test("package.json exports deno.json's subpaths, each with its declarations", () => {
+  const deno = manifest("deno.json").exports;
+  const npm = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  ).exports as Record<string, { types: string; default: string }>;
   assert.deepEqual(
-    manifest("package.json").exports,
-    manifest("deno.json").exports,
+    npm,
+    Object.fromEntries(
+      Object.entries(deno).map(([subpath, file]) => [subpath, {
+        types: `./types/${file.slice(2, -3)}.d.ts`,
+        default: file,
+      }]),
+    ),
+  );
+});
+
+test("tsconfig.types.json writes the declarations of every subpath", () => {
+  const text = readFileSync(
+    new URL("../tsconfig.types.json", import.meta.url),
+    "utf8",
+  );
+  // JSONC: drop the comment lines.
+  const config = JSON.parse(text.replace(/^\s*\/\/.*$/gm, "")) as {
+    files: string[];
+  };
+  assert.deepEqual(
+    config.files.sort(),
+    Object.values(manifest("deno.json").exports).map((f) => f.slice(2)).sort(),
   );
 });
 
