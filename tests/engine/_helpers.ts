@@ -120,6 +120,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Stands for the work of an async activation: settles after `ms` (a later
+ * turn of the event loop even at 0), so the activation stays in flight
+ * meanwhile. What the tests that use it are about, never a wait for a
+ * condition.
+ */
+export function work(ms: number): Promise<void> {
+  return sleep(ms);
+}
+
 /** Resolves when `cond()` holds (polled every ms), or rejects after `ms`. */
 export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;

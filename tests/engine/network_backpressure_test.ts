@@ -14,8 +14,8 @@ import {
   network,
   proc,
   range,
-  sleep,
   sourceOf,
+  work,
 } from "./_helpers.ts";
 
 test("Network never buffers more than the capacity behind a slow receiver (block)", async () => {
@@ -30,7 +30,7 @@ test("Network never buffers more than the capacity behind a slow receiver (block
         p.name === "K"
       )!.queueDepth.in;
       if (depth > maxDepth) maxDepth = depth;
-      await sleep(1);
+      await work(1);
       got.push(v);
     },
   });

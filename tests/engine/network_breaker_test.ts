@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
-import { network, sinkInto, sleep } from "./_helpers.ts";
+import { network, sinkInto, until } from "./_helpers.ts";
 
 test("Network circuit breaker opens, rejects and counts, then half-opens and closes", async () => {
   let healthy = false;
@@ -52,19 +52,19 @@ test("Network circuit breaker opens, rejects and counts, then half-opens and clo
   assert.equal(breaker(), "closed");
   await net.send("IN", 1);
   await net.send("IN", 2);
-  await sleep(5);
+  await until(() => errs.length === 2);
   assert.equal(breaker(), "open");
   await net.send("IN", 3); // rejected while open
-  await sleep(5);
+  await until(() => errs.length === 3);
   const d = net.stats().processes.find((p) => p.name === "D")!;
   assert.equal(d.drops.circuit_open, 1);
   assert.equal((errs[2] as ProcessError).kind, "circuit_open");
   assert.equal((errs[2] as ProcessError).input, 3);
-  await sleep(40);
+  await until(() => breaker() !== "open");
   assert.equal(breaker(), "half-open");
   healthy = true;
   await net.send("IN", 4);
-  await sleep(5);
+  await until(() => passed.length === 1);
   assert.equal(breaker(), "closed");
   assert.deepEqual(passed, [4]);
   net.closeInport("IN");

@@ -16,6 +16,7 @@ import {
   sinkInto,
   sleep,
   sourceOf,
+  work,
 } from "./_helpers.ts";
 
 test("Network runs at most `concurrency` async activations at once and processes every message", async () => {
@@ -29,7 +30,7 @@ test("Network runs at most `concurrency` async activations at once and processes
     async process(v, ctx) {
       const a = proc(net.stats(), "W").activeActivations;
       if (a > maxActive) maxActive = a;
-      await sleep(1);
+      await work(1);
       await ctx.send("out", v);
     },
   });
@@ -57,7 +58,7 @@ test("Network gives each concurrent activation the in-port its own message arriv
     description: "Records the port after an await.",
     inPorts: { a: {}, b: {} },
     async process(v, ctx) {
-      await sleep(1);
+      await work(1);
       seen.push([ctx.port, String(v)[0]]);
     },
   });
@@ -84,7 +85,7 @@ test("Network flushes and finishes a concurrent process only after every activat
     inPorts: { in: {} },
     concurrency: 5,
     async process(v) {
-      await sleep(1 + (v as number) % 3);
+      await work(1 + (v as number) % 3);
       settled++;
     },
     flush() {
@@ -109,7 +110,7 @@ test("Network keeps ctx.state assignments of a process with concurrency above 1"
     setup: () => 0,
     async process(_v, ctx) {
       ctx.state = ctx.state + 1;
-      await sleep(0);
+      await work(0);
     },
     flush(ctx) {
       ctx.send("out", ctx.state);
@@ -147,6 +148,7 @@ test("Network keeps each message's origin time through concurrent async activati
     outPorts: { out: {} },
     async run(ctx) {
       await ctx.send("out", "first");
+      // The time "first" spends in the network: the point, not a wait.
       await sleep(60);
       await ctx.send("out", "second");
     },

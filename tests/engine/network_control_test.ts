@@ -7,7 +7,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
-import { network, scaleOf, sinkInto, sleep, sourceOf } from "./_helpers.ts";
+import type { Network } from "../../src/engine/network.ts";
+import {
+  network,
+  proc,
+  scaleOf,
+  sinkInto,
+  sourceOf,
+  until,
+} from "./_helpers.ts";
 
 test("Network applies control IIPs (parsed) before data and keeps the latest value", async () => {
   const got: unknown[] = [];
@@ -59,14 +67,14 @@ test("Network holds messages back until a connected control port has a value", a
   const Scale = scaleOf();
   const Late = defineComponent({
     name: "test/Late",
-    description: "Sends 3 after the data has been sent.",
+    description: "Sends 3 once the data wait at X.",
     outPorts: { out: {} },
     async run(ctx) {
-      await sleep(10);
+      await until(() => proc(net.stats(), "X").queueDepth.in === 2);
       await ctx.send("out", 3);
     },
   });
-  const net = network(
+  const net: Network = network(
     { S: sourceOf([1, 2]), F: Late, X: Scale, K: sinkInto(got) },
     ["S.out>X.in", "F.out>X.factor", "X.out>K.in"],
   );

@@ -20,6 +20,7 @@ import {
   sourceOf,
   until,
   Waiter,
+  work,
 } from "./_helpers.ts";
 
 test("Network reports a deadlock naming each stuck process and what it waits on", async () => {
@@ -74,6 +75,7 @@ test("Network does not report a deadlock while a source is waiting on a timer", 
     description: "One message after 60 ms.",
     outPorts: { out: {} },
     async run(ctx) {
+      // A source waiting on a timer is what this test is about.
       await sleep(60);
       await ctx.send("out", "late");
     },
@@ -113,7 +115,8 @@ test("Network does not report a deadlock for a slow pipeline of timer-driven asy
     inPorts: { in: {} },
     outPorts: { out: {} },
     async process(v, ctx) {
-      await sleep(15);
+      // Timer-driven work is what this test is about.
+      await work(15);
       await ctx.send("out", v);
     },
   });
@@ -202,7 +205,7 @@ test("Network does not report a deadlock while a receiver works through an async
     inPorts: { in: {} },
     outPorts: { out: {} },
     async process(_v, ctx) {
-      await sleep(0);
+      await work(0);
       for (let i = 0; i < 4; i++) void ctx.send("out", i);
     },
   });
@@ -251,6 +254,7 @@ test("Network does not report a deadlock while a receiver works through a guarde
 
 test("Network reports a deadlock after a loop's parked send was taken while it waits in receive()", async () => {
   const release = gate();
+  const holding = gate();
   const got: unknown[] = [];
   const A = defineComponent({
     name: "test/A",
@@ -268,7 +272,10 @@ test("Network reports a deadlock after a loop's parked send was taken while it w
     inPorts: { in: {} },
     outPorts: { out: {} },
     async process(v) {
-      if (v === 0) await release.promise;
+      if (v === 0) {
+        holding.open();
+        await release.promise;
+      }
       got.push(v);
     },
   });
@@ -279,7 +286,7 @@ test("Network reports a deadlock after a loop's parked send was taken while it w
     { deadlockDelayMs: 10 },
   );
   await net.start();
-  await sleep(1);
+  await holding.promise;
   release.open();
   await until(() => got.length === 3);
   const d = await deadlockWithin(net);
@@ -290,6 +297,7 @@ test("Network reports a deadlock after a loop's parked send was taken while it w
 
 test("Network reports a deadlock after a source loop ended with an unawaited send", async () => {
   const release = gate();
+  const holding = gate();
   const got: unknown[] = [];
   const S = defineComponent({
     name: "test/S",
@@ -305,7 +313,10 @@ test("Network reports a deadlock after a source loop ended with an unawaited sen
     description: "Holds its first message at a gate.",
     inPorts: { in: {} },
     async process(v) {
-      if (v === 0) await release.promise;
+      if (v === 0) {
+        holding.open();
+        await release.promise;
+      }
       got.push(v);
     },
   });
@@ -316,7 +327,7 @@ test("Network reports a deadlock after a source loop ended with an unawaited sen
     { deadlockDelayMs: 10 },
   );
   await net.start();
-  await sleep(1);
+  await holding.promise;
   release.open();
   await until(() => got.length === 3);
   const d = await deadlockWithin(net);

@@ -17,6 +17,7 @@ import {
   sinkInto,
   sleep,
   until,
+  work,
 } from "./_helpers.ts";
 
 test("Network drain lets every accepted message reach the sink", async () => {
@@ -29,6 +30,7 @@ test("Network drain lets every accepted message reach the sink", async () => {
       let i = 0;
       while (!ctx.signal.aborted) {
         await ctx.send("out", i++);
+        // Paced by a timer, as a real source is: the point, not a wait.
         await sleep(0);
       }
     },
@@ -49,7 +51,7 @@ test("Network drain lets every accepted message reach the sink", async () => {
     ["T.out>C.in", "C.out>K.in"],
   );
   await net.start();
-  await sleep(30);
+  await until(() => got.length >= 5);
   const result = await net.drain(5000);
   assert.deepEqual(result, { drained: true, backlog: 0 });
   assert.equal(net.state, "finished");
@@ -85,7 +87,7 @@ test("Network drain past its timeout stops and reports the discarded backlog", a
     },
   ]);
   await net.start();
-  await sleep(5);
+  await until(() => net.backlog === 6);
   const result = await net.drain(20);
   assert.equal(result.drained, false);
   assert.equal(result.backlog, 6); // 5 buffered + 1 waiting for room
@@ -105,7 +107,7 @@ test("Network drain waits for in-flight async activations and delivers every acc
     outPorts: { out: {} },
     concurrency: 3,
     async process(v, ctx) {
-      await sleep(5);
+      await work(5);
       await ctx.send("out", v);
     },
   });
@@ -166,7 +168,7 @@ test("Network drain waits for an async flush and everything it sends", async () 
       ctx.state.push(v);
     },
     async flush(ctx) {
-      await sleep(5);
+      await work(5);
       for (const v of ctx.state) await ctx.send("out", v);
     },
   });

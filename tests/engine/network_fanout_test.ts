@@ -17,8 +17,8 @@ import {
   proc,
   range,
   sinkInto,
-  sleep,
   sourceOf,
+  until,
 } from "./_helpers.ts";
 
 test("Network fan-out shares the same value with every receiver", async () => {
@@ -96,7 +96,7 @@ test("Network fan-out still delivers a value to the other connections when its f
   );
   const errors = collectErrors(net);
   await net.start();
-  await sleep(5);
+  await until(() => errors.length === 1);
   release.open();
   await net.finished;
   assert.deepEqual(g, ["first", 0]);

@@ -15,9 +15,9 @@ import {
   proc,
   range,
   sinkInto,
-  sleep,
   sourceOf,
   within,
+  work,
 } from "./_helpers.ts";
 
 test("Network calls flush once inputs end, before closing the outputs", async () => {
@@ -99,7 +99,7 @@ test("Network emits a flush that rejects as an error event and still finishes", 
     inPorts: { in: {} },
     process() {},
     async flush() {
-      await sleep(0);
+      await work(0);
       throw new Error("flush rejected");
     },
   });

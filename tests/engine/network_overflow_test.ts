@@ -6,13 +6,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { overflowNet, sleep } from "./_helpers.ts";
+import { overflowNet, proc, until } from "./_helpers.ts";
 
 test("Network drop-oldest keeps the newest values and counts each drop", async () => {
   const got: unknown[] = [];
   const { net, open } = overflowNet("drop-oldest", got);
   await net.start();
-  await sleep(5);
+  await until(() => proc(net.stats(), "B").activations === 1);
   open();
   await net.finished;
   // 0..9 fought for 3 places while G was busy.
@@ -26,7 +26,7 @@ test("Network drop-newest keeps the oldest values and counts each drop", async (
   const got: unknown[] = [];
   const { net, open } = overflowNet("drop-newest", got);
   await net.start();
-  await sleep(5);
+  await until(() => proc(net.stats(), "B").activations === 1);
   open();
   await net.finished;
   assert.deepEqual(got, ["first", 0, 1, 2]);
@@ -37,7 +37,7 @@ test("Network error policy refuses the value, counts it and fails the sender", a
   const got: unknown[] = [];
   const { net, open, errors } = overflowNet("error", got);
   await net.start();
-  await sleep(5);
+  await until(() => proc(net.stats(), "B").activations === 1);
   open();
   await net.finished;
   assert.deepEqual(got, ["first", 0, 1, 2]);

@@ -14,8 +14,8 @@ import {
   proc,
   range,
   sinkInto,
-  sleep,
   sourceOf,
+  work,
 } from "./_helpers.ts";
 
 test("Network retries a failing activation with backoff until it succeeds", async () => {
@@ -127,7 +127,7 @@ test("Network retries each failing message of a concurrent guarded async process
     async process(v, ctx) {
       const n = (tries.get(v as number) ?? 0) + 1;
       tries.set(v as number, n);
-      await sleep(0);
+      await work(0);
       if (n === 1) throw new Error(`first attempt of ${v}`);
       await ctx.send("out", v);
     },

@@ -18,6 +18,7 @@ import {
   sinkInto,
   sleep,
   sourceOf,
+  work,
 } from "./_helpers.ts";
 
 /**
@@ -36,6 +37,7 @@ async function probeBusyNetwork(
     outPorts: { out: {} },
     async run(ctx) {
       await ctx.send("out", 1);
+      // Spreads the two control values over the run: the point, not a wait.
       await sleep(2);
       await ctx.send("out", 1);
     },
@@ -46,7 +48,7 @@ async function probeBusyNetwork(
     inPorts: { in: {} },
     async process() {
       probe(net.stats());
-      await sleep(0);
+      await work(0);
     },
   });
   const net: Network = network(

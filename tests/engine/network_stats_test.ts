@@ -14,8 +14,8 @@ import {
   proc,
   range,
   sinkInto,
-  sleep,
   sourceOf,
+  until,
 } from "./_helpers.ts";
 
 test("Network stats count messages per port, queue depth, timing and latency", async () => {
@@ -83,7 +83,7 @@ test("Network stats report queue depth at capacity behind a blocked receiver", a
     }],
   );
   await net.start();
-  await sleep(10);
+  await until(() => net.backlog === 8);
   const s = net.stats();
   const nStats = s.processes.find((p) => p.name === "N")!;
   assert.equal(nStats.queueDepth.in, 8); // 7 buffered + 1 waiting for room
@@ -117,7 +117,7 @@ test("Network stats count connected parts among healthy processes", async () => 
   await net.start();
   assert.equal(net.stats().partitions, 2);
   net.closeInport("IC");
-  await sleep(1);
+  await until(() => net.stats().partitions === 1);
   assert.equal(net.stats().partitions, 1);
   await net.stop();
 });

@@ -13,8 +13,8 @@ import {
   network,
   proc,
   sinkInto,
-  sleep,
   sourceOf,
+  work,
 } from "./_helpers.ts";
 
 test("Network fails an async activation that outlives timeoutMs", async () => {
@@ -61,7 +61,7 @@ test("Network times out only the concurrent activations that outlive timeoutMs",
     process(v, ctx) {
       if (v === "hang") return new Promise<void>(() => {});
       return (async () => {
-        await sleep(1);
+        await work(1);
         await ctx.send("out", v);
       })();
     },
