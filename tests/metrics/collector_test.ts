@@ -237,7 +237,10 @@ for (
     net.on("error", () => {});
     m.track(net);
     await net.start();
-    await sleep(5);
+    // B's burst is one activation: its first drop comes with all the others.
+    await until(() =>
+      net.stats().processes.find((p) => p.name === "G")!.drops[reason] > 0
+    );
     open();
     await net.finished;
     const e = await scrape(m);
