@@ -167,6 +167,7 @@ const GET = HTTP_METHODS.indexOf("GET");
  *
  * @example Count the requests of an app
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { MetricsCollector } from "./collector.ts";
  * import { httpMetrics } from "./http_metrics.ts";
@@ -177,9 +178,12 @@ const GET = HTTP_METHODS.indexOf("GET");
  * app.get("/flows/:id", (c) => c.text(c.req.param("id")));
  * await app.request("/flows/a");
  * await app.request("/flows/b");
- * (await collector.render()).includes(
- *   'http_requests_total{method="GET",route="/flows/:id",status="200"} 2',
- * ); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes(
+ *     'http_requests_total{method="GET",route="/flows/:id",status="200"} 2',
+ *   ),
+ *   true,
+ * );
  * ```
  */
 export function httpMetrics(
@@ -252,6 +256,7 @@ export interface RoutedApp {
  *
  * @example Serve an app measured
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { MetricsCollector } from "./collector.ts";
  * import { httpMetricsFetch } from "./http_metrics.ts";
@@ -261,9 +266,12 @@ export interface RoutedApp {
  * app.get("/flows/:id", (c) => c.text(c.req.param("id")));
  * const fetch = httpMetricsFetch(app, collector);
  * await fetch(new Request("http://localhost/flows/a"));
- * (await collector.render()).includes(
- *   'http_requests_total{method="GET",route="/flows/:id",status="200"} 1',
- * ); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes(
+ *     'http_requests_total{method="GET",route="/flows/:id",status="200"} 1',
+ *   ),
+ *   true,
+ * );
  * // Deno.serve(fetch) or Bun.serve({ fetch })
  * ```
  */
@@ -456,6 +464,7 @@ function _recorder(
  *
  * @example Count the connections of a served app
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetricsCollector } from "./collector.ts";
  * import { connectionMetrics } from "./http_metrics.ts";
  *
@@ -463,8 +472,15 @@ function _recorder(
  * // In weir: `(await serve(app.fetch)).connections`.
  * const connections = { open: () => 3, onClose: () => () => {} };
  * const remove = connectionMetrics(collector, connections);
- * (await collector.render()).includes("http_open_connections 3"); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes("http_open_connections 3"),
+ *   true,
+ * );
  * remove();
+ * assert.deepEqual(
+ *   (await collector.render()).includes("http_open_connections"),
+ *   false,
+ * );
  * ```
  */
 export function connectionMetrics(

@@ -5,10 +5,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetricsCollector } from "./mod.ts";
  *
  * const metrics = new MetricsCollector({ namespace: "edge" });
- * (await metrics.render("text")).includes("# TYPE edge_flows_active gauge"); // true
+ * assert.deepEqual(
+ *   (await metrics.render("text")).includes("# TYPE edge_flows_active gauge"),
+ *   true,
+ * );
  * ```
  *
  * @module
