@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { parseExposition, samplesOf, valueOf } from "./_exposition.ts";
@@ -37,4 +38,23 @@ test("labels set with registry.setDefaultLabels() are in the rendered exposition
   );
   const e = parseExposition(await m.render("text"));
   for (const s of e.samples) assert.equal(s.labels.app, "gateway", s.name);
+});
+
+test("src/metrics/_prom.ts is the only source file that imports prom-client", () => {
+  const src = new URL("../../src/", import.meta.url);
+  const importers: string[] = [];
+  const walk = (dir: URL) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const url = new URL(e.name + (e.isDirectory() ? "/" : ""), dir);
+      if (e.isDirectory()) walk(url);
+      else if (e.name.endsWith(".ts")) {
+        const text = readFileSync(url, "utf8");
+        if (/from\s+["'](npm:)?prom-client(@[^"']*)?["']/.test(text)) {
+          importers.push(url.pathname.slice(src.pathname.length));
+        }
+      }
+    }
+  };
+  walk(src);
+  assert.deepEqual(importers, ["metrics/_prom.ts"]);
 });
