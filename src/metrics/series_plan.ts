@@ -344,7 +344,7 @@ export class SeriesPlan implements FamilySource {
     }
     admit("processLastError", {
       labels,
-      read: (s) => s.processes[i].lastErrorAt,
+      read: (s) => _epochSeconds(s.processes[i].lastErrorAt),
     });
     admit("processStarts", { labels, read: (s) => s.processes[i].starts });
     admit("processFailures", {
@@ -387,6 +387,15 @@ export class SeriesPlan implements FamilySource {
     });
     return timed || counted || processing.has(key) || errors.has(key);
   }
+}
+
+/**
+ * A time as seconds since the epoch, as Prometheus takes a timestamp:
+ * the engine's statistics give it as ISO 8601 text (seconds before).
+ */
+function _epochSeconds(at: string | number | null): number | null {
+  if (at === null) return null;
+  return typeof at === "number" ? at : Date.parse(at) / 1000;
 }
 
 /** Sums two histograms of the same bounds. */
