@@ -320,7 +320,7 @@ export class MetricsCollector implements MetricsSource {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MetricsCollector, RESOURCE_METRICS } from "../../mod.ts";
+   * import { MetricsCollector, RESOURCE_METRICS } from "./mod.ts";
    *
    * const collector = new MetricsCollector();
    * const remove = collector.addFamily(

@@ -9,10 +9,7 @@
  * import { MetricsCollector } from "./mod.ts";
  *
  * const metrics = new MetricsCollector({ namespace: "edge" });
- * assert.deepEqual(
- *   (await metrics.render("text")).includes("# TYPE edge_flows_active gauge"),
- *   true,
- * );
+ * assert.match(await metrics.render("text"), /^# TYPE edge_flows_active gauge$/m);
  * ```
  *
  * @module
