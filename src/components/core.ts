@@ -10,11 +10,8 @@ import {
   defineComponent,
   parseDuration,
 } from "../engine/component.ts";
-import {
-  _nonNegativeInteger,
-  _positiveDuration,
-  _sleepUntil,
-} from "./_util.ts";
+import { _nonNegativeInteger, _positiveDuration } from "./_option_parsers.ts";
+import { _sleepUntil } from "./_timer.ts";
 
 /**
  * `core/Repeat`: forwards every message unchanged.

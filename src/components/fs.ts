@@ -20,7 +20,9 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort, _fileError, _toJson } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _fileError } from "./_file_error.ts";
+import { _toJson } from "./_to_json.ts";
 
 function _path(value: unknown): string {
   if (typeof value === "string" && value !== "") return value;

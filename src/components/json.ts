@@ -9,7 +9,8 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort, _toJson } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _toJson } from "./_to_json.ts";
 
 /**
  * `json/Parse`: parses each string as JSON and sends the value on `out`.

@@ -8,7 +8,7 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
 
 /**
  * Reads a delimiter option: a string, or `/pattern/` for a regular

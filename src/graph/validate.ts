@@ -91,7 +91,8 @@ function _didYouMean(name: string, candidates: Iterable<string>): string {
 }
 
 function _errorMessage(e: unknown): string {
-  // Some libraries (jsonata) throw plain objects with a message.
+  // A port's parse function may come from a library that throws plain
+  // objects with a message (jsonata does; src/expr words those itself).
   if (e !== null && typeof e === "object") {
     const message = (e as { message?: unknown }).message;
     if (typeof message === "string") return message;

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import { OverflowError } from "../../src/engine/errors.ts";
 import {
-  compileExpression,
   FlowBatch,
   FlowCounter,
   FlowFilter,
@@ -143,11 +142,6 @@ test("flow/Map's fn port rejects a value that is not a function", () => {
         'expected a function (value) => result, received string "x => x"',
     },
   );
-});
-
-test("compileExpression compiles once and evaluates against the message", async () => {
-  const expr = compileExpression("a.b[0]");
-  assert.equal(await expr.evaluate({ a: { b: [4, 5] } }), 4);
 });
 
 test("flow/Filter with fn forwards truthy messages on out and the rest on rejected", async () => {
