@@ -78,7 +78,7 @@ export interface BuildNetworkSpecOptions {
  * @example
  * ```ts
  * import { buildNetworkSpec } from "./build.ts";
- * import { parseFbp } from "./fbp.ts";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { Registry } from "../engine/registry.ts";
  * import { defineComponent } from "../engine/component.ts";
  *

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseFbp } from "./fbp.ts";
+import { parseFbp } from "./parse_fbp.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
 import { parseGraphJson } from "./graph_json.ts";

@@ -60,7 +60,7 @@ export interface SourceMap {
  *
  * @example
  * ```ts
- * import { parseFbp } from "./fbp.ts";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { sourceMapOf } from "./problem.ts";
  *
  * const graph = parseFbp("'1s' -> interval Tick(core/Interval)");

@@ -75,7 +75,7 @@ import { FeedCheck } from "./_validate_feeds.ts";
  * @example
  * ```ts
  * import { validateGraph } from "./validate.ts";
- * import { parseFbp } from "./fbp.ts";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { Registry } from "../engine/registry.ts";
  *
  * const problems = validateGraph(parseFbp("'x' -> in A(core/Ouput)"), new Registry());
