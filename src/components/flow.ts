@@ -99,9 +99,12 @@ function _checkFn(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Expression } from "../expr/compile_expression.ts";
  * import { FlowMap } from "./flow.ts";
  *
- * await FlowMap.inPorts.expr.parse?.("price * qty"); // a compiled expression
+ * const expr = FlowMap.inPorts.expr.parse?.("price * qty") as Expression;
+ * assert.equal(await expr.evaluate({ price: 2, qty: 3 }), 6);
  * ```
  */
 export const FlowMap: Component = defineComponent<FnState>({
@@ -148,9 +151,13 @@ function _sendLater(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowFilter } from "./flow.ts";
  *
- * FlowFilter.outPorts.rejected.description; // "Messages whose result was falsy (when connected)."
+ * assert.equal(
+ *   FlowFilter.outPorts.rejected.description,
+ *   "Messages whose result was falsy (when connected).",
+ * );
  * ```
  */
 export const FlowFilter: Component = defineComponent<FnState>({
@@ -283,9 +290,11 @@ function _onTimeout(ctx: Context<BatchState>): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowBatch } from "./flow.ts";
  *
- * FlowBatch.inPorts.size.parse?.(100); // 100
+ * assert.equal(FlowBatch.inPorts.size.parse?.(100), 100);
+ * assert.throws(() => FlowBatch.inPorts.size.parse?.(0), RangeError);
  * ```
  */
 export const FlowBatch: Component = defineComponent<BatchState>({
@@ -402,9 +411,11 @@ interface ThrottleState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowThrottle } from "./flow.ts";
  *
- * FlowThrottle.inPorts.rate.parse?.(50); // 50
+ * assert.equal(FlowThrottle.inPorts.rate.parse?.(50), 50);
+ * assert.throws(() => FlowThrottle.inPorts.rate.parse?.(0), RangeError);
  * ```
  */
 export const FlowThrottle: Component = defineComponent<
@@ -485,9 +496,10 @@ function _positiveRate(value: unknown): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowCounter } from "./flow.ts";
  *
- * FlowCounter.outPorts.count.type; // "integer"
+ * assert.equal(FlowCounter.outPorts.count.type, "integer");
  * ```
  */
 export const FlowCounter: Component = defineComponent<

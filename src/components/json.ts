@@ -20,9 +20,10 @@ import { _toJson } from "./_to_json.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonParse } from "./json.ts";
  *
- * JsonParse.name; // "json/Parse"
+ * assert.equal(JsonParse.name, "json/Parse");
  * ```
  */
 export const JsonParse: Component = defineComponent({
@@ -88,9 +89,10 @@ function _indent(value: unknown): number | string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonStringify } from "./json.ts";
  *
- * JsonStringify.inPorts.indent.default; // 0
+ * assert.equal(JsonStringify.inPorts.indent.default, 0);
  * ```
  */
 export const JsonStringify: Component = defineComponent({

@@ -29,13 +29,14 @@ export interface ParseGraphJsonOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGraphJson } from "./graph_json.ts";
  *
  * const graph = parseGraphJson(`{
  *   "processes": { "Tick": { "component": "core/Interval" } },
  *   "connections": [{ "data": "1s", "tgt": { "process": "Tick", "port": "interval" } }]
  * }`);
- * graph.processes?.Tick.component; // "core/Interval"
+ * assert.equal(graph.processes?.Tick.component, "core/Interval");
  * ```
  */
 export function parseGraphJson(
@@ -101,10 +102,13 @@ export interface StringifyGraphOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stringifyGraph } from "./graph_json.ts";
  *
- * stringifyGraph({ processes: { A: { component: "core/Repeat" } } }, { indent: 0 });
- * // '{"processes":{"A":{"component":"core/Repeat"}}}'
+ * assert.equal(
+ *   stringifyGraph({ processes: { A: { component: "core/Repeat" } } }, { indent: 0 }),
+ *   '{"processes":{"A":{"component":"core/Repeat"}}}',
+ * );
  * ```
  */
 export function stringifyGraph(

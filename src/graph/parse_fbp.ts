@@ -61,13 +61,14 @@ export interface ParseFbpOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFbp } from "./parse_fbp.ts";
  *
  * const graph = parseFbp(`
  * '1s' -> interval Tick(core/Interval)
  * Tick out -> (50) in Log(core/Output)
  * `);
- * graph.connections?.[1].metadata; // { capacity: 50 }
+ * assert.deepEqual(graph.connections?.[1].metadata, { capacity: 50 });
  * ```
  */
 export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {

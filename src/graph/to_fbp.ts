@@ -47,13 +47,14 @@ const _ANNOTATION_VALUE =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toFbp } from "./to_fbp.ts";
  *
- * toFbp({
+ * const text = toFbp({
  *   processes: { A: { component: "core/Repeat" }, B: { component: "core/Output" } },
  *   connections: [{ src: { process: "A", port: "out" }, tgt: { process: "B", port: "in" }, metadata: { capacity: 5 } }],
  * });
- * // "A(core/Repeat)\nB(core/Output)\nA out -> (5) in B\n"
+ * assert.equal(text, "A(core/Repeat)\nB(core/Output)\nA out -> (5) in B\n");
  * ```
  */
 export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {

@@ -74,13 +74,15 @@ import { FeedCheck } from "./_validate_feeds.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateGraph } from "./validate.ts";
  * import { parseFbp } from "./parse_fbp.ts";
  * import { Registry } from "../engine/registry.ts";
  *
  * const problems = validateGraph(parseFbp("'x' -> in A(core/Ouput)"), new Registry());
- * problems[0].path; // "processes.A.component"
- * problems[0].line; // 1
+ * assert.equal(problems[0].path, "processes.A.component");
+ * assert.equal(problems[0].line, 1);
+ * assert.match(problems[0].message, /unknown component "core\/Ouput"/);
  * ```
  */
 export function validateGraph(
