@@ -90,18 +90,28 @@ export interface OutPortSpec {
  * graph's IIPs are checked when it is validated).
  */
 export interface PortValueMap {
+  /** Any value. */
   any: unknown;
+  /** A string. */
   string: string;
+  /** A number. */
   number: number;
+  /** An integer (TypeScript has no integer type). */
   integer: number;
+  /** A boolean. */
   boolean: boolean;
+  /** A plain object (not an array, not null). */
   object: Record<string, unknown>;
+  /** An array. */
   array: unknown[];
-  // A bang carries no meaning in its value: anything triggers it.
+  /** A signal whose value carries no meaning: anything triggers it. */
   bang: unknown;
-  // Declared with `never` parameters so that every function fits the port;
-  // the receiver narrows it to the signature it expects.
+  /**
+   * A function. Its parameters are `never` so that every function fits the
+   * port; the receiver narrows it to the signature it expects.
+   */
   function: (...args: never[]) => unknown;
+  /** A duration as {@linkcode parseDuration} reads it: `250` or `"1.5s"`. */
   duration: number | string;
 }
 
