@@ -28,11 +28,11 @@ function _scrapeConfigs(): string[] {
 
 /** The README's `authorization` block, as Prometheus reads it. */
 function _authorization(yaml: string): { type: string; file: string } {
-  const m = /authorization: \{ type: (\w+), credentials_file: (\S+) \}/.exec(
-    yaml,
-  );
+  const m =
+    /\n(\s+)authorization:\n\1 {2}type: (\w+)\n\1 {2}credentials_file: (\S+)\n/
+      .exec(yaml);
   assert.ok(m, `no authorization block in:\n${yaml}`);
-  return { type: m[1], file: m[2] };
+  return { type: m[2], file: m[3] };
 }
 
 test("the README's Prometheus scrape configuration sends a bearer token from a file", () => {
