@@ -142,10 +142,10 @@ and its in- and out-ports with their types.`,
     summary: "run the built-in demo flow until Ctrl-C",
     about:
       `Runs a simulated temperature sensor: hot readings and a summary of every
-ten readings are printed, and metrics are served at
-http://${DEMO_METRICS.hostname}:${DEMO_METRICS.port}/metrics (weir serve's default
-port is 9464, so both run side by side) unless --metrics or --no-metrics
-says otherwise.`,
+ten readings are printed. Metrics are served at
+http://${DEMO_METRICS.hostname}:${DEMO_METRICS.port}/metrics unless --metrics or --no-metrics
+says otherwise: not on weir serve's default port 9464, so a demo and a
+server started with their defaults run side by side.`,
     settings: ["--metrics-namespace", ...LOG_SETTINGS, "--drain-timeout"],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, PRINT_FLAG, CONFIG_FLAG],
     examples: [
