@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { metricsApp } from "./mod.ts";
  *
@@ -17,7 +18,9 @@
  *   metadata: () => ({}),
  * };
  * const host = new Hono().route("/", metricsApp(source));
- * (await host.request("/metrics")).status; // 200
+ * const res = await host.request("/metrics");
+ * assert.equal(res.status, 200);
+ * assert.equal(await res.text(), "up 1\n");
  * ```
  *
  * @module
