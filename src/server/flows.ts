@@ -20,7 +20,7 @@ import { Network, type NetworkStats } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
 import { buildNetworkSpec } from "../graph/build.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import { stringifyGraph } from "../graph/graph_json.ts";
+import { stringifyGraph } from "../graph/stringify_graph.ts";
 import { loadGraph } from "../graph/load_graph.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
 import {
