@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ErrorKind } from "../../src/engine/errors.ts";
 import { OverflowError, ProcessError } from "../../src/engine/errors.ts";
+import { errorKind } from "../../src/engine/faults.ts";
 import {
   backoffMs,
-  errorKind,
   type GuardHost,
   pause,
   runGuarded,
@@ -21,8 +21,11 @@ function hostOf() {
   const reached: number[] = [];
   const host: GuardHost = {
     name: "test",
-    countError: (_p: ProcessRuntime, kind: ErrorKind) => errors.push(kind),
-    route: (_p, e, input, _port, kind) => routed.push({ e, kind, input }),
+    faults: {
+      count: (_p: ProcessRuntime, kind: ErrorKind) => void errors.push(kind),
+      route: (_p, e, input, _port, kind) =>
+        void routed.push({ e, kind, input }),
+    },
     reachedSink: (at, origin) => reached.push(at - origin),
     now: () => performance.now(),
   };
