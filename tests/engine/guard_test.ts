@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ErrorKind } from "../../src/engine/errors.ts";
-import { OverflowError, ProcessError } from "../../src/engine/errors.ts";
-import { errorKind } from "../../src/engine/faults.ts";
+import { ProcessError } from "../../src/engine/errors.ts";
 import {
   backoffMs,
   type GuardHost,
@@ -31,12 +30,6 @@ function hostOf() {
   };
   return { host, errors, routed, reached };
 }
-
-test("errorKind() tells an overflow from any other exception", () => {
-  assert.equal(errorKind(new OverflowError("A.out -> B.in", 1)), "overflow");
-  assert.equal(errorKind(new Error("no")), "exception");
-  assert.equal(errorKind("a string"), "exception");
-});
 
 test("withTimeout() settles as the promise does when it is in time", async () => {
   await withTimeout(Promise.resolve(), 1000);
