@@ -111,6 +111,7 @@ export * from "./src/graph/mod.ts";
 export * from "./src/components/mod.ts";
 export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";
 export * from "./src/metrics/mod.ts";
+export * from "./src/flows/mod.ts";
 export * from "./src/server/mod.ts";
 export {
   type FetchHandler,

@@ -13,10 +13,11 @@ import { test } from "node:test";
 import { builtins } from "../../src/components/mod.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { serve } from "../../src/runtime/serve.ts";
-import { flowApp, type FlowAppOptions } from "../../src/server/app.ts";
+import { flowApp, type FlowAppOptions } from "../../src/server/flow_app.ts";
 import type { AccessOptions } from "../../src/server/auth.ts";
-import { type FlowEvent, FlowManager } from "../../src/server/flows.ts";
-import { FlowStore } from "../../src/server/store.ts";
+import type { FlowEvent } from "../../src/flows/flow_info.ts";
+import { FlowManager } from "../../src/flows/flow_manager.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
 import { until } from "../engine/_helpers.ts";
 
 const GOOD = `'1s' -> interval Tick(core/Interval) out -> in Out(core/Drop)\n`;

@@ -25,96 +25,35 @@ import { loadGraph } from "../graph/load_graph.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
 import {
   FlowConflictError,
+  FlowManagerClosedError,
   FlowNotFoundError,
-  type FlowStore,
-  type StoredFlow,
-} from "./store.ts";
-
-export { FlowConflictError, FlowNotFoundError } from "./store.ts";
-
-/**
- * A new graph that built but could not start (a component's `setup` threw,
- * a control IIP was refused). `status` is 422, for HTTP; `cause` holds the
- * underlying error.
- *
- * @example
- * ```ts
- * import { FlowStartError } from "./flows.ts";
- *
- * const e = new FlowStartError("a", 'Cannot start flow "a": boom');
- * e.status; // 422
- * ```
- */
-export class FlowStartError extends Error {
-  /** Always `"FlowStartError"`. */
-  override name = "FlowStartError";
-  /** The flow's id. */
-  readonly id: string;
-  /** The HTTP status: 422. */
-  readonly status: number = 422;
-
-  /** Creates the error. */
-  constructor(id: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.id = id;
-  }
-}
-
-/**
- * An operation refused because the manager is closed (the server is
- * shutting down). `status` is 503, for HTTP: the request may be retried
- * against a server that runs.
- *
- * @example
- * ```ts
- * import { FlowManagerClosedError } from "./flows.ts";
- *
- * new FlowManagerClosedError("Cannot start flow: the flow manager is closed").status; // 503
- * ```
- */
-export class FlowManagerClosedError extends Error {
-  /** Always `"FlowManagerClosedError"`. */
-  override name = "FlowManagerClosedError";
-  /** The HTTP status: 503. */
-  readonly status: number = 503;
-}
-
-/** What a flow's subscribers hear. */
-export type FlowEvent =
-  | { type: "state"; state: string }
-  | { type: "error"; process?: string; message: string }
-  | { type: "replaced"; rev: number }
-  | { type: "deleted" };
-
-/** A flow as the manager reports it. */
-export interface FlowInfo {
-  /** The flow's id (the `flow` label of its metrics). */
-  id: string;
-  /** The stored rev: 1 on create, one more on every change. */
-  rev: number;
-  /** The format of its stored text. */
-  format: "json" | "fbp";
-  /** Whether it should run (and runs again after a restart). */
-  running: boolean;
-  /** The network's state, or `"failed"` when it could not be built or started. */
-  state: string;
-  /** Why it failed, when `state` is `"failed"`. */
-  error?: string;
-  /** Number of processes of its network (subgraphs flattened). */
-  processes: number;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601. */
-  updatedAt: string;
-}
-
-/** A graph as text. */
-export interface FlowInput {
-  /** The graph: fbp-graph JSON or .fbp text. */
-  text: string;
-  /** The text's format. */
-  format: "json" | "fbp";
-}
+  FlowStartError,
+  InvalidFlowIdError,
+  InvalidPatchError,
+} from "./errors.ts";
+import type { FlowStore, StoredFlow } from "./flow_store.ts";
+import { isPlainObject, mergePatch } from "./merge_patch.ts";
+import { SerialQueue } from "./serial_queue.ts";
+import {
+  _checkId,
+  _checkRev,
+  _checkTimeout,
+  _ID,
+  _ID_RULE,
+  _input,
+  _kind,
+  _message,
+  _q,
+  _tooDeep,
+} from "./_checks.ts";
+import {
+  _active,
+  type _Before,
+  type _Entry,
+  _entry,
+  _info,
+} from "./_flow_entry.ts";
+import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
 export interface FlowManagerOptions {
@@ -136,33 +75,6 @@ export interface FlowManagerOptions {
 /** How serious a {@linkcode FlowManagerOptions.log} message is. */
 export type FlowLogLevel = "info" | "warn" | "error";
 
-/** Ids: what fits a URL path segment and a metric label unescaped. */
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const ID_RULE =
-  'an id is 1 to 128 letters, digits, "_", "." or "-", starting with a letter or digit';
-
-interface Entry {
-  stored: StoredFlow;
-  /** The graph of `stored.text`, when it parses. */
-  graph: Graph | null;
-  /** Its network (tracked), or `null` when it failed. */
-  network: Network | null;
-  /** Why it could not be built or started. */
-  error: string | undefined;
-  /** Unsubscribes from the network's events. */
-  offs: (() => void)[];
-  listeners: Set<(event: FlowEvent) => void>;
-}
-
-/** What to put back when an operation fails half-way. */
-interface Before {
-  network: Network | null;
-  graph: Graph | null;
-  error: string | undefined;
-  /** The network was running (so it was drained and must be built again). */
-  active: boolean;
-}
-
 type Op = "create" | "update" | "delete" | "start" | "stop";
 
 /**
@@ -172,8 +84,9 @@ type Op = "create" | "update" | "delete" | "start" | "stop";
  *
  * @example
  * ```ts
- * import { FlowManager } from "./flows.ts";
- * import { FlowStore } from "./store.ts";
+ * import assert from "node:assert/strict";
+ * import { FlowManager } from "./flow_manager.ts";
+ * import { FlowStore } from "./flow_store.ts";
  * import { builtins } from "../components/mod.ts";
  *
  * const flows = new FlowManager({
@@ -186,8 +99,8 @@ type Op = "create" | "update" | "delete" | "start" | "stop";
  *   text: "'50ms' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
  *   format: "fbp",
  * });
- * info.state; // "running"
- * (await flows.stop("ticks")).running; // false
+ * assert.deepEqual(info.state, "running");
+ * assert.deepEqual((await flows.stop("ticks")).running, false);
  * await flows.close();
  * ```
  */
@@ -197,8 +110,8 @@ export class FlowManager {
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
   readonly #log: (message: string, level?: FlowLogLevel) => void;
-  readonly #flows = new Map<string, Entry>();
-  readonly #queues = new Map<string, Promise<void>>();
+  readonly #flows = new Map<string, _Entry>();
+  readonly #queue = new SerialQueue();
   #closing: Promise<void> | undefined;
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
@@ -230,15 +143,16 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const store = FlowStore.open(":memory:");
    * store.create({ id: "bad", text: "A(no/Such)", format: "fbp", running: true });
    * const flows = new FlowManager({ store, registry: builtins(), log: () => {} });
-   * (await flows.restore())[0].state; // "failed"
-   * flows.readiness().ready; // false
+   * assert.deepEqual((await flows.restore())[0].state, "failed");
+   * assert.deepEqual(flows.readiness().ready, false);
    * await flows.close();
    * ```
    */
@@ -249,13 +163,13 @@ export class FlowManager {
       if (this.#flows.has(stored.id)) continue;
       const entry = _entry(stored);
       this.#flows.set(stored.id, entry);
-      pending.push(this.#serial(stored.id, () => this.#restoreOne(entry)));
+      pending.push(this.#queue.run(stored.id, () => this.#restoreOne(entry)));
     }
     await Promise.all(pending);
     return this.list();
   }
 
-  async #restoreOne(entry: Entry): Promise<void> {
+  async #restoreOne(entry: _Entry): Promise<void> {
     const { id, text, format, running } = entry.stored;
     let built: { graph: Graph; network: Network };
     try {
@@ -285,18 +199,19 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
-   * flows.list(); // []
+   * assert.deepEqual(flows.list(), []);
    * await flows.close();
    * ```
    */
   list(): FlowInfo[] {
     return [...this.#flows.keys()].sort().map((id) =>
-      this.#info(this.#flows.get(id)!)
+      _info(this.#flows.get(id)!)
     );
   }
 
@@ -305,18 +220,19 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
-   * flows.get("a").state; // "created"
+   * assert.deepEqual(flows.get("a").state, "created");
    * await flows.close();
    * ```
    */
   get(id: string): FlowInfo {
-    return this.#info(this.#entry(id, "read"));
+    return _info(this.#entry(id, "read"));
   }
 
   /**
@@ -324,13 +240,14 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
-   * flows.source("a").graph.processes?.A.component; // "core/Repeat"
+   * assert.deepEqual(flows.source("a").graph.processes?.A.component, "core/Repeat");
    * await flows.close();
    * ```
    */
@@ -348,13 +265,14 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
-   * flows.stored("a").text; // "A(core/Repeat)"
+   * assert.deepEqual(flows.stored("a").text, "A(core/Repeat)");
    * await flows.close();
    * ```
    */
@@ -366,15 +284,16 @@ export class FlowManager {
   /**
    * Validates, builds, starts (unless `start: false`) and stores a new flow.
    * Its id is `input.id`, else the graph's `properties.name`, else a new
-   * one. Throws the `GraphError` of an invalid graph, a `RangeError` for a
+   * one. Throws the `GraphError` of an invalid graph, an {@linkcode InvalidFlowIdError} for a
    * malformed id, a {@linkcode FlowConflictError} when the id is taken and a
    * {@linkcode FlowStartError} when the graph does not start; then nothing
    * is stored and nothing runs.
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
@@ -382,8 +301,8 @@ export class FlowManager {
    *   text: "# @name ticks\n'1s' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
    *   format: "fbp",
    * });
-   * info.id; // "ticks"
-   * info.rev; // 1
+   * assert.deepEqual(info.id, "ticks");
+   * assert.deepEqual(info.rev, 1);
    * await flows.close();
    * ```
    */
@@ -401,7 +320,7 @@ export class FlowManager {
       }
       const graph = loadGraph(text, { format });
       const id = this.#newId(input.id, graph);
-      return await this.#serial(
+      return await this.#queue.run(
         id,
         () => this.#create(id, text, format, graph, input.start ?? true),
       );
@@ -421,14 +340,15 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * const a = { text: "A(core/Repeat)", format: "fbp" as const };
-   * (await flows.put("a", a)).created; // true
-   * (await flows.put("a", a)).info.rev; // 2
+   * assert.deepEqual((await flows.put("a", a)).created, true);
+   * assert.deepEqual((await flows.put("a", a)).info.rev, 2);
    * await flows.close();
    * ```
    */
@@ -450,15 +370,9 @@ export class FlowManager {
           }`,
         );
       }
-      if (typeof id !== "string" || !ID.test(id)) {
-        throw new RangeError(
-          `Cannot create flow: ${ID_RULE}, received ${
-            typeof id === "string" ? JSON.stringify(id) : _kind(id)
-          }`,
-        );
-      }
+      _checkId(id, "create flow");
       const graph = loadGraph(text, { format });
-      return await this.#serial(id, async () => {
+      return await this.#queue.run(id, async () => {
         const entry = this.#flows.get(id);
         if (entry === undefined) {
           if (options?.rev !== undefined || options?.mustExist) {
@@ -475,7 +389,7 @@ export class FlowManager {
           return await this.#create(id, text, format, graph, start ?? true);
         }
         created = false;
-        _checkRev(entry, options?.rev, "replace");
+        _checkRev(id, entry.stored.rev, options?.rev, "replace");
         const built = this.#build(id, text, format, graph);
         return await this.#apply(entry, text, format, built, options?.rev);
       });
@@ -494,7 +408,7 @@ export class FlowManager {
           created ? "create" : "update",
           "error",
         );
-        throw e;
+        throw _tooDeep(e, "put");
       },
     );
   }
@@ -550,7 +464,7 @@ export class FlowManager {
       throw e;
     }
     this.#flows.set(id, entry);
-    return this.#info(entry);
+    return _info(entry);
   }
 
   /**
@@ -563,14 +477,15 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
    * const info = await flows.replace("a", { text: "B(core/Drop)", format: "fbp" }, { rev: 1 });
-   * info.rev; // 2
+   * assert.deepEqual(info.rev, 2);
    * await flows.close();
    * ```
    */
@@ -582,9 +497,9 @@ export class FlowManager {
     return this.#op("update", async () => {
       this.#checkOpen("replace flow", id);
       const { text, format } = _input(input, `replace flow ${_q(id)}`);
-      return await this.#serial(id, async () => {
+      return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "replace");
-        _checkRev(entry, options?.rev, "replace");
+        _checkRev(id, entry.stored.rev, options?.rev, "replace");
         const built = this.#build(id, text, format);
         return await this.#apply(entry, text, format, built, options?.rev);
       });
@@ -596,19 +511,20 @@ export class FlowManager {
    * form (members set to `null` are removed, objects merge, anything else
    * replaces), then validates and applies the result as
    * {@linkcode FlowManager.replace} does. The flow is stored as JSON
-   * afterwards. A patch that is not an object is a `TypeError`.
+   * afterwards. A patch that is not an object is an {@linkcode InvalidPatchError}.
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
    * const info = await flows.patch("a", { processes: { B: { component: "core/Drop" } } });
-   * info.format; // "json"
-   * flows.source("a").graph.processes?.B.component; // "core/Drop"
+   * assert.deepEqual(info.format, "json");
+   * assert.deepEqual(flows.source("a").graph.processes?.B.component, "core/Drop");
    * await flows.close();
    * ```
    */
@@ -619,8 +535,9 @@ export class FlowManager {
   ): Promise<FlowInfo> {
     return this.#op("update", async () => {
       this.#checkOpen("patch flow", id);
-      if (!_isObject(patch)) {
-        throw new TypeError(
+      if (!isPlainObject(patch)) {
+        throw new InvalidPatchError(
+          String(id),
           `Cannot patch flow ${
             _q(id)
           }: a JSON merge patch of a graph must be an object, received ${
@@ -628,9 +545,9 @@ export class FlowManager {
           }`,
         );
       }
-      return await this.#serial(id, async () => {
+      return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "patch");
-        _checkRev(entry, options?.rev, "patch");
+        _checkRev(id, entry.stored.rev, options?.rev, "patch");
         let graph: Graph;
         try {
           graph = this.source(id).graph;
@@ -646,7 +563,7 @@ export class FlowManager {
             { actualRev: entry.stored.rev },
           );
         }
-        const merged = _mergePatch(JSON.parse(stringifyGraph(graph)), patch);
+        const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
         const built = this.#build(id, text, "json");
         return await this.#apply(entry, text, "json", built, options?.rev);
@@ -660,23 +577,24 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp" });
    * await flows.delete("a");
-   * flows.list(); // []
+   * assert.deepEqual(flows.list(), []);
    * await flows.close();
    * ```
    */
   delete(id: string, options: { rev?: number } = {}): Promise<void> {
     return this.#op("delete", async () => {
       this.#checkOpen("delete flow", id);
-      await this.#serial(id, async () => {
+      await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "delete");
-        _checkRev(entry, options?.rev, "delete");
+        _checkRev(id, entry.stored.rev, options?.rev, "delete");
         // The row goes first: if that fails, the flow still runs untouched.
         this.#store.delete(id, options?.rev);
         this.#flows.delete(id);
@@ -695,20 +613,21 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
-   * (await flows.start("a")).running; // true
+   * assert.deepEqual((await flows.start("a")).running, true);
    * await flows.close();
    * ```
    */
   start(id: string): Promise<FlowInfo> {
     return this.#op("start", async () => {
       this.#checkOpen("start flow", id);
-      return await this.#serial(id, async () => {
+      return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "start");
         const old = entry.network;
         if (old === null || !_active(old)) {
@@ -749,7 +668,7 @@ export class FlowManager {
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
-        return this.#info(entry);
+        return _info(entry);
       });
     });
   }
@@ -763,14 +682,15 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "'1s' -> interval T(core/Interval) out -> in D(core/Drop)", format: "fbp" });
    * const info = await flows.stop("a", { timeoutMs: 1000 });
-   * info.drained; // true
+   * assert.deepEqual(info.drained, true);
    * await flows.close();
    * ```
    */
@@ -782,7 +702,7 @@ export class FlowManager {
       this.#checkOpen("stop flow", id);
       const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
       _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
-      return await this.#serial(id, async () => {
+      return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "stop");
         // Stored first: if that fails, the flow still runs untouched.
         if (entry.stored.running) {
@@ -796,7 +716,7 @@ export class FlowManager {
           drained = r.drained;
           discarded = r.backlog;
         }
-        return { ...this.#info(entry), drained, discarded };
+        return { ..._info(entry), drained, discarded };
       });
     });
   }
@@ -807,13 +727,14 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
-   * flows.stats("a").processes[0].name; // "A"
+   * assert.deepEqual(flows.stats("a").processes[0].name, "A");
    * await flows.close();
    * ```
    */
@@ -833,8 +754,10 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager, type FlowEvent } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import type { FlowEvent } from "./flow_info.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
@@ -843,7 +766,7 @@ export class FlowManager {
    * const off = flows.subscribe("a", (e) => events.push(e));
    * await flows.delete("a");
    * off();
-   * events.at(-1); // { type: "deleted" }
+   * assert.deepEqual(events.at(-1), { type: "deleted" });
    * await flows.close();
    * ```
    */
@@ -868,12 +791,13 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
-   * flows.readiness(); // { ready: true, reasons: [] }
+   * assert.deepEqual(flows.readiness(), { ready: true, reasons: [] });
    * await flows.close();
    * ```
    */
@@ -912,13 +836,18 @@ export class FlowManager {
    *
    * @example
    * ```ts
-   * import { FlowManager } from "./flows.ts";
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
    * import { builtins } from "../components/mod.ts";
    *
    * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
    * await flows.close();
-   * await flows.close(); // no-op
+   * await flows.close(); // resolves again, doing nothing
+   * await assert.rejects(
+   *   flows.start("a"),
+   *   /Cannot start flow "a": the flow manager is closed/,
+   * );
    * ```
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -935,9 +864,7 @@ export class FlowManager {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    // The queues' tails never reject; waiting twice catches operations
-    // queued behind the ones under way.
-    while (this.#queues.size > 0) await Promise.all(this.#queues.values());
+    await this.#queue.idle();
     await Promise.all(
       [...this.#flows.values()].map(async (entry) => {
         const net = entry.network;
@@ -971,20 +898,8 @@ export class FlowManager {
       return result;
     } catch (e) {
       this.#collector?.recordFlowOperation(op, "error");
-      throw e;
+      throw _tooDeep(e, op);
     }
-  }
-
-  /** Runs `fn` after every earlier operation on the same id. */
-  #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#queues.get(id) ?? Promise.resolve();
-    const run = before.then(fn);
-    const tail = run.then(() => {}, () => {});
-    this.#queues.set(id, tail);
-    void tail.then(() => {
-      if (this.#queues.get(id) === tail) this.#queues.delete(id);
-    });
-    return run;
   }
 
   #checkOpen(what: string, id: unknown): void {
@@ -997,7 +912,7 @@ export class FlowManager {
     }
   }
 
-  #entry(id: string, what: string): Entry {
+  #entry(id: string, what: string): _Entry {
     const entry = typeof id === "string" ? this.#flows.get(id) : undefined;
     if (entry === undefined) {
       throw new FlowNotFoundError(
@@ -1010,20 +925,14 @@ export class FlowManager {
 
   #newId(given: unknown, graph: Graph): string {
     if (given !== undefined) {
-      if (typeof given !== "string" || !ID.test(given)) {
-        throw new RangeError(
-          `Cannot create flow: ${ID_RULE}, received ${
-            typeof given === "string" ? JSON.stringify(given) : _kind(given)
-          }`,
-        );
-      }
-      return given;
+      return _checkId(given, "create flow");
     }
     const name = graph.properties?.name;
     if (name !== undefined) {
-      if (typeof name !== "string" || !ID.test(name)) {
-        throw new RangeError(
-          `Cannot create flow: its id would be the graph's properties.name, but ${ID_RULE}, received ${
+      if (typeof name !== "string" || !_ID.test(name)) {
+        throw new InvalidFlowIdError(
+          name,
+          `Cannot create flow: its id would be the graph's properties.name, but ${_ID_RULE}, received ${
             typeof name === "string" ? JSON.stringify(name) : _kind(name)
           }; give an id`,
         );
@@ -1033,7 +942,7 @@ export class FlowManager {
     let id: string;
     do {
       id = `flow-${crypto.randomUUID().slice(0, 8)}`;
-    } while (this.#flows.has(id) || this.#queues.has(id));
+    } while (this.#flows.has(id) || this.#queue.has(id));
     return id;
   }
 
@@ -1060,7 +969,7 @@ export class FlowManager {
   }
 
   /** Tracks the network and forwards its events; it becomes the entry's. */
-  #attach(entry: Entry, net: Network): void {
+  #attach(entry: _Entry, net: Network): void {
     this.#collector?.track(net);
     const id = entry.stored.id;
     entry.network = net;
@@ -1082,7 +991,7 @@ export class FlowManager {
   }
 
   /** Untracks the entry's network and stops forwarding its events. */
-  #detach(entry: Entry): void {
+  #detach(entry: _Entry): void {
     for (const off of entry.offs) off();
     entry.offs = [];
     if (entry.network !== null) this.#collector?.untrack(entry.network);
@@ -1090,7 +999,7 @@ export class FlowManager {
   }
 
   /** Attaches and starts; on failure nothing stays attached. */
-  async #launch(entry: Entry, net: Network): Promise<void> {
+  async #launch(entry: _Entry, net: Network): Promise<void> {
     this.#attach(entry, net);
     try {
       await net.start();
@@ -1102,13 +1011,13 @@ export class FlowManager {
   }
 
   /** Drains the entry's network if it runs, then detaches it. */
-  async #retire(entry: Entry, timeoutMs: number): Promise<void> {
+  async #retire(entry: _Entry, timeoutMs: number): Promise<void> {
     const net = entry.network;
     if (net !== null && _active(net)) await net.drain(timeoutMs);
     this.#detach(entry);
   }
 
-  #before(entry: Entry): Before {
+  #before(entry: _Entry): _Before {
     return {
       network: entry.network,
       graph: entry.graph,
@@ -1128,8 +1037,8 @@ export class FlowManager {
    * reinstated, and the error is thrown. Then the entry takes `graph`.
    */
   async #commit(
-    entry: Entry,
-    before: Before,
+    entry: _Entry,
+    before: _Before,
     graph: Graph,
     write: () => StoredFlow,
   ): Promise<void> {
@@ -1144,7 +1053,7 @@ export class FlowManager {
     entry.error = undefined;
   }
 
-  async #reinstate(entry: Entry, before: Before): Promise<void> {
+  async #reinstate(entry: _Entry, before: _Before): Promise<void> {
     this.#detach(entry);
     entry.graph = before.graph;
     entry.error = before.error;
@@ -1168,7 +1077,7 @@ export class FlowManager {
 
   /** Replaces the entry's network with `built` and stores the new text. */
   async #apply(
-    entry: Entry,
+    entry: _Entry,
     text: string,
     format: "json" | "fbp",
     built: { graph: Graph; network: Network },
@@ -1202,18 +1111,18 @@ export class FlowManager {
       () => this.#store.update(id, { text, format }, rev),
     );
     this.#emit(entry, { type: "replaced", rev: entry.stored.rev });
-    return this.#info(entry);
+    return _info(entry);
   }
 
   /** Marks the entry failed, says so in the log and to its subscribers. */
-  #fail(entry: Entry, why: string): void {
+  #fail(entry: _Entry, why: string): void {
     this.#detach(entry);
     entry.error = why;
     this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
     this.#emit(entry, { type: "state", state: "failed" });
   }
 
-  #emit(entry: Entry, event: FlowEvent): void {
+  #emit(entry: _Entry, event: FlowEvent): void {
     for (const listener of [...entry.listeners]) {
       try {
         listener(event);
@@ -1225,140 +1134,4 @@ export class FlowManager {
       }
     }
   }
-
-  #info(entry: Entry): FlowInfo {
-    const { stored, network, graph } = entry;
-    const info: FlowInfo = {
-      id: stored.id,
-      rev: stored.rev,
-      format: stored.format,
-      running: stored.running,
-      // No network and no error: between two networks of a replace.
-      state: network?.state ??
-        (entry.error === undefined ? "stopped" : "failed"),
-      processes: network?.processNames.length ??
-        Object.keys(graph?.processes ?? {}).length,
-      createdAt: new Date(stored.createdAt).toISOString(),
-      updatedAt: new Date(stored.updatedAt).toISOString(),
-    };
-    if (network === null && entry.error !== undefined) info.error = entry.error;
-    return info;
-  }
-}
-
-function _entry(stored: StoredFlow): Entry {
-  return {
-    stored,
-    graph: null,
-    network: null,
-    error: undefined,
-    offs: [],
-    listeners: new Set(),
-  };
-}
-
-function _active(net: Network): boolean {
-  return net.state === "running" || net.state === "draining";
-}
-
-function _q(id: unknown): string {
-  return typeof id === "string" ? JSON.stringify(id) : `(${_kind(id)})`;
-}
-
-function _kind(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v;
-}
-
-function _message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function _isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function _input(input: unknown, what: string): FlowInput {
-  if (!_isObject(input)) {
-    throw new TypeError(
-      `Cannot ${what}: expected { text, format }, received ${_kind(input)}`,
-    );
-  }
-  if (typeof input.text !== "string") {
-    throw new TypeError(
-      `Cannot ${what}: text must be the graph as a string, received ${
-        _kind(input.text)
-      }`,
-    );
-  }
-  if (input.format !== "json" && input.format !== "fbp") {
-    throw new RangeError(
-      `Cannot ${what}: format must be "json" or "fbp", received ${
-        typeof input.format === "string"
-          ? JSON.stringify(input.format)
-          : _kind(input.format)
-      }`,
-    );
-  }
-  return { text: input.text, format: input.format };
-}
-
-function _checkRev(entry: Entry, rev: unknown, what: string): void {
-  if (rev === undefined) return;
-  const id = entry.stored.id;
-  if (!Number.isInteger(rev) || (rev as number) < 1) {
-    throw new RangeError(
-      `Cannot ${what} flow ${
-        _q(id)
-      }: rev must be a positive integer, received ${
-        typeof rev === "number" ? rev : _kind(rev)
-      }`,
-    );
-  }
-  if (rev !== entry.stored.rev) {
-    throw new FlowConflictError(
-      id,
-      `Cannot ${what} flow ${
-        _q(id)
-      }: rev ${rev} is stale, the stored rev is ${entry.stored.rev}; read the flow again and retry`,
-      { expectedRev: rev as number, actualRev: entry.stored.rev },
-    );
-  }
-}
-
-function _checkTimeout(ms: unknown, where: string): void {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-    throw new RangeError(
-      `${where} must be a non-negative number of milliseconds, received ${
-        typeof ms === "number" ? ms : _kind(ms)
-      }`,
-    );
-  }
-}
-
-/** RFC 7386: objects merge member by member, `null` removes, the rest replaces. */
-function _mergePatch(target: unknown, patch: unknown): unknown {
-  if (!_isObject(patch)) return patch;
-  const result: Record<string, unknown> = _isObject(target)
-    ? { ...target }
-    : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      delete result[key];
-      continue;
-    }
-    const merged = _mergePatch(
-      Object.hasOwn(result, key) ? result[key] : undefined,
-      value,
-    );
-    // defineProperty, so that a member named __proto__ stays a member.
-    Object.defineProperty(result, key, {
-      value: merged,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return result;
 }
