@@ -156,6 +156,7 @@ export async function startServer(
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
         method: r.method,
         path: r.path,
+        requestId: r.requestId,
       }),
   });
   current = httpMetricsFetch(app, metrics);
