@@ -83,23 +83,103 @@ export interface OutPortSpec {
   addressable?: boolean;
 }
 
+/**
+ * The TypeScript type of the values each port type stands for: what a
+ * process receives on an in-port of that type and what an out-port of that
+ * type accepts. Types only: nothing checks a data message at run time (the
+ * graph's IIPs are checked when it is validated).
+ */
+export interface PortValueMap {
+  /** Any value. */
+  any: unknown;
+  /** A string. */
+  string: string;
+  /** A number. */
+  number: number;
+  /** An integer (TypeScript has no integer type). */
+  integer: number;
+  /** A boolean. */
+  boolean: boolean;
+  /** A plain object (not an array, not null). */
+  object: Record<string, unknown>;
+  /** An array. */
+  array: unknown[];
+  /** A signal whose value carries no meaning: anything triggers it. */
+  bang: unknown;
+  /**
+   * A function. Its parameters are `never` so that every function fits the
+   * port; the receiver narrows it to the signature it expects.
+   */
+  function: (...args: never[]) => unknown;
+  /** A duration as {@linkcode parseDuration} reads it: `250` or `"1.5s"`. */
+  duration: number | string;
+}
+
+/**
+ * The TypeScript type of the values of a declared port: from its `type`
+ * through {@linkcode PortValueMap}, `unknown` when it declares none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { PortValue } from "./component.ts";
+ *
+ * const n: PortValue<{ type: "number" }> = 3;
+ * const u: PortValue<{ description: "no type" }> = "anything";
+ * assert.deepEqual([n, u], [3, "anything"]);
+ * ```
+ */
+export type PortValue<P> = P extends { type: infer T extends PortType }
+  ? PortValueMap[T]
+  : unknown;
+
+/** In-port name to the type of its values, from the in-port declarations. */
+export type InPortValues<I> = { [K in keyof I]: PortValue<I[K]> };
+
+/**
+ * Out-port name to the type of the values it accepts, from the out-port
+ * declarations; an `error` port that is not declared accepts anything.
+ */
+export type OutPortValues<O> =
+  & { [K in keyof O]: PortValue<O[K]> }
+  & (string extends keyof O ? unknown
+    : "error" extends keyof O ? unknown
+    : { error: unknown });
+
+/**
+ * What `process` receives: a value of any of the data (non-control)
+ * in-ports, `unknown` when one of them declares no type.
+ */
+export type DataValue<I> = {
+  [K in keyof I]: I[K] extends { control: true } ? never : PortValue<I[K]>;
+}[keyof I];
+
 /** A handle on one out-port of a running process. */
-export interface OutPort {
+export interface OutPort<T = unknown> {
   /**
    * Sends a value to every connection of the port (or to the one at `index`
    * of an addressable port). Returns `undefined` when every connection took
    * the value at once, or a promise that settles when a full connection with
    * the `block` policy has taken it: `await` it to respect back pressure.
    */
-  send(value: unknown, index?: number): void | Promise<void>;
+  send(value: T, index?: number): void | Promise<void>;
   /** Whether at least one connection is attached. */
   readonly connected: boolean;
   /** Number of attached connections. */
   readonly width: number;
 }
 
-/** What a process function sees: the current message and the process's ports. */
-export interface Context<S = unknown> {
+/**
+ * What a process function sees: the current message and the process's ports.
+ * `In` and `Out` map port names to the types of their values (see
+ * {@linkcode InPortValues} and {@linkcode OutPortValues}); by default any
+ * name and any value.
+ */
+export interface Context<
+  S = unknown,
+  In extends Record<string, unknown> = Record<string, unknown>,
+  Out extends Record<string, unknown> = Record<string, unknown>,
+> {
   /** The process's name in its graph. */
   readonly process: string;
   /** The network's (flow's) name. */
@@ -109,9 +189,13 @@ export interface Context<S = unknown> {
   /** Index of the addressable in-port connection, or `-1`. */
   readonly index: number;
   /** The process's out-ports by name. */
-  readonly out: Readonly<Record<string, OutPort>>;
+  readonly out: Readonly<{ [P in keyof Out]: OutPort<Out[P]> }>;
   /** Shorthand for `ctx.out[port].send(value, index)`. */
-  send(port: string, value: unknown, index?: number): void | Promise<void>;
+  send<P extends keyof Out & string>(
+    port: P,
+    value: Out[P],
+    index?: number,
+  ): void | Promise<void>;
   /** The latest value of a control port (its `default` before any arrived). */
   control<T = unknown>(port: string): T;
   /** Per-process state, as returned by the component's `setup`. */
@@ -124,51 +208,71 @@ export interface Context<S = unknown> {
    * Loop components: the messages of one in-port, in order, ending when the
    * port is closed (every upstream process finished) and empty.
    */
-  input(port: string): AsyncIterable<unknown>;
+  input<P extends keyof In & string>(port: P): AsyncIterable<In[P]>;
   /**
    * Loop components: the next message of one in-port, or {@linkcode END}
    * once the port is closed and empty.
    */
-  receive(port: string): Promise<unknown>;
+  receive<P extends keyof In & string>(port: P): Promise<In[P] | typeof END>;
 }
 
 /** Returned by `ctx.receive()` when the port is closed and empty. */
 export const END: unique symbol = Symbol("weir.end");
 
-/** The full declaration handed to {@linkcode defineComponent}. */
-export interface ComponentSpec<S = undefined> {
+/**
+ * The context of a component declared with in-ports `I` and out-ports `O`.
+ */
+export type ContextOf<S, I, O> = Context<
+  S,
+  InPortValues<I>,
+  OutPortValues<O>
+>;
+
+/**
+ * The full declaration handed to {@linkcode defineComponent}. `I` and `O`
+ * are the in- and out-port declarations, which type what `process`
+ * receives and what `ctx.send()` accepts.
+ */
+export interface ComponentSpec<
+  S = undefined,
+  I extends Record<string, InPortSpec> = Record<string, InPortSpec>,
+  O extends Record<string, OutPortSpec> = Record<string, OutPortSpec>,
+> {
   /** Catalogue name, `family/Name` (e.g. `core/Repeat`). */
   name: string;
   /** One sentence for the catalogue. */
   description: string;
   /** In-ports by name. */
-  inPorts?: Record<string, InPortSpec>;
+  inPorts?: I;
   /**
    * Out-ports by name. Every component also has an `error` out-port (added
    * when not declared) that receives its faults as `ProcessError`s.
    */
-  outPorts?: Record<string, OutPortSpec>;
+  outPorts?: O;
   /** Activations that may be in flight at once (async processes only). Default 1. */
   concurrency?: number;
   /** Creates the per-process state, once per start. */
-  setup?: (ctx: Context<S>) => S;
+  setup?: (ctx: ContextOf<S, I, O>) => S;
   /**
    * Activated once per message on a data in-port. May return a promise;
    * the process takes no other message (beyond `concurrency`) until it settles.
    */
-  process?: (value: unknown, ctx: Context<S>) => void | Promise<void>;
+  process?: (
+    value: DataValue<I>,
+    ctx: ContextOf<S, I, O>,
+  ) => void | Promise<void>;
   /** Called once every data in-port is closed and empty, before out-ports close. */
-  flush?: (ctx: Context<S>) => void | Promise<void>;
+  flush?: (ctx: ContextOf<S, I, O>) => void | Promise<void>;
   /**
    * Called when a control port takes a new value while the network runs
    * (after `parse`), e.g. to restart a timer with a new interval. Initial
    * packets are applied before `setup` and do not call it.
    */
-  onControl?: (port: string, value: unknown, ctx: Context<S>) => void;
+  onControl?: (port: string, value: unknown, ctx: ContextOf<S, I, O>) => void;
   /** Loop style: runs once; the process finishes when it returns. */
-  run?: (ctx: Context<S>) => Promise<void>;
+  run?: (ctx: ContextOf<S, I, O>) => Promise<void>;
   /** Called when the process stops, whatever the reason. */
-  teardown?: (ctx: Context<S>) => void;
+  teardown?: (ctx: ContextOf<S, I, O>) => void;
 }
 
 /**
@@ -214,8 +318,19 @@ const PORT_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 /**
  * Defines a component, checking its declaration.
  *
+ * The declared port types also type the component in TypeScript (see
+ * {@linkcode PortValueMap}): `process` receives a value of its data
+ * in-ports' types, `ctx.send()` and `ctx.out` take only declared out-port
+ * names and values of their types, `ctx.input()` and `ctx.receive()` yield
+ * their port's type. A port without a type gives `unknown`. The ports are
+ * typed when the type arguments are inferred: `defineComponent<State>(...)`
+ * leaves every port untyped (any name, any value), so to type the ports of a
+ * component with state, give the state's type on `setup`'s return instead.
+ * Types only: nothing checks a data message at run time.
+ *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineComponent } from "./component.ts";
  *
  * const Double = defineComponent({
@@ -224,13 +339,20 @@ const PORT_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  *   inPorts: { in: { type: "number" } },
  *   outPorts: { out: { type: "number" } },
  *   process(value, ctx) {
- *     ctx.send("out", (value as number) * 2);
+ *     // `value` is a number and "out" takes numbers: no cast needed.
+ *     ctx.send("out", value * 2);
  *   },
  * });
+ * assert.deepEqual(Object.keys(Double.outPorts), ["out", "error"]);
+ * assert.deepEqual(Double.inPorts.in.type, "number");
  * ```
  */
-export function defineComponent<S = undefined>(
-  spec: ComponentSpec<S>,
+export function defineComponent<
+  S = undefined,
+  const I extends Record<string, InPortSpec> = Record<string, InPortSpec>,
+  const O extends Record<string, OutPortSpec> = Record<string, OutPortSpec>,
+>(
+  spec: ComponentSpec<S, I, O>,
 ): Component<S> {
   const where = `Cannot define component "${String(spec?.name)}"`;
   if (typeof spec?.name !== "string" || !NAME_RE.test(spec.name)) {
@@ -320,9 +442,14 @@ function checkPort(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkPortValue } from "./component.ts";
  *
- * checkPortValue("number", "3"); // 'expected a number, received string "3"'
+ * assert.deepEqual(
+ *   checkPortValue("number", "3"),
+ *   'expected a number, received string "3"',
+ * );
+ * assert.deepEqual(checkPortValue("number", 3), undefined);
  * ```
  */
 export function checkPortValue(
@@ -370,9 +497,11 @@ function _expected(type: string, value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeValue } from "./component.ts";
  *
- * describeValue("abc"); // 'string "abc"'
+ * assert.deepEqual(describeValue("abc"), 'string "abc"');
+ * assert.deepEqual(describeValue([1, 2]), "array of 2");
  * ```
  */
 export function describeValue(value: unknown): string {
@@ -410,9 +539,11 @@ const DURATION_UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./component.ts";
  *
- * parseDuration("1.5s"); // 1500
+ * assert.deepEqual(parseDuration("1.5s"), 1500);
+ * assert.deepEqual(parseDuration(250), 250);
  * ```
  */
 export function parseDuration(value: unknown): number {
@@ -435,10 +566,11 @@ export function parseDuration(value: unknown): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isThenable } from "./component.ts";
  *
- * isThenable(Promise.resolve()); // true
- * isThenable(undefined); // false
+ * assert.deepEqual(isThenable(Promise.resolve()), true);
+ * assert.deepEqual(isThenable(undefined), false);
  * ```
  */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -21,6 +21,7 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProcessError } from "./errors.ts";
  *
  * const e = new ProcessError("boom", {
@@ -30,7 +31,12 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
  *   kind: "exception",
  *   input: "{oops",
  * });
- * e.message; // 'process "Parse" failed on in-port "in": boom'
+ * assert.deepEqual(e.message, 'process "Parse" failed on in-port "in": boom');
+ * assert.deepEqual([e.name, e.kind, e.input], [
+ *   "ProcessError",
+ *   "exception",
+ *   "{oops",
+ * ]);
  * ```
  */
 export class ProcessError extends Error {
@@ -78,10 +84,19 @@ export class ProcessError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OverflowError } from "./errors.ts";
  *
- * new OverflowError("A.out -> B.in", 10).message;
- * // 'connection A.out -> B.in is full (10 of 10) and its policy is "error"'
+ * const e = new OverflowError("A.out -> B.in", 10);
+ * assert.deepEqual(
+ *   e.message,
+ *   'connection A.out -> B.in is full (10 of 10) and its policy is "error"',
+ * );
+ * assert.deepEqual([e.name, e.connection, e.capacity], [
+ *   "OverflowError",
+ *   "A.out -> B.in",
+ *   10,
+ * ]);
  * ```
  */
 export class OverflowError extends Error {

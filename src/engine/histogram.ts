@@ -47,11 +47,18 @@ export interface HistogramSnapshot {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Histogram } from "./histogram.ts";
  *
  * const h = new Histogram([0.1, 1]);
  * h.observe(0.5);
- * h.snapshot().counts; // [0, 1, 0]
+ * h.observe(2);
+ * assert.deepEqual(h.snapshot(), {
+ *   bounds: [0.1, 1],
+ *   counts: [0, 1, 1],
+ *   sum: 2.5,
+ *   count: 2,
+ * });
  * ```
  */
 export class Histogram {
@@ -99,9 +106,11 @@ export class Histogram {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkBuckets } from "./histogram.ts";
  *
- * checkBuckets([0.1, 1, 10]); // ok
+ * assert.deepEqual(checkBuckets([0.1, 1, 10]), undefined);
+ * assert.throws(() => checkBuckets([1, 0.1]), RangeError);
  * ```
  */
 export function checkBuckets(bounds: readonly number[]): void {

@@ -12,17 +12,23 @@ import type { Component } from "./component.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "./registry.ts";
  * import { defineComponent } from "./component.ts";
  *
  * const registry = new Registry();
- * registry.register(defineComponent({
- *   name: "my/Noop",
- *   description: "Does nothing.",
- *   inPorts: { in: {} },
- *   process() {},
- * }));
- * registry.get("my/Noop")?.name; // "my/Noop"
+ * registry.register(
+ *   defineComponent({
+ *     name: "my/Noop",
+ *     description: "Does nothing.",
+ *     inPorts: { in: {} },
+ *     process() {},
+ *   }),
+ *   "my/Nothing",
+ * );
+ * assert.deepEqual(registry.get("my/Noop")?.name, "my/Noop");
+ * assert.deepEqual(registry.get("my/Nothing")?.name, "my/Noop");
+ * assert.deepEqual(registry.names(), ["my/Noop", "my/Nothing"]);
  * ```
  */
 export class Registry {
@@ -97,9 +103,14 @@ export class Registry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closestName } from "./registry.ts";
  *
- * closestName("core/Ouput", ["core/Output", "core/Kick"]); // "core/Output"
+ * assert.deepEqual(
+ *   closestName("core/Ouput", ["core/Output", "core/Kick"]),
+ *   "core/Output",
+ * );
+ * assert.deepEqual(closestName("zzzzzz", ["core/Output"]), undefined);
  * ```
  */
 export function closestName(

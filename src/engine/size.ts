@@ -14,9 +14,11 @@ const MAX_NODES = 256;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { estimateBytes } from "./size.ts";
  *
- * estimateBytes("abcd"); // 24
+ * assert.deepEqual(estimateBytes("abcd"), 24);
+ * assert.deepEqual(estimateBytes([1, 2]), 16 + 2 * (8 + 8));
  * ```
  */
 export function estimateBytes(value: unknown): number {

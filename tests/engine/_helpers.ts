@@ -5,7 +5,13 @@
  */
 import { type Component, defineComponent } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
-import { Network, type NetworkOptions } from "../../src/engine/network.ts";
+import {
+  type DeadlockReport,
+  Network,
+  type NetworkOptions,
+  type NetworkStats,
+  type ProcessStats,
+} from "../../src/engine/network.ts";
 import type {
   ConnectionSpec,
   NetworkSpec,
@@ -25,6 +31,7 @@ export function sourceOf(values: unknown[], gapMs = 0): Component {
       for (const v of values) {
         if (ctx.signal.aborted) return;
         await ctx.send("out", v);
+        // A source paced by a timer, when asked for: the point, not a wait.
         if (gapMs > 0) await sleep(gapMs);
       }
     },
@@ -113,6 +120,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Stands for the work of an async activation: settles after `ms` (a later
+ * turn of the event loop even at 0), so the activation stays in flight
+ * meanwhile. What the tests that use it are about, never a wait for a
+ * condition.
+ */
+export function work(ms: number): Promise<void> {
+  return sleep(ms);
+}
+
 /** Resolves when `cond()` holds (polled every ms), or rejects after `ms`. */
 export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -176,4 +193,148 @@ export function overflowNet(
   );
   net.on("error", (e) => errors.push(e));
   return { net, open, errors };
+}
+
+/**
+ * Limit for outcomes that must come: tests that guard against a hang race
+ * the awaited outcome against it (`within`), so that a bug fails the test
+ * instead of the whole run. A hang guard, never what a test measures.
+ */
+export const HANG_MS = 1500;
+/** What `within` gives when the outcome did not come in time. */
+export const TIMED_OUT: unique symbol = Symbol("timed out");
+
+/** The value of `p`, or `TIMED_OUT` after `ms`; the timer never outlives it. */
+export async function within<T>(
+  p: Promise<T>,
+  ms = HANG_MS,
+): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<typeof TIMED_OUT>((r) => {
+        timer = setTimeout(() => r(TIMED_OUT), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A promise and the function that resolves it. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+/** 0 .. n-1. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** A connection "A.out" -> "B.in" with options. */
+export function edge(
+  from: string,
+  to: string,
+  extra: Partial<ConnectionSpec> = {},
+): ConnectionSpec {
+  const [fp, fport] = from.split(".");
+  const [tp, tport] = to.split(".");
+  return {
+    from: { process: fp, port: fport },
+    to: { process: tp, port: tport },
+    ...extra,
+  };
+}
+
+/** The stats of process `name`; throws when there is none. */
+export function proc(s: NetworkStats, name: string): ProcessStats {
+  const p = s.processes.find((x) => x.name === name);
+  if (!p) throw new Error(`no process ${name} in stats`);
+  return p;
+}
+
+/** The stats of the connection `from` -> `to`; throws when there is none. */
+export function connTo(s: NetworkStats, from: string | null, to: string) {
+  const c = s.connections.find((x) => x.from === from && x.to === to);
+  if (!c) throw new Error(`no connection ${from} -> ${to} in stats`);
+  return c;
+}
+
+/** The sum of the drops of every reason. */
+export function dropsOf(d: Record<string, number>): number {
+  return Object.values(d).reduce((a, b) => a + b, 0);
+}
+
+/** The first deadlock report within `ms`, or `null`. */
+export async function deadlockWithin(
+  net: Network,
+  ms = 300,
+): Promise<DeadlockReport | null> {
+  let off = () => {};
+  const r = await within(
+    new Promise<DeadlockReport>((
+      resolve,
+    ) => (off = net.on("deadlock", resolve))),
+    ms,
+  );
+  off();
+  return r === TIMED_OUT ? null : r;
+}
+
+/** A loop that sends 0, 1, 2, ... until its signal aborts; counts them. */
+export function endless(sent: { n: number }): Component {
+  return defineComponent({
+    name: "test/Endless",
+    description: "Sends numbers until aborted.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      while (!ctx.signal.aborted) {
+        const r = ctx.send("out", sent.n++);
+        if (r) await r;
+        // Paced by a timer, as a real source is: the point, not a wait.
+        await sleep(1);
+      }
+    },
+  });
+}
+
+/** A loop that waits on its in-port forever (never gets anything). */
+export const Waiter = defineComponent({
+  name: "test/Waiter",
+  description: "Waits for one message on in, then ends.",
+  inPorts: { in: {} },
+  outPorts: { out: {} },
+  async run(ctx) {
+    await ctx.receive("in");
+  },
+});
+
+/** Sends n-1 on out, or n on done once n is 0: a cycle's terminating condition. */
+export const Countdown = defineComponent({
+  name: "test/Countdown",
+  description: "Sends n-1 on out, or 0 on done.",
+  inPorts: { in: {} },
+  outPorts: { out: {}, done: {} },
+  process(v, ctx) {
+    const n = v as number;
+    if (n === 0) ctx.send("done", n);
+    else ctx.send("out", n - 1);
+  },
+});
+
+/** Collects errors from the error event. */
+export function collectErrors(net: Network): ProcessError[] {
+  const errors: ProcessError[] = [];
+  net.on("error", (e) => errors.push(e));
+  return errors;
+}
+
+/** A network whose exported in-port "in" feeds a sink that keeps what it gets. */
+export function inportNet(got: unknown[]): Network {
+  return network({ K: sinkInto(got) }, [], {
+    inports: { in: { process: "K", port: "in" } },
+  });
 }

@@ -6,9 +6,6 @@ import {
   describeValue,
   parseDuration,
 } from "../../src/engine/component.ts";
-import { closestName, Registry } from "../../src/engine/registry.ts";
-import { checkBuckets, Histogram } from "../../src/engine/histogram.ts";
-import { estimateBytes } from "../../src/engine/size.ts";
 
 test("defineComponent() fills in port defaults", () => {
   const c = defineComponent({
@@ -26,15 +23,21 @@ test("defineComponent() fills in port defaults", () => {
   assert.ok(Object.isFrozen(c));
 });
 
-test("defineComponent() rejects a bad declaration with a sentence", () => {
+test("defineComponent() refuses a name not shaped family/Name", () => {
   assert.throws(
     () => defineComponent({ name: "bad name", description: "", process() {} }),
     /name must look like "family\/Name"/,
   );
+});
+
+test("defineComponent() refuses a component with neither a process nor a run function", () => {
   assert.throws(
     () => defineComponent({ name: "t/None", description: "" }),
     /give a process or a run function/,
   );
+});
+
+test("defineComponent() refuses a component with both a process and a run function", () => {
   assert.throws(
     () =>
       defineComponent({
@@ -45,6 +48,9 @@ test("defineComponent() rejects a bad declaration with a sentence", () => {
       }),
     /not both/,
   );
+});
+
+test("defineComponent() refuses an unknown port type and lists the known ones", () => {
   assert.throws(
     () =>
       defineComponent({
@@ -56,6 +62,9 @@ test("defineComponent() rejects a bad declaration with a sentence", () => {
       }),
     /in-port "in" has unknown type "text"; use one of any, string/,
   );
+});
+
+test("defineComponent() refuses a port name every JavaScript object has", () => {
   assert.throws(
     () =>
       defineComponent({
@@ -66,6 +75,9 @@ test("defineComponent() rejects a bad declaration with a sentence", () => {
       }),
     /in-port name "constructor" is reserved/,
   );
+});
+
+test("defineComponent() refuses a concurrency below 1 with a RangeError", () => {
   assert.throws(
     () =>
       defineComponent({
@@ -78,13 +90,16 @@ test("defineComponent() rejects a bad declaration with a sentence", () => {
   );
 });
 
-test("parseDuration() reads numbers and unit strings", () => {
+test("parseDuration() reads a bare number as milliseconds and strings with a unit", () => {
   assert.equal(parseDuration(250), 250);
   assert.equal(parseDuration("250ms"), 250);
   assert.equal(parseDuration("1.5s"), 1500);
   assert.equal(parseDuration("2m"), 120_000);
   assert.equal(parseDuration("1h"), 3_600_000);
   assert.equal(parseDuration(" 10 "), 10);
+});
+
+test("parseDuration() refuses an unknown unit or a negative number with a RangeError", () => {
   assert.throws(
     () => parseDuration("1x"),
     /expected a duration .* received string "1x"/,
@@ -109,47 +124,8 @@ test("checkPortValue() says what is wrong with a value", () => {
   assert.equal(checkPortValue("array", [1]), undefined);
   assert.equal(checkPortValue("any", null), undefined);
   assert.match(checkPortValue("duration", "soon")!, /expected a duration/);
+});
+
+test("describeValue() cuts a long string to 40 characters", () => {
   assert.equal(describeValue("x".repeat(50)).length, 'string ""'.length + 40);
-});
-
-test("Registry resolves names and aliases and suggests the closest name", () => {
-  const out = defineComponent({
-    name: "core/Output",
-    description: "",
-    inPorts: { in: {} },
-    process() {},
-  });
-  const r = new Registry().register(out, "noflo/Output");
-  assert.equal(r.get("core/Output"), out);
-  assert.equal(r.get("noflo/Output"), out);
-  assert.deepEqual(r.aliasesOf("core/Output"), ["noflo/Output"]);
-  assert.deepEqual(r.components(), [out]);
-  assert.equal(r.closest("core/Ouptut"), "core/Output");
-  assert.equal(r.closest("Output"), "core/Output");
-  assert.equal(r.closest("zzzzzzzz"), undefined);
-  assert.throws(() => r.register(out), /the name "core\/Output" is taken/);
-  assert.equal(
-    closestName("strings/SplitString", ["strings/SplitStr", "core/Kick"]),
-    "strings/SplitStr",
-  );
-});
-
-test("Histogram counts each value in the first bucket whose bound it does not exceed", () => {
-  const h = new Histogram([1, 2, 5]);
-  for (const v of [0, 1, 1.5, 2, 4.9, 5, 7]) h.observe(v);
-  assert.deepEqual(h.snapshot().counts, [2, 2, 2, 1]);
-  assert.equal(h.count, 7);
-  assert.equal(h.sum, 21.4);
-  assert.throws(() => checkBuckets([1, 1]), /must ascend/);
-  assert.throws(() => checkBuckets([]), /non-empty/);
-  assert.throws(() => checkBuckets([1, Infinity]), /finite/);
-});
-
-test("estimateBytes() grows with the value and stays bounded for huge ones", () => {
-  assert.equal(estimateBytes(1), 8);
-  assert.equal(estimateBytes("abcd"), 24);
-  assert.ok(estimateBytes({ a: "x".repeat(1000) }) > 2000);
-  assert.equal(estimateBytes(new Uint8Array(100)), 132);
-  const huge = Array.from({ length: 100_000 }, (_, i) => i);
-  assert.ok(estimateBytes(huge) < 10_000);
 });
