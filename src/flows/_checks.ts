@@ -9,6 +9,7 @@ import {
   InvalidFlowIdError,
   InvalidRevError,
 } from "./errors.ts";
+import type { Graph } from "../graph/graph.ts";
 import type { FlowInput } from "./flow_info.ts";
 import { isPlainObject } from "./merge_patch.ts";
 
@@ -121,5 +122,37 @@ export function _checkId(id: unknown, what: string): string {
       }`,
     );
   }
+  return id;
+}
+
+/**
+ * A new flow's id: `given`, else the graph's `properties.name`, else a new
+ * one that `taken` does not know; a malformed one is an
+ * {@linkcode InvalidFlowIdError}.
+ */
+export function _newId(
+  given: unknown,
+  graph: Graph,
+  taken: (id: string) => boolean,
+): string {
+  if (given !== undefined) {
+    return _checkId(given, "create flow");
+  }
+  const name = graph.properties?.name;
+  if (name !== undefined) {
+    if (typeof name !== "string" || !_ID.test(name)) {
+      throw new InvalidFlowIdError(
+        name,
+        `Cannot create flow: its id would be the graph's properties.name, but ${_ID_RULE}, received ${
+          typeof name === "string" ? JSON.stringify(name) : _kind(name)
+        }; give an id`,
+      );
+    }
+    return name;
+  }
+  let id: string;
+  do {
+    id = `flow-${crypto.randomUUID().slice(0, 8)}`;
+  } while (taken(id));
   return id;
 }

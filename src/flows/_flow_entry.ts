@@ -6,6 +6,7 @@
  */
 import type { Network } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
+import { _q } from "./_checks.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { StoredFlow } from "./flow_store.ts";
 
@@ -67,4 +68,37 @@ export function _info(entry: _Entry): FlowInfo {
   };
   if (network === null && entry.error !== undefined) info.error = entry.error;
   return info;
+}
+
+/**
+ * Whether every flow that should run does, else one sentence per flow
+ * that does not (and one when the manager is `closing`).
+ */
+export function _readiness(
+  infos: readonly FlowInfo[],
+  closing: boolean,
+): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (closing) {
+    reasons.push("weir is shutting down: the flow manager is closed");
+  }
+  for (const info of infos) {
+    if (!info.running) continue;
+    if (info.state === "failed") {
+      // One line per reason: a multi-line graph error is joined.
+      reasons.push(
+        `Flow ${_q(info.id)} should run but does not: ${
+          info.error?.replaceAll("\n", "; ")
+        }`,
+      );
+    } else if (
+      info.state !== "running" && info.state !== "draining" &&
+      info.state !== "finished"
+    ) {
+      reasons.push(
+        `Flow ${_q(info.id)} should run but its network is ${info.state}`,
+      );
+    }
+  }
+  return { ready: reasons.length === 0, reasons };
 }

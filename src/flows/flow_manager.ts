@@ -13,12 +13,16 @@
  * - A flow's process errors go to its subscribers and the log; they never
  *   reach the host.
  *
+ * Just over 800 lines because every public method carries a runnable
+ * example; the class is the API and reads best whole. The network work of
+ * an operation lives in `_flow_runner.ts`, the argument checks in
+ * `_checks.ts`.
+ *
  * @module
  */
 import type { Registry } from "../engine/registry.ts";
 import { Network, type NetworkStats } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
-import { buildNetworkSpec } from "../graph/build.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { stringifyGraph } from "../graph/graph_json.ts";
 import { loadGraph } from "../graph/load_graph.ts";
@@ -27,22 +31,19 @@ import {
   FlowConflictError,
   FlowManagerClosedError,
   FlowNotFoundError,
-  FlowStartError,
-  InvalidFlowIdError,
   InvalidPatchError,
 } from "./errors.ts";
-import type { FlowStore, StoredFlow } from "./flow_store.ts";
+import type { FlowStore } from "./flow_store.ts";
 import { isPlainObject, mergePatch } from "./merge_patch.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import { _FlowRunner } from "./_flow_runner.ts";
 import {
   _checkId,
   _checkRev,
   _checkTimeout,
-  _ID,
-  _ID_RULE,
   _input,
   _kind,
-  _message,
+  _newId,
   _q,
   _tooDeep,
 } from "./_checks.ts";
@@ -52,6 +53,7 @@ import {
   type _Entry,
   _entry,
   _info,
+  _readiness,
 } from "./_flow_entry.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
@@ -112,6 +114,7 @@ export class FlowManager {
   readonly #log: (message: string, level?: FlowLogLevel) => void;
   readonly #flows = new Map<string, _Entry>();
   readonly #queue = new SerialQueue();
+  readonly #run: _FlowRunner;
   #closing: Promise<void> | undefined;
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
@@ -133,6 +136,13 @@ export class FlowManager {
     this.#collector = options.collector;
     this.#drainTimeoutMs = timeout;
     this.#log = options.log ?? ((message) => console.error(`weir: ${message}`));
+    this.#run = new _FlowRunner({
+      store: this.#store,
+      registry: this.#registry,
+      collector: this.#collector,
+      drainTimeoutMs: timeout,
+      log: this.#log,
+    });
   }
 
   /**
@@ -163,35 +173,10 @@ export class FlowManager {
       if (this.#flows.has(stored.id)) continue;
       const entry = _entry(stored);
       this.#flows.set(stored.id, entry);
-      pending.push(this.#queue.run(stored.id, () => this.#restoreOne(entry)));
+      pending.push(this.#queue.run(stored.id, () => this.#run.restore(entry)));
     }
     await Promise.all(pending);
     return this.list();
-  }
-
-  async #restoreOne(entry: _Entry): Promise<void> {
-    const { id, text, format, running } = entry.stored;
-    let built: { graph: Graph; network: Network };
-    try {
-      entry.graph = loadGraph(text, { format });
-      built = this.#build(id, text, format, entry.graph);
-    } catch (e) {
-      this.#fail(entry, `its stored graph does not build: ${_message(e)}`);
-      if (running) this.#collector?.recordFlowOperation("start", "error");
-      return;
-    }
-    entry.graph = built.graph;
-    if (!running) {
-      this.#attach(entry, built.network);
-      return;
-    }
-    try {
-      await this.#launch(entry, built.network);
-      this.#collector?.recordFlowOperation("start", "success");
-    } catch (e) {
-      this.#fail(entry, `it did not start: ${_message(e)}`);
-      this.#collector?.recordFlowOperation("start", "error");
-    }
   }
 
   /**
@@ -319,7 +304,11 @@ export class FlowManager {
         );
       }
       const graph = loadGraph(text, { format });
-      const id = this.#newId(input.id, graph);
+      const id = _newId(
+        input.id,
+        graph,
+        (id) => this.#flows.has(id) || this.#queue.has(id),
+      );
       return await this.#queue.run(
         id,
         () => this.#create(id, text, format, graph, input.start ?? true),
@@ -390,8 +379,8 @@ export class FlowManager {
         }
         created = false;
         _checkRev(id, entry.stored.rev, options?.rev, "replace");
-        const built = this.#build(id, text, format, graph);
-        return await this.#apply(entry, text, format, built, options?.rev);
+        const built = this.#run.build(id, text, format, graph);
+        return await this.#run.apply(entry, text, format, built, options?.rev);
       });
     };
     // Counted as what it turned out to be.
@@ -431,38 +420,7 @@ export class FlowManager {
         { actualRev: taken.rev },
       );
     }
-    const { network } = this.#build(id, text, format, graph);
-    const entry = _entry({
-      id,
-      rev: 0,
-      text,
-      format,
-      running,
-      createdAt: 0,
-      updatedAt: 0,
-    });
-    entry.graph = graph;
-    if (running) {
-      try {
-        await this.#launch(entry, network);
-      } catch (e) {
-        throw new FlowStartError(
-          id,
-          `Cannot create flow ${
-            JSON.stringify(id)
-          }: the graph built but did not start: ${_message(e)}`,
-          { cause: e },
-        );
-      }
-    } else {
-      this.#attach(entry, network);
-    }
-    try {
-      entry.stored = this.#store.create({ id, text, format, running });
-    } catch (e) {
-      await this.#retire(entry, 0);
-      throw e;
-    }
+    const entry = await this.#run.create(id, text, format, graph, running);
     this.#flows.set(id, entry);
     return _info(entry);
   }
@@ -494,16 +452,17 @@ export class FlowManager {
     input: FlowInput,
     options: { rev?: number } = {},
   ): Promise<FlowInfo> {
-    return this.#op("update", async () => {
-      this.#checkOpen("replace flow", id);
-      const { text, format } = _input(input, `replace flow ${_q(id)}`);
-      return await this.#queue.run(id, async () => {
-        const entry = this.#entry(id, "replace");
-        _checkRev(id, entry.stored.rev, options?.rev, "replace");
-        const built = this.#build(id, text, format);
-        return await this.#apply(entry, text, format, built, options?.rev);
-      });
-    });
+    return this.#change(
+      "update",
+      "replace",
+      id,
+      options?.rev,
+      () => _input(input, `replace flow ${_q(id)}`),
+      async (entry, { text, format }) => {
+        const built = this.#run.build(id, text, format);
+        return await this.#run.apply(entry, text, format, built, options?.rev);
+      },
+    );
   }
 
   /**
@@ -533,8 +492,7 @@ export class FlowManager {
     patch: unknown,
     options: { rev?: number } = {},
   ): Promise<FlowInfo> {
-    return this.#op("update", async () => {
-      this.#checkOpen("patch flow", id);
+    const check = () => {
       if (!isPlainObject(patch)) {
         throw new InvalidPatchError(
           String(id),
@@ -545,9 +503,14 @@ export class FlowManager {
           }`,
         );
       }
-      return await this.#queue.run(id, async () => {
-        const entry = this.#entry(id, "patch");
-        _checkRev(id, entry.stored.rev, options?.rev, "patch");
+    };
+    return this.#change(
+      "update",
+      "patch",
+      id,
+      options?.rev,
+      check,
+      async (entry) => {
         let graph: Graph;
         try {
           graph = this.source(id).graph;
@@ -565,10 +528,10 @@ export class FlowManager {
         }
         const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
-        const built = this.#build(id, text, "json");
-        return await this.#apply(entry, text, "json", built, options?.rev);
-      });
-    });
+        const built = this.#run.build(id, text, "json");
+        return await this.#run.apply(entry, text, "json", built, options?.rev);
+      },
+    );
   }
 
   /**
@@ -590,19 +553,21 @@ export class FlowManager {
    * ```
    */
   delete(id: string, options: { rev?: number } = {}): Promise<void> {
-    return this.#op("delete", async () => {
-      this.#checkOpen("delete flow", id);
-      await this.#queue.run(id, async () => {
-        const entry = this.#entry(id, "delete");
-        _checkRev(id, entry.stored.rev, options?.rev, "delete");
+    return this.#change(
+      "delete",
+      "delete",
+      id,
+      options?.rev,
+      () => {},
+      async (entry) => {
         // The row goes first: if that fails, the flow still runs untouched.
         this.#store.delete(id, options?.rev);
         this.#flows.delete(id);
-        await this.#retire(entry, this.#drainTimeoutMs);
-        this.#emit(entry, { type: "deleted" });
+        await this.#run.retire(entry, this.#drainTimeoutMs);
+        this.#run.emit(entry, { type: "deleted" });
         entry.listeners.clear();
-      });
-    });
+      },
+    );
   }
 
   /**
@@ -631,40 +596,7 @@ export class FlowManager {
         const entry = this.#entry(id, "start");
         const old = entry.network;
         if (old === null || !_active(old)) {
-          const { text, format } = entry.stored;
-          let built: { graph: Graph; network: Network };
-          try {
-            built = this.#build(id, text, format);
-          } catch (e) {
-            throw new FlowStartError(
-              id,
-              `Cannot start flow ${_q(id)}: its stored graph does not build: ${
-                _message(e)
-              }`,
-              { cause: e },
-            );
-          }
-          const before = this.#before(entry);
-          this.#detach(entry);
-          try {
-            await this.#launch(entry, built.network);
-          } catch (e) {
-            await this.#reinstate(entry, before);
-            throw new FlowStartError(
-              id,
-              `Cannot start flow ${_q(id)}: ${_message(e)}`,
-              { cause: e },
-            );
-          }
-          await this.#commit(
-            entry,
-            before,
-            built.graph,
-            () =>
-              entry.stored.running
-                ? entry.stored
-                : this.#store.update(id, { running: true }),
-          );
+          await this.#run.restart(entry);
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
@@ -802,29 +734,7 @@ export class FlowManager {
    * ```
    */
   readiness(): { ready: boolean; reasons: string[] } {
-    const reasons: string[] = [];
-    if (this.#closing !== undefined) {
-      reasons.push("weir is shutting down: the flow manager is closed");
-    }
-    for (const info of this.list()) {
-      if (!info.running) continue;
-      if (info.state === "failed") {
-        // One line per reason: a multi-line graph error is joined.
-        reasons.push(
-          `Flow ${_q(info.id)} should run but does not: ${
-            info.error?.replaceAll("\n", "; ")
-          }`,
-        );
-      } else if (
-        info.state !== "running" && info.state !== "draining" &&
-        info.state !== "finished"
-      ) {
-        reasons.push(
-          `Flow ${_q(info.id)} should run but its network is ${info.state}`,
-        );
-      }
-    }
-    return { ready: reasons.length === 0, reasons };
+    return _readiness(this.list(), this.#closing !== undefined);
   }
 
   /**
@@ -866,24 +776,9 @@ export class FlowManager {
   async #close(timeoutMs: number): Promise<void> {
     await this.#queue.idle();
     await Promise.all(
-      [...this.#flows.values()].map(async (entry) => {
-        const net = entry.network;
-        if (net !== null && _active(net)) {
-          const r = await net.drain(timeoutMs);
-          if (!r.drained) {
-            this.#log(
-              `flow ${
-                _q(entry.stored.id)
-              }: drain timed out at shutdown; ${r.backlog} buffered messages were discarded`,
-              "warn",
-            );
-          }
-        }
-        // Untracked and silent, but kept: get() still tells how it ended.
-        for (const off of entry.offs) off();
-        entry.offs = [];
-        if (net !== null) this.#collector?.untrack(net);
-      }),
+      [...this.#flows.values()].map((entry) =>
+        this.#run.shutdown(entry, timeoutMs)
+      ),
     );
     this.#store.close();
   }
@@ -900,6 +795,30 @@ export class FlowManager {
       this.#collector?.recordFlowOperation(op, "error");
       throw _tooDeep(e, op);
     }
+  }
+
+  /**
+   * A counted change of an existing flow: refused when closed, `check`ed
+   * (its result goes to `fn`), then `fn` runs after the flow's earlier
+   * operations once the flow exists at `rev` (when given).
+   */
+  #change<C, T>(
+    op: Op,
+    what: "replace" | "patch" | "delete",
+    id: string,
+    rev: number | undefined,
+    check: () => C,
+    fn: (entry: _Entry, checked: C) => Promise<T>,
+  ): Promise<T> {
+    return this.#op(op, async () => {
+      this.#checkOpen(`${what} flow`, id);
+      const checked = check();
+      return await this.#queue.run(id, async () => {
+        const entry = this.#entry(id, what);
+        _checkRev(id, entry.stored.rev, rev, what);
+        return await fn(entry, checked);
+      });
+    });
   }
 
   #checkOpen(what: string, id: unknown): void {
@@ -921,217 +840,5 @@ export class FlowManager {
       );
     }
     return entry;
-  }
-
-  #newId(given: unknown, graph: Graph): string {
-    if (given !== undefined) {
-      return _checkId(given, "create flow");
-    }
-    const name = graph.properties?.name;
-    if (name !== undefined) {
-      if (typeof name !== "string" || !_ID.test(name)) {
-        throw new InvalidFlowIdError(
-          name,
-          `Cannot create flow: its id would be the graph's properties.name, but ${_ID_RULE}, received ${
-            typeof name === "string" ? JSON.stringify(name) : _kind(name)
-          }; give an id`,
-        );
-      }
-      return name;
-    }
-    let id: string;
-    do {
-      id = `flow-${crypto.randomUUID().slice(0, 8)}`;
-    } while (this.#flows.has(id) || this.#queue.has(id));
-    return id;
-  }
-
-  /** Parses (unless given) and builds; throws the graph's GraphError. */
-  #build(
-    id: string,
-    text: string,
-    format: "json" | "fbp",
-    graph: Graph = loadGraph(text, { format }),
-  ): { graph: Graph; network: Network } {
-    const spec = buildNetworkSpec(graph, this.#registry, { name: id });
-    let network: Network;
-    try {
-      network = new Network(spec, {
-        buckets: this.#collector?.options.buckets,
-      });
-    } catch (e) {
-      // What the engine refuses is a fault of the graph, like the rest.
-      throw new GraphError([{ path: "$", message: _message(e) }], {
-        cause: e,
-      });
-    }
-    return { graph, network };
-  }
-
-  /** Tracks the network and forwards its events; it becomes the entry's. */
-  #attach(entry: _Entry, net: Network): void {
-    this.#collector?.track(net);
-    const id = entry.stored.id;
-    entry.network = net;
-    entry.offs = [
-      net.on("state", (state) => this.#emit(entry, { type: "state", state })),
-      net.on("error", (e) => {
-        this.#log(`flow ${_q(id)}: ${e.message}`, "error");
-        this.#emit(entry, {
-          type: "error",
-          process: e.process,
-          message: e.message,
-        });
-      }),
-      net.on("deadlock", (d) => {
-        this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
-        this.#emit(entry, { type: "error", message: d.message });
-      }),
-    ];
-  }
-
-  /** Untracks the entry's network and stops forwarding its events. */
-  #detach(entry: _Entry): void {
-    for (const off of entry.offs) off();
-    entry.offs = [];
-    if (entry.network !== null) this.#collector?.untrack(entry.network);
-    entry.network = null;
-  }
-
-  /** Attaches and starts; on failure nothing stays attached. */
-  async #launch(entry: _Entry, net: Network): Promise<void> {
-    this.#attach(entry, net);
-    try {
-      await net.start();
-    } catch (e) {
-      this.#detach(entry);
-      await net.stop();
-      throw e;
-    }
-  }
-
-  /** Drains the entry's network if it runs, then detaches it. */
-  async #retire(entry: _Entry, timeoutMs: number): Promise<void> {
-    const net = entry.network;
-    if (net !== null && _active(net)) await net.drain(timeoutMs);
-    this.#detach(entry);
-  }
-
-  #before(entry: _Entry): _Before {
-    return {
-      network: entry.network,
-      graph: entry.graph,
-      error: entry.error,
-      active: entry.network !== null && _active(entry.network),
-    };
-  }
-
-  /**
-   * Puts the entry back as it was before a failed operation: a network
-   * that ran was drained, so it is built again from the stored text and
-   * started; any other is attached again as it is.
-   */
-  /**
-   * Stores what `write` returns for a flow whose new network runs; when
-   * the write fails, the new network is retired and the old one
-   * reinstated, and the error is thrown. Then the entry takes `graph`.
-   */
-  async #commit(
-    entry: _Entry,
-    before: _Before,
-    graph: Graph,
-    write: () => StoredFlow,
-  ): Promise<void> {
-    try {
-      entry.stored = write();
-    } catch (e) {
-      await this.#retire(entry, 0);
-      await this.#reinstate(entry, before);
-      throw e;
-    }
-    entry.graph = graph;
-    entry.error = undefined;
-  }
-
-  async #reinstate(entry: _Entry, before: _Before): Promise<void> {
-    this.#detach(entry);
-    entry.graph = before.graph;
-    entry.error = before.error;
-    if (before.network === null) return;
-    if (!before.active) {
-      this.#attach(entry, before.network);
-      return;
-    }
-    const { id, text, format } = entry.stored;
-    try {
-      const built = this.#build(id, text, format);
-      await this.#launch(entry, built.network);
-      entry.graph = built.graph;
-    } catch (e) {
-      this.#fail(
-        entry,
-        `its previous graph did not start again: ${_message(e)}`,
-      );
-    }
-  }
-
-  /** Replaces the entry's network with `built` and stores the new text. */
-  async #apply(
-    entry: _Entry,
-    text: string,
-    format: "json" | "fbp",
-    built: { graph: Graph; network: Network },
-    rev: number | undefined,
-  ): Promise<FlowInfo> {
-    const id = entry.stored.id;
-    const before = this.#before(entry);
-    await this.#retire(entry, this.#drainTimeoutMs);
-    if (entry.stored.running) {
-      try {
-        await this.#launch(entry, built.network);
-      } catch (e) {
-        await this.#reinstate(entry, before);
-        throw new FlowStartError(
-          id,
-          `Cannot replace flow ${
-            _q(id)
-          }: the new graph built but did not start: ${
-            _message(e)
-          }; the previous graph is kept`,
-          { cause: e },
-        );
-      }
-    } else {
-      this.#attach(entry, built.network);
-    }
-    await this.#commit(
-      entry,
-      before,
-      built.graph,
-      () => this.#store.update(id, { text, format }, rev),
-    );
-    this.#emit(entry, { type: "replaced", rev: entry.stored.rev });
-    return _info(entry);
-  }
-
-  /** Marks the entry failed, says so in the log and to its subscribers. */
-  #fail(entry: _Entry, why: string): void {
-    this.#detach(entry);
-    entry.error = why;
-    this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
-    this.#emit(entry, { type: "state", state: "failed" });
-  }
-
-  #emit(entry: _Entry, event: FlowEvent): void {
-    for (const listener of [...entry.listeners]) {
-      try {
-        listener(event);
-      } catch (e) {
-        this.#log(
-          `flow ${_q(entry.stored.id)}: a subscriber threw: ${_message(e)}`,
-          "warn",
-        );
-      }
-    }
   }
 }
