@@ -2,10 +2,21 @@
  * weir: an embeddable flow-based-programming engine with first-class
  * Prometheus metrics, for Deno and Bun.
  *
- * Build a network from a `.fbp` text, fbp-graph JSON or code, define your
- * own components, run it, and read its statistics:
+ * The root holds what an embedding app needs in its first hour: build a
+ * network from `.fbp` text, fbp-graph JSON or code, define components, run
+ * it, export its metrics, serve weir's Hono apps. The rest lives behind
+ * subpaths, each a folder's `mod.ts`: `weir/engine` (the network, specs,
+ * statistics types, errors), `weir/graph` (formats, validation, subgraphs),
+ * `weir/components` (the built-in components one by one), `weir/metrics`
+ * (the catalogue, options, HTTP and resource metrics), `weir/server` (the
+ * Hono apps and access tokens) and `weir/runtime` (serving and signals on
+ * Deno and Bun).
+ *
+ * Build a network, define your own component, run it, and read its
+ * statistics:
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtins, createNetwork, defineComponent } from "./mod.ts";
  *
  * const seen: unknown[] = [];
@@ -24,9 +35,22 @@
  *   Tick out -> (50) in Double out -> in Keep(my/Collect)
  * `, { registry });
  * await net.start();
- * await net.finished;
- * seen; // [0, 2, 4]
- * net.stats().processes.find((p) => p.name === "Double")?.messagesIn.in; // 3
+ * assert.equal(await net.finished, "finished");
+ * assert.deepEqual(seen, [0, 2, 4]);
+ * const double = net.stats().processes.find((p) => p.name === "Double");
+ * assert.equal(double?.messagesIn.in, 3);
+ * ```
+ *
+ * A bad graph is refused before anything runs, with every problem at once:
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createNetwork, GraphError } from "./mod.ts";
+ *
+ * assert.throws(
+ *   () => createNetwork("Tick out -> in Log(core/Ouptut)", { file: "a.fbp" }),
+ *   (e) => e instanceof GraphError && /did you mean "core\/Output"/.test(e.message),
+ * );
  * ```
  *
  * Export its metrics to Prometheus: a `MetricsCollector` reads the flows it
@@ -34,6 +58,7 @@
  * `GET /metrics` (mount it in your own app, or serve it as it is):
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNetwork, MetricsCollector, metricsApp } from "./mod.ts";
  *
  * const metrics = new MetricsCollector();
@@ -46,79 +71,66 @@
  * await net.start();
  * await net.finished;
  * const res = await metricsApp(metrics).request("/metrics");
- * res.headers.get("content-type"); // "text/plain; version=0.0.4; charset=utf-8"
- * (await res.text()).includes('weir_process_messages_total{flow="ticks",process="Drop",port="in",direction="in"} 3'); // true
+ * assert.equal(
+ *   res.headers.get("content-type"),
+ *   "text/plain; version=0.0.4; charset=utf-8",
+ * );
+ * assert.match(
+ *   await res.text(),
+ *   /^weir_process_messages_total\{flow="ticks",process="Drop",port="in",direction="in"\} 3$/m,
+ * );
  * ```
  *
  * @module
  */
+export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";
 export {
-  checkPortValue,
   type Component,
   type ComponentSpec,
   type Context,
   defineComponent,
   END,
-  type InPortSpec,
-  type OutPort,
-  type OutPortSpec,
-  parseDuration,
-  PORT_TYPES,
-  type PortType,
-} from "./src/engine/component.ts";
-export { closestName, Registry } from "./src/engine/registry.ts";
-export {
-  type CircuitBreakerSpec,
-  type ConnectionSpec,
-  DEFAULT_CAPACITY,
-  type ExportSpec,
-  type InitialSpec,
-  type NetworkSpec,
-  OVERFLOW_POLICIES,
-  type OverflowPolicy,
-  type PortRef,
-  type ProcessSpec,
-  type RetrySpec,
-} from "./src/engine/spec.ts";
-export {
-  type ConnectionStats,
-  type DeadlockReport,
-  type DrainResult,
-  DROP_REASONS,
-  type DropReason,
-  type Listener,
   Network,
-  type NetworkEvents,
   type NetworkOptions,
   type NetworkState,
   type NetworkStats,
-  type ProcessStats,
-  type StuckProcess,
-} from "./src/engine/network.ts";
-export type { BreakerState, ProcessPhase } from "./src/engine/process.ts";
-export {
-  ERROR_KINDS,
-  type ErrorKind,
-  OverflowError,
   ProcessError,
-} from "./src/engine/errors.ts";
+  type ProcessStats,
+  Registry,
+} from "./src/engine/mod.ts";
 export {
-  DURATION_BUCKETS,
-  Histogram,
-  type HistogramSnapshot,
-} from "./src/engine/histogram.ts";
-export * from "./src/graph/mod.ts";
-export * from "./src/components/mod.ts";
-export { createNetwork, type CreateNetworkOptions } from "./src/embed.ts";
-export * from "./src/metrics/mod.ts";
-export * from "./src/flows/mod.ts";
-export * from "./src/server/mod.ts";
+  buildNetworkSpec,
+  type Graph,
+  GraphBuilder,
+  GraphError,
+  loadGraph,
+  type LoadGraphOptions,
+  parseFbp,
+  parseGraphJson,
+  type Problem,
+} from "./src/graph/mod.ts";
+export { builtins } from "./src/components/mod.ts";
 export {
-  type FetchHandler,
+  connectionMetrics,
+  httpMetrics,
+  httpMetricsFetch,
+  MetricsCollector,
+  type MetricsOptions,
+  ResourceTracker,
+} from "./src/metrics/mod.ts";
+export {
+  flowApp,
+  type FlowAppOptions,
+  FlowManager,
+  type FlowManagerOptions,
+  FlowStore,
+  metricsApp,
+  type MetricsAppOptions,
+} from "./src/server/mod.ts";
+export {
+  onShutdown,
+  resourceSource,
   serve,
   type ServeOptions,
   type Server,
-} from "./src/runtime/serve.ts";
-export type { ServerConnections } from "./src/runtime/connections.ts";
-export { onShutdown, type ShutdownSignal } from "./src/runtime/signals.ts";
-export { resourceSource } from "./src/runtime/resources.ts";
+} from "./src/runtime/mod.ts";

@@ -28,6 +28,7 @@ export interface CreateNetworkOptions extends NetworkOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNetwork } from "./embed.ts";
  *
  * const net = createNetwork(`
@@ -36,7 +37,9 @@ export interface CreateNetworkOptions extends NetworkOptions {
  *   Tick out -> in Drop(core/Drop)
  * `);
  * await net.start();
- * await net.finished; // "finished", after three ticks
+ * assert.equal(await net.finished, "finished");
+ * const drop = net.stats().processes.find((p) => p.name === "Drop");
+ * assert.equal(drop?.messagesIn.in, 3);
  * ```
  */
 export function createNetwork(

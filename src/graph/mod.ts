@@ -10,6 +10,7 @@
  * changes `Object.prototype`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildNetworkSpec, loadGraph } from "./mod.ts";
  * import { Registry } from "../engine/registry.ts";
  * import { defineComponent } from "../engine/component.ts";
@@ -26,7 +27,7 @@
  * );
  * // Throws a GraphError listing every problem, if any:
  * const spec = buildNetworkSpec(graph, registry, { name: "demo" });
- * spec.connections[0].capacity; // 50
+ * assert.equal(spec.connections[0].capacity, 50);
  * ```
  *
  * @module

@@ -626,7 +626,7 @@ export class MetricsCollector implements MetricsSource {
    *
    * @example
    * ```ts
-   * import { MetricsCollector, RESOURCE_METRICS } from "../../mod.ts";
+   * import { MetricsCollector, RESOURCE_METRICS } from "./mod.ts";
    *
    * const collector = new MetricsCollector();
    * const remove = collector.addFamily(

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetricsCollector } from "./mod.ts";
  *
  * const metrics = new MetricsCollector({ namespace: "edge" });
- * (await metrics.render("text")).includes("# TYPE edge_flows_active gauge"); // true
+ * assert.match(await metrics.render("text"), /^# TYPE edge_flows_active gauge$/m);
  * ```
  *
  * @module

@@ -7,6 +7,9 @@
  * (Prometheus text 0.0.4 or OpenMetrics, gzip when accepted, a cap on
  * concurrent scrapes) and `GET /api/v1/metadata` alone;
  * {@linkcode errorHandler} is the one table from domain error to status.
+ * The flow domain (`src/flows`: `FlowManager`, `FlowStore` and their
+ * errors) is re-exported here, so that `weir/server` is all a host needs to
+ * serve flows.
  *
  * @example
  * ```ts
@@ -19,7 +22,9 @@
  *   metadata: () => ({}),
  * };
  * const host = new Hono().route("/", metricsApp(source));
- * assert.equal((await host.request("/metrics")).status, 200);
+ * const res = await host.request("/metrics");
+ * assert.equal(res.status, 200);
+ * assert.equal(await res.text(), "up 1\n");
  * ```
  *
  * @module
@@ -52,3 +57,4 @@ export { flowRoutes, type FlowRoutesOptions } from "./flow_routes.ts";
 export { healthRoutes } from "./health_routes.ts";
 export { HttpError } from "./http_error.ts";
 export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
+export * from "../flows/mod.ts";

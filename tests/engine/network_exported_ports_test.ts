@@ -38,7 +38,7 @@ test("Network exported in-port takes values from the host with back pressure", a
   );
 });
 
-test("Network output() reads an exported out-port to its end", async () => {
+test("Network.output() reads an exported out-port to its end", async () => {
   const net = network(
     { S: sourceOf([1, 2, 3]), M: mapOf((v) => (v as number) + 100) },
     ["S.out>M.in"],
@@ -120,7 +120,7 @@ test("Network stop releases a host waiting to send into a full exported in-port"
   release.open();
 });
 
-test("Network closeInport twice is harmless", async () => {
+test("Network.closeInport() of an in-port already closed is harmless", async () => {
   const got: unknown[] = [];
   const net = inportNet(got);
   await net.start();
@@ -132,7 +132,7 @@ test("Network closeInport twice is harmless", async () => {
   assert.equal(proc(net.stats(), "K").phase, "finished");
 });
 
-test("Network closeInport of an unknown in-port throws a RangeError", async () => {
+test("Network.closeInport() of an unknown in-port throws a RangeError", async () => {
   const net = inportNet([]);
   await net.start();
   try {
