@@ -139,6 +139,13 @@ export function _bodyTimeout(timeoutMs: number): HttpError {
 /**
  * The body as UTF-8 text, refused past `limit` bytes (413) or when it
  * takes longer than `timeoutMs` to arrive (408).
+ *
+ * Not `hono/body-limit`: it runs before the handler, so its 413 would come
+ * before the 415 of a wrong media type and the 400 of a bad `If-Match`;
+ * it buffers a chunked body and makes a new `Request` (so the request
+ * whose body is being read could no longer be told apart for the 408);
+ * and a body that stalls or breaks off mid-way reaches the error handler
+ * as the runtime's raw error, not as the client's 408 or 400.
  */
 export async function _readBody(
   c: Context,
