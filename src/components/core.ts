@@ -10,20 +10,18 @@ import {
   defineComponent,
   parseDuration,
 } from "../engine/component.ts";
-import {
-  _nonNegativeInteger,
-  _positiveDuration,
-  _sleepUntil,
-} from "./_util.ts";
+import { _nonNegativeInteger, _positiveDuration } from "./_option_parsers.ts";
+import { _sleepUntil } from "./_timer.ts";
 
 /**
  * `core/Repeat`: forwards every message unchanged.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreRepeat } from "./core.ts";
  *
- * CoreRepeat.name; // "core/Repeat"
+ * assert.equal(CoreRepeat.name, "core/Repeat");
  * ```
  */
 export const CoreRepeat: Component = defineComponent({
@@ -41,9 +39,10 @@ export const CoreRepeat: Component = defineComponent({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreDrop } from "./core.ts";
  *
- * CoreDrop.name; // "core/Drop"
+ * assert.equal(CoreDrop.name, "core/Drop");
  * ```
  */
 export const CoreDrop: Component = defineComponent({
@@ -65,9 +64,10 @@ export const CoreDrop: Component = defineComponent({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreOutput } from "./core.ts";
  *
- * CoreOutput.name; // "core/Output"
+ * assert.equal(CoreOutput.name, "core/Output");
  * ```
  */
 export const CoreOutput: Component = defineComponent({
@@ -109,9 +109,10 @@ function _logLine(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreKick } from "./core.ts";
  *
- * CoreKick.inPorts.data.default; // null
+ * assert.equal(CoreKick.inPorts.data.default, null);
  * ```
  */
 export const CoreKick: Component = defineComponent({
@@ -140,9 +141,10 @@ export const CoreKick: Component = defineComponent({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreMerge } from "./core.ts";
  *
- * CoreMerge.inPorts.in.multiple; // true
+ * assert.equal(CoreMerge.inPorts.in.multiple, true);
  * ```
  */
 export const CoreMerge: Component = defineComponent({
@@ -175,9 +177,10 @@ interface DelayState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreDelay } from "./core.ts";
  *
- * CoreDelay.inPorts.delay.parse?.("250ms"); // 250
+ * assert.equal(CoreDelay.inPorts.delay.parse?.("250ms"), 250);
  * ```
  */
 export const CoreDelay: Component = defineComponent<DelayState>({
@@ -235,9 +238,10 @@ interface IntervalState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CoreInterval } from "./core.ts";
  *
- * CoreInterval.inPorts.interval.parse?.("1.5s"); // 1500
+ * assert.equal(CoreInterval.inPorts.interval.parse?.("1.5s"), 1500);
  * ```
  */
 export const CoreInterval: Component = defineComponent<IntervalState>({

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import jsonata from "jsonata";
 import {
   type Component,
   type Context,
@@ -18,50 +17,18 @@ import {
   isThenable,
   parseDuration,
 } from "../engine/component.ts";
+import { _clearTimer, _setTimer, _sleepUntil, type _Timer } from "./_timer.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _positiveInteger } from "./_option_parsers.ts";
 import {
-  _clearTimer,
-  _errorPort,
-  _positiveInteger,
-  _setTimer,
-  _sleepUntil,
-  type _Timer,
-} from "./_util.ts";
-
-/** A compiled JSONata expression, as `expr` control ports hold it. */
-export type Expression = jsonata.Expression;
+  compileExpression,
+  type Expression,
+} from "../expr/compile_expression.ts";
+import { evaluateExpression } from "../expr/evaluate_expression.ts";
+import { toPlain } from "../expr/to_plain.ts";
 
 /** A function given to the `fn` port of `flow/Map` or `flow/Filter`. */
 export type MapFunction = (value: unknown) => unknown;
-
-/**
- * Compiles a JSONata expression; a syntax error throws a `SyntaxError`
- * naming the position (1-based character) and the reason.
- *
- * @example
- * ```ts
- * import { compileExpression } from "./flow.ts";
- *
- * const e = compileExpression("temp > 30");
- * await e.evaluate({ temp: 31 }); // true
- * ```
- */
-export function compileExpression(source: unknown): Expression {
-  if (typeof source !== "string" || source.trim() === "") {
-    throw new TypeError(
-      `expected a JSONata expression, received ${describeValue(source)}`,
-    );
-  }
-  try {
-    return jsonata(source);
-  } catch (e) {
-    const { position, message } = e as { position?: number; message?: string };
-    throw new SyntaxError(
-      `invalid JSONata expression ${JSON.stringify(source)}${
-        typeof position === "number" ? ` at position ${position}` : ""
-      }: ${message ?? String(e)}`,
-    );
-  }
-}
 
 function _checkFunction(value: unknown): MapFunction {
   if (typeof value === "function") return value as MapFunction;
@@ -85,22 +52,6 @@ const _exprPort: InPortSpec = {
   description:
     "A JSONata expression evaluated with the message as its input; give fn or expr, not both.",
 };
-
-/**
- * Evaluates a compiled expression; JSONata's plain-object errors become
- * `Error`s that say where the expression failed.
- */
-function _evaluate(expr: Expression, value: unknown): Promise<unknown> {
-  return expr.evaluate(value).catch((e: unknown) => {
-    const { position, message } = e as { position?: number; message?: string };
-    throw new Error(
-      `JSONata expression failed${
-        typeof position === "number" ? ` at position ${position}` : ""
-      }: ${message ?? String(e)}`,
-      { cause: e },
-    );
-  });
-}
 
 /** State of `flow/Map` and `flow/Filter`. */
 interface FnState {
@@ -148,9 +99,12 @@ function _checkFn(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Expression } from "../expr/compile_expression.ts";
  * import { FlowMap } from "./flow.ts";
  *
- * await FlowMap.inPorts.expr.parse?.("price * qty"); // a compiled expression
+ * const expr = FlowMap.inPorts.expr.parse?.("price * qty") as Expression;
+ * assert.equal(await expr.evaluate({ price: 2, qty: 3 }), 6);
  * ```
  */
 export const FlowMap: Component = defineComponent<FnState>({
@@ -178,47 +132,9 @@ export const FlowMap: Component = defineComponent<FnState>({
 });
 
 function _mapExpression(value: unknown, ctx: Context<FnState>): Promise<void> {
-  return _evaluate(_expression(ctx, "flow/Map"), value).then((r) =>
-    ctx.send("out", _plain(r, 0))
+  return evaluateExpression(_expression(ctx, "flow/Map"), value).then((r) =>
+    ctx.send("out", toPlain(r))
   );
-}
-
-/** Flags JSONata sets on the arrays it builds. */
-const _ARRAY_FLAGS = [
-  "sequence",
-  "keepSingleton",
-  "outerWrapper",
-  "tupleStream",
-  "cons",
-];
-
-/**
- * A JSONata result as plain data: JSONata builds objects without a
- * prototype and flags its arrays (`sequence: true`), which shows when they
- * are logged or compared. Those are copied; anything else (parts of the
- * input) is kept by reference, and nothing is copied when nothing needs it.
- */
-function _plain(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== "object" || depth > 100) return value;
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined = _ARRAY_FLAGS.some((f) =>
-        Object.hasOwn(value, f)
-      )
-      ? []
-      : undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item = _plain(value[i], depth + 1);
-      if (copy === undefined && item !== value[i]) copy = value.slice(0, i);
-      copy?.push(item);
-    }
-    return copy ?? value;
-  }
-  if (Object.getPrototypeOf(value) !== null) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    copy[key] = _plain((value as Record<string, unknown>)[key], depth + 1);
-  }
-  return copy;
 }
 
 function _sendLater(
@@ -235,9 +151,13 @@ function _sendLater(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowFilter } from "./flow.ts";
  *
- * FlowFilter.outPorts.rejected.description; // "Messages whose result was falsy (when connected)."
+ * assert.equal(
+ *   FlowFilter.outPorts.rejected.description,
+ *   "Messages whose result was falsy (when connected).",
+ * );
  * ```
  */
 export const FlowFilter: Component = defineComponent<FnState>({
@@ -272,7 +192,7 @@ function _filterExpression(
   value: unknown,
   ctx: Context<FnState>,
 ): Promise<void> {
-  return _evaluate(_expression(ctx, "flow/Filter"), value).then((r) =>
+  return evaluateExpression(_expression(ctx, "flow/Filter"), value).then((r) =>
     _route(ctx, value, r)
   );
 }
@@ -370,9 +290,11 @@ function _onTimeout(ctx: Context<BatchState>): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowBatch } from "./flow.ts";
  *
- * FlowBatch.inPorts.size.parse?.(100); // 100
+ * assert.equal(FlowBatch.inPorts.size.parse?.(100), 100);
+ * assert.throws(() => FlowBatch.inPorts.size.parse?.(0), RangeError);
  * ```
  */
 export const FlowBatch: Component = defineComponent<BatchState>({
@@ -489,9 +411,11 @@ interface ThrottleState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowThrottle } from "./flow.ts";
  *
- * FlowThrottle.inPorts.rate.parse?.(50); // 50
+ * assert.equal(FlowThrottle.inPorts.rate.parse?.(50), 50);
+ * assert.throws(() => FlowThrottle.inPorts.rate.parse?.(0), RangeError);
  * ```
  */
 export const FlowThrottle: Component = defineComponent<
@@ -572,9 +496,10 @@ function _positiveRate(value: unknown): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FlowCounter } from "./flow.ts";
  *
- * FlowCounter.outPorts.count.type; // "integer"
+ * assert.equal(FlowCounter.outPorts.count.type, "integer");
  * ```
  */
 export const FlowCounter: Component = defineComponent<

@@ -20,7 +20,9 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort, _fileError, _toJson } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _fileError } from "./_file_error.ts";
+import { _toJson } from "./_to_json.ts";
 
 function _path(value: unknown): string {
   if (typeof value === "string" && value !== "") return value;
@@ -131,9 +133,10 @@ function _readChunk(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FsReadLines } from "./fs.ts";
  *
- * FsReadLines.inPorts.path.required; // true
+ * assert.equal(FsReadLines.inPorts.path.required, true);
  * ```
  */
 export const FsReadLines: Component = defineComponent({
@@ -326,14 +329,15 @@ function _line(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FsWriteLines } from "./fs.ts";
  *
- * FsWriteLines.inPorts.append.default; // true
+ * assert.equal(FsWriteLines.inPorts.append.default, true);
  * ```
  */
 export const FsWriteLines: Component = defineComponent<WriteState>({
   name: "fs/WriteLines",
-  description: "Writes each message as a line of a file.",
+  description: "Writes each message as a line of a file, as messages arrive.",
   inPorts: {
     in: {
       description: "Lines to write: strings as they are, other values as JSON.",
@@ -449,9 +453,10 @@ function _encoding(value: unknown): BufferEncoding {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FsReadFile } from "./fs.ts";
  *
- * FsReadFile.inPorts.encoding.parse?.("UTF-16LE"); // "utf16le"
+ * assert.equal(FsReadFile.inPorts.encoding.parse?.("UTF-16LE"), "utf16le");
  * ```
  */
 export const FsReadFile: Component = defineComponent({

@@ -9,7 +9,8 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort, _toJson } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _toJson } from "./_to_json.ts";
 
 /**
  * `json/Parse`: parses each string as JSON and sends the value on `out`.
@@ -19,9 +20,10 @@ import { _errorPort, _toJson } from "./_util.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonParse } from "./json.ts";
  *
- * JsonParse.name; // "json/Parse"
+ * assert.equal(JsonParse.name, "json/Parse");
  * ```
  */
 export const JsonParse: Component = defineComponent({
@@ -87,9 +89,10 @@ function _indent(value: unknown): number | string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonStringify } from "./json.ts";
  *
- * JsonStringify.inPorts.indent.default; // 0
+ * assert.equal(JsonStringify.inPorts.indent.default, 0);
  * ```
  */
 export const JsonStringify: Component = defineComponent({

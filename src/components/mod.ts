@@ -17,37 +17,21 @@
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
  *
+ * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
+ * expressions that `flow/Map` and `flow/Filter` take.
+ *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtins } from "./mod.ts";
  *
  * const registry = builtins();
- * registry.get("strings/SplitStr")?.name; // "strings/Split"
+ * assert.equal(registry.get("strings/SplitStr")?.name, "strings/Split");
  * ```
  *
  * @module
  */
-import { Registry } from "../engine/registry.ts";
-import {
-  CoreDelay,
-  CoreDrop,
-  CoreInterval,
-  CoreKick,
-  CoreMerge,
-  CoreOutput,
-  CoreRepeat,
-} from "./core.ts";
-import {
-  FlowBatch,
-  FlowCounter,
-  FlowFilter,
-  FlowMap,
-  FlowThrottle,
-} from "./flow.ts";
-import { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
-import { JsonParse, JsonStringify } from "./json.ts";
-import { StringsSplit } from "./strings.ts";
-
+export { builtins } from "./builtins.ts";
 export {
   CoreDelay,
   CoreDrop,
@@ -58,8 +42,6 @@ export {
   CoreRepeat,
 } from "./core.ts";
 export {
-  compileExpression,
-  type Expression,
   FlowBatch,
   FlowCounter,
   FlowFilter,
@@ -67,40 +49,7 @@ export {
   FlowThrottle,
   type MapFunction,
 } from "./flow.ts";
+export { compileExpression, type Expression } from "../expr/mod.ts";
 export { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
 export { StringsSplit } from "./strings.ts";
-
-/**
- * A new registry holding every built-in component, with NoFlo aliases.
- * Each call returns a fresh registry, so a host may add its own
- * components without touching anyone else's.
- *
- * @example
- * ```ts
- * import { builtins } from "./mod.ts";
- *
- * builtins().has("core/Output"); // true
- * ```
- */
-export function builtins(): Registry {
-  return new Registry()
-    .register(CoreRepeat)
-    .register(CoreDrop)
-    .register(CoreOutput)
-    .register(CoreKick)
-    .register(CoreMerge)
-    .register(CoreDelay, "core/RepeatDelayed")
-    .register(CoreInterval)
-    .register(FlowMap)
-    .register(FlowFilter)
-    .register(FlowBatch)
-    .register(FlowThrottle)
-    .register(FlowCounter, "packets/Counter")
-    .register(JsonParse)
-    .register(JsonStringify)
-    .register(StringsSplit, "strings/SplitStr")
-    .register(FsReadLines)
-    .register(FsWriteLines)
-    .register(FsReadFile, "filesystem/ReadFile");
-}

@@ -8,7 +8,7 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _errorPort } from "./_util.ts";
+import { _errorPort } from "./_error_port.ts";
 
 /**
  * Reads a delimiter option: a string, or `/pattern/` for a regular
@@ -44,9 +44,11 @@ function _delimiter(value: unknown): string | RegExp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StringsSplit } from "./strings.ts";
  *
- * StringsSplit.inPorts.delimiter.parse?.("/[,;]/"); // /[,;]/
+ * assert.deepEqual(StringsSplit.inPorts.delimiter.parse?.("/[,;]/"), /[,;]/);
+ * assert.equal(StringsSplit.inPorts.delimiter.parse?.(","), ",");
  * ```
  */
 export const StringsSplit: Component = defineComponent({

@@ -21,7 +21,7 @@
  *     inPorts: { in: { type: "number" } },
  *     outPorts: { out: { type: "number" } },
  *     process(value, ctx) {
- *       ctx.send("out", (value as number) * 2);
+ *       ctx.send("out", value * 2);
  *     },
  *   }))
  *   .register(defineComponent({
@@ -59,11 +59,15 @@ export {
   defineComponent,
   END,
   type InPortSpec,
+  type InPortValues,
   type OutPort,
   type OutPortSpec,
+  type OutPortValues,
   parseDuration,
   PORT_TYPES,
   type PortType,
+  type PortValue,
+  type PortValueMap,
 } from "./component.ts";
 export { closestName, Registry } from "./registry.ts";
 export {

@@ -6,6 +6,7 @@
  */
 import type { Component } from "../engine/component.ts";
 import { findPort } from "./_ports.ts";
+import { isRecord } from "./_validation.ts";
 import { subgraphOf } from "./subgraph.ts";
 
 /** The in-port of an inner process that an exported in-port stands for. */
@@ -23,10 +24,6 @@ export interface InnerInPort {
   component: Component;
   /** Edges (not IIPs) inside the subgraphs that already feed it there. */
   edges: number;
-}
-
-function _isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /**
@@ -51,18 +48,18 @@ export function innerInPort(
     seen.add(component);
     const { graph, registry } = definition;
     const exports = graph.inports;
-    if (!_isRecord(exports) || !Object.hasOwn(exports, port)) return undefined;
+    if (!isRecord(exports) || !Object.hasOwn(exports, port)) return undefined;
     const ref = exports[port];
     if (
-      !_isRecord(ref) || typeof ref.process !== "string" ||
+      !isRecord(ref) || typeof ref.process !== "string" ||
       typeof ref.port !== "string"
     ) return undefined;
     const processes = graph.processes;
-    if (!_isRecord(processes) || !Object.hasOwn(processes, ref.process)) {
+    if (!isRecord(processes) || !Object.hasOwn(processes, ref.process)) {
       return undefined;
     }
     const process = processes[ref.process];
-    const inner = _isRecord(process) && typeof process.component === "string"
+    const inner = isRecord(process) && typeof process.component === "string"
       ? registry.get(process.component)
       : undefined;
     if (!inner) return undefined;
@@ -74,8 +71,8 @@ export function innerInPort(
       : [];
     for (const c of connections as unknown[]) {
       if (
-        _isRecord(c) && c.src !== undefined && !Object.hasOwn(c, "data") &&
-        _isRecord(c.tgt) && c.tgt.process === ref.process &&
+        isRecord(c) && c.src !== undefined && !Object.hasOwn(c, "data") &&
+        isRecord(c.tgt) && c.tgt.process === ref.process &&
         typeof c.tgt.port === "string" &&
         findPort(inner.inPorts, c.tgt.port)?.[0] === found[0] &&
         c.tgt.index === at

@@ -77,8 +77,9 @@ export interface BuildNetworkSpecOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildNetworkSpec } from "./build.ts";
- * import { parseFbp } from "./fbp.ts";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { Registry } from "../engine/registry.ts";
  * import { defineComponent } from "../engine/component.ts";
  *
@@ -94,7 +95,8 @@ export interface BuildNetworkSpecOptions {
  *   registry,
  *   { name: "demo" },
  * );
- * spec.connections[0].capacity; // 5
+ * assert.equal(spec.connections[0].capacity, 5);
+ * assert.deepEqual(spec.processes.map((p) => p.name), ["A", "B"]);
  * ```
  */
 export function buildNetworkSpec(

@@ -159,9 +159,12 @@ export interface Graph {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isInitial } from "./graph.ts";
  *
- * isInitial({ data: "1s", tgt: { process: "Tick", port: "interval" } }); // true
+ * const tgt = { process: "Tick", port: "interval" };
+ * assert.equal(isInitial({ data: "1s", tgt }), true);
+ * assert.equal(isInitial({ src: { process: "A", port: "out" }, tgt }), false);
  * ```
  */
 export function isInitial(

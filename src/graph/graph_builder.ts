@@ -62,6 +62,7 @@ export interface GraphBuilderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GraphBuilder } from "./graph_builder.ts";
  *
  * const graph = new GraphBuilder("demo")
@@ -70,7 +71,8 @@ export interface GraphBuilderOptions {
  *   .initial("1s", "Tick", "interval")
  *   .connect("Tick", "out", "Log", "in", { capacity: 50 })
  *   .build();
- * graph.connections?.length; // 2
+ * assert.equal(graph.connections?.length, 2);
+ * assert.deepEqual(graph.connections?.[1].metadata, { capacity: 50 });
  * ```
  */
 export class GraphBuilder {

@@ -22,13 +22,16 @@ export interface GraphErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GraphError } from "./graph_error.ts";
  *
  * const error = new GraphError([
  *   { path: "processes.A.component", message: 'unknown component "x/Y"' },
  * ]);
- * error.message;
- * // 'Invalid graph: 1 problem\nprocesses.A.component: unknown component "x/Y"'
+ * assert.equal(
+ *   error.message,
+ *   'Invalid graph: 1 problem\nprocesses.A.component: unknown component "x/Y"',
+ * );
  * ```
  */
 export class GraphError extends Error {

@@ -29,13 +29,14 @@ export interface ParseGraphJsonOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGraphJson } from "./graph_json.ts";
  *
  * const graph = parseGraphJson(`{
  *   "processes": { "Tick": { "component": "core/Interval" } },
  *   "connections": [{ "data": "1s", "tgt": { "process": "Tick", "port": "interval" } }]
  * }`);
- * graph.processes?.Tick.component; // "core/Interval"
+ * assert.equal(graph.processes?.Tick.component, "core/Interval");
  * ```
  */
 export function parseGraphJson(
@@ -101,10 +102,13 @@ export interface StringifyGraphOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stringifyGraph } from "./graph_json.ts";
  *
- * stringifyGraph({ processes: { A: { component: "core/Repeat" } } }, { indent: 0 });
- * // '{"processes":{"A":{"component":"core/Repeat"}}}'
+ * assert.equal(
+ *   stringifyGraph({ processes: { A: { component: "core/Repeat" } } }, { indent: 0 }),
+ *   '{"processes":{"A":{"component":"core/Repeat"}}}',
+ * );
  * ```
  */
 export function stringifyGraph(
@@ -321,23 +325,32 @@ class _JsonScanner {
       this.#pos++;
       this.#ws();
       this.#value(childPath);
-      this.#ws();
-      if (t[this.#pos] === ",") {
-        this.#pos++;
-        this.#ws();
-        continue;
-      }
-      if (t[this.#pos] === "}") {
-        this.#pos++;
+      if (!this.#next("}", `the value of ${JSON.stringify(key)}`, childPath)) {
         return;
       }
-      this.#fail(
-        `expected "," or "}" after the value of ${
-          JSON.stringify(key)
-        }, found ${this.#found()}`,
-        childPath,
-      );
     }
+  }
+
+  /**
+   * After a member or element: skips a `,` and returns `true` when another
+   * follows, or skips `close` and returns `false`; anything else fails.
+   */
+  #next(close: "}" | "]", after: string, path: string): boolean {
+    this.#ws();
+    const c = this.#text[this.#pos];
+    if (c === ",") {
+      this.#pos++;
+      this.#ws();
+      return true;
+    }
+    if (c === close) {
+      this.#pos++;
+      return false;
+    }
+    this.#fail(
+      `expected "," or "${close}" after ${after}, found ${this.#found()}`,
+      path,
+    );
   }
 
   #duplicate(
@@ -380,20 +393,7 @@ class _JsonScanner {
       }
       this.positions.set(childPath, this.positionAt(this.#pos));
       this.#value(childPath);
-      this.#ws();
-      if (t[this.#pos] === ",") {
-        this.#pos++;
-        this.#ws();
-        continue;
-      }
-      if (t[this.#pos] === "]") {
-        this.#pos++;
-        return;
-      }
-      this.#fail(
-        `expected "," or "]" after element ${i}, found ${this.#found()}`,
-        childPath,
-      );
+      if (!this.#next("]", `element ${i}`, childPath)) return;
     }
   }
 

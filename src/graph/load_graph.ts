@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseFbp } from "./fbp.ts";
+import { parseFbp } from "./parse_fbp.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
 import { parseGraphJson } from "./graph_json.ts";
@@ -31,11 +31,12 @@ export interface LoadGraphOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadGraph } from "./load_graph.ts";
  *
- * loadGraph("'1s' -> interval Tick(core/Interval)").processes?.Tick.component;
- * // "core/Interval"
- * loadGraph('{ "processes": {} }').processes; // {}
+ * const fbp = loadGraph("'1s' -> interval Tick(core/Interval)");
+ * assert.equal(fbp.processes?.Tick.component, "core/Interval");
+ * assert.deepEqual(loadGraph('{ "processes": {} }').processes, {});
  * ```
  */
 export function loadGraph(text: string, options: LoadGraphOptions = {}): Graph {

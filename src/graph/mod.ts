@@ -59,12 +59,8 @@ export {
   stringifyGraph,
   type StringifyGraphOptions,
 } from "./graph_json.ts";
-export {
-  parseFbp,
-  type ParseFbpOptions,
-  toFbp,
-  type ToFbpOptions,
-} from "./fbp.ts";
+export { parseFbp, type ParseFbpOptions } from "./parse_fbp.ts";
+export { toFbp, type ToFbpOptions } from "./to_fbp.ts";
 export {
   type GraphFormat,
   loadGraph,

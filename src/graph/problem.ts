@@ -60,11 +60,15 @@ export interface SourceMap {
  *
  * @example
  * ```ts
- * import { parseFbp } from "./fbp.ts";
+ * import assert from "node:assert/strict";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { sourceMapOf } from "./problem.ts";
  *
  * const graph = parseFbp("'1s' -> interval Tick(core/Interval)");
- * sourceMapOf(graph)?.positions.get("processes.Tick"); // { line: 1, col: 18 }
+ * assert.deepEqual(
+ *   sourceMapOf(graph)?.positions.get("processes.Tick"),
+ *   { line: 1, col: 18 },
+ * );
  * ```
  */
 export function sourceMapOf(graph: object): SourceMap | undefined {
@@ -77,10 +81,13 @@ export function sourceMapOf(graph: object): SourceMap | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatProblem } from "./problem.ts";
  *
- * formatProblem({ path: "processes.A", line: 3, col: 1, message: "oops" }, "a.fbp");
- * // "a.fbp:3:1: oops"
+ * assert.equal(
+ *   formatProblem({ path: "processes.A", line: 3, col: 1, message: "oops" }, "a.fbp"),
+ *   "a.fbp:3:1: oops",
+ * );
  * ```
  */
 export function formatProblem(problem: Problem, file?: string): string {

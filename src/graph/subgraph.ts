@@ -56,6 +56,7 @@ export interface DefineSubgraphOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineSubgraph } from "./subgraph.ts";
  * import { GraphBuilder } from "./graph_builder.ts";
  * import { Registry } from "../engine/registry.ts";
@@ -73,7 +74,10 @@ export interface DefineSubgraphOptions {
  *   .connect("A", "out", "B", "in")
  *   .inport("in", "A", "in").outport("out", "B", "out")
  *   .build();
- * registry.register(defineSubgraph("my/Twice", twice, registry));
+ * const component = defineSubgraph("my/Twice", twice, registry);
+ * registry.register(component);
+ * assert.deepEqual(Object.keys(component.inPorts), ["in"]);
+ * assert.deepEqual(Object.keys(component.outPorts), ["out", "error"]);
  * ```
  */
 export function defineSubgraph(
@@ -146,10 +150,12 @@ export function defineSubgraph(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { subgraphOf } from "./subgraph.ts";
  * import { defineComponent } from "../engine/component.ts";
  *
- * subgraphOf(defineComponent({ name: "a/B", description: "", process() {} })); // undefined
+ * const plain = defineComponent({ name: "a/B", description: "", process() {} });
+ * assert.equal(subgraphOf(plain), undefined);
  * ```
  */
 export function subgraphOf(

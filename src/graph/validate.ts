@@ -11,7 +11,6 @@ import {
   type InPortSpec,
 } from "../engine/component.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
-import { OVERFLOW_POLICIES } from "../engine/spec.ts";
 import type { Graph } from "./graph.ts";
 import {
   formatProblem,
@@ -22,8 +21,27 @@ import {
 import { convertIip } from "./_iip.ts";
 import { joinIndex, joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
-import { type InnerInPort, innerInPort } from "./_inner_port.ts";
+import { innerInPort } from "./_inner_port.ts";
 import { subgraphOf } from "./subgraph.ts";
+import {
+  didYouMean,
+  errorMessage,
+  isRecord,
+  listNames,
+  type Report,
+  type ResolvedEnd,
+} from "./_validation.ts";
+import {
+  checkConnectionMetadata,
+  checkProcessSettings,
+  checkProperties,
+} from "./_validate_settings.ts";
+import {
+  checkFlatNames,
+  checkSubgraphCycle,
+  checkSubgraphSettings,
+} from "./_validate_subgraphs.ts";
+import { FeedCheck } from "./_validate_feeds.ts";
 
 /**
  * Checks a graph against a registry and returns every problem found (an
@@ -56,13 +74,15 @@ import { subgraphOf } from "./subgraph.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateGraph } from "./validate.ts";
- * import { parseFbp } from "./fbp.ts";
+ * import { parseFbp } from "./parse_fbp.ts";
  * import { Registry } from "../engine/registry.ts";
  *
  * const problems = validateGraph(parseFbp("'x' -> in A(core/Ouput)"), new Registry());
- * problems[0].path; // "processes.A.component"
- * problems[0].line; // 1
+ * assert.equal(problems[0].path, "processes.A.component");
+ * assert.equal(problems[0].line, 1);
+ * assert.match(problems[0].message, /unknown component "core\/Ouput"/);
  * ```
  */
 export function validateGraph(
@@ -71,48 +91,6 @@ export function validateGraph(
   sourceMap: SourceMap | undefined = sourceMapOf(graph),
 ): Problem[] {
   return new _Validator(graph, registry, sourceMap, new Set()).run();
-}
-
-function _isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function _isPositiveInteger(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) > 0;
-}
-
-function _isDuration(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0;
-}
-
-function _didYouMean(name: string, candidates: Iterable<string>): string {
-  const close = closestName(name, candidates);
-  return close === undefined ? "" : `; did you mean "${close}"?`;
-}
-
-function _errorMessage(e: unknown): string {
-  // Some libraries (jsonata) throw plain objects with a message.
-  if (e !== null && typeof e === "object") {
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === "string") return message;
-  }
-  return String(e);
-}
-
-function _list(names: string[]): string {
-  if (names.length === 0) return "none";
-  if (names.length === 1) return names[0];
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-const _SETTINGS = ["timeoutMs", "retry", "circuitBreaker", "concurrency"];
-
-interface _End {
-  process: string;
-  port: string;
-  index?: number;
-  spec?: InPortSpec;
-  component?: Component;
 }
 
 class _Validator {
@@ -139,14 +117,14 @@ class _Validator {
     this.#reported = reported;
   }
 
-  #add(path: string, message: string): void {
+  readonly #report: Report = (path, message) => {
     this.#problems.push({ path: path || "$", message });
-  }
+  };
 
   run(): Problem[] {
     const graph: unknown = this.#graph;
-    if (!_isRecord(graph)) {
-      this.#add(
+    if (!isRecord(graph)) {
+      this.#report(
         "$",
         `a graph must be an object with "processes" and "connections", received ${
           describeValue(graph)
@@ -154,9 +132,9 @@ class _Validator {
       );
       return this.#problems;
     }
-    this.#properties(graph.properties);
+    checkProperties(graph.properties, this.#report);
     this.#processes(graph.processes);
-    this.#flatNames();
+    checkFlatNames(this.#components, this.#cyclic, this.#report);
     const fed = new Set<string>();
     this.#exports(graph.inports, "inports", fed);
     this.#exports(graph.outports, "outports", fed);
@@ -168,30 +146,10 @@ class _Validator {
     );
   }
 
-  #properties(properties: unknown): void {
-    if (properties === undefined) return;
-    if (!_isRecord(properties)) {
-      this.#add(
-        "properties",
-        `properties must be an object, received ${describeValue(properties)}`,
-      );
-      return;
-    }
-    const capacity = properties.defaultCapacity;
-    if (capacity !== undefined && !_isPositiveInteger(capacity)) {
-      this.#add(
-        "properties.defaultCapacity",
-        `defaultCapacity must be a positive integer (messages a connection buffers), received ${
-          describeValue(capacity)
-        }`,
-      );
-    }
-  }
-
   #processes(processes: unknown): void {
     if (processes === undefined) return;
-    if (!_isRecord(processes)) {
-      this.#add(
+    if (!isRecord(processes)) {
+      this.#report(
         "processes",
         `processes must be an object of { "Name": { "component": ... } }, received ${
           describeValue(processes)
@@ -201,9 +159,9 @@ class _Validator {
     }
     for (const [name, process] of Object.entries(processes)) {
       const path = joinKey("processes", name);
-      if (name === "") this.#add(path, "a process needs a non-empty name");
-      if (!_isRecord(process)) {
-        this.#add(
+      if (name === "") this.#report(path, "a process needs a non-empty name");
+      if (!isRecord(process)) {
+        this.#report(
           path,
           `process "${name}" must be an object with a "component", received ${
             describeValue(process)
@@ -215,15 +173,20 @@ class _Validator {
       const component = this.#component(name, process.component, path);
       this.#components.set(name, component);
       const metadata = process.metadata;
-      if (metadata !== undefined && !_isRecord(metadata)) {
-        this.#add(
+      if (metadata !== undefined && !isRecord(metadata)) {
+        this.#report(
           joinKey(path, "metadata"),
           `metadata of process "${name}" must be an object, received ${
             describeValue(metadata)
           }`,
         );
       } else if (metadata !== undefined) {
-        this.#settings(name, metadata, joinKey(path, "metadata"));
+        checkProcessSettings(
+          name,
+          metadata,
+          joinKey(path, "metadata"),
+          this.#report,
+        );
       }
       if (component && subgraphOf(component)) {
         this.#subgraph(name, component, metadata, path);
@@ -238,7 +201,7 @@ class _Validator {
   ): Component | undefined {
     const cpath = joinKey(path, "component");
     if (typeof component !== "string" || component === "") {
-      this.#add(
+      this.#report(
         cpath,
         `process "${name}" has no component; name one, e.g. "component": "core/Repeat"`,
       );
@@ -247,7 +210,7 @@ class _Validator {
     const found = this.#registry.get(component);
     if (!found) {
       const close = this.#registry.closest(component);
-      this.#add(
+      this.#report(
         cpath,
         `unknown component "${component}" for process "${name}"${
           close === undefined
@@ -259,196 +222,36 @@ class _Validator {
     return found;
   }
 
-  #settings(
-    name: string,
-    metadata: Record<string, unknown>,
-    path: string,
-  ): void {
-    const { timeoutMs, retry, circuitBreaker, concurrency } = metadata;
-    if (
-      timeoutMs !== undefined &&
-      !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) &&
-        timeoutMs > 0)
-    ) {
-      this.#add(
-        joinKey(path, "timeoutMs"),
-        `timeoutMs of process "${name}" must be a positive number of milliseconds, received ${
-          describeValue(timeoutMs)
-        }`,
-      );
-    }
-    if (concurrency !== undefined && !_isPositiveInteger(concurrency)) {
-      this.#add(
-        joinKey(path, "concurrency"),
-        `concurrency of process "${name}" must be a positive integer (activations in flight at once), received ${
-          describeValue(concurrency)
-        }`,
-      );
-    }
-    if (retry !== undefined) {
-      this.#object(name, "retry", retry, joinKey(path, "retry"), {
-        attempts: [
-          _isPositiveInteger,
-          "a positive integer (attempts in all, the first included)",
-        ],
-        backoffMs: [_isDuration, "a non-negative number of milliseconds"],
-      });
-    }
-    if (circuitBreaker !== undefined) {
-      this.#object(
-        name,
-        "circuitBreaker",
-        circuitBreaker,
-        joinKey(path, "circuitBreaker"),
-        {
-          failureThreshold: [
-            _isPositiveInteger,
-            "a positive integer (consecutive failures that open the breaker)",
-          ],
-          resetTimeoutMs: [
-            _isDuration,
-            "a non-negative number of milliseconds",
-          ],
-        },
-      );
-    }
-  }
-
-  /** Checks a settings object whose fields are all required. */
-  #object(
-    name: string,
-    setting: string,
-    value: unknown,
-    path: string,
-    fields: Record<string, [(v: unknown) => boolean, string]>,
-  ): void {
-    const example = `{ ${
-      Object.keys(fields).map((f) => `"${f}": ...`).join(", ")
-    } }`;
-    if (!_isRecord(value)) {
-      this.#add(
-        path,
-        `${setting} of process "${name}" must be an object ${example}, received ${
-          describeValue(value)
-        }`,
-      );
-      return;
-    }
-    for (const [field, [ok, what]] of Object.entries(fields)) {
-      const v = value[field];
-      if (v === undefined) {
-        this.#add(
-          joinKey(path, field),
-          `${setting} of process "${name}" needs "${field}", ${what}`,
-        );
-      } else if (!ok(v)) {
-        this.#add(
-          joinKey(path, field),
-          `${setting}.${field} of process "${name}" must be ${what}, received ${
-            describeValue(v)
-          }`,
-        );
-      }
-    }
-    for (const field of Object.keys(value)) {
-      if (!Object.hasOwn(fields, field)) {
-        this.#add(
-          joinKey(path, field),
-          `${setting} of process "${name}" has an unknown setting "${field}"${
-            _didYouMean(field, Object.keys(fields))
-          } (it takes ${_list(Object.keys(fields))})`,
-        );
-      }
-    }
-  }
-
   #subgraph(
     name: string,
     component: Component,
     metadata: unknown,
     path: string,
   ): void {
+    const report = this.#report;
+    checkSubgraphSettings(name, component, metadata, path, report);
     const cpath = joinKey(path, "component");
-    if (_isRecord(metadata)) {
-      for (const setting of _SETTINGS) {
-        if (metadata[setting] !== undefined) {
-          this.#add(
-            joinKey(joinKey(path, "metadata"), setting),
-            `${setting} does not apply to process "${name}": it is the subgraph "${component.name}", which runs as its inner processes; set ${setting} on those`,
-          );
-        }
-      }
-    }
-    const cycle = _subgraphCycle(component, [component]);
-    if (cycle) {
+    if (checkSubgraphCycle(component, cpath, report)) {
       this.#cyclic.add(name);
-      this.#add(
-        cpath,
-        `subgraph "${cycle[cycle.length - 1]}" contains itself (${
-          cycle.join(" -> ")
-        }); a subgraph cannot include itself, directly or through other subgraphs`,
-      );
       return;
     }
+    if (this.#reported.has(component)) return;
+    this.#reported.add(component);
     const definition = subgraphOf(component)!;
-    if (!this.#reported.has(component)) {
-      this.#reported.add(component);
-      const inner = sourceMapOf(definition.graph);
-      const problems = new _Validator(
-        definition.graph,
-        definition.registry,
-        inner,
-        this.#reported,
-      ).run();
-      for (const p of problems) {
-        this.#add(
-          cpath,
-          `subgraph "${component.name}" has a problem: ${
-            formatProblem(p, inner?.file)
-          }`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Names that two processes take once subgraphs are flattened: an outer
-   * process named like an inner one (`S/Log` beside subgraph process `S`),
-   * or two subgraph processes whose inner names meet (`S` holding `A/B`
-   * and `S/A` holding `B` both give `S/A/B`).
-   */
-  #flatNames(): void {
-    const owners = new Map<string, string>();
-    const flat = new Map<string, string[]>();
-    for (const [name, component] of this.#components) {
-      const names = component && subgraphOf(component) &&
-          !this.#cyclic.has(name)
-        ? _flatNames(component, `${name}/`)
-        : [name];
-      flat.set(name, names);
-      // A plain process owns its own name, whoever comes first.
-      if (names.length === 1 && names[0] === name) owners.set(name, name);
-    }
-    for (const [name, names] of flat) {
-      if (names.length === 1 && names[0] === name) continue;
-      const component = this.#components.get(name)!;
-      for (const inner of names) {
-        const owner = owners.get(inner);
-        if (owner === undefined) {
-          owners.set(inner, name);
-        } else if (owner === inner) {
-          this.#add(
-            joinKey("processes", inner),
-            `process "${inner}" has the name that process "${name}" (subgraph "${component.name}") gives one of its inner processes; rename it`,
-          );
-        } else if (owner !== name) {
-          const other = this.#components.get(owner)!;
-          this.#add(
-            joinKey("processes", name),
-            `processes "${owner}" (subgraph "${other.name}") and "${name}" (subgraph "${component.name}") both give an inner process the name "${inner}" once flattened; rename one of them`,
-          );
-        }
-      }
+    const inner = sourceMapOf(definition.graph);
+    const problems = new _Validator(
+      definition.graph,
+      definition.registry,
+      inner,
+      this.#reported,
+    ).run();
+    for (const p of problems) {
+      report(
+        cpath,
+        `subgraph "${component.name}" has a problem: ${
+          formatProblem(p, inner?.file)
+        }`,
+      );
     }
   }
 
@@ -458,8 +261,8 @@ class _Validator {
     fed: Set<string>,
   ): void {
     if (exports === undefined) return;
-    if (!_isRecord(exports)) {
-      this.#add(
+    if (!isRecord(exports)) {
+      this.#report(
         kind,
         `${kind} must be an object of { "NAME": { "process": ..., "port": ... } }, received ${
           describeValue(exports)
@@ -488,9 +291,9 @@ class _Validator {
     path: string,
     dir: "in" | "out",
     what: string,
-  ): _End | undefined {
-    if (!_isRecord(ref)) {
-      this.#add(
+  ): ResolvedEnd | undefined {
+    if (!isRecord(ref)) {
+      this.#report(
         path,
         `${what} must be { "process": ..., "port": ... }, received ${
           describeValue(ref)
@@ -501,14 +304,14 @@ class _Validator {
     const { process, port, index } = ref;
     let ok = true;
     if (typeof process !== "string" || process === "") {
-      this.#add(
+      this.#report(
         joinKey(path, "process"),
         `${what} needs a process name, received ${describeValue(process)}`,
       );
       ok = false;
     }
     if (typeof port !== "string" || port === "") {
-      this.#add(
+      this.#report(
         joinKey(path, "port"),
         `${what} needs a port name, received ${describeValue(port)}`,
       );
@@ -518,7 +321,7 @@ class _Validator {
       index !== undefined &&
       !(Number.isSafeInteger(index) && (index as number) >= 0)
     ) {
-      this.#add(
+      this.#report(
         joinKey(path, "index"),
         `${what}: the port index must be a non-negative integer, received ${
           describeValue(index)
@@ -530,10 +333,10 @@ class _Validator {
     const processName = process as string;
     const portName = port as string;
     if (!this.#components.has(processName)) {
-      this.#add(
+      this.#report(
         joinKey(path, "process"),
         `${what} names unknown process "${processName}"${
-          _didYouMean(processName, this.#components.keys())
+          didYouMean(processName, this.#components.keys())
         }`,
       );
       return undefined;
@@ -551,17 +354,17 @@ class _Validator {
         : close === undefined
         ? ""
         : ` (did you mean "${close}"?)`;
-      this.#add(
+      this.#report(
         joinKey(path, "port"),
         `${what}: process "${processName}" (${component.name}) has no ${dir}-port "${portName}"${hint}; its ${dir}-ports are ${
-          _list(names)
+          listNames(names)
         }`,
       );
       return undefined;
     }
     const [realPort, spec] = found;
     if (index !== undefined && !spec.addressable) {
-      this.#add(
+      this.#report(
         joinKey(path, "index"),
         `${what}: ${dir}-port "${realPort}" of "${processName}" (${component.name}) is not addressable, so it takes no index; remove [${index}]`,
       );
@@ -578,20 +381,17 @@ class _Validator {
   #connections(connections: unknown, fed: Set<string>): void {
     if (connections === undefined) return;
     if (!Array.isArray(connections)) {
-      this.#add(
+      this.#report(
         "connections",
         `connections must be an array, received ${describeValue(connections)}`,
       );
       return;
     }
-    const feeds = new Map<
-      string,
-      { end: _End; paths: string[]; ports: Set<string>; inner?: InnerInPort }
-    >();
+    const feeds = new FeedCheck();
     connections.forEach((c: unknown, i) => {
       const path = joinIndex("connections", i);
-      if (!_isRecord(c)) {
-        this.#add(
+      if (!isRecord(c)) {
+        this.#report(
           path,
           `a connection must be an object with "tgt" and "src" or "data", received ${
             describeValue(c)
@@ -602,19 +402,19 @@ class _Validator {
       const hasSrc = c.src !== undefined;
       const isIip = Object.hasOwn(c, "data");
       if (hasSrc && isIip) {
-        this.#add(
+        this.#report(
           path,
           'a connection has either "src" (an edge) or "data" (an IIP), not both',
         );
       } else if (!hasSrc && !isIip) {
-        this.#add(
+        this.#report(
           path,
           'a connection needs "src" (an edge from an out-port) or "data" (an IIP)',
         );
       }
       const what = isIip && !hasSrc ? "IIP" : "connection";
       const tgt = c.tgt === undefined
-        ? (this.#add(
+        ? (this.#report(
           joinKey(path, "tgt"),
           `${what} has no "tgt" (target in-port)`,
         ),
@@ -623,113 +423,21 @@ class _Validator {
       if (hasSrc) {
         this.#end(c.src, joinKey(path, "src"), "out", "connection source");
       }
-      this.#connectionMetadata(
+      checkConnectionMetadata(
         c.metadata,
         joinKey(path, "metadata"),
         isIip && !hasSrc,
+        this.#report,
       );
       if (!tgt) return;
       fed.add(`${tgt.process}\0${tgt.port}`);
       if (isIip && !hasSrc) this.#initial(c.data, tgt, joinKey(path, "data"));
-      if (hasSrc && !isIip) {
-        // Connections to distinct slots of an addressable port do not share it.
-        if (tgt.spec?.addressable && tgt.index === undefined) return;
-        // Through a subgraph, the port that counts is the inner one: it may
-        // be exported twice, or fed inside the subgraph as well.
-        const inner = tgt.component && subgraphOf(tgt.component)
-          ? innerInPort(tgt.component, tgt.port, tgt.index)
-          : undefined;
-        const key = inner
-          ? `\0${tgt.process}/${inner.process}\0${inner.port}\0${
-            inner.index ?? ""
-          }`
-          : `${tgt.process}\0${tgt.port}\0${tgt.index ?? ""}`;
-        const entry = feeds.get(key) ??
-          { end: tgt, paths: [], ports: new Set(), inner };
-        entry.paths.push(path);
-        entry.ports.add(tgt.port);
-        feeds.set(key, entry);
-      }
+      if (hasSrc && !isIip) feeds.add(tgt, path);
     });
-    for (const { end, paths, ports, inner } of feeds.values()) {
-      if (end.spec?.multiple !== false) continue;
-      if (inner && (ports.size > 1 || inner.edges > 0)) {
-        if (paths.length + inner.edges < 2) continue;
-        const exports = [...ports].map((p) => `"${p}"`);
-        const feeders = inner.edges === 0
-          ? _list(paths)
-          : `${_list(paths)} and ${
-            inner.edges === 1 ? "a connection" : `${inner.edges} connections`
-          } inside subgraph "${end.component?.name}"`;
-        this.#add(
-          joinKey(paths[paths.length > 1 ? 1 : 0], "tgt"),
-          `in-port "${inner.port}" of "${end.process}/${inner.process}" (${inner.component.name}) takes one connection, but ${feeders} feed it (through ${
-            _list(exports)
-          } of "${end.process}"); remove all but one, or merge them in a process first`,
-        );
-        continue;
-      }
-      if (paths.length < 2) continue;
-      this.#add(
-        joinKey(paths[1], "tgt"),
-        `in-port "${end.port}" of "${end.process}" (${end.component?.name}) takes one connection, but ${
-          _list(paths)
-        } ${
-          paths.length > 2 ? "all" : "both"
-        } feed it; remove all but one, or merge them in a process first`,
-      );
-    }
+    feeds.check(this.#report);
   }
 
-  #connectionMetadata(metadata: unknown, path: string, iip: boolean): void {
-    if (metadata === undefined) return;
-    if (!_isRecord(metadata)) {
-      this.#add(
-        path,
-        `connection metadata must be an object, received ${
-          describeValue(metadata)
-        }`,
-      );
-      return;
-    }
-    const { capacity, policy } = metadata;
-    if (iip) {
-      for (const [key, value] of [["capacity", capacity], ["policy", policy]]) {
-        if (value !== undefined) {
-          this.#add(
-            joinKey(path, key as string),
-            `an IIP is delivered directly, with no buffer, so it takes no ${key}; remove it`,
-          );
-        }
-      }
-      return;
-    }
-    if (capacity !== undefined && !_isPositiveInteger(capacity)) {
-      this.#add(
-        joinKey(path, "capacity"),
-        `capacity must be a positive integer (messages the connection buffers), received ${
-          describeValue(capacity)
-        }`,
-      );
-    }
-    if (
-      policy !== undefined &&
-      !(OVERFLOW_POLICIES as readonly unknown[]).includes(policy)
-    ) {
-      this.#add(
-        joinKey(path, "policy"),
-        `policy must be one of ${
-          OVERFLOW_POLICIES.map((p) => `"${p}"`).join(", ")
-        }, received ${describeValue(policy)}${
-          typeof policy === "string"
-            ? _didYouMean(policy, OVERFLOW_POLICIES)
-            : ""
-        }`,
-      );
-    }
-  }
-
-  #initial(data: unknown, tgt: _End, path: string): void {
+  #initial(data: unknown, tgt: ResolvedEnd, path: string): void {
     const spec = tgt.spec;
     if (!spec) return;
     const where =
@@ -738,16 +446,16 @@ class _Validator {
     const value = convertIip(spec.type, data);
     const wrongType = checkPortValue(spec.type, value);
     if (wrongType !== undefined) {
-      this.#add(path, `${where}: ${wrongType}`);
+      this.#report(path, `${where}: ${wrongType}`);
       return;
     }
     if (spec.parse) {
       try {
         spec.parse(value);
       } catch (e) {
-        this.#add(
+        this.#report(
           path,
-          `${where} is not valid: ${_errorMessage(e)}`,
+          `${where} is not valid: ${errorMessage(e)}`,
         );
       }
     }
@@ -772,7 +480,7 @@ class _Validator {
         if (!spec.required || fed.has(`${name}\0${port}`)) continue;
         const inner = fedInner.size > 0 ? target(port) : undefined;
         if (inner === undefined || !fedInner.has(inner)) {
-          this.#add(
+          this.#report(
             joinKey("processes", name),
             `in-port "${port}" of "${name}" (${component.name}) is required: connect it or give it an IIP`,
           );
@@ -780,41 +488,4 @@ class _Validator {
       }
     }
   }
-}
-
-/** The chain of subgraph names that leads back to one already in `chain`. */
-function _subgraphCycle(
-  component: Component,
-  chain: Component[],
-): string[] | undefined {
-  const definition = subgraphOf(component);
-  if (!definition || !_isRecord(definition.graph.processes)) return undefined;
-  for (const p of Object.values(definition.graph.processes)) {
-    if (!_isRecord(p) || typeof p.component !== "string") continue;
-    const inner = definition.registry.get(p.component);
-    if (!inner || !subgraphOf(inner)) continue;
-    const next = [...chain, inner];
-    if (chain.includes(inner)) return next.map((c) => c.name);
-    const found = _subgraphCycle(inner, next);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The names a subgraph's processes take once flattened under `prefix`. */
-function _flatNames(component: Component, prefix: string): string[] {
-  const definition = subgraphOf(component);
-  if (!definition || !_isRecord(definition.graph.processes)) return [];
-  const names: string[] = [];
-  for (const [name, p] of Object.entries(definition.graph.processes)) {
-    const inner = _isRecord(p) && typeof p.component === "string"
-      ? definition.registry.get(p.component)
-      : undefined;
-    if (inner && subgraphOf(inner)) {
-      names.push(..._flatNames(inner, `${prefix}${name}/`));
-    } else {
-      names.push(`${prefix}${name}`);
-    }
-  }
-  return names;
 }

@@ -1,11 +1,13 @@
 /**
- * The one place that imports prom-client (15.1.3, its last release): its
- * successor `@prometheus-io/client` has the same API, so a switch is this
- * file.
+ * The bridge to prom-client, the one file that imports it (15.1.3, its
+ * last release): its successor `@prometheus-io/client` has the same API,
+ * so a switch is this file. Only documented API is used: `Registry`'s
+ * `registerMetric()`, `getMetricsAsArray()`, `removeSingleMetric()` and
+ * `setDefaultLabels()`, and each metric's `get()`.
  *
  * @module
  */
-import { type Metric, Registry, type RegistryContentType } from "prom-client";
+import { type Metric, Registry } from "prom-client";
 
 export { Registry };
 
@@ -17,6 +19,14 @@ export interface Sample {
   labels: Readonly<Record<string, string | number>>;
   /** `name_bucket`, `name_sum`, `name_count`; the metric's name when absent. */
   metricName?: string;
+  /** Labels of the sample's series, when given apart from its own. */
+  sharedLabels?: Readonly<Record<string, string>>;
+  /** An exemplar (OpenMetrics only). */
+  exemplar?: {
+    labelSet: Readonly<Record<string, string | number>>;
+    value: number;
+    timestamp: number;
+  } | null;
 }
 
 /** A metric as prom-client's formatter reads it. */
@@ -47,26 +57,30 @@ export interface MetricLike {
   get(): Promise<MetricObject>;
 }
 
-interface Formatter {
-  getMetricsAsString(metric: MetricLike): Promise<string>;
-}
-
 /**
- * A registry that formats one metric in a format, with constant labels.
- * (`getMetricsAsString` is prom-client's per-metric formatter: the whole
- * registry's `metrics()` cannot skip one failing metric.)
+ * A `Registry` that tells its owner when its default labels are set
+ * (`setDefaultLabels()` is prom-client's documented way to set them, and a
+ * subclass the documented way to hear of it): weir writes its own
+ * families' lines, and labels set on the registry belong on them too.
  */
-export function newFormatter(
-  openMetrics: boolean,
-  constLabels: Readonly<Record<string, string>>,
-): (metric: MetricLike) => Promise<string> {
-  const r = new Registry<RegistryContentType>();
-  if (openMetrics) r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  if (Object.keys(constLabels).length > 0) {
-    r.setDefaultLabels({ ...constLabels });
+export class NotifyingRegistry extends Registry {
+  readonly #onDefaultLabels: (labels: Record<string, string>) => object;
+
+  /**
+   * `onDefaultLabels` checks labels being set (it throws to refuse them)
+   * and returns the labels the registry keeps.
+   */
+  constructor(onDefaultLabels: (labels: Record<string, string>) => object) {
+    super();
+    this.#onDefaultLabels = onDefaultLabels;
   }
-  const f = r as unknown as Formatter;
-  return (metric) => f.getMetricsAsString(metric);
+
+  /** Sets the labels of every sample, once `onDefaultLabels` accepted them. */
+  override setDefaultLabels(labels: object): void {
+    super.setDefaultLabels(
+      this.#onDefaultLabels(labels as Record<string, string>),
+    );
+  }
 }
 
 /** Every metric registered in `registry`, in registration order. */

@@ -105,10 +105,14 @@ export const FLOW_OPERATION_RESULTS: readonly string[] = ["success", "error"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { METRICS } from "./catalogue.ts";
  *
- * METRICS.processMessages.name; // "process_messages_total"
- * METRICS.processMessages.labels.map((l) => l.name); // ["flow", "process", "port", "direction"]
+ * assert.deepEqual(METRICS.processMessages.name, "process_messages_total");
+ * assert.deepEqual(
+ *   METRICS.processMessages.labels.map((l) => l.name),
+ *   ["flow", "process", "port", "direction"],
+ * );
  * ```
  */
 export const METRICS = {
@@ -666,10 +670,14 @@ export const CATALOGUE: readonly MetricDef[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fullName, HTTP_METRICS, METRICS } from "./catalogue.ts";
  *
- * fullName(METRICS.flowsActive, "edge"); // "edge_flows_active"
- * fullName(HTTP_METRICS.httpRequests, "edge"); // "http_requests_total"
+ * assert.deepEqual(fullName(METRICS.flowsActive, "edge"), "edge_flows_active");
+ * assert.deepEqual(
+ *   fullName(HTTP_METRICS.httpRequests, "edge"),
+ *   "http_requests_total",
+ * );
  * ```
  */
 export function fullName(def: MetricDef, namespace: string): string {

@@ -53,13 +53,17 @@ function parseRange(part: string): MediaRange | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { negotiateFormat } from "./exposition.ts";
  *
- * negotiateFormat(
- *   "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
- * ); // "openmetrics"
- * negotiateFormat("text/plain"); // "text"
- * negotiateFormat("%%%"); // "text"
+ * assert.deepEqual(
+ *   negotiateFormat(
+ *     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+ *   ),
+ *   "openmetrics",
+ * );
+ * assert.deepEqual(negotiateFormat("text/plain"), "text");
+ * assert.deepEqual(negotiateFormat("%%%"), "text");
  * ```
  */
 export function negotiateFormat(
@@ -87,11 +91,12 @@ export function negotiateFormat(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acceptsGzip } from "./exposition.ts";
  *
- * acceptsGzip("gzip, deflate, br"); // true
- * acceptsGzip("gzip;q=0"); // false
- * acceptsGzip(null); // false
+ * assert.deepEqual(acceptsGzip("gzip, deflate, br"), true);
+ * assert.deepEqual(acceptsGzip("gzip;q=0"), false);
+ * assert.deepEqual(acceptsGzip(null), false);
  * ```
  */
 export function acceptsGzip(

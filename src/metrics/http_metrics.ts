@@ -27,6 +27,11 @@ import {
   Histogram,
 } from "../engine/histogram.ts";
 import { HTTP_METHODS, HTTP_METRICS } from "./catalogue.ts";
+import {
+  captureMatches,
+  type MatchResult,
+  type RouteInfo,
+} from "./_hono_internals.ts";
 import type { MetricsCollector } from "./collector.ts";
 
 /**
@@ -162,6 +167,7 @@ const GET = HTTP_METHODS.indexOf("GET");
  *
  * @example Count the requests of an app
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { MetricsCollector } from "./collector.ts";
  * import { httpMetrics } from "./http_metrics.ts";
@@ -172,9 +178,12 @@ const GET = HTTP_METHODS.indexOf("GET");
  * app.get("/flows/:id", (c) => c.text(c.req.param("id")));
  * await app.request("/flows/a");
  * await app.request("/flows/b");
- * (await collector.render()).includes(
- *   'http_requests_total{method="GET",route="/flows/:id",status="200"} 2',
- * ); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes(
+ *     'http_requests_total{method="GET",route="/flows/:id",status="200"} 2',
+ *   ),
+ *   true,
+ * );
  * ```
  */
 export function httpMetrics(
@@ -224,15 +233,6 @@ export interface MeasuredFetch {
   remove(): void;
 }
 
-/** What a router tells of the route it matched. */
-interface RouteInfo {
-  path: string;
-  method: string;
-}
-
-/** What Hono's routers return from `match()`: the handlers first. */
-type MatchResult = [[[unknown, RouteInfo], unknown][], ...unknown[]];
-
 /** The Hono app shape {@linkcode httpMetricsFetch} needs. */
 export interface RoutedApp {
   /** Answers a request. */
@@ -251,11 +251,12 @@ export interface RoutedApp {
  * route); this wrapper lets Hono answer on its fast path and keeps about
  * 95 % of a trivial route's requests/s (see `bench/RESULTS.md`). The route
  * pattern is the one the app's own router matched for the request (the
- * wrapper observes `app.router.match()`). Request sizes are known from
+ * wrapper observes `app.router.match()`, see `_hono_internals.ts`). Request sizes are known from
  * `Content-Length` only (0 for a request with no body).
  *
  * @example Serve an app measured
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { MetricsCollector } from "./collector.ts";
  * import { httpMetricsFetch } from "./http_metrics.ts";
@@ -265,9 +266,12 @@ export interface RoutedApp {
  * app.get("/flows/:id", (c) => c.text(c.req.param("id")));
  * const fetch = httpMetricsFetch(app, collector);
  * await fetch(new Request("http://localhost/flows/a"));
- * (await collector.render()).includes(
- *   'http_requests_total{method="GET",route="/flows/:id",status="200"} 1',
- * ); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes(
+ *     'http_requests_total{method="GET",route="/flows/:id",status="200"} 1',
+ *   ),
+ *   true,
+ * );
  * // Deno.serve(fetch) or Bun.serve({ fetch })
  * ```
  */
@@ -285,7 +289,7 @@ export function httpMetricsFetch(
     );
   }
   const rec = _recorder(collector, options);
-  const matches = _matchCapture(app);
+  const matches = captureMatches(app.router);
   /** Counts and times a request that `fetch` answered with `res`. */
   const done = (
     last: RouteInfo | null,
@@ -341,69 +345,6 @@ export function httpMetricsFetch(
     });
   };
   return Object.assign(measured, { remove: rec.remove });
-}
-
-/**
- * Sees the routes a router matches: {@linkcode MatchCapture.begin} before
- * the app's `fetch`, {@linkcode MatchCapture.end} once it returned.
- */
-interface MatchCapture {
-  /** Captures the next match; returns what `end()` restores. */
-  begin(): unknown;
-  /**
-   * The last route of the match made since `begin()` (`null` when none
-   * was, or none matched), and restores the capture of an enclosing call.
-   */
-  end(outer: unknown): RouteInfo | null;
-}
-
-const PENDING = Symbol("pending");
-const captures = new WeakMap<object, MatchCapture>();
-
-/**
- * Observes `app.router.match()`, so that a request's route is the one
- * Hono itself found (no second match, no second parse of the URL). Hono
- * asks its router synchronously at the start of `fetch()`, before any
- * handler runs; a handler that calls `fetch()` again (nested) is matched
- * after, and not taken. Hono's routers replace their `match` on first
- * use (`this.match = ...`): an accessor keeps the replacement as the
- * function observed.
- */
-function _matchCapture(app: RoutedApp): MatchCapture {
-  const router = app.router;
-  const known = captures.get(router);
-  if (known !== undefined) return known;
-  let inner = router.match;
-  let slot: MatchResult | typeof PENDING | undefined;
-  const match = (method: string, path: string): MatchResult => {
-    const result = inner.call(router, method, path);
-    if (slot === PENDING) slot = result;
-    return result;
-  };
-  Object.defineProperty(router, "match", {
-    configurable: true,
-    enumerable: true,
-    get: () => match,
-    set: (fn: typeof inner) => {
-      inner = fn;
-    },
-  });
-  const capture: MatchCapture = {
-    begin() {
-      const outer = slot;
-      slot = PENDING;
-      return outer;
-    },
-    end(outer) {
-      const result = slot;
-      slot = outer as typeof slot;
-      if (result === PENDING || result === undefined) return null;
-      const handlers = result[0];
-      return handlers.length > 0 ? handlers[handlers.length - 1][0][1] : null;
-    },
-  };
-  captures.set(router, capture);
-  return capture;
 }
 
 /** The records of one measured app, and the families that export them. */
@@ -523,6 +464,7 @@ function _recorder(
  *
  * @example Count the connections of a served app
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetricsCollector } from "./collector.ts";
  * import { connectionMetrics } from "./http_metrics.ts";
  *
@@ -530,8 +472,15 @@ function _recorder(
  * // In weir: `(await serve(app.fetch)).connections`.
  * const connections = { open: () => 3, onClose: () => () => {} };
  * const remove = connectionMetrics(collector, connections);
- * (await collector.render()).includes("http_open_connections 3"); // true
+ * assert.deepEqual(
+ *   (await collector.render()).includes("http_open_connections 3"),
+ *   true,
+ * );
  * remove();
+ * assert.deepEqual(
+ *   (await collector.render()).includes("http_open_connections"),
+ *   false,
+ * );
  * ```
  */
 export function connectionMetrics(

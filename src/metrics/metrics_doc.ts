@@ -48,9 +48,10 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricsMarkdown } from "./metrics_doc.ts";
  *
- * metricsMarkdown().startsWith("# weir metrics"); // true
+ * assert.deepEqual(metricsMarkdown().startsWith("# weir metrics"), true);
  * ```
  */
 export function metricsMarkdown(): string {
@@ -105,7 +106,6 @@ export function metricsMarkdown(): string {
             ).join("; ") + "."
         }`,
         `- When it moves: ${d.moves}`,
-        `- Seed design field: ${d.seed}.`,
       );
     }
   }

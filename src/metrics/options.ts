@@ -71,14 +71,14 @@ const RESERVED_LABELS = new Set(["le", "quantile"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveMetricsOptions } from "./options.ts";
  *
- * resolveMetricsOptions({ namespace: "edge" }).namespace; // "edge"
- * try {
- *   resolveMetricsOptions({ namespace: "9lives" });
- * } catch (e) {
- *   (e as Error).message; // 'Invalid metrics option "namespace": "9lives" must start ...'
- * }
+ * assert.deepEqual(resolveMetricsOptions({ namespace: "edge" }).namespace, "edge");
+ * assert.throws(
+ *   () => resolveMetricsOptions({ namespace: "9lives" }),
+ *   /Invalid metrics option "namespace": "9lives" must start/,
+ * );
  * ```
  */
 export function resolveMetricsOptions(

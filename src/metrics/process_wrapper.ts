@@ -24,13 +24,14 @@ export interface WrappedProcess {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Histogram } from "../engine/histogram.ts";
  * import { wrapProcess } from "./process_wrapper.ts";
  *
  * const into = { histogram: new Histogram(), exceptions: 0 };
  * const half = wrapProcess((n: number) => n / 2, into);
- * half(4); // 2
- * into.histogram.count; // 1
+ * assert.deepEqual(half(4), 2);
+ * assert.deepEqual(into.histogram.count, 1);
  * ```
  */
 export function wrapProcess<A extends unknown[], R>(

@@ -189,6 +189,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * @example Attach to a collector and take a sample now
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MetricsCollector } from "./collector.ts";
  * import { ResourceTracker } from "./resource_tracker.ts";
  * import { resourceSource } from "../runtime/resources.ts";
@@ -202,9 +203,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * tracker.attach(metrics);
  * tracker.start();
  * const text = await metrics.render();
- * text.includes("weir_build_info{"); // true
- * text.includes("process_cpu_seconds_total "); // true
- * controller.abort(); // stops the timers
+ * assert.deepEqual(text.includes("weir_build_info{"), true);
+ * assert.deepEqual(text.includes("process_cpu_seconds_total "), true);
+ * // Aborting stops the timers.
+ * controller.abort();
  * ```
  */
 export class ResourceTracker {
@@ -427,6 +429,7 @@ export class ResourceTracker {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MetricsCollector } from "./collector.ts";
    * import { ResourceTracker } from "./resource_tracker.ts";
    *
@@ -442,8 +445,9 @@ export class ResourceTracker {
    * const metrics = new MetricsCollector();
    * const detach = tracker.attach(metrics);
    * const text = await metrics.render();
-   * text.includes("process_cpu_seconds_total 2"); // true
-   * text.includes("process_open_fds"); // false: not measured here
+   * assert.deepEqual(text.includes("process_cpu_seconds_total 2"), true);
+   * // Not measured from this source: left out, not exported as 0.
+   * assert.deepEqual(text.includes("process_open_fds"), false);
    * detach();
    * ```
    */

@@ -267,3 +267,121 @@ export async function finishedWithin(
   if (state === "timeout") await net.stop();
   return state;
 }
+
+export const NAMES = [
+  "core/Delay",
+  "core/Drop",
+  "core/Interval",
+  "core/Kick",
+  "core/Merge",
+  "core/Output",
+  "core/Repeat",
+  "flow/Batch",
+  "flow/Counter",
+  "flow/Filter",
+  "flow/Map",
+  "flow/Throttle",
+  "fs/ReadFile",
+  "fs/ReadLines",
+  "fs/WriteLines",
+  "json/Parse",
+  "json/Stringify",
+  "strings/Split",
+];
+
+/**
+ * Waits until `condition` holds, checking every few milliseconds, and fails
+ * with `what` after `limitMs`: for effects nothing can be awaited on, such
+ * as a stream closing its file.
+ */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  limitMs = 3000,
+): Promise<void> {
+  const end = performance.now() + limitMs;
+  while (!condition()) {
+    if (performance.now() > end) assert.fail(`${what} within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A promise with its resolve function. */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+} {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * Watches `setTimeout` while a test runs: which timers are still live (not
+ * fired, not cleared), and what a timer callback threw (caught here, so a
+ * bug cannot crash the test run; a host would crash).
+ */
+export interface TimerWatch {
+  /** Delays of the timers neither fired nor cleared. */
+  live(): number[];
+  /** Errors thrown out of timer callbacks. */
+  escaped: unknown[];
+  /** Resolves after the next callback of a timer with this delay has run. */
+  fired(delay: number): Promise<void>;
+  /** Puts the real functions back. */
+  restore(): void;
+}
+
+export function watchTimers(): TimerWatch {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const live = new Map<unknown, number>();
+  const escaped: unknown[] = [];
+  const waiters = new Map<number, (() => void)[]>();
+  const patchedSet = (
+    fn: (...args: unknown[]) => void,
+    ms?: number,
+    ...args: unknown[]
+  ) => {
+    const delay = ms ?? 0;
+    const id: unknown = realSet(() => {
+      live.delete(id);
+      try {
+        fn(...args);
+      } catch (e) {
+        escaped.push(e);
+      }
+      for (const w of waiters.get(delay)?.splice(0) ?? []) w();
+    }, ms);
+    live.set(id, delay);
+    return id;
+  };
+  const patchedClear = (id?: unknown) => {
+    live.delete(id);
+    realClear(id as Parameters<typeof clearTimeout>[0]);
+  };
+  globalThis.setTimeout = patchedSet as unknown as typeof setTimeout;
+  globalThis.clearTimeout = patchedClear as unknown as typeof clearTimeout;
+  return {
+    live: () => [...live.values()],
+    escaped,
+    fired(delay) {
+      return new Promise((resolve) => {
+        const list = waiters.get(delay) ?? [];
+        list.push(resolve);
+        waiters.set(delay, list);
+      });
+    },
+    restore() {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    },
+  };
+}
+
+/** Stats of process `name`. */
+export function statsOf(net: Network, name: string) {
+  const p = net.stats().processes.find((s) => s.name === name);
+  assert.ok(p, `process ${name} exists`);
+  return p;
+}

@@ -1,16 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CoreDelay,
   CoreDrop,
-  CoreInterval,
   CoreKick,
   CoreMerge,
   CoreOutput,
   CoreRepeat,
 } from "../../src/components/core.ts";
 import { defineComponent } from "../../src/engine/component.ts";
-import { fakeContext, runComponent } from "./_helpers.ts";
+import { deferred, runComponent } from "./_helpers.ts";
 
 test("core/Repeat forwards every message unchanged and in order", async () => {
   const value = { a: 1 };
@@ -82,102 +80,6 @@ test("core/Merge forwards every message of every connection, each connection in 
   }
 });
 
-test("core/Delay forwards every message in order, none before the delay has passed", async () => {
-  const t0 = performance.now();
-  const { outputs, arrivals } = await runComponent(CoreDelay, {
-    iips: { delay: "30ms" },
-    input: [1, 2, 3, 4, 5],
-  });
-  assert.deepEqual(outputs.out, [1, 2, 3, 4, 5]);
-  assert.ok(
-    arrivals[0].at - t0 >= 30,
-    `first message after ${arrivals[0].at - t0} ms`,
-  );
-});
-
-test("core/Delay keeps order when the delay shrinks between messages", async () => {
-  const { ctx, sent, setControl } = fakeContext(CoreDelay, { delay: 40 });
-  const first = CoreDelay.process!(1, ctx);
-  setControl("delay", 0);
-  const second = CoreDelay.process!(2, ctx);
-  await Promise.all([first, second]);
-  assert.deepEqual(sent, [["out", 1], ["out", 2]]);
-});
-
-test("core/Delay sends nothing once the network stops", async () => {
-  const { ctx, sent, abort } = fakeContext(CoreDelay, { delay: "1h" });
-  const pending = CoreDelay.process!(1, ctx);
-  abort();
-  await pending;
-  assert.deepEqual(sent, []);
-});
-
-test("core/Delay rejects a delay that is not a duration", () => {
-  assert.throws(
-    () => CoreDelay.inPorts.delay.parse!("soon"),
-    (e: unknown) =>
-      e instanceof RangeError && /expected a duration/.test(e.message) &&
-      /received string "soon"/.test(e.message),
-  );
-});
-
-test("core/Interval with count sends 0..count-1 and finishes the network", async () => {
-  const { outputs, state } = await runComponent(CoreInterval, {
-    iips: { interval: "5ms", count: 4 },
-  });
-  assert.deepEqual(outputs.out, [0, 1, 2, 3]);
-  assert.equal(state, "finished");
-});
-
-test("core/Interval without count ticks until the network drains", async () => {
-  const { outputs, state } = await runComponent(CoreInterval, {
-    iips: { interval: 2 },
-    onArrival: ({ value }, net) => {
-      if (value === 2) void net.drain(1000);
-    },
-  });
-  assert.deepEqual(outputs.out, [0, 1, 2]);
-  assert.equal(state, "finished");
-});
-
-test("core/Interval waits for room instead of dropping ticks", async () => {
-  const { outputs } = await runComponent(CoreInterval, {
-    iips: { interval: 1, count: 30 },
-    capacity: 1,
-  });
-  assert.deepEqual(outputs.out, Array.from({ length: 30 }, (_, i) => i));
-});
-
-test("core/Interval rejects an interval of 0 with a sentence", () => {
-  assert.throws(
-    () => CoreInterval.inPorts.interval.parse!(0),
-    {
-      name: "RangeError",
-      message: "expected a duration longer than 0, received number 0",
-    },
-  );
-});
-
-test("core/Interval rejects a negative or fractional count", () => {
-  for (const bad of [-1, 1.5]) {
-    assert.throws(
-      () => CoreInterval.inPorts.count.parse!(bad),
-      {
-        name: "RangeError",
-        message:
-          `expected a non-negative integer (0 for no limit), received number ${bad}`,
-      },
-    );
-  }
-});
-
-test("core/Interval with a bad interval IIP fails the network start", async () => {
-  await assert.rejects(
-    runComponent(CoreInterval, { iips: { interval: "fast", count: 1 } }),
-    /Cannot start network "test": expected a duration/,
-  );
-});
-
 test("core/Output ignores NoFlo's options and logs the same line", async () => {
   const logged: unknown[][] = [];
   const original = console.log;
@@ -193,38 +95,44 @@ test("core/Output ignores NoFlo's options and logs the same line", async () => {
   assert.deepEqual(logged, [['{"deep":{"er":[1]}}']]);
 });
 
-test("core/Interval applies a count lowered below the ticks sent at once", async () => {
-  let thirdTick!: () => void;
-  const ticked = new Promise<void>((r) => thirdTick = r);
-  const Lower = defineComponent({
-    name: "test/Lower",
-    description: "Sets count to 2 once tick 2 has arrived.",
-    outPorts: { out: {} },
-    async run(ctx) {
-      await ticked;
-      await ctx.send("out", 2);
-    },
+test("core/Kick sends null for every message when no data is given, whatever the message", async () => {
+  const { outputs } = await runComponent(CoreKick, {
+    input: [undefined, null, 0, "x", { y: 1 }],
   });
-  const { outputs, state } = await runComponent(CoreInterval, {
-    iips: { interval: 1, count: 0 },
-    feeds: [{ port: "count", component: Lower }],
-    onArrival: ({ value }) => value === 2 && thirdTick(),
-  });
-  assert.equal(state, "finished");
-  assert.deepEqual(outputs.out.slice(0, 3), [0, 1, 2]);
+  assert.deepEqual(outputs.out, [null, null, null, null, null]);
 });
 
-test("core/Interval restarts its wait from the last tick when the interval changes", async () => {
-  const { ctx, sent, setControl } = fakeContext(CoreInterval, {
-    interval: "1h",
-    count: 1,
+test("core/Merge of many inputs finishes only when the last input ends", async () => {
+  const release = deferred();
+  const Late = defineComponent({
+    name: "test/Late",
+    description: "Sends once released.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      await release.promise;
+      await ctx.send("out", "late");
+    },
   });
-  const t0 = performance.now();
-  const running = CoreInterval.run!(ctx);
-  setControl("interval", 20);
-  CoreInterval.onControl!("interval", 20, ctx);
-  await running;
-  const elapsed = performance.now() - t0;
-  assert.deepEqual(sent, [["out", 0]]);
-  assert.ok(elapsed >= 19 && elapsed < 1000, `ticked after ${elapsed} ms`);
+  // 30 inputs of 0 to 3 messages each, and one that sends only once all
+  // the others' messages have arrived.
+  const feeds = Array.from({ length: 30 }, (_, i) => ({
+    port: "in",
+    values: Array.from({ length: i % 4 }, (_, j) => `${i}.${j}`),
+  }));
+  const expected = feeds.flatMap((f) => f.values);
+  let arrived = 0;
+  const { outputs, state } = await runComponent(CoreMerge, {
+    feeds: [...feeds, { port: "in", component: Late }],
+    capacity: 1,
+    onArrival: () => {
+      if (++arrived === expected.length) release.resolve();
+    },
+  });
+  assert.equal(state, "finished");
+  assert.equal(outputs.out.length, expected.length + 1);
+  assert.equal(outputs.out.at(-1), "late");
+  assert.deepEqual(
+    (outputs.out as string[]).slice(0, -1).sort(),
+    [...expected].sort(),
+  );
 });

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { runComponent } from "./_helpers.ts";
+import { runGraph } from "./_graph_helpers.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
 import { JsonParse, JsonStringify } from "../../src/components/json.ts";
-import { runComponent } from "./_helpers.ts";
 
 test("json/Parse sends the value of each JSON string", async () => {
   const { outputs, errors } = await runComponent(JsonParse, {
@@ -114,4 +115,45 @@ test("json/Stringify reads a string of digits as a number of spaces and other st
         `expected an indent of 0 to 10 spaces or a string of up to 10 characters, received number ${bad}`,
     });
   }
+});
+
+test("json/Parse sends an empty string to the error port", async () => {
+  const { outputs, errors } = await runComponent(JsonParse, {
+    input: ["", " 1 "],
+  });
+  assert.deepEqual(outputs.out, [1]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /cannot parse JSON from string "": /);
+});
+
+test("json/Stringify fails a cyclic value saying it cannot write it as JSON", async () => {
+  const cyclic: Record<string, unknown> = { name: "loop" };
+  cyclic.self = cyclic;
+  const { outputs, errors } = await runComponent(JsonStringify, {
+    input: [cyclic, 1],
+  });
+  assert.deepEqual(outputs.out, ["1"]);
+  assert.equal(errors.length, 1);
+  // The same sentence on every runtime (the runtimes' own texts differ).
+  assert.match(
+    errors[0].message,
+    /^process "T" failed on in-port "in": cannot write object as JSON/,
+  );
+});
+
+test("json/Stringify fails a bigint saying it cannot write it as JSON", async () => {
+  const { errors } = await runComponent(JsonStringify, { input: [{ n: 1n }] });
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /^process "T" failed on in-port "in": cannot write object as JSON/,
+  );
+});
+
+test("json/Stringify reads an indent IIP written in .fbp as a number of spaces", async () => {
+  const { sinks } = await runGraph(`
+    '{"a":1}' -> in P(json/Parse) out -> in S(json/Stringify) out -> in K(test/Sink)
+    '2' -> indent S
+  `);
+  assert.deepEqual(sinks.K, ['{\n  "a": 1\n}']);
 });

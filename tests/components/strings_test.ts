@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StringsSplit } from "../../src/components/strings.ts";
 import { runComponent } from "./_helpers.ts";
+import { StringsSplit } from "../../src/components/strings.ts";
 
 test("strings/Split splits by line break by default and sends each part", async () => {
   const { outputs } = await runComponent(StringsSplit, {
@@ -63,4 +63,30 @@ test("strings/Split rejects a /pattern/ that is not a regular expression", () =>
       e instanceof SyntaxError &&
       e.message.startsWith("invalid regular expression delimiter /(/: "),
   );
+});
+
+test("strings/Split sends empty parts for delimiters at both ends", async () => {
+  const { outputs } = await runComponent(StringsSplit, {
+    iips: { delimiter: "," },
+    input: [",a,,b,"],
+  });
+  assert.deepEqual(outputs.out, ["", "a", "", "b", ""]);
+});
+
+test("strings/Split with a regular expression splits at every match", async () => {
+  const { outputs } = await runComponent(StringsSplit, {
+    iips: { delimiter: "/\\s+/" },
+    input: ["a  b\t\nc"],
+  });
+  assert.deepEqual(outputs.out, ["a", "b", "c"]);
+});
+
+test("strings/Split splits \\r\\n text by its default delimiter, keeping the \\r", async () => {
+  const { outputs } = await runComponent(StringsSplit, { input: ["a\r\nb"] });
+  assert.deepEqual(outputs.out, ["a\r", "b"]);
+});
+
+test("strings/Split of an empty string sends one empty part", async () => {
+  const { outputs } = await runComponent(StringsSplit, { input: [""] });
+  assert.deepEqual(outputs.out, [""]);
 });

@@ -8,10 +8,10 @@ import {
   parseFbp,
   parseGraphJson,
   stringifyGraph,
+  validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
-
-const registry = testRegistry();
+import { registry, TWO } from "./_helpers.ts";
 
 test("buildNetworkSpec() resolves components and maps connections", () => {
   const spec = buildNetworkSpec(
@@ -218,4 +218,49 @@ test("buildNetworkSpec() throws for an IIP string that does not convert, with it
     );
     return true;
   });
+});
+
+test("buildNetworkSpec() takes a capacity written 1e3 as 1000", () => {
+  const graph = parseGraphJson(
+    TWO.replace('"tgt"', '"metadata": { "capacity": 1e3 }, "tgt"'),
+  );
+  const spec = buildNetworkSpec(graph, testRegistry());
+  assert.equal(spec.connections[0].capacity, 1000);
+});
+
+test("a generated graph of 5,000 processes and 5,000 connections parses, validates and builds", () => {
+  const n = 5000;
+  const lines = ["'seed' -> in P0(core/Repeat)"];
+  for (let i = 1; i < n; i++) {
+    lines.push(`P${i - 1} out -> (${1 + (i % 50)}) in P${i}(core/Repeat)`);
+  }
+  lines.push(`P${n - 1} out -> in P0`);
+  const text = lines.join("\n") + "\n";
+  const registry = testRegistry();
+
+  const t0 = performance.now();
+  const graph = parseFbp(text);
+  const t1 = performance.now();
+  const problems = validateGraph(graph, registry);
+  const t2 = performance.now();
+  const spec = buildNetworkSpec(graph, registry);
+  const t3 = performance.now();
+  const json = stringifyGraph(graph);
+  const fromJson = parseGraphJson(json);
+  const t4 = performance.now();
+  const specFromJson = buildNetworkSpec(fromJson, registry);
+  const t5 = performance.now();
+
+  assert.deepEqual(problems, []);
+  assert.equal(spec.processes.length, n);
+  assert.equal(spec.connections.length, n);
+  assert.equal(spec.initials?.length, 1);
+  assert.equal(specFromJson.connections.length, n);
+  const ms = (a: number, b: number) => `${(b - a).toFixed(0)} ms`;
+  console.log(
+    `5,000 processes: parseFbp ${ms(t0, t1)}, validateGraph ${
+      ms(t1, t2)
+    }, buildNetworkSpec ${ms(t2, t3)}; JSON (${json.length} chars) ` +
+      `stringify+parse ${ms(t3, t4)}, build ${ms(t4, t5)}`,
+  );
 });

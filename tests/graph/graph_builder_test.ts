@@ -119,3 +119,20 @@ test("GraphBuilder keeps __proto__ keys of metadata and properties as keys", () 
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.deepEqual(Object.getOwnPropertyNames(Object.prototype), before);
 });
+
+test("GraphBuilder keeps a process named __proto__", () => {
+  const graph = new GraphBuilder().process("__proto__", "core/Repeat").build();
+  assert.ok(Object.hasOwn(graph.processes!, "__proto__"));
+  assert.deepEqual(Object.keys(graph.processes!), ["__proto__"]);
+});
+
+test("GraphBuilder.build() gives each graph its own nested metadata", () => {
+  const builder = new GraphBuilder("x").process("A", "core/Repeat", {
+    retry: { attempts: 2, backoffMs: 1 },
+  });
+  const first = builder.build();
+  (first.processes!.A.metadata!.retry as { attempts: number }).attempts = 9;
+  assert.deepEqual(builder.build().processes!.A.metadata, {
+    retry: { attempts: 2, backoffMs: 1 },
+  });
+});

@@ -6,6 +6,7 @@ import {
   sourceMapOf,
   stringifyGraph,
 } from "../../src/graph/mod.ts";
+import { colOf, graphErrorOf, plain, TWO, where } from "./_helpers.ts";
 
 const NOFLO_GRAPH = `{
   "caseSensitive": false,
@@ -54,6 +55,114 @@ function problemOf(fn: () => unknown) {
   }
   assert.fail("expected a GraphError");
 }
+
+/** A graph as Flowhub saves it (from the fbp package's own tests). */
+const FLOWHUB_GRAPH = `{
+    "caseSensitive": false,
+    "properties": {
+        "name": "ConfigPaths",
+        "environment": {
+            "type": "noflo-nodejs"
+        },
+        "description": "Read Ingress Table configuration files",
+        "icon": "file"
+    },
+    "inports": {
+        "envvar": {
+            "process": "core/ReadEnv_2mde7",
+            "port": "key",
+            "metadata": {
+                "x": -612,
+                "y": 432,
+                "width": 72,
+                "height": 72
+            }
+        }
+    },
+    "outports": {
+        "serverfile": {
+            "process": "strings/CompileString_pjcg2",
+            "port": "out",
+            "metadata": {
+                "x": 0,
+                "y": 432.5,
+                "width": 72,
+                "height": 72
+            }
+        }
+    },
+    "groups": [
+        {
+            "name": "Read",
+            "nodes": [
+                "core/ReadEnv_2mde7"
+            ],
+            "metadata": {
+                "description": "reads \\"env\\" \\u00e9"
+            }
+        }
+    ],
+    "processes": {
+        "core/ReadEnv_2mde7": {
+            "component": "core/ReadEnv",
+            "metadata": {
+                "label": "core/ReadEnv",
+                "x": -468,
+                "y": 432,
+                "width": 72,
+                "height": 72
+            }
+        },
+        "strings/CompileString_pjcg2": {
+            "component": "strings/CompileString",
+            "metadata": {
+                "label": "strings/CompileString",
+                "x": -144,
+                "y": 432,
+                "width": 72,
+                "height": 72
+            }
+        }
+    },
+    "connections": [
+        {
+            "src": {
+                "process": "core/ReadEnv_2mde7",
+                "port": "out"
+            },
+            "tgt": {
+                "process": "strings/CompileString_pjcg2",
+                "port": "in",
+                "index": 0
+            },
+            "metadata": {
+                "route": null
+            }
+        },
+        {
+            "data": "/",
+            "tgt": {
+                "process": "strings/CompileString_pjcg2",
+                "port": "delimiter"
+            }
+        },
+        {
+            "data": {
+                "nested": [
+                    1,
+                    -2.5,
+                    true,
+                    null,
+                    "🌊"
+                ]
+            },
+            "tgt": {
+                "process": "strings/CompileString_pjcg2",
+                "port": "in"
+            }
+        }
+    ]
+}`;
 
 test("parseGraphJson() keeps every field of a NoFlo graph (JSON round trip)", () => {
   const graph = parseGraphJson(NOFLO_GRAPH);
@@ -179,4 +288,47 @@ test("stringifyGraph() refuses NaN and Map values", () => {
     () => stringifyGraph({ properties: { lookup: new Map() } }),
     /properties\.lookup is a Map/,
   );
+});
+
+test("parseGraphJson() reads text that starts with a byte order mark", () => {
+  const graph = parseGraphJson("\uFEFF" + TWO);
+  assert.deepEqual(plain(graph), JSON.parse(TWO));
+});
+
+test("parseGraphJson() does not count a byte order mark as a column", () => {
+  const graph = parseGraphJson('\uFEFF{"processes": {}}');
+  assert.deepEqual(sourceMapOf(graph)!.positions.get("processes"), {
+    line: 1,
+    col: 2,
+  });
+});
+
+test("parseGraphJson() reports a // comment as a syntax error at the slash", () => {
+  const error = graphErrorOf(() =>
+    parseGraphJson('{\n  // flows\n  "processes": {}\n}')
+  );
+  assert.deepEqual(where(error.problems), [["$", 2, 3]]);
+  assert.match(error.message, /JSON syntax error/);
+});
+
+test("parseGraphJson() reports a trailing comma in an object at the closing brace", () => {
+  const line = '  "processes": { "A": { "component": "x" }, }';
+  const error = graphErrorOf(() => parseGraphJson(`{\n${line}\n}`));
+  assert.deepEqual(where(error.problems), [
+    ["processes", 2, colOf(line, "}", 1)],
+  ]);
+  assert.match(error.message, /trailing comma before "}"/);
+});
+
+test("parseGraphJson() reports a trailing comma in an array at the closing bracket", () => {
+  const error = graphErrorOf(() =>
+    parseGraphJson('{ "groups": [\n  { "name": "g", "nodes": [] },\n] }')
+  );
+  assert.deepEqual(where(error.problems), [["groups", 3, 1]]);
+  assert.match(error.message, /trailing comma before "]"/);
+});
+
+test("stringifyGraph(parseGraphJson(text)) gives back a Flowhub graph's text exactly", () => {
+  const text = FLOWHUB_GRAPH.replace("\\u00e9", "é");
+  assert.equal(stringifyGraph(parseGraphJson(text), { indent: 4 }), text);
 });

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GraphError, loadGraph, sourceMapOf } from "../../src/graph/mod.ts";
+import {
+  buildNetworkSpec,
+  GraphError,
+  loadGraph,
+  parseFbp,
+  sourceMapOf,
+} from "../../src/graph/mod.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { plain, runAndCollect } from "./_helpers.ts";
 
 test("loadGraph() reads text starting with { as JSON", () => {
   const graph = loadGraph(
@@ -54,4 +62,27 @@ test("loadGraph() reports the .fbp syntax error of .fbp text that starts with a 
     (e: unknown) =>
       e instanceof GraphError && /\n1:16: JSON syntax error/.test(e.message),
   );
+});
+
+test("loadGraph() reads .fbp text whose first line is a JSON IIP as .fbp", () => {
+  const text = '{"a": 1} -> options T(test/Typed)\n';
+  assert.deepEqual(plain(loadGraph(text)), plain(parseFbp(text)));
+});
+
+test("a CRLF .fbp flow with capacities, comments and a JSON IIP runs in the engine", async () => {
+  const text = [
+    "# @name crlf-flow",
+    `'{"n": 2}' -> in P(json/Parse) # parse it`,
+    "'{\"n\": 5}' -> in P",
+    "P out -> (2) in M(flow/Map) out -> (1) in Out(core/Repeat)",
+    "'n * 10' -> expr M # JSONata",
+    "OUTPORT=Out.out:RESULT",
+    "",
+  ].join("\r\n");
+  const registry = builtins();
+  const graph = parseFbp(text);
+  const spec = buildNetworkSpec(graph, registry);
+  assert.equal(spec.name, "crlf-flow");
+  assert.deepEqual(spec.connections.map((c) => c.capacity), [2, 1]);
+  assert.deepEqual(await runAndCollect(graph, registry, "RESULT"), [20, 50]);
 });

@@ -9,21 +9,56 @@ import {
   subgraphOf,
   validateGraph,
 } from "../../src/graph/mod.ts";
+import { testRegistry } from "./_registry.ts";
 import { defineComponent, ERROR_PORT } from "../../src/engine/component.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
 import { Network } from "../../src/engine/network.ts";
 import type { ConnectionSpec } from "../../src/engine/spec.ts";
-import { testRegistry } from "./_registry.ts";
+import { builtins } from "../../src/components/mod.ts";
+import type { Registry } from "../../src/engine/registry.ts";
+import { runAndCollect, withScale } from "./_helpers.ts";
 
-/** A registry with `my/Scale`: IN -> Scale(math/Scale) -> Log(core/Repeat) -> OUT. */
-function withScale() {
+/**
+ * A registry with `my/Guarded`: Parse -> Check -> Out, where Check's faults
+ * go to Fix inside the subgraph and Fix -> Out.
+ */
+function withGuarded() {
   const registry = testRegistry();
-  const inner = parseFbp(`INPORT=Scale.in:IN
-INPORT=Scale.factor:FACTOR
-OUTPORT=Log.out:OUT
-Scale(math/Scale) out -> (4) in Log(core/Repeat)
+  const inner = parseFbp(`INPORT=Parse.in:IN
+OUTPORT=Out.out:OUT
+Parse(core/Repeat) out -> in Check(core/Repeat) out -> in Out(core/Repeat)
+Check error -> in Fix(core/Repeat) out -> in Out
 `);
-  registry.register(defineSubgraph("my/Scale", inner, registry));
+  registry.register(defineSubgraph("my/Guarded", inner, registry));
+  return registry;
+}
+
+/** `from -> to` of each connection that ends at `process`. */
+function feedsOf(spec: { connections: ConnectionSpec[] }, process: string) {
+  return spec.connections.filter((c) => c.to.process === process).map((c) =>
+    `${c.from.process}.${c.from.port} -> ${c.to.process}.${c.to.port} (${c.capacity})`
+  );
+}
+
+/** Three levels of subgraphs around one core/Repeat: my/L1 > my/L2 > my/L3. */
+function nestedRegistry(registry: Registry): Registry {
+  registry.register(defineSubgraph(
+    "my/L3",
+    parseFbp("INPORT=R.in:IN\nOUTPORT=R.out:OUT\nR(core/Repeat)"),
+    registry,
+  ));
+  registry.register(defineSubgraph(
+    "my/L2",
+    parseFbp(
+      "INPORT=X.IN:IN\nOUTPORT=Y.out:OUT\nX(my/L3) OUT -> (2) in Y(core/Repeat)",
+    ),
+    registry,
+  ));
+  registry.register(defineSubgraph(
+    "my/L1",
+    parseFbp("INPORT=Z.IN:IN\nOUTPORT=Z.OUT:OUT\nZ(my/L2)"),
+    registry,
+  ));
   return registry;
 }
 
@@ -151,20 +186,6 @@ test("buildNetworkSpec() flattens nested subgraphs as A/B/C", () => {
   );
 });
 
-test("validateGraph() checks an IIP to a subgraph port against the inner port", () => {
-  const problems = validateGraph(
-    parseFbp("'2' -> FACTOR S(my/Scale)\n'two' -> FACTOR S"),
-    withScale(),
-  );
-  assert.equal(problems.length, 1);
-  assert.equal(problems[0].path, "connections[1].data");
-  assert.deepEqual([problems[0].line, problems[0].col], [2, 7]);
-  assert.match(
-    problems[0].message,
-    /"FACTOR" of "S" \(my\/Scale\): expected a number, received string "two"$/,
-  );
-});
-
 test("buildNetworkSpec() converts IIP strings by the type of the inner port, inside and outside a subgraph", () => {
   const registry = testRegistry();
   const inner = parseFbp(`INPORT=T.in:IN
@@ -183,112 +204,6 @@ Scale(math/Scale)
   );
   assert.equal(inner.connections?.[0].data, "3");
 });
-
-test("validateGraph() reports a subgraph that contains itself", () => {
-  const registry = testRegistry();
-  const loop = parseFbp(
-    "INPORT=A.in:IN\nA(core/Repeat) out -> IN Again(my/Loop)",
-  );
-  registry.register(defineSubgraph("my/Loop", loop, registry));
-  const problems = validateGraph(parseFbp("\n'x' -> IN L(my/Loop)"), registry);
-  assert.equal(problems.length, 1);
-  assert.equal(problems[0].path, "processes.L.component");
-  assert.deepEqual([problems[0].line, problems[0].col], [2, 11]);
-  assert.equal(
-    problems[0].message,
-    'subgraph "my/Loop" contains itself (my/Loop -> my/Loop); a subgraph cannot include itself, directly or through other subgraphs',
-  );
-});
-
-test("validateGraph() reports a subgraph that contains itself through another", () => {
-  const registry = testRegistry();
-  registry.register(
-    defineSubgraph(
-      "my/Ping",
-      parseFbp("INPORT=A.in:IN\nA(core/Repeat) out -> IN B(my/Pong)"),
-      registry,
-    ),
-  );
-  registry.register(
-    defineSubgraph(
-      "my/Pong",
-      parseFbp("INPORT=A.in:IN\nA(core/Repeat) out -> IN B(my/Ping)"),
-      registry,
-    ),
-  );
-  const graph = parseFbp("'x' -> IN P(my/Ping)");
-  const problems = validateGraph(graph, registry);
-  assert.equal(problems.length, 1);
-  assert.match(problems[0].message, /\(my\/Ping -> my\/Pong -> my\/Ping\)/);
-  assert.throws(() => buildNetworkSpec(graph, registry), GraphError);
-});
-
-test("validateGraph() reports the problems inside a subgraph at the outer process", () => {
-  const registry = testRegistry();
-  const inner = parseFbp(
-    "INPORT=A.in:IN\nA(core/Repeat) out -> in B(core/Ouput)",
-    {
-      file: "inner.fbp",
-    },
-  );
-  registry.register(defineSubgraph("my/Broken", inner, registry));
-  const problems = validateGraph(
-    parseFbp("'x' -> IN X(my/Broken)\n'y' -> IN Y(my/Broken)"),
-    registry,
-  );
-  assert.equal(problems.length, 1, "reported once, not once per use");
-  assert.equal(problems[0].path, "processes.X.component");
-  assert.match(
-    problems[0].message,
-    /^subgraph "my\/Broken" has a problem: inner\.fbp:2:26: unknown component "core\/Ouput"/,
-  );
-});
-
-test("validateGraph() reports weir settings on a subgraph process", () => {
-  const graph = new GraphBuilder().process("S", "my/Scale", { timeoutMs: 100 })
-    .initial(1, "S", "FACTOR").build();
-  const problems = validateGraph(graph, withScale());
-  assert.deepEqual(problems.map((p) => p.path), [
-    "processes.S.metadata.timeoutMs",
-  ]);
-  assert.match(problems[0].message, /set timeoutMs on those/);
-});
-
-test("validateGraph() reports an outer process named like a flattened inner one", () => {
-  const graph = new GraphBuilder()
-    .process("S", "my/Scale")
-    .process("S/Log", "core/Output")
-    .initial(1, "S", "FACTOR")
-    .build();
-  const problems = validateGraph(graph, withScale());
-  assert.deepEqual(problems.map((p) => p.path), ['processes["S/Log"]']);
-  assert.match(
-    problems[0].message,
-    /process "S\/Log" has the name that process "S" \(subgraph "my\/Scale"\) gives one of its inner processes/,
-  );
-});
-
-/**
- * A registry with `my/Guarded`: Parse -> Check -> Out, where Check's faults
- * go to Fix inside the subgraph and Fix -> Out.
- */
-function withGuarded() {
-  const registry = testRegistry();
-  const inner = parseFbp(`INPORT=Parse.in:IN
-OUTPORT=Out.out:OUT
-Parse(core/Repeat) out -> in Check(core/Repeat) out -> in Out(core/Repeat)
-Check error -> in Fix(core/Repeat) out -> in Out
-`);
-  registry.register(defineSubgraph("my/Guarded", inner, registry));
-  return registry;
-}
-
-/** `from -> to` of each connection that ends at `process`. */
-function feedsOf(spec: { connections: ConnectionSpec[] }, process: string) {
-  return spec.connections.filter((c) => c.to.process === process).map((c) =>
-    `${c.from.process}.${c.from.port} -> ${c.to.process}.${c.to.port} (${c.capacity})`
-  );
-}
 
 test("buildNetworkSpec() connects a subgraph's error port from each inner error port it leaves unconnected", () => {
   const spec = buildNetworkSpec(
@@ -481,4 +396,58 @@ test("defineSubgraph() does not require an exported port the subgraph feeds", ()
   );
   assert.equal(fed.inPorts.I.required, false);
   assert.equal(unfed.inPorts.I.required, true);
+});
+
+test("buildNetworkSpec() flattens subgraphs nested three deep and the network runs", async () => {
+  const registry = nestedRegistry(builtins());
+  const graph = parseFbp("OUTPORT=T.OUT:OUT\n'a' -> IN T(my/L1)\n'b' -> IN T");
+  const spec = buildNetworkSpec(graph, registry);
+  assert.deepEqual(spec.processes.map((p) => p.name).sort(), [
+    "T/Z/X/R",
+    "T/Z/Y",
+  ]);
+  assert.deepEqual(spec.outports, { OUT: { process: "T/Z/Y", port: "out" } });
+  assert.deepEqual(await runAndCollect(graph, registry, "OUT"), ["a", "b"]);
+});
+
+test("buildNetworkSpec() converts an IIP string to a subgraph port three deep by the innermost port's type", () => {
+  const registry = testRegistry();
+  registry.register(defineSubgraph(
+    "my/W3",
+    parseFbp("INPORT=T.ratio:RATIO\nINPORT=T.options:OPTS\nT(test/Typed)"),
+    registry,
+  ));
+  registry.register(defineSubgraph(
+    "my/W2",
+    parseFbp("INPORT=I.RATIO:RATIO\nINPORT=I.OPTS:OPTS\nI(my/W3)"),
+    registry,
+  ));
+  registry.register(defineSubgraph(
+    "my/W1",
+    parseFbp("INPORT=M.RATIO:RATIO\nINPORT=M.OPTS:OPTS\nM(my/W2)"),
+    registry,
+  ));
+  const graph = parseFbp(`'2.5' -> RATIO S(my/W1)\n'{"a": [1]}' -> OPTS S`);
+  assert.deepEqual(validateGraph(graph, registry), []);
+  assert.deepEqual(buildNetworkSpec(graph, registry).initials, [
+    { data: 2.5, to: { process: "S/M/I/T", port: "ratio" } },
+    { data: { a: [1] }, to: { process: "S/M/I/T", port: "options" } },
+  ]);
+});
+
+test("an IIP to a subgraph's exported control port overrides the subgraph's own IIP when run", async () => {
+  const registry = builtins();
+  registry.register(defineSubgraph(
+    "my/Greeter",
+    parseFbp(
+      "INPORT=K.in:IN\nINPORT=K.data:GREETING\nOUTPORT=K.out:OUT\n'inner default' -> data K(core/Kick)",
+    ),
+    registry,
+  ));
+  const graph = parseFbp(
+    "OUTPORT=G.OUT:OUT\n'outer value' -> GREETING G(my/Greeter)\n'bang' -> IN G",
+  );
+  assert.deepEqual(await runAndCollect(graph, registry, "OUT"), [
+    "outer value",
+  ]);
 });

@@ -6,23 +6,10 @@ import {
   GraphError,
   parseFbp,
   parseGraphJson,
-  type Problem,
   validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
-
-const registry = testRegistry();
-
-function problems(graph: Graph): Problem[] {
-  return validateGraph(graph, registry);
-}
-
-/** The one problem of a graph. */
-function only(graph: Graph): Problem {
-  const found = problems(graph);
-  assert.equal(found.length, 1, found.map((p) => p.message).join("\n"));
-  return found[0];
-}
+import { colOf, only, problems, where } from "./_helpers.ts";
 
 test("validateGraph() accepts a valid graph", () => {
   const graph = parseFbp(`
@@ -100,163 +87,12 @@ test("validateGraph() reports a connection from an unknown process", () => {
   assert.match(p.message, /connection source names unknown process "Ghost"/);
 });
 
-test("validateGraph() reports an in-port that takes one connection fed by two", () => {
-  const p = only(parseFbp(`
-A(core/Repeat) out -> data K(core/Kick)
-'bang' -> in K
-B(core/Repeat) out -> data K
-`));
-  assert.equal(p.path, "connections[2].tgt");
-  assert.deepEqual([p.line, p.col], [4, 20]);
-  assert.equal(
-    p.message,
-    'in-port "data" of "K" (core/Kick) takes one connection, but connections[0] and connections[2] both feed it; remove all but one, or merge them in a process first',
-  );
-});
-
-test("validateGraph() lets distinct slots of an addressable port each take one", () => {
-  const graph = parseFbp(`
-A(core/Repeat) out -> in[0] M(flow/Merge)
-B(core/Repeat) out -> in[1] M
-`);
-  assert.deepEqual(problems(graph), []);
-  const twice = parseFbp(`
-A(core/Repeat) out -> in[0] M(flow/Merge)
-B(core/Repeat) out -> in[0] M
-`);
-  assert.equal(only(twice).path, "connections[1].tgt");
-});
-
 test("validateGraph() reports an index on a port that is not addressable", () => {
   const p = only(parseFbp("A(core/Repeat) out[1] -> in B(core/Output)"));
   assert.equal(p.path, "connections[0].src.index");
   assert.match(
     p.message,
     /out-port "out" of "A" \(core\/Repeat\) is not addressable, so it takes no index; remove \[1\]/,
-  );
-});
-
-test("validateGraph() reports a capacity that is not a positive integer", () => {
-  const graph = new GraphBuilder().process("A", "core/Repeat").process(
-    "B",
-    "core/Output",
-  )
-    .connect("A", "out", "B", "in", { metadata: { capacity: 0 } })
-    .connect("A", "out", "B", "in", { metadata: { capacity: 2.5 } })
-    .connect("A", "out", "B", "in", { metadata: { capacity: "5" } })
-    .build();
-  const found = problems(graph);
-  assert.deepEqual(found.map((p) => p.path), [
-    "connections[0].metadata.capacity",
-    "connections[1].metadata.capacity",
-    "connections[2].metadata.capacity",
-  ]);
-  assert.match(
-    found[0].message,
-    /capacity must be a positive integer .*received number 0$/,
-  );
-  assert.match(found[2].message, /received string "5"$/);
-});
-
-test("validateGraph() reports a capacity of 0 on a DSL arrow at the arrow", () => {
-  const p = only(parseFbp("A(core/Repeat)\nA out -> (0) in B(core/Output)"));
-  assert.equal(p.path, "connections[0].metadata.capacity");
-  assert.deepEqual([p.line, p.col], [2, 7]);
-});
-
-test("validateGraph() reports a bad defaultCapacity", () => {
-  const p = only(
-    parseGraphJson('{\n  "properties": { "defaultCapacity": -1 }\n}'),
-  );
-  assert.equal(p.path, "properties.defaultCapacity");
-  assert.deepEqual([p.line, p.col], [2, 19]);
-  assert.match(p.message, /defaultCapacity must be a positive integer/);
-});
-
-test("validateGraph() reports an unknown policy with the closest one", () => {
-  const p = only(parseGraphJson(`{
-  "processes": { "A": { "component": "core/Repeat" }, "B": { "component": "core/Output" } },
-  "connections": [
-    { "src": { "process": "A", "port": "out" }, "tgt": { "process": "B", "port": "in" },
-      "metadata": { "policy": "drop-olderst" } }
-  ]
-}`));
-  assert.equal(p.path, "connections[0].metadata.policy");
-  assert.deepEqual([p.line, p.col], [5, 21]);
-  assert.equal(
-    p.message,
-    'policy must be one of "block", "drop-oldest", "drop-newest", "error", received string "drop-olderst"; did you mean "drop-oldest"?',
-  );
-});
-
-test("validateGraph() reports a capacity or policy on an IIP", () => {
-  const p = only(parseFbp("'x' -> (5) in A(core/Output)"));
-  assert.equal(p.path, "connections[0].metadata.capacity");
-  assert.match(
-    p.message,
-    /an IIP is delivered directly, with no buffer, so it takes no capacity/,
-  );
-});
-
-test("validateGraph() reports bad timeoutMs and concurrency", () => {
-  const found = problems(
-    new GraphBuilder().process("A", "core/Output", {
-      timeoutMs: -5,
-      concurrency: 1.5,
-    })
-      .build(),
-  );
-  assert.deepEqual(found.map((p) => p.path), [
-    "processes.A.metadata.timeoutMs",
-    "processes.A.metadata.concurrency",
-  ]);
-  assert.match(
-    found[0].message,
-    /timeoutMs of process "A" must be a positive number of milliseconds, received number -5/,
-  );
-  assert.match(
-    found[1].message,
-    /concurrency of process "A" must be a positive integer/,
-  );
-});
-
-test("validateGraph() reports bad retry settings", () => {
-  const found = problems(parseGraphJson(`{
-  "processes": {
-    "A": { "component": "core/Output", "metadata": { "retry": { "attempts": 0, "backofMs": 10 } } },
-    "B": { "component": "core/Output", "metadata": { "retry": 3 } }
-  }
-}`));
-  assert.deepEqual(found.map((p) => [p.path, p.line]), [
-    ["processes.A.metadata.retry.attempts", 3],
-    ["processes.A.metadata.retry.backoffMs", 3],
-    ["processes.A.metadata.retry.backofMs", 3],
-    ["processes.B.metadata.retry", 4],
-  ]);
-  assert.match(found[1].message, /retry of process "A" needs "backoffMs"/);
-  assert.match(
-    found[2].message,
-    /unknown setting "backofMs"; did you mean "backoffMs"\?/,
-  );
-  assert.match(
-    found[3].message,
-    /must be an object \{ "attempts": \.\.\., "backoffMs": \.\.\. \}/,
-  );
-});
-
-test("validateGraph() reports bad circuitBreaker settings", () => {
-  const p = only(
-    new GraphBuilder().process("A", "core/Output", {
-      circuitBreaker: {
-        failureThreshold: 3,
-        resetTimeoutMs: "1s" as unknown as number,
-      },
-    }).build(),
-  );
-  assert.equal(p.path, "processes.A.metadata.circuitBreaker.resetTimeoutMs");
-  assert.match(
-    p.message,
-    /must be a non-negative number of milliseconds, received string "1s"/,
   );
 });
 
@@ -497,4 +333,68 @@ test("GraphError lists problems without a position as path: message", () => {
   assert.equal(error.message, "Invalid graph: 1 problem\nprocesses.A: broken");
   assert.equal(error.name, "GraphError");
   assert.ok(error instanceof Error);
+});
+
+test("validateGraph() reports null metadata of a process, an edge and an IIP at their keys", () => {
+  const a = '    "A": { "component": "core/Repeat", "metadata": null },';
+  const edge =
+    '    { "src": { "process": "A", "port": "out" }, "tgt": { "process": "B", "port": "in" }, "metadata": null },';
+  const iip =
+    '    { "data": 1, "tgt": { "process": "A", "port": "in" }, "metadata": null }';
+  const text = `{
+  "processes": {
+${a}
+    "B": { "component": "core/Output" }
+  },
+  "connections": [
+${edge}
+${iip}
+  ]
+}`;
+  const problems = validateGraph(parseGraphJson(text), testRegistry());
+  const key = '"metadata"';
+  assert.deepEqual(where(problems), [
+    ["processes.A.metadata", 3, colOf(a, key)],
+    ["connections[0].metadata", 7, colOf(edge, key)],
+    ["connections[1].metadata", 8, colOf(iip, key)],
+  ]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    'metadata of process "A" must be an object, received null',
+    "connection metadata must be an object, received null",
+    "connection metadata must be an object, received null",
+  ]);
+});
+
+test("validateGraph() reports a connection with both src and data", () => {
+  const text = `{
+  "processes": { "A": { "component": "core/Repeat" }, "B": { "component": "core/Output" } },
+  "connections": [
+    { "src": { "process": "A", "port": "out" }, "data": 5, "tgt": { "process": "B", "port": "in" } }
+  ]
+}`;
+  const problems = validateGraph(parseGraphJson(text), testRegistry());
+  assert.deepEqual(where(problems), [["connections[0]", 4, 5]]);
+  assert.equal(
+    problems[0].message,
+    'a connection has either "src" (an edge) or "data" (an IIP), not both',
+  );
+});
+
+test("validateGraph() reports an edge and an IIP without tgt at their connection", () => {
+  const text = `{
+  "processes": { "A": { "component": "core/Repeat" } },
+  "connections": [
+    { "src": { "process": "A", "port": "out" } },
+    { "data": "x" }
+  ]
+}`;
+  const problems = validateGraph(parseGraphJson(text), testRegistry());
+  assert.deepEqual(where(problems), [
+    ["connections[0].tgt", 4, 5],
+    ["connections[1].tgt", 5, 5],
+  ]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    'connection has no "tgt" (target in-port)',
+    'IIP has no "tgt" (target in-port)',
+  ]);
 });

@@ -237,7 +237,10 @@ for (
     net.on("error", () => {});
     m.track(net);
     await net.start();
-    await sleep(5);
+    // B's burst is one activation: its first drop comes with all the others.
+    await until(() =>
+      net.stats().processes.find((p) => p.name === "G")!.drops[reason] > 0
+    );
     open();
     await net.finished;
     const e = await scrape(m);
@@ -679,7 +682,11 @@ test("labels set on the registry must not clash with catalogue labels either", (
   assert.deepEqual(m.options.constLabels, { site: "north" });
 });
 
-test("a big scrape lets the event loop run while it writes", async () => {
+test("a big scrape lets the event loop run while it writes", {
+  // Building 5,000 processes takes seconds on a loaded machine, past
+  // bun test's default of 5 s.
+  timeout: 60_000,
+}, async () => {
   // 5,000 processes: about 130,000 lines, far more than one 4 ms slice.
   let g = `'1s' -> interval P0(core/Interval)\n`;
   for (let i = 1; i < 5000; i++) {

@@ -107,3 +107,14 @@ test("MetricsCollector fills in the documented defaults", () => {
   assert.equal(m.options.buckets[0], 0.00001);
   assert.equal(m.options.buckets.at(-1), 10);
 });
+
+test("a collectTimeoutMs beyond what setTimeout can wait is refused, not clamped to 1 ms", () => {
+  // The runtimes clamp a delay over 2^31-1 ms to 1 ms, which would time out
+  // every collect of a user who meant "effectively never".
+  assert.throws(
+    () => new MetricsCollector({ collectTimeoutMs: 2 ** 31 }),
+    /option "collectTimeoutMs": .*up to 2147483647 .*received 2147483648/,
+  );
+  const m = new MetricsCollector({ collectTimeoutMs: 2 ** 31 - 1 });
+  assert.equal(m.options.collectTimeoutMs, 2 ** 31 - 1);
+});

@@ -18,6 +18,7 @@ import {
   serveRecording,
   startPrometheus,
 } from "../_prometheus.ts";
+import { ODD_FLOW, ODD_SINK, oddFlow, userMetrics } from "./_fixtures.ts";
 
 /** A running flow that moves every kind of metric: errors, a breaker, drops. */
 function busyFlow(name: string) {
@@ -126,6 +127,54 @@ test(
       await prometheus.stop();
       await server.close();
       await net.stop();
+    }
+  },
+);
+
+test(
+  "a real Prometheus scrapes the OpenMetrics of odd names and user metrics of every type, and finds the odd flow",
+  {
+    skip: integrationSkip("prometheus"),
+    timeout: 30_000,
+  },
+  async () => {
+    const m = new MetricsCollector({ constLabels: { site: 'a "b"\\c' } });
+    userMetrics(m);
+    m.track(await oddFlow());
+    const { server, contentTypes: served } = await serveRecording(
+      metricsApp(m).fetch,
+    );
+    const prometheus = await startPrometheus({
+      targets: [`127.0.0.1:${server.port}`],
+      scrapeIntervalSeconds: 1,
+    });
+    try {
+      await prometheus.waitFor(async () => {
+        const r = await prometheus.query('up{job="weir"}');
+        return r.length === 1;
+      }, { timeoutMs: 20_000, what: "a scrape of weir" });
+      const up = await prometheus.query('up{job="weir"}');
+      assert.equal(up[0].value, 1, prometheus.logTail());
+      assert.ok(
+        served.some((t) => t.startsWith("application/openmetrics-text")),
+      );
+      const odd = await prometheus.query(
+        `weir_process_messages_total{flow=${JSON.stringify(ODD_FLOW)},process=${
+          JSON.stringify(ODD_SINK)
+        },direction="in"}`,
+      );
+      assert.equal(odd.length, 1);
+      assert.equal(odd[0].value, 3);
+      assert.equal(odd[0].metric.site, 'a "b"\\c');
+      const summary = await prometheus.query(
+        'app_payload_bytes{quantile="0.5"}',
+      );
+      assert.equal(summary.length, 1);
+      const retries = await prometheus.query("app_retries_total");
+      assert.equal(retries[0]?.value, 1);
+    } finally {
+      await prometheus.stop();
+      await server.close();
     }
   },
 );

@@ -1,83 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  GraphBuilder,
-  GraphError,
+  buildNetworkSpec,
   parseFbp,
   sourceMapOf,
-  toFbp,
+  validateGraph,
 } from "../../src/graph/mod.ts";
-
-function syntaxProblem(text: string) {
-  try {
-    parseFbp(text, { file: "t.fbp" });
-  } catch (e) {
-    assert.ok(e instanceof GraphError, `expected a GraphError, got ${e}`);
-    assert.equal(e.problems.length, 1);
-    return { problem: e.problems[0], message: e.message };
-  }
-  assert.fail("expected a GraphError");
-}
-
-test("parseFbp() reads a capacity on an arrow", () => {
-  const graph = parseFbp("A(core/Repeat) out -> (50) in B(core/Output)");
-  assert.deepEqual(graph.processes, {
-    A: { component: "core/Repeat" },
-    B: { component: "core/Output" },
-  });
-  assert.deepEqual(graph.connections, [{
-    src: { process: "A", port: "out" },
-    tgt: { process: "B", port: "in" },
-    metadata: { capacity: 50 },
-  }]);
-});
-
-test("parseFbp() reads capacities along a chain", () => {
-  const graph = parseFbp(
-    "A(core/Repeat) out -> (5) in B(core/Repeat) out -> (7) in C(core/Output)",
-  );
-  assert.deepEqual(graph.connections?.map((c) => c.metadata?.capacity), [5, 7]);
-  assert.deepEqual(graph.connections?.map((c) => c.tgt.process), ["B", "C"]);
-});
-
-test("parseFbp() matches capacities to arrows across lines, IIPs and commas", () => {
-  const graph = parseFbp(`
-'x' -> in A(core/Repeat)
-A out -> in B(core/Repeat), B out ->(3) in C(core/Repeat)
-C out -> ( 12 ) in D(core/Output)
-`);
-  assert.deepEqual(graph.connections?.map((c) => c.metadata?.capacity), [
-    undefined,
-    undefined,
-    3,
-    12,
-  ]);
-});
-
-test("parseFbp() leaves -> and (3) inside IIP strings alone", () => {
-  const graph = parseFbp(
-    `'a -> (3) b' -> in A(core/Repeat) out -> (4) in B(core/Output)
-'it\\'s -> (5)' -> in B
-{"text": "x -> (6) it's", "n": [1, 2]} -> in A
-# a comment -> (7) 'with a quote
-"json -> (8)" -> in B`,
-  );
-  assert.deepEqual(graph.connections?.map((c) => c.data), [
-    "a -> (3) b",
-    undefined,
-    "it's -> (5)",
-    { text: "x -> (6) it's", n: [1, 2] },
-    "json -> (8)",
-  ]);
-  assert.deepEqual(graph.connections?.map((c) => c.metadata?.capacity), [
-    undefined,
-    4,
-    undefined,
-    undefined,
-    undefined,
-  ]);
-  assert.deepEqual(Object.keys(graph.processes ?? {}), ["A", "B"]);
-});
+import { testRegistry } from "./_registry.ts";
+import { syntaxProblem } from "./_helpers.ts";
 
 test("parseFbp() reports a syntax error with line:col", () => {
   const { problem, message } = syntaxProblem(
@@ -86,13 +16,6 @@ test("parseFbp() reports a syntax error with line:col", () => {
   assert.deepEqual([problem.line, problem.col], [2, 7]);
   assert.match(problem.message, /^syntax error: unexpected "="; expected "->"/);
   assert.match(message, /\nt\.fbp:2:7: syntax error/);
-});
-
-test("parseFbp() keeps line:col right after a capacity is blanked out", () => {
-  const { problem } = syntaxProblem(
-    "A out -> (50) in B out -> (7) in C out => in D",
-  );
-  assert.deepEqual([problem.line, problem.col], [1, 40]);
 });
 
 test("parseFbp() points at the opening quote of an unclosed IIP string", () => {
@@ -184,84 +107,6 @@ test("parseFbp() keeps port indexes", () => {
   });
 });
 
-const DSL = `# @name sensors
-# @defaultCapacity 20
-INPORT=Tick.interval:INTERVAL
-OUTPORT=Alert.out:ALERTS
-'1s' -> interval Tick(core/Interval)
-Tick out -> (50) in Parse(flow/Map:timeoutMs=500,concurrency=2) out -> in Alert(core/Repeat)
-Parse error -> (3) in Log(core/Output)
-'say \\'hi\\' -> (2)' -> in Log
-{"threshold": 5, "tags": ["a", "b"]} -> in Alert
--1.5 -> in Log
-S(flow/Switch) out[2] -> in[1] M(flow/Merge)
-`;
-
-test("toFbp() round trip: parseFbp(toFbp(g)) equals g", () => {
-  const graph = parseFbp(DSL);
-  assert.deepEqual(parseFbp(toFbp(graph)), graph);
-});
-
-test("toFbp() round trip of a graph built in code", () => {
-  const graph = new GraphBuilder("built", { defaultCapacity: 5 })
-    .process("A", "core/Repeat", { concurrency: 3 })
-    .process("B", "core/Output")
-    .connect("A", "out", "B", "in", { capacity: 9 })
-    .initial("ends with a backslash \\", "A", "in")
-    .initial("two\nlines", "A", "in")
-    .initial(["x", { y: null }], "B", "in", { index: 2 })
-    .inport("IN", "A", "in")
-    .build();
-  assert.deepEqual(parseFbp(toFbp(graph)), graph);
-});
-
-test("toFbp() writes a capacity as -> (N)", () => {
-  const text = toFbp(
-    new GraphBuilder().process("A", "core/Repeat").process("B", "core/Output")
-      .connect("A", "out", "B", "in", { capacity: 5 }).build(),
-  );
-  assert.match(text, /^A out -> \(5\) in B$/m);
-});
-
-test("toFbp() throws for what the DSL cannot express, listing each", () => {
-  const graph = new GraphBuilder()
-    .process("M", "flow/Map")
-    .process("B", "core/Output")
-    .connect("M", "out", "B", "in", { policy: "drop-oldest" })
-    .initial((x: unknown) => x, "M", "fn")
-    .initial(true, "B", "in")
-    .group("G", ["M"])
-    .build();
-  assert.throws(() => toFbp(graph), (e: unknown) => {
-    assert.ok(e instanceof TypeError);
-    assert.match(e.message, /^Cannot write the graph as \.fbp/);
-    assert.match(e.message, /\nconnections\[0\]\.metadata\.policy: /);
-    assert.match(
-      e.message,
-      /\nconnections\[1\]\.data: a function cannot be written/,
-    );
-    assert.match(
-      e.message,
-      /\nconnections\[2\]\.data: boolean true cannot be written/,
-    );
-    assert.match(e.message, /\ngroups: /);
-    return true;
-  });
-});
-
-test("toFbp() leaves unsupported parts out with dropUnsupported", () => {
-  const graph = new GraphBuilder()
-    .process("M", "flow/Map", { x: 10.5 })
-    .process("B", "core/Output")
-    .connect("M", "out", "B", "in", { policy: "drop-oldest", capacity: 4 })
-    .initial((x: unknown) => x, "M", "fn")
-    .build();
-  assert.equal(
-    toFbp(graph, { dropUnsupported: true }),
-    "M(flow/Map)\nB(core/Output)\nM out -> (4) in B\n",
-  );
-});
-
 test("parseFbp() keeps each Object.prototype name wherever a name goes, and leaves Object.prototype alone", () => {
   const before = Object.getOwnPropertyNames(Object.prototype);
   for (const k of ["__proto__", "constructor", "toString", "valueOf"]) {
@@ -301,19 +146,71 @@ test("parseFbp() records an exported port name used twice for different ports", 
   );
 });
 
-test("toFbp() writes x and y that are non-negative integers, which read back as numbers", () => {
-  const graph = {
-    processes: {
-      A: { component: "core/Repeat", metadata: { x: 40, y: 0 } },
-    },
-  };
-  assert.deepEqual(parseFbp(toFbp(graph)).processes, graph.processes);
-});
-
 test("parseFbp() reads text whose last line is only indentation", () => {
   const graph = parseFbp("\n    'x' -> in R(core/Repeat)\n    ");
   assert.equal(graph.connections?.length, 1);
   const { problem } = syntaxProblem("A(core/Repeat) out ->");
   assert.deepEqual([problem.line, problem.col], [1, 22]);
   assert.match(problem.message, /unexpected the end of the text/);
+});
+
+test("parseFbp() accepts a process used before the line that declares it", () => {
+  const graph = parseFbp(
+    "'x' -> in A\nA out -> in B(core/Output)\nA(core/Repeat)\n",
+  );
+  assert.deepEqual(sourceMapOf(graph)!.positions.get("processes.A"), {
+    line: 3,
+    col: 1,
+  });
+  assert.deepEqual(validateGraph(graph, testRegistry()), []);
+  const spec = buildNetworkSpec(graph, testRegistry());
+  assert.deepEqual(spec.processes.map((p) => p.name).sort(), ["A", "B"]);
+});
+
+test("parseFbp() keeps a process named constructor and leaves Object alone", () => {
+  const object = Object as unknown as Record<string, unknown>;
+  try {
+    const graph = parseFbp("'x' -> in constructor(core/Repeat)");
+    assert.equal(
+      Object.hasOwn(object, "component"),
+      false,
+      "Object.component set",
+    );
+    assert.deepEqual(graph.processes, {
+      constructor: { component: "core/Repeat" },
+    });
+  } finally {
+    delete object.component;
+  }
+});
+
+test("parseFbp() keeps a process named __proto__ and leaves Object.prototype alone", () => {
+  const proto = Object.prototype as Record<string, unknown>;
+  try {
+    const graph = parseFbp("'x' -> in __proto__(core/Repeat:k=v)");
+    const leaked = ["component", "metadata"].filter((k) =>
+      Object.hasOwn(proto, k)
+    );
+    assert.deepEqual(leaked, [], "Object.prototype polluted");
+    assert.ok(Object.hasOwn(graph.processes!, "__proto__"));
+  } finally {
+    delete proto.component;
+    delete proto.metadata;
+  }
+});
+
+test("parseFbp() of one text leaves the processes of the next text alone", () => {
+  const proto = Object.prototype as Record<string, unknown>;
+  try {
+    try {
+      parseFbp("'x' -> in __proto__(core/Repeat:timeoutMs=1)");
+    } catch {
+      // Refusing the name is fine too; what matters is the next graph.
+    }
+    const next = parseFbp("'x' -> in A(core/Repeat)");
+    assert.deepEqual(next.processes, { A: { component: "core/Repeat" } });
+  } finally {
+    delete proto.component;
+    delete proto.metadata;
+  }
 });

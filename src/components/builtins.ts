@@ -1,0 +1,63 @@
+/**
+ * The registry of every built-in component, with NoFlo's names as aliases.
+ *
+ * @module
+ */
+import { Registry } from "../engine/registry.ts";
+import {
+  CoreDelay,
+  CoreDrop,
+  CoreInterval,
+  CoreKick,
+  CoreMerge,
+  CoreOutput,
+  CoreRepeat,
+} from "./core.ts";
+import {
+  FlowBatch,
+  FlowCounter,
+  FlowFilter,
+  FlowMap,
+  FlowThrottle,
+} from "./flow.ts";
+import { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
+import { JsonParse, JsonStringify } from "./json.ts";
+import { StringsSplit } from "./strings.ts";
+
+/**
+ * A new registry holding every built-in component under its weir name
+ * (`family/Name`) and, where NoFlo has a component with the same meaning,
+ * under NoFlo's name too. Each call returns a fresh registry, so a host may
+ * add its own components without touching anyone else's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtins } from "./builtins.ts";
+ *
+ * const registry = builtins();
+ * assert.equal(registry.has("core/Output"), true);
+ * assert.equal(registry.get("strings/SplitStr")?.name, "strings/Split");
+ * ```
+ */
+export function builtins(): Registry {
+  return new Registry()
+    .register(CoreRepeat)
+    .register(CoreDrop)
+    .register(CoreOutput)
+    .register(CoreKick)
+    .register(CoreMerge)
+    .register(CoreDelay, "core/RepeatDelayed")
+    .register(CoreInterval)
+    .register(FlowMap)
+    .register(FlowFilter)
+    .register(FlowBatch)
+    .register(FlowThrottle)
+    .register(FlowCounter, "packets/Counter")
+    .register(JsonParse)
+    .register(JsonStringify)
+    .register(StringsSplit, "strings/SplitStr")
+    .register(FsReadLines)
+    .register(FsWriteLines)
+    .register(FsReadFile, "filesystem/ReadFile");
+}

@@ -1,0 +1,206 @@
+/**
+ * Validation of weir's settings in a graph: the default capacity, each
+ * process's `timeoutMs`, `concurrency`, `retry` and `circuitBreaker`, and
+ * each connection's `capacity` and `policy`.
+ *
+ * @module
+ */
+import { describeValue } from "../engine/component.ts";
+import { OVERFLOW_POLICIES } from "../engine/spec.ts";
+import { joinKey } from "./_path.ts";
+import {
+  didYouMean,
+  isDuration,
+  isPositiveInteger,
+  isRecord,
+  listNames,
+  type Report,
+} from "./_validation.ts";
+
+/** The process settings, which a subgraph process does not take. */
+export const PROCESS_SETTINGS: readonly string[] = [
+  "timeoutMs",
+  "retry",
+  "circuitBreaker",
+  "concurrency",
+];
+
+/** Checks the graph's `properties` (`defaultCapacity`). */
+export function checkProperties(properties: unknown, report: Report): void {
+  if (properties === undefined) return;
+  if (!isRecord(properties)) {
+    report(
+      "properties",
+      `properties must be an object, received ${describeValue(properties)}`,
+    );
+    return;
+  }
+  const capacity = properties.defaultCapacity;
+  if (capacity !== undefined && !isPositiveInteger(capacity)) {
+    report(
+      "properties.defaultCapacity",
+      `defaultCapacity must be a positive integer (messages a connection buffers), received ${
+        describeValue(capacity)
+      }`,
+    );
+  }
+}
+
+/** Checks the settings in the `metadata` of process `name`. */
+export function checkProcessSettings(
+  name: string,
+  metadata: Record<string, unknown>,
+  path: string,
+  report: Report,
+): void {
+  const { timeoutMs, retry, circuitBreaker, concurrency } = metadata;
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) &&
+      timeoutMs > 0)
+  ) {
+    report(
+      joinKey(path, "timeoutMs"),
+      `timeoutMs of process "${name}" must be a positive number of milliseconds, received ${
+        describeValue(timeoutMs)
+      }`,
+    );
+  }
+  if (concurrency !== undefined && !isPositiveInteger(concurrency)) {
+    report(
+      joinKey(path, "concurrency"),
+      `concurrency of process "${name}" must be a positive integer (activations in flight at once), received ${
+        describeValue(concurrency)
+      }`,
+    );
+  }
+  if (retry !== undefined) {
+    _checkObject(name, "retry", retry, joinKey(path, "retry"), report, {
+      attempts: [
+        isPositiveInteger,
+        "a positive integer (attempts in all, the first included)",
+      ],
+      backoffMs: [isDuration, "a non-negative number of milliseconds"],
+    });
+  }
+  if (circuitBreaker !== undefined) {
+    _checkObject(
+      name,
+      "circuitBreaker",
+      circuitBreaker,
+      joinKey(path, "circuitBreaker"),
+      report,
+      {
+        failureThreshold: [
+          isPositiveInteger,
+          "a positive integer (consecutive failures that open the breaker)",
+        ],
+        resetTimeoutMs: [isDuration, "a non-negative number of milliseconds"],
+      },
+    );
+  }
+}
+
+/** Checks a settings object whose fields are all required. */
+function _checkObject(
+  name: string,
+  setting: string,
+  value: unknown,
+  path: string,
+  report: Report,
+  fields: Record<string, [(v: unknown) => boolean, string]>,
+): void {
+  const example = `{ ${
+    Object.keys(fields).map((f) => `"${f}": ...`).join(", ")
+  } }`;
+  if (!isRecord(value)) {
+    report(
+      path,
+      `${setting} of process "${name}" must be an object ${example}, received ${
+        describeValue(value)
+      }`,
+    );
+    return;
+  }
+  for (const [field, [ok, what]] of Object.entries(fields)) {
+    const v = value[field];
+    if (v === undefined) {
+      report(
+        joinKey(path, field),
+        `${setting} of process "${name}" needs "${field}", ${what}`,
+      );
+    } else if (!ok(v)) {
+      report(
+        joinKey(path, field),
+        `${setting}.${field} of process "${name}" must be ${what}, received ${
+          describeValue(v)
+        }`,
+      );
+    }
+  }
+  for (const field of Object.keys(value)) {
+    if (!Object.hasOwn(fields, field)) {
+      report(
+        joinKey(path, field),
+        `${setting} of process "${name}" has an unknown setting "${field}"${
+          didYouMean(field, Object.keys(fields))
+        } (it takes ${listNames(Object.keys(fields))})`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a connection's `metadata`: `capacity` and `policy` on an edge,
+ * neither on an IIP (delivered directly, with no buffer).
+ */
+export function checkConnectionMetadata(
+  metadata: unknown,
+  path: string,
+  iip: boolean,
+  report: Report,
+): void {
+  if (metadata === undefined) return;
+  if (!isRecord(metadata)) {
+    report(
+      path,
+      `connection metadata must be an object, received ${
+        describeValue(metadata)
+      }`,
+    );
+    return;
+  }
+  const { capacity, policy } = metadata;
+  if (iip) {
+    for (const [key, value] of [["capacity", capacity], ["policy", policy]]) {
+      if (value !== undefined) {
+        report(
+          joinKey(path, key as string),
+          `an IIP is delivered directly, with no buffer, so it takes no ${key}; remove it`,
+        );
+      }
+    }
+    return;
+  }
+  if (capacity !== undefined && !isPositiveInteger(capacity)) {
+    report(
+      joinKey(path, "capacity"),
+      `capacity must be a positive integer (messages the connection buffers), received ${
+        describeValue(capacity)
+      }`,
+    );
+  }
+  if (
+    policy !== undefined &&
+    !(OVERFLOW_POLICIES as readonly unknown[]).includes(policy)
+  ) {
+    report(
+      joinKey(path, "policy"),
+      `policy must be one of ${
+        OVERFLOW_POLICIES.map((p) => `"${p}"`).join(", ")
+      }, received ${describeValue(policy)}${
+        typeof policy === "string" ? didYouMean(policy, OVERFLOW_POLICIES) : ""
+      }`,
+    );
+  }
+}

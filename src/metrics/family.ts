@@ -1,0 +1,151 @@
+/**
+ * A metric family of weir's own: registered in the collector's prom-client
+ * registry like any metric, but its samples are made from the engine's
+ * statistics when a scrape asks, never on the hot path.
+ *
+ * @module
+ */
+import type { NetworkStats } from "../engine/network.ts";
+import { fullName, type MetricDef } from "./catalogue.ts";
+import type { MetricLike, MetricObject, Sample } from "./_prom.ts";
+import type { HistSeries, Series, Tracked } from "./series_plan.ts";
+import type { Labels, TextWriter } from "./text_writer.ts";
+
+/** Where a family puts its samples: exposition lines, or prom-client's objects. */
+export interface SampleSink {
+  /**
+   * One sample of the family's name plus `suffix`; `text` is `labels` as
+   * exposition text when known already, and `le` a histogram bucket bound.
+   */
+  add(
+    suffix: string,
+    labels: Labels,
+    text: string | null,
+    value: number,
+    le?: string,
+  ): void;
+}
+
+/** What a family reads its series and their statistics from. */
+export interface FamilySource {
+  /** Runs `fn` with every tracked flow's statistics read. */
+  withStats(fn: () => void): void;
+  /** The tracked flows and the wrapped functions. */
+  tracked(): Iterable<Tracked>;
+  /** The histogram `le` values, `+Inf` last. */
+  readonly le: readonly string[];
+}
+
+/** Collects samples as prom-client's `get()` returns them. */
+class _ObjectSink implements SampleSink {
+  readonly values: Sample[] = [];
+  constructor(readonly name: string) {}
+
+  add(
+    suffix: string,
+    labels: Labels,
+    _t: string | null,
+    value: number,
+    le?: string,
+  ): void {
+    this.values.push({
+      metricName: suffix ? this.name + suffix : undefined,
+      labels: le === undefined ? labels : { ...labels, le },
+      value,
+    });
+  }
+}
+
+/**
+ * A catalogue metric in the collector's prom-client registry: its series
+ * are planned per tracked flow (see `SeriesPlan`), or, for a family with a
+ * `collect` of its own, written by it.
+ */
+export class Family implements MetricLike {
+  /** The full name, namespace included. */
+  readonly name: string;
+  /** The `# HELP` text. */
+  readonly help: string;
+  /** `counter`, `gauge` or `histogram`. */
+  readonly type: string;
+  /** The label names, in exposition order. */
+  readonly labelNames: readonly string[];
+  /** How prom-client's cluster mode would merge it. */
+  readonly aggregator = "sum";
+  /** Series (label sets) held now; at most the cap. */
+  admitted = 0;
+  /** Series ever refused by the cap. */
+  refused = 0;
+  readonly #source: FamilySource;
+  readonly #collect: ((sink: SampleSink) => void) | undefined;
+
+  /**
+   * The family of `def` in `namespace`; `collect` writes its samples when
+   * given, else they are read from `source`'s planned series.
+   */
+  constructor(
+    readonly def: MetricDef,
+    namespace: string,
+    source: FamilySource,
+    collect?: (sink: SampleSink) => void,
+  ) {
+    this.name = fullName(def, namespace);
+    this.help = def.help;
+    this.type = def.type;
+    this.labelNames = def.labels.map((l) => l.name);
+    this.#source = source;
+    this.#collect = collect;
+  }
+
+  /** prom-client's view (`registry.metrics()`, `getMetricsAsJSON()`). */
+  get(): Promise<MetricObject> {
+    const sink = new _ObjectSink(this.name);
+    this.#source.withStats(() => this.collect(sink));
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: sink.values,
+    });
+  }
+
+  /** Engine counters cannot be reset; prom-client's `resetMetrics()` leaves them. */
+  reset(): void {}
+
+  /** Writes the family, `# HELP` and `# TYPE` first. */
+  write(writer: TextWriter): void {
+    writer.family(this.name, this.help, this.type);
+    this.collect(writer);
+  }
+
+  /** Puts every sample into `sink`. */
+  collect(sink: SampleSink): void {
+    if (this.#collect !== undefined) return this.#collect(sink);
+    const hist = this.type === "histogram";
+    for (const t of this.#source.tracked()) {
+      const list = t.series.get(this);
+      if (list === undefined || t.stats === null) continue;
+      for (const x of list) {
+        if (hist) this.#histogram(x as HistSeries, t.stats, sink);
+        else {
+          const v = (x as Series).read(t.stats);
+          if (v !== null) sink.add("", x.labels, x.text, v);
+        }
+      }
+    }
+  }
+
+  #histogram(x: HistSeries, s: NetworkStats, sink: SampleSink): void {
+    const h = x.read(s);
+    if (h === null) return;
+    const le = this.#source.le;
+    let cumulative = 0;
+    for (let j = 0; j < le.length; j++) {
+      cumulative += h.counts[j];
+      sink.add("_bucket", x.labels, x.text, cumulative, le[j]);
+    }
+    sink.add("_sum", x.labels, x.text, h.sum);
+    sink.add("_count", x.labels, x.text, h.count);
+  }
+}

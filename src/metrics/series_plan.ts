@@ -1,0 +1,411 @@
+/**
+ * The series plan: which series (label sets) each tracked flow and each
+ * wrapped function exports, fixed when it is tracked, under the series
+ * cap, and how each series reads its value from a flow's statistics.
+ *
+ * @module
+ */
+import { Histogram, type HistogramSnapshot } from "../engine/histogram.ts";
+import type { Network, NetworkStats } from "../engine/network.ts";
+import {
+  BREAKER_STATE_VALUES,
+  ERROR_KIND_VALUES,
+  type METRICS,
+} from "./catalogue.ts";
+import type { Family, FamilySource } from "./family.ts";
+import type { WrappedProcess } from "./process_wrapper.ts";
+import { type Labels, labelText } from "./text_writer.ts";
+
+/** Bucket counts (not cumulative, `+Inf` last), sum and count. */
+type HistogramCounts = Pick<HistogramSnapshot, "sum" | "count"> & {
+  counts: ArrayLike<number>;
+};
+
+/** A series of a counter or gauge: its labels and how to read it. */
+export interface Series {
+  /** Its labels (constant labels not included). */
+  labels: Labels;
+  /** The labels as exposition text, `a="1",b="2"`. */
+  text: string;
+  /** Its value in `s`; `null` when not known (left out). */
+  read(s: NetworkStats): number | null;
+}
+
+/** A series of a histogram. */
+export interface HistSeries {
+  /** Its labels (constant labels not included). */
+  labels: Labels;
+  /** The labels as exposition text, `a="1",b="2"`. */
+  text: string;
+  /** Its buckets in `s`; `null` when not known (left out). */
+  read(s: NetworkStats): HistogramCounts | null;
+}
+
+/** The series of one tracked flow (or of the wrapped functions), by family. */
+export interface Tracked {
+  /** The flow's name (`""` for the wrapped functions). */
+  name: string;
+  /** The flow (`null` for the wrapped functions). */
+  network: Network | null;
+  /** The statistics of the scrape in progress; `null` between scrapes. */
+  stats: NetworkStats | null;
+  /** Its admitted series, by family. */
+  series: Map<Family, (Series | HistSeries)[]>;
+  /**
+   * `flow\0process` of the processes whose processing-time series, and
+   * whose exception series, were admitted: a wrapped function of the same
+   * labels adds into those.
+   */
+  merged: { processing: string[]; errors: string[] };
+}
+
+/** A series before it is admitted (its text is made on admission). */
+type Planned = Omit<Series, "text"> | Omit<HistSeries, "text">;
+
+type FamilyKey = keyof typeof METRICS;
+
+const EMPTY_STATS = {} as NetworkStats;
+
+/**
+ * The series of every tracked flow and wrapped function, and the
+ * statistics each scrape reads them from. Exported through the
+ * {@linkcode Family}s it is given.
+ */
+export class SeriesPlan implements FamilySource {
+  /** The histogram `le` values, `+Inf` last. */
+  readonly le: readonly string[];
+  readonly #flows = new Map<string, Tracked>();
+  readonly #wrapped: Tracked = {
+    name: "",
+    network: null,
+    stats: EMPTY_STATS,
+    series: new Map(),
+    merged: { processing: [], errors: [] },
+  };
+  readonly #wrappers = new Map<string, WrappedProcess>();
+  /** Tracked processes a wrapped function adds into, by `flow\0process`. */
+  readonly #merged = {
+    processing: new Map<string, number>(),
+    errors: new Map<string, number>(),
+  };
+  readonly #family: (key: FamilyKey) => Family;
+  readonly #cap: number;
+  readonly #buckets: readonly number[];
+  readonly #onReadError: () => void;
+  #scraping = false;
+  /** Statistics read for prom-client's own `registry.metrics()`, this tick. */
+  #borrowed = false;
+
+  /**
+   * A plan whose families are `family(key)`, at most `cap` series per
+   * family, histograms of `buckets`; `onReadError` counts a flow whose
+   * statistics could not be read.
+   */
+  constructor(
+    family: (key: FamilyKey) => Family,
+    cap: number,
+    buckets: readonly number[],
+    onReadError: () => void,
+  ) {
+    this.#family = family;
+    this.#cap = cap;
+    this.#buckets = buckets;
+    this.#onReadError = onReadError;
+    this.le = [...buckets.map(String), "+Inf"];
+  }
+
+  /** The tracked flows, by name. */
+  get flows(): ReadonlyMap<string, Tracked> {
+    return this.#flows;
+  }
+
+  /** Plans the series of `network` from its statistics `stats` now. */
+  track(network: Network, stats: NetworkStats): void {
+    const t: Tracked = {
+      name: network.name,
+      network,
+      stats: null,
+      series: new Map(),
+      merged: { processing: [], errors: [] },
+    };
+    this.#plan(t, stats);
+    for (const kind of ["processing", "errors"] as const) {
+      const into = this.#merged[kind];
+      for (const k of t.merged[kind]) into.set(k, (into.get(k) ?? 0) + 1);
+    }
+    this.#flows.set(t.name, t);
+  }
+
+  /** Gives a flow's places under the cap back; whether it was tracked. */
+  untrack(flow: string | Network): boolean {
+    const name = typeof flow === "string" ? flow : flow.name;
+    const t = this.#flows.get(name);
+    if (t === undefined || (typeof flow !== "string" && t.network !== flow)) {
+      return false;
+    }
+    this.#flows.delete(name);
+    for (const [f, list] of t.series) f.admitted -= list.length;
+    for (const kind of ["processing", "errors"] as const) {
+      const into = this.#merged[kind];
+      for (const k of t.merged[kind]) {
+        const n = into.get(k)! - 1;
+        if (n === 0) into.delete(k);
+        else into.set(k, n);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * What a wrapped function of these labels records into; `null` when the
+   * cap left no place for its calls (it then runs unmeasured: dynamic
+   * labels cannot grow memory without bound).
+   */
+  wrapper(flow: string, process: string): WrappedProcess | null {
+    const key = `${flow}\0${process}`;
+    let w = this.#wrappers.get(key);
+    if (w === undefined) {
+      w = { histogram: new Histogram(this.#buckets), exceptions: 0 };
+      if (!this.#planWrapped(key, { flow, process }, w)) return null;
+      this.#wrappers.set(key, w);
+    }
+    return w;
+  }
+
+  /** Reads every flow's statistics for a scrape. */
+  beginScrape(): void {
+    this.#scraping = true;
+    this.#readStats();
+  }
+
+  /** Lets the statistics of a scrape go. */
+  endScrape(): void {
+    this.#clearStats();
+    this.#scraping = false;
+  }
+
+  /** Runs `fn` with every tracked flow's statistics read. */
+  withStats(fn: () => void): void {
+    if (!this.#scraping && !this.#borrowed) {
+      // prom-client's registry.metrics() asks every family in one tick:
+      // they share one read, so the families agree and a failing flow is
+      // counted once.
+      this.#borrowed = true;
+      this.#readStats();
+      queueMicrotask(() => {
+        this.#borrowed = false;
+        if (!this.#scraping) this.#clearStats();
+      });
+    }
+    fn();
+  }
+
+  /** The tracked flows and the wrapped functions. */
+  *tracked(): Iterable<Tracked> {
+    yield* this.#flows.values();
+    yield this.#wrapped;
+  }
+
+  #readStats(): void {
+    for (const t of this.#flows.values()) {
+      try {
+        t.stats = t.network!.stats();
+      } catch {
+        t.stats = null;
+        this.#onReadError();
+      }
+    }
+  }
+
+  #clearStats(): void {
+    for (const t of this.#flows.values()) t.stats = null;
+  }
+
+  /** Admits a series, unless over the cap; returns whether it was. */
+  #admit(t: Tracked, key: FamilyKey, x: Planned): boolean {
+    const f = this.#family(key);
+    if (f.admitted >= this.#cap) {
+      f.refused++;
+      return false;
+    }
+    f.admitted++;
+    let list = t.series.get(f);
+    if (list === undefined) t.series.set(f, list = []);
+    list.push({ ...x, text: labelText(x.labels) } as Series | HistSeries);
+    return true;
+  }
+
+  /** Fixes the series of a flow from its statistics at track time. */
+  #plan(t: Tracked, stats: NetworkStats): void {
+    const flow = t.name;
+    const flowLabels = { flow };
+    const admit = (key: FamilyKey, x: Planned) => this.#admit(t, key, x);
+    admit("networkActiveProcesses", {
+      labels: flowLabels,
+      read: (s) => s.activeProcesses,
+    });
+    admit("networkActiveConnections", {
+      labels: flowLabels,
+      read: (s) => s.activeConnections,
+    });
+    admit("networkBacklog", { labels: flowLabels, read: (s) => s.backlog });
+    admit("networkPartitions", {
+      labels: flowLabels,
+      read: (s) => s.partitions,
+    });
+    admit("networkLatency", { labels: flowLabels, read: (s) => s.latency });
+
+    // Drop reasons that can happen to a process, from its in-bound policies.
+    const policyReasons = new Map<string, Set<string>>();
+    for (const c of stats.connections) {
+      const proc = c.toProcess;
+      const reason = c.policy === "drop-oldest"
+        ? "drop_oldest"
+        : c.policy === "drop-newest"
+        ? "drop_newest"
+        : c.policy === "error"
+        ? "refused"
+        : null;
+      if (reason === null) continue;
+      let set = policyReasons.get(proc);
+      if (set === undefined) policyReasons.set(proc, set = new Set());
+      set.add(reason);
+    }
+
+    stats.processes.forEach((p, i) => {
+      this.#planProcess(t, p, i, policyReasons.get(p.name));
+    });
+  }
+
+  #planProcess(
+    t: Tracked,
+    p: NetworkStats["processes"][number],
+    i: number,
+    policyReasons: Set<string> | undefined,
+  ): void {
+    const admit = (k: FamilyKey, x: Planned) => this.#admit(t, k, x);
+    const flow = t.name;
+    const process = p.name;
+    const key = `${flow}\0${process}`;
+    const labels = { flow, process };
+    for (const port of Object.keys(p.messagesIn)) {
+      admit("processMessages", {
+        labels: { flow, process, port, direction: "in" },
+        read: (s) => s.processes[i].messagesIn[port],
+      });
+    }
+    for (const port of Object.keys(p.messagesOut)) {
+      admit("processMessages", {
+        labels: { flow, process, port, direction: "out" },
+        read: (s) => s.processes[i].messagesOut[port],
+      });
+    }
+    for (const port of Object.keys(p.queueWait)) {
+      admit("processMessageLatency", {
+        labels: { flow, process, port },
+        read: (s) => s.processes[i].queueWait[port],
+      });
+    }
+    for (const port of Object.keys(p.queueDepth)) {
+      admit("processQueueDepth", {
+        labels: { flow, process, port },
+        read: (s) => s.processes[i].queueDepth[port],
+      });
+    }
+    const wrappers = this.#wrappers;
+    const timed = admit("processProcessing", {
+      labels,
+      read: (s) => {
+        const h = s.processes[i].processing;
+        const w = wrappers.get(key);
+        return w === undefined ? h : _addHistograms(h, w.histogram);
+      },
+    });
+    if (timed) t.merged.processing.push(key);
+    admit("processBufferedBytes", {
+      labels,
+      read: (s) => s.processes[i].bufferedBytes,
+    });
+    admit("processActiveActivations", {
+      labels,
+      read: (s) => s.processes[i].activeActivations,
+    });
+    for (const kind of ERROR_KIND_VALUES) {
+      const k = kind as "exception" | "timeout" | "overflow";
+      const admitted = admit("processErrors", {
+        labels: { flow, process, kind },
+        read: kind === "exception"
+          ? (s) =>
+            s.processes[i].errors.exception +
+            (wrappers.get(key)?.exceptions ?? 0)
+          : (s) => s.processes[i].errors[k],
+      });
+      if (admitted && kind === "exception") t.merged.errors.push(key);
+    }
+    admit("processLastError", {
+      labels,
+      read: (s) => _epochSeconds(s.processes[i].lastErrorAt),
+    });
+    admit("processStarts", { labels, read: (s) => s.processes[i].starts });
+    admit("processFailures", {
+      labels,
+      read: (s) => s.processes[i].failures,
+    });
+    if (p.breaker !== null) {
+      for (const state of BREAKER_STATE_VALUES) {
+        admit("circuitBreakerState", {
+          labels: { flow, process, state },
+          read: (s) => s.processes[i].breaker === state ? 1 : 0,
+        });
+      }
+    }
+    const reasons = new Set(["unread", "stopped", ...(policyReasons ?? [])]);
+    if (p.breaker !== null) reasons.add("circuit_open");
+    for (const reason of reasons) {
+      const r = reason as keyof typeof p.drops;
+      admit("messagesDropped", {
+        labels: { flow, process, reason },
+        read: (s) => s.processes[i].drops[r],
+      });
+    }
+  }
+
+  /**
+   * The series of a wrapped function; while a tracked process of the same
+   * labels has its own, the wrapper's calls are added into those instead.
+   * Returns whether any place was found for them.
+   */
+  #planWrapped(key: string, labels: Labels, w: WrappedProcess): boolean {
+    const { processing, errors } = this.#merged;
+    const timed = this.#admit(this.#wrapped, "processProcessing", {
+      labels,
+      read: () => processing.has(key) ? null : w.histogram,
+    });
+    const counted = this.#admit(this.#wrapped, "processErrors", {
+      labels: { ...labels, kind: "exception" },
+      read: () => errors.has(key) ? null : w.exceptions,
+    });
+    return timed || counted || processing.has(key) || errors.has(key);
+  }
+}
+
+/**
+ * A time as seconds since the epoch, as Prometheus takes a timestamp:
+ * the engine's statistics give it as ISO 8601 text (seconds before).
+ */
+function _epochSeconds(at: string | number | null): number | null {
+  if (at === null) return null;
+  return typeof at === "number" ? at : Date.parse(at) / 1000;
+}
+
+/** Sums two histograms of the same bounds. */
+function _addHistograms(
+  a: HistogramSnapshot,
+  b: Histogram,
+): HistogramCounts {
+  return {
+    counts: a.counts.map((c, j) => c + b.counts[j]),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
