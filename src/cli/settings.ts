@@ -13,7 +13,7 @@
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import { parseGraphJson } from "../graph/graph_json.ts";
+import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";

@@ -24,7 +24,7 @@ import type { Registry } from "../engine/registry.ts";
 import { Network, type NetworkStats } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import { stringifyGraph } from "../graph/graph_json.ts";
+import { stringifyGraph } from "../graph/stringify_graph.ts";
 import { loadGraph } from "../graph/load_graph.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
 import {

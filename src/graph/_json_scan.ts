@@ -1,189 +1,17 @@
 /**
- * fbp-graph JSON text: read loss-free with positions, write back checked.
+ * The strict JSON scanner behind `parseGraphJson()`: it checks the syntax
+ * with positions and records where each key and element is.
  *
  * @module
  */
-import type { Graph } from "./graph.ts";
-import { GraphError } from "./graph_error.ts";
-import type { Position, Problem, SourceMap } from "./problem.ts";
-import { joinIndex, joinKey, sourceMaps } from "./_path.ts";
-import { describeValue } from "../engine/component.ts";
-
-/** Options of {@linkcode parseGraphJson}. */
-export interface ParseGraphJsonOptions {
-  /** The file name, for `file:line:col` in problems. */
-  file?: string;
-}
+import type { Position, Problem } from "./problem.ts";
+import { joinIndex, joinKey } from "./_path.ts";
 
 /**
- * Reads fbp-graph JSON text. The graph is exactly what `JSON.parse` returns
- * (every field kept, unknown ones too, a `"__proto__"` key as an own
- * property), so `JSON.stringify` of the result equals the input in
- * content. A byte order mark is skipped and takes no column. Positions of every key and array element are
- * recorded in the graph's source map ({@linkcode sourceMapOf}), and a key
- * written twice in one object (which `JSON.parse` silently collapses to the
- * last) becomes a problem there, reported by `validateGraph()`.
- *
- * Throws a {@linkcode GraphError} with the line and column of a JSON syntax
- * error, or when the text is not a JSON object.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseGraphJson } from "./graph_json.ts";
- *
- * const graph = parseGraphJson(`{
- *   "processes": { "Tick": { "component": "core/Interval" } },
- *   "connections": [{ "data": "1s", "tgt": { "process": "Tick", "port": "interval" } }]
- * }`);
- * assert.equal(graph.processes?.Tick.component, "core/Interval");
- * ```
+ * A syntax error at `offset` of the text, inside the value at `path`;
+ * `parseGraphJson()` turns it into a `GraphError` with line:col.
  */
-export function parseGraphJson(
-  text: string,
-  options: ParseGraphJsonOptions = {},
-): Graph {
-  if (typeof text !== "string") {
-    throw new TypeError(
-      `Cannot parse graph JSON: expected a string, received ${
-        describeValue(text)
-      }`,
-    );
-  }
-  // A byte order mark is no part of the text, and takes no column.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const scanner = new _JsonScanner(text);
-  try {
-    scanner.document();
-  } catch (e) {
-    if (!(e instanceof _JsonSyntaxError)) throw e;
-    const at = scanner.positionAt(e.offset);
-    throw new GraphError([{
-      path: e.path || "$",
-      line: at.line,
-      col: at.col,
-      message: `JSON syntax error: ${e.message}`,
-    }], { file: options.file, action: "Cannot read graph JSON" });
-  }
-  const value: unknown = JSON.parse(text);
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    const at = scanner.positionAt(scanner.firstValueOffset);
-    throw new GraphError([{
-      path: "$",
-      line: at.line,
-      col: at.col,
-      message:
-        `a graph must be a JSON object with "processes" and "connections", found ${
-          describeValue(value)
-        }`,
-    }], { file: options.file, action: "Cannot read graph JSON" });
-  }
-  const graph = value as Graph;
-  const sourceMap: SourceMap = {
-    file: options.file,
-    positions: scanner.positions,
-    problems: scanner.problems,
-  };
-  sourceMaps.set(graph, sourceMap);
-  return graph;
-}
-
-/** Options of {@linkcode stringifyGraph}. */
-export interface StringifyGraphOptions {
-  /** Indentation, as for `JSON.stringify`. Default `2`. */
-  indent?: number | string;
-}
-
-/**
- * Writes a graph as fbp-graph JSON text. Unlike a bare `JSON.stringify`,
- * it refuses to lose data: a value JSON cannot hold (a function IIP, a
- * `Map`, `NaN`, `undefined` data, a cycle) throws a `TypeError` naming its
- * path.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { stringifyGraph } from "./graph_json.ts";
- *
- * assert.equal(
- *   stringifyGraph({ processes: { A: { component: "core/Repeat" } } }, { indent: 0 }),
- *   '{"processes":{"A":{"component":"core/Repeat"}}}',
- * );
- * ```
- */
-export function stringifyGraph(
-  graph: Graph,
-  options: StringifyGraphOptions = {},
-): string {
-  const problem = _findNonJson(graph, "", new Set());
-  if (problem) {
-    throw new TypeError(
-      `Cannot write the graph as JSON: ${
-        problem.path || "$"
-      } ${problem.message}`,
-    );
-  }
-  return JSON.stringify(graph, null, options.indent ?? 2);
-}
-
-function _findNonJson(
-  value: unknown,
-  path: string,
-  seen: Set<object>,
-): { path: string; message: string } | undefined {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return undefined;
-    case "number":
-      return Number.isFinite(value)
-        ? undefined
-        : { path, message: `is ${value}, which JSON cannot hold` };
-    case "undefined":
-      return { path, message: "is undefined, which JSON cannot hold" };
-    case "object": {
-      if (value === null) return undefined;
-      if (seen.has(value)) {
-        return { path, message: "refers back to itself (a cycle)" };
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (
-        !Array.isArray(value) && proto !== Object.prototype && proto !== null
-      ) {
-        const kind = (value as { constructor?: { name?: string } })
-          .constructor?.name ?? "object";
-        return { path, message: `is a ${kind}, which JSON cannot hold` };
-      }
-      seen.add(value);
-      try {
-        if (Array.isArray(value)) {
-          for (let i = 0; i < value.length; i++) {
-            const p = _findNonJson(value[i], joinIndex(path, i), seen);
-            if (p) return p;
-          }
-        } else {
-          for (const [k, v] of Object.entries(value)) {
-            // JSON.stringify drops an undefined field, as if it were absent;
-            // only an IIP's data must be there.
-            if (v === undefined && k !== "data") continue;
-            const p = _findNonJson(v, joinKey(path, k), seen);
-            if (p) return p;
-          }
-        }
-      } finally {
-        seen.delete(value);
-      }
-      return undefined;
-    }
-    default:
-      return {
-        path,
-        message: `is ${describeValue(value)}, which JSON cannot hold`,
-      };
-  }
-}
-
-class _JsonSyntaxError extends Error {
+export class JsonSyntaxError extends Error {
   constructor(message: string, readonly offset: number, readonly path: string) {
     super(message);
   }
@@ -196,7 +24,7 @@ const _ESCAPES = new Set(['"', "\\", "/", "b", "f", "n", "r", "t"]);
  * A strict JSON (RFC 8259) scanner that checks the syntax with positions and
  * records where each key and element is; values come from `JSON.parse`.
  */
-class _JsonScanner {
+export class JsonScanner {
   readonly positions = new Map<string, Position>();
   readonly problems: Problem[] = [];
   firstValueOffset = 0;
@@ -239,7 +67,7 @@ class _JsonScanner {
   }
 
   #fail(message: string, path: string, offset = this.#pos): never {
-    throw new _JsonSyntaxError(message, offset, path);
+    throw new JsonSyntaxError(message, offset, path);
   }
 
   #found(): string {
