@@ -72,8 +72,27 @@ export interface RunningServer {
  * opened and its flows restored, and only then are the files' flows added.
  *
  * @example
- * ```ts ignore
- * const running = await startServer({ hostname: "127.0.0.1", port: 0, db: ":memory:", ... });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtins } from "../components/mod.ts";
+ * import { fail } from "./cli_error.ts";
+ * import { createLogger } from "./log.ts";
+ * import { startServer } from "./serve.ts";
+ *
+ * const running = await startServer({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   db: ":memory:",
+ *   tokens: [],
+ *   drainTimeoutMs: 1000,
+ *   files: [],
+ *   registry: builtins(),
+ *   log: createLogger({ level: "error" }),
+ *   fail,
+ * });
+ * const health = await fetch(`${running.server.url}/healthz`);
+ * assert.equal(health.status, 200);
+ * await health.body?.cancel();
  * await running.shutdown();
  * ```
  */
