@@ -22,10 +22,10 @@ import { ResourceTracker } from "../metrics/resource_tracker.ts";
 import { resourceSource } from "../runtime/resources.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown, type ShutdownSignal } from "../runtime/signals.ts";
-import { flowApp } from "../server/app.ts";
+import { flowApp } from "../server/flow_app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
-import { FlowManager } from "../server/flows.ts";
-import { FlowStore } from "../server/store.ts";
+import { FlowManager } from "../flows/flow_manager.ts";
+import { FlowStore } from "../flows/flow_store.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import type { Logger } from "./log.ts";
@@ -175,6 +175,7 @@ export async function startServer(
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
         method: r.method,
         path: r.path,
+        requestId: r.requestId,
       }),
   });
   current = httpMetricsFetch(app, metrics);

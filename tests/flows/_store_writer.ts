@@ -3,13 +3,13 @@
  * flow database as fast as it can, until it is killed. After each commit it
  * prints `id rev` on stdout, so the test knows what was acknowledged.
  *
- * Usage: `<runtime> tests/server/_store_writer.ts <database> <flows>`
+ * Usage: `<runtime> tests/flows/_store_writer.ts <database> <flows>`
  *
  * @module
  */
 import { writeSync } from "node:fs";
 import process from "node:process";
-import { FlowStore } from "../../src/server/store.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
 
 /** The id of flow number `i`. */
 export function flowId(i: number): string {

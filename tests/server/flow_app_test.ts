@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { builtins } from "../../src/components/mod.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
-import { flowApp, type FlowAppOptions } from "../../src/server/app.ts";
+import { flowApp, type FlowAppOptions } from "../../src/server/flow_app.ts";
 import type { AccessOptions } from "../../src/server/auth.ts";
-import { FlowManager } from "../../src/server/flows.ts";
-import { FlowStore } from "../../src/server/store.ts";
+import { FlowManager } from "../../src/flows/flow_manager.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
 import { parseExposition, valueOf } from "../metrics/_exposition.ts";
 
 const GOOD = `# @name t1
@@ -759,9 +759,11 @@ test("an internal error is a 500 that names the request, and goes to onInternalE
     };
     const res = await s.app.request("/flows");
     assert.equal(res.status, 500);
-    assert.deepEqual(await res.json(), {
+    const body = await res.json();
+    assert.deepEqual(body, {
       error:
         "internal error while handling GET /flows; the server log has the details",
+      requestId: body.requestId,
     });
     assert.deepEqual(told, [["GET", "/flows", boom]]);
   } finally {

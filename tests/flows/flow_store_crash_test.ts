@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { builtins } from "../../src/components/mod.ts";
 import { buildNetworkSpec } from "../../src/graph/build.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
-import { FlowStore } from "../../src/server/store.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
 import { runtimeCommand } from "../_runtime.ts";
 import { until } from "../engine/_helpers.ts";
 import { flowId, textFor } from "./_store_writer.ts";

@@ -11,6 +11,12 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import {
+  FlowConflictError,
+  FlowNotFoundError,
+  FlowStoreError,
+  InvalidFlowArgumentError,
+} from "./errors.ts";
 
 /** A flow as stored. */
 export interface StoredFlow {
@@ -39,74 +45,6 @@ export interface FlowStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/**
- * A flow that does not exist. `status` is 404, for HTTP.
- *
- * @example
- * ```ts
- * import { FlowNotFoundError } from "./store.ts";
- *
- * const e = new FlowNotFoundError("sensors");
- * e.message; // 'Flow "sensors" does not exist'
- * e.status; // 404
- * ```
- */
-export class FlowNotFoundError extends Error {
-  /** Always `"FlowNotFoundError"`. */
-  override name = "FlowNotFoundError";
-  /** The flow's id. */
-  readonly id: string;
-  /** The HTTP status: 404. */
-  readonly status: number = 404;
-
-  /** Creates the error; `message` defaults to a sentence naming the flow. */
-  constructor(id: string, message?: string) {
-    super(message ?? `Flow ${JSON.stringify(id)} does not exist`);
-    this.id = id;
-  }
-}
-
-/**
- * A change that conflicts with the stored flow: its `rev` is stale, or (for
- * a create) the id is taken. `status` is 409, for HTTP.
- *
- * @example
- * ```ts
- * import { FlowConflictError } from "./store.ts";
- *
- * const e = new FlowConflictError("sensors", "Cannot update flow: stale rev", {
- *   expectedRev: 2,
- *   actualRev: 3,
- * });
- * e.actualRev; // 3
- * e.status; // 409
- * ```
- */
-export class FlowConflictError extends Error {
-  /** Always `"FlowConflictError"`. */
-  override name = "FlowConflictError";
-  /** The flow's id. */
-  readonly id: string;
-  /** The rev the caller expected, when it gave one. */
-  readonly expectedRev?: number;
-  /** The rev stored, when the flow exists. */
-  readonly actualRev?: number;
-  /** The HTTP status: 409. */
-  readonly status: number = 409;
-
-  /** Creates the error. */
-  constructor(
-    id: string,
-    message: string,
-    revs: { expectedRev?: number; actualRev?: number } = {},
-  ) {
-    super(message);
-    this.id = id;
-    this.expectedRev = revs.expectedRev;
-    this.actualRev = revs.actualRev;
-  }
-}
-
 /** The schema this code writes; `PRAGMA user_version` holds it. */
 const SCHEMA_VERSION = 1;
 
@@ -131,7 +69,8 @@ type Row = Record<string, unknown>;
  *
  * @example
  * ```ts
- * import { FlowStore } from "./store.ts";
+ * import assert from "node:assert/strict";
+ * import { FlowStore } from "./flow_store.ts";
  *
  * const store = FlowStore.open(":memory:");
  * store.create({
@@ -140,8 +79,8 @@ type Row = Record<string, unknown>;
  *   format: "fbp",
  *   running: true,
  * });
- * store.update("ticks", { running: false }, 1).rev; // 2
- * store.list().length; // 1
+ * assert.deepEqual(store.update("ticks", { running: false }, 1).rev, 2);
+ * assert.deepEqual(store.list().length, 1);
  * store.close();
  * ```
  */
@@ -157,17 +96,18 @@ export class FlowStore {
 
   /**
    * Opens (creating when missing) the flow database at `path`, a file or
-   * `":memory:"`, and creates its schema. Throws an `Error` saying why when
+   * `":memory:"`, and creates its schema. Throws a {@linkcode FlowStoreError} saying why when
    * the file cannot be opened or written: a missing folder, a file that is
    * not a database (or is a newer weir's), a read-only file, or a lock
    * another process holds past `busyTimeoutMs`.
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
-   * store.path; // ":memory:"
+   * assert.deepEqual(store.path, ":memory:");
    * store.close();
    * ```
    */
@@ -228,7 +168,8 @@ export class FlowStore {
       } catch {
         // Already closed: the original error is the one to report.
       }
-      throw new Error(
+      throw new FlowStoreError(
+        path,
         `Cannot open flow database ${path}: ${_reason(e)}`,
         { cause: e },
       );
@@ -241,10 +182,11 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
-   * store.list(); // []
+   * assert.deepEqual(store.list(), []);
    * store.close();
    * ```
    */
@@ -260,10 +202,11 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
-   * store.get("nope"); // undefined
+   * assert.deepEqual(store.get("nope"), undefined);
    * store.close();
    * ```
    */
@@ -281,11 +224,12 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
    * const flow = store.create({ id: "a", text: "{}", format: "json", running: false });
-   * flow.rev; // 1
+   * assert.deepEqual(flow.rev, 1);
    * store.close();
    * ```
    */
@@ -345,11 +289,12 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
    * store.create({ id: "a", text: "{}", format: "json", running: false });
-   * store.update("a", { running: true }).rev; // 2
+   * assert.deepEqual(store.update("a", { running: true }).rev, 2);
    * store.close();
    * ```
    */
@@ -410,12 +355,13 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
    * store.create({ id: "a", text: "{}", format: "json", running: false });
    * store.delete("a", 1);
-   * store.get("a"); // undefined
+   * assert.deepEqual(store.get("a"), undefined);
    * store.close();
    * ```
    */
@@ -435,11 +381,13 @@ export class FlowStore {
    *
    * @example
    * ```ts
-   * import { FlowStore } from "./store.ts";
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
    *
    * const store = FlowStore.open(":memory:");
    * store.close();
-   * store.close(); // no-op
+   * store.close(); // does nothing
+   * assert.throws(() => store.list(), /the flow database :memory: is closed/);
    * ```
    */
   close(): void {
@@ -450,7 +398,8 @@ export class FlowStore {
 
   #open(what: string): DatabaseSync {
     if (this.#db === null) {
-      throw new Error(
+      throw new FlowStoreError(
+        this.path,
         `Cannot ${what}: the flow database ${this.path} is closed`,
       );
     }
@@ -586,7 +535,9 @@ function _running(running: unknown, id: string, what: string): boolean {
 
 function _expectedRev(rev: unknown, id: string, what: string): void {
   if (rev !== undefined && (!Number.isInteger(rev) || (rev as number) < 1)) {
-    throw new RangeError(
+    throw new InvalidFlowArgumentError(
+      "rev",
+      rev,
       `Cannot ${what} ${
         JSON.stringify(id)
       }: rev must be a positive integer, received ${

@@ -7,8 +7,8 @@ import { DatabaseSync } from "node:sqlite";
 import {
   FlowConflictError,
   FlowNotFoundError,
-  FlowStore,
-} from "../../src/server/store.ts";
+} from "../../src/flows/errors.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
 
 const A = {
   id: "a",
@@ -81,7 +81,7 @@ test("FlowStore.create() refuses a taken id and leaves the flow unchanged", () =
   store.close();
 });
 
-test("FlowStore conflict and not-found errors carry the id, the revs and the HTTP status", () => {
+test("FlowStore conflict and not-found errors carry the id and the revs, and no HTTP status", () => {
   const store = FlowStore.open(":memory:");
   store.create(A);
   store.update("a", { running: false });
@@ -94,7 +94,7 @@ test("FlowStore conflict and not-found errors carry the id, the revs and the HTT
   }
   assert.ok(caught instanceof FlowConflictError);
   assert.equal(caught.name, "FlowConflictError");
-  assert.equal(caught.status, 409);
+  assert.equal("status" in caught, false, "no HTTP status in the domain");
   assert.equal(caught.id, "a");
   assert.equal(caught.expectedRev, 1);
   assert.equal(caught.actualRev, 2);
@@ -106,7 +106,7 @@ test("FlowStore conflict and not-found errors carry the id, the revs and the HTT
   }
   assert.ok(caught instanceof FlowNotFoundError);
   assert.equal(caught.name, "FlowNotFoundError");
-  assert.equal(caught.status, 404);
+  assert.equal("status" in caught, false, "no HTTP status in the domain");
   assert.equal(caught.id, "zz");
   assert.deepEqual(store.list(), before);
   store.close();
