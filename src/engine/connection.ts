@@ -199,13 +199,9 @@ export class Connection<P extends Named> {
    * ```
    */
   offer(value: unknown, origin: number, now: number): void | Promise<void> {
-    if (this.closed) {
-      if (this.receiverGone) this.droppedUnread++;
-      else this.droppedStopped++;
-      return;
-    }
+    // Kept small, so that the runtimes inline it into the sender's path.
     const cap = this.capacity;
-    if (this.count < cap) {
+    if (this.count < cap && !this.closed) {
       let slot = this.head + this.count;
       if (slot >= cap) slot -= cap;
       this.buf[slot] = value;
@@ -214,6 +210,17 @@ export class Connection<P extends Named> {
       this.count++;
       return;
     }
+    return this.#overflow(value, origin, now);
+  }
+
+  /** A closed or full connection: drop, park or refuse, as its policy says. */
+  #overflow(value: unknown, origin: number, now: number): void | Promise<void> {
+    if (this.closed) {
+      if (this.receiverGone) this.droppedUnread++;
+      else this.droppedStopped++;
+      return;
+    }
+    const cap = this.capacity;
     switch (this.policyCode) {
       case BLOCK: {
         const ps: PendingSend = { value, origin, at: now, resolve: undefined };
@@ -266,17 +273,18 @@ export class Connection<P extends Named> {
     this.wait.observe((now - this.enqueued[h]) / 1000);
     this.head = h + 1 === cap ? 0 : h + 1;
     this.delivered++;
-    if (this.pending.length > 0) {
-      // The freed slot h is the new tail.
-      const ps = this.pending.shift()!;
-      this.buf[h] = ps.value;
-      this.origins[h] = ps.origin;
-      this.enqueued[h] = ps.at;
-      ps.resolve?.();
-    } else {
-      this.count--;
-    }
+    if (this.pending.length > 0) this.#unpark(h);
+    else this.count--;
     return v;
+  }
+
+  /** The oldest parked value takes the freed slot `h` (the new tail). */
+  #unpark(h: number): void {
+    const ps = this.pending.shift()!;
+    this.buf[h] = ps.value;
+    this.origins[h] = ps.origin;
+    this.enqueued[h] = ps.at;
+    ps.resolve?.();
   }
 
   /**
