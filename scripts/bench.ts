@@ -46,6 +46,26 @@ const ONCE: Part[] = ["exe"];
 const RUNTIMES: Runtime[] = ["bun", "deno"];
 
 const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(
+    `usage: bun scripts/bench.ts [--print] [--runtime=bun|deno] [PART...]
+  PART: ${
+      Object.keys(PARTS).join(", ")
+    } (default: all, rewriting bench/RESULTS.md)
+  --print            print the results, leave bench/RESULTS.md alone
+  --runtime=RUNTIME  run on one runtime only (prints)
+A partial run (some parts or one runtime) only prints.`,
+  );
+  process.exit(0);
+}
+// An unknown flag must not start a full run that rewrites RESULTS.md.
+for (const a of argv) {
+  if (a.startsWith("-") && a !== "--print" && !a.startsWith("--runtime=")) {
+    throw new RangeError(
+      `Cannot run benchmarks: unknown option "${a}"; use --print, --runtime=bun|deno or --help`,
+    );
+  }
+}
 const print = argv.includes("--print");
 const runtimeArg = argv.find((a) => a.startsWith("--runtime="))?.slice(10);
 const partArgs = argv.filter((a) => !a.startsWith("--"));

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { VERSION } from "./version.ts";
  *
- * VERSION; // "0.1.0"
+ * assert.match(VERSION, /^\d+\.\d+\.\d+/); // semver: 0.1.0
  * ```
  *
  * @module

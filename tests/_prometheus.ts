@@ -156,6 +156,8 @@ export interface PrometheusOptions {
   extraArgs?: string[];
   /** How long to wait for `/-/ready`. Default `20_000`. */
   readyTimeoutMs?: number;
+  /** The scrape's `authorization` block, e.g. a bearer token's file. */
+  authorization?: { type: string; credentials_file: string };
 }
 
 /** One sample of an instant query's result. */
@@ -229,6 +231,7 @@ export async function startPrometheus(
     scrapeIntervalSeconds = 1,
     extraArgs = [],
     readyTimeoutMs = 20_000,
+    authorization,
   } = options;
   if (!Array.isArray(targets) || targets.length === 0) {
     throw new TypeError(
@@ -260,6 +263,7 @@ export async function startPrometheus(
         job_name: "weir",
         metrics_path: metricsPath,
         static_configs: [{ targets }],
+        ...(authorization ? { authorization } : {}),
       }],
     };
     // JSON is YAML: no quoting rules to get wrong.

@@ -21,3 +21,10 @@ export const DEMO_FLOW = `# @name demo
 Tick out -> in Reading out -> (50) in Hot out -> in Alert out -> in Log(core/Output)
 Reading out -> (50) in Batch out -> in Summary out -> in Log
 `;
+
+/**
+ * Where `weir demo` serves metrics unless told otherwise: the port after
+ * `weir serve`'s default 9464, so that the demo and a server started with
+ * their defaults both run.
+ */
+export const DEMO_METRICS = { hostname: "127.0.0.1", port: 9465 } as const;

@@ -59,13 +59,16 @@ export interface LoggerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
  *
  * const lines: string[] = [];
  * const log = createLogger({ format: "json", write: (l) => lines.push(l), now: () => 0 });
  * log.info("serving", { url: "http://127.0.0.1:9464" });
  * log.debug("left out at the default level");
- * lines; // ['{"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"serving","url":"http://127.0.0.1:9464"}']
+ * assert.deepEqual(lines, [
+ *   '{"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"serving","url":"http://127.0.0.1:9464"}',
+ * ]);
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -22,10 +22,10 @@ import { ResourceTracker } from "../metrics/resource_tracker.ts";
 import { resourceSource } from "../runtime/resources.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown, type ShutdownSignal } from "../runtime/signals.ts";
-import { flowApp } from "../server/app.ts";
+import { flowApp } from "../server/flow_app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
-import { FlowManager } from "../server/flows.ts";
-import { FlowStore } from "../server/store.ts";
+import { FlowManager } from "../flows/flow_manager.ts";
+import { FlowStore } from "../flows/flow_store.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import type { Logger } from "./log.ts";
@@ -72,8 +72,27 @@ export interface RunningServer {
  * opened and its flows restored, and only then are the files' flows added.
  *
  * @example
- * ```ts ignore
- * const running = await startServer({ hostname: "127.0.0.1", port: 0, db: ":memory:", ... });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtins } from "../components/mod.ts";
+ * import { fail } from "./cli_error.ts";
+ * import { createLogger } from "./log.ts";
+ * import { startServer } from "./serve.ts";
+ *
+ * const running = await startServer({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   db: ":memory:",
+ *   tokens: [],
+ *   drainTimeoutMs: 1000,
+ *   files: [],
+ *   registry: builtins(),
+ *   log: createLogger({ level: "error" }),
+ *   fail,
+ * });
+ * const health = await fetch(`${running.server.url}/healthz`);
+ * assert.equal(health.status, 200);
+ * await health.body?.cancel();
  * await running.shutdown();
  * ```
  */
@@ -156,6 +175,7 @@ export async function startServer(
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
         method: r.method,
         path: r.path,
+        requestId: r.requestId,
       }),
   });
   current = httpMetricsFetch(app, metrics);

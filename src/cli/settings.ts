@@ -13,7 +13,7 @@
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import { parseGraphJson } from "../graph/graph_json.ts";
+import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
@@ -255,12 +255,15 @@ const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveSettings } from "./settings.ts";
  *
  * const r = resolveSettings({ "--port": ["8080"] }, { WEIR_PORT: "9000", WEIR_HOST: "0.0.0.0" });
- * r.settings.port; // 8080 (the flag beats the variable)
- * r.sources.host; // "env"
- * r.sources.db; // "default"
+ * assert.equal(r.settings.port, 8080); // the flag beats the variable
+ * assert.equal(r.settings.host, "0.0.0.0");
+ * assert.equal(r.sources.port, "flag");
+ * assert.equal(r.sources.host, "env");
+ * assert.equal(r.sources.db, "default");
  * ```
  */
 export function resolveSettings(

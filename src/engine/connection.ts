@@ -1,12 +1,18 @@
 /**
  * Connections: the bounded FIFO buffers between an out-port and an in-port.
  *
- * The network moves values in and out of them (see `network.ts`); this file
- * holds the buffer and its counters, so that the per-message path touches
- * only plain fields and typed arrays.
+ * A connection owns its ring buffer and its overflow policy: `offer()`
+ * buffers a value or, when full, does what the policy says (`block` parks
+ * it and hands the sender a promise, `drop-oldest` drops the oldest,
+ * `drop-newest` drops the new value, `error` refuses it with an
+ * `OverflowError`), counting each drop by its reason. `take()` hands out the
+ * oldest value, and `discard()` empties it when its receiver or the network
+ * is gone. The network decides who runs when (see `network.ts`); the
+ * per-message path here touches only plain fields and typed arrays.
  *
  * @module
  */
+import { OverflowError } from "./errors.ts";
 import { Histogram } from "./histogram.ts";
 import type { OverflowPolicy } from "./spec.ts";
 
@@ -22,6 +28,11 @@ const POLICY_CODES: Record<OverflowPolicy, number> = {
   "drop-newest": DROP_NEWEST,
   "error": ERROR,
 };
+
+/** What a connection needs to know of a process: its name, for messages. */
+export interface Named {
+  readonly name: string;
+}
 
 /** One end of a connection, as the network knows it. */
 export interface Endpoint<P> {
@@ -40,21 +51,31 @@ export interface PendingSend {
   resolve: (() => void) | undefined;
 }
 
+/** Why `discard()` empties a connection: the reason its drops are counted under. */
+export type DiscardReason = "unread" | "stopped";
+
 /**
  * A bounded ring buffer with the timestamps the metrics need (enqueue time
- * and the time the message entered the network), plus overflow bookkeeping.
+ * and the time the message entered the network), its overflow policy and
+ * its drop counters.
  *
- * `P` is the network's process type; the connection only stores it.
+ * `P` is the network's process type; the connection stores it and reads
+ * only its name.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Connection } from "./connection.ts";
  *
- * const c = new Connection<string>(null, { proc: "B", port: "in", index: -1 }, 2, "block", false);
- * c.capacity; // 2
+ * const c = new Connection(null, { proc: { name: "B" }, port: "in", index: -1 }, 2, "drop-oldest", false);
+ * c.offer("a", 0, 0);
+ * c.offer("b", 0, 0);
+ * c.offer("c", 0, 0);
+ * assert.deepEqual([c.take(0), c.take(0)], ["b", "c"]);
+ * assert.deepEqual(c.droppedOldest, 1);
  * ```
  */
-export class Connection<P> {
+export class Connection<P extends Named> {
   /** Maximum number of buffered values. */
   readonly capacity: number;
   /** What happens when the buffer is full. */
@@ -87,6 +108,8 @@ export class Connection<P> {
   count = 0;
   /** Values waiting for room (block policy only). */
   pending: PendingSend[] = [];
+  /** The origin time of the value `take()` returned last (ms, 0 = unknown). */
+  takenOrigin = 0;
   /** No more values will come (the sender finished, or the receiver did). */
   closed = false;
   /** The receiver (a loop) finished before reading everything. */
@@ -99,11 +122,15 @@ export class Connection<P> {
   readonly blocksSender: boolean;
   /** Values handed to the receiver. */
   delivered = 0;
-  /** Values dropped by reason. */
+  /** Values dropped, by reason: the oldest, for a newer one (`drop-oldest`). */
   droppedOldest = 0;
+  /** The newest, refused silently (`drop-newest`). */
   droppedNewest = 0;
+  /** The newest, refused with an `OverflowError` (`error`). */
   refused = 0;
+  /** Left unread by a receiver that finished, or sent to it after. */
   droppedUnread = 0;
+  /** Discarded by a stop, or sent after it. */
   droppedStopped = 0;
   /** Time values waited in the buffer, in seconds. */
   readonly wait: Histogram;
@@ -119,13 +146,13 @@ export class Connection<P> {
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(
-        `Cannot create connection to ${to.proc}.${to.port}: capacity must be a positive integer, received ${capacity}`,
+        `Cannot create connection to ${to.proc.name}.${to.port}: capacity must be a positive integer, received ${capacity}`,
       );
     }
     const code = POLICY_CODES[policy];
     if (code === undefined) {
       throw new RangeError(
-        `Cannot create connection to ${to.proc}.${to.port}: policy must be one of block, drop-oldest, drop-newest, error; received ${
+        `Cannot create connection to ${to.proc.name}.${to.port}: policy must be one of block, drop-oldest, drop-newest, error; received ${
           JSON.stringify(policy)
         }`,
       );
@@ -148,15 +175,147 @@ export class Connection<P> {
     this.wait = new Histogram(buckets);
   }
 
-  /** Buffered plus pending values. */
-  get depth(): number {
-    return this.count + this.pending.length;
+  /**
+   * Offers a value that entered the network at `origin` (ms), at time `now`
+   * (ms). With room, it is buffered (`count` grows). Full, the policy
+   * decides: `block` parks it and returns a promise that settles when it
+   * has taken a slot (or was discarded); `drop-oldest` drops the oldest
+   * value for it; `drop-newest` drops it; `error` throws an
+   * `OverflowError`. A closed connection drops it (reason `unread` when its
+   * receiver is gone, else `stopped`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Connection } from "./connection.ts";
+   *
+   * const c = new Connection(null, { proc: { name: "B" }, port: "in", index: -1 }, 1, "block", false);
+   * assert.deepEqual(c.offer("a", 0, 0), undefined);
+   * const wait = c.offer("b", 0, 0);
+   * assert.ok(wait instanceof Promise);
+   * c.take(0);
+   * await wait;
+   * assert.deepEqual(c.take(0), "b");
+   * ```
+   */
+  offer(value: unknown, origin: number, now: number): void | Promise<void> {
+    if (this.closed) {
+      if (this.receiverGone) this.droppedUnread++;
+      else this.droppedStopped++;
+      return;
+    }
+    const cap = this.capacity;
+    if (this.count < cap) {
+      let slot = this.head + this.count;
+      if (slot >= cap) slot -= cap;
+      this.buf[slot] = value;
+      this.origins[slot] = origin;
+      this.enqueued[slot] = now;
+      this.count++;
+      return;
+    }
+    switch (this.policyCode) {
+      case BLOCK: {
+        const ps: PendingSend = { value, origin, at: now, resolve: undefined };
+        this.pending.push(ps);
+        return new Promise<void>((r) => (ps.resolve = r));
+      }
+      case DROP_OLDEST: {
+        const h = this.head;
+        this.buf[h] = value;
+        this.origins[h] = origin;
+        this.enqueued[h] = now;
+        this.head = h + 1 === cap ? 0 : h + 1;
+        this.droppedOldest++;
+        return;
+      }
+      case DROP_NEWEST:
+        this.droppedNewest++;
+        return;
+      default:
+        this.refused++;
+        throw new OverflowError(this.name(), cap);
+    }
   }
 
-  /** Every value dropped, whatever the reason. */
-  get dropped(): number {
-    return this.droppedOldest + this.droppedNewest + this.refused +
-      this.droppedUnread + this.droppedStopped;
+  /**
+   * Takes the oldest value (call it only when `count > 0`), observing how
+   * long it waited at time `now` (ms); its origin is left in
+   * `takenOrigin`. The oldest parked value, if any, takes the freed slot
+   * (so `count` stays at capacity) and its sender's promise settles.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Connection } from "./connection.ts";
+   *
+   * const c = new Connection(null, { proc: { name: "B" }, port: "in", index: -1 }, 4, "block", false);
+   * c.offer("a", 5, 10);
+   * c.offer("b", 6, 10);
+   * assert.deepEqual(c.take(10), "a");
+   * assert.deepEqual(c.takenOrigin, 5);
+   * assert.deepEqual([c.count, c.delivered], [1, 1]);
+   * ```
+   */
+  take(now: number): unknown {
+    const cap = this.capacity;
+    const h = this.head;
+    const v = this.buf[h];
+    this.buf[h] = undefined;
+    this.takenOrigin = this.origins[h];
+    this.wait.observe((now - this.enqueued[h]) / 1000);
+    this.head = h + 1 === cap ? 0 : h + 1;
+    this.delivered++;
+    if (this.pending.length > 0) {
+      // The freed slot h is the new tail.
+      const ps = this.pending.shift()!;
+      this.buf[h] = ps.value;
+      this.origins[h] = ps.origin;
+      this.enqueued[h] = ps.at;
+      ps.resolve?.();
+    } else {
+      this.count--;
+    }
+    return v;
+  }
+
+  /**
+   * Empties the connection and closes it: every buffered and parked value
+   * is counted as dropped for `reason`, and parked senders are released.
+   * `unread` means the receiver is gone, so what is sent later is dropped
+   * under `unread` too.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Connection } from "./connection.ts";
+   *
+   * const c = new Connection(null, { proc: { name: "B" }, port: "in", index: -1 }, 2, "block", false);
+   * c.offer("a", 0, 0);
+   * c.discard("stopped");
+   * assert.deepEqual([c.count, c.closed, c.droppedStopped], [0, true, 1]);
+   * ```
+   */
+  discard(reason: DiscardReason): void {
+    const n = this.count + this.pending.length;
+    if (reason === "unread") {
+      this.droppedUnread += n;
+      if (!this.closed) this.receiverGone = true;
+    } else {
+      this.droppedStopped += n;
+    }
+    this.buf.fill(undefined);
+    this.count = 0;
+    this.head = 0;
+    this.closed = true;
+    const pending = this.pending;
+    this.pending = [];
+    for (const ps of pending) ps.resolve?.();
+  }
+
+  /** Buffered plus parked values. */
+  backlog(): number {
+    return this.count + this.pending.length;
   }
 
   /** The buffered and pending values, oldest first (for stats only). */
@@ -167,5 +326,13 @@ export class Connection<P> {
     }
     for (const p of this.pending) out.push(p.value);
     return out;
+  }
+
+  /** `A.out -> B.in`, or `(initial) -> B.in`. */
+  name(): string {
+    const from = this.from === null
+      ? "(initial)"
+      : `${this.from.proc.name}.${this.from.port}`;
+    return `${from} -> ${this.to.proc.name}.${this.to.port}`;
   }
 }

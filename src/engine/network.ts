@@ -28,31 +28,39 @@
  *
  * @module
  */
-import { defineComponent, END, isThenable, type OutPort } from "./component.ts";
+import { END, isThenable } from "./component.ts";
+import type { Connection } from "./connection.ts";
 import {
-  BLOCK,
-  Connection,
-  DROP_NEWEST,
-  DROP_OLDEST,
-  type PendingSend,
-} from "./connection.ts";
-import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
-import { Histogram, type HistogramSnapshot } from "./histogram.ts";
+  allWaiting,
+  deadlockReport,
+  progress,
+  StallWatch,
+} from "./deadlock.ts";
 import {
-  type BreakerState,
-  type Engine,
-  OutPortHandle,
-  ProcessContext,
-  type ProcessPhase,
-  ProcessRuntime,
-} from "./process.ts";
-import { estimateBytes } from "./size.ts";
-import {
-  DEFAULT_CAPACITY,
-  type NetworkSpec,
-  type OverflowPolicy,
-  type PortRef,
-} from "./spec.ts";
+  checkDrainTimeout,
+  drainedQuietly,
+  type DrainResult,
+  settlesWithin,
+} from "./drain.ts";
+import { Faults } from "./faults.ts";
+import { type Listener, Listeners, type NetworkEvents } from "./events.ts";
+import { type GuardHost, runGuarded } from "./guard.ts";
+import { Histogram } from "./histogram.ts";
+import type { Engine, OutPortHandle, ProcessRuntime } from "./process.ts";
+import type { NetworkSpec } from "./spec.ts";
+import { backlogOf, type NetworkStats, networkStats } from "./stats.ts";
+import { wire, wireHostReader, type Wiring } from "./wiring.ts";
+
+export type { DeadlockReport, StuckProcess } from "./deadlock.ts";
+export type { DrainResult } from "./drain.ts";
+export type { Listener, NetworkEvents } from "./events.ts";
+export {
+  type ConnectionStats,
+  DROP_REASONS,
+  type DropReason,
+  type NetworkStats,
+  type ProcessStats,
+} from "./stats.ts";
 
 /** Life-cycle state of a network. */
 export type NetworkState =
@@ -62,25 +70,6 @@ export type NetworkState =
   | "stopping"
   | "stopped"
   | "finished";
-
-/** Why a message was dropped. */
-export type DropReason =
-  | "drop_oldest"
-  | "drop_newest"
-  | "refused"
-  | "circuit_open"
-  | "unread"
-  | "stopped";
-
-/** The drop reasons, in documentation order. */
-export const DROP_REASONS: readonly DropReason[] = [
-  "drop_oldest",
-  "drop_newest",
-  "refused",
-  "circuit_open",
-  "unread",
-  "stopped",
-];
 
 /** Options of a network. */
 export interface NetworkOptions {
@@ -100,137 +89,6 @@ export interface NetworkOptions {
   deadlockDelayMs?: number;
 }
 
-/** One process's part of a deadlock report. */
-export interface StuckProcess {
-  /** The process's name. */
-  process: string;
-  /** `send`: blocked on a full connection; `receive`: on an empty one. */
-  waitingOn: "send" | "receive";
-  /** The port it waits on. */
-  port: string;
-  /** The connections involved, as `A.out -> B.in (n/capacity)`. */
-  connections: string[];
-}
-
-/** Emitted when every live process waits on a full or empty connection. */
-export interface DeadlockReport {
-  /** The network's name. */
-  network: string;
-  /** Every live process and what it waits on. */
-  processes: StuckProcess[];
-  /** One line per stuck process. */
-  message: string;
-}
-
-/** Result of {@linkcode Network.drain}. */
-export interface DrainResult {
-  /** Everything reached its sink before the timeout. */
-  drained: boolean;
-  /** Messages still buffered when the timeout struck (then discarded). */
-  backlog: number;
-}
-
-/** Statistics of one process. */
-export interface ProcessStats {
-  /** The process's name. */
-  name: string;
-  /** Its component's catalogue name. */
-  component: string;
-  /** Where it is in its life cycle. */
-  phase: ProcessPhase;
-  /** Activations in flight now. */
-  activeActivations: number;
-  /** Activations completed (successfully or not). */
-  activations: number;
-  /** Messages taken, by in-port (data and control). */
-  messagesIn: Record<string, number>;
-  /** Messages sent, by out-port. */
-  messagesOut: Record<string, number>;
-  /** Buffered messages, by data in-port. */
-  queueDepth: Record<string, number>;
-  /** Summed capacity of the connections, by data in-port. */
-  queueCapacity: Record<string, number>;
-  /** Time messages waited before the process took them, by data in-port. */
-  queueWait: Record<string, HistogramSnapshot>;
-  /** Estimated bytes held in its inbound queues. */
-  bufferedBytes: number;
-  /** Duration of timed activations. */
-  processing: HistogramSnapshot;
-  /** Failed attempts by kind (retried attempts included). */
-  errors: Record<"exception" | "timeout" | "overflow", number>;
-  /** Seconds since the epoch of the last error, or `null`. */
-  lastErrorAt: number | null;
-  /** Times started. */
-  starts: number;
-  /** Messages given up on, after any retries. */
-  failures: number;
-  /** `null` when the process has no circuit breaker. */
-  breaker: BreakerState | null;
-  /** Messages dropped on their way into this process, by reason. */
-  drops: Record<DropReason, number>;
-}
-
-/** Statistics of one connection. */
-export interface ConnectionStats {
-  /** `A.out`, or `null` for IIPs and exported in-ports. */
-  from: string | null;
-  /** `B.in`. */
-  to: string;
-  /** The receiving process's name (names may hold dots: do not split `to`). */
-  toProcess: string;
-  /** The receiving in-port's name. */
-  toPort: string;
-  /** Its buffer size. */
-  capacity: number;
-  /** What a full buffer does. */
-  policy: OverflowPolicy;
-  /** Buffered plus pending. */
-  depth: number;
-  /** Messages handed to the receiver. */
-  delivered: number;
-  /** No more messages will come. */
-  closed: boolean;
-  /** Messages dropped, by reason. */
-  drops: Record<DropReason, number>;
-}
-
-/** A snapshot of a network's statistics. */
-export interface NetworkStats {
-  /** The network's (flow's) name. */
-  name: string;
-  /** Its life-cycle state. */
-  state: NetworkState;
-  /** Every process (hosts reading exported out-ports left out). */
-  processes: ProcessStats[];
-  /** Every connection, IIPs and exported ports included. */
-  connections: ConnectionStats[];
-  /** Drops over all processes, by reason. */
-  drops: Record<DropReason, number>;
-  /** Messages buffered in all connections. */
-  backlog: number;
-  /** Source-to-sink latency of messages that reached a sink. */
-  latency: HistogramSnapshot;
-  /** Connected parts among healthy (live, breaker not open) processes. */
-  partitions: number;
-  /** Processes not yet finished. */
-  activeProcesses: number;
-  /** Connections between processes not yet closed. */
-  activeConnections: number;
-}
-
-/** Events of a network and their payloads. */
-export interface NetworkEvents {
-  /** A process failed a message. */
-  error: ProcessError;
-  /** The life-cycle state changed. */
-  state: NetworkState;
-  /** Every live process waits on a connection. */
-  deadlock: DeadlockReport;
-}
-
-/** A listener of a network event. */
-export type Listener<T> = (payload: T) => void;
-
 const SLICE_MS = 4;
 const BATCH = 64;
 /** The coarse clock is read every 128 activations. */
@@ -246,9 +104,19 @@ const MAX_DEPTH = 48;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { macrotask } from "./network.ts";
  *
- * await new Promise<void>((resolve) => macrotask(resolve));
+ * const order: string[] = [];
+ * const later = new Promise<void>((resolve) =>
+ *   macrotask(() => {
+ *     order.push("macrotask");
+ *     resolve();
+ *   })
+ * );
+ * queueMicrotask(() => order.push("microtask"));
+ * await later;
+ * assert.deepEqual(order, ["microtask", "macrotask"]);
  * ```
  */
 export const macrotask: (fn: () => void) => void =
@@ -263,6 +131,7 @@ type Conn = Connection<ProcessRuntime>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Network } from "./network.ts";
  * import { defineComponent } from "./component.ts";
  *
@@ -283,7 +152,7 @@ type Conn = Connection<ProcessRuntime>;
  * });
  * await net.start();
  * await net.finished;
- * seen; // [42]
+ * assert.deepEqual(seen, [42]);
  * ```
  */
 export class Network {
@@ -293,25 +162,20 @@ export class Network {
   readonly finished: Promise<NetworkState>;
   #state: NetworkState = "created";
   #resolveFinished!: (s: NetworkState) => void;
-  readonly #procs: ProcessRuntime[] = [];
-  readonly #byName = new Map<string, ProcessRuntime>();
-  readonly #conns: Conn[] = [];
-  readonly #iips: { conn: Conn; values: unknown[] }[] = [];
-  readonly #controlIips: { conn: Conn; value: unknown }[] = [];
-  readonly #inports = new Map<string, Conn>();
-  readonly #listeners: {
-    [K in keyof NetworkEvents]: Listener<NetworkEvents[K]>[];
-  } = {
-    error: [],
-    state: [],
-    deadlock: [],
-  };
+  /** Processes, connections, IIPs and exported ports, as wired from the spec. */
+  readonly #w: Wiring;
+  readonly #procs: ProcessRuntime[];
+  readonly #conns: Conn[];
+  readonly #listeners = new Listeners();
   readonly #sampleEvery: number;
-  readonly #deadlockDelayMs: number;
   /** Source-to-sink latency, seconds. */
   readonly #latency: Histogram;
   /** What processes and their ports call back into (kept off the public API). */
   readonly #engine: Engine;
+  /** What a guarded activation calls back into. */
+  readonly #guardHost: GuardHost;
+  readonly #stallWatch: StallWatch;
+  readonly #faults: Faults;
 
   // Run queue: a ring holding each process at most once.
   #rq: ProcessRuntime[] = [];
@@ -326,8 +190,10 @@ export class Network {
   #ops = 0;
   /** Depth of nested direct hand-overs. */
   #depth = 0;
-  /** Above 0, sends buffer instead of handing over (not running, or timing). */
-  #noDirect = 1;
+  /** Started and not yet complete: hand-overs may happen. */
+  #live = false;
+  /** Timed activations in progress: their sends buffer, so that the receivers' work stays out of their time. */
+  #timing = 0;
 
   // Coarse clock (ms).
   #now = 0;
@@ -342,13 +208,10 @@ export class Network {
   #drainedQuietly = false;
   /** Exported out-ports a host reads (`output()`), by name. */
   readonly #outports = new Map<string, ProcessRuntime>();
-  readonly #outportSpecs = new Map<string, PortRef>();
-  readonly #defaultCapacity: number;
+  /** Processes not yet finished. */
   #unfinished = 0;
+  /** Exported data in-ports not yet closed. */
   #openInports = 0;
-  #deadlockTimer: ReturnType<typeof setTimeout> | undefined;
-  #reportedAt = -1;
-  #stallMark = -1;
 
   /** Builds the network; a spec that does not fit its components throws. */
   constructor(spec: NetworkSpec, options: NetworkOptions = {}) {
@@ -364,197 +227,44 @@ export class Network {
         this.#sendFrom(out, value, index, origin),
       receive: (p, port) => this.#receive(p, port),
     };
-    const where = `Cannot create network "${spec.name}"`;
     this.#sampleEvery = options.timingSampleEvery ?? 64;
     if (!Number.isInteger(this.#sampleEvery) || this.#sampleEvery < 1) {
       throw new RangeError(
-        `${where}: timingSampleEvery must be a positive integer, received ${this.#sampleEvery}`,
+        `Cannot create network "${spec.name}": timingSampleEvery must be a positive integer, received ${this.#sampleEvery}`,
       );
     }
-    this.#deadlockDelayMs = options.deadlockDelayMs ?? 50;
     this.#latency = new Histogram(options.buckets);
     this.finished = new Promise((r) => (this.#resolveFinished = r));
-    const defaultCapacity = spec.defaultCapacity ?? DEFAULT_CAPACITY;
-    this.#defaultCapacity = defaultCapacity;
-
-    for (const ps of spec.processes) {
-      if (
-        ps.concurrency !== undefined &&
-        (!Number.isInteger(ps.concurrency) || ps.concurrency < 1)
-      ) {
-        throw new RangeError(
-          `${where}: process "${ps.name}" concurrency must be a positive integer, received ${ps.concurrency}`,
-        );
-      }
-      if (this.#byName.has(ps.name)) {
-        throw new TypeError(
-          `${where}: process name "${ps.name}" is used twice`,
-        );
-      }
-      const p = new ProcessRuntime(
-        this.#engine,
-        ps.name,
-        ps.component,
-        ps.metadata ?? {},
-        {
-          concurrency: ps.concurrency,
-          timeoutMs: ps.timeoutMs,
-          retry: ps.retry,
-          circuitBreaker: ps.circuitBreaker,
-          buckets: options.buckets,
-        },
-      );
-      const outs: Record<string, OutPortHandle> = {};
-      for (const [port, spec] of Object.entries(ps.component.outPorts)) {
-        outs[port] = new OutPortHandle(
-          this.#engine,
-          p,
-          port,
-          spec.addressable === true,
-        );
-      }
-      Object.assign(p.outs, outs);
-      p.errorPort = p.outs["error"] ?? null;
-      for (const [port, spec] of Object.entries(ps.component.inPorts)) {
-        if (spec.control) {
-          p.controls[port] = spec.default;
-          p.controlIn[port] = 0;
-        } else {
-          p.inputsByPort[port] = [];
-          p.waiters[port] = [];
-        }
-      }
-      p.ctx = new ProcessContext(p, p.outs, p.abort.signal);
-      this.#procs.push(p);
-      this.#byName.set(ps.name, p);
-    }
-
-    const endpoint = (ref: PortRef, dir: "in" | "out", what: string) => {
-      const p = this.#byName.get(ref?.process);
-      if (!p) {
-        throw new TypeError(
-          `${where}: ${what} names unknown process ${
-            JSON.stringify(ref?.process)
-          }`,
-        );
-      }
-      const ports = dir === "in" ? p.component.inPorts : p.component.outPorts;
-      if (!Object.hasOwn(ports, ref.port)) {
-        throw new TypeError(
-          `${where}: ${what} names unknown ${dir}-port "${ref.port}" of "${ref.process}" (${p.component.name}); its ${dir}-ports are ${
-            Object.keys(ports).join(", ") || "none"
-          }`,
-        );
-      }
-      return { proc: p, port: ref.port, index: ref.index ?? -1 };
-    };
-
-    spec.connections.forEach((cs, i) => {
-      const what = `connection ${i}`;
-      const from = endpoint(cs.from, "out", what);
-      const to = endpoint(cs.to, "in", what);
-      const control = to.proc.component.inPorts[to.port].control === true;
-      const c: Conn = new Connection(
-        from,
-        to,
-        cs.capacity ?? defaultCapacity,
-        cs.policy ?? "block",
-        control,
-        options.buckets,
-      );
-      const out = from.proc.outs[from.port];
-      out.conns.push(c);
-      from.proc.outConns.push(c);
-      if (from.index >= 0) out.byIndex[from.index] = c;
-      this.#addInput(c);
-    });
-
-    const iipsByPort = new Map<
-      string,
-      { to: ReturnType<typeof endpoint>; values: unknown[] }
-    >();
-    (spec.initials ?? []).forEach((iip, i) => {
-      const to = endpoint(iip.to, "in", `initial packet ${i}`);
-      if (to.proc.component.inPorts[to.port].control) {
-        const c: Conn = new Connection(null, to, 1, "block", true);
-        this.#conns.push(c);
-        this.#controlIips.push({ conn: c, value: iip.data });
-        return;
-      }
-      const key = `${to.proc.name}\u0000${to.port}\u0000${to.index}`;
-      let group = iipsByPort.get(key);
-      if (!group) iipsByPort.set(key, group = { to, values: [] });
-      group.values.push(iip.data);
-    });
-    for (const { to, values } of iipsByPort.values()) {
-      const c: Conn = new Connection(
-        null,
-        to,
-        values.length,
-        "block",
-        false,
-        options.buckets,
-      );
-      c.iip = true;
-      this.#addInput(c, true);
-      this.#iips.push({ conn: c, values });
-    }
-
-    for (const [name, ref] of Object.entries(spec.inports ?? {})) {
-      const to = endpoint(ref, "in", `exported in-port "${name}"`);
-      const c: Conn = new Connection(
-        null,
-        to,
-        defaultCapacity,
-        "block",
-        to.proc.component.inPorts[to.port].control === true,
-        options.buckets,
-      );
-      this.#addInput(c);
-      this.#inports.set(name, c);
-    }
-
-    for (const [name, ref] of Object.entries(spec.outports ?? {})) {
-      endpoint(ref, "out", `exported out-port "${name}"`);
-      this.#outportSpecs.set(name, ref);
-    }
-
-    for (const p of this.#procs) {
-      p.sink = !Object.values(p.outs).some((o) =>
-        o !== p.errorPort && o.connected
-      );
-      // Drain stops sources: loops with no input from processes or the
-      // host. (A per-message process fed only by IIPs ends by itself.)
-      p.source = p.loop &&
-        p.inputs.every((c) => c.from === null && !this.#isInport(c));
-      if (!p.loop && p.fn === undefined) {
-        throw new TypeError(
-          `${where}: component ${p.component.name} has no process function`,
-        );
-      }
-    }
+    this.#w = wire(spec, this.#engine, options.buckets);
+    this.#faults = new Faults(
+      spec.name,
+      this.#listeners,
+      () => this.#state === "stopping" || this.#state === "stopped",
+    );
+    this.#procs = this.#w.procs;
+    this.#conns = this.#w.conns;
     this.#rq = new Array(this.#procs.length).fill(null);
-  }
-
-  #isInport(c: Conn): boolean {
-    for (const x of this.#inports.values()) if (x === c) return true;
-    return false;
-  }
-
-  #addInput(c: Conn, first = false): void {
-    this.#conns.push(c);
-    const p = c.target;
-    if (c.control) {
-      (p.controlConns[c.port] ??= []).push(c);
-      return;
-    }
-    if (first) {
-      p.inputs.unshift(c);
-      p.inputsByPort[c.to.port].unshift(c);
-    } else {
-      p.inputs.push(c);
-      p.inputsByPort[c.to.port].push(c);
-    }
+    this.#guardHost = {
+      name: spec.name,
+      countError: (p, kind) => this.#faults.count(p, kind),
+      route: (p, e, input, port, kind) =>
+        this.#faults.route(p, e, input, port, kind),
+      reachedSink: (at, origin) => this.#latency.observe((at - origin) / 1000),
+      now: () => {
+        this.#tick();
+        return this.#now;
+      },
+    };
+    this.#stallWatch = new StallWatch(
+      options.deadlockDelayMs ?? 50,
+      () => this.#workRanOut() && allWaiting(this.#procs),
+      () => progress(this.#conns),
+      () =>
+        this.#listeners.emit(
+          "deadlock",
+          deadlockReport(this.name, this.#procs),
+        ),
+    );
   }
 
   /** The current life-cycle state. */
@@ -576,36 +286,13 @@ export class Network {
     event: K,
     listener: Listener<NetworkEvents[K]>,
   ): () => void {
-    const list = this.#listeners[event] as Listener<NetworkEvents[K]>[];
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
-  }
-
-  #emit<K extends keyof NetworkEvents>(
-    event: K,
-    payload: NetworkEvents[K],
-  ): void {
-    const list = this.#listeners[event] as Listener<NetworkEvents[K]>[];
-    if (list.length === 0 && event === "error") {
-      console.error(`[weir] ${(payload as ProcessError).message}`);
-      return;
-    }
-    for (const l of [...list]) {
-      try {
-        l(payload);
-      } catch (e) {
-        console.error(`[weir] a "${event}" listener threw:`, e);
-      }
-    }
+    return this.#listeners.on(event, listener);
   }
 
   #setState(s: NetworkState): void {
     if (this.#state === s) return;
     this.#state = s;
-    this.#emit("state", s);
+    this.#listeners.emit("state", s);
   }
 
   /**
@@ -624,9 +311,9 @@ export class Network {
     }
     this.#refresh();
     try {
-      for (const { conn, value } of this.#controlIips) {
+      for (const { conn, value } of this.#w.controlIips) {
         conn.delivered++;
-        this.#applyControl(conn.target, conn.port, value);
+        conn.target.applyControl(conn.port, value);
         conn.closed = true;
       }
       for (const p of this.#procs) {
@@ -648,9 +335,9 @@ export class Network {
     }
     this.#unfinished = this.#procs.length;
     this.#openInports =
-      [...this.#inports.values()].filter((c) => !c.control && !c.closed)
+      [...this.#w.inports.values()].filter((c) => !c.control && !c.closed)
         .length;
-    for (const { conn, values } of this.#iips) {
+    for (const { conn, values } of this.#w.iips) {
       for (const v of values) this.#push(conn, v, this.#now);
       conn.target.iips += values.length;
       conn.closed = true;
@@ -665,7 +352,7 @@ export class Network {
       p.fullOutputs += p.awaitingControls.size;
     }
     this.#setState("running");
-    this.#noDirect--;
+    this.#live = true;
     for (const p of this.#procs) {
       if (p.loop && !p.hidden && p.awaitingControls.size === 0) {
         this.#startLoop(p);
@@ -692,16 +379,7 @@ export class Network {
     }
     this.#setState("stopping");
     for (const p of this.#procs) p.abort.abort();
-    for (const c of this.#conns) {
-      c.droppedStopped += c.count + c.pending.length;
-      c.buf.fill(undefined);
-      c.count = 0;
-      c.head = 0;
-      c.closed = true;
-      const pending = c.pending;
-      c.pending = [];
-      for (const ps of pending) ps.resolve?.();
-    }
+    for (const c of this.#conns) c.discard("stopped");
     for (const p of this.#procs) {
       p.queued = 0;
       p.fullOutputs = 0;
@@ -725,11 +403,7 @@ export class Network {
    * reports the backlog it discarded.
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      throw new RangeError(
-        `Cannot drain network "${this.name}": timeoutMs must be a non-negative number, received ${timeoutMs}`,
-      );
-    }
+    checkDrainTimeout(this.name, timeoutMs);
     if (this.#state === "created") {
       await this.stop();
       return { drained: true, backlog: 0 };
@@ -739,17 +413,9 @@ export class Network {
     }
     this.#setState("draining");
     for (const p of this.#procs) if (p.source) p.abort.abort();
-    for (const name of this.#inports.keys()) this.closeInport(name);
+    for (const name of this.#w.inports.keys()) this.closeInport(name);
     this.#maybeIdle();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = await Promise.race([
-      this.finished.then(() => true),
-      new Promise<boolean>((
-        r,
-      ) => (timer = setTimeout(() => r(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (done) {
+    if (await settlesWithin(this.finished, timeoutMs)) {
       return {
         drained: this.state === "finished" || this.#drainedQuietly,
         backlog: 0,
@@ -767,11 +433,11 @@ export class Network {
    * counted as dropped with reason `stopped`.)
    */
   send(target: string, value: unknown): void | Promise<void> {
-    const c = this.#inports.get(target);
+    const c = this.#w.inports.get(target);
     if (!c) {
       throw new RangeError(
         `network "${this.name}" has no exported in-port "${target}"; it has ${
-          [...this.#inports.keys()].join(", ") || "none"
+          [...this.#w.inports.keys()].join(", ") || "none"
         }`,
       );
     }
@@ -791,11 +457,11 @@ export class Network {
 
   /** Closes an exported in-port: the process behind it sees its input end. */
   closeInport(inport: string): void {
-    const c = this.#inports.get(inport);
+    const c = this.#w.inports.get(inport);
     if (!c) {
       throw new RangeError(
         `network "${this.name}" has no exported in-port "${inport}"; it has ${
-          [...this.#inports.keys()].join(", ") || "none"
+          [...this.#w.inports.keys()].join(", ") || "none"
         }`,
       );
     }
@@ -814,11 +480,11 @@ export class Network {
    * back pressure: read to the end, or the flow waits for you.
    */
   output(outport: string): AsyncIterable<unknown> {
-    const ref = this.#outportSpecs.get(outport);
+    const ref = this.#w.outports.get(outport);
     if (ref === undefined) {
       throw new RangeError(
         `network "${this.name}" has no exported out-port "${outport}"; it has ${
-          [...this.#outportSpecs.keys()].join(", ") || "none"
+          [...this.#w.outports.keys()].join(", ") || "none"
         }`,
       );
     }
@@ -827,32 +493,7 @@ export class Network {
         `Cannot read out-port "${outport}" of network "${this.name}": call output() once per port, before start()`,
       );
     }
-    const from = this.#byName.get(ref.process)!;
-    const host = new ProcessRuntime(
-      this.#engine,
-      `<outport ${outport}>`,
-      _HOST_SINK,
-      {},
-      { hidden: true },
-    );
-    host.inputsByPort.in = [];
-    host.waiters.in = [];
-    host.ctx = new ProcessContext(host, host.outs, host.abort.signal);
-    host.sink = true;
-    const c: Conn = new Connection(
-      { proc: from, port: ref.port, index: ref.index ?? -1 },
-      { proc: host, port: "in", index: -1 },
-      this.#defaultCapacity,
-      "block",
-      false,
-    );
-    const out = from.outs[ref.port];
-    out.conns.push(c);
-    from.outConns.push(c);
-    if (c.from!.index >= 0) out.byIndex[c.from!.index] = c;
-    from.sink = false;
-    this.#addInput(c);
-    this.#procs.push(host);
+    const host = wireHostReader(this.#w, this.#engine, outport, ref);
     this.#rq.push(null as unknown as ProcessRuntime);
     this.#outports.set(outport, host);
     return host.ctx.input("in");
@@ -902,111 +543,65 @@ export class Network {
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(_noop);
   }
 
+  /**
+   * Moves a value into connection `c`: applied at once to a control port,
+   * handed over to an idle receiver, else offered to the connection's
+   * buffer (whose policy decides what a full one does).
+   */
   #push(c: Conn, value: unknown, origin: number): void | Promise<void> {
-    if (c.closed && c.from !== null) {
-      if (c.receiverGone) c.droppedUnread++;
-      else c.droppedStopped++;
-      return;
-    }
-    if (c.control) {
+    if (c.control && !c.closed) {
       this.#applyControlFrom(c, value);
       return;
     }
-    const cap = c.capacity;
     const t = c.target;
     if (
-      c.count === 0 && t.direct && t.active === 0 && t.queued === 0 &&
-      t.fullOutputs === 0 && this.#noDirect === 0 && this.#depth < MAX_DEPTH &&
-      !c.fromAsync
+      c.count === 0 && !c.closed && !c.fromAsync && t.direct &&
+      t.queued === 0 && t.mayActivate() && this.#mayHandOver()
     ) {
       this.#direct(c, t, value, origin);
       return;
     }
-    if (c.count < cap) {
-      let slot = c.head + c.count;
-      if (slot >= cap) slot -= cap;
-      c.buf[slot] = value;
-      c.origins[slot] = origin;
-      c.enqueued[slot] = this.#now;
-      if (++c.count === cap && c.blocksSender) c.source!.fullOutputs++;
+    const before = c.count;
+    const r = c.offer(value, origin, this.#now);
+    if (c.count !== before) {
+      // Buffered: the receiver has one more to take.
+      if (c.count === c.capacity && c.blocksSender) c.source!.fullOutputs++;
       t.queued++;
       if (t.loop) {
         const ws = t.waiters[c.port];
         if (ws.length > 0) this.#wake(t, c, ws);
-      } else if (
-        !t.inRunQueue && t.fullOutputs === 0 && t.active < t.concurrency
-      ) {
+      } else if (!t.inRunQueue && t.mayActivate()) {
         this.#enqueue(t);
       }
-      return;
+    } else if (r !== undefined && c.source !== null) {
+      // Parked: the sender waits for room.
+      c.source.parked++;
     }
-    switch (c.policyCode) {
-      case BLOCK: {
-        const ps: PendingSend = {
-          value,
-          origin,
-          at: this.#now,
-          resolve: undefined,
-        };
-        c.pending.push(ps);
-        if (c.source !== null) c.source.parked++;
-        return new Promise<void>((r) => (ps.resolve = r));
-      }
-      case DROP_OLDEST: {
-        const h = c.head;
-        c.buf[h] = value;
-        c.origins[h] = origin;
-        c.enqueued[h] = this.#now;
-        c.head = h + 1 === cap ? 0 : h + 1;
-        c.droppedOldest++;
-        return;
-      }
-      case DROP_NEWEST:
-        c.droppedNewest++;
-        return;
-      default:
-        c.refused++;
-        throw new OverflowError(_connName(c), cap);
-    }
+    return r;
   }
 
   /** Takes the next message of process `p` from connection `c`. */
   #takeFrom(p: ProcessRuntime, c: Conn): unknown {
-    const cap = c.capacity;
-    const h = c.head;
-    const v = c.buf[h];
-    c.buf[h] = undefined;
-    p.origin = c.origins[h];
-    c.wait.observe((this.#now - c.enqueued[h]) / 1000);
-    c.head = h + 1 === cap ? 0 : h + 1;
-    c.delivered++;
-    p.queued--;
+    const wasFull = c.count === c.capacity;
+    const v = c.take(this.#now);
+    p.origin = c.takenOrigin;
     if (c.iip) p.iips--;
     const ctx = p.ctx;
     ctx.port = c.port;
     ctx.index = c.index;
-    if (c.pending.length > 0) {
-      // A parked value takes the freed slot; the connection stays full.
-      // The freed slot h is the new tail.
-      const ps = c.pending.shift()!;
-      c.buf[h] = ps.value;
-      c.origins[h] = ps.origin;
-      c.enqueued[h] = ps.at;
-      p.queued++;
+    if (c.count === c.capacity) {
+      // A parked value took the freed slot: as many queued as before.
       if (c.source !== null) c.source.parked--;
-      ps.resolve?.();
     } else {
-      c.count--;
-      if (c.count === cap - 1 && c.blocksSender) {
-        const s = c.source!;
-        if (--s.fullOutputs === 0 && !s.loop) {
-          if (s.queued > 0 && !s.inRunQueue && s.active < s.concurrency) {
-            this.#enqueue(s);
-          }
-        }
-      }
+      p.queued--;
+      if (wasFull && c.blocksSender) this.#roomFor(c.source!);
     }
     return v;
+  }
+
+  /** A full connection of `s` has room again: it may be ready to run. */
+  #roomFor(s: ProcessRuntime): void {
+    if (--s.fullOutputs === 0 && !s.loop) this.#enqueueIfReady(s);
   }
 
   #take(p: ProcessRuntime): unknown {
@@ -1030,22 +625,16 @@ export class Network {
     }
   }
 
-  #applyControl(p: ProcessRuntime, port: string, value: unknown): void {
-    const spec = p.component.inPorts[port];
-    p.controlIn[port]++;
-    p.controls[port] = spec.parse ? spec.parse(value) : value;
-  }
-
   #applyControlFrom(c: Conn, value: unknown): void {
     const p = c.target;
     const port = c.port;
     c.delivered++;
     try {
-      this.#applyControl(p, port, value);
+      p.applyControl(port, value);
       p.component.onControl?.(port, p.controls[port], p.ctx);
     } catch (e) {
-      this.#countError(p, "exception");
-      this.#route(p, e, value, port, "exception");
+      this.#faults.count(p, "exception");
+      this.#faults.route(p, e, value, port, "exception");
     }
     // A value that failed its parse still ends the wait (the port keeps its
     // previous value), or the process would wait for ever.
@@ -1067,6 +656,21 @@ export class Network {
   }
 
   // ---- scheduling ------------------------------------------------------
+
+  /**
+   * A send may run its receiver at once (a hand-over): the network is live,
+   * the time slice is not used up, no activation is being timed, and the
+   * chain of nested hand-overs is not too deep.
+   */
+  #mayHandOver(): boolean {
+    return this.#live && !this.#throttled && this.#timing === 0 &&
+      this.#depth < MAX_DEPTH;
+  }
+
+  /** Puts `p` in the run queue when it has work, may run, and is not there yet. */
+  #enqueueIfReady(p: ProcessRuntime): void {
+    if (p.queued > 0 && !p.inRunQueue && p.mayActivate()) this.#enqueue(p);
+  }
 
   #enqueue(p: ProcessRuntime): void {
     const rq = this.#rq;
@@ -1106,20 +710,14 @@ export class Network {
   #stale = (): void => {
     this.#fresh = false;
     this.#staleScheduled = false;
-    if (this.#throttled) {
-      this.#throttled = false;
-      this.#noDirect--;
-    }
+    this.#throttled = false;
   };
 
   /** Every 128 activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
-    if (this.#now >= this.#sliceEnd && !this.#throttled) {
-      // Hand-overs wait for the next slice too.
-      this.#throttled = true;
-      this.#noDirect++;
-    }
+    // Hand-overs wait for the next slice too.
+    if (this.#now >= this.#sliceEnd) this.#throttled = true;
   }
 
   #run = (): void => {
@@ -1140,17 +738,12 @@ export class Network {
       this.#rqSize--;
       p.inRunQueue = false;
       let k = 0;
-      while (
-        p.queued > 0 && p.fullOutputs === 0 && p.active < p.concurrency &&
-        k < BATCH
-      ) {
+      while (p.queued > 0 && p.mayActivate() && k < BATCH) {
         this.#activate(p);
         k++;
       }
       if (p.queued > 0) {
-        if (p.fullOutputs === 0 && p.active < p.concurrency && !p.inRunQueue) {
-          this.#enqueue(p);
-        }
+        this.#enqueueIfReady(p);
       } else if (p.openInputs === 0 && p.active === 0) {
         this.#tryFinish(p);
       }
@@ -1187,15 +780,12 @@ export class Network {
     this.#invoke(t, value);
     this.#depth--;
     // A cycle may have sent it more while it ran.
-    if (
-      t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
-      t.active < t.concurrency
-    ) this.#enqueue(t);
+    this.#enqueueIfReady(t);
   }
 
   #invoke(p: ProcessRuntime, v: unknown): void {
     if ((++this.#ops & CLOCK_MASK) === 0) this.#clockTick();
-    const ctx = p.concurrency > 1 ? this.#activationContext(p) : p.ctx;
+    const ctx = p.concurrency > 1 ? p.activationContext() : p.ctx;
     let t0 = 0;
     if (
       p.async || --p.timingCountdown === 0 ||
@@ -1204,7 +794,7 @@ export class Network {
       p.timingCountdown = this.#sampleEvery;
       p.timedAt = this.#now;
       // Nested direct activations would count in this one's time.
-      this.#noDirect++;
+      this.#timing++;
       t0 = performance.now();
     }
     p.active++;
@@ -1212,13 +802,13 @@ export class Network {
     try {
       r = p.fn!(v, ctx);
     } catch (e) {
-      if (t0 !== 0) this.#noDirect--;
+      if (t0 !== 0) this.#timing--;
       p.active--;
       p.activations++;
-      this.#fail(p, e, v, ctx.port);
+      this.#faults.fail(p, e, v, ctx.port);
       return;
     }
-    if (t0 !== 0) this.#noDirect--;
+    if (t0 !== 0) this.#timing--;
     if (isThenable(r)) {
       this.#settle(
         p,
@@ -1251,18 +841,12 @@ export class Network {
       const c = conns[i];
       const t = c.target;
       if (c.count === 0 || !t.direct) continue;
-      while (
-        t.queued > 0 && t.active === 0 && t.fullOutputs === 0 &&
-        this.#noDirect === 0 && this.#depth < MAX_DEPTH
-      ) {
+      while (t.queued > 0 && t.mayActivate() && this.#mayHandOver()) {
         this.#depth++;
         this.#activate(t);
         this.#depth--;
       }
-      if (
-        t.queued > 0 && !t.inRunQueue && t.fullOutputs === 0 &&
-        t.active < t.concurrency
-      ) this.#enqueue(t);
+      this.#enqueueIfReady(t);
     }
   }
 
@@ -1273,7 +857,7 @@ export class Network {
     port: string,
     t0: number,
   ): void {
-    this.#becomeAsync(p);
+    p.becomeAsync();
     this.#inFlight++;
     const origin = p.origin;
     r.then(
@@ -1290,57 +874,16 @@ export class Network {
         this.#inFlight--;
         p.active--;
         p.activations++;
-        this.#fail(p, e, v, port);
+        this.#faults.fail(p, e, v, port);
         this.#after(p);
       },
     );
   }
 
-  /**
-   * A context of its own for one activation of a process with concurrency
-   * above 1: its port, index and origin stay its own across awaits (state
-   * is shared).
-   */
-  #activationContext(p: ProcessRuntime): ProcessContext {
-    const base = p.ctx;
-    const origin = p.origin;
-    const out: Record<string, OutPort> = {};
-    for (const [name, handle] of Object.entries(p.outs)) {
-      out[name] = {
-        send: (value: unknown, index?: number) =>
-          this.#sendFrom(handle, value, index ?? -1, origin),
-        get connected() {
-          return handle.connected;
-        },
-        get width() {
-          return handle.width;
-        },
-      };
-    }
-    const ctx: ProcessContext = Object.create(base);
-    ctx.port = base.port;
-    ctx.index = base.index;
-    Object.defineProperty(ctx, "out", { value: out });
-    return ctx;
-  }
-
-  /**
-   * A process returned a promise: from now on every activation is timed,
-   * and its sends (which may come after an await) are buffered rather than
-   * handed over, so that receivers' work is not counted in its time.
-   */
-  #becomeAsync(p: ProcessRuntime): void {
-    if (p.async) return;
-    p.async = true;
-    for (const c of p.outConns) c.fromAsync = true;
-  }
-
   #after(p: ProcessRuntime): void {
     if (this.#state !== "running" && this.#state !== "draining") return;
     if (p.queued > 0) {
-      if (!p.inRunQueue && p.fullOutputs === 0 && p.active < p.concurrency) {
-        this.#enqueue(p);
-      }
+      this.#enqueueIfReady(p);
     } else if (p.openInputs === 0 && p.active === 0) {
       this.#tryFinish(p);
     }
@@ -1349,180 +892,27 @@ export class Network {
 
   // ---- faults ----------------------------------------------------------
 
-  #kindOf(e: unknown): ErrorKind {
-    return e instanceof OverflowError ? "overflow" : "exception";
-  }
-
-  #countError(p: ProcessRuntime, kind: ErrorKind): void {
-    if (kind === "timeout") p.errorsTimeout++;
-    else if (kind === "overflow") p.errorsOverflow++;
-    else p.errorsException++;
-    p.lastErrorAt = Date.now();
-  }
-
-  #fail(p: ProcessRuntime, e: unknown, input: unknown, port: string): void {
-    const kind = this.#kindOf(e);
-    this.#countError(p, kind);
-    p.failures++;
-    this.#route(p, e, input, port, kind);
-  }
-
-  #route(
-    p: ProcessRuntime,
-    e: unknown,
-    input: unknown,
-    port: string,
-    kind: ErrorKind,
-  ): void {
-    if (this.#state === "stopping" || this.#state === "stopped") return;
-    const pe = e instanceof ProcessError && e.process === p.name
-      ? e
-      : new ProcessError(
-        e instanceof Error ? e.message : String(e),
-        { network: this.name, process: p.name, port, kind, input, cause: e },
-      );
-    const ep = p.errorPort;
-    if (ep !== null && ep.connected) {
-      try {
-        void this.#sendFrom(ep, pe, -1, p.origin);
-        return;
-      } catch (e2) {
-        this.#emit(
-          "error",
-          new ProcessError(
-            `its error port could not take the error (${
-              (e2 as Error).message
-            }): ${pe.message}`,
-            {
-              network: this.name,
-              process: p.name,
-              port,
-              kind,
-              input,
-              cause: pe,
-            },
-          ),
-        );
-        return;
-      }
-    }
-    this.#emit("error", pe);
-  }
-
+  /**
+   * Activates a process with a timeout, retries or a breaker (see
+   * `guard.ts`); a message its open breaker rejects is routed as an error.
+   */
   #activateGuarded(p: ProcessRuntime, v: unknown): void {
     const port = p.ctx.port;
-    const index = p.ctx.index;
-    const b = p.breakerSpec;
-    if (b !== undefined) {
-      if (p.breaker === "open" && this.#now - p.openedAt >= b.resetTimeoutMs) {
-        p.breaker = "half-open";
-      }
-      if (p.breaker === "open" || (p.breaker === "half-open" && p.trial)) {
-        p.rejected++;
-        this.#route(
-          p,
-          new ProcessError(
-            "its circuit breaker is open; the message was rejected",
-            {
-              network: this.name,
-              process: p.name,
-              port,
-              kind: "circuit_open",
-              input: v,
-            },
-          ),
-          v,
-          port,
-          "circuit_open",
-        );
-        return;
-      }
-      if (p.breaker === "half-open") p.trial = true;
+    if (p.breaker !== undefined && !p.breaker.admit(this.#now)) {
+      this.#faults.rejected(p, v, port);
+      return;
     }
     p.active++;
     this.#inFlight++;
-    this.#runGuarded(p, v, port, index, p.origin).catch((e) => {
-      console.error(`[weir] process "${p.name}": fault handling failed:`, e);
-    }).finally(() => {
+    runGuarded(this.#guardHost, p, v, port, p.ctx.index, p.origin).catch(
+      (e) => {
+        console.error(`[weir] process "${p.name}": fault handling failed:`, e);
+      },
+    ).finally(() => {
       this.#inFlight--;
       p.active--;
       this.#after(p);
     });
-  }
-
-  async #runGuarded(
-    p: ProcessRuntime,
-    v: unknown,
-    port: string,
-    index: number,
-    origin: number,
-  ): Promise<void> {
-    const attempts = p.retry?.attempts ?? 1;
-    for (let attempt = 1;; attempt++) {
-      p.ctx.port = port;
-      p.ctx.index = index;
-      p.origin = origin;
-      const ctx = p.concurrency > 1 ? this.#activationContext(p) : p.ctx;
-      const t0 = performance.now();
-      let failure: unknown = _NONE;
-      let kind: ErrorKind = "exception";
-      try {
-        const r = p.fn!(v, ctx);
-        if (isThenable(r)) {
-          this.#becomeAsync(p);
-          if (p.timeoutMs > 0) {
-            await _withTimeout(r as Promise<void>, p.timeoutMs);
-          } else await r;
-        }
-      } catch (e) {
-        failure = e;
-        kind = e === _TIMEOUT ? "timeout" : this.#kindOf(e);
-      }
-      const t1 = performance.now();
-      p.activations++;
-      p.timing.observe((t1 - t0) / 1000);
-      if (failure === _NONE) {
-        p.consecutiveFailures = 0;
-        if (p.breaker !== "closed") p.breaker = "closed";
-        p.trial = false;
-        if (p.sink && origin !== 0) this.#latency.observe((t1 - origin) / 1000);
-        return;
-      }
-      this.#countError(p, kind);
-      if (attempt < attempts && !p.abort.signal.aborted) {
-        await _sleep(p.retry!.backoffMs * 2 ** (attempt - 1), p.abort.signal);
-        if (p.abort.signal.aborted) return;
-        continue;
-      }
-      p.failures++;
-      const b = p.breakerSpec;
-      if (b !== undefined) {
-        p.consecutiveFailures++;
-        if (
-          p.breaker === "half-open" ||
-          p.consecutiveFailures >= b.failureThreshold
-        ) {
-          p.breaker = "open";
-          this.#tick();
-          p.openedAt = this.#now;
-        }
-        p.trial = false;
-      }
-      const e = failure === _TIMEOUT
-        ? new ProcessError(
-          `activation did not settle within ${p.timeoutMs} ms`,
-          {
-            network: this.name,
-            process: p.name,
-            port,
-            kind: "timeout",
-            input: v,
-          },
-        )
-        : failure;
-      this.#route(p, e, v, port, kind);
-      return;
-    }
   }
 
   // ---- loops -----------------------------------------------------------
@@ -1537,13 +927,15 @@ export class Network {
       r = Promise.reject(e);
     }
     Promise.resolve(r).then(
-      () => this.#loopDone(p, _NONE),
-      (e) => this.#loopDone(p, e),
+      () => this.#loopDone(p, undefined, false),
+      (e) => this.#loopDone(p, e, true),
     );
   }
 
-  #loopDone(p: ProcessRuntime, e: unknown): void {
-    if (e !== _NONE && !p.abort.signal.aborted) this.#fail(p, e, undefined, "");
+  #loopDone(p: ProcessRuntime, e: unknown, failed: boolean): void {
+    if (failed && !p.abort.signal.aborted) {
+      this.#faults.fail(p, e, undefined, "");
+    }
     this.#discardInputs(p);
     this.#finish(p);
     this.#maybeIdle();
@@ -1557,20 +949,10 @@ export class Network {
   #discardInputs(p: ProcessRuntime): void {
     if (p.phase === "finished" || p.phase === "stopped") return;
     for (const c of p.inputs) {
-      c.droppedUnread += c.count + c.pending.length;
       const wasFull = c.count === c.capacity;
-      c.buf.fill(undefined);
-      c.count = 0;
-      c.head = 0;
-      if (!c.closed) {
-        c.closed = true;
-        c.receiverGone = true;
-        p.openInputs--;
-      }
-      const pending = c.pending;
-      c.pending = [];
-      if (c.source !== null) c.source.parked -= pending.length;
-      for (const ps of pending) ps.resolve?.();
+      if (!c.closed) p.openInputs--;
+      if (c.source !== null) c.source.parked -= c.pending.length;
+      c.discard("unread");
       if (wasFull && c.blocksSender) {
         const s = c.source!;
         if (--s.fullOutputs === 0 && !s.loop && s.queued > 0) this.#after(s);
@@ -1650,7 +1032,7 @@ export class Network {
     try {
       r = flush(p.ctx);
     } catch (e) {
-      this.#fail(p, e, undefined, "");
+      this.#faults.fail(p, e, undefined, "");
       this.#finish(p);
       return;
     }
@@ -1664,7 +1046,7 @@ export class Network {
         },
         (e) => {
           this.#inFlight--;
-          this.#fail(p, e, undefined, "");
+          this.#faults.fail(p, e, undefined, "");
           this.#finish(p);
           this.#maybeIdle();
         },
@@ -1713,11 +1095,8 @@ export class Network {
   #complete(state: "finished" | "stopped"): void {
     if (this.#completed) return;
     this.#completed = true;
-    this.#noDirect++;
-    if (this.#deadlockTimer !== undefined) {
-      clearTimeout(this.#deadlockTimer);
-      this.#deadlockTimer = undefined;
-    }
+    this.#live = false;
+    this.#stallWatch.cancel();
     for (const p of this.#procs) {
       if (!p.setUp) continue;
       try {
@@ -1730,398 +1109,48 @@ export class Network {
     this.#resolveFinished(state);
   }
 
-  // ---- deadlock --------------------------------------------------------
+  // ---- idleness and statistics -----------------------------------------
+
+  /** Nothing is queued to run and no host can send more: work may have run out. */
+  #workRanOut(): boolean {
+    return this.#rqSize === 0 && this.#openInports === 0 &&
+      this.#unfinished !== 0 &&
+      (this.#state === "running" || this.#state === "draining");
+  }
 
   /**
    * Called whenever work may have run out. A drain that finds nothing
    * buffered or in flight and every process waiting is complete; otherwise
-   * a stall check is scheduled (see `#checkStall`).
+   * the stall watch looks again a little later (see `deadlock.ts`).
    */
   #maybeIdle(): void {
+    if (!this.#workRanOut()) return;
     if (
-      this.#rqSize !== 0 || this.#openInports !== 0 ||
-      this.#unfinished === 0 ||
-      (this.#state !== "running" && this.#state !== "draining")
-    ) return;
-    if (
-      this.#state === "draining" && this.#inFlight === 0 &&
-      this.backlog === 0 && this.#allWaiting()
+      this.#state === "draining" &&
+      drainedQuietly(this.#inFlight, this.backlog, this.#procs)
     ) {
       this.#drainedQuietly = true;
       void this.stop();
       return;
     }
-    if (this.#deadlockTimer === undefined) {
-      this.#deadlockTimer = setTimeout(this.#checkStall, this.#deadlockDelayMs);
-    }
+    this.#stallWatch.arm();
   }
-
-  /**
-   * A stall is every live process waiting, twice in a row with nothing
-   * taken in between (deadlockDelayMs apart): then it is reported, once.
-   */
-  #checkStall = (): void => {
-    this.#deadlockTimer = undefined;
-    if (
-      this.#rqSize !== 0 || this.#openInports !== 0 ||
-      this.#unfinished === 0 ||
-      (this.#state !== "running" && this.#state !== "draining") ||
-      !this.#allWaiting()
-    ) {
-      this.#stallMark = -1;
-      return;
-    }
-    const progress = this.#progress();
-    if (progress === this.#reportedAt) return;
-    if (progress === this.#stallMark) {
-      this.#reportedAt = progress;
-      this.#emit("deadlock", this.#deadlockReport());
-      return;
-    }
-    this.#stallMark = progress;
-    this.#deadlockTimer = setTimeout(this.#checkStall, this.#deadlockDelayMs);
-  };
-
-  /**
-   * Every live process waits on a connection: a per-message process has no
-   * activation or flush in flight (or each activation in flight has a send
-   * waiting for room), a loop waits in `receive()` or on a parked send (a
-   * loop doing its own work, such as awaiting a timer, is not waiting).
-   */
-  #allWaiting(): boolean {
-    for (const p of this.#procs) {
-      if (p.phase === "finished" || p.phase === "stopped") continue;
-      if (p.phase === "flushing") return false;
-      // Waiting for a control value (a loop not yet started, too).
-      if (p.awaitingControls.size > 0) continue;
-      // An activation in flight is waiting only when it has parked sends
-      // (each in-flight activation, at least one): it awaits room.
-      if (p.active > p.parked) return false;
-      if (p.loop && !p.hidden && p.parked === 0) {
-        let receiving = false;
-        for (const port in p.waiters) {
-          if (p.waiters[port].length > 0) receiving = true;
-        }
-        if (!receiving) return false;
-      }
-    }
-    return true;
-  }
-
-  /** Messages taken so far: tells a stall from progress. */
-  #progress(): number {
-    let n = 0;
-    for (const c of this.#conns) n += c.delivered;
-    return n;
-  }
-
-  #deadlockReport(): DeadlockReport {
-    const processes: StuckProcess[] = [];
-    for (const p of this.#procs) {
-      if (p.phase === "finished" || p.phase === "stopped" || p.hidden) continue;
-      const full: Conn[] = [];
-      for (const port in p.outs) {
-        for (const c of p.outs[port].conns) {
-          if (
-            c.policyCode === BLOCK && c.count >= c.capacity &&
-            (c.pending.length > 0 || p.queued > 0 || p.loop)
-          ) {
-            full.push(c);
-          }
-        }
-      }
-      if (full.length > 0) {
-        processes.push({
-          process: p.name,
-          waitingOn: "send",
-          port: full[0].from!.port,
-          connections: full.map(_connLabel),
-        });
-        continue;
-      }
-      const awaited = [...p.awaitingControls][0];
-      if (awaited !== undefined) {
-        processes.push({
-          process: p.name,
-          waitingOn: "receive",
-          port: awaited,
-          connections: p.controlConns[awaited].map(_connLabel),
-        });
-        continue;
-      }
-      const port = Object.keys(p.waiters).find((k) =>
-        p.waiters[k].length > 0
-      ) ??
-        Object.keys(p.inputsByPort).find((k) =>
-          p.inputsByPort[k].some((c) => !c.closed)
-        ) ?? "";
-      processes.push({
-        process: p.name,
-        waitingOn: "receive",
-        port,
-        connections: (p.inputsByPort[port] ?? []).filter((c) => !c.closed).map(
-          _connLabel,
-        ),
-      });
-    }
-    const lines = processes.map((s) =>
-      s.waitingOn === "send"
-        ? `${s.process} waits to send on "${s.port}": ${
-          s.connections.join(", ")
-        } is full`
-        : s.port === ""
-        ? `${s.process} waits with no open input`
-        : `${s.process} waits for input on "${s.port}"${
-          s.connections.length ? ` from ${s.connections.join(", ")}` : ""
-        }`
-    );
-    return {
-      network: this.name,
-      processes,
-      message:
-        `network "${this.name}" is deadlocked: every live process waits on a connection\n${
-          lines.join("\n")
-        }`,
-    };
-  }
-
-  // ---- statistics ------------------------------------------------------
 
   /** Messages buffered in every connection (pending included). */
   get backlog(): number {
-    let n = 0;
-    for (const c of this.#conns) n += c.count + c.pending.length;
-    return n;
+    return backlogOf(this.#conns);
   }
 
   /** A snapshot of every statistic (allocates; meant for scrapes, not per message). */
   stats(): NetworkStats {
-    const drops = _noDrops();
-    const processes: ProcessStats[] = [];
-    const procDrops = new Map<ProcessRuntime, Record<DropReason, number>>();
-    for (const p of this.#procs) {
-      const d = _noDrops();
-      d.circuit_open = p.rejected;
-      procDrops.set(p, d);
-    }
-    const connections: ConnectionStats[] = [];
-    let activeConnections = 0;
-    for (const c of this.#conns) {
-      const cd = _connDrops(c);
-      const pd = procDrops.get(c.target)!;
-      for (const r of DROP_REASONS) pd[r] += cd[r];
-      if (c.from !== null && !c.closed) activeConnections++;
-      connections.push({
-        from: c.from === null ? null : `${c.from.proc.name}.${c.from.port}`,
-        to: `${c.to.proc.name}.${c.to.port}`,
-        toProcess: c.to.proc.name,
-        toPort: c.to.port,
-        capacity: c.capacity,
-        policy: c.policy,
-        depth: c.count + c.pending.length,
-        delivered: c.delivered,
-        closed: c.closed,
-        drops: cd,
-      });
-    }
-    // Totals include what a host reading an exported out-port lost.
-    for (const pd of procDrops.values()) {
-      for (const r of DROP_REASONS) drops[r] += pd[r];
-    }
-    let activeProcesses = 0;
-    for (const p of this.#procs) {
-      if (p.hidden) continue;
-      if (p.phase === "idle" || p.phase === "flushing") activeProcesses++;
-      const messagesIn: Record<string, number> = {};
-      const queueDepth: Record<string, number> = {};
-      const queueCapacity: Record<string, number> = {};
-      const queueWait: Record<string, HistogramSnapshot> = {};
-      let bufferedBytes = 0;
-      for (const port of Object.keys(p.component.inPorts)) {
-        messagesIn[port] = p.controlIn[port] ?? 0;
-      }
-      for (const [port, conns] of Object.entries(p.inputsByPort)) {
-        let depth = 0;
-        let capacity = 0;
-        let wait: HistogramSnapshot | undefined;
-        for (const c of conns) {
-          messagesIn[port] += c.delivered;
-          depth += c.count + c.pending.length;
-          capacity += c.capacity;
-          wait = _mergeInto(wait, _waitSnapshot(c));
-          for (const v of c.values()) bufferedBytes += estimateBytes(v);
-        }
-        queueDepth[port] = depth;
-        queueCapacity[port] = capacity;
-        queueWait[port] = wait ??
-          new Histogram(Array.from(p.timing.bounds)).snapshot();
-      }
-      const messagesOut: Record<string, number> = {};
-      for (const [port, o] of Object.entries(p.outs)) {
-        messagesOut[port] = o.sent;
-      }
-      const pd = procDrops.get(p)!;
-      processes.push({
-        name: p.name,
-        component: p.component.name,
-        phase: p.phase,
-        activeActivations: p.active,
-        activations: p.activations,
-        messagesIn,
-        messagesOut,
-        queueDepth,
-        queueCapacity,
-        queueWait,
-        bufferedBytes,
-        processing: p.timing.snapshot(),
-        errors: {
-          exception: p.errorsException,
-          timeout: p.errorsTimeout,
-          overflow: p.errorsOverflow,
-        },
-        lastErrorAt: p.lastErrorAt === 0 ? null : p.lastErrorAt / 1000,
-        starts: p.starts,
-        failures: p.failures,
-        breaker: p.breakerSpec === undefined ? null : this.#breakerNow(p),
-        drops: pd,
-      });
-    }
-    return {
+    return networkStats({
       name: this.name,
       state: this.#state,
-      processes,
-      connections,
-      drops,
-      backlog: this.backlog,
-      latency: this.#latency.snapshot(),
-      partitions: this.#partitions(),
-      activeProcesses,
-      activeConnections,
-    };
-  }
-
-  #breakerNow(p: ProcessRuntime): BreakerState {
-    if (
-      p.breaker === "open" &&
-      performance.now() - p.openedAt >= p.breakerSpec!.resetTimeoutMs
-    ) return "half-open";
-    return p.breaker;
-  }
-
-  #partitions(): number {
-    const healthy = (p: ProcessRuntime) =>
-      !p.hidden && (p.phase === "idle" || p.phase === "flushing") &&
-      (p.breakerSpec === undefined || this.#breakerNow(p) !== "open");
-    const parent = new Map<ProcessRuntime, ProcessRuntime>();
-    const find = (p: ProcessRuntime): ProcessRuntime => {
-      let r = p;
-      while (parent.get(r) !== r) r = parent.get(r)!;
-      parent.set(p, r);
-      return r;
-    };
-    for (const p of this.#procs) if (healthy(p)) parent.set(p, p);
-    for (const c of this.#conns) {
-      if (c.source === null) continue;
-      if (!parent.has(c.source) || !parent.has(c.target)) continue;
-      const a = find(c.source);
-      const b = find(c.target);
-      if (a !== b) parent.set(a, b);
-    }
-    let n = 0;
-    for (const [p, r] of parent) if (p === r) n++;
-    return n;
+      procs: this.#procs,
+      conns: this.#conns,
+      latency: this.#latency,
+    });
   }
 }
-
-const _NONE = Symbol("none");
-const _TIMEOUT = Symbol("timeout");
 
 function _noop(): void {}
-
-/** What a host reading an exported out-port looks like to the network. */
-const _HOST_SINK = defineComponent({
-  name: "weir/HostSink",
-  description: "The host's end of an exported out-port.",
-  inPorts: { in: {} },
-  run: () => Promise.resolve(),
-});
-
-function _withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<void>((
-      _,
-      reject,
-    ) => (timer = setTimeout(() => reject(_TIMEOUT), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function _sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-function _connName(c: Conn): string {
-  const from = c.from === null
-    ? "(initial)"
-    : `${c.from.proc.name}.${c.from.port}`;
-  return `${from} -> ${c.to.proc.name}.${c.to.port}`;
-}
-
-function _connLabel(c: Conn): string {
-  const waiting = c.pending.length > 0
-    ? `, ${c.pending.length} more waiting`
-    : "";
-  return `${_connName(c)} (${c.count}/${c.capacity}${waiting})`;
-}
-
-function _noDrops(): Record<DropReason, number> {
-  return {
-    drop_oldest: 0,
-    drop_newest: 0,
-    refused: 0,
-    circuit_open: 0,
-    unread: 0,
-    stopped: 0,
-  };
-}
-
-function _connDrops(c: Conn): Record<DropReason, number> {
-  return {
-    drop_oldest: c.droppedOldest,
-    drop_newest: c.droppedNewest,
-    refused: c.refused,
-    circuit_open: 0,
-    unread: c.droppedUnread,
-    stopped: c.droppedStopped,
-  };
-}
-
-/** A connection's queue wait, with direct hand-overs (0 s) in the first bucket. */
-function _waitSnapshot(c: Conn): HistogramSnapshot {
-  const h = c.wait.snapshot();
-  const direct = c.delivered - h.count;
-  h.counts[0] += direct;
-  h.count += direct;
-  return h;
-}
-
-function _mergeInto(
-  into: HistogramSnapshot | undefined,
-  h: HistogramSnapshot,
-): HistogramSnapshot {
-  if (into === undefined) return h;
-  for (let i = 0; i < into.counts.length; i++) into.counts[i] += h.counts[i];
-  into.sum += h.sum;
-  into.count += h.count;
-  return into;
-}

@@ -10,12 +10,12 @@ import {
   END,
   type OutPort,
 } from "./component.ts";
+import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
 import type { CircuitBreakerSpec, RetrySpec } from "./spec.ts";
 
-/** Breaker states, as reported in stats. */
-export type BreakerState = "closed" | "open" | "half-open";
+export type { BreakerState } from "./breaker.ts";
 
 /** What the network does for its processes; implemented by `Network`. */
 export interface Engine {
@@ -34,7 +34,26 @@ export interface Engine {
  *
  * @example
  * ```ts
- * // Obtained from a component's context: ctx.out.out.send(value)
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "./component.ts";
+ * import { type Engine, OutPortHandle, ProcessRuntime } from "./process.ts";
+ *
+ * const sent: unknown[] = [];
+ * const engine: Engine = {
+ *   name: "demo",
+ *   sendFrom: (_out, value) => void sent.push(value),
+ *   receive: () => Promise.resolve(undefined),
+ * };
+ * const Emit = defineComponent({
+ *   name: "test/Emit",
+ *   description: "Emits.",
+ *   outPorts: { out: {} },
+ *   process() {},
+ * });
+ * const p = new ProcessRuntime(engine, "E", Emit, {}, {});
+ * const out = new OutPortHandle(engine, p, "out", false);
+ * out.send(42);
+ * assert.deepEqual([sent, out.connected], [[42], false]);
  * ```
  */
 export class OutPortHandle implements OutPort {
@@ -74,7 +93,29 @@ export class OutPortHandle implements OutPort {
  *
  * @example
  * ```ts
- * // Built by the network; components use ctx.send(), ctx.control(), ctx.state.
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "./component.ts";
+ * import { type Engine, ProcessContext, ProcessRuntime } from "./process.ts";
+ *
+ * const engine: Engine = {
+ *   name: "demo",
+ *   sendFrom() {},
+ *   receive: () => Promise.resolve(undefined),
+ * };
+ * const Scale = defineComponent({
+ *   name: "test/Scale",
+ *   description: "Scales.",
+ *   inPorts: { in: {}, factor: { control: true, default: 2 } },
+ *   process() {},
+ * });
+ * const p = new ProcessRuntime(engine, "S", Scale, {}, {});
+ * p.controls.factor = 2;
+ * const ctx = new ProcessContext(p, {}, p.abort.signal);
+ * ctx.state = { seen: 1 };
+ * assert.deepEqual(
+ *   [ctx.process, ctx.network, ctx.control("factor"), p.state],
+ *   ["S", "demo", 2, { seen: 1 }],
+ * );
  * ```
  */
 export class ProcessContext implements Context<unknown> {
@@ -259,18 +300,16 @@ export class ProcessRuntime {
   failures = 0;
 
   // Faults.
+  /** Fails an async activation after this many ms (0 = never). */
   readonly timeoutMs: number;
+  /** Tries a failed message again. */
   readonly retry: RetrySpec | undefined;
-  readonly breakerSpec: CircuitBreakerSpec | undefined;
+  /** Its circuit breaker, when it has one. */
+  readonly breaker: CircuitBreaker | undefined;
   /** Needs the guarded (timeout/retry/breaker) activation path. */
   readonly guarded: boolean;
   /** May take a message straight from an idle sender's call. */
   readonly direct: boolean;
-  breaker: BreakerState = "closed";
-  consecutiveFailures = 0;
-  openedAt = 0;
-  /** A half-open trial is in flight. */
-  trial = false;
 
   /** Creates the runtime of one process. */
   constructor(
@@ -294,9 +333,11 @@ export class ProcessRuntime {
     this.timing = new Histogram(options.buckets);
     this.timeoutMs = options.timeoutMs ?? 0;
     this.retry = options.retry;
-    this.breakerSpec = options.circuitBreaker;
+    this.breaker = options.circuitBreaker === undefined
+      ? undefined
+      : new CircuitBreaker(options.circuitBreaker);
     this.guarded = this.timeoutMs > 0 || this.retry !== undefined ||
-      this.breakerSpec !== undefined;
+      this.breaker !== undefined;
     this.direct = !this.loop && !this.guarded && this.concurrency === 1;
     this.hidden = options.hidden ?? false;
   }
@@ -304,8 +345,58 @@ export class ProcessRuntime {
   /** Left out of stats. */
   readonly hidden: boolean;
 
-  /** Errors of every kind. */
-  get errors(): number {
-    return this.errorsException + this.errorsTimeout + this.errorsOverflow;
+  /**
+   * It may start an activation now: no full `block` output (nor a control
+   * value still awaited) holds it back, and an activation slot is free.
+   */
+  mayActivate(): boolean {
+    return this.fullOutputs === 0 && this.active < this.concurrency;
+  }
+
+  /** Sets control port `port` to `value` (parsed by the port's `parse`). */
+  applyControl(port: string, value: unknown): void {
+    const spec = this.component.inPorts[port];
+    this.controlIn[port]++;
+    this.controls[port] = spec.parse ? spec.parse(value) : value;
+  }
+
+  /**
+   * It returned a promise: from now on every activation is timed, and its
+   * sends (which may come after an await) are buffered rather than handed
+   * over, so that receivers' work is not counted in its time.
+   */
+  becomeAsync(): void {
+    if (this.async) return;
+    this.async = true;
+    for (const c of this.outConns) c.fromAsync = true;
+  }
+
+  /**
+   * A context of its own for one activation of a process with concurrency
+   * above 1: its port, index and origin stay its own across awaits (state
+   * is shared).
+   */
+  activationContext(): ProcessContext {
+    const base = this.ctx;
+    const engine = this.engine;
+    const origin = this.origin;
+    const out: Record<string, OutPort> = {};
+    for (const [name, handle] of Object.entries(this.outs)) {
+      out[name] = {
+        send: (value: unknown, index?: number) =>
+          engine.sendFrom(handle, value, index ?? -1, origin),
+        get connected() {
+          return handle.connected;
+        },
+        get width() {
+          return handle.width;
+        },
+      };
+    }
+    const ctx: ProcessContext = Object.create(base);
+    ctx.port = base.port;
+    ctx.index = base.index;
+    Object.defineProperty(ctx, "out", { value: out });
+    return ctx;
   }
 }

@@ -6,7 +6,7 @@
 import { parseFbp } from "./parse_fbp.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
-import { parseGraphJson } from "./graph_json.ts";
+import { parseGraphJson } from "./parse_graph_json.ts";
 import { describeValue } from "../engine/component.ts";
 
 /** A text format of graphs. */

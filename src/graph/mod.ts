@@ -56,9 +56,11 @@ export { GraphError, type GraphErrorOptions } from "./graph_error.ts";
 export {
   parseGraphJson,
   type ParseGraphJsonOptions,
+} from "./parse_graph_json.ts";
+export {
   stringifyGraph,
   type StringifyGraphOptions,
-} from "./graph_json.ts";
+} from "./stringify_graph.ts";
 export { parseFbp, type ParseFbpOptions } from "./parse_fbp.ts";
 export { toFbp, type ToFbpOptions } from "./to_fbp.ts";
 export {

@@ -251,8 +251,9 @@ export interface RoutedApp {
  * route); this wrapper lets Hono answer on its fast path and keeps about
  * 95 % of a trivial route's requests/s (see `bench/RESULTS.md`). The route
  * pattern is the one the app's own router matched for the request (the
- * wrapper observes `app.router.match()`, see `_hono_internals.ts`). Request sizes are known from
- * `Content-Length` only (0 for a request with no body).
+ * wrapper observes `app.router.match()`, see `_hono_internals.ts`).
+ * Request sizes are known from `Content-Length` only (0 for a request
+ * with no body).
  *
  * @example Serve an app measured
  * ```ts

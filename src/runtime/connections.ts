@@ -97,14 +97,18 @@ interface Known {
  *
  * @example Count a server's connections
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { ConnectionTracker } from "./connections.ts";
  * import { serve } from "./serve.ts";
  *
  * await using server = await serve(() => new Response("hi"));
  * const tracker = new ConnectionTracker(server.port);
- * await (await fetch(server.url)).text();
- * console.log(tracker.open()); // 1 on Linux (keep-alive holds it), null elsewhere
+ * assert.equal(await (await fetch(server.url)).text(), "hi");
+ * // Keep-alive holds the connection open; off Linux there is no /proc.
+ * assert.equal(tracker.open(), process.platform === "linux" ? 1 : null);
  * tracker.stop();
+ * assert.equal(tracker.open(), null);
  * ```
  */
 export class ConnectionTracker implements ServerConnections {

@@ -39,10 +39,12 @@ const USER_HZ = 100;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { readThreads } from "./proc.ts";
  *
- * const threads = readThreads();
- * if (threads !== null) console.log(`${threads} threads`);
+ * const threads = readThreads(); // null where /proc cannot be read
+ * if (process.platform === "linux") assert.ok(threads! >= 1);
  * ```
  */
 export function readThreads(): number | null {
@@ -67,10 +69,13 @@ function _statField(n: number): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { countOpenFds } from "./proc.ts";
  *
- * const fds = countOpenFds();
- * if (fds !== null) console.log(`${fds} open files`);
+ * const fds = countOpenFds(); // null where /proc cannot be read
+ * // At least standard input, output and error.
+ * if (process.platform === "linux") assert.ok(fds! >= 3);
  * ```
  */
 export function countOpenFds(): number | null {
@@ -89,10 +94,12 @@ export function countOpenFds(): number | null {
  *
  * @example
  * ```ts
- * import { readMaxFds } from "./proc.ts";
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * import { countOpenFds, readMaxFds } from "./proc.ts";
  *
- * const max = readMaxFds();
- * if (max !== null) console.log(`at most ${max} open files`);
+ * const max = readMaxFds(); // null where /proc cannot be read
+ * if (process.platform === "linux") assert.ok(max! >= countOpenFds()!);
  * ```
  */
 export function readMaxFds(): number | null {
@@ -112,10 +119,15 @@ export function readMaxFds(): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { readNetDev } from "./proc.ts";
  *
- * const net = readNetDev();
- * if (net !== null) console.log(`${net.receiveBytes} bytes received`);
+ * const net = readNetDev(); // null where /proc cannot be read
+ * if (process.platform === "linux") {
+ *   assert.deepEqual(Object.keys(net!), ["receiveBytes", "transmitBytes"]);
+ *   assert.ok(net!.receiveBytes >= 0 && net!.transmitBytes >= 0);
+ * }
  * ```
  */
 export function readNetDev(): NetDevTotals | null {
@@ -131,12 +143,13 @@ export function readNetDev(): NetDevTotals | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseNetDev } from "./proc.ts";
  *
  * const text = "Inter-|   Receive ...\n face |bytes ...\n" +
  *   "    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n" +
  *   "  eth0: 5000 9 0 0 0 0 0 0 700 4 0 0 0 0 0 0\n";
- * parseNetDev(text); // { receiveBytes: 5100, transmitBytes: 800 }
+ * assert.deepEqual(parseNetDev(text), { receiveBytes: 5100, transmitBytes: 800 });
  * ```
  */
 export function parseNetDev(text: string): NetDevTotals {
@@ -169,10 +182,15 @@ export function parseNetDev(text: string): NetDevTotals {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { readStartTime } from "./proc.ts";
  *
- * const started = readStartTime();
- * if (started !== null) console.log(new Date(started * 1000).toISOString());
+ * const started = readStartTime(); // seconds since the epoch, or null
+ * if (process.platform === "linux") {
+ *   // Seconds since the epoch: after 2020, and not after now.
+ *   assert.ok(started! > 1.6e9 && started! <= Date.now() / 1000);
+ * }
  * ```
  */
 export function readStartTime(): number | null {
@@ -202,10 +220,19 @@ function _field(text: string, key: string): number | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { procResourceReads } from "./proc.ts";
  *
- * const reads = procResourceReads();
- * console.log(reads.openFds?.()); // a number on Linux (Deno with -A)
+ * assert.deepEqual(procResourceReads("darwin"), {}); // no /proc there
+ * const reads = procResourceReads("linux");
+ * assert.deepEqual(Object.keys(reads).sort(), [
+ *   "maxFds",
+ *   "networkBytes",
+ *   "openFds",
+ *   "startTime",
+ *   "tcpConnections",
+ *   "threads",
+ * ]);
  * ```
  */
 export function procResourceReads(
@@ -239,10 +266,14 @@ export type ProcResourceReads = Pick<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { countOwnTcpSockets } from "./proc.ts";
+ * import { serve } from "./serve.ts";
  *
- * const byState = countOwnTcpSockets();
- * if (byState !== null) console.log(`${byState.listen} listening`);
+ * await using _server = await serve(() => new Response("hi"));
+ * const byState = countOwnTcpSockets(); // null where /proc cannot be read
+ * if (process.platform === "linux") assert.ok(byState!.listen >= 1);
  * ```
  */
 export function countOwnTcpSockets(): Record<TcpState, number> | null {
@@ -261,11 +292,22 @@ export function countOwnTcpSockets(): Record<TcpState, number> | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import process from "node:process";
  * import { processSource } from "./proc.ts";
  *
- * const source = processSource("bun", "1.0.0", () => process.memoryUsage());
- * source.memory()?.types.heap_used; // a number of bytes
+ * const source = processSource("bun", "1.0.0", () => ({
+ *   rss: 50e6,
+ *   heapUsed: 8e6,
+ *   heapTotal: 12e6,
+ *   external: 1e6,
+ * }));
+ * assert.equal(source.runtime, "bun");
+ * assert.deepEqual(source.memory(), {
+ *   residentBytes: 50e6,
+ *   types: { heap_used: 8e6, heap_total: 12e6, external: 1e6 },
+ * });
+ * assert.ok(source.cpuUsage()!.user >= 0); // this process's, in µs
  * ```
  */
 export function processSource(

@@ -28,10 +28,13 @@ let _buf = Buffer.allocUnsafe(16 * 1024);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { readProcText } from "./proc_text.ts";
  *
+ * assert.equal(readProcText("/proc/no-such-file"), null);
  * const status = readProcText("/proc/self/status");
- * if (status !== null) console.log(status.split("\n")[0]); // "Name:\t..."
+ * if (process.platform === "linux") assert.match(status!, /^Name:\t/);
  * ```
  */
 export function readProcText(path: string): string | null {

@@ -13,10 +13,12 @@ import { denoResourceSource } from "./resources_deno.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resourceSource } from "./resources.ts";
  *
  * const source = resourceSource();
- * source.runtime; // "deno" or "bun"
+ * assert.equal(source.runtime, "Bun" in globalThis ? "bun" : "deno");
+ * assert.ok(source.memory()!.residentBytes! > 0);
  * ```
  */
 export function resourceSource(): ResourceSource {

@@ -21,11 +21,15 @@ import { processSource } from "./proc.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bunResourceSource } from "./resources_bun.ts";
  *
  * if ("Bun" in globalThis) {
  *   const source = bunResourceSource();
- *   source.memory()?.types.heap_used; // bytes of JSC heap in use
+ *   assert.equal(source.runtime, "bun");
+ *   assert.ok(source.memory()!.types.heap_used > 0); // bytes of JSC heap
+ * } else {
+ *   assert.throws(() => bunResourceSource(), TypeError);
  * }
  * ```
  */

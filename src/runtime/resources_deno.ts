@@ -25,11 +25,13 @@ interface DenoMemory {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { denoResourceSource } from "./resources_deno.ts";
  *
- * if ("Deno" in globalThis) {
+ * if ("Deno" in globalThis && !("Bun" in globalThis)) {
  *   const source = denoResourceSource();
- *   source.memory()?.types.heap_used; // bytes of V8 heap in use
+ *   assert.equal(source.runtime, "deno");
+ *   assert.ok(source.memory()!.types.heap_used > 0); // bytes of V8 heap
  * }
  * ```
  */

@@ -72,11 +72,13 @@ export interface Server {
  *
  * @example Serve on a free port, answer one request, close
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serve } from "./serve.ts";
  *
  * const server = await serve(() => new Response("hello"));
+ * assert.equal(server.url, `http://127.0.0.1:${server.port}`);
  * const response = await fetch(server.url);
- * console.log(await response.text()); // "hello"
+ * assert.equal(await response.text(), "hello");
  * await server.close();
  * ```
  */

@@ -20,12 +20,17 @@ export type ShutdownSignal = typeof SHUTDOWN_SIGNALS[number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { onShutdown } from "./signals.ts";
  *
+ * const before = process.listenerCount("SIGTERM");
  * const off = onShutdown(async (signal) => {
  *   console.error(`${signal}: draining`);
  * });
+ * assert.equal(process.listenerCount("SIGTERM"), before + 1);
  * off();
+ * assert.equal(process.listenerCount("SIGTERM"), before);
  * ```
  */
 export function onShutdown(

@@ -79,12 +79,18 @@ export interface TcpSocket {
  *
  * @example Count the established connections
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * import { serve } from "./serve.ts";
  * import { readOwnTcpSockets } from "./sockets.ts";
  *
- * const sockets = readOwnTcpSockets();
- * if (sockets !== null) {
- *   const established = sockets.filter((s) => s.state === "established");
- *   console.log(`${established.length} established`);
+ * await using server = await serve(() => new Response("hi"));
+ * const sockets = readOwnTcpSockets(); // null where /proc cannot be read
+ * if (process.platform === "linux") {
+ *   const listening = sockets!.filter((s) =>
+ *     s.state === "listen" && s.localPort === server.port
+ *   );
+ *   assert.equal(listening.length, 1);
  * }
  * ```
  */
@@ -116,15 +122,19 @@ export function readOwnTcpSockets(): TcpSocket[] | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProcNetTcp } from "./sockets.ts";
  *
  * const text =
  *   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
  *   "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0 100 0 0 10 0\n";
  * const [listening] = parseProcNetTcp(text, 4);
- * listening.state; // "listen"
- * listening.localAddress; // "127.0.0.1" (on a little-endian machine)
- * listening.localPort; // 8080
+ * assert.equal(listening.state, "listen");
+ * assert.equal(listening.localPort, 8080);
+ * assert.equal(listening.inode, 4242);
+ * // The kernel writes the address in its own byte order: x86 and ARM are
+ * // little-endian.
+ * assert.equal(listening.localAddress, "127.0.0.1");
  * ```
  */
 export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
@@ -149,10 +159,14 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * import { serve } from "./serve.ts";
  * import { readOwnSocketInodes } from "./sockets.ts";
  *
- * const inodes = readOwnSocketInodes();
- * console.log(inodes === null ? "no /proc" : `${inodes.size} sockets`);
+ * await using _server = await serve(() => new Response("hi"));
+ * const inodes = readOwnSocketInodes(); // null where /proc cannot be read
+ * if (process.platform === "linux") assert.ok(inodes!.size >= 1);
  * ```
  */
 export function readOwnSocketInodes(): Set<number> | null {

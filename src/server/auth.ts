@@ -48,10 +48,11 @@ export type AccessResult =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTokenSpec } from "./auth.ts";
  *
- * parseTokenSpec("read,metrics:0123456789abcdef").scopes; // ["read", "metrics"]
- * parseTokenSpec("0123456789abcdef").scopes; // ["read", "write", "metrics"]
+ * assert.deepEqual(parseTokenSpec("read,metrics:0123456789abcdef").scopes, ["read", "metrics"]);
+ * assert.deepEqual(parseTokenSpec("0123456789abcdef").scopes, ["read", "write", "metrics"]);
  * ```
  */
 export function parseTokenSpec(spec: string): TokenGrant {
@@ -111,14 +112,15 @@ function digest(token: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Access } from "./auth.ts";
  *
  * const access = new Access({
  *   tokens: [{ token: "0123456789abcdef", scopes: ["read"] }],
  * });
- * access.check("Bearer 0123456789abcdef", "read").ok; // true
- * access.check("Bearer 0123456789abcdef", "write").ok; // false
- * access.check(undefined, "read").ok; // false
+ * assert.deepEqual(access.check("Bearer 0123456789abcdef", "read").ok, true);
+ * assert.deepEqual(access.check("Bearer 0123456789abcdef", "write").ok, false);
+ * assert.deepEqual(access.check(undefined, "read").ok, false);
  * ```
  */
 export class Access {
@@ -198,10 +200,11 @@ export class Access {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLoopback } from "./auth.ts";
  *
- * isLoopback("127.0.0.1"); // true
- * isLoopback("0.0.0.0"); // false
+ * assert.deepEqual(isLoopback("127.0.0.1"), true);
+ * assert.deepEqual(isLoopback("0.0.0.0"), false);
  * ```
  */
 export function isLoopback(hostname: string): boolean {

@@ -1,11 +1,15 @@
 /**
  * weir's HTTP surface as Hono apps to serve on their own or mount in a
  * host app: {@linkcode flowApp} is the flow server (the flow API over a
- * {@linkcode FlowManager} whose flows persist in a {@linkcode FlowStore},
- * health, version, components, `/metrics`, behind scoped bearer tokens);
- * {@linkcode metricsApp} serves `GET /metrics` (Prometheus text 0.0.4 or
- * OpenMetrics, gzip when accepted, a cap on concurrent scrapes) and
- * `GET /api/v1/metadata` alone.
+ * `FlowManager` from `src/flows`, health, version, components, `/metrics`,
+ * behind scoped bearer tokens), joined from route groups that can also be
+ * mounted one by one; {@linkcode metricsApp} serves `GET /metrics`
+ * (Prometheus text 0.0.4 or OpenMetrics, gzip when accepted, a cap on
+ * concurrent scrapes) and `GET /api/v1/metadata` alone;
+ * {@linkcode errorHandler} is the one table from domain error to status.
+ * The flow domain (`src/flows`: `FlowManager`, `FlowStore` and their
+ * errors) is re-exported here, so that `weir/server` is all a host needs to
+ * serve flows.
  *
  * @example
  * ```ts
@@ -25,8 +29,7 @@
  *
  * @module
  */
-export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
-export { DEFAULT_MAX_BODY_BYTES, flowApp, type FlowAppOptions } from "./app.ts";
+export { accessGuard } from "./access_guard.ts";
 export {
   Access,
   type AccessOptions,
@@ -38,20 +41,20 @@ export {
   SCOPES,
   type TokenGrant,
 } from "./auth.ts";
+export { componentRoutes } from "./component_routes.ts";
 export {
-  type FlowEvent,
-  type FlowInfo,
-  type FlowInput,
-  type FlowLogLevel,
-  FlowManager,
-  FlowManagerClosedError,
-  type FlowManagerOptions,
-  FlowStartError,
-} from "./flows.ts";
+  ERROR_STATUS,
+  errorHandler,
+  type InternalErrorListener,
+  statusOf,
+} from "./error_handler.ts";
 export {
-  FlowConflictError,
-  FlowNotFoundError,
-  FlowStore,
-  type FlowStoreOptions,
-  type StoredFlow,
-} from "./store.ts";
+  DEFAULT_MAX_BODY_BYTES,
+  flowApp,
+  type FlowAppOptions,
+} from "./flow_app.ts";
+export { flowRoutes, type FlowRoutesOptions } from "./flow_routes.ts";
+export { healthRoutes } from "./health_routes.ts";
+export { HttpError } from "./http_error.ts";
+export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
+export * from "../flows/mod.ts";

@@ -10,7 +10,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { CliError, main } from "../../src/cli/main.ts";
+import { CliError } from "../../src/cli/cli_error.ts";
+import { main } from "../../src/cli/main.ts";
 import { runtimeCommand } from "../_runtime.ts";
 
 /** The weir command's entry point in the source tree. */
@@ -220,4 +221,22 @@ export function assertEveryTick(file: string, sent: number): void {
     lines.length >= sent,
     `${file}: ${lines.length} lines written, ${sent} sent before the signal`,
   );
+}
+
+/**
+ * Resolves with the first truthy value `probe` resolves with, asking again
+ * every 50 ms; rejects, naming `what`, after `ms`.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  what: string,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`not seen within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

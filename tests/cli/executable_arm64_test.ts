@@ -18,7 +18,12 @@ import process from "node:process";
 import { test } from "node:test";
 import { compile } from "../../scripts/compile.ts";
 import { findOnPath, integrationSkip, promtoolCheck } from "../_prometheus.ts";
-import { assertEveryTick, killLeftovers, startServe } from "./_weir.ts";
+import {
+  assertEveryTick,
+  eventually,
+  killLeftovers,
+  startServe,
+} from "./_weir.ts";
 
 const INSTALL = "apt-get install qemu-user libc6-arm64-cross";
 const SYSROOT = "/usr/aarch64-linux-gnu";
@@ -61,13 +66,14 @@ test(
         const health = await fetch(`${w.url}/healthz`);
         assert.equal(health.status, 200);
         await health.body?.cancel();
-        // Let it tick.
-        await new Promise((r) => setTimeout(r, 500));
-        const text = await (await fetch(`${w.url}/metrics`)).text();
-        assert.match(
-          text,
-          /^weir_process_messages_total\{flow="ticks",process="Tick",port="out",direction="out"\} [1-9]/m,
-        );
+        // Scrape until it has ticked.
+        const ticked =
+          /^weir_process_messages_total\{flow="ticks",process="Tick",port="out",direction="out"\} [1-9]/m;
+        const text = await eventually(async () => {
+          const t = await (await fetch(`${w.url}/metrics`)).text();
+          return ticked.test(t) ? t : undefined;
+        }, "a tick in the scrape");
+        assert.match(text, ticked);
         if (integrationSkip("promtool") === false) {
           const { ok, output } = await promtoolCheck(text);
           assert.ok(ok, output);

@@ -5,7 +5,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { cli, killLeftovers, startWeir } from "./_weir.ts";
+import {
+  cli,
+  eventually,
+  killLeftovers,
+  startServe,
+  startWeir,
+} from "./_weir.ts";
+import { DEMO_METRICS } from "../../src/cli/demo.ts";
+import { SETTINGS } from "../../src/cli/settings.ts";
 import process from "node:process";
 
 function tempDir(): string {
@@ -127,21 +135,20 @@ test("weir demo serves its metrics, keeps running until SIGTERM, then drains and
       "serving metrics",
     )).url as string;
     await w.logged((r) => r.msg.includes("Ctrl-C to stop"), "running");
-    // Let it tick a few times (every 500 ms) before asking it to stop.
-    await new Promise((r) => setTimeout(r, 1200));
+    // Scrape until it has ticked a few times (every 500 ms).
+    const ticks = await eventually(async () => {
+      const res = await fetch(url);
+      assert.equal(
+        res.headers.get("content-type"),
+        "text/plain; version=0.0.4; charset=utf-8",
+      );
+      const m =
+        /^weir_process_messages_total\{flow="demo",process="Tick",port="out",direction="out"\} (\d+)$/m
+          .exec(await res.text());
+      return m !== null && Number(m[1]) >= 2 ? Number(m[1]) : undefined;
+    }, "the demo ticked twice and the scrape shows it");
+    assert.ok(ticks >= 2);
     assert.equal(w.child.exitCode, null, "the demo must still be running");
-    const res = await fetch(url);
-    assert.equal(
-      res.headers.get("content-type"),
-      "text/plain; version=0.0.4; charset=utf-8",
-    );
-    const ticks =
-      /^weir_process_messages_total\{flow="demo",process="Tick",port="out",direction="out"\} (\d+)$/m
-        .exec(await res.text());
-    assert.ok(
-      ticks && Number(ticks[1]) >= 2,
-      "the demo ticked and the scrape shows it",
-    );
     // process.kill, not child.kill: Deno reports a child.kill()ed child as
     // killed by the signal even when it handled it and exited 0.
     process.kill(w.child.pid!, "SIGTERM");
@@ -155,6 +162,61 @@ test("weir demo serves its metrics, keeps running until SIGTERM, then drains and
     killLeftovers();
   }
 });
+
+test("weir demo serves its metrics on 127.0.0.1:9465 by default, not on weir serve's default port", async () => {
+  const servePort = SETTINGS.find((s) => s.key === "port")!.default;
+  assert.equal(servePort, 9464);
+  assert.deepEqual(DEMO_METRICS, { hostname: "127.0.0.1", port: 9465 });
+  const help = await cli(["demo", "--help"]);
+  assert.match(help.out, /http:\/\/127\.0\.0\.1:9465\/metrics/);
+});
+
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+function _free(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+const defaultsFree = (await _free(9464)) && (await _free(9465));
+
+test(
+  "weir serve and weir demo both start with their default ports, side by side",
+  {
+    skip: !defaultsFree &&
+      "127.0.0.1:9464 or 9465 is taken on this machine (not by this test)",
+    timeout: 60_000,
+  },
+  async () => {
+    const dir = tempDir();
+    try {
+      const server = await startServe(["--db", ":memory:"], { cwd: dir });
+      const demo = startWeir(["demo"], { cwd: dir });
+      const at = await demo.logged(
+        (r) => r.msg.startsWith("metrics at"),
+        "serving metrics",
+      );
+      assert.equal(at.url, "http://127.0.0.1:9465/metrics");
+      assert.equal(server.url, "http://127.0.0.1:9464");
+      const [health, metrics] = await Promise.all([
+        fetch(`${server.url}/healthz`),
+        fetch(at.url as string),
+      ]);
+      assert.equal(health.status, 200);
+      assert.equal(metrics.status, 200);
+      await Promise.all([health.body?.cancel(), metrics.body?.cancel()]);
+      process.kill(demo.child.pid!, "SIGTERM");
+      process.kill(server.child.pid!, "SIGTERM");
+      assert.equal((await demo.exited).code, 0, demo.log());
+      assert.equal((await server.exited).code, 0, server.log());
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true });
+    }
+  },
+);
 
 test("weir refuses a malformed --metrics address and a port in use, exit 2", async () => {
   for (const bad of ["9464", "localhost:", "a:b", "127.0.0.1:70000"]) {

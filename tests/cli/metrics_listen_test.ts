@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { CliError, main } from "../../src/cli/main.ts";
+import { CliError } from "../../src/cli/cli_error.ts";
+import { main } from "../../src/cli/main.ts";
 import { parseExposition, valueOf } from "../metrics/_exposition.ts";
 import { N } from "../metrics/_fixtures.ts";
 

@@ -52,8 +52,10 @@ test("Network routes an exception to the error out-port when connected", async (
   assert.equal(b.errors.exception, 2);
   assert.equal(b.failures, 2);
   assert.ok(
-    b.lastErrorAt !== null && Math.abs(b.lastErrorAt - Date.now() / 1000) < 60,
+    b.lastErrorAt !== null &&
+      Math.abs(Date.parse(b.lastErrorAt) - Date.now()) < 60_000,
   );
+  assert.equal(new Date(b.lastErrorAt).toISOString(), b.lastErrorAt);
 });
 
 test("Network emits a rejected promise as an error event and keeps the other processes running", async () => {

@@ -1,5 +1,6 @@
 /**
- * The prom-client bridge: the collector's registry seen through prom-client's own API.
+ * The prom-client bridge: the collector's registry seen through prom-
+ * client's own API.
  *
  * @module
  */

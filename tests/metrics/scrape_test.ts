@@ -1,5 +1,6 @@
 /**
- * Scrape scheduling: users' collects that fail or hang are left out and counted, under one deadline per scrape.
+ * Scrape scheduling: users' collects that fail or hang are left out and
+ * counted, under one deadline per scrape.
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * The series plan: the series cap at its edges, for flows and wrapped functions, and the series a flow is given.
+ * The series plan: the series cap at its edges, for flows and wrapped
+ * functions, and the series a flow is given.
  *
  * @module
  */

@@ -1,0 +1,278 @@
+/**
+ * Side by side: a git ref (the base) against the current tree (new), in one
+ * run, alternating A B A B so that whatever else loads the machine loads
+ * both sides alike.
+ *
+ *   bun bench/versus.ts                       # pipeline, base bd57960, Bun and Deno
+ *   bun bench/versus.ts --base=main           # another base (any git ref)
+ *   bun bench/versus.ts --runtime=deno        # one runtime
+ *   bun bench/versus.ts --rounds=8 --runs=5   # pairs of samples; runs per sample
+ *   bun bench/versus.ts http                  # weir's HTTP metrics server (wrk)
+ *   bun bench/versus.ts http --seconds=3      # seconds per wrk window
+ *   bun bench/versus.ts --json                # also one line `RESULT {json}`
+ *
+ * It checks the base out into a detached temporary worktree
+ * (`git worktree add --detach /tmp/weir-versus-...`), links this tree's
+ * `node_modules` into it, and removes it at the end.
+ *
+ * `pipeline` (default): each sample is a fresh process of the runtime
+ * (so neither side's code warms or pollutes the other's JIT) that loads
+ * that side's `bench/_pipeline.ts`, runs its 5-stage pipeline (200,000
+ * messages, capacity 10) twice to warm up, then `--runs` times, and
+ * reports the median msg/s. `http`: the `weir` server of each side's
+ * `bench/http_bench.ts --serve=weir` (Hono wrapped by weir's HTTP metrics),
+ * both running at once pinned to the same core, driven in turn by `wrk`
+ * from the other core for `--seconds` per window.
+ *
+ * Prints every sample, the median of each side and the ratio new/base
+ * (above 1: the current tree is faster). The pipeline is also measured
+ * per second of the process's CPU time, which the other processes on a
+ * shared machine disturb less than the wall clock.
+ *
+ * @module
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadAverage, median } from "./_measure.ts";
+
+type Runtime = "bun" | "deno";
+type Side = "base" | "new";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const self = fileURLToPath(import.meta.url);
+const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
+
+const N = 200_000;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** A sample: loads `dir`'s pipeline, prints `MSGS <best msg/s>`. */
+async function sample(dir: string, runs: number): Promise<void> {
+  const mod = await import(
+    pathToFileURL(join(dir, "bench", "_pipeline.ts")).href
+  );
+  const runWeir = mod.runWeir as (n: number) => Promise<{ count: number }>;
+  const rates: number[] = [];
+  const cpuRates: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await runWeir(N);
+    const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (i >= 2) cpuRates.push(N / ((c.user + c.system) / 1e6));
+    if (r.count !== N) {
+      throw new Error(`pipeline of ${dir} lost messages: ${r.count} of ${N}`);
+    }
+    if (i >= 2) rates.push(N / (ms / 1000));
+  }
+  // The best run: other load on the machine only ever slows a run down.
+  console.log(`MSGS ${Math.round(Math.max(...rates))}`);
+  console.log(`CPU ${Math.round(Math.max(...cpuRates))}`);
+}
+
+function command(rt: Runtime, args: string[]): [string, string[]] {
+  return rt === "bun"
+    ? [bin("bun"), [self, ...args]]
+    : [bin("deno"), ["run", "-A", self, ...args]];
+}
+
+/** One sample of `dir`'s pipeline: best wall and CPU msg/s. */
+function pipelineSample(
+  rt: Runtime,
+  dir: string,
+  runs: number,
+): { wall: number; cpu: number } {
+  const [cmd, args] = command(rt, [`--sample=${dir}`, `--runs=${runs}`]);
+  const r = spawnSync(cmd, args, { cwd: dir, encoding: "utf8" });
+  const wall = /MSGS (\d+)/.exec(r.stdout ?? "");
+  const cpu = /CPU (\d+)/.exec(r.stdout ?? "");
+  if (r.status !== 0 || !wall || !cpu) {
+    throw new Error(
+      `${rt} sample of ${dir} failed (exit ${r.status}): ${r.stderr}${r.stdout}`,
+    );
+  }
+  return { wall: Number(wall[1]), cpu: Number(cpu[1]) };
+}
+
+interface Server {
+  port: number;
+  stop(): void;
+}
+
+/** Starts `dir`'s weir HTTP server on `core`. */
+function startServer(rt: Runtime, dir: string, core: number): Promise<Server> {
+  const file = join(dir, "bench", "http_bench.ts");
+  const args = rt === "bun"
+    ? [bin("bun"), file, "--serve=weir"]
+    : [bin("deno"), "run", "-A", file, "--serve=weir"];
+  const child = spawn("taskset", ["-c", String(core), ...args], {
+    cwd: dir,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      reject(new Error(`server of ${dir} exited (${code}) before listening`));
+    });
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (!m) return;
+      child.removeAllListeners("exit");
+      resolve({
+        port: Number(m[1]),
+        stop: () => {
+          child.stdin!.end();
+          if (child.pid !== undefined) process.kill(child.pid);
+        },
+      });
+    });
+  });
+}
+
+function wrk(port: number, seconds: number, cores: string): number {
+  const r = spawnSync("taskset", [
+    "-c",
+    cores,
+    "wrk",
+    "-t1",
+    "-c32",
+    `-d${seconds}s`,
+    `http://127.0.0.1:${port}/`,
+  ], { encoding: "utf8" });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
+  if (r.status !== 0 || !m) {
+    throw new Error(`wrk failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
+  }
+  return Math.round(Number(m[1]));
+}
+
+/** Checks `ref` out in a temporary worktree; returns its path and remover. */
+function worktree(ref: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "weir-versus-"));
+  const git = (...args: string[]) => {
+    const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+    }
+  };
+  git("worktree", "add", "--detach", dir, ref);
+  symlinkSync(
+    realpathSync(join(root, "node_modules")),
+    join(dir, "node_modules"),
+  );
+  return {
+    dir,
+    remove: () => git("worktree", "remove", "--force", dir),
+  };
+}
+
+async function compare(): Promise<void> {
+  const mode = argv.find((a) => !a.startsWith("--")) ?? "pipeline";
+  if (mode !== "pipeline" && mode !== "http") {
+    throw new RangeError(
+      `Cannot compare: mode must be pipeline or http, received "${mode}"`,
+    );
+  }
+  const ref = flag("base") ?? "bd57960";
+  const rtFlag = flag("runtime");
+  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
+    throw new RangeError(
+      `Cannot compare: --runtime must be bun or deno, received "${rtFlag}"`,
+    );
+  }
+  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const rounds = Number(flag("rounds") ?? 6);
+  const runs = Number(flag("runs") ?? 8);
+  const seconds = Number(flag("seconds") ?? 2);
+  const wt = worktree(ref);
+  const dirs: Record<Side, string> = { base: wt.dir, new: root };
+  const results: Record<string, unknown> = {};
+  const loadStart = loadAverage();
+  try {
+    for (const rt of runtimes) {
+      /** Per measure (`wall`, and `cpu` for the pipeline), per side. */
+      const got: Record<string, Record<Side, number[]>> = {};
+      const record = (measure: string, side: Side, x: number) => {
+        (got[measure] ??= { base: [], new: [] })[side].push(x);
+      };
+      const servers: Partial<Record<Side, Server>> = {};
+      const serverCore = availableParallelism() - 1;
+      const wrkCores = serverCore === 1 ? "0" : `0-${serverCore - 1}`;
+      const unit = mode === "http" ? "req/s" : "msg/s";
+      try {
+        if (mode === "http") {
+          if (!existsSync(join(wt.dir, "bench", "http_bench.ts"))) {
+            throw new Error(`${ref} has no bench/http_bench.ts`);
+          }
+          servers.base = await startServer(rt, dirs.base, serverCore);
+          servers.new = await startServer(rt, dirs.new, serverCore);
+          // A warm-up window for each, not counted.
+          for (const s of ["base", "new"] as const) {
+            wrk(servers[s]!.port, seconds, wrkCores);
+          }
+        }
+        for (let round = 0; round < rounds; round++) {
+          for (const side of ["base", "new"] as const) {
+            let line: string;
+            if (mode === "http") {
+              const x = wrk(servers[side]!.port, seconds, wrkCores);
+              record("wall", side, x);
+              line = `${fmt(x)} ${unit}`;
+            } else {
+              const x = pipelineSample(rt, dirs[side], runs);
+              record("wall", side, x.wall);
+              record("cpu", side, x.cpu);
+              line = `${fmt(x.wall)} ${unit} (per CPU second: ${fmt(x.cpu)})`;
+            }
+            console.log(`${rt} ${mode} round ${round + 1} ${side}: ${line}`);
+          }
+        }
+      } finally {
+        servers.base?.stop();
+        servers.new?.stop();
+      }
+      const summary: Record<string, unknown> = {};
+      for (const [measure, sides] of Object.entries(got)) {
+        const base = median(sides.base);
+        const now = median(sides.new);
+        const ratio = Number((now / base).toFixed(3));
+        const what = measure === "wall" ? unit : `${unit} per CPU second`;
+        console.log(
+          `${rt} ${mode} ${what}: base ${ref} median ${fmt(base)}, new median ${
+            fmt(now)
+          }, new/base ${ratio}`,
+        );
+        summary[measure] = { ...sides, ratio };
+      }
+      results[rt] = summary;
+    }
+  } finally {
+    wt.remove();
+  }
+  if (argv.includes("--json")) {
+    console.log(
+      `RESULT ${
+        JSON.stringify({
+          mode,
+          base: ref,
+          rounds,
+          loadavg: { start: loadStart, end: loadAverage() },
+          ...results,
+        })
+      }`,
+    );
+  }
+}
+
+const sampled = flag("sample");
+if (sampled !== undefined) await sample(sampled, Number(flag("runs") ?? 5));
+else await compare();

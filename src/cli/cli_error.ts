@@ -1,0 +1,30 @@
+/**
+ * The weir command's failure: one sentence for the operator and an exit
+ * code, never a stack trace.
+ *
+ * @module
+ */
+
+/** A command-line failure: printed as one sentence, exit code attached. */
+export class CliError extends Error {
+  override name = "CliError";
+  /** 1: the flow or graph failed; 2: bad usage. */
+  readonly code: number;
+  /** The command whose help the hint points to, if any. */
+  readonly command?: string;
+
+  /** Creates the error. */
+  constructor(message: string, code: number, command?: string) {
+    super(message);
+    this.code = code;
+    if (command !== undefined) this.command = command;
+  }
+}
+
+/**
+ * Throws a {@linkcode CliError}: exit code 1 when the flow or graph failed,
+ * 2 (the default) for bad usage.
+ */
+export function fail(message: string, code = 2): never {
+  throw new CliError(message, code);
+}

@@ -1,0 +1,158 @@
+/**
+ * The weir command line: split into the command, its arguments and its
+ * flags, with a usage error that names the bad part.
+ *
+ * @module
+ */
+import { closestName } from "../engine/registry.ts";
+import { CliError, fail } from "./cli_error.ts";
+import {
+  COMMAND_BY_NAME,
+  type CommandDef,
+  COMMANDS,
+  FLAGS,
+  takes,
+} from "./commands.ts";
+
+/** The command line, split into the command, its arguments and flags. */
+export interface ParsedArgs {
+  command: CommandDef | undefined;
+  positional: string[];
+  /** Raw values by flag; switches get `""`. */
+  flags: Record<string, string[]>;
+  help: boolean;
+  version: boolean;
+}
+
+/** Splits the command line; throws a usage error naming the bad part. */
+export function parseArgs(args: string[]): ParsedArgs {
+  const out: ParsedArgs = {
+    command: undefined,
+    positional: [],
+    flags: {},
+    help: false,
+    version: false,
+  };
+  const given: string[] = [];
+  let onlyPositional = false;
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i];
+    if (onlyPositional || !a.startsWith("-") || a === "-") {
+      if (out.command === undefined && out.positional.length === 0) {
+        const c = COMMAND_BY_NAME.get(a);
+        if (c === undefined) {
+          if (a === "help") {
+            out.help = true;
+            const next = args[i + 1];
+            if (next !== undefined && !next.startsWith("-")) {
+              out.command = COMMAND_BY_NAME.get(next);
+              if (out.command === undefined) _unknownCommand(next);
+              i++;
+            }
+            continue;
+          }
+          _unknownCommand(a);
+        }
+        out.command = c;
+      } else out.positional.push(a);
+      continue;
+    }
+    if (a === "--") {
+      onlyPositional = true;
+      continue;
+    }
+    if (a === "-h" || a === "--help") {
+      out.help = true;
+      continue;
+    }
+    if (a === "--version" || a === "-V") {
+      out.version = true;
+      continue;
+    }
+    let value: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 2) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const def = FLAGS.get(a);
+    if (def === undefined) {
+      const near = closestName(a, FLAGS.keys());
+      throw new CliError(
+        `unknown option ${JSON.stringify(a)}${
+          near ? `; did you mean ${near}?` : ""
+        }`,
+        2,
+        out.command?.name,
+      );
+    }
+    if (def.arg !== undefined) {
+      if (value === undefined) {
+        value = args[++i];
+        if (value === undefined) {
+          throw new CliError(
+            `${a} needs a value, e.g. ${a} ${def.example}`,
+            2,
+            out.command?.name,
+          );
+        }
+      }
+    } else if (value !== undefined) {
+      throw new CliError(
+        `${a} takes no value, received ${JSON.stringify(value)}`,
+        2,
+        out.command?.name,
+      );
+    } else value = "";
+    (out.flags[a] ??= []).push(value);
+    given.push(a);
+  }
+  const c = out.command;
+  if (c !== undefined && !out.help) {
+    for (const flag of given) {
+      if (!takes(c, flag)) {
+        const takers = COMMANDS.filter((o) => takes(o, flag)).map((o) =>
+          `weir ${o.name}`
+        );
+        throw new CliError(
+          `weir ${c.name} does not take ${flag} (${takers.join(" and ")} ${
+            takers.length === 1 ? "does" : "do"
+          })`,
+          2,
+          c.name,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function _unknownCommand(name: string): never {
+  const near = closestName(name, COMMAND_BY_NAME.keys());
+  throw new CliError(
+    `unknown command ${JSON.stringify(name)}${
+      near ? `; did you mean "${near}"?` : ""
+    } (commands: ${COMMANDS.map((c) => c.name).join(", ")})`,
+    2,
+  );
+}
+
+/** Where to serve metrics: `null` for nowhere. */
+export type MetricsAddress = { hostname: string; port: number } | null;
+
+/** Parses `host:port` (`[v6]:port` too) for `flag`. */
+export function parseAddress(
+  value: string,
+  flag: string,
+): NonNullable<MetricsAddress> {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    fail(
+      `${flag} needs host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), received ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return { hostname: m[1].replace(/^\[(.*)\]$/, "$1"), port };
+}

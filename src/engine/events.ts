@@ -1,0 +1,79 @@
+/**
+ * The events a network emits (`error`, `state`, `deadlock`) and the list of
+ * listeners behind `Network.on()`.
+ *
+ * @module
+ */
+import type { DeadlockReport } from "./deadlock.ts";
+import type { ProcessError } from "./errors.ts";
+import type { NetworkState } from "./network.ts";
+
+/** Events of a network and their payloads. */
+export interface NetworkEvents {
+  /** A process failed a message. */
+  error: ProcessError;
+  /** The life-cycle state changed. */
+  state: NetworkState;
+  /** Every live process waits on a connection. */
+  deadlock: DeadlockReport;
+}
+
+/** A listener of a network event. */
+export type Listener<T> = (payload: T) => void;
+
+/**
+ * The listeners of a network's events. A listener that throws is logged
+ * and the others still run; an `error` with no listener is logged, so that
+ * no fault goes unseen.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Listeners } from "./events.ts";
+ *
+ * const seen: string[] = [];
+ * const listeners = new Listeners();
+ * const off = listeners.on("state", (s) => seen.push(s));
+ * listeners.emit("state", "running");
+ * off();
+ * listeners.emit("state", "stopped");
+ * assert.deepEqual(seen, ["running"]);
+ * ```
+ */
+export class Listeners {
+  readonly #lists: {
+    [K in keyof NetworkEvents]: Listener<NetworkEvents[K]>[];
+  } = { error: [], state: [], deadlock: [] };
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof NetworkEvents>(
+    event: K,
+    listener: Listener<NetworkEvents[K]>,
+  ): () => void {
+    const list = this.#lists[event] as Listener<NetworkEvents[K]>[];
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** Calls every listener of `event` with `payload`. */
+  emit<K extends keyof NetworkEvents>(
+    event: K,
+    payload: NetworkEvents[K],
+  ): void {
+    const list = this.#lists[event] as Listener<NetworkEvents[K]>[];
+    if (list.length === 0 && event === "error") {
+      console.error(`[weir] ${(payload as ProcessError).message}`);
+      return;
+    }
+    for (const l of [...list]) {
+      try {
+        l(payload);
+      } catch (e) {
+        console.error(`[weir] a "${event}" listener threw:`, e);
+      }
+    }
+  }
+}

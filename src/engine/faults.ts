@@ -1,0 +1,128 @@
+/**
+ * Faults: an exception (or rejection, timeout, overflow, open breaker) in a
+ * process is counted on the process and becomes a `ProcessError` sent to
+ * its `error` out-port when that is connected, else to the network's
+ * `error` event. The host never crashes.
+ *
+ * @module
+ */
+import { type ErrorKind, ProcessError } from "./errors.ts";
+import type { Listeners } from "./events.ts";
+import { errorKind } from "./guard.ts";
+import type { ProcessRuntime } from "./process.ts";
+
+/**
+ * Counts and routes the faults of one network's processes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "./component.ts";
+ * import { Listeners } from "./events.ts";
+ * import { Faults } from "./faults.ts";
+ * import { type Engine, ProcessRuntime } from "./process.ts";
+ *
+ * const listeners = new Listeners();
+ * const seen: string[] = [];
+ * listeners.on("error", (e) => seen.push(e.message));
+ * const faults = new Faults("demo", listeners, () => false);
+ * const Parse = defineComponent({
+ *   name: "test/Parse",
+ *   description: "Parses.",
+ *   inPorts: { in: {} },
+ *   process() {},
+ * });
+ * const engine: Engine = {
+ *   name: "demo",
+ *   sendFrom() {},
+ *   receive: () => Promise.resolve(undefined),
+ * };
+ * const p = new ProcessRuntime(engine, "Parse", Parse, {}, {});
+ * faults.fail(p, new Error("boom"), "{oops", "in");
+ * assert.deepEqual(seen, ['process "Parse" failed on in-port "in": boom']);
+ * assert.deepEqual([p.errorsException, p.failures], [1, 1]);
+ * ```
+ */
+export class Faults {
+  /**
+   * Creates the fault handling of network `network`; nothing is routed
+   * while `silenced()` (the network is stopping or stopped).
+   */
+  constructor(
+    readonly network: string,
+    readonly listeners: Listeners,
+    readonly silenced: () => boolean,
+  ) {}
+
+  /** Counts one failed attempt of `kind` against `p`, and when it happened. */
+  count(p: ProcessRuntime, kind: ErrorKind): void {
+    if (kind === "timeout") p.errorsTimeout++;
+    else if (kind === "overflow") p.errorsOverflow++;
+    else p.errorsException++;
+    p.lastErrorAt = Date.now();
+  }
+
+  /** `p` failed `input` (taken on `port`) with `e`, for good: counts and routes it. */
+  fail(p: ProcessRuntime, e: unknown, input: unknown, port: string): void {
+    const kind = errorKind(e);
+    this.count(p, kind);
+    p.failures++;
+    this.route(p, e, input, port, kind);
+  }
+
+  /** `p`'s open breaker rejected `input`: counted as a drop, routed as an error. */
+  rejected(p: ProcessRuntime, input: unknown, port: string): void {
+    p.rejected++;
+    const e = new ProcessError(
+      "its circuit breaker is open; the message was rejected",
+      {
+        network: this.network,
+        process: p.name,
+        port,
+        kind: "circuit_open",
+        input,
+      },
+    );
+    this.route(p, e, input, port, "circuit_open");
+  }
+
+  /**
+   * Sends `e` (as a `ProcessError`) to `p`'s error port when connected,
+   * else to the `error` event; an error port that cannot take it (a full
+   * `error`-policy connection) is reported on the event with the reason.
+   */
+  route(
+    p: ProcessRuntime,
+    e: unknown,
+    input: unknown,
+    port: string,
+    kind: ErrorKind,
+  ): void {
+    if (this.silenced()) return;
+    const network = this.network;
+    const pe = e instanceof ProcessError && e.process === p.name
+      ? e
+      : new ProcessError(
+        e instanceof Error ? e.message : String(e),
+        { network, process: p.name, port, kind, input, cause: e },
+      );
+    const ep = p.errorPort;
+    if (ep === null || !ep.connected) {
+      this.listeners.emit("error", pe);
+      return;
+    }
+    try {
+      void ep.send(pe);
+    } catch (e2) {
+      this.listeners.emit(
+        "error",
+        new ProcessError(
+          `its error port could not take the error (${
+            (e2 as Error).message
+          }): ${pe.message}`,
+          { network, process: p.name, port, kind, input, cause: pe },
+        ),
+      );
+    }
+  }
+}

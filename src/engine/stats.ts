@@ -1,0 +1,331 @@
+/**
+ * Statistics: the snapshot a network gives its readers (the metrics layer,
+ * the HTTP API). The hot path only bumps plain numeric fields on processes
+ * and connections; this file reads them, at scrape time, into plain
+ * objects. Times are ISO 8601 strings; durations are histograms in seconds.
+ *
+ * @module
+ */
+import type { BreakerState } from "./breaker.ts";
+import type { Connection } from "./connection.ts";
+import { Histogram, type HistogramSnapshot } from "./histogram.ts";
+import type { NetworkState } from "./network.ts";
+import type { ProcessPhase, ProcessRuntime } from "./process.ts";
+import { estimateBytes } from "./size.ts";
+import type { OverflowPolicy } from "./spec.ts";
+
+/** Why a message was dropped. */
+export type DropReason =
+  | "drop_oldest"
+  | "drop_newest"
+  | "refused"
+  | "circuit_open"
+  | "unread"
+  | "stopped";
+
+/** The drop reasons, in documentation order. */
+export const DROP_REASONS: readonly DropReason[] = [
+  "drop_oldest",
+  "drop_newest",
+  "refused",
+  "circuit_open",
+  "unread",
+  "stopped",
+];
+
+/** Statistics of one process. */
+export interface ProcessStats {
+  /** The process's name. */
+  name: string;
+  /** Its component's catalogue name. */
+  component: string;
+  /** Where it is in its life cycle. */
+  phase: ProcessPhase;
+  /** Activations in flight now. */
+  activeActivations: number;
+  /** Activations completed (successfully or not). */
+  activations: number;
+  /** Messages taken, by in-port (data and control). */
+  messagesIn: Record<string, number>;
+  /** Messages sent, by out-port. */
+  messagesOut: Record<string, number>;
+  /** Buffered messages, by data in-port. */
+  queueDepth: Record<string, number>;
+  /** Summed capacity of the connections, by data in-port. */
+  queueCapacity: Record<string, number>;
+  /** Time messages waited before the process took them, by data in-port. */
+  queueWait: Record<string, HistogramSnapshot>;
+  /** Estimated bytes held in its inbound queues. */
+  bufferedBytes: number;
+  /** Duration of timed activations. */
+  processing: HistogramSnapshot;
+  /** Failed attempts by kind (retried attempts included). */
+  errors: Record<"exception" | "timeout" | "overflow", number>;
+  /** When the last error happened (ISO 8601, UTC), or `null`. */
+  lastErrorAt: string | null;
+  /** Times started. */
+  starts: number;
+  /** Messages given up on, after any retries. */
+  failures: number;
+  /** `null` when the process has no circuit breaker. */
+  breaker: BreakerState | null;
+  /** Messages dropped on their way into this process, by reason. */
+  drops: Record<DropReason, number>;
+}
+
+/** Statistics of one connection. */
+export interface ConnectionStats {
+  /** `A.out`, or `null` for IIPs and exported in-ports. */
+  from: string | null;
+  /** `B.in`. */
+  to: string;
+  /** The receiving process's name (names may hold dots: do not split `to`). */
+  toProcess: string;
+  /** The receiving in-port's name. */
+  toPort: string;
+  /** Its buffer size. */
+  capacity: number;
+  /** What a full buffer does. */
+  policy: OverflowPolicy;
+  /** Buffered plus pending. */
+  depth: number;
+  /** Messages handed to the receiver. */
+  delivered: number;
+  /** No more messages will come. */
+  closed: boolean;
+  /** Messages dropped, by reason. */
+  drops: Record<DropReason, number>;
+}
+
+/** A snapshot of a network's statistics. */
+export interface NetworkStats {
+  /** The network's (flow's) name. */
+  name: string;
+  /** Its life-cycle state. */
+  state: NetworkState;
+  /** Every process (hosts reading exported out-ports left out). */
+  processes: ProcessStats[];
+  /** Every connection, IIPs and exported ports included. */
+  connections: ConnectionStats[];
+  /** Drops over all processes, by reason. */
+  drops: Record<DropReason, number>;
+  /** Messages buffered in all connections. */
+  backlog: number;
+  /** Source-to-sink latency of messages that reached a sink. */
+  latency: HistogramSnapshot;
+  /** Connected parts among healthy (live, breaker not open) processes. */
+  partitions: number;
+  /** Processes not yet finished. */
+  activeProcesses: number;
+  /** Connections between processes not yet closed. */
+  activeConnections: number;
+}
+
+type Conn = Connection<ProcessRuntime>;
+
+/** What a snapshot is read from: a network's parts. */
+export interface StatsSource {
+  name: string;
+  state: NetworkState;
+  procs: readonly ProcessRuntime[];
+  conns: readonly Conn[];
+  /** Source-to-sink latency, seconds. */
+  latency: Histogram;
+}
+
+/** Messages buffered (and parked) in `conns`. */
+export function backlogOf(conns: readonly Conn[]): number {
+  let n = 0;
+  for (const c of conns) n += c.backlog();
+  return n;
+}
+
+/** A snapshot of every statistic of a network (allocates: for scrapes). */
+export function networkStats(src: StatsSource): NetworkStats {
+  const now = performance.now();
+  const drops = _noDrops();
+  const procDrops = new Map<ProcessRuntime, Record<DropReason, number>>();
+  for (const p of src.procs) {
+    const d = _noDrops();
+    d.circuit_open = p.rejected;
+    procDrops.set(p, d);
+  }
+  const connections: ConnectionStats[] = [];
+  let activeConnections = 0;
+  for (const c of src.conns) {
+    const cd = _connDrops(c);
+    const pd = procDrops.get(c.target)!;
+    for (const r of DROP_REASONS) pd[r] += cd[r];
+    if (c.from !== null && !c.closed) activeConnections++;
+    connections.push({
+      from: c.from === null ? null : `${c.from.proc.name}.${c.from.port}`,
+      to: `${c.to.proc.name}.${c.to.port}`,
+      toProcess: c.to.proc.name,
+      toPort: c.to.port,
+      capacity: c.capacity,
+      policy: c.policy,
+      depth: c.backlog(),
+      delivered: c.delivered,
+      closed: c.closed,
+      drops: cd,
+    });
+  }
+  // Totals include what a host reading an exported out-port lost.
+  for (const pd of procDrops.values()) {
+    for (const r of DROP_REASONS) drops[r] += pd[r];
+  }
+  let activeProcesses = 0;
+  const processes: ProcessStats[] = [];
+  for (const p of src.procs) {
+    if (p.hidden) continue;
+    if (p.phase === "idle" || p.phase === "flushing") activeProcesses++;
+    processes.push(_processStats(p, procDrops.get(p)!, now));
+  }
+  return {
+    name: src.name,
+    state: src.state,
+    processes,
+    connections,
+    drops,
+    backlog: backlogOf(src.conns),
+    latency: src.latency.snapshot(),
+    partitions: partitions(src.procs, src.conns, now),
+    activeProcesses,
+    activeConnections,
+  };
+}
+
+function _processStats(
+  p: ProcessRuntime,
+  drops: Record<DropReason, number>,
+  now: number,
+): ProcessStats {
+  const messagesIn: Record<string, number> = {};
+  const queueDepth: Record<string, number> = {};
+  const queueCapacity: Record<string, number> = {};
+  const queueWait: Record<string, HistogramSnapshot> = {};
+  let bufferedBytes = 0;
+  for (const port of Object.keys(p.component.inPorts)) {
+    messagesIn[port] = p.controlIn[port] ?? 0;
+  }
+  for (const [port, conns] of Object.entries(p.inputsByPort)) {
+    let depth = 0;
+    let capacity = 0;
+    let wait: HistogramSnapshot | undefined;
+    for (const c of conns) {
+      messagesIn[port] += c.delivered;
+      depth += c.backlog();
+      capacity += c.capacity;
+      wait = _mergeInto(wait, _waitSnapshot(c));
+      for (const v of c.values()) bufferedBytes += estimateBytes(v);
+    }
+    queueDepth[port] = depth;
+    queueCapacity[port] = capacity;
+    queueWait[port] = wait ??
+      new Histogram(Array.from(p.timing.bounds)).snapshot();
+  }
+  const messagesOut: Record<string, number> = {};
+  for (const [port, o] of Object.entries(p.outs)) messagesOut[port] = o.sent;
+  return {
+    name: p.name,
+    component: p.component.name,
+    phase: p.phase,
+    activeActivations: p.active,
+    activations: p.activations,
+    messagesIn,
+    messagesOut,
+    queueDepth,
+    queueCapacity,
+    queueWait,
+    bufferedBytes,
+    processing: p.timing.snapshot(),
+    errors: {
+      exception: p.errorsException,
+      timeout: p.errorsTimeout,
+      overflow: p.errorsOverflow,
+    },
+    lastErrorAt: p.lastErrorAt === 0
+      ? null
+      : new Date(p.lastErrorAt).toISOString(),
+    starts: p.starts,
+    failures: p.failures,
+    breaker: p.breaker === undefined ? null : p.breaker.stateAt(now),
+    drops,
+  };
+}
+
+/**
+ * Connected parts among the healthy processes (live, and not behind an
+ * open breaker at `now`), joined by their connections.
+ */
+export function partitions(
+  procs: readonly ProcessRuntime[],
+  conns: readonly Conn[],
+  now: number,
+): number {
+  const parent = new Map<ProcessRuntime, ProcessRuntime>();
+  const find = (p: ProcessRuntime): ProcessRuntime => {
+    let r = p;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(p, r);
+    return r;
+  };
+  for (const p of procs) {
+    const healthy = !p.hidden &&
+      (p.phase === "idle" || p.phase === "flushing") &&
+      (p.breaker === undefined || p.breaker.stateAt(now) !== "open");
+    if (healthy) parent.set(p, p);
+  }
+  for (const c of conns) {
+    if (c.source === null) continue;
+    if (!parent.has(c.source) || !parent.has(c.target)) continue;
+    const a = find(c.source);
+    const b = find(c.target);
+    if (a !== b) parent.set(a, b);
+  }
+  let n = 0;
+  for (const [p, r] of parent) if (p === r) n++;
+  return n;
+}
+
+function _noDrops(): Record<DropReason, number> {
+  return {
+    drop_oldest: 0,
+    drop_newest: 0,
+    refused: 0,
+    circuit_open: 0,
+    unread: 0,
+    stopped: 0,
+  };
+}
+
+function _connDrops(c: Conn): Record<DropReason, number> {
+  return {
+    drop_oldest: c.droppedOldest,
+    drop_newest: c.droppedNewest,
+    refused: c.refused,
+    circuit_open: 0,
+    unread: c.droppedUnread,
+    stopped: c.droppedStopped,
+  };
+}
+
+/** A connection's queue wait, with direct hand-overs (0 s) in the first bucket. */
+function _waitSnapshot(c: Conn): HistogramSnapshot {
+  const h = c.wait.snapshot();
+  const direct = c.delivered - h.count;
+  h.counts[0] += direct;
+  h.count += direct;
+  return h;
+}
+
+function _mergeInto(
+  into: HistogramSnapshot | undefined,
+  h: HistogramSnapshot,
+): HistogramSnapshot {
+  if (into === undefined) return h;
+  for (let i = 0; i < into.counts.length; i++) into.counts[i] += h.counts[i];
+  into.sum += h.sum;
+  into.count += h.count;
+  return into;
+}

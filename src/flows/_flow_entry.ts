@@ -1,0 +1,104 @@
+/**
+ * The manager's record of one flow: what is stored, its graph, its
+ * network and its subscribers.
+ *
+ * @module
+ */
+import type { Network } from "../engine/network.ts";
+import type { Graph } from "../graph/graph.ts";
+import { _q } from "./_checks.ts";
+import type { FlowEvent, FlowInfo } from "./flow_info.ts";
+import type { StoredFlow } from "./flow_store.ts";
+
+/** One flow as the manager holds it. */
+export interface _Entry {
+  stored: StoredFlow;
+  /** The graph of `stored.text`, when it parses. */
+  graph: Graph | null;
+  /** Its network (tracked), or `null` when it failed. */
+  network: Network | null;
+  /** Why it could not be built or started. */
+  error: string | undefined;
+  /** Unsubscribes from the network's events. */
+  offs: (() => void)[];
+  listeners: Set<(event: FlowEvent) => void>;
+}
+
+/** What to put back when an operation fails half-way. */
+export interface _Before {
+  network: Network | null;
+  graph: Graph | null;
+  error: string | undefined;
+  /** The network was running (so it was drained and must be built again). */
+  active: boolean;
+}
+
+/** A new record of a stored flow: no graph, no network yet. */
+export function _entry(stored: StoredFlow): _Entry {
+  return {
+    stored,
+    graph: null,
+    network: null,
+    error: undefined,
+    offs: [],
+    listeners: new Set(),
+  };
+}
+
+/** Whether the network runs or drains (so it must be drained to retire it). */
+export function _active(net: Network): boolean {
+  return net.state === "running" || net.state === "draining";
+}
+
+/** The flow as the manager reports it. */
+export function _info(entry: _Entry): FlowInfo {
+  const { stored, network, graph } = entry;
+  const info: FlowInfo = {
+    id: stored.id,
+    rev: stored.rev,
+    format: stored.format,
+    running: stored.running,
+    // No network and no error: between two networks of a replace.
+    state: network?.state ??
+      (entry.error === undefined ? "stopped" : "failed"),
+    processes: network?.processNames.length ??
+      Object.keys(graph?.processes ?? {}).length,
+    createdAt: new Date(stored.createdAt).toISOString(),
+    updatedAt: new Date(stored.updatedAt).toISOString(),
+  };
+  if (network === null && entry.error !== undefined) info.error = entry.error;
+  return info;
+}
+
+/**
+ * Whether every flow that should run does, else one sentence per flow
+ * that does not (and one when the manager is `closing`).
+ */
+export function _readiness(
+  infos: readonly FlowInfo[],
+  closing: boolean,
+): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (closing) {
+    reasons.push("weir is shutting down: the flow manager is closed");
+  }
+  for (const info of infos) {
+    if (!info.running) continue;
+    if (info.state === "failed") {
+      // One line per reason: a multi-line graph error is joined.
+      reasons.push(
+        `Flow ${_q(info.id)} should run but does not: ${
+          info.error?.replaceAll("\n", "; ")
+        }`,
+      );
+    } else if (
+      info.state !== "running" && info.state !== "draining" &&
+      info.state !== "finished"
+    ) {
+      reasons.push(
+        `Flow ${_q(info.id)} should run but its network is ${info.state}`,
+      );
+    }
+  }
+  return { ready: reasons.length === 0, reasons };
+}

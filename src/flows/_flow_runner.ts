@@ -1,0 +1,399 @@
+/**
+ * The network side of the flow manager's operations: building a flow's
+ * network, attaching it (tracked, its events forwarded), starting,
+ * draining, and putting back what ran before when an operation fails.
+ *
+ * @module
+ */
+import type { Registry } from "../engine/registry.ts";
+import { Network } from "../engine/network.ts";
+import type { Graph } from "../graph/graph.ts";
+import { buildNetworkSpec } from "../graph/build.ts";
+import { GraphError } from "../graph/graph_error.ts";
+import { loadGraph } from "../graph/load_graph.ts";
+import type { MetricsCollector } from "../metrics/collector.ts";
+import { _message, _q } from "./_checks.ts";
+import {
+  _active,
+  type _Before,
+  type _Entry,
+  _entry,
+  _info,
+} from "./_flow_entry.ts";
+import { FlowStartError } from "./errors.ts";
+import type { FlowEvent, FlowInfo } from "./flow_info.ts";
+import type { FlowLogLevel } from "./flow_manager.ts";
+import type { FlowStore, StoredFlow } from "./flow_store.ts";
+
+/** What the runner works with: the manager's settings. */
+export interface _RunnerContext {
+  store: FlowStore;
+  registry: Registry;
+  collector: MetricsCollector | undefined;
+  drainTimeoutMs: number;
+  log: (message: string, level?: FlowLogLevel) => void;
+}
+
+/** Builds, runs and retires the networks of the manager's entries. */
+export class _FlowRunner {
+  readonly #store: FlowStore;
+  readonly #registry: Registry;
+  readonly #collector: MetricsCollector | undefined;
+  readonly #drainTimeoutMs: number;
+  readonly #log: (message: string, level?: FlowLogLevel) => void;
+
+  constructor(context: _RunnerContext) {
+    this.#store = context.store;
+    this.#registry = context.registry;
+    this.#collector = context.collector;
+    this.#drainTimeoutMs = context.drainTimeoutMs;
+    this.#log = context.log;
+  }
+
+  /**
+   * Builds a restored entry's network and starts it when stored as
+   * running; a failure marks the entry failed, never the caller.
+   */
+  async restore(entry: _Entry): Promise<void> {
+    const { id, text, format, running } = entry.stored;
+    let built: { graph: Graph; network: Network };
+    try {
+      entry.graph = loadGraph(text, { format });
+      built = this.build(id, text, format, entry.graph);
+    } catch (e) {
+      this.fail(entry, `its stored graph does not build: ${_message(e)}`);
+      if (running) this.#collector?.recordFlowOperation("start", "error");
+      return;
+    }
+    entry.graph = built.graph;
+    if (!running) {
+      this.attach(entry, built.network);
+      return;
+    }
+    try {
+      await this.launch(entry, built.network);
+      this.#collector?.recordFlowOperation("start", "success");
+    } catch (e) {
+      this.fail(entry, `it did not start: ${_message(e)}`);
+      this.#collector?.recordFlowOperation("start", "error");
+    }
+  }
+
+  /**
+   * Builds and (when `running`) starts a new flow's network, then stores
+   * it; when the store refuses, the network is retired and the error
+   * thrown. A graph that does not start is a {@linkcode FlowStartError}.
+   */
+  async create(
+    id: string,
+    text: string,
+    format: "json" | "fbp",
+    graph: Graph,
+    running: boolean,
+  ): Promise<_Entry> {
+    const { network } = this.build(id, text, format, graph);
+    const entry = _entry({
+      id,
+      rev: 0,
+      text,
+      format,
+      running,
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    entry.graph = graph;
+    if (running) {
+      try {
+        await this.launch(entry, network);
+      } catch (e) {
+        throw new FlowStartError(
+          id,
+          `Cannot create flow ${
+            JSON.stringify(id)
+          }: the graph built but did not start: ${_message(e)}`,
+          { cause: e },
+        );
+      }
+    } else {
+      this.attach(entry, network);
+    }
+    try {
+      entry.stored = this.#store.create({ id, text, format, running });
+    } catch (e) {
+      await this.retire(entry, 0);
+      throw e;
+    }
+    return entry;
+  }
+
+  /**
+   * Builds the entry's stored graph afresh and starts it, storing that it
+   * should run; on failure the entry is put back as it was and a
+   * {@linkcode FlowStartError} says why.
+   */
+  async restart(entry: _Entry): Promise<void> {
+    const id = entry.stored.id;
+    const { text, format } = entry.stored;
+    let built: { graph: Graph; network: Network };
+    try {
+      built = this.build(id, text, format);
+    } catch (e) {
+      throw new FlowStartError(
+        id,
+        `Cannot start flow ${_q(id)}: its stored graph does not build: ${
+          _message(e)
+        }`,
+        { cause: e },
+      );
+    }
+    const before = this.before(entry);
+    this.detach(entry);
+    await this.#switchTo(
+      entry,
+      built.network,
+      before,
+      (why) => `Cannot start flow ${_q(id)}: ${why}`,
+    );
+    await this.commit(
+      entry,
+      before,
+      built.graph,
+      () =>
+        entry.stored.running
+          ? entry.stored
+          : this.#store.update(id, { running: true }),
+    );
+  }
+
+  /**
+   * At shutdown: drains the entry's network if it runs (the rest is
+   * discarded after `timeoutMs`, and logged), then untracks it and stops
+   * forwarding its events; the entry keeps it, so it still tells how it
+   * ended.
+   */
+  async shutdown(entry: _Entry, timeoutMs: number): Promise<void> {
+    const net = entry.network;
+    if (net !== null && _active(net)) {
+      const r = await net.drain(timeoutMs);
+      if (!r.drained) {
+        this.#log(
+          `flow ${
+            _q(entry.stored.id)
+          }: drain timed out at shutdown; ${r.backlog} buffered messages were discarded`,
+          "warn",
+        );
+      }
+    }
+    // Untracked and silent, but kept: get() still tells how it ended.
+    for (const off of entry.offs) off();
+    entry.offs = [];
+    if (net !== null) this.#collector?.untrack(net);
+  }
+
+  /** Parses (unless given) and builds; throws the graph's GraphError. */
+  build(
+    id: string,
+    text: string,
+    format: "json" | "fbp",
+    graph: Graph = loadGraph(text, { format }),
+  ): { graph: Graph; network: Network } {
+    const spec = buildNetworkSpec(graph, this.#registry, { name: id });
+    let network: Network;
+    try {
+      network = new Network(spec, {
+        buckets: this.#collector?.options.buckets,
+      });
+    } catch (e) {
+      // What the engine refuses is a fault of the graph, like the rest.
+      throw new GraphError([{ path: "$", message: _message(e) }], {
+        cause: e,
+      });
+    }
+    return { graph, network };
+  }
+
+  /** Tracks the network and forwards its events; it becomes the entry's. */
+  attach(entry: _Entry, net: Network): void {
+    this.#collector?.track(net);
+    const id = entry.stored.id;
+    entry.network = net;
+    entry.offs = [
+      net.on("state", (state) => this.emit(entry, { type: "state", state })),
+      net.on("error", (e) => {
+        this.#log(`flow ${_q(id)}: ${e.message}`, "error");
+        this.emit(entry, {
+          type: "error",
+          process: e.process,
+          message: e.message,
+        });
+      }),
+      net.on("deadlock", (d) => {
+        this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
+        this.emit(entry, { type: "error", message: d.message });
+      }),
+    ];
+  }
+
+  /** Untracks the entry's network and stops forwarding its events. */
+  detach(entry: _Entry): void {
+    for (const off of entry.offs) off();
+    entry.offs = [];
+    if (entry.network !== null) this.#collector?.untrack(entry.network);
+    entry.network = null;
+  }
+
+  /** Attaches and starts; on failure nothing stays attached. */
+  async launch(entry: _Entry, net: Network): Promise<void> {
+    this.attach(entry, net);
+    try {
+      await net.start();
+    } catch (e) {
+      this.detach(entry);
+      await net.stop();
+      throw e;
+    }
+  }
+
+  /** Drains the entry's network if it runs, then detaches it. */
+  async retire(entry: _Entry, timeoutMs: number): Promise<void> {
+    const net = entry.network;
+    if (net !== null && _active(net)) await net.drain(timeoutMs);
+    this.detach(entry);
+  }
+
+  /** What to put back if the operation under way fails. */
+  before(entry: _Entry): _Before {
+    return {
+      network: entry.network,
+      graph: entry.graph,
+      error: entry.error,
+      active: entry.network !== null && _active(entry.network),
+    };
+  }
+
+  /**
+   * Stores what `write` returns for a flow whose new network runs; when
+   * the write fails, the new network is retired and the old one
+   * reinstated, and the error is thrown. Then the entry takes `graph`.
+   */
+  async commit(
+    entry: _Entry,
+    before: _Before,
+    graph: Graph,
+    write: () => StoredFlow,
+  ): Promise<void> {
+    try {
+      entry.stored = write();
+    } catch (e) {
+      await this.retire(entry, 0);
+      await this.reinstate(entry, before);
+      throw e;
+    }
+    entry.graph = graph;
+    entry.error = undefined;
+  }
+
+  /**
+   * Puts the entry back as it was before a failed operation: a network
+   * that ran was drained, so it is built again from the stored text and
+   * started; any other is attached again as it is.
+   */
+  async reinstate(entry: _Entry, before: _Before): Promise<void> {
+    this.detach(entry);
+    entry.graph = before.graph;
+    entry.error = before.error;
+    if (before.network === null) return;
+    if (!before.active) {
+      this.attach(entry, before.network);
+      return;
+    }
+    const { id, text, format } = entry.stored;
+    try {
+      const built = this.build(id, text, format);
+      await this.launch(entry, built.network);
+      entry.graph = built.graph;
+    } catch (e) {
+      this.fail(
+        entry,
+        `its previous graph did not start again: ${_message(e)}`,
+      );
+    }
+  }
+
+  /** Replaces the entry's network with `built` and stores the new text. */
+  async apply(
+    entry: _Entry,
+    text: string,
+    format: "json" | "fbp",
+    built: { graph: Graph; network: Network },
+    rev: number | undefined,
+  ): Promise<FlowInfo> {
+    const id = entry.stored.id;
+    const before = this.before(entry);
+    await this.retire(entry, this.#drainTimeoutMs);
+    if (entry.stored.running) {
+      await this.#switchTo(
+        entry,
+        built.network,
+        before,
+        (why) =>
+          `Cannot replace flow ${
+            _q(id)
+          }: the new graph built but did not start: ${why}; the previous graph is kept`,
+      );
+    } else {
+      this.attach(entry, built.network);
+    }
+    await this.commit(
+      entry,
+      before,
+      built.graph,
+      () => this.#store.update(id, { text, format }, rev),
+    );
+    this.emit(entry, { type: "replaced", rev: entry.stored.rev });
+    return _info(entry);
+  }
+
+  /** Marks the entry failed, says so in the log and to its subscribers. */
+  fail(entry: _Entry, why: string): void {
+    this.detach(entry);
+    entry.error = why;
+    this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
+    this.emit(entry, { type: "state", state: "failed" });
+  }
+
+  /** Tells the entry's subscribers; one that throws is logged, not the caller's fault. */
+  emit(entry: _Entry, event: FlowEvent): void {
+    for (const listener of [...entry.listeners]) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.#log(
+          `flow ${_q(entry.stored.id)}: a subscriber threw: ${_message(e)}`,
+          "warn",
+        );
+      }
+    }
+  }
+
+  /**
+   * Launches `net` as the entry's network; when it does not start, puts
+   * back what ran `before` and throws a {@linkcode FlowStartError} with
+   * the message `failure` makes of why.
+   */
+  async #switchTo(
+    entry: _Entry,
+    net: Network,
+    before: _Before,
+    failure: (why: string) => string,
+  ): Promise<void> {
+    try {
+      await this.launch(entry, net);
+    } catch (e) {
+      await this.reinstate(entry, before);
+      throw new FlowStartError(entry.stored.id, failure(_message(e)), {
+        cause: e,
+      });
+    }
+  }
+}

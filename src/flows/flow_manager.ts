@@ -1,0 +1,844 @@
+/**
+ * The flow manager: the flows of one weir instance, built from their stored
+ * graphs, run, replaced, stopped and deleted, with every change persisted in
+ * a {@linkcode FlowStore} and measured in a `MetricsCollector`.
+ *
+ * Guarantees:
+ * - Operations on one flow id run one at a time, in call order (a queue per
+ *   id), so concurrent requests cannot interleave.
+ * - A failed operation leaves the running flows and the database as they
+ *   were. A replacement is validated and built before the old network is
+ *   touched; if it then fails to start, the old graph is built again from
+ *   its stored text and runs again.
+ * - A flow's process errors go to its subscribers and the log; they never
+ *   reach the host.
+ *
+ * Just over 800 lines because every public method carries a runnable
+ * example; the class is the API and reads best whole. The network work of
+ * an operation lives in `_flow_runner.ts`, the argument checks in
+ * `_checks.ts`.
+ *
+ * @module
+ */
+import type { Registry } from "../engine/registry.ts";
+import { Network, type NetworkStats } from "../engine/network.ts";
+import type { Graph } from "../graph/graph.ts";
+import { GraphError } from "../graph/graph_error.ts";
+import { stringifyGraph } from "../graph/stringify_graph.ts";
+import { loadGraph } from "../graph/load_graph.ts";
+import type { MetricsCollector } from "../metrics/collector.ts";
+import {
+  FlowConflictError,
+  FlowManagerClosedError,
+  FlowNotFoundError,
+  InvalidPatchError,
+} from "./errors.ts";
+import type { FlowStore } from "./flow_store.ts";
+import { isPlainObject, mergePatch } from "./merge_patch.ts";
+import { SerialQueue } from "./serial_queue.ts";
+import { _FlowRunner } from "./_flow_runner.ts";
+import {
+  _checkId,
+  _checkRev,
+  _checkTimeout,
+  _input,
+  _kind,
+  _newId,
+  _q,
+  _tooDeep,
+} from "./_checks.ts";
+import {
+  _active,
+  type _Before,
+  type _Entry,
+  _entry,
+  _info,
+  _readiness,
+} from "./_flow_entry.ts";
+import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
+
+/** Options of {@linkcode FlowManager}. */
+export interface FlowManagerOptions {
+  /** Where flows are kept. The manager closes it in `close()`. */
+  store: FlowStore;
+  /** The components graphs are built from. */
+  registry: Registry;
+  /** Tracks each flow's network and counts operations. Default none. */
+  collector?: MetricsCollector;
+  /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
+  drainTimeoutMs?: number;
+  /**
+   * Where process errors, failed flows and drain timeouts are written, with
+   * their level. Default `console.error`, prefixed `weir: `.
+   */
+  log?: (message: string, level?: FlowLogLevel) => void;
+}
+
+/** How serious a {@linkcode FlowManagerOptions.log} message is. */
+export type FlowLogLevel = "info" | "warn" | "error";
+
+type Op = "create" | "update" | "delete" | "start" | "stop";
+
+/**
+ * Runs the flows of one weir instance and keeps them in a
+ * {@linkcode FlowStore}. Call {@linkcode FlowManager.restore} first, to bring
+ * back the stored flows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FlowManager } from "./flow_manager.ts";
+ * import { FlowStore } from "./flow_store.ts";
+ * import { builtins } from "../components/mod.ts";
+ *
+ * const flows = new FlowManager({
+ *   store: FlowStore.open(":memory:"),
+ *   registry: builtins(),
+ * });
+ * await flows.restore();
+ * const info = await flows.create({
+ *   id: "ticks",
+ *   text: "'50ms' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
+ *   format: "fbp",
+ * });
+ * assert.deepEqual(info.state, "running");
+ * assert.deepEqual((await flows.stop("ticks")).running, false);
+ * await flows.close();
+ * ```
+ */
+export class FlowManager {
+  readonly #store: FlowStore;
+  readonly #registry: Registry;
+  readonly #collector: MetricsCollector | undefined;
+  readonly #drainTimeoutMs: number;
+  readonly #log: (message: string, level?: FlowLogLevel) => void;
+  readonly #flows = new Map<string, _Entry>();
+  readonly #queue = new SerialQueue();
+  readonly #run: _FlowRunner;
+  #closing: Promise<void> | undefined;
+
+  /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
+  constructor(options: FlowManagerOptions) {
+    if (typeof options?.store?.list !== "function") {
+      throw new TypeError(
+        "Cannot create flow manager: options.store must be a FlowStore (FlowStore.open(path))",
+      );
+    }
+    if (typeof options.registry?.get !== "function") {
+      throw new TypeError(
+        "Cannot create flow manager: options.registry must be a component Registry (builtins())",
+      );
+    }
+    const timeout = options.drainTimeoutMs ?? 5000;
+    _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#collector = options.collector;
+    this.#drainTimeoutMs = timeout;
+    this.#log = options.log ?? ((message) => console.error(`weir: ${message}`));
+    this.#run = new _FlowRunner({
+      store: this.#store,
+      registry: this.#registry,
+      collector: this.#collector,
+      drainTimeoutMs: timeout,
+      log: this.#log,
+    });
+  }
+
+  /**
+   * Brings back every stored flow and starts those stored as running. A
+   * flow that fails to build or start is listed with state `"failed"` and
+   * its error (and {@linkcode FlowManager.readiness} names it); one bad flow
+   * never makes the others fail. Flows restored already are left alone.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.create({ id: "bad", text: "A(no/Such)", format: "fbp", running: true });
+   * const flows = new FlowManager({ store, registry: builtins(), log: () => {} });
+   * assert.deepEqual((await flows.restore())[0].state, "failed");
+   * assert.deepEqual(flows.readiness().ready, false);
+   * await flows.close();
+   * ```
+   */
+  async restore(): Promise<FlowInfo[]> {
+    this.#checkOpen("restore flows", undefined);
+    const pending: Promise<void>[] = [];
+    for (const stored of this.#store.list()) {
+      if (this.#flows.has(stored.id)) continue;
+      const entry = _entry(stored);
+      this.#flows.set(stored.id, entry);
+      pending.push(this.#queue.run(stored.id, () => this.#run.restore(entry)));
+    }
+    await Promise.all(pending);
+    return this.list();
+  }
+
+  /**
+   * Every flow, ordered by id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * assert.deepEqual(flows.list(), []);
+   * await flows.close();
+   * ```
+   */
+  list(): FlowInfo[] {
+    return [...this.#flows.keys()].sort().map((id) =>
+      _info(this.#flows.get(id)!)
+    );
+  }
+
+  /**
+   * One flow; a {@linkcode FlowNotFoundError} for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.deepEqual(flows.get("a").state, "created");
+   * await flows.close();
+   * ```
+   */
+  get(id: string): FlowInfo {
+    return _info(this.#entry(id, "read"));
+  }
+
+  /**
+   * A flow's stored text, its format and its graph.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.deepEqual(flows.source("a").graph.processes?.A.component, "core/Repeat");
+   * await flows.close();
+   * ```
+   */
+  source(id: string): { text: string; format: "json" | "fbp"; graph: Graph } {
+    const entry = this.#entry(id, "read");
+    const { text, format } = entry.stored;
+    // A stored text that does not parse (edited by hand) throws its GraphError.
+    const graph = entry.graph ?? loadGraph(text, { format });
+    return { text, format, graph };
+  }
+
+  /**
+   * A flow's stored text and format, whether or not the text parses (a
+   * flow stored by an older weir may not).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.deepEqual(flows.stored("a").text, "A(core/Repeat)");
+   * await flows.close();
+   * ```
+   */
+  stored(id: string): { text: string; format: "json" | "fbp" } {
+    const { text, format } = this.#entry(id, "read").stored;
+    return { text, format };
+  }
+
+  /**
+   * Validates, builds, starts (unless `start: false`) and stores a new flow.
+   * Its id is `input.id`, else the graph's `properties.name`, else a new
+   * one. Throws the `GraphError` of an invalid graph, an {@linkcode InvalidFlowIdError} for a
+   * malformed id, a {@linkcode FlowConflictError} when the id is taken and a
+   * {@linkcode FlowStartError} when the graph does not start; then nothing
+   * is stored and nothing runs.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * const info = await flows.create({
+   *   text: "# @name ticks\n'1s' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
+   *   format: "fbp",
+   * });
+   * assert.deepEqual(info.id, "ticks");
+   * assert.deepEqual(info.rev, 1);
+   * await flows.close();
+   * ```
+   */
+  create(
+    input: FlowInput & { id?: string; start?: boolean },
+  ): Promise<FlowInfo> {
+    return this.#op("create", async () => {
+      this.#checkOpen("create flow", input?.id);
+      const { text, format } = _input(input, "create flow");
+      if (input.start !== undefined && typeof input.start !== "boolean") {
+        throw new TypeError(
+          `Cannot create flow: start must be a boolean, received ${typeof input
+            .start}`,
+        );
+      }
+      const graph = loadGraph(text, { format });
+      const id = _newId(
+        input.id,
+        graph,
+        (id) => this.#flows.has(id) || this.#queue.has(id),
+      );
+      return await this.#queue.run(
+        id,
+        () => this.#create(id, text, format, graph, input.start ?? true),
+      );
+    });
+  }
+
+  /**
+   * Creates the flow when `id` is free, else replaces it, in one step: two
+   * concurrent calls for a new id create it once and replace it once, and
+   * a delete cannot slip in between the check and the change. With `rev`
+   * the flow must exist at that rev; with `mustExist` it must exist. `start`
+   * applies to a flow created (default `true`); a replaced flow keeps
+   * whether it should run. Resolves with the flow and whether it was
+   * created. Throws as {@linkcode FlowManager.create} and
+   * {@linkcode FlowManager.replace} do, and a {@linkcode FlowNotFoundError}
+   * for a missing flow given a `rev` or `mustExist`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * const a = { text: "A(core/Repeat)", format: "fbp" as const };
+   * assert.deepEqual((await flows.put("a", a)).created, true);
+   * assert.deepEqual((await flows.put("a", a)).info.rev, 2);
+   * await flows.close();
+   * ```
+   */
+  put(
+    id: string,
+    input: FlowInput,
+    options: { rev?: number; mustExist?: boolean; start?: boolean } = {},
+  ): Promise<{ info: FlowInfo; created: boolean }> {
+    // Counted as a create when the id is free, else as an update.
+    let created = typeof id === "string" && !this.#flows.has(id);
+    const run = async () => {
+      this.#checkOpen("put flow", id);
+      const { text, format } = _input(input, `put flow ${_q(id)}`);
+      const start = options?.start;
+      if (start !== undefined && typeof start !== "boolean") {
+        throw new TypeError(
+          `Cannot put flow ${_q(id)}: start must be a boolean, received ${
+            _kind(start)
+          }`,
+        );
+      }
+      _checkId(id, "create flow");
+      const graph = loadGraph(text, { format });
+      return await this.#queue.run(id, async () => {
+        const entry = this.#flows.get(id);
+        if (entry === undefined) {
+          if (options?.rev !== undefined || options?.mustExist) {
+            throw new FlowNotFoundError(
+              id,
+              `Cannot replace flow ${_q(id)}: it does not exist${
+                options?.rev !== undefined
+                  ? " (a rev was given, so it must; leave the rev out to create it)"
+                  : ""
+              }`,
+            );
+          }
+          created = true;
+          return await this.#create(id, text, format, graph, start ?? true);
+        }
+        created = false;
+        _checkRev(id, entry.stored.rev, options?.rev, "replace");
+        const built = this.#run.build(id, text, format, graph);
+        return await this.#run.apply(entry, text, format, built, options?.rev);
+      });
+    };
+    // Counted as what it turned out to be.
+    return run().then(
+      (info) => {
+        this.#collector?.recordFlowOperation(
+          created ? "create" : "update",
+          "success",
+        );
+        return { info, created };
+      },
+      (e) => {
+        this.#collector?.recordFlowOperation(
+          created ? "create" : "update",
+          "error",
+        );
+        throw _tooDeep(e, "put");
+      },
+    );
+  }
+
+  /** Builds, starts (when `running`) and stores a flow whose id is free. */
+  async #create(
+    id: string,
+    text: string,
+    format: "json" | "fbp",
+    graph: Graph,
+    running: boolean,
+  ): Promise<FlowInfo> {
+    const taken = this.#flows.get(id)?.stored ?? this.#store.get(id);
+    if (taken !== undefined) {
+      throw new FlowConflictError(
+        id,
+        `Cannot create flow ${
+          JSON.stringify(id)
+        }: a flow with that id exists (rev ${taken.rev}); replace it with PUT, or choose another id`,
+        { actualRev: taken.rev },
+      );
+    }
+    const entry = await this.#run.create(id, text, format, graph, running);
+    this.#flows.set(id, entry);
+    return _info(entry);
+  }
+
+  /**
+   * Replaces a flow's graph. The new graph is validated and built first;
+   * then the old network drains (up to `drainTimeoutMs`) and the new one
+   * starts (if the flow should run). If it fails to start, the old graph
+   * runs again, nothing stored changes, and a {@linkcode FlowStartError}
+   * says why. With `rev`, a stale rev is a {@linkcode FlowConflictError}
+   * before anything is touched.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const info = await flows.replace("a", { text: "B(core/Drop)", format: "fbp" }, { rev: 1 });
+   * assert.deepEqual(info.rev, 2);
+   * await flows.close();
+   * ```
+   */
+  replace(
+    id: string,
+    input: FlowInput,
+    options: { rev?: number } = {},
+  ): Promise<FlowInfo> {
+    return this.#change(
+      "update",
+      "replace",
+      id,
+      options?.rev,
+      () => _input(input, `replace flow ${_q(id)}`),
+      async (entry, { text, format }) => {
+        const built = this.#run.build(id, text, format);
+        return await this.#run.apply(entry, text, format, built, options?.rev);
+      },
+    );
+  }
+
+  /**
+   * Applies an RFC 7386 JSON merge patch to the flow's graph in its JSON
+   * form (members set to `null` are removed, objects merge, anything else
+   * replaces), then validates and applies the result as
+   * {@linkcode FlowManager.replace} does. The flow is stored as JSON
+   * afterwards. A patch that is not an object is an {@linkcode InvalidPatchError}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const info = await flows.patch("a", { processes: { B: { component: "core/Drop" } } });
+   * assert.deepEqual(info.format, "json");
+   * assert.deepEqual(flows.source("a").graph.processes?.B.component, "core/Drop");
+   * await flows.close();
+   * ```
+   */
+  patch(
+    id: string,
+    patch: unknown,
+    options: { rev?: number } = {},
+  ): Promise<FlowInfo> {
+    const check = () => {
+      if (!isPlainObject(patch)) {
+        throw new InvalidPatchError(
+          String(id),
+          `Cannot patch flow ${
+            _q(id)
+          }: a JSON merge patch of a graph must be an object, received ${
+            _kind(patch)
+          }`,
+        );
+      }
+    };
+    return this.#change(
+      "update",
+      "patch",
+      id,
+      options?.rev,
+      check,
+      async (entry) => {
+        let graph: Graph;
+        try {
+          graph = this.source(id).graph;
+        } catch (e) {
+          if (!(e instanceof GraphError)) throw e;
+          // The fault is the stored text's, not the patch's: say so, and
+          // not as a 400 whose problems point into text the client never sent.
+          throw new FlowConflictError(
+            id,
+            `Cannot patch flow ${_q(id)}: its stored graph does not parse (${
+              e.message.replaceAll("\n", "; ")
+            }), so there is nothing to merge the patch into; replace it with PUT`,
+            { actualRev: entry.stored.rev },
+          );
+        }
+        const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
+        const text = stringifyGraph(merged as Graph);
+        const built = this.#run.build(id, text, "json");
+        return await this.#run.apply(entry, text, "json", built, options?.rev);
+      },
+    );
+  }
+
+  /**
+   * Drains a flow (up to `drainTimeoutMs`), stops tracking it and deletes
+   * it. With `rev`, a stale rev is a {@linkcode FlowConflictError}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp" });
+   * await flows.delete("a");
+   * assert.deepEqual(flows.list(), []);
+   * await flows.close();
+   * ```
+   */
+  delete(id: string, options: { rev?: number } = {}): Promise<void> {
+    return this.#change(
+      "delete",
+      "delete",
+      id,
+      options?.rev,
+      () => {},
+      async (entry) => {
+        // The row goes first: if that fails, the flow still runs untouched.
+        this.#store.delete(id, options?.rev);
+        this.#flows.delete(id);
+        await this.#run.retire(entry, this.#drainTimeoutMs);
+        this.#run.emit(entry, { type: "deleted" });
+        entry.listeners.clear();
+      },
+    );
+  }
+
+  /**
+   * Starts a flow and stores that it should run. A network that finished or
+   * stopped is built afresh from the stored graph; a running one is left
+   * alone. A graph that does not build or start is a
+   * {@linkcode FlowStartError}, and nothing changes.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.deepEqual((await flows.start("a")).running, true);
+   * await flows.close();
+   * ```
+   */
+  start(id: string): Promise<FlowInfo> {
+    return this.#op("start", async () => {
+      this.#checkOpen("start flow", id);
+      return await this.#queue.run(id, async () => {
+        const entry = this.#entry(id, "start");
+        const old = entry.network;
+        if (old === null || !_active(old)) {
+          await this.#run.restart(entry);
+        } else if (!entry.stored.running) {
+          entry.stored = this.#store.update(id, { running: true });
+        }
+        return _info(entry);
+      });
+    });
+  }
+
+  /**
+   * Stores that a flow should not run, then drains it: its sources stop and
+   * what is buffered flows out, for up to `timeoutMs` (default
+   * `drainTimeoutMs`), after which the rest is discarded. Resolves with the
+   * flow, whether it `drained` completely and how many messages were
+   * `discarded`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "'1s' -> interval T(core/Interval) out -> in D(core/Drop)", format: "fbp" });
+   * const info = await flows.stop("a", { timeoutMs: 1000 });
+   * assert.deepEqual(info.drained, true);
+   * await flows.close();
+   * ```
+   */
+  stop(
+    id: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<FlowInfo & { drained: boolean; discarded: number }> {
+    return this.#op("stop", async () => {
+      this.#checkOpen("stop flow", id);
+      const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
+      _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
+      return await this.#queue.run(id, async () => {
+        const entry = this.#entry(id, "stop");
+        // Stored first: if that fails, the flow still runs untouched.
+        if (entry.stored.running) {
+          entry.stored = this.#store.update(id, { running: false });
+        }
+        let drained = true;
+        let discarded = 0;
+        const net = entry.network;
+        if (net !== null && _active(net)) {
+          const r = await net.drain(timeout);
+          drained = r.drained;
+          discarded = r.backlog;
+        }
+        return { ..._info(entry), drained, discarded };
+      });
+    });
+  }
+
+  /**
+   * The engine's statistics of a flow (JSON-serialisable). A flow that
+   * could not be built reports an empty snapshot.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.deepEqual(flows.stats("a").processes[0].name, "A");
+   * await flows.close();
+   * ```
+   */
+  stats(id: string): NetworkStats {
+    const entry = this.#entry(id, "read statistics of");
+    const net = entry.network ??
+      new Network({ name: id, processes: [], connections: [] }, {
+        buckets: this.#collector?.options.buckets,
+      });
+    return net.stats();
+  }
+
+  /**
+   * Calls `listener` with the flow's events (state changes, process
+   * errors, replacement, deletion) until the returned function is called.
+   * A {@linkcode FlowNotFoundError} for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import type { FlowEvent } from "./flow_info.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const events: FlowEvent[] = [];
+   * const off = flows.subscribe("a", (e) => events.push(e));
+   * await flows.delete("a");
+   * off();
+   * assert.deepEqual(events.at(-1), { type: "deleted" });
+   * await flows.close();
+   * ```
+   */
+  subscribe(id: string, listener: (event: FlowEvent) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot subscribe to flow ${
+          _q(id)
+        }: listener must be a function, received ${_kind(listener)}`,
+      );
+    }
+    const entry = this.#entry(id, "subscribe to");
+    const own = (event: FlowEvent) => listener(event);
+    entry.listeners.add(own);
+    return () => void entry.listeners.delete(own);
+  }
+
+  /**
+   * Whether every flow that should run does; otherwise one sentence per
+   * flow that does not, naming it and why. A flow whose sources ended by
+   * themselves (`finished`) counts as ready.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * assert.deepEqual(flows.readiness(), { ready: true, reasons: [] });
+   * await flows.close();
+   * ```
+   */
+  readiness(): { ready: boolean; reasons: string[] } {
+    return _readiness(this.list(), this.#closing !== undefined);
+  }
+
+  /**
+   * Drains every running flow in parallel (up to `timeoutMs`, default
+   * `drainTimeoutMs`), leaving them stored as running so they come back
+   * after a restart, and closes the store. Operations under way finish
+   * first; later operations reject; later calls resolve when the first
+   * does.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.close();
+   * await flows.close(); // resolves again, doing nothing
+   * await assert.rejects(
+   *   flows.start("a"),
+   *   /Cannot start flow "a": the flow manager is closed/,
+   * );
+   * ```
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing === undefined) {
+      const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
+      try {
+        _checkTimeout(timeout, "Cannot close flow manager: timeoutMs");
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      this.#closing = this.#close(timeout);
+    }
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    await this.#queue.idle();
+    await Promise.all(
+      [...this.#flows.values()].map((entry) =>
+        this.#run.shutdown(entry, timeoutMs)
+      ),
+    );
+    this.#store.close();
+  }
+
+  // ---- internals ----
+
+  /** Counts the operation's result. */
+  async #op<T>(op: Op, fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.#collector?.recordFlowOperation(op, "success");
+      return result;
+    } catch (e) {
+      this.#collector?.recordFlowOperation(op, "error");
+      throw _tooDeep(e, op);
+    }
+  }
+
+  /**
+   * A counted change of an existing flow: refused when closed, `check`ed
+   * (its result goes to `fn`), then `fn` runs after the flow's earlier
+   * operations once the flow exists at `rev` (when given).
+   */
+  #change<C, T>(
+    op: Op,
+    what: "replace" | "patch" | "delete",
+    id: string,
+    rev: number | undefined,
+    check: () => C,
+    fn: (entry: _Entry, checked: C) => Promise<T>,
+  ): Promise<T> {
+    return this.#op(op, async () => {
+      this.#checkOpen(`${what} flow`, id);
+      const checked = check();
+      return await this.#queue.run(id, async () => {
+        const entry = this.#entry(id, what);
+        _checkRev(id, entry.stored.rev, rev, what);
+        return await fn(entry, checked);
+      });
+    });
+  }
+
+  #checkOpen(what: string, id: unknown): void {
+    if (this.#closing !== undefined) {
+      throw new FlowManagerClosedError(
+        `Cannot ${what}${
+          typeof id === "string" ? ` ${_q(id)}` : ""
+        }: the flow manager is closed`,
+      );
+    }
+  }
+
+  #entry(id: string, what: string): _Entry {
+    const entry = typeof id === "string" ? this.#flows.get(id) : undefined;
+    if (entry === undefined) {
+      throw new FlowNotFoundError(
+        String(id),
+        `Cannot ${what} flow ${_q(id)}: it does not exist`,
+      );
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,547 @@
+/**
+ * Where flows are kept between runs: an SQLite database through
+ * `node:sqlite` (Deno and Bun both provide it), one row per flow.
+ *
+ * Every change is one transaction, and a file database runs in WAL mode
+ * with `synchronous=FULL`, because edge boxes lose power: after a crash the
+ * database holds each flow as it was before or after the change that was
+ * under way, never half of it. The schema version lives in
+ * `PRAGMA user_version`.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import {
+  FlowConflictError,
+  FlowNotFoundError,
+  FlowStoreError,
+  InvalidRevError,
+} from "./errors.ts";
+
+/** A flow as stored. */
+export interface StoredFlow {
+  /** The flow's id (also the `flow` label of its metrics). */
+  id: string;
+  /** 1 on create, one more on every change. */
+  rev: number;
+  /** The graph text as it was given. */
+  text: string;
+  /** The text's format. */
+  format: "json" | "fbp";
+  /** Whether the flow should run (it is started again after a restart). */
+  running: boolean;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch. */
+  updatedAt: number;
+}
+
+/** Options of {@linkcode FlowStore.open}. */
+export interface FlowStoreOptions {
+  /**
+   * How long to wait for another connection's write lock before giving up,
+   * in milliseconds. Default 2000.
+   */
+  busyTimeoutMs?: number;
+}
+
+/** The schema this code writes; `PRAGMA user_version` holds it. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS flows (
+  id TEXT PRIMARY KEY NOT NULL,
+  rev INTEGER NOT NULL CHECK (rev >= 1),
+  text TEXT NOT NULL,
+  format TEXT NOT NULL CHECK (format IN ('json', 'fbp')),
+  running INTEGER NOT NULL CHECK (running IN (0, 1)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+`;
+
+const FORMATS: readonly string[] = ["json", "fbp"];
+
+type Row = Record<string, unknown>;
+
+/**
+ * The flows of one weir instance, in an SQLite file (or `:memory:`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FlowStore } from "./flow_store.ts";
+ *
+ * const store = FlowStore.open(":memory:");
+ * store.create({
+ *   id: "ticks",
+ *   text: "'1s' -> interval Tick(core/Interval) out -> in Drop(core/Drop)",
+ *   format: "fbp",
+ *   running: true,
+ * });
+ * assert.deepEqual(store.update("ticks", { running: false }, 1).rev, 2);
+ * assert.deepEqual(store.list().length, 1);
+ * store.close();
+ * ```
+ */
+export class FlowStore {
+  /** The database file, or `":memory:"`. */
+  readonly path: string;
+  #db: DatabaseSync | null;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating when missing) the flow database at `path`, a file or
+   * `":memory:"`, and creates its schema. Throws a {@linkcode FlowStoreError} saying why when
+   * the file cannot be opened or written: a missing folder, a file that is
+   * not a database (or is a newer weir's), a read-only file, or a lock
+   * another process holds past `busyTimeoutMs`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * assert.deepEqual(store.path, ":memory:");
+   * store.close();
+   * ```
+   */
+  static open(path: string, options: FlowStoreOptions = {}): FlowStore {
+    if (typeof path !== "string" || path === "") {
+      throw new TypeError(
+        `Cannot open flow database: path must be a file name or ":memory:", received ${
+          typeof path === "string" ? '""' : typeof path
+        }`,
+      );
+    }
+    const busy = options.busyTimeoutMs ?? 2000;
+    if (!Number.isInteger(busy) || busy < 0 || busy > 2 ** 31 - 1) {
+      throw new RangeError(
+        `Cannot open flow database ${path}: busyTimeoutMs must be a non-negative integer of milliseconds, received ${busy}`,
+      );
+    }
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(path, { timeout: busy });
+      if (path !== ":memory:") {
+        // One weir per database: two servers on one file would both run
+        // its flows and overwrite each other's changes unseen. The lock
+        // taken by the first write below is held until close() (or the
+        // process dies); set before WAL, so no shared-memory index is used.
+        db.exec("PRAGMA locking_mode = EXCLUSIVE");
+        db.exec("PRAGMA journal_mode = WAL");
+        // FULL: a commit survives a power cut too, not only a crash.
+        db.exec("PRAGMA synchronous = FULL");
+      }
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const version = Number(
+          (db.prepare("PRAGMA user_version").get() as Row).user_version,
+        );
+        if (version > SCHEMA_VERSION) {
+          throw new Error(
+            `its schema version is ${version}, newer than this weir's ${SCHEMA_VERSION}; run a newer weir or choose another file`,
+          );
+        }
+        if (version === 0 && _hasTable(db, "flows")) {
+          throw new Error(
+            "it holds a table named flows that weir did not create; choose another file",
+          );
+        }
+        db.exec(SCHEMA);
+        // Writing the version also proves, now rather than at the first
+        // change, that the file can be written.
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        db.exec("COMMIT");
+      } catch (e) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw e;
+      }
+    } catch (e) {
+      try {
+        db?.close();
+      } catch {
+        // Already closed: the original error is the one to report.
+      }
+      throw new FlowStoreError(
+        path,
+        `Cannot open flow database ${path}: ${_reason(e)}`,
+        { cause: e },
+      );
+    }
+    return new FlowStore(path, db);
+  }
+
+  /**
+   * Every flow, ordered by id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * assert.deepEqual(store.list(), []);
+   * store.close();
+   * ```
+   */
+  list(): StoredFlow[] {
+    const db = this.#open("list flows");
+    return db.prepare("SELECT * FROM flows ORDER BY id").all().map((r) =>
+      _flow(r as Row)
+    );
+  }
+
+  /**
+   * The flow with this id, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * assert.deepEqual(store.get("nope"), undefined);
+   * store.close();
+   * ```
+   */
+  get(id: string): StoredFlow | undefined {
+    const db = this.#open("read flow");
+    const row = db.prepare("SELECT * FROM flows WHERE id = ?").get(
+      _id(id, "read flow"),
+    );
+    return row === undefined ? undefined : _flow(row as Row);
+  }
+
+  /**
+   * Stores a new flow at rev 1. Throws a {@linkcode FlowConflictError} when
+   * the id is taken.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * const flow = store.create({ id: "a", text: "{}", format: "json", running: false });
+   * assert.deepEqual(flow.rev, 1);
+   * store.close();
+   * ```
+   */
+  create(
+    flow: {
+      id: string;
+      text: string;
+      format: "json" | "fbp";
+      running: boolean;
+    },
+  ): StoredFlow {
+    const what = "create flow";
+    const db = this.#open(what);
+    if (typeof flow !== "object" || flow === null) {
+      throw new TypeError(
+        `Cannot ${what}: expected { id, text, format, running }, received ${
+          flow === null ? "null" : typeof flow
+        }`,
+      );
+    }
+    const id = _id(flow.id, what);
+    const text = _text(flow.text, id, what);
+    const format = _format(flow.format, id, what);
+    const running = _running(flow.running, id, what);
+    return this.#transaction(db, () => {
+      const actualRev = this.#rev(db, id);
+      if (actualRev !== undefined) {
+        throw new FlowConflictError(
+          id,
+          `Cannot create flow ${
+            JSON.stringify(id)
+          }: a flow with that id exists (rev ${actualRev})`,
+          { actualRev },
+        );
+      }
+      const now = Date.now();
+      db.prepare(
+        "INSERT INTO flows (id, rev, text, format, running, created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?, ?)",
+      ).run(id, text, format, running ? 1 : 0, now, now);
+      return {
+        id,
+        rev: 1,
+        text,
+        format,
+        running,
+        createdAt: now,
+        updatedAt: now,
+      };
+    });
+  }
+
+  /**
+   * Changes a flow in one transaction and adds one to its rev. With
+   * `expectedRev`, the change is made only if the stored rev is that one
+   * (else a {@linkcode FlowConflictError}); an unknown id is a
+   * {@linkcode FlowNotFoundError}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.create({ id: "a", text: "{}", format: "json", running: false });
+   * assert.deepEqual(store.update("a", { running: true }).rev, 2);
+   * store.close();
+   * ```
+   */
+  update(
+    id: string,
+    changes: { text?: string; format?: "json" | "fbp"; running?: boolean },
+    expectedRev?: number,
+  ): StoredFlow {
+    const what = "update flow";
+    const db = this.#open(what);
+    id = _id(id, what);
+    if (typeof changes !== "object" || changes === null) {
+      throw new TypeError(
+        `Cannot ${what} ${
+          JSON.stringify(id)
+        }: changes must be an object of text, format and running, received ${
+          changes === null ? "null" : typeof changes
+        }`,
+      );
+    }
+    const text = changes.text === undefined
+      ? undefined
+      : _text(changes.text, id, what);
+    const format = changes.format === undefined
+      ? undefined
+      : _format(changes.format, id, what);
+    const running = changes.running === undefined
+      ? undefined
+      : _running(changes.running, id, what);
+    _expectedRev(expectedRev, id, what);
+    return this.#transaction(db, () => {
+      const old = this.#checked(db, id, expectedRev, what);
+      const next: StoredFlow = {
+        ...old,
+        rev: old.rev + 1,
+        text: text ?? old.text,
+        format: format ?? old.format,
+        running: running ?? old.running,
+        updatedAt: Date.now(),
+      };
+      db.prepare(
+        "UPDATE flows SET rev = ?, text = ?, format = ?, running = ?, updated_at = ? WHERE id = ?",
+      ).run(
+        next.rev,
+        next.text,
+        next.format,
+        next.running ? 1 : 0,
+        next.updatedAt,
+        id,
+      );
+      return next;
+    });
+  }
+
+  /**
+   * Deletes a flow; with `expectedRev`, only if the stored rev is that one.
+   * Throws like {@linkcode FlowStore.update}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.create({ id: "a", text: "{}", format: "json", running: false });
+   * store.delete("a", 1);
+   * assert.deepEqual(store.get("a"), undefined);
+   * store.close();
+   * ```
+   */
+  delete(id: string, expectedRev?: number): void {
+    const what = "delete flow";
+    const db = this.#open(what);
+    id = _id(id, what);
+    _expectedRev(expectedRev, id, what);
+    this.#transaction(db, () => {
+      this.#checked(db, id, expectedRev, what);
+      db.prepare("DELETE FROM flows WHERE id = ?").run(id);
+    });
+  }
+
+  /**
+   * Closes the database; later calls do nothing, other methods throw.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.close();
+   * store.close(); // does nothing
+   * assert.throws(() => store.list(), /the flow database :memory: is closed/);
+   * ```
+   */
+  close(): void {
+    const db = this.#db;
+    this.#db = null;
+    db?.close();
+  }
+
+  #open(what: string): DatabaseSync {
+    if (this.#db === null) {
+      throw new FlowStoreError(
+        this.path,
+        `Cannot ${what}: the flow database ${this.path} is closed`,
+      );
+    }
+    return this.#db;
+  }
+
+  #transaction<T>(db: DatabaseSync, fn: () => T): T {
+    // IMMEDIATE takes the write lock first, so the read and the write that
+    // depends on it cannot interleave with another connection's change.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  #rev(db: DatabaseSync, id: string): number | undefined {
+    const row = db.prepare("SELECT rev FROM flows WHERE id = ?").get(id) as
+      | Row
+      | undefined;
+    return row === undefined ? undefined : Number(row.rev);
+  }
+
+  #checked(
+    db: DatabaseSync,
+    id: string,
+    expectedRev: number | undefined,
+    what: string,
+  ): StoredFlow {
+    const row = db.prepare("SELECT * FROM flows WHERE id = ?").get(id);
+    if (row === undefined) {
+      throw new FlowNotFoundError(
+        id,
+        `Cannot ${what} ${JSON.stringify(id)}: it does not exist`,
+      );
+    }
+    const old = _flow(row as Row);
+    if (expectedRev !== undefined && expectedRev !== old.rev) {
+      throw new FlowConflictError(
+        id,
+        `Cannot ${what} ${
+          JSON.stringify(id)
+        }: rev ${expectedRev} is stale, the stored rev is ${old.rev}; read the flow again and retry`,
+        { expectedRev, actualRev: old.rev },
+      );
+    }
+    return old;
+  }
+}
+
+function _hasTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+  ).get(name) !== undefined;
+}
+
+function _reason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (/unable to open database file/i.test(message)) {
+    // Deno adds ": <path>" to SQLite's message; the caller names the file.
+    return "unable to open database file (does its folder exist, and may this process create files there?)";
+  }
+  if (/locked|busy/i.test(message)) {
+    return `${message} (another process holds it; is another weir running on this file?)`;
+  }
+  if (/readonly|read-only/i.test(message)) {
+    return `${message} (this process may not write the file or its folder)`;
+  }
+  return message;
+}
+
+function _flow(row: Row): StoredFlow {
+  return {
+    id: String(row.id),
+    rev: Number(row.rev),
+    text: String(row.text),
+    format: row.format === "fbp" ? "fbp" : "json",
+    running: Number(row.running) === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function _id(id: unknown, what: string): string {
+  if (typeof id !== "string" || id === "") {
+    throw new TypeError(
+      `Cannot ${what}: id must be a non-empty string, received ${
+        typeof id === "string" ? '""' : typeof id
+      }`,
+    );
+  }
+  return id;
+}
+
+function _text(text: unknown, id: string, what: string): string {
+  if (typeof text !== "string") {
+    throw new TypeError(
+      `Cannot ${what} ${
+        JSON.stringify(id)
+      }: text must be a string, received ${typeof text}`,
+    );
+  }
+  return text;
+}
+
+function _format(format: unknown, id: string, what: string): "json" | "fbp" {
+  if (!FORMATS.includes(format as string)) {
+    throw new RangeError(
+      `Cannot ${what} ${
+        JSON.stringify(id)
+      }: format must be "json" or "fbp", received ${
+        typeof format === "string" ? JSON.stringify(format) : typeof format
+      }`,
+    );
+  }
+  return format as "json" | "fbp";
+}
+
+function _running(running: unknown, id: string, what: string): boolean {
+  if (typeof running !== "boolean") {
+    throw new TypeError(
+      `Cannot ${what} ${
+        JSON.stringify(id)
+      }: running must be a boolean, received ${typeof running}`,
+    );
+  }
+  return running;
+}
+
+function _expectedRev(rev: unknown, id: string, what: string): void {
+  if (rev !== undefined && (!Number.isInteger(rev) || (rev as number) < 1)) {
+    throw new InvalidRevError(
+      rev,
+      `Cannot ${what} ${
+        JSON.stringify(id)
+      }: rev must be a positive integer, received ${
+        typeof rev === "number" ? rev : typeof rev
+      }`,
+    );
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Reading a request: its body (size, time and encoding limits), its
+ * media type, and the query parameters and headers the flow API takes.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type { FlowInput } from "../flows/flow_info.ts";
+import { HttpError } from "./http_error.ts";
+
+/** JSON media types, `+json` suffixes included. */
+export const _JSON_TYPES = /^application\/(?:[\w.+-]*\+)?json$/;
+const FBP_TYPES = new Set([
+  "text/vnd.fbp",
+  "text/x-fbp",
+  "application/x-fbp",
+  "text/plain",
+]);
+const ACCEPTED_GRAPH_TYPES =
+  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text; text/plain also works)";
+
+/** The media type of the request body, lower case, without parameters. */
+export function _mediaType(c: Context): string | null {
+  const h = c.req.header("Content-Type");
+  if (h === undefined || h.trim() === "") return null;
+  const [type, ...params] = h.split(";");
+  for (const p of params) {
+    const [k, v] = p.split("=").map((s) => s.trim().toLowerCase());
+    if (k === "charset" && v !== "utf-8" && v !== '"utf-8"' && v !== "utf8") {
+      throw new HttpError(
+        415,
+        `the body must be UTF-8, received charset ${v}`,
+      );
+    }
+  }
+  return type.trim().toLowerCase();
+}
+
+/**
+ * The revision the client expects: `If-Match: "3"` or `?rev=3`; `"*"` for
+ * `If-Match: *` (RFC 9110: any revision, but the flow must exist).
+ */
+export function _expectedRev(c: Context): number | "*" | undefined {
+  const header = c.req.header("If-Match");
+  const query = c.req.query("rev");
+  let rev: number | undefined;
+  if (header?.trim() === "*") {
+    if (query !== undefined) {
+      throw new HttpError(
+        400,
+        `If-Match (*) and ?rev= (${query}) disagree; send one`,
+      );
+    }
+    return "*";
+  }
+  if (header !== undefined) {
+    const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
+    if (m === null) {
+      throw new HttpError(
+        400,
+        `If-Match must be a flow revision such as "3", received ${header}`,
+      );
+    }
+    rev = Number(m[1]);
+  }
+  if (query !== undefined) {
+    if (!/^\d{1,15}$/.test(query)) {
+      throw new HttpError(
+        400,
+        `rev must be a whole number (the flow's revision), received "${query}"`,
+      );
+    }
+    if (rev !== undefined && rev !== Number(query)) {
+      throw new HttpError(
+        400,
+        `If-Match (${rev}) and ?rev= (${query}) disagree; send one`,
+      );
+    }
+    rev = Number(query);
+  }
+  return rev;
+}
+
+/** A rev for a route where the flow must exist anyway: `*` checks nothing more. */
+export function _anyRev(rev: number | "*" | undefined): number | undefined {
+  return rev === "*" ? undefined : rev;
+}
+
+export function _queryBool(
+  c: Context,
+  name: string,
+  fallback: boolean,
+): boolean {
+  const v = c.req.query(name);
+  if (v === undefined || v === "") return fallback;
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new HttpError(
+    400,
+    `${name} must be true or false, received "${v}"`,
+  );
+}
+
+/** Reads a graph body and tells its format from the Content-Type. */
+export async function _readGraph(
+  c: Context,
+  limit: number,
+  timeoutMs: number,
+): Promise<FlowInput> {
+  const type = _mediaType(c);
+  let format: FlowInput["format"];
+  if (type !== null && _JSON_TYPES.test(type)) format = "json";
+  else if (type !== null && FBP_TYPES.has(type)) format = "fbp";
+  else {
+    throw new HttpError(
+      415,
+      `a graph must be sent as ${ACCEPTED_GRAPH_TYPES}, received ${
+        type === null ? "no Content-Type" : `"${type}"`
+      }`,
+    );
+  }
+  const text = await _readBody(c, limit, timeoutMs);
+  if (text.trim() === "") {
+    throw new HttpError(400, "the request body is empty: send a graph");
+  }
+  return { text, format };
+}
+
+/** Requests whose body is being read now. */
+export const _readingBody = new WeakSet<Request>();
+
+export function _bodyTimeout(timeoutMs: number): HttpError {
+  return new HttpError(
+    408,
+    `the request body did not arrive within ${timeoutMs} ms`,
+  );
+}
+
+/**
+ * The body as UTF-8 text, refused past `limit` bytes (413) or when it
+ * takes longer than `timeoutMs` to arrive (408).
+ *
+ * Not `hono/body-limit`: it runs before the handler, so its 413 would come
+ * before the 415 of a wrong media type and the 400 of a bad `If-Match`;
+ * it buffers a chunked body and makes a new `Request` (so the request
+ * whose body is being read could no longer be told apart for the 408);
+ * and a body that stalls or breaks off mid-way reaches the error handler
+ * as the runtime's raw error, not as the client's 408 or 400.
+ */
+export async function _readBody(
+  c: Context,
+  limit: number,
+  timeoutMs: number,
+): Promise<string> {
+  const declared = c.req.header("Content-Length");
+  const tooBig = () =>
+    new HttpError(
+      413,
+      `the request body is larger than the ${limit}-byte limit`,
+    );
+  if (declared !== undefined && Number(declared) > limit) throw tooBig();
+  const body = c.req.raw.body;
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(_bodyTimeout(timeoutMs)), timeoutMs);
+  });
+  _readingBody.add(c.req.raw);
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw tooBig();
+      chunks.push(value);
+    }
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    if (e instanceof HttpError) throw e;
+    // The client went away or broke the framing mid-body: its fault, not
+    // an internal error worth a stack in the log.
+    throw new HttpError(
+      400,
+      `the request body could not be read to its end: ${
+        (e as Error)?.message || String(e)
+      }`,
+    );
+  } finally {
+    clearTimeout(timer);
+    _readingBody.delete(c.req.raw);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const ch of chunks) {
+    all.set(ch, at);
+    at += ch.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch {
+    throw new HttpError(400, "the request body is not valid UTF-8");
+  }
+}

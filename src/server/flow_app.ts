@@ -1,0 +1,161 @@
+/**
+ * The flow server's Hono app: health, version, the component catalogue,
+ * `/metrics` and the flow API, each a route group joined with
+ * `app.route()`, behind bearer-token access.
+ *
+ * Every error is a JSON body `{ "error": "..." }` (with `problems` for an
+ * invalid graph), made in one place (`errorHandler`); no stack trace ever
+ * leaves the server.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { requestId } from "hono/request-id";
+import type { Registry } from "../engine/registry.ts";
+import type { FlowManager } from "../flows/flow_manager.ts";
+import type { MetricsCollector } from "../metrics/collector.ts";
+import { accessGuard } from "./access_guard.ts";
+import { Access, type AccessOptions } from "./auth.ts";
+import { componentRoutes } from "./component_routes.ts";
+import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
+import { flowRoutes } from "./flow_routes.ts";
+import { healthRoutes } from "./health_routes.ts";
+import { metricsApp } from "./metrics_app.ts";
+import { _errorResponse } from "./_response.ts";
+
+/** Options of {@linkcode flowApp}. */
+export interface FlowAppOptions {
+  /** The flows the API manages. */
+  flows: FlowManager;
+  /** The collector `/metrics` renders. */
+  metrics: MetricsCollector;
+  /** The component catalogue `GET /components` lists. */
+  components: Registry;
+  /** Who may do what (tokens, and whether the server is exposed). Default: open, loopback. */
+  access?: Access | AccessOptions;
+  /** The largest request body accepted (bytes); larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * How long a request may take (ms), its body included: a client that
+   * sends its body slower gets 408, a handler that takes longer 503.
+   * Event streams are not limited. Default 30000.
+   */
+  requestTimeoutMs?: number;
+  /** How often `GET /flows/:id/events` sends a `stats` event (ms), unless the request asks (`?interval=`). Default 1000. */
+  eventsIntervalMs?: number;
+  /** Middleware run before every route, e.g. the HTTP metrics. Default none. */
+  middleware?: readonly MiddlewareHandler[];
+  /** Passed to the metrics app. Default 4. */
+  maxConcurrentScrapes?: number;
+  /**
+   * Aborting it ends every event stream (a server that shuts down must not
+   * wait for its SSE clients to leave). Default: none.
+   */
+  signal?: AbortSignal;
+  /**
+   * Told of each request that failed with an internal error (answered 500
+   * with a request id), with the error. Default: `console.error`.
+   */
+  onInternalError?: InternalErrorListener;
+}
+
+/** Default of {@linkcode FlowAppOptions.maxBodyBytes}: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The flow server's Hono app. Mount it, or serve its `fetch`. The flow and
+ * component routes carry an `X-Request-Id` (`hono/request-id`); an internal
+ * error anywhere is a 500 whose body names its request id.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtins } from "../components/mod.ts";
+ * import { FlowManager, FlowStore } from "../flows/mod.ts";
+ * import { MetricsCollector } from "../metrics/collector.ts";
+ * import { flowApp } from "./flow_app.ts";
+ *
+ * const metrics = new MetricsCollector();
+ * const components = builtins();
+ * const flows = new FlowManager({
+ *   store: FlowStore.open(":memory:"),
+ *   registry: components,
+ *   collector: metrics,
+ * });
+ * const app = flowApp({ flows, metrics, components });
+ * const res = await app.request("/flows", {
+ *   method: "POST",
+ *   headers: { "Content-Type": "text/vnd.fbp" },
+ *   body: "# @name hello\n'1s' -> interval Tick(core/Interval) out -> in Out(core/Drop)",
+ * });
+ * assert.equal(res.status, 201);
+ * assert.equal((await app.request("/flows/nope")).status, 404);
+ * await flows.close();
+ * ```
+ */
+export function flowApp(options: FlowAppOptions): Hono {
+  const { flows, metrics, components } = options;
+  const access = options.access instanceof Access
+    ? options.access
+    : new Access(options.access);
+  const maxBodyBytes = _positiveInt(
+    options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    "maxBodyBytes",
+  );
+  const requestTimeoutMs = _positiveInt(
+    options.requestTimeoutMs ?? 30_000,
+    "requestTimeoutMs",
+  );
+  const eventsIntervalMs = _positiveInt(
+    options.eventsIntervalMs ?? 1000,
+    "eventsIntervalMs",
+  );
+  const onInternalError = options.onInternalError ??
+    ((r, error) =>
+      console.error(
+        `weir: ${r.method} ${r.path} failed (request id ${r.requestId}):`,
+        error,
+      ));
+  const app = new Hono();
+  for (const m of options.middleware ?? []) app.use(m);
+
+  // Not on the health and metrics routes, which are hot and whose errors
+  // the error handler gives an id of its own.
+  const ids = requestId();
+  app.route("/", healthRoutes(flows));
+  for (const path of ["/metrics", "/api/v1/metadata"]) {
+    app.use(path, accessGuard(access, "metrics"));
+  }
+  app.route(
+    "/",
+    metricsApp(metrics, { maxConcurrentScrapes: options.maxConcurrentScrapes }),
+  );
+  app.route(
+    "/components",
+    componentRoutes(components, ids, accessGuard(access, "read")),
+  );
+  app.route(
+    "/flows",
+    flowRoutes({
+      flows,
+      maxBodyBytes,
+      requestTimeoutMs,
+      eventsIntervalMs,
+      signal: options.signal,
+      middleware: [ids, accessGuard(access, "auto")],
+    }),
+  );
+  app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));
+  app.onError(errorHandler(onInternalError));
+  return app;
+}
+
+function _positiveInt(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new RangeError(
+      `Cannot create the flow app: ${name} must be a positive integer up to 2^31-1, received ${value}`,
+    );
+  }
+  return value;
+}

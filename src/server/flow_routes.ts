@@ -1,0 +1,261 @@
+/**
+ * The flow API: `/flows` and `/flows/:id` with its `start`, `stop`,
+ * `stats` and `events`, over a {@linkcode FlowManager}.
+ *
+ * @module
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { BlankEnv } from "hono/types";
+import { timeout } from "hono/timeout";
+import { etag } from "hono/etag";
+import { GraphError } from "../graph/graph_error.ts";
+import type { FlowManager } from "../flows/flow_manager.ts";
+import { _methodNotAllowed } from "./_method_not_allowed.ts";
+import {
+  _anyRev,
+  _bodyTimeout,
+  _expectedRev,
+  _JSON_TYPES,
+  _mediaType,
+  _queryBool,
+  _readBody,
+  _readGraph,
+  _readingBody,
+} from "./_request.ts";
+import { _etag, _json, _problemJson } from "./_response.ts";
+import { _eventStream } from "./_flow_events.ts";
+import { HttpError } from "./http_error.ts";
+
+/** Options of {@linkcode flowRoutes}. */
+export interface FlowRoutesOptions {
+  /** The flows the routes manage. */
+  flows: FlowManager;
+  /** The largest request body accepted (bytes); larger ones get 413. */
+  maxBodyBytes: number;
+  /**
+   * How long a request that changes a flow may take (ms), its body
+   * included: a body slower than that gets 408, a handler 503.
+   */
+  requestTimeoutMs: number;
+  /** How often the event stream sends a `stats` event, unless the request asks. */
+  eventsIntervalMs: number;
+  /** Aborting it ends every event stream. */
+  signal?: AbortSignal;
+  /** Middleware run first on every route of the group (the access guard). */
+  middleware?: readonly MiddlewareHandler[];
+}
+
+/**
+ * The flow API at the root of the returned app (mount it at `/flows`).
+ * Errors are thrown for the host's error handler (see `errorHandler`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { builtins } from "../components/mod.ts";
+ * import { FlowManager, FlowStore } from "../flows/mod.ts";
+ * import { errorHandler } from "./error_handler.ts";
+ * import { flowRoutes } from "./flow_routes.ts";
+ *
+ * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+ * const app = new Hono()
+ *   .route("/flows", flowRoutes({
+ *     flows,
+ *     maxBodyBytes: 1024,
+ *     requestTimeoutMs: 5000,
+ *     eventsIntervalMs: 1000,
+ *   }))
+ *   .onError(errorHandler(() => {}));
+ * const res = await app.request("/flows/a?start=false", {
+ *   method: "PUT",
+ *   headers: { "Content-Type": "text/vnd.fbp" },
+ *   body: "A(core/Repeat)",
+ * });
+ * assert.deepEqual([res.status, res.headers.get("etag")], [201, '"1"']);
+ * assert.equal((await app.request("/flows/b")).status, 404);
+ * await flows.close();
+ * ```
+ */
+export function flowRoutes(options: FlowRoutesOptions): Hono {
+  const app = new Hono();
+  for (const m of options.middleware ?? []) {
+    app.use("/", m);
+    app.use("/*", m);
+  }
+  const ms = options.requestTimeoutMs;
+  const limited = timeout(
+    ms,
+    // Still waiting for the body: the client is slow (408), and nothing was
+    // done. This timer starts before the body is read, so it is the one
+    // that fires for a body that stalls.
+    (c) =>
+      _readingBody.has(c.req.raw) ? _bodyTimeout(ms) : new HttpError(
+        503,
+        `the request took over ${ms} ms and was abandoned; it may still complete: check GET /flows`,
+      ),
+  );
+  const flows = options.flows;
+  app.get("/", (c) => _json(c, { flows: flows.list() }));
+  app.post("/", limited, (c) => _create(options, c));
+  // The rev is the entity tag: a GET with If-None-Match of it gets a 304.
+  app.get("/:id", etag(), (c) => _read(flows, c));
+  app.put("/:id", limited, (c) => _put(options, c));
+  app.patch("/:id", limited, (c) => _patch(options, c));
+  app.delete("/:id", limited, async (c) => {
+    await flows.delete(c.req.param("id"), {
+      rev: _anyRev(_expectedRev(c)),
+    });
+    return c.body(null, 204);
+  });
+  app.post("/:id/start", limited, async (c) => {
+    const info = await flows.start(c.req.param("id"));
+    return _json(c, info, 200, { ETag: _etag(info.rev) });
+  });
+  app.post("/:id/stop", limited, (c) => _stop(options, c));
+  app.get("/:id/stats", (c) => _json(c, flows.stats(c.req.param("id"))));
+  app.get("/:id/events", (c) => _events(options, c));
+  for (
+    const [path, allow] of [
+      ["/", "GET, HEAD, POST"],
+      ["/:id", "GET, HEAD, PUT, PATCH, DELETE"],
+      ["/:id/start", "POST"],
+      ["/:id/stop", "POST"],
+      ["/:id/stats", "GET, HEAD"],
+      ["/:id/events", "GET"],
+    ]
+  ) {
+    _methodNotAllowed(app, path, allow);
+  }
+  return app;
+}
+
+/** The context of a route with an `:id`. */
+type _IdContext = Context<BlankEnv, "/:id">;
+
+async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
+  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  const id = c.req.query("id");
+  const start = _queryBool(c, "start", true);
+  const info = await o.flows.create({ ...input, id, start });
+  return _json(c, info, 201, {
+    Location: `/flows/${encodeURIComponent(info.id)}`,
+    ETag: _etag(info.rev),
+  });
+}
+
+function _read(flows: FlowManager, c: _IdContext): Response {
+  const id = c.req.param("id");
+  const info = flows.get(id);
+  let graph: unknown;
+  let problems: Record<string, unknown>[] | undefined;
+  try {
+    graph = flows.source(id).graph;
+  } catch (e) {
+    // A stored text that no longer parses (written by an older weir) is
+    // the server's state, not a fault of this request: show the text, so
+    // that it can be fixed, and why it does not parse.
+    if (!(e instanceof GraphError)) throw e;
+    graph = null;
+    problems = e.problems.map(_problemJson);
+  }
+  const src = flows.stored(id);
+  return _json(
+    c,
+    {
+      ...info,
+      source: { format: src.format, text: src.text },
+      graph,
+      ...(problems === undefined ? {} : { problems }),
+    },
+    200,
+    { ETag: _etag(info.rev) },
+  );
+}
+
+async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
+  const id = c.req.param("id");
+  const rev = _expectedRev(c);
+  const start = _queryBool(c, "start", true);
+  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  // One step in the flow manager: concurrent PUTs of a new id create it
+  // once and replace it after, never a 409 for an upsert.
+  const { info, created } = await o.flows.put(id, input, {
+    rev: rev === "*" ? undefined : rev,
+    mustExist: rev === "*",
+    start,
+  });
+  return created
+    ? _json(c, info, 201, {
+      Location: `/flows/${encodeURIComponent(info.id)}`,
+      ETag: _etag(info.rev),
+    })
+    : _json(c, info, 200, { ETag: _etag(info.rev) });
+}
+
+async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
+  const id = c.req.param("id");
+  const rev = _expectedRev(c);
+  const type = _mediaType(c);
+  if (type === null || !_JSON_TYPES.test(type)) {
+    throw new HttpError(
+      415,
+      `PATCH takes a JSON merge patch (application/merge-patch+json or application/json), received ${
+        type === null ? "no Content-Type" : `"${type}"`
+      }`,
+    );
+  }
+  const text = await _readBody(c, o.maxBodyBytes, o.requestTimeoutMs);
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(
+      400,
+      `the merge patch is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  const info = await o.flows.patch(id, patch, { rev: _anyRev(rev) });
+  return _json(c, info, 200, { ETag: _etag(info.rev) });
+}
+
+async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
+  const t = c.req.query("timeout");
+  let timeoutMs: number | undefined;
+  if (t !== undefined) {
+    if (!/^\d{1,9}$/.test(t) || Number(t) >= o.requestTimeoutMs) {
+      throw new HttpError(
+        400,
+        `timeout must be a whole number of milliseconds below the request timeout (${o.requestTimeoutMs}), received "${t}"`,
+      );
+    }
+    timeoutMs = Number(t);
+  }
+  const info = await o.flows.stop(c.req.param("id"), { timeoutMs });
+  return _json(c, info, 200, { ETag: _etag(info.rev) });
+}
+
+function _events(o: FlowRoutesOptions, c: _IdContext): Response {
+  const id = c.req.param("id");
+  o.flows.get(id);
+  const q = c.req.query("interval");
+  let every = o.eventsIntervalMs;
+  if (q !== undefined) {
+    if (!/^\d{1,9}$/.test(q) || Number(q) < 100 || Number(q) > 60_000) {
+      // Under a minute, so an idle stream is never cut by a proxy's or
+      // Bun's idle timeout.
+      throw new HttpError(
+        400,
+        `interval must be a whole number of milliseconds from 100 to 60000, received "${q}"`,
+      );
+    }
+    every = Number(q);
+  }
+  // A HEAD gets the headers only: a stream nobody reads would never end.
+  if (c.req.method === "HEAD") {
+    return c.body(null, 200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+    });
+  }
+  return _eventStream(o.flows, id, every, o.signal);
+}

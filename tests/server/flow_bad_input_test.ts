@@ -1,0 +1,68 @@
+/**
+ * Bad graphs and bad ids are 400 (or 404) with a sentence, and change nothing.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { body, fbp, GOOD, mergePatch, setup, views } from "./_flow_api.ts";
+
+test("JSON nested thousands deep is a 400 that says so, for a graph and for a merge patch; nothing changes", async () => {
+  const s = setup();
+  try {
+    await s.app.request("/flows/a", fbp(GOOD, "PUT"));
+    const before = views(s);
+    const deep = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+    for (
+      const [path, init] of [
+        ["/flows?id=deep", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: `{"processes":{},"properties":{"x":${deep(100_000)}}}`,
+        }],
+        ["/flows/a", mergePatch(`{"properties":{"x":${deep(100_000)}}}`)],
+      ] as [string, RequestInit][]
+    ) {
+      const res = await s.app.request(path, init);
+      const b = await body(res);
+      assert.equal(res.status, 400, String(b.error));
+      // Either the JSON reader refuses it or the graph code: both say why.
+      assert.match(
+        String(b.error),
+        /nested too deeply|not valid JSON|Invalid graph|Cannot read/,
+      );
+      assert.doesNotMatch(String(b.error), /^Maximum call stack/);
+    }
+    assert.deepEqual(views(s), before);
+  } finally {
+    await s.close();
+  }
+});
+
+test("ids: unicode, percent-encoded slashes, malformed escapes and 129 characters are refused with the id rule or a 404; nothing is created", async () => {
+  const s = setup();
+  try {
+    for (
+      const id of ["%E2%9C%93", "a%2Fb", "a%20b", ".hidden", "a".repeat(129)]
+    ) {
+      const res = await s.app.request(`/flows/${id}`, fbp(GOOD, "PUT"));
+      assert.equal(res.status, 400, id);
+      assert.match(
+        String((await body(res)).error),
+        /an id is 1 to 128 letters/,
+      );
+    }
+    for (const path of ["/flows/%E0%A4%A", "/flows/a%00b", "/flows/%ZZ"]) {
+      const res = await s.app.request(path);
+      assert.equal(res.status, 404, path);
+      await body(res);
+    }
+    assert.deepEqual(s.store.list(), []);
+    const ok = "a".repeat(128);
+    assert.equal(
+      (await s.app.request(`/flows/${ok}`, fbp(GOOD, "PUT"))).status,
+      201,
+    );
+    assert.equal((await s.app.request(`/flows/${ok}`)).status, 200);
+  } finally {
+    await s.close();
+  }
+});

@@ -1,0 +1,66 @@
+/**
+ * HEAD answers like GET without a body; other methods get 405 with Allow.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { body, fbp, GOOD, setup, TOKEN } from "./_flow_api.ts";
+
+test("every route answers HEAD like its GET without a body, and other methods with 405 and Allow", async () => {
+  const s = setup({
+    access: {
+      tokens: [{ token: TOKEN, scopes: ["read", "write", "metrics"] }],
+    },
+  });
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+  try {
+    await s.app.request("/flows/a", fbp(GOOD, "PUT", auth));
+    for (
+      const path of [
+        "/flows",
+        "/flows/a",
+        "/flows/a/stats",
+        "/flows/a/events",
+        "/components",
+        "/healthz",
+        "/readyz",
+        "/version",
+        "/metrics",
+        "/api/v1/metadata",
+      ]
+    ) {
+      const res = await s.app.request(path, { method: "HEAD", headers: auth });
+      assert.equal(res.status, 200, `HEAD ${path}`);
+      assert.equal(await res.text(), "", `HEAD ${path} has no body`);
+    }
+    assert.equal(s.subscriptions(), 0, "a HEAD of the events opens no stream");
+    for (
+      const [path, methods, allow] of [
+        ["/flows", ["PUT", "DELETE", "PATCH"], /GET.*POST/],
+        ["/flows/a", ["POST", "OPTIONS"], /PUT.*PATCH.*DELETE/],
+        ["/flows/a/start", ["GET", "PUT", "DELETE"], /^POST$/],
+        ["/flows/a/stop", ["GET"], /^POST$/],
+        ["/flows/a/stats", ["POST", "DELETE"], /GET/],
+        ["/flows/a/events", ["POST"], /GET/],
+        ["/components", ["POST"], /GET/],
+        ["/healthz", ["POST"], /GET/],
+        ["/readyz", ["DELETE"], /GET/],
+        ["/version", ["PUT"], /GET/],
+        ["/metrics", ["POST"], /GET/],
+      ] as [string, string[], RegExp][]
+    ) {
+      for (const method of methods) {
+        const res = await s.app.request(path, { method, headers: auth });
+        assert.equal(res.status, 405, `${method} ${path}`);
+        assert.match(
+          res.headers.get("allow") ?? "",
+          allow,
+          `${method} ${path}`,
+        );
+        assert.match(String((await body(res)).error), /not allowed/);
+      }
+    }
+    assert.equal(s.flows.get("a").rev, 1);
+  } finally {
+    await s.close();
+  }
+});
