@@ -6,8 +6,7 @@
 import {
   FlowConflictError,
   GraphTooDeepError,
-  InvalidFlowIdError,
-  InvalidRevError,
+  InvalidFlowArgumentError,
 } from "./errors.ts";
 import type { Graph } from "../graph/graph.ts";
 import type { FlowInput } from "./flow_info.ts";
@@ -65,7 +64,8 @@ export function _checkRev(
 ): void {
   if (rev === undefined) return;
   if (!Number.isInteger(rev) || (rev as number) < 1) {
-    throw new InvalidRevError(
+    throw new InvalidFlowArgumentError(
+      "rev",
       rev,
       `Cannot ${what} flow ${
         _q(id)
@@ -112,10 +112,11 @@ export function _tooDeep(e: unknown, op: string): unknown {
   );
 }
 
-/** Throws an {@linkcode InvalidFlowIdError} unless `id` follows the id rule. */
+/** Throws an {@linkcode InvalidFlowArgumentError} unless `id` follows the id rule. */
 export function _checkId(id: unknown, what: string): string {
   if (typeof id !== "string" || !_ID.test(id)) {
-    throw new InvalidFlowIdError(
+    throw new InvalidFlowArgumentError(
+      "id",
       id,
       `Cannot ${what}: ${_ID_RULE}, received ${
         typeof id === "string" ? JSON.stringify(id) : _kind(id)
@@ -128,7 +129,7 @@ export function _checkId(id: unknown, what: string): string {
 /**
  * A new flow's id: `given`, else the graph's `properties.name`, else a new
  * one that `taken` does not know; a malformed one is an
- * {@linkcode InvalidFlowIdError}.
+ * {@linkcode InvalidFlowArgumentError}.
  */
 export function _newId(
   given: unknown,
@@ -141,7 +142,8 @@ export function _newId(
   const name = graph.properties?.name;
   if (name !== undefined) {
     if (typeof name !== "string" || !_ID.test(name)) {
-      throw new InvalidFlowIdError(
+      throw new InvalidFlowArgumentError(
+        "id",
         name,
         `Cannot create flow: its id would be the graph's properties.name, but ${_ID_RULE}, received ${
           typeof name === "string" ? JSON.stringify(name) : _kind(name)

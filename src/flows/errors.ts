@@ -119,55 +119,33 @@ export class FlowManagerClosedError extends Error {
 }
 
 /**
- * A flow id that breaks the id rule (1 to 128 letters, digits, `_`, `.` or
- * `-`, starting with a letter or digit); `received` is what was given.
+ * An argument that no flow operation can take: an `id` that breaks the id
+ * rule (1 to 128 letters, digits, `_`, `.` or `-`, starting with a letter
+ * or digit) or a `rev` that is not a positive integer. `received` is what
+ * was given.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { InvalidFlowIdError } from "./errors.ts";
+ * import { InvalidFlowArgumentError } from "./errors.ts";
  *
- * const e = new InvalidFlowIdError("a b", "Cannot create flow: bad id");
+ * const e = new InvalidFlowArgumentError("rev", 0, "Cannot update flow: rev must be a positive integer, received 0");
  * assert.ok(e instanceof RangeError);
- * assert.deepEqual([e.name, e.received], ["InvalidFlowIdError", "a b"]);
+ * assert.deepEqual([e.name, e.argument, e.received], ["InvalidFlowArgumentError", "rev", 0]);
  * ```
  */
-export class InvalidFlowIdError extends RangeError {
-  /** Always `"InvalidFlowIdError"`. */
-  override name = "InvalidFlowIdError";
-  /** The id (or graph name) given. */
+export class InvalidFlowArgumentError extends RangeError {
+  /** Always `"InvalidFlowArgumentError"`. */
+  override name = "InvalidFlowArgumentError";
+  /** Which argument: the flow's `id` (or the graph name it would come from) or an expected `rev`. */
+  readonly argument: "id" | "rev";
+  /** What was given. */
   readonly received: unknown;
 
   /** Creates the error. */
-  constructor(received: unknown, message: string) {
+  constructor(argument: "id" | "rev", received: unknown, message: string) {
     super(message);
-    this.received = received;
-  }
-}
-
-/**
- * An expected rev that is not a positive integer; `received` is what was
- * given.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { InvalidRevError } from "./errors.ts";
- *
- * const e = new InvalidRevError(0, "Cannot update flow: rev must be a positive integer, received 0");
- * assert.ok(e instanceof RangeError);
- * assert.deepEqual([e.name, e.received], ["InvalidRevError", 0]);
- * ```
- */
-export class InvalidRevError extends RangeError {
-  /** Always `"InvalidRevError"`. */
-  override name = "InvalidRevError";
-  /** The rev given. */
-  readonly received: unknown;
-
-  /** Creates the error. */
-  constructor(received: unknown, message: string) {
-    super(message);
+    this.argument = argument;
     this.received = received;
   }
 }

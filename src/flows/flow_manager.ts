@@ -269,7 +269,7 @@ export class FlowManager {
   /**
    * Validates, builds, starts (unless `start: false`) and stores a new flow.
    * Its id is `input.id`, else the graph's `properties.name`, else a new
-   * one. Throws the `GraphError` of an invalid graph, an {@linkcode InvalidFlowIdError} for a
+   * one. Throws the `GraphError` of an invalid graph, an {@linkcode InvalidFlowArgumentError} for a
    * malformed id, a {@linkcode FlowConflictError} when the id is taken and a
    * {@linkcode FlowStartError} when the graph does not start; then nothing
    * is stored and nothing runs.

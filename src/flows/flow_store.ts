@@ -15,7 +15,7 @@ import {
   FlowConflictError,
   FlowNotFoundError,
   FlowStoreError,
-  InvalidRevError,
+  InvalidFlowArgumentError,
 } from "./errors.ts";
 
 /** A flow as stored. */
@@ -535,7 +535,8 @@ function _running(running: unknown, id: string, what: string): boolean {
 
 function _expectedRev(rev: unknown, id: string, what: string): void {
   if (rev !== undefined && (!Number.isInteger(rev) || (rev as number) < 1)) {
-    throw new InvalidRevError(
+    throw new InvalidFlowArgumentError(
+      "rev",
       rev,
       `Cannot ${what} ${
         JSON.stringify(id)

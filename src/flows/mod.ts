@@ -36,9 +36,8 @@ export {
   FlowStartError,
   FlowStoreError,
   GraphTooDeepError,
-  InvalidFlowIdError,
+  InvalidFlowArgumentError,
   InvalidPatchError,
-  InvalidRevError,
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 export {

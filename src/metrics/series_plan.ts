@@ -390,12 +390,11 @@ export class SeriesPlan implements FamilySource {
 }
 
 /**
- * A time as seconds since the epoch, as Prometheus takes a timestamp:
- * the engine's statistics give it as ISO 8601 text (seconds before).
+ * An ISO 8601 time of the engine's statistics as seconds since the epoch,
+ * the unit of a Prometheus timestamp gauge.
  */
-function _epochSeconds(at: string | number | null): number | null {
-  if (at === null) return null;
-  return typeof at === "number" ? at : Date.parse(at) / 1000;
+function _epochSeconds(at: string | null): number | null {
+  return at === null ? null : Date.parse(at) / 1000;
 }
 
 /** Sums two histograms of the same bounds. */

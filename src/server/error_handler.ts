@@ -16,9 +16,8 @@ import {
   FlowNotFoundError,
   FlowStartError,
   GraphTooDeepError,
-  InvalidFlowIdError,
+  InvalidFlowArgumentError,
   InvalidPatchError,
-  InvalidRevError,
 } from "../flows/errors.ts";
 import { _errorResponse, _json, _problemJson } from "./_response.ts";
 import { HttpError } from "./http_error.ts";
@@ -32,8 +31,7 @@ type ErrorClass = abstract new (...args: any[]) => Error;
  * Order matters only between a class and its subclasses (none here).
  */
 export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number]> = [
-  [InvalidFlowIdError, 400],
-  [InvalidRevError, 400],
+  [InvalidFlowArgumentError, 400],
   [InvalidPatchError, 400],
   [FlowNotFoundError, 404],
   [FlowConflictError, 409],

@@ -13,9 +13,8 @@ import {
   FlowStartError,
   FlowStoreError,
   GraphTooDeepError,
-  InvalidFlowIdError,
+  InvalidFlowArgumentError,
   InvalidPatchError,
-  InvalidRevError,
 } from "../../src/flows/errors.ts";
 import { GraphError } from "../../src/graph/graph_error.ts";
 import { errorHandler, statusOf } from "../../src/server/error_handler.ts";
@@ -26,8 +25,14 @@ test("statusOf() maps each flow-domain error to its HTTP status", () => {
   assert.equal(statusOf(new FlowConflictError("a", "stale")), 409);
   assert.equal(statusOf(new FlowStartError("a", "no start")), 422);
   assert.equal(statusOf(new FlowManagerClosedError("closed")), 503);
-  assert.equal(statusOf(new InvalidFlowIdError("a b", "bad id")), 400);
-  assert.equal(statusOf(new InvalidRevError(0, "bad rev")), 400);
+  assert.equal(
+    statusOf(new InvalidFlowArgumentError("id", "a b", "bad id")),
+    400,
+  );
+  assert.equal(
+    statusOf(new InvalidFlowArgumentError("rev", 0, "bad rev")),
+    400,
+  );
   assert.equal(statusOf(new InvalidPatchError("a", "bad patch")), 400);
   assert.equal(statusOf(new GraphTooDeepError("deep")), 400);
   assert.equal(statusOf(new GraphError([{ path: "$", message: "x" }])), 400);
