@@ -7,6 +7,7 @@
  *   bun bench/versus.ts --base=main           # another base (any git ref)
  *   bun bench/versus.ts --runtime=deno        # one runtime
  *   bun bench/versus.ts --rounds=8 --runs=5   # pairs of samples; runs per sample
+ *   bun bench/versus.ts --same-process        # both sides in each sample process
  *   bun bench/versus.ts http                  # weir's HTTP metrics server (wrk)
  *   bun bench/versus.ts http --seconds=3      # seconds per wrk window
  *   bun bench/versus.ts --json                # also one line `RESULT {json}`
@@ -19,13 +20,19 @@
  * (so neither side's code warms or pollutes the other's JIT) that loads
  * that side's `bench/_pipeline.ts`, runs its 5-stage pipeline (200,000
  * messages, capacity 10) twice to warm up, then `--runs` times, and
- * reports the median msg/s. `http`: the `weir` server of each side's
+ * reports the best msg/s (load from elsewhere only slows a run). With
+ * `--same-process`, each sample process loads both sides' pipelines and
+ * runs them in turn, one run each (who goes first alternates by round), so
+ * that both meet the same moment's load; their code stays apart (two
+ * copies of the modules), only the runtime's built-ins are shared.
+ * `http`: the `weir` server of each side's
  * `bench/http_bench.ts --serve=weir` (Hono wrapped by weir's HTTP metrics),
  * both running at once pinned to the same core, driven in turn by `wrk`
  * from the other core for `--seconds` per window.
  *
  * Prints every sample, the median of each side and the ratio new/base
- * (above 1: the current tree is faster). The pipeline is also measured
+ * (above 1: the current tree is faster); with `--same-process`, also the
+ * median of each round's ratio (the steadiest figure on a busy machine). The pipeline is also measured
  * per second of the process's CPU time, which the other processes on a
  * shared machine disturb less than the wall clock.
  *
@@ -52,29 +59,47 @@ const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
 const N = 200_000;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-/** A sample: loads `dir`'s pipeline, prints `MSGS <best msg/s>`. */
-async function sample(dir: string, runs: number): Promise<void> {
-  const mod = await import(
-    pathToFileURL(join(dir, "bench", "_pipeline.ts")).href
-  );
-  const runWeir = mod.runWeir as (n: number) => Promise<{ count: number }>;
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
+/**
+ * A sample: loads the pipeline of each of `dirs` (one, or two to run in
+ * turn, one run each, in one process), warms each up with two runs, then
+ * runs each `runs` times; prints per side `SIDE i MSGS <best msg/s> CPU
+ * <best msg/s of CPU time>`.
+ */
+async function sample(dirs: string[], runs: number): Promise<void> {
+  const pipelines: ((n: number) => Promise<{ count: number }>)[] = [];
+  for (const dir of dirs) {
+    const mod = await import(
+      pathToFileURL(join(dir, "bench", "_pipeline.ts")).href
+    );
+    pipelines.push(mod.runWeir);
+  }
+  const wall: number[][] = dirs.map(() => []);
+  const cpu: number[][] = dirs.map(() => []);
   for (let i = 0; i < runs + 2; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const r = await runWeir(N);
-    const ms = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (i >= 2) cpuRates.push(N / ((c.user + c.system) / 1e6));
-    if (r.count !== N) {
-      throw new Error(`pipeline of ${dir} lost messages: ${r.count} of ${N}`);
+    for (let k = 0; k < dirs.length; k++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await pipelines[k](N);
+      const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (r.count !== N) {
+        throw new Error(
+          `pipeline of ${dirs[k]} lost messages: ${r.count} of ${N}`,
+        );
+      }
+      if (i < 2) continue;
+      wall[k].push(N / (ms / 1000));
+      cpu[k].push(N / ((c.user + c.system) / 1e6));
     }
-    if (i >= 2) rates.push(N / (ms / 1000));
   }
   // The best run: other load on the machine only ever slows a run down.
-  console.log(`MSGS ${Math.round(Math.max(...rates))}`);
-  console.log(`CPU ${Math.round(Math.max(...cpuRates))}`);
+  dirs.forEach((_, k) =>
+    console.log(
+      `SIDE ${k} MSGS ${Math.round(Math.max(...wall[k]))} CPU ${
+        Math.round(Math.max(...cpu[k]))
+      }`,
+    )
+  );
 }
 
 function command(rt: Runtime, args: string[]): [string, string[]] {
@@ -83,22 +108,26 @@ function command(rt: Runtime, args: string[]): [string, string[]] {
     : [bin("deno"), ["run", "-A", self, ...args]];
 }
 
-/** One sample of `dir`'s pipeline: best wall and CPU msg/s. */
+/** One sample of each of `dirs`' pipelines: best wall and CPU msg/s. */
 function pipelineSample(
   rt: Runtime,
-  dir: string,
+  dirs: string[],
   runs: number,
-): { wall: number; cpu: number } {
-  const [cmd, args] = command(rt, [`--sample=${dir}`, `--runs=${runs}`]);
-  const r = spawnSync(cmd, args, { cwd: dir, encoding: "utf8" });
-  const wall = /MSGS (\d+)/.exec(r.stdout ?? "");
-  const cpu = /CPU (\d+)/.exec(r.stdout ?? "");
-  if (r.status !== 0 || !wall || !cpu) {
+): { wall: number; cpu: number }[] {
+  const [cmd, args] = command(rt, [
+    `--sample=${dirs.join(",")}`,
+    `--runs=${runs}`,
+  ]);
+  const r = spawnSync(cmd, args, { cwd: dirs[0], encoding: "utf8" });
+  const got = dirs.map((_, k) =>
+    new RegExp(`SIDE ${k} MSGS (\\d+) CPU (\\d+)`).exec(r.stdout ?? "")
+  );
+  if (r.status !== 0 || got.some((m) => m === null)) {
     throw new Error(
-      `${rt} sample of ${dir} failed (exit ${r.status}): ${r.stderr}${r.stdout}`,
+      `${rt} sample of ${dirs} failed (exit ${r.status}): ${r.stderr}${r.stdout}`,
     );
   }
-  return { wall: Number(wall[1]), cpu: Number(cpu[1]) };
+  return got.map((m) => ({ wall: Number(m![1]), cpu: Number(m![2]) }));
 }
 
 interface Server {
@@ -193,6 +222,7 @@ async function compare(): Promise<void> {
   const rounds = Number(flag("rounds") ?? 6);
   const runs = Number(flag("runs") ?? 8);
   const seconds = Number(flag("seconds") ?? 2);
+  const sameProcess = argv.includes("--same-process");
   const wt = worktree(ref);
   const dirs: Record<Side, string> = { base: wt.dir, new: root };
   const results: Record<string, unknown> = {};
@@ -208,6 +238,8 @@ async function compare(): Promise<void> {
       const serverCore = availableParallelism() - 1;
       const wrkCores = serverCore === 1 ? "0" : `0-${serverCore - 1}`;
       const unit = mode === "http" ? "req/s" : "msg/s";
+      /** Same process: new/base of each round, per measure. */
+      const ratios: Record<string, number[]> = {};
       try {
         if (mode === "http") {
           if (!existsSync(join(wt.dir, "bench", "http_bench.ts"))) {
@@ -227,11 +259,27 @@ async function compare(): Promise<void> {
               const x = wrk(servers[side]!.port, seconds, wrkCores);
               record("wall", side, x);
               line = `${fmt(x)} ${unit}`;
-            } else {
-              const x = pipelineSample(rt, dirs[side], runs);
+            } else if (!sameProcess) {
+              const [x] = pipelineSample(rt, [dirs[side]], runs);
               record("wall", side, x.wall);
               record("cpu", side, x.cpu);
               line = `${fmt(x.wall)} ${unit} (per CPU second: ${fmt(x.cpu)})`;
+            } else {
+              // Both sides in one process, in turn; who goes first alternates.
+              if (side === "new") continue;
+              const order: Side[] = round % 2 === 0
+                ? ["base", "new"]
+                : ["new", "base"];
+              const xs = pipelineSample(rt, order.map((o) => dirs[o]), runs);
+              order.forEach((o, k) => {
+                record("wall", o, xs[k].wall);
+                record("cpu", o, xs[k].cpu);
+              });
+              const [b, n] = order[0] === "base" ? xs : [xs[1], xs[0]];
+              (ratios.wall ??= []).push(n.wall / b.wall);
+              (ratios.cpu ??= []).push(n.cpu / b.cpu);
+              line = `base ${fmt(b.wall)}, new ${fmt(n.wall)} ${unit}` +
+                ` (per CPU second: base ${fmt(b.cpu)}, new ${fmt(n.cpu)})`;
             }
             console.log(`${rt} ${mode} round ${round + 1} ${side}: ${line}`);
           }
@@ -241,6 +289,15 @@ async function compare(): Promise<void> {
         servers.new?.stop();
       }
       const summary: Record<string, unknown> = {};
+      for (const [measure, rs] of Object.entries(ratios)) {
+        const r = Number(median(rs).toFixed(3));
+        console.log(
+          `${rt} ${mode} ${
+            measure === "wall" ? unit : `${unit} per CPU second`
+          }: median of the rounds' new/base ${r}`,
+        );
+        summary[`${measure}RoundRatio`] = r;
+      }
       for (const [measure, sides] of Object.entries(got)) {
         const base = median(sides.base);
         const now = median(sides.new);
@@ -274,5 +331,6 @@ async function compare(): Promise<void> {
 }
 
 const sampled = flag("sample");
-if (sampled !== undefined) await sample(sampled, Number(flag("runs") ?? 5));
-else await compare();
+if (sampled !== undefined) {
+  await sample(sampled.split(","), Number(flag("runs") ?? 5));
+} else await compare();

@@ -6,10 +6,25 @@
  *
  * @module
  */
-import { type ErrorKind, ProcessError } from "./errors.ts";
+import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
 import type { Listeners } from "./events.ts";
-import { errorKind } from "./guard.ts";
 import type { ProcessRuntime } from "./process.ts";
+
+/**
+ * The error kind of a thrown value: `overflow` for an `OverflowError`,
+ * else `exception`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorKind } from "./faults.ts";
+ *
+ * assert.deepEqual(errorKind(new Error("no")), "exception");
+ * ```
+ */
+export function errorKind(e: unknown): ErrorKind {
+  return e instanceof OverflowError ? "overflow" : "exception";
+}
 
 /**
  * Counts and routes the faults of one network's processes.

@@ -8,7 +8,8 @@
  * @module
  */
 import { isThenable } from "./component.ts";
-import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
+import { type ErrorKind, ProcessError } from "./errors.ts";
+import { errorKind, type Faults } from "./faults.ts";
 import type { ProcessRuntime } from "./process.ts";
 import type { RetrySpec } from "./spec.ts";
 
@@ -16,16 +17,8 @@ import type { RetrySpec } from "./spec.ts";
 export interface GuardHost {
   /** The network's name. */
   readonly name: string;
-  /** Counts one failed attempt of `kind` against `p`. */
-  countError(p: ProcessRuntime, kind: ErrorKind): void;
-  /** Hands a failure to `p`'s error port or the network's error event. */
-  route(
-    p: ProcessRuntime,
-    e: unknown,
-    input: unknown,
-    port: string,
-    kind: ErrorKind,
-  ): void;
+  /** Counts failed attempts and routes failures. */
+  readonly faults: Pick<Faults, "count" | "route">;
   /** A message that entered at `origin` reached a sink at `at` (ms). */
   reachedSink(at: number, origin: number): void;
   /** The network's clock (ms, `performance.now()`). */
@@ -34,22 +27,6 @@ export interface GuardHost {
 
 /** The rejection of {@linkcode withTimeout} when time ran out. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
-
-/**
- * The error kind of a thrown value: `overflow` for an `OverflowError`,
- * else `exception`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { errorKind } from "./guard.ts";
- *
- * assert.deepEqual(errorKind(new Error("no")), "exception");
- * ```
- */
-export function errorKind(e: unknown): ErrorKind {
-  return e instanceof OverflowError ? "overflow" : "exception";
-}
 
 /**
  * Settles as `p` does, or rejects with {@linkcode TIMED_OUT} after `ms`.
@@ -163,7 +140,7 @@ export async function runGuarded(
       if (p.sink && origin !== 0) host.reachedSink(t1, origin);
       return;
     }
-    host.countError(p, kind);
+    host.faults.count(p, kind);
     if (attempt < attempts && !p.abort.signal.aborted) {
       await pause(backoffMs(p.retry!, attempt), p.abort.signal);
       if (p.abort.signal.aborted) return;
@@ -183,7 +160,7 @@ export async function runGuarded(
         },
       )
       : failure;
-    host.route(p, e, v, port, kind);
+    host.faults.route(p, e, v, port, kind);
     return;
   }
 }

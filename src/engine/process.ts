@@ -353,6 +353,31 @@ export class ProcessRuntime {
     return this.fullOutputs === 0 && this.active < this.concurrency;
   }
 
+  /**
+   * The connection among `conns` (all its inputs, or one port's) to take
+   * from next: one holding initial packets first, then round robin from
+   * where the last take left off; `undefined` when all are empty.
+   */
+  nextInput(
+    conns: readonly Connection<ProcessRuntime>[],
+  ): Connection<ProcessRuntime> | undefined {
+    if (this.iips > 0) {
+      for (const c of conns) if (c.iip && c.count > 0) return c;
+    }
+    const n = conns.length;
+    // One port's inputs may be fewer than the ones `rr` last counted.
+    let i = this.rr < n ? this.rr : this.rr % n;
+    for (let k = 0; k < n; k++) {
+      const c = conns[i];
+      i = i + 1 === n ? 0 : i + 1;
+      if (c.count > 0) {
+        this.rr = i;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
   /** Sets control port `port` to `value` (parsed by the port's `parse`). */
   applyControl(port: string, value: unknown): void {
     const spec = this.component.inPorts[port];

@@ -1,10 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ErrorKind } from "../../src/engine/errors.ts";
-import { OverflowError, ProcessError } from "../../src/engine/errors.ts";
+import { ProcessError } from "../../src/engine/errors.ts";
 import {
   backoffMs,
-  errorKind,
   type GuardHost,
   pause,
   runGuarded,
@@ -21,19 +20,16 @@ function hostOf() {
   const reached: number[] = [];
   const host: GuardHost = {
     name: "test",
-    countError: (_p: ProcessRuntime, kind: ErrorKind) => errors.push(kind),
-    route: (_p, e, input, _port, kind) => routed.push({ e, kind, input }),
+    faults: {
+      count: (_p: ProcessRuntime, kind: ErrorKind) => void errors.push(kind),
+      route: (_p, e, input, _port, kind) =>
+        void routed.push({ e, kind, input }),
+    },
     reachedSink: (at, origin) => reached.push(at - origin),
     now: () => performance.now(),
   };
   return { host, errors, routed, reached };
 }
-
-test("errorKind() tells an overflow from any other exception", () => {
-  assert.equal(errorKind(new OverflowError("A.out -> B.in", 1)), "overflow");
-  assert.equal(errorKind(new Error("no")), "exception");
-  assert.equal(errorKind("a string"), "exception");
-});
 
 test("withTimeout() settles as the promise does when it is in time", async () => {
   await withTimeout(Promise.resolve(), 1000);
