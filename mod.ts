@@ -9,8 +9,9 @@
  * statistics types, errors), `weir/graph` (formats, validation, subgraphs),
  * `weir/components` (the built-in components one by one), `weir/metrics`
  * (the catalogue, options, HTTP and resource metrics), `weir/server` (the
- * Hono apps and access tokens) and `weir/runtime` (serving and signals on
- * Deno and Bun).
+ * Hono apps, access tokens, the error table), `weir/flows` (the flow
+ * manager, its SQLite store and their errors) and `weir/runtime` (serving
+ * and signals on Deno and Bun).
  *
  * Build a network, define your own component, run it, and read its
  * statistics:
@@ -121,12 +122,14 @@ export {
 export {
   flowApp,
   type FlowAppOptions,
-  FlowManager,
-  type FlowManagerOptions,
-  FlowStore,
   metricsApp,
   type MetricsAppOptions,
 } from "./src/server/mod.ts";
+export {
+  FlowManager,
+  type FlowManagerOptions,
+  FlowStore,
+} from "./src/flows/mod.ts";
 export {
   onShutdown,
   resourceSource,

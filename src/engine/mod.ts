@@ -83,22 +83,19 @@ export {
   type ProcessSpec,
   type RetrySpec,
 } from "./spec.ts";
+export { Network, type NetworkOptions, type NetworkState } from "./network.ts";
 export {
   type ConnectionStats,
-  type DeadlockReport,
-  type DrainResult,
   DROP_REASONS,
   type DropReason,
-  type Listener,
-  Network,
-  type NetworkEvents,
-  type NetworkOptions,
-  type NetworkState,
   type NetworkStats,
   type ProcessStats,
-  type StuckProcess,
-} from "./network.ts";
-export type { BreakerState, ProcessPhase } from "./process.ts";
+} from "./stats.ts";
+export type { DeadlockReport, StuckProcess } from "./deadlock.ts";
+export type { DrainResult } from "./drain.ts";
+export type { Listener, NetworkEvents } from "./events.ts";
+export type { BreakerState } from "./breaker.ts";
+export type { ProcessPhase } from "./process.ts";
 export {
   ERROR_KINDS,
   type ErrorKind,

@@ -7,9 +7,8 @@
  * (Prometheus text 0.0.4 or OpenMetrics, gzip when accepted, a cap on
  * concurrent scrapes) and `GET /api/v1/metadata` alone;
  * {@linkcode errorHandler} is the one table from domain error to status.
- * The flow domain (`src/flows`: `FlowManager`, `FlowStore` and their
- * errors) is re-exported here, so that `weir/server` is all a host needs to
- * serve flows.
+ * The flow domain (`FlowManager`, `FlowStore` and their errors) is
+ * `weir/flows`; the root re-exports the manager and the store.
  *
  * @example
  * ```ts
@@ -57,4 +56,3 @@ export { flowRoutes, type FlowRoutesOptions } from "./flow_routes.ts";
 export { healthRoutes } from "./health_routes.ts";
 export { HttpError } from "./http_error.ts";
 export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
-export * from "../flows/mod.ts";
