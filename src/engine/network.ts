@@ -63,17 +63,6 @@ import type { NetworkSpec } from "./spec.ts";
 import { backlogOf, type NetworkStats, networkStats } from "./stats.ts";
 import { wire, wireHostReader, type Wiring } from "./wiring.ts";
 
-export type { DeadlockReport, StuckProcess } from "./deadlock.ts";
-export type { DrainResult } from "./drain.ts";
-export type { Listener, NetworkEvents } from "./events.ts";
-export {
-  type ConnectionStats,
-  DROP_REASONS,
-  type DropReason,
-  type NetworkStats,
-  type ProcessStats,
-} from "./stats.ts";
-
 /** Life-cycle state of a network. */
 export type NetworkState =
   | "created"

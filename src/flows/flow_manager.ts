@@ -21,7 +21,8 @@
  * @module
  */
 import type { Registry } from "../engine/registry.ts";
-import { Network, type NetworkStats } from "../engine/network.ts";
+import { Network } from "../engine/network.ts";
+import type { NetworkStats } from "../engine/stats.ts";
 import type { Graph } from "../graph/graph.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { stringifyGraph } from "../graph/stringify_graph.ts";

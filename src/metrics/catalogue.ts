@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DROP_REASONS } from "../engine/network.ts";
+import { DROP_REASONS } from "../engine/stats.ts";
 
 /** A Prometheus metric type that weir exports. */
 export type MetricType = "counter" | "gauge" | "histogram";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { NetworkStats } from "../engine/network.ts";
+import type { NetworkStats } from "../engine/stats.ts";
 import { fullName, type MetricDef } from "./catalogue.ts";
 import type { MetricLike, MetricObject, Sample } from "./_prom.ts";
 import type { HistSeries, Series, Tracked } from "./series_plan.ts";

@@ -6,7 +6,8 @@
  * @module
  */
 import { Histogram, type HistogramSnapshot } from "../engine/histogram.ts";
-import type { Network, NetworkStats } from "../engine/network.ts";
+import type { Network } from "../engine/network.ts";
+import type { NetworkStats } from "../engine/stats.ts";
 import {
   BREAKER_STATE_VALUES,
   ERROR_KIND_VALUES,

@@ -5,13 +5,9 @@
  */
 import { type Component, defineComponent } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
-import {
-  type DeadlockReport,
-  Network,
-  type NetworkOptions,
-  type NetworkStats,
-  type ProcessStats,
-} from "../../src/engine/network.ts";
+import type { DeadlockReport } from "../../src/engine/deadlock.ts";
+import { Network, type NetworkOptions } from "../../src/engine/network.ts";
+import type { NetworkStats, ProcessStats } from "../../src/engine/stats.ts";
 import type {
   ConnectionSpec,
   NetworkSpec,

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
-import type { DeadlockReport } from "../../src/engine/network.ts";
+import type { DeadlockReport } from "../../src/engine/deadlock.ts";
 import {
   deadlockWithin,
   edge,

@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
-import type { Network, NetworkStats } from "../../src/engine/network.ts";
+import type { Network } from "../../src/engine/network.ts";
+import type { NetworkStats } from "../../src/engine/stats.ts";
 import {
   connTo,
   edge,
