@@ -10,6 +10,7 @@
  *   bun bench/versus.ts --same-process        # both sides in each sample process
  *   bun bench/versus.ts http                  # weir's HTTP metrics server (wrk)
  *   bun bench/versus.ts http --seconds=3      # seconds per wrk window
+ *   bun bench/versus.ts serve                 # the real `weir serve`, per route (wrk)
  *   bun bench/versus.ts --json                # also one line `RESULT {json}`
  *
  * It checks the base out into a detached temporary worktree
@@ -29,6 +30,11 @@
  * `bench/http_bench.ts --serve=weir` (Hono wrapped by weir's HTTP metrics),
  * both running at once pinned to the same core, driven in turn by `wrk`
  * from the other core for `--seconds` per window.
+ * `serve`: the server as a user runs it, `weir serve` from each side's
+ * source (`bun src/cli/main.ts serve`, `deno run -A src/cli/main.ts
+ * serve`) with its own database and one running flow (`f1`, from a graph
+ * file), every check and metric on, pinned the same way; `wrk` drives
+ * `GET /healthz`, `GET /flows/f1` and `GET /flows` on each side in turn.
  *
  * Prints every sample, the median of each side and the ratio new/base
  * (above 1: the current tree is faster); with `--same-process`, also the
@@ -39,7 +45,13 @@
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -167,7 +179,7 @@ function startServer(rt: Runtime, dir: string, core: number): Promise<Server> {
   });
 }
 
-function wrk(port: number, seconds: number, cores: string): number {
+function wrk(port: number, seconds: number, cores: string, path = "/"): number {
   const r = spawnSync("taskset", [
     "-c",
     cores,
@@ -175,13 +187,71 @@ function wrk(port: number, seconds: number, cores: string): number {
     "-t1",
     "-c32",
     `-d${seconds}s`,
-    `http://127.0.0.1:${port}/`,
+    `http://127.0.0.1:${port}${path}`,
   ], { encoding: "utf8" });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
   if (r.status !== 0 || !m) {
     throw new Error(`wrk failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
   }
   return Math.round(Number(m[1]));
+}
+
+/** The routes `serve` mode drives, each a user's everyday request. */
+const SERVE_ROUTES = ["/healthz", "/flows/f1", "/flows"];
+
+/**
+ * Starts `dir`'s `weir serve` on `core` with a database of its own in
+ * `work` and one flow, `f1`, from a graph file; resolves once it serves.
+ */
+function startWeirServe(
+  rt: Runtime,
+  dir: string,
+  core: number,
+  work: string,
+  side: Side,
+): Promise<Server> {
+  const graph = join(work, `${side}.fbp`);
+  writeFileSync(
+    graph,
+    "# @name f1\n'1s' -> interval Tick(core/Interval)\n" +
+      "Tick out -> in Count(flow/Counter) out -> in Drop(core/Drop)\n",
+  );
+  const main = join(dir, "src", "cli", "main.ts");
+  const serveArgs = [
+    "serve",
+    "--port",
+    "0",
+    "--db",
+    join(work, `${side}.db`),
+    graph,
+  ];
+  const args = rt === "bun"
+    ? [bin("bun"), main, ...serveArgs]
+    : [bin("deno"), "run", "-A", main, ...serveArgs];
+  const child = spawn("taskset", ["-c", String(core), ...args], {
+    cwd: work,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, WEIR_LOG_FORMAT: "json", WEIR_LOG_LEVEL: "info" },
+  });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      reject(new Error(`weir serve of ${dir} exited (${code}): ${err}`));
+    });
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+      const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
+      if (!m) return;
+      child.removeAllListeners("exit");
+      resolve({
+        port: Number(m[1]),
+        stop: () => {
+          if (child.pid !== undefined) process.kill(child.pid);
+        },
+      });
+    });
+  });
 }
 
 /** Checks `ref` out in a temporary worktree; returns its path and remover. */
@@ -206,9 +276,9 @@ function worktree(ref: string): { dir: string; remove(): void } {
 
 async function compare(): Promise<void> {
   const mode = argv.find((a) => !a.startsWith("--")) ?? "pipeline";
-  if (mode !== "pipeline" && mode !== "http") {
+  if (mode !== "pipeline" && mode !== "http" && mode !== "serve") {
     throw new RangeError(
-      `Cannot compare: mode must be pipeline or http, received "${mode}"`,
+      `Cannot compare: mode must be pipeline, http or serve, received "${mode}"`,
     );
   }
   const ref = flag("base") ?? "bd57960";
@@ -237,7 +307,7 @@ async function compare(): Promise<void> {
       const servers: Partial<Record<Side, Server>> = {};
       const serverCore = availableParallelism() - 1;
       const wrkCores = serverCore === 1 ? "0" : `0-${serverCore - 1}`;
-      const unit = mode === "http" ? "req/s" : "msg/s";
+      const unit = mode === "pipeline" ? "msg/s" : "req/s";
       /** Same process: new/base of each round, per measure. */
       const ratios: Record<string, number[]> = {};
       try {
@@ -251,11 +321,33 @@ async function compare(): Promise<void> {
           for (const s of ["base", "new"] as const) {
             wrk(servers[s]!.port, seconds, wrkCores);
           }
+        } else if (mode === "serve") {
+          const work = mkdtempSync(join(tmpdir(), "weir-versus-serve-"));
+          for (const s of ["base", "new"] as const) {
+            servers[s] = await startWeirServe(
+              rt,
+              dirs[s],
+              serverCore,
+              work,
+              s,
+            );
+          }
+          for (const s of ["base", "new"] as const) {
+            for (const route of SERVE_ROUTES) {
+              wrk(servers[s]!.port, seconds, wrkCores, route);
+            }
+          }
         }
         for (let round = 0; round < rounds; round++) {
           for (const side of ["base", "new"] as const) {
             let line: string;
-            if (mode === "http") {
+            if (mode === "serve") {
+              line = SERVE_ROUTES.map((route) => {
+                const x = wrk(servers[side]!.port, seconds, wrkCores, route);
+                record(route, side, x);
+                return `${route} ${fmt(x)}`;
+              }).join(", ") + ` ${unit}`;
+            } else if (mode === "http") {
               const x = wrk(servers[side]!.port, seconds, wrkCores);
               record("wall", side, x);
               line = `${fmt(x)} ${unit}`;
@@ -302,7 +394,11 @@ async function compare(): Promise<void> {
         const base = median(sides.base);
         const now = median(sides.new);
         const ratio = Number((now / base).toFixed(3));
-        const what = measure === "wall" ? unit : `${unit} per CPU second`;
+        const what = measure === "wall"
+          ? unit
+          : measure === "cpu"
+          ? `${unit} per CPU second`
+          : `GET ${measure} ${unit}`;
         console.log(
           `${rt} ${mode} ${what}: base ${ref} median ${fmt(base)}, new median ${
             fmt(now)

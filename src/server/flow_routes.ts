@@ -79,10 +79,9 @@ export interface FlowRoutesOptions {
  */
 export function flowRoutes(options: FlowRoutesOptions): Hono {
   const app = new Hono();
-  for (const m of options.middleware ?? []) {
-    app.use("/", m);
-    app.use("/*", m);
-  }
+  // "*" once: "/" and "/*" both match the list route, which then ran
+  // each middleware twice.
+  for (const m of options.middleware ?? []) app.use("*", m);
   const ms = options.requestTimeoutMs;
   const limited = timeout(
     ms,
