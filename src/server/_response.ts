@@ -52,3 +52,13 @@ export function _problemJson(p: Problem): Record<string, unknown> {
 export function _etag(rev: number): string {
   return `"${rev}"`;
 }
+
+/**
+ * Whether an If-None-Match header names `tag` (or is `*`); weak tags
+ * (`W/"3"`) compare as strong ones, as RFC 9110 asks for GET.
+ */
+export function _tagMatches(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === tag);
+}

@@ -11,7 +11,6 @@
  */
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { requestId } from "hono/request-id";
 import type { Registry } from "../engine/registry.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
@@ -64,9 +63,9 @@ export interface FlowAppOptions {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The flow server's Hono app. Mount it, or serve its `fetch`. The flow and
- * component routes carry an `X-Request-Id` (`hono/request-id`); an internal
- * error anywhere is a 500 whose body names its request id.
+ * The flow server's Hono app. Mount it, or serve its `fetch`. An internal
+ * error anywhere is a logged 500 whose body and `X-Request-Id` header name
+ * its request id.
  *
  * @example
  * ```ts
@@ -120,9 +119,10 @@ export function flowApp(options: FlowAppOptions): Hono {
   const app = new Hono();
   for (const m of options.middleware ?? []) app.use(m);
 
-  // Not on the health and metrics routes, which are hot and whose errors
-  // the error handler gives an id of its own.
-  const ids = requestId();
+  // No `hono/request-id` on every request: it cost the flow routes about
+  // 6% of their throughput (bench/versus.ts serve, Bun). The error handler
+  // gives a 500 an id of its own (or the one that middleware set, for an
+  // app that mounts it in front).
   app.route("/", healthRoutes(flows));
   for (const path of ["/metrics", "/api/v1/metadata"]) {
     app.use(path, accessGuard(access, "metrics"));
@@ -133,7 +133,7 @@ export function flowApp(options: FlowAppOptions): Hono {
   );
   app.route(
     "/components",
-    componentRoutes(components, ids, accessGuard(access, "read")),
+    componentRoutes(components, accessGuard(access, "read")),
   );
   app.route(
     "/flows",
@@ -143,7 +143,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
-      middleware: [ids, accessGuard(access, "auto")],
+      middleware: [accessGuard(access, "auto")],
     }),
   );
   app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));

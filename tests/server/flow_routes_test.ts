@@ -48,3 +48,43 @@ test("flowRoutes() runs its middleware once per request on every flow route, the
     await flows.close();
   }
 });
+
+test("GET /flows/:id answers 304 without a body when If-None-Match names its rev", async () => {
+  const flows = new FlowManager({
+    store: FlowStore.open(":memory:"),
+    registry: builtins(),
+  });
+  const app = new Hono()
+    .route(
+      "/flows",
+      flowRoutes({
+        flows,
+        maxBodyBytes: 1024,
+        requestTimeoutMs: 5000,
+        eventsIntervalMs: 1000,
+      }),
+    )
+    .onError(errorHandler(() => {}));
+  try {
+    await app.request("/flows/a?start=false", {
+      method: "PUT",
+      headers: { "Content-Type": "text/vnd.fbp" },
+      body: "A(core/Repeat)",
+    });
+    const get = (inm: string) =>
+      app.request("/flows/a", { headers: { "If-None-Match": inm } });
+    for (const inm of ['"1"', 'W/"1"', '"7", "1"', "*"]) {
+      const res = await get(inm);
+      assert.deepEqual(
+        [inm, res.status, res.headers.get("etag"), await res.text()],
+        [inm, 304, '"1"', ""],
+      );
+    }
+    const stale = await get('"2"');
+    assert.equal(stale.status, 200);
+    assert.equal(stale.headers.get("etag"), '"1"');
+    assert.equal((await stale.json()).rev, 1);
+  } finally {
+    await flows.close();
+  }
+});
