@@ -22,7 +22,7 @@
  * versions, the command and the load average.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -706,8 +706,23 @@ ${
   ].filter(Boolean).join("\n")
 }`;
 
+/**
+ * The section of RESULTS.md that `bench/versus.ts` runs fill in by hand
+ * (a comparison with an earlier commit, not part of a full run): kept
+ * as it is when a full run rewrites the file.
+ */
+const VERSUS_HEADING = "## Side by side with an earlier commit";
+
+function keptVersusSection(file: string): string {
+  if (!existsSync(file)) return "";
+  const old = readFileSync(file, "utf8");
+  const at = old.indexOf(VERSUS_HEADING);
+  return at < 0 ? "" : "\n" + old.slice(at);
+}
+
 if (print || !complete) process.stdout.write(text);
 else {
-  writeFileSync(join(root, "bench", "RESULTS.md"), text);
+  const file = join(root, "bench", "RESULTS.md");
+  writeFileSync(file, text + keptVersusSection(file));
   process.stdout.write(text);
 }
