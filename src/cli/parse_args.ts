@@ -24,6 +24,11 @@ export interface ParsedArgs {
   version: boolean;
 }
 
+const _NUMBER = /^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/;
+/** Words that name a unit of time, as a user might write one after a number. */
+const _TIME_UNIT =
+  /^(?:ms|msecs?|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i;
+
 /** Splits the command line; throws a usage error naming the bad part. */
 export function parseArgs(args: string[]): ParsedArgs {
   const out: ParsedArgs = {
@@ -96,6 +101,17 @@ export function parseArgs(args: string[]): ParsedArgs {
             out.command?.name,
           );
         }
+      }
+      // `--drain-timeout 5 min` is a duration written with a space: read
+      // the unit as part of the value, so that the duration's own error
+      // answers, not a missing file named "min".
+      const unit = args[i + 1];
+      if (
+        def.arg === "<duration>" && _NUMBER.test(value) &&
+        unit !== undefined && _TIME_UNIT.test(unit)
+      ) {
+        value = `${value} ${unit}`;
+        i++;
       }
     } else if (value !== undefined) {
       throw new CliError(

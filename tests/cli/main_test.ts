@@ -119,6 +119,16 @@ test("weir rejects an unknown command or option with exit code 2", async () => {
   assert.match(r.err, /unknown option "--nope"/);
 });
 
+test("weir serve --drain-timeout 5 min answers with the duration error, not a missing file", async () => {
+  const r = await cli(["serve", "--drain-timeout", "5", "min"]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.err,
+    /--drain-timeout must be a duration: .*received "5 min"/,
+  );
+  assert.doesNotMatch(r.err, /no such file/);
+});
+
 test("weir components lists every component with its ports", async () => {
   const r = await cli(["components"]);
   assert.equal(r.code, 0);
