@@ -56,6 +56,12 @@ export interface FbpScan {
   anonymous: { name: string; at: Position }[];
   /** `INPORT=` and `OUTPORT=` lines, in text order. */
   exports: FbpExportLine[];
+  /**
+   * Names written alone as a statement (`hello` on its own line, or between
+   * commas), which the parser reads as a process with no component and
+   * drops when no other statement names it.
+   */
+  bare: { name: string; at: Position }[];
   /** `# @` annotations, in text order. */
   annotations: FbpAnnotation[];
   /**
@@ -138,6 +144,7 @@ export function scanFbp(text: string): FbpScan {
     declarations: [],
     anonymous: [],
     exports: [],
+    bare: [],
     annotations: [],
     placeholders: new Map(),
   };
@@ -282,6 +289,10 @@ export function scanFbp(text: string): FbpScan {
         });
         i = j + 1 + component.length;
       } else {
+        if (
+          _statementStartsAt(text, lineOffset, i) &&
+          _statementEndsAt(text, j)
+        ) scan.bare.push({ name: text.slice(i, j), at: at(i) });
         i = j;
       }
       continue;
@@ -324,6 +335,21 @@ export function scanFbp(text: string): FbpScan {
     scan.text = out + text.slice(last);
   }
   return scan;
+}
+
+/** Whether only blanks, or a `,` then blanks, come before `i` on its line. */
+function _statementStartsAt(text: string, lineOffset: number, i: number) {
+  let k = i - 1;
+  while (k >= lineOffset && (text[k] === " " || text[k] === "\t")) k--;
+  return k < lineOffset || text[k] === ",";
+}
+
+/** Whether only blanks come after `j` up to a `,`, a comment or the line's end. */
+function _statementEndsAt(text: string, j: number) {
+  let k = j;
+  while (k < text.length && (text[k] === " " || text[k] === "\t")) k++;
+  return k >= text.length || _isNewline(text[k]) || text[k] === "#" ||
+    text[k] === ",";
 }
 
 /** The offset of the line break that ends the line holding `offset`. */

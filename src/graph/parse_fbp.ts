@@ -161,6 +161,20 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
     const path = joinKey("processes", a.name);
     if (!positions.has(path)) positions.set(path, a.at);
   }
+  for (const b of scan.bare) {
+    const name = restore(b.name);
+    const component = Object.hasOwn(processes, name)
+      ? processes[name].component
+      : undefined;
+    if (typeof component === "string" && component !== "") continue;
+    problems.push({
+      path: joinKey("processes", name),
+      line: b.at.line,
+      col: b.at.col,
+      message:
+        `"${name}" is not connected and has no component; declare a process as ${name}(component) and connect it, e.g. 'x' -> in ${name}(core/Output)`,
+    });
+  }
   const exported = new Map<string, FbpExportLine>();
   for (const e of scan.exports) {
     const path = joinKey(e.kind, e.name);

@@ -152,3 +152,22 @@ test("parseFbp() ends a comment at U+2028 as the parser does", () => {
   const graph = parseFbp("# note\u2028A(core/Repeat) out -> in B(core/Output)");
   assert.equal(graph.connections?.length, 1);
 });
+
+test("parseFbp() records a bare word that names no declared process as a problem at its line:col", () => {
+  const problems = validateGraph(parseFbp("\n  hello\n"), testRegistry());
+  assert.deepEqual(where(problems), [["processes.hello", 2, 3]]);
+  assert.match(
+    problems[0].message,
+    /"hello" is not connected and has no component/,
+  );
+  const comma = validateGraph(
+    parseFbp("'x' -> in A(core/Output), stray"),
+    testRegistry(),
+  );
+  assert.deepEqual(where(comma), [["processes.stray", 1, 27]]);
+});
+
+test("parseFbp() accepts a bare word that names a process declared with a component", () => {
+  const graph = parseFbp("'x' -> in Log(core/Output)\nLog\n");
+  assert.deepEqual(validateGraph(graph, testRegistry()), []);
+});
