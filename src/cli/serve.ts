@@ -12,7 +12,7 @@ import { GraphError } from "../graph/graph_error.ts";
 import type { Graph } from "../graph/graph.ts";
 import { type GraphFormat, loadGraph } from "../graph/load_graph.ts";
 import { formatProblem } from "../graph/problem.ts";
-import { validateGraph } from "../graph/validate.ts";
+import { validateFlow } from "../graph/validate.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import {
   connectionMetrics,
@@ -255,7 +255,7 @@ export function checkGraph(
 ): { graph: Graph | undefined; problems: string[] } {
   try {
     const graph = loadGraph(text, { format, file });
-    const problems = validateGraph(graph, registry).map((p) =>
+    const problems = validateFlow(graph, registry).map((p) =>
       formatProblem(p, file)
     );
     return { graph, problems };

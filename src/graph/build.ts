@@ -27,7 +27,7 @@ import { convertIip } from "./_iip.ts";
 import { joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
 import { subgraphOf } from "./subgraph.ts";
-import { validateGraph } from "./validate.ts";
+import { validateFlow } from "./validate.ts";
 
 /** Options of {@linkcode buildNetworkSpec}. */
 export interface BuildNetworkSpecOptions {
@@ -115,7 +115,7 @@ export function buildNetworkSpec(
     );
   }
   const sourceMap = options.sourceMap ?? sourceMapOf(graph);
-  const problems = validateGraph(graph, registry, sourceMap);
+  const problems = validateFlow(graph, registry, sourceMap);
   if (problems.length > 0) {
     throw new GraphError(problems, { file: sourceMap?.file });
   }

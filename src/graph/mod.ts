@@ -75,7 +75,7 @@ export {
   type SourceMap,
   sourceMapOf,
 } from "./problem.ts";
-export { validateGraph } from "./validate.ts";
+export { validateFlow, validateGraph } from "./validate.ts";
 export { buildNetworkSpec, type BuildNetworkSpecOptions } from "./build.ts";
 export {
   defineSubgraph,

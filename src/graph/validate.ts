@@ -93,6 +93,41 @@ export function validateGraph(
   return new _Validator(graph, registry, sourceMap, new Set()).run();
 }
 
+/**
+ * Checks a graph that is to run as a flow: every problem
+ * {@linkcode validateGraph} finds, and a graph with no process at all
+ * (which would start, do nothing and never end). A subgraph's inner graph
+ * is checked by `validateGraph()` only: an empty one is merely useless.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validateFlow } from "./validate.ts";
+ * import { Registry } from "../engine/registry.ts";
+ *
+ * const problems = validateFlow({ processes: {} }, new Registry());
+ * assert.match(problems[0].message, /no process/);
+ * ```
+ */
+export function validateFlow(
+  graph: Graph,
+  registry: Registry,
+  sourceMap: SourceMap | undefined = sourceMapOf(graph),
+): Problem[] {
+  const problems = validateGraph(graph, registry, sourceMap);
+  if (
+    problems.length === 0 && isRecord(graph) &&
+    (!isRecord(graph.processes) || Object.keys(graph.processes).length === 0)
+  ) {
+    problems.push(withPosition({
+      path: "processes",
+      message:
+        "the graph has no process, so a flow of it would do nothing; declare at least one, e.g. 'x' -> in Log(core/Output)",
+    }, sourceMap));
+  }
+  return problems;
+}
+
 class _Validator {
   readonly #problems: Problem[] = [];
   readonly #graph: Graph;

@@ -6,6 +6,7 @@ import {
   GraphError,
   parseFbp,
   parseGraphJson,
+  validateFlow,
   validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
@@ -397,4 +398,14 @@ test("validateGraph() reports an edge and an IIP without tgt at their connection
     'connection has no "tgt" (target in-port)',
     'IIP has no "tgt" (target in-port)',
   ]);
+});
+
+test("validateFlow() reports a graph with no process; validateGraph() does not", () => {
+  for (const graph of [{ processes: {} }, { connections: [] }, parseFbp("")]) {
+    const problems = validateFlow(graph, testRegistry());
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].path, "processes");
+    assert.match(problems[0].message, /the graph has no process/);
+  }
+  assert.deepEqual(validateGraph({ processes: {} }, testRegistry()), []);
 });

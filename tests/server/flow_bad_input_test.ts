@@ -66,3 +66,41 @@ test("ids: unicode, percent-encoded slashes, malformed escapes and 129 character
     await s.close();
   }
 });
+
+test("POST /flows refuses a graph with no process, as a bare word in .fbp text or as JSON, with a 400 that says why; nothing is created", async () => {
+  const s = setup();
+  try {
+    const before = views(s);
+    for (
+      const [type, text, why] of [
+        [
+          "text/plain",
+          "hello",
+          /"hello" is not connected and has no component/,
+        ],
+        [
+          "text/vnd.fbp",
+          "hello\n",
+          /"hello" is not connected and has no component/,
+        ],
+        ["application/json", '{"processes":{}}', /the graph has no process/],
+        ["text/vnd.fbp", "# nothing here\n", /the graph has no process/],
+      ] as [string, string, RegExp][]
+    ) {
+      const res = await s.app.request("/flows", {
+        method: "POST",
+        headers: { "Content-Type": type },
+        body: text,
+      });
+      const b = await body(res);
+      assert.equal(res.status, 400, `${type} ${text}: ${JSON.stringify(b)}`);
+      assert.match(
+        (b.problems as { message: string }[]).map((p) => p.message).join("\n"),
+        why,
+      );
+    }
+    assert.deepEqual(views(s), before);
+  } finally {
+    await s.close();
+  }
+});
