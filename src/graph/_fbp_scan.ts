@@ -84,10 +84,13 @@ const _EXPORT =
   /(IN|OUT)PORT=([A-Za-z_][A-Za-z0-9_-]*)(?:\([^)\n\r\u2028\u2029]*\))?\.([A-Za-z_][A-Za-z0-9_.]*)(?:\[[0-9]+\])?:([A-Za-z_][A-Za-z0-9_.]*)/y;
 /**
  * The parser's annotation (`"#" " "+ "@" key " "+ value` up to the line's
- * end), with tabs as spaces and trailing blanks allowed (and trimmed).
+ * end), with tabs as spaces and trailing blanks allowed (and trimmed). Any
+ * value is read, not only the parser's letters, digits, `-`, `_`, `.` and
+ * spaces: the parser drops `# @name my flow!` as a comment, and a name
+ * dropped silently gives the flow a random id; read, it is refused with
+ * the reason (the id rule) where it is used.
  */
-const _ANNOTATION =
-  /^#[ \t]+@([a-zA-Z0-9\-_]+)[ \t]+([a-zA-Z0-9\-_ .]*[a-zA-Z0-9\-_.])[ \t]*$/;
+const _ANNOTATION = /^#[ \t]+@([a-zA-Z0-9\-_]+)[ \t]+(\S(?:.*\S)?)[ \t]*$/;
 /** A run of the characters names are made of, in every part of the grammar. */
 const _RUN = /[A-Za-z0-9_]+/g;
 

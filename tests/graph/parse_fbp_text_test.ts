@@ -171,3 +171,12 @@ test("parseFbp() accepts a bare word that names a process declared with a compon
   const graph = parseFbp("'x' -> in Log(core/Output)\nLog\n");
   assert.deepEqual(validateGraph(graph, testRegistry()), []);
 });
+
+test("parseFbp() reads a # @ annotation value with characters the fbp parser does not allow", () => {
+  const graph = parseFbp("# @name my flow!\n'x' -> in A(core/Output)\n");
+  assert.equal(graph.properties?.name, "my flow!");
+  assert.deepEqual(sourceMapOf(graph)!.positions.get("properties.name"), {
+    line: 1,
+    col: 1,
+  });
+});

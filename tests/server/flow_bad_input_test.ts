@@ -104,3 +104,23 @@ test("POST /flows refuses a graph with no process, as a bare word in .fbp text o
     await s.close();
   }
 });
+
+test("POST /flows refuses a # @name that is not a valid id with the id rule, and ?id= takes over from it", async () => {
+  const s = setup();
+  try {
+    const text = "# @name my flow!\n'x' -> in Log(core/Output)\n";
+    const before = views(s);
+    const refused = await s.app.request("/flows", fbp(text));
+    assert.equal(refused.status, 400);
+    assert.match(
+      String((await body(refused)).error),
+      /graph's properties\.name, but an id is 1 to 128 letters.*received "my flow!"; give an id/,
+    );
+    assert.deepEqual(views(s), before);
+    const given = await s.app.request("/flows?id=mine", fbp(text));
+    assert.equal(given.status, 201);
+    assert.equal((await body(given)).id, "mine");
+  } finally {
+    await s.close();
+  }
+});
