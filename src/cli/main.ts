@@ -169,8 +169,9 @@ async function _runCommand(
   });
   for (const def of SETTINGS) {
     if (!command.settings.includes(def.flag)) continue;
-    const value = def.key === "tokens"
-      ? `${s.tokens.length} token(s)`
+    // Secrets are never logged: only how many there are.
+    const value = def.key === "tokens" || def.key === "fileTokens"
+      ? `${s[def.key].length} token(s)`
       : String(s[def.key]);
     log.debug(`setting ${def.key} = ${value} (${resolved.sources[def.key]})`, {
       setting: def.key,
@@ -227,7 +228,7 @@ async function _runCommand(
         hostname: host,
         port,
         db: s.db,
-        tokens: s.tokens,
+        tokens: [...s.tokens, ...s.fileTokens],
         drainTimeoutMs: s.drainTimeoutMs,
         metricsNamespace: s.metricsNamespace,
         files: params,

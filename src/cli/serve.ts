@@ -182,7 +182,7 @@ export async function startServer(
   connectionMetrics(metrics, server.connections);
   if (!access.enabled && !isLoopback(options.hostname)) {
     log.warn(
-      "no token configured and listening beyond loopback: flow routes answer 403 until one is set (--token, WEIR_TOKEN)",
+      "no token configured and listening beyond loopback: flow routes answer 403 until one is set (--token, WEIR_TOKEN or --token-file)",
     );
   }
   let done: Promise<void> | undefined;

@@ -34,6 +34,11 @@ export interface Settings {
   db: string;
   /** The bearer tokens accepted. Default none. */
   tokens: TokenGrant[];
+  /**
+   * More tokens, read from the file `--token-file` names (one per line), so
+   * they stay off the command line. Default none.
+   */
+  fileTokens: TokenGrant[];
   /** Prefix of the engine metrics. Default `weir`. */
   metricsNamespace: string;
   /** The least severe log level written. Default `info`. */
@@ -124,6 +129,35 @@ function _tokens(value: unknown): TokenGrant[] {
     );
   }
   return specs.map((s) => parseTokenSpec(s as string));
+}
+
+/** A token's own error, without its "Cannot use token: " opening. */
+function _tokenWhy(e: unknown): string {
+  return (e as Error).message.replace(/^Cannot (use|read) token: /, "");
+}
+
+function _tokenFile(value: unknown): TokenGrant[] {
+  const path = _string(value, "a file path");
+  const text = readText(path, (why) => {
+    throw new RangeError(`cannot read the token file "${path}": ${why}`);
+  });
+  const grants: TokenGrant[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    try {
+      grants.push(parseTokenSpec(line));
+    } catch (e) {
+      // The line is a secret: only its number is shown.
+      throw new RangeError(`"${path}" line ${i + 1}: ${_tokenWhy(e)}`);
+    }
+  }
+  if (grants.length === 0) {
+    throw new RangeError(
+      `the token file "${path}" holds no token (one "[scopes:]secret" a line; # starts a comment)`,
+    );
+  }
+  return grants;
 }
 
 /** The settings, in the order help lists them. */
@@ -236,6 +270,18 @@ export const SETTINGS: readonly SettingDef[] = [
       }
     },
   },
+  {
+    key: "fileTokens",
+    flag: "--token-file",
+    example: "/etc/weir/tokens",
+    arg: "<path>",
+    env: "WEIR_TOKEN_FILE",
+    fileKey: "tokenFile",
+    help:
+      'accept the tokens in this file, one "[scopes:]token" a line (# comments), besides --token',
+    default: [],
+    parse: _tokenFile,
+  },
 ];
 
 /** The variable that names the config file. */
@@ -247,8 +293,8 @@ const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
 /**
  * Resolves the settings: `flags` (raw values by flag, repeated flags in
  * order), then `env`, then the config file (`--config` in `flags`, else
- * `WEIR_CONFIG`), then the defaults. A relative `db` path in the config
- * file is taken from the file's folder. With `only`, the other settings
+ * `WEIR_CONFIG`), then the defaults. A relative `db` or `tokenFile` path in
+ * the config file is taken from the file's folder. With `only`, the other settings
  * keep their defaults and their variables and keys are not read (a command
  * is not stopped by a bad value it would not use). Throws a
  * {@linkcode SettingsError} naming the bad value's origin.
@@ -288,16 +334,25 @@ export function resolveSettings(
       sources[def.key] = "default";
       continue;
     }
-    const { value, source, origin } = found;
+    const { source, origin } = found;
+    let { value } = found;
+    // A relative token file in the config file is taken from its folder.
+    if (
+      def.key === "fileTokens" && source === "file" &&
+      configFile !== undefined && typeof value === "string"
+    ) {
+      value = resolve(dirname(configFile), value);
+    }
     try {
       settings[def.key] = def.parse(value);
     } catch (e) {
-      const why = (e as Error).message;
       // A token's own errors say what is wrong; the token is never shown.
       throw new SettingsError(
-        def.key === "tokens"
-          ? `${origin}: ${why.replace(/^Cannot (use|read) token: /, "")}`
-          : `${origin} ${why}, received ${JSON.stringify(value)}`,
+        def.key === "tokens" || def.key === "fileTokens"
+          ? `${origin}: ${_tokenWhy(e)}`
+          : `${origin} ${(e as Error).message}, received ${
+            JSON.stringify(value)
+          }`,
       );
     }
     sources[def.key] = source;

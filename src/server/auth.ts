@@ -42,9 +42,20 @@ export type AccessResult =
   | { ok: false; status: 401 | 403; message: string };
 
 /**
- * Reads a token specification: `SCOPES:TOKEN` (scopes separated by
- * commas, e.g. `read,metrics:s3cr3t-of-16-chars`) or just `TOKEN`, which
+ * Reads a token specification: `SCOPES:SECRET` (scopes separated by
+ * commas, e.g. `read,metrics:s3cr3t-of-16-chars`) or just `SECRET`, which
  * grants every scope.
+ *
+ * The rule that tells a scope list from a secret containing a colon: when
+ * the text before the first colon holds only letters, white space and the
+ * separators `,;|+_-`, it is a scope list, and every comma-separated item
+ * must be a known scope (lower case) or the token is refused: a typo such
+ * as `Read:SECRET` never becomes an all-scope token. Anything else before
+ * the first colon (a digit, another symbol) makes the whole string the
+ * secret. A secret whose own text before a colon is only letters is given
+ * with its scopes written out: `read,write,metrics:abc:def...`. The error
+ * names the bad scope (only a short one: a long word may be part of a
+ * secret) and never the secret.
  *
  * @example
  * ```ts
@@ -53,36 +64,39 @@ export type AccessResult =
  *
  * assert.deepEqual(parseTokenSpec("read,metrics:0123456789abcdef").scopes, ["read", "metrics"]);
  * assert.deepEqual(parseTokenSpec("0123456789abcdef").scopes, ["read", "write", "metrics"]);
+ * assert.equal(parseTokenSpec("a1:0123456789abcdef").token, "a1:0123456789abcdef");
+ * assert.throws(() => parseTokenSpec("Read:0123456789abcdef"), /unknown scope "Read"/);
  * ```
  */
 export function parseTokenSpec(spec: string): TokenGrant {
   if (typeof spec !== "string") {
     throw new TypeError(
-      `Cannot read token: expected "SCOPES:TOKEN" or "TOKEN", received ${typeof spec}`,
+      `Cannot read token: expected "SCOPES:SECRET" or "SECRET", received ${typeof spec}`,
     );
   }
   const colon = spec.indexOf(":");
-  const maybeScopes = colon > 0 ? spec.slice(0, colon).split(",") : [];
-  if (
-    colon > 0 &&
-    maybeScopes.every((s) => (SCOPES as readonly string[]).includes(s.trim()))
-  ) {
-    return checkGrant({
-      token: spec.slice(colon + 1),
-      scopes: maybeScopes.map((s) => s.trim() as Scope),
-    });
+  const head = colon >= 0 ? spec.slice(0, colon) : "";
+  if (colon < 0 || !/^[A-Za-z\s,;|+_-]*$/.test(head)) {
+    return checkGrant({ token: spec, scopes: SCOPES });
   }
-  if (colon > 0 && /^[a-z,\s]+$/.test(spec.slice(0, colon))) {
-    const bad = maybeScopes.find((s) =>
-      !(SCOPES as readonly string[]).includes(s.trim())
-    );
+  const items = head.split(",").map((s) => s.trim());
+  const bad = items.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (bad !== undefined) {
     throw new RangeError(
-      `Cannot read token: unknown scope "${bad}"; scopes are ${
+      `Cannot read token: unknown scope ${_describeScope(bad)}; scopes are ${
         SCOPES.join(", ")
-      } (write "read,write:TOKEN")`,
+      } (write "read,write:SECRET"; a secret with a colon after letters needs its scopes written out, "read,write,metrics:SECRET")`,
     );
   }
-  return checkGrant({ token: spec, scopes: SCOPES });
+  return checkGrant({ token: spec.slice(colon + 1), scopes: items as Scope[] });
+}
+
+/** Names a bad scope, but not a long word that may be part of a secret. */
+function _describeScope(scope: string): string {
+  if (scope === "") return "(an empty one)";
+  return scope.length <= 12
+    ? JSON.stringify(scope)
+    : `(a word of ${scope.length} characters)`;
 }
 
 function checkGrant(grant: TokenGrant): TokenGrant {

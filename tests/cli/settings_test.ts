@@ -57,6 +57,7 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     logLevel: "info",
     logFormat: "auto",
     drainTimeoutMs: 5000,
+    fileTokens: [],
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);
@@ -233,5 +234,82 @@ test("resolveSettings() with only some settings leaves the others' variables and
         }),
       SettingsError,
     );
+  });
+});
+
+test("resolveSettings() reads --token-file, WEIR_TOKEN_FILE or tokenFile: one token a line, blank lines and # comments ignored", () => {
+  const other = "fedcba9876543210fedc";
+  withConfig({}, (config, dir) => {
+    const file = join(dir, "tokens");
+    writeFileSync(
+      file,
+      `# the dashboard\n\nread:${TOKEN}\r\n  ${other}  \n# end\n`,
+    );
+    const want = [
+      { token: TOKEN, scopes: ["read"] },
+      { token: other, scopes: ["read", "write", "metrics"] },
+    ];
+    let r = resolveSettings({ "--token-file": [file] }, {});
+    assert.deepEqual(r.settings.fileTokens, want);
+    assert.equal(r.sources.fileTokens, "flag");
+    r = resolveSettings({}, { WEIR_TOKEN_FILE: file });
+    assert.deepEqual(r.settings.fileTokens, want);
+    assert.equal(r.sources.fileTokens, "env");
+    // Relative to the config file's folder, and alongside --token.
+    writeFileSync(config, JSON.stringify({ tokenFile: "tokens" }));
+    r = resolveSettings({
+      "--config": [config],
+      "--token": [`metrics:${other}`],
+    }, {});
+    assert.deepEqual(r.settings.fileTokens, want);
+    assert.equal(r.sources.fileTokens, "file");
+    assert.deepEqual(r.settings.tokens, [{
+      token: other,
+      scopes: ["metrics"],
+    }]);
+  });
+});
+
+test("resolveSettings() refuses a token file it cannot use, naming the file and line, never a secret", () => {
+  withConfig({}, (_config, dir) => {
+    const secret = "Read:s3cret-that-must-stay-hidden";
+    const file = join(dir, "tokens");
+    writeFileSync(file, `# ok\nread:${TOKEN}\n${secret}\n`);
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "# nothing yet\n\n");
+    const cases: [Record<string, string[]>, Record<string, string>, string][] =
+      [
+        [
+          { "--token-file": [join(dir, "nope")] },
+          {},
+          `--token-file: cannot read the token file "${
+            join(dir, "nope")
+          }": no such file`,
+        ],
+        [
+          {},
+          { WEIR_TOKEN_FILE: dir },
+          `WEIR_TOKEN_FILE: cannot read the token file "${dir}": `,
+        ],
+        [
+          { "--token-file": [file] },
+          {},
+          `--token-file: "${file}" line 3: unknown scope "Read"; scopes are read, write, metrics`,
+        ],
+        [
+          {},
+          { WEIR_TOKEN_FILE: empty },
+          `WEIR_TOKEN_FILE: the token file "${empty}" holds no token`,
+        ],
+      ];
+    for (const [flags, env, start] of cases) {
+      assert.throws(
+        () => resolveSettings(flags, env),
+        (e: Error) =>
+          e instanceof SettingsError && e.message.startsWith(start) &&
+          !e.message.includes("s3cret") && !e.message.includes(TOKEN),
+        start,
+      );
+    }
   });
 });

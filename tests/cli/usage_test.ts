@@ -43,6 +43,7 @@ test("weir --help lists every command; each command's --help has its usage, opti
       ["--port", "WEIR_PORT"],
       ["--db", "WEIR_DB"],
       ["--token", "WEIR_TOKEN"],
+      ["--token-file", "WEIR_TOKEN_FILE"],
       ["--metrics-namespace", "WEIR_METRICS_NAMESPACE"],
       ["--log-level", "WEIR_LOG_LEVEL"],
       ["--log-format", "WEIR_LOG_FORMAT"],
@@ -232,6 +233,118 @@ test(
         killLeftovers();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve: a scope typo or a missing token file is one sentence naming it, exit 2, never the secret",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-usage-"));
+    const secret = "s3cret-0123456789abcdef";
+    try {
+      const bad = join(dir, "tokens");
+      writeFileSync(bad, `# ops\nread:${secret}-ok\nREAD,write:${secret}\n`);
+      const cases: [string[], Record<string, string> | undefined, RegExp][] = [
+        [
+          ["serve", "--port", "0", "--db", ":memory:"],
+          { WEIR_TOKEN: `Read:${secret}` },
+          /^weir: WEIR_TOKEN: unknown scope "Read"; scopes are read, write, metrics /,
+        ],
+        [
+          [
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            ":memory:",
+            "--token",
+            `read,wirte:${secret}`,
+          ],
+          undefined,
+          /^weir: --token: unknown scope "wirte"; scopes are read, write, metrics /,
+        ],
+        [
+          ["serve", "--port", "0", "--db", ":memory:", "--token-file", bad],
+          undefined,
+          /^weir: --token-file: ".*tokens" line 3: unknown scope "READ"; scopes are read, write, metrics /,
+        ],
+        [
+          ["serve", "--port", "0", "--db", ":memory:"],
+          { WEIR_TOKEN_FILE: join(dir, "nope") },
+          /^weir: WEIR_TOKEN_FILE: cannot read the token file ".*nope": no such file$/,
+        ],
+      ];
+      for (const [args, env, message] of cases) {
+        const r = await failed(args, env);
+        assert.equal(r.code, 2, `${args.join(" ")}:\n${r.err}`);
+        const lines = r.err.trimEnd().split("\n");
+        assert.equal(lines.length, 2, r.err);
+        assert.match(lines[0], message);
+        assert.ok(!r.err.includes("s3cret"), r.err);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve --token-file: its tokens are accepted, and no secret reaches a log line or an API answer",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-usage-"));
+    const reader = "r3ader-0123456789abcdef";
+    const admin = "adm1n-0123456789abcdef";
+    try {
+      const file = join(dir, "tokens");
+      writeFileSync(file, `# dashboard\nread:${reader}\n\n${admin}\n`);
+      const w = await startServe(
+        ["--port", "0", "--db", ":memory:", "--log-level", "debug"],
+        { env: { ...process.env, WEIR_TOKEN_FILE: file } },
+      );
+      try {
+        const get = (token?: string, method = "GET") =>
+          fetch(`${w.url}/flows`, {
+            method,
+            headers: {
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+              ...(method === "POST"
+                ? { "content-type": "application/json" }
+                : {}),
+            },
+            ...(method === "POST" ? { body: "{}" } : {}),
+          });
+        const answers: string[] = [];
+        for (
+          const [token, method, status] of [
+            [reader, "GET", 200],
+            [admin, "GET", 200],
+            [undefined, "GET", 401],
+            [`${reader}x`, "GET", 401],
+            [reader, "POST", 403],
+          ] as const
+        ) {
+          const res = await get(token, method);
+          answers.push(await res.text());
+          assert.equal(res.status, status, `${method} ${token}`);
+        }
+        const log = w.log();
+        assert.match(log, /fileTokens = 2 token\(s\) \(env\)/);
+        for (const text of [...answers, log]) {
+          assert.ok(
+            !text.includes("r3ader") && !text.includes("adm1n"),
+            text,
+          );
+        }
+      } finally {
+        process.kill(w.child.pid!, "SIGTERM");
+        await w.exited;
+      }
+    } finally {
+      killLeftovers();
       rmSync(dir, { recursive: true, force: true });
     }
   },

@@ -28,6 +28,47 @@ test("parseTokenSpec() refuses short tokens, unknown scopes and white space, say
   assert.throws(() => parseTokenSpec(`${T1} x`), /white space/);
 });
 
+test("parseTokenSpec() refuses a scope typo instead of granting every scope, and never shows the secret", () => {
+  for (
+    const [head, named] of [
+      ["Read", '"Read"'],
+      ["READ,write", '"READ"'],
+      ["read;write", '"read;write"'],
+      ["read-only", '"read-only"'],
+      ["read,", "(an empty one)"],
+      ["", "(an empty one)"],
+      ["correcthorsebattery", "(a word of 19 characters)"],
+    ]
+  ) {
+    assert.throws(
+      () => parseTokenSpec(`${head}:${T1}`),
+      (e: Error) =>
+        e instanceof RangeError &&
+        e.message.includes(
+          `unknown scope ${named}; scopes are read, write, metrics`,
+        ) &&
+        !e.message.includes(T1) && !e.message.includes("correcthorse"),
+      head,
+    );
+  }
+});
+
+test("parseTokenSpec(): a secret with a colon after a digit or symbol, or after written-out scopes, still works", () => {
+  assert.deepEqual(parseTokenSpec(`s3cret:${T1}`), {
+    token: `s3cret:${T1}`,
+    scopes: ["read", "write", "metrics"],
+  });
+  assert.equal(parseTokenSpec(`x.y:${T1}`).token, `x.y:${T1}`);
+  assert.deepEqual(parseTokenSpec(`read,write,metrics:abc:${T1}`), {
+    token: `abc:${T1}`,
+    scopes: ["read", "write", "metrics"],
+  });
+  assert.deepEqual(parseTokenSpec(` read , write :${T1}`).scopes, [
+    "read",
+    "write",
+  ]);
+});
+
 test("Access.check(): a token is accepted for its scopes only", () => {
   const a = new Access({
     tokens: [{ token: T1, scopes: ["read"] }, {
