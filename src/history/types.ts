@@ -1,0 +1,122 @@
+/**
+ * The contracts between the parts of the history store: the store writes
+ * and reads points through these shapes, the PromQL evaluator reads
+ * through {@linkcode HistoryReader}, the query API and (later) the
+ * dashboard and remote write read through the evaluator or the reader.
+ *
+ * Times are integer milliseconds since the epoch everywhere in
+ * `src/history/`; the query API converts Prometheus's float seconds at
+ * its edge.
+ *
+ * @module
+ */
+
+/** A series' labels, `__name__` included. */
+export type SeriesLabels = Readonly<Record<string, string>>;
+
+/** A label matcher's operator, as PromQL writes it. */
+export type MatchType = "=" | "!=" | "=~" | "!~";
+
+/**
+ * One label matcher. Regular expressions are fully anchored, as in
+ * Prometheus (`=~"a.*"` matches `abc`, not `xabc`), and a missing label
+ * is the empty string.
+ */
+export interface LabelMatcher {
+  /** The label name (`__name__` for the metric name). */
+  readonly name: string;
+  /** The operator. */
+  readonly type: MatchType;
+  /** The value, or the regular expression's source. */
+  readonly value: string;
+}
+
+/**
+ * What kind of values a series holds, which decides how a downsampled
+ * window aggregates it: a counter also keeps the window's increase
+ * (resets handled). Histogram `_bucket`, `_sum` and `_count` series are
+ * counters.
+ */
+export type SeriesKind = "counter" | "gauge" | "untyped";
+
+/** A tier of the store: the raw samples, or a downsampled window size. */
+export interface TierInfo {
+  /** `raw`, `1m`, `1h`, ... */
+  readonly name: string;
+  /** The spacing of its points (ms): the sampling interval for raw. */
+  readonly resolutionMs: number;
+  /** How long its points are kept (ms). */
+  readonly retentionMs: number;
+}
+
+/**
+ * The points of one series from one tier, in parallel arrays sorted by
+ * time (ascending, no duplicates).
+ *
+ * On the raw tier each point is one sample: `value` only.
+ * On a downsampled tier the point at `t` is the aggregate of the raw
+ * samples in the window `(t - resolutionMs, t]`: `count`, `sum`, `min`,
+ * `max`, `value` (the last sample of the window) and, for counters,
+ * `increase` (the counter's increase over the window, measured from the
+ * last sample before the window, resets handled as `rate()` does).
+ */
+export interface SeriesPoints {
+  /** The series' labels, `__name__` included. */
+  readonly labels: SeriesLabels;
+  /** Its kind. */
+  readonly kind: SeriesKind;
+  /** Timestamps (ms). */
+  readonly t: Float64Array;
+  /** The sample (raw) or the window's last sample (downsampled). */
+  readonly value: Float64Array;
+  /** Downsampled tiers only: samples in the window. */
+  readonly count?: Float64Array;
+  /** Downsampled tiers only: their sum. */
+  readonly sum?: Float64Array;
+  /** Downsampled tiers only: their minimum. */
+  readonly min?: Float64Array;
+  /** Downsampled tiers only: their maximum. */
+  readonly max?: Float64Array;
+  /** Downsampled tiers, counters only: the increase over the window. */
+  readonly increase?: Float64Array;
+}
+
+/**
+ * Read access to stored history: what the PromQL evaluator, the query
+ * API's series and label endpoints, the dashboard and remote write use.
+ * Reads merge what is in memory and what is on disk.
+ */
+export interface HistoryReader {
+  /** The tiers, raw first, then coarser and coarser. */
+  readonly tiers: readonly TierInfo[];
+  /**
+   * The points of every series that matches all `matchers` and has a
+   * point in `[start, end]` (ms, inclusive) in tier `tier` (an index of
+   * {@linkcode tiers}), limited to that range.
+   */
+  select(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+  ): SeriesPoints[];
+  /** The label sets of the series that match and have a point in `[start, end]` in any tier. */
+  series(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): SeriesLabels[];
+  /** Label names (sorted) of the series that match, all series when `matchers` is empty. */
+  labelNames(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): string[];
+  /** Values (sorted) of label `name` among the series that match. */
+  labelValues(
+    name: string,
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): string[];
+}
