@@ -7,6 +7,7 @@ import { createNetwork } from "../../src/embed.ts";
 import { History } from "../../src/history/history.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { parseFamilies } from "../metrics/_exposition.ts";
+import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 
 const NAME = (value: string) => ({
   name: "__name__",
@@ -157,4 +158,21 @@ test("History.attach() refuses a collector attached already, and any after close
   );
   // close() removed its metrics from the collector.
   assert.doesNotMatch(await collector.render(), /weir_history_/);
+});
+
+test("promtool check metrics passes on the history's own metrics", {
+  skip: integrationSkip("promtool"),
+}, async () => {
+  await using history = await History.open();
+  const collector = new MetricsCollector();
+  history.attach(collector);
+  await history.sampleNow();
+  const text = await collector.render("text");
+  assert.match(
+    text,
+    /^weir_history_storage_bytes\{tier="raw",medium="disk"\}/m,
+  );
+  const { ok, output } = await promtoolCheck(text);
+  assert.equal(output, "");
+  assert.equal(ok, true);
 });
