@@ -16,7 +16,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
-import { decodeChunk } from "./_chunk_codec.ts";
+import { decodeChunk } from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ChunkEncoder, decodeChunk } from "./_chunk_codec.ts";
+import { ChunkEncoder, decodeChunk } from "./codec.ts";
 import { WindowAggregator } from "./aggregator.ts";
 import { ChunkRing, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { scanRecords } from "../../src/history/record_frame.ts";
 import { HistoryStore } from "../../src/history/store.ts";
 import { segmentFiles, SMALL_TIERS, withDir } from "./_store_fixtures.ts";
 
@@ -143,10 +144,12 @@ test("HistoryStore.open() skips a record with a flipped byte in the middle of a 
     await s.close();
     const [seg] = segmentFiles(dir, "raw");
     const bytes = readFileSync(seg);
-    // Records are the same size here: flip a byte inside the second one.
-    const recordBytes = bytes.length / 5;
-    assert.ok(Number.isInteger(recordBytes));
-    bytes[Math.floor(recordBytes * 1.5)] ^= 0x10;
+    const records: [number, number][] = [];
+    scanRecords(bytes, (_, start, end) => records.push([start, end]));
+    assert.equal(records.length, 5);
+    // Flip a byte in the middle of the second record's payload.
+    const [start, end] = records[1];
+    bytes[Math.floor((start + end) / 2)] ^= 0x10;
     writeFileSync(seg, bytes);
     const warnings: string[] = [];
     const again = await HistoryStore.open({
