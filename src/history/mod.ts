@@ -7,20 +7,24 @@
  * {@linkcode HistoryReader} (PromQL and the Prometheus query API read it).
  *
  * An embedding app opens a {@linkcode History}, attaches it to its
- * `MetricsCollector`, and closes it at shutdown (which flushes):
+ * `MetricsCollector`, queries it with PromQL ({@linkcode queryInstant},
+ * {@linkcode queryRange}; `flowApp({ history })` serves Prometheus's query
+ * API over it), and closes it at shutdown (which flushes):
  *
  * ```ts
  * import assert from "node:assert/strict";
  * import { MetricsCollector } from "../metrics/mod.ts";
- * import { History } from "./mod.ts";
+ * import { History, queryInstant } from "./mod.ts";
  *
  * const collector = new MetricsCollector();
  * const history = await History.open({ exclude: [".*_bucket"] });
  * history.attach(collector);
  * await history.sampleNow();
+ * const result = queryInstant(history, "weir_flows_active", Date.now());
+ * assert.equal(result.resultType, "vector");
  * assert.deepEqual(
- *   history.labelValues("__name__", [], 0, Date.now()).includes("weir_flows_active"),
- *   true,
+ *   result.resultType === "vector" && result.result[0].value[1],
+ *   0,
  * );
  * await history.close();
  * ```
@@ -36,6 +40,15 @@ export {
   type SeriesFilter,
   seriesFilter,
 } from "./sampler.ts";
+export {
+  parseQuery,
+  PromQLError,
+  type PromQLErrorType,
+  queryInstant,
+  type QueryOptions,
+  queryRange,
+  type QueryResult,
+} from "./promql/mod.ts";
 export { historyMetrics, type HistoryMetricsSource } from "./self_metrics.ts";
 export {
   defaultTiers,
