@@ -14,10 +14,11 @@ const FBP_TYPES = new Set([
   "text/vnd.fbp",
   "text/x-fbp",
   "application/x-fbp",
-  "text/plain",
 ]);
+// Not text/plain: a web page may post that to any site without a
+// preflight (see cross_site_guard.ts).
 const ACCEPTED_GRAPH_TYPES =
-  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text; text/plain also works)";
+  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text)";
 
 /** The media type of the request body, lower case, without parameters. */
 export function _mediaType(c: Context): string | null {

@@ -17,6 +17,7 @@ import type { MetricsCollector } from "../metrics/collector.ts";
 import { accessGuard } from "./access_guard.ts";
 import { Access, type AccessOptions } from "./auth.ts";
 import { componentRoutes } from "./component_routes.ts";
+import { crossSiteGuard } from "./cross_site_guard.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
@@ -143,7 +144,9 @@ export function flowApp(options: FlowAppOptions): Hono {
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
-      middleware: [accessGuard(access, "auto")],
+      // The cross-site check first: a page's request is refused before a
+      // token is looked at (and never counts as a failed attempt).
+      middleware: [crossSiteGuard(), accessGuard(access, "auto")],
     }),
   );
   app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));
