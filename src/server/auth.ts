@@ -159,6 +159,11 @@ export class Access {
     this.#exposed = options.exposed ?? false;
   }
 
+  /** Whether the server listens beyond loopback (see {@linkcode AccessOptions.exposed}). */
+  get exposed(): boolean {
+    return this.#exposed;
+  }
+
   /** Whether any token is configured. */
   get enabled(): boolean {
     return this.#grants.length > 0;

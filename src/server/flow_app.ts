@@ -21,6 +21,7 @@ import { crossSiteGuard } from "./cross_site_guard.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
+import { hostGuard } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { _errorResponse } from "./_response.ts";
 
@@ -34,6 +35,13 @@ export interface FlowAppOptions {
   components: Registry;
   /** Who may do what (tokens, and whether the server is exposed). Default: open, loopback. */
   access?: Access | AccessOptions;
+  /**
+   * Host names besides the loopback ones that a loopback server answers
+   * to (see `hostGuard`). A server whose `access` is not exposed refuses
+   * any other `Host` with 421, against DNS rebinding; an exposed one
+   * answers to any name. Default none.
+   */
+  allowedHosts?: readonly string[];
   /** The largest request body accepted (bytes); larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -119,6 +127,9 @@ export function flowApp(options: FlowAppOptions): Hono {
       ));
   const app = new Hono();
   for (const m of options.middleware ?? []) app.use(m);
+  if (!access.exposed) {
+    app.use(hostGuard({ allowedHosts: options.allowedHosts }));
+  }
 
   // No `hono/request-id` on every request: it cost the flow routes about
   // 6% of their throughput (bench/versus.ts serve, Bun). The error handler
