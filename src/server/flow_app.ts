@@ -24,6 +24,9 @@ import { healthRoutes } from "./health_routes.ts";
 import { hostGuard } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { _errorResponse } from "./_response.ts";
+import { DEFAULT_MAX_BODY_DEPTH } from "./_request.ts";
+
+export { DEFAULT_MAX_BODY_DEPTH };
 
 /** Options of {@linkcode flowApp}. */
 export interface FlowAppOptions {
@@ -44,6 +47,12 @@ export interface FlowAppOptions {
   allowedHosts?: readonly string[];
   /** The largest request body accepted (bytes); larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How deep a JSON request body (a graph, a merge patch) may nest
+   * (objects and arrays within each other); a deeper one gets 400 before
+   * it is parsed. Default {@linkcode DEFAULT_MAX_BODY_DEPTH} (64).
+   */
+  maxBodyDepth?: number;
   /**
    * How long a request may take (ms), its body included: a client that
    * sends its body slower gets 408, a handler that takes longer 503.
@@ -111,6 +120,10 @@ export function flowApp(options: FlowAppOptions): Hono {
     options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     "maxBodyBytes",
   );
+  const maxBodyDepth = _positiveInt(
+    options.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH,
+    "maxBodyDepth",
+  );
   const requestTimeoutMs = _positiveInt(
     options.requestTimeoutMs ?? 30_000,
     "requestTimeoutMs",
@@ -152,6 +165,7 @@ export function flowApp(options: FlowAppOptions): Hono {
     flowRoutes({
       flows,
       maxBodyBytes,
+      maxBodyDepth,
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
