@@ -107,6 +107,9 @@ export async function startServer(
     access = new Access({
       tokens: options.tokens,
       exposed: !isLoopback(options.hostname),
+      failedAttempts: {
+        log: (level, message, f) => log.log(level, message, f),
+      },
     });
   } catch (e) {
     fail((e as Error).message);
@@ -170,6 +173,7 @@ export async function startServer(
     metrics,
     components: options.registry,
     access,
+    clientAddress: (request) => server.remoteAddress(request),
     signal: streams.signal,
     onInternalError: (r, error) =>
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
@@ -193,6 +197,7 @@ export async function startServer(
         { reason, drain_timeout_ms: options.drainTimeoutMs },
       );
       streams.abort();
+      access.attempts.close();
       await server.close();
       await flows.close({ timeoutMs: options.drainTimeoutMs });
       log.info("flows drained, database closed");

@@ -14,7 +14,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Registry } from "../engine/registry.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
-import { accessGuard } from "./access_guard.ts";
+import { accessGuard, type ClientAddress } from "./access_guard.ts";
 import { Access, type AccessOptions } from "./auth.ts";
 import { componentRoutes } from "./component_routes.ts";
 import { crossSiteGuard } from "./cross_site_guard.ts";
@@ -45,6 +45,12 @@ export interface FlowAppOptions {
    * answers to any name. Default none.
    */
   allowedHosts?: readonly string[];
+  /**
+   * The client address of a request (e.g. the runtime server's
+   * `remoteAddress`), by which failed token attempts are counted. Default:
+   * unknown, so every client shares one count.
+   */
+  clientAddress?: ClientAddress;
   /** The largest request body accepted (bytes); larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -150,7 +156,7 @@ export function flowApp(options: FlowAppOptions): Hono {
   // app that mounts it in front).
   app.route("/", healthRoutes(flows));
   for (const path of ["/metrics", "/api/v1/metadata"]) {
-    app.use(path, accessGuard(access, "metrics"));
+    app.use(path, accessGuard(access, "metrics", options.clientAddress));
   }
   app.route(
     "/",
@@ -158,7 +164,10 @@ export function flowApp(options: FlowAppOptions): Hono {
   );
   app.route(
     "/components",
-    componentRoutes(components, accessGuard(access, "read")),
+    componentRoutes(
+      components,
+      accessGuard(access, "read", options.clientAddress),
+    ),
   );
   app.route(
     "/flows",
@@ -171,7 +180,10 @@ export function flowApp(options: FlowAppOptions): Hono {
       signal: options.signal,
       // The cross-site check first: a page's request is refused before a
       // token is looked at (and never counts as a failed attempt).
-      middleware: [crossSiteGuard(), accessGuard(access, "auto")],
+      middleware: [
+        crossSiteGuard(),
+        accessGuard(access, "auto", options.clientAddress),
+      ],
     }),
   );
   app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));
