@@ -198,7 +198,7 @@ export function flowApp(options: FlowAppOptions): Hono {
     app.route(
       "/",
       queryRoutes(options.history, {
-        middleware: [accessGuard(access, "read")],
+        middleware: [accessGuard(access, "read", options.clientAddress)],
         maxBodyBytes,
         bodyTimeoutMs: requestTimeoutMs,
       }),
