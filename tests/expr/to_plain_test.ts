@@ -15,7 +15,7 @@ test("toPlain copies an array JSONata flagged as a sequence without the flag", a
   const built = await compileExpression("items.p").evaluate({
     items: [{ p: 1 }, { p: 2 }],
   });
-  assert.equal(Object.hasOwn(built, "sequence"), true);
+  assert.equal(Object.hasOwn(built as object, "sequence"), true);
   const plain = toPlain(built) as unknown[];
   assert.equal(Object.hasOwn(plain, "sequence"), false);
   assert.deepEqual(plain, [1, 2]);
