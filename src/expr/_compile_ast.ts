@@ -40,6 +40,7 @@ import {
   _UNCOMPILED_FUNCTIONS,
 } from "./_builtins.ts";
 import { _populateMessage } from "./_error_messages.ts";
+import { toPlain } from "./to_plain.ts";
 import {
   _createSequence,
   _error,
@@ -103,16 +104,22 @@ export interface _RunState {
 
 /** A scope of variables, as the package's frames. */
 class Frame {
-  readonly vars: _Rec = Object.create(null);
+  /** Made at the first binding: most frames (and evaluations) bind none. */
+  vars: _Rec | undefined = undefined;
+  /** The input of the evaluation, `$$`, held by its outermost frame. */
+  root = false;
+  input: unknown = undefined;
   constructor(readonly parent: Frame | undefined, readonly run: _RunState) {}
   lookup(name: string): unknown {
     for (let f: Frame | undefined = this; f !== undefined; f = f.parent) {
-      if (name in f.vars) return f.vars[name];
+      if (f.root && name === "$") return f.input;
+      const vars = f.vars;
+      if (vars !== undefined && name in vars) return vars[name];
     }
     return undefined;
   }
   bind(name: string, value: unknown): void {
-    this.vars[name] = value;
+    (this.vars ??= Object.create(null) as _Rec)[name] = value;
   }
   /** The evaluation's time, as `$toMillis` reads it from the package's frames. */
   get timestamp(): Date {
@@ -340,23 +347,34 @@ export function _compileAst(
   options: _CompileOptions = {},
 ): _Compiled {
   _check(ast);
-  const root = new _Compiler(options.guarded === true).node(ast as Node);
+  const compiler = new _Compiler(options.guarded === true);
+  let root = compiler.node(ast as Node);
+  const plain = options.guarded === true
+    ? undefined
+    : compiler.plainObject(ast as Node, root);
+  if (plain !== undefined) root = plain;
   return (input, bindings, budget) => {
     const run: _RunState = {
       timestamp: undefined,
       depth: 0,
-      maxDepth: budget?.maxDepth ?? Infinity,
-      deadline: budget?.timeoutMs !== undefined
-        ? Date.now() + budget.timeoutMs
-        : Infinity,
+      maxDepth: Infinity,
+      deadline: Infinity,
       ticks: 0,
-      timeout: budget?.timeoutMs ?? 0,
+      timeout: 0,
     };
+    if (budget !== undefined) {
+      run.maxDepth = budget.maxDepth ?? Infinity;
+      if (budget.timeoutMs !== undefined) {
+        run.deadline = Date.now() + budget.timeoutMs;
+        run.timeout = budget.timeoutMs;
+      }
+    }
     const env = new Frame(_static, run);
     if (bindings !== undefined) {
       for (const v of Object.keys(bindings)) env.bind(v, bindings[v]);
     }
-    env.bind("$", input);
+    env.root = true;
+    env.input = input;
     if (Array.isArray(input) && !_isSequence(input)) {
       const wrapped = _createSequence(input);
       wrapped.outerWrapper = true;
@@ -738,18 +756,8 @@ class _Compiler {
       }
       return result;
     };
-    // Literal, distinct keys on one input: no grouping to do.
-    const keys = expr.lhs.map(([k]) => k.type === "string" ? k.value : null);
-    const literal =
-      keys.every((k) =>
-        typeof k === "string" && k !== "_jsonata_lambda" &&
-        k !== "_jsonata_function"
-      ) && new Set(keys).size === keys.length &&
-      expr.lhs.every(([k]) =>
-        k.predicate === undefined && k.group === undefined
-      );
-    if (!literal) return general;
-    const names = keys as string[];
+    const names = _literalKeys(expr);
+    if (names === undefined) return general;
     const values = pairs.map((p) => p[1]);
     return (input, env) => {
       if (Array.isArray(input)) return general(input, env);
@@ -757,6 +765,33 @@ class _Compiler {
       for (let i = 0; i < values.length; i++) {
         const value = values[i](input, env);
         if (value !== undefined) result[names[i]] = value;
+      }
+      return result;
+    };
+  }
+
+  /**
+   * An object constructor at the root, built as a plain object with plain
+   * values (what `toPlain` would make of the package's answer), so that a
+   * `flow/Map` result is sent without a copy: V8 keeps objects without a
+   * prototype in its slow dictionary mode, and copying them cost more
+   * than the evaluation. Undefined when `expr` is not such a constructor.
+   */
+  plainObject(expr: Node, general: Fn): Fn | undefined {
+    if (
+      expr.type !== "unary" || expr.value !== "{" ||
+      expr.predicate !== undefined || expr.group !== undefined
+    ) return undefined;
+    const group = expr as unknown as Group;
+    const names = _literalKeys(group);
+    if (names === undefined) return undefined;
+    const values = group.lhs.map(([, v]) => this.node(v));
+    return (input, env) => {
+      if (Array.isArray(input)) return general(input, env);
+      const result: _Rec = {};
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i](input, env);
+        if (value !== undefined) result[names[i]] = toPlain(value);
       }
       return result;
     };
@@ -951,6 +986,28 @@ class _Compiler {
       return _mergeSort(input, comparator);
     };
   }
+}
+
+/**
+ * The keys of an object constructor when all are distinct string literals
+ * (one input then needs no grouping), else undefined. `__proto__` and the
+ * package's reserved names take the general path.
+ */
+function _literalKeys(expr: Group): string[] | undefined {
+  const keys: string[] = [];
+  for (const [k] of expr.lhs) {
+    if (
+      k.type !== "string" || k.predicate !== undefined ||
+      k.group !== undefined || k.keepArray === true
+    ) return undefined;
+    const key = k.value as string;
+    if (
+      key === "_jsonata_lambda" || key === "_jsonata_function" ||
+      key === "__proto__" || keys.includes(key)
+    ) return undefined;
+    keys.push(key);
+  }
+  return keys;
 }
 
 function _descendants(input: unknown, results: unknown[]): void {
