@@ -146,8 +146,17 @@ export function promtoolCheck(exposition: string): Promise<PromtoolResult> {
 
 /** Options for {@linkcode startPrometheus}. */
 export interface PrometheusOptions {
-  /** What to scrape, each `host:port` on this machine (loopback only). */
+  /**
+   * What to scrape, each `host:port` on this machine (loopback only); empty
+   * to scrape nothing (to query a backfilled `storagePath`).
+   */
   targets: string[];
+  /**
+   * The TSDB folder to serve, e.g. one that `promtool tsdb
+   * create-blocks-from openmetrics` filled; stop() leaves it. Default: a
+   * fresh folder inside the temporary one.
+   */
+  storagePath?: string;
   /** The path scraped on each target. Default `"/metrics"`. */
   metricsPath?: string;
   /** Scrape and rule evaluation interval. Default `1`. */
@@ -232,10 +241,11 @@ export async function startPrometheus(
     extraArgs = [],
     readyTimeoutMs = 20_000,
     authorization,
+    storagePath,
   } = options;
-  if (!Array.isArray(targets) || targets.length === 0) {
+  if (!Array.isArray(targets)) {
     throw new TypeError(
-      "Cannot start Prometheus: targets must list at least one host:port",
+      "Cannot start Prometheus: targets must be an array of host:port",
     );
   }
   for (const target of targets) checkLocalTarget(target);
@@ -259,7 +269,7 @@ export async function startPrometheus(
     const interval = `${Math.round(scrapeIntervalSeconds * 1000)}ms`;
     const config = {
       global: { scrape_interval: interval, evaluation_interval: interval },
-      scrape_configs: [{
+      scrape_configs: targets.length === 0 ? [] : [{
         job_name: "weir",
         metrics_path: metricsPath,
         static_configs: [{ targets }],
@@ -276,7 +286,7 @@ export async function startPrometheus(
       const port = await freePort();
       const started = await launch(prometheus, dir, port, [
         `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
+        `--storage.tsdb.path=${storagePath ?? join(dir, "data")}`,
         `--web.listen-address=127.0.0.1:${port}`,
         ...extraArgs,
       ], readyTimeoutMs);

@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type { Registry } from "../engine/registry.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
+import type { HistoryReader } from "../history/types.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
 import { accessGuard } from "./access_guard.ts";
 import { Access, type AccessOptions } from "./auth.ts";
@@ -21,6 +22,7 @@ import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
 import { metricsApp } from "./metrics_app.ts";
+import { queryRoutes } from "./query_routes.ts";
 import { _errorResponse } from "./_response.ts";
 
 /** Options of {@linkcode flowApp}. */
@@ -57,6 +59,12 @@ export interface FlowAppOptions {
    * with a request id), with the error. Default: `console.error`.
    */
   onInternalError?: InternalErrorListener;
+  /**
+   * The metric history that the Prometheus query API (`/api/v1/query`,
+   * `/query_range`, `/series`, `/labels`, `/label/:name/values`) reads,
+   * behind the `read` scope. Default: none, and those paths answer 404.
+   */
+  history?: HistoryReader;
 }
 
 /** Default of {@linkcode FlowAppOptions.maxBodyBytes}: 1 MiB. */
@@ -146,6 +154,16 @@ export function flowApp(options: FlowAppOptions): Hono {
       middleware: [accessGuard(access, "auto")],
     }),
   );
+  if (options.history !== undefined) {
+    app.route(
+      "/",
+      queryRoutes(options.history, {
+        middleware: [accessGuard(access, "read")],
+        maxBodyBytes,
+        bodyTimeoutMs: requestTimeoutMs,
+      }),
+    );
+  }
   app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));
   app.onError(errorHandler(onInternalError));
   return app;

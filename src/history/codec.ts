@@ -1,0 +1,689 @@
+/**
+ * The chunk codec of the history store: Gorilla-style compression of
+ * `(time, value)` samples, and of rows of several values sharing one time
+ * (a downsampled window's `count`, `sum`, `min`, `max`, ...).
+ *
+ * Timestamps (integer ms) are written as the difference of successive
+ * differences (delta of delta): samples on a regular tick cost one bit.
+ * Values are written per column as the XOR of their IEEE 754 bits with the
+ * column's previous value, keeping only the bits between the leading and
+ * trailing zeros (a repeated value costs one bit). Every float64 comes back
+ * bit for bit: `-0`, `±Infinity`, subnormals, and NaN payloads such as
+ * Prometheus's stale marker `0x7ff0000000000002`.
+ *
+ * A chunk's bytes:
+ *
+ *     byte 0      format version (1)
+ *     byte 1      columns (1..255)
+ *     bytes 2..   sample count, unsigned LEB128 varint (at most 5 bytes)
+ *     then        the bit stream, most significant bit first, zero padded
+ *
+ * The bit stream: the first time as a sign bit and 8-bit varint groups
+ * (continuation bit + 7 bits), then for every later sample the delta of
+ * delta `dod` (zigzag `z`) as `0` (dod 0), `10`+7 bits, `110`+12 bits,
+ * `1110`+20 bits, `11110`+32 bits or `11111`+sign+53 bits of magnitude.
+ * After each time, each column's value against the column's previous
+ * value (0 before the first): `0` (same bits), `10`+bits in the previous
+ * window, or `11`+5 bits leading zeros+6 bits length (64 as 0)+the bits.
+ *
+ * The codec checks a chunk's structure (version, columns, count, every
+ * read inside the bytes, times in order, zero padding), not its content:
+ * a flipped bit inside a value decodes to another value. A checksum over
+ * what is written to disk belongs to the disk layer.
+ *
+ * @module
+ */
+
+/** The format version written in byte 0. */
+const VERSION = 1;
+const MAX_COLUMNS = 255;
+/** Largest count a header may hold (fits a 5-byte varint, and an array). */
+const MAX_COUNT = 0x7fffffff;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const TWO_32 = 4294967296;
+/** No leading/trailing-zero window yet (a column's first non-zero XOR). */
+const NO_WINDOW = -1;
+/** Most bits one sample can take: a time (65) and 77 per column. */
+const TIME_BITS_MAX = 65;
+const VALUE_BITS_MAX = 77;
+
+// One shared view for reading a number's bits: no allocation, no BigInt.
+const SCRATCH = new Float64Array(1);
+const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Index of the high (sign, exponent) 32 bits of a float64 in a Uint32Array view. */
+const HI = LITTLE_ENDIAN ? 1 : 0;
+/** Index of the low 32 bits. */
+const LO = 1 - HI;
+/** Every encoder starts with this buffer, so an empty encoder allocates none. */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Thrown by {@linkcode decodeChunk} when the bytes are not a whole chunk:
+ * truncated, an unknown version, or a stream that reads past its end or
+ * decodes to times out of order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, CorruptChunkError, decodeChunk } from "./codec.ts";
+ *
+ * const e = new ChunkEncoder();
+ * e.append(1000, 1.5);
+ * e.append(2000, 2.5);
+ * const bytes = e.finish();
+ * assert.throws(() => decodeChunk(bytes.subarray(0, bytes.length - 1)), CorruptChunkError);
+ * ```
+ */
+export class CorruptChunkError extends RangeError {
+  /** The chunk's length in bytes. */
+  readonly byteLength: number;
+
+  /** A chunk of `byteLength` bytes that cannot be decoded, and why. */
+  constructor(reason: string, byteLength: number) {
+    super(`Cannot decode chunk: ${reason} (${byteLength} bytes)`);
+    this.name = "CorruptChunkError";
+    this.byteLength = byteLength;
+  }
+}
+
+/** Count trailing zeros of a non-zero int32. */
+function ctz(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** Bytes of the unsigned LEB128 varint of `n`. */
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/**
+ * Encodes samples (one column) or rows (several columns sharing one time)
+ * into a growable byte buffer, Gorilla-style. Times are integer
+ * milliseconds, never decreasing (equal times are kept).
+ * {@linkcode ChunkEncoder.finish} returns a compact copy of the chunk so
+ * far, and the encoder may go on appending.
+ *
+ * The state is small on purpose (the history store keeps one open encoder
+ * per series and tier): a few numbers, and a byte buffer that is only
+ * allocated with the first sample and grows by half.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+ *
+ * const e = new ChunkEncoder();
+ * for (let i = 0; i < 60; i++) e.append(1_700_000_000_000 + i * 1000, 42);
+ * assert.equal(e.count, 60);
+ * assert.ok(e.byteLength <= 32); // 60 samples of a constant: about 2 bits each
+ * const { t, columns } = decodeChunk(e.finish());
+ * assert.equal(t[59], 1_700_000_059_000);
+ * assert.equal(columns[0][59], 42);
+ * ```
+ */
+export class ChunkEncoder {
+  #cols: number;
+  #count = 0;
+  /** Bits written; the bytes after the last partial one are all zero. */
+  #bits = 0;
+  #buf: Uint8Array = EMPTY;
+  #lastT = 0;
+  #delta = 0;
+  // Column 0's state in fields (the common one-column encoder needs no array):
+  // the previous value's bits and its window (leading * 64 + trailing).
+  #h0 = 0;
+  #l0 = 0;
+  #w0 = NO_WINDOW;
+  /** Columns 1..N-1: [hi, lo, window] each; null for one column. */
+  #more: number[] | null = null;
+
+  /**
+   * An encoder of rows of `columns` values (1..255): 1 for raw samples.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+   *
+   * const e = new ChunkEncoder(3);
+   * e.appendRow(60_000, [60, 1.5, 3]);
+   * const { columns } = decodeChunk(e.finish());
+   * assert.deepEqual(columns.map((c) => c[0]), [60, 1.5, 3]);
+   * ```
+   */
+  constructor(columns = 1) {
+    if (!Number.isInteger(columns) || columns < 1 || columns > MAX_COLUMNS) {
+      throw new RangeError(
+        `Cannot create a chunk encoder: columns must be an integer from 1 to ${MAX_COLUMNS}, received ${columns}`,
+      );
+    }
+    this.#cols = columns;
+    if (columns > 1) {
+      const more: number[] = [];
+      for (let c = 1; c < columns; c++) more.push(0, 0, NO_WINDOW);
+      this.#more = more;
+    }
+  }
+
+  /** Samples (rows) appended. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The length in bytes of what {@linkcode finish} returns now. */
+  get byteLength(): number {
+    return 2 + varintLength(this.#count) + ((this.#bits + 7) >>> 3);
+  }
+
+  /**
+   * Appends a sample to a one-column encoder. `t` is an integer number of
+   * ms, not before the previous sample's.
+   *
+   * A NaN's payload comes through as far as the runtime keeps it in a
+   * number: V8 (Deno) does, JavaScriptCore (Bun) turns every NaN read
+   * from memory into the canonical one. Hand a NaN with a payload (the
+   * stale marker) over in a `Float64Array` through
+   * {@linkcode appendRow}, whose bits are read directly.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+   *
+   * const e = new ChunkEncoder();
+   * e.append(0, -0);
+   * e.append(1000, Infinity);
+   * assert.throws(() => e.append(500, 1), RangeError); // older than the last
+   * const v = decodeChunk(e.finish()).columns[0];
+   * assert.ok(Object.is(v[0], -0));
+   * assert.equal(v[1], Infinity);
+   * ```
+   */
+  append(t: number, v: number): void {
+    if (this.#cols !== 1) {
+      throw new RangeError(
+        `Cannot append a sample: this encoder has ${this.#cols} columns; use appendRow()`,
+      );
+    }
+    this.#time(t);
+    SCRATCH[0] = v;
+    const hi = SCRATCH_U32[HI] | 0;
+    const lo = SCRATCH_U32[LO] | 0;
+    this.#w0 = this.#value(hi, lo, this.#h0, this.#l0, this.#w0);
+    this.#h0 = hi;
+    this.#l0 = lo;
+  }
+
+  /**
+   * Appends a row of `columns` values sharing time `t` (an integer number
+   * of ms, not before the previous row's). A `Float64Array` row's values
+   * are read bit for bit, NaN payloads included, on every runtime.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+   *
+   * // Prometheus's stale marker: a NaN with payload 2.
+   * const row = new Float64Array(2);
+   * new Uint32Array(row.buffer).set([2, 0x7ff00000, 0, 0x3ff00000]);
+   * const e = new ChunkEncoder(2);
+   * e.appendRow(5000, row);
+   * const out = decodeChunk(e.finish()).columns;
+   * assert.deepEqual([...new Uint32Array(out[0].buffer)], [2, 0x7ff00000]);
+   * assert.equal(out[1][0], 1);
+   * ```
+   */
+  appendRow(t: number, row: ArrayLike<number>): void {
+    const cols = this.#cols;
+    if (row.length !== cols) {
+      throw new RangeError(
+        `Cannot append a row: this encoder has ${cols} columns, received a row of ${row.length}`,
+      );
+    }
+    this.#time(t);
+    for (let c = 0; c < cols; c++) {
+      const v = row[c];
+      let hi: number;
+      let lo: number;
+      if (v !== v && row instanceof Float64Array) {
+        // A NaN read into a number may have lost its payload (JSC): read the bits.
+        const bits = new Uint32Array(row.buffer, row.byteOffset + c * 8, 2);
+        hi = bits[HI] | 0;
+        lo = bits[LO] | 0;
+      } else {
+        SCRATCH[0] = v;
+        hi = SCRATCH_U32[HI] | 0;
+        lo = SCRATCH_U32[LO] | 0;
+      }
+      if (c === 0) {
+        this.#w0 = this.#value(hi, lo, this.#h0, this.#l0, this.#w0);
+        this.#h0 = hi;
+        this.#l0 = lo;
+      } else {
+        const more = this.#more as number[];
+        const k = (c - 1) * 3;
+        more[k + 2] = this.#value(hi, lo, more[k], more[k + 1], more[k + 2]);
+        more[k] = hi;
+        more[k + 1] = lo;
+      }
+    }
+  }
+
+  /**
+   * A compact copy of the chunk so far (header and stream). The encoder
+   * keeps its state: appending more and finishing again gives a chunk
+   * that holds all the samples.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+   *
+   * const e = new ChunkEncoder();
+   * e.append(1000, 1);
+   * const first = e.finish();
+   * e.append(2000, 2);
+   * assert.equal(decodeChunk(first).t.length, 1);
+   * assert.deepEqual([...decodeChunk(e.finish()).columns[0]], [1, 2]);
+   * assert.equal(e.finish().length, e.byteLength);
+   * ```
+   */
+  finish(): Uint8Array {
+    const n = this.#count;
+    const dataBytes = (this.#bits + 7) >>> 3;
+    const head = 2 + varintLength(n);
+    const out = new Uint8Array(head + dataBytes);
+    out[0] = VERSION;
+    out[1] = this.#cols;
+    let i = 2;
+    let rest = n;
+    while (rest >= 128) {
+      out[i++] = 128 | (rest & 127);
+      rest = Math.floor(rest / 128);
+    }
+    out[i] = rest;
+    out.set(this.#buf.subarray(0, dataBytes), head);
+    return out;
+  }
+
+  /** Checks `t`, makes room for one sample and writes its time. */
+  #time(t: number): void {
+    const n = this.#count;
+    const need = ((this.#bits + TIME_BITS_MAX + VALUE_BITS_MAX * this.#cols) >>>
+      3) + 1;
+    if (n === 0) {
+      if (!Number.isSafeInteger(t)) {
+        throw new RangeError(
+          `Cannot append to a chunk: t must be an integer number of ms, received ${t}`,
+        );
+      }
+      if (need > this.#buf.length) this.#grow(need);
+      this.#firstTime(t);
+      this.#lastT = t;
+      this.#delta = 0;
+      this.#count = 1;
+      return;
+    }
+    const last = this.#lastT;
+    const d = t - last;
+    if (!(d >= 0) || Math.floor(t) !== t || t > MAX_SAFE) {
+      throw new RangeError(
+        `Cannot append to a chunk: t must be an integer number of ms not before the last (${last}), received ${t}`,
+      );
+    }
+    if (n === MAX_COUNT) {
+      throw new RangeError(
+        `Cannot append to a chunk: it holds the most samples a chunk can (${MAX_COUNT})`,
+      );
+    }
+    if (need > this.#buf.length) this.#grow(need);
+    const dod = d - this.#delta;
+    if (dod === 0) {
+      this.#bits++; // a 0 bit: the buffer past #bits is already zero
+    } else {
+      const z = dod >= 0 ? 2 * dod : -2 * dod - 1;
+      if (z < 128) this.#put(0x100 | z, 9); // 10 + 7
+      else if (z < 4096) this.#put(0x6000 | z, 15); // 110 + 12
+      else if (z < 1048576) this.#put(0xe00000 | z, 24); // 1110 + 20
+      else if (z < TWO_32) {
+        this.#put(0x1e, 5); // 11110 + 32
+        this.#put(z >>> 0, 32);
+      } else {
+        const m = Math.abs(dod); // < 2^53: sign and 53 bits
+        this.#put(0x3e | (dod < 0 ? 1 : 0), 6); // 11111 + sign
+        this.#put(Math.floor(m / TWO_32), 21);
+        this.#put(m >>> 0, 32);
+      }
+    }
+    this.#lastT = t;
+    this.#delta = d;
+    this.#count = n + 1;
+  }
+
+  /** The first time: a sign bit and 8-bit varint groups of its magnitude. */
+  #firstTime(t: number): void {
+    let m = Math.abs(t);
+    this.#put(t < 0 ? 1 : 0, 1);
+    while (m >= 128) {
+      this.#put(128 | (m % 128), 8);
+      m = Math.floor(m / 128);
+    }
+    this.#put(m, 8);
+  }
+
+  /**
+   * Writes value bits `hi:lo` against the previous `ph:pl` whose window is
+   * `w`, and returns the window to keep.
+   */
+  #value(hi: number, lo: number, ph: number, pl: number, w: number): number {
+    const xh = hi ^ ph;
+    const xl = lo ^ pl;
+    if ((xh | xl) === 0) {
+      this.#bits++; // 0: the same bits
+      return w;
+    }
+    let lead = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+    if (lead > 31) lead = 31; // 5 bits
+    const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
+    if (w >= 0 && lead >= w >> 6 && trail >= (w & 63)) {
+      const pt = w & 63;
+      this.#put(2, 2); // 10: inside the previous window
+      this.#xorBits(xh, xl, pt, 64 - (w >> 6) - pt);
+      return w;
+    }
+    const sig = 64 - lead - trail;
+    this.#put(0x1800 | (lead << 6) | (sig & 63), 13); // 11 + 5 + 6
+    this.#xorBits(xh, xl, trail, sig);
+    return (lead << 6) | trail;
+  }
+
+  /** Writes the `sig` bits of the 64-bit `xh:xl` above its `trail` low bits. */
+  #xorBits(xh: number, xl: number, trail: number, sig: number): void {
+    let h: number;
+    let l: number;
+    if (trail >= 32) {
+      h = 0;
+      l = xh >>> (trail - 32);
+    } else if (trail === 0) {
+      h = xh;
+      l = xl;
+    } else {
+      h = xh >>> trail;
+      l = (xl >>> trail) | (xh << (32 - trail));
+    }
+    if (sig > 32) {
+      this.#put(h, sig - 32);
+      this.#put(l, 32);
+    } else {
+      this.#put(l, sig);
+    }
+  }
+
+  /** Writes the low `n` bits (1..32) of `v` (no bits above them set). */
+  #put(v: number, n: number): void {
+    const p = this.#bits;
+    this.#bits = p + n;
+    const buf = this.#buf;
+    let i = p >>> 3;
+    const free = 8 - (p & 7);
+    if (n <= free) {
+      buf[i] |= v << (free - n);
+      return;
+    }
+    let rest = n - free;
+    buf[i++] |= v >>> rest;
+    while (rest >= 8) {
+      rest -= 8;
+      buf[i++] = v >>> rest; // a Uint8Array keeps the low 8 bits
+    }
+    if (rest > 0) buf[i] = v << (8 - rest);
+  }
+
+  /** Grows the buffer by half (at least to `need` bytes), zero filled. */
+  #grow(need: number): void {
+    const old = this.#buf;
+    let size = old.length + (old.length >>> 1);
+    if (size < need) size = need;
+    size = (size + 7) & ~7;
+    const buf = new Uint8Array(size);
+    buf.set(old.subarray(0, (this.#bits + 7) >>> 3));
+    this.#buf = buf;
+  }
+}
+
+/**
+ * Decodes a chunk written by {@linkcode ChunkEncoder.finish}: the times
+ * and one array per column, each of the header's count. Values are
+ * written bit for bit into the arrays (read NaN payloads through a
+ * `Uint32Array` view: JavaScriptCore canonicalizes a NaN read into a
+ * number). Throws {@linkcode CorruptChunkError} when the bytes are not a
+ * whole chunk; it never reads past them and never returns more samples
+ * than the header says.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, decodeChunk } from "./codec.ts";
+ *
+ * const e = new ChunkEncoder();
+ * e.append(1000, 0.1);
+ * e.append(2001, 0.2);
+ * const { t, columns } = decodeChunk(e.finish());
+ * assert.deepEqual([...t], [1000, 2001]);
+ * assert.deepEqual([...columns[0]], [0.1, 0.2]);
+ * ```
+ */
+export function decodeChunk(
+  bytes: Uint8Array,
+): { t: Float64Array; columns: Float64Array[] } {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot decode chunk: expected a Uint8Array, received ${typeof bytes}`,
+    );
+  }
+  const len = bytes.length;
+  if (len < 3) throw new CorruptChunkError("shorter than a header", len);
+  if (bytes[0] !== VERSION) {
+    throw new CorruptChunkError(`unknown format version ${bytes[0]}`, len);
+  }
+  const cols = bytes[1];
+  if (cols < 1) throw new CorruptChunkError("0 columns", len);
+  let count = 0;
+  let scale = 1;
+  let head = 2;
+  for (;;) {
+    if (head >= len || head > 6) {
+      throw new CorruptChunkError("the sample count is cut or too long", len);
+    }
+    const b = bytes[head++];
+    count += (b & 127) * scale;
+    scale *= 128;
+    if (b < 128) break;
+  }
+  const totalBits = (len - head) * 8;
+  if (count > MAX_COUNT) {
+    throw new CorruptChunkError(`a count of ${count} samples`, len);
+  }
+  if (count === 0) {
+    if (len !== head) throw new CorruptChunkError("data after 0 samples", len);
+    const columns: Float64Array[] = [];
+    for (let c = 0; c < cols; c++) columns.push(new Float64Array(0));
+    return { t: new Float64Array(0), columns };
+  }
+  // Each sample takes at least 1 bit of time and 1 per column, the first 9 + cols.
+  if (count - 1 > (totalBits - 9 - cols) / (1 + cols)) {
+    throw new CorruptChunkError(
+      `${count} samples cannot fit in ${len - head} bytes`,
+      len,
+    );
+  }
+  // A padded copy lets every read load 4 bytes without a bounds check;
+  // the position is checked against the real end after each sample.
+  const pad = ((TIME_BITS_MAX + VALUE_BITS_MAX * cols) >>> 3) + 8;
+  const b = new Uint8Array(len - head + pad);
+  b.set(bytes.subarray(head));
+
+  const t = new Float64Array(count);
+  const columns: Float64Array[] = [];
+  const words: Uint32Array[] = [];
+  for (let c = 0; c < cols; c++) {
+    const col = new Float64Array(count);
+    columns.push(col);
+    words.push(new Uint32Array(col.buffer));
+  }
+  const ph = new Int32Array(cols);
+  const pl = new Int32Array(cols);
+  const lead = new Int32Array(cols).fill(NO_WINDOW);
+  const sigs = new Int32Array(cols);
+
+  let pos = 0;
+  /** Reads n bits, 1..25. */
+  const read = (n: number): number => {
+    const i = pos >>> 3;
+    const w = (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+    const v = (w << (pos & 7)) >>> (32 - n);
+    pos += n;
+    return v;
+  };
+  const bit = (): number => {
+    const v = (b[pos >>> 3] >>> (7 - (pos & 7))) & 1;
+    pos++;
+    return v;
+  };
+  const read32 = (): number => (read(16) << 16) | read(16);
+
+  // The first time: sign, then 8-bit groups.
+  const negative = bit();
+  let m = 0;
+  scale = 1;
+  for (let g = 0;; g++) {
+    if (g === 8) throw new CorruptChunkError("the first time is too long", len);
+    const group = read(8);
+    m += (group & 127) * scale;
+    scale *= 128;
+    if (group < 128) break;
+  }
+  if (m > MAX_SAFE) {
+    throw new CorruptChunkError("the first time is out of range", len);
+  }
+  let time = negative ? -m : m;
+  let delta = 0;
+
+  for (let i = 0; i < count; i++) {
+    if (i > 0) {
+      if (bit() === 1) {
+        // The prefix: 1 to 4 ones and a zero, or 5 ones.
+        let ones = 1;
+        while (ones < 5 && bit() === 1) ones++;
+        const z = ones === 1
+          ? read(7)
+          : ones === 2
+          ? read(12)
+          : ones === 3
+          ? read(20)
+          : ones === 4
+          ? read32() >>> 0
+          : -1;
+        if (z >= 0) {
+          delta += z % 2 === 0 ? z / 2 : -(z + 1) / 2; // zigzag
+        } else {
+          const neg = bit();
+          const mag = read(21) * TWO_32 + (read32() >>> 0);
+          if (mag > MAX_SAFE) {
+            throw new CorruptChunkError(
+              `sample ${i}'s time is out of range`,
+              len,
+            );
+          }
+          delta += neg ? -mag : mag;
+        }
+        if (delta < 0) {
+          throw new CorruptChunkError(`sample ${i}'s time goes backwards`, len);
+        }
+      }
+      time += delta;
+      if (time > MAX_SAFE) {
+        throw new CorruptChunkError(`sample ${i}'s time is out of range`, len);
+      }
+    }
+    t[i] = time;
+    for (let c = 0; c < cols; c++) {
+      if (bit() === 1) {
+        let ld: number;
+        let sig: number;
+        if (bit() === 0) {
+          ld = lead[c];
+          if (ld < 0) {
+            throw new CorruptChunkError(
+              `sample ${i} reuses a window before any was set`,
+              len,
+            );
+          }
+          sig = sigs[c];
+        } else {
+          ld = read(5);
+          sig = read(6);
+          if (sig === 0) sig = 64;
+          if (ld + sig > 64) {
+            throw new CorruptChunkError(
+              `sample ${i} has a window past 64 bits`,
+              len,
+            );
+          }
+          lead[c] = ld;
+          sigs[c] = sig;
+        }
+        const trail = 64 - ld - sig;
+        let h: number;
+        let l: number;
+        if (sig > 32) {
+          h = read32Bits(sig - 32);
+          l = read32();
+        } else {
+          h = 0;
+          l = read32Bits(sig);
+        }
+        if (trail >= 32) {
+          h = l << (trail - 32);
+          l = 0;
+        } else if (trail > 0) {
+          h = (h << trail) | (l >>> (32 - trail));
+          l = l << trail;
+        }
+        ph[c] ^= h;
+        pl[c] ^= l;
+      }
+      const wds = words[c];
+      wds[2 * i + HI] = ph[c];
+      wds[2 * i + LO] = pl[c];
+    }
+    if (pos > totalBits) {
+      throw new CorruptChunkError(`cut inside sample ${i} of ${count}`, len);
+    }
+  }
+  if (totalBits - pos >= 8) {
+    throw new CorruptChunkError(
+      `${totalBits - pos} bits left after ${count} samples`,
+      len,
+    );
+  }
+  if (pos < totalBits && read(totalBits - pos) !== 0) {
+    throw new CorruptChunkError(
+      "the padding after the last sample is not zero",
+      len,
+    );
+  }
+  return { t, columns };
+
+  /** Reads n bits, 1..32. */
+  function read32Bits(n: number): number {
+    return n > 25 ? (read(n - 16) << 16) | read(16) : read(n);
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The edge of the Prometheus HTTP API: its parameters (times, durations,
+ * series selectors) parsed as Prometheus 2.42 parses them, its error
+ * shape, and its sample formatting. Inside `src/history` times are
+ * integer milliseconds; here they become Prometheus's float seconds.
+ *
+ * @module
+ */
+import { parser } from "@prometheus-io/lezer-promql";
+import type { LabelMatcher, MatchType } from "../history/types.ts";
+
+/** Prometheus's error types, and the HTTP status each is answered with. */
+export const PROM_ERROR_STATUS = {
+  bad_data: 400,
+  execution: 422,
+  canceled: 503,
+  timeout: 503,
+  internal: 500,
+  unavailable: 503,
+  not_found: 404,
+} as const;
+
+/** One of Prometheus's error types (`errorType` in an error body). */
+export type PromErrorType = keyof typeof PROM_ERROR_STATUS;
+
+/**
+ * A request the query API refuses, answered as Prometheus does:
+ * `{"status":"error","errorType":type,"error":message}` with the status of
+ * {@linkcode PROM_ERROR_STATUS}.
+ */
+export class PromApiError extends Error {
+  override name = "PromApiError";
+  /** The error type. */
+  readonly type: PromErrorType;
+  /** Creates the error. */
+  constructor(type: PromErrorType, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+/**
+ * The earliest and latest times (ms) the API takes: JavaScript's Date
+ * range. Prometheus's own boundaries (year -292273086 and 292277025, which
+ * clients send for "all time") are clamped to them.
+ */
+export const MIN_TIME_MS = -8.64e15;
+/** See {@linkcode MIN_TIME_MS}. */
+export const MAX_TIME_MS = 8.64e15;
+
+type SyntaxNode = NonNullable<
+  ReturnType<typeof parser.parse>["topNode"]["firstChild"]
+>;
+
+// Go's strconv.ParseFloat accepts these (besides Inf and NaN, refused below).
+const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Prometheus's minTime and maxTime as time.RFC3339Nano formats them.
+const PROM_MIN_TIME = "-292273086-05-16T16:47:06Z";
+const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses a time parameter as Prometheus does: unix seconds as a float
+ * (`1700000000.5`) or RFC 3339 (`2023-11-14T22:13:20.5Z`), to integer ms.
+ * Prometheus's own minimum and maximum times (what clients send for "all
+ * time") and times beyond ±8.64e15 ms are clamped when `clamp` is true
+ * and refused otherwise. Throws a bad_data {@linkcode PromApiError}
+ * naming `param`.
+ */
+export function parseTimeParam(
+  text: string,
+  param: string,
+  clamp = false,
+): number {
+  let ms: number | undefined;
+  if (FLOAT.test(text)) {
+    const seconds = Number(text);
+    // Prometheus rounds the fraction to the millisecond.
+    const whole = Math.trunc(seconds);
+    ms = whole * 1000 + Math.round((seconds - whole) * 1000);
+  } else if (text === PROM_MIN_TIME) {
+    ms = -Infinity;
+  } else if (text === PROM_MAX_TIME) {
+    ms = Infinity;
+  } else if (RFC3339.test(text)) {
+    const parsed = Date.parse(text.toUpperCase());
+    if (!Number.isNaN(parsed)) ms = parsed;
+  }
+  if (ms === undefined || Number.isNaN(ms)) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${JSON.stringify(param)}: cannot parse ${
+        JSON.stringify(text)
+      } to a valid timestamp`,
+    );
+  }
+  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+    if (clamp) return ms < 0 ? MIN_TIME_MS : MAX_TIME_MS;
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${JSON.stringify(param)}: ${
+        JSON.stringify(text)
+      } is out of range: times must lie between years -271821 and 275760 ` +
+        `(±8.64e15 ms)`,
+    );
+  }
+  return ms;
+}
+
+const DURATION =
+  /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const DURATION_UNITS_MS = [
+  365 * 86_400_000,
+  7 * 86_400_000,
+  86_400_000,
+  3_600_000,
+  60_000,
+  1000,
+  1,
+];
+
+/**
+ * Parses a duration parameter (`step`, `timeout`) as Prometheus does:
+ * float seconds (`15`, `0.5`) or a Prometheus duration (`1m30s`, `2h`,
+ * `1d`), to ms (rounded). Throws a bad_data {@linkcode PromApiError}
+ * naming `param`.
+ */
+export function parseDurationParam(text: string, param: string): number {
+  if (FLOAT.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    // Prometheus refuses what overflows int64 nanoseconds.
+    if (Math.abs(ms) > 9_223_372_036_854) {
+      throw new PromApiError(
+        "bad_data",
+        `invalid parameter ${JSON.stringify(param)}: cannot parse ${
+          JSON.stringify(text)
+        } to a valid duration. It overflows int64`,
+      );
+    }
+    return ms;
+  }
+  const m = text === "" ? null : DURATION.exec(text);
+  if (
+    m === null || (text !== "0" && m.slice(1).every((g) => g === undefined))
+  ) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${JSON.stringify(param)}: cannot parse ${
+        JSON.stringify(text)
+      } to a valid duration`,
+    );
+  }
+  let ms = 0;
+  for (let i = 0; i < DURATION_UNITS_MS.length; i++) {
+    const g = m[i + 1];
+    if (g !== undefined) ms += Number(g) * DURATION_UNITS_MS[i];
+  }
+  return ms;
+}
+
+/**
+ * Parses a series selector (a `match[]` parameter: `up`,
+ * `up{job="a"}`, `{__name__=~"weir_.*"}`) into matchers, with
+ * Prometheus's rules: at least one matcher that does not match the empty
+ * string, and regular expressions that compile. Throws a bad_data
+ * {@linkcode PromApiError} naming the problem.
+ */
+export function parseSeriesSelector(text: string): LabelMatcher[] {
+  const tree = parser.parse(text);
+  const root = tree.topNode.firstChild;
+  const fail = (why: string): never => {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter "match[]": cannot parse ${
+        JSON.stringify(text)
+      }: ${why}`,
+    );
+  };
+  let error: number | undefined;
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError && error === undefined) error = n.from;
+    },
+  });
+  if (error !== undefined) {
+    fail(`parse error at character ${error + 1}`);
+  }
+  if (root === null || root.name !== "VectorSelector" || root.nextSibling) {
+    fail("a series selector is a metric name and/or {label matchers}");
+  }
+  const matchers: LabelMatcher[] = [];
+  const src = (n: SyntaxNode) => text.slice(n.from, n.to);
+  for (let n = root!.firstChild; n !== null; n = n.nextSibling) {
+    if (n.name === "Identifier") {
+      matchers.push({ name: "__name__", type: "=", value: src(n) });
+    } else if (n.name === "LabelMatchers") {
+      for (let m = n.firstChild; m !== null; m = m.nextSibling) {
+        if (m.name === "QuotedLabelName") {
+          // `{"name"}`: a metric name in quotes (UTF-8 names).
+          const s = m.getChild("StringLiteral");
+          matchers.push({
+            name: "__name__",
+            type: "=",
+            value: unquoteString(s ? src(s) : src(m)),
+          });
+        } else if (
+          m.name === "UnquotedLabelMatcher" || m.name === "QuotedLabelMatcher"
+        ) {
+          const nameNode = m.getChild("LabelName") ??
+            m.getChild("QuotedLabelName");
+          const op = m.getChild("MatchOp");
+          const value = m.getChild("StringLiteral");
+          if (nameNode === null || op === null || value === null) {
+            fail(`incomplete label matcher ${src(m)}`);
+          }
+          const rawName = src(nameNode!);
+          matchers.push({
+            name: nameNode!.name === "QuotedLabelName"
+              ? unquoteString(rawName)
+              : rawName,
+            type: src(op!) as MatchType,
+            value: unquoteString(src(value!)),
+          });
+        }
+      }
+    } else {
+      fail(`unexpected ${n.name} in a series selector`);
+    }
+  }
+  let nonEmpty = false;
+  for (const m of matchers) {
+    let matchesEmpty: boolean;
+    if (m.type === "=~" || m.type === "!~") {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${m.value})$`, "su");
+      } catch (e) {
+        return fail(
+          `invalid regular expression ${JSON.stringify(m.value)} for label ${
+            JSON.stringify(m.name)
+          }: ${(e as Error).message}`,
+        );
+      }
+      matchesEmpty = re.test("") === (m.type === "=~");
+    } else {
+      matchesEmpty = (m.value === "") === (m.type === "=");
+    }
+    if (!matchesEmpty) nonEmpty = true;
+  }
+  if (!nonEmpty) {
+    fail(
+      "vector selector must contain at least one non-empty matcher",
+    );
+  }
+  return matchers;
+}
+
+/**
+ * A PromQL string literal's value: `"..."` and `'...'` with Go's escapes
+ * (`\n`, `\"`, `\x41`, `\u00e9`, `\101`, ...), `` `...` `` raw.
+ */
+export function unquoteString(literal: string): string {
+  const q = literal[0];
+  if (literal.length < 2 || literal[literal.length - 1] !== q) {
+    throw new PromApiError(
+      "bad_data",
+      `cannot read the string ${literal}: it is not closed`,
+    );
+  }
+  const body = literal.slice(1, -1);
+  if (q === "`") return body;
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const e = body[++i];
+    const simple: Record<string, string> = {
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      "\\": "\\",
+      "'": "'",
+      '"': '"',
+    };
+    if (e in simple) {
+      out += simple[e];
+    } else if (e === "x" || e === "u" || e === "U") {
+      const len = e === "x" ? 2 : e === "u" ? 4 : 8;
+      const hex = body.slice(i + 1, i + 1 + len);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) {
+        throw new PromApiError(
+          "bad_data",
+          `cannot read the string ${literal}: bad escape \\${e}${hex}`,
+        );
+      }
+      out += e === "x"
+        ? String.fromCharCode(parseInt(hex, 16))
+        : String.fromCodePoint(parseInt(hex, 16));
+      i += len;
+    } else if (e !== undefined && /[0-7]/.test(e)) {
+      const oct = body.slice(i, i + 3);
+      if (!/^[0-7]{3}$/.test(oct)) {
+        throw new PromApiError(
+          "bad_data",
+          `cannot read the string ${literal}: bad escape \\${oct}`,
+        );
+      }
+      out += String.fromCharCode(parseInt(oct, 8));
+      i += 2;
+    } else {
+      throw new PromApiError(
+        "bad_data",
+        `cannot read the string ${literal}: unknown escape \\${e ?? ""}`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * A sample value as Prometheus writes it: Go's
+ * `strconv.FormatFloat(v, 'f', -1, 64)` (the shortest decimal that reads
+ * back, never an exponent), `NaN`, `+Inf`, `-Inf`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatSampleValue } from "./_prometheus_api.ts";
+ *
+ * assert.equal(formatSampleValue(1e21), "1000000000000000000000");
+ * assert.equal(formatSampleValue(1.5e-7), "0.00000015");
+ * assert.equal(formatSampleValue(-Infinity), "-Inf");
+ * ```
+ */
+export function formatSampleValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  const s = String(v);
+  const e = s.indexOf("e");
+  if (e < 0) return s;
+  // Expand the exponent: the digits stay the shortest ones that read back.
+  const negative = s[0] === "-";
+  const mantissa = s.slice(negative ? 1 : 0, e);
+  const exponent = Number(s.slice(e + 1));
+  const dot = mantissa.indexOf(".");
+  const digits = dot < 0
+    ? mantissa
+    : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const point = (dot < 0 ? mantissa.length : dot) + exponent;
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) {
+    out = digits + "0".repeat(point - digits.length);
+  } else out = digits.slice(0, point) + "." + digits.slice(point);
+  return (negative ? "-" : "") + out;
+}
+
+/** A time (ms) as Prometheus's JSON writes it: float seconds. */
+export function formatTime(ms: number): number {
+  return ms / 1000;
+}

@@ -1,0 +1,489 @@
+/**
+ * The Prometheus HTTP query API over weir's metric history, so that
+ * existing clients (`promtool query`, Grafana's Prometheus data source)
+ * read it: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/series`,
+ * `/api/v1/labels`, `/api/v1/label/:name/values` and
+ * `/api/v1/status/buildinfo`, by GET or by POST of a form, with
+ * Prometheus's parameters, JSON and errors.
+ *
+ * @module
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type {
+  HistoryReader,
+  LabelMatcher,
+  SeriesLabels,
+} from "../history/types.ts";
+import { VERSION } from "../version.ts";
+import { _methodNotAllowed } from "./_method_not_allowed.ts";
+import {
+  formatSampleValue,
+  MAX_TIME_MS,
+  MIN_TIME_MS,
+  parseDurationParam,
+  parseSeriesSelector,
+  parseTimeParam,
+  PROM_ERROR_STATUS,
+  PromApiError,
+  type PromErrorType,
+} from "./_prometheus_api.ts";
+import { _readBody } from "./_request.ts";
+import { _json } from "./_response.ts";
+
+/** Options the evaluator takes: the subset of the PromQL module's `QueryOptions` the API sets. */
+export interface EvalOptions {
+  /** How long the evaluation may take (ms). */
+  timeoutMs?: number;
+  /** The most samples the query may hold at once. */
+  maxSamples?: number;
+  /** How far back an instant selector looks (ms). */
+  lookbackDeltaMs?: number;
+}
+
+/** What the evaluator answers: times in ms. */
+export type EvalResult =
+  | {
+    resultType: "vector";
+    result: { metric: SeriesLabels; value: [number, number] }[];
+  }
+  | {
+    resultType: "matrix";
+    result: { metric: SeriesLabels; values: [number, number][] }[];
+  }
+  | { resultType: "scalar"; result: [number, number] }
+  | { resultType: "string"; result: [number, string] };
+
+/**
+ * A PromQL evaluator: weir's own (`src/history/promql`) by default. Its
+ * errors carry a Prometheus error `type` (`bad_data`, `execution`,
+ * `timeout`).
+ */
+export interface QueryEngine {
+  /** Evaluates `query` at `timeMs`. */
+  queryInstant(
+    reader: HistoryReader,
+    query: string,
+    timeMs: number,
+    options?: EvalOptions,
+  ): EvalResult;
+  /** Evaluates `query` at every step from `startMs` to `endMs`: a matrix. */
+  queryRange(
+    reader: HistoryReader,
+    query: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    options?: EvalOptions,
+  ): EvalResult;
+}
+
+/** Options of {@linkcode queryRoutes}. */
+export interface QueryRoutesOptions {
+  /** Middleware run before each route, e.g. the access guard. Default none. */
+  middleware?: readonly MiddlewareHandler[];
+  /** The evaluator. Default: weir's PromQL evaluator. */
+  engine?: QueryEngine;
+  /** The longest a query may run (ms); a `timeout` parameter may only shorten it. Default 120000 (Prometheus's `--query.timeout`). */
+  timeoutMs?: number;
+  /** The most samples a query may hold; passed to the evaluator. Default: the evaluator's. */
+  maxSamples?: number;
+  /** How far back an instant selector looks (ms). Default: the evaluator's (5 min). */
+  lookbackDeltaMs?: number;
+  /** The largest POST body (bytes). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** How long a POST body may take to arrive (ms). Default 30000. */
+  bodyTimeoutMs?: number;
+  /** The clock, for `time` by default (ms). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Prometheus refuses range queries of more points per series than this. */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+const PATHS = [
+  "/api/v1/query",
+  "/api/v1/query_range",
+  "/api/v1/series",
+  "/api/v1/labels",
+  "/api/v1/label/:name/values",
+];
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * The query API's routes over `reader` (mount at `/`). Errors are
+ * Prometheus's: `{"status":"error","errorType":"bad_data","error":"..."}`
+ * with 400 for bad input, 422 for a failed evaluation, 503 for a timeout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queryRoutes } from "./query_routes.ts";
+ * import type { HistoryReader } from "../history/types.ts";
+ *
+ * const reader: HistoryReader = {
+ *   tiers: [{ name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 }],
+ *   select: () => [],
+ *   series: () => [{ __name__: "up", job: "weir" }],
+ *   labelNames: () => ["__name__", "job"],
+ *   labelValues: () => ["weir"],
+ * };
+ * const app = queryRoutes(reader);
+ * const res = await app.request("/api/v1/series?match[]=up");
+ * assert.deepEqual(await res.json(), {
+ *   status: "success",
+ *   data: [{ __name__: "up", job: "weir" }],
+ * });
+ * const bad = await app.request("/api/v1/series");
+ * assert.equal(bad.status, 400);
+ * assert.equal((await bad.json()).errorType, "bad_data");
+ * ```
+ */
+export function queryRoutes(
+  reader: HistoryReader,
+  options: QueryRoutesOptions = {},
+): Hono {
+  const {
+    middleware = [],
+    engine,
+    timeoutMs = 120_000,
+    maxSamples,
+    lookbackDeltaMs,
+    maxBodyBytes = 1024 * 1024,
+    bodyTimeoutMs = 30_000,
+    now = Date.now,
+  } = options;
+  const app = new Hono();
+  for (const path of [...PATHS, "/api/v1/status/buildinfo"]) {
+    for (const m of middleware) app.use(path, m);
+  }
+  const read = (c: Context) => _params(c, maxBodyBytes, bodyTimeoutMs);
+  const evalOptions = (p: Params): EvalOptions => {
+    let t = timeoutMs;
+    const text = p.get("timeout");
+    if (text !== undefined && text !== "") {
+      const asked = parseDurationParam(text, "timeout");
+      if (asked > 0) t = Math.min(t, asked);
+    }
+    return { timeoutMs: t, maxSamples, lookbackDeltaMs };
+  };
+  const evaluator = (): QueryEngine => {
+    if (engine === undefined) {
+      throw new PromApiError(
+        "unavailable",
+        "no PromQL evaluator is configured",
+      );
+    }
+    return engine;
+  };
+
+  const instant = async (c: Context) => {
+    const p = await read(c);
+    const query = _required(p, "query");
+    const time = _time(p, "time", now(), false);
+    const opts = evalOptions(p);
+    const result = evaluator().queryInstant(reader, query, time, opts);
+    return _success(c, _resultJson(result));
+  };
+  const range = async (c: Context) => {
+    const p = await read(c);
+    const query = _required(p, "query");
+    const start = _time(p, "start", undefined, false);
+    const end = _time(p, "end", undefined, false);
+    if (end < start) {
+      throw new PromApiError(
+        "bad_data",
+        "end timestamp must not be before start time",
+      );
+    }
+    const step = parseDurationParam(_required(p, "step"), "step");
+    if (step <= 0) {
+      throw new PromApiError(
+        "bad_data",
+        "zero or negative query resolution step widths are not accepted. Try a positive integer",
+      );
+    }
+    if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
+      throw new PromApiError(
+        "bad_data",
+        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+      );
+    }
+    const opts = evalOptions(p);
+    const result = evaluator().queryRange(
+      reader,
+      query,
+      start,
+      end,
+      step,
+      opts,
+    );
+    return _success(c, _resultJson(result));
+  };
+  const series = async (c: Context) => {
+    const p = await read(c);
+    const sets = _matchers(p);
+    if (sets.length === 0) {
+      throw new PromApiError("bad_data", "no match[] parameter provided");
+    }
+    const { start, end } = _allTime(p);
+    const limit = _limit(p);
+    const seen = new Map<string, SeriesLabels>();
+    for (const matchers of sets) {
+      for (const labels of reader.series(matchers, start, end)) {
+        seen.set(_key(labels), labels);
+      }
+    }
+    const all = [...seen.values()].sort(_compareLabels);
+    return _limited(c, all, limit);
+  };
+  const labels = async (c: Context) => {
+    const p = await read(c);
+    const { start, end } = _allTime(p);
+    const limit = _limit(p);
+    const names = _union(
+      _matchers(p),
+      (m) => reader.labelNames(m, start, end),
+    );
+    return _limited(c, names, limit);
+  };
+  const values = async (c: Context) => {
+    const name = c.req.param("name") ?? "";
+    if (!LABEL_NAME.test(name)) {
+      throw new PromApiError(
+        "bad_data",
+        `invalid label name: ${JSON.stringify(name)}`,
+      );
+    }
+    const p = await read(c);
+    const { start, end } = _allTime(p);
+    const limit = _limit(p);
+    const found = _union(
+      _matchers(p),
+      (m) => reader.labelValues(name, m, start, end),
+    );
+    return _limited(c, found, limit);
+  };
+
+  app.get("/api/v1/query", instant).post("/api/v1/query", instant);
+  app.get("/api/v1/query_range", range).post("/api/v1/query_range", range);
+  app.get("/api/v1/series", series).post("/api/v1/series", series);
+  app.get("/api/v1/labels", labels).post("/api/v1/labels", labels);
+  app.get("/api/v1/label/:name/values", values);
+  app.get("/api/v1/status/buildinfo", (c) =>
+    _success(c, {
+      version: VERSION,
+      revision: "",
+      branch: "weir",
+      buildUser: "",
+      buildDate: "",
+      goVersion: "",
+    }));
+  for (const path of PATHS) {
+    _methodNotAllowed(
+      app,
+      path,
+      path.startsWith("/api/v1/label/") ? "GET, HEAD" : "GET, HEAD, POST",
+    );
+  }
+  _methodNotAllowed(app, "/api/v1/status/buildinfo", "GET, HEAD");
+  app.onError((error, c) => {
+    const type = _errorType(error);
+    // Anything else (a 401, a 405, a bug) goes to the app's error table.
+    if (type === undefined) throw error;
+    return _json(
+      c,
+      { status: "error", errorType: type, error: error.message },
+      PROM_ERROR_STATUS[type],
+      {
+        "Cache-Control": "no-store",
+      },
+    );
+  });
+  return app;
+}
+
+/** The error type of an error the API answers in Prometheus's shape. */
+function _errorType(error: unknown): PromErrorType | undefined {
+  if (error instanceof PromApiError) return error.type;
+  // The evaluator's PromQLError: its `type` is one of Prometheus's.
+  if (error instanceof Error && error.name === "PromQLError") {
+    const type: unknown = Reflect.get(error, "type");
+    if (typeof type === "string" && type in PROM_ERROR_STATUS) {
+      return type as PromErrorType;
+    }
+  }
+  return undefined;
+}
+
+/** The request's parameters: the form body's first, then the URL's, as Go's `r.Form`. */
+interface Params {
+  get(name: string): string | undefined;
+  all(name: string): string[];
+}
+
+async function _params(
+  c: Context,
+  maxBodyBytes: number,
+  bodyTimeoutMs: number,
+): Promise<Params> {
+  const pairs: [string, string][] = [];
+  if (c.req.method === "POST") {
+    const type = (c.req.header("Content-Type") ?? "").split(";")[0].trim()
+      .toLowerCase();
+    if (type === "application/x-www-form-urlencoded") {
+      const text = await _readBody(c, maxBodyBytes, bodyTimeoutMs);
+      for (const pair of new URLSearchParams(text)) pairs.push(pair);
+    }
+  }
+  for (const pair of new URL(c.req.url).searchParams) pairs.push(pair);
+  return {
+    get: (name) => pairs.find(([k]) => k === name)?.[1],
+    all: (name) => pairs.filter(([k]) => k === name).map(([, v]) => v),
+  };
+}
+
+function _required(p: Params, name: string): string {
+  const v = p.get(name);
+  if (v === undefined || v === "") {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${JSON.stringify(name)}: missing`,
+    );
+  }
+  return v;
+}
+
+function _time(
+  p: Params,
+  name: string,
+  fallback: number | undefined,
+  clamp: boolean,
+): number {
+  const v = p.get(name);
+  if (v === undefined || v === "") {
+    if (fallback !== undefined) return fallback;
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${
+        JSON.stringify(name)
+      }: cannot parse "" to a valid timestamp`,
+    );
+  }
+  return parseTimeParam(v, name, clamp);
+}
+
+/** `start` and `end` of the series and label endpoints: all time by default. */
+function _allTime(p: Params): { start: number; end: number } {
+  const start = _time(p, "start", MIN_TIME_MS, true);
+  const end = _time(p, "end", MAX_TIME_MS, true);
+  if (end < start) {
+    throw new PromApiError(
+      "bad_data",
+      "end timestamp must not be before start time",
+    );
+  }
+  return { start, end };
+}
+
+function _matchers(p: Params): LabelMatcher[][] {
+  return p.all("match[]").map(parseSeriesSelector);
+}
+
+/** `limit`: a non-negative integer, 0 (or none) for no limit. */
+function _limit(p: Params): number {
+  const v = p.get("limit");
+  if (v === undefined || v === "") return Infinity;
+  if (!/^[+-]?\d+$/.test(v)) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter "limit": cannot parse ${
+        JSON.stringify(v)
+      } to a valid limit`,
+    );
+  }
+  const n = Number(v);
+  if (n < 0) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter "limit": limit must be non-negative, received ${v}`,
+    );
+  }
+  return n === 0 ? Infinity : n;
+}
+
+function _limited<T>(c: Context, items: T[], limit: number): Response {
+  if (items.length > limit) {
+    return _json(c, {
+      status: "success",
+      data: items.slice(0, limit),
+      warnings: ["results truncated due to limit"],
+    });
+  }
+  return _success(c, items);
+}
+
+/** The sorted union of what `read` gives for each matcher set, or for none. */
+function _union(
+  sets: LabelMatcher[][],
+  read: (matchers: LabelMatcher[]) => string[],
+): string[] {
+  if (sets.length === 0) return read([]);
+  const all = new Set<string>();
+  for (const m of sets) for (const v of read(m)) all.add(v);
+  return [...all].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function _success(c: Context, data: unknown): Response {
+  return _json(c, { status: "success", data });
+}
+
+function _key(labels: SeriesLabels): string {
+  return JSON.stringify(
+    Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
+  );
+}
+
+/** Prometheus's order of label sets: by sorted (name, value) pairs. */
+function _compareLabels(a: SeriesLabels, b: SeriesLabels): number {
+  const x = Object.keys(a).sort();
+  const y = Object.keys(b).sort();
+  for (let i = 0; i < x.length && i < y.length; i++) {
+    if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    const u = a[x[i]];
+    const v = b[y[i]];
+    if (u !== v) return u < v ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** The evaluator's result as Prometheus's JSON: values as strings, times as float seconds. */
+function _resultJson(r: EvalResult): unknown {
+  switch (r.resultType) {
+    case "vector":
+      return {
+        resultType: "vector",
+        result: r.result.map(({ metric, value: [t, v] }) => ({
+          metric,
+          value: [t / 1000, formatSampleValue(v)],
+        })),
+      };
+    case "matrix":
+      return {
+        resultType: "matrix",
+        result: r.result.map(({ metric, values }) => ({
+          metric,
+          values: values.map(([t, v]) => [t / 1000, formatSampleValue(v)]),
+        })),
+      };
+    case "scalar":
+      return {
+        resultType: "scalar",
+        result: [r.result[0] / 1000, formatSampleValue(r.result[1])],
+      };
+    case "string":
+      return {
+        resultType: "string",
+        result: [r.result[0] / 1000, r.result[1]],
+      };
+  }
+}

@@ -1,0 +1,632 @@
+/**
+ * The Prometheus query API's contract through `app.request()`: the
+ * parameters as Prometheus reads them (GET and POST form), its JSON and
+ * its errors, the series and label endpoints over an in-memory history,
+ * and the wiring into the flow app behind the `read` scope.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  type EvalOptions,
+  type EvalResult,
+  type QueryEngine,
+  queryRoutes,
+  type QueryRoutesOptions,
+} from "../../src/server/query_routes.ts";
+import {
+  formatSampleValue,
+  parseDurationParam,
+  parseSeriesSelector,
+  parseTimeParam,
+} from "../../src/server/_prometheus_api.ts";
+import type { HistoryReader } from "../../src/history/types.ts";
+import { MemoryHistory } from "./_memory_history.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { FlowManager, FlowStore } from "../../src/flows/mod.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { flowApp } from "../../src/server/flow_app.ts";
+import type { AccessOptions } from "../../src/server/auth.ts";
+
+const T0 = Date.UTC(2026, 0, 1); // 1767225600000
+
+function history(): MemoryHistory {
+  const h = new MemoryHistory();
+  const up = (i: number) => [T0 + i * 1000, i] as const;
+  h.add({ __name__: "weir_up", job: "weir", instance: "a" }, [up(0), up(1)]);
+  h.add({ __name__: "weir_up", job: "weir", instance: "b" }, [up(5)]);
+  h.add(
+    { __name__: "weir_messages_total", flow: "f1", process: "P" },
+    [up(0), up(10)],
+    "counter",
+  );
+  h.add({ __name__: "other", job: "x" }, [[T0 + 100_000, 1]]);
+  return h;
+}
+
+interface Call {
+  kind: "instant" | "range";
+  query: string;
+  times: number[];
+  options?: EvalOptions;
+}
+
+/** An evaluator that records what it was asked and answers `result`. */
+function recording(result: EvalResult | Error): {
+  engine: QueryEngine;
+  calls: Call[];
+} {
+  const calls: Call[] = [];
+  const answer = () => {
+    if (result instanceof Error) throw result;
+    return result;
+  };
+  return {
+    calls,
+    engine: {
+      queryInstant(_r, query, time, options) {
+        calls.push({ kind: "instant", query, times: [time], options });
+        return answer();
+      },
+      queryRange(_r, query, start, end, step, options) {
+        calls.push({
+          kind: "range",
+          query,
+          times: [start, end, step],
+          options,
+        });
+        return answer();
+      },
+    },
+  };
+}
+
+class PromQLError extends Error {
+  override name = "PromQLError";
+  constructor(readonly type: string, message: string) {
+    super(message);
+  }
+}
+
+function app(reader: HistoryReader = history(), o: QueryRoutesOptions = {}) {
+  return queryRoutes(reader, o);
+}
+
+async function get(
+  a: ReturnType<typeof app>,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await a.request(path);
+  return { status: res.status, body: await res.json() };
+}
+
+function post(a: ReturnType<typeof app>, path: string, form: string) {
+  return a.request(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form,
+  });
+}
+
+const VECTOR_SELECTOR = encodeURIComponent('weir_up{instance=~"a|b"}');
+
+test("GET /api/v1/series lists the matching series, sorted, over all time by default", async () => {
+  const { status, body } = await get(
+    app(),
+    `/api/v1/series?match[]=${VECTOR_SELECTOR}&match[]=other`,
+  );
+  assert.equal(status, 200);
+  assert.deepEqual(body, {
+    status: "success",
+    data: [
+      { __name__: "other", job: "x" },
+      { __name__: "weir_up", job: "weir", instance: "a" },
+      { __name__: "weir_up", job: "weir", instance: "b" },
+    ],
+  });
+});
+
+test("GET /api/v1/series limits to start and end (float seconds and RFC 3339)", async () => {
+  const start = (T0 + 3000) / 1000;
+  const end = new Date(T0 + 6000).toISOString();
+  const { body } = await get(
+    app(),
+    `/api/v1/series?match[]=weir_up&start=${start}&end=${end}`,
+  );
+  assert.deepEqual(body.data, [{
+    __name__: "weir_up",
+    job: "weir",
+    instance: "b",
+  }]);
+});
+
+test("GET /api/v1/series takes Prometheus's own all-time boundaries (what clients send)", async () => {
+  const { status, body } = await get(
+    app(),
+    "/api/v1/series?match[]=other&start=-9223372036.854776&end=9223372036.854776",
+  );
+  assert.equal(status, 200);
+  assert.equal((body.data as unknown[]).length, 1);
+  const rfc = await get(
+    app(),
+    "/api/v1/series?match[]=other&start=-292273086-05-16T16:47:06Z&end=292277025-08-18T07:12:54.999999999Z",
+  );
+  assert.equal(rfc.status, 200);
+  assert.equal((rfc.body.data as unknown[]).length, 1);
+});
+
+test("POST /api/v1/series with a form answers as GET does", async () => {
+  const res = await post(
+    app(),
+    "/api/v1/series",
+    `match[]=${VECTOR_SELECTOR}&match[]=other`,
+  );
+  assert.equal(res.status, 200);
+  const viaGet = await get(
+    app(),
+    `/api/v1/series?match[]=${VECTOR_SELECTOR}&match[]=other`,
+  );
+  assert.deepEqual(await res.json(), viaGet.body);
+});
+
+test("GET /api/v1/series refuses a request without match[] (400 bad_data)", async () => {
+  const { status, body } = await get(app(), "/api/v1/series");
+  assert.equal(status, 400);
+  assert.deepEqual(body, {
+    status: "error",
+    errorType: "bad_data",
+    error: "no match[] parameter provided",
+  });
+});
+
+test("GET /api/v1/series refuses a selector that does not parse, a bad regex, or one that matches everything", async () => {
+  for (
+    const [selector, why] of [
+      ['weir_up{job="a"', "parse error"],
+      ["sum(weir_up)", "a series selector is"],
+      ['weir_up{job=~"("}', "invalid regular expression"],
+      ['{job=~".*"}', "at least one non-empty matcher"],
+      ['{job=""}', "at least one non-empty matcher"],
+    ]
+  ) {
+    const { status, body } = await get(
+      app(),
+      `/api/v1/series?match[]=${encodeURIComponent(selector)}`,
+    );
+    assert.equal(status, 400, selector);
+    assert.equal(body.errorType, "bad_data", selector);
+    assert.match(
+      String(body.error),
+      new RegExp(why.replace(/[()]/g, "\\$&")),
+      selector,
+    );
+  }
+});
+
+test("GET /api/v1/series with limit truncates and warns", async () => {
+  const { body } = await get(app(), "/api/v1/series?match[]=weir_up&limit=1");
+  assert.deepEqual(body, {
+    status: "success",
+    data: [{ __name__: "weir_up", job: "weir", instance: "a" }],
+    warnings: ["results truncated due to limit"],
+  });
+  const bad = await get(app(), "/api/v1/series?match[]=weir_up&limit=-1");
+  assert.equal(bad.status, 400);
+  assert.match(String(bad.body.error), /limit/);
+});
+
+test("GET /api/v1/labels lists every label name, or those of the matching series", async () => {
+  assert.deepEqual((await get(app(), "/api/v1/labels")).body, {
+    status: "success",
+    data: ["__name__", "flow", "instance", "job", "process"],
+  });
+  assert.deepEqual(
+    (await get(app(), "/api/v1/labels?match[]=weir_messages_total")).body.data,
+    ["__name__", "flow", "process"],
+  );
+  const res = await post(app(), "/api/v1/labels", "match[]=other");
+  assert.deepEqual((await res.json()).data, ["__name__", "job"]);
+});
+
+test("GET /api/v1/label/:name/values lists the values, filtered by match[] and time", async () => {
+  assert.deepEqual((await get(app(), "/api/v1/label/__name__/values")).body, {
+    status: "success",
+    data: ["other", "weir_messages_total", "weir_up"],
+  });
+  assert.deepEqual(
+    (await get(app(), "/api/v1/label/job/values?match[]=weir_up")).body.data,
+    ["weir"],
+  );
+  const end = (T0 + 2000) / 1000;
+  assert.deepEqual(
+    (await get(app(), `/api/v1/label/instance/values?end=${end}`)).body.data,
+    ["a"],
+  );
+  assert.deepEqual(
+    (await get(app(), "/api/v1/label/nothing/values")).body.data,
+    [],
+  );
+});
+
+test("GET /api/v1/label/:name/values refuses an invalid label name", async () => {
+  const { status, body } = await get(app(), "/api/v1/label/a-b/values");
+  assert.equal(status, 400);
+  assert.deepEqual(body, {
+    status: "error",
+    errorType: "bad_data",
+    error: 'invalid label name: "a-b"',
+  });
+});
+
+test("GET /api/v1/query passes the query and its time (ms) to the evaluator", async () => {
+  const { engine, calls } = recording({ resultType: "vector", result: [] });
+  const a = app(history(), { engine, now: () => 42_000 });
+  const q = encodeURIComponent("sum(weir_up)");
+  assert.deepEqual(
+    (await get(a, `/api/v1/query?query=${q}&time=1700000000.5`)).body,
+    {
+      status: "success",
+      data: { resultType: "vector", result: [] },
+    },
+  );
+  await get(a, `/api/v1/query?query=${q}&time=2023-11-14T22:13:20.25Z`);
+  await get(a, `/api/v1/query?query=${q}`);
+  assert.deepEqual(calls.map((c) => [c.kind, c.query, ...c.times]), [
+    ["instant", "sum(weir_up)", 1_700_000_000_500],
+    ["instant", "sum(weir_up)", 1_700_000_000_250],
+    ["instant", "sum(weir_up)", 42_000],
+  ]);
+});
+
+test("POST /api/v1/query takes a form, its fields first, then the URL's", async () => {
+  const { engine, calls } = recording({ resultType: "vector", result: [] });
+  const a = app(history(), { engine });
+  const res = await post(a, "/api/v1/query?time=5", "query=up&time=7");
+  assert.equal(res.status, 200);
+  assert.deepEqual(calls[0].times, [7000]);
+});
+
+test("GET /api/v1/query_range reads start, end and step (seconds or durations)", async () => {
+  const { engine, calls } = recording({ resultType: "matrix", result: [] });
+  const a = app(history(), { engine });
+  for (const step of ["15", "15s", "1m30s", "0.5", "1h"]) {
+    const { status } = await get(
+      a,
+      `/api/v1/query_range?query=up&start=1000&end=2000&step=${step}`,
+    );
+    assert.equal(status, 200, step);
+  }
+  assert.deepEqual(calls.map((c) => c.times[2]), [
+    15_000,
+    15_000,
+    90_000,
+    500,
+    3_600_000,
+  ]);
+  assert.deepEqual(calls[0].times.slice(0, 2), [1_000_000, 2_000_000]);
+});
+
+test("query_range's bad input is a 400 naming the problem, and the evaluator is not called", async () => {
+  const { engine, calls } = recording({ resultType: "matrix", result: [] });
+  const a = app(history(), { engine });
+  const cases: [string, RegExp][] = [
+    ["start=1000&end=2000&step=0", /zero or negative query resolution step/],
+    ["start=1000&end=2000&step=-1", /zero or negative query resolution step/],
+    [
+      "start=1000&end=2000&step=abc",
+      /invalid parameter "step": cannot parse "abc" to a valid duration/,
+    ],
+    ["start=1000&end=2000", /invalid parameter "step"/],
+    [
+      "start=0&end=11001&step=1",
+      /exceeded maximum resolution of 11,000 points/,
+    ],
+    [
+      "start=2000&end=1000&step=1",
+      /end timestamp must not be before start time/,
+    ],
+    [
+      "start=yesterday&end=1000&step=1",
+      /invalid parameter "start": cannot parse "yesterday" to a valid timestamp/,
+    ],
+    ["start=1000&end=1e300&step=1", /invalid parameter "end": .* out of range/],
+    ["start=1000&end=2000&step=1&timeout=soon", /invalid parameter "timeout"/],
+  ];
+  for (const [params, error] of cases) {
+    const { status, body } = await get(
+      a,
+      `/api/v1/query_range?query=up&${params}`,
+    );
+    assert.equal(status, 400, params);
+    assert.equal(body.status, "error", params);
+    assert.equal(body.errorType, "bad_data", params);
+    assert.match(String(body.error), error, params);
+  }
+  const noQuery = await get(a, "/api/v1/query_range?start=1&end=2&step=1");
+  assert.equal(noQuery.status, 400);
+  assert.match(String(noQuery.body.error), /invalid parameter "query"/);
+  assert.equal(calls.length, 0);
+  // 11,000 points is still allowed.
+  const ok = await get(
+    a,
+    "/api/v1/query_range?query=up&start=0&end=11000&step=1",
+  );
+  assert.equal(ok.status, 200);
+});
+
+test("a timeout parameter can only shorten the configured query timeout", async () => {
+  const { engine, calls } = recording({ resultType: "vector", result: [] });
+  const a = app(history(), { engine, timeoutMs: 10_000, maxSamples: 500 });
+  await get(a, "/api/v1/query?query=up&time=1&timeout=2s");
+  await get(a, "/api/v1/query?query=up&time=1&timeout=1m");
+  await get(a, "/api/v1/query?query=up&time=1");
+  assert.deepEqual(calls.map((c) => c.options?.timeoutMs), [
+    2000,
+    10_000,
+    10_000,
+  ]);
+  assert.equal(calls[0].options?.maxSamples, 500);
+});
+
+test("results are Prometheus's JSON: values as Go formats them, times in float seconds", async () => {
+  const metric = { __name__: "x", a: "1" };
+  const vector = recording({
+    resultType: "vector",
+    result: [{ metric, value: [1_700_000_000_123, 0.1] }],
+  });
+  assert.deepEqual(
+    (await get(app(history(), vector), "/api/v1/query?query=x&time=1")).body,
+    {
+      status: "success",
+      data: {
+        resultType: "vector",
+        result: [{ metric, value: [1_700_000_000.123, "0.1"] }],
+      },
+    },
+  );
+  const matrix = recording({
+    resultType: "matrix",
+    result: [{
+      metric,
+      values: [[1000, NaN], [2000, Infinity], [3000, -Infinity], [4000, 1e21], [
+        5000,
+        -1.5e-7,
+      ], [6000, -0]],
+    }],
+  });
+  const m = await get(
+    app(history(), matrix),
+    "/api/v1/query_range?query=x&start=1&end=6&step=1",
+  );
+  assert.deepEqual(m.body.data, {
+    resultType: "matrix",
+    result: [{
+      metric,
+      values: [
+        [1, "NaN"],
+        [2, "+Inf"],
+        [3, "-Inf"],
+        [4, "1000000000000000000000"],
+        [5, "-0.00000015"],
+        [6, "-0"],
+      ],
+    }],
+  });
+  const scalar = recording({ resultType: "scalar", result: [1500, 42] });
+  assert.deepEqual(
+    (await get(app(history(), scalar), "/api/v1/query?query=42&time=1.5")).body
+      .data,
+    { resultType: "scalar", result: [1.5, "42"] },
+  );
+  const string = recording({ resultType: "string", result: [1500, "hi"] });
+  assert.deepEqual(
+    (await get(app(history(), string), '/api/v1/query?query="hi"&time=1.5'))
+      .body.data,
+    { resultType: "string", result: [1.5, "hi"] },
+  );
+});
+
+test("the evaluator's errors keep their Prometheus type: 400 bad_data, 422 execution, 503 timeout", async () => {
+  for (
+    const [type, status] of [
+      ["bad_data", 400],
+      ["execution", 422],
+      ["timeout", 503],
+    ] as const
+  ) {
+    const r = recording(new PromQLError(type, `it failed: ${type}`));
+    const { status: got, body } = await get(
+      app(history(), r),
+      "/api/v1/query?query=x",
+    );
+    assert.equal(got, status, type);
+    assert.deepEqual(body, {
+      status: "error",
+      errorType: type,
+      error: `it failed: ${type}`,
+    });
+  }
+});
+
+test("an unexpected error is not dressed as a Prometheus error", async () => {
+  const r = recording(new TypeError("x is undefined"));
+  const a = app(history(), r);
+  a.onError((e, c) => c.text(`outer: ${e.message}`, 500));
+  const res = await a.request("/api/v1/query?query=x");
+  assert.equal(res.status, 500);
+});
+
+test("GET /api/v1/status/buildinfo answers for Grafana", async () => {
+  const { status, body } = await get(app(), "/api/v1/status/buildinfo");
+  assert.equal(status, 200);
+  assert.equal(body.status, "success");
+  assert.equal(typeof (body.data as { version: string }).version, "string");
+});
+
+test("parseTimeParam, parseDurationParam read what Prometheus reads", () => {
+  assert.equal(parseTimeParam("1.0015", "t"), 1002);
+  assert.equal(parseTimeParam("-1.5", "t"), -1500);
+  assert.equal(
+    parseTimeParam("2026-01-01T00:00:00+01:00", "t"),
+    T0 - 3_600_000,
+  );
+  assert.equal(parseTimeParam("2026-01-01t00:00:00.123456789z", "t"), T0 + 123);
+  for (const bad of ["", " 1", "0x10", "NaN", "Inf", "2026-01-01", "1,5"]) {
+    assert.throws(() => parseTimeParam(bad, "t"), /cannot parse/, bad);
+  }
+  assert.equal(
+    parseDurationParam("1y2w3d4h5m6s7ms", "d"),
+    365 * 864e5 + 14 * 864e5 + 3 * 864e5 + 4 * 36e5 + 5 * 6e4 + 6007,
+  );
+  assert.equal(parseDurationParam("0", "d"), 0);
+  assert.equal(parseDurationParam("1e3", "d"), 1e6);
+  for (const bad of ["", "1.5m", "m", "1s1m", "-1m", "15 s"]) {
+    assert.throws(() => parseDurationParam(bad, "d"), /valid duration/, bad);
+  }
+});
+
+test("parseSeriesSelector reads names, all four matchers and Go string escapes", () => {
+  assert.deepEqual(
+    parseSeriesSelector(
+      `weir_up{a="x\\"y\\n", b!='z', c=~\`a.*\`, d!~"\\x41"}`,
+    ),
+    [
+      { name: "__name__", type: "=", value: "weir_up" },
+      { name: "a", type: "=", value: 'x"y\n' },
+      { name: "b", type: "!=", value: "z" },
+      { name: "c", type: "=~", value: "a.*" },
+      { name: "d", type: "!~", value: "A" },
+    ],
+  );
+});
+
+test("formatSampleValue writes the shortest decimal that reads back, without exponent", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 2000; i++) {
+    const v = (random() - 0.5) * 10 ** Math.floor(random() * 60 - 30);
+    const s = formatSampleValue(v);
+    assert.doesNotMatch(s, /e/i, s);
+    assert.equal(Number(s), v, s);
+  }
+  assert.equal(formatSampleValue(123.456), "123.456");
+  assert.equal(formatSampleValue(5e-324), "0." + "0".repeat(323) + "5");
+});
+
+async function withFlowApp(
+  access: AccessOptions | undefined,
+  reader: HistoryReader | undefined,
+  body: (a: ReturnType<typeof flowApp>) => Promise<void>,
+): Promise<void> {
+  const metrics = new MetricsCollector();
+  const components = builtins();
+  const flows = new FlowManager({
+    store: FlowStore.open(":memory:"),
+    registry: components,
+    collector: metrics,
+  });
+  try {
+    await body(
+      flowApp({ flows, metrics, components, access, history: reader }),
+    );
+  } finally {
+    await flows.close();
+  }
+}
+
+const READ = "r".repeat(20);
+const METRICS = "m".repeat(20);
+const TOKENS: AccessOptions = {
+  tokens: [
+    { token: READ, scopes: ["read"] },
+    { token: METRICS, scopes: ["metrics"] },
+  ],
+};
+
+test("flowApp without a history answers 404 on the query API's paths", async () => {
+  await withFlowApp(undefined, undefined, async (a) => {
+    for (
+      const path of [
+        "/api/v1/query?query=1",
+        "/api/v1/series?match[]=up",
+        "/api/v1/labels",
+      ]
+    ) {
+      assert.equal((await a.request(path)).status, 404, path);
+    }
+  });
+});
+
+test("flowApp with a history serves the query API behind the read scope", async () => {
+  await withFlowApp(TOKENS, history(), async (a) => {
+    const path = "/api/v1/label/__name__/values";
+    const none = await a.request(path);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get("WWW-Authenticate"), 'Bearer realm="weir"');
+    const metricsOnly = await a.request(path, {
+      headers: { Authorization: `Bearer ${METRICS}` },
+    });
+    assert.equal(metricsOnly.status, 403);
+    const ok = await a.request(path, {
+      headers: { Authorization: `Bearer ${READ}` },
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual((await ok.json()).data, [
+      "other",
+      "weir_messages_total",
+      "weir_up",
+    ]);
+    // POST is a read too: the read scope suffices.
+    const form = await a.request("/api/v1/labels", {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${READ}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: "match[]=other",
+    });
+    assert.equal(form.status, 200);
+    // /api/v1/metadata keeps its own scope.
+    const meta = await a.request("/api/v1/metadata", {
+      headers: { Authorization: `Bearer ${METRICS}` },
+    });
+    assert.equal(meta.status, 200);
+  });
+});
+
+test("flowApp's query API: other methods get 405 with Allow, bad input 400 in Prometheus's shape", async () => {
+  await withFlowApp(undefined, history(), async (a) => {
+    const res = await a.request("/api/v1/query", { method: "DELETE" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("Allow"), "GET, HEAD, POST");
+    const bad = await a.request("/api/v1/series?match[]=%7B");
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).errorType, "bad_data");
+  });
+});
+
+test("flowApp refuses a query form larger than maxBodyBytes (413)", async () => {
+  const metrics = new MetricsCollector();
+  const components = builtins();
+  const flows = new FlowManager({
+    store: FlowStore.open(":memory:"),
+    registry: components,
+    collector: metrics,
+  });
+  try {
+    const a = flowApp({
+      flows,
+      metrics,
+      components,
+      history: history(),
+      maxBodyBytes: 100,
+    });
+    const res = await a.request("/api/v1/query", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "query=" + "x".repeat(200),
+    });
+    assert.equal(res.status, 413);
+  } finally {
+    await flows.close();
+  }
+});
