@@ -120,7 +120,9 @@ const jsMap = defineComponent({
 type Side = "compiled" | "package" | "javascript";
 
 function network(side: Side, tally: Tally): Network {
-  const registry = side === "package" ? new Registry().register(packageMap) : builtins();
+  const registry = side === "package"
+    ? new Registry().register(packageMap)
+    : builtins();
   for (const c of benchComponents(tally)) registry.register(c);
   if (side === "javascript") registry.register(jsMap);
   const text = side === "javascript"
@@ -165,7 +167,9 @@ async function measure(): Promise<Record<Side, number>> {
     for (let i = 0; i < 2; i++) await runOnce(side, SIZES[side]);
   }
   for (let r = 0; r < rounds; r++) {
-    for (const side of sides) samples[side].push(await runOnce(side, SIZES[side]));
+    for (const side of sides) {
+      samples[side].push(await runOnce(side, SIZES[side]));
+    }
   }
   return {
     compiled: median(samples.compiled),
@@ -177,12 +181,15 @@ async function measure(): Promise<Record<Side, number>> {
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function row(rt: string, r: Record<Side, number>): string {
-  return `| ${rt} | ${fmt(r.compiled)} | ${fmt(r.package)} | ${fmt(r.javascript)} | ${
-    (r.compiled / r.package).toFixed(1)
-  }x | ${(r.compiled / r.javascript).toFixed(2)}x |`;
+  return `| ${rt} | ${fmt(r.compiled)} | ${fmt(r.package)} | ${
+    fmt(r.javascript)
+  } | ${(r.compiled / r.package).toFixed(1)}x | ${
+    (r.compiled / r.javascript).toFixed(2)
+  }x |`;
 }
 
-const HEADER = `| runtime | compiled expr msg/s | jsonata package msg/s | JavaScript components msg/s | compiled / package | compiled / JavaScript |
+const HEADER =
+  `| runtime | compiled expr msg/s | jsonata package msg/s | JavaScript components msg/s | compiled / package | compiled / JavaScript |
 |---|---|---|---|---|---|`;
 
 if (argv.includes("--both")) {
@@ -210,6 +217,8 @@ if (argv.includes("--both")) {
   const r = await measure();
   const rt = runtime();
   if (json) {
-    console.log(`RESULT ${JSON.stringify({ runtime: rt, rounds, msgPerSec: r })}`);
+    console.log(
+      `RESULT ${JSON.stringify({ runtime: rt, rounds, msgPerSec: r })}`,
+    );
   } else console.log(`${HEADER}\n${row(rt, r)}`);
 }

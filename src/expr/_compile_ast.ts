@@ -111,12 +111,10 @@ class Frame {
   input: unknown = undefined;
   constructor(readonly parent: Frame | undefined, readonly run: _RunState) {}
   lookup(name: string): unknown {
-    for (let f: Frame | undefined = this; f !== undefined; f = f.parent) {
-      if (f.root && name === "$") return f.input;
-      const vars = f.vars;
-      if (vars !== undefined && name in vars) return vars[name];
-    }
-    return undefined;
+    if (this.root && name === "$") return this.input;
+    const vars = this.vars;
+    if (vars !== undefined && name in vars) return vars[name];
+    return this.parent?.lookup(name);
   }
   bind(name: string, value: unknown): void {
     (this.vars ??= Object.create(null) as _Rec)[name] = value;
