@@ -199,6 +199,9 @@ interface QueryReport {
   query: string;
   outcome: "agree" | "unsupported" | "wrong" | "reference_failed";
   detail: string;
+  /** Series and points in Prometheus's answers (all evaluations): a query that agrees on nothing proves little. */
+  referenceSeries: number;
+  referencePoints: number;
 }
 
 function judge(
@@ -302,13 +305,26 @@ test(
             outcome: "agree",
             detail: "",
           };
+          let referenceSeries = 0;
+          let referencePoints = 0;
           for (const [what, path, params] of asks) {
             const ref = await ask(prometheus.url, path, params);
             const got = await ask(server.url, path, params);
+            if (ref.ok) {
+              referenceSeries += ref.answer.series.length;
+              for (const s of ref.answer.series) {
+                referencePoints += s.points.length;
+              }
+            }
             const j = judge(what, c.shouldFail, ref, got);
             if (RANK[j.outcome] > RANK[worst.outcome]) worst = j;
           }
-          reports.push({ query: c.query, ...worst });
+          reports.push({
+            query: c.query,
+            ...worst,
+            referenceSeries,
+            referencePoints,
+          });
         }
 
         const count = (o: QueryReport["outcome"]) =>
@@ -322,6 +338,15 @@ test(
             `with an error; ${count("wrong")} wrong; ${
               count("reference_failed")
             } reference failures`,
+        );
+        const empty = reports.filter((r) =>
+          r.outcome === "agree" && r.referencePoints === 0
+        );
+        console.log(
+          `PromQL compliance: ${empty.length} of the agreeing queries have an empty answer in Prometheus ` +
+            `(${
+              reports.reduce((n, r) => n + r.referencePoints, 0)
+            } points compared in all)`,
         );
         const file = process.env.WEIR_COMPLIANCE_REPORT;
         if (file) {
