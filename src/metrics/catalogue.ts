@@ -42,7 +42,8 @@ export interface MetricDef {
     | "flows"
     | "self"
     | "http"
-    | "resources";
+    | "resources"
+    | "history";
   /**
    * `false` for a conventional name shared across exporters
    * (`http_requests_total`, `process_open_fds`), written without the
@@ -658,11 +659,135 @@ export const RESOURCE_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
-/** Every catalogue metric: the engine's, then HTTP, then resources. */
+const TIER: LabelDef = {
+  name: "tier",
+  help:
+    "the store's tier: `raw` (the samples) or a downsampled one (`1m`, `1h` by default)",
+};
+
+/**
+ * The metric history's own metrics (`src/history/`): what its sampler
+ * appends and what its store holds, writes, drops and skips. Registered by
+ * `History.attach()` in the collector it samples.
+ */
+export const HISTORY_METRICS = {
+  historySamplesAppended: {
+    name: "history_samples_appended_total",
+    type: "counter",
+    help: "Samples the metric history appended to its store.",
+    unit: "",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "+1 for each sample the store took: every series the sampler keeps, at every tick (default 1 s). A sample at or before its series' last time is not counted.",
+  },
+  historySeries: {
+    name: "history_series",
+    type: "gauge",
+    help: "Series the metric history's store holds.",
+    unit: "",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "Read at each scrape. A series stays until retention removes its last point, also after its flow is deleted.",
+  },
+  historyStorage: {
+    name: "history_storage_bytes",
+    type: "gauge",
+    help: "Bytes the metric history holds, by tier and medium.",
+    unit: "bytes",
+    labels: [TIER, {
+      name: "medium",
+      help: "`memory` (open and recent chunks) or `disk` (chunk files)",
+      values: ["memory", "disk"],
+    }],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "Read at each scrape. `disk` stays within the byte budget (default 256 MiB, all tiers together) by at most one chunk; 0 when the history has no data dir.",
+  },
+  historyChunksWritten: {
+    name: "history_chunks_written_total",
+    type: "counter",
+    help: "Compressed chunks the metric history wrote to disk, by tier.",
+    unit: "",
+    labels: [TIER],
+    group: "history",
+    seed: "(history)",
+    moves: "+1 for each chunk a flush wrote.",
+  },
+  historyChunksDropped: {
+    name: "history_chunks_dropped_total",
+    type: "counter",
+    help:
+      "Chunks the metric history removed, by tier and reason (retention or the byte budget).",
+    unit: "",
+    labels: [TIER, {
+      name: "reason",
+      help:
+        "`retention`: older than the tier keeps; `budget`: the oldest data made room under the byte budget",
+      values: ["retention", "budget"],
+    }],
+    group: "history",
+    seed: "(history)",
+    moves: "+1 for each chunk removed, oldest first.",
+  },
+  historyFlushDuration: {
+    name: "history_flush_duration_seconds",
+    type: "histogram",
+    help: "Time the metric history took to write its recent samples to disk.",
+    unit: "seconds",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "One observation per flush: every flush interval (default 10 s) and at close.",
+  },
+  historyCorruptChunks: {
+    name: "history_corrupt_chunks_skipped_total",
+    type: "counter",
+    help:
+      "Chunks the metric history found torn or corrupt when loading, and skipped.",
+    unit: "",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "Counted at open (a chunk torn by a power cut or SIGKILL); the rest loads. One warning is logged.",
+  },
+  historyTicksSkipped: {
+    name: "history_sample_ticks_skipped_total",
+    type: "counter",
+    help:
+      "Sampling ticks the metric history skipped because the previous pass was still running or the process was blocked.",
+    unit: "",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves:
+      "+1 for each tick of the interval grid that got no pass: passes are never stacked or run late.",
+  },
+  historySampleDuration: {
+    name: "history_sample_duration_seconds",
+    type: "histogram",
+    help:
+      "Time one sampling pass of the metric history took, reading and appending every series.",
+    unit: "seconds",
+    labels: [],
+    group: "history",
+    seed: "(history)",
+    moves: "One observation per pass (default every 1 s).",
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/** Every catalogue metric: the engine's, then HTTP, resources and history. */
 export const CATALOGUE: readonly MetricDef[] = [
   ...Object.values(METRICS),
   ...Object.values(HTTP_METRICS),
   ...Object.values(RESOURCE_METRICS),
+  ...Object.values(HISTORY_METRICS),
 ];
 
 /**

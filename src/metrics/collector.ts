@@ -44,6 +44,7 @@ import {
 import { wrapProcess } from "./process_wrapper.ts";
 import {
   type MetricLike,
+  type MetricObject,
   metricsOf,
   NotifyingRegistry,
   registerMetric,
@@ -51,7 +52,7 @@ import {
 } from "./_prom.ts";
 import { scrape } from "./scrape.ts";
 import { SeriesPlan } from "./series_plan.ts";
-import { type Labels, TextWriter } from "./text_writer.ts";
+import { type Labels, labelText, TextWriter } from "./text_writer.ts";
 
 /** Options of {@linkcode MetricsCollector.wrapProcess}. */
 export interface WrapProcessLabels {
@@ -73,6 +74,34 @@ export interface FamilyOutput {
    * cumulative), with one more count for `+Inf` last.
    */
   histogram(labels: Labels, h: HistogramLike): void;
+}
+
+/**
+ * Where {@linkcode MetricsCollector.sample} puts the current value of
+ * every series: what the metric history samples, with no exposition text
+ * written or parsed.
+ */
+export interface SeriesSink {
+  /**
+   * A family starts: its full name (a sample's name is this plus the
+   * suffix of {@linkcode add}) and its Prometheus type (`counter`,
+   * `gauge`, `histogram`, `summary`, `untyped`).
+   */
+  family(name: string, type: string): void;
+  /**
+   * One sample of the family: `suffix` (`""`, `_bucket`, `_sum`,
+   * `_count`), its labels without the constant labels and without `le`,
+   * the same labels as exposition text (`a="1",b="2"`: weir's families
+   * hand the string they cache, so the same series gives the same string
+   * object pass after pass), its value, and a histogram bucket's bound.
+   */
+  add(
+    suffix: string,
+    labels: Labels,
+    text: string,
+    value: number,
+    le?: string,
+  ): void;
 }
 
 /** Bucket bounds, per-bucket counts (`+Inf` last), sum and count. */
@@ -312,6 +341,39 @@ export class MetricsCollector implements MetricsSource {
   }
 
   /**
+   * Reads the current value of every series of every metric (weir's
+   * families, the added ones, and the prom-client metrics registered in
+   * {@linkcode registry}) into `sink`, without writing exposition text.
+   * It runs in turn with scrapes. A registered metric that throws, or
+   * whose `collect` takes longer than `collectTimeoutMs`, is left out of
+   * this pass (a scrape counts such failures; a pass does not count them
+   * again).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MetricsCollector } from "./collector.ts";
+   *
+   * const collector = new MetricsCollector();
+   * const seen: string[] = [];
+   * await collector.sample({
+   *   family(name, type) {
+   *     if (name === "weir_flows_active") seen.push(`${name} ${type}`);
+   *   },
+   *   add(suffix, _labels, text, value) {
+   *     if (seen.length === 1) seen.push(`${suffix}{${text}} ${value}`);
+   *   },
+   * });
+   * assert.deepEqual(seen, ["weir_flows_active gauge", "{} 0"]);
+   * ```
+   */
+  sample(sink: SeriesSink): Promise<void> {
+    const run = this.#tail.then(() => this.#sample(sink));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
    * Adds a family that another part of weir feeds (the HTTP metrics, the
    * resource tracker): `collect` writes its samples at every scrape. The
    * name is `def`'s full name in this collector's namespace; it must not be
@@ -414,7 +476,78 @@ export class MetricsCollector implements MetricsSource {
     }
   }
 
+  async #sample(sink: SeriesSink): Promise<void> {
+    const metrics = metricsOf(this.registry);
+    // Registered prom-client metrics collect first, all at once, under one
+    // deadline (as in a scrape); weir's families are then read in one go.
+    const read = new Map<MetricLike, MetricObject | null>();
+    const others = metrics.filter((m) => !(m instanceof Family));
+    if (others.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<null>((resolve) => {
+        timer = setTimeout(
+          () => resolve(null),
+          this.#options.collectTimeoutMs,
+        );
+      });
+      try {
+        await Promise.all(others.map(async (m) => {
+          const got = (async () => await m.get())().catch(() => null);
+          read.set(m, await Promise.race([got, deadline]));
+        }));
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    // Added families hand no text: it is made here, once per sample.
+    const families: SampleSink = {
+      add: (suffix, labels, text, value, le) =>
+        sink.add(suffix, labels, text ?? labelText(labels), value, le),
+    };
+    this.#plan.beginScrape();
+    try {
+      for (const m of metrics) {
+        if (m instanceof Family) {
+          sink.family(m.name, m.type);
+          try {
+            m.collect(families);
+          } catch {
+            // Left out of this pass, as a scrape leaves it out.
+          }
+        } else {
+          const got = read.get(m);
+          if (got) _sampleObject(got, sink);
+        }
+      }
+    } finally {
+      this.#plan.endScrape();
+    }
+  }
+
   #family(key: keyof typeof METRICS): Family {
     return this.#families.get(key)!;
+  }
+}
+
+/**
+ * A registered prom-client metric's samples into `sink`: the sample name's
+ * suffix after the family's, the labels as strings with `le` apart.
+ */
+function _sampleObject(m: MetricObject, sink: SeriesSink): void {
+  sink.family(m.name, m.type);
+  for (const v of m.values ?? []) {
+    const labels: Record<string, string> = {};
+    let le: string | undefined;
+    const all = v.sharedLabels === undefined
+      ? v.labels ?? {}
+      : { ...v.labels, ...v.sharedLabels };
+    for (const k in all) {
+      const x = String(all[k]);
+      if (k === "le" && m.type === "histogram") le = x;
+      else labels[k] = x;
+    }
+    const name = v.metricName ?? m.name;
+    const suffix = name.startsWith(m.name) ? name.slice(m.name.length) : "";
+    sink.add(suffix, labels, labelText(labels), v.value, le);
   }
 }

@@ -37,6 +37,12 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
       "Sampled by the resource tracker on an interval (default 5 s). A source the runtime cannot read (no /proc off Linux; Deno without `-A`) is left out, never exported as 0. The `process_*` names are the conventional ones, without the namespace.",
   },
   {
+    group: "history",
+    title: "Metric history metrics",
+    intro:
+      "Exported while the metric history samples this collector (`weir serve` by default; `History.attach()` in an embedding app): its sampler and its store.",
+  },
+  {
     group: "self",
     title: "The collector's own metrics",
     intro: "How the metrics themselves are doing.",

@@ -21,6 +21,7 @@ export {
   FLOW_OPERATION_RESULTS,
   FLOW_OPERATIONS,
   fullName,
+  HISTORY_METRICS,
   HTTP_METHODS,
   HTTP_METRICS,
   type LabelDef,
@@ -34,6 +35,7 @@ export {
   type FamilyOutput,
   type HistogramLike,
   MetricsCollector,
+  type SeriesSink,
   type WrapProcessLabels,
 } from "./collector.ts";
 export {

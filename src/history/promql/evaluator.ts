@@ -1,0 +1,449 @@
+/**
+ * The evaluator: walks weir's PromQL tree over all evaluation steps at
+ * once, series by series (as Prometheus's range evaluation), reading only
+ * through {@linkcode HistoryReader} from one tier chosen beforehand.
+ *
+ * Selectors follow Prometheus 2.42: an instant selector takes the newest
+ * sample in `[t - lookback, t]`, a range selector the samples in
+ * `[t - range, t]` (both ends closed), `offset` moves `t` back, `@` fixes
+ * it. Limits: samples loaded and produced count against `maxSamples`; the
+ * clock against `deadline`.
+ *
+ * @module
+ */
+import type { HistoryReader, SeriesPoints } from "../types.ts";
+import type {
+  Call,
+  Expr,
+  MatrixSelector,
+  Unary,
+  VectorSelector,
+} from "./ast.ts";
+import { evalAggregate } from "./aggregate.ts";
+import { evalBinary } from "./binary.ts";
+import { evalFunction } from "./functions.ts";
+import { PromQLError } from "./promql_error.ts";
+import {
+  RANGE_FUNCTIONS,
+  rawRangeFunction,
+  resetCorrections,
+  type Window,
+  windowRangeFunction,
+} from "./range_functions.ts";
+import {
+  compareLabels,
+  dropName,
+  mergeSameLabels,
+  type RangeSeries,
+  type StepSeries,
+  type Value,
+} from "./series.ts";
+
+/** What one evaluation needs to know. */
+export interface EvaluatorOptions {
+  readonly reader: HistoryReader;
+  /** Index into reader.tiers. */
+  readonly tier: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Step (ms); any positive value for an instant query. */
+  readonly stepMs: number;
+  readonly lookbackMs: number;
+  readonly maxSamples: number;
+  /** Date.now() after which the query times out. */
+  readonly deadline: number;
+}
+
+/**
+ * Whether `values[i]` is Prometheus's staleness marker (a NaN with payload
+ * 2). Read through a 32-bit view of the array itself: a NaN read into a JS
+ * number may lose its payload (Bun canonicalises it).
+ */
+function isStaleAt(values: Float64Array, i: number): boolean {
+  if (values.byteOffset % 4 !== 0) return false;
+  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
+  return words[1] === 0x7ff00000 && words[0] === 2;
+}
+
+/** `p` without its staleness markers (range selectors skip them). */
+function withoutStale(p: SeriesPoints): SeriesPoints {
+  const values = p.value;
+  let stale = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x && isStaleAt(values, i)) stale++;
+  }
+  if (stale === 0) return p;
+  const t = new Float64Array(values.length - stale);
+  const value = new Float64Array(values.length - stale);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x && isStaleAt(values, i)) continue;
+    t[j] = p.t[i];
+    value[j++] = x;
+  }
+  return { labels: p.labels, kind: p.kind, t, value };
+}
+
+/**
+ * Evaluates expressions over the steps `start, start + step, ..., <= end`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Evaluator } from "./evaluator.ts";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const ev = new Evaluator({ reader, tier: 0, startMs: 0, endMs: 30_000, stepMs: 15_000,
+ *   lookbackMs: 300_000, maxSamples: 1000, deadline: Infinity });
+ * const value = ev.eval(parseQuery("time() * 2"));
+ * assert.equal(value.kind, "scalar");
+ * assert.deepEqual(value.kind === "scalar" && [...value.v], [0, 30, 60]);
+ * ```
+ */
+export class Evaluator {
+  readonly reader: HistoryReader;
+  readonly tier: number;
+  /** Whether the tier holds raw samples (the first tier). */
+  readonly raw: boolean;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly stepMs: number;
+  /** Number of steps. */
+  readonly n: number;
+  /** The evaluation times (ms). */
+  readonly times: Float64Array;
+  readonly lookbackMs: number;
+  readonly maxSamples: number;
+  readonly deadline: number;
+  #samples = 0;
+
+  constructor(options: EvaluatorOptions) {
+    this.reader = options.reader;
+    this.tier = options.tier;
+    this.raw = options.tier === 0;
+    this.startMs = options.startMs;
+    this.endMs = options.endMs;
+    this.stepMs = options.stepMs;
+    this.n = Math.floor((options.endMs - options.startMs) / options.stepMs) + 1;
+    this.times = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      this.times[i] = options.startMs + i * options.stepMs;
+    }
+    this.lookbackMs = options.lookbackMs;
+    this.maxSamples = options.maxSamples;
+    this.deadline = options.deadline;
+  }
+
+  /** Counts `count` more samples held by the query; throws past maxSamples. */
+  addSamples(count: number): void {
+    this.#samples += count;
+    if (this.#samples > this.maxSamples) {
+      throw new PromQLError(
+        "execution",
+        "query processing would load too many samples into memory in query execution",
+      );
+    }
+  }
+
+  /** Samples counted so far. */
+  get samples(): number {
+    return this.#samples;
+  }
+
+  /** Throws a timeout error once past the deadline. */
+  checkTimeout(): void {
+    if (Date.now() > this.deadline) {
+      throw new PromQLError(
+        "timeout",
+        "query timed out in expression evaluation",
+      );
+    }
+  }
+
+  /** A scalar that is `x` at every step. */
+  constant(x: number): Float64Array {
+    return new Float64Array(this.n).fill(x);
+  }
+
+  /** Evaluates `expr` at every step. */
+  eval(expr: Expr): Value {
+    this.checkTimeout();
+    switch (expr.type) {
+      case "number":
+        return { kind: "scalar", v: this.constant(expr.value) };
+      case "string":
+        return { kind: "string", value: expr.value };
+      case "vector":
+        return { kind: "vector", series: this.#vectorSelector(expr, false) };
+      case "matrix":
+        return { kind: "matrix", series: this.#matrixValue(expr) };
+      case "unary":
+        return this.#unary(expr);
+      case "call":
+        if (RANGE_FUNCTIONS.has(expr.func)) return this.#rangeFunction(expr);
+        return evalFunction(this, expr);
+      case "aggregate":
+        return evalAggregate(this, expr);
+      case "binary":
+        return evalBinary(this, expr);
+    }
+  }
+
+  /** Evaluates an expression the parser typed as a scalar. */
+  evalScalar(expr: Expr): Float64Array {
+    const value = this.eval(expr);
+    if (value.kind !== "scalar") {
+      throw new PromQLError(
+        "execution",
+        `expected a scalar, got ${value.kind}`,
+      );
+    }
+    return value.v;
+  }
+
+  /** Evaluates an expression the parser typed as an instant vector. */
+  evalVector(expr: Expr): StepSeries[] {
+    const value = this.eval(expr);
+    if (value.kind !== "vector") {
+      throw new PromQLError(
+        "execution",
+        `expected an instant vector, got ${value.kind}`,
+      );
+    }
+    return value.series;
+  }
+
+  /** The time each step reads at, `@` and `offset` applied (ms). */
+  refTimes(sel: VectorSelector): Float64Array {
+    const out = new Float64Array(this.n);
+    if (sel.at !== undefined) {
+      const at = sel.at === "start"
+        ? this.startMs
+        : sel.at === "end"
+        ? this.endMs
+        : sel.at;
+      out.fill(at - sel.offsetMs);
+    } else {
+      for (let i = 0; i < this.n; i++) out[i] = this.times[i] - sel.offsetMs;
+    }
+    return out;
+  }
+
+  #select(
+    sel: VectorSelector,
+    from: number,
+    to: number,
+    dropStale = false,
+  ): SeriesPoints[] {
+    const points = this.reader.select(sel.matchers, from, to, this.tier);
+    let total = 0;
+    for (const p of points) total += p.t.length;
+    this.addSamples(total);
+    const sorted = points.slice().sort((a, b) =>
+      compareLabels(a.labels, b.labels)
+    );
+    return dropStale ? sorted.map(withoutStale) : sorted;
+  }
+
+  /** An instant vector selector at every step; `withTimestamps` keeps each sample's time. */
+  #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
+    const refs = this.refTimes(sel);
+    const lookback = this.lookbackMs;
+    const selected = this.#select(sel, refs[0] - lookback, refs[this.n - 1]);
+    const out: StepSeries[] = [];
+    let produced = 0;
+    for (const p of selected) {
+      this.checkTimeout();
+      const v = new Float64Array(this.n);
+      const ok = new Uint8Array(this.n);
+      const ts = withTimestamps ? new Float64Array(this.n) : undefined;
+      const t = p.t;
+      const values = p.value;
+      let j = -1;
+      let any = false;
+      for (let i = 0; i < this.n; i++) {
+        const ref = refs[i];
+        while (j + 1 < t.length && t[j + 1] <= ref) j++;
+        if (j < 0 || t[j] < ref - lookback) continue;
+        const x = values[j];
+        if (x !== x && isStaleAt(values, j)) continue;
+        v[i] = x;
+        ok[i] = 1;
+        if (ts !== undefined) ts[i] = t[j];
+        any = true;
+        produced++;
+      }
+      if (any) out.push({ labels: p.labels, v, ok, ts });
+    }
+    this.addSamples(produced);
+    return out;
+  }
+
+  /** The selector of a timestamp() argument, with the samples' own times. */
+  vectorWithTimestamps(sel: VectorSelector): StepSeries[] {
+    return this.#vectorSelector(sel, true);
+  }
+
+  /** A range selector as a value: only meaningful for one step (an instant query). */
+  #matrixValue(expr: MatrixSelector): RangeSeries[] {
+    const refs = this.refTimes(expr.selector);
+    const ref = refs[this.n - 1];
+    const selected = this.#select(expr.selector, ref - expr.rangeMs, ref);
+    const out: RangeSeries[] = [];
+    for (const p of selected) {
+      const t: number[] = [];
+      const v: number[] = [];
+      for (let i = 0; i < p.t.length; i++) {
+        if (
+          p.t[i] < ref - expr.rangeMs || p.t[i] > ref || isStaleAt(p.value, i)
+        ) continue;
+        t.push(p.t[i]);
+        v.push(p.value[i]);
+      }
+      if (t.length > 0) out.push({ labels: p.labels, t, v });
+    }
+    return out;
+  }
+
+  #rangeFunction(call: Call): Value {
+    const matrixArg = call.args.find((a) =>
+      a.type === "matrix"
+    ) as MatrixSelector;
+    const paramExpr = call.args.find((a) => a.type !== "matrix");
+    const params = paramExpr === undefined
+      ? undefined
+      : this.evalScalar(paramExpr);
+    const sel = matrixArg.selector;
+    const rangeMs = matrixArg.rangeMs;
+    const refs = this.refTimes(sel);
+    const selected = this.#select(
+      sel,
+      refs[0] - rangeMs,
+      refs[this.n - 1],
+      this.raw,
+    );
+    const func = call.func;
+    const fn = this.raw ? rawRangeFunction : windowRangeFunction;
+    // Raw ranges are closed at both ends (2.42); a window ending at
+    // t - range holds samples before the range, so windows start after it.
+    const closedStart = this.raw;
+    const useResets = this.raw && (func === "rate" || func === "increase");
+    const keepName = func === "last_over_time";
+    const constant = sel.at !== undefined &&
+      (params === undefined || params.every((x) => x === params[0]));
+    const out: StepSeries[] = [];
+    let produced = 0;
+    for (const p of selected) {
+      this.checkTimeout();
+      const v = new Float64Array(this.n);
+      const ok = new Uint8Array(this.n);
+      const t = p.t;
+      const resets = useResets ? resetCorrections(p.value) : undefined;
+      let lo = 0;
+      let hi = -1;
+      for (let i = 0; i < this.n; i++) {
+        if (constant && i > 0) {
+          v[i] = v[0];
+          ok[i] = ok[0];
+          continue;
+        }
+        const end = refs[i];
+        const start = end - rangeMs;
+        while (
+          lo < t.length && (closedStart ? t[lo] < start : t[lo] <= start)
+        ) lo++;
+        while (hi + 1 < t.length && t[hi + 1] <= end) hi++;
+        if (hi < lo) continue;
+        const window: Window = {
+          points: p,
+          lo,
+          hi,
+          end,
+          stepTime: this.times[i],
+          rangeMs,
+          param: params === undefined ? 0 : params[i],
+          resets,
+        };
+        let x: number | undefined;
+        try {
+          x = fn(func, window);
+        } catch (error) {
+          throw new PromQLError(
+            "execution",
+            `Cannot evaluate ${func}() from the ${
+              this.reader.tiers[this.tier]?.name
+            } tier: ${(error as Error).message}`,
+          );
+        }
+        if (x === undefined) continue;
+        v[i] = x;
+        ok[i] = 1;
+        produced++;
+      }
+      if (ok.includes(1)) {
+        out.push({ labels: keepName ? p.labels : dropName(p.labels), v, ok });
+      }
+    }
+    this.addSamples(produced);
+    if (func === "absent_over_time") {
+      return { kind: "vector", series: absentOf(this, sel, out) };
+    }
+    return { kind: "vector", series: mergeSameLabels(out) };
+  }
+
+  #unary(expr: Unary): Value {
+    const value = this.eval(expr.expr);
+    if (expr.op === "+") return value;
+    if (value.kind === "scalar") {
+      return {
+        kind: "scalar",
+        v: value.v.map((x) => -x),
+      };
+    }
+    if (value.kind !== "vector") {
+      throw new PromQLError("execution", "unary minus on a non-numeric value");
+    }
+    const out = value.series.map((s) => ({
+      labels: dropName(s.labels),
+      v: s.v.map((x) => -x),
+      ok: s.ok,
+    }));
+    return { kind: "vector", series: mergeSameLabels(out) };
+  }
+}
+
+/**
+ * absent()/absent_over_time(): a series of value 1 at the steps where
+ * `present` has no series, labelled with the selector's equality matchers.
+ */
+export function absentOf(
+  ev: Evaluator,
+  sel: VectorSelector | undefined,
+  present: StepSeries[],
+): StepSeries[] {
+  const labels: Record<string, string> = {};
+  if (sel !== undefined) {
+    const seen = new Map<string, number>();
+    for (const m of sel.matchers) seen.set(m.name, (seen.get(m.name) ?? 0) + 1);
+    for (const m of sel.matchers) {
+      if (
+        m.type === "=" && m.name !== "__name__" && m.value !== "" &&
+        seen.get(m.name) === 1
+      ) {
+        labels[m.name] = m.value;
+      }
+    }
+  }
+  const v = new Float64Array(ev.n);
+  const ok = new Uint8Array(ev.n);
+  for (let i = 0; i < ev.n; i++) {
+    if (!present.some((s) => s.ok[i])) {
+      v[i] = 1;
+      ok[i] = 1;
+    }
+  }
+  return ok.includes(1) ? [{ labels, v, ok }] : [];
+}

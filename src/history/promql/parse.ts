@@ -1,0 +1,863 @@
+/**
+ * PromQL text to weir's syntax tree ({@linkcode Expr}), with the grammar of
+ * the Prometheus project (`@prometheus-io/lezer-promql`) and the checks
+ * Prometheus's own parser makes (argument types, vector matching, ...),
+ * worded as Prometheus words them: `1:5: parse error: ...`.
+ *
+ * The lezer grammar is Prometheus's newest; what is newer than Prometheus
+ * 2.42 or not evaluated by weir (subqueries, duration expressions,
+ * `fill`, `smoothed`, `limitk`, native-histogram functions) is refused here
+ * with a message naming it, so a query never gets a wrong answer.
+ *
+ * @module
+ */
+import { parser } from "@prometheus-io/lezer-promql";
+import type { LabelMatcher, MatchType } from "../types.ts";
+import {
+  type AggregateOp,
+  type AtModifier,
+  type BinaryOp,
+  type Expr,
+  type ValueType,
+  valueType,
+  type VectorMatching,
+  type VectorSelector,
+} from "./ast.ts";
+import { FUNCTIONS } from "./functions_table.ts";
+import { PromQLError } from "./promql_error.ts";
+import { compileAnchored } from "./regex.ts";
+
+type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
+
+/** Prometheus's names for value types, used in its messages. */
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
+  scalar: "scalar",
+  vector: "instant vector",
+  matrix: "range vector",
+  string: "string",
+};
+
+const AGGREGATE_OPS: Readonly<Record<string, AggregateOp>> = {
+  Sum: "sum",
+  Avg: "avg",
+  Min: "min",
+  Max: "max",
+  Count: "count",
+  Group: "group",
+  Stddev: "stddev",
+  Stdvar: "stdvar",
+  Topk: "topk",
+  Bottomk: "bottomk",
+  Quantile: "quantile",
+  CountValues: "count_values",
+};
+
+const BINARY_OPS: Readonly<Record<string, BinaryOp>> = {
+  Add: "+",
+  Sub: "-",
+  Mul: "*",
+  Div: "/",
+  Mod: "%",
+  Pow: "^",
+  Atan2: "atan2",
+  Eql: "==",
+  Neq: "!=",
+  Gtr: ">",
+  Lss: "<",
+  Gte: ">=",
+  Lte: "<=",
+  And: "and",
+  Or: "or",
+  Unless: "unless",
+};
+
+const MATCH_OPS: Readonly<Record<string, MatchType>> = {
+  EqlSingle: "=",
+  Neq: "!=",
+  EqlRegex: "=~",
+  NeqRegex: "!~",
+};
+
+const COMPARISONS = new Set(["==", "!=", ">", "<", ">=", "<="]);
+const SET_OPS = new Set(["and", "or", "unless"]);
+
+/** Whether `op` is a comparison operator. */
+export function isComparison(op: BinaryOp): boolean {
+  return COMPARISONS.has(op);
+}
+
+/** Whether `op` is `and`, `or` or `unless`. */
+export function isSetOperator(op: BinaryOp): boolean {
+  return SET_OPS.has(op);
+}
+
+/**
+ * Parses a PromQL query into weir's syntax tree. Throws
+ * {@linkcode PromQLError} (`bad_data`) with Prometheus's wording when the
+ * text does not parse, fails a type check, or uses what weir does not
+ * evaluate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const expr = parseQuery('sum by (job) (rate(http_requests_total{code=~"5.."}[5m]))');
+ * assert.equal(expr.type, "aggregate");
+ * assert.throws(() => parseQuery("foo{"), /^PromQLError: 1:5: parse error/);
+ * ```
+ */
+export function parseQuery(text: string): Expr {
+  return new Builder(text).parse();
+}
+
+class Builder {
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  parse(): Expr {
+    const tree = parser.parse(trailingDots(this.#text));
+    let errorAt = -1;
+    tree.iterate({
+      enter: (node) => {
+        if (errorAt >= 0) return false;
+        if (node.type.isError) {
+          errorAt = node.from;
+          return false;
+        }
+        return undefined;
+      },
+    });
+    if (errorAt >= 0) this.#syntaxError(errorAt);
+    const top = tree.topNode;
+    const child = top.firstChild;
+    if (child === null) {
+      throw new PromQLError(
+        "bad_data",
+        "1:1: parse error: no expression found in input",
+      );
+    }
+    return this.#expr(child);
+  }
+
+  #syntaxError(at: number): never {
+    const rest = this.#text.slice(at).trimStart();
+    if (rest === "") {
+      this.#fail(at, "unexpected end of input");
+    }
+    const before = /([A-Za-z_:][A-Za-z0-9_:]*)\s*$/.exec(
+      this.#text.slice(0, at),
+    );
+    if (
+      before !== null && rest.startsWith("(") && before[1] === "holt_winters"
+    ) {
+      this.#fail(
+        at - before[0].length,
+        `function "holt_winters" is not supported by weir's PromQL`,
+      );
+    }
+    if (before !== null && rest.startsWith("(") && !(before[1] in FUNCTIONS)) {
+      this.#fail(
+        at - before[0].length,
+        `unknown function with name ${JSON.stringify(before[1])}`,
+      );
+    }
+    const token = /^([A-Za-z_:][A-Za-z0-9_:]*|\d[\w.]*|"[^"]*"?|\S)/.exec(rest);
+    this.#fail(
+      at,
+      `unexpected ${JSON.stringify(token === null ? rest[0] : token[1])}`,
+    );
+  }
+
+  #position(at: number): string {
+    const before = this.#text.slice(0, at);
+    const lines = before.split("\n");
+    return `${lines.length}:${lines[lines.length - 1].length + 1}`;
+  }
+
+  #fail(at: number, message: string): never {
+    throw new PromQLError(
+      "bad_data",
+      `${this.#position(at)}: parse error: ${message}`,
+    );
+  }
+
+  #source(node: SyntaxNode): string {
+    return this.#text.slice(node.from, node.to);
+  }
+
+  #children(node: SyntaxNode): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
+    return out;
+  }
+
+  #exprChildren(node: SyntaxNode): SyntaxNode[] {
+    return this.#children(node).filter((c) => c.type.is("Expr"));
+  }
+
+  #expr(node: SyntaxNode): Expr {
+    switch (node.name) {
+      case "ParenExpr": {
+        const [inner] = this.#exprChildren(node);
+        return this.#expr(inner);
+      }
+      case "NumberDurationLiteral":
+        return { type: "number", value: this.#number(node) };
+      case "StringLiteral":
+        return { type: "string", value: this.#string(node) };
+      case "VectorSelector":
+        return this.#vectorSelector(node);
+      case "MatrixSelector":
+        return this.#matrixSelector(node);
+      case "OffsetExpr":
+        return this.#offset(node);
+      case "StepInvariantExpr":
+        return this.#at(node);
+      case "FunctionCall":
+        return this.#call(node);
+      case "AggregateExpr":
+        return this.#aggregate(node);
+      case "BinaryExpr":
+        return this.#binary(node);
+      case "UnaryExpr":
+        return this.#unary(node);
+      case "SubqueryExpr":
+        this.#fail(node.from, "subqueries are not supported by weir's PromQL");
+        break;
+      case "AnchoredExpr":
+      case "SmoothedExpr":
+        this.#fail(
+          node.from,
+          `the ${
+            node.name === "AnchoredExpr" ? "anchored" : "smoothed"
+          } modifier is not supported by weir's PromQL`,
+        );
+        break;
+    }
+    this.#fail(node.from, `unexpected ${JSON.stringify(this.#source(node))}`);
+  }
+
+  #number(node: SyntaxNode): number {
+    const text = this.#source(node).replace(/\s+/g, "");
+    const value = parseNumber(text);
+    if (value === undefined) {
+      this.#fail(
+        node.from,
+        `bad number or duration syntax: ${JSON.stringify(text)}`,
+      );
+    }
+    return value;
+  }
+
+  #string(node: SyntaxNode): string {
+    const value = unquote(this.#source(node));
+    if (value === undefined) {
+      this.#fail(
+        node.from,
+        `unterminated or invalid quoted string ${this.#source(node)}`,
+      );
+    }
+    return value;
+  }
+
+  #duration(node: SyntaxNode): number {
+    // DurationExpr / OffsetDurationExpr: only a plain literal (2.42 has no duration arithmetic).
+    let sign = 1;
+    let n: SyntaxNode = node;
+    for (;;) {
+      const kids = this.#children(n);
+      if (n.name === "NumberDurationLiteralInDurationContext") break;
+      if (kids.length === 1) {
+        n = kids[0];
+        continue;
+      }
+      if (
+        kids.length === 2 && kids[0].name === "UnaryOp" &&
+        n.name === "OffsetDurationExpr"
+      ) {
+        if (this.#source(kids[0]) === "-") sign = -sign;
+        n = kids[1];
+        continue;
+      }
+      this.#fail(
+        node.from,
+        "duration expressions are not supported by weir's PromQL",
+      );
+    }
+    const text = this.#source(n);
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      this.#fail(n.from, `bad duration syntax: ${JSON.stringify(text)}`);
+    }
+    return sign * ms;
+  }
+
+  #labelName(node: SyntaxNode): string {
+    if (node.name === "QuotedLabelName") {
+      const str = node.firstChild;
+      if (str === null) this.#fail(node.from, "bad label name");
+      return this.#string(str);
+    }
+    return this.#source(node);
+  }
+
+  #vectorSelector(node: SyntaxNode): VectorSelector {
+    let name: string | undefined;
+    const matchers: LabelMatcher[] = [];
+    for (const c of this.#children(node)) {
+      if (c.name === "Identifier") name = this.#source(c);
+      if (c.name !== "LabelMatchers") continue;
+      for (const m of this.#children(c)) {
+        if (m.name === "QuotedLabelName") {
+          // `{"metric.name"}`: a quoted metric name on its own.
+          const n = this.#labelName(m);
+          matchers.push({ name: "__name__", type: "=", value: n });
+          continue;
+        }
+        if (
+          m.name !== "UnquotedLabelMatcher" && m.name !== "QuotedLabelMatcher"
+        ) continue;
+        const [label, op, value] = this.#children(m);
+        const type = MATCH_OPS[op.firstChild?.name ?? ""];
+        const matcher: LabelMatcher = {
+          name: this.#labelName(label),
+          type,
+          value: this.#string(value),
+        };
+        if (type === "=~" || type === "!~") {
+          try {
+            compileAnchored(matcher.value);
+          } catch (error) {
+            this.#fail(
+              m.from,
+              `invalid regular expression ${JSON.stringify(matcher.value)}: ${
+                (error as Error).message
+              }`,
+            );
+          }
+        }
+        matchers.push(matcher);
+      }
+    }
+    if (name !== undefined) {
+      for (const m of matchers) {
+        if (m.name === "__name__") {
+          this.#fail(
+            node.from,
+            `metric name must not be set twice: ${JSON.stringify(name)} or ${
+              JSON.stringify(m.value)
+            }`,
+          );
+        }
+      }
+      matchers.unshift({ name: "__name__", type: "=", value: name });
+    }
+    const nonEmpty = matchers.some((m) => {
+      switch (m.type) {
+        case "=":
+          return m.value !== "";
+        case "!=":
+          return m.value === "";
+        case "=~":
+          return !compileAnchored(m.value).test("");
+        case "!~":
+          return compileAnchored(m.value).test("");
+      }
+    });
+    if (!nonEmpty) {
+      this.#fail(
+        node.from,
+        "vector selector must contain at least one non-empty matcher",
+      );
+    }
+    return { type: "vector", name, matchers, offsetMs: 0, at: undefined };
+  }
+
+  #matrixSelector(node: SyntaxNode): Expr {
+    const [inner] = this.#exprChildren(node);
+    const duration = this.#children(node).find((c) =>
+      c.name === "DurationExpr"
+    );
+    if (inner.name !== "VectorSelector") {
+      if (inner.name === "OffsetExpr" || inner.name === "StepInvariantExpr") {
+        this.#fail(inner.from, "no offset or @ modifiers allowed before range");
+      }
+      this.#fail(inner.from, "ranges only allowed for vector selectors");
+    }
+    if (duration === undefined) this.#fail(node.to, "missing range");
+    const rangeMs = this.#duration(duration);
+    if (rangeMs <= 0) this.#fail(duration.from, "range must be greater than 0");
+    return { type: "matrix", selector: this.#vectorSelector(inner), rangeMs };
+  }
+
+  /**
+   * Applies an offset/@ modifier to the selector written just before it.
+   * lezer attaches `a + b offset 5m` and `-a @ 10` to the whole
+   * expression; Prometheus's grammar binds the modifier to the operand
+   * it follows, the rightmost one.
+   */
+  #modify(
+    node: SyntaxNode,
+    what: string,
+    apply: (sel: VectorSelector) => VectorSelector,
+  ): Expr {
+    const fail = (): never =>
+      this.#fail(
+        node.from,
+        `${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
+      );
+    if (node.name === "ParenExpr") fail();
+    const walk = (expr: Expr): Expr => {
+      switch (expr.type) {
+        case "vector":
+          return apply(expr);
+        case "matrix":
+          return { ...expr, selector: apply(expr.selector) };
+        case "unary":
+          return { ...expr, expr: walk(expr.expr) };
+        case "binary":
+          return { ...expr, rhs: walk(expr.rhs) };
+      }
+      return fail();
+    };
+    return walk(this.#expr(node));
+  }
+
+  #offset(node: SyntaxNode): Expr {
+    const [inner] = this.#exprChildren(node);
+    const duration = this.#children(node).find((c) =>
+      c.name === "OffsetDurationExpr"
+    );
+    if (duration === undefined) this.#fail(node.to, "missing offset duration");
+    const offsetMs = this.#duration(duration);
+    return this.#modify(inner, "offset", (sel) => {
+      if (sel.offsetMs !== 0) {
+        this.#fail(node.from, "offset may not be set multiple times");
+      }
+      return { ...sel, offsetMs };
+    });
+  }
+
+  #at(node: SyntaxNode): Expr {
+    const [inner] = this.#exprChildren(node);
+    let at: AtModifier | undefined;
+    for (const c of this.#children(node)) {
+      if (c.name === "NumberDurationLiteral") {
+        const seconds = this.#number(c);
+        if (!Number.isFinite(seconds)) {
+          this.#fail(
+            c.from,
+            `timestamp out of bounds for @ modifier: ${seconds}`,
+          );
+        }
+        at = Math.round(seconds * 1000);
+      } else if (c.name === "AtModifierPreprocessors") {
+        at = c.firstChild?.name === "AtStart" ? "start" : "end";
+      }
+    }
+    if (at === undefined) this.#fail(node.from, "missing @ time");
+    const value = at;
+    return this.#modify(inner, "@", (sel) => {
+      if (sel.at !== undefined) {
+        this.#fail(node.from, "@ <timestamp> may not be set multiple times");
+      }
+      return { ...sel, at: value };
+    });
+  }
+
+  #call(node: SyntaxNode): Expr {
+    const ident = node.getChild("FunctionIdentifier");
+    const body = node.getChild("FunctionCallBody");
+    const func = ident === null ? "" : this.#source(ident);
+    const signature = FUNCTIONS[func];
+    if (signature === undefined) {
+      this.#fail(
+        node.from,
+        `function ${JSON.stringify(func)} is not supported by weir's PromQL`,
+      );
+    }
+    const args = body === null
+      ? []
+      : this.#exprChildren(body).map((c) => this.#expr(c));
+    const min = signature.args.length - signature.optional;
+    const max = signature.variadic ? Infinity : signature.args.length;
+    if (args.length < min || args.length > max) {
+      if (signature.optional === 0 && !signature.variadic) {
+        this.#fail(
+          node.from,
+          `expected ${min} argument(s) in call to ${
+            JSON.stringify(func)
+          }, got ${args.length}`,
+        );
+      }
+      this.#fail(
+        node.from,
+        args.length < min
+          ? `expected at least ${min} argument(s) in call to ${
+            JSON.stringify(func)
+          }, got ${args.length}`
+          : `expected at most ${max} argument(s) in call to ${
+            JSON.stringify(func)
+          }, got ${args.length}`,
+      );
+    }
+    args.forEach((arg, i) => {
+      const want = signature.args[Math.min(i, signature.args.length - 1)];
+      const got = valueType(arg);
+      if (got !== want) {
+        this.#fail(
+          node.from,
+          `expected type ${TYPE_NAMES[want]} in call to function ${
+            JSON.stringify(func)
+          }, got ${TYPE_NAMES[got]}`,
+        );
+      }
+    });
+    return { type: "call", func, args };
+  }
+
+  #aggregate(node: SyntaxNode): Expr {
+    const opNode = node.getChild("AggregateOp");
+    const kind = opNode?.firstChild?.name ?? "";
+    const op = AGGREGATE_OPS[kind];
+    if (op === undefined) {
+      this.#fail(
+        node.from,
+        `aggregation ${
+          JSON.stringify(opNode === null ? "" : this.#source(opNode))
+        } is not supported by weir's PromQL`,
+      );
+    }
+    const grouping: string[] = [];
+    let without = false;
+    const modifier = node.getChild("AggregateModifier");
+    if (modifier !== null) {
+      without = modifier.getChild("Without") !== null;
+      const labels = modifier.getChild("GroupingLabels");
+      if (labels !== null) {
+        for (const c of this.#children(labels)) {
+          if (c.name === "LabelName" || c.name === "QuotedLabelName") {
+            grouping.push(this.#labelName(c));
+          }
+        }
+      }
+    }
+    const body = node.getChild("FunctionCallBody");
+    const args = body === null
+      ? []
+      : this.#exprChildren(body).map((c) => this.#expr(c));
+    const hasParam = op === "topk" || op === "bottomk" || op === "quantile" ||
+      op === "count_values";
+    const want = hasParam ? 2 : 1;
+    if (args.length !== want) {
+      this.#fail(
+        node.from,
+        `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`,
+      );
+    }
+    const expr = args[want - 1];
+    const param = hasParam ? args[0] : undefined;
+    const exprType = valueType(expr);
+    if (exprType !== "vector") {
+      this.#fail(
+        node.from,
+        `expected type instant vector in aggregation expression, got ${
+          TYPE_NAMES[exprType]
+        }`,
+      );
+    }
+    if (param !== undefined) {
+      const paramType = valueType(param);
+      const wantParam = op === "count_values" ? "string" : "scalar";
+      if (paramType !== wantParam) {
+        this.#fail(
+          node.from,
+          `expected type ${
+            TYPE_NAMES[wantParam]
+          } in aggregation parameter, got ${TYPE_NAMES[paramType]}`,
+        );
+      }
+    }
+    return { type: "aggregate", op, expr, param, grouping, without };
+  }
+
+  #binary(node: SyntaxNode): Expr {
+    const kids = this.#children(node);
+    const [lhsNode, rhsNode] = kids.filter((c) => c.type.is("Expr"));
+    const opNode = kids.find((c) => c.name in BINARY_OPS);
+    if (opNode === undefined) {
+      this.#fail(node.from, "binary expression does not support this operator");
+    }
+    if (kids.some((c) => c.name === "FillModifier")) {
+      this.#fail(
+        opNode.from,
+        "the fill modifiers are not supported by weir's PromQL",
+      );
+    }
+    const op = BINARY_OPS[opNode.name];
+    const bool = kids.some((c) => c.name === "BoolModifier");
+    const lhs = this.#expr(lhsNode);
+    const rhs = this.#expr(rhsNode);
+    let card: VectorMatching["card"] = "one-to-one";
+    let on = false;
+    let labels: string[] = [];
+    let include: string[] = [];
+    const clause = kids.find((c) => c.name === "MatchingModifierClause");
+    if (clause !== null && clause !== undefined) {
+      const parts = this.#children(clause);
+      on = parts.some((c) => c.name === "On");
+      const groupings = parts.filter((c) => c.name === "GroupingLabels");
+      const names = (g: SyntaxNode) =>
+        this.#children(g).filter((c) =>
+          c.name === "LabelName" || c.name === "QuotedLabelName"
+        ).map((c) => this.#labelName(c));
+      if (groupings.length > 0) labels = names(groupings[0]);
+      if (parts.some((c) => c.name === "GroupLeft")) card = "many-to-one";
+      if (parts.some((c) => c.name === "GroupRight")) card = "one-to-many";
+      if (groupings.length > 1) include = names(groupings[1]);
+    }
+    const opAt = opNode.from;
+    if (bool && !isComparison(op)) {
+      this.#fail(
+        opAt,
+        "bool modifier can only be used on comparison operators",
+      );
+    }
+    const lt = valueType(lhs);
+    const rt = valueType(rhs);
+    if (isComparison(op) && !bool && lt === "scalar" && rt === "scalar") {
+      this.#fail(opAt, "comparisons between scalars must use BOOL modifier");
+    }
+    if (isSetOperator(op) && card === "one-to-one") card = "many-to-many";
+    if (on) {
+      for (const l of labels) {
+        if (include.includes(l)) {
+          this.#fail(
+            opAt,
+            `label ${
+              JSON.stringify(l)
+            } must not occur in ON and GROUP clause at once`,
+          );
+        }
+      }
+    }
+    if (lt !== "scalar" && lt !== "vector") {
+      this.#fail(
+        lhsNode.from,
+        "binary expression must contain only scalar and instant vector types",
+      );
+    }
+    if (rt !== "scalar" && rt !== "vector") {
+      this.#fail(
+        rhsNode.from,
+        "binary expression must contain only scalar and instant vector types",
+      );
+    }
+    let matching: VectorMatching | undefined = { card, on, labels, include };
+    if (lt !== "vector" || rt !== "vector") {
+      if (
+        labels.length > 0 ||
+        clause !== undefined && card !== "one-to-one" && card !== "many-to-many"
+      ) {
+        this.#fail(
+          node.from,
+          "vector matching only allowed between instant vectors",
+        );
+      }
+      matching = undefined;
+    } else if (isSetOperator(op)) {
+      if (card === "one-to-many" || card === "many-to-one") {
+        this.#fail(
+          node.from,
+          `no grouping allowed for ${JSON.stringify(op)} operation`,
+        );
+      }
+    }
+    if ((lt === "scalar" || rt === "scalar") && isSetOperator(op)) {
+      this.#fail(
+        node.from,
+        `set operator ${
+          JSON.stringify(op)
+        } not allowed in binary scalar expression`,
+      );
+    }
+    return { type: "binary", op, lhs, rhs, bool, matching };
+  }
+
+  #unary(node: SyntaxNode): Expr {
+    const opNode = node.getChild("UnaryOp");
+    const [inner] = this.#exprChildren(node);
+    const expr = this.#expr(inner);
+    const t = valueType(expr);
+    if (t !== "scalar" && t !== "vector") {
+      this.#fail(
+        node.from,
+        `unary expression only allowed on expressions of type scalar or instant vector, got ${
+          JSON.stringify(TYPE_NAMES[t])
+        }`,
+      );
+    }
+    const op = opNode !== null && this.#source(opNode) === "-" ? "-" : "+";
+    if (expr.type === "number") {
+      return op === "-" ? { type: "number", value: -expr.value } : expr;
+    }
+    return op === "+" ? expr : { type: "unary", op, expr };
+  }
+}
+
+/**
+ * Go reads `1.` as a number; the lezer grammar does not. The dot becomes a
+ * space (same length, so positions in messages stay right), outside
+ * quoted strings only.
+ */
+function trailingDots(text: string): string {
+  if (!text.includes(".")) return text;
+  let out = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== "") {
+      out += ch;
+      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
+      else if (ch === quote) quote = "";
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    if (
+      ch === "." && /[0-9]/.test(text[i - 1] ?? "") &&
+      !/[0-9A-Za-z_.]/.test(text[i + 1] ?? "") &&
+      !/[A-Za-z_]/.test(text.slice(0, i).match(/[A-Za-z0-9_.]*$/)?.[0][0] ?? "")
+    ) {
+      out += " ";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+const DURATION_UNITS: ReadonlyArray<[string, number]> = [
+  ["y", 365 * 86_400_000],
+  ["w", 7 * 86_400_000],
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+  ["ms", 1],
+];
+
+/**
+ * A Prometheus duration (`5m`, `1h30m`, `500ms`, or plain seconds) in ms;
+ * undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDuration } from "./parse.ts";
+ *
+ * assert.equal(parseDuration("1h30m"), 5_400_000);
+ * assert.equal(parseDuration("bad"), undefined);
+ * ```
+ */
+export function parseDuration(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const re =
+    /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+  const match = re.exec(text);
+  if (match === null || text === "") return undefined;
+  let ms = 0;
+  DURATION_UNITS.forEach(([, size], i) => {
+    const n = match[i + 1];
+    if (n !== undefined) ms += Number(n) * size;
+  });
+  return ms;
+}
+
+/** A number literal as Go's ParseFloat (plus durations, as seconds) reads it. */
+function parseNumber(text: string): number | undefined {
+  let sign = 1;
+  let body = text;
+  if (body.startsWith("-") || body.startsWith("+")) {
+    if (body[0] === "-") sign = -1;
+    body = body.slice(1);
+  }
+  const lower = body.toLowerCase();
+  if (lower === "inf" || lower === "infinity") return sign * Infinity;
+  if (lower === "nan") return NaN;
+  const plain = body.replace(/_/g, "");
+  if (/^0x[0-9a-f]+$/i.test(plain)) return sign * parseInt(plain.slice(2), 16);
+  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(plain)) {
+    return sign * Number(plain);
+  }
+  const ms = parseDuration(body);
+  return ms === undefined ? undefined : sign * ms / 1000;
+}
+
+/** Go's strconv.Unquote for the three PromQL quotes; undefined when malformed. */
+function unquote(text: string): string | undefined {
+  const quote = text[0];
+  if (text.length < 2 || text[text.length - 1] !== quote) return undefined;
+  const body = text.slice(1, -1);
+  if (quote === "`") return body;
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = body[++i];
+    switch (next) {
+      case "a":
+        out += "\x07";
+        break;
+      case "b":
+        out += "\b";
+        break;
+      case "f":
+        out += "\f";
+        break;
+      case "n":
+        out += "\n";
+        break;
+      case "r":
+        out += "\r";
+        break;
+      case "t":
+        out += "\t";
+        break;
+      case "v":
+        out += "\v";
+        break;
+      case "\\":
+      case "'":
+      case '"':
+        if ((next === "'" || next === '"') && next !== quote) return undefined;
+        out += next;
+        break;
+      case "x":
+      case "u":
+      case "U": {
+        const len = next === "x" ? 2 : next === "u" ? 4 : 8;
+        const hex = body.slice(i + 1, i + 1 + len);
+        if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return undefined;
+        out += next === "x"
+          ? String.fromCharCode(parseInt(hex, 16))
+          : String.fromCodePoint(parseInt(hex, 16));
+        i += len;
+        break;
+      }
+      default: {
+        const oct = body.slice(i, i + 3);
+        if (!/^[0-7]{3}$/.test(oct)) return undefined;
+        out += String.fromCharCode(parseInt(oct, 8));
+        i += 2;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,405 @@
+/**
+ * The functions over a range vector (`rate(x[5m])`, `max_over_time`, ...),
+ * with Prometheus 2.42's semantics (promql/functions.go): ranges closed at
+ * both ends `[t - range, t]`, rate/increase/delta extrapolated to the
+ * range's ends, counter resets added back.
+ *
+ * Two ways to answer: from raw samples (every function), and from a
+ * downsampled tier's window aggregates for the functions that a window's
+ * `count`/`sum`/`min`/`max`/`value`/`increase` answer exactly (see
+ * {@linkcode WINDOW_FUNCTIONS}).
+ *
+ * @module
+ */
+import type { SeriesPoints } from "../types.ts";
+import { quantile } from "./quantile.ts";
+
+/** The functions that take a range vector, by name. */
+export const RANGE_FUNCTIONS: ReadonlySet<string> = new Set([
+  "rate",
+  "increase",
+  "delta",
+  "irate",
+  "idelta",
+  "deriv",
+  "predict_linear",
+  "resets",
+  "changes",
+  "avg_over_time",
+  "min_over_time",
+  "max_over_time",
+  "sum_over_time",
+  "count_over_time",
+  "last_over_time",
+  "present_over_time",
+  "stddev_over_time",
+  "stdvar_over_time",
+  "quantile_over_time",
+  "absent_over_time",
+]);
+
+/**
+ * The range functions a downsampled tier answers from its windows, when
+ * the range is a whole number of windows and the evaluation times fall on
+ * window ends: sums and counts add up, a minimum of minimums is the
+ * minimum, a counter's increase over the range is the sum of its windows'
+ * increases (resets already handled by the aggregator).
+ */
+export const WINDOW_FUNCTIONS: ReadonlySet<string> = new Set([
+  "rate",
+  "increase",
+  "avg_over_time",
+  "min_over_time",
+  "max_over_time",
+  "sum_over_time",
+  "count_over_time",
+  "last_over_time",
+  "present_over_time",
+  "absent_over_time",
+]);
+
+/** The samples of one series and the window at one step. */
+export interface Window {
+  readonly points: SeriesPoints;
+  /** First sample in the range (index into points). */
+  readonly lo: number;
+  /** Last sample in the range (inclusive); `hi < lo` when empty. */
+  readonly hi: number;
+  /** The range's end (evaluation time minus offset), ms. */
+  readonly end: number;
+  /** The evaluation time of the step (ms): predict_linear's intercept time in 2.42, even with `@`. */
+  readonly stepTime: number;
+  /** The range (ms). */
+  readonly rangeMs: number;
+  /** The scalar parameter at this step (quantile_over_time, predict_linear). */
+  readonly param: number;
+  /** Per-sample running sum of the values lost at counter resets (raw rate/increase). */
+  readonly resets: Float64Array | undefined;
+}
+
+/** Neumaier's compensated add, as Prometheus's kahanSumInc. */
+function kahanInc(inc: number, sum: number, c: number): [number, number] {
+  const t = sum + inc;
+  if (Math.abs(sum) >= Math.abs(inc)) c += (sum - t) + inc;
+  else c += (inc - t) + sum;
+  return [t, c];
+}
+
+/**
+ * The running sum of reset corrections of a counter: `out[i]` is what
+ * `rate()` adds back for the resets up to sample `i`, so a window's
+ * correction is `out[hi] - out[lo]` in O(1).
+ */
+export function resetCorrections(v: Float64Array): Float64Array {
+  const out = new Float64Array(v.length);
+  let acc = 0;
+  for (let i = 1; i < v.length; i++) {
+    if (v[i] < v[i - 1]) acc += v[i - 1];
+    out[i] = acc;
+  }
+  return out;
+}
+
+function extrapolatedRate(
+  w: Window,
+  isCounter: boolean,
+  isRate: boolean,
+): number | undefined {
+  const { lo, hi } = w;
+  if (hi - lo < 1) return undefined;
+  const t = w.points.t;
+  const v = w.points.value;
+  let result = v[hi] - v[lo];
+  if (isCounter) {
+    if (w.resets !== undefined) result += w.resets[hi] - w.resets[lo];
+    else {
+      for (let i = lo + 1; i <= hi; i++) {
+        if (v[i] < v[i - 1]) result += v[i - 1];
+      }
+    }
+  }
+  const rangeStart = w.end - w.rangeMs;
+  let durationToStart = (t[lo] - rangeStart) / 1000;
+  const durationToEnd = (w.end - t[hi]) / 1000;
+  const sampledInterval = (t[hi] - t[lo]) / 1000;
+  const averageInterval = sampledInterval / (hi - lo);
+  if (isCounter && result > 0 && v[lo] >= 0) {
+    const durationToZero = sampledInterval * (v[lo] / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  const threshold = averageInterval * 1.1;
+  let interval = sampledInterval;
+  interval += durationToStart < threshold
+    ? durationToStart
+    : averageInterval / 2;
+  interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
+  let factor = interval / sampledInterval;
+  if (isRate) factor /= w.rangeMs / 1000;
+  return result * factor;
+}
+
+function instantValue(w: Window, isRate: boolean): number | undefined {
+  const { hi } = w;
+  if (hi - w.lo < 1) return undefined;
+  const t = w.points.t;
+  const v = w.points.value;
+  const last = v[hi];
+  const previous = v[hi - 1];
+  let result = isRate && last < previous ? last : last - previous;
+  const interval = t[hi] - t[hi - 1];
+  if (interval === 0) return undefined;
+  if (isRate) result /= interval / 1000;
+  return result;
+}
+
+/** Least squares fit of the window's samples, x in seconds from `interceptTime`. */
+function linearRegression(w: Window, interceptTime: number): [number, number] {
+  const t = w.points.t;
+  const v = w.points.value;
+  let n = 0;
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0;
+  const initY = v[w.lo];
+  let constY = true;
+  for (let i = w.lo; i <= w.hi; i++) {
+    if (constY && i > w.lo && v[i] !== initY) constY = false;
+    n++;
+    const x = (t[i] - interceptTime) / 1000;
+    [sumX, cX] = kahanInc(x, sumX, cX);
+    [sumY, cY] = kahanInc(v[i], sumY, cY);
+    [sumXY, cXY] = kahanInc(x * v[i], sumXY, cXY);
+    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - sumX * sumY / n;
+  const varX = sumX2 - sumX * sumX / n;
+  const slope = covXY / varX;
+  return [slope, sumY / n - slope * sumX / n];
+}
+
+function avgOverTime(v: Float64Array, lo: number, hi: number): number {
+  let mean = 0, count = 0, c = 0;
+  for (let i = lo; i <= hi; i++) {
+    const x = v[i];
+    count++;
+    if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
+      if (!Number.isFinite(x) && !Number.isNaN(x) && (mean > 0) === (x > 0)) {
+        continue;
+      }
+      if (Number.isFinite(x)) continue;
+    }
+    [mean, c] = kahanInc(x / count - mean / count, mean, c);
+  }
+  if (!Number.isFinite(mean) && !Number.isNaN(mean)) return mean;
+  return mean + c;
+}
+
+function variance(v: Float64Array, lo: number, hi: number): number {
+  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
+  for (let i = lo; i <= hi; i++) {
+    count++;
+    const delta = v[i] - (mean + cMean);
+    [mean, cMean] = kahanInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanInc(delta * (v[i] - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+/**
+ * `func` over one window of raw samples; undefined when Prometheus gives
+ * no sample (too few points).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rawRangeFunction } from "./range_functions.ts";
+ *
+ * const points = {
+ *   labels: {}, kind: "counter" as const,
+ *   t: new Float64Array([0, 15_000, 30_000, 45_000, 60_000]),
+ *   value: new Float64Array([0, 15, 30, 45, 60]),
+ * };
+ * const w = { points, lo: 0, hi: 4, end: 60_000, stepTime: 60_000, rangeMs: 60_000, param: 0, resets: undefined };
+ * assert.equal(rawRangeFunction("increase", w), 60);
+ * assert.equal(rawRangeFunction("rate", w), 1);
+ * ```
+ */
+export function rawRangeFunction(func: string, w: Window): number | undefined {
+  const { lo, hi } = w;
+  const v = w.points.value;
+  if (hi < lo) return undefined;
+  switch (func) {
+    case "rate":
+      return extrapolatedRate(w, true, true);
+    case "increase":
+      return extrapolatedRate(w, true, false);
+    case "delta":
+      return extrapolatedRate(w, false, false);
+    case "irate":
+      return instantValue(w, true);
+    case "idelta":
+      return instantValue(w, false);
+    case "deriv":
+      if (hi - lo < 1) return undefined;
+      return linearRegression(w, w.points.t[lo])[0];
+    case "predict_linear": {
+      if (hi - lo < 1) return undefined;
+      const [slope, intercept] = linearRegression(w, w.stepTime);
+      return slope * w.param + intercept;
+    }
+    case "resets": {
+      let n = 0;
+      for (let i = lo + 1; i <= hi; i++) if (v[i] < v[i - 1]) n++;
+      return n;
+    }
+    case "changes": {
+      let n = 0;
+      for (let i = lo + 1; i <= hi; i++) {
+        if (
+          v[i] !== v[i - 1] && !(Number.isNaN(v[i]) && Number.isNaN(v[i - 1]))
+        ) n++;
+      }
+      return n;
+    }
+    case "avg_over_time":
+      return avgOverTime(v, lo, hi);
+    case "min_over_time": {
+      let min = v[lo];
+      for (let i = lo; i <= hi; i++) {
+        if (v[i] < min || Number.isNaN(min)) min = v[i];
+      }
+      return min;
+    }
+    case "max_over_time": {
+      let max = v[lo];
+      for (let i = lo; i <= hi; i++) {
+        if (v[i] > max || Number.isNaN(max)) max = v[i];
+      }
+      return max;
+    }
+    case "sum_over_time": {
+      let sum = 0, c = 0;
+      for (let i = lo; i <= hi; i++) [sum, c] = kahanInc(v[i], sum, c);
+      return Number.isFinite(sum) ? sum + c : sum;
+    }
+    case "count_over_time":
+      return hi - lo + 1;
+    case "last_over_time":
+      return v[hi];
+    case "present_over_time":
+    case "absent_over_time":
+      return 1;
+    case "stddev_over_time":
+      return Math.sqrt(variance(v, lo, hi));
+    case "stdvar_over_time":
+      return variance(v, lo, hi);
+    case "quantile_over_time":
+      return quantile(w.param, Array.from(v.subarray(lo, hi + 1)));
+  }
+  return undefined;
+}
+
+/**
+ * `func` over the windows `lo..hi` of a downsampled tier (only the
+ * {@linkcode WINDOW_FUNCTIONS}); undefined when the range holds no window.
+ * Throws a `TypeError` when a rate or increase meets a series that has no
+ * `increase` column (a gauge).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { windowRangeFunction } from "./range_functions.ts";
+ *
+ * const one = (x: number) => new Float64Array([x, x]);
+ * const points = {
+ *   labels: {}, kind: "counter" as const, t: new Float64Array([60_000, 120_000]),
+ *   value: one(5), count: one(60), sum: one(300), min: one(1), max: one(9), increase: one(30),
+ * };
+ * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, resets: undefined };
+ * assert.equal(windowRangeFunction("increase", w), 60);
+ * assert.equal(windowRangeFunction("max_over_time", w), 9);
+ * assert.equal(windowRangeFunction("avg_over_time", w), 5);
+ * ```
+ */
+export function windowRangeFunction(
+  func: string,
+  w: Window,
+): number | undefined {
+  const { lo, hi, points } = w;
+  if (hi < lo) return undefined;
+  const column = (
+    name: "count" | "sum" | "min" | "max" | "increase",
+  ): Float64Array => {
+    const col = points[name];
+    if (col === undefined) {
+      throw new TypeError(`series has no ${name} column in this tier`);
+    }
+    return col;
+  };
+  switch (func) {
+    case "rate":
+    case "increase": {
+      const inc = column("increase");
+      let sum = 0;
+      for (let i = lo; i <= hi; i++) sum += inc[i];
+      return func === "rate" ? sum / (w.rangeMs / 1000) : sum;
+    }
+    case "sum_over_time": {
+      const s = column("sum");
+      let sum = 0;
+      for (let i = lo; i <= hi; i++) sum += s[i];
+      return sum;
+    }
+    case "count_over_time": {
+      const c = column("count");
+      let n = 0;
+      for (let i = lo; i <= hi; i++) n += c[i];
+      return n;
+    }
+    case "avg_over_time": {
+      const s = column("sum");
+      const c = column("count");
+      let sum = 0, n = 0;
+      for (let i = lo; i <= hi; i++) {
+        sum += s[i];
+        n += c[i];
+      }
+      return sum / n;
+    }
+    case "min_over_time": {
+      const m = column("min");
+      let min = m[lo];
+      for (let i = lo; i <= hi; i++) {
+        if (m[i] < min || Number.isNaN(min)) min = m[i];
+      }
+      return min;
+    }
+    case "max_over_time": {
+      const m = column("max");
+      let max = m[lo];
+      for (let i = lo; i <= hi; i++) {
+        if (m[i] > max || Number.isNaN(max)) max = m[i];
+      }
+      return max;
+    }
+    case "last_over_time":
+      return points.value[hi];
+    case "present_over_time":
+    case "absent_over_time":
+      return 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,138 @@
+/**
+ * The evaluator's values: a series' value at every evaluation step
+ * (series-major, so a 1,000-series range query is 1,000 typed arrays, not
+ * 240 vectors of objects), and the label-set helpers PromQL needs.
+ *
+ * @module
+ */
+import type { SeriesLabels } from "../types.ts";
+import { PromQLError } from "./promql_error.ts";
+
+/** One series of an instant vector at every step: `ok[i]` says whether it has a value at step `i`. */
+export interface StepSeries {
+  readonly labels: SeriesLabels;
+  readonly v: Float64Array;
+  readonly ok: Uint8Array;
+  /** The samples' own timestamps (ms), kept by selectors for timestamp(). */
+  readonly ts?: Float64Array;
+}
+
+/** A series of a range vector (an instant query of `x[5m]`). */
+export interface RangeSeries {
+  readonly labels: SeriesLabels;
+  readonly t: number[];
+  readonly v: number[];
+}
+
+/** What an expression evaluates to over all steps. */
+export type Value =
+  | { readonly kind: "scalar"; readonly v: Float64Array }
+  | { readonly kind: "vector"; readonly series: StepSeries[] }
+  | { readonly kind: "string"; readonly value: string }
+  | { readonly kind: "matrix"; readonly series: RangeSeries[] };
+
+const SEP = "\xff";
+
+/**
+ * A canonical key of a label set (names sorted), equal for equal sets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelsKey } from "./series.ts";
+ *
+ * assert.equal(labelsKey({ b: "2", a: "1" }), labelsKey({ a: "1", b: "2" }));
+ * ```
+ */
+export function labelsKey(labels: SeriesLabels): string {
+  const names = Object.keys(labels).sort();
+  let key = "";
+  for (const name of names) {
+    const value = labels[name];
+    if (value === "") continue;
+    key += name + SEP + value + SEP;
+  }
+  return key;
+}
+
+/** `labels` without `__name__`. */
+export function dropName(labels: SeriesLabels): SeriesLabels {
+  if (!("__name__" in labels)) return labels;
+  const { __name__: _, ...rest } = labels;
+  return rest;
+}
+
+/** Prometheus's order of label sets (labels.Compare): by sorted name/value pairs. */
+export function compareLabels(a: SeriesLabels, b: SeriesLabels): number {
+  const an = Object.keys(a).sort();
+  const bn = Object.keys(b).sort();
+  const len = Math.min(an.length, bn.length);
+  for (let i = 0; i < len; i++) {
+    if (an[i] !== bn[i]) return an[i] < bn[i] ? -1 : 1;
+    const av = a[an[i]];
+    const bv = b[bn[i]];
+    if (av !== bv) return av < bv ? -1 : 1;
+  }
+  return an.length - bn.length;
+}
+
+/** Prometheus's text form of a label set: `{a="1", b="2"}`. */
+export function labelsString(labels: SeriesLabels): string {
+  const names = Object.keys(labels).sort();
+  return "{" +
+    names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(", ") + "}";
+}
+
+/** A new series with no value at any of `n` steps. */
+export function emptySeries(labels: SeriesLabels, n: number): StepSeries {
+  return { labels, v: new Float64Array(n), ok: new Uint8Array(n) };
+}
+
+/**
+ * Joins series that have equal label sets (after a function dropped the
+ * metric name, say) into one; two of them with a value at the same step
+ * is Prometheus's "vector cannot contain metrics with the same labelset".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mergeSameLabels } from "./series.ts";
+ *
+ * const a = { labels: { x: "1" }, v: new Float64Array([1, 0]), ok: new Uint8Array([1, 0]) };
+ * const b = { labels: { x: "1" }, v: new Float64Array([0, 2]), ok: new Uint8Array([0, 1]) };
+ * const [merged] = mergeSameLabels([a, b]);
+ * assert.deepEqual([...merged.v], [1, 2]);
+ * ```
+ */
+export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
+  if (series.length < 2) return series;
+  const byKey = new Map<string, StepSeries>();
+  let merged: StepSeries[] | undefined;
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    const first = byKey.get(key);
+    if (first === undefined) {
+      byKey.set(key, s);
+      continue;
+    }
+    merged ??= [];
+    for (let i = 0; i < s.ok.length; i++) {
+      if (!s.ok[i]) continue;
+      if (first.ok[i]) {
+        throw new PromQLError(
+          "execution",
+          "vector cannot contain metrics with the same labelset",
+        );
+      }
+      first.ok[i] = 1;
+      first.v[i] = s.v[i];
+      if (first.ts !== undefined && s.ts !== undefined) first.ts[i] = s.ts[i];
+    }
+  }
+  return merged === undefined ? series : [...byKey.values()];
+}
+
+/** Drops series that have no value at any step. */
+export function nonEmpty(series: StepSeries[]): StepSeries[] {
+  return series.filter((s) => s.ok.includes(1));
+}

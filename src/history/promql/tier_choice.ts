@@ -1,0 +1,226 @@
+/**
+ * Which tier of the store a query reads (every selector of one query reads
+ * the same tier, so all its parts line up):
+ *
+ * 1. The query's reach: the earliest time any selector needs, its range or
+ *    the lookback delta before its first evaluation time (`offset` and `@`
+ *    applied).
+ * 2. The finest tier whose retention still holds that time (raw first,
+ *    then coarser; `now - retention <= reach`). When none does, the
+ *    coarsest tier.
+ * 3. Raw samples answer everything. A downsampled tier of resolution R is
+ *    used only when it gives Prometheus's answer from its windows:
+ *    - every evaluation time minus offset is a multiple of R (start and
+ *      step aligned to R, or the `@` time), so each step ends on a window;
+ *    - a range selector sits in a function of WINDOW_FUNCTIONS (rate,
+ *      increase from the windows' `increase`; sum/count/avg_over_time from
+ *      `sum` and `count`; min/max_over_time from `min`/`max`;
+ *      last/present/absent_over_time) and its range is a multiple of R;
+ *    - an instant selector reads the window's last value;
+ *    - no timestamp() of a selector, no range vector as the result.
+ *    When the chosen tier cannot answer exactly, the query is refused
+ *    (`execution`), naming the part that needs finer data: finer tiers no
+ *    longer hold the whole reach, and half an answer would be a wrong one.
+ *
+ * Exactness caveat at window edges: a window's points carry its end time,
+ * so the one raw sample exactly at `t - range` (inside a 2.42 range, which
+ * is closed at both ends) is not counted, and an increase is the
+ * difference between the last samples of two windows rather than
+ * extrapolated. For samples on a regular interval aligned with the
+ * windows that is Prometheus's value for increase/rate and within one
+ * sample for the other functions.
+ *
+ * @module
+ */
+import type { TierInfo } from "../types.ts";
+import type { Expr, VectorSelector } from "./ast.ts";
+import { PromQLError } from "./promql_error.ts";
+import { WINDOW_FUNCTIONS } from "./range_functions.ts";
+
+/** The times a query evaluates at. */
+export interface QueryTimes {
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 0 for an instant query. */
+  readonly stepMs: number;
+  readonly lookbackMs: number;
+  /** The present, for retention (ms). */
+  readonly nowMs: number;
+}
+
+interface SelectorUse {
+  readonly sel: VectorSelector;
+  /** 0 for an instant selector. */
+  readonly rangeMs: number;
+  /** The function reading a range selector, or why it cannot be read from windows. */
+  readonly reader: string | undefined;
+  readonly timestamps: boolean;
+}
+
+function collect(expr: Expr, out: SelectorUse[], top: boolean): void {
+  switch (expr.type) {
+    case "vector":
+      out.push({ sel: expr, rangeMs: 0, reader: undefined, timestamps: false });
+      return;
+    case "matrix":
+      out.push({
+        sel: expr.selector,
+        rangeMs: expr.rangeMs,
+        reader: top ? "a range vector result" : undefined,
+        timestamps: false,
+      });
+      return;
+    case "call":
+      for (const arg of expr.args) {
+        if (arg.type === "matrix") {
+          out.push({
+            sel: arg.selector,
+            rangeMs: arg.rangeMs,
+            reader: expr.func,
+            timestamps: false,
+          });
+        } else if (arg.type === "vector" && expr.func === "timestamp") {
+          out.push({
+            sel: arg,
+            rangeMs: 0,
+            reader: undefined,
+            timestamps: true,
+          });
+        } else collect(arg, out, false);
+      }
+      return;
+    case "aggregate":
+      collect(expr.expr, out, false);
+      if (expr.param !== undefined) collect(expr.param, out, false);
+      return;
+    case "binary":
+      collect(expr.lhs, out, false);
+      collect(expr.rhs, out, false);
+      return;
+    case "unary":
+      collect(expr.expr, out, false);
+      return;
+  }
+}
+
+function formatMs(ms: number): string {
+  for (
+    const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], [
+      "s",
+      1000,
+    ]] as const
+  ) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** Why tier `tier` cannot answer `use` exactly, or undefined when it can. */
+function whyNot(
+  use: SelectorUse,
+  tier: TierInfo,
+  times: QueryTimes,
+): string | undefined {
+  const r = tier.resolutionMs;
+  if (use.timestamps) return "timestamp() needs the samples' own times";
+  if (use.rangeMs > 0) {
+    const reader = use.reader;
+    if (reader === undefined || !WINDOW_FUNCTIONS.has(reader)) {
+      return `${
+        reader === undefined
+          ? "a range vector"
+          : reader.includes(" ")
+          ? reader
+          : reader + "()"
+      } needs raw samples`;
+    }
+    if (use.rangeMs % r !== 0) {
+      return `the range ${
+        formatMs(use.rangeMs)
+      } of ${reader}() is not a multiple of ${formatMs(r)}`;
+    }
+  }
+  const sel = use.sel;
+  const first = sel.at === undefined
+    ? times.startMs
+    : sel.at === "start"
+    ? times.startMs
+    : sel.at === "end"
+    ? times.endMs
+    : sel.at;
+  const aligned = (first - sel.offsetMs) % r === 0 &&
+    (sel.at !== undefined || times.stepMs % r === 0);
+  if (!aligned) {
+    return `the evaluation times (start, step${
+      sel.offsetMs !== 0 ? ", offset" : ""
+    }) are not multiples of ${formatMs(r)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The index of the tier `expr` reads, by the rules of this module's doc.
+ * Throws {@linkcode PromQLError} (`execution`) when no tier that holds the
+ * query's reach can answer it exactly.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseQuery } from "./parse.ts";
+ * import { chooseTier } from "./tier_choice.ts";
+ *
+ * const day = 86_400_000;
+ * const tiers = [
+ *   { name: "raw", resolutionMs: 1000, retentionMs: day },
+ *   { name: "1m", resolutionMs: 60_000, retentionMs: 30 * day },
+ * ];
+ * const now = 100 * day;
+ * const times = (startMs: number) => ({ startMs, endMs: now, stepMs: 3_600_000, lookbackMs: 300_000, nowMs: now });
+ * const q = parseQuery("sum(rate(x[5m]))");
+ * assert.equal(chooseTier(q, tiers, times(now - 3_600_000)), 0);
+ * assert.equal(chooseTier(q, tiers, times(now - 7 * day)), 1);
+ * ```
+ */
+export function chooseTier(
+  expr: Expr,
+  tiers: readonly TierInfo[],
+  times: QueryTimes,
+): number {
+  if (tiers.length <= 1) return 0;
+  const uses: SelectorUse[] = [];
+  collect(expr, uses, true);
+  if (uses.length === 0) return 0;
+  let reach = Infinity;
+  for (const use of uses) {
+    const sel = use.sel;
+    const first = sel.at === undefined
+      ? times.startMs
+      : sel.at === "start"
+      ? times.startMs
+      : sel.at === "end"
+      ? times.endMs
+      : sel.at;
+    reach = Math.min(
+      reach,
+      first - sel.offsetMs - (use.rangeMs > 0 ? use.rangeMs : times.lookbackMs),
+    );
+  }
+  let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= reach);
+  if (chosen < 0) chosen = tiers.length - 1;
+  if (chosen === 0) return 0;
+  const tier = tiers[chosen];
+  for (const use of uses) {
+    const reason = whyNot(use, tier, times);
+    if (reason !== undefined) {
+      throw new PromQLError(
+        "execution",
+        `Cannot answer the query exactly from the ${tier.name} tier (${
+          tiers[0].name
+        } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
+          new Date(reach).toISOString()
+        }): ${reason}`,
+      );
+    }
+  }
+  return chosen;
+}

@@ -1,0 +1,157 @@
+/**
+ * A file of framed records (see `record_frame.ts`) that is only ever
+ * appended to, or replaced whole: each write ends with `fdatasync`, so
+ * what a write returned from survives a power cut; a replacement goes
+ * through a temporary file and a rename, so a reader sees the old file or
+ * the new one, never half of one.
+ *
+ * @module
+ */
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { ByteWriter } from "./_bytes.ts";
+import { RECORD_HEADER_BYTES, scanRecords } from "./record_frame.ts";
+
+/**
+ * Writes all of `bytes` to `fd`.
+ */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    off += writeSync(fd, bytes, off, bytes.length - off);
+  }
+}
+
+/** Makes a new or renamed entry of `dir` durable (best effort: some systems refuse a directory fd). */
+export function syncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // The data itself is synced; only the entry's durability is best effort.
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * One append-only file of framed records.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { beginRecord, endRecord } from "./record_frame.ts";
+ * import { RecordFile } from "./record_file.ts";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "weir-rf-"));
+ * try {
+ *   const f = new RecordFile(join(dir, "a.log"));
+ *   const w = new ByteWriter();
+ *   const at = beginRecord(w);
+ *   w.u8(42);
+ *   endRecord(w, at);
+ *   f.append(w.bytes());
+ *   const seen: number[] = [];
+ *   assert.equal(f.load((b, s) => seen.push(b[s])), 0);
+ *   assert.deepEqual(seen, [42]);
+ * } finally {
+ *   rmSync(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class RecordFile {
+  /** Its path. */
+  readonly path: string;
+  /** Its size in bytes, as this object knows it. */
+  bytes: number;
+
+  /** @param path the file (need not exist yet) */
+  constructor(path: string) {
+    this.path = path;
+    this.bytes = existsSync(path) ? statSync(path).size : 0;
+  }
+
+  /**
+   * Calls `visit` for every good record; returns how many bad runs were
+   * skipped. A file with bad runs is rewritten with its good records only,
+   * so they are reported once and later appends follow good data.
+   */
+  load(
+    visit: (bytes: Uint8Array, start: number, end: number) => void,
+  ): number {
+    if (!existsSync(this.path)) {
+      this.bytes = 0;
+      return 0;
+    }
+    const bytes = readFileSync(this.path);
+    const good: [number, number][] = [];
+    const { corrupt } = scanRecords(bytes, (b, start, end) => {
+      good.push([start - RECORD_HEADER_BYTES, end]);
+      visit(b, start, end);
+    });
+    this.bytes = bytes.length;
+    if (corrupt > 0) {
+      const w = new ByteWriter(bytes.length);
+      for (const [s, e] of good) w.raw(bytes.subarray(s, e));
+      this.replace(w.bytes());
+    }
+    return corrupt;
+  }
+
+  /** Appends `bytes` (whole records) and syncs them to the disk. */
+  append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const created = !existsSync(this.path);
+    const fd = openSync(this.path, "a");
+    try {
+      writeAll(fd, bytes);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.bytes += bytes.length;
+    if (created) syncDir(dirname(this.path));
+  }
+
+  /** Replaces the whole file with `bytes`, atomically. */
+  replace(bytes: Uint8Array): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, "w");
+    try {
+      writeAll(fd, bytes);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    syncDir(dirname(this.path));
+    this.bytes = bytes.length;
+  }
+
+  /** Deletes the file. */
+  remove(): void {
+    if (existsSync(this.path)) unlinkSync(this.path);
+    this.bytes = 0;
+  }
+
+  /** The file's bytes (empty when it does not exist). */
+  read(): Uint8Array {
+    return existsSync(this.path) ? readFileSync(this.path) : new Uint8Array(0);
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * The sampler: every `intervalMs` it reads the current value of every
+ * series a {@linkcode MetricsCollector} exports (weir's engine, HTTP and
+ * resource families, added families, and the prom-client metrics an
+ * embedding app registers) and appends it to the history store, stamped
+ * with the tick's time. No exposition text is written or parsed: the
+ * collector hands each value with the label text its families cache, and
+ * that text finds the store's series through a `Map`, so a pass allocates
+ * nothing for a series it has seen before.
+ *
+ * @module
+ */
+import { clearTimeout, setTimeout } from "node:timers";
+import { Histogram } from "../engine/histogram.ts";
+import type { MetricsCollector, SeriesSink } from "../metrics/collector.ts";
+import type { Labels } from "../metrics/text_writer.ts";
+import type { SeriesKind, SeriesLabels } from "./types.ts";
+
+/** What the sampler writes into: the store's two write methods. */
+export interface SampleTarget {
+  /** The store's id of a series, created on first use. */
+  seriesRef(labels: SeriesLabels, kind: SeriesKind): number;
+  /** Appends one sample (`t` in ms, snapped to the tick). */
+  append(ref: number, t: number, v: number): void;
+}
+
+/**
+ * Which series are kept, by name. Each pattern is a regular expression,
+ * fully anchored as in Prometheus's relabelling (`weir_http_.*` matches
+ * `weir_http_x` and not `my_weir_http_x`), so a plain metric name matches
+ * exactly that name. A pattern is matched against a series' name
+ * (`__name__`, e.g. `weir_process_message_latency_seconds_bucket`) and,
+ * for the parts of a histogram or summary, against its family's name too
+ * (`weir_process_message_latency_seconds`), so naming a histogram selects
+ * all its parts while `.*_bucket` selects only the buckets.
+ */
+export interface SeriesFilter {
+  /** Keep only the series that match one of these; all when empty or absent. */
+  include?: readonly (string | RegExp)[];
+  /** Then leave out the series that match one of these. */
+  exclude?: readonly (string | RegExp)[];
+}
+
+/** Options of {@linkcode Sampler}. */
+export interface SamplerOptions extends SeriesFilter {
+  /** Time between two passes (ms). Default 1000. */
+  intervalMs?: number;
+  /** The clock (ms since the epoch). Default `Date.now`. */
+  now?: () => number;
+  /** Told of a pass that failed (the next tick tries again). Default: none. */
+  onError?: (error: unknown) => void;
+}
+
+/** What the sampler has done so far. */
+export interface SamplerStats {
+  /** Passes completed. */
+  passes: number;
+  /** Samples appended to the store. */
+  samples: number;
+  /** Ticks skipped because the previous pass was still running (or the process was blocked past them). */
+  skippedTicks: number;
+  /** Seconds the last pass took. */
+  lastPassSeconds: number;
+}
+
+/** A pattern's regular expression, anchored. */
+function _pattern(p: string | RegExp, what: string): RegExp {
+  const source = typeof p === "string" ? p : p.source;
+  if (typeof source !== "string" || source === "") {
+    throw new TypeError(
+      `Cannot sample history: ${what} patterns must be non-empty strings or RegExps, received ${
+        JSON.stringify(p)
+      }`,
+    );
+  }
+  try {
+    return new RegExp(
+      `^(?:${source})$`,
+      typeof p === "string" ? "" : p.flags.replace(/[gy]/g, ""),
+    );
+  } catch (e) {
+    throw new SyntaxError(
+      `Cannot sample history: ${what} pattern ${
+        JSON.stringify(source)
+      } is not a regular expression: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Compiles a {@linkcode SeriesFilter} into a test of a series' name and
+ * its family's name; throws a `SyntaxError` naming a bad pattern.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seriesFilter } from "./sampler.ts";
+ *
+ * const keep = seriesFilter({ include: ["weir_.*"], exclude: [".*_bucket"] });
+ * assert.equal(keep("weir_flows_active", "weir_flows_active"), true);
+ * assert.equal(keep("weir_x_seconds_bucket", "weir_x_seconds"), false);
+ * assert.equal(keep("weir_x_seconds_sum", "weir_x_seconds"), true);
+ * assert.equal(keep("http_requests_total", "http_requests_total"), false);
+ * ```
+ */
+export function seriesFilter(
+  filter: SeriesFilter,
+): (name: string, family: string) => boolean {
+  const include = (filter.include ?? []).map((p) => _pattern(p, "include"));
+  const exclude = (filter.exclude ?? []).map((p) => _pattern(p, "exclude"));
+  const any = (list: RegExp[], name: string, family: string) =>
+    list.some((r) => r.test(name) || (family !== name && r.test(family)));
+  return (name, family) =>
+    (include.length === 0 || any(include, name, family)) &&
+    !any(exclude, name, family);
+}
+
+/**
+ * The kind of a sample of a family of Prometheus type `type`: counters and
+ * every part of a histogram are counters (a bucket, the sum and the count
+ * only grow), so are a summary's `_sum` and `_count`; a gauge is a gauge;
+ * anything else is untyped.
+ */
+function _kind(type: string, suffix: string): SeriesKind {
+  if (type === "counter" || type === "histogram") return "counter";
+  if (type === "gauge") return "gauge";
+  if (type === "summary" && (suffix === "_sum" || suffix === "_count")) {
+    return "counter";
+  }
+  return "untyped";
+}
+
+/**
+ * One series' samples of a pass, by position: a counter or gauge has one,
+ * a histogram its buckets, `_sum` and `_count`, in the order the collector
+ * hands them. `refs[i]` is the store's id, -1 for a series filtered out.
+ */
+interface _Slot {
+  refs: number[];
+  suffix: string[];
+  le: (string | undefined)[];
+  /** The pass that last saw it (slots not seen for a while are let go). */
+  seen: number;
+}
+
+/** What the sampler keeps per family. */
+interface _Family {
+  type: string;
+  series: Map<string, _Slot>;
+  /** Whether the filter keeps a sample name (by suffix). */
+  keep: Map<string, boolean>;
+}
+
+/** Passes between two sweeps of series no longer exported. */
+const _SWEEP_PASSES = 64;
+
+/**
+ * Samples a {@linkcode MetricsCollector} into a store every `intervalMs`,
+ * on the wall clock's grid: each pass is stamped
+ * `floor(now / intervalMs) * intervalMs`, so samples are regularly spaced
+ * and the store's codec sees constant deltas. The timer never keeps the
+ * process alive. A tick that comes while the previous pass still runs is
+ * skipped (and counted), never stacked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MetricsCollector } from "../metrics/collector.ts";
+ * import { Sampler } from "./sampler.ts";
+ *
+ * const appended: [string, number, number][] = [];
+ * const names: string[] = [];
+ * const store = {
+ *   seriesRef: (labels: Record<string, string>) => names.push(labels.__name__) - 1,
+ *   append: (ref: number, t: number, v: number) => {
+ *     appended.push([names[ref], t, v]);
+ *   },
+ * };
+ * const sampler = new Sampler(new MetricsCollector(), store, {
+ *   include: ["weir_flows_active"],
+ *   now: () => 12_345,
+ * });
+ * await sampler.sampleOnce();
+ * assert.deepEqual(appended, [["weir_flows_active", 12_000, 0]]);
+ * ```
+ */
+export class Sampler {
+  /** Time between two passes (ms). */
+  readonly intervalMs: number;
+  /** How long each pass took (seconds). */
+  readonly passSeconds: Histogram = new Histogram();
+  readonly #collector: MetricsCollector;
+  readonly #target: SampleTarget;
+  readonly #keep: (name: string, family: string) => boolean;
+  readonly #now: () => number;
+  readonly #onError: (error: unknown) => void;
+  readonly #families = new Map<string, _Family>();
+  /** The constant labels the series' labels were made with. */
+  #constLabels: Labels;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running = false;
+  #busy: Promise<void> | null = null;
+  /** The last grid point the timer handled (sampled or skipped). */
+  #lastTick = -Infinity;
+  readonly #stats: SamplerStats = {
+    passes: 0,
+    samples: 0,
+    skippedTicks: 0,
+    lastPassSeconds: 0,
+  };
+
+  // The pass in progress, read by the sink's methods.
+  #t = 0;
+  #pass = 0;
+  #family: _Family | null = null;
+  #familyName = "";
+  #text: string | null = null;
+  #slot: _Slot | null = null;
+  #pos = 0;
+  readonly #sink: SeriesSink;
+
+  /**
+   * A sampler of `collector` into `target`; bad options throw (a pattern
+   * that does not compile, an interval that is not a positive integer).
+   */
+  constructor(
+    collector: MetricsCollector,
+    target: SampleTarget,
+    options: SamplerOptions = {},
+  ) {
+    const intervalMs = options.intervalMs ?? 1000;
+    if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
+      throw new RangeError(
+        `Cannot sample history: intervalMs must be a positive integer (ms), received ${intervalMs}`,
+      );
+    }
+    this.intervalMs = intervalMs;
+    this.#collector = collector;
+    this.#target = target;
+    this.#keep = seriesFilter(options);
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? (() => {});
+    this.#constLabels = collector.options.constLabels;
+    this.#sink = {
+      family: (name, type) => this.#onFamily(name, type),
+      add: (suffix, labels, text, value, le) =>
+        this.#onSample(suffix, labels, text, value, le),
+    };
+  }
+
+  /** What it has done so far (a copy). */
+  get stats(): SamplerStats {
+    return { ...this.#stats };
+  }
+
+  /** Whether its timer runs. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Starts sampling at the next tick of the grid. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule();
+  }
+
+  /** Stops the timer; resolves when a pass in progress has ended. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#busy;
+  }
+
+  /**
+   * A tick: one pass, stamped with the tick's time, unless a pass is still
+   * running, in which case this tick is skipped and counted. Resolves with
+   * whether it sampled.
+   */
+  tick(now: number = this.#now()): Promise<boolean> {
+    if (this.#busy !== null) {
+      this.#stats.skippedTicks++;
+      return Promise.resolve(false);
+    }
+    return this.sampleOnce(now).then(() => true);
+  }
+
+  /**
+   * One pass now (or at `now`), stamped `floor(now / intervalMs) *
+   * intervalMs`; waits for a pass in progress first. A failure rejects.
+   */
+  async sampleOnce(now: number = this.#now()): Promise<void> {
+    while (this.#busy !== null) await this.#busy;
+    const run = this.#run(now);
+    this.#busy = run.catch(() => {}).finally(() => {
+      this.#busy = null;
+    });
+    return await run;
+  }
+
+  async #run(now: number): Promise<void> {
+    const t = Math.floor(now / this.intervalMs) * this.intervalMs;
+    const started = performance.now();
+    const constLabels = this.#collector.options.constLabels;
+    if (constLabels !== this.#constLabels) {
+      // Labels set on the registry since: every series is another one now.
+      this.#constLabels = constLabels;
+      this.#families.clear();
+    }
+    this.#t = t;
+    this.#pass++;
+    try {
+      await this.#collector.sample(this.#sink);
+    } finally {
+      this.#family = null;
+      this.#slot = null;
+      this.#text = null;
+    }
+    if (this.#pass % _SWEEP_PASSES === 0) this.#sweep();
+    this.#stats.passes++;
+    const seconds = (performance.now() - started) / 1000;
+    this.#stats.lastPassSeconds = seconds;
+    this.passSeconds.observe(seconds);
+  }
+
+  #onFamily(name: string, type: string): void {
+    let f = this.#families.get(name);
+    if (f === undefined || f.type !== type) {
+      f = { type, series: new Map(), keep: new Map() };
+      this.#families.set(name, f);
+    }
+    this.#family = f;
+    this.#familyName = name;
+    this.#text = null;
+    this.#slot = null;
+  }
+
+  #onSample(
+    suffix: string,
+    labels: Labels,
+    text: string,
+    value: number,
+    le: string | undefined,
+  ): void {
+    const f = this.#family!;
+    let slot = this.#slot;
+    let i: number;
+    if (text === this.#text && slot !== null) {
+      i = this.#pos++;
+    } else {
+      slot = f.series.get(text) ?? null;
+      if (slot === null) {
+        slot = { refs: [], suffix: [], le: [], seen: 0 };
+        f.series.set(text, slot);
+      }
+      slot.seen = this.#pass;
+      this.#slot = slot;
+      this.#text = text;
+      i = 0;
+      this.#pos = 1;
+    }
+    let ref = slot.refs[i];
+    if (ref === undefined || slot.suffix[i] !== suffix || slot.le[i] !== le) {
+      ref = this.#resolve(f, slot, i, suffix, labels, le);
+    }
+    if (ref < 0) return;
+    this.#target.append(ref, this.#t, value);
+    this.#stats.samples++;
+  }
+
+  /**
+   * The store's id of a sample seen for the first time at position `i` of
+   * its series (or whose position changed): found among the slot's other
+   * positions, else made, with its labels object, only now.
+   */
+  #resolve(
+    f: _Family,
+    slot: _Slot,
+    i: number,
+    suffix: string,
+    labels: Labels,
+    le: string | undefined,
+  ): number {
+    let ref: number | undefined;
+    for (let j = 0; j < slot.refs.length; j++) {
+      if (slot.suffix[j] === suffix && slot.le[j] === le) {
+        ref = slot.refs[j];
+        break;
+      }
+    }
+    if (ref === undefined) {
+      const family = this.#familyName;
+      const name = family + suffix;
+      let keep = f.keep.get(suffix);
+      if (keep === undefined) {
+        keep = this.#keep(name, family);
+        f.keep.set(suffix, keep);
+      }
+      if (!keep) ref = -1;
+      else {
+        const full: Record<string, string> = { __name__: name };
+        for (const k in this.#constLabels) full[k] = this.#constLabels[k];
+        for (const k in labels) full[k] = labels[k];
+        if (le !== undefined) full.le = le;
+        ref = this.#target.seriesRef(full, _kind(f.type, suffix));
+      }
+    }
+    slot.refs[i] = ref;
+    slot.suffix[i] = suffix;
+    slot.le[i] = le;
+    return ref;
+  }
+
+  /** Lets go of series not exported for a while (a flow removed). */
+  #sweep(): void {
+    const oldest = this.#pass - _SWEEP_PASSES;
+    for (const [name, f] of this.#families) {
+      for (const [text, slot] of f.series) {
+        if (slot.seen < oldest) f.series.delete(text);
+      }
+      if (f.series.size === 0) this.#families.delete(name);
+    }
+  }
+
+  /** Arms the timer for the next point of the grid. */
+  #schedule(): void {
+    if (!this.#running) return;
+    const now = this.#now();
+    const next = (Math.floor(now / this.intervalMs) + 1) * this.intervalMs;
+    this.#timer = setTimeout(this.#onTimer, next - now);
+    this.#timer.unref();
+  }
+
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const now = this.#now();
+    const t = Math.floor(now / this.intervalMs) * this.intervalMs;
+    // Grid points that passed while the process was blocked (or a pass ran
+    // long) are not sampled late: they are skipped and counted.
+    if (this.#lastTick > -Infinity && t > this.#lastTick + this.intervalMs) {
+      this.#stats.skippedTicks += (t - this.#lastTick) / this.intervalMs - 1;
+    }
+    if (t > this.#lastTick) {
+      this.#lastTick = t;
+      this.tick(now).catch(this.#onError);
+    }
+    this.#schedule();
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * The series index: a stable small-integer id per label set, its kind, and
+ * postings (label name -> value -> ids) that answer the four PromQL
+ * matchers.
+ *
+ * @module
+ */
+import type { LabelMatcher, SeriesKind, SeriesLabels } from "./types.ts";
+
+/** Kind codes, in the order the disk format stores them. */
+export const KINDS: readonly SeriesKind[] = ["counter", "gauge", "untyped"];
+
+/** A compiled matcher: does a label value (missing is "") match? */
+type ValueTest = (value: string) => boolean;
+
+const EMPTY_IDS: readonly number[] = [];
+
+/**
+ * Compiles a matcher's value test; regular expressions are fully anchored
+ * as in Prometheus.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matcherTest } from "./series_index.ts";
+ *
+ * const t = matcherTest({ name: "job", type: "=~", value: "a.*" });
+ * assert.equal(t("abc"), true);
+ * assert.equal(t("xabc"), false);
+ * ```
+ */
+export function matcherTest(m: LabelMatcher): ValueTest {
+  const v = m.value;
+  switch (m.type) {
+    case "=":
+      return (x) => x === v;
+    case "!=":
+      return (x) => x !== v;
+    case "=~": {
+      const re = compileAnchored(m);
+      return (x) => re.test(x);
+    }
+    case "!~": {
+      const re = compileAnchored(m);
+      return (x) => !re.test(x);
+    }
+    default:
+      throw new RangeError(
+        `Cannot match label ${m.name}: unknown matcher type, received ${
+          JSON.stringify((m as { type: unknown }).type)
+        }`,
+      );
+  }
+}
+
+function compileAnchored(m: LabelMatcher): RegExp {
+  try {
+    return new RegExp(`^(?:${m.value})$`);
+  } catch (error) {
+    throw new SyntaxError(
+      `Cannot match label ${m.name}${m.type}${
+        JSON.stringify(m.value)
+      }: invalid regular expression (${(error as Error).message})`,
+    );
+  }
+}
+
+/** FNV-1a over the sorted pairs: a label set's identity without a key string. */
+function hashLabels(names: readonly string[], labels: SeriesLabels): number {
+  let h = 0x811c9dc5;
+  for (const name of names) {
+    const value = labels[name];
+    for (let i = 0; i < name.length; i++) {
+      h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    }
+    h = Math.imul(h ^ 0xff, 0x01000193);
+    for (let i = 0; i < value.length; i++) {
+      h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    }
+    h = Math.imul(h ^ 0xfe, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function sameLabels(a: SeriesLabels, b: SeriesLabels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * Label sets and kinds by id, with postings for matching. Ids are dense
+ * from 0 in the order series are added; an id may be a hole (its labels
+ * were lost from a corrupt series file) and then matches nothing.
+ *
+ * Memory per series is kept small on purpose (~57,000 series must fit a few
+ * MB): no key string per series (a 32-bit hash finds it), label strings
+ * interned, postings as plain id arrays.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SeriesIndex } from "./series_index.ts";
+ *
+ * const ix = new SeriesIndex();
+ * const a = ix.ref({ __name__: "up", job: "a" }, "gauge");
+ * const b = ix.ref({ __name__: "up", job: "b" }, "gauge");
+ * assert.equal(ix.ref({ job: "a", __name__: "up" }, "gauge"), a);
+ * assert.deepEqual(ix.match([{ name: "job", type: "=~", value: "b|c" }]), [b]);
+ * assert.deepEqual(ix.match([{ name: "job", type: "!=", value: "b" }]), [a]);
+ * ```
+ */
+export class SeriesIndex {
+  #labels: (SeriesLabels | undefined)[] = [];
+  #kinds: SeriesKind[] = [];
+  #byHash = new Map<number, number>();
+  #collisions = new Map<number, number[]>();
+  #postings = new Map<string, Map<string, number[]>>();
+  #strings = new Map<string, string>();
+  #live = 0;
+
+  /** Ids handed out so far (holes included): the next id. */
+  get size(): number {
+    return this.#labels.length;
+  }
+
+  /** Series held (holes excluded). */
+  get count(): number {
+    return this.#live;
+  }
+
+  /** The id of `labels`, or -1. */
+  find(labels: SeriesLabels): number {
+    const h = hashLabels(Object.keys(labels).sort(), labels);
+    const first = this.#byHash.get(h);
+    if (first === undefined) return -1;
+    if (sameLabels(this.#labels[first]!, labels)) return first;
+    for (const id of this.#collisions.get(h) ?? EMPTY_IDS) {
+      if (sameLabels(this.#labels[id]!, labels)) return id;
+    }
+    return -1;
+  }
+
+  /**
+   * The id of `labels`, added with `kind` when new. A known series keeps
+   * the kind it was first given.
+   */
+  ref(labels: SeriesLabels, kind: SeriesKind): number {
+    const id = this.find(labels);
+    return id >= 0 ? id : this.set(this.#labels.length, labels, kind);
+  }
+
+  /**
+   * Puts `labels` at `id` (loading from disk); ids skipped become holes.
+   * Returns `id`.
+   */
+  set(id: number, labels: SeriesLabels, kind: SeriesKind): number {
+    if (!Number.isInteger(id) || id < this.#labels.length) {
+      throw new RangeError(
+        `Cannot add series: id must be a new integer >= ${this.#labels.length}, received ${id}`,
+      );
+    }
+    if (!KINDS.includes(kind)) {
+      throw new RangeError(
+        `Cannot add series: kind must be counter, gauge or untyped, received ${
+          JSON.stringify(kind)
+        }`,
+      );
+    }
+    const names = Object.keys(labels).sort();
+    const own: Record<string, string> = {};
+    for (const name of names) {
+      const value = labels[name];
+      if (typeof value !== "string") {
+        throw new TypeError(
+          `Cannot add series: label ${name} must be a string, received ${typeof value}`,
+        );
+      }
+      own[this.#intern(name)] = this.#intern(value);
+    }
+    Object.freeze(own);
+    while (this.#labels.length < id) {
+      this.#labels.push(undefined);
+      this.#kinds.push("untyped");
+    }
+    this.#labels.push(own);
+    this.#kinds.push(kind);
+    this.#live++;
+    const h = hashLabels(names, own);
+    if (!this.#byHash.has(h)) this.#byHash.set(h, id);
+    else {
+      const more = this.#collisions.get(h);
+      if (more) more.push(id);
+      else this.#collisions.set(h, [id]);
+    }
+    for (const name of names) {
+      let values = this.#postings.get(name);
+      if (!values) this.#postings.set(name, values = new Map());
+      const ids = values.get(own[name]);
+      if (ids) ids.push(id);
+      else values.set(own[name], [id]);
+    }
+    return id;
+  }
+
+  /** Makes ids below `n` taken (holes where no series is). */
+  reserve(n: number): void {
+    while (this.#labels.length < n) {
+      this.#labels.push(undefined);
+      this.#kinds.push("untyped");
+    }
+  }
+
+  /** The labels of `id` (undefined for a hole or an unknown id). */
+  labels(id: number): SeriesLabels | undefined {
+    return this.#labels[id];
+  }
+
+  /** The kind of `id`. */
+  kind(id: number): SeriesKind {
+    return this.#kinds[id] ?? "untyped";
+  }
+
+  /** Ids (ascending) of the series that match every matcher; all series for none. */
+  match(matchers: readonly LabelMatcher[]): number[] {
+    const tests = matchers.map((m) => ({ name: m.name, test: matcherTest(m) }));
+    let candidates: readonly number[] | undefined;
+    // The smallest posting list of an equality matcher narrows the most.
+    for (const m of matchers) {
+      if (m.type !== "=" || m.value === "") continue;
+      const ids = this.#postings.get(m.name)?.get(m.value) ?? EMPTY_IDS;
+      if (!candidates || ids.length < candidates.length) candidates = ids;
+    }
+    if (!candidates) {
+      for (let i = 0; i < matchers.length; i++) {
+        if (matchers[i].type !== "=~" || tests[i].test("")) continue;
+        const ids = this.#union(matchers[i].name, tests[i].test);
+        if (!candidates || ids.length < candidates.length) candidates = ids;
+      }
+    }
+    const out: number[] = [];
+    const check = (id: number) => {
+      const labels = this.#labels[id];
+      if (!labels) return;
+      for (const t of tests) if (!t.test(labels[t.name] ?? "")) return;
+      out.push(id);
+    };
+    if (candidates) { for (const id of candidates) check(id); }
+    else for (let id = 0; id < this.#labels.length; id++) check(id);
+    return out;
+  }
+
+  /** Label names (sorted) used by `ids`. */
+  labelNames(ids: readonly number[]): string[] {
+    const names = new Set<string>();
+    for (const id of ids) {
+      const labels = this.#labels[id];
+      if (labels) { for (const name in labels) names.add(name); }
+    }
+    return [...names].sort();
+  }
+
+  /** Values (sorted) of label `name` among `ids`. */
+  labelValues(name: string, ids: readonly number[]): string[] {
+    const values = new Set<string>();
+    for (const id of ids) {
+      const value = this.#labels[id]?.[name];
+      if (value !== undefined) values.add(value);
+    }
+    return [...values].sort();
+  }
+
+  #union(name: string, test: ValueTest): number[] {
+    const values = this.#postings.get(name);
+    if (!values) return [];
+    const parts: number[][] = [];
+    for (const [value, ids] of values) if (test(value)) parts.push(ids);
+    if (parts.length === 1) return parts[0];
+    return parts.flat().sort((a, b) => a - b);
+  }
+
+  #intern(s: string): string {
+    const known = this.#strings.get(s);
+    if (known !== undefined) return known;
+    this.#strings.set(s, s);
+    return s;
+  }
+}

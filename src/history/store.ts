@@ -1,0 +1,809 @@
+/**
+ * The history store: series by id, their samples in a raw tier and window
+ * aggregates in downsampled tiers, kept in memory (open chunks and rings
+ * of sealed chunks) and, with a `dir`, on disk (segments per tier, a
+ * series file, a head log for what is not yet in a segment).
+ *
+ * Writes: `append()` is the hot path (no allocation but a chunk's growth
+ * and the sealed chunk). `flush()` (every `flushIntervalMs`, and at
+ * `close()`) writes sealed chunks to segments and the open state to the
+ * head log, each with `fdatasync`, then applies retention and the byte
+ * budget. Reads merge disk and memory per series, sorted, without
+ * duplicates.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { ByteWriter } from "./_bytes.ts";
+import { decodeChunk } from "./codec.ts";
+import {
+  COL_COUNT,
+  COL_INCREASE,
+  COL_MAX,
+  COL_MIN,
+  COL_SUM,
+  COL_VALUE,
+  STATE_LENGTH,
+} from "./aggregator.ts";
+import {
+  encodeHeadRecord,
+  type HeadTierPart,
+  parseHeadRecord,
+} from "./head_log.ts";
+import { RECORD_HEADER_BYTES } from "./record_frame.ts";
+import { RecordFile } from "./record_file.ts";
+import { type ChunkRecord, encodeChunks, SegmentDir } from "./segments.ts";
+import { SeriesIndex } from "./series_index.ts";
+import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
+import { type PendingChunk, type Piece, Tier, windowColumns } from "./tier.ts";
+import type {
+  HistoryReader,
+  LabelMatcher,
+  SeriesKind,
+  SeriesLabels,
+  SeriesPoints,
+  TierInfo,
+} from "./types.ts";
+
+/** A tier as the options declare it. */
+export interface TierOptions {
+  /** `raw`, `1m`, `1h`, ...: also its folder name (letters, digits, `_`, `-`). */
+  readonly name: string;
+  /** Point spacing (ms); the first tier is raw and must equal `intervalMs`. */
+  readonly resolutionMs: number;
+  /** How long its points are kept (ms). */
+  readonly retentionMs: number;
+  /** Rows per chunk. Default 120 for raw, 60 for a downsampled tier. */
+  readonly chunkRows?: number;
+}
+
+/** Options of {@linkcode HistoryStore.open}. */
+export interface HistoryStoreOptions {
+  /** The folder for the files (`<dir>/series.log`, `head.log`, `<tier>/*.seg`). Default: none, memory only. */
+  dir?: string;
+  /** The sampling interval (ms). Default 1000. */
+  intervalMs?: number;
+  /** The tiers, raw first. Default raw (interval, 1 d), `1m` (30 d), `1h` (730 d). */
+  tiers?: readonly TierOptions[];
+  /** The byte budget of all files together. Default 256 MiB. */
+  maxDiskBytes?: number;
+  /** How often the store flushes by itself (ms); 0: only when `flush()` is called. Default 10_000 (with a `dir`). */
+  flushIntervalMs?: number;
+  /** Hears about dropped corrupt data and other trouble. Default: `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** The clock retention measures from (ms). Default `Date.now`. */
+  now?: () => number;
+  /** Sealed chunks per series per tier kept in memory. Default 2 with a `dir`, 32 without. */
+  memoryChunks?: number;
+  /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
+  segmentBytes?: number;
+}
+
+/** The store's figures for one tier. */
+export interface TierStats {
+  /** The tier's name. */
+  name: string;
+  /** Bytes of chunks in memory (open and ring). */
+  memoryBytes: number;
+  /** Bytes of its segment files. */
+  diskBytes: number;
+  /** Chunks written to its segments since start. */
+  chunksWritten: number;
+  /** Chunks dropped since start, by reason. */
+  chunksDropped: { retention: number; budget: number };
+}
+
+/** Upper bounds (seconds) of {@linkcode HistoryStats.flushSecondsBuckets}. */
+export const FLUSH_BUCKETS: readonly number[] = [
+  0.001,
+  0.005,
+  0.01,
+  0.05,
+  0.1,
+  0.5,
+  1,
+  5,
+];
+
+/** What {@linkcode HistoryStore.stats} reports: the store's own metrics. */
+export interface HistoryStats {
+  /** Samples accepted by `append()` since start. */
+  samplesAppended: number;
+  /** Samples refused: timestamp not after the series' last one. */
+  outOfOrderDropped: number;
+  /** Series held. */
+  series: number;
+  /** Per tier, raw first. */
+  tiers: TierStats[];
+  /** Bytes of the series file and the head log. */
+  metaDiskBytes: number;
+  /** Runs of corrupt bytes skipped while loading (each file warned once). */
+  corruptChunksSkipped: number;
+  /** Flushes done. */
+  flushes: number;
+  /** Seconds the last flush took. */
+  lastFlushSeconds: number;
+  /** Seconds all flushes took. */
+  flushSecondsSum: number;
+  /** Flushes that took at most {@linkcode FLUSH_BUCKETS}[i] seconds (cumulative). */
+  flushSecondsBuckets: number[];
+}
+
+const DAY = 86_400_000;
+const MIB = 1024 * 1024;
+const TIER_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** The default tiers for a sampling interval. */
+export function defaultTiers(intervalMs: number): TierOptions[] {
+  return [
+    { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
+    { name: "1m", resolutionMs: 60_000, retentionMs: 30 * DAY },
+    { name: "1h", resolutionMs: 3_600_000, retentionMs: 730 * DAY },
+  ];
+}
+
+interface Disk {
+  series: RecordFile;
+  head: RecordFile;
+  tiers: SegmentDir[];
+  /** Head log size right after its last rewrite. */
+  headBase: number;
+}
+
+/**
+ * The on-device time-series store.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HistoryStore } from "./store.ts";
+ *
+ * const store = await HistoryStore.open();
+ * const ref = store.seriesRef({ __name__: "queue_depth", flow: "a" }, "gauge");
+ * for (let s = 1; s <= 120; s++) store.append(ref, s * 1000, s % 7);
+ * const [raw] = store.select([{ name: "flow", type: "=", value: "a" }], 0, 10_000, 0);
+ * assert.deepEqual([...raw.value.subarray(0, 3)], [1, 2, 3]);
+ * // The "1m" tier: the window (0, 60 s] is closed, (60 s, 120 s] still open.
+ * const [minute] = store.select([{ name: "__name__", type: "=", value: "queue_depth" }], 0, 200_000, 1);
+ * assert.deepEqual([...minute.t], [60_000]);
+ * assert.deepEqual([minute.count![0], minute.max![0]], [60, 6]);
+ * await store.close();
+ * ```
+ */
+export class HistoryStore implements HistoryReader {
+  /** The tiers, raw first. */
+  readonly tiers: readonly TierInfo[];
+  #index = new SeriesIndex();
+  #tiers: Tier[];
+  #lastT = new Float64Array(0);
+  #firstT = new Float64Array(0);
+  #counter = new Uint8Array(0);
+  #dirty = new Uint8Array(0);
+  #disk: Disk | undefined;
+  #seriesWritten = 0;
+  #warn: (message: string) => void;
+  #now: () => number;
+  #maxDiskBytes: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #flushing: Promise<void> | undefined;
+  #closed = false;
+  #samples = 0;
+  #outOfOrder = 0;
+  #corrupt = 0;
+  #dropped: { retention: number; budget: number }[];
+  #flushes = 0;
+  #lastFlush = 0;
+  #flushSum = 0;
+  #flushBuckets = FLUSH_BUCKETS.map(() => 0);
+  #budgetWarned = false;
+
+  private constructor(options: HistoryStoreOptions) {
+    const intervalMs = options.intervalMs ?? 1000;
+    if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
+      throw new RangeError(
+        `Cannot open history store: intervalMs must be a positive integer, received ${intervalMs}`,
+      );
+    }
+    const tiers = options.tiers ?? defaultTiers(intervalMs);
+    checkTiers(tiers, intervalMs);
+    this.#maxDiskBytes = options.maxDiskBytes ?? 256 * MIB;
+    if (!(this.#maxDiskBytes > 0)) {
+      throw new RangeError(
+        `Cannot open history store: maxDiskBytes must be positive, received ${this.#maxDiskBytes}`,
+      );
+    }
+    this.#warn = options.onWarning ?? ((m) => console.warn(m));
+    this.#now = options.now ?? Date.now;
+    const ring = options.memoryChunks ?? (options.dir ? 2 : 32);
+    this.tiers = tiers.map((t) =>
+      Object.freeze({
+        name: t.name,
+        resolutionMs: t.resolutionMs,
+        retentionMs: t.retentionMs,
+      })
+    );
+    this.#tiers = tiers.map((t, k) =>
+      new Tier(
+        k,
+        this.tiers[k],
+        t.chunkRows ?? (k === 0 ? 120 : 60),
+        ring,
+        options.dir !== undefined,
+      )
+    );
+    this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
+    if (options.dir !== undefined) {
+      const root = options.dir;
+      mkdirSync(root, { recursive: true });
+      const segmentBytes = options.segmentBytes ??
+        Math.min(4 * MIB, Math.max(4096, Math.floor(this.#maxDiskBytes / 32)));
+      this.#disk = {
+        series: new RecordFile(join(root, "series.log")),
+        head: new RecordFile(join(root, "head.log")),
+        tiers: tiers.map((t) =>
+          new SegmentDir(join(root, t.name), segmentBytes)
+        ),
+        headBase: 0,
+      };
+    }
+  }
+
+  /**
+   * Opens a store: with a `dir`, loads what is there (a corrupt or torn
+   * record is dropped with one warning per file; everything else loads)
+   * and flushes every `flushIntervalMs`.
+   */
+  static open(options: HistoryStoreOptions = {}): Promise<HistoryStore> {
+    const store = new HistoryStore(options);
+    if (store.#disk) {
+      store.#load(store.#disk);
+      const every = options.flushIntervalMs ?? 10_000;
+      if (every > 0) {
+        store.#timer = setInterval(() => {
+          store.flush().catch((error) =>
+            store.#warn(`history: flush failed: ${(error as Error).message}`)
+          );
+        }, every);
+        // Flushing must not keep a process alive that has nothing else to do.
+        (store.#timer as { unref?: () => void }).unref?.();
+      }
+    }
+    return Promise.resolve(store);
+  }
+
+  /**
+   * The id of a series (created on first use). A known series keeps the
+   * kind it was created with.
+   */
+  seriesRef(labels: SeriesLabels, kind: SeriesKind): number {
+    const known = this.#index.find(labels);
+    if (known >= 0) return known;
+    const id = this.#index.ref(labels, kind);
+    this.#grow(id + 1);
+    this.#counter[id] = kind === "counter" ? 1 : 0;
+    return id;
+  }
+
+  /**
+   * Appends sample `(t, v)` to series `ref`. A `t` not after the series'
+   * last sample is dropped and counted.
+   */
+  append(ref: number, t: number, v: number): void {
+    if (!(t > this.#lastT[ref])) {
+      if (!(ref >= 0 && ref < this.#index.size && this.#index.labels(ref))) {
+        throw new RangeError(
+          `Cannot append to history: no series has ref ${ref}`,
+        );
+      }
+      this.#outOfOrder++;
+      return;
+    }
+    if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
+    this.#lastT[ref] = t;
+    this.#dirty[ref] = 1;
+    this.#samples++;
+    const tiers = this.#tiers;
+    tiers[0].appendSample(ref, t, v);
+    const counter = this.#counter[ref] === 1;
+    for (let k = 1; k < tiers.length; k++) {
+      const tier = tiers[k];
+      const agg = tier.aggregator!;
+      const end = agg.add(ref, t, v, counter);
+      if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
+    }
+  }
+
+  /** Writes what is not yet on disk (no-op without a `dir`), then applies retention and the budget. */
+  flush(): Promise<void> {
+    // One flush at a time: a timer flush and close() must not interleave.
+    const run = (this.#flushing ?? Promise.resolve()).then(() =>
+      this.#flushNow()
+    );
+    this.#flushing = run.finally(() => {
+      if (this.#flushing === run) this.#flushing = undefined;
+    });
+    return run;
+  }
+
+  /** Flushes and stops the timer; the store must not be used after. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+    this.#closed = true;
+  }
+
+  /** The store's own figures. */
+  stats(): HistoryStats {
+    const disk = this.#disk;
+    return {
+      samplesAppended: this.#samples,
+      outOfOrderDropped: this.#outOfOrder,
+      series: this.#index.count,
+      tiers: this.#tiers.map((tier, k) => ({
+        name: tier.info.name,
+        memoryBytes: tier.memoryBytes(),
+        diskBytes: disk ? disk.tiers[k].bytes : 0,
+        chunksWritten: disk ? disk.tiers[k].chunksWritten : 0,
+        chunksDropped: { ...this.#dropped[k] },
+      })),
+      metaDiskBytes: disk ? disk.series.bytes + disk.head.bytes : 0,
+      corruptChunksSkipped: this.#corrupt,
+      flushes: this.#flushes,
+      lastFlushSeconds: this.#lastFlush,
+      flushSecondsSum: this.#flushSum,
+      flushSecondsBuckets: [...this.#flushBuckets],
+    };
+  }
+
+  /** See {@linkcode HistoryReader.select}. */
+  select(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+  ): SeriesPoints[] {
+    const t = this.#tiers[tier];
+    if (!t) {
+      throw new RangeError(
+        `Cannot select from history: tier must be 0..${
+          this.#tiers.length - 1
+        }, received ${tier}`,
+      );
+    }
+    const ids = this.#index.match(matchers);
+    if (ids.length === 0 || end < start) return [];
+    const byId = new Map<number, Piece[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[tier].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+    );
+    const out: SeriesPoints[] = [];
+    for (const id of ids) {
+      const pieces = t.pieces(id, start, end, byId.get(id)!);
+      if (pieces.length === 0) continue;
+      const points = mergePieces(
+        this.#index.labels(id)!,
+        this.#index.kind(id),
+        pieces,
+        start,
+        end,
+        tier > 0,
+      );
+      if (points) out.push(points);
+    }
+    return out;
+  }
+
+  /** See {@linkcode HistoryReader.series}. */
+  series(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): SeriesLabels[] {
+    return this.#inRange(matchers, start, end).map((id) =>
+      this.#index.labels(id)!
+    );
+  }
+
+  /** See {@linkcode HistoryReader.labelNames}. */
+  labelNames(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): string[] {
+    return this.#index.labelNames(this.#inRange(matchers, start, end));
+  }
+
+  /** See {@linkcode HistoryReader.labelValues}. */
+  labelValues(
+    name: string,
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): string[] {
+    return this.#index.labelValues(
+      name,
+      this.#inRange(matchers, start, end),
+    );
+  }
+
+  /** Series that match and whose first and last points bracket part of `[start, end]`. */
+  #inRange(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+  ): number[] {
+    return this.#index.match(matchers).filter((id) =>
+      this.#firstT[id] <= end && this.#lastT[id] >= start
+    );
+  }
+
+  #grow(n: number): void {
+    for (const tier of this.#tiers) tier.ensure(n);
+    if (n <= this.#lastT.length) return;
+    const size = Math.max(n, this.#lastT.length * 2, 64);
+    const f = (a: Float64Array, fill: number) => {
+      const b = new Float64Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.#lastT = f(this.#lastT, -Infinity);
+    this.#firstT = f(this.#firstT, Infinity);
+    const u = (a: Uint8Array) => {
+      const b = new Uint8Array(size);
+      b.set(a);
+      return b;
+    };
+    this.#counter = u(this.#counter);
+    this.#dirty = u(this.#dirty);
+  }
+
+  #load(disk: Disk): void {
+    const warnFile = (path: string, runs: number) => {
+      this.#corrupt += runs;
+      this.#warn(
+        `history: dropped ${runs} corrupt or torn record${
+          runs === 1 ? "" : "s"
+        } in ${path}; the rest loaded`,
+      );
+    };
+    // Series first: chunk and head records name series by id.
+    const seriesRuns = disk.series.load((b, s, e) => {
+      let rec;
+      try {
+        rec = parseSeriesRecord(b, s, e);
+      } catch {
+        return;
+      }
+      if (!rec || rec.id < this.#index.size) return;
+      this.#index.set(rec.id, rec.labels, rec.kind);
+      this.#grow(rec.id + 1);
+      this.#counter[rec.id] = rec.kind === "counter" ? 1 : 0;
+    });
+    if (seriesRuns > 0) warnFile(disk.series.path, seriesRuns);
+    let maxId = this.#index.size - 1;
+    // The latest point per series per tier on disk: head state older
+    // than that was already sealed into a segment.
+    const diskLast = this.#tiers.map(() => new Map<number, number>());
+    disk.tiers.forEach((segs, k) => {
+      segs.load((r) => {
+        if (r.id > maxId) maxId = r.id;
+        const last = diskLast[k].get(r.id);
+        if (last === undefined || r.maxT > last) diskLast[k].set(r.id, r.maxT);
+        if (r.id < this.#firstT.length && r.minT < this.#firstT[r.id]) {
+          this.#firstT[r.id] = r.minT;
+        }
+      }, warnFile);
+    });
+    this.#grow(maxId + 1);
+    for (const [id, t] of diskLast[0]) {
+      if (t > this.#lastT[id]) this.#lastT[id] = t;
+    }
+    const headRuns = disk.head.load((b, s, e) => {
+      let rec;
+      try {
+        rec = parseHeadRecord(b, s, e, this.#tiers.length);
+      } catch {
+        return;
+      }
+      if (!rec || !this.#index.labels(rec.id)) return;
+      const id = rec.id;
+      this.#grow(id + 1);
+      rec.tiers.forEach((part, k) => {
+        const tier = this.#tiers[k];
+        const after = diskLast[k].get(id) ?? -Infinity;
+        if (part.chunk.length > 0) {
+          const { t, columns } = decodeChunk(part.chunk);
+          let from = 0;
+          while (from < t.length && t[from] <= after) from++;
+          tier.restoreOpen(id, t, columns, from);
+          if (t.length > from && t[from] < this.#firstT[id]) {
+            this.#firstT[id] = t[from];
+          }
+        } else tier.restoreOpen(id, new Float64Array(0), [], 0);
+        if (part.window && part.window[0] > after) {
+          tier.aggregator!.restore(id, part.window);
+        }
+      });
+      if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
+    });
+    if (headRuns > 0) warnFile(disk.head.path, headRuns);
+    disk.headBase = disk.head.bytes;
+    this.#seriesWritten = this.#index.size;
+    // Ids past the series file (its tail was lost) stay unused holes, so a
+    // new series never inherits a lost one's chunks.
+    this.#index.reserve(maxId + 1);
+    this.#seriesWritten = this.#index.size;
+  }
+
+  #flushNow(): void {
+    if (this.#closed) return;
+    const started = performance.now();
+    const now = this.#now();
+    for (const tier of this.#tiers) {
+      const cutoff = now - tier.info.retentionMs;
+      const dropped = tier.ring.dropBefore(cutoff);
+      if (!this.#disk) this.#dropped[tier.index].retention += dropped;
+    }
+    const disk = this.#disk;
+    if (disk) this.#flushDisk(disk, now);
+    const seconds = (performance.now() - started) / 1000;
+    this.#flushes++;
+    this.#lastFlush = seconds;
+    this.#flushSum += seconds;
+    for (let i = 0; i < FLUSH_BUCKETS.length; i++) {
+      if (seconds <= FLUSH_BUCKETS[i]) this.#flushBuckets[i]++;
+    }
+  }
+
+  #flushDisk(disk: Disk, now: number): void {
+    // 1. Retention by time: whole segments whose newest point is too old.
+    disk.tiers.forEach((segs, k) => {
+      const cutoff = now - this.#tiers[k].info.retentionMs;
+      for (const seg of [...segs.segments]) {
+        if (seg.maxT < cutoff) this.#dropped[k].retention += segs.remove(seg);
+      }
+    });
+    // 2. What this flush writes: new series, sealed chunks, head records.
+    const seriesBatch = new ByteWriter();
+    for (let id = this.#seriesWritten; id < this.#index.size; id++) {
+      const labels = this.#index.labels(id);
+      if (labels) {
+        encodeSeriesRecord(seriesBatch, {
+          id,
+          kind: this.#index.kind(id),
+          labels,
+        });
+      }
+    }
+    const pending: PendingChunk[][] = this.#tiers.map((t) => t.takePending());
+    // The head log is rewritten whole once it has grown well past its
+    // last rewrite (superseded records pile up in it).
+    const slack = Math.min(MIB, this.#maxDiskBytes / 16);
+    let checkpoint = disk.head.bytes > 2 * disk.headBase + slack;
+    let headBatch = this.#headBatch(checkpoint);
+    // 3. The budget: drop the oldest data (segments or chunks about to be
+    // written) until everything fits, so the disk never goes over.
+    let other = disk.series.bytes + seriesBatch.length;
+    for (const segs of disk.tiers) other += segs.bytes;
+    for (const list of pending) {
+      for (const p of list) other += chunkRecordBytes(p);
+    }
+    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBatch.length;
+    if (total > this.#maxDiskBytes && !checkpoint) {
+      // Rewriting the head log is cheaper than dropping data.
+      checkpoint = true;
+      headBatch = this.#headBatch(true);
+      total = other + headBatch.length;
+    }
+    if (total > this.#maxDiskBytes) {
+      this.#evict(disk, pending, total);
+    }
+    // 4. Write: series before the records that name them, segments before
+    // the head log that no longer holds what they hold.
+    if (seriesBatch.length > 0) disk.series.append(seriesBatch.bytes());
+    this.#seriesWritten = this.#index.size;
+    pending.forEach((list, k) => {
+      if (list.length > 0) disk.tiers[k].write(encodeChunks(list));
+    });
+    if (checkpoint) {
+      disk.head.replace(headBatch.bytes());
+      disk.headBase = disk.head.bytes;
+    } else if (headBatch.length > 0) disk.head.append(headBatch.bytes());
+  }
+
+  /** Head records of the series changed since the last flush (all, for a checkpoint). */
+  #headBatch(all: boolean): ByteWriter {
+    const w = new ByteWriter(4096);
+    const state = new Float64Array(STATE_LENGTH);
+    const empty = new Uint8Array(0);
+    for (let id = 0; id < this.#index.size; id++) {
+      if (!(all ? this.#lastT[id] > -Infinity : this.#dirty[id] === 1)) {
+        continue;
+      }
+      this.#dirty[id] = 0;
+      const parts: HeadTierPart[] = this.#tiers.map((tier, k) => {
+        const open = tier.open(id);
+        const agg = tier.aggregator;
+        let window: Float64Array | undefined;
+        if (agg?.isOpen(id)) {
+          agg.state(id, state);
+          window = state.slice();
+        }
+        return {
+          chunk: open && open.count > 0 ? open.finish() : empty,
+          columns: k === 0 ? 1 : windowColumns(this.#counter[id] === 1),
+          window,
+        };
+      });
+      encodeHeadRecord(w, { id, lastT: this.#lastT[id], tiers: parts });
+    }
+    return w;
+  }
+
+  /** Deletes the oldest segments, then drops the oldest pending chunks, until `total` fits. */
+  #evict(disk: Disk, pending: PendingChunk[][], total: number): void {
+    while (total > this.#maxDiskBytes) {
+      let best = -1;
+      let bestT = Infinity;
+      disk.tiers.forEach((segs, k) => {
+        const seg = segs.segments[0];
+        if (seg && seg.maxT < bestT) {
+          bestT = seg.maxT;
+          best = k;
+        }
+      });
+      let pk = -1;
+      let pi = -1;
+      pending.forEach((list, k) => {
+        list.forEach((p, i) => {
+          if (p.chunk.maxT < bestT) {
+            bestT = p.chunk.maxT;
+            pk = k;
+            pi = i;
+          }
+        });
+      });
+      if (pk >= 0) {
+        total -= chunkRecordBytes(pending[pk][pi]);
+        pending[pk].splice(pi, 1);
+        this.#dropped[pk].budget++;
+      } else if (best >= 0) {
+        const segs = disk.tiers[best];
+        const seg = segs.segments[0];
+        total -= seg.file.bytes;
+        this.#dropped[best].budget += segs.remove(seg);
+      } else {
+        if (!this.#budgetWarned) {
+          this.#budgetWarned = true;
+          this.#warn(
+            `history: maxDiskBytes ${this.#maxDiskBytes} is below what the open chunks alone need (${total} bytes); raise it`,
+          );
+        }
+        break;
+      }
+    }
+  }
+}
+
+function checkTiers(tiers: readonly TierOptions[], intervalMs: number): void {
+  if (tiers.length === 0) {
+    throw new RangeError(
+      "Cannot open history store: tiers must hold at least the raw tier, received []",
+    );
+  }
+  const names = new Set<string>();
+  tiers.forEach((t, k) => {
+    if (!TIER_NAME.test(t.name) || names.has(t.name)) {
+      throw new RangeError(
+        `Cannot open history store: tier names must be distinct words of letters, digits, _ or -, received ${
+          JSON.stringify(t.name)
+        }`,
+      );
+    }
+    names.add(t.name);
+    if (!Number.isInteger(t.resolutionMs) || t.resolutionMs <= 0) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} resolutionMs must be a positive integer, received ${t.resolutionMs}`,
+      );
+    }
+    if (k === 0 && t.resolutionMs !== intervalMs) {
+      throw new RangeError(
+        `Cannot open history store: the raw tier's resolutionMs must equal intervalMs ${intervalMs}, received ${t.resolutionMs}`,
+      );
+    }
+    if (k > 0 && t.resolutionMs <= tiers[k - 1].resolutionMs) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} must be coarser than ${
+          tiers[k - 1].name
+        }, received resolutionMs ${t.resolutionMs}`,
+      );
+    }
+    if (!(t.retentionMs > 0)) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} retentionMs must be positive, received ${t.retentionMs}`,
+      );
+    }
+  });
+}
+
+/** The framed size of a pending chunk's record (as `encodeChunks` writes it). */
+function chunkRecordBytes(p: PendingChunk): number {
+  return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
+    varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
+    p.chunk.bytes.length;
+}
+
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function decodeRecord(r: ChunkRecord): Piece {
+  return decodeChunk(r.bytes);
+}
+
+/** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
+function mergePieces(
+  labels: SeriesLabels,
+  kind: SeriesKind,
+  pieces: Piece[],
+  start: number,
+  end: number,
+  windows: boolean,
+): SeriesPoints | undefined {
+  pieces.sort((a, b) => a.t[0] - b.t[0]);
+  // Count first, then fill typed arrays of the exact size.
+  let n = 0;
+  let last = -Infinity;
+  for (const p of pieces) {
+    for (let i = 0; i < p.t.length; i++) {
+      const t = p.t[i];
+      if (t > last && t >= start && t <= end) {
+        n++;
+        last = t;
+      }
+    }
+  }
+  if (n === 0) return undefined;
+  const cols = windows ? (kind === "counter" ? 6 : 5) : 1;
+  const t = new Float64Array(n);
+  const out = Array.from({ length: cols }, () => new Float64Array(n));
+  let j = 0;
+  last = -Infinity;
+  for (const p of pieces) {
+    const have = Math.min(cols, p.columns.length);
+    for (let i = 0; i < p.t.length; i++) {
+      const ti = p.t[i];
+      if (ti > last && ti >= start && ti <= end) {
+        t[j] = ti;
+        for (let c = 0; c < have; c++) out[c][j] = p.columns[c][i];
+        for (let c = have; c < cols; c++) out[c][j] = NaN;
+        j++;
+        last = ti;
+      }
+    }
+  }
+  if (!windows) return { labels, kind, t, value: out[0] };
+  return {
+    labels,
+    kind,
+    t,
+    value: out[COL_VALUE],
+    count: out[COL_COUNT],
+    sum: out[COL_SUM],
+    min: out[COL_MIN],
+    max: out[COL_MAX],
+    ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
+  };
+}

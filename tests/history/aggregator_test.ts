@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  COL_COUNT,
+  COL_INCREASE,
+  COL_MAX,
+  COL_MIN,
+  COL_SUM,
+  COL_VALUE,
+  STATE_LENGTH,
+  WindowAggregator,
+} from "../../src/history/aggregator.ts";
+
+function feed(
+  a: WindowAggregator,
+  samples: [number, number][],
+  counter: boolean,
+) {
+  const rows: number[][] = [];
+  for (const [t, v] of samples) {
+    const end = a.add(0, t, v, counter);
+    if (end !== 0) rows.push([end, ...a.row]);
+  }
+  return rows;
+}
+
+test("WindowAggregator: a window (t - res, t] closes when a later sample crosses its end", () => {
+  const a = new WindowAggregator(10);
+  a.ensure(1);
+  const rows = feed(a, [[1, 4], [5, -2], [10, 7], [11, 1], [25, 3]], false);
+  // (0, 10] holds 1, 5, 10; (10, 20] holds 11; 25 opens (20, 30].
+  assert.deepEqual(rows.map((r) => r[0]), [10, 20]);
+  const [w] = rows;
+  assert.equal(w[1 + COL_VALUE], 7);
+  assert.equal(w[1 + COL_COUNT], 3);
+  assert.equal(w[1 + COL_SUM], 9);
+  assert.equal(w[1 + COL_MIN], -2);
+  assert.equal(w[1 + COL_MAX], 7);
+  assert.equal(w[1 + COL_INCREASE], 0);
+  assert.deepEqual(rows[1].slice(1, 6), [1, 1, 1, 1, 1]);
+  assert.equal(a.take(0), 30);
+  assert.equal(a.row[COL_VALUE], 3);
+  assert.equal(a.take(0), 0);
+});
+
+test("WindowAggregator: a counter's increase starts from the last sample before the window and handles resets", () => {
+  const a = new WindowAggregator(10);
+  a.ensure(1);
+  const rows = feed(a, [
+    [5, 100], // first window: no sample before, increase 0
+    [15, 110], // +10 from 100
+    [16, 3], // reset: +3
+    [18, 5], // +2
+    [25, 9], // next window: +4 from 5
+    [31, 20],
+  ], true);
+  assert.deepEqual(rows.map((r) => [r[0], r[1 + COL_INCREASE]]), [
+    [10, 0],
+    [20, 15],
+    [30, 4],
+  ]);
+});
+
+test("WindowAggregator: NaN does not hide a real min or max", () => {
+  const a = new WindowAggregator(10);
+  a.ensure(1);
+  const rows = feed(a, [[1, NaN], [2, 5], [3, 1], [11, 0]], false);
+  assert.equal(rows[0][1 + COL_MIN], 1);
+  assert.equal(rows[0][1 + COL_MAX], 5);
+});
+
+test("WindowAggregator: state() and restore() carry an open window over", () => {
+  const a = new WindowAggregator(10);
+  a.ensure(1);
+  feed(a, [[1, 1], [2, 2]], true);
+  const s = new Float64Array(STATE_LENGTH);
+  a.state(0, s);
+  const b = new WindowAggregator(10);
+  b.restore(0, s);
+  assert.equal(b.add(0, 3, 0, true), 0);
+  assert.equal(b.add(0, 12, 1, true), 10);
+  assert.deepEqual([...b.row], [0, 3, 3, 0, 2, 1 + 0]);
+});
+
+test("WindowAggregator refuses a resolution that is not a positive integer", () => {
+  assert.throws(() => new WindowAggregator(0), /positive integer, received 0/);
+});

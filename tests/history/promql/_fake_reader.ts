@@ -1,0 +1,198 @@
+/**
+ * A small in-memory {@linkcode HistoryReader} for the PromQL tests: raw
+ * samples as given, and downsampled tiers computed from them the way the
+ * store's aggregator defines a window (`(t - R, t]`, t a multiple of R;
+ * count, sum, min, max, last value, and a counter's increase measured from
+ * the last sample before the window, resets added back).
+ *
+ * @module
+ */
+import type {
+  HistoryReader,
+  LabelMatcher,
+  SeriesKind,
+  SeriesLabels,
+  SeriesPoints,
+  TierInfo,
+} from "../../../src/history/types.ts";
+import { matchesAll } from "../../../src/history/promql/regex.ts";
+
+interface Stored {
+  labels: SeriesLabels;
+  kind: SeriesKind;
+  t: number[];
+  v: Float64Array;
+}
+
+/** Tier layout for {@linkcode FakeReader}: the raw tier first. */
+export interface FakeTier {
+  name: string;
+  resolutionMs: number;
+  retentionMs: number;
+}
+
+/** The fake store. */
+export class FakeReader implements HistoryReader {
+  readonly tiers: readonly TierInfo[];
+  readonly #series: Stored[] = [];
+  #windows = new Map<number, SeriesPoints[]>();
+  /** select() calls, for tests that check which tier was read. */
+  readonly calls: { tier: number; start: number; end: number }[] = [];
+
+  constructor(
+    tiers: FakeTier[] = [{
+      name: "raw",
+      resolutionMs: 1000,
+      retentionMs: 1e15,
+    }],
+  ) {
+    this.tiers = tiers;
+  }
+
+  /** Adds a series; `values` may hold NaN (and stale markers, as bit patterns in the array). */
+  add(
+    labels: SeriesLabels,
+    t: number[],
+    values: ArrayLike<number>,
+    kind?: SeriesKind,
+  ): void {
+    const v = new Float64Array(values.length);
+    // Copy through 32-bit words so NaN payloads (staleness markers) survive.
+    if (values instanceof Float64Array) {
+      new Uint32Array(v.buffer).set(
+        new Uint32Array(values.buffer, values.byteOffset, values.length * 2),
+      );
+    } else v.set(values);
+    const name = labels.__name__ ?? "";
+    this.#series.push({
+      labels,
+      kind: kind ??
+        (name.endsWith("_total") || name.endsWith("_bucket") ||
+            name.endsWith("_count")
+          ? "counter"
+          : "gauge"),
+      t,
+      v,
+    });
+    this.#windows.clear();
+  }
+
+  /** Drops every series. */
+  clear(): void {
+    this.#series.length = 0;
+    this.#windows.clear();
+  }
+
+  select(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+  ): SeriesPoints[] {
+    this.calls.push({ tier, start, end });
+    const all = tier === 0 ? this.#raw() : this.#window(tier);
+    const out: SeriesPoints[] = [];
+    for (const s of all) {
+      if (!matchesAll(matchers, s.labels)) continue;
+      let lo = 0;
+      while (lo < s.t.length && s.t[lo] < start) lo++;
+      let hi = lo;
+      while (hi < s.t.length && s.t[hi] <= end) hi++;
+      if (hi === lo) continue;
+      const cut = (a: Float64Array | undefined) =>
+        a === undefined ? undefined : a.slice(lo, hi);
+      out.push({
+        labels: s.labels,
+        kind: s.kind,
+        t: s.t.slice(lo, hi),
+        value: s.value.slice(lo, hi),
+        count: cut(s.count),
+        sum: cut(s.sum),
+        min: cut(s.min),
+        max: cut(s.max),
+        increase: cut(s.increase),
+      });
+    }
+    return out;
+  }
+
+  series(matchers: readonly LabelMatcher[]): SeriesLabels[] {
+    return this.#series.filter((s) => matchesAll(matchers, s.labels)).map((s) =>
+      s.labels
+    );
+  }
+
+  labelNames(): string[] {
+    return [...new Set(this.#series.flatMap((s) => Object.keys(s.labels)))]
+      .sort();
+  }
+
+  labelValues(name: string): string[] {
+    return [
+      ...new Set(
+        this.#series.map((s) => s.labels[name]).filter((v) => v !== undefined),
+      ),
+    ].sort();
+  }
+
+  #raw(): SeriesPoints[] {
+    return this.#series.map((s) => ({
+      labels: s.labels,
+      kind: s.kind,
+      t: Float64Array.from(s.t),
+      value: s.v,
+    }));
+  }
+
+  #window(tier: number): SeriesPoints[] {
+    const cached = this.#windows.get(tier);
+    if (cached !== undefined) return cached;
+    const r = this.tiers[tier].resolutionMs;
+    const out: SeriesPoints[] = [];
+    for (const s of this.#series) {
+      const t: number[] = [],
+        value: number[] = [],
+        count: number[] = [],
+        sum: number[] = [];
+      const min: number[] = [], max: number[] = [], increase: number[] = [];
+      let i = 0;
+      while (i < s.t.length) {
+        const end = Math.ceil(s.t[i] / r) * r;
+        let c = 0, su = 0, mi = NaN, ma = NaN, inc = 0;
+        let prev = i > 0 ? s.v[i - 1] : s.v[i];
+        while (i < s.t.length && s.t[i] <= end) {
+          const x = s.v[i];
+          c++;
+          su += x;
+          if (!(x >= mi)) mi = Number.isNaN(mi) ? x : Math.min(mi, x);
+          if (!(x <= ma)) ma = Number.isNaN(ma) ? x : Math.max(ma, x);
+          inc += x >= prev ? x - prev : x;
+          prev = x;
+          i++;
+        }
+        t.push(end);
+        value.push(prev);
+        count.push(c);
+        sum.push(su);
+        min.push(mi);
+        max.push(ma);
+        increase.push(inc);
+      }
+      out.push({
+        labels: s.labels,
+        kind: s.kind,
+        t: Float64Array.from(t),
+        value: Float64Array.from(value),
+        count: Float64Array.from(count),
+        sum: Float64Array.from(sum),
+        min: Float64Array.from(min),
+        max: Float64Array.from(max),
+        increase: s.kind === "counter"
+          ? Float64Array.from(increase)
+          : undefined,
+      });
+    }
+    this.#windows.set(tier, out);
+    return out;
+  }
+}

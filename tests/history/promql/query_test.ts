@@ -1,0 +1,349 @@
+/**
+ * queryInstant/queryRange as the query API uses them: result shapes,
+ * range evaluation agreeing with instant evaluation, Prometheus's errors
+ * and limits, and the choice of tier.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  PromQLError,
+  queryInstant,
+  queryRange,
+} from "../../../src/history/promql/mod.ts";
+import { FakeReader } from "./_fake_reader.ts";
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+/** Counters `msgs_total{process}` growing by `rate` per second, sampled every `intervalMs`. */
+function counters(
+  reader: FakeReader,
+  processes: number,
+  fromMs: number,
+  toMs: number,
+  intervalMs: number,
+): void {
+  for (let p = 0; p < processes; p++) {
+    const t: number[] = [];
+    const v: number[] = [];
+    for (let x = fromMs; x <= toMs; x += intervalMs) {
+      t.push(x);
+      v.push((x - fromMs) / 1000 * (p + 1));
+    }
+    reader.add({ __name__: "msgs_total", process: `p${p}` }, t, v, "counter");
+  }
+}
+
+function errorOf(fn: () => unknown): PromQLError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof PromQLError, `not a PromQLError: ${error}`);
+    return error;
+  }
+  assert.fail("expected a PromQLError");
+}
+
+test("queryRange gives the same values as queryInstant at every step", () => {
+  const reader = new FakeReader();
+  counters(reader, 3, 0, 20 * MIN, 15 * SEC);
+  const queries = [
+    "sum by (process) (rate(msgs_total[1m]))",
+    'msgs_total{process=~"p[01]"} offset 1m',
+    "increase(msgs_total[5m]) / on(process) group_left msgs_total",
+    "max_over_time(msgs_total[2m]) > bool 100",
+    "topk(1, msgs_total)",
+    "time() - timestamp(msgs_total)",
+  ];
+  for (const q of queries) {
+    const range = queryRange(reader, q, 5 * MIN, 20 * MIN, 75 * SEC, {
+      nowMs: 20 * MIN,
+    });
+    assert.equal(range.resultType, "matrix");
+    for (let t = 5 * MIN; t <= 20 * MIN; t += 75 * SEC) {
+      const instant = queryInstant(reader, q, t, { nowMs: 20 * MIN });
+      assert.equal(instant.resultType, "vector", q);
+      if (instant.resultType !== "vector" || range.resultType !== "matrix") {
+        continue;
+      }
+      const atT: { metric: unknown; value: number[] }[] = range.result.flatMap((
+        s,
+      ) =>
+        s.values.filter(([x]) => x === t).map(([, v]) => ({
+          metric: s.metric,
+          value: [t, v],
+        }))
+      );
+      assert.deepEqual(
+        atT.map((s) => JSON.stringify(s)).sort(),
+        instant.result.map((s) => JSON.stringify(s)).sort(),
+        `${q} at ${t}`,
+      );
+    }
+  }
+});
+
+test("a scalar range query is one series without labels", () => {
+  const reader = new FakeReader();
+  const result = queryRange(reader, "1 + 1", 0, 30 * SEC, 15 * SEC);
+  assert.deepEqual(result, {
+    resultType: "matrix",
+    result: [{ metric: {}, values: [[0, 2], [15_000, 2], [30_000, 2]] }],
+  });
+});
+
+test("an instant query of a range selector is a matrix; a string is a string", () => {
+  const reader = new FakeReader();
+  reader.add({ __name__: "up" }, [0, 15_000, 30_000], [1, 0, 1]);
+  assert.deepEqual(queryInstant(reader, "up[20s]", 30_000), {
+    resultType: "matrix",
+    result: [{
+      metric: { __name__: "up" },
+      values: [[15_000, 0], [30_000, 1]],
+    }],
+  });
+  assert.deepEqual(queryInstant(reader, '"hi"', 5), {
+    resultType: "string",
+    result: [5, "hi"],
+  });
+});
+
+test("parse errors are bad_data naming the position as Prometheus does", () => {
+  const reader = new FakeReader();
+  const cases: [string, RegExp][] = [
+    ["foo{", /^1:5: parse error: unexpected end of input/],
+    [
+      "rate(foo)",
+      /expected type range vector in call to function "rate", got instant vector/,
+    ],
+    [
+      "sum(foo[5m])",
+      /expected type instant vector in aggregation expression, got range vector/,
+    ],
+    ["1 > 2", /comparisons between scalars must use BOOL modifier/],
+    ["foo and 1", /set operator "and" not allowed in binary scalar expression/],
+    ['{job=""}', /vector selector must contain at least one non-empty matcher/],
+    ['foo{a=~"("}', /invalid regular expression/],
+    ["nosuchfn(foo)", /unknown function with name "nosuchfn"/],
+    ["holt_winters(foo[5m], 0.1, 0.1)", /not supported by weir's PromQL/],
+    ["rate(foo[5m:1m])", /subqueries are not supported/],
+    [
+      "sum(foo) offset 5m",
+      /offset modifier must be preceded by an instant vector selector/,
+    ],
+    [
+      "foo + on(a) group_left(a) bar",
+      /label "a" must not occur in ON and GROUP clause at once/,
+    ],
+  ];
+  for (const [query, message] of cases) {
+    const error = errorOf(() => queryInstant(reader, query, 0));
+    assert.equal(error.type, "bad_data", query);
+    assert.match(error.message, message, query);
+  }
+  const multi = errorOf(() => queryInstant(reader, "sum(\n  foo{", 0));
+  assert.match(multi.message, /^2:7: parse error/);
+});
+
+test("range query limits: step, 11,000 points, range vector result", () => {
+  const reader = new FakeReader();
+  assert.match(
+    errorOf(() => queryRange(reader, "up", 0, 10, 0)).message,
+    /zero or negative query resolution step widths are not accepted/,
+  );
+  assert.match(
+    errorOf(() => queryRange(reader, "up", 0, 11_001 * SEC, SEC)).message,
+    /exceeded maximum resolution of 11,000 points per timeseries\. Try decreasing the query resolution \(\?step=XX\)/,
+  );
+  queryRange(reader, "up", 0, 11_000 * SEC, SEC);
+  assert.match(
+    errorOf(() => queryRange(reader, "up[5m]", 0, 10, 1)).message,
+    /invalid expression type "range vector" for range query/,
+  );
+  assert.match(
+    errorOf(() => queryRange(reader, "up", 10, 0, 1)).message,
+    /end timestamp must not be before start time/,
+  );
+});
+
+test("a query over maxSamples is refused with Prometheus's message", () => {
+  const reader = new FakeReader();
+  counters(reader, 10, 0, 10 * MIN, SEC);
+  const error = errorOf(() =>
+    queryRange(reader, "rate(msgs_total[1m])", 0, 10 * MIN, 15 * SEC, {
+      maxSamples: 1000,
+      nowMs: 10 * MIN,
+    })
+  );
+  assert.equal(error.type, "execution");
+  assert.match(
+    error.message,
+    /query processing would load too many samples into memory/,
+  );
+  queryRange(reader, "rate(msgs_total[1m])", 0, 10 * MIN, 15 * SEC, {
+    nowMs: 10 * MIN,
+  });
+});
+
+test("duplicate series after dropping the name is an execution error", () => {
+  const reader = new FakeReader();
+  reader.add({ __name__: "a", x: "1" }, [0], [1]);
+  reader.add({ __name__: "b", x: "1" }, [0], [2]);
+  const error = errorOf(() => queryInstant(reader, '{x="1"} * 2', 0));
+  assert.equal(error.type, "execution");
+  assert.match(
+    error.message,
+    /vector cannot contain metrics with the same labelset/,
+  );
+  const many = errorOf(() =>
+    queryInstant(reader, 'a + ignoring(__name__) {x="1"}', 0)
+  );
+  assert.match(many.message, /found duplicate series for the match group/);
+});
+
+test("offset and @ move the evaluation time, start() and end() included", () => {
+  const reader = new FakeReader();
+  reader.add({ __name__: "g" }, [0, 60_000, 120_000, 180_000], [0, 1, 2, 3]);
+  const values = (q: string) => {
+    const r = queryRange(reader, q, 60_000, 180_000, 60_000, {
+      nowMs: 180_000,
+    });
+    return r.resultType === "matrix" ? r.result[0]?.values : undefined;
+  };
+  assert.deepEqual(values("g offset 1m"), [[60_000, 0], [120_000, 1], [
+    180_000,
+    2,
+  ]]);
+  assert.deepEqual(values("g @ 120"), [[60_000, 2], [120_000, 2], [
+    180_000,
+    2,
+  ]]);
+  assert.deepEqual(values("g @ start()"), [[60_000, 1], [120_000, 1], [
+    180_000,
+    1,
+  ]]);
+  assert.deepEqual(values("g @ end() offset 2m"), [[60_000, 1], [120_000, 1], [
+    180_000,
+    1,
+  ]]);
+});
+
+test("the raw tier answers while it holds the query's reach", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+    { name: "1h", resolutionMs: HOUR, retentionMs: 730 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 40 * DAY;
+  counters(reader, 2, now - 2 * HOUR, now, 15 * SEC);
+  queryRange(reader, "rate(msgs_total[1m])", now - HOUR, now, 15 * SEC, {
+    nowMs: now,
+  });
+  assert.deepEqual(new Set(reader.calls.map((c) => c.tier)), new Set([0]));
+});
+
+test("the minute tier answers days exactly where windows give the answer", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 2, now - 3 * DAY, now, 15 * SEC);
+  const start = now - 2 * DAY;
+  const queries = [
+    "sum by (process) (increase(msgs_total[1h]))",
+    "rate(msgs_total[10m])",
+    "max_over_time(msgs_total[1h])",
+    "min_over_time(msgs_total[1h])",
+    "count_over_time(msgs_total[1h])",
+    "avg_over_time(msgs_total[30m])",
+    "msgs_total",
+  ];
+  for (const q of queries) {
+    reader.calls.length = 0;
+    const viaMinutes = queryRange(reader, q, start, now, HOUR, { nowMs: now });
+    assert.deepEqual(new Set(reader.calls.map((c) => c.tier)), new Set([1]), q);
+    const viaRaw = queryRange(reader, q, start, now, HOUR, {
+      nowMs: now,
+      tier: "raw",
+    });
+    assert.equal(viaMinutes.resultType, "matrix");
+    if (viaMinutes.resultType !== "matrix" || viaRaw.resultType !== "matrix") {
+      continue;
+    }
+    assert.equal(viaMinutes.result.length, viaRaw.result.length, q);
+    viaMinutes.result.forEach((s, i) => {
+      assert.deepEqual(s.metric, viaRaw.result[i].metric, q);
+      s.values.forEach(([t, v], j) => {
+        const [rt, rv] = viaRaw.result[i].values[j];
+        assert.equal(t, rt, q);
+        // Windows do not see the one raw sample at exactly t - range
+        // (2.42 ranges are closed): *_over_time may differ by that sample.
+        const tolerance = q.startsWith("count")
+          ? 1
+          : q.includes("over_time")
+          ? Math.abs(rv) * 0.01
+          : 1e-9;
+        assert.ok(
+          Math.abs(v - rv) <= tolerance,
+          `${q} at ${t}: ${v} vs raw ${rv}`,
+        );
+      });
+    });
+  }
+});
+
+test("a downsampled tier that cannot answer exactly is refused, naming why", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  const cases: [string, number, RegExp][] = [
+    [
+      "quantile_over_time(0.5, msgs_total[1h])",
+      HOUR,
+      /quantile_over_time\(\) needs raw samples/,
+    ],
+    [
+      "rate(msgs_total[90s])",
+      HOUR,
+      /the range 90s of rate\(\) is not a multiple of 1m/,
+    ],
+    ["msgs_total", 90 * SEC, /evaluation times .* are not multiples of 1m/],
+    [
+      "timestamp(msgs_total)",
+      HOUR,
+      /timestamp\(\) needs the samples' own times/,
+    ],
+  ];
+  for (const [q, step, message] of cases) {
+    const error = errorOf(() =>
+      queryRange(reader, q, now - 2 * DAY, now, step, { nowMs: now })
+    );
+    assert.equal(error.type, "execution", q);
+    assert.match(
+      error.message,
+      /Cannot answer the query exactly from the 1m tier/,
+      q,
+    );
+    assert.match(error.message, message, q);
+  }
+});
+
+test("a query past its time limit times out", () => {
+  const reader = new FakeReader();
+  counters(reader, 5, 0, 10 * MIN, SEC);
+  const error = errorOf(() =>
+    queryRange(reader, "rate(msgs_total[1m])", 0, 10 * MIN, SEC, {
+      timeoutMs: -1,
+      nowMs: 10 * MIN,
+    })
+  );
+  assert.equal(error.type, "timeout");
+});

@@ -1,0 +1,306 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { test } from "node:test";
+import { Counter, Gauge, Histogram as PromHistogram } from "prom-client";
+import { createNetwork } from "../../src/embed.ts";
+import { Sampler, seriesFilter } from "../../src/history/sampler.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { RESOURCE_METRICS } from "../../src/metrics/catalogue.ts";
+import { parseFamilies } from "../metrics/_exposition.ts";
+import { runtimeCommand } from "../_runtime.ts";
+import { FakeStore } from "./_fake_store.ts";
+
+/** A finished flow of five ticks into a drop, tracked by `collector`. */
+async function ticks(collector: MetricsCollector, name = "ticks") {
+  const net = createNetwork(
+    `
+    '1ms' -> interval Tick(core/Interval)
+    5 -> count Tick
+    Tick out -> in Sink(core/Drop)
+  `,
+    { name, buckets: collector.options.buckets },
+  );
+  collector.track(net);
+  await net.start();
+  await net.finished;
+  return net;
+}
+
+test("Sampler reads every series of a running collector into the store, as the exposition shows it", async () => {
+  const collector = new MetricsCollector({ constLabels: { site: "a" } });
+  await ticks(collector);
+  const jobs = new Counter({
+    name: "app_jobs_total",
+    help: "Jobs.",
+    labelNames: ["queue"],
+    registers: [collector.registry],
+  });
+  jobs.inc({ queue: "q1" }, 3);
+  new Gauge({
+    name: "app_temperature_celsius",
+    help: "Temperature.",
+    registers: [collector.registry],
+    collect() {
+      this.set(21.5);
+    },
+  });
+  const h = new PromHistogram({
+    name: "app_wait_seconds",
+    help: "Wait.",
+    buckets: [0.1, 1],
+    registers: [collector.registry],
+  });
+  h.observe(0.5);
+  collector.addFamily(RESOURCE_METRICS.threads, (o) => o.sample({}, 4));
+
+  const store = new FakeStore();
+  const sampler = new Sampler(collector, store, {
+    now: () => 1_700_000_000_400,
+  });
+  await sampler.sampleOnce();
+
+  // Every line of a scrape is one stored series with the same value.
+  const scraped = new Map<string, number>();
+  for (const f of parseFamilies(await collector.render("text"))) {
+    for (const s of f.samples) {
+      scraped.set(FakeStore.key({ __name__: s.name, ...s.labels }), s.value);
+    }
+  }
+  const stored = new Map<string, number>();
+  for (const s of store.series) {
+    assert.deepEqual(s.samples.length, 1, FakeStore.key(s.labels));
+    stored.set(FakeStore.key(s.labels), s.samples[0][1]);
+  }
+  // The self families count scrapes; the scrape came after the pass.
+  for (const m of [stored, scraped]) {
+    for (const k of m.keys()) if (k.startsWith("weir_metrics_")) m.delete(k);
+  }
+  assert.deepEqual(stored, scraped);
+  assert.ok(store.series.length > 50, `${store.series.length} series`);
+  assert.ok(store.series.every((s) => s.samples[0][0] === 1_700_000_000_000));
+
+  const one = (name: string, labels: Record<string, string> = {}) => {
+    const found = store.find(name, labels);
+    assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}`);
+    return found[0];
+  };
+  const sinkIn = one("weir_process_messages_total", {
+    flow: "ticks",
+    process: "Sink",
+    direction: "in",
+  });
+  assert.deepEqual(sinkIn.samples[0][1], 5);
+  assert.deepEqual(sinkIn.kind, "counter");
+  assert.deepEqual(sinkIn.labels.site, "a");
+  assert.equal(one("weir_flows_active").kind, "gauge");
+  assert.equal(
+    one("weir_process_processing_seconds_bucket", {
+      process: "Sink",
+      le: "+Inf",
+    }).kind,
+    "counter",
+  );
+  assert.equal(one("app_jobs_total", { queue: "q1" }).samples[0][1], 3);
+  assert.equal(one("app_jobs_total").kind, "counter");
+  assert.equal(one("app_temperature_celsius").samples[0][1], 21.5);
+  assert.equal(one("app_temperature_celsius").kind, "gauge");
+  assert.equal(one("app_wait_seconds_bucket", { le: "1" }).samples[0][1], 1);
+  assert.equal(one("app_wait_seconds_bucket", { le: "0.1" }).samples[0][1], 0);
+  assert.equal(one("app_wait_seconds_sum").kind, "counter");
+  assert.equal(one("weir_threads").samples[0][1], 4);
+});
+
+test("Sampler asks the store for a series once, then appends by its id", async () => {
+  const collector = new MetricsCollector();
+  await ticks(collector);
+  const store = new FakeStore();
+  let now = 10_000;
+  const sampler = new Sampler(collector, store, { now: () => now });
+  await sampler.sampleOnce();
+  const calls = store.refCalls;
+  assert.equal(calls, store.series.length);
+  now += 1000;
+  await sampler.sampleOnce();
+  now += 1000;
+  await sampler.sampleOnce();
+  assert.equal(store.refCalls, calls);
+  assert.ok(store.series.every((s) => s.samples.length === 3));
+  assert.equal(sampler.stats.passes, 3);
+  assert.equal(sampler.stats.samples, 3 * store.series.length);
+});
+
+test("Sampler stamps each pass with its tick: floor(now / interval) * interval", async () => {
+  const collector = new MetricsCollector();
+  const store = new FakeStore();
+  let now = 12_345;
+  const sampler = new Sampler(collector, store, {
+    intervalMs: 250,
+    include: ["weir_flows_active"],
+    now: () => now,
+  });
+  await sampler.sampleOnce();
+  now = 12_999;
+  await sampler.sampleOnce();
+  await sampler.sampleOnce(13_000);
+  assert.deepEqual(store.find("weir_flows_active")[0].samples, [
+    [12_250, 0],
+    [12_750, 0],
+    [13_000, 0],
+  ]);
+});
+
+test("Sampler keeps what include names and leaves out what exclude names", async () => {
+  const collector = new MetricsCollector();
+  await ticks(collector);
+  const names = async (include?: string[], exclude?: string[]) => {
+    const store = new FakeStore();
+    await new Sampler(collector, store, { include, exclude }).sampleOnce();
+    return new Set(store.series.map((s) => s.labels.__name__));
+  };
+  const all = await names();
+  assert.ok(all.has("weir_process_message_latency_seconds_bucket"));
+
+  // An exact name; a regular expression, anchored at both ends.
+  assert.deepEqual(
+    await names(["weir_flows_active", "weir_network_.*_connections"]),
+    new Set(["weir_flows_active", "weir_network_active_connections"]),
+  );
+  assert.deepEqual(await names(["flows_active"]), new Set());
+  // A histogram's name selects all its parts; _bucket only the buckets.
+  assert.deepEqual(
+    await names(["weir_process_processing_seconds"]),
+    new Set([
+      "weir_process_processing_seconds_bucket",
+      "weir_process_processing_seconds_sum",
+      "weir_process_processing_seconds_count",
+    ]),
+  );
+  const noBuckets = await names(undefined, [".*_bucket"]);
+  assert.equal([...noBuckets].some((n) => n.endsWith("_bucket")), false);
+  assert.ok(noBuckets.has("weir_process_processing_seconds_count"));
+  const noLatency = await names(["weir_.*"], [
+    "weir_process_message_latency_seconds",
+  ]);
+  assert.equal(
+    [...noLatency].some((n) => n.includes("message_latency")),
+    false,
+  );
+  assert.ok(noLatency.has("weir_process_messages_total"));
+  assert.equal([...noLatency].some((n) => !n.startsWith("weir_")), false);
+});
+
+test("seriesFilter() refuses a pattern that is not a regular expression, naming it", () => {
+  assert.throws(
+    () => seriesFilter({ exclude: ["weir_(oops"] }),
+    (e) =>
+      e instanceof SyntaxError &&
+      /exclude pattern "weir_\(oops" is not a regular expression/.test(
+        e.message,
+      ),
+  );
+  assert.throws(() => seriesFilter({ include: [""] }), TypeError);
+});
+
+test("Sampler skips a tick that comes while a pass still runs, and never stacks passes", async () => {
+  const collector = new MetricsCollector();
+  let release!: () => void;
+  let calls = 0;
+  const gate = new Promise<void>((r) => release = r);
+  new Gauge({
+    name: "app_slow",
+    help: "Slow to collect.",
+    registers: [collector.registry],
+    async collect() {
+      calls++;
+      await gate;
+      this.set(1);
+    },
+  });
+  const store = new FakeStore();
+  let now = 5_000;
+  const sampler = new Sampler(collector, store, {
+    include: ["app_slow"],
+    now: () => now,
+  });
+  const first = sampler.tick();
+  now += 1000;
+  assert.equal(await sampler.tick(), false);
+  now += 1000;
+  assert.equal(await sampler.tick(), false);
+  assert.equal(sampler.stats.skippedTicks, 2);
+  release();
+  assert.equal(await first, true);
+  assert.equal(calls, 1);
+  assert.deepEqual(store.find("app_slow")[0].samples, [[5_000, 1]]);
+  now += 1000;
+  assert.equal(await sampler.tick(), true);
+  assert.deepEqual(store.find("app_slow")[0].samples, [[5_000, 1], [8_000, 1]]);
+});
+
+test("Sampler stops appending a flow's series once it is untracked", async () => {
+  const collector = new MetricsCollector();
+  const net = await ticks(collector);
+  const store = new FakeStore();
+  let now = 1_000;
+  const sampler = new Sampler(collector, store, { now: () => now });
+  await sampler.sampleOnce();
+  collector.untrack(net);
+  now += 1000;
+  await sampler.sampleOnce();
+  const flowSeries = store.series.filter((s) => s.labels.flow === "ticks");
+  assert.ok(flowSeries.length > 0);
+  assert.ok(flowSeries.every((s) => s.samples.length === 1));
+  assert.equal(store.find("weir_flows_active")[0].samples.length, 2);
+});
+
+test("Sampler makes new series when labels are set on the registry", async () => {
+  const collector = new MetricsCollector();
+  const store = new FakeStore();
+  let now = 1_000;
+  const sampler = new Sampler(collector, store, {
+    include: ["weir_flows_active"],
+    now: () => now,
+  });
+  await sampler.sampleOnce();
+  collector.registry.setDefaultLabels({ instance: "gw-7" });
+  now += 1000;
+  await sampler.sampleOnce();
+  assert.deepEqual(
+    store.series.map((s) => [s.labels, s.samples]),
+    [
+      [{ __name__: "weir_flows_active" }, [[1_000, 0]]],
+      [{ __name__: "weir_flows_active", instance: "gw-7" }, [[2_000, 0]]],
+    ],
+  );
+});
+
+test(
+  "Sampler's timer samples on the interval's grid and does not keep the process alive",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    const script = new URL("./_timer_child.ts", import.meta.url).pathname;
+    const [bin, flags] = runtimeCommand();
+    const child = spawn(bin, [...flags, script], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: new URL("../../", import.meta.url).pathname,
+    });
+    let out = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => out += d);
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => process.kill(child.pid!), 20_000);
+      child.on("exit", (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, out);
+    const { times } = JSON.parse(out.trim().split("\n").at(-1)!);
+    assert.ok(times.length >= 2, out);
+    for (const t of times) assert.equal(t % 50, 0, out);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
+  },
+);

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SeriesIndex } from "../../src/history/series_index.ts";
+import type { LabelMatcher } from "../../src/history/types.ts";
+
+function fixture() {
+  const ix = new SeriesIndex();
+  const ids = {
+    a: ix.ref({ __name__: "m", flow: "a", port: "in" }, "counter"),
+    b: ix.ref({ __name__: "m", flow: "b", port: "out" }, "counter"),
+    ab: ix.ref({ __name__: "m", flow: "ab" }, "counter"),
+    g: ix.ref({ __name__: "g", flow: "a" }, "gauge"),
+  };
+  return { ix, ids };
+}
+
+const m = (name: string, type: LabelMatcher["type"], value: string) => ({
+  name,
+  type,
+  value,
+});
+
+test("SeriesIndex.ref() gives one stable id per label set, whatever the key order", () => {
+  const { ix, ids } = fixture();
+  assert.equal(
+    ix.ref({ port: "in", flow: "a", __name__: "m" }, "gauge"),
+    ids.a,
+  );
+  assert.equal(ix.kind(ids.a), "counter");
+  assert.equal(ix.count, 4);
+  assert.equal(ix.find({ __name__: "m" }), -1);
+});
+
+test("SeriesIndex.match(): = and != with missing labels as the empty string", () => {
+  const { ix, ids } = fixture();
+  assert.deepEqual(ix.match([m("__name__", "=", "m")]), [ids.a, ids.b, ids.ab]);
+  assert.deepEqual(ix.match([m("__name__", "=", "m"), m("flow", "!=", "a")]), [
+    ids.b,
+    ids.ab,
+  ]);
+  // port="" matches the series without a port label.
+  assert.deepEqual(ix.match([m("port", "=", "")]), [ids.ab, ids.g]);
+  assert.deepEqual(ix.match([m("port", "!=", "")]), [ids.a, ids.b]);
+  assert.deepEqual(ix.match([m("flow", "=", "zzz")]), []);
+});
+
+test("SeriesIndex.match(): regular expressions are fully anchored", () => {
+  const { ix, ids } = fixture();
+  assert.deepEqual(ix.match([m("flow", "=~", "a")]), [ids.a, ids.g]);
+  assert.deepEqual(ix.match([m("flow", "=~", "a.*")]), [ids.a, ids.ab, ids.g]);
+  assert.deepEqual(ix.match([m("flow", "=~", "b")]), [ids.b]);
+  assert.deepEqual(
+    ix.match([m("__name__", "=", "m"), m("flow", "!~", "a|b")]),
+    [
+      ids.ab,
+    ],
+  );
+  // A regex that matches "" also matches series without the label.
+  assert.deepEqual(ix.match([m("port", "=~", "in|")]), [ids.a, ids.ab, ids.g]);
+  assert.deepEqual(ix.match([m("port", "!~", ".+")]), [ids.ab, ids.g]);
+});
+
+test("SeriesIndex.match(): a bad regular expression is a clear SyntaxError", () => {
+  const { ix } = fixture();
+  assert.throws(
+    () => ix.match([m("flow", "=~", "(")]),
+    (e: Error) =>
+      e instanceof SyntaxError &&
+      /Cannot match label flow=~"\("/.test(e.message),
+  );
+});
+
+test("SeriesIndex: label names and values of a set of ids, sorted", () => {
+  const { ix, ids } = fixture();
+  assert.deepEqual(ix.labelNames([ids.a, ids.ab]), [
+    "__name__",
+    "flow",
+    "port",
+  ]);
+  assert.deepEqual(ix.labelValues("flow", [ids.g, ids.b, ids.a]), ["a", "b"]);
+});
+
+test("SeriesIndex: set() at a later id leaves holes that match nothing", () => {
+  const ix = new SeriesIndex();
+  ix.set(2, { __name__: "x" }, "gauge");
+  assert.equal(ix.size, 3);
+  assert.equal(ix.count, 1);
+  assert.deepEqual(ix.match([]), [2]);
+  assert.equal(ix.ref({ __name__: "y" }, "gauge"), 3);
+  assert.throws(() => ix.set(1, { __name__: "z" }, "gauge"), RangeError);
+});
+
+test("SeriesIndex: many series with colliding-looking labels stay distinct", () => {
+  const ix = new SeriesIndex();
+  for (let i = 0; i < 5000; i++) {
+    assert.equal(ix.ref({ __name__: "m", i: String(i) }, "gauge"), i);
+  }
+  for (let i = 0; i < 5000; i++) {
+    assert.equal(ix.find({ __name__: "m", i: String(i) }), i);
+  }
+  assert.deepEqual(ix.match([m("i", "=~", "49(9|8)9")]), [4989, 4999]);
+});

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { HistoryStore } from "../../src/history/store.ts";
+
+const eq = (name: string, value: string) => ({
+  name,
+  type: "=" as const,
+  value,
+});
+
+test("HistoryStore.select() on raw: the samples in [start, end], value only", async () => {
+  const s = await HistoryStore.open();
+  const a = s.seriesRef({ __name__: "q", flow: "a" }, "gauge");
+  const b = s.seriesRef({ __name__: "q", flow: "b" }, "gauge");
+  for (let i = 1; i <= 300; i++) {
+    s.append(a, i * 1000, i);
+    s.append(b, i * 1000, -i);
+  }
+  const [pa] = s.select([eq("flow", "a")], 10_000, 250_000, 0);
+  assert.equal(pa.t.length, 241);
+  assert.equal(pa.t[0], 10_000);
+  assert.equal(pa.t[240], 250_000);
+  assert.equal(pa.value[5], 15);
+  assert.equal(pa.count, undefined);
+  assert.equal(pa.increase, undefined);
+  assert.deepEqual(pa.labels, { __name__: "q", flow: "a" });
+  assert.equal(pa.kind, "gauge");
+  const both = s.select([eq("__name__", "q")], 0, 2000, 0);
+  assert.deepEqual(both.map((p) => [...p.value]), [[1, 2], [-1, -2]]);
+  // A range with no points returns no series.
+  assert.deepEqual(s.select([eq("__name__", "q")], 400_000, 500_000, 0), []);
+  await s.close();
+});
+
+test("HistoryStore: downsampled tiers hold window aggregates; counters also their increase", async () => {
+  const s = await HistoryStore.open();
+  const c = s.seriesRef({ __name__: "msgs_total" }, "counter");
+  const g = s.seriesRef({ __name__: "depth" }, "gauge");
+  // 3 minutes at 1 s; the counter resets at 90 s.
+  for (let i = 1; i <= 180; i++) {
+    s.append(c, i * 1000, i <= 90 ? i * 2 : i - 90);
+    s.append(g, i * 1000, i % 10);
+  }
+  s.append(c, 181_000, 91);
+  s.append(g, 181_000, 0);
+  const [pc] = s.select([eq("__name__", "msgs_total")], 0, 1e9, 1);
+  assert.deepEqual([...pc.t], [60_000, 120_000, 180_000]);
+  assert.deepEqual([...pc.count!], [60, 60, 60]);
+  assert.deepEqual([...pc.value], [120, 30, 90]);
+  // (0, 60]: 2..120 → +118; (60, 120]: 120 → 180 then reset to 1 → 30 = +60 +1 +29;
+  // (120, 180]: 30 → 90 = +60.
+  assert.deepEqual([...pc.increase!], [118, 90, 60]);
+  assert.deepEqual([...pc.min!], [2, 1, 31]);
+  assert.deepEqual([...pc.max!], [120, 180, 90]);
+  const [pg] = s.select([eq("__name__", "depth")], 0, 1e9, 1);
+  assert.equal(pg.increase, undefined);
+  assert.deepEqual([...pg.sum!], [270, 270, 270]);
+  assert.deepEqual([...pg.min!], [0, 0, 0]);
+  // The hour tier has no closed window yet.
+  assert.deepEqual(s.select([eq("__name__", "depth")], 0, 1e9, 2), []);
+  await s.close();
+});
+
+test("HistoryStore.append() drops and counts out-of-order and duplicate timestamps", async () => {
+  const s = await HistoryStore.open();
+  const r = s.seriesRef({ __name__: "x" }, "gauge");
+  s.append(r, 2000, 1);
+  s.append(r, 2000, 2);
+  s.append(r, 1000, 3);
+  s.append(r, 3000, 4);
+  s.append(r, NaN, 5);
+  const [p] = s.select([], 0, 10_000, 0);
+  assert.deepEqual([...p.t], [2000, 3000]);
+  assert.deepEqual([...p.value], [1, 4]);
+  const st = s.stats();
+  assert.equal(st.samplesAppended, 2);
+  assert.equal(st.outOfOrderDropped, 3);
+  assert.throws(() => s.append(99, 5000, 1), /no series has ref 99/);
+  await s.close();
+});
+
+test("HistoryStore keeps values bit-exact: NaN, -0, infinities", async () => {
+  const s = await HistoryStore.open();
+  const r = s.seriesRef({ __name__: "x" }, "untyped");
+  const values = [NaN, -0, Infinity, -Infinity, 1e-300];
+  values.forEach((v, i) => s.append(r, (i + 1) * 1000, v));
+  const [p] = s.select([], 0, 10_000, 0);
+  assert.deepEqual([...p.value], values);
+  assert.ok(Object.is(p.value[1], -0));
+  await s.close();
+});
+
+test("HistoryStore in memory: a ring per series keeps memory flat as time goes by", async () => {
+  const s = await HistoryStore.open({
+    memoryChunks: 2,
+    tiers: [{
+      name: "raw",
+      resolutionMs: 1000,
+      retentionMs: 1e12,
+      chunkRows: 10,
+    }],
+  });
+  const r = s.seriesRef({ __name__: "x" }, "gauge");
+  let t = 0;
+  const sizes: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 1000; i++) s.append(r, t += 1000, i);
+    sizes.push(s.stats().tiers[0].memoryBytes);
+  }
+  // Two sealed chunks of 10 samples each, whatever the time: the sizes
+  // differ only by a byte or two of varint as timestamps grow.
+  assert.ok(sizes.every((b) => Math.abs(b - sizes[0]) <= 4), `grew: ${sizes}`);
+  assert.ok(sizes[0] < 200, `${sizes[0]} bytes for 20 samples`);
+  // Only the last two sealed chunks (20 samples) are left.
+  const [p] = s.select([], 0, t, 0);
+  assert.equal(p.t.length, 20);
+  assert.equal(p.t[19], t);
+  await s.close();
+});
+
+test("HistoryStore: series, label names and values of the series with points in range", async () => {
+  const s = await HistoryStore.open();
+  const a = s.seriesRef({ __name__: "m", flow: "a", port: "in" }, "counter");
+  const b = s.seriesRef({ __name__: "m", flow: "b" }, "counter");
+  s.seriesRef({ __name__: "never" }, "gauge");
+  s.append(a, 1000, 1);
+  s.append(b, 5000, 1);
+  assert.deepEqual(s.series([eq("__name__", "m")], 0, 2000), [
+    { __name__: "m", flow: "a", port: "in" },
+  ]);
+  assert.deepEqual(s.labelNames([], 0, 10_000), ["__name__", "flow", "port"]);
+  assert.deepEqual(s.labelValues("flow", [], 0, 10_000), ["a", "b"]);
+  assert.deepEqual(s.labelValues("__name__", [], 0, 10_000), ["m"]);
+  assert.equal(s.stats().series, 3);
+  await s.close();
+});
+
+test("HistoryStore.open() refuses bad tiers with a clear error", async () => {
+  await assert.rejects(
+    async () =>
+      await HistoryStore.open({
+        tiers: [{ name: "raw", resolutionMs: 500, retentionMs: 1 }],
+      }),
+    /raw tier's resolutionMs must equal intervalMs 1000, received 500/,
+  );
+  await assert.rejects(
+    async () =>
+      await HistoryStore.open({
+        tiers: [
+          { name: "raw", resolutionMs: 1000, retentionMs: 1 },
+          { name: "../x", resolutionMs: 60_000, retentionMs: 1 },
+        ],
+      }),
+    /tier names must be distinct words/,
+  );
+});
