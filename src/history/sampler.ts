@@ -201,6 +201,8 @@ export class Sampler {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #busy: Promise<void> | null = null;
+  /** The tick of the last pass. */
+  #lastPass = -Infinity;
   /** The last grid point the timer handled (sampled or skipped). */
   #lastTick = -Infinity;
   readonly #stats: SamplerStats = {
@@ -300,8 +302,23 @@ export class Sampler {
     return await run;
   }
 
+  /**
+   * A last pass, before the store closes: samples now unless a pass of
+   * this tick has run already (a series keeps one sample per tick), so the
+   * values at shutdown are kept. Resolves with whether it sampled.
+   */
+  async sampleLast(now: number = this.#now()): Promise<boolean> {
+    while (this.#busy !== null) await this.#busy;
+    if (Math.floor(now / this.intervalMs) * this.intervalMs <= this.#lastPass) {
+      return false;
+    }
+    await this.sampleOnce(now);
+    return true;
+  }
+
   async #run(now: number): Promise<void> {
     const t = Math.floor(now / this.intervalMs) * this.intervalMs;
+    this.#lastPass = Math.max(this.#lastPass, t);
     const started = performance.now();
     const constLabels = this.#collector.options.constLabels;
     if (constLabels !== this.#constLabels) {
