@@ -217,11 +217,16 @@ export async function startServer(
       streams.abort();
       access.attempts.close();
       await server.close();
-      await flows.close({ timeoutMs: options.drainTimeoutMs });
-      log.info("flows drained, database closed");
-      if (history !== null) {
-        await history.close();
-        log.info("metric history written");
+      try {
+        await flows.close({ timeoutMs: options.drainTimeoutMs });
+        log.info("flows drained, database closed");
+      } finally {
+        // After the drain, so the history holds it; written even when the
+        // flows failed to close.
+        if (history !== null) {
+          await history.close();
+          log.info("metric history written");
+        }
       }
     })();
   return { server, flows, history, shutdown };
