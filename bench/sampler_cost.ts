@@ -3,10 +3,11 @@
  * benchmark's set-up (100 flows of 10 processes, about 57,000 series),
  * and the CPU share the sampler takes at one pass a second.
  *
- * The store is a stand-in unless the real one is importable: `--store`
- * appends into `HistoryStore` (memory only) when `src/history/store.ts`
- * exists, else into an array-backed sink that only counts, so the figure
- * is the sampler and the collector's reading alone.
+ * By default the store is a stand-in that only keeps the last value, so
+ * the figure is the collector's reading and the sampler alone; `--store`
+ * appends into a `HistoryStore` (memory only), the whole history's cost.
+ * CPU time per pass is the process's (`process.cpuUsage()`), read around
+ * each pass; the flows run between passes.
  *
  * Run: `bun bench/sampler_cost.ts [--store]` or
  * `deno run -A bench/sampler_cost.ts [--store]`.
@@ -16,6 +17,7 @@
 import process from "node:process";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler, type SampleTarget } from "../src/history/sampler.ts";
+import { HistoryStore } from "../src/history/store.ts";
 import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { startFlows } from "./_metrics.ts";
 import { runtime } from "./_runtime.ts";
@@ -40,7 +42,6 @@ const nets = await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
 let target: SampleTarget & { close?: () => Promise<void> };
 let what = "counting stand-in";
 if (process.argv.includes("--store")) {
-  const { HistoryStore } = await import("../src/history/store.ts" as string);
   target = await HistoryStore.open({});
   what = "HistoryStore (memory)";
 } else target = new CountingTarget();
