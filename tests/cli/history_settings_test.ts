@@ -241,3 +241,30 @@ test("weir serve --help lists the history settings with their variables and defa
   assert.match(demo, /env WEIR_HISTORY, default off/);
   assert.match(demo, /env WEIR_DATA_DIR, default none \(history in memory\)/);
 });
+
+test("weir serve exits 2 when its history cannot be opened, naming the folder and the way out", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-settings-"));
+  try {
+    // A file where the data dir should be: no folder can be made under it.
+    const file = join(dir, "not-a-folder");
+    writeFileSync(file, "");
+    const r = await cli([
+      "serve",
+      "--port",
+      "0",
+      "--db",
+      ":memory:",
+      "--data-dir",
+      file,
+    ]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(
+      r.err,
+      new RegExp(
+        `^cannot open the metric history in "${file}/history": .*; choose another folder with --data-dir or turn it off with --no-history$`,
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
