@@ -5,7 +5,7 @@
  * worded as Prometheus words them: `1:5: parse error: ...`.
  *
  * The lezer grammar is Prometheus's newest; what is newer than Prometheus
- * 2.42 or not evaluated by weir (subqueries, duration expressions,
+ * 2.42 or not evaluated by weir (duration expressions,
  * `fill`, `smoothed`, `limitk`, native-histogram functions) is refused here
  * with a message naming it, so a query never gets a wrong answer.
  *
@@ -226,8 +226,7 @@ class Builder {
       case "UnaryExpr":
         return this.#unary(node);
       case "SubqueryExpr":
-        this.#fail(node.from, "subqueries are not supported by weir's PromQL");
-        break;
+        return this.#subquery(node);
       case "AnchoredExpr":
       case "SmoothedExpr":
         this.#fail(
@@ -377,6 +376,43 @@ class Builder {
     return { type: "vector", name, matchers, offsetMs: 0, at: undefined };
   }
 
+  #subquery(node: SyntaxNode): Expr {
+    const [inner] = this.#exprChildren(node);
+    const durations = this.#children(node).filter((c) =>
+      c.name === "DurationExpr"
+    );
+    if (durations.length === 0) this.#fail(node.to, "missing subquery range");
+    const expr = this.#expr(inner);
+    const type = valueType(expr);
+    if (type !== "vector") {
+      this.#fail(
+        node.from,
+        `subquery is only allowed on instant vector, got ${
+          TYPE_NAMES[type]
+        } instead`,
+      );
+    }
+    const rangeMs = this.#duration(durations[0]);
+    if (rangeMs <= 0) {
+      this.#fail(durations[0].from, "range must be greater than 0");
+    }
+    let stepMs: number | undefined;
+    if (durations.length > 1) {
+      stepMs = this.#duration(durations[1]);
+      if (stepMs <= 0) {
+        this.#fail(durations[1].from, "step must be greater than 0");
+      }
+    }
+    return {
+      type: "subquery",
+      expr,
+      rangeMs,
+      stepMs,
+      offsetMs: 0,
+      at: undefined,
+    };
+  }
+
   #matrixSelector(node: SyntaxNode): Expr {
     const [inner] = this.#exprChildren(node);
     const duration = this.#children(node).find((c) =>
@@ -417,6 +453,16 @@ class Builder {
           return apply(expr);
         case "matrix":
           return { ...expr, selector: apply(expr.selector) };
+        case "subquery": {
+          const { offsetMs, at } = apply({
+            type: "vector",
+            name: undefined,
+            matchers: [],
+            offsetMs: expr.offsetMs,
+            at: expr.at,
+          });
+          return { ...expr, offsetMs, at };
+        }
         case "unary":
           return { ...expr, expr: walk(expr.expr) };
         case "binary":
