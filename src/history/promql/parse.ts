@@ -35,7 +35,17 @@ import { compileAnchored } from "./regex.ts";
 
 type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
 
-/** Prometheus's names for value types, used in its messages. */
+/**
+ * Prometheus's names for value types, used in its messages.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TYPE_NAMES } from "./parse.ts";
+ *
+ * assert.equal(TYPE_NAMES.matrix, "range vector");
+ * ```
+ */
 export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
   scalar: "scalar",
   vector: "instant vector",
@@ -87,12 +97,33 @@ const MATCH_OPS: Readonly<Record<string, MatchType>> = {
 const COMPARISONS = new Set(["==", "!=", ">", "<", ">=", "<="]);
 const SET_OPS = new Set(["and", "or", "unless"]);
 
-/** Whether `op` is a comparison operator. */
+/**
+ * Whether `op` is a comparison operator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isComparison } from "./parse.ts";
+ *
+ * assert.ok(isComparison(">="));
+ * assert.ok(!isComparison("+"));
+ * ```
+ */
 export function isComparison(op: BinaryOp): boolean {
   return COMPARISONS.has(op);
 }
 
-/** Whether `op` is `and`, `or` or `unless`. */
+/**
+ * Whether `op` is `and`, `or` or `unless`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSetOperator } from "./parse.ts";
+ *
+ * assert.ok(isSetOperator("unless"));
+ * ```
+ */
 export function isSetOperator(op: BinaryOp): boolean {
   return SET_OPS.has(op);
 }
