@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { builtins } from "../../src/components/mod.ts";
 import { defineComponent } from "../../src/engine/component.ts";
-import { ProcessError } from "../../src/engine/errors.ts";
+import type { ProcessError } from "../../src/engine/errors.ts";
 import { excerpt } from "../../src/engine/excerpt.ts";
 import type { FlowEvent } from "../../src/flows/flow_info.ts";
 import { FlowManager } from "../../src/flows/flow_manager.ts";
