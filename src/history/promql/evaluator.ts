@@ -450,11 +450,23 @@ export class Evaluator {
     return dropStale ? sorted.map(withoutStale) : sorted;
   }
 
+  /**
+   * How many raw samples a full window of this tier holds (the tier's
+   * resolution over the raw interval); Infinity when that is not whole.
+   */
+  #fullWindow(): number {
+    const tiers = this.reader.tiers;
+    if (this.raw || tiers.length === 0) return Infinity;
+    const ratio = tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
+    return Number.isInteger(ratio) ? ratio : Infinity;
+  }
+
   /** An instant vector selector at every step; `withTimestamps` keeps each sample's time. */
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
     const selected = this.#selectSteps(sel, refs, lookback, false);
+    const fullWindow = this.#fullWindow();
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -464,12 +476,19 @@ export class Evaluator {
       const ts = withTimestamps ? new Float64Array(this.n) : undefined;
       const t = p.t;
       const values = p.value;
+      const counts = this.raw ? undefined : p.count;
       let j = -1;
       let any = false;
       for (let i = 0; i < this.n; i++) {
         const ref = refs[i];
         j = seekAbove(t, j + 1, ref) - 1;
         if (j < 0 || t[j] < ref - lookback) continue;
+        // A window ending exactly at the lookback's start holds a sample
+        // inside it only when full (its last sample then sits at its end).
+        if (
+          t[j] === ref - lookback && counts !== undefined &&
+          counts[j] < fullWindow
+        ) continue;
         const x = values[j];
         if (x !== x && isStaleAt(values, j)) continue;
         v[i] = x;
@@ -600,11 +619,7 @@ export class Evaluator {
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
     const closedStart = raw;
-    const tiers = this.reader.tiers;
-    const fullWindow = raw || tiers.length === 0 ||
-        tiers[this.tier].resolutionMs % tiers[0].resolutionMs !== 0
-      ? Infinity
-      : tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
+    const fullWindow = raw ? Infinity : this.#fullWindow();
     const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&

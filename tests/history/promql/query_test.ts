@@ -364,6 +364,7 @@ test("a window with a gap at the range's start leaves its sample out", () => {
   ];
   const reader = new FakeReader(tiers);
   const now = 10 * DAY;
+  // (raw keeps 1 min: every query here reads the minute tier.)
   // Samples every 15 s over (now - 3 min, now], but none at now - 2 min:
   // the window ending there is not full, so its last sample (at now - 2 min
   // - 15 s, outside [now - 2 min, now]) must not count.
@@ -386,6 +387,21 @@ test("a window with a gap at the range's start leaves its sample out", () => {
   );
   assert.equal(at("count_over_time(h[2m])"), 9);
   assert.equal(at("max_over_time(h[2m])"), 120);
+  // The same for an instant selector's lookback: a series whose last
+  // sample is 15 s before now - 5 min is gone, one with a sample at
+  // exactly now - 5 min (a full window there) is not.
+  const u: number[] = [];
+  for (let x = now - 7 * MIN + 15 * SEC; x < now - 5 * MIN; x += 15 * SEC) {
+    u.push(x);
+  }
+  reader.add({ __name__: "stopped" }, u, u.map(() => 1));
+  reader.add(
+    { __name__: "kept" },
+    [...u, now - 5 * MIN],
+    [...u, now - 5 * MIN].map(() => 2),
+  );
+  assert.equal(at("stopped"), undefined);
+  assert.equal(at("kept"), 2);
 });
 
 test("a downsampled tier that cannot answer exactly is refused, naming why", () => {
