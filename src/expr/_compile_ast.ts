@@ -8,10 +8,10 @@
  * rules (flattening, singleton unwrapping, `[]` keeping arrays, undefined
  * vs null) and the same errors; the function names below follow the
  * package's (`evaluatePath`, `evaluateStep`, ...) so the two can be read
- * side by side. What the compiler does not cover (regular expressions,
- * transforms `|...|`, the parent operator `%`, focus and index binding
- * `@`/`#`, partial application, `$eval`) is refused at compile time with
- * a reason: the caller then uses the package for that expression.
+ * side by side. What the compiler does not cover (transforms `|...|`,
+ * the parent operator `%`, focus and index binding `@`/`#`, partial
+ * application, `$eval`) is refused at compile time with a reason: the
+ * caller then uses the package for that expression.
  *
  * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
  * its depth (as the package's `stack` option does) and every 64th checks
@@ -142,6 +142,20 @@ interface Lambda {
   _args?: Fn[];
   token?: unknown;
   position?: unknown;
+  /** As the package's: `f.apply(self, args)`, e.g. a matcher's `next`. */
+  apply?: typeof _lambdaApply;
+}
+
+function _lambdaApply(
+  this: Lambda,
+  self: unknown,
+  args: unknown[],
+): unknown {
+  const env = self !== null && typeof self === "object" &&
+      (self as _Rec).environment instanceof Frame
+    ? (self as _Rec).environment as Frame
+    : this.environment;
+  return _apply(this, args, this.input, env);
 }
 
 /** Thrown at compile time for what the compiler leaves to the package. */
@@ -290,8 +304,6 @@ function _check(node: unknown): void {
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "regex":
-      throw new _Unsupported("regular expressions");
     case "transform":
       throw new _Unsupported("transform expressions");
     case "parent":
@@ -493,6 +505,8 @@ class _Compiler {
       }
       case "lambda":
         return this.lambda(expr);
+      case "regex":
+        return _regex(expr);
       case "apply":
         return this.applyExpr(expr);
       default:
@@ -869,6 +883,7 @@ return function (input, env) {
       signature: expr.signature,
       body: expr.body!,
       _fn: body,
+      apply: _lambdaApply,
     });
   }
 
@@ -1064,6 +1079,38 @@ function _literalKeys(expr: Group): string[] | undefined {
     keys.push(key);
   }
   return keys;
+}
+
+/** The package's `evaluateRegex`: a matcher closure over a fresh RegExp. */
+function _regex(expr: Node): Fn {
+  const source = expr.value as RegExp;
+  const position = expr.position;
+  return () => {
+    const re = new RegExp(source);
+    const closure = (str: string, fromIndex?: number): unknown => {
+      re.lastIndex = fromIndex || 0;
+      const match = re.exec(str);
+      if (match === null) return undefined;
+      const result = {
+        match: match[0],
+        start: match.index,
+        end: match.index + match[0].length,
+        groups: [] as string[],
+        next: undefined as unknown,
+      };
+      for (let i = 1; i < match.length; i++) result.groups.push(match[i]);
+      result.next = () => {
+        if (re.lastIndex >= str.length) return undefined;
+        const next = closure(str, re.lastIndex) as { match: string };
+        if (next && next.match === "") {
+          throw _error("D1004", { position, value: source.source });
+        }
+        return next;
+      };
+      return result;
+    };
+    return closure;
+  };
 }
 
 function _descendants(input: unknown, results: unknown[]): void {
