@@ -50,9 +50,9 @@ export interface _FunctionDef {
 
 /**
  * Thrown inside a compiled evaluation that meets what only the `jsonata`
- * package does (a regular expression matcher): the caller evaluates the
- * expression again with the package. JSONata expressions have no side
- * effects, so running it again is safe.
+ * package does (a function from bindings answering with a promise): the
+ * caller evaluates the expression again with the package. JSONata
+ * expressions have no side effects, so running it again is safe.
  */
 export class _Bail extends Error {
   /**
