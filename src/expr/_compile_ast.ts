@@ -138,6 +138,9 @@ interface Lambda {
   thunk?: boolean;
   /** The compiled body (a thunk's: its call's procedure and arguments). */
   _fn?: Fn;
+  /** A partially applied JavaScript function and its parameter names. */
+  _native?: (this: _Focus, ...args: unknown[]) => unknown;
+  _nativeArgs?: string[];
   _proc?: Fn;
   _args?: Fn[];
   token?: unknown;
@@ -304,12 +307,8 @@ function _check(node: unknown): void {
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "transform":
-      throw new _Unsupported("transform expressions");
     case "parent":
       throw new _Unsupported("the parent operator %");
-    case "partial":
-      throw new _Unsupported("partial application");
     case "variable":
       if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
         throw new _Unsupported(`$${n.value}`);
@@ -507,6 +506,10 @@ class _Compiler {
         return this.lambda(expr);
       case "regex":
         return _regex(expr);
+      case "partial":
+        return this.partial(expr);
+      case "transform":
+        return this.transform(expr);
       case "apply":
         return this.applyExpr(expr);
       default:
@@ -936,6 +939,106 @@ return function (input, env) {
     };
   }
 
+  /** The package's `evaluatePartialApplication` (`$f(?, 1)`). */
+  partial(expr: Node): Fn {
+    const argNodes = expr.arguments!;
+    const args = argNodes.map((a) =>
+      a.type === "operator" && a.value === "?" ? undefined : this.node(a)
+    );
+    const procedure = expr.procedure!;
+    const proc = this.node(procedure);
+    const firstStep = procedure.type === "path"
+      ? procedure.steps![0].value as string
+      : undefined;
+    const token = firstStep ?? procedure.value;
+    return (input, env) => {
+      const evaluatedArgs = args.map((f, i) =>
+        f === undefined ? argNodes[i] : f(input, env)
+      );
+      const p = proc(input, env);
+      if (p === undefined && firstStep !== undefined && env.lookup(firstStep)) {
+        throw _error("T1007", { position: expr.position, token: firstStep });
+      }
+      if (_isLambda(p)) return _partialApplyProcedure(p, evaluatedArgs, env);
+      if (p && (p as _Rec)._jsonata_function === true) {
+        return _partialApplyNative(
+          (p as unknown as _FunctionDef).implementation,
+          evaluatedArgs,
+          env,
+        );
+      }
+      if (typeof p === "function") {
+        return _partialApplyNative(
+          p as (this: _Focus, ...args: unknown[]) => unknown,
+          evaluatedArgs,
+          env,
+        );
+      }
+      throw _error("T1008", { position: expr.position, token });
+    };
+  }
+
+  /** The package's `evaluateTransformExpression` (`|pattern|update,delete|`). */
+  transform(expr: Node & { pattern?: Node; update?: Node; delete?: Node }): Fn {
+    const pattern = this.node(expr.pattern!);
+    const update = this.node(expr.update!);
+    const deletion = expr.delete !== undefined
+      ? this.node(expr.delete)
+      : undefined;
+    const position = expr.position;
+    const updatePosition = expr.update!.position;
+    const deletePosition = expr.delete?.position;
+    return (_input, env) => {
+      const transformer = (obj: unknown): unknown => {
+        if (obj === undefined) return undefined;
+        const cloneFunction = env.lookup("clone");
+        if (!_isFunction(cloneFunction)) {
+          throw _error("T2013", { position });
+        }
+        const result = _apply(cloneFunction, [obj], null, env);
+        let matches = pattern(result, env);
+        if (matches !== undefined) {
+          if (!Array.isArray(matches)) matches = [matches];
+          for (const match of matches as _Rec[]) {
+            const upd = update(match, env);
+            if (upd !== undefined) {
+              if (
+                typeof upd !== "object" || upd === null || Array.isArray(upd)
+              ) {
+                throw _error("T2011", { position: updatePosition, value: upd });
+              }
+              for (const prop of _keys(upd)) match[prop] = (upd as _Rec)[prop];
+            }
+            if (deletion !== undefined) {
+              let deletions = deletion(match, env);
+              if (deletions !== undefined) {
+                const val = deletions;
+                if (!Array.isArray(deletions)) deletions = [deletions];
+                if (!_isArrayOfStrings(deletions)) {
+                  throw _error("T2012", {
+                    position: deletePosition,
+                    value: val,
+                  });
+                }
+                for (const d of deletions as string[]) {
+                  if (typeof match === "object" && match !== null) {
+                    delete match[d];
+                  }
+                }
+              }
+            }
+          }
+        }
+        return result;
+      };
+      return {
+        _jsonata_function: true,
+        implementation: transformer,
+        signature: _transformSignature(),
+      };
+    };
+  }
+
   /** The package's `evaluateApplyExpression` (`~>`). */
   applyExpr(expr: Node): Fn {
     const lhs = this.node(expr.lhs as Node);
@@ -1286,7 +1389,87 @@ function _applyProcedure(proc: Lambda, args: unknown[]): unknown {
   proc.arguments.forEach((param, index) => {
     env.bind(param.value as string, args[index]);
   });
+  if (proc._native !== undefined) {
+    // The package's `applyNativeFunction`: arguments by parameter name.
+    const nativeArgs = proc._nativeArgs!.map((name) => env.lookup(name));
+    const focus: _Focus = {
+      environment: env,
+      input: undefined,
+      createSequence: _createSequence,
+      call: (func, callArgs) => _apply(func, callArgs, null, env),
+    };
+    const result = proc._native.apply(focus, nativeArgs);
+    if (_isPromise(result)) throw new _Bail("an asynchronous function");
+    return result;
+  }
   return proc._fn!(proc.input, env);
+}
+
+/** The package's `partialApplyProcedure`: `?` arguments stay parameters. */
+function _partialApplyProcedure(
+  proc: Lambda,
+  args: unknown[],
+  env: Frame,
+): Lambda {
+  const frame = new Frame(proc.environment ?? env, env.run);
+  const unbound: Node[] = [];
+  proc.arguments.forEach((param, index) => {
+    const arg = args[index] as Node | undefined;
+    if (
+      arg !== null && typeof arg === "object" && arg.type === "operator" &&
+      arg.value === "?"
+    ) unbound.push(param);
+    else frame.bind(param.value as string, arg);
+  });
+  return {
+    _jsonata_lambda: true,
+    input: proc.input,
+    environment: frame,
+    arguments: unbound,
+    body: proc.body,
+    _fn: proc._fn,
+    _native: proc._native,
+    _nativeArgs: proc._nativeArgs,
+    apply: _lambdaApply,
+  };
+}
+
+/**
+ * The package's `partialApplyNativeFunction`: a lambda over a JavaScript
+ * function, its parameters read from the function's text.
+ */
+function _partialApplyNative(
+  native: (this: _Focus, ...args: unknown[]) => unknown,
+  args: unknown[],
+  env: Frame,
+): Lambda {
+  const names = /\(([^)]*)\)/.exec(native.toString())![1].split(",").map((
+    a,
+  ) => a.trim());
+  const params = (jsonata(
+    `function(${names.map((n) => "$" + n).join(", ")}){ _ }`,
+  ).ast() as Node).arguments!;
+  return _partialApplyProcedure(
+    {
+      _jsonata_lambda: true,
+      input: undefined,
+      environment: undefined as unknown as Frame,
+      arguments: params,
+      body: native,
+      _native: native,
+      _nativeArgs: names,
+    },
+    args,
+    env,
+  );
+}
+
+let _transformSig: _Signature | undefined;
+/** `<(oa):o>`, the signature of a transform, as the package parses it. */
+function _transformSignature(): _Signature {
+  _transformSig ??= (jsonata("function($o)<(oa):o>{ $o }").ast() as Node)
+    .signature!;
+  return _transformSig;
 }
 
 /** `function($f, $g) { function($x){ $g($f($x)) } }`, for `f ~> g`. */
