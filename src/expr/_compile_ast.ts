@@ -8,10 +8,12 @@
  * rules (flattening, singleton unwrapping, `[]` keeping arrays, undefined
  * vs null) and the same errors; the function names below follow the
  * package's (`evaluatePath`, `evaluateStep`, ...) so the two can be read
- * side by side. What the compiler does not cover (transforms `|...|`,
- * the parent operator `%`, focus and index binding `@`/`#`, partial
- * application, `$eval`) is refused at compile time with a reason: the
- * caller then uses the package for that expression.
+ * side by side: paths and predicates, focus, index and parent binding
+ * (`@`, `#`, `%`, as tuple streams), order-by, grouping, operators,
+ * conditionals, blocks and bindings, lambdas with tail calls, partial
+ * application, `~>`, transforms, regular expressions and the standard
+ * functions. `$eval` (which parses at run time) is refused at compile time
+ * with a reason: the caller then uses the package for that expression.
  *
  * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
  * its depth (as the package's `stack` option does) and every 64th checks
@@ -79,6 +81,11 @@ interface Node {
   keepSingletonArray?: boolean;
   consarray?: boolean;
   terms?: { descending: boolean; expression: Node }[];
+  tuple?: boolean;
+  focus?: string;
+  index?: string;
+  ancestor?: { label: string };
+  slot?: { label: string };
 }
 
 interface Group {
@@ -307,29 +314,17 @@ function _check(node: unknown): void {
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "parent":
-      throw new _Unsupported("the parent operator %");
     case "variable":
       if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
         throw new _Unsupported(`$${n.value}`);
       }
   }
-  for (
-    const flag of ["tuple", "focus", "index", "ancestor", "seekingParent"]
-  ) {
-    if (n[flag] !== undefined && n.type !== "unary") {
-      throw new _Unsupported("focus, index or parent binding (@, #, %)");
-    }
-  }
-  if (Array.isArray(n.stages)) {
-    for (const s of n.stages as _Rec[]) {
-      if (s.type !== "filter") {
-        throw new _Unsupported("index binding (#)");
-      }
-    }
-  }
   for (const key of Object.keys(n)) {
-    if (key === "signature" || key === "slot") continue;
+    // Slots and ancestors point back into the tree (the parent operator).
+    if (
+      key === "signature" || key === "slot" || key === "ancestor" ||
+      key === "seekingParent"
+    ) continue;
     const v = n[key];
     if (v !== null && typeof v === "object") _check(v);
   }
@@ -508,6 +503,10 @@ class _Compiler {
         return _regex(expr);
       case "partial":
         return this.partial(expr);
+      case "parent": {
+        const label = expr.slot!.label;
+        return (_input, env) => env.lookup(label);
+      }
       case "transform":
         return this.transform(expr);
       case "apply":
@@ -520,28 +519,50 @@ class _Compiler {
   path(expr: Node): Fn {
     const steps = expr.steps!;
     const firstIsVariable = steps[0].type === "variable";
+    const tupleFrom = steps.findIndex((step) => step.tuple === true);
+    // Steps from the first that binds (@ # %) on run as tuple steps only.
     const compiled = steps.map((step, i) =>
-      this.step(step, i === steps.length - 1)
+      tupleFrom === -1 || i < tupleFrom
+        ? this.step(step, i === steps.length - 1)
+        : undefined
     );
+    const tupleSteps = steps.map((step, i) =>
+      tupleFrom !== -1 && i >= tupleFrom ? this.tupleStep(step) : undefined
+    );
+    const focused = steps.map((step) => step.focus !== undefined);
     const first = steps[0].consarray === true ? this.node(steps[0]) : undefined;
     const keepSingletonArray = expr.keepSingletonArray === true;
+    const keepTuples = expr.tuple === true;
     const group = expr.group !== undefined ? this.group(expr.group) : undefined;
-    const general: Fn = (input, env) => {
+    return (input, env) => {
       let inputSequence: unknown[] = Array.isArray(input) && !firstIsVariable
         ? input
         : _createSequence(input);
       let resultSequence: unknown;
+      let isTupleStream = false;
+      let tupleBindings: _Seq | undefined;
       for (let ii = 0; ii < compiled.length; ii++) {
+        if (ii === tupleFrom) isTupleStream = true;
         if (ii === 0 && first !== undefined) {
           resultSequence = first(inputSequence, env);
+        } else if (isTupleStream) {
+          tupleBindings = tupleSteps[ii]!(inputSequence, tupleBindings, env);
         } else {
-          resultSequence = compiled[ii](inputSequence, env);
+          resultSequence = compiled[ii]!(inputSequence, env);
         }
         if (
-          resultSequence === undefined ||
-          (resultSequence as unknown[]).length === 0
+          !isTupleStream && (resultSequence === undefined ||
+            (resultSequence as unknown[]).length === 0)
         ) break;
-        inputSequence = resultSequence as unknown[];
+        if (!focused[ii]) inputSequence = resultSequence as unknown[];
+      }
+      if (isTupleStream) {
+        if (keepTuples) resultSequence = tupleBindings;
+        else {
+          const rs = _createSequence();
+          for (const tuple of tupleBindings as _Rec[]) rs.push(tuple["@"]);
+          resultSequence = rs;
+        }
       }
       if (keepSingletonArray) {
         let rs = resultSequence as _Seq;
@@ -551,10 +572,14 @@ class _Compiler {
         rs.keepSingleton = true;
         resultSequence = rs;
       }
-      if (group !== undefined) resultSequence = group(resultSequence, env);
+      if (group !== undefined) {
+        resultSequence = group(
+          isTupleStream ? tupleBindings : resultSequence,
+          env,
+        );
+      }
       return resultSequence;
     };
-    return general;
   }
 
   /** The package's `evaluateStep` for one step of a path. */
@@ -564,20 +589,16 @@ class _Compiler {
   ): (input: unknown[], env: Frame) => unknown {
     if (expr.type === "sort") {
       const sort = this.sort(expr);
-      const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
-      return (input, env) => {
-        let result = sort(input, env);
-        for (const s of stages) result = s(result, env);
-        return result;
-      };
+      const stages = this.stages(expr);
+      return (input, env) => stages(sort(input, env), env);
     }
     const f = this.node(expr);
-    const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
+    const filters = (expr.stages ?? []).map((s) => this.filter(s.expr));
     return (input, env) => {
       const result = _createSequence();
       for (let ii = 0; ii < input.length; ii++) {
         let res = f(input[ii], env);
-        for (const s of stages) res = s(res, env);
+        for (const s of filters) res = s(res, env);
         if (res !== undefined) result.push(res);
       }
       if (
@@ -596,12 +617,97 @@ class _Compiler {
     };
   }
 
+  /** The package's `evaluateStages`: filters and index bindings (`#$i`). */
+  stages(expr: Node): (input: unknown, env: Frame) => unknown {
+    const stages = (expr.stages ?? []).map((stage) =>
+      stage.type === "filter"
+        ? this.filter(stage.expr)
+        : stage.type === "index"
+        ? ((input: unknown) => {
+          const list = input as _Rec[];
+          for (let ee = 0; ee < list.length; ee++) {
+            list[ee][stage.value as string] = ee;
+          }
+          return input;
+        })
+        : ((input: unknown) => input)
+    );
+    return (input, env) => {
+      let result = input;
+      for (const s of stages) result = s(result, env);
+      return result;
+    };
+  }
+
+  /** The package's `evaluateTupleStep`: a step of a path that binds @ # %. */
+  tupleStep(
+    expr: Node,
+  ): (input: unknown[], tupleBindings: _Seq | undefined, env: Frame) => _Seq {
+    const stages = this.stages(expr);
+    const focus = expr.focus;
+    const index = expr.index;
+    const ancestor = expr.ancestor?.label;
+    if (expr.type === "sort") {
+      const sort = this.sort(expr);
+      return (input, tupleBindings, env) => {
+        let result: unknown;
+        if (tupleBindings !== undefined) {
+          result = sort(tupleBindings, env);
+        } else {
+          const sorted = sort(input, env) as unknown[];
+          const seq = _createSequence();
+          seq.tupleStream = true;
+          for (let ss = 0; ss < sorted.length; ss++) {
+            const tuple: _Rec = { "@": sorted[ss] };
+            tuple[index as string] = ss;
+            seq.push(tuple);
+          }
+          result = seq;
+        }
+        return stages(result, env) as _Seq;
+      };
+    }
+    const f = this.node(expr);
+    return (input, tupleBindings, env) => {
+      let result: _Seq = _createSequence();
+      result.tupleStream = true;
+      const bindings = tupleBindings ??
+        input.map((item) => ({ "@": item }) as _Rec);
+      for (const binding of bindings as _Rec[]) {
+        const stepEnv = _frameFromTuple(env, binding);
+        let res = f(binding["@"], stepEnv);
+        if (res === undefined) continue;
+        if (!Array.isArray(res)) res = [res];
+        const list = res as _Seq;
+        for (let bb = 0; bb < list.length; bb++) {
+          const tuple: _Rec = Object.create(null);
+          Object.assign(tuple, binding);
+          if (list.tupleStream) Object.assign(tuple, list[bb]);
+          else {
+            if (focus !== undefined) {
+              tuple[focus] = list[bb];
+              tuple["@"] = binding["@"];
+            } else tuple["@"] = list[bb];
+            if (index !== undefined) tuple[index] = bb;
+            if (ancestor !== undefined) tuple[ancestor] = binding["@"];
+          }
+          result.push(tuple);
+        }
+      }
+      if (expr.stages !== undefined) result = stages(result, env) as _Seq;
+      return result;
+    };
+  }
+
   /** The package's `evaluateFilter`: a predicate `[...]` applied to input. */
   filter(predicate: Node): (input: unknown, env: Frame) => unknown {
     if (predicate.type === "number") {
       const floor = Math.floor(predicate.value as number);
       return (input) => {
         let results: unknown = _createSequence();
+        if (input && (input as _Seq).tupleStream) {
+          (results as _Seq).tupleStream = true;
+        }
         const seq = Array.isArray(input) ? input : _createSequence(input);
         const index = floor < 0 ? seq.length + floor : floor;
         const item = seq[index];
@@ -615,10 +721,14 @@ class _Compiler {
     const f = this.node(predicate);
     return (input, env) => {
       const results = _createSequence();
+      const tuples = input ? (input as _Seq).tupleStream === true : false;
+      if (tuples) results.tupleStream = true;
       const seq = Array.isArray(input) ? input : _createSequence(input);
       for (let index = 0; index < seq.length; index++) {
         const item = seq[index];
-        let res = f(item, env);
+        let res = tuples
+          ? f((item as _Rec)["@"], _frameFromTuple(env, item as _Rec))
+          : f(item, env);
         if (_isNumeric(res)) res = [res];
         if (_isArrayOfNumbers(res)) {
           for (const ires of res as number[]) {
@@ -720,11 +830,14 @@ class _Compiler {
       const result: _Rec = Object.create(null);
       const groups: Record<string, { data: unknown; exprIndex: number }> =
         Object.create(null);
+      const reduce = input ? (input as _Seq).tupleStream === true : false;
       const seq = Array.isArray(input) ? input : _createSequence(input);
-      if (seq.length === 0) seq.push(undefined);
+      if (seq.length === 0 && !reduce) seq.push(undefined);
       for (const item of seq) {
+        const itemEnv = reduce ? _frameFromTuple(env, item as _Rec) : env;
+        const context = reduce ? (item as _Rec)["@"] : item;
         for (let pairIndex = 0; pairIndex < pairs.length; pairIndex++) {
-          const key = pairs[pairIndex][0](item, env);
+          const key = pairs[pairIndex][0](context, itemEnv);
           if (typeof key !== "string" && key !== undefined) {
             throw _error("T1003", { position, value: key });
           }
@@ -742,7 +855,15 @@ class _Compiler {
       }
       for (const key of _keys(groups)) {
         const entry = groups[key];
-        const value = pairs[entry.exprIndex][1](entry.data, env);
+        let context = entry.data;
+        let valueEnv = env;
+        if (reduce) {
+          const tuple = _reduceTupleStream(entry.data);
+          context = tuple["@"];
+          delete tuple["@"];
+          valueEnv = _frameFromTuple(env, tuple);
+        }
+        const value = pairs[entry.exprIndex][1](context, valueEnv);
         if (value !== undefined) result[key] = value;
       }
       return result;
@@ -1070,12 +1191,17 @@ return function (input, env) {
     }));
     const position = expr.position;
     return (input, env) => {
+      const tuples = (input as _Seq).tupleStream === true;
       const comparator = (a: unknown, b: unknown): boolean => {
         let comp = 0;
         for (let index = 0; comp === 0 && index < terms.length; index++) {
           const term = terms[index];
-          const aa = term.f(a, env);
-          const bb = term.f(b, env);
+          const aa = tuples
+            ? term.f((a as _Rec)["@"], _frameFromTuple(env, a as _Rec))
+            : term.f(a, env);
+          const bb = tuples
+            ? term.f((b as _Rec)["@"], _frameFromTuple(env, b as _Rec))
+            : term.f(b, env);
           const atype = typeof aa;
           const btype = typeof bb;
           if (atype === "undefined") {
@@ -1139,7 +1265,9 @@ function _loneName(expr: Node, general: Fn): Fn | undefined {
     step.stages !== undefined || step.predicate !== undefined ||
     step.group !== undefined || step.keepArray === true ||
     expr.keepSingletonArray === true || expr.group !== undefined ||
-    expr.predicate !== undefined || expr.keepArray === true
+    expr.predicate !== undefined || expr.keepArray === true ||
+    expr.tuple === true || step.tuple === true || step.focus !== undefined ||
+    step.index !== undefined || step.ancestor !== undefined
   ) return undefined;
   const key = JSON.stringify(step.value as string);
   const make = new Function(
@@ -1182,6 +1310,26 @@ function _literalKeys(expr: Group): string[] | undefined {
     keys.push(key);
   }
   return keys;
+}
+
+/** The package's `createFrameFromTuple`: a tuple's bindings as variables. */
+function _frameFromTuple(env: Frame, tuple: _Rec): Frame {
+  const frame = new Frame(env, env.run);
+  for (const prop of _keys(tuple)) frame.bind(prop, tuple[prop]);
+  return frame;
+}
+
+/** The package's `reduceTupleStream`: tuples of one group as one. */
+function _reduceTupleStream(tupleStream: unknown): _Rec {
+  if (!Array.isArray(tupleStream)) return tupleStream as _Rec;
+  const result: _Rec = Object.create(null);
+  Object.assign(result, tupleStream[0]);
+  for (let ii = 1; ii < tupleStream.length; ii++) {
+    for (const prop of _keys(tupleStream[ii])) {
+      result[prop] = _append(result[prop], (tupleStream[ii] as _Rec)[prop]);
+    }
+  }
+  return result;
 }
 
 /** The package's `evaluateRegex`: a matcher closure over a fresh RegExp. */
