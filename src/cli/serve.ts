@@ -113,6 +113,9 @@ export async function startServer(
     access = new Access({
       tokens: options.tokens,
       exposed: !isLoopback(options.hostname),
+      failedAttempts: {
+        log: (level, message, f) => log.log(level, message, f),
+      },
     });
   } catch (e) {
     fail((e as Error).message);
@@ -187,6 +190,7 @@ export async function startServer(
     metrics,
     components: options.registry,
     access,
+    clientAddress: (request) => server.remoteAddress(request),
     signal: streams.signal,
     ...(history !== null ? { history } : {}),
     onInternalError: (r, error) =>
@@ -211,6 +215,7 @@ export async function startServer(
         { reason, drain_timeout_ms: options.drainTimeoutMs },
       );
       streams.abort();
+      access.attempts.close();
       await server.close();
       try {
         await flows.close({ timeoutMs: options.drainTimeoutMs });

@@ -24,7 +24,10 @@ import type {
   TierInfo,
 } from "./types.ts";
 
-/** Options of {@linkcode History.open}: the store's, and which series. */
+/**
+ * Options of {@linkcode History.open}: the store's (its `now` is the
+ * samplers' clock too), and which series.
+ */
 export interface HistoryOptions extends HistoryStoreOptions, SeriesFilter {
   /**
    * Retention by tier name (ms), over the tiers' own (`tiers`, or
@@ -65,6 +68,7 @@ export class History implements HistoryReader {
   readonly intervalMs: number;
   readonly #filter: SeriesFilter;
   readonly #onWarning: (message: string) => void;
+  readonly #now: (() => number) | undefined;
   readonly #attached = new Map<
     MetricsCollector,
     { sampler: Sampler; removeMetrics: () => void }
@@ -76,7 +80,9 @@ export class History implements HistoryReader {
     intervalMs: number,
     filter: SeriesFilter,
     onWarning: (message: string) => void,
+    now: (() => number) | undefined,
   ) {
+    this.#now = now;
     this.store = store;
     this.intervalMs = intervalMs;
     this.#filter = filter;
@@ -122,7 +128,7 @@ export class History implements HistoryReader {
     }
     const onWarning = options.onWarning ?? (() => {});
     const store = await HistoryStore.open({ ...storeOptions, intervalMs });
-    return new History(store, intervalMs, filter, onWarning);
+    return new History(store, intervalMs, filter, onWarning, options.now);
   }
 
   /**
@@ -143,6 +149,7 @@ export class History implements HistoryReader {
     const sampler = new Sampler(collector, this.store, {
       ...this.#filter,
       intervalMs: this.intervalMs,
+      ...(this.#now !== undefined ? { now: this.#now } : {}),
       onError: (e) => {
         // One warning: a failing pass fails again at every tick.
         if (warned) return;
@@ -228,17 +235,29 @@ export class History implements HistoryReader {
   }
 
   /**
-   * Stops every sampler (a pass in progress ends first), removes the
-   * history's metrics from the collectors, and closes the store, which
-   * writes what is not on disk yet. Calling it again returns the same
-   * promise.
+   * Stops every sampler (a pass in progress ends first), takes a last
+   * sample of each collector when a new tick has begun since its last
+   * pass (so the values at shutdown are kept), removes the history's
+   * metrics from the collectors, and closes the store, which writes what
+   * is not on disk yet. Calling it again returns the same promise.
    */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       const attached = [...this.#attached.values()];
       this.#attached.clear();
-      for (const a of attached) a.removeMetrics();
-      await Promise.all(attached.map((a) => a.sampler.stop()));
+      await Promise.all(attached.map(async (a) => {
+        await a.sampler.stop();
+        try {
+          await a.sampler.sampleLast();
+        } catch (e) {
+          this.#onWarning(
+            `metric history: the last sample before closing failed (${
+              (e as Error)?.message ?? e
+            })`,
+          );
+        }
+        a.removeMetrics();
+      }));
       await this.store.close();
     })();
   }

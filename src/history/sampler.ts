@@ -6,7 +6,10 @@
  * with the tick's time. No exposition text is written or parsed: the
  * collector hands each value with the label text its families cache, and
  * that text finds the store's series through a `Map`, so a pass allocates
- * nothing for a series it has seen before.
+ * nothing for a series of weir's engine families it has seen before (the
+ * added families, HTTP and resources, and registered prom-client metrics
+ * make their label text in each pass: a few hundred series). The labels
+ * object the store keeps is made once, for a new series.
  *
  * @module
  */
@@ -201,6 +204,8 @@ export class Sampler {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #busy: Promise<void> | null = null;
+  /** The tick of the last pass. */
+  #lastPass = -Infinity;
   /** The last grid point the timer handled (sampled or skipped). */
   #lastTick = -Infinity;
   readonly #stats: SamplerStats = {
@@ -300,8 +305,23 @@ export class Sampler {
     return await run;
   }
 
+  /**
+   * A last pass, before the store closes: samples now unless a pass of
+   * this tick has run already (a series keeps one sample per tick), so the
+   * values at shutdown are kept. Resolves with whether it sampled.
+   */
+  async sampleLast(now: number = this.#now()): Promise<boolean> {
+    while (this.#busy !== null) await this.#busy;
+    if (Math.floor(now / this.intervalMs) * this.intervalMs <= this.#lastPass) {
+      return false;
+    }
+    await this.sampleOnce(now);
+    return true;
+  }
+
   async #run(now: number): Promise<void> {
     const t = Math.floor(now / this.intervalMs) * this.intervalMs;
+    this.#lastPass = Math.max(this.#lastPass, t);
     const started = performance.now();
     const constLabels = this.#collector.options.constLabels;
     if (constLabels !== this.#constLabels) {

@@ -6,7 +6,31 @@
  */
 import type { Context } from "hono";
 import type { FlowInput } from "../flows/flow_info.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { HttpError } from "./http_error.ts";
+import { _jsonTooDeepAt, _lineCol } from "./_json_depth.ts";
+
+/**
+ * How deep a JSON request body may nest (objects and arrays within each
+ * other): a graph needs about 6 levels and an initial packet's data a few
+ * more; anything deeper is refused before it is parsed.
+ */
+export const DEFAULT_MAX_BODY_DEPTH = 64;
+
+/**
+ * Refuses (400) a JSON body that nests deeper than `max`, before anything
+ * parses it: parsing, merging and validating such a body took seconds and
+ * hundreds of MB on Bun (issue 18).
+ */
+export function _checkJsonDepth(text: string, max: number, what: string): void {
+  const at = _jsonTooDeepAt(text, max);
+  if (at < 0) return;
+  const { line, col } = _lineCol(text, at);
+  throw new HttpError(
+    400,
+    `${what} is nested too deeply: objects and arrays more than ${max} levels within each other (line ${line}, col ${col}), the limit; flatten it`,
+  );
+}
 
 /** JSON media types, `+json` suffixes included. */
 export const _JSON_TYPES = /^application\/(?:[\w.+-]*\+)?json$/;
@@ -14,10 +38,11 @@ const FBP_TYPES = new Set([
   "text/vnd.fbp",
   "text/x-fbp",
   "application/x-fbp",
-  "text/plain",
 ]);
+// Not text/plain: a web page may post that to any site without a
+// preflight (see cross_site_guard.ts).
 const ACCEPTED_GRAPH_TYPES =
-  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text; text/plain also works)";
+  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text)";
 
 /** The media type of the request body, lower case, without parameters. */
 export function _mediaType(c: Context): string | null {
@@ -29,7 +54,7 @@ export function _mediaType(c: Context): string | null {
     if (k === "charset" && v !== "utf-8" && v !== '"utf-8"' && v !== "utf8") {
       throw new HttpError(
         415,
-        `the body must be UTF-8, received charset ${v}`,
+        `the body must be UTF-8, received charset ${excerpt(v, 40)}`,
       );
     }
   }
@@ -48,7 +73,7 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (query !== undefined) {
       throw new HttpError(
         400,
-        `If-Match (*) and ?rev= (${query}) disagree; send one`,
+        `If-Match (*) and ?rev= (${excerpt(query, 40)}) disagree; send one`,
       );
     }
     return "*";
@@ -58,7 +83,9 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (m === null) {
       throw new HttpError(
         400,
-        `If-Match must be a flow revision such as "3", received ${header}`,
+        `If-Match must be a flow revision such as "3", received ${
+          excerpt(header, 40)
+        }`,
       );
     }
     rev = Number(m[1]);
@@ -67,13 +94,17 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (!/^\d{1,15}$/.test(query)) {
       throw new HttpError(
         400,
-        `rev must be a whole number (the flow's revision), received "${query}"`,
+        `rev must be a whole number (the flow's revision), received "${
+          excerpt(query, 40)
+        }"`,
       );
     }
     if (rev !== undefined && rev !== Number(query)) {
       throw new HttpError(
         400,
-        `If-Match (${rev}) and ?rev= (${query}) disagree; send one`,
+        `If-Match (${rev}) and ?rev= (${
+          excerpt(query, 40)
+        }) disagree; send one`,
       );
     }
     rev = Number(query);
@@ -97,7 +128,7 @@ export function _queryBool(
   if (v === "false" || v === "0") return false;
   throw new HttpError(
     400,
-    `${name} must be true or false, received "${v}"`,
+    `${name} must be true or false, received "${excerpt(v, 40)}"`,
   );
 }
 
@@ -106,6 +137,7 @@ export async function _readGraph(
   c: Context,
   limit: number,
   timeoutMs: number,
+  maxDepth: number = DEFAULT_MAX_BODY_DEPTH,
 ): Promise<FlowInput> {
   const type = _mediaType(c);
   let format: FlowInput["format"];
@@ -115,7 +147,7 @@ export async function _readGraph(
     throw new HttpError(
       415,
       `a graph must be sent as ${ACCEPTED_GRAPH_TYPES}, received ${
-        type === null ? "no Content-Type" : `"${type}"`
+        type === null ? "no Content-Type" : `"${excerpt(type, 100)}"`
       }`,
     );
   }
@@ -123,6 +155,7 @@ export async function _readGraph(
   if (text.trim() === "") {
     throw new HttpError(400, "the request body is empty: send a graph");
   }
+  if (format === "json") _checkJsonDepth(text, maxDepth, "the graph");
   return { text, format };
 }
 

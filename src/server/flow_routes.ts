@@ -7,12 +7,14 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { BlankEnv } from "hono/types";
 import { timeout } from "hono/timeout";
+import { excerpt } from "../engine/excerpt.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import {
   _anyRev,
   _bodyTimeout,
+  _checkJsonDepth,
   _expectedRev,
   _JSON_TYPES,
   _mediaType,
@@ -20,6 +22,7 @@ import {
   _readBody,
   _readGraph,
   _readingBody,
+  DEFAULT_MAX_BODY_DEPTH,
 } from "./_request.ts";
 import { _etag, _json, _problemJson, _tagMatches } from "./_response.ts";
 import { _eventStream } from "./_flow_events.ts";
@@ -31,6 +34,11 @@ export interface FlowRoutesOptions {
   flows: FlowManager;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
+  /**
+   * How deep a JSON body (a graph, a merge patch) may nest; deeper ones
+   * get 400 before they are parsed. Default `DEFAULT_MAX_BODY_DEPTH` (64).
+   */
+  maxBodyDepth?: number;
   /**
    * How long a request that changes a flow may take (ms), its body
    * included: a body slower than that gets 408, a handler 503.
@@ -131,7 +139,12 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
 type _IdContext = Context<BlankEnv, "/:id">;
 
 async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
-  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  const input = await _readGraph(
+    c,
+    o.maxBodyBytes,
+    o.requestTimeoutMs,
+    o.maxBodyDepth,
+  );
   const id = c.req.query("id");
   const start = _queryBool(c, "start", true);
   const info = await o.flows.create({ ...input, id, start });
@@ -185,7 +198,12 @@ async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
   const id = c.req.param("id");
   const rev = _expectedRev(c);
   const start = _queryBool(c, "start", true);
-  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  const input = await _readGraph(
+    c,
+    o.maxBodyBytes,
+    o.requestTimeoutMs,
+    o.maxBodyDepth,
+  );
   // One step in the flow manager: concurrent PUTs of a new id create it
   // once and replace it after, never a 409 for an upsert.
   const { info, created } = await o.flows.put(id, input, {
@@ -209,11 +227,16 @@ async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     throw new HttpError(
       415,
       `PATCH takes a JSON merge patch (application/merge-patch+json or application/json), received ${
-        type === null ? "no Content-Type" : `"${type}"`
+        type === null ? "no Content-Type" : `"${excerpt(type, 100)}"`
       }`,
     );
   }
   const text = await _readBody(c, o.maxBodyBytes, o.requestTimeoutMs);
+  _checkJsonDepth(
+    text,
+    o.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH,
+    "the merge patch",
+  );
   let patch: unknown;
   try {
     patch = JSON.parse(text);
@@ -234,7 +257,9 @@ async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     if (!/^\d{1,9}$/.test(t) || Number(t) >= o.requestTimeoutMs) {
       throw new HttpError(
         400,
-        `timeout must be a whole number of milliseconds below the request timeout (${o.requestTimeoutMs}), received "${t}"`,
+        `timeout must be a whole number of milliseconds below the request timeout (${o.requestTimeoutMs}), received "${
+          excerpt(t, 40)
+        }"`,
       );
     }
     timeoutMs = Number(t);
@@ -254,7 +279,9 @@ function _events(o: FlowRoutesOptions, c: _IdContext): Response {
       // Bun's idle timeout.
       throw new HttpError(
         400,
-        `interval must be a whole number of milliseconds from 100 to 60000, received "${q}"`,
+        `interval must be a whole number of milliseconds from 100 to 60000, received "${
+          excerpt(q, 40)
+        }"`,
       );
     }
     every = Number(q);

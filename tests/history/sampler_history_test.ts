@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { createNetwork } from "../../src/embed.ts";
 import { History } from "../../src/history/history.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { RESOURCE_METRICS } from "../../src/metrics/catalogue.ts";
 import { parseFamilies } from "../metrics/_exposition.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 
@@ -175,4 +176,51 @@ test("promtool check metrics passes on the history's own metrics", {
   const { ok, output } = await promtoolCheck(text);
   assert.equal(output, "");
   assert.equal(ok, true);
+});
+
+test("History.close() takes a last sample when a new tick has begun, so the values at shutdown are kept", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-"));
+  try {
+    let clock = 1_700_000_000_000;
+    const collector = new MetricsCollector();
+    let value = 1;
+    collector.addFamily(
+      RESOURCE_METRICS.threads,
+      (o) => o.sample({}, value),
+    );
+    const read = async () => {
+      await using h = await History.open({ dir, flushIntervalMs: 0 });
+      return h.select([NAME("weir_threads")], 0, clock + 10_000, 0).map((
+        p,
+      ) => [[...p.t], [...p.value]]);
+    };
+    // The same tick as the last pass: nothing more.
+    const same = await History.open({
+      dir,
+      flushIntervalMs: 0,
+      include: ["weir_threads"],
+      now: () => clock,
+    });
+    same.attach(collector);
+    await same.sampleNow();
+    value = 2;
+    clock += 500;
+    await same.close();
+    assert.deepEqual(await read(), [[[clock - 500], [1]]]);
+
+    // A new tick: its value is kept.
+    const next = await History.open({
+      dir,
+      flushIntervalMs: 0,
+      include: ["weir_threads"],
+      now: () => clock,
+    });
+    next.attach(collector);
+    clock += 1000;
+    value = 3;
+    await next.close();
+    assert.deepEqual(await read(), [[[clock - 1500, clock - 500], [1, 3]]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

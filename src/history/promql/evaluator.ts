@@ -12,10 +12,12 @@
  * @module
  */
 import type { HistoryReader, SeriesPoints } from "../types.ts";
+import { DEFAULT_SUBQUERY_STEP_MS } from "./ast.ts";
 import type {
   Call,
   Expr,
   MatrixSelector,
+  Subquery,
   Unary,
   VectorSelector,
 } from "./ast.ts";
@@ -31,8 +33,8 @@ import {
   windowRangeFunction,
 } from "./range_functions.ts";
 import {
-  compareLabels,
   dropName,
+  labelsKey,
   mergeSameLabels,
   type RangeSeries,
   type StepSeries,
@@ -52,6 +54,9 @@ export interface EvaluatorOptions {
   readonly maxSamples: number;
   /** Date.now() after which the query times out. */
   readonly deadline: number;
+  /** The query's own start and end, for `@ start()`/`@ end()` inside subqueries (default: startMs/endMs). */
+  readonly queryStartMs?: number;
+  readonly queryEndMs?: number;
 }
 
 /**
@@ -63,6 +68,76 @@ function isStaleAt(values: Float64Array, i: number): boolean {
   if (values.byteOffset % 4 !== 0) return false;
   const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
   return words[1] === 0x7ff00000 && words[0] === 2;
+}
+
+/**
+ * The first index `>= from` whose time is `>= x`. Steps
+ * far apart (a 1 h step over minute windows skips 59 of 60) gallop
+ * forward then bisect, staying near `from` in memory.
+ */
+function seekAtLeast(t: Float64Array, from: number, x: number): number {
+  const len = t.length;
+  if (from >= len || t[from] >= x) return from;
+  let lo = from + 1; // t[lo - 1] < x
+  let gap = 1;
+  let hi = lo;
+  while (hi < len && t[hi] < x) {
+    lo = hi + 1;
+    gap *= 2;
+    hi = lo + gap - 1;
+  }
+  if (hi > len) hi = len;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid] >= x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** As {@linkcode seekAtLeast}, for the first time `> x`. */
+function seekAbove(t: Float64Array, from: number, x: number): number {
+  const len = t.length;
+  if (from >= len || t[from] > x) return from;
+  let lo = from + 1; // t[lo - 1] <= x
+  let gap = 1;
+  let hi = lo;
+  while (hi < len && t[hi] <= x) {
+    lo = hi + 1;
+    gap *= 2;
+    hi = lo + gap - 1;
+  }
+  if (hi > len) hi = len;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+type WindowColumn = "count" | "sum" | "min" | "max" | "increase";
+const WINDOW_COLUMNS: readonly WindowColumn[] = [
+  "count",
+  "sum",
+  "min",
+  "max",
+  "increase",
+];
+
+/**
+ * `points` in Prometheus's label order; each set's sort key is built once
+ * (name and value pairs joined by NUL compare as labels.Compare does).
+ */
+function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
+  const keyed = points.map((p) => {
+    const names = Object.keys(p.labels).sort();
+    let key = "";
+    for (const n of names) key += n + "\0" + p.labels[n] + "\0";
+    return { key, p };
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.p);
 }
 
 /** `p` without its staleness markers (range selectors skip them). */
@@ -118,6 +193,8 @@ export class Evaluator {
   readonly lookbackMs: number;
   readonly maxSamples: number;
   readonly deadline: number;
+  readonly queryStartMs: number;
+  readonly queryEndMs: number;
   #samples = 0;
 
   constructor(options: EvaluatorOptions) {
@@ -135,6 +212,8 @@ export class Evaluator {
     this.lookbackMs = options.lookbackMs;
     this.maxSamples = options.maxSamples;
     this.deadline = options.deadline;
+    this.queryStartMs = options.queryStartMs ?? options.startMs;
+    this.queryEndMs = options.queryEndMs ?? options.endMs;
   }
 
   /** Counts `count` more samples held by the query; throws past maxSamples. */
@@ -148,9 +227,17 @@ export class Evaluator {
     }
   }
 
-  /** Samples counted so far. */
+  /** Samples held now (loaded and not yet released, plus results). */
   get samples(): number {
     return this.#samples;
+  }
+
+  /**
+   * Forgets loaded samples once a selector has turned them into step
+   * values, as Prometheus counts samples held at a time, not ever loaded.
+   */
+  #release(points: readonly SeriesPoints[]): void {
+    for (const p of points) this.#samples -= p.t.length;
   }
 
   /** Throws a timeout error once past the deadline. */
@@ -180,6 +267,8 @@ export class Evaluator {
         return { kind: "vector", series: this.#vectorSelector(expr, false) };
       case "matrix":
         return { kind: "matrix", series: this.#matrixValue(expr) };
+      case "subquery":
+        return { kind: "matrix", series: this.#subqueryValue(expr) };
       case "unary":
         return this.#unary(expr);
       case "call":
@@ -217,13 +306,13 @@ export class Evaluator {
   }
 
   /** The time each step reads at, `@` and `offset` applied (ms). */
-  refTimes(sel: VectorSelector): Float64Array {
+  refTimes(sel: Pick<VectorSelector, "at" | "offsetMs">): Float64Array {
     const out = new Float64Array(this.n);
     if (sel.at !== undefined) {
       const at = sel.at === "start"
-        ? this.startMs
+        ? this.queryStartMs
         : sel.at === "end"
-        ? this.endMs
+        ? this.queryEndMs
         : sel.at;
       out.fill(at - sel.offsetMs);
     } else {
@@ -242,9 +331,122 @@ export class Evaluator {
     let total = 0;
     for (const p of points) total += p.t.length;
     this.addSamples(total);
-    const sorted = points.slice().sort((a, b) =>
-      compareLabels(a.labels, b.labels)
-    );
+    const sorted = sortByLabels(points);
+    return dropStale ? sorted.map(withoutStale) : sorted;
+  }
+
+  /**
+   * The points every step needs: what reaches back `reachMs` (the range,
+   * or the lookback) before each of `refs`. One select over the whole span
+   * when the steps' reaches cover a good part of it; else one select per
+   * step, so a 30-day query at a 1 h step of `rate(x[1m])` reads 720
+   * windows per series, not 43,200 (nor holds them against maxSamples).
+   */
+  #selectSteps(
+    sel: VectorSelector,
+    refs: Float64Array,
+    reachMs: number,
+    dropStale: boolean,
+  ): SeriesPoints[] {
+    const n = refs.length;
+    const first = refs[0];
+    const last = refs[n - 1];
+    const resolution = this.reader.tiers[this.tier]?.resolutionMs ?? 1;
+    const span = last - first + reachMs;
+    if (first === last || n * (reachMs + resolution) * 4 >= span) {
+      return this.#select(sel, first - reachMs, last, dropStale);
+    }
+    if (this.reader.selectSteps !== undefined) {
+      const points = this.reader.selectSteps(
+        sel.matchers,
+        refs,
+        reachMs,
+        this.tier,
+      );
+      let count = 0;
+      for (const p of points) count += p.t.length;
+      this.addSamples(count);
+      const sorted = sortByLabels(points);
+      return dropStale ? sorted.map(withoutStale) : sorted;
+    }
+    interface Acc {
+      labels: SeriesPoints["labels"];
+      kind: SeriesPoints["kind"];
+      t: number[];
+      value: number[];
+      columns: Map<WindowColumn, number[]>;
+    }
+    const byObject = new Map<object, Acc>();
+    const byKey = new Map<string, Acc>();
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && refs[i] === refs[i - 1]) continue;
+      this.checkTimeout();
+      const points = this.reader.select(
+        sel.matchers,
+        refs[i] - reachMs,
+        refs[i],
+        this.tier,
+      );
+      for (const p of points) {
+        // A store hands out the same labels object for a series each time;
+        // the key is the fallback for one that does not.
+        let acc = byObject.get(p.labels);
+        if (acc === undefined) {
+          const key = labelsKey(p.labels);
+          acc = byKey.get(key);
+          if (acc === undefined) {
+            acc = {
+              labels: p.labels,
+              kind: p.kind,
+              t: [],
+              value: [],
+              columns: new Map(),
+            };
+            byKey.set(key, acc);
+          }
+          byObject.set(p.labels, acc);
+        }
+        const lastT = acc.t.length > 0 ? acc.t[acc.t.length - 1] : -Infinity;
+        for (let j = 0; j < p.t.length; j++) {
+          if (p.t[j] <= lastT) continue;
+          acc.t.push(p.t[j]);
+          acc.value.push(p.value[j]);
+          for (const name of WINDOW_COLUMNS) {
+            const col = p[name];
+            if (col === undefined) continue;
+            let list = acc.columns.get(name);
+            if (list === undefined) {
+              list = [];
+              acc.columns.set(name, list);
+            }
+            list.push(col[j]);
+          }
+          total++;
+        }
+      }
+      this.addSamples(total);
+      total = 0;
+    }
+    const merged: SeriesPoints[] = [];
+    for (const acc of byKey.values()) {
+      const column = (name: WindowColumn) => {
+        const list = acc.columns.get(name);
+        return list === undefined ? undefined : Float64Array.from(list);
+      };
+      merged.push({
+        labels: acc.labels,
+        kind: acc.kind,
+        t: Float64Array.from(acc.t),
+        value: Float64Array.from(acc.value),
+        count: column("count"),
+        sum: column("sum"),
+        min: column("min"),
+        max: column("max"),
+        increase: column("increase"),
+      });
+    }
+    const sorted = sortByLabels(merged);
     return dropStale ? sorted.map(withoutStale) : sorted;
   }
 
@@ -252,7 +454,7 @@ export class Evaluator {
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
-    const selected = this.#select(sel, refs[0] - lookback, refs[this.n - 1]);
+    const selected = this.#selectSteps(sel, refs, lookback, false);
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -266,7 +468,7 @@ export class Evaluator {
       let any = false;
       for (let i = 0; i < this.n; i++) {
         const ref = refs[i];
-        while (j + 1 < t.length && t[j + 1] <= ref) j++;
+        j = seekAbove(t, j + 1, ref) - 1;
         if (j < 0 || t[j] < ref - lookback) continue;
         const x = values[j];
         if (x !== x && isStaleAt(values, j)) continue;
@@ -279,6 +481,7 @@ export class Evaluator {
       if (any) out.push({ labels: p.labels, v, ok, ts });
     }
     this.addSamples(produced);
+    this.#release(selected);
     return out;
   }
 
@@ -308,32 +511,104 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * A subquery's points for steps reading at `refs`: its expression
+   * evaluated at multiples of its step, from the first one after
+   * `refs[0] - range` to the last ref, as Prometheus 2.42 aligns them.
+   */
+  #subqueryPoints(sq: Subquery, refs: Float64Array): SeriesPoints[] {
+    const interval = sq.stepMs ?? DEFAULT_SUBQUERY_STEP_MS;
+    const from = refs[0] - sq.rangeMs;
+    // Go's integer division truncates towards zero.
+    let start = interval * Math.trunc(from / interval);
+    if (start < from) start += interval;
+    const end = refs[refs.length - 1];
+    if (start > end) return [];
+    const inner = new Evaluator({
+      reader: this.reader,
+      tier: this.tier,
+      startMs: start,
+      endMs: end,
+      stepMs: interval,
+      lookbackMs: this.lookbackMs,
+      maxSamples: this.maxSamples - this.#samples,
+      deadline: this.deadline,
+      queryStartMs: this.queryStartMs,
+      queryEndMs: this.queryEndMs,
+    });
+    const series = inner.evalVector(sq.expr);
+    const out: SeriesPoints[] = [];
+    let count = 0;
+    for (const s of series) {
+      let k = 0;
+      for (let i = 0; i < inner.n; i++) if (s.ok[i]) k++;
+      if (k === 0) continue;
+      const t = new Float64Array(k);
+      const value = new Float64Array(k);
+      k = 0;
+      for (let i = 0; i < inner.n; i++) {
+        if (!s.ok[i]) continue;
+        t[k] = inner.times[i];
+        value[k++] = s.v[i];
+      }
+      count += k;
+      out.push({ labels: s.labels, kind: "untyped", t, value });
+    }
+    this.addSamples(count);
+    return sortByLabels(out);
+  }
+
+  /** A subquery as a value: an instant query's range vector. */
+  #subqueryValue(sq: Subquery): RangeSeries[] {
+    const refs = this.refTimes(sq);
+    const ref = refs[this.n - 1];
+    const points = this.#subqueryPoints(sq, refs.subarray(this.n - 1));
+    return points.map((p) => ({
+      labels: p.labels,
+      t: Array.from(p.t),
+      v: Array.from(p.value),
+    })).map((s) => {
+      const keep = s.t.map((t) => t >= ref - sq.rangeMs && t <= ref);
+      return {
+        labels: s.labels,
+        t: s.t.filter((_, i) => keep[i]),
+        v: s.v.filter((_, i) => keep[i]),
+      };
+    }).filter((s) => s.t.length > 0);
+  }
+
   #rangeFunction(call: Call): Value {
     const matrixArg = call.args.find((a) =>
-      a.type === "matrix"
-    ) as MatrixSelector;
-    const paramExpr = call.args.find((a) => a.type !== "matrix");
-    const params = paramExpr === undefined
-      ? undefined
-      : this.evalScalar(paramExpr);
-    const sel = matrixArg.selector;
+      a.type === "matrix" || a.type === "subquery"
+    ) as MatrixSelector | Subquery;
+    const paramList = call.args.filter((a) =>
+      a.type !== "matrix" && a.type !== "subquery"
+    ).map((a) => this.evalScalar(a));
+    const params = paramList[0];
+    const params2 = paramList[1];
+    const isSubquery = matrixArg.type === "subquery";
+    const sel = matrixArg.type === "matrix" ? matrixArg.selector : matrixArg;
     const rangeMs = matrixArg.rangeMs;
     const refs = this.refTimes(sel);
-    const selected = this.#select(
-      sel,
-      refs[0] - rangeMs,
-      refs[this.n - 1],
-      this.raw,
-    );
+    // A subquery's points are samples at its steps: raw semantics.
+    const raw = this.raw || isSubquery;
+    const selected = matrixArg.type === "matrix"
+      ? this.#selectSteps(matrixArg.selector, refs, rangeMs, this.raw)
+      : this.#subqueryPoints(matrixArg, refs);
     const func = call.func;
-    const fn = this.raw ? rawRangeFunction : windowRangeFunction;
+    const fn = raw ? rawRangeFunction : windowRangeFunction;
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
-    const closedStart = this.raw;
-    const useResets = this.raw && (func === "rate" || func === "increase");
+    const closedStart = raw;
+    const tiers = this.reader.tiers;
+    const fullWindow = raw || tiers.length === 0 ||
+        tiers[this.tier].resolutionMs % tiers[0].resolutionMs !== 0
+      ? Infinity
+      : tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
+    const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
-      (params === undefined || params.every((x) => x === params[0]));
+      paramList.every((p) => p.every((x) => x === p[0]));
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -342,8 +617,21 @@ export class Evaluator {
       const ok = new Uint8Array(this.n);
       const t = p.t;
       const resets = useResets ? resetCorrections(p.value) : undefined;
+      const counts = p.count;
       let lo = 0;
       let hi = -1;
+      const window: Window = {
+        points: p,
+        lo,
+        hi,
+        end: 0,
+        stepTime: 0,
+        rangeMs,
+        param: 0,
+        param2: 0,
+        boundary: -1,
+        resets,
+      };
       for (let i = 0; i < this.n; i++) {
         if (constant && i > 0) {
           v[i] = v[0];
@@ -352,21 +640,27 @@ export class Evaluator {
         }
         const end = refs[i];
         const start = end - rangeMs;
-        while (
-          lo < t.length && (closedStart ? t[lo] < start : t[lo] <= start)
-        ) lo++;
-        while (hi + 1 < t.length && t[hi + 1] <= end) hi++;
-        if (hi < lo) continue;
-        const window: Window = {
-          points: p,
-          lo,
-          hi,
-          end,
-          stepTime: this.times[i],
-          rangeMs,
-          param: params === undefined ? 0 : params[i],
-          resets,
-        };
+        lo = closedStart ? seekAtLeast(t, lo, start) : seekAbove(t, lo, start);
+        hi = seekAbove(t, hi + 1, end) - 1;
+        if (!closedStart) {
+          // The window ending at the range's start ends on a sample only
+          // when it is full (samples sit on the raw interval's grid).
+          window.boundary =
+            lo > 0 && t[lo - 1] === start && counts !== undefined &&
+              counts[lo - 1] >= fullWindow
+              ? lo - 1
+              : -1;
+          if (hi < lo && window.boundary < 0) continue;
+        } else if (hi < lo) continue;
+        window.lo = lo;
+        window.hi = hi;
+        window.end = end;
+        window.stepTime = this.times[i];
+        if (params !== undefined) window.param = params[i];
+        if (params2 !== undefined) window.param2 = params2[i];
+        if (func === "holt_winters") {
+          checkHoltWinters(window.param, window.param2);
+        }
         let x: number | undefined;
         try {
           x = fn(func, window);
@@ -388,8 +682,16 @@ export class Evaluator {
       }
     }
     this.addSamples(produced);
+    this.#release(selected);
     if (func === "absent_over_time") {
-      return { kind: "vector", series: absentOf(this, sel, out) };
+      return {
+        kind: "vector",
+        series: absentOf(
+          this,
+          isSubquery ? undefined : sel as VectorSelector,
+          out,
+        ),
+      };
     }
     return { kind: "vector", series: mergeSameLabels(out) };
   }
@@ -415,9 +717,38 @@ export class Evaluator {
   }
 }
 
+/** Prometheus 2.42's checks of holt_winters' factors. */
+function checkHoltWinters(sf: number, tf: number): void {
+  if (!(sf > 0 && sf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
+    );
+  }
+  if (!(tf > 0 && tf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
+    );
+  }
+}
+
 /**
  * absent()/absent_over_time(): a series of value 1 at the steps where
  * `present` has no series, labelled with the selector's equality matchers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { absentOf, Evaluator } from "./evaluator.ts";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const ev = new Evaluator({ reader, tier: 0, startMs: 0, endMs: 0, stepMs: 1,
+ *   lookbackMs: 300_000, maxSamples: 1000, deadline: Infinity });
+ * const sel = parseQuery('up{job="a", zone=~"x.*"}') as never;
+ * assert.deepEqual(absentOf(ev, sel, [])[0].labels, { job: "a" });
+ * ```
  */
 export function absentOf(
   ev: Evaluator,
