@@ -600,6 +600,11 @@ export class Evaluator {
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
     const closedStart = raw;
+    const tiers = this.reader.tiers;
+    const fullWindow = raw || tiers.length === 0 ||
+        tiers[this.tier].resolutionMs % tiers[0].resolutionMs !== 0
+      ? Infinity
+      : tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
     const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
@@ -612,6 +617,7 @@ export class Evaluator {
       const ok = new Uint8Array(this.n);
       const t = p.t;
       const resets = useResets ? resetCorrections(p.value) : undefined;
+      const counts = p.count;
       let lo = 0;
       let hi = -1;
       const window: Window = {
@@ -623,6 +629,7 @@ export class Evaluator {
         rangeMs,
         param: 0,
         param2: 0,
+        boundary: -1,
         resets,
       };
       for (let i = 0; i < this.n; i++) {
@@ -635,7 +642,16 @@ export class Evaluator {
         const start = end - rangeMs;
         lo = closedStart ? seekAtLeast(t, lo, start) : seekAbove(t, lo, start);
         hi = seekAbove(t, hi + 1, end) - 1;
-        if (hi < lo) continue;
+        if (!closedStart) {
+          // The window ending at the range's start ends on a sample only
+          // when it is full (samples sit on the raw interval's grid).
+          window.boundary =
+            lo > 0 && t[lo - 1] === start && counts !== undefined &&
+              counts[lo - 1] >= fullWindow
+              ? lo - 1
+              : -1;
+          if (hi < lo && window.boundary < 0) continue;
+        } else if (hi < lo) continue;
         window.lo = lo;
         window.hi = hi;
         window.end = end;
