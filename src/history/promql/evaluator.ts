@@ -41,6 +41,10 @@ import {
   type Value,
 } from "./series.ts";
 
+/** Prometheus's message for a query over its sample limit. */
+export const TOO_MANY_SAMPLES =
+  "query processing would load too many samples into memory in query execution";
+
 /** What one evaluation needs to know. */
 export interface EvaluatorOptions {
   readonly reader: HistoryReader;
@@ -220,10 +224,7 @@ export class Evaluator {
   addSamples(count: number): void {
     this.#samples += count;
     if (this.#samples > this.maxSamples) {
-      throw new PromQLError(
-        "execution",
-        "query processing would load too many samples into memory in query execution",
-      );
+      throw new PromQLError("execution", TOO_MANY_SAMPLES);
     }
   }
 
