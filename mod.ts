@@ -8,8 +8,11 @@
  * subpaths, each a folder's `mod.ts`: `weir/engine` (the network, specs,
  * statistics types, errors), `weir/graph` (formats, validation, subgraphs),
  * `weir/components` (the built-in components one by one), `weir/metrics`
- * (the catalogue, options, HTTP and resource metrics), `weir/server` (the
- * Hono apps, access tokens, the error table), `weir/flows` (the flow
+ * (the catalogue, options, HTTP and resource metrics), `weir/history`
+ * (the on-device metric history: `History`, its store and sampler; kept
+ * out of the root, as an app attaches it to a collector when it wants
+ * one, and `flowApp` reads any `HistoryReader`), `weir/server` (the Hono
+ * apps, access tokens, the error table), `weir/flows` (the flow
  * manager, its SQLite store and their errors) and `weir/runtime` (serving
  * and signals on Deno and Bun).
  *

@@ -20,7 +20,7 @@ import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { startFlows } from "./_metrics.ts";
 import { runtime } from "./_runtime.ts";
 
-const PASSES = 30;
+const PASSES = 60;
 
 class CountingTarget implements SampleTarget {
   series = 0;
@@ -53,18 +53,24 @@ await sampler.sampleOnce();
 const first = performance.now() - t0;
 const samples = sampler.stats.samples;
 const times: number[] = [];
+const cpuTimes: number[] = [];
 const cpu0 = process.cpuUsage();
 for (let i = 0; i < PASSES; i++) {
   clock += 1000;
+  const c0 = process.cpuUsage();
   t0 = performance.now();
   await sampler.sampleOnce();
   times.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpuTimes.push((c.user + c.system) / 1000);
   // Let the flows run between passes, as they would.
   await new Promise((r) => setTimeout(r, 20));
 }
 const cpu = process.cpuUsage(cpu0);
 times.sort((a, b) => a - b);
+cpuTimes.sort((a, b) => a - b);
 const mean = times.reduce((a, b) => a + b, 0) / times.length;
+const cpuMedian = cpuTimes[cpuTimes.length >> 1];
 console.log(
   `${runtime()} sampler over ${samples} series into ${what}: first pass ${
     first.toFixed(1)
@@ -72,8 +78,10 @@ console.log(
     times[times.length >> 1].toFixed(2)
   } ms, min ${times[0].toFixed(2)} ms, max ${
     times[times.length - 1].toFixed(2)
-  } ms per pass (${PASSES} passes) => ${
-    (mean / 10).toFixed(2)
+  } ms per pass (${PASSES} passes); CPU time per pass median ${
+    cpuMedian.toFixed(2)
+  } ms => ${
+    (cpuMedian / 10).toFixed(2)
   }% of a core at 1 pass/s (process CPU over the loop incl. flows: ${
     ((cpu.user + cpu.system) / 1000).toFixed(0)
   } ms)`,

@@ -46,6 +46,10 @@ const PRINT_FLAG: FlagDef = {
   flag: "--print",
   help: "print the demo flow's .fbp text and exit",
 };
+const NO_HISTORY_FLAG: FlagDef = {
+  flag: "--no-history",
+  help: "keep no metric history",
+};
 const HELP_FLAG: FlagDef = { flag: "--help", help: "show this help (also -h)" };
 
 /** A subcommand: its help and the flags and settings it takes. */
@@ -61,6 +65,10 @@ export interface CommandDef {
 }
 
 const LOG_SETTINGS = ["--log-level", "--log-format"];
+/** The metric history's settings (all of them: `weir serve` takes every setting). */
+const HISTORY_SETTINGS = SETTINGS.filter((s) =>
+  s.key === "dataDir" || s.key.startsWith("history")
+).map((s) => s.flag);
 
 /** Every command, in the order the overview lists them. */
 export const COMMANDS: CommandDef[] = [
@@ -76,7 +84,7 @@ SIGINT or SIGTERM stops accepting requests, drains every flow (sources
 stop, buffered messages flow out, up to the drain timeout) and exits 0.
 Beyond loopback without a token, the flow routes answer 403.`,
     settings: SETTINGS.map((s) => s.flag),
-    flags: [LISTEN_FLAG, CONFIG_FLAG],
+    flags: [LISTEN_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
       "weir serve",
       "weir serve --port 8080 flows/sensors.fbp flows/alerts.json",
@@ -93,8 +101,13 @@ Beyond loopback without a token, the flow routes answer 403.`,
 or SIGTERM drains it: sources stop and buffered messages flow out, up to
 the drain timeout. Exits 0 when it finished cleanly, 1 when a process
 failed or the flow was stopped before its end.`,
-    settings: ["--metrics-namespace", ...LOG_SETTINGS, "--drain-timeout"],
-    flags: [METRICS_FLAG, NO_METRICS_FLAG, CONFIG_FLAG],
+    settings: [
+      "--metrics-namespace",
+      ...LOG_SETTINGS,
+      "--drain-timeout",
+      ...HISTORY_SETTINGS,
+    ],
+    flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
       "weir run flows/etl.fbp",
       "weir run flows/sensors.fbp --metrics 127.0.0.1:9464",
@@ -146,8 +159,19 @@ ten readings are printed. Metrics are served at
 http://${DEMO_METRICS.hostname}:${DEMO_METRICS.port}/metrics unless --metrics or --no-metrics
 says otherwise: not on weir serve's default port 9464, so a demo and a
 server started with their defaults run side by side.`,
-    settings: ["--metrics-namespace", ...LOG_SETTINGS, "--drain-timeout"],
-    flags: [METRICS_FLAG, NO_METRICS_FLAG, PRINT_FLAG, CONFIG_FLAG],
+    settings: [
+      "--metrics-namespace",
+      ...LOG_SETTINGS,
+      "--drain-timeout",
+      ...HISTORY_SETTINGS,
+    ],
+    flags: [
+      METRICS_FLAG,
+      NO_METRICS_FLAG,
+      NO_HISTORY_FLAG,
+      PRINT_FLAG,
+      CONFIG_FLAG,
+    ],
     examples: [
       "weir demo",
       "weir demo --metrics 0.0.0.0:9465",
@@ -167,6 +191,7 @@ export const FLAGS = new Map<string, FlagDef>(
     CONFIG_FLAG,
     METRICS_FLAG,
     NO_METRICS_FLAG,
+    NO_HISTORY_FLAG,
     LISTEN_FLAG,
     PRINT_FLAG,
   ].map((f) => [f.flag, f]),
@@ -212,13 +237,15 @@ export function commandHelp(c: CommandDef): string {
   const rows: string[] = [];
   for (const flag of c.settings) {
     const s = SETTING_BY_FLAG.get(flag)!;
-    const dflt = Array.isArray(s.default)
+    const dflt = s.shownDefault !== undefined
+      ? s.shownDefault(c.name)
+      : Array.isArray(s.default)
       ? "none"
       : s.key === "drainTimeoutMs"
       ? `${s.default} ms`
       : String(s.default);
     rows.push(
-      _row(`${s.flag} ${s.arg}`, s.help),
+      _row(s.arg ? `${s.flag} ${s.arg}` : s.flag, s.help),
       _row("", `env ${s.env}, default ${dflt}`),
     );
   }

@@ -29,6 +29,7 @@ import {
   parseArgs,
   type ParsedArgs,
 } from "./parse_args.ts";
+import { historyOptions } from "./history_setup.ts";
 import { runFlow } from "./run_flow.ts";
 import { checkGraph, serveCommand, shutdownSignal } from "./serve.ts";
 import {
@@ -172,6 +173,8 @@ async function _runCommand(
     // Secrets are never logged: only how many there are.
     const value = def.key === "tokens" || def.key === "fileTokens"
       ? `${s[def.key].length} token(s)`
+      : typeof s[def.key] === "object" && s[def.key] !== null
+      ? JSON.stringify(s[def.key])
       : String(s[def.key]);
     log.debug(`setting ${def.key} = ${value} (${resolved.sources[def.key]})`, {
       setting: def.key,
@@ -200,6 +203,7 @@ async function _runCommand(
         metricsAt: metricsAt === undefined ? DEMO_METRICS : metricsAt,
         namespace: s.metricsNamespace,
         log,
+        history: historyOptions("demo", s),
       });
     case "run":
       if (params.length !== 1) {
@@ -217,6 +221,7 @@ async function _runCommand(
         metricsAt: metricsAt ?? null,
         namespace: s.metricsNamespace,
         log,
+        history: historyOptions("run", s),
       });
     default: {
       let { host, port } = s;
@@ -235,6 +240,7 @@ async function _runCommand(
         registry,
         log,
         fail,
+        history: historyOptions("serve", s),
       }, signalled);
     }
   }

@@ -7,24 +7,43 @@
 import { Network } from "../engine/network.ts";
 import type { Registry } from "../engine/registry.ts";
 import { buildNetworkSpec, GraphError, loadGraph } from "../graph/mod.ts";
+import type { History, HistoryOptions } from "../history/history.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { metricsApp } from "../server/metrics_app.ts";
+import { queryRoutes } from "../server/query_routes.ts";
 import { fail } from "./cli_error.ts";
+import { openHistory } from "./history_setup.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsAddress } from "./parse_args.ts";
 import { trackResources } from "./serve.ts";
 
-/** Serves the collector's /metrics; a port in use is a usage error. */
+/** The paths of the Prometheus query API, served beside /metrics when a history is kept. */
+const QUERY_PATH =
+  /^\/api\/v1\/(?:query|query_range|series|labels|label\/[^/]+\/values|status\/buildinfo)$/;
+
+/**
+ * Serves the collector's /metrics (and the query API over `history`, when
+ * kept); a port in use is a usage error.
+ */
 async function _serveMetrics(
   metrics: MetricsCollector,
   at: NonNullable<MetricsAddress>,
   log: Logger,
+  history: History | null,
 ): Promise<Server> {
+  const scrape = metricsApp(metrics).fetch;
+  const query = history === null ? null : queryRoutes(history).fetch;
+  const fetch = query === null
+    ? scrape
+    : (request: Request) =>
+      QUERY_PATH.test(new URL(request.url).pathname)
+        ? query(request)
+        : scrape(request);
   try {
     // A scraper that stalls may hold the exit up for a second, no more.
-    const server = await serve(metricsApp(metrics).fetch, {
+    const server = await serve(fetch, {
       ...at,
       closeGraceMs: 1000,
     });
@@ -50,6 +69,8 @@ export interface RunOptions {
   metricsAt: MetricsAddress;
   namespace: string;
   log: Logger;
+  /** The metric history's options; none kept when `null`. */
+  history: HistoryOptions | null;
 }
 
 /**
@@ -86,16 +107,24 @@ export async function runFlow(o: RunOptions): Promise<number> {
     }
   });
   let server: Server | undefined;
+  let history: History | null = null;
   const resources = new AbortController();
-  if (o.metricsAt !== null) {
+  if (o.metricsAt !== null || o.history !== null) {
     const metrics = new MetricsCollector({ namespace: o.namespace });
     metrics.track(net);
     trackResources(metrics, log, resources.signal);
     try {
-      server = await _serveMetrics(metrics, o.metricsAt, log);
+      if (o.history !== null) {
+        history = await openHistory(o.history, log, fail);
+        history.attach(metrics);
+      }
+      if (o.metricsAt !== null) {
+        server = await _serveMetrics(metrics, o.metricsAt, log, history);
+      }
     } catch (e) {
       off();
       resources.abort();
+      await history?.close();
       throw e;
     }
   }
@@ -108,6 +137,10 @@ export async function runFlow(o: RunOptions): Promise<number> {
   off();
   resources.abort();
   await server?.close();
+  if (history !== null) {
+    await history.close();
+    log.info("metric history written");
+  }
   log.info(`flow "${net.name}" ${state}`, { flow: net.name, state });
   return errors > 0 || state !== "finished" ? 1 : 0;
 }

@@ -26,8 +26,10 @@ import { flowApp } from "../server/flow_app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../flows/flow_manager.ts";
 import { FlowStore } from "../flows/flow_store.ts";
+import type { History, HistoryOptions } from "../history/history.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
+import { openHistory } from "./history_setup.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
@@ -46,6 +48,8 @@ export interface ServeCommandOptions {
   metricsNamespace?: string;
   /** Graph files to create (or replace, when changed) before serving. */
   files: string[];
+  /** The metric history's options; none kept when absent or `null`. */
+  history?: HistoryOptions | null;
   /** The component catalogue. */
   registry: Registry;
   /** The operator's log. */
@@ -60,7 +64,9 @@ export interface RunningServer {
   server: Server;
   /** The flows. */
   flows: FlowManager;
-  /** Stops accepting, drains the flows, closes the database. */
+  /** The metric history, when kept. */
+  history: History | null;
+  /** Stops accepting, drains the flows, closes the database and the history (flushed). */
   shutdown(reason?: string): Promise<void>;
 }
 
@@ -107,6 +113,9 @@ export async function startServer(
     access = new Access({
       tokens: options.tokens,
       exposed: !isLoopback(options.hostname),
+      failedAttempts: {
+        log: (level, message, f) => log.log(level, message, f),
+      },
     });
   } catch (e) {
     fail((e as Error).message);
@@ -146,6 +155,17 @@ export async function startServer(
       }; choose another file with --db PATH (":memory:" keeps nothing)`,
     );
   }
+  let history: History | null = null;
+  if (options.history) {
+    try {
+      history = await openHistory(options.history, log, fail);
+    } catch (e) {
+      store.close();
+      await server.close();
+      throw e;
+    }
+    history.attach(metrics);
+  }
   const flows = new FlowManager({
     store,
     registry: options.registry,
@@ -170,7 +190,9 @@ export async function startServer(
     metrics,
     components: options.registry,
     access,
+    clientAddress: (request) => server.remoteAddress(request),
     signal: streams.signal,
+    ...(history !== null ? { history } : {}),
     onInternalError: (r, error) =>
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
         method: r.method,
@@ -193,11 +215,21 @@ export async function startServer(
         { reason, drain_timeout_ms: options.drainTimeoutMs },
       );
       streams.abort();
+      access.attempts.close();
       await server.close();
-      await flows.close({ timeoutMs: options.drainTimeoutMs });
-      log.info("flows drained, database closed");
+      try {
+        await flows.close({ timeoutMs: options.drainTimeoutMs });
+        log.info("flows drained, database closed");
+      } finally {
+        // After the drain, so the history holds it; written even when the
+        // flows failed to close.
+        if (history !== null) {
+          await history.close();
+          log.info("metric history written");
+        }
+      }
     })();
-  return { server, flows, shutdown };
+  return { server, flows, history, shutdown };
 }
 
 /**

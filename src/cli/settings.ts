@@ -47,6 +47,29 @@ export interface Settings {
   logFormat: LogFormat;
   /** How long a stop waits for messages to flow out (ms). Default 5000. */
   drainTimeoutMs: number;
+  /**
+   * Whether the metric history samples every series; `null` leaves it to
+   * the command: on for `weir serve`, off for `weir run` and `weir demo`.
+   */
+  history: boolean | null;
+  /** Time between two samples of the history (ms). Default 1000. */
+  historyIntervalMs: number;
+  /**
+   * The folder weir keeps its data in (the history under `history/`);
+   * `null`: the flow database's folder for `weir serve`, none (the history
+   * in memory) for `weir run` and `weir demo`.
+   */
+  dataDir: string | null;
+  /** Retention (ms) by tier name (`raw`, `1m`, `1h`); the tiers' defaults otherwise. */
+  historyRetentionMs: Record<string, number>;
+  /** The history's byte budget on disk, all tiers together. Default 256 MiB. */
+  historyMaxBytes: number;
+  /** How often the history writes recent samples to disk (ms). Default 10000. */
+  historyFlushIntervalMs: number;
+  /** Series the history keeps, by name (anchored regular expressions); all when empty. */
+  historyInclude: string[];
+  /** Series the history leaves out, by name (anchored regular expressions). */
+  historyExclude: string[];
 }
 
 /** Where a setting came from. */
@@ -68,8 +91,12 @@ export interface SettingDef<K extends keyof Settings = keyof Settings> {
   key: K;
   /** Its flag, e.g. `--port`. */
   flag: string;
-  /** What its value looks like in help, e.g. `<port>`. */
-  arg: string;
+  /** The switch that turns it off (`--no-history`), for an on/off setting. */
+  off?: string;
+  /** Whether the flag repeats, each one adding values (`--token`). */
+  repeats?: boolean;
+  /** What its value looks like in help, e.g. `<port>`; none for a switch. */
+  arg?: string;
   /** A value to show in errors, e.g. `9464`. */
   example: string;
   /** Its environment variable. */
@@ -80,6 +107,8 @@ export interface SettingDef<K extends keyof Settings = keyof Settings> {
   help: string;
   /** The default. */
   default: Settings[K];
+  /** The default as help shows it, by command, when not `String(default)`. */
+  shownDefault?: (command: string) => string;
   /** Parses a value (a string from a flag or variable, JSON from the file). */
   parse(value: unknown): Settings[K];
 }
@@ -158,6 +187,151 @@ function _tokenFile(value: unknown): TokenGrant[] {
     );
   }
   return grants;
+}
+
+const _SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** A size in bytes: `1048576`, `"256MiB"`, `"1.5GB"`. */
+function _bytes(value: unknown): number {
+  const m = typeof value === "string"
+    ? /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value)
+    : null;
+  const n = typeof value === "number"
+    ? value
+    : m && m[2].toLowerCase() in _SIZE_UNITS
+    ? Number(m[1]) * _SIZE_UNITS[m[2].toLowerCase()]
+    : NaN;
+  if (!Number.isFinite(n) || n < 1_048_576) {
+    throw new RangeError(
+      'must be a size of at least 1 MiB: bytes, or "64MiB", "1GiB", "500MB"',
+    );
+  }
+  return Math.floor(n);
+}
+
+const _LONG_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/** A long duration in ms: `500`, `"90s"`, `"36h"`, `"30d"`, `"2w"`, `"2y"`. */
+function _longDuration(value: unknown): number {
+  const m = typeof value === "string"
+    ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)?\s*$/.exec(value)
+    : null;
+  const n = typeof value === "number"
+    ? value
+    : m
+    ? Number(m[1]) * _LONG_UNITS[m[2] ?? "ms"]
+    : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new RangeError("not a duration");
+  return Math.round(n);
+}
+
+/** The default tiers' names, which retention may name. */
+const _TIERS = ["raw", "1m", "1h"];
+
+/** Retention by tier: `"raw=2d,1m=60d"` (flag, variable) or `{"raw": "2d"}` (file). */
+function _retention(value: unknown): Record<string, number> {
+  const entries: [string, unknown][] = typeof value === "string"
+    ? value.split(",").filter((p) => p.trim() !== "").map((p) => {
+      const eq = p.indexOf("=");
+      return eq < 0
+        ? [p.trim(), undefined]
+        : [p.slice(0, eq).trim(), p.slice(eq + 1).trim()];
+    })
+    : value !== null && typeof value === "object" && !Array.isArray(value)
+    ? Object.entries(value)
+    : [];
+  const what =
+    `must be tier=duration pairs such as "raw=2d,1m=60d,1h=2y" (tiers ${
+      _TIERS.join(", ")
+    }; units ms, s, m, h, d, w, y)`;
+  if (entries.length === 0) throw new RangeError(what);
+  const out: Record<string, number> = {};
+  for (const [tier, d] of entries) {
+    if (!_TIERS.includes(tier)) {
+      throw new RangeError(`${what}; "${tier}" is no tier`);
+    }
+    try {
+      out[tier] = _longDuration(d);
+    } catch {
+      throw new RangeError(`${what}; ${JSON.stringify(d)} is no duration`);
+    }
+  }
+  return out;
+}
+
+/** On or off: a switch gives `"on"`; a variable or the file a word or boolean. */
+function _onOff(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  const v = typeof value === "string" ? value.trim().toLowerCase() : "";
+  if (["on", "true", "1", "yes"].includes(v)) return true;
+  if (["off", "false", "0", "no"].includes(v)) return false;
+  throw new RangeError("must be on or off (true/false, 1/0, yes/no)");
+}
+
+/** A duration in ms within `[min, max]`. */
+function _durationWithin(min: number, max: number, examples: string) {
+  return (value: unknown): number => {
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch {
+      ms = NaN;
+    }
+    if (!(ms >= min && ms <= max) || !Number.isInteger(ms)) {
+      throw new RangeError(
+        `must be a whole number of milliseconds from ${min} to ${max}: ms, or ${examples}`,
+      );
+    }
+    return ms;
+  };
+}
+
+/** Name patterns: space-separated in a flag or variable, a list in the file. */
+function _patterns(value: unknown): string[] {
+  const list = typeof value === "string"
+    ? value.split(/\s+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (
+    list === undefined || list.length === 0 ||
+    list.some((p) => typeof p !== "string" || p === "")
+  ) {
+    throw new TypeError(
+      "must be metric name patterns (anchored regular expressions, space-separated in a variable, a list in the file)",
+    );
+  }
+  for (const p of list as string[]) {
+    try {
+      new RegExp(`^(?:${p})$`);
+    } catch (e) {
+      throw new SyntaxError(
+        `must be regular expressions; ${JSON.stringify(p)} is not: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
+  return list as string[];
 }
 
 /** The settings, in the order help lists them. */
@@ -282,6 +456,111 @@ export const SETTINGS: readonly SettingDef[] = [
     default: [],
     parse: _tokenFile,
   },
+  {
+    key: "history",
+    flag: "--history",
+    off: "--no-history",
+    example: "on",
+    env: "WEIR_HISTORY",
+    fileKey: "history",
+    help:
+      "keep a metric history: every series sampled on an interval, queryable with PromQL (--no-history: none)",
+    default: null,
+    shownDefault: (c) => c === "serve" ? "on" : "off",
+    parse: _onOff,
+  },
+  {
+    key: "historyIntervalMs",
+    flag: "--history-interval",
+    example: "5s",
+    arg: "<duration>",
+    env: "WEIR_HISTORY_INTERVAL",
+    fileKey: "historyInterval",
+    help: 'time between two samples of the history (ms, or "1s", "15s")',
+    default: 1000,
+    shownDefault: () => "1s",
+    parse: _durationWithin(100, 60_000, '"500ms", "1s", "15s", "1m"'),
+  },
+  {
+    key: "dataDir",
+    flag: "--data-dir",
+    example: "/var/lib/weir",
+    arg: "<path>",
+    env: "WEIR_DATA_DIR",
+    fileKey: "dataDir",
+    help: "the folder weir keeps its data in (the history under history/)",
+    default: null,
+    shownDefault: (c) =>
+      c === "serve" ? "the --db file's folder" : "none (history in memory)",
+    parse: (v) => _string(v, "a folder path"),
+  },
+  {
+    key: "historyRetentionMs",
+    flag: "--history-retention",
+    example: "raw=2d,1m=60d,1h=2y",
+    arg: "<tier=duration,...>",
+    env: "WEIR_HISTORY_RETENTION",
+    fileKey: "historyRetention",
+    help:
+      "how long each tier of the history is kept (units ms, s, m, h, d, w, y)",
+    default: {},
+    shownDefault: () => "raw=1d,1m=30d,1h=730d",
+    parse: _retention,
+  },
+  {
+    key: "historyMaxBytes",
+    flag: "--history-max-bytes",
+    example: "64MiB",
+    arg: "<size>",
+    env: "WEIR_HISTORY_MAX_BYTES",
+    fileKey: "historyMaxBytes",
+    help:
+      'the history\'s disk budget, all tiers together; the oldest data goes first (bytes, or "64MiB", "1GB")',
+    default: 256 * 2 ** 20,
+    shownDefault: () => "256MiB",
+    parse: _bytes,
+  },
+  {
+    key: "historyFlushIntervalMs",
+    flag: "--history-flush-interval",
+    example: "5s",
+    arg: "<duration>",
+    env: "WEIR_HISTORY_FLUSH_INTERVAL",
+    fileKey: "historyFlushInterval",
+    help:
+      "how often the history writes recent samples to disk: what a SIGKILL or power cut may lose",
+    default: 10_000,
+    shownDefault: () => "10s",
+    parse: _durationWithin(100, 3_600_000, '"500ms", "5s", "1m"'),
+  },
+  {
+    key: "historyInclude",
+    flag: "--history-include",
+    repeats: true,
+    example: "'weir_process_.*'",
+    arg: "<pattern>",
+    env: "WEIR_HISTORY_INCLUDE",
+    fileKey: "historyInclude",
+    help:
+      "keep only series whose name (or histogram's name) matches; an anchored regular expression (repeatable)",
+    default: [],
+    shownDefault: () => "all",
+    parse: _patterns,
+  },
+  {
+    key: "historyExclude",
+    flag: "--history-exclude",
+    repeats: true,
+    example: "'.*_bucket'",
+    arg: "<pattern>",
+    env: "WEIR_HISTORY_EXCLUDE",
+    fileKey: "historyExclude",
+    help:
+      "leave out series whose name (or histogram's name) matches; an anchored regular expression (repeatable)",
+    default: [],
+    shownDefault: () => "none",
+    parse: _patterns,
+  },
 ];
 
 /** The variable that names the config file. */
@@ -361,6 +640,9 @@ export function resolveSettings(
     const db = settings.db as string;
     if (db !== ":memory:") settings.db = resolve(dirname(configFile), db);
   }
+  if (sources.dataDir === "file" && configFile !== undefined) {
+    settings.dataDir = resolve(dirname(configFile), settings.dataDir as string);
+  }
   return {
     settings: settings as unknown as Settings,
     sources,
@@ -377,9 +659,21 @@ function _lookUp(
   configFile: string | undefined,
 ): { value: unknown; source: SettingSource; origin: string } | undefined {
   const given = flags[def.flag];
+  if (def.off !== undefined && flags[def.off] !== undefined) {
+    if (given !== undefined) {
+      throw new SettingsError(
+        `${def.flag} and ${def.off} contradict each other; give one`,
+      );
+    }
+    return { value: "off", source: "flag", origin: def.off };
+  }
   if (given !== undefined && given.length > 0) {
-    // Only --token repeats; the last of any other flag counts.
-    const value = def.key === "tokens" ? given.join(" ") : given.at(-1);
+    // A repeating flag adds its values; the last of any other flag counts.
+    const value = def.key === "tokens" || def.repeats
+      ? given.join(" ")
+      : def.arg === undefined
+      ? "on"
+      : given.at(-1);
     return { value, source: "flag", origin: def.flag };
   }
   const variable = env[def.env];

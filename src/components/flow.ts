@@ -24,7 +24,7 @@ import {
   compileExpression,
   type Expression,
 } from "../expr/compile_expression.ts";
-import { evaluateExpression } from "../expr/evaluate_expression.ts";
+import { evaluateExpressionNow } from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
 
 /** A function given to the `fn` port of `flow/Map` or `flow/Filter`. */
@@ -131,10 +131,14 @@ export const FlowMap: Component = defineComponent<FnState>({
   },
 });
 
-function _mapExpression(value: unknown, ctx: Context<FnState>): Promise<void> {
-  return evaluateExpression(_expression(ctx, "flow/Map"), value).then((r) =>
-    ctx.send("out", toPlain(r))
-  );
+function _mapExpression(
+  value: unknown,
+  ctx: Context<FnState>,
+): void | Promise<void> {
+  // A compiled expression answers at once: no promise per message.
+  const r = evaluateExpressionNow(_expression(ctx, "flow/Map"), value);
+  if (r instanceof Promise) return r.then((v) => ctx.send("out", toPlain(v)));
+  return ctx.send("out", toPlain(r));
 }
 
 function _sendLater(
@@ -191,10 +195,10 @@ export const FlowFilter: Component = defineComponent<FnState>({
 function _filterExpression(
   value: unknown,
   ctx: Context<FnState>,
-): Promise<void> {
-  return evaluateExpression(_expression(ctx, "flow/Filter"), value).then((r) =>
-    _route(ctx, value, r)
-  );
+): void | Promise<void> {
+  const r = evaluateExpressionNow(_expression(ctx, "flow/Filter"), value);
+  if (r instanceof Promise) return r.then((v) => _route(ctx, value, v));
+  return _route(ctx, value, r);
 }
 
 function _routeLater(

@@ -6,18 +6,166 @@
 import jsonata from "jsonata";
 import { describeValue } from "../engine/component.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
+import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
+import { _Bail } from "./_builtins.ts";
+
+/** Options of {@linkcode compileExpression}. */
+export interface CompileOptions {
+  /**
+   * Compile to a JavaScript closure where the compiler covers the
+   * expression (default true); false always uses the `jsonata` package.
+   */
+  compile?: boolean;
+}
 
 /**
- * A compiled JSONata expression, as `expr` control ports hold it; run it
- * with {@linkcode evaluateExpression} for errors worded as weir's.
+ * A JSONata expression, compiled once: to a synchronous JavaScript closure
+ * where the compiler covers it ({@linkcode Expression.compiled}), else
+ * evaluated by the `jsonata` package. Both give the same answers and
+ * errors; run it with {@linkcode evaluateExpression} for errors worded as
+ * weir's.
  */
-export type Expression = jsonata.Expression;
+export class Expression {
+  /** The expression text. */
+  readonly source: string;
+  /** Why the compiler left this expression to the package, if it did. */
+  readonly fallbackReason: string | undefined;
+  readonly #compiled: _Compiled | undefined;
+  #package: jsonata.Expression | undefined;
+
+  /**
+   * Use {@linkcode compileExpression}, which checks the text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import jsonata from "jsonata";
+   * import { Expression } from "./compile_expression.ts";
+   *
+   * const e = new Expression("a + 1", jsonata("a + 1"), true);
+   * assert.equal(e.compiled, true);
+   * ```
+   */
+  constructor(source: string, parsed: jsonata.Expression, compile: boolean) {
+    this.source = source;
+    this.#package = parsed;
+    let compiled: _Compiled | undefined;
+    let reason: string | undefined = "compilation switched off";
+    if (compile) {
+      try {
+        compiled = _compileAst(parsed.ast());
+        reason = undefined;
+      } catch (e) {
+        if (!(e instanceof _Unsupported)) throw e;
+        reason = e.message;
+      }
+    }
+    this.#compiled = compiled;
+    this.fallbackReason = reason;
+  }
+
+  /** Whether the compiler took this expression (else the package runs it). */
+  get compiled(): boolean {
+    return this.#compiled !== undefined;
+  }
+
+  /**
+   * The result for `input` (with variables `bindings`) as a promise, as
+   * the `jsonata` package's `evaluate`; a failure rejects with JSONata's
+   * error object (`code`, `position`, `message`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { compileExpression } from "./compile_expression.ts";
+   *
+   * assert.equal(await compileExpression("$x * 2").evaluate({}, { x: 3 }), 6);
+   * ```
+   */
+  evaluate(
+    input: unknown,
+    bindings?: Record<string, unknown>,
+  ): Promise<unknown> {
+    try {
+      return Promise.resolve(this.evaluateNow(input, bindings));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The result for `input` at once when the expression is compiled (a
+   * failure throws JSONata's error object), else a promise of it from the
+   * package. A compiled evaluation that meets something only the package
+   * does (a regular expression matcher given in `bindings`) hands over to
+   * the package and returns its promise.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { compileExpression } from "./compile_expression.ts";
+   *
+   * assert.deepEqual(
+   *   compileExpression("{ 'v': value + 1 }").evaluateNow({ value: 1 }),
+   *   Object.assign(Object.create(null), { v: 2 }),
+   * );
+   * ```
+   */
+  evaluateNow(input: unknown, bindings?: Record<string, unknown>): unknown {
+    const compiled = this.#compiled;
+    if (compiled === undefined) {
+      return this.#jsonata().evaluate(input, bindings);
+    }
+    try {
+      return compiled(input, bindings);
+    } catch (e) {
+      if (e instanceof _Bail) {
+        return this.#jsonata().evaluate(input, bindings);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * As {@linkcode Expression.evaluateNow} on the compiled path, within a
+   * budget: `maxDepth` nested evaluation steps (JSONata's D1011 beyond) and
+   * `timeoutMs` (D1012). The hook for issue 18's budgets: only the compiled
+   * path of an expression compiled with it enforces it today.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { compileExpression } from "./compile_expression.ts";
+   *
+   * const e = compileExpression("($f := function($n) { $n + $f($n) }; $f(1))");
+   * assert.throws(() => e.evaluateWithin({}, { maxDepth: 100 }), { code: "D1011" });
+   * ```
+   */
+  evaluateWithin(
+    input: unknown,
+    budget: { maxDepth?: number; timeoutMs?: number },
+    bindings?: Record<string, unknown>,
+  ): unknown {
+    if (this.#guarded === undefined) {
+      this.#guarded = _compileAst(this.#jsonata().ast(), { guarded: true });
+    }
+    return this.#guarded(input, bindings, budget);
+  }
+  #guarded: _Compiled | undefined;
+
+  #jsonata(): jsonata.Expression {
+    this.#package ??= jsonata(this.source);
+    return this.#package;
+  }
+}
 
 /**
  * Compiles a JSONata expression; a value that is not a non-empty string
  * throws a `TypeError`, a syntax error a `SyntaxError` naming the position
  * (1-based character) and the reason. A component's `parse` function for an
- * expression port, so validation reports a bad expression IIP too.
+ * expression port, so validation reports a bad expression IIP too, and the
+ * choice between the compiled closure and the `jsonata` package is made
+ * here, once per expression.
  *
  * @example
  * ```ts
@@ -25,18 +173,24 @@ export type Expression = jsonata.Expression;
  * import { compileExpression } from "./compile_expression.ts";
  *
  * const e = compileExpression("temp > 30");
+ * assert.equal(e.compiled, true);
  * assert.equal(await e.evaluate({ temp: 31 }), true);
+ * assert.equal(compileExpression("$eval('1')").compiled, false);
  * assert.throws(() => compileExpression("temp >"), SyntaxError);
  * ```
  */
-export function compileExpression(source: unknown): Expression {
+export function compileExpression(
+  source: unknown,
+  options: CompileOptions = {},
+): Expression {
   if (typeof source !== "string" || source.trim() === "") {
     throw new TypeError(
       `expected a JSONata expression, received ${describeValue(source)}`,
     );
   }
+  let parsed: jsonata.Expression;
   try {
-    return jsonata(source);
+    parsed = jsonata(source);
   } catch (e) {
     throw new SyntaxError(
       `invalid JSONata expression ${JSON.stringify(source)}${
@@ -44,4 +198,5 @@ export function compileExpression(source: unknown): Expression {
       }`,
     );
   }
+  return new Expression(source, parsed, options.compile !== false);
 }

@@ -131,22 +131,23 @@ function _kind(type: string, suffix: string): SeriesKind {
 }
 
 /**
- * One series' samples of a pass, by position: a counter or gauge has one,
- * a histogram its buckets, `_sum` and `_count`, in the order the collector
- * hands them. `refs[i]` is the store's id, -1 for a series filtered out.
+ * What the sampler keeps per family. A series (by its label text) is an
+ * array: the pass that last saw it, then the store's id of each of its
+ * samples by position (a counter or gauge has one sample; a histogram its
+ * buckets, `_sum` and `_count`, in the order the collector hands them), -1
+ * for a sample filtered out. What each position is (suffix and `le`) is
+ * learnt once per family, from the samples as they come, and shared by its
+ * series: about 5 bytes a sample rather than an object per series.
  */
-interface _Slot {
-  refs: number[];
-  suffix: string[];
-  le: (string | undefined)[];
-  /** The pass that last saw it (slots not seen for a while are let go). */
-  seen: number;
-}
-
-/** What the sampler keeps per family. */
 interface _Family {
   type: string;
-  series: Map<string, _Slot>;
+  series: Map<string, number[]>;
+  /** The suffix of the samples at each position of a series. */
+  suffix: string[];
+  /** The `le` of the samples at each position of a series. */
+  le: (string | undefined)[];
+  /** Samples off the family's positions (rare), by text, suffix and `le`. */
+  odd: Map<string, number>;
   /** Whether the filter keeps a sample name (by suffix). */
   keep: Map<string, boolean>;
 }
@@ -200,6 +201,8 @@ export class Sampler {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #busy: Promise<void> | null = null;
+  /** The tick of the last pass. */
+  #lastPass = -Infinity;
   /** The last grid point the timer handled (sampled or skipped). */
   #lastTick = -Infinity;
   readonly #stats: SamplerStats = {
@@ -215,7 +218,7 @@ export class Sampler {
   #family: _Family | null = null;
   #familyName = "";
   #text: string | null = null;
-  #slot: _Slot | null = null;
+  #slot: number[] | null = null;
   #pos = 0;
   readonly #sink: SeriesSink;
 
@@ -299,8 +302,23 @@ export class Sampler {
     return await run;
   }
 
+  /**
+   * A last pass, before the store closes: samples now unless a pass of
+   * this tick has run already (a series keeps one sample per tick), so the
+   * values at shutdown are kept. Resolves with whether it sampled.
+   */
+  async sampleLast(now: number = this.#now()): Promise<boolean> {
+    while (this.#busy !== null) await this.#busy;
+    if (Math.floor(now / this.intervalMs) * this.intervalMs <= this.#lastPass) {
+      return false;
+    }
+    await this.sampleOnce(now);
+    return true;
+  }
+
   async #run(now: number): Promise<void> {
     const t = Math.floor(now / this.intervalMs) * this.intervalMs;
+    this.#lastPass = Math.max(this.#lastPass, t);
     const started = performance.now();
     const constLabels = this.#collector.options.constLabels;
     if (constLabels !== this.#constLabels) {
@@ -327,7 +345,14 @@ export class Sampler {
   #onFamily(name: string, type: string): void {
     let f = this.#families.get(name);
     if (f === undefined || f.type !== type) {
-      f = { type, series: new Map(), keep: new Map() };
+      f = {
+        type,
+        series: new Map(),
+        suffix: [],
+        le: [],
+        odd: new Map(),
+        keep: new Map(),
+      };
       this.#families.set(name, f);
     }
     this.#family = f;
@@ -351,18 +376,33 @@ export class Sampler {
     } else {
       slot = f.series.get(text) ?? null;
       if (slot === null) {
-        slot = { refs: [], suffix: [], le: [], seen: 0 };
+        slot = [0];
         f.series.set(text, slot);
       }
-      slot.seen = this.#pass;
+      slot[0] = this.#pass;
       this.#slot = slot;
       this.#text = text;
       i = 0;
       this.#pos = 1;
     }
-    let ref = slot.refs[i];
-    if (ref === undefined || slot.suffix[i] !== suffix || slot.le[i] !== le) {
-      ref = this.#resolve(f, slot, i, suffix, labels, le);
+    let ref: number | undefined;
+    if (f.suffix[i] === suffix && f.le[i] === le) {
+      ref = slot[i + 1];
+      if (ref === undefined) {
+        ref = slot[i + 1] = this.#newRef(f, suffix, labels, le);
+      }
+    } else if (f.suffix.length === i) {
+      // The family's positions are learnt from its first series.
+      f.suffix.push(suffix);
+      f.le.push(le);
+      ref = slot[i + 1] = this.#newRef(f, suffix, labels, le);
+    } else {
+      const key = `${text}\0${suffix}\0${le ?? ""}`;
+      ref = f.odd.get(key);
+      if (ref === undefined) {
+        ref = this.#newRef(f, suffix, labels, le);
+        f.odd.set(key, ref);
+      }
     }
     if (ref < 0) return;
     this.#target.append(ref, this.#t, value);
@@ -370,46 +410,28 @@ export class Sampler {
   }
 
   /**
-   * The store's id of a sample seen for the first time at position `i` of
-   * its series (or whose position changed): found among the slot's other
-   * positions, else made, with its labels object, only now.
+   * The store's id of a sample seen for the first time (-1 when the filter
+   * leaves it out): its labels object is made only now.
    */
-  #resolve(
+  #newRef(
     f: _Family,
-    slot: _Slot,
-    i: number,
     suffix: string,
     labels: Labels,
     le: string | undefined,
   ): number {
-    let ref: number | undefined;
-    for (let j = 0; j < slot.refs.length; j++) {
-      if (slot.suffix[j] === suffix && slot.le[j] === le) {
-        ref = slot.refs[j];
-        break;
-      }
+    const family = this.#familyName;
+    const name = family + suffix;
+    let keep = f.keep.get(suffix);
+    if (keep === undefined) {
+      keep = this.#keep(name, family);
+      f.keep.set(suffix, keep);
     }
-    if (ref === undefined) {
-      const family = this.#familyName;
-      const name = family + suffix;
-      let keep = f.keep.get(suffix);
-      if (keep === undefined) {
-        keep = this.#keep(name, family);
-        f.keep.set(suffix, keep);
-      }
-      if (!keep) ref = -1;
-      else {
-        const full: Record<string, string> = { __name__: name };
-        for (const k in this.#constLabels) full[k] = this.#constLabels[k];
-        for (const k in labels) full[k] = labels[k];
-        if (le !== undefined) full.le = le;
-        ref = this.#target.seriesRef(full, _kind(f.type, suffix));
-      }
-    }
-    slot.refs[i] = ref;
-    slot.suffix[i] = suffix;
-    slot.le[i] = le;
-    return ref;
+    if (!keep) return -1;
+    const full: Record<string, string> = { __name__: name };
+    for (const k in this.#constLabels) full[k] = this.#constLabels[k];
+    for (const k in labels) full[k] = labels[k];
+    if (le !== undefined) full.le = le;
+    return this.#target.seriesRef(full, _kind(f.type, suffix));
   }
 
   /** Lets go of series not exported for a while (a flow removed). */
@@ -417,8 +439,10 @@ export class Sampler {
     const oldest = this.#pass - _SWEEP_PASSES;
     for (const [name, f] of this.#families) {
       for (const [text, slot] of f.series) {
-        if (slot.seen < oldest) f.series.delete(text);
+        if (slot[0] < oldest) f.series.delete(text);
       }
+      // Looked up again from the store when still exported.
+      f.odd.clear();
       if (f.series.size === 0) this.#families.delete(name);
     }
   }

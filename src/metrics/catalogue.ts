@@ -662,7 +662,7 @@ export const RESOURCE_METRICS = {
 const TIER: LabelDef = {
   name: "tier",
   help:
-    "the store's tier: `raw` (the samples) or a downsampled one (`1m`, `1h` by default)",
+    "the store's tier: `raw` (the samples) or a downsampled one (`1m`, `1h` by default); in `history_storage_bytes` also `index`, the series file and head log on disk",
 };
 
 /**

@@ -57,6 +57,11 @@ export interface Server {
    * until it is used.
    */
   readonly connections: ServerConnections;
+  /**
+   * The address of the client that sent `request` (a request this server
+   * is answering), e.g. `"127.0.0.1"`; `undefined` for any other request.
+   */
+  remoteAddress(request: Request): string | undefined;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -183,6 +188,8 @@ interface Listening {
   stop(): Promise<void>;
   /** Cuts (Bun) or abandons (Deno) every connection left. */
   kill(): Promise<void>;
+  /** The client address of a request being answered. */
+  remoteAddress(request: Request): string | undefined;
 }
 
 function _server(
@@ -231,6 +238,7 @@ function _server(
     get connections(): ServerConnections {
       return peers.tracker ??= new ConnectionTracker(port);
     },
+    remoteAddress: (request) => listening.remoteAddress(request),
     [Symbol.asyncDispose]: close,
   };
 }
@@ -242,7 +250,10 @@ function _serveDeno(
   hostname: string,
   port: number,
 ): Listening {
+  // Deno hands the peer only to the handler: kept per request, weakly.
+  const addresses = new WeakMap<Request, string>();
   const handler = (request: Request, info: DenoServeInfo) => {
+    addresses.set(request, info.remoteAddr.hostname);
     const tracker = peers.tracker;
     if (tracker?.watching) {
       const peer = info.remoteAddr;
@@ -268,6 +279,7 @@ function _serveDeno(
       server.unref();
       return Promise.resolve();
     },
+    remoteAddress: (request) => addresses.get(request),
   };
 }
 
@@ -307,6 +319,7 @@ async function _serveBun(
     // Without `true`, stop() lets the requests in flight finish.
     stop: () => server.stop(),
     kill: () => server.stop(true),
+    remoteAddress: (request) => server.requestIP(request)?.address,
   };
 }
 

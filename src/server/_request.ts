@@ -7,6 +7,29 @@
 import type { Context } from "hono";
 import type { FlowInput } from "../flows/flow_info.ts";
 import { HttpError } from "./http_error.ts";
+import { _jsonTooDeepAt, _lineCol } from "./_json_depth.ts";
+
+/**
+ * How deep a JSON request body may nest (objects and arrays within each
+ * other): a graph needs about 6 levels and an initial packet's data a few
+ * more; anything deeper is refused before it is parsed.
+ */
+export const DEFAULT_MAX_BODY_DEPTH = 64;
+
+/**
+ * Refuses (400) a JSON body that nests deeper than `max`, before anything
+ * parses it: parsing, merging and validating such a body took seconds and
+ * hundreds of MB on Bun (issue 18).
+ */
+export function _checkJsonDepth(text: string, max: number, what: string): void {
+  const at = _jsonTooDeepAt(text, max);
+  if (at < 0) return;
+  const { line, col } = _lineCol(text, at);
+  throw new HttpError(
+    400,
+    `${what} is nested too deeply: objects and arrays more than ${max} levels within each other (line ${line}, col ${col}), the limit; flatten it`,
+  );
+}
 
 /** JSON media types, `+json` suffixes included. */
 export const _JSON_TYPES = /^application\/(?:[\w.+-]*\+)?json$/;
@@ -14,10 +37,11 @@ const FBP_TYPES = new Set([
   "text/vnd.fbp",
   "text/x-fbp",
   "application/x-fbp",
-  "text/plain",
 ]);
+// Not text/plain: a web page may post that to any site without a
+// preflight (see cross_site_guard.ts).
 const ACCEPTED_GRAPH_TYPES =
-  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text; text/plain also works)";
+  "application/json (fbp-graph JSON) or text/vnd.fbp (.fbp text)";
 
 /** The media type of the request body, lower case, without parameters. */
 export function _mediaType(c: Context): string | null {
@@ -106,6 +130,7 @@ export async function _readGraph(
   c: Context,
   limit: number,
   timeoutMs: number,
+  maxDepth: number = DEFAULT_MAX_BODY_DEPTH,
 ): Promise<FlowInput> {
   const type = _mediaType(c);
   let format: FlowInput["format"];
@@ -123,6 +148,7 @@ export async function _readGraph(
   if (text.trim() === "") {
     throw new HttpError(400, "the request body is empty: send a graph");
   }
+  if (format === "json") _checkJsonDepth(text, maxDepth, "the graph");
   return { text, format };
 }
 

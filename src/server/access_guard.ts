@@ -8,11 +8,17 @@ import type { MiddlewareHandler } from "hono";
 import type { Access, Scope } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
 
+/** The client address of a request, when the server knows it. */
+export type ClientAddress = (request: Request) => string | undefined;
+
 /**
  * Middleware that asks `access` whether the request's bearer token grants
  * `scope` (`"auto"`: `read` for GET and HEAD, else `write`) and refuses it
  * with a 401 (with `WWW-Authenticate`) or a 403 {@linkcode HttpError}
- * otherwise.
+ * otherwise. A token that matches none is a failed attempt of the client
+ * (by `clientAddress`, default one shared "unknown address") in
+ * `access.attempts`; a client with too many gets 429 with `Retry-After`
+ * whatever token it sends, until its window ends.
  *
  * @example
  * ```ts
@@ -35,6 +41,7 @@ import { HttpError } from "./http_error.ts";
 export function accessGuard(
   access: Access,
   scope: Scope | "auto",
+  clientAddress: ClientAddress = () => undefined,
 ): MiddlewareHandler {
   return async (c, next) => {
     const need: Scope = scope !== "auto"
@@ -42,7 +49,35 @@ export function accessGuard(
       : c.req.method === "GET" || c.req.method === "HEAD"
       ? "read"
       : "write";
-    const r = access.check(c.req.header("Authorization"), need);
+    const authorization = c.req.header("Authorization");
+    // Only a request that tries a token can be a guess; one without is
+    // told what to send, as before.
+    const client = authorization !== undefined && access.enabled
+      ? clientAddress(c.req.raw) ?? "an unknown address"
+      : undefined;
+    if (client !== undefined) {
+      const wait = access.attempts.lockedFor(client);
+      if (wait > 0) {
+        // Refused before the token is compared: a locked-out client learns
+        // nothing, not even from a right guess.
+        const s = Math.ceil(wait / 1000);
+        throw new HttpError(
+          429,
+          `too many failed token attempts from ${client}: retry in ${s} s`,
+          { "Retry-After": String(s) },
+        );
+      }
+    }
+    const r = access.check(authorization, need);
+    if (!r.ok && r.invalidToken && client !== undefined) {
+      const path = c.req.path;
+      access.attempts.fail(
+        client,
+        `${c.req.method} ${
+          path.length <= 100 ? path : `${path.slice(0, 100)}...`
+        }`,
+      );
+    }
     if (!r.ok) {
       throw new HttpError(
         r.status,

@@ -6,6 +6,10 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import {
+  FailedAttempts,
+  type FailedAttemptsOptions,
+} from "./failed_attempts.ts";
 
 /** What a token lets its holder do. */
 export type Scope = "read" | "write" | "metrics";
@@ -31,6 +35,12 @@ export interface AccessOptions {
    * a loopback one lets everything through. Default `false`.
    */
   exposed?: boolean;
+  /**
+   * How failed token attempts are counted, locked out and logged (see
+   * {@linkcode FailedAttempts}). Default: 10 per client address a minute,
+   * the first 5 a minute logged to `console.warn`.
+   */
+  failedAttempts?: FailedAttemptsOptions;
 }
 
 /** The shortest token accepted: shorter ones can be guessed. */
@@ -39,7 +49,13 @@ export const MIN_TOKEN_LENGTH = 16;
 /** The outcome of {@linkcode Access.check}. */
 export type AccessResult =
   | { ok: true }
-  | { ok: false; status: 401 | 403; message: string };
+  | {
+    ok: false;
+    status: 401 | 403;
+    message: string;
+    /** A token was sent and matches none: a failed attempt. */
+    invalidToken?: true;
+  };
 
 /**
  * Reads a token specification: `SCOPES:SECRET` (scopes separated by
@@ -140,6 +156,8 @@ function digest(token: string): Uint8Array {
 export class Access {
   readonly #grants: { digest: Uint8Array; scopes: ReadonlySet<Scope> }[];
   readonly #exposed: boolean;
+  /** Failed token attempts, per client address (see `accessGuard`). */
+  readonly attempts: FailedAttempts;
 
   /** Checks every token; a bad one throws a `RangeError` that says why. */
   constructor(options: AccessOptions = {}) {
@@ -157,6 +175,12 @@ export class Access {
       return { digest: digest(g.token), scopes: new Set(g.scopes) };
     });
     this.#exposed = options.exposed ?? false;
+    this.attempts = new FailedAttempts(options.failedAttempts);
+  }
+
+  /** Whether the server listens beyond loopback (see {@linkcode AccessOptions.exposed}). */
+  get exposed(): boolean {
+    return this.#exposed;
   }
 
   /** Whether any token is configured. */
@@ -195,7 +219,12 @@ export class Access {
       if (timingSafeEqual(g.digest, d) && match === undefined) match = g.scopes;
     }
     if (match === undefined) {
-      return { ok: false, status: 401, message: "the token is not valid" };
+      return {
+        ok: false,
+        status: 401,
+        message: "the token is not valid",
+        invalidToken: true,
+      };
     }
     if (!match.has(scope)) {
       return {

@@ -15,15 +15,20 @@ import type { Registry } from "../engine/registry.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import type { HistoryReader } from "../history/types.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
-import { accessGuard } from "./access_guard.ts";
+import { accessGuard, type ClientAddress } from "./access_guard.ts";
 import { Access, type AccessOptions } from "./auth.ts";
 import { componentRoutes } from "./component_routes.ts";
+import { crossSiteGuard } from "./cross_site_guard.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
+import { hostGuard } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { queryRoutes } from "./query_routes.ts";
 import { _errorResponse } from "./_response.ts";
+import { DEFAULT_MAX_BODY_DEPTH } from "./_request.ts";
+
+export { DEFAULT_MAX_BODY_DEPTH };
 
 /** Options of {@linkcode flowApp}. */
 export interface FlowAppOptions {
@@ -35,8 +40,27 @@ export interface FlowAppOptions {
   components: Registry;
   /** Who may do what (tokens, and whether the server is exposed). Default: open, loopback. */
   access?: Access | AccessOptions;
+  /**
+   * Host names besides the loopback ones that a loopback server answers
+   * to (see `hostGuard`). A server whose `access` is not exposed refuses
+   * any other `Host` with 421, against DNS rebinding; an exposed one
+   * answers to any name. Default none.
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * The client address of a request (e.g. the runtime server's
+   * `remoteAddress`), by which failed token attempts are counted. Default:
+   * unknown, so every client shares one count.
+   */
+  clientAddress?: ClientAddress;
   /** The largest request body accepted (bytes); larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How deep a JSON request body (a graph, a merge patch) may nest
+   * (objects and arrays within each other); a deeper one gets 400 before
+   * it is parsed. Default {@linkcode DEFAULT_MAX_BODY_DEPTH} (64).
+   */
+  maxBodyDepth?: number;
   /**
    * How long a request may take (ms), its body included: a client that
    * sends its body slower gets 408, a handler that takes longer 503.
@@ -110,6 +134,10 @@ export function flowApp(options: FlowAppOptions): Hono {
     options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     "maxBodyBytes",
   );
+  const maxBodyDepth = _positiveInt(
+    options.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH,
+    "maxBodyDepth",
+  );
   const requestTimeoutMs = _positiveInt(
     options.requestTimeoutMs ?? 30_000,
     "requestTimeoutMs",
@@ -126,6 +154,9 @@ export function flowApp(options: FlowAppOptions): Hono {
       ));
   const app = new Hono();
   for (const m of options.middleware ?? []) app.use(m);
+  if (!access.exposed) {
+    app.use(hostGuard({ allowedHosts: options.allowedHosts }));
+  }
 
   // No `hono/request-id` on every request: it cost the flow routes about
   // 6% of their throughput (bench/versus.ts serve, Bun). The error handler
@@ -133,7 +164,7 @@ export function flowApp(options: FlowAppOptions): Hono {
   // app that mounts it in front).
   app.route("/", healthRoutes(flows));
   for (const path of ["/metrics", "/api/v1/metadata"]) {
-    app.use(path, accessGuard(access, "metrics"));
+    app.use(path, accessGuard(access, "metrics", options.clientAddress));
   }
   app.route(
     "/",
@@ -141,24 +172,33 @@ export function flowApp(options: FlowAppOptions): Hono {
   );
   app.route(
     "/components",
-    componentRoutes(components, accessGuard(access, "read")),
+    componentRoutes(
+      components,
+      accessGuard(access, "read", options.clientAddress),
+    ),
   );
   app.route(
     "/flows",
     flowRoutes({
       flows,
       maxBodyBytes,
+      maxBodyDepth,
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
-      middleware: [accessGuard(access, "auto")],
+      // The cross-site check first: a page's request is refused before a
+      // token is looked at (and never counts as a failed attempt).
+      middleware: [
+        crossSiteGuard(),
+        accessGuard(access, "auto", options.clientAddress),
+      ],
     }),
   );
   if (options.history !== undefined) {
     app.route(
       "/",
       queryRoutes(options.history, {
-        middleware: [accessGuard(access, "read")],
+        middleware: [accessGuard(access, "read", options.clientAddress)],
         maxBodyBytes,
         bodyTimeoutMs: requestTimeoutMs,
       }),

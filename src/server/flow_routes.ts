@@ -13,6 +13,7 @@ import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import {
   _anyRev,
   _bodyTimeout,
+  _checkJsonDepth,
   _expectedRev,
   _JSON_TYPES,
   _mediaType,
@@ -20,6 +21,7 @@ import {
   _readBody,
   _readGraph,
   _readingBody,
+  DEFAULT_MAX_BODY_DEPTH,
 } from "./_request.ts";
 import { _etag, _json, _problemJson, _tagMatches } from "./_response.ts";
 import { _eventStream } from "./_flow_events.ts";
@@ -31,6 +33,11 @@ export interface FlowRoutesOptions {
   flows: FlowManager;
   /** The largest request body accepted (bytes); larger ones get 413. */
   maxBodyBytes: number;
+  /**
+   * How deep a JSON body (a graph, a merge patch) may nest; deeper ones
+   * get 400 before they are parsed. Default `DEFAULT_MAX_BODY_DEPTH` (64).
+   */
+  maxBodyDepth?: number;
   /**
    * How long a request that changes a flow may take (ms), its body
    * included: a body slower than that gets 408, a handler 503.
@@ -131,7 +138,12 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
 type _IdContext = Context<BlankEnv, "/:id">;
 
 async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
-  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  const input = await _readGraph(
+    c,
+    o.maxBodyBytes,
+    o.requestTimeoutMs,
+    o.maxBodyDepth,
+  );
   const id = c.req.query("id");
   const start = _queryBool(c, "start", true);
   const info = await o.flows.create({ ...input, id, start });
@@ -185,7 +197,12 @@ async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
   const id = c.req.param("id");
   const rev = _expectedRev(c);
   const start = _queryBool(c, "start", true);
-  const input = await _readGraph(c, o.maxBodyBytes, o.requestTimeoutMs);
+  const input = await _readGraph(
+    c,
+    o.maxBodyBytes,
+    o.requestTimeoutMs,
+    o.maxBodyDepth,
+  );
   // One step in the flow manager: concurrent PUTs of a new id create it
   // once and replace it after, never a 409 for an upsert.
   const { info, created } = await o.flows.put(id, input, {
@@ -214,6 +231,11 @@ async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     );
   }
   const text = await _readBody(c, o.maxBodyBytes, o.requestTimeoutMs);
+  _checkJsonDepth(
+    text,
+    o.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH,
+    "the merge patch",
+  );
   let patch: unknown;
   try {
     patch = JSON.parse(text);

@@ -49,6 +49,7 @@ export {
 } from "./error_handler.ts";
 export {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_BODY_DEPTH,
   flowApp,
   type FlowAppOptions,
 } from "./flow_app.ts";

@@ -14,6 +14,13 @@ import type {
   LabelMatcher,
   SeriesLabels,
 } from "../history/types.ts";
+import {
+  PromQLError,
+  queryInstant,
+  type QueryOptions,
+  queryRange,
+  type QueryResult,
+} from "../history/promql/mod.ts";
 import { VERSION } from "../version.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import {
@@ -30,33 +37,16 @@ import {
 import { _readBody } from "./_request.ts";
 import { _json } from "./_response.ts";
 
-/** Options the evaluator takes: the subset of the PromQL module's `QueryOptions` the API sets. */
-export interface EvalOptions {
-  /** How long the evaluation may take (ms). */
-  timeoutMs?: number;
-  /** The most samples the query may hold at once. */
-  maxSamples?: number;
-  /** How far back an instant selector looks (ms). */
-  lookbackDeltaMs?: number;
-}
+/** What the evaluator is told: the PromQL module's `QueryOptions`. */
+export type EvalOptions = QueryOptions;
 
-/** What the evaluator answers: times in ms. */
-export type EvalResult =
-  | {
-    resultType: "vector";
-    result: { metric: SeriesLabels; value: [number, number] }[];
-  }
-  | {
-    resultType: "matrix";
-    result: { metric: SeriesLabels; values: [number, number][] }[];
-  }
-  | { resultType: "scalar"; result: [number, number] }
-  | { resultType: "string"; result: [number, string] };
+/** What the evaluator answers (times in ms): the PromQL module's `QueryResult`. */
+export type EvalResult = QueryResult;
 
 /**
  * A PromQL evaluator: weir's own (`src/history/promql`) by default. Its
- * errors carry a Prometheus error `type` (`bad_data`, `execution`,
- * `timeout`).
+ * errors are `PromQLError`s, whose `type` is Prometheus's (`bad_data`,
+ * `execution`, `timeout`).
  */
 export interface QueryEngine {
   /** Evaluates `query` at `timeMs`. */
@@ -76,6 +66,9 @@ export interface QueryEngine {
     options?: EvalOptions,
   ): EvalResult;
 }
+
+/** weir's PromQL evaluator (src/history/promql). */
+const WEIR_ENGINE: QueryEngine = { queryInstant, queryRange };
 
 /** Options of {@linkcode queryRoutes}. */
 export interface QueryRoutesOptions {
@@ -144,7 +137,7 @@ export function queryRoutes(
 ): Hono {
   const {
     middleware = [],
-    engine,
+    engine = WEIR_ENGINE,
     timeoutMs = 120_000,
     maxSamples,
     lookbackDeltaMs,
@@ -164,16 +157,7 @@ export function queryRoutes(
       const asked = parseDurationParam(text, "timeout");
       if (asked > 0) t = Math.min(t, asked);
     }
-    return { timeoutMs: t, maxSamples, lookbackDeltaMs };
-  };
-  const evaluator = (): QueryEngine => {
-    if (engine === undefined) {
-      throw new PromApiError(
-        "unavailable",
-        "no PromQL evaluator is configured",
-      );
-    }
-    return engine;
+    return { timeoutMs: t, maxSamples, lookbackDeltaMs, nowMs: now() };
   };
 
   const instant = async (c: Context) => {
@@ -181,7 +165,7 @@ export function queryRoutes(
     const query = _required(p, "query");
     const time = _time(p, "time", now(), false);
     const opts = evalOptions(p);
-    const result = evaluator().queryInstant(reader, query, time, opts);
+    const result = engine.queryInstant(reader, query, time, opts);
     return _success(c, _resultJson(result));
   };
   const range = async (c: Context) => {
@@ -209,7 +193,7 @@ export function queryRoutes(
       );
     }
     const opts = evalOptions(p);
-    const result = evaluator().queryRange(
+    const result = engine.queryRange(
       reader,
       query,
       start,
@@ -304,8 +288,10 @@ export function queryRoutes(
 
 /** The error type of an error the API answers in Prometheus's shape. */
 function _errorType(error: unknown): PromErrorType | undefined {
-  if (error instanceof PromApiError) return error.type;
-  // The evaluator's PromQLError: its `type` is one of Prometheus's.
+  if (error instanceof PromApiError || error instanceof PromQLError) {
+    return error.type;
+  }
+  // An evaluator's own error class of that name (a test's, say).
   if (error instanceof Error && error.name === "PromQLError") {
     const type: unknown = Reflect.get(error, "type");
     if (typeof type === "string" && type in PROM_ERROR_STATUS) {

@@ -58,6 +58,14 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     logFormat: "auto",
     drainTimeoutMs: 5000,
     fileTokens: [],
+    history: null,
+    historyIntervalMs: 1000,
+    dataDir: null,
+    historyRetentionMs: {},
+    historyMaxBytes: 256 * 2 ** 20,
+    historyFlushIntervalMs: 10_000,
+    historyInclude: [],
+    historyExclude: [],
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);

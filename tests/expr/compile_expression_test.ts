@@ -28,3 +28,81 @@ test("compileExpression names the position and JSONata's reason for a syntax err
       ),
   );
 });
+
+test("compileExpression compiles the common subset to a closure that answers at once", () => {
+  const expr = compileExpression('{"seq": seq, "value": value + 1}');
+  assert.equal(expr.compiled, true);
+  assert.equal(expr.fallbackReason, undefined);
+  const result = expr.evaluateNow({ seq: 7, value: 1 }) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual({ ...result }, { seq: 7, value: 2 });
+});
+
+test("compileExpression leaves what the compiler does not cover to the jsonata package, with the reason", async () => {
+  const expr = compileExpression("$replace(name, /o+/, '0')");
+  assert.equal(expr.compiled, false);
+  assert.equal(expr.fallbackReason, "not compiled: regular expressions");
+  const later = expr.evaluateNow({ name: "foo" });
+  assert.ok(later instanceof Promise);
+  assert.equal(await later, "f0");
+});
+
+test("compileExpression with compile: false always uses the jsonata package", async () => {
+  const expr = compileExpression("a + 1", { compile: false });
+  assert.equal(expr.compiled, false);
+  assert.equal(expr.fallbackReason, "compilation switched off");
+  assert.equal(await expr.evaluate({ a: 1 }), 2);
+});
+
+test("a compiled expression keeps JSONata's sequence rules: singletons, [] and undefined", () => {
+  const data = { a: [{ b: 1 }, { b: [2, 3] }], one: [{ b: 4 }] };
+  const run = (text: string) => compileExpression(text).evaluateNow(data);
+  assert.deepEqual([...run("a.b") as unknown[]], [1, 2, 3]);
+  assert.equal(run("one.b"), 4);
+  assert.deepEqual([...run("one.b[]") as unknown[]], [4]);
+  assert.equal(run("missing.b"), undefined);
+  assert.equal(run("null"), null);
+});
+
+test("a compiled expression throws JSONata's errors, with code, position and message", () => {
+  assert.throws(() => compileExpression("'a' + 1").evaluateNow({}), {
+    code: "T2001",
+    position: 5,
+    token: "+",
+    message: 'The left side of the "+" operator must evaluate to a number',
+  });
+  assert.throws(() => compileExpression("$substring(1)").evaluateNow({}), {
+    code: "T0411",
+  });
+});
+
+test("a compiled expression runs lambdas, higher-order functions and tail calls", () => {
+  const expr = compileExpression(
+    "($sum := function($n, $acc) { $n = 0 ? $acc : $sum($n - 1, $acc + $n) }; " +
+      "{ 'tail': $sum(100000, 0), 'hof': $reduce($map([1..4], function($v) { $v * 2 }), function($a, $b) { $a + $b }) })",
+  );
+  assert.equal(expr.compiled, true);
+  const result = expr.evaluateNow(undefined) as Record<string, unknown>;
+  assert.deepEqual({ ...result }, { tail: 5000050000, hof: 20 });
+});
+
+test("a compiled expression's $now() and $millis() are one time per evaluation", () => {
+  const result = compileExpression("[$millis(), $millis(), $toMillis($now())]")
+    .evaluateNow(undefined) as number[];
+  assert.equal(result[0], result[1]);
+  assert.equal(result[0], result[2]);
+});
+
+test("evaluateWithin bounds the depth and the time of a compiled evaluation (the budget hook)", () => {
+  const deep = compileExpression("($f := function($n) { $n + $f($n) }; $f(1))");
+  assert.throws(() => deep.evaluateWithin({}, { maxDepth: 200 }), {
+    code: "D1011",
+  });
+  const endless = compileExpression("($f := function() { $f() }; $f())");
+  assert.throws(() => endless.evaluateWithin({}, { timeoutMs: 20 }), {
+    code: "D1012",
+  });
+  assert.equal(deep.compiled, true);
+});

@@ -4,7 +4,8 @@ import { compileExpression } from "../../src/expr/compile_expression.ts";
 import { toPlain } from "../../src/expr/to_plain.ts";
 
 test("toPlain gives an object JSONata built a prototype", async () => {
-  const built = await compileExpression("{ 'a': 1 }").evaluate({});
+  const built = await compileExpression("{ 'a': 1 }", { compile: false })
+    .evaluate({});
   assert.equal(Object.getPrototypeOf(built), null);
   const plain = toPlain(built);
   assert.equal(Object.getPrototypeOf(plain), Object.prototype);
@@ -15,7 +16,7 @@ test("toPlain copies an array JSONata flagged as a sequence without the flag", a
   const built = await compileExpression("items.p").evaluate({
     items: [{ p: 1 }, { p: 2 }],
   });
-  assert.equal(Object.hasOwn(built, "sequence"), true);
+  assert.equal(Object.hasOwn(built as object, "sequence"), true);
   const plain = toPlain(built) as unknown[];
   assert.equal(Object.hasOwn(plain, "sequence"), false);
   assert.deepEqual(plain, [1, 2]);
@@ -60,4 +61,14 @@ test("toPlain leaves what is nested deeper than 100 levels as it is", () => {
   }
   assert.equal(plain, innermost);
   assert.equal(level, 105);
+});
+
+test("toPlain leaves alone the plain object a compiled object constructor builds", () => {
+  const built = compileExpression("{ 'a': x.y, 'b': 1 }").evaluateNow({
+    x: [{ y: 1 }, { y: 2 }],
+  });
+  assert.equal(Object.getPrototypeOf(built), Object.prototype);
+  assert.equal(toPlain(built), built);
+  assert.equal(Object.hasOwn((built as { a: object }).a, "sequence"), false);
+  assert.deepEqual(built, { a: [1, 2], b: 1 });
 });

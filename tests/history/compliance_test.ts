@@ -30,13 +30,12 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { serve } from "../../src/runtime/serve.ts";
 import { queryRoutes } from "../../src/server/query_routes.ts";
-import type { HistoryReader } from "../../src/history/types.ts";
+import { HistoryStore } from "../../src/history/store.ts";
 import {
   integrationSkip,
   requireTool,
   startPrometheus,
 } from "../_prometheus.ts";
-import { MemoryHistory } from "../server/_memory_history.ts";
 import { expandCases } from "./_compliance_queries.ts";
 import {
   type GeneratedSeries,
@@ -199,6 +198,9 @@ interface QueryReport {
   query: string;
   outcome: "agree" | "unsupported" | "wrong" | "reference_failed";
   detail: string;
+  /** Series and points in Prometheus's answers (all evaluations): a query that agrees on nothing proves little. */
+  referenceSeries: number;
+  referencePoints: number;
 }
 
 function judge(
@@ -242,11 +244,14 @@ const RANK = {
   reference_failed: 3,
 } as const;
 
-/** Loads the generated series into weir's history. */
-function load(series: readonly GeneratedSeries[]): HistoryReader {
-  const h = new MemoryHistory(5000);
-  for (const s of series) h.add(s.labels, s.samples, s.kind);
-  return h;
+/** Loads the generated series into weir's store (memory only). */
+async function load(series: readonly GeneratedSeries[]): Promise<HistoryStore> {
+  const store = await HistoryStore.open({ intervalMs: 5000 });
+  for (const s of series) {
+    const ref = store.seriesRef(s.labels, s.kind);
+    for (const [t, v] of s.samples) store.append(ref, t, v);
+  }
+  return store;
 }
 
 test(
@@ -276,7 +281,8 @@ test(
         targets: [],
         storagePath: tsdb,
       });
-      const server = await serve(queryRoutes(load(series)).fetch, { port: 0 });
+      const store = await load(series);
+      const server = await serve(queryRoutes(store).fetch, { port: 0 });
       try {
         // The compliance tester's window: 10 minutes at a 10 s step, ending
         // 10 minutes before the data does.
@@ -302,13 +308,26 @@ test(
             outcome: "agree",
             detail: "",
           };
+          let referenceSeries = 0;
+          let referencePoints = 0;
           for (const [what, path, params] of asks) {
             const ref = await ask(prometheus.url, path, params);
             const got = await ask(server.url, path, params);
+            if (ref.ok) {
+              referenceSeries += ref.answer.series.length;
+              for (const s of ref.answer.series) {
+                referencePoints += s.points.length;
+              }
+            }
             const j = judge(what, c.shouldFail, ref, got);
             if (RANK[j.outcome] > RANK[worst.outcome]) worst = j;
           }
-          reports.push({ query: c.query, ...worst });
+          reports.push({
+            query: c.query,
+            ...worst,
+            referenceSeries,
+            referencePoints,
+          });
         }
 
         const count = (o: QueryReport["outcome"]) =>
@@ -322,6 +341,15 @@ test(
             `with an error; ${count("wrong")} wrong; ${
               count("reference_failed")
             } reference failures`,
+        );
+        const empty = reports.filter((r) =>
+          r.outcome === "agree" && r.referencePoints === 0
+        );
+        console.log(
+          `PromQL compliance: ${empty.length} of the agreeing queries have an empty answer in Prometheus ` +
+            `(${
+              reports.reduce((n, r) => n + r.referencePoints, 0)
+            } points compared in all)`,
         );
         const file = process.env.WEIR_COMPLIANCE_REPORT;
         if (file) {
@@ -350,6 +378,7 @@ test(
         );
       } finally {
         await server.close();
+        await store.close();
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -304,3 +304,76 @@ test(
     for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1]);
   },
 );
+
+test("Sampler keeps each sample apart when a family's series differ in shape", async () => {
+  const collector = new MetricsCollector();
+  // Two histograms of one family with different buckets, then a summary-
+  // like shape where the first series has fewer samples than the next.
+  collector.addFamily(RESOURCE_METRICS.eventLoopLag, (o) => {
+    o.histogram({ kind: "a" }, {
+      bounds: [1],
+      counts: [2, 1],
+      sum: 3,
+      count: 3,
+    });
+    o.histogram({ kind: "b" }, {
+      bounds: [0.5, 1],
+      counts: [1, 2, 4],
+      sum: 9,
+      count: 7,
+    });
+  });
+  const lag = new PromHistogram({
+    name: "app_lag_seconds",
+    help: "Lag.",
+    labelNames: ["kind"],
+    buckets: [0.1, 1, 10],
+    registers: [collector.registry],
+  });
+  lag.observe({ kind: "a" }, 0.5);
+  new Gauge({
+    name: "app_mixed",
+    help: "Series of different shapes.",
+    labelNames: ["x"],
+    registers: [collector.registry],
+    collect() {
+      this.set({ x: "1" }, 1);
+      this.set({ x: "2" }, 2);
+    },
+  });
+  const store = new FakeStore();
+  let now = 1_000;
+  const sampler = new Sampler(collector, store, { now: () => now });
+  await sampler.sampleOnce();
+  now += 1000;
+  await sampler.sampleOnce();
+  const scraped = new Map<string, number>();
+  for (const f of parseFamilies(await collector.render("text"))) {
+    for (const s of f.samples) {
+      scraped.set(FakeStore.key({ __name__: s.name, ...s.labels }), s.value);
+    }
+  }
+  for (const s of store.series) {
+    const key = FakeStore.key(s.labels);
+    if (key.startsWith("weir_metrics_")) continue;
+    assert.deepEqual(s.samples.map(([, v]) => v), [
+      scraped.get(key),
+      scraped.get(key),
+    ], key);
+  }
+  assert.equal(
+    store.find("app_lag_seconds_bucket", { le: "1" })[0].samples[1][1],
+    1,
+  );
+  assert.equal(store.find("weir_event_loop_lag_seconds_bucket").length, 5);
+  assert.deepEqual(
+    store.find("weir_event_loop_lag_seconds_bucket", { kind: "b", le: "1" })[0]
+      .samples,
+    [[1_000, 3], [2_000, 3]],
+  );
+  assert.deepEqual(
+    store.find("weir_event_loop_lag_seconds_count", { kind: "b" })[0].samples,
+    [[1_000, 7], [2_000, 7]],
+  );
+  assert.equal(store.find("app_mixed").length, 2);
+});

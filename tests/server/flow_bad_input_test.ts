@@ -74,7 +74,7 @@ test("POST /flows refuses a graph with no process, as a bare word in .fbp text o
     for (
       const [type, text, why] of [
         [
-          "text/plain",
+          "application/x-fbp",
           "hello",
           /"hello" is not connected and has no component/,
         ],

@@ -31,7 +31,7 @@ test(
         const text = pad(size);
         assert.equal(new TextEncoder().encode(text).length, size);
         const reply = await send(
-          `PUT /flows/s${size} HTTP/1.1\r\nHost: x\r\nContent-Type: text/vnd.fbp\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n${text}`,
+          `PUT /flows/s${size} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/vnd.fbp\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n${text}`,
         );
         assert.equal(statusOf(reply), status, `${size} bytes`);
       }
@@ -41,13 +41,13 @@ test(
         () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
       ).join("");
       let reply = await send(
-        `PUT /flows/chunked HTTP/1.1\r\nHost: x\r\nContent-Type: text/vnd.fbp\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunks}0\r\n\r\n`,
+        `PUT /flows/chunked HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/vnd.fbp\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunks}0\r\n\r\n`,
       );
       assert.equal(statusOf(reply), 413);
       assert.match(reply, /larger than the 4096-byte limit/);
       // Half a body, then nothing.
       reply = await send(
-        `PUT /flows/slow HTTP/1.1\r\nHost: x\r\nContent-Type: text/vnd.fbp\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n'1s' -> interval`,
+        `PUT /flows/slow HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/vnd.fbp\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n'1s' -> interval`,
         true,
       );
       assert.equal(statusOf(reply), 408);

@@ -36,7 +36,7 @@ test(
       for (const mode of ["destroy", "end"]) {
         const socket = await openSocket(server.port);
         const got = receive(socket, (t) => t.includes("event: stats"));
-        socket.write("GET /flows/a/events HTTP/1.1\r\nHost: x\r\n\r\n");
+        socket.write("GET /flows/a/events HTTP/1.1\r\nHost: localhost\r\n\r\n");
         await got;
         assert.equal(s.subscriptions(), 1);
         if (mode === "destroy") socket.destroy();
@@ -78,7 +78,7 @@ test(
     const stalled = await openSocket(server.port);
     try {
       stalled.write(
-        "GET /flows/big/events?interval=100 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /flows/big/events?interval=100 HTTP/1.1\r\nHost: localhost\r\n\r\n",
       );
       stalled.pause();
       // A reader on another flow, at the same interval, counts the ticks.

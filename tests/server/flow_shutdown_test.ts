@@ -56,7 +56,7 @@ test(
       for (let i = 0; i < 5; i++) {
         const socket = await openSocket(server.port);
         const got = receive(socket);
-        socket.write("GET /flows/a/events HTTP/1.1\r\nHost: x\r\n\r\n");
+        socket.write("GET /flows/a/events HTTP/1.1\r\nHost: localhost\r\n\r\n");
         ends.push(got);
       }
       await until(() => s.subscriptions() === 5, 10_000);

@@ -685,6 +685,20 @@ class Builder {
         } not allowed in binary scalar expression`,
       );
     }
+    // lezer-promql reads the sign into a number literal, so `-1 ^ 2` comes
+    // as (-1) ^ 2; in Prometheus `^` binds tighter than unary minus: -(1 ^ 2).
+    if (
+      op === "^" && lhs.type === "number" &&
+      lhsNode.name === "NumberDurationLiteral" &&
+      this.#source(lhsNode).trimStart().startsWith("-")
+    ) {
+      const lhsAbs: Expr = { type: "number", value: -lhs.value };
+      return {
+        type: "unary",
+        op: "-",
+        expr: { type: "binary", op, lhs: lhsAbs, rhs, bool, matching },
+      };
+    }
     return { type: "binary", op, lhs, rhs, bool, matching };
   }
 

@@ -58,23 +58,30 @@ export const WINDOW_FUNCTIONS: ReadonlySet<string> = new Set([
   "absent_over_time",
 ]);
 
-/** The samples of one series and the window at one step. */
+/**
+ * The samples of one series and the window at one step. The evaluator
+ * reuses one object for every step of a series (no allocation per step).
+ */
 export interface Window {
-  readonly points: SeriesPoints;
+  points: SeriesPoints;
   /** First sample in the range (index into points). */
-  readonly lo: number;
+  lo: number;
   /** Last sample in the range (inclusive); `hi < lo` when empty. */
-  readonly hi: number;
+  hi: number;
   /** The range's end (evaluation time minus offset), ms. */
-  readonly end: number;
+  end: number;
   /** The evaluation time of the step (ms): predict_linear's intercept time in 2.42, even with `@`. */
-  readonly stepTime: number;
+  stepTime: number;
   /** The range (ms). */
-  readonly rangeMs: number;
+  rangeMs: number;
   /** The scalar parameter at this step (quantile_over_time, predict_linear). */
-  readonly param: number;
-  /** Per-sample running sum of the values lost at counter resets (raw rate/increase). */
-  readonly resets: Float64Array | undefined;
+  param: number;
+  /**
+   * Per-sample running sum of the values lost at counter resets (raw
+   * rate/increase); `null` when the series has no reset, undefined when
+   * not worked out (the window is scanned).
+   */
+  resets: Float64Array | null | undefined;
 }
 
 /** Neumaier's compensated add, as Prometheus's kahanSumInc. */
@@ -90,7 +97,15 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
  * `rate()` adds back for the resets up to sample `i`, so a window's
  * correction is `out[hi] - out[lo]` in O(1).
  */
-export function resetCorrections(v: Float64Array): Float64Array {
+export function resetCorrections(v: Float64Array): Float64Array | null {
+  let first = -1;
+  for (let i = 1; i < v.length; i++) {
+    if (v[i] < v[i - 1]) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return null;
   const out = new Float64Array(v.length);
   let acc = 0;
   for (let i = 1; i < v.length; i++) {
@@ -111,8 +126,9 @@ function extrapolatedRate(
   const v = w.points.value;
   let result = v[hi] - v[lo];
   if (isCounter) {
-    if (w.resets !== undefined) result += w.resets[hi] - w.resets[lo];
-    else {
+    if (w.resets !== undefined) {
+      if (w.resets !== null) result += w.resets[hi] - w.resets[lo];
+    } else {
       for (let i = lo + 1; i <= hi; i++) {
         if (v[i] < v[i - 1]) result += v[i - 1];
       }
@@ -312,6 +328,17 @@ export function rawRangeFunction(func: string, w: Window): number | undefined {
   return undefined;
 }
 
+function columnOf(
+  points: SeriesPoints,
+  name: "count" | "sum" | "min" | "max" | "increase",
+): Float64Array {
+  const col = points[name];
+  if (col === undefined) {
+    throw new TypeError(`series has no ${name} column in this tier`);
+  }
+  return col;
+}
+
 /**
  * `func` over the windows `lo..hi` of a downsampled tier (only the
  * {@linkcode WINDOW_FUNCTIONS}); undefined when the range holds no window.
@@ -340,38 +367,30 @@ export function windowRangeFunction(
 ): number | undefined {
   const { lo, hi, points } = w;
   if (hi < lo) return undefined;
-  const column = (
-    name: "count" | "sum" | "min" | "max" | "increase",
-  ): Float64Array => {
-    const col = points[name];
-    if (col === undefined) {
-      throw new TypeError(`series has no ${name} column in this tier`);
-    }
-    return col;
-  };
+  const column = columnOf;
   switch (func) {
     case "rate":
     case "increase": {
-      const inc = column("increase");
+      const inc = column(points, "increase");
       let sum = 0;
       for (let i = lo; i <= hi; i++) sum += inc[i];
       return func === "rate" ? sum / (w.rangeMs / 1000) : sum;
     }
     case "sum_over_time": {
-      const s = column("sum");
+      const s = column(points, "sum");
       let sum = 0;
       for (let i = lo; i <= hi; i++) sum += s[i];
       return sum;
     }
     case "count_over_time": {
-      const c = column("count");
+      const c = column(points, "count");
       let n = 0;
       for (let i = lo; i <= hi; i++) n += c[i];
       return n;
     }
     case "avg_over_time": {
-      const s = column("sum");
-      const c = column("count");
+      const s = column(points, "sum");
+      const c = column(points, "count");
       let sum = 0, n = 0;
       for (let i = lo; i <= hi; i++) {
         sum += s[i];
@@ -380,7 +399,7 @@ export function windowRangeFunction(
       return sum / n;
     }
     case "min_over_time": {
-      const m = column("min");
+      const m = column(points, "min");
       let min = m[lo];
       for (let i = lo; i <= hi; i++) {
         if (m[i] < min || Number.isNaN(min)) min = m[i];
@@ -388,7 +407,7 @@ export function windowRangeFunction(
       return min;
     }
     case "max_over_time": {
-      const m = column("max");
+      const m = column(points, "max");
       let max = m[lo];
       for (let i = lo; i <= hi; i++) {
         if (m[i] > max || Number.isNaN(max)) max = m[i];

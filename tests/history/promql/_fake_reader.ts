@@ -116,6 +116,57 @@ export class FakeReader implements HistoryReader {
     return out;
   }
 
+  /**
+   * The optional sparse read: select() over each step's reach, merged.
+   * Only present when `withSelectSteps()` was called, so tests cover both
+   * the readers that have it and those that do not.
+   */
+  selectSteps?: HistoryReader["selectSteps"];
+
+  /** Turns on {@linkcode selectSteps}; returns this. */
+  withSelectSteps(): this {
+    this.selectSteps = (matchers, ends, reachMs, tier) => {
+      this.stepCalls++;
+      const merged = new Map<
+        SeriesLabels,
+        { p: SeriesPoints; idx: number[] }
+      >();
+      const all = tier === 0 ? this.#raw() : this.#window(tier);
+      for (const s of all) {
+        if (!matchesAll(matchers, s.labels)) continue;
+        const idx: number[] = [];
+        for (const end of ends) {
+          for (let i = 0; i < s.t.length; i++) {
+            if (
+              s.t[i] >= end - reachMs && s.t[i] <= end &&
+              (idx.length === 0 || i > idx[idx.length - 1])
+            ) idx.push(i);
+          }
+        }
+        if (idx.length > 0) merged.set(s.labels, { p: s, idx });
+      }
+      return [...merged.values()].map(({ p, idx }) => {
+        const pick = (a: Float64Array | undefined) =>
+          a === undefined ? undefined : Float64Array.from(idx, (i) => a[i]);
+        return {
+          labels: p.labels,
+          kind: p.kind,
+          t: pick(p.t)!,
+          value: pick(p.value)!,
+          count: pick(p.count),
+          sum: pick(p.sum),
+          min: pick(p.min),
+          max: pick(p.max),
+          increase: pick(p.increase),
+        };
+      });
+    };
+    return this;
+  }
+
+  /** selectSteps() calls. */
+  stepCalls = 0;
+
   series(matchers: readonly LabelMatcher[]): SeriesLabels[] {
     return this.#series.filter((s) => matchesAll(matchers, s.labels)).map((s) =>
       s.labels

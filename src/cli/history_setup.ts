@@ -1,0 +1,82 @@
+/**
+ * The metric history of the weir command: its options from the settings
+ * (on by default for `weir serve`, when asked for `weir run` and `weir
+ * demo`; under `<data-dir>/history`, the data dir defaulting to the flow
+ * database's folder for `weir serve`), and opening it with an operator's
+ * error when it cannot be.
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { History, type HistoryOptions } from "../history/history.ts";
+import type { Logger } from "./log.ts";
+import type { Settings } from "./settings.ts";
+
+/** The history's options for `command`, or `null` when it keeps none. */
+export function historyOptions(
+  command: string,
+  s: Pick<
+    Settings,
+    | "history"
+    | "historyIntervalMs"
+    | "dataDir"
+    | "historyRetentionMs"
+    | "historyMaxBytes"
+    | "historyFlushIntervalMs"
+    | "historyInclude"
+    | "historyExclude"
+    | "db"
+  >,
+): HistoryOptions | null {
+  const on = s.history ?? command === "serve";
+  if (!on) return null;
+  const dataDir = s.dataDir ??
+    (command === "serve" && s.db !== ":memory:"
+      ? dirname(resolve(s.db))
+      : null);
+  const options: HistoryOptions = {
+    intervalMs: s.historyIntervalMs,
+    maxDiskBytes: s.historyMaxBytes,
+    flushIntervalMs: s.historyFlushIntervalMs,
+  };
+  if (dataDir !== null) options.dir = join(resolve(dataDir), "history");
+  if (Object.keys(s.historyRetentionMs).length > 0) {
+    options.retentionMs = s.historyRetentionMs;
+  }
+  if (s.historyInclude.length > 0) options.include = s.historyInclude;
+  if (s.historyExclude.length > 0) options.exclude = s.historyExclude;
+  return options;
+}
+
+/**
+ * Opens the history of `options`, its warnings (a corrupt chunk skipped)
+ * going to the log; a history that cannot be opened is a usage error
+ * (exit 2) naming its folder and how to choose another.
+ */
+export async function openHistory(
+  options: HistoryOptions,
+  log: Logger,
+  fail: (message: string, code?: number) => never,
+): Promise<History> {
+  try {
+    const history = await History.open({
+      ...options,
+      onWarning: (message) => log.warn(message, { dir: options.dir ?? null }),
+    });
+    log.info(
+      `metric history every ${options.intervalMs ?? 1000} ms ${
+        options.dir ? `in ${options.dir}` : "in memory"
+      }`,
+      { dir: options.dir ?? null, interval_ms: options.intervalMs ?? 1000 },
+    );
+    return history;
+  } catch (e) {
+    fail(
+      `cannot open the metric history${
+        options.dir ? ` in "${options.dir}"` : ""
+      }: ${
+        (e as Error).message
+      }; choose another folder with --data-dir or turn it off with --no-history`,
+    );
+  }
+}

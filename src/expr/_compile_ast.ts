@@ -1,0 +1,1194 @@
+/**
+ * The JSONata compiler: from the AST the `jsonata` package parses
+ * (`jsonata(text).ast()`) to a synchronous JavaScript closure per node.
+ *
+ * Each closure does what the package's asynchronous interpreter
+ * (src/jsonata.js of jsonata 2.2.2, © Copyright IBM Corp. 2016, 2017, MIT
+ * licence) does for that node, in the same order, with the same sequence
+ * rules (flattening, singleton unwrapping, `[]` keeping arrays, undefined
+ * vs null) and the same errors; the function names below follow the
+ * package's (`evaluatePath`, `evaluateStep`, ...) so the two can be read
+ * side by side. What the compiler does not cover (regular expressions,
+ * transforms `|...|`, the parent operator `%`, focus and index binding
+ * `@`/`#`, partial application, `$eval`) is refused at compile time with
+ * a reason: the caller then uses the package for that expression.
+ *
+ * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
+ * its depth (as the package's `stack` option does) and every 64th checks
+ * the clock; see {@linkcode _RunState} and `_guard`. Unguarded closures pay
+ * nothing for it.
+ *
+ * This file is longer than 800 lines because it is one evaluator: the node
+ * kinds call each other (paths hold predicates that hold paths, functions
+ * hold lambdas that hold paths), and splitting them would scatter the one
+ * set of sequence rules they share.
+ *
+ * @module
+ */
+import jsonata from "jsonata";
+import {
+  _Bail,
+  _builtins,
+  type _Focus,
+  _fromMillis,
+  type _FunctionDef,
+  _mergeSort,
+  type _Signature,
+  _timeSignatures,
+  _toBoolean,
+  _toString,
+  _UNCOMPILED_FUNCTIONS,
+} from "./_builtins.ts";
+import { _populateMessage } from "./_error_messages.ts";
+import { toPlain } from "./to_plain.ts";
+import {
+  _createSequence,
+  _error,
+  _functionArity,
+  _isDeepEqual,
+  _isFunction,
+  _isNumeric,
+  _isSequence,
+  _keys,
+  type _Rec,
+  type _Seq,
+} from "./_values.ts";
+
+/** A node of the `jsonata` package's AST (the fields the compiler reads). */
+interface Node {
+  type: string;
+  value?: unknown;
+  position?: number;
+  steps?: Node[];
+  stages?: { type: string; expr: Node; value?: unknown }[];
+  predicate?: { type: string; expr: Node }[];
+  group?: Group;
+  lhs?: unknown;
+  rhs?: Node;
+  expression?: Node;
+  expressions?: Node[];
+  condition?: Node;
+  then?: Node;
+  else?: Node;
+  procedure?: Node;
+  arguments?: Node[];
+  body?: Node;
+  signature?: _Signature;
+  thunk?: boolean;
+  keepArray?: boolean;
+  keepSingletonArray?: boolean;
+  consarray?: boolean;
+  terms?: { descending: boolean; expression: Node }[];
+}
+
+interface Group {
+  lhs: [Node, Node][];
+  position?: number;
+}
+
+/**
+ * The state of one evaluation: the timestamp `$now()` and `$millis()`
+ * share, and the budget (issue 18): `depth` counts nested node
+ * evaluations when compiled `guarded`, `maxDepth` and `deadline`
+ * (`Date.now()` ms) bound it. A budget exceeded throws JSONata's D1011
+ * (depth) or D1012 (time), as the package's `stack`/`timeout` options do.
+ */
+export interface _RunState {
+  timestamp: number | undefined;
+  depth: number;
+  maxDepth: number;
+  deadline: number;
+  ticks: number;
+  timeout: number;
+}
+
+/** A scope of variables, as the package's frames. */
+class Frame {
+  /** Made at the first binding: most frames (and evaluations) bind none. */
+  vars: _Rec | undefined = undefined;
+  /** The input of the evaluation, `$$`, held by its outermost frame. */
+  root = false;
+  input: unknown = undefined;
+  constructor(readonly parent: Frame | undefined, readonly run: _RunState) {}
+  lookup(name: string): unknown {
+    if (this.root && name === "$") return this.input;
+    const vars = this.vars;
+    if (vars !== undefined && name in vars) return vars[name];
+    return this.parent?.lookup(name);
+  }
+  bind(name: string, value: unknown): void {
+    (this.vars ??= Object.create(null) as _Rec)[name] = value;
+  }
+  /** The evaluation's time, as `$toMillis` reads it from the package's frames. */
+  get timestamp(): Date {
+    return new Date(_timestamp(this));
+  }
+}
+
+type Fn = (input: unknown, env: Frame) => unknown;
+
+/** A lambda value, shaped as the package's (`_jsonata_lambda`). */
+interface Lambda {
+  _jsonata_lambda: true;
+  input: unknown;
+  environment: Frame;
+  arguments: Node[];
+  signature?: _Signature;
+  body: Node | ((...args: unknown[]) => unknown);
+  thunk?: boolean;
+  /** The compiled body (a thunk's: its call's procedure and arguments). */
+  _fn?: Fn;
+  _proc?: Fn;
+  _args?: Fn[];
+  token?: unknown;
+  position?: unknown;
+}
+
+/** Thrown at compile time for what the compiler leaves to the package. */
+export class _Unsupported extends Error {
+  /**
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { _Unsupported } from "./_compile_ast.ts";
+   *
+   * assert.equal(new _Unsupported("regular expressions").name, "_Unsupported");
+   * ```
+   */
+  constructor(what: string) {
+    super(`not compiled: ${what}`);
+    this.name = "_Unsupported";
+  }
+}
+
+const _static = new Frame(undefined, undefined as unknown as _RunState);
+{
+  const defs = _builtins();
+  for (const name of Object.keys(defs)) _static.bind(name, defs[name]);
+  _static.bind("now", {
+    _jsonata_function: true,
+    implementation(this: _Focus, picture: unknown, timezone: unknown) {
+      return _fromMillis.call(
+        this,
+        _timestamp(this.environment as Frame),
+        picture,
+        timezone,
+      );
+    },
+    signature: _timeSignatures.now,
+  } as _FunctionDef);
+  _static.bind("millis", {
+    _jsonata_function: true,
+    implementation(this: _Focus) {
+      return _timestamp(this.environment as Frame);
+    },
+    signature: _timeSignatures.millis,
+  } as _FunctionDef);
+}
+
+/** One evaluation's time: taken at its first use, then the same for all. */
+function _timestamp(env: Frame): number {
+  const run = env.run;
+  if (run.timestamp === undefined) run.timestamp = Date.now();
+  return run.timestamp;
+}
+
+function _guard(run: _RunState): void {
+  if (run.depth > run.maxDepth) {
+    throw _error("D1011", { value: run.maxDepth });
+  }
+  if ((++run.ticks & 63) === 0 && Date.now() > run.deadline) {
+    throw _error("D1012", { value: run.timeout });
+  }
+}
+
+const _hasOwn = Object.prototype.hasOwnProperty;
+
+/** The package's `fn.lookup` (a name step). */
+function _lookup(input: unknown, key: string): unknown {
+  if (Array.isArray(input)) {
+    const result = _createSequence();
+    for (let i = 0; i < input.length; i++) {
+      const res = _lookup(input[i], key);
+      if (res !== undefined) {
+        if (Array.isArray(res)) { for (const v of res) result.push(v); }
+        else result.push(res);
+      }
+    }
+    return result;
+  }
+  if (
+    input !== null && typeof input === "object" &&
+    _hasOwn.call(input, key) && !_isFunction(input)
+  ) return (input as _Rec)[key];
+  return undefined;
+}
+
+/** The package's `fn.append`. */
+function _append(arg1: unknown, arg2: unknown): unknown {
+  if (arg1 === undefined) return arg2;
+  if (arg2 === undefined) return arg1;
+  const a1 = Array.isArray(arg1) ? arg1 : _createSequence(arg1);
+  const a2 = Array.isArray(arg2) ? arg2 : [arg2];
+  return a1.concat(a2);
+}
+
+function _flatten(arg: unknown, flattened: unknown[]): unknown[] {
+  if (Array.isArray(arg)) { for (const item of arg) _flatten(item, flattened); }
+  else flattened.push(arg);
+  return flattened;
+}
+
+function _isArrayOfNumbers(arg: unknown): boolean {
+  return Array.isArray(arg) && arg.filter((i) => !_isNumeric(i)).length === 0;
+}
+
+function _isArrayOfStrings(arg: unknown): boolean {
+  return Array.isArray(arg) &&
+    arg.filter((i) => typeof i !== "string").length === 0;
+}
+
+function _boolize(value: unknown): boolean {
+  const b = _toBoolean(value);
+  return b === undefined ? false : b as boolean;
+}
+
+function _isLambda(x: unknown): x is Lambda {
+  return x !== null && typeof x === "object" &&
+    (x as _Rec)._jsonata_lambda === true;
+}
+
+function _setPosition(err: unknown, position: unknown, token: unknown): void {
+  if (err !== null && typeof err === "object") {
+    (err as _Rec).position = position;
+    (err as _Rec).token = token;
+  }
+}
+
+/** Options of {@linkcode _compileAst}. */
+export interface _CompileOptions {
+  /**
+   * Count the depth of every node evaluation and check the clock every 64
+   * nodes (the budget hook of issue 18). Default false: no counting.
+   */
+  guarded?: boolean;
+}
+
+/** A compiled expression: call it with an input, bindings and a budget. */
+export type _Compiled = (
+  input: unknown,
+  bindings?: _Rec,
+  budget?: { maxDepth?: number; timeoutMs?: number },
+) => unknown;
+
+/** Refuses, before compiling, what only the package evaluates. */
+function _check(node: unknown): void {
+  if (node === null || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const n of node) _check(n);
+    return;
+  }
+  const n = node as _Rec;
+  switch (n.type) {
+    case "regex":
+      throw new _Unsupported("regular expressions");
+    case "transform":
+      throw new _Unsupported("transform expressions");
+    case "parent":
+      throw new _Unsupported("the parent operator %");
+    case "partial":
+      throw new _Unsupported("partial application");
+    case "variable":
+      if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
+        throw new _Unsupported(`$${n.value}`);
+      }
+  }
+  for (
+    const flag of ["tuple", "focus", "index", "ancestor", "seekingParent"]
+  ) {
+    if (n[flag] !== undefined && n.type !== "unary") {
+      throw new _Unsupported("focus, index or parent binding (@, #, %)");
+    }
+  }
+  if (Array.isArray(n.stages)) {
+    for (const s of n.stages as _Rec[]) {
+      if (s.type !== "filter") {
+        throw new _Unsupported("index binding (#)");
+      }
+    }
+  }
+  for (const key of Object.keys(n)) {
+    if (key === "signature" || key === "slot") continue;
+    const v = n[key];
+    if (v !== null && typeof v === "object") _check(v);
+  }
+}
+
+/**
+ * Compiles a `jsonata` AST to a synchronous evaluator with the package's
+ * answers and errors, or throws {@linkcode _Unsupported} naming what it
+ * leaves to the package.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import jsonata from "jsonata";
+ * import { _compileAst } from "./_compile_ast.ts";
+ *
+ * const run = _compileAst(jsonata("items[price > 1].name").ast());
+ * const input = { items: [{ name: "a", price: 1 }, { name: "b", price: 2 }] };
+ * assert.equal(run(input), "b");
+ * ```
+ */
+export function _compileAst(
+  ast: unknown,
+  options: _CompileOptions = {},
+): _Compiled {
+  _check(ast);
+  const compiler = new _Compiler(options.guarded === true);
+  let root = compiler.node(ast as Node);
+  const plain = options.guarded === true
+    ? undefined
+    : compiler.plainObject(ast as Node, root);
+  if (plain !== undefined) root = plain;
+  return (input, bindings, budget) => {
+    const run: _RunState = {
+      timestamp: undefined,
+      depth: 0,
+      maxDepth: Infinity,
+      deadline: Infinity,
+      ticks: 0,
+      timeout: 0,
+    };
+    if (budget !== undefined) {
+      run.maxDepth = budget.maxDepth ?? Infinity;
+      if (budget.timeoutMs !== undefined) {
+        run.deadline = Date.now() + budget.timeoutMs;
+        run.timeout = budget.timeoutMs;
+      }
+    }
+    const env = new Frame(_static, run);
+    if (bindings !== undefined) {
+      for (const v of Object.keys(bindings)) env.bind(v, bindings[v]);
+    }
+    env.root = true;
+    env.input = input;
+    if (Array.isArray(input) && !_isSequence(input)) {
+      const wrapped = _createSequence(input);
+      wrapped.outerWrapper = true;
+      input = wrapped;
+    }
+    try {
+      return root(input, env);
+    } catch (err) {
+      if (err !== null && typeof err === "object" && !(err instanceof _Bail)) {
+        _populateMessage(err as _Rec);
+      }
+      throw err;
+    }
+  };
+}
+
+class _Compiler {
+  constructor(readonly guarded: boolean) {}
+
+  /** The package's `evaluate`: a node, its predicates, group, sequence rules. */
+  node(expr: Node): Fn {
+    let f = this.core(expr);
+    if (expr.predicate !== undefined) {
+      const preds = expr.predicate.map((p) => this.filter(p.expr));
+      const inner = f;
+      f = (input, env) => {
+        let result = inner(input, env);
+        for (const p of preds) result = p(result, env);
+        return result;
+      };
+    }
+    if (expr.type !== "path" && expr.group !== undefined) {
+      const group = this.group(expr.group);
+      const inner = f;
+      f = (input, env) => group(inner(input, env), env);
+    }
+    const plain = expr.predicate === undefined && expr.group === undefined &&
+      (expr.type === "string" || expr.type === "number" ||
+        expr.type === "value" || expr.type === "lambda" ||
+        (expr.type === "unary" && expr.value !== "[") ||
+        (expr.type === "binary" && expr.value !== ".."));
+    const keepArray = expr.keepArray === true;
+    const body = f;
+    const normalized: Fn = plain ? body : (input, env) => {
+      let result = body(input, env);
+      if (Array.isArray(result) && (result as _Seq).sequence === true) {
+        const seq = result as _Seq;
+        if (seq.tupleStream !== true) {
+          if (keepArray) seq.keepSingleton = true;
+          if (seq.length === 0) result = undefined;
+          else if (seq.length === 1) {
+            result = seq.keepSingleton ? seq : seq[0];
+          }
+        }
+      }
+      return result;
+    };
+    if (!this.guarded) return normalized;
+    return (input, env) => {
+      const run = env.run;
+      run.depth++;
+      _guard(run);
+      const result = normalized(input, env);
+      run.depth--;
+      return result;
+    };
+  }
+
+  core(expr: Node): Fn {
+    switch (expr.type) {
+      case "path":
+        return this.path(expr);
+      case "binary":
+        return this.binary(expr);
+      case "unary":
+        return this.unary(expr);
+      case "name": {
+        const key = expr.value as string;
+        return (input) => _lookup(input, key);
+      }
+      case "string":
+      case "number":
+      case "value": {
+        const value = expr.value;
+        return () => value;
+      }
+      case "wildcard":
+        return (input) => this.wildcard(input);
+      case "descendant":
+        return (input) => {
+          if (input === undefined) return undefined;
+          const results = _createSequence();
+          _descendants(input, results);
+          return results.length === 1 ? results[0] : results;
+        };
+      case "condition":
+        return this.condition(expr);
+      case "block":
+        return this.block(expr);
+      case "bind": {
+        const name = (expr.lhs as Node).value as string;
+        const rhs = this.node(expr.rhs!);
+        return (input, env) => {
+          const value = rhs(input, env);
+          env.bind(name, value);
+          return value;
+        };
+      }
+      case "function":
+        return this.func(expr);
+      case "variable": {
+        const name = expr.value as string;
+        if (name === "") {
+          return (input) =>
+            input && (input as _Seq).outerWrapper ? (input as _Seq)[0] : input;
+        }
+        return (_input, env) => env.lookup(name);
+      }
+      case "lambda":
+        return this.lambda(expr);
+      case "apply":
+        return this.applyExpr(expr);
+      default:
+        throw new _Unsupported(`the ${expr.type} node`);
+    }
+  }
+
+  path(expr: Node): Fn {
+    const steps = expr.steps!;
+    const firstIsVariable = steps[0].type === "variable";
+    const compiled = steps.map((step, i) =>
+      this.step(step, i === steps.length - 1)
+    );
+    const first = steps[0].consarray === true ? this.node(steps[0]) : undefined;
+    const keepSingletonArray = expr.keepSingletonArray === true;
+    const group = expr.group !== undefined ? this.group(expr.group) : undefined;
+    const general: Fn = (input, env) => {
+      let inputSequence: unknown[] = Array.isArray(input) && !firstIsVariable
+        ? input
+        : _createSequence(input);
+      let resultSequence: unknown;
+      for (let ii = 0; ii < compiled.length; ii++) {
+        if (ii === 0 && first !== undefined) {
+          resultSequence = first(inputSequence, env);
+        } else {
+          resultSequence = compiled[ii](inputSequence, env);
+        }
+        if (
+          resultSequence === undefined ||
+          (resultSequence as unknown[]).length === 0
+        ) break;
+        inputSequence = resultSequence as unknown[];
+      }
+      if (keepSingletonArray) {
+        let rs = resultSequence as _Seq;
+        if (Array.isArray(rs) && rs.cons && !rs.sequence) {
+          rs = _createSequence(rs);
+        }
+        rs.keepSingleton = true;
+        resultSequence = rs;
+      }
+      if (group !== undefined) resultSequence = group(resultSequence, env);
+      return resultSequence;
+    };
+    // A lone name on an object, the commonest path: the same answer as
+    // the general path without its three sequences.
+    const step = steps[0];
+    if (
+      steps.length === 1 && step.type === "name" && first === undefined &&
+      step.stages === undefined && step.predicate === undefined &&
+      step.group === undefined && step.keepArray !== true &&
+      !keepSingletonArray && group === undefined
+    ) {
+      const key = step.value as string;
+      return (input, env) => {
+        if (!Array.isArray(input)) {
+          let v: unknown;
+          if (input !== null && typeof input === "object") {
+            if (!_hasOwn.call(input, key) || _isFunction(input)) {
+              return undefined;
+            }
+            v = (input as _Rec)[key];
+          }
+          if (!Array.isArray(v) || (v as _Seq).sequence !== true) return v;
+        }
+        return general(input, env);
+      };
+    }
+    return general;
+  }
+
+  /** The package's `evaluateStep` for one step of a path. */
+  step(
+    expr: Node,
+    lastStep: boolean,
+  ): (input: unknown[], env: Frame) => unknown {
+    if (expr.type === "sort") {
+      const sort = this.sort(expr);
+      const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
+      return (input, env) => {
+        let result = sort(input, env);
+        for (const s of stages) result = s(result, env);
+        return result;
+      };
+    }
+    const f = this.node(expr);
+    const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
+    return (input, env) => {
+      const result = _createSequence();
+      for (let ii = 0; ii < input.length; ii++) {
+        let res = f(input[ii], env);
+        for (const s of stages) res = s(res, env);
+        if (res !== undefined) result.push(res);
+      }
+      if (
+        lastStep && result.length === 1 && Array.isArray(result[0]) &&
+        !_isSequence(result[0])
+      ) return result[0];
+      const resultSequence = _createSequence();
+      for (const res of result) {
+        if (!Array.isArray(res) || (res as _Seq).cons) {
+          resultSequence.push(res);
+        } else {
+          for (const val of res) resultSequence.push(val);
+        }
+      }
+      return resultSequence;
+    };
+  }
+
+  /** The package's `evaluateFilter`: a predicate `[...]` applied to input. */
+  filter(predicate: Node): (input: unknown, env: Frame) => unknown {
+    if (predicate.type === "number") {
+      const floor = Math.floor(predicate.value as number);
+      return (input) => {
+        let results: unknown = _createSequence();
+        const seq = Array.isArray(input) ? input : _createSequence(input);
+        const index = floor < 0 ? seq.length + floor : floor;
+        const item = seq[index];
+        if (item !== undefined) {
+          if (Array.isArray(item)) results = item;
+          else (results as unknown[]).push(item);
+        }
+        return results;
+      };
+    }
+    const f = this.node(predicate);
+    return (input, env) => {
+      const results = _createSequence();
+      const seq = Array.isArray(input) ? input : _createSequence(input);
+      for (let index = 0; index < seq.length; index++) {
+        const item = seq[index];
+        let res = f(item, env);
+        if (_isNumeric(res)) res = [res];
+        if (_isArrayOfNumbers(res)) {
+          for (const ires of res as number[]) {
+            let ii = Math.floor(ires);
+            if (ii < 0) ii = seq.length + ii;
+            if (ii === index) results.push(item);
+          }
+        } else if (_toBoolean(res)) results.push(item);
+      }
+      return results;
+    };
+  }
+
+  binary(expr: Node): Fn {
+    const op = expr.value as string;
+    const lhs = this.node(expr.lhs as Node);
+    const rhs = this.node(expr.rhs!);
+    const position = expr.position;
+    if (op === "and" || op === "or") {
+      const and = op === "and";
+      return (input, env) => {
+        const l = lhs(input, env);
+        try {
+          const lBool = _boolize(l);
+          if (and) return lBool && _boolize(rhs(input, env));
+          return lBool || _boolize(rhs(input, env));
+        } catch (err) {
+          _setPosition(err, position, op);
+          throw err;
+        }
+      };
+    }
+    const apply = _binaryOps[op];
+    if (apply === undefined) throw new _Unsupported(`the operator ${op}`);
+    return (input, env) => {
+      const l = lhs(input, env);
+      const r = rhs(input, env);
+      try {
+        return apply(l, r);
+      } catch (err) {
+        _setPosition(err, position, op);
+        throw err;
+      }
+    };
+  }
+
+  unary(expr: Node): Fn {
+    switch (expr.value) {
+      case "-": {
+        const f = this.node(expr.expression!);
+        return (input, env) => {
+          const result = f(input, env);
+          if (result === undefined) return undefined;
+          if (_isNumeric(result)) return -result;
+          throw _error("D1002", {
+            position: expr.position,
+            token: expr.value,
+            value: result,
+          });
+        };
+      }
+      case "[": {
+        const items = expr.expressions!.map((e) => ({
+          f: this.node(e),
+          nested: e.value === "[",
+        }));
+        const cons = expr.consarray === true;
+        return (input, env) => {
+          let result: unknown[] = [];
+          for (const item of items) {
+            const value = item.f(input, env);
+            if (value !== undefined) {
+              if (item.nested) result.push(value);
+              else result = _append(result, value) as unknown[];
+            }
+          }
+          if (cons) {
+            Object.defineProperty(result, "cons", {
+              enumerable: false,
+              configurable: false,
+              value: true,
+            });
+          }
+          return result;
+        };
+      }
+      case "{":
+        return this.group(expr as unknown as Group);
+      default:
+        throw new _Unsupported(`the unary ${expr.value}`);
+    }
+  }
+
+  /** The package's `evaluateGroupExpression` (object constructors). */
+  group(expr: Group): (input: unknown, env: Frame) => unknown {
+    const pairs = expr.lhs.map(([k, v]) => [this.node(k), this.node(v)]);
+    const position = expr.position;
+    const general = (input: unknown, env: Frame): unknown => {
+      const result: _Rec = Object.create(null);
+      const groups: Record<string, { data: unknown; exprIndex: number }> =
+        Object.create(null);
+      const seq = Array.isArray(input) ? input : _createSequence(input);
+      if (seq.length === 0) seq.push(undefined);
+      for (const item of seq) {
+        for (let pairIndex = 0; pairIndex < pairs.length; pairIndex++) {
+          const key = pairs[pairIndex][0](item, env);
+          if (typeof key !== "string" && key !== undefined) {
+            throw _error("T1003", { position, value: key });
+          }
+          if (key === undefined) continue;
+          if (key === "_jsonata_lambda" || key === "_jsonata_function") {
+            throw _error("D1013", { position, value: key });
+          }
+          if (_hasOwn.call(groups, key)) {
+            if (groups[key].exprIndex !== pairIndex) {
+              throw _error("D1009", { position, value: key });
+            }
+            groups[key].data = _append(groups[key].data, item);
+          } else groups[key] = { data: item, exprIndex: pairIndex };
+        }
+      }
+      for (const key of _keys(groups)) {
+        const entry = groups[key];
+        const value = pairs[entry.exprIndex][1](entry.data, env);
+        if (value !== undefined) result[key] = value;
+      }
+      return result;
+    };
+    const names = _literalKeys(expr);
+    if (names === undefined) return general;
+    const values = pairs.map((p) => p[1]);
+    return (input, env) => {
+      if (Array.isArray(input)) return general(input, env);
+      const result: _Rec = Object.create(null);
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i](input, env);
+        if (value !== undefined) result[names[i]] = value;
+      }
+      return result;
+    };
+  }
+
+  /**
+   * An object constructor at the root, built as a plain object with plain
+   * values (what `toPlain` would make of the package's answer), so that a
+   * `flow/Map` result is sent without a copy: V8 keeps objects without a
+   * prototype in its slow dictionary mode, and copying them cost more
+   * than the evaluation. Undefined when `expr` is not such a constructor.
+   */
+  plainObject(expr: Node, general: Fn): Fn | undefined {
+    if (
+      expr.type !== "unary" || expr.value !== "{" ||
+      expr.predicate !== undefined || expr.group !== undefined
+    ) return undefined;
+    const group = expr as unknown as Group;
+    const names = _literalKeys(group);
+    if (names === undefined) return undefined;
+    const values = group.lhs.map(([, v]) => this.node(v));
+    return (input, env) => {
+      if (Array.isArray(input)) return general(input, env);
+      const result: _Rec = {};
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i](input, env);
+        if (value !== undefined) result[names[i]] = toPlain(value);
+      }
+      return result;
+    };
+  }
+
+  wildcard(input: unknown): unknown {
+    let results: unknown = _createSequence();
+    if (
+      Array.isArray(input) && (input as _Seq).outerWrapper && input.length > 0
+    ) {
+      input = input[0];
+    }
+    if (input !== null && typeof input === "object" && !_isFunction(input)) {
+      for (const key of _keys(input)) {
+        const value = (input as _Rec)[key];
+        if (Array.isArray(value)) {
+          results = _append(results, _flatten(value, []));
+        } else (results as unknown[]).push(value);
+      }
+    }
+    return results;
+  }
+
+  condition(expr: Node): Fn {
+    const cond = this.node(expr.condition!);
+    const then = this.node(expr.then!);
+    const otherwise = expr.else !== undefined
+      ? this.node(expr.else)
+      : undefined;
+    return (input, env) => {
+      if (_toBoolean(cond(input, env))) return then(input, env);
+      if (otherwise !== undefined) return otherwise(input, env);
+      return undefined;
+    };
+  }
+
+  block(expr: Node): Fn {
+    const exprs = expr.expressions!.map((e) => this.node(e));
+    return (input, env) => {
+      const frame = new Frame(env, env.run);
+      let result;
+      for (const e of exprs) result = e(input, frame);
+      return result;
+    };
+  }
+
+  lambda(expr: Node): Fn {
+    if (expr.thunk === true) {
+      const call = expr.body!;
+      const proc = this.node(call.procedure!);
+      const args = call.arguments!.map((a) => this.node(a));
+      return (input, env): Lambda => ({
+        _jsonata_lambda: true,
+        input,
+        environment: env,
+        arguments: expr.arguments!,
+        signature: expr.signature,
+        body: call,
+        thunk: true,
+        _proc: proc,
+        _args: args,
+      });
+    }
+    const body = this.node(expr.body!);
+    return (input, env): Lambda => ({
+      _jsonata_lambda: true,
+      input,
+      environment: env,
+      arguments: expr.arguments!,
+      signature: expr.signature,
+      body: expr.body!,
+      _fn: body,
+    });
+  }
+
+  /**
+   * The package's `evaluateFunction` (a call); a third argument is the
+   * value `~>` applies the call to (its `applyto`).
+   */
+  func(
+    expr: Node,
+  ): (input: unknown, env: Frame, ...context: unknown[]) => unknown {
+    const procedure = expr.procedure!;
+    const proc = this.node(procedure);
+    const args = expr.arguments!.map((a) => this.node(a));
+    const procName = procedure.type === "path"
+      ? procedure.steps![0].value
+      : procedure.value;
+    const position = expr.position;
+    const firstStep = procedure.type === "path"
+      ? procedure.steps![0].value as string
+      : undefined;
+    return (input, env, ...context) => {
+      const p = proc(input, env);
+      if (p === undefined && firstStep !== undefined && env.lookup(firstStep)) {
+        throw _error("T1005", { position, token: firstStep });
+      }
+      const evaluatedArgs: unknown[] = context.length > 0 ? [context[0]] : [];
+      for (const a of args) {
+        const arg = a(input, env);
+        if (_isFunction(arg)) {
+          const closure = (...params: unknown[]) =>
+            _apply(arg, params, null, env);
+          (closure as unknown as _Rec).arity = _functionArity(arg);
+          evaluatedArgs.push(closure);
+        } else evaluatedArgs.push(arg);
+      }
+      try {
+        if (p !== null && typeof p === "object") {
+          (p as _Rec).token = procName;
+          (p as _Rec).position = position;
+        }
+        return _apply(p, evaluatedArgs, input, env);
+      } catch (err) {
+        if (err !== null && typeof err === "object") {
+          const e = err as _Rec;
+          if (!e.position) e.position = position;
+          if (!e.token) e.token = procName;
+        }
+        throw err;
+      }
+    };
+  }
+
+  /** The package's `evaluateApplyExpression` (`~>`). */
+  applyExpr(expr: Node): Fn {
+    const lhs = this.node(expr.lhs as Node);
+    const rhsNode = expr.rhs!;
+    if (rhsNode.type === "function") {
+      const call = this.func(rhsNode);
+      return (input, env) => call(input, env, lhs(input, env));
+    }
+    const rhs = this.node(rhsNode);
+    return (input, env) => {
+      const l = lhs(input, env);
+      const func = rhs(input, env);
+      if (!_isFunction(func)) {
+        throw _error("T2006", { position: expr.position, value: func });
+      }
+      if (_isFunction(l)) {
+        const chain = _chain(null, env);
+        return _apply(chain, [l, func], null, env);
+      }
+      return _apply(func, [l], null, env);
+    };
+  }
+
+  /** The package's `evaluateSortExpression` (`^(...)`). */
+  sort(expr: Node): (input: unknown[], env: Frame) => unknown {
+    const terms = expr.terms!.map((t) => ({
+      f: this.node(t.expression),
+      descending: t.descending === true,
+    }));
+    const position = expr.position;
+    return (input, env) => {
+      const comparator = (a: unknown, b: unknown): boolean => {
+        let comp = 0;
+        for (let index = 0; comp === 0 && index < terms.length; index++) {
+          const term = terms[index];
+          const aa = term.f(a, env);
+          const bb = term.f(b, env);
+          const atype = typeof aa;
+          const btype = typeof bb;
+          if (atype === "undefined") {
+            comp = btype === "undefined" ? 0 : 1;
+            continue;
+          }
+          if (btype === "undefined") {
+            comp = -1;
+            continue;
+          }
+          if (
+            !(atype === "string" || atype === "number") ||
+            !(btype === "string" || btype === "number")
+          ) {
+            throw _error("T2008", {
+              position,
+              value: !(atype === "string" || atype === "number") ? aa : bb,
+            });
+          }
+          if (atype !== btype) {
+            throw _error("T2007", { position, value: aa, value2: bb });
+          }
+          if (aa === bb) continue;
+          comp = (aa as number) < (bb as number) ? -1 : 1;
+          if (term.descending) comp = -comp;
+        }
+        return comp === 1;
+      };
+      if (input === undefined) return undefined;
+      if (input.length <= 1) return input;
+      return _mergeSort(input, comparator);
+    };
+  }
+}
+
+/**
+ * The keys of an object constructor when all are distinct string literals
+ * (one input then needs no grouping), else undefined. `__proto__` and the
+ * package's reserved names take the general path.
+ */
+function _literalKeys(expr: Group): string[] | undefined {
+  const keys: string[] = [];
+  for (const [k] of expr.lhs) {
+    if (
+      k.type !== "string" || k.predicate !== undefined ||
+      k.group !== undefined || k.keepArray === true
+    ) return undefined;
+    const key = k.value as string;
+    if (
+      key === "_jsonata_lambda" || key === "_jsonata_function" ||
+      key === "__proto__" || keys.includes(key)
+    ) return undefined;
+    keys.push(key);
+  }
+  return keys;
+}
+
+function _descendants(input: unknown, results: unknown[]): void {
+  if (!Array.isArray(input)) results.push(input);
+  if (Array.isArray(input)) {
+    for (const member of input) _descendants(member, results);
+  } else if (
+    input !== null && typeof input === "object" && !_isFunction(input)
+  ) {
+    for (const key of _keys(input)) _descendants((input as _Rec)[key], results);
+  }
+}
+
+const _binaryOps: Record<string, (l: unknown, r: unknown) => unknown> = {
+  "+": (l, r) => _numeric(l, r) && (l as number) + (r as number),
+  "-": (l, r) => _numeric(l, r) && (l as number) - (r as number),
+  "*": (l, r) => _numeric(l, r) && (l as number) * (r as number),
+  "/": (l, r) => _numeric(l, r) && (l as number) / (r as number),
+  "%": (l, r) => _numeric(l, r) && (l as number) % (r as number),
+  "=": (l, r) => l !== undefined && r !== undefined && _isDeepEqual(l, r),
+  "!=": (l, r) => l !== undefined && r !== undefined && !_isDeepEqual(l, r),
+  "<": (l, r) => _compare(l, r) && (l as number) < (r as number),
+  "<=": (l, r) => _compare(l, r) && (l as number) <= (r as number),
+  ">": (l, r) => _compare(l, r) && (l as number) > (r as number),
+  ">=": (l, r) => _compare(l, r) && (l as number) >= (r as number),
+  "&": (l, r) =>
+    (l === undefined ? "" : _toString(l)).concat(
+      r === undefined ? "" : _toString(r),
+    ),
+  "..": _range,
+  "in": (l, r) => {
+    if (l === undefined || r === undefined) return false;
+    const list = Array.isArray(r) ? r : [r];
+    for (const item of list) if (item === l) return true;
+    return false;
+  },
+};
+
+/**
+ * The package's checks of `+ - * / %`: true when both sides are numbers;
+ * `undefined` (either side undefined) short-circuits the `&&` above.
+ */
+function _numeric(l: unknown, r: unknown): true | undefined {
+  if (l !== undefined && !_isNumeric(l)) throw _error("T2001", { value: l });
+  if (r !== undefined && !_isNumeric(r)) throw _error("T2002", { value: r });
+  if (l === undefined || r === undefined) return undefined;
+  return true;
+}
+
+/** The package's checks of `< <= > >=`, as `_numeric`. */
+function _compare(l: unknown, r: unknown): true | undefined {
+  const ltype = typeof l;
+  const rtype = typeof r;
+  const lok = ltype === "undefined" || ltype === "string" ||
+    ltype === "number";
+  const rok = rtype === "undefined" || rtype === "string" ||
+    rtype === "number";
+  if (!lok || !rok) {
+    throw _error("T2010", {
+      value: !(ltype === "string" || ltype === "number") ? l : r,
+    });
+  }
+  if (ltype === "undefined" || rtype === "undefined") return undefined;
+  if (ltype !== rtype) throw _error("T2009", { value: l, value2: r });
+  return true;
+}
+
+function _range(l: unknown, r: unknown): unknown {
+  if (l !== undefined && !Number.isInteger(l)) {
+    throw _error("T2003", { value: l });
+  }
+  if (r !== undefined && !Number.isInteger(r)) {
+    throw _error("T2004", { value: r });
+  }
+  if (l === undefined || r === undefined) return undefined;
+  const lo = l as number;
+  const hi = r as number;
+  if (lo > hi) return undefined;
+  const size = hi - lo + 1;
+  if (size > 1e7) throw _error("D2014", { value: size });
+  const result: _Seq = new Array(size);
+  for (let item = lo, index = 0; item <= hi; item++, index++) {
+    result[index] = item;
+  }
+  result.sequence = true;
+  return result;
+}
+
+/** The package's `apply`: a call, then tail calls in a loop (trampoline). */
+function _apply(
+  proc: unknown,
+  args: unknown[],
+  input: unknown,
+  env: Frame,
+): unknown {
+  let result = _applyInner(proc, args, input, env);
+  while (_isLambda(result) && result.thunk === true) {
+    const thunk = result;
+    const body = thunk.body as Node;
+    const next = thunk._proc!(thunk.input, thunk.environment) as _Rec;
+    if (body.procedure!.type === "variable") {
+      next.token = body.procedure!.value;
+    }
+    next.position = body.procedure!.position;
+    const evaluatedArgs = thunk._args!.map((a) =>
+      a(thunk.input, thunk.environment)
+    );
+    result = _applyInner(next, evaluatedArgs, input, env);
+  }
+  return result;
+}
+
+function _applyInner(
+  proc: unknown,
+  args: unknown[],
+  input: unknown,
+  env: Frame,
+): unknown {
+  const p = proc as _Rec | undefined;
+  try {
+    let validatedArgs = args;
+    if (proc) {
+      const signature = p!.signature as _Signature | undefined;
+      if (signature !== undefined) {
+        validatedArgs = signature.validate(args, input);
+      }
+    }
+    if (_isLambda(proc)) return _applyProcedure(proc, validatedArgs);
+    if (proc && p!._jsonata_function === true) {
+      const focus: _Focus = {
+        environment: env,
+        input,
+        createSequence: _createSequence,
+        call: (func, callArgs) => _apply(func, callArgs, null, env),
+      };
+      let result = (p as unknown as _FunctionDef).implementation.apply(
+        focus,
+        validatedArgs,
+      );
+      if (_isIterable(result)) result = result.next().value;
+      if (_isPromise(result)) throw new _Bail("an asynchronous function");
+      return result;
+    }
+    if (typeof proc === "function") {
+      const result = proc.apply(input, validatedArgs);
+      if (_isPromise(result)) throw new _Bail("an asynchronous function");
+      return result;
+    }
+    throw _error("T1006");
+  } catch (err) {
+    if (proc && err !== null && typeof err === "object") {
+      const e = err as _Rec;
+      if (e.token === undefined && p!.token !== undefined) e.token = p!.token;
+      e.position = p!.position || e.position;
+    }
+    throw err;
+  }
+}
+
+function _isIterable(arg: unknown): arg is { next(): { value: unknown } } {
+  return typeof arg === "object" && arg !== null &&
+    Symbol.iterator in arg && "next" in arg &&
+    typeof (arg as _Rec).next === "function";
+}
+
+function _isPromise(arg: unknown): boolean {
+  return typeof arg === "object" && arg !== null && "then" in arg &&
+    typeof (arg as _Rec).then === "function";
+}
+
+function _applyProcedure(proc: Lambda, args: unknown[]): unknown {
+  const env = new Frame(proc.environment, proc.environment.run);
+  proc.arguments.forEach((param, index) => {
+    env.bind(param.value as string, args[index]);
+  });
+  return proc._fn!(proc.input, env);
+}
+
+/** `function($f, $g) { function($x){ $g($f($x)) } }`, for `f ~> g`. */
+let _chainFn: Fn | undefined;
+function _chain(input: unknown, env: Frame): unknown {
+  _chainFn ??= new _Compiler(false).node(
+    jsonata("function($f, $g) { function($x){ $g($f($x)) } }").ast() as Node,
+  );
+  return _chainFn(input, env);
+}

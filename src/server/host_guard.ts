@@ -1,0 +1,115 @@
+/**
+ * The middleware that answers only requests addressed to one of the
+ * server's own names: on a loopback server, a web page that makes its own
+ * host name resolve to 127.0.0.1 (DNS rebinding) is refused.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { isLoopback } from "./auth.ts";
+import { HttpError } from "./http_error.ts";
+
+/**
+ * The host name of a `Host` header (`name[:port]`, `[v6]:port`), lower
+ * case, without the port, the IPv6 brackets or a final dot.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostName } from "./host_guard.ts";
+ *
+ * assert.equal(hostName("LocalHost:9464"), "localhost");
+ * assert.equal(hostName("[::1]:9464"), "::1");
+ * assert.equal(hostName("example.com."), "example.com");
+ * ```
+ */
+export function hostName(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    h = end < 0 ? h.slice(1) : h.slice(1, end);
+  } else {
+    const colon = h.indexOf(":");
+    if (colon >= 0) h = h.slice(0, colon);
+  }
+  return h.endsWith(".") ? h.slice(0, -1) : h;
+}
+
+/**
+ * Whether a host name can only ever mean this machine: `localhost` and its
+ * subdomains (RFC 6761: browsers resolve them to loopback themselves),
+ * `127.0.0.0/8` and `::1`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopbackName } from "./host_guard.ts";
+ *
+ * assert.deepEqual(
+ *   ["localhost", "app.localhost", "127.0.0.1", "::1", "evil.example", "0.0.0.0"].map(isLoopbackName),
+ *   [true, true, true, true, false, false],
+ * );
+ * ```
+ */
+export function isLoopbackName(name: string): boolean {
+  return isLoopback(name) || name.endsWith(".localhost");
+}
+
+/** Options of {@linkcode hostGuard}. */
+export interface HostGuardOptions {
+  /**
+   * More host names (without a port) the server answers to besides the
+   * loopback ones, e.g. a name in `/etc/hosts`. Default none.
+   */
+  allowedHosts?: readonly string[];
+}
+
+/**
+ * Middleware that refuses, with 421 (Misdirected Request), a request whose
+ * `Host` names neither a loopback name ({@linkcode isLoopbackName}) nor one
+ * of `allowedHosts`; any port is accepted (a forwarded port such as
+ * `ssh -L 8080:localhost:9464` keeps working). A request with no `Host`
+ * (HTTP/1.0 from a program; never a browser) is taken by its URL's host.
+ *
+ * Mount it on a server that listens on loopback only: a page of
+ * `http://evil.example:9464` whose name the attacker later points at
+ * 127.0.0.1 reaches the server as the same origin as itself, so only the
+ * name it sends tells the request apart.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { errorHandler } from "./error_handler.ts";
+ * import { hostGuard } from "./host_guard.ts";
+ *
+ * const app = new Hono()
+ *   .use(hostGuard())
+ *   .get("/x", (c) => c.text("ok"))
+ *   .onError(errorHandler(() => {}));
+ * assert.equal((await app.request("http://127.0.0.1:9464/x")).status, 200);
+ * const rebound = await app.request("http://evil.example:9464/x");
+ * assert.equal(rebound.status, 421);
+ * ```
+ */
+export function hostGuard(options: HostGuardOptions = {}): MiddlewareHandler {
+  const allowed = new Set(
+    (options.allowedHosts ?? []).map((h) => hostName(h)),
+  );
+  return async (c, next) => {
+    const host = c.req.header("Host") ?? new URL(c.req.url).host;
+    const name = hostName(host);
+    if (!isLoopbackName(name) && !allowed.has(name)) {
+      const shown = host.length <= 100 ? host : `${host.slice(0, 100)}...`;
+      throw new HttpError(
+        421,
+        `this server listens on loopback and answers only to localhost, 127.0.0.1 or [::1]${
+          allowed.size > 0 ? ` (or ${[...allowed].join(", ")})` : ""
+        }, received Host ${
+          JSON.stringify(shown)
+        }: a page of another site whose name resolves to this machine (DNS rebinding) must not reach it. Use http://localhost:PORT, or listen beyond loopback (with a token) to be reached by other names`,
+      );
+    }
+    await next();
+  };
+}

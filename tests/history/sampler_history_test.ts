@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { createNetwork } from "../../src/embed.ts";
+import { History } from "../../src/history/history.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { RESOURCE_METRICS } from "../../src/metrics/catalogue.ts";
+import { parseFamilies } from "../metrics/_exposition.ts";
+import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
+
+const NAME = (value: string) => ({
+  name: "__name__",
+  type: "=" as const,
+  value,
+});
+
+async function ticks(collector: MetricsCollector) {
+  const net = createNetwork(
+    `
+    '1ms' -> interval Tick(core/Interval)
+    5 -> count Tick
+    Tick out -> in Sink(core/Drop)
+  `,
+    { name: "ticks", buckets: collector.options.buckets },
+  );
+  collector.track(net);
+  await net.start();
+  await net.finished;
+}
+
+test("History.attach() samples a collector into its store, and reads it back", async () => {
+  await using history = await History.open({ exclude: [".*_bucket"] });
+  const collector = new MetricsCollector();
+  await ticks(collector);
+  history.attach(collector);
+  await history.sampleNow();
+  const now = Date.now();
+  const [sink] = history.select(
+    [NAME("weir_process_messages_total"), {
+      name: "process",
+      type: "=",
+      value: "Sink",
+    }],
+    now - 60_000,
+    now,
+    0,
+  );
+  assert.deepEqual([...sink.value], [5]);
+  assert.equal(sink.kind, "counter");
+  assert.equal(sink.t[0] % 1000, 0);
+  assert.deepEqual(
+    history.labelValues("__name__", [], now - 60_000, now).filter((n) =>
+      n.endsWith("_bucket")
+    ),
+    [],
+  );
+  assert.deepEqual(history.tiers.map((t) => t.name), ["raw", "1m", "1h"]);
+});
+
+test("History.attach() exports the history's own metrics in the collector, and its detach removes them", async () => {
+  await using history = await History.open();
+  const collector = new MetricsCollector();
+  const detach = history.attach(collector);
+  await history.sampleNow();
+  const families = new Map(
+    parseFamilies(await collector.render()).map((f) => [f.name, f]),
+  );
+  const appended = families.get("weir_history_samples_appended_total");
+  assert.equal(appended?.type, "counter");
+  assert.ok(appended.samples[0].value > 0);
+  assert.ok(families.get("weir_history_series")!.samples[0].value > 0);
+  const storage = families.get("weir_history_storage_bytes")!;
+  assert.deepEqual(
+    storage.samples.filter((s) => s.labels.medium === "memory").map((s) =>
+      s.labels.tier
+    ),
+    ["raw", "1m", "1h"],
+  );
+  for (
+    const name of [
+      "weir_history_chunks_written_total",
+      "weir_history_chunks_dropped_total",
+      "weir_history_flush_duration_seconds",
+      "weir_history_corrupt_chunks_skipped_total",
+      "weir_history_sample_ticks_skipped_total",
+      "weir_history_sample_duration_seconds",
+    ]
+  ) assert.ok(families.has(name), name);
+  assert.equal(
+    families.get("weir_history_sample_duration_seconds")!.samples.find((s) =>
+      s.name.endsWith("_count")
+    )?.value,
+    1,
+  );
+  detach();
+  assert.doesNotMatch(await collector.render(), /weir_history_/);
+});
+
+test("History.close() writes everything to its data dir; a History opened there reads it back", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-"));
+  try {
+    const collector = new MetricsCollector();
+    await ticks(collector);
+    const first = await History.open({
+      dir,
+      // No flush of its own before close().
+      flushIntervalMs: 0,
+      include: ["weir_process_messages_total"],
+    });
+    first.attach(collector);
+    await first.sampleNow();
+    await first.close();
+    await first.close(); // twice is once
+
+    await using again = await History.open({ dir, flushIntervalMs: 0 });
+    const points = again.select(
+      [NAME("weir_process_messages_total")],
+      0,
+      Date.now(),
+      0,
+    );
+    assert.ok(points.length > 0);
+    const sink = points.find((p) =>
+      p.labels.process === "Sink" && p.labels.direction === "in"
+    );
+    assert.deepEqual([...sink!.value], [5]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("History.open() refuses a bad pattern or a retention for no tier before opening anything", async () => {
+  await assert.rejects(
+    History.open({ include: ["weir_("] }),
+    /include pattern "weir_\(" is not a regular expression/,
+  );
+  await assert.rejects(
+    History.open({ retentionMs: { "5m": 1000 } }),
+    /retention for tier "5m", which is no tier \(tiers: raw, 1m, 1h\)/,
+  );
+  await using history = await History.open({
+    retentionMs: { raw: 2 * 86_400_000 },
+  });
+  assert.equal(history.tiers[0].retentionMs, 2 * 86_400_000);
+  assert.equal(history.tiers[1].retentionMs, 30 * 86_400_000);
+});
+
+test("History.attach() refuses a collector attached already, and any after close()", async () => {
+  const history = await History.open();
+  const collector = new MetricsCollector();
+  history.attach(collector);
+  assert.throws(() => history.attach(collector), /attached already/);
+  await history.close();
+  assert.throws(
+    () => history.attach(new MetricsCollector()),
+    /Cannot attach history: it is closed/,
+  );
+  // close() removed its metrics from the collector.
+  assert.doesNotMatch(await collector.render(), /weir_history_/);
+});
+
+test("promtool check metrics passes on the history's own metrics", {
+  skip: integrationSkip("promtool"),
+}, async () => {
+  await using history = await History.open();
+  const collector = new MetricsCollector();
+  history.attach(collector);
+  await history.sampleNow();
+  const text = await collector.render("text");
+  assert.match(
+    text,
+    /^weir_history_storage_bytes\{tier="raw",medium="disk"\}/m,
+  );
+  const { ok, output } = await promtoolCheck(text);
+  assert.equal(output, "");
+  assert.equal(ok, true);
+});
+
+test("History.close() takes a last sample when a new tick has begun, so the values at shutdown are kept", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-"));
+  try {
+    let clock = 1_700_000_000_000;
+    const collector = new MetricsCollector();
+    let value = 1;
+    collector.addFamily(
+      RESOURCE_METRICS.threads,
+      (o) => o.sample({}, value),
+    );
+    const read = async () => {
+      await using h = await History.open({ dir, flushIntervalMs: 0 });
+      return h.select([NAME("weir_threads")], 0, clock + 10_000, 0).map((
+        p,
+      ) => [[...p.t], [...p.value]]);
+    };
+    // The same tick as the last pass: nothing more.
+    const same = await History.open({
+      dir,
+      flushIntervalMs: 0,
+      include: ["weir_threads"],
+      now: () => clock,
+    });
+    same.attach(collector);
+    await same.sampleNow();
+    value = 2;
+    clock += 500;
+    await same.close();
+    assert.deepEqual(await read(), [[[clock - 500], [1]]]);
+
+    // A new tick: its value is kept.
+    const next = await History.open({
+      dir,
+      flushIntervalMs: 0,
+      include: ["weir_threads"],
+      now: () => clock,
+    });
+    next.attach(collector);
+    clock += 1000;
+    value = 3;
+    await next.close();
+    assert.deepEqual(await read(), [[[clock - 1500, clock - 500], [1, 3]]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
