@@ -80,7 +80,6 @@ export function encodeHeadRecord(w: ByteWriter, h: HeadRecord): void {
       w.raw(c.chunk);
     }
   }
-  if (h.window) { for (let i = 0; i < STATE_LENGTH; i++) w.f64(h.window[i]); }
   endRecord(w, at);
 }
 

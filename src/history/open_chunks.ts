@@ -23,7 +23,8 @@ const VERSION = 1;
 const NO_WINDOW = -1;
 const TWO_32 = 4294967296;
 const TIME_BITS_MAX = 65;
-const VALUE_BITS_MAX = 77;
+const VALUE_BITS_MAX = 78;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const BLOCK_SHIFT = 5; // 32-byte blocks
 const BLOCK_BYTES = 1 << BLOCK_SHIFT;
 const PAGE_SHIFT = 11; // 2048 blocks (64 KiB) per page
@@ -92,6 +93,9 @@ export class OpenChunks {
   #prev = new Int32Array(0);
   /** Per series and column: the XOR window (leading * 64 + trailing). */
   #win = new Int16Array(0);
+  /** Per series (one-column chunks only): the last integer difference. */
+  #diff = new Float64Array(0);
+  #intMode: boolean;
   #open = 0;
   // Blocks: pages of bytes, a link per block, a free list.
   #pages: Uint8Array[] = [];
@@ -103,7 +107,12 @@ export class OpenChunks {
   #scratch = new Uint8Array(0);
   #pos = 0;
 
-  /** @param maxColumns the most columns a chunk has (1 for raw, 6 for windows) */
+  /**
+   * @param maxColumns the most columns a chunk has (1 for raw, 6 for
+   * windows). One-column chunks also use the codec's integer mode (a
+   * counter's steady step costs a few bits); rows keep to the XOR forms,
+   * which the codec also reads, to spare 8 bytes per series and column.
+   */
   constructor(maxColumns: number) {
     if (!Number.isInteger(maxColumns) || maxColumns < 1 || maxColumns > 255) {
       throw new RangeError(
@@ -111,6 +120,7 @@ export class OpenChunks {
       );
     }
     this.maxColumns = maxColumns;
+    this.#intMode = maxColumns === 1;
     this.#scratch = new Uint8Array(
       ((TIME_BITS_MAX + VALUE_BITS_MAX * maxColumns) >>> 3) + 2,
     );
@@ -142,6 +152,7 @@ export class OpenChunks {
     const win = new Int16Array(size * cols).fill(NO_WINDOW);
     win.set(this.#win);
     this.#win = win;
+    if (this.#intMode) this.#diff = f64(this.#diff);
     this.#firstT = f64(this.#firstT);
     this.#lastT = f64(this.#lastT);
     this.#delta = f64(this.#delta);
@@ -184,7 +195,7 @@ export class OpenChunks {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
       this.#next.byteLength + this.#free.byteLength +
       this.#n * (4 * 4 + 1 + 8 * 3) + this.#prev.byteLength +
-      this.#win.byteLength;
+      this.#win.byteLength + this.#diff.byteLength;
   }
 
   /**
@@ -195,7 +206,12 @@ export class OpenChunks {
   append(id: number, t: number, v: number): number {
     this.#startRow(id, t, 1);
     SCRATCH[0] = v;
-    this.#value(id * this.maxColumns, SCRATCH_U32[HI] | 0, SCRATCH_U32[LO] | 0);
+    this.#value(
+      id * this.maxColumns,
+      SCRATCH_U32[HI] | 0,
+      SCRATCH_U32[LO] | 0,
+      v,
+    );
     return this.#endRow(id);
   }
 
@@ -210,7 +226,7 @@ export class OpenChunks {
     const at = id * this.maxColumns;
     const bits = new Uint32Array(row.buffer, row.byteOffset, columns * 2);
     for (let c = 0; c < columns; c++) {
-      this.#value(at + c, bits[2 * c + HI] | 0, bits[2 * c + LO] | 0);
+      this.#value(at + c, bits[2 * c + HI] | 0, bits[2 * c + LO] | 0, row[c]);
     }
     return this.#endRow(id);
   }
@@ -269,6 +285,7 @@ export class OpenChunks {
         this.#prev[2 * (at + c)] = 0;
         this.#prev[2 * (at + c) + 1] = 0;
         this.#win[at + c] = NO_WINDOW;
+        if (this.#intMode) this.#diff[at + c] = 0;
       }
       this.#pos = 0;
       let m = Math.abs(t);
@@ -374,14 +391,20 @@ export class OpenChunks {
     this.#free[this.#freeTop++] = b;
   }
 
-  /** Writes value bits `hi:lo` of column state `k` (series * maxColumns + column). */
-  #value(k: number, hi: number, lo: number): void {
+  /**
+   * Writes value `v` (bits `hi:lo`) of column state `k` (series *
+   * maxColumns + column) as the codec does.
+   */
+  #value(k: number, hi: number, lo: number, v: number): void {
     const prev = this.#prev;
-    const xh = hi ^ prev[2 * k];
-    const xl = lo ^ prev[2 * k + 1];
+    const ph = prev[2 * k];
+    const pl = prev[2 * k + 1];
+    const xh = hi ^ ph;
+    const xl = lo ^ pl;
     prev[2 * k] = hi;
     prev[2 * k + 1] = lo;
     if ((xh | xl) === 0) {
+      if (this.#intMode) this.#diff[k] = 0;
       this.#pos++;
       return;
     }
@@ -389,14 +412,47 @@ export class OpenChunks {
     let lead = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
     if (lead > 31) lead = 31;
     const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
-    if (w >= 0 && lead >= w >> 6 && trail >= (w & 63)) {
+    const reuse = w >= 0 && lead >= w >> 6 && trail >= (w & 63);
+    if (this.#intMode) {
+      // The codec's integer mode: the change of the integer difference,
+      // when both values are integers and it is shorter than the XOR.
+      const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
+      let keep = 0;
+      if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
+        SCRATCH_U32[HI] = ph;
+        SCRATCH_U32[LO] = pl;
+        const p = SCRATCH[0];
+        const d = v - p;
+        const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
+          d <= MAX_SAFE && d >= -MAX_SAFE;
+        if (ints) keep = d;
+        if (ints && xorBits > 8 && (v !== 0 || hi === 0)) {
+          const dd = d - this.#diff[k];
+          const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
+          let done = true;
+          if (z < 16) this.#put(0xe0 | z, 8);
+          else if (z < 256 && xorBits > 13) this.#put(0x1e00 | z, 13);
+          else if (z < 65536 && xorBits > 22) this.#put(0x3e0000 | z, 22);
+          else if (z < TWO_32 && xorBits > 38) {
+            this.#put(0x3f, 6);
+            this.#put(z >>> 0, 32);
+          } else done = false;
+          if (done) {
+            this.#diff[k] = keep;
+            return;
+          }
+        }
+      }
+      this.#diff[k] = keep;
+    }
+    if (reuse) {
       const pt = w & 63;
       this.#put(2, 2);
       this.#xorBits(xh, xl, pt, 64 - (w >> 6) - pt);
       return;
     }
     const sig = 64 - lead - trail;
-    this.#put(0x1800 | (lead << 6) | (sig & 63), 13);
+    this.#put(0x3000 | (lead << 6) | (sig & 63), 14);
     this.#xorBits(xh, xl, trail, sig);
     this.#win[k] = (lead << 6) | trail;
   }

@@ -589,11 +589,16 @@ export class HistoryStore implements HistoryReader {
       }
     };
     // One window back as well, for a counter's sample before the window.
-    disk.tiers[0].read((id) => id < n && start[id] < Infinity, from - res, to, (r) => {
-      if (r.maxT <= start[r.id] - res) return;
-      const { t, columns } = decodeChunk(r.bytes);
-      feed(r.id, t, columns[0]);
-    });
+    disk.tiers[0].read(
+      (id) => id < n && start[id] < Infinity,
+      from - res,
+      to,
+      (r) => {
+        if (r.maxT <= start[r.id] - res) return;
+        const { t, columns } = decodeChunk(r.bytes);
+        feed(r.id, t, columns[0]);
+      },
+    );
     for (let id = 0; id < n; id++) {
       const open = this.#tiers[0].openChunk(id);
       if (!open || start[id] === Infinity) continue;
