@@ -57,6 +57,9 @@ export interface TierOptions {
   /**
    * Rows per chunk of the raw and of the last tier. Default 120 for raw,
    * 60 for the last. A tier between holds one window of the next per chunk.
+   * With the default, a raw series' first chunk is cut at between 60 and
+   * 120 rows (by its id), so series started together seal at different
+   * flushes.
    */
   readonly chunkRows?: number;
 }
@@ -242,6 +245,8 @@ export class HistoryStore implements HistoryReader {
           : tiers[k + 1].resolutionMs / t.resolutionMs,
         ring,
         options.dir !== undefined,
+        // Default-sized raw chunks are staggered; explicit sizes are kept exact.
+        k === 0 && t.chunkRows === undefined,
       )
     );
     for (let k = 1; k + 1 < this.#tiers.length; k++) {

@@ -75,6 +75,9 @@ export class Tier {
   #row = new Float64Array(6);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
+  /** Per series: a chunk of it was sealed (its first one is staggered). */
+  #cut = new Uint8Array(0);
+  #stagger: boolean;
   #keepPending: boolean;
 
   /**
@@ -83,6 +86,7 @@ export class Tier {
    * @param chunkRows rows per chunk
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
+   * @param stagger whether a series' first chunk is cut short by a share that depends on its id
    */
   constructor(
     index: number,
@@ -90,6 +94,7 @@ export class Tier {
     chunkRows: number,
     ringChunks: number,
     keepPending = true,
+    stagger = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -104,6 +109,7 @@ export class Tier {
       ? new WindowAggregator(info.resolutionMs)
       : undefined;
     this.#keepPending = keepPending;
+    this.#stagger = stagger;
     this.#open = new OpenChunks(index === 0 ? 1 : 6);
   }
 
@@ -112,9 +118,13 @@ export class Tier {
     this.aggregator?.ensure(n);
     this.#open.ensure(n);
     if (n > this.dirty.length) {
-      const d = new Uint8Array(Math.max(n, this.dirty.length * 2, 64));
+      const size = Math.max(n, this.dirty.length * 2, 64);
+      const d = new Uint8Array(size);
       d.set(this.dirty);
       this.dirty = d;
+      const c = new Uint8Array(size);
+      c.set(this.#cut);
+      this.#cut = c;
     }
   }
 
@@ -122,9 +132,23 @@ export class Tier {
   appendSample(id: number, t: number, v: number): void {
     const bits = this.#open.append(id, t, v);
     this.dirty[id] = 1;
-    if (this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS) {
+    const n = this.#open.count(id);
+    if (
+      n >= this.chunkRows || bits > MAX_STREAM_BITS ||
+      (this.#cut[id] === 0 && this.#stagger && n >= this.#firstRows(id))
+    ) {
       this.seal(id);
     }
+  }
+
+  /**
+   * Rows of a series' first chunk when staggered: between half and all of
+   * `chunkRows`, spread by id, so series that start together do not all
+   * seal (and hit the disk) in the same flush ever after.
+   */
+  #firstRows(id: number): number {
+    const half = Math.ceil(this.chunkRows / 2);
+    return half + (Math.imul(id, 0x9e3779b1) >>> 0) % half;
   }
 
   /** Appends a window row (its first `columns` values) to `id`'s open chunk. */
@@ -187,6 +211,7 @@ export class Tier {
     const columns = open.columns(id);
     open.reset(id);
     this.dirty[id] = 1;
+    this.#cut[id] = 1;
     this.chunksSealed++;
     if (this.#keepPending) {
       this.#pending.push({ id, chunk, columns });

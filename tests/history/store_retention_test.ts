@@ -118,6 +118,12 @@ test("HistoryStore budget too small for the open chunks: one warning, nothing el
       maxDiskBytes: 10,
       now: () => 0,
       onWarning: (m) => warnings.push(m),
+      tiers: [{
+        name: "raw",
+        resolutionMs: 1000,
+        retentionMs: 1e12,
+        chunkRows: 120,
+      }],
     });
     const r = s.seriesRef({ __name__: "x" }, "gauge");
     for (let i = 1; i <= 500; i++) s.append(r, i * 1000, i);
