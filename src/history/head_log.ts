@@ -37,6 +37,16 @@ export interface HeadRecord {
   chunks: (HeadChunk | undefined)[];
 }
 
+/** An open chunk to write without copying it first. */
+export interface HeadChunkSource {
+  /** Its length in bytes (0: the tier has no open chunk). */
+  readonly length: number;
+  /** Its columns. */
+  readonly columns: number;
+  /** Writes its bytes into `out` at `at`; returns the end. */
+  copyTo(out: Uint8Array, at: number): number;
+}
+
 /**
  * Appends a framed head record to `w`.
  *
@@ -62,7 +72,14 @@ export interface HeadRecord {
  * });
  * ```
  */
-export function encodeHeadRecord(w: ByteWriter, h: HeadRecord): void {
+export function encodeHeadRecord(
+  w: ByteWriter,
+  h: {
+    id: number;
+    lastT: number;
+    chunks: readonly (HeadChunk | HeadChunkSource | undefined)[];
+  },
+): void {
   const at = beginRecord(w);
   w.u8(HEAD_RECORD);
   w.varint(h.id);
@@ -74,10 +91,19 @@ export function encodeHeadRecord(w: ByteWriter, h: HeadRecord): void {
   w.u8(mask);
   for (const c of h.chunks) {
     if (!c) continue;
-    w.varint(c.chunk.length);
-    if (c.chunk.length > 0) {
+    if ("chunk" in c) {
+      w.varint(c.chunk.length);
+      if (c.chunk.length > 0) {
+        w.u8(c.columns);
+        w.raw(c.chunk);
+      }
+      continue;
+    }
+    w.varint(c.length);
+    if (c.length > 0) {
       w.u8(c.columns);
-      w.raw(c.chunk);
+      w.reserve(c.length);
+      w.length = c.copyTo(w.buffer, w.length);
     }
   }
   endRecord(w, at);

@@ -93,6 +93,8 @@ export class OpenChunks {
   #prev = new Int32Array(0);
   /** Per series and column: the XOR window (leading * 64 + trailing). */
   #win = new Int16Array(0);
+  /** Per series: the stream's last byte (partial when bits % 8 != 0). */
+  #lastByte = new Uint8Array(0);
   /** Per series (one-column chunks only): the last integer difference. */
   #diff = new Float64Array(0);
   #intMode: boolean;
@@ -106,6 +108,8 @@ export class OpenChunks {
   // The row being written: bits go to #scratch from bit #pos.
   #scratch = new Uint8Array(0);
   #pos = 0;
+  /** Scratch bytes the last row wrote. */
+  #used = 0;
 
   /**
    * @param maxColumns the most columns a chunk has (1 for raw, 6 for
@@ -149,6 +153,9 @@ export class OpenChunks {
     const colsArr = new Uint8Array(size);
     colsArr.set(this.#cols);
     this.#cols = colsArr;
+    const lastByte = new Uint8Array(size);
+    lastByte.set(this.#lastByte);
+    this.#lastByte = lastByte;
     const win = new Int16Array(size * cols).fill(NO_WINDOW);
     win.set(this.#win);
     this.#win = win;
@@ -194,7 +201,7 @@ export class OpenChunks {
   memoryBytes(): number {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
       this.#next.byteLength + this.#free.byteLength +
-      this.#n * (4 * 4 + 1 + 8 * 3) + this.#prev.byteLength +
+      this.#n * (4 * 4 + 2 + 8 * 3) + this.#prev.byteLength +
       this.#win.byteLength + this.#diff.byteLength;
   }
 
@@ -233,27 +240,34 @@ export class OpenChunks {
 
   /** The chunk of `id` so far, in the codec's format (a copy). */
   finish(id: number): Uint8Array {
+    const out = new Uint8Array(this.byteLength(id) || 3);
+    this.copyTo(id, out, 0);
+    return out;
+  }
+
+  /**
+   * Writes what {@linkcode finish} returns into `out` at `at` (which must
+   * have room for {@linkcode byteLength}); returns the end.
+   */
+  copyTo(id: number, out: Uint8Array, at: number): number {
     const n = this.#count[id];
     const dataBytes = (this.#bits[id] + 7) >>> 3;
-    const head = 2 + varintLength(n);
-    const out = new Uint8Array(head + dataBytes);
-    out[0] = VERSION;
-    out[1] = this.#cols[id];
-    let i = 2;
+    out[at++] = VERSION;
+    out[at++] = this.#cols[id];
     let rest = n;
     while (rest >= 128) {
-      out[i++] = 128 | (rest & 127);
+      out[at++] = 128 | (rest & 127);
       rest = Math.floor(rest / 128);
     }
-    out[i] = rest;
-    let at = head;
-    for (let b = this.#head[id]; at < out.length; b = this.#next[b]) {
-      const off = (b & PAGE_MASK) << BLOCK_SHIFT;
-      const take = Math.min(BLOCK_BYTES, out.length - at);
-      out.set(this.#pages[b >>> PAGE_SHIFT].subarray(off, off + take), at);
-      at += take;
+    out[at++] = rest;
+    const end = at + dataBytes;
+    for (let b = this.#head[id]; at < end; b = this.#next[b]) {
+      const page = this.#pages[b >>> PAGE_SHIFT];
+      let off = (b & PAGE_MASK) << BLOCK_SHIFT;
+      const stop = Math.min(end, at + BLOCK_BYTES);
+      while (at < stop) out[at++] = page[off++];
     }
-    return out;
+    return at;
   }
 
   /** Empties `id`'s chunk (after sealing it) and frees its slot. */
@@ -277,7 +291,8 @@ export class OpenChunks {
     const bits = n === 0 ? 0 : this.#bits[id];
     // The row goes to the scratch buffer, after the stream's last partial byte.
     const scratch = this.#scratch;
-    scratch.fill(0, 0, ((TIME_BITS_MAX + VALUE_BITS_MAX * columns) >>> 3) + 2);
+    // Only the bytes the previous row used can be non-zero.
+    for (let i = this.#used; i > 0;) scratch[--i] = 0;
     if (n === 0) {
       this.#cols[id] = columns;
       const at = id * this.maxColumns;
@@ -310,7 +325,9 @@ export class OpenChunks {
       );
     }
     this.#pos = bits & 7;
-    if (this.#pos !== 0) scratch[0] = this.#byteAt(this.#tail[id], bits >>> 3);
+    // The partial last byte, kept apart: reading it from its block would
+    // cost a cache miss per sample with many series.
+    if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
     const d = t - this.#lastT[id];
     const dod = d - this.#delta[id];
     if (dod === 0) {
@@ -340,6 +357,7 @@ export class OpenChunks {
     const bits = this.#count[id] === 1 ? 0 : this.#bits[id];
     const from = bits & 7;
     const nbytes = (this.#pos + 7) >>> 3;
+    this.#used = nbytes;
     // Bytes the allocated blocks cover so far.
     let covered = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) & ~(BLOCK_BYTES - 1);
     let tail = this.#tail[id];
@@ -358,14 +376,8 @@ export class OpenChunks {
       ] = scratch[j];
     }
     this.#tail[id] = tail;
+    this.#lastByte[id] = scratch[nbytes - 1];
     return this.#bits[id] = bits + this.#pos - from;
-  }
-
-  /** The byte of stream position `byte` (in the tail block). */
-  #byteAt(tail: number, byte: number): number {
-    return this.#pages[tail >>> PAGE_SHIFT][
-      ((tail & PAGE_MASK) << BLOCK_SHIFT) + (byte & (BLOCK_BYTES - 1))
-    ];
   }
 
   #allocBlock(): number {

@@ -28,7 +28,7 @@ import {
 } from "./aggregator.ts";
 import {
   encodeHeadRecord,
-  type HeadChunk,
+  type HeadChunkSource,
   parseHeadRecord,
 } from "./head_log.ts";
 import { RECORD_HEADER_BYTES } from "./record_frame.ts";
@@ -692,17 +692,15 @@ export class HistoryStore implements HistoryReader {
   #headBatch(all: boolean): ByteWriter {
     const w = new ByteWriter(4096);
     const tiers = this.#tiers;
-    const chunks: (HeadChunk | undefined)[] = tiers.map(() => undefined);
+    const sources = tiers.map((tier) => new OpenChunkSource(tier));
+    const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
         if (tiers[k].dirty[id] === 1 || (all && any)) {
           tiers[k].dirty[id] = 0;
-          const open = tiers[k].openChunk(id);
-          chunks[k] = open
-            ? { chunk: open.bytes, columns: open.columns }
-            : { chunk: EMPTY, columns: 0 };
+          chunks[k] = sources[k].of(id);
           any = true;
         } else chunks[k] = undefined;
       }
@@ -755,6 +753,29 @@ export class HistoryStore implements HistoryReader {
         break;
       }
     }
+  }
+}
+
+/** A tier's open chunk of one series, written straight into a head record. */
+class OpenChunkSource implements HeadChunkSource {
+  #tier: Tier;
+  #id = 0;
+  length = 0;
+  columns = 0;
+
+  constructor(tier: Tier) {
+    this.#tier = tier;
+  }
+
+  of(id: number): this {
+    this.#id = id;
+    this.length = this.#tier.openBytes(id);
+    this.columns = this.length > 0 ? this.#tier.openColumns(id) : 0;
+    return this;
+  }
+
+  copyTo(out: Uint8Array, at: number): number {
+    return this.#tier.copyOpen(this.#id, out, at);
   }
 }
 

@@ -78,6 +78,7 @@ export class Tier {
   /** Per series: a chunk of it was sealed (its first one is staggered). */
   #cut = new Uint8Array(0);
   #stagger: boolean;
+  #half: number;
   #keepPending: boolean;
 
   /**
@@ -110,6 +111,7 @@ export class Tier {
       : undefined;
     this.#keepPending = keepPending;
     this.#stagger = stagger;
+    this.#half = Math.ceil(chunkRows / 2);
     this.#open = new OpenChunks(index === 0 ? 1 : 6);
   }
 
@@ -135,7 +137,8 @@ export class Tier {
     const n = this.#open.count(id);
     if (
       n >= this.chunkRows || bits > MAX_STREAM_BITS ||
-      (this.#cut[id] === 0 && this.#stagger && n >= this.#firstRows(id))
+      (n >= this.#half && this.#cut[id] === 0 && this.#stagger &&
+        n >= this.#firstRows(id))
     ) {
       this.seal(id);
     }
@@ -147,8 +150,7 @@ export class Tier {
    * seal (and hit the disk) in the same flush ever after.
    */
   #firstRows(id: number): number {
-    const half = Math.ceil(this.chunkRows / 2);
-    return half + (Math.imul(id, 0x9e3779b1) >>> 0) % half;
+    return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
   /** Appends a window row (its first `columns` values) to `id`'s open chunk. */
@@ -171,6 +173,21 @@ export class Tier {
   /** Rows in `id`'s open chunk. */
   openCount(id: number): number {
     return this.#open.count(id);
+  }
+
+  /** Bytes of `id`'s open chunk in the codec's format (0: none). */
+  openBytes(id: number): number {
+    return this.#open.byteLength(id);
+  }
+
+  /** Writes `id`'s open chunk into `out` at `at`; returns the end. */
+  copyOpen(id: number, out: Uint8Array, at: number): number {
+    return this.#open.copyTo(id, out, at);
+  }
+
+  /** Columns of `id`'s open chunk. */
+  openColumns(id: number): number {
+    return this.#open.columns(id);
   }
 
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
