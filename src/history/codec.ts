@@ -98,29 +98,6 @@ export class CorruptChunkError extends RangeError {
   }
 }
 
-/**
- * `v - p` of the values of bits `vh:vl` and `ph:pl` when both are safe
- * integers and so is the difference, else 0: the difference the encoder
- * keeps after a value it wrote as an XOR.
- */
-function integerDifference(
-  ph: number,
-  pl: number,
-  vh: number,
-  vl: number,
-): number {
-  SCRATCH_U32[HI] = vh;
-  SCRATCH_U32[LO] = vl;
-  const v = SCRATCH[0];
-  if (v !== Math.floor(v) || v > MAX_SAFE || v < -MAX_SAFE) return 0;
-  SCRATCH_U32[HI] = ph;
-  SCRATCH_U32[LO] = pl;
-  const p = SCRATCH[0];
-  if (p !== Math.floor(p) || p > MAX_SAFE || p < -MAX_SAFE) return 0;
-  const d = v - p;
-  return d <= MAX_SAFE && d >= -MAX_SAFE ? d : 0;
-}
-
 /** Count trailing zeros of a non-zero int32. */
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -273,7 +250,8 @@ export class ChunkEncoder {
    * const e = new ChunkEncoder(2);
    * e.appendRow(5000, row);
    * const out = decodeChunk(e.finish()).columns;
-   * assert.deepEqual([...new Uint32Array(out[0].buffer)], [2, 0x7ff00000]);
+   * const bits = new Uint32Array(out[0].buffer, out[0].byteOffset, 2);
+   * assert.deepEqual([...bits], [2, 0x7ff00000]);
    * assert.equal(out[1][0], 1);
    * ```
    */
@@ -561,10 +539,11 @@ export class ChunkEncoder {
 
 /**
  * Decodes a chunk written by {@linkcode ChunkEncoder.finish}: the times
- * and one array per column, each of the header's count. Values are
- * written bit for bit into the arrays (read NaN payloads through a
- * `Uint32Array` view: JavaScriptCore canonicalizes a NaN read into a
- * number). Throws {@linkcode CorruptChunkError} when the bytes are not a
+ * and one array per column, each of the header's count, all views of one
+ * `ArrayBuffer` (one allocation: allocating typed arrays is what costs
+ * most on V8). Values are written bit for bit into the arrays (read NaN
+ * payloads through a `Uint32Array` view at the array's `byteOffset`:
+ * JavaScriptCore canonicalizes a NaN read into a number). Throws {@linkcode CorruptChunkError} when the bytes are not a
  * whole chunk; it never reads past them and never returns more samples
  * than the header says.
  *
@@ -625,49 +604,44 @@ export function decodeChunk(
       len,
     );
   }
-  // A padded copy lets every read load 4 bytes without a bounds check;
-  // the position is checked against the real end after each sample.
-  const pad = ((TIME_BITS_MAX + VALUE_BITS_MAX * cols) >>> 3) + 8;
-  const b = new Uint8Array(len - head + pad);
+  // A padded copy (in a buffer kept between calls: allocating typed
+  // arrays is what costs most on V8) lets every read load 4 bytes without
+  // a bounds check; the position is checked against the real end after
+  // each sample.
+  const need = len - head + ((TIME_BITS_MAX + VALUE_BITS_MAX * cols) >>> 3) +
+    8;
+  if (padded.length < need) padded = new Uint8Array(need * 2);
+  const b = padded;
   b.set(bytes.subarray(head));
+  b.fill(0, len - head, need);
 
-  const t = new Float64Array(count);
+  // One buffer for the times and every column; `u` sees its bits.
+  const out = new ArrayBuffer(8 * count * (1 + cols));
+  const t = new Float64Array(out, 0, count);
   const columns: Float64Array[] = [];
-  const words: Uint32Array[] = [];
-  for (let c = 0; c < cols; c++) {
-    const col = new Float64Array(count);
-    columns.push(col);
-    words.push(new Uint32Array(col.buffer));
+  for (let c = 1; c <= cols; c++) {
+    columns.push(new Float64Array(out, 8 * count * c, count));
   }
-  const ph = new Int32Array(cols);
-  const pl = new Int32Array(cols);
-  const lead = new Int32Array(cols).fill(NO_WINDOW);
-  const sigs = new Int32Array(cols);
-  const diffs = new Float64Array(cols);
+  const u = new Uint32Array(out);
+  // Per column: the XOR window, and the integer difference kept. The
+  // previous value is read back from the output (its bits from `u`).
+  const lead = WINDOW_LEAD;
+  const sigs = WINDOW_SIG;
+  const diffs = DIFFS;
+  lead.fill(NO_WINDOW, 0, cols);
+  diffs.fill(0, 0, cols);
 
+  // Reads are inline: `peek(b, pos)` gives the next 25+ bits at the top
+  // of an int32, and the caller moves `pos` on.
   let pos = 0;
-  /** Reads n bits, 1..25. */
-  const read = (n: number): number => {
-    const i = pos >>> 3;
-    const w = (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
-    const v = (w << (pos & 7)) >>> (32 - n);
-    pos += n;
-    return v;
-  };
-  const bit = (): number => {
-    const v = (b[pos >>> 3] >>> (7 - (pos & 7))) & 1;
-    pos++;
-    return v;
-  };
-  const read32 = (): number => (read(16) << 16) | read(16);
-
-  // The first time: sign, then 8-bit groups.
-  const negative = bit();
+  const negative = peek(b, pos) < 0;
+  pos++;
   let m = 0;
   scale = 1;
   for (let g = 0;; g++) {
     if (g === 8) throw new CorruptChunkError("the first time is too long", len);
-    const group = read(8);
+    const group = peek(b, pos) >>> 24;
+    pos += 8;
     m += (group & 127) * scale;
     scale *= 128;
     if (group < 128) break;
@@ -680,32 +654,40 @@ export function decodeChunk(
 
   for (let i = 0; i < count; i++) {
     if (i > 0) {
-      if (bit() === 1) {
-        // The prefix: 1 to 4 ones and a zero, or 5 ones.
-        let ones = 1;
-        while (ones < 5 && bit() === 1) ones++;
-        const z = ones === 1
-          ? read(7)
-          : ones === 2
-          ? read(12)
-          : ones === 3
-          ? read(20)
-          : ones === 4
-          ? read32() >>> 0
-          : -1;
-        if (z >= 0) {
-          delta += z % 2 === 0 ? z / 2 : -(z + 1) / 2; // zigzag
+      const w = peek(b, pos);
+      if (w >= 0) {
+        pos += 1; // 0: the same delta
+      } else {
+        // 1 to 4 ones and a zero, or 5 ones.
+        const ones = Math.clz32(~w);
+        let z: number;
+        if (ones === 1) {
+          z = (w << 2) >>> 25;
+          pos += 9;
+        } else if (ones === 2) {
+          z = (w << 3) >>> 20;
+          pos += 15;
+        } else if (ones === 3) {
+          z = (w << 4) >>> 12;
+          pos += 24;
+        } else if (ones === 4) {
+          z = readBits(b, pos + 5, 32);
+          pos += 37;
         } else {
-          const neg = bit();
-          const mag = read(21) * TWO_32 + (read32() >>> 0);
+          const neg = peek(b, pos + 5) < 0;
+          const mag = readBits(b, pos + 6, 21) * TWO_32 +
+            readBits(b, pos + 27, 32);
+          pos += 59;
           if (mag > MAX_SAFE) {
             throw new CorruptChunkError(
               `sample ${i}'s time is out of range`,
               len,
             );
           }
+          z = -1;
           delta += neg ? -mag : mag;
         }
+        if (z >= 0) delta += z % 2 === 0 ? z / 2 : -(z + 1) / 2; // zigzag
         if (delta < 0) {
           throw new CorruptChunkError(`sample ${i}'s time goes backwards`, len);
         }
@@ -717,73 +699,108 @@ export function decodeChunk(
     }
     t[i] = time;
     for (let c = 0; c < cols; c++) {
-      let diff = 0; // the integer difference kept (0 unless integer after integer)
-      let xor = true;
-      if (bit() === 1) {
-        const oh = ph[c];
-        const ol = pl[c];
-        // 10, 110 or 111 (bits read one at a time: each read moves on).
-        const mode = bit() === 0 ? 2 : bit() === 0 ? 6 : 7;
-        if (mode === 2) {
-          // 10: the XOR's bits in the previous window.
-          const ld = lead[c];
-          if (ld < 0) {
-            throw new CorruptChunkError(
-              `sample ${i} reuses a window before any was set`,
-              len,
-            );
-          }
-          xorValue(c, ld, sigs[c]);
-        } else if (mode === 6) {
-          // 110: a new window.
-          const ld = read(5);
-          let sig = read(6);
-          if (sig === 0) sig = 64;
-          if (ld + sig > 64) {
-            throw new CorruptChunkError(
-              `sample ${i} has a window past 64 bits`,
-              len,
-            );
-          }
-          lead[c] = ld;
-          sigs[c] = sig;
-          xorValue(c, ld, sig);
-        } else {
-          xor = false;
-          // 111: an integer difference from the previous integer.
-          let ones = 0;
-          while (ones < 3 && bit() === 1) ones++;
-          const z = ones === 0
-            ? read(4)
-            : ones === 1
-            ? read(8)
-            : ones === 2
-            ? read(16)
-            : read32() >>> 0;
-          const d = diffs[c] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
-          SCRATCH_U32[HI] = ph[c];
-          SCRATCH_U32[LO] = pl[c];
-          const p = SCRATCH[0];
-          if (
-            p !== Math.floor(p) || p > MAX_SAFE || p < -MAX_SAFE ||
-            d > MAX_SAFE || d < -MAX_SAFE
-          ) {
-            throw new CorruptChunkError(
-              `sample ${i} adds to a value that is not an integer`,
-              len,
-            );
-          }
-          SCRATCH[0] = p + d;
-          ph[c] = SCRATCH_U32[HI];
-          pl[c] = SCRATCH_U32[LO];
-          diff = d;
-        }
-        if (xor) diff = integerDifference(oh, ol, ph[c], pl[c]);
+      const col = columns[c];
+      const wd = u;
+      const k = 2 * (count * (c + 1) + i);
+      // The previous value: 0 before the first.
+      const oh = i > 0 ? wd[k - 2 + HI] : 0;
+      const ol = i > 0 ? wd[k - 2 + LO] : 0;
+      const w = peek(b, pos);
+      if (w >= 0) {
+        pos += 1; // 0: the same bits
+        wd[k + HI] = oh;
+        wd[k + LO] = ol;
+        diffs[c] = 0;
+        continue;
       }
-      diffs[c] = diff;
-      const wds = words[c];
-      wds[2 * i + HI] = ph[c];
-      wds[2 * i + LO] = pl[c];
+      if ((w << 1) < 0 && (w << 2) < 0) {
+        // 111: the change of the integer difference.
+        const ones = Math.clz32(~(w << 3));
+        let z: number;
+        if (ones === 0) {
+          z = (w << 4) >>> 28;
+          pos += 8;
+        } else if (ones === 1) {
+          z = (w << 5) >>> 24;
+          pos += 13;
+        } else if (ones === 2) {
+          z = (w << 6) >>> 16;
+          pos += 22;
+        } else {
+          z = readBits(b, pos + 6, 32);
+          pos += 38;
+        }
+        const p = i > 0 ? col[i - 1] : 0;
+        const d = diffs[c] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+        if (
+          p !== Math.floor(p) || p > MAX_SAFE || p < -MAX_SAFE ||
+          d > MAX_SAFE || d < -MAX_SAFE
+        ) {
+          throw new CorruptChunkError(
+            `sample ${i} adds to a value that is not an integer`,
+            len,
+          );
+        }
+        col[i] = p + d;
+        diffs[c] = d;
+        continue;
+      }
+      let ld: number;
+      let sig: number;
+      if ((w << 1) >= 0) {
+        // 10: the XOR's bits in the previous window.
+        pos += 2;
+        ld = lead[c];
+        sig = sigs[c];
+        if (ld < 0) {
+          throw new CorruptChunkError(
+            `sample ${i} reuses a window before any was set`,
+            len,
+          );
+        }
+      } else {
+        // 110: a new window, 5 bits of leading zeros and 6 of length.
+        ld = (w << 3) >>> 27;
+        sig = ((w << 8) >>> 26) || 64;
+        pos += 14;
+        if (ld + sig > 64) {
+          throw new CorruptChunkError(
+            `sample ${i} has a window past 64 bits`,
+            len,
+          );
+        }
+        lead[c] = ld;
+        sigs[c] = sig;
+      }
+      const trail = 64 - ld - sig;
+      let h: number;
+      let l: number;
+      if (sig > 32) {
+        h = readBits(b, pos, sig - 32);
+        l = readBits(b, pos + sig - 32, 32);
+      } else {
+        h = 0;
+        l = readBits(b, pos, sig);
+      }
+      pos += sig;
+      if (trail >= 32) {
+        h = l << (trail - 32);
+        l = 0;
+      } else if (trail > 0) {
+        h = (h << trail) | (l >>> (32 - trail));
+        l = l << trail;
+      }
+      wd[k + HI] = oh ^ h;
+      wd[k + LO] = ol ^ l;
+      // The integer difference the encoder keeps after an XOR.
+      const v = col[i];
+      const p = i > 0 ? col[i - 1] : 0;
+      const d = v - p;
+      diffs[c] = v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE &&
+          p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
+          d <= MAX_SAFE && d >= -MAX_SAFE
+        ? d
+        : 0;
     }
     if (pos > totalBits) {
       throw new CorruptChunkError(`cut inside sample ${i} of ${count}`, len);
@@ -795,39 +812,32 @@ export function decodeChunk(
       len,
     );
   }
-  if (pos < totalBits && read(totalBits - pos) !== 0) {
+  if (pos < totalBits && readBits(b, pos, totalBits - pos) !== 0) {
     throw new CorruptChunkError(
       "the padding after the last sample is not zero",
       len,
     );
   }
   return { t, columns };
+}
 
-  /** XORs column c's previous bits with `sig` bits read, below `ld` leading zeros. */
-  function xorValue(c: number, ld: number, sig: number): void {
-    const trail = 64 - ld - sig;
-    let h: number;
-    let l: number;
-    if (sig > 32) {
-      h = read32Bits(sig - 32);
-      l = read32();
-    } else {
-      h = 0;
-      l = read32Bits(sig);
-    }
-    if (trail >= 32) {
-      h = l << (trail - 32);
-      l = 0;
-    } else if (trail > 0) {
-      h = (h << trail) | (l >>> (32 - trail));
-      l = l << trail;
-    }
-    ph[c] ^= h;
-    pl[c] ^= l;
-  }
+/** decodeChunk()'s padded copy of a chunk's stream, kept between calls. */
+let padded = new Uint8Array(4096);
+/** decodeChunk()'s per-column state, kept between calls (at most 255 columns). */
+const WINDOW_LEAD = new Int32Array(MAX_COLUMNS);
+const WINDOW_SIG = new Int32Array(MAX_COLUMNS);
+const DIFFS = new Float64Array(MAX_COLUMNS);
 
-  /** Reads n bits, 1..32. */
-  function read32Bits(n: number): number {
-    return n > 25 ? (read(n - 16) << 16) | read(16) : read(n);
-  }
+/** The bits from `pos` on at the top of an int32 (at least 25 of them). */
+function peek(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) <<
+    (pos & 7);
+}
+
+/** The `n` bits (1..32) from `pos` on, unsigned. */
+function readBits(b: Uint8Array, pos: number, n: number): number {
+  if (n <= 25) return peek(b, pos) >>> (32 - n);
+  return ((peek(b, pos) >>> (32 - (n - 16))) * 65536) +
+    (peek(b, pos + n - 16) >>> 16);
 }

@@ -160,7 +160,9 @@ function assertSame(got: Case, want: Case, n: number, label: string): void {
     }
   }
   for (let c = 0; c < want.columns.length; c++) {
-    const g = new Uint32Array(got.columns[c].buffer, 0, 2 * n);
+    // The decoded arrays share one buffer: view each at its own offset.
+    const gc = got.columns[c];
+    const g = new Uint32Array(gc.buffer, gc.byteOffset, 2 * n);
     const w = new Uint32Array(want.columns[c].buffer, 0, 2 * n);
     for (let k = 0; k < 2 * n; k++) {
       if (g[k] !== w[k]) {
@@ -202,68 +204,80 @@ function keepsBits(words: Uint32Array, i: number): boolean {
   return !nan || (hi === 0x7ff80000 && lo === 0);
 }
 
-test("decodeChunk(finish()) gives back every time and float64 bit for bit (20,000 seeded cases)", () => {
-  const r = rng(14);
-  const sizes = [0, 1, 2, 3, 5, 8, 60, 120, 300];
-  for (let n = 0; n < 20_000; n++) {
-    const size = n < 100
-      ? sizes[n % sizes.length]
-      : r() < 0.5
-      ? Math.floor(r() * 8)
-      : Math.floor(r() * 400);
-    const cols = r() < 0.7 ? 1 : 1 + Math.floor(r() * 7);
-    const c = makeCase(r, size, cols);
-    const e = encodeRows(c);
-    assert.equal(e.count, size);
-    const bytes = e.finish();
-    assert.equal(bytes.length, e.byteLength);
-    assertSame(decodeChunk(bytes), c, size, `case ${n} (${size}x${cols})`);
-  }
-});
+test(
+  "decodeChunk(finish()) gives back every time and float64 bit for bit (20,000 seeded cases)",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(14);
+    const sizes = [0, 1, 2, 3, 5, 8, 60, 120, 300];
+    for (let n = 0; n < 20_000; n++) {
+      const size = n < 100
+        ? sizes[n % sizes.length]
+        : r() < 0.5
+        ? Math.floor(r() * 8)
+        : Math.floor(r() * 400);
+      const cols = r() < 0.7 ? 1 : 1 + Math.floor(r() * 7);
+      const c = makeCase(r, size, cols);
+      const e = encodeRows(c);
+      assert.equal(e.count, size);
+      const bytes = e.finish();
+      assert.equal(bytes.length, e.byteLength);
+      assertSame(decodeChunk(bytes), c, size, `case ${n} (${size}x${cols})`);
+    }
+  },
+);
 
-test("ChunkEncoder.append() of numbers round-trips like appendRow() (5,000 seeded cases)", () => {
-  const r = rng(7);
-  for (let n = 0; n < 5_000; n++) {
-    const size = Math.floor(r() * 200);
-    const c = makeCase(r, size, 1);
-    const words = new Uint32Array(c.columns[0].buffer);
-    // A number cannot carry a NaN payload on JavaScriptCore: canonical NaNs only here.
-    for (let i = 0; i < size; i++) {
-      if (!keepsBits(words, i)) {
-        words[2 * i + HI] = 0x7ff80000;
-        words[2 * i + LO] = 0;
+test(
+  "ChunkEncoder.append() of numbers round-trips like appendRow() (5,000 seeded cases)",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(7);
+    for (let n = 0; n < 5_000; n++) {
+      const size = Math.floor(r() * 200);
+      const c = makeCase(r, size, 1);
+      const words = new Uint32Array(c.columns[0].buffer);
+      // A number cannot carry a NaN payload on JavaScriptCore: canonical NaNs only here.
+      for (let i = 0; i < size; i++) {
+        if (!keepsBits(words, i)) {
+          words[2 * i + HI] = 0x7ff80000;
+          words[2 * i + LO] = 0;
+        }
+      }
+      const e = new ChunkEncoder();
+      for (let i = 0; i < size; i++) e.append(c.t[i], c.columns[0][i]);
+      const bytes = e.finish();
+      assertSame(decodeChunk(bytes), c, size, `case ${n}`);
+      assert.deepEqual(bytes, encodeRows(c).finish(), `case ${n}: same bytes`);
+    }
+  },
+);
+
+test(
+  "ChunkEncoder.finish() mid-way: each chunk holds the samples so far, and appending goes on",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(99);
+    for (let n = 0; n < 2_000; n++) {
+      const size = 1 + Math.floor(r() * 150);
+      const cols = r() < 0.5 ? 1 : 6;
+      const c = makeCase(r, size, cols);
+      const e = new ChunkEncoder(cols);
+      const row = new Float64Array(cols);
+      const rowWords = new Uint32Array(row.buffer);
+      const colWords = c.columns.map((col) => new Uint32Array(col.buffer));
+      for (let i = 0; i < size; i++) {
+        for (let k = 0; k < cols; k++) {
+          rowWords[2 * k] = colWords[k][2 * i];
+          rowWords[2 * k + 1] = colWords[k][2 * i + 1];
+        }
+        e.appendRow(c.t[i], row);
+        if (r() < 0.2 || i === size - 1) {
+          assertSame(decodeChunk(e.finish()), c, i + 1, `case ${n} at ${i}`);
+        }
       }
     }
-    const e = new ChunkEncoder();
-    for (let i = 0; i < size; i++) e.append(c.t[i], c.columns[0][i]);
-    const bytes = e.finish();
-    assertSame(decodeChunk(bytes), c, size, `case ${n}`);
-    assert.deepEqual(bytes, encodeRows(c).finish(), `case ${n}: same bytes`);
-  }
-});
-
-test("ChunkEncoder.finish() mid-way: each chunk holds the samples so far, and appending goes on", () => {
-  const r = rng(99);
-  for (let n = 0; n < 2_000; n++) {
-    const size = 1 + Math.floor(r() * 150);
-    const cols = r() < 0.5 ? 1 : 6;
-    const c = makeCase(r, size, cols);
-    const e = new ChunkEncoder(cols);
-    const row = new Float64Array(cols);
-    const rowWords = new Uint32Array(row.buffer);
-    const colWords = c.columns.map((col) => new Uint32Array(col.buffer));
-    for (let i = 0; i < size; i++) {
-      for (let k = 0; k < cols; k++) {
-        rowWords[2 * k] = colWords[k][2 * i];
-        rowWords[2 * k + 1] = colWords[k][2 * i + 1];
-      }
-      e.appendRow(c.t[i], row);
-      if (r() < 0.2 || i === size - 1) {
-        assertSame(decodeChunk(e.finish()), c, i + 1, `case ${n} at ${i}`);
-      }
-    }
-  }
-});
+  },
+);
 
 test("a chunk of 0 samples decodes to empty arrays, one per column", () => {
   const bytes = new ChunkEncoder(3).finish();
@@ -356,7 +370,8 @@ test("the stale marker NaN 0x7ff0000000000002 keeps its payload through appendRo
   w[LO] = 2;
   e.appendRow(2000, row);
   e.appendRow(3000, [1]);
-  const out = new Uint32Array(decodeChunk(e.finish()).columns[0].buffer);
+  const col = decodeChunk(e.finish()).columns[0];
+  const out = new Uint32Array(col.buffer, col.byteOffset, 2 * col.length);
   assert.deepEqual([out[2 + HI], out[2 + LO]], [0x7ff00000, 2]);
   assert.deepEqual([out[4 + HI], out[4 + LO]], [0x3ff00000, 0]);
 });
@@ -381,20 +396,24 @@ test("ChunkEncoder refuses bad columns, times out of order and rows of the wrong
   assert.throws(() => rows.append(1, 1), /use appendRow/);
 });
 
-test("decodeChunk() refuses every truncation of a chunk with CorruptChunkError", () => {
-  const r = rng(3);
-  for (let n = 0; n < 200; n++) {
-    const c = makeCase(r, Math.floor(r() * 40), 1 + Math.floor(r() * 3));
-    const bytes = encodeRows(c).finish();
-    for (let cut = 0; cut < bytes.length; cut++) {
-      assert.throws(
-        () => decodeChunk(bytes.subarray(0, cut)),
-        CorruptChunkError,
-        `case ${n} cut at ${cut} of ${bytes.length}`,
-      );
+test(
+  "decodeChunk() refuses every truncation of a chunk with CorruptChunkError",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(3);
+    for (let n = 0; n < 200; n++) {
+      const c = makeCase(r, Math.floor(r() * 40), 1 + Math.floor(r() * 3));
+      const bytes = encodeRows(c).finish();
+      for (let cut = 0; cut < bytes.length; cut++) {
+        assert.throws(
+          () => decodeChunk(bytes.subarray(0, cut)),
+          CorruptChunkError,
+          `case ${n} cut at ${cut} of ${bytes.length}`,
+        );
+      }
     }
-  }
-});
+  },
+);
 
 test("decodeChunk() refuses a wrong version, 0 columns, a count the bytes cannot hold, bytes or padding left over", () => {
   const e = new ChunkEncoder();
@@ -436,47 +455,51 @@ test("decodeChunk() refuses a wrong version, 0 columns, a count the bytes cannot
   );
 });
 
-test("decodeChunk() of garbage or flipped bits throws CorruptChunkError or returns the header's count, never more", () => {
-  const r = rng(5);
-  let refused = 0;
-  let cases = 0;
-  for (let n = 0; n < 3_000; n++) {
-    const cols = 1 + Math.floor(r() * 3);
-    const count = Math.floor(r() * 50);
-    const len = 3 + Math.floor(r() * 200);
-    const b = new Uint8Array(len);
-    for (let i = 0; i < len; i++) b[i] = Math.floor(r() * 256);
-    b[0] = 1;
-    b[1] = cols;
-    b[2] = count;
-    cases++;
-    try {
-      const { t, columns } = decodeChunk(b);
-      assert.equal(t.length, count);
-      for (const c of columns) assert.equal(c.length, count);
-    } catch (e) {
-      assert.ok(e instanceof CorruptChunkError, String(e));
-      refused++;
+test(
+  "decodeChunk() of garbage or flipped bits throws CorruptChunkError or returns the header's count, never more",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(5);
+    let refused = 0;
+    let cases = 0;
+    for (let n = 0; n < 3_000; n++) {
+      const cols = 1 + Math.floor(r() * 3);
+      const count = Math.floor(r() * 50);
+      const len = 3 + Math.floor(r() * 200);
+      const b = new Uint8Array(len);
+      for (let i = 0; i < len; i++) b[i] = Math.floor(r() * 256);
+      b[0] = 1;
+      b[1] = cols;
+      b[2] = count;
+      cases++;
+      try {
+        const { t, columns } = decodeChunk(b);
+        assert.equal(t.length, count);
+        for (const c of columns) assert.equal(c.length, count);
+      } catch (e) {
+        assert.ok(e instanceof CorruptChunkError, String(e));
+        refused++;
+      }
     }
-  }
-  // Random bytes almost never end exactly where the header's count says.
-  assert.ok(refused / cases > 0.95, `${refused} of ${cases} refused`);
+    // Random bytes almost never end exactly where the header's count says.
+    assert.ok(refused / cases > 0.95, `${refused} of ${cases} refused`);
 
-  // Every single flipped bit of a real chunk: refused, or the same count.
-  const c = makeCase(rng(8), 30, 2);
-  const bytes = encodeRows(c).finish();
-  for (let bitIndex = 0; bitIndex < bytes.length * 8; bitIndex++) {
-    const b = bytes.slice();
-    b[bitIndex >> 3] ^= 0x80 >> (bitIndex & 7);
-    try {
-      const { t } = decodeChunk(b);
-      assert.ok(t.length <= 30 || bitIndex < 24, `bit ${bitIndex}`);
-      for (let i = 1; i < t.length; i++) assert.ok(t[i] >= t[i - 1]);
-    } catch (e) {
-      assert.ok(e instanceof CorruptChunkError, `bit ${bitIndex}: ${e}`);
+    // Every single flipped bit of a real chunk: refused, or the same count.
+    const c = makeCase(rng(8), 30, 2);
+    const bytes = encodeRows(c).finish();
+    for (let bitIndex = 0; bitIndex < bytes.length * 8; bitIndex++) {
+      const b = bytes.slice();
+      b[bitIndex >> 3] ^= 0x80 >> (bitIndex & 7);
+      try {
+        const { t } = decodeChunk(b);
+        assert.ok(t.length <= 30 || bitIndex < 24, `bit ${bitIndex}`);
+        for (let i = 1; i < t.length; i++) assert.ok(t[i] >= t[i - 1]);
+      } catch (e) {
+        assert.ok(e instanceof CorruptChunkError, `bit ${bitIndex}: ${e}`);
+      }
     }
-  }
-});
+  },
+);
 
 test("decodeChunk() refuses what is not a Uint8Array", () => {
   assert.throws(

@@ -46,6 +46,24 @@ export interface MatrixSelector {
   readonly rangeMs: number;
 }
 
+/**
+ * A subquery's step when it names none (`x[5m:]`): Prometheus uses its
+ * global evaluation interval, 1 min by default.
+ */
+export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+
+/** A subquery: `expr[range:step]`, with its own offset and `@`. */
+export interface Subquery {
+  readonly type: "subquery";
+  readonly expr: Expr;
+  /** The range in ms. */
+  readonly rangeMs: number;
+  /** The step in ms; undefined for the default (`x[5m:]`). */
+  readonly stepMs: number | undefined;
+  readonly offsetMs: number;
+  readonly at: AtModifier | undefined;
+}
+
 /** A function call, its arguments checked against the function's signature. */
 export interface Call {
   readonly type: "call";
@@ -136,6 +154,7 @@ export type Expr =
   | StringLiteral
   | VectorSelector
   | MatrixSelector
+  | Subquery
   | Call
   | Aggregate
   | Binary
@@ -162,6 +181,7 @@ export function valueType(expr: Expr): ValueType {
     case "aggregate":
       return "vector";
     case "matrix":
+    case "subquery":
       return "matrix";
     case "unary":
       return valueType(expr.expr);

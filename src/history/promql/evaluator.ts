@@ -12,10 +12,12 @@
  * @module
  */
 import type { HistoryReader, SeriesPoints } from "../types.ts";
+import { DEFAULT_SUBQUERY_STEP_MS } from "./ast.ts";
 import type {
   Call,
   Expr,
   MatrixSelector,
+  Subquery,
   Unary,
   VectorSelector,
 } from "./ast.ts";
@@ -52,6 +54,9 @@ export interface EvaluatorOptions {
   readonly maxSamples: number;
   /** Date.now() after which the query times out. */
   readonly deadline: number;
+  /** The query's own start and end, for `@ start()`/`@ end()` inside subqueries (default: startMs/endMs). */
+  readonly queryStartMs?: number;
+  readonly queryEndMs?: number;
 }
 
 /**
@@ -188,6 +193,8 @@ export class Evaluator {
   readonly lookbackMs: number;
   readonly maxSamples: number;
   readonly deadline: number;
+  readonly queryStartMs: number;
+  readonly queryEndMs: number;
   #samples = 0;
 
   constructor(options: EvaluatorOptions) {
@@ -205,6 +212,8 @@ export class Evaluator {
     this.lookbackMs = options.lookbackMs;
     this.maxSamples = options.maxSamples;
     this.deadline = options.deadline;
+    this.queryStartMs = options.queryStartMs ?? options.startMs;
+    this.queryEndMs = options.queryEndMs ?? options.endMs;
   }
 
   /** Counts `count` more samples held by the query; throws past maxSamples. */
@@ -258,6 +267,8 @@ export class Evaluator {
         return { kind: "vector", series: this.#vectorSelector(expr, false) };
       case "matrix":
         return { kind: "matrix", series: this.#matrixValue(expr) };
+      case "subquery":
+        return { kind: "matrix", series: this.#subqueryValue(expr) };
       case "unary":
         return this.#unary(expr);
       case "call":
@@ -295,13 +306,13 @@ export class Evaluator {
   }
 
   /** The time each step reads at, `@` and `offset` applied (ms). */
-  refTimes(sel: VectorSelector): Float64Array {
+  refTimes(sel: Pick<VectorSelector, "at" | "offsetMs">): Float64Array {
     const out = new Float64Array(this.n);
     if (sel.at !== undefined) {
       const at = sel.at === "start"
-        ? this.startMs
+        ? this.queryStartMs
         : sel.at === "end"
-        ? this.endMs
+        ? this.queryEndMs
         : sel.at;
       out.fill(at - sel.offsetMs);
     } else {
@@ -500,27 +511,99 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * A subquery's points for steps reading at `refs`: its expression
+   * evaluated at multiples of its step, from the first one after
+   * `refs[0] - range` to the last ref, as Prometheus 2.42 aligns them.
+   */
+  #subqueryPoints(sq: Subquery, refs: Float64Array): SeriesPoints[] {
+    const interval = sq.stepMs ?? DEFAULT_SUBQUERY_STEP_MS;
+    const from = refs[0] - sq.rangeMs;
+    // Go's integer division truncates towards zero.
+    let start = interval * Math.trunc(from / interval);
+    if (start < from) start += interval;
+    const end = refs[refs.length - 1];
+    if (start > end) return [];
+    const inner = new Evaluator({
+      reader: this.reader,
+      tier: this.tier,
+      startMs: start,
+      endMs: end,
+      stepMs: interval,
+      lookbackMs: this.lookbackMs,
+      maxSamples: this.maxSamples - this.#samples,
+      deadline: this.deadline,
+      queryStartMs: this.queryStartMs,
+      queryEndMs: this.queryEndMs,
+    });
+    const series = inner.evalVector(sq.expr);
+    const out: SeriesPoints[] = [];
+    let count = 0;
+    for (const s of series) {
+      let k = 0;
+      for (let i = 0; i < inner.n; i++) if (s.ok[i]) k++;
+      if (k === 0) continue;
+      const t = new Float64Array(k);
+      const value = new Float64Array(k);
+      k = 0;
+      for (let i = 0; i < inner.n; i++) {
+        if (!s.ok[i]) continue;
+        t[k] = inner.times[i];
+        value[k++] = s.v[i];
+      }
+      count += k;
+      out.push({ labels: s.labels, kind: "untyped", t, value });
+    }
+    this.addSamples(count);
+    return sortByLabels(out);
+  }
+
+  /** A subquery as a value: an instant query's range vector. */
+  #subqueryValue(sq: Subquery): RangeSeries[] {
+    const refs = this.refTimes(sq);
+    const ref = refs[this.n - 1];
+    const points = this.#subqueryPoints(sq, refs.subarray(this.n - 1));
+    return points.map((p) => ({
+      labels: p.labels,
+      t: Array.from(p.t),
+      v: Array.from(p.value),
+    })).map((s) => {
+      const keep = s.t.map((t) => t >= ref - sq.rangeMs && t <= ref);
+      return {
+        labels: s.labels,
+        t: s.t.filter((_, i) => keep[i]),
+        v: s.v.filter((_, i) => keep[i]),
+      };
+    }).filter((s) => s.t.length > 0);
+  }
+
   #rangeFunction(call: Call): Value {
     const matrixArg = call.args.find((a) =>
-      a.type === "matrix"
-    ) as MatrixSelector;
-    const paramExpr = call.args.find((a) => a.type !== "matrix");
-    const params = paramExpr === undefined
-      ? undefined
-      : this.evalScalar(paramExpr);
-    const sel = matrixArg.selector;
+      a.type === "matrix" || a.type === "subquery"
+    ) as MatrixSelector | Subquery;
+    const paramList = call.args.filter((a) =>
+      a.type !== "matrix" && a.type !== "subquery"
+    ).map((a) => this.evalScalar(a));
+    const params = paramList[0];
+    const params2 = paramList[1];
+    const isSubquery = matrixArg.type === "subquery";
+    const sel = matrixArg.type === "matrix" ? matrixArg.selector : matrixArg;
     const rangeMs = matrixArg.rangeMs;
     const refs = this.refTimes(sel);
-    const selected = this.#selectSteps(sel, refs, rangeMs, this.raw);
+    // A subquery's points are samples at its steps: raw semantics.
+    const raw = this.raw || isSubquery;
+    const selected = matrixArg.type === "matrix"
+      ? this.#selectSteps(matrixArg.selector, refs, rangeMs, this.raw)
+      : this.#subqueryPoints(matrixArg, refs);
     const func = call.func;
-    const fn = this.raw ? rawRangeFunction : windowRangeFunction;
+    const fn = raw ? rawRangeFunction : windowRangeFunction;
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
-    const closedStart = this.raw;
-    const useResets = this.raw && (func === "rate" || func === "increase");
+    const closedStart = raw;
+    const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
-      (params === undefined || params.every((x) => x === params[0]));
+      paramList.every((p) => p.every((x) => x === p[0]));
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -539,6 +622,7 @@ export class Evaluator {
         stepTime: 0,
         rangeMs,
         param: 0,
+        param2: 0,
         resets,
       };
       for (let i = 0; i < this.n; i++) {
@@ -557,6 +641,10 @@ export class Evaluator {
         window.end = end;
         window.stepTime = this.times[i];
         if (params !== undefined) window.param = params[i];
+        if (params2 !== undefined) window.param2 = params2[i];
+        if (func === "holt_winters") {
+          checkHoltWinters(window.param, window.param2);
+        }
         let x: number | undefined;
         try {
           x = fn(func, window);
@@ -580,7 +668,14 @@ export class Evaluator {
     this.addSamples(produced);
     this.#release(selected);
     if (func === "absent_over_time") {
-      return { kind: "vector", series: absentOf(this, sel, out) };
+      return {
+        kind: "vector",
+        series: absentOf(
+          this,
+          isSubquery ? undefined : sel as VectorSelector,
+          out,
+        ),
+      };
     }
     return { kind: "vector", series: mergeSameLabels(out) };
   }
@@ -606,9 +701,38 @@ export class Evaluator {
   }
 }
 
+/** Prometheus 2.42's checks of holt_winters' factors. */
+function checkHoltWinters(sf: number, tf: number): void {
+  if (!(sf > 0 && sf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
+    );
+  }
+  if (!(tf > 0 && tf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
+    );
+  }
+}
+
 /**
  * absent()/absent_over_time(): a series of value 1 at the steps where
  * `present` has no series, labelled with the selector's equality matchers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { absentOf, Evaluator } from "./evaluator.ts";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const ev = new Evaluator({ reader, tier: 0, startMs: 0, endMs: 0, stepMs: 1,
+ *   lookbackMs: 300_000, maxSamples: 1000, deadline: Infinity });
+ * const sel = parseQuery('up{job="a", zone=~"x.*"}') as never;
+ * assert.deepEqual(absentOf(ev, sel, [])[0].labels, { job: "a" });
+ * ```
  */
 export function absentOf(
   ev: Evaluator,

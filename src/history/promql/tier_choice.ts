@@ -21,6 +21,10 @@
  *    When the chosen tier cannot answer exactly, the query is refused
  *    (`execution`), naming the part that needs finer data: finer tiers no
  *    longer hold the whole reach, and half an answer would be a wrong one.
+ * 4. A tier that would read more than {@linkcode MAX_POINTS} points per
+ *    series gives way to the next coarser one when that one answers
+ *    exactly by rule 3 (the last 12 h of `rate(x[5m])` at a 1 min step
+ *    reads 720 minute windows a series instead of 43,200 raw samples).
  *
  * Exactness caveat at window edges: a window's points carry its end time,
  * so the one raw sample exactly at `t - range` (inside a 2.42 range, which
@@ -33,9 +37,22 @@
  * @module
  */
 import type { TierInfo } from "../types.ts";
-import type { Expr, VectorSelector } from "./ast.ts";
+import {
+  type AtModifier,
+  DEFAULT_SUBQUERY_STEP_MS,
+  type Expr,
+  type VectorSelector,
+} from "./ast.ts";
 import { PromQLError } from "./promql_error.ts";
 import { WINDOW_FUNCTIONS } from "./range_functions.ts";
+
+/**
+ * Points per series above which a finer tier gives way to a coarser one
+ * that answers exactly (Prometheus's own limit on a range query's points
+ * per series): the last 12 h at 1 s is 43,200 raw samples a series, at
+ * 1 min 720 windows.
+ */
+export const MAX_POINTS = 11_000;
 
 /** The times a query evaluates at. */
 export interface QueryTimes {
@@ -55,12 +72,40 @@ interface SelectorUse {
   /** The function reading a range selector, or why it cannot be read from windows. */
   readonly reader: string | undefined;
   readonly timestamps: boolean;
+  /** The grid the selector is evaluated on (the query's, or a subquery's). */
+  readonly grid: Grid;
 }
 
-function collect(expr: Expr, out: SelectorUse[], top: boolean): void {
+interface Grid {
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 0 for one evaluation. */
+  readonly stepMs: number;
+}
+
+function resolveAt(
+  at: AtModifier,
+  times: QueryTimes,
+): number {
+  return at === "start" ? times.startMs : at === "end" ? times.endMs : at;
+}
+
+function collect(
+  expr: Expr,
+  out: SelectorUse[],
+  top: boolean,
+  grid: Grid,
+  times: QueryTimes,
+): void {
   switch (expr.type) {
     case "vector":
-      out.push({ sel: expr, rangeMs: 0, reader: undefined, timestamps: false });
+      out.push({
+        sel: expr,
+        rangeMs: 0,
+        reader: undefined,
+        timestamps: false,
+        grid,
+      });
       return;
     case "matrix":
       out.push({
@@ -68,8 +113,28 @@ function collect(expr: Expr, out: SelectorUse[], top: boolean): void {
         rangeMs: expr.rangeMs,
         reader: top ? "a range vector result" : undefined,
         timestamps: false,
+        grid,
       });
       return;
+    case "subquery": {
+      // The inner expression runs on the subquery's own grid (as evaluator.ts).
+      const interval = expr.stepMs ?? DEFAULT_SUBQUERY_STEP_MS;
+      const first =
+        (expr.at === undefined ? grid.startMs : resolveAt(expr.at, times)) -
+        expr.offsetMs;
+      const last =
+        (expr.at === undefined ? grid.endMs : resolveAt(expr.at, times)) -
+        expr.offsetMs;
+      const from = first - expr.rangeMs;
+      let start = interval * Math.trunc(from / interval);
+      if (start < from) start += interval;
+      collect(expr.expr, out, false, {
+        startMs: start,
+        endMs: last,
+        stepMs: interval,
+      }, times);
+      return;
+    }
     case "call":
       for (const arg of expr.args) {
         if (arg.type === "matrix") {
@@ -78,6 +143,7 @@ function collect(expr: Expr, out: SelectorUse[], top: boolean): void {
             rangeMs: arg.rangeMs,
             reader: expr.func,
             timestamps: false,
+            grid,
           });
         } else if (arg.type === "vector" && expr.func === "timestamp") {
           out.push({
@@ -85,20 +151,23 @@ function collect(expr: Expr, out: SelectorUse[], top: boolean): void {
             rangeMs: 0,
             reader: undefined,
             timestamps: true,
+            grid,
           });
-        } else collect(arg, out, false);
+        } else collect(arg, out, false, grid, times);
       }
       return;
     case "aggregate":
-      collect(expr.expr, out, false);
-      if (expr.param !== undefined) collect(expr.param, out, false);
+      collect(expr.expr, out, false, grid, times);
+      if (expr.param !== undefined) {
+        collect(expr.param, out, false, grid, times);
+      }
       return;
     case "binary":
-      collect(expr.lhs, out, false);
-      collect(expr.rhs, out, false);
+      collect(expr.lhs, out, false, grid, times);
+      collect(expr.rhs, out, false, grid, times);
       return;
     case "unary":
-      collect(expr.expr, out, false);
+      collect(expr.expr, out, false, grid, times);
       return;
   }
 }
@@ -142,14 +211,10 @@ function whyNot(
   }
   const sel = use.sel;
   const first = sel.at === undefined
-    ? times.startMs
-    : sel.at === "start"
-    ? times.startMs
-    : sel.at === "end"
-    ? times.endMs
-    : sel.at;
+    ? use.grid.startMs
+    : resolveAt(sel.at, times);
   const aligned = (first - sel.offsetMs) % r === 0 &&
-    (sel.at !== undefined || times.stepMs % r === 0);
+    (sel.at !== undefined || use.grid.stepMs % r === 0);
   if (!aligned) {
     return `the evaluation times (start, step${
       sel.offsetMs !== 0 ? ", offset" : ""
@@ -188,18 +253,14 @@ export function chooseTier(
 ): number {
   if (tiers.length <= 1) return 0;
   const uses: SelectorUse[] = [];
-  collect(expr, uses, true);
+  collect(expr, uses, true, times, times);
   if (uses.length === 0) return 0;
   let reach = Infinity;
   for (const use of uses) {
     const sel = use.sel;
     const first = sel.at === undefined
-      ? times.startMs
-      : sel.at === "start"
-      ? times.startMs
-      : sel.at === "end"
-      ? times.endMs
-      : sel.at;
+      ? use.grid.startMs
+      : resolveAt(sel.at, times);
     reach = Math.min(
       reach,
       first - sel.offsetMs - (use.rangeMs > 0 ? use.rangeMs : times.lookbackMs),
@@ -207,20 +268,40 @@ export function chooseTier(
   }
   let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= reach);
   if (chosen < 0) chosen = tiers.length - 1;
-  if (chosen === 0) return 0;
-  const tier = tiers[chosen];
-  for (const use of uses) {
-    const reason = whyNot(use, tier, times);
-    if (reason !== undefined) {
-      throw new PromQLError(
-        "execution",
-        `Cannot answer the query exactly from the ${tier.name} tier (${
-          tiers[0].name
-        } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
-          new Date(reach).toISOString()
-        }): ${reason}`,
-      );
+  const reasonAt = (index: number): string | undefined => {
+    if (index === 0) return undefined;
+    for (const use of uses) {
+      const reason = whyNot(use, tiers[index], times);
+      if (reason !== undefined) return reason;
     }
+    return undefined;
+  };
+  const reason = reasonAt(chosen);
+  if (reason !== undefined) {
+    throw new PromQLError(
+      "execution",
+      `Cannot answer the query exactly from the ${tiers[chosen].name} tier (${
+        tiers[0].name
+      } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
+        new Date(reach).toISOString()
+      }): ${reason}`,
+    );
   }
+  // A finer tier that would read more than MAX_POINTS points per series
+  // gives way to a coarser one that answers exactly.
+  let latest = -Infinity;
+  for (const use of uses) {
+    const sel = use.sel;
+    const last = sel.at === undefined
+      ? use.grid.endMs
+      : resolveAt(sel.at, times);
+    latest = Math.max(latest, last - sel.offsetMs);
+  }
+  const span = latest - reach;
+  while (
+    chosen + 1 < tiers.length &&
+    span / tiers[chosen].resolutionMs > MAX_POINTS &&
+    reasonAt(chosen + 1) === undefined
+  ) chosen++;
   return chosen;
 }

@@ -110,6 +110,32 @@ test("an instant query of a range selector is a matrix; a string is a string", (
   });
 });
 
+test("an instant query of a subquery is the inner expression's values at its steps", () => {
+  const reader = new FakeReader();
+  reader.add({ __name__: "g", a: "1" }, [0, 30_000, 60_000, 90_000], [
+    1,
+    2,
+    3,
+    4,
+  ]);
+  assert.deepEqual(queryInstant(reader, "(g * 10)[1m:30s]", 90_000), {
+    resultType: "matrix",
+    result: [{
+      metric: { a: "1" },
+      values: [[30_000, 20], [60_000, 30], [90_000, 40]],
+    }],
+  });
+  const max = queryInstant(
+    reader,
+    "max_over_time((g * 10)[1m:30s] offset 30s)",
+    90_000,
+  );
+  assert.deepEqual(max, {
+    resultType: "vector",
+    result: [{ metric: { a: "1" }, value: [90_000, 30] }],
+  });
+});
+
 test("parse errors are bad_data naming the position as Prometheus does", () => {
   const reader = new FakeReader();
   const cases: [string, RegExp][] = [
@@ -127,8 +153,23 @@ test("parse errors are bad_data naming the position as Prometheus does", () => {
     ['{job=""}', /vector selector must contain at least one non-empty matcher/],
     ['foo{a=~"("}', /invalid regular expression/],
     ["nosuchfn(foo)", /unknown function with name "nosuchfn"/],
-    ["holt_winters(foo[5m], 0.1, 0.1)", /not supported by weir's PromQL/],
-    ["rate(foo[5m:1m])", /subqueries are not supported/],
+    [
+      "histogram_count(foo)",
+      /function "histogram_count" is not supported by weir's PromQL/,
+    ],
+    [
+      "limitk(2, foo)",
+      /aggregation "limitk" is not supported by weir's PromQL/,
+    ],
+    [
+      "holt_winters(foo[5m], 0.1)",
+      /expected 3 argument\(s\) in call to "holt_winters", got 2/,
+    ],
+    ["rate(foo[5m:1m][1m])", /ranges only allowed for vector selectors/],
+    [
+      "rate((foo[5m])[5m:1m])",
+      /subquery is only allowed on instant vector, got range vector/,
+    ],
     [
       "sum(foo) offset 5m",
       /offset modifier must be preceded by an instant vector selector/,
@@ -245,6 +286,27 @@ test("the raw tier answers while it holds the query's reach", () => {
   assert.deepEqual(new Set(reader.calls.map((c) => c.tier)), new Set([0]));
 });
 
+test("a long range within raw retention reads the minute tier when that is exact", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 2, now - 13 * HOUR, now, 15 * SEC);
+  const tiersRead = (q: string, step: number) => {
+    reader.calls.length = 0;
+    queryRange(reader, q, now - 12 * HOUR, now, step, { nowMs: now });
+    return [...new Set(reader.calls.map((c) => c.tier))];
+  };
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", MIN), [1]);
+  // Not exact from windows: raw, which holds the whole reach.
+  assert.deepEqual(tiersRead("quantile_over_time(0.9, msgs_total[5m])", MIN), [
+    0,
+  ]);
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", 90 * SEC), [0]);
+});
+
 test("the minute tier answers days exactly where windows give the answer", () => {
   const tiers = [
     { name: "raw", resolutionMs: SEC, retentionMs: DAY },
@@ -262,6 +324,7 @@ test("the minute tier answers days exactly where windows give the answer", () =>
     "count_over_time(msgs_total[1h])",
     "avg_over_time(msgs_total[30m])",
     "msgs_total",
+    "max_over_time(rate(msgs_total[10m])[1h:10m])",
   ];
   for (const q of queries) {
     reader.calls.length = 0;
