@@ -138,7 +138,6 @@ export interface HistoryStats {
 
 const DAY = 86_400_000;
 const MIB = 1024 * 1024;
-const EMPTY = new Uint8Array(0);
 const TIER_NAME = /^[A-Za-z0-9_-]+$/;
 /** Most windows of a tier in one window of the next (a chunk holds them all). */
 const MAX_CASCADE = 200;
