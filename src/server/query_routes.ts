@@ -3,6 +3,7 @@
  * existing clients (`promtool query`, Grafana's Prometheus data source)
  * read it: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/series`,
  * `/api/v1/labels`, `/api/v1/label/:name/values` and
+ * `/api/v1/query_exemplars` (always none: weir keeps no exemplars) and
  * `/api/v1/status/buildinfo`, by GET or by POST of a form, with
  * Prometheus's parameters, JSON and errors.
  *
@@ -15,6 +16,7 @@ import type {
   SeriesLabels,
 } from "../history/types.ts";
 import {
+  parseQuery,
   PromQLError,
   queryInstant,
   type QueryOptions,
@@ -99,6 +101,7 @@ const PATHS = [
   "/api/v1/series",
   "/api/v1/labels",
   "/api/v1/label/:name/values",
+  "/api/v1/query_exemplars",
 ];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -253,6 +256,18 @@ export function queryRoutes(
   app.get("/api/v1/series", series).post("/api/v1/series", series);
   app.get("/api/v1/labels", labels).post("/api/v1/labels", labels);
   app.get("/api/v1/label/:name/values", values);
+  // Grafana asks for exemplars beside a range query; weir stores none, so
+  // the true answer is an empty list, once the parameters check out.
+  const exemplars = async (c: Context) => {
+    const p = await read(c);
+    parseQuery(_required(p, "query"));
+    _allTime(p);
+    return _success(c, []);
+  };
+  app.get("/api/v1/query_exemplars", exemplars).post(
+    "/api/v1/query_exemplars",
+    exemplars,
+  );
   app.get("/api/v1/status/buildinfo", (c) =>
     _success(c, {
       version: VERSION,
