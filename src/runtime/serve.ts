@@ -302,7 +302,18 @@ async function _serveBun(
   try {
     // Bun cuts a connection quiet for idleTimeout seconds (10 by default),
     // a long scrape's too; the longest it allows is 255.
-    server = bun.serve({ hostname, port, fetch: handler, idleTimeout: 255 });
+    // maxRequestBodySize: Bun refuses a body it declares larger than its
+    // own cap (128 MB) with an empty 413 before the handler runs; the
+    // handler reads bodies with its own limit and answers that 413 with a
+    // sentence, so Bun's cap is lifted. Bun streams a body the handler does
+    // not read, it never buffers it.
+    server = bun.serve({
+      hostname,
+      port,
+      fetch: handler,
+      idleTimeout: 255,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     // Bun says "Is port N in use?" with code EADDRINUSE for every listen
     // failure, an unknown hostname too: ask the OS what the failure is.
@@ -418,6 +429,7 @@ interface BunRuntime {
         server: BunHttpServer,
       ) => Response | Promise<Response>;
       idleTimeout: number;
+      maxRequestBodySize: number;
     },
   ): BunHttpServer;
 }

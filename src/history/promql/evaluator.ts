@@ -700,6 +700,19 @@ export class Evaluator {
 /**
  * absent()/absent_over_time(): a series of value 1 at the steps where
  * `present` has no series, labelled with the selector's equality matchers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { absentOf, Evaluator } from "./evaluator.ts";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const ev = new Evaluator({ reader, tier: 0, startMs: 0, endMs: 0, stepMs: 1,
+ *   lookbackMs: 300_000, maxSamples: 1000, deadline: Infinity });
+ * const sel = parseQuery('up{job="a", zone=~"x.*"}') as never;
+ * assert.deepEqual(absentOf(ev, sel, [])[0].labels, { job: "a" });
+ * ```
  */
 export function absentOf(
   ev: Evaluator,

@@ -57,7 +57,8 @@
  * @module
  */
 export type { AggregateOp, BinaryOp, Expr, ValueType } from "./ast.ts";
-export { parseDuration, parseQuery } from "./parse.ts";
+export { parseDuration } from "./literals.ts";
+export { parseQuery } from "./parse.ts";
 export { PromQLError, type PromQLErrorType } from "./promql_error.ts";
 export {
   MAX_POINTS_PER_SERIES,

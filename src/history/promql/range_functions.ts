@@ -95,7 +95,16 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
 /**
  * The running sum of reset corrections of a counter: `out[i]` is what
  * `rate()` adds back for the resets up to sample `i`, so a window's
- * correction is `out[hi] - out[lo]` in O(1).
+ * correction is `out[hi] - out[lo]` in O(1); null when it never resets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resetCorrections } from "./range_functions.ts";
+ *
+ * assert.deepEqual([...resetCorrections(new Float64Array([1, 5, 2, 3]))!], [0, 0, 5, 5]);
+ * assert.equal(resetCorrections(new Float64Array([1, 2])), null);
+ * ```
  */
 export function resetCorrections(v: Float64Array): Float64Array | null {
   let first = -1;

@@ -21,6 +21,10 @@
  *    When the chosen tier cannot answer exactly, the query is refused
  *    (`execution`), naming the part that needs finer data: finer tiers no
  *    longer hold the whole reach, and half an answer would be a wrong one.
+ * 4. A tier that would read more than {@linkcode MAX_POINTS} points per
+ *    series gives way to the next coarser one when that one answers
+ *    exactly by rule 3 (the last 12 h of `rate(x[5m])` at a 1 min step
+ *    reads 720 minute windows a series instead of 43,200 raw samples).
  *
  * Exactness caveat at window edges: a window's points carry its end time,
  * so the one raw sample exactly at `t - range` (inside a 2.42 range, which
@@ -41,6 +45,14 @@ import {
 } from "./ast.ts";
 import { PromQLError } from "./promql_error.ts";
 import { WINDOW_FUNCTIONS } from "./range_functions.ts";
+
+/**
+ * Points per series above which a finer tier gives way to a coarser one
+ * that answers exactly (Prometheus's own limit on a range query's points
+ * per series): the last 12 h at 1 s is 43,200 raw samples a series, at
+ * 1 min 720 windows.
+ */
+export const MAX_POINTS = 11_000;
 
 /** The times a query evaluates at. */
 export interface QueryTimes {
@@ -256,20 +268,40 @@ export function chooseTier(
   }
   let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= reach);
   if (chosen < 0) chosen = tiers.length - 1;
-  if (chosen === 0) return 0;
-  const tier = tiers[chosen];
-  for (const use of uses) {
-    const reason = whyNot(use, tier, times);
-    if (reason !== undefined) {
-      throw new PromQLError(
-        "execution",
-        `Cannot answer the query exactly from the ${tier.name} tier (${
-          tiers[0].name
-        } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
-          new Date(reach).toISOString()
-        }): ${reason}`,
-      );
+  const reasonAt = (index: number): string | undefined => {
+    if (index === 0) return undefined;
+    for (const use of uses) {
+      const reason = whyNot(use, tiers[index], times);
+      if (reason !== undefined) return reason;
     }
+    return undefined;
+  };
+  const reason = reasonAt(chosen);
+  if (reason !== undefined) {
+    throw new PromQLError(
+      "execution",
+      `Cannot answer the query exactly from the ${tiers[chosen].name} tier (${
+        tiers[0].name
+      } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
+        new Date(reach).toISOString()
+      }): ${reason}`,
+    );
   }
+  // A finer tier that would read more than MAX_POINTS points per series
+  // gives way to a coarser one that answers exactly.
+  let latest = -Infinity;
+  for (const use of uses) {
+    const sel = use.sel;
+    const last = sel.at === undefined
+      ? use.grid.endMs
+      : resolveAt(sel.at, times);
+    latest = Math.max(latest, last - sel.offsetMs);
+  }
+  const span = latest - reach;
+  while (
+    chosen + 1 < tiers.length &&
+    span / tiers[chosen].resolutionMs > MAX_POINTS &&
+    reasonAt(chosen + 1) === undefined
+  ) chosen++;
   return chosen;
 }

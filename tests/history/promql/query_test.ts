@@ -275,6 +275,27 @@ test("the raw tier answers while it holds the query's reach", () => {
   assert.deepEqual(new Set(reader.calls.map((c) => c.tier)), new Set([0]));
 });
 
+test("a long range within raw retention reads the minute tier when that is exact", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 2, now - 13 * HOUR, now, 15 * SEC);
+  const tiersRead = (q: string, step: number) => {
+    reader.calls.length = 0;
+    queryRange(reader, q, now - 12 * HOUR, now, step, { nowMs: now });
+    return [...new Set(reader.calls.map((c) => c.tier))];
+  };
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", MIN), [1]);
+  // Not exact from windows: raw, which holds the whole reach.
+  assert.deepEqual(tiersRead("quantile_over_time(0.9, msgs_total[5m])", MIN), [
+    0,
+  ]);
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", 90 * SEC), [0]);
+});
+
 test("the minute tier answers days exactly where windows give the answer", () => {
   const tiers = [
     { name: "raw", resolutionMs: SEC, retentionMs: DAY },
