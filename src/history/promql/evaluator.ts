@@ -581,12 +581,11 @@ export class Evaluator {
     const matrixArg = call.args.find((a) =>
       a.type === "matrix" || a.type === "subquery"
     ) as MatrixSelector | Subquery;
-    const paramExpr = call.args.find((a) =>
+    const paramList = call.args.filter((a) =>
       a.type !== "matrix" && a.type !== "subquery"
-    );
-    const params = paramExpr === undefined
-      ? undefined
-      : this.evalScalar(paramExpr);
+    ).map((a) => this.evalScalar(a));
+    const params = paramList[0];
+    const params2 = paramList[1];
     const isSubquery = matrixArg.type === "subquery";
     const sel = matrixArg.type === "matrix" ? matrixArg.selector : matrixArg;
     const rangeMs = matrixArg.rangeMs;
@@ -604,7 +603,7 @@ export class Evaluator {
     const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
-      (params === undefined || params.every((x) => x === params[0]));
+      paramList.every((p) => p.every((x) => x === p[0]));
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -623,6 +622,7 @@ export class Evaluator {
         stepTime: 0,
         rangeMs,
         param: 0,
+        param2: 0,
         resets,
       };
       for (let i = 0; i < this.n; i++) {
@@ -641,6 +641,10 @@ export class Evaluator {
         window.end = end;
         window.stepTime = this.times[i];
         if (params !== undefined) window.param = params[i];
+        if (params2 !== undefined) window.param2 = params2[i];
+        if (func === "holt_winters") {
+          checkHoltWinters(window.param, window.param2);
+        }
         let x: number | undefined;
         try {
           x = fn(func, window);
@@ -694,6 +698,22 @@ export class Evaluator {
       ok: s.ok,
     }));
     return { kind: "vector", series: mergeSameLabels(out) };
+  }
+}
+
+/** Prometheus 2.42's checks of holt_winters' factors. */
+function checkHoltWinters(sf: number, tf: number): void {
+  if (!(sf > 0 && sf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
+    );
+  }
+  if (!(tf > 0 && tf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
+    );
   }
 }
 

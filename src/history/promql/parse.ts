@@ -148,15 +148,58 @@ export function parseQuery(text: string): Expr {
   return new Builder(text).parse();
 }
 
+/**
+ * Prometheus 2.42's `holt_winters` is `double_exponential_smoothing` in the
+ * newer grammar the lezer parser follows: renamed before parsing, with
+ * where each rename ends so messages give positions in the query as
+ * written.
+ */
+function renameHoltWinters(text: string): { text: string; ends: number[] } {
+  const ends: number[] = [];
+  if (!text.includes("holt_winters")) return { text, ends };
+  let out = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== "") {
+      out += ch;
+      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
+      else if (ch === quote) quote = "";
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    if (
+      text.startsWith("holt_winters", i) &&
+      !/[A-Za-z0-9_:]/.test(text[i - 1] ?? "") &&
+      /^\s*\(/.test(text.slice(i + HOLT_WINTERS.length))
+    ) {
+      out += RENAMED;
+      ends.push(out.length);
+      i += HOLT_WINTERS.length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return { text: out, ends };
+}
+
+const HOLT_WINTERS = "holt_winters";
+const RENAMED = "double_exponential_smoothing";
+
 class Builder {
+  readonly #original: string;
   readonly #text: string;
+  readonly #renamedEnds: number[];
 
   constructor(text: string) {
-    this.#text = text;
+    this.#original = text;
+    const renamed = renameHoltWinters(trailingDots(text));
+    this.#text = renamed.text;
+    this.#renamedEnds = renamed.ends;
   }
 
   parse(): Expr {
-    const tree = parser.parse(trailingDots(this.#text));
+    const tree = parser.parse(this.#text);
     let errorAt = -1;
     tree.iterate({
       enter: (node) => {
@@ -188,14 +231,6 @@ class Builder {
     const before = /([A-Za-z_:][A-Za-z0-9_:]*)\s*$/.exec(
       this.#text.slice(0, at),
     );
-    if (
-      before !== null && rest.startsWith("(") && before[1] === "holt_winters"
-    ) {
-      this.#fail(
-        at - before[0].length,
-        `function "holt_winters" is not supported by weir's PromQL`,
-      );
-    }
     if (before !== null && rest.startsWith("(") && !(before[1] in FUNCTIONS)) {
       this.#fail(
         at - before[0].length,
@@ -210,7 +245,14 @@ class Builder {
   }
 
   #position(at: number): string {
-    const before = this.#text.slice(0, at);
+    let original = at;
+    for (const end of this.#renamedEnds) {
+      if (end <= at) original -= RENAMED.length - HOLT_WINTERS.length;
+      else if (end - RENAMED.length < at) {
+        original -= at - (end - RENAMED.length);
+      }
+    }
+    const before = this.#original.slice(0, original);
     const lines = before.split("\n");
     return `${lines.length}:${lines[lines.length - 1].length + 1}`;
   }
@@ -555,7 +597,8 @@ class Builder {
   #call(node: SyntaxNode): Expr {
     const ident = node.getChild("FunctionIdentifier");
     const body = node.getChild("FunctionCallBody");
-    const func = ident === null ? "" : this.#source(ident);
+    const written = ident === null ? "" : this.#source(ident);
+    const func = written === RENAMED ? HOLT_WINTERS : written;
     const signature = FUNCTIONS[func];
     if (signature === undefined) {
       this.#fail(

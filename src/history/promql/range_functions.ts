@@ -36,6 +36,7 @@ export const RANGE_FUNCTIONS: ReadonlySet<string> = new Set([
   "stdvar_over_time",
   "quantile_over_time",
   "absent_over_time",
+  "holt_winters",
 ]);
 
 /**
@@ -74,8 +75,10 @@ export interface Window {
   stepTime: number;
   /** The range (ms). */
   rangeMs: number;
-  /** The scalar parameter at this step (quantile_over_time, predict_linear). */
+  /** The scalar parameter at this step (quantile_over_time, predict_linear; holt_winters' smoothing factor). */
   param: number;
+  /** The second scalar parameter (holt_winters' trend factor). */
+  param2: number;
   /**
    * Per-sample running sum of the values lost at counter resets (raw
    * rate/increase); `null` when the series has no reset, undefined when
@@ -244,6 +247,31 @@ function variance(v: Float64Array, lo: number, hi: number): number {
 }
 
 /**
+ * Holt-Winters double exponential smoothing as Prometheus 2.42 computes
+ * it (factors already checked to lie in (0, 1)).
+ */
+function holtWinters(
+  v: Float64Array,
+  lo: number,
+  hi: number,
+  sf: number,
+  tf: number,
+): number | undefined {
+  if (hi - lo < 1) return undefined;
+  let s0 = 0;
+  let s1 = v[lo];
+  let b = v[lo + 1] - v[lo];
+  for (let i = lo + 1; i <= hi; i++) {
+    const x = sf * v[i];
+    if (i - 1 > lo) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/**
  * `func` over one window of raw samples; undefined when Prometheus gives
  * no sample (too few points).
  *
@@ -257,7 +285,7 @@ function variance(v: Float64Array, lo: number, hi: number): number {
  *   t: new Float64Array([0, 15_000, 30_000, 45_000, 60_000]),
  *   value: new Float64Array([0, 15, 30, 45, 60]),
  * };
- * const w = { points, lo: 0, hi: 4, end: 60_000, stepTime: 60_000, rangeMs: 60_000, param: 0, resets: undefined };
+ * const w = { points, lo: 0, hi: 4, end: 60_000, stepTime: 60_000, rangeMs: 60_000, param: 0, param2: 0, resets: undefined };
  * assert.equal(rawRangeFunction("increase", w), 60);
  * assert.equal(rawRangeFunction("rate", w), 1);
  * ```
@@ -333,6 +361,8 @@ export function rawRangeFunction(func: string, w: Window): number | undefined {
       return variance(v, lo, hi);
     case "quantile_over_time":
       return quantile(w.param, Array.from(v.subarray(lo, hi + 1)));
+    case "holt_winters":
+      return holtWinters(v, lo, hi, w.param, w.param2);
   }
   return undefined;
 }
@@ -364,7 +394,7 @@ function columnOf(
  *   labels: {}, kind: "counter" as const, t: new Float64Array([60_000, 120_000]),
  *   value: one(5), count: one(60), sum: one(300), min: one(1), max: one(9), increase: one(30),
  * };
- * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, resets: undefined };
+ * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, param2: 0, resets: undefined };
  * assert.equal(windowRangeFunction("increase", w), 60);
  * assert.equal(windowRangeFunction("max_over_time", w), 9);
  * assert.equal(windowRangeFunction("avg_over_time", w), 5);

@@ -153,7 +153,18 @@ test("parse errors are bad_data naming the position as Prometheus does", () => {
     ['{job=""}', /vector selector must contain at least one non-empty matcher/],
     ['foo{a=~"("}', /invalid regular expression/],
     ["nosuchfn(foo)", /unknown function with name "nosuchfn"/],
-    ["holt_winters(foo[5m], 0.1, 0.1)", /not supported by weir's PromQL/],
+    [
+      "histogram_count(foo)",
+      /function "histogram_count" is not supported by weir's PromQL/,
+    ],
+    [
+      "limitk(2, foo)",
+      /aggregation "limitk" is not supported by weir's PromQL/,
+    ],
+    [
+      "holt_winters(foo[5m], 0.1)",
+      /expected 3 argument\(s\) in call to "holt_winters", got 2/,
+    ],
     ["rate(foo[5m:1m][1m])", /ranges only allowed for vector selectors/],
     [
       "rate((foo[5m])[5m:1m])",
