@@ -250,10 +250,11 @@ function _serveDeno(
   hostname: string,
   port: number,
 ): Listening {
-  // Deno hands the peer only to the handler: kept per request, weakly.
-  const addresses = new WeakMap<Request, string>();
+  // Deno hands the peer only to the handler: its info is kept per request,
+  // weakly, and read only when asked (most requests never are).
+  const infos = new WeakMap<Request, DenoServeInfo>();
   const handler = (request: Request, info: DenoServeInfo) => {
-    addresses.set(request, info.remoteAddr.hostname);
+    infos.set(request, info);
     const tracker = peers.tracker;
     if (tracker?.watching) {
       const peer = info.remoteAddr;
@@ -279,7 +280,7 @@ function _serveDeno(
       server.unref();
       return Promise.resolve();
     },
-    remoteAddress: (request) => addresses.get(request),
+    remoteAddress: (request) => infos.get(request)?.remoteAddr.hostname,
   };
 }
 

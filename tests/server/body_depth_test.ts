@@ -37,6 +37,15 @@ test("a graph nested 100,000 deep and a merge patch nested 10,000 deep are refus
           body: `{"processes":{},"properties":{"x":${deepObject(10_000)}}}`,
         }],
         ["/flows/a", mergePatch(`{"properties":{"x":${deepObject(10_000)}}}`)],
+        [
+          "/flows/a",
+          fbp(
+            `'${
+              deepObject(100_000)
+            }' -> options O(core/Output)\n'1s' -> interval T(core/Interval) out -> in O`,
+            "PUT",
+          ),
+        ],
       ] as [string, RequestInit][]
     ) {
       const res = await s.app.request(path, init);

@@ -450,11 +450,23 @@ export class Evaluator {
     return dropStale ? sorted.map(withoutStale) : sorted;
   }
 
+  /**
+   * How many raw samples a full window of this tier holds (the tier's
+   * resolution over the raw interval); Infinity when that is not whole.
+   */
+  #fullWindow(): number {
+    const tiers = this.reader.tiers;
+    if (this.raw || tiers.length === 0) return Infinity;
+    const ratio = tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
+    return Number.isInteger(ratio) ? ratio : Infinity;
+  }
+
   /** An instant vector selector at every step; `withTimestamps` keeps each sample's time. */
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
     const selected = this.#selectSteps(sel, refs, lookback, false);
+    const fullWindow = this.#fullWindow();
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -464,12 +476,19 @@ export class Evaluator {
       const ts = withTimestamps ? new Float64Array(this.n) : undefined;
       const t = p.t;
       const values = p.value;
+      const counts = this.raw ? undefined : p.count;
       let j = -1;
       let any = false;
       for (let i = 0; i < this.n; i++) {
         const ref = refs[i];
         j = seekAbove(t, j + 1, ref) - 1;
         if (j < 0 || t[j] < ref - lookback) continue;
+        // A window ending exactly at the lookback's start holds a sample
+        // inside it only when full (its last sample then sits at its end).
+        if (
+          t[j] === ref - lookback && counts !== undefined &&
+          counts[j] < fullWindow
+        ) continue;
         const x = values[j];
         if (x !== x && isStaleAt(values, j)) continue;
         v[i] = x;
@@ -600,6 +619,7 @@ export class Evaluator {
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
     const closedStart = raw;
+    const fullWindow = raw ? Infinity : this.#fullWindow();
     const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
@@ -612,6 +632,7 @@ export class Evaluator {
       const ok = new Uint8Array(this.n);
       const t = p.t;
       const resets = useResets ? resetCorrections(p.value) : undefined;
+      const counts = p.count;
       let lo = 0;
       let hi = -1;
       const window: Window = {
@@ -623,6 +644,7 @@ export class Evaluator {
         rangeMs,
         param: 0,
         param2: 0,
+        boundary: -1,
         resets,
       };
       for (let i = 0; i < this.n; i++) {
@@ -635,7 +657,16 @@ export class Evaluator {
         const start = end - rangeMs;
         lo = closedStart ? seekAtLeast(t, lo, start) : seekAbove(t, lo, start);
         hi = seekAbove(t, hi + 1, end) - 1;
-        if (hi < lo) continue;
+        if (!closedStart) {
+          // The window ending at the range's start ends on a sample only
+          // when it is full (samples sit on the raw interval's grid).
+          window.boundary =
+            lo > 0 && t[lo - 1] === start && counts !== undefined &&
+              counts[lo - 1] >= fullWindow
+              ? lo - 1
+              : -1;
+          if (hi < lo && window.boundary < 0) continue;
+        } else if (hi < lo) continue;
         window.lo = lo;
         window.hi = hi;
         window.end = end;

@@ -26,13 +26,16 @@
  *    exactly by rule 3 (the last 12 h of `rate(x[5m])` at a 1 min step
  *    reads 720 minute windows a series instead of 43,200 raw samples).
  *
- * Exactness caveat at window edges: a window's points carry its end time,
- * so the one raw sample exactly at `t - range` (inside a 2.42 range, which
- * is closed at both ends) is not counted, and an increase is the
- * difference between the last samples of two windows rather than
- * extrapolated. For samples on a regular interval aligned with the
- * windows that is Prometheus's value for increase/rate and within one
- * sample for the other functions.
+ * Window edges: a 2.42 range `[t - range, t]` is closed at both ends, so it
+ * also holds the sample at exactly `t - range`; the windows inside the range
+ * end after it. Samples sit on the raw interval's grid (weir's sampler snaps
+ * them to its tick), so a full window (count = resolution / raw interval)
+ * has its last sample exactly at its end: when the window ending at
+ * `t - range` is full, its last sample (`value`) is added to
+ * count/sum/avg/min/max/last/present_over_time. A window with a gap says
+ * nothing about that sample and is left out: then the answer can be one
+ * sample short. An increase is the difference between the last samples of
+ * two windows, not extrapolated.
  *
  * @module
  */

@@ -308,8 +308,10 @@ test("a long range within raw retention reads the minute tier when that is exact
 });
 
 test("the minute tier answers days exactly where windows give the answer", () => {
+  // Sampled every 15 s, as the raw tier's resolution says: a full minute
+  // window holds 4 samples, its last one at the window's end.
   const tiers = [
-    { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
     { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
   ];
   const reader = new FakeReader(tiers);
@@ -344,13 +346,8 @@ test("the minute tier answers days exactly where windows give the answer", () =>
       s.values.forEach(([t, v], j) => {
         const [rt, rv] = viaRaw.result[i].values[j];
         assert.equal(t, rt, q);
-        // Windows do not see the one raw sample at exactly t - range
-        // (2.42 ranges are closed): *_over_time may differ by that sample.
-        const tolerance = q.startsWith("count")
-          ? 1
-          : q.includes("over_time")
-          ? Math.abs(rv) * 0.01
-          : 1e-9;
+        // Exact up to float rounding (sums added in another order).
+        const tolerance = Math.abs(rv) * 1e-12;
         assert.ok(
           Math.abs(v - rv) <= tolerance,
           `${q} at ${t}: ${v} vs raw ${rv}`,
@@ -358,6 +355,53 @@ test("the minute tier answers days exactly where windows give the answer", () =>
       });
     });
   }
+});
+
+test("a window with a gap at the range's start leaves its sample out", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: MIN },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  // (raw keeps 1 min: every query here reads the minute tier.)
+  // Samples every 15 s over (now - 3 min, now], but none at now - 2 min:
+  // the window ending there is not full, so its last sample (at now - 2 min
+  // - 15 s, outside [now - 2 min, now]) must not count.
+  const t: number[] = [];
+  for (let x = now - 3 * MIN + 15 * SEC; x <= now; x += 15 * SEC) {
+    if (x !== now - 2 * MIN) t.push(x);
+  }
+  reader.add({ __name__: "g" }, t, t.map((x) => (now - x) / 1000));
+  const at = (q: string) => {
+    const r = queryInstant(reader, q, now, { nowMs: now });
+    return r.resultType === "vector" ? r.result[0]?.value[1] : undefined;
+  };
+  assert.equal(at("count_over_time(g[2m])"), 8);
+  assert.equal(at("max_over_time(g[2m])"), 105);
+  // With the sample there, the full window adds it: 9 samples, max 120.
+  reader.add(
+    { __name__: "h" },
+    [...t, now - 2 * MIN].sort((a, b) => a - b),
+    [...t, now - 2 * MIN].sort((a, b) => a - b).map((x) => (now - x) / 1000),
+  );
+  assert.equal(at("count_over_time(h[2m])"), 9);
+  assert.equal(at("max_over_time(h[2m])"), 120);
+  // The same for an instant selector's lookback: a series whose last
+  // sample is 15 s before now - 5 min is gone, one with a sample at
+  // exactly now - 5 min (a full window there) is not.
+  const u: number[] = [];
+  for (let x = now - 7 * MIN + 15 * SEC; x < now - 5 * MIN; x += 15 * SEC) {
+    u.push(x);
+  }
+  reader.add({ __name__: "stopped" }, u, u.map(() => 1));
+  reader.add(
+    { __name__: "kept" },
+    [...u, now - 5 * MIN],
+    [...u, now - 5 * MIN].map(() => 2),
+  );
+  assert.equal(at("stopped"), undefined);
+  assert.equal(at("kept"), 2);
 });
 
 test("a downsampled tier that cannot answer exactly is refused, naming why", () => {
