@@ -3,19 +3,27 @@
  * benchmark's set-up (100 flows of 10 processes, about 57,000 series),
  * and the CPU share the sampler takes at one pass a second.
  *
- * The store is a stand-in unless the real one is importable: `--store`
- * appends into `HistoryStore` (memory only) when `src/history/store.ts`
- * exists, else into an array-backed sink that only counts, so the figure
- * is the sampler and the collector's reading alone.
+ * By default the store is a stand-in that only keeps the last value, so
+ * the figure is the collector's reading and the sampler alone; `--store`
+ * appends into a `HistoryStore` (memory only), the whole history's cost.
+ * CPU time per pass is the process's (`process.cpuUsage()`), read around
+ * each pass; the flows run between passes.
  *
- * Run: `bun bench/sampler_cost.ts [--store]` or
- * `deno run -A bench/sampler_cost.ts [--store]`.
+ * `--dir` gives that store a data dir and flushes it every ten passes (the
+ * default flush interval), reporting each flush's CPU time.
+ *
+ * Run: `bun bench/sampler_cost.ts [--store | --dir]` or
+ * `deno run -A bench/sampler_cost.ts [--store | --dir]`.
  *
  * @module
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler, type SampleTarget } from "../src/history/sampler.ts";
+import { HistoryStore } from "../src/history/store.ts";
 import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { startFlows } from "./_metrics.ts";
 import { runtime } from "./_runtime.ts";
@@ -38,12 +46,18 @@ class CountingTarget implements SampleTarget {
 const collector = new MetricsCollector();
 const nets = await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
 let target: SampleTarget & { close?: () => Promise<void> };
+let store: HistoryStore | null = null;
 let what = "counting stand-in";
-if (process.argv.includes("--store")) {
-  const { HistoryStore } = await import("../src/history/store.ts" as string);
-  target = await HistoryStore.open({});
-  what = "HistoryStore (memory)";
+const dir = process.argv.includes("--dir")
+  ? mkdtempSync(join(tmpdir(), "weir-sampler-cost-"))
+  : null;
+if (process.argv.includes("--store") || dir !== null) {
+  target = store = await HistoryStore.open(
+    dir === null ? {} : { dir, flushIntervalMs: 0 },
+  );
+  what = dir === null ? "HistoryStore (memory)" : "HistoryStore (data dir)";
 } else target = new CountingTarget();
+const flushCpu: number[] = [];
 
 let clock = Date.now();
 const sampler = new Sampler(collector, target, { now: () => clock });
@@ -63,6 +77,13 @@ for (let i = 0; i < PASSES; i++) {
   times.push(performance.now() - t0);
   const c = process.cpuUsage(c0);
   cpuTimes.push((c.user + c.system) / 1000);
+  if (dir !== null && i % 10 === 9) {
+    // The default flush interval is ten passes.
+    const f0 = process.cpuUsage();
+    await store!.flush();
+    const f = process.cpuUsage(f0);
+    flushCpu.push((f.user + f.system) / 1000);
+  }
   // Let the flows run between passes, as they would.
   await new Promise((r) => setTimeout(r, 20));
 }
@@ -84,8 +105,15 @@ console.log(
     (cpuMedian / 10).toFixed(2)
   }% of a core at 1 pass/s (process CPU over the loop incl. flows: ${
     ((cpu.user + cpu.system) / 1000).toFixed(0)
-  } ms)`,
+  } ms)${
+    flushCpu.length > 0
+      ? `; flush every 10 passes: ${
+        flushCpu.map((f) => f.toFixed(0)).join(", ")
+      } ms CPU`
+      : ""
+  }`,
 );
 await target.close?.();
+if (dir !== null) rmSync(dir, { recursive: true, force: true });
 for (const n of nets) await n.stop();
 process.exit(0);

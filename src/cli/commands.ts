@@ -81,8 +81,11 @@ export const COMMANDS: CommandDef[] = [
 Flows persist in the database and come back after a restart; each graph
 file given is added, or replaces its stored flow when the file changed.
 SIGINT or SIGTERM stops accepting requests, drains every flow (sources
-stop, buffered messages flow out, up to the drain timeout) and exits 0.
-Beyond loopback without a token, the flow routes answer 403.`,
+stop, buffered messages flow out, up to the drain timeout), writes the
+metric history and exits 0. Beyond loopback without a token, the flow
+routes answer 403. The metric history samples every series each second
+into <data-dir>/history and answers PromQL at /api/v1/query and
+/api/v1/query_range (--no-history: none).`,
     settings: SETTINGS.map((s) => s.flag),
     flags: [LISTEN_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
@@ -90,6 +93,7 @@ Beyond loopback without a token, the flow routes answer 403.`,
       "weir serve --port 8080 flows/sensors.fbp flows/alerts.json",
       "WEIR_TOKEN=$(openssl rand -hex 32) weir serve --host 0.0.0.0 --db /var/lib/weir/flows.db",
       "weir serve --config /etc/weir/weir.json --log-level debug",
+      "weir serve --data-dir /var/lib/weir --history-exclude '.*_bucket'",
     ],
   },
   {
@@ -100,7 +104,9 @@ Beyond loopback without a token, the flow routes answer 403.`,
       `Runs one graph (.fbp or .json) until every process has finished. Ctrl-C
 or SIGTERM drains it: sources stop and buffered messages flow out, up to
 the drain timeout. Exits 0 when it finished cleanly, 1 when a process
-failed or the flow was stopped before its end.`,
+failed or the flow was stopped before its end. With --history, every
+series is sampled into a metric history (in memory, or under --data-dir),
+queryable beside /metrics at /api/v1/query.`,
     settings: [
       "--metrics-namespace",
       ...LOG_SETTINGS,
@@ -177,6 +183,7 @@ server started with their defaults run side by side.`,
       "weir demo --metrics 0.0.0.0:9465",
       "weir demo --metrics 127.0.0.1:0",
       "weir demo --print > demo.fbp",
+      "weir demo --history --history-interval 500ms",
     ],
   },
 ];

@@ -464,7 +464,7 @@ export const SETTINGS: readonly SettingDef[] = [
     env: "WEIR_HISTORY",
     fileKey: "history",
     help:
-      "keep a metric history: every series sampled on an interval, queryable with PromQL (--no-history: none)",
+      "keep a metric history of every series, queryable with PromQL (--no-history: none)",
     default: null,
     shownDefault: (c) => c === "serve" ? "on" : "off",
     parse: _onOff,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { excerpt } from "../engine/excerpt.ts";
 
 const _REASONS: Record<string, string> = {
   EACCES: "permission denied",
@@ -41,7 +42,9 @@ export function _fileError(
     ? verb === "read" ? "no such file" : "no such directory"
     : (typeof code === "string" && _REASONS[code]) ||
       (cause instanceof Error ? cause.message : String(cause));
-  return new Error(`cannot ${verb} ${JSON.stringify(path)}: ${reason}`, {
-    cause,
-  });
+  // A path may be a whole message sent as one: quote an excerpt.
+  return new Error(
+    `cannot ${verb} ${JSON.stringify(excerpt(path, 120))}: ${excerpt(reason)}`,
+    { cause },
+  );
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { excerpt } from "./excerpt.ts";
+
 /** Why a process failed a message. */
 export type ErrorKind = "exception" | "timeout" | "overflow" | "circuit_open";
 
@@ -65,10 +67,15 @@ export class ProcessError extends Error {
       cause?: unknown;
     },
   ) {
+    // The detail often quotes the value that failed (a thrown string, a
+    // path): this message reaches the log and the event stream, so it
+    // keeps an excerpt, never a whole payload; `input` and `cause` keep
+    // everything for the code that handles the error.
+    const why = excerpt(detail);
     super(
       info.port
-        ? `process "${info.process}" failed on in-port "${info.port}": ${detail}`
-        : `process "${info.process}" failed: ${detail}`,
+        ? `process "${info.process}" failed on in-port "${info.port}": ${why}`
+        : `process "${info.process}" failed: ${why}`,
       { cause: info.cause },
     );
     this.network = info.network;

@@ -7,9 +7,11 @@
  * `$filter`, `$reduce`, `$sort`, ...) and the string-or-matcher ones
  * (`$contains`, `$split`, `$replace`) are asynchronous in the package and
  * are written here again synchronously, following its src/functions.js
- * (2.2.2, © Copyright IBM Corp. 2016, 2017, MIT licence). A matcher
- * (regular expression) argument makes the compiled evaluation hand over to
- * the package ({@linkcode _Bail}).
+ * (2.2.2, © Copyright IBM Corp. 2016, 2017, MIT licence), matchers
+ * (regular expressions and custom matcher functions) included. What only
+ * an asynchronous function could answer (a function given in bindings
+ * that returns a promise) makes the compiled evaluation hand over to the
+ * package ({@linkcode _Bail}).
  *
  * @module
  */
@@ -48,9 +50,9 @@ export interface _FunctionDef {
 
 /**
  * Thrown inside a compiled evaluation that meets what only the `jsonata`
- * package does (a regular expression matcher): the caller evaluates the
- * expression again with the package. JSONata expressions have no side
- * effects, so running it again is safe.
+ * package does (a function from bindings answering with a promise): the
+ * caller evaluates the expression again with the package. JSONata
+ * expressions have no side effects, so running it again is safe.
  */
 export class _Bail extends Error {
   /**
@@ -319,10 +321,78 @@ function sort(this: _Focus, arr: unknown, comparator: unknown): unknown {
   return _mergeSort(a, swap);
 }
 
+/** A regular expression's match, as the package's matcher closures give. */
+interface _Match {
+  match: string;
+  start: number;
+  end: number;
+  groups: string[];
+  next: () => _Match | undefined;
+}
+
+/** The package's `evaluateMatcher`: calls a matcher and checks its answer. */
+function _evaluateMatcher(
+  focus: _Focus | undefined,
+  matcher: unknown,
+  str: unknown,
+): _Match | undefined {
+  const result = (matcher as (this: unknown, s: unknown) => unknown).apply(
+    focus,
+    [str],
+  );
+  if (
+    result !== null && typeof result === "object" &&
+    typeof (result as { then?: unknown }).then === "function"
+  ) throw new _Bail("an asynchronous matcher");
+  const r = result as _Rec | undefined;
+  if (
+    r && !(typeof r.start === "number" || r.end === "number" ||
+      Array.isArray(r.groups) || _isFunctionValue(r.next))
+  ) throw _error("T1010");
+  return r as unknown as _Match | undefined;
+}
+
+function _isFunctionValue(arg: unknown): boolean {
+  if (typeof arg === "function") return true;
+  return arg !== null && typeof arg === "object" &&
+    ((arg as _Rec)._jsonata_function === true ||
+      (arg as _Rec)._jsonata_lambda === true);
+}
+
 function contains(this: _Focus, str: unknown, token: unknown): unknown {
   if (str === undefined || token === undefined) return undefined;
-  if (typeof token !== "string") throw new _Bail("a matcher in $contains");
-  return (str as string).indexOf(token) !== -1;
+  if (typeof token === "string") return (str as string).indexOf(token) !== -1;
+  return _evaluateMatcher(this, token, str) !== undefined;
+}
+
+function match(
+  this: _Focus,
+  str: unknown,
+  regex: unknown,
+  limit: unknown,
+): unknown {
+  if (str === undefined) return undefined;
+  if ((limit as number) < 0) {
+    throw _error("D3040", { value: limit, index: 3 });
+  }
+  const result = _createSequence();
+  if (limit === undefined || (limit as number) > 0) {
+    let count = 0;
+    let matches = _evaluateMatcher(this, regex, str);
+    while (
+      matches !== undefined &&
+      (limit === undefined || count < (limit as number))
+    ) {
+      result.push({
+        match: matches.match,
+        index: matches.start,
+        groups: matches.groups,
+      });
+      matches = _evaluateMatcher(undefined, matches.next, undefined);
+      count++;
+    }
+  }
+  return result;
 }
 
 function split(
@@ -335,11 +405,78 @@ function split(
   if ((limit as number) < 0) {
     throw _error("D3020", { value: limit, index: 3 });
   }
+  const s = str as string;
+  let result: string[] = [];
   if (limit === undefined || (limit as number) > 0) {
-    if (typeof separator !== "string") throw new _Bail("a matcher in $split");
-    return (str as string).split(separator, limit as number | undefined);
+    if (typeof separator === "string") {
+      result = s.split(separator, limit as number | undefined);
+    } else {
+      let count = 0;
+      let matches = _evaluateMatcher(this, separator, s);
+      if (matches !== undefined) {
+        let start = 0;
+        while (
+          matches !== undefined &&
+          (limit === undefined || count < (limit as number))
+        ) {
+          result.push(s.substring(start, matches.start));
+          start = matches.end;
+          matches = _evaluateMatcher(undefined, matches.next, undefined);
+          count++;
+        }
+        if (limit === undefined || count < (limit as number)) {
+          result.push(s.substring(start));
+        }
+      } else result.push(s);
+    }
   }
-  return [];
+  return result;
+}
+
+/** The package's `$n` substitution of a string replacement. */
+function _substitute(replacement: string, regexMatch: _Match): string {
+  let substitute = "";
+  let position = 0;
+  let index = replacement.indexOf("$", position);
+  while (index !== -1 && position < replacement.length) {
+    substitute += replacement.substring(position, index);
+    position = index + 1;
+    const dollarVal = replacement.charAt(position);
+    if (dollarVal === "$") {
+      substitute += "$";
+      position++;
+    } else if (dollarVal === "0") {
+      substitute += regexMatch.match;
+      position++;
+    } else {
+      let maxDigits;
+      if (regexMatch.groups.length === 0) maxDigits = 1;
+      else {
+        maxDigits = Math.floor(
+          Math.log(regexMatch.groups.length) * Math.LOG10E,
+        ) + 1;
+      }
+      index = parseInt(
+        replacement.substring(position, position + maxDigits),
+        10,
+      );
+      if (maxDigits > 1 && index > regexMatch.groups.length) {
+        index = parseInt(
+          replacement.substring(position, position + maxDigits - 1),
+          10,
+        );
+      }
+      if (!isNaN(index)) {
+        if (regexMatch.groups.length > 0) {
+          const submatch = regexMatch.groups[index - 1];
+          if (submatch !== undefined) substitute += submatch;
+        }
+        position += index.toString().length;
+      } else substitute += "$";
+    }
+    index = replacement.indexOf("$", position);
+  }
+  return substitute + replacement.substring(position);
 }
 
 function replace(
@@ -354,27 +491,49 @@ function replace(
   if ((limit as number) < 0) {
     throw _error("D3011", { value: limit, index: 4 });
   }
-  if (typeof pattern !== "string" || typeof replacement !== "string") {
-    throw new _Bail("a matcher or a function in $replace");
-  }
   const s = str as string;
   if (limit !== undefined && !((limit as number) > 0)) return s;
   let result = "";
   let position = 0;
   let count = 0;
-  let index = s.indexOf(pattern, position);
-  while (index !== -1 && (limit === undefined || count < (limit as number))) {
-    result += s.substring(position, index);
-    result += replacement;
-    position = index + pattern.length;
+  if (typeof pattern === "string") {
+    // The package adds the replacement as it is here (a function's text);
+    // only a string's text is the same on both paths.
+    if (typeof replacement !== "string") {
+      throw new _Bail("a function replacing a string in $replace");
+    }
+    let index = s.indexOf(pattern, position);
+    while (index !== -1 && (limit === undefined || count < (limit as number))) {
+      result += s.substring(position, index);
+      result += replacement;
+      position = index + pattern.length;
+      count++;
+      index = s.indexOf(pattern, position);
+    }
+    return result + s.substring(position);
+  }
+  const replacer = typeof replacement === "string"
+    ? (m: _Match) => _substitute(replacement, m)
+    : (m: _Match) =>
+      (replacement as (this: unknown, m: unknown) => unknown).apply(this, [m]);
+  let matches = _evaluateMatcher(this, pattern, s);
+  if (matches === undefined) return s;
+  while (
+    matches !== undefined && (limit === undefined || count < (limit as number))
+  ) {
+    result += s.substring(position, matches.start);
+    const replacedWith = replacer(matches);
+    if (
+      replacedWith !== null && typeof replacedWith === "object" &&
+      typeof (replacedWith as { then?: unknown }).then === "function"
+    ) throw new _Bail("an asynchronous replacer");
+    if (typeof replacedWith === "string") result += replacedWith;
+    else throw _error("D3012", { value: replacedWith });
+    position = matches.start + matches.match.length;
     count++;
-    index = s.indexOf(pattern, position);
+    matches = _evaluateMatcher(undefined, matches.next, undefined);
   }
   return result + s.substring(position);
-}
-
-function match(this: _Focus): unknown {
-  throw new _Bail("$match");
 }
 
 function clone(this: _Focus, arg: unknown): unknown {

@@ -8,10 +8,12 @@
  * rules (flattening, singleton unwrapping, `[]` keeping arrays, undefined
  * vs null) and the same errors; the function names below follow the
  * package's (`evaluatePath`, `evaluateStep`, ...) so the two can be read
- * side by side. What the compiler does not cover (regular expressions,
- * transforms `|...|`, the parent operator `%`, focus and index binding
- * `@`/`#`, partial application, `$eval`) is refused at compile time with
- * a reason: the caller then uses the package for that expression.
+ * side by side: paths and predicates, focus, index and parent binding
+ * (`@`, `#`, `%`, as tuple streams), order-by, grouping, operators,
+ * conditionals, blocks and bindings, lambdas with tail calls, partial
+ * application, `~>`, transforms, regular expressions and the standard
+ * functions. `$eval` (which parses at run time) is refused at compile time
+ * with a reason: the caller then uses the package for that expression.
  *
  * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
  * its depth (as the package's `stack` option does) and every 64th checks
@@ -79,6 +81,11 @@ interface Node {
   keepSingletonArray?: boolean;
   consarray?: boolean;
   terms?: { descending: boolean; expression: Node }[];
+  tuple?: boolean;
+  focus?: string;
+  index?: string;
+  ancestor?: { label: string };
+  slot?: { label: string };
 }
 
 interface Group {
@@ -138,10 +145,27 @@ interface Lambda {
   thunk?: boolean;
   /** The compiled body (a thunk's: its call's procedure and arguments). */
   _fn?: Fn;
+  /** A partially applied JavaScript function and its parameter names. */
+  _native?: (this: _Focus, ...args: unknown[]) => unknown;
+  _nativeArgs?: string[];
   _proc?: Fn;
   _args?: Fn[];
   token?: unknown;
   position?: unknown;
+  /** As the package's: `f.apply(self, args)`, e.g. a matcher's `next`. */
+  apply?: typeof _lambdaApply;
+}
+
+function _lambdaApply(
+  this: Lambda,
+  self: unknown,
+  args: unknown[],
+): unknown {
+  const env = self !== null && typeof self === "object" &&
+      (self as _Rec).environment instanceof Frame
+    ? (self as _Rec).environment as Frame
+    : this.environment;
+  return _apply(this, args, this.input, env);
 }
 
 /** Thrown at compile time for what the compiler leaves to the package. */
@@ -290,35 +314,17 @@ function _check(node: unknown): void {
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "regex":
-      throw new _Unsupported("regular expressions");
-    case "transform":
-      throw new _Unsupported("transform expressions");
-    case "parent":
-      throw new _Unsupported("the parent operator %");
-    case "partial":
-      throw new _Unsupported("partial application");
     case "variable":
       if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
         throw new _Unsupported(`$${n.value}`);
       }
   }
-  for (
-    const flag of ["tuple", "focus", "index", "ancestor", "seekingParent"]
-  ) {
-    if (n[flag] !== undefined && n.type !== "unary") {
-      throw new _Unsupported("focus, index or parent binding (@, #, %)");
-    }
-  }
-  if (Array.isArray(n.stages)) {
-    for (const s of n.stages as _Rec[]) {
-      if (s.type !== "filter") {
-        throw new _Unsupported("index binding (#)");
-      }
-    }
-  }
   for (const key of Object.keys(n)) {
-    if (key === "signature" || key === "slot") continue;
+    // Slots and ancestors point back into the tree (the parent operator).
+    if (
+      key === "signature" || key === "slot" || key === "ancestor" ||
+      key === "seekingParent"
+    ) continue;
     const v = n[key];
     if (v !== null && typeof v === "object") _check(v);
   }
@@ -430,7 +436,7 @@ class _Compiler {
       }
       return result;
     };
-    if (!this.guarded) return normalized;
+    if (!this.guarded) return _loneName(expr, normalized) ?? normalized;
     return (input, env) => {
       const run = env.run;
       run.depth++;
@@ -493,6 +499,16 @@ class _Compiler {
       }
       case "lambda":
         return this.lambda(expr);
+      case "regex":
+        return _regex(expr);
+      case "partial":
+        return this.partial(expr);
+      case "parent": {
+        const label = expr.slot!.label;
+        return (_input, env) => env.lookup(label);
+      }
+      case "transform":
+        return this.transform(expr);
       case "apply":
         return this.applyExpr(expr);
       default:
@@ -503,28 +519,50 @@ class _Compiler {
   path(expr: Node): Fn {
     const steps = expr.steps!;
     const firstIsVariable = steps[0].type === "variable";
+    const tupleFrom = steps.findIndex((step) => step.tuple === true);
+    // Steps from the first that binds (@ # %) on run as tuple steps only.
     const compiled = steps.map((step, i) =>
-      this.step(step, i === steps.length - 1)
+      tupleFrom === -1 || i < tupleFrom
+        ? this.step(step, i === steps.length - 1)
+        : undefined
     );
+    const tupleSteps = steps.map((step, i) =>
+      tupleFrom !== -1 && i >= tupleFrom ? this.tupleStep(step) : undefined
+    );
+    const focused = steps.map((step) => step.focus !== undefined);
     const first = steps[0].consarray === true ? this.node(steps[0]) : undefined;
     const keepSingletonArray = expr.keepSingletonArray === true;
+    const keepTuples = expr.tuple === true;
     const group = expr.group !== undefined ? this.group(expr.group) : undefined;
-    const general: Fn = (input, env) => {
+    return (input, env) => {
       let inputSequence: unknown[] = Array.isArray(input) && !firstIsVariable
         ? input
         : _createSequence(input);
       let resultSequence: unknown;
+      let isTupleStream = false;
+      let tupleBindings: _Seq | undefined;
       for (let ii = 0; ii < compiled.length; ii++) {
+        if (ii === tupleFrom) isTupleStream = true;
         if (ii === 0 && first !== undefined) {
           resultSequence = first(inputSequence, env);
+        } else if (isTupleStream) {
+          tupleBindings = tupleSteps[ii]!(inputSequence, tupleBindings, env);
         } else {
-          resultSequence = compiled[ii](inputSequence, env);
+          resultSequence = compiled[ii]!(inputSequence, env);
         }
         if (
-          resultSequence === undefined ||
-          (resultSequence as unknown[]).length === 0
+          !isTupleStream && (resultSequence === undefined ||
+            (resultSequence as unknown[]).length === 0)
         ) break;
-        inputSequence = resultSequence as unknown[];
+        if (!focused[ii]) inputSequence = resultSequence as unknown[];
+      }
+      if (isTupleStream) {
+        if (keepTuples) resultSequence = tupleBindings;
+        else {
+          const rs = _createSequence();
+          for (const tuple of tupleBindings as _Rec[]) rs.push(tuple["@"]);
+          resultSequence = rs;
+        }
       }
       if (keepSingletonArray) {
         let rs = resultSequence as _Seq;
@@ -534,34 +572,14 @@ class _Compiler {
         rs.keepSingleton = true;
         resultSequence = rs;
       }
-      if (group !== undefined) resultSequence = group(resultSequence, env);
+      if (group !== undefined) {
+        resultSequence = group(
+          isTupleStream ? tupleBindings : resultSequence,
+          env,
+        );
+      }
       return resultSequence;
     };
-    // A lone name on an object, the commonest path: the same answer as
-    // the general path without its three sequences.
-    const step = steps[0];
-    if (
-      steps.length === 1 && step.type === "name" && first === undefined &&
-      step.stages === undefined && step.predicate === undefined &&
-      step.group === undefined && step.keepArray !== true &&
-      !keepSingletonArray && group === undefined
-    ) {
-      const key = step.value as string;
-      return (input, env) => {
-        if (!Array.isArray(input)) {
-          let v: unknown;
-          if (input !== null && typeof input === "object") {
-            if (!_hasOwn.call(input, key) || _isFunction(input)) {
-              return undefined;
-            }
-            v = (input as _Rec)[key];
-          }
-          if (!Array.isArray(v) || (v as _Seq).sequence !== true) return v;
-        }
-        return general(input, env);
-      };
-    }
-    return general;
   }
 
   /** The package's `evaluateStep` for one step of a path. */
@@ -571,20 +589,16 @@ class _Compiler {
   ): (input: unknown[], env: Frame) => unknown {
     if (expr.type === "sort") {
       const sort = this.sort(expr);
-      const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
-      return (input, env) => {
-        let result = sort(input, env);
-        for (const s of stages) result = s(result, env);
-        return result;
-      };
+      const stages = this.stages(expr);
+      return (input, env) => stages(sort(input, env), env);
     }
     const f = this.node(expr);
-    const stages = (expr.stages ?? []).map((s) => this.filter(s.expr));
+    const filters = (expr.stages ?? []).map((s) => this.filter(s.expr));
     return (input, env) => {
       const result = _createSequence();
       for (let ii = 0; ii < input.length; ii++) {
         let res = f(input[ii], env);
-        for (const s of stages) res = s(res, env);
+        for (const s of filters) res = s(res, env);
         if (res !== undefined) result.push(res);
       }
       if (
@@ -603,12 +617,97 @@ class _Compiler {
     };
   }
 
+  /** The package's `evaluateStages`: filters and index bindings (`#$i`). */
+  stages(expr: Node): (input: unknown, env: Frame) => unknown {
+    const stages = (expr.stages ?? []).map((stage) =>
+      stage.type === "filter"
+        ? this.filter(stage.expr)
+        : stage.type === "index"
+        ? ((input: unknown) => {
+          const list = input as _Rec[];
+          for (let ee = 0; ee < list.length; ee++) {
+            list[ee][stage.value as string] = ee;
+          }
+          return input;
+        })
+        : ((input: unknown) => input)
+    );
+    return (input, env) => {
+      let result = input;
+      for (const s of stages) result = s(result, env);
+      return result;
+    };
+  }
+
+  /** The package's `evaluateTupleStep`: a step of a path that binds @ # %. */
+  tupleStep(
+    expr: Node,
+  ): (input: unknown[], tupleBindings: _Seq | undefined, env: Frame) => _Seq {
+    const stages = this.stages(expr);
+    const focus = expr.focus;
+    const index = expr.index;
+    const ancestor = expr.ancestor?.label;
+    if (expr.type === "sort") {
+      const sort = this.sort(expr);
+      return (input, tupleBindings, env) => {
+        let result: unknown;
+        if (tupleBindings !== undefined) {
+          result = sort(tupleBindings, env);
+        } else {
+          const sorted = sort(input, env) as unknown[];
+          const seq = _createSequence();
+          seq.tupleStream = true;
+          for (let ss = 0; ss < sorted.length; ss++) {
+            const tuple: _Rec = { "@": sorted[ss] };
+            tuple[index as string] = ss;
+            seq.push(tuple);
+          }
+          result = seq;
+        }
+        return stages(result, env) as _Seq;
+      };
+    }
+    const f = this.node(expr);
+    return (input, tupleBindings, env) => {
+      let result: _Seq = _createSequence();
+      result.tupleStream = true;
+      const bindings = tupleBindings ??
+        input.map((item) => ({ "@": item }) as _Rec);
+      for (const binding of bindings as _Rec[]) {
+        const stepEnv = _frameFromTuple(env, binding);
+        let res = f(binding["@"], stepEnv);
+        if (res === undefined) continue;
+        if (!Array.isArray(res)) res = [res];
+        const list = res as _Seq;
+        for (let bb = 0; bb < list.length; bb++) {
+          const tuple: _Rec = Object.create(null);
+          Object.assign(tuple, binding);
+          if (list.tupleStream) Object.assign(tuple, list[bb]);
+          else {
+            if (focus !== undefined) {
+              tuple[focus] = list[bb];
+              tuple["@"] = binding["@"];
+            } else tuple["@"] = list[bb];
+            if (index !== undefined) tuple[index] = bb;
+            if (ancestor !== undefined) tuple[ancestor] = binding["@"];
+          }
+          result.push(tuple);
+        }
+      }
+      if (expr.stages !== undefined) result = stages(result, env) as _Seq;
+      return result;
+    };
+  }
+
   /** The package's `evaluateFilter`: a predicate `[...]` applied to input. */
   filter(predicate: Node): (input: unknown, env: Frame) => unknown {
     if (predicate.type === "number") {
       const floor = Math.floor(predicate.value as number);
       return (input) => {
         let results: unknown = _createSequence();
+        if (input && (input as _Seq).tupleStream) {
+          (results as _Seq).tupleStream = true;
+        }
         const seq = Array.isArray(input) ? input : _createSequence(input);
         const index = floor < 0 ? seq.length + floor : floor;
         const item = seq[index];
@@ -622,10 +721,14 @@ class _Compiler {
     const f = this.node(predicate);
     return (input, env) => {
       const results = _createSequence();
+      const tuples = input ? (input as _Seq).tupleStream === true : false;
+      if (tuples) results.tupleStream = true;
       const seq = Array.isArray(input) ? input : _createSequence(input);
       for (let index = 0; index < seq.length; index++) {
         const item = seq[index];
-        let res = f(item, env);
+        let res = tuples
+          ? f((item as _Rec)["@"], _frameFromTuple(env, item as _Rec))
+          : f(item, env);
         if (_isNumeric(res)) res = [res];
         if (_isArrayOfNumbers(res)) {
           for (const ires of res as number[]) {
@@ -727,11 +830,14 @@ class _Compiler {
       const result: _Rec = Object.create(null);
       const groups: Record<string, { data: unknown; exprIndex: number }> =
         Object.create(null);
+      const reduce = input ? (input as _Seq).tupleStream === true : false;
       const seq = Array.isArray(input) ? input : _createSequence(input);
-      if (seq.length === 0) seq.push(undefined);
+      if (seq.length === 0 && !reduce) seq.push(undefined);
       for (const item of seq) {
+        const itemEnv = reduce ? _frameFromTuple(env, item as _Rec) : env;
+        const context = reduce ? (item as _Rec)["@"] : item;
         for (let pairIndex = 0; pairIndex < pairs.length; pairIndex++) {
-          const key = pairs[pairIndex][0](item, env);
+          const key = pairs[pairIndex][0](context, itemEnv);
           if (typeof key !== "string" && key !== undefined) {
             throw _error("T1003", { position, value: key });
           }
@@ -749,7 +855,15 @@ class _Compiler {
       }
       for (const key of _keys(groups)) {
         const entry = groups[key];
-        const value = pairs[entry.exprIndex][1](entry.data, env);
+        let context = entry.data;
+        let valueEnv = env;
+        if (reduce) {
+          const tuple = _reduceTupleStream(entry.data);
+          context = tuple["@"];
+          delete tuple["@"];
+          valueEnv = _frameFromTuple(env, tuple);
+        }
+        const value = pairs[entry.exprIndex][1](context, valueEnv);
         if (value !== undefined) result[key] = value;
       }
       return result;
@@ -784,15 +898,46 @@ class _Compiler {
     const names = _literalKeys(group);
     if (names === undefined) return undefined;
     const values = group.lhs.map(([, v]) => this.node(v));
-    return (input, env) => {
-      if (Array.isArray(input)) return general(input, env);
-      const result: _Rec = {};
-      for (let i = 0; i < values.length; i++) {
-        const value = values[i](input, env);
-        if (value !== undefined) result[names[i]] = toPlain(value);
-      }
-      return result;
-    };
+    if (_GENERIC_STORES) {
+      return (input, env) => {
+        if (Array.isArray(input)) return general(input, env);
+        const result: _Rec = {};
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i](input, env);
+          if (value !== undefined) result[names[i]] = toPlain(value);
+        }
+        return result;
+      };
+    }
+    // Generated, for named stores (see _loneName); the keys enter the code
+    // only as JSON string literals.
+    // All values defined (the usual case) make one object literal, which
+    // both engines build fastest; else the keys are added one by one.
+    const keys = names.map((name) => JSON.stringify(name));
+    const compute = keys.map((_, i) =>
+      `const v${i} = values[${i}](input, env);`
+    )
+      .join("\n  ");
+    const allDefined = keys.map((_, i) => `v${i} !== undefined`).join(" && ");
+    const literal = keys.map((k, i) => `${k}: toPlain(v${i})`).join(", ");
+    const oneByOne = keys.map((k, i) =>
+      `if (v${i} !== undefined) result[${k}] = toPlain(v${i});`
+    ).join("\n  ");
+    const make = new Function(
+      "values",
+      "toPlain",
+      "general",
+      `"use strict";
+return function (input, env) {
+  if (Array.isArray(input)) return general(input, env);
+  ${compute}
+  if (${allDefined || "true"}) return { ${literal} };
+  const result = {};
+  ${oneByOne}
+  return result;
+};`,
+    ) as (values: Fn[], plain: typeof toPlain, general: Fn) => Fn;
+    return make(values, toPlain, general);
   }
 
   wildcard(input: unknown): unknown {
@@ -862,6 +1007,7 @@ class _Compiler {
       signature: expr.signature,
       body: expr.body!,
       _fn: body,
+      apply: _lambdaApply,
     });
   }
 
@@ -914,6 +1060,106 @@ class _Compiler {
     };
   }
 
+  /** The package's `evaluatePartialApplication` (`$f(?, 1)`). */
+  partial(expr: Node): Fn {
+    const argNodes = expr.arguments!;
+    const args = argNodes.map((a) =>
+      a.type === "operator" && a.value === "?" ? undefined : this.node(a)
+    );
+    const procedure = expr.procedure!;
+    const proc = this.node(procedure);
+    const firstStep = procedure.type === "path"
+      ? procedure.steps![0].value as string
+      : undefined;
+    const token = firstStep ?? procedure.value;
+    return (input, env) => {
+      const evaluatedArgs = args.map((f, i) =>
+        f === undefined ? argNodes[i] : f(input, env)
+      );
+      const p = proc(input, env);
+      if (p === undefined && firstStep !== undefined && env.lookup(firstStep)) {
+        throw _error("T1007", { position: expr.position, token: firstStep });
+      }
+      if (_isLambda(p)) return _partialApplyProcedure(p, evaluatedArgs, env);
+      if (p && (p as _Rec)._jsonata_function === true) {
+        return _partialApplyNative(
+          (p as unknown as _FunctionDef).implementation,
+          evaluatedArgs,
+          env,
+        );
+      }
+      if (typeof p === "function") {
+        return _partialApplyNative(
+          p as (this: _Focus, ...args: unknown[]) => unknown,
+          evaluatedArgs,
+          env,
+        );
+      }
+      throw _error("T1008", { position: expr.position, token });
+    };
+  }
+
+  /** The package's `evaluateTransformExpression` (`|pattern|update,delete|`). */
+  transform(expr: Node & { pattern?: Node; update?: Node; delete?: Node }): Fn {
+    const pattern = this.node(expr.pattern!);
+    const update = this.node(expr.update!);
+    const deletion = expr.delete !== undefined
+      ? this.node(expr.delete)
+      : undefined;
+    const position = expr.position;
+    const updatePosition = expr.update!.position;
+    const deletePosition = expr.delete?.position;
+    return (_input, env) => {
+      const transformer = (obj: unknown): unknown => {
+        if (obj === undefined) return undefined;
+        const cloneFunction = env.lookup("clone");
+        if (!_isFunction(cloneFunction)) {
+          throw _error("T2013", { position });
+        }
+        const result = _apply(cloneFunction, [obj], null, env);
+        let matches = pattern(result, env);
+        if (matches !== undefined) {
+          if (!Array.isArray(matches)) matches = [matches];
+          for (const match of matches as _Rec[]) {
+            const upd = update(match, env);
+            if (upd !== undefined) {
+              if (
+                typeof upd !== "object" || upd === null || Array.isArray(upd)
+              ) {
+                throw _error("T2011", { position: updatePosition, value: upd });
+              }
+              for (const prop of _keys(upd)) match[prop] = (upd as _Rec)[prop];
+            }
+            if (deletion !== undefined) {
+              let deletions = deletion(match, env);
+              if (deletions !== undefined) {
+                const val = deletions;
+                if (!Array.isArray(deletions)) deletions = [deletions];
+                if (!_isArrayOfStrings(deletions)) {
+                  throw _error("T2012", {
+                    position: deletePosition,
+                    value: val,
+                  });
+                }
+                for (const d of deletions as string[]) {
+                  if (typeof match === "object" && match !== null) {
+                    delete match[d];
+                  }
+                }
+              }
+            }
+          }
+        }
+        return result;
+      };
+      return {
+        _jsonata_function: true,
+        implementation: transformer,
+        signature: _transformSignature(),
+      };
+    };
+  }
+
   /** The package's `evaluateApplyExpression` (`~>`). */
   applyExpr(expr: Node): Fn {
     const lhs = this.node(expr.lhs as Node);
@@ -945,12 +1191,17 @@ class _Compiler {
     }));
     const position = expr.position;
     return (input, env) => {
+      const tuples = (input as _Seq).tupleStream === true;
       const comparator = (a: unknown, b: unknown): boolean => {
         let comp = 0;
         for (let index = 0; comp === 0 && index < terms.length; index++) {
           const term = terms[index];
-          const aa = term.f(a, env);
-          const bb = term.f(b, env);
+          const aa = tuples
+            ? term.f((a as _Rec)["@"], _frameFromTuple(env, a as _Rec))
+            : term.f(a, env);
+          const bb = tuples
+            ? term.f((b as _Rec)["@"], _frameFromTuple(env, b as _Rec))
+            : term.f(b, env);
           const atype = typeof aa;
           const btype = typeof bb;
           if (atype === "undefined") {
@@ -987,6 +1238,59 @@ class _Compiler {
 }
 
 /**
+ * Whether a root object constructor stores its keys from a shared loop
+ * rather than from generated code. Measured on the 5-stage `flow/Map`
+ * pipeline (bench/expr_bench.ts): V8 (Deno) runs the shared loop's keyed
+ * stores megamorphic, about 700,000 against 1,000,000 msg/s generated;
+ * JavaScriptCore (Bun) runs the loop at about 940,000 and the generated
+ * code at about 520,000 msg/s. So the engine picks.
+ */
+const _GENERIC_STORES =
+  typeof (globalThis as Record<string, unknown>).Bun !== "undefined";
+
+/**
+ * A path of one name (`price`), the commonest expression, evaluated on an
+ * object as the general path would (the same answer without its three
+ * sequences), else by `general` (the node's full evaluation). The code is
+ * generated per name so that the property read is a named one: a shared
+ * closure reading `input[key]` sees every key of every expression and
+ * goes megamorphic, which cost V8 more than the rest of the evaluation.
+ * The name enters the code only as a JSON string literal.
+ */
+function _loneName(expr: Node, general: Fn): Fn | undefined {
+  const step = expr.steps?.[0];
+  if (
+    expr.type !== "path" || expr.steps!.length !== 1 || step === undefined ||
+    step.type !== "name" || step.consarray === true ||
+    step.stages !== undefined || step.predicate !== undefined ||
+    step.group !== undefined || step.keepArray === true ||
+    expr.keepSingletonArray === true || expr.group !== undefined ||
+    expr.predicate !== undefined || expr.keepArray === true ||
+    expr.tuple === true || step.tuple === true || step.focus !== undefined ||
+    step.index !== undefined || step.ancestor !== undefined
+  ) return undefined;
+  const key = JSON.stringify(step.value as string);
+  const make = new Function(
+    "hasOwn",
+    "general",
+    `"use strict";
+return function (input, env) {
+  if (!Array.isArray(input)) {
+    let v;
+    if (input !== null && typeof input === "object") {
+      if (!hasOwn.call(input, ${key}) || input._jsonata_function === true ||
+        input._jsonata_lambda === true) return undefined;
+      v = input[${key}];
+    }
+    if (!Array.isArray(v) || v.sequence !== true) return v;
+  }
+  return general(input, env);
+};`,
+  ) as (hasOwn: typeof _hasOwn, general: Fn) => Fn;
+  return make(_hasOwn, general);
+}
+
+/**
  * The keys of an object constructor when all are distinct string literals
  * (one input then needs no grouping), else undefined. `__proto__` and the
  * package's reserved names take the general path.
@@ -1006,6 +1310,58 @@ function _literalKeys(expr: Group): string[] | undefined {
     keys.push(key);
   }
   return keys;
+}
+
+/** The package's `createFrameFromTuple`: a tuple's bindings as variables. */
+function _frameFromTuple(env: Frame, tuple: _Rec): Frame {
+  const frame = new Frame(env, env.run);
+  for (const prop of _keys(tuple)) frame.bind(prop, tuple[prop]);
+  return frame;
+}
+
+/** The package's `reduceTupleStream`: tuples of one group as one. */
+function _reduceTupleStream(tupleStream: unknown): _Rec {
+  if (!Array.isArray(tupleStream)) return tupleStream as _Rec;
+  const result: _Rec = Object.create(null);
+  Object.assign(result, tupleStream[0]);
+  for (let ii = 1; ii < tupleStream.length; ii++) {
+    for (const prop of _keys(tupleStream[ii])) {
+      result[prop] = _append(result[prop], (tupleStream[ii] as _Rec)[prop]);
+    }
+  }
+  return result;
+}
+
+/** The package's `evaluateRegex`: a matcher closure over a fresh RegExp. */
+function _regex(expr: Node): Fn {
+  const source = expr.value as RegExp;
+  const position = expr.position;
+  return () => {
+    const re = new RegExp(source);
+    const closure = (str: string, fromIndex?: number): unknown => {
+      re.lastIndex = fromIndex || 0;
+      const match = re.exec(str);
+      if (match === null) return undefined;
+      const result = {
+        match: match[0],
+        start: match.index,
+        end: match.index + match[0].length,
+        groups: [] as string[],
+        next: undefined as unknown,
+      };
+      for (let i = 1; i < match.length; i++) result.groups.push(match[i]);
+      result.next = () => {
+        if (re.lastIndex >= str.length) return undefined;
+        const next = closure(str, re.lastIndex) as { match: string };
+        if (next && next.match === "") {
+          throw _error("D1004", { position, value: source.source });
+        }
+        return next;
+      };
+      return result;
+    };
+    return closure;
+  };
 }
 
 function _descendants(input: unknown, results: unknown[]): void {
@@ -1181,7 +1537,87 @@ function _applyProcedure(proc: Lambda, args: unknown[]): unknown {
   proc.arguments.forEach((param, index) => {
     env.bind(param.value as string, args[index]);
   });
+  if (proc._native !== undefined) {
+    // The package's `applyNativeFunction`: arguments by parameter name.
+    const nativeArgs = proc._nativeArgs!.map((name) => env.lookup(name));
+    const focus: _Focus = {
+      environment: env,
+      input: undefined,
+      createSequence: _createSequence,
+      call: (func, callArgs) => _apply(func, callArgs, null, env),
+    };
+    const result = proc._native.apply(focus, nativeArgs);
+    if (_isPromise(result)) throw new _Bail("an asynchronous function");
+    return result;
+  }
   return proc._fn!(proc.input, env);
+}
+
+/** The package's `partialApplyProcedure`: `?` arguments stay parameters. */
+function _partialApplyProcedure(
+  proc: Lambda,
+  args: unknown[],
+  env: Frame,
+): Lambda {
+  const frame = new Frame(proc.environment ?? env, env.run);
+  const unbound: Node[] = [];
+  proc.arguments.forEach((param, index) => {
+    const arg = args[index] as Node | undefined;
+    if (
+      arg !== null && typeof arg === "object" && arg.type === "operator" &&
+      arg.value === "?"
+    ) unbound.push(param);
+    else frame.bind(param.value as string, arg);
+  });
+  return {
+    _jsonata_lambda: true,
+    input: proc.input,
+    environment: frame,
+    arguments: unbound,
+    body: proc.body,
+    _fn: proc._fn,
+    _native: proc._native,
+    _nativeArgs: proc._nativeArgs,
+    apply: _lambdaApply,
+  };
+}
+
+/**
+ * The package's `partialApplyNativeFunction`: a lambda over a JavaScript
+ * function, its parameters read from the function's text.
+ */
+function _partialApplyNative(
+  native: (this: _Focus, ...args: unknown[]) => unknown,
+  args: unknown[],
+  env: Frame,
+): Lambda {
+  const names = /\(([^)]*)\)/.exec(native.toString())![1].split(",").map((
+    a,
+  ) => a.trim());
+  const params = (jsonata(
+    `function(${names.map((n) => "$" + n).join(", ")}){ _ }`,
+  ).ast() as Node).arguments!;
+  return _partialApplyProcedure(
+    {
+      _jsonata_lambda: true,
+      input: undefined,
+      environment: undefined as unknown as Frame,
+      arguments: params,
+      body: native,
+      _native: native,
+      _nativeArgs: names,
+    },
+    args,
+    env,
+  );
+}
+
+let _transformSig: _Signature | undefined;
+/** `<(oa):o>`, the signature of a transform, as the package parses it. */
+function _transformSignature(): _Signature {
+  _transformSig ??= (jsonata("function($o)<(oa):o>{ $o }").ast() as Node)
+    .signature!;
+  return _transformSig;
 }
 
 /** `function($f, $g) { function($x){ $g($f($x)) } }`, for `f ~> g`. */

@@ -97,7 +97,7 @@ export class Expression {
    * The result for `input` at once when the expression is compiled (a
    * failure throws JSONata's error object), else a promise of it from the
    * package. A compiled evaluation that meets something only the package
-   * does (a regular expression matcher given in `bindings`) hands over to
+   * does (a function in `bindings` that answers with a promise) hands over to
    * the package and returns its promise.
    *
    * @example

@@ -1,10 +1,15 @@
 /**
  * JSONata expressions, as `flow/Map` and `flow/Filter` take them in their
  * `expr` option: compiled once ({@linkcode compileExpression}), evaluated per
- * message ({@linkcode evaluateExpression}), with errors worded as weir's, and
- * results turned into plain data ({@linkcode toPlain}). Today every
- * expression runs on the `jsonata` package; a compiler to closures for the
- * common cases will live here too, behind the same functions.
+ * message ({@linkcode evaluateExpression}, or {@linkcode evaluateExpressionNow}
+ * without a promise), with errors worded as weir's, and results turned into
+ * plain data ({@linkcode toPlain}).
+ *
+ * Compiling turns the expression, as the `jsonata` package parses it, into
+ * a synchronous JavaScript closure with the package's answers and errors
+ * (its own test suite agrees case by case, see tests/expr/); the few
+ * expressions the compiler leaves alone (`$eval`) run on the package, and
+ * {@linkcode Expression.fallbackReason} says why.
  *
  * @example
  * ```ts
@@ -12,12 +17,20 @@
  * import { compileExpression, evaluateExpression, toPlain } from "./mod.ts";
  *
  * const e = compileExpression("{ 'total': price * qty }");
+ * assert.equal(e.compiled, true);
  * const result = toPlain(await evaluateExpression(e, { price: 2, qty: 3 }));
  * assert.deepEqual(result, { total: 6 });
  * ```
  *
  * @module
  */
-export { compileExpression, type Expression } from "./compile_expression.ts";
-export { evaluateExpression } from "./evaluate_expression.ts";
+export {
+  compileExpression,
+  type CompileOptions,
+  Expression,
+} from "./compile_expression.ts";
+export {
+  evaluateExpression,
+  evaluateExpressionNow,
+} from "./evaluate_expression.ts";
 export { toPlain } from "./to_plain.ts";

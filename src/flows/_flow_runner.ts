@@ -12,6 +12,7 @@ import { buildNetworkSpec } from "../graph/build.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { loadGraph } from "../graph/load_graph.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { _message, _q } from "./_checks.ts";
 import {
   _active,
@@ -355,8 +356,11 @@ export class _FlowRunner {
   }
 
   /** Marks the entry failed, says so in the log and to its subscribers. */
-  fail(entry: _Entry, why: string): void {
+  fail(entry: _Entry, reason: string): void {
     this.detach(entry);
+    // The reason may quote a value (a start error of a component): the
+    // state, the log and the events keep an excerpt.
+    const why = excerpt(reason);
     entry.error = why;
     this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
     this.emit(entry, { type: "state", state: "failed" });

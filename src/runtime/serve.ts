@@ -250,10 +250,11 @@ function _serveDeno(
   hostname: string,
   port: number,
 ): Listening {
-  // Deno hands the peer only to the handler: kept per request, weakly.
-  const addresses = new WeakMap<Request, string>();
+  // Deno hands the peer only to the handler: its info is kept per request,
+  // weakly, and read only when asked (most requests never are).
+  const infos = new WeakMap<Request, DenoServeInfo>();
   const handler = (request: Request, info: DenoServeInfo) => {
-    addresses.set(request, info.remoteAddr.hostname);
+    infos.set(request, info);
     const tracker = peers.tracker;
     if (tracker?.watching) {
       const peer = info.remoteAddr;
@@ -279,7 +280,7 @@ function _serveDeno(
       server.unref();
       return Promise.resolve();
     },
-    remoteAddress: (request) => addresses.get(request),
+    remoteAddress: (request) => infos.get(request)?.remoteAddr.hostname,
   };
 }
 
@@ -302,7 +303,18 @@ async function _serveBun(
   try {
     // Bun cuts a connection quiet for idleTimeout seconds (10 by default),
     // a long scrape's too; the longest it allows is 255.
-    server = bun.serve({ hostname, port, fetch: handler, idleTimeout: 255 });
+    // maxRequestBodySize: Bun refuses a body it declares larger than its
+    // own cap (128 MB) with an empty 413 before the handler runs; the
+    // handler reads bodies with its own limit and answers that 413 with a
+    // sentence, so Bun's cap is lifted. Bun streams a body the handler does
+    // not read, it never buffers it.
+    server = bun.serve({
+      hostname,
+      port,
+      fetch: handler,
+      idleTimeout: 255,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     // Bun says "Is port N in use?" with code EADDRINUSE for every listen
     // failure, an unknown hostname too: ask the OS what the failure is.
@@ -418,6 +430,7 @@ interface BunRuntime {
         server: BunHttpServer,
       ) => Response | Promise<Response>;
       idleTimeout: number;
+      maxRequestBodySize: number;
     },
   ): BunHttpServer;
 }

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import type { FlowInput } from "../flows/flow_info.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { HttpError } from "./http_error.ts";
 import { _jsonTooDeepAt, _lineCol } from "./_json_depth.ts";
 
@@ -53,7 +54,7 @@ export function _mediaType(c: Context): string | null {
     if (k === "charset" && v !== "utf-8" && v !== '"utf-8"' && v !== "utf8") {
       throw new HttpError(
         415,
-        `the body must be UTF-8, received charset ${v}`,
+        `the body must be UTF-8, received charset ${excerpt(v, 40)}`,
       );
     }
   }
@@ -72,7 +73,7 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (query !== undefined) {
       throw new HttpError(
         400,
-        `If-Match (*) and ?rev= (${query}) disagree; send one`,
+        `If-Match (*) and ?rev= (${excerpt(query, 40)}) disagree; send one`,
       );
     }
     return "*";
@@ -82,7 +83,9 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (m === null) {
       throw new HttpError(
         400,
-        `If-Match must be a flow revision such as "3", received ${header}`,
+        `If-Match must be a flow revision such as "3", received ${
+          excerpt(header, 40)
+        }`,
       );
     }
     rev = Number(m[1]);
@@ -91,13 +94,17 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     if (!/^\d{1,15}$/.test(query)) {
       throw new HttpError(
         400,
-        `rev must be a whole number (the flow's revision), received "${query}"`,
+        `rev must be a whole number (the flow's revision), received "${
+          excerpt(query, 40)
+        }"`,
       );
     }
     if (rev !== undefined && rev !== Number(query)) {
       throw new HttpError(
         400,
-        `If-Match (${rev}) and ?rev= (${query}) disagree; send one`,
+        `If-Match (${rev}) and ?rev= (${
+          excerpt(query, 40)
+        }) disagree; send one`,
       );
     }
     rev = Number(query);
@@ -121,7 +128,7 @@ export function _queryBool(
   if (v === "false" || v === "0") return false;
   throw new HttpError(
     400,
-    `${name} must be true or false, received "${v}"`,
+    `${name} must be true or false, received "${excerpt(v, 40)}"`,
   );
 }
 
@@ -140,7 +147,7 @@ export async function _readGraph(
     throw new HttpError(
       415,
       `a graph must be sent as ${ACCEPTED_GRAPH_TYPES}, received ${
-        type === null ? "no Content-Type" : `"${type}"`
+        type === null ? "no Content-Type" : `"${excerpt(type, 100)}"`
       }`,
     );
   }
@@ -148,7 +155,10 @@ export async function _readGraph(
   if (text.trim() === "") {
     throw new HttpError(400, "the request body is empty: send a graph");
   }
-  if (format === "json") _checkJsonDepth(text, maxDepth, "the graph");
+  // .fbp text too: its JSON initial packets are parsed (a 100,000-deep
+  // one was stored after 0.6 s); outside them, brackets only index ports
+  // (`out[0]`), one level each.
+  _checkJsonDepth(text, maxDepth, "the graph");
   return { text, format };
 }
 

@@ -7,6 +7,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { BlankEnv } from "hono/types";
 import { timeout } from "hono/timeout";
+import { excerpt } from "../engine/excerpt.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
@@ -226,7 +227,7 @@ async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     throw new HttpError(
       415,
       `PATCH takes a JSON merge patch (application/merge-patch+json or application/json), received ${
-        type === null ? "no Content-Type" : `"${type}"`
+        type === null ? "no Content-Type" : `"${excerpt(type, 100)}"`
       }`,
     );
   }
@@ -256,7 +257,9 @@ async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     if (!/^\d{1,9}$/.test(t) || Number(t) >= o.requestTimeoutMs) {
       throw new HttpError(
         400,
-        `timeout must be a whole number of milliseconds below the request timeout (${o.requestTimeoutMs}), received "${t}"`,
+        `timeout must be a whole number of milliseconds below the request timeout (${o.requestTimeoutMs}), received "${
+          excerpt(t, 40)
+        }"`,
       );
     }
     timeoutMs = Number(t);
@@ -276,7 +279,9 @@ function _events(o: FlowRoutesOptions, c: _IdContext): Response {
       // Bun's idle timeout.
       throw new HttpError(
         400,
-        `interval must be a whole number of milliseconds from 100 to 60000, received "${q}"`,
+        `interval must be a whole number of milliseconds from 100 to 60000, received "${
+          excerpt(q, 40)
+        }"`,
       );
     }
     every = Number(q);

@@ -187,9 +187,14 @@ async function viaCompiler(c: Case): Promise<Outcome | undefined> {
   let e;
   try {
     e = compileExpression(c.expr);
-  } catch {
+  } catch (err) {
+    // A syntax error comes from the package's parser, shared by both
+    // paths; anything else is the compiler failing.
+    if (!(err instanceof SyntaxError)) {
+      return { ok: false, code: `compiler crashed: ${String(err)}` };
+    }
     totals.parseErrors++;
-    return undefined; // a syntax error: the package's parser, shared
+    return undefined;
   }
   if (!e.compiled) {
     totals.fallback++;

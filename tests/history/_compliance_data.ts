@@ -32,6 +32,13 @@ export interface GenerateOptions {
   intervalMs?: number;
   /** The seed of the pseudo-random numbers. Default 14. */
   seed?: number;
+  /**
+   * Each instance's phase (ms, below the interval): the first on the
+   * interval's grid (times that coincide with query steps and range
+   * boundaries, as weir's sampler writes them), the others off it, as
+   * scrapes are. Default `[0, 1234, 2500]`.
+   */
+  phasesMs?: readonly number[];
 }
 
 const INSTANCES = [
@@ -39,10 +46,6 @@ const INSTANCES = [
   "device.local:9101",
   "device.local:9102",
 ];
-// Each instance is sampled at its own phase, as scrapes are: the first on
-// the interval's grid (times that coincide with query steps and range
-// boundaries), the others off it.
-const PHASE_MS = [0, 1234, 2500];
 const PROCESSES = ["Read", "Parse", "Write"];
 const MEMORY_TYPES = ["free", "used", "cached", "buffers"];
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity];
@@ -65,6 +68,7 @@ export function generateHistory(options: GenerateOptions): GeneratedSeries[] {
     durationMs = 2 * 3_600_000,
     intervalMs = 5000,
     seed = 14,
+    phasesMs = [0, 1234, 2500],
   } = options;
   const endMs = Math.floor(options.endMs / intervalMs) * intervalMs;
   const rand = random(seed);
@@ -76,7 +80,7 @@ export function generateHistory(options: GenerateOptions): GeneratedSeries[] {
     const times: number[] = [];
     for (let s = steps; s >= 0; s--) {
       times.push(
-        endMs - s * intervalMs - (intervalMs - PHASE_MS[i]) % intervalMs,
+        endMs - s * intervalMs - (intervalMs - phasesMs[i]) % intervalMs,
       );
     }
 
@@ -90,7 +94,7 @@ export function generateHistory(options: GenerateOptions): GeneratedSeries[] {
         samples: times.map((t) => [
           t,
           Math.round(
-            level * (1 + 0.2 * Math.sin(t / 600_000 + k)) +
+            level * (1 + 0.2 * Math.sin((t - times[0]) / 600_000 + k)) +
               rand() * 1e6,
           ),
         ]),

@@ -37,6 +37,15 @@ test("a graph nested 100,000 deep and a merge patch nested 10,000 deep are refus
           body: `{"processes":{},"properties":{"x":${deepObject(10_000)}}}`,
         }],
         ["/flows/a", mergePatch(`{"properties":{"x":${deepObject(10_000)}}}`)],
+        [
+          "/flows/a",
+          fbp(
+            `'${
+              deepObject(100_000)
+            }' -> options O(core/Output)\n'1s' -> interval T(core/Interval) out -> in O`,
+            "PUT",
+          ),
+        ],
       ] as [string, RequestInit][]
     ) {
       const res = await s.app.request(path, init);
@@ -87,6 +96,37 @@ test("maxBodyDepth sets the limit", async () => {
     );
     assert.equal(res.status, 400);
     assert.match(String((await body(res)).error), /more than 3 levels.*col 25/);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a refusal quotes at most an excerpt of a header or parameter the client sent", async () => {
+  const s = setup();
+  try {
+    const long = "9".repeat(10_000);
+    for (
+      const [path, init] of [
+        ["/flows/a", fbp(GOOD, "PUT", { "If-Match": `x${long}` })],
+        [`/flows/a?rev=x${long}`, fbp(GOOD, "PUT")],
+        [`/flows/a?start=${long}`, fbp(GOOD, "PUT")],
+        ["/flows", {
+          method: "POST",
+          headers: { "Content-Type": `application/${long}` },
+          body: GOOD,
+        }],
+        [
+          "/flows/a",
+          fbp(GOOD, "PUT", { "Content-Type": `text/vnd.fbp; charset=${long}` }),
+        ],
+      ] as [string, RequestInit][]
+    ) {
+      const res = await s.app.request(path, init);
+      const error = String((await body(res)).error);
+      assert.ok(res.status >= 400, path.slice(0, 40));
+      assert.ok(error.length < 400, `${error.length}: ${error.slice(0, 80)}`);
+      assert.match(error, /\.\.\. \(10,0\d\d characters\)/);
+    }
   } finally {
     await s.close();
   }

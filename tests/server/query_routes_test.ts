@@ -455,6 +455,19 @@ test("an unexpected error is not dressed as a Prometheus error", async () => {
   assert.equal(res.status, 500);
 });
 
+test("GET and POST /api/v1/query_exemplars answer an empty list (weir keeps no exemplars), after checking the query", async () => {
+  const ok = await get(
+    app(),
+    "/api/v1/query_exemplars?query=weir_up&start=1&end=2",
+  );
+  assert.deepEqual(ok, { status: 200, body: { status: "success", data: [] } });
+  const form = await post(app(), "/api/v1/query_exemplars", "query=weir_up");
+  assert.equal(form.status, 200);
+  const bad = await get(app(), "/api/v1/query_exemplars?query=sum(");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.errorType, "bad_data");
+});
+
 test("GET /api/v1/status/buildinfo answers for Grafana", async () => {
   const { status, body } = await get(app(), "/api/v1/status/buildinfo");
   assert.equal(status, 200);

@@ -67,7 +67,20 @@ function groupBy(
   return [...groups.values()];
 }
 
-/** Go's strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent. */
+/**
+ * Go's strconv.FormatFloat(v, 'f', -1, 64), count_values' label value:
+ * shortest digits, never an exponent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatGoFloat } from "./aggregate.ts";
+ *
+ * assert.equal(formatGoFloat(1e21), "1000000000000000000000");
+ * assert.equal(formatGoFloat(1.5e-7), "0.00000015");
+ * assert.equal(formatGoFloat(Infinity), "+Inf");
+ * ```
+ */
 export function formatGoFloat(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "+Inf";

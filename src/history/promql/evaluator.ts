@@ -41,6 +41,10 @@ import {
   type Value,
 } from "./series.ts";
 
+/** Prometheus's message for a query over its sample limit. */
+export const TOO_MANY_SAMPLES =
+  "query processing would load too many samples into memory in query execution";
+
 /** What one evaluation needs to know. */
 export interface EvaluatorOptions {
   readonly reader: HistoryReader;
@@ -220,10 +224,7 @@ export class Evaluator {
   addSamples(count: number): void {
     this.#samples += count;
     if (this.#samples > this.maxSamples) {
-      throw new PromQLError(
-        "execution",
-        "query processing would load too many samples into memory in query execution",
-      );
+      throw new PromQLError("execution", TOO_MANY_SAMPLES);
     }
   }
 
@@ -450,11 +451,23 @@ export class Evaluator {
     return dropStale ? sorted.map(withoutStale) : sorted;
   }
 
+  /**
+   * How many raw samples a full window of this tier holds (the tier's
+   * resolution over the raw interval); Infinity when that is not whole.
+   */
+  #fullWindow(): number {
+    const tiers = this.reader.tiers;
+    if (this.raw || tiers.length === 0) return Infinity;
+    const ratio = tiers[this.tier].resolutionMs / tiers[0].resolutionMs;
+    return Number.isInteger(ratio) ? ratio : Infinity;
+  }
+
   /** An instant vector selector at every step; `withTimestamps` keeps each sample's time. */
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
     const selected = this.#selectSteps(sel, refs, lookback, false);
+    const fullWindow = this.#fullWindow();
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -464,12 +477,19 @@ export class Evaluator {
       const ts = withTimestamps ? new Float64Array(this.n) : undefined;
       const t = p.t;
       const values = p.value;
+      const counts = this.raw ? undefined : p.count;
       let j = -1;
       let any = false;
       for (let i = 0; i < this.n; i++) {
         const ref = refs[i];
         j = seekAbove(t, j + 1, ref) - 1;
         if (j < 0 || t[j] < ref - lookback) continue;
+        // A window ending exactly at the lookback's start holds a sample
+        // inside it only when full (its last sample then sits at its end).
+        if (
+          t[j] === ref - lookback && counts !== undefined &&
+          counts[j] < fullWindow
+        ) continue;
         const x = values[j];
         if (x !== x && isStaleAt(values, j)) continue;
         v[i] = x;
@@ -581,12 +601,11 @@ export class Evaluator {
     const matrixArg = call.args.find((a) =>
       a.type === "matrix" || a.type === "subquery"
     ) as MatrixSelector | Subquery;
-    const paramExpr = call.args.find((a) =>
+    const paramList = call.args.filter((a) =>
       a.type !== "matrix" && a.type !== "subquery"
-    );
-    const params = paramExpr === undefined
-      ? undefined
-      : this.evalScalar(paramExpr);
+    ).map((a) => this.evalScalar(a));
+    const params = paramList[0];
+    const params2 = paramList[1];
     const isSubquery = matrixArg.type === "subquery";
     const sel = matrixArg.type === "matrix" ? matrixArg.selector : matrixArg;
     const rangeMs = matrixArg.rangeMs;
@@ -601,10 +620,11 @@ export class Evaluator {
     // Raw ranges are closed at both ends (2.42); a window ending at
     // t - range holds samples before the range, so windows start after it.
     const closedStart = raw;
+    const fullWindow = raw ? Infinity : this.#fullWindow();
     const useResets = raw && (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
-      (params === undefined || params.every((x) => x === params[0]));
+      paramList.every((p) => p.every((x) => x === p[0]));
     const out: StepSeries[] = [];
     let produced = 0;
     for (const p of selected) {
@@ -613,6 +633,7 @@ export class Evaluator {
       const ok = new Uint8Array(this.n);
       const t = p.t;
       const resets = useResets ? resetCorrections(p.value) : undefined;
+      const counts = p.count;
       let lo = 0;
       let hi = -1;
       const window: Window = {
@@ -623,6 +644,8 @@ export class Evaluator {
         stepTime: 0,
         rangeMs,
         param: 0,
+        param2: 0,
+        boundary: -1,
         resets,
       };
       for (let i = 0; i < this.n; i++) {
@@ -635,12 +658,25 @@ export class Evaluator {
         const start = end - rangeMs;
         lo = closedStart ? seekAtLeast(t, lo, start) : seekAbove(t, lo, start);
         hi = seekAbove(t, hi + 1, end) - 1;
-        if (hi < lo) continue;
+        if (!closedStart) {
+          // The window ending at the range's start ends on a sample only
+          // when it is full (samples sit on the raw interval's grid).
+          window.boundary =
+            lo > 0 && t[lo - 1] === start && counts !== undefined &&
+              counts[lo - 1] >= fullWindow
+              ? lo - 1
+              : -1;
+          if (hi < lo && window.boundary < 0) continue;
+        } else if (hi < lo) continue;
         window.lo = lo;
         window.hi = hi;
         window.end = end;
         window.stepTime = this.times[i];
         if (params !== undefined) window.param = params[i];
+        if (params2 !== undefined) window.param2 = params2[i];
+        if (func === "holt_winters") {
+          checkHoltWinters(window.param, window.param2);
+        }
         let x: number | undefined;
         try {
           x = fn(func, window);
@@ -697,9 +733,38 @@ export class Evaluator {
   }
 }
 
+/** Prometheus 2.42's checks of holt_winters' factors. */
+function checkHoltWinters(sf: number, tf: number): void {
+  if (!(sf > 0 && sf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
+    );
+  }
+  if (!(tf > 0 && tf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
+    );
+  }
+}
+
 /**
  * absent()/absent_over_time(): a series of value 1 at the steps where
  * `present` has no series, labelled with the selector's equality matchers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { absentOf, Evaluator } from "./evaluator.ts";
+ * import { parseQuery } from "./parse.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const ev = new Evaluator({ reader, tier: 0, startMs: 0, endMs: 0, stepMs: 1,
+ *   lookbackMs: 300_000, maxSamples: 1000, deadline: Infinity });
+ * const sel = parseQuery('up{job="a", zone=~"x.*"}') as never;
+ * assert.deepEqual(absentOf(ev, sel, [])[0].labels, { job: "a" });
+ * ```
  */
 export function absentOf(
   ev: Evaluator,

@@ -104,7 +104,7 @@ export function evalFunction(ev: Evaluator, call: Call): Value {
   if (date !== undefined) {
     if (args.length === 0) {
       const v = ev.times.map((t) =>
-        date(new Date(Math.floor(t / 1000) * 1000))
+        date(new Date(Math.trunc(t / 1000) * 1000))
       );
       return {
         kind: "vector",
@@ -115,7 +115,7 @@ export function evalFunction(ev: Evaluator, call: Call): Value {
       kind: "vector",
       series: mapValues(
         ev.evalVector(args[0]),
-        (x) => Number.isFinite(x) ? date(new Date(Math.floor(x) * 1000)) : NaN,
+        (x) => Number.isFinite(x) ? date(new Date(Math.trunc(x) * 1000)) : NaN,
       ),
     };
   }
@@ -366,7 +366,21 @@ interface Bucket {
   count: number;
 }
 
-/** Prometheus's bucketQuantile over classic `le` buckets. */
+/**
+ * Prometheus's bucketQuantile over classic `le` buckets: linear
+ * interpolation inside the bucket the rank falls in; NaN without a `+Inf`
+ * bucket or observations.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bucketQuantile } from "./functions.ts";
+ *
+ * const buckets = [{ upper: 1, count: 50 }, { upper: 2, count: 100 }, { upper: Infinity, count: 100 }];
+ * assert.equal(bucketQuantile(0.75, buckets), 1.5);
+ * assert.ok(Number.isNaN(bucketQuantile(0.5, [{ upper: 1, count: 1 }])));
+ * ```
+ */
 export function bucketQuantile(q: number, input: Bucket[]): number {
   if (Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;

@@ -71,6 +71,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSignature>> = {
   exp: i,
   floor: i,
   histogram_quantile: v(["scalar", "vector"]),
+  holt_winters: v(["matrix", "scalar", "scalar"]),
   hour: dateFn,
   idelta: m,
   increase: m,

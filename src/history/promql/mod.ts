@@ -13,7 +13,7 @@
  * Supported: selectors with `=`, `!=`, `=~`, `!~`, `offset`, `@` (with
  * `start()`/`end()`); subqueries (`expr[range:step]`, default step 1 min,
  * steps aligned to multiples of the step as Prometheus aligns them); rate, irate, increase, delta, idelta, deriv,
- * predict_linear, resets, changes, avg/min/max/sum/count/last/present/
+ * predict_linear, holt_winters, resets, changes, avg/min/max/sum/count/last/present/
  * stddev/stdvar/quantile/absent `_over_time`; sum, avg, min, max, count,
  * group, stddev, stdvar, topk, bottomk, quantile, count_values with
  * by/without; `+ - * / % ^ atan2` and `== != > < >= <=` (with `bool`)
@@ -24,7 +24,7 @@
  * month, day_of_month, day_of_week, day_of_year, days_in_month, hour,
  * minute; label_replace, label_join; absent; sort, sort_desc.
  * Refused with an error naming them: native-histogram
- * functions, holt_winters, Prometheus 3 additions (duration expressions,
+ * functions, Prometheus 3 additions (duration expressions,
  * fill, limitk, ...).
  *
  * Tiers: see `tier_choice.ts`: the finest tier that still holds the
@@ -57,7 +57,8 @@
  * @module
  */
 export type { AggregateOp, BinaryOp, Expr, ValueType } from "./ast.ts";
-export { parseDuration, parseQuery } from "./parse.ts";
+export { parseDuration } from "./literals.ts";
+export { parseQuery } from "./parse.ts";
 export { PromQLError, type PromQLErrorType } from "./promql_error.ts";
 export {
   MAX_POINTS_PER_SERIES,

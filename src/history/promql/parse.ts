@@ -25,11 +25,27 @@ import {
 } from "./ast.ts";
 import { FUNCTIONS } from "./functions_table.ts";
 import { PromQLError } from "./promql_error.ts";
+import {
+  parseDuration,
+  parseNumber,
+  trailingDots,
+  unquote,
+} from "./literals.ts";
 import { compileAnchored } from "./regex.ts";
 
 type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
 
-/** Prometheus's names for value types, used in its messages. */
+/**
+ * Prometheus's names for value types, used in its messages.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TYPE_NAMES } from "./parse.ts";
+ *
+ * assert.equal(TYPE_NAMES.matrix, "range vector");
+ * ```
+ */
 export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
   scalar: "scalar",
   vector: "instant vector",
@@ -81,12 +97,33 @@ const MATCH_OPS: Readonly<Record<string, MatchType>> = {
 const COMPARISONS = new Set(["==", "!=", ">", "<", ">=", "<="]);
 const SET_OPS = new Set(["and", "or", "unless"]);
 
-/** Whether `op` is a comparison operator. */
+/**
+ * Whether `op` is a comparison operator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isComparison } from "./parse.ts";
+ *
+ * assert.ok(isComparison(">="));
+ * assert.ok(!isComparison("+"));
+ * ```
+ */
 export function isComparison(op: BinaryOp): boolean {
   return COMPARISONS.has(op);
 }
 
-/** Whether `op` is `and`, `or` or `unless`. */
+/**
+ * Whether `op` is `and`, `or` or `unless`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSetOperator } from "./parse.ts";
+ *
+ * assert.ok(isSetOperator("unless"));
+ * ```
+ */
 export function isSetOperator(op: BinaryOp): boolean {
   return SET_OPS.has(op);
 }
@@ -111,15 +148,58 @@ export function parseQuery(text: string): Expr {
   return new Builder(text).parse();
 }
 
+/**
+ * Prometheus 2.42's `holt_winters` is `double_exponential_smoothing` in the
+ * newer grammar the lezer parser follows: renamed before parsing, with
+ * where each rename ends so messages give positions in the query as
+ * written.
+ */
+function renameHoltWinters(text: string): { text: string; ends: number[] } {
+  const ends: number[] = [];
+  if (!text.includes("holt_winters")) return { text, ends };
+  let out = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== "") {
+      out += ch;
+      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
+      else if (ch === quote) quote = "";
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    if (
+      text.startsWith("holt_winters", i) &&
+      !/[A-Za-z0-9_:]/.test(text[i - 1] ?? "") &&
+      /^\s*\(/.test(text.slice(i + HOLT_WINTERS.length))
+    ) {
+      out += RENAMED;
+      ends.push(out.length);
+      i += HOLT_WINTERS.length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return { text: out, ends };
+}
+
+const HOLT_WINTERS = "holt_winters";
+const RENAMED = "double_exponential_smoothing";
+
 class Builder {
+  readonly #original: string;
   readonly #text: string;
+  readonly #renamedEnds: number[];
 
   constructor(text: string) {
-    this.#text = text;
+    this.#original = text;
+    const renamed = renameHoltWinters(trailingDots(text));
+    this.#text = renamed.text;
+    this.#renamedEnds = renamed.ends;
   }
 
   parse(): Expr {
-    const tree = parser.parse(trailingDots(this.#text));
+    const tree = parser.parse(this.#text);
     let errorAt = -1;
     tree.iterate({
       enter: (node) => {
@@ -151,14 +231,6 @@ class Builder {
     const before = /([A-Za-z_:][A-Za-z0-9_:]*)\s*$/.exec(
       this.#text.slice(0, at),
     );
-    if (
-      before !== null && rest.startsWith("(") && before[1] === "holt_winters"
-    ) {
-      this.#fail(
-        at - before[0].length,
-        `function "holt_winters" is not supported by weir's PromQL`,
-      );
-    }
     if (before !== null && rest.startsWith("(") && !(before[1] in FUNCTIONS)) {
       this.#fail(
         at - before[0].length,
@@ -173,7 +245,14 @@ class Builder {
   }
 
   #position(at: number): string {
-    const before = this.#text.slice(0, at);
+    let original = at;
+    for (const end of this.#renamedEnds) {
+      if (end <= at) original -= RENAMED.length - HOLT_WINTERS.length;
+      else if (end - RENAMED.length < at) {
+        original -= at - (end - RENAMED.length);
+      }
+    }
+    const before = this.#original.slice(0, original);
     const lines = before.split("\n");
     return `${lines.length}:${lines[lines.length - 1].length + 1}`;
   }
@@ -518,7 +597,8 @@ class Builder {
   #call(node: SyntaxNode): Expr {
     const ident = node.getChild("FunctionIdentifier");
     const body = node.getChild("FunctionCallBody");
-    const func = ident === null ? "" : this.#source(ident);
+    const written = ident === null ? "" : this.#source(ident);
+    const func = written === RENAMED ? HOLT_WINTERS : written;
     const signature = FUNCTIONS[func];
     if (signature === undefined) {
       this.#fail(
@@ -767,157 +847,4 @@ class Builder {
     }
     return op === "+" ? expr : { type: "unary", op, expr };
   }
-}
-
-/**
- * Go reads `1.` as a number; the lezer grammar does not. The dot becomes a
- * space (same length, so positions in messages stay right), outside
- * quoted strings only.
- */
-function trailingDots(text: string): string {
-  if (!text.includes(".")) return text;
-  let out = "";
-  let quote = "";
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quote !== "") {
-      out += ch;
-      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
-      else if (ch === quote) quote = "";
-      continue;
-    }
-    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
-    if (
-      ch === "." && /[0-9]/.test(text[i - 1] ?? "") &&
-      !/[0-9A-Za-z_.]/.test(text[i + 1] ?? "") &&
-      !/[A-Za-z_]/.test(text.slice(0, i).match(/[A-Za-z0-9_.]*$/)?.[0][0] ?? "")
-    ) {
-      out += " ";
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
-
-const DURATION_UNITS: ReadonlyArray<[string, number]> = [
-  ["y", 365 * 86_400_000],
-  ["w", 7 * 86_400_000],
-  ["d", 86_400_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-  ["ms", 1],
-];
-
-/**
- * A Prometheus duration (`5m`, `1h30m`, `500ms`, or plain seconds) in ms;
- * undefined when it is not one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseDuration } from "./parse.ts";
- *
- * assert.equal(parseDuration("1h30m"), 5_400_000);
- * assert.equal(parseDuration("bad"), undefined);
- * ```
- */
-export function parseDuration(text: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const re =
-    /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-  const match = re.exec(text);
-  if (match === null || text === "") return undefined;
-  let ms = 0;
-  DURATION_UNITS.forEach(([, size], i) => {
-    const n = match[i + 1];
-    if (n !== undefined) ms += Number(n) * size;
-  });
-  return ms;
-}
-
-/** A number literal as Go's ParseFloat (plus durations, as seconds) reads it. */
-function parseNumber(text: string): number | undefined {
-  let sign = 1;
-  let body = text;
-  if (body.startsWith("-") || body.startsWith("+")) {
-    if (body[0] === "-") sign = -1;
-    body = body.slice(1);
-  }
-  const lower = body.toLowerCase();
-  if (lower === "inf" || lower === "infinity") return sign * Infinity;
-  if (lower === "nan") return NaN;
-  const plain = body.replace(/_/g, "");
-  if (/^0x[0-9a-f]+$/i.test(plain)) return sign * parseInt(plain.slice(2), 16);
-  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(plain)) {
-    return sign * Number(plain);
-  }
-  const ms = parseDuration(body);
-  return ms === undefined ? undefined : sign * ms / 1000;
-}
-
-/** Go's strconv.Unquote for the three PromQL quotes; undefined when malformed. */
-function unquote(text: string): string | undefined {
-  const quote = text[0];
-  if (text.length < 2 || text[text.length - 1] !== quote) return undefined;
-  const body = text.slice(1, -1);
-  if (quote === "`") return body;
-  let out = "";
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i];
-    if (ch !== "\\") {
-      out += ch;
-      continue;
-    }
-    const next = body[++i];
-    switch (next) {
-      case "a":
-        out += "\x07";
-        break;
-      case "b":
-        out += "\b";
-        break;
-      case "f":
-        out += "\f";
-        break;
-      case "n":
-        out += "\n";
-        break;
-      case "r":
-        out += "\r";
-        break;
-      case "t":
-        out += "\t";
-        break;
-      case "v":
-        out += "\v";
-        break;
-      case "\\":
-      case "'":
-      case '"':
-        if ((next === "'" || next === '"') && next !== quote) return undefined;
-        out += next;
-        break;
-      case "x":
-      case "u":
-      case "U": {
-        const len = next === "x" ? 2 : next === "u" ? 4 : 8;
-        const hex = body.slice(i + 1, i + 1 + len);
-        if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return undefined;
-        out += next === "x"
-          ? String.fromCharCode(parseInt(hex, 16))
-          : String.fromCodePoint(parseInt(hex, 16));
-        i += len;
-        break;
-      }
-      default: {
-        const oct = body.slice(i, i + 3);
-        if (!/^[0-7]{3}$/.test(oct)) return undefined;
-        out += String.fromCharCode(parseInt(oct, 8));
-        i += 2;
-      }
-    }
-  }
-  return out;
 }

@@ -36,6 +36,7 @@ export const RANGE_FUNCTIONS: ReadonlySet<string> = new Set([
   "stdvar_over_time",
   "quantile_over_time",
   "absent_over_time",
+  "holt_winters",
 ]);
 
 /**
@@ -74,8 +75,15 @@ export interface Window {
   stepTime: number;
   /** The range (ms). */
   rangeMs: number;
-  /** The scalar parameter at this step (quantile_over_time, predict_linear). */
+  /** The scalar parameter at this step (quantile_over_time, predict_linear; holt_winters' smoothing factor). */
   param: number;
+  /** The second scalar parameter (holt_winters' trend factor). */
+  param2: number;
+  /**
+   * Downsampled tiers: the window ending exactly at `end - rangeMs`, when
+   * its last sample is known to sit at its end (the window is full), or -1.
+   */
+  boundary: number;
   /**
    * Per-sample running sum of the values lost at counter resets (raw
    * rate/increase); `null` when the series has no reset, undefined when
@@ -95,7 +103,16 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
 /**
  * The running sum of reset corrections of a counter: `out[i]` is what
  * `rate()` adds back for the resets up to sample `i`, so a window's
- * correction is `out[hi] - out[lo]` in O(1).
+ * correction is `out[hi] - out[lo]` in O(1); null when it never resets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resetCorrections } from "./range_functions.ts";
+ *
+ * assert.deepEqual([...resetCorrections(new Float64Array([1, 5, 2, 3]))!], [0, 0, 5, 5]);
+ * assert.equal(resetCorrections(new Float64Array([1, 2])), null);
+ * ```
  */
 export function resetCorrections(v: Float64Array): Float64Array | null {
   let first = -1;
@@ -235,6 +252,31 @@ function variance(v: Float64Array, lo: number, hi: number): number {
 }
 
 /**
+ * Holt-Winters double exponential smoothing as Prometheus 2.42 computes
+ * it (factors already checked to lie in (0, 1)).
+ */
+function holtWinters(
+  v: Float64Array,
+  lo: number,
+  hi: number,
+  sf: number,
+  tf: number,
+): number | undefined {
+  if (hi - lo < 1) return undefined;
+  let s0 = 0;
+  let s1 = v[lo];
+  let b = v[lo + 1] - v[lo];
+  for (let i = lo + 1; i <= hi; i++) {
+    const x = sf * v[i];
+    if (i - 1 > lo) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/**
  * `func` over one window of raw samples; undefined when Prometheus gives
  * no sample (too few points).
  *
@@ -248,7 +290,7 @@ function variance(v: Float64Array, lo: number, hi: number): number {
  *   t: new Float64Array([0, 15_000, 30_000, 45_000, 60_000]),
  *   value: new Float64Array([0, 15, 30, 45, 60]),
  * };
- * const w = { points, lo: 0, hi: 4, end: 60_000, stepTime: 60_000, rangeMs: 60_000, param: 0, resets: undefined };
+ * const w = { points, lo: 0, hi: 4, end: 60_000, stepTime: 60_000, rangeMs: 60_000, param: 0, param2: 0, boundary: -1, resets: undefined };
  * assert.equal(rawRangeFunction("increase", w), 60);
  * assert.equal(rawRangeFunction("rate", w), 1);
  * ```
@@ -324,6 +366,8 @@ export function rawRangeFunction(func: string, w: Window): number | undefined {
       return variance(v, lo, hi);
     case "quantile_over_time":
       return quantile(w.param, Array.from(v.subarray(lo, hi + 1)));
+    case "holt_winters":
+      return holtWinters(v, lo, hi, w.param, w.param2);
   }
   return undefined;
 }
@@ -355,7 +399,7 @@ function columnOf(
  *   labels: {}, kind: "counter" as const, t: new Float64Array([60_000, 120_000]),
  *   value: one(5), count: one(60), sum: one(300), min: one(1), max: one(9), increase: one(30),
  * };
- * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, resets: undefined };
+ * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, param2: 0, boundary: -1, resets: undefined };
  * assert.equal(windowRangeFunction("increase", w), 60);
  * assert.equal(windowRangeFunction("max_over_time", w), 9);
  * assert.equal(windowRangeFunction("avg_over_time", w), 5);
@@ -366,11 +410,16 @@ export function windowRangeFunction(
   w: Window,
 ): number | undefined {
   const { lo, hi, points } = w;
-  if (hi < lo) return undefined;
+  // The window ending exactly at the range's start: its last sample is the
+  // one at t - range that a 2.42 range (closed at both ends) holds.
+  const b = w.boundary;
+  if (hi < lo && b < 0) return undefined;
+  const last = points.value;
   const column = columnOf;
   switch (func) {
     case "rate":
     case "increase": {
+      if (hi < lo) return undefined;
       const inc = column(points, "increase");
       let sum = 0;
       for (let i = lo; i <= hi; i++) sum += inc[i];
@@ -378,20 +427,21 @@ export function windowRangeFunction(
     }
     case "sum_over_time": {
       const s = column(points, "sum");
-      let sum = 0;
+      let sum = b >= 0 ? last[b] : 0;
       for (let i = lo; i <= hi; i++) sum += s[i];
       return sum;
     }
     case "count_over_time": {
       const c = column(points, "count");
-      let n = 0;
+      let n = b >= 0 ? 1 : 0;
       for (let i = lo; i <= hi; i++) n += c[i];
       return n;
     }
     case "avg_over_time": {
       const s = column(points, "sum");
       const c = column(points, "count");
-      let sum = 0, n = 0;
+      let sum = b >= 0 ? last[b] : 0;
+      let n = b >= 0 ? 1 : 0;
       for (let i = lo; i <= hi; i++) {
         sum += s[i];
         n += c[i];
@@ -400,7 +450,7 @@ export function windowRangeFunction(
     }
     case "min_over_time": {
       const m = column(points, "min");
-      let min = m[lo];
+      let min = b >= 0 ? last[b] : m[lo];
       for (let i = lo; i <= hi; i++) {
         if (m[i] < min || Number.isNaN(min)) min = m[i];
       }
@@ -408,14 +458,14 @@ export function windowRangeFunction(
     }
     case "max_over_time": {
       const m = column(points, "max");
-      let max = m[lo];
+      let max = b >= 0 ? last[b] : m[lo];
       for (let i = lo; i <= hi; i++) {
         if (m[i] > max || Number.isNaN(max)) max = m[i];
       }
       return max;
     }
     case "last_over_time":
-      return points.value[hi];
+      return hi >= lo ? last[hi] : last[b];
     case "present_over_time":
     case "absent_over_time":
       return 1;

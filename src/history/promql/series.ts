@@ -55,14 +55,36 @@ export function labelsKey(labels: SeriesLabels): string {
   return key;
 }
 
-/** `labels` without `__name__`. */
+/**
+ * `labels` without `__name__`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dropName } from "./series.ts";
+ *
+ * assert.deepEqual(dropName({ __name__: "up", job: "a" }), { job: "a" });
+ * ```
+ */
 export function dropName(labels: SeriesLabels): SeriesLabels {
   if (!("__name__" in labels)) return labels;
   const { __name__: _, ...rest } = labels;
   return rest;
 }
 
-/** Prometheus's order of label sets (labels.Compare): by sorted name/value pairs. */
+/**
+ * Prometheus's order of label sets (labels.Compare): by sorted name/value
+ * pairs, a set that is a prefix of another first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareLabels } from "./series.ts";
+ *
+ * assert.ok(compareLabels({ a: "1" }, { a: "2" }) < 0);
+ * assert.ok(compareLabels({ a: "1", b: "1" }, { a: "1" }) > 0);
+ * ```
+ */
 export function compareLabels(a: SeriesLabels, b: SeriesLabels): number {
   const an = Object.keys(a).sort();
   const bn = Object.keys(b).sort();
@@ -76,16 +98,21 @@ export function compareLabels(a: SeriesLabels, b: SeriesLabels): number {
   return an.length - bn.length;
 }
 
-/** Prometheus's text form of a label set: `{a="1", b="2"}`. */
+/**
+ * Prometheus's text form of a label set, for messages.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelsString } from "./series.ts";
+ *
+ * assert.equal(labelsString({ b: "2", a: "1" }), '{a="1", b="2"}');
+ * ```
+ */
 export function labelsString(labels: SeriesLabels): string {
   const names = Object.keys(labels).sort();
   return "{" +
     names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(", ") + "}";
-}
-
-/** A new series with no value at any of `n` steps. */
-export function emptySeries(labels: SeriesLabels, n: number): StepSeries {
-  return { labels, v: new Float64Array(n), ok: new Uint8Array(n) };
 }
 
 /**
@@ -130,9 +157,4 @@ export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
     }
   }
   return merged === undefined ? series : [...byKey.values()];
-}
-
-/** Drops series that have no value at any step. */
-export function nonEmpty(series: StepSeries[]): StepSeries[] {
-  return series.filter((s) => s.ok.includes(1));
 }

@@ -21,14 +21,24 @@
  *    When the chosen tier cannot answer exactly, the query is refused
  *    (`execution`), naming the part that needs finer data: finer tiers no
  *    longer hold the whole reach, and half an answer would be a wrong one.
+ * 4. A tier that would read more than {@linkcode MAX_POINTS} points per
+ *    series gives way to the next coarser one when that one answers
+ *    exactly by rule 3 (the last 12 h of `rate(x[5m])` at a 1 min step
+ *    reads 720 minute windows a series instead of 43,200 raw samples).
+ * 5. A query that goes over maxSamples on its tier is evaluated once more
+ *    on the next coarser tier that answers it exactly, if there is one
+ *    (query.ts): many series over a few hours of raw samples.
  *
- * Exactness caveat at window edges: a window's points carry its end time,
- * so the one raw sample exactly at `t - range` (inside a 2.42 range, which
- * is closed at both ends) is not counted, and an increase is the
- * difference between the last samples of two windows rather than
- * extrapolated. For samples on a regular interval aligned with the
- * windows that is Prometheus's value for increase/rate and within one
- * sample for the other functions.
+ * Window edges: a 2.42 range `[t - range, t]` is closed at both ends, so it
+ * also holds the sample at exactly `t - range`; the windows inside the range
+ * end after it. Samples sit on the raw interval's grid (weir's sampler snaps
+ * them to its tick), so a full window (count = resolution / raw interval)
+ * has its last sample exactly at its end: when the window ending at
+ * `t - range` is full, its last sample (`value`) is added to
+ * count/sum/avg/min/max/last/present_over_time. A window with a gap says
+ * nothing about that sample and is left out: then the answer can be one
+ * sample short. An increase is the difference between the last samples of
+ * two windows, not extrapolated.
  *
  * @module
  */
@@ -41,6 +51,14 @@ import {
 } from "./ast.ts";
 import { PromQLError } from "./promql_error.ts";
 import { WINDOW_FUNCTIONS } from "./range_functions.ts";
+
+/**
+ * Points per series above which a finer tier gives way to a coarser one
+ * that answers exactly (Prometheus's own limit on a range query's points
+ * per series): the last 12 h at 1 s is 43,200 raw samples a series, at
+ * 1 min 720 windows.
+ */
+export const MAX_POINTS = 11_000;
 
 /** The times a query evaluates at. */
 export interface QueryTimes {
@@ -256,20 +274,76 @@ export function chooseTier(
   }
   let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= reach);
   if (chosen < 0) chosen = tiers.length - 1;
-  if (chosen === 0) return 0;
-  const tier = tiers[chosen];
+  const reasonAt = (index: number): string | undefined => {
+    if (index === 0) return undefined;
+    for (const use of uses) {
+      const reason = whyNot(use, tiers[index], times);
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
+  };
+  const reason = reasonAt(chosen);
+  if (reason !== undefined) {
+    throw new PromQLError(
+      "execution",
+      `Cannot answer the query exactly from the ${tiers[chosen].name} tier (${
+        tiers[0].name
+      } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
+        new Date(reach).toISOString()
+      }): ${reason}`,
+    );
+  }
+  // A finer tier that would read more than MAX_POINTS points per series
+  // gives way to a coarser one that answers exactly.
+  let latest = -Infinity;
   for (const use of uses) {
-    const reason = whyNot(use, tier, times);
-    if (reason !== undefined) {
-      throw new PromQLError(
-        "execution",
-        `Cannot answer the query exactly from the ${tier.name} tier (${
-          tiers[0].name
-        } keeps ${formatMs(tiers[0].retentionMs)}, the query reaches back to ${
-          new Date(reach).toISOString()
-        }): ${reason}`,
-      );
+    const sel = use.sel;
+    const last = sel.at === undefined
+      ? use.grid.endMs
+      : resolveAt(sel.at, times);
+    latest = Math.max(latest, last - sel.offsetMs);
+  }
+  const span = latest - reach;
+  while (
+    chosen + 1 < tiers.length &&
+    span / tiers[chosen].resolutionMs > MAX_POINTS &&
+    reasonAt(chosen + 1) === undefined
+  ) chosen++;
+  return chosen;
+}
+
+/**
+ * The next tier coarser than `after` that answers `expr` exactly (rule 3
+ * of this module's doc), or undefined: where a query that would hold too
+ * many samples on its tier tries again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseQuery } from "./parse.ts";
+ * import { coarserExactTier } from "./tier_choice.ts";
+ *
+ * const tiers = [
+ *   { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 },
+ *   { name: "1m", resolutionMs: 60_000, retentionMs: 30 * 86_400_000 },
+ * ];
+ * const times = { startMs: 0, endMs: 3_600_000, stepMs: 60_000, lookbackMs: 300_000, nowMs: 3_600_000 };
+ * assert.equal(coarserExactTier(parseQuery("rate(x[5m])"), tiers, times, 0), 1);
+ * assert.equal(coarserExactTier(parseQuery("irate(x[5m])"), tiers, times, 0), undefined);
+ * ```
+ */
+export function coarserExactTier(
+  expr: Expr,
+  tiers: readonly TierInfo[],
+  times: QueryTimes,
+  after: number,
+): number | undefined {
+  const uses: SelectorUse[] = [];
+  collect(expr, uses, true, times, times);
+  for (let i = after + 1; i < tiers.length; i++) {
+    if (uses.every((use) => whyNot(use, tiers[i], times) === undefined)) {
+      return i;
     }
   }
-  return chosen;
+  return undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * weir's PromQL against the expectations of Prometheus's own test scripts
- * (v2.42.0, promql/testdata; picked cases in ./testdata, credited in each
+ * (v2.42.0, promql/testdata; the cases in ./testdata, credited in each
  * file): every `eval` there must give Prometheus's answer, or fail where
  * Prometheus fails.
  */

@@ -153,7 +153,18 @@ test("parse errors are bad_data naming the position as Prometheus does", () => {
     ['{job=""}', /vector selector must contain at least one non-empty matcher/],
     ['foo{a=~"("}', /invalid regular expression/],
     ["nosuchfn(foo)", /unknown function with name "nosuchfn"/],
-    ["holt_winters(foo[5m], 0.1, 0.1)", /not supported by weir's PromQL/],
+    [
+      "histogram_count(foo)",
+      /function "histogram_count" is not supported by weir's PromQL/,
+    ],
+    [
+      "limitk(2, foo)",
+      /aggregation "limitk" is not supported by weir's PromQL/,
+    ],
+    [
+      "holt_winters(foo[5m], 0.1)",
+      /expected 3 argument\(s\) in call to "holt_winters", got 2/,
+    ],
     ["rate(foo[5m:1m][1m])", /ranges only allowed for vector selectors/],
     [
       "rate((foo[5m])[5m:1m])",
@@ -217,6 +228,51 @@ test("a query over maxSamples is refused with Prometheus's message", () => {
   });
 });
 
+test("over maxSamples on raw, a query that windows answer exactly reads the minute tier", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 20, now - 3 * HOUR, now, 15 * SEC);
+  const options = { nowMs: now, maxSamples: 8000 };
+  reader.calls.length = 0;
+  const r = queryRange(
+    reader,
+    "sum(rate(msgs_total[5m]))",
+    now - 2 * HOUR,
+    now,
+    5 * MIN,
+    options,
+  );
+  assert.deepEqual([...new Set(reader.calls.map((c) => c.tier))], [0, 1]);
+  const viaRaw = queryRange(
+    reader,
+    "sum(rate(msgs_total[5m]))",
+    now - 2 * HOUR,
+    now,
+    5 * MIN,
+    {
+      nowMs: now,
+      tier: "raw",
+    },
+  );
+  assert.deepEqual(r, viaRaw);
+  // Not exact from windows: the limit's error stands.
+  const error = errorOf(() =>
+    queryRange(
+      reader,
+      "sum(irate(msgs_total[5m]))",
+      now - 2 * HOUR,
+      now,
+      5 * MIN,
+      options,
+    )
+  );
+  assert.match(error.message, /too many samples/);
+});
+
 test("duplicate series after dropping the name is an execution error", () => {
   const reader = new FakeReader();
   reader.add({ __name__: "a", x: "1" }, [0], [1]);
@@ -275,9 +331,32 @@ test("the raw tier answers while it holds the query's reach", () => {
   assert.deepEqual(new Set(reader.calls.map((c) => c.tier)), new Set([0]));
 });
 
-test("the minute tier answers days exactly where windows give the answer", () => {
+test("a long range within raw retention reads the minute tier when that is exact", () => {
   const tiers = [
     { name: "raw", resolutionMs: SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 2, now - 13 * HOUR, now, 15 * SEC);
+  const tiersRead = (q: string, step: number) => {
+    reader.calls.length = 0;
+    queryRange(reader, q, now - 12 * HOUR, now, step, { nowMs: now });
+    return [...new Set(reader.calls.map((c) => c.tier))];
+  };
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", MIN), [1]);
+  // Not exact from windows: raw, which holds the whole reach.
+  assert.deepEqual(tiersRead("quantile_over_time(0.9, msgs_total[5m])", MIN), [
+    0,
+  ]);
+  assert.deepEqual(tiersRead("rate(msgs_total[5m])", 90 * SEC), [0]);
+});
+
+test("the minute tier answers days exactly where windows give the answer", () => {
+  // Sampled every 15 s, as the raw tier's resolution says: a full minute
+  // window holds 4 samples, its last one at the window's end.
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
     { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
   ];
   const reader = new FakeReader(tiers);
@@ -312,13 +391,8 @@ test("the minute tier answers days exactly where windows give the answer", () =>
       s.values.forEach(([t, v], j) => {
         const [rt, rv] = viaRaw.result[i].values[j];
         assert.equal(t, rt, q);
-        // Windows do not see the one raw sample at exactly t - range
-        // (2.42 ranges are closed): *_over_time may differ by that sample.
-        const tolerance = q.startsWith("count")
-          ? 1
-          : q.includes("over_time")
-          ? Math.abs(rv) * 0.01
-          : 1e-9;
+        // Exact up to float rounding (sums added in another order).
+        const tolerance = Math.abs(rv) * 1e-12;
         assert.ok(
           Math.abs(v - rv) <= tolerance,
           `${q} at ${t}: ${v} vs raw ${rv}`,
@@ -326,6 +400,53 @@ test("the minute tier answers days exactly where windows give the answer", () =>
       });
     });
   }
+});
+
+test("a window with a gap at the range's start leaves its sample out", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: MIN },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  // (raw keeps 1 min: every query here reads the minute tier.)
+  // Samples every 15 s over (now - 3 min, now], but none at now - 2 min:
+  // the window ending there is not full, so its last sample (at now - 2 min
+  // - 15 s, outside [now - 2 min, now]) must not count.
+  const t: number[] = [];
+  for (let x = now - 3 * MIN + 15 * SEC; x <= now; x += 15 * SEC) {
+    if (x !== now - 2 * MIN) t.push(x);
+  }
+  reader.add({ __name__: "g" }, t, t.map((x) => (now - x) / 1000));
+  const at = (q: string) => {
+    const r = queryInstant(reader, q, now, { nowMs: now });
+    return r.resultType === "vector" ? r.result[0]?.value[1] : undefined;
+  };
+  assert.equal(at("count_over_time(g[2m])"), 8);
+  assert.equal(at("max_over_time(g[2m])"), 105);
+  // With the sample there, the full window adds it: 9 samples, max 120.
+  reader.add(
+    { __name__: "h" },
+    [...t, now - 2 * MIN].sort((a, b) => a - b),
+    [...t, now - 2 * MIN].sort((a, b) => a - b).map((x) => (now - x) / 1000),
+  );
+  assert.equal(at("count_over_time(h[2m])"), 9);
+  assert.equal(at("max_over_time(h[2m])"), 120);
+  // The same for an instant selector's lookback: a series whose last
+  // sample is 15 s before now - 5 min is gone, one with a sample at
+  // exactly now - 5 min (a full window there) is not.
+  const u: number[] = [];
+  for (let x = now - 7 * MIN + 15 * SEC; x < now - 5 * MIN; x += 15 * SEC) {
+    u.push(x);
+  }
+  reader.add({ __name__: "stopped" }, u, u.map(() => 1));
+  reader.add(
+    { __name__: "kept" },
+    [...u, now - 5 * MIN],
+    [...u, now - 5 * MIN].map(() => 2),
+  );
+  assert.equal(at("stopped"), undefined);
+  assert.equal(at("kept"), 2);
 });
 
 test("a downsampled tier that cannot answer exactly is refused, naming why", () => {
