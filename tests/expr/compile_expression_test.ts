@@ -106,3 +106,15 @@ test("evaluateWithin bounds the depth and the time of a compiled evaluation (the
   });
   assert.equal(deep.compiled, true);
 });
+
+test("evaluateWithin runs an expression left to the package within the package's own budget", async () => {
+  const e = compileExpression(
+    "$eval('($f := function($n) { $n + $f($n) }; $f(1))')",
+  );
+  assert.equal(e.compiled, false);
+  await assert.rejects(
+    e.evaluateWithin({}, { maxDepth: 100 }) as Promise<unknown>,
+    (err: { code?: string; error?: { code?: string } }) =>
+      err.code === "D3121" && err.error?.code === "D1011",
+  );
+});
