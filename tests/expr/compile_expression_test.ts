@@ -118,3 +118,14 @@ test("evaluateWithin runs an expression left to the package within the package's
       err.code === "D3121" && err.error?.code === "D1011",
   );
 });
+
+test("a := binding in an item of a constructor is left to the package, whose items run concurrently", async () => {
+  const expr = compileExpression("[$x := 1, $x]");
+  assert.equal(expr.compiled, false);
+  assert.equal(
+    expr.fallbackReason,
+    "not compiled: a := binding in an item of an array or object constructor",
+  );
+  assert.deepEqual([...await expr.evaluate({}) as unknown[]], [1]);
+  assert.equal(compileExpression("[($x := 1), $x]").compiled, true);
+});
