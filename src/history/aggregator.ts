@@ -148,6 +148,16 @@ export class WindowAggregator {
     return end;
   }
 
+  /**
+   * Forgets `id`'s open window and sets the sample before the next one
+   * (rebuilding windows from stored samples at start).
+   */
+  seed(id: number, previous: number): void {
+    this.#end[id] = 0;
+    this.#prev[id] = previous;
+    this.#last[id] = previous;
+  }
+
   /** The open window of `id` packed in `out` (STATE_LENGTH numbers), for the write-ahead log. */
   state(id: number, out: Float64Array): void {
     out[0] = this.#end[id];
@@ -183,4 +193,51 @@ export class WindowAggregator {
     r[COL_INCREASE] = this.#inc[id];
     return this.#end[id];
   }
+}
+
+/**
+ * Combines window rows `[from, to)` of `columns` (value, count, sum, min,
+ * max[, increase]) into one row of a coarser window, into `out`: the
+ * counts, sums and increases add up (each row's increase already starts
+ * from the sample before it), min and max of the mins and maxes, the
+ * value of the last row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { combineRows } from "./aggregator.ts";
+ *
+ * const cols = [[5, 7], [60, 60], [100, 200], [1, 0], [9, 8], [3, 4]].map((c) => new Float64Array(c));
+ * const out = new Float64Array(6);
+ * combineRows(cols, 0, 2, out);
+ * assert.deepEqual([...out], [7, 120, 300, 0, 9, 7]);
+ * ```
+ */
+export function combineRows(
+  columns: readonly Float64Array[],
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  let count = 0;
+  let sum = 0;
+  let min = NaN;
+  let max = NaN;
+  let inc = 0;
+  const counter = columns.length > COL_INCREASE;
+  for (let i = from; i < to; i++) {
+    count += columns[COL_COUNT][i];
+    sum += columns[COL_SUM][i];
+    const lo = columns[COL_MIN][i];
+    const hi = columns[COL_MAX][i];
+    if (lo < min || min !== min) min = lo;
+    if (hi > max || max !== max) max = hi;
+    if (counter) inc += columns[COL_INCREASE][i];
+  }
+  out[COL_VALUE] = columns[COL_VALUE][to - 1];
+  out[COL_COUNT] = count;
+  out[COL_SUM] = sum;
+  out[COL_MIN] = min;
+  out[COL_MAX] = max;
+  out[COL_INCREASE] = inc;
 }

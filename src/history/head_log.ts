@@ -1,41 +1,50 @@
 /**
  * The head log, `<dir>/head.log`: what is not yet in a segment, written at
  * every flush so a crash loses at most one flush interval. One record per
- * series that changed since the last flush holds its last sample time and,
- * per tier, its open (partial) chunk and, for a downsampled tier, its open
- * window. A later record of a series supersedes an earlier one; the log is
- * rewritten whole (a checkpoint) when it has grown well past what it needs.
+ * series that changed since the last flush holds its last sample time and
+ * the open (partial) chunks of the tiers where they changed. A later
+ * record of a series supersedes the chunks it holds; the log is rewritten
+ * whole (a checkpoint) when it has grown well past what it needs. The
+ * open window of the first downsampled tier is not stored: the store
+ * rebuilds it at start from the raw samples, which are all durable.
  *
- * Payload: type 2, id (varint), last sample time (float64), then per tier:
- * the open chunk's length (varint, 0 for none), its columns (u8) and bytes,
- * and for downsampled tiers a flag (u8) and the open window (8 float64).
+ * Payload: type 2, id (varint), last sample time (float64), a mask (u8: bit
+ * k for tier k), then per tier in the mask the open chunk's length
+ * (varint, 0 for none), its columns (u8) and bytes.
  *
  * @module
  */
 import { ByteReader, type ByteWriter } from "./_bytes.ts";
-import { STATE_LENGTH } from "./aggregator.ts";
 import { beginRecord, endRecord } from "./record_frame.ts";
 
 const HEAD_RECORD = 2;
 
-/** One tier's part of a head record. */
-export interface HeadTierPart {
-  /** The open chunk's bytes (empty: none) and its columns. */
+/** One tier's open chunk in a head record. */
+export interface HeadChunk {
+  /** The open chunk's bytes (empty: the tier has no open chunk). */
   chunk: Uint8Array;
-  /** Columns of the open chunk. */
+  /** Its columns. */
   columns: number;
-  /** The open window (downsampled tiers), or undefined. */
-  window: Float64Array | undefined;
 }
 
-/** A series' head record. */
+/** A series' head record: what changed since its previous record. */
 export interface HeadRecord {
   /** Series id. */
   id: number;
   /** Its last sample time (ms). */
   lastT: number;
-  /** One part per tier, raw first. */
-  tiers: HeadTierPart[];
+  /** Per tier (raw first) its open chunk, or undefined when unchanged. */
+  chunks: (HeadChunk | undefined)[];
+}
+
+/** An open chunk to write without copying it first. */
+export interface HeadChunkSource {
+  /** Its length in bytes (0: the tier has no open chunk). */
+  readonly length: number;
+  /** Its columns. */
+  readonly columns: number;
+  /** Writes its bytes into `out` at `at`; returns the end. */
+  copyTo(out: Uint8Array, at: number): number;
 }
 
 /**
@@ -49,42 +58,58 @@ export interface HeadRecord {
  * import { encodeHeadRecord, parseHeadRecord } from "./head_log.ts";
  *
  * const w = new ByteWriter();
- * const state = new Float64Array(8).fill(1);
- * encodeHeadRecord(w, { id: 2, lastT: 5000, tiers: [
- *   { chunk: new Uint8Array([1, 2]), columns: 1, window: undefined },
- *   { chunk: new Uint8Array(0), columns: 0, window: state },
- * ] });
+ * encodeHeadRecord(w, {
+ *   id: 2,
+ *   lastT: 5000,
+ *   chunks: [{ chunk: new Uint8Array([1, 2]), columns: 1 }, undefined, { chunk: new Uint8Array(0), columns: 0 }],
+ * });
  * scanRecords(w.bytes(), (b, s, e) => {
- *   const r = parseHeadRecord(b, s, e, 2)!;
+ *   const r = parseHeadRecord(b, s, e, 3)!;
  *   assert.equal(r.lastT, 5000);
- *   assert.deepEqual([...r.tiers[0].chunk], [1, 2]);
- *   assert.deepEqual([...r.tiers[1].window!], [...state]);
+ *   assert.deepEqual([...r.chunks[0]!.chunk], [1, 2]);
+ *   assert.equal(r.chunks[1], undefined);
+ *   assert.equal(r.chunks[2]!.chunk.length, 0);
  * });
  * ```
  */
-export function encodeHeadRecord(w: ByteWriter, h: HeadRecord): void {
+export function encodeHeadRecord(
+  w: ByteWriter,
+  h: {
+    id: number;
+    lastT: number;
+    chunks: readonly (HeadChunk | HeadChunkSource | undefined)[];
+  },
+): void {
   const at = beginRecord(w);
   w.u8(HEAD_RECORD);
   w.varint(h.id);
   w.f64(h.lastT);
-  for (let k = 0; k < h.tiers.length; k++) {
-    const part = h.tiers[k];
-    w.varint(part.chunk.length);
-    if (part.chunk.length > 0) {
-      w.u8(part.columns);
-      w.raw(part.chunk);
+  let mask = 0;
+  h.chunks.forEach((c, k) => {
+    if (c) mask |= 1 << k;
+  });
+  w.u8(mask);
+  for (const c of h.chunks) {
+    if (!c) continue;
+    if ("chunk" in c) {
+      w.varint(c.chunk.length);
+      if (c.chunk.length > 0) {
+        w.u8(c.columns);
+        w.raw(c.chunk);
+      }
+      continue;
     }
-    if (k > 0) {
-      if (part.window) {
-        w.u8(1);
-        for (let i = 0; i < STATE_LENGTH; i++) w.f64(part.window[i]);
-      } else w.u8(0);
+    w.varint(c.length);
+    if (c.length > 0) {
+      w.u8(c.columns);
+      w.reserve(c.length);
+      w.length = c.copyTo(w.buffer, w.length);
     }
   }
   endRecord(w, at);
 }
 
-/** Parses a head record of a store with `tiers` tiers, or undefined when it is not one. */
+/** Parses a head record of a store with `tiers` tiers (at most 8), or undefined when it is not one. */
 export function parseHeadRecord(
   bytes: Uint8Array,
   start: number,
@@ -95,17 +120,16 @@ export function parseHeadRecord(
   if (r.u8() !== HEAD_RECORD) return undefined;
   const id = r.varint();
   const lastT = r.f64();
-  const parts: HeadTierPart[] = [];
+  const mask = r.u8();
+  const chunks: (HeadChunk | undefined)[] = [];
   for (let k = 0; k < tiers; k++) {
+    if (!(mask & (1 << k))) {
+      chunks.push(undefined);
+      continue;
+    }
     const len = r.varint();
     const columns = len > 0 ? r.u8() : 0;
-    const chunk = r.bytes(len);
-    let window: Float64Array | undefined;
-    if (k > 0 && r.u8() === 1) {
-      window = new Float64Array(STATE_LENGTH);
-      for (let i = 0; i < STATE_LENGTH; i++) window[i] = r.f64();
-    }
-    parts.push({ chunk, columns, window });
+    chunks.push({ chunk: r.bytes(len), columns });
   }
-  return { id, lastT, tiers: parts };
+  return { id, lastT, chunks };
 }

@@ -13,7 +13,26 @@ export const KINDS: readonly SeriesKind[] = ["counter", "gauge", "untyped"];
 /** A compiled matcher: does a label value (missing is "") match? */
 type ValueTest = (value: string) => boolean;
 
-const EMPTY_IDS: readonly number[] = [];
+const EMPTY_IDS = new Int32Array(0);
+
+/** A growable list of ids (4 bytes each: a JS array of numbers costs 8 or more). */
+class Postings {
+  ids = new Int32Array(4);
+  n = 0;
+
+  push(id: number): void {
+    if (this.n === this.ids.length) {
+      const next = new Int32Array(this.n + (this.n >> 1) + 4);
+      next.set(this.ids);
+      this.ids = next;
+    }
+    this.ids[this.n++] = id;
+  }
+
+  view(): Int32Array {
+    return this.ids.subarray(0, this.n);
+  }
+}
 
 /**
  * Compiles a matcher's value test; regular expressions are fully anchored
@@ -113,10 +132,10 @@ function sameLabels(a: SeriesLabels, b: SeriesLabels): boolean {
  */
 export class SeriesIndex {
   #labels: (SeriesLabels | undefined)[] = [];
-  #kinds: SeriesKind[] = [];
+  #kinds = new Uint8Array(64);
   #byHash = new Map<number, number>();
   #collisions = new Map<number, number[]>();
-  #postings = new Map<string, Map<string, number[]>>();
+  #postings = new Map<string, Map<string, Postings>>();
   #strings = new Map<string, string>();
   #live = 0;
 
@@ -136,7 +155,7 @@ export class SeriesIndex {
     const first = this.#byHash.get(h);
     if (first === undefined) return -1;
     if (sameLabels(this.#labels[first]!, labels)) return first;
-    for (const id of this.#collisions.get(h) ?? EMPTY_IDS) {
+    for (const id of this.#collisions.get(h) ?? []) {
       if (sameLabels(this.#labels[id]!, labels)) return id;
     }
     return -1;
@@ -177,15 +196,12 @@ export class SeriesIndex {
           `Cannot add series: label ${name} must be a string, received ${typeof value}`,
         );
       }
-      own[this.#intern(name)] = this.#intern(value);
+      own[name] = this.#intern(value);
     }
     Object.freeze(own);
-    while (this.#labels.length < id) {
-      this.#labels.push(undefined);
-      this.#kinds.push("untyped");
-    }
+    this.reserve(id);
     this.#labels.push(own);
-    this.#kinds.push(kind);
+    this.#kindAt(id, kind);
     this.#live++;
     const h = hashLabels(names, own);
     if (!this.#byHash.has(h)) this.#byHash.set(h, id);
@@ -197,9 +213,9 @@ export class SeriesIndex {
     for (const name of names) {
       let values = this.#postings.get(name);
       if (!values) this.#postings.set(name, values = new Map());
-      const ids = values.get(own[name]);
-      if (ids) ids.push(id);
-      else values.set(own[name], [id]);
+      let ids = values.get(own[name]);
+      if (!ids) values.set(own[name], ids = new Postings());
+      ids.push(id);
     }
     return id;
   }
@@ -207,9 +223,18 @@ export class SeriesIndex {
   /** Makes ids below `n` taken (holes where no series is). */
   reserve(n: number): void {
     while (this.#labels.length < n) {
+      this.#kindAt(this.#labels.length, "untyped");
       this.#labels.push(undefined);
-      this.#kinds.push("untyped");
     }
+  }
+
+  #kindAt(id: number, kind: SeriesKind): void {
+    if (id >= this.#kinds.length) {
+      const next = new Uint8Array(Math.max(id + 1, this.#kinds.length * 2));
+      next.set(this.#kinds);
+      this.#kinds = next;
+    }
+    this.#kinds[id] = KINDS.indexOf(kind);
   }
 
   /** The labels of `id` (undefined for a hole or an unknown id). */
@@ -219,17 +244,18 @@ export class SeriesIndex {
 
   /** The kind of `id`. */
   kind(id: number): SeriesKind {
-    return this.#kinds[id] ?? "untyped";
+    return id < this.#labels.length ? KINDS[this.#kinds[id]] : "untyped";
   }
 
   /** Ids (ascending) of the series that match every matcher; all series for none. */
   match(matchers: readonly LabelMatcher[]): number[] {
     const tests = matchers.map((m) => ({ name: m.name, test: matcherTest(m) }));
-    let candidates: readonly number[] | undefined;
+    let candidates: ArrayLike<number> | undefined;
     // The smallest posting list of an equality matcher narrows the most.
     for (const m of matchers) {
       if (m.type !== "=" || m.value === "") continue;
-      const ids = this.#postings.get(m.name)?.get(m.value) ?? EMPTY_IDS;
+      const ids = this.#postings.get(m.name)?.get(m.value)?.view() ??
+        EMPTY_IDS;
       if (!candidates || ids.length < candidates.length) candidates = ids;
     }
     if (!candidates) {
@@ -246,8 +272,9 @@ export class SeriesIndex {
       for (const t of tests) if (!t.test(labels[t.name] ?? "")) return;
       out.push(id);
     };
-    if (candidates) { for (const id of candidates) check(id); }
-    else for (let id = 0; id < this.#labels.length; id++) check(id);
+    if (candidates) {
+      for (let i = 0; i < candidates.length; i++) check(candidates[i]);
+    } else for (let id = 0; id < this.#labels.length; id++) check(id);
     return out;
   }
 
@@ -271,13 +298,15 @@ export class SeriesIndex {
     return [...values].sort();
   }
 
-  #union(name: string, test: ValueTest): number[] {
+  #union(name: string, test: ValueTest): ArrayLike<number> {
     const values = this.#postings.get(name);
-    if (!values) return [];
-    const parts: number[][] = [];
-    for (const [value, ids] of values) if (test(value)) parts.push(ids);
+    if (!values) return EMPTY_IDS;
+    const parts: Int32Array[] = [];
+    for (const [value, ids] of values) if (test(value)) parts.push(ids.view());
     if (parts.length === 1) return parts[0];
-    return parts.flat().sort((a, b) => a - b);
+    const all: number[] = [];
+    for (const p of parts) for (let i = 0; i < p.length; i++) all.push(p[i]);
+    return all.sort((a, b) => a - b);
   }
 
   #intern(s: string): string {

@@ -28,7 +28,7 @@ import {
 } from "./aggregator.ts";
 import {
   encodeHeadRecord,
-  type HeadTierPart,
+  type HeadChunkSource,
   parseHeadRecord,
 } from "./head_log.ts";
 import { RECORD_HEADER_BYTES } from "./record_frame.ts";
@@ -36,7 +36,7 @@ import { RecordFile } from "./record_file.ts";
 import { type ChunkRecord, encodeChunks, SegmentDir } from "./segments.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
-import { type PendingChunk, type Piece, Tier, windowColumns } from "./tier.ts";
+import { type PendingChunk, type Piece, Tier } from "./tier.ts";
 import type {
   HistoryReader,
   LabelMatcher,
@@ -54,7 +54,13 @@ export interface TierOptions {
   readonly resolutionMs: number;
   /** How long its points are kept (ms). */
   readonly retentionMs: number;
-  /** Rows per chunk. Default 120 for raw, 60 for a downsampled tier. */
+  /**
+   * Rows per chunk of the raw and of the last tier. Default 120 for raw,
+   * 60 for the last. A tier between holds one window of the next per chunk.
+   * With the default, a raw series' first chunk is cut at between 60 and
+   * 120 rows (by its id), so series started together seal at different
+   * flushes.
+   */
   readonly chunkRows?: number;
 }
 
@@ -74,7 +80,7 @@ export interface HistoryStoreOptions {
   onWarning?: (message: string) => void;
   /** The clock retention measures from (ms). Default `Date.now`. */
   now?: () => number;
-  /** Sealed chunks per series per tier kept in memory. Default 2 with a `dir`, 32 without. */
+  /** Sealed chunks per series per tier kept in memory. Default 0 with a `dir`, 32 without. */
   memoryChunks?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;
@@ -133,6 +139,8 @@ export interface HistoryStats {
 const DAY = 86_400_000;
 const MIB = 1024 * 1024;
 const TIER_NAME = /^[A-Za-z0-9_-]+$/;
+/** Most windows of a tier in one window of the next (a chunk holds them all). */
+const MAX_CASCADE = 200;
 
 /** The default tiers for a sampling interval. */
 export function defaultTiers(intervalMs: number): TierOptions[] {
@@ -197,6 +205,7 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
+  #state = new Float64Array(STATE_LENGTH);
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -215,7 +224,9 @@ export class HistoryStore implements HistoryReader {
     }
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
-    const ring = options.memoryChunks ?? (options.dir ? 2 : 32);
+    // With a disk, sealed chunks are read back from it (the page cache keeps
+    // recent ones warm): memory stays at the open chunks.
+    const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
     this.tiers = tiers.map((t) =>
       Object.freeze({
         name: t.name,
@@ -227,11 +238,19 @@ export class HistoryStore implements HistoryReader {
       new Tier(
         k,
         this.tiers[k],
-        t.chunkRows ?? (k === 0 ? 120 : 60),
+        k === 0 || k === tiers.length - 1
+          ? t.chunkRows ?? (k === 0 ? 120 : 60)
+          // A tier that feeds a coarser one holds one coarser window per chunk.
+          : tiers[k + 1].resolutionMs / t.resolutionMs,
         ring,
         options.dir !== undefined,
+        // Default-sized raw chunks are staggered; explicit sizes are kept exact.
+        k === 0 && t.chunkRows === undefined,
       )
     );
+    for (let k = 1; k + 1 < this.#tiers.length; k++) {
+      this.#tiers[k].feeds = this.#tiers[k + 1];
+    }
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
       const root = options.dir;
@@ -305,10 +324,11 @@ export class HistoryStore implements HistoryReader {
     this.#samples++;
     const tiers = this.#tiers;
     tiers[0].appendSample(ref, t, v);
-    const counter = this.#counter[ref] === 1;
-    for (let k = 1; k < tiers.length; k++) {
-      const tier = tiers[k];
+    if (tiers.length > 1) {
+      // Only the first downsampled tier sees samples; coarser ones cascade.
+      const tier = tiers[1];
       const agg = tier.aggregator!;
+      const counter = this.#counter[ref] === 1;
       const end = agg.add(ref, t, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
     }
@@ -515,7 +535,8 @@ export class HistoryStore implements HistoryReader {
       if (!rec || !this.#index.labels(rec.id)) return;
       const id = rec.id;
       this.#grow(id + 1);
-      rec.tiers.forEach((part, k) => {
+      rec.chunks.forEach((part, k) => {
+        if (!part) return;
         const tier = this.#tiers[k];
         const after = diskLast[k].get(id) ?? -Infinity;
         if (part.chunk.length > 0) {
@@ -527,19 +548,67 @@ export class HistoryStore implements HistoryReader {
             this.#firstT[id] = t[from];
           }
         } else tier.restoreOpen(id, new Float64Array(0), [], 0);
-        if (part.window && part.window[0] > after) {
-          tier.aggregator!.restore(id, part.window);
-        }
       });
       if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
+    if (this.#tiers.length > 1) this.#rebuildWindows(disk);
     this.#seriesWritten = this.#index.size;
     // Ids past the series file (its tail was lost) stay unused holes, so a
     // new series never inherits a lost one's chunks.
     this.#index.reserve(maxId + 1);
     this.#seriesWritten = this.#index.size;
+  }
+
+  /**
+   * Rebuilds each series' open window of the first downsampled tier from
+   * its raw samples (on disk, then in the restored open chunk): the head
+   * log does not store windows, the raw samples hold them.
+   */
+  #rebuildWindows(disk: Disk): void {
+    const tier = this.#tiers[1];
+    const agg = tier.aggregator!;
+    const res = tier.info.resolutionMs;
+    const n = this.#index.size;
+    // Window (start, end] of each series, from its last sample.
+    const start = new Float64Array(n).fill(Infinity);
+    let from = Infinity;
+    let to = -Infinity;
+    for (let id = 0; id < n; id++) {
+      const last = this.#lastT[id];
+      if (last === -Infinity) continue;
+      start[id] = Math.ceil(last / res) * res - res;
+      agg.seed(id, NaN);
+      if (start[id] < from) from = start[id];
+      if (last > to) to = last;
+    }
+    if (from === Infinity) return;
+    const feed = (id: number, t: Float64Array, v: Float64Array) => {
+      const counter = this.#counter[id] === 1;
+      for (let i = 0; i < t.length; i++) {
+        if (t[i] > this.#lastT[id]) break;
+        if (t[i] <= start[id]) agg.seed(id, v[i]);
+        else agg.add(id, t[i], v[i], counter);
+      }
+    };
+    // One window back as well, for a counter's sample before the window.
+    disk.tiers[0].read(
+      (id) => id < n && start[id] < Infinity,
+      from - res,
+      to,
+      (r) => {
+        if (r.maxT <= start[r.id] - res) return;
+        const { t, columns } = decodeChunk(r.bytes);
+        feed(r.id, t, columns[0]);
+      },
+    );
+    for (let id = 0; id < n; id++) {
+      const open = this.#tiers[0].openChunk(id);
+      if (!open || start[id] === Infinity) continue;
+      const { t, columns } = decodeChunk(open.bytes);
+      feed(id, t, columns[0]);
+    }
   }
 
   #flushNow(): void {
@@ -621,28 +690,22 @@ export class HistoryStore implements HistoryReader {
   /** Head records of the series changed since the last flush (all, for a checkpoint). */
   #headBatch(all: boolean): ByteWriter {
     const w = new ByteWriter(4096);
-    const state = new Float64Array(STATE_LENGTH);
-    const empty = new Uint8Array(0);
+    const tiers = this.#tiers;
+    const sources = tiers.map((tier) => new OpenChunkSource(tier));
+    const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
     for (let id = 0; id < this.#index.size; id++) {
-      if (!(all ? this.#lastT[id] > -Infinity : this.#dirty[id] === 1)) {
-        continue;
+      let any = this.#dirty[id] === 1 ||
+        (all && this.#lastT[id] > -Infinity);
+      for (let k = 0; k < tiers.length; k++) {
+        if (tiers[k].dirty[id] === 1 || (all && any)) {
+          tiers[k].dirty[id] = 0;
+          chunks[k] = sources[k].of(id);
+          any = true;
+        } else chunks[k] = undefined;
       }
+      if (!any) continue;
       this.#dirty[id] = 0;
-      const parts: HeadTierPart[] = this.#tiers.map((tier, k) => {
-        const open = tier.open(id);
-        const agg = tier.aggregator;
-        let window: Float64Array | undefined;
-        if (agg?.isOpen(id)) {
-          agg.state(id, state);
-          window = state.slice();
-        }
-        return {
-          chunk: open && open.count > 0 ? open.finish() : empty,
-          columns: k === 0 ? 1 : windowColumns(this.#counter[id] === 1),
-          window,
-        };
-      });
-      encodeHeadRecord(w, { id, lastT: this.#lastT[id], tiers: parts });
+      encodeHeadRecord(w, { id, lastT: this.#lastT[id], chunks });
     }
     return w;
   }
@@ -692,6 +755,29 @@ export class HistoryStore implements HistoryReader {
   }
 }
 
+/** A tier's open chunk of one series, written straight into a head record. */
+class OpenChunkSource implements HeadChunkSource {
+  #tier: Tier;
+  #id = 0;
+  length = 0;
+  columns = 0;
+
+  constructor(tier: Tier) {
+    this.#tier = tier;
+  }
+
+  of(id: number): this {
+    this.#id = id;
+    this.length = this.#tier.openBytes(id);
+    this.columns = this.length > 0 ? this.#tier.openColumns(id) : 0;
+    return this;
+  }
+
+  copyTo(out: Uint8Array, at: number): number {
+    return this.#tier.copyOpen(this.#id, out, at);
+  }
+}
+
 function checkTiers(tiers: readonly TierOptions[], intervalMs: number): void {
   if (tiers.length === 0) {
     throw new RangeError(
@@ -724,6 +810,17 @@ function checkTiers(tiers: readonly TierOptions[], intervalMs: number): void {
           tiers[k - 1].name
         }, received resolutionMs ${t.resolutionMs}`,
       );
+    }
+    if (k > 1) {
+      // Coarser tiers are built from whole windows of the one before.
+      const ratio = t.resolutionMs / tiers[k - 1].resolutionMs;
+      if (!Number.isInteger(ratio) || ratio > MAX_CASCADE) {
+        throw new RangeError(
+          `Cannot open history store: tier ${t.name} resolutionMs must be a multiple (at most ${MAX_CASCADE}x) of tier ${
+            tiers[k - 1].name
+          }'s ${tiers[k - 1].resolutionMs}, received ${t.resolutionMs}`,
+        );
+      }
     }
     if (!(t.retentionMs > 0)) {
       throw new RangeError(

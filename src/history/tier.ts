@@ -1,13 +1,20 @@
 /**
- * One tier in memory: per series an open chunk (a codec encoder that grows
- * until `chunkRows` rows, then is sealed), the ring of recent sealed
- * chunks, the sealed chunks not yet on disk, and, for a downsampled tier,
- * the window aggregator that feeds it rows.
+ * One tier in memory: per series an open chunk (growing until it is
+ * sealed), the ring of recent sealed chunks, the sealed chunks not yet on
+ * disk, and, for the first downsampled tier, the window aggregator that
+ * feeds it rows from the raw samples.
+ *
+ * Coarser tiers cascade: a downsampled tier that feeds a coarser one
+ * seals its chunks at the coarser tier's window boundaries, so a sealed
+ * chunk holds exactly one coarser window, and sealing it appends that
+ * window's row (combined from its rows) to the coarser tier. The coarser
+ * tiers need no aggregator state per series at all.
  *
  * @module
  */
-import { ChunkEncoder, decodeChunk } from "./codec.ts";
-import { WindowAggregator } from "./aggregator.ts";
+import { decodeChunk } from "./codec.ts";
+import { combineRows, WindowAggregator } from "./aggregator.ts";
+import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
@@ -27,11 +34,6 @@ export interface PendingChunk {
   readonly chunk: StoredChunk;
   /** Its columns. */
   readonly columns: number;
-}
-
-/** Columns of a window row: value, count, sum, min, max (+ increase for counters). */
-export function windowColumns(counter: boolean): number {
-  return counter ? 6 : 5;
 }
 
 /**
@@ -60,15 +62,23 @@ export class Tier {
   readonly chunkRows: number;
   /** Recent sealed chunks. */
   readonly ring: ChunkRing;
-  /** The window aggregator (downsampled tiers only). */
+  /** The window aggregator (the first downsampled tier only). */
   readonly aggregator: WindowAggregator | undefined;
+  /** The coarser tier this one's sealed chunks feed (downsampled tiers only). */
+  feeds: Tier | undefined;
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
-  #open: (ChunkEncoder | undefined)[] = [];
-  #openMin = new Float64Array(0);
-  #openMax = new Float64Array(0);
-  #openCols = new Uint8Array(0);
+  #open: OpenChunks;
   #pending: PendingChunk[] = [];
+  /** The same chunks by series, so reads see them before they are on disk. */
+  #pendingById = new Map<number, StoredChunk[]>();
+  #row = new Float64Array(6);
+  /** Per series: its open chunk changed since the head log last had it. */
+  dirty = new Uint8Array(0);
+  /** Per series: a chunk of it was sealed (its first one is staggered). */
+  #cut = new Uint8Array(0);
+  #stagger: boolean;
+  #half: number;
   #keepPending: boolean;
 
   /**
@@ -77,6 +87,7 @@ export class Tier {
    * @param chunkRows rows per chunk
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
+   * @param stagger whether a series' first chunk is cut short by a share that depends on its id
    */
   constructor(
     index: number,
@@ -84,6 +95,7 @@ export class Tier {
     chunkRows: number,
     ringChunks: number,
     keepPending = true,
+    stagger = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -94,65 +106,104 @@ export class Tier {
     this.info = info;
     this.chunkRows = chunkRows;
     this.ring = new ChunkRing(ringChunks);
-    this.aggregator = index === 0
-      ? undefined
-      : new WindowAggregator(info.resolutionMs);
+    this.aggregator = index === 1
+      ? new WindowAggregator(info.resolutionMs)
+      : undefined;
     this.#keepPending = keepPending;
+    this.#stagger = stagger;
+    this.#half = Math.ceil(chunkRows / 2);
+    this.#open = new OpenChunks(index === 0 ? 1 : 6);
   }
 
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     this.aggregator?.ensure(n);
-    if (n <= this.#openMin.length) return;
-    const size = Math.max(n, this.#openMin.length * 2, 64);
-    const min = new Float64Array(size);
-    min.set(this.#openMin);
-    this.#openMin = min;
-    const max = new Float64Array(size);
-    max.set(this.#openMax);
-    this.#openMax = max;
-    const cols = new Uint8Array(size);
-    cols.set(this.#openCols);
-    this.#openCols = cols;
+    this.#open.ensure(n);
+    if (n > this.dirty.length) {
+      const size = Math.max(n, this.dirty.length * 2, 64);
+      const d = new Uint8Array(size);
+      d.set(this.dirty);
+      this.dirty = d;
+      const c = new Uint8Array(size);
+      c.set(this.#cut);
+      this.#cut = c;
+    }
   }
 
   /** Appends a raw sample to `id`'s open chunk. */
   appendSample(id: number, t: number, v: number): void {
-    let e = this.#open[id];
-    if (e === undefined) {
-      e = this.#newEncoder(id, 1);
-      this.#openMin[id] = t;
+    const bits = this.#open.append(id, t, v);
+    this.dirty[id] = 1;
+    const n = this.#open.count(id);
+    if (
+      n >= this.chunkRows || bits > MAX_STREAM_BITS ||
+      (n >= this.#half && this.#cut[id] === 0 && this.#stagger &&
+        n >= this.#firstRows(id))
+    ) {
+      this.seal(id);
     }
-    e.append(t, v);
-    this.#openMax[id] = t;
-    if (e.count >= this.chunkRows) this.seal(id);
+  }
+
+  /**
+   * Rows of a series' first chunk when staggered: between half and all of
+   * `chunkRows`, spread by id, so series that start together do not all
+   * seal (and hit the disk) in the same flush ever after.
+   */
+  #firstRows(id: number): number {
+    return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
   /** Appends a window row (its first `columns` values) to `id`'s open chunk. */
   appendRow(id: number, t: number, row: Float64Array, columns: number): void {
-    let e = this.#open[id];
-    if (e === undefined) {
-      e = this.#newEncoder(id, columns);
-      this.#openMin[id] = t;
+    const next = this.feeds;
+    if (next && this.#open.count(id) > 0) {
+      // A chunk holds one window of the coarser tier: a row past it seals it.
+      const res = next.info.resolutionMs;
+      if (Math.ceil(t / res) !== Math.ceil(this.#open.firstT(id) / res)) {
+        this.seal(id);
+      }
     }
-    e.appendRow(t, columns === row.length ? row : row.subarray(0, columns));
-    this.#openMax[id] = t;
-    if (e.count >= this.chunkRows) this.seal(id);
+    const bits = this.#open.appendRow(id, t, row, columns);
+    this.dirty[id] = 1;
+    if (this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS) {
+      this.seal(id);
+    }
   }
 
-  /** The open encoder of `id`, if any (its rows are not yet sealed). */
-  open(id: number): ChunkEncoder | undefined {
-    return this.#open[id];
+  /** Rows in `id`'s open chunk. */
+  openCount(id: number): number {
+    return this.#open.count(id);
   }
 
-  /** Replaces `id`'s open chunk with `rows` (restoring from the write-ahead log). */
+  /** Bytes of `id`'s open chunk in the codec's format (0: none). */
+  openBytes(id: number): number {
+    return this.#open.byteLength(id);
+  }
+
+  /** Writes `id`'s open chunk into `out` at `at`; returns the end. */
+  copyOpen(id: number, out: Uint8Array, at: number): number {
+    return this.#open.copyTo(id, out, at);
+  }
+
+  /** Columns of `id`'s open chunk. */
+  openColumns(id: number): number {
+    return this.#open.columns(id);
+  }
+
+  /** `id`'s open chunk in the codec's format and its columns, or undefined. */
+  openChunk(id: number): { bytes: Uint8Array; columns: number } | undefined {
+    if (this.#open.count(id) === 0) return undefined;
+    return { bytes: this.#open.finish(id), columns: this.#open.columns(id) };
+  }
+
+  /** Replaces `id`'s open chunk with rows `from..` of `t`/`columns` (restoring from the head log). */
   restoreOpen(
     id: number,
     t: Float64Array,
     columns: Float64Array[],
     from: number,
   ): void {
-    this.#open[id] = undefined;
+    this.#open.reset(id);
     const row = new Float64Array(columns.length);
     for (let i = from; i < t.length; i++) {
       if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
@@ -165,41 +216,52 @@ export class Tier {
 
   /** Seals `id`'s open chunk: into the ring and the disk queue. */
   seal(id: number): void {
-    const e = this.#open[id];
-    if (e === undefined || e.count === 0) return;
-    this.#open[id] = undefined;
+    const open = this.#open;
+    const count = open.count(id);
+    if (count === 0) return;
     const chunk: StoredChunk = {
-      minT: this.#openMin[id],
-      maxT: this.#openMax[id],
-      count: e.count,
-      bytes: e.finish(),
+      minT: open.firstT(id),
+      maxT: open.lastT(id),
+      count,
+      bytes: open.finish(id),
     };
+    const columns = open.columns(id);
+    open.reset(id);
+    this.dirty[id] = 1;
+    this.#cut[id] = 1;
     this.chunksSealed++;
     if (this.#keepPending) {
-      this.#pending.push({ id, chunk, columns: this.#openCols[id] });
+      this.#pending.push({ id, chunk, columns });
+      const mine = this.#pendingById.get(id);
+      if (mine) mine.push(chunk);
+      else this.#pendingById.set(id, [chunk]);
     }
     this.ring.push(id, chunk);
+    const next = this.feeds;
+    if (next) {
+      const rows = decodeChunk(chunk.bytes);
+      const res = next.info.resolutionMs;
+      combineRows(rows.columns, 0, count, this.#row);
+      next.appendRow(
+        id,
+        Math.ceil(chunk.minT / res) * res,
+        this.#row,
+        columns,
+      );
+    }
   }
 
   /** Hands over the sealed chunks not yet written (and forgets them). */
   takePending(): PendingChunk[] {
     const out = this.#pending;
     this.#pending = [];
+    this.#pendingById.clear();
     return out;
   }
 
-  /** Bytes held in memory: open chunks, ring, pending chunks not in the ring. */
+  /** Bytes held in memory: open chunks (slab and state) and the ring. */
   memoryBytes(): number {
-    let bytes = this.ring.bytes;
-    for (const e of this.#open) if (e) bytes += e.byteLength;
-    return bytes;
-  }
-
-  /** Ids with an open chunk. */
-  *openIds(): Generator<number> {
-    for (let id = 0; id < this.#open.length; id++) {
-      if (this.#open[id]) yield id;
-    }
+    return this.ring.bytes + this.#open.memoryBytes();
   }
 
   /**
@@ -210,19 +272,16 @@ export class Tier {
     for (const c of this.ring.chunks(id)) {
       if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
     }
-    const e = this.#open[id];
-    if (e && e.count > 0 && this.#openMin[id] <= end) {
-      const piece = decodeChunk(e.finish());
-      if (piece.t[piece.t.length - 1] >= start) out.push(piece);
+    for (const c of this.#pendingById.get(id) ?? []) {
+      // Also in the ring when it keeps chunks: the merge drops repeats.
+      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+    }
+    const open = this.#open;
+    if (
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+    ) {
+      out.push(decodeChunk(open.finish(id)));
     }
     return out;
-  }
-
-  #newEncoder(id: number, columns: number): ChunkEncoder {
-    const e = new ChunkEncoder(columns);
-    this.#openCols[id] = columns;
-    while (this.#open.length < id) this.#open.push(undefined);
-    this.#open[id] = e;
-    return e;
   }
 }

@@ -195,3 +195,39 @@ test("HistoryStore.open() survives a corrupt head log record: the series loses o
     await again.close();
   });
 });
+
+test("HistoryStore rebuilds an open window from raw samples on disk and in the head log", async () => {
+  await withDir(async (dir) => {
+    const opts = {
+      dir,
+      flushIntervalMs: 0,
+      tiers: [
+        { name: "raw", resolutionMs: 1000, retentionMs: 1e12, chunkRows: 4 },
+        { name: "10s", resolutionMs: 10_000, retentionMs: 1e12, chunkRows: 5 },
+      ],
+    };
+    let s = await HistoryStore.open(opts);
+    // A counter with a reset inside the window (20 s, 30 s].
+    const values = (i: number) => (i <= 22 ? i * 10 : i - 22);
+    const r = s.seriesRef({ __name__: "x" }, "counter");
+    for (let i = 1; i <= 27; i++) s.append(r, i * 1000, values(i));
+    await s.close();
+    s = await HistoryStore.open(opts);
+    for (let i = 28; i <= 31; i++) s.append(r, i * 1000, values(i));
+    const [w] = s.select(all, 0, 1e9, 1);
+    assert.deepEqual([...w.t], [10_000, 20_000, 30_000]);
+    // 21..30: from 200 (at 20 s) up to 220, reset to 1, up to 8.
+    assert.deepEqual(
+      [
+        w.count![2],
+        w.sum![2],
+        w.min![2],
+        w.max![2],
+        w.value[2],
+        w.increase![2],
+      ],
+      [10, 210 + 220 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8, 1, 220, 8, 20 + 8],
+    );
+    await s.close();
+  });
+});

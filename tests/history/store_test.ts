@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { scanRecords } from "../../src/history/record_frame.ts";
+import { parseChunkRecord } from "../../src/history/segments.ts";
 import { HistoryStore } from "../../src/history/store.ts";
+import { segmentFiles, withDir } from "./_store_fixtures.ts";
 
 const eq = (name: string, value: string) => ({
   name,
@@ -110,7 +114,8 @@ test("HistoryStore in memory: a ring per series keeps memory flat as time goes b
   // Two sealed chunks of 10 samples each, whatever the time: the sizes
   // differ only by a byte or two of varint as timestamps grow.
   assert.ok(sizes.every((b) => Math.abs(b - sizes[0]) <= 4), `grew: ${sizes}`);
-  assert.ok(sizes[0] < 200, `${sizes[0]} bytes for 20 samples`);
+  // One 64 KiB page of blocks and the state arrays, no more.
+  assert.ok(sizes[0] < 80_000, `${sizes[0]} bytes for 20 samples`);
   // Only the last two sealed chunks (20 samples) are left.
   const [p] = s.select([], 0, t, 0);
   assert.equal(p.t.length, 20);
@@ -133,6 +138,37 @@ test("HistoryStore: series, label names and values of the series with points in 
   assert.deepEqual(s.labelValues("__name__", [], 0, 10_000), ["m"]);
   assert.equal(s.stats().series, 3);
   await s.close();
+});
+
+test("HistoryStore: series started together seal their first raw chunks at different sizes", async () => {
+  await withDir(async (dir) => {
+    const s = await HistoryStore.open({
+      dir,
+      flushIntervalMs: 0,
+      now: () => 0,
+    });
+    const refs = Array.from(
+      { length: 50 },
+      (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "gauge"),
+    );
+    for (let t = 1; t <= 130; t++) {
+      for (const r of refs) s.append(r, t * 1000, t);
+    }
+    await s.flush();
+    const counts: number[] = [];
+    for (const file of segmentFiles(dir, "raw")) {
+      scanRecords(readFileSync(file), (b, start, end) => {
+        counts.push(parseChunkRecord(b, start, end)!.count);
+      });
+    }
+    // One first chunk per series, cut at 60..120 rows by its id.
+    assert.equal(counts.length, 50);
+    assert.ok(counts.every((n) => n >= 60 && n <= 120), `${counts}`);
+    assert.ok(new Set(counts).size > 20, `${counts}`);
+    // Every series still has all its samples.
+    assert.ok(s.select([], 0, 1e9, 0).every((p) => p.t.length === 130));
+    await s.close();
+  });
 });
 
 test("HistoryStore.open() refuses bad tiers with a clear error", async () => {

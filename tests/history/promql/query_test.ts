@@ -228,6 +228,51 @@ test("a query over maxSamples is refused with Prometheus's message", () => {
   });
 });
 
+test("over maxSamples on raw, a query that windows answer exactly reads the minute tier", () => {
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const reader = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(reader, 20, now - 3 * HOUR, now, 15 * SEC);
+  const options = { nowMs: now, maxSamples: 8000 };
+  reader.calls.length = 0;
+  const r = queryRange(
+    reader,
+    "sum(rate(msgs_total[5m]))",
+    now - 2 * HOUR,
+    now,
+    5 * MIN,
+    options,
+  );
+  assert.deepEqual([...new Set(reader.calls.map((c) => c.tier))], [0, 1]);
+  const viaRaw = queryRange(
+    reader,
+    "sum(rate(msgs_total[5m]))",
+    now - 2 * HOUR,
+    now,
+    5 * MIN,
+    {
+      nowMs: now,
+      tier: "raw",
+    },
+  );
+  assert.deepEqual(r, viaRaw);
+  // Not exact from windows: the limit's error stands.
+  const error = errorOf(() =>
+    queryRange(
+      reader,
+      "sum(irate(msgs_total[5m]))",
+      now - 2 * HOUR,
+      now,
+      5 * MIN,
+      options,
+    )
+  );
+  assert.match(error.message, /too many samples/);
+});
+
 test("duplicate series after dropping the name is an execution error", () => {
   const reader = new FakeReader();
   reader.add({ __name__: "a", x: "1" }, [0], [1]);
@@ -364,6 +409,7 @@ test("a window with a gap at the range's start leaves its sample out", () => {
   ];
   const reader = new FakeReader(tiers);
   const now = 10 * DAY;
+  // (raw keeps 1 min: every query here reads the minute tier.)
   // Samples every 15 s over (now - 3 min, now], but none at now - 2 min:
   // the window ending there is not full, so its last sample (at now - 2 min
   // - 15 s, outside [now - 2 min, now]) must not count.
@@ -386,6 +432,21 @@ test("a window with a gap at the range's start leaves its sample out", () => {
   );
   assert.equal(at("count_over_time(h[2m])"), 9);
   assert.equal(at("max_over_time(h[2m])"), 120);
+  // The same for an instant selector's lookback: a series whose last
+  // sample is 15 s before now - 5 min is gone, one with a sample at
+  // exactly now - 5 min (a full window there) is not.
+  const u: number[] = [];
+  for (let x = now - 7 * MIN + 15 * SEC; x < now - 5 * MIN; x += 15 * SEC) {
+    u.push(x);
+  }
+  reader.add({ __name__: "stopped" }, u, u.map(() => 1));
+  reader.add(
+    { __name__: "kept" },
+    [...u, now - 5 * MIN],
+    [...u, now - 5 * MIN].map(() => 2),
+  );
+  assert.equal(at("stopped"), undefined);
+  assert.equal(at("kept"), 2);
 });
 
 test("a downsampled tier that cannot answer exactly is refused, naming why", () => {

@@ -1,0 +1,512 @@
+/**
+ * The open (growing) chunks of one tier for every series, written in the
+ * codec's format (see `codec.ts`: version, columns, count, then the
+ * Gorilla bit stream) but kept as a structure of arrays: the encoder
+ * state of series `id` lives at index `id` of a few typed arrays, and its
+ * bits in a slot of a shared slab. A `ChunkEncoder` object per series and
+ * tier costs a few hundred bytes of object headers; ~57,000 series x 3
+ * tiers of them would not fit the 32 MB the store may use.
+ *
+ * A chunk's bytes are a chain of 32-byte blocks carved from 64 KiB pages,
+ * so memory follows the bytes actually written (a block, 4 bytes of link)
+ * and a sealed chunk's blocks go back to one free list for any series.
+ * A row is encoded into a small scratch buffer first, then its bytes are
+ * copied onto the chain.
+ *
+ * `decodeChunk()` of `codec.ts` reads what {@linkcode OpenChunks.finish}
+ * returns; the tests check the bytes equal `ChunkEncoder`'s.
+ *
+ * @module
+ */
+
+const VERSION = 1;
+const NO_WINDOW = -1;
+const TWO_32 = 4294967296;
+const TIME_BITS_MAX = 65;
+const VALUE_BITS_MAX = 78;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const BLOCK_SHIFT = 5; // 32-byte blocks
+const BLOCK_BYTES = 1 << BLOCK_SHIFT;
+const PAGE_SHIFT = 11; // 2048 blocks (64 KiB) per page
+const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
+const NONE = -1;
+
+/**
+ * Seal a chunk once its stream holds this many bits (16 KiB): a chunk
+ * record must stay far below the frame's 16 MiB, and a reader decodes a
+ * chunk at a time.
+ */
+export const MAX_STREAM_BITS = 16384 * 8;
+
+const SCRATCH = new Float64Array(1);
+const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
+
+function ctz(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/**
+ * Open chunks of one tier, indexed by series id.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeChunk } from "./codec.ts";
+ * import { OpenChunks } from "./open_chunks.ts";
+ *
+ * const open = new OpenChunks(1);
+ * open.ensure(3);
+ * for (let i = 1; i <= 100; i++) open.append(2, i * 1000, i % 3);
+ * assert.equal(open.count(2), 100);
+ * const { t, columns } = decodeChunk(open.finish(2));
+ * assert.equal(t[99], 100_000);
+ * assert.equal(columns[0][4], 2);
+ * open.reset(2);
+ * assert.equal(open.count(2), 0);
+ * ```
+ */
+export class OpenChunks {
+  /** The most columns a chunk of this tier has. */
+  readonly maxColumns: number;
+  #n = 0;
+  #count = new Int32Array(0);
+  #bits = new Int32Array(0);
+  #cols = new Uint8Array(0);
+  #head = new Int32Array(0);
+  #tail = new Int32Array(0);
+  #firstT = new Float64Array(0);
+  #lastT = new Float64Array(0);
+  #delta = new Float64Array(0);
+  /** Per series and column: previous value's high and low 32 bits. */
+  #prev = new Int32Array(0);
+  /** Per series and column: the XOR window (leading * 64 + trailing). */
+  #win = new Int16Array(0);
+  /** Per series: the stream's last byte (partial when bits % 8 != 0). */
+  #lastByte = new Uint8Array(0);
+  /** Per series (one-column chunks only): the last integer difference. */
+  #diff = new Float64Array(0);
+  #intMode: boolean;
+  #open = 0;
+  // Blocks: pages of bytes, a link per block, a free list.
+  #pages: Uint8Array[] = [];
+  #next = new Int32Array(0);
+  #blocks = 0;
+  #free = new Int32Array(0);
+  #freeTop = 0;
+  // The row being written: bits go to #scratch from bit #pos.
+  #scratch = new Uint8Array(0);
+  #pos = 0;
+  /** Scratch bytes the last row wrote. */
+  #used = 0;
+
+  /**
+   * @param maxColumns the most columns a chunk has (1 for raw, 6 for
+   * windows). One-column chunks also use the codec's integer mode (a
+   * counter's steady step costs a few bits); rows keep to the XOR forms,
+   * which the codec also reads, to spare 8 bytes per series and column.
+   */
+  constructor(maxColumns: number) {
+    if (!Number.isInteger(maxColumns) || maxColumns < 1 || maxColumns > 255) {
+      throw new RangeError(
+        `Cannot create open chunks: maxColumns must be an integer from 1 to 255, received ${maxColumns}`,
+      );
+    }
+    this.maxColumns = maxColumns;
+    this.#intMode = maxColumns === 1;
+    this.#scratch = new Uint8Array(
+      ((TIME_BITS_MAX + VALUE_BITS_MAX * maxColumns) >>> 3) + 2,
+    );
+  }
+
+  /** Makes room for ids below `n`. */
+  ensure(n: number): void {
+    if (n <= this.#n) return;
+    const size = Math.max(n, this.#n * 2, 64);
+    const cols = this.maxColumns;
+    const i32 = (a: Int32Array, k: number, fill: number) => {
+      const b = new Int32Array(size * k).fill(fill);
+      b.set(a);
+      return b;
+    };
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    this.#count = i32(this.#count, 1, 0);
+    this.#bits = i32(this.#bits, 1, 0);
+    this.#head = i32(this.#head, 1, NONE);
+    this.#tail = i32(this.#tail, 1, NONE);
+    this.#prev = i32(this.#prev, 2 * cols, 0);
+    const colsArr = new Uint8Array(size);
+    colsArr.set(this.#cols);
+    this.#cols = colsArr;
+    const lastByte = new Uint8Array(size);
+    lastByte.set(this.#lastByte);
+    this.#lastByte = lastByte;
+    const win = new Int16Array(size * cols).fill(NO_WINDOW);
+    win.set(this.#win);
+    this.#win = win;
+    if (this.#intMode) this.#diff = f64(this.#diff);
+    this.#firstT = f64(this.#firstT);
+    this.#lastT = f64(this.#lastT);
+    this.#delta = f64(this.#delta);
+    this.#n = size;
+  }
+
+  /** Rows in `id`'s open chunk (0: none). */
+  count(id: number): number {
+    return this.#count[id];
+  }
+
+  /** Columns of `id`'s open chunk. */
+  columns(id: number): number {
+    return this.#cols[id];
+  }
+
+  /** First timestamp of `id`'s open chunk. */
+  firstT(id: number): number {
+    return this.#firstT[id];
+  }
+
+  /** Last timestamp of `id`'s open chunk. */
+  lastT(id: number): number {
+    return this.#lastT[id];
+  }
+
+  /** Open chunks. */
+  get openCount(): number {
+    return this.#open;
+  }
+
+  /** Bytes the chunk of `id` would take finished. */
+  byteLength(id: number): number {
+    const n = this.#count[id];
+    return n === 0 ? 0 : 2 + varintLength(n) + ((this.#bits[id] + 7) >>> 3);
+  }
+
+  /** Bytes held: block pages, links, free list and the per-series state. */
+  memoryBytes(): number {
+    return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
+      this.#next.byteLength + this.#free.byteLength +
+      this.#n * (4 * 4 + 2 + 8 * 3) + this.#prev.byteLength +
+      this.#win.byteLength + this.#diff.byteLength;
+  }
+
+  /**
+   * Appends sample `(t, v)` (one column) to `id`'s chunk; t integer ms,
+   * after the last. Returns the bits the chunk's stream holds now: seal it
+   * before {@linkcode MAX_STREAM_BITS}.
+   */
+  append(id: number, t: number, v: number): number {
+    this.#startRow(id, t, 1);
+    SCRATCH[0] = v;
+    this.#value(
+      id * this.maxColumns,
+      SCRATCH_U32[HI] | 0,
+      SCRATCH_U32[LO] | 0,
+      v,
+    );
+    return this.#endRow(id);
+  }
+
+  /** Appends a row of `columns` values of `row` to `id`'s chunk; returns the stream's bits. */
+  appendRow(
+    id: number,
+    t: number,
+    row: Float64Array,
+    columns: number,
+  ): number {
+    this.#startRow(id, t, columns);
+    const at = id * this.maxColumns;
+    const bits = new Uint32Array(row.buffer, row.byteOffset, columns * 2);
+    for (let c = 0; c < columns; c++) {
+      this.#value(at + c, bits[2 * c + HI] | 0, bits[2 * c + LO] | 0, row[c]);
+    }
+    return this.#endRow(id);
+  }
+
+  /** The chunk of `id` so far, in the codec's format (a copy). */
+  finish(id: number): Uint8Array {
+    const out = new Uint8Array(this.byteLength(id) || 3);
+    this.copyTo(id, out, 0);
+    return out;
+  }
+
+  /**
+   * Writes what {@linkcode finish} returns into `out` at `at` (which must
+   * have room for {@linkcode byteLength}); returns the end.
+   */
+  copyTo(id: number, out: Uint8Array, at: number): number {
+    const n = this.#count[id];
+    const dataBytes = (this.#bits[id] + 7) >>> 3;
+    out[at++] = VERSION;
+    out[at++] = this.#cols[id];
+    let rest = n;
+    while (rest >= 128) {
+      out[at++] = 128 | (rest & 127);
+      rest = Math.floor(rest / 128);
+    }
+    out[at++] = rest;
+    const end = at + dataBytes;
+    for (let b = this.#head[id]; at < end; b = this.#next[b]) {
+      const page = this.#pages[b >>> PAGE_SHIFT];
+      let off = (b & PAGE_MASK) << BLOCK_SHIFT;
+      const stop = Math.min(end, at + BLOCK_BYTES);
+      while (at < stop) out[at++] = page[off++];
+    }
+    return at;
+  }
+
+  /** Empties `id`'s chunk (after sealing it) and frees its slot. */
+  reset(id: number): void {
+    if (this.#count[id] === 0) return;
+    for (let b = this.#head[id]; b !== NONE;) {
+      const next = this.#next[b];
+      this.#freeBlock(b);
+      b = b === this.#tail[id] ? NONE : next;
+    }
+    this.#head[id] = NONE;
+    this.#tail[id] = NONE;
+    this.#count[id] = 0;
+    this.#bits[id] = 0;
+    this.#open--;
+  }
+
+  /** Writes the row's time, after making room for the whole row. */
+  #startRow(id: number, t: number, columns: number): void {
+    const n = this.#count[id];
+    const bits = n === 0 ? 0 : this.#bits[id];
+    // The row goes to the scratch buffer, after the stream's last partial byte.
+    const scratch = this.#scratch;
+    // Only the bytes the previous row used can be non-zero.
+    for (let i = this.#used; i > 0;) scratch[--i] = 0;
+    if (n === 0) {
+      this.#cols[id] = columns;
+      const at = id * this.maxColumns;
+      for (let c = 0; c < columns; c++) {
+        this.#prev[2 * (at + c)] = 0;
+        this.#prev[2 * (at + c) + 1] = 0;
+        this.#win[at + c] = NO_WINDOW;
+        if (this.#intMode) this.#diff[at + c] = 0;
+      }
+      this.#pos = 0;
+      let m = Math.abs(t);
+      this.#put(t < 0 ? 1 : 0, 1);
+      while (m >= 128) {
+        this.#put(128 | (m % 128), 8);
+        m = Math.floor(m / 128);
+      }
+      this.#put(m, 8);
+      this.#firstT[id] = t;
+      this.#lastT[id] = t;
+      this.#delta[id] = 0;
+      this.#count[id] = 1;
+      this.#open++;
+      return;
+    }
+    if (columns !== this.#cols[id]) {
+      throw new RangeError(
+        `Cannot append to an open chunk: it has ${
+          this.#cols[id]
+        } columns, received ${columns}`,
+      );
+    }
+    this.#pos = bits & 7;
+    // The partial last byte, kept apart: reading it from its block would
+    // cost a cache miss per sample with many series.
+    if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
+    const d = t - this.#lastT[id];
+    const dod = d - this.#delta[id];
+    if (dod === 0) {
+      this.#pos++;
+    } else {
+      const z = dod >= 0 ? 2 * dod : -2 * dod - 1;
+      if (z < 128) this.#put(0x100 | z, 9);
+      else if (z < 4096) this.#put(0x6000 | z, 15);
+      else if (z < 1048576) this.#put(0xe00000 | z, 24);
+      else if (z < TWO_32) {
+        this.#put(0x1e, 5);
+        this.#put(z >>> 0, 32);
+      } else {
+        const m = Math.abs(dod);
+        this.#put(0x3e | (dod < 0 ? 1 : 0), 6);
+        this.#put(Math.floor(m / TWO_32), 21);
+        this.#put(m >>> 0, 32);
+      }
+    }
+    this.#lastT[id] = t;
+    this.#delta[id] = d;
+    this.#count[id] = n + 1;
+  }
+
+  /** Copies the row's bytes from the scratch buffer onto `id`'s chain; returns the stream's bits. */
+  #endRow(id: number): number {
+    const bits = this.#count[id] === 1 ? 0 : this.#bits[id];
+    const from = bits & 7;
+    const nbytes = (this.#pos + 7) >>> 3;
+    this.#used = nbytes;
+    // Bytes the allocated blocks cover so far.
+    let covered = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) & ~(BLOCK_BYTES - 1);
+    let tail = this.#tail[id];
+    let b = bits >>> 3;
+    const scratch = this.#scratch;
+    for (let j = 0; j < nbytes; j++, b++) {
+      if (b >= covered) {
+        const nb = this.#allocBlock();
+        if (tail === NONE) this.#head[id] = nb;
+        else this.#next[tail] = nb;
+        tail = nb;
+        covered += BLOCK_BYTES;
+      }
+      this.#pages[tail >>> PAGE_SHIFT][
+        ((tail & PAGE_MASK) << BLOCK_SHIFT) + (b & (BLOCK_BYTES - 1))
+      ] = scratch[j];
+    }
+    this.#tail[id] = tail;
+    this.#lastByte[id] = scratch[nbytes - 1];
+    return this.#bits[id] = bits + this.#pos - from;
+  }
+
+  #allocBlock(): number {
+    if (this.#freeTop > 0) return this.#free[--this.#freeTop];
+    const b = this.#blocks++;
+    if ((b >>> PAGE_SHIFT) === this.#pages.length) {
+      this.#pages.push(new Uint8Array(BLOCK_BYTES << PAGE_SHIFT));
+    }
+    if (b >= this.#next.length) {
+      const next = new Int32Array(Math.max(1024, this.#next.length * 2));
+      next.set(this.#next);
+      this.#next = next;
+    }
+    return b;
+  }
+
+  #freeBlock(b: number): void {
+    if (this.#freeTop === this.#free.length) {
+      const free = new Int32Array(Math.max(1024, this.#free.length * 2));
+      free.set(this.#free);
+      this.#free = free;
+    }
+    this.#free[this.#freeTop++] = b;
+  }
+
+  /**
+   * Writes value `v` (bits `hi:lo`) of column state `k` (series *
+   * maxColumns + column) as the codec does.
+   */
+  #value(k: number, hi: number, lo: number, v: number): void {
+    const prev = this.#prev;
+    const ph = prev[2 * k];
+    const pl = prev[2 * k + 1];
+    const xh = hi ^ ph;
+    const xl = lo ^ pl;
+    prev[2 * k] = hi;
+    prev[2 * k + 1] = lo;
+    if ((xh | xl) === 0) {
+      if (this.#intMode) this.#diff[k] = 0;
+      this.#pos++;
+      return;
+    }
+    const w = this.#win[k];
+    let lead = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+    if (lead > 31) lead = 31;
+    const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
+    const reuse = w >= 0 && lead >= w >> 6 && trail >= (w & 63);
+    if (this.#intMode) {
+      // The codec's integer mode: the change of the integer difference,
+      // when both values are integers and it is shorter than the XOR.
+      const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
+      let keep = 0;
+      if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
+        SCRATCH_U32[HI] = ph;
+        SCRATCH_U32[LO] = pl;
+        const p = SCRATCH[0];
+        const d = v - p;
+        const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
+          d <= MAX_SAFE && d >= -MAX_SAFE;
+        if (ints) keep = d;
+        if (ints && xorBits > 8 && (v !== 0 || hi === 0)) {
+          const dd = d - this.#diff[k];
+          const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
+          let done = true;
+          if (z < 16) this.#put(0xe0 | z, 8);
+          else if (z < 256 && xorBits > 13) this.#put(0x1e00 | z, 13);
+          else if (z < 65536 && xorBits > 22) this.#put(0x3e0000 | z, 22);
+          else if (z < TWO_32 && xorBits > 38) {
+            this.#put(0x3f, 6);
+            this.#put(z >>> 0, 32);
+          } else done = false;
+          if (done) {
+            this.#diff[k] = keep;
+            return;
+          }
+        }
+      }
+      this.#diff[k] = keep;
+    }
+    if (reuse) {
+      const pt = w & 63;
+      this.#put(2, 2);
+      this.#xorBits(xh, xl, pt, 64 - (w >> 6) - pt);
+      return;
+    }
+    const sig = 64 - lead - trail;
+    this.#put(0x3000 | (lead << 6) | (sig & 63), 14);
+    this.#xorBits(xh, xl, trail, sig);
+    this.#win[k] = (lead << 6) | trail;
+  }
+
+  #xorBits(xh: number, xl: number, trail: number, sig: number): void {
+    let h: number;
+    let l: number;
+    if (trail >= 32) {
+      h = 0;
+      l = xh >>> (trail - 32);
+    } else if (trail === 0) {
+      h = xh;
+      l = xl;
+    } else {
+      h = xh >>> trail;
+      l = (xl >>> trail) | (xh << (32 - trail));
+    }
+    if (sig > 32) {
+      this.#put(h, sig - 32);
+      this.#put(l, 32);
+    } else {
+      this.#put(l, sig);
+    }
+  }
+
+  /** Writes the low `n` bits (1..32) of `v` into the scratch buffer. */
+  #put(v: number, n: number): void {
+    const p = this.#pos;
+    this.#pos += n;
+    const buf = this.#scratch;
+    let i = p >>> 3;
+    const free = 8 - (p & 7);
+    if (n <= free) {
+      buf[i] |= v << (free - n);
+      return;
+    }
+    let rest = n - free;
+    buf[i++] |= v >>> rest;
+    while (rest >= 8) {
+      rest -= 8;
+      buf[i++] = v >>> rest;
+    }
+    if (rest > 0) buf[i] = v << (8 - rest);
+  }
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ChunkEncoder, decodeChunk } from "../../src/history/codec.ts";
+import { MAX_STREAM_BITS, OpenChunks } from "../../src/history/open_chunks.ts";
+
+/** A small seeded generator (mulberry32), so a failure repeats. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Samples: the very bytes of ChunkEncoder. Rows (which skip the codec's
+ * integer mode): the same times and value bits once decoded.
+ */
+function same(
+  got: Uint8Array,
+  want: Uint8Array,
+  columns: number,
+  what: string,
+) {
+  if (columns === 1) {
+    assert.deepEqual(got, want, what);
+    return;
+  }
+  const a = decodeChunk(got);
+  const b = decodeChunk(want);
+  assert.deepEqual(a.t, b.t, what);
+  for (let c = 0; c < columns; c++) {
+    assert.deepEqual(
+      new Uint32Array(a.columns[c].buffer),
+      new Uint32Array(b.columns[c].buffer),
+      `${what} column ${c}`,
+    );
+  }
+}
+
+const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-310, 5e-324, 2 ** 53];
+
+function value(r: () => number): number {
+  const k = r();
+  if (k < 0.1) return SPECIAL[Math.floor(r() * SPECIAL.length)];
+  if (k < 0.3) return Math.floor(r() * 10);
+  if (k < 0.5) return 1e6 + Math.floor(r() * 4) * 1000;
+  if (k < 0.8) return r() * 1e6 - 5e5;
+  return Math.floor(r() * 1000) / 8;
+}
+
+test("OpenChunks writes ChunkEncoder's bytes for samples, and rows decodeChunk() reads bit for bit (seeded, interleaved series)", () => {
+  for (const columns of [1, 5, 6]) {
+    const r = rng(columns * 7919);
+    const open = new OpenChunks(columns === 1 ? 1 : 6);
+    const series = 40;
+    open.ensure(series);
+    const encoders = Array.from(
+      { length: series },
+      () => new ChunkEncoder(columns),
+    );
+    const t = Array.from(
+      { length: series },
+      () => Math.floor(r() * 2e12) - 1e12,
+    );
+    const row = new Float64Array(columns);
+    for (let step = 0; step < 4000; step++) {
+      const id = Math.floor(r() * series);
+      // Mostly regular ticks, sometimes jitter or big jumps.
+      const k = r();
+      t[id] += k < 0.7
+        ? 1000
+        : k < 0.95
+        ? Math.floor(r() * 5000)
+        : Math.floor(r() * 2 ** 40);
+      for (let c = 0; c < columns; c++) row[c] = value(r);
+      if (columns === 1) {
+        open.append(id, t[id], row[0]);
+        encoders[id].append(t[id], row[0]);
+      } else {
+        open.appendRow(id, t[id], row, columns);
+        encoders[id].appendRow(t[id], row);
+      }
+      if (encoders[id].count >= 60 || r() < 0.01) {
+        same(open.finish(id), encoders[id].finish(), columns, `series ${id}`);
+        open.reset(id);
+        encoders[id] = new ChunkEncoder(columns);
+      }
+    }
+    for (let id = 0; id < series; id++) {
+      if (encoders[id].count === 0) continue;
+      const bytes = open.finish(id);
+      same(bytes, encoders[id].finish(), columns, `series ${id}`);
+      assert.equal(open.byteLength(id), bytes.length);
+      decodeChunk(bytes);
+    }
+  }
+});
+
+test("OpenChunks grows a chunk block by block and reuses freed blocks", () => {
+  const open = new OpenChunks(1);
+  open.ensure(2);
+  const r = rng(1);
+  let bits = 0;
+  let n = 0;
+  while (bits <= MAX_STREAM_BITS) {
+    bits = open.append(0, ++n * 1000 + Math.floor(r() * 100), r());
+  }
+  const { t } = decodeChunk(open.finish(0));
+  assert.equal(t.length, n);
+  open.reset(0);
+  const before = open.memoryBytes();
+  for (let i = 1; i <= n; i++) open.append(1, i * 1000, r());
+  // The blocks series 0 freed take series 1: no new pages.
+  assert.equal(open.memoryBytes(), before);
+  assert.equal(open.openCount, 1);
+});
+
+test("OpenChunks refuses a row whose column count differs from the chunk's", () => {
+  const open = new OpenChunks(6);
+  open.ensure(1);
+  open.appendRow(0, 1000, new Float64Array(5), 5);
+  assert.throws(
+    () => open.appendRow(0, 2000, new Float64Array(6), 6),
+    /it has 5 columns, received 6/,
+  );
+});
