@@ -385,6 +385,75 @@ export class HistoryStore implements HistoryReader {
     end: number,
     tier: number,
   ): SeriesPoints[] {
+    if (end < start) return [];
+    return this.#read(matchers, tier, start, end, undefined);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectSteps}: the points within
+   * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
+   * pass over the disk, decoding only the chunks that reach a window.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const ref = store.seriesRef({ __name__: "x" }, "gauge");
+   * for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * const [p] = store.selectSteps([], new Float64Array([100_000, 400_000]), 2000, 0);
+   * assert.deepEqual([...p.t], [98_000, 99_000, 100_000, 398_000, 399_000, 400_000]);
+   * await store.close();
+   * ```
+   */
+  selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+  ): SeriesPoints[] {
+    const n = ends.length;
+    if (n === 0) return [];
+    for (let i = 1; i < n; i++) {
+      if (!(ends[i] >= ends[i - 1])) {
+        throw new RangeError(
+          `Cannot select steps from history: ends must ascend, received ${
+            ends[i - 1]
+          } then ${ends[i]}`,
+        );
+      }
+    }
+    // The first window whose end is at or after t; t is inside it when its
+    // start is at or before t.
+    const firstEnd = (t: number) => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ends[mid] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const steps: Steps = {
+      ends,
+      reachMs,
+      overlaps: (minT: number, maxT: number) => {
+        const i = firstEnd(minT);
+        return i < n && ends[i] - reachMs <= maxT;
+      },
+    };
+    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+  }
+
+  #read(
+    matchers: readonly LabelMatcher[],
+    tier: number,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+  ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
       throw new RangeError(
@@ -394,7 +463,7 @@ export class HistoryStore implements HistoryReader {
       );
     }
     const ids = this.#index.match(matchers);
-    if (ids.length === 0 || end < start) return [];
+    if (ids.length === 0) return [];
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -402,10 +471,11 @@ export class HistoryStore implements HistoryReader {
       start,
       end,
       (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+      steps?.overlaps,
     );
     const out: SeriesPoints[] = [];
     for (const id of ids) {
-      const pieces = t.pieces(id, start, end, byId.get(id)!);
+      const pieces = t.pieces(id, start, end, byId.get(id)!, steps?.overlaps);
       if (pieces.length === 0) continue;
       const points = mergePieces(
         this.#index.labels(id)!,
@@ -414,6 +484,7 @@ export class HistoryStore implements HistoryReader {
         start,
         end,
         tier > 0,
+        steps,
       );
       if (points) out.push(points);
     }
@@ -851,6 +922,13 @@ function decodeRecord(r: ChunkRecord): Piece {
 }
 
 /** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
+/** Windows of a step read: `[ends[i] - reachMs, ends[i]]`, and which chunks reach one. */
+interface Steps {
+  ends: Float64Array;
+  reachMs: number;
+  overlaps(minT: number, maxT: number): boolean;
+}
+
 function mergePieces(
   labels: SeriesLabels,
   kind: SeriesKind,
@@ -858,37 +936,66 @@ function mergePieces(
   start: number,
   end: number,
   windows: boolean,
+  steps?: Steps,
 ): SeriesPoints | undefined {
   pieces.sort((a, b) => a.t[0] - b.t[0]);
-  // Count first, then fill typed arrays of the exact size.
+  // Each piece gives a run [lo, hi) of its points: inside [start, end] and
+  // after the previous piece's last kept time (a chunk read from disk and
+  // from memory comes twice; chunks of a series never interleave).
+  const lo = new Int32Array(pieces.length);
+  const hi = new Int32Array(pieces.length);
   let n = 0;
   let last = -Infinity;
-  for (const p of pieces) {
-    for (let i = 0; i < p.t.length; i++) {
-      const t = p.t[i];
-      if (t > last && t >= start && t <= end) {
-        n++;
-        last = t;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const t = pieces[k].t;
+    const from = Math.max(start, last);
+    let a = lowerBound(t, from);
+    if (a < t.length && t[a] === last) a++;
+    const b = lowerBound(t, end, true);
+    lo[k] = a;
+    hi[k] = Math.max(a, b);
+    if (hi[k] > a) {
+      n += hi[k] - a;
+      last = t[hi[k] - 1];
     }
   }
   if (n === 0) return undefined;
   const cols = windows ? (kind === "counter" ? 6 : 5) : 1;
-  const t = new Float64Array(n);
-  const out = Array.from({ length: cols }, () => new Float64Array(n));
+  let t = new Float64Array(n);
+  let out = Array.from({ length: cols }, () => new Float64Array(n));
   let j = 0;
-  last = -Infinity;
-  for (const p of pieces) {
-    const have = Math.min(cols, p.columns.length);
-    for (let i = 0; i < p.t.length; i++) {
-      const ti = p.t[i];
-      if (ti > last && ti >= start && ti <= end) {
-        t[j] = ti;
-        for (let c = 0; c < have; c++) out[c][j] = p.columns[c][i];
-        for (let c = have; c < cols; c++) out[c][j] = NaN;
-        j++;
-        last = ti;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const a = lo[k];
+    const b = hi[k];
+    if (b <= a) continue;
+    const p = pieces[k];
+    t.set(p.t.subarray(a, b), j);
+    for (let c = 0; c < cols; c++) {
+      // A chunk written with fewer columns (older data) reads as NaN there.
+      if (c < p.columns.length) out[c].set(p.columns[c].subarray(a, b), j);
+      else out[c].fill(NaN, j, j + b - a);
+    }
+    j += b - a;
+  }
+  if (steps) {
+    // Step reads: only the points inside some step's window (both sorted:
+    // one walk).
+    const { ends, reachMs } = steps;
+    let m = 0;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const ti = t[i];
+      while (w < ends.length && ends[w] < ti) w++;
+      if (w === ends.length) break;
+      if (ends[w] - reachMs > ti) continue;
+      t[m] = t[i];
+      for (let c = 0; c < cols; c++) out[c][m] = out[c][i];
+      m++;
+    }
+    if (m === 0) return undefined;
+    if (m < n) {
+      t = t.slice(0, m);
+      out = out.map((col) => col.slice(0, m));
     }
   }
   if (!windows) return { labels, kind, t, value: out[0] };
@@ -903,4 +1010,16 @@ function mergePieces(
     max: out[COL_MAX],
     ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
   };
+}
+
+/** The first index of sorted `t` with `t[i] >= x` (`> x` when `after`). */
+function lowerBound(t: Float64Array, x: number, after = false): number {
+  let a = 0;
+  let b = t.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (t[mid] < x || (after && t[mid] === x)) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

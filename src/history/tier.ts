@@ -268,13 +268,22 @@ export class Tier {
    * Pushes onto `out` the memory pieces of `id` (ring, then open chunk)
    * that overlap `[start, end]`; returns `out`.
    */
-  pieces(id: number, start: number, end: number, out: Piece[]): Piece[] {
+  pieces(
+    id: number,
+    start: number,
+    end: number,
+    out: Piece[],
+    overlaps?: (minT: number, maxT: number) => boolean,
+  ): Piece[] {
+    const want = (c: StoredChunk) =>
+      c.maxT >= start && c.minT <= end &&
+      (!overlaps || overlaps(c.minT, c.maxT));
     for (const c of this.ring.chunks(id)) {
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     const open = this.#open;
     if (
