@@ -24,7 +24,6 @@ import {
   COL_MIN,
   COL_SUM,
   COL_VALUE,
-  STATE_LENGTH,
 } from "./aggregator.ts";
 import {
   encodeHeadRecord,
@@ -84,6 +83,15 @@ export interface HistoryStoreOptions {
   memoryChunks?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;
+  /**
+   * A series whose last sample is this much (ms) older than the newest
+   * sample of any series has stopped: at the next flush its open chunks are
+   * sealed and its open windows closed, so its memory goes and its history
+   * waits for retention. Measured against the samples, not the clock, so a
+   * store whose writer paused (or a backfill) closes nothing early.
+   * Default 300_000.
+   */
+  staleMs?: number;
 }
 
 /** The store's figures for one tier. */
@@ -205,7 +213,9 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
-  #state = new Float64Array(STATE_LENGTH);
+  #staleMs: number;
+  /** The newest sample time of any series. */
+  #latest = -Infinity;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -224,6 +234,7 @@ export class HistoryStore implements HistoryReader {
     }
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
+    this.#staleMs = options.staleMs ?? 300_000;
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
@@ -320,6 +331,7 @@ export class HistoryStore implements HistoryReader {
     }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
+    if (t > this.#latest) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
     const tiers = this.#tiers;
@@ -595,6 +607,7 @@ export class HistoryStore implements HistoryReader {
     this.#grow(maxId + 1);
     for (const [id, t] of diskLast[0]) {
       if (t > this.#lastT[id]) this.#lastT[id] = t;
+      if (t > this.#latest) this.#latest = t;
     }
     const headRuns = disk.head.load((b, s, e) => {
       let rec;
@@ -621,6 +634,7 @@ export class HistoryStore implements HistoryReader {
         } else tier.restoreOpen(id, new Float64Array(0), [], 0);
       });
       if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
+      if (rec.lastT > this.#latest) this.#latest = rec.lastT;
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
@@ -682,10 +696,55 @@ export class HistoryStore implements HistoryReader {
     }
   }
 
+  /**
+   * Seals the open chunks and closes the open windows of series that have
+   * stopped (last sample `staleMs` before `now`, the newest sample of
+   * all). A closed window's end becomes the series' last time, so a late
+   * sample cannot write that window twice.
+   */
+  #closeStale(now: number): void {
+    if (now === -Infinity) return;
+    const tiers = this.#tiers;
+    const cutoff = now - this.#staleMs;
+    for (let id = 0; id < this.#index.size; id++) {
+      const last = this.#lastT[id];
+      if (!(last < cutoff)) continue;
+      tiers[0].seal(id);
+      if (tiers.length < 2) continue;
+      const counter = this.#counter[id] === 1;
+      const agg = tiers[1].aggregator!;
+      let bump = last;
+      if (agg.isOpen(id)) {
+        const end = agg.windowEnd(last);
+        if (end > now) continue; // the clock has not passed the window yet
+        agg.take(id);
+        tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);
+        bump = end;
+      }
+      for (let k = 1; k < tiers.length; k++) {
+        const tier = tiers[k];
+        if (tier.openCount(id) === 0) continue;
+        const next = tier.feeds;
+        if (next) {
+          const res = next.info.resolutionMs;
+          const end = Math.ceil(tier.openFirstT(id) / res) * res;
+          if (end > now) break;
+          tier.seal(id); // appends the coarser window's row
+          if (end > bump) bump = end;
+        } else tier.seal(id);
+      }
+      if (bump > last) {
+        this.#lastT[id] = bump;
+        this.#dirty[id] = 1;
+      }
+    }
+  }
+
   #flushNow(): void {
     if (this.#closed) return;
     const started = performance.now();
     const now = this.#now();
+    this.#closeStale(this.#latest);
     for (const tier of this.#tiers) {
       const cutoff = now - tier.info.retentionMs;
       const dropped = tier.ring.dropBefore(cutoff);

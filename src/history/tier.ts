@@ -175,6 +175,11 @@ export class Tier {
     return this.#open.count(id);
   }
 
+  /** Time of the first row of `id`'s open chunk. */
+  openFirstT(id: number): number {
+    return this.#open.firstT(id);
+  }
+
   /** Bytes of `id`'s open chunk in the codec's format (0: none). */
   openBytes(id: number): number {
     return this.#open.byteLength(id);
