@@ -342,7 +342,10 @@ export class ChunkEncoder {
       rest = Math.floor(rest / 128);
     }
     out[i] = rest;
-    out.set(this.#buf.subarray(0, dataBytes), head);
+    // A loop, not subarray(): a view would make the runtime give the
+    // encoder's small buffer an ArrayBuffer of its own (more memory).
+    const buf = this.#buf;
+    for (let j = 0; j < dataBytes; j++) out[head + j] = buf[j];
     return out;
   }
 
@@ -532,7 +535,7 @@ export class ChunkEncoder {
     if (size < need) size = need;
     size = (size + 7) & ~7;
     const buf = new Uint8Array(size);
-    buf.set(old.subarray(0, (this.#bits + 7) >>> 3));
+    buf.set(old); // the bytes past the stream are 0 anyway
     this.#buf = buf;
   }
 }

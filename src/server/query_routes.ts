@@ -3,6 +3,7 @@
  * existing clients (`promtool query`, Grafana's Prometheus data source)
  * read it: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/series`,
  * `/api/v1/labels`, `/api/v1/label/:name/values` and
+ * `/api/v1/query_exemplars` (always none: weir keeps no exemplars) and
  * `/api/v1/status/buildinfo`, by GET or by POST of a form, with
  * Prometheus's parameters, JSON and errors.
  *
@@ -15,6 +16,7 @@ import type {
   SeriesLabels,
 } from "../history/types.ts";
 import {
+  parseQuery,
   PromQLError,
   queryInstant,
   type QueryOptions,
@@ -99,6 +101,7 @@ const PATHS = [
   "/api/v1/series",
   "/api/v1/labels",
   "/api/v1/label/:name/values",
+  "/api/v1/query_exemplars",
 ];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -211,13 +214,18 @@ export function queryRoutes(
     }
     const { start, end } = _allTime(p);
     const limit = _limit(p);
-    const seen = new Map<string, SeriesLabels>();
+    // Each label set's sorted pairs, made once: the key that removes
+    // duplicates across match[] and the order Prometheus answers in.
+    const seen = new Map<string, { labels: SeriesLabels; pairs: string[] }>();
     for (const matchers of sets) {
       for (const labels of reader.series(matchers, start, end)) {
-        seen.set(_key(labels), labels);
+        const pairs = _sortedPairs(labels);
+        seen.set(JSON.stringify(pairs), { labels, pairs });
       }
     }
-    const all = [...seen.values()].sort(_compareLabels);
+    const all = [...seen.values()]
+      .sort((a, b) => _comparePairs(a.pairs, b.pairs))
+      .map((e) => e.labels);
     return _limited(c, all, limit);
   };
   const labels = async (c: Context) => {
@@ -253,6 +261,18 @@ export function queryRoutes(
   app.get("/api/v1/series", series).post("/api/v1/series", series);
   app.get("/api/v1/labels", labels).post("/api/v1/labels", labels);
   app.get("/api/v1/label/:name/values", values);
+  // Grafana asks for exemplars beside a range query; weir stores none, so
+  // the true answer is an empty list, once the parameters check out.
+  const exemplars = async (c: Context) => {
+    const p = await read(c);
+    parseQuery(_required(p, "query"));
+    _allTime(p);
+    return _success(c, []);
+  };
+  app.get("/api/v1/query_exemplars", exemplars).post(
+    "/api/v1/query_exemplars",
+    exemplars,
+  );
   app.get("/api/v1/status/buildinfo", (c) =>
     _success(c, {
       version: VERSION,
@@ -423,21 +443,17 @@ function _success(c: Context, data: unknown): Response {
   return _json(c, { status: "success", data });
 }
 
-function _key(labels: SeriesLabels): string {
-  return JSON.stringify(
-    Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
-  );
+/** A label set as [name, value, name, value, ...], sorted by name. */
+function _sortedPairs(labels: SeriesLabels): string[] {
+  const out: string[] = [];
+  for (const n of Object.keys(labels).sort()) out.push(n, labels[n]);
+  return out;
 }
 
-/** Prometheus's order of label sets: by sorted (name, value) pairs. */
-function _compareLabels(a: SeriesLabels, b: SeriesLabels): number {
-  const x = Object.keys(a).sort();
-  const y = Object.keys(b).sort();
+/** Prometheus's order of label sets: name, then value, pair by pair. */
+function _comparePairs(x: string[], y: string[]): number {
   for (let i = 0; i < x.length && i < y.length; i++) {
     if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
-    const u = a[x[i]];
-    const v = b[y[i]];
-    if (u !== v) return u < v ? -1 : 1;
   }
   return x.length - y.length;
 }

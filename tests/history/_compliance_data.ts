@@ -94,7 +94,7 @@ export function generateHistory(options: GenerateOptions): GeneratedSeries[] {
         samples: times.map((t) => [
           t,
           Math.round(
-            level * (1 + 0.2 * Math.sin(t / 600_000 + k)) +
+            level * (1 + 0.2 * Math.sin((t - times[0]) / 600_000 + k)) +
               rand() * 1e6,
           ),
         ]),

@@ -54,8 +54,13 @@ import {
  */
 // The 1m tier's *_over_time answers were one sample short (the sample at
 // exactly t-R): the evaluator now adds the last sample of the window ending
-// at t-R (helper D, history/promql).
-const KNOWN_WRONG: Readonly<Record<string, string>> = {};
+// at t-R (helper D, history/promql). What is left:
+const KNOWN_WRONG: Readonly<Record<string, string>> = {
+  "1m tier: weir_memory_bytes offset -10m":
+    "its last step reads the last sample's time: the 1m window ending there " +
+    "is still open in the store, select() leaves it out, and the instant " +
+    "selector finds the window a minute earlier (the sample of a minute before)",
+};
 
 const STEP_MS = 10_000;
 
@@ -293,6 +298,8 @@ interface Pass {
   phasesMs: number[];
   /** The raw tier's retention (default: the store's, a day). */
   rawRetentionMs?: number;
+  /** The last sample's time is a multiple of this (ms): 60000, so that runs repeat. */
+  alignMs: number;
   /** The query times, from the data's last sample time. */
   times(dataEnd: number): {
     start: number;
@@ -315,8 +322,11 @@ async function runPass(
   const dir = await mkdtemp(join(tmpdir(), "weir-compliance-"));
   let store: HistoryStore | undefined;
   try {
-    // Samples end two minutes ago (Prometheus keeps them), on the step grid.
-    const dataEnd = Math.floor((Date.now() - 120_000) / STEP_MS) * STEP_MS;
+    // Samples end two minutes ago (Prometheus keeps them), on the minute:
+    // the data depend on times relative to the end only, so every run asks
+    // the same questions of the same samples (but for time() and dates).
+    const dataEnd = Math.floor((Date.now() - 120_000) / pass.alignMs) *
+      pass.alignMs;
     const series = generateHistory({ endMs: dataEnd, phasesMs: pass.phasesMs });
     const om = join(dir, "history.om");
     await writeFile(om, toOpenMetrics(series));
@@ -395,6 +405,7 @@ const PASSES: Pass[] = [
     // after the data. One instance on the sampling grid, two off it.
     name: "raw",
     phasesMs: [0, 1234, 2500],
+    alignMs: 60_000,
     times: (dataEnd) => {
       const end = dataEnd - 600_000;
       return {
@@ -412,6 +423,8 @@ const PASSES: Pass[] = [
     // sampler writes them (the store's contract: times snapped).
     name: "1m tier",
     phasesMs: [0, 0, 0],
+    // The data ends on the minute, so `offset -10m` reaches its last sample.
+    alignMs: 60_000,
     rawRetentionMs: 15 * 60_000,
     times: (dataEnd) => {
       const end = Math.floor((dataEnd - 600_000) / 60_000) * 60_000;

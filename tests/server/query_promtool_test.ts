@@ -2,7 +2,8 @@
  * A real client of the Prometheus HTTP API, Prometheus's own `promtool
  * query instant|range|series|labels`, against weir's query API served on a
  * loopback port: promtool sends POST forms for queries and GETs with
- * float-second times for series and labels, and must read weir's answers.
+ * float-second times for series and labels, and must read weir's answers
+ * (fixed ones to check the wire, then weir's PromQL evaluator's).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -134,6 +135,78 @@ test("promtool reports weir's bad_data error for a bad selector", {
           e.stderr ?? "",
           /bad_data: invalid parameter "match\[\]".*at least one non-empty matcher/,
         );
+        return true;
+      },
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test("promtool query instant and range get weir's PromQL answers", {
+  skip: integrationSkip("promtool"),
+  timeout: 60_000,
+}, async () => {
+  // Two counters that grow by 10 and 20 a second, sampled every second for
+  // ten minutes: rate() over a whole number of seconds is exactly 10 and 20.
+  const end = Math.floor(Date.now() / 1000) * 1000 - 5000;
+  const h = new MemoryHistory();
+  for (const [process, perSecond] of [["Read", 10], ["Write", 20]] as const) {
+    const samples: [number, number][] = [];
+    for (let s = 600; s >= 0; s--) {
+      samples.push([end - s * 1000, (600 - s) * perSecond]);
+    }
+    h.add(
+      { __name__: "weir_process_messages_total", flow: "f", process },
+      samples,
+      "counter",
+    );
+  }
+  const server = await serve(queryRoutes(h).fetch, { port: 0 });
+  try {
+    const query = "sum by (process) (rate(weir_process_messages_total[1m]))";
+    const instant = JSON.parse(
+      await promtool(
+        "instant",
+        "-o",
+        "json",
+        server.url,
+        query,
+        `--time=${end / 1000}`,
+      ),
+    );
+    assert.deepEqual(instant, [
+      { metric: { process: "Read" }, value: [end / 1000, "10"] },
+      { metric: { process: "Write" }, value: [end / 1000, "20"] },
+    ]);
+    const range = JSON.parse(
+      await promtool(
+        "range",
+        "-o",
+        "json",
+        server.url,
+        'weir_process_messages_total{process="Write"} / 20',
+        `--start=${new Date(end - 30_000).toISOString()}`,
+        `--end=${end / 1000}`,
+        "--step=15s",
+      ),
+    );
+    assert.deepEqual(range, [{
+      metric: { flow: "f", process: "Write" },
+      values: [
+        [(end - 30_000) / 1000, "570"],
+        [(end - 15_000) / 1000, "585"],
+        [end / 1000, "600"],
+      ],
+    }]);
+    await assert.rejects(
+      promtool(
+        "instant",
+        server.url,
+        "sum(rate(weir_process_messages_total[1m])",
+      ),
+      (e: Error & { stderr?: string }) => {
+        assert.match(e.stderr ?? "", /bad_data/);
         return true;
       },
     );

@@ -455,6 +455,19 @@ test("an unexpected error is not dressed as a Prometheus error", async () => {
   assert.equal(res.status, 500);
 });
 
+test("GET and POST /api/v1/query_exemplars answer an empty list (weir keeps no exemplars), after checking the query", async () => {
+  const ok = await get(
+    app(),
+    "/api/v1/query_exemplars?query=weir_up&start=1&end=2",
+  );
+  assert.deepEqual(ok, { status: 200, body: { status: "success", data: [] } });
+  const form = await post(app(), "/api/v1/query_exemplars", "query=weir_up");
+  assert.equal(form.status, 200);
+  const bad = await get(app(), "/api/v1/query_exemplars?query=sum(");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.errorType, "bad_data");
+});
+
 test("GET /api/v1/status/buildinfo answers for Grafana", async () => {
   const { status, body } = await get(app(), "/api/v1/status/buildinfo");
   assert.equal(status, 200);
@@ -629,4 +642,43 @@ test("flowApp refuses a query form larger than maxBodyBytes (413)", async () => 
   } finally {
     await flows.close();
   }
+});
+
+test("with weir's evaluator: bad queries are 400 bad_data naming the problem, too many samples 422", async () => {
+  const a = app(history(), { maxSamples: 2 });
+  for (
+    const [query, why] of [
+      ["sum(weir_up", /parse error/],
+      ['weir_up{job=~"("}', /regex|regular expression/i],
+      ["rate(weir_up)", /range vector/],
+      ["nosuchfunction(weir_up)", /nosuchfunction/],
+    ] as const
+  ) {
+    const { status, body } = await get(
+      a,
+      `/api/v1/query?time=${T0 / 1000 + 5}&query=${encodeURIComponent(query)}`,
+    );
+    assert.equal(status, 400, query);
+    assert.equal(body.errorType, "bad_data", query);
+    assert.match(String(body.error), why, query);
+  }
+  const many = await get(
+    a,
+    `/api/v1/query_range?query=weir_up&start=${T0 / 1000}&end=${
+      T0 / 1000 + 10
+    }&step=1`,
+  );
+  assert.equal(many.status, 422);
+  assert.equal(many.body.errorType, "execution");
+  const ok = await get(
+    app(),
+    `/api/v1/query?time=${T0 / 1000 + 5}&query=sum(weir_up)`,
+  );
+  assert.deepEqual(ok.body, {
+    status: "success",
+    data: {
+      resultType: "vector",
+      result: [{ metric: {}, value: [T0 / 1000 + 5, "6"] }],
+    },
+  });
 });

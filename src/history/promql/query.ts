@@ -8,11 +8,11 @@
 import type { HistoryReader, SeriesLabels } from "../types.ts";
 import type { Expr } from "./ast.ts";
 import { valueType } from "./ast.ts";
-import { Evaluator } from "./evaluator.ts";
+import { Evaluator, TOO_MANY_SAMPLES } from "./evaluator.ts";
 import { parseQuery, TYPE_NAMES } from "./parse.ts";
 import { PromQLError } from "./promql_error.ts";
-import { compareLabels, type StepSeries } from "./series.ts";
-import { chooseTier } from "./tier_choice.ts";
+import { compareLabels, type StepSeries, type Value } from "./series.ts";
+import { chooseTier, coarserExactTier } from "./tier_choice.ts";
 
 /** Limits and settings of one query. */
 export interface QueryOptions {
@@ -58,15 +58,28 @@ function checkTime(name: string, ms: number): void {
   }
 }
 
-function makeEvaluator(
+/**
+ * Evaluates `expr` on the tier the rules choose (or `options.tier`). A
+ * query that would hold more than maxSamples on its tier is tried once more
+ * on the next coarser tier that answers it exactly, before the limit's
+ * error goes to the caller.
+ */
+function evaluate(
   reader: HistoryReader,
   expr: Expr,
   startMs: number,
   endMs: number,
   stepMs: number,
   options: QueryOptions,
-): Evaluator {
+): { ev: Evaluator; value: Value } {
   const lookbackMs = options.lookbackDeltaMs ?? DEFAULT_LOOKBACK_MS;
+  const times = {
+    startMs,
+    endMs,
+    stepMs,
+    lookbackMs,
+    nowMs: options.nowMs ?? Date.now(),
+  };
   let tier: number;
   if (options.tier !== undefined) {
     tier = reader.tiers.findIndex((t) => t.name === options.tier);
@@ -79,24 +92,32 @@ function makeEvaluator(
       );
     }
   } else {
-    tier = chooseTier(expr, reader.tiers, {
+    tier = chooseTier(expr, reader.tiers, times);
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  for (;;) {
+    const ev = new Evaluator({
+      reader,
+      tier,
       startMs,
       endMs,
-      stepMs,
+      stepMs: stepMs > 0 ? stepMs : 1,
       lookbackMs,
-      nowMs: options.nowMs ?? Date.now(),
+      maxSamples: options.maxSamples ?? DEFAULT_MAX_SAMPLES,
+      deadline,
     });
+    try {
+      return { ev, value: ev.eval(expr) };
+    } catch (error) {
+      const coarser = options.tier === undefined &&
+          error instanceof PromQLError && error.type === "execution" &&
+          error.message.startsWith(TOO_MANY_SAMPLES)
+        ? coarserExactTier(expr, reader.tiers, times, tier)
+        : undefined;
+      if (coarser === undefined) throw error;
+      tier = coarser;
+    }
   }
-  return new Evaluator({
-    reader,
-    tier,
-    startMs,
-    endMs,
-    stepMs: stepMs > 0 ? stepMs : 1,
-    lookbackMs,
-    maxSamples: options.maxSamples ?? DEFAULT_MAX_SAMPLES,
-    deadline: Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-  });
 }
 
 /** The function at the top of `expr`, through parentheses already removed. */
@@ -143,8 +164,7 @@ export function queryInstant(
 ): QueryResult {
   checkTime("time", timeMs);
   const expr = parseQuery(query);
-  const ev = makeEvaluator(reader, expr, timeMs, timeMs, 0, options);
-  const value = ev.eval(expr);
+  const { value } = evaluate(reader, expr, timeMs, timeMs, 0, options);
   switch (value.kind) {
     case "scalar":
       return { resultType: "scalar", result: [timeMs, value.v[0]] };
@@ -232,8 +252,14 @@ export function queryRange(
       } for range query, must be Scalar or instant Vector`,
     );
   }
-  const ev = makeEvaluator(reader, expr, startMs, endMs, stepMs, options);
-  const value = ev.eval(expr);
+  const { ev, value } = evaluate(
+    reader,
+    expr,
+    startMs,
+    endMs,
+    stepMs,
+    options,
+  );
   let series: StepSeries[];
   if (value.kind === "scalar") {
     series = [{ labels: {}, v: value.v, ok: new Uint8Array(ev.n).fill(1) }];

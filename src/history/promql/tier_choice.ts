@@ -25,6 +25,9 @@
  *    series gives way to the next coarser one when that one answers
  *    exactly by rule 3 (the last 12 h of `rate(x[5m])` at a 1 min step
  *    reads 720 minute windows a series instead of 43,200 raw samples).
+ * 5. A query that goes over maxSamples on its tier is evaluated once more
+ *    on the next coarser tier that answers it exactly, if there is one
+ *    (query.ts): many series over a few hours of raw samples.
  *
  * Window edges: a 2.42 range `[t - range, t]` is closed at both ends, so it
  * also holds the sample at exactly `t - range`; the windows inside the range
@@ -307,4 +310,40 @@ export function chooseTier(
     reasonAt(chosen + 1) === undefined
   ) chosen++;
   return chosen;
+}
+
+/**
+ * The next tier coarser than `after` that answers `expr` exactly (rule 3
+ * of this module's doc), or undefined: where a query that would hold too
+ * many samples on its tier tries again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseQuery } from "./parse.ts";
+ * import { coarserExactTier } from "./tier_choice.ts";
+ *
+ * const tiers = [
+ *   { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 },
+ *   { name: "1m", resolutionMs: 60_000, retentionMs: 30 * 86_400_000 },
+ * ];
+ * const times = { startMs: 0, endMs: 3_600_000, stepMs: 60_000, lookbackMs: 300_000, nowMs: 3_600_000 };
+ * assert.equal(coarserExactTier(parseQuery("rate(x[5m])"), tiers, times, 0), 1);
+ * assert.equal(coarserExactTier(parseQuery("irate(x[5m])"), tiers, times, 0), undefined);
+ * ```
+ */
+export function coarserExactTier(
+  expr: Expr,
+  tiers: readonly TierInfo[],
+  times: QueryTimes,
+  after: number,
+): number | undefined {
+  const uses: SelectorUse[] = [];
+  collect(expr, uses, true, times, times);
+  for (let i = after + 1; i < tiers.length; i++) {
+    if (uses.every((use) => whyNot(use, tiers[i], times) === undefined)) {
+      return i;
+    }
+  }
+  return undefined;
 }
