@@ -305,11 +305,19 @@ export type _Compiled = (
   budget?: { maxDepth?: number; timeoutMs?: number },
 ) => unknown;
 
-/** Refuses, before compiling, what only the package evaluates. */
-function _check(node: unknown): void {
+/**
+ * Refuses, before compiling, what only the package evaluates: `$eval`, and
+ * a `:=` binding in an item of an array constructor or a value of an
+ * object constructor outside a block or lambda. The package evaluates
+ * those items concurrently (`Promise.all`), so whether a sibling sees the
+ * binding depends on how its awaits interleave (`[$x := 1, $x]` gives
+ * `[1]`); the compiled path evaluates them in order and would give
+ * `[1, 1]`.
+ */
+function _check(node: unknown, concurrent = false): void {
   if (node === null || typeof node !== "object") return;
   if (Array.isArray(node)) {
-    for (const n of node) _check(n);
+    for (const n of node) _check(n, concurrent);
     return;
   }
   const n = node as _Rec;
@@ -318,6 +326,17 @@ function _check(node: unknown): void {
       if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
         throw new _Unsupported(`$${n.value}`);
       }
+      break;
+    case "bind":
+      if (concurrent) {
+        throw new _Unsupported(
+          "a := binding in an item of an array or object constructor",
+        );
+      }
+      break;
+    case "block":
+    case "lambda":
+      concurrent = false;
   }
   for (const key of Object.keys(n)) {
     // Slots and ancestors point back into the tree (the parent operator).
@@ -326,7 +345,21 @@ function _check(node: unknown): void {
       key === "seekingParent"
     ) continue;
     const v = n[key];
-    if (v !== null && typeof v === "object") _check(v);
+    if (v === null || typeof v !== "object") continue;
+    if (key === "expressions" && n.type === "unary" && n.value === "[") {
+      _check(v, concurrent || (v as unknown[]).length > 1);
+    } else if (
+      key === "lhs" && Array.isArray(v) &&
+      (n.type === "unary" || n.group !== undefined || "lhs" in n)
+    ) {
+      // Object constructor and group pairs: keys in order, values at once.
+      for (const pair of v as unknown[]) {
+        if (Array.isArray(pair) && pair.length === 2) {
+          _check(pair[0], concurrent);
+          _check(pair[1], true);
+        } else _check(pair, concurrent);
+      }
+    } else _check(v, concurrent);
   }
 }
 

@@ -127,10 +127,14 @@ export class Expression {
   }
 
   /**
-   * As {@linkcode Expression.evaluateNow} on the compiled path, within a
-   * budget: `maxDepth` nested evaluation steps (JSONata's D1011 beyond) and
-   * `timeoutMs` (D1012). The hook for issue 18's budgets: only the compiled
-   * path of an expression compiled with it enforces it today.
+   * As {@linkcode Expression.evaluateNow}, within a budget: at most
+   * `maxDepth` nested evaluation steps (JSONata's error D1011 beyond) and
+   * `timeoutMs` milliseconds (D1012), counted as the `jsonata` package's
+   * own `stack` and `timeout` options count them. The hook for issue 18's
+   * budgets: the compiled path counts only when asked (a second, guarded
+   * compilation, made at the first call), so {@linkcode evaluateNow} pays
+   * nothing for it; an expression left to the package runs on the package
+   * with those options (a promise).
    *
    * @example
    * ```ts
@@ -146,10 +150,19 @@ export class Expression {
     budget: { maxDepth?: number; timeoutMs?: number },
     bindings?: Record<string, unknown>,
   ): unknown {
-    if (this.#guarded === undefined) {
-      this.#guarded = _compileAst(this.#jsonata().ast(), { guarded: true });
+    const viaPackage = () =>
+      jsonata(this.source, {
+        stack: budget.maxDepth,
+        timeout: budget.timeoutMs,
+      }).evaluate(input, bindings);
+    if (this.#compiled === undefined) return viaPackage();
+    this.#guarded ??= _compileAst(this.#jsonata().ast(), { guarded: true });
+    try {
+      return this.#guarded(input, bindings, budget);
+    } catch (e) {
+      if (e instanceof _Bail) return viaPackage();
+      throw e;
     }
-    return this.#guarded(input, bindings, budget);
   }
   #guarded: _Compiled | undefined;
 

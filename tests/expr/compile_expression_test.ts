@@ -106,3 +106,26 @@ test("evaluateWithin bounds the depth and the time of a compiled evaluation (the
   });
   assert.equal(deep.compiled, true);
 });
+
+test("evaluateWithin runs an expression left to the package within the package's own budget", async () => {
+  const e = compileExpression(
+    "$eval('($f := function($n) { $n + $f($n) }; $f(1))')",
+  );
+  assert.equal(e.compiled, false);
+  await assert.rejects(
+    e.evaluateWithin({}, { maxDepth: 100 }) as Promise<unknown>,
+    (err: { code?: string; error?: { code?: string } }) =>
+      err.code === "D3121" && err.error?.code === "D1011",
+  );
+});
+
+test("a := binding in an item of a constructor is left to the package, whose items run concurrently", async () => {
+  const expr = compileExpression("[$x := 1, $x]");
+  assert.equal(expr.compiled, false);
+  assert.equal(
+    expr.fallbackReason,
+    "not compiled: a := binding in an item of an array or object constructor",
+  );
+  assert.deepEqual([...await expr.evaluate({}) as unknown[]], [1]);
+  assert.equal(compileExpression("[($x := 1), $x]").compiled, true);
+});
