@@ -109,7 +109,22 @@ export function encodeHeadRecord(
   endRecord(w, at);
 }
 
-/** Parses a head record of a store with `tiers` tiers (at most 8), or undefined when it is not one. */
+/**
+ * Parses a head record of a store with `tiers` tiers (at most 8), or
+ * undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { encodeHeadRecord, parseHeadRecord } from "./head_log.ts";
+ *
+ * const w = new ByteWriter();
+ * encodeHeadRecord(w, { id: 9, lastT: 1, chunks: [undefined, undefined] });
+ * const r = parseHeadRecord(w.bytes(), 8, w.length, 2)!;
+ * assert.deepEqual(r, { id: 9, lastT: 1, chunks: [undefined, undefined] });
+ * ```
+ */
 export function parseHeadRecord(
   bytes: Uint8Array,
   start: number,

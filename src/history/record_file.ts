@@ -33,7 +33,19 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** Makes a new or renamed entry of `dir` durable (best effort: some systems refuse a directory fd). */
+/**
+ * Makes a new or renamed entry of `dir` durable (best effort: some systems
+ * refuse a directory fd, and then it does nothing).
+ *
+ * @example
+ * ```ts
+ * import { tmpdir } from "node:os";
+ * import { syncDir } from "./record_file.ts";
+ *
+ * syncDir(tmpdir()); // never throws
+ * syncDir("/no/such/folder");
+ * ```
+ */
 export function syncDir(dir: string): void {
   let fd = -1;
   try {

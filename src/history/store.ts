@@ -16,7 +16,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
-import { decodeChunk } from "./codec.ts";
+import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,
@@ -132,7 +132,10 @@ export interface HistoryStats {
   tiers: TierStats[];
   /** Bytes of the series file and the head log. */
   metaDiskBytes: number;
-  /** Runs of corrupt bytes skipped while loading (each file warned once). */
+  /**
+   * Runs of corrupt bytes skipped while loading (each file warned once),
+   * and chunks skipped at read because they did not decode.
+   */
   corruptChunksSkipped: number;
   /** Flushes done. */
   flushes: number;
@@ -150,7 +153,19 @@ const TIER_NAME = /^[A-Za-z0-9_-]+$/;
 /** Most windows of a tier in one window of the next (a chunk holds them all). */
 const MAX_CASCADE = 200;
 
-/** The default tiers for a sampling interval. */
+/**
+ * The default tiers for a sampling interval: raw (1 day), `1m` (30 days),
+ * `1h` (730 days).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTiers } from "./store.ts";
+ *
+ * assert.deepEqual(defaultTiers(1000).map((t) => t.name), ["raw", "1m", "1h"]);
+ * assert.equal(defaultTiers(5000)[0].resolutionMs, 5000);
+ * ```
+ */
 export function defaultTiers(intervalMs: number): TierOptions[] {
   return [
     { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
@@ -213,6 +228,7 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
+  #decodeWarned = false;
   #staleMs: number;
   /** The newest sample time of any series. */
   #latest = -Infinity;
@@ -482,7 +498,10 @@ export class HistoryStore implements HistoryReader {
       (id) => byId.has(id),
       start,
       end,
-      (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+      (r: ChunkRecord) => {
+        const piece = this.#decode(r);
+        if (piece) byId.get(r.id)!.push(piece);
+      },
       steps?.overlaps,
     );
     const out: SeriesPoints[] = [];
@@ -501,6 +520,27 @@ export class HistoryStore implements HistoryReader {
       if (points) out.push(points);
     }
     return out;
+  }
+
+  /**
+   * Decodes a chunk read from disk; one that does not decode (its CRC
+   * held, so a codec change or a bug) is skipped and counted, with one
+   * warning per store, rather than failing the query.
+   */
+  #decode(r: ChunkRecord): Piece | undefined {
+    try {
+      return decodeChunk(r.bytes);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+      this.#corrupt++;
+      if (!this.#decodeWarned) {
+        this.#decodeWarned = true;
+        this.#warn(
+          `history: skipped a chunk of series ${r.id} that does not decode (${error.message}); later ones are counted only`,
+        );
+      }
+      return undefined;
+    }
   }
 
   /** See {@linkcode HistoryReader.series}. */
@@ -974,10 +1014,6 @@ function varintBytes(v: number): number {
     n++;
   }
   return n;
-}
-
-function decodeRecord(r: ChunkRecord): Piece {
-  return decodeChunk(r.bytes);
 }
 
 /** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
