@@ -345,6 +345,11 @@ export class HistoryStore implements HistoryReader {
       this.#outOfOrder++;
       return;
     }
+    if (Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `Cannot append to history: t must be an integer number of ms, received ${t}`,
+      );
+    }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
     if (t > this.#latest) this.#latest = t;
