@@ -14,6 +14,7 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
+import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
@@ -311,8 +312,9 @@ export class HistoryStore implements HistoryReader {
             store.#warn(`history: flush failed: ${(error as Error).message}`)
           );
         }, every);
-        // Flushing must not keep a process alive that has nothing else to do.
-        (store.#timer as { unref?: () => void }).unref?.();
+        // Flushing must not keep a process alive that has nothing else to do
+        // (node:timers gives an unref()-able timer on Deno and Bun alike).
+        store.#timer.unref();
       }
     }
     return Promise.resolve(store);
