@@ -29,6 +29,7 @@ import {
 import {
   encodeHeadRecord,
   type HeadChunkSource,
+  headRecordBytes,
   parseHeadRecord,
 } from "./head_log.ts";
 import { RECORD_HEADER_BYTES } from "./record_frame.ts";
@@ -833,7 +834,7 @@ export class HistoryStore implements HistoryReader {
     // last rewrite (superseded records pile up in it).
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
     let checkpoint = disk.head.bytes > 2 * disk.headBase + slack;
-    let headBatch = this.#headBatch(checkpoint);
+    let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     let other = disk.series.bytes + seriesBatch.length;
@@ -841,12 +842,12 @@ export class HistoryStore implements HistoryReader {
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
     }
-    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBatch.length;
+    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBytes;
     if (total > this.#maxDiskBytes && !checkpoint) {
       // Rewriting the head log is cheaper than dropping data.
       checkpoint = true;
-      headBatch = this.#headBatch(true);
-      total = other + headBatch.length;
+      headBytes = this.#headPass(true);
+      total = other + headBytes;
     }
     if (total > this.#maxDiskBytes) {
       this.#evict(disk, pending, total);
@@ -858,33 +859,57 @@ export class HistoryStore implements HistoryReader {
     pending.forEach((list, k) => {
       if (list.length > 0) disk.tiers[k].write(encodeChunks(list));
     });
+    const fill = (out: (bytes: Uint8Array) => void) => {
+      this.#headPass(checkpoint, out);
+    };
     if (checkpoint) {
-      disk.head.replace(headBatch.bytes());
+      disk.head.replaceWith(fill);
       disk.headBase = disk.head.bytes;
-    } else if (headBatch.length > 0) disk.head.append(headBatch.bytes());
+    } else if (headBytes > 0) disk.head.appendWith(fill);
   }
 
   /** Head records of the series changed since the last flush (all, for a checkpoint). */
-  #headBatch(all: boolean): ByteWriter {
-    const w = new ByteWriter(4096);
+  /**
+   * One pass over the head records of the series changed since the last
+   * flush (all series, for a checkpoint). Without `out` it only sums their
+   * bytes; with `out` it writes them through a small buffer into `out` and
+   * clears the changed flags. Returns the bytes.
+   */
+  #headPass(all: boolean, out?: (bytes: Uint8Array) => void): number {
     const tiers = this.#tiers;
     const sources = tiers.map((tier) => new OpenChunkSource(tier));
     const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
+    // The buffer is flushed at 256 KiB: a 57,000-series batch is several
+    // MB, and one big buffer per flush is memory the process keeps.
+    const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
         if (tiers[k].dirty[id] === 1 || (all && any)) {
-          tiers[k].dirty[id] = 0;
+          if (w) tiers[k].dirty[id] = 0;
           chunks[k] = sources[k].of(id);
           any = true;
         } else chunks[k] = undefined;
       }
       if (!any) continue;
+      const record = { id, lastT: this.#lastT[id], chunks };
+      if (!w) {
+        total += headRecordBytes(record);
+        continue;
+      }
       this.#dirty[id] = 0;
-      encodeHeadRecord(w, { id, lastT: this.#lastT[id], chunks });
+      const before = w.length;
+      encodeHeadRecord(w, record);
+      total += w.length - before;
+      if (w.length >= 256 * 1024) {
+        out!(w.bytes());
+        w.reset();
+      }
     }
-    return w;
+    if (w && w.length > 0) out!(w.bytes());
+    return total;
   }
 
   /** Deletes the oldest segments, then drops the oldest pending chunks, until `total` fits. */
