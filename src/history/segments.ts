@@ -252,13 +252,15 @@ export class SegmentDir {
 
   /**
    * Calls `visit` for each chunk record of a series `wanted` (by id) that
-   * overlaps `[start, end]`, segment by segment in time order.
+   * overlaps `[start, end]` and passes `overlaps` (finer: several windows),
+   * segment by segment in time order.
    */
   read(
     wanted: (id: number) => boolean,
     start: number,
     end: number,
     visit: (r: ChunkRecord) => void,
+    overlaps?: (minT: number, maxT: number) => boolean,
   ): void {
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
@@ -283,6 +285,7 @@ export class SegmentDir {
         const minT = r.f64();
         const maxT = minT + r.varint();
         if (maxT < start || minT > end) continue;
+        if (overlaps && !overlaps(minT, maxT)) continue;
         const count = r.varint();
         const columns = r.u8();
         visit({ id, minT, maxT, count, columns, bytes: r.bytes(pos - r.pos) });

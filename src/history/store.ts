@@ -24,7 +24,6 @@ import {
   COL_MIN,
   COL_SUM,
   COL_VALUE,
-  STATE_LENGTH,
 } from "./aggregator.ts";
 import {
   encodeHeadRecord,
@@ -84,6 +83,15 @@ export interface HistoryStoreOptions {
   memoryChunks?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;
+  /**
+   * A series whose last sample is this much (ms) older than the newest
+   * sample of any series has stopped: at the next flush its open chunks are
+   * sealed and its open windows closed, so its memory goes and its history
+   * waits for retention. Measured against the samples, not the clock, so a
+   * store whose writer paused (or a backfill) closes nothing early.
+   * Default 300_000.
+   */
+  staleMs?: number;
 }
 
 /** The store's figures for one tier. */
@@ -205,7 +213,9 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
-  #state = new Float64Array(STATE_LENGTH);
+  #staleMs: number;
+  /** The newest sample time of any series. */
+  #latest = -Infinity;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -224,6 +234,7 @@ export class HistoryStore implements HistoryReader {
     }
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
+    this.#staleMs = options.staleMs ?? 300_000;
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
@@ -320,6 +331,7 @@ export class HistoryStore implements HistoryReader {
     }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
+    if (t > this.#latest) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
     const tiers = this.#tiers;
@@ -385,6 +397,75 @@ export class HistoryStore implements HistoryReader {
     end: number,
     tier: number,
   ): SeriesPoints[] {
+    if (end < start) return [];
+    return this.#read(matchers, tier, start, end, undefined);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectSteps}: the points within
+   * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
+   * pass over the disk, decoding only the chunks that reach a window.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const ref = store.seriesRef({ __name__: "x" }, "gauge");
+   * for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * const [p] = store.selectSteps([], new Float64Array([100_000, 400_000]), 2000, 0);
+   * assert.deepEqual([...p.t], [98_000, 99_000, 100_000, 398_000, 399_000, 400_000]);
+   * await store.close();
+   * ```
+   */
+  selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+  ): SeriesPoints[] {
+    const n = ends.length;
+    if (n === 0) return [];
+    for (let i = 1; i < n; i++) {
+      if (!(ends[i] >= ends[i - 1])) {
+        throw new RangeError(
+          `Cannot select steps from history: ends must ascend, received ${
+            ends[i - 1]
+          } then ${ends[i]}`,
+        );
+      }
+    }
+    // The first window whose end is at or after t; t is inside it when its
+    // start is at or before t.
+    const firstEnd = (t: number) => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ends[mid] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const steps: Steps = {
+      ends,
+      reachMs,
+      overlaps: (minT: number, maxT: number) => {
+        const i = firstEnd(minT);
+        return i < n && ends[i] - reachMs <= maxT;
+      },
+    };
+    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+  }
+
+  #read(
+    matchers: readonly LabelMatcher[],
+    tier: number,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+  ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
       throw new RangeError(
@@ -394,7 +475,7 @@ export class HistoryStore implements HistoryReader {
       );
     }
     const ids = this.#index.match(matchers);
-    if (ids.length === 0 || end < start) return [];
+    if (ids.length === 0) return [];
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -402,10 +483,11 @@ export class HistoryStore implements HistoryReader {
       start,
       end,
       (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+      steps?.overlaps,
     );
     const out: SeriesPoints[] = [];
     for (const id of ids) {
-      const pieces = t.pieces(id, start, end, byId.get(id)!);
+      const pieces = t.pieces(id, start, end, byId.get(id)!, steps?.overlaps);
       if (pieces.length === 0) continue;
       const points = mergePieces(
         this.#index.labels(id)!,
@@ -414,6 +496,7 @@ export class HistoryStore implements HistoryReader {
         start,
         end,
         tier > 0,
+        steps,
       );
       if (points) out.push(points);
     }
@@ -524,6 +607,7 @@ export class HistoryStore implements HistoryReader {
     this.#grow(maxId + 1);
     for (const [id, t] of diskLast[0]) {
       if (t > this.#lastT[id]) this.#lastT[id] = t;
+      if (t > this.#latest) this.#latest = t;
     }
     const headRuns = disk.head.load((b, s, e) => {
       let rec;
@@ -550,6 +634,7 @@ export class HistoryStore implements HistoryReader {
         } else tier.restoreOpen(id, new Float64Array(0), [], 0);
       });
       if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
+      if (rec.lastT > this.#latest) this.#latest = rec.lastT;
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
@@ -611,10 +696,55 @@ export class HistoryStore implements HistoryReader {
     }
   }
 
+  /**
+   * Seals the open chunks and closes the open windows of series that have
+   * stopped (last sample `staleMs` before `now`, the newest sample of
+   * all). A closed window's end becomes the series' last time, so a late
+   * sample cannot write that window twice.
+   */
+  #closeStale(now: number): void {
+    if (now === -Infinity) return;
+    const tiers = this.#tiers;
+    const cutoff = now - this.#staleMs;
+    for (let id = 0; id < this.#index.size; id++) {
+      const last = this.#lastT[id];
+      if (!(last < cutoff)) continue;
+      tiers[0].seal(id);
+      if (tiers.length < 2) continue;
+      const counter = this.#counter[id] === 1;
+      const agg = tiers[1].aggregator!;
+      let bump = last;
+      if (agg.isOpen(id)) {
+        const end = agg.windowEnd(last);
+        if (end > now) continue; // the clock has not passed the window yet
+        agg.take(id);
+        tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);
+        bump = end;
+      }
+      for (let k = 1; k < tiers.length; k++) {
+        const tier = tiers[k];
+        if (tier.openCount(id) === 0) continue;
+        const next = tier.feeds;
+        if (next) {
+          const res = next.info.resolutionMs;
+          const end = Math.ceil(tier.openFirstT(id) / res) * res;
+          if (end > now) break;
+          tier.seal(id); // appends the coarser window's row
+          if (end > bump) bump = end;
+        } else tier.seal(id);
+      }
+      if (bump > last) {
+        this.#lastT[id] = bump;
+        this.#dirty[id] = 1;
+      }
+    }
+  }
+
   #flushNow(): void {
     if (this.#closed) return;
     const started = performance.now();
     const now = this.#now();
+    this.#closeStale(this.#latest);
     for (const tier of this.#tiers) {
       const cutoff = now - tier.info.retentionMs;
       const dropped = tier.ring.dropBefore(cutoff);
@@ -851,6 +981,13 @@ function decodeRecord(r: ChunkRecord): Piece {
 }
 
 /** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
+/** Windows of a step read: `[ends[i] - reachMs, ends[i]]`, and which chunks reach one. */
+interface Steps {
+  ends: Float64Array;
+  reachMs: number;
+  overlaps(minT: number, maxT: number): boolean;
+}
+
 function mergePieces(
   labels: SeriesLabels,
   kind: SeriesKind,
@@ -858,37 +995,66 @@ function mergePieces(
   start: number,
   end: number,
   windows: boolean,
+  steps?: Steps,
 ): SeriesPoints | undefined {
   pieces.sort((a, b) => a.t[0] - b.t[0]);
-  // Count first, then fill typed arrays of the exact size.
+  // Each piece gives a run [lo, hi) of its points: inside [start, end] and
+  // after the previous piece's last kept time (a chunk read from disk and
+  // from memory comes twice; chunks of a series never interleave).
+  const lo = new Int32Array(pieces.length);
+  const hi = new Int32Array(pieces.length);
   let n = 0;
   let last = -Infinity;
-  for (const p of pieces) {
-    for (let i = 0; i < p.t.length; i++) {
-      const t = p.t[i];
-      if (t > last && t >= start && t <= end) {
-        n++;
-        last = t;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const t = pieces[k].t;
+    const from = Math.max(start, last);
+    let a = lowerBound(t, from);
+    if (a < t.length && t[a] === last) a++;
+    const b = lowerBound(t, end, true);
+    lo[k] = a;
+    hi[k] = Math.max(a, b);
+    if (hi[k] > a) {
+      n += hi[k] - a;
+      last = t[hi[k] - 1];
     }
   }
   if (n === 0) return undefined;
   const cols = windows ? (kind === "counter" ? 6 : 5) : 1;
-  const t = new Float64Array(n);
-  const out = Array.from({ length: cols }, () => new Float64Array(n));
+  let t = new Float64Array(n);
+  let out = Array.from({ length: cols }, () => new Float64Array(n));
   let j = 0;
-  last = -Infinity;
-  for (const p of pieces) {
-    const have = Math.min(cols, p.columns.length);
-    for (let i = 0; i < p.t.length; i++) {
-      const ti = p.t[i];
-      if (ti > last && ti >= start && ti <= end) {
-        t[j] = ti;
-        for (let c = 0; c < have; c++) out[c][j] = p.columns[c][i];
-        for (let c = have; c < cols; c++) out[c][j] = NaN;
-        j++;
-        last = ti;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const a = lo[k];
+    const b = hi[k];
+    if (b <= a) continue;
+    const p = pieces[k];
+    t.set(p.t.subarray(a, b), j);
+    for (let c = 0; c < cols; c++) {
+      // A chunk written with fewer columns (older data) reads as NaN there.
+      if (c < p.columns.length) out[c].set(p.columns[c].subarray(a, b), j);
+      else out[c].fill(NaN, j, j + b - a);
+    }
+    j += b - a;
+  }
+  if (steps) {
+    // Step reads: only the points inside some step's window (both sorted:
+    // one walk).
+    const { ends, reachMs } = steps;
+    let m = 0;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const ti = t[i];
+      while (w < ends.length && ends[w] < ti) w++;
+      if (w === ends.length) break;
+      if (ends[w] - reachMs > ti) continue;
+      t[m] = t[i];
+      for (let c = 0; c < cols; c++) out[c][m] = out[c][i];
+      m++;
+    }
+    if (m === 0) return undefined;
+    if (m < n) {
+      t = t.slice(0, m);
+      out = out.map((col) => col.slice(0, m));
     }
   }
   if (!windows) return { labels, kind, t, value: out[0] };
@@ -903,4 +1069,16 @@ function mergePieces(
     max: out[COL_MAX],
     ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
   };
+}
+
+/** The first index of sorted `t` with `t[i] >= x` (`> x` when `after`). */
+function lowerBound(t: Float64Array, x: number, after = false): number {
+  let a = 0;
+  let b = t.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (t[mid] < x || (after && t[mid] === x)) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

@@ -175,6 +175,11 @@ export class Tier {
     return this.#open.count(id);
   }
 
+  /** Time of the first row of `id`'s open chunk. */
+  openFirstT(id: number): number {
+    return this.#open.firstT(id);
+  }
+
   /** Bytes of `id`'s open chunk in the codec's format (0: none). */
   openBytes(id: number): number {
     return this.#open.byteLength(id);
@@ -268,13 +273,22 @@ export class Tier {
    * Pushes onto `out` the memory pieces of `id` (ring, then open chunk)
    * that overlap `[start, end]`; returns `out`.
    */
-  pieces(id: number, start: number, end: number, out: Piece[]): Piece[] {
+  pieces(
+    id: number,
+    start: number,
+    end: number,
+    out: Piece[],
+    overlaps?: (minT: number, maxT: number) => boolean,
+  ): Piece[] {
+    const want = (c: StoredChunk) =>
+      c.maxT >= start && c.minT <= end &&
+      (!overlaps || overlaps(c.minT, c.maxT));
     for (const c of this.ring.chunks(id)) {
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     const open = this.#open;
     if (

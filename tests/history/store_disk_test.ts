@@ -231,3 +231,32 @@ test("HistoryStore rebuilds an open window from raw samples on disk and in the h
     await s.close();
   });
 });
+
+test("HistoryStore.selectSteps() reads only each step's reach, from disk and memory, like select() per step", async () => {
+  await withDir(async (dir) => {
+    const s = await HistoryStore.open({
+      dir,
+      tiers: SMALL_TIERS,
+      flushIntervalMs: 0,
+    });
+    fill(s, 1, 200);
+    await s.flush();
+    fill(s, 201, 237);
+    const ends = new Float64Array([5_000, 50_000, 51_000, 150_000, 236_000]);
+    for (const tier of [0, 1]) {
+      const [got] = s.selectSteps(all, ends, 12_000, tier);
+      const want = new Map<number, number>();
+      for (const e of ends) {
+        const [p] = s.select(all, e - 12_000, e, tier);
+        p?.t.forEach((t, i) => want.set(t, p.value[i]));
+      }
+      assert.deepEqual([...got.t], [...want.keys()].sort((a, b) => a - b));
+      assert.deepEqual([...got.value], [...got.t].map((t) => want.get(t)));
+    }
+    assert.throws(
+      () => s.selectSteps(all, new Float64Array([2, 1]), 1, 0),
+      /ends must ascend, received 2 then 1/,
+    );
+    await s.close();
+  });
+});
