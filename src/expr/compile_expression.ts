@@ -9,6 +9,17 @@ import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
 import { _Bail } from "./_builtins.ts";
 
+/**
+ * Whether `e` is the runtime's stack overflow. The compiled path recurses
+ * on the native stack (about 15 frames a JSONata call); the package's
+ * asynchronous evaluation continues each step from the microtask queue and
+ * goes far deeper (`$f(10000)` of a non-tail-recursive `$f`), so such an
+ * evaluation is handed over to the package.
+ */
+function _isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
 /** Options of {@linkcode compileExpression}. */
 export interface CompileOptions {
   /**
@@ -97,8 +108,9 @@ export class Expression {
    * The result for `input` at once when the expression is compiled (a
    * failure throws JSONata's error object), else a promise of it from the
    * package. A compiled evaluation that meets something only the package
-   * does (a function in `bindings` that answers with a promise) hands over to
-   * the package and returns its promise.
+   * does (a function in `bindings` that answers with a promise, or a
+   * recursion deeper than the native stack) hands over to the package and
+   * returns its promise.
    *
    * @example
    * ```ts
@@ -119,7 +131,7 @@ export class Expression {
     try {
       return compiled(input, bindings);
     } catch (e) {
-      if (e instanceof _Bail) {
+      if (e instanceof _Bail || _isStackOverflow(e)) {
         return this.#jsonata().evaluate(input, bindings);
       }
       throw e;
@@ -160,7 +172,7 @@ export class Expression {
     try {
       return this.#guarded(input, bindings, budget);
     } catch (e) {
-      if (e instanceof _Bail) return viaPackage();
+      if (e instanceof _Bail || _isStackOverflow(e)) return viaPackage();
       throw e;
     }
   }

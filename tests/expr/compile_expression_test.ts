@@ -129,3 +129,13 @@ test("a := binding in an item of a constructor is left to the package, whose ite
   assert.deepEqual([...await expr.evaluate({}) as unknown[]], [1]);
   assert.equal(compileExpression("[($x := 1), $x]").compiled, true);
 });
+
+test("a compiled evaluation deeper than the native stack is handed over to the package", async () => {
+  const expr = compileExpression(
+    "($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20000))",
+  );
+  assert.equal(expr.compiled, true);
+  const later = expr.evaluateNow({});
+  assert.ok(later instanceof Promise);
+  assert.equal(await later, 20000);
+});
