@@ -61,7 +61,21 @@ export interface EncodedChunks {
   readonly maxT: number[];
 }
 
-/** Parses a chunk record's payload at `[start, end)` of `bytes`, or undefined for another type. */
+/**
+ * Parses a chunk record's payload at `[start, end)` of `bytes`, or
+ * undefined for another record type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeChunks, parseChunkRecord } from "./segments.ts";
+ *
+ * const e = encodeChunks([{ id: 1, columns: 6, chunk: { minT: 0, maxT: 60_000, count: 2, bytes: new Uint8Array(2) } }]);
+ * const r = parseChunkRecord(e.bytes, 8, e.bytes.length)!;
+ * assert.deepEqual([r.id, r.columns, r.maxT], [1, 6, 60_000]);
+ * assert.equal(parseChunkRecord(new Uint8Array([3]), 0, 1), undefined);
+ * ```
+ */
 export function parseChunkRecord(
   bytes: Uint8Array,
   start: number,

@@ -14,9 +14,10 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
+import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
-import { decodeChunk } from "./codec.ts";
+import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,
@@ -28,6 +29,7 @@ import {
 import {
   encodeHeadRecord,
   type HeadChunkSource,
+  headRecordBytes,
   parseHeadRecord,
 } from "./head_log.ts";
 import { RECORD_HEADER_BYTES } from "./record_frame.ts";
@@ -132,7 +134,10 @@ export interface HistoryStats {
   tiers: TierStats[];
   /** Bytes of the series file and the head log. */
   metaDiskBytes: number;
-  /** Runs of corrupt bytes skipped while loading (each file warned once). */
+  /**
+   * Runs of corrupt bytes skipped while loading (each file warned once),
+   * and chunks skipped at read because they did not decode.
+   */
   corruptChunksSkipped: number;
   /** Flushes done. */
   flushes: number;
@@ -150,7 +155,19 @@ const TIER_NAME = /^[A-Za-z0-9_-]+$/;
 /** Most windows of a tier in one window of the next (a chunk holds them all). */
 const MAX_CASCADE = 200;
 
-/** The default tiers for a sampling interval. */
+/**
+ * The default tiers for a sampling interval: raw (1 day), `1m` (30 days),
+ * `1h` (730 days).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTiers } from "./store.ts";
+ *
+ * assert.deepEqual(defaultTiers(1000).map((t) => t.name), ["raw", "1m", "1h"]);
+ * assert.equal(defaultTiers(5000)[0].resolutionMs, 5000);
+ * ```
+ */
 export function defaultTiers(intervalMs: number): TierOptions[] {
   return [
     { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
@@ -213,6 +230,7 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
+  #decodeWarned = false;
   #staleMs: number;
   /** The newest sample time of any series. */
   #latest = -Infinity;
@@ -295,8 +313,9 @@ export class HistoryStore implements HistoryReader {
             store.#warn(`history: flush failed: ${(error as Error).message}`)
           );
         }, every);
-        // Flushing must not keep a process alive that has nothing else to do.
-        (store.#timer as { unref?: () => void }).unref?.();
+        // Flushing must not keep a process alive that has nothing else to do
+        // (node:timers gives an unref()-able timer on Deno and Bun alike).
+        store.#timer.unref();
       }
     }
     return Promise.resolve(store);
@@ -328,6 +347,11 @@ export class HistoryStore implements HistoryReader {
       }
       this.#outOfOrder++;
       return;
+    }
+    if (Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `Cannot append to history: t must be an integer number of ms, received ${t}`,
+      );
     }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
@@ -482,7 +506,10 @@ export class HistoryStore implements HistoryReader {
       (id) => byId.has(id),
       start,
       end,
-      (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+      (r: ChunkRecord) => {
+        const piece = this.#decode(r);
+        if (piece) byId.get(r.id)!.push(piece);
+      },
       steps?.overlaps,
     );
     const out: SeriesPoints[] = [];
@@ -501,6 +528,27 @@ export class HistoryStore implements HistoryReader {
       if (points) out.push(points);
     }
     return out;
+  }
+
+  /**
+   * Decodes a chunk read from disk; one that does not decode (its CRC
+   * held, so a codec change or a bug) is skipped and counted, with one
+   * warning per store, rather than failing the query.
+   */
+  #decode(r: ChunkRecord): Piece | undefined {
+    try {
+      return decodeChunk(r.bytes);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+      this.#corrupt++;
+      if (!this.#decodeWarned) {
+        this.#decodeWarned = true;
+        this.#warn(
+          `history: skipped a chunk of series ${r.id} that does not decode (${error.message}); later ones are counted only`,
+        );
+      }
+      return undefined;
+    }
   }
 
   /** See {@linkcode HistoryReader.series}. */
@@ -786,7 +834,7 @@ export class HistoryStore implements HistoryReader {
     // last rewrite (superseded records pile up in it).
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
     let checkpoint = disk.head.bytes > 2 * disk.headBase + slack;
-    let headBatch = this.#headBatch(checkpoint);
+    let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     let other = disk.series.bytes + seriesBatch.length;
@@ -794,12 +842,12 @@ export class HistoryStore implements HistoryReader {
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
     }
-    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBatch.length;
+    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBytes;
     if (total > this.#maxDiskBytes && !checkpoint) {
       // Rewriting the head log is cheaper than dropping data.
       checkpoint = true;
-      headBatch = this.#headBatch(true);
-      total = other + headBatch.length;
+      headBytes = this.#headPass(true);
+      total = other + headBytes;
     }
     if (total > this.#maxDiskBytes) {
       this.#evict(disk, pending, total);
@@ -811,33 +859,57 @@ export class HistoryStore implements HistoryReader {
     pending.forEach((list, k) => {
       if (list.length > 0) disk.tiers[k].write(encodeChunks(list));
     });
+    const fill = (out: (bytes: Uint8Array) => void) => {
+      this.#headPass(checkpoint, out);
+    };
     if (checkpoint) {
-      disk.head.replace(headBatch.bytes());
+      disk.head.replaceWith(fill);
       disk.headBase = disk.head.bytes;
-    } else if (headBatch.length > 0) disk.head.append(headBatch.bytes());
+    } else if (headBytes > 0) disk.head.appendWith(fill);
   }
 
   /** Head records of the series changed since the last flush (all, for a checkpoint). */
-  #headBatch(all: boolean): ByteWriter {
-    const w = new ByteWriter(4096);
+  /**
+   * One pass over the head records of the series changed since the last
+   * flush (all series, for a checkpoint). Without `out` it only sums their
+   * bytes; with `out` it writes them through a small buffer into `out` and
+   * clears the changed flags. Returns the bytes.
+   */
+  #headPass(all: boolean, out?: (bytes: Uint8Array) => void): number {
     const tiers = this.#tiers;
     const sources = tiers.map((tier) => new OpenChunkSource(tier));
     const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
+    // The buffer is flushed at 256 KiB: a 57,000-series batch is several
+    // MB, and one big buffer per flush is memory the process keeps.
+    const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
         if (tiers[k].dirty[id] === 1 || (all && any)) {
-          tiers[k].dirty[id] = 0;
+          if (w) tiers[k].dirty[id] = 0;
           chunks[k] = sources[k].of(id);
           any = true;
         } else chunks[k] = undefined;
       }
       if (!any) continue;
+      const record = { id, lastT: this.#lastT[id], chunks };
+      if (!w) {
+        total += headRecordBytes(record);
+        continue;
+      }
       this.#dirty[id] = 0;
-      encodeHeadRecord(w, { id, lastT: this.#lastT[id], chunks });
+      const before = w.length;
+      encodeHeadRecord(w, record);
+      total += w.length - before;
+      if (w.length >= 256 * 1024) {
+        out!(w.bytes());
+        w.reset();
+      }
     }
-    return w;
+    if (w && w.length > 0) out!(w.bytes());
+    return total;
   }
 
   /** Deletes the oldest segments, then drops the oldest pending chunks, until `total` fits. */
@@ -974,10 +1046,6 @@ function varintBytes(v: number): number {
     n++;
   }
   return n;
-}
-
-function decodeRecord(r: ChunkRecord): Piece {
-  return decodeChunk(r.bytes);
 }
 
 /** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { crc32 } from "../../src/history/crc32.ts";
 import { scanRecords } from "../../src/history/record_frame.ts";
+import { parseChunkRecord } from "../../src/history/segments.ts";
 import { HistoryStore } from "../../src/history/store.ts";
 import { segmentFiles, SMALL_TIERS, withDir } from "./_store_fixtures.ts";
 
@@ -258,5 +260,45 @@ test("HistoryStore.selectSteps() reads only each step's reach, from disk and mem
       /ends must ascend, received 2 then 1/,
     );
     await s.close();
+  });
+});
+
+test("HistoryStore: a chunk whose CRC holds but which does not decode is skipped at read, counted, warned once", async () => {
+  await withDir(async (dir) => {
+    const opts = { dir, tiers: SMALL_TIERS, flushIntervalMs: 0 };
+    const s = await HistoryStore.open(opts);
+    fill(s, 1, 30);
+    await s.close();
+    const [seg] = segmentFiles(dir, "raw");
+    const bytes = readFileSync(seg);
+    const records: [number, number][] = [];
+    scanRecords(bytes, (_, start, end) => records.push([start, end]));
+    // Give the first chunk an unknown codec version, and a CRC that fits.
+    const [start, end] = records[0];
+    const r = parseChunkRecord(bytes, start, end)!;
+    const at = r.bytes.byteOffset - bytes.byteOffset;
+    bytes[at] = 99;
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+      start - 4,
+      crc32(bytes, start, end),
+      true,
+    );
+    writeFileSync(seg, bytes);
+    const warnings: string[] = [];
+    const again = await HistoryStore.open({
+      ...opts,
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.deepEqual(warnings, []);
+    const [p] = again.select(all, 0, 1e9, 0);
+    assert.deepEqual([p.t[0], p.t.length], [11_000, 20]);
+    again.select(all, 0, 1e9, 0);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /skipped a chunk of series 0 that does not decode/,
+    );
+    assert.equal(again.stats().corruptChunksSkipped, 2);
+    await again.close();
   });
 });
