@@ -469,7 +469,14 @@ class _Compiler {
       }
       return result;
     };
-    if (!this.guarded) return _loneName(expr, normalized) ?? normalized;
+    if (!this.guarded) {
+      const head = expr.steps?.[0];
+      const variable = head?.type === "variable" && head.value !== "" &&
+          expr.steps!.length > 1
+        ? this.node(head)
+        : undefined;
+      return _loneName(expr, normalized, variable) ?? normalized;
+    }
     return (input, env) => {
       const run = env.run;
       run.depth++;
@@ -1282,45 +1289,80 @@ const _GENERIC_STORES =
   typeof (globalThis as Record<string, unknown>).Bun !== "undefined";
 
 /**
- * A path of one name (`price`), the commonest expression, evaluated on an
- * object as the general path would (the same answer without its three
- * sequences), else by `general` (the node's full evaluation). The code is
- * generated per name so that the property read is a named one: a shared
+ * A path of names (`price`, `payload.temp`), the commonest expressions,
+ * evaluated on objects as the general path would (the same answer without
+ * its sequences), else by `general` (the node's full evaluation): when an
+ * object on the way holds an array, or the input is one. The code is
+ * generated per path so that the property reads are named ones: a shared
  * closure reading `input[key]` sees every key of every expression and
  * goes megamorphic, which cost V8 more than the rest of the evaluation.
- * The name enters the code only as a JSON string literal.
+ * The names enter the code only as JSON string literals.
  */
-function _loneName(expr: Node, general: Fn): Fn | undefined {
-  const step = expr.steps?.[0];
+function _loneName(
+  expr: Node,
+  general: Fn,
+  variable: Fn | undefined,
+): Fn | undefined {
+  const all = expr.steps;
+  // A path from a variable (`$item.name`): its value, then the names.
+  const steps = variable !== undefined ? all?.slice(1) : all;
   if (
-    expr.type !== "path" || expr.steps!.length !== 1 || step === undefined ||
-    step.type !== "name" || step.consarray === true ||
-    step.stages !== undefined || step.predicate !== undefined ||
-    step.group !== undefined || step.keepArray === true ||
+    expr.type !== "path" || steps === undefined || steps.length === 0 ||
     expr.keepSingletonArray === true || expr.group !== undefined ||
     expr.predicate !== undefined || expr.keepArray === true ||
-    expr.tuple === true || step.tuple === true || step.focus !== undefined ||
-    step.index !== undefined || step.ancestor !== undefined
+    expr.tuple === true
   ) return undefined;
-  const key = JSON.stringify(step.value as string);
+  if (variable !== undefined) {
+    const head = all![0];
+    if (
+      head.stages !== undefined || head.predicate !== undefined ||
+      head.group !== undefined || head.keepArray === true ||
+      head.tuple === true || head.focus !== undefined ||
+      head.index !== undefined || head.ancestor !== undefined ||
+      head.consarray === true
+    ) return undefined;
+  }
+  for (const step of steps) {
+    if (
+      step.type !== "name" || step.consarray === true ||
+      step.stages !== undefined || step.predicate !== undefined ||
+      step.group !== undefined || step.keepArray === true ||
+      step.tuple === true || step.focus !== undefined ||
+      step.index !== undefined || step.ancestor !== undefined
+    ) return undefined;
+  }
+  const reads = steps.map((step, i) => {
+    const key = JSON.stringify(step.value as string);
+    // An array on the way (not at the end) takes the general path.
+    const next = i < steps.length - 1
+      ? "if (Array.isArray(v)) return general(input, env);"
+      : "";
+    return `if (v === null || typeof v !== "object") return undefined;
+    if (!hasOwn.call(v, ${key}) || v._jsonata_function === true ||
+      v._jsonata_lambda === true) return undefined;
+    v = v[${key}];
+    ${next}`;
+  }).join("\n    ");
+  const start = variable !== undefined
+    ? `{
+    let v = variable(input, env);
+    if (Array.isArray(v)) return general(input, env);`
+    : `if (!Array.isArray(input)) {
+    let v = input;`;
   const make = new Function(
     "hasOwn",
     "general",
+    "variable",
     `"use strict";
 return function (input, env) {
-  if (!Array.isArray(input)) {
-    let v;
-    if (input !== null && typeof input === "object") {
-      if (!hasOwn.call(input, ${key}) || input._jsonata_function === true ||
-        input._jsonata_lambda === true) return undefined;
-      v = input[${key}];
-    }
+  ${start}
+    ${reads}
     if (!Array.isArray(v) || v.sequence !== true) return v;
   }
   return general(input, env);
 };`,
-  ) as (hasOwn: typeof _hasOwn, general: Fn) => Fn;
-  return make(_hasOwn, general);
+  ) as (hasOwn: typeof _hasOwn, general: Fn, variable: Fn | undefined) => Fn;
+  return make(_hasOwn, general, variable);
 }
 
 /**

@@ -119,7 +119,7 @@ export class Expression {
    *
    * assert.deepEqual(
    *   compileExpression("{ 'v': value + 1 }").evaluateNow({ value: 1 }),
-   *   Object.assign(Object.create(null), { v: 2 }),
+   *   { v: 2 },
    * );
    * ```
    */

@@ -67,6 +67,15 @@ function generator(rand: () => number) {
     "items^(>qty).qty",
     "meta",
     "meta.source",
+    "$$.meta.source",
+    "$$.items.name",
+    "meta.at",
+    "meta.missing.x",
+    "meta.empty.x",
+    "none.x",
+    "id.length",
+    "one.x",
+    "items.tags.x",
     "meta.empty",
     "meta.*",
     "**.price",
@@ -139,7 +148,11 @@ function generator(rand: () => number) {
       case 6:
         return `($x := ${expr(depth - 1)}; [$x, ${expr(depth - 1)}])`;
       case 7:
-        return `$map(${pick(paths)}, function($v, $i) { [$v, $i] })`;
+        return rand() < 0.5
+          ? `$map(${pick(paths)}, function($v, $i) { [$v, $i] })`
+          : `$map(${pick(paths)}, function($v) { $v.${
+            pick(["name", "price", "x", "tags", "source"])
+          } })`;
       case 8:
         return `$filter(${pick(paths)}, function($v) { ${expr(depth - 1)} })`;
       case 9:
