@@ -11,9 +11,10 @@
  * side by side: paths and predicates, focus, index and parent binding
  * (`@`, `#`, `%`, as tuple streams), order-by, grouping, operators,
  * conditionals, blocks and bindings, lambdas with tail calls, partial
- * application, `~>`, transforms, regular expressions and the standard
- * functions. `$eval` (which parses at run time) is refused at compile time
- * with a reason: the caller then uses the package for that expression.
+ * application, `~>`, transforms, regular expressions, the standard
+ * functions and `$eval` (compiled at run time). What it refuses (see
+ * `_check`) is refused at compile time with a reason: the caller then uses
+ * the package for that expression.
  *
  * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
  * its depth (as the package's `stack` option does) and every 64th checks
@@ -35,11 +36,10 @@ import {
   _fromMillis,
   type _FunctionDef,
   _mergeSort,
+  _ownSignatures,
   type _Signature,
-  _timeSignatures,
   _toBoolean,
   _toString,
-  _UNCOMPILED_FUNCTIONS,
 } from "./_builtins.ts";
 import { _populateMessage } from "./_error_messages.ts";
 import { toPlain } from "./to_plain.ts";
@@ -199,15 +199,80 @@ const _static = new Frame(undefined, undefined as unknown as _RunState);
         timezone,
       );
     },
-    signature: _timeSignatures.now,
+    signature: _ownSignatures.now,
   } as _FunctionDef);
   _static.bind("millis", {
     _jsonata_function: true,
     implementation(this: _Focus) {
       return _timestamp(this.environment as Frame);
     },
-    signature: _timeSignatures.millis,
+    signature: _ownSignatures.millis,
   } as _FunctionDef);
+  _static.bind("eval", {
+    _jsonata_function: true,
+    implementation: _functionEval,
+    signature: _ownSignatures.eval,
+  } as _FunctionDef);
+}
+
+/** Compiled `$eval` texts, the latest first out when full. */
+const _evalCache = new Map<string, Fn>();
+
+/**
+ * The package's `functionEval` (`$eval(text, context)`): the text parsed
+ * by the package and compiled here (once per text, the last 64 kept), run
+ * in the caller's scope. A syntax error is D3120, a failure D3121, as the
+ * package's; a text the compiler leaves alone, an asynchronous function or
+ * a stack overflow hands the whole evaluation over to the package.
+ */
+function _functionEval(this: _Focus, expr: unknown, focus: unknown): unknown {
+  if (expr === undefined) return undefined;
+  let input = this.input;
+  if (focus !== undefined) {
+    input = focus;
+    if (Array.isArray(input) && !_isSequence(input)) {
+      const wrapped = _createSequence(input);
+      wrapped.outerWrapper = true;
+      input = wrapped;
+    }
+  }
+  const text = expr as string;
+  let f = _evalCache.get(text);
+  if (f === undefined) {
+    let ast: unknown;
+    try {
+      ast = jsonata(text).ast();
+    } catch (err) {
+      throw _error("D3120", {
+        value: (err as _Rec).message,
+        error: err,
+      });
+    }
+    try {
+      _check(ast);
+    } catch (err) {
+      if (err instanceof _Unsupported) throw new _Bail(err.message);
+      throw err;
+    }
+    f = new _Compiler(false).node(ast as Node);
+    if (_evalCache.size >= 64) {
+      _evalCache.delete(_evalCache.keys().next().value as string);
+    }
+    _evalCache.set(text, f);
+  }
+  try {
+    return f(input, this.environment as Frame);
+  } catch (err) {
+    if (
+      err instanceof _Bail ||
+      (err instanceof RangeError && /call stack/i.test(err.message))
+    ) throw err;
+    if (err !== null && typeof err === "object") _populateMessage(err as _Rec);
+    throw _error("D3121", {
+      value: (err as _Rec | null)?.message,
+      error: err,
+    });
+  }
 }
 
 /** One evaluation's time: taken at its first use, then the same for all. */
@@ -322,11 +387,6 @@ function _check(node: unknown, concurrent = false): void {
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "variable":
-      if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
-        throw new _Unsupported(`$${n.value}`);
-      }
-      break;
     case "bind":
       if (concurrent) {
         throw new _Unsupported(

@@ -200,7 +200,7 @@ export class Expression {
  * const e = compileExpression("temp > 30");
  * assert.equal(e.compiled, true);
  * assert.equal(await e.evaluate({ temp: 31 }), true);
- * assert.equal(compileExpression("$eval('1')").compiled, false);
+ * assert.equal(compileExpression("[$x := 1, $x]").compiled, false);
  * assert.throws(() => compileExpression("temp >"), SyntaxError);
  * ```
  */

@@ -53,13 +53,16 @@ test("evaluateExpressionNow throws a compiled expression's failure at once, word
 });
 
 test("evaluateExpressionNow answers with a promise for an expression left to the package", async () => {
-  const later = evaluateExpressionNow(compileExpression("$eval('a')"), {
+  const later = evaluateExpressionNow(compileExpression("[$x := a, 1]"), {
     a: 3,
   });
   assert.ok(later instanceof Promise);
-  assert.equal(await later, 3);
+  assert.deepEqual([...await later as unknown[]], [3, 1]);
   await assert.rejects(
-    evaluateExpressionNow(compileExpression("$eval('a +')"), {}) as Promise<
+    evaluateExpressionNow(
+      compileExpression("[$x := 1, 'a' + 1]"),
+      {},
+    ) as Promise<
       unknown
     >,
     /^Error: JSONata expression failed/,
