@@ -197,9 +197,10 @@ interface Disk {
  * for (let s = 1; s <= 120; s++) store.append(ref, s * 1000, s % 7);
  * const [raw] = store.select([{ name: "flow", type: "=", value: "a" }], 0, 10_000, 0);
  * assert.deepEqual([...raw.value.subarray(0, 3)], [1, 2, 3]);
- * // The "1m" tier: the window (0, 60 s] is closed, (60 s, 120 s] still open.
+ * // The "1m" tier: the windows (0, 60 s] and (60 s, 120 s] are complete
+ * // (the sample at 120 s is on the second one's end: nothing more can come).
  * const [minute] = store.select([{ name: "__name__", type: "=", value: "queue_depth" }], 0, 200_000, 1);
- * assert.deepEqual([...minute.t], [60_000]);
+ * assert.deepEqual([...minute.t], [60_000, 120_000]);
  * assert.deepEqual([minute.count![0], minute.max![0]], [60, 6]);
  * await store.close();
  * ```
@@ -367,6 +368,11 @@ export class HistoryStore implements HistoryReader {
       const counter = this.#counter[ref] === 1;
       const end = agg.add(ref, t, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
+      // A sample on the window's end completes it: times only go up.
+      if (t === agg.openEnd(ref)) {
+        agg.take(ref);
+        tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
+      }
     }
   }
 
@@ -711,7 +717,10 @@ export class HistoryStore implements HistoryReader {
     for (let id = 0; id < n; id++) {
       const last = this.#lastT[id];
       if (last === -Infinity) continue;
-      start[id] = Math.ceil(last / res) * res - res;
+      const end = Math.ceil(last / res) * res;
+      // A last sample on a window's end closed that window (its row is
+      // stored): only the sample before the next window is needed.
+      start[id] = end === last ? last : end - res;
       agg.seed(id, NaN);
       if (start[id] < from) from = start[id];
       if (last > to) to = last;

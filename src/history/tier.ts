@@ -165,7 +165,11 @@ export class Tier {
     }
     const bits = this.#open.appendRow(id, t, row, columns);
     this.dirty[id] = 1;
-    if (this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS) {
+    if (
+      this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS ||
+      // A row on the coarser window's end completes that window.
+      (next !== undefined && t % next.info.resolutionMs === 0)
+    ) {
       this.seal(id);
     }
   }

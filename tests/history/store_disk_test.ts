@@ -302,3 +302,46 @@ test("HistoryStore: a chunk whose CRC holds but which does not decode is skipped
     await again.close();
   });
 });
+
+test("HistoryStore: a sample on a window's end completes the window at once, also across a restart", async () => {
+  await withDir(async (dir) => {
+    const opts = {
+      dir,
+      flushIntervalMs: 0,
+      tiers: [
+        { name: "raw", resolutionMs: 1000, retentionMs: 1e12, chunkRows: 7 },
+        { name: "10s", resolutionMs: 10_000, retentionMs: 1e12 },
+        { name: "1m", resolutionMs: 60_000, retentionMs: 1e12, chunkRows: 5 },
+      ],
+    };
+    let s = await HistoryStore.open(opts);
+    const r = fill(s, 1, 60); // the last sample sits on both windows' end
+    const minute = () => s.select(all, 0, 1e9, 2)[0];
+    const tens = () => s.select(all, 0, 1e9, 1)[0];
+    assert.deepEqual([...tens().t].slice(-1), [60_000]);
+    assert.deepEqual([...minute().t], [60_000]);
+    assert.deepEqual([minute().count![0], minute().increase![0]], [60, 590]);
+    await s.close();
+    s = await HistoryStore.open(opts);
+    for (let i = 61; i <= 121; i++) s.append(r, i * 1000, i * 10);
+    assert.deepEqual([...tens().t], [
+      10_000,
+      20_000,
+      30_000,
+      40_000,
+      50_000,
+      60_000,
+      70_000,
+      80_000,
+      90_000,
+      100_000,
+      110_000,
+      120_000,
+    ]);
+    assert.deepEqual([...tens().count!], Array(12).fill(10));
+    assert.deepEqual([...minute().t], [60_000, 120_000]);
+    assert.deepEqual([...minute().count!], [60, 60]);
+    assert.deepEqual([...minute().increase!], [590, 600]);
+    await s.close();
+  });
+});
