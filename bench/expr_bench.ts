@@ -24,6 +24,7 @@
  *   bun bench/expr_bench.ts --json          # also one line `RESULT {json}`
  *   bun bench/expr_bench.ts --rounds=7
  *   bun bench/expr_bench.ts --only=compiled # one side (e.g. to profile it)
+ *   bun bench/expr_bench.ts --micro         # one evaluation, no engine (ns of CPU)
  *
  * @module
  */
@@ -216,7 +217,60 @@ function rows(rt: string, r: { wall: Figures; cpu: Figures }): string {
   return `${row(rt, "wall time", r.wall)}\n${row(rt, "CPU time", r.cpu)}`;
 }
 
-if (argv.includes("--both")) {
+/** Expressions of the kind flows use, for `--micro`. */
+const MICRO = [
+  "payload.temp > 30",
+  '{"seq": seq, "value": value + 1}',
+  "{'t': payload.temp * 2, 'u': $uppercase(payload.unit)}",
+  "items[price > 1].name",
+  "$sum(items.(price * qty))",
+  "$map(items, function($i) { $i.name & ':' & $string($i.qty) })",
+];
+const MICRO_INPUT = {
+  seq: 1,
+  value: 2,
+  payload: { temp: 31, unit: "c" },
+  items: [
+    { name: "bolt", price: 2, qty: 10 },
+    { name: "nut", price: 1, qty: 0 },
+    { name: "gear", price: 12.5, qty: 3 },
+  ],
+};
+
+/** ns of CPU per evaluation: compiled (best of 5 x 200,000), package (20,000). */
+async function micro(): Promise<string> {
+  const lines = [
+    `| runtime | expression | compiled ns | jsonata package ns | package / compiled |`,
+    `|---|---|---|---|---|`,
+  ];
+  for (const text of MICRO) {
+    const fast = compileExpression(text);
+    if (!fast.compiled) throw new Error(`not compiled: ${text}`);
+    let best = Infinity;
+    for (let r = 0; r < 5; r++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 200_000; i++) fast.evaluateNow(MICRO_INPUT);
+      const c = process.cpuUsage(c0);
+      best = Math.min(best, (c.user + c.system) * 1000 / 200_000);
+    }
+    const slow = compileExpression(text, { compile: false });
+    for (let i = 0; i < 2_000; i++) await slow.evaluate(MICRO_INPUT);
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 20_000; i++) await slow.evaluate(MICRO_INPUT);
+    const c = process.cpuUsage(c0);
+    const pkg = (c.user + c.system) * 1000 / 20_000;
+    lines.push(
+      `| ${runtime()} | \`${text.replaceAll("|", "\\|")}\` | ${
+        best.toFixed(0)
+      } | ${pkg.toFixed(0)} | ${(pkg / best).toFixed(0)}x |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (argv.includes("--micro")) {
+  console.log(await micro());
+} else if (argv.includes("--both")) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const self = fileURLToPath(import.meta.url);
   const lines = [HEADER];

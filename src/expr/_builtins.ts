@@ -137,19 +137,19 @@ export const _BUILTIN_NAMES: readonly string[] = [
   "clone",
 ];
 
-/** Functions the compiled path leaves to the package (a compile-time choice). */
-export const _UNCOMPILED_FUNCTIONS: ReadonlySet<string> = new Set(["eval"]);
+/** Functions the compiler defines itself (`$eval` compiles at run time). */
+const _BY_COMPILER: ReadonlySet<string> = new Set(["eval"]);
 
 const _packageDefs = await jsonata(
   `[${
-    _BUILTIN_NAMES.filter((n) => !_UNCOMPILED_FUNCTIONS.has(n)).map((n) =>
-      "$" + n
-    ).join(",")
+    _BUILTIN_NAMES.filter((n) => !_BY_COMPILER.has(n)).map((n) => "$" + n).join(
+      ",",
+    )
   }]`,
 ).evaluate(undefined) as _FunctionDef[];
 
 const _byName: Record<string, _FunctionDef> = Object.create(null);
-_BUILTIN_NAMES.filter((n) => !_UNCOMPILED_FUNCTIONS.has(n)).forEach((n, i) => {
+_BUILTIN_NAMES.filter((n) => !_BY_COMPILER.has(n)).forEach((n, i) => {
   _byName[n] = _packageDefs[i];
 });
 
@@ -562,8 +562,8 @@ const _own: Record<
 /**
  * The built-in functions of the compiled path, by name (without `$`),
  * each a fresh definition object (the evaluator sets `token` and
- * `position` on the one it calls, as the package does). `$now` and
- * `$millis` are bound per evaluation (see the compiler).
+ * `position` on the one it calls, as the package does). `$now`,
+ * `$millis` and `$eval` are the compiler's (see _compile_ast.ts).
  *
  * @example
  * ```ts
@@ -595,10 +595,16 @@ export const _fromMillis: (
   ...args: unknown[]
 ) => unknown = _byName.fromMillis.implementation;
 
-/** `$now`'s and `$millis`'s signatures. */
-export const _timeSignatures: { now: _Signature; millis: _Signature } = {
+/** `$now`'s, `$millis`'s and `$eval`'s signatures. */
+export const _ownSignatures: {
+  now: _Signature;
+  millis: _Signature;
+  eval: _Signature;
+} = {
   now: (await jsonata("$now").evaluate(undefined) as _FunctionDef).signature!,
   millis: (await jsonata("$millis").evaluate(undefined) as _FunctionDef)
+    .signature!,
+  eval: (await jsonata("$eval").evaluate(undefined) as _FunctionDef)
     .signature!,
 };
 

@@ -11,9 +11,10 @@
  * side by side: paths and predicates, focus, index and parent binding
  * (`@`, `#`, `%`, as tuple streams), order-by, grouping, operators,
  * conditionals, blocks and bindings, lambdas with tail calls, partial
- * application, `~>`, transforms, regular expressions and the standard
- * functions. `$eval` (which parses at run time) is refused at compile time
- * with a reason: the caller then uses the package for that expression.
+ * application, `~>`, transforms, regular expressions, the standard
+ * functions and `$eval` (compiled at run time). What it refuses (see
+ * `_check`) is refused at compile time with a reason: the caller then uses
+ * the package for that expression.
  *
  * Budgets (issue 18): compiled with `guarded`, every node evaluation counts
  * its depth (as the package's `stack` option does) and every 64th checks
@@ -23,7 +24,11 @@
  * This file is longer than 800 lines because it is one evaluator: the node
  * kinds call each other (paths hold predicates that hold paths, functions
  * hold lambdas that hold paths), and splitting them would scatter the one
- * set of sequence rules they share.
+ * set of sequence rules they share. What needs none of that is apart:
+ * values and sequences (_values.ts), operators and lookups
+ * (_operators.ts), the standard functions (_builtins.ts). The function
+ * application machinery (`_apply` and its kin, about 250 lines) could
+ * move out next, with the frame and lambda types.
  *
  * @module
  */
@@ -35,19 +40,27 @@ import {
   _fromMillis,
   type _FunctionDef,
   _mergeSort,
+  _ownSignatures,
   type _Signature,
-  _timeSignatures,
   _toBoolean,
-  _toString,
-  _UNCOMPILED_FUNCTIONS,
 } from "./_builtins.ts";
 import { _populateMessage } from "./_error_messages.ts";
+import {
+  _append,
+  _binaryOps,
+  _boolize,
+  _descendants,
+  _flatten,
+  _hasOwn,
+  _isArrayOfNumbers,
+  _isArrayOfStrings,
+  _lookup,
+} from "./_operators.ts";
 import { toPlain } from "./to_plain.ts";
 import {
   _createSequence,
   _error,
   _functionArity,
-  _isDeepEqual,
   _isFunction,
   _isNumeric,
   _isSequence,
@@ -199,15 +212,80 @@ const _static = new Frame(undefined, undefined as unknown as _RunState);
         timezone,
       );
     },
-    signature: _timeSignatures.now,
+    signature: _ownSignatures.now,
   } as _FunctionDef);
   _static.bind("millis", {
     _jsonata_function: true,
     implementation(this: _Focus) {
       return _timestamp(this.environment as Frame);
     },
-    signature: _timeSignatures.millis,
+    signature: _ownSignatures.millis,
   } as _FunctionDef);
+  _static.bind("eval", {
+    _jsonata_function: true,
+    implementation: _functionEval,
+    signature: _ownSignatures.eval,
+  } as _FunctionDef);
+}
+
+/** Compiled `$eval` texts, the latest first out when full. */
+const _evalCache = new Map<string, Fn>();
+
+/**
+ * The package's `functionEval` (`$eval(text, context)`): the text parsed
+ * by the package and compiled here (once per text, the last 64 kept), run
+ * in the caller's scope. A syntax error is D3120, a failure D3121, as the
+ * package's; a text the compiler leaves alone, an asynchronous function or
+ * a stack overflow hands the whole evaluation over to the package.
+ */
+function _functionEval(this: _Focus, expr: unknown, focus: unknown): unknown {
+  if (expr === undefined) return undefined;
+  let input = this.input;
+  if (focus !== undefined) {
+    input = focus;
+    if (Array.isArray(input) && !_isSequence(input)) {
+      const wrapped = _createSequence(input);
+      wrapped.outerWrapper = true;
+      input = wrapped;
+    }
+  }
+  const text = expr as string;
+  let f = _evalCache.get(text);
+  if (f === undefined) {
+    let ast: unknown;
+    try {
+      ast = jsonata(text).ast();
+    } catch (err) {
+      throw _error("D3120", {
+        value: (err as _Rec).message,
+        error: err,
+      });
+    }
+    try {
+      _check(ast);
+    } catch (err) {
+      if (err instanceof _Unsupported) throw new _Bail(err.message);
+      throw err;
+    }
+    f = new _Compiler(false).node(ast as Node);
+    if (_evalCache.size >= 64) {
+      _evalCache.delete(_evalCache.keys().next().value as string);
+    }
+    _evalCache.set(text, f);
+  }
+  try {
+    return f(input, this.environment as Frame);
+  } catch (err) {
+    if (
+      err instanceof _Bail ||
+      (err instanceof RangeError && /call stack/i.test(err.message))
+    ) throw err;
+    if (err !== null && typeof err === "object") _populateMessage(err as _Rec);
+    throw _error("D3121", {
+      value: (err as _Rec | null)?.message,
+      error: err,
+    });
+  }
 }
 
 /** One evaluation's time: taken at its first use, then the same for all. */
@@ -224,57 +302,6 @@ function _guard(run: _RunState): void {
   if ((++run.ticks & 63) === 0 && Date.now() > run.deadline) {
     throw _error("D1012", { value: run.timeout });
   }
-}
-
-const _hasOwn = Object.prototype.hasOwnProperty;
-
-/** The package's `fn.lookup` (a name step). */
-function _lookup(input: unknown, key: string): unknown {
-  if (Array.isArray(input)) {
-    const result = _createSequence();
-    for (let i = 0; i < input.length; i++) {
-      const res = _lookup(input[i], key);
-      if (res !== undefined) {
-        if (Array.isArray(res)) { for (const v of res) result.push(v); }
-        else result.push(res);
-      }
-    }
-    return result;
-  }
-  if (
-    input !== null && typeof input === "object" &&
-    _hasOwn.call(input, key) && !_isFunction(input)
-  ) return (input as _Rec)[key];
-  return undefined;
-}
-
-/** The package's `fn.append`. */
-function _append(arg1: unknown, arg2: unknown): unknown {
-  if (arg1 === undefined) return arg2;
-  if (arg2 === undefined) return arg1;
-  const a1 = Array.isArray(arg1) ? arg1 : _createSequence(arg1);
-  const a2 = Array.isArray(arg2) ? arg2 : [arg2];
-  return a1.concat(a2);
-}
-
-function _flatten(arg: unknown, flattened: unknown[]): unknown[] {
-  if (Array.isArray(arg)) { for (const item of arg) _flatten(item, flattened); }
-  else flattened.push(arg);
-  return flattened;
-}
-
-function _isArrayOfNumbers(arg: unknown): boolean {
-  return Array.isArray(arg) && arg.filter((i) => !_isNumeric(i)).length === 0;
-}
-
-function _isArrayOfStrings(arg: unknown): boolean {
-  return Array.isArray(arg) &&
-    arg.filter((i) => typeof i !== "string").length === 0;
-}
-
-function _boolize(value: unknown): boolean {
-  const b = _toBoolean(value);
-  return b === undefined ? false : b as boolean;
 }
 
 function _isLambda(x: unknown): x is Lambda {
@@ -305,19 +332,33 @@ export type _Compiled = (
   budget?: { maxDepth?: number; timeoutMs?: number },
 ) => unknown;
 
-/** Refuses, before compiling, what only the package evaluates. */
-function _check(node: unknown): void {
+/**
+ * Refuses, before compiling, what only the package evaluates: `$eval`, and
+ * a `:=` binding in an item of an array constructor or a value of an
+ * object constructor outside a block or lambda. The package evaluates
+ * those items concurrently (`Promise.all`), so whether a sibling sees the
+ * binding depends on how its awaits interleave (`[$x := 1, $x]` gives
+ * `[1]`); the compiled path evaluates them in order and would give
+ * `[1, 1]`.
+ */
+function _check(node: unknown, concurrent = false): void {
   if (node === null || typeof node !== "object") return;
   if (Array.isArray(node)) {
-    for (const n of node) _check(n);
+    for (const n of node) _check(n, concurrent);
     return;
   }
   const n = node as _Rec;
   switch (n.type) {
-    case "variable":
-      if (_UNCOMPILED_FUNCTIONS.has(n.value as string)) {
-        throw new _Unsupported(`$${n.value}`);
+    case "bind":
+      if (concurrent) {
+        throw new _Unsupported(
+          "a := binding in an item of an array or object constructor",
+        );
       }
+      break;
+    case "block":
+    case "lambda":
+      concurrent = false;
   }
   for (const key of Object.keys(n)) {
     // Slots and ancestors point back into the tree (the parent operator).
@@ -326,7 +367,21 @@ function _check(node: unknown): void {
       key === "seekingParent"
     ) continue;
     const v = n[key];
-    if (v !== null && typeof v === "object") _check(v);
+    if (v === null || typeof v !== "object") continue;
+    if (key === "expressions" && n.type === "unary" && n.value === "[") {
+      _check(v, concurrent || (v as unknown[]).length > 1);
+    } else if (
+      key === "lhs" && Array.isArray(v) &&
+      (n.type === "unary" || n.group !== undefined || "lhs" in n)
+    ) {
+      // Object constructor and group pairs: keys in order, values at once.
+      for (const pair of v as unknown[]) {
+        if (Array.isArray(pair) && pair.length === 2) {
+          _check(pair[0], concurrent);
+          _check(pair[1], true);
+        } else _check(pair, concurrent);
+      }
+    } else _check(v, concurrent);
   }
 }
 
@@ -436,7 +491,14 @@ class _Compiler {
       }
       return result;
     };
-    if (!this.guarded) return _loneName(expr, normalized) ?? normalized;
+    if (!this.guarded) {
+      const head = expr.steps?.[0];
+      const variable = head?.type === "variable" && head.value !== "" &&
+          expr.steps!.length > 1
+        ? this.node(head)
+        : undefined;
+      return _loneName(expr, normalized, variable) ?? normalized;
+    }
     return (input, env) => {
       const run = env.run;
       run.depth++;
@@ -1249,45 +1311,80 @@ const _GENERIC_STORES =
   typeof (globalThis as Record<string, unknown>).Bun !== "undefined";
 
 /**
- * A path of one name (`price`), the commonest expression, evaluated on an
- * object as the general path would (the same answer without its three
- * sequences), else by `general` (the node's full evaluation). The code is
- * generated per name so that the property read is a named one: a shared
+ * A path of names (`price`, `payload.temp`), the commonest expressions,
+ * evaluated on objects as the general path would (the same answer without
+ * its sequences), else by `general` (the node's full evaluation): when an
+ * object on the way holds an array, or the input is one. The code is
+ * generated per path so that the property reads are named ones: a shared
  * closure reading `input[key]` sees every key of every expression and
  * goes megamorphic, which cost V8 more than the rest of the evaluation.
- * The name enters the code only as a JSON string literal.
+ * The names enter the code only as JSON string literals.
  */
-function _loneName(expr: Node, general: Fn): Fn | undefined {
-  const step = expr.steps?.[0];
+function _loneName(
+  expr: Node,
+  general: Fn,
+  variable: Fn | undefined,
+): Fn | undefined {
+  const all = expr.steps;
+  // A path from a variable (`$item.name`): its value, then the names.
+  const steps = variable !== undefined ? all?.slice(1) : all;
   if (
-    expr.type !== "path" || expr.steps!.length !== 1 || step === undefined ||
-    step.type !== "name" || step.consarray === true ||
-    step.stages !== undefined || step.predicate !== undefined ||
-    step.group !== undefined || step.keepArray === true ||
+    expr.type !== "path" || steps === undefined || steps.length === 0 ||
     expr.keepSingletonArray === true || expr.group !== undefined ||
     expr.predicate !== undefined || expr.keepArray === true ||
-    expr.tuple === true || step.tuple === true || step.focus !== undefined ||
-    step.index !== undefined || step.ancestor !== undefined
+    expr.tuple === true
   ) return undefined;
-  const key = JSON.stringify(step.value as string);
+  if (variable !== undefined) {
+    const head = all![0];
+    if (
+      head.stages !== undefined || head.predicate !== undefined ||
+      head.group !== undefined || head.keepArray === true ||
+      head.tuple === true || head.focus !== undefined ||
+      head.index !== undefined || head.ancestor !== undefined ||
+      head.consarray === true
+    ) return undefined;
+  }
+  for (const step of steps) {
+    if (
+      step.type !== "name" || step.consarray === true ||
+      step.stages !== undefined || step.predicate !== undefined ||
+      step.group !== undefined || step.keepArray === true ||
+      step.tuple === true || step.focus !== undefined ||
+      step.index !== undefined || step.ancestor !== undefined
+    ) return undefined;
+  }
+  const reads = steps.map((step, i) => {
+    const key = JSON.stringify(step.value as string);
+    // An array on the way (not at the end) takes the general path.
+    const next = i < steps.length - 1
+      ? "if (Array.isArray(v)) return general(input, env);"
+      : "";
+    return `if (v === null || typeof v !== "object") return undefined;
+    if (!hasOwn.call(v, ${key}) || v._jsonata_function === true ||
+      v._jsonata_lambda === true) return undefined;
+    v = v[${key}];
+    ${next}`;
+  }).join("\n    ");
+  const start = variable !== undefined
+    ? `{
+    let v = variable(input, env);
+    if (Array.isArray(v)) return general(input, env);`
+    : `if (!Array.isArray(input)) {
+    let v = input;`;
   const make = new Function(
     "hasOwn",
     "general",
+    "variable",
     `"use strict";
 return function (input, env) {
-  if (!Array.isArray(input)) {
-    let v;
-    if (input !== null && typeof input === "object") {
-      if (!hasOwn.call(input, ${key}) || input._jsonata_function === true ||
-        input._jsonata_lambda === true) return undefined;
-      v = input[${key}];
-    }
+  ${start}
+    ${reads}
     if (!Array.isArray(v) || v.sequence !== true) return v;
   }
   return general(input, env);
 };`,
-  ) as (hasOwn: typeof _hasOwn, general: Fn) => Fn;
-  return make(_hasOwn, general);
+  ) as (hasOwn: typeof _hasOwn, general: Fn, variable: Fn | undefined) => Fn;
+  return make(_hasOwn, general, variable);
 }
 
 /**
@@ -1362,92 +1459,6 @@ function _regex(expr: Node): Fn {
     };
     return closure;
   };
-}
-
-function _descendants(input: unknown, results: unknown[]): void {
-  if (!Array.isArray(input)) results.push(input);
-  if (Array.isArray(input)) {
-    for (const member of input) _descendants(member, results);
-  } else if (
-    input !== null && typeof input === "object" && !_isFunction(input)
-  ) {
-    for (const key of _keys(input)) _descendants((input as _Rec)[key], results);
-  }
-}
-
-const _binaryOps: Record<string, (l: unknown, r: unknown) => unknown> = {
-  "+": (l, r) => _numeric(l, r) && (l as number) + (r as number),
-  "-": (l, r) => _numeric(l, r) && (l as number) - (r as number),
-  "*": (l, r) => _numeric(l, r) && (l as number) * (r as number),
-  "/": (l, r) => _numeric(l, r) && (l as number) / (r as number),
-  "%": (l, r) => _numeric(l, r) && (l as number) % (r as number),
-  "=": (l, r) => l !== undefined && r !== undefined && _isDeepEqual(l, r),
-  "!=": (l, r) => l !== undefined && r !== undefined && !_isDeepEqual(l, r),
-  "<": (l, r) => _compare(l, r) && (l as number) < (r as number),
-  "<=": (l, r) => _compare(l, r) && (l as number) <= (r as number),
-  ">": (l, r) => _compare(l, r) && (l as number) > (r as number),
-  ">=": (l, r) => _compare(l, r) && (l as number) >= (r as number),
-  "&": (l, r) =>
-    (l === undefined ? "" : _toString(l)).concat(
-      r === undefined ? "" : _toString(r),
-    ),
-  "..": _range,
-  "in": (l, r) => {
-    if (l === undefined || r === undefined) return false;
-    const list = Array.isArray(r) ? r : [r];
-    for (const item of list) if (item === l) return true;
-    return false;
-  },
-};
-
-/**
- * The package's checks of `+ - * / %`: true when both sides are numbers;
- * `undefined` (either side undefined) short-circuits the `&&` above.
- */
-function _numeric(l: unknown, r: unknown): true | undefined {
-  if (l !== undefined && !_isNumeric(l)) throw _error("T2001", { value: l });
-  if (r !== undefined && !_isNumeric(r)) throw _error("T2002", { value: r });
-  if (l === undefined || r === undefined) return undefined;
-  return true;
-}
-
-/** The package's checks of `< <= > >=`, as `_numeric`. */
-function _compare(l: unknown, r: unknown): true | undefined {
-  const ltype = typeof l;
-  const rtype = typeof r;
-  const lok = ltype === "undefined" || ltype === "string" ||
-    ltype === "number";
-  const rok = rtype === "undefined" || rtype === "string" ||
-    rtype === "number";
-  if (!lok || !rok) {
-    throw _error("T2010", {
-      value: !(ltype === "string" || ltype === "number") ? l : r,
-    });
-  }
-  if (ltype === "undefined" || rtype === "undefined") return undefined;
-  if (ltype !== rtype) throw _error("T2009", { value: l, value2: r });
-  return true;
-}
-
-function _range(l: unknown, r: unknown): unknown {
-  if (l !== undefined && !Number.isInteger(l)) {
-    throw _error("T2003", { value: l });
-  }
-  if (r !== undefined && !Number.isInteger(r)) {
-    throw _error("T2004", { value: r });
-  }
-  if (l === undefined || r === undefined) return undefined;
-  const lo = l as number;
-  const hi = r as number;
-  if (lo > hi) return undefined;
-  const size = hi - lo + 1;
-  if (size > 1e7) throw _error("D2014", { value: size });
-  const result: _Seq = new Array(size);
-  for (let item = lo, index = 0; item <= hi; item++, index++) {
-    result[index] = item;
-  }
-  result.sequence = true;
-  return result;
 }
 
 /** The package's `apply`: a call, then tail calls in a loop (trampoline). */

@@ -58,8 +58,8 @@ export function evaluateExpression(
  *   () => evaluateExpressionNow(compileExpression("'a' + 1"), {}),
  *   /^Error: JSONata expression failed at position 5: /,
  * );
- * const later = evaluateExpressionNow(compileExpression("$eval('1')"), {});
- * assert.equal(await later, 1);
+ * const later = evaluateExpressionNow(compileExpression("[$x := 1, $x]"), {});
+ * assert.deepEqual([...await later as unknown[]], [1]);
  * ```
  */
 export function evaluateExpressionNow(

@@ -7,8 +7,10 @@
  *
  * Compiling turns the expression, as the `jsonata` package parses it, into
  * a synchronous JavaScript closure with the package's answers and errors
- * (its own test suite agrees case by case, see tests/expr/); the few
- * expressions the compiler leaves alone (`$eval`) run on the package, and
+ * (its own test suite agrees case by case, see tests/expr/); the rare
+ * expressions the compiler leaves alone (a `:=` binding in an item of an
+ * array or object constructor, whose items the package evaluates
+ * concurrently) run on the package, and
  * {@linkcode Expression.fallbackReason} says why.
  *
  * @example

@@ -102,7 +102,20 @@ export class ByteWriter {
   }
 }
 
-/** Reads what {@linkcode ByteWriter} wrote; throws RangeError past the end. */
+/**
+ * Reads what {@linkcode ByteWriter} wrote; throws RangeError past the end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteReader } from "./_bytes.ts";
+ *
+ * const r = new ByteReader(new Uint8Array([0x96, 0x01, 5]));
+ * assert.equal(r.varint(), 150);
+ * assert.equal(r.u8(), 5);
+ * assert.throws(() => r.u8(), RangeError);
+ * ```
+ */
 export class ByteReader {
   #buf: Uint8Array;
   #view: DataView;

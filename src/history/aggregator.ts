@@ -5,7 +5,8 @@
  * and an update allocates nothing.
  *
  * A window point at `t` covers `(t - resolution, t]`. It is emitted when a
- * later sample falls past its end.
+ * later sample falls past its end, or (by the store) as soon as a sample
+ * lands exactly on its end: times only go up, so nothing more can fall in.
  *
  * @module
  */
@@ -132,6 +133,11 @@ export class WindowAggregator {
     this.#inc[id] = counter && prev === prev ? (v >= prev ? v - prev : v) : 0;
     this.#last[id] = v;
     return emitted;
+  }
+
+  /** The end of `id`'s open window (0: none). */
+  openEnd(id: number): number {
+    return this.#end[id];
   }
 
   /** Whether `id` has an open window. */

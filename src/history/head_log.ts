@@ -15,7 +15,7 @@
  * @module
  */
 import { ByteReader, type ByteWriter } from "./_bytes.ts";
-import { beginRecord, endRecord } from "./record_frame.ts";
+import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
 
 const HEAD_RECORD = 2;
 
@@ -109,7 +109,61 @@ export function encodeHeadRecord(
   endRecord(w, at);
 }
 
-/** Parses a head record of a store with `tiers` tiers (at most 8), or undefined when it is not one. */
+/**
+ * The framed size of the record {@linkcode encodeHeadRecord} would write.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { encodeHeadRecord, headRecordBytes } from "./head_log.ts";
+ *
+ * const h = { id: 300, lastT: 5, chunks: [{ chunk: new Uint8Array(200), columns: 1 }, undefined] };
+ * const w = new ByteWriter();
+ * encodeHeadRecord(w, h);
+ * assert.equal(headRecordBytes(h), w.length);
+ * ```
+ */
+export function headRecordBytes(
+  h: {
+    id: number;
+    chunks: readonly (HeadChunk | HeadChunkSource | undefined)[];
+  },
+): number {
+  let n = RECORD_HEADER_BYTES + 1 + varintBytes(h.id) + 8 + 1;
+  for (const c of h.chunks) {
+    if (!c) continue;
+    const len = "chunk" in c ? c.chunk.length : c.length;
+    n += varintBytes(len) + (len > 0 ? 1 + len : 0);
+  }
+  return n;
+}
+
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Parses a head record of a store with `tiers` tiers (at most 8), or
+ * undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { encodeHeadRecord, parseHeadRecord } from "./head_log.ts";
+ *
+ * const w = new ByteWriter();
+ * encodeHeadRecord(w, { id: 9, lastT: 1, chunks: [undefined, undefined] });
+ * const r = parseHeadRecord(w.bytes(), 8, w.length, 2)!;
+ * assert.deepEqual(r, { id: 9, lastT: 1, chunks: [undefined, undefined] });
+ * ```
+ */
 export function parseHeadRecord(
   bytes: Uint8Array,
   start: number,

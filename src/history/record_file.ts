@@ -33,7 +33,19 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** Makes a new or renamed entry of `dir` durable (best effort: some systems refuse a directory fd). */
+/**
+ * Makes a new or renamed entry of `dir` durable (best effort: some systems
+ * refuse a directory fd, and then it does nothing).
+ *
+ * @example
+ * ```ts
+ * import { tmpdir } from "node:os";
+ * import { syncDir } from "./record_file.ts";
+ *
+ * syncDir(tmpdir()); // never throws
+ * syncDir("/no/such/folder");
+ * ```
+ */
 export function syncDir(dir: string): void {
   let fd = -1;
   try {
@@ -131,17 +143,47 @@ export class RecordFile {
 
   /** Replaces the whole file with `bytes`, atomically. */
   replace(bytes: Uint8Array): void {
+    this.replaceWith((out) => out(bytes));
+  }
+
+  /**
+   * Appends what `fill` hands to its `out` (whole records, in pieces), then
+   * syncs once: a big batch never needs one big buffer.
+   */
+  appendWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
+    const created = !existsSync(this.path);
+    const fd = openSync(this.path, "a");
+    let n = 0;
+    try {
+      fill((bytes) => {
+        writeAll(fd, bytes);
+        n += bytes.length;
+      });
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+      this.bytes += n;
+    }
+    if (created) syncDir(dirname(this.path));
+  }
+
+  /** Replaces the whole file, atomically, with what `fill` hands to its `out`. */
+  replaceWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, "w");
+    let n = 0;
     try {
-      writeAll(fd, bytes);
+      fill((bytes) => {
+        writeAll(fd, bytes);
+        n += bytes.length;
+      });
       fdatasyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
     syncDir(dirname(this.path));
-    this.bytes = bytes.length;
+    this.bytes = n;
   }
 
   /** Deletes the file. */

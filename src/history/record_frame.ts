@@ -48,7 +48,22 @@ export function beginRecord(w: ByteWriter): number {
   return at;
 }
 
-/** Ends the record begun at `at`: fills in its length and CRC. */
+/**
+ * Ends the record begun at `at`: fills in its length and CRC.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { beginRecord, endRecord } from "./record_frame.ts";
+ *
+ * const w = new ByteWriter();
+ * const at = beginRecord(w);
+ * w.u8(7);
+ * endRecord(w, at);
+ * assert.deepEqual([...w.bytes().subarray(0, 4)], [1, 0, 0, 0xa7]); // length 1, marker
+ * ```
+ */
 export function endRecord(w: ByteWriter, at: number): void {
   const len = w.length - at - RECORD_HEADER_BYTES;
   if (len > MAX_PAYLOAD_BYTES) {
@@ -83,6 +98,26 @@ function recordEnd(bytes: Uint8Array, p: number): number {
 /**
  * Calls `visit(bytes, payloadStart, payloadEnd)` for every good record of
  * `bytes` in order, skipping bad runs (counted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { beginRecord, endRecord, scanRecords } from "./record_frame.ts";
+ *
+ * const w = new ByteWriter();
+ * for (const b of [1, 2, 3]) {
+ *   const at = beginRecord(w);
+ *   w.u8(b);
+ *   endRecord(w, at);
+ * }
+ * const bytes = w.bytes().slice();
+ * bytes[9 + 8] ^= 1; // the second record's payload
+ * const seen: number[] = [];
+ * const r = scanRecords(bytes, (b, s) => seen.push(b[s]));
+ * assert.deepEqual(seen, [1, 3]);
+ * assert.equal(r.corrupt, 1);
+ * ```
  */
 export function scanRecords(
   bytes: Uint8Array,

@@ -61,7 +61,21 @@ export interface EncodedChunks {
   readonly maxT: number[];
 }
 
-/** Parses a chunk record's payload at `[start, end)` of `bytes`, or undefined for another type. */
+/**
+ * Parses a chunk record's payload at `[start, end)` of `bytes`, or
+ * undefined for another record type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeChunks, parseChunkRecord } from "./segments.ts";
+ *
+ * const e = encodeChunks([{ id: 1, columns: 6, chunk: { minT: 0, maxT: 60_000, count: 2, bytes: new Uint8Array(2) } }]);
+ * const r = parseChunkRecord(e.bytes, 8, e.bytes.length)!;
+ * assert.deepEqual([r.id, r.columns, r.maxT], [1, 6, 60_000]);
+ * assert.equal(parseChunkRecord(new Uint8Array([3]), 0, 1), undefined);
+ * ```
+ */
 export function parseChunkRecord(
   bytes: Uint8Array,
   start: number,
@@ -252,13 +266,15 @@ export class SegmentDir {
 
   /**
    * Calls `visit` for each chunk record of a series `wanted` (by id) that
-   * overlaps `[start, end]`, segment by segment in time order.
+   * overlaps `[start, end]` and passes `overlaps` (finer: several windows),
+   * segment by segment in time order.
    */
   read(
     wanted: (id: number) => boolean,
     start: number,
     end: number,
     visit: (r: ChunkRecord) => void,
+    overlaps?: (minT: number, maxT: number) => boolean,
   ): void {
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
@@ -283,6 +299,7 @@ export class SegmentDir {
         const minT = r.f64();
         const maxT = minT + r.varint();
         if (maxT < start || minT > end) continue;
+        if (overlaps && !overlaps(minT, maxT)) continue;
         const count = r.varint();
         const columns = r.u8();
         visit({ id, minT, maxT, count, columns, bytes: r.bytes(pos - r.pos) });

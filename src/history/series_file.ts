@@ -51,7 +51,17 @@ export function encodeSeriesRecord(w: ByteWriter, s: SeriesRecord): void {
   endRecord(w, at);
 }
 
-/** Parses a series record's payload, or undefined when it is not one. */
+/**
+ * Parses a series record's payload, or undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSeriesRecord } from "./series_file.ts";
+ *
+ * assert.equal(parseSeriesRecord(new Uint8Array([1, 0]), 0, 2), undefined);
+ * ```
+ */
 export function parseSeriesRecord(
   bytes: Uint8Array,
   start: number,

@@ -14,9 +14,10 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
+import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
-import { decodeChunk } from "./codec.ts";
+import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,
@@ -24,11 +25,11 @@ import {
   COL_MIN,
   COL_SUM,
   COL_VALUE,
-  STATE_LENGTH,
 } from "./aggregator.ts";
 import {
   encodeHeadRecord,
   type HeadChunkSource,
+  headRecordBytes,
   parseHeadRecord,
 } from "./head_log.ts";
 import { RECORD_HEADER_BYTES } from "./record_frame.ts";
@@ -84,6 +85,15 @@ export interface HistoryStoreOptions {
   memoryChunks?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;
+  /**
+   * A series whose last sample is this much (ms) older than the newest
+   * sample of any series has stopped: at the next flush its open chunks are
+   * sealed and its open windows closed, so its memory goes and its history
+   * waits for retention. Measured against the samples, not the clock, so a
+   * store whose writer paused (or a backfill) closes nothing early.
+   * Default 300_000.
+   */
+  staleMs?: number;
 }
 
 /** The store's figures for one tier. */
@@ -124,7 +134,10 @@ export interface HistoryStats {
   tiers: TierStats[];
   /** Bytes of the series file and the head log. */
   metaDiskBytes: number;
-  /** Runs of corrupt bytes skipped while loading (each file warned once). */
+  /**
+   * Runs of corrupt bytes skipped while loading (each file warned once),
+   * and chunks skipped at read because they did not decode.
+   */
   corruptChunksSkipped: number;
   /** Flushes done. */
   flushes: number;
@@ -142,7 +155,19 @@ const TIER_NAME = /^[A-Za-z0-9_-]+$/;
 /** Most windows of a tier in one window of the next (a chunk holds them all). */
 const MAX_CASCADE = 200;
 
-/** The default tiers for a sampling interval. */
+/**
+ * The default tiers for a sampling interval: raw (1 day), `1m` (30 days),
+ * `1h` (730 days).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTiers } from "./store.ts";
+ *
+ * assert.deepEqual(defaultTiers(1000).map((t) => t.name), ["raw", "1m", "1h"]);
+ * assert.equal(defaultTiers(5000)[0].resolutionMs, 5000);
+ * ```
+ */
 export function defaultTiers(intervalMs: number): TierOptions[] {
   return [
     { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
@@ -172,9 +197,10 @@ interface Disk {
  * for (let s = 1; s <= 120; s++) store.append(ref, s * 1000, s % 7);
  * const [raw] = store.select([{ name: "flow", type: "=", value: "a" }], 0, 10_000, 0);
  * assert.deepEqual([...raw.value.subarray(0, 3)], [1, 2, 3]);
- * // The "1m" tier: the window (0, 60 s] is closed, (60 s, 120 s] still open.
+ * // The "1m" tier: the windows (0, 60 s] and (60 s, 120 s] are complete
+ * // (the sample at 120 s is on the second one's end: nothing more can come).
  * const [minute] = store.select([{ name: "__name__", type: "=", value: "queue_depth" }], 0, 200_000, 1);
- * assert.deepEqual([...minute.t], [60_000]);
+ * assert.deepEqual([...minute.t], [60_000, 120_000]);
  * assert.deepEqual([minute.count![0], minute.max![0]], [60, 6]);
  * await store.close();
  * ```
@@ -205,7 +231,10 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
-  #state = new Float64Array(STATE_LENGTH);
+  #decodeWarned = false;
+  #staleMs: number;
+  /** The newest sample time of any series. */
+  #latest = -Infinity;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -224,6 +253,7 @@ export class HistoryStore implements HistoryReader {
     }
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
+    this.#staleMs = options.staleMs ?? 300_000;
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
@@ -284,8 +314,9 @@ export class HistoryStore implements HistoryReader {
             store.#warn(`history: flush failed: ${(error as Error).message}`)
           );
         }, every);
-        // Flushing must not keep a process alive that has nothing else to do.
-        (store.#timer as { unref?: () => void }).unref?.();
+        // Flushing must not keep a process alive that has nothing else to do
+        // (node:timers gives an unref()-able timer on Deno and Bun alike).
+        store.#timer.unref();
       }
     }
     return Promise.resolve(store);
@@ -318,8 +349,14 @@ export class HistoryStore implements HistoryReader {
       this.#outOfOrder++;
       return;
     }
+    if (Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `Cannot append to history: t must be an integer number of ms, received ${t}`,
+      );
+    }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
+    if (t > this.#latest) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
     const tiers = this.#tiers;
@@ -331,6 +368,11 @@ export class HistoryStore implements HistoryReader {
       const counter = this.#counter[ref] === 1;
       const end = agg.add(ref, t, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
+      // A sample on the window's end completes it: times only go up.
+      if (t === agg.openEnd(ref)) {
+        agg.take(ref);
+        tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
+      }
     }
   }
 
@@ -385,6 +427,75 @@ export class HistoryStore implements HistoryReader {
     end: number,
     tier: number,
   ): SeriesPoints[] {
+    if (end < start) return [];
+    return this.#read(matchers, tier, start, end, undefined);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectSteps}: the points within
+   * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
+   * pass over the disk, decoding only the chunks that reach a window.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const ref = store.seriesRef({ __name__: "x" }, "gauge");
+   * for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * const [p] = store.selectSteps([], new Float64Array([100_000, 400_000]), 2000, 0);
+   * assert.deepEqual([...p.t], [98_000, 99_000, 100_000, 398_000, 399_000, 400_000]);
+   * await store.close();
+   * ```
+   */
+  selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+  ): SeriesPoints[] {
+    const n = ends.length;
+    if (n === 0) return [];
+    for (let i = 1; i < n; i++) {
+      if (!(ends[i] >= ends[i - 1])) {
+        throw new RangeError(
+          `Cannot select steps from history: ends must ascend, received ${
+            ends[i - 1]
+          } then ${ends[i]}`,
+        );
+      }
+    }
+    // The first window whose end is at or after t; t is inside it when its
+    // start is at or before t.
+    const firstEnd = (t: number) => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ends[mid] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const steps: Steps = {
+      ends,
+      reachMs,
+      overlaps: (minT: number, maxT: number) => {
+        const i = firstEnd(minT);
+        return i < n && ends[i] - reachMs <= maxT;
+      },
+    };
+    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+  }
+
+  #read(
+    matchers: readonly LabelMatcher[],
+    tier: number,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+  ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
       throw new RangeError(
@@ -394,18 +505,22 @@ export class HistoryStore implements HistoryReader {
       );
     }
     const ids = this.#index.match(matchers);
-    if (ids.length === 0 || end < start) return [];
+    if (ids.length === 0) return [];
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
       (id) => byId.has(id),
       start,
       end,
-      (r: ChunkRecord) => byId.get(r.id)!.push(decodeRecord(r)),
+      (r: ChunkRecord) => {
+        const piece = this.#decode(r);
+        if (piece) byId.get(r.id)!.push(piece);
+      },
+      steps?.overlaps,
     );
     const out: SeriesPoints[] = [];
     for (const id of ids) {
-      const pieces = t.pieces(id, start, end, byId.get(id)!);
+      const pieces = t.pieces(id, start, end, byId.get(id)!, steps?.overlaps);
       if (pieces.length === 0) continue;
       const points = mergePieces(
         this.#index.labels(id)!,
@@ -414,10 +529,32 @@ export class HistoryStore implements HistoryReader {
         start,
         end,
         tier > 0,
+        steps,
       );
       if (points) out.push(points);
     }
     return out;
+  }
+
+  /**
+   * Decodes a chunk read from disk; one that does not decode (its CRC
+   * held, so a codec change or a bug) is skipped and counted, with one
+   * warning per store, rather than failing the query.
+   */
+  #decode(r: ChunkRecord): Piece | undefined {
+    try {
+      return decodeChunk(r.bytes);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+      this.#corrupt++;
+      if (!this.#decodeWarned) {
+        this.#decodeWarned = true;
+        this.#warn(
+          `history: skipped a chunk of series ${r.id} that does not decode (${error.message}); later ones are counted only`,
+        );
+      }
+      return undefined;
+    }
   }
 
   /** See {@linkcode HistoryReader.series}. */
@@ -524,6 +661,7 @@ export class HistoryStore implements HistoryReader {
     this.#grow(maxId + 1);
     for (const [id, t] of diskLast[0]) {
       if (t > this.#lastT[id]) this.#lastT[id] = t;
+      if (t > this.#latest) this.#latest = t;
     }
     const headRuns = disk.head.load((b, s, e) => {
       let rec;
@@ -550,6 +688,7 @@ export class HistoryStore implements HistoryReader {
         } else tier.restoreOpen(id, new Float64Array(0), [], 0);
       });
       if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
+      if (rec.lastT > this.#latest) this.#latest = rec.lastT;
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
@@ -578,7 +717,10 @@ export class HistoryStore implements HistoryReader {
     for (let id = 0; id < n; id++) {
       const last = this.#lastT[id];
       if (last === -Infinity) continue;
-      start[id] = Math.ceil(last / res) * res - res;
+      const end = Math.ceil(last / res) * res;
+      // A last sample on a window's end closed that window (its row is
+      // stored): only the sample before the next window is needed.
+      start[id] = end === last ? last : end - res;
       agg.seed(id, NaN);
       if (start[id] < from) from = start[id];
       if (last > to) to = last;
@@ -611,10 +753,55 @@ export class HistoryStore implements HistoryReader {
     }
   }
 
+  /**
+   * Seals the open chunks and closes the open windows of series that have
+   * stopped (last sample `staleMs` before `now`, the newest sample of
+   * all). A closed window's end becomes the series' last time, so a late
+   * sample cannot write that window twice.
+   */
+  #closeStale(now: number): void {
+    if (now === -Infinity) return;
+    const tiers = this.#tiers;
+    const cutoff = now - this.#staleMs;
+    for (let id = 0; id < this.#index.size; id++) {
+      const last = this.#lastT[id];
+      if (!(last < cutoff)) continue;
+      tiers[0].seal(id);
+      if (tiers.length < 2) continue;
+      const counter = this.#counter[id] === 1;
+      const agg = tiers[1].aggregator!;
+      let bump = last;
+      if (agg.isOpen(id)) {
+        const end = agg.windowEnd(last);
+        if (end > now) continue; // the clock has not passed the window yet
+        agg.take(id);
+        tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);
+        bump = end;
+      }
+      for (let k = 1; k < tiers.length; k++) {
+        const tier = tiers[k];
+        if (tier.openCount(id) === 0) continue;
+        const next = tier.feeds;
+        if (next) {
+          const res = next.info.resolutionMs;
+          const end = Math.ceil(tier.openFirstT(id) / res) * res;
+          if (end > now) break;
+          tier.seal(id); // appends the coarser window's row
+          if (end > bump) bump = end;
+        } else tier.seal(id);
+      }
+      if (bump > last) {
+        this.#lastT[id] = bump;
+        this.#dirty[id] = 1;
+      }
+    }
+  }
+
   #flushNow(): void {
     if (this.#closed) return;
     const started = performance.now();
     const now = this.#now();
+    this.#closeStale(this.#latest);
     for (const tier of this.#tiers) {
       const cutoff = now - tier.info.retentionMs;
       const dropped = tier.ring.dropBefore(cutoff);
@@ -656,7 +843,7 @@ export class HistoryStore implements HistoryReader {
     // last rewrite (superseded records pile up in it).
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
     let checkpoint = disk.head.bytes > 2 * disk.headBase + slack;
-    let headBatch = this.#headBatch(checkpoint);
+    let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     let other = disk.series.bytes + seriesBatch.length;
@@ -664,12 +851,12 @@ export class HistoryStore implements HistoryReader {
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
     }
-    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBatch.length;
+    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBytes;
     if (total > this.#maxDiskBytes && !checkpoint) {
       // Rewriting the head log is cheaper than dropping data.
       checkpoint = true;
-      headBatch = this.#headBatch(true);
-      total = other + headBatch.length;
+      headBytes = this.#headPass(true);
+      total = other + headBytes;
     }
     if (total > this.#maxDiskBytes) {
       this.#evict(disk, pending, total);
@@ -681,33 +868,57 @@ export class HistoryStore implements HistoryReader {
     pending.forEach((list, k) => {
       if (list.length > 0) disk.tiers[k].write(encodeChunks(list));
     });
+    const fill = (out: (bytes: Uint8Array) => void) => {
+      this.#headPass(checkpoint, out);
+    };
     if (checkpoint) {
-      disk.head.replace(headBatch.bytes());
+      disk.head.replaceWith(fill);
       disk.headBase = disk.head.bytes;
-    } else if (headBatch.length > 0) disk.head.append(headBatch.bytes());
+    } else if (headBytes > 0) disk.head.appendWith(fill);
   }
 
   /** Head records of the series changed since the last flush (all, for a checkpoint). */
-  #headBatch(all: boolean): ByteWriter {
-    const w = new ByteWriter(4096);
+  /**
+   * One pass over the head records of the series changed since the last
+   * flush (all series, for a checkpoint). Without `out` it only sums their
+   * bytes; with `out` it writes them through a small buffer into `out` and
+   * clears the changed flags. Returns the bytes.
+   */
+  #headPass(all: boolean, out?: (bytes: Uint8Array) => void): number {
     const tiers = this.#tiers;
     const sources = tiers.map((tier) => new OpenChunkSource(tier));
     const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
+    // The buffer is flushed at 256 KiB: a 57,000-series batch is several
+    // MB, and one big buffer per flush is memory the process keeps.
+    const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
         if (tiers[k].dirty[id] === 1 || (all && any)) {
-          tiers[k].dirty[id] = 0;
+          if (w) tiers[k].dirty[id] = 0;
           chunks[k] = sources[k].of(id);
           any = true;
         } else chunks[k] = undefined;
       }
       if (!any) continue;
+      const record = { id, lastT: this.#lastT[id], chunks };
+      if (!w) {
+        total += headRecordBytes(record);
+        continue;
+      }
       this.#dirty[id] = 0;
-      encodeHeadRecord(w, { id, lastT: this.#lastT[id], chunks });
+      const before = w.length;
+      encodeHeadRecord(w, record);
+      total += w.length - before;
+      if (w.length >= 256 * 1024) {
+        out!(w.bytes());
+        w.reset();
+      }
     }
-    return w;
+    if (w && w.length > 0) out!(w.bytes());
+    return total;
   }
 
   /** Deletes the oldest segments, then drops the oldest pending chunks, until `total` fits. */
@@ -846,11 +1057,14 @@ function varintBytes(v: number): number {
   return n;
 }
 
-function decodeRecord(r: ChunkRecord): Piece {
-  return decodeChunk(r.bytes);
+/** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
+/** Windows of a step read: `[ends[i] - reachMs, ends[i]]`, and which chunks reach one. */
+interface Steps {
+  ends: Float64Array;
+  reachMs: number;
+  overlaps(minT: number, maxT: number): boolean;
 }
 
-/** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
 function mergePieces(
   labels: SeriesLabels,
   kind: SeriesKind,
@@ -858,37 +1072,66 @@ function mergePieces(
   start: number,
   end: number,
   windows: boolean,
+  steps?: Steps,
 ): SeriesPoints | undefined {
   pieces.sort((a, b) => a.t[0] - b.t[0]);
-  // Count first, then fill typed arrays of the exact size.
+  // Each piece gives a run [lo, hi) of its points: inside [start, end] and
+  // after the previous piece's last kept time (a chunk read from disk and
+  // from memory comes twice; chunks of a series never interleave).
+  const lo = new Int32Array(pieces.length);
+  const hi = new Int32Array(pieces.length);
   let n = 0;
   let last = -Infinity;
-  for (const p of pieces) {
-    for (let i = 0; i < p.t.length; i++) {
-      const t = p.t[i];
-      if (t > last && t >= start && t <= end) {
-        n++;
-        last = t;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const t = pieces[k].t;
+    const from = Math.max(start, last);
+    let a = lowerBound(t, from);
+    if (a < t.length && t[a] === last) a++;
+    const b = lowerBound(t, end, true);
+    lo[k] = a;
+    hi[k] = Math.max(a, b);
+    if (hi[k] > a) {
+      n += hi[k] - a;
+      last = t[hi[k] - 1];
     }
   }
   if (n === 0) return undefined;
   const cols = windows ? (kind === "counter" ? 6 : 5) : 1;
-  const t = new Float64Array(n);
-  const out = Array.from({ length: cols }, () => new Float64Array(n));
+  let t = new Float64Array(n);
+  let out = Array.from({ length: cols }, () => new Float64Array(n));
   let j = 0;
-  last = -Infinity;
-  for (const p of pieces) {
-    const have = Math.min(cols, p.columns.length);
-    for (let i = 0; i < p.t.length; i++) {
-      const ti = p.t[i];
-      if (ti > last && ti >= start && ti <= end) {
-        t[j] = ti;
-        for (let c = 0; c < have; c++) out[c][j] = p.columns[c][i];
-        for (let c = have; c < cols; c++) out[c][j] = NaN;
-        j++;
-        last = ti;
-      }
+  for (let k = 0; k < pieces.length; k++) {
+    const a = lo[k];
+    const b = hi[k];
+    if (b <= a) continue;
+    const p = pieces[k];
+    t.set(p.t.subarray(a, b), j);
+    for (let c = 0; c < cols; c++) {
+      // A chunk written with fewer columns (older data) reads as NaN there.
+      if (c < p.columns.length) out[c].set(p.columns[c].subarray(a, b), j);
+      else out[c].fill(NaN, j, j + b - a);
+    }
+    j += b - a;
+  }
+  if (steps) {
+    // Step reads: only the points inside some step's window (both sorted:
+    // one walk).
+    const { ends, reachMs } = steps;
+    let m = 0;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const ti = t[i];
+      while (w < ends.length && ends[w] < ti) w++;
+      if (w === ends.length) break;
+      if (ends[w] - reachMs > ti) continue;
+      t[m] = t[i];
+      for (let c = 0; c < cols; c++) out[c][m] = out[c][i];
+      m++;
+    }
+    if (m === 0) return undefined;
+    if (m < n) {
+      t = t.slice(0, m);
+      out = out.map((col) => col.slice(0, m));
     }
   }
   if (!windows) return { labels, kind, t, value: out[0] };
@@ -903,4 +1146,16 @@ function mergePieces(
     max: out[COL_MAX],
     ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
   };
+}
+
+/** The first index of sorted `t` with `t[i] >= x` (`> x` when `after`). */
+function lowerBound(t: Float64Array, x: number, after = false): number {
+  let a = 0;
+  let b = t.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (t[mid] < x || (after && t[mid] === x)) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

@@ -165,7 +165,11 @@ export class Tier {
     }
     const bits = this.#open.appendRow(id, t, row, columns);
     this.dirty[id] = 1;
-    if (this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS) {
+    if (
+      this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS ||
+      // A row on the coarser window's end completes that window.
+      (next !== undefined && t % next.info.resolutionMs === 0)
+    ) {
       this.seal(id);
     }
   }
@@ -173,6 +177,11 @@ export class Tier {
   /** Rows in `id`'s open chunk. */
   openCount(id: number): number {
     return this.#open.count(id);
+  }
+
+  /** Time of the first row of `id`'s open chunk. */
+  openFirstT(id: number): number {
+    return this.#open.firstT(id);
   }
 
   /** Bytes of `id`'s open chunk in the codec's format (0: none). */
@@ -268,13 +277,22 @@ export class Tier {
    * Pushes onto `out` the memory pieces of `id` (ring, then open chunk)
    * that overlap `[start, end]`; returns `out`.
    */
-  pieces(id: number, start: number, end: number, out: Piece[]): Piece[] {
+  pieces(
+    id: number,
+    start: number,
+    end: number,
+    out: Piece[],
+    overlaps?: (minT: number, maxT: number) => boolean,
+  ): Piece[] {
+    const want = (c: StoredChunk) =>
+      c.maxT >= start && c.minT <= end &&
+      (!overlaps || overlaps(c.minT, c.maxT));
     for (const c of this.ring.chunks(id)) {
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (c.maxT >= start && c.minT <= end) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeChunk(c.bytes));
     }
     const open = this.#open;
     if (

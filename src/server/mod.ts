@@ -6,6 +6,8 @@
  * mounted one by one; {@linkcode metricsApp} serves `GET /metrics`
  * (Prometheus text 0.0.4 or OpenMetrics, gzip when accepted, a cap on
  * concurrent scrapes) and `GET /api/v1/metadata` alone;
+ * {@linkcode queryRoutes} serves the Prometheus query API (`/api/v1/query`,
+ * `/query_range`, `/series`, `/labels`, ...) over a metric history;
  * {@linkcode errorHandler} is the one table from domain error to status.
  * The flow domain (`FlowManager`, `FlowStore` and their errors) is
  * `weir/flows`; the root re-exports the manager and the store.
@@ -57,3 +59,8 @@ export { flowRoutes, type FlowRoutesOptions } from "./flow_routes.ts";
 export { healthRoutes } from "./health_routes.ts";
 export { HttpError } from "./http_error.ts";
 export { metricsApp, type MetricsAppOptions } from "./metrics_app.ts";
+export {
+  type QueryEngine,
+  queryRoutes,
+  type QueryRoutesOptions,
+} from "./query_routes.ts";

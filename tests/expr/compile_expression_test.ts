@@ -41,12 +41,15 @@ test("compileExpression compiles the common subset to a closure that answers at 
 });
 
 test("compileExpression leaves what the compiler does not cover to the jsonata package, with the reason", async () => {
-  const expr = compileExpression("$eval('name & 1')");
+  const expr = compileExpression("{'a': $x := name, 'b': $x & 1}");
   assert.equal(expr.compiled, false);
-  assert.equal(expr.fallbackReason, "not compiled: $eval");
+  assert.equal(
+    expr.fallbackReason,
+    "not compiled: a := binding in an item of an array or object constructor",
+  );
   const later = expr.evaluateNow({ name: "foo" });
   assert.ok(later instanceof Promise);
-  assert.equal(await later, "foo1");
+  assert.deepEqual({ ...await later as object }, { a: "foo", b: "1" });
 });
 
 test("compileExpression with compile: false always uses the jsonata package", async () => {
@@ -105,4 +108,50 @@ test("evaluateWithin bounds the depth and the time of a compiled evaluation (the
     code: "D1012",
   });
   assert.equal(deep.compiled, true);
+});
+
+test("evaluateWithin runs an expression left to the package within the package's own budget", async () => {
+  const e = compileExpression(
+    "[$x := 0, ($f := function($n) { $n + $f($n) }; $f(1))]",
+  );
+  assert.equal(e.compiled, false);
+  await assert.rejects(
+    e.evaluateWithin({}, { maxDepth: 100 }) as Promise<unknown>,
+    { code: "D1011" },
+  );
+});
+
+test("a := binding in an item of a constructor is left to the package, whose items run concurrently", async () => {
+  const expr = compileExpression("[$x := 1, $x]");
+  assert.equal(expr.compiled, false);
+  assert.equal(
+    expr.fallbackReason,
+    "not compiled: a := binding in an item of an array or object constructor",
+  );
+  assert.deepEqual([...await expr.evaluate({}) as unknown[]], [1]);
+  assert.equal(compileExpression("[($x := 1), $x]").compiled, true);
+});
+
+test("a compiled evaluation deeper than the native stack is handed over to the package", async () => {
+  const expr = compileExpression(
+    "($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20000))",
+  );
+  assert.equal(expr.compiled, true);
+  const later = expr.evaluateNow({});
+  assert.ok(later instanceof Promise);
+  assert.equal(await later, 20000);
+});
+
+test("$eval is compiled too: the text at run time, in the caller's scope, with the package's D3120/D3121", () => {
+  const expr = compileExpression(
+    "($y := 2; [$eval('$y * a'), $eval('a', {'a': 5})])",
+  );
+  assert.equal(expr.compiled, true);
+  assert.deepEqual([...expr.evaluateNow({ a: 3 }) as unknown[]], [6, 5]);
+  assert.throws(() => compileExpression("$eval('a +')").evaluateNow({}), {
+    code: "D3120",
+  });
+  assert.throws(() => compileExpression("$eval('\"a\" + 1')").evaluateNow({}), {
+    code: "D3121",
+  });
 });

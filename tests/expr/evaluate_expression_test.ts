@@ -1,7 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileExpression } from "../../src/expr/compile_expression.ts";
-import { evaluateExpression } from "../../src/expr/evaluate_expression.ts";
+import {
+  evaluateExpression,
+  evaluateExpressionNow,
+} from "../../src/expr/evaluate_expression.ts";
 
 test("evaluateExpression resolves to the expression's result for the input", async () => {
   const expr = compileExpression("price * qty");
@@ -32,4 +35,36 @@ test("evaluateExpression words JSONata's own reason for a type error", async () 
     message:
       'JSONata expression failed at position 3: The right side of the "+" operator must evaluate to a number',
   });
+});
+
+test("evaluateExpressionNow answers a compiled expression at once, without a promise", () => {
+  const result = evaluateExpressionNow(compileExpression("a + 1"), { a: 1 });
+  assert.equal(result, 2);
+});
+
+test("evaluateExpressionNow throws a compiled expression's failure at once, worded as weir's", () => {
+  assert.throws(
+    () => evaluateExpressionNow(compileExpression("'a' + 1"), {}),
+    (e: unknown) =>
+      e instanceof Error &&
+      /^JSONata expression failed at position 5: /.test(e.message) &&
+      (e.cause as { code?: string }).code === "T2001",
+  );
+});
+
+test("evaluateExpressionNow answers with a promise for an expression left to the package", async () => {
+  const later = evaluateExpressionNow(compileExpression("[$x := a, 1]"), {
+    a: 3,
+  });
+  assert.ok(later instanceof Promise);
+  assert.deepEqual([...await later as unknown[]], [3, 1]);
+  await assert.rejects(
+    evaluateExpressionNow(
+      compileExpression("[$x := 1, 'a' + 1]"),
+      {},
+    ) as Promise<
+      unknown
+    >,
+    /^Error: JSONata expression failed/,
+  );
 });

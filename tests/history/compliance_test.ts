@@ -54,13 +54,10 @@ import {
  */
 // The 1m tier's *_over_time answers were one sample short (the sample at
 // exactly t-R): the evaluator now adds the last sample of the window ending
-// at t-R (helper D, history/promql). What is left:
-const KNOWN_WRONG: Readonly<Record<string, string>> = {
-  "1m tier: weir_memory_bytes offset -10m":
-    "its last step reads the last sample's time: the 1m window ending there " +
-    "is still open in the store, select() leaves it out, and the instant " +
-    "selector finds the window a minute earlier (the sample of a minute before)",
-};
+// at t-R (helper D, history/promql). `weir_memory_bytes offset -10m` from
+// the 1m tier was wrong while the store kept the window ending at the last
+// sample open; a sample on a window's end now completes it (helper B).
+const KNOWN_WRONG: Readonly<Record<string, string>> = {};
 
 const STEP_MS = 10_000;
 

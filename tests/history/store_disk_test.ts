@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { crc32 } from "../../src/history/crc32.ts";
 import { scanRecords } from "../../src/history/record_frame.ts";
+import { parseChunkRecord } from "../../src/history/segments.ts";
 import { HistoryStore } from "../../src/history/store.ts";
 import { segmentFiles, SMALL_TIERS, withDir } from "./_store_fixtures.ts";
 
@@ -228,6 +230,118 @@ test("HistoryStore rebuilds an open window from raw samples on disk and in the h
       ],
       [10, 210 + 220 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8, 1, 220, 8, 20 + 8],
     );
+    await s.close();
+  });
+});
+
+test("HistoryStore.selectSteps() reads only each step's reach, from disk and memory, like select() per step", async () => {
+  await withDir(async (dir) => {
+    const s = await HistoryStore.open({
+      dir,
+      tiers: SMALL_TIERS,
+      flushIntervalMs: 0,
+    });
+    fill(s, 1, 200);
+    await s.flush();
+    fill(s, 201, 237);
+    const ends = new Float64Array([5_000, 50_000, 51_000, 150_000, 236_000]);
+    for (const tier of [0, 1]) {
+      const [got] = s.selectSteps(all, ends, 12_000, tier);
+      const want = new Map<number, number>();
+      for (const e of ends) {
+        const [p] = s.select(all, e - 12_000, e, tier);
+        p?.t.forEach((t, i) => want.set(t, p.value[i]));
+      }
+      assert.deepEqual([...got.t], [...want.keys()].sort((a, b) => a - b));
+      assert.deepEqual([...got.value], [...got.t].map((t) => want.get(t)));
+    }
+    assert.throws(
+      () => s.selectSteps(all, new Float64Array([2, 1]), 1, 0),
+      /ends must ascend, received 2 then 1/,
+    );
+    await s.close();
+  });
+});
+
+test("HistoryStore: a chunk whose CRC holds but which does not decode is skipped at read, counted, warned once", async () => {
+  await withDir(async (dir) => {
+    const opts = { dir, tiers: SMALL_TIERS, flushIntervalMs: 0 };
+    const s = await HistoryStore.open(opts);
+    fill(s, 1, 30);
+    await s.close();
+    const [seg] = segmentFiles(dir, "raw");
+    const bytes = readFileSync(seg);
+    const records: [number, number][] = [];
+    scanRecords(bytes, (_, start, end) => records.push([start, end]));
+    // Give the first chunk an unknown codec version, and a CRC that fits.
+    const [start, end] = records[0];
+    const r = parseChunkRecord(bytes, start, end)!;
+    const at = r.bytes.byteOffset - bytes.byteOffset;
+    bytes[at] = 99;
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+      start - 4,
+      crc32(bytes, start, end),
+      true,
+    );
+    writeFileSync(seg, bytes);
+    const warnings: string[] = [];
+    const again = await HistoryStore.open({
+      ...opts,
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.deepEqual(warnings, []);
+    const [p] = again.select(all, 0, 1e9, 0);
+    assert.deepEqual([p.t[0], p.t.length], [11_000, 20]);
+    again.select(all, 0, 1e9, 0);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /skipped a chunk of series 0 that does not decode/,
+    );
+    assert.equal(again.stats().corruptChunksSkipped, 2);
+    await again.close();
+  });
+});
+
+test("HistoryStore: a sample on a window's end completes the window at once, also across a restart", async () => {
+  await withDir(async (dir) => {
+    const opts = {
+      dir,
+      flushIntervalMs: 0,
+      tiers: [
+        { name: "raw", resolutionMs: 1000, retentionMs: 1e12, chunkRows: 7 },
+        { name: "10s", resolutionMs: 10_000, retentionMs: 1e12 },
+        { name: "1m", resolutionMs: 60_000, retentionMs: 1e12, chunkRows: 5 },
+      ],
+    };
+    let s = await HistoryStore.open(opts);
+    const r = fill(s, 1, 60); // the last sample sits on both windows' end
+    const minute = () => s.select(all, 0, 1e9, 2)[0];
+    const tens = () => s.select(all, 0, 1e9, 1)[0];
+    assert.deepEqual([...tens().t].slice(-1), [60_000]);
+    assert.deepEqual([...minute().t], [60_000]);
+    assert.deepEqual([minute().count![0], minute().increase![0]], [60, 590]);
+    await s.close();
+    s = await HistoryStore.open(opts);
+    for (let i = 61; i <= 121; i++) s.append(r, i * 1000, i * 10);
+    assert.deepEqual([...tens().t], [
+      10_000,
+      20_000,
+      30_000,
+      40_000,
+      50_000,
+      60_000,
+      70_000,
+      80_000,
+      90_000,
+      100_000,
+      110_000,
+      120_000,
+    ]);
+    assert.deepEqual([...tens().count!], Array(12).fill(10));
+    assert.deepEqual([...minute().t], [60_000, 120_000]);
+    assert.deepEqual([...minute().count!], [60, 60]);
+    assert.deepEqual([...minute().increase!], [590, 600]);
     await s.close();
   });
 });

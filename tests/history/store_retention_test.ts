@@ -137,3 +137,71 @@ test("HistoryStore budget too small for the open chunks: one warning, nothing el
     await s.close();
   });
 });
+
+test("HistoryStore: a series that stops is sealed and its windows closed, then retention takes it", async () => {
+  await withDir(async (dir) => {
+    let now = 0;
+    const opts = {
+      dir,
+      flushIntervalMs: 0,
+      now: () => now,
+      staleMs: 30_000,
+      tiers: [
+        {
+          name: "raw",
+          resolutionMs: 1000,
+          retentionMs: 600_000,
+          chunkRows: 50,
+        },
+        { name: "10s", resolutionMs: 10_000, retentionMs: 900_000 },
+        {
+          name: "1m",
+          resolutionMs: 60_000,
+          retentionMs: 1_200_000,
+          chunkRows: 10,
+        },
+      ],
+    };
+    const s = await HistoryStore.open(opts);
+    const gone = s.seriesRef({ __name__: "gone" }, "counter");
+    const live = s.seriesRef({ __name__: "live" }, "gauge");
+    for (let i = 1; i <= 75; i++) s.append(gone, i * 1000, i);
+    // Stopping is measured against the newest sample of any series.
+    s.append(live, 200_000, 1);
+    now = 200_000;
+    await s.flush();
+    const name = (
+      n: string,
+    ) => [{ name: "__name__", type: "=" as const, value: n }];
+    // Everything "gone" had is now in closed windows and sealed chunks.
+    const [raw] = s.select(name("gone"), 0, 1e9, 0);
+    assert.equal(raw.t.length, 75);
+    const [w10] = s.select(name("gone"), 0, 1e9, 1);
+    assert.deepEqual([...w10.t].slice(-2), [70_000, 80_000]);
+    assert.deepEqual([...w10.count!].slice(-1), [5]);
+    const [w60] = s.select(name("gone"), 0, 1e9, 2);
+    assert.deepEqual([...w60.t], [60_000, 120_000]);
+    assert.deepEqual([...w60.count!], [60, 15]);
+    assert.deepEqual([...w60.increase!], [59, 15]);
+    // A late sample inside a closed window is refused.
+    s.append(gone, 78_000, 100);
+    assert.equal(s.stats().outOfOrderDropped, 1);
+    // Its history stays until each tier's retention has passed (retention
+    // deletes whole segments: here the live series' single sample stays
+    // open, so they hold only the one that stopped).
+    now = 690_000;
+    await s.flush();
+    assert.deepEqual(s.select(name("gone"), 0, 1e9, 0), []);
+    assert.equal(s.select(name("gone"), 0, 1e9, 2).length, 1);
+    now = 2_000_000;
+    await s.flush();
+    for (const tier of [0, 1, 2]) {
+      assert.deepEqual(
+        s.select(name("gone"), 0, 1e9, tier),
+        [],
+        `tier ${tier}`,
+      );
+    }
+    await s.close();
+  });
+});

@@ -80,6 +80,11 @@ test("HistoryStore.append() drops and counts out-of-order and duplicate timestam
   assert.equal(st.samplesAppended, 2);
   assert.equal(st.outOfOrderDropped, 3);
   assert.throws(() => s.append(99, 5000, 1), /no series has ref 99/);
+  assert.throws(
+    () => s.append(r, 5000.5, 1),
+    /t must be an integer number of ms, received 5000.5/,
+  );
+  assert.throws(() => s.append(r, Infinity, 1), /received Infinity/);
   await s.close();
 });
 

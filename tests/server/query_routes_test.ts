@@ -643,3 +643,42 @@ test("flowApp refuses a query form larger than maxBodyBytes (413)", async () => 
     await flows.close();
   }
 });
+
+test("with weir's evaluator: bad queries are 400 bad_data naming the problem, too many samples 422", async () => {
+  const a = app(history(), { maxSamples: 2 });
+  for (
+    const [query, why] of [
+      ["sum(weir_up", /parse error/],
+      ['weir_up{job=~"("}', /regex|regular expression/i],
+      ["rate(weir_up)", /range vector/],
+      ["nosuchfunction(weir_up)", /nosuchfunction/],
+    ] as const
+  ) {
+    const { status, body } = await get(
+      a,
+      `/api/v1/query?time=${T0 / 1000 + 5}&query=${encodeURIComponent(query)}`,
+    );
+    assert.equal(status, 400, query);
+    assert.equal(body.errorType, "bad_data", query);
+    assert.match(String(body.error), why, query);
+  }
+  const many = await get(
+    a,
+    `/api/v1/query_range?query=weir_up&start=${T0 / 1000}&end=${
+      T0 / 1000 + 10
+    }&step=1`,
+  );
+  assert.equal(many.status, 422);
+  assert.equal(many.body.errorType, "execution");
+  const ok = await get(
+    app(),
+    `/api/v1/query?time=${T0 / 1000 + 5}&query=sum(weir_up)`,
+  );
+  assert.deepEqual(ok.body, {
+    status: "success",
+    data: {
+      resultType: "vector",
+      result: [{ metric: {}, value: [T0 / 1000 + 5, "6"] }],
+    },
+  });
+});

@@ -192,3 +192,56 @@ export function unquote(text: string): string | undefined {
   }
   return out;
 }
+
+/**
+ * Prometheus 2.42's `holt_winters` is `double_exponential_smoothing` in the
+ * newer grammar the lezer parser follows: renamed before parsing, with
+ * where each rename ends so messages give positions in the query as
+ * written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renameHoltWinters } from "./literals.ts";
+ *
+ * const { text, ends } = renameHoltWinters('holt_winters(x[5m], 0.1, 0.5) + y{a="holt_winters("}');
+ * assert.ok(text.startsWith("double_exponential_smoothing("));
+ * assert.ok(text.endsWith('y{a="holt_winters("}'));
+ * assert.deepEqual(ends, [28]);
+ * ```
+ */
+export function renameHoltWinters(
+  text: string,
+): { text: string; ends: number[] } {
+  const ends: number[] = [];
+  if (!text.includes("holt_winters")) return { text, ends };
+  let out = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== "") {
+      out += ch;
+      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
+      else if (ch === quote) quote = "";
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    if (
+      text.startsWith("holt_winters", i) &&
+      !/[A-Za-z0-9_:]/.test(text[i - 1] ?? "") &&
+      /^\s*\(/.test(text.slice(i + HOLT_WINTERS.length))
+    ) {
+      out += RENAMED;
+      ends.push(out.length);
+      i += HOLT_WINTERS.length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return { text: out, ends };
+}
+
+/** The 2.42 name. */
+export const HOLT_WINTERS = "holt_winters";
+/** The name in the lezer grammar. */
+export const RENAMED = "double_exponential_smoothing";

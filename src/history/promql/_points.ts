@@ -1,0 +1,122 @@
+/**
+ * Helpers over a series' points (time-sorted typed arrays): seeking a
+ * time, staleness markers, the label order of selected series.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seekAbove, seekAtLeast } from "./_points.ts";
+ *
+ * const t = new Float64Array([10, 20, 30, 40]);
+ * assert.equal(seekAtLeast(t, 0, 20), 1);
+ * assert.equal(seekAbove(t, 0, 20), 2);
+ * assert.equal(seekAbove(t, 0, 99), 4);
+ * ```
+ *
+ * @module
+ */
+import type { SeriesPoints } from "../types.ts";
+
+/**
+ * Whether `values[i]` is Prometheus's staleness marker (a NaN with payload
+ * 2). Read through a 32-bit view of the array itself: a NaN read into a JS
+ * number may lose its payload (Bun canonicalises it).
+ */
+export function isStaleAt(values: Float64Array, i: number): boolean {
+  if (values.byteOffset % 4 !== 0) return false;
+  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
+  return words[1] === 0x7ff00000 && words[0] === 2;
+}
+
+/**
+ * The first index `>= from` whose time is `>= x`. Steps
+ * far apart (a 1 h step over minute windows skips 59 of 60) gallop
+ * forward then bisect, staying near `from` in memory.
+ */
+export function seekAtLeast(t: Float64Array, from: number, x: number): number {
+  const len = t.length;
+  if (from >= len || t[from] >= x) return from;
+  let lo = from + 1; // t[lo - 1] < x
+  let gap = 1;
+  let hi = lo;
+  while (hi < len && t[hi] < x) {
+    lo = hi + 1;
+    gap *= 2;
+    hi = lo + gap - 1;
+  }
+  if (hi > len) hi = len;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid] >= x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** As {@linkcode seekAtLeast}, for the first time `> x`. */
+export function seekAbove(t: Float64Array, from: number, x: number): number {
+  const len = t.length;
+  if (from >= len || t[from] > x) return from;
+  let lo = from + 1; // t[lo - 1] <= x
+  let gap = 1;
+  let hi = lo;
+  while (hi < len && t[hi] <= x) {
+    lo = hi + 1;
+    gap *= 2;
+    hi = lo + gap - 1;
+  }
+  if (hi > len) hi = len;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The window aggregate columns of a downsampled tier. */
+export type WindowColumn = "count" | "sum" | "min" | "max" | "increase";
+/** Every {@linkcode WindowColumn}. */
+export const WINDOW_COLUMNS: readonly WindowColumn[] = [
+  "count",
+  "sum",
+  "min",
+  "max",
+  "increase",
+];
+
+/**
+ * `points` in Prometheus's label order; each set's sort key is built once
+ * (name and value pairs joined by NUL compare as labels.Compare does).
+ */
+export function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
+  const keyed = points.map((p) => {
+    const names = Object.keys(p.labels).sort();
+    let key = "";
+    for (const n of names) key += n + "\0" + p.labels[n] + "\0";
+    return { key, p };
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.p);
+}
+
+/** `p` without its staleness markers (range selectors skip them). */
+export function withoutStale(p: SeriesPoints): SeriesPoints {
+  const values = p.value;
+  let stale = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x && isStaleAt(values, i)) stale++;
+  }
+  if (stale === 0) return p;
+  const t = new Float64Array(values.length - stale);
+  const value = new Float64Array(values.length - stale);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x && isStaleAt(values, i)) continue;
+    t[j] = p.t[i];
+    value[j++] = x;
+  }
+  return { labels: p.labels, kind: p.kind, t, value };
+}

@@ -1,0 +1,140 @@
+/**
+ * The query API's parameters and errors side by side with Prometheus 2.42:
+ * the same requests (times as floats and RFC 3339, durations, missing and
+ * bad parameters, bad selectors, too many points, GET and POST) go to a
+ * real Prometheus with an empty database and to weir's API over an empty
+ * history, and must get the same HTTP status, the same `status` and
+ * `errorType`, and for a success the same data. (Error texts differ in
+ * wording: Prometheus's parser positions are not weir's.)
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { serve } from "../../src/runtime/serve.ts";
+import { queryRoutes } from "../../src/server/query_routes.ts";
+import { integrationSkip, startPrometheus } from "../_prometheus.ts";
+import { MemoryHistory } from "./_memory_history.ts";
+
+const T = 1_700_000_000;
+
+/** Requests whose answer does not depend on the clock. */
+const SAME: (string | { post: string; form: string })[] = [
+  `/api/v1/query?query=1%2B1&time=${T}`,
+  `/api/v1/query?query=1%2B1&time=${T}.123`,
+  "/api/v1/query?query=1%2B1&time=2023-11-14T22:13:20Z",
+  "/api/v1/query?query=1%2B1&time=2023-11-14T23:13:20.5%2B01:00",
+  `/api/v1/query?query=up&time=${T}`,
+  `/api/v1/query?query=vector(1)&time=${T}`,
+  `/api/v1/query?query=%22text%22&time=${T}`,
+  `/api/v1/query?query=time()&time=${T}&timeout=1m30s`,
+  `/api/v1/query?query=time()&time=${T}&timeout=10`,
+  "/api/v1/query?query=1&time=yesterday",
+  `/api/v1/query?query=sum(&time=${T}`,
+  `/api/v1/query?query=1&time=${T}&timeout=soon`,
+  `/api/v1/query?time=${T}`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=10`,
+  `/api/v1/query_range?query=time()&start=${T}&end=${T + 100}&step=1m30s`,
+  `/api/v1/query_range?query=time()&start=${T}&end=${T + 1}&step=0.25`,
+  `/api/v1/query_range?query=1&start=2023-11-14T22:13:20Z&end=${
+    T + 60
+  }&step=15s`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=0`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=-5`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=abc`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 100}`,
+  `/api/v1/query_range?query=1&start=${T + 100}&end=${T}&step=1`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 11_001}&step=1`,
+  `/api/v1/query_range?query=1&start=${T}&end=${T + 11_000}&step=1`,
+  `/api/v1/query_range?query=1&end=${T}&step=1`,
+  `/api/v1/query_range?query=rate(up)&start=${T}&end=${T + 10}&step=1`,
+  "/api/v1/series",
+  "/api/v1/series?match[]=up",
+  "/api/v1/series?match[]=up&match[]=%7Bjob%3D%22a%22%7D",
+  `/api/v1/series?match[]=up&start=${T}&end=${T + 10}`,
+  "/api/v1/series?match[]=up&start=later",
+  "/api/v1/series?match[]=%7Bjob%3D~%22.*%22%7D",
+  "/api/v1/series?match[]=%7Bjob%3D%22%22%7D",
+  "/api/v1/series?match[]=up%7B",
+  "/api/v1/series?match[]=up%7Bjob%3D~%22(%22%7D",
+  "/api/v1/series?match[]=sum(up)",
+  "/api/v1/labels",
+  "/api/v1/labels?match[]=up",
+  "/api/v1/labels?match[]=%7B",
+  "/api/v1/label/__name__/values",
+  "/api/v1/label/job/values?match[]=up",
+  "/api/v1/label/a-b/values",
+  { post: "/api/v1/query", form: `query=1%2B2&time=${T}` },
+  {
+    post: "/api/v1/query_range",
+    form: `query=1&start=${T}&end=${T + 20}&step=10`,
+  },
+  {
+    post: "/api/v1/query_range",
+    form: `query=1&start=${T}&end=${T + 20}&step=0`,
+  },
+  { post: "/api/v1/series", form: "match[]=up" },
+  { post: "/api/v1/series", form: "" },
+  { post: "/api/v1/labels", form: "match[]=up" },
+];
+
+interface Answer {
+  status: number;
+  body: { status?: string; errorType?: string; error?: string; data?: unknown };
+}
+
+async function ask(
+  base: string,
+  r: string | { post: string; form: string },
+): Promise<Answer> {
+  const res = typeof r === "string" ? await fetch(base + r) : await fetch(
+    base + r.post,
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: r.form,
+    },
+  );
+  return { status: res.status, body: await res.json() };
+}
+
+test(
+  "the query API answers Prometheus 2.42's parameters and errors as Prometheus does",
+  {
+    skip: integrationSkip("prometheus"),
+    timeout: 120_000,
+  },
+  async () => {
+    await using prometheus = await startPrometheus({ targets: [] });
+    const server = await serve(queryRoutes(new MemoryHistory()).fetch, {
+      port: 0,
+    });
+    try {
+      const differences: string[] = [];
+      for (const r of SAME) {
+        const ref = await ask(prometheus.url, r);
+        const got = await ask(server.url, r);
+        const name = typeof r === "string"
+          ? `GET ${r}`
+          : `POST ${r.post} ${r.form}`;
+        const shape = (a: Answer) => ({
+          status: a.status,
+          bodyStatus: a.body.status,
+          errorType: a.body.errorType,
+          data: a.body.data,
+        });
+        try {
+          assert.deepEqual(shape(got), shape(ref));
+        } catch {
+          differences.push(
+            `${name}: Prometheus ${
+              JSON.stringify(ref.body).slice(0, 200)
+            } (${ref.status}), ` +
+              `weir ${JSON.stringify(got.body).slice(0, 200)} (${got.status})`,
+          );
+        }
+      }
+      assert.deepEqual(differences, []);
+    } finally {
+      await server.close();
+    }
+  },
+);
