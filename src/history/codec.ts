@@ -122,7 +122,10 @@ function varintLength(n: number): number {
  *
  * The state is small on purpose (the history store keeps one open encoder
  * per series and tier): a few numbers, and a byte buffer that is only
- * allocated with the first sample and grows by half.
+ * allocated with the first sample and grows by half. Measured with 120
+ * samples in each of 100,000 encoders: about 380 heap bytes an encoder
+ * (its 139 data bytes included) on Bun; on Deno 380 heap bytes plus the
+ * buffer off the heap (V8 keeps a typed array over 64 bytes there).
  *
  * @example
  * ```ts
