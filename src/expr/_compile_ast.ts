@@ -24,7 +24,11 @@
  * This file is longer than 800 lines because it is one evaluator: the node
  * kinds call each other (paths hold predicates that hold paths, functions
  * hold lambdas that hold paths), and splitting them would scatter the one
- * set of sequence rules they share.
+ * set of sequence rules they share. What needs none of that is apart:
+ * values and sequences (_values.ts), operators and lookups
+ * (_operators.ts), the standard functions (_builtins.ts). The function
+ * application machinery (`_apply` and its kin, about 250 lines) could
+ * move out next, with the frame and lambda types.
  *
  * @module
  */
@@ -39,15 +43,24 @@ import {
   _ownSignatures,
   type _Signature,
   _toBoolean,
-  _toString,
 } from "./_builtins.ts";
 import { _populateMessage } from "./_error_messages.ts";
+import {
+  _append,
+  _binaryOps,
+  _boolize,
+  _descendants,
+  _flatten,
+  _hasOwn,
+  _isArrayOfNumbers,
+  _isArrayOfStrings,
+  _lookup,
+} from "./_operators.ts";
 import { toPlain } from "./to_plain.ts";
 import {
   _createSequence,
   _error,
   _functionArity,
-  _isDeepEqual,
   _isFunction,
   _isNumeric,
   _isSequence,
@@ -289,57 +302,6 @@ function _guard(run: _RunState): void {
   if ((++run.ticks & 63) === 0 && Date.now() > run.deadline) {
     throw _error("D1012", { value: run.timeout });
   }
-}
-
-const _hasOwn = Object.prototype.hasOwnProperty;
-
-/** The package's `fn.lookup` (a name step). */
-function _lookup(input: unknown, key: string): unknown {
-  if (Array.isArray(input)) {
-    const result = _createSequence();
-    for (let i = 0; i < input.length; i++) {
-      const res = _lookup(input[i], key);
-      if (res !== undefined) {
-        if (Array.isArray(res)) { for (const v of res) result.push(v); }
-        else result.push(res);
-      }
-    }
-    return result;
-  }
-  if (
-    input !== null && typeof input === "object" &&
-    _hasOwn.call(input, key) && !_isFunction(input)
-  ) return (input as _Rec)[key];
-  return undefined;
-}
-
-/** The package's `fn.append`. */
-function _append(arg1: unknown, arg2: unknown): unknown {
-  if (arg1 === undefined) return arg2;
-  if (arg2 === undefined) return arg1;
-  const a1 = Array.isArray(arg1) ? arg1 : _createSequence(arg1);
-  const a2 = Array.isArray(arg2) ? arg2 : [arg2];
-  return a1.concat(a2);
-}
-
-function _flatten(arg: unknown, flattened: unknown[]): unknown[] {
-  if (Array.isArray(arg)) { for (const item of arg) _flatten(item, flattened); }
-  else flattened.push(arg);
-  return flattened;
-}
-
-function _isArrayOfNumbers(arg: unknown): boolean {
-  return Array.isArray(arg) && arg.filter((i) => !_isNumeric(i)).length === 0;
-}
-
-function _isArrayOfStrings(arg: unknown): boolean {
-  return Array.isArray(arg) &&
-    arg.filter((i) => typeof i !== "string").length === 0;
-}
-
-function _boolize(value: unknown): boolean {
-  const b = _toBoolean(value);
-  return b === undefined ? false : b as boolean;
 }
 
 function _isLambda(x: unknown): x is Lambda {
@@ -1497,92 +1459,6 @@ function _regex(expr: Node): Fn {
     };
     return closure;
   };
-}
-
-function _descendants(input: unknown, results: unknown[]): void {
-  if (!Array.isArray(input)) results.push(input);
-  if (Array.isArray(input)) {
-    for (const member of input) _descendants(member, results);
-  } else if (
-    input !== null && typeof input === "object" && !_isFunction(input)
-  ) {
-    for (const key of _keys(input)) _descendants((input as _Rec)[key], results);
-  }
-}
-
-const _binaryOps: Record<string, (l: unknown, r: unknown) => unknown> = {
-  "+": (l, r) => _numeric(l, r) && (l as number) + (r as number),
-  "-": (l, r) => _numeric(l, r) && (l as number) - (r as number),
-  "*": (l, r) => _numeric(l, r) && (l as number) * (r as number),
-  "/": (l, r) => _numeric(l, r) && (l as number) / (r as number),
-  "%": (l, r) => _numeric(l, r) && (l as number) % (r as number),
-  "=": (l, r) => l !== undefined && r !== undefined && _isDeepEqual(l, r),
-  "!=": (l, r) => l !== undefined && r !== undefined && !_isDeepEqual(l, r),
-  "<": (l, r) => _compare(l, r) && (l as number) < (r as number),
-  "<=": (l, r) => _compare(l, r) && (l as number) <= (r as number),
-  ">": (l, r) => _compare(l, r) && (l as number) > (r as number),
-  ">=": (l, r) => _compare(l, r) && (l as number) >= (r as number),
-  "&": (l, r) =>
-    (l === undefined ? "" : _toString(l)).concat(
-      r === undefined ? "" : _toString(r),
-    ),
-  "..": _range,
-  "in": (l, r) => {
-    if (l === undefined || r === undefined) return false;
-    const list = Array.isArray(r) ? r : [r];
-    for (const item of list) if (item === l) return true;
-    return false;
-  },
-};
-
-/**
- * The package's checks of `+ - * / %`: true when both sides are numbers;
- * `undefined` (either side undefined) short-circuits the `&&` above.
- */
-function _numeric(l: unknown, r: unknown): true | undefined {
-  if (l !== undefined && !_isNumeric(l)) throw _error("T2001", { value: l });
-  if (r !== undefined && !_isNumeric(r)) throw _error("T2002", { value: r });
-  if (l === undefined || r === undefined) return undefined;
-  return true;
-}
-
-/** The package's checks of `< <= > >=`, as `_numeric`. */
-function _compare(l: unknown, r: unknown): true | undefined {
-  const ltype = typeof l;
-  const rtype = typeof r;
-  const lok = ltype === "undefined" || ltype === "string" ||
-    ltype === "number";
-  const rok = rtype === "undefined" || rtype === "string" ||
-    rtype === "number";
-  if (!lok || !rok) {
-    throw _error("T2010", {
-      value: !(ltype === "string" || ltype === "number") ? l : r,
-    });
-  }
-  if (ltype === "undefined" || rtype === "undefined") return undefined;
-  if (ltype !== rtype) throw _error("T2009", { value: l, value2: r });
-  return true;
-}
-
-function _range(l: unknown, r: unknown): unknown {
-  if (l !== undefined && !Number.isInteger(l)) {
-    throw _error("T2003", { value: l });
-  }
-  if (r !== undefined && !Number.isInteger(r)) {
-    throw _error("T2004", { value: r });
-  }
-  if (l === undefined || r === undefined) return undefined;
-  const lo = l as number;
-  const hi = r as number;
-  if (lo > hi) return undefined;
-  const size = hi - lo + 1;
-  if (size > 1e7) throw _error("D2014", { value: size });
-  const result: _Seq = new Array(size);
-  for (let item = lo, index = 0; item <= hi; item++, index++) {
-    result[index] = item;
-  }
-  result.sequence = true;
-  return result;
 }
 
 /** The package's `apply`: a call, then tail calls in a loop (trampoline). */
