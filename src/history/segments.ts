@@ -307,3 +307,31 @@ export class SegmentDir {
     }
   }
 }
+
+/**
+ * The framed size of a pending chunk's record, as {@linkcode encodeChunks}
+ * writes it (the budget is checked before writing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chunkRecordBytes, encodeChunks } from "./segments.ts";
+ *
+ * const p = { id: 1000, columns: 1, chunk: { minT: 5, maxT: 9000, count: 300, bytes: new Uint8Array(77) } };
+ * assert.equal(chunkRecordBytes(p), encodeChunks([p]).bytes.length);
+ * ```
+ */
+export function chunkRecordBytes(p: PendingChunk): number {
+  return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
+    varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
+    p.chunk.bytes.length;
+}
+
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}

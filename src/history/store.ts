@@ -11,6 +11,14 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
+ * Over 800 lines on purpose: this file is the one place that orders the
+ * writes (series before the chunks that name them, segments before the
+ * head log), applies retention and the budget before writing, and
+ * recovers at open; splitting it would spread that ordering over files.
+ * The parts without that state live in `tier.ts`, `open_chunks.ts`,
+ * `segments.ts`, `head_log.ts`, `merge.ts`, `store_options.ts` and
+ * `store_stats.ts`.
+ *
  * @module
  */
 import { mkdirSync } from "node:fs";
@@ -19,25 +27,25 @@ import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
-  COL_COUNT,
-  COL_INCREASE,
-  COL_MAX,
-  COL_MIN,
-  COL_SUM,
-  COL_VALUE,
-} from "./aggregator.ts";
-import {
   encodeHeadRecord,
-  type HeadChunkSource,
   headRecordBytes,
   parseHeadRecord,
 } from "./head_log.ts";
-import { RECORD_HEADER_BYTES } from "./record_frame.ts";
 import { RecordFile } from "./record_file.ts";
-import { type ChunkRecord, encodeChunks, SegmentDir } from "./segments.ts";
+import {
+  type ChunkRecord,
+  chunkRecordBytes,
+  encodeChunks,
+  SegmentDir,
+} from "./segments.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
-import { type PendingChunk, type Piece, Tier } from "./tier.ts";
+import {
+  OpenChunkSource,
+  type PendingChunk,
+  type Piece,
+  Tier,
+} from "./tier.ts";
 import type {
   HistoryReader,
   LabelMatcher,
@@ -46,135 +54,22 @@ import type {
   SeriesPoints,
   TierInfo,
 } from "./types.ts";
+import { mergePieces, type Steps } from "./merge.ts";
+import {
+  checkTiers,
+  defaultTiers,
+  type HistoryStoreOptions,
+  MIB,
+} from "./store_options.ts";
+import {
+  FLUSH_BUCKETS,
+  type HistoryStats,
+  type TierStats,
+} from "./store_stats.ts";
 
-/** A tier as the options declare it. */
-export interface TierOptions {
-  /** `raw`, `1m`, `1h`, ...: also its folder name (letters, digits, `_`, `-`). */
-  readonly name: string;
-  /** Point spacing (ms); the first tier is raw and must equal `intervalMs`. */
-  readonly resolutionMs: number;
-  /** How long its points are kept (ms). */
-  readonly retentionMs: number;
-  /**
-   * Rows per chunk of the raw and of the last tier. Default 120 for raw,
-   * 60 for the last. A tier between holds one window of the next per chunk.
-   * With the default, a raw series' first chunk is cut at between 60 and
-   * 120 rows (by its id), so series started together seal at different
-   * flushes.
-   */
-  readonly chunkRows?: number;
-}
-
-/** Options of {@linkcode HistoryStore.open}. */
-export interface HistoryStoreOptions {
-  /** The folder for the files (`<dir>/series.log`, `head.log`, `<tier>/*.seg`). Default: none, memory only. */
-  dir?: string;
-  /** The sampling interval (ms). Default 1000. */
-  intervalMs?: number;
-  /** The tiers, raw first. Default raw (interval, 1 d), `1m` (30 d), `1h` (730 d). */
-  tiers?: readonly TierOptions[];
-  /** The byte budget of all files together. Default 256 MiB. */
-  maxDiskBytes?: number;
-  /** How often the store flushes by itself (ms); 0: only when `flush()` is called. Default 10_000 (with a `dir`). */
-  flushIntervalMs?: number;
-  /** Hears about dropped corrupt data and other trouble. Default: `console.warn`. */
-  onWarning?: (message: string) => void;
-  /** The clock retention measures from (ms). Default `Date.now`. */
-  now?: () => number;
-  /** Sealed chunks per series per tier kept in memory. Default 0 with a `dir`, 32 without. */
-  memoryChunks?: number;
-  /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
-  segmentBytes?: number;
-  /**
-   * A series whose last sample is this much (ms) older than the newest
-   * sample of any series has stopped: at the next flush its open chunks are
-   * sealed and its open windows closed, so its memory goes and its history
-   * waits for retention. Measured against the samples, not the clock, so a
-   * store whose writer paused (or a backfill) closes nothing early.
-   * Default 300_000.
-   */
-  staleMs?: number;
-}
-
-/** The store's figures for one tier. */
-export interface TierStats {
-  /** The tier's name. */
-  name: string;
-  /** Bytes of chunks in memory (open and ring). */
-  memoryBytes: number;
-  /** Bytes of its segment files. */
-  diskBytes: number;
-  /** Chunks written to its segments since start. */
-  chunksWritten: number;
-  /** Chunks dropped since start, by reason. */
-  chunksDropped: { retention: number; budget: number };
-}
-
-/** Upper bounds (seconds) of {@linkcode HistoryStats.flushSecondsBuckets}. */
-export const FLUSH_BUCKETS: readonly number[] = [
-  0.001,
-  0.005,
-  0.01,
-  0.05,
-  0.1,
-  0.5,
-  1,
-  5,
-];
-
-/** What {@linkcode HistoryStore.stats} reports: the store's own metrics. */
-export interface HistoryStats {
-  /** Samples accepted by `append()` since start. */
-  samplesAppended: number;
-  /** Samples refused: timestamp not after the series' last one. */
-  outOfOrderDropped: number;
-  /** Series held. */
-  series: number;
-  /** Per tier, raw first. */
-  tiers: TierStats[];
-  /** Bytes of the series file and the head log. */
-  metaDiskBytes: number;
-  /**
-   * Runs of corrupt bytes skipped while loading (each file warned once),
-   * and chunks skipped at read because they did not decode.
-   */
-  corruptChunksSkipped: number;
-  /** Flushes done. */
-  flushes: number;
-  /** Seconds the last flush took. */
-  lastFlushSeconds: number;
-  /** Seconds all flushes took. */
-  flushSecondsSum: number;
-  /** Flushes that took at most {@linkcode FLUSH_BUCKETS}[i] seconds (cumulative). */
-  flushSecondsBuckets: number[];
-}
-
-const DAY = 86_400_000;
-const MIB = 1024 * 1024;
-const TIER_NAME = /^[A-Za-z0-9_-]+$/;
-/** Most windows of a tier in one window of the next (a chunk holds them all). */
-const MAX_CASCADE = 200;
-
-/**
- * The default tiers for a sampling interval: raw (1 day), `1m` (30 days),
- * `1h` (730 days).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { defaultTiers } from "./store.ts";
- *
- * assert.deepEqual(defaultTiers(1000).map((t) => t.name), ["raw", "1m", "1h"]);
- * assert.equal(defaultTiers(5000)[0].resolutionMs, 5000);
- * ```
- */
-export function defaultTiers(intervalMs: number): TierOptions[] {
-  return [
-    { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
-    { name: "1m", resolutionMs: 60_000, retentionMs: 30 * DAY },
-    { name: "1h", resolutionMs: 3_600_000, retentionMs: 730 * DAY },
-  ];
-}
+export { defaultTiers, FLUSH_BUCKETS };
+export type { HistoryStats, HistoryStoreOptions, TierStats };
+export type { TierOptions } from "./store_options.ts";
 
 interface Disk {
   series: RecordFile;
@@ -964,198 +859,4 @@ export class HistoryStore implements HistoryReader {
       }
     }
   }
-}
-
-/** A tier's open chunk of one series, written straight into a head record. */
-class OpenChunkSource implements HeadChunkSource {
-  #tier: Tier;
-  #id = 0;
-  length = 0;
-  columns = 0;
-
-  constructor(tier: Tier) {
-    this.#tier = tier;
-  }
-
-  of(id: number): this {
-    this.#id = id;
-    this.length = this.#tier.openBytes(id);
-    this.columns = this.length > 0 ? this.#tier.openColumns(id) : 0;
-    return this;
-  }
-
-  copyTo(out: Uint8Array, at: number): number {
-    return this.#tier.copyOpen(this.#id, out, at);
-  }
-}
-
-function checkTiers(tiers: readonly TierOptions[], intervalMs: number): void {
-  if (tiers.length === 0) {
-    throw new RangeError(
-      "Cannot open history store: tiers must hold at least the raw tier, received []",
-    );
-  }
-  const names = new Set<string>();
-  tiers.forEach((t, k) => {
-    if (!TIER_NAME.test(t.name) || names.has(t.name)) {
-      throw new RangeError(
-        `Cannot open history store: tier names must be distinct words of letters, digits, _ or -, received ${
-          JSON.stringify(t.name)
-        }`,
-      );
-    }
-    names.add(t.name);
-    if (!Number.isInteger(t.resolutionMs) || t.resolutionMs <= 0) {
-      throw new RangeError(
-        `Cannot open history store: tier ${t.name} resolutionMs must be a positive integer, received ${t.resolutionMs}`,
-      );
-    }
-    if (k === 0 && t.resolutionMs !== intervalMs) {
-      throw new RangeError(
-        `Cannot open history store: the raw tier's resolutionMs must equal intervalMs ${intervalMs}, received ${t.resolutionMs}`,
-      );
-    }
-    if (k > 0 && t.resolutionMs <= tiers[k - 1].resolutionMs) {
-      throw new RangeError(
-        `Cannot open history store: tier ${t.name} must be coarser than ${
-          tiers[k - 1].name
-        }, received resolutionMs ${t.resolutionMs}`,
-      );
-    }
-    if (k > 1) {
-      // Coarser tiers are built from whole windows of the one before.
-      const ratio = t.resolutionMs / tiers[k - 1].resolutionMs;
-      if (!Number.isInteger(ratio) || ratio > MAX_CASCADE) {
-        throw new RangeError(
-          `Cannot open history store: tier ${t.name} resolutionMs must be a multiple (at most ${MAX_CASCADE}x) of tier ${
-            tiers[k - 1].name
-          }'s ${tiers[k - 1].resolutionMs}, received ${t.resolutionMs}`,
-        );
-      }
-    }
-    if (!(t.retentionMs > 0)) {
-      throw new RangeError(
-        `Cannot open history store: tier ${t.name} retentionMs must be positive, received ${t.retentionMs}`,
-      );
-    }
-  });
-}
-
-/** The framed size of a pending chunk's record (as `encodeChunks` writes it). */
-function chunkRecordBytes(p: PendingChunk): number {
-  return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
-    varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
-    p.chunk.bytes.length;
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
-/** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
-/** Windows of a step read: `[ends[i] - reachMs, ends[i]]`, and which chunks reach one. */
-interface Steps {
-  ends: Float64Array;
-  reachMs: number;
-  overlaps(minT: number, maxT: number): boolean;
-}
-
-function mergePieces(
-  labels: SeriesLabels,
-  kind: SeriesKind,
-  pieces: Piece[],
-  start: number,
-  end: number,
-  windows: boolean,
-  steps?: Steps,
-): SeriesPoints | undefined {
-  pieces.sort((a, b) => a.t[0] - b.t[0]);
-  // Each piece gives a run [lo, hi) of its points: inside [start, end] and
-  // after the previous piece's last kept time (a chunk read from disk and
-  // from memory comes twice; chunks of a series never interleave).
-  const lo = new Int32Array(pieces.length);
-  const hi = new Int32Array(pieces.length);
-  let n = 0;
-  let last = -Infinity;
-  for (let k = 0; k < pieces.length; k++) {
-    const t = pieces[k].t;
-    const from = Math.max(start, last);
-    let a = lowerBound(t, from);
-    if (a < t.length && t[a] === last) a++;
-    const b = lowerBound(t, end, true);
-    lo[k] = a;
-    hi[k] = Math.max(a, b);
-    if (hi[k] > a) {
-      n += hi[k] - a;
-      last = t[hi[k] - 1];
-    }
-  }
-  if (n === 0) return undefined;
-  const cols = windows ? (kind === "counter" ? 6 : 5) : 1;
-  let t = new Float64Array(n);
-  let out = Array.from({ length: cols }, () => new Float64Array(n));
-  let j = 0;
-  for (let k = 0; k < pieces.length; k++) {
-    const a = lo[k];
-    const b = hi[k];
-    if (b <= a) continue;
-    const p = pieces[k];
-    t.set(p.t.subarray(a, b), j);
-    for (let c = 0; c < cols; c++) {
-      // A chunk written with fewer columns (older data) reads as NaN there.
-      if (c < p.columns.length) out[c].set(p.columns[c].subarray(a, b), j);
-      else out[c].fill(NaN, j, j + b - a);
-    }
-    j += b - a;
-  }
-  if (steps) {
-    // Step reads: only the points inside some step's window (both sorted:
-    // one walk).
-    const { ends, reachMs } = steps;
-    let m = 0;
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      const ti = t[i];
-      while (w < ends.length && ends[w] < ti) w++;
-      if (w === ends.length) break;
-      if (ends[w] - reachMs > ti) continue;
-      t[m] = t[i];
-      for (let c = 0; c < cols; c++) out[c][m] = out[c][i];
-      m++;
-    }
-    if (m === 0) return undefined;
-    if (m < n) {
-      t = t.slice(0, m);
-      out = out.map((col) => col.slice(0, m));
-    }
-  }
-  if (!windows) return { labels, kind, t, value: out[0] };
-  return {
-    labels,
-    kind,
-    t,
-    value: out[COL_VALUE],
-    count: out[COL_COUNT],
-    sum: out[COL_SUM],
-    min: out[COL_MIN],
-    max: out[COL_MAX],
-    ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
-  };
-}
-
-/** The first index of sorted `t` with `t[i] >= x` (`> x` when `after`). */
-function lowerBound(t: Float64Array, x: number, after = false): number {
-  let a = 0;
-  let b = t.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (t[mid] < x || (after && t[mid] === x)) a = mid + 1;
-    else b = mid;
-  }
-  return a;
 }

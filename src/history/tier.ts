@@ -13,6 +13,7 @@
  * @module
  */
 import { decodeChunk } from "./codec.ts";
+import type { HeadChunkSource } from "./head_log.ts";
 import { combineRows, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, type StoredChunk } from "./ring.ts";
@@ -301,5 +302,50 @@ export class Tier {
       out.push(decodeChunk(open.finish(id)));
     }
     return out;
+  }
+}
+
+/**
+ * A tier's open chunk of one series, written straight into a head record
+ * (no copy per series at every flush).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OpenChunkSource, Tier } from "./tier.ts";
+ *
+ * const raw = new Tier(0, { name: "raw", resolutionMs: 1000, retentionMs: 1 }, 10, 0);
+ * raw.ensure(1);
+ * raw.appendSample(0, 1000, 5);
+ * const src = new OpenChunkSource(raw).of(0);
+ * const out = new Uint8Array(src.length);
+ * assert.equal(src.copyTo(out, 0), src.length);
+ * assert.equal(src.columns, 1);
+ * ```
+ */
+export class OpenChunkSource implements HeadChunkSource {
+  #tier: Tier;
+  #id = 0;
+  /** The chunk's bytes (0: none). */
+  length = 0;
+  /** Its columns. */
+  columns = 0;
+
+  /** @param tier the tier to read open chunks of */
+  constructor(tier: Tier) {
+    this.#tier = tier;
+  }
+
+  /** Points at series `id`; returns this. */
+  of(id: number): this {
+    this.#id = id;
+    this.length = this.#tier.openBytes(id);
+    this.columns = this.length > 0 ? this.#tier.openColumns(id) : 0;
+    return this;
+  }
+
+  /** Writes the chunk into `out` at `at`; returns the end. */
+  copyTo(out: Uint8Array, at: number): number {
+    return this.#tier.copyOpen(this.#id, out, at);
   }
 }

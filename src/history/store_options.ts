@@ -1,0 +1,152 @@
+/**
+ * The history store's options: the tiers and their checks, the defaults.
+ *
+ * @module
+ */
+
+/** A tier as the options declare it. */
+export interface TierOptions {
+  /** `raw`, `1m`, `1h`, ...: also its folder name (letters, digits, `_`, `-`). */
+  readonly name: string;
+  /** Point spacing (ms); the first tier is raw and must equal `intervalMs`. */
+  readonly resolutionMs: number;
+  /** How long its points are kept (ms). */
+  readonly retentionMs: number;
+  /**
+   * Rows per chunk of the raw and of the last tier. Default 120 for raw,
+   * 60 for the last. A tier between holds one window of the next per chunk.
+   * With the default, a raw series' first chunk is cut at between 60 and
+   * 120 rows (by its id), so series started together seal at different
+   * flushes.
+   */
+  readonly chunkRows?: number;
+}
+
+/** Options of {@linkcode HistoryStore.open}. */
+export interface HistoryStoreOptions {
+  /** The folder for the files (`<dir>/series.log`, `head.log`, `<tier>/*.seg`). Default: none, memory only. */
+  dir?: string;
+  /** The sampling interval (ms). Default 1000. */
+  intervalMs?: number;
+  /** The tiers, raw first. Default raw (interval, 1 d), `1m` (30 d), `1h` (730 d). */
+  tiers?: readonly TierOptions[];
+  /** The byte budget of all files together. Default 256 MiB. */
+  maxDiskBytes?: number;
+  /** How often the store flushes by itself (ms); 0: only when `flush()` is called. Default 10_000 (with a `dir`). */
+  flushIntervalMs?: number;
+  /** Hears about dropped corrupt data and other trouble. Default: `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** The clock retention measures from (ms). Default `Date.now`. */
+  now?: () => number;
+  /** Sealed chunks per series per tier kept in memory. Default 0 with a `dir`, 32 without. */
+  memoryChunks?: number;
+  /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
+  segmentBytes?: number;
+  /**
+   * A series whose last sample is this much (ms) older than the newest
+   * sample of any series has stopped: at the next flush its open chunks are
+   * sealed and its open windows closed, so its memory goes and its history
+   * waits for retention. Measured against the samples, not the clock, so a
+   * store whose writer paused (or a backfill) closes nothing early.
+   * Default 300_000.
+   */
+  staleMs?: number;
+}
+
+const DAY = 86_400_000;
+/** Bytes in a MiB. */
+export const MIB = 1024 * 1024;
+const TIER_NAME = /^[A-Za-z0-9_-]+$/;
+/** Most windows of a tier in one window of the next (a chunk holds them all). */
+export const MAX_CASCADE = 200;
+
+/**
+ * The default tiers for a sampling interval: raw (1 day), `1m` (30 days),
+ * `1h` (730 days).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTiers } from "./store.ts";
+ *
+ * assert.deepEqual(defaultTiers(1000).map((t) => t.name), ["raw", "1m", "1h"]);
+ * assert.equal(defaultTiers(5000)[0].resolutionMs, 5000);
+ * ```
+ */
+export function defaultTiers(intervalMs: number): TierOptions[] {
+  return [
+    { name: "raw", resolutionMs: intervalMs, retentionMs: DAY },
+    { name: "1m", resolutionMs: 60_000, retentionMs: 30 * DAY },
+    { name: "1h", resolutionMs: 3_600_000, retentionMs: 730 * DAY },
+  ];
+}
+
+/**
+ * Checks the tiers: at least raw, distinct names usable as folder names,
+ * positive resolutions, raw at the sampling interval, each coarser than
+ * the one before, and tiers past the first downsampled one a whole
+ * multiple (at most MAX_CASCADE) of the one before. Throws RangeError.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkTiers, defaultTiers } from "./store_options.ts";
+ *
+ * checkTiers(defaultTiers(1000), 1000);
+ * assert.throws(() => checkTiers([], 1000), /at least the raw tier/);
+ * ```
+ */
+export function checkTiers(
+  tiers: readonly TierOptions[],
+  intervalMs: number,
+): void {
+  if (tiers.length === 0) {
+    throw new RangeError(
+      "Cannot open history store: tiers must hold at least the raw tier, received []",
+    );
+  }
+  const names = new Set<string>();
+  tiers.forEach((t, k) => {
+    if (!TIER_NAME.test(t.name) || names.has(t.name)) {
+      throw new RangeError(
+        `Cannot open history store: tier names must be distinct words of letters, digits, _ or -, received ${
+          JSON.stringify(t.name)
+        }`,
+      );
+    }
+    names.add(t.name);
+    if (!Number.isInteger(t.resolutionMs) || t.resolutionMs <= 0) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} resolutionMs must be a positive integer, received ${t.resolutionMs}`,
+      );
+    }
+    if (k === 0 && t.resolutionMs !== intervalMs) {
+      throw new RangeError(
+        `Cannot open history store: the raw tier's resolutionMs must equal intervalMs ${intervalMs}, received ${t.resolutionMs}`,
+      );
+    }
+    if (k > 0 && t.resolutionMs <= tiers[k - 1].resolutionMs) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} must be coarser than ${
+          tiers[k - 1].name
+        }, received resolutionMs ${t.resolutionMs}`,
+      );
+    }
+    if (k > 1) {
+      // Coarser tiers are built from whole windows of the one before.
+      const ratio = t.resolutionMs / tiers[k - 1].resolutionMs;
+      if (!Number.isInteger(ratio) || ratio > MAX_CASCADE) {
+        throw new RangeError(
+          `Cannot open history store: tier ${t.name} resolutionMs must be a multiple (at most ${MAX_CASCADE}x) of tier ${
+            tiers[k - 1].name
+          }'s ${tiers[k - 1].resolutionMs}, received ${t.resolutionMs}`,
+        );
+      }
+    }
+    if (!(t.retentionMs > 0)) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} retentionMs must be positive, received ${t.retentionMs}`,
+      );
+    }
+  });
+}
