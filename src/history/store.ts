@@ -611,7 +611,9 @@ export class HistoryStore implements HistoryReader {
     let to = -Infinity;
     for (let id = 0; id < n; id++) {
       const last = this.#lastT[id];
-      if (last === -Infinity) continue;
+      // A series that had stopped gets no window back (it starts afresh
+      // if it comes back): reading back to it would read the whole disk.
+      if (last === -Infinity || last < this.#latest - this.#staleMs) continue;
       const end = Math.ceil(last / res) * res;
       // A last sample on a window's end closed that window (its row is
       // stored): only the sample before the next window is needed.
