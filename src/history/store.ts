@@ -11,6 +11,17 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
+ * Windows: the first downsampled tier aggregates samples (one window open
+ * per series); coarser tiers cascade from its sealed chunks (see
+ * `tier.ts`). A window is emitted when a sample passes its end, or lands
+ * exactly on it. The open window is not written: at open it is rebuilt
+ * from the raw samples (disk and head log), which hold it exactly.
+ *
+ * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
+ * file synced before the next depends on it); samples since the last
+ * flush are lost. A torn or corrupt record is dropped at open with one
+ * warning per file and the file rewritten without it.
+ *
  * Over 800 lines on purpose: this file is the one place that orders the
  * writes (series before the chunks that name them, segments before the
  * head log), applies retention and the budget before writing, and
