@@ -799,6 +799,7 @@ export class HistoryStore implements HistoryReader {
     // The buffer is flushed at 256 KiB: a 57,000-series batch is several
     // MB, and one big buffer per flush is memory the process keeps.
     const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    const record = { id: 0, lastT: 0, chunks };
     let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
@@ -811,7 +812,8 @@ export class HistoryStore implements HistoryReader {
         } else chunks[k] = undefined;
       }
       if (!any) continue;
-      const record = { id, lastT: this.#lastT[id], chunks };
+      record.id = id;
+      record.lastT = this.#lastT[id];
       if (!w) {
         total += headRecordBytes(record);
         continue;
