@@ -36,6 +36,7 @@ import { mkdirSync } from "node:fs";
 import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
+import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
   encodeHeadRecord,
@@ -139,6 +140,7 @@ export class HistoryStore implements HistoryReader {
   #budgetWarned = false;
   #decodeWarned = false;
   #staleMs: number;
+  #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
 
@@ -201,23 +203,34 @@ export class HistoryStore implements HistoryReader {
         ),
         headBase: 0,
       };
+      // Last: nothing after it may throw and leave the lock behind.
+      this.#unlock = lockDir(join(root, "LOCK"));
     }
   }
 
   /**
-   * Opens a store: with a `dir`, loads what is there (a corrupt or torn
-   * record is dropped with one warning per file; everything else loads)
-   * and flushes every `flushIntervalMs`.
+   * Opens a store: with a `dir`, takes its lock (`<dir>/LOCK`: a folder
+   * another live process holds is refused; a crashed one's lock is taken
+   * over), loads what is there (a corrupt or torn record is dropped with
+   * one warning per file; everything else loads) and flushes every
+   * `flushIntervalMs`.
    */
   static open(options: HistoryStoreOptions = {}): Promise<HistoryStore> {
-    const store = new HistoryStore(options);
+    let store: HistoryStore | undefined;
+    try {
+      store = new HistoryStore(options);
+      if (store.#disk) store.#load(store.#disk);
+    } catch (error) {
+      if (store) store.#unlock?.();
+      return Promise.reject(error);
+    }
     if (store.#disk) {
-      store.#load(store.#disk);
       const every = options.flushIntervalMs ?? 10_000;
       if (every > 0) {
+        const opened = store;
         store.#timer = setInterval(() => {
-          store.flush().catch((error) =>
-            store.#warn(`history: flush failed: ${(error as Error).message}`)
+          opened.flush().catch((error) =>
+            opened.#warn(`history: flush failed: ${(error as Error).message}`)
           );
         }, every);
         // Flushing must not keep a process alive that has nothing else to do
@@ -299,8 +312,12 @@ export class HistoryStore implements HistoryReader {
     if (this.#closed) return;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
-    this.#closed = true;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      this.#unlock?.();
+    }
   }
 
   /** The store's own figures. */
@@ -754,7 +771,8 @@ export class HistoryStore implements HistoryReader {
     let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
-    let other = disk.series.bytes + seriesBatch.length;
+    // The lock file (a pid) counts too: every byte under dir does.
+    let other = disk.series.bytes + seriesBatch.length + LOCK_BYTES;
     for (const segs of disk.tiers) other += segs.bytes;
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
