@@ -25,6 +25,8 @@ const TWO_32 = 4294967296;
 const TIME_BITS_MAX = 65;
 const VALUE_BITS_MAX = 78;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** A row column's integer difference that did not fit 32 bits. */
+const UNKNOWN = -0x80000000;
 const BLOCK_SHIFT = 5; // 32-byte blocks
 const BLOCK_BYTES = 1 << BLOCK_SHIFT;
 const PAGE_SHIFT = 11; // 2048 blocks (64 KiB) per page
@@ -95,9 +97,15 @@ export class OpenChunks {
   #win = new Int16Array(0);
   /** Per series: the stream's last byte (partial when bits % 8 != 0). */
   #lastByte = new Uint8Array(0);
-  /** Per series (one-column chunks only): the last integer difference. */
+  /** Per series (one-column chunks): the last integer difference. */
   #diff = new Float64Array(0);
-  #intMode: boolean;
+  /**
+   * Per series and column (rows): the last integer difference when it fits
+   * 32 bits, else UNKNOWN (then the next value is written as an XOR; the
+   * codec reads either): 4 bytes a column instead of 8.
+   */
+  #diff32 = new Int32Array(0);
+  #rows: boolean;
   #open = 0;
   // Blocks: pages of bytes, a link per block, a free list.
   #pages: Uint8Array[] = [];
@@ -113,9 +121,8 @@ export class OpenChunks {
 
   /**
    * @param maxColumns the most columns a chunk has (1 for raw, 6 for
-   * windows). One-column chunks also use the codec's integer mode (a
-   * counter's steady step costs a few bits); rows keep to the XOR forms,
-   * which the codec also reads, to spare 8 bytes per series and column.
+   * windows). Both use the codec's integer mode (a counter's steady step
+   * costs a few bits instead of a 20-40 bit XOR).
    */
   constructor(maxColumns: number) {
     if (!Number.isInteger(maxColumns) || maxColumns < 1 || maxColumns > 255) {
@@ -124,7 +131,7 @@ export class OpenChunks {
       );
     }
     this.maxColumns = maxColumns;
-    this.#intMode = maxColumns === 1;
+    this.#rows = maxColumns > 1;
     this.#scratch = new Uint8Array(
       ((TIME_BITS_MAX + VALUE_BITS_MAX * maxColumns) >>> 3) + 2,
     );
@@ -159,7 +166,8 @@ export class OpenChunks {
     const win = new Int16Array(size * cols).fill(NO_WINDOW);
     win.set(this.#win);
     this.#win = win;
-    if (this.#intMode) this.#diff = f64(this.#diff);
+    if (this.#rows) this.#diff32 = i32(this.#diff32, cols, 0);
+    else this.#diff = f64(this.#diff);
     this.#firstT = f64(this.#firstT);
     this.#lastT = f64(this.#lastT);
     this.#delta = f64(this.#delta);
@@ -202,7 +210,7 @@ export class OpenChunks {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
       this.#next.byteLength + this.#free.byteLength +
       this.#n * (4 * 4 + 2 + 8 * 3) + this.#prev.byteLength +
-      this.#win.byteLength + this.#diff.byteLength;
+      this.#win.byteLength + this.#diff.byteLength + this.#diff32.byteLength;
   }
 
   /**
@@ -300,7 +308,8 @@ export class OpenChunks {
         this.#prev[2 * (at + c)] = 0;
         this.#prev[2 * (at + c) + 1] = 0;
         this.#win[at + c] = NO_WINDOW;
-        if (this.#intMode) this.#diff[at + c] = 0;
+        if (this.#rows) this.#diff32[at + c] = 0;
+        else this.#diff[at + c] = 0;
       }
       this.#pos = 0;
       let m = Math.abs(t);
@@ -416,7 +425,8 @@ export class OpenChunks {
     prev[2 * k] = hi;
     prev[2 * k + 1] = lo;
     if ((xh | xl) === 0) {
-      if (this.#intMode) this.#diff[k] = 0;
+      if (this.#rows) this.#diff32[k] = 0;
+      else this.#diff[k] = 0;
       this.#pos++;
       return;
     }
@@ -425,38 +435,42 @@ export class OpenChunks {
     if (lead > 31) lead = 31;
     const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
     const reuse = w >= 0 && lead >= w >> 6 && trail >= (w & 63);
-    if (this.#intMode) {
-      // The codec's integer mode: the change of the integer difference,
-      // when both values are integers and it is shorter than the XOR.
-      const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
-      let keep = 0;
-      if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
-        SCRATCH_U32[HI] = ph;
-        SCRATCH_U32[LO] = pl;
-        const p = SCRATCH[0];
-        const d = v - p;
-        const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
-          d <= MAX_SAFE && d >= -MAX_SAFE;
-        if (ints) keep = d;
-        if (ints && xorBits > 8 && (v !== 0 || hi === 0)) {
-          const dd = d - this.#diff[k];
-          const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
-          let done = true;
-          if (z < 16) this.#put(0xe0 | z, 8);
-          else if (z < 256 && xorBits > 13) this.#put(0x1e00 | z, 13);
-          else if (z < 65536 && xorBits > 22) this.#put(0x3e0000 | z, 22);
-          else if (z < TWO_32 && xorBits > 38) {
-            this.#put(0x3f, 6);
-            this.#put(z >>> 0, 32);
-          } else done = false;
-          if (done) {
-            this.#diff[k] = keep;
-            return;
-          }
+    // The codec's integer mode: the change of the integer difference, when
+    // both values are integers and it is shorter than the XOR.
+    const rows = this.#rows;
+    let pd: number;
+    if (rows) {
+      const x = this.#diff32[k];
+      pd = x === UNKNOWN ? NaN : x;
+    } else pd = this.#diff[k];
+    const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
+    let keep = 0;
+    if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
+      SCRATCH_U32[HI] = ph;
+      SCRATCH_U32[LO] = pl;
+      const p = SCRATCH[0];
+      const d = v - p;
+      const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
+        d <= MAX_SAFE && d >= -MAX_SAFE;
+      if (ints) keep = d;
+      if (ints && pd === pd && xorBits > 8 && (v !== 0 || hi === 0)) {
+        const dd = d - pd;
+        const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
+        let done = true;
+        if (z < 16) this.#put(0xe0 | z, 8);
+        else if (z < 256 && xorBits > 13) this.#put(0x1e00 | z, 13);
+        else if (z < 65536 && xorBits > 22) this.#put(0x3e0000 | z, 22);
+        else if (z < TWO_32 && xorBits > 38) {
+          this.#put(0x3f, 6);
+          this.#put(z >>> 0, 32);
+        } else done = false;
+        if (done) {
+          this.#keepDiff(k, keep);
+          return;
         }
       }
-      this.#diff[k] = keep;
     }
+    this.#keepDiff(k, keep);
     if (reuse) {
       const pt = w & 63;
       this.#put(2, 2);
@@ -467,6 +481,11 @@ export class OpenChunks {
     this.#put(0x3000 | (lead << 6) | (sig & 63), 14);
     this.#xorBits(xh, xl, trail, sig);
     this.#win[k] = (lead << 6) | trail;
+  }
+
+  #keepDiff(k: number, d: number): void {
+    if (!this.#rows) this.#diff[k] = d;
+    else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
   }
 
   #xorBits(xh: number, xl: number, trail: number, sig: number): void {

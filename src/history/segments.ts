@@ -229,7 +229,12 @@ export class SegmentDir {
     let i = 0;
     while (i < e.ends.length) {
       let seg = this.segments[this.segments.length - 1];
-      if (!seg || seg.file.bytes >= this.segmentBytes) {
+      // Append only to the newest segment ever made: when it went (budget,
+      // retention), an older one left must not take new data.
+      if (
+        !seg || seg.file.bytes >= this.segmentBytes ||
+        seg.seq !== this.#nextSeq - 1
+      ) {
         const seq = this.#nextSeq++;
         seg = {
           seq,

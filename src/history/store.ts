@@ -11,6 +11,17 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
+ * Windows: the first downsampled tier aggregates samples (one window open
+ * per series); coarser tiers cascade from its sealed chunks (see
+ * `tier.ts`). A window is emitted when a sample passes its end, or lands
+ * exactly on it. The open window is not written: at open it is rebuilt
+ * from the raw samples (disk and head log), which hold it exactly.
+ *
+ * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
+ * file synced before the next depends on it); samples since the last
+ * flush are lost. A torn or corrupt record is dropped at open with one
+ * warning per file and the file rewritten without it.
+ *
  * Over 800 lines on purpose: this file is the one place that orders the
  * writes (series before the chunks that name them, segments before the
  * head log), applies retention and the budget before writing, and
@@ -25,6 +36,7 @@ import { mkdirSync } from "node:fs";
 import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
+import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import {
   encodeHeadRecord,
@@ -128,6 +140,7 @@ export class HistoryStore implements HistoryReader {
   #budgetWarned = false;
   #decodeWarned = false;
   #staleMs: number;
+  #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
 
@@ -190,23 +203,34 @@ export class HistoryStore implements HistoryReader {
         ),
         headBase: 0,
       };
+      // Last: nothing after it may throw and leave the lock behind.
+      this.#unlock = lockDir(join(root, "LOCK"));
     }
   }
 
   /**
-   * Opens a store: with a `dir`, loads what is there (a corrupt or torn
-   * record is dropped with one warning per file; everything else loads)
-   * and flushes every `flushIntervalMs`.
+   * Opens a store: with a `dir`, takes its lock (`<dir>/LOCK`: a folder
+   * another live process holds is refused; a crashed one's lock is taken
+   * over), loads what is there (a corrupt or torn record is dropped with
+   * one warning per file; everything else loads) and flushes every
+   * `flushIntervalMs`.
    */
   static open(options: HistoryStoreOptions = {}): Promise<HistoryStore> {
-    const store = new HistoryStore(options);
+    let store: HistoryStore | undefined;
+    try {
+      store = new HistoryStore(options);
+      if (store.#disk) store.#load(store.#disk);
+    } catch (error) {
+      if (store) store.#unlock?.();
+      return Promise.reject(error);
+    }
     if (store.#disk) {
-      store.#load(store.#disk);
       const every = options.flushIntervalMs ?? 10_000;
       if (every > 0) {
+        const opened = store;
         store.#timer = setInterval(() => {
-          store.flush().catch((error) =>
-            store.#warn(`history: flush failed: ${(error as Error).message}`)
+          opened.flush().catch((error) =>
+            opened.#warn(`history: flush failed: ${(error as Error).message}`)
           );
         }, every);
         // Flushing must not keep a process alive that has nothing else to do
@@ -288,8 +312,12 @@ export class HistoryStore implements HistoryReader {
     if (this.#closed) return;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
-    this.#closed = true;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      this.#unlock?.();
+    }
   }
 
   /** The store's own figures. */
@@ -611,7 +639,9 @@ export class HistoryStore implements HistoryReader {
     let to = -Infinity;
     for (let id = 0; id < n; id++) {
       const last = this.#lastT[id];
-      if (last === -Infinity) continue;
+      // A series that had stopped gets no window back (it starts afresh
+      // if it comes back): reading back to it would read the whole disk.
+      if (last === -Infinity || last < this.#latest - this.#staleMs) continue;
       const end = Math.ceil(last / res) * res;
       // A last sample on a window's end closed that window (its row is
       // stored): only the sample before the next window is needed.
@@ -741,7 +771,8 @@ export class HistoryStore implements HistoryReader {
     let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
-    let other = disk.series.bytes + seriesBatch.length;
+    // The lock file (a pid) counts too: every byte under dir does.
+    let other = disk.series.bytes + seriesBatch.length + LOCK_BYTES;
     for (const segs of disk.tiers) other += segs.bytes;
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
@@ -786,6 +817,7 @@ export class HistoryStore implements HistoryReader {
     // The buffer is flushed at 256 KiB: a 57,000-series batch is several
     // MB, and one big buffer per flush is memory the process keeps.
     const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    const record = { id: 0, lastT: 0, chunks };
     let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
       let any = this.#dirty[id] === 1 ||
@@ -798,7 +830,8 @@ export class HistoryStore implements HistoryReader {
         } else chunks[k] = undefined;
       }
       if (!any) continue;
-      const record = { id, lastT: this.#lastT[id], chunks };
+      record.id = id;
+      record.lastT = this.#lastT[id];
       if (!w) {
         total += headRecordBytes(record);
         continue;

@@ -38,7 +38,13 @@ export interface HistoryStoreOptions {
   onWarning?: (message: string) => void;
   /** The clock retention measures from (ms). Default `Date.now`. */
   now?: () => number;
-  /** Sealed chunks per series per tier kept in memory. Default 0 with a `dir`, 32 without. */
+  /**
+   * Sealed chunks per series per tier kept in memory. Default 0 with a
+   * `dir` (reads come from the files; the page cache keeps recent ones
+   * warm), 32 without: then the ring is all the history there is (about
+   * 64 min of raw at 1 s, 32 h of `1m`, 80 days of `1h`), whatever the
+   * retention says.
+   */
   memoryChunks?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;

@@ -96,6 +96,13 @@ test("HistoryStore without close keeps what the last flush wrote (a crash loses 
     fill(s, 1, 17);
     await s.flush();
     fill(s, 18, 30); // never flushed: lost by the "crash"
+    // A live store's lock refuses a second one ...
+    await assert.rejects(
+      async () => await HistoryStore.open(opts),
+      /LOCK is in use by process \d+/,
+    );
+    // ... and a dead process leaves its lock behind, which is taken over.
+    writeFileSync(join(dir, "LOCK"), "999999999");
     const again = await HistoryStore.open(opts);
     const [p] = again.select(all, 0, 1e9, 0);
     assert.equal(p.t.length, 17);
