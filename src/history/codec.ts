@@ -37,6 +37,9 @@
  * a flipped bit inside a value decodes to another value. A checksum over
  * what is written to disk belongs to the disk layer.
  *
+ * Over 800 lines: the encoder and the decoder of one bit format belong in
+ * one file, and about a third of it is the format's documentation.
+ *
  * @module
  */
 

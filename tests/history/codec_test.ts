@@ -501,6 +501,21 @@ test(
   },
 );
 
+test("decodeChunk() returns arrays that do not overlap, and a second decode does not change the first's", () => {
+  const e = new ChunkEncoder(2);
+  e.appendRow(1000, [1, 2]);
+  e.appendRow(2000, [3, 4]);
+  const a = decodeChunk(e.finish());
+  const f = new ChunkEncoder(2);
+  f.appendRow(5000, [9, 9]);
+  decodeChunk(f.finish());
+  a.t[0] = -1;
+  a.columns[0][1] = -3;
+  assert.deepEqual([...a.t], [-1, 2000]);
+  assert.deepEqual([...a.columns[0]], [1, -3]);
+  assert.deepEqual([...a.columns[1]], [2, 4]);
+});
+
 test("decodeChunk() refuses what is not a Uint8Array", () => {
   assert.throws(
     () => decodeChunk([1, 1, 0] as unknown as Uint8Array),
