@@ -43,32 +43,29 @@
  * @module
  */
 
-/** The format version written in byte 0. */
-const VERSION = 1;
+import {
+  HI,
+  LO,
+  NO_WINDOW,
+  putDod,
+  putFirstTime,
+  putValue,
+  SCRATCH,
+  SCRATCH_U32,
+  TIME_BITS_MAX,
+  VALUE_BITS_MAX,
+  valueDiff,
+  valueWindow,
+  varintLength,
+  VERSION,
+  writeHeader,
+} from "./_bits.ts";
+
 const MAX_COLUMNS = 255;
 /** Largest count a header may hold (fits a 5-byte varint, and an array). */
 const MAX_COUNT = 0x7fffffff;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const TWO_32 = 4294967296;
-/** No leading/trailing-zero window yet (a column's first non-zero XOR). */
-const NO_WINDOW = -1;
-/** Most bits one sample can take: a time (65) and 78 per column. */
-const TIME_BITS_MAX = 65;
-const VALUE_BITS_MAX = 78;
-
-// One shared view for reading a number's bits: no allocation, no BigInt.
-const SCRATCH = new Float64Array(1);
-const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Index of the high (sign, exponent) 32 bits of a float64 in a Uint32Array view. */
-const HI = LITTLE_ENDIAN ? 1 : 0;
-/** Index of the low 32 bits. */
-const LO = 1 - HI;
-/**
- * The integer difference `#value()` leaves for its caller to keep (a
- * second return value without an allocation or a field per encoder).
- */
-let lastDiff = 0;
 /** Every encoder starts with this buffer, so an empty encoder allocates none. */
 const EMPTY = new Uint8Array(0);
 
@@ -99,21 +96,6 @@ export class CorruptChunkError extends RangeError {
     this.name = "CorruptChunkError";
     this.byteLength = byteLength;
   }
-}
-
-/** Count trailing zeros of a non-zero int32. */
-function ctz(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
-
-/** Bytes of the unsigned LEB128 varint of `n`. */
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
 }
 
 /**
@@ -234,10 +216,21 @@ export class ChunkEncoder {
     SCRATCH[0] = v;
     const hi = SCRATCH_U32[HI] | 0;
     const lo = SCRATCH_U32[LO] | 0;
-    this.#w0 = this.#value(hi, lo, this.#h0, this.#l0, this.#w0, v, this.#d0);
+    this.#bits = putValue(
+      this.#buf,
+      this.#bits,
+      hi,
+      lo,
+      this.#h0,
+      this.#l0,
+      this.#w0,
+      v,
+      this.#d0,
+    );
+    this.#w0 = valueWindow;
     this.#h0 = hi;
     this.#l0 = lo;
-    this.#d0 = lastDiff;
+    this.#d0 = valueDiff;
   }
 
   /**
@@ -284,7 +277,9 @@ export class ChunkEncoder {
         lo = SCRATCH_U32[LO] | 0;
       }
       if (c === 0) {
-        this.#w0 = this.#value(
+        this.#bits = putValue(
+          this.#buf,
+          this.#bits,
           hi,
           lo,
           this.#h0,
@@ -293,13 +288,16 @@ export class ChunkEncoder {
           v,
           this.#d0,
         );
+        this.#w0 = valueWindow;
         this.#h0 = hi;
         this.#l0 = lo;
-        this.#d0 = lastDiff;
+        this.#d0 = valueDiff;
       } else {
         const more = this.#more as number[];
         const k = (c - 1) * 4;
-        more[k + 2] = this.#value(
+        this.#bits = putValue(
+          this.#buf,
+          this.#bits,
           hi,
           lo,
           more[k],
@@ -308,9 +306,10 @@ export class ChunkEncoder {
           v,
           more[k + 3],
         );
+        more[k + 2] = valueWindow;
         more[k] = hi;
         more[k + 1] = lo;
-        more[k + 3] = lastDiff;
+        more[k + 3] = valueDiff;
       }
     }
   }
@@ -339,15 +338,7 @@ export class ChunkEncoder {
     const dataBytes = (this.#bits + 7) >>> 3;
     const head = 2 + varintLength(n);
     const out = new Uint8Array(head + dataBytes);
-    out[0] = VERSION;
-    out[1] = this.#cols;
-    let i = 2;
-    let rest = n;
-    while (rest >= 128) {
-      out[i++] = 128 | (rest & 127);
-      rest = Math.floor(rest / 128);
-    }
-    out[i] = rest;
+    writeHeader(out, 0, this.#cols, n);
     // A loop, not subarray(): a view would make the runtime give the
     // encoder's small buffer an ArrayBuffer of its own (more memory).
     const buf = this.#buf;
@@ -367,7 +358,7 @@ export class ChunkEncoder {
         );
       }
       if (need > this.#buf.length) this.#grow(need);
-      this.#firstTime(t);
+      this.#bits = putFirstTime(this.#buf, this.#bits, t);
       this.#lastT = t;
       this.#delta = 0;
       this.#count = 1;
@@ -386,152 +377,10 @@ export class ChunkEncoder {
       );
     }
     if (need > this.#buf.length) this.#grow(need);
-    const dod = d - this.#delta;
-    if (dod === 0) {
-      this.#bits++; // a 0 bit: the buffer past #bits is already zero
-    } else {
-      const z = dod >= 0 ? 2 * dod : -2 * dod - 1;
-      if (z < 128) this.#put(0x100 | z, 9); // 10 + 7
-      else if (z < 4096) this.#put(0x6000 | z, 15); // 110 + 12
-      else if (z < 1048576) this.#put(0xe00000 | z, 24); // 1110 + 20
-      else if (z < TWO_32) {
-        this.#put(0x1e, 5); // 11110 + 32
-        this.#put(z >>> 0, 32);
-      } else {
-        const m = Math.abs(dod); // < 2^53: sign and 53 bits
-        this.#put(0x3e | (dod < 0 ? 1 : 0), 6); // 11111 + sign
-        this.#put(Math.floor(m / TWO_32), 21);
-        this.#put(m >>> 0, 32);
-      }
-    }
+    this.#bits = putDod(this.#buf, this.#bits, d - this.#delta);
     this.#lastT = t;
     this.#delta = d;
     this.#count = n + 1;
-  }
-
-  /** The first time: a sign bit and 8-bit varint groups of its magnitude. */
-  #firstTime(t: number): void {
-    let m = Math.abs(t);
-    this.#put(t < 0 ? 1 : 0, 1);
-    while (m >= 128) {
-      this.#put(128 | (m % 128), 8);
-      m = Math.floor(m / 128);
-    }
-    this.#put(m, 8);
-  }
-
-  /**
-   * Writes value bits `hi:lo` (the number `v`) against the previous
-   * `ph:pl` whose window is `w` and whose integer difference was `pd`;
-   * returns the window to keep and leaves the difference to keep in
-   * `lastDiff`.
-   */
-  #value(
-    hi: number,
-    lo: number,
-    ph: number,
-    pl: number,
-    w: number,
-    v: number,
-    pd: number,
-  ): number {
-    lastDiff = 0;
-    const xh = hi ^ ph;
-    const xl = lo ^ pl;
-    if ((xh | xl) === 0) {
-      this.#bits++; // 0: the same bits
-      return w;
-    }
-    let lead = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-    if (lead > 31) lead = 31; // 5 bits
-    const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
-    const reuse = w >= 0 && lead >= w >> 6 && trail >= (w & 63);
-    const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
-    // An integer after an integer: keep the difference whichever way the
-    // value is written, and write the difference's change when shorter
-    // (not for -0, which an integer difference would turn into +0).
-    if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
-      SCRATCH_U32[HI] = ph;
-      SCRATCH_U32[LO] = pl;
-      const p = SCRATCH[0];
-      const d = v - p;
-      const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
-        d <= MAX_SAFE && d >= -MAX_SAFE;
-      if (ints) lastDiff = d;
-      if (ints && xorBits > 8 && (v !== 0 || hi === 0)) {
-        const dd = d - pd;
-        const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
-        if (z < 16) {
-          this.#put(0xe0 | z, 8); // 111 0 + 4
-          return w;
-        }
-        if (z < 256 && xorBits > 13) {
-          this.#put(0x1e00 | z, 13); // 111 10 + 8
-          return w;
-        }
-        if (z < 65536 && xorBits > 22) {
-          this.#put(0x3e0000 | z, 22); // 111 110 + 16
-          return w;
-        }
-        if (z < TWO_32 && xorBits > 38) {
-          this.#put(0x3f, 6); // 111 111 + 32
-          this.#put(z >>> 0, 32);
-          return w;
-        }
-      }
-    }
-    if (reuse) {
-      const pt = w & 63;
-      this.#put(2, 2); // 10: inside the previous window
-      this.#xorBits(xh, xl, pt, 64 - (w >> 6) - pt);
-      return w;
-    }
-    const sig = 64 - lead - trail;
-    this.#put(0x3000 | (lead << 6) | (sig & 63), 14); // 110 + 5 + 6
-    this.#xorBits(xh, xl, trail, sig);
-    return (lead << 6) | trail;
-  }
-
-  /** Writes the `sig` bits of the 64-bit `xh:xl` above its `trail` low bits. */
-  #xorBits(xh: number, xl: number, trail: number, sig: number): void {
-    let h: number;
-    let l: number;
-    if (trail >= 32) {
-      h = 0;
-      l = xh >>> (trail - 32);
-    } else if (trail === 0) {
-      h = xh;
-      l = xl;
-    } else {
-      h = xh >>> trail;
-      l = (xl >>> trail) | (xh << (32 - trail));
-    }
-    if (sig > 32) {
-      this.#put(h, sig - 32);
-      this.#put(l, 32);
-    } else {
-      this.#put(l, sig);
-    }
-  }
-
-  /** Writes the low `n` bits (1..32) of `v` (no bits above them set). */
-  #put(v: number, n: number): void {
-    const p = this.#bits;
-    this.#bits = p + n;
-    const buf = this.#buf;
-    let i = p >>> 3;
-    const free = 8 - (p & 7);
-    if (n <= free) {
-      buf[i] |= v << (free - n);
-      return;
-    }
-    let rest = n - free;
-    buf[i++] |= v >>> rest;
-    while (rest >= 8) {
-      rest -= 8;
-      buf[i++] = v >>> rest; // a Uint8Array keeps the low 8 bits
-    }
-    if (rest > 0) buf[i] = v << (8 - rest);
   }
 
   /** Grows the buffer by half (at least to `need` bytes), zero filled. */

@@ -19,12 +19,23 @@
  * @module
  */
 
-const VERSION = 1;
-const NO_WINDOW = -1;
-const TWO_32 = 4294967296;
-const TIME_BITS_MAX = 65;
-const VALUE_BITS_MAX = 78;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+import {
+  HI,
+  LO,
+  NO_WINDOW,
+  putDod,
+  putFirstTime,
+  putValue,
+  SCRATCH,
+  SCRATCH_U32,
+  TIME_BITS_MAX,
+  VALUE_BITS_MAX,
+  valueDiff,
+  valueWindow,
+  varintLength,
+  writeHeader,
+} from "./_bits.ts";
+
 /** A row column's integer difference that did not fit 32 bits. */
 const UNKNOWN = -0x80000000;
 const BLOCK_SHIFT = 5; // 32-byte blocks
@@ -39,25 +50,6 @@ const NONE = -1;
  * chunk at a time.
  */
 export const MAX_STREAM_BITS = 16384 * 8;
-
-const SCRATCH = new Float64Array(1);
-const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const LO = 1 - HI;
-
-function ctz(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
 
 /**
  * Open chunks of one tier, indexed by series id.
@@ -260,14 +252,7 @@ export class OpenChunks {
   copyTo(id: number, out: Uint8Array, at: number): number {
     const n = this.#count[id];
     const dataBytes = (this.#bits[id] + 7) >>> 3;
-    out[at++] = VERSION;
-    out[at++] = this.#cols[id];
-    let rest = n;
-    while (rest >= 128) {
-      out[at++] = 128 | (rest & 127);
-      rest = Math.floor(rest / 128);
-    }
-    out[at++] = rest;
+    at = writeHeader(out, at, this.#cols[id], n);
     const end = at + dataBytes;
     for (let b = this.#head[id]; at < end; b = this.#next[b]) {
       const page = this.#pages[b >>> PAGE_SHIFT];
@@ -311,14 +296,7 @@ export class OpenChunks {
         if (this.#rows) this.#diff32[at + c] = 0;
         else this.#diff[at + c] = 0;
       }
-      this.#pos = 0;
-      let m = Math.abs(t);
-      this.#put(t < 0 ? 1 : 0, 1);
-      while (m >= 128) {
-        this.#put(128 | (m % 128), 8);
-        m = Math.floor(m / 128);
-      }
-      this.#put(m, 8);
+      this.#pos = putFirstTime(scratch, 0, t);
       this.#firstT[id] = t;
       this.#lastT[id] = t;
       this.#delta[id] = 0;
@@ -338,24 +316,7 @@ export class OpenChunks {
     // cost a cache miss per sample with many series.
     if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
     const d = t - this.#lastT[id];
-    const dod = d - this.#delta[id];
-    if (dod === 0) {
-      this.#pos++;
-    } else {
-      const z = dod >= 0 ? 2 * dod : -2 * dod - 1;
-      if (z < 128) this.#put(0x100 | z, 9);
-      else if (z < 4096) this.#put(0x6000 | z, 15);
-      else if (z < 1048576) this.#put(0xe00000 | z, 24);
-      else if (z < TWO_32) {
-        this.#put(0x1e, 5);
-        this.#put(z >>> 0, 32);
-      } else {
-        const m = Math.abs(dod);
-        this.#put(0x3e | (dod < 0 ? 1 : 0), 6);
-        this.#put(Math.floor(m / TWO_32), 21);
-        this.#put(m >>> 0, 32);
-      }
-    }
+    this.#pos = putDod(scratch, this.#pos, d - this.#delta[id]);
     this.#lastT[id] = t;
     this.#delta[id] = d;
     this.#count[id] = n + 1;
@@ -420,112 +381,27 @@ export class OpenChunks {
     const prev = this.#prev;
     const ph = prev[2 * k];
     const pl = prev[2 * k + 1];
-    const xh = hi ^ ph;
-    const xl = lo ^ pl;
     prev[2 * k] = hi;
     prev[2 * k + 1] = lo;
-    if ((xh | xl) === 0) {
-      if (this.#rows) this.#diff32[k] = 0;
-      else this.#diff[k] = 0;
-      this.#pos++;
-      return;
-    }
-    const w = this.#win[k];
-    let lead = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-    if (lead > 31) lead = 31;
-    const trail = xl !== 0 ? ctz(xl) : 32 + ctz(xh);
-    const reuse = w >= 0 && lead >= w >> 6 && trail >= (w & 63);
-    // The codec's integer mode: the change of the integer difference, when
-    // both values are integers and it is shorter than the XOR.
-    const rows = this.#rows;
     let pd: number;
-    if (rows) {
+    if (this.#rows) {
       const x = this.#diff32[k];
       pd = x === UNKNOWN ? NaN : x;
     } else pd = this.#diff[k];
-    const xorBits = reuse ? 66 - (w >> 6) - (w & 63) : 78 - lead - trail;
-    let keep = 0;
-    if (v === Math.floor(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
-      SCRATCH_U32[HI] = ph;
-      SCRATCH_U32[LO] = pl;
-      const p = SCRATCH[0];
-      const d = v - p;
-      const ints = p === Math.floor(p) && p <= MAX_SAFE && p >= -MAX_SAFE &&
-        d <= MAX_SAFE && d >= -MAX_SAFE;
-      if (ints) keep = d;
-      if (ints && pd === pd && xorBits > 8 && (v !== 0 || hi === 0)) {
-        const dd = d - pd;
-        const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
-        let done = true;
-        if (z < 16) this.#put(0xe0 | z, 8);
-        else if (z < 256 && xorBits > 13) this.#put(0x1e00 | z, 13);
-        else if (z < 65536 && xorBits > 22) this.#put(0x3e0000 | z, 22);
-        else if (z < TWO_32 && xorBits > 38) {
-          this.#put(0x3f, 6);
-          this.#put(z >>> 0, 32);
-        } else done = false;
-        if (done) {
-          this.#keepDiff(k, keep);
-          return;
-        }
-      }
-    }
-    this.#keepDiff(k, keep);
-    if (reuse) {
-      const pt = w & 63;
-      this.#put(2, 2);
-      this.#xorBits(xh, xl, pt, 64 - (w >> 6) - pt);
-      return;
-    }
-    const sig = 64 - lead - trail;
-    this.#put(0x3000 | (lead << 6) | (sig & 63), 14);
-    this.#xorBits(xh, xl, trail, sig);
-    this.#win[k] = (lead << 6) | trail;
-  }
-
-  #keepDiff(k: number, d: number): void {
+    this.#pos = putValue(
+      this.#scratch,
+      this.#pos,
+      hi,
+      lo,
+      ph,
+      pl,
+      this.#win[k],
+      v,
+      pd,
+    );
+    this.#win[k] = valueWindow;
+    const d = valueDiff;
     if (!this.#rows) this.#diff[k] = d;
     else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
-  }
-
-  #xorBits(xh: number, xl: number, trail: number, sig: number): void {
-    let h: number;
-    let l: number;
-    if (trail >= 32) {
-      h = 0;
-      l = xh >>> (trail - 32);
-    } else if (trail === 0) {
-      h = xh;
-      l = xl;
-    } else {
-      h = xh >>> trail;
-      l = (xl >>> trail) | (xh << (32 - trail));
-    }
-    if (sig > 32) {
-      this.#put(h, sig - 32);
-      this.#put(l, 32);
-    } else {
-      this.#put(l, sig);
-    }
-  }
-
-  /** Writes the low `n` bits (1..32) of `v` into the scratch buffer. */
-  #put(v: number, n: number): void {
-    const p = this.#pos;
-    this.#pos += n;
-    const buf = this.#scratch;
-    let i = p >>> 3;
-    const free = 8 - (p & 7);
-    if (n <= free) {
-      buf[i] |= v << (free - n);
-      return;
-    }
-    let rest = n - free;
-    buf[i++] |= v >>> rest;
-    while (rest >= 8) {
-      rest -= 8;
-      buf[i++] = v >>> rest;
-    }
-    if (rest > 0) buf[i] = v << (8 - rest);
   }
 }
