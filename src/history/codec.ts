@@ -216,21 +216,7 @@ export class ChunkEncoder {
     SCRATCH[0] = v;
     const hi = SCRATCH_U32[HI] | 0;
     const lo = SCRATCH_U32[LO] | 0;
-    this.#bits = putValue(
-      this.#buf,
-      this.#bits,
-      hi,
-      lo,
-      this.#h0,
-      this.#l0,
-      this.#w0,
-      v,
-      this.#d0,
-    );
-    this.#w0 = valueWindow;
-    this.#h0 = hi;
-    this.#l0 = lo;
-    this.#d0 = valueDiff;
+    this.#value0(hi, lo, v);
   }
 
   /**
@@ -277,21 +263,7 @@ export class ChunkEncoder {
         lo = SCRATCH_U32[LO] | 0;
       }
       if (c === 0) {
-        this.#bits = putValue(
-          this.#buf,
-          this.#bits,
-          hi,
-          lo,
-          this.#h0,
-          this.#l0,
-          this.#w0,
-          v,
-          this.#d0,
-        );
-        this.#w0 = valueWindow;
-        this.#h0 = hi;
-        this.#l0 = lo;
-        this.#d0 = valueDiff;
+        this.#value0(hi, lo, v);
       } else {
         const more = this.#more as number[];
         const k = (c - 1) * 4;
@@ -344,6 +316,25 @@ export class ChunkEncoder {
     const buf = this.#buf;
     for (let j = 0; j < dataBytes; j++) out[head + j] = buf[j];
     return out;
+  }
+
+  /** Writes column 0's value `v` (bits `hi:lo`) and keeps its state. */
+  #value0(hi: number, lo: number, v: number): void {
+    this.#bits = putValue(
+      this.#buf,
+      this.#bits,
+      hi,
+      lo,
+      this.#h0,
+      this.#l0,
+      this.#w0,
+      v,
+      this.#d0,
+    );
+    this.#w0 = valueWindow;
+    this.#h0 = hi;
+    this.#l0 = lo;
+    this.#d0 = valueDiff;
   }
 
   /** Checks `t`, makes room for one sample and writes its time. */

@@ -152,35 +152,19 @@ export class RecordFile {
    */
   appendWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const created = !existsSync(this.path);
-    const fd = openSync(this.path, "a");
-    let n = 0;
-    try {
-      fill((bytes) => {
-        writeAll(fd, bytes);
-        n += bytes.length;
-      });
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
+    writeSynced(openSync(this.path, "a"), fill, (n) => {
       this.bytes += n;
-    }
+    });
     if (created) syncDir(dirname(this.path));
   }
 
   /** Replaces the whole file, atomically, with what `fill` hands to its `out`. */
   replaceWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, "w");
     let n = 0;
-    try {
-      fill((bytes) => {
-        writeAll(fd, bytes);
-        n += bytes.length;
-      });
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSynced(openSync(tmp, "w"), fill, (wrote) => {
+      n = wrote;
+    });
     renameSync(tmp, this.path);
     syncDir(dirname(this.path));
     this.bytes = n;
@@ -195,5 +179,27 @@ export class RecordFile {
   /** The file's bytes (empty when it does not exist). */
   read(): Uint8Array {
     return existsSync(this.path) ? readFileSync(this.path) : new Uint8Array(0);
+  }
+}
+
+/**
+ * Hands `fill` an `out` that writes to `fd`, syncs and closes `fd`;
+ * `wrote` gets the bytes written, also when `fill` throws.
+ */
+function writeSynced(
+  fd: number,
+  fill: (out: (bytes: Uint8Array) => void) => void,
+  wrote: (n: number) => void,
+): void {
+  let n = 0;
+  try {
+    fill((bytes) => {
+      writeAll(fd, bytes);
+      n += bytes.length;
+    });
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+    wrote(n);
   }
 }
