@@ -11,6 +11,7 @@ import type {
   SeriesPoints,
   TierInfo,
 } from "../../src/history/types.ts";
+import { matcherTest } from "../../src/history/series_index.ts";
 
 interface Stored {
   labels: SeriesLabels;
@@ -110,13 +111,8 @@ export class MemoryHistory implements HistoryReader {
   }
 
   *#matching(matchers: readonly LabelMatcher[]): Iterable<Stored> {
-    const tests = matchers.map((m) => {
-      if (m.type === "=" || m.type === "!=") {
-        return (v: string) => (v === m.value) === (m.type === "=");
-      }
-      const re = new RegExp(`^(?:${m.value})$`, "su");
-      return (v: string) => re.test(v) === (m.type === "=~");
-    });
+    // The store's own matcher, so the fake cannot match differently.
+    const tests = matchers.map(matcherTest);
     for (const s of this.#series.values()) {
       if (matchers.every((m, i) => tests[i](s.labels[m.name] ?? ""))) yield s;
     }
