@@ -316,7 +316,10 @@ export class OpenChunks {
     // cost a cache miss per sample with many series.
     if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
     const d = t - this.#lastT[id];
-    this.#pos = putDod(scratch, this.#pos, d - this.#delta[id]);
+    const dod = d - this.#delta[id];
+    // A steady tick (most samples): one 0 bit, no call.
+    if (dod === 0) this.#pos++;
+    else this.#pos = putDod(scratch, this.#pos, dod);
     this.#lastT[id] = t;
     this.#delta[id] = d;
     this.#count[id] = n + 1;
@@ -383,8 +386,17 @@ export class OpenChunks {
     const pl = prev[2 * k + 1];
     prev[2 * k] = hi;
     prev[2 * k + 1] = lo;
+    const rows = this.#rows;
+    if (hi === ph && lo === pl) {
+      // The same bits (most samples): one 0 bit, no call; the difference
+      // is 0 as putValue would leave it.
+      if (rows) this.#diff32[k] = 0;
+      else this.#diff[k] = 0;
+      this.#pos++;
+      return;
+    }
     let pd: number;
-    if (this.#rows) {
+    if (rows) {
       const x = this.#diff32[k];
       pd = x === UNKNOWN ? NaN : x;
     } else pd = this.#diff[k];
@@ -401,7 +413,7 @@ export class OpenChunks {
     );
     this.#win[k] = valueWindow;
     const d = valueDiff;
-    if (!this.#rows) this.#diff[k] = d;
+    if (!rows) this.#diff[k] = d;
     else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
   }
 }
