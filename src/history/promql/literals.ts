@@ -21,6 +21,29 @@
  */
 export function trailingDots(text: string): string {
   if (!text.includes(".")) return text;
+  return _rewriteOutsideQuotes(
+    text,
+    (i) =>
+      text[i] === "." && /[0-9]/.test(text[i - 1] ?? "") &&
+        !/[0-9A-Za-z_.]/.test(text[i + 1] ?? "") &&
+        !/[A-Za-z_]/.test(
+          text.slice(0, i).match(/[A-Za-z0-9_.]*$/)?.[0][0] ?? "",
+        )
+        ? [" ", 1]
+        : undefined,
+  );
+}
+
+/**
+ * Copies `text`, but outside its quoted strings (the three PromQL quotes,
+ * backslash escapes in all but backticks) asks `at` first: a `[written,
+ * consumed]` pair replaces `consumed` characters from `i` with `written`;
+ * undefined copies the character. `out` is what was written so far.
+ */
+function _rewriteOutsideQuotes(
+  text: string,
+  at: (i: number, out: string) => [string, number] | undefined,
+): string {
   let out = "";
   let quote = "";
   for (let i = 0; i < text.length; i++) {
@@ -32,15 +55,13 @@ export function trailingDots(text: string): string {
       continue;
     }
     if (ch === '"' || ch === "'" || ch === "`") quote = ch;
-    if (
-      ch === "." && /[0-9]/.test(text[i - 1] ?? "") &&
-      !/[0-9A-Za-z_.]/.test(text[i + 1] ?? "") &&
-      !/[A-Za-z_]/.test(text.slice(0, i).match(/[A-Za-z0-9_.]*$/)?.[0][0] ?? "")
-    ) {
-      out += " ";
+    const replaced = at(i, out);
+    if (replaced === undefined) {
+      out += ch;
       continue;
     }
-    out += ch;
+    out += replaced[0];
+    i += replaced[1] - 1;
   }
   return out;
 }
@@ -215,29 +236,15 @@ export function renameHoltWinters(
 ): { text: string; ends: number[] } {
   const ends: number[] = [];
   if (!text.includes("holt_winters")) return { text, ends };
-  let out = "";
-  let quote = "";
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quote !== "") {
-      out += ch;
-      if (ch === "\\" && quote !== "`") out += text[++i] ?? "";
-      else if (ch === quote) quote = "";
-      continue;
-    }
-    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+  const out = _rewriteOutsideQuotes(text, (i, written) => {
     if (
-      text.startsWith("holt_winters", i) &&
-      !/[A-Za-z0-9_:]/.test(text[i - 1] ?? "") &&
-      /^\s*\(/.test(text.slice(i + HOLT_WINTERS.length))
-    ) {
-      out += RENAMED;
-      ends.push(out.length);
-      i += HOLT_WINTERS.length - 1;
-      continue;
-    }
-    out += ch;
-  }
+      !text.startsWith(HOLT_WINTERS, i) ||
+      /[A-Za-z0-9_:]/.test(text[i - 1] ?? "") ||
+      !/^\s*\(/.test(text.slice(i + HOLT_WINTERS.length))
+    ) return undefined;
+    ends.push(written.length + RENAMED.length);
+    return [RENAMED, HOLT_WINTERS.length];
+  });
   return { text: out, ends };
 }
 
