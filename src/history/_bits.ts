@@ -18,7 +18,8 @@ export const TIME_BITS_MAX = 65;
 /** Most bits one column's value can take. */
 export const VALUE_BITS_MAX = 78;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const TWO_32 = 4294967296;
+/** 2^32: the weight of a float64's high 32-bit half as a number. */
+export const TWO_32 = 4294967296;
 
 // One shared view for reading a number's bits: no allocation, no BigInt.
 /** A float64 whose bits are read through {@linkcode SCRATCH_U32}. */

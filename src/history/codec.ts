@@ -53,6 +53,7 @@ import {
   SCRATCH,
   SCRATCH_U32,
   TIME_BITS_MAX,
+  TWO_32,
   VALUE_BITS_MAX,
   valueDiff,
   valueWindow,
@@ -65,7 +66,6 @@ const MAX_COLUMNS = 255;
 /** Largest count a header may hold (fits a 5-byte varint, and an array). */
 const MAX_COUNT = 0x7fffffff;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const TWO_32 = 4294967296;
 /** Every encoder starts with this buffer, so an empty encoder allocates none. */
 const EMPTY = new Uint8Array(0);
 

@@ -11,6 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileExpression } from "../../src/expr/compile_expression.ts";
+import { seededRandom as random } from "../_seeded_random.ts";
 
 const message = {
   id: "m-1",
@@ -28,16 +29,6 @@ const message = {
   ],
   meta: { source: "sensor", at: "2026-12-03T02:00:00.000Z", empty: {} },
 };
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generator(rand: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];

@@ -7,6 +7,7 @@
  * and to weir's store.
  */
 import type { SeriesKind, SeriesLabels } from "../../src/history/types.ts";
+import { seededRandom as random } from "../_seeded_random.ts";
 
 /** One generated series. */
 export interface GeneratedSeries {
@@ -49,18 +50,6 @@ const INSTANCES = [
 const PROCESSES = ["Read", "Parse", "Write"];
 const MEMORY_TYPES = ["free", "used", "cached", "buffers"];
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity];
-
-/** mulberry32: a small seeded generator, values in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The history: about 144 series, one sample per interval each. */
 export function generateHistory(options: GenerateOptions): GeneratedSeries[] {

@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ChunkEncoder, decodeChunk } from "../../src/history/codec.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "../../src/history/open_chunks.ts";
-
-/** A small seeded generator (mulberry32), so a failure repeats. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../_seeded_random.ts";
 
 /**
  * Samples: the very bytes of ChunkEncoder. Rows (which skip the codec's
