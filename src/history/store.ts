@@ -38,6 +38,8 @@ import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
+import { decodeAnyChunk } from "./frame_chunk.ts";
+import { type ChunkSpan, stepPoints } from "./step_read.ts";
 import {
   applyHeadPart,
   encodeHeadRecord,
@@ -460,6 +462,7 @@ export class HistoryStore implements HistoryReader {
     }
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
+    if (steps && tier > 0) return this.#readSteps(ids, t, start, end, steps);
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -491,23 +494,63 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * A step read of a downsampled tier: each series' chunks that reach a
+   * window, read row by row where they are (`step_read.ts`).
+   */
+  #readSteps(
+    ids: number[],
+    t: Tier,
+    start: number,
+    end: number,
+    steps: Steps,
+  ): SeriesPoints[] {
+    const byId = new Map<number, ChunkSpan[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[t.index].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(r),
+      steps.overlaps,
+    );
+    const out: SeriesPoints[] = [];
+    for (const id of ids) {
+      const parts = t.spans(id, start, end, byId.get(id)!, steps.overlaps);
+      const points = stepPoints(
+        this.#index.labels(id)!,
+        this.#index.kind(id),
+        parts,
+        steps,
+        (error) => this.#skipped(error, id),
+      );
+      if (points) out.push(points);
+    }
+    return out;
+  }
+
+  /**
    * Decodes a chunk read from disk; one that does not decode (its CRC
    * held, so a codec change or a bug) is skipped and counted, with one
    * warning per store, rather than failing the query.
    */
   #decode(r: ChunkRecord): Piece | undefined {
     try {
-      return decodeChunk(r.bytes);
+      return decodeAnyChunk(r.bytes);
     } catch (error) {
       if (!(error instanceof CorruptChunkError)) throw error;
-      this.#corrupt++;
-      if (!this.#decodeWarned) {
-        this.#decodeWarned = true;
-        this.#warn(
-          `history: skipped a chunk of series ${r.id} that does not decode (${error.message}); later ones are counted only`,
-        );
-      }
+      this.#skipped(error, r.id);
       return undefined;
+    }
+  }
+
+  /** Counts a chunk of series `id` that does not decode; warns once per store. */
+  #skipped(error: CorruptChunkError, id: number): void {
+    this.#corrupt++;
+    if (!this.#decodeWarned) {
+      this.#decodeWarned = true;
+      this.#warn(
+        `history: skipped a chunk of series ${id} that does not decode (${error.message}); later ones are counted only`,
+      );
     }
   }
 

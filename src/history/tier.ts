@@ -13,6 +13,8 @@
  * @module
  */
 import { decodeChunk } from "./codec.ts";
+import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
+import type { ChunkSpan } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { combineRows, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
@@ -219,13 +221,19 @@ export class Tier {
     const open = this.#open;
     const count = open.count(id);
     if (count === 0) return;
+    const columns = open.columns(id);
+    const next = this.feeds;
+    let bytes = open.finish(id);
+    // Downsampled chunks are sealed in the frame format (random access
+    // by row and column, see frame_chunk.ts): decoded once here.
+    const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
+    if (rows) bytes = encodeFrameChunk(rows.t, rows.columns);
     const chunk: StoredChunk = {
       minT: open.firstT(id),
       maxT: open.lastT(id),
       count,
-      bytes: open.finish(id),
+      bytes,
     };
-    const columns = open.columns(id);
     open.reset(id);
     this.dirty[id] = 1;
     this.#cut[id] = 1;
@@ -237,9 +245,7 @@ export class Tier {
       else this.#pendingById.set(id, [chunk]);
     }
     this.ring.push(id, chunk);
-    const next = this.feeds;
-    if (next) {
-      const rows = decodeChunk(chunk.bytes);
+    if (next && rows) {
       const res = next.info.resolutionMs;
       combineRows(rows.columns, 0, count, this.#row);
       next.appendRow(
@@ -279,17 +285,55 @@ export class Tier {
       c.maxT >= start && c.minT <= end &&
       (!overlaps || overlaps(c.minT, c.maxT));
     for (const c of this.ring.chunks(id)) {
-      if (want(c)) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (want(c)) out.push(decodeChunk(c.bytes));
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
     }
     const open = this.#open;
     if (
       open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
     ) {
       out.push(decodeChunk(open.finish(id)));
+    }
+    return out;
+  }
+
+  /**
+   * Pushes onto `out` the chunks of `id` in memory (ring, write queue,
+   * then the open chunk) that overlap `[start, end]` and pass `overlaps`,
+   * undecoded (for step reads, `step_read.ts`); returns `out`.
+   */
+  spans(
+    id: number,
+    start: number,
+    end: number,
+    out: ChunkSpan[],
+    overlaps?: (minT: number, maxT: number) => boolean,
+  ): ChunkSpan[] {
+    for (const c of this.ring.chunks(id)) {
+      if (
+        c.maxT >= start && c.minT <= end &&
+        (!overlaps || overlaps(c.minT, c.maxT))
+      ) out.push(c);
+    }
+    for (const c of this.#pendingById.get(id) ?? []) {
+      // Also in the ring when it keeps chunks: the step read drops repeats.
+      if (
+        c.maxT >= start && c.minT <= end &&
+        (!overlaps || overlaps(c.minT, c.maxT))
+      ) out.push(c);
+    }
+    const open = this.#open;
+    if (
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+    ) {
+      out.push({
+        minT: open.firstT(id),
+        maxT: open.lastT(id),
+        bytes: open.finish(id),
+      });
     }
     return out;
   }
