@@ -261,7 +261,7 @@ export const METRICS = {
     labels: [FLOW, PROCESS, {
       name: "reason",
       help:
-        "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: discarded by a stop or a drain timeout",
+        "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: given up by a stop or a drain timeout (buffered, or taken by an activation the stop cut off, e.g. waiting inside `core/Delay`)",
       values: DROP_REASONS,
     }],
     group: "process",
