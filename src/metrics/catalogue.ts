@@ -355,7 +355,8 @@ export const METRICS = {
   metricsCollectionErrors: {
     name: "metrics_collection_errors_total",
     type: "counter",
-    help: "Scrapes in which a collector threw and its metrics were left out.",
+    help:
+      "Renders of the exposition in which a collector threw and its metrics were left out.",
     unit: "",
     labels: [{
       name: "collector",
@@ -365,7 +366,7 @@ export const METRICS = {
     group: "self",
     seed: "(self)",
     moves:
-      "+1 per collector per failed scrape; the scrape itself still answers 200.",
+      "+1 per collector per failed render; the scrape still answers 200. Concurrent scrapes of one format share a render (`GET /metrics`), and count once.",
   },
   metricsSeriesRefused: {
     name: "metrics_series_refused_total",
