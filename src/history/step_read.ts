@@ -24,7 +24,12 @@ import {
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { FRAME_VERSION, FrameReader } from "./frame_chunk.ts";
 import type { Steps } from "./merge.ts";
-import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
+import type {
+  SeriesKind,
+  SeriesLabels,
+  SeriesPoints,
+  WindowColumnName,
+} from "./types.ts";
 
 /** A sealed or open chunk of one series: its span and its bytes (either format). */
 export interface ChunkSpan {
@@ -38,7 +43,16 @@ export interface ChunkSpan {
 
 const READER = new FrameReader();
 
-/** Growable output columns (times and window columns). */
+/** A window row's column by name. */
+const COLUMN_OF: Readonly<Record<WindowColumnName, number>> = {
+  count: COL_COUNT,
+  sum: COL_SUM,
+  min: COL_MIN,
+  max: COL_MAX,
+  increase: COL_INCREASE,
+};
+
+/** Growable output columns (times and the window columns read). */
 class Rows {
   n = 0;
   t: Float64Array;
@@ -86,10 +100,11 @@ function bound(t: Float64Array, x: number, after: boolean): number {
 /**
  * The points of one series of a downsampled tier within the step windows
  * of `steps`, from its chunks `parts` (any order; repeats allowed), with
- * the window columns of `kind` (6 for a counter, 5 otherwise); a chunk
- * with fewer columns reads NaN in the others. `onCorrupt` hears of a chunk
- * that does not decode (it is skipped). Undefined when no row falls in a
- * window.
+ * the window columns of `kind` (6 for a counter, 5 otherwise), or only
+ * `value` and `columns` when given; a chunk with fewer columns reads NaN
+ * in the others. `onCorrupt` hears of a chunk that does not decode (it is
+ * skipped). `capacity`: the rows expected (a first allocation). Undefined
+ * when no row falls in a window.
  *
  * @example
  * ```ts
@@ -113,6 +128,8 @@ export function stepPoints(
   parts: ChunkSpan[],
   steps: Steps,
   onCorrupt: (error: CorruptChunkError, part: ChunkSpan) => void,
+  columns?: readonly WindowColumnName[],
+  capacity = 64,
 ): SeriesPoints | undefined {
   const { ends, reachMs } = steps;
   const nEnds = ends.length;
@@ -123,8 +140,14 @@ export function stepPoints(
       break;
     }
   }
-  const cols = kind === "counter" ? 6 : 5;
-  const rows = new Rows(cols, 64);
+  const all = kind === "counter" ? 6 : 5;
+  // The window row's columns read, value first.
+  const read = [COL_VALUE];
+  for (let c = 1; c < all; c++) {
+    if (!columns || columns.some((name) => COLUMN_OF[name] === c)) read.push(c);
+  }
+  const cols = read.length;
+  const rows = new Rows(cols, capacity);
   let last = -Infinity;
   let w = 0;
   const reader = READER;
@@ -136,7 +159,7 @@ export function stepPoints(
     if (ends[w] - reachMs > part.maxT) continue;
     let frame = false;
     let t: Float64Array | undefined;
-    let columns: Float64Array[] | undefined;
+    let decoded: Float64Array[] | undefined;
     try {
       if (part.bytes[0] === FRAME_VERSION) {
         reader.reset(part.bytes);
@@ -144,14 +167,14 @@ export function stepPoints(
       } else {
         const d = decodeChunk(part.bytes);
         t = d.t;
-        columns = d.columns;
+        decoded = d.columns;
       }
     } catch (error) {
       if (!(error instanceof CorruptChunkError)) throw error;
       onCorrupt(error, part);
       continue;
     }
-    const have = frame ? reader.columns : columns!.length;
+    const have = frame ? reader.columns : decoded!.length;
     const count = frame ? reader.count : t!.length;
     for (let k = w; k < nEnds; k++) {
       const end = ends[k];
@@ -168,11 +191,12 @@ export function stepPoints(
       const out = rows.t;
       for (let i = lo; i < hi; i++, j++) {
         out[j] = frame ? reader.time(i) : t![i];
-        for (let c = 0; c < cols; c++) {
+        for (let k = 0; k < cols; k++) {
+          const c = read[k];
           // A chunk written with fewer columns (older data) reads as NaN there.
-          if (c >= have) rows.cols[c][j] = NaN;
-          else if (frame) reader.copy(c + 1, i, rows.cols[c], rows.u32[c], j);
-          else rows.cols[c][j] = columns![c][i];
+          if (c >= have) rows.cols[k][j] = NaN;
+          else if (frame) reader.copy(c + 1, i, rows.cols[k], rows.u32[k], j);
+          else rows.cols[k][j] = decoded![c][i];
         }
       }
       rows.n = j;
@@ -182,16 +206,22 @@ export function stepPoints(
   }
   const n = rows.n;
   if (n === 0) return undefined;
-  const col = (c: number) => rows.cols[c].subarray(0, n);
-  return {
-    labels,
-    kind,
-    t: rows.t.subarray(0, n),
-    value: col(COL_VALUE),
-    count: col(COL_COUNT),
-    sum: col(COL_SUM),
-    min: col(COL_MIN),
-    max: col(COL_MAX),
-    ...(kind === "counter" ? { increase: col(COL_INCREASE) } : {}),
+  const col = (c: number) => {
+    const k = read.indexOf(c);
+    return k < 0 ? undefined : rows.cols[k].subarray(0, n);
   };
+  const out: {
+    -readonly [K in keyof SeriesPoints]: SeriesPoints[K];
+  } = { labels, kind, t: rows.t.subarray(0, n), value: col(COL_VALUE)! };
+  const count = col(COL_COUNT);
+  if (count) out.count = count;
+  const sum = col(COL_SUM);
+  if (sum) out.sum = sum;
+  const min = col(COL_MIN);
+  if (min) out.min = min;
+  const max = col(COL_MAX);
+  if (max) out.max = max;
+  const increase = kind === "counter" ? col(COL_INCREASE) : undefined;
+  if (increase) out.increase = increase;
+  return out;
 }

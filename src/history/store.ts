@@ -67,6 +67,7 @@ import type {
   SeriesLabels,
   SeriesPoints,
   TierInfo,
+  WindowColumnName,
 } from "./types.ts";
 import { mergePieces, type Steps } from "./merge.ts";
 import {
@@ -379,6 +380,7 @@ export class HistoryStore implements HistoryReader {
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
@@ -411,7 +413,14 @@ export class HistoryStore implements HistoryReader {
         return i < n && ends[i] - reachMs <= maxT;
       },
     };
-    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+    return this.#read(
+      matchers,
+      tier,
+      ends[0] - reachMs,
+      ends[n - 1],
+      steps,
+      columns,
+    );
   }
 
   #read(
@@ -420,6 +429,7 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
@@ -431,7 +441,9 @@ export class HistoryStore implements HistoryReader {
     }
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
-    if (steps && tier > 0) return this.#readSteps(ids, t, start, end, steps);
+    if (steps && tier > 0) {
+      return this.#readSteps(ids, t, start, end, steps, columns);
+    }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -472,6 +484,7 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps,
+    columns: readonly WindowColumnName[] | undefined,
   ): SeriesPoints[] {
     const byId = new Map<number, ChunkSpan[]>();
     for (const id of ids) byId.set(id, []);
@@ -483,14 +496,19 @@ export class HistoryStore implements HistoryReader {
       steps.overlaps,
     );
     const out: SeriesPoints[] = [];
+    // Rows a series has in the windows, at most: the first allocation.
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
+    const capacity = Math.min(steps.ends.length * perWindow, 4096);
     for (const id of ids) {
-      const parts = t.spans(id, start, end, byId.get(id)!, steps.overlaps);
+      const parts = t.spans(id, start, end, byId.get(id)!);
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
         parts,
         steps,
         (error) => this.#skipped(error, id),
+        columns,
+        capacity,
       );
       if (points) out.push(points);
     }
