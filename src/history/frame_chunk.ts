@@ -334,25 +334,28 @@ export class FrameReader {
   #epoch = 0;
 
   /**
-   * Points the reader at `bytes` (a frame chunk); returns this. Checks
+   * Points the reader at the frame chunk in `bytes[start, end)` (all of
+   * `bytes` by default); returns this. Checks
    * that the descriptors and data fit in the bytes; throws
    * {@linkcode CorruptChunkError} when they do not.
    */
-  reset(bytes: Uint8Array): this {
-    const len = bytes.length;
-    if (len < 3 + PAD || bytes[0] !== FRAME_VERSION) {
+  reset(bytes: Uint8Array, start = 0, end: number = bytes.length): this {
+    // Positions below are in `bytes` (the chunk may sit inside a larger
+    // buffer: a ring's, or a segment file's); `len` is the chunk's length.
+    const len = end - start;
+    if (len < 3 + PAD || bytes[start] !== FRAME_VERSION) {
       throw new CorruptChunkError(
         len < 3 + PAD ? "shorter than a frame header" : "not a frame chunk",
         len,
       );
     }
-    const cols = bytes[1];
+    const cols = bytes[start + 1];
     if (cols < 1) throw new CorruptChunkError("0 columns", len);
-    let at = 2;
+    let at = start + 2;
     let count = 0;
     let scale = 1;
     for (;;) {
-      if (at >= len || at > 6) {
+      if (at >= end || at > start + 6) {
         throw new CorruptChunkError("the row count is cut or too long", len);
       }
       const x = bytes[at++];
@@ -368,7 +371,7 @@ export class FrameReader {
     const width = this.#width;
     const desc = this.#desc;
     for (let c = 0; c <= cols; c++) {
-      if (at + LINE_BYTES > len) {
+      if (at + LINE_BYTES > end) {
         throw new CorruptChunkError(`column ${c} is cut`, len);
       }
       const k = bytes[at];
@@ -390,9 +393,9 @@ export class FrameReader {
       this.#pos[c] = at * 8;
       at += Math.ceil(w * count / 8);
     }
-    if (at + PAD !== len) {
+    if (at + PAD !== end) {
       throw new CorruptChunkError(
-        `the columns end at byte ${at}, not ${len - PAD}`,
+        `the columns end at byte ${at - start}, not ${len - PAD}`,
         len,
       );
     }

@@ -39,7 +39,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { type ChunkSpan, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints } from "./step_read.ts";
 import {
   encodeHeadRecord,
   headRecordBytes,
@@ -486,7 +486,9 @@ export class HistoryStore implements HistoryReader {
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
   ): SeriesPoints[] {
-    const byId = new Map<number, ChunkSpan[]>();
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[t.index].read(
       (id) => byId.has(id),
@@ -499,8 +501,11 @@ export class HistoryStore implements HistoryReader {
     // Rows a series has in the windows, at most: the first allocation.
     const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
     const capacity = Math.min(steps.ends.length * perWindow, 4096);
+    const parts = new SpanList();
     for (const id of ids) {
-      const parts = t.spans(id, start, end, byId.get(id)!);
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      t.spans(id, start, end, parts);
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
