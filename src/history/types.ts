@@ -81,6 +81,9 @@ export interface SeriesPoints {
   readonly increase?: Float64Array;
 }
 
+/** A downsampled window's column besides its last `value` (see {@linkcode SeriesPoints}). */
+export type WindowColumnName = "count" | "sum" | "min" | "max" | "increase";
+
 /**
  * Read access to stored history: what the PromQL evaluator, the query
  * API's series and label endpoints, the dashboard and remote write use.
@@ -106,13 +109,16 @@ export interface HistoryReader {
    * per series, in one call. A query whose step is much longer than its
    * range (`rate(x[1m])` at a 1 h step over 30 days) reads 720 windows per
    * series this way instead of 43,200; without it the evaluator calls
-   * select() once per step.
+   * select() once per step. `columns`: on a downsampled tier, the window
+   * columns the caller reads besides `value` (default: all); a reader may
+   * leave the others out, so a `rate()` reads only `increase`.
    */
   selectSteps?(
     matchers: readonly LabelMatcher[],
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
   /** The label sets of the series that match and have a point in `[start, end]` in any tier. */
   series(

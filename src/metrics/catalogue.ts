@@ -197,7 +197,7 @@ export const METRICS = {
     labels: [FLOW, PROCESS, {
       name: "kind",
       help:
-        "`exception`: the component threw; `timeout`: `timeoutMs` struck; `overflow`: a send into a full `error`-policy connection",
+        "`exception`: the component threw; `timeout`: `timeoutMs` struck, or a budget was spent (a JSONata expression over its time or depth budget); `overflow`: a send into a full `error`-policy connection",
       values: ERROR_KIND_VALUES,
     }],
     group: "process",

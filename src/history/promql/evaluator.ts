@@ -255,6 +255,7 @@ export class Evaluator {
     refs: Float64Array,
     reachMs: number,
     dropStale: boolean,
+    columns?: readonly WindowColumn[],
   ): SeriesPoints[] {
     const n = refs.length;
     const first = refs[0];
@@ -270,6 +271,7 @@ export class Evaluator {
         refs,
         reachMs,
         this.tier,
+        columns,
       );
       let count = 0;
       for (const p of points) count += p.t.length;
@@ -373,7 +375,7 @@ export class Evaluator {
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
-    const selected = this.#selectSteps(sel, refs, lookback, false);
+    const selected = this.#selectSteps(sel, refs, lookback, false, ["count"]);
     const fullWindow = this.#fullWindow();
     const out: StepSeries[] = [];
     let produced = 0;
@@ -520,7 +522,13 @@ export class Evaluator {
     // A subquery's points are samples at its steps: raw semantics.
     const raw = this.raw || isSubquery;
     const selected = matrixArg.type === "matrix"
-      ? this.#selectSteps(matrixArg.selector, refs, rangeMs, this.raw)
+      ? this.#selectSteps(
+        matrixArg.selector,
+        refs,
+        rangeMs,
+        this.raw,
+        WINDOW_READS[call.func],
+      )
       : this.#subqueryPoints(matrixArg, refs);
     const func = call.func;
     const fn = raw ? rawRangeFunction : windowRangeFunction;
@@ -639,6 +647,24 @@ export class Evaluator {
     return { kind: "vector", series: mergeSameLabels(out) };
   }
 }
+
+/**
+ * The window columns each range function reads from a downsampled tier
+ * besides `value` (`range_functions.ts` windowRangeFunction; `count` also
+ * tells whether the window ending at the range's start is full).
+ */
+const WINDOW_READS: Readonly<Record<string, readonly WindowColumn[]>> = {
+  rate: ["increase"],
+  increase: ["increase"],
+  sum_over_time: ["sum", "count"],
+  count_over_time: ["count"],
+  avg_over_time: ["sum", "count"],
+  min_over_time: ["min", "count"],
+  max_over_time: ["max", "count"],
+  last_over_time: ["count"],
+  present_over_time: ["count"],
+  absent_over_time: ["count"],
+};
 
 /** Prometheus 2.42's checks of holt_winters' factors. */
 function checkHoltWinters(sf: number, tf: number): void {
