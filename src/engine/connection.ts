@@ -132,6 +132,12 @@ export class Connection<P extends Named> {
   droppedUnread = 0;
   /** Discarded by a stop, or sent after it. */
   droppedStopped = 0;
+  /**
+   * Set by a stop on the out-connections of a process whose activations it
+   * cut off (and counted as given up): that many values those activations
+   * still send are not counted again. Shared by the process's connections.
+   */
+  lateCredit: { n: number } | null = null;
   /** Time values waited in the buffer, in seconds. */
   readonly wait: Histogram;
 
@@ -217,7 +223,9 @@ export class Connection<P extends Named> {
   #overflow(value: unknown, origin: number, now: number): void | Promise<void> {
     if (this.closed) {
       if (this.receiverGone) this.droppedUnread++;
-      else this.droppedStopped++;
+      else if (this.lateCredit !== null && this.lateCredit.n > 0) {
+        this.lateCredit.n--;
+      } else this.droppedStopped++;
       return;
     }
     const cap = this.capacity;
