@@ -327,27 +327,35 @@ export class FrameReader {
   #base = new Float64Array(256);
   #hi = new Int32Array(256);
   #lo = new Int32Array(256);
+  /** Byte offset of each column's descriptor. */
+  #desc = new Int32Array(256);
+  /** The epoch in which each column's parameters were read. */
+  #ready = new Int32Array(256);
+  #epoch = 0;
 
   /**
-   * Points the reader at `bytes` (a frame chunk); returns this. Checks
+   * Points the reader at the frame chunk in `bytes[start, end)` (all of
+   * `bytes` by default); returns this. Checks
    * that the descriptors and data fit in the bytes; throws
    * {@linkcode CorruptChunkError} when they do not.
    */
-  reset(bytes: Uint8Array): this {
-    const len = bytes.length;
-    if (len < 3 + PAD || bytes[0] !== FRAME_VERSION) {
+  reset(bytes: Uint8Array, start = 0, end: number = bytes.length): this {
+    // Positions below are in `bytes` (the chunk may sit inside a larger
+    // buffer: a ring's, or a segment file's); `len` is the chunk's length.
+    const len = end - start;
+    if (len < 3 + PAD || bytes[start] !== FRAME_VERSION) {
       throw new CorruptChunkError(
         len < 3 + PAD ? "shorter than a frame header" : "not a frame chunk",
         len,
       );
     }
-    const cols = bytes[1];
+    const cols = bytes[start + 1];
     if (cols < 1) throw new CorruptChunkError("0 columns", len);
-    let at = 2;
+    let at = start + 2;
     let count = 0;
     let scale = 1;
     for (;;) {
-      if (at >= len || at > 6) {
+      if (at >= end || at > start + 6) {
         throw new CorruptChunkError("the row count is cut or too long", len);
       }
       const x = bytes[at++];
@@ -356,36 +364,28 @@ export class FrameReader {
       if (x < 128) break;
     }
     if (count < 1) throw new CorruptChunkError("0 rows", len);
+    // Only each column's kind, width and data position now: the rest of
+    // a descriptor is read when the column is (#parse), since a query
+    // reads a few columns of a row or two per chunk.
     const kind = this.#kind;
     const width = this.#width;
+    const desc = this.#desc;
     for (let c = 0; c <= cols; c++) {
-      if (at + LINE_BYTES > len) {
+      if (at + LINE_BYTES > end) {
         throw new CorruptChunkError(`column ${c} is cut`, len);
       }
       const k = bytes[at];
       const w = bytes[at + 1];
       kind[c] = k;
       width[c] = w;
+      desc[c] = at;
       if (k === KIND_LINE) {
         if (w > 32) throw new CorruptChunkError(`column ${c} is too wide`, len);
-        this.#slope[c] = bytes[at + 2] | (bytes[at + 3] << 8) |
-          (bytes[at + 4] << 16) | (bytes[at + 5] << 24);
-        SCRATCH_U32[LO] = bytes[at + 6] | (bytes[at + 7] << 8) |
-          (bytes[at + 8] << 16) | (bytes[at + 9] << 24);
-        SCRATCH_U32[HI] = bytes[at + 10] | (bytes[at + 11] << 8) |
-          (bytes[at + 12] << 16) | (bytes[at + 13] << 24);
-        this.#base[c] = SCRATCH[0];
         at += LINE_BYTES;
       } else if (k === KIND_XOR) {
-        const tr = bytes[at + 2];
-        if (w > 64 || w + tr > 64) {
+        if (w > 64 || w + bytes[at + 2] > 64) {
           throw new CorruptChunkError(`column ${c} is too wide`, len);
         }
-        this.#trail[c] = tr;
-        this.#lo[c] = bytes[at + 3] | (bytes[at + 4] << 8) |
-          (bytes[at + 5] << 16) | (bytes[at + 6] << 24);
-        this.#hi[c] = bytes[at + 7] | (bytes[at + 8] << 8) |
-          (bytes[at + 9] << 16) | (bytes[at + 10] << 24);
         at += XOR_BYTES;
       } else {
         throw new CorruptChunkError(`column ${c} has kind ${k}`, len);
@@ -393,16 +393,40 @@ export class FrameReader {
       this.#pos[c] = at * 8;
       at += Math.ceil(w * count / 8);
     }
-    if (at + PAD !== len) {
+    if (at + PAD !== end) {
       throw new CorruptChunkError(
-        `the columns end at byte ${at}, not ${len - PAD}`,
+        `the columns end at byte ${at - start}, not ${len - PAD}`,
         len,
       );
     }
     this.#b = bytes;
     this.count = count;
     this.columns = cols;
+    // A new epoch: every column's parameters are stale.
+    this.#epoch = (this.#epoch + 1) | 0;
     return this;
+  }
+
+  /** Reads column `c`'s parameters (base, slope; trail, base bits) from its descriptor. */
+  #parse(c: number): void {
+    const bytes = this.#b;
+    const at = this.#desc[c];
+    if (this.#kind[c] === KIND_LINE) {
+      this.#slope[c] = bytes[at + 2] | (bytes[at + 3] << 8) |
+        (bytes[at + 4] << 16) | (bytes[at + 5] << 24);
+      SCRATCH_U32[LO] = bytes[at + 6] | (bytes[at + 7] << 8) |
+        (bytes[at + 8] << 16) | (bytes[at + 9] << 24);
+      SCRATCH_U32[HI] = bytes[at + 10] | (bytes[at + 11] << 8) |
+        (bytes[at + 12] << 16) | (bytes[at + 13] << 24);
+      this.#base[c] = SCRATCH[0];
+    } else {
+      this.#trail[c] = bytes[at + 2];
+      this.#lo[c] = bytes[at + 3] | (bytes[at + 4] << 8) |
+        (bytes[at + 5] << 16) | (bytes[at + 6] << 24);
+      this.#hi[c] = bytes[at + 7] | (bytes[at + 8] << 8) |
+        (bytes[at + 9] << 16) | (bytes[at + 10] << 24);
+    }
+    this.#ready[c] = this.#epoch;
   }
 
   /** Time (ms) of row `i`. */
@@ -412,6 +436,7 @@ export class FrameReader {
 
   /** Column `c` (0: times, 1..columns: values) of row `i`, as a number. */
   value(c: number, i: number): number {
+    if (this.#ready[c] !== this.#epoch) this.#parse(c);
     const w = this.#width[c];
     if (this.#kind[c] === KIND_LINE) {
       const u = w === 0 ? 0 : readBits(this.#b, this.#pos[c] + i * w, w);
@@ -432,6 +457,7 @@ export class FrameReader {
     outU32: Uint32Array,
     j: number,
   ): void {
+    if (this.#ready[c] !== this.#epoch) this.#parse(c);
     const w = this.#width[c];
     if (this.#kind[c] === KIND_LINE) {
       const u = w === 0 ? 0 : readBits(this.#b, this.#pos[c] + i * w, w);
@@ -447,6 +473,7 @@ export class FrameReader {
   lowerBound(x: number): number {
     let a = 0;
     let b = this.count;
+    if (this.#ready[0] !== this.#epoch) this.#parse(0);
     if (this.#kind[0] === KIND_LINE && this.#width[0] === 0) {
       // A regular time column: the row is a division away.
       const s = this.#slope[0];
@@ -467,6 +494,7 @@ export class FrameReader {
   upperBound(x: number): number {
     let a = 0;
     let b = this.count;
+    if (this.#ready[0] !== this.#epoch) this.#parse(0);
     if (this.#kind[0] === KIND_LINE && this.#width[0] === 0) {
       const s = this.#slope[0];
       const base = this.#base[0];

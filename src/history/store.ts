@@ -39,7 +39,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { type ChunkSpan, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints } from "./step_read.ts";
 import {
   applyHeadPart,
   encodeHeadRecord,
@@ -69,6 +69,7 @@ import type {
   SeriesLabels,
   SeriesPoints,
   TierInfo,
+  WindowColumnName,
 } from "./types.ts";
 import {
   type ChunkRef,
@@ -429,7 +430,7 @@ export class HistoryStore implements HistoryReader {
       }
       return;
     }
-    this.#read(matchers, tier, start, end, undefined, visit);
+    this.#read(matchers, tier, start, end, undefined, undefined, visit);
   }
 
   /**
@@ -455,6 +456,7 @@ export class HistoryStore implements HistoryReader {
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
@@ -487,7 +489,14 @@ export class HistoryStore implements HistoryReader {
         return i < n && ends[i] - reachMs <= maxT;
       },
     };
-    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+    return this.#read(
+      matchers,
+      tier,
+      ends[0] - reachMs,
+      ends[n - 1],
+      steps,
+      columns,
+    );
   }
 
   #read(
@@ -496,6 +505,7 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
+    columns?: readonly WindowColumnName[],
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
@@ -509,7 +519,9 @@ export class HistoryStore implements HistoryReader {
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
-    if (steps && tier > 0) return this.#readSteps(ids, t, start, end, steps);
+    if (steps && tier > 0) {
+      return this.#readSteps(ids, t, start, end, steps, columns);
+    }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -600,8 +612,11 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps,
+    columns: readonly WindowColumnName[] | undefined,
   ): SeriesPoints[] {
-    const byId = new Map<number, ChunkSpan[]>();
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[t.index].read(
       (id) => byId.has(id),
@@ -611,14 +626,22 @@ export class HistoryStore implements HistoryReader {
       steps.overlaps,
     );
     const out: SeriesPoints[] = [];
+    // Rows a series has in the windows, at most: the first allocation.
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
+    const capacity = Math.min(steps.ends.length * perWindow, 4096);
+    const parts = new SpanList();
     for (const id of ids) {
-      const parts = t.spans(id, start, end, byId.get(id)!, steps.overlaps);
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      t.spans(id, start, end, parts);
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
         parts,
         steps,
         (error) => this.#skipped(error, id),
+        columns,
+        capacity,
       );
       if (points) out.push(points);
     }

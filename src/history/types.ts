@@ -86,6 +86,9 @@ export interface SeriesPoints {
   readonly increase?: Float64Array;
 }
 
+/** A downsampled window's column besides its last `value` (see {@linkcode SeriesPoints}). */
+export type WindowColumnName = "count" | "sum" | "min" | "max" | "increase";
+
 /**
  * Read access to stored history: what the PromQL evaluator, the query
  * API's series and label endpoints, the dashboard and remote write use.
@@ -111,13 +114,16 @@ export interface HistoryReader {
    * per series, in one call. A query whose step is much longer than its
    * range (`rate(x[1m])` at a 1 h step over 30 days) reads 720 windows per
    * series this way instead of 43,200; without it the evaluator calls
-   * select() once per step.
+   * select() once per step. `columns`: on a downsampled tier, the window
+   * columns the caller reads besides `value` (default: all); a reader may
+   * leave the others out, so a `rate()` reads only `increase`.
    */
   selectSteps?(
     matchers: readonly LabelMatcher[],
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
   /**
    * Optional: {@linkcode select}'s series one at a time, in no set order:

@@ -248,6 +248,7 @@ export class Evaluator {
     refs: Float64Array,
     reachMs: number,
     dropStale: boolean,
+    columns?: readonly WindowColumn[],
   ): SeriesPoints[] {
     const n = refs.length;
     const first = refs[0];
@@ -263,6 +264,7 @@ export class Evaluator {
         refs,
         reachMs,
         this.tier,
+        columns,
       );
       let count = 0;
       for (const p of points) count += p.t.length;
@@ -367,6 +369,7 @@ export class Evaluator {
     refs: Float64Array,
     reachMs: number,
     dropStale: boolean,
+    columns: readonly WindowColumn[] | undefined,
     held: { samples: number },
     visit: (p: SeriesPoints) => void,
   ): boolean {
@@ -391,7 +394,8 @@ export class Evaluator {
       );
       return false;
     }
-    for (const p of this.#selectSteps(sel, refs, reachMs, dropStale)) {
+    const selected = this.#selectSteps(sel, refs, reachMs, dropStale, columns);
+    for (const p of selected) {
       held.samples += p.t.length;
       visit(p);
     }
@@ -418,39 +422,47 @@ export class Evaluator {
     const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
     const held = { samples: 0 };
-    const sorted = this.#eachSelected(sel, refs, lookback, false, held, (p) => {
-      this.checkTimeout();
-      const v = new Float64Array(this.n);
-      const ok = new Uint8Array(this.n);
-      const ts = withTimestamps ? new Float64Array(this.n) : undefined;
-      const t = p.t;
-      const values = p.value;
-      const counts = this.raw ? undefined : p.count;
-      let j = -1;
-      let any = false;
-      for (let i = 0; i < this.n; i++) {
-        const ref = refs[i];
-        j = seekAbove(t, j + 1, ref) - 1;
-        if (j < 0 || t[j] < ref - lookback) continue;
-        // A window ending exactly at the lookback's start holds a sample
-        // inside it only when full (its last sample then sits at its end).
-        if (
-          t[j] === ref - lookback && counts !== undefined &&
-          counts[j] < fullWindow
-        ) continue;
-        const x = values[j];
-        if (x !== x && isStaleAt(values, j)) continue;
-        v[i] = x;
-        ok[i] = 1;
-        if (ts !== undefined) ts[i] = t[j];
-        any = true;
-        produced++;
-      }
-      if (any) {
-        out.push({ labels: p.labels, v, ok, ts });
-        origin.push(p.labels);
-      }
-    });
+    const sorted = this.#eachSelected(
+      sel,
+      refs,
+      lookback,
+      false,
+      ["count"],
+      held,
+      (p) => {
+        this.checkTimeout();
+        const v = new Float64Array(this.n);
+        const ok = new Uint8Array(this.n);
+        const ts = withTimestamps ? new Float64Array(this.n) : undefined;
+        const t = p.t;
+        const values = p.value;
+        const counts = this.raw ? undefined : p.count;
+        let j = -1;
+        let any = false;
+        for (let i = 0; i < this.n; i++) {
+          const ref = refs[i];
+          j = seekAbove(t, j + 1, ref) - 1;
+          if (j < 0 || t[j] < ref - lookback) continue;
+          // A window ending exactly at the lookback's start holds a sample
+          // inside it only when full (its last sample then sits at its end).
+          if (
+            t[j] === ref - lookback && counts !== undefined &&
+            counts[j] < fullWindow
+          ) continue;
+          const x = values[j];
+          if (x !== x && isStaleAt(values, j)) continue;
+          v[i] = x;
+          ok[i] = 1;
+          if (ts !== undefined) ts[i] = t[j];
+          any = true;
+          produced++;
+        }
+        if (any) {
+          out.push({ labels: p.labels, v, ok, ts });
+          origin.push(p.labels);
+        }
+      },
+    );
     this.addSamples(produced);
     this.#samples -= held.samples;
     return sorted ? out : sortByLabelsOf(out, origin);
@@ -655,6 +667,7 @@ export class Evaluator {
         refs,
         rangeMs,
         this.raw,
+        WINDOW_READS[call.func],
         held,
         each,
       );
@@ -701,6 +714,24 @@ export class Evaluator {
     return { kind: "vector", series: mergeSameLabels(out) };
   }
 }
+
+/**
+ * The window columns each range function reads from a downsampled tier
+ * besides `value` (`range_functions.ts` windowRangeFunction; `count` also
+ * tells whether the window ending at the range's start is full).
+ */
+const WINDOW_READS: Readonly<Record<string, readonly WindowColumn[]>> = {
+  rate: ["increase"],
+  increase: ["increase"],
+  sum_over_time: ["sum", "count"],
+  count_over_time: ["count"],
+  avg_over_time: ["sum", "count"],
+  min_over_time: ["min", "count"],
+  max_over_time: ["max", "count"],
+  last_over_time: ["count"],
+  present_over_time: ["count"],
+  absent_over_time: ["count"],
+};
 
 /** Prometheus 2.42's checks of holt_winters' factors. */
 function checkHoltWinters(sf: number, tf: number): void {
