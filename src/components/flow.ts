@@ -19,7 +19,7 @@ import {
 } from "../engine/component.ts";
 import { _clearTimer, _setTimer, _sleepUntil, type _Timer } from "./_timer.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _positiveInteger } from "./_option_parsers.ts";
+import { _batchSize } from "./_option_parsers.ts";
 import {
   compileExpression,
   type Expression,
@@ -395,8 +395,9 @@ export const FlowBatch: Component = defineComponent<BatchState>({
       type: "integer",
       control: true,
       default: 10,
-      parse: _positiveInteger,
-      description: "Messages per batch, a positive integer (default 10).",
+      parse: _batchSize,
+      description:
+        "Messages per batch, a positive integer up to 100000 (default 10).",
     },
     timeout: {
       type: "duration",

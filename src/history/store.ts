@@ -71,7 +71,12 @@ import type {
   TierInfo,
   WindowColumnName,
 } from "./types.ts";
-import { mergePieces, type Steps } from "./merge.ts";
+import {
+  type ChunkRef,
+  mergePieces,
+  mergeSamples,
+  type Steps,
+} from "./merge.ts";
 import {
   checkTiers,
   defaultTiers,
@@ -389,6 +394,46 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * See {@linkcode HistoryReader.selectEach}: on the raw tier every
+   * series is decoded into one buffer, reused (and grown) from one series
+   * to the next; on a downsampled tier, select()'s series one by one.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 300; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectEach([], 100_000, 200_000, 0, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length} ${p.value[0]}`);
+   * });
+   * assert.deepEqual(seen, ["a 101 100", "b 101 100"]);
+   * await store.close();
+   * ```
+   */
+  selectEach(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    if (end < start) return;
+    if (tier !== 0) {
+      for (const p of this.#read(matchers, tier, start, end, undefined)) {
+        visit(p);
+      }
+      return;
+    }
+    this.#read(matchers, tier, start, end, undefined, undefined, visit);
+  }
+
+  /**
    * See {@linkcode HistoryReader.selectSteps}: the points within
    * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
    * pass over the disk, decoding only the chunks that reach a window.
@@ -461,6 +506,7 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps | undefined,
     columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
@@ -472,6 +518,7 @@ export class HistoryStore implements HistoryReader {
     }
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
+    if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
     if (steps && tier > 0) {
       return this.#readSteps(ids, t, start, end, steps, columns);
     }
@@ -501,6 +548,56 @@ export class HistoryStore implements HistoryReader {
         steps,
       );
       if (points) out.push(points);
+    }
+    return out;
+  }
+
+  /**
+   * #read() of the raw tier: each series' chunks (disk, then memory) are
+   * decoded straight into one buffer for the series (see `mergeSamples`);
+   * with `visit`, into one buffer reused for every series, each handed to
+   * `visit` in turn (and nothing returned).
+   */
+  #readRaw(
+    ids: number[],
+    tier: Tier,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
+    const byId = new Map<number, ChunkRef[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[0].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(r),
+      steps?.overlaps,
+    );
+    const buffer = visit ? { data: new Float64Array(0) } : undefined;
+    const out: SeriesPoints[] = [];
+    for (const id of ids) {
+      const chunks = tier.chunks(
+        id,
+        start,
+        end,
+        byId.get(id)!,
+        steps?.overlaps,
+      );
+      if (chunks.length === 0) continue;
+      const points = mergeSamples(chunks, {
+        labels: this.#index.labels(id)!,
+        kind: this.#index.kind(id),
+        start,
+        end,
+        steps,
+        onCorrupt: (error) => this.#skipped(error, id),
+        buffer,
+      });
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
     }
     return out;
   }

@@ -69,6 +69,11 @@ export interface SeriesPoints {
   readonly t: Float64Array;
   /** The sample (raw) or the window's last sample (downsampled). */
   readonly value: Float64Array;
+  /**
+   * Set by a reader that knows: true when `value` holds no NaN, so no
+   * staleness marker to skip (raw tier). Absent when not known.
+   */
+  readonly noNaN?: boolean;
   /** Downsampled tiers only: samples in the window. */
   readonly count?: Float64Array;
   /** Downsampled tiers only: their sum. */
@@ -120,6 +125,20 @@ export interface HistoryReader {
     tier: number,
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
+  /**
+   * Optional: {@linkcode select}'s series one at a time, in no set order:
+   * `visit` gets each series' points in arrays the reader may reuse for
+   * the next series (valid only during the call). A caller that turns
+   * each series into step values then holds one series' samples at a
+   * time, and the reader fills one buffer instead of one per series.
+   */
+  selectEach?(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void;
   /** The label sets of the series that match and have a point in `[start, end]` in any tier. */
   series(
     matchers: readonly LabelMatcher[],
