@@ -244,7 +244,6 @@ export function encodeFrameChunk(
   for (const p of plans) data += p.kind === KIND_LINE ? LINE_BYTES : XOR_BYTES;
   for (let c = 0; c <= cols; c++) {
     const p = plans[c];
-    const v = c === 0 ? t : columns[c - 1];
     out[at] = p.kind;
     out[at + 1] = p.width;
     if (p.kind === KIND_LINE) {
