@@ -197,7 +197,8 @@ function bound(t: Float64Array, x: number, after: boolean): number {
  * The points of one series of a downsampled tier within the step windows
  * of `steps`, from its chunks `parts` (any order; repeats allowed), with
  * the window columns of `kind` (6 for a counter, 5 otherwise), or only
- * `value` and `columns` when given; a chunk with fewer columns reads NaN
+ * `value` and `columns` when given (without `count`, the windows are
+ * `(ends[i] - reachMs, ends[i]]`); a chunk with fewer columns reads NaN
  * in the others. `onCorrupt` hears of a chunk that does not decode (it is
  * skipped). `capacity`: the rows expected (a first allocation). Undefined
  * when no row falls in a window.
@@ -242,6 +243,9 @@ export function stepPoints(
     if (!columns || columns.some((name) => COLUMN_OF[name] === c)) read.push(c);
   }
   const cols = read.length;
+  // Without count the window ending at a range's start is of no use (see
+  // HistoryReader.selectSteps): the windows are (end - reach, end].
+  const openStart = read.indexOf(COL_COUNT) < 0;
   const rows = new Rows(cols, capacity);
   let last = -Infinity;
   let w = 0;
@@ -281,9 +285,11 @@ export function stepPoints(
       const end = ends[k];
       const from = end - reachMs;
       if (from > partMax) break;
-      // Rows in [from, end] after the last kept.
+      // Rows in [from, end] (or (from, end]) after the last kept.
       const lo = from > last
-        ? (frame ? reader.lowerBound(from) : bound(t!, from, false))
+        ? openStart
+          ? (frame ? reader.upperBound(from) : bound(t!, from, true))
+          : (frame ? reader.lowerBound(from) : bound(t!, from, false))
         : (frame ? reader.upperBound(last) : bound(t!, last, true));
       const hi = frame ? reader.upperBound(end) : bound(t!, end, true);
       if (hi <= lo) continue;

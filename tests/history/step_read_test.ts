@@ -108,6 +108,30 @@ test(
         true,
         steps,
       );
+      // Only increase asked for: the windows are open at the start,
+      // (end - reach, end], which on whole ms is [end - reach + 1, end].
+      const rate = reach > 0
+        ? stepPoints({}, "counter", list, steps, () => {}, ["increase"])
+        : undefined;
+      const rateWant = reach > 0
+        ? mergePieces(
+          {},
+          "counter",
+          pieces,
+          ends[0] - reach + 1,
+          ends[ends.length - 1],
+          true,
+          stepsOf(ends, reach - 1),
+        )
+        : undefined;
+      assert.equal(rate === undefined, rateWant === undefined, `case ${k}`);
+      if (rate && rateWant) {
+        assert.deepEqual([...rate.t], [...rateWant.t], `case ${k} open`);
+        assert.deepEqual([...rate.increase!], [...rateWant.increase!]);
+        assert.deepEqual([...rate.value], [...rateWant.value]);
+        assert.equal(rate.count, undefined);
+        assert.equal(rate.sum, undefined);
+      }
       assert.equal(got === undefined, want === undefined, `case ${k}`);
       if (!got || !want) continue;
       assert.deepEqual([...got.t], [...want.t], `case ${k}`);
