@@ -6,6 +6,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import { _guardMiddleware, type Guard } from "./_guard.ts";
 import { isLoopback } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
 
@@ -93,11 +94,38 @@ export interface HostGuardOptions {
  * ```
  */
 export function hostGuard(options: HostGuardOptions = {}): MiddlewareHandler {
+  return _guardMiddleware(hostCheck(options));
+}
+
+/**
+ * The check of {@linkcode hostGuard} as a guard: a function that throws
+ * the 421 `HttpError`, to run inside a route's handler.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { hostCheck } from "./host_guard.ts";
+ *
+ * const check = hostCheck();
+ * const app = new Hono().get("/x", (c) => {
+ *   check(c);
+ *   return c.text("ok");
+ * });
+ * assert.equal((await app.request("http://localhost:9464/x")).status, 200);
+ * assert.equal((await app.request("http://evil.example/x")).status, 421);
+ * ```
+ */
+export function hostCheck(options: HostGuardOptions = {}): Guard {
   const allowed = new Set(
     (options.allowedHosts ?? []).map((h) => hostName(h)),
   );
-  return async (c, next) => {
-    const host = c.req.header("Host") ?? new URL(c.req.url).host;
+  // The last Host accepted: a client sends the same one with every
+  // request, and the same text always gets the same answer.
+  let accepted: string | undefined;
+  return (c) => {
+    const host = c.req.raw.headers.get("Host") ?? new URL(c.req.url).host;
+    if (host === accepted) return;
     const name = hostName(host);
     if (!isLoopbackName(name) && !allowed.has(name)) {
       const shown = host.length <= 100 ? host : `${host.slice(0, 100)}...`;
@@ -110,6 +138,6 @@ export function hostGuard(options: HostGuardOptions = {}): MiddlewareHandler {
         }: a page of another site whose name resolves to this machine (DNS rebinding) must not reach it. Use http://localhost:PORT, or listen beyond loopback (with a token) to be reached by other names`,
       );
     }
-    await next();
+    accepted = host;
   };
 }
