@@ -6,13 +6,14 @@
  *   bun bench/serve_bench.ts --runtime=deno     # one runtime
  *   bun bench/serve_bench.ts --rounds=4 --seconds=2
  *   bun bench/serve_bench.ts --exe=dist/weir    # an executable built already
+ *   bun bench/serve_bench.ts --tree=/tmp/old    # weir from another checkout
  *   bun bench/serve_bench.ts --json             # also one line `RESULT {json}`
  *
  * (`deno run -A bench/serve_bench.ts` runs it too.)
  *
  * weir: on Bun, the single executable (`bun build --compile src/cli/main.ts`
- * with the options of `scripts/compile.ts`, built into a temporary folder
- * unless `--exe` names one); on Deno, `deno run -A src/cli/main.ts`. Each
+ * by `scripts/compile.ts`, built into a temporary folder unless `--exe`
+ * names one); on Deno, `deno run -A src/cli/main.ts`. Each
  * runs `serve --port 0 --db <temp>/weir.db <temp>/weir.fbp`: its own
  * database, its metric history under the same temporary folder (on, as
  * `weir serve`'s default), one running flow `f1` from a graph file of
@@ -47,7 +48,6 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { compile } from "../scripts/compile.ts";
 import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
 import {
   cores,
@@ -112,16 +112,25 @@ async function bare(bodiesFile: string): Promise<void> {
   console.log(`LISTENING ${port}`);
 }
 
-/** The weir command (without `serve`) for `rt`, building the executable when needed. */
-function weirCommand(rt: Runtime, work: string): string[] {
+/**
+ * The weir command (without `serve`) for `rt` from the source tree `tree`,
+ * building the executable when needed (with that tree's
+ * `scripts/compile.ts`, as `bun scripts/compile.ts` does).
+ */
+function weirCommand(rt: Runtime, tree: string, work: string): string[] {
   if (rt === "deno") {
-    return [bin("deno"), "run", "-A", join(root, "src", "cli", "main.ts")];
+    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
   }
   const given = flag("exe");
   if (given !== undefined) return [given];
-  const exe = join(work, "weir");
-  compile(exe);
-  return [exe];
+  const r = spawnSync(bin("bun"), [
+    join(tree, "scripts", "compile.ts"),
+    `--outdir=${work}`,
+  ], { cwd: tree, encoding: "utf8" });
+  if (r.status !== 0) {
+    throw new Error(`cannot compile ${tree}: ${r.stderr}${r.stdout}`);
+  }
+  return [join(work, "weir")];
 }
 
 /** A wrk window and the server's CPU time per request in it (µs). */
@@ -143,7 +152,7 @@ async function measure(
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
-    const command = weirCommand(rt, work);
+    const command = weirCommand(rt, flag("tree") ?? root, work);
     weir = await startWeirServe(command, { core, work, name: "weir" });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${weir!.port}${path}`);
