@@ -9,8 +9,10 @@
  * - the same pipeline of JavaScript components (a component per stage
  *   computing `{ seq, value: value + 1 }`).
  *
- * NoFlo's plain-JavaScript pipeline: no NoFlo benchmark is in bench/ and
- * the `noflo` package is not installed, so it is not measured here.
+ * NoFlo's plain-JavaScript pipeline is measured side by side with this
+ * graph (and the JavaScript side) by bench/noflo_bench.ts, which runs
+ * `runOnce` from here on Bun and Deno; see "Versus NoFlo (issue 19)" in
+ * bench/RESULTS.md.
  *
  * Each side runs in rounds (compiled, package, JavaScript, then the next
  * round), after two warm-up runs each; the table gives the median msg/s of
@@ -119,7 +121,8 @@ const jsMap = defineComponent({
   },
 });
 
-type Side = "compiled" | "package" | "javascript";
+/** The pipelines compared: the graph's expressions compiled, on the `jsonata` package, or JavaScript components. */
+export type Side = "compiled" | "package" | "javascript";
 
 function network(side: Side, tally: Tally): Network {
   const registry = side === "package"
@@ -136,8 +139,12 @@ function network(side: Side, tally: Tally): Network {
   return new Network(spec);
 }
 
-/** One run: msg/s of wall time and of the process's CPU time. */
-async function runOnce(
+/**
+ * One run of a side: builds the network from the graph file's text, then
+ * times `start()` to `finished`; msg/s of wall time and of the process's
+ * CPU time. Throws when a message was lost or changed.
+ */
+export async function runOnce(
   side: Side,
   n: number,
 ): Promise<{ wall: number; cpu: number }> {
@@ -268,7 +275,9 @@ async function micro(): Promise<string> {
   return lines.join("\n");
 }
 
-if (argv.includes("--micro")) {
+if (!import.meta.main) {
+  // Imported (by bench/noflo_bench.ts) for runOnce: nothing to run.
+} else if (argv.includes("--micro")) {
   console.log(await micro());
 } else if (argv.includes("--both")) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");

@@ -92,8 +92,8 @@ export class Histogram {
   /** A copy of the current state. */
   snapshot(): HistogramSnapshot {
     return {
-      bounds: Array.from(this.bounds),
-      counts: Array.from(this.counts),
+      bounds: _toArray(this.bounds),
+      counts: _toArray(this.counts),
       sum: this.sum,
       count: this.count,
     };
@@ -135,4 +135,16 @@ export function checkBuckets(bounds: readonly number[]): void {
       );
     }
   }
+}
+
+/**
+ * A plain copy of a typed array: `Array.from()` walks the iterator
+ * protocol, and a stats() read of 100 flows x 10 processes makes
+ * thousands of these copies (2-4 ms of a sampling pass or a scrape).
+ */
+function _toArray(a: ArrayLike<number>): number[] {
+  const n = a.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
 }

@@ -1,30 +1,53 @@
 /**
  * The head log, `<dir>/head.log`: what is not yet in a segment, written at
  * every flush so a crash loses at most one flush interval. One record per
- * series that changed since the last flush holds its last sample time and
- * the open (partial) chunks of the tiers where they changed. A later
- * record of a series supersedes the chunks it holds; the log is rewritten
- * whole (a checkpoint) when it has grown well past what it needs. The
- * open window of the first downsampled tier is not stored: the store
- * rebuilds it at start from the raw samples, which are all durable.
+ * series that changed since the last flush holds its last sample time and,
+ * for the tiers where they changed, its open (partial) chunk: whole, or,
+ * when the log holds that chunk already, only what was added since (the
+ * stream's bytes from the last byte the log has): a chunk's bit stream
+ * only grows, so a flush writes the ~10 new samples of a series, not its
+ * up to 120 (at 57,000 series: ~1.5 instead of ~6 MB a flush, and the CPU
+ * to copy and checksum them). A later record of a series supersedes the
+ * whole chunks it holds and continues them with its parts; the log is
+ * rewritten whole (a checkpoint, whole chunks only) when it has grown well
+ * past what it needs. The open window of the first downsampled tier is not
+ * stored: the store rebuilds it at start from the raw samples, which are
+ * all durable.
  *
- * Payload: type 2, id (varint), last sample time (float64), a mask (u8: bit
- * k for tier k), then per tier in the mask the open chunk's length
- * (varint, 0 for none), its columns (u8) and bytes.
+ * Payload: type 3, id (varint), last sample time (float64), a mask (u8: bit
+ * k for tier k), then per tier in the mask a mode (u8) and
+ * - mode 0, a whole chunk: its length (varint, 0 for none), its columns
+ *   (u8) and bytes;
+ * - mode 1, a part: the rows the log holds of the chunk (varint), its
+ *   rows now (varint), the stream byte the part starts at (varint: the
+ *   log's last, partial byte is written again), the part's length
+ *   (varint) and bytes.
+ *
+ * Type 2 records (whole chunks only, no mode byte) are still read.
  *
  * @module
  */
 import { ByteReader, type ByteWriter } from "./_bytes.ts";
 import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
 
-const HEAD_RECORD = 2;
+const HEAD_RECORD_WHOLE = 2;
+const HEAD_RECORD = 3;
 
 /** One tier's open chunk in a head record. */
 export interface HeadChunk {
-  /** The open chunk's bytes (empty: the tier has no open chunk). */
+  /**
+   * The open chunk's bytes (empty: the tier has no open chunk); for a
+   * part (`base` set), the stream's bytes from `from` on.
+   */
   chunk: Uint8Array;
-  /** Its columns. */
+  /** Its columns (a part: 0). */
   columns: number;
+  /** A part: the rows of the chunk it continues. */
+  base?: number;
+  /** A part: the chunk's rows with it. */
+  count?: number;
+  /** A part: the stream byte it starts at. */
+  from?: number;
 }
 
 /** A series' head record: what changed since its previous record. */
@@ -37,14 +60,59 @@ export interface HeadRecord {
   chunks: (HeadChunk | undefined)[];
 }
 
-/** An open chunk to write without copying it first. */
+/** An open chunk, or the part of it the log lacks, to write without copying it first. */
 export interface HeadChunkSource {
-  /** Its length in bytes (0: the tier has no open chunk). */
+  /** The bytes {@linkcode copyTo} writes (a whole chunk: 0 when there is none). */
   readonly length: number;
   /** Its columns. */
   readonly columns: number;
-  /** Writes its bytes into `out` at `at`; returns the end. */
+  /** 0: a whole chunk; else a part that continues the chunk of these rows. */
+  readonly base: number;
+  /** A part: the chunk's rows with it. */
+  readonly count: number;
+  /** A part: the stream byte it starts at. */
+  readonly from: number;
+  /** Writes the chunk's (or the part's) bytes into `out` at `at`; returns the end. */
   copyTo(out: Uint8Array, at: number): number;
+}
+
+/**
+ * Applies a part (`base`, `count`, `from`, bytes) to `stream` (a chunk's
+ * stream bytes, `length` of them used, `rows` rows), or returns undefined
+ * when the part does not continue it (a record before it was lost).
+ * Returns the new stream (grown when needed) and its length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { applyHeadPart } from "./head_log.ts";
+ *
+ * const s = new Uint8Array([1, 2, 0x30]);
+ * const r = applyHeadPart(s, 3, 5, { chunk: new Uint8Array([0x3f, 9]), columns: 0, base: 5, count: 8, from: 2 })!;
+ * assert.deepEqual([...r.stream.subarray(0, r.length)], [1, 2, 0x3f, 9]);
+ * assert.equal(applyHeadPart(s, 3, 4, { chunk: new Uint8Array(1), columns: 0, base: 5, count: 8, from: 2 }), undefined);
+ * ```
+ */
+export function applyHeadPart(
+  stream: Uint8Array,
+  length: number,
+  rows: number,
+  part: HeadChunk,
+): { stream: Uint8Array; length: number } | undefined {
+  const from = part.from!;
+  // The part starts at the log's last byte (partial or whole): the stream
+  // must end there or one byte after it.
+  if (part.base !== rows || from > length || length > from + 1) {
+    return undefined;
+  }
+  const end = from + part.chunk.length;
+  if (end > stream.length) {
+    const grown = new Uint8Array(Math.max(end, stream.length * 2));
+    grown.set(stream.subarray(0, from));
+    stream = grown;
+  }
+  stream.set(part.chunk, from);
+  return { stream, length: end };
 }
 
 /**
@@ -92,6 +160,16 @@ export function encodeHeadRecord(
   for (const c of h.chunks) {
     if (!c) continue;
     if ("chunk" in c) {
+      if (c.base !== undefined) {
+        w.u8(1);
+        w.varint(c.base);
+        w.varint(c.count!);
+        w.varint(c.from!);
+        w.varint(c.chunk.length);
+        w.raw(c.chunk);
+        continue;
+      }
+      w.u8(0);
       w.varint(c.chunk.length);
       if (c.chunk.length > 0) {
         w.u8(c.columns);
@@ -99,12 +177,20 @@ export function encodeHeadRecord(
       }
       continue;
     }
-    w.varint(c.length);
-    if (c.length > 0) {
+    if (c.base > 0) {
+      w.u8(1);
+      w.varint(c.base);
+      w.varint(c.count);
+      w.varint(c.from);
+      w.varint(c.length);
+    } else {
+      w.u8(0);
+      w.varint(c.length);
+      if (c.length === 0) continue;
       w.u8(c.columns);
-      w.reserve(c.length);
-      w.length = c.copyTo(w.buffer, w.length);
     }
+    w.reserve(c.length);
+    w.length = c.copyTo(w.buffer, w.length);
   }
   endRecord(w, at);
 }
@@ -118,7 +204,15 @@ export function encodeHeadRecord(
  * import { ByteWriter } from "./_bytes.ts";
  * import { encodeHeadRecord, headRecordBytes } from "./head_log.ts";
  *
- * const h = { id: 300, lastT: 5, chunks: [{ chunk: new Uint8Array(200), columns: 1 }, undefined] };
+ * const h = {
+ *   id: 300,
+ *   lastT: 5,
+ *   chunks: [
+ *     { chunk: new Uint8Array(200), columns: 1 },
+ *     undefined,
+ *     { chunk: new Uint8Array(3), columns: 0, base: 200, count: 210, from: 150 },
+ *   ],
+ * };
  * const w = new ByteWriter();
  * encodeHeadRecord(w, h);
  * assert.equal(headRecordBytes(h), w.length);
@@ -134,7 +228,13 @@ export function headRecordBytes(
   for (const c of h.chunks) {
     if (!c) continue;
     const len = "chunk" in c ? c.chunk.length : c.length;
-    n += varintBytes(len) + (len > 0 ? 1 + len : 0);
+    const base = "chunk" in c ? c.base ?? 0 : c.base;
+    if (base > 0) {
+      const count = "chunk" in c ? c.count! : c.count;
+      const from = "chunk" in c ? c.from! : c.from;
+      n += 1 + varintBytes(base) + varintBytes(count) + varintBytes(from) +
+        varintBytes(len) + len;
+    } else n += 1 + varintBytes(len) + (len > 0 ? 1 + len : 0);
   }
   return n;
 }
@@ -171,7 +271,8 @@ export function parseHeadRecord(
   tiers: number,
 ): HeadRecord | undefined {
   const r = new ByteReader(bytes, start, end);
-  if (r.u8() !== HEAD_RECORD) return undefined;
+  const type = r.u8();
+  if (type !== HEAD_RECORD && type !== HEAD_RECORD_WHOLE) return undefined;
   const id = r.varint();
   const lastT = r.f64();
   const mask = r.u8();
@@ -180,6 +281,20 @@ export function parseHeadRecord(
     if (!(mask & (1 << k))) {
       chunks.push(undefined);
       continue;
+    }
+    const mode = type === HEAD_RECORD ? r.u8() : 0;
+    if (mode === 1) {
+      const base = r.varint();
+      const count = r.varint();
+      const from = r.varint();
+      const len = r.varint();
+      chunks.push({ chunk: r.bytes(len), columns: 0, base, count, from });
+      continue;
+    }
+    if (mode !== 0) {
+      throw new RangeError(
+        `Cannot read head record: unknown chunk mode, received ${mode}`,
+      );
     }
     const len = r.varint();
     const columns = len > 0 ? r.u8() : 0;

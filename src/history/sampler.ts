@@ -4,12 +4,15 @@
  * resource families, added families, and the prom-client metrics an
  * embedding app registers) and appends it to the history store, stamped
  * with the tick's time. No exposition text is written or parsed: the
- * collector hands each value with the label text its families cache, and
- * that text finds the store's series through a `Map`, so a pass allocates
- * nothing for a series of weir's engine families it has seen before (the
- * added families, HTTP and resources, and registered prom-client metrics
- * make their label text in each pass: a few hundred series). The labels
- * object the store keeps is made once, for a new series.
+ * collector hands each value with the label text its families cache, in
+ * the same order pass after pass, so a series is found at its position by
+ * one identity compare of that text (a `Map` by text when the order
+ * changed), and a pass allocates nothing for a series of weir's engine
+ * families it has seen before (the added families, HTTP and resources, and
+ * registered prom-client metrics make their label text in each pass: a few
+ * hundred series, found through the `Map`). The labels object the store
+ * keeps is made once, for a new series. The values are appended after the
+ * walk, in one loop over typed arrays.
  *
  * @module
  */
@@ -145,6 +148,14 @@ function _kind(type: string, suffix: string): SeriesKind {
 interface _Family {
   type: string;
   series: Map<string, number[]>;
+  /**
+   * The series' label texts in the order the last pass handed them, and
+   * their arrays: a collector hands the same series in the same order, with
+   * the same cached string, pass after pass, so a series is found by one
+   * identity compare at its position instead of a `Map` lookup.
+   */
+  texts: string[];
+  slots: number[][];
   /** The suffix of the samples at each position of a series. */
   suffix: string[];
   /** The `le` of the samples at each position of a series. */
@@ -223,6 +234,12 @@ export class Sampler {
   #text: string | null = null;
   #slot: number[] | null = null;
   #pos = 0;
+  /** The position of the next new series in the family's order. */
+  #at = 0;
+  /** The pass's samples, appended after the walk. */
+  #refs = new Int32Array(0);
+  #values = new Float64Array(0);
+  #n = 0;
   readonly #sink: SeriesSink;
 
   /**
@@ -332,7 +349,10 @@ export class Sampler {
     this.#t = t;
     this.#pass++;
     try {
+      this.#n = 0;
       await this.#collector.sample(this.#sink);
+      this.#endFamily();
+      this.#appendBatch();
     } finally {
       this.#family = null;
       this.#slot = null;
@@ -346,11 +366,14 @@ export class Sampler {
   }
 
   #onFamily(name: string, type: string): void {
+    this.#endFamily();
     let f = this.#families.get(name);
     if (f === undefined || f.type !== type) {
       f = {
         type,
         series: new Map(),
+        texts: [],
+        slots: [],
         suffix: [],
         le: [],
         odd: new Map(),
@@ -362,6 +385,16 @@ export class Sampler {
     this.#familyName = name;
     this.#text = null;
     this.#slot = null;
+    this.#at = 0;
+  }
+
+  /** Forgets the order past the last series the family handed this pass. */
+  #endFamily(): void {
+    const f = this.#family;
+    if (f !== null && f.texts.length > this.#at) {
+      f.texts.length = this.#at;
+      f.slots.length = this.#at;
+    }
   }
 
   #onSample(
@@ -377,10 +410,16 @@ export class Sampler {
     if (text === this.#text && slot !== null) {
       i = this.#pos++;
     } else {
-      slot = f.series.get(text) ?? null;
-      if (slot === null) {
-        slot = [0];
-        f.series.set(text, slot);
+      const at = this.#at++;
+      if (f.texts[at] === text) slot = f.slots[at];
+      else {
+        slot = f.series.get(text) ?? null;
+        if (slot === null) {
+          slot = [0];
+          f.series.set(text, slot);
+        }
+        f.texts[at] = text;
+        f.slots[at] = slot;
       }
       slot[0] = this.#pass;
       this.#slot = slot;
@@ -408,8 +447,35 @@ export class Sampler {
       }
     }
     if (ref < 0) return;
-    this.#target.append(ref, this.#t, value);
-    this.#stats.samples++;
+    // Appended after the walk, in one loop: interleaved with the
+    // collector's reading the store's state falls out of the cache (about
+    // a third slower at 57,000 series).
+    const n = this.#n++;
+    if (n === this.#refs.length) this.#growBatch();
+    this.#refs[n] = ref;
+    this.#values[n] = value;
+  }
+
+  #growBatch(): void {
+    const size = Math.max(1024, this.#refs.length * 2);
+    const refs = new Int32Array(size);
+    refs.set(this.#refs);
+    this.#refs = refs;
+    const values = new Float64Array(size);
+    values.set(this.#values);
+    this.#values = values;
+  }
+
+  /** Appends what the pass read. */
+  #appendBatch(): void {
+    const n = this.#n;
+    this.#n = 0;
+    const target = this.#target;
+    const refs = this.#refs;
+    const values = this.#values;
+    const t = this.#t;
+    for (let i = 0; i < n; i++) target.append(refs[i], t, values[i]);
+    this.#stats.samples += n;
   }
 
   /**

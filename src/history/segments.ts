@@ -6,7 +6,14 @@
  *
  * A chunk record's payload: type 1, series id (varint), first timestamp
  * (float64), last minus first (varint), rows (varint), columns (u8), then
- * the codec's bytes.
+ * the chunk's bytes, whose byte 0 says their format: 1, the Gorilla
+ * stream of `codec.ts` (the raw tier, and every tier before the frame
+ * format); 2, the random-access frame format of `frame_chunk.ts` (the
+ * downsampled tiers' sealed chunks since issue 14's step reads). The
+ * record layout did not change, so a store reads segments of either age
+ * and its segments mix both; a store older than format 2 skips such a
+ * chunk at read with its one "does not decode (unknown format version 2)"
+ * warning (counted in corruptChunksSkipped) and reads everything else.
  *
  * @module
  */

@@ -38,11 +38,15 @@ import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
+import { decodeAnyChunk } from "./frame_chunk.ts";
+import { SpanList, stepPoints } from "./step_read.ts";
 import {
+  applyHeadPart,
   encodeHeadRecord,
   headRecordBytes,
   parseHeadRecord,
 } from "./head_log.ts";
+import { writeHeader } from "./_bits.ts";
 import { RecordFile } from "./record_file.ts";
 import {
   type ChunkRecord,
@@ -65,8 +69,14 @@ import type {
   SeriesLabels,
   SeriesPoints,
   TierInfo,
+  WindowColumnName,
 } from "./types.ts";
-import { mergePieces, type Steps } from "./merge.ts";
+import {
+  type ChunkRef,
+  mergePieces,
+  mergeSamples,
+  type Steps,
+} from "./merge.ts";
 import {
   checkTiers,
   defaultTiers,
@@ -82,6 +92,33 @@ import {
 export { defaultTiers, FLUSH_BUCKETS };
 export type { HistoryStats, HistoryStoreOptions, TierStats };
 export type { TierOptions } from "./store_options.ts";
+
+/** An open chunk as the head log holds it: its stream apart from its header. */
+interface _LoggedChunk {
+  columns: number;
+  rows: number;
+  stream: Uint8Array;
+  length: number;
+}
+
+/** Splits a whole chunk from the head log into header fields and stream. */
+function _loggedChunk(chunk: Uint8Array): _LoggedChunk {
+  if (chunk.length < 3) {
+    return { columns: 0, rows: 0, stream: new Uint8Array(0), length: 0 };
+  }
+  // Version, columns, then the row count as a varint (see codec.ts).
+  let rows = 0;
+  let scale = 1;
+  let at = 2;
+  while (at < chunk.length) {
+    const b = chunk[at++];
+    rows += (b & 127) * scale;
+    scale *= 128;
+    if (b < 128) break;
+  }
+  const stream = chunk.slice(at);
+  return { columns: chunk[1], rows, stream, length: stream.length };
+}
 
 interface Disk {
   series: RecordFile;
@@ -138,6 +175,8 @@ export class HistoryStore implements HistoryReader {
   #flushSum = 0;
   #flushBuckets = FLUSH_BUCKETS.map(() => 0);
   #budgetWarned = false;
+  /** A flush failed: the next one rewrites the head log whole. */
+  #wholeHeadNext = false;
   #decodeWarned = false;
   #staleMs: number;
   #unlock: (() => void) | undefined;
@@ -355,6 +394,46 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * See {@linkcode HistoryReader.selectEach}: on the raw tier every
+   * series is decoded into one buffer, reused (and grown) from one series
+   * to the next; on a downsampled tier, select()'s series one by one.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 300; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectEach([], 100_000, 200_000, 0, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length} ${p.value[0]}`);
+   * });
+   * assert.deepEqual(seen, ["a 101 100", "b 101 100"]);
+   * await store.close();
+   * ```
+   */
+  selectEach(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    if (end < start) return;
+    if (tier !== 0) {
+      for (const p of this.#read(matchers, tier, start, end, undefined)) {
+        visit(p);
+      }
+      return;
+    }
+    this.#read(matchers, tier, start, end, undefined, undefined, visit);
+  }
+
+  /**
    * See {@linkcode HistoryReader.selectSteps}: the points within
    * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
    * pass over the disk, decoding only the chunks that reach a window.
@@ -377,6 +456,7 @@ export class HistoryStore implements HistoryReader {
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
@@ -409,7 +489,14 @@ export class HistoryStore implements HistoryReader {
         return i < n && ends[i] - reachMs <= maxT;
       },
     };
-    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+    return this.#read(
+      matchers,
+      tier,
+      ends[0] - reachMs,
+      ends[n - 1],
+      steps,
+      columns,
+    );
   }
 
   #read(
@@ -418,6 +505,8 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
+    columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
@@ -429,6 +518,10 @@ export class HistoryStore implements HistoryReader {
     }
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
+    if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
+    if (steps && tier > 0) {
+      return this.#readSteps(ids, t, start, end, steps, columns);
+    }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -460,23 +553,124 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * #read() of the raw tier: each series' chunks (disk, then memory) are
+   * decoded straight into one buffer for the series (see `mergeSamples`);
+   * with `visit`, into one buffer reused for every series, each handed to
+   * `visit` in turn (and nothing returned).
+   */
+  #readRaw(
+    ids: number[],
+    tier: Tier,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
+    const byId = new Map<number, ChunkRef[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[0].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(r),
+      steps?.overlaps,
+    );
+    const buffer = visit ? { data: new Float64Array(0) } : undefined;
+    const out: SeriesPoints[] = [];
+    for (const id of ids) {
+      const chunks = tier.chunks(
+        id,
+        start,
+        end,
+        byId.get(id)!,
+        steps?.overlaps,
+      );
+      if (chunks.length === 0) continue;
+      const points = mergeSamples(chunks, {
+        labels: this.#index.labels(id)!,
+        kind: this.#index.kind(id),
+        start,
+        end,
+        steps,
+        onCorrupt: (error) => this.#skipped(error, id),
+        buffer,
+      });
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
+    }
+    return out;
+  }
+
+  /**
+   * A step read of a downsampled tier: each series' chunks that reach a
+   * window, read row by row where they are (`step_read.ts`).
+   */
+  #readSteps(
+    ids: number[],
+    t: Tier,
+    start: number,
+    end: number,
+    steps: Steps,
+    columns: readonly WindowColumnName[] | undefined,
+  ): SeriesPoints[] {
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[t.index].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(r),
+      steps.overlaps,
+    );
+    const out: SeriesPoints[] = [];
+    // Rows a series has in the windows, at most: the first allocation.
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
+    const capacity = Math.min(steps.ends.length * perWindow, 4096);
+    const parts = new SpanList();
+    for (const id of ids) {
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      t.spans(id, start, end, parts);
+      const points = stepPoints(
+        this.#index.labels(id)!,
+        this.#index.kind(id),
+        parts,
+        steps,
+        (error) => this.#skipped(error, id),
+        columns,
+        capacity,
+      );
+      if (points) out.push(points);
+    }
+    return out;
+  }
+
+  /**
    * Decodes a chunk read from disk; one that does not decode (its CRC
    * held, so a codec change or a bug) is skipped and counted, with one
    * warning per store, rather than failing the query.
    */
   #decode(r: ChunkRecord): Piece | undefined {
     try {
-      return decodeChunk(r.bytes);
+      return decodeAnyChunk(r.bytes);
     } catch (error) {
       if (!(error instanceof CorruptChunkError)) throw error;
-      this.#corrupt++;
-      if (!this.#decodeWarned) {
-        this.#decodeWarned = true;
-        this.#warn(
-          `history: skipped a chunk of series ${r.id} that does not decode (${error.message}); later ones are counted only`,
-        );
-      }
+      this.#skipped(error, r.id);
       return undefined;
+    }
+  }
+
+  /** Counts a chunk of series `id` that does not decode; warns once per store. */
+  #skipped(error: CorruptChunkError, id: number): void {
+    this.#corrupt++;
+    if (!this.#decodeWarned) {
+      this.#decodeWarned = true;
+      this.#warn(
+        `history: skipped a chunk of series ${id} that does not decode (${error.message}); later ones are counted only`,
+      );
     }
   }
 
@@ -586,6 +780,9 @@ export class HistoryStore implements HistoryReader {
       if (t > this.#lastT[id]) this.#lastT[id] = t;
       if (t > this.#latest) this.#latest = t;
     }
+    // Each series' open chunk per tier, as the head log's records build it
+    // (a whole chunk, continued by parts), restored once at the end.
+    const open = this.#tiers.map(() => new Map<number, _LoggedChunk>());
     const headRuns = disk.head.load((b, s, e) => {
       let rec;
       try {
@@ -598,20 +795,48 @@ export class HistoryStore implements HistoryReader {
       this.#grow(id + 1);
       rec.chunks.forEach((part, k) => {
         if (!part) return;
-        const tier = this.#tiers[k];
-        const after = diskLast[k].get(id) ?? -Infinity;
-        if (part.chunk.length > 0) {
-          const { t, columns } = decodeChunk(part.chunk);
-          let from = 0;
-          while (from < t.length && t[from] <= after) from++;
-          tier.restoreOpen(id, t, columns, from);
-          if (t.length > from && t[from] < this.#firstT[id]) {
-            this.#firstT[id] = t[from];
-          }
-        } else tier.restoreOpen(id, new Float64Array(0), [], 0);
+        if (part.base === undefined) {
+          open[k].set(id, _loggedChunk(part.chunk));
+          return;
+        }
+        const c = open[k].get(id);
+        // A part whose chunk's record was lost (corrupt) is dropped: the
+        // series keeps its chunk as far as the log holds it.
+        const got = c && applyHeadPart(c.stream, c.length, c.rows, part);
+        if (!c || !got) return;
+        c.stream = got.stream;
+        c.length = got.length;
+        c.rows = part.count!;
       });
       if (rec.lastT > this.#lastT[id]) this.#lastT[id] = rec.lastT;
       if (rec.lastT > this.#latest) this.#latest = rec.lastT;
+    });
+    open.forEach((chunks, k) => {
+      const tier = this.#tiers[k];
+      for (const [id, c] of chunks) {
+        if (c.rows === 0) {
+          tier.restoreOpen(id, new Float64Array(0), [], 0);
+          continue;
+        }
+        const bytes = new Uint8Array(3 + 8 + c.length);
+        const at = writeHeader(bytes, 0, c.columns, c.rows);
+        bytes.set(c.stream.subarray(0, c.length), at);
+        let decoded;
+        try {
+          decoded = decodeChunk(bytes.subarray(0, at + c.length));
+        } catch {
+          this.#corrupt++;
+          continue;
+        }
+        const { t, columns } = decoded;
+        const after = diskLast[k].get(id) ?? -Infinity;
+        let from = 0;
+        while (from < t.length && t[from] <= after) from++;
+        tier.restoreOpen(id, t, columns, from);
+        if (t.length > from && t[from] < this.#firstT[id]) {
+          this.#firstT[id] = t[from];
+        }
+      }
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
@@ -733,7 +958,16 @@ export class HistoryStore implements HistoryReader {
       if (!this.#disk) this.#dropped[tier.index].retention += dropped;
     }
     const disk = this.#disk;
-    if (disk) this.#flushDisk(disk, now);
+    if (disk) {
+      try {
+        this.#flushDisk(disk, now);
+      } catch (error) {
+        // The head log may lack records the open chunks count as logged:
+        // the next flush rewrites it whole.
+        this.#wholeHeadNext = true;
+        throw error;
+      }
+    }
     const seconds = (performance.now() - started) / 1000;
     this.#flushes++;
     this.#lastFlush = seconds;
@@ -767,7 +1001,8 @@ export class HistoryStore implements HistoryReader {
     // The head log is rewritten whole once it has grown well past its
     // last rewrite (superseded records pile up in it).
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
-    let checkpoint = disk.head.bytes > 2 * disk.headBase + slack;
+    let checkpoint = this.#wholeHeadNext ||
+      disk.head.bytes > 2 * disk.headBase + slack;
     let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
@@ -800,6 +1035,7 @@ export class HistoryStore implements HistoryReader {
     if (checkpoint) {
       disk.head.replaceWith(fill);
       disk.headBase = disk.head.bytes;
+      this.#wholeHeadNext = false;
     } else if (headBytes > 0) disk.head.appendWith(fill);
   }
 
@@ -825,7 +1061,8 @@ export class HistoryStore implements HistoryReader {
       for (let k = 0; k < tiers.length; k++) {
         if (tiers[k].dirty[id] === 1 || (all && any)) {
           if (w) tiers[k].dirty[id] = 0;
-          chunks[k] = sources[k].of(id);
+          // A checkpoint replaces the log: whole chunks only.
+          chunks[k] = sources[k].of(id, all);
           any = true;
         } else chunks[k] = undefined;
       }
@@ -839,6 +1076,7 @@ export class HistoryStore implements HistoryReader {
       this.#dirty[id] = 0;
       const before = w.length;
       encodeHeadRecord(w, record);
+      for (const c of chunks) c?.logged();
       total += w.length - before;
       if (w.length >= 256 * 1024) {
         out!(w.bytes());

@@ -13,6 +13,8 @@
  * @module
  */
 import { decodeChunk } from "./codec.ts";
+import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
+import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { combineRows, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
@@ -175,6 +177,11 @@ export class Tier {
     }
   }
 
+  /** The open chunks themselves (the head log writes from them). */
+  get open(): OpenChunks {
+    return this.#open;
+  }
+
   /** Rows in `id`'s open chunk. */
   openCount(id: number): number {
     return this.#open.count(id);
@@ -183,21 +190,6 @@ export class Tier {
   /** Time of the first row of `id`'s open chunk. */
   openFirstT(id: number): number {
     return this.#open.firstT(id);
-  }
-
-  /** Bytes of `id`'s open chunk in the codec's format (0: none). */
-  openBytes(id: number): number {
-    return this.#open.byteLength(id);
-  }
-
-  /** Writes `id`'s open chunk into `out` at `at`; returns the end. */
-  copyOpen(id: number, out: Uint8Array, at: number): number {
-    return this.#open.copyTo(id, out, at);
-  }
-
-  /** Columns of `id`'s open chunk. */
-  openColumns(id: number): number {
-    return this.#open.columns(id);
   }
 
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
@@ -229,13 +221,19 @@ export class Tier {
     const open = this.#open;
     const count = open.count(id);
     if (count === 0) return;
+    const columns = open.columns(id);
+    const next = this.feeds;
+    let bytes = open.finish(id);
+    // Downsampled chunks are sealed in the frame format (random access
+    // by row and column, see frame_chunk.ts): decoded once here.
+    const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
+    if (rows) bytes = encodeFrameChunk(rows.t, rows.columns);
     const chunk: StoredChunk = {
       minT: open.firstT(id),
       maxT: open.lastT(id),
       count,
-      bytes: open.finish(id),
+      bytes,
     };
-    const columns = open.columns(id);
     open.reset(id);
     this.dirty[id] = 1;
     this.#cut[id] = 1;
@@ -247,9 +245,7 @@ export class Tier {
       else this.#pendingById.set(id, [chunk]);
     }
     this.ring.push(id, chunk);
-    const next = this.feeds;
-    if (next) {
-      const rows = decodeChunk(chunk.bytes);
+    if (next && rows) {
       const res = next.info.resolutionMs;
       combineRows(rows.columns, 0, count, this.#row);
       next.appendRow(
@@ -285,21 +281,77 @@ export class Tier {
     out: Piece[],
     overlaps?: (minT: number, maxT: number) => boolean,
   ): Piece[] {
+    for (const c of this.chunks(id, start, end, [], overlaps)) {
+      out.push(decodeAnyChunk(c.bytes));
+    }
+    return out;
+  }
+
+  /**
+   * Pushes onto `out` the memory chunks of `id` that overlap `[start,
+   * end]`, undecoded: the ring's, the sealed ones not yet on disk (also in
+   * the ring when it keeps chunks: readers drop repeats), then the open
+   * chunk in the codec's format; returns `out`.
+   */
+  chunks(
+    id: number,
+    start: number,
+    end: number,
+    out: StoredChunk[],
+    overlaps?: (minT: number, maxT: number) => boolean,
+  ): StoredChunk[] {
     const want = (c: StoredChunk) =>
       c.maxT >= start && c.minT <= end &&
       (!overlaps || overlaps(c.minT, c.maxT));
-    for (const c of this.ring.chunks(id)) {
-      if (want(c)) out.push(decodeChunk(c.bytes));
+    for (const c of this.ring.chunks(id)) if (want(c)) out.push(c);
+    for (const c of this.#pendingById.get(id) ?? []) if (want(c)) out.push(c);
+    const open = this.#open;
+    const count = open.count(id);
+    if (count > 0 && open.firstT(id) <= end && open.lastT(id) >= start) {
+      out.push({
+        minT: open.firstT(id),
+        maxT: open.lastT(id),
+        count,
+        bytes: open.finish(id),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Adds to `out` the chunks of `id` in memory (ring, write queue, then
+   * the open chunk) that overlap `[start, end]`, undecoded and where they
+   * lie (for step reads, `step_read.ts`); returns `out`.
+   */
+  spans(id: number, start: number, end: number, out: SpanList): SpanList {
+    const view = this.ring.view(id);
+    if (view) {
+      const { buf, spans } = view;
+      for (let k = view.first; k < view.n; k++) {
+        const s = k * 4;
+        if (spans[s + 1] < start || spans[s] > end) continue;
+        out.push(
+          spans[s],
+          spans[s + 1],
+          buf,
+          k === 0 ? 0 : spans[s - 1],
+          spans[s + 3],
+        );
+      }
     }
     for (const c of this.#pendingById.get(id) ?? []) {
-      // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (want(c)) out.push(decodeChunk(c.bytes));
+      // Also in the ring when it keeps chunks: the step read drops repeats.
+      if (c.maxT >= start && c.minT <= end) out.add(c);
     }
     const open = this.#open;
     if (
       open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
     ) {
-      out.push(decodeChunk(open.finish(id)));
+      out.add({
+        minT: open.firstT(id),
+        maxT: open.lastT(id),
+        bytes: open.finish(id),
+      });
     }
     return out;
   }
@@ -307,7 +359,8 @@ export class Tier {
 
 /**
  * A tier's open chunk of one series, written straight into a head record
- * (no copy per series at every flush).
+ * (no copy per series at every flush): the whole chunk, or, when the head
+ * log holds it already, the part added since.
  *
  * @example
  * ```ts
@@ -317,35 +370,61 @@ export class Tier {
  * const raw = new Tier(0, { name: "raw", resolutionMs: 1000, retentionMs: 1 }, 10, 0);
  * raw.ensure(1);
  * raw.appendSample(0, 1000, 5);
- * const src = new OpenChunkSource(raw).of(0);
+ * const src = new OpenChunkSource(raw).of(0, false);
+ * assert.equal(src.base, 0); // whole: the log has none of it
  * const out = new Uint8Array(src.length);
  * assert.equal(src.copyTo(out, 0), src.length);
- * assert.equal(src.columns, 1);
+ * src.logged();
+ * raw.appendSample(0, 2000, 6);
+ * assert.equal(new OpenChunkSource(raw).of(0, false).base, 1); // a part after row 1
  * ```
  */
 export class OpenChunkSource implements HeadChunkSource {
-  #tier: Tier;
+  #open: OpenChunks;
   #id = 0;
-  /** The chunk's bytes (0: none). */
+  /** The bytes copyTo() writes (a whole chunk: 0 when there is none). */
   length = 0;
   /** Its columns. */
   columns = 0;
+  /** 0: the whole chunk; else the rows of the chunk the log holds. */
+  base = 0;
+  /** A part: the chunk's rows now. */
+  count = 0;
+  /** A part: the stream byte it starts at. */
+  from = 0;
 
   /** @param tier the tier to read open chunks of */
   constructor(tier: Tier) {
-    this.#tier = tier;
+    this.#open = tier.open;
   }
 
-  /** Points at series `id`; returns this. */
-  of(id: number): this {
+  /** Points at series `id`, whole when `whole` or when the log lacks it; returns this. */
+  of(id: number, whole: boolean): this {
+    const open = this.#open;
     this.#id = id;
-    this.length = this.#tier.openBytes(id);
-    this.columns = this.length > 0 ? this.#tier.openColumns(id) : 0;
+    this.count = open.count(id);
+    this.base = whole || this.count === 0 ? 0 : open.loggedRows(id);
+    if (this.base > 0) {
+      this.from = open.loggedByte(id);
+      this.length = open.partLength(id, this.from);
+      this.columns = 0;
+    } else {
+      this.from = 0;
+      this.length = open.byteLength(id);
+      this.columns = this.length > 0 ? open.columns(id) : 0;
+    }
     return this;
   }
 
-  /** Writes the chunk into `out` at `at`; returns the end. */
+  /** Writes the chunk (or the part) into `out` at `at`; returns the end. */
   copyTo(out: Uint8Array, at: number): number {
-    return this.#tier.copyOpen(this.#id, out, at);
+    return this.base > 0
+      ? this.#open.copyPart(this.#id, this.from, out, at)
+      : this.#open.copyTo(this.#id, out, at);
+  }
+
+  /** Notes that the head log holds the chunk as it is now. */
+  logged(): void {
+    this.#open.markLogged(this.#id);
   }
 }

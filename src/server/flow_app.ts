@@ -77,7 +77,7 @@ export interface FlowAppOptions {
   eventsIntervalMs?: number;
   /** Middleware run before every route, e.g. the HTTP metrics. Default none. */
   middleware?: readonly MiddlewareHandler[];
-  /** Passed to the metrics app. Default 4. */
+  /** Passed to the metrics app. Default 32. */
   maxConcurrentScrapes?: number;
   /**
    * Aborting it ends every event stream (a server that shuts down must not

@@ -1,0 +1,611 @@
+/**
+ * The random-access ("frame") chunk format of the downsampled tiers: every
+ * column (the times, then each window column) packed at one fixed bit
+ * width per chunk, so row `i` of column `c` is read in O(1) without
+ * decoding the rows before it or the other columns. A step-wise query
+ * (`rate(x[1m])` at a 1 h step over 30 days) reads the one or two rows of
+ * each hour it needs instead of decoding the whole hour's 60 rows x 6
+ * columns (see `step_read.ts`).
+ *
+ * Why only the downsampled tiers: the raw tier's Gorilla stream
+ * (`codec.ts`) is about 1.2 bytes a sample and raw queries read every
+ * sample anyway; a window row of the minute tier costs about 5 bytes in
+ * Gorilla and about 1.5-2 times that here, and those tiers are small next
+ * to raw (one row a minute against 60 samples). Open chunks stay in the
+ * Gorilla format (they grow row by row, `open_chunks.ts`); a chunk is
+ * re-encoded here once, when it is sealed (`tier.ts`).
+ *
+ * A chunk's bytes:
+ *
+ *     byte 0      format version (2; the Gorilla codec's is 1, so byte 0
+ *                 tells the formats apart and older chunks still read)
+ *     byte 1      value columns C (1..255); C + 1 columns follow, times first
+ *     bytes 2..   row count, unsigned LEB128 varint
+ *     then        per column a descriptor, then its packed data
+ *     then        4 zero bytes (every read loads 4 bytes at once)
+ *
+ * A column is one of two kinds:
+ *
+ * - line (kind 0): whole numbers `v[i] = base + slope * i + u[i]`:
+ *   `kind u8, width u8 (0..32), slope i32 LE, base f64 LE`. Frame of
+ *   reference on a line: a regular time column (slope = the resolution)
+ *   and a constant are 0 bits a row, a steady counter a few.
+ * - xor (kind 1): any float64, `bits(v[i]) = bits(base) ^ (u[i] << trail)`:
+ *   `kind u8, width u8 (0..64), trail u8, base (8 bytes, the float64's
+ *   bits LE)`. The XOR against the first value with one leading- and
+ *   trailing-zero trim shared by the chunk; every value comes back bit for
+ *   bit (`-0`, NaN payloads such as the stale marker).
+ *
+ * The data: `u[i]` for each row, `width` bits each, most significant bit
+ * first, the column padded to a whole byte. The encoder picks per column
+ * the kind that is narrower (line only when it gives every value back
+ * exactly).
+ *
+ * @module
+ */
+import { CorruptChunkError, decodeChunk } from "./codec.ts";
+
+/** Byte 0 of a frame chunk. */
+export const FRAME_VERSION = 2;
+const KIND_LINE = 0;
+const KIND_XOR = 1;
+const LINE_BYTES = 14;
+const XOR_BYTES = 11;
+const PAD = 4;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const TWO_32 = 4294967296;
+
+const SCRATCH = new Float64Array(1);
+const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
+
+/** How one column is written: kind, width, and the kind's parameters. */
+interface ColumnPlan {
+  kind: number;
+  width: number;
+  slope: number;
+  base: number;
+  trail: number;
+  hi: number;
+  lo: number;
+}
+
+/** The line plan of `v[0..n)` with `slope`, or undefined when it is not exact in 32 bits. */
+function linePlan(
+  v: Float64Array,
+  n: number,
+  slope: number,
+): ColumnPlan | undefined {
+  let base = Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (
+      x !== Math.floor(x) || x > MAX_SAFE || x < -MAX_SAFE || Object.is(x, -0)
+    ) return undefined;
+    const r = x - slope * i;
+    if (r < base) base = r;
+  }
+  if (!(Math.abs(base) <= MAX_SAFE)) return undefined;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const u = v[i] - slope * i - base;
+    // Exact only when the parts give the value back (all within 2^53).
+    if (
+      !(u >= 0 && u < TWO_32) || u !== Math.floor(u) ||
+      base + slope * i + u !== v[i]
+    ) {
+      return undefined;
+    }
+    if (u > max) max = u;
+  }
+  const width = max === 0 ? 0 : 32 - Math.clz32(max);
+  return { kind: KIND_LINE, width, slope, base, trail: 0, hi: 0, lo: 0 };
+}
+
+/** The xor plan of `v[0..n)` (always exact); `u32` sees `v`'s bits. */
+function xorPlan(u32: Uint32Array, n: number): ColumnPlan {
+  const bh = u32[HI] | 0;
+  const bl = u32[LO] | 0;
+  let lead = 64;
+  let trail = 64;
+  for (let i = 1; i < n; i++) {
+    const h = (u32[2 * i + HI] ^ bh) | 0;
+    const l = (u32[2 * i + LO] ^ bl) | 0;
+    if (h === 0 && l === 0) continue;
+    const ld = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(l);
+    const tr = l !== 0 ? 31 - Math.clz32(l & -l) : 32 + 31 - Math.clz32(h & -h);
+    if (ld < lead) lead = ld;
+    if (tr < trail) trail = tr;
+  }
+  const width = lead === 64 ? 0 : 64 - lead - trail;
+  return {
+    kind: KIND_XOR,
+    width,
+    slope: 0,
+    base: 0,
+    trail: width === 0 ? 0 : trail,
+    hi: bh,
+    lo: bl,
+  };
+}
+
+/** The narrower exact plan for one column. */
+function planColumn(v: Float64Array, n: number): ColumnPlan {
+  const u32 = new Uint32Array(v.buffer, v.byteOffset, 2 * n);
+  let best = xorPlan(u32, n);
+  const candidates = [0];
+  if (n > 1) {
+    const s = Math.round((v[n - 1] - v[0]) / (n - 1));
+    if (s !== 0 && s >= -0x80000000 && s <= 0x7fffffff) candidates.push(s);
+  }
+  for (const slope of candidates) {
+    const line = linePlan(v, n, slope);
+    if (line && line.width <= best.width) best = line;
+  }
+  return best;
+}
+
+/** Writes the low `n` (0..32) bits of `x` at bit `pos` of `b`, most significant first. */
+function putBits(b: Uint8Array, pos: number, x: number, n: number): void {
+  for (let k = n - 1; k >= 0; k--, pos++) {
+    if ((x >>> k) & 1) b[pos >>> 3] |= 0x80 >>> (pos & 7);
+  }
+}
+
+/**
+ * Encodes `count` rows (times `t`, and `columns`) as a frame chunk. Times
+ * must be whole ms; values are any float64 (kept bit for bit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeFrameChunk, encodeFrameChunk } from "./frame_chunk.ts";
+ *
+ * const t = new Float64Array([60_000, 120_000, 180_000]);
+ * const count = new Float64Array([60, 60, 60]);
+ * const value = new Float64Array([1.5, 2.25, -0]);
+ * const bytes = encodeFrameChunk(t, [value, count]);
+ * assert.equal(bytes[0], 2);
+ * const back = decodeFrameChunk(bytes);
+ * assert.deepEqual([...back.t], [...t]);
+ * assert.ok(Object.is(back.columns[0][2], -0));
+ * assert.deepEqual([...back.columns[1]], [60, 60, 60]);
+ * ```
+ */
+export function encodeFrameChunk(
+  t: Float64Array,
+  columns: readonly Float64Array[],
+  count: number = t.length,
+): Uint8Array {
+  const cols = columns.length;
+  if (cols < 1 || cols > 255) {
+    throw new RangeError(
+      `Cannot encode a frame chunk: it needs 1 to 255 columns, received ${cols}`,
+    );
+  }
+  if (!(count >= 1 && count <= t.length && Number.isInteger(count))) {
+    throw new RangeError(
+      `Cannot encode a frame chunk: count must be 1..${t.length}, received ${count}`,
+    );
+  }
+  for (let i = 0; i < count; i++) {
+    if (!Number.isSafeInteger(t[i]) || (i > 0 && t[i] < t[i - 1])) {
+      throw new RangeError(
+        `Cannot encode a frame chunk: times must be whole ms in order, received ${
+          t[i]
+        } at row ${i}`,
+      );
+    }
+  }
+  const plans = [planColumn(t, count)];
+  for (const c of columns) {
+    if (c.length < count) {
+      throw new RangeError(
+        `Cannot encode a frame chunk: a column has ${c.length} rows, fewer than ${count}`,
+      );
+    }
+    plans.push(planColumn(c, count));
+  }
+  let size = 2;
+  for (let n = count; n >= 128; n = Math.floor(n / 128)) size++;
+  size++;
+  for (const p of plans) {
+    size += (p.kind === KIND_LINE ? LINE_BYTES : XOR_BYTES) +
+      Math.ceil(p.width * count / 8);
+  }
+  const out = new Uint8Array(size + PAD);
+  const view = new DataView(out.buffer);
+  out[0] = FRAME_VERSION;
+  out[1] = cols;
+  let at = 2;
+  for (let n = count;; n = Math.floor(n / 128)) {
+    if (n >= 128) out[at++] = (n % 128) | 128;
+    else {
+      out[at++] = n;
+      break;
+    }
+  }
+  for (let c = 0; c <= cols; c++) {
+    const p = plans[c];
+    const v = c === 0 ? t : columns[c - 1];
+    out[at] = p.kind;
+    out[at + 1] = p.width;
+    if (p.kind === KIND_LINE) {
+      view.setInt32(at + 2, p.slope, true);
+      view.setFloat64(at + 6, p.base, true);
+      at += LINE_BYTES;
+      if (p.width > 0) {
+        for (let i = 0; i < count; i++) {
+          putBits(
+            out,
+            at * 8 + i * p.width,
+            v[i] - p.slope * i - p.base,
+            p.width,
+          );
+        }
+      }
+    } else {
+      out[at + 2] = p.trail;
+      view.setUint32(at + 3, p.lo >>> 0, true);
+      view.setUint32(at + 7, p.hi >>> 0, true);
+      at += XOR_BYTES;
+      if (p.width > 0) {
+        const u32 = new Uint32Array(v.buffer, v.byteOffset, 2 * count);
+        const w = p.width;
+        const tr = p.trail;
+        for (let i = 0; i < count; i++) {
+          let h = (u32[2 * i + HI] ^ p.hi) >>> 0;
+          let l = (u32[2 * i + LO] ^ p.lo) >>> 0;
+          // Shift the 64-bit XOR right by `trail`.
+          if (tr >= 32) {
+            l = h >>> (tr - 32);
+            h = 0;
+          } else if (tr > 0) {
+            l = ((l >>> tr) | (h << (32 - tr))) >>> 0;
+            h = h >>> tr;
+          }
+          const pos = at * 8 + i * w;
+          if (w > 32) {
+            putBits(out, pos, h, w - 32);
+            putBits(out, pos + w - 32, l, 32);
+          } else putBits(out, pos, l, w);
+        }
+      }
+    }
+    at += Math.ceil(p.width * count / 8);
+  }
+  return out;
+}
+
+/** The bits from `pos` on at the top of an int32 (at least 25 of them). */
+function peek(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) <<
+    (pos & 7);
+}
+
+/** The `n` bits (1..32) from `pos` on, unsigned. */
+function readBits(b: Uint8Array, pos: number, n: number): number {
+  if (n <= 25) return peek(b, pos) >>> (32 - n);
+  return ((peek(b, pos) >>> (32 - (n - 16))) * 65536) +
+    (peek(b, pos + n - 16) >>> 16);
+}
+
+/**
+ * Reads rows of frame chunks in O(1) each. One reader is reused for chunk
+ * after chunk ({@linkcode FrameReader.reset}): it allocates only when a
+ * chunk has more columns than any before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeFrameChunk, FrameReader } from "./frame_chunk.ts";
+ *
+ * const t = Float64Array.from({ length: 60 }, (_, i) => (i + 1) * 60_000);
+ * const inc = Float64Array.from({ length: 60 }, (_, i) => i % 7);
+ * const r = new FrameReader().reset(encodeFrameChunk(t, [inc]));
+ * assert.equal(r.count, 60);
+ * assert.equal(r.lowerBound(600_000), 9); // the first row at or after 10 min
+ * assert.equal(r.time(9), 600_000);
+ * assert.equal(r.value(1, 9), 9 % 7);
+ * ```
+ */
+export class FrameReader {
+  /** Rows. */
+  count = 0;
+  /** Value columns (the times are column 0, values 1..columns). */
+  columns = 0;
+  #b: Uint8Array = new Uint8Array(0);
+  #kind = new Uint8Array(256);
+  #width = new Uint8Array(256);
+  #trail = new Uint8Array(256);
+  /** Bit position of each column's data. */
+  #pos = new Float64Array(256);
+  #slope = new Float64Array(256);
+  #base = new Float64Array(256);
+  #hi = new Int32Array(256);
+  #lo = new Int32Array(256);
+  /** Byte offset of each column's descriptor. */
+  #desc = new Int32Array(256);
+  /** The epoch in which each column's parameters were read. */
+  #ready = new Int32Array(256);
+  #epoch = 0;
+
+  /**
+   * Points the reader at the frame chunk in `bytes[start, end)` (all of
+   * `bytes` by default); returns this. Checks
+   * that the descriptors and data fit in the bytes; throws
+   * {@linkcode CorruptChunkError} when they do not.
+   */
+  reset(bytes: Uint8Array, start = 0, end: number = bytes.length): this {
+    // Positions below are in `bytes` (the chunk may sit inside a larger
+    // buffer: a ring's, or a segment file's); `len` is the chunk's length.
+    const len = end - start;
+    if (len < 3 + PAD || bytes[start] !== FRAME_VERSION) {
+      throw new CorruptChunkError(
+        len < 3 + PAD ? "shorter than a frame header" : "not a frame chunk",
+        len,
+      );
+    }
+    const cols = bytes[start + 1];
+    if (cols < 1) throw new CorruptChunkError("0 columns", len);
+    let at = start + 2;
+    let count = 0;
+    let scale = 1;
+    for (;;) {
+      if (at >= end || at > start + 6) {
+        throw new CorruptChunkError("the row count is cut or too long", len);
+      }
+      const x = bytes[at++];
+      count += (x & 127) * scale;
+      scale *= 128;
+      if (x < 128) break;
+    }
+    if (count < 1) throw new CorruptChunkError("0 rows", len);
+    // Only each column's kind, width and data position now: the rest of
+    // a descriptor is read when the column is (#parse), since a query
+    // reads a few columns of a row or two per chunk.
+    const kind = this.#kind;
+    const width = this.#width;
+    const desc = this.#desc;
+    for (let c = 0; c <= cols; c++) {
+      if (at + LINE_BYTES > end) {
+        throw new CorruptChunkError(`column ${c} is cut`, len);
+      }
+      const k = bytes[at];
+      const w = bytes[at + 1];
+      kind[c] = k;
+      width[c] = w;
+      desc[c] = at;
+      if (k === KIND_LINE) {
+        if (w > 32) throw new CorruptChunkError(`column ${c} is too wide`, len);
+        at += LINE_BYTES;
+      } else if (k === KIND_XOR) {
+        if (w > 64 || w + bytes[at + 2] > 64) {
+          throw new CorruptChunkError(`column ${c} is too wide`, len);
+        }
+        at += XOR_BYTES;
+      } else {
+        throw new CorruptChunkError(`column ${c} has kind ${k}`, len);
+      }
+      this.#pos[c] = at * 8;
+      at += Math.ceil(w * count / 8);
+    }
+    if (at + PAD !== end) {
+      throw new CorruptChunkError(
+        `the columns end at byte ${at - start}, not ${len - PAD}`,
+        len,
+      );
+    }
+    this.#b = bytes;
+    this.count = count;
+    this.columns = cols;
+    // A new epoch: every column's parameters are stale.
+    this.#epoch = (this.#epoch + 1) | 0;
+    return this;
+  }
+
+  /** Reads column `c`'s parameters (base, slope; trail, base bits) from its descriptor. */
+  #parse(c: number): void {
+    const bytes = this.#b;
+    const at = this.#desc[c];
+    if (this.#kind[c] === KIND_LINE) {
+      this.#slope[c] = bytes[at + 2] | (bytes[at + 3] << 8) |
+        (bytes[at + 4] << 16) | (bytes[at + 5] << 24);
+      SCRATCH_U32[LO] = bytes[at + 6] | (bytes[at + 7] << 8) |
+        (bytes[at + 8] << 16) | (bytes[at + 9] << 24);
+      SCRATCH_U32[HI] = bytes[at + 10] | (bytes[at + 11] << 8) |
+        (bytes[at + 12] << 16) | (bytes[at + 13] << 24);
+      this.#base[c] = SCRATCH[0];
+    } else {
+      this.#trail[c] = bytes[at + 2];
+      this.#lo[c] = bytes[at + 3] | (bytes[at + 4] << 8) |
+        (bytes[at + 5] << 16) | (bytes[at + 6] << 24);
+      this.#hi[c] = bytes[at + 7] | (bytes[at + 8] << 8) |
+        (bytes[at + 9] << 16) | (bytes[at + 10] << 24);
+    }
+    this.#ready[c] = this.#epoch;
+  }
+
+  /** Time (ms) of row `i`. */
+  time(i: number): number {
+    return this.value(0, i);
+  }
+
+  /** Column `c` (0: times, 1..columns: values) of row `i`, as a number. */
+  value(c: number, i: number): number {
+    if (this.#ready[c] !== this.#epoch) this.#parse(c);
+    const w = this.#width[c];
+    if (this.#kind[c] === KIND_LINE) {
+      const u = w === 0 ? 0 : readBits(this.#b, this.#pos[c] + i * w, w);
+      return this.#base[c] + this.#slope[c] * i + u;
+    }
+    this.#bits(c, i);
+    return SCRATCH[0];
+  }
+
+  /**
+   * Writes column `c` of row `i` into `out[j]` bit for bit (NaN payloads
+   * too: `outU32` is a `Uint32Array` over `out`'s bytes).
+   */
+  copy(
+    c: number,
+    i: number,
+    out: Float64Array,
+    outU32: Uint32Array,
+    j: number,
+  ): void {
+    if (this.#ready[c] !== this.#epoch) this.#parse(c);
+    const w = this.#width[c];
+    if (this.#kind[c] === KIND_LINE) {
+      const u = w === 0 ? 0 : readBits(this.#b, this.#pos[c] + i * w, w);
+      out[j] = this.#base[c] + this.#slope[c] * i + u;
+      return;
+    }
+    this.#bits(c, i);
+    outU32[2 * j + HI] = SCRATCH_U32[HI];
+    outU32[2 * j + LO] = SCRATCH_U32[LO];
+  }
+
+  /** The first row whose time is at or after `x` (count when none). */
+  lowerBound(x: number): number {
+    let a = 0;
+    let b = this.count;
+    if (this.#ready[0] !== this.#epoch) this.#parse(0);
+    if (this.#kind[0] === KIND_LINE && this.#width[0] === 0) {
+      // A regular time column: the row is a division away.
+      const s = this.#slope[0];
+      const base = this.#base[0];
+      if (s <= 0) return x <= base ? 0 : b;
+      const i = Math.ceil((x - base) / s);
+      return i <= 0 ? 0 : i > b ? b : i;
+    }
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.value(0, mid) < x) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /** The first row whose time is after `x` (count when none). */
+  upperBound(x: number): number {
+    let a = 0;
+    let b = this.count;
+    if (this.#ready[0] !== this.#epoch) this.#parse(0);
+    if (this.#kind[0] === KIND_LINE && this.#width[0] === 0) {
+      const s = this.#slope[0];
+      const base = this.#base[0];
+      if (s <= 0) return x < base ? 0 : b;
+      const i = Math.floor((x - base) / s) + 1;
+      return i <= 0 ? 0 : i > b ? b : i;
+    }
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.value(0, mid) <= x) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /** Leaves the bits of xor column `c`'s row `i` in SCRATCH. */
+  #bits(c: number, i: number): void {
+    const w = this.#width[c];
+    let h = 0;
+    let l = 0;
+    if (w > 0) {
+      const b = this.#b;
+      const pos = this.#pos[c] + i * w;
+      if (w > 32) {
+        h = readBits(b, pos, w - 32) | 0;
+        l = readBits(b, pos + w - 32, 32) | 0;
+      } else l = readBits(b, pos, w) | 0;
+      const tr = this.#trail[c];
+      if (tr >= 32) {
+        h = l << (tr - 32);
+        l = 0;
+      } else if (tr > 0) {
+        h = (h << tr) | (l >>> (32 - tr));
+        l = l << tr;
+      }
+    }
+    SCRATCH_U32[HI] = this.#hi[c] ^ h;
+    SCRATCH_U32[LO] = this.#lo[c] ^ l;
+  }
+}
+
+const READER = new FrameReader();
+
+/**
+ * Decodes a whole frame chunk: the times and one array per column, views
+ * of one `ArrayBuffer` (as `decodeChunk` gives a Gorilla chunk's). Throws
+ * {@linkcode CorruptChunkError} when the bytes are not a frame chunk or
+ * its times are out of order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeFrameChunk, encodeFrameChunk } from "./frame_chunk.ts";
+ *
+ * const t = new Float64Array([1000, 2000]);
+ * const { columns } = decodeFrameChunk(encodeFrameChunk(t, [new Float64Array([NaN, 0.1])]));
+ * assert.ok(Number.isNaN(columns[0][0]));
+ * assert.equal(columns[0][1], 0.1);
+ * ```
+ */
+export function decodeFrameChunk(
+  bytes: Uint8Array,
+): { t: Float64Array; columns: Float64Array[] } {
+  const r = READER.reset(bytes);
+  const n = r.count;
+  const cols = r.columns;
+  const out = new ArrayBuffer(8 * n * (1 + cols));
+  const u = new Uint32Array(out);
+  const t = new Float64Array(out, 0, n);
+  const columns: Float64Array[] = [];
+  for (let c = 1; c <= cols; c++) {
+    columns.push(new Float64Array(out, 8 * n * c, n));
+  }
+  const all = new Float64Array(out);
+  for (let c = 0; c <= cols; c++) {
+    for (let i = 0; i < n; i++) r.copy(c, i, all, u, c * n + i);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isSafeInteger(t[i]) || (i > 0 && t[i] < t[i - 1])) {
+      throw new CorruptChunkError(
+        `row ${i}'s time is out of order`,
+        bytes.length,
+      );
+    }
+  }
+  return { t, columns };
+}
+
+/**
+ * Decodes a sealed chunk of either format by its byte 0: a frame chunk
+ * (version 2, the downsampled tiers' sealed chunks) or a Gorilla chunk
+ * (version 1: the raw tier, open chunks, and downsampled chunks written
+ * before the frame format, which still read).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder } from "./codec.ts";
+ * import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
+ *
+ * const e = new ChunkEncoder();
+ * e.append(1000, 7);
+ * assert.deepEqual([...decodeAnyChunk(e.finish()).columns[0]], [7]);
+ * const f = encodeFrameChunk(new Float64Array([1000]), [new Float64Array([7])]);
+ * assert.deepEqual([...decodeAnyChunk(f).columns[0]], [7]);
+ * ```
+ */
+export function decodeAnyChunk(
+  bytes: Uint8Array,
+): { t: Float64Array; columns: Float64Array[] } {
+  return bytes.length > 0 && bytes[0] === FRAME_VERSION
+    ? decodeFrameChunk(bytes)
+    : decodeChunk(bytes);
+}
