@@ -10,7 +10,7 @@ import {
 } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _unsafeRegexReason } from "./_safe_regex.ts";
+import { unsafeRegexReason } from "../expr/safe_regex.ts";
 
 /**
  * Reads a delimiter option: a string, or `/pattern/` for a regular
@@ -27,7 +27,7 @@ function _delimiter(value: unknown): string | RegExp {
   }
   if (value.length > 2 && value.startsWith("/") && value.endsWith("/")) {
     const source = value.slice(1, -1);
-    const unsafe = _unsafeRegexReason(source);
+    const unsafe = unsafeRegexReason(source);
     if (unsafe !== undefined) {
       throw new RangeError(
         `cannot use the regular expression delimiter ${
@@ -55,7 +55,7 @@ function _delimiter(value: unknown): string | RegExp {
  * pattern whose backtracking can take time exponential in the text (a
  * repeated group that holds a quantifier or alternatives, as `(a+)+`, or a
  * backreference) is refused when the option arrives, so at validation for
- * a graph's IIP (see `_safe_regex.ts`).
+ * a graph's IIP (see `src/expr/safe_regex.ts`).
  *
  * @example
  * ```ts

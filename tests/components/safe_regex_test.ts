@@ -8,8 +8,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { _unsafeRegexReason } from "../../src/components/_safe_regex.ts";
+import { unsafeRegexReason } from "../../src/expr/safe_regex.ts";
 import { StringsSplit } from "../../src/components/strings.ts";
+import { compileExpression } from "../../src/expr/compile_expression.ts";
 import { problemsOf } from "./_graph_helpers.ts";
 
 const REFUSED: [string, RegExp][] = [
@@ -39,17 +40,17 @@ const ACCEPTED = [
   "\\(+",
 ];
 
-test("_unsafeRegexReason() refuses the patterns whose backtracking can grow exponentially", () => {
+test("unsafeRegexReason() refuses the patterns whose backtracking can grow exponentially", () => {
   for (const [source, reason] of REFUSED) {
-    const why = _unsafeRegexReason(source);
+    const why = unsafeRegexReason(source);
     assert.ok(why !== undefined, `${source} should be refused`);
     assert.match(why, reason, source);
   }
 });
 
-test("_unsafeRegexReason() accepts the delimiters people write", () => {
+test("unsafeRegexReason() accepts the delimiters people write", () => {
   for (const source of ACCEPTED) {
-    assert.equal(_unsafeRegexReason(source), undefined, source);
+    assert.equal(unsafeRegexReason(source), undefined, source);
     assert.ok(new RegExp(source));
   }
 });
@@ -73,5 +74,28 @@ test("validateGraph() refuses a graph whose strings/Split IIP is a catastrophic 
   assert.match(
     problems[0],
     /^IIP for in-port "delimiter" of "S" \(strings\/Split\) is not valid: cannot use the regular expression delimiter .*exponential/,
+  );
+});
+
+test("compileExpression() refuses a JSONata expression holding a catastrophic regular expression, so flow/Map's expr is refused at validation", () => {
+  assert.throws(
+    () => compileExpression("$split(line, /(a+)+b/)"),
+    {
+      name: "RangeError",
+      message:
+        'cannot use the JSONata expression "$split(line, /(a+)+b/)": its regular expression /(a+)+b/ at position 21 is refused: it repeats a group that holds a quantifier (as (a+)+ or (a?){20} do), which can take time exponential in the text',
+    },
+  );
+  assert.equal(
+    compileExpression("$match(s, /\\d+(?:\\.\\d+)?/i)").compiled,
+    true,
+  );
+  const problems = problemsOf(
+    "'$contains(s, /(x|xx)+y/)' -> expr M(flow/Map) out -> in D(core/Drop)",
+  );
+  assert.equal(problems.length, 1);
+  assert.match(
+    problems[0],
+    /^IIP for in-port "expr" of "M" \(flow\/Map\) is not valid: cannot use the JSONata expression .*repeats a group of alternatives/,
   );
 });

@@ -36,13 +36,13 @@ interface _Group {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { _unsafeRegexReason } from "./_safe_regex.ts";
+ * import { unsafeRegexReason } from "./safe_regex.ts";
  *
- * assert.equal(_unsafeRegexReason("\\s*,\\s*"), undefined);
- * assert.match(_unsafeRegexReason("(a+)+$")!, /repeats a group that holds a quantifier/);
+ * assert.equal(unsafeRegexReason("\\s*,\\s*"), undefined);
+ * assert.match(unsafeRegexReason("(a+)+$")!, /repeats a group that holds a quantifier/);
  * ```
  */
-export function _unsafeRegexReason(source: string): string | undefined {
+export function unsafeRegexReason(source: string): string | undefined {
   const stack: _Group[] = [{ varies: false, alternates: false }];
   // What the last atom was: a group just closed (with what it held), or a
   // single character or class, or nothing that a quantifier could apply to.
