@@ -966,7 +966,7 @@ export class HistoryStore implements HistoryReader {
       this.#dirty[id] = 0;
       const before = w.length;
       encodeHeadRecord(w, record);
-      for (const c of chunks) c?.logged();
+      for (let k = 0; k < chunks.length; k++) chunks[k]?.logged();
       total += w.length - before;
       if (w.length >= 256 * 1024) {
         out!(w.bytes());
