@@ -18,10 +18,15 @@
  *    activity. Target: <= 1.5 bytes/sample on average.
  * 3. query: `sum by (process) (rate(weir_process_messages_total[1m]))`
  *    over 1,000 series over 1 hour at a 15 s step from raw samples at
- *    1 s, and over 100 series over 30 days at a 1 h step from the minute
- *    tier (see `QUERY_SERIES_30D` for why not 1,000). Target:
- *    <= 50 ms each. `HistoryStore.select()` of the same series and range
- *    is timed on its own (the store's part: merging and decoding chunks).
+ *    1 s, and over 1,000 series over 30 days at a 1 h step from the
+ *    minute tier (fed through `append()`, one sample a minute, kept in
+ *    memory; about a minute of ingest per runtime). Target: <= 50 ms
+ *    each. The store's part is timed on its own: `HistoryStore.select()`
+ *    of the same range for the raw query, `selectSteps()` of the step
+ *    windows (what the evaluator reads) for the 30-day one. Each prints
+ *    the cold (first) run, the median of 7, and the RSS (MB) after ingest
+ *    and after the queries.
+ *    `--query=1h` or `--query=30d` runs one of the two.
  * 4. cost: the 100 flows x 10 processes set-up (and the demo flow) in
  *    child processes side by side, one with a `History` (on disk, in a
  *    temporary folder) attached and sampling every 1 s, one without: CPU
@@ -466,12 +471,20 @@ async function diskBench(): Promise<DiskResult[]> {
 const QUERY = "sum by (process) (rate(weir_process_messages_total[1m]))";
 const QUERY_SERIES = 1000;
 /**
- * Series of the 30-day query. Not 1,000: `select()` returns every point
- * in the range, 43,200 minute windows x 7 arrays x 8 bytes a series, so
- * 1,000 series take 2.4 GB per query (a first run grew past 5 GB RSS on
- * Bun and was stopped). The figure scales with the series count.
+ * Series of the 30-day query: 1,000, as issue 14 asks. (It was 100 while
+ * the step read decoded whole chunks and the store's part was timed with
+ * a `select()` of all 43,200 windows x 7 arrays a series: 2.4 GB for
+ * 1,000. The step read returns 2 rows of each hour, and only the columns
+ * asked for.)
  */
-const QUERY_SERIES_30D = 100;
+const QUERY_SERIES_30D = 1000;
+const queryWhich = argv.find((a) => a.startsWith("--query="))?.slice(8) ??
+  "all";
+
+/** Resident set size of this process (MB), from /proc. */
+function ownRssMB(): number {
+  return Math.round(rssMB(globalThis.process?.pid ?? 0));
+}
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
@@ -480,9 +493,12 @@ interface QueryFigures {
   series: number;
   samplesPerSeries: number;
   ingestSeconds: number;
+  queryColdMs: number;
   queryMedianMs: number;
   queryByRun: number[];
   selectMedianMs: number;
+  rssAfterIngestMB: number;
+  rssAfterQueriesMB: number;
   resultSeries: number;
   pointsPerSeries: number;
 }
@@ -511,7 +527,9 @@ async function timeQuery(
   step: number,
   tier: number,
   options: { nowMs: number; tier?: string },
+  storePart?: () => void,
 ): Promise<QueryFigures> {
+  const rssAfterIngestMB = ownRssMB();
   const runs: number[] = [];
   const selects: number[] = [];
   let resultSeries = 0;
@@ -529,7 +547,8 @@ async function timeQuery(
     resultSeries = res.result.length;
     points = res.result[0]?.values.length ?? 0;
     t0 = performance.now();
-    store.select(matcher, start - 60_000, end, tier);
+    if (storePart) storePart();
+    else store.select(matcher, start - 60_000, end, tier);
     selects.push(performance.now() - t0);
     await sleep(0);
   }
@@ -538,23 +557,28 @@ async function timeQuery(
     series,
     samplesPerSeries,
     ingestSeconds: Number(ingestSeconds.toFixed(1)),
+    queryColdMs: Number(runs[0].toFixed(1)),
     queryMedianMs: Number(median(runs).toFixed(1)),
     queryByRun: runs.map((x) => Number(x.toFixed(1))),
     selectMedianMs: Number(median(selects).toFixed(1)),
+    rssAfterIngestMB,
+    rssAfterQueriesMB: ownRssMB(),
     resultSeries,
     pointsPerSeries: points,
   };
   log(
-    `query ${what}, ${series} series: ${f.queryMedianMs} ms (${
+    `query ${what}, ${series} series: cold ${f.queryColdMs} ms, median ${f.queryMedianMs} ms (${
       f.queryByRun.join(", ")
-    }); select() alone ${f.selectMedianMs} ms; ${resultSeries} series x ${points} points`,
+    }); ${
+      storePart ? "selectSteps()" : "select()"
+    } alone ${f.selectMedianMs} ms; ${resultSeries} series x ${points} points; RSS ${rssAfterIngestMB} MB after ingest, ${f.rssAfterQueriesMB} MB after the queries`,
   );
   return f;
 }
 
 async function queryBench(): Promise<QueryFigures[]> {
   const out: QueryFigures[] = [];
-  {
+  if (queryWhich !== "30d") {
     // 1 hour (and the minute before it) of raw samples at 1 s.
     const store = await HistoryStore.open({});
     const refs = querySeries(store, QUERY_SERIES);
@@ -584,7 +608,7 @@ async function queryBench(): Promise<QueryFigures[]> {
     );
     await store.close();
   }
-  {
+  if (queryWhich !== "1h") {
     // 30 days of the minute tier: one sample a minute fed through
     // append() (each minute window then holds one sample), kept in memory.
     const store = await HistoryStore.open({ memoryChunks: 800 });
@@ -611,6 +635,24 @@ async function queryBench(): Promise<QueryFigures[]> {
         HOUR,
         1,
         { nowMs: end, tier: "1m" },
+        () => {
+          // What the evaluator reads: each hour's [end - 1m, end], increase only.
+          const ends = new Float64Array(30 * 24 + 1);
+          for (let i = 0; i < ends.length; i++) {
+            ends[i] = end - 30 * DAY + i * HOUR;
+          }
+          store.selectSteps(
+            [{
+              name: "__name__",
+              type: "=",
+              value: "weir_process_messages_total",
+            }],
+            ends,
+            60_000,
+            1,
+            ["increase"],
+          );
+        },
       ),
     );
     await store.close();

@@ -101,8 +101,10 @@ export async function runFlow(o: RunOptions): Promise<number> {
     const r = await net.drain(o.drainTimeoutMs);
     if (!r.drained) {
       log.warn(
-        `drain timed out; ${r.backlog} buffered messages were discarded`,
-        { flow: net.name, discarded: r.backlog },
+        `drain timed out; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
+          r.discarded - r.backlog
+        } in activations)`,
+        { flow: net.name, discarded: r.discarded },
       );
     }
   });

@@ -14,15 +14,21 @@ import {
   CoreRepeat,
 } from "./core.ts";
 import {
+  type ExpressionComponentOptions,
   FlowBatch,
   FlowCounter,
   FlowFilter,
+  flowFilter,
   FlowMap,
+  flowMap,
   FlowThrottle,
 } from "./flow.ts";
 import { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
 import { StringsSplit } from "./strings.ts";
+
+/** Options of {@linkcode builtins}. */
+export interface BuiltinsOptions extends ExpressionComponentOptions {}
 
 /**
  * A new registry holding every built-in component under its weir name
@@ -38,9 +44,13 @@ import { StringsSplit } from "./strings.ts";
  * const registry = builtins();
  * assert.equal(registry.has("core/Output"), true);
  * assert.equal(registry.get("strings/SplitStr")?.name, "strings/Split");
+ * // A host's own budget for the JSONata expressions of flow/Map and flow/Filter:
+ * const strict = builtins({ expressionBudget: { timeoutMs: 100, maxDepth: 200 } });
+ * assert.equal(strict.has("flow/Map"), true);
  * ```
  */
-export function builtins(): Registry {
+export function builtins(options: BuiltinsOptions = {}): Registry {
+  const custom = options.expressionBudget !== undefined;
   return new Registry()
     .register(CoreRepeat)
     .register(CoreDrop)
@@ -49,8 +59,8 @@ export function builtins(): Registry {
     .register(CoreMerge)
     .register(CoreDelay, "core/RepeatDelayed")
     .register(CoreInterval)
-    .register(FlowMap)
-    .register(FlowFilter)
+    .register(custom ? flowMap(options) : FlowMap)
+    .register(custom ? flowFilter(options) : FlowFilter)
     .register(FlowBatch)
     .register(FlowThrottle)
     .register(FlowCounter, "packets/Counter")

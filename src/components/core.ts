@@ -10,7 +10,7 @@ import {
   defineComponent,
   parseDuration,
 } from "../engine/component.ts";
-import { _nonNegativeInteger, _positiveDuration } from "./_option_parsers.ts";
+import { _intervalDuration, _nonNegativeInteger } from "./_option_parsers.ts";
 import { _sleepUntil } from "./_timer.ts";
 
 /**
@@ -252,9 +252,9 @@ export const CoreInterval: Component = defineComponent<IntervalState>({
       type: "duration",
       control: true,
       default: 1000,
-      parse: _positiveDuration,
+      parse: _intervalDuration,
       description:
-        'Time between ticks, longer than 0, e.g. "250ms" or "1s" (default 1 s); a change applies at once.',
+        'Time between ticks, at least 1 ms, e.g. "250ms" or "1s" (default 1 s); a change applies at once.',
     },
     count: {
       type: "integer",

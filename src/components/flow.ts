@@ -19,12 +19,18 @@ import {
 } from "../engine/component.ts";
 import { _clearTimer, _setTimer, _sleepUntil, type _Timer } from "./_timer.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _positiveInteger } from "./_option_parsers.ts";
+import { _batchSize } from "./_option_parsers.ts";
 import {
   compileExpression,
   type Expression,
 } from "../expr/compile_expression.ts";
-import { evaluateExpressionNow } from "../expr/evaluate_expression.ts";
+import {
+  checkExpressionBudget,
+  DEFAULT_EXPRESSION_BUDGET,
+  evaluateExpressionWithin,
+  type ExpressionBudget,
+  type ExpressionSite,
+} from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
 
 /** A function given to the `fn` port of `flow/Map` or `flow/Filter`. */
@@ -57,6 +63,32 @@ const _exprPort: InPortSpec = {
 interface FnState {
   /** The `fn` last checked against `expr`. */
   checked: MapFunction | undefined;
+  /** Flow and process, for the error of an expression over its budget. */
+  site: ExpressionSite;
+}
+
+function _fnState(ctx: { network: string; process: string }): FnState {
+  return {
+    checked: undefined,
+    site: { flow: ctx.network, process: ctx.process },
+  };
+}
+
+/** Options of {@linkcode flowMap} and {@linkcode flowFilter}. */
+export interface ExpressionComponentOptions {
+  /**
+   * The budget of each evaluation of an `expr` (default
+   * `DEFAULT_EXPRESSION_BUDGET`: 1,000 ms, 1,000 nested steps); over it,
+   * the message fails with a `BudgetError`, counted as a `timeout`.
+   */
+  expressionBudget?: ExpressionBudget;
+}
+
+function _budgetOf(options: ExpressionComponentOptions): ExpressionBudget {
+  const budget = options.expressionBudget ?? DEFAULT_EXPRESSION_BUDGET;
+  checkExpressionBudget(budget);
+  // A copy: a caller's later change does not reach running flows.
+  return { timeoutMs: budget.timeoutMs, maxDepth: budget.maxDepth };
 }
 
 /** The `expr` of `ctx`, when `fn` is unset; neither set is an error. */
@@ -95,7 +127,10 @@ function _checkFn(
  * sent too. A synchronous `fn` keeps the activation synchronous. What an
  * expression builds is sent as plain objects and arrays (JSONata's own
  * have no prototype and carry flags); parts of the input are sent as they
- * are, by reference.
+ * are, by reference. Each evaluation of `expr` has a budget (1,000 ms and
+ * 1,000 nested steps unless {@linkcode flowMap} was given another): over
+ * it, the message fails with a `BudgetError` naming the flow, the process
+ * and the limit, counted as a `timeout`, and the next message goes on.
  *
  * @example
  * ```ts
@@ -107,38 +142,63 @@ function _checkFn(
  * assert.equal(await expr.evaluate({ price: 2, qty: 3 }), 6);
  * ```
  */
-export const FlowMap: Component = defineComponent<FnState>({
-  name: "flow/Map",
-  description: "Sends the result of fn or a JSONata expr for each message.",
-  inPorts: {
-    in: { description: "Messages to transform." },
-    fn: _fnPort,
-    expr: _exprPort,
-  },
-  outPorts: {
-    out: { description: "One result per message, in order." },
-    error: _errorPort,
-  },
-  setup: () => ({ checked: undefined }),
-  // The synchronous fn path is kept small; the rest is out of line.
-  process(value, ctx) {
-    const fn = ctx.control<MapFunction | undefined>("fn");
-    if (fn === undefined) return _mapExpression(value, ctx);
-    if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Map");
-    const result = fn(value);
-    if (isThenable(result)) return _sendLater(ctx, result);
-    ctx.send("out", result);
-  },
-});
+export const FlowMap: Component = flowMap();
 
-function _mapExpression(
-  value: unknown,
-  ctx: Context<FnState>,
-): void | Promise<void> {
-  // A compiled expression answers at once: no promise per message.
-  const r = evaluateExpressionNow(_expression(ctx, "flow/Map"), value);
-  if (r instanceof Promise) return r.then((v) => ctx.send("out", toPlain(v)));
-  return ctx.send("out", toPlain(r));
+/**
+ * `flow/Map` with its own options: `flowMap({ expressionBudget })` bounds
+ * each evaluation of its `expr` (see {@linkcode ExpressionComponentOptions});
+ * `builtins({ expressionBudget })` registers it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flowMap } from "./flow.ts";
+ *
+ * assert.equal(flowMap({ expressionBudget: { timeoutMs: 50, maxDepth: 100 } }).name, "flow/Map");
+ * assert.throws(() => flowMap({ expressionBudget: { timeoutMs: -1, maxDepth: 100 } }), RangeError);
+ * ```
+ */
+export function flowMap(options: ExpressionComponentOptions = {}): Component {
+  const budget = _budgetOf(options);
+  const mapExpression = (
+    value: unknown,
+    ctx: Context<FnState>,
+  ): void | Promise<void> => {
+    // A compiled expression answers at once: no promise per message.
+    const r = evaluateExpressionWithin(
+      _expression(ctx, "flow/Map"),
+      value,
+      budget,
+      ctx.state.site,
+    );
+    if (r instanceof Promise) {
+      return r.then((v) => ctx.send("out", toPlain(v)));
+    }
+    return ctx.send("out", toPlain(r));
+  };
+  return defineComponent<FnState>({
+    name: "flow/Map",
+    description: "Sends the result of fn or a JSONata expr for each message.",
+    inPorts: {
+      in: { description: "Messages to transform." },
+      fn: _fnPort,
+      expr: _exprPort,
+    },
+    outPorts: {
+      out: { description: "One result per message, in order." },
+      error: _errorPort,
+    },
+    setup: _fnState,
+    // The synchronous fn path is kept small; the rest is out of line.
+    process(value, ctx) {
+      const fn = ctx.control<MapFunction | undefined>("fn");
+      if (fn === undefined) return mapExpression(value, ctx);
+      if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Map");
+      const result = fn(value);
+      if (isThenable(result)) return _sendLater(ctx, result);
+      ctx.send("out", result);
+    },
+  });
 }
 
 function _sendLater(
@@ -164,41 +224,66 @@ function _sendLater(
  * );
  * ```
  */
-export const FlowFilter: Component = defineComponent<FnState>({
-  name: "flow/Filter",
-  description: "Forwards the messages for which fn or a JSONata expr holds.",
-  inPorts: {
-    in: { description: "Messages to test." },
-    fn: _fnPort,
-    expr: _exprPort,
-  },
-  outPorts: {
-    out: { description: "Messages whose result was truthy." },
-    rejected: {
-      description: "Messages whose result was falsy (when connected).",
-    },
-    error: _errorPort,
-  },
-  setup: () => ({ checked: undefined }),
-  // The synchronous fn path is kept small; the rest is out of line.
-  process(value, ctx) {
-    const fn = ctx.control<MapFunction | undefined>("fn");
-    if (fn === undefined) return _filterExpression(value, ctx);
-    if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Filter");
-    const result = fn(value);
-    if (isThenable(result)) return _routeLater(ctx, value, result);
-    if (result) ctx.send("out", value);
-    else if (ctx.out.rejected.connected) ctx.send("rejected", value);
-  },
-});
+export const FlowFilter: Component = flowFilter();
 
-function _filterExpression(
-  value: unknown,
-  ctx: Context<FnState>,
-): void | Promise<void> {
-  const r = evaluateExpressionNow(_expression(ctx, "flow/Filter"), value);
-  if (r instanceof Promise) return r.then((v) => _route(ctx, value, v));
-  return _route(ctx, value, r);
+/**
+ * `flow/Filter` with its own options: `flowFilter({ expressionBudget })`
+ * bounds each evaluation of its `expr` (see
+ * {@linkcode ExpressionComponentOptions}); `builtins({ expressionBudget })`
+ * registers it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flowFilter } from "./flow.ts";
+ *
+ * assert.equal(flowFilter({ expressionBudget: { timeoutMs: 50, maxDepth: 100 } }).name, "flow/Filter");
+ * ```
+ */
+export function flowFilter(
+  options: ExpressionComponentOptions = {},
+): Component {
+  const budget = _budgetOf(options);
+  const filterExpression = (
+    value: unknown,
+    ctx: Context<FnState>,
+  ): void | Promise<void> => {
+    const r = evaluateExpressionWithin(
+      _expression(ctx, "flow/Filter"),
+      value,
+      budget,
+      ctx.state.site,
+    );
+    if (r instanceof Promise) return r.then((v) => _route(ctx, value, v));
+    return _route(ctx, value, r);
+  };
+  return defineComponent<FnState>({
+    name: "flow/Filter",
+    description: "Forwards the messages for which fn or a JSONata expr holds.",
+    inPorts: {
+      in: { description: "Messages to test." },
+      fn: _fnPort,
+      expr: _exprPort,
+    },
+    outPorts: {
+      out: { description: "Messages whose result was truthy." },
+      rejected: {
+        description: "Messages whose result was falsy (when connected).",
+      },
+      error: _errorPort,
+    },
+    setup: _fnState,
+    // The synchronous fn path is kept small; the rest is out of line.
+    process(value, ctx) {
+      const fn = ctx.control<MapFunction | undefined>("fn");
+      if (fn === undefined) return filterExpression(value, ctx);
+      if (fn !== ctx.state.checked) _checkFn(ctx, fn, "flow/Filter");
+      const result = fn(value);
+      if (isThenable(result)) return _routeLater(ctx, value, result);
+      if (result) ctx.send("out", value);
+      else if (ctx.out.rejected.connected) ctx.send("rejected", value);
+    },
+  });
 }
 
 function _routeLater(
@@ -310,8 +395,9 @@ export const FlowBatch: Component = defineComponent<BatchState>({
       type: "integer",
       control: true,
       default: 10,
-      parse: _positiveInteger,
-      description: "Messages per batch, a positive integer (default 10).",
+      parse: _batchSize,
+      description:
+        "Messages per batch, a positive integer up to 100000 (default 10).",
     },
     timeout: {
       type: "duration",

@@ -10,7 +10,7 @@
  * @module
  */
 import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Readable } from "node:stream";
@@ -43,6 +43,65 @@ function _requirePath(ctx: Context<unknown>, component: string): string {
 
 /** Bytes read at a time: a file is read this far ahead of `out`. */
 const _CHUNK = 64 * 1024;
+
+/** `fs/ReadFile`'s default `maxBytes`: 16 MiB. */
+const _MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** The largest `maxBytes` it takes: 1 GiB. */
+const _MAX_FILE_BYTES_LIMIT = 1024 * 1024 * 1024;
+/** `fs/ReadLines`' default `maxLineLength`: 16 Mi characters. */
+const _MAX_LINE = 16 * 1024 * 1024;
+/** The largest `maxLineLength` it takes: 256 Mi characters. */
+const _MAX_LINE_LIMIT = 256 * 1024 * 1024;
+
+/** A parser of a size option: an integer from 1 to `max`. */
+function _sizeUpTo(max: number): (value: unknown) => number {
+  return (value) => {
+    if (
+      Number.isInteger(value) && (value as number) >= 1 &&
+      (value as number) <= max
+    ) {
+      return value as number;
+    }
+    throw new RangeError(
+      `expected an integer from 1 to ${max}, received ${describeValue(value)}`,
+    );
+  };
+}
+
+/**
+ * The bytes of the file at `path`, read a chunk at a time; past `max`
+ * bytes it stops and fails (a device such as `/dev/zero` never ends, and
+ * a huge file would take the host's memory).
+ */
+async function _readAtMost(path: string, max: number): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const room = Math.min(_CHUNK, max + 1 - total);
+      const buffer = new Uint8Array(room);
+      const { bytesRead } = await handle.read(buffer, 0, room, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) {
+        throw new RangeError(
+          `it is longer than maxBytes (${max} bytes); raise maxBytes, or stream it with fs/ReadLines`,
+        );
+      }
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.length;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
 const _encoder = new TextEncoder();
 
 /** Where `fs/ReadLines` gets its bytes from: a file or standard input. */
@@ -127,7 +186,9 @@ function _readChunk(
  * U+FFFD.
  *
  * It reads as fast as `out` takes lines (64 KiB ahead at most, plus the
- * line being read), so a file of any size is read in bounded memory. A
+ * line being read), so a file of any size is read in bounded memory; a
+ * line longer than `maxLineLength` characters (16 Mi unless set) fails the
+ * read, so a file without line breaks cannot fill the memory either. A
  * file that cannot be read fails the process with a message such as
  * `cannot read "x.txt": no such file`.
  *
@@ -149,6 +210,14 @@ export const FsReadLines: Component = defineComponent({
       required: true,
       parse: _path,
       description: 'The file to read; "-" reads standard input.',
+    },
+    maxLineLength: {
+      type: "integer",
+      control: true,
+      default: _MAX_LINE,
+      parse: _sizeUpTo(_MAX_LINE_LIMIT),
+      description:
+        `Longest line, in characters (default ${_MAX_LINE}, at most ${_MAX_LINE_LIMIT}); a longer one fails the read, so a file without line breaks cannot fill the memory.`,
     },
   },
   outPorts: {
@@ -174,6 +243,14 @@ export const FsReadLines: Component = defineComponent({
     const decoder = new TextDecoder();
     // The start of the current line, from earlier chunks.
     let pending: string[] = [];
+    let pendingLength = 0;
+    const maxLine = ctx.control<number>("maxLineLength");
+    const tooLong = () =>
+      _fileError(
+        "read",
+        where,
+        `a line is longer than maxLineLength (${maxLine} characters)`,
+      );
     try {
       for (;;) {
         let bytes: Uint8Array | null;
@@ -199,13 +276,19 @@ export const FsReadLines: Component = defineComponent({
             pending.push(line);
             line = pending.join("");
             pending = [];
+            pendingLength = 0;
           }
           if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+          if (line.length > maxLine) throw tooLong();
           const sent = ctx.send("out", line);
           if (sent !== undefined) await sent;
           if (signal.aborted) return;
         }
-        if (start < text.length) pending.push(text.slice(start));
+        if (start < text.length) {
+          pending.push(text.slice(start));
+          pendingLength += text.length - start;
+          if (pendingLength > maxLine + 1) throw tooLong();
+        }
         if (bytes === null) break;
       }
       if (pending.length > 0) {
@@ -449,7 +532,10 @@ function _encoding(value: unknown): BufferEncoding {
  * `encoding`; with UTF-8 a byte-order mark at the start is dropped. A file
  * that cannot be read sends an error such as `cannot read "x.txt": no such
  * file` to `error` (or the network's `error` event) and the next path is
- * read as usual. Use `fs/ReadLines` for large files.
+ * read as usual. It reads at most `maxBytes` of a file (16 MiB unless set;
+ * a longer file, or a device that never ends such as `/dev/zero`, is an
+ * error `cannot read "x": it is longer than maxBytes (...)`): use
+ * `fs/ReadLines` for large files.
  *
  * @example
  * ```ts
@@ -472,6 +558,14 @@ export const FsReadFile: Component = defineComponent({
       description:
         "Text encoding of the files: utf-8 (default), utf-16le, ucs-2, latin1 (binary), ascii, base64, base64url or hex.",
     },
+    maxBytes: {
+      type: "integer",
+      control: true,
+      default: _MAX_FILE_BYTES,
+      parse: _sizeUpTo(_MAX_FILE_BYTES_LIMIT),
+      description:
+        `Largest file it reads, in bytes (default ${_MAX_FILE_BYTES}, 16 MiB; at most ${_MAX_FILE_BYTES_LIMIT}); a longer one is an error and the next path is read.`,
+    },
   },
   outPorts: {
     out: { type: "string", description: "The text of each file." },
@@ -481,7 +575,7 @@ export const FsReadFile: Component = defineComponent({
     const path = _path(value);
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await _readAtMost(path, ctx.control<number>("maxBytes"));
     } catch (e) {
       throw _fileError("read", path, e);
     }

@@ -31,7 +31,7 @@
  *
  * @module
  */
-export { builtins } from "./builtins.ts";
+export { builtins, type BuiltinsOptions } from "./builtins.ts";
 export {
   CoreDelay,
   CoreDrop,
@@ -42,14 +42,22 @@ export {
   CoreRepeat,
 } from "./core.ts";
 export {
+  type ExpressionComponentOptions,
   FlowBatch,
   FlowCounter,
   FlowFilter,
+  flowFilter,
   FlowMap,
+  flowMap,
   FlowThrottle,
   type MapFunction,
 } from "./flow.ts";
-export { compileExpression, type Expression } from "../expr/mod.ts";
+export {
+  compileExpression,
+  DEFAULT_EXPRESSION_BUDGET,
+  type Expression,
+  type ExpressionBudget,
+} from "../expr/mod.ts";
 export { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
 export { StringsSplit } from "./strings.ts";

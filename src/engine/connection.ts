@@ -42,6 +42,13 @@ export interface Endpoint<P> {
   index: number;
 }
 
+/**
+ * Slots a connection's ring starts with (or its capacity, when smaller):
+ * the default capacity (10) never grows, a capacity of 100,000 costs
+ * memory only as it fills.
+ */
+const INITIAL_SLOTS = 16;
+
 /** A value waiting for room in a full `block` connection. */
 export interface PendingSend {
   value: unknown;
@@ -96,12 +103,17 @@ export class Connection<P extends Named> {
   readonly index: number;
   /** Feeds a control port (values are applied, never buffered). */
   readonly control: boolean;
-  /** Buffered values (ring). */
-  readonly buf: unknown[];
+  /**
+   * Buffered values (ring). It starts small and doubles as it fills, up
+   * to `capacity`: a large capacity costs memory only when it is used.
+   */
+  buf: unknown[];
   /** Time each buffered value entered the network (ms, 0 = unknown). */
-  readonly origins: Float64Array;
+  origins: Float64Array;
   /** Time each buffered value was enqueued (ms). */
-  readonly enqueued: Float64Array;
+  enqueued: Float64Array;
+  /** Slots of the ring now (`buf.length`), at most `capacity`. */
+  size: number;
   /** Index of the oldest value. */
   head = 0;
   /** Number of buffered values. */
@@ -132,6 +144,12 @@ export class Connection<P extends Named> {
   droppedUnread = 0;
   /** Discarded by a stop, or sent after it. */
   droppedStopped = 0;
+  /**
+   * Set by a stop on the out-connections of a process whose activations it
+   * cut off (and counted as given up): that many values those activations
+   * still send are not counted again. Shared by the process's connections.
+   */
+  lateCredit: { n: number } | null = null;
   /** Time values waited in the buffer, in seconds. */
   readonly wait: Histogram;
 
@@ -169,9 +187,11 @@ export class Connection<P extends Named> {
     this.blocksSender = code === BLOCK && this.source !== null &&
       this.source !== this.target;
     this.control = control;
-    this.buf = new Array(capacity).fill(undefined);
-    this.origins = new Float64Array(capacity);
-    this.enqueued = new Float64Array(capacity);
+    const size = Math.min(capacity, INITIAL_SLOTS);
+    this.size = size;
+    this.buf = new Array(size).fill(undefined);
+    this.origins = new Float64Array(size);
+    this.enqueued = new Float64Array(size);
     this.wait = new Histogram(buckets);
   }
 
@@ -200,10 +220,10 @@ export class Connection<P extends Named> {
    */
   offer(value: unknown, origin: number, now: number): void | Promise<void> {
     // Kept small, so that the runtimes inline it into the sender's path.
-    const cap = this.capacity;
-    if (this.count < cap && !this.closed) {
+    const size = this.size;
+    if (this.count < size && !this.closed) {
       let slot = this.head + this.count;
-      if (slot >= cap) slot -= cap;
+      if (slot >= size) slot -= size;
       this.buf[slot] = value;
       this.origins[slot] = origin;
       this.enqueued[slot] = now;
@@ -213,11 +233,20 @@ export class Connection<P extends Named> {
     return this.#overflow(value, origin, now);
   }
 
-  /** A closed or full connection: drop, park or refuse, as its policy says. */
+  /**
+   * A closed or full connection: drop, park or refuse, as its policy says;
+   * a ring full below `capacity` grows instead.
+   */
   #overflow(value: unknown, origin: number, now: number): void | Promise<void> {
+    if (!this.closed && this.count < this.capacity) {
+      this.#grow();
+      return this.offer(value, origin, now);
+    }
     if (this.closed) {
       if (this.receiverGone) this.droppedUnread++;
-      else this.droppedStopped++;
+      else if (this.lateCredit !== null && this.lateCredit.n > 0) {
+        this.lateCredit.n--;
+      } else this.droppedStopped++;
       return;
     }
     const cap = this.capacity;
@@ -265,13 +294,13 @@ export class Connection<P extends Named> {
    * ```
    */
   take(now: number): unknown {
-    const cap = this.capacity;
+    const size = this.size;
     const h = this.head;
     const v = this.buf[h];
     this.buf[h] = undefined;
     this.takenOrigin = this.origins[h];
     this.wait.observe((now - this.enqueued[h]) / 1000);
-    this.head = h + 1 === cap ? 0 : h + 1;
+    this.head = h + 1 === size ? 0 : h + 1;
     this.delivered++;
     if (this.pending.length > 0) this.#unpark(h);
     else this.count--;
@@ -321,6 +350,25 @@ export class Connection<P extends Named> {
     for (const ps of pending) ps.resolve?.();
   }
 
+  /** Doubles the ring (up to `capacity`), its values in order from slot 0. */
+  #grow(): void {
+    const size = Math.min(this.capacity, this.size * 2);
+    const buf: unknown[] = new Array(size).fill(undefined);
+    const origins = new Float64Array(size);
+    const enqueued = new Float64Array(size);
+    for (let i = 0; i < this.count; i++) {
+      const j = (this.head + i) % this.size;
+      buf[i] = this.buf[j];
+      origins[i] = this.origins[j];
+      enqueued[i] = this.enqueued[j];
+    }
+    this.buf = buf;
+    this.origins = origins;
+    this.enqueued = enqueued;
+    this.size = size;
+    this.head = 0;
+  }
+
   /** Buffered plus parked values. */
   backlog(): number {
     return this.count + this.pending.length;
@@ -330,7 +378,7 @@ export class Connection<P extends Named> {
   values(): unknown[] {
     const out: unknown[] = [];
     for (let i = 0; i < this.count; i++) {
-      out.push(this.buf[(this.head + i) % this.capacity]);
+      out.push(this.buf[(this.head + i) % this.size]);
     }
     for (const p of this.pending) out.push(p.value);
     return out;

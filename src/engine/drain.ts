@@ -15,6 +15,13 @@ export interface DrainResult {
   drained: boolean;
   /** Messages still buffered when the timeout struck (then discarded). */
   backlog: number;
+  /**
+   * Every message given up when the timeout struck: the backlog plus the
+   * messages processes had taken and were still working on (e.g. waiting
+   * inside `core/Delay`), each counted as dropped with reason `stopped`.
+   * 0 when it drained.
+   */
+  discarded: number;
 }
 
 /**

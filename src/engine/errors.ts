@@ -123,3 +123,42 @@ export class OverflowError extends Error {
     this.capacity = capacity;
   }
 }
+
+/** Which limit of a budget a {@linkcode BudgetError} went over. */
+export type BudgetLimit = "timeoutMs" | "maxDepth";
+
+/**
+ * Thrown by an activation that went over a budget of its work (a JSONata
+ * expression evaluated longer than its time budget, or nested deeper than
+ * its depth budget), so that one message cannot block the host. The
+ * engine counts it as an error of kind `timeout`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BudgetError } from "./errors.ts";
+ *
+ * const e = new BudgetError("too slow", "timeoutMs", 1000);
+ * assert.deepEqual([e.name, e.limit, e.budget], ["BudgetError", "timeoutMs", 1000]);
+ * assert.ok(e instanceof RangeError);
+ * ```
+ */
+export class BudgetError extends RangeError {
+  /** Always `"BudgetError"`. */
+  override name = "BudgetError";
+  /** The limit it went over. */
+  readonly limit: BudgetLimit;
+  /** That limit's value (ms or nesting steps). */
+  readonly budget: number;
+  /** Creates the error; `cause` keeps the underlying error. */
+  constructor(
+    message: string,
+    limit: BudgetLimit,
+    budget: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.limit = limit;
+    this.budget = budget;
+  }
+}

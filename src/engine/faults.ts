@@ -6,13 +6,19 @@
  *
  * @module
  */
-import { type ErrorKind, OverflowError, ProcessError } from "./errors.ts";
+import {
+  BudgetError,
+  type ErrorKind,
+  OverflowError,
+  ProcessError,
+} from "./errors.ts";
 import type { Listeners } from "./events.ts";
 import type { ProcessRuntime } from "./process.ts";
 
 /**
  * The error kind of a thrown value: `overflow` for an `OverflowError`,
- * else `exception`.
+ * `timeout` for a `BudgetError` (a budget of time or depth spent), else
+ * `exception`.
  *
  * @example
  * ```ts
@@ -23,7 +29,8 @@ import type { ProcessRuntime } from "./process.ts";
  * ```
  */
 export function errorKind(e: unknown): ErrorKind {
-  return e instanceof OverflowError ? "overflow" : "exception";
+  if (e instanceof OverflowError) return "overflow";
+  return e instanceof BudgetError ? "timeout" : "exception";
 }
 
 /**

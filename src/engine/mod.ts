@@ -97,6 +97,8 @@ export type { Listener, NetworkEvents } from "./events.ts";
 export type { BreakerState } from "./breaker.ts";
 export type { ProcessPhase } from "./process.ts";
 export {
+  BudgetError,
+  type BudgetLimit,
   ERROR_KINDS,
   type ErrorKind,
   OverflowError,

@@ -373,17 +373,39 @@ export class Network {
   }
 
   /**
-   * Stops at once: aborts every process, discards what is buffered (counted
-   * as dropped with reason `stopped`) and runs each component's teardown.
+   * Stops at once: aborts every process, discards what is buffered and
+   * gives up the messages that activations still in flight had taken (each
+   * counted as dropped with reason `stopped`, on the process it was going
+   * to), and runs each component's teardown.
    */
   stop(): Promise<void> {
+    this.#halt();
+    return Promise.resolve();
+  }
+
+  /** `stop()`; returns how many messages it gave up (buffered and in flight). */
+  #halt(): number {
     if (
       this.#state === "stopped" || this.#state === "finished" ||
       this.#state === "stopping"
     ) {
-      return Promise.resolve();
+      return 0;
     }
     this.#setState("stopping");
+    // Counted before the abort: an aborted activation may settle at once.
+    // An activation waiting for room to send has handed its message on:
+    // the parked send is counted in the backlog, not again here.
+    let given = this.backlog;
+    for (const p of this.#procs) {
+      const cut = p.active - p.parked;
+      if (cut > 0) {
+        p.cutOff += cut;
+        given += cut;
+        // What those activations send after the stop is the same message.
+        const credit = { n: cut };
+        for (const c of p.outConns) c.lateCredit = credit;
+      }
+    }
     for (const p of this.#procs) p.abort.abort();
     for (const c of this.#conns) c.discard("stopped");
     for (const p of this.#procs) {
@@ -397,7 +419,7 @@ export class Network {
     }
     this.#rqSize = 0;
     this.#complete("stopped");
-    return Promise.resolve();
+    return given;
   }
 
   /**
@@ -406,16 +428,21 @@ export class Network {
    * resolves once the network has finished, or once nothing is buffered
    * and nothing is in flight (a cycle never finishes by itself: it is then
    * stopped, with nothing lost). Past `timeoutMs` it stops what is left and
-   * reports the backlog it discarded.
+   * reports what it gave up: the backlog, and with it the messages still in
+   * activations (e.g. waiting inside `core/Delay`) in `discarded`.
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     checkDrainTimeout(this.name, timeoutMs);
     if (this.#state === "created") {
       await this.stop();
-      return { drained: true, backlog: 0 };
+      return { drained: true, backlog: 0, discarded: 0 };
     }
     if (this.#state !== "running" && this.#state !== "draining") {
-      return { drained: this.#state === "finished", backlog: this.backlog };
+      return {
+        drained: this.#state === "finished",
+        backlog: this.backlog,
+        discarded: 0,
+      };
     }
     this.#setState("draining");
     for (const p of this.#procs) if (p.source) p.abort.abort();
@@ -425,11 +452,12 @@ export class Network {
       return {
         drained: this.state === "finished" || this.#drainedQuietly,
         backlog: 0,
+        discarded: 0,
       };
     }
     const backlog = this.backlog;
-    await this.stop();
-    return { drained: false, backlog };
+    const discarded = this.#halt();
+    return { drained: false, backlog, discarded };
   }
 
   /**

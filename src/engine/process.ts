@@ -290,6 +290,11 @@ export class ProcessRuntime {
   errorsOverflow = 0;
   /** Messages rejected while the breaker was open. */
   rejected = 0;
+  /**
+   * Messages it had taken whose activations a stop cut off (e.g. waiting
+   * inside `core/Delay`): given up, counted as dropped, reason `stopped`.
+   */
+  cutOff = 0;
   /** Time of the last error, ms since the epoch (0 = never). */
   lastErrorAt = 0;
   /** Times started. */

@@ -69,7 +69,12 @@ export interface ProcessStats {
   failures: number;
   /** `null` when the process has no circuit breaker. */
   breaker: BreakerState | null;
-  /** Messages dropped on their way into this process, by reason. */
+  /**
+   * Messages dropped on their way into this process, by reason; `stopped`
+   * also counts those it had taken and was still working on when a stop
+   * (or a drain's timeout) cut its activations off, which no connection
+   * counts.
+   */
   drops: Record<DropReason, number>;
 }
 
@@ -148,6 +153,7 @@ export function networkStats(src: StatsSource): NetworkStats {
   for (const p of src.procs) {
     const d = _noDrops();
     d.circuit_open = p.rejected;
+    d.stopped = p.cutOff;
     procDrops.set(p, d);
   }
   const connections: ConnectionStats[] = [];

@@ -299,9 +299,18 @@ function _guard(run: _RunState): void {
   if (run.depth > run.maxDepth) {
     throw _error("D1011", { value: run.maxDepth });
   }
-  if ((++run.ticks & 63) === 0 && Date.now() > run.deadline) {
-    throw _error("D1012", { value: run.timeout });
-  }
+  if ((++run.ticks & 63) === 0) _clock(run);
+}
+
+/**
+ * Every 64th step: the clock starts at the first check (so an evaluation
+ * of fewer steps never reads it; the first 63 steps are not timed), and
+ * past the deadline the evaluation fails with D1012.
+ */
+function _clock(run: _RunState): void {
+  const now = Date.now();
+  if (run.deadline === 0) run.deadline = now + run.timeout;
+  else if (now > run.deadline) throw _error("D1012", { value: run.timeout });
 }
 
 function _isLambda(x: unknown): x is Lambda {
@@ -408,9 +417,7 @@ export function _compileAst(
   _check(ast);
   const compiler = new _Compiler(options.guarded === true);
   let root = compiler.node(ast as Node);
-  const plain = options.guarded === true
-    ? undefined
-    : compiler.plainObject(ast as Node, root);
+  const plain = compiler.plainObject(ast as Node, root);
   if (plain !== undefined) root = plain;
   return (input, bindings, budget) => {
     const run: _RunState = {
@@ -424,7 +431,8 @@ export function _compileAst(
     if (budget !== undefined) {
       run.maxDepth = budget.maxDepth ?? Infinity;
       if (budget.timeoutMs !== undefined) {
-        run.deadline = Date.now() + budget.timeoutMs;
+        // Set at the first clock check (see _clock).
+        run.deadline = 0;
         run.timeout = budget.timeoutMs;
       }
     }
@@ -491,14 +499,14 @@ class _Compiler {
       }
       return result;
     };
-    if (!this.guarded) {
-      const head = expr.steps?.[0];
-      const variable = head?.type === "variable" && head.value !== "" &&
-          expr.steps!.length > 1
-        ? this.node(head)
-        : undefined;
-      return _loneName(expr, normalized, variable) ?? normalized;
-    }
+    const head = expr.steps?.[0];
+    const variable = head?.type === "variable" && head.value !== "" &&
+        expr.steps!.length > 1
+      ? this.node(head)
+      : undefined;
+    const lone = _loneName(expr, normalized, variable);
+    if (!this.guarded) return lone ?? normalized;
+    if (lone !== undefined) return lone;
     return (input, env) => {
       const run = env.run;
       run.depth++;

@@ -32,7 +32,12 @@ export {
   Expression,
 } from "./compile_expression.ts";
 export {
+  checkExpressionBudget,
+  DEFAULT_EXPRESSION_BUDGET,
   evaluateExpression,
   evaluateExpressionNow,
+  evaluateExpressionWithin,
+  type ExpressionBudget,
+  type ExpressionSite,
 } from "./evaluate_expression.ts";
 export { toPlain } from "./to_plain.ts";

@@ -180,7 +180,9 @@ export class _FlowRunner {
         this.#log(
           `flow ${
             _q(entry.stored.id)
-          }: drain timed out at shutdown; ${r.backlog} buffered messages were discarded`,
+          }: drain timed out at shutdown; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
+            r.discarded - r.backlog
+          } in activations)`,
           "warn",
         );
       }

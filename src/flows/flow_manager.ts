@@ -647,7 +647,7 @@ export class FlowManager {
         if (net !== null && _active(net)) {
           const r = await net.drain(timeout);
           drained = r.drained;
-          discarded = r.backlog;
+          discarded = r.discarded;
         }
         return { ..._info(entry), drained, discarded };
       });

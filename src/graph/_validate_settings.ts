@@ -6,6 +6,7 @@
  * @module
  */
 import { describeValue } from "../engine/component.ts";
+import { LIMITS } from "../engine/limits.ts";
 import { OVERFLOW_POLICIES } from "../engine/spec.ts";
 import { joinKey } from "./_path.ts";
 import {
@@ -16,6 +17,19 @@ import {
   listNames,
   type Report,
 } from "./_validation.ts";
+
+/** How a problem names the longest timer. */
+const TIMER = `${LIMITS.maxTimerMs} (about 24.8 days, the longest timer)`;
+
+/** An integer from `min` to `max`. */
+function _intIn(value: unknown, min: number, max: number): boolean {
+  return isPositiveInteger(value) && value >= min && value <= max;
+}
+
+/** A number of milliseconds from 0 to the longest timer. */
+function _timer(value: unknown): boolean {
+  return isDuration(value) && value <= LIMITS.maxTimerMs;
+}
 
 /** The process settings, which a subgraph process does not take. */
 export const PROCESS_SETTINGS: readonly string[] = [
@@ -36,10 +50,10 @@ export function checkProperties(properties: unknown, report: Report): void {
     return;
   }
   const capacity = properties.defaultCapacity;
-  if (capacity !== undefined && !isPositiveInteger(capacity)) {
+  if (capacity !== undefined && !_intIn(capacity, 1, LIMITS.maxCapacity)) {
     report(
       "properties.defaultCapacity",
-      `defaultCapacity must be a positive integer (messages a connection buffers), received ${
+      `defaultCapacity must be a positive integer up to ${LIMITS.maxCapacity} (messages a connection buffers), received ${
         describeValue(capacity)
       }`,
     );
@@ -56,20 +70,22 @@ export function checkProcessSettings(
   const { timeoutMs, retry, circuitBreaker, concurrency } = metadata;
   if (
     timeoutMs !== undefined &&
-    !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) &&
-      timeoutMs > 0)
+    !(isDuration(timeoutMs) && timeoutMs > 0 && timeoutMs <= LIMITS.maxTimerMs)
   ) {
     report(
       joinKey(path, "timeoutMs"),
-      `timeoutMs of process "${name}" must be a positive number of milliseconds, received ${
+      `timeoutMs of process "${name}" must be a positive number of milliseconds up to ${TIMER}, received ${
         describeValue(timeoutMs)
       }`,
     );
   }
-  if (concurrency !== undefined && !isPositiveInteger(concurrency)) {
+  if (
+    concurrency !== undefined &&
+    !_intIn(concurrency, 1, LIMITS.maxConcurrency)
+  ) {
     report(
       joinKey(path, "concurrency"),
-      `concurrency of process "${name}" must be a positive integer (activations in flight at once), received ${
+      `concurrency of process "${name}" must be a positive integer up to ${LIMITS.maxConcurrency} (activations in flight at once), received ${
         describeValue(concurrency)
       }`,
     );
@@ -77,10 +93,13 @@ export function checkProcessSettings(
   if (retry !== undefined) {
     _checkObject(name, "retry", retry, joinKey(path, "retry"), report, {
       attempts: [
-        isPositiveInteger,
-        "a positive integer (attempts in all, the first included)",
+        (v) => _intIn(v, 1, LIMITS.maxRetryAttempts),
+        `a positive integer up to ${LIMITS.maxRetryAttempts} (attempts in all, the first included)`,
       ],
-      backoffMs: [isDuration, "a non-negative number of milliseconds"],
+      backoffMs: [
+        _timer,
+        `a non-negative number of milliseconds up to ${TIMER}`,
+      ],
     });
   }
   if (circuitBreaker !== undefined) {
@@ -92,10 +111,13 @@ export function checkProcessSettings(
       report,
       {
         failureThreshold: [
-          isPositiveInteger,
-          "a positive integer (consecutive failures that open the breaker)",
+          (v) => _intIn(v, 1, LIMITS.maxFailureThreshold),
+          `a positive integer up to ${LIMITS.maxFailureThreshold} (consecutive failures that open the breaker)`,
         ],
-        resetTimeoutMs: [isDuration, "a non-negative number of milliseconds"],
+        resetTimeoutMs: [
+          _timer,
+          `a non-negative number of milliseconds up to ${TIMER}`,
+        ],
       },
     );
   }
@@ -182,10 +204,10 @@ export function checkConnectionMetadata(
     }
     return;
   }
-  if (capacity !== undefined && !isPositiveInteger(capacity)) {
+  if (capacity !== undefined && !_intIn(capacity, 1, LIMITS.maxCapacity)) {
     report(
       joinKey(path, "capacity"),
-      `capacity must be a positive integer (messages the connection buffers), received ${
+      `capacity must be a positive integer up to ${LIMITS.maxCapacity} (messages the connection buffers), received ${
         describeValue(capacity)
       }`,
     );

@@ -453,6 +453,14 @@ export function decodeChunk(
       len,
     );
   }
+  if (cols === 1) {
+    // Raw samples, the common case: the decoder tuned for them.
+    const both = new Float64Array(2 * count);
+    const t = both.subarray(0, count);
+    const v = both.subarray(count);
+    decodeSamplesInto(bytes, t, v, 0);
+    return { t, columns: [v] };
+  }
   // A padded copy (in a buffer kept between calls: allocating typed
   // arrays is what costs most on V8) lets every read load 4 bytes without
   // a bounds check; the position is checked against the real end after
@@ -670,6 +678,444 @@ export function decodeChunk(
     );
   }
   return { t, columns };
+}
+
+/**
+ * Decodes a one-column chunk (raw samples) straight into `t` and `v` from
+ * index `at` on, and returns its sample count: no arrays of its own, so a
+ * reader can decode a series' chunks one after the other into the
+ * series' arrays without a merge copy. The same format and checks as
+ * {@linkcode decodeChunk} (which uses it for one-column chunks), tuned
+ * for what the store holds most: times on the tick (a delta of delta of
+ * 0) and integer counters (a small change of their difference), each
+ * sample read from one 32-bit peek. Values are written bit for bit (a NaN
+ * through a 32-bit view of `v`), and `found.nan` set when one is a NaN
+ * (so a reader can tell a series holds no staleness marker). Throws {@linkcode CorruptChunkError}
+ * when the bytes are not a whole one-column chunk or its samples do not
+ * fit in `t` and `v` from `at`; what it wrote before then is garbage.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, decodeSamplesInto } from "./codec.ts";
+ *
+ * const a = new ChunkEncoder();
+ * a.append(1000, 5);
+ * a.append(2000, 7);
+ * const b = new ChunkEncoder();
+ * b.append(3000, 0.5);
+ * const t = new Float64Array(3);
+ * const v = new Float64Array(3);
+ * let n = decodeSamplesInto(a.finish(), t, v, 0);
+ * n += decodeSamplesInto(b.finish(), t, v, n);
+ * assert.equal(n, 3);
+ * assert.deepEqual([...t], [1000, 2000, 3000]);
+ * assert.deepEqual([...v], [5, 7, 0.5]);
+ * ```
+ */
+export function decodeSamplesInto(
+  bytes: Uint8Array,
+  t: Float64Array,
+  v: Float64Array,
+  at: number,
+  found?: { nan: boolean },
+): number {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot decode chunk: expected a Uint8Array, received ${typeof bytes}`,
+    );
+  }
+  const len = bytes.length;
+  if (len < 3) throw new CorruptChunkError("shorter than a header", len);
+  if (bytes[0] !== VERSION) {
+    throw new CorruptChunkError(`unknown format version ${bytes[0]}`, len);
+  }
+  if (bytes[1] !== 1) {
+    throw new CorruptChunkError(
+      bytes[1] === 0 ? "0 columns" : `${bytes[1]} columns, expected 1`,
+      len,
+    );
+  }
+  let count = 0;
+  let scale = 1;
+  let head = 2;
+  for (;;) {
+    if (head >= len || head > 6) {
+      throw new CorruptChunkError("the sample count is cut or too long", len);
+    }
+    const b = bytes[head++];
+    count += (b & 127) * scale;
+    scale *= 128;
+    if (b < 128) break;
+  }
+  const totalBits = (len - head) * 8;
+  if (count > MAX_COUNT) {
+    throw new CorruptChunkError(`a count of ${count} samples`, len);
+  }
+  if (count === 0) {
+    if (len !== head) throw new CorruptChunkError("data after 0 samples", len);
+    return 0;
+  }
+  if (count - 1 > (totalBits - 10) / 2) {
+    throw new CorruptChunkError(
+      `${count} samples cannot fit in ${len - head} bytes`,
+      len,
+    );
+  }
+  if (!(at >= 0) || at + count > t.length || at + count > v.length) {
+    throw new CorruptChunkError(
+      `its ${count} samples do not fit from index ${at} of ${
+        Math.min(t.length, v.length)
+      }`,
+      len,
+    );
+  }
+  // The stream as big-endian 32-bit words (in a buffer kept between
+  // calls), zero padded past its end: a peek is two loads, and a sample
+  // may read past the end before the position is checked against it.
+  const dataBytes = len - head;
+  const full = dataBytes >>> 2;
+  const wordsNeeded = full + 8;
+  if (words.length < wordsNeeded) words = new Int32Array(wordsNeeded * 2);
+  const W = words;
+  let k = 0;
+  for (let j = head; k < full; k++, j += 4) {
+    W[k] = (bytes[j] << 24) | (bytes[j + 1] << 16) | (bytes[j + 2] << 8) |
+      bytes[j + 3];
+  }
+  let tail = 0;
+  for (let j = head + 4 * full, s = 24; j < len; j++, s -= 8) {
+    tail |= bytes[j] << s;
+  }
+  W[k] = tail;
+  for (let j = k + 1; j < k + 8; j++) W[j] = 0;
+
+  // The first time: a sign bit and 8-bit varint groups.
+  let pos = 0;
+  const negative = W[0] < 0;
+  pos++;
+  let m = 0;
+  scale = 1;
+  for (let g = 0;; g++) {
+    if (g === 8) throw new CorruptChunkError("the first time is too long", len);
+    const i = pos >>> 5;
+    const s = pos & 31;
+    const group = ((W[i] << s) | ((W[i + 1] >>> 1) >>> (31 - s))) >>> 24;
+    pos += 8;
+    m += (group & 127) * scale;
+    scale *= 128;
+    if (group < 128) break;
+  }
+  if (m > MAX_SAFE) {
+    throw new CorruptChunkError("the first time is out of range", len);
+  }
+  let time = negative ? -m : m;
+  let delta = 0;
+  // The previous value: as a number, as bits (valid unless `stale`: an
+  // integer decoded by its difference has its bits worked out only when
+  // an XOR needs them), whether it is a safe integer, and the integer
+  // difference the encoder keeps.
+  let prev = 0;
+  let ph = 0;
+  let pl = 0;
+  let stale = false;
+  let prevInt = true;
+  let diff = 0;
+  let lead = NO_WINDOW;
+  let sig = 0;
+  let vWords: Uint32Array | undefined;
+  const end = at + count;
+
+  for (let o = at; o < end; o++) {
+    let i = pos >>> 5;
+    let s = pos & 31;
+    let w = (W[i] << s) | ((W[i + 1] >>> 1) >>> (31 - s));
+    if (w >= 0 && o > at) {
+      // `0`: the time on the tick. The common samples follow, each in one
+      // step (any check failing leaves the sample to the general path).
+      if ((w >>> 27) === 14 && prevInt) {
+        // `1110` + 4 bits: a counter's difference changing by -8..7.
+        // Three such samples fill 27 bits of `w`: take them at once.
+        if (
+          (w & 0xf87c3e00) === 0x70381c00 && o + 3 <= end &&
+          pos + 27 <= totalBits && time + 3 * delta <= MAX_SAFE &&
+          diff <= MAX_SAFE - 24 && diff >= 24 - MAX_SAFE
+        ) {
+          let z = (w >>> 23) & 15;
+          const d1 = diff + ((z >>> 1) ^ -(z & 1));
+          z = (w >>> 14) & 15;
+          const d2 = d1 + ((z >>> 1) ^ -(z & 1));
+          z = (w >>> 5) & 15;
+          const d3 = d2 + ((z >>> 1) ^ -(z & 1));
+          const p1 = prev + d1;
+          const p2 = p1 + d2;
+          if (
+            p1 <= MAX_SAFE && p1 >= -MAX_SAFE && p2 <= MAX_SAFE &&
+            p2 >= -MAX_SAFE
+          ) {
+            pos += 27;
+            t[o] = time += delta;
+            v[o] = p1;
+            t[o + 1] = time += delta;
+            v[o + 1] = p2;
+            t[o + 2] = time += delta;
+            prev = p2 + d3;
+            v[o + 2] = prev;
+            prevInt = prev <= MAX_SAFE && prev >= -MAX_SAFE;
+            diff = d3;
+            stale = true;
+            o += 2;
+            continue;
+          }
+        }
+        const z = (w >>> 23) & 15;
+        const d = diff + ((z >>> 1) ^ -(z & 1));
+        if (
+          time + delta <= MAX_SAFE && d <= MAX_SAFE && d >= -MAX_SAFE &&
+          pos + 9 <= totalBits
+        ) {
+          pos += 9;
+          t[o] = time += delta;
+          prev += d;
+          v[o] = prev;
+          prevInt = prev <= MAX_SAFE && prev >= -MAX_SAFE;
+          diff = d;
+          stale = true;
+          continue;
+        }
+      } else if ((w >>> 30) === 0 && prev === prev) {
+        // `0`: the same value again (not a NaN: its bits need copying),
+        // as are the next samples while the zero bits go on (pairs of
+        // zeros: time on the tick, same value).
+        let k = Math.clz32(w) >>> 1;
+        if (o + k > end) k = end - o;
+        if (pos + 2 * k <= totalBits && time + k * delta <= MAX_SAFE) {
+          pos += 2 * k;
+          for (const j = o + k; o < j; o++) {
+            t[o] = time += delta;
+            v[o] = prev;
+          }
+          o--;
+          diff = 0;
+          continue;
+        }
+      } else if ((w >>> 26) === 30 && prevInt) {
+        // `11110` + 8 bits: a counter's difference changing by -128..127.
+        const z = (w >>> 18) & 255;
+        const d = diff + ((z >>> 1) ^ -(z & 1));
+        if (
+          time + delta <= MAX_SAFE && d <= MAX_SAFE && d >= -MAX_SAFE &&
+          pos + 14 <= totalBits
+        ) {
+          pos += 14;
+          t[o] = time += delta;
+          prev += d;
+          v[o] = prev;
+          prevInt = prev <= MAX_SAFE && prev >= -MAX_SAFE;
+          diff = d;
+          stale = true;
+          continue;
+        }
+      }
+    }
+    if (o > at) {
+      if (w >= 0) {
+        // 0: the same delta. The value's code follows at once.
+        pos += 1;
+        w <<= 1;
+      } else {
+        // 1 to 4 ones and a zero, or 5 ones.
+        const ones = Math.clz32(~w);
+        let z: number;
+        if (ones === 1) {
+          z = (w << 2) >>> 25;
+          pos += 9;
+        } else if (ones === 2) {
+          z = (w << 3) >>> 20;
+          pos += 15;
+        } else if (ones === 3) {
+          z = (w << 4) >>> 12;
+          pos += 24;
+        } else if (ones === 4) {
+          z = bitsAt(W, pos + 5, 32);
+          pos += 37;
+        } else {
+          const neg = bitsAt(W, pos + 5, 1) === 1;
+          const mag = bitsAt(W, pos + 6, 21) * TWO_32 + bitsAt(W, pos + 27, 32);
+          pos += 59;
+          if (mag > MAX_SAFE) {
+            throw new CorruptChunkError(
+              `sample ${o - at}'s time is out of range`,
+              len,
+            );
+          }
+          z = -1;
+          delta += neg ? -mag : mag;
+        }
+        if (z >= 0) delta += z % 2 === 0 ? z / 2 : -(z + 1) / 2; // zigzag
+        if (delta < 0) {
+          throw new CorruptChunkError(
+            `sample ${o - at}'s time goes backwards`,
+            len,
+          );
+        }
+        i = pos >>> 5;
+        s = pos & 31;
+        w = (W[i] << s) | ((W[i + 1] >>> 1) >>> (31 - s));
+      }
+      time += delta;
+      if (time > MAX_SAFE) {
+        throw new CorruptChunkError(
+          `sample ${o - at}'s time is out of range`,
+          len,
+        );
+      }
+    }
+    t[o] = time;
+    // `w` holds at least the value's first 25 bits.
+    if (w >= 0) {
+      // 0: the same bits as the previous value (0 before the first).
+      pos += 1;
+      if (prev === prev) v[o] = prev;
+      else {
+        vWords ??= new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+        vWords[2 * o + HI] = ph;
+        vWords[2 * o + LO] = pl;
+        if (found !== undefined) found.nan = true;
+      }
+      diff = 0;
+    } else if ((w >>> 29) === 7) {
+      // 111: the change of the integer difference.
+      let z: number;
+      if ((w << 3) >= 0) {
+        z = (w << 4) >>> 28;
+        pos += 8;
+      } else {
+        const ones = Math.clz32(~(w << 3));
+        if (ones === 1) {
+          z = (w << 5) >>> 24;
+          pos += 13;
+        } else if (ones === 2) {
+          z = (w << 6) >>> 16;
+          pos += 22;
+        } else {
+          z = bitsAt(W, pos + 6, 32);
+          pos += 38;
+        }
+      }
+      const d = diff + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+      if (!prevInt || d > MAX_SAFE || d < -MAX_SAFE) {
+        throw new CorruptChunkError(
+          `sample ${o - at} adds to a value that is not an integer`,
+          len,
+        );
+      }
+      prev += d;
+      v[o] = prev;
+      prevInt = prev <= MAX_SAFE && prev >= -MAX_SAFE;
+      diff = d;
+      stale = true;
+    } else {
+      if ((w << 1) >= 0) {
+        // 10: the XOR's bits in the previous window.
+        pos += 2;
+        if (lead < 0) {
+          throw new CorruptChunkError(
+            `sample ${o - at} reuses a window before any was set`,
+            len,
+          );
+        }
+      } else {
+        // 110: a new window, 5 bits of leading zeros and 6 of length.
+        lead = (w << 3) >>> 27;
+        sig = ((w << 8) >>> 26) || 64;
+        pos += 14;
+        if (lead + sig > 64) {
+          throw new CorruptChunkError(
+            `sample ${o - at} has a window past 64 bits`,
+            len,
+          );
+        }
+      }
+      if (stale) {
+        SCRATCH[0] = prev;
+        ph = SCRATCH_U32[HI] | 0;
+        pl = SCRATCH_U32[LO] | 0;
+        stale = false;
+      }
+      const trail = 64 - lead - sig;
+      let h: number;
+      let l: number;
+      if (sig > 32) {
+        h = bitsAt(W, pos, sig - 32);
+        l = bitsAt(W, pos + sig - 32, 32);
+      } else {
+        h = 0;
+        l = bitsAt(W, pos, sig);
+      }
+      pos += sig;
+      if (trail >= 32) {
+        h = l << (trail - 32);
+        l = 0;
+      } else if (trail > 0) {
+        h = (h << trail) | (l >>> (32 - trail));
+        l = l << trail;
+      }
+      const p = prev;
+      const pInt = prevInt;
+      ph ^= h;
+      pl ^= l;
+      if ((ph & 0x7ff00000) === 0x7ff00000 && ((ph & 0xfffff) | pl) !== 0) {
+        // A NaN: its payload survives only in memory, not in a number.
+        vWords ??= new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+        vWords[2 * o + HI] = ph;
+        vWords[2 * o + LO] = pl;
+        if (found !== undefined) found.nan = true;
+        prev = NaN;
+        prevInt = false;
+        diff = 0;
+      } else {
+        SCRATCH_U32[HI] = ph;
+        SCRATCH_U32[LO] = pl;
+        const x = SCRATCH[0];
+        v[o] = x;
+        prev = x;
+        prevInt = x === Math.floor(x) && x <= MAX_SAFE && x >= -MAX_SAFE;
+        // The integer difference the encoder keeps after an XOR.
+        const d = x - p;
+        diff = prevInt && pInt && d <= MAX_SAFE && d >= -MAX_SAFE ? d : 0;
+      }
+    }
+    if (pos > totalBits) {
+      throw new CorruptChunkError(
+        `cut inside sample ${o - at} of ${count}`,
+        len,
+      );
+    }
+  }
+  if (totalBits - pos >= 8) {
+    throw new CorruptChunkError(
+      `${totalBits - pos} bits left after ${count} samples`,
+      len,
+    );
+  }
+  if (pos < totalBits && bitsAt(W, pos, totalBits - pos) !== 0) {
+    throw new CorruptChunkError(
+      "the padding after the last sample is not zero",
+      len,
+    );
+  }
+  return count;
+}
+
+/** decodeSamplesInto()'s stream as big-endian words, kept between calls. */
+let words = new Int32Array(1024);
+
+/** The `n` bits (1..32) of big-endian words `W` from bit `pos` on, unsigned. */
+function bitsAt(W: Int32Array, pos: number, n: number): number {
+  const i = pos >>> 5;
+  const s = pos & 31;
+  return ((W[i] << s) | ((W[i + 1] >>> 1) >>> (31 - s))) >>> (32 - n);
 }
 
 /** decodeChunk()'s padded copy of a chunk's stream, kept between calls. */

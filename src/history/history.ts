@@ -206,6 +206,17 @@ export class History implements HistoryReader {
     return this.store.select(matchers, start, end, tier);
   }
 
+  /** {@inheritDoc HistoryReader.selectEach} */
+  selectEach(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.store.selectEach(matchers, start, end, tier, visit);
+  }
+
   /** {@inheritDoc HistoryReader.series} */
   series(
     matchers: readonly LabelMatcher[],

@@ -1,10 +1,13 @@
 /**
- * Merging a series' decoded chunks (from disk, the ring, the open chunk)
- * into one sorted run of points without repeats, limited to a range or to
- * the windows of a step read.
+ * Merging a series' chunks (from disk, the ring, the open chunk) into one
+ * sorted run of points without repeats, limited to a range or to the
+ * windows of a step read: raw chunks are decoded straight into the
+ * series' arrays ({@linkcode mergeSamples}), window rows from decoded
+ * pieces ({@linkcode mergePieces}).
  *
  * @module
  */
+import { CorruptChunkError, decodeSamplesInto } from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,
@@ -16,7 +19,6 @@ import {
 import type { Piece } from "./tier.ts";
 import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
 
-/** Merges a series' pieces (each sorted; pieces disjoint or repeated) within `[start, end]`. */
 /** Windows of a step read: `[ends[i] - reachMs, ends[i]]`, and which chunks reach one. */
 export interface Steps {
   ends: Float64Array;
@@ -88,20 +90,7 @@ export function mergePieces(
     j += b - a;
   }
   if (steps) {
-    // Step reads: only the points inside some step's window (both sorted:
-    // one walk).
-    const { ends, reachMs } = steps;
-    let m = 0;
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      const ti = t[i];
-      while (w < ends.length && ends[w] < ti) w++;
-      if (w === ends.length) break;
-      if (ends[w] - reachMs > ti) continue;
-      t[m] = t[i];
-      for (let c = 0; c < cols; c++) out[c][m] = out[c][i];
-      m++;
-    }
+    const m = keepStepWindows(t, out, n, steps);
     if (m === 0) return undefined;
     if (m < n) {
       t = t.slice(0, m);
@@ -120,6 +109,189 @@ export function mergePieces(
     max: out[COL_MAX],
     ...(kind === "counter" ? { increase: out[COL_INCREASE] } : {}),
   };
+}
+
+/** A sealed chunk as a reader finds it: its span, rows and codec bytes. */
+export interface ChunkRef {
+  /** Its first timestamp (ms). */
+  readonly minT: number;
+  /** Its last timestamp (ms). */
+  readonly maxT: number;
+  /** Rows in it (as its record says; the chunk's own header rules). */
+  readonly count: number;
+  /** The codec's bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** What {@linkcode mergeSamples} merges into, and how. */
+export interface SampleMerge {
+  /** The series' labels. */
+  readonly labels: SeriesLabels;
+  /** Its kind. */
+  readonly kind: SeriesKind;
+  /** Keep samples from this time (ms, inclusive). */
+  readonly start: number;
+  /** Keep samples up to this time (ms, inclusive). */
+  readonly end: number;
+  /** Keep only the samples inside these step windows. Default: all of the range. */
+  readonly steps?: Steps;
+  /** Called with each chunk that does not decode (it is skipped). Default: the error is thrown. */
+  readonly onCorrupt?: (error: CorruptChunkError) => void;
+  /**
+   * A buffer to decode into, reused from one series to the next (grown,
+   * replaced, when too small): the points returned are then views of it,
+   * valid until the next merge into it. Default: a new buffer per series.
+   */
+  readonly buffer?: { data: Float64Array };
+}
+
+/**
+ * Merges a series' one-column `chunks` (raw samples; each sorted by time,
+ * two either disjoint or the same chunk read twice) into the samples of
+ * `[start, end]` (and of the step windows, if given), decoding each chunk
+ * straight into place in one buffer for the series: no array per chunk,
+ * no merge copy. Values keep their bits (a stale marker's NaN payload
+ * too); `noNaN` says when no value is a NaN. Undefined when no sample is
+ * left.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder } from "./codec.ts";
+ * import { mergeSamples } from "./merge.ts";
+ *
+ * const chunk = (t: number[]) => {
+ *   const e = new ChunkEncoder();
+ *   for (const x of t) e.append(x, x / 1000);
+ *   return { minT: t[0], maxT: t[t.length - 1], count: t.length, bytes: e.finish() };
+ * };
+ * const a = chunk([1000, 2000, 3000]);
+ * const p = mergeSamples([chunk([4000, 5000]), a, a], {
+ *   labels: {}, kind: "gauge", start: 2000, end: 4000,
+ * })!;
+ * assert.deepEqual([...p.t], [2000, 3000, 4000]);
+ * assert.deepEqual([...p.value], [2, 3, 4]);
+ * ```
+ */
+export function mergeSamples(
+  chunks: ChunkRef[],
+  merge: SampleMerge,
+): SeriesPoints | undefined {
+  const { start, end, steps, onCorrupt, buffer } = merge;
+  // Usually in order already (disk, then ring, then open): a sort of a
+  // sorted array is one pass.
+  chunks.sort((a, b) => a.minT - b.minT);
+  let room = 0;
+  for (let k = 0; k < chunks.length; k++) {
+    const c = chunks[k];
+    if (c.maxT >= start && c.minT <= end) room += c.count;
+  }
+  if (room === 0) return undefined;
+  // One buffer: times, then values.
+  let both: Float64Array;
+  if (buffer === undefined) both = new Float64Array(2 * room);
+  else {
+    if (buffer.data.length < 2 * room) {
+      buffer.data = new Float64Array(2 * room + (room >>> 2));
+    }
+    both = buffer.data;
+  }
+  const t = both.subarray(0, room);
+  const v = both.subarray(room, 2 * room);
+  let n = 0;
+  let last = -Infinity;
+  const found = { nan: false };
+  for (let k = 0; k < chunks.length; k++) {
+    const c = chunks[k];
+    if (c.maxT <= last || c.maxT < start || c.minT > end) continue;
+    let got: number;
+    try {
+      got = decodeSamplesInto(c.bytes, t, v, n, found);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
+      onCorrupt(error);
+      continue;
+    }
+    if (got === 0) continue;
+    const from = Math.max(start, last);
+    if (!(t[n] >= from && t[n] !== last && t[n + got - 1] <= end)) {
+      // An edge chunk (or one repeating part of the last): keep its run
+      // inside the range and after the last kept time, moved into place
+      // bit for bit.
+      const run = t.subarray(n, n + got);
+      let a = lowerBound(run, from);
+      if (a < got && run[a] === last) a++;
+      const b = Math.max(a, lowerBound(run, end, true));
+      t.copyWithin(n, n + a, n + b);
+      v.copyWithin(n, n + a, n + b);
+      got = b - a;
+      if (got === 0) continue;
+    }
+    n += got;
+    last = t[n - 1];
+  }
+  if (steps) n = keepStepWindows(t, [v], n, steps);
+  if (n === 0) return undefined;
+  return {
+    labels: merge.labels,
+    kind: merge.kind,
+    t: n < room ? t.subarray(0, n) : t,
+    value: n < room ? v.subarray(0, n) : v,
+    noNaN: !found.nan,
+  };
+}
+
+/**
+ * Keeps, in place, the first `n` points of `t` (and `columns`) that lie
+ * in some step's window; returns how many. Both are sorted: one walk,
+ * moving runs bit for bit (`copyWithin`).
+ */
+function keepStepWindows(
+  t: Float64Array,
+  columns: Float64Array[],
+  n: number,
+  steps: Steps,
+): number {
+  const { ends, reachMs } = steps;
+  let m = 0;
+  let w = 0;
+  let i = 0;
+  while (i < n) {
+    // Skip to the next point inside a window.
+    while (i < n) {
+      const ti = t[i];
+      while (w < ends.length && ends[w] < ti) w++;
+      if (w === ends.length) return moveRun(t, columns, m, i, i);
+      if (ends[w] - reachMs <= ti) break;
+      i++;
+    }
+    // The run of points inside windows from i on.
+    let j = i;
+    while (j < n) {
+      const tj = t[j];
+      while (w < ends.length && ends[w] < tj) w++;
+      if (w === ends.length || ends[w] - reachMs > tj) break;
+      j++;
+    }
+    m = moveRun(t, columns, m, i, j);
+    i = j;
+  }
+  return m;
+}
+
+/** Moves points `[a, b)` to `at` (`at <= a`); returns the new end. */
+function moveRun(
+  t: Float64Array,
+  columns: Float64Array[],
+  at: number,
+  a: number,
+  b: number,
+): number {
+  if (b > a && at !== a) {
+    t.copyWithin(at, a, b);
+    for (const col of columns) col.copyWithin(at, a, b);
+  }
+  return at + b - a;
 }
 
 /** The first index of sorted `t` with `t[i] >= x` (`> x` when `after`). */

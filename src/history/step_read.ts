@@ -24,7 +24,12 @@ import {
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { FRAME_VERSION, FrameReader } from "./frame_chunk.ts";
 import type { Steps } from "./merge.ts";
-import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
+import type {
+  SeriesKind,
+  SeriesLabels,
+  SeriesPoints,
+  WindowColumnName,
+} from "./types.ts";
 
 /** A sealed or open chunk of one series: its span and its bytes (either format). */
 export interface ChunkSpan {
@@ -36,9 +41,114 @@ export interface ChunkSpan {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * The chunks of one series for a step read, as parallel arrays: chunk k
+ * spans `minT[k]..maxT[k]` and its bytes are `buf[k][start[k], end[k])`
+ * (a chunk in a ring's buffer, in a segment file's bytes, or on its own).
+ * One list is reused series after series ({@linkcode SpanList.clear}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SpanList } from "./step_read.ts";
+ *
+ * const list = new SpanList();
+ * list.add({ minT: 1, maxT: 2, bytes: new Uint8Array(3) });
+ * assert.equal(list.n, 1);
+ * assert.equal(list.end[0], 3);
+ * list.clear();
+ * assert.equal(list.n, 0);
+ * ```
+ */
+export class SpanList {
+  /** Chunks in the list. */
+  n = 0;
+  /** First times. */
+  minT: Float64Array = new Float64Array(64);
+  /** Last times. */
+  maxT: Float64Array = new Float64Array(64);
+  /** Where each chunk starts in its buffer. */
+  start: Float64Array = new Float64Array(64);
+  /** Where each chunk ends in its buffer. */
+  end: Float64Array = new Float64Array(64);
+  /** Each chunk's buffer. */
+  buf: Uint8Array[] = [];
+
+  /** Empties the list (its arrays are kept). */
+  clear(): void {
+    this.n = 0;
+    this.buf.length = 0;
+  }
+
+  /** Adds chunk `bytes[start, end)` spanning `minT..maxT`. */
+  push(
+    minT: number,
+    maxT: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
+    const k = this.n;
+    if (k === this.minT.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.minT = grow(this.minT);
+      this.maxT = grow(this.maxT);
+      this.start = grow(this.start);
+      this.end = grow(this.end);
+    }
+    this.minT[k] = minT;
+    this.maxT[k] = maxT;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.buf.push(bytes);
+    this.n = k + 1;
+  }
+
+  /** Adds a chunk that has its own bytes. */
+  add(chunk: ChunkSpan): void {
+    this.push(chunk.minT, chunk.maxT, chunk.bytes, 0, chunk.bytes.length);
+  }
+
+  /** The chunks in order of first time (stable), when they are not already. */
+  sort(): void {
+    const n = this.n;
+    let sorted = true;
+    for (let k = 1; k < n && sorted; k++) {
+      if (this.minT[k] < this.minT[k - 1]) sorted = false;
+    }
+    if (sorted) return;
+    const order = Array.from({ length: n }, (_, k) => k);
+    order.sort((a, b) => this.minT[a] - this.minT[b] || a - b);
+    const pick = (a: Float64Array) => Float64Array.from(order, (k) => a[k]);
+    const minT = pick(this.minT);
+    const maxT = pick(this.maxT);
+    const start = pick(this.start);
+    const end = pick(this.end);
+    const buf = order.map((k) => this.buf[k]);
+    this.minT.set(minT);
+    this.maxT.set(maxT);
+    this.start.set(start);
+    this.end.set(end);
+    this.buf = buf;
+  }
+}
+
 const READER = new FrameReader();
 
-/** Growable output columns (times and window columns). */
+/** A window row's column by name. */
+const COLUMN_OF: Readonly<Record<WindowColumnName, number>> = {
+  count: COL_COUNT,
+  sum: COL_SUM,
+  min: COL_MIN,
+  max: COL_MAX,
+  increase: COL_INCREASE,
+};
+
+/** Growable output columns (times and the window columns read). */
 class Rows {
   n = 0;
   t: Float64Array;
@@ -86,23 +196,26 @@ function bound(t: Float64Array, x: number, after: boolean): number {
 /**
  * The points of one series of a downsampled tier within the step windows
  * of `steps`, from its chunks `parts` (any order; repeats allowed), with
- * the window columns of `kind` (6 for a counter, 5 otherwise); a chunk
- * with fewer columns reads NaN in the others. `onCorrupt` hears of a chunk
- * that does not decode (it is skipped). Undefined when no row falls in a
- * window.
+ * the window columns of `kind` (6 for a counter, 5 otherwise), or only
+ * `value` and `columns` when given; a chunk with fewer columns reads NaN
+ * in the others. `onCorrupt` hears of a chunk that does not decode (it is
+ * skipped). `capacity`: the rows expected (a first allocation). Undefined
+ * when no row falls in a window.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { encodeFrameChunk } from "./frame_chunk.ts";
- * import { stepPoints } from "./step_read.ts";
+ * import { SpanList, stepPoints } from "./step_read.ts";
  *
  * // One hour of minute rows (value, count, sum, min, max).
  * const t = Float64Array.from({ length: 60 }, (_, i) => (i + 1) * 60_000);
  * const col = Float64Array.from({ length: 60 }, (_, i) => i);
  * const bytes = encodeFrameChunk(t, [col, col, col, col, col]);
  * const steps = { ends: new Float64Array([1_800_000, 3_600_000]), reachMs: 60_000, overlaps: () => true };
- * const p = stepPoints({}, "gauge", [{ minT: 60_000, maxT: 3_600_000, bytes }], steps, () => {})!;
+ * const parts = new SpanList();
+ * parts.add({ minT: 60_000, maxT: 3_600_000, bytes });
+ * const p = stepPoints({}, "gauge", parts, steps, () => {})!;
  * assert.deepEqual([...p.t], [1_740_000, 1_800_000, 3_540_000, 3_600_000]);
  * assert.deepEqual([...p.max!], [28, 29, 58, 59]);
  * ```
@@ -110,53 +223,64 @@ function bound(t: Float64Array, x: number, after: boolean): number {
 export function stepPoints(
   labels: SeriesLabels,
   kind: SeriesKind,
-  parts: ChunkSpan[],
+  parts: SpanList,
   steps: Steps,
-  onCorrupt: (error: CorruptChunkError, part: ChunkSpan) => void,
+  onCorrupt: (error: CorruptChunkError, bytes: Uint8Array) => void,
+  columns?: readonly WindowColumnName[],
+  capacity = 64,
 ): SeriesPoints | undefined {
   const { ends, reachMs } = steps;
   const nEnds = ends.length;
-  if (parts.length === 0 || nEnds === 0) return undefined;
-  for (let k = 1; k < parts.length; k++) {
-    if (parts[k].minT < parts[k - 1].minT) {
-      parts.sort((a, b) => a.minT - b.minT);
-      break;
-    }
+  if (parts.n === 0 || nEnds === 0) return undefined;
+  parts.sort();
+  const minTs = parts.minT;
+  const maxTs = parts.maxT;
+  const all = kind === "counter" ? 6 : 5;
+  // The window row's columns read, value first.
+  const read = [COL_VALUE];
+  for (let c = 1; c < all; c++) {
+    if (!columns || columns.some((name) => COLUMN_OF[name] === c)) read.push(c);
   }
-  const cols = kind === "counter" ? 6 : 5;
-  const rows = new Rows(cols, 64);
+  const cols = read.length;
+  const rows = new Rows(cols, capacity);
   let last = -Infinity;
   let w = 0;
   const reader = READER;
-  for (const part of parts) {
-    if (part.maxT <= last) continue; // a repeat, or all of it is kept already
+  for (let p = 0; p < parts.n; p++) {
+    const partMax = maxTs[p];
+    if (partMax <= last) continue; // a repeat, or all of it is kept already
     // The first window whose end reaches this chunk (chunks ascend).
-    while (w < nEnds && ends[w] < part.minT) w++;
+    while (w < nEnds && ends[w] < minTs[p]) w++;
     if (w === nEnds) break;
-    if (ends[w] - reachMs > part.maxT) continue;
+    if (ends[w] - reachMs > partMax) continue;
+    const buf = parts.buf[p];
+    const a = parts.start[p];
+    const b = parts.end[p];
     let frame = false;
     let t: Float64Array | undefined;
-    let columns: Float64Array[] | undefined;
+    let decoded: Float64Array[] | undefined;
     try {
-      if (part.bytes[0] === FRAME_VERSION) {
-        reader.reset(part.bytes);
+      if (buf[a] === FRAME_VERSION) {
+        reader.reset(buf, a, b);
         frame = true;
       } else {
-        const d = decodeChunk(part.bytes);
+        const d = decodeChunk(
+          a === 0 && b === buf.length ? buf : buf.subarray(a, b),
+        );
         t = d.t;
-        columns = d.columns;
+        decoded = d.columns;
       }
     } catch (error) {
       if (!(error instanceof CorruptChunkError)) throw error;
-      onCorrupt(error, part);
+      onCorrupt(error, buf.subarray(a, b));
       continue;
     }
-    const have = frame ? reader.columns : columns!.length;
+    const have = frame ? reader.columns : decoded!.length;
     const count = frame ? reader.count : t!.length;
     for (let k = w; k < nEnds; k++) {
       const end = ends[k];
       const from = end - reachMs;
-      if (from > part.maxT) break;
+      if (from > partMax) break;
       // Rows in [from, end] after the last kept.
       const lo = from > last
         ? (frame ? reader.lowerBound(from) : bound(t!, from, false))
@@ -168,11 +292,12 @@ export function stepPoints(
       const out = rows.t;
       for (let i = lo; i < hi; i++, j++) {
         out[j] = frame ? reader.time(i) : t![i];
-        for (let c = 0; c < cols; c++) {
+        for (let k = 0; k < cols; k++) {
+          const c = read[k];
           // A chunk written with fewer columns (older data) reads as NaN there.
-          if (c >= have) rows.cols[c][j] = NaN;
-          else if (frame) reader.copy(c + 1, i, rows.cols[c], rows.u32[c], j);
-          else rows.cols[c][j] = columns![c][i];
+          if (c >= have) rows.cols[k][j] = NaN;
+          else if (frame) reader.copy(c + 1, i, rows.cols[k], rows.u32[k], j);
+          else rows.cols[k][j] = decoded![c][i];
         }
       }
       rows.n = j;
@@ -182,16 +307,22 @@ export function stepPoints(
   }
   const n = rows.n;
   if (n === 0) return undefined;
-  const col = (c: number) => rows.cols[c].subarray(0, n);
-  return {
-    labels,
-    kind,
-    t: rows.t.subarray(0, n),
-    value: col(COL_VALUE),
-    count: col(COL_COUNT),
-    sum: col(COL_SUM),
-    min: col(COL_MIN),
-    max: col(COL_MAX),
-    ...(kind === "counter" ? { increase: col(COL_INCREASE) } : {}),
+  const col = (c: number) => {
+    const k = read.indexOf(c);
+    return k < 0 ? undefined : rows.cols[k].subarray(0, n);
   };
+  const out: {
+    -readonly [K in keyof SeriesPoints]: SeriesPoints[K];
+  } = { labels, kind, t: rows.t.subarray(0, n), value: col(COL_VALUE)! };
+  const count = col(COL_COUNT);
+  if (count) out.count = count;
+  const sum = col(COL_SUM);
+  if (sum) out.sum = sum;
+  const min = col(COL_MIN);
+  if (min) out.min = min;
+  const max = col(COL_MAX);
+  if (max) out.max = max;
+  const increase = kind === "counter" ? col(COL_INCREASE) : undefined;
+  if (increase) out.increase = increase;
+  return out;
 }

@@ -39,7 +39,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { type ChunkSpan, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints } from "./step_read.ts";
 import {
   applyHeadPart,
   encodeHeadRecord,
@@ -69,8 +69,14 @@ import type {
   SeriesLabels,
   SeriesPoints,
   TierInfo,
+  WindowColumnName,
 } from "./types.ts";
-import { mergePieces, type Steps } from "./merge.ts";
+import {
+  type ChunkRef,
+  mergePieces,
+  mergeSamples,
+  type Steps,
+} from "./merge.ts";
 import {
   checkTiers,
   defaultTiers,
@@ -398,6 +404,46 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * See {@linkcode HistoryReader.selectEach}: on the raw tier every
+   * series is decoded into one buffer, reused (and grown) from one series
+   * to the next; on a downsampled tier, select()'s series one by one.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 300; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectEach([], 100_000, 200_000, 0, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length} ${p.value[0]}`);
+   * });
+   * assert.deepEqual(seen, ["a 101 100", "b 101 100"]);
+   * await store.close();
+   * ```
+   */
+  selectEach(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    if (end < start) return;
+    if (tier !== 0) {
+      for (const p of this.#read(matchers, tier, start, end, undefined)) {
+        visit(p);
+      }
+      return;
+    }
+    this.#read(matchers, tier, start, end, undefined, undefined, visit);
+  }
+
+  /**
    * See {@linkcode HistoryReader.selectSteps}: the points within
    * `[ends[i] - reachMs, ends[i]]` for each of `ends` (ascending), in one
    * pass over the disk, decoding only the chunks that reach a window.
@@ -420,6 +466,7 @@ export class HistoryStore implements HistoryReader {
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
@@ -452,7 +499,14 @@ export class HistoryStore implements HistoryReader {
         return i < n && ends[i] - reachMs <= maxT;
       },
     };
-    return this.#read(matchers, tier, ends[0] - reachMs, ends[n - 1], steps);
+    return this.#read(
+      matchers,
+      tier,
+      ends[0] - reachMs,
+      ends[n - 1],
+      steps,
+      columns,
+    );
   }
 
   #read(
@@ -461,6 +515,8 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
+    columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
@@ -472,7 +528,10 @@ export class HistoryStore implements HistoryReader {
     }
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
-    if (steps && tier > 0) return this.#readSteps(ids, t, start, end, steps);
+    if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
+    if (steps && tier > 0) {
+      return this.#readSteps(ids, t, start, end, steps, columns);
+    }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[tier].read(
@@ -504,6 +563,56 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * #read() of the raw tier: each series' chunks (disk, then memory) are
+   * decoded straight into one buffer for the series (see `mergeSamples`);
+   * with `visit`, into one buffer reused for every series, each handed to
+   * `visit` in turn (and nothing returned).
+   */
+  #readRaw(
+    ids: number[],
+    tier: Tier,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
+    const byId = new Map<number, ChunkRef[]>();
+    for (const id of ids) byId.set(id, []);
+    this.#disk?.tiers[0].read(
+      (id) => byId.has(id),
+      start,
+      end,
+      (r: ChunkRecord) => byId.get(r.id)!.push(r),
+      steps?.overlaps,
+    );
+    const buffer = visit ? { data: new Float64Array(0) } : undefined;
+    const out: SeriesPoints[] = [];
+    for (const id of ids) {
+      const chunks = tier.chunks(
+        id,
+        start,
+        end,
+        byId.get(id)!,
+        steps?.overlaps,
+      );
+      if (chunks.length === 0) continue;
+      const points = mergeSamples(chunks, {
+        labels: this.#index.labels(id)!,
+        kind: this.#index.kind(id),
+        start,
+        end,
+        steps,
+        onCorrupt: (error) => this.#skipped(error, id),
+        buffer,
+      });
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
+    }
+    return out;
+  }
+
+  /**
    * A step read of a downsampled tier: each series' chunks that reach a
    * window, read row by row where they are (`step_read.ts`).
    */
@@ -513,8 +622,11 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps,
+    columns: readonly WindowColumnName[] | undefined,
   ): SeriesPoints[] {
-    const byId = new Map<number, ChunkSpan[]>();
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[t.index].read(
       (id) => byId.has(id),
@@ -524,14 +636,22 @@ export class HistoryStore implements HistoryReader {
       steps.overlaps,
     );
     const out: SeriesPoints[] = [];
+    // Rows a series has in the windows, at most: the first allocation.
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
+    const capacity = Math.min(steps.ends.length * perWindow, 4096);
+    const parts = new SpanList();
     for (const id of ids) {
-      const parts = t.spans(id, start, end, byId.get(id)!, steps.overlaps);
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      t.spans(id, start, end, parts);
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
         parts,
         steps,
         (error) => this.#skipped(error, id),
+        columns,
+        capacity,
       );
       if (points) out.push(points);
     }

@@ -14,7 +14,7 @@
  */
 import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
-import type { ChunkSpan } from "./step_read.ts";
+import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { combineRows, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
@@ -282,55 +282,73 @@ export class Tier {
     out: Piece[],
     overlaps?: (minT: number, maxT: number) => boolean,
   ): Piece[] {
-    const want = (c: StoredChunk) =>
-      c.maxT >= start && c.minT <= end &&
-      (!overlaps || overlaps(c.minT, c.maxT));
-    for (const c of this.ring.chunks(id)) {
-      if (want(c)) out.push(decodeAnyChunk(c.bytes));
-    }
-    for (const c of this.#pendingById.get(id) ?? []) {
-      // Also in the ring when it keeps chunks: the merge drops repeats.
-      if (want(c)) out.push(decodeAnyChunk(c.bytes));
-    }
-    const open = this.#open;
-    if (
-      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
-    ) {
-      out.push(decodeChunk(open.finish(id)));
+    for (const c of this.chunks(id, start, end, [], overlaps)) {
+      out.push(decodeAnyChunk(c.bytes));
     }
     return out;
   }
 
   /**
-   * Pushes onto `out` the chunks of `id` in memory (ring, write queue,
-   * then the open chunk) that overlap `[start, end]` and pass `overlaps`,
-   * undecoded (for step reads, `step_read.ts`); returns `out`.
+   * Pushes onto `out` the memory chunks of `id` that overlap `[start,
+   * end]`, undecoded: the ring's, the sealed ones not yet on disk (also in
+   * the ring when it keeps chunks: readers drop repeats), then the open
+   * chunk in the codec's format; returns `out`.
    */
-  spans(
+  chunks(
     id: number,
     start: number,
     end: number,
-    out: ChunkSpan[],
+    out: StoredChunk[],
     overlaps?: (minT: number, maxT: number) => boolean,
-  ): ChunkSpan[] {
-    for (const c of this.ring.chunks(id)) {
-      if (
-        c.maxT >= start && c.minT <= end &&
-        (!overlaps || overlaps(c.minT, c.maxT))
-      ) out.push(c);
+  ): StoredChunk[] {
+    const want = (c: StoredChunk) =>
+      c.maxT >= start && c.minT <= end &&
+      (!overlaps || overlaps(c.minT, c.maxT));
+    for (const c of this.ring.chunks(id)) if (want(c)) out.push(c);
+    for (const c of this.#pendingById.get(id) ?? []) if (want(c)) out.push(c);
+    const open = this.#open;
+    const count = open.count(id);
+    if (count > 0 && open.firstT(id) <= end && open.lastT(id) >= start) {
+      out.push({
+        minT: open.firstT(id),
+        maxT: open.lastT(id),
+        count,
+        bytes: open.finish(id),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Adds to `out` the chunks of `id` in memory (ring, write queue, then
+   * the open chunk) that overlap `[start, end]`, undecoded and where they
+   * lie (for step reads, `step_read.ts`); returns `out`.
+   */
+  spans(id: number, start: number, end: number, out: SpanList): SpanList {
+    const view = this.ring.view(id);
+    if (view) {
+      const { buf, spans } = view;
+      for (let k = view.first; k < view.n; k++) {
+        const s = k * 4;
+        if (spans[s + 1] < start || spans[s] > end) continue;
+        out.push(
+          spans[s],
+          spans[s + 1],
+          buf,
+          k === 0 ? 0 : spans[s - 1],
+          spans[s + 3],
+        );
+      }
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the step read drops repeats.
-      if (
-        c.maxT >= start && c.minT <= end &&
-        (!overlaps || overlaps(c.minT, c.maxT))
-      ) out.push(c);
+      if (c.maxT >= start && c.minT <= end) out.add(c);
     }
     const open = this.#open;
     if (
       open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
     ) {
-      out.push({
+      out.add({
         minT: open.firstT(id),
         maxT: open.lastT(id),
         bytes: open.finish(id),

@@ -69,6 +69,11 @@ export interface SeriesPoints {
   readonly t: Float64Array;
   /** The sample (raw) or the window's last sample (downsampled). */
   readonly value: Float64Array;
+  /**
+   * Set by a reader that knows: true when `value` holds no NaN, so no
+   * staleness marker to skip (raw tier). Absent when not known.
+   */
+  readonly noNaN?: boolean;
   /** Downsampled tiers only: samples in the window. */
   readonly count?: Float64Array;
   /** Downsampled tiers only: their sum. */
@@ -80,6 +85,9 @@ export interface SeriesPoints {
   /** Downsampled tiers, counters only: the increase over the window. */
   readonly increase?: Float64Array;
 }
+
+/** A downsampled window's column besides its last `value` (see {@linkcode SeriesPoints}). */
+export type WindowColumnName = "count" | "sum" | "min" | "max" | "increase";
 
 /**
  * Read access to stored history: what the PromQL evaluator, the query
@@ -106,14 +114,31 @@ export interface HistoryReader {
    * per series, in one call. A query whose step is much longer than its
    * range (`rate(x[1m])` at a 1 h step over 30 days) reads 720 windows per
    * series this way instead of 43,200; without it the evaluator calls
-   * select() once per step.
+   * select() once per step. `columns`: on a downsampled tier, the window
+   * columns the caller reads besides `value` (default: all); a reader may
+   * leave the others out, so a `rate()` reads only `increase`.
    */
   selectSteps?(
     matchers: readonly LabelMatcher[],
     ends: Float64Array,
     reachMs: number,
     tier: number,
+    columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
+  /**
+   * Optional: {@linkcode select}'s series one at a time, in no set order:
+   * `visit` gets each series' points in arrays the reader may reuse for
+   * the next series (valid only during the call). A caller that turns
+   * each series into step values then holds one series' samples at a
+   * time, and the reader fills one buffer instead of one per series.
+   */
+  selectEach?(
+    matchers: readonly LabelMatcher[],
+    start: number,
+    end: number,
+    tier: number,
+    visit: (points: SeriesPoints) => void,
+  ): void;
   /** The label sets of the series that match and have a point in `[start, end]` in any tier. */
   series(
     matchers: readonly LabelMatcher[],

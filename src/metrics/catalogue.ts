@@ -197,7 +197,7 @@ export const METRICS = {
     labels: [FLOW, PROCESS, {
       name: "kind",
       help:
-        "`exception`: the component threw; `timeout`: `timeoutMs` struck; `overflow`: a send into a full `error`-policy connection",
+        "`exception`: the component threw; `timeout`: `timeoutMs` struck, or a budget was spent (a JSONata expression over its time or depth budget); `overflow`: a send into a full `error`-policy connection",
       values: ERROR_KIND_VALUES,
     }],
     group: "process",
@@ -261,7 +261,7 @@ export const METRICS = {
     labels: [FLOW, PROCESS, {
       name: "reason",
       help:
-        "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: discarded by a stop or a drain timeout",
+        "`drop_oldest`/`drop_newest`: a full connection with that policy; `refused`: a full `error`-policy connection refused the send; `circuit_open`: the breaker was open; `unread`: a looping component returned with input left; `stopped`: given up by a stop or a drain timeout (buffered, or taken by an activation the stop cut off, e.g. waiting inside `core/Delay`)",
       values: DROP_REASONS,
     }],
     group: "process",
@@ -355,7 +355,8 @@ export const METRICS = {
   metricsCollectionErrors: {
     name: "metrics_collection_errors_total",
     type: "counter",
-    help: "Scrapes in which a collector threw and its metrics were left out.",
+    help:
+      "Renders of the exposition in which a collector threw and its metrics were left out.",
     unit: "",
     labels: [{
       name: "collector",
@@ -365,7 +366,7 @@ export const METRICS = {
     group: "self",
     seed: "(self)",
     moves:
-      "+1 per collector per failed scrape; the scrape itself still answers 200.",
+      "+1 per collector per failed render; the scrape still answers 200. Concurrent scrapes of one format share a render (`GET /metrics`), and count once.",
   },
   metricsSeriesRefused: {
     name: "metrics_series_refused_total",

@@ -66,6 +66,7 @@ export {
   type ResolvedMetricsOptions,
   resolveMetricsOptions,
 } from "./options.ts";
+export { Rendition, SharedRenders } from "./shared_renders.ts";
 export {
   type CpuTimes,
   DEFAULT_LAG_BUCKETS,

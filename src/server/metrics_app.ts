@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import {
@@ -14,22 +12,25 @@ import {
   type MetricsSource,
   negotiateFormat,
 } from "../metrics/exposition.ts";
-
-const _gzip = promisify(gzip);
-const _encoder = new TextEncoder();
+import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
 const ALLOW = "GET, HEAD";
 
+/** Default of {@linkcode MetricsAppOptions.maxConcurrentScrapes}. */
+export const DEFAULT_MAX_CONCURRENT_SCRAPES = 32;
+
 /** Options of {@linkcode metricsApp}. */
 export interface MetricsAppOptions {
   /**
-   * How many scrapes may be in flight (rendering or compressing) at once; a
-   * scrape beyond the cap is answered `503` with `Retry-After: 1` at once,
-   * so a stampede of scrapers cannot pile up renders. A positive integer.
+   * How many scrapes may be in flight (waiting for their render or its
+   * gzip) at once; a scrape beyond the cap is answered `503` with
+   * `Retry-After: 1` at once. Concurrent scrapes share renders, so the cap
+   * bounds the requests held, not the renders (at most one per format runs
+   * at a time). A positive integer.
    *
-   * @default {4}
+   * @default {32}
    */
   maxConcurrentScrapes?: number;
 }
@@ -41,8 +42,12 @@ export interface MetricsAppOptions {
  *   header asks for (text 0.0.4 unless OpenMetrics is preferred; a malformed
  *   header gets text), with its exact `Content-Type`, gzip-compressed when
  *   `Accept-Encoding` accepts gzip, `Cache-Control: no-store` and
- *   `Vary: Accept, Accept-Encoding`. At most `maxConcurrentScrapes` scrapes
- *   run at once; one more gets `503` with `Retry-After: 1`.
+ *   `Vary: Accept, Accept-Encoding`. Concurrent scrapes of one format share
+ *   one render and one gzip of it (see {@linkcode SharedRenders}): a scrape
+ *   never waits behind another's render for longer than one render, and
+ *   its values were read at most one render before it arrived. At most
+ *   `maxConcurrentScrapes` scrapes are in flight at once; one more gets
+ *   `503` with `Retry-After: 1`.
  * - `GET /api/v1/metadata`: `{ "status": "success", "data": ... }` like
  *   Prometheus's own metadata API, with its `metric=<name>` and `limit=<n>`
  *   query parameters (a bad `limit` gets `400`).
@@ -96,7 +101,8 @@ export function metricsApp(
   source: MetricsSource,
   options: MetricsAppOptions = {},
 ): Hono {
-  const maxConcurrentScrapes = options.maxConcurrentScrapes ?? 4;
+  const maxConcurrentScrapes = options.maxConcurrentScrapes ??
+    DEFAULT_MAX_CONCURRENT_SCRAPES;
   if (!Number.isInteger(maxConcurrentScrapes) || maxConcurrentScrapes < 1) {
     throw new RangeError(
       `Cannot create the metrics app: maxConcurrentScrapes must be a positive integer, received ${
@@ -105,6 +111,7 @@ export function metricsApp(
     );
   }
   let inFlight = 0;
+  const renders = new SharedRenders(source);
   const app = new Hono();
 
   app.get(METRICS_PATH, async (c) => {
@@ -118,13 +125,12 @@ export function metricsApp(
     }
     const format = negotiateFormat(c.req.header("Accept"));
     const gzipped = acceptsGzip(c.req.header("Accept-Encoding"));
-    // The slot covers compression too: a gzip of a large exposition costs
-    // about as much as rendering it.
+    // The slot covers the gzip too: it is a wait like the render.
     inFlight++;
     try {
-      let text: string;
+      let rendition: Rendition;
       try {
-        text = await source.render(format);
+        rendition = await renders.get(format);
       } catch (error) {
         // Wrapped so that a non-Error rejection still reaches onError (Hono
         // rethrows anything that is not an Error) and the message says where.
@@ -140,21 +146,15 @@ export function metricsApp(
         "Vary": "Accept, Accept-Encoding",
       };
       // Content-Length is set here: a HEAD must announce what the GET
-      // sends, and Hono's HEAD answer would otherwise say 0.
-      const plain = _encoder.encode(text);
+      // sends, and Hono's HEAD answer would otherwise say 0. The bytes
+      // are shared by every scrape of the render: never written to.
       if (!gzipped) {
-        headers["Content-Length"] = String(plain.byteLength);
-        return c.body(plain, 200, headers);
+        headers["Content-Length"] = String(rendition.body.byteLength);
+        return c.body(rendition.body, 200, headers);
       }
-      const compressed = await _gzip(plain);
+      const body = await rendition.gzipped();
       headers["Content-Encoding"] = "gzip";
-      headers["Content-Length"] = String(compressed.byteLength);
-      // zlib's output never lives in a SharedArrayBuffer.
-      const body = new Uint8Array(
-        compressed.buffer as ArrayBuffer,
-        compressed.byteOffset,
-        compressed.byteLength,
-      );
+      headers["Content-Length"] = String(body.byteLength);
       return c.body(body, 200, headers);
     } finally {
       inFlight--;

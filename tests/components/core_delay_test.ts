@@ -170,3 +170,50 @@ test("core/Delay and flow/Throttle leave no timer behind when the network stops"
     timers.restore();
   }
 });
+
+test("core/Delay: a drain that times out counts every message it gives up (delivered + dropped = sent)", async () => {
+  // Issue 18: with 1,000 messages waiting inside a Delay, a short drain
+  // reported only the 11 buffered ones; the 1,000 vanished uncounted.
+  const kept: unknown[] = [];
+  let sent = 0;
+  const Source = defineComponent({
+    name: "test/Flood",
+    description: "Sends 0..1999, counting each send it makes.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      for (let i = 0; i < 2000 && !ctx.signal.aborted; i++) {
+        sent++;
+        const wait = ctx.send("out", i);
+        if (wait) await wait;
+      }
+    },
+  });
+  const net = new Network({
+    name: "delay-stop",
+    processes: [
+      { name: "S", component: Source },
+      { name: "D", component: CoreDelay },
+      { name: "K", component: keeper(kept) },
+    ],
+    connections: [
+      { from: { process: "S", port: "out" }, to: { process: "D", port: "in" } },
+      { from: { process: "D", port: "out" }, to: { process: "K", port: "in" } },
+    ],
+    initials: [{ data: "1h", to: { process: "D", port: "delay" } }],
+  });
+  await net.start();
+  await until(
+    () => statsOf(net, "D").activeActivations === 1000,
+    "1,000 messages wait in D",
+  );
+  await until(() => net.backlog === 11, "10 buffered + 1 parked send");
+  const result = await net.drain(50);
+  assert.equal(result.drained, false);
+  assert.equal(result.backlog, 11);
+  assert.equal(result.discarded, 1011);
+  assert.deepEqual(kept, []);
+  const stats = net.stats();
+  assert.equal(statsOf(net, "D").drops.stopped, 1011);
+  assert.equal(kept.length + stats.drops.stopped, sent);
+  assert.equal(sent, 1011);
+});

@@ -38,7 +38,7 @@ test("core/Interval rejects an interval of 0 with a sentence", () => {
     () => CoreInterval.inPorts.interval.parse!(0),
     {
       name: "RangeError",
-      message: "expected a duration longer than 0, received number 0",
+      message: "expected a duration of at least 1 ms, received number 0",
     },
   );
 });

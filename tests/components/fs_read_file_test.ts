@@ -168,3 +168,47 @@ test("fs/ReadFile fails a path that is not a string and reads the next", async (
     assert.match(errors[0].message, /expected a file path, received number 42/);
   });
 });
+
+test("fs/ReadFile refuses a file longer than maxBytes and reads the next (issue 18: /dev/zero grew to 2 GB)", async () => {
+  await inTempDir(async (dir) => {
+    const big = join(dir, "big.txt");
+    const small = join(dir, "small.txt");
+    writeFileSync(big, "x".repeat(1001));
+    writeFileSync(small, "x".repeat(1000));
+    const { outputs, errors } = await runComponent(FsReadFile, {
+      iips: { maxBytes: 1000 },
+      input: [big, small],
+    });
+    assert.deepEqual(outputs.out, ["x".repeat(1000)]);
+    assert.equal(errors.length, 1);
+    assert.equal(
+      errors[0].message,
+      `process "T" failed on in-port "in": cannot read ${
+        JSON.stringify(big)
+      }: it is longer than maxBytes (1000 bytes); raise maxBytes, or stream it with fs/ReadLines`,
+    );
+  });
+});
+
+test("fs/ReadFile stops reading a device that never ends at its default maxBytes of 16 MiB", async () => {
+  const { outputs, errors } = await runComponent(FsReadFile, {
+    input: ["/dev/zero"],
+  });
+  assert.deepEqual(outputs.out, []);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /cannot read "\/dev\/zero": it is longer than maxBytes \(16777216 bytes\)/,
+  );
+});
+
+test("fs/ReadFile refuses a maxBytes outside 1 to 1 GiB with a sentence", () => {
+  for (const bad of [0, -1, 1.5, 2 ** 30 + 1, "10"]) {
+    assert.throws(
+      () => FsReadFile.inPorts.maxBytes.parse!(bad),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        e.message.startsWith("expected an integer from 1 to 1073741824, "),
+    );
+  }
+});

@@ -478,3 +478,48 @@ test("fs/ReadLines reads only a bounded part of a large file ahead of a stalled 
     assert.ok(read < size / 10, `read ${read} of ${size} bytes ahead`);
   });
 });
+
+test("fs/ReadLines fails a line longer than maxLineLength, in one chunk or across many", async () => {
+  await inTempDir(async (dir) => {
+    const short = join(dir, "short.txt");
+    writeFileSync(short, "ok\n" + "y".repeat(101) + "\nlater\n");
+    const one = await runComponent(FsReadLines, {
+      iips: { path: short, maxLineLength: 100 },
+    });
+    assert.deepEqual(one.outputs.out, ["ok"]);
+    assert.equal(one.errors.length, 1);
+    assert.equal(
+      one.errors[0].message,
+      `process "T" failed: cannot read ${
+        JSON.stringify(short)
+      }: a line is longer than maxLineLength (100 characters)`,
+    );
+    // No line break in 200 KiB: the line spans chunks of 64 KiB.
+    const long = join(dir, "long.txt");
+    writeFileSync(long, "z".repeat(200 * 1024));
+    const many = await runComponent(FsReadLines, {
+      iips: { path: long, maxLineLength: 100 * 1024 },
+    });
+    assert.deepEqual(many.outputs.out, []);
+    assert.match(many.errors[0].message, /longer than maxLineLength/);
+    // A line of exactly the limit, with a CRLF, passes.
+    const exact = join(dir, "exact.txt");
+    writeFileSync(exact, "w".repeat(100) + "\r\n");
+    const fine = await runComponent(FsReadLines, {
+      iips: { path: exact, maxLineLength: 100 },
+    });
+    assert.deepEqual(fine.outputs.out, ["w".repeat(100)]);
+    assert.deepEqual(fine.errors, []);
+  });
+});
+
+test("fs/ReadLines stops reading /dev/zero (no line breaks) at its default maxLineLength", async () => {
+  const { outputs, errors } = await runComponent(FsReadLines, {
+    iips: { path: "/dev/zero" },
+  });
+  assert.deepEqual(outputs.out, []);
+  assert.match(
+    errors[0].message,
+    /cannot read "\/dev\/zero": a line is longer than maxLineLength \(16777216 characters\)/,
+  );
+});

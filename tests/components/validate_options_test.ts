@@ -9,7 +9,7 @@ const BAD_OPTIONS: [string, string, RegExp][] = [
   [
     "core/Interval interval 0",
     "'0' -> interval C(core/Interval) out -> in D(core/Drop)",
-    /^IIP for in-port "interval" of "C" \(core\/Interval\) is not valid: expected a duration longer than 0, received (number 0|string "0")$/,
+    /^IIP for in-port "interval" of "C" \(core\/Interval\) is not valid: expected a duration of at least 1 ms, received (number 0|string "0")$/,
   ],
   [
     "core/Interval interval that is not a duration",
@@ -34,7 +34,17 @@ const BAD_OPTIONS: [string, string, RegExp][] = [
   [
     "flow/Batch size 0",
     "'0' -> size C(flow/Batch)",
-    /^IIP for in-port "size" of "C" \(flow\/Batch\) is not valid: expected a positive integer, received number 0$/,
+    /^IIP for in-port "size" of "C" \(flow\/Batch\) is not valid: expected a positive integer up to 100000, received number 0$/,
+  ],
+  [
+    "flow/Batch size 1e12 (issue 18: it held 12 million messages)",
+    "'1000000000000' -> size C(flow/Batch)",
+    /^IIP for in-port "size" of "C" \(flow\/Batch\) is not valid: expected a positive integer up to 100000, received number 1000000000000$/,
+  ],
+  [
+    "core/Interval interval 1e-9 ms (issue 18: it ticked as fast as the host ran)",
+    "'0.000000001' -> interval C(core/Interval) out -> in D(core/Drop)",
+    /^IIP for in-port "interval" of "C" \(core\/Interval\) is not valid: expected a duration of at least 1 ms, received string "0.000000001"$/,
   ],
   [
     "flow/Batch negative timeout",

@@ -280,3 +280,39 @@ test("Connection.name() names both ends, or (initial) without a sender", () => {
   );
   assert.equal(iip.name(), "(initial) -> B.in");
 });
+
+test("Connection allocates a large capacity only as it fills (issue 18: 1e9 took the host to 2 GB)", () => {
+  const c = conn(1e9);
+  assert.ok(c.size <= 16, `starts with ${c.size} slots`);
+  assert.equal(c.buf.length, c.size);
+  for (let i = 0; i < 100; i++) assert.equal(c.offer(i, 0, 0), undefined);
+  assert.ok(c.size >= 100 && c.size <= 256, `${c.size} slots for 100`);
+  assert.deepEqual(drain(c), Array.from({ length: 100 }, (_, i) => i));
+});
+
+test("Connection grows a wrapped-around ring in FIFO order, then stops at its capacity", () => {
+  const c = conn(40);
+  let next = 0;
+  let want = 0;
+  // Wrap the 16-slot ring around before it grows.
+  for (let i = 0; i < 12; i++) c.offer(next++, 0, 0);
+  for (let i = 0; i < 10; i++) assert.equal(c.take(0), want++);
+  for (let i = 0; i < 38; i++) assert.equal(c.offer(next++, 0, 0), undefined);
+  assert.equal(c.count, 40);
+  assert.equal(c.size, 40);
+  // Full at its capacity: the block policy parks the next one.
+  const parked = c.offer(next++, 0, 0);
+  assert.ok(parked instanceof Promise);
+  const rest = drain(c);
+  assert.deepEqual(
+    rest,
+    Array.from({ length: next - want }, (_, i) => want + i),
+  );
+});
+
+test("Connection with drop-oldest keeps the newest once grown to its capacity", () => {
+  const c = conn(20, "drop-oldest");
+  for (let i = 0; i < 25; i++) c.offer(i, 0, 0);
+  assert.equal(c.droppedOldest, 5);
+  assert.deepEqual(drain(c), Array.from({ length: 20 }, (_, i) => 5 + i));
+});

@@ -53,7 +53,7 @@ test("Network drain lets every accepted message reach the sink", async () => {
   await net.start();
   await until(() => got.length >= 5);
   const result = await net.drain(5000);
-  assert.deepEqual(result, { drained: true, backlog: 0 });
+  assert.deepEqual(result, { drained: true, backlog: 0, discarded: 0 });
   assert.equal(net.state, "finished");
   assert.ok(got.length > 0);
   assert.equal(got.length, sent);
@@ -91,10 +91,13 @@ test("Network drain past its timeout stops and reports the discarded backlog", a
   const result = await net.drain(20);
   assert.equal(result.drained, false);
   assert.equal(result.backlog, 6); // 5 buffered + 1 waiting for room
+  // ...and the one K took and was still working on.
+  assert.equal(result.discarded, 7);
   assert.equal(net.state, "stopped");
   await done;
-  // K took one value; the other 19 were discarded at the stop or sent after it.
-  assert.equal(net.stats().drops.stopped, 19);
+  // K's one value was cut off by the stop; the other 19 were discarded at
+  // the stop or sent after it: all 20 counted.
+  assert.equal(net.stats().drops.stopped, 20);
 });
 
 test("Network drain waits for in-flight async activations and delivers every accepted message", async () => {
@@ -118,7 +121,7 @@ test("Network drain waits for in-flight async activations and delivers every acc
   await net.start();
   await until(() => got.length >= 5);
   const r = await net.drain(5000);
-  assert.deepEqual(r, { drained: true, backlog: 0 });
+  assert.deepEqual(r, { drained: true, backlog: 0, discarded: 0 });
   assert.equal(net.state, "finished");
   assert.deepEqual(
     [...got].sort((a, b) => (a as number) - (b as number)),
@@ -151,7 +154,7 @@ test("Network drain waits for a retry's backoff and the retried activation", asy
   await net.send("in", "x");
   assert.equal(attempts, 1);
   const r = await net.drain(5000);
-  assert.deepEqual(r, { drained: true, backlog: 0 });
+  assert.deepEqual(r, { drained: true, backlog: 0, discarded: 0 });
   assert.equal(attempts, 2);
   assert.deepEqual(got, ["x"]);
 });
@@ -180,7 +183,7 @@ test("Network drain waits for an async flush and everything it sends", async () 
   await net.start();
   for (const v of range(5)) await net.send("in", v);
   const r = await net.drain(5000);
-  assert.deepEqual(r, { drained: true, backlog: 0 });
+  assert.deepEqual(r, { drained: true, backlog: 0, discarded: 0 });
   assert.deepEqual(got, range(5));
 });
 
@@ -194,7 +197,7 @@ test("Network drain closes exported in-ports and resolves once their messages ar
   await net.start();
   for (const v of range(5)) await net.send("in", v);
   const r = await net.drain(5000);
-  assert.deepEqual(r, { drained: true, backlog: 0 });
+  assert.deepEqual(r, { drained: true, backlog: 0, discarded: 0 });
   assert.deepEqual(got, range(5));
   assert.equal(net.state, "finished");
 });
@@ -214,5 +217,5 @@ test("Network drain of a cycle resolves drained once every message is processed"
   await net.start();
   await until(() => results.length === 2);
   const r = await net.drain(300);
-  assert.deepEqual(r, { drained: true, backlog: 0 });
+  assert.deepEqual(r, { drained: true, backlog: 0, discarded: 0 });
 });

@@ -79,7 +79,7 @@ test("validateGraph() reports bad timeoutMs and concurrency", () => {
   ]);
   assert.match(
     found[0].message,
-    /timeoutMs of process "A" must be a positive number of milliseconds, received number -5/,
+    /timeoutMs of process "A" must be a positive number of milliseconds up to 2147483647 \(about 24\.8 days, the longest timer\), received number -5/,
   );
   assert.match(
     found[1].message,
@@ -123,6 +123,6 @@ test("validateGraph() reports bad circuitBreaker settings", () => {
   assert.equal(p.path, "processes.A.metadata.circuitBreaker.resetTimeoutMs");
   assert.match(
     p.message,
-    /must be a non-negative number of milliseconds, received string "1s"/,
+    /must be a non-negative number of milliseconds up to 2147483647 \(about 24\.8 days, the longest timer\), received string "1s"/,
   );
 });

@@ -4,6 +4,7 @@ import {
   ChunkEncoder,
   CorruptChunkError,
   decodeChunk,
+  decodeSamplesInto,
 } from "../../src/history/codec.ts";
 import { seededRandom as rng } from "../_seeded_random.ts";
 
@@ -510,4 +511,121 @@ test("decodeChunk() refuses what is not a Uint8Array", () => {
     () => decodeChunk([1, 1, 0] as unknown as Uint8Array),
     TypeError,
   );
+});
+
+/**
+ * Samples as weir's sampler writes them: times on the tick (now and then
+ * a late one), counters whose difference changes by a little or a lot
+ * (and resets), constants, and now and then a stale marker.
+ */
+function weirCase(r: () => number, n: number): Case {
+  const t = new Float64Array(n);
+  const col = new Float64Array(n);
+  const words = new Uint32Array(col.buffer);
+  const kind = Math.floor(r() * 4);
+  let now = 1_700_000_000_000 + Math.floor(r() * 1e6) * 1000;
+  let acc = Math.floor(r() * 1e6);
+  const rate = Math.floor(r() * 50);
+  for (let i = 0; i < n; i++) {
+    t[i] = now;
+    now += r() < 0.98 ? 1000 : 1000 + Math.floor(r() * 3000);
+    if (kind === 0) acc += rate + Math.floor(r() * 7); // steady counter
+    else if (kind === 1) acc += Math.floor(r() * (r() < 0.9 ? 200 : 1e5));
+    else if (kind === 2) acc = r() < 0.97 ? acc : acc + 1; // mostly constant
+    else acc = r() < 0.02 ? 0 : acc + Math.floor(r() * 20); // resets
+    col[i] = acc;
+    if (r() < 0.01) {
+      words[2 * i + HI] = 0x7ff00000; // the stale marker
+      words[2 * i + LO] = 2;
+    }
+  }
+  return { t, columns: [col] };
+}
+
+test(
+  "decodeSamplesInto() writes a chunk's samples bit for bit at any offset of used arrays (6,000 seeded cases)",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(31);
+    const t = new Float64Array(1000);
+    const v = new Float64Array(1000);
+    for (let n = 0; n < 6_000; n++) {
+      const size = Math.floor(r() * 400);
+      const c = n % 2 === 0 ? weirCase(r, size) : makeCase(r, size, 1);
+      const at = Math.floor(r() * (1000 - size));
+      t.fill(-1);
+      v.fill(NaN);
+      const found = { nan: false };
+      const got = decodeSamplesInto(encodeRows(c).finish(), t, v, at, found);
+      assert.equal(got, size, `case ${n}`);
+      assertSame(
+        {
+          t: t.slice(at, at + size),
+          columns: [new Float64Array(v.buffer, 8 * at, size).slice()],
+        },
+        c,
+        size,
+        `case ${n}`,
+      );
+      assert.equal(t[at - 1] ?? -1, -1, `case ${n}: before`);
+      assert.equal(t[at + size] ?? -1, -1, `case ${n}: after`);
+      assert.equal(found.nan, c.columns[0].some((x) => x !== x), `case ${n}`);
+    }
+  },
+);
+
+test(
+  "decodeSamplesInto() of every flipped bit and every cut of weir-like chunks: refused, or the header's count in time order",
+  { timeout: 120_000 },
+  () => {
+    const r = rng(32);
+    const t = new Float64Array(400);
+    const v = new Float64Array(400);
+    let refused = 0;
+    let tried = 0;
+    for (let n = 0; n < 40; n++) {
+      const bytes = encodeRows(weirCase(r, 1 + Math.floor(r() * 150)))
+        .finish();
+      const variants: Uint8Array[] = [];
+      for (let bit = 0; bit < bytes.length * 8; bit++) {
+        const b = bytes.slice();
+        b[bit >> 3] ^= 0x80 >> (bit & 7);
+        variants.push(b);
+      }
+      for (let cut = 0; cut < bytes.length; cut++) {
+        variants.push(bytes.subarray(0, cut));
+      }
+      for (const b of variants) {
+        tried++;
+        try {
+          const got = decodeSamplesInto(b, t, v, 0);
+          assert.equal(got, decodeChunk(b).t.length);
+          for (let i = 1; i < got; i++) assert.ok(t[i] >= t[i - 1]);
+        } catch (e) {
+          assert.ok(e instanceof CorruptChunkError, String(e));
+          refused++;
+        }
+      }
+    }
+    assert.ok(refused > tried / 2, `${refused} of ${tried} refused`);
+  },
+);
+
+test("decodeSamplesInto() refuses a chunk of several columns, and samples that do not fit", () => {
+  const rows = new ChunkEncoder(2);
+  rows.appendRow(1000, [1, 2]);
+  const e = new ChunkEncoder();
+  for (let i = 0; i < 5; i++) e.append(1000 * i, i);
+  const t = new Float64Array(6);
+  const v = new Float64Array(6);
+  assert.throws(
+    () => decodeSamplesInto(rows.finish(), t, v, 0),
+    /2 columns, expected 1/,
+  );
+  assert.throws(
+    () => decodeSamplesInto(e.finish(), t, v, 2),
+    /its 5 samples do not fit from index 2 of 6/,
+  );
+  assert.equal(decodeSamplesInto(e.finish(), t, v, 1), 5);
+  assert.deepEqual([...v.subarray(1)], [0, 1, 2, 3, 4]);
 });

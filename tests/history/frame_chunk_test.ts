@@ -70,40 +70,44 @@ function times(rand: () => number, n: number): Float64Array {
   return t;
 }
 
-test("encodeFrameChunk() then decodeFrameChunk() and FrameReader give every time and value back bit for bit (3,000 seeded chunks)", () => {
-  const rand = seededRandom(14);
-  const reader = new FrameReader();
-  for (let k = 0; k < 3000; k++) {
-    const n = 1 + Math.floor(rand() * 70);
-    const cols = 1 + Math.floor(rand() * 6);
-    const t = times(rand, n);
-    const columns = Array.from({ length: cols }, () => column(rand, n));
-    const bytes = encodeFrameChunk(t, columns);
-    const back = decodeFrameChunk(bytes);
-    assert.deepEqual([...back.t], [...t], `case ${k}`);
-    reader.reset(bytes);
-    assert.equal(reader.count, n);
-    assert.equal(reader.columns, cols);
-    const one = new Float64Array(1);
-    const oneU = new Uint32Array(one.buffer);
-    for (let c = 0; c < cols; c++) {
-      for (let i = 0; i < n; i++) {
-        assert.equal(
-          bits(back.columns[c], i),
-          bits(columns[c], i),
-          `case ${k} column ${c} row ${i}`,
-        );
-        reader.copy(c + 1, i, one, oneU, 0);
-        assert.equal(
-          bits(one, 0),
-          bits(columns[c], i),
-          `case ${k} copy ${c} ${i}`,
-        );
+test(
+  "encodeFrameChunk() then decodeFrameChunk() and FrameReader give every time and value back bit for bit (3,000 seeded chunks)",
+  { timeout: 60_000 },
+  () => {
+    const rand = seededRandom(14);
+    const reader = new FrameReader();
+    for (let k = 0; k < 3000; k++) {
+      const n = 1 + Math.floor(rand() * 70);
+      const cols = 1 + Math.floor(rand() * 6);
+      const t = times(rand, n);
+      const columns = Array.from({ length: cols }, () => column(rand, n));
+      const bytes = encodeFrameChunk(t, columns);
+      const back = decodeFrameChunk(bytes);
+      assert.deepEqual([...back.t], [...t], `case ${k}`);
+      reader.reset(bytes);
+      assert.equal(reader.count, n);
+      assert.equal(reader.columns, cols);
+      const one = new Float64Array(1);
+      const oneU = new Uint32Array(one.buffer);
+      for (let c = 0; c < cols; c++) {
+        for (let i = 0; i < n; i++) {
+          assert.equal(
+            bits(back.columns[c], i),
+            bits(columns[c], i),
+            `case ${k} column ${c} row ${i}`,
+          );
+          reader.copy(c + 1, i, one, oneU, 0);
+          assert.equal(
+            bits(one, 0),
+            bits(columns[c], i),
+            `case ${k} copy ${c} ${i}`,
+          );
+        }
       }
+      for (let i = 0; i < n; i++) assert.equal(reader.time(i), t[i]);
     }
-    for (let i = 0; i < n; i++) assert.equal(reader.time(i), t[i]);
-  }
-});
+  },
+);
 
 test("FrameReader.lowerBound() and upperBound() find rows as a scan does, on regular and irregular times", () => {
   const rand = seededRandom(7);

@@ -10,8 +10,13 @@ import {
 import { mergePieces, type Steps } from "../../src/history/merge.ts";
 import { scanRecords } from "../../src/history/record_frame.ts";
 import { encodeChunks, parseChunkRecord } from "../../src/history/segments.ts";
-import { type ChunkSpan, stepPoints } from "../../src/history/step_read.ts";
+import {
+  type ChunkSpan,
+  SpanList,
+  stepPoints,
+} from "../../src/history/step_read.ts";
 import { HistoryStore } from "../../src/history/store.ts";
+import { queryRange } from "../../src/history/promql/mod.ts";
 import { seededRandom } from "../_seeded_random.ts";
 import { segmentFiles, SMALL_TIERS, withDir } from "./_store_fixtures.ts";
 
@@ -58,70 +63,91 @@ function chunks(rand: () => number): ChunkSpan[] {
   return out;
 }
 
-test("stepPoints() gives the rows mergePieces() keeps for the same step windows, from either format, with repeats dropped (500 seeded cases)", () => {
-  const rand = seededRandom(30);
-  for (let k = 0; k < 500; k++) {
-    const parts = chunks(rand);
-    // A repeat (the same chunk in the ring and the write queue), shuffled.
-    parts.push(parts[Math.floor(rand() * parts.length)]);
-    parts.sort(() => rand() - 0.5);
-    const last = Math.max(...parts.map((p) => p.maxT));
-    const step = 60_000 * (1 + Math.floor(rand() * 90));
-    const reach = 60_000 * Math.floor(rand() * 10) + (rand() < 0.2 ? 1 : 0);
-    const ends: number[] = [];
-    for (let e = Math.floor(rand() * step); e < last + step; e += step) {
-      ends.push(e);
+test(
+  "stepPoints() gives the rows mergePieces() keeps for the same step windows, from either format, with repeats dropped (500 seeded cases)",
+  { timeout: 60_000 },
+  () => {
+    const rand = seededRandom(30);
+    for (let k = 0; k < 500; k++) {
+      const parts = chunks(rand);
+      // A repeat (the same chunk in the ring and the write queue), shuffled.
+      parts.push(parts[Math.floor(rand() * parts.length)]);
+      parts.sort(() => rand() - 0.5);
+      const last = Math.max(...parts.map((p) => p.maxT));
+      const step = 60_000 * (1 + Math.floor(rand() * 90));
+      const reach = 60_000 * Math.floor(rand() * 10) + (rand() < 0.2 ? 1 : 0);
+      const ends: number[] = [];
+      for (let e = Math.floor(rand() * step); e < last + step; e += step) {
+        ends.push(e);
+      }
+      const steps = stepsOf(ends, reach);
+      // Half the cases hold the chunks back to back in one buffer (as a
+      // ring does), the others each in its own.
+      const list = new SpanList();
+      if (k % 2 === 0) {
+        const whole = new Uint8Array(
+          parts.reduce((n, p) => n + p.bytes.length, 7),
+        );
+        let at = 7;
+        for (const p of parts) {
+          whole.set(p.bytes, at);
+          list.push(p.minT, p.maxT, whole, at, at + p.bytes.length);
+          at += p.bytes.length;
+        }
+      } else parts.forEach((p) => list.add(p));
+      const got = stepPoints({}, "counter", list, steps, () => {
+        throw new Error("no chunk is corrupt");
+      });
+      const pieces = parts.map((p) => decodeAnyChunk(p.bytes));
+      const want = mergePieces(
+        {},
+        "counter",
+        pieces,
+        ends[0] - reach,
+        ends[ends.length - 1],
+        true,
+        steps,
+      );
+      assert.equal(got === undefined, want === undefined, `case ${k}`);
+      if (!got || !want) continue;
+      assert.deepEqual([...got.t], [...want.t], `case ${k}`);
+      for (
+        const c of ["value", "count", "sum", "min", "max", "increase"] as const
+      ) {
+        assert.deepEqual([...got[c]!], [...want[c]!], `case ${k} ${c}`);
+      }
     }
-    const steps = stepsOf(ends, reach);
-    const got = stepPoints({}, "counter", parts.slice(), steps, () => {
-      throw new Error("no chunk is corrupt");
-    });
-    const pieces = parts.map((p) => decodeAnyChunk(p.bytes));
-    const want = mergePieces(
-      {},
-      "counter",
-      pieces,
-      ends[0] - reach,
-      ends[ends.length - 1],
-      true,
-      steps,
-    );
-    assert.equal(got === undefined, want === undefined, `case ${k}`);
-    if (!got || !want) continue;
-    assert.deepEqual([...got.t], [...want.t], `case ${k}`);
-    for (
-      const c of ["value", "count", "sum", "min", "max", "increase"] as const
-    ) {
-      assert.deepEqual([...got[c]!], [...want[c]!], `case ${k} ${c}`);
-    }
-  }
-});
+  },
+);
 
 test("stepPoints() skips a chunk that does not decode and says which", () => {
   const t = new Float64Array([60_000, 120_000]);
   const good = encodeFrameChunk(t, [t, t, t, t, t]);
   const bad = good.slice();
   bad[3] = 9; // column 0's kind
-  const seen: ChunkSpan[] = [];
+  const seen: Uint8Array[] = [];
+  const list = new SpanList();
+  list.add({ minT: 60_000, maxT: 120_000, bytes: bad });
+  list.add({
+    minT: 180_000,
+    maxT: 240_000,
+    bytes: encodeFrameChunk(new Float64Array([180_000, 240_000]), [
+      t,
+      t,
+      t,
+      t,
+      t,
+    ]),
+  });
   const p = stepPoints(
     {},
     "gauge",
-    [{ minT: 60_000, maxT: 120_000, bytes: bad }, {
-      minT: 180_000,
-      maxT: 240_000,
-      bytes: encodeFrameChunk(new Float64Array([180_000, 240_000]), [
-        t,
-        t,
-        t,
-        t,
-        t,
-      ]),
-    }],
+    list,
     stepsOf([120_000, 240_000], 60_000),
-    (_, part) => seen.push(part),
+    (_, bytes) => seen.push(bytes),
   )!;
   assert.equal(seen.length, 1);
-  assert.equal(seen[0].bytes, bad);
+  assert.deepEqual([...seen[0]], [...bad]);
   assert.deepEqual([...p.t], [180_000, 240_000]);
 });
 
@@ -191,3 +217,61 @@ test("HistoryStore seals downsampled chunks in the frame format, and still reads
     await again.close();
   });
 });
+
+test(
+  "queryRange() on the minute tier answers alike through selectSteps() (the columns each function reads) and through select() per step",
+  { timeout: 60_000 },
+  async () => {
+    const store = await HistoryStore.open({ memoryChunks: 100 });
+    const rand = seededRandom(1);
+    const hour = 3_600_000;
+    const refs = [
+      store.seriesRef({ __name__: "c", k: "a" }, "counter"),
+      store.seriesRef({ __name__: "c", k: "b" }, "counter"),
+      store.seriesRef({ __name__: "g", k: "a" }, "gauge"),
+    ];
+    const acc = [0, 0, 0];
+    // Two days at 10 s, with a reset and a gap.
+    for (let t = 10_000; t <= 2 * 24 * hour; t += 10_000) {
+      if (t > 30 * hour && t < 31 * hour) continue;
+      acc[0] = t === 20 * hour ? 0 : acc[0] + Math.floor(rand() * 100);
+      acc[1] += rand() * 5;
+      acc[2] = Math.round(rand() * 1000) / 10;
+      refs.forEach((r, i) => store.append(r, t, acc[i]));
+    }
+    // The same store without selectSteps(): the evaluator selects per step.
+    const plain = {
+      tiers: store.tiers,
+      select: store.select.bind(store),
+      series: store.series.bind(store),
+      labelNames: store.labelNames.bind(store),
+      labelValues: store.labelValues.bind(store),
+    };
+    const queries = [
+      "sum by (k) (rate(c[1m]))",
+      "increase(c[5m])",
+      "sum_over_time(g[2m])",
+      "avg_over_time(g[3m])",
+      "min_over_time(g[1m])",
+      "max_over_time(c[2m])",
+      "count_over_time(g[4m])",
+      "last_over_time(g[1m])",
+      "present_over_time(c[1m])",
+      "g",
+    ];
+    const start = 2 * hour;
+    const end = 47 * hour;
+    for (const q of queries) {
+      const opts = { nowMs: end, tier: "1m" };
+      const got = queryRange(store, q, start, end, hour, opts);
+      const want = queryRange(plain, q, start, end, hour, opts);
+      assert.deepEqual(got, want, q);
+      assert.ok(
+        got.resultType === "matrix" && got.result.length > 0 &&
+          got.result[0].values.length > 40,
+        q,
+      );
+    }
+    await store.close();
+  },
+);

@@ -56,6 +56,42 @@ test("HistoryStore reads merge disk and memory, sorted, without duplicates", asy
   });
 });
 
+test("HistoryStore.selectEach() hands over select()'s series one at a time, from disk and memory, in one reused buffer", async () => {
+  await withDir(async (dir) => {
+    const s = await HistoryStore.open({
+      dir,
+      tiers: SMALL_TIERS,
+      memoryChunks: 3,
+      flushIntervalMs: 0,
+    });
+    fill(s, 1, 95, "a");
+    fill(s, 1, 40, "b");
+    await s.flush();
+    fill(s, 96, 123, "a");
+    fill(s, 41, 77, "b");
+    for (
+      const [start, end] of [[0, 1e9], [33_500, 101_000], [50_000, 50_000]]
+    ) {
+      for (const tier of [0, 1]) {
+        const want = s.select(all, start, end, tier);
+        const got: { labels: unknown; t: number[]; v: number[] }[] = [];
+        const buffers = new Set<ArrayBufferLike>();
+        s.selectEach(all, start, end, tier, (p) => {
+          got.push({ labels: p.labels, t: [...p.t], v: [...p.value] });
+          buffers.add(p.t.buffer);
+        });
+        assert.deepEqual(
+          got,
+          want.map((p) => ({ labels: p.labels, t: [...p.t], v: [...p.value] })),
+          `[${start}, ${end}] tier ${tier}`,
+        );
+        if (tier === 0) assert.ok(buffers.size <= 2, `${buffers.size} buffers`);
+      }
+    }
+    await s.close();
+  });
+});
+
 test("HistoryStore reloads after close: series, points, open chunks and open windows continue", async () => {
   await withDir(async (dir) => {
     const opts = { dir, tiers: SMALL_TIERS, flushIntervalMs: 0 };

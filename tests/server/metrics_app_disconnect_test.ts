@@ -52,7 +52,11 @@ test("over real sockets the scraper beyond the cap gets 503 with Retry-After at 
   const source = new HeldSource();
   await withMetricsServer(source, async (server) => {
     source.hold();
-    const held = [1, 2].map(() => nodeHttp(server.port, "/metrics"));
+    // Two formats, so two renders: both are known to have started (a
+    // scrape of a format that is rendering would join that render).
+    const held = ["text/plain", "application/openmetrics-text"].map((accept) =>
+      nodeHttp(server.port, "/metrics", { headers: { Accept: accept } })
+    );
     await source.whenStarted(2);
     const refused = await nodeHttp(server.port, "/metrics");
     assert.equal(refused.status, 503);

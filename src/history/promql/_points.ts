@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { SeriesPoints } from "../types.ts";
+import type { SeriesLabels, SeriesPoints } from "../types.ts";
 
 /**
  * Whether `values[i]` is Prometheus's staleness marker (a NaN with payload
@@ -90,18 +90,32 @@ export const WINDOW_COLUMNS: readonly WindowColumn[] = [
  * (name and value pairs joined by NUL compare as labels.Compare does).
  */
 export function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
-  const keyed = points.map((p) => {
-    const names = Object.keys(p.labels).sort();
+  return sortByLabelsOf([...points], points.map((p) => p.labels));
+}
+
+/**
+ * Sorts `items` in place by `labels` (the label set of each item, same
+ * index), in {@linkcode sortByLabels}'s order; returns `items`.
+ */
+export function sortByLabelsOf<T>(
+  items: T[],
+  labels: readonly SeriesLabels[],
+): T[] {
+  const keyed = items.map((item, i) => {
+    const l = labels[i];
+    const names = Object.keys(l).sort();
     let key = "";
-    for (const n of names) key += n + "\0" + p.labels[n] + "\0";
-    return { key, p };
+    for (const n of names) key += n + "\0" + l[n] + "\0";
+    return { key, item };
   });
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.p);
+  for (let i = 0; i < items.length; i++) items[i] = keyed[i].item;
+  return items;
 }
 
 /** `p` without its staleness markers (range selectors skip them). */
 export function withoutStale(p: SeriesPoints): SeriesPoints {
+  if (p.noNaN === true) return p;
   const values = p.value;
   let stale = 0;
   for (let i = 0; i < values.length; i++) {

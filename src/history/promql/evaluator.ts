@@ -17,6 +17,7 @@ import {
   seekAbove,
   seekAtLeast,
   sortByLabels,
+  sortByLabelsOf,
   WINDOW_COLUMNS,
   type WindowColumn,
   withoutStale,
@@ -140,14 +141,6 @@ export class Evaluator {
     return this.#samples;
   }
 
-  /**
-   * Forgets loaded samples once a selector has turned them into step
-   * values, as Prometheus counts samples held at a time, not ever loaded.
-   */
-  #release(points: readonly SeriesPoints[]): void {
-    for (const p of points) this.#samples -= p.t.length;
-  }
-
   /** Throws a timeout error once past the deadline. */
   checkTimeout(): void {
     if (Date.now() > this.deadline) {
@@ -255,6 +248,7 @@ export class Evaluator {
     refs: Float64Array,
     reachMs: number,
     dropStale: boolean,
+    columns?: readonly WindowColumn[],
   ): SeriesPoints[] {
     const n = refs.length;
     const first = refs[0];
@@ -270,6 +264,7 @@ export class Evaluator {
         refs,
         reachMs,
         this.tier,
+        columns,
       );
       let count = 0;
       for (const p of points) count += p.t.length;
@@ -359,6 +354,55 @@ export class Evaluator {
   }
 
   /**
+   * Calls `visit` with the points of each series a selector reads for
+   * steps at `refs` reaching back `reachMs` (as {@linkcode #selectSteps}).
+   * Over the whole span, a reader with `selectEach()` hands the series
+   * over one at a time in arrays it reuses (no buffer per series, one
+   * series' samples in memory at a time), in its own order: then this
+   * returns false, and the caller sorts what it made by the labels given
+   * to `visit` (as {@linkcode sortByLabels} orders the series otherwise).
+   * The samples count against maxSamples as select()'s do; the caller
+   * releases `held.samples` when done.
+   */
+  #eachSelected(
+    sel: VectorSelector,
+    refs: Float64Array,
+    reachMs: number,
+    dropStale: boolean,
+    columns: readonly WindowColumn[] | undefined,
+    held: { samples: number },
+    visit: (p: SeriesPoints) => void,
+  ): boolean {
+    const n = refs.length;
+    const first = refs[0];
+    const last = refs[n - 1];
+    const resolution = this.reader.tiers[this.tier]?.resolutionMs ?? 1;
+    const span = last - first + reachMs;
+    const whole = first === last || n * (reachMs + resolution) * 4 >= span;
+    if (whole && this.reader.selectEach !== undefined) {
+      this.reader.selectEach(
+        sel.matchers,
+        first - reachMs,
+        last,
+        this.tier,
+        (p) => {
+          this.addSamples(p.t.length);
+          const q = dropStale ? withoutStale(p) : p;
+          held.samples += q.t.length;
+          visit(q);
+        },
+      );
+      return false;
+    }
+    const selected = this.#selectSteps(sel, refs, reachMs, dropStale, columns);
+    for (const p of selected) {
+      held.samples += p.t.length;
+      visit(p);
+    }
+    return true;
+  }
+
+  /**
    * How many raw samples a full window of this tier holds (the tier's
    * resolution over the raw interval); Infinity when that is not whole.
    */
@@ -373,43 +417,55 @@ export class Evaluator {
   #vectorSelector(sel: VectorSelector, withTimestamps: boolean): StepSeries[] {
     const refs = this.refTimes(sel);
     const lookback = this.lookbackMs;
-    const selected = this.#selectSteps(sel, refs, lookback, false);
     const fullWindow = this.#fullWindow();
     const out: StepSeries[] = [];
+    const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
-    for (const p of selected) {
-      this.checkTimeout();
-      const v = new Float64Array(this.n);
-      const ok = new Uint8Array(this.n);
-      const ts = withTimestamps ? new Float64Array(this.n) : undefined;
-      const t = p.t;
-      const values = p.value;
-      const counts = this.raw ? undefined : p.count;
-      let j = -1;
-      let any = false;
-      for (let i = 0; i < this.n; i++) {
-        const ref = refs[i];
-        j = seekAbove(t, j + 1, ref) - 1;
-        if (j < 0 || t[j] < ref - lookback) continue;
-        // A window ending exactly at the lookback's start holds a sample
-        // inside it only when full (its last sample then sits at its end).
-        if (
-          t[j] === ref - lookback && counts !== undefined &&
-          counts[j] < fullWindow
-        ) continue;
-        const x = values[j];
-        if (x !== x && isStaleAt(values, j)) continue;
-        v[i] = x;
-        ok[i] = 1;
-        if (ts !== undefined) ts[i] = t[j];
-        any = true;
-        produced++;
-      }
-      if (any) out.push({ labels: p.labels, v, ok, ts });
-    }
+    const held = { samples: 0 };
+    const sorted = this.#eachSelected(
+      sel,
+      refs,
+      lookback,
+      false,
+      ["count"],
+      held,
+      (p) => {
+        this.checkTimeout();
+        const v = new Float64Array(this.n);
+        const ok = new Uint8Array(this.n);
+        const ts = withTimestamps ? new Float64Array(this.n) : undefined;
+        const t = p.t;
+        const values = p.value;
+        const counts = this.raw ? undefined : p.count;
+        let j = -1;
+        let any = false;
+        for (let i = 0; i < this.n; i++) {
+          const ref = refs[i];
+          j = seekAbove(t, j + 1, ref) - 1;
+          if (j < 0 || t[j] < ref - lookback) continue;
+          // A window ending exactly at the lookback's start holds a sample
+          // inside it only when full (its last sample then sits at its end).
+          if (
+            t[j] === ref - lookback && counts !== undefined &&
+            counts[j] < fullWindow
+          ) continue;
+          const x = values[j];
+          if (x !== x && isStaleAt(values, j)) continue;
+          v[i] = x;
+          ok[i] = 1;
+          if (ts !== undefined) ts[i] = t[j];
+          any = true;
+          produced++;
+        }
+        if (any) {
+          out.push({ labels: p.labels, v, ok, ts });
+          origin.push(p.labels);
+        }
+      },
+    );
     this.addSamples(produced);
-    this.#release(selected);
-    return out;
+    this.#samples -= held.samples;
+    return sorted ? out : sortByLabelsOf(out, origin);
   }
 
   /** The selector of a timestamp() argument, with the samples' own times. */
@@ -519,9 +575,6 @@ export class Evaluator {
     const refs = this.refTimes(sel);
     // A subquery's points are samples at its steps: raw semantics.
     const raw = this.raw || isSubquery;
-    const selected = matrixArg.type === "matrix"
-      ? this.#selectSteps(matrixArg.selector, refs, rangeMs, this.raw)
-      : this.#subqueryPoints(matrixArg, refs);
     const func = call.func;
     const fn = raw ? rawRangeFunction : windowRangeFunction;
     // Raw ranges are closed at both ends (2.42); a window ending at
@@ -533,8 +586,9 @@ export class Evaluator {
     const constant = sel.at !== undefined &&
       paramList.every((p) => p.every((x) => x === p[0]));
     const out: StepSeries[] = [];
+    const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
-    for (const p of selected) {
+    const each = (p: SeriesPoints) => {
       this.checkTimeout();
       const v = new Float64Array(this.n);
       const ok = new Uint8Array(this.n);
@@ -602,10 +656,31 @@ export class Evaluator {
       }
       if (ok.includes(1)) {
         out.push({ labels: keepName ? p.labels : dropName(p.labels), v, ok });
+        origin.push(p.labels);
+      }
+    };
+    const held = { samples: 0 };
+    let sorted = true;
+    if (matrixArg.type === "matrix") {
+      sorted = this.#eachSelected(
+        matrixArg.selector,
+        refs,
+        rangeMs,
+        this.raw,
+        WINDOW_READS[call.func],
+        held,
+        each,
+      );
+    } else {
+      const selected = this.#subqueryPoints(matrixArg, refs);
+      for (const p of selected) {
+        held.samples += p.t.length;
+        each(p);
       }
     }
     this.addSamples(produced);
-    this.#release(selected);
+    this.#samples -= held.samples;
+    if (!sorted) sortByLabelsOf(out, origin);
     if (func === "absent_over_time") {
       return {
         kind: "vector",
@@ -639,6 +714,24 @@ export class Evaluator {
     return { kind: "vector", series: mergeSameLabels(out) };
   }
 }
+
+/**
+ * The window columns each range function reads from a downsampled tier
+ * besides `value` (`range_functions.ts` windowRangeFunction; `count` also
+ * tells whether the window ending at the range's start is full).
+ */
+const WINDOW_READS: Readonly<Record<string, readonly WindowColumn[]>> = {
+  rate: ["increase"],
+  increase: ["increase"],
+  sum_over_time: ["sum", "count"],
+  count_over_time: ["count"],
+  avg_over_time: ["sum", "count"],
+  min_over_time: ["min", "count"],
+  max_over_time: ["max", "count"],
+  last_over_time: ["count"],
+  present_over_time: ["count"],
+  absent_over_time: ["count"],
+};
 
 /** Prometheus 2.42's checks of holt_winters' factors. */
 function checkHoltWinters(sf: number, tf: number): void {

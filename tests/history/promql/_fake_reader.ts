@@ -167,6 +167,39 @@ export class FakeReader implements HistoryReader {
   /** selectSteps() calls. */
   stepCalls = 0;
 
+  /**
+   * The optional one-at-a-time read, as a store that reuses its buffer:
+   * select()'s series in reverse order, each copied (bit for bit) into
+   * arrays shared by every series and overwritten with NaN once `visit`
+   * returns, so a caller that keeps the arrays or counts on the order
+   * gets wrong answers. Only present when `withSelectEach()` was called.
+   */
+  selectEach?: HistoryReader["selectEach"];
+
+  /** Turns on {@linkcode selectEach}; returns this. */
+  withSelectEach(): this {
+    let t = new Float64Array(0);
+    let v = new Float64Array(0);
+    this.selectEach = (matchers, start, end, tier, visit) => {
+      const all = this.select(matchers, start, end, tier).reverse();
+      for (const p of all) {
+        const n = p.t.length;
+        if (t.length < n) {
+          t = new Float64Array(n);
+          v = new Float64Array(n);
+        }
+        t.set(p.t);
+        new Uint32Array(v.buffer).set(
+          new Uint32Array(p.value.buffer, p.value.byteOffset, 2 * n),
+        );
+        visit({ ...p, t: t.subarray(0, n), value: v.subarray(0, n) });
+        t.fill(NaN);
+        v.fill(NaN);
+      }
+    };
+    return this;
+  }
+
   series(matchers: readonly LabelMatcher[]): SeriesLabels[] {
     return this.#series.filter((s) => matchesAll(matchers, s.labels)).map((s) =>
       s.labels

@@ -202,9 +202,18 @@ function key(labels: SeriesLabels): string {
   return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
 }
 
-/** Evaluates one case; returns what went wrong, or undefined. */
-export function runCase(c: EvalCase): string | undefined {
-  const reader = new FakeReader();
+/**
+ * Evaluates one case; returns what went wrong, or undefined. With
+ * `selectEach`, the reader hands series over one at a time in reused
+ * arrays (see `FakeReader.withSelectEach()`).
+ */
+export function runCase(
+  c: EvalCase,
+  options: { selectEach?: boolean } = {},
+): string | undefined {
+  const reader = options.selectEach
+    ? new FakeReader().withSelectEach()
+    : new FakeReader();
   for (const s of c.load) reader.add(s.labels, s.t, s.v);
   let result;
   try {

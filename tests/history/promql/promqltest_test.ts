@@ -16,7 +16,19 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".test")).sort()) {
   test(`PromQL agrees with Prometheus 2.42's ${file}`, () => {
     const cases = parseScript(readFileSync(dir + file, "utf8"));
     assert.ok(cases.length > 0, `${file} has no eval cases`);
-    const failures = cases.map(runCase).filter((f) => f !== undefined);
+    const failures = cases.map((c) => runCase(c)).filter((f) =>
+      f !== undefined
+    );
+    assert.deepEqual(
+      failures,
+      [],
+      `${failures.length} of ${cases.length} cases disagree`,
+    );
+  });
+  test(`PromQL agrees with Prometheus 2.42's ${file}, reading series one at a time (selectEach)`, () => {
+    const cases = parseScript(readFileSync(dir + file, "utf8"));
+    const failures = cases.map((c) => runCase(c, { selectEach: true }))
+      .filter((f) => f !== undefined);
     assert.deepEqual(
       failures,
       [],

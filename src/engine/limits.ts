@@ -1,0 +1,48 @@
+/**
+ * The ranges weir accepts for the numbers of a graph (issue 18: a capacity
+ * of 1e9, a retry of 1e9 attempts or a timeout of 35 days were accepted and
+ * ran). Graph validation refuses a number outside its range with a problem
+ * that names the range; the README lists them.
+ *
+ * @module
+ */
+
+/** The largest timer JavaScript keeps (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The ranges of a graph's numeric settings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LIMITS } from "./limits.ts";
+ *
+ * assert.equal(LIMITS.maxCapacity, 100_000);
+ * assert.equal(LIMITS.maxTimerMs, 2 ** 31 - 1);
+ * ```
+ */
+export const LIMITS: Readonly<{
+  /** Most messages a connection buffers (`capacity`, `defaultCapacity`). */
+  maxCapacity: number;
+  /** Most activations of one process in flight at once (`concurrency`). */
+  maxConcurrency: number;
+  /** Longest `timeoutMs`, `retry.backoffMs` and `resetTimeoutMs`. */
+  maxTimerMs: number;
+  /** Most attempts of a message (`retry.attempts`, the first included). */
+  maxRetryAttempts: number;
+  /** Largest `circuitBreaker.failureThreshold`. */
+  maxFailureThreshold: number;
+  /** Largest batch (`flow/Batch`'s `size`). */
+  maxBatchSize: number;
+  /** Shortest `core/Interval` interval, ms. */
+  minIntervalMs: number;
+}> = Object.freeze({
+  maxCapacity: 100_000,
+  maxConcurrency: 100_000,
+  maxTimerMs: MAX_TIMER_MS,
+  maxRetryAttempts: 1_000,
+  maxFailureThreshold: 1_000_000,
+  maxBatchSize: 100_000,
+  minIntervalMs: 1,
+});

@@ -1,0 +1,109 @@
+/**
+ * The documented ranges of a graph's numbers (issue 18, "Numbers without
+ * bounds"): each number that was accepted and ran is refused at validation
+ * with a problem naming its range; the largest accepted value still passes.
+ *
+ * @module
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseFbp, parseGraphJson } from "../../src/graph/mod.ts";
+import { LIMITS } from "../../src/engine/limits.ts";
+import { problems } from "./_helpers.ts";
+
+/** A graph A -> B whose process A has `metadata`, and `properties`. */
+function graph(
+  metadata: Record<string, unknown>,
+  properties: Record<string, unknown> = {},
+  capacity?: number,
+) {
+  return parseGraphJson(JSON.stringify({
+    properties,
+    processes: {
+      A: { component: "core/Repeat", metadata },
+      B: { component: "core/Output" },
+    },
+    connections: [{
+      src: { process: "A", port: "out" },
+      tgt: { process: "B", port: "in" },
+      ...(capacity === undefined ? {} : { metadata: { capacity } }),
+    }],
+    inports: { IN: { process: "A", port: "in" } },
+  }));
+}
+
+test("validateGraph() refuses a capacity of 1e9 on a DSL arrow (it took the host to 2 GB)", () => {
+  const found = problems(
+    parseFbp("A(core/Repeat)\nA out -> (1000000000) in B(core/Output)"),
+  );
+  assert.equal(found.length, 1);
+  assert.equal(found[0].path, "connections[0].metadata.capacity");
+  assert.equal(
+    found[0].message,
+    "capacity must be a positive integer up to 100000 (messages the connection buffers), received number 1000000000",
+  );
+});
+
+test("validateGraph() refuses a defaultCapacity of 1e8 and accepts 100,000", () => {
+  const found = problems(graph({}, { defaultCapacity: 1e8 }));
+  assert.deepEqual(found.map((p) => p.path), ["properties.defaultCapacity"]);
+  assert.match(found[0].message, /up to 100000 .*received number 100000000$/);
+  assert.deepEqual(
+    problems(graph({}, { defaultCapacity: LIMITS.maxCapacity })),
+    [],
+  );
+  assert.deepEqual(problems(graph({}, {}, LIMITS.maxCapacity)), []);
+});
+
+test("validateGraph() refuses a concurrency of 1e9 (a Delay grew 12 MB/s)", () => {
+  const found = problems(graph({ concurrency: 1e9 }));
+  assert.deepEqual(found.map((p) => p.path), [
+    "processes.A.metadata.concurrency",
+  ]);
+  assert.match(
+    found[0].message,
+    /concurrency of process "A" must be a positive integer up to 100000 /,
+  );
+});
+
+test("validateGraph() refuses a timeoutMs of 35 days, past the longest timer", () => {
+  const found = problems(graph({ timeoutMs: 35 * 86_400_000 }));
+  assert.deepEqual(found.map((p) => p.path), [
+    "processes.A.metadata.timeoutMs",
+  ]);
+  assert.match(found[0].message, /up to 2147483647 \(about 24\.8 days/);
+  assert.deepEqual(problems(graph({ timeoutMs: LIMITS.maxTimerMs })), []);
+});
+
+test("validateGraph() refuses retry attempts of 1e9 and a backoff of 3e9 ms", () => {
+  const found = problems(
+    graph({ retry: { attempts: 1e9, backoffMs: 3e9 } }),
+  );
+  assert.deepEqual(found.map((p) => p.path), [
+    "processes.A.metadata.retry.attempts",
+    "processes.A.metadata.retry.backoffMs",
+  ]);
+  assert.match(found[0].message, /must be a positive integer up to 1000 /);
+  assert.match(
+    found[1].message,
+    /up to 2147483647 .*received number 3000000000$/,
+  );
+  assert.deepEqual(
+    problems(graph({ retry: { attempts: 1000, backoffMs: 0 } })),
+    [],
+  );
+});
+
+test("validateGraph() refuses breaker numbers past their ranges", () => {
+  const found = problems(
+    graph({
+      circuitBreaker: { failureThreshold: 1e7, resetTimeoutMs: 1e10 },
+    }),
+  );
+  assert.deepEqual(found.map((p) => p.path), [
+    "processes.A.metadata.circuitBreaker.failureThreshold",
+    "processes.A.metadata.circuitBreaker.resetTimeoutMs",
+  ]);
+  assert.match(found[0].message, /up to 1000000 /);
+  assert.match(found[1].message, /up to 2147483647 /);
+});

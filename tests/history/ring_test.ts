@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ChunkRing, type StoredChunk } from "../../src/history/ring.ts";
+import { seededRandom } from "../_seeded_random.ts";
+
+test(
+  "ChunkRing keeps each series' newest chunks, bytes and spans intact, through pushes, drops and compaction (seeded, against a model)",
+  { timeout: 60_000 },
+  () => {
+    const rand = seededRandom(5);
+    for (const capacity of [1, 3, 40]) {
+      const ring = new ChunkRing(capacity);
+      const model = new Map<number, StoredChunk[]>();
+      const t = [0, 0, 0];
+      for (let step = 0; step < 2000; step++) {
+        const id = Math.floor(rand() * 3);
+        if (rand() < 0.02) {
+          const cutoff = t[Math.floor(rand() * 3)] - 50;
+          let want = 0;
+          for (const [k, list] of model) {
+            const keep = list.filter((c) => c.maxT >= cutoff);
+            want += list.length - keep.length;
+            model.set(k, keep);
+          }
+          assert.equal(ring.dropBefore(cutoff), want);
+          continue;
+        }
+        const len = 1 + Math.floor(rand() * 300);
+        const bytes = Uint8Array.from({ length: len }, () => rand() * 256);
+        const chunk = { minT: t[id], maxT: t[id] + 9, count: len, bytes };
+        t[id] += 10;
+        const list = model.get(id) ?? [];
+        list.push({ ...chunk, bytes: bytes.slice() });
+        const out = ring.push(id, chunk);
+        if (list.length > capacity) {
+          const gone = list.shift()!;
+          assert.deepEqual(out, gone);
+        } else assert.equal(out, undefined);
+        model.set(id, list);
+        // The series pushed to at every step, all of them now and then.
+        for (const [k, want] of model) {
+          if (k !== id && step % 25 !== 0) continue;
+          const got = ring.chunks(k);
+          assert.deepEqual(got.map((c) => c.minT), want.map((c) => c.minT));
+          assert.deepEqual(
+            got.map((c) => [...c.bytes]),
+            want.map((c) => [...c.bytes]),
+          );
+          const view = ring.view(k);
+          assert.equal(view ? view.n - view.first : 0, want.length);
+        }
+        let bytesHeld = 0;
+        for (const list of model.values()) {
+          for (const c of list) bytesHeld += c.bytes.length;
+        }
+        assert.equal(ring.bytes, bytesHeld);
+      }
+    }
+  },
+);
+
+test("ChunkRing with capacity 0 keeps nothing and hands the chunk back", () => {
+  const ring = new ChunkRing(0);
+  const c = { minT: 1, maxT: 2, count: 1, bytes: new Uint8Array(1) };
+  assert.equal(ring.push(0, c), c);
+  assert.deepEqual(ring.chunks(0), []);
+  assert.equal(ring.view(0), undefined);
+});
