@@ -178,6 +178,8 @@ export class HistoryStore implements HistoryReader {
   /** A flush failed: the next one rewrites the head log whole. */
   #wholeHeadNext = false;
   #decodeWarned = false;
+  /** The chunks of one series in a step read, reused (reads are synchronous). */
+  #spanList = new SpanList();
   #staleMs: number;
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
@@ -627,9 +629,10 @@ export class HistoryStore implements HistoryReader {
     );
     const out: SeriesPoints[] = [];
     // Rows a series has in the windows, at most: the first allocation.
-    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
-    const capacity = Math.min(steps.ends.length * perWindow, 4096);
-    const parts = new SpanList();
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
+      (columns && !columns.includes("count") ? 0 : 1);
+    const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
       for (const r of byId.get(id)!) parts.add(r);
