@@ -184,6 +184,9 @@ export class HistoryStore implements HistoryReader {
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
+  /** The last sample time appended, and the end of its first-tier window. */
+  #windowT = NaN;
+  #windowEnd = 0;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -326,10 +329,17 @@ export class HistoryStore implements HistoryReader {
       const tier = tiers[1];
       const agg = tier.aggregator!;
       const counter = this.#counter[ref] === 1;
-      const end = agg.add(ref, t, v, counter);
+      // A tick's samples share a time: its window end is worked out once.
+      if (t !== this.#windowT) {
+        const res = agg.resolutionMs;
+        this.#windowT = t;
+        this.#windowEnd = Math.ceil(t / res) * res;
+      }
+      const windowEnd = this.#windowEnd;
+      const end = agg.addTo(ref, windowEnd, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
       // A sample on the window's end completes it: times only go up.
-      if (t === agg.openEnd(ref)) {
+      if (t === windowEnd) {
         agg.take(ref);
         tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
       }
@@ -1079,7 +1089,7 @@ export class HistoryStore implements HistoryReader {
       this.#dirty[id] = 0;
       const before = w.length;
       encodeHeadRecord(w, record);
-      for (const c of chunks) c?.logged();
+      for (let k = 0; k < chunks.length; k++) chunks[k]?.logged();
       total += w.length - before;
       if (w.length >= 256 * 1024) {
         out!(w.bytes());

@@ -277,9 +277,10 @@ export class Tier {
     return out;
   }
 
-  /** Bytes held in memory: open chunks (slab and state) and the ring. */
+  /** Bytes held in memory: open chunks (slab and state), the window aggregator and the ring. */
   memoryBytes(): number {
-    return this.ring.bytes + this.#open.memoryBytes();
+    return this.ring.bytes + this.#open.memoryBytes() +
+      (this.aggregator?.memoryBytes() ?? 0);
   }
 
   /**
