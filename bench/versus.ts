@@ -44,19 +44,19 @@
  *
  * @module
  */
-import { spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  realpathSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadAverage, median } from "./_measure.ts";
+import {
+  type ServerProcess,
+  startListening,
+  startWeirServe as startWeirServeProcess,
+  wrk as wrkRun,
+} from "./_serve.ts";
 
 type Runtime = "bun" | "deno";
 type Side = "base" | "new";
@@ -142,10 +142,7 @@ function pipelineSample(
   return got.map((m) => ({ wall: Number(m![1]), cpu: Number(m![2]) }));
 }
 
-interface Server {
-  port: number;
-  stop(): void;
-}
+type Server = ServerProcess;
 
 /** Starts `dir`'s weir HTTP server on `core`. */
 function startServer(rt: Runtime, dir: string, core: number): Promise<Server> {
@@ -153,55 +150,25 @@ function startServer(rt: Runtime, dir: string, core: number): Promise<Server> {
   const args = rt === "bun"
     ? [bin("bun"), file, "--serve=weir"]
     : [bin("deno"), "run", "-A", file, "--serve=weir"];
-  const child = spawn("taskset", ["-c", String(core), ...args], {
+  return startListening(args, {
+    core,
     cwd: dir,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      reject(new Error(`server of ${dir} exited (${code}) before listening`));
-    });
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      out += chunk;
-      const m = /LISTENING (\d+)/.exec(out);
-      if (!m) return;
-      child.removeAllListeners("exit");
-      resolve({
-        port: Number(m[1]),
-        stop: () => {
-          child.stdin!.end();
-          if (child.pid !== undefined) process.kill(child.pid);
-        },
-      });
-    });
+    from: "stdout",
+    pattern: /LISTENING (\d+)/,
   });
 }
 
 function wrk(port: number, seconds: number, cores: string, path = "/"): number {
-  const r = spawnSync("taskset", [
-    "-c",
-    cores,
-    "wrk",
-    "-t1",
-    "-c32",
-    `-d${seconds}s`,
-    `http://127.0.0.1:${port}${path}`,
-  ], { encoding: "utf8" });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
-  if (r.status !== 0 || !m) {
-    throw new Error(`wrk failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
-  }
-  return Math.round(Number(m[1]));
+  return wrkRun(`http://127.0.0.1:${port}${path}`, { seconds, cores }).rps;
 }
 
 /** The routes `serve` mode drives, each a user's everyday request. */
 const SERVE_ROUTES = ["/healthz", "/flows/f1", "/flows"];
 
 /**
- * Starts `dir`'s `weir serve` on `core` with a database of its own in
- * `work` and one flow, `f1`, from a graph file; resolves once it serves.
+ * Starts `dir`'s `weir serve` from source on `core` with a database of its
+ * own in `work` and one flow, `f1`, from a graph file; resolves once it
+ * serves.
  */
 function startWeirServe(
   rt: Runtime,
@@ -210,48 +177,11 @@ function startWeirServe(
   work: string,
   side: Side,
 ): Promise<Server> {
-  const graph = join(work, `${side}.fbp`);
-  writeFileSync(
-    graph,
-    "# @name f1\n'1s' -> interval Tick(core/Interval)\n" +
-      "Tick out -> in Count(flow/Counter) out -> in Drop(core/Drop)\n",
-  );
   const main = join(dir, "src", "cli", "main.ts");
-  const serveArgs = [
-    "serve",
-    "--port",
-    "0",
-    "--db",
-    join(work, `${side}.db`),
-    graph,
-  ];
-  const args = rt === "bun"
-    ? [bin("bun"), main, ...serveArgs]
-    : [bin("deno"), "run", "-A", main, ...serveArgs];
-  const child = spawn("taskset", ["-c", String(core), ...args], {
-    cwd: work,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, WEIR_LOG_FORMAT: "json", WEIR_LOG_LEVEL: "info" },
-  });
-  return new Promise((resolve, reject) => {
-    let err = "";
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      reject(new Error(`weir serve of ${dir} exited (${code}): ${err}`));
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      err += chunk;
-      const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-      if (!m) return;
-      child.removeAllListeners("exit");
-      resolve({
-        port: Number(m[1]),
-        stop: () => {
-          if (child.pid !== undefined) process.kill(child.pid);
-        },
-      });
-    });
-  });
+  const command = rt === "bun"
+    ? [bin("bun"), main]
+    : [bin("deno"), "run", "-A", main];
+  return startWeirServeProcess(command, { core, work, name: side });
 }
 
 /** Checks `ref` out in a temporary worktree; returns its path and remover. */

@@ -130,10 +130,13 @@ export async function startServer(
   // Ends the event streams and the resource tracker at shutdown.
   const streams = new AbortController();
   trackResources(metrics, log, streams.signal);
-  let current: (request: Request) => Response | Promise<Response> = starting;
+  let current: (
+    request: Request,
+    env: unknown,
+  ) => Response | Promise<Response> = starting;
   let server: Server;
   try {
-    server = await serve((request) => current(request), {
+    server = await serve((request, env) => current(request, env), {
       hostname: options.hostname,
       port: options.port,
     });
@@ -190,7 +193,7 @@ export async function startServer(
     metrics,
     components: options.registry,
     access,
-    clientAddress: (request) => server.remoteAddress(request),
+    clientAddress: (request, env) => server.remoteAddress(request, env),
     signal: streams.signal,
     ...(history !== null ? { history } : {}),
     onInternalError: (r, error) =>

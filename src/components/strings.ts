@@ -8,7 +8,9 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { _errorPort } from "./_error_port.ts";
+import { unsafeRegexReason } from "../expr/safe_regex.ts";
 
 /**
  * Reads a delimiter option: a string, or `/pattern/` for a regular
@@ -24,8 +26,17 @@ function _delimiter(value: unknown): string | RegExp {
     );
   }
   if (value.length > 2 && value.startsWith("/") && value.endsWith("/")) {
+    const source = value.slice(1, -1);
+    const unsafe = unsafeRegexReason(source);
+    if (unsafe !== undefined) {
+      throw new RangeError(
+        `cannot use the regular expression delimiter ${
+          excerpt(value, 80)
+        }: ${unsafe}`,
+      );
+    }
     try {
-      return new RegExp(value.slice(1, -1));
+      return new RegExp(source);
     } catch (e) {
       throw new SyntaxError(
         `invalid regular expression delimiter ${value}: ${
@@ -40,7 +51,11 @@ function _delimiter(value: unknown): string | RegExp {
 /**
  * `strings/Split`: splits each string by `delimiter` (default a line
  * break; `"/pattern/"` is a regular expression) and sends each part, empty
- * ones included, on `out`. NoFlo's `strings/SplitStr` resolves to it.
+ * ones included, on `out`. NoFlo's `strings/SplitStr` resolves to it. A
+ * pattern whose backtracking can take time exponential in the text (a
+ * repeated group that holds a quantifier or alternatives, as `(a+)+`, or a
+ * backreference) is refused when the option arrives, so at validation for
+ * a graph's IIP (see `src/expr/safe_regex.ts`).
  *
  * @example
  * ```ts
@@ -49,6 +64,7 @@ function _delimiter(value: unknown): string | RegExp {
  *
  * assert.deepEqual(StringsSplit.inPorts.delimiter.parse?.("/[,;]/"), /[,;]/);
  * assert.equal(StringsSplit.inPorts.delimiter.parse?.(","), ",");
+ * assert.throws(() => StringsSplit.inPorts.delimiter.parse?.("/(a+)+b/"), RangeError);
  * ```
  */
 export const StringsSplit: Component = defineComponent({

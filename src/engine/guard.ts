@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { MAX_TIMER_MS } from "./limits.ts";
 import { isThenable } from "./component.ts";
 import { type ErrorKind, ProcessError } from "./errors.ts";
 import { errorKind, type Faults } from "./faults.ts";
@@ -52,7 +53,8 @@ export function withTimeout(p: Promise<void>, ms: number): Promise<void> {
 
 /**
  * The wait before retry number `attempt` (1 for the first retry):
- * `backoffMs`, doubled for each further retry.
+ * `backoffMs`, doubled for each further retry, at most 2^31-1 ms (the
+ * longest timer).
  *
  * @example
  * ```ts
@@ -61,10 +63,13 @@ export function withTimeout(p: Promise<void>, ms: number): Promise<void> {
  *
  * const retry = { attempts: 4, backoffMs: 10 };
  * assert.deepEqual([1, 2, 3].map((a) => backoffMs(retry, a)), [10, 20, 40]);
+ * // Never past the longest timer (2^31-1 ms), which would fire at once.
+ * assert.deepEqual(backoffMs({ attempts: 9, backoffMs: 1e9 }, 8), 2 ** 31 - 1);
  * ```
  */
 export function backoffMs(retry: RetrySpec, attempt: number): number {
-  return retry.backoffMs * 2 ** (attempt - 1);
+  // Capped at the longest timer: a longer one would fire at once.
+  return Math.min(retry.backoffMs * 2 ** (attempt - 1), MAX_TIMER_MS);
 }
 
 /**

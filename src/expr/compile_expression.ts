@@ -5,6 +5,8 @@
  */
 import jsonata from "jsonata";
 import { describeValue } from "../engine/component.ts";
+import { excerpt } from "../engine/excerpt.ts";
+import { unsafeRegexReason } from "./safe_regex.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
 import { _Bail } from "./_builtins.ts";
@@ -190,7 +192,10 @@ export class Expression {
  * (1-based character) and the reason. A component's `parse` function for an
  * expression port, so validation reports a bad expression IIP too, and the
  * choice between the compiled closure and the `jsonata` package is made
- * here, once per expression.
+ * here, once per expression. A regular expression in it whose
+ * backtracking can grow exponentially (`/(a+)+b/`; see `safe_regex.ts`) is
+ * refused with a `RangeError`: one match cannot be stopped by the
+ * evaluation budget.
  *
  * @example
  * ```ts
@@ -223,5 +228,53 @@ export function compileExpression(
       }`,
     );
   }
+  const unsafe = _unsafeRegexIn(parsed.ast());
+  if (unsafe !== undefined) {
+    throw new RangeError(
+      `cannot use the JSONata expression ${
+        JSON.stringify(excerpt(source, 80))
+      }: its regular expression /${
+        excerpt(unsafe.regex.source, 60)
+      }/ at position ${unsafe.position} is refused: ${unsafe.reason}`,
+    );
+  }
   return new Expression(source, parsed, options.compile !== false);
+}
+
+/**
+ * The first regular expression of `ast` whose backtracking can grow
+ * exponentially (see `safe_regex.ts`): a single match cannot be stopped
+ * by the evaluation budget, so such a pattern is refused up front.
+ */
+function _unsafeRegexIn(
+  ast: unknown,
+): { regex: RegExp; position: number; reason: string } | undefined {
+  const stack: unknown[] = [ast];
+  // The parser's nodes may share objects (slots of a parent step).
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object") continue;
+    if (node instanceof RegExp || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    const n = node as { type?: unknown; value?: unknown; position?: unknown };
+    if (n.type === "regex" && n.value instanceof RegExp) {
+      const reason = unsafeRegexReason(n.value.source);
+      if (reason !== undefined) {
+        return {
+          regex: n.value,
+          position: typeof n.position === "number" ? n.position : 0,
+          reason,
+        };
+      }
+    }
+    for (const key of Object.keys(node)) {
+      stack.push((node as Record<string, unknown>)[key]);
+    }
+  }
+  return undefined;
 }

@@ -8,12 +8,14 @@
  * (float64), last minus first (varint), rows (varint), columns (u8), then
  * the chunk's bytes, whose byte 0 says their format: 1, the Gorilla
  * stream of `codec.ts` (the raw tier, and every tier before the frame
- * format); 2, the random-access frame format of `frame_chunk.ts` (the
- * downsampled tiers' sealed chunks since issue 14's step reads). The
- * record layout did not change, so a store reads segments of either age
- * and its segments mix both; a store older than format 2 skips such a
- * chunk at read with its one "does not decode (unknown format version 2)"
- * warning (counted in corruptChunksSkipped) and reads everything else.
+ * format); 3, the random-access frame format of `frame_chunk.ts` (the
+ * downsampled tiers' sealed chunks since issue 14's step reads; 2 was an
+ * interim layout of it, see FRAME_VERSION). The record layout did not
+ * change, so a store reads segments of either age and its segments mix
+ * both; a store older than the frame format (or a chunk of format 2)
+ * skips such a chunk at read with its one "does not decode (unknown
+ * format version N)" warning, counted in corruptChunksSkipped, and reads
+ * everything else.
  *
  * @module
  */

@@ -173,10 +173,15 @@ export class HistoryStore implements HistoryReader {
   /** A flush failed: the next one rewrites the head log whole. */
   #wholeHeadNext = false;
   #decodeWarned = false;
+  /** The chunks of one series in a step read, reused (reads are synchronous). */
+  #spanList = new SpanList();
   #staleMs: number;
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
+  /** The last sample time appended, and the end of its first-tier window. */
+  #windowT = NaN;
+  #windowEnd = 0;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -319,10 +324,17 @@ export class HistoryStore implements HistoryReader {
       const tier = tiers[1];
       const agg = tier.aggregator!;
       const counter = this.#counter[ref] === 1;
-      const end = agg.add(ref, t, v, counter);
+      // A tick's samples share a time: its window end is worked out once.
+      if (t !== this.#windowT) {
+        const res = agg.resolutionMs;
+        this.#windowT = t;
+        this.#windowEnd = Math.ceil(t / res) * res;
+      }
+      const windowEnd = this.#windowEnd;
+      const end = agg.addTo(ref, windowEnd, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
       // A sample on the window's end completes it: times only go up.
-      if (t === agg.openEnd(ref)) {
+      if (t === windowEnd) {
         agg.take(ref);
         tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
       }
@@ -621,9 +633,10 @@ export class HistoryStore implements HistoryReader {
     );
     const out: SeriesPoints[] = [];
     // Rows a series has in the windows, at most: the first allocation.
-    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
-    const capacity = Math.min(steps.ends.length * perWindow, 4096);
-    const parts = new SpanList();
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
+      (columns && !columns.includes("count") ? 0 : 1);
+    const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
       for (const r of byId.get(id)!) parts.add(r);
@@ -1070,7 +1083,7 @@ export class HistoryStore implements HistoryReader {
       this.#dirty[id] = 0;
       const before = w.length;
       encodeHeadRecord(w, record);
-      for (const c of chunks) c?.logged();
+      for (let k = 0; k < chunks.length; k++) chunks[k]?.logged();
       total += w.length - before;
       if (w.length >= 256 * 1024) {
         out!(w.bytes());

@@ -152,6 +152,7 @@ const GET = HTTP_METHODS.indexOf("GET");
  * A request's duration runs from the middleware to the response's headers
  * (a streamed body is not waited for). A handler's error is counted with
  * the status of the response `app.onError` makes of it. Sizes:
+ * the size given with {@linkcode noteBodySize} for a response, else
  * `Content-Length` when the message has one, else 0 for a request with no
  * body (a `GET` or `HEAD` is taken to have none) or the bytes the handler
  * read through Hono (`c.req.text()`,
@@ -227,8 +228,11 @@ export function httpMetrics(
 
 /** A fetch function measured by {@linkcode httpMetricsFetch}. */
 export interface MeasuredFetch {
-  /** The app's `fetch`, measured. */
-  (request: Request): Response | Promise<Response>;
+  /**
+   * The app's `fetch`, measured; `env` is passed on to it (what the
+   * runtime's server gives a handler: Deno's serve info, Bun's server).
+   */
+  (request: Request, env?: unknown): Response | Promise<Response>;
   /** Takes its metrics out of the collector (it keeps counting). */
   remove(): void;
 }
@@ -236,7 +240,7 @@ export interface MeasuredFetch {
 /** The Hono app shape {@linkcode httpMetricsFetch} needs. */
 export interface RoutedApp {
   /** Answers a request. */
-  fetch(request: Request): Response | Promise<Response>;
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
   /** The app's router (Hono's `app.router`). */
   readonly router: {
     match(method: string, path: string): MatchResult;
@@ -308,7 +312,7 @@ export function httpMetricsFetch(
     rec.observe(m, status, (performance.now() - start) / 1000, res, method);
     if (requestSize >= 0) m.requestSize.observe(requestSize);
   };
-  const measured = (request: Request) => {
+  const measured = (request: Request, env?: unknown) => {
     const start = performance.now();
     const method = METHOD_INDEX[request.method] ?? OTHER;
     // GET and HEAD carry no body in practice: their headers are not read
@@ -326,7 +330,7 @@ export function httpMetricsFetch(
     let res: Response | Promise<Response>;
     const outer = matches.begin();
     try {
-      res = app.fetch(request);
+      res = app.fetch(request, env);
     } catch (e) {
       done(matches.end(outer), method, requestSize, start, undefined);
       throw e;
@@ -543,6 +547,42 @@ export const CONNECTION_BUCKETS: readonly number[] = [
   3600,
 ];
 
+const _BODY_SIZE = Symbol("weir.bodySize");
+
+interface _SizedResponse extends Response {
+  [_BODY_SIZE]?: number;
+}
+
+/**
+ * Tells the HTTP metrics the size in bytes of `response`'s body, for a
+ * response made without a `Content-Length` header, and returns the
+ * response. Why not the header: on Deno 2.9 a response that carries its
+ * own `Content-Length` costs the server several microseconds more
+ * (bench/serve_bench.ts), and the runtime writes the header anyway. The
+ * size is kept on the response object itself; nothing else reads it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { MetricsCollector } from "./collector.ts";
+ * import { httpMetricsFetch, noteBodySize } from "./http_metrics.ts";
+ *
+ * const collector = new MetricsCollector();
+ * const app = new Hono().get("/", () => noteBodySize(new Response("hello"), 5));
+ * await httpMetricsFetch(app, collector)(new Request("http://localhost/"));
+ * assert.ok(
+ *   (await collector.render()).includes(
+ *     'http_response_size_bytes_sum{method="GET",route="/"} 5',
+ *   ),
+ * );
+ * ```
+ */
+export function noteBodySize(response: Response, bytes: number): Response {
+  (response as _SizedResponse)[_BODY_SIZE] = bytes;
+  return response;
+}
+
 /** The route label: the pattern that answered, or `unmatched`. */
 function _route(c: Context, status: number): string {
   const last = matchedRoutes(c).at(-1);
@@ -557,6 +597,8 @@ function _route(c: Context, status: number): string {
 function _responseSize(res: Response, head: boolean): number {
   const status = res.status;
   if (head || status < 200 || status === 204 || status === 304) return 0;
+  const noted = (res as _SizedResponse)[_BODY_SIZE];
+  if (noted !== undefined) return noted;
   const length = res.headers.get("content-length");
   return length === null ? -1 : _length(length);
 }

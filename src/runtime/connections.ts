@@ -90,6 +90,8 @@ interface Known {
   inode: number;
   /** The read that last found it. */
   seen: number;
+  /** The peer's port. */
+  port: number;
 }
 
 /**
@@ -126,6 +128,14 @@ export class ConnectionTracker implements ServerConnections {
   readonly #listeners = new Set<(ageSeconds: number) => void>();
   /** Known connections by peer (`address port`), while watched. */
   readonly #known = new Map<string, Known>();
+  /**
+   * Peer port to the address (as the server reported it) of a connection
+   * in `#known`: lets noteRequest() skip building the key for a request on
+   * a known connection, which every request but a connection's first is.
+   * Only a shortcut: an entry goes whenever a known connection on its port
+   * goes.
+   */
+  readonly #ports = new Map<number, string>();
   #reads = 0;
   /** False after a read failed: requests are not noted then. */
   #readable = true;
@@ -189,11 +199,14 @@ export class ConnectionTracker implements ServerConnections {
    * known already; nothing when nobody watches.
    */
   noteRequest(address: string, port: number): void {
+    if (this.#ports.get(port) === address) return;
     if (!this.watching || !this.#readable) return;
     const key = _peerKey(address, port);
-    if (this.#known.has(key)) return;
-    this.#known.set(key, { since: this.#now(), inode: 0, seen: -1 });
-    this.#schedule();
+    if (!this.#known.has(key)) {
+      this.#known.set(key, { since: this.#now(), inode: 0, seen: -1, port });
+      this.#schedule();
+    }
+    this.#ports.set(port, address);
   }
 
   /**
@@ -223,7 +236,7 @@ export class ConnectionTracker implements ServerConnections {
     return () => {
       this.#listeners.delete(entry);
       if (this.#listeners.size === 0) {
-        this.#known.clear();
+        this.#forgetAll();
         this.#schedule();
       }
     };
@@ -238,7 +251,7 @@ export class ConnectionTracker implements ServerConnections {
     const sockets = this.#stopped ? null : this.#read();
     if (sockets === null) {
       this.#readable = false;
-      this.#known.clear();
+      this.#forgetAll();
       this.#schedule();
       return null;
     }
@@ -262,7 +275,7 @@ export class ConnectionTracker implements ServerConnections {
         known = undefined;
       }
       if (known === undefined) {
-        known = { since: at, inode: s.inode, seen: read };
+        known = { since: at, inode: s.inode, seen: read, port: s.remotePort };
         this.#known.set(key, known);
       } else {
         known.inode = s.inode;
@@ -273,6 +286,7 @@ export class ConnectionTracker implements ServerConnections {
       for (const [key, known] of this.#known) {
         if (known.seen !== read) {
           this.#known.delete(key);
+          this.#ports.delete(known.port);
           this.#closed(known, at);
         }
       }
@@ -299,6 +313,7 @@ export class ConnectionTracker implements ServerConnections {
       if (known.inode === 0) pending = true;
       else if (!inodes.has(known.inode)) {
         this.#known.delete(key);
+        this.#ports.delete(known.port);
         this.#closed(known, at);
       }
     }
@@ -316,8 +331,13 @@ export class ConnectionTracker implements ServerConnections {
   /** Stops reading; `open()` returns `null` from now on. */
   stop(): void {
     this.#stopped = true;
-    this.#known.clear();
+    this.#forgetAll();
     this.#schedule();
+  }
+
+  #forgetAll(): void {
+    this.#known.clear();
+    this.#ports.clear();
   }
 
   #closed(known: Known, at: number): void {

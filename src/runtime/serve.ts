@@ -9,8 +9,16 @@ import { lookup } from "node:dns/promises";
 import { createServer, isIP } from "node:net";
 import { ConnectionTracker, type ServerConnections } from "./connections.ts";
 
-/** A Web-standard request handler, such as a Hono app's `fetch`. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/**
+ * A Web-standard request handler, such as a Hono app's `fetch`. `env` is
+ * what the runtime's server gives its handler besides the request: Deno's
+ * serve info (with `remoteAddr`) or Bun's server, as Hono's own adapters
+ * expect it in `c.env`; pass it to {@linkcode Server.remoteAddress}.
+ */
+export type FetchHandler = (
+  request: Request,
+  env?: unknown,
+) => Response | Promise<Response>;
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -59,9 +67,10 @@ export interface Server {
   readonly connections: ServerConnections;
   /**
    * The address of the client that sent `request` (a request this server
-   * is answering), e.g. `"127.0.0.1"`; `undefined` for any other request.
+   * is answering, with the `env` its handler was given), e.g.
+   * `"127.0.0.1"`; `undefined` for any other request.
    */
-  remoteAddress(request: Request): string | undefined;
+  remoteAddress(request: Request, env: unknown): string | undefined;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -189,7 +198,7 @@ interface Listening {
   /** Cuts (Bun) or abandons (Deno) every connection left. */
   kill(): Promise<void>;
   /** The client address of a request being answered. */
-  remoteAddress(request: Request): string | undefined;
+  remoteAddress(request: Request, env: unknown): string | undefined;
 }
 
 function _server(
@@ -238,7 +247,7 @@ function _server(
     get connections(): ServerConnections {
       return peers.tracker ??= new ConnectionTracker(port);
     },
-    remoteAddress: (request) => listening.remoteAddress(request),
+    remoteAddress: (request, env) => listening.remoteAddress(request, env),
     [Symbol.asyncDispose]: close,
   };
 }
@@ -250,17 +259,17 @@ function _serveDeno(
   hostname: string,
   port: number,
 ): Listening {
-  // Deno hands the peer only to the handler: its info is kept per request,
-  // weakly, and read only when asked (most requests never are).
-  const infos = new WeakMap<Request, DenoServeInfo>();
+  // Deno hands the peer only to the handler: its info goes on to `fetch`
+  // as `env` (where Hono's Deno adapter expects it), for remoteAddress().
+  // Not kept per request in a WeakMap: that cost ~10% of a trivial
+  // route's requests/s (bench/RESULTS.md).
   const handler = (request: Request, info: DenoServeInfo) => {
-    infos.set(request, info);
     const tracker = peers.tracker;
-    if (tracker?.watching) {
+    if (tracker !== undefined && tracker.watching) {
       const peer = info.remoteAddr;
       tracker.noteRequest(peer.hostname, peer.port);
     }
-    return fetch(request);
+    return fetch(request, info);
   };
   let server: DenoHttpServer;
   try {
@@ -280,7 +289,8 @@ function _serveDeno(
       server.unref();
       return Promise.resolve();
     },
-    remoteAddress: (request) => infos.get(request)?.remoteAddr.hostname,
+    remoteAddress: (_request, env) =>
+      _isDenoInfo(env) ? env.remoteAddr.hostname : undefined,
   };
 }
 
@@ -293,11 +303,11 @@ async function _serveBun(
 ): Promise<Listening> {
   const handler = (request: Request, server: BunHttpServer) => {
     const tracker = peers.tracker;
-    if (tracker?.watching) {
+    if (tracker !== undefined && tracker.watching) {
       const peer = server.requestIP(request);
       if (peer !== null) tracker.noteRequest(peer.address, peer.port);
     }
-    return fetch(request);
+    return fetch(request, server);
   };
   let server: BunHttpServer;
   try {
@@ -333,6 +343,12 @@ async function _serveBun(
     kill: () => server.stop(true),
     remoteAddress: (request) => server.requestIP(request)?.address,
   };
+}
+
+/** Whether `env` is the info Deno.serve gave a handler. */
+function _isDenoInfo(env: unknown): env is DenoServeInfo {
+  return typeof env === "object" && env !== null &&
+    typeof (env as { remoteAddr?: unknown }).remoteAddr === "object";
 }
 
 /** The error code node:net gets listening on the address, if any. */

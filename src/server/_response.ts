@@ -1,30 +1,45 @@
 /**
- * The server's JSON responses: bodies with a `Content-Length`, and error
+ * The server's JSON responses, whose sizes the HTTP metrics see, and error
  * bodies that are never cached.
  *
  * @module
  */
 import type { Context } from "hono";
 import type { Problem } from "../graph/problem.ts";
+import { noteBodySize } from "../metrics/http_metrics.ts";
 
 const _encoder = new TextEncoder();
+/** One header: Hono then hands it to `new Response()` as it is (no `Headers`). */
+const _JSON_TYPE: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Type": "application/json",
+});
+// deno-lint-ignore no-control-regex
+const _NON_ASCII = /[^\x00-\x7f]/;
 
 /**
- * `c.json()` with a `Content-Length`: Hono leaves it to the runtime, and
- * then the HTTP metrics cannot see a response's size.
+ * `c.json()` whose body size the HTTP metrics see (`noteBodySize`), with
+ * `headers` added. Not with a `Content-Length` header, and the extra
+ * headers set on the response rather than passed to `c.body()`: each cost
+ * Deno's server several microseconds a request (Hono turns two headers or
+ * more into a `Headers` object; a `Content-Length` of our own takes Deno
+ * off its fastest path), see bench/RESULTS.md "Server as shipped vs bare
+ * Hono". No default parameters: they slow a hot function on Deno.
  */
 export function _json(
   c: Context,
   value: unknown,
-  status = 200,
-  headers: Record<string, string> = {},
+  status?: number,
+  headers?: Readonly<Record<string, string>>,
 ): Response {
-  const body = _encoder.encode(JSON.stringify(value));
-  return c.body(body, status as 200, {
-    ...headers,
-    "Content-Type": "application/json",
-    "Content-Length": String(body.byteLength),
-  });
+  const text = JSON.stringify(value);
+  const res = c.body(text, (status ?? 200) as 200, _JSON_TYPE);
+  if (headers !== undefined) {
+    for (const name in headers) res.headers.set(name, headers[name]);
+  }
+  return noteBodySize(
+    res,
+    _NON_ASCII.test(text) ? _encoder.encode(text).byteLength : text.length,
+  );
 }
 
 /** `{ "error": message, ...extra }`, never cached. */

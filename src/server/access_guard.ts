@@ -5,11 +5,18 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import { _guardMiddleware, type Guard } from "./_guard.ts";
 import type { Access, Scope } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
 
-/** The client address of a request, when the server knows it. */
-export type ClientAddress = (request: Request) => string | undefined;
+/**
+ * The client address of a request, when the server knows it; `env` is the
+ * app's `c.env` (what weir's `serve()` passes on from the runtime).
+ */
+export type ClientAddress = (
+  request: Request,
+  env: unknown,
+) => string | undefined;
 
 /**
  * Middleware that asks `access` whether the request's bearer token grants
@@ -41,9 +48,46 @@ export type ClientAddress = (request: Request) => string | undefined;
 export function accessGuard(
   access: Access,
   scope: Scope | "auto",
-  clientAddress: ClientAddress = () => undefined,
+  clientAddress?: ClientAddress,
 ): MiddlewareHandler {
-  return async (c, next) => {
+  return _guardMiddleware(accessCheck(access, scope, clientAddress));
+}
+
+/** A guard that lets everything through. */
+const _PASS: Guard = () => {};
+
+/**
+ * The check of {@linkcode accessGuard} as a guard: a function that throws
+ * the 401, 403 or 429 `HttpError`, to run inside a route's handler. Where
+ * no request can be refused (no token configured on a loopback server, or
+ * the `metrics` scope without tokens), it does nothing, not even read the
+ * `Authorization` header.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { accessCheck } from "./access_guard.ts";
+ * import { Access } from "./auth.ts";
+ *
+ * const check = accessCheck(new Access({ tokens: [{ token: "r".repeat(16), scopes: ["read"] }] }), "auto");
+ * const app = new Hono().get("/x", (c) => {
+ *   check(c);
+ *   return c.text("ok");
+ * });
+ * assert.equal((await app.request("/x")).status, 401);
+ * ```
+ */
+export function accessCheck(
+  access: Access,
+  scope: Scope | "auto",
+  clientAddress: ClientAddress = () => undefined,
+): Guard {
+  // The tokens and the exposure are fixed when Access is made.
+  if (!access.enabled && (!access.exposed || scope === "metrics")) {
+    return _PASS;
+  }
+  return (c) => {
     const need: Scope = scope !== "auto"
       ? scope
       : c.req.method === "GET" || c.req.method === "HEAD"
@@ -53,7 +97,7 @@ export function accessGuard(
     // Only a request that tries a token can be a guess; one without is
     // told what to send, as before.
     const client = authorization !== undefined && access.enabled
-      ? clientAddress(c.req.raw) ?? "an unknown address"
+      ? clientAddress(c.req.raw, c.env) ?? "an unknown address"
       : undefined;
     if (client !== undefined) {
       const wait = access.attempts.lockedFor(client);
@@ -85,6 +129,5 @@ export function accessGuard(
         r.status === 401 ? { "WWW-Authenticate": 'Bearer realm="weir"' } : {},
       );
     }
-    await next();
   };
 }

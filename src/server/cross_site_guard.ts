@@ -7,6 +7,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import { _guardMiddleware, type Guard } from "./_guard.ts";
 import { HttpError } from "./http_error.ts";
 
 /**
@@ -65,7 +66,32 @@ const _SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * ```
  */
 export function crossSiteGuard(): MiddlewareHandler {
-  return async (c, next) => {
+  return _guardMiddleware(crossSiteCheck());
+}
+
+/**
+ * The check of {@linkcode crossSiteGuard} as a guard: a function that
+ * throws the 403 or 415 `HttpError`, to run inside a route's handler.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { crossSiteCheck } from "./cross_site_guard.ts";
+ *
+ * const check = crossSiteCheck();
+ * const app = new Hono().post("/x", (c) => {
+ *   check(c);
+ *   return c.text("done");
+ * });
+ * const post = (type: string) =>
+ *   app.request("/x", { method: "POST", headers: { "Content-Type": type }, body: "{}" });
+ * assert.equal((await post("application/json")).status, 200);
+ * assert.equal((await post("text/plain")).status, 415);
+ * ```
+ */
+export function crossSiteCheck(): Guard {
+  return (c) => {
     const method = c.req.method;
     if (!_SAFE_METHODS.has(method)) {
       const origin = c.req.header("Origin");
@@ -100,7 +126,6 @@ export function crossSiteGuard(): MiddlewareHandler {
         }
       }
     }
-    await next();
   };
 }
 

@@ -15,14 +15,20 @@ import type { Registry } from "../engine/registry.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import type { HistoryReader } from "../history/types.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
-import { accessGuard, type ClientAddress } from "./access_guard.ts";
+import { _guardMiddleware, _mountGuarded, type Guard } from "./_guard.ts";
+import { _otherMethod } from "./_method_not_allowed.ts";
+import {
+  accessCheck,
+  accessGuard,
+  type ClientAddress,
+} from "./access_guard.ts";
 import { Access, type AccessOptions } from "./auth.ts";
 import { componentRoutes } from "./component_routes.ts";
-import { crossSiteGuard } from "./cross_site_guard.ts";
+import { crossSiteCheck } from "./cross_site_guard.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
-import { hostGuard } from "./host_guard.ts";
+import { hostCheck } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { queryRoutes } from "./query_routes.ts";
 import { _errorResponse } from "./_response.ts";
@@ -154,30 +160,33 @@ export function flowApp(options: FlowAppOptions): Hono {
       ));
   const app = new Hono();
   for (const m of options.middleware ?? []) app.use(m);
-  if (!access.exposed) {
-    app.use(hostGuard({ allowedHosts: options.allowedHosts }));
-  }
+  // The checks run inside each route's handler (see _guard.ts), so that a
+  // request matches one handler and stays on Hono's fast path.
+  const host: Guard[] = access.exposed
+    ? []
+    : [hostCheck({ allowedHosts: options.allowedHosts })];
+  const clientAddress = options.clientAddress;
 
   // No `hono/request-id` on every request: it cost the flow routes about
   // 6% of their throughput (bench/versus.ts serve, Bun). The error handler
   // gives a 500 an id of its own (or the one that middleware set, for an
   // app that mounts it in front).
-  app.route("/", healthRoutes(flows));
+  _mountGuarded(app, "/", healthRoutes(flows), host);
+  // The metrics app answers its own errors: joined with middleware.
   for (const path of ["/metrics", "/api/v1/metadata"]) {
-    app.use(path, accessGuard(access, "metrics", options.clientAddress));
+    for (const g of host) app.use(path, _guardMiddleware(g));
+    app.use(path, accessGuard(access, "metrics", clientAddress));
   }
   app.route(
     "/",
     metricsApp(metrics, { maxConcurrentScrapes: options.maxConcurrentScrapes }),
   );
-  app.route(
-    "/components",
-    componentRoutes(
-      components,
-      accessGuard(access, "read", options.clientAddress),
-    ),
-  );
-  app.route(
+  _mountGuarded(app, "/components", componentRoutes(components), [
+    ...host,
+    accessCheck(access, "read", clientAddress),
+  ]);
+  _mountGuarded(
+    app,
     "/flows",
     flowRoutes({
       flows,
@@ -186,25 +195,33 @@ export function flowApp(options: FlowAppOptions): Hono {
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
-      // The cross-site check first: a page's request is refused before a
-      // token is looked at (and never counts as a failed attempt).
-      middleware: [
-        crossSiteGuard(),
-        accessGuard(access, "auto", options.clientAddress),
-      ],
     }),
+    // The cross-site check first: a page's request is refused before a
+    // token is looked at (and never counts as a failed attempt).
+    [...host, crossSiteCheck(), accessCheck(access, "auto", clientAddress)],
   );
   if (options.history !== undefined) {
+    // The query API answers its own errors: joined with middleware.
     app.route(
       "/",
       queryRoutes(options.history, {
-        middleware: [accessGuard(access, "read", options.clientAddress)],
+        middleware: [
+          ...host.map(_guardMiddleware),
+          accessGuard(access, "read", clientAddress),
+        ],
         maxBodyBytes,
         bodyTimeoutMs: requestTimeoutMs,
       }),
     );
   }
-  app.notFound((c) => _errorResponse(c, 404, `no route for ${c.req.path}`));
+  app.notFound((c) => {
+    // A method no route names (PROPFIND) on a known path: its 405.
+    const other = _otherMethod(app, c);
+    if (other !== undefined) return other(c) as Response;
+    // A foreign Host learns nothing, not even which paths exist.
+    for (const g of host) g(c);
+    return _errorResponse(c, 404, `no route for ${c.req.path}`);
+  });
   app.onError(errorHandler(onInternalError));
   return app;
 }

@@ -53,6 +53,15 @@ test("backoffMs() doubles the wait for each further retry", () => {
   ]);
 });
 
+test("backoffMs() never goes past the longest timer, which would fire at once", () => {
+  // 1e9 ms doubled 3 times is 8e9 ms: setTimeout would run it at once.
+  const retry = { attempts: 5, backoffMs: 1e9 };
+  assert.deepEqual(
+    [1, 2, 3, 4].map((a) => backoffMs(retry, a)),
+    [1e9, 2e9, 2 ** 31 - 1, 2 ** 31 - 1],
+  );
+});
+
 test("pause() resolves at once when its signal has aborted", async () => {
   const stop = new AbortController();
   stop.abort();

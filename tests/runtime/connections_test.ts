@@ -328,3 +328,28 @@ test("ConnectionTracker's interval reads only the process's socket inodes while 
     tracker.stop();
   }
 });
+
+test("ConnectionTracker dates a new connection on a peer port that a closed one used from its own first request", () => {
+  const { state, tracker } = fake();
+  const ages: number[] = [];
+  tracker.onClose((a) => ages.push(a));
+  tracker.noteRequest("127.0.0.1", 40000);
+  state.table = [row(40000, 7)];
+  tracker.open();
+  state.at = 1000;
+  state.table = [];
+  tracker.open();
+  assert.deepEqual(ages, [1]);
+  // The peer reuses its port: the request names the new connection.
+  state.at = 2000;
+  tracker.noteRequest("127.0.0.1", 40000);
+  tracker.noteRequest("127.0.0.1", 40000);
+  state.at = 2500;
+  state.table = [row(40000, 8)];
+  tracker.open();
+  state.at = 3000;
+  state.table = [];
+  tracker.open();
+  assert.deepEqual(ages, [1, 1]);
+  tracker.stop();
+});

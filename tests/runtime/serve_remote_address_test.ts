@@ -5,10 +5,10 @@ import { serve, type Server } from "../../src/runtime/serve.ts";
 
 test("Server.remoteAddress() names the client of a request being answered, and nothing for another request", async () => {
   let server: Server | undefined = undefined;
-  server = await serve((request) =>
+  server = await serve((request, env) =>
     new Response(
-      `${server!.remoteAddress(request)} ${
-        server!.remoteAddress(new Request("http://localhost/"))
+      `${server!.remoteAddress(request, env)} ${
+        server!.remoteAddress(new Request("http://localhost/"), undefined)
       }`,
     )
   );

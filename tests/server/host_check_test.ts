@@ -115,8 +115,14 @@ test(
       for (
         const [host, status] of [
           [`evil.example:${port}`, 421],
+          [`EVIL.example.:${port}`, 421],
+          // Not a valid host: Bun's URL then has none, the header decides.
+          ["evil.example/../", 421],
+          ["user@evil.example", 421],
           [`localhost:${port}`, 200],
+          [`LocalHost.:${port}`, 200],
           [`127.0.0.1:${port}`, 200],
+          [`[::1]:${port}`, 200],
         ] as [string, number][]
       ) {
         const socket = await openSocket(port);

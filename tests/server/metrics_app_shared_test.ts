@@ -6,7 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
+import { Gauge } from "prom-client";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { httpMetricsFetch } from "../../src/metrics/http_metrics.ts";
 import type {
   ExpositionFormat,
   MetricMetadata,
@@ -174,4 +176,49 @@ test("8 concurrent scrapes of a MetricsCollector share one render with values fr
       t.endsWith("\n") && t.includes("weir_metrics_series_refused_total"),
     );
   }
+});
+
+test("scrapes that share a render are each counted by the HTTP metrics, and a collector that fails in it once", async () => {
+  const collector = new MetricsCollector();
+  const app = metricsApp(collector);
+  const fetch = httpMetricsFetch(app, collector);
+  let collects = 0;
+  new Gauge({
+    name: "app_broken",
+    help: "Throws at every collect.",
+    registers: [collector.registry],
+    collect() {
+      collects++;
+      throw new Error("sensor gone");
+    },
+  });
+  const answers = await Promise.all(
+    Array.from(
+      { length: 8 },
+      () => Promise.resolve(fetch(new Request("http://localhost/metrics"))),
+    ),
+  );
+  for (const res of answers) {
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  }
+  assert.equal(collects, 1, "one render for the eight scrapes");
+  const text = await collector.render("text");
+  assert.ok(
+    text.includes(
+      'http_requests_total{method="GET",route="/metrics",status="200"} 8\n',
+    ),
+  );
+  assert.ok(
+    text.includes(
+      'http_request_duration_seconds_count{method="GET",route="/metrics",status="200"} 8\n',
+    ),
+  );
+  assert.ok(
+    text.includes(
+      // The eight scrapes' render, and this one (its own failure is
+      // counted before the self metrics are written, last).
+      'weir_metrics_collection_errors_total{collector="app_broken"} 2\n',
+    ),
+  );
 });

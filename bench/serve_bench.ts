@@ -1,0 +1,308 @@
+/**
+ * The server as a user runs it against a bare Hono app on the same
+ * runtime (issue 19, section 1):
+ *
+ *   bun bench/serve_bench.ts                    # Bun and Deno, 6 rounds of 3 s
+ *   bun bench/serve_bench.ts --runtime=deno     # one runtime
+ *   bun bench/serve_bench.ts --rounds=4 --seconds=2
+ *   bun bench/serve_bench.ts --exe=dist/weir    # an executable built already
+ *   bun bench/serve_bench.ts --tree=/tmp/old    # weir from another checkout
+ *   bun bench/serve_bench.ts --json             # also one line `RESULT {json}`
+ *
+ * (`deno run -A bench/serve_bench.ts` runs it too.)
+ *
+ * weir: on Bun, the single executable (`bun build --compile src/cli/main.ts`
+ * by `scripts/compile.ts`, built into a temporary folder unless `--exe`
+ * names one); on Deno, `deno run -A src/cli/main.ts`. Each
+ * runs `serve --port 0 --db <temp>/weir.db <temp>/weir.fbp`: its own
+ * database, its metric history under the same temporary folder (on, as
+ * `weir serve`'s default), one running flow `f1` from a graph file of
+ * built-in components, no token (the loopback default: the Host guard,
+ * cross-site guard, access guard, failed-attempt limiter, request limits,
+ * HTTP and connection metrics all on).
+ *
+ * Bare: this file with `--bare`, a Hono app served by `Bun.serve({ fetch:
+ * app.fetch })` or `Deno.serve(app.fetch)`: `GET /healthz` -> `ok`,
+ * `GET /items/1` -> the body weir answered to `GET /flows/f1`, and
+ * `GET /items` -> the body of weir's `GET /flows`, each parsed once at
+ * start and stringified per request by `c.json()` (same size, same shape).
+ *
+ * Both servers run at once, pinned to the last core; `wrk -t2 -c32
+ * --latency` drives one route of one server at a time from the other
+ * core(s) for `--seconds`. Each round measures every route on both sides,
+ * who goes first alternating by round (A B, then B A). One warm-up window
+ * per route and side is not counted. Per route it prints the median req/s
+ * of each side, the median of the rounds' weir/bare ratios (the steadiest
+ * figure on a shared machine), the median p50/p99 latency, and the load
+ * average before and after. Every window must have no error and no
+ * non-2xx answer. "CPU µs/request" is the server process's CPU time
+ * (all threads, from /proc/PID/stat) over a window divided by the
+ * requests it answered: the cost per request, which the other work on a
+ * shared machine disturbs less than req/s.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
+import {
+  cores,
+  type ServerProcess,
+  startListening,
+  startWeirServe,
+  wrk,
+  type WrkResult,
+} from "./_serve.ts";
+
+type Runtime = "bun" | "deno";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const self = fileURLToPath(import.meta.url);
+const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** weir's route and the bare app's route that answers alike. */
+const ROUTES: readonly { weir: string; bare: string }[] = [
+  { weir: "/healthz", bare: "/healthz" },
+  { weir: "/flows/f1", bare: "/items/1" },
+  { weir: "/flows", bare: "/items" },
+];
+
+/** `--bare=<bodies.json>`: serve the bare Hono app; prints `LISTENING port`. */
+async function bare(bodiesFile: string): Promise<void> {
+  const { Hono } = await import("hono");
+  const bodies = JSON.parse(readFileSync(bodiesFile, "utf8")) as {
+    item: unknown;
+    list: unknown;
+  };
+  const app = new Hono();
+  app.get("/healthz", (c) => c.text("ok"));
+  app.get("/items/:id", (c) => c.json(bodies.item));
+  app.get("/items", (c) => c.json(bodies.list));
+  const g = globalThis as unknown as {
+    Deno?: {
+      serve(
+        o: { hostname: string; port: number; onListen(): void },
+        h: (r: Request) => Response | Promise<Response>,
+      ): { addr: { port: number } };
+    };
+    Bun?: {
+      serve(
+        o: {
+          hostname: string;
+          port: number;
+          fetch: (r: Request) => Response | Promise<Response>;
+        },
+      ): { port: number };
+    };
+  };
+  const port = g.Deno
+    ? g.Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      app.fetch,
+    ).addr.port
+    : g.Bun!.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch }).port;
+  console.log(`LISTENING ${port}`);
+}
+
+/**
+ * The weir command (without `serve`) for `rt` from the source tree `tree`,
+ * building the executable when needed (with that tree's
+ * `scripts/compile.ts`, as `bun scripts/compile.ts` does).
+ */
+function weirCommand(rt: Runtime, tree: string, work: string): string[] {
+  if (rt === "deno") {
+    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
+  }
+  const given = flag("exe");
+  if (given !== undefined) return [given];
+  const r = spawnSync(bin("bun"), [
+    join(tree, "scripts", "compile.ts"),
+    `--outdir=${work}`,
+  ], { cwd: tree, encoding: "utf8" });
+  if (r.status !== 0) {
+    throw new Error(`cannot compile ${tree}: ${r.stderr}${r.stdout}`);
+  }
+  return [join(work, "weir")];
+}
+
+/** A wrk window and the server's CPU time per request in it (µs). */
+type Window = WrkResult & { cpuUs: number };
+
+interface RouteFigures {
+  weir: Window[];
+  bare: Window[];
+  ratios: number[];
+}
+
+async function measure(
+  rt: Runtime,
+  rounds: number,
+  seconds: number,
+): Promise<Record<string, unknown>> {
+  const work = mkdtempSync(join(tmpdir(), `weir-serve-bench-${rt}-`));
+  const { server: core, wrk: wrkCores } = cores();
+  let weir: ServerProcess | undefined;
+  let base: ServerProcess | undefined;
+  try {
+    const command = weirCommand(rt, flag("tree") ?? root, work);
+    weir = await startWeirServe(command, { core, work, name: "weir" });
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${weir!.port}${path}`);
+      if (res.status !== 200) {
+        throw new Error(`weir answered GET ${path} with ${res.status}`);
+      }
+      return await res.text();
+    };
+    const item = await get("/flows/f1");
+    const list = await get("/flows");
+    const bodies = join(work, "bodies.json");
+    writeFileSync(
+      bodies,
+      JSON.stringify({ item: JSON.parse(item), list: JSON.parse(list) }),
+    );
+    const bareArgs = rt === "bun"
+      ? [bin("bun"), self, `--bare=${bodies}`]
+      : [bin("deno"), "run", "-A", self, `--bare=${bodies}`];
+    base = await startListening(bareArgs, {
+      core,
+      cwd: root,
+      from: "stdout",
+      pattern: /LISTENING (\d+)/,
+    });
+    console.log(
+      `${rt}: weir ${
+        command.join(" ")
+      } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; ` +
+        `GET /flows/f1 ${item.length} bytes, GET /flows ${list.length} bytes`,
+    );
+    const drive = (side: "weir" | "bare", path: string) => {
+      const server = side === "weir" ? weir! : base!;
+      const cpu0 = processCpuSeconds(server.pid);
+      const r = wrk(`http://127.0.0.1:${server.port}${path}`, {
+        seconds,
+        cores: wrkCores,
+        threads: 2,
+        connections: 32,
+        latency: true,
+      });
+      const cpu = processCpuSeconds(server.pid) - cpu0;
+      if (r.errors > 0) {
+        throw new Error(`${side} GET ${path}: ${r.errors} errors or non-2xx`);
+      }
+      return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
+    };
+    for (const r of ROUTES) {
+      drive("weir", r.weir);
+      drive("bare", r.bare);
+    }
+    const figures: Record<string, RouteFigures> = {};
+    const loadBefore = loadAverage();
+    for (let round = 0; round < rounds; round++) {
+      const parts: string[] = [];
+      for (const r of ROUTES) {
+        const f = figures[r.weir] ??= { weir: [], bare: [], ratios: [] };
+        const order = round % 2 === 0
+          ? (["weir", "bare"] as const)
+          : (["bare", "weir"] as const);
+        const got: Partial<Record<"weir" | "bare", Window>> = {};
+        for (const side of order) {
+          got[side] = drive(side, side === "weir" ? r.weir : r.bare);
+        }
+        f.weir.push(got.weir!);
+        f.bare.push(got.bare!);
+        f.ratios.push(got.weir!.rps / got.bare!.rps);
+        parts.push(
+          `${r.weir} ${fmt(got.weir!.rps)}/${fmt(got.bare!.rps)} (${
+            (got.weir!.rps / got.bare!.rps).toFixed(2)
+          }x)`,
+        );
+      }
+      console.log(
+        `${rt} round ${round + 1}: weir/bare req/s ${parts.join(", ")}; load ${
+          loadAverage()[0]
+        }`,
+      );
+    }
+    const loadAfter = loadAverage();
+    const summary: Record<string, unknown> = {
+      load: { before: loadBefore, after: loadAfter },
+    };
+    console.log(
+      `\n${rt} ${
+        versionOf(rt)
+      }: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
+        loadBefore.join(" ")
+      } before, ${loadAfter.join(" ")} after`,
+    );
+    console.log(
+      "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
+    for (const r of ROUTES) {
+      const f = figures[r.weir];
+      const cpu = (xs: Window[]) => median(xs.map((x) => x.cpuUs)).toFixed(1);
+      const lat = (xs: Window[]) =>
+        `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
+          median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
+        }`;
+      const ratio = Number(median(f.ratios).toFixed(3));
+      console.log(
+        `| \`GET ${r.weir}\` vs \`GET ${r.bare}\` | ${
+          fmt(median(f.weir.map((x) => x.rps)))
+        } | ${fmt(median(f.bare.map((x) => x.rps)))} | **${ratio}x** (${
+          f.ratios.map((x) => x.toFixed(2)).join(", ")
+        }) | ${lat(f.weir)} | ${lat(f.bare)} | ${cpu(f.weir)} / ${
+          cpu(f.bare)
+        } |`,
+      );
+      summary[r.weir] = {
+        weir: median(f.weir.map((x) => x.rps)),
+        bare: median(f.bare.map((x) => x.rps)),
+        ratio,
+        ratios: f.ratios,
+        cpuUs: { weir: Number(cpu(f.weir)), bare: Number(cpu(f.bare)) },
+      };
+    }
+    return summary;
+  } finally {
+    weir?.stop();
+    base?.stop();
+    // Give weir a moment to close its history before its folder goes.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function versionOf(rt: Runtime): string {
+  const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
+  return (r.stdout ?? "").split("\n")[0].trim();
+}
+
+async function main(): Promise<void> {
+  const rtFlag = flag("runtime");
+  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
+    throw new RangeError(
+      `Cannot benchmark: --runtime must be bun or deno, received "${rtFlag}"`,
+    );
+  }
+  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const rounds = Number(flag("rounds") ?? 6);
+  const seconds = Number(flag("seconds") ?? 3);
+  const results: Record<string, unknown> = {};
+  for (const rt of runtimes) results[rt] = await measure(rt, rounds, seconds);
+  if (argv.includes("--json")) {
+    console.log(`RESULT ${JSON.stringify({ rounds, seconds, ...results })}`);
+  }
+}
+
+const bareBodies = flag("bare");
+if (bareBodies !== undefined) await bare(bareBodies);
+else await main();
