@@ -193,16 +193,7 @@ export class _FlowRunner {
     const net = entry.network;
     if (net !== null && _active(net)) {
       const r = await net.drain(timeoutMs);
-      if (!r.drained) {
-        this.#log(
-          `flow ${
-            _q(entry.stored.id)
-          }: drain timed out at shutdown; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
-            r.discarded - r.backlog
-          } in activations)`,
-          "warn",
-        );
-      }
+      if (!r.drained) this.#logDiscarded(entry, "at shutdown", r);
     }
     // Untracked and silent, but kept: get() still tells how it ended.
     for (const off of entry.offs) off();
@@ -280,11 +271,33 @@ export class _FlowRunner {
     }
   }
 
-  /** Drains the entry's network if it runs, then detaches it. */
+  /**
+   * Drains the entry's network if it runs, then detaches it; what the
+   * drain gave up is logged (its counters leave /metrics with it).
+   */
   async retire(entry: _Entry, timeoutMs: number): Promise<void> {
     const net = entry.network;
-    if (net !== null && _active(net)) await net.drain(timeoutMs);
+    if (net !== null && _active(net)) {
+      const r = await net.drain(timeoutMs);
+      if (r.discarded > 0) this.#logDiscarded(entry, "", r);
+    }
     this.detach(entry);
+  }
+
+  /** One warning: how many messages a drain that timed out gave up. */
+  #logDiscarded(
+    entry: _Entry,
+    when: string,
+    r: { backlog: number; discarded: number },
+  ): void {
+    this.#log(
+      `flow ${_q(entry.stored.id)}: drain timed out${
+        when === "" ? "" : ` ${when}`
+      }; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
+        r.discarded - r.backlog
+      } in activations)`,
+      "warn",
+    );
   }
 
   /** What to put back if the operation under way fails. */
