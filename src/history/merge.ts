@@ -177,7 +177,7 @@ export function mergeSamples(
 ): SeriesPoints | undefined {
   const { start, end, steps, onCorrupt, buffer } = merge;
   parts.sort();
-  const { minT, maxT, buf } = parts;
+  const { minT, maxT, bufs, bufOf } = parts;
   const from = parts.start;
   const to = parts.end;
   const want = (k: number) =>
@@ -188,7 +188,7 @@ export function mergeSamples(
     if (!want(k)) continue;
     // A corrupt header's count is capped by what its bytes can hold (the
     // decoder refuses it later).
-    const c = chunkCount(buf[k], from[k], to[k]);
+    const c = chunkCount(bufs[bufOf[k]], from[k], to[k]);
     if (c > 0) room += Math.min(c, 4 * (to[k] - from[k]));
   }
   if (room === 0) return undefined;
@@ -212,7 +212,7 @@ export function mergeSamples(
     span.to = to[k];
     let got: number;
     try {
-      got = decodeSamplesInto(buf[k], t, v, n, span);
+      got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
     } catch (error) {
       if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
       onCorrupt(error);
