@@ -43,7 +43,8 @@ export interface ChunkSpan {
 
 /**
  * The chunks of one series for a step read, as parallel arrays: chunk k
- * spans `minT[k]..maxT[k]` and its bytes are `buf[k][start[k], end[k])`
+ * spans `minT[k]..maxT[k]` and its bytes are `bufs[bufOf[k]][start[k],
+ * end[k])`
  * (a chunk in a ring's buffer, in a segment file's bytes, or on its own).
  * One list is reused series after series ({@linkcode SpanList.clear}).
  *
@@ -71,31 +72,39 @@ export class SpanList {
   start: Float64Array = new Float64Array(64);
   /** Where each chunk ends in its buffer. */
   end: Float64Array = new Float64Array(64);
-  /** Each chunk's buffer. */
-  buf: Uint8Array[] = [];
+  /** The buffers the chunks are in (a ring's is shared by its chunks). */
+  bufs: Uint8Array[] = [];
+  /** Each chunk's buffer, an index into `bufs`. */
+  bufOf: Float64Array = new Float64Array(64);
   /**
-   * Where each chunk's edge starts in its `edges` array (-1: none): the
-   * time of the row before its last, then its last row's 6 columns.
+   * Where each chunk's edge starts in its edge table: the time of the row
+   * before its last, then its last row's 6 columns.
    */
   edgeAt: Float64Array = new Float64Array(64);
-  /** The arrays holding the edges (a ring's span table), and their bits. */
-  edges: (Float64Array | undefined)[] = [];
-  edgesU32: (Uint32Array | undefined)[] = [];
+  /** Each chunk's edge table, an index into `edgeTables` (-1: no edge). */
+  edgeOf: Float64Array = new Float64Array(64);
+  /** The tables holding the edges (a ring's span table), and their bits. */
+  edgeTables: Float64Array[] = [];
+  edgeTablesU32: Uint32Array[] = [];
 
   /** Empties the list (its arrays are kept). */
   clear(): void {
     this.n = 0;
-    this.buf.length = 0;
-    this.edges.length = 0;
-    this.edgesU32.length = 0;
+    this.bufs.length = 0;
+    this.edgeTables.length = 0;
+    this.edgeTablesU32.length = 0;
   }
 
   /** Gives the chunk added last its edge: `EDGE` numbers at `at` of `spans` (`u32`: their bits). */
   edge(spans: Float64Array, u32: Uint32Array, at: number): void {
     const k = this.n - 1;
+    const tables = this.edgeTables;
+    if (tables.length === 0 || tables[tables.length - 1] !== spans) {
+      tables.push(spans);
+      this.edgeTablesU32.push(u32);
+    }
+    this.edgeOf[k] = tables.length - 1;
     this.edgeAt[k] = at;
-    this.edges[k] = spans;
-    this.edgesU32[k] = u32;
   }
 
   /** Adds chunk `bytes[start, end)` spanning `minT..maxT`. */
@@ -117,16 +126,18 @@ export class SpanList {
       this.maxT = grow(this.maxT);
       this.start = grow(this.start);
       this.end = grow(this.end);
+      this.bufOf = grow(this.bufOf);
       this.edgeAt = grow(this.edgeAt);
+      this.edgeOf = grow(this.edgeOf);
     }
     this.minT[k] = minT;
     this.maxT[k] = maxT;
     this.start[k] = start;
     this.end[k] = end;
-    this.edgeAt[k] = -1;
-    this.buf.push(bytes);
-    this.edges.push(undefined);
-    this.edgesU32.push(undefined);
+    const bufs = this.bufs;
+    if (bufs.length === 0 || bufs[bufs.length - 1] !== bytes) bufs.push(bytes);
+    this.bufOf[k] = bufs.length - 1;
+    this.edgeOf[k] = -1;
     this.n = k + 1;
   }
 
@@ -150,15 +161,16 @@ export class SpanList {
     const maxT = pick(this.maxT);
     const start = pick(this.start);
     const end = pick(this.end);
+    const bufOf = pick(this.bufOf);
     const edgeAt = pick(this.edgeAt);
+    const edgeOf = pick(this.edgeOf);
     this.minT.set(minT);
     this.maxT.set(maxT);
     this.start.set(start);
     this.end.set(end);
+    this.bufOf.set(bufOf);
     this.edgeAt.set(edgeAt);
-    this.buf = order.map((k) => this.buf[k]);
-    this.edges = order.map((k) => this.edges[k]);
-    this.edgesU32 = order.map((k) => this.edgesU32[k]);
+    this.edgeOf.set(edgeOf);
   }
 }
 
@@ -277,10 +289,11 @@ export function stepPoints(
     while (w < nEnds && ends[w] < minTs[p]) w++;
     if (w === nEnds) break;
     if (ends[w] - reachMs > partMax) continue;
-    const buf = parts.buf[p];
+    const buf = parts.bufs[parts.bufOf[p]];
     const a = parts.start[p];
     const b = parts.end[p];
-    const edgeAt = openStart ? parts.edgeAt[p] : -1;
+    const edgeOf = openStart ? parts.edgeOf[p] : -1;
+    const edgeAt = parts.edgeAt[p];
     let opened = false;
     let frame = false;
     let t: Float64Array | undefined;
@@ -291,8 +304,8 @@ export function stepPoints(
       const end = ends[k];
       const from = end - reachMs;
       if (from > partMax) break;
-      if (edgeAt >= 0 && end >= partMax) {
-        const edges = parts.edges[p]!;
+      if (edgeOf >= 0 && end >= partMax) {
+        const edges = parts.edgeTables[edgeOf];
         if (edges[edgeAt] <= from) {
           // The chunk's one row in (from, end] is its last, kept beside
           // it: no byte of the chunk is read. Later windows start later.
@@ -307,7 +320,7 @@ export function stepPoints(
               else {
                 // A NaN: its bits, payload and all.
                 const out = rows.cols[c];
-                const eu = parts.edgesU32[p]!;
+                const eu = parts.edgeTablesU32[edgeOf];
                 const u = new Uint32Array(
                   out.buffer,
                   out.byteOffset + 8 * j,

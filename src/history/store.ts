@@ -71,12 +71,7 @@ import type {
   TierInfo,
   WindowColumnName,
 } from "./types.ts";
-import {
-  type ChunkRef,
-  mergePieces,
-  mergeSamples,
-  type Steps,
-} from "./merge.ts";
+import { mergePieces, mergeSamples, type Steps } from "./merge.ts";
 import {
   checkTiers,
   defaultTiers,
@@ -578,7 +573,9 @@ export class HistoryStore implements HistoryReader {
     steps: Steps | undefined,
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
-    const byId = new Map<number, ChunkRef[]>();
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[0].read(
       (id) => byId.has(id),
@@ -589,16 +586,13 @@ export class HistoryStore implements HistoryReader {
     );
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
+    const parts = new SpanList();
     for (const id of ids) {
-      const chunks = tier.chunks(
-        id,
-        start,
-        end,
-        byId.get(id)!,
-        steps?.overlaps,
-      );
-      if (chunks.length === 0) continue;
-      const points = mergeSamples(chunks, {
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      tier.spans(id, start, end, parts);
+      if (parts.n === 0) continue;
+      const points = mergeSamples(parts, {
         labels: this.#index.labels(id)!,
         kind: this.#index.kind(id),
         start,

@@ -294,39 +294,21 @@ export class Tier {
     out: Piece[],
     overlaps?: (minT: number, maxT: number) => boolean,
   ): Piece[] {
-    for (const c of this.chunks(id, start, end, [], overlaps)) {
-      out.push(decodeAnyChunk(c.bytes));
-    }
-    return out;
-  }
-
-  /**
-   * Pushes onto `out` the memory chunks of `id` that overlap `[start,
-   * end]`, undecoded: the ring's, the sealed ones not yet on disk (also in
-   * the ring when it keeps chunks: readers drop repeats), then the open
-   * chunk in the codec's format; returns `out`.
-   */
-  chunks(
-    id: number,
-    start: number,
-    end: number,
-    out: StoredChunk[],
-    overlaps?: (minT: number, maxT: number) => boolean,
-  ): StoredChunk[] {
     const want = (c: StoredChunk) =>
       c.maxT >= start && c.minT <= end &&
       (!overlaps || overlaps(c.minT, c.maxT));
-    for (const c of this.ring.chunks(id)) if (want(c)) out.push(c);
-    for (const c of this.#pendingById.get(id) ?? []) if (want(c)) out.push(c);
+    for (const c of this.ring.chunks(id)) {
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
+    }
+    for (const c of this.#pendingById.get(id) ?? []) {
+      // Also in the ring when it keeps chunks: the merge drops repeats.
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
+    }
     const open = this.#open;
-    const count = open.count(id);
-    if (count > 0 && open.firstT(id) <= end && open.lastT(id) >= start) {
-      out.push({
-        minT: open.firstT(id),
-        maxT: open.lastT(id),
-        count,
-        bytes: open.finish(id),
-      });
+    if (
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+    ) {
+      out.push(decodeChunk(open.finish(id)));
     }
     return out;
   }
