@@ -730,14 +730,15 @@ export function chunkCount(
  * series' arrays without a merge copy. The same format and checks as
  * {@linkcode decodeChunk} (which uses it for one-column chunks), tuned
  * for what the store holds most: times on the tick (a delta of delta of
- * 0) and integer counters (a small change of their difference), each
- * sample read from one 32-bit peek. Values are written bit for bit (a NaN
- * through a 32-bit view of `v`). With `span`, the chunk is
- * `bytes[span.from, span.to)` (a chunk inside a bigger buffer: no view
- * needed) and `span.nan` is set when a value is a NaN (so a reader can
- * tell a series holds no staleness marker). Throws {@linkcode CorruptChunkError}
- * when the bytes are not a whole one-column chunk or its samples do not
- * fit in `t` and `v` from `at`; what it wrote before then is garbage.
+ * 0) with integer counters (a small change of their difference: three
+ * such samples from one 32-bit peek) or repeated values (a run of them
+ * from one peek). Values are written bit for bit (a NaN through a 32-bit
+ * view of `v`). With `span`, the chunk is `bytes[span.from, span.to)` (a
+ * chunk inside a bigger buffer: no view needed) and `span.nan` is set
+ * when a value is a NaN (so a reader can tell a series holds no
+ * staleness marker). Throws {@linkcode CorruptChunkError} when the bytes
+ * are not a whole one-column chunk or its samples do not fit in `t` and
+ * `v` from `at`; what it wrote before then is garbage.
  *
  * @example
  * ```ts
