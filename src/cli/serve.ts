@@ -174,7 +174,7 @@ export async function startServer(
     registry: options.registry,
     collector: metrics,
     drainTimeoutMs: options.drainTimeoutMs,
-    log: (message, level = "info") => log.log(level, message),
+    log: (message, level = "info", fields) => log.log(level, message, fields),
   });
   const restored = await flows.restore();
   for (const f of restored) {

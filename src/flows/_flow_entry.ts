@@ -9,6 +9,11 @@ import type { Graph } from "../graph/graph.ts";
 import { _q } from "./_checks.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { StoredFlow } from "./flow_store.ts";
+import {
+  DEFAULT_SUPERVISION,
+  type Supervision,
+  supervisionOf,
+} from "./supervision.ts";
 
 /** One flow as the manager holds it. */
 export interface _Entry {
@@ -22,6 +27,19 @@ export interface _Entry {
   /** Unsubscribes from the network's events. */
   offs: (() => void)[];
   listeners: Set<(event: FlowEvent) => void>;
+  /** A restart the supervisor waits to make, and when. */
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
+  nextRestartAt: number | undefined;
+  /** Restarts in a row (reset by an operator's change or a healthy run). */
+  restartsInRow: number;
+  /** Restarts the supervisor made since the flow was created or restored. */
+  restarts: number;
+  /** Times its network failed to start since created or restored. */
+  failures: number;
+  /** When it last failed (ms since the epoch). */
+  failedAt: number | undefined;
+  /** When its current network started (ms since the epoch). */
+  startedAt: number | undefined;
 }
 
 /** What to put back when an operation fails half-way. */
@@ -42,6 +60,13 @@ export function _entry(stored: StoredFlow): _Entry {
     error: undefined,
     offs: [],
     listeners: new Set(),
+    restartTimer: undefined,
+    nextRestartAt: undefined,
+    restartsInRow: 0,
+    restarts: 0,
+    failures: 0,
+    failedAt: undefined,
+    startedAt: undefined,
   };
 }
 
@@ -72,21 +97,47 @@ function _iso(ms: number): string {
 /** The flow as the manager reports it. */
 export function _info(entry: _Entry): FlowInfo {
   const { stored, network, graph } = entry;
+  const s = _supervision(entry);
   const info: FlowInfo = {
     id: stored.id,
     rev: stored.rev,
     format: stored.format,
     running: stored.running,
     // No network and no error: between two networks of a replace.
-    state: network?.state ??
-      (entry.error === undefined ? "stopped" : "failed"),
+    state: entry.restartTimer !== undefined
+      ? "restarting"
+      // A stop drains a network to its end: stopped is what happened.
+      : network?.state === "finished" && !stored.running
+      ? "stopped"
+      : network?.state ??
+        (entry.error === undefined ? "stopped" : "failed"),
+    restart: s.restart,
+    required: s.required,
+    restarts: entry.restarts,
     processes: network?.processNames.length ??
       Object.keys(graph?.processes ?? {}).length,
     createdAt: _iso(stored.createdAt),
     updatedAt: _iso(stored.updatedAt),
   };
   if (network === null && entry.error !== undefined) info.error = entry.error;
+  if (info.state === "failed" || info.state === "restarting") {
+    if (entry.failedAt !== undefined) {
+      info.failedAt = new Date(entry.failedAt).toISOString();
+    }
+  }
+  if (entry.nextRestartAt !== undefined && entry.restartTimer !== undefined) {
+    info.nextRestartAt = new Date(entry.nextRestartAt).toISOString();
+  }
   return info;
+}
+
+/** The entry's supervision settings (the defaults while its graph is unknown or bad). */
+export function _supervision(entry: _Entry): Supervision {
+  try {
+    return supervisionOf(entry.graph);
+  } catch {
+    return { ...DEFAULT_SUPERVISION };
+  }
 }
 
 /**
@@ -102,6 +153,14 @@ export function _readiness(
     reasons.push("weir is shutting down: the flow manager is closed");
   }
   for (const info of infos) {
+    if (info.required) {
+      if (info.state !== "running" && info.state !== "draining") {
+        reasons.push(
+          `Flow ${_q(info.id)} is required but ${_why(info)}`,
+        );
+      }
+      continue;
+    }
     if (!info.running) continue;
     if (info.state === "failed") {
       // One line per reason: a multi-line graph error is joined.
@@ -112,7 +171,7 @@ export function _readiness(
       );
     } else if (
       info.state !== "running" && info.state !== "draining" &&
-      info.state !== "finished"
+      info.state !== "finished" && info.state !== "restarting"
     ) {
       reasons.push(
         `Flow ${_q(info.id)} should run but its network is ${info.state}`,
@@ -120,4 +179,20 @@ export function _readiness(
     }
   }
   return { ready: reasons.length === 0, reasons };
+}
+
+/** Why a required flow does not run, as the end of a sentence. */
+function _why(info: FlowInfo): string {
+  if (info.state === "failed") {
+    return `failed${info.failedAt ? ` at ${info.failedAt}` : ""}: ${
+      info.error?.replaceAll("\n", "; ")
+    }`;
+  }
+  if (info.state === "restarting") {
+    return `is restarting (restart ${
+      info.restarts + 1
+    } due at ${info.nextRestartAt})`;
+  }
+  if (!info.running) return `is ${info.state}: it was stopped`;
+  return `its network is ${info.state}`;
 }

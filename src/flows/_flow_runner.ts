@@ -23,8 +23,9 @@ import {
 } from "./_flow_entry.ts";
 import { FlowStartError } from "./errors.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
-import type { FlowLogLevel } from "./flow_manager.ts";
+import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
+import { supervisionOf } from "./supervision.ts";
 
 /** What the runner works with: the manager's settings. */
 export interface _RunnerContext {
@@ -32,7 +33,13 @@ export interface _RunnerContext {
   registry: Registry;
   collector: MetricsCollector | undefined;
   drainTimeoutMs: number;
-  log: (message: string, level?: FlowLogLevel) => void;
+  log: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
+  /**
+   * Told when an entry's network failed to start (`retry` false when its
+   * graph does not even build, so a restart cannot help) or finished by
+   * itself: the supervisor's cue.
+   */
+  onEnd?: (entry: _Entry, end: "failed" | "finished", retry: boolean) => void;
 }
 
 /** Builds, runs and retires the networks of the manager's entries. */
@@ -41,9 +48,15 @@ export class _FlowRunner {
   readonly #registry: Registry;
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
-  readonly #log: (message: string, level?: FlowLogLevel) => void;
+  readonly #log: (
+    message: string,
+    level?: FlowLogLevel,
+    fields?: FlowLogFields,
+  ) => void;
+  readonly #onEnd: _RunnerContext["onEnd"];
 
   constructor(context: _RunnerContext) {
+    this.#onEnd = context.onEnd;
     this.#store = context.store;
     this.#registry = context.registry;
     this.#collector = context.collector;
@@ -62,7 +75,11 @@ export class _FlowRunner {
       entry.graph = loadGraph(text, { format });
       built = this.build(id, text, format, entry.graph);
     } catch (e) {
-      this.fail(entry, `its stored graph does not build: ${_message(e)}`);
+      this.fail(
+        entry,
+        `its stored graph does not build: ${_message(e)}`,
+        false,
+      );
       if (running) this.#collector?.recordFlowOperation("start", "error");
       return;
     }
@@ -176,16 +193,7 @@ export class _FlowRunner {
     const net = entry.network;
     if (net !== null && _active(net)) {
       const r = await net.drain(timeoutMs);
-      if (!r.drained) {
-        this.#log(
-          `flow ${
-            _q(entry.stored.id)
-          }: drain timed out at shutdown; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
-            r.discarded - r.backlog
-          } in activations)`,
-          "warn",
-        );
-      }
+      if (!r.drained) this.#logDiscarded(entry, "at shutdown", r);
     }
     // Untracked and silent, but kept: get() still tells how it ended.
     for (const off of entry.offs) off();
@@ -200,6 +208,8 @@ export class _FlowRunner {
     format: "json" | "fbp",
     graph: Graph = loadGraph(text, { format }),
   ): { graph: Graph; network: Network } {
+    // Bad supervision settings are graph problems like the others.
+    supervisionOf(graph);
     const spec = buildNetworkSpec(graph, this.#registry, { name: id });
     let network: Network;
     try {
@@ -221,7 +231,10 @@ export class _FlowRunner {
     const id = entry.stored.id;
     entry.network = net;
     entry.offs = [
-      net.on("state", (state) => this.emit(entry, { type: "state", state })),
+      net.on("state", (state) => {
+        this.emit(entry, { type: "state", state });
+        if (state === "finished") this.#onEnd?.(entry, "finished", true);
+      }),
       net.on("error", (e) => {
         this.#log(`flow ${_q(id)}: ${e.message}`, "error");
         this.emit(entry, {
@@ -250,6 +263,7 @@ export class _FlowRunner {
     this.attach(entry, net);
     try {
       await net.start();
+      entry.startedAt = Date.now();
     } catch (e) {
       this.detach(entry);
       await net.stop();
@@ -257,11 +271,33 @@ export class _FlowRunner {
     }
   }
 
-  /** Drains the entry's network if it runs, then detaches it. */
+  /**
+   * Drains the entry's network if it runs, then detaches it; what the
+   * drain gave up is logged (its counters leave /metrics with it).
+   */
   async retire(entry: _Entry, timeoutMs: number): Promise<void> {
     const net = entry.network;
-    if (net !== null && _active(net)) await net.drain(timeoutMs);
+    if (net !== null && _active(net)) {
+      const r = await net.drain(timeoutMs);
+      if (r.discarded > 0) this.#logDiscarded(entry, "", r);
+    }
     this.detach(entry);
+  }
+
+  /** One warning: how many messages a drain that timed out gave up. */
+  #logDiscarded(
+    entry: _Entry,
+    when: string,
+    r: { backlog: number; discarded: number },
+  ): void {
+    this.#log(
+      `flow ${_q(entry.stored.id)}: drain timed out${
+        when === "" ? "" : ` ${when}`
+      }; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
+        r.discarded - r.backlog
+      } in activations)`,
+      "warn",
+    );
   }
 
   /** What to put back if the operation under way fails. */
@@ -357,15 +393,25 @@ export class _FlowRunner {
     return _info(entry);
   }
 
-  /** Marks the entry failed, says so in the log and to its subscribers. */
-  fail(entry: _Entry, reason: string): void {
+  /**
+   * Marks the entry failed, says so in the log and to its subscribers, and
+   * tells the supervisor (`retry` false: a restart cannot help).
+   */
+  fail(entry: _Entry, reason: string, retry = true): void {
     this.detach(entry);
     // The reason may quote a value (a start error of a component): the
     // state, the log and the events keep an excerpt.
     const why = excerpt(reason);
     entry.error = why;
-    this.#log(`flow ${_q(entry.stored.id)}: ${why}`, "error");
+    entry.failedAt = Date.now();
+    entry.failures++;
+    this.#log(
+      `flow ${_q(entry.stored.id)}: ${why} (failed, rev ${entry.stored.rev})`,
+      "error",
+      { flow: entry.stored.id, rev: entry.stored.rev, op: "fail" },
+    );
     this.emit(entry, { type: "state", state: "failed" });
+    this.#onEnd?.(entry, "failed", retry);
   }
 
   /** Tells the entry's subscribers; one that throws is logged, not the caller's fault. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RestartPolicy } from "./supervision.ts";
 
 /** What a flow's subscribers hear. */
 export type FlowEvent =
@@ -22,10 +23,25 @@ export interface FlowInfo {
   format: "json" | "fbp";
   /** Whether it should run (and runs again after a restart). */
   running: boolean;
-  /** The network's state, or `"failed"` when it could not be built or started. */
+  /**
+   * What happened: the network's state (`created`, `running`, `draining`,
+   * `stopping`, `stopped`, `finished` when its sources ended by
+   * themselves), `failed` when it could not be built or started (or the
+   * supervisor gave up), `restarting` while a restart waits for its delay.
+   */
   state: string;
-  /** Why it failed, when `state` is `"failed"`. */
+  /** Why it failed, when `state` is `"failed"` or `"restarting"`. */
   error?: string;
+  /** When it last failed (ISO 8601), when `state` is `"failed"` or `"restarting"`. */
+  failedAt?: string;
+  /** When the waiting restart is due (ISO 8601), when `state` is `"restarting"`. */
+  nextRestartAt?: string;
+  /** Its restart policy (`properties.restart` of its graph). */
+  restart: RestartPolicy;
+  /** Whether `/readyz` waits for it (`properties.required`). */
+  required: boolean;
+  /** Restarts the supervisor made since the flow was created or the server started. */
+  restarts: number;
   /** Number of processes of its network (subgraphs flattened). */
   processes: number;
   /** ISO 8601. */

@@ -12,9 +12,14 @@
  *   its stored text and runs again.
  * - A flow's process errors go to its subscribers and the log; they never
  *   reach the host.
+ * - A flow whose graph sets a restart policy (`properties.restart`, see
+ *   `supervision.ts`) is started again after a failed start (or, with
+ *   `always`, after its sources ended), with a doubling delay, up to its
+ *   limit; an operator's operation cancels a waiting restart.
  *
- * Just over 800 lines because every public method carries a runnable
- * example; the class is the API and reads best whole. The network work of
+ * About 1,000 lines because every public method carries a runnable
+ * example and the supervisor (restart policy, backoff, limit) shares the
+ * per-id queue and the entries; the class is the API and reads best whole. The network work of
  * an operation lives in `_flow_runner.ts`, the argument checks in
  * `_checks.ts`.
  *
@@ -28,6 +33,8 @@ import { GraphError } from "../graph/graph_error.ts";
 import { stringifyGraph } from "../graph/stringify_graph.ts";
 import { loadGraph } from "../graph/load_graph.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
+import { FLOW_METRICS, FLOW_STATE_VALUES } from "../metrics/catalogue.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import {
   FlowConflictError,
   FlowManagerClosedError,
@@ -44,6 +51,7 @@ import {
   _checkTimeout,
   _input,
   _kind,
+  _message,
   _newId,
   _q,
   _tooDeep,
@@ -55,7 +63,9 @@ import {
   _entry,
   _info,
   _readiness,
+  _supervision,
 } from "./_flow_entry.ts";
+import { restartDelay } from "./supervision.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
@@ -69,10 +79,25 @@ export interface FlowManagerOptions {
   /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
   drainTimeoutMs?: number;
   /**
-   * Where process errors, failed flows and drain timeouts are written, with
-   * their level. Default `console.error`, prefixed `weir: `.
+   * Where changes (create, update, delete, start, stop: once each, with
+   * the flow's id, its rev and who asked), restarts, process errors,
+   * failed flows and drain timeouts are written, with their level and, for
+   * changes, the same facts as fields (`flow`, `rev`, `op`, `by`). Default
+   * `console.error`, prefixed `weir: `.
    */
-  log?: (message: string, level?: FlowLogLevel) => void;
+  log?: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
+}
+
+/** The facts of a logged flow change, for structured logs. */
+export type FlowLogFields = Record<string, string | number | boolean>;
+
+/**
+ * Who asked for an operation, for the log: the name of the token a
+ * request carried (never its secret). Absent: the embedding app itself.
+ */
+export interface FlowActor {
+  /** The token's name, e.g. `token-1a2b3c4d`. */
+  by?: string;
 }
 
 /** How serious a {@linkcode FlowManagerOptions.log} message is. */
@@ -112,10 +137,15 @@ export class FlowManager {
   readonly #registry: Registry;
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
-  readonly #log: (message: string, level?: FlowLogLevel) => void;
+  readonly #log: (
+    message: string,
+    level?: FlowLogLevel,
+    fields?: FlowLogFields,
+  ) => void;
   readonly #flows = new Map<string, _Entry>();
   readonly #queue = new SerialQueue();
   readonly #run: _FlowRunner;
+  readonly #removeMetrics: (() => void)[] = [];
   #closing: Promise<void> | undefined;
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
@@ -143,7 +173,9 @@ export class FlowManager {
       collector: this.#collector,
       drainTimeoutMs: timeout,
       log: this.#log,
+      onEnd: (entry, end, retry) => this.#onEnd(entry, end, retry),
     });
+    if (this.#collector !== undefined) this.#addMetrics(this.#collector);
   }
 
   /**
@@ -293,9 +325,9 @@ export class FlowManager {
    * ```
    */
   create(
-    input: FlowInput & { id?: string; start?: boolean },
+    input: FlowInput & { id?: string; start?: boolean } & FlowActor,
   ): Promise<FlowInfo> {
-    return this.#op("create", async () => {
+    return this.#op("create", input?.by, async () => {
       this.#checkOpen("create flow", input?.id);
       const { text, format } = _input(input, "create flow");
       if (input.start !== undefined && typeof input.start !== "boolean") {
@@ -345,7 +377,9 @@ export class FlowManager {
   put(
     id: string,
     input: FlowInput,
-    options: { rev?: number; mustExist?: boolean; start?: boolean } = {},
+    options:
+      & { rev?: number; mustExist?: boolean; start?: boolean }
+      & FlowActor = {},
   ): Promise<{ info: FlowInfo; created: boolean }> {
     // Counted as a create when the id is free, else as an update.
     let created = typeof id === "string" && !this.#flows.has(id);
@@ -380,6 +414,7 @@ export class FlowManager {
         }
         created = false;
         _checkRev(id, entry.stored.rev, options?.rev, "replace");
+        this.#cancelRestart(entry);
         const built = this.#run.build(id, text, format, graph);
         return await this.#run.apply(entry, text, format, built, options?.rev);
       });
@@ -391,6 +426,7 @@ export class FlowManager {
           created ? "create" : "update",
           "success",
         );
+        this.#logChange(created ? "create" : "update", info, options?.by);
         return { info, created };
       },
       (e) => {
@@ -451,13 +487,13 @@ export class FlowManager {
   replace(
     id: string,
     input: FlowInput,
-    options: { rev?: number } = {},
+    options: { rev?: number } & FlowActor = {},
   ): Promise<FlowInfo> {
     return this.#change(
       "update",
       "replace",
       id,
-      options?.rev,
+      options,
       () => _input(input, `replace flow ${_q(id)}`),
       async (entry, { text, format }) => {
         const built = this.#run.build(id, text, format);
@@ -491,7 +527,7 @@ export class FlowManager {
   patch(
     id: string,
     patch: unknown,
-    options: { rev?: number } = {},
+    options: { rev?: number } & FlowActor = {},
   ): Promise<FlowInfo> {
     const check = () => {
       if (!isPlainObject(patch)) {
@@ -509,7 +545,7 @@ export class FlowManager {
       "update",
       "patch",
       id,
-      options?.rev,
+      options,
       check,
       async (entry) => {
         let graph: Graph;
@@ -553,12 +589,15 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  delete(id: string, options: { rev?: number } = {}): Promise<void> {
+  delete(
+    id: string,
+    options: { rev?: number } & FlowActor = {},
+  ): Promise<void> {
     return this.#change(
       "delete",
       "delete",
       id,
-      options?.rev,
+      options,
       () => {},
       async (entry) => {
         // The row goes first: if that fails, the flow still runs untouched.
@@ -590,11 +629,12 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  start(id: string): Promise<FlowInfo> {
-    return this.#op("start", async () => {
+  start(id: string, options: FlowActor = {}): Promise<FlowInfo> {
+    return this.#op("start", options?.by, async () => {
       this.#checkOpen("start flow", id);
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "start");
+        this.#cancelRestart(entry);
         const old = entry.network;
         if (old === null || !_active(old)) {
           await this.#run.restart(entry);
@@ -629,14 +669,15 @@ export class FlowManager {
    */
   stop(
     id: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number } & FlowActor = {},
   ): Promise<FlowInfo & { drained: boolean; discarded: number }> {
-    return this.#op("stop", async () => {
+    return this.#op("stop", options?.by, async () => {
       this.#checkOpen("stop flow", id);
       const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
       _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "stop");
+        this.#cancelRestart(entry);
         // Stored first: if that fails, the flow still runs untouched.
         if (entry.stored.running) {
           entry.stored = this.#store.update(id, { running: false });
@@ -775,22 +816,176 @@ export class FlowManager {
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    for (const entry of this.#flows.values()) this.#cancelRestart(entry);
     await this.#queue.idle();
     await Promise.all(
       [...this.#flows.values()].map((entry) =>
         this.#run.shutdown(entry, timeoutMs)
       ),
     );
+    for (const remove of this.#removeMetrics.splice(0)) remove();
     this.#store.close();
   }
 
   // ---- internals ----
 
-  /** Counts the operation's result. */
-  async #op<T>(op: Op, fn: () => Promise<T>): Promise<T> {
+  /** Exports each flow's state and its supervisor's counts. */
+  #addMetrics(collector: MetricsCollector): void {
+    const families: [
+      (typeof FLOW_METRICS)[keyof typeof FLOW_METRICS],
+      (out: { sample: (l: Record<string, string>, v: number) => void }) => void,
+    ][] = [
+      [FLOW_METRICS.flowState, (out) => {
+        for (const info of this.list()) {
+          for (const state of FLOW_STATE_VALUES) {
+            out.sample({ flow: info.id, state }, info.state === state ? 1 : 0);
+          }
+        }
+      }],
+      [FLOW_METRICS.flowRestarts, (out) => {
+        for (const [id, e] of this.#flows) out.sample({ flow: id }, e.restarts);
+      }],
+      [FLOW_METRICS.flowFailures, (out) => {
+        for (const [id, e] of this.#flows) out.sample({ flow: id }, e.failures);
+      }],
+    ];
+    try {
+      for (const [def, collect] of families) {
+        this.#removeMetrics.push(collector.addFamily(def, collect));
+      }
+    } catch (e) {
+      // A second manager on one collector: the first one's flows are exported.
+      for (const remove of this.#removeMetrics.splice(0)) remove();
+      this.#log(
+        `flow states are not exported by this flow manager: ${_message(e)}`,
+        "warn",
+      );
+    }
+  }
+
+  /**
+   * The supervisor: an entry's network failed to start or finished by
+   * itself; restart it later when its policy says so and its limit allows.
+   */
+  #onEnd(entry: _Entry, end: "failed" | "finished", retry: boolean): void {
+    if (end === "failed") entry.startedAt = undefined;
+    if (this.#closing !== undefined || !retry) return;
+    const s = _supervision(entry);
+    if (
+      s.restart === "never" || (end === "finished" && s.restart !== "always")
+    ) return;
+    const id = entry.stored.id;
+    if (end === "failed") {
+      if (entry.stored.running) this.#schedule(entry, entry.error ?? "failed");
+      return;
+    }
+    // Decided once the operation under way is done: a network that a stop,
+    // replace or delete drained to its end did not end by itself.
+    const net = entry.network;
+    this.#queue.run(id, () => {
+      if (
+        this.#closing === undefined && this.#flows.get(id) === entry &&
+        entry.network === net && net?.state === "finished" &&
+        entry.stored.running && entry.restartTimer === undefined
+      ) this.#schedule(entry, "its network finished");
+      return Promise.resolve();
+    }).catch((e) =>
+      this.#log(`flow ${_q(id)}: supervision failed: ${_message(e)}`, "error")
+    );
+  }
+
+  /** Waits the backoff, then restarts; or gives up at the limit. */
+  #schedule(entry: _Entry, reason: string): void {
+    const s = _supervision(entry);
+    const { id, rev } = entry.stored;
+    const now = Date.now();
+    if (
+      entry.startedAt !== undefined &&
+      now - entry.startedAt >= s.restartMaxDelayMs
+    ) {
+      // It ran long enough to count as healthy: a fresh start of the count.
+      entry.restartsInRow = 0;
+    }
+    if (entry.restartsInRow >= s.restartLimit) {
+      const gaveUp =
+        `not restarted: ${entry.restartsInRow} restarts in a row reached restartLimit ${s.restartLimit}`;
+      if (entry.network === null) {
+        entry.error = excerpt(`${reason}; ${gaveUp}`);
+      }
+      this.#log(
+        `flow ${_q(id)}: ${gaveUp} (rev ${rev}, policy ${s.restart})`,
+        "error",
+        { flow: id, rev, op: "restart" },
+      );
+      return;
+    }
+    entry.restartsInRow++;
+    const delay = restartDelay(s, entry.restartsInRow);
+    entry.nextRestartAt = now + delay;
+    entry.restartTimer = setTimeout(() => this.#restartNow(entry), delay);
+    this.#log(
+      `flow ${
+        _q(id)
+      }: restart ${entry.restartsInRow} of ${s.restartLimit} in ${delay} ms (rev ${rev}, policy ${s.restart}): ${
+        excerpt(reason.replaceAll("\n", "; "))
+      }`,
+      "warn",
+      { flow: id, rev, op: "restart", delayMs: delay },
+    );
+    this.#run.emit(entry, { type: "state", state: "restarting" });
+  }
+
+  /** The supervisor's restart, in the flow's turn. */
+  #restartNow(entry: _Entry): void {
+    entry.restartTimer = undefined;
+    entry.nextRestartAt = undefined;
+    const id = entry.stored.id;
+    this.#queue.run(id, async () => {
+      if (
+        this.#closing !== undefined || this.#flows.get(id) !== entry ||
+        !entry.stored.running ||
+        (entry.network !== null && _active(entry.network))
+      ) return;
+      entry.restarts++;
+      const n = entry.restartsInRow;
+      try {
+        await this.#run.restart(entry);
+      } catch (e) {
+        this.#run.fail(entry, `restart ${n} did not start: ${_message(e)}`);
+        return;
+      }
+      this.#log(
+        `flow ${
+          _q(id)
+        }: restarted (rev ${entry.stored.rev}, restart ${n} in a row)`,
+        "info",
+        { flow: id, rev: entry.stored.rev, op: "restart" },
+      );
+    }).catch((e) =>
+      this.#log(`flow ${_q(id)}: restart failed: ${_message(e)}`, "error")
+    );
+  }
+
+  /** An operator's action takes over: no restart waits, the count starts again. */
+  #cancelRestart(entry: _Entry): void {
+    if (entry.restartTimer !== undefined) clearTimeout(entry.restartTimer);
+    entry.restartTimer = undefined;
+    entry.nextRestartAt = undefined;
+    entry.restartsInRow = 0;
+  }
+
+  /** Counts the operation's result and logs a change made. */
+  async #op<T>(
+    op: Op,
+    by: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       const result = await fn();
       this.#collector?.recordFlowOperation(op, "success");
+      if (result !== null && typeof result === "object") {
+        this.#logChange(op, result as unknown as FlowInfo, by);
+      }
       return result;
     } catch (e) {
       this.#collector?.recordFlowOperation(op, "error");
@@ -807,19 +1002,53 @@ export class FlowManager {
     op: Op,
     what: "replace" | "patch" | "delete",
     id: string,
-    rev: number | undefined,
+    options: { rev?: number } & FlowActor,
     check: () => C,
     fn: (entry: _Entry, checked: C) => Promise<T>,
   ): Promise<T> {
-    return this.#op(op, async () => {
+    const rev = options?.rev;
+    return this.#op(op, options?.by, async () => {
       this.#checkOpen(`${what} flow`, id);
       const checked = check();
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, what);
         _checkRev(id, entry.stored.rev, rev, what);
-        return await fn(entry, checked);
+        this.#cancelRestart(entry);
+        const result = await fn(entry, checked);
+        // A delete returns nothing: its line names the rev it removed.
+        if (op === "delete") this.#logChange(op, entry.stored, options?.by);
+        return result;
       });
     });
+  }
+
+  /** One line per change made: the flow, its rev and who asked. */
+  #logChange(
+    op: Op,
+    flow: { id: string; rev: number; state?: string; discarded?: number },
+    by: string | undefined,
+  ): void {
+    const done = {
+      create: "created",
+      update: "updated",
+      delete: "deleted",
+      start: "started",
+      stop: "stopped",
+    }[op];
+    const fields: FlowLogFields = { flow: flow.id, rev: flow.rev, op };
+    if (by !== undefined) fields.by = by;
+    let tail = "";
+    if (typeof flow.discarded === "number") {
+      fields.discarded = flow.discarded;
+      tail = `; ${flow.discarded} messages discarded`;
+    }
+    this.#log(
+      `flow ${_q(flow.id)} ${done} (rev ${flow.rev}${
+        op === "delete" || flow.state === undefined ? "" : `, ${flow.state}`
+      })${by === undefined ? "" : ` by ${by}`}${tail}`,
+      "info",
+      fields,
+    );
   }
 
   #checkOpen(what: string, id: unknown): void {

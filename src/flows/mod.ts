@@ -46,6 +46,15 @@ export {
   type FlowManagerOptions,
 } from "./flow_manager.ts";
 export {
+  DEFAULT_SUPERVISION,
+  MAX_RESTART_LIMIT,
+  RESTART_POLICIES,
+  restartDelay,
+  type RestartPolicy,
+  type Supervision,
+  supervisionOf,
+} from "./supervision.ts";
+export {
   FlowStore,
   type FlowStoreOptions,
   type StoredFlow,

@@ -680,6 +680,49 @@ export function decodeChunk(
   return { t, columns };
 }
 
+/** Where {@linkcode decodeSamplesInto} finds a chunk in its bytes, and what it found. */
+export interface SampleSpan {
+  /** The chunk's first byte. */
+  from: number;
+  /** The end of its bytes (exclusive). */
+  to: number;
+  /** Set to true when a decoded value is a NaN (left as it is otherwise). */
+  nan: boolean;
+}
+
+/**
+ * The sample count a chunk's header at `bytes[from, to)` gives, or -1
+ * when the header is not whole: what a reader sizes its arrays with
+ * before {@linkcode decodeSamplesInto} (which checks the rest).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, chunkCount } from "./codec.ts";
+ *
+ * const e = new ChunkEncoder();
+ * for (let i = 0; i < 200; i++) e.append(i * 1000, i);
+ * const bytes = e.finish();
+ * assert.equal(chunkCount(bytes, 0, bytes.length), 200);
+ * assert.equal(chunkCount(bytes, 0, 3), -1); // a 2-byte count, cut
+ * ```
+ */
+export function chunkCount(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+): number {
+  let count = 0;
+  let scale = 1;
+  for (let at = from + 2; at < to && at - from <= 6; at++) {
+    const b = bytes[at];
+    count += (b & 127) * scale;
+    scale *= 128;
+    if (b < 128) return count;
+  }
+  return -1;
+}
+
 /**
  * Decodes a one-column chunk (raw samples) straight into `t` and `v` from
  * index `at` on, and returns its sample count: no arrays of its own, so a
@@ -687,12 +730,15 @@ export function decodeChunk(
  * series' arrays without a merge copy. The same format and checks as
  * {@linkcode decodeChunk} (which uses it for one-column chunks), tuned
  * for what the store holds most: times on the tick (a delta of delta of
- * 0) and integer counters (a small change of their difference), each
- * sample read from one 32-bit peek. Values are written bit for bit (a NaN
- * through a 32-bit view of `v`), and `found.nan` set when one is a NaN
- * (so a reader can tell a series holds no staleness marker). Throws {@linkcode CorruptChunkError}
- * when the bytes are not a whole one-column chunk or its samples do not
- * fit in `t` and `v` from `at`; what it wrote before then is garbage.
+ * 0) with integer counters (a small change of their difference: three
+ * such samples from one 32-bit peek) or repeated values (a run of them
+ * from one peek). Values are written bit for bit (a NaN through a 32-bit
+ * view of `v`). With `span`, the chunk is `bytes[span.from, span.to)` (a
+ * chunk inside a bigger buffer: no view needed) and `span.nan` is set
+ * when a value is a NaN (so a reader can tell a series holds no
+ * staleness marker). Throws {@linkcode CorruptChunkError} when the bytes
+ * are not a whole one-column chunk or its samples do not fit in `t` and
+ * `v` from `at`; what it wrote before then is garbage.
  *
  * @example
  * ```ts
@@ -718,29 +764,38 @@ export function decodeSamplesInto(
   t: Float64Array,
   v: Float64Array,
   at: number,
-  found?: { nan: boolean },
+  span?: SampleSpan,
 ): number {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(
       `Cannot decode chunk: expected a Uint8Array, received ${typeof bytes}`,
     );
   }
-  const len = bytes.length;
-  if (len < 3) throw new CorruptChunkError("shorter than a header", len);
-  if (bytes[0] !== VERSION) {
-    throw new CorruptChunkError(`unknown format version ${bytes[0]}`, len);
+  const from = span === undefined ? 0 : span.from;
+  const stop = span === undefined ? bytes.length : span.to;
+  const len = stop - from;
+  if (!(from >= 0 && stop <= bytes.length && len >= 0)) {
+    throw new RangeError(
+      `Cannot decode chunk: bytes ${from} to ${stop} are not inside ${bytes.length}`,
+    );
   }
-  if (bytes[1] !== 1) {
+  if (len < 3) throw new CorruptChunkError("shorter than a header", len);
+  const version = bytes[from];
+  if (version !== VERSION) {
+    throw new CorruptChunkError(`unknown format version ${version}`, len);
+  }
+  const cols = bytes[from + 1];
+  if (cols !== 1) {
     throw new CorruptChunkError(
-      bytes[1] === 0 ? "0 columns" : `${bytes[1]} columns, expected 1`,
+      cols === 0 ? "0 columns" : `${cols} columns, expected 1`,
       len,
     );
   }
   let count = 0;
   let scale = 1;
-  let head = 2;
+  let head = from + 2;
   for (;;) {
-    if (head >= len || head > 6) {
+    if (head >= stop || head - from > 6) {
       throw new CorruptChunkError("the sample count is cut or too long", len);
     }
     const b = bytes[head++];
@@ -748,17 +803,19 @@ export function decodeSamplesInto(
     scale *= 128;
     if (b < 128) break;
   }
-  const totalBits = (len - head) * 8;
+  const totalBits = (stop - head) * 8;
   if (count > MAX_COUNT) {
     throw new CorruptChunkError(`a count of ${count} samples`, len);
   }
   if (count === 0) {
-    if (len !== head) throw new CorruptChunkError("data after 0 samples", len);
+    if (stop !== head) {
+      throw new CorruptChunkError("data after 0 samples", len);
+    }
     return 0;
   }
   if (count - 1 > (totalBits - 10) / 2) {
     throw new CorruptChunkError(
-      `${count} samples cannot fit in ${len - head} bytes`,
+      `${count} samples cannot fit in ${stop - head} bytes`,
       len,
     );
   }
@@ -773,7 +830,7 @@ export function decodeSamplesInto(
   // The stream as big-endian 32-bit words (in a buffer kept between
   // calls), zero padded past its end: a peek is two loads, and a sample
   // may read past the end before the position is checked against it.
-  const dataBytes = len - head;
+  const dataBytes = stop - head;
   const full = dataBytes >>> 2;
   const wordsNeeded = full + 8;
   if (words.length < wordsNeeded) words = new Int32Array(wordsNeeded * 2);
@@ -784,7 +841,7 @@ export function decodeSamplesInto(
       bytes[j + 3];
   }
   let tail = 0;
-  for (let j = head + 4 * full, s = 24; j < len; j++, s -= 8) {
+  for (let j = head + 4 * full, s = 24; j < stop; j++, s -= 8) {
     tail |= bytes[j] << s;
   }
   W[k] = tail;
@@ -981,7 +1038,7 @@ export function decodeSamplesInto(
         vWords ??= new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
         vWords[2 * o + HI] = ph;
         vWords[2 * o + LO] = pl;
-        if (found !== undefined) found.nan = true;
+        if (span !== undefined) span.nan = true;
       }
       diff = 0;
     } else if ((w >>> 29) === 7) {
@@ -1070,7 +1127,7 @@ export function decodeSamplesInto(
         vWords ??= new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
         vWords[2 * o + HI] = ph;
         vWords[2 * o + LO] = pl;
-        if (found !== undefined) found.nan = true;
+        if (span !== undefined) span.nan = true;
         prev = NaN;
         prevInt = false;
         diff = 0;

@@ -479,16 +479,11 @@ export class FrameReader {
   }
 
   /**
-   * Writes column `c` of row `i` into `out[j]` bit for bit (NaN payloads
-   * too: `outU32` is a `Uint32Array` over `out`'s bytes).
+   * Writes column `c` of row `i` into `out[j]` bit for bit (a NaN's
+   * payload too: it is written through the array's bytes, since a NaN
+   * read into a number may lose its payload on JavaScriptCore).
    */
-  copy(
-    c: number,
-    i: number,
-    out: Float64Array,
-    outU32: Uint32Array,
-    j: number,
-  ): void {
+  copy(c: number, i: number, out: Float64Array, j: number): void {
     if (this.#ready[c] !== this.#epoch) this.#parse(c);
     const w = this.#width[c];
     if (this.#kind[c] === KIND_LINE) {
@@ -497,8 +492,13 @@ export class FrameReader {
       return;
     }
     this.#bits(c, i);
-    outU32[2 * j + HI] = SCRATCH_U32[HI];
-    outU32[2 * j + LO] = SCRATCH_U32[LO];
+    const x = SCRATCH[0];
+    if (x === x) out[j] = x;
+    else {
+      const u = new Uint32Array(out.buffer, out.byteOffset + 8 * j, 2);
+      u[HI] = SCRATCH_U32[HI];
+      u[LO] = SCRATCH_U32[LO];
+    }
   }
 
   /** The first row whose time is at or after `x` (count when none). */
@@ -594,7 +594,6 @@ export function decodeFrameChunk(
   const n = r.count;
   const cols = r.columns;
   const out = new ArrayBuffer(8 * n * (1 + cols));
-  const u = new Uint32Array(out);
   const t = new Float64Array(out, 0, n);
   const columns: Float64Array[] = [];
   for (let c = 1; c <= cols; c++) {
@@ -602,7 +601,7 @@ export function decodeFrameChunk(
   }
   const all = new Float64Array(out);
   for (let c = 0; c <= cols; c++) {
-    for (let i = 0; i < n; i++) r.copy(c, i, all, u, c * n + i);
+    for (let i = 0; i < n; i++) r.copy(c, i, all, c * n + i);
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isSafeInteger(t[i]) || (i > 0 && t[i] < t[i - 1])) {

@@ -152,12 +152,13 @@ export function encodeHeadRecord(
   w.u8(HEAD_RECORD);
   w.varint(h.id);
   w.f64(h.lastT);
+  // Index loops, no closures: a flush encodes a record per series.
+  const chunks = h.chunks;
   let mask = 0;
-  h.chunks.forEach((c, k) => {
-    if (c) mask |= 1 << k;
-  });
+  for (let k = 0; k < chunks.length; k++) if (chunks[k]) mask |= 1 << k;
   w.u8(mask);
-  for (const c of h.chunks) {
+  for (let k = 0; k < chunks.length; k++) {
+    const c = chunks[k];
     if (!c) continue;
     if ("chunk" in c) {
       if (c.base !== undefined) {
@@ -225,7 +226,8 @@ export function headRecordBytes(
   },
 ): number {
   let n = RECORD_HEADER_BYTES + 1 + varintBytes(h.id) + 8 + 1;
-  for (const c of h.chunks) {
+  for (let k = 0; k < h.chunks.length; k++) {
+    const c = h.chunks[k];
     if (!c) continue;
     const len = "chunk" in c ? c.chunk.length : c.length;
     const base = "chunk" in c ? c.base ?? 0 : c.base;

@@ -7,7 +7,12 @@
  *
  * @module
  */
-import { CorruptChunkError, decodeSamplesInto } from "./codec.ts";
+import {
+  chunkCount,
+  CorruptChunkError,
+  decodeSamplesInto,
+  type SampleSpan,
+} from "./codec.ts";
 import {
   COL_COUNT,
   COL_INCREASE,
@@ -16,6 +21,7 @@ import {
   COL_SUM,
   COL_VALUE,
 } from "./aggregator.ts";
+import type { SpanList } from "./step_read.ts";
 import type { Piece } from "./tier.ts";
 import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
 
@@ -111,18 +117,6 @@ export function mergePieces(
   };
 }
 
-/** A sealed chunk as a reader finds it: its span, rows and codec bytes. */
-export interface ChunkRef {
-  /** Its first timestamp (ms). */
-  readonly minT: number;
-  /** Its last timestamp (ms). */
-  readonly maxT: number;
-  /** Rows in it (as its record says; the chunk's own header rules). */
-  readonly count: number;
-  /** The codec's bytes. */
-  readonly bytes: Uint8Array;
-}
-
 /** What {@linkcode mergeSamples} merges into, and how. */
 export interface SampleMerge {
   /** The series' labels. */
@@ -146,27 +140,31 @@ export interface SampleMerge {
 }
 
 /**
- * Merges a series' one-column `chunks` (raw samples; each sorted by time,
- * two either disjoint or the same chunk read twice) into the samples of
- * `[start, end]` (and of the step windows, if given), decoding each chunk
- * straight into place in one buffer for the series: no array per chunk,
- * no merge copy. Values keep their bits (a stale marker's NaN payload
- * too); `noNaN` says when no value is a NaN. Undefined when no sample is
- * left.
+ * Merges a series' one-column chunks `parts` (raw samples, wherever they
+ * lie: a ring's buffer, a segment's bytes; each sorted by time, two either
+ * disjoint or the same chunk read twice) into the samples of `[start,
+ * end]` (and of the step windows, if given), decoding each chunk straight
+ * into place in one buffer for the series: no array per chunk, no merge
+ * copy. Values keep their bits (a stale marker's NaN payload too);
+ * `noNaN` says when no value is a NaN. Undefined when no sample is left.
+ * Sorts `parts` (see `SpanList.sort`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ChunkEncoder } from "./codec.ts";
  * import { mergeSamples } from "./merge.ts";
+ * import { SpanList } from "./step_read.ts";
  *
  * const chunk = (t: number[]) => {
  *   const e = new ChunkEncoder();
  *   for (const x of t) e.append(x, x / 1000);
- *   return { minT: t[0], maxT: t[t.length - 1], count: t.length, bytes: e.finish() };
+ *   return { minT: t[0], maxT: t[t.length - 1], bytes: e.finish() };
  * };
  * const a = chunk([1000, 2000, 3000]);
- * const p = mergeSamples([chunk([4000, 5000]), a, a], {
+ * const parts = new SpanList();
+ * for (const c of [chunk([4000, 5000]), a, a]) parts.add(c);
+ * const p = mergeSamples(parts, {
  *   labels: {}, kind: "gauge", start: 2000, end: 4000,
  * })!;
  * assert.deepEqual([...p.t], [2000, 3000, 4000]);
@@ -174,17 +172,24 @@ export interface SampleMerge {
  * ```
  */
 export function mergeSamples(
-  chunks: ChunkRef[],
+  parts: SpanList,
   merge: SampleMerge,
 ): SeriesPoints | undefined {
   const { start, end, steps, onCorrupt, buffer } = merge;
-  // Usually in order already (disk, then ring, then open): a sort of a
-  // sorted array is one pass.
-  chunks.sort((a, b) => a.minT - b.minT);
+  parts.sort();
+  const { minT, maxT, bufs, bufOf } = parts;
+  const from = parts.start;
+  const to = parts.end;
+  const want = (k: number) =>
+    maxT[k] >= start && minT[k] <= end &&
+    (steps === undefined || steps.overlaps(minT[k], maxT[k]));
   let room = 0;
-  for (let k = 0; k < chunks.length; k++) {
-    const c = chunks[k];
-    if (c.maxT >= start && c.minT <= end) room += c.count;
+  for (let k = 0; k < parts.n; k++) {
+    if (!want(k)) continue;
+    // A corrupt header's count is capped by what its bytes can hold (the
+    // decoder refuses it later).
+    const c = chunkCount(bufs[bufOf[k]], from[k], to[k]);
+    if (c > 0) room += Math.min(c, 4 * (to[k] - from[k]));
   }
   if (room === 0) return undefined;
   // One buffer: times, then values.
@@ -200,26 +205,27 @@ export function mergeSamples(
   const v = both.subarray(room, 2 * room);
   let n = 0;
   let last = -Infinity;
-  const found = { nan: false };
-  for (let k = 0; k < chunks.length; k++) {
-    const c = chunks[k];
-    if (c.maxT <= last || c.maxT < start || c.minT > end) continue;
+  const span: SampleSpan = { from: 0, to: 0, nan: false };
+  for (let k = 0; k < parts.n; k++) {
+    if (maxT[k] <= last || !want(k)) continue;
+    span.from = from[k];
+    span.to = to[k];
     let got: number;
     try {
-      got = decodeSamplesInto(c.bytes, t, v, n, found);
+      got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
     } catch (error) {
       if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
       onCorrupt(error);
       continue;
     }
     if (got === 0) continue;
-    const from = Math.max(start, last);
-    if (!(t[n] >= from && t[n] !== last && t[n + got - 1] <= end)) {
+    const lo = Math.max(start, last);
+    if (!(t[n] >= lo && t[n] !== last && t[n + got - 1] <= end)) {
       // An edge chunk (or one repeating part of the last): keep its run
       // inside the range and after the last kept time, moved into place
       // bit for bit.
       const run = t.subarray(n, n + got);
-      let a = lowerBound(run, from);
+      let a = lowerBound(run, lo);
       if (a < got && run[a] === last) a++;
       const b = Math.max(a, lowerBound(run, end, true));
       t.copyWithin(n, n + a, n + b);
@@ -237,7 +243,7 @@ export function mergeSamples(
     kind: merge.kind,
     t: n < room ? t.subarray(0, n) : t,
     value: n < room ? v.subarray(0, n) : v,
-    noNaN: !found.nan,
+    noNaN: !span.nan,
   };
 }
 

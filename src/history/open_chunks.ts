@@ -394,6 +394,9 @@ export class OpenChunks {
     let tail = this.#tail[id];
     let b = bits >>> 3;
     const scratch = this.#scratch;
+    // The tail block's page and offset, looked up once, not per byte.
+    let page = tail === NONE ? scratch : this.#pages[tail >>> PAGE_SHIFT];
+    let base = (tail & PAGE_MASK) << BLOCK_SHIFT;
     for (let j = 0; j < nbytes; j++, b++) {
       if (b >= covered) {
         const nb = this.#allocBlock();
@@ -401,10 +404,10 @@ export class OpenChunks {
         else this.#next[tail] = nb;
         tail = nb;
         covered += BLOCK_BYTES;
+        page = this.#pages[tail >>> PAGE_SHIFT];
+        base = (tail & PAGE_MASK) << BLOCK_SHIFT;
       }
-      this.#pages[tail >>> PAGE_SHIFT][
-        ((tail & PAGE_MASK) << BLOCK_SHIFT) + (b & (BLOCK_BYTES - 1))
-      ] = scratch[j];
+      page[base + (b & (BLOCK_BYTES - 1))] = scratch[j];
     }
     this.#tail[id] = tail;
     this.#lastByte[id] = scratch[nbytes - 1];

@@ -27,14 +27,26 @@ export interface StoredChunk {
   readonly bytes: Uint8Array;
 }
 
-/** Numbers kept per chunk in a series' span table. */
-const SPAN = 4; // minT, maxT, count, end (the start is the previous end)
+/**
+ * Numbers kept per chunk in a series' span table: minT, maxT, count, end
+ * (the start is the previous chunk's end), then the chunk's edge: the
+ * time of its row before the last (-Infinity for one row; NaN: no edge
+ * kept) and its last row's columns ({@linkcode EDGE} numbers from
+ * `SPAN_EDGE`).
+ */
+export const SPAN = 11;
+/** Where a chunk's edge starts in its span. */
+export const SPAN_EDGE = 4;
+/** Numbers of an edge: the time before the last row, and 6 columns (NaN where the chunk has fewer). */
+export const EDGE = 7;
 
 /** One series' ring: its chunks' bytes and spans. */
 class SeriesRing {
   buf: Uint8Array = new Uint8Array(0);
   /** Spans, SPAN numbers a chunk; chunk k's bytes are [end(k - 1), end(k)). */
   spans: Float64Array = new Float64Array(0);
+  /** The spans' bits (edges keep NaN payloads). */
+  spansU32: Uint32Array = new Uint32Array(0);
   /** The first live chunk (those before were dropped). */
   first = 0;
   /** Chunks in the table, live or dropped. */
@@ -47,14 +59,16 @@ class SeriesRing {
 
 /**
  * What a reader sees of one series' ring: its chunks `first..n-1`, chunk
- * k spanning `spans[k*4]` (first time) to `spans[k*4+1]` (last time) with
- * `spans[k*4+2]` rows, its bytes `buf[start(k), spans[k*4+3])` where
- * start(k) is the previous chunk's end (0 for the first in the table).
- * Valid until the ring next changes.
+ * k spanning `spans[k*SPAN]` (first time) to `spans[k*SPAN+1]` (last
+ * time) with `spans[k*SPAN+2]` rows, its bytes `buf[start(k),
+ * spans[k*SPAN+3])` where start(k) is the previous chunk's end (0 for the
+ * first in the table), its edge from `spans[k*SPAN+SPAN_EDGE]` (see
+ * {@linkcode SPAN}). Valid until the ring next changes.
  */
 export interface RingView {
   readonly buf: Uint8Array;
   readonly spans: Float64Array;
+  readonly spansU32: Uint32Array;
   readonly first: number;
   readonly n: number;
 }
@@ -94,8 +108,16 @@ export class ChunkRing {
     this.capacity = capacity;
   }
 
-  /** Adds a sealed chunk of `id` (its bytes are copied); returns the chunk it pushed out, if any. */
-  push(id: number, chunk: StoredChunk): StoredChunk | undefined {
+  /**
+   * Adds a sealed chunk of `id` (its bytes are copied), with its edge
+   * (EDGE numbers, copied bit for bit; see {@linkcode SPAN}) when given;
+   * returns the chunk it pushed out, if any.
+   */
+  push(
+    id: number,
+    chunk: StoredChunk,
+    edge?: Float64Array,
+  ): StoredChunk | undefined {
     if (this.capacity === 0) return chunk;
     let ring = this.#rings[id];
     if (!ring) {
@@ -111,6 +133,8 @@ export class ChunkRing {
     ring.spans[s + 1] = chunk.maxT;
     ring.spans[s + 2] = chunk.count;
     ring.spans[s + 3] = start + len;
+    if (edge) ring.spans.set(edge.subarray(0, EDGE), s + SPAN_EDGE);
+    else ring.spans[s + SPAN_EDGE] = NaN;
     ring.n++;
     this.bytes += len;
     if (ring.n - ring.first <= this.capacity) return undefined;
@@ -196,6 +220,7 @@ export class ChunkRing {
       );
       sp.set(ring.spans.subarray(0, ring.n * SPAN));
       ring.spans = sp;
+      ring.spansU32 = new Uint32Array(sp.buffer);
     }
   }
 }

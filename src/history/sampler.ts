@@ -156,6 +156,10 @@ interface _Family {
    */
   texts: string[];
   slots: number[][];
+  /** The position of its next new series in this pass. */
+  at: number;
+  /** The pass that last reached it. */
+  pass: number;
   /** The suffix of the samples at each position of a series. */
   suffix: string[];
   /** The `le` of the samples at each position of a series. */
@@ -234,8 +238,6 @@ export class Sampler {
   #text: string | null = null;
   #slot: number[] | null = null;
   #pos = 0;
-  /** The position of the next new series in the family's order. */
-  #at = 0;
   /** The pass's samples, appended after the walk. */
   #refs = new Int32Array(0);
   #values = new Float64Array(0);
@@ -351,7 +353,7 @@ export class Sampler {
     try {
       this.#n = 0;
       await this.#collector.sample(this.#sink);
-      this.#endFamily();
+      this.#endPass();
       this.#appendBatch();
     } finally {
       this.#family = null;
@@ -366,7 +368,6 @@ export class Sampler {
   }
 
   #onFamily(name: string, type: string): void {
-    this.#endFamily();
     let f = this.#families.get(name);
     if (f === undefined || f.type !== type) {
       f = {
@@ -374,6 +375,8 @@ export class Sampler {
         series: new Map(),
         texts: [],
         slots: [],
+        at: 0,
+        pass: 0,
         suffix: [],
         le: [],
         odd: new Map(),
@@ -381,19 +384,25 @@ export class Sampler {
       };
       this.#families.set(name, f);
     }
+    if (f.pass !== this.#pass) {
+      // Its first start this pass (an engine family starts once per flow).
+      f.pass = this.#pass;
+      f.at = 0;
+    }
     this.#family = f;
     this.#familyName = name;
     this.#text = null;
     this.#slot = null;
-    this.#at = 0;
   }
 
-  /** Forgets the order past the last series the family handed this pass. */
-  #endFamily(): void {
-    const f = this.#family;
-    if (f !== null && f.texts.length > this.#at) {
-      f.texts.length = this.#at;
-      f.slots.length = this.#at;
+  /** Forgets each family's order past the last series it handed this pass. */
+  #endPass(): void {
+    for (const f of this.#families.values()) {
+      const at = f.pass === this.#pass ? f.at : 0;
+      if (f.texts.length > at) {
+        f.texts.length = at;
+        f.slots.length = at;
+      }
     }
   }
 
@@ -410,7 +419,7 @@ export class Sampler {
     if (text === this.#text && slot !== null) {
       i = this.#pos++;
     } else {
-      const at = this.#at++;
+      const at = f.at++;
       if (f.texts[at] === text) slot = f.slots[at];
       else {
         slot = f.series.get(text) ?? null;

@@ -43,7 +43,8 @@ export interface ChunkSpan {
 
 /**
  * The chunks of one series for a step read, as parallel arrays: chunk k
- * spans `minT[k]..maxT[k]` and its bytes are `buf[k][start[k], end[k])`
+ * spans `minT[k]..maxT[k]` and its bytes are `bufs[bufOf[k]][start[k],
+ * end[k])`
  * (a chunk in a ring's buffer, in a segment file's bytes, or on its own).
  * One list is reused series after series ({@linkcode SpanList.clear}).
  *
@@ -71,13 +72,39 @@ export class SpanList {
   start: Float64Array = new Float64Array(64);
   /** Where each chunk ends in its buffer. */
   end: Float64Array = new Float64Array(64);
-  /** Each chunk's buffer. */
-  buf: Uint8Array[] = [];
+  /** The buffers the chunks are in (a ring's is shared by its chunks). */
+  bufs: Uint8Array[] = [];
+  /** Each chunk's buffer, an index into `bufs`. */
+  bufOf: Float64Array = new Float64Array(64);
+  /**
+   * Where each chunk's edge starts in its edge table: the time of the row
+   * before its last, then its last row's 6 columns.
+   */
+  edgeAt: Float64Array = new Float64Array(64);
+  /** Each chunk's edge table, an index into `edgeTables` (-1: no edge). */
+  edgeOf: Float64Array = new Float64Array(64);
+  /** The tables holding the edges (a ring's span table), and their bits. */
+  edgeTables: Float64Array[] = [];
+  edgeTablesU32: Uint32Array[] = [];
 
   /** Empties the list (its arrays are kept). */
   clear(): void {
     this.n = 0;
-    this.buf.length = 0;
+    this.bufs.length = 0;
+    this.edgeTables.length = 0;
+    this.edgeTablesU32.length = 0;
+  }
+
+  /** Gives the chunk added last its edge: `EDGE` numbers at `at` of `spans` (`u32`: their bits). */
+  edge(spans: Float64Array, u32: Uint32Array, at: number): void {
+    const k = this.n - 1;
+    const tables = this.edgeTables;
+    if (tables.length === 0 || tables[tables.length - 1] !== spans) {
+      tables.push(spans);
+      this.edgeTablesU32.push(u32);
+    }
+    this.edgeOf[k] = tables.length - 1;
+    this.edgeAt[k] = at;
   }
 
   /** Adds chunk `bytes[start, end)` spanning `minT..maxT`. */
@@ -99,12 +126,18 @@ export class SpanList {
       this.maxT = grow(this.maxT);
       this.start = grow(this.start);
       this.end = grow(this.end);
+      this.bufOf = grow(this.bufOf);
+      this.edgeAt = grow(this.edgeAt);
+      this.edgeOf = grow(this.edgeOf);
     }
     this.minT[k] = minT;
     this.maxT[k] = maxT;
     this.start[k] = start;
     this.end[k] = end;
-    this.buf.push(bytes);
+    const bufs = this.bufs;
+    if (bufs.length === 0 || bufs[bufs.length - 1] !== bytes) bufs.push(bytes);
+    this.bufOf[k] = bufs.length - 1;
+    this.edgeOf[k] = -1;
     this.n = k + 1;
   }
 
@@ -128,12 +161,16 @@ export class SpanList {
     const maxT = pick(this.maxT);
     const start = pick(this.start);
     const end = pick(this.end);
-    const buf = order.map((k) => this.buf[k]);
+    const bufOf = pick(this.bufOf);
+    const edgeAt = pick(this.edgeAt);
+    const edgeOf = pick(this.edgeOf);
     this.minT.set(minT);
     this.maxT.set(maxT);
     this.start.set(start);
     this.end.set(end);
-    this.buf = buf;
+    this.bufOf.set(bufOf);
+    this.edgeAt.set(edgeAt);
+    this.edgeOf.set(edgeOf);
   }
 }
 
@@ -153,15 +190,11 @@ class Rows {
   n = 0;
   t: Float64Array;
   cols: Float64Array[];
-  u32: Uint32Array[];
   constructor(columns: number, capacity: number) {
     this.t = new Float64Array(capacity);
     this.cols = [];
-    this.u32 = [];
     for (let c = 0; c < columns; c++) {
-      const a = new Float64Array(capacity);
-      this.cols.push(a);
-      this.u32.push(new Uint32Array(a.buffer));
+      this.cols.push(new Float64Array(capacity));
     }
   }
   /** Makes room for `k` more rows. */
@@ -176,7 +209,6 @@ class Rows {
       const a = new Float64Array(size);
       a.set(this.cols[c].subarray(0, this.n));
       this.cols[c] = a;
-      this.u32[c] = new Uint32Array(a.buffer);
     }
   }
 }
@@ -197,7 +229,8 @@ function bound(t: Float64Array, x: number, after: boolean): number {
  * The points of one series of a downsampled tier within the step windows
  * of `steps`, from its chunks `parts` (any order; repeats allowed), with
  * the window columns of `kind` (6 for a counter, 5 otherwise), or only
- * `value` and `columns` when given; a chunk with fewer columns reads NaN
+ * `value` and `columns` when given (without `count`, the windows are
+ * `(ends[i] - reachMs, ends[i]]`); a chunk with fewer columns reads NaN
  * in the others. `onCorrupt` hears of a chunk that does not decode (it is
  * skipped). `capacity`: the rows expected (a first allocation). Undefined
  * when no row falls in a window.
@@ -242,6 +275,9 @@ export function stepPoints(
     if (!columns || columns.some((name) => COLUMN_OF[name] === c)) read.push(c);
   }
   const cols = read.length;
+  // Without count the window ending at a range's start is of no use (see
+  // HistoryReader.selectSteps): the windows are (end - reach, end].
+  const openStart = read.indexOf(COL_COUNT) < 0;
   const rows = new Rows(cols, capacity);
   let last = -Infinity;
   let w = 0;
@@ -253,37 +289,79 @@ export function stepPoints(
     while (w < nEnds && ends[w] < minTs[p]) w++;
     if (w === nEnds) break;
     if (ends[w] - reachMs > partMax) continue;
-    const buf = parts.buf[p];
+    const buf = parts.bufs[parts.bufOf[p]];
     const a = parts.start[p];
     const b = parts.end[p];
+    const edgeOf = openStart ? parts.edgeOf[p] : -1;
+    const edgeAt = parts.edgeAt[p];
+    let opened = false;
     let frame = false;
     let t: Float64Array | undefined;
     let decoded: Float64Array[] | undefined;
-    try {
-      if (buf[a] === FRAME_VERSION) {
-        reader.reset(buf, a, b);
-        frame = true;
-      } else {
-        const d = decodeChunk(
-          a === 0 && b === buf.length ? buf : buf.subarray(a, b),
-        );
-        t = d.t;
-        decoded = d.columns;
-      }
-    } catch (error) {
-      if (!(error instanceof CorruptChunkError)) throw error;
-      onCorrupt(error, buf.subarray(a, b));
-      continue;
-    }
-    const have = frame ? reader.columns : decoded!.length;
-    const count = frame ? reader.count : t!.length;
+    let have = 0;
+    let count = 0;
     for (let k = w; k < nEnds; k++) {
       const end = ends[k];
       const from = end - reachMs;
       if (from > partMax) break;
-      // Rows in [from, end] after the last kept.
+      if (edgeOf >= 0 && end >= partMax) {
+        const edges = parts.edgeTables[edgeOf];
+        if (edges[edgeAt] <= from) {
+          // The chunk's one row in (from, end] is its last, kept beside
+          // it: no byte of the chunk is read. Later windows start later.
+          if (partMax > from && partMax > last) {
+            rows.room(1);
+            const j = rows.n;
+            rows.t[j] = partMax;
+            for (let c = 0; c < cols; c++) {
+              const e = edgeAt + 1 + read[c];
+              const x = edges[e];
+              if (x === x) rows.cols[c][j] = x;
+              else {
+                // A NaN: its bits, payload and all.
+                const out = rows.cols[c];
+                const eu = parts.edgeTablesU32[edgeOf];
+                const u = new Uint32Array(
+                  out.buffer,
+                  out.byteOffset + 8 * j,
+                  2,
+                );
+                u[0] = eu[2 * e];
+                u[1] = eu[2 * e + 1];
+              }
+            }
+            rows.n = j + 1;
+            last = partMax;
+          }
+          break;
+        }
+      }
+      if (!opened) {
+        opened = true;
+        try {
+          if (buf[a] === FRAME_VERSION) {
+            reader.reset(buf, a, b);
+            frame = true;
+          } else {
+            const d = decodeChunk(
+              a === 0 && b === buf.length ? buf : buf.subarray(a, b),
+            );
+            t = d.t;
+            decoded = d.columns;
+          }
+        } catch (error) {
+          if (!(error instanceof CorruptChunkError)) throw error;
+          onCorrupt(error, buf.subarray(a, b));
+          break;
+        }
+        have = frame ? reader.columns : decoded!.length;
+        count = frame ? reader.count : t!.length;
+      }
+      // Rows in [from, end] (or (from, end]) after the last kept.
       const lo = from > last
-        ? (frame ? reader.lowerBound(from) : bound(t!, from, false))
+        ? openStart
+          ? (frame ? reader.upperBound(from) : bound(t!, from, true))
+          : (frame ? reader.lowerBound(from) : bound(t!, from, false))
         : (frame ? reader.upperBound(last) : bound(t!, last, true));
       const hi = frame ? reader.upperBound(end) : bound(t!, end, true);
       if (hi <= lo) continue;
@@ -296,7 +374,7 @@ export function stepPoints(
           const c = read[k];
           // A chunk written with fewer columns (older data) reads as NaN there.
           if (c >= have) rows.cols[k][j] = NaN;
-          else if (frame) reader.copy(c + 1, i, rows.cols[k], rows.u32[k], j);
+          else if (frame) reader.copy(c + 1, i, rows.cols[k], j);
           else rows.cols[k][j] = decoded![c][i];
         }
       }

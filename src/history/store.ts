@@ -71,12 +71,7 @@ import type {
   TierInfo,
   WindowColumnName,
 } from "./types.ts";
-import {
-  type ChunkRef,
-  mergePieces,
-  mergeSamples,
-  type Steps,
-} from "./merge.ts";
+import { mergePieces, mergeSamples, type Steps } from "./merge.ts";
 import {
   checkTiers,
   defaultTiers,
@@ -178,10 +173,15 @@ export class HistoryStore implements HistoryReader {
   /** A flush failed: the next one rewrites the head log whole. */
   #wholeHeadNext = false;
   #decodeWarned = false;
+  /** The chunks of one series in a step read, reused (reads are synchronous). */
+  #spanList = new SpanList();
   #staleMs: number;
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
+  /** The last sample time appended, and the end of its first-tier window. */
+  #windowT = NaN;
+  #windowEnd = 0;
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -324,10 +324,17 @@ export class HistoryStore implements HistoryReader {
       const tier = tiers[1];
       const agg = tier.aggregator!;
       const counter = this.#counter[ref] === 1;
-      const end = agg.add(ref, t, v, counter);
+      // A tick's samples share a time: its window end is worked out once.
+      if (t !== this.#windowT) {
+        const res = agg.resolutionMs;
+        this.#windowT = t;
+        this.#windowEnd = Math.ceil(t / res) * res;
+      }
+      const windowEnd = this.#windowEnd;
+      const end = agg.addTo(ref, windowEnd, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
       // A sample on the window's end completes it: times only go up.
-      if (t === agg.openEnd(ref)) {
+      if (t === windowEnd) {
         agg.take(ref);
         tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
       }
@@ -566,7 +573,9 @@ export class HistoryStore implements HistoryReader {
     steps: Steps | undefined,
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
-    const byId = new Map<number, ChunkRef[]>();
+    // Disk records by series: their bytes are views of each segment's
+    // file bytes, read once.
+    const byId = new Map<number, ChunkRecord[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[0].read(
       (id) => byId.has(id),
@@ -577,16 +586,13 @@ export class HistoryStore implements HistoryReader {
     );
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
+    const parts = new SpanList();
     for (const id of ids) {
-      const chunks = tier.chunks(
-        id,
-        start,
-        end,
-        byId.get(id)!,
-        steps?.overlaps,
-      );
-      if (chunks.length === 0) continue;
-      const points = mergeSamples(chunks, {
+      parts.clear();
+      for (const r of byId.get(id)!) parts.add(r);
+      tier.spans(id, start, end, parts);
+      if (parts.n === 0) continue;
+      const points = mergeSamples(parts, {
         labels: this.#index.labels(id)!,
         kind: this.#index.kind(id),
         start,
@@ -627,9 +633,10 @@ export class HistoryStore implements HistoryReader {
     );
     const out: SeriesPoints[] = [];
     // Rows a series has in the windows, at most: the first allocation.
-    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) + 1;
-    const capacity = Math.min(steps.ends.length * perWindow, 4096);
-    const parts = new SpanList();
+    const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
+      (columns && !columns.includes("count") ? 0 : 1);
+    const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
       for (const r of byId.get(id)!) parts.add(r);
@@ -1076,7 +1083,7 @@ export class HistoryStore implements HistoryReader {
       this.#dirty[id] = 0;
       const before = w.length;
       encodeHeadRecord(w, record);
-      for (const c of chunks) c?.logged();
+      for (let k = 0; k < chunks.length; k++) chunks[k]?.logged();
       total += w.length - before;
       if (w.length >= 256 * 1024) {
         out!(w.bytes());

@@ -18,7 +18,7 @@ import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { combineRows, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
-import { ChunkRing, type StoredChunk } from "./ring.ts";
+import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
 /** Decoded points of one chunk: timestamps and the columns. */
@@ -76,6 +76,7 @@ export class Tier {
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
   #row = new Float64Array(6);
+  #edge = new Float64Array(EDGE);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
   /** Per series: a chunk of it was sealed (its first one is staggered). */
@@ -244,7 +245,18 @@ export class Tier {
       if (mine) mine.push(chunk);
       else this.#pendingById.set(id, [chunk]);
     }
-    this.ring.push(id, chunk);
+    if (rows) {
+      // Its edge (the time before the last row, the last row) beside it in
+      // the ring: a step read that needs only the last row reads no bytes.
+      const edge = this.#edge;
+      edge[0] = count > 1 ? rows.t[count - 2] : -Infinity;
+      for (let c = 0; c < EDGE - 1; c++) {
+        if (c < rows.columns.length) {
+          edge.set(rows.columns[c].subarray(count - 1, count), 1 + c);
+        } else edge[1 + c] = NaN;
+      }
+      this.ring.push(id, chunk, edge);
+    } else this.ring.push(id, chunk);
     if (next && rows) {
       const res = next.info.resolutionMs;
       combineRows(rows.columns, 0, count, this.#row);
@@ -265,9 +277,10 @@ export class Tier {
     return out;
   }
 
-  /** Bytes held in memory: open chunks (slab and state) and the ring. */
+  /** Bytes held in memory: open chunks (slab and state), the window aggregator and the ring. */
   memoryBytes(): number {
-    return this.ring.bytes + this.#open.memoryBytes();
+    return this.ring.bytes + this.#open.memoryBytes() +
+      (this.aggregator?.memoryBytes() ?? 0);
   }
 
   /**
@@ -281,39 +294,21 @@ export class Tier {
     out: Piece[],
     overlaps?: (minT: number, maxT: number) => boolean,
   ): Piece[] {
-    for (const c of this.chunks(id, start, end, [], overlaps)) {
-      out.push(decodeAnyChunk(c.bytes));
-    }
-    return out;
-  }
-
-  /**
-   * Pushes onto `out` the memory chunks of `id` that overlap `[start,
-   * end]`, undecoded: the ring's, the sealed ones not yet on disk (also in
-   * the ring when it keeps chunks: readers drop repeats), then the open
-   * chunk in the codec's format; returns `out`.
-   */
-  chunks(
-    id: number,
-    start: number,
-    end: number,
-    out: StoredChunk[],
-    overlaps?: (minT: number, maxT: number) => boolean,
-  ): StoredChunk[] {
     const want = (c: StoredChunk) =>
       c.maxT >= start && c.minT <= end &&
       (!overlaps || overlaps(c.minT, c.maxT));
-    for (const c of this.ring.chunks(id)) if (want(c)) out.push(c);
-    for (const c of this.#pendingById.get(id) ?? []) if (want(c)) out.push(c);
+    for (const c of this.ring.chunks(id)) {
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
+    }
+    for (const c of this.#pendingById.get(id) ?? []) {
+      // Also in the ring when it keeps chunks: the merge drops repeats.
+      if (want(c)) out.push(decodeAnyChunk(c.bytes));
+    }
     const open = this.#open;
-    const count = open.count(id);
-    if (count > 0 && open.firstT(id) <= end && open.lastT(id) >= start) {
-      out.push({
-        minT: open.firstT(id),
-        maxT: open.lastT(id),
-        count,
-        bytes: open.finish(id),
-      });
+    if (
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+    ) {
+      out.push(decodeChunk(open.finish(id)));
     }
     return out;
   }
@@ -328,15 +323,19 @@ export class Tier {
     if (view) {
       const { buf, spans } = view;
       for (let k = view.first; k < view.n; k++) {
-        const s = k * 4;
+        const s = k * SPAN;
         if (spans[s + 1] < start || spans[s] > end) continue;
         out.push(
           spans[s],
           spans[s + 1],
           buf,
-          k === 0 ? 0 : spans[s - 1],
+          k === 0 ? 0 : spans[s - SPAN + 3],
           spans[s + 3],
         );
+        // The chunk's last row, kept beside it (downsampled tiers).
+        if (spans[s + SPAN_EDGE] === spans[s + SPAN_EDGE]) {
+          out.edge(spans, view.spansU32, s + SPAN_EDGE);
+        }
       }
     }
     for (const c of this.#pendingById.get(id) ?? []) {

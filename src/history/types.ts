@@ -116,7 +116,11 @@ export interface HistoryReader {
    * series this way instead of 43,200; without it the evaluator calls
    * select() once per step. `columns`: on a downsampled tier, the window
    * columns the caller reads besides `value` (default: all); a reader may
-   * leave the others out, so a `rate()` reads only `increase`.
+   * leave the others out, so a `rate()` reads only `increase`. Given
+   * without `count`, a reader may also leave out the window that ends
+   * exactly at `ends[i] - reachMs`: it holds only samples before the
+   * range, and whether its last sample sits on its end (the one use of
+   * it, as the range's first sample) takes its count.
    */
   selectSteps?(
     matchers: readonly LabelMatcher[],

@@ -783,9 +783,68 @@ export const HISTORY_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
+/** The states a supervised flow reports (`flow_state`). */
+export const FLOW_STATE_VALUES: readonly string[] = [
+  "created",
+  "running",
+  "draining",
+  "stopping",
+  "stopped",
+  "finished",
+  "failed",
+  "restarting",
+];
+
+/**
+ * The flow manager's supervision metrics (`src/flows/`): each flow's state
+ * and what its supervisor did. Registered by a `FlowManager` given a
+ * collector.
+ */
+export const FLOW_METRICS = {
+  flowState: {
+    name: "flow_state",
+    type: "gauge",
+    help: "State of each flow: 1 on its current state, 0 on the others.",
+    unit: "",
+    labels: [FLOW, {
+      name: "state",
+      help:
+        "`running`, `finished` (its sources ended), `stopped`, `failed` (did not build or start, or its supervisor gave up), `restarting` (a restart waits for its delay), and the passing `created`, `draining`, `stopping`",
+      values: FLOW_STATE_VALUES,
+    }],
+    group: "flows",
+    seed: "(supervision)",
+    moves:
+      'Read at scrape time; every state of every flow the manager holds is exported. `sum by (flow) (weir_flow_state{state=~"failed|restarting"})` finds flows in trouble.',
+  },
+  flowRestarts: {
+    name: "flow_restarts_total",
+    type: "counter",
+    help: "Restarts a flow's supervisor made (its restart policy).",
+    unit: "",
+    labels: [FLOW],
+    group: "flows",
+    seed: "(supervision)",
+    moves:
+      "+1 per restart attempt, successful or not; from 0 when the flow is created or the server starts.",
+  },
+  flowFailures: {
+    name: "flow_failures_total",
+    type: "counter",
+    help: "Times a flow's network failed to build or start.",
+    unit: "",
+    labels: [FLOW],
+    group: "flows",
+    seed: "(supervision)",
+    moves:
+      "+1 per failed start: at restore, or at a supervised restart. A start an operator asked for that fails is refused instead (the flow keeps what ran).",
+  },
+} as const satisfies Record<string, MetricDef>;
+
 /** Every catalogue metric: the engine's, then HTTP, resources and history. */
 export const CATALOGUE: readonly MetricDef[] = [
   ...Object.values(METRICS),
+  ...Object.values(FLOW_METRICS),
   ...Object.values(HTTP_METRICS),
   ...Object.values(RESOURCE_METRICS),
   ...Object.values(HISTORY_METRICS),

@@ -85,7 +85,9 @@ export interface SeriesSink {
   /**
    * A family starts: its full name (a sample's name is this plus the
    * suffix of {@linkcode add}) and its Prometheus type (`counter`,
-   * `gauge`, `histogram`, `summary`, `untyped`).
+   * `gauge`, `histogram`, `summary`, `untyped`). A family of weir's
+   * engine starts once per tracked flow (the pass reads flow by flow),
+   * each time with that flow's series, in the same order pass after pass.
    */
   family(name: string, type: string): void;
   /**
@@ -504,30 +506,51 @@ export class MetricsCollector implements MetricsSource {
       add: (suffix, labels, text, value, le) =>
         sink.add(suffix, labels, text ?? labelText(labels), value, le),
     };
-    this.#plan.beginScrape();
-    try {
-      let slice = performance.now();
-      for (const m of metrics) {
-        // Slices between families, as a scrape writes them: the first pass
-        // over many new series must not hold the flows up for its length.
-        if (performance.now() - slice > _SAMPLE_SLICE_MS) {
-          await new Promise<void>((resolve) => macrotask(resolve));
-          slice = performance.now();
-        }
-        if (m instanceof Family) {
-          sink.family(m.name, m.type);
+    // The families planned per flow are read flow by flow: one flow's
+    // statistics are held at a time (see SeriesPlan.readFlow), and each
+    // such family starts once per flow.
+    const planned = metrics.filter((m): m is Family =>
+      m instanceof Family && !m.ownCollect
+    );
+    let slice = performance.now();
+    // Slices between flows and between families: the first pass over many
+    // new series must not hold the flows up for its length.
+    const yieldSometimes = async () => {
+      if (performance.now() - slice > _SAMPLE_SLICE_MS) {
+        await new Promise<void>((resolve) => macrotask(resolve));
+        slice = performance.now();
+      }
+    };
+    for (const t of [...this.#plan.tracked()]) {
+      await yieldSometimes();
+      this.#plan.readFlow(t);
+      try {
+        for (const f of planned) {
+          sink.family(f.name, f.type);
           try {
-            m.collect(families);
+            f.collectFlow(t, families);
           } catch {
             // Left out of this pass, as a scrape leaves it out.
           }
-        } else {
-          const got = read.get(m);
-          if (got) _sampleObject(got, sink);
         }
+      } finally {
+        this.#plan.clearFlow(t);
       }
-    } finally {
-      this.#plan.endScrape();
+    }
+    for (const m of metrics) {
+      if (m instanceof Family && !m.ownCollect) continue;
+      await yieldSometimes();
+      if (m instanceof Family) {
+        sink.family(m.name, m.type);
+        try {
+          m.collect(families);
+        } catch {
+          // Left out of this pass, as a scrape leaves it out.
+        }
+      } else {
+        const got = read.get(m);
+        if (got) _sampleObject(got, sink);
+      }
     }
   }
 

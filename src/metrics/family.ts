@@ -119,19 +119,30 @@ export class Family implements MetricLike {
     this.collect(writer);
   }
 
+  /** Whether it writes its own samples (else they come from the tracked flows). */
+  get ownCollect(): boolean {
+    return this.#collect !== undefined;
+  }
+
   /** Puts every sample into `sink`. */
   collect(sink: SampleSink): void {
     if (this.#collect !== undefined) return this.#collect(sink);
+    for (const t of this.#source.tracked()) this.collectFlow(t, sink);
+  }
+
+  /**
+   * Puts the samples of one tracked flow (read from its `stats`) into
+   * `sink`; nothing for a family that writes its own.
+   */
+  collectFlow(t: Tracked, sink: SampleSink): void {
+    const list = t.series.get(this);
+    if (list === undefined || t.stats === null) return;
     const hist = this.type === "histogram";
-    for (const t of this.#source.tracked()) {
-      const list = t.series.get(this);
-      if (list === undefined || t.stats === null) continue;
-      for (const x of list) {
-        if (hist) this.#histogram(x as HistSeries, t.stats, sink);
-        else {
-          const v = (x as Series).read(t.stats);
-          if (v !== null) sink.add("", x.labels, x.text, v);
-        }
+    for (const x of list) {
+      if (hist) this.#histogram(x as HistSeries, t.stats, sink);
+      else {
+        const v = (x as Series).read(t.stats);
+        if (v !== null) sink.add("", x.labels, x.text, v);
       }
     }
   }

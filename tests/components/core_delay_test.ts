@@ -217,3 +217,41 @@ test("core/Delay: a drain that times out counts every message it gives up (deliv
   assert.equal(kept.length + stats.drops.stopped, sent);
   assert.equal(sent, 1011);
 });
+
+test("core/Delay of 999999999999h waits on a chained timer instead of firing at once (issue 18)", async () => {
+  // 3.6e18 ms: a raw setTimeout of it fires at once.
+  const timers = watchTimers();
+  try {
+    const kept: unknown[] = [];
+    const net = new Network({
+      name: "delay-huge",
+      processes: [
+        { name: "D", component: CoreDelay },
+        { name: "K", component: keeper(kept) },
+      ],
+      connections: [
+        {
+          from: { process: "D", port: "out" },
+          to: { process: "K", port: "in" },
+        },
+      ],
+      initials: [
+        { data: "999999999999h", to: { process: "D", port: "delay" } },
+        { data: "x", to: { process: "D", port: "in" } },
+      ],
+    });
+    await net.start();
+    await until(
+      () => timers.live().includes(2_147_483_647),
+      "the longest timer is armed",
+    );
+    // A timer of 0 ms would have run by now; the message still waits.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(kept, []);
+    assert.equal(statsOf(net, "D").activeActivations, 1);
+    await net.stop();
+    assert.equal(statsOf(net, "D").drops.stopped, 1);
+  } finally {
+    timers.restore();
+  }
+});

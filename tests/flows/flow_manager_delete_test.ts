@@ -84,3 +84,36 @@ test(
     await h.flows.close();
   },
 );
+
+test(
+  "FlowManager.delete() past the drain timeout logs how many messages it gave up",
+  SLOW,
+  async () => {
+    const sink = gated();
+    const registry = builtins()
+      .register(sourceOf([1, 2, 3, 4, 5]))
+      .register(sink.component);
+    const h = await harness({ registry, drainTimeoutMs: 20 });
+    await h.flows.create({
+      id: "f",
+      text: "Src(test/Source) out -> in Sink(test/Gated)",
+      format: "fbp",
+    });
+    await until(
+      () =>
+        h.flows.stats("f").processes.find((p) => p.name === "Src")!.messagesOut
+          .out === 5,
+      WAIT,
+    );
+    await h.flows.delete("f", { rev: 1 });
+    sink.open();
+    // 4 buffered, and the one the gated sink took and was holding.
+    assert.ok(
+      h.logs.includes(
+        'flow "f": drain timed out; 5 messages were discarded (4 buffered, 1 in activations)',
+      ),
+      h.logs.join("\n"),
+    );
+    await h.flows.close();
+  },
+);

@@ -543,7 +543,7 @@ function weirCase(r: () => number, n: number): Case {
 }
 
 test(
-  "decodeSamplesInto() writes a chunk's samples bit for bit at any offset of used arrays (6,000 seeded cases)",
+  "decodeSamplesInto() writes a chunk's samples bit for bit at any offset of used arrays, from inside a bigger buffer (6,000 seeded cases)",
   { timeout: 120_000 },
   () => {
     const r = rng(31);
@@ -555,8 +555,12 @@ test(
       const at = Math.floor(r() * (1000 - size));
       t.fill(-1);
       v.fill(NaN);
-      const found = { nan: false };
-      const got = decodeSamplesInto(encodeRows(c).finish(), t, v, at, found);
+      // The chunk in the middle of a bigger buffer, as a ring holds it.
+      const bytes = encodeRows(c).finish();
+      const buf = new Uint8Array(bytes.length + 10).fill(0xa5);
+      buf.set(bytes, 7);
+      const found = { from: 7, to: 7 + bytes.length, nan: false };
+      const got = decodeSamplesInto(buf, t, v, at, found);
       assert.equal(got, size, `case ${n}`);
       assertSame(
         {

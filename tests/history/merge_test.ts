@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ChunkEncoder, CorruptChunkError } from "../../src/history/codec.ts";
-import { type ChunkRef, mergeSamples } from "../../src/history/merge.ts";
+import { mergeSamples } from "../../src/history/merge.ts";
+import { type ChunkSpan, SpanList } from "../../src/history/step_read.ts";
 
 /** A raw chunk of samples `t` (ms) with values `t / 1000` unless given. */
-function chunk(t: number[], v?: ArrayLike<number>): ChunkRef {
+function chunk(t: number[], v?: ArrayLike<number>): ChunkSpan {
   const e = new ChunkEncoder();
   const row = new Float64Array(1);
   for (let i = 0; i < t.length; i++) {
@@ -14,12 +15,14 @@ function chunk(t: number[], v?: ArrayLike<number>): ChunkRef {
     } else row[0] = v ? v[i] : t[i] / 1000;
     e.appendRow(t[i], row);
   }
-  return {
-    minT: t[0],
-    maxT: t[t.length - 1],
-    count: t.length,
-    bytes: e.finish(),
-  };
+  return { minT: t[0], maxT: t[t.length - 1], bytes: e.finish() };
+}
+
+/** The chunks as a reader lists them, in the order given. */
+function list(...chunks: ChunkSpan[]): SpanList {
+  const out = new SpanList();
+  for (const c of chunks) out.add(c);
+  return out;
 }
 
 const range = (from: number, to: number) => {
@@ -35,7 +38,7 @@ test("mergeSamples() merges chunks in time order, drops a chunk read twice, and 
   const b = chunk(range(121_000, 240_000));
   const open = chunk(range(241_000, 250_000));
   // Disk and memory may both hold a chunk; the order given is any.
-  const p = mergeSamples([open, b, a, b, a], {
+  const p = mergeSamples(list(open, b, a, b, a), {
     ...base,
     start: 60_500,
     end: 245_000,
@@ -46,12 +49,12 @@ test("mergeSamples() merges chunks in time order, drops a chunk read twice, and 
   assert.equal(p.labels, base.labels);
   assert.equal(p.kind, "counter");
   assert.equal(
-    mergeSamples([a, b], { ...base, start: 300_000, end: 400_000 }),
+    mergeSamples(list(a, b), { ...base, start: 300_000, end: 400_000 }),
     undefined,
   );
   // Ends inclusive.
   assert.deepEqual(
-    [...mergeSamples([a, b], { ...base, start: 120_000, end: 121_000 })!.t],
+    [...mergeSamples(list(a, b), { ...base, start: 120_000, end: 121_000 })!.t],
     [120_000, 121_000],
   );
 });
@@ -62,7 +65,7 @@ test("mergeSamples() keeps values bit for bit, stale markers included, and says 
   const hi = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
   words[2 * 1 + hi] = 0x7ff00000; // the stale marker 0x7ff0000000000002
   words[2 * 1 + 1 - hi] = 2;
-  const p = mergeSamples([chunk([1000, 2000, 3000, 4000, 5000], v)], {
+  const p = mergeSamples(list(chunk([1000, 2000, 3000, 4000, 5000], v)), {
     ...base,
     start: 0,
     end: 10_000,
@@ -75,7 +78,7 @@ test("mergeSamples() keeps values bit for bit, stale markers included, and says 
 
 test("mergeSamples() keeps only the samples inside the step windows", () => {
   const ends = new Float64Array([10_000, 100_000]);
-  const p = mergeSamples([chunk(range(1000, 120_000))], {
+  const p = mergeSamples(list(chunk(range(1000, 120_000))), {
     ...base,
     start: 7000,
     end: 100_000,
@@ -103,7 +106,7 @@ test("mergeSamples() skips a chunk that does not decode, through onCorrupt, and 
   const b = chunk(range(11_000, 20_000));
   const bad = { ...b, bytes: b.bytes.subarray(0, b.bytes.length - 1) };
   const errors: CorruptChunkError[] = [];
-  const p = mergeSamples([a, bad], {
+  const p = mergeSamples(list(a, bad), {
     ...base,
     start: 0,
     end: 30_000,
@@ -113,14 +116,14 @@ test("mergeSamples() skips a chunk that does not decode, through onCorrupt, and 
   assert.equal(errors.length, 1);
   assert.ok(errors[0] instanceof CorruptChunkError);
   assert.throws(
-    () => mergeSamples([a, bad], { ...base, start: 0, end: 30_000 }),
+    () => mergeSamples(list(a, bad), { ...base, start: 0, end: 30_000 }),
     CorruptChunkError,
   );
 });
 
 test("mergeSamples() with a buffer decodes into it, series after series, and grows it when short", () => {
   const buffer = { data: new Float64Array(8) };
-  const small = mergeSamples([chunk([1000, 2000])], {
+  const small = mergeSamples(list(chunk([1000, 2000])), {
     ...base,
     start: 0,
     end: 5000,
@@ -128,7 +131,7 @@ test("mergeSamples() with a buffer decodes into it, series after series, and gro
   })!;
   assert.equal(small.t.buffer, buffer.data.buffer);
   assert.deepEqual([...small.value], [1, 2]);
-  const big = mergeSamples([chunk(range(1000, 30_000))], {
+  const big = mergeSamples(list(chunk(range(1000, 30_000))), {
     ...base,
     start: 0,
     end: 30_000,

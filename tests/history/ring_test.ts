@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ChunkRing, type StoredChunk } from "../../src/history/ring.ts";
+import {
+  ChunkRing,
+  EDGE,
+  SPAN,
+  SPAN_EDGE,
+  type StoredChunk,
+} from "../../src/history/ring.ts";
 import { seededRandom } from "../_seeded_random.ts";
 
 test(
@@ -65,4 +71,38 @@ test("ChunkRing with capacity 0 keeps nothing and hands the chunk back", () => {
   assert.equal(ring.push(0, c), c);
   assert.deepEqual(ring.chunks(0), []);
   assert.equal(ring.view(0), undefined);
+});
+
+test("ChunkRing keeps each chunk's edge bit for bit beside it, through compaction; a chunk pushed without one has none", () => {
+  const ring = new ChunkRing(2);
+  const edge = new Float64Array(EDGE);
+  const bits = new Uint32Array(edge.buffer);
+  for (let k = 0; k < 9; k++) {
+    edge[0] = k * 10 + 5;
+    for (let c = 1; c < EDGE; c++) edge[c] = k * 100 + c;
+    bits[2 * 6] = 2; // a NaN with payload 2 (the stale marker) in column 5
+    bits[2 * 6 + 1] = 0x7ff00000;
+    const chunk = {
+      minT: k * 10,
+      maxT: k * 10 + 9,
+      count: 2,
+      bytes: new Uint8Array(300),
+    };
+    ring.push(0, chunk, k === 8 ? undefined : edge);
+  }
+  const view = ring.view(0)!;
+  assert.equal(view.n - view.first, 2);
+  const s = view.first * SPAN + SPAN_EDGE;
+  assert.deepEqual([...view.spans.subarray(s, s + 5)], [
+    75,
+    701,
+    702,
+    703,
+    704,
+  ]);
+  assert.deepEqual([...view.spansU32.subarray(2 * (s + 6), 2 * (s + 7))], [
+    2,
+    0x7ff00000,
+  ]);
+  assert.ok(Number.isNaN(view.spans[(view.first + 1) * SPAN + SPAN_EDGE]));
 });

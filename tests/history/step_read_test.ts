@@ -108,6 +108,53 @@ test(
         true,
         steps,
       );
+      // Only increase asked for: the windows are open at the start,
+      // (end - reach, end], which on whole ms is [end - reach + 1, end].
+      const rate = reach > 0
+        ? stepPoints({}, "counter", list, steps, () => {}, ["increase"])
+        : undefined;
+      const rateWant = reach > 0
+        ? mergePieces(
+          {},
+          "counter",
+          pieces,
+          ends[0] - reach + 1,
+          ends[ends.length - 1],
+          true,
+          stepsOf(ends, reach - 1),
+        )
+        : undefined;
+      // The same with each chunk's edge (its last row, as a ring keeps it)
+      // beside it: the reads that need only that row read no chunk byte.
+      const withEdges = new SpanList();
+      const table = new Float64Array(parts.length * 7);
+      const tableU32 = new Uint32Array(table.buffer);
+      parts.forEach((part, i) => {
+        const d = decodeAnyChunk(part.bytes);
+        const n = d.t.length;
+        table[i * 7] = n > 1 ? d.t[n - 2] : -Infinity;
+        d.columns.forEach((c, j) =>
+          table.set(c.subarray(n - 1, n), i * 7 + 1 + j)
+        );
+        withEdges.add(part);
+        withEdges.edge(table, tableU32, i * 7);
+      });
+      const rateEdges = reach > 0
+        ? stepPoints({}, "counter", withEdges, steps, () => {}, ["increase"])
+        : undefined;
+      assert.deepEqual(
+        rateEdges && [...rateEdges.t, ...rateEdges.increase!],
+        rate && [...rate.t, ...rate.increase!],
+        `case ${k} edges`,
+      );
+      assert.equal(rate === undefined, rateWant === undefined, `case ${k}`);
+      if (rate && rateWant) {
+        assert.deepEqual([...rate.t], [...rateWant.t], `case ${k} open`);
+        assert.deepEqual([...rate.increase!], [...rateWant.increase!]);
+        assert.deepEqual([...rate.value], [...rateWant.value]);
+        assert.equal(rate.count, undefined);
+        assert.equal(rate.sum, undefined);
+      }
       assert.equal(got === undefined, want === undefined, `case ${k}`);
       if (!got || !want) continue;
       assert.deepEqual([...got.t], [...want.t], `case ${k}`);
@@ -119,6 +166,36 @@ test(
     }
   },
 );
+
+test("stepPoints() reads a window that needs only a chunk's last row from the edge beside it, without the chunk's bytes", () => {
+  const t = Float64Array.from({ length: 60 }, (_, i) => (i + 1) * 60_000);
+  const inc = Float64Array.from({ length: 60 }, (_, i) => i + 0.5);
+  const bytes = encodeFrameChunk(t, [t, t, t, t, t, inc]);
+  bytes[3] = 9; // column 0's kind: the bytes do not decode
+  const table = new Float64Array([0, 59 * 60_000, 1, 2, 3, 4, 5, 59.5]);
+  const list = new SpanList();
+  list.add({ minT: 60_000, maxT: 3_600_000, bytes });
+  list.edge(table, new Uint32Array(table.buffer), 1);
+  const corrupt: Uint8Array[] = [];
+  const steps = stepsOf([3_600_000], 60_000);
+  const p = stepPoints({}, "counter", list, steps, (_, b) => corrupt.push(b), [
+    "increase",
+  ])!;
+  assert.deepEqual([...p.t], [3_600_000]);
+  assert.deepEqual([...p.increase!], [59.5]);
+  assert.deepEqual([...p.value], [1]);
+  assert.equal(corrupt.length, 0);
+  // A window of two rows needs the chunk: it is read, and found corrupt.
+  stepPoints(
+    {},
+    "counter",
+    list,
+    stepsOf([3_600_000], 120_000),
+    (_, b) => corrupt.push(b),
+    ["increase"],
+  );
+  assert.equal(corrupt.length, 1);
+});
 
 test("stepPoints() skips a chunk that does not decode and says which", () => {
   const t = new Float64Array([60_000, 120_000]);

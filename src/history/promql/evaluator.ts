@@ -36,9 +36,12 @@ import { evalBinary } from "./binary.ts";
 import { evalFunction } from "./functions.ts";
 import { PromQLError } from "./promql_error.ts";
 import {
+  checkHoltWinters,
   RANGE_FUNCTIONS,
+  rateSweep,
   rawRangeFunction,
   resetCorrections,
+  SWEEP_FUNCTIONS,
   type Window,
   windowRangeFunction,
 } from "./range_functions.ts";
@@ -581,10 +584,12 @@ export class Evaluator {
     // t - range holds samples before the range, so windows start after it.
     const closedStart = raw;
     const fullWindow = raw ? Infinity : this.#fullWindow();
-    const useResets = raw && (func === "rate" || func === "increase");
-    const keepName = func === "last_over_time";
     const constant = sel.at !== undefined &&
       paramList.every((p) => p.every((x) => x === p[0]));
+    const useResets = raw && (func === "rate" || func === "increase");
+    // rate/increase/delta of raw samples: one pass a series (rateSweep).
+    const sweep = raw && !constant && SWEEP_FUNCTIONS.has(func);
+    const keepName = func === "last_over_time";
     const out: StepSeries[] = [];
     const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
@@ -609,7 +614,19 @@ export class Evaluator {
         boundary: -1,
         resets,
       };
-      for (let i = 0; i < this.n; i++) {
+      if (sweep) {
+        produced += rateSweep(
+          func as "rate",
+          t,
+          p.value,
+          refs,
+          rangeMs,
+          resets ?? null,
+          v,
+          ok,
+        );
+      }
+      for (let i = 0; i < (sweep ? 0 : this.n); i++) {
         if (constant && i > 0) {
           v[i] = v[0];
           ok[i] = ok[0];
@@ -732,22 +749,6 @@ const WINDOW_READS: Readonly<Record<string, readonly WindowColumn[]>> = {
   present_over_time: ["count"],
   absent_over_time: ["count"],
 };
-
-/** Prometheus 2.42's checks of holt_winters' factors. */
-function checkHoltWinters(sf: number, tf: number): void {
-  if (!(sf > 0 && sf < 1)) {
-    throw new PromQLError(
-      "execution",
-      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
-    );
-  }
-  if (!(tf > 0 && tf < 1)) {
-    throw new PromQLError(
-      "execution",
-      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
-    );
-  }
-}
 
 /**
  * absent()/absent_over_time(): a series of value 1 at the steps where

@@ -12,6 +12,7 @@
  * @module
  */
 import type { SeriesPoints } from "../types.ts";
+import { PromQLError } from "./promql_error.ts";
 import { quantile } from "./quantile.ts";
 
 /** The functions that take a range vector, by name. */
@@ -139,21 +140,47 @@ function extrapolatedRate(
 ): number | undefined {
   const { lo, hi } = w;
   if (hi - lo < 1) return undefined;
-  const t = w.points.t;
-  const v = w.points.value;
+  return extrapolate(
+    w.points.t,
+    w.points.value,
+    lo,
+    hi,
+    w.end,
+    w.rangeMs,
+    w.resets,
+    isCounter,
+    isRate,
+  );
+}
+
+/**
+ * Prometheus 2.42's extrapolatedRate over samples `lo..hi` (at least two)
+ * of a range ending at `end`; `resets` as {@linkcode Window.resets}.
+ */
+function extrapolate(
+  t: Float64Array,
+  v: Float64Array,
+  lo: number,
+  hi: number,
+  end: number,
+  rangeMs: number,
+  resets: Float64Array | null | undefined,
+  isCounter: boolean,
+  isRate: boolean,
+): number {
   let result = v[hi] - v[lo];
   if (isCounter) {
-    if (w.resets !== undefined) {
-      if (w.resets !== null) result += w.resets[hi] - w.resets[lo];
+    if (resets !== undefined) {
+      if (resets !== null) result += resets[hi] - resets[lo];
     } else {
       for (let i = lo + 1; i <= hi; i++) {
         if (v[i] < v[i - 1]) result += v[i - 1];
       }
     }
   }
-  const rangeStart = w.end - w.rangeMs;
+  const rangeStart = end - rangeMs;
   let durationToStart = (t[lo] - rangeStart) / 1000;
-  const durationToEnd = (w.end - t[hi]) / 1000;
+  const durationToEnd = (end - t[hi]) / 1000;
   const sampledInterval = (t[hi] - t[lo]) / 1000;
   const averageInterval = sampledInterval / (hi - lo);
   if (isCounter && result > 0 && v[lo] >= 0) {
@@ -167,8 +194,78 @@ function extrapolatedRate(
     : averageInterval / 2;
   interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
   let factor = interval / sampledInterval;
-  if (isRate) factor /= w.rangeMs / 1000;
+  if (isRate) factor /= rangeMs / 1000;
   return result * factor;
+}
+
+/** The range functions {@linkcode rateSweep} answers from raw samples. */
+export const SWEEP_FUNCTIONS: ReadonlySet<string> = new Set([
+  "rate",
+  "increase",
+  "delta",
+]);
+
+/**
+ * `rate`, `increase` or `delta` of one series of raw samples at every
+ * step in one pass: the range `[ends[i] - rangeMs, ends[i]]` of each step
+ * (`ends` ascending) found by moving its two ends forward, counter resets
+ * from the running sums `resets` ({@linkcode resetCorrections}; null: none).
+ * Writes `v[i]` and `ok[i] = 1` where a value exists (two samples or
+ * more); returns how many. The same values as {@linkcode rawRangeFunction}
+ * per step, without its search and call per step.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rateSweep } from "./range_functions.ts";
+ *
+ * const t = new Float64Array([0, 15_000, 30_000, 45_000, 60_000]);
+ * const value = new Float64Array([0, 15, 30, 45, 60]);
+ * const v = new Float64Array(2);
+ * const ok = new Uint8Array(2);
+ * const n = rateSweep("increase", t, value, new Float64Array([15_000, 60_000]), 60_000, null, v, ok);
+ * assert.equal(n, 1); // one sample in [-45 s, 15 s]: no value
+ * assert.deepEqual([...ok], [0, 1]);
+ * assert.equal(v[1], 60);
+ * ```
+ */
+export function rateSweep(
+  func: "rate" | "increase" | "delta",
+  t: Float64Array,
+  values: Float64Array,
+  ends: Float64Array,
+  rangeMs: number,
+  resets: Float64Array | null,
+  v: Float64Array,
+  ok: Uint8Array,
+): number {
+  const isCounter = func !== "delta";
+  const isRate = func === "rate";
+  const len = t.length;
+  let lo = 0;
+  let hi = -1;
+  let produced = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i];
+    const start = end - rangeMs;
+    while (lo < len && t[lo] < start) lo++;
+    while (hi + 1 < len && t[hi + 1] <= end) hi++;
+    if (hi - lo < 1) continue;
+    v[i] = extrapolate(
+      t,
+      values,
+      lo,
+      hi,
+      end,
+      rangeMs,
+      isCounter ? resets : null,
+      isCounter,
+      isRate,
+    );
+    ok[i] = 1;
+    produced++;
+  }
+  return produced;
 }
 
 function instantValue(w: Window, isRate: boolean): number | undefined {
@@ -471,4 +568,32 @@ export function windowRangeFunction(
       return 1;
   }
   return undefined;
+}
+
+/**
+ * Prometheus 2.42's checks of holt_winters' factors: each strictly
+ * between 0 and 1, else an execution error in its words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkHoltWinters } from "./range_functions.ts";
+ *
+ * checkHoltWinters(0.5, 0.1);
+ * assert.throws(() => checkHoltWinters(1, 0.1), /invalid smoothing factor/);
+ * ```
+ */
+export function checkHoltWinters(sf: number, tf: number): void {
+  if (!(sf > 0 && sf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
+    );
+  }
+  if (!(tf > 0 && tf < 1)) {
+    throw new PromQLError(
+      "execution",
+      `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,
+    );
+  }
 }

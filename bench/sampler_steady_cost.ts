@@ -1,0 +1,98 @@
+/**
+ * The steady cost of the metric history on the 100 flows x 10 processes
+ * set-up (about 57,000 series), in one process and without the wall clock:
+ * a `Sampler` into a `HistoryStore` with a data dir, passes stamped one
+ * second apart, a flush every ten passes (the default flush interval), the
+ * first 30 passes (the first chunks and the first flushes, which write
+ * whole chunks) left out, then the CPU time (`process.cpuUsage()`) of 120
+ * passes and 12 flushes, and of the collector's reading alone (a pass into
+ * a sink that keeps nothing) for scale. It prints the share of a core at
+ * one pass a second.
+ *
+ * It only uses APIs that every version of the history has had, so it can
+ * time an older commit side by side with the working tree in one session:
+ *
+ *     git archive d3bd513 | tar -x -C /tmp/base
+ *     ln -s "$PWD/node_modules" /tmp/base/node_modules
+ *     cp bench/sampler_steady_cost.ts /tmp/base/bench/
+ *     for i in 1 2; do
+ *       (cd /tmp/base && bun bench/sampler_steady_cost.ts)
+ *       bun bench/sampler_steady_cost.ts
+ *     done
+ *
+ * (and the same with `deno run -A`). The child-process figures (what the
+ * issue's target is about, with GC and timers) are
+ * `bench/history_bench.ts --part=cost`.
+ *
+ * @module
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { MetricsCollector } from "../src/metrics/collector.ts";
+import { Sampler } from "../src/history/sampler.ts";
+import { HistoryStore } from "../src/history/store.ts";
+import { startFlows } from "./_metrics.ts";
+import { runtime } from "./_runtime.ts";
+
+const WARMUP = 30;
+const PASSES = 120;
+
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+const collector = new MetricsCollector();
+const nets = await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
+const dir = mkdtempSync(join(tmpdir(), "weir-steady-cost-"));
+const store = await HistoryStore.open({ dir, flushIntervalMs: 0 });
+// Passes start just after a minute, as the wall clock's would.
+let clock = Math.floor(Date.now() / 60_000) * 60_000 + 1000;
+const sampler = new Sampler(collector, store, { now: () => clock });
+const empty = { family() {}, add() {} };
+let passMs = 0;
+let flushMs = 0;
+let readMs = 0;
+let flushes = 0;
+for (let i = 1; i <= WARMUP + PASSES; i++) {
+  clock += 1000;
+  let c = cpu();
+  await sampler.sampleOnce();
+  const pass = cpu() - c;
+  let flush = 0;
+  if (i % 10 === 0) {
+    c = cpu();
+    await store.flush();
+    flush = cpu() - c;
+  }
+  c = cpu();
+  await collector.sample(empty);
+  const read = cpu() - c;
+  if (i > WARMUP) {
+    passMs += pass;
+    readMs += read;
+    if (i % 10 === 0) {
+      flushMs += flush;
+      flushes++;
+    }
+  }
+  // Let the flows run between passes, as they would.
+  await new Promise((r) => setTimeout(r, 3));
+}
+const pass = passMs / PASSES;
+const flush = flushMs / flushes;
+console.log(
+  `${runtime()} history steady cost, ${store.stats().series} series: pass ${
+    pass.toFixed(2)
+  } ms CPU (collector's reading alone ${
+    (readMs / PASSES).toFixed(2)
+  } ms), flush ${flush.toFixed(1)} ms CPU every 10 passes => ${
+    ((pass + flush / 10) / 10).toFixed(2)
+  }% of a core at 1 pass/s`,
+);
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+for (const n of nets) await n.stop();
+process.exit(0);
