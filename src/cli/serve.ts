@@ -48,6 +48,8 @@ export interface ServeCommandOptions {
   metricsNamespace?: string;
   /** Graph files to create (or replace, when changed) before serving. */
   files: string[];
+  /** Restore every stored flow stopped (`--safe-mode`). Default `false`. */
+  safeMode?: boolean;
   /** The metric history's options; none kept when absent or `null`. */
   history?: HistoryOptions | null;
   /** The component catalogue. */
@@ -176,7 +178,13 @@ export async function startServer(
     drainTimeoutMs: options.drainTimeoutMs,
     log: (message, level = "info", fields) => log.log(level, message, fields),
   });
-  const restored = await flows.restore();
+  if (options.safeMode) {
+    log.warn(
+      "safe mode: every stored flow is restored stopped; start each with POST /flows/:id/start",
+      { safe_mode: true },
+    );
+  }
+  const restored = await flows.restore({ safeMode: options.safeMode });
   for (const f of restored) {
     log.log(
       f.state === "failed" ? "warn" : "info",

@@ -68,8 +68,10 @@ export class _FlowRunner {
    * Builds a restored entry's network and starts it when stored as
    * running; a failure marks the entry failed, never the caller.
    */
-  async restore(entry: _Entry): Promise<void> {
-    const { id, text, format, running } = entry.stored;
+  async restore(entry: _Entry, held?: string): Promise<void> {
+    const { id, text, format } = entry.stored;
+    const running = entry.stored.running && held === undefined;
+    if (entry.stored.running && held !== undefined) entry.held = held;
     let built: { graph: Graph; network: Network };
     try {
       entry.graph = loadGraph(text, { format });

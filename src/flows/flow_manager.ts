@@ -199,14 +199,19 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  async restore(): Promise<FlowInfo[]> {
+  async restore(options: { safeMode?: boolean } = {}): Promise<FlowInfo[]> {
     this.#checkOpen("restore flows", undefined);
+    const held = options?.safeMode
+      ? "not started: weir runs in safe mode (--safe-mode); start it with POST /flows/:id/start"
+      : undefined;
     const pending: Promise<void>[] = [];
     for (const stored of this.#store.list()) {
       if (this.#flows.has(stored.id)) continue;
       const entry = _entry(stored);
       this.#flows.set(stored.id, entry);
-      pending.push(this.#queue.run(stored.id, () => this.#run.restore(entry)));
+      pending.push(
+        this.#queue.run(stored.id, () => this.#run.restore(entry, held)),
+      );
     }
     await Promise.all(pending);
     return this.list();
@@ -968,6 +973,7 @@ export class FlowManager {
 
   /** An operator's action takes over: no restart waits, the count starts again. */
   #cancelRestart(entry: _Entry): void {
+    entry.held = undefined;
     if (entry.restartTimer !== undefined) clearTimeout(entry.restartTimer);
     entry.restartTimer = undefined;
     entry.nextRestartAt = undefined;
