@@ -26,6 +26,7 @@ import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
 import { supervisionOf } from "./supervision.ts";
+import type { ErrorLogLimiter } from "./error_log_limiter.ts";
 
 /** What the runner works with: the manager's settings. */
 export interface _RunnerContext {
@@ -40,6 +41,8 @@ export interface _RunnerContext {
    * itself: the supervisor's cue.
    */
   onEnd?: (entry: _Entry, end: "failed" | "finished", retry: boolean) => void;
+  /** Rate-limits the log lines of process errors (quiet logs). */
+  errors?: ErrorLogLimiter;
 }
 
 /** Builds, runs and retires the networks of the manager's entries. */
@@ -54,8 +57,10 @@ export class _FlowRunner {
     fields?: FlowLogFields,
   ) => void;
   readonly #onEnd: _RunnerContext["onEnd"];
+  readonly #errors: ErrorLogLimiter | undefined;
 
   constructor(context: _RunnerContext) {
+    this.#errors = context.errors;
     this.#onEnd = context.onEnd;
     this.#store = context.store;
     this.#registry = context.registry;
@@ -238,7 +243,16 @@ export class _FlowRunner {
         if (state === "finished") this.#onEnd?.(entry, "finished", true);
       }),
       net.on("error", (e) => {
-        this.#log(`flow ${_q(id)}: ${e.message}`, "error");
+        if (this.#errors !== undefined) {
+          this.#errors.report(
+            `${id}\u0000${e.process ?? ""}`,
+            `flow ${_q(id)}`,
+            e.message,
+            e.process === undefined ? "the flow" : `process ${_q(e.process)}`,
+          );
+        } else {
+          this.#log(`flow ${_q(id)}: ${e.message}`, "error");
+        }
         this.emit(entry, {
           type: "error",
           process: e.process,

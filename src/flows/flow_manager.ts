@@ -66,6 +66,7 @@ import {
   _supervision,
 } from "./_flow_entry.ts";
 import { restartDelay } from "./supervision.ts";
+import { ErrorLogLimiter } from "./error_log_limiter.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
@@ -80,6 +81,12 @@ export interface FlowManagerOptions {
   drainTimeoutMs?: number;
   /** The crash-loop guard's settings (see {@linkcode CrashLoopOptions}). */
   crashLoop?: CrashLoopOptions;
+  /**
+   * Quiet logs: process errors of one process written per interval before
+   * the rest are summed up in one line per interval. Default
+   * `{ burst: 5, intervalMs: 60000 }`.
+   */
+  errorLog?: { burst?: number; intervalMs?: number };
   /**
    * Where changes (create, update, delete, start, stop: once each, with
    * the flow's id, its rev and who asked), restarts, process errors,
@@ -165,6 +172,7 @@ export class FlowManager {
   readonly #removeMetrics: (() => void)[] = [];
   readonly #crashLoop: Required<CrashLoopOptions>;
   readonly #settling = new Set<ReturnType<typeof setTimeout>>();
+  readonly #errors: ErrorLogLimiter;
   #closing: Promise<void> | undefined;
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
@@ -193,6 +201,11 @@ export class FlowManager {
         );
       }
     }
+    this.#errors = new ErrorLogLimiter({
+      write: (line) => this.#log(line, "error"),
+      burst: options.errorLog?.burst,
+      intervalMs: options.errorLog?.intervalMs,
+    });
     this.#store = options.store;
     this.#registry = options.registry;
     this.#collector = options.collector;
@@ -205,6 +218,7 @@ export class FlowManager {
       drainTimeoutMs: timeout,
       log: this.#log,
       onEnd: (entry, end, retry) => this.#onEnd(entry, end, retry),
+      errors: this.#errors,
     });
     if (this.#collector !== undefined) this.#addMetrics(this.#collector);
   }
@@ -868,6 +882,7 @@ export class FlowManager {
       ),
     );
     for (const remove of this.#removeMetrics.splice(0)) remove();
+    this.#errors.close();
     this.#store.close();
   }
 

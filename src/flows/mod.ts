@@ -41,6 +41,10 @@ export {
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 export {
+  ErrorLogLimiter,
+  type ErrorLogLimiterOptions,
+} from "./error_log_limiter.ts";
+export {
   type CrashLoopOptions,
   type FlowLogLevel,
   FlowManager,

@@ -1,0 +1,149 @@
+/**
+ * Quiet logs: the repeated errors of one process are rate-limited. The
+ * first `burst` of an interval are written; the rest are counted, and one
+ * summary line per interval says how many there were and the last one
+ * ("process X failed 1,938 more times in the last 60 s: last error ...").
+ * Only the log is limited: the error counters, metrics and event streams
+ * see every error.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode ErrorLogLimiter}. */
+export interface ErrorLogLimiterOptions {
+  /** Where lines go. */
+  write: (line: string) => void;
+  /** Errors of one key written per interval before the rest are counted. Default 5. */
+  burst?: number;
+  /** The interval, in ms. Default 60000. */
+  intervalMs?: number;
+}
+
+interface _Window {
+  start: number;
+  logged: number;
+  suppressed: number;
+  last: string;
+  what: string;
+  subject: string;
+}
+
+/**
+ * Rate-limits log lines by key (a flow's process).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ErrorLogLimiter } from "./error_log_limiter.ts";
+ *
+ * const lines: string[] = [];
+ * const limiter = new ErrorLogLimiter({ write: (l) => lines.push(l), burst: 2 });
+ * for (let i = 1; i <= 5; i++) {
+ *   limiter.report("f/P", 'flow "f"', `boom ${i}`, "process P");
+ * }
+ * limiter.flush();
+ * assert.deepEqual(lines, [
+ *   'flow "f": boom 1',
+ *   'flow "f": boom 2',
+ *   'flow "f": process P failed 3 more times in the last 60 s: last error boom 5',
+ * ]);
+ * limiter.close();
+ * ```
+ */
+export class ErrorLogLimiter {
+  readonly #write: (line: string) => void;
+  readonly #burst: number;
+  readonly #intervalMs: number;
+  readonly #windows = new Map<string, _Window>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** A bad option is a `RangeError` naming it. */
+  constructor(options: ErrorLogLimiterOptions) {
+    this.#write = options.write;
+    this.#burst = options.burst ?? 5;
+    this.#intervalMs = options.intervalMs ?? 60_000;
+    if (!Number.isInteger(this.#burst) || this.#burst < 0) {
+      throw new RangeError(
+        `Cannot create error log limiter: burst must be a non-negative integer, received ${this.#burst}`,
+      );
+    }
+    if (
+      !Number.isInteger(this.#intervalMs) || this.#intervalMs < 1 ||
+      this.#intervalMs > 2_147_483_647
+    ) {
+      throw new RangeError(
+        `Cannot create error log limiter: intervalMs must be an integer from 1 to 2147483647, received ${this.#intervalMs}`,
+      );
+    }
+  }
+
+  /**
+   * One error of `key`: written as `${what}: ${message}` while the
+   * interval's burst lasts, else counted for the summary, which reads
+   * `${what}: ${subject} failed N more times ...`.
+   */
+  report(key: string, what: string, message: string, subject: string): void {
+    const now = Date.now();
+    let w = this.#windows.get(key);
+    if (w !== undefined && now - w.start >= this.#intervalMs) {
+      this.#summarize(w);
+      w = undefined;
+    }
+    if (w === undefined) {
+      w = { start: now, logged: 0, suppressed: 0, last: "", what, subject };
+      this.#windows.set(key, w);
+    }
+    if (w.logged < this.#burst) {
+      w.logged++;
+      this.#write(`${what}: ${message}`);
+      return;
+    }
+    w.suppressed++;
+    w.last = message;
+    // A summary is due even when no later error arrives to trigger it.
+    this.#timer ??= setTimeout(() => this.#sweep(), this.#intervalMs);
+  }
+
+  /** Writes the summary of every window with errors not written yet. */
+  flush(): void {
+    for (const w of this.#windows.values()) this.#summarize(w);
+    this.#windows.clear();
+  }
+
+  /** Writes what is pending and stops the timer. */
+  close(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    let pending = false;
+    for (const [key, w] of this.#windows) {
+      if (now - w.start >= this.#intervalMs) {
+        this.#summarize(w);
+        this.#windows.delete(key);
+      } else if (w.suppressed > 0) {
+        pending = true;
+      }
+    }
+    if (pending) {
+      this.#timer = setTimeout(() => this.#sweep(), this.#intervalMs);
+    }
+  }
+
+  #summarize(w: _Window): void {
+    if (w.suppressed === 0) return;
+    const span = this.#intervalMs >= 1000
+      ? `${Math.round(this.#intervalMs / 1000)} s`
+      : `${this.#intervalMs} ms`;
+    this.#write(
+      `${w.what}: ${w.subject} failed ${
+        w.suppressed.toLocaleString("en-US")
+      } more times in the last ${span}: last error ${w.last}`,
+    );
+    w.suppressed = 0;
+  }
+}
