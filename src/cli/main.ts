@@ -238,6 +238,7 @@ async function _runCommand(
         tokens: [...s.tokens, ...s.fileTokens],
         drainTimeoutMs: s.drainTimeoutMs,
         metricsNamespace: s.metricsNamespace,
+        safeMode: s.safeMode,
         files: params,
         registry,
         log,

@@ -48,6 +48,8 @@ export interface ServeCommandOptions {
   metricsNamespace?: string;
   /** Graph files to create (or replace, when changed) before serving. */
   files: string[];
+  /** Restore every stored flow stopped (`--safe-mode`). Default `false`. */
+  safeMode?: boolean;
   /** The metric history's options; none kept when absent or `null`. */
   history?: HistoryOptions | null;
   /** The component catalogue. */
@@ -174,9 +176,15 @@ export async function startServer(
     registry: options.registry,
     collector: metrics,
     drainTimeoutMs: options.drainTimeoutMs,
-    log: (message, level = "info") => log.log(level, message),
+    log: (message, level = "info", fields) => log.log(level, message, fields),
   });
-  const restored = await flows.restore();
+  if (options.safeMode) {
+    log.warn(
+      "safe mode: every stored flow is restored stopped; start each with POST /flows/:id/start",
+      { safe_mode: true },
+    );
+  }
+  const restored = await flows.restore({ safeMode: options.safeMode });
   for (const f of restored) {
     log.log(
       f.state === "failed" ? "warn" : "info",

@@ -70,6 +70,11 @@ export interface Settings {
   historyInclude: string[];
   /** Series the history leaves out, by name (anchored regular expressions). */
   historyExclude: string[];
+  /**
+   * `weir serve` restores every stored flow stopped (a flow that takes the
+   * server down cannot do it again); each is started by hand. Default off.
+   */
+  safeMode: boolean;
 }
 
 /** Where a setting came from. */
@@ -467,6 +472,18 @@ export const SETTINGS: readonly SettingDef[] = [
       "keep a metric history of every series, queryable with PromQL (--no-history: none)",
     default: null,
     shownDefault: (c) => c === "serve" ? "on" : "off",
+    parse: _onOff,
+  },
+  {
+    key: "safeMode",
+    flag: "--safe-mode",
+    example: "on",
+    env: "WEIR_SAFE_MODE",
+    fileKey: "safeMode",
+    help:
+      "restore every stored flow stopped, with the reason in its state; start each with POST /flows/:id/start",
+    default: false,
+    shownDefault: () => "off",
     parse: _onOff,
   },
   {

@@ -40,6 +40,11 @@ export interface _Entry {
   failedAt: number | undefined;
   /** When its current network started (ms since the epoch). */
   startedAt: number | undefined;
+  /**
+   * Why weir did not start a flow stored as running (safe mode): it is
+   * `stopped` with this reason until an operator starts or changes it.
+   */
+  held: string | undefined;
 }
 
 /** What to put back when an operation fails half-way. */
@@ -67,6 +72,7 @@ export function _entry(stored: StoredFlow): _Entry {
     failures: 0,
     failedAt: undefined,
     startedAt: undefined,
+    held: undefined,
   };
 }
 
@@ -106,6 +112,9 @@ export function _info(entry: _Entry): FlowInfo {
     // No network and no error: between two networks of a replace.
     state: entry.restartTimer !== undefined
       ? "restarting"
+      : entry.held !== undefined && entry.error === undefined &&
+          network?.state !== "running"
+      ? "stopped"
       // A stop drains a network to its end: stopped is what happened.
       : network?.state === "finished" && !stored.running
       ? "stopped"
@@ -120,6 +129,7 @@ export function _info(entry: _Entry): FlowInfo {
     updatedAt: _iso(stored.updatedAt),
   };
   if (network === null && entry.error !== undefined) info.error = entry.error;
+  if (entry.held !== undefined) info.reason = entry.held;
   if (info.state === "failed" || info.state === "restarting") {
     if (entry.failedAt !== undefined) {
       info.failedAt = new Date(entry.failedAt).toISOString();
@@ -161,7 +171,7 @@ export function _readiness(
       }
       continue;
     }
-    if (!info.running) continue;
+    if (!info.running || info.reason !== undefined) continue;
     if (info.state === "failed") {
       // One line per reason: a multi-line graph error is joined.
       reasons.push(

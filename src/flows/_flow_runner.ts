@@ -23,7 +23,7 @@ import {
 } from "./_flow_entry.ts";
 import { FlowStartError } from "./errors.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
-import type { FlowLogLevel } from "./flow_manager.ts";
+import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
 import { supervisionOf } from "./supervision.ts";
 
@@ -33,7 +33,7 @@ export interface _RunnerContext {
   registry: Registry;
   collector: MetricsCollector | undefined;
   drainTimeoutMs: number;
-  log: (message: string, level?: FlowLogLevel) => void;
+  log: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
   /**
    * Told when an entry's network failed to start (`retry` false when its
    * graph does not even build, so a restart cannot help) or finished by
@@ -48,7 +48,11 @@ export class _FlowRunner {
   readonly #registry: Registry;
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
-  readonly #log: (message: string, level?: FlowLogLevel) => void;
+  readonly #log: (
+    message: string,
+    level?: FlowLogLevel,
+    fields?: FlowLogFields,
+  ) => void;
   readonly #onEnd: _RunnerContext["onEnd"];
 
   constructor(context: _RunnerContext) {
@@ -64,8 +68,10 @@ export class _FlowRunner {
    * Builds a restored entry's network and starts it when stored as
    * running; a failure marks the entry failed, never the caller.
    */
-  async restore(entry: _Entry): Promise<void> {
-    const { id, text, format, running } = entry.stored;
+  async restore(entry: _Entry, held?: string): Promise<void> {
+    const { id, text, format } = entry.stored;
+    const running = entry.stored.running && held === undefined;
+    if (entry.stored.running && held !== undefined) entry.held = held;
     let built: { graph: Graph; network: Network };
     try {
       entry.graph = loadGraph(text, { format });
@@ -404,6 +410,7 @@ export class _FlowRunner {
     this.#log(
       `flow ${_q(entry.stored.id)}: ${why} (failed, rev ${entry.stored.rev})`,
       "error",
+      { flow: entry.stored.id, rev: entry.stored.rev, op: "fail" },
     );
     this.emit(entry, { type: "state", state: "failed" });
     this.#onEnd?.(entry, "failed", retry);

@@ -32,6 +32,12 @@ export interface FlowInfo {
   state: string;
   /** Why it failed, when `state` is `"failed"` or `"restarting"`. */
   error?: string;
+  /**
+   * Why weir did not start a flow that should run (safe mode): it is
+   * `stopped` (or `failed` when its graph does not build) and does not
+   * count against readiness; a start or a change clears it.
+   */
+  reason?: string;
   /** When it last failed (ISO 8601), when `state` is `"failed"` or `"restarting"`. */
   failedAt?: string;
   /** When the waiting restart is due (ISO 8601), when `state` is `"restarting"`. */

@@ -79,10 +79,25 @@ export interface FlowManagerOptions {
   /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
   drainTimeoutMs?: number;
   /**
-   * Where process errors, failed flows and drain timeouts are written, with
-   * their level. Default `console.error`, prefixed `weir: `.
+   * Where changes (create, update, delete, start, stop: once each, with
+   * the flow's id, its rev and who asked), restarts, process errors,
+   * failed flows and drain timeouts are written, with their level and, for
+   * changes, the same facts as fields (`flow`, `rev`, `op`, `by`). Default
+   * `console.error`, prefixed `weir: `.
    */
-  log?: (message: string, level?: FlowLogLevel) => void;
+  log?: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
+}
+
+/** The facts of a logged flow change, for structured logs. */
+export type FlowLogFields = Record<string, string | number | boolean>;
+
+/**
+ * Who asked for an operation, for the log: the name of the token a
+ * request carried (never its secret). Absent: the embedding app itself.
+ */
+export interface FlowActor {
+  /** The token's name, e.g. `token-1a2b3c4d`. */
+  by?: string;
 }
 
 /** How serious a {@linkcode FlowManagerOptions.log} message is. */
@@ -122,7 +137,11 @@ export class FlowManager {
   readonly #registry: Registry;
   readonly #collector: MetricsCollector | undefined;
   readonly #drainTimeoutMs: number;
-  readonly #log: (message: string, level?: FlowLogLevel) => void;
+  readonly #log: (
+    message: string,
+    level?: FlowLogLevel,
+    fields?: FlowLogFields,
+  ) => void;
   readonly #flows = new Map<string, _Entry>();
   readonly #queue = new SerialQueue();
   readonly #run: _FlowRunner;
@@ -180,14 +199,19 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  async restore(): Promise<FlowInfo[]> {
+  async restore(options: { safeMode?: boolean } = {}): Promise<FlowInfo[]> {
     this.#checkOpen("restore flows", undefined);
+    const held = options?.safeMode
+      ? "not started: weir runs in safe mode (--safe-mode); start it with POST /flows/:id/start"
+      : undefined;
     const pending: Promise<void>[] = [];
     for (const stored of this.#store.list()) {
       if (this.#flows.has(stored.id)) continue;
       const entry = _entry(stored);
       this.#flows.set(stored.id, entry);
-      pending.push(this.#queue.run(stored.id, () => this.#run.restore(entry)));
+      pending.push(
+        this.#queue.run(stored.id, () => this.#run.restore(entry, held)),
+      );
     }
     await Promise.all(pending);
     return this.list();
@@ -306,9 +330,9 @@ export class FlowManager {
    * ```
    */
   create(
-    input: FlowInput & { id?: string; start?: boolean },
+    input: FlowInput & { id?: string; start?: boolean } & FlowActor,
   ): Promise<FlowInfo> {
-    return this.#op("create", async () => {
+    return this.#op("create", input?.by, async () => {
       this.#checkOpen("create flow", input?.id);
       const { text, format } = _input(input, "create flow");
       if (input.start !== undefined && typeof input.start !== "boolean") {
@@ -358,7 +382,9 @@ export class FlowManager {
   put(
     id: string,
     input: FlowInput,
-    options: { rev?: number; mustExist?: boolean; start?: boolean } = {},
+    options:
+      & { rev?: number; mustExist?: boolean; start?: boolean }
+      & FlowActor = {},
   ): Promise<{ info: FlowInfo; created: boolean }> {
     // Counted as a create when the id is free, else as an update.
     let created = typeof id === "string" && !this.#flows.has(id);
@@ -405,6 +431,7 @@ export class FlowManager {
           created ? "create" : "update",
           "success",
         );
+        this.#logChange(created ? "create" : "update", info, options?.by);
         return { info, created };
       },
       (e) => {
@@ -465,13 +492,13 @@ export class FlowManager {
   replace(
     id: string,
     input: FlowInput,
-    options: { rev?: number } = {},
+    options: { rev?: number } & FlowActor = {},
   ): Promise<FlowInfo> {
     return this.#change(
       "update",
       "replace",
       id,
-      options?.rev,
+      options,
       () => _input(input, `replace flow ${_q(id)}`),
       async (entry, { text, format }) => {
         const built = this.#run.build(id, text, format);
@@ -505,7 +532,7 @@ export class FlowManager {
   patch(
     id: string,
     patch: unknown,
-    options: { rev?: number } = {},
+    options: { rev?: number } & FlowActor = {},
   ): Promise<FlowInfo> {
     const check = () => {
       if (!isPlainObject(patch)) {
@@ -523,7 +550,7 @@ export class FlowManager {
       "update",
       "patch",
       id,
-      options?.rev,
+      options,
       check,
       async (entry) => {
         let graph: Graph;
@@ -567,12 +594,15 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  delete(id: string, options: { rev?: number } = {}): Promise<void> {
+  delete(
+    id: string,
+    options: { rev?: number } & FlowActor = {},
+  ): Promise<void> {
     return this.#change(
       "delete",
       "delete",
       id,
-      options?.rev,
+      options,
       () => {},
       async (entry) => {
         // The row goes first: if that fails, the flow still runs untouched.
@@ -604,8 +634,8 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  start(id: string): Promise<FlowInfo> {
-    return this.#op("start", async () => {
+  start(id: string, options: FlowActor = {}): Promise<FlowInfo> {
+    return this.#op("start", options?.by, async () => {
       this.#checkOpen("start flow", id);
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "start");
@@ -644,9 +674,9 @@ export class FlowManager {
    */
   stop(
     id: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number } & FlowActor = {},
   ): Promise<FlowInfo & { drained: boolean; discarded: number }> {
-    return this.#op("stop", async () => {
+    return this.#op("stop", options?.by, async () => {
       this.#checkOpen("stop flow", id);
       const timeout = options?.timeoutMs ?? this.#drainTimeoutMs;
       _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
@@ -890,6 +920,7 @@ export class FlowManager {
       this.#log(
         `flow ${_q(id)}: ${gaveUp} (rev ${rev}, policy ${s.restart})`,
         "error",
+        { flow: id, rev, op: "restart" },
       );
       return;
     }
@@ -904,6 +935,7 @@ export class FlowManager {
         excerpt(reason.replaceAll("\n", "; "))
       }`,
       "warn",
+      { flow: id, rev, op: "restart", delayMs: delay },
     );
     this.#run.emit(entry, { type: "state", state: "restarting" });
   }
@@ -932,6 +964,7 @@ export class FlowManager {
           _q(id)
         }: restarted (rev ${entry.stored.rev}, restart ${n} in a row)`,
         "info",
+        { flow: id, rev: entry.stored.rev, op: "restart" },
       );
     }).catch((e) =>
       this.#log(`flow ${_q(id)}: restart failed: ${_message(e)}`, "error")
@@ -940,17 +973,25 @@ export class FlowManager {
 
   /** An operator's action takes over: no restart waits, the count starts again. */
   #cancelRestart(entry: _Entry): void {
+    entry.held = undefined;
     if (entry.restartTimer !== undefined) clearTimeout(entry.restartTimer);
     entry.restartTimer = undefined;
     entry.nextRestartAt = undefined;
     entry.restartsInRow = 0;
   }
 
-  /** Counts the operation's result. */
-  async #op<T>(op: Op, fn: () => Promise<T>): Promise<T> {
+  /** Counts the operation's result and logs a change made. */
+  async #op<T>(
+    op: Op,
+    by: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       const result = await fn();
       this.#collector?.recordFlowOperation(op, "success");
+      if (result !== null && typeof result === "object") {
+        this.#logChange(op, result as unknown as FlowInfo, by);
+      }
       return result;
     } catch (e) {
       this.#collector?.recordFlowOperation(op, "error");
@@ -967,20 +1008,53 @@ export class FlowManager {
     op: Op,
     what: "replace" | "patch" | "delete",
     id: string,
-    rev: number | undefined,
+    options: { rev?: number } & FlowActor,
     check: () => C,
     fn: (entry: _Entry, checked: C) => Promise<T>,
   ): Promise<T> {
-    return this.#op(op, async () => {
+    const rev = options?.rev;
+    return this.#op(op, options?.by, async () => {
       this.#checkOpen(`${what} flow`, id);
       const checked = check();
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, what);
         _checkRev(id, entry.stored.rev, rev, what);
         this.#cancelRestart(entry);
-        return await fn(entry, checked);
+        const result = await fn(entry, checked);
+        // A delete returns nothing: its line names the rev it removed.
+        if (op === "delete") this.#logChange(op, entry.stored, options?.by);
+        return result;
       });
     });
+  }
+
+  /** One line per change made: the flow, its rev and who asked. */
+  #logChange(
+    op: Op,
+    flow: { id: string; rev: number; state?: string; discarded?: number },
+    by: string | undefined,
+  ): void {
+    const done = {
+      create: "created",
+      update: "updated",
+      delete: "deleted",
+      start: "started",
+      stop: "stopped",
+    }[op];
+    const fields: FlowLogFields = { flow: flow.id, rev: flow.rev, op };
+    if (by !== undefined) fields.by = by;
+    let tail = "";
+    if (typeof flow.discarded === "number") {
+      fields.discarded = flow.discarded;
+      tail = `; ${flow.discarded} messages discarded`;
+    }
+    this.#log(
+      `flow ${_q(flow.id)} ${done} (rev ${flow.rev}${
+        op === "delete" || flow.state === undefined ? "" : `, ${flow.state}`
+      })${by === undefined ? "" : ` by ${by}`}${tail}`,
+      "info",
+      fields,
+    );
   }
 
   #checkOpen(what: string, id: unknown): void {

@@ -22,6 +22,7 @@ import type {
   SeriesLabels,
   SeriesPoints,
   TierInfo,
+  WindowColumnName,
 } from "./types.ts";
 
 /**
@@ -204,6 +205,23 @@ export class History implements HistoryReader {
     tier: number,
   ): SeriesPoints[] {
     return this.store.select(matchers, start, end, tier);
+  }
+
+  /**
+   * {@inheritDoc HistoryReader.selectSteps}
+   *
+   * Forwarded so that the query API, which reads through this facade,
+   * gets the store's step reads (a 30-day query at an hour step reads 721
+   * windows a series, not 43,200).
+   */
+  selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns?: readonly WindowColumnName[],
+  ): SeriesPoints[] {
+    return this.store.selectSteps(matchers, ends, reachMs, tier, columns);
   }
 
   /** {@inheritDoc HistoryReader.selectEach} */

@@ -89,6 +89,7 @@ export interface RingView {
  * assert.deepEqual(ring.chunks(7).map((c) => c.minT), [10, 20]);
  * assert.deepEqual([...ring.chunks(7)[1].bytes], [20, 20, 20, 20]);
  * assert.equal(ring.bytes, 8);
+ * assert.ok(ring.allocatedBytes >= 8);
  * ```
  */
 export class ChunkRing {
@@ -96,7 +97,17 @@ export class ChunkRing {
   readonly capacity: number;
   /** Bytes of the chunks held. */
   bytes = 0;
+  #allocated = 0;
   #rings: (SeriesRing | undefined)[] = [];
+
+  /**
+   * Bytes the rings take in memory: their buffers (including the room
+   * kept for growth and what dropped chunks left) and span tables. This,
+   * not {@linkcode bytes}, is what the tier's memory figure reports.
+   */
+  get allocatedBytes(): number {
+    return this.#allocated;
+  }
 
   /** @param capacity chunks kept per series, >= 0 */
   constructor(capacity: number) {
@@ -212,6 +223,7 @@ export class ChunkRing {
         Math.max(need, Math.ceil(ring.buf.length * 1.5), 256),
       );
       b.set(ring.buf.subarray(0, ring.startOf(ring.n)));
+      this.#allocated += b.byteLength - ring.buf.byteLength;
       ring.buf = b;
     }
     if ((ring.n + 1) * SPAN > ring.spans.length) {
@@ -219,6 +231,7 @@ export class ChunkRing {
         Math.max((ring.n + 1) * SPAN, ring.spans.length * 2, 8 * SPAN),
       );
       sp.set(ring.spans.subarray(0, ring.n * SPAN));
+      this.#allocated += sp.byteLength - ring.spans.byteLength;
       ring.spans = sp;
       ring.spansU32 = new Uint32Array(sp.buffer);
     }

@@ -279,7 +279,7 @@ export class Tier {
 
   /** Bytes held in memory: open chunks (slab and state), the window aggregator and the ring. */
   memoryBytes(): number {
-    return this.ring.bytes + this.#open.memoryBytes() +
+    return this.ring.allocatedBytes + this.#open.memoryBytes() +
       (this.aggregator?.memoryBytes() ?? 0);
   }
 

@@ -701,7 +701,8 @@ export const HISTORY_METRICS = {
     unit: "bytes",
     labels: [TIER, {
       name: "medium",
-      help: "`memory` (open and recent chunks) or `disk` (chunk files)",
+      help:
+        "`memory` (open chunks, the rings of recent chunks with their room for growth, and the window aggregators' state) or `disk` (chunk files)",
       values: ["memory", "disk"],
     }],
     group: "history",

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import { _setActor } from "./_actor.ts";
 import { _guardMiddleware, type Guard } from "./_guard.ts";
 import type { Access, Scope } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
@@ -129,5 +130,6 @@ export function accessCheck(
         r.status === 401 ? { "WWW-Authenticate": 'Bearer realm="weir"' } : {},
       );
     }
+    if (r.token !== undefined) _setActor(c.req.raw, r.token);
   };
 }

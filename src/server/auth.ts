@@ -23,6 +23,12 @@ export interface TokenGrant {
   readonly token: string;
   /** What it grants. */
   readonly scopes: readonly Scope[];
+  /**
+   * How the log names what this token did; never the secret. Default
+   * `token-` and the first 8 hex digits of the secret's SHA-256
+   * (`printf %s "$TOKEN" | sha256sum | cut -c1-8`).
+   */
+  readonly name?: string;
 }
 
 /** Options of {@linkcode Access}. */
@@ -48,7 +54,11 @@ export const MIN_TOKEN_LENGTH = 16;
 
 /** The outcome of {@linkcode Access.check}. */
 export type AccessResult =
-  | { ok: true }
+  | {
+    ok: true;
+    /** The name of the token that matched (absent when no token is configured). */
+    token?: string;
+  }
   | {
     ok: false;
     status: 401 | 403;
@@ -154,7 +164,11 @@ function digest(token: string): Uint8Array {
  * ```
  */
 export class Access {
-  readonly #grants: { digest: Uint8Array; scopes: ReadonlySet<Scope> }[];
+  readonly #grants: {
+    digest: Uint8Array;
+    scopes: ReadonlySet<Scope>;
+    name: string;
+  }[];
   readonly #exposed: boolean;
   /** Failed token attempts, per client address (see `accessGuard`). */
   readonly attempts: FailedAttempts;
@@ -172,7 +186,13 @@ export class Access {
           );
         }
       }
-      return { digest: digest(g.token), scopes: new Set(g.scopes) };
+      const d = digest(g.token);
+      const name = g.name ??
+        `token-${
+          [...d.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0"))
+            .join("")
+        }`;
+      return { digest: d, scopes: new Set(g.scopes), name };
     });
     this.#exposed = options.exposed ?? false;
     this.attempts = new FailedAttempts(options.failedAttempts);
@@ -214,9 +234,13 @@ export class Access {
     }
     const d = digest(m[1]);
     let match: ReadonlySet<Scope> | undefined;
+    let name = "";
     // Every grant is compared, so the time taken does not tell which matched.
     for (const g of this.#grants) {
-      if (timingSafeEqual(g.digest, d) && match === undefined) match = g.scopes;
+      if (timingSafeEqual(g.digest, d) && match === undefined) {
+        match = g.scopes;
+        name = g.name;
+      }
     }
     if (match === undefined) {
       return {
@@ -233,7 +257,7 @@ export class Access {
         message: `the token lacks the "${scope}" scope this route needs`,
       };
     }
-    return { ok: true };
+    return { ok: true, token: name };
   }
 }
 

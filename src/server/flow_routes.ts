@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { _actorOf } from "./_actor.ts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { BlankEnv } from "hono/types";
 import { timeout } from "hono/timeout";
@@ -110,11 +111,14 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   app.delete("/:id", limited, async (c) => {
     await flows.delete(c.req.param("id"), {
       rev: _anyRev(_expectedRev(c)),
+      by: _actorOf(c.req.raw),
     });
     return c.body(null, 204);
   });
   app.post("/:id/start", limited, async (c) => {
-    const info = await flows.start(c.req.param("id"));
+    const info = await flows.start(c.req.param("id"), {
+      by: _actorOf(c.req.raw),
+    });
     return _json(c, info, 200, { ETag: _etag(info.rev) });
   });
   app.post("/:id/stop", limited, (c) => _stop(options, c));
@@ -147,7 +151,12 @@ async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
   );
   const id = c.req.query("id");
   const start = _queryBool(c, "start", true);
-  const info = await o.flows.create({ ...input, id, start });
+  const info = await o.flows.create({
+    ...input,
+    id,
+    start,
+    by: _actorOf(c.req.raw),
+  });
   return _json(c, info, 201, {
     Location: `/flows/${encodeURIComponent(info.id)}`,
     ETag: _etag(info.rev),
@@ -210,6 +219,7 @@ async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     rev: rev === "*" ? undefined : rev,
     mustExist: rev === "*",
     start,
+    by: _actorOf(c.req.raw),
   });
   return created
     ? _json(c, info, 201, {
@@ -246,7 +256,10 @@ async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
       `the merge patch is not valid JSON: ${(e as Error).message}`,
     );
   }
-  const info = await o.flows.patch(id, patch, { rev: _anyRev(rev) });
+  const info = await o.flows.patch(id, patch, {
+    rev: _anyRev(rev),
+    by: _actorOf(c.req.raw),
+  });
   return _json(c, info, 200, { ETag: _etag(info.rev) });
 }
 
@@ -264,7 +277,10 @@ async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
     }
     timeoutMs = Number(t);
   }
-  const info = await o.flows.stop(c.req.param("id"), { timeoutMs });
+  const info = await o.flows.stop(c.req.param("id"), {
+    timeoutMs,
+    by: _actorOf(c.req.raw),
+  });
   return _json(c, info, 200, { ETag: _etag(info.rev) });
 }
 

@@ -66,6 +66,7 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     historyFlushIntervalMs: 10_000,
     historyInclude: [],
     historyExclude: [],
+    safeMode: false,
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);

@@ -262,3 +262,38 @@ test(
     await h.flows.close();
   },
 );
+
+test(
+  "FlowManager.restore({ safeMode: true }) restores every flow stopped with the reason, ready; a start runs it",
+  SLOW,
+  async () => {
+    const h = await harness();
+    h.store.create({
+      id: "ticks",
+      text: "'1s' -> interval T(core/Interval) out -> in D(core/Drop)",
+      format: "fbp",
+      running: true,
+    });
+    h.store.create({
+      id: "idle",
+      text: "A(core/Repeat)",
+      format: "fbp",
+      running: false,
+    });
+    const [idle, ticks] = await h.flows.restore({ safeMode: true });
+    assert.equal(ticks.state, "stopped");
+    assert.equal(ticks.running, true);
+    assert.match(ticks.reason!, /safe mode \(--safe-mode\)/);
+    assert.equal(idle.state, "created");
+    assert.equal(idle.reason, undefined);
+    assert.deepEqual(h.flows.readiness(), { ready: true, reasons: [] });
+    assert.match(
+      await h.collector.render(),
+      /^weir_flow_state\{flow="ticks",state="stopped"\} 1$/m,
+    );
+    const started = await h.flows.start("ticks");
+    assert.equal(started.state, "running");
+    assert.equal(started.reason, undefined);
+    await h.flows.close();
+  },
+);

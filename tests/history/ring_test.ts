@@ -106,3 +106,24 @@ test("ChunkRing keeps each chunk's edge bit for bit beside it, through compactio
   ]);
   assert.ok(Number.isNaN(view.spans[(view.first + 1) * SPAN + SPAN_EDGE]));
 });
+
+test("ChunkRing.allocatedBytes counts each series' buffer and span table, room for growth included", () => {
+  const ring = new ChunkRing(4);
+  assert.equal(ring.allocatedBytes, 0);
+  const chunk = (t: number) => ({
+    minT: t,
+    maxT: t + 9,
+    count: 10,
+    bytes: new Uint8Array(4).fill(1),
+  });
+  for (let id = 0; id < 10; id++) ring.push(id, chunk(0));
+  // 4 bytes held a series, but each took a 256-byte buffer and a span
+  // table of 8 chunks (SPAN float64s each).
+  assert.equal(ring.bytes, 40);
+  const perSeries = ring.allocatedBytes / 10;
+  assert.ok(Number.isInteger(perSeries) && perSeries > 256, `${perSeries}`);
+  // Chunks dropped from a full ring free no memory; growth is counted.
+  for (let t = 1; t < 200; t++) ring.push(0, chunk(t * 10));
+  assert.equal(ring.bytes, 4 * 4 + 36);
+  assert.ok(ring.allocatedBytes >= 10 * perSeries);
+});

@@ -57,6 +57,20 @@ test("History.attach() samples a collector into its store, and reads it back", a
     [],
   );
   assert.deepEqual(history.tiers.map((t) => t.name), ["raw", "1m", "1h"]);
+  // Step reads (what the query API uses for long ranges) reach the store.
+  const ends = new Float64Array([sink.t[0], sink.t[0] + 1000]);
+  const [stepped] = history.selectSteps(
+    [NAME("weir_process_messages_total"), {
+      name: "process",
+      type: "=",
+      value: "Sink",
+    }],
+    ends,
+    2000,
+    0,
+  );
+  assert.deepEqual([...stepped.t], [...sink.t]);
+  assert.deepEqual([...stepped.value], [5]);
 });
 
 test("History.attach() exports the history's own metrics in the collector, and its detach removes them", async () => {

@@ -100,3 +100,22 @@ test("SeriesIndex: many series with colliding-looking labels stay distinct", () 
   }
   assert.deepEqual(ix.match([m("i", "=~", "49(9|8)9")]), [4989, 4999]);
 });
+
+test("SeriesIndex finds each of 20,000 series by its labels after its table grew, whatever the key order", () => {
+  const ix = new SeriesIndex();
+  const labels = (i: number) => ({
+    __name__: `m${i % 37}`,
+    flow: `f${i % 101}`,
+    process: `p${i}`,
+  });
+  for (let i = 0; i < 20_000; i++) assert.equal(ix.ref(labels(i), "gauge"), i);
+  for (let i = 0; i < 20_000; i += 7) {
+    const l = labels(i);
+    assert.equal(
+      ix.find({ process: l.process, flow: l.flow, __name__: l.__name__ }),
+      i,
+    );
+  }
+  assert.equal(ix.find({ __name__: "m0", flow: "f0", process: "p20000" }), -1);
+  assert.equal(ix.count, 20_000);
+});

@@ -69,45 +69,57 @@ test("HistoryStore in memory: retention drops ring chunks by time too", async ()
   await s.close();
 });
 
-test("HistoryStore budget: the disk never exceeds maxDiskBytes by more than one chunk, the oldest goes first", async () => {
-  await withDir(async (dir) => {
-    const budget = 20_000;
-    const s = await HistoryStore.open({
-      dir,
-      flushIntervalMs: 0,
-      maxDiskBytes: budget,
-      segmentBytes: 2048,
-      now: () => 0,
-      tiers: [
-        { name: "raw", resolutionMs: 1000, retentionMs: 1e12, chunkRows: 20 },
-        { name: "1m", resolutionMs: 60_000, retentionMs: 1e12, chunkRows: 10 },
-      ],
-    });
-    const refs = Array.from(
-      { length: 8 },
-      (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "counter"),
-    );
-    let maxSeen = 0;
-    for (let i = 1; i <= 3000; i++) {
-      for (const r of refs) s.append(r, i * 1000, i * (r + 1) + Math.sin(i));
-      if (i % 10 === 0) {
-        await s.flush();
-        const bytes = diskBytes(dir);
-        maxSeen = Math.max(maxSeen, bytes);
-        // The check comes before each write, so not even one chunk over.
-        assert.ok(bytes <= budget, `${bytes} bytes on disk after ${i} s`);
+test(
+  "HistoryStore budget: the disk never exceeds maxDiskBytes by more than one chunk, the oldest goes first",
+  {
+    // 300 flushes with fdatasync: over Bun's 5 s default on a loaded machine.
+    timeout: 60_000,
+  },
+  async () => {
+    await withDir(async (dir) => {
+      const budget = 20_000;
+      const s = await HistoryStore.open({
+        dir,
+        flushIntervalMs: 0,
+        maxDiskBytes: budget,
+        segmentBytes: 2048,
+        now: () => 0,
+        tiers: [
+          { name: "raw", resolutionMs: 1000, retentionMs: 1e12, chunkRows: 20 },
+          {
+            name: "1m",
+            resolutionMs: 60_000,
+            retentionMs: 1e12,
+            chunkRows: 10,
+          },
+        ],
+      });
+      const refs = Array.from(
+        { length: 8 },
+        (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "counter"),
+      );
+      let maxSeen = 0;
+      for (let i = 1; i <= 3000; i++) {
+        for (const r of refs) s.append(r, i * 1000, i * (r + 1) + Math.sin(i));
+        if (i % 10 === 0) {
+          await s.flush();
+          const bytes = diskBytes(dir);
+          maxSeen = Math.max(maxSeen, bytes);
+          // The check comes before each write, so not even one chunk over.
+          assert.ok(bytes <= budget, `${bytes} bytes on disk after ${i} s`);
+        }
       }
-    }
-    const st = s.stats();
-    assert.ok(st.tiers[0].chunksDropped.budget > 0);
-    assert.ok(maxSeen > budget / 2, `the budget was used: ${maxSeen}`);
-    // The newest data is there, the oldest raw data went.
-    const [p] = s.select([{ name: "i", type: "=", value: "3" }], 0, 1e9, 0);
-    assert.equal(p.t[p.t.length - 1], 3_000_000);
-    assert.ok(p.t[0] > 1000, `oldest raw point left: ${p.t[0]}`);
-    await s.close();
-  });
-});
+      const st = s.stats();
+      assert.ok(st.tiers[0].chunksDropped.budget > 0);
+      assert.ok(maxSeen > budget / 2, `the budget was used: ${maxSeen}`);
+      // The newest data is there, the oldest raw data went.
+      const [p] = s.select([{ name: "i", type: "=", value: "3" }], 0, 1e9, 0);
+      assert.equal(p.t[p.t.length - 1], 3_000_000);
+      assert.ok(p.t[0] > 1000, `oldest raw point left: ${p.t[0]}`);
+      await s.close();
+    });
+  },
+);
 
 test("HistoryStore budget too small for the open chunks: one warning, nothing else breaks", async () => {
   await withDir(async (dir) => {
