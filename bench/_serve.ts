@@ -135,8 +135,15 @@ export interface WrkResult {
   /** Latency percentiles (ms), when asked for with `latency`. */
   p50?: number;
   p99?: number;
-  /** Non-2xx/3xx responses plus socket errors. */
+  /** Non-2xx/3xx responses plus socket errors other than timeouts. */
   errors: number;
+  /**
+   * Requests wrk gave up on after its 2 s timeout: on a loaded machine a
+   * few happen to any server, so they are counted, not fatal.
+   */
+  timeouts: number;
+  /** wrk's lines about them, when there were any. */
+  errorText?: string;
 }
 
 /**
@@ -173,8 +180,18 @@ export function wrk(
     /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
       .exec(out);
   const errors = (non2xx ? Number(non2xx[1]) : 0) +
-    (socket ? socket.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
-  const result: WrkResult = { rps: Math.round(Number(m[1])), errors };
+    (socket ? socket.slice(1, 4).reduce((s, x) => s + Number(x), 0) : 0);
+  const timeouts = socket ? Number(socket[4]) : 0;
+  const result: WrkResult = {
+    rps: Math.round(Number(m[1])),
+    errors,
+    timeouts,
+  };
+  if (errors > 0) {
+    result.errorText = out.split("\n").filter((l) =>
+      /Non-2xx|Socket errors/.test(l)
+    ).map((l) => l.trim()).join("; ");
+  }
   if (options.latency) {
     result.p50 = _percentile(out, "50");
     result.p99 = _percentile(out, "99");

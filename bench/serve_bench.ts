@@ -35,8 +35,10 @@
  * of each side, the median of the rounds' weir/bare ratios (the steadiest
  * figure on a shared machine), the median p50/p99 latency, and the load
  * average before and after. Every window must have no error and no
- * non-2xx answer. "CPU µs/request" is the server process's CPU time
- * (all threads, from /proc/PID/stat) over a window divided by the
+ * non-2xx answer (wrk's timeouts, which a loaded machine causes, are
+ * printed and counted in nothing else). "CPU µs/request" is the server
+ * process's CPU time (all threads, from /proc/PID/stat) over a window
+ * divided by the
  * requests it answered: the cost per request, which the other work on a
  * shared machine disturbs less than req/s.
  *
@@ -194,8 +196,11 @@ async function measure(
         latency: true,
       });
       const cpu = processCpuSeconds(server.pid) - cpu0;
+      if (r.timeouts > 0) {
+        console.log(`  (${side} GET ${path}: ${r.timeouts} wrk timeouts)`);
+      }
       if (r.errors > 0) {
-        throw new Error(`${side} GET ${path}: ${r.errors} errors or non-2xx`);
+        throw new Error(`${side} GET ${path}: ${r.errorText}`);
       }
       return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
     };

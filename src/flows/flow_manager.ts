@@ -78,6 +78,8 @@ export interface FlowManagerOptions {
   collector?: MetricsCollector;
   /** How long a stop, replace or delete lets messages flow out, in ms. Default 5000. */
   drainTimeoutMs?: number;
+  /** The crash-loop guard's settings (see {@linkcode CrashLoopOptions}). */
+  crashLoop?: CrashLoopOptions;
   /**
    * Where changes (create, update, delete, start, stop: once each, with
    * the flow's id, its rev and who asked), restarts, process errors,
@@ -98,6 +100,21 @@ export type FlowLogFields = Record<string, string | number | boolean>;
 export interface FlowActor {
   /** The token's name, e.g. `token-1a2b3c4d`. */
   by?: string;
+}
+
+/**
+ * The crash-loop guard of {@linkcode FlowManager.restore}: a flow whose
+ * starts at restore failed, or never settled because the process died
+ * during them, `maxStartFailures` times within `windowMs` is restored
+ * stopped, with the reason in its state.
+ */
+export interface CrashLoopOptions {
+  /** Failed or unsettled starts that hold a flow back. Default 3. */
+  maxStartFailures?: number;
+  /** The window they count in, in ms. Default 600000 (10 min). */
+  windowMs?: number;
+  /** How long a restored flow must run for its start to count as settled, in ms. Default 10000. */
+  settleMs?: number;
 }
 
 /** How serious a {@linkcode FlowManagerOptions.log} message is. */
@@ -146,6 +163,8 @@ export class FlowManager {
   readonly #queue = new SerialQueue();
   readonly #run: _FlowRunner;
   readonly #removeMetrics: (() => void)[] = [];
+  readonly #crashLoop: Required<CrashLoopOptions>;
+  readonly #settling = new Set<ReturnType<typeof setTimeout>>();
   #closing: Promise<void> | undefined;
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
@@ -162,6 +181,18 @@ export class FlowManager {
     }
     const timeout = options.drainTimeoutMs ?? 5000;
     _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    this.#crashLoop = {
+      maxStartFailures: options.crashLoop?.maxStartFailures ?? 3,
+      windowMs: options.crashLoop?.windowMs ?? 600_000,
+      settleMs: options.crashLoop?.settleMs ?? 10_000,
+    };
+    for (const [k, v] of Object.entries(this.#crashLoop)) {
+      if (!Number.isInteger(v) || v < 1 || v > 2_147_483_647) {
+        throw new RangeError(
+          `Cannot create flow manager: crashLoop.${k} must be an integer from 1 to 2147483647, received ${v}`,
+        );
+      }
+    }
     this.#store = options.store;
     this.#registry = options.registry;
     this.#collector = options.collector;
@@ -209,8 +240,12 @@ export class FlowManager {
       if (this.#flows.has(stored.id)) continue;
       const entry = _entry(stored);
       this.#flows.set(stored.id, entry);
+      const hold = held ?? this.#crashLoopHold(stored.id, stored.running);
       pending.push(
-        this.#queue.run(stored.id, () => this.#run.restore(entry, held)),
+        this.#queue.run(stored.id, async () => {
+          await this.#run.restore(entry, hold);
+          if (hold === undefined && stored.running) this.#settle(entry);
+        }),
       );
     }
     await Promise.all(pending);
@@ -643,6 +678,8 @@ export class FlowManager {
         const old = entry.network;
         if (old === null || !_active(old)) {
           await this.#run.restart(entry);
+          // An operator's start takes over from the crash-loop guard.
+          this.#store.clearStartAttempts(id);
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
@@ -822,6 +859,8 @@ export class FlowManager {
 
   async #close(timeoutMs: number): Promise<void> {
     for (const entry of this.#flows.values()) this.#cancelRestart(entry);
+    for (const timer of this.#settling) clearTimeout(timer);
+    this.#settling.clear();
     await this.#queue.idle();
     await Promise.all(
       [...this.#flows.values()].map((entry) =>
@@ -833,6 +872,67 @@ export class FlowManager {
   }
 
   // ---- internals ----
+
+  /**
+   * The crash-loop guard at restore: the reason to hold a flow back when
+   * its recent starts failed too often, else `undefined` after recording
+   * this start (before it, so a start that kills the process counts).
+   */
+  #crashLoopHold(id: string, running: boolean): string | undefined {
+    if (!running) return undefined;
+    const { maxStartFailures, windowMs } = this.#crashLoop;
+    const now = Date.now();
+    try {
+      const recent = this.#store.startAttempts(id).filter((t) =>
+        t >= now - windowMs && t <= now
+      );
+      if (recent.length >= maxStartFailures) {
+        const reason = `not started: its last ${recent.length} starts within ${
+          Math.round(windowMs / 1000)
+        } s failed or never settled (weir stopped during them), the last at ${
+          new Date(recent.at(-1)!).toISOString()
+        }; fix or delete it, then start it with POST /flows/:id/start`;
+        this.#log(`flow ${_q(id)}: ${reason}`, "error", {
+          flow: id,
+          op: "crash-loop",
+        });
+        return reason;
+      }
+      this.#store.recordStartAttempt(id, now, now - windowMs);
+    } catch (e) {
+      // The guard must not keep a flow from its start: say so and go on.
+      this.#log(
+        `flow ${
+          _q(id)
+        }: the crash-loop guard could not read or write its start attempts: ${
+          _message(e)
+        }`,
+        "warn",
+      );
+    }
+    return undefined;
+  }
+
+  /** Forgets a restored flow's start attempt once it ran `settleMs`. */
+  #settle(entry: _Entry): void {
+    const id = entry.stored.id;
+    const net = entry.network;
+    if (net === null || !_active(net)) return;
+    const timer = setTimeout(() => {
+      this.#settling.delete(timer);
+      if (this.#closing !== undefined || entry.network !== net) return;
+      if (!_active(net) && net.state !== "finished") return;
+      try {
+        this.#store.clearStartAttempts(id);
+      } catch (e) {
+        this.#log(
+          `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
+          "warn",
+        );
+      }
+    }, this.#crashLoop.settleMs);
+    this.#settling.add(timer);
+  }
 
   /** Exports each flow's state and its supervisor's counts. */
   #addMetrics(collector: MetricsCollector): void {
@@ -959,6 +1059,7 @@ export class FlowManager {
         this.#run.fail(entry, `restart ${n} did not start: ${_message(e)}`);
         return;
       }
+      this.#settle(entry);
       this.#log(
         `flow ${
           _q(id)

@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS flows (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS flow_starts (
+  id TEXT PRIMARY KEY NOT NULL,
+  attempts TEXT NOT NULL
+) STRICT;
 `;
 
 const FORMATS: readonly string[] = ["json", "fbp"];
@@ -373,7 +377,64 @@ export class FlowStore {
     this.#transaction(db, () => {
       this.#checked(db, id, expectedRev, what);
       db.prepare("DELETE FROM flows WHERE id = ?").run(id);
+      db.prepare("DELETE FROM flow_starts WHERE id = ?").run(id);
     });
+  }
+
+  /**
+   * The times (ms since the epoch) of a flow's starts at restore that
+   * failed or never settled (the process died during them), oldest first:
+   * the crash-loop guard's memory across restarts. A flow with none has
+   * `[]`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * store.recordStartAttempt("a", 1000, 0);
+   * store.recordStartAttempt("a", 2000, 1500);
+   * assert.deepEqual(store.startAttempts("a"), [2000]);
+   * store.clearStartAttempts("a");
+   * assert.deepEqual(store.startAttempts("a"), []);
+   * store.close();
+   * ```
+   */
+  startAttempts(id: string): number[] {
+    const db = this.#open("read start attempts");
+    const row = db.prepare("SELECT attempts FROM flow_starts WHERE id = ?")
+      .get(id) as Row | undefined;
+    if (row === undefined) return [];
+    try {
+      const list = JSON.parse(String(row.attempts));
+      return Array.isArray(list)
+        ? list.filter((t): t is number => typeof t === "number")
+        : [];
+    } catch {
+      // A row edited by hand counts as none: the guard only holds back.
+      return [];
+    }
+  }
+
+  /**
+   * Adds a start attempt at `at` to a flow's list, dropping those before
+   * `since` (outside the guard's window). Written before the start, so a
+   * start that kills the process is remembered.
+   */
+  recordStartAttempt(id: string, at: number, since: number): void {
+    const db = this.#open("record a start attempt");
+    const kept = this.startAttempts(id).filter((t) => t >= since);
+    kept.push(at);
+    db.prepare(
+      "INSERT INTO flow_starts (id, attempts) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts",
+    ).run(id, JSON.stringify(kept.slice(-100)));
+  }
+
+  /** Forgets a flow's start attempts: it started and settled, or an operator took over. */
+  clearStartAttempts(id: string): void {
+    const db = this.#open("clear start attempts");
+    db.prepare("DELETE FROM flow_starts WHERE id = ?").run(id);
   }
 
   /**

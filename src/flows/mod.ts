@@ -41,6 +41,7 @@ export {
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 export {
+  type CrashLoopOptions,
   type FlowLogLevel,
   FlowManager,
   type FlowManagerOptions,

@@ -80,6 +80,16 @@ export interface ConnectionTrackerOptions {
   readInodes?: () => Set<number> | null;
   /** The clock, in milliseconds. Default `performance.now()`. */
   now?: () => number;
+  /**
+   * How long `open()` may answer with the count of the last full read
+   * (milliseconds) while the process's socket inodes are the same as just
+   * before it (no connection opened or closed since; a socket that only
+   * changed state, e.g. to close-wait, is then seen late). Each full read
+   * walks the kernel's whole socket table (milliseconds on a busy host),
+   * and a metric history collects every second. Default 0: `open()`
+   * always reads.
+   */
+  reuseMs?: number;
 }
 
 /** A connection the tracker knows. */
@@ -123,6 +133,11 @@ export class ConnectionTracker implements ServerConnections {
   readonly #now: () => number;
   /** When the last full read was (ms). */
   #lastFull = -Infinity;
+  readonly #reuseMs: number;
+  /** The open count of the last full read (`null`: it failed). */
+  #lastOpen: number | null = null;
+  /** The socket inodes read just before open()'s last full read. */
+  #fullInodes: Set<number> | null = null;
   /** The socket inodes seen by the last cheap read. */
   #inodes = new Set<number>();
   readonly #listeners = new Set<(ageSeconds: number) => void>();
@@ -157,7 +172,18 @@ export class ConnectionTracker implements ServerConnections {
       read = readOwnTcpSockets,
       readInodes = readOwnSocketInodes,
       now = () => performance.now(),
+      reuseMs = 0,
     } = options;
+    if (
+      typeof reuseMs !== "number" || !(reuseMs >= 0) || reuseMs > 2_147_483_647
+    ) {
+      throw new RangeError(
+        `Cannot track connections: reuseMs must be a number of milliseconds from 0 to 2147483647, received ${
+          String(reuseMs)
+        }`,
+      );
+    }
+    this.#reuseMs = reuseMs;
     if (
       typeof fullReadMs !== "number" || !(fullReadMs >= 0) ||
       fullReadMs > 2_147_483_647
@@ -215,7 +241,19 @@ export class ConnectionTracker implements ServerConnections {
    * are reported before it returns.
    */
   open(): number | null {
-    return this.poll();
+    if (this.#reuseMs === 0 || this.#stopped) return this.poll();
+    const inodes = this.#readInodes();
+    if (
+      inodes !== null && this.#lastOpen !== null &&
+      this.#fullInodes !== null &&
+      this.#now() - this.#lastFull < this.#reuseMs &&
+      _sameSet(inodes, this.#fullInodes)
+    ) return this.#lastOpen;
+    const open = this.poll();
+    // Read before the full read: a socket that came or went during it
+    // makes the next comparison differ.
+    this.#fullInodes = inodes;
+    return open;
   }
 
   /**
@@ -249,6 +287,8 @@ export class ConnectionTracker implements ServerConnections {
    */
   poll(): number | null {
     const sockets = this.#stopped ? null : this.#read();
+    this.#fullInodes = null;
+    this.#lastOpen = null;
     if (sockets === null) {
       this.#readable = false;
       this.#forgetAll();
@@ -292,6 +332,7 @@ export class ConnectionTracker implements ServerConnections {
       }
     }
     this.#schedule();
+    this.#lastOpen = open;
     return open;
   }
 
@@ -363,6 +404,12 @@ export class ConnectionTracker implements ServerConnections {
       this.#timer = undefined;
     }
   }
+}
+
+function _sameSet(a: Set<number>, b: Set<number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /**

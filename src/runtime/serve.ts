@@ -245,7 +245,11 @@ function _server(
     close,
     finished,
     get connections(): ServerConnections {
-      return peers.tracker ??= new ConnectionTracker(port);
+      // reuseMs: a metric history collects the open connections every
+      // second; while no socket of the process came or went, the count of
+      // a read up to 5 s old stands (a full read walks the kernel's whole
+      // socket table: about 5 ms a second on a busy host).
+      return peers.tracker ??= new ConnectionTracker(port, { reuseMs: 5000 });
     },
     remoteAddress: (request, env) => listening.remoteAddress(request, env),
     [Symbol.asyncDispose]: close,

@@ -114,3 +114,56 @@ test(
     }
   },
 );
+
+test(
+  "weir serve over a database holding a flow whose last 3 starts never settled (a poison flow): ready within 5 s, that flow stopped with the reason, the others running",
+  SLOW,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-poison-"));
+    const db = join(dir, "flows.db");
+    try {
+      const store = FlowStore.open(db);
+      const tick = "'1s' -> interval T(core/Interval) out -> in D(core/Drop)";
+      store.create({ id: "poison", text: tick, format: "fbp", running: true });
+      store.create({ id: "ticks", text: tick, format: "fbp", running: true });
+      // What three starts that blocked or killed weir leave behind.
+      const now = Date.now();
+      for (const t of [now - 30_000, now - 20_000, now - 10_000]) {
+        store.recordStartAttempt("poison", t, now - 600_000);
+      }
+      store.close();
+      const t0 = Date.now();
+      const w = startWeir([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        db,
+        "--no-history",
+      ]);
+      try {
+        const serving = await w.logged(
+          (r: LogRecord) => typeof r.url === "string",
+          "the serving line",
+        );
+        const url = serving.url as string;
+        await readyAt(url, t0 + 5000);
+        const flows = (await (await fetch(`${url}/flows`)).json()).flows as {
+          id: string;
+          state: string;
+          reason?: string;
+        }[];
+        const byId = Object.fromEntries(flows.map((f) => [f.id, f]));
+        assert.equal(byId.poison.state, "stopped");
+        assert.match(byId.poison.reason!, /its last 3 starts within 600 s/);
+        assert.equal(byId.ticks.state, "running");
+      } finally {
+        process.kill(w.child.pid!, "SIGTERM");
+        await w.exited;
+      }
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -353,3 +353,46 @@ test("ConnectionTracker dates a new connection on a peer port that a closed one 
   assert.deepEqual(ages, [1, 1]);
   tracker.stop();
 });
+
+test("ConnectionTracker with reuseMs answers open() from the last full read while the process's sockets stay the same", () => {
+  const state = { table: [row(40000, 7)], inodes: new Set([7, 99]), at: 0 };
+  let fullReads = 0;
+  const tracker = new ConnectionTracker(8080, {
+    read: () => {
+      fullReads++;
+      return state.table;
+    },
+    readInodes: () => new Set(state.inodes),
+    now: () => state.at,
+    pollMs: 1_000_000,
+    reuseMs: 5000,
+  });
+  const ages: number[] = [];
+  tracker.onClose((a) => ages.push(a));
+  assert.equal(tracker.open(), 1);
+  const after = fullReads;
+  state.at = 1000;
+  assert.equal(tracker.open(), 1);
+  assert.equal(fullReads, after, "nothing came or went: no full read");
+  // A new connection: its socket is a new inode.
+  state.table = [row(40000, 7), row(40001, 8)];
+  state.inodes.add(8);
+  assert.equal(tracker.open(), 2);
+  assert.equal(fullReads, after + 1);
+  // One closes: its inode goes, the close is reported at once.
+  state.at = 2000;
+  state.table = [row(40001, 8)];
+  state.inodes.delete(7);
+  assert.equal(tracker.open(), 1);
+  assert.deepEqual(ages, [2]);
+  // Past reuseMs, a full read even with the same sockets.
+  state.at = 8000;
+  assert.equal(tracker.open(), 1);
+  assert.equal(fullReads, after + 3);
+  tracker.stop();
+  assert.equal(tracker.open(), null);
+  assert.throws(
+    () => new ConnectionTracker(80, { reuseMs: -1 }),
+    /^RangeError: Cannot track connections: reuseMs must be a number of milliseconds from 0 to 2147483647, received -1$/,
+  );
+});
