@@ -140,7 +140,6 @@ async function _runCommand(
 ): Promise<number> {
   const params = parsed.positional;
   let registry = builtins();
-  if (command.name === "validate") return _validateFiles(params, registry);
   if (command.name === "components") {
     if (params.length > 0) fail("components takes no arguments");
     _listComponents(registry);
@@ -161,6 +160,7 @@ async function _runCommand(
   }
   const s = resolved.settings;
   registry = builtins({ files: fileSandbox(command.name, s) });
+  if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const log = createLogger({

@@ -4,12 +4,12 @@
  * refused with the problem, and nothing is stored.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { killLeftovers, startServe } from "./_weir.ts";
+import { cli, killLeftovers, startServe } from "./_weir.ts";
 
 test(
   "weir serve: a posted flow that reads /etc/passwd, ../x or the database's -wal file is refused with a problem, and nothing is stored",
@@ -77,3 +77,30 @@ test(
     }
   },
 );
+
+test("weir validate checks file paths against --data-dir", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-sandbox-"));
+  try {
+    const graph = join(dir, "g.fbp");
+    writeFileSync(
+      graph,
+      "'/etc/passwd' -> path R(fs/ReadLines) out -> in D(core/Drop)\n",
+    );
+    const refused = await cli(["validate", "--data-dir", dir, graph]);
+    assert.equal(refused.code, 1, refused.err);
+    assert.match(
+      refused.out + refused.err,
+      /Cannot use file "\/etc\/passwd": it is outside the data folder/,
+    );
+    writeFileSync(
+      graph,
+      `'${
+        join(dir, "x.txt")
+      }' -> path R(fs/ReadLines) out -> in D(core/Drop)\n`,
+    );
+    const ok = await cli(["validate", "--data-dir", dir, graph]);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
