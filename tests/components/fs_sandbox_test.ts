@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { inTempDir, linesOf, runComponent } from "./_helpers.ts";
 import {
@@ -197,4 +204,29 @@ test("builtins() without files roots the sandbox at ./data of the current folder
   assert.throws(() => parse("../x"), /outside the data folder/);
   assert.equal(parse("x.txt"), "x.txt");
   assert.equal(new FileSandbox().root, resolve("data"));
+});
+
+test("FileSandbox.checkOpen() judges the open file by its descriptor, so a link swapped in after check() cannot lead out", async () => {
+  await inTempDir((dir) => {
+    const { data, sandbox } = _setup(dir);
+    // The path passed check() while it was a plain file under the data folder...
+    writeFileSync(join(data, "swap.txt"), "inside");
+    assert.equal(sandbox.check("swap.txt"), join(data, "swap.txt"));
+    // ...but what got opened is the file outside.
+    const fd = openSync(join(dir, "secret.txt"), "r");
+    try {
+      assert.throws(
+        () => sandbox.checkOpen("swap.txt", fd),
+        /file "swap\.txt": it is outside the data folder/,
+      );
+    } finally {
+      closeSync(fd);
+    }
+    const inside = openSync(join(data, "swap.txt"), "r");
+    try {
+      sandbox.checkOpen("swap.txt", inside);
+    } finally {
+      closeSync(inside);
+    }
+  });
 });
