@@ -127,8 +127,10 @@ queryable beside /metrics at /api/v1/query.`,
     about:
       `Checks each graph (.fbp or .json) against the component catalogue and
 prints every problem as file:line:col: message. Exits 0 when all are
-valid, 1 when any has a problem, 2 when a file cannot be read.`,
-    settings: [],
+valid, 1 when any has a problem, 2 when a file cannot be read. A file
+path a graph names must be under --data-dir (default ./data), as for
+weir serve and weir run.`,
+    settings: ["--data-dir"],
     flags: [],
     examples: [
       "weir validate flows/sensors.fbp",

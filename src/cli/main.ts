@@ -16,6 +16,7 @@
  */
 import process from "node:process";
 import { builtins } from "../components/mod.ts";
+import { fileSandbox } from "./file_sandbox_setup.ts";
 import type { Registry } from "../engine/registry.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
@@ -138,8 +139,7 @@ async function _runCommand(
   options: MainOptions,
 ): Promise<number> {
   const params = parsed.positional;
-  const registry = builtins();
-  if (command.name === "validate") return _validateFiles(params, registry);
+  let registry = builtins();
   if (command.name === "components") {
     if (params.length > 0) fail("components takes no arguments");
     _listComponents(registry);
@@ -159,6 +159,8 @@ async function _runCommand(
     throw e;
   }
   const s = resolved.settings;
+  registry = builtins({ files: fileSandbox(command.name, s) });
+  if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const log = createLogger({

@@ -14,6 +14,7 @@ const _REASONS: Record<string, string> = {
   ENOSPC: "no space left on the device",
   EROFS: "the file system is read-only",
   ENXIO: "no such device (a socket cannot be opened by its path)",
+  ELOOP: "it is a symbolic link, which the sandbox does not follow for writes",
 };
 
 /**

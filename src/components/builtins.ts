@@ -23,12 +23,21 @@ import {
   flowMap,
   FlowThrottle,
 } from "./flow.ts";
-import { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
+import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
+import { FileSandbox, type FileSandboxOptions } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
-export interface BuiltinsOptions extends ExpressionComponentOptions {}
+export interface BuiltinsOptions extends ExpressionComponentOptions {
+  /**
+   * Where the file components (`fs/*`) may read and write: a
+   * {@linkcode FileSandbox} or its options. Default a sandbox rooted at
+   * `./data` (from the current folder) with nothing denied: a flow never
+   * reaches the whole disk unless the host says so.
+   */
+  files?: FileSandbox | FileSandboxOptions;
+}
 
 /**
  * A new registry holding every built-in component under its weir name
@@ -47,10 +56,16 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {}
  * // A host's own budget for the JSONata expressions of flow/Map and flow/Filter:
  * const strict = builtins({ expressionBudget: { timeoutMs: 100, maxDepth: 200 } });
  * assert.equal(strict.has("flow/Map"), true);
+ * // Files only under /srv/weir, never its database:
+ * const files = builtins({ files: { root: "/srv/weir", deny: ["/srv/weir/weir.db"] } });
+ * assert.throws(() => files.get("fs/ReadFile") && files.get("fs/WriteLines")?.inPorts.path.parse?.("/etc/x"));
  * ```
  */
 export function builtins(options: BuiltinsOptions = {}): Registry {
   const custom = options.expressionBudget !== undefined;
+  const files = options.files instanceof FileSandbox
+    ? options.files
+    : new FileSandbox(options.files);
   return new Registry()
     .register(CoreRepeat)
     .register(CoreDrop)
@@ -67,7 +82,7 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(JsonParse)
     .register(JsonStringify)
     .register(StringsSplit, "strings/SplitStr")
-    .register(FsReadLines)
-    .register(FsWriteLines)
-    .register(FsReadFile, "filesystem/ReadFile");
+    .register(fsReadLines(files))
+    .register(fsWriteLines(files))
+    .register(fsReadFile(files), "filesystem/ReadFile");
 }

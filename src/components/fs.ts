@@ -9,8 +9,15 @@
  *
  * @module
  */
-import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { open } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  writeSync,
+} from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Readable } from "node:stream";
@@ -23,6 +30,7 @@ import {
 import { _errorPort } from "./_error_port.ts";
 import { _fileError } from "./_file_error.ts";
 import { _toJson } from "./_to_json.ts";
+import type { FileSandbox } from "./file_sandbox.ts";
 
 function _path(value: unknown): string {
   if (typeof value === "string" && value !== "") return value;
@@ -39,6 +47,42 @@ function _requirePath(ctx: Context<unknown>, component: string): string {
     );
   }
   return path;
+}
+
+/**
+ * The `path` port's parser: a non-empty string, which `sandbox` (when there
+ * is one) accepts; `"-"` (standard input) passes when `stdin` is allowed.
+ * Called on IIPs at validation and on each path that arrives.
+ */
+function _sandboxedPath(
+  sandbox: FileSandbox | undefined,
+  stdin: boolean,
+): (value: unknown) => string {
+  if (sandbox === undefined) return _path;
+  return (value) => {
+    const path = _path(value);
+    if (!(stdin && path === "-")) sandbox.check(path);
+    return path;
+  };
+}
+
+/**
+ * Opens `path` for reading; with a sandbox, the path is checked again (a
+ * link made since validation) and so is the open file's real path.
+ */
+async function _openRead(
+  path: string,
+  sandbox: FileSandbox | undefined,
+): Promise<FileHandle> {
+  if (sandbox === undefined) return await open(path, "r");
+  const handle = await open(sandbox.check(path), "r");
+  try {
+    sandbox.checkOpen(path, handle.fd);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
 }
 
 /** Bytes read at a time: a file is read this far ahead of `out`. */
@@ -73,8 +117,12 @@ function _sizeUpTo(max: number): (value: unknown) => number {
  * bytes it stops and fails (a device such as `/dev/zero` never ends, and
  * a huge file would take the host's memory).
  */
-async function _readAtMost(path: string, max: number): Promise<Uint8Array> {
-  const handle = await open(path, "r");
+async function _readAtMost(
+  path: string,
+  max: number,
+  sandbox: FileSandbox | undefined,
+): Promise<Uint8Array> {
+  const handle = await _openRead(path, sandbox);
   try {
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -112,8 +160,11 @@ interface _ByteSource {
   close(): Promise<void>;
 }
 
-async function _fileSource(path: string): Promise<_ByteSource> {
-  const handle = await open(path, "r");
+async function _fileSource(
+  path: string,
+  sandbox: FileSandbox | undefined,
+): Promise<_ByteSource> {
+  const handle = await _openRead(path, sandbox);
   const buffer = new Uint8Array(_CHUNK);
   return {
     async read() {
@@ -200,106 +251,132 @@ function _readChunk(
  * assert.equal(FsReadLines.inPorts.path.required, true);
  * ```
  */
-export const FsReadLines: Component = defineComponent({
-  name: "fs/ReadLines",
-  description: "Sends each line of a file (or standard input), then ends.",
-  inPorts: {
-    path: {
-      type: "string",
-      control: true,
-      required: true,
-      parse: _path,
-      description: 'The file to read; "-" reads standard input.',
+export const FsReadLines: Component = fsReadLines();
+
+/**
+ * `fs/ReadLines` ({@linkcode FsReadLines}) reaching only the files `sandbox`
+ * allows: a path outside it is a validation problem when given as an IIP,
+ * and fails the process when it arrives later. Without a sandbox it reads
+ * any file the process can (as {@linkcode FsReadLines}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fsReadLines } from "./fs.ts";
+ * import { FileSandbox } from "./file_sandbox.ts";
+ *
+ * const c = fsReadLines(new FileSandbox({ root: "/srv/weir" }));
+ * assert.throws(() => c.inPorts.path.parse?.("/etc/shadow"), /outside the data folder/);
+ * ```
+ */
+export function fsReadLines(sandbox?: FileSandbox): Component {
+  return defineComponent({
+    name: "fs/ReadLines",
+    description: "Sends each line of a file (or standard input), then ends.",
+    inPorts: {
+      path: {
+        type: "string",
+        control: true,
+        required: true,
+        parse: _sandboxedPath(sandbox, true),
+        description: 'The file to read; "-" reads standard input.',
+      },
+      maxLineLength: {
+        type: "integer",
+        control: true,
+        default: _MAX_LINE,
+        parse: _sizeUpTo(_MAX_LINE_LIMIT),
+        description:
+          `Longest line, in characters (default ${_MAX_LINE}, at most ${_MAX_LINE_LIMIT}); a longer one fails the read, so a file without line breaks cannot fill the memory.`,
+      },
     },
-    maxLineLength: {
-      type: "integer",
-      control: true,
-      default: _MAX_LINE,
-      parse: _sizeUpTo(_MAX_LINE_LIMIT),
-      description:
-        `Longest line, in characters (default ${_MAX_LINE}, at most ${_MAX_LINE_LIMIT}); a longer one fails the read, so a file without line breaks cannot fill the memory.`,
+    outPorts: {
+      out: {
+        type: "string",
+        description: "Each line, without its line break.",
+      },
+      error: _errorPort,
     },
-  },
-  outPorts: {
-    out: { type: "string", description: "Each line, without its line break." },
-    error: _errorPort,
-  },
-  async run(ctx) {
-    const path = _requirePath(ctx, "fs/ReadLines");
-    const signal = ctx.signal;
-    if (signal.aborted) return;
-    const stdin = path === "-";
-    const where = stdin ? "standard input" : path;
-    let source: _ByteSource;
-    try {
-      source = stdin
-        ? _streamSource(process.stdin, signal)
-        : await _fileSource(path);
-    } catch (e) {
-      throw _fileError("read", where, e);
-    }
-    // Drops a byte-order mark at the start; keeps characters whole across
-    // chunks.
-    const decoder = new TextDecoder();
-    // The start of the current line, from earlier chunks.
-    let pending: string[] = [];
-    let pendingLength = 0;
-    const maxLine = ctx.control<number>("maxLineLength");
-    const tooLong = () =>
-      _fileError(
-        "read",
-        where,
-        `a line is longer than maxLineLength (${maxLine} characters)`,
-      );
-    try {
-      for (;;) {
-        let bytes: Uint8Array | null;
-        try {
-          bytes = await source.read();
-        } catch (e) {
-          if (signal.aborted) return;
-          throw _fileError("read", where, e);
-        }
-        if (signal.aborted) return;
-        const text = bytes === null
-          ? decoder.decode()
-          : decoder.decode(bytes, { stream: true });
-        let start = 0;
-        for (
-          let i = text.indexOf("\n");
-          i !== -1;
-          i = text.indexOf("\n", start)
-        ) {
-          let line = text.slice(start, i);
-          start = i + 1;
-          if (pending.length > 0) {
-            pending.push(line);
-            line = pending.join("");
-            pending = [];
-            pendingLength = 0;
+    async run(ctx) {
+      const path = _requirePath(ctx, "fs/ReadLines");
+      const signal = ctx.signal;
+      if (signal.aborted) return;
+      const stdin = path === "-";
+      const where = stdin ? "standard input" : path;
+      let source: _ByteSource;
+      try {
+        source = stdin
+          ? _streamSource(process.stdin, signal)
+          : await _fileSource(path, sandbox);
+      } catch (e) {
+        if ((e as Error).name === "SandboxError") throw e;
+        throw _fileError("read", where, e);
+      }
+      // Drops a byte-order mark at the start; keeps characters whole across
+      // chunks.
+      const decoder = new TextDecoder();
+      // The start of the current line, from earlier chunks.
+      let pending: string[] = [];
+      let pendingLength = 0;
+      const maxLine = ctx.control<number>("maxLineLength");
+      const tooLong = () =>
+        _fileError(
+          "read",
+          where,
+          `a line is longer than maxLineLength (${maxLine} characters)`,
+        );
+      try {
+        for (;;) {
+          let bytes: Uint8Array | null;
+          try {
+            bytes = await source.read();
+          } catch (e) {
+            if (signal.aborted) return;
+            throw _fileError("read", where, e);
           }
-          if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-          if (line.length > maxLine) throw tooLong();
-          const sent = ctx.send("out", line);
-          if (sent !== undefined) await sent;
           if (signal.aborted) return;
+          const text = bytes === null
+            ? decoder.decode()
+            : decoder.decode(bytes, { stream: true });
+          let start = 0;
+          for (
+            let i = text.indexOf("\n");
+            i !== -1;
+            i = text.indexOf("\n", start)
+          ) {
+            let line = text.slice(start, i);
+            start = i + 1;
+            if (pending.length > 0) {
+              pending.push(line);
+              line = pending.join("");
+              pending = [];
+              pendingLength = 0;
+            }
+            if (line.charCodeAt(line.length - 1) === 13) {
+              line = line.slice(0, -1);
+            }
+            if (line.length > maxLine) throw tooLong();
+            const sent = ctx.send("out", line);
+            if (sent !== undefined) await sent;
+            if (signal.aborted) return;
+          }
+          if (start < text.length) {
+            pending.push(text.slice(start));
+            pendingLength += text.length - start;
+            if (pendingLength > maxLine + 1) throw tooLong();
+          }
+          if (bytes === null) break;
         }
-        if (start < text.length) {
-          pending.push(text.slice(start));
-          pendingLength += text.length - start;
-          if (pendingLength > maxLine + 1) throw tooLong();
+        if (pending.length > 0) {
+          const sent = ctx.send("out", pending.join(""));
+          if (sent !== undefined) await sent;
         }
-        if (bytes === null) break;
+      } finally {
+        await source.close();
       }
-      if (pending.length > 0) {
-        const sent = ctx.send("out", pending.join(""));
-        if (sent !== undefined) await sent;
-      }
-    } finally {
-      await source.close();
-    }
-  },
-});
+    },
+  });
+}
 
 interface WriteState {
   /** The open file, or `undefined` before the first line and after closing. */
@@ -372,14 +449,40 @@ function _close(state: WriteState, path: string): void {
   if (failure !== undefined) throw failure;
 }
 
-function _open(ctx: Context<WriteState>): number {
+/**
+ * Flags of a sandboxed write: the last part of the path may not be a
+ * symbolic link (`O_NOFOLLOW`, where the platform has it), so a link
+ * swapped in after the check cannot make the open truncate a file outside.
+ */
+function _writeFlags(append: boolean): number {
+  return constants.O_WRONLY | constants.O_CREAT |
+    (append ? constants.O_APPEND : constants.O_TRUNC) |
+    (constants.O_NOFOLLOW ?? 0);
+}
+
+function _open(
+  ctx: Context<WriteState>,
+  sandbox: FileSandbox | undefined,
+): number {
   const path = _requirePath(ctx, "fs/WriteLines");
   ctx.state.tried = true;
+  const append = ctx.control<boolean>("append");
   let fd: number;
   try {
-    fd = openSync(path, ctx.control<boolean>("append") ? "a" : "w");
+    fd = sandbox === undefined
+      ? openSync(path, append ? "a" : "w")
+      : openSync(sandbox.check(path), _writeFlags(append), 0o666);
   } catch (e) {
+    if ((e as Error).name === "SandboxError") throw e;
     throw _fileError("write", path, e);
+  }
+  if (sandbox !== undefined) {
+    try {
+      sandbox.checkOpen(path, fd);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
   try {
     ctx.state.regular = fstatSync(fd).isFile();
@@ -418,76 +521,98 @@ function _line(value: unknown): string {
  * assert.equal(FsWriteLines.inPorts.append.default, true);
  * ```
  */
-export const FsWriteLines: Component = defineComponent<WriteState>({
-  name: "fs/WriteLines",
-  description: "Writes each message as a line of a file, as messages arrive.",
-  inPorts: {
-    in: {
-      description: "Lines to write: strings as they are, other values as JSON.",
+export const FsWriteLines: Component = fsWriteLines();
+
+/**
+ * `fs/WriteLines` ({@linkcode FsWriteLines}) writing only where `sandbox`
+ * allows: a path outside it is a validation problem when given as an IIP,
+ * and fails the process when it arrives later; the file is opened without
+ * following a symbolic link at its last part. Without a sandbox it writes
+ * any path the process can (as {@linkcode FsWriteLines}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fsWriteLines } from "./fs.ts";
+ * import { FileSandbox } from "./file_sandbox.ts";
+ *
+ * const c = fsWriteLines(new FileSandbox({ root: "/srv/weir" }));
+ * assert.throws(() => c.inPorts.path.parse?.("../cron.d/x"), /outside the data folder/);
+ * ```
+ */
+export function fsWriteLines(sandbox?: FileSandbox): Component {
+  return defineComponent<WriteState>({
+    name: "fs/WriteLines",
+    description: "Writes each message as a line of a file, as messages arrive.",
+    inPorts: {
+      in: {
+        description:
+          "Lines to write: strings as they are, other values as JSON.",
+      },
+      path: {
+        type: "string",
+        control: true,
+        required: true,
+        parse: _sandboxedPath(sandbox, false),
+        description: "The file to write.",
+      },
+      append: {
+        type: "boolean",
+        control: true,
+        default: true,
+        parse: _boolean,
+        description:
+          "Add to the end of an existing file (default true); false empties it first.",
+      },
     },
-    path: {
-      type: "string",
-      control: true,
-      required: true,
-      parse: _path,
-      description: "The file to write.",
-    },
-    append: {
-      type: "boolean",
-      control: true,
-      default: true,
-      parse: _boolean,
-      description:
-        "Add to the end of an existing file (default true); false empties it first.",
-    },
-  },
-  outPorts: { error: _errorPort },
-  setup: () => ({
-    fd: undefined,
-    pending: "",
-    timer: undefined,
-    failure: undefined,
-    tried: false,
-    regular: false,
-  }),
-  process(value, ctx) {
-    const state = ctx.state;
-    if (state.failure !== undefined) {
-      const failure = state.failure;
-      state.failure = undefined;
-      throw failure;
-    }
-    const line = _line(value);
-    if (state.fd === undefined) state.fd = _open(ctx);
-    state.pending += line + "\n";
-    if (state.pending.length >= _WRITE_AT) {
-      clearTimeout(state.timer);
-      state.timer = undefined;
-      _writePending(state, ctx.control("path"));
-    } else if (state.timer === undefined) {
-      // One write per burst of messages rather than one per message.
-      state.timer = setTimeout(() => {
+    outPorts: { error: _errorPort },
+    setup: () => ({
+      fd: undefined,
+      pending: "",
+      timer: undefined,
+      failure: undefined,
+      tried: false,
+      regular: false,
+    }),
+    process(value, ctx) {
+      const state = ctx.state;
+      if (state.failure !== undefined) {
+        const failure = state.failure;
+        state.failure = undefined;
+        throw failure;
+      }
+      const line = _line(value);
+      if (state.fd === undefined) state.fd = _open(ctx, sandbox);
+      state.pending += line + "\n";
+      if (state.pending.length >= _WRITE_AT) {
+        clearTimeout(state.timer);
         state.timer = undefined;
-        try {
-          _writePending(state, ctx.control("path"));
-        } catch (e) {
-          state.failure = e as Error;
-        }
-      }, 0);
-    }
-  },
-  flush(ctx) {
-    const state = ctx.state;
-    // An empty input still creates (or empties) the file.
-    if (!state.tried) state.fd = _open(ctx);
-    _close(state, ctx.control("path"));
-    if (state.failure !== undefined) throw state.failure;
-  },
-  teardown(ctx) {
-    const state = ctx.state;
-    if (state !== undefined) _close(state, ctx.control("path"));
-  },
-});
+        _writePending(state, ctx.control("path"));
+      } else if (state.timer === undefined) {
+        // One write per burst of messages rather than one per message.
+        state.timer = setTimeout(() => {
+          state.timer = undefined;
+          try {
+            _writePending(state, ctx.control("path"));
+          } catch (e) {
+            state.failure = e as Error;
+          }
+        }, 0);
+      }
+    },
+    flush(ctx) {
+      const state = ctx.state;
+      // An empty input still creates (or empties) the file.
+      if (!state.tried) state.fd = _open(ctx, sandbox);
+      _close(state, ctx.control("path"));
+      if (state.failure !== undefined) throw state.failure;
+    },
+    teardown(ctx) {
+      const state = ctx.state;
+      if (state !== undefined) _close(state, ctx.control("path"));
+    },
+  });
+}
 
 function _boolean(value: unknown): boolean {
   if (typeof value === "boolean") return value;
@@ -545,47 +670,72 @@ function _encoding(value: unknown): BufferEncoding {
  * assert.equal(FsReadFile.inPorts.encoding.parse?.("UTF-16LE"), "utf16le");
  * ```
  */
-export const FsReadFile: Component = defineComponent({
-  name: "fs/ReadFile",
-  description: "Reads each file named on in and sends its whole text.",
-  inPorts: {
-    in: { type: "string", description: "Paths of the files to read." },
-    encoding: {
-      type: "string",
-      control: true,
-      default: "utf8",
-      parse: _encoding,
-      description:
-        "Text encoding of the files: utf-8 (default), utf-16le, ucs-2, latin1 (binary), ascii, base64, base64url or hex.",
+export const FsReadFile: Component = fsReadFile();
+
+/**
+ * `fs/ReadFile` ({@linkcode FsReadFile}) reading only what `sandbox`
+ * allows: a path outside it (`..`, an absolute path elsewhere, a symbolic
+ * link leading out, the flow database) is an error on `error` naming an
+ * excerpt of the path, and the next path is read. Without a sandbox it
+ * reads any file the process can (as {@linkcode FsReadFile}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fsReadFile } from "./fs.ts";
+ * import { FileSandbox } from "./file_sandbox.ts";
+ *
+ * assert.equal(fsReadFile(new FileSandbox()).name, "fs/ReadFile");
+ * ```
+ */
+export function fsReadFile(sandbox?: FileSandbox): Component {
+  return defineComponent({
+    name: "fs/ReadFile",
+    description: "Reads each file named on in and sends its whole text.",
+    inPorts: {
+      in: { type: "string", description: "Paths of the files to read." },
+      encoding: {
+        type: "string",
+        control: true,
+        default: "utf8",
+        parse: _encoding,
+        description:
+          "Text encoding of the files: utf-8 (default), utf-16le, ucs-2, latin1 (binary), ascii, base64, base64url or hex.",
+      },
+      maxBytes: {
+        type: "integer",
+        control: true,
+        default: _MAX_FILE_BYTES,
+        parse: _sizeUpTo(_MAX_FILE_BYTES_LIMIT),
+        description:
+          `Largest file it reads, in bytes (default ${_MAX_FILE_BYTES}, 16 MiB; at most ${_MAX_FILE_BYTES_LIMIT}); a longer one is an error and the next path is read.`,
+      },
     },
-    maxBytes: {
-      type: "integer",
-      control: true,
-      default: _MAX_FILE_BYTES,
-      parse: _sizeUpTo(_MAX_FILE_BYTES_LIMIT),
-      description:
-        `Largest file it reads, in bytes (default ${_MAX_FILE_BYTES}, 16 MiB; at most ${_MAX_FILE_BYTES_LIMIT}); a longer one is an error and the next path is read.`,
+    outPorts: {
+      out: { type: "string", description: "The text of each file." },
+      error: _errorPort,
     },
-  },
-  outPorts: {
-    out: { type: "string", description: "The text of each file." },
-    error: _errorPort,
-  },
-  async process(value, ctx) {
-    const path = _path(value);
-    let bytes: Uint8Array;
-    try {
-      bytes = await _readAtMost(path, ctx.control<number>("maxBytes"));
-    } catch (e) {
-      throw _fileError("read", path, e);
-    }
-    const encoding = ctx.control<BufferEncoding>("encoding");
-    let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      .toString(encoding);
-    // A byte-order mark says the text is UTF-8; it is not part of it.
-    if (encoding === "utf8" && text.charCodeAt(0) === 0xfeff) {
-      text = text.slice(1);
-    }
-    await ctx.send("out", text);
-  },
-});
+    async process(value, ctx) {
+      const path = _path(value);
+      let bytes: Uint8Array;
+      try {
+        bytes = await _readAtMost(
+          path,
+          ctx.control<number>("maxBytes"),
+          sandbox,
+        );
+      } catch (e) {
+        if ((e as Error).name === "SandboxError") throw e;
+        throw _fileError("read", path, e);
+      }
+      const encoding = ctx.control<BufferEncoding>("encoding");
+      let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        .toString(encoding);
+      // A byte-order mark says the text is UTF-8; it is not part of it.
+      if (encoding === "utf8" && text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+      }
+      await ctx.send("out", text);
+    },
+  });
+}

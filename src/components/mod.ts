@@ -58,6 +58,19 @@ export {
   type Expression,
   type ExpressionBudget,
 } from "../expr/mod.ts";
-export { FsReadFile, FsReadLines, FsWriteLines } from "./fs.ts";
+export {
+  FsReadFile,
+  fsReadFile,
+  FsReadLines,
+  fsReadLines,
+  FsWriteLines,
+  fsWriteLines,
+} from "./fs.ts";
+export {
+  FileSandbox,
+  type FileSandboxOptions,
+  SandboxError,
+  storagePaths,
+} from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
 export { StringsSplit } from "./strings.ts";

@@ -59,7 +59,7 @@ test(
         `# @name ticks\n'20ms' -> interval Tick(core/Interval) out -> in W(fs/WriteLines)\n'${out}' -> path W\n`,
       );
       const w = await startServe(
-        ["--port", "0", "--db", "flows.db", "ticks.fbp"],
+        ["--port", "0", "--data-dir", ".", "--db", "flows.db", "ticks.fbp"],
         { command: run, cwd: dir },
       );
       try {

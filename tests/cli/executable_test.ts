@@ -81,6 +81,8 @@ test(
       const w = await startServe([
         "--port",
         "0",
+        "--data-dir",
+        ".",
         "--db",
         "flows.db",
         "--drain-timeout",

@@ -88,7 +88,7 @@ test("weir run runs a finite graph to the end, writing a real file", async () =>
 Read out -> in Double out -> in Write
 `,
     );
-    const r = await cli(["run", graph]);
+    const r = await cli(["run", "--data-dir", dir, graph]);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(output, "utf8"), "2\n4\n6\n8\n10\n");
   } finally {
@@ -264,7 +264,7 @@ Split OUT -> IN Count(packets/Counter) COUNT -> IN Display(core/Output)
 Read ERROR -> IN Display
 `,
     );
-    const r = await cli(["run", graph]);
+    const r = await cli(["run", "--data-dir", dir, graph]);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, "3");
   } finally {

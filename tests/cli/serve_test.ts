@@ -46,6 +46,8 @@ test(
     const out = join(dir, "out.txt");
     try {
       const w = await startWeir([
+        "--data-dir",
+        dir,
         "--db",
         join(dir, "flows.db"),
         "--drain-timeout",

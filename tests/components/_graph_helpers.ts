@@ -14,6 +14,14 @@ import { type Component, defineComponent } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
 import type { Network } from "../../src/engine/network.ts";
 import { finishedWithin } from "./_helpers.ts";
+import { tmpdir } from "node:os";
+
+/**
+ * The file sandbox of these runs: the system's temporary folder, where
+ * `inTempDir` makes each test's files (the default, `./data`, is the
+ * subject of fs_sandbox_test.ts).
+ */
+const _FILES = { files: { root: tmpdir() } };
 
 /** What a graph run produced. */
 export interface GraphRun {
@@ -42,7 +50,7 @@ export async function runGraph(
 ): Promise<GraphRun> {
   const sinks: Record<string, unknown[]> = {};
   const box: { net?: Network } = {};
-  const registry = builtins().register(defineComponent({
+  const registry = builtins(_FILES).register(defineComponent({
     name: "test/Sink",
     description: "Keeps every message, by process name.",
     inPorts: { in: { description: "Messages to keep." } },
@@ -72,6 +80,6 @@ export async function runGraph(
 
 /** The problems `validateGraph` finds in .fbp text, against the built-ins. */
 export function problemsOf(text: string): string[] {
-  return validateGraph(loadGraph(text), builtins())
+  return validateGraph(loadGraph(text), builtins(_FILES))
     .map((p) => p.message);
 }

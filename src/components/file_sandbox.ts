@@ -1,0 +1,194 @@
+/**
+ * The folder the file components (`fs/*`) may reach, and the paths inside
+ * it they may not (the flow database and its companion files, the metric
+ * history's folder).
+ *
+ * @module
+ */
+import { readlinkSync, realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { excerpt } from "../engine/excerpt.ts";
+
+/** Options of {@linkcode FileSandbox}. */
+export interface FileSandboxOptions {
+  /**
+   * The folder files are read and written under; a relative path in a
+   * flow is taken from here. Default `"data"` (from the current folder).
+   */
+  root?: string;
+  /**
+   * Files and folders under the root that flows may not touch (the
+   * database `weir.db`, its `-wal`, `-shm` and `-journal` files, the
+   * history folder). Default none. `/proc` is always refused: it would
+   * reveal the process's environment (tokens) and memory.
+   */
+  deny?: readonly string[];
+}
+
+/**
+ * A path a {@linkcode FileSandbox} refuses. Its message names an excerpt of
+ * the path and why; `path` is the path as given.
+ */
+export class SandboxError extends RangeError {
+  /** The path as the flow gave it. */
+  readonly path: string;
+  /** Makes the error; `reason` ends the sentence. */
+  constructor(path: string, reason: string) {
+    super(
+      `Cannot use file ${JSON.stringify(excerpt(path, 120))}: ${reason}`,
+    );
+    this.name = "SandboxError";
+    this.path = path;
+  }
+}
+
+/** Always refused, wherever the root is. */
+const _ALWAYS_DENIED = ["/proc"];
+
+/**
+ * The real path of `path` (absolute): symbolic links resolved in the part
+ * that exists, the rest appended as it is (a file not yet written).
+ */
+function _real(path: string): string {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      const real = realpathSync(head);
+      return tail.length === 0 ? real : join(real, ...tail.reverse());
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return path;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
+
+function _within(path: string, folder: string): boolean {
+  return path === folder ||
+    path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
+/**
+ * Where file components may go: under one root folder (default `./data`),
+ * never into a denied path (the flow database and its companion files, the
+ * history folder) and never into `/proc`. A path is checked twice: when a
+ * graph is validated or a path arrives ({@linkcode FileSandbox.check}:
+ * `..`, an absolute path elsewhere and a symbolic link leading out are
+ * refused, by the real path of the part that exists), and after the file
+ * is open ({@linkcode FileSandbox.checkOpen}: the real path of the open
+ * descriptor, read from `/proc/self/fd`, so a link swapped in between
+ * cannot escape either).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileSandbox } from "./file_sandbox.ts";
+ *
+ * const sandbox = new FileSandbox({ root: "/srv/weir", deny: ["/srv/weir/weir.db"] });
+ * assert.equal(sandbox.check("in/a.txt"), "/srv/weir/in/a.txt");
+ * assert.throws(() => sandbox.check("../etc/passwd"), /outside the data folder/);
+ * assert.throws(() => sandbox.check("/etc/shadow"), /outside the data folder/);
+ * assert.throws(() => sandbox.check("weir.db"), /off-limits/);
+ * ```
+ */
+export class FileSandbox {
+  /** The root folder, absolute (as given, not resolved through links). */
+  readonly root: string;
+  readonly #deny: readonly string[];
+
+  /** A sandbox for `options.root`, refusing `options.deny`. */
+  constructor(options: FileSandboxOptions = {}) {
+    const root = options.root ?? "data";
+    if (typeof root !== "string" || root === "") {
+      throw new TypeError(
+        `Cannot create file sandbox: root must be a folder path, received ${
+          JSON.stringify(root)
+        }`,
+      );
+    }
+    this.root = resolve(root);
+    this.#deny = [...(options.deny ?? [])].map((p) => resolve(this.root, p));
+  }
+
+  /**
+   * The absolute path `path` stands for (relative paths from the root), or
+   * a {@linkcode SandboxError} when it leads outside the root (directly,
+   * by `..` or through a symbolic link) or to a denied path.
+   */
+  check(path: string): string {
+    const absolute = resolve(this.root, path);
+    this.#verify(path, absolute, _real(absolute));
+    return absolute;
+  }
+
+  /**
+   * Checks the file open as `fd` (opened for `path`) by its real path, so a
+   * link created after {@linkcode FileSandbox.check} cannot lead out. Where
+   * `/proc/self/fd` cannot be read, the path is checked again instead.
+   */
+  checkOpen(path: string, fd: number): void {
+    let real: string;
+    try {
+      real = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      real = _real(resolve(this.root, path));
+    }
+    // A device or a pipe reads as "pipe:[123]": not a path, and not a file
+    // under the root either (check() already refused its path).
+    if (!isAbsolute(real)) {
+      throw new SandboxError(path, "it is not a file under the data folder");
+    }
+    this.#verify(path, resolve(this.root, path), real);
+  }
+
+  #verify(path: string, absolute: string, real: string): void {
+    for (const denied of _ALWAYS_DENIED) {
+      if (_within(absolute, denied) || _within(real, denied)) {
+        throw new SandboxError(path, `${denied} is off-limits to flows`);
+      }
+    }
+    const root = _real(this.root);
+    if (!_within(absolute, this.root) || !_within(real, root)) {
+      throw new SandboxError(
+        path,
+        `it is outside the data folder ${
+          JSON.stringify(excerpt(this.root, 120))
+        } (set with --data-dir); flows reach only files under it`,
+      );
+    }
+    for (const denied of this.#deny) {
+      if (_within(absolute, denied) || _within(real, _real(denied))) {
+        throw new SandboxError(
+          path,
+          "it is off-limits to flows (the flow database, its companion files and the history)",
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The paths a server keeps its own data in, for a sandbox's `deny`: the
+ * database file `db` and its `-wal`, `-shm` and `-journal` companions, and
+ * the history folder when there is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { storagePaths } from "./file_sandbox.ts";
+ *
+ * assert.deepEqual(storagePaths("/d/weir.db", "/d/history"), [
+ *   "/d/weir.db", "/d/weir.db-wal", "/d/weir.db-shm", "/d/weir.db-journal", "/d/history",
+ * ]);
+ * assert.deepEqual(storagePaths(":memory:", null), []);
+ * ```
+ */
+export function storagePaths(db: string, historyDir: string | null): string[] {
+  const paths = db === ":memory:" || db === ""
+    ? []
+    : ["", "-wal", "-shm", "-journal"].map((s) => resolve(db) + s);
+  if (historyDir !== null) paths.push(resolve(historyDir));
+  return paths;
+}
