@@ -223,8 +223,8 @@ export const SWEEP_FUNCTIONS: ReadonlySet<string> = new Set([
  * const value = new Float64Array([0, 15, 30, 45, 60]);
  * const v = new Float64Array(2);
  * const ok = new Uint8Array(2);
- * const n = rateSweep("increase", t, value, new Float64Array([15_000, 60_000]), 60_000, null, v, ok);
- * assert.equal(n, 1); // one sample in [-45 s, 15 s]: no value
+ * const n = rateSweep("increase", t, value, new Float64Array([10_000, 60_000]), 60_000, null, v, ok);
+ * assert.equal(n, 1); // one sample in [-50 s, 10 s]: no value
  * assert.deepEqual([...ok], [0, 1]);
  * assert.equal(v[1], 60);
  * ```
