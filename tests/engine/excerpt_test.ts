@@ -66,7 +66,9 @@ test("a flow that reads a file and uses its text as a path logs and streams an e
   const logged: string[] = [];
   const flows = new FlowManager({
     store: FlowStore.open(":memory:"),
-    registry: builtins(),
+    // The file is inside the data folder; the text it holds, used as a
+    // path by R2, names no file there.
+    registry: builtins({ files: { root: dir } }),
     log: (message) => logged.push(message),
   });
   const events: FlowEvent[] = [];
