@@ -47,19 +47,14 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { loadAverage, processCpuSeconds } from "./_measure.ts";
 import { flowText } from "./_metrics.ts";
+import { baseWorktree } from "./_worktree.ts";
 
 type Target = "bun" | "deno" | "exe";
 type Side = "base" | "new";
@@ -416,22 +411,6 @@ function row(label: string, f: Figures): string {
 
 // ---- the comparison -------------------------------------------------------
 
-function worktree(ref: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "weir-scrape-base-"));
-  const git = (...args: string[]) => {
-    const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) {
-      throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
-    }
-  };
-  git("worktree", "add", "--detach", dir, ref);
-  symlinkSync(
-    realpathSync(join(root, "node_modules")),
-    join(dir, "node_modules"),
-  );
-  return { dir, remove: () => git("worktree", "remove", "--force", dir) };
-}
-
 /** Builds `dir`'s executable into `out` with its own scripts/compile.ts. */
 function compileExe(dir: string, out: string): string {
   const r = spawnSync(
@@ -474,7 +453,7 @@ async function compare(): Promise<void> {
     writeFileSync(file, `# @name ${name}\n${flowText(STAGES, TICK_MS)}\n`);
     files.push(file);
   }
-  const wt = worktree(base);
+  const wt = baseWorktree(base, "weir-scrape-base-");
   const dirs: Record<Side, string> = { base: wt.dir, new: root };
   const results: Record<string, unknown> = {};
   console.log(

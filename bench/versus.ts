@@ -45,7 +45,7 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -57,6 +57,7 @@ import {
   startWeirServe as startWeirServeProcess,
   wrk as wrkRun,
 } from "./_serve.ts";
+import { baseWorktree } from "./_worktree.ts";
 
 type Runtime = "bun" | "deno";
 type Side = "base" | "new";
@@ -184,26 +185,6 @@ function startWeirServe(
   return startWeirServeProcess(command, { core, work, name: side });
 }
 
-/** Checks `ref` out in a temporary worktree; returns its path and remover. */
-function worktree(ref: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "weir-versus-"));
-  const git = (...args: string[]) => {
-    const r = spawnSync("git", args, { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) {
-      throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
-    }
-  };
-  git("worktree", "add", "--detach", dir, ref);
-  symlinkSync(
-    realpathSync(join(root, "node_modules")),
-    join(dir, "node_modules"),
-  );
-  return {
-    dir,
-    remove: () => git("worktree", "remove", "--force", dir),
-  };
-}
-
 async function compare(): Promise<void> {
   const mode = argv.find((a) => !a.startsWith("--")) ?? "pipeline";
   if (mode !== "pipeline" && mode !== "http" && mode !== "serve") {
@@ -223,7 +204,7 @@ async function compare(): Promise<void> {
   const runs = Number(flag("runs") ?? 8);
   const seconds = Number(flag("seconds") ?? 2);
   const sameProcess = argv.includes("--same-process");
-  const wt = worktree(ref);
+  const wt = baseWorktree(ref, "weir-versus-");
   const dirs: Record<Side, string> = { base: wt.dir, new: root };
   const results: Record<string, unknown> = {};
   const loadStart = loadAverage();
