@@ -21,6 +21,7 @@ import {
   COL_SUM,
   COL_VALUE,
 } from "./aggregator.ts";
+import type { DecodedChunk, DecodedChunks } from "./decoded_chunks.ts";
 import type { SpanList } from "./step_read.ts";
 import type { Piece } from "./tier.ts";
 import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
@@ -137,6 +138,11 @@ export interface SampleMerge {
    * valid until the next merge into it. Default: a new buffer per series.
    */
   readonly buffer?: { data: Float64Array };
+  /**
+   * Decoded chunks to copy from, and to keep what is decoded in (sealed
+   * chunks only: see `SpanList.open`), with the series' id. Default: none.
+   */
+  readonly cache?: { chunks: DecodedChunks; id: number };
 }
 
 /**
@@ -177,18 +183,30 @@ export function mergeSamples(
 ): SeriesPoints | undefined {
   const { start, end, steps, onCorrupt, buffer } = merge;
   parts.sort();
-  const { minT, maxT, bufs, bufOf } = parts;
+  const { minT, maxT, bufs, bufOf, open } = parts;
+  const chunks = merge.cache?.chunks;
+  const id = merge.cache?.id ?? 0;
   const from = parts.start;
   const to = parts.end;
   const want = (k: number) =>
     maxT[k] >= start && minT[k] <= end &&
     (steps === undefined || steps.overlaps(minT[k], maxT[k]));
   let room = 0;
+  const found = FOUND;
+  found.length = parts.n;
   for (let k = 0; k < parts.n; k++) {
     if (!want(k)) continue;
     // A corrupt header's count is capped by what its bytes can hold (the
     // decoder refuses it later).
-    const c = chunkCount(bufs[bufOf[k]], from[k], to[k]);
+    // A chunk the cache holds may have no bytes here (a segment left
+    // unread): its count comes from the cache.
+    const held = chunks === undefined || open[k] === 1
+      ? undefined
+      : chunks.find(id, minT[k], maxT[k], to[k] - from[k]);
+    found[k] = held;
+    const c = held !== undefined
+      ? held.v.length
+      : chunkCount(bufs[bufOf[k]], from[k], to[k]);
     if (c > 0) room += Math.min(c, 4 * (to[k] - from[k]));
   }
   if (room === 0) return undefined;
@@ -210,13 +228,29 @@ export function mergeSamples(
     if (maxT[k] <= last || !want(k)) continue;
     span.from = from[k];
     span.to = to[k];
+    const held = found[k];
     let got: number;
-    try {
-      got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
-    } catch (error) {
-      if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
-      onCorrupt(error);
-      continue;
+    if (held !== undefined) {
+      got = chunks!.copy(held, t, v, n);
+      if (held.nan) span.nan = true;
+    } else {
+      try {
+        got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
+      } catch (error) {
+        if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
+        onCorrupt(error);
+        continue;
+      }
+      if (chunks !== undefined && open[k] === 0) {
+        let nan = false;
+        for (let i = n; i < n + got; i++) {
+          if (v[i] !== v[i]) {
+            nan = true;
+            break;
+          }
+        }
+        chunks.put(id, minT[k], maxT[k], to[k] - from[k], t, v, n, got, nan);
+      }
     }
     if (got === 0) continue;
     const lo = Math.max(start, last);
@@ -246,6 +280,9 @@ export function mergeSamples(
     noNaN: !span.nan,
   };
 }
+
+/** The cached chunks mergeSamples found, by chunk (reused: reads are synchronous). */
+const FOUND: (DecodedChunk | undefined)[] = [];
 
 /**
  * Keeps, in place, the first `n` points of `t` (and `columns`) that lie

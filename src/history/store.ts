@@ -40,6 +40,7 @@ import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
 import { SpanList, stepPoints } from "./step_read.ts";
+import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
   encodeHeadRecord,
@@ -175,6 +176,8 @@ export class HistoryStore implements HistoryReader {
   #decodeWarned = false;
   /** The chunks of one series in a step read, reused (reads are synchronous). */
   #spanList = new SpanList();
+  /** Decoded raw chunks, kept for the next query (`decoded_chunks.ts`). */
+  #decoded: DecodedChunks;
   #staleMs: number;
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
@@ -201,6 +204,7 @@ export class HistoryStore implements HistoryReader {
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
     this.#staleMs = options.staleMs ?? 300_000;
+    this.#decoded = new DecodedChunks(options.decodedCacheBytes ?? 64 * MIB);
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
@@ -587,6 +591,8 @@ export class HistoryStore implements HistoryReader {
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
     const parts = new SpanList();
+    const chunks = this.#decoded;
+    chunks.beginQuery();
     for (const id of ids) {
       parts.clear();
       for (const r of byId.get(id)!) parts.add(r);
@@ -600,6 +606,7 @@ export class HistoryStore implements HistoryReader {
         steps,
         onCorrupt: (error) => this.#skipped(error, id),
         buffer,
+        cache: { chunks, id },
       });
       if (points === undefined) continue;
       if (visit) visit(points);
