@@ -35,6 +35,8 @@ export class DecodedChunk {
     readonly v: Float64Array,
     /** Whether a value is a NaN. */
     readonly nan: boolean,
+    /** Whether no value is below the one before. */
+    readonly rises: boolean,
     /** What it costs (bytes). */
     readonly bytes: number,
     /** The query that used it last. */
@@ -59,7 +61,7 @@ const ENTRY_OVERHEAD = 160;
  * const t = new Float64Array([1000, 2000, 3000]);
  * const v = new Float64Array([1, 2, 4]);
  * cache.beginQuery();
- * cache.put(7, 1000, 3000, 20, t, v, 0, 3, false);
+ * cache.put(7, 1000, 3000, 20, t, v, 0, 3, false, true);
  * const chunk = cache.find(7, 1000, 3000, 20)!;
  * const outT = new Float64Array(3);
  * const outV = new Float64Array(3);
@@ -157,6 +159,7 @@ export class DecodedChunks {
     at: number,
     n: number,
     nan: boolean,
+    rises: boolean,
   ): void {
     if (n === 0 || this.maxBytes === 0) return;
     // A regular grid (the exact times come back as first + i * step)?
@@ -190,6 +193,7 @@ export class DecodedChunks {
       step,
       v.slice(at, at + n),
       nan,
+      rises,
       bytes,
       this.#epoch,
     );

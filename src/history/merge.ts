@@ -152,7 +152,8 @@ export interface SampleMerge {
  * end]` (and of the step windows, if given), decoding each chunk straight
  * into place in one buffer for the series: no array per chunk, no merge
  * copy. Values keep their bits (a stale marker's NaN payload too);
- * `noNaN` says when no value is a NaN. Undefined when no sample is left.
+ * `noNaN` says when no value is a NaN, `rises` when no value is below
+ * the one before. Undefined when no sample is left.
  * Sorts `parts` (see `SpanList.sort`).
  *
  * @example
@@ -224,6 +225,8 @@ export function mergeSamples(
   let n = 0;
   let last = -Infinity;
   const span: SampleSpan = { from: 0, to: 0, nan: false };
+  // Whether no kept value is below the one before (no counter reset).
+  let rises = true;
   for (let k = 0; k < parts.n; k++) {
     if (maxT[k] <= last || !want(k)) continue;
     span.from = from[k];
@@ -233,23 +236,42 @@ export function mergeSamples(
     if (held !== undefined) {
       got = chunks!.copy(held, t, v, n);
       if (held.nan) span.nan = true;
+      if (!held.rises) rises = false;
     } else {
+      const nanBefore = span.nan;
+      span.nan = false;
       try {
         got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
       } catch (error) {
+        span.nan = nanBefore;
         if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
         onCorrupt(error);
         continue;
       }
-      if (chunks !== undefined && open[k] === 0) {
-        let nan = false;
-        for (let i = n; i < n + got; i++) {
-          if (v[i] !== v[i]) {
-            nan = true;
-            break;
-          }
+      const nan = span.nan;
+      span.nan = nanBefore || nan;
+      // Whether no value falls (about 1 ns a sample beside the decode's 10).
+      let up = true;
+      for (let i = n + 1; i < n + got; i++) {
+        if (v[i] < v[i - 1]) {
+          up = false;
+          break;
         }
-        chunks.put(id, minT[k], maxT[k], to[k] - from[k], t, v, n, got, nan);
+      }
+      if (!up) rises = false;
+      if (chunks !== undefined && open[k] === 0) {
+        chunks.put(
+          id,
+          minT[k],
+          maxT[k],
+          to[k] - from[k],
+          t,
+          v,
+          n,
+          got,
+          nan,
+          up,
+        );
       }
     }
     if (got === 0) continue;
@@ -267,6 +289,7 @@ export function mergeSamples(
       got = b - a;
       if (got === 0) continue;
     }
+    if (n > 0 && v[n] < v[n - 1]) rises = false;
     n += got;
     last = t[n - 1];
   }
@@ -278,6 +301,9 @@ export function mergeSamples(
     t: n < room ? t.subarray(0, n) : t,
     value: n < room ? v.subarray(0, n) : v,
     noNaN: !span.nan,
+    // A NaN compares false both ways: dropping one (a stale marker) could
+    // leave a fall, so only a series without NaN is known to rise.
+    rises: !span.nan && rises,
   };
 }
 

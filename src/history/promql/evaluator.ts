@@ -598,7 +598,9 @@ export class Evaluator {
       const v = new Float64Array(this.n);
       const ok = new Uint8Array(this.n);
       const t = p.t;
-      const resets = useResets ? resetCorrections(p.value) : undefined;
+      const resets = useResets && !sweep
+        ? resetCorrections(p.value)
+        : undefined;
       const counts = p.count;
       let lo = 0;
       let hi = -1;
@@ -621,7 +623,7 @@ export class Evaluator {
           p.value,
           refs,
           rangeMs,
-          resets ?? null,
+          p.rises === true,
           v,
           ok,
         );
