@@ -83,6 +83,8 @@ export class DecodedChunks {
   #bySeries: (DecodedChunk[] | undefined)[] = [];
   /** Every chunk held, oldest put first (a CLOCK hand at `#head`). */
   #queue: DecodedChunk[] = [];
+  /** Per series id: where in its list the last lookup found a chunk. */
+  #hint = new Int32Array(0);
   #head = 0;
   #epoch = 0;
 
@@ -117,8 +119,7 @@ export class DecodedChunks {
       this.misses++;
       return undefined;
     }
-    const at = lowerBound(list, minT);
-    const e = list[at];
+    const e = list[this.#at(id, list, minT)];
     if (
       e === undefined || e.minT !== minT || e.maxT !== maxT ||
       e.byteLength !== byteLength
@@ -129,6 +130,47 @@ export class DecodedChunks {
     this.hits++;
     e.epoch = this.#epoch;
     return e;
+  }
+
+  /**
+   * Whether the chunk is held, marking it used by the running query (so
+   * its bytes need not be read: {@linkcode find} will find it).
+   */
+  holds(id: number, minT: number, maxT: number, byteLength: number): boolean {
+    const list = this.#bySeries[id];
+    if (list === undefined) return false;
+    const e = list[this.#at(id, list, minT)];
+    if (
+      e === undefined || e.minT !== minT || e.maxT !== maxT ||
+      e.byteLength !== byteLength
+    ) return false;
+    e.epoch = this.#epoch;
+    return true;
+  }
+
+  /**
+   * Where `minT` is (or would go) in series `id`'s `list`: a series' chunks
+   * are looked up in time order, so first next to the last one found
+   * (a search touches entries all over the heap: a cache miss each).
+   */
+  #at(id: number, list: DecodedChunk[], minT: number): number {
+    const hint = this.#hint;
+    if (id < hint.length) {
+      const h = hint[id];
+      for (let k = h; k < h + 2 && k < list.length; k++) {
+        if (list[k].minT === minT) {
+          hint[id] = k;
+          return k;
+        }
+      }
+    } else {
+      const grown = new Int32Array(Math.max(id + 1, 2 * hint.length, 64));
+      grown.set(hint);
+      this.#hint = grown;
+    }
+    const k = lowerBound(list, minT);
+    this.#hint[id] = k;
+    return k;
   }
 
   /** Copies `e`'s samples into `t` and `v` from `at` (bit for bit); returns their count. */
