@@ -12,6 +12,7 @@
  * @module
  */
 import type { SeriesPoints } from "../types.ts";
+import { seekAbove } from "./_points.ts";
 import { PromQLError } from "./promql_error.ts";
 import { quantile } from "./quantile.ts";
 
@@ -332,6 +333,56 @@ export function rateSweep(
     let factor = interval / sampledInterval;
     if (isRate) factor /= rangeSeconds;
     v[i] = result * factor;
+    ok[i] = 1;
+    produced++;
+  }
+  return produced;
+}
+
+/**
+ * `rate` or `increase` of one series of a downsampled tier at every step
+ * in one pass: the windows in `(ends[i] - rangeMs, ends[i]]` of each step
+ * (`ends` ascending; a window ending at the range's start holds samples
+ * before it) found by moving the range's two ends forward, their
+ * `increase` summed. Writes `v[i]` and `ok[i] = 1` where the range holds a
+ * window; returns how many. The same values as
+ * {@linkcode windowRangeFunction} per step, without its search and call
+ * per step.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { increaseSweep } from "./range_functions.ts";
+ *
+ * const t = new Float64Array([60_000, 120_000, 180_000]);
+ * const increase = new Float64Array([6, 12, 18]);
+ * const v = new Float64Array(2);
+ * const ok = new Uint8Array(2);
+ * assert.equal(increaseSweep(true, t, increase, new Float64Array([120_000, 180_000]), 120_000, v, ok), 2);
+ * assert.deepEqual([...v], [(6 + 12) / 120, (12 + 18) / 120]);
+ * ```
+ */
+export function increaseSweep(
+  isRate: boolean,
+  t: Float64Array,
+  increase: Float64Array,
+  ends: Float64Array,
+  rangeMs: number,
+  v: Float64Array,
+  ok: Uint8Array,
+): number {
+  const seconds = rangeMs / 1000;
+  let lo = 0;
+  let hi = -1;
+  let produced = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i];
+    lo = seekAbove(t, lo, end - rangeMs);
+    hi = seekAbove(t, hi + 1, end) - 1;
+    if (hi < lo) continue;
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += increase[j];
+    v[i] = isRate ? sum / seconds : sum;
     ok[i] = 1;
     produced++;
   }
