@@ -398,6 +398,22 @@ export class Evaluator {
       );
       return false;
     }
+    if (!whole && this.reader.selectStepsEach !== undefined) {
+      this.reader.selectStepsEach(
+        sel.matchers,
+        refs,
+        reachMs,
+        this.tier,
+        columns,
+        (p) => {
+          this.addSamples(p.t.length);
+          const q = dropStale ? withoutStale(p) : p;
+          held.samples += q.t.length;
+          visit(q);
+        },
+      );
+      return false;
+    }
     const selected = this.#selectSteps(sel, refs, reachMs, dropStale, columns);
     for (const p of selected) {
       held.samples += p.t.length;
