@@ -34,10 +34,10 @@ export class DecodedChunk {
     readonly n: number,
     /** Its slab. */
     readonly slab: Slab,
-    /** Where its values start in the slab (its times follow when not regular). */
-    readonly at: number,
-    /** Whether its times are `t0 + i * step` (else stored after the values). */
-    readonly regular: boolean,
+    /** Its values: a view of the slab (made once: a copy needs no view of its own). */
+    readonly values: Float64Array,
+    /** Its times, a view of the slab after the values; null when they are `t0 + i * step`. */
+    readonly times: Float64Array | null,
     readonly t0: number,
     readonly step: number,
     /** Whether a value is a NaN. */
@@ -145,9 +145,8 @@ export class DecodedChunks {
   /** Copies `e`'s samples into `t` and `v` from `at` (bit for bit); returns their count. */
   copy(e: DecodedChunk, t: Float64Array, v: Float64Array, at: number): number {
     const n = e.n;
-    const data = e.slab.data;
-    v.set(data.subarray(e.at, e.at + n), at);
-    if (!e.regular) t.set(data.subarray(e.at + n, e.at + 2 * n), at);
+    v.set(e.values, at);
+    if (e.times !== null) t.set(e.times, at);
     else {
       const t0 = e.t0;
       const step = e.step;
@@ -198,8 +197,13 @@ export class DecodedChunks {
     // missed it) is replaced.
     if (list[pos] !== undefined && list[pos].minT === minT) list.splice(pos, 1);
     const off = slab.used;
-    slab.data.set(v.subarray(at, at + n), off);
-    if (!regular) slab.data.set(t.subarray(at, at + n), off + n);
+    const values = slab.data.subarray(off, off + n);
+    values.set(v.subarray(at, at + n));
+    let times: Float64Array | null = null;
+    if (!regular) {
+      times = slab.data.subarray(off + n, off + 2 * n);
+      times.set(t.subarray(at, at + n));
+    }
     slab.used = off + size;
     slab.epoch = this.#epoch;
     const e = new DecodedChunk(
@@ -209,8 +213,8 @@ export class DecodedChunks {
       byteLength,
       n,
       slab,
-      off,
-      regular,
+      values,
+      times,
       t0,
       step,
       nan,
