@@ -179,6 +179,8 @@ export class ConnectionTracker implements ServerConnections {
   /** Peer reports left in the budget of samplePeer(), and when counted. */
   #peerTokens: number;
   #peerAt = 0;
+  /** Requests left to refuse before the clock is read again. */
+  #peerSkip = 0;
 
   /** Creates a tracker for the server on `port`; it reads nothing yet. */
   constructor(port: number, options: ConnectionTrackerOptions = {}) {
@@ -282,13 +284,23 @@ export class ConnectionTracker implements ServerConnections {
       this.#peerTokens--;
       return true;
     }
+    // Once refused, the next 15 requests are too without reading the
+    // clock: a clock read for each request of a busy server costs more
+    // than the budget it keeps.
+    if (this.#peerSkip > 0) {
+      this.#peerSkip--;
+      return false;
+    }
     const at = this.#now();
     this.#peerTokens = Math.min(
       this.#peerBurst,
       this.#peerTokens + (at - this.#peerAt) * this.#peerRate,
     );
     this.#peerAt = at;
-    if (this.#peerTokens < 1) return false;
+    if (this.#peerTokens < 1) {
+      this.#peerSkip = 15;
+      return false;
+    }
     this.#peerTokens--;
     return true;
   }

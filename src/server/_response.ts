@@ -7,14 +7,12 @@
 import type { Context } from "hono";
 import type { Problem } from "../graph/problem.ts";
 import { noteBodySize } from "../metrics/http_metrics.ts";
+import { type _JsonBody, _jsonBody } from "./_json_memo.ts";
 
-const _encoder = new TextEncoder();
 /** One header: Hono then hands it to `new Response()` as it is (no `Headers`). */
 const _JSON_TYPE: Readonly<Record<string, string>> = Object.freeze({
   "Content-Type": "application/json",
 });
-// deno-lint-ignore no-control-regex
-const _NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * `c.json()` whose body size the HTTP metrics see (`noteBodySize`), with
@@ -31,15 +29,24 @@ export function _json(
   status?: number,
   headers?: Readonly<Record<string, string>>,
 ): Response {
-  const text = JSON.stringify(value);
-  const res = c.body(text, (status ?? 200) as 200, _JSON_TYPE);
+  return _jsonResponse(c, _jsonBody(value), status, headers);
+}
+
+/**
+ * {@linkcode _json} of a body serialized already (by `_jsonBody` or a
+ * `_JsonMemo`).
+ */
+export function _jsonResponse(
+  c: Context,
+  body: _JsonBody,
+  status?: number,
+  headers?: Readonly<Record<string, string>>,
+): Response {
+  const res = c.body(body.text, (status ?? 200) as 200, _JSON_TYPE);
   if (headers !== undefined) {
     for (const name in headers) res.headers.set(name, headers[name]);
   }
-  return noteBodySize(
-    res,
-    _NON_ASCII.test(text) ? _encoder.encode(text).byteLength : text.length,
-  );
+  return noteBodySize(res, body.size);
 }
 
 /** `{ "error": message, ...extra }`, never cached. */
