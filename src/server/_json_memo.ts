@@ -23,16 +23,28 @@ const _NON_ASCII = /[^\x00-\x7f]/;
 export interface _JsonBody {
   readonly text: string;
   readonly size: number;
+  /** Whether it is kept to be answered again (a memo's, a constant). */
+  readonly kept: boolean;
+  /**
+   * The text as a `Blob` typed JSON, for a kept body on a runtime that
+   * serves a Blob cheaper than a text with a `Content-Type` header (Bun);
+   * made by `_response.ts` when first answered.
+   */
+  blob?: Blob;
 }
 
-/** `value` serialized, with its size in bytes. */
-export function _jsonBody(value: unknown): _JsonBody {
+/**
+ * `value` serialized, with its size in bytes; `kept` when it will be
+ * answered again (see {@linkcode _JsonBody.kept}).
+ */
+export function _jsonBody(value: unknown, kept?: boolean): _JsonBody {
   const text = JSON.stringify(value);
   return {
     text,
     size: _NON_ASCII.test(text)
       ? _encoder.encode(text).byteLength
       : text.length,
+    kept: kept === true,
   };
 }
 
@@ -50,7 +62,7 @@ export class _JsonMemo {
   body(value: unknown): _JsonBody {
     const last = this.#body;
     if (last !== undefined && _sameData(value, this.#value)) return last;
-    const body = _jsonBody(value);
+    const body = _jsonBody(value, true);
     this.#value = value;
     this.#body = body;
     return body;
@@ -64,7 +76,7 @@ export class _JsonMemo {
   bodyOf<K>(key: K, make: (key: K) => unknown): _JsonBody {
     const last = this.#body;
     if (last !== undefined && _sameData(key, this.#value)) return last;
-    const body = _jsonBody(make(key));
+    const body = _jsonBody(make(key), true);
     this.#value = key;
     this.#body = body;
     return body;

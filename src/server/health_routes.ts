@@ -34,7 +34,7 @@ import { _json, _jsonResponse } from "./_response.ts";
 export function healthRoutes(flows: FlowManager): Hono {
   const app = new Hono();
   // The same answer every time: serialized once.
-  const healthy = _jsonBody({ status: "ok" });
+  const healthy = _jsonBody({ status: "ok" }, true);
   app.get("/healthz", (c) => _jsonResponse(c, healthy));
   app.get("/readyz", (c) => {
     const r = flows.readiness();

@@ -47,6 +47,7 @@ test("_JsonMemo answers the last body while the value is the same data, and a ne
   assert.deepEqual(first, {
     text: '{"state":"running","graph":{"processes":{}}}',
     size: 44,
+    kept: true,
   });
   assert.equal(memo.body({ state: "running", graph }), first);
   const second = memo.body({ state: "stopped", graph });
@@ -58,6 +59,7 @@ test("_jsonBody() counts the body's size in UTF-8 bytes", () => {
   assert.deepEqual(_jsonBody({ a: "é€😀" }), {
     text: '{"a":"é€😀"}',
     size: 8 + 2 + 3 + 4,
+    kept: false,
   });
 });
 
