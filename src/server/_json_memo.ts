@@ -107,14 +107,14 @@ export function _sameData(a: unknown, b: unknown): boolean {
   if (Array.isArray(b) || !_plain(a) || !_plain(b)) return false;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  const keysA = Object.keys(x);
-  const keysB = Object.keys(y);
-  if (keysA.length !== keysB.length) return false;
-  for (let i = 0; i < keysA.length; i++) {
-    const k = keysA[i];
-    if (k !== keysB[i] || !_sameData(x[k], y[k])) return false;
+  // One key array, and for-in over the other (no prototype keys: plain
+  // objects): about half the time of two Object.keys() on Deno.
+  const keysY = Object.keys(y);
+  let i = 0;
+  for (const k in x) {
+    if (k !== keysY[i++] || !_sameData(x[k], y[k])) return false;
   }
-  return true;
+  return i === keysY.length;
 }
 
 function _plain(o: object): boolean {
