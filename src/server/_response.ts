@@ -9,8 +9,15 @@ import type { Problem } from "../graph/problem.ts";
 import { noteBodySize } from "../metrics/http_metrics.ts";
 import { type _JsonBody, _jsonBody } from "./_json_memo.ts";
 
-/** weir's JSON content type, the same on both runtimes. */
-const _JSON = "application/json; charset=utf-8";
+/**
+ * weir's JSON content type. Exactly this text: Deno 2.9 serves a 200
+ * response whose only header is `Content-Type: application/json` (or
+ * `text/plain`) on its fastest path, without building a header list; any
+ * other value (`application/json; charset=utf-8`) or a second header
+ * leaves that path. Bun writes a Blob of this type with
+ * `;charset=utf-8` added.
+ */
+const _JSON = "application/json";
 /** One header: Hono then hands it to `new Response()` as it is (no `Headers`). */
 const _JSON_TYPE: Readonly<Record<string, string>> = Object.freeze({
   "Content-Type": _JSON,
