@@ -163,13 +163,11 @@ async function _runCommand(
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
-  const log = createLogger({
-    level: s.logLevel,
-    format: resolveLogFormat(
-      s.logFormat,
-      options.isTerminal ?? process.stderr.isTTY === true,
-    ),
-  });
+  const logFormat = resolveLogFormat(
+    s.logFormat,
+    options.isTerminal ?? process.stderr.isTTY === true,
+  );
+  const log = createLogger({ level: s.logLevel, format: logFormat });
   for (const def of SETTINGS) {
     if (!command.settings.includes(def.flag)) continue;
     // Secrets are never logged: only how many there are.
@@ -242,6 +240,7 @@ async function _runCommand(
         files: params,
         registry,
         log,
+        logFormat,
         fail,
         history: historyOptions("serve", s),
       }, signalled);

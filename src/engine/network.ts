@@ -40,6 +40,7 @@
  *
  * @module
  */
+import { activationCells, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import type { Connection } from "./connection.ts";
 import {
@@ -176,6 +177,8 @@ export class Network {
   /** What a guarded activation calls back into. */
   readonly #guardHost: GuardHost;
   readonly #stallWatch: StallWatch;
+  /** The current-activation marker's cells (activation.ts), kept at hand. */
+  readonly #cells: Int32Array = activationCells;
   readonly #faults: Faults;
 
   // Run queue: a ring holding each process at most once.
@@ -260,6 +263,7 @@ export class Network {
         this.#tick();
         return this.#now;
       },
+      stalled: (p) => this.#stalled(p),
     };
     this.#stallWatch = new StallWatch(
       options.deadlockDelayMs ?? 50,
@@ -284,7 +288,15 @@ export class Network {
   }
 
   /**
-   * Subscribes to an event (`error`, `state`, `deadlock`); returns the
+   * Each process's id in the current-activation marker and its name (see
+   * `activation.ts`), for a stall watchdog to name what stalled.
+   */
+  activationIds(): [id: number, process: string][] {
+    return this.#procs.map((p) => [p.id, p.name]);
+  }
+
+  /**
+   * Subscribes to an event (`error`, `state`, `deadlock`, `stall`); returns the
    * function that unsubscribes. Without an `error` listener, process faults
    * are written to `console.error`, so that none goes unseen.
    */
@@ -324,8 +336,13 @@ export class Network {
       }
       for (const p of this.#procs) {
         p.starts++;
-        if (p.component.setup) p.ctx.state = p.component.setup(p.ctx);
+        const setup = p.component.setup;
+        if (setup) p.ctx.state = this.#marked(p, () => setup(p.ctx));
         p.setUp = true;
+      }
+      // A stall in a setup stopped it (the flow manager's stall listener).
+      if (this.#state !== "created") {
+        throw new Error("a watchdog stopped it: a setup stalled the server");
       }
     } catch (e) {
       this.#setState("stopping");
@@ -650,8 +667,10 @@ export class Network {
     const port = c.port;
     c.delivered++;
     try {
-      p.applyControl(port, value);
-      p.component.onControl?.(port, p.controls[port], p.ctx);
+      this.#marked(p, () => {
+        p.applyControl(port, value);
+        p.component.onControl?.(port, p.controls[port], p.ctx);
+      });
     } catch (e) {
       this.#faults.count(p, "exception");
       this.#faults.route(p, e, value, port, "exception");
@@ -832,16 +851,23 @@ export class Network {
       t0 = performance.now();
     }
     p.active++;
+    // The current-activation marker (activation.ts): a watchdog on another
+    // thread reads it during a stall, and flips it to say so.
+    const cells = this.#cells;
+    const prev = cells[0];
+    cells[0] = p.id;
     let r: void | Promise<void>;
     try {
       r = p.fn!(v, ctx);
     } catch (e) {
-      if (t0 !== 0) this.#holds--;
-      p.active--;
-      p.activations++;
-      this.#faults.fail(p, e, v, ctx.port);
+      this.#threw(p, e, v, ctx.port, t0 !== 0, prev);
       return;
     }
+    if (cells[0] !== p.id) {
+      this.#returnedStalled(p, r, v, ctx.port, t0, prev);
+      return;
+    }
+    cells[0] = prev;
     if (t0 !== 0) this.#holds--;
     if (isThenable(r)) {
       this.#settle(
@@ -862,6 +888,67 @@ export class Network {
       p.timing.observe((performance.now() - t0) / 1000);
       this.#handOver(p);
     }
+  }
+
+  /** An activation threw (kept out of `#invoke`, whose size the runtimes' inlining minds). */
+  #threw(
+    p: ProcessRuntime,
+    e: unknown,
+    v: unknown,
+    port: string,
+    timed: boolean,
+    prev: number,
+  ): void {
+    const cells = this.#cells;
+    const stalled = cells[0] !== p.id;
+    cells[0] = prev;
+    if (timed) this.#holds--;
+    p.active--;
+    p.activations++;
+    this.#faults.fail(p, e, v, port);
+    if (stalled) this.#stalled(p);
+  }
+
+  /** An activation returned after a watchdog found it stalled: finish it, then report. */
+  #returnedStalled(
+    p: ProcessRuntime,
+    r: void | Promise<void>,
+    v: unknown,
+    port: string,
+    t0: number,
+    prev: number,
+  ): void {
+    this.#cells[0] = prev;
+    if (t0 !== 0) this.#holds--;
+    if (isThenable(r)) {
+      this.#settle(p, r as Promise<void>, v, port, t0 === 0 ? this.#now : t0);
+    } else {
+      p.active--;
+      p.activations++;
+    }
+    this.#stalled(p);
+  }
+
+  /**
+   * A watchdog found the event loop stalled in an activation of `p`
+   * (activation.ts): tell the listeners (the flow manager stops the flow).
+   * The clock is stale after a stall: the next slice starts afresh.
+   */
+  #stalled(p: ProcessRuntime): void {
+    const since = stallSince[0];
+    const ms = since > 0 ? Math.max(0, Date.now() - since) : 0;
+    this.#fresh = false;
+    this.#setThrottled(true);
+    this.#listeners.emit("stall", {
+      network: this.name,
+      process: p.name,
+      ms,
+    });
+  }
+
+  /** Runs a component's own code (setup, flush, a control, a loop's start) marked as `p`'s. */
+  #marked<T>(p: ProcessRuntime, fn: () => T): T {
+    return marked(p.id, fn, () => this.#stalled(p));
   }
 
   /**
@@ -956,7 +1043,7 @@ export class Network {
     p.loopStarted = true;
     let r: Promise<void>;
     try {
-      r = p.component.run!(p.ctx);
+      r = this.#marked(p, () => p.component.run!(p.ctx));
     } catch (e) {
       r = Promise.reject(e);
     }
@@ -1053,7 +1140,7 @@ export class Network {
     p.ctx.index = -1;
     let r: void | Promise<void>;
     try {
-      r = flush(p.ctx);
+      r = this.#marked(p, () => flush(p.ctx));
     } catch (e) {
       this.#faults.fail(p, e, undefined, "");
       this.#finish(p);

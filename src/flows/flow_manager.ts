@@ -67,6 +67,7 @@ import {
 } from "./_flow_entry.ts";
 import { restartDelay } from "./supervision.ts";
 import { ErrorLogLimiter } from "./error_log_limiter.ts";
+import type { StallWatchdog } from "./stall_watchdog.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
@@ -81,6 +82,13 @@ export interface FlowManagerOptions {
   drainTimeoutMs?: number;
   /** The crash-loop guard's settings (see {@linkcode CrashLoopOptions}). */
   crashLoop?: CrashLoopOptions;
+  /**
+   * Watches the event loop: a flow whose activation stalls the server
+   * longer than its threshold is stopped and marked failed ("stalled the
+   * server for N s in process P"), and the stall counts toward the
+   * crash-loop guard. Default none (the caller starts and closes it).
+   */
+  watchdog?: StallWatchdog;
   /**
    * Quiet logs: process errors of one process written per interval before
    * the rest are summed up in one line per interval. Default
@@ -172,6 +180,8 @@ export class FlowManager {
   readonly #removeMetrics: (() => void)[] = [];
   readonly #crashLoop: Required<CrashLoopOptions>;
   readonly #settling = new Set<ReturnType<typeof setTimeout>>();
+  /** Flows whose start attempt at restore is recorded and not yet cleared. */
+  readonly #openAttempts = new Set<string>();
   readonly #errors: ErrorLogLimiter;
   #closing: Promise<void> | undefined;
 
@@ -219,6 +229,8 @@ export class FlowManager {
       log: this.#log,
       onEnd: (entry, end, retry) => this.#onEnd(entry, end, retry),
       errors: this.#errors,
+      watchdog: options.watchdog,
+      onStalled: (entry) => this.#onStalled(entry),
     });
     if (this.#collector !== undefined) this.#addMetrics(this.#collector);
   }
@@ -694,6 +706,7 @@ export class FlowManager {
           await this.#run.restart(entry);
           // An operator's start takes over from the crash-loop guard.
           this.#store.clearStartAttempts(id);
+          this.#openAttempts.delete(id);
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
@@ -914,6 +927,7 @@ export class FlowManager {
         return reason;
       }
       this.#store.recordStartAttempt(id, now, now - windowMs);
+      this.#openAttempts.add(id);
     } catch (e) {
       // The guard must not keep a flow from its start: say so and go on.
       this.#log(
@@ -939,6 +953,7 @@ export class FlowManager {
       if (!_active(net) && net.state !== "finished") return;
       try {
         this.#store.clearStartAttempts(id);
+        this.#openAttempts.delete(id);
       } catch (e) {
         this.#log(
           `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
@@ -947,6 +962,29 @@ export class FlowManager {
       }
     }, this.#crashLoop.settleMs);
     this.#settling.add(timer);
+  }
+
+  /**
+   * A flow stalled the server and was stopped: the stall counts toward the
+   * crash-loop guard like a failed start (its start at restore, when still
+   * unsettled, is that count already), so a flow that stalls at every
+   * start is restored stopped.
+   */
+  #onStalled(entry: _Entry): void {
+    const id = entry.stored.id;
+    if (this.#openAttempts.has(id)) return;
+    const now = Date.now();
+    try {
+      this.#store.recordStartAttempt(id, now, now - this.#crashLoop.windowMs);
+      this.#openAttempts.add(id);
+    } catch (e) {
+      this.#log(
+        `flow ${_q(id)}: could not record its stall for the crash-loop guard: ${
+          _message(e)
+        }`,
+        "warn",
+      );
+    }
   }
 
   /** Exports each flow's state and its supervisor's counts. */
