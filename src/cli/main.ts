@@ -24,6 +24,7 @@ import { CliError, fail } from "./cli_error.ts";
 import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
 import { createLogger, resolveLogFormat } from "./log.ts";
+import { taggedOutput } from "./flow_output.ts";
 import {
   type MetricsAddress,
   parseAddress,
@@ -159,14 +160,18 @@ async function _runCommand(
     throw e;
   }
   const s = resolved.settings;
-  registry = builtins({ files: fileSandbox(command.name, s) });
-  if (command.name === "validate") return _validateFiles(params, registry);
-  // From here on, a signal during start-up waits for the server to start.
-  const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const logFormat = resolveLogFormat(
     s.logFormat,
     options.isTerminal ?? process.stderr.isTTY === true,
   );
+  registry = builtins({
+    files: fileSandbox(command.name, s),
+    // Many flows share the server's standard output: each line says whose.
+    ...(command.name === "serve" ? { output: taggedOutput(logFormat) } : {}),
+  });
+  if (command.name === "validate") return _validateFiles(params, registry);
+  // From here on, a signal during start-up waits for the server to start.
+  const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const log = createLogger({ level: s.logLevel, format: logFormat });
   for (const def of SETTINGS) {
     if (!command.settings.includes(def.flag)) continue;

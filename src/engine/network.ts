@@ -89,6 +89,14 @@ export interface NetworkOptions {
    * in between. Default 50.
    */
   deadlockDelayMs?: number;
+  /**
+   * The flow's bytes budget: when the estimated bytes buffered in its
+   * connections (see `size.ts`) exceed it, its sources (loops with no data
+   * input, and hosts sending into exported in-ports) wait on their next
+   * buffered send, as on a full connection, until the buffers are back
+   * under it; `pressure` says `"bytes"` meanwhile. Default `Infinity`.
+   */
+  bytesBudget?: number;
 }
 
 const SLICE_MS = 4;
@@ -221,6 +229,11 @@ export class Network {
   readonly #outports = new Map<string, ProcessRuntime>();
   /** Processes not yet finished. */
   #unfinished = 0;
+  /** Estimated bytes buffered in every connection (sum of their `bytes`). */
+  #bytes = 0;
+  readonly #bytesBudget: number;
+  /** Sources waiting for the buffers to be under the bytes budget, or `null`. */
+  #bytesWaiters: (() => void)[] | null = null;
   /** Exported data in-ports not yet closed. */
   #openInports = 0;
 
@@ -245,6 +258,12 @@ export class Network {
       );
     }
     this.#latency = new Histogram(options.buckets);
+    this.#bytesBudget = options.bytesBudget ?? Infinity;
+    if (!(this.#bytesBudget > 0)) {
+      throw new RangeError(
+        `Cannot create network "${spec.name}": bytesBudget must be a positive number of bytes, received ${options.bytesBudget}`,
+      );
+    }
     this.finished = new Promise((r) => (this.#resolveFinished = r));
     this.#w = wire(spec, this.#engine, options.buckets);
     this.#faults = new Faults(
@@ -425,6 +444,8 @@ export class Network {
     }
     for (const p of this.#procs) p.abort.abort();
     for (const c of this.#conns) c.discard("stopped");
+    this.#bytes = 0;
+    this.#underBudget();
     for (const p of this.#procs) {
       p.queued = 0;
       p.fullOutputs = 0;
@@ -614,7 +635,9 @@ export class Network {
       return;
     }
     const before = c.count;
+    const bytes = c.bytes;
     const r = c.offer(value, origin, this.#now);
+    this.#bytes += c.bytes - bytes;
     if (c.count !== before) {
       // Buffered: the receiver has one more to take.
       if (c.count === c.capacity && c.blocksSender) c.source!.fullOutputs++;
@@ -625,6 +648,9 @@ export class Network {
       } else if (!t.inRunQueue && t.mayActivate()) {
         this.#enqueue(t);
       }
+      if (this.#bytes > this.#bytesBudget && r === undefined) {
+        return this.#overBudget(c);
+      }
     } else if (r !== undefined && c.source !== null) {
       // Parked: the sender waits for room.
       c.source.parked++;
@@ -632,10 +658,48 @@ export class Network {
     return r;
   }
 
+  /**
+   * A send was buffered over the bytes budget: a source (a loop with no
+   * data input, or a host) waits until the buffers are back under it; any
+   * other sender goes on (what it sends is bounded by its inputs).
+   */
+  #overBudget(c: Conn): Promise<void> | undefined {
+    if (c.source === null ? c.iip : !c.source.source) return;
+    return new Promise<void>((resolve) =>
+      (this.#bytesWaiters ??= []).push(resolve)
+    );
+  }
+
+  /** The buffers are under the bytes budget again (or gone): sources go on. */
+  #underBudget(): void {
+    const waiters = this.#bytesWaiters;
+    if (waiters === null) return;
+    this.#bytesWaiters = null;
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * `"bytes"` while sources wait because the flow's buffers hold more than
+   * its bytes budget; else `null`.
+   */
+  get pressure(): "bytes" | null {
+    return this.#bytesWaiters === null ? null : "bytes";
+  }
+
+  /** Estimated bytes buffered in the flow's connections (see `size.ts`). */
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+
   /** Takes the next message of process `p` from connection `c`. */
   #takeFrom(p: ProcessRuntime, c: Conn): unknown {
     const wasFull = c.count === c.capacity;
+    const bytes = c.bytes;
     const v = c.take(this.#now);
+    this.#bytes += c.bytes - bytes;
+    if (this.#bytesWaiters !== null && this.#bytes <= this.#bytesBudget) {
+      this.#underBudget();
+    }
     p.origin = c.takenOrigin;
     if (c.iip) p.iips--;
     const ctx = p.ctx;
@@ -1073,6 +1137,7 @@ export class Network {
       const wasFull = c.count === c.capacity;
       if (!c.closed) p.openInputs--;
       if (c.source !== null) c.source.parked -= c.pending.length;
+      this.#bytes -= c.bytes;
       c.discard("unread");
       if (wasFull && c.blocksSender) {
         const s = c.source!;
@@ -1207,6 +1272,7 @@ export class Network {
     this.#completed = true;
     this.#setLive(false);
     this.#stallWatch.cancel();
+    this.#underBudget();
     for (const p of this.#procs) {
       if (!p.setUp) continue;
       try {
@@ -1259,6 +1325,8 @@ export class Network {
       procs: this.#procs,
       conns: this.#conns,
       latency: this.#latency,
+      bufferedBytes: this.#bytes,
+      pressure: this.pressure,
     });
   }
 }

@@ -36,6 +36,8 @@ export interface _RunnerContext {
   registry: Registry;
   collector: MetricsCollector | undefined;
   drainTimeoutMs: number;
+  /** Each flow's bytes budget (`NetworkOptions.bytesBudget`). */
+  bytesBudget?: number;
   log: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
   /**
    * Told when an entry's network failed to start (`retry` false when its
@@ -66,8 +68,10 @@ export class _FlowRunner {
   readonly #errors: ErrorLogLimiter | undefined;
   readonly #watchdog: StallWatchdog | undefined;
   readonly #onStalled: _RunnerContext["onStalled"];
+  readonly #bytesBudget: number | undefined;
 
   constructor(context: _RunnerContext) {
+    this.#bytesBudget = context.bytesBudget;
     this.#watchdog = context.watchdog;
     this.#onStalled = context.onStalled;
     this.#errors = context.errors;
@@ -232,6 +236,7 @@ export class _FlowRunner {
     try {
       network = new Network(spec, {
         buckets: this.#collector?.options.buckets,
+        bytesBudget: this.#bytesBudget,
       });
     } catch (e) {
       // What the engine refuses is a fault of the graph, like the rest.

@@ -90,6 +90,12 @@ export interface FlowManagerOptions {
    */
   watchdog?: StallWatchdog;
   /**
+   * Each flow's bytes budget: over it (estimated bytes in its connection
+   * buffers), its sources wait and its state says `pressure: "bytes"`.
+   * Default 64 MiB.
+   */
+  bytesBudgetPerFlow?: number;
+  /**
    * Quiet logs: process errors of one process written per interval before
    * the rest are summed up in one line per interval. Default
    * `{ burst: 5, intervalMs: 60000 }`.
@@ -104,6 +110,9 @@ export interface FlowManagerOptions {
    */
   log?: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
 }
+
+/** The default bytes budget per flow (64 MiB). */
+export const DEFAULT_FLOW_BYTES_BUDGET = 64 * 2 ** 20;
 
 /** The facts of a logged flow change, for structured logs. */
 export type FlowLogFields = Record<string, string | number | boolean>;
@@ -199,6 +208,15 @@ export class FlowManager {
     }
     const timeout = options.drainTimeoutMs ?? 5000;
     _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    const bytesBudget = options.bytesBudgetPerFlow;
+    if (
+      bytesBudget !== undefined &&
+      !(typeof bytesBudget === "number" && bytesBudget > 0)
+    ) {
+      throw new RangeError(
+        `Cannot create flow manager: bytesBudgetPerFlow must be a positive number of bytes, received ${bytesBudget}`,
+      );
+    }
     this.#crashLoop = {
       maxStartFailures: options.crashLoop?.maxStartFailures ?? 3,
       windowMs: options.crashLoop?.windowMs ?? 600_000,
@@ -230,6 +248,7 @@ export class FlowManager {
       onEnd: (entry, end, retry) => this.#onEnd(entry, end, retry),
       errors: this.#errors,
       watchdog: options.watchdog,
+      bytesBudget: options.bytesBudgetPerFlow ?? DEFAULT_FLOW_BYTES_BUDGET,
       onStalled: (entry) => this.#onStalled(entry),
     });
     if (this.#collector !== undefined) this.#addMetrics(this.#collector);
