@@ -167,7 +167,15 @@ async function _runCommand(
   registry = builtins({
     files: fileSandbox(command.name, s),
     // Many flows share the server's standard output: each line says whose.
-    ...(command.name === "serve" ? { output: taggedOutput(logFormat) } : {}),
+    ...(command.name === "serve"
+      ? {
+        output: taggedOutput(logFormat),
+        expressionBudget: {
+          timeoutMs: s.expressionTimeoutMs,
+          maxDepth: s.expressionMaxDepth,
+        },
+      }
+      : {}),
   });
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
@@ -246,6 +254,9 @@ async function _runCommand(
         registry,
         log,
         logFormat,
+        stallThresholdMs: s.stallThresholdMs,
+        bytesBudgetPerFlow: s.flowBytesBudget,
+        maxCapacity: s.maxCapacity,
         fail,
         history: historyOptions("serve", s),
       }, signalled);

@@ -68,6 +68,10 @@ export interface ServeCommandOptions {
    * (failed) when it returns. Default 2000; 0 turns the watchdog off.
    */
   stallThresholdMs?: number;
+  /** Each flow's bytes budget (estimated bytes in its buffers). Default 64 MiB. */
+  bytesBudgetPerFlow?: number;
+  /** The largest connection capacity a flow may ask for. Default 100,000. */
+  maxCapacity?: number;
   /** Throws the CLI's usage error. */
   fail: (message: string, code?: number) => never;
 }
@@ -202,6 +206,8 @@ export async function startServer(
     store,
     registry: options.registry,
     watchdog,
+    bytesBudgetPerFlow: options.bytesBudgetPerFlow,
+    maxCapacity: options.maxCapacity,
     collector: metrics,
     drainTimeoutMs: options.drainTimeoutMs,
     log: (message, level = "info", fields) => log.log(level, message, fields),

@@ -38,6 +38,8 @@ export interface _RunnerContext {
   drainTimeoutMs: number;
   /** Each flow's bytes budget (`NetworkOptions.bytesBudget`). */
   bytesBudget?: number;
+  /** The largest connection capacity a graph may ask for. */
+  maxCapacity?: number;
   log: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
   /**
    * Told when an entry's network failed to start (`retry` false when its
@@ -69,8 +71,10 @@ export class _FlowRunner {
   readonly #watchdog: StallWatchdog | undefined;
   readonly #onStalled: _RunnerContext["onStalled"];
   readonly #bytesBudget: number | undefined;
+  readonly #maxCapacity: number | undefined;
 
   constructor(context: _RunnerContext) {
+    this.#maxCapacity = context.maxCapacity;
     this.#bytesBudget = context.bytesBudget;
     this.#watchdog = context.watchdog;
     this.#onStalled = context.onStalled;
@@ -231,7 +235,10 @@ export class _FlowRunner {
   ): { graph: Graph; network: Network } {
     // Bad supervision settings are graph problems like the others.
     supervisionOf(graph);
-    const spec = buildNetworkSpec(graph, this.#registry, { name: id });
+    const spec = buildNetworkSpec(graph, this.#registry, {
+      name: id,
+      maxCapacity: this.#maxCapacity,
+    });
     let network: Network;
     try {
       network = new Network(spec, {

@@ -96,6 +96,11 @@ export interface FlowManagerOptions {
    */
   bytesBudgetPerFlow?: number;
   /**
+   * The largest connection capacity (`capacity`, `defaultCapacity`) a
+   * graph may ask for; a larger one is a graph problem. Default 100,000.
+   */
+  maxCapacity?: number;
+  /**
    * Quiet logs: process errors of one process written per interval before
    * the rest are summed up in one line per interval. Default
    * `{ burst: 5, intervalMs: 60000 }`.
@@ -208,6 +213,15 @@ export class FlowManager {
     }
     const timeout = options.drainTimeoutMs ?? 5000;
     _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    const maxCapacity = options.maxCapacity;
+    if (
+      maxCapacity !== undefined &&
+      !(Number.isInteger(maxCapacity) && maxCapacity >= 1)
+    ) {
+      throw new RangeError(
+        `Cannot create flow manager: maxCapacity must be a positive integer, received ${maxCapacity}`,
+      );
+    }
     const bytesBudget = options.bytesBudgetPerFlow;
     if (
       bytesBudget !== undefined &&
@@ -249,6 +263,7 @@ export class FlowManager {
       errors: this.#errors,
       watchdog: options.watchdog,
       bytesBudget: options.bytesBudgetPerFlow ?? DEFAULT_FLOW_BYTES_BUDGET,
+      maxCapacity: options.maxCapacity,
       onStalled: (entry) => this.#onStalled(entry),
     });
     if (this.#collector !== undefined) this.#addMetrics(this.#collector);
