@@ -83,6 +83,8 @@ export class SpanList {
   edgeAt: Float64Array = new Float64Array(64);
   /** Each chunk's edge table, an index into `edgeTables` (-1: no edge). */
   edgeOf: Float64Array = new Float64Array(64);
+  /** 1 for a chunk still open (it grows: never cached), else 0. */
+  open: Uint8Array = new Uint8Array(64);
   /** The tables holding the edges (a ring's span table), and their bits. */
   edgeTables: Float64Array[] = [];
   edgeTablesU32: Uint32Array[] = [];
@@ -129,6 +131,9 @@ export class SpanList {
       this.bufOf = grow(this.bufOf);
       this.edgeAt = grow(this.edgeAt);
       this.edgeOf = grow(this.edgeOf);
+      const open = new Uint8Array(this.open.length * 2);
+      open.set(this.open);
+      this.open = open;
     }
     this.minT[k] = minT;
     this.maxT[k] = maxT;
@@ -138,7 +143,13 @@ export class SpanList {
     if (bufs.length === 0 || bufs[bufs.length - 1] !== bytes) bufs.push(bytes);
     this.bufOf[k] = bufs.length - 1;
     this.edgeOf[k] = -1;
+    this.open[k] = 0;
     this.n = k + 1;
+  }
+
+  /** Marks the chunk added last as open (still growing). */
+  markOpen(): void {
+    this.open[this.n - 1] = 1;
   }
 
   /** Adds a chunk that has its own bytes. */
@@ -164,6 +175,7 @@ export class SpanList {
     const bufOf = pick(this.bufOf);
     const edgeAt = pick(this.edgeAt);
     const edgeOf = pick(this.edgeOf);
+    const open = Uint8Array.from(order, (k) => this.open[k]);
     this.minT.set(minT);
     this.maxT.set(maxT);
     this.start.set(start);
@@ -171,6 +183,7 @@ export class SpanList {
     this.bufOf.set(bufOf);
     this.edgeAt.set(edgeAt);
     this.edgeOf.set(edgeOf);
+    this.open.set(open);
   }
 }
 

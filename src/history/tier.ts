@@ -351,6 +351,7 @@ export class Tier {
         maxT: open.lastT(id),
         bytes: open.finish(id),
       });
+      out.markOpen();
     }
     return out;
   }

@@ -74,6 +74,12 @@ export interface SeriesPoints {
    * staleness marker to skip (raw tier). Absent when not known.
    */
   readonly noNaN?: boolean;
+  /**
+   * Set by a reader that knows: true when no value is below the one
+   * before and none is a NaN (a counter without a reset, so `rate()` need
+   * not look for one). Absent when not known.
+   */
+  readonly rises?: boolean;
   /** Downsampled tiers only: samples in the window. */
   readonly count?: Float64Array;
   /** Downsampled tiers only: their sum. */

@@ -37,6 +37,7 @@ import { evalFunction } from "./functions.ts";
 import { PromQLError } from "./promql_error.ts";
 import {
   checkHoltWinters,
+  increaseSweep,
   RANGE_FUNCTIONS,
   rateSweep,
   rawRangeFunction,
@@ -589,6 +590,9 @@ export class Evaluator {
     const useResets = raw && (func === "rate" || func === "increase");
     // rate/increase/delta of raw samples: one pass a series (rateSweep).
     const sweep = raw && !constant && SWEEP_FUNCTIONS.has(func);
+    // rate/increase of a downsampled tier: one pass a series too.
+    const windowSweep = !raw && !constant &&
+      (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const out: StepSeries[] = [];
     const origin: SeriesPoints["labels"][] = [];
@@ -598,7 +602,9 @@ export class Evaluator {
       const v = new Float64Array(this.n);
       const ok = new Uint8Array(this.n);
       const t = p.t;
-      const resets = useResets ? resetCorrections(p.value) : undefined;
+      const resets = useResets && !sweep
+        ? resetCorrections(p.value)
+        : undefined;
       const counts = p.count;
       let lo = 0;
       let hi = -1;
@@ -614,19 +620,30 @@ export class Evaluator {
         boundary: -1,
         resets,
       };
-      if (sweep) {
+      const swept = sweep || (windowSweep && p.increase !== undefined);
+      if (windowSweep && p.increase !== undefined) {
+        produced += increaseSweep(
+          func === "rate",
+          t,
+          p.increase,
+          refs,
+          rangeMs,
+          v,
+          ok,
+        );
+      } else if (sweep) {
         produced += rateSweep(
           func as "rate",
           t,
           p.value,
           refs,
           rangeMs,
-          resets ?? null,
+          p.rises === true,
           v,
           ok,
         );
       }
-      for (let i = 0; i < (sweep ? 0 : this.n); i++) {
+      for (let i = 0; i < (swept ? 0 : this.n); i++) {
         if (constant && i > 0) {
           v[i] = v[0];
           ok[i] = ok[0];
