@@ -167,7 +167,16 @@ export async function startServer(
   }
   let store: FlowStore;
   try {
-    store = FlowStore.open(options.db);
+    store = FlowStore.open(options.db, {
+      // Once when writes start failing for want of storage, once when
+      // they work again: each refused change is answered 507/503.
+      onProblem: (p) =>
+        p === undefined
+          ? log.info(`the flow database ${options.db} takes writes again`, {
+            db: options.db,
+          })
+          : log.error(p.message, { db: options.db, reason: p.reason }),
+    });
   } catch (e) {
     await server.close();
     fail(
@@ -237,6 +246,7 @@ export async function startServer(
     access,
     clientAddress: (request, env) => server.remoteAddress(request, env),
     signal: streams.signal,
+    log: (level, message, fields) => log.log(level, message, fields),
     ...(history !== null ? { history } : {}),
     onInternalError: (r, error) =>
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {

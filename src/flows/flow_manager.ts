@@ -862,9 +862,11 @@ export class FlowManager {
   }
 
   /**
-   * Whether every flow that should run does; otherwise one sentence per
-   * flow that does not, naming it and why. A flow whose sources ended by
-   * themselves (`finished`) counts as ready.
+   * Whether every flow that should run does, and the database takes
+   * writes; otherwise one sentence per flow that does not, naming it and
+   * why, and one for a database whose last write failed for want of
+   * storage (disk full, read-only, I/O error) until a write succeeds. A
+   * flow whose sources ended by themselves (`finished`) counts as ready.
    *
    * @example
    * ```ts
@@ -879,7 +881,17 @@ export class FlowManager {
    * ```
    */
   readiness(): { ready: boolean; reasons: string[] } {
-    return _readiness(this.list(), this.#closing !== undefined);
+    const r = _readiness(this.list(), this.#closing !== undefined);
+    const problem = this.#closing === undefined
+      ? this.#store.problem
+      : undefined;
+    if (problem !== undefined) {
+      r.reasons.unshift(
+        `${problem.message} (since ${new Date(problem.since).toISOString()})`,
+      );
+      r.ready = false;
+    }
+    return r;
   }
 
   /**

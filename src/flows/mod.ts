@@ -34,10 +34,12 @@ export {
   FlowManagerClosedError,
   FlowNotFoundError,
   FlowStartError,
+  FlowStorageError,
   FlowStoreError,
   GraphTooDeepError,
   InvalidFlowArgumentError,
   InvalidPatchError,
+  type StorageFailure,
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 export {

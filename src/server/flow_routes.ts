@@ -26,7 +26,11 @@ import {
   DEFAULT_MAX_BODY_DEPTH,
 } from "./_request.ts";
 import { _etag, _json, _problemJson, _tagMatches } from "./_response.ts";
-import { _eventStream } from "./_flow_events.ts";
+import {
+  _EventStreams,
+  type EventStreamLimits,
+  type EventStreamLog,
+} from "./_flow_events.ts";
 import { HttpError } from "./http_error.ts";
 
 /** Options of {@linkcode flowRoutes}. */
@@ -49,6 +53,10 @@ export interface FlowRoutesOptions {
   eventsIntervalMs: number;
   /** Aborting it ends every event stream. */
   signal?: AbortSignal;
+  /** Bounds of the event streams per client (see `EventStreamLimits`). */
+  eventStreams?: EventStreamLimits;
+  /** Where a dropped event-stream client is logged. Default `console.warn`. */
+  log?: EventStreamLog;
   /** Middleware run first on every route of the group (the access guard). */
   middleware?: readonly MiddlewareHandler[];
 }
@@ -123,7 +131,13 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   });
   app.post("/:id/stop", limited, (c) => _stop(options, c));
   app.get("/:id/stats", (c) => _json(c, flows.stats(c.req.param("id"))));
-  app.get("/:id/events", (c) => _events(options, c));
+  const streams = new _EventStreams(
+    flows,
+    options.eventStreams,
+    options.log,
+    options.signal,
+  );
+  app.get("/:id/events", (c) => _events(options, streams, c));
   for (
     const [path, allow] of [
       ["/", "GET, HEAD, POST"],
@@ -284,7 +298,11 @@ async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
   return _json(c, info, 200, { ETag: _etag(info.rev) });
 }
 
-function _events(o: FlowRoutesOptions, c: _IdContext): Response {
+function _events(
+  o: FlowRoutesOptions,
+  streams: _EventStreams,
+  c: _IdContext,
+): Response {
   const id = c.req.param("id");
   o.flows.get(id);
   const q = c.req.query("interval");
@@ -308,5 +326,5 @@ function _events(o: FlowRoutesOptions, c: _IdContext): Response {
       "Content-Type": "text/event-stream; charset=utf-8",
     });
   }
-  return _eventStream(o.flows, id, every, o.signal);
+  return streams.open(id, every);
 }
