@@ -55,10 +55,10 @@ const _restrictions = new WeakMap<
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defineComponent } from "./component.ts";
+ * import { type Component, defineComponent } from "./component.ts";
  * import { restrictable, restrictComponent } from "./flow_allow.ts";
  *
- * const make = (files: readonly string[] | undefined) =>
+ * const make = (files: readonly string[] | undefined): Component =>
  *   restrictable(
  *     defineComponent({ name: "x/Files", description: files?.join(",") ?? "any", process() {} }),
  *     (allow) => make(allow.files ?? []),
