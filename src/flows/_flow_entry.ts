@@ -129,6 +129,7 @@ export function _info(entry: _Entry): FlowInfo {
     updatedAt: _iso(stored.updatedAt),
   };
   if (network === null && entry.error !== undefined) info.error = entry.error;
+  if (network?.pressure === "bytes") info.pressure = "bytes";
   if (entry.held !== undefined) info.reason = entry.held;
   if (info.state === "failed" || info.state === "restarting") {
     if (entry.failedAt !== undefined) {

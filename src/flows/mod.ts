@@ -43,6 +43,11 @@ export {
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 export {
+  type StallInfo,
+  StallWatchdog,
+  type StallWatchdogOptions,
+} from "./stall_watchdog.ts";
+export {
   ErrorLogLimiter,
   type ErrorLogLimiterOptions,
 } from "./error_log_limiter.ts";
