@@ -337,9 +337,13 @@ async function _serveBun(
   hostname: string,
   port: number,
 ): Promise<Listening> {
+  // Bun's peer lookup (server.requestIP) costs about 3 µs, a fifth of a
+  // trivial request's CPU time (bench/RESULTS.md "Server as shipped vs bare
+  // Hono"): above about 1000 requests a second, only a sample of requests
+  // report their connection (see ConnectionTracker.samplePeer).
   const handler = (request: Request, server: BunHttpServer) => {
     const tracker = peers.tracker;
-    if (tracker !== undefined && tracker.watching) {
+    if (tracker !== undefined && tracker.samplePeer()) {
       const peer = server.requestIP(request);
       if (peer !== null) tracker.noteRequest(peer.address, peer.port);
     }
