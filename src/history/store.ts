@@ -39,7 +39,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { SpanList, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints, StepRows } from "./step_read.ts";
 import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
@@ -469,6 +469,50 @@ export class HistoryStore implements HistoryReader {
     tier: number,
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
+    return this.#selectSteps(matchers, ends, reachMs, tier, columns);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectStepsEach}: {@linkcode selectSteps}'s
+   * series one at a time, in one set of arrays reused for all of them.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectStepsEach([], new Float64Array([100_000, 400_000]), 2000, 0, undefined, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length}`);
+   * });
+   * assert.deepEqual(seen.sort(), ["a 6", "b 6"]);
+   * await store.close();
+   * ```
+   */
+  selectStepsEach(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.#selectSteps(matchers, ends, reachMs, tier, columns, visit);
+  }
+
+  #selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
     for (let i = 1; i < n; i++) {
@@ -507,6 +551,7 @@ export class HistoryStore implements HistoryReader {
       ends[n - 1],
       steps,
       columns,
+      visit,
     );
   }
 
@@ -531,7 +576,7 @@ export class HistoryStore implements HistoryReader {
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
     if (steps && tier > 0) {
-      return this.#readSteps(ids, t, start, end, steps, columns);
+      return this.#readSteps(ids, t, start, end, steps, columns, visit);
     }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
@@ -625,6 +670,7 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const { byId, bufs } = this.#diskSpans(t.index, ids, start, end, steps);
     const out: SeriesPoints[] = [];
@@ -632,6 +678,8 @@ export class HistoryStore implements HistoryReader {
     const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
       (columns && !columns.includes("count") ? 0 : 1);
     const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    // With `visit`, one set of output arrays serves every series.
+    const rows = visit ? new StepRows(2, capacity) : capacity;
     const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
@@ -644,9 +692,11 @@ export class HistoryStore implements HistoryReader {
         steps,
         (error) => this.#skipped(error, id),
         columns,
-        capacity,
+        rows,
       );
-      if (points) out.push(points);
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
     }
     return out;
   }
