@@ -182,6 +182,9 @@ export class HistoryStore implements HistoryReader {
   /** The last sample time appended, and the end of its first-tier window. */
   #windowT = NaN;
   #windowEnd = 0;
+  /** appendBatch()'s samples that pass, handed to the raw tier at once. */
+  #batchRefs = new Int32Array(0);
+  #batchValues = new Float64Array(0);
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -337,6 +340,103 @@ export class HistoryStore implements HistoryReader {
       if (t === windowEnd) {
         agg.take(ref);
         tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
+      }
+    }
+  }
+
+  /**
+   * Appends one tick's samples: `values[i]` at `t` to series `refs[i]`,
+   * for `i < n`. The same as {@linkcode append} for each in turn (a ref
+   * whose last sample is not before `t`, a repeated one included, is
+   * dropped and counted; an unknown ref throws after the samples before
+   * it), in one loop: what the sampler hands over after each pass.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const a = store.seriesRef({ __name__: "a" }, "gauge");
+   * const b = store.seriesRef({ __name__: "b" }, "counter");
+   * const refs = new Int32Array([a, b, a]);
+   * store.appendBatch(refs, new Float64Array([1, 2, 3]), 3, 1000);
+   * const [got] = store.select([{ name: "__name__", type: "=", value: "a" }], 0, 2000, 0);
+   * assert.deepEqual([...got.value], [1]);
+   * assert.equal(store.stats().outOfOrderDropped, 1);
+   * await store.close();
+   * ```
+   */
+  appendBatch(
+    refs: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+  ): void {
+    if (n <= 0) return;
+    // Thrown at the first sample that is not dropped, as append() would.
+    const badT = Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER;
+    if (this.#batchRefs.length < n) {
+      this.#batchRefs = new Int32Array(Math.max(n, 2 * this.#batchRefs.length));
+      this.#batchValues = new Float64Array(this.#batchRefs.length);
+    }
+    const ok = this.#batchRefs;
+    const okValues = this.#batchValues;
+    const lastT = this.#lastT;
+    const firstT = this.#firstT;
+    const dirty = this.#dirty;
+    const counters = this.#counter;
+    const tiers = this.#tiers;
+    const tier = tiers.length > 1 ? tiers[1] : undefined;
+    const agg = tier?.aggregator;
+    let windowEnd = 0;
+    if (agg) {
+      const res = agg.resolutionMs;
+      windowEnd = Math.ceil(t / res) * res;
+    }
+    let m = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        const ref = refs[i];
+        const last = lastT[ref];
+        if (!(t > last)) {
+          if (
+            !(ref >= 0 && ref < this.#index.size && this.#index.labels(ref))
+          ) {
+            throw new RangeError(
+              `Cannot append to history: no series has ref ${ref}`,
+            );
+          }
+          this.#outOfOrder++;
+          continue;
+        }
+        if (badT) {
+          throw new RangeError(
+            `Cannot append to history: t must be an integer number of ms, received ${t}`,
+          );
+        }
+        const v = values[i];
+        if (last === -Infinity) firstT[ref] = t;
+        lastT[ref] = t;
+        dirty[ref] = 1;
+        ok[m] = ref;
+        okValues[m++] = v;
+        if (agg) {
+          // As append(): only the first downsampled tier sees samples.
+          const counter = counters[ref] === 1;
+          const end = agg.addTo(ref, windowEnd, v, counter);
+          if (end !== 0) tier!.appendRow(ref, end, agg.row, counter ? 6 : 5);
+          if (t === windowEnd) {
+            agg.take(ref);
+            tier!.appendRow(ref, t, agg.row, counter ? 6 : 5);
+          }
+        }
+      }
+    } finally {
+      if (m > 0) {
+        if (t > this.#latest) this.#latest = t;
+        this.#samples += m;
+        tiers[0].appendSamples(ok, okValues, m, t);
       }
     }
   }
