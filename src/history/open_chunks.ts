@@ -203,6 +203,16 @@ export class OpenChunks {
     return n === 0 ? 0 : 2 + varintLength(n) + ((this.#bits[id] + 7) >>> 3);
   }
 
+  /**
+   * At least the bytes of all open chunks together as {@linkcode finish}
+   * would write them (their blocks, and a header of at most 7 bytes
+   * each), without a pass over the series: what a flush weighs against
+   * the disk budget before it writes.
+   */
+  bytesBound(): number {
+    return (this.#blocks - this.#freeTop) * BLOCK_BYTES + this.#open * 7;
+  }
+
   /** Bytes held: block pages, links, free list and the per-series state. */
   memoryBytes(): number {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +

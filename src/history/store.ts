@@ -1110,7 +1110,6 @@ export class HistoryStore implements HistoryReader {
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
     let checkpoint = this.#wholeHeadNext ||
       disk.head.bytes > 2 * disk.headBase + slack;
-    let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     // The lock file (a pid) counts too: every byte under dir does.
@@ -1119,15 +1118,24 @@ export class HistoryStore implements HistoryReader {
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
     }
-    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBytes;
-    if (total > this.#maxDiskBytes && !checkpoint) {
-      // Rewriting the head log is cheaper than dropping data.
-      checkpoint = true;
-      headBytes = this.#headPass(true);
-      total = other + headBytes;
-    }
-    if (total > this.#maxDiskBytes) {
-      this.#evict(disk, pending, total);
+    let headBytes: number;
+    const before = checkpoint ? 0 : disk.head.bytes;
+    if (other + before + this.#headBound() <= this.#maxDiskBytes) {
+      // Fits whatever the records weigh: the pass that only sums them (a
+      // fifth of a flush at 57,000 series) is skipped.
+      headBytes = this.#anyDirty(checkpoint) ? 1 : 0;
+    } else {
+      headBytes = this.#headPass(checkpoint);
+      let total = other + before + headBytes;
+      if (total > this.#maxDiskBytes && !checkpoint) {
+        // Rewriting the head log is cheaper than dropping data.
+        checkpoint = true;
+        headBytes = this.#headPass(true);
+        total = other + headBytes;
+      }
+      if (total > this.#maxDiskBytes) {
+        this.#evict(disk, pending, total);
+      }
     }
     // 4. Write: series before the records that name them, segments before
     // the head log that no longer holds what they hold.
@@ -1144,6 +1152,34 @@ export class HistoryStore implements HistoryReader {
       disk.headBase = disk.head.bytes;
       this.#wholeHeadNext = false;
     } else if (headBytes > 0) disk.head.appendWith(fill);
+  }
+
+  /**
+   * At least the bytes {@linkcode #headPass} would write, without a pass
+   * over the series: a record per series (frame, id, time, and per tier a
+   * part's header of at most 22 bytes), and every open chunk whole.
+   */
+  #headBound(): number {
+    let n = this.#index.size * (23 + 22 * this.#tiers.length);
+    for (const tier of this.#tiers) n += tier.open.bytesBound();
+    return n;
+  }
+
+  /** Whether a head pass would write any record. */
+  #anyDirty(all: boolean): boolean {
+    const size = this.#index.size;
+    if (all) {
+      for (let id = 0; id < size; id++) {
+        if (this.#lastT[id] > -Infinity) return true;
+      }
+    }
+    const dirty = this.#dirty;
+    for (let id = 0; id < size; id++) if (dirty[id] === 1) return true;
+    for (const tier of this.#tiers) {
+      const d = tier.dirty;
+      for (let id = 0; id < size; id++) if (d[id] === 1) return true;
+    }
+    return false;
   }
 
   /** Head records of the series changed since the last flush (all, for a checkpoint). */
