@@ -10,14 +10,17 @@ import {
 } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { _errorPort } from "./_error_port.ts";
-import { unsafeRegexReason } from "../expr/safe_regex.ts";
+import { LinearRegExp, linearRegexProblem } from "../expr/linear_regexp.ts";
 
 /**
  * Reads a delimiter option: a string, or `/pattern/` for a regular
- * expression, as NoFlo's `strings/SplitStr` does.
+ * expression, as NoFlo's `strings/SplitStr` does; the pattern runs in time
+ * linear in the text (see `src/expr/linear_regexp.ts`). A `RegExp` given
+ * by code (a network built in code) is the embedding program's own and is
+ * used as it is.
  */
-function _delimiter(value: unknown): string | RegExp {
-  if (value instanceof RegExp) return value;
+function _delimiter(value: unknown): string | RegExp | LinearRegExp {
+  if (value instanceof RegExp || value instanceof LinearRegExp) return value;
   if (typeof value !== "string" || value === "") {
     throw new TypeError(
       `expected a non-empty delimiter string (or "/pattern/"), received ${
@@ -27,16 +30,9 @@ function _delimiter(value: unknown): string | RegExp {
   }
   if (value.length > 2 && value.startsWith("/") && value.endsWith("/")) {
     const source = value.slice(1, -1);
-    const unsafe = unsafeRegexReason(source);
-    if (unsafe !== undefined) {
-      throw new RangeError(
-        `cannot use the regular expression delimiter ${
-          excerpt(value, 80)
-        }: ${unsafe}`,
-      );
-    }
     try {
-      return new RegExp(source);
+      // Only checks the syntax (JavaScript's, as NoFlo's); nothing is matched.
+      new RegExp(source);
     } catch (e) {
       throw new SyntaxError(
         `invalid regular expression delimiter ${value}: ${
@@ -44,6 +40,15 @@ function _delimiter(value: unknown): string | RegExp {
         }`,
       );
     }
+    const refused = linearRegexProblem(source);
+    if (refused !== undefined) {
+      throw new RangeError(
+        `cannot use the regular expression delimiter ${
+          excerpt(value, 80)
+        }: ${refused}`,
+      );
+    }
+    return new LinearRegExp(source);
   }
   return value;
 }
@@ -52,19 +57,20 @@ function _delimiter(value: unknown): string | RegExp {
  * `strings/Split`: splits each string by `delimiter` (default a line
  * break; `"/pattern/"` is a regular expression) and sends each part, empty
  * ones included, on `out`. NoFlo's `strings/SplitStr` resolves to it. A
- * pattern whose backtracking can take time exponential in the text (a
- * repeated group that holds a quantifier or alternatives, as `(a+)+`, or a
- * backreference) is refused when the option arrives, so at validation for
- * a graph's IIP (see `src/expr/safe_regex.ts`).
+ * pattern runs in time linear in the text whatever its shape (`(a+)+b`
+ * included); one the linear-time engine cannot run (a backreference, a
+ * lookaround) is refused when the option arrives, so at validation for a
+ * graph's IIP, with the feature named (see `src/expr/linear_regexp.ts`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { StringsSplit } from "./strings.ts";
  *
- * assert.deepEqual(StringsSplit.inPorts.delimiter.parse?.("/[,;]/"), /[,;]/);
+ * const re = StringsSplit.inPorts.delimiter.parse?.("/\\s*[,;]\\s+/");
+ * assert.deepEqual("a , b;c".split(re as RegExp), ["a", "b", "c"]);
  * assert.equal(StringsSplit.inPorts.delimiter.parse?.(","), ",");
- * assert.throws(() => StringsSplit.inPorts.delimiter.parse?.("/(a+)+b/"), RangeError);
+ * assert.throws(() => StringsSplit.inPorts.delimiter.parse?.("/(a)\\1/"), RangeError);
  * ```
  */
 export const StringsSplit: Component = defineComponent({
@@ -93,7 +99,10 @@ export const StringsSplit: Component = defineComponent({
     }
     // Sent without waiting: the parts are in memory already, and the
     // engine holds a synchronous activation's surplus until there is room.
-    const parts = value.split(ctx.control<string | RegExp>("delimiter"));
+    const delimiter = ctx.control<string | RegExp | LinearRegExp>("delimiter");
+    const parts = typeof delimiter === "string"
+      ? value.split(delimiter)
+      : value.split(delimiter);
     for (let i = 0; i < parts.length; i++) ctx.send("out", parts[i]);
   },
 });

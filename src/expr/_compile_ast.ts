@@ -45,6 +45,7 @@ import {
   _toBoolean,
 } from "./_builtins.ts";
 import { _populateMessage } from "./_error_messages.ts";
+import { LinearRegExp } from "./linear_regexp.ts";
 import {
   _append,
   _binaryOps,
@@ -1437,12 +1438,18 @@ function _reduceTupleStream(tupleStream: unknown): _Rec {
   return result;
 }
 
-/** The package's `evaluateRegex`: a matcher closure over a fresh RegExp. */
+/**
+ * The package's `evaluateRegex`: a matcher closure over a fresh regular
+ * expression, run in linear time (see `linear_regexp.ts`, the package's
+ * `RegexEngine` as well). A pattern the engine refuses is refused when
+ * the expression is compiled, except in text given to `$eval`: that
+ * throws here, at evaluation, as the package does.
+ */
 function _regex(expr: Node): Fn {
   const source = expr.value as RegExp;
   const position = expr.position;
   return () => {
-    const re = new RegExp(source);
+    const re = new LinearRegExp(source);
     const closure = (str: string, fromIndex?: number): unknown => {
       re.lastIndex = fromIndex || 0;
       const match = re.exec(str);

@@ -6,7 +6,7 @@
 import jsonata from "jsonata";
 import { describeValue } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
-import { unsafeRegexReason } from "./safe_regex.ts";
+import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
 import { _Bail } from "./_builtins.ts";
@@ -20,6 +20,34 @@ import { _Bail } from "./_builtins.ts";
  */
 function _isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/**
+ * The `jsonata` package's expression for `source`, with its regular
+ * expressions on weir's linear-time engine ({@linkcode LinearRegExp} as
+ * the package's `RegexEngine` option): every use of the package goes
+ * through here, so no regular expression from a graph reaches
+ * JavaScript's backtracking engine unchecked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonataPackage } from "./compile_expression.ts";
+ *
+ * const e = jsonataPackage("$split(s, /\\s*,\\s+/)");
+ * assert.deepEqual(await e.evaluate({ s: "a , b" }), ["a", "b"]);
+ * ```
+ */
+export function jsonataPackage(
+  source: string,
+  options: { stack?: number; timeout?: number } = {},
+): jsonata.Expression {
+  return jsonata(source, {
+    ...options,
+    // The package constructs it as `new RegexEngine(regExp)` and uses only
+    // `exec` and `lastIndex`, which LinearRegExp has.
+    RegexEngine: LinearRegExp as unknown as RegExpConstructor,
+  });
 }
 
 /** Options of {@linkcode compileExpression}. */
@@ -165,7 +193,7 @@ export class Expression {
     bindings?: Record<string, unknown>,
   ): unknown {
     const viaPackage = () =>
-      jsonata(this.source, {
+      jsonataPackage(this.source, {
         stack: budget.maxDepth,
         timeout: budget.timeoutMs,
       }).evaluate(input, bindings);
@@ -181,7 +209,7 @@ export class Expression {
   #guarded: _Compiled | undefined;
 
   #jsonata(): jsonata.Expression {
-    this.#package ??= jsonata(this.source);
+    this.#package ??= jsonataPackage(this.source);
     return this.#package;
   }
 }
@@ -192,10 +220,11 @@ export class Expression {
  * (1-based character) and the reason. A component's `parse` function for an
  * expression port, so validation reports a bad expression IIP too, and the
  * choice between the compiled closure and the `jsonata` package is made
- * here, once per expression. A regular expression in it whose
- * backtracking can grow exponentially (`/(a+)+b/`; see `safe_regex.ts`) is
- * refused with a `RangeError`: one match cannot be stopped by the
- * evaluation budget.
+ * here, once per expression. Its regular expressions run in time linear
+ * in the text on both paths (`/(a+)+b/` included; see `linear_regexp.ts`);
+ * one the linear-time engine cannot run (a backreference, a lookaround) is
+ * refused with a `RangeError` naming the feature, never left to a
+ * backtracking engine.
  *
  * @example
  * ```ts
@@ -207,6 +236,7 @@ export class Expression {
  * assert.equal(await e.evaluate({ temp: 31 }), true);
  * assert.equal(compileExpression("[$x := 1, $x]").compiled, false);
  * assert.throws(() => compileExpression("temp >"), SyntaxError);
+ * assert.throws(() => compileExpression("$match(s, /(a)\\1/)"), /backreference/);
  * ```
  */
 export function compileExpression(
@@ -220,7 +250,7 @@ export function compileExpression(
   }
   let parsed: jsonata.Expression;
   try {
-    parsed = jsonata(source);
+    parsed = jsonataPackage(source);
   } catch (e) {
     throw new SyntaxError(
       `invalid JSONata expression ${JSON.stringify(source)}${
@@ -228,25 +258,25 @@ export function compileExpression(
       }`,
     );
   }
-  const unsafe = _unsafeRegexIn(parsed.ast());
-  if (unsafe !== undefined) {
+  const refused = _refusedRegexIn(parsed.ast());
+  if (refused !== undefined) {
     throw new RangeError(
       `cannot use the JSONata expression ${
         JSON.stringify(excerpt(source, 80))
       }: its regular expression /${
-        excerpt(unsafe.regex.source, 60)
-      }/ at position ${unsafe.position} is refused: ${unsafe.reason}`,
+        excerpt(refused.regex.source, 60)
+      }/ at position ${refused.position} is refused: ${refused.reason}`,
     );
   }
   return new Expression(source, parsed, options.compile !== false);
 }
 
 /**
- * The first regular expression of `ast` whose backtracking can grow
- * exponentially (see `safe_regex.ts`): a single match cannot be stopped
- * by the evaluation budget, so such a pattern is refused up front.
+ * The first regular expression of `ast` that the linear-time engine
+ * cannot run (a backreference, a lookaround; see `linear_regexp.ts`),
+ * refused up front rather than run on a backtracking engine.
  */
-function _unsafeRegexIn(
+function _refusedRegexIn(
   ast: unknown,
 ): { regex: RegExp; position: number; reason: string } | undefined {
   const stack: unknown[] = [ast];
@@ -263,7 +293,7 @@ function _unsafeRegexIn(
     }
     const n = node as { type?: unknown; value?: unknown; position?: unknown };
     if (n.type === "regex" && n.value instanceof RegExp) {
-      const reason = unsafeRegexReason(n.value.source);
+      const reason = linearRegexProblem(n.value.source, n.value.flags);
       if (reason !== undefined) {
         return {
           regex: n.value,

@@ -11,6 +11,7 @@ import {
   type InPortSpec,
 } from "../engine/component.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
+import { LIMITS } from "../engine/limits.ts";
 import type { Graph } from "./graph.ts";
 import {
   formatProblem,
@@ -89,8 +90,24 @@ export function validateGraph(
   graph: Graph,
   registry: Registry,
   sourceMap: SourceMap | undefined = sourceMapOf(graph),
+  options: ValidateOptions = {},
 ): Problem[] {
-  return new _Validator(graph, registry, sourceMap, new Set()).run();
+  return new _Validator(
+    graph,
+    registry,
+    sourceMap,
+    new Set(),
+    options.maxCapacity ?? LIMITS.maxCapacity,
+  ).run();
+}
+
+/** Options of {@linkcode validateGraph} and {@linkcode validateFlow}. */
+export interface ValidateOptions {
+  /**
+   * The largest `capacity` and `defaultCapacity` accepted (a server
+   * setting, `--max-capacity`). Default `LIMITS.maxCapacity` (100,000).
+   */
+  maxCapacity?: number;
 }
 
 /**
@@ -113,8 +130,9 @@ export function validateFlow(
   graph: Graph,
   registry: Registry,
   sourceMap: SourceMap | undefined = sourceMapOf(graph),
+  options: ValidateOptions = {},
 ): Problem[] {
-  const problems = validateGraph(graph, registry, sourceMap);
+  const problems = validateGraph(graph, registry, sourceMap, options);
   if (
     problems.length === 0 && isRecord(graph) &&
     (!isRecord(graph.processes) || Object.keys(graph.processes).length === 0)
@@ -145,6 +163,7 @@ class _Validator {
     registry: Registry,
     sourceMap: SourceMap | undefined,
     reported: Set<Component>,
+    readonly maxCapacity: number,
   ) {
     this.#graph = graph;
     this.#registry = registry;
@@ -167,7 +186,7 @@ class _Validator {
       );
       return this.#problems;
     }
-    checkProperties(graph.properties, this.#report);
+    checkProperties(graph.properties, this.#report, this.maxCapacity);
     this.#processes(graph.processes);
     checkFlatNames(this.#components, this.#cyclic, this.#report);
     const fed = new Set<string>();
@@ -279,6 +298,7 @@ class _Validator {
       definition.registry,
       inner,
       this.#reported,
+      this.maxCapacity,
     ).run();
     for (const p of problems) {
       report(
@@ -463,6 +483,7 @@ class _Validator {
         joinKey(path, "metadata"),
         isIip && !hasSrc,
         this.#report,
+        this.maxCapacity,
       );
       if (!tgt) return;
       fed.add(`${tgt.process}\0${tgt.port}`);

@@ -39,7 +39,8 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { SpanList, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints, StepRows } from "./step_read.ts";
+import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
   encodeHeadRecord,
@@ -175,6 +176,8 @@ export class HistoryStore implements HistoryReader {
   #decodeWarned = false;
   /** The chunks of one series in a step read, reused (reads are synchronous). */
   #spanList = new SpanList();
+  /** Decoded raw chunks, kept for the next query (`decoded_chunks.ts`). */
+  #decoded: DecodedChunks;
   #staleMs: number;
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
@@ -204,6 +207,7 @@ export class HistoryStore implements HistoryReader {
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#now = options.now ?? Date.now;
     this.#staleMs = options.staleMs ?? 300_000;
+    this.#decoded = new DecodedChunks(options.decodedCacheBytes ?? 64 * MIB);
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
@@ -565,6 +569,50 @@ export class HistoryStore implements HistoryReader {
     tier: number,
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
+    return this.#selectSteps(matchers, ends, reachMs, tier, columns);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectStepsEach}: {@linkcode selectSteps}'s
+   * series one at a time, in one set of arrays reused for all of them.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectStepsEach([], new Float64Array([100_000, 400_000]), 2000, 0, undefined, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length}`);
+   * });
+   * assert.deepEqual(seen.sort(), ["a 6", "b 6"]);
+   * await store.close();
+   * ```
+   */
+  selectStepsEach(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.#selectSteps(matchers, ends, reachMs, tier, columns, visit);
+  }
+
+  #selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
     for (let i = 1; i < n; i++) {
@@ -603,6 +651,7 @@ export class HistoryStore implements HistoryReader {
       ends[n - 1],
       steps,
       columns,
+      visit,
     );
   }
 
@@ -627,7 +676,7 @@ export class HistoryStore implements HistoryReader {
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
     if (steps && tier > 0) {
-      return this.#readSteps(ids, t, start, end, steps, columns);
+      return this.#readSteps(ids, t, start, end, steps, columns, visit);
     }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
@@ -673,23 +722,24 @@ export class HistoryStore implements HistoryReader {
     steps: Steps | undefined,
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
-    // Disk records by series: their bytes are views of each segment's
-    // file bytes, read once.
-    const byId = new Map<number, ChunkRecord[]>();
-    for (const id of ids) byId.set(id, []);
-    this.#disk?.tiers[0].read(
-      (id) => byId.has(id),
+    const chunks = this.#decoded;
+    chunks.beginQuery();
+    // Disk chunks by series, where they are in each segment file's bytes
+    // (read once; not at all when the cache holds all of its chunks).
+    const { byId, bufs } = this.#diskSpans(
+      0,
+      ids,
       start,
       end,
-      (r: ChunkRecord) => byId.get(r.id)!.push(r),
-      steps?.overlaps,
+      steps,
+      (id, minT, maxT, length) => !chunks.holds(id, minT, maxT, length),
     );
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
     const parts = new SpanList();
     for (const id of ids) {
       parts.clear();
-      for (const r of byId.get(id)!) parts.add(r);
+      pushSpans(parts, byId.get(id)!, bufs);
       tier.spans(id, start, end, parts);
       if (parts.n === 0) continue;
       const points = mergeSamples(parts, {
@@ -700,6 +750,7 @@ export class HistoryStore implements HistoryReader {
         steps,
         onCorrupt: (error) => this.#skipped(error, id),
         buffer,
+        cache: { chunks, id },
       });
       if (points === undefined) continue;
       if (visit) visit(points);
@@ -719,27 +770,20 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
-    // Disk records by series: their bytes are views of each segment's
-    // file bytes, read once.
-    const byId = new Map<number, ChunkRecord[]>();
-    for (const id of ids) byId.set(id, []);
-    this.#disk?.tiers[t.index].read(
-      (id) => byId.has(id),
-      start,
-      end,
-      (r: ChunkRecord) => byId.get(r.id)!.push(r),
-      steps.overlaps,
-    );
+    const { byId, bufs } = this.#diskSpans(t.index, ids, start, end, steps);
     const out: SeriesPoints[] = [];
     // Rows a series has in the windows, at most: the first allocation.
     const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
       (columns && !columns.includes("count") ? 0 : 1);
     const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    // With `visit`, one set of output arrays serves every series.
+    const rows = visit ? new StepRows(2, capacity) : capacity;
     const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
-      for (const r of byId.get(id)!) parts.add(r);
+      pushSpans(parts, byId.get(id)!, bufs);
       t.spans(id, start, end, parts);
       const points = stepPoints(
         this.#index.labels(id)!,
@@ -748,11 +792,51 @@ export class HistoryStore implements HistoryReader {
         steps,
         (error) => this.#skipped(error, id),
         columns,
-        capacity,
+        rows,
       );
-      if (points) out.push(points);
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
     }
     return out;
+  }
+
+  /**
+   * The chunks of series `ids` on tier `tier`'s disk that overlap `[start,
+   * end]` (and a step window), by series: five numbers a chunk (its
+   * buffer in `bufs`, minT, maxT, and where its bytes start and end in
+   * it). A segment none of whose chunks is `needed` is not read.
+   */
+  #diskSpans(
+    tier: number,
+    ids: number[],
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+    needed?: (
+      id: number,
+      minT: number,
+      maxT: number,
+      length: number,
+    ) => boolean,
+  ): { byId: Map<number, number[]>; bufs: Uint8Array[] } {
+    const byId = new Map<number, number[]>();
+    for (const id of ids) byId.set(id, []);
+    const bufs: Uint8Array[] = [];
+    this.#disk?.tiers[tier].readSpans(
+      (id) => byId.has(id),
+      start,
+      end,
+      (id, minT, maxT, bytes, from, to) => {
+        if (bufs.length === 0 || bufs[bufs.length - 1] !== bytes) {
+          bufs.push(bytes);
+        }
+        byId.get(id)!.push(bufs.length - 1, minT, maxT, from, to);
+      },
+      steps?.overlaps,
+      needed,
+    );
+    return { byId, bufs };
   }
 
   /**
@@ -1272,5 +1356,18 @@ export class HistoryStore implements HistoryReader {
         break;
       }
     }
+  }
+}
+
+/** Adds the chunks `list` holds (as `#diskSpans` gives them) to `parts`. */
+function pushSpans(parts: SpanList, list: number[], bufs: Uint8Array[]): void {
+  for (let j = 0; j < list.length; j += 5) {
+    parts.push(
+      list[j + 1],
+      list[j + 2],
+      bufs[list[j]],
+      list[j + 3],
+      list[j + 4],
+    );
   }
 }

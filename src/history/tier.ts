@@ -362,22 +362,25 @@ export class Tier {
   spans(id: number, start: number, end: number, out: SpanList): SpanList {
     const view = this.ring.view(id);
     if (view) {
-      const { buf, spans } = view;
-      for (let k = view.first; k < view.n; k++) {
-        const s = k * SPAN;
-        if (spans[s + 1] < start || spans[s] > end) continue;
-        out.push(
-          spans[s],
-          spans[s + 1],
-          buf,
-          k === 0 ? 0 : spans[s - SPAN + 3],
-          spans[s + 3],
-        );
-        // The chunk's last row, kept beside it (downsampled tiers).
-        if (spans[s + SPAN_EDGE] === spans[s + SPAN_EDGE]) {
-          out.edge(spans, view.spansU32, s + SPAN_EDGE);
-        }
+      // The ring's chunks are in time order: those overlapping [start,
+      // end] are one run, found by search.
+      const { spans } = view;
+      let a = view.first;
+      let b = view.n;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (spans[mid * SPAN + 1] < start) a = mid + 1;
+        else b = mid;
       }
+      let to = view.n;
+      b = a;
+      while (b < to) {
+        const mid = (b + to) >>> 1;
+        if (spans[mid * SPAN] <= end) b = mid + 1;
+        else to = mid;
+      }
+      // Each chunk's last row is kept beside it (downsampled tiers).
+      out.pushSpans(view.buf, spans, view.spansU32, SPAN, SPAN_EDGE, a, to);
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the step read drops repeats.
@@ -392,6 +395,7 @@ export class Tier {
         maxT: open.lastT(id),
         bytes: open.finish(id),
       });
+      out.markOpen();
     }
     return out;
   }

@@ -21,7 +21,11 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import jsonata from "jsonata";
-import { compileExpression } from "../../src/expr/compile_expression.ts";
+import { _useRe2Only, LinearRegExp } from "../../src/expr/linear_regexp.ts";
+import {
+  compileExpression,
+  jsonataPackage,
+} from "../../src/expr/compile_expression.ts";
 
 interface Case {
   group: string;
@@ -159,7 +163,7 @@ function timebox(expr: jsonata.Expression, timeout: number, maxDepth: number) {
 async function viaPackage(c: Case): Promise<Outcome> {
   let expr: jsonata.Expression;
   try {
-    expr = jsonata(c.expr);
+    expr = jsonataPackage(c.expr);
     if (c.timelimit !== undefined && c.depth !== undefined) {
       timebox(expr, c.timelimit, c.depth);
     }
@@ -172,6 +176,35 @@ async function viaPackage(c: Case): Promise<Outcome> {
     return { ok: false, code: codeOf(e) };
   }
 }
+
+/**
+ * The regular expressions of a case's expression (none when it does not
+ * parse): every one runs on weir's linear-time engine on both paths.
+ */
+function regexesOf(text: string): RegExp[] {
+  let ast: unknown;
+  try {
+    ast = jsonata(text).ast();
+  } catch {
+    return [];
+  }
+  const found: RegExp[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    if (node instanceof RegExp) {
+      found.push(node);
+      return;
+    }
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(ast);
+  return found;
+}
+
+/** Cases with a regular expression, and those that agree on both paths. */
+const regexTotals = { cases: 0, agree: 0, re2: 0, native: 0, refused: 0 };
 
 const totals = {
   cases: 0,
@@ -237,16 +270,30 @@ for (const group of groups) {
       for (const c of suite.cases.filter((x) => x.group === group)) {
         totals.cases++;
         const label = `${c.group}/${c.name} ${JSON.stringify(c.expr)}`;
+        const regexes = regexesOf(c.expr);
+        const before = failures.length;
         const pkg = await viaPackage(c);
         const pkgProblem = agrees(c, pkg, []);
         if (pkgProblem !== undefined) {
           failures.push(`package: ${label}: ${pkgProblem}`);
         }
         const compiled = await viaCompiler(c);
-        if (compiled === undefined) continue;
-        const problem = agrees(c, compiled, budgetCodes);
-        if (problem !== undefined) {
-          failures.push(`compiled: ${label}: ${problem}`);
+        if (compiled !== undefined) {
+          const problem = agrees(c, compiled, budgetCodes);
+          if (problem !== undefined) {
+            failures.push(`compiled: ${label}: ${problem}`);
+          }
+        }
+        if (regexes.length > 0) {
+          regexTotals.cases++;
+          if (failures.length === before) regexTotals.agree++;
+          for (const r of regexes) {
+            try {
+              regexTotals[new LinearRegExp(r).engine]++;
+            } catch {
+              regexTotals.refused++;
+            }
+          }
         }
       }
       assert.deepEqual(failures, []);
@@ -263,9 +310,46 @@ test("jsonata suite: the compiler takes most cases (summary)", () => {
   for (const [reason, n] of [...byReason].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${n} ${reason}`);
   }
+  console.log(
+    `jsonata suite: ${regexTotals.cases} cases with a regular expression, ` +
+      `${regexTotals.agree} agree on both paths; their patterns ran on ` +
+      `RE2 ${regexTotals.re2}, on JavaScript's engine (linear by ` +
+      `construction) ${regexTotals.native}, refused ${regexTotals.refused}`,
+  );
+  assert.ok(regexTotals.cases > 0);
   assert.equal(
     totals.compiled + totals.fallback + totals.parseErrors,
     totals.cases,
   );
   assert.ok(totals.compiled > totals.cases / 2);
 });
+
+// After the summary: these runs would count in its totals.
+test(
+  "jsonata suite: every case with a regular expression agrees with every pattern on RE2",
+  { timeout: 60_000 },
+  async () => {
+    _useRe2Only(true);
+    const failures: string[] = [];
+    let n = 0;
+    try {
+      for (const c of suite.cases) {
+        if (regexesOf(c.expr).length === 0) continue;
+        n++;
+        const label = `${c.group}/${c.name} ${JSON.stringify(c.expr)}`;
+        const pkg = agrees(c, await viaPackage(c), []);
+        if (pkg !== undefined) failures.push(`package: ${label}: ${pkg}`);
+        const compiled = await viaCompiler(c);
+        const problem = compiled && agrees(c, compiled, budgetCodes);
+        if (problem) failures.push(`compiled: ${label}: ${problem}`);
+      }
+    } finally {
+      _useRe2Only(false);
+    }
+    console.log(
+      `jsonata suite: ${n} cases with a regular expression, all on RE2`,
+    );
+    assert.deepEqual(failures, []);
+    assert.ok(n > 0);
+  },
+);
