@@ -24,6 +24,7 @@ import { CliError, fail } from "./cli_error.ts";
 import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
 import { createLogger, resolveLogFormat } from "./log.ts";
+import { taggedOutput } from "./flow_output.ts";
 import {
   type MetricsAddress,
   parseAddress,
@@ -159,17 +160,27 @@ async function _runCommand(
     throw e;
   }
   const s = resolved.settings;
-  registry = builtins({ files: fileSandbox(command.name, s) });
+  const logFormat = resolveLogFormat(
+    s.logFormat,
+    options.isTerminal ?? process.stderr.isTTY === true,
+  );
+  registry = builtins({
+    files: fileSandbox(command.name, s),
+    // Many flows share the server's standard output: each line says whose.
+    ...(command.name === "serve"
+      ? {
+        output: taggedOutput(logFormat),
+        expressionBudget: {
+          timeoutMs: s.expressionTimeoutMs,
+          maxDepth: s.expressionMaxDepth,
+        },
+      }
+      : {}),
+  });
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
-  const log = createLogger({
-    level: s.logLevel,
-    format: resolveLogFormat(
-      s.logFormat,
-      options.isTerminal ?? process.stderr.isTTY === true,
-    ),
-  });
+  const log = createLogger({ level: s.logLevel, format: logFormat });
   for (const def of SETTINGS) {
     if (!command.settings.includes(def.flag)) continue;
     // Secrets are never logged: only how many there are.
@@ -242,6 +253,10 @@ async function _runCommand(
         files: params,
         registry,
         log,
+        logFormat,
+        stallThresholdMs: s.stallThresholdMs,
+        bytesBudgetPerFlow: s.flowBytesBudget,
+        maxCapacity: s.maxCapacity,
         fail,
         history: historyOptions("serve", s),
       }, signalled);

@@ -26,6 +26,7 @@ import { flowApp } from "../server/flow_app.ts";
 import { Access, isLoopback, type TokenGrant } from "../server/auth.ts";
 import { FlowManager } from "../flows/flow_manager.ts";
 import { FlowStore } from "../flows/flow_store.ts";
+import { StallWatchdog } from "../flows/stall_watchdog.ts";
 import type { History, HistoryOptions } from "../history/history.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
@@ -56,6 +57,21 @@ export interface ServeCommandOptions {
   registry: Registry;
   /** The operator's log. */
   log: Logger;
+  /**
+   * The log's format, for the line the stall watchdog writes itself while
+   * the event loop is blocked. Default `text`.
+   */
+  logFormat?: "json" | "text";
+  /**
+   * A blocked event loop counts as a stall after this many ms: the flow
+   * whose activation blocks it is named in the log at once and stopped
+   * (failed) when it returns. Default 2000; 0 turns the watchdog off.
+   */
+  stallThresholdMs?: number;
+  /** Each flow's bytes budget (estimated bytes in its buffers). Default 64 MiB. */
+  bytesBudgetPerFlow?: number;
+  /** The largest connection capacity a flow may ask for. Default 100,000. */
+  maxCapacity?: number;
   /** Throws the CLI's usage error. */
   fail: (message: string, code?: number) => never;
 }
@@ -141,6 +157,8 @@ export async function startServer(
     server = await serve((request, env) => current(request, env), {
       hostname: options.hostname,
       port: options.port,
+      // Deno: connections that never finish their headers are cut.
+      onHeaderTimeout: (message) => log.warn(message),
     });
   } catch (e) {
     fail(
@@ -151,7 +169,16 @@ export async function startServer(
   }
   let store: FlowStore;
   try {
-    store = FlowStore.open(options.db);
+    store = FlowStore.open(options.db, {
+      // Once when writes start failing for want of storage, once when
+      // they work again: each refused change is answered 507/503.
+      onProblem: (p) =>
+        p === undefined
+          ? log.info(`the flow database ${options.db} takes writes again`, {
+            db: options.db,
+          })
+          : log.error(p.message, { db: options.db, reason: p.reason }),
+    });
   } catch (e) {
     await server.close();
     fail(
@@ -171,9 +198,27 @@ export async function startServer(
     }
     history.attach(metrics);
   }
+  // Before the restore: a flow that stalls at its start is caught too.
+  const stallMs = options.stallThresholdMs ?? 2000;
+  const watchdog = stallMs === 0 ? undefined : await StallWatchdog.start({
+    thresholdMs: stallMs,
+    format: options.logFormat ?? "text",
+    onStallEnd: (s) => {
+      if (s.flow !== undefined) return; // the flow's failure says it
+      log.warn(
+        `the event loop was blocked for ${
+          (s.ms / 1000).toFixed(1)
+        } s outside any flow activation (watchdog threshold ${stallMs} ms)`,
+        { stalled_ms: s.ms },
+      );
+    },
+  });
   const flows = new FlowManager({
     store,
     registry: options.registry,
+    watchdog,
+    bytesBudgetPerFlow: options.bytesBudgetPerFlow,
+    maxCapacity: options.maxCapacity,
     collector: metrics,
     drainTimeoutMs: options.drainTimeoutMs,
     log: (message, level = "info", fields) => log.log(level, message, fields),
@@ -203,6 +248,7 @@ export async function startServer(
     access,
     clientAddress: (request, env) => server.remoteAddress(request, env),
     signal: streams.signal,
+    log: (level, message, fields) => log.log(level, message, fields),
     ...(history !== null ? { history } : {}),
     onInternalError: (r, error) =>
       log.error(`${r.method} ${r.path} failed: ${_describe(error)}`, {
@@ -232,6 +278,7 @@ export async function startServer(
         await flows.close({ timeoutMs: options.drainTimeoutMs });
         log.info("flows drained, database closed");
       } finally {
+        watchdog?.close();
         // After the drain, so the history holds it; written even when the
         // flows failed to close.
         if (history !== null) {

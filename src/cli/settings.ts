@@ -75,6 +75,23 @@ export interface Settings {
    * server down cannot do it again); each is started by hand. Default off.
    */
   safeMode: boolean;
+  /**
+   * The largest connection capacity a flow may ask for (`capacity`,
+   * `defaultCapacity`), in messages. Default 100,000.
+   */
+  maxCapacity: number;
+  /** Each JSONata evaluation's time budget (ms). Default 1000. */
+  expressionTimeoutMs: number;
+  /** Each JSONata evaluation's depth budget (nested calls). Default 1000. */
+  expressionMaxDepth: number;
+  /**
+   * A blocked event loop counts as a stall after this many ms: the flow
+   * whose activation blocks it is logged and stopped. 0 turns the watchdog
+   * off. Default 2000.
+   */
+  stallThresholdMs: number;
+  /** The bytes a flow's connections may buffer before its sources wait. Default 64 MiB. */
+  flowBytesBudget: number;
 }
 
 /** Where a setting came from. */
@@ -308,6 +325,37 @@ function _durationWithin(min: number, max: number, examples: string) {
     }
     return ms;
   };
+}
+
+/** A whole number within `[min, max]`: `100000`, or `"1e5"` written out. */
+function _intWithin(min: number, max: number, what: string) {
+  return (value: unknown): number => {
+    const n = typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\s*\d+\s*$/.test(value)
+      ? Number(value)
+      : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new RangeError(
+        `must be a whole number from ${min} to ${max} (${what})`,
+      );
+    }
+    return n;
+  };
+}
+
+/** The stall threshold: a duration from 100 ms to 1 h, or 0 / off for none. */
+function _stallThreshold(value: unknown): number {
+  if (value === 0 || value === false || value === "0" || value === "off") {
+    return 0;
+  }
+  try {
+    return _durationWithin(100, 3_600_000, '"2s", "500ms"')(value);
+  } catch {
+    throw new RangeError(
+      'must be a duration from 100 ms to 1 h (ms, or "2s", "500ms"), or off',
+    );
+  }
 }
 
 /** Name patterns: space-separated in a flag or variable, a list in the file. */
@@ -577,6 +625,69 @@ export const SETTINGS: readonly SettingDef[] = [
     default: [],
     shownDefault: () => "none",
     parse: _patterns,
+  },
+  {
+    key: "maxCapacity",
+    flag: "--max-capacity",
+    example: "10000",
+    arg: "<messages>",
+    env: "WEIR_MAX_CAPACITY",
+    fileKey: "maxCapacity",
+    help:
+      "the largest connection capacity a flow may ask for (capacity, defaultCapacity); buffers grow as they fill",
+    default: 100_000,
+    parse: _intWithin(1, 10_000_000, "messages a connection may buffer"),
+  },
+  {
+    key: "expressionTimeoutMs",
+    flag: "--expression-timeout",
+    example: "200ms",
+    arg: "<duration>",
+    env: "WEIR_EXPRESSION_TIMEOUT",
+    fileKey: "expressionTimeout",
+    help:
+      "time budget of each JSONata evaluation (flow/Map, flow/Filter); over it the message fails as a timeout",
+    default: 1000,
+    shownDefault: () => "1s",
+    parse: _durationWithin(1, 3_600_000, '"200ms", "1s"'),
+  },
+  {
+    key: "expressionMaxDepth",
+    flag: "--expression-max-depth",
+    example: "200",
+    arg: "<depth>",
+    env: "WEIR_EXPRESSION_MAX_DEPTH",
+    fileKey: "expressionMaxDepth",
+    help:
+      "depth budget of each JSONata evaluation (nested calls); over it the message fails as a timeout",
+    default: 1000,
+    parse: _intWithin(1, 100_000, "nested calls"),
+  },
+  {
+    key: "stallThresholdMs",
+    flag: "--stall-threshold",
+    example: "5s",
+    arg: "<duration>",
+    env: "WEIR_STALL_THRESHOLD",
+    fileKey: "stallThreshold",
+    help:
+      "a flow whose activation blocks the event loop this long is logged and stopped (off: no watchdog)",
+    default: 2000,
+    shownDefault: () => "2s",
+    parse: _stallThreshold,
+  },
+  {
+    key: "flowBytesBudget",
+    flag: "--flow-bytes-budget",
+    example: "16MiB",
+    arg: "<size>",
+    env: "WEIR_FLOW_BYTES_BUDGET",
+    fileKey: "flowBytesBudget",
+    help:
+      'bytes a flow\'s connections may buffer (estimated) before its sources wait (bytes, or "16MiB", "1GB")',
+    default: 64 * 2 ** 20,
+    shownDefault: () => "64MiB",
+    parse: _bytes,
   },
 ];
 

@@ -11,7 +11,9 @@ import {
   CoreKick,
   CoreMerge,
   CoreOutput,
+  coreOutput,
   CoreRepeat,
+  type OutputWriter,
 } from "./core.ts";
 import {
   type ExpressionComponentOptions,
@@ -41,6 +43,11 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * reaches the whole disk unless the host says so.
    */
   files?: FileSandbox | FileSandboxOptions;
+  /**
+   * Where `core/Output` writes its lines (with the flow and process they
+   * come from). Default `console.log` of the line alone.
+   */
+  output?: OutputWriter;
 }
 
 /**
@@ -73,7 +80,7 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
   return new Registry()
     .register(CoreRepeat)
     .register(CoreDrop)
-    .register(CoreOutput)
+    .register(options.output ? coreOutput(options.output) : CoreOutput)
     .register(CoreKick)
     .register(CoreMerge)
     .register(CoreDelay, "core/RepeatDelayed")

@@ -53,6 +53,54 @@ export const CoreDrop: Component = defineComponent({
 });
 
 /**
+ * Where `core/Output` writes each line, with the flow and the process it
+ * comes from (`weir serve` tags the line with the flow: many flows share
+ * one standard output there).
+ */
+export type OutputWriter = (
+  line: string,
+  flow: string,
+  process: string,
+) => void;
+
+/**
+ * `core/Output` writing its lines with `write` (default `console.log` of
+ * the line alone: the output of `weir run` is the flow's own).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { coreOutput } from "./core.ts";
+ * import { Network } from "../engine/network.ts";
+ *
+ * const lines: string[] = [];
+ * const Output = coreOutput((line, flow, process) =>
+ *   lines.push(`[${flow}] ${process}: ${line}`)
+ * );
+ * const net = new Network({
+ *   name: "demo",
+ *   processes: [{ name: "Log", component: Output }],
+ *   connections: [],
+ *   initials: [{ data: { a: 1 }, to: { process: "Log", port: "in" } }],
+ * });
+ * await net.start();
+ * await net.finished;
+ * assert.deepEqual(lines, ['[demo] Log: {"a":1}']);
+ * ```
+ */
+export function coreOutput(
+  write: OutputWriter = (line) => console.log(line),
+): Component {
+  return defineComponent({
+    ..._OUTPUT,
+    process(value, ctx) {
+      write(_logLine(value), ctx.network, ctx.process);
+      ctx.send("out", value);
+    },
+  });
+}
+
+/**
  * `core/Output`: writes every message to standard output (`console.log`)
  * and forwards it on `out`, one line each: strings as they are, errors as
  * `name: message`, other values as JSON (`String(value)` when JSON cannot
@@ -89,6 +137,14 @@ export const CoreOutput: Component = defineComponent({
     ctx.send("out", value);
   },
 });
+
+/** `core/Output`'s declaration, for {@linkcode coreOutput}. */
+const _OUTPUT = {
+  name: CoreOutput.name,
+  description: CoreOutput.description,
+  inPorts: CoreOutput.inPorts,
+  outPorts: CoreOutput.outPorts,
+};
 
 /** One line for a value: the same text on every runtime. */
 function _logLine(value: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * The events a network emits (`error`, `state`, `deadlock`) and the list of
+ * The events a network emits (`error`, `state`, `deadlock`, `stall`) and the list of
  * listeners behind `Network.on()`.
  *
  * @module
@@ -16,6 +16,21 @@ export interface NetworkEvents {
   state: NetworkState;
   /** Every live process waits on a connection. */
   deadlock: DeadlockReport;
+  /**
+   * A watchdog found the event loop stalled in an activation of this
+   * network (see `activation.ts`); emitted when the activation returned.
+   */
+  stall: StallReport;
+}
+
+/** An activation that stalled the event loop. */
+export interface StallReport {
+  /** The network's name. */
+  network: string;
+  /** The process whose activation it was. */
+  process: string;
+  /** How long the loop was blocked, in ms (from the watchdog's last heartbeat before it). */
+  ms: number;
 }
 
 /** A listener of a network event. */
@@ -43,7 +58,7 @@ export type Listener<T> = (payload: T) => void;
 export class Listeners {
   readonly #lists: {
     [K in keyof NetworkEvents]: Listener<NetworkEvents[K]>[];
-  } = { error: [], state: [], deadlock: [] };
+  } = { error: [], state: [], deadlock: [], stall: [] };
 
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof NetworkEvents>(

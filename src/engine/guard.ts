@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { marked } from "./activation.ts";
 import { MAX_TIMER_MS } from "./limits.ts";
 import { isThenable } from "./component.ts";
 import { type ErrorKind, ProcessError } from "./errors.ts";
@@ -24,6 +25,8 @@ export interface GuardHost {
   reachedSink(at: number, origin: number): void;
   /** The network's clock (ms, `performance.now()`). */
   now(): number;
+  /** A watchdog found an activation of `p` stalling the event loop. */
+  stalled(p: ProcessRuntime): void;
 }
 
 /** The rejection of {@linkcode withTimeout} when time ran out. */
@@ -126,7 +129,7 @@ export async function runGuarded(
     let failure: unknown = _NONE;
     let kind: ErrorKind = "exception";
     try {
-      const r = p.fn!(v, ctx);
+      const r = marked(p.id, () => p.fn!(v, ctx), () => host.stalled(p));
       if (isThenable(r)) {
         p.becomeAsync();
         if (p.timeoutMs > 0) {

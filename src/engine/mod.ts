@@ -93,7 +93,8 @@ export {
 } from "./stats.ts";
 export type { DeadlockReport, StuckProcess } from "./deadlock.ts";
 export type { DrainResult } from "./drain.ts";
-export type { Listener, NetworkEvents } from "./events.ts";
+export type { Listener, NetworkEvents, StallReport } from "./events.ts";
+export { activationCells, nextActivationId, stallSince } from "./activation.ts";
 export type { BreakerState } from "./breaker.ts";
 export type { ProcessPhase } from "./process.ts";
 export {

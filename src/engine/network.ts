@@ -40,6 +40,7 @@
  *
  * @module
  */
+import { activationCells, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import type { Connection } from "./connection.ts";
 import {
@@ -88,6 +89,14 @@ export interface NetworkOptions {
    * in between. Default 50.
    */
   deadlockDelayMs?: number;
+  /**
+   * The flow's bytes budget: when the estimated bytes buffered in its
+   * connections (see `size.ts`) exceed it, its sources (loops with no data
+   * input, and hosts sending into exported in-ports) wait on their next
+   * buffered send, as on a full connection, until the buffers are back
+   * under it; `pressure` says `"bytes"` meanwhile. Default `Infinity`.
+   */
+  bytesBudget?: number;
 }
 
 const SLICE_MS = 4;
@@ -176,6 +185,8 @@ export class Network {
   /** What a guarded activation calls back into. */
   readonly #guardHost: GuardHost;
   readonly #stallWatch: StallWatch;
+  /** The current-activation marker's cells (activation.ts), kept at hand. */
+  readonly #cells: Int32Array = activationCells;
   readonly #faults: Faults;
 
   // Run queue: a ring holding each process at most once.
@@ -218,6 +229,11 @@ export class Network {
   readonly #outports = new Map<string, ProcessRuntime>();
   /** Processes not yet finished. */
   #unfinished = 0;
+  /** Estimated bytes buffered in every connection (sum of their `bytes`). */
+  #bytes = 0;
+  readonly #bytesBudget: number;
+  /** Sources waiting for the buffers to be under the bytes budget, or `null`. */
+  #bytesWaiters: (() => void)[] | null = null;
   /** Exported data in-ports not yet closed. */
   #openInports = 0;
 
@@ -242,6 +258,12 @@ export class Network {
       );
     }
     this.#latency = new Histogram(options.buckets);
+    this.#bytesBudget = options.bytesBudget ?? Infinity;
+    if (!(this.#bytesBudget > 0)) {
+      throw new RangeError(
+        `Cannot create network "${spec.name}": bytesBudget must be a positive number of bytes, received ${options.bytesBudget}`,
+      );
+    }
     this.finished = new Promise((r) => (this.#resolveFinished = r));
     this.#w = wire(spec, this.#engine, options.buckets);
     this.#faults = new Faults(
@@ -260,6 +282,7 @@ export class Network {
         this.#tick();
         return this.#now;
       },
+      stalled: (p) => this.#stalled(p),
     };
     this.#stallWatch = new StallWatch(
       options.deadlockDelayMs ?? 50,
@@ -284,7 +307,15 @@ export class Network {
   }
 
   /**
-   * Subscribes to an event (`error`, `state`, `deadlock`); returns the
+   * Each process's id in the current-activation marker and its name (see
+   * `activation.ts`), for a stall watchdog to name what stalled.
+   */
+  activationIds(): [id: number, process: string][] {
+    return this.#procs.map((p) => [p.id, p.name]);
+  }
+
+  /**
+   * Subscribes to an event (`error`, `state`, `deadlock`, `stall`); returns the
    * function that unsubscribes. Without an `error` listener, process faults
    * are written to `console.error`, so that none goes unseen.
    */
@@ -324,8 +355,13 @@ export class Network {
       }
       for (const p of this.#procs) {
         p.starts++;
-        if (p.component.setup) p.ctx.state = p.component.setup(p.ctx);
+        const setup = p.component.setup;
+        if (setup) p.ctx.state = this.#marked(p, () => setup(p.ctx));
         p.setUp = true;
+      }
+      // A stall in a setup stopped it (the flow manager's stall listener).
+      if (this.#state !== "created") {
+        throw new Error("a watchdog stopped it: a setup stalled the server");
       }
     } catch (e) {
       this.#setState("stopping");
@@ -408,6 +444,8 @@ export class Network {
     }
     for (const p of this.#procs) p.abort.abort();
     for (const c of this.#conns) c.discard("stopped");
+    this.#bytes = 0;
+    this.#underBudget();
     for (const p of this.#procs) {
       p.queued = 0;
       p.fullOutputs = 0;
@@ -597,7 +635,9 @@ export class Network {
       return;
     }
     const before = c.count;
+    const bytes = c.bytes;
     const r = c.offer(value, origin, this.#now);
+    this.#bytes += c.bytes - bytes;
     if (c.count !== before) {
       // Buffered: the receiver has one more to take.
       if (c.count === c.capacity && c.blocksSender) c.source!.fullOutputs++;
@@ -608,6 +648,9 @@ export class Network {
       } else if (!t.inRunQueue && t.mayActivate()) {
         this.#enqueue(t);
       }
+      if (this.#bytes > this.#bytesBudget && r === undefined) {
+        return this.#overBudget(c);
+      }
     } else if (r !== undefined && c.source !== null) {
       // Parked: the sender waits for room.
       c.source.parked++;
@@ -615,10 +658,48 @@ export class Network {
     return r;
   }
 
+  /**
+   * A send was buffered over the bytes budget: a source (a loop with no
+   * data input, or a host) waits until the buffers are back under it; any
+   * other sender goes on (what it sends is bounded by its inputs).
+   */
+  #overBudget(c: Conn): Promise<void> | undefined {
+    if (c.source === null ? c.iip : !c.source.source) return;
+    return new Promise<void>((resolve) =>
+      (this.#bytesWaiters ??= []).push(resolve)
+    );
+  }
+
+  /** The buffers are under the bytes budget again (or gone): sources go on. */
+  #underBudget(): void {
+    const waiters = this.#bytesWaiters;
+    if (waiters === null) return;
+    this.#bytesWaiters = null;
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * `"bytes"` while sources wait because the flow's buffers hold more than
+   * its bytes budget; else `null`.
+   */
+  get pressure(): "bytes" | null {
+    return this.#bytesWaiters === null ? null : "bytes";
+  }
+
+  /** Estimated bytes buffered in the flow's connections (see `size.ts`). */
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+
   /** Takes the next message of process `p` from connection `c`. */
   #takeFrom(p: ProcessRuntime, c: Conn): unknown {
     const wasFull = c.count === c.capacity;
+    const bytes = c.bytes;
     const v = c.take(this.#now);
+    this.#bytes += c.bytes - bytes;
+    if (this.#bytesWaiters !== null && this.#bytes <= this.#bytesBudget) {
+      this.#underBudget();
+    }
     p.origin = c.takenOrigin;
     if (c.iip) p.iips--;
     const ctx = p.ctx;
@@ -650,8 +731,10 @@ export class Network {
     const port = c.port;
     c.delivered++;
     try {
-      p.applyControl(port, value);
-      p.component.onControl?.(port, p.controls[port], p.ctx);
+      this.#marked(p, () => {
+        p.applyControl(port, value);
+        p.component.onControl?.(port, p.controls[port], p.ctx);
+      });
     } catch (e) {
       this.#faults.count(p, "exception");
       this.#faults.route(p, e, value, port, "exception");
@@ -832,16 +915,23 @@ export class Network {
       t0 = performance.now();
     }
     p.active++;
+    // The current-activation marker (activation.ts): a watchdog on another
+    // thread reads it during a stall, and flips it to say so.
+    const cells = this.#cells;
+    const prev = cells[0];
+    cells[0] = p.id;
     let r: void | Promise<void>;
     try {
       r = p.fn!(v, ctx);
     } catch (e) {
-      if (t0 !== 0) this.#holds--;
-      p.active--;
-      p.activations++;
-      this.#faults.fail(p, e, v, ctx.port);
+      this.#threw(p, e, v, ctx.port, t0 !== 0, prev);
       return;
     }
+    if (cells[0] !== p.id) {
+      this.#returnedStalled(p, r, v, ctx.port, t0, prev);
+      return;
+    }
+    cells[0] = prev;
     if (t0 !== 0) this.#holds--;
     if (isThenable(r)) {
       this.#settle(
@@ -862,6 +952,67 @@ export class Network {
       p.timing.observe((performance.now() - t0) / 1000);
       this.#handOver(p);
     }
+  }
+
+  /** An activation threw (kept out of `#invoke`, whose size the runtimes' inlining minds). */
+  #threw(
+    p: ProcessRuntime,
+    e: unknown,
+    v: unknown,
+    port: string,
+    timed: boolean,
+    prev: number,
+  ): void {
+    const cells = this.#cells;
+    const stalled = cells[0] !== p.id;
+    cells[0] = prev;
+    if (timed) this.#holds--;
+    p.active--;
+    p.activations++;
+    this.#faults.fail(p, e, v, port);
+    if (stalled) this.#stalled(p);
+  }
+
+  /** An activation returned after a watchdog found it stalled: finish it, then report. */
+  #returnedStalled(
+    p: ProcessRuntime,
+    r: void | Promise<void>,
+    v: unknown,
+    port: string,
+    t0: number,
+    prev: number,
+  ): void {
+    this.#cells[0] = prev;
+    if (t0 !== 0) this.#holds--;
+    if (isThenable(r)) {
+      this.#settle(p, r as Promise<void>, v, port, t0 === 0 ? this.#now : t0);
+    } else {
+      p.active--;
+      p.activations++;
+    }
+    this.#stalled(p);
+  }
+
+  /**
+   * A watchdog found the event loop stalled in an activation of `p`
+   * (activation.ts): tell the listeners (the flow manager stops the flow).
+   * The clock is stale after a stall: the next slice starts afresh.
+   */
+  #stalled(p: ProcessRuntime): void {
+    const since = stallSince[0];
+    const ms = since > 0 ? Math.max(0, Date.now() - since) : 0;
+    this.#fresh = false;
+    this.#setThrottled(true);
+    this.#listeners.emit("stall", {
+      network: this.name,
+      process: p.name,
+      ms,
+    });
+  }
+
+  /** Runs a component's own code (setup, flush, a control, a loop's start) marked as `p`'s. */
+  #marked<T>(p: ProcessRuntime, fn: () => T): T {
+    return marked(p.id, fn, () => this.#stalled(p));
   }
 
   /**
@@ -956,7 +1107,7 @@ export class Network {
     p.loopStarted = true;
     let r: Promise<void>;
     try {
-      r = p.component.run!(p.ctx);
+      r = this.#marked(p, () => p.component.run!(p.ctx));
     } catch (e) {
       r = Promise.reject(e);
     }
@@ -986,6 +1137,7 @@ export class Network {
       const wasFull = c.count === c.capacity;
       if (!c.closed) p.openInputs--;
       if (c.source !== null) c.source.parked -= c.pending.length;
+      this.#bytes -= c.bytes;
       c.discard("unread");
       if (wasFull && c.blocksSender) {
         const s = c.source!;
@@ -1053,7 +1205,7 @@ export class Network {
     p.ctx.index = -1;
     let r: void | Promise<void>;
     try {
-      r = flush(p.ctx);
+      r = this.#marked(p, () => flush(p.ctx));
     } catch (e) {
       this.#faults.fail(p, e, undefined, "");
       this.#finish(p);
@@ -1120,6 +1272,7 @@ export class Network {
     this.#completed = true;
     this.#setLive(false);
     this.#stallWatch.cancel();
+    this.#underBudget();
     for (const p of this.#procs) {
       if (!p.setUp) continue;
       try {
@@ -1172,6 +1325,8 @@ export class Network {
       procs: this.#procs,
       conns: this.#conns,
       latency: this.#latency,
+      bufferedBytes: this.#bytes,
+      pressure: this.pressure,
     });
   }
 }

@@ -10,6 +10,7 @@ import {
   END,
   type OutPort,
 } from "./component.ts";
+import { nextActivationId } from "./activation.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
@@ -216,6 +217,8 @@ export class ProcessRuntime {
   readonly fn: Component["process"];
   /** A loop (`run`) component. */
   readonly loop: boolean;
+  /** Its id in the current-activation marker (see `activation.ts`). */
+  readonly id: number = nextActivationId();
   /** Activations allowed in flight. */
   readonly concurrency: number;
   /** The context handed to the component. */

@@ -1,5 +1,7 @@
 /**
- * Rough memory estimates of buffered values, for `buffered_bytes` stats.
+ * Rough memory estimates of buffered values: the bytes each connection
+ * holds (its `bytes`, kept as values come and go), the flow's bytes budget
+ * and the `buffered_bytes` metrics.
  *
  * @module
  */
@@ -9,8 +11,9 @@ const MAX_NODES = 256;
 /**
  * Estimates the bytes a value holds: 8 per number, 2 per string character
  * plus a header, the byte length of binary data, and the sum over the
- * entries of arrays and plain objects (at most 256 nodes are visited, so a
- * huge value is under-estimated rather than slow to measure).
+ * entries of arrays and plain objects. At most 256 nodes are visited, so
+ * that a huge value is quick to measure: the entries of an array left
+ * unvisited are counted as the average of those visited.
  *
  * @example
  * ```ts
@@ -22,6 +25,12 @@ const MAX_NODES = 256;
  * ```
  */
 export function estimateBytes(value: unknown): number {
+  switch (typeof value) {
+    case "number":
+      return 8;
+    case "string":
+      return 16 + 2 * value.length;
+  }
   const budget = { nodes: MAX_NODES };
   return _size(value, budget);
 }
@@ -47,9 +56,15 @@ function _size(value: unknown, budget: { nodes: number }): number {
   if (value instanceof ArrayBuffer) return 32 + value.byteLength;
   let total = 16;
   if (Array.isArray(value)) {
-    for (const v of value) {
-      total += 8 + _size(v, budget);
-      if (budget.nodes < 0) break;
+    const n = value.length;
+    for (let i = 0; i < n; i++) {
+      const entry = 8 + _size(value[i], budget);
+      if (budget.nodes < 0) {
+        // This one was cut short: it and the rest count as the average of
+        // the ones visited whole.
+        return i === 0 ? total + entry * n : total + (total - 16) / i * (n - i);
+      }
+      total += entry;
     }
     return total;
   }

@@ -116,6 +116,13 @@ export interface NetworkStats {
   drops: Record<DropReason, number>;
   /** Messages buffered in all connections. */
   backlog: number;
+  /** Estimated bytes buffered in all connections (see `size.ts`). */
+  bufferedBytes: number;
+  /**
+   * `"bytes"` while its sources wait because the buffers hold more than
+   * the flow's bytes budget; else `null`.
+   */
+  pressure: "bytes" | null;
   /** Source-to-sink latency of messages that reached a sink. */
   latency: HistogramSnapshot;
   /** Connected parts among healthy (live, breaker not open) processes. */
@@ -136,6 +143,10 @@ export interface StatsSource {
   conns: readonly Conn[];
   /** Source-to-sink latency, seconds. */
   latency: Histogram;
+  /** Estimated bytes buffered in all connections. */
+  bufferedBytes: number;
+  /** Whether sources wait for the bytes budget. */
+  pressure: "bytes" | null;
 }
 
 /** Messages buffered (and parked) in `conns`. */
@@ -194,6 +205,8 @@ export function networkStats(src: StatsSource): NetworkStats {
     connections,
     drops,
     backlog: backlogOf(src.conns),
+    bufferedBytes: src.bufferedBytes,
+    pressure: src.pressure,
     latency: src.latency.snapshot(),
     partitions: partitions(src.procs, src.conns, now),
     activeProcesses,
@@ -223,7 +236,8 @@ function _processStats(
       depth += c.backlog();
       capacity += c.capacity;
       wait = _mergeInto(wait, _waitSnapshot(c));
-      for (const v of c.values()) bufferedBytes += estimateBytes(v);
+      bufferedBytes += c.bytes;
+      for (const ps of c.pending) bufferedBytes += estimateBytes(ps.value);
     }
     queueDepth[port] = depth;
     queueCapacity[port] = capacity;

@@ -27,6 +27,8 @@ import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
 import { supervisionOf } from "./supervision.ts";
 import type { ErrorLogLimiter } from "./error_log_limiter.ts";
+import type { StallWatchdog } from "./stall_watchdog.ts";
+import type { StallReport } from "../engine/events.ts";
 
 /** What the runner works with: the manager's settings. */
 export interface _RunnerContext {
@@ -34,6 +36,10 @@ export interface _RunnerContext {
   registry: Registry;
   collector: MetricsCollector | undefined;
   drainTimeoutMs: number;
+  /** Each flow's bytes budget (`NetworkOptions.bytesBudget`). */
+  bytesBudget?: number;
+  /** The largest connection capacity a graph may ask for. */
+  maxCapacity?: number;
   log: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
   /**
    * Told when an entry's network failed to start (`retry` false when its
@@ -43,6 +49,10 @@ export interface _RunnerContext {
   onEnd?: (entry: _Entry, end: "failed" | "finished", retry: boolean) => void;
   /** Rate-limits the log lines of process errors (quiet logs). */
   errors?: ErrorLogLimiter;
+  /** Watches the event loop and names the processes of attached networks. */
+  watchdog?: StallWatchdog;
+  /** Told when an entry's network stalled the server and was stopped. */
+  onStalled?: (entry: _Entry) => void;
 }
 
 /** Builds, runs and retires the networks of the manager's entries. */
@@ -58,8 +68,16 @@ export class _FlowRunner {
   ) => void;
   readonly #onEnd: _RunnerContext["onEnd"];
   readonly #errors: ErrorLogLimiter | undefined;
+  readonly #watchdog: StallWatchdog | undefined;
+  readonly #onStalled: _RunnerContext["onStalled"];
+  readonly #bytesBudget: number | undefined;
+  readonly #maxCapacity: number | undefined;
 
   constructor(context: _RunnerContext) {
+    this.#maxCapacity = context.maxCapacity;
+    this.#bytesBudget = context.bytesBudget;
+    this.#watchdog = context.watchdog;
+    this.#onStalled = context.onStalled;
     this.#errors = context.errors;
     this.#onEnd = context.onEnd;
     this.#store = context.store;
@@ -217,11 +235,15 @@ export class _FlowRunner {
   ): { graph: Graph; network: Network } {
     // Bad supervision settings are graph problems like the others.
     supervisionOf(graph);
-    const spec = buildNetworkSpec(graph, this.#registry, { name: id });
+    const spec = buildNetworkSpec(graph, this.#registry, {
+      name: id,
+      maxCapacity: this.#maxCapacity,
+    });
     let network: Network;
     try {
       network = new Network(spec, {
         buckets: this.#collector?.options.buckets,
+        bytesBudget: this.#bytesBudget,
       });
     } catch (e) {
       // What the engine refuses is a fault of the graph, like the rest.
@@ -263,7 +285,32 @@ export class _FlowRunner {
         this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
         this.emit(entry, { type: "error", message: d.message });
       }),
+      net.on("stall", (s) => this.#stalled(entry, net, s)),
     ];
+    if (this.#watchdog !== undefined) {
+      entry.offs.push(this.#watchdog.watch(id, net));
+    }
+  }
+
+  /**
+   * The watchdog found `net` stalling the server: it is stopped at once
+   * (before its next activation) and the entry failed with the reason; a
+   * flow that stalls the server is not restarted by its policy (each try
+   * would stall every flow again), and it counts toward the crash-loop
+   * guard.
+   */
+  #stalled(entry: _Entry, net: Network, s: StallReport): void {
+    if (entry.network !== net) return;
+    void net.stop();
+    this.fail(
+      entry,
+      `stalled the server for ${(s.ms / 1000).toFixed(1)} s in process ${
+        _q(s.process)
+      }`,
+      false,
+      { process: s.process, stalled_ms: s.ms },
+    );
+    this.#onStalled?.(entry);
   }
 
   /** Untracks the entry's network and stops forwarding its events. */
@@ -413,7 +460,12 @@ export class _FlowRunner {
    * Marks the entry failed, says so in the log and to its subscribers, and
    * tells the supervisor (`retry` false: a restart cannot help).
    */
-  fail(entry: _Entry, reason: string, retry = true): void {
+  fail(
+    entry: _Entry,
+    reason: string,
+    retry = true,
+    fields: FlowLogFields = {},
+  ): void {
     this.detach(entry);
     // The reason may quote a value (a start error of a component): the
     // state, the log and the events keep an excerpt.
@@ -424,7 +476,7 @@ export class _FlowRunner {
     this.#log(
       `flow ${_q(entry.stored.id)}: ${why} (failed, rev ${entry.stored.rev})`,
       "error",
-      { flow: entry.stored.id, rev: entry.stored.rev, op: "fail" },
+      { flow: entry.stored.id, rev: entry.stored.rev, op: "fail", ...fields },
     );
     this.emit(entry, { type: "state", state: "failed" });
     this.#onEnd?.(entry, "failed", retry);

@@ -222,3 +222,39 @@ export class FlowStoreError extends Error {
     this.path = path;
   }
 }
+
+/** Why the flow database cannot be written. */
+export type StorageFailure = "disk_full" | "read_only" | "io_error";
+
+/**
+ * The flow database could not be written: its disk is full (SQLite's
+ * `SQLITE_FULL`, the system's `ENOSPC`), it is read-only, or the system
+ * reported an I/O error. The change was not made. `reason` says which;
+ * `cause` holds SQLite's error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FlowStorageError, FlowStoreError } from "./errors.ts";
+ *
+ * const e = new FlowStorageError("/data/weir.db", "disk_full", "Cannot create flow \"a\": the disk of the flow database /data/weir.db is full");
+ * assert.deepEqual([e.name, e.reason, e instanceof FlowStoreError], ["FlowStorageError", "disk_full", true]);
+ * ```
+ */
+export class FlowStorageError extends FlowStoreError {
+  /** Always `"FlowStorageError"`. */
+  override name = "FlowStorageError";
+  /** Why the database cannot be written. */
+  readonly reason: StorageFailure;
+
+  /** Creates the error. */
+  constructor(
+    path: string,
+    reason: StorageFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(path, message, options);
+    this.reason = reason;
+  }
+}

@@ -33,6 +33,11 @@ export interface FlowInfo {
   /** Why it failed, when `state` is `"failed"` or `"restarting"`. */
   error?: string;
   /**
+   * `"bytes"` while its sources wait because its connections hold more
+   * than the bytes budget per flow (`--flow-bytes-budget`); absent otherwise.
+   */
+  pressure?: "bytes";
+  /**
    * Why weir did not start a flow that should run (safe mode): it is
    * `stopped` (or `failed` when its graph does not build) and does not
    * count against readiness; a start or a change clears it.

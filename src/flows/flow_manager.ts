@@ -67,6 +67,7 @@ import {
 } from "./_flow_entry.ts";
 import { restartDelay } from "./supervision.ts";
 import { ErrorLogLimiter } from "./error_log_limiter.ts";
+import type { StallWatchdog } from "./stall_watchdog.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
@@ -82,6 +83,24 @@ export interface FlowManagerOptions {
   /** The crash-loop guard's settings (see {@linkcode CrashLoopOptions}). */
   crashLoop?: CrashLoopOptions;
   /**
+   * Watches the event loop: a flow whose activation stalls the server
+   * longer than its threshold is stopped and marked failed ("stalled the
+   * server for N s in process P"), and the stall counts toward the
+   * crash-loop guard. Default none (the caller starts and closes it).
+   */
+  watchdog?: StallWatchdog;
+  /**
+   * Each flow's bytes budget: over it (estimated bytes in its connection
+   * buffers), its sources wait and its state says `pressure: "bytes"`.
+   * Default 64 MiB.
+   */
+  bytesBudgetPerFlow?: number;
+  /**
+   * The largest connection capacity (`capacity`, `defaultCapacity`) a
+   * graph may ask for; a larger one is a graph problem. Default 100,000.
+   */
+  maxCapacity?: number;
+  /**
    * Quiet logs: process errors of one process written per interval before
    * the rest are summed up in one line per interval. Default
    * `{ burst: 5, intervalMs: 60000 }`.
@@ -96,6 +115,9 @@ export interface FlowManagerOptions {
    */
   log?: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
 }
+
+/** The default bytes budget per flow (64 MiB). */
+export const DEFAULT_FLOW_BYTES_BUDGET = 64 * 2 ** 20;
 
 /** The facts of a logged flow change, for structured logs. */
 export type FlowLogFields = Record<string, string | number | boolean>;
@@ -172,6 +194,8 @@ export class FlowManager {
   readonly #removeMetrics: (() => void)[] = [];
   readonly #crashLoop: Required<CrashLoopOptions>;
   readonly #settling = new Set<ReturnType<typeof setTimeout>>();
+  /** Flows whose start attempt at restore is recorded and not yet cleared. */
+  readonly #openAttempts = new Set<string>();
   readonly #errors: ErrorLogLimiter;
   #closing: Promise<void> | undefined;
 
@@ -189,6 +213,24 @@ export class FlowManager {
     }
     const timeout = options.drainTimeoutMs ?? 5000;
     _checkTimeout(timeout, "Cannot create flow manager: drainTimeoutMs");
+    const maxCapacity = options.maxCapacity;
+    if (
+      maxCapacity !== undefined &&
+      !(Number.isInteger(maxCapacity) && maxCapacity >= 1)
+    ) {
+      throw new RangeError(
+        `Cannot create flow manager: maxCapacity must be a positive integer, received ${maxCapacity}`,
+      );
+    }
+    const bytesBudget = options.bytesBudgetPerFlow;
+    if (
+      bytesBudget !== undefined &&
+      !(typeof bytesBudget === "number" && bytesBudget > 0)
+    ) {
+      throw new RangeError(
+        `Cannot create flow manager: bytesBudgetPerFlow must be a positive number of bytes, received ${bytesBudget}`,
+      );
+    }
     this.#crashLoop = {
       maxStartFailures: options.crashLoop?.maxStartFailures ?? 3,
       windowMs: options.crashLoop?.windowMs ?? 600_000,
@@ -219,6 +261,10 @@ export class FlowManager {
       log: this.#log,
       onEnd: (entry, end, retry) => this.#onEnd(entry, end, retry),
       errors: this.#errors,
+      watchdog: options.watchdog,
+      bytesBudget: options.bytesBudgetPerFlow ?? DEFAULT_FLOW_BYTES_BUDGET,
+      maxCapacity: options.maxCapacity,
+      onStalled: (entry) => this.#onStalled(entry),
     });
     if (this.#collector !== undefined) this.#addMetrics(this.#collector);
   }
@@ -694,6 +740,7 @@ export class FlowManager {
           await this.#run.restart(entry);
           // An operator's start takes over from the crash-loop guard.
           this.#store.clearStartAttempts(id);
+          this.#openAttempts.delete(id);
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
         }
@@ -815,9 +862,11 @@ export class FlowManager {
   }
 
   /**
-   * Whether every flow that should run does; otherwise one sentence per
-   * flow that does not, naming it and why. A flow whose sources ended by
-   * themselves (`finished`) counts as ready.
+   * Whether every flow that should run does, and the database takes
+   * writes; otherwise one sentence per flow that does not, naming it and
+   * why, and one for a database whose last write failed for want of
+   * storage (disk full, read-only, I/O error) until a write succeeds. A
+   * flow whose sources ended by themselves (`finished`) counts as ready.
    *
    * @example
    * ```ts
@@ -832,7 +881,17 @@ export class FlowManager {
    * ```
    */
   readiness(): { ready: boolean; reasons: string[] } {
-    return _readiness(this.list(), this.#closing !== undefined);
+    const r = _readiness(this.list(), this.#closing !== undefined);
+    const problem = this.#closing === undefined
+      ? this.#store.problem
+      : undefined;
+    if (problem !== undefined) {
+      r.reasons.unshift(
+        `${problem.message} (since ${new Date(problem.since).toISOString()})`,
+      );
+      r.ready = false;
+    }
+    return r;
   }
 
   /**
@@ -914,6 +973,7 @@ export class FlowManager {
         return reason;
       }
       this.#store.recordStartAttempt(id, now, now - windowMs);
+      this.#openAttempts.add(id);
     } catch (e) {
       // The guard must not keep a flow from its start: say so and go on.
       this.#log(
@@ -939,6 +999,7 @@ export class FlowManager {
       if (!_active(net) && net.state !== "finished") return;
       try {
         this.#store.clearStartAttempts(id);
+        this.#openAttempts.delete(id);
       } catch (e) {
         this.#log(
           `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
@@ -947,6 +1008,29 @@ export class FlowManager {
       }
     }, this.#crashLoop.settleMs);
     this.#settling.add(timer);
+  }
+
+  /**
+   * A flow stalled the server and was stopped: the stall counts toward the
+   * crash-loop guard like a failed start (its start at restore, when still
+   * unsettled, is that count already), so a flow that stalls at every
+   * start is restored stopped.
+   */
+  #onStalled(entry: _Entry): void {
+    const id = entry.stored.id;
+    if (this.#openAttempts.has(id)) return;
+    const now = Date.now();
+    try {
+      this.#store.recordStartAttempt(id, now, now - this.#crashLoop.windowMs);
+      this.#openAttempts.add(id);
+    } catch (e) {
+      this.#log(
+        `flow ${_q(id)}: could not record its stall for the crash-loop guard: ${
+          _message(e)
+        }`,
+        "warn",
+      );
+    }
   }
 
   /** Exports each flow's state and its supervisor's counts. */

@@ -14,8 +14,10 @@ import { DatabaseSync } from "node:sqlite";
 import {
   FlowConflictError,
   FlowNotFoundError,
+  FlowStorageError,
   FlowStoreError,
   InvalidFlowArgumentError,
+  type StorageFailure,
 } from "./errors.ts";
 
 /** A flow as stored. */
@@ -36,6 +38,16 @@ export interface StoredFlow {
   updatedAt: number;
 }
 
+/** Why the flow database cannot be written now, as {@linkcode FlowStore.problem} says. */
+export interface StorageProblem {
+  /** Disk full, read-only, or an I/O error. */
+  reason: StorageFailure;
+  /** A sentence naming the file and what SQLite said. */
+  message: string;
+  /** When a write first failed so (ms since the epoch). */
+  since: number;
+}
+
 /** Options of {@linkcode FlowStore.open}. */
 export interface FlowStoreOptions {
   /**
@@ -43,6 +55,13 @@ export interface FlowStoreOptions {
    * in milliseconds. Default 2000.
    */
   busyTimeoutMs?: number;
+  /**
+   * Told when writes start failing for want of storage (with the
+   * {@linkcode StorageProblem}) and when a write succeeds again
+   * (`undefined`): once per change of state, for the operator's log.
+   * Default none.
+   */
+  onProblem?: (problem: StorageProblem | undefined) => void;
 }
 
 /** The schema this code writes; `PRAGMA user_version` holds it. */
@@ -92,10 +111,17 @@ export class FlowStore {
   /** The database file, or `":memory:"`. */
   readonly path: string;
   #db: DatabaseSync | null;
+  #problem: StorageProblem | undefined;
+  readonly #onProblem: FlowStoreOptions["onProblem"];
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(
+    path: string,
+    db: DatabaseSync,
+    onProblem: FlowStoreOptions["onProblem"],
+  ) {
     this.path = path;
     this.#db = db;
+    this.#onProblem = onProblem;
   }
 
   /**
@@ -178,7 +204,7 @@ export class FlowStore {
         { cause: e },
       );
     }
-    return new FlowStore(path, db);
+    return new FlowStore(path, db, options.onProblem);
   }
 
   /**
@@ -258,7 +284,7 @@ export class FlowStore {
     const text = _text(flow.text, id, what);
     const format = _format(flow.format, id, what);
     const running = _running(flow.running, id, what);
-    return this.#transaction(db, () => {
+    return this.#transaction(db, `${what} ${JSON.stringify(id)}`, () => {
       const actualRev = this.#rev(db, id);
       if (actualRev !== undefined) {
         throw new FlowConflictError(
@@ -329,7 +355,7 @@ export class FlowStore {
       ? undefined
       : _running(changes.running, id, what);
     _expectedRev(expectedRev, id, what);
-    return this.#transaction(db, () => {
+    return this.#transaction(db, `${what} ${JSON.stringify(id)}`, () => {
       const old = this.#checked(db, id, expectedRev, what);
       const next: StoredFlow = {
         ...old,
@@ -374,7 +400,7 @@ export class FlowStore {
     const db = this.#open(what);
     id = _id(id, what);
     _expectedRev(expectedRev, id, what);
-    this.#transaction(db, () => {
+    this.#transaction(db, `${what} ${JSON.stringify(id)}`, () => {
       this.#checked(db, id, expectedRev, what);
       db.prepare("DELETE FROM flows WHERE id = ?").run(id);
       db.prepare("DELETE FROM flow_starts WHERE id = ?").run(id);
@@ -426,15 +452,41 @@ export class FlowStore {
     const db = this.#open("record a start attempt");
     const kept = this.startAttempts(id).filter((t) => t >= since);
     kept.push(at);
-    db.prepare(
-      "INSERT INTO flow_starts (id, attempts) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts",
-    ).run(id, JSON.stringify(kept.slice(-100)));
+    this.#write(
+      `record a start attempt of flow ${JSON.stringify(id)}`,
+      () =>
+        db.prepare(
+          "INSERT INTO flow_starts (id, attempts) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts",
+        ).run(id, JSON.stringify(kept.slice(-100))),
+    );
   }
 
   /** Forgets a flow's start attempts: it started and settled, or an operator took over. */
   clearStartAttempts(id: string): void {
     const db = this.#open("clear start attempts");
-    db.prepare("DELETE FROM flow_starts WHERE id = ?").run(id);
+    this.#write(
+      `clear the start attempts of flow ${JSON.stringify(id)}`,
+      () => db.prepare("DELETE FROM flow_starts WHERE id = ?").run(id),
+    );
+  }
+
+  /**
+   * Why the last write failed for want of storage (disk full, read-only,
+   * an I/O error), while no write has succeeded since; `undefined` when
+   * writes work. The server's readiness reports it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowStore } from "./flow_store.ts";
+   *
+   * const store = FlowStore.open(":memory:");
+   * assert.equal(store.problem, undefined);
+   * store.close();
+   * ```
+   */
+  get problem(): StorageProblem | undefined {
+    return this.#problem;
   }
 
   /**
@@ -467,18 +519,61 @@ export class FlowStore {
     return this.#db;
   }
 
-  #transaction<T>(db: DatabaseSync, fn: () => T): T {
-    // IMMEDIATE takes the write lock first, so the read and the write that
-    // depends on it cannot interleave with another connection's change.
-    db.exec("BEGIN IMMEDIATE");
+  #transaction<T>(db: DatabaseSync, what: string, fn: () => T): T {
+    return this.#write(what, () => {
+      // IMMEDIATE takes the write lock first, so the read and the write
+      // that depends on it cannot interleave with another connection's
+      // change.
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = fn();
+        db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        try {
+          if (db.isTransaction) db.exec("ROLLBACK");
+        } catch {
+          // SQLite rolls back by itself when it cannot; the first error
+          // is the one to report.
+        }
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Runs a write; a failure for want of storage becomes a
+   * {@linkcode FlowStorageError} and the store's {@linkcode problem} until
+   * a write succeeds.
+   */
+  #write<T>(what: string, fn: () => T): T {
+    let result: T;
     try {
-      const result = fn();
-      db.exec("COMMIT");
-      return result;
+      result = fn();
     } catch (e) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw e;
+      const reason = _storageFailure(e);
+      if (reason === undefined) throw e;
+      const [state, remedy] = _FAILURES[reason];
+      const detail = `the flow database ${this.path} ${state} (SQLite: ${
+        _sqliteMessage(e)
+      })`;
+      if (this.#problem?.reason !== reason) {
+        this.#problem = {
+          reason,
+          message: `${detail}; changes fail until a write succeeds: ${remedy}`,
+          since: Date.now(),
+        };
+        this.#onProblem?.(this.#problem);
+      }
+      const message =
+        `Cannot ${what}: ${detail}; nothing was changed: ${remedy}, then retry`;
+      throw new FlowStorageError(this.path, reason, message, { cause: e });
     }
+    if (this.#problem !== undefined) {
+      this.#problem = undefined;
+      this.#onProblem?.(undefined);
+    }
+    return result;
   }
 
   #rev(db: DatabaseSync, id: string): number | undefined {
@@ -513,6 +608,55 @@ export class FlowStore {
     }
     return old;
   }
+}
+
+/** Each storage failure: what it means, after "the flow database PATH", and what to do. */
+const _FAILURES: Record<StorageFailure, readonly [string, string]> = {
+  disk_full: [
+    "cannot be written: its disk is full",
+    "free space on its file system",
+  ],
+  read_only: [
+    "is read-only",
+    "make its file, folder and file system writable",
+  ],
+  io_error: [
+    "cannot be written: the system reported an I/O error",
+    "check the disk and the system log",
+  ],
+};
+
+/**
+ * Whether `e` is SQLite failing for want of storage, and which: Bun's
+ * `node:sqlite` errors carry SQLite's `errcode`, Deno's only the message.
+ */
+function _storageFailure(e: unknown): StorageFailure | undefined {
+  if (typeof e !== "object" || e === null) return undefined;
+  const errcode = (e as { errcode?: unknown }).errcode;
+  if (typeof errcode === "number") {
+    // The primary result code is the low byte of an extended one.
+    switch (errcode & 0xff) {
+      case 13: // SQLITE_FULL
+        return "disk_full";
+      case 8: // SQLITE_READONLY
+        return "read_only";
+      case 10: // SQLITE_IOERR
+        return "io_error";
+    }
+  }
+  const message = _sqliteMessage(e);
+  if (/database or disk is full|ENOSPC|no space left/i.test(message)) {
+    return "disk_full";
+  }
+  if (/readonly database|read-only file system|EROFS/i.test(message)) {
+    return "read_only";
+  }
+  if (/disk I\/O error|EIO\b/i.test(message)) return "io_error";
+  return undefined;
+}
+
+function _sqliteMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function _hasTable(db: DatabaseSync, name: string): boolean {

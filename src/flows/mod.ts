@@ -34,12 +34,19 @@ export {
   FlowManagerClosedError,
   FlowNotFoundError,
   FlowStartError,
+  FlowStorageError,
   FlowStoreError,
   GraphTooDeepError,
   InvalidFlowArgumentError,
   InvalidPatchError,
+  type StorageFailure,
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
+export {
+  type StallInfo,
+  StallWatchdog,
+  type StallWatchdogOptions,
+} from "./stall_watchdog.ts";
 export {
   ErrorLogLimiter,
   type ErrorLogLimiterOptions,

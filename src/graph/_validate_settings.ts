@@ -41,7 +41,11 @@ export const PROCESS_SETTINGS: readonly string[] = [
 ];
 
 /** Checks the graph's `properties` (`defaultCapacity`). */
-export function checkProperties(properties: unknown, report: Report): void {
+export function checkProperties(
+  properties: unknown,
+  report: Report,
+  maxCapacity: number = LIMITS.maxCapacity,
+): void {
   if (properties === undefined) return;
   if (!isRecord(properties)) {
     report(
@@ -52,10 +56,10 @@ export function checkProperties(properties: unknown, report: Report): void {
   }
   _checkAllow(properties.allow, report);
   const capacity = properties.defaultCapacity;
-  if (capacity !== undefined && !_intIn(capacity, 1, LIMITS.maxCapacity)) {
+  if (capacity !== undefined && !_intIn(capacity, 1, maxCapacity)) {
     report(
       "properties.defaultCapacity",
-      `defaultCapacity must be a positive integer up to ${LIMITS.maxCapacity} (messages a connection buffers), received ${
+      `defaultCapacity must be a positive integer up to ${maxCapacity} (messages a connection buffers), received ${
         describeValue(capacity)
       }`,
     );
@@ -183,6 +187,7 @@ export function checkConnectionMetadata(
   path: string,
   iip: boolean,
   report: Report,
+  maxCapacity: number = LIMITS.maxCapacity,
 ): void {
   if (metadata === undefined) return;
   if (!isRecord(metadata)) {
@@ -206,10 +211,10 @@ export function checkConnectionMetadata(
     }
     return;
   }
-  if (capacity !== undefined && !_intIn(capacity, 1, LIMITS.maxCapacity)) {
+  if (capacity !== undefined && !_intIn(capacity, 1, maxCapacity)) {
     report(
       joinKey(path, "capacity"),
-      `capacity must be a positive integer up to ${LIMITS.maxCapacity} (messages the connection buffers), received ${
+      `capacity must be a positive integer up to ${maxCapacity} (messages the connection buffers), received ${
         describeValue(capacity)
       }`,
     );

@@ -42,6 +42,8 @@ export interface BuildNetworkSpecOptions {
    * this graph (see `sourceMapOf()`).
    */
   sourceMap?: SourceMap;
+  /** The largest capacity accepted (see `ValidateOptions`). Default 100,000. */
+  maxCapacity?: number;
 }
 
 /**
@@ -116,7 +118,9 @@ export function buildNetworkSpec(
     );
   }
   const sourceMap = options.sourceMap ?? sourceMapOf(graph);
-  const problems = validateFlow(graph, registry, sourceMap);
+  const problems = validateFlow(graph, registry, sourceMap, {
+    maxCapacity: options.maxCapacity,
+  });
   if (problems.length > 0) {
     throw new GraphError(problems, { file: sourceMap?.file });
   }

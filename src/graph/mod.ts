@@ -75,7 +75,11 @@ export {
   type SourceMap,
   sourceMapOf,
 } from "./problem.ts";
-export { validateFlow, validateGraph } from "./validate.ts";
+export {
+  validateFlow,
+  validateGraph,
+  type ValidateOptions,
+} from "./validate.ts";
 export { buildNetworkSpec, type BuildNetworkSpecOptions } from "./build.ts";
 export {
   defineSubgraph,

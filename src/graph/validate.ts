@@ -11,6 +11,7 @@ import {
   type InPortSpec,
 } from "../engine/component.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
+import { LIMITS } from "../engine/limits.ts";
 import type { Graph } from "./graph.ts";
 import {
   formatProblem,
@@ -94,8 +95,24 @@ export function validateGraph(
   graph: Graph,
   registry: Registry,
   sourceMap: SourceMap | undefined = sourceMapOf(graph),
+  options: ValidateOptions = {},
 ): Problem[] {
-  return new _Validator(graph, registry, sourceMap, new Set()).run();
+  return new _Validator(
+    graph,
+    registry,
+    sourceMap,
+    new Set(),
+    options.maxCapacity ?? LIMITS.maxCapacity,
+  ).run();
+}
+
+/** Options of {@linkcode validateGraph} and {@linkcode validateFlow}. */
+export interface ValidateOptions {
+  /**
+   * The largest `capacity` and `defaultCapacity` accepted (a server
+   * setting, `--max-capacity`). Default `LIMITS.maxCapacity` (100,000).
+   */
+  maxCapacity?: number;
 }
 
 /**
@@ -118,8 +135,9 @@ export function validateFlow(
   graph: Graph,
   registry: Registry,
   sourceMap: SourceMap | undefined = sourceMapOf(graph),
+  options: ValidateOptions = {},
 ): Problem[] {
-  const problems = validateGraph(graph, registry, sourceMap);
+  const problems = validateGraph(graph, registry, sourceMap, options);
   if (
     problems.length === 0 && isRecord(graph) &&
     (!isRecord(graph.processes) || Object.keys(graph.processes).length === 0)
@@ -151,6 +169,7 @@ class _Validator {
     registry: Registry,
     sourceMap: SourceMap | undefined,
     reported: Set<Component>,
+    readonly maxCapacity: number,
   ) {
     this.#graph = graph;
     this.#registry = registry;
@@ -173,7 +192,7 @@ class _Validator {
       );
       return this.#problems;
     }
-    checkProperties(graph.properties, this.#report);
+    checkProperties(graph.properties, this.#report, this.maxCapacity);
     const allow = _allowOf(graph.properties);
     if (allow !== undefined) {
       const restricted = _restrictRegistry(this.#registry, allow);
@@ -293,6 +312,7 @@ class _Validator {
       definition.registry,
       inner,
       this.#reported,
+      this.maxCapacity,
     ).run();
     for (const p of problems) {
       report(
@@ -477,6 +497,7 @@ class _Validator {
         joinKey(path, "metadata"),
         isIip && !hasSrc,
         this.#report,
+        this.maxCapacity,
       );
       if (!tgt) return;
       fed.add(`${tgt.process}\0${tgt.port}`);

@@ -21,6 +21,7 @@ import {
   COL_SUM,
   COL_VALUE,
 } from "./aggregator.ts";
+import type { DecodedChunk, DecodedChunks } from "./decoded_chunks.ts";
 import type { SpanList } from "./step_read.ts";
 import type { Piece } from "./tier.ts";
 import type { SeriesKind, SeriesLabels, SeriesPoints } from "./types.ts";
@@ -137,6 +138,11 @@ export interface SampleMerge {
    * valid until the next merge into it. Default: a new buffer per series.
    */
   readonly buffer?: { data: Float64Array };
+  /**
+   * Decoded chunks to copy from, and to keep what is decoded in (sealed
+   * chunks only: see `SpanList.open`), with the series' id. Default: none.
+   */
+  readonly cache?: { chunks: DecodedChunks; id: number };
 }
 
 /**
@@ -146,7 +152,8 @@ export interface SampleMerge {
  * end]` (and of the step windows, if given), decoding each chunk straight
  * into place in one buffer for the series: no array per chunk, no merge
  * copy. Values keep their bits (a stale marker's NaN payload too);
- * `noNaN` says when no value is a NaN. Undefined when no sample is left.
+ * `noNaN` says when no value is a NaN, `rises` when no value is below
+ * the one before. Undefined when no sample is left.
  * Sorts `parts` (see `SpanList.sort`).
  *
  * @example
@@ -177,18 +184,30 @@ export function mergeSamples(
 ): SeriesPoints | undefined {
   const { start, end, steps, onCorrupt, buffer } = merge;
   parts.sort();
-  const { minT, maxT, bufs, bufOf } = parts;
+  const { minT, maxT, bufs, bufOf, open } = parts;
+  const chunks = merge.cache?.chunks;
+  const id = merge.cache?.id ?? 0;
   const from = parts.start;
   const to = parts.end;
   const want = (k: number) =>
     maxT[k] >= start && minT[k] <= end &&
     (steps === undefined || steps.overlaps(minT[k], maxT[k]));
   let room = 0;
+  const found = FOUND;
+  found.length = parts.n;
   for (let k = 0; k < parts.n; k++) {
     if (!want(k)) continue;
     // A corrupt header's count is capped by what its bytes can hold (the
     // decoder refuses it later).
-    const c = chunkCount(bufs[bufOf[k]], from[k], to[k]);
+    // A chunk the cache holds may have no bytes here (a segment left
+    // unread): its count comes from the cache.
+    const held = chunks === undefined || open[k] === 1
+      ? undefined
+      : chunks.find(id, minT[k], maxT[k], to[k] - from[k]);
+    found[k] = held;
+    const c = held !== undefined
+      ? held.n
+      : chunkCount(bufs[bufOf[k]], from[k], to[k]);
     if (c > 0) room += Math.min(c, 4 * (to[k] - from[k]));
   }
   if (room === 0) return undefined;
@@ -206,17 +225,54 @@ export function mergeSamples(
   let n = 0;
   let last = -Infinity;
   const span: SampleSpan = { from: 0, to: 0, nan: false };
+  // Whether no kept value is below the one before (no counter reset).
+  let rises = true;
   for (let k = 0; k < parts.n; k++) {
     if (maxT[k] <= last || !want(k)) continue;
     span.from = from[k];
     span.to = to[k];
+    const held = found[k];
     let got: number;
-    try {
-      got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
-    } catch (error) {
-      if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
-      onCorrupt(error);
-      continue;
+    if (held !== undefined) {
+      got = chunks!.copy(held, t, v, n);
+      if (held.nan) span.nan = true;
+      if (!held.rises) rises = false;
+    } else {
+      const nanBefore = span.nan;
+      span.nan = false;
+      try {
+        got = decodeSamplesInto(bufs[bufOf[k]], t, v, n, span);
+      } catch (error) {
+        span.nan = nanBefore;
+        if (!(error instanceof CorruptChunkError) || !onCorrupt) throw error;
+        onCorrupt(error);
+        continue;
+      }
+      const nan = span.nan;
+      span.nan = nanBefore || nan;
+      // Whether no value falls (about 1 ns a sample beside the decode's 10).
+      let up = true;
+      for (let i = n + 1; i < n + got; i++) {
+        if (v[i] < v[i - 1]) {
+          up = false;
+          break;
+        }
+      }
+      if (!up) rises = false;
+      if (chunks !== undefined && open[k] === 0) {
+        chunks.put(
+          id,
+          minT[k],
+          maxT[k],
+          to[k] - from[k],
+          t,
+          v,
+          n,
+          got,
+          nan,
+          up,
+        );
+      }
     }
     if (got === 0) continue;
     const lo = Math.max(start, last);
@@ -233,6 +289,7 @@ export function mergeSamples(
       got = b - a;
       if (got === 0) continue;
     }
+    if (n > 0 && v[n] < v[n - 1]) rises = false;
     n += got;
     last = t[n - 1];
   }
@@ -244,8 +301,14 @@ export function mergeSamples(
     t: n < room ? t.subarray(0, n) : t,
     value: n < room ? v.subarray(0, n) : v,
     noNaN: !span.nan,
+    // A NaN compares false both ways: dropping one (a stale marker) could
+    // leave a fall, so only a series without NaN is known to rise.
+    rises: !span.nan && rises,
   };
 }
+
+/** The cached chunks mergeSamples found, by chunk (reused: reads are synchronous). */
+const FOUND: (DecodedChunk | undefined)[] = [];
 
 /**
  * Keeps, in place, the first `n` points of `t` (and `columns`) that lie

@@ -28,6 +28,51 @@ import type { PendingChunk } from "./tier.ts";
 
 const CHUNK_RECORD = 1;
 
+/**
+ * Where a segment's chunk records are, kept in memory (about 40 bytes a
+ * chunk) so a read picks the chunks it wants without parsing every
+ * record, and reads the file only when it needs bytes from it: entry k is
+ * series `id[k]`'s chunk spanning `minT[k]..maxT[k]`, its codec bytes at
+ * `[from[k], to[k])` of the file.
+ */
+export class SegmentIndex {
+  /** Entries. */
+  n = 0;
+  id: Float64Array = new Float64Array(16);
+  minT: Float64Array = new Float64Array(16);
+  maxT: Float64Array = new Float64Array(16);
+  from: Float64Array = new Float64Array(16);
+  to: Float64Array = new Float64Array(16);
+
+  /** Adds a chunk record's entry. */
+  add(id: number, minT: number, maxT: number, from: number, to: number): void {
+    const k = this.n;
+    if (k === this.id.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.id = grow(this.id);
+      this.minT = grow(this.minT);
+      this.maxT = grow(this.maxT);
+      this.from = grow(this.from);
+      this.to = grow(this.to);
+    }
+    this.id[k] = id;
+    this.minT[k] = minT;
+    this.maxT[k] = maxT;
+    this.from[k] = from;
+    this.to[k] = to;
+    this.n = k + 1;
+  }
+
+  /** Bytes it holds in memory. */
+  get memoryBytes(): number {
+    return 5 * 8 * this.id.length;
+  }
+}
+
 /** One segment file and what it holds. */
 export interface SegmentInfo {
   /** Its sequence number (the file name). */
@@ -40,7 +85,15 @@ export interface SegmentInfo {
   maxT: number;
   /** Chunk records in it. */
   chunks: number;
+  /**
+   * Its chunks' places; undefined when not known (a file rewritten at
+   * load after dropping a corrupt run: reads then walk its records).
+   */
+  index?: SegmentIndex;
 }
+
+/** An empty buffer: the bytes of a chunk a read did not need to load. */
+const NO_BYTES = new Uint8Array(0);
 
 /** A chunk record read back. */
 export interface ChunkRecord {
@@ -206,12 +259,14 @@ export class SegmentDir {
       .sort();
     for (const name of names) {
       const seq = Number(name.slice(0, -4));
+      const index = new SegmentIndex();
       const info: SegmentInfo = {
         seq,
         file: new RecordFile(join(this.dir, name)),
         minT: Infinity,
         maxT: -Infinity,
         chunks: 0,
+        index,
       };
       const runs = info.file.load((b, s, e) => {
         let r: ChunkRecord | undefined;
@@ -224,9 +279,15 @@ export class SegmentDir {
         info.chunks++;
         if (r.minT < info.minT) info.minT = r.minT;
         if (r.maxT > info.maxT) info.maxT = r.maxT;
+        const at = r.bytes.byteOffset - b.byteOffset;
+        index.add(r.id, r.minT, r.maxT, at, at + r.bytes.length);
         visit(r);
       });
-      if (runs > 0) corrupt(info.file.path, runs);
+      if (runs > 0) {
+        // The file was rewritten without the bad runs: the offsets moved.
+        info.index = undefined;
+        corrupt(info.file.path, runs);
+      }
       this.segments.push(info);
       this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
     }
@@ -251,19 +312,37 @@ export class SegmentDir {
           minT: Infinity,
           maxT: -Infinity,
           chunks: 0,
+          index: new SegmentIndex(),
         };
         this.segments.push(seg);
       }
       // Take records until the segment is full (at least one).
       let to = from;
       const room = this.segmentBytes - seg.file.bytes;
+      const first = i;
       do {
         if (e.minT[i] < seg.minT) seg.minT = e.minT[i];
         if (e.maxT[i] > seg.maxT) seg.maxT = e.maxT[i];
         seg.chunks++;
         to = e.ends[i++];
       } while (i < e.ends.length && e.ends[i] - from <= room);
+      const base = seg.file.bytes - from;
       seg.file.append(e.bytes.subarray(from, to));
+      const index = seg.index;
+      if (index !== undefined) {
+        // Where each record's chunk bytes landed in the file.
+        let at = from;
+        for (let k = first; k < i; k++) {
+          const r = parseChunkRecord(
+            e.bytes,
+            at + RECORD_HEADER_BYTES,
+            e.ends[k],
+          )!;
+          const off = base + r.bytes.byteOffset - e.bytes.byteOffset;
+          index.add(r.id, r.minT, r.maxT, off, off + r.bytes.length);
+          at = e.ends[k];
+        }
+      }
       from = to;
     }
     this.chunksWritten += e.ends.length;
@@ -276,6 +355,80 @@ export class SegmentDir {
     this.segments.splice(at, 1);
     seg.file.remove();
     return seg.chunks;
+  }
+
+  /**
+   * Calls `visit` for each chunk of a series `wanted` (by id) that
+   * overlaps `[start, end]` and passes `overlaps` (finer: several
+   * windows), segment by segment in time order, with its codec bytes at
+   * `[from, to)` of `bytes` (a segment file's bytes, read once a call).
+   * A segment's file is read only when some chunk in it is `needed`
+   * (default: all are); else its chunks come with an empty `bytes` (and
+   * their places, so `to - from` is their length).
+   */
+  readSpans(
+    wanted: (id: number) => boolean,
+    start: number,
+    end: number,
+    visit: (
+      id: number,
+      minT: number,
+      maxT: number,
+      bytes: Uint8Array,
+      from: number,
+      to: number,
+    ) => void,
+    overlaps?: (minT: number, maxT: number) => boolean,
+    needed?: (
+      id: number,
+      minT: number,
+      maxT: number,
+      length: number,
+    ) => boolean,
+  ): void {
+    const picked: number[] = [];
+    for (const seg of this.segments) {
+      if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
+      const index = seg.index;
+      if (index === undefined) {
+        this.#readSegment(seg, wanted, start, end, overlaps, (r) => {
+          const at = r.bytes.byteOffset;
+          visit(
+            r.id,
+            r.minT,
+            r.maxT,
+            new Uint8Array(r.bytes.buffer),
+            at,
+            at + r.bytes.length,
+          );
+        });
+        continue;
+      }
+      picked.length = 0;
+      let need = needed === undefined;
+      const { id, minT, maxT, from, to } = index;
+      for (let k = 0; k < index.n; k++) {
+        if (maxT[k] < start || minT[k] > end || !wanted(id[k])) continue;
+        if (overlaps && !overlaps(minT[k], maxT[k])) continue;
+        picked.push(k);
+        if (!need && needed!(id[k], minT[k], maxT[k], to[k] - from[k])) {
+          need = true;
+        }
+      }
+      if (picked.length === 0) continue;
+      let bytes = NO_BYTES;
+      if (need) {
+        try {
+          bytes = readFileSync(seg.file.path);
+        } catch {
+          continue; // deleted by retention meanwhile
+        }
+      }
+      for (const k of picked) {
+        if (need && to[k] > bytes.length) continue; // not there (cut short?)
+        visit(id[k], minT[k], maxT[k], bytes, from[k], to[k]);
+      }
+    }
   }
 
   /**
@@ -292,32 +445,44 @@ export class SegmentDir {
   ): void {
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(seg.file.path);
-      } catch {
-        continue; // deleted by retention meanwhile
-      }
-      // Framing was checked at load (bad runs were removed then), so reads
-      // trust the lengths and skip the CRC: queries must be fast.
-      let pos = 0;
-      while (pos + RECORD_HEADER_BYTES <= bytes.length) {
-        const len = bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16);
-        const s = pos + RECORD_HEADER_BYTES;
-        pos = s + len;
-        if (pos > bytes.length) break;
-        const r = new ByteReader(bytes, s, pos);
-        if (r.u8() !== CHUNK_RECORD) continue;
-        const id = r.varint();
-        if (!wanted(id)) continue;
-        const minT = r.f64();
-        const maxT = minT + r.varint();
-        if (maxT < start || minT > end) continue;
-        if (overlaps && !overlaps(minT, maxT)) continue;
-        const count = r.varint();
-        const columns = r.u8();
-        visit({ id, minT, maxT, count, columns, bytes: r.bytes(pos - r.pos) });
-      }
+      this.#readSegment(seg, wanted, start, end, overlaps, visit);
+    }
+  }
+
+  /** {@linkcode read} of one segment, walking its records. */
+  #readSegment(
+    seg: SegmentInfo,
+    wanted: (id: number) => boolean,
+    start: number,
+    end: number,
+    overlaps: ((minT: number, maxT: number) => boolean) | undefined,
+    visit: (r: ChunkRecord) => void,
+  ): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(seg.file.path);
+    } catch {
+      return; // deleted by retention meanwhile
+    }
+    // Framing was checked at load (bad runs were removed then), so reads
+    // trust the lengths and skip the CRC: queries must be fast.
+    let pos = 0;
+    while (pos + RECORD_HEADER_BYTES <= bytes.length) {
+      const len = bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16);
+      const s = pos + RECORD_HEADER_BYTES;
+      pos = s + len;
+      if (pos > bytes.length) break;
+      const r = new ByteReader(bytes, s, pos);
+      if (r.u8() !== CHUNK_RECORD) continue;
+      const id = r.varint();
+      if (!wanted(id)) continue;
+      const minT = r.f64();
+      const maxT = minT + r.varint();
+      if (maxT < start || minT > end) continue;
+      if (overlaps && !overlaps(minT, maxT)) continue;
+      const count = r.varint();
+      const columns = r.u8();
+      visit({ id, minT, maxT, count, columns, bytes: r.bytes(pos - r.pos) });
     }
   }
 }

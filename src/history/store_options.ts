@@ -46,6 +46,13 @@ export interface HistoryStoreOptions {
    * retention says.
    */
   memoryChunks?: number;
+  /**
+   * Bytes of decoded raw chunks kept between queries (about 8 a sample),
+   * so a query that reads the chunks the last one read copies them
+   * instead of decoding them again; only queries fill it. 0 turns it off.
+   * Default 64 MiB (the last hour of about 2,000 series at 1 s).
+   */
+  decodedCacheBytes?: number;
   /** Size at which a segment file is closed. Default: 1/32 of the budget, between 4 KiB and 4 MiB. */
   segmentBytes?: number;
   /**

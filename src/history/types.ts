@@ -74,6 +74,12 @@ export interface SeriesPoints {
    * staleness marker to skip (raw tier). Absent when not known.
    */
   readonly noNaN?: boolean;
+  /**
+   * Set by a reader that knows: true when no value is below the one
+   * before and none is a NaN (a counter without a reset, so `rate()` need
+   * not look for one). Absent when not known.
+   */
+  readonly rises?: boolean;
   /** Downsampled tiers only: samples in the window. */
   readonly count?: Float64Array;
   /** Downsampled tiers only: their sum. */
@@ -129,6 +135,20 @@ export interface HistoryReader {
     tier: number,
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
+  /**
+   * Optional: {@linkcode selectSteps}'s series one at a time, in no set
+   * order, in arrays the reader may reuse for the next series (valid only
+   * during the call to `visit`), as {@linkcode selectEach} does for
+   * {@linkcode select}.
+   */
+  selectStepsEach?(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void;
   /**
    * Optional: {@linkcode select}'s series one at a time, in no set order:
    * `visit` gets each series' points in arrays the reader may reuse for

@@ -176,7 +176,7 @@ export const METRICS = {
     group: "process",
     seed: "MemoryUsage (per process)",
     moves:
-      "Read at scrape time. An estimate from the messages' shapes (strings at 2 bytes a character, numbers 8, objects walked to a fixed depth), not a heap measurement.",
+      "Read at scrape time. An estimate from the messages' shapes (strings at 2 bytes a character, numbers 8, binary data its length, objects walked up to 256 nodes and measured one in 16 per connection), not a heap measurement.",
   },
   processActiveActivations: {
     name: "process_active_activations",
@@ -310,6 +310,30 @@ export const METRICS = {
     group: "network",
     seed: "MessageBacklog",
     moves: "Read at scrape time.",
+  },
+  networkBufferedBytes: {
+    name: "network_buffered_bytes",
+    type: "gauge",
+    help:
+      "Estimated bytes of the messages held in all connection buffers of a flow: what its bytes budget counts.",
+    unit: "bytes",
+    labels: [FLOW],
+    group: "network",
+    seed: "(bytes budget)",
+    moves:
+      "Read at scrape time; kept up to date as messages are buffered and taken. The same estimate as `process_buffered_bytes`. Over the bytes budget per flow (`--flow-bytes-budget`, default 64 MiB) the flow's sources wait.",
+  },
+  networkBytesPressure: {
+    name: "network_bytes_pressure",
+    type: "gauge",
+    help:
+      "Whether a flow's sources wait because its buffers hold more than its bytes budget (1) or not (0).",
+    unit: "",
+    labels: [FLOW],
+    group: "network",
+    seed: "(bytes budget)",
+    moves:
+      'Read at scrape time. The flow\'s state says `pressure: "bytes"` at the same time.',
   },
   networkPartitions: {
     name: "network_partitions",
@@ -487,7 +511,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "ConnectionAge",
     moves:
-      "One observation per closed connection, seen when the server's sockets are next read (every 0.5 s while connections are open, and at every scrape), so an age is late by up to 0.5 s; dated from the connection's first request. Left out where /proc cannot be read.",
+      "One observation per closed connection, seen when the server's sockets are next read (every 0.5 s while connections are open, and at every scrape), so an age is late by up to 0.5 s; dated from the connection's first request. On Bun, above about 1000 requests a second only a sample of requests name their connection (Bun's peer lookup costs a fifth of a trivial request): a connection is then dated by its first sampled request or the first read that finds it, and one that opens and closes within 0.5 s with no sampled request is not observed. Left out where /proc cannot be read.",
   },
 } as const satisfies Record<string, MetricDef>;
 

@@ -272,6 +272,14 @@ export class SeriesPlan implements FamilySource {
       read: (s) => s.activeConnections,
     });
     admit("networkBacklog", { labels: flowLabels, read: (s) => s.backlog });
+    admit("networkBufferedBytes", {
+      labels: flowLabels,
+      read: (s) => s.bufferedBytes,
+    });
+    admit("networkBytesPressure", {
+      labels: flowLabels,
+      read: (s) => s.pressure === "bytes" ? 1 : 0,
+    });
     admit("networkPartitions", {
       labels: flowLabels,
       read: (s) => s.partitions,

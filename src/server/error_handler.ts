@@ -15,6 +15,7 @@ import {
   FlowManagerClosedError,
   FlowNotFoundError,
   FlowStartError,
+  FlowStorageError,
   GraphTooDeepError,
   InvalidFlowArgumentError,
   InvalidPatchError,
@@ -46,10 +47,12 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number]> = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FlowNotFoundError } from "../flows/errors.ts";
+ * import { FlowNotFoundError, FlowStorageError } from "../flows/errors.ts";
  * import { statusOf } from "./error_handler.ts";
  *
  * assert.equal(statusOf(new FlowNotFoundError("a")), 404);
+ * assert.equal(statusOf(new FlowStorageError("w.db", "disk_full", "full")), 507);
+ * assert.equal(statusOf(new FlowStorageError("w.db", "read_only", "read-only")), 503);
  * assert.equal(statusOf(new TypeError("x is undefined")), undefined);
  * ```
  */
@@ -57,6 +60,11 @@ export function statusOf(error: unknown): number | undefined {
   if (error instanceof HTTPException) return error.status;
   if (error instanceof GraphError || error instanceof GraphTooDeepError) {
     return 400;
+  }
+  // 507 Insufficient Storage for a full disk; a read-only database or an
+  // I/O error is the server unable to serve changes for now.
+  if (error instanceof FlowStorageError) {
+    return error.reason === "disk_full" ? 507 : 503;
   }
   for (const [type, status] of ERROR_STATUS) {
     if (error instanceof type) return status;
@@ -119,6 +127,11 @@ export function errorHandler(
     }
     if (error instanceof HTTPException) {
       return _errorResponse(c, error.status, error.message || "bad request");
+    }
+    if (error instanceof FlowStorageError) {
+      return _errorResponse(c, statusOf(error)!, error.message, {}, {
+        reason: error.reason,
+      });
     }
     const status = statusOf(error);
     if (status !== undefined) return _errorResponse(c, status, error.message);

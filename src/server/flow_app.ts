@@ -33,6 +33,7 @@ import { metricsApp } from "./metrics_app.ts";
 import { queryRoutes } from "./query_routes.ts";
 import { _errorResponse } from "./_response.ts";
 import { DEFAULT_MAX_BODY_DEPTH } from "./_request.ts";
+import type { EventStreamLimits, EventStreamLog } from "./_flow_events.ts";
 
 export { DEFAULT_MAX_BODY_DEPTH };
 
@@ -75,6 +76,18 @@ export interface FlowAppOptions {
   requestTimeoutMs?: number;
   /** How often `GET /flows/:id/events` sends a `stats` event (ms), unless the request asks (`?interval=`). Default 1000. */
   eventsIntervalMs?: number;
+  /**
+   * Bounds of `GET /flows/:id/events` per client: the size of a `stats`
+   * snapshot (a bigger one is cut and says so), the unread bytes and the
+   * time without reading before a client is dropped. Defaults in
+   * `DEFAULT_EVENT_STREAM_LIMITS` (256 KiB, 1 MiB, 60 s).
+   */
+  eventStreams?: EventStreamLimits;
+  /**
+   * The operator's log, for what the server does on its own (an event
+   * stream client dropped). Default `console.warn`.
+   */
+  log?: EventStreamLog;
   /** Middleware run before every route, e.g. the HTTP metrics. Default none. */
   middleware?: readonly MiddlewareHandler[];
   /** Passed to the metrics app. Default 32. */
@@ -195,6 +208,8 @@ export function flowApp(options: FlowAppOptions): Hono {
       requestTimeoutMs,
       eventsIntervalMs,
       signal: options.signal,
+      eventStreams: options.eventStreams,
+      log: options.log,
     }),
     // The cross-site check first: a page's request is refused before a
     // token is looked at (and never counts as a failed attempt).

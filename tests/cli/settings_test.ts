@@ -67,6 +67,11 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     historyInclude: [],
     historyExclude: [],
     safeMode: false,
+    maxCapacity: 100_000,
+    expressionTimeoutMs: 1000,
+    expressionMaxDepth: 1000,
+    stallThresholdMs: 2000,
+    flowBytesBudget: 64 * 2 ** 20,
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);
@@ -321,4 +326,86 @@ test("resolveSettings() refuses a token file it cannot use, naming the file and 
       );
     }
   });
+});
+
+test("resolveSettings(): the limits and budgets come from a flag, a WEIR_ variable or the config file", () => {
+  withConfig({ maxCapacity: 500, stallThreshold: "off" }, (file) => {
+    const r = resolveSettings(
+      {
+        "--config": [file],
+        "--expression-timeout": ["250ms"],
+        "--flow-bytes-budget": ["16MiB"],
+      },
+      { WEIR_EXPRESSION_MAX_DEPTH: "200", WEIR_STALL_THRESHOLD: "5s" },
+    );
+    const s = r.settings;
+    assert.deepEqual(
+      [
+        s.maxCapacity,
+        s.expressionTimeoutMs,
+        s.expressionMaxDepth,
+        s.stallThresholdMs,
+        s.flowBytesBudget,
+      ],
+      [500, 250, 200, 5000, 16 * 2 ** 20],
+    );
+    assert.deepEqual(
+      [
+        r.sources.maxCapacity,
+        r.sources.expressionTimeoutMs,
+        r.sources.expressionMaxDepth,
+        r.sources.stallThresholdMs,
+        r.sources.flowBytesBudget,
+      ],
+      ["file", "flag", "env", "env", "flag"],
+    );
+    assert.equal(
+      resolveSettings({ "--stall-threshold": ["off"] }, {}).settings
+        .stallThresholdMs,
+      0,
+    );
+  });
+});
+
+test("resolveSettings() refuses limits and budgets out of range, naming where they came from", () => {
+  for (
+    const [flags, env, message] of [
+      [
+        { "--max-capacity": ["0"] },
+        {},
+        /^--max-capacity must be a whole number from 1 to 10000000/,
+      ],
+      [
+        {},
+        { WEIR_MAX_CAPACITY: "1e9" },
+        /^WEIR_MAX_CAPACITY must be a whole number/,
+      ],
+      [
+        { "--expression-timeout": ["forever"] },
+        {},
+        /^--expression-timeout must be a whole number of milliseconds/,
+      ],
+      [
+        { "--expression-max-depth": ["-1"] },
+        {},
+        /^--expression-max-depth must be a whole number from 1 to 100000/,
+      ],
+      [
+        { "--stall-threshold": ["10ms"] },
+        {},
+        /^--stall-threshold must be a duration from 100 ms to 1 h/,
+      ],
+      [
+        {},
+        { WEIR_FLOW_BYTES_BUDGET: "1KiB" },
+        /^WEIR_FLOW_BYTES_BUDGET must be a size of at least 1 MiB/,
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => resolveSettings(flags, env),
+      (e: Error) => e instanceof SettingsError && message.test(e.message),
+      JSON.stringify([flags, env]),
+    );
+  }
 });

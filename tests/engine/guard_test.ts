@@ -27,6 +27,7 @@ function hostOf() {
     },
     reachedSink: (at, origin) => reached.push(at - origin),
     now: () => performance.now(),
+    stalled: () => {},
   };
   return { host, errors, routed, reached };
 }

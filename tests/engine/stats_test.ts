@@ -21,6 +21,8 @@ function statsOf(
     procs,
     conns,
     latency: new Histogram(),
+    bufferedBytes: 0,
+    pressure: null,
   });
 }
 

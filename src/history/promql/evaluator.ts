@@ -37,6 +37,7 @@ import { evalFunction } from "./functions.ts";
 import { PromQLError } from "./promql_error.ts";
 import {
   checkHoltWinters,
+  increaseSweep,
   RANGE_FUNCTIONS,
   rateSweep,
   rawRangeFunction,
@@ -397,6 +398,22 @@ export class Evaluator {
       );
       return false;
     }
+    if (!whole && this.reader.selectStepsEach !== undefined) {
+      this.reader.selectStepsEach(
+        sel.matchers,
+        refs,
+        reachMs,
+        this.tier,
+        columns,
+        (p) => {
+          this.addSamples(p.t.length);
+          const q = dropStale ? withoutStale(p) : p;
+          held.samples += q.t.length;
+          visit(q);
+        },
+      );
+      return false;
+    }
     const selected = this.#selectSteps(sel, refs, reachMs, dropStale, columns);
     for (const p of selected) {
       held.samples += p.t.length;
@@ -589,16 +606,24 @@ export class Evaluator {
     const useResets = raw && (func === "rate" || func === "increase");
     // rate/increase/delta of raw samples: one pass a series (rateSweep).
     const sweep = raw && !constant && SWEEP_FUNCTIONS.has(func);
+    // rate/increase of a downsampled tier: one pass a series too.
+    const windowSweep = !raw && !constant &&
+      (func === "rate" || func === "increase");
     const keepName = func === "last_over_time";
     const out: StepSeries[] = [];
     const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
+    let visited = 0;
     const each = (p: SeriesPoints) => {
-      this.checkTimeout();
+      // The clock every 64 series (a clock read is about as dear as a
+      // series' sweep).
+      if ((visited++ & 63) === 0) this.checkTimeout();
       const v = new Float64Array(this.n);
       const ok = new Uint8Array(this.n);
       const t = p.t;
-      const resets = useResets ? resetCorrections(p.value) : undefined;
+      const resets = useResets && !sweep
+        ? resetCorrections(p.value)
+        : undefined;
       const counts = p.count;
       let lo = 0;
       let hi = -1;
@@ -614,19 +639,30 @@ export class Evaluator {
         boundary: -1,
         resets,
       };
-      if (sweep) {
+      const swept = sweep || (windowSweep && p.increase !== undefined);
+      if (windowSweep && p.increase !== undefined) {
+        produced += increaseSweep(
+          func === "rate",
+          t,
+          p.increase,
+          refs,
+          rangeMs,
+          v,
+          ok,
+        );
+      } else if (sweep) {
         produced += rateSweep(
           func as "rate",
           t,
           p.value,
           refs,
           rangeMs,
-          resets ?? null,
+          p.rises === true,
           v,
           ok,
         );
       }
-      for (let i = 0; i < (sweep ? 0 : this.n); i++) {
+      for (let i = 0; i < (swept ? 0 : this.n); i++) {
         if (constant && i > 0) {
           v[i] = v[0];
           ok[i] = ok[0];

@@ -12,6 +12,7 @@
  * @module
  */
 import type { SeriesPoints } from "../types.ts";
+import { seekAbove } from "./_points.ts";
 import { PromQLError } from "./promql_error.ts";
 import { quantile } from "./quantile.ts";
 
@@ -208,11 +209,15 @@ export const SWEEP_FUNCTIONS: ReadonlySet<string> = new Set([
 /**
  * `rate`, `increase` or `delta` of one series of raw samples at every
  * step in one pass: the range `[ends[i] - rangeMs, ends[i]]` of each step
- * (`ends` ascending) found by moving its two ends forward, counter resets
- * from the running sums `resets` ({@linkcode resetCorrections}; null: none).
- * Writes `v[i]` and `ok[i] = 1` where a value exists (two samples or
- * more); returns how many. The same values as {@linkcode rawRangeFunction}
- * per step, without its search and call per step.
+ * (`ends` ascending) found by moving its two ends forward; a counter's
+ * resets are summed as the range's end passes them (the running sums
+ * {@linkcode resetCorrections} would give, made only once a reset is met),
+ * so the samples are walked once; `rises` (no value below the one before,
+ * see `SeriesPoints.rises`) skips that walk: the range's ends are then
+ * found by search, so the work is per step, not per sample. Writes `v[i]` and `ok[i] = 1` where a
+ * value exists (two samples or more); returns how many. The same values
+ * as {@linkcode rawRangeFunction} per step, without its search and call
+ * per step.
  *
  * @example
  * ```ts
@@ -223,7 +228,7 @@ export const SWEEP_FUNCTIONS: ReadonlySet<string> = new Set([
  * const value = new Float64Array([0, 15, 30, 45, 60]);
  * const v = new Float64Array(2);
  * const ok = new Uint8Array(2);
- * const n = rateSweep("increase", t, value, new Float64Array([10_000, 60_000]), 60_000, null, v, ok);
+ * const n = rateSweep("increase", t, value, new Float64Array([10_000, 60_000]), 60_000, false, v, ok);
  * assert.equal(n, 1); // one sample in [-50 s, 10 s]: no value
  * assert.deepEqual([...ok], [0, 1]);
  * assert.equal(v[1], 60);
@@ -235,33 +240,172 @@ export function rateSweep(
   values: Float64Array,
   ends: Float64Array,
   rangeMs: number,
-  resets: Float64Array | null,
+  rises: boolean,
   v: Float64Array,
   ok: Uint8Array,
 ): number {
+  // A series known to rise has no reset to look for.
   const isCounter = func !== "delta";
+  const scanResets = isCounter && !rises;
   const isRate = func === "rate";
+  const rangeSeconds = rangeMs / 1000;
   const len = t.length;
+  let lo = 0;
+  let hi = -1;
+  let produced = 0;
+  // Reset corrections: their running sum at each sample from the first
+  // reset on (`resets`, null until one is met), and at `hi` (`acc`).
+  let resets: Float64Array | null = null;
+  let firstReset = len;
+  let acc = 0;
+  let prev = len > 0 ? values[0] : 0;
+  // How far each end moved at the last step: samples on a regular grid
+  // move both by the same count every step, so that guess, checked
+  // against its neighbours, finds an end in two reads instead of a search.
+  let moveHi = 0;
+  let moveLo = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i];
+    const start = end - rangeMs;
+    const from = hi + 1;
+    const guess = hi + moveHi;
+    if (
+      !scanResets && moveHi > 0 && guess < len && t[guess] <= end &&
+      (guess + 1 === len || t[guess + 1] > end)
+    ) {
+      hi = guess;
+    } else if (from < len && t[from] <= end) {
+      // The range's end: a gallop then a binary search from hi on.
+      let stepUp = 1;
+      let a = from;
+      let b = from + 1;
+      while (b < len && t[b] <= end) {
+        a = b;
+        stepUp *= 2;
+        b = a + stepUp;
+      }
+      if (b > len) b = len;
+      // t[a] <= end; the first index past end is in (a, b].
+      a++;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (t[mid] <= end) a = mid + 1;
+        else b = mid;
+      }
+      const newHi = a - 1;
+      if (scanResets) {
+        // Resets among the samples the end passed.
+        for (let j = from; j <= newHi; j++) {
+          const x = values[j];
+          if (x < prev) {
+            if (resets === null) {
+              resets = new Float64Array(len);
+              firstReset = j;
+            }
+            acc += prev;
+          }
+          if (resets !== null) resets[j] = acc;
+          prev = x;
+        }
+      }
+      hi = newHi;
+    }
+    moveHi = hi + 1 - from;
+    // The range's start: the guess, else a binary search between where it
+    // was and hi + 1.
+    const lastLo = lo;
+    const lg = lo + moveLo;
+    if (
+      moveLo > 0 && lg <= hi + 1 && (lg === len || t[lg] >= start) &&
+      t[lg - 1] < start
+    ) {
+      lo = lg;
+    } else {
+      let a = lo;
+      let b = hi + 1;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (t[mid] < start) a = mid + 1;
+        else b = mid;
+      }
+      lo = a;
+    }
+    moveLo = lo - lastLo;
+    if (hi - lo < 1) continue;
+    // Prometheus 2.42's extrapolatedRate (see extrapolate()), inline.
+    let result = values[hi] - values[lo];
+    if (resets !== null) {
+      result += resets[hi] - (lo >= firstReset ? resets[lo] : 0);
+    }
+    const tLo = t[lo];
+    const tHi = t[hi];
+    let durationToStart = (tLo - start) / 1000;
+    const durationToEnd = (end - tHi) / 1000;
+    const sampledInterval = (tHi - tLo) / 1000;
+    const averageInterval = sampledInterval / (hi - lo);
+    if (isCounter && result > 0 && values[lo] >= 0) {
+      const durationToZero = sampledInterval * (values[lo] / result);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+    const threshold = averageInterval * 1.1;
+    let interval = sampledInterval;
+    interval += durationToStart < threshold
+      ? durationToStart
+      : averageInterval / 2;
+    interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
+    let factor = interval / sampledInterval;
+    if (isRate) factor /= rangeSeconds;
+    v[i] = result * factor;
+    ok[i] = 1;
+    produced++;
+  }
+  return produced;
+}
+
+/**
+ * `rate` or `increase` of one series of a downsampled tier at every step
+ * in one pass: the windows in `(ends[i] - rangeMs, ends[i]]` of each step
+ * (`ends` ascending; a window ending at the range's start holds samples
+ * before it) found by moving the range's two ends forward, their
+ * `increase` summed. Writes `v[i]` and `ok[i] = 1` where the range holds a
+ * window; returns how many. The same values as
+ * {@linkcode windowRangeFunction} per step, without its search and call
+ * per step.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { increaseSweep } from "./range_functions.ts";
+ *
+ * const t = new Float64Array([60_000, 120_000, 180_000]);
+ * const increase = new Float64Array([6, 12, 18]);
+ * const v = new Float64Array(2);
+ * const ok = new Uint8Array(2);
+ * assert.equal(increaseSweep(true, t, increase, new Float64Array([120_000, 180_000]), 120_000, v, ok), 2);
+ * assert.deepEqual([...v], [(6 + 12) / 120, (12 + 18) / 120]);
+ * ```
+ */
+export function increaseSweep(
+  isRate: boolean,
+  t: Float64Array,
+  increase: Float64Array,
+  ends: Float64Array,
+  rangeMs: number,
+  v: Float64Array,
+  ok: Uint8Array,
+): number {
+  const seconds = rangeMs / 1000;
   let lo = 0;
   let hi = -1;
   let produced = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i];
-    const start = end - rangeMs;
-    while (lo < len && t[lo] < start) lo++;
-    while (hi + 1 < len && t[hi + 1] <= end) hi++;
-    if (hi - lo < 1) continue;
-    v[i] = extrapolate(
-      t,
-      values,
-      lo,
-      hi,
-      end,
-      rangeMs,
-      isCounter ? resets : null,
-      isCounter,
-      isRate,
-    );
+    lo = seekAbove(t, lo, end - rangeMs);
+    hi = seekAbove(t, hi + 1, end) - 1;
+    if (hi < lo) continue;
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += increase[j];
+    v[i] = isRate ? sum / seconds : sum;
     ok[i] = 1;
     produced++;
   }

@@ -1,0 +1,251 @@
+/**
+ * The stall watchdog: notices that the event loop has been blocked longer
+ * than a threshold, says at once which flow and process did it, and has
+ * the network report the stall when the activation returns, so that the
+ * flow manager stops that flow (issue 18: a poison flow must not take the
+ * server down).
+ *
+ * A stall cannot be seen from the blocked thread, so the watching runs on
+ * a `Worker` (a Web standard both Deno and Bun have): the main thread
+ * writes a heartbeat into a `SharedArrayBuffer` every `thresholdMs / 4`
+ * (at most every 250 ms); the worker reads it as often. When the heartbeat
+ * has not moved for `thresholdMs`, the worker reads the engine's
+ * current-activation marker (`engine/activation.ts`), writes one log line
+ * to standard error itself (the main thread, which owns the log, is
+ * blocked), and flips the marker so that the network reports the stall
+ * when the activation returns. The worker's code is inline (a `Blob` URL),
+ * so the single executable needs no extra file.
+ *
+ * @module
+ */
+import { activationCells } from "../engine/activation.ts";
+import type { Network } from "../engine/network.ts";
+
+/** Options of {@linkcode StallWatchdog.start}. */
+export interface StallWatchdogOptions {
+  /** A blocked event loop counts as a stall after this many ms. Default 2000. */
+  thresholdMs?: number;
+  /**
+   * The format of the line the worker writes to standard error during a
+   * stall, like the server's log: `json` (one object) or `text`. Default
+   * `text`.
+   */
+  format?: "json" | "text";
+  /**
+   * Called on the main thread when the loop is back: how long it was
+   * blocked and, when an activation was marked, which flow and process.
+   */
+  onStallEnd?: (stall: StallInfo) => void;
+}
+
+/** A stall as the watchdog saw it. */
+export interface StallInfo {
+  /** The flow whose activation ran, if one was marked. */
+  flow?: string;
+  /** Its process. */
+  process?: string;
+  /** How long the loop was blocked (ms), within a heartbeat interval. */
+  ms: number;
+}
+
+/** The worker: watches the heartbeat, names the activation, flips the marker. */
+const WORKER_SOURCE = `
+import { writeSync } from "node:fs";
+let hb, cells, since, thresholdMs, format;
+const names = new Map();
+let last = -1, lastAt = 0, stalled = false, stallStart = 0, named, flipped = 0;
+function line(msg, fields) {
+  const now = new Date();
+  if (format === "json") {
+    return JSON.stringify({ time: now.toISOString(), level: "error", msg, ...fields });
+  }
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  return p(now.getHours()) + ":" + p(now.getMinutes()) + ":" + p(now.getSeconds()) +
+    "." + p(now.getMilliseconds(), 3) + " ERROR " + msg;
+}
+function check() {
+  const beat = Atomics.load(hb, 0);
+  const now = Date.now();
+  // The heartbeat moved, or the flipped activation returned (the main
+  // thread may block again before its heartbeat runs): the stall is over.
+  if (beat !== last || (flipped !== 0 && Atomics.load(cells, 0) !== flipped)) {
+    if (stalled) {
+      stalled = false;
+      self.postMessage({ type: "end", ms: now - stallStart, ...named });
+    }
+    flipped = 0;
+    last = beat;
+    lastAt = now;
+    return;
+  }
+  if (stalled || now - lastAt < thresholdMs) return;
+  stalled = true;
+  stallStart = lastAt;
+  const id = Atomics.load(cells, 0);
+  const who = names.get(id);
+  named = who === undefined ? {} : { flow: who[0], process: who[1] };
+  if (id > 0) {
+    since[0] = lastAt;
+    if (Atomics.compareExchange(cells, 0, id, -id) === id) flipped = -id;
+  }
+  const s = ((now - lastAt) / 1000).toFixed(1);
+  const msg = who !== undefined
+    ? "flow " + JSON.stringify(who[0]) + ": process " + JSON.stringify(who[1]) +
+      " has blocked the event loop for " + s + " s (watchdog threshold " +
+      thresholdMs + " ms); the flow is stopped as soon as it returns"
+    : "the event loop has been blocked for " + s + " s (watchdog threshold " +
+      thresholdMs + " ms)" + (id > 0 ? " in an activation of process #" + id
+      : "; no flow activation is running (the server's own work, or a process's code after an await)");
+  try {
+    writeSync(2, line(msg, { ...named, stalled_ms: now - lastAt, watchdog: true }) + "\\n");
+  } catch {}
+}
+self.onmessage = (e) => {
+  const m = e.data;
+  if (m.type === "init") {
+    hb = new Int32Array(m.heartbeat);
+    cells = new Int32Array(m.cells, 0, 2);
+    since = new Float64Array(m.cells, 8, 1);
+    thresholdMs = m.thresholdMs;
+    format = m.format;
+    setInterval(check, m.intervalMs);
+    self.postMessage({ type: "ready" });
+  } else if (m.type === "names") {
+    for (const [id, flow, process] of m.entries) names.set(id, [flow, process]);
+  } else if (m.type === "forget") {
+    for (const id of m.ids) names.delete(id);
+  }
+};
+`;
+
+/**
+ * Watches the event loop from a worker; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StallWatchdog } from "./stall_watchdog.ts";
+ *
+ * const ends: number[] = [];
+ * const dog = await StallWatchdog.start({
+ *   thresholdMs: 200,
+ *   onStallEnd: (s) => ends.push(s.ms),
+ * });
+ * const t0 = Date.now();
+ * while (Date.now() - t0 < 600) {} // blocks the loop: the worker logs it
+ * await new Promise((r) => setTimeout(r, 400));
+ * dog.close();
+ * assert.equal(ends.length, 1);
+ * assert.ok(ends[0] >= 200);
+ * ```
+ */
+export class StallWatchdog {
+  /** The threshold, ms. */
+  readonly thresholdMs: number;
+  readonly #worker: Worker;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  private constructor(
+    thresholdMs: number,
+    worker: Worker,
+    timer: ReturnType<typeof setInterval>,
+  ) {
+    this.thresholdMs = thresholdMs;
+    this.#worker = worker;
+    this.#timer = timer;
+  }
+
+  /** Starts the worker and the heartbeat; resolves once the worker watches. */
+  static async start(options: StallWatchdogOptions = {}): Promise<
+    StallWatchdog
+  > {
+    const thresholdMs = options.thresholdMs ?? 2000;
+    if (
+      !Number.isInteger(thresholdMs) || thresholdMs < 100 ||
+      thresholdMs > 3_600_000
+    ) {
+      throw new RangeError(
+        `Cannot start stall watchdog: thresholdMs must be a whole number of ms from 100 to 3600000, received ${thresholdMs}`,
+      );
+    }
+    const intervalMs = Math.max(25, Math.min(250, Math.floor(thresholdMs / 4)));
+    const heartbeat = new Int32Array(new SharedArrayBuffer(4));
+    const url = URL.createObjectURL(
+      new Blob([WORKER_SOURCE], { type: "application/javascript" }),
+    );
+    const worker = new Worker(url, { type: "module" });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.onerror = (e) => {
+        e.preventDefault?.();
+        reject(new Error(`Cannot start stall watchdog: ${e.message}`));
+      };
+      worker.onmessage = (e: MessageEvent) => {
+        if (e.data?.type === "ready") resolve();
+      };
+    });
+    worker.postMessage({
+      type: "init",
+      heartbeat: heartbeat.buffer,
+      cells: activationCells.buffer,
+      thresholdMs,
+      intervalMs,
+      format: options.format ?? "text",
+    });
+    try {
+      await ready;
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    let beat = 0;
+    const timer = setInterval(
+      () => Atomics.store(heartbeat, 0, ++beat),
+      intervalMs,
+    );
+    const onEnd = options.onStallEnd;
+    worker.onmessage = (e: MessageEvent) => {
+      const m = e.data as { type: string } & StallInfo;
+      if (m?.type !== "end" || onEnd === undefined) return;
+      onEnd({
+        ms: m.ms,
+        ...(m.flow !== undefined ? { flow: m.flow, process: m.process } : {}),
+      });
+    };
+    // Neither keeps a process alive that has nothing else to do (Bun, Node).
+    (worker as { unref?: () => void }).unref?.();
+    (timer as { unref?: () => void }).unref?.();
+    return new StallWatchdog(thresholdMs, worker, timer);
+  }
+
+  /**
+   * Tells the worker the names of `network`'s processes, as flow `flow`;
+   * returns the function that forgets them (when the network is retired).
+   */
+  watch(flow: string, network: Network): () => void {
+    const ids = network.activationIds();
+    if (this.#closed) return () => {};
+    this.#worker.postMessage({
+      type: "names",
+      entries: ids.map(([id, process]) => [id, flow, process]),
+    });
+    return () => {
+      if (!this.#closed) {
+        this.#worker.postMessage({
+          type: "forget",
+          ids: ids.map(([id]) => id),
+        });
+      }
+    };
+  }
+
+  /** Stops the heartbeat and the worker. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#worker.terminate();
+  }
+}
