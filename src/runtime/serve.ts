@@ -266,10 +266,11 @@ function _serveDeno(
   // Deno hands the peer only to the handler: its info goes on to `fetch`
   // as `env` (where Hono's Deno adapter expects it), for remoteAddress().
   // Not kept per request in a WeakMap: that cost ~10% of a trivial
-  // route's requests/s (bench/RESULTS.md).
+  // route's requests/s (bench/RESULTS.md). The peer (an op and two
+  // objects) is read for a sample of requests, as on Bun.
   const handler = (request: Request, info: DenoServeInfo) => {
     const tracker = peers.tracker;
-    if (tracker !== undefined && tracker.watching) {
+    if (tracker !== undefined && tracker.samplePeer()) {
       const peer = info.remoteAddr;
       tracker.noteRequest(peer.hostname, peer.port);
     }
@@ -308,7 +309,8 @@ async function _serveBun(
   // Bun's peer lookup (server.requestIP) costs about 3 µs, a fifth of a
   // trivial request's CPU time (bench/RESULTS.md "Server as shipped vs bare
   // Hono"): above about 1000 requests a second, only a sample of requests
-  // report their connection (see ConnectionTracker.samplePeer).
+  // report their connection (see ConnectionTracker.samplePeer), on both
+  // runtimes.
   const handler = (request: Request, server: BunHttpServer) => {
     const tracker = peers.tracker;
     if (tracker !== undefined && tracker.samplePeer()) {
