@@ -192,12 +192,26 @@ export class StallWatchdog {
       intervalMs,
       format: options.format ?? "text",
     });
+    // A worker that never answers must not hold the server's start.
+    let answer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      answer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              "Cannot start stall watchdog: its worker did not answer within 10 s",
+            ),
+          ),
+        10_000,
+      );
+    });
     try {
-      await ready;
+      await Promise.race([ready, late]);
     } catch (e) {
       worker.terminate();
       throw e;
     } finally {
+      clearTimeout(answer);
       URL.revokeObjectURL(url);
     }
     let beat = 0;
