@@ -27,7 +27,18 @@
  *    `selectSteps()` of the step windows for the 30-day one. Each prints
  *    the cold (first) run, the median of 7, and the RSS (MB) after ingest
  *    and after the queries.
- *    `--query=1h` or `--query=30d` runs one of the two.
+ *    `--query=1h` or `--query=30d` runs one of the two. Each runs in
+ *    memory and again on disk (`--store=memory|disk|both`, default both):
+ *    the store written to a temporary folder, closed and opened again, so
+ *    every sealed chunk is read back from its segment files, as `weir
+ *    serve` reads after a restart (it keeps no ring by default); the
+ *    30-day one on disk with 100 series (`--disk-series-30d=N`; 1,000
+ *    would be about 320 MB of minute segments, beyond the default 256 MiB
+ *    budget). Beside each wall time, the CPU time of the process (less
+ *    disturbed on a shared machine). Repeated queries read sealed chunks
+ *    from the store's decoded-chunk cache (`decodedCacheBytes`, 64 MiB by
+ *    default): the cold figure is the first query, with nothing decoded
+ *    before and the JIT not yet warm.
  * 4. cost: the 100 flows x 10 processes set-up (and the demo flow) in
  *    child processes side by side, one with a `History` (on disk, in a
  *    temporary folder) attached and sampling every 1 s, one without: CPU
@@ -482,6 +493,12 @@ const QUERY_SERIES_30D = 1000;
 const queryWhich = argv.find((a) => a.startsWith("--query="))?.slice(8) ??
   "all";
 
+/** CPU time of this process (ms, user and system). */
+function ownCpuMs(): number {
+  const u = globalThis.process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** Resident set size of this process (MB), from /proc. */
 function ownRssMB(): number {
   return Math.round(rssMB(globalThis.process?.pid ?? 0));
@@ -497,6 +514,9 @@ interface QueryFigures {
   queryColdMs: number;
   queryMedianMs: number;
   queryByRun: number[];
+  /** CPU time of this process during the first query and the median (ms): less disturbed by a loaded machine. */
+  queryCpuColdMs: number;
+  queryCpuMedianMs: number;
   selectMedianMs: number;
   rssAfterIngestMB: number;
   rssAfterQueriesMB: number;
@@ -540,10 +560,13 @@ async function timeQuery(
     type: "=" as const,
     value: "weir_process_messages_total",
   }];
+  const cpus: number[] = [];
   for (let r = 0; r < 7; r++) {
+    const c0 = ownCpuMs();
     let t0 = performance.now();
     const res = queryRange(store, QUERY, start, end, step, options);
     runs.push(performance.now() - t0);
+    cpus.push(ownCpuMs() - c0);
     if (res.resultType !== "matrix") throw new Error("expected a matrix");
     resultSeries = res.result.length;
     points = res.result[0]?.values.length ?? 0;
@@ -563,6 +586,8 @@ async function timeQuery(
     queryColdMs: Number(runs[0].toFixed(1)),
     queryMedianMs: Number(median(runs).toFixed(1)),
     queryByRun: runs.map((x) => Number(x.toFixed(1))),
+    queryCpuColdMs: Number(cpus[0].toFixed(1)),
+    queryCpuMedianMs: Number(median(cpus).toFixed(1)),
     selectMedianMs: Number(median(selects).toFixed(1)),
     rssAfterIngestMB,
     rssAfterQueriesMB: ownRssMB(),
@@ -572,93 +597,173 @@ async function timeQuery(
   log(
     `query ${what}, ${series} series: cold ${f.queryColdMs} ms, median ${f.queryMedianMs} ms (${
       f.queryByRun.join(", ")
-    }); ${
-      storePart ? "selectSteps()" : "selectEach()"
+    }); CPU cold ${f.queryCpuColdMs} ms, median ${f.queryCpuMedianMs} ms; ${
+      storePart ? "selectStepsEach()" : "selectEach()"
     } alone ${f.selectMedianMs} ms; ${resultSeries} series x ${points} points; RSS ${rssAfterIngestMB} MB after ingest, ${f.rssAfterQueriesMB} MB after the queries`,
   );
   return f;
 }
 
+/**
+ * A store for the query part: in memory (`memoryChunks` sealed chunks a
+ * series kept), or on disk: a temporary folder written through `fill`,
+ * flushed, closed and opened again, so every sealed chunk is read back
+ * from its segment files as `weir serve` reads it after a restart (its
+ * default: no ring). Returns the store, the ingest seconds and a cleanup.
+ */
+async function queryStore(
+  disk: boolean,
+  memoryChunks: number | undefined,
+  end: number,
+  fill: (store: HistoryStore) => Promise<void>,
+): Promise<[HistoryStore, number, () => Promise<void>]> {
+  const dir = disk ? mkdtempSync(join(tmpdir(), "weir-query-bench-")) : "";
+  const options = disk
+    ? {
+      dir,
+      now: () => end,
+      flushIntervalMs: 0,
+      // The folder must hold the whole range (30 days of 1,000 series is
+      // about 320 MB of minute segments).
+      maxDiskBytes: 4 * 1024 ** 3,
+    }
+    : { memoryChunks };
+  let store = await HistoryStore.open(options);
+  const t0 = performance.now();
+  await fill(store);
+  const ingest = (performance.now() - t0) / 1000;
+  if (disk) {
+    await store.close();
+    store = await HistoryStore.open(options);
+  }
+  const opened = store;
+  return [store, ingest, async () => {
+    await opened.close();
+    if (disk) rmSync(dir, { recursive: true, force: true });
+  }];
+}
+
+/** Series of the 30-day query on disk (`--disk-series-30d=N`): 100 by default. */
+const QUERY_SERIES_30D_DISK = Number(
+  argv.find((a) => a.startsWith("--disk-series-30d="))?.slice(18) ?? 100,
+);
+/** Which stores the query part runs: `--store=memory|disk|both` (default both). */
+const queryStores = argv.find((a) => a.startsWith("--store="))?.slice(8) ??
+  "both";
+
 async function queryBench(): Promise<QueryFigures[]> {
   const out: QueryFigures[] = [];
+  const end = T0 - (T0 % HOUR) + HOUR;
+  const disks = queryStores === "memory"
+    ? [false]
+    : queryStores === "disk"
+    ? [true]
+    : [false, true];
   if (queryWhich !== "30d") {
-    // 1 hour (and the minute before it) of raw samples at 1 s.
-    const store = await HistoryStore.open({});
-    const refs = querySeries(store, QUERY_SERIES);
-    const end = T0 - (T0 % HOUR) + HOUR;
-    const first = end - HOUR - 60_000;
-    const acc = new Float64Array(QUERY_SERIES);
-    const t0 = performance.now();
-    for (let t = first; t <= end; t += 1000) {
-      for (let s = 0; s < QUERY_SERIES; s++) {
-        store.append(refs[s], t, acc[s] += 20 + ((t / 1000 + s) % 5));
-      }
-    }
-    const ingest = (performance.now() - t0) / 1000;
-    out.push(
-      await timeQuery(
-        "1 h at 15 s step (raw tier)",
-        QUERY_SERIES,
-        store,
-        (end - first) / 1000 + 1,
-        ingest,
-        end - HOUR,
+    for (const disk of disks) {
+      // 1 hour (and the minute before it) of raw samples at 1 s.
+      const first = end - HOUR - 60_000;
+      const [store, ingest, done] = await queryStore(
+        disk,
+        undefined,
         end,
-        15_000,
-        0,
-        { nowMs: end },
-      ),
-    );
-    await store.close();
+        async (store) => {
+          const refs = querySeries(store, QUERY_SERIES);
+          const acc = new Float64Array(QUERY_SERIES);
+          for (let t = first; t <= end; t += 1000) {
+            for (let s = 0; s < QUERY_SERIES; s++) {
+              store.append(refs[s], t, acc[s] += 20 + ((t / 1000 + s) % 5));
+            }
+          }
+          if (disk) await store.flush();
+        },
+      );
+      out.push(
+        await timeQuery(
+          `1 h at 15 s step (raw tier)${
+            disk ? ", on disk after a restart" : ""
+          }`,
+          QUERY_SERIES,
+          store,
+          (end - first) / 1000 + 1,
+          ingest,
+          end - HOUR,
+          end,
+          15_000,
+          0,
+          { nowMs: end },
+        ),
+      );
+      await done();
+    }
   }
   if (queryWhich !== "1h") {
-    // 30 days of the minute tier: one sample a minute fed through
-    // append() (each minute window then holds one sample), kept in memory.
-    const store = await HistoryStore.open({ memoryChunks: 800 });
-    const refs = querySeries(store, QUERY_SERIES_30D);
-    const end = T0 - (T0 % HOUR) + HOUR;
-    const first = end - 30 * DAY - HOUR;
-    const acc = new Float64Array(QUERY_SERIES_30D);
-    const t0 = performance.now();
-    for (let t = first; t <= end; t += 60_000) {
-      for (let s = 0; s < QUERY_SERIES_30D; s++) {
-        store.append(refs[s], t, acc[s] += 1200 + ((t / 60_000 + s) % 50));
-      }
-    }
-    const ingest = (performance.now() - t0) / 1000;
-    out.push(
-      await timeQuery(
-        "30 d at 1 h step (1m tier)",
-        QUERY_SERIES_30D,
-        store,
-        (end - first) / 60_000 + 1,
-        ingest,
-        end - 30 * DAY,
+    for (const disk of disks) {
+      // 30 days of the minute tier: one sample a minute fed through
+      // append() (each minute window then holds one sample); in memory,
+      // the ring keeps all of it.
+      const series = disk ? QUERY_SERIES_30D_DISK : QUERY_SERIES_30D;
+      const first = end - 30 * DAY - HOUR;
+      const [store, ingest, done] = await queryStore(
+        disk,
+        800,
         end,
-        HOUR,
-        1,
-        { nowMs: end, tier: "1m" },
-        () => {
-          // What the evaluator reads: each hour's [end - 1m, end], increase only.
-          const ends = new Float64Array(30 * 24 + 1);
-          for (let i = 0; i < ends.length; i++) {
-            ends[i] = end - 30 * DAY + i * HOUR;
+        async (store) => {
+          const refs = querySeries(store, series);
+          const acc = new Float64Array(series);
+          let k = 0;
+          for (let t = first; t <= end; t += 60_000) {
+            for (let s = 0; s < series; s++) {
+              store.append(
+                refs[s],
+                t,
+                acc[s] += 1200 + ((t / 60_000 + s) % 50),
+              );
+            }
+            // As the store's timer would: sealed chunks go to disk.
+            if (disk && ++k % 600 === 0) await store.flush();
           }
-          store.selectSteps(
-            [{
-              name: "__name__",
-              type: "=",
-              value: "weir_process_messages_total",
-            }],
-            ends,
-            60_000,
-            1,
-            ["increase"],
-          );
+          if (disk) await store.flush();
         },
-      ),
-    );
-    await store.close();
+      );
+      out.push(
+        await timeQuery(
+          `30 d at 1 h step (1m tier)${
+            disk ? ", on disk after a restart" : ""
+          }`,
+          series,
+          store,
+          (end - first) / 60_000 + 1,
+          ingest,
+          end - 30 * DAY,
+          end,
+          HOUR,
+          1,
+          { nowMs: end, tier: "1m" },
+          () => {
+            // What the evaluator reads: each hour's [end - 1m, end],
+            // increase only, the series one at a time.
+            const ends = new Float64Array(30 * 24 + 1);
+            for (let i = 0; i < ends.length; i++) {
+              ends[i] = end - 30 * DAY + i * HOUR;
+            }
+            store.selectStepsEach(
+              [{
+                name: "__name__",
+                type: "=",
+                value: "weir_process_messages_total",
+              }],
+              ends,
+              60_000,
+              1,
+              ["increase"],
+              () => {},
+            );
+          },
+        ),
+      );
+      await done();
+    }
   }
   return out;
 }

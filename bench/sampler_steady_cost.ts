@@ -30,6 +30,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import v8 from "node:v8";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler } from "../src/history/sampler.ts";
 import { HistoryStore } from "../src/history/store.ts";
@@ -38,6 +39,18 @@ import { runtime } from "./_runtime.ts";
 
 const WARMUP = 30;
 const PASSES = 120;
+
+/**
+ * Bytes allocated so far: V8's count on Deno; 0 on Bun, whose
+ * getHeapStatistics() walks the heap (seconds at this size) and has no
+ * such count.
+ */
+const allocated = () =>
+  "Deno" in globalThis
+    ? (v8.getHeapStatistics() as { total_allocated_bytes?: number })
+      .total_allocated_bytes ?? 0
+    : 0;
+const gc = (globalThis as { gc?: () => void }).gc;
 
 const cpu = () => {
   const c = process.cpuUsage();
@@ -56,25 +69,38 @@ let passMs = 0;
 let flushMs = 0;
 let readMs = 0;
 let flushes = 0;
+let passBytes = 0;
+let flushBytes = 0;
+let readBytes = 0;
 for (let i = 1; i <= WARMUP + PASSES; i++) {
   clock += 1000;
+  let a = allocated();
   let c = cpu();
   await sampler.sampleOnce();
   const pass = cpu() - c;
+  const passB = allocated() - a;
   let flush = 0;
+  let flushB = 0;
   if (i % 10 === 0) {
+    a = allocated();
     c = cpu();
     await store.flush();
     flush = cpu() - c;
+    flushB = allocated() - a;
   }
+  a = allocated();
   c = cpu();
   await collector.sample(empty);
   const read = cpu() - c;
+  const readB = allocated() - a;
   if (i > WARMUP) {
     passMs += pass;
     readMs += read;
+    passBytes += passB;
+    readBytes += readB;
     if (i % 10 === 0) {
       flushMs += flush;
+      flushBytes += flushB;
       flushes++;
     }
   }
@@ -92,6 +118,28 @@ console.log(
     ((pass + flush / 10) / 10).toFixed(2)
   }% of a core at 1 pass/s`,
 );
+if (allocated() > 0) {
+  const kb = (b: number) => (b / 1024).toFixed(0);
+  console.log(
+    `allocated: pass ${kb(passBytes / PASSES)} KB (collector's reading alone ${
+      kb(readBytes / PASSES)
+    } KB), flush ${kb(flushBytes / flushes)} KB`,
+  );
+}
+if (gc) {
+  gc();
+  const m = process.memoryUsage();
+  const mb = (b: number) => (b / 1048576).toFixed(1);
+  console.log(
+    `after gc: heap used ${mb(m.heapUsed)} MB, external ${
+      mb(m.external)
+    } MB; the store counts ${
+      store.stats().tiers.map((t) => `${t.name} ${mb(t.memoryBytes)}`).join(
+        ", ",
+      )
+    } MB`,
+  );
+}
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 for (const n of nets) await n.stop();

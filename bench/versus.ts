@@ -45,7 +45,7 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -235,11 +235,15 @@ async function compare(): Promise<void> {
         } else if (mode === "serve") {
           const work = mkdtempSync(join(tmpdir(), "weir-versus-serve-"));
           for (const s of ["base", "new"] as const) {
+            // A folder each: the metric history (on by default) lives
+            // beside the database, and one folder's history is locked.
+            const own = join(work, s);
+            mkdirSync(own);
             servers[s] = await startWeirServe(
               rt,
               dirs[s],
               serverCore,
-              work,
+              own,
               s,
             );
           }

@@ -157,6 +157,8 @@ export async function startServer(
     server = await serve((request, env) => current(request, env), {
       hostname: options.hostname,
       port: options.port,
+      // Deno: connections that never finish their headers are cut.
+      onHeaderTimeout: (message) => log.warn(message),
     });
   } catch (e) {
     fail(

@@ -142,13 +142,28 @@ export function _info(entry: _Entry): FlowInfo {
   return info;
 }
 
+/**
+ * Supervision settings read, by graph: a graph is replaced at every
+ * change, never edited, and every `GET /flows/:id` and `GET /flows` reads
+ * them (reading them again cost about 4% of a flow read's CPU time on
+ * Bun, bench/RESULTS.md "Server as shipped vs bare Hono").
+ */
+const _supervisions = new WeakMap<Graph, Readonly<Supervision>>();
+
 /** The entry's supervision settings (the defaults while its graph is unknown or bad). */
-export function _supervision(entry: _Entry): Supervision {
-  try {
-    return supervisionOf(entry.graph);
-  } catch {
-    return { ...DEFAULT_SUPERVISION };
+export function _supervision(entry: _Entry): Readonly<Supervision> {
+  const graph = entry.graph;
+  if (graph === null) return DEFAULT_SUPERVISION;
+  let s = _supervisions.get(graph);
+  if (s === undefined) {
+    try {
+      s = Object.freeze(supervisionOf(graph));
+    } catch {
+      s = DEFAULT_SUPERVISION;
+    }
+    _supervisions.set(graph, s);
   }
+  return s;
 }
 
 /**

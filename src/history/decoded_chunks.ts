@@ -9,48 +9,60 @@
  * first and last time and its byte length (a chunk read from disk and the
  * same chunk in memory are one entry). Open chunks, which grow, are never
  * cached. Times on a regular grid (what the sampler writes) are kept as a
- * first time and a step, so an entry costs about 8 bytes a sample.
+ * first time and a step, so a chunk costs about 8 bytes a sample.
  *
- * Eviction: oldest put first, skipping (and requeueing) an entry the
- * running query used (its `epoch`, a CLOCK's second chance): a query that
+ * Samples live in slabs (one `Float64Array` of 512 KiB each, filled in
+ * turn), not an array per chunk: a query that decodes 30,000 chunks would
+ * otherwise allocate 30,000 buffers (most of what caching added to the
+ * first query's time). Eviction is by slab, oldest first, and never of a
+ * slab holding a chunk the running query used (its `epoch`): a query that
  * reads more than the cache holds keeps what it found and caches what
- * still fits, instead of each new entry pushing out one it needs next
+ * still fits, instead of each new chunk pushing out one it needs next
  * time (a scan flushing an LRU).
  *
  * @module
  */
 
-/** One decoded chunk. */
+/** One decoded chunk: where its samples are in a slab. */
 export class DecodedChunk {
   constructor(
     readonly id: number,
     readonly minT: number,
     readonly maxT: number,
     readonly byteLength: number,
-    /** The times, or null when they are `t0 + i * step`. */
-    readonly t: Float64Array | null,
+    /** Its samples. */
+    readonly n: number,
+    /** Its slab. */
+    readonly slab: Slab,
+    /** Its values: a view of the slab (made once: a copy needs no view of its own). */
+    readonly values: Float64Array,
+    /** Its times, a view of the slab after the values; null when they are `t0 + i * step`. */
+    readonly times: Float64Array | null,
     readonly t0: number,
     readonly step: number,
-    /** The values, bit for bit. */
-    readonly v: Float64Array,
     /** Whether a value is a NaN. */
     readonly nan: boolean,
     /** Whether no value is below the one before. */
     readonly rises: boolean,
-    /** What it costs (bytes). */
-    readonly bytes: number,
-    /** The query that used it last. */
-    public epoch: number,
-    /** Whether it is still held. */
-    public live = true,
   ) {}
 }
 
-/** Bookkeeping bytes of an entry besides its arrays (objects, slots). */
-const ENTRY_OVERHEAD = 160;
+/** A slab of samples and the chunks in it. */
+class Slab {
+  /** How far it is filled. */
+  used = 0;
+  /** The last query that used a chunk in it. */
+  epoch = 0;
+  readonly chunks: DecodedChunk[] = [];
+  constructor(readonly data: Float64Array) {}
+}
+
+/** Numbers a slab holds: 512 KiB. */
+const SLAB = 65_536;
 
 /**
- * Decoded raw chunks by series and span, at most `maxBytes` of them.
+ * Decoded raw chunks by series and span, at most `maxBytes` of samples
+ * (in slabs of 512 KiB; plus about 10 % for the bookkeeping).
  *
  * @example
  * ```ts
@@ -72,23 +84,20 @@ const ENTRY_OVERHEAD = 160;
  * ```
  */
 export class DecodedChunks {
-  /** The bound (bytes); 0 caches nothing. */
+  /** The bound (bytes of slabs); below one slab's 512 KiB, nothing is cached. */
   readonly maxBytes: number;
-  /** Bytes held now. */
-  bytes = 0;
   /** Lookups that found their chunk, and that did not. */
   hits = 0;
   misses = 0;
   /** Per series id: its chunks, by first time. */
   #bySeries: (DecodedChunk[] | undefined)[] = [];
-  /** Every chunk held, oldest put first (a CLOCK hand at `#head`). */
-  #queue: DecodedChunk[] = [];
   /** Per series id: where in its list the last lookup found a chunk. */
   #hint = new Int32Array(0);
-  #head = 0;
+  /** The slabs, oldest first; the last is being filled. */
+  #slabs: Slab[] = [];
   #epoch = 0;
 
-  /** @param maxBytes the most bytes of decoded samples (and bookkeeping) to hold, >= 0 */
+  /** @param maxBytes the most bytes of decoded samples to hold, >= 0 */
   constructor(maxBytes: number) {
     if (!(maxBytes >= 0) || !Number.isFinite(maxBytes)) {
       throw new RangeError(
@@ -96,6 +105,11 @@ export class DecodedChunks {
       );
     }
     this.maxBytes = maxBytes;
+  }
+
+  /** Bytes held (slabs allocated). */
+  get bytes(): number {
+    return this.#slabs.length * SLAB * 8;
   }
 
   /** Starts a query: what it uses from now on is not evicted until the next one starts. */
@@ -114,21 +128,9 @@ export class DecodedChunks {
     maxT: number,
     byteLength: number,
   ): DecodedChunk | undefined {
-    const list = this.#bySeries[id];
-    if (list === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    const e = list[this.#at(id, list, minT)];
-    if (
-      e === undefined || e.minT !== minT || e.maxT !== maxT ||
-      e.byteLength !== byteLength
-    ) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    e.epoch = this.#epoch;
+    const e = this.#lookup(id, minT, maxT, byteLength);
+    if (e === undefined) this.misses++;
+    else this.hits++;
     return e;
   }
 
@@ -137,15 +139,112 @@ export class DecodedChunks {
    * its bytes need not be read: {@linkcode find} will find it).
    */
   holds(id: number, minT: number, maxT: number, byteLength: number): boolean {
+    return this.#lookup(id, minT, maxT, byteLength) !== undefined;
+  }
+
+  /** Copies `e`'s samples into `t` and `v` from `at` (bit for bit); returns their count. */
+  copy(e: DecodedChunk, t: Float64Array, v: Float64Array, at: number): number {
+    const n = e.n;
+    v.set(e.values, at);
+    if (e.times !== null) t.set(e.times, at);
+    else {
+      const t0 = e.t0;
+      const step = e.step;
+      for (let i = 0; i < n; i++) t[at + i] = t0 + i * step;
+    }
+    return n;
+  }
+
+  /**
+   * Keeps the chunk's `n` samples at `t[at..]`, `v[at..]` (copied), when
+   * they fit in the bound after evicting slabs the running query has not
+   * used.
+   */
+  put(
+    id: number,
+    minT: number,
+    maxT: number,
+    byteLength: number,
+    t: Float64Array,
+    v: Float64Array,
+    at: number,
+    n: number,
+    nan: boolean,
+    rises: boolean,
+  ): void {
+    if (n === 0) return;
+    // A regular grid (the exact times come back as first + i * step)?
+    const t0 = t[at];
+    const step = n > 1 ? t[at + 1] - t0 : 0;
+    let regular = true;
+    for (let i = 2; i < n; i++) {
+      if (t[at + i] !== t0 + i * step) {
+        regular = false;
+        break;
+      }
+    }
+    const size = regular ? n : 2 * n;
+    if (size > SLAB) return;
+    const slab = this.#room(size);
+    if (slab === undefined) return;
+    let list = this.#bySeries[id];
+    if (list === undefined) {
+      while (this.#bySeries.length < id) this.#bySeries.push(undefined);
+      this.#bySeries[id] = list = [];
+    }
+    const pos = lowerBound(list, minT);
+    // A chunk of the same start held already (a different one: `find`
+    // missed it) is replaced.
+    if (list[pos] !== undefined && list[pos].minT === minT) list.splice(pos, 1);
+    const off = slab.used;
+    const values = slab.data.subarray(off, off + n);
+    values.set(v.subarray(at, at + n));
+    let times: Float64Array | null = null;
+    if (!regular) {
+      times = slab.data.subarray(off + n, off + 2 * n);
+      times.set(t.subarray(at, at + n));
+    }
+    slab.used = off + size;
+    slab.epoch = this.#epoch;
+    const e = new DecodedChunk(
+      id,
+      minT,
+      maxT,
+      byteLength,
+      n,
+      slab,
+      values,
+      times,
+      t0,
+      step,
+      nan,
+      rises,
+    );
+    slab.chunks.push(e);
+    list.splice(pos, 0, e);
+  }
+
+  /** Empties the cache. */
+  clear(): void {
+    this.#bySeries = [];
+    this.#slabs = [];
+  }
+
+  #lookup(
+    id: number,
+    minT: number,
+    maxT: number,
+    byteLength: number,
+  ): DecodedChunk | undefined {
     const list = this.#bySeries[id];
-    if (list === undefined) return false;
+    if (list === undefined) return undefined;
     const e = list[this.#at(id, list, minT)];
     if (
       e === undefined || e.minT !== minT || e.maxT !== maxT ||
       e.byteLength !== byteLength
-    ) return false;
-    e.epoch = this.#epoch;
-    return true;
+    ) return undefined;
+    e.slab.epoch = this.#epoch;
+    return e;
   }
 
   /**
@@ -173,116 +272,32 @@ export class DecodedChunks {
     return k;
   }
 
-  /** Copies `e`'s samples into `t` and `v` from `at` (bit for bit); returns their count. */
-  copy(e: DecodedChunk, t: Float64Array, v: Float64Array, at: number): number {
-    const n = e.v.length;
-    v.set(e.v, at);
-    if (e.t !== null) t.set(e.t, at);
-    else {
-      const t0 = e.t0;
-      const step = e.step;
-      for (let i = 0; i < n; i++) t[at + i] = t0 + i * step;
-    }
-    return n;
-  }
-
   /**
-   * Keeps the chunk's `n` samples at `t[at..]`, `v[at..]` (copied), when
-   * they fit in the bound after evicting chunks the running query has
-   * not used.
+   * A slab with room for `size` numbers: the one being filled, a new one
+   * within the bound, or the oldest one emptied (when the running query
+   * used none of its chunks); undefined when there is none.
    */
-  put(
-    id: number,
-    minT: number,
-    maxT: number,
-    byteLength: number,
-    t: Float64Array,
-    v: Float64Array,
-    at: number,
-    n: number,
-    nan: boolean,
-    rises: boolean,
-  ): void {
-    if (n === 0 || this.maxBytes === 0) return;
-    // A regular grid (the exact times come back as first + i * step)?
-    const t0 = t[at];
-    const step = n > 1 ? t[at + 1] - t0 : 0;
-    let regular = true;
-    for (let i = 2; i < n; i++) {
-      if (t[at + i] !== t0 + i * step) {
-        regular = false;
-        break;
-      }
+  #room(size: number): Slab | undefined {
+    const slabs = this.#slabs;
+    const last = slabs[slabs.length - 1];
+    if (last !== undefined && last.used + size <= SLAB) return last;
+    if ((slabs.length + 1) * SLAB * 8 <= this.maxBytes) {
+      const slab = new Slab(new Float64Array(SLAB));
+      slabs.push(slab);
+      return slab;
     }
-    const bytes = ENTRY_OVERHEAD + 8 * n + (regular ? 0 : 8 * n);
-    if (bytes > this.maxBytes) return;
-    let list = this.#bySeries[id];
-    if (list === undefined) {
-      while (this.#bySeries.length < id) this.#bySeries.push(undefined);
-      this.#bySeries[id] = list = [];
+    const oldest = slabs[0];
+    if (oldest === undefined || oldest.epoch === this.#epoch) return undefined;
+    // Its chunks go; its numbers are reused for the newest.
+    for (const e of oldest.chunks) {
+      const list = this.#bySeries[e.id]!;
+      const k = lowerBound(list, e.minT);
+      if (list[k] === e) list.splice(k, 1);
     }
-    const pos = lowerBound(list, minT);
-    const old = list[pos];
-    if (old !== undefined && old.minT === minT) this.#drop(old, pos);
-    if (this.bytes + bytes > this.maxBytes && !this.#evict(bytes)) return;
-    const e = new DecodedChunk(
-      id,
-      minT,
-      maxT,
-      byteLength,
-      regular ? null : t.slice(at, at + n),
-      t0,
-      step,
-      v.slice(at, at + n),
-      nan,
-      rises,
-      bytes,
-      this.#epoch,
-    );
-    list.splice(lowerBound(list, minT), 0, e);
-    this.#queue.push(e);
-    this.bytes += bytes;
-  }
-
-  /** Empties the cache. */
-  clear(): void {
-    this.#bySeries = [];
-    this.#queue = [];
-    this.#head = 0;
-    this.bytes = 0;
-  }
-
-  /** Removes `e`, at `pos` of its series' list. */
-  #drop(e: DecodedChunk, pos: number): void {
-    this.#bySeries[e.id]!.splice(pos, 1);
-    e.live = false;
-    this.bytes -= e.bytes;
-  }
-
-  /**
-   * Evicts chunks earlier queries used, oldest put first (one the running
-   * query used goes to the back of the queue), until `need` more bytes
-   * fit; false when they cannot.
-   */
-  #evict(need: number): boolean {
-    const q = this.#queue;
-    let passed = 0;
-    while (this.bytes + need > this.maxBytes && this.#head < q.length) {
-      const e = q[this.#head++];
-      if (!e.live) continue;
-      if (e.epoch === this.#epoch) {
-        q.push(e);
-        // Everything left is the running query's.
-        if (++passed > q.length - this.#head) break;
-        continue;
-      }
-      this.#drop(e, lowerBound(this.#bySeries[e.id]!, e.minT));
-    }
-    if (this.#head > 1024 && this.#head * 2 > q.length) {
-      this.#queue = q.slice(this.#head);
-      this.#head = 0;
-    }
-    return this.bytes + need <= this.maxBytes;
+    slabs.shift();
+    const slab = new Slab(oldest.data);
+    slabs.push(slab);
+    return slab;
   }
 }
 

@@ -206,7 +206,7 @@ export function mergeSamples(
       : chunks.find(id, minT[k], maxT[k], to[k] - from[k]);
     found[k] = held;
     const c = held !== undefined
-      ? held.v.length
+      ? held.n
       : chunkCount(bufs[bufOf[k]], from[k], to[k]);
     if (c > 0) room += Math.min(c, 4 * (to[k] - from[k]));
   }

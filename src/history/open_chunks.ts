@@ -203,6 +203,16 @@ export class OpenChunks {
     return n === 0 ? 0 : 2 + varintLength(n) + ((this.#bits[id] + 7) >>> 3);
   }
 
+  /**
+   * At least the bytes of all open chunks together as {@linkcode finish}
+   * would write them (their blocks, and a header of at most 7 bytes
+   * each), without a pass over the series: what a flush weighs against
+   * the disk budget before it writes.
+   */
+  bytesBound(): number {
+    return (this.#blocks - this.#freeTop) * BLOCK_BYTES + this.#open * 7;
+  }
+
   /** Bytes held: block pages, links, free list and the per-series state. */
   memoryBytes(): number {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
@@ -226,6 +236,126 @@ export class OpenChunks {
       v,
     );
     return this.#endRow(id);
+  }
+
+  /**
+   * Appends one tick's samples: `values[i]` at time `t` to the one-column
+   * chunk of series `ids[i]`, for `i < n` (each id once; `t` after each
+   * one's last). The same bytes as {@linkcode append} one by one, in one
+   * loop with the state in locals: a sampling pass appends to every series
+   * (57,000 at 100 flows x 10 processes) and the calls and field reads of
+   * `append()` were about half its cost. Writes into `full` the ids whose
+   * chunk reached `limit[id]` rows or {@linkcode MAX_STREAM_BITS} (to
+   * seal), and returns how many.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { decodeChunk } from "./codec.ts";
+   * import { OpenChunks } from "./open_chunks.ts";
+   *
+   * const open = new OpenChunks(1);
+   * open.ensure(2);
+   * const ids = new Int32Array([0, 1]);
+   * const limit = new Int32Array([3, 3]);
+   * const full = new Int32Array(2);
+   * let sealing = 0;
+   * for (let s = 1; s <= 3; s++) {
+   *   sealing = open.appendSamples(ids, new Float64Array([s, 7]), 2, s * 1000, limit, full);
+   * }
+   * assert.equal(sealing, 2);
+   * assert.deepEqual([...decodeChunk(open.finish(0)).columns[0]], [1, 2, 3]);
+   * ```
+   */
+  appendSamples(
+    ids: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+    limit: Int32Array,
+    full: Int32Array,
+  ): number {
+    if (this.#rows) {
+      throw new RangeError(
+        "Cannot append samples: these open chunks hold rows of several columns",
+      );
+    }
+    const count = this.#count;
+    const bitsOf = this.#bits;
+    const lastT = this.#lastT;
+    const delta = this.#delta;
+    const prev = this.#prev;
+    const win = this.#win;
+    const diff = this.#diff;
+    const lastByte = this.#lastByte;
+    const tail = this.#tail;
+    const scratch = this.#scratch;
+    let full_ = 0;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      const v = values[i];
+      const rows = count[id];
+      let bits: number;
+      if (rows === 0) {
+        // A chunk's first row: the general path (once a chunk).
+        bits = this.append(id, t, v);
+      } else {
+        bits = bitsOf[id];
+        const from = bits & 7;
+        // Zero what the last row left in the scratch buffer.
+        for (let j = this.#used; j > 0;) scratch[--j] = 0;
+        if (from !== 0) scratch[0] = lastByte[id];
+        let pos = from;
+        const d = t - lastT[id];
+        const dod = d - delta[id];
+        if (dod === 0) pos++;
+        else pos = putDod(scratch, pos, dod);
+        lastT[id] = t;
+        delta[id] = d;
+        count[id] = rows + 1;
+        SCRATCH[0] = v;
+        const hi = SCRATCH_U32[HI] | 0;
+        const lo = SCRATCH_U32[LO] | 0;
+        const k = id; // one column: state index = id
+        const ph = prev[2 * k];
+        const pl = prev[2 * k + 1];
+        prev[2 * k] = hi;
+        prev[2 * k + 1] = lo;
+        if (hi === ph && lo === pl) {
+          diff[k] = 0;
+          pos++;
+        } else {
+          pos = putValue(scratch, pos, hi, lo, ph, pl, win[k], v, diff[k]);
+          win[k] = valueWindow;
+          diff[k] = valueDiff;
+        }
+        const nbytes = (pos + 7) >>> 3;
+        this.#used = nbytes;
+        // Onto the chain: the tail block has room up to a block boundary.
+        let b = bits >>> 3;
+        let covered = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) &
+          ~(BLOCK_BYTES - 1);
+        let tb = tail[id];
+        let page = this.#pages[tb >>> PAGE_SHIFT];
+        let base = (tb & PAGE_MASK) << BLOCK_SHIFT;
+        for (let j = 0; j < nbytes; j++, b++) {
+          if (b >= covered) {
+            const nb = this.#allocBlock();
+            this.#next[tb] = nb;
+            tb = nb;
+            covered += BLOCK_BYTES;
+            page = this.#pages[tb >>> PAGE_SHIFT];
+            base = (tb & PAGE_MASK) << BLOCK_SHIFT;
+          }
+          page[base + (b & (BLOCK_BYTES - 1))] = scratch[j];
+        }
+        tail[id] = tb;
+        lastByte[id] = scratch[nbytes - 1];
+        bits = bitsOf[id] = bits + pos - from;
+      }
+      if (count[id] >= limit[id] || bits > MAX_STREAM_BITS) full[full_++] = id;
+    }
+    return full_;
   }
 
   /** Appends a row of `columns` values of `row` to `id`'s chunk; returns the stream's bits. */

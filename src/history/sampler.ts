@@ -28,6 +28,16 @@ export interface SampleTarget {
   seriesRef(labels: SeriesLabels, kind: SeriesKind): number;
   /** Appends one sample (`t` in ms, snapped to the tick). */
   append(ref: number, t: number, v: number): void;
+  /**
+   * Appends a pass's samples at once (`values[i]` to `refs[i]`, `i < n`),
+   * as `append()` for each would; used when the target has it.
+   */
+  appendBatch?(
+    refs: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+  ): void;
 }
 
 /**
@@ -483,7 +493,11 @@ export class Sampler {
     const refs = this.#refs;
     const values = this.#values;
     const t = this.#t;
-    for (let i = 0; i < n; i++) target.append(refs[i], t, values[i]);
+    if (target.appendBatch !== undefined) {
+      target.appendBatch(refs, values, n, t);
+    } else {
+      for (let i = 0; i < n; i++) target.append(refs[i], t, values[i]);
+    }
     this.#stats.samples += n;
   }
 

@@ -118,23 +118,7 @@ export class SpanList {
     end: number,
   ): void {
     const k = this.n;
-    if (k === this.minT.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.minT = grow(this.minT);
-      this.maxT = grow(this.maxT);
-      this.start = grow(this.start);
-      this.end = grow(this.end);
-      this.bufOf = grow(this.bufOf);
-      this.edgeAt = grow(this.edgeAt);
-      this.edgeOf = grow(this.edgeOf);
-      const open = new Uint8Array(this.open.length * 2);
-      open.set(this.open);
-      this.open = open;
-    }
+    if (k === this.minT.length) this.#grow();
     this.minT[k] = minT;
     this.maxT[k] = maxT;
     this.start[k] = start;
@@ -150,6 +134,74 @@ export class SpanList {
   /** Marks the chunk added last as open (still growing). */
   markOpen(): void {
     this.open[this.n - 1] = 1;
+  }
+
+  /**
+   * Adds chunks `from..to-1` of a ring's span table (`SPAN` numbers a
+   * chunk: minT, maxT, count, end of its bytes in `buf`, then its edge at
+   * `edgeAt`, NaN when it has none); chunk k's bytes start where chunk
+   * k - 1's end (0 for k = 0). One loop instead of a push per chunk: a
+   * month of a minute tier is 720 chunks a series.
+   */
+  pushSpans(
+    buf: Uint8Array,
+    spans: Float64Array,
+    spansU32: Uint32Array,
+    span: number,
+    edgeAt: number,
+    from: number,
+    to: number,
+  ): void {
+    if (to <= from) return;
+    const add = to - from;
+    while (this.n + add > this.minT.length) this.#grow();
+    const bufs = this.bufs;
+    if (bufs.length === 0 || bufs[bufs.length - 1] !== buf) bufs.push(buf);
+    const b = bufs.length - 1;
+    let table = -1;
+    let k = this.n;
+    for (let c = from; c < to; c++, k++) {
+      const s = c * span;
+      this.minT[k] = spans[s];
+      this.maxT[k] = spans[s + 1];
+      this.start[k] = c === 0 ? 0 : spans[s - span + 3];
+      this.end[k] = spans[s + 3];
+      this.bufOf[k] = b;
+      this.open[k] = 0;
+      const e = s + edgeAt;
+      if (spans[e] === spans[e]) {
+        if (table < 0) {
+          const tables = this.edgeTables;
+          if (tables.length === 0 || tables[tables.length - 1] !== spans) {
+            tables.push(spans);
+            this.edgeTablesU32.push(spansU32);
+          }
+          table = tables.length - 1;
+        }
+        this.edgeOf[k] = table;
+        this.edgeAt[k] = e;
+      } else this.edgeOf[k] = -1;
+    }
+    this.n = k;
+  }
+
+  /** Doubles the arrays' room. */
+  #grow(): void {
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.minT = grow(this.minT);
+    this.maxT = grow(this.maxT);
+    this.start = grow(this.start);
+    this.end = grow(this.end);
+    this.bufOf = grow(this.bufOf);
+    this.edgeAt = grow(this.edgeAt);
+    this.edgeOf = grow(this.edgeOf);
+    const open = new Uint8Array(this.open.length * 2);
+    open.set(this.open);
+    this.open = open;
   }
 
   /** Adds a chunk that has its own bytes. */
@@ -198,16 +250,45 @@ const COLUMN_OF: Readonly<Record<WindowColumnName, number>> = {
   increase: COL_INCREASE,
 };
 
-/** Growable output columns (times and the window columns read). */
-class Rows {
+/**
+ * Growable output columns of {@linkcode stepPoints} (times and the window
+ * columns read): given to it, reused from one series to the next (the
+ * points it returns are then views of these arrays, valid until the next
+ * call with them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StepRows } from "./step_read.ts";
+ *
+ * const rows = new StepRows(1, 4);
+ * rows.room(10);
+ * assert.ok(rows.t.length >= 10 && rows.cols[0].length >= 10);
+ * ```
+ */
+export class StepRows {
+  /** Rows held. */
   n = 0;
+  /** Their times. */
   t: Float64Array;
+  /** Their columns. */
   cols: Float64Array[];
+  /**
+   * @param columns columns besides the times
+   * @param capacity rows before the first growth
+   */
   constructor(columns: number, capacity: number) {
     this.t = new Float64Array(capacity);
     this.cols = [];
     for (let c = 0; c < columns; c++) {
       this.cols.push(new Float64Array(capacity));
+    }
+  }
+  /** Empties it for `columns` columns (kept arrays, new ones as needed). */
+  reset(columns: number): void {
+    this.n = 0;
+    while (this.cols.length < columns) {
+      this.cols.push(new Float64Array(this.t.length));
     }
   }
   /** Makes room for `k` more rows. */
@@ -245,8 +326,9 @@ function bound(t: Float64Array, x: number, after: boolean): number {
  * `value` and `columns` when given (without `count`, the windows are
  * `(ends[i] - reachMs, ends[i]]`); a chunk with fewer columns reads NaN
  * in the others. `onCorrupt` hears of a chunk that does not decode (it is
- * skipped). `capacity`: the rows expected (a first allocation). Undefined
- * when no row falls in a window.
+ * skipped). `capacity`: the rows expected (a first allocation), or a
+ * {@linkcode StepRows} to fill (reused between series). Undefined when no
+ * row falls in a window.
  *
  * @example
  * ```ts
@@ -273,7 +355,7 @@ export function stepPoints(
   steps: Steps,
   onCorrupt: (error: CorruptChunkError, bytes: Uint8Array) => void,
   columns?: readonly WindowColumnName[],
-  capacity = 64,
+  capacity: number | StepRows = 64,
 ): SeriesPoints | undefined {
   const { ends, reachMs } = steps;
   const nEnds = ends.length;
@@ -291,7 +373,12 @@ export function stepPoints(
   // Without count the window ending at a range's start is of no use (see
   // HistoryReader.selectSteps): the windows are (end - reach, end].
   const openStart = read.indexOf(COL_COUNT) < 0;
-  const rows = new Rows(cols, capacity);
+  let rows: StepRows;
+  if (typeof capacity === "number") rows = new StepRows(cols, capacity);
+  else {
+    rows = capacity;
+    rows.reset(cols);
+  }
   let last = -Infinity;
   let w = 0;
   const reader = READER;

@@ -39,7 +39,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { SpanList, stepPoints } from "./step_read.ts";
+import { SpanList, stepPoints, StepRows } from "./step_read.ts";
 import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
@@ -185,6 +185,9 @@ export class HistoryStore implements HistoryReader {
   /** The last sample time appended, and the end of its first-tier window. */
   #windowT = NaN;
   #windowEnd = 0;
+  /** appendBatch()'s samples that pass, handed to the raw tier at once. */
+  #batchRefs = new Int32Array(0);
+  #batchValues = new Float64Array(0);
 
   private constructor(options: HistoryStoreOptions) {
     const intervalMs = options.intervalMs ?? 1000;
@@ -345,6 +348,103 @@ export class HistoryStore implements HistoryReader {
     }
   }
 
+  /**
+   * Appends one tick's samples: `values[i]` at `t` to series `refs[i]`,
+   * for `i < n`. The same as {@linkcode append} for each in turn (a ref
+   * whose last sample is not before `t`, a repeated one included, is
+   * dropped and counted; an unknown ref throws after the samples before
+   * it), in one loop: what the sampler hands over after each pass.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const a = store.seriesRef({ __name__: "a" }, "gauge");
+   * const b = store.seriesRef({ __name__: "b" }, "counter");
+   * const refs = new Int32Array([a, b, a]);
+   * store.appendBatch(refs, new Float64Array([1, 2, 3]), 3, 1000);
+   * const [got] = store.select([{ name: "__name__", type: "=", value: "a" }], 0, 2000, 0);
+   * assert.deepEqual([...got.value], [1]);
+   * assert.equal(store.stats().outOfOrderDropped, 1);
+   * await store.close();
+   * ```
+   */
+  appendBatch(
+    refs: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+  ): void {
+    if (n <= 0) return;
+    // Thrown at the first sample that is not dropped, as append() would.
+    const badT = Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER;
+    if (this.#batchRefs.length < n) {
+      this.#batchRefs = new Int32Array(Math.max(n, 2 * this.#batchRefs.length));
+      this.#batchValues = new Float64Array(this.#batchRefs.length);
+    }
+    const ok = this.#batchRefs;
+    const okValues = this.#batchValues;
+    const lastT = this.#lastT;
+    const firstT = this.#firstT;
+    const dirty = this.#dirty;
+    const counters = this.#counter;
+    const tiers = this.#tiers;
+    const tier = tiers.length > 1 ? tiers[1] : undefined;
+    const agg = tier?.aggregator;
+    let windowEnd = 0;
+    if (agg) {
+      const res = agg.resolutionMs;
+      windowEnd = Math.ceil(t / res) * res;
+    }
+    let m = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        const ref = refs[i];
+        const last = lastT[ref];
+        if (!(t > last)) {
+          if (
+            !(ref >= 0 && ref < this.#index.size && this.#index.labels(ref))
+          ) {
+            throw new RangeError(
+              `Cannot append to history: no series has ref ${ref}`,
+            );
+          }
+          this.#outOfOrder++;
+          continue;
+        }
+        if (badT) {
+          throw new RangeError(
+            `Cannot append to history: t must be an integer number of ms, received ${t}`,
+          );
+        }
+        const v = values[i];
+        if (last === -Infinity) firstT[ref] = t;
+        lastT[ref] = t;
+        dirty[ref] = 1;
+        ok[m] = ref;
+        okValues[m++] = v;
+        if (agg) {
+          // As append(): only the first downsampled tier sees samples.
+          const counter = counters[ref] === 1;
+          const end = agg.addTo(ref, windowEnd, v, counter);
+          if (end !== 0) tier!.appendRow(ref, end, agg.row, counter ? 6 : 5);
+          if (t === windowEnd) {
+            agg.take(ref);
+            tier!.appendRow(ref, t, agg.row, counter ? 6 : 5);
+          }
+        }
+      }
+    } finally {
+      if (m > 0) {
+        if (t > this.#latest) this.#latest = t;
+        this.#samples += m;
+        tiers[0].appendSamples(ok, okValues, m, t);
+      }
+    }
+  }
+
   /** Writes what is not yet on disk (no-op without a `dir`), then applies retention and the budget. */
   flush(): Promise<void> {
     // One flush at a time: a timer flush and close() must not interleave.
@@ -469,6 +569,50 @@ export class HistoryStore implements HistoryReader {
     tier: number,
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[] {
+    return this.#selectSteps(matchers, ends, reachMs, tier, columns);
+  }
+
+  /**
+   * See {@linkcode HistoryReader.selectStepsEach}: {@linkcode selectSteps}'s
+   * series one at a time, in one set of arrays reused for all of them.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   *
+   * const store = await HistoryStore.open();
+   * for (const flow of ["a", "b"]) {
+   *   const ref = store.seriesRef({ __name__: "x", flow }, "counter");
+   *   for (let s = 1; s <= 600; s++) store.append(ref, s * 1000, s);
+   * }
+   * const seen: string[] = [];
+   * store.selectStepsEach([], new Float64Array([100_000, 400_000]), 2000, 0, undefined, (p) => {
+   *   seen.push(`${p.labels.flow} ${p.t.length}`);
+   * });
+   * assert.deepEqual(seen.sort(), ["a 6", "b 6"]);
+   * await store.close();
+   * ```
+   */
+  selectStepsEach(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.#selectSteps(matchers, ends, reachMs, tier, columns, visit);
+  }
+
+  #selectSteps(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns?: readonly WindowColumnName[],
+    visit?: (points: SeriesPoints) => void,
+  ): SeriesPoints[] {
     const n = ends.length;
     if (n === 0) return [];
     for (let i = 1; i < n; i++) {
@@ -507,6 +651,7 @@ export class HistoryStore implements HistoryReader {
       ends[n - 1],
       steps,
       columns,
+      visit,
     );
   }
 
@@ -531,7 +676,7 @@ export class HistoryStore implements HistoryReader {
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
     if (steps && tier > 0) {
-      return this.#readSteps(ids, t, start, end, steps, columns);
+      return this.#readSteps(ids, t, start, end, steps, columns, visit);
     }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
@@ -625,6 +770,7 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const { byId, bufs } = this.#diskSpans(t.index, ids, start, end, steps);
     const out: SeriesPoints[] = [];
@@ -632,6 +778,8 @@ export class HistoryStore implements HistoryReader {
     const perWindow = Math.floor(steps.reachMs / t.info.resolutionMs) +
       (columns && !columns.includes("count") ? 0 : 1);
     const capacity = Math.min(steps.ends.length * Math.max(perWindow, 1), 4096);
+    // With `visit`, one set of output arrays serves every series.
+    const rows = visit ? new StepRows(2, capacity) : capacity;
     const parts = this.#spanList;
     for (const id of ids) {
       parts.clear();
@@ -644,9 +792,11 @@ export class HistoryStore implements HistoryReader {
         steps,
         (error) => this.#skipped(error, id),
         columns,
-        capacity,
+        rows,
       );
-      if (points) out.push(points);
+      if (points === undefined) continue;
+      if (visit) visit(points);
+      else out.push(points);
     }
     return out;
   }
@@ -1044,7 +1194,6 @@ export class HistoryStore implements HistoryReader {
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
     let checkpoint = this.#wholeHeadNext ||
       disk.head.bytes > 2 * disk.headBase + slack;
-    let headBytes = this.#headPass(checkpoint);
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     // The lock file (a pid) counts too: every byte under dir does.
@@ -1053,15 +1202,24 @@ export class HistoryStore implements HistoryReader {
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
     }
-    let total = other + (checkpoint ? 0 : disk.head.bytes) + headBytes;
-    if (total > this.#maxDiskBytes && !checkpoint) {
-      // Rewriting the head log is cheaper than dropping data.
-      checkpoint = true;
-      headBytes = this.#headPass(true);
-      total = other + headBytes;
-    }
-    if (total > this.#maxDiskBytes) {
-      this.#evict(disk, pending, total);
+    let headBytes: number;
+    const before = checkpoint ? 0 : disk.head.bytes;
+    if (other + before + this.#headBound() <= this.#maxDiskBytes) {
+      // Fits whatever the records weigh: the pass that only sums them (a
+      // fifth of a flush at 57,000 series) is skipped.
+      headBytes = this.#anyDirty(checkpoint) ? 1 : 0;
+    } else {
+      headBytes = this.#headPass(checkpoint);
+      let total = other + before + headBytes;
+      if (total > this.#maxDiskBytes && !checkpoint) {
+        // Rewriting the head log is cheaper than dropping data.
+        checkpoint = true;
+        headBytes = this.#headPass(true);
+        total = other + headBytes;
+      }
+      if (total > this.#maxDiskBytes) {
+        this.#evict(disk, pending, total);
+      }
     }
     // 4. Write: series before the records that name them, segments before
     // the head log that no longer holds what they hold.
@@ -1078,6 +1236,34 @@ export class HistoryStore implements HistoryReader {
       disk.headBase = disk.head.bytes;
       this.#wholeHeadNext = false;
     } else if (headBytes > 0) disk.head.appendWith(fill);
+  }
+
+  /**
+   * At least the bytes {@linkcode #headPass} would write, without a pass
+   * over the series: a record per series (frame, id, time, and per tier a
+   * part's header of at most 22 bytes), and every open chunk whole.
+   */
+  #headBound(): number {
+    let n = this.#index.size * (23 + 22 * this.#tiers.length);
+    for (const tier of this.#tiers) n += tier.open.bytesBound();
+    return n;
+  }
+
+  /** Whether a head pass would write any record. */
+  #anyDirty(all: boolean): boolean {
+    const size = this.#index.size;
+    if (all) {
+      for (let id = 0; id < size; id++) {
+        if (this.#lastT[id] > -Infinity) return true;
+      }
+    }
+    const dirty = this.#dirty;
+    for (let id = 0; id < size; id++) if (dirty[id] === 1) return true;
+    for (const tier of this.#tiers) {
+      const d = tier.dirty;
+      for (let id = 0; id < size; id++) if (d[id] === 1) return true;
+    }
+    return false;
   }
 
   /** Head records of the series changed since the last flush (all, for a checkpoint). */

@@ -79,8 +79,13 @@ export class Tier {
   #edge = new Float64Array(EDGE);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
-  /** Per series: a chunk of it was sealed (its first one is staggered). */
-  #cut = new Uint8Array(0);
+  /**
+   * Per series: the rows its open chunk is sealed at (`chunkRows`, or for
+   * a series' first chunk when staggered between half and all of it).
+   */
+  #limit = new Int32Array(0);
+  /** The ids a batch of samples filled (to seal after the batch). */
+  #full = new Int32Array(0);
   #stagger: boolean;
   #half: number;
   #keepPending: boolean;
@@ -128,9 +133,12 @@ export class Tier {
       const d = new Uint8Array(size);
       d.set(this.dirty);
       this.dirty = d;
-      const c = new Uint8Array(size);
-      c.set(this.#cut);
-      this.#cut = c;
+      const l = new Int32Array(size);
+      l.set(this.#limit);
+      for (let id = this.#limit.length; id < size; id++) {
+        l[id] = this.#stagger ? this.#firstRows(id) : this.chunkRows;
+      }
+      this.#limit = l;
     }
   }
 
@@ -138,14 +146,47 @@ export class Tier {
   appendSample(id: number, t: number, v: number): void {
     const bits = this.#open.append(id, t, v);
     this.dirty[id] = 1;
-    const n = this.#open.count(id);
-    if (
-      n >= this.chunkRows || bits > MAX_STREAM_BITS ||
-      (n >= this.#half && this.#cut[id] === 0 && this.#stagger &&
-        n >= this.#firstRows(id))
-    ) {
+    if (this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS) {
       this.seal(id);
     }
+  }
+
+  /**
+   * Appends one tick's raw samples: `values[i]` at `t` to series `ids[i]`
+   * for `i < n`, each id once and `t` after each one's last (what a
+   * sampling pass hands the store). The same as {@linkcode appendSample}
+   * one by one, in one loop (see {@linkcode OpenChunks.appendSamples}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tier } from "./tier.ts";
+   *
+   * const raw = new Tier(0, { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 }, 2, 4);
+   * raw.ensure(2);
+   * const ids = new Int32Array([0, 1]);
+   * for (let s = 1; s <= 5; s++) {
+   *   raw.appendSamples(ids, new Float64Array([s, -s]), 2, s * 1000);
+   * }
+   * assert.equal(raw.takePending().length, 4); // two sealed chunks each
+   * const pieces = raw.pieces(1, 0, 10_000, []);
+   * assert.deepEqual(pieces.flatMap((p) => [...p.columns[0]]), [-1, -2, -3, -4, -5]);
+   * ```
+   */
+  appendSamples(
+    ids: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+  ): void {
+    if (this.#full.length < n) {
+      this.#full = new Int32Array(Math.max(n, 2 * this.#full.length));
+    }
+    const full = this.#full;
+    const m = this.#open.appendSamples(ids, values, n, t, this.#limit, full);
+    const dirty = this.dirty;
+    for (let i = 0; i < n; i++) dirty[ids[i]] = 1;
+    for (let j = 0; j < m; j++) this.seal(full[j]);
   }
 
   /**
@@ -237,7 +278,7 @@ export class Tier {
     };
     open.reset(id);
     this.dirty[id] = 1;
-    this.#cut[id] = 1;
+    this.#limit[id] = this.chunkRows;
     this.chunksSealed++;
     if (this.#keepPending) {
       this.#pending.push({ id, chunk, columns });
@@ -321,22 +362,25 @@ export class Tier {
   spans(id: number, start: number, end: number, out: SpanList): SpanList {
     const view = this.ring.view(id);
     if (view) {
-      const { buf, spans } = view;
-      for (let k = view.first; k < view.n; k++) {
-        const s = k * SPAN;
-        if (spans[s + 1] < start || spans[s] > end) continue;
-        out.push(
-          spans[s],
-          spans[s + 1],
-          buf,
-          k === 0 ? 0 : spans[s - SPAN + 3],
-          spans[s + 3],
-        );
-        // The chunk's last row, kept beside it (downsampled tiers).
-        if (spans[s + SPAN_EDGE] === spans[s + SPAN_EDGE]) {
-          out.edge(spans, view.spansU32, s + SPAN_EDGE);
-        }
+      // The ring's chunks are in time order: those overlapping [start,
+      // end] are one run, found by search.
+      const { spans } = view;
+      let a = view.first;
+      let b = view.n;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (spans[mid * SPAN + 1] < start) a = mid + 1;
+        else b = mid;
       }
+      let to = view.n;
+      b = a;
+      while (b < to) {
+        const mid = (b + to) >>> 1;
+        if (spans[mid * SPAN] <= end) b = mid + 1;
+        else to = mid;
+      }
+      // Each chunk's last row is kept beside it (downsampled tiers).
+      out.pushSpans(view.buf, spans, view.spansU32, SPAN, SPAN_EDGE, a, to);
     }
     for (const c of this.#pendingById.get(id) ?? []) {
       // Also in the ring when it keeps chunks: the step read drops repeats.

@@ -136,6 +136,20 @@ export interface HistoryReader {
     columns?: readonly WindowColumnName[],
   ): SeriesPoints[];
   /**
+   * Optional: {@linkcode selectSteps}'s series one at a time, in no set
+   * order, in arrays the reader may reuse for the next series (valid only
+   * during the call to `visit`), as {@linkcode selectEach} does for
+   * {@linkcode select}.
+   */
+  selectStepsEach?(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void;
+  /**
    * Optional: {@linkcode select}'s series one at a time, in no set order:
    * `visit` gets each series' points in arrays the reader may reuse for
    * the next series (valid only during the call). A caller that turns

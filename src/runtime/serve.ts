@@ -8,6 +8,7 @@
 import { lookup } from "node:dns/promises";
 import { createServer, isIP } from "node:net";
 import { ConnectionTracker, type ServerConnections } from "./connections.ts";
+import { HeaderTimeout } from "./header_timeout.ts";
 
 /**
  * A Web-standard request handler, such as a Hono app's `fetch`. `env` is
@@ -40,6 +41,16 @@ export interface ServeOptions {
    * loop alive; `process.exit()` ends them). Default 5000.
    */
   closeGraceMs?: number;
+  /**
+   * Deno only (Bun has its own, about 10 s): a connection that has sent no
+   * whole request this long after it opened (slow or unfinished headers) is
+   * shut down (milliseconds; 0: never). Needs /proc and FFI (`-A`);
+   * without them `onHeaderTimeout` is told why. See `header_timeout.ts`.
+   * Default 10000.
+   */
+  headerTimeoutMs?: number;
+  /** Told what the header timeout cut, or why it cannot run. Default none. */
+  onHeaderTimeout?: (message: string) => void;
 }
 
 /** A listening HTTP server, as returned by {@linkcode serve}. */
@@ -110,6 +121,7 @@ export async function serve(
     port = 0,
     signal,
     closeGraceMs = 5000,
+    headerTimeoutMs = 10_000,
   } = options;
   if (typeof given !== "string" || given === "") {
     throw new TypeError(
@@ -147,6 +159,16 @@ export async function serve(
       }`,
     );
   }
+  if (
+    typeof headerTimeoutMs !== "number" || !(headerTimeoutMs >= 0) ||
+    headerTimeoutMs > 2_147_483_647
+  ) {
+    throw new RangeError(
+      `Cannot serve: headerTimeoutMs must be a number of milliseconds from 0 to 2147483647, received ${
+        _show(headerTimeoutMs)
+      }`,
+    );
+  }
   // As fetch() does: an aborted signal refuses the work before it starts.
   signal?.throwIfAborted();
   // A name that does not resolve gets one clear reason on both runtimes
@@ -170,12 +192,16 @@ export async function serve(
   const runtime = globalThis as RuntimeGlobals;
   // Made when server.connections is first used; each request reports its
   // peer to it while it watches closes (the peer names the connection).
-  const peers: { tracker: ConnectionTracker | undefined } = {
-    tracker: undefined,
-  };
+  const peers: Peers = { tracker: undefined, headers: undefined };
   let listening: Listening;
   if (runtime.Deno !== undefined) {
     listening = _serveDeno(runtime.Deno, fetch, peers, hostname, port);
+    if (headerTimeoutMs > 0) {
+      peers.headers = new HeaderTimeout(listening.port, {
+        timeoutMs: headerTimeoutMs,
+        log: options.onHeaderTimeout,
+      });
+    }
   } else if (runtime.Bun !== undefined) {
     listening = await _serveBun(runtime.Bun, fetch, peers, hostname, port);
   } else {
@@ -187,6 +213,8 @@ export async function serve(
 /** Where the runtime adapters report each request's peer. */
 interface Peers {
   tracker: ConnectionTracker | undefined;
+  /** Deno's header timeout, told of each request's peer port. */
+  headers: HeaderTimeout | undefined;
 }
 
 /** What a runtime adapter hands back: the bound address and a stopper. */
@@ -229,6 +257,7 @@ function _server(
       } finally {
         clearTimeout(timer);
         peers.tracker?.stop();
+        peers.headers?.stop();
         resolveFinished();
       }
     })();
@@ -269,9 +298,13 @@ function _serveDeno(
   // route's requests/s (bench/RESULTS.md).
   const handler = (request: Request, info: DenoServeInfo) => {
     const tracker = peers.tracker;
-    if (tracker !== undefined && tracker.watching) {
+    const headers = peers.headers;
+    // The header timeout needs every request's peer; the tracker a sample.
+    const sampled = tracker !== undefined && tracker.samplePeer();
+    if (sampled || headers !== undefined) {
       const peer = info.remoteAddr;
-      tracker.noteRequest(peer.hostname, peer.port);
+      headers?.noteRequest(peer.port);
+      if (sampled) tracker.noteRequest(peer.hostname, peer.port);
     }
     return fetch(request, info);
   };
@@ -305,9 +338,14 @@ async function _serveBun(
   hostname: string,
   port: number,
 ): Promise<Listening> {
+  // Bun's peer lookup (server.requestIP) costs about 3 µs, a fifth of a
+  // trivial request's CPU time (bench/RESULTS.md "Server as shipped vs bare
+  // Hono"): above about 1000 requests a second, only a sample of requests
+  // report their connection (see ConnectionTracker.samplePeer), on both
+  // runtimes.
   const handler = (request: Request, server: BunHttpServer) => {
     const tracker = peers.tracker;
-    if (tracker !== undefined && tracker.watching) {
+    if (tracker !== undefined && tracker.samplePeer()) {
       const peer = server.requestIP(request);
       if (peer !== null) tracker.noteRequest(peer.address, peer.port);
     }

@@ -25,7 +25,14 @@ import {
   _readingBody,
   DEFAULT_MAX_BODY_DEPTH,
 } from "./_request.ts";
-import { _etag, _json, _problemJson, _tagMatches } from "./_response.ts";
+import { _JsonMemo } from "./_json_memo.ts";
+import {
+  _etag,
+  _json,
+  _jsonResponse,
+  _problemJson,
+  _tagMatches,
+} from "./_response.ts";
 import {
   _EventStreams,
   type EventStreamLimits,
@@ -111,9 +118,13 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
       ),
   );
   const flows = options.flows;
-  app.get("/", (c) => _json(c, { flows: flows.list() }));
+  // The list is the same between two changes of a flow: serialized again
+  // only when it differs from the last one answered.
+  const list = new _JsonMemo();
+  const reads: _FlowReads = new WeakMap();
+  app.get("/", (c) => _jsonResponse(c, list.body({ flows: flows.list() })));
   app.post("/", limited, (c) => _create(options, c));
-  app.get("/:id", (c) => _read(flows, c));
+  app.get("/:id", (c) => _read(flows, reads, c));
   app.put("/:id", limited, (c) => _put(options, c));
   app.patch("/:id", limited, (c) => _patch(options, c));
   app.delete("/:id", limited, async (c) => {
@@ -178,13 +189,26 @@ async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
 }
 
 /**
+ * The last body answered for each flow, by the flow's graph: a graph is
+ * replaced at every change, never edited, so a body lives as long as the
+ * graph it shows (no table to empty when a flow goes).
+ */
+type _FlowReads = WeakMap<object, _JsonMemo>;
+
+/**
  * A flow as stored and running. The rev is the entity tag: a GET whose
  * If-None-Match names it gets a 304 without the body. Checked here, not
  * with `hono/etag`: the tag is known before the body is built, and that
  * middleware's wrapper cost every read about a tenth of its throughput
- * (bench/versus.ts serve).
+ * (bench/versus.ts serve). The body is serialized again only when it
+ * differs from the last one answered for the flow's graph (its state,
+ * restarts...): see `_json_memo.ts`.
  */
-function _read(flows: FlowManager, c: _IdContext): Response {
+function _read(
+  flows: FlowManager,
+  reads: _FlowReads,
+  c: _IdContext,
+): Response {
   const id = c.req.param("id");
   const info = flows.get(id);
   const tag = _etag(info.rev);
@@ -204,17 +228,28 @@ function _read(flows: FlowManager, c: _IdContext): Response {
     problems = e.problems.map(_problemJson);
   }
   const src = flows.stored(id);
-  return _json(
-    c,
-    {
-      ...info,
-      source: { format: src.format, text: src.text },
-      graph,
-      ...(problems === undefined ? {} : { problems }),
-    },
-    200,
-    { ETag: tag },
-  );
+  if (typeof graph !== "object" || graph === null) {
+    return _json(
+      c,
+      {
+        ...info,
+        source: { format: src.format, text: src.text },
+        graph,
+        ...(problems === undefined ? {} : { problems }),
+      },
+      200,
+      { ETag: tag },
+    );
+  }
+  let memo = reads.get(graph);
+  if (memo === undefined) reads.set(graph, memo = new _JsonMemo());
+  // The graph is the memo's own; what else the body shows is the key.
+  const body = memo.bodyOf([info, src.format, src.text] as const, (k) => ({
+    ...k[0],
+    source: { format: k[1], text: k[2] },
+    graph,
+  }));
+  return _jsonResponse(c, body, 200, { ETag: tag });
 }
 
 async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {

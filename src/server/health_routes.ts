@@ -8,7 +8,8 @@ import { Hono } from "hono";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import { VERSION } from "../version.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
-import { _json } from "./_response.ts";
+import { _jsonBody } from "./_json_memo.ts";
+import { _json, _jsonResponse } from "./_response.ts";
 
 /**
  * `GET /healthz` (`{ "status": "ok" }` while the server answers),
@@ -32,7 +33,9 @@ import { _json } from "./_response.ts";
  */
 export function healthRoutes(flows: FlowManager): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => _json(c, { status: "ok" }));
+  // The same answer every time: serialized once.
+  const healthy = _jsonBody({ status: "ok" }, true);
+  app.get("/healthz", (c) => _jsonResponse(c, healthy));
   app.get("/readyz", (c) => {
     const r = flows.readiness();
     return _json(c, r, r.ready ? 200 : 503);

@@ -140,10 +140,16 @@ export function hostCheck(options: HostGuardOptions = {}): Guard {
     (options.allowedHosts ?? []).map((h) => hostName(h)),
   );
   // The last host accepted: a client sends the same one with every
-  // request, and the same text always gets the same answer.
+  // request, and the same text always gets the same answer. `acceptedUrl`
+  // is the start of a URL with that host (`http://localhost:9464/`): a
+  // URL that starts with it is accepted without taking it apart.
   let accepted: string | undefined;
+  let acceptedUrl: string | undefined;
   return (c) => {
-    const host = _urlHost(c.req.url) ?? c.req.raw.headers.get("Host") ?? "";
+    const url = c.req.url;
+    if (acceptedUrl !== undefined && url.startsWith(acceptedUrl)) return;
+    const fromUrl = _urlHost(url);
+    const host = fromUrl ?? c.req.raw.headers.get("Host") ?? "";
     if (host === accepted) return;
     const name = hostName(host);
     if (!isLoopbackName(name) && !allowed.has(name)) {
@@ -158,5 +164,8 @@ export function hostCheck(options: HostGuardOptions = {}): Guard {
       );
     }
     accepted = host;
+    acceptedUrl = fromUrl === undefined
+      ? undefined
+      : url.slice(0, url.indexOf(fromUrl) + fromUrl.length) + "/";
   };
 }

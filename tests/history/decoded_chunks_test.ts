@@ -45,7 +45,7 @@ test("mergeSamples() with a cache: the second read copies what the first decoded
   const first = read();
   assert.equal(cache.misses, 2, "a and b looked up, c (open) not");
   assert.equal(cache.hits, 0);
-  assert.equal(cache.bytes, (160 + 8 * 3) + (160 + 16 * 3));
+  assert.equal(cache.bytes, 512 * 1024, "one slab");
   const second = read();
   assert.equal(cache.hits, 2, "a and b come from the cache");
   assert.equal(cache.misses, 2);
@@ -78,40 +78,43 @@ test("mergeSamples() says a series rises only when no value falls and none is a 
 });
 
 test("DecodedChunks stays within its bound and keeps what the running query uses", () => {
-  // Each entry: 160 bytes of bookkeeping + 8 a sample (regular times).
-  const cache = new DecodedChunks(3 * (160 + 8 * 10));
-  const t = Float64Array.from({ length: 10 }, (_, i) => 1000 * i);
-  const v = Float64Array.from({ length: 10 }, (_, i) => i);
+  const SLAB = 512 * 1024;
+  // Two slabs, each room for 6 chunks of 10,000 samples on a regular grid.
+  const cache = new DecodedChunks(2 * SLAB);
+  const n = 10_000;
+  const t = Float64Array.from({ length: n }, (_, i) => 1000 * i);
+  const v = Float64Array.from({ length: n }, (_, i) => i);
+  const put = (id: number) =>
+    cache.put(id, 0, t[n - 1], 50, t, v, 0, n, false, true);
+  const held = (id: number) => cache.find(id, 0, t[n - 1], 50) !== undefined;
   cache.beginQuery();
-  for (let id = 0; id < 3; id++) {
-    cache.put(id, 0, 9000, 50, t, v, 0, 10, false, true);
-  }
-  assert.equal(cache.bytes, 3 * 240);
-  // A new query uses chunk 1; putting two more evicts 0 and 2, not 1.
+  for (let id = 0; id < 13; id++) put(id);
+  assert.equal(cache.bytes, 2 * SLAB);
+  assert.ok(held(0) && held(11));
+  assert.ok(!held(12), "a third slab would pass the bound: not kept");
+  // A new query uses chunk 7 (the second slab): the first slab goes.
   cache.beginQuery();
-  assert.ok(cache.find(1, 0, 9000, 50));
-  cache.put(3, 0, 9000, 50, t, v, 0, 10, false, true);
-  cache.put(4, 0, 9000, 50, t, v, 0, 10, false, true);
-  assert.ok(cache.bytes <= cache.maxBytes);
-  assert.equal(cache.find(0, 0, 9000, 50), undefined);
-  assert.equal(cache.find(2, 0, 9000, 50), undefined);
-  assert.ok(cache.find(1, 0, 9000, 50));
-  // Full of this query's chunks: one more is not kept (no eviction of them).
-  cache.put(5, 0, 9000, 50, t, v, 0, 10, false, true);
-  assert.equal(cache.find(5, 0, 9000, 50), undefined);
-  assert.ok(cache.find(3, 0, 9000, 50) && cache.find(4, 0, 9000, 50));
-  // Irregular times cost their own 8 bytes a sample.
-  const big = new DecodedChunks(1 << 20);
+  assert.ok(held(7));
+  put(13);
+  assert.equal(cache.bytes, 2 * SLAB);
+  assert.ok(!held(0) && !held(5), "the oldest slab's chunks are gone");
+  assert.ok(held(13) && held(6));
+  // This query used both slabs now: nothing more is kept.
+  for (let id = 14; id < 20; id++) put(id);
+  assert.ok(held(18) && !held(19));
+  assert.ok(held(7));
+  // Irregular times cost their own 8 bytes a sample, and come back exact.
   const irregular = Float64Array.from(t, (x, i) => x + (i === 5 ? 1 : 0));
+  const big = new DecodedChunks(SLAB);
   big.put(0, 0, 9000, 50, irregular, v, 0, 10, false, true);
-  assert.equal(big.bytes, 160 + 16 * 10);
   const outT = new Float64Array(10);
   big.copy(big.find(0, 0, 9000, 50)!, outT, new Float64Array(10), 0);
-  assert.deepEqual([...outT], [...irregular]);
-  // 0 turns it off.
+  assert.deepEqual([...outT], [...irregular.subarray(0, 10)]);
+  // Below a slab, nothing is cached.
   const off = new DecodedChunks(0);
   off.put(0, 0, 9000, 50, t, v, 0, 10, false, true);
   assert.equal(off.find(0, 0, 9000, 50), undefined);
+  assert.equal(off.bytes, 0);
   assert.throws(() => new DecodedChunks(-1), /maxBytes must be/);
 });
 

@@ -141,3 +141,68 @@ test("OpenChunks rows use the integer mode too: counter rows cost what ChunkEnco
   assert.ok(got.length <= want.length + 16, `${got.length} vs ${want.length}`);
   assert.ok(got.length < 60 * 14, `${got.length} bytes for 60 rows`);
 });
+
+test("OpenChunks.appendSamples() writes the bytes append() writes one by one, and names the chunks that reached their limit (seeded, jitter, jumps, special values)", () => {
+  const r = rng(4242);
+  const series = 50;
+  const a = new OpenChunks(1);
+  const b = new OpenChunks(1);
+  a.ensure(series);
+  b.ensure(series);
+  const limit = new Int32Array(series).map((_, i) => 20 + (i % 7) * 10);
+  const full = new Int32Array(series);
+  const last = new Float64Array(series).fill(-Infinity);
+  let t = 1_700_000_000_000;
+  let sealed = 0;
+  for (let step = 0; step < 3000; step++) {
+    const k = r();
+    t += k < 0.8 ? 1000 : k < 0.97 ? Math.floor(r() * 5000) + 1 : 2 ** 33;
+    // Each tick a random subset of the series, in increasing id order.
+    const ids: number[] = [];
+    for (let id = 0; id < series; id++) if (r() < 0.7) ids.push(id);
+    const values = new Float64Array(ids.map(() => value(r)));
+    const m = a.appendSamples(
+      new Int32Array(ids),
+      values,
+      ids.length,
+      t,
+      limit,
+      full,
+    );
+    const want: number[] = [];
+    ids.forEach((id, i) => {
+      const bits = b.append(id, t, values[i]);
+      last[id] = t;
+      if (b.count(id) >= limit[id] || bits > MAX_STREAM_BITS) want.push(id);
+    });
+    assert.deepEqual([...full.subarray(0, m)], want, `tick ${step}`);
+    for (const id of want) {
+      assert.deepEqual(a.finish(id), b.finish(id), `series ${id}`);
+      a.reset(id);
+      b.reset(id);
+      sealed++;
+    }
+  }
+  for (let id = 0; id < series; id++) {
+    assert.deepEqual(a.finish(id), b.finish(id), `series ${id} at the end`);
+    assert.equal(a.lastT(id), b.lastT(id));
+  }
+  assert.ok(sealed > 100, `only ${sealed} chunks sealed`);
+});
+
+test("OpenChunks.appendSamples() refuses open chunks of rows", () => {
+  const open = new OpenChunks(6);
+  open.ensure(1);
+  assert.throws(
+    () =>
+      open.appendSamples(
+        new Int32Array([0]),
+        new Float64Array([1]),
+        1,
+        1000,
+        new Int32Array([10]),
+        new Int32Array(1),
+      ),
+    /Cannot append samples: these open chunks hold rows of several columns/,
+  );
+});

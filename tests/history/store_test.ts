@@ -195,3 +195,70 @@ test("HistoryStore.open() refuses bad tiers with a clear error", async () => {
     /tier names must be distinct words/,
   );
 });
+
+test("HistoryStore.appendBatch() stores what append() one by one stores, on every tier (seeded: counters with resets, gauges, gaps, repeated refs, 2.5 hours)", async () => {
+  const one = await HistoryStore.open();
+  const batch = await HistoryStore.open();
+  let seed = 77;
+  const r = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const kinds = ["counter", "gauge", "counter", "untyped", "gauge"] as const;
+  const refs = kinds.map((kind, i) => {
+    const labels = { __name__: `m${i}`, flow: "f" };
+    const a = one.seriesRef(labels, kind);
+    assert.equal(batch.seriesRef(labels, kind), a);
+    return a;
+  });
+  const values = kinds.map(() => 0);
+  for (let s = 1; s <= 9000; s++) {
+    const t = s * 1000 + (s > 5000 && s < 5100 ? 7 : 0);
+    const ids: number[] = [];
+    const vs: number[] = [];
+    refs.forEach((ref, i) => {
+      if (r() < 0.1) return; // a gap
+      values[i] = kinds[i] === "counter"
+        ? (r() < 0.01 ? 0 : values[i] + Math.floor(r() * 50))
+        : Math.floor(r() * 1000) / 4;
+      ids.push(ref);
+      vs.push(values[i]);
+      if (r() < 0.02) {
+        ids.push(ref); // the same series twice: the second is dropped
+        vs.push(-1);
+      }
+    });
+    ids.forEach((ref, i) => one.append(ref, t, vs[i]));
+    batch.appendBatch(new Int32Array(ids), new Float64Array(vs), ids.length, t);
+  }
+  for (let tier = 0; tier < 3; tier++) {
+    const a = one.select([eq("flow", "f")], 0, 1e8, tier);
+    const b = batch.select([eq("flow", "f")], 0, 1e8, tier);
+    assert.deepEqual(b, a, `tier ${tier}`);
+    assert.ok(a.length === refs.length, `tier ${tier} has every series`);
+  }
+  const sa = one.stats();
+  const sb = batch.stats();
+  assert.equal(sb.samplesAppended, sa.samplesAppended);
+  assert.equal(sb.outOfOrderDropped, sa.outOfOrderDropped);
+  assert.ok(sa.outOfOrderDropped > 0);
+  await one.close();
+  await batch.close();
+});
+
+test("HistoryStore.appendBatch() throws for an unknown ref or a fractional time after appending the samples before it", async () => {
+  const s = await HistoryStore.open();
+  const a = s.seriesRef({ __name__: "a" }, "gauge");
+  assert.throws(
+    () =>
+      s.appendBatch(new Int32Array([a, 99]), new Float64Array([1, 2]), 2, 1000),
+    /no series has ref 99/,
+  );
+  assert.deepEqual([...s.select([], 0, 5000, 0)[0].value], [1]);
+  assert.throws(
+    () => s.appendBatch(new Int32Array([a]), new Float64Array([3]), 1, 2000.5),
+    /t must be an integer number of ms, received 2000.5/,
+  );
+  // A time not after the last is dropped and counted, not refused.
+  s.appendBatch(new Int32Array([a]), new Float64Array([3]), 1, 500.5);
+  assert.equal(s.stats().outOfOrderDropped, 1);
+  await s.close();
+});

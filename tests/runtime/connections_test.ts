@@ -396,3 +396,48 @@ test("ConnectionTracker with reuseMs answers open() from the last full read whil
     /^RangeError: Cannot track connections: reuseMs must be a number of milliseconds from 0 to 2147483647, received -1$/,
   );
 });
+
+test("ConnectionTracker.samplePeer() lets every request report its peer up to its budget, then peerRate a second", () => {
+  const state = { at: 0 };
+  const tracker = new ConnectionTracker(8080, {
+    read: () => [],
+    readInodes: () => new Set(),
+    now: () => state.at,
+    pollMs: 1_000_000,
+    peerRate: 100,
+    peerBurst: 4,
+  });
+  // Nobody watches closes: no request needs to report its peer.
+  assert.equal(tracker.samplePeer(), false);
+  const stop = tracker.onClose(() => {});
+  const sampled = (n: number) => {
+    let yes = 0;
+    for (let i = 0; i < n; i++) if (tracker.samplePeer()) yes++;
+    return yes;
+  };
+  // A burst: every request of it.
+  assert.equal(sampled(4), 4);
+  // Then the budget: 100 a second, so one in each 10 ms.
+  assert.equal(sampled(50), 0);
+  state.at = 10;
+  assert.equal(sampled(50), 1);
+  state.at = 35;
+  assert.equal(sampled(50), 2);
+  // Idle for long: a full burst again, not more.
+  state.at = 10_000;
+  assert.equal(sampled(50), 4);
+  stop();
+  assert.equal(tracker.samplePeer(), false);
+  tracker.stop();
+});
+
+test("ConnectionTracker refuses a bad peerRate or peerBurst", () => {
+  assert.throws(
+    () => new ConnectionTracker(8080, { peerRate: 0 }),
+    /^RangeError: Cannot track connections: peerRate must be a positive number of requests a second, received 0$/,
+  );
+  assert.throws(
+    () => new ConnectionTracker(8080, { peerBurst: 1.5 }),
+    /^RangeError: Cannot track connections: peerBurst must be a positive integer, received 1.5$/,
+  );
+});

@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Hono } from "hono";
 import { startServer } from "../../src/cli/serve.ts";
+import { errorHandler } from "../../src/server/error_handler.ts";
+import { hostCheck } from "../../src/server/host_guard.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { fail } from "../../src/cli/cli_error.ts";
 import { createLogger } from "../../src/cli/log.ts";
@@ -139,3 +142,20 @@ test(
     }
   },
 );
+
+test("hostCheck() refuses a foreign Host right after accepting a loopback one whose URL starts alike", async () => {
+  const check = hostCheck();
+  const app = new Hono().get("/x", (c) => {
+    check(c);
+    return c.text("ok");
+  }).onError(errorHandler(() => {}));
+  const statusFor = async (url: string) => (await app.request(url)).status;
+  for (let round = 0; round < 2; round++) {
+    assert.equal(await statusFor("http://localhost:9464/x"), 200);
+    assert.equal(await statusFor("http://localhost.evil.example:9464/x"), 421);
+    assert.equal(await statusFor("http://localhost:9464/x"), 200);
+    assert.equal(await statusFor("http://localhost:19464/x"), 200);
+    assert.equal(await statusFor("http://localhost:946/x"), 200);
+    assert.equal(await statusFor("http://localhost9464.example/x"), 421);
+  }
+});

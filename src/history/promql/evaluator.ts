@@ -398,6 +398,22 @@ export class Evaluator {
       );
       return false;
     }
+    if (!whole && this.reader.selectStepsEach !== undefined) {
+      this.reader.selectStepsEach(
+        sel.matchers,
+        refs,
+        reachMs,
+        this.tier,
+        columns,
+        (p) => {
+          this.addSamples(p.t.length);
+          const q = dropStale ? withoutStale(p) : p;
+          held.samples += q.t.length;
+          visit(q);
+        },
+      );
+      return false;
+    }
     const selected = this.#selectSteps(sel, refs, reachMs, dropStale, columns);
     for (const p of selected) {
       held.samples += p.t.length;
@@ -597,8 +613,11 @@ export class Evaluator {
     const out: StepSeries[] = [];
     const origin: SeriesPoints["labels"][] = [];
     let produced = 0;
+    let visited = 0;
     const each = (p: SeriesPoints) => {
-      this.checkTimeout();
+      // The clock every 64 series (a clock read is about as dear as a
+      // series' sweep).
+      if ((visited++ & 63) === 0) this.checkTimeout();
       const v = new Float64Array(this.n);
       const ok = new Uint8Array(this.n);
       const t = p.t;

@@ -259,12 +259,23 @@ export function rateSweep(
   let firstReset = len;
   let acc = 0;
   let prev = len > 0 ? values[0] : 0;
+  // How far each end moved at the last step: samples on a regular grid
+  // move both by the same count every step, so that guess, checked
+  // against its neighbours, finds an end in two reads instead of a search.
+  let moveHi = 0;
+  let moveLo = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i];
     const start = end - rangeMs;
-    // The range's end: a gallop then a binary search from hi on.
     const from = hi + 1;
-    if (from < len && t[from] <= end) {
+    const guess = hi + moveHi;
+    if (
+      !scanResets && moveHi > 0 && guess < len && t[guess] <= end &&
+      (guess + 1 === len || t[guess + 1] > end)
+    ) {
+      hi = guess;
+    } else if (from < len && t[from] <= end) {
+      // The range's end: a gallop then a binary search from hi on.
       let stepUp = 1;
       let a = from;
       let b = from + 1;
@@ -299,15 +310,27 @@ export function rateSweep(
       }
       hi = newHi;
     }
-    // The range's start: a binary search between where it was and hi + 1.
-    let a = lo;
-    let b = hi + 1;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (t[mid] < start) a = mid + 1;
-      else b = mid;
+    moveHi = hi + 1 - from;
+    // The range's start: the guess, else a binary search between where it
+    // was and hi + 1.
+    const lastLo = lo;
+    const lg = lo + moveLo;
+    if (
+      moveLo > 0 && lg <= hi + 1 && (lg === len || t[lg] >= start) &&
+      t[lg - 1] < start
+    ) {
+      lo = lg;
+    } else {
+      let a = lo;
+      let b = hi + 1;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (t[mid] < start) a = mid + 1;
+        else b = mid;
+      }
+      lo = a;
     }
-    lo = a;
+    moveLo = lo - lastLo;
     if (hi - lo < 1) continue;
     // Prometheus 2.42's extrapolatedRate (see extrapolate()), inline.
     let result = values[hi] - values[lo];

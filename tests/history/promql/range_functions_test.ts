@@ -35,6 +35,15 @@ test("rateSweep() gives rawRangeFunction()'s rate, increase and delta at every s
     }
     const rangeMs = 1000 * (1 + Math.floor(r() * 300));
     const points = { labels: {}, kind: "counter" as const, t, value: values };
+    // Some on a regular grid (rateSweep then guesses each range's ends),
+    // one gap in some of those.
+    if (n % 5 === 1) {
+      const gapAt = n % 10 === 1 ? Math.floor(size / 2) : size;
+      for (let i = 0; i < size; i++) {
+        t[i] = 1_000_000 + i * 1000 + (i >= gapAt ? 45_000 : 0);
+      }
+      for (let i = 0; i < steps; i++) ends[i] = 970_000 + i * stepMs;
+    }
     // Some series rise (no reset, no NaN): rateSweep may then skip the scan.
     if (n % 3 === 0) {
       for (let i = 0; i < size; i++) values[i] = i * (n % 7);

@@ -1,0 +1,294 @@
+/**
+ * A header timeout for `Deno.serve`, which has none: a client that opens a
+ * connection and sends its request headers slowly, or never finishes them
+ * (slowloris), holds the connection for ever (500 such connections were
+ * all still open after 25 s; Bun closes them after about 12 s).
+ *
+ * The kernel lists the server's connections (`/proc/net/tcp`, see
+ * `sockets.ts`); the server's handler reports the peer port of each
+ * request it gets. A connection that has carried no request `timeoutMs`
+ * after it was first seen is shut down (`shutdown(2)` through libc, by
+ * Deno's FFI): the runtime then sees the end of the stream and drops the
+ * connection as if the client had left. `shutdown` does not close the
+ * descriptor, so no other connection can receive it by reuse.
+ *
+ * Limits: a connection that sent one whole request and is slow with the
+ * next one is not cut (it is idle keep-alive to this check); peers are told
+ * apart by port only, so a slow connection whose port another host used for
+ * a request is spared. Needs Linux's /proc and FFI (`-A`, or `--allow-read`
+ * and `--allow-ffi`); without them it says why once and does nothing.
+ *
+ * @module
+ */
+import { readdirSync, readlinkSync } from "node:fs";
+import { clearInterval, setInterval } from "node:timers";
+import {
+  readOwnSocketInodes,
+  readOwnTcpSockets,
+  type TcpSocket,
+} from "./sockets.ts";
+
+/** Options of {@linkcode HeaderTimeout}. */
+export interface HeaderTimeoutOptions {
+  /** How long a connection may go without a whole request (ms). Default 10000. */
+  timeoutMs?: number;
+  /** How often the connections are looked at (ms). Default 1000. */
+  checkMs?: number;
+  /** Told, in a sentence for the operator, what was cut or why nothing can be. Default none. */
+  log?: (message: string) => void;
+  /** Reads the process's TCP sockets. Default {@linkcode readOwnTcpSockets}. */
+  read?: () => TcpSocket[] | null;
+  /** Reads the process's socket inodes. Default {@linkcode readOwnSocketInodes}. */
+  readInodes?: () => Set<number> | null;
+  /**
+   * Shuts the socket with this inode down; true when it did. Default:
+   * finds its descriptor in /proc/self/fd and calls libc's `shutdown`.
+   */
+  cut?: (inode: number) => boolean;
+  /** The clock (ms). Default `performance.now()`. */
+  now?: () => number;
+}
+
+interface _Pending {
+  port: number;
+  since: number;
+}
+
+/**
+ * Cuts the connections to the server on `port` that carry no whole
+ * request within `timeoutMs`. Call {@linkcode HeaderTimeout.noteRequest}
+ * with each request's peer port, and {@linkcode HeaderTimeout.stop} when
+ * the server closes.
+ *
+ * @example A connection with a request is spared, one without is cut
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HeaderTimeout } from "./header_timeout.ts";
+ *
+ * let now = 0;
+ * const cut: number[] = [];
+ * const sock = (port: number, inode: number) => ({
+ *   state: "established" as const, localAddress: "127.0.0.1", localPort: 80,
+ *   remoteAddress: "127.0.0.1", remotePort: port, inode,
+ * });
+ * const t = new HeaderTimeout(80, {
+ *   timeoutMs: 1000,
+ *   read: () => [sock(5001, 11), sock(5002, 12)],
+ *   readInodes: () => new Set([11, 12]),
+ *   cut: (inode) => cut.push(inode) > 0,
+ *   now: () => now,
+ * });
+ * t.noteRequest(5001);
+ * t.check();
+ * now = 1500;
+ * t.check();
+ * assert.deepEqual(cut, [12]);
+ * t.stop();
+ * ```
+ */
+export class HeaderTimeout {
+  /** The server's port. */
+  readonly port: number;
+  readonly #timeoutMs: number;
+  readonly #log: (message: string) => void;
+  readonly #read: () => TcpSocket[] | null;
+  readonly #readInodes: () => Set<number> | null;
+  readonly #cut: (inode: number) => boolean;
+  readonly #now: () => number;
+  /** Peer ports that sent a request, with the check they came before. */
+  readonly #requested = new Map<number, number>();
+  /** Checks so far: dates requests without a clock read per request. */
+  #checks = 0;
+  /** Server connections without a request yet, by inode. */
+  readonly #pending = new Map<number, _Pending>();
+  /** Inodes judged already: served connections and other sockets. */
+  readonly #settled = new Set<number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #off = false;
+
+  /** Starts watching the server on `port`. */
+  constructor(port: number, options: HeaderTimeoutOptions = {}) {
+    const {
+      timeoutMs = 10_000,
+      checkMs = 1000,
+      log = () => {},
+      read = readOwnTcpSockets,
+      readInodes = readOwnSocketInodes,
+      cut = _shutdownInode,
+      now = () => performance.now(),
+    } = options;
+    for (const [name, v] of [["timeoutMs", timeoutMs], ["checkMs", checkMs]]) {
+      if (typeof v !== "number" || !(v >= 1) || v > 2_147_483_647) {
+        throw new RangeError(
+          `Cannot time out request headers: ${name} must be a number of milliseconds from 1 to 2147483647, received ${
+            String(v)
+          }`,
+        );
+      }
+    }
+    this.port = port;
+    this.#timeoutMs = timeoutMs;
+    this.#log = log;
+    this.#read = read;
+    this.#readInodes = readInodes;
+    this.#cut = cut;
+    this.#now = now;
+    if (options.read === undefined) {
+      this.#timer = setInterval(() => this.check(), checkMs);
+      // The checks must not keep the process alive.
+      this.#timer.unref();
+    }
+  }
+
+  /** Reports a request whose connection's peer port is `port`. */
+  noteRequest(port: number): void {
+    if (this.#off) return;
+    this.#requested.set(port, this.#checks);
+  }
+
+  /** Looks at the connections once: what the interval does. */
+  check(): void {
+    if (this.#off) return;
+    const now = this.#now();
+    const checks = this.#checks++;
+    const inodes = this.#readInodes();
+    if (inodes === null) {
+      return this.#disable(
+        "cannot read this process's sockets in /proc (not Linux, or Deno without -A)",
+      );
+    }
+    for (const inode of this.#settled) {
+      if (!inodes.has(inode)) this.#settled.delete(inode);
+    }
+    for (const inode of this.#pending.keys()) {
+      if (!inodes.has(inode)) this.#pending.delete(inode);
+    }
+    let unknown = false;
+    for (const inode of inodes) {
+      if (!this.#settled.has(inode) && !this.#pending.has(inode)) {
+        unknown = true;
+        break;
+      }
+    }
+    if (unknown) this.#readSockets(now, checks);
+    let cut = 0;
+    for (const [inode, p] of this.#pending) {
+      if (this.#requested.has(p.port)) {
+        this.#pending.delete(inode);
+        this.#settled.add(inode);
+      } else if (now - p.since >= this.#timeoutMs) {
+        this.#pending.delete(inode);
+        this.#settled.add(inode);
+        try {
+          if (this.#cut(inode)) cut++;
+        } catch (e) {
+          return this.#disable(
+            `cannot shut connections down: ${(e as Error).message}`,
+          );
+        }
+      }
+    }
+    if (cut > 0) {
+      this.#log(
+        `closed ${cut} connection${
+          cut === 1 ? "" : "s"
+        } that sent no whole request within ${this.#timeoutMs} ms (slow or unfinished headers)`,
+      );
+    }
+  }
+
+  /** Stops the checks. */
+  stop(): void {
+    this.#off = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
+    this.#settled.clear();
+    this.#requested.clear();
+  }
+
+  #readSockets(now: number, checks: number): void {
+    const sockets = this.#read();
+    if (sockets === null) {
+      return this.#disable("cannot read /proc/net/tcp");
+    }
+    const ports = new Set<number>();
+    for (const s of sockets) {
+      if (this.#settled.has(s.inode) || this.#pending.has(s.inode)) {
+        if (s.localPort === this.port) ports.add(s.remotePort);
+        continue;
+      }
+      if (s.localPort !== this.port || s.state !== "established") {
+        this.#settled.add(s.inode);
+        continue;
+      }
+      ports.add(s.remotePort);
+      if (this.#requested.has(s.remotePort)) this.#settled.add(s.inode);
+      else this.#pending.set(s.inode, { port: s.remotePort, since: now });
+    }
+    // Forget the requests of connections gone; one noted after this read
+    // began may belong to a connection it did not list yet.
+    for (const [port, at] of this.#requested) {
+      if (at < checks && !ports.has(port)) this.#requested.delete(port);
+    }
+  }
+
+  #disable(why: string): void {
+    this.stop();
+    this.#log(`slow request headers are not timed out: ${why}`);
+  }
+}
+
+let _libc: { shutdown(fd: number, how: number): number } | undefined;
+
+/** Shuts down the socket with this inode, by its descriptor. */
+function _shutdownInode(inode: number): boolean {
+  const fd = _fdOf(inode);
+  if (fd === undefined) return false;
+  _libc ??= _openLibc();
+  // 2: SHUT_RDWR.
+  return _libc.shutdown(fd, 2) === 0;
+}
+
+function _fdOf(inode: number): number | undefined {
+  const target = `socket:[${inode}]`;
+  for (const name of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${name}`) === target) return Number(name);
+    } catch {
+      // Closed while listed.
+    }
+  }
+  return undefined;
+}
+
+interface _DenoFfi {
+  dlopen(
+    path: string,
+    symbols: { shutdown: { parameters: string[]; result: string } },
+  ): { symbols: { shutdown(fd: number, how: number): number } };
+}
+
+function _openLibc(): { shutdown(fd: number, how: number): number } {
+  const deno = (globalThis as unknown as { Deno?: _DenoFfi }).Deno;
+  if (deno === undefined) {
+    throw new Error("libc's shutdown is reached through Deno's FFI only");
+  }
+  let last: unknown;
+  // glibc, then musl.
+  for (const name of ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1"]) {
+    try {
+      const lib = deno.dlopen(name, {
+        shutdown: { parameters: ["i32", "i32"], result: "i32" },
+      });
+      return lib.symbols;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new Error(
+    `cannot load libc through FFI (needs --allow-ffi): ${
+      last instanceof Error ? last.message : String(last)
+    }`,
+  );
+}
