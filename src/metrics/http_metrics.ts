@@ -419,7 +419,7 @@ function _recorder(
       if (
         s.sizeless >= SIZELESS_AFTER && (s.count & (SIZELESS_RECHECK - 1)) !== 0
       ) return;
-      const size = _responseSize(res, method === HEAD);
+      const size = _responseSize(res, status, method === HEAD);
       if (size >= 0) {
         m.responseSize.observe(size);
         s.sizeless = 0;
@@ -593,9 +593,10 @@ function _route(c: Context, status: number): string {
   return last.path;
 }
 
-/** The body size of `res`, or -1 when it is unknown. */
-function _responseSize(res: Response, head: boolean): number {
-  const status = res.status;
+/** The body size of `res` (whose status is `status`), or -1 when it is unknown. */
+function _responseSize(res: Response, status: number, head: boolean): number {
+  // The status is the caller's: reading it again from the response is a
+  // native call on Bun.
   if (head || status < 200 || status === 204 || status === 304) return 0;
   const noted = (res as _SizedResponse)[_BODY_SIZE];
   if (noted !== undefined) return noted;

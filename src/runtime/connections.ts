@@ -27,8 +27,9 @@
  * accept (a connection that sent nothing before the first read is dated
  * by that read).
  *
- * Where the peer lookup is dear (Bun), the server reports the peers of a
- * sample of requests ({@linkcode ConnectionTracker.samplePeer}): every
+ * The server reports the peers of a sample of requests
+ * ({@linkcode ConnectionTracker.samplePeer}; Bun's peer lookup costs a
+ * fifth of a trivial request, Deno's an op and two objects): every
  * request below about 1000 a second, about 1000 a second above. A busy
  * server's connection is then dated by its first sampled request or the
  * first read that finds it, and a short one (opened and closed between two

@@ -299,11 +299,12 @@ function _serveDeno(
   const handler = (request: Request, info: DenoServeInfo) => {
     const tracker = peers.tracker;
     const headers = peers.headers;
-    const watching = tracker !== undefined && tracker.watching;
-    if (watching || headers !== undefined) {
+    // The header timeout needs every request's peer; the tracker a sample.
+    const sampled = tracker !== undefined && tracker.samplePeer();
+    if (sampled || headers !== undefined) {
       const peer = info.remoteAddr;
       headers?.noteRequest(peer.port);
-      if (watching) tracker.noteRequest(peer.hostname, peer.port);
+      if (sampled) tracker.noteRequest(peer.hostname, peer.port);
     }
     return fetch(request, info);
   };
@@ -340,7 +341,8 @@ async function _serveBun(
   // Bun's peer lookup (server.requestIP) costs about 3 µs, a fifth of a
   // trivial request's CPU time (bench/RESULTS.md "Server as shipped vs bare
   // Hono"): above about 1000 requests a second, only a sample of requests
-  // report their connection (see ConnectionTracker.samplePeer).
+  // report their connection (see ConnectionTracker.samplePeer), on both
+  // runtimes.
   const handler = (request: Request, server: BunHttpServer) => {
     const tracker = peers.tracker;
     if (tracker !== undefined && tracker.samplePeer()) {
