@@ -26,7 +26,11 @@ import {
   FlowThrottle,
 } from "./flow.ts";
 import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
-import { FileSandbox, type FileSandboxOptions } from "./file_sandbox.ts";
+import {
+  FileSandbox,
+  type FileSandboxOptions,
+  sandboxedComponent,
+} from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
 import { StringsSplit } from "./strings.ts";
 
@@ -89,7 +93,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(JsonParse)
     .register(JsonStringify)
     .register(StringsSplit, "strings/SplitStr")
-    .register(fsReadLines(files))
-    .register(fsWriteLines(files))
-    .register(fsReadFile(files), "filesystem/ReadFile");
+    // Each narrows to a flow's allow list when its graph has one.
+    .register(sandboxedComponent(fsReadLines, files))
+    .register(sandboxedComponent(fsWriteLines, files))
+    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile");
 }

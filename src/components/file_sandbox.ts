@@ -1,13 +1,15 @@
 /**
- * The folder the file components (`fs/*`) may reach, and the paths inside
- * it they may not (the flow database and its companion files, the metric
- * history's folder).
+ * The folder the file components (`fs/*`) may reach, the paths inside it
+ * they may not (the flow database and its companion files, the metric
+ * history's folder), and a flow's own allow list narrowing it further.
  *
  * @module
  */
 import { readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import type { Component } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
+import { restrictable } from "../engine/flow_allow.ts";
 
 /** Options of {@linkcode FileSandbox}. */
 export interface FileSandboxOptions {
@@ -96,7 +98,13 @@ function _within(path: string, folder: string): boolean {
 export class FileSandbox {
   /** The root folder, absolute (as given, not resolved through links). */
   readonly root: string;
-  readonly #deny: readonly string[];
+  #deny: readonly string[];
+  /**
+   * Allow lists, each narrowing the one before (a flow's, then a
+   * subgraph's): a path must be in one entry of every list. Absolute,
+   * with the entries as given for messages.
+   */
+  #allow: readonly { absolute: string[]; given: readonly string[] }[] = [];
 
   /** A sandbox for `options.root`, refusing `options.deny`. */
   constructor(options: FileSandboxOptions = {}) {
@@ -110,6 +118,57 @@ export class FileSandbox {
     }
     this.root = resolve(root);
     this.#deny = [...(options.deny ?? [])].map((p) => resolve(this.root, p));
+  }
+
+  /**
+   * The files and folders this sandbox allows when it was narrowed (each
+   * list as given), outermost first; empty when all of the root is open.
+   */
+  get allowed(): readonly (readonly string[])[] {
+    return this.#allow.map((a) => a.given);
+  }
+
+  /**
+   * A sandbox with this one's root and refusals that reaches only `entries`
+   * (files and folders, relative to the root or absolute inside it) and
+   * what is under them: a flow's `allow.files`. Narrowing a narrowed
+   * sandbox keeps both lists (a path must be in each: their
+   * intersection). An entry outside the root or off-limits throws its
+   * {@linkcode SandboxError}; an empty list reaches nothing.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FileSandbox } from "./file_sandbox.ts";
+   *
+   * const flow = new FileSandbox({ root: "/srv/weir" }).narrow(["in/", "out/report.csv"]);
+   * assert.equal(flow.check("in/a/b.csv"), "/srv/weir/in/a/b.csv");
+   * assert.equal(flow.check("out/report.csv"), "/srv/weir/out/report.csv");
+   * assert.throws(() => flow.check("out/other.csv"), /not in this flow's allow list/);
+   * assert.throws(() => flow.narrow(["/etc"]), /outside the data folder/);
+   * ```
+   */
+  narrow(entries: readonly string[]): FileSandbox {
+    const absolute: string[] = [];
+    for (const entry of entries) {
+      if (typeof entry !== "string" || entry === "") {
+        throw new TypeError(
+          `Cannot narrow the file sandbox: an entry must be a non-empty path, received ${
+            JSON.stringify(entry)
+          }`,
+        );
+      }
+      // Checked against the root and its refusals only: lists narrowed
+      // before still apply at each check, so the result is their
+      // intersection whatever the order (a subgraph's list, then a flow's).
+      const path = resolve(this.root, entry);
+      this.#verify(entry, path, _real(path), false);
+      absolute.push(path);
+    }
+    const narrowed = new FileSandbox({ root: this.root });
+    narrowed.#deny = this.#deny;
+    narrowed.#allow = [...this.#allow, { absolute, given: [...entries] }];
+    return narrowed;
   }
 
   /**
@@ -143,7 +202,7 @@ export class FileSandbox {
     this.#verify(path, resolve(this.root, path), real);
   }
 
-  #verify(path: string, absolute: string, real: string): void {
+  #verify(path: string, absolute: string, real: string, lists = true): void {
     for (const denied of _ALWAYS_DENIED) {
       if (_within(absolute, denied) || _within(real, denied)) {
         throw new SandboxError(path, `${denied} is off-limits to flows`);
@@ -163,6 +222,22 @@ export class FileSandbox {
         throw new SandboxError(
           path,
           "it is off-limits to flows (the flow database, its companion files and the history)",
+        );
+      }
+    }
+    for (const list of lists ? this.#allow : []) {
+      const inList = list.absolute.some((entry) =>
+        _within(absolute, entry) && _within(real, _real(entry))
+      );
+      if (!inList) {
+        throw new SandboxError(
+          path,
+          `it is not in this flow's allow list (allow.files: ${
+            list.given.length === 0 ? "none" : excerpt(
+              list.given.map((g) => JSON.stringify(g)).join(", "),
+              200,
+            )
+          })`,
         );
       }
     }
@@ -191,4 +266,33 @@ export function storagePaths(db: string, historyDir: string | null): string[] {
     : ["", "-wal", "-shm", "-journal"].map((s) => resolve(db) + s);
   if (historyDir !== null) paths.push(resolve(historyDir));
   return paths;
+}
+
+/**
+ * `make(sandbox)` (a file component), made to honour a flow's allow list:
+ * for a flow whose graph has `allow`, the graph layer asks for a copy
+ * whose sandbox is narrowed to `allow.files` (nothing when the list is
+ * left out), and so on for a subgraph's own list inside it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileSandbox, sandboxedComponent } from "./file_sandbox.ts";
+ * import { fsReadLines } from "./fs.ts";
+ * import { restrictComponent } from "../engine/flow_allow.ts";
+ *
+ * const read = sandboxedComponent(fsReadLines, new FileSandbox({ root: "/srv/weir" }));
+ * const flowRead = restrictComponent(read, { files: ["in/"] });
+ * assert.throws(() => flowRead.inPorts.path.parse!("out/x"), /allow list/);
+ * assert.equal(flowRead.inPorts.path.parse!("in/x"), "in/x");
+ * ```
+ */
+export function sandboxedComponent(
+  make: (sandbox: FileSandbox) => Component,
+  sandbox: FileSandbox,
+): Component {
+  return restrictable(
+    make(sandbox),
+    (allow) => sandboxedComponent(make, sandbox.narrow(allow.files ?? [])),
+  );
 }

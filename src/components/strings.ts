@@ -68,7 +68,7 @@ function _delimiter(value: unknown): string | RegExp | LinearRegExp {
  * import { StringsSplit } from "./strings.ts";
  *
  * const re = StringsSplit.inPorts.delimiter.parse?.("/\\s*[,;]\\s+/");
- * assert.deepEqual("a , b;c".split(re as RegExp), ["a", "b", "c"]);
+ * assert.deepEqual("a , b; c".split(re as RegExp), ["a", "b", "c"]);
  * assert.equal(StringsSplit.inPorts.delimiter.parse?.(","), ",");
  * assert.throws(() => StringsSplit.inPorts.delimiter.parse?.("/(a)\\1/"), RangeError);
  * ```

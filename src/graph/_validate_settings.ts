@@ -17,6 +17,7 @@ import {
   listNames,
   type Report,
 } from "./_validation.ts";
+import { _checkAllow } from "./_allow.ts";
 
 /** How a problem names the longest timer. */
 const TIMER = `${LIMITS.maxTimerMs} (about 24.8 days, the longest timer)`;
@@ -53,6 +54,7 @@ export function checkProperties(
     );
     return;
   }
+  _checkAllow(properties.allow, report);
   const capacity = properties.defaultCapacity;
   if (capacity !== undefined && !_intIn(capacity, 1, maxCapacity)) {
     report(

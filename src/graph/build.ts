@@ -28,6 +28,7 @@ import { joinKey, withPosition } from "./_path.ts";
 import { findPort } from "./_ports.ts";
 import { subgraphOf } from "./subgraph.ts";
 import { validateFlow } from "./validate.ts";
+import { _allowOf, _restrictRegistry } from "./_allow.ts";
 
 /** Options of {@linkcode buildNetworkSpec}. */
 export interface BuildNetworkSpecOptions {
@@ -196,6 +197,12 @@ function _flatten(
     outports: new Map(),
     errors: [],
   };
+  // The graph's allow list limits its components, and those of its
+  // subgraphs (whose own lists narrow further when they flatten).
+  const allow = _allowOf(graph.properties);
+  if (allow !== undefined) {
+    registry = _restrictRegistry(registry, allow).registry;
+  }
   const components = new Map<string, Component>();
   const subgraphs = new Map<string, _Flat>();
   for (const [name, process] of Object.entries(graph.processes ?? {})) {

@@ -38,7 +38,9 @@ export interface ParseFbpOptions {
  * `metadata.capacity` (any number is read, `(-1)` and `(1.5)` too, for
  * `validateGraph()` to report); numeric node metadata
  * (`A(core/X:timeoutMs=500)`) becomes a number, as does
- * `# @defaultCapacity 20`. A byte order mark is skipped, tabs are
+ * `# @defaultCapacity 20`; `# @allow files in/ out/report.csv` adds to
+ * `properties.allow` (one kind a line, the entries split at blanks, lines
+ * of one kind adding up). A byte order mark is skipped, tabs are
  * whitespace like spaces, and a `# @key value` annotation's value is
  * trimmed (also on a last line without a line break). Lines end at `\n`,
  * `\r\n`, a lone `\r`, U+2028 and U+2029, as the parser counts them.
@@ -203,7 +205,22 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
     return connection;
   });
   const properties = new Map<string, unknown>();
+  // `# @allow files in/ out/report.csv`, one line a kind, lines adding up.
+  const allow = new Map<string, string[]>();
   for (const { key, value, at } of scan.annotations) {
+    if (key === "allow") {
+      const [kind, ...entries] = value.split(/[ \t]+/);
+      if (!allow.has(kind)) {
+        allow.set(kind, []);
+        positions.set(joinKey(joinKey("properties", "allow"), kind), at);
+      }
+      allow.get(kind)!.push(...entries);
+      if (!properties.has("allow")) {
+        properties.set("allow", undefined);
+        positions.set(joinKey("properties", "allow"), at);
+      }
+      continue;
+    }
     if (key === "runtime") {
       properties.set("environment", { type: value });
       positions.set(joinKey("properties", "environment"), at);
@@ -217,6 +234,7 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
     );
     positions.set(joinKey("properties", key), at);
   }
+  if (allow.size > 0) properties.set("allow", Object.fromEntries(allow));
   const exports = (kind: "inports" | "outports") =>
     Object.fromEntries(
       Object.entries(result[kind]).map((

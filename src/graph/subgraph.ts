@@ -10,6 +10,7 @@ import {
   type InPortSpec,
   type OutPortSpec,
 } from "../engine/component.ts";
+import { _allowOf, _restrictRegistry } from "./_allow.ts";
 import type { Registry } from "../engine/registry.ts";
 import type { Graph, GraphExport } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
@@ -92,6 +93,13 @@ export function defineSubgraph(
         describeValue(graph)
       }`,
     );
+  }
+  // The subgraph's own allow list limits its processes wherever it is
+  // used (a flow's list narrows them further); its exported ports take
+  // their specs, and so their checks, from the limited components.
+  const allow = _allowOf(graph.properties);
+  if (allow !== undefined) {
+    registry = _restrictRegistry(registry, allow).registry;
   }
   const problems: Problem[] = [];
   const inPorts = new Map<string, InPortSpec>();

@@ -107,6 +107,26 @@ export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {
       no(path, "# @runtime reads back as environment.type");
       continue;
     }
+    if (key === "allow") {
+      const lists = value as Record<string, unknown> | null;
+      const writable = lists !== null && typeof lists === "object" &&
+        !Array.isArray(lists) &&
+        Object.entries(lists).every(([kind, list]) =>
+          _ANNOTATION_KEY.test(kind) && Array.isArray(list) &&
+          list.every((e) => typeof e === "string" && /^[^\s#]+$/.test(e))
+        );
+      if (writable) {
+        for (const [kind, list] of Object.entries(lists!)) {
+          lines.push(`# @allow ${[kind, ...(list as string[])].join(" ")}`);
+        }
+      } else {
+        no(
+          path,
+          "only lists of entries without blanks can be written (as # @allow lines)",
+        );
+      }
+      continue;
+    }
     if (
       key === "defaultCapacity" && Number.isSafeInteger(value) &&
       (value as number) >= 0

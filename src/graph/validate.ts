@@ -43,6 +43,7 @@ import {
   checkSubgraphSettings,
 } from "./_validate_subgraphs.ts";
 import { FeedCheck } from "./_validate_feeds.ts";
+import { _allowOf, _restrictRegistry } from "./_allow.ts";
 
 /**
  * Checks a graph against a registry and returns every problem found (an
@@ -60,6 +61,10 @@ import { FeedCheck } from "./_validate_feeds.ts";
  * - an IIP whose value fails the port's type or its `parse` function,
  *   once a string is converted by the port's type as the build converts it
  *   (`"5"` to a `number` port is 5; see `buildNetworkSpec()`);
+ * - the allow list `properties.allow` (its shape, and each `files` entry
+ *   against the file components' data folder); the graph's components
+ *   are then checked as limited to it, so an IIP path outside the list
+ *   is a problem naming the process and the path;
  * - weir settings: `properties.defaultCapacity`, connection
  *   `metadata.capacity` and `metadata.policy`, process `metadata.timeoutMs`,
  *   `retry`, `circuitBreaker` and `concurrency`;
@@ -149,7 +154,8 @@ export function validateFlow(
 class _Validator {
   readonly #problems: Problem[] = [];
   readonly #graph: Graph;
-  readonly #registry: Registry;
+  /** The registry, limited to the graph's allow list when it has one. */
+  #registry: Registry;
   readonly #sourceMap: SourceMap | undefined;
   /** Subgraph components whose inner problems were already reported. */
   readonly #reported: Set<Component>;
@@ -187,6 +193,14 @@ class _Validator {
       return this.#problems;
     }
     checkProperties(graph.properties, this.#report, this.maxCapacity);
+    const allow = _allowOf(graph.properties);
+    if (allow !== undefined) {
+      const restricted = _restrictRegistry(this.#registry, allow);
+      for (const problem of restricted.problems) {
+        this.#report("properties.allow.files", `allow.files: ${problem}`);
+      }
+      this.#registry = restricted.registry;
+    }
     this.#processes(graph.processes);
     checkFlatNames(this.#components, this.#cyclic, this.#report);
     const fed = new Set<string>();

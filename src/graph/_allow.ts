@@ -1,0 +1,233 @@
+/**
+ * A graph's allow list (`properties.allow`, `# @allow` in .fbp): its shape
+ * checked, and the registry a flow of the graph looks its components up
+ * in, each component limited to the list (see `src/engine/flow_allow.ts`).
+ * Validation and the build both use that registry, so a path outside the
+ * list is a validation problem when it is an IIP and a process error when
+ * it arrives in a message.
+ *
+ * @module
+ */
+import { describeValue } from "../engine/component.ts";
+import type { Component } from "../engine/component.ts";
+import {
+  ALLOW_KINDS,
+  type FlowAllow,
+  restrictComponent,
+} from "../engine/flow_allow.ts";
+import { Registry } from "../engine/registry.ts";
+import { errorMessage, isRecord } from "./_validation.ts";
+import type { Report } from "./_validation.ts";
+import { defineSubgraph, subgraphOf } from "./subgraph.ts";
+
+/** Checks `properties.allow` (when present): an object of lists of strings. */
+export function _checkAllow(allow: unknown, report: Report): void {
+  if (allow === undefined) return;
+  const example = '{ "files": ["in/", "out/report.csv"] }';
+  if (!isRecord(allow)) {
+    report(
+      "properties.allow",
+      `allow must be an object of lists, as ${example}, received ${
+        describeValue(allow)
+      }`,
+    );
+    return;
+  }
+  for (const [kind, list] of Object.entries(allow)) {
+    const path = `properties.allow.${kind}`;
+    if (!(ALLOW_KINDS as readonly string[]).includes(kind)) {
+      report(
+        path,
+        `allow has no kind ${JSON.stringify(kind)}; the kinds are ${
+          ALLOW_KINDS.join(", ")
+        }`,
+      );
+      continue;
+    }
+    if (
+      !Array.isArray(list) ||
+      !list.every((x) => typeof x === "string" && x !== "")
+    ) {
+      report(
+        path,
+        `allow.${kind} must be a list of non-empty strings, received ${
+          describeValue(list)
+        }`,
+      );
+    }
+  }
+}
+
+/** The graph's allow list when it has a well-formed one, else `undefined`. */
+export function _allowOf(properties: unknown): FlowAllow | undefined {
+  if (!isRecord(properties) || !isRecord(properties.allow)) return undefined;
+  const problems: string[] = [];
+  _checkAllow(properties.allow, (_path, message) => problems.push(message));
+  return problems.length === 0 ? properties.allow as FlowAllow : undefined;
+}
+
+/**
+ * Restricted views by registry and allow list, and restricted components
+ * by component and allow list: the same inputs give the same objects, so
+ * the subgraph checks that compare components (a subgraph containing
+ * itself) still terminate, and a flow validated again costs a lookup.
+ * Each map keeps at most {@linkcode _MAX_LISTS} allow lists.
+ */
+const _views = new WeakMap<
+  Registry,
+  Map<string, { registry: Registry; problems: Set<string> }>
+>();
+const _limited = new WeakMap<
+  Component,
+  Map<string, { component: Component; problems: readonly string[] }>
+>();
+const _MAX_LISTS = 64;
+
+function _slot<K extends object, V>(
+  map: WeakMap<K, Map<string, V>>,
+  key: K,
+): Map<string, V> {
+  let byList = map.get(key);
+  if (byList === undefined) {
+    byList = new Map();
+    map.set(key, byList);
+  }
+  if (byList.size >= _MAX_LISTS) byList.clear();
+  return byList;
+}
+
+/**
+ * `registry` as a flow whose graph has `allow` sees it: each component
+ * limited to the list, subgraphs included (their inner registries too),
+ * and the problems an entry raised (an entry outside the data folder),
+ * whose component is limited to the other entries. Subgraph components
+ * are restricted when first looked up.
+ */
+export function _restrictRegistry(
+  registry: Registry,
+  allow: FlowAllow,
+): { registry: Registry; problems: string[] } {
+  const list = JSON.stringify(allow);
+  const views = _slot(_views, registry);
+  const known = views.get(list);
+  if (known !== undefined) {
+    return { registry: known.registry, problems: [...known.problems] };
+  }
+  const problems = new Set<string>();
+  const view = new _RestrictedRegistry(
+    registry,
+    (c) => _restrictOne(c, allow, list, problems),
+  );
+  views.set(list, { registry: view, problems });
+  // The components that are not subgraphs now, so the problems are known
+  // (a subgraph, restricted, defines itself again: only when looked up).
+  for (const c of _plainComponents(registry)) {
+    _restrictOne(c, allow, list, problems);
+  }
+  return { registry: view, problems: [...problems] };
+}
+
+function _restrictOne(
+  component: Component,
+  allow: FlowAllow,
+  list: string,
+  problems: Set<string>,
+): Component {
+  const slot = _slot(_limited, component);
+  const known = slot.get(list);
+  if (known !== undefined) {
+    for (const p of known.problems) problems.add(p);
+    return known.component;
+  }
+  // A subgraph that contains itself (refused by validation) meets itself
+  // here: it is looked up as it is while being restricted.
+  slot.set(list, { component, problems: [] });
+  const found: string[] = [];
+  let limited: Component;
+  const definition = subgraphOf(component);
+  if (definition !== undefined) {
+    limited = defineSubgraph(
+      component.name,
+      definition.graph,
+      _restrictRegistry(definition.registry, allow).registry,
+      { description: component.description },
+    );
+  } else {
+    try {
+      limited = restrictComponent(component, allow);
+    } catch {
+      // Each refused entry is a problem; the others still apply.
+      const files: string[] = [];
+      for (const entry of allow.files ?? []) {
+        try {
+          restrictComponent(component, { ...allow, files: [entry] });
+          files.push(entry);
+        } catch (e) {
+          found.push(errorMessage(e));
+        }
+      }
+      limited = restrictComponent(component, { ...allow, files });
+    }
+  }
+  slot.set(list, { component: limited, problems: found });
+  for (const p of found) problems.add(p);
+  return limited;
+}
+
+/**
+ * The components of `registry` that are not subgraphs, as it gives them
+ * (a restricted view restricts them), without restricting any subgraph.
+ */
+function _plainComponents(registry: Registry): Component[] {
+  return registry instanceof _RestrictedRegistry
+    ? registry.plainComponents()
+    : registry.components().filter((c) => subgraphOf(c) === undefined);
+}
+
+/** A registry's components as `restrict` limits them, looked up lazily. */
+class _RestrictedRegistry extends Registry {
+  readonly #base: Registry;
+  readonly #restrict: (c: Component) => Component;
+
+  constructor(base: Registry, restrict: (c: Component) => Component) {
+    super();
+    this.#base = base;
+    this.#restrict = restrict;
+  }
+
+  override register(component: Component): this {
+    throw new TypeError(
+      `Cannot register component "${component.name}" in a flow's restricted view of a registry; register it in the registry itself`,
+    );
+  }
+
+  override get(name: string): Component | undefined {
+    const c = this.#base.get(name);
+    return c === undefined ? undefined : this.#restrict(c);
+  }
+
+  override has(name: string): boolean {
+    return this.#base.has(name);
+  }
+
+  override names(): string[] {
+    return this.#base.names();
+  }
+
+  override components(): Component[] {
+    return this.#base.components().map(this.#restrict);
+  }
+
+  /** The components that are not subgraphs, restricted. */
+  plainComponents(): Component[] {
+    return _plainComponents(this.#base).map(this.#restrict);
+  }
+
+  override aliasesOf(name: string): string[] {
+    return this.#base.aliasesOf(name);
+  }
+
+  override closest(name: string): string | undefined {
+    return this.#base.closest(name);
+  }
+}

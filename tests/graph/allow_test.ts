@@ -1,0 +1,55 @@
+/**
+ * The allow list in a graph's text: `# @allow <kind> <entries...>` lines
+ * in .fbp add up into `properties.allow`, and `toFbp` writes them back.
+ *
+ * @module
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseFbp } from "../../src/graph/parse_fbp.ts";
+import { toFbp } from "../../src/graph/to_fbp.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+import { Registry } from "../../src/engine/registry.ts";
+
+test("# @allow lines add up into properties.allow, one kind a line", () => {
+  const g = parseFbp(`# @allow files in/ out/report.csv
+# @allow hosts example.com
+# @allow files more/
+# @allow exec
+'x' -> in D(core/Drop)
+`);
+  assert.deepEqual(g.properties?.allow, {
+    files: ["in/", "out/report.csv", "more/"],
+    hosts: ["example.com"],
+    exec: [],
+  });
+});
+
+test("toFbp() writes properties.allow as # @allow lines that read back the same", () => {
+  const g = parseFbp(
+    `# @allow files in/ out/report.csv\n'x' -> in D(core/Drop)\n`,
+  );
+  const text = toFbp(g);
+  assert.match(text, /^# @allow files in\/ out\/report.csv$/m);
+  assert.deepEqual(parseFbp(text).properties?.allow, g.properties?.allow);
+  assert.throws(
+    () =>
+      toFbp({
+        properties: { allow: { files: ["my file.txt"] } },
+        processes: {},
+        connections: [],
+      }),
+    /properties.allow: only lists of entries without blanks/,
+  );
+});
+
+test("a problem with an @allow line points at it", () => {
+  const g = parseFbp(`'x' -> in D(core/Drop)\n# @allow file in/\n`);
+  const [p] = validateGraph(g, new Registry());
+  assert.equal(p.path, "properties.allow.file");
+  assert.equal(p.line, 2);
+  assert.match(
+    p.message,
+    /allow has no kind "file"; the kinds are files, hosts, exec/,
+  );
+});
