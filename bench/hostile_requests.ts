@@ -1,16 +1,21 @@
 /**
  * What hostile requests cost `weir serve` (issue 18): a request body
- * nested deep (peak RSS and time to the answer) and token guessing
- * (guesses checked per second). Starts `weir serve` on this runtime as a
- * child process, on a free loopback port with an in-memory database, and
- * reads the child's peak RSS (`VmHWM`) from /proc.
+ * nested deep (peak RSS and time to the answer), token guessing (guesses
+ * checked per second), 50 clients that stop reading the event stream of a
+ * 6,000-process flow (RSS before, during and after; `events`, history on as
+ * shipped, or `events --no-history`) and 500 connections that never finish
+ * their headers (how many are still open 5 to 25 s later; `slowheaders`).
+ * Starts `weir serve` on this runtime as a child process, on a free
+ * loopback port with an in-memory database, and reads the child's RSS
+ * (`VmRSS`, peak `VmHWM`) from /proc.
  *
  * Run: `deno run -A bench/hostile_requests.ts` or `bun bench/hostile_requests.ts`
- * (`nesting`, `tokens` or both).
+ * (`nesting`, `tokens`, `events`, `slowheaders`; default all).
  *
  * @module
  */
 import { spawn } from "node:child_process";
+import { connect, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -148,7 +153,104 @@ async function tokens(): Promise<void> {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function events(history: boolean): Promise<void> {
+  const s = await startServe([
+    "--listen",
+    "127.0.0.1:0",
+    "--db",
+    ":memory:",
+    ...(history ? [] : ["--no-history"]),
+  ]);
+  const sockets: Socket[] = [];
+  try {
+    let graph = "'1' -> in P0(core/Repeat)\n";
+    for (let i = 1; i < 6000; i++) {
+      graph += `P${i - 1} out -> in P${i}(core/Repeat)\n`;
+    }
+    const put = await fetch(`${s.url}/flows/big`, {
+      method: "PUT",
+      headers: { "Content-Type": "text/vnd.fbp" },
+      body: graph,
+    });
+    await put.body?.cancel();
+    const whole = (await (await fetch(`${s.url}/flows/big/stats`)).text())
+      .length;
+    await sleep(3000);
+    const before = rss(s.pid).now;
+    const port = Number(new URL(s.url).port);
+    for (let i = 0; i < 50; i++) {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.on("error", () => {});
+      socket.write("GET /flows/big/events HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      socket.pause();
+      sockets.push(socket);
+    }
+    let during = 0;
+    for (let i = 0; i < 40; i++) {
+      await sleep(500);
+      during = Math.max(during, rss(s.pid).now);
+    }
+    for (const socket of sockets) socket.destroy();
+    const after: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await sleep(5000);
+      after.push(rss(s.pid).now);
+    }
+    console.log(
+      `events (history ${
+        history ? "on" : "off"
+      }): 6,000 processes (whole snapshot ${
+        (whole / 1e6).toFixed(1)
+      } MB), 50 clients not reading for 20 s: RSS before ${
+        before.toFixed(0)
+      } MB, peak during ${during.toFixed(0)} MB, after they left (every 5 s) ${
+        after.map((a) => a.toFixed(0)).join(", ")
+      } MB; lowest after / before ${(Math.min(...after) / before).toFixed(2)}`,
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await s.stop();
+  }
+}
+
+async function slowHeaders(): Promise<void> {
+  const s = await startServe(["--listen", "127.0.0.1:0", "--db", ":memory:"]);
+  const sockets: Socket[] = [];
+  let open = 0;
+  try {
+    const port = Number(new URL(s.url).port);
+    for (let i = 0; i < 500; i++) {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.on("error", () => {});
+      open++;
+      socket.on("close", () => open--);
+      socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
+      sockets.push(socket);
+    }
+    const seen: string[] = [];
+    for (const at of [5, 10, 15, 20, 25]) {
+      await sleep(5000);
+      seen.push(`${at} s: ${open}`);
+    }
+    console.log(
+      `slow headers: 500 connections that never finish their headers, still open after ${
+        seen.join(", ")
+      }`,
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await s.stop();
+  }
+}
+
 const which = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const all = which.length === 0;
 console.log(`runtime: ${isDeno ? "deno" : "bun"}`);
-if (which.length === 0 || which.includes("nesting")) await nesting();
-if (which.length === 0 || which.includes("tokens")) await tokens();
+if (all || which.includes("nesting")) await nesting();
+if (all || which.includes("tokens")) await tokens();
+if (all || which.includes("events")) {
+  await events(!process.argv.includes("--no-history"));
+}
+if (all || which.includes("slowheaders")) await slowHeaders();

@@ -11,8 +11,10 @@
  *   bun bench/stall_bench.ts --threshold=500 --block=1500 --samples=5
  *
  * Prints, per runtime, each sample's "stall start to log line" (ms; the
- * threshold plus up to one heartbeat interval, threshold/4 at most 250 ms,
- * is what the design promises) and the median, and the load average. The
+ * design promises the threshold counted from the last heartbeat, which
+ * came up to one interval, threshold/8 at most 100 ms, before the block,
+ * plus up to one interval of the worker's polling) and the median, the
+ * duration the flow's reason gives, and the load average. The
  * cost of the current-activation marker on the engine's hot path is
  * measured side by side against a base without it:
  * `bun bench/versus.ts --same-process --base=<commit before it>`.

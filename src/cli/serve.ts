@@ -200,19 +200,31 @@ export async function startServer(
   }
   // Before the restore: a flow that stalls at its start is caught too.
   const stallMs = options.stallThresholdMs ?? 2000;
-  const watchdog = stallMs === 0 ? undefined : await StallWatchdog.start({
-    thresholdMs: stallMs,
-    format: options.logFormat ?? "text",
-    onStallEnd: (s) => {
-      if (s.flow !== undefined) return; // the flow's failure says it
+  let watchdog: StallWatchdog | undefined;
+  if (stallMs !== 0) {
+    try {
+      watchdog = await StallWatchdog.start({
+        thresholdMs: stallMs,
+        format: options.logFormat ?? "text",
+        onStallEnd: (s) => {
+          if (s.flow !== undefined) return; // the flow's failure says it
+          log.warn(
+            `the event loop was blocked for ${
+              (s.ms / 1000).toFixed(1)
+            } s outside any flow activation (watchdog threshold ${stallMs} ms)`,
+            { stalled_ms: s.ms },
+          );
+        },
+      });
+    } catch (e) {
+      // A runtime without workers still serves, unwatched: said once.
       log.warn(
-        `the event loop was blocked for ${
-          (s.ms / 1000).toFixed(1)
-        } s outside any flow activation (watchdog threshold ${stallMs} ms)`,
-        { stalled_ms: s.ms },
+        `no stall watchdog: ${
+          (e as Error).message
+        }; a flow that blocks the event loop is not stopped`,
       );
-    },
-  });
+    }
+  }
   const flows = new FlowManager({
     store,
     registry: options.registry,

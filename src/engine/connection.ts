@@ -113,17 +113,12 @@ export class Connection<P extends Named> {
   origins: Float64Array;
   /** Time each buffered value was enqueued (ms). */
   enqueued: Float64Array;
-  /** Estimated bytes of each buffered value (see `size.ts`). */
-  sizes: Float64Array;
   /**
-   * Estimated bytes of the buffered values (parked ones not included):
-   * what the flow's bytes budget counts.
+   * Its sender is a source (a loop with no data input) or a host sending
+   * into an exported in-port: what the flow's bytes budget holds back.
+   * Set by the network.
    */
-  bytes = 0;
-  /** Objects buffered so far, for sampling their size (see `#sizeOf`). */
-  #objects = 0;
-  /** The size of the last object measured. */
-  #objectBytes = 0;
+  fromSource = false;
   /** Slots of the ring now (`buf.length`), at most `capacity`. */
   size: number;
   /** Index of the oldest value. */
@@ -204,7 +199,6 @@ export class Connection<P extends Named> {
     this.buf = new Array(size).fill(undefined);
     this.origins = new Float64Array(size);
     this.enqueued = new Float64Array(size);
-    this.sizes = new Float64Array(size);
     this.wait = new Histogram(buckets);
   }
 
@@ -240,33 +234,10 @@ export class Connection<P extends Named> {
       this.buf[slot] = value;
       this.origins[slot] = origin;
       this.enqueued[slot] = now;
-      const b = typeof value === "string"
-        ? 16 + 2 * value.length
-        : typeof value === "object"
-        ? this.#sizeOf(value)
-        : 8;
-      this.sizes[slot] = b;
-      this.bytes += b;
       this.count++;
       return;
     }
     return this.#overflow(value, origin, now);
-  }
-
-  /**
-   * The estimated size of a buffered value: numbers, booleans and the like
-   * count 8 bytes, strings and binary data are measured, and objects one
-   * in 16 (the last measure stands for the others: a connection carries
-   * values of one shape, and measuring costs more than the rest of a
-   * send).
-   */
-  #sizeOf(value: object | null): number {
-    if (value === null) return 8;
-    if (ArrayBuffer.isView(value)) return 32 + value.byteLength;
-    if ((this.#objects++ & 15) === 0) {
-      this.#objectBytes = estimateBytes(value);
-    }
-    return this.#objectBytes;
   }
 
   /**
@@ -297,9 +268,6 @@ export class Connection<P extends Named> {
         this.buf[h] = value;
         this.origins[h] = origin;
         this.enqueued[h] = now;
-        const b = estimateBytes(value);
-        this.bytes += b - this.sizes[h];
-        this.sizes[h] = b;
         this.head = h + 1 === cap ? 0 : h + 1;
         this.droppedOldest++;
         return;
@@ -338,7 +306,6 @@ export class Connection<P extends Named> {
     const v = this.buf[h];
     this.buf[h] = undefined;
     this.takenOrigin = this.origins[h];
-    this.bytes -= this.sizes[h];
     this.wait.observe((now - this.enqueued[h]) / 1000);
     this.head = h + 1 === size ? 0 : h + 1;
     this.delivered++;
@@ -353,9 +320,6 @@ export class Connection<P extends Named> {
     this.buf[h] = ps.value;
     this.origins[h] = ps.origin;
     this.enqueued[h] = ps.at;
-    const b = estimateBytes(ps.value);
-    this.sizes[h] = b;
-    this.bytes += b;
     ps.resolve?.();
   }
 
@@ -386,7 +350,6 @@ export class Connection<P extends Named> {
     }
     this.buf.fill(undefined);
     this.count = 0;
-    this.bytes = 0;
     this.head = 0;
     this.closed = true;
     const pending = this.pending;
@@ -400,20 +363,45 @@ export class Connection<P extends Named> {
     const buf: unknown[] = new Array(size).fill(undefined);
     const origins = new Float64Array(size);
     const enqueued = new Float64Array(size);
-    const sizes = new Float64Array(size);
     for (let i = 0; i < this.count; i++) {
       const j = (this.head + i) % this.size;
       buf[i] = this.buf[j];
       origins[i] = this.origins[j];
       enqueued[i] = this.enqueued[j];
-      sizes[i] = this.sizes[j];
     }
     this.buf = buf;
     this.origins = origins;
     this.enqueued = enqueued;
-    this.sizes = sizes;
     this.size = size;
     this.head = 0;
+  }
+
+  /**
+   * Estimated bytes of the buffered values (parked ones not included):
+   * the mean estimate (`size.ts`) of up to 4 of them, spread over the
+   * buffer, times how many there are. Reads, never writes: nothing is
+   * counted per message.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Connection } from "./connection.ts";
+   *
+   * const c = new Connection(null, { proc: { name: "B" }, port: "in", index: -1 }, 100, "block", false);
+   * for (let i = 0; i < 50; i++) c.offer("abcd", 0, 0);
+   * assert.equal(c.estimateBytes(), 50 * 24);
+   * ```
+   */
+  estimateBytes(): number {
+    const n = this.count;
+    if (n === 0) return 0;
+    const k = n < 4 ? n : 4;
+    let sum = 0;
+    for (let i = 0; i < k; i++) {
+      const at = k === 1 ? 0 : Math.round(i * (n - 1) / (k - 1));
+      sum += estimateBytes(this.buf[(this.head + at) % this.size]);
+    }
+    return sum / k * n;
   }
 
   /** Buffered plus parked values. */

@@ -43,6 +43,7 @@
 import { activationCells, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import type { Connection } from "./connection.ts";
+import { estimateBytes } from "./size.ts";
 import {
   allWaiting,
   deadlockReport,
@@ -229,7 +230,10 @@ export class Network {
   readonly #outports = new Map<string, ProcessRuntime>();
   /** Processes not yet finished. */
   #unfinished = 0;
-  /** Estimated bytes buffered in every connection (sum of their `bytes`). */
+  /**
+   * Estimated bytes buffered: the count at the last look over every
+   * connection, plus what sources buffered since (see `#sourceSent`).
+   */
   #bytes = 0;
   readonly #bytesBudget: number;
   /** Sources waiting for the buffers to be under the bytes budget, or `null`. */
@@ -273,6 +277,9 @@ export class Network {
     );
     this.#procs = this.#w.procs;
     this.#conns = this.#w.conns;
+    for (const c of this.#conns) {
+      c.fromSource = c.source === null ? !c.iip : c.source.source;
+    }
     this.#rq = new Array(this.#procs.length).fill(null);
     this.#guardHost = {
       name: spec.name,
@@ -635,9 +642,7 @@ export class Network {
       return;
     }
     const before = c.count;
-    const bytes = c.bytes;
     const r = c.offer(value, origin, this.#now);
-    this.#bytes += c.bytes - bytes;
     if (c.count !== before) {
       // Buffered: the receiver has one more to take.
       if (c.count === c.capacity && c.blocksSender) c.source!.fullOutputs++;
@@ -648,9 +653,7 @@ export class Network {
       } else if (!t.inRunQueue && t.mayActivate()) {
         this.#enqueue(t);
       }
-      if (this.#bytes > this.#bytesBudget && r === undefined) {
-        return this.#overBudget(c);
-      }
+      if (c.fromSource && r === undefined) return this.#sourceSent(value);
     } else if (r !== undefined && c.source !== null) {
       // Parked: the sender waits for room.
       c.source.parked++;
@@ -659,15 +662,36 @@ export class Network {
   }
 
   /**
-   * A send was buffered over the bytes budget: a source (a loop with no
-   * data input, or a host) waits until the buffers are back under it; any
-   * other sender goes on (what it sends is bounded by its inputs).
+   * A source (a loop with no data input, or a host) buffered `value`: new
+   * bytes enter the flow here, so this is where the bytes budget is kept,
+   * at no cost to the other sends. The value's estimate is added to the
+   * running count; once that is over the budget, every buffer is looked at
+   * (the count falls as the flow drains, unseen), and when they do hold
+   * more than the budget the source waits until they no longer do. Other
+   * senders go on: what they send is bounded by their inputs.
    */
-  #overBudget(c: Conn): Promise<void> | undefined {
-    if (c.source === null ? c.iip : !c.source.source) return;
+  #sourceSent(value: unknown): Promise<void> | undefined {
+    if (this.#bytesBudget === Infinity) return;
+    this.#bytes += estimateBytes(value);
+    if (this.#bytes <= this.#bytesBudget) return;
+    this.#bytes = this.#countBytes();
+    if (this.#bytes <= this.#bytesBudget) return;
     return new Promise<void>((resolve) =>
       (this.#bytesWaiters ??= []).push(resolve)
     );
+  }
+
+  /** Every connection's estimated bytes (sampled: see `Connection.estimateBytes`). */
+  #countBytes(): number {
+    let n = 0;
+    for (const c of this.#conns) if (c.count > 0) n += c.estimateBytes();
+    return n;
+  }
+
+  /** Sources wait for the bytes budget: are the buffers back under it? */
+  #recheckBytes(): void {
+    this.#bytes = this.#countBytes();
+    if (this.#bytes <= this.#bytesBudget) this.#underBudget();
   }
 
   /** The buffers are under the bytes budget again (or gone): sources go on. */
@@ -688,18 +712,13 @@ export class Network {
 
   /** Estimated bytes buffered in the flow's connections (see `size.ts`). */
   get bufferedBytes(): number {
-    return this.#bytes;
+    return this.#countBytes();
   }
 
   /** Takes the next message of process `p` from connection `c`. */
   #takeFrom(p: ProcessRuntime, c: Conn): unknown {
     const wasFull = c.count === c.capacity;
-    const bytes = c.bytes;
     const v = c.take(this.#now);
-    this.#bytes += c.bytes - bytes;
-    if (this.#bytesWaiters !== null && this.#bytes <= this.#bytesBudget) {
-      this.#underBudget();
-    }
     p.origin = c.takenOrigin;
     if (c.iip) p.iips--;
     const ctx = p.ctx;
@@ -812,6 +831,7 @@ export class Network {
   /** Reads the clock; the first read of a macrotask opens a new time slice. */
   #refresh(): void {
     this.#now = performance.now();
+    if (this.#bytesWaiters !== null) this.#recheckBytes();
     if (!this.#fresh) {
       this.#fresh = true;
       this.#sliceEnd = this.#now + SLICE_MS;
@@ -832,6 +852,7 @@ export class Network {
   /** Every 128 activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
+    if (this.#bytesWaiters !== null) this.#recheckBytes();
     // Hand-overs wait for the next slice too.
     if (this.#now >= this.#sliceEnd) this.#setThrottled(true);
   }
@@ -1137,7 +1158,6 @@ export class Network {
       const wasFull = c.count === c.capacity;
       if (!c.closed) p.openInputs--;
       if (c.source !== null) c.source.parked -= c.pending.length;
-      this.#bytes -= c.bytes;
       c.discard("unread");
       if (wasFull && c.blocksSender) {
         const s = c.source!;
@@ -1300,6 +1320,7 @@ export class Network {
    * the stall watch looks again a little later (see `deadlock.ts`).
    */
   #maybeIdle(): void {
+    if (this.#bytesWaiters !== null) this.#recheckBytes();
     if (!this.#workRanOut()) return;
     if (
       this.#state === "draining" &&
@@ -1325,7 +1346,7 @@ export class Network {
       procs: this.#procs,
       conns: this.#conns,
       latency: this.#latency,
-      bufferedBytes: this.#bytes,
+      bufferedBytes: this.#countBytes(),
       pressure: this.pressure,
     });
   }

@@ -236,7 +236,7 @@ function _processStats(
       depth += c.backlog();
       capacity += c.capacity;
       wait = _mergeInto(wait, _waitSnapshot(c));
-      bufferedBytes += c.bytes;
+      bufferedBytes += c.estimateBytes();
       for (const ps of c.pending) bufferedBytes += estimateBytes(ps.value);
     }
     queueDepth[port] = depth;

@@ -43,7 +43,14 @@ import { _toRe2 } from "./_re2_syntax.ts";
  */
 type _Program =
   | { re2: RE2JS; refused?: undefined }
-  | { native: true; re2?: undefined; refused?: undefined }
+  | {
+    /** Global, shared: `exec` sets `lastIndex` before each (sync) use. */
+    native: RegExp;
+    /** Without `g`, for `split`, which would copy a global one each call. */
+    split: RegExp;
+    re2?: undefined;
+    refused?: undefined;
+  }
   | { refused: string; re2?: undefined };
 
 /**
@@ -78,7 +85,11 @@ function _program(source: string, flags: string): _Program {
         `it uses ${syntax.feature}, which the linear-time regular expression engine (RE2) does not support`,
     };
   } else if (syntax.linear && !_re2Only) {
-    program = { native: true };
+    const plain = flags.replace("g", "");
+    program = {
+      native: new RegExp(source, plain + "g"),
+      split: new RegExp(source, plain),
+    };
   } else {
     try {
       program = { re2: RE2JS.compile(syntax.pattern, syntax.flags) };
@@ -170,9 +181,8 @@ export class LinearRegExp {
   readonly #re2: RE2JS | undefined;
   /** JavaScript's engine (global), for a pattern linear by construction. */
   readonly #native: RegExp | undefined;
-  /** The same without `g`, for `split` (which ignores it, but copies a
-   * global one on every call). */
-  #nativeSplit: RegExp | undefined;
+  /** The same without `g`, for `split`. */
+  readonly #nativeSplit: RegExp | undefined;
   /** The matcher of the last text, reused while the text is the same. */
   #matcher: ReturnType<RE2JS["matcher"]> | undefined;
   #input: string | undefined;
@@ -195,10 +205,8 @@ export class LinearRegExp {
     }
     this.#re2 = program.re2;
     if (program.re2 === undefined) {
-      this.#native = new RegExp(
-        source,
-        this.global ? this.flags : this.flags + "g",
-      );
+      this.#native = program.native;
+      this.#nativeSplit = program.split;
     }
   }
 
@@ -265,13 +273,7 @@ export class LinearRegExp {
    * matches splitting between characters, at most `limit` parts.
    */
   [Symbol.split](input: string, limit?: number): string[] {
-    if (this.#re2 === undefined) {
-      this.#nativeSplit ??= new RegExp(
-        this.source,
-        this.flags.replace("g", ""),
-      );
-      return input.split(this.#nativeSplit, limit);
-    }
+    if (this.#re2 === undefined) return input.split(this.#nativeSplit!, limit);
     const lim = limit === undefined ? 0xffffffff : limit >>> 0;
     const parts: string[] = [];
     if (lim === 0) return parts;

@@ -7,9 +7,9 @@
  *
  * A stall cannot be seen from the blocked thread, so the watching runs on
  * a `Worker` (a Web standard both Deno and Bun have): the main thread
- * writes a heartbeat into a `SharedArrayBuffer` every `thresholdMs / 4`
- * (at most every 250 ms); the worker reads it as often. When the heartbeat
- * has not moved for `thresholdMs`, the worker reads the engine's
+ * writes the time into a `SharedArrayBuffer` (a heartbeat) every
+ * `thresholdMs / 8` (at most every 100 ms); the worker reads it as often.
+ * When the heartbeat is `thresholdMs` old, the worker reads the engine's
  * current-activation marker (`engine/activation.ts`), writes one log line
  * to standard error itself (the main thread, which owns the log, is
  * blocked), and flips the marker so that the network reports the stall
@@ -44,16 +44,17 @@ export interface StallInfo {
   flow?: string;
   /** Its process. */
   process?: string;
-  /** How long the loop was blocked (ms), within a heartbeat interval. */
+  /** How long the loop was blocked (ms): from its last heartbeat, so up to a heartbeat interval (threshold / 8, at most 100 ms) more. */
   ms: number;
 }
 
 /** The worker: watches the heartbeat, names the activation, flips the marker. */
 const WORKER_SOURCE = `
 import { writeSync } from "node:fs";
-let hb, cells, since, thresholdMs, format;
+let hb, cells, stallCell, thresholdMs, format;
 const names = new Map();
-let last = -1, lastAt = 0, stalled = false, stallStart = 0, named, flipped = 0;
+// seen: the heartbeat last read; since: when the loop was last known to turn.
+let stalled = false, stallStart = 0, named, flipped = 0, seen = 0, since = 0;
 function line(msg, fields) {
   const now = new Date();
   if (format === "json") {
@@ -64,20 +65,23 @@ function line(msg, fields) {
     "." + p(now.getMilliseconds(), 3) + " ERROR " + msg;
 }
 function check() {
-  const beat = Atomics.load(hb, 0);
+  // The main thread's time at its last heartbeat.
+  const beat = hb[0];
   const now = Date.now();
   // The heartbeat moved, or the flipped activation returned (the main
   // thread may block again before its heartbeat runs): the stall is over.
-  if (beat !== last || (flipped !== 0 && Atomics.load(cells, 0) !== flipped)) {
+  if (beat !== seen || (flipped !== 0 && Atomics.load(cells, 0) !== flipped)) {
     if (stalled) {
       stalled = false;
       self.postMessage({ type: "end", ms: now - stallStart, ...named });
     }
     flipped = 0;
-    last = beat;
-    lastAt = now;
+    // Without a new heartbeat, the loop was last seen turning now.
+    since = beat !== seen ? beat : now;
+    seen = beat;
     return;
   }
+  const lastAt = since;
   if (stalled || now - lastAt < thresholdMs) return;
   stalled = true;
   stallStart = lastAt;
@@ -85,7 +89,7 @@ function check() {
   const who = names.get(id);
   named = who === undefined ? {} : { flow: who[0], process: who[1] };
   if (id > 0) {
-    since[0] = lastAt;
+    stallCell[0] = lastAt;
     if (Atomics.compareExchange(cells, 0, id, -id) === id) flipped = -id;
   }
   const s = ((now - lastAt) / 1000).toFixed(1);
@@ -103,9 +107,10 @@ function check() {
 self.onmessage = (e) => {
   const m = e.data;
   if (m.type === "init") {
-    hb = new Int32Array(m.heartbeat);
+    hb = new Float64Array(m.heartbeat);
+    seen = since = hb[0];
     cells = new Int32Array(m.cells, 0, 2);
-    since = new Float64Array(m.cells, 8, 1);
+    stallCell = new Float64Array(m.cells, 8, 1);
     thresholdMs = m.thresholdMs;
     format = m.format;
     setInterval(check, m.intervalMs);
@@ -169,8 +174,9 @@ export class StallWatchdog {
         `Cannot start stall watchdog: thresholdMs must be a whole number of ms from 100 to 3600000, received ${thresholdMs}`,
       );
     }
-    const intervalMs = Math.max(25, Math.min(250, Math.floor(thresholdMs / 4)));
-    const heartbeat = new Int32Array(new SharedArrayBuffer(4));
+    const intervalMs = Math.max(12, Math.min(100, Math.floor(thresholdMs / 8)));
+    const heartbeat = new Float64Array(new SharedArrayBuffer(8));
+    heartbeat[0] = Date.now();
     const url = URL.createObjectURL(
       new Blob([WORKER_SOURCE], { type: "application/javascript" }),
     );
@@ -192,19 +198,31 @@ export class StallWatchdog {
       intervalMs,
       format: options.format ?? "text",
     });
+    // A worker that never answers must not hold the server's start.
+    let answer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      answer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              "Cannot start stall watchdog: its worker did not answer within 10 s",
+            ),
+          ),
+        10_000,
+      );
+    });
     try {
-      await ready;
+      await Promise.race([ready, late]);
     } catch (e) {
       worker.terminate();
       throw e;
     } finally {
+      clearTimeout(answer);
       URL.revokeObjectURL(url);
     }
-    let beat = 0;
-    const timer = setInterval(
-      () => Atomics.store(heartbeat, 0, ++beat),
-      intervalMs,
-    );
+    const timer = setInterval(() => {
+      heartbeat[0] = Date.now();
+    }, intervalMs);
     const onEnd = options.onStallEnd;
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as { type: string } & StallInfo;

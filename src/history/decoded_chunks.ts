@@ -11,6 +11,9 @@
  * cached. Times on a regular grid (what the sampler writes) are kept as a
  * first time and a step, so a chunk costs about 8 bytes a sample.
  *
+ * A chunk is kept the second time a query decodes it (see `admit`): the
+ * first query after a start, or a one-off, pays no copying.
+ *
  * Samples live in slabs (one `Float64Array` of 512 KiB each, filled in
  * turn), not an array per chunk: a query that decodes 30,000 chunks would
  * otherwise allocate 30,000 buffers (most of what caching added to the
@@ -34,10 +37,10 @@ export class DecodedChunk {
     readonly n: number,
     /** Its slab. */
     readonly slab: Slab,
-    /** Its values: a view of the slab (made once: a copy needs no view of its own). */
-    readonly values: Float64Array,
-    /** Its times, a view of the slab after the values; null when they are `t0 + i * step`. */
-    readonly times: Float64Array | null,
+    /** Where its values start in the slab (its times follow, unless regular). */
+    readonly at: number,
+    /** Whether its times are `t0 + i * step` (else kept after its values). */
+    readonly regular: boolean,
     readonly t0: number,
     readonly step: number,
     /** Whether a value is a NaN. */
@@ -45,6 +48,13 @@ export class DecodedChunk {
     /** Whether no value is below the one before. */
     readonly rises: boolean,
   ) {}
+  /**
+   * Views of its values and times in the slab, made at its first copy
+   * (not when it is kept: a view costs about half a microsecond before
+   * the JIT warms, 30,000 of them a first query).
+   */
+  values: Float64Array | null = null;
+  times: Float64Array | null = null;
 }
 
 /** A slab of samples and the chunks in it. */
@@ -70,10 +80,10 @@ const SLAB = 65_536;
  * import { DecodedChunks } from "./decoded_chunks.ts";
  *
  * const cache = new DecodedChunks(1 << 20);
- * const t = new Float64Array([1000, 2000, 3000]);
- * const v = new Float64Array([1, 2, 4]);
+ * // Times then values, in one buffer (as a reader decodes them).
+ * const buf = new Float64Array([1000, 2000, 3000, 1, 2, 4]);
  * cache.beginQuery();
- * cache.put(7, 1000, 3000, 20, t, v, 0, 3, false, true);
+ * cache.put(7, 1000, 3000, 20, buf, 0, 3, 3, false, true);
  * const chunk = cache.find(7, 1000, 3000, 20)!;
  * const outT = new Float64Array(3);
  * const outV = new Float64Array(3);
@@ -96,6 +106,9 @@ export class DecodedChunks {
   /** The slabs, oldest first; the last is being filled. */
   #slabs: Slab[] = [];
   #epoch = 0;
+  /** Per series id: first times of chunks decoded once (see admit()). */
+  #seen: (Set<number> | undefined)[] = [];
+  #seenCount = 0;
 
   /** @param maxBytes the most bytes of decoded samples to hold, >= 0 */
   constructor(maxBytes: number) {
@@ -110,6 +123,30 @@ export class DecodedChunks {
   /** Bytes held (slabs allocated). */
   get bytes(): number {
     return this.#slabs.length * SLAB * 8;
+  }
+
+  /**
+   * Whether to keep a chunk just decoded: yes the second time one is
+   * decoded (it is read again: a dashboard's refresh), no the first, so
+   * a one-off query, and the first after a start, pays nothing for the
+   * cache. Remembers the first time (a number a chunk; forgotten all at
+   * once past four times the chunks the bound holds).
+   */
+  admit(id: number, minT: number): boolean {
+    if (this.maxBytes < SLAB * 8) return false;
+    let seen = this.#seen[id];
+    if (seen === undefined) {
+      while (this.#seen.length < id) this.#seen.push(undefined);
+      this.#seen[id] = seen = new Set();
+    }
+    if (seen.has(minT)) return true;
+    if (++this.#seenCount > this.maxBytes / 240) {
+      this.#seen = [];
+      this.#seenCount = 0;
+      return false;
+    }
+    seen.add(minT);
+    return false;
   }
 
   /** Starts a query: what it uses from now on is not evicted until the next one starts. */
@@ -145,9 +182,11 @@ export class DecodedChunks {
   /** Copies `e`'s samples into `t` and `v` from `at` (bit for bit); returns their count. */
   copy(e: DecodedChunk, t: Float64Array, v: Float64Array, at: number): number {
     const n = e.n;
-    v.set(e.values, at);
-    if (e.times !== null) t.set(e.times, at);
-    else {
+    const data = e.slab.data;
+    v.set(e.values ??= data.subarray(e.at, e.at + n), at);
+    if (!e.regular) {
+      t.set(e.times ??= data.subarray(e.at + n, e.at + 2 * n), at);
+    } else {
       const t0 = e.t0;
       const step = e.step;
       for (let i = 0; i < n; i++) t[at + i] = t0 + i * step;
@@ -156,31 +195,35 @@ export class DecodedChunks {
   }
 
   /**
-   * Keeps the chunk's `n` samples at `t[at..]`, `v[at..]` (copied), when
-   * they fit in the bound after evicting slabs the running query has not
-   * used.
+   * Keeps the chunk's `n` samples, times at `buf[tAt..]` and values at
+   * `buf[vAt..]` (copied bit for bit), when they fit in the bound after
+   * evicting slabs the running query has not used. `regular`: the caller
+   * found the times to be `first + i * step` (checked here otherwise).
    */
   put(
     id: number,
     minT: number,
     maxT: number,
     byteLength: number,
-    t: Float64Array,
-    v: Float64Array,
-    at: number,
+    buf: Float64Array,
+    tAt: number,
+    vAt: number,
     n: number,
     nan: boolean,
     rises: boolean,
+    regular?: boolean,
   ): void {
     if (n === 0) return;
     // A regular grid (the exact times come back as first + i * step)?
-    const t0 = t[at];
-    const step = n > 1 ? t[at + 1] - t0 : 0;
-    let regular = true;
-    for (let i = 2; i < n; i++) {
-      if (t[at + i] !== t0 + i * step) {
-        regular = false;
-        break;
+    const t0 = buf[tAt];
+    const step = n > 1 ? buf[tAt + 1] - t0 : 0;
+    if (regular === undefined) {
+      regular = true;
+      for (let i = 2; i < n; i++) {
+        if (buf[tAt + i] !== t0 + i * step) {
+          regular = false;
+          break;
+        }
       }
     }
     const size = regular ? n : 2 * n;
@@ -197,13 +240,11 @@ export class DecodedChunks {
     // missed it) is replaced.
     if (list[pos] !== undefined && list[pos].minT === minT) list.splice(pos, 1);
     const off = slab.used;
-    const values = slab.data.subarray(off, off + n);
-    values.set(v.subarray(at, at + n));
-    let times: Float64Array | null = null;
-    if (!regular) {
-      times = slab.data.subarray(off + n, off + 2 * n);
-      times.set(t.subarray(at, at + n));
-    }
+    // set() copies bit for bit; an element loop would box each 32-bit
+    // half above 2^30 as a heap number until the JIT warms (ten times
+    // slower on a first query).
+    slab.data.set(buf.subarray(vAt, vAt + n), off);
+    if (!regular) slab.data.set(buf.subarray(tAt, tAt + n), off + n);
     slab.used = off + size;
     slab.epoch = this.#epoch;
     const e = new DecodedChunk(
@@ -213,8 +254,8 @@ export class DecodedChunks {
       byteLength,
       n,
       slab,
-      values,
-      times,
+      off,
+      regular,
       t0,
       step,
       nan,

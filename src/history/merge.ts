@@ -252,25 +252,41 @@ export function mergeSamples(
       span.nan = nanBefore || nan;
       // Whether no value falls (about 1 ns a sample beside the decode's 10).
       let up = true;
-      for (let i = n + 1; i < n + got; i++) {
-        if (v[i] < v[i - 1]) {
-          up = false;
-          break;
+      const keep = chunks !== undefined && open[k] === 0 &&
+        chunks.admit(id, minT[k]);
+      // With the cache, in the same pass: whether the times are a regular
+      // grid (kept then as a first time and a step).
+      let regular = keep;
+      const t0 = t[n];
+      const step = got > 1 ? t[n + 1] - t0 : 0;
+      if (keep) {
+        for (let i = 1; i < got; i++) {
+          const j = n + i;
+          if (v[j] < v[j - 1]) up = false;
+          if (t[j] !== t0 + i * step) regular = false;
+        }
+      } else {
+        for (let i = n + 1; i < n + got; i++) {
+          if (v[i] < v[i - 1]) {
+            up = false;
+            break;
+          }
         }
       }
       if (!up) rises = false;
-      if (chunks !== undefined && open[k] === 0) {
-        chunks.put(
+      if (keep) {
+        chunks!.put(
           id,
           minT[k],
           maxT[k],
           to[k] - from[k],
-          t,
-          v,
+          both,
           n,
+          room + n,
           got,
           nan,
           up,
+          regular,
         );
       }
     }

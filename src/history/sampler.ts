@@ -178,6 +178,12 @@ interface _Family {
   odd: Map<string, number>;
   /** Whether the filter keeps a sample name (by suffix). */
   keep: Map<string, boolean>;
+  /**
+   * The bucket bounds its positions were checked against (buckets with
+   * these `le`, then `_sum`, `_count`): a histogram series handed at once
+   * then fills its positions in one loop. Null: not checked, or no match.
+   */
+  histLe: readonly string[] | null;
 }
 
 /** Passes between two sweeps of series no longer exported. */
@@ -280,6 +286,8 @@ export class Sampler {
       family: (name, type) => this.#onFamily(name, type),
       add: (suffix, labels, text, value, le) =>
         this.#onSample(suffix, labels, text, value, le),
+      addHistogram: (labels, text, le, counts, sum, count) =>
+        this.#onHistogram(labels, text, le, counts, sum, count),
     };
   }
 
@@ -391,6 +399,7 @@ export class Sampler {
         le: [],
         odd: new Map(),
         keep: new Map(),
+        histLe: null,
       };
       this.#families.set(name, f);
     }
@@ -473,6 +482,91 @@ export class Sampler {
     if (n === this.#refs.length) this.#growBatch();
     this.#refs[n] = ref;
     this.#values[n] = value;
+  }
+
+  /**
+   * A histogram series at once: what `#onSample` does for each of its
+   * buckets, `_sum` and `_count`, in one loop once the family's positions
+   * are known to be exactly those (else, and for a series whose text
+   * repeats the last one's, sample by sample).
+   */
+  #onHistogram(
+    labels: Labels,
+    text: string,
+    le: readonly string[],
+    counts: ArrayLike<number>,
+    sum: number,
+    count: number,
+  ): void {
+    const f = this.#family!;
+    const nb = le.length;
+    if (
+      (f.histLe !== le && !this.#checkHistogram(f, le)) || text === this.#text
+    ) {
+      let cumulative = 0;
+      for (let j = 0; j < nb; j++) {
+        cumulative += counts[j];
+        this.#onSample("_bucket", labels, text, cumulative, le[j]);
+      }
+      this.#onSample("_sum", labels, text, sum, undefined);
+      this.#onSample("_count", labels, text, count, undefined);
+      return;
+    }
+    // As #onSample at a series' first sample.
+    const at = f.at++;
+    let slot: number[] | null;
+    if (f.texts[at] === text) slot = f.slots[at];
+    else {
+      slot = f.series.get(text) ?? null;
+      if (slot === null) {
+        slot = [0];
+        f.series.set(text, slot);
+      }
+      f.texts[at] = text;
+      f.slots[at] = slot;
+    }
+    slot[0] = this.#pass;
+    this.#slot = slot;
+    this.#text = text;
+    this.#pos = nb + 2;
+    while (this.#n + nb + 2 > this.#refs.length) this.#growBatch();
+    const refs = this.#refs;
+    const values = this.#values;
+    let n = this.#n;
+    let cumulative = 0;
+    for (let j = 0; j < nb + 2; j++) {
+      const v = j < nb ? (cumulative += counts[j]) : j === nb ? sum : count;
+      let ref = slot[j + 1];
+      if (ref === undefined) {
+        ref = slot[j + 1] = this.#newRef(
+          f,
+          f.suffix[j],
+          labels,
+          f.le[j],
+        );
+      }
+      if (ref < 0) continue;
+      refs[n] = ref;
+      values[n++] = v;
+    }
+    this.#n = n;
+  }
+
+  /**
+   * Whether `f`'s positions are `le`'s buckets, `_sum` and `_count` (then
+   * remembered for `le`); positions are learnt from a family's first
+   * series, so its first histogram goes sample by sample.
+   */
+  #checkHistogram(f: _Family, le: readonly string[]): boolean {
+    const nb = le.length;
+    let ok = f.suffix.length === nb + 2 && f.suffix[nb] === "_sum" &&
+      f.le[nb] === undefined && f.suffix[nb + 1] === "_count" &&
+      f.le[nb + 1] === undefined;
+    for (let j = 0; ok && j < nb; j++) {
+      ok = f.suffix[j] === "_bucket" && f.le[j] === le[j];
+    }
+    f.histLe = ok ? le : null;
+    return ok;
   }
 
   #growBatch(): void {

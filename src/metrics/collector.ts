@@ -104,6 +104,19 @@ export interface SeriesSink {
     value: number,
     le?: string,
   ): void;
+  /**
+   * Optional: a histogram series of a weir family at once, as `add()` of
+   * each cumulative bucket, `_sum` and `_count` would hand it (see
+   * `SampleSink.addHistogram`); without it each comes through `add()`.
+   */
+  addHistogram?(
+    labels: Labels,
+    text: string,
+    le: readonly string[],
+    counts: ArrayLike<number>,
+    sum: number,
+    count: number,
+  ): void;
 }
 
 /** Bucket bounds, per-bucket counts (`+Inf` last), sum and count. */

@@ -24,6 +24,22 @@ export interface SampleSink {
     value: number,
     le?: string,
   ): void;
+  /**
+   * Optional: a histogram series at once, as `add()` of each cumulative
+   * bucket (`_bucket` with its `le`), then `_sum` and `_count`, would
+   * hand it. `counts` are per bucket (not cumulative), `+Inf` last, one
+   * per `le`. A sink that has it (the metric history's) takes about two
+   * thirds of the 100 flows x 10 processes set-up's samples in a call per
+   * series instead of one per sample.
+   */
+  addHistogram?(
+    labels: Labels,
+    text: string,
+    le: readonly string[],
+    counts: ArrayLike<number>,
+    sum: number,
+    count: number,
+  ): void;
 }
 
 /** What a family reads its series and their statistics from. */
@@ -151,6 +167,10 @@ export class Family implements MetricLike {
     const h = x.read(s);
     if (h === null) return;
     const le = this.#source.le;
+    if (sink.addHistogram !== undefined) {
+      sink.addHistogram(x.labels, x.text, le, h.counts, h.sum, h.count);
+      return;
+    }
     let cumulative = 0;
     for (let j = 0; j < le.length; j++) {
       cumulative += h.counts[j];

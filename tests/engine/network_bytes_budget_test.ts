@@ -65,8 +65,8 @@ test(
   "over its bytes budget a flow's source waits (pressure bytes), the buffers stay within it, and everything arrives",
   { timeout: 120_000 },
   async () => {
-    const n = 600;
-    const size = 200_000; // 120 MB in all, if it were buffered at once
+    const n = 1000;
+    const size = 200_000; // 200 MB in all, if it were buffered at once
     const seen = { n: 0, bytes: 0 };
     const budget = 4 * MiB;
     const net = flow(n, size, seen, budget);
@@ -89,9 +89,12 @@ test(
     assert.equal(net.bufferedBytes, 0);
     assert.equal(net.pressure, null);
     assert.equal(net.stats().pressure, null);
-    // The 120 MB never were in memory at once (garbage aside).
+    // The 200 MB never were in memory at once: what RSS gained is the
+    // budget and the garbage of the buffers taken, not yet collected
+    // (bench/bytes_budget_bench.ts: +57 to +72 MiB for 120 MB sent, +122
+    // MiB without a budget).
     assert.ok(
-      maxRss - rss0 < 80 * MiB,
+      maxRss - rss0 < 110 * MiB,
       `RSS grew ${((maxRss - rss0) / MiB).toFixed(0)} MiB`,
     );
   },

@@ -23,7 +23,7 @@ const base = { labels: { __name__: "x" }, kind: "counter" as const };
 const bits = (a: Float64Array) =>
   Array.from(new Uint32Array(a.buffer, a.byteOffset, 2 * a.length));
 
-test("mergeSamples() with a cache: the second read copies what the first decoded, bit for bit (NaN payloads, irregular times)", () => {
+test("mergeSamples() with a cache: a chunk decoded a second time is kept, and the third read copies it, bit for bit (NaN payloads, irregular times)", () => {
   const cache = new DecodedChunks(1 << 20);
   const staleBits = new Float64Array(3);
   new Uint32Array(staleBits.buffer).set([1, 0x7ff00000, 5, 6, 0, 0x40080000]);
@@ -44,11 +44,13 @@ test("mergeSamples() with a cache: the second read copies what the first decoded
   };
   const first = read();
   assert.equal(cache.misses, 2, "a and b looked up, c (open) not");
-  assert.equal(cache.hits, 0);
-  assert.equal(cache.bytes, 512 * 1024, "one slab");
+  assert.equal(cache.bytes, 0, "a chunk decoded once is not kept");
+  read();
+  assert.equal(cache.misses, 4);
+  assert.equal(cache.bytes, 512 * 1024, "decoded twice: kept (one slab)");
   const second = read();
   assert.equal(cache.hits, 2, "a and b come from the cache");
-  assert.equal(cache.misses, 2);
+  assert.equal(cache.misses, 4);
   assert.deepEqual([...second.t], [2000, 3000, 4000, 5500, 7500, 8000, 9000]);
   assert.deepEqual(bits(second.value), bits(first.value));
   assert.deepEqual([...second.t], [...first.t]);
@@ -77,6 +79,32 @@ test("mergeSamples() says a series rises only when no value falls and none is a 
   );
 });
 
+/** Puts the first `n` samples of `t`, `v` as series `id`'s chunk (as a reader does: one buffer). */
+function keep(
+  cache: DecodedChunks,
+  id: number,
+  t: Float64Array,
+  v: Float64Array,
+  n: number,
+): void {
+  const buf = new Float64Array(2 * n);
+  buf.set(t.subarray(0, n));
+  buf.set(v.subarray(0, n), n);
+  const maxT = n === 10 ? 9000 : t[n - 1];
+  cache.put(
+    id,
+    0,
+    maxT,
+    50,
+    buf,
+    0,
+    n,
+    n,
+    false,
+    true,
+  );
+}
+
 test("DecodedChunks stays within its bound and keeps what the running query uses", () => {
   const SLAB = 512 * 1024;
   // Two slabs, each room for 6 chunks of 10,000 samples on a regular grid.
@@ -84,8 +112,7 @@ test("DecodedChunks stays within its bound and keeps what the running query uses
   const n = 10_000;
   const t = Float64Array.from({ length: n }, (_, i) => 1000 * i);
   const v = Float64Array.from({ length: n }, (_, i) => i);
-  const put = (id: number) =>
-    cache.put(id, 0, t[n - 1], 50, t, v, 0, n, false, true);
+  const put = (id: number) => keep(cache, id, t, v, n);
   const held = (id: number) => cache.find(id, 0, t[n - 1], 50) !== undefined;
   cache.beginQuery();
   for (let id = 0; id < 13; id++) put(id);
@@ -106,13 +133,13 @@ test("DecodedChunks stays within its bound and keeps what the running query uses
   // Irregular times cost their own 8 bytes a sample, and come back exact.
   const irregular = Float64Array.from(t, (x, i) => x + (i === 5 ? 1 : 0));
   const big = new DecodedChunks(SLAB);
-  big.put(0, 0, 9000, 50, irregular, v, 0, 10, false, true);
+  keep(big, 0, irregular, v, 10);
   const outT = new Float64Array(10);
   big.copy(big.find(0, 0, 9000, 50)!, outT, new Float64Array(10), 0);
   assert.deepEqual([...outT], [...irregular.subarray(0, 10)]);
   // Below a slab, nothing is cached.
   const off = new DecodedChunks(0);
-  off.put(0, 0, 9000, 50, t, v, 0, 10, false, true);
+  keep(off, 0, t, v, 10);
   assert.equal(off.find(0, 0, 9000, 50), undefined);
   assert.equal(off.bytes, 0);
   assert.throws(() => new DecodedChunks(-1), /maxBytes must be/);

@@ -377,3 +377,55 @@ test("Sampler keeps each sample apart when a family's series differ in shape", a
   );
   assert.equal(store.find("app_mixed").length, 2);
 });
+
+test("Sampler takes a histogram series at once and keeps what a walk sample by sample keeps (three passes; buckets or a sum left out by a filter)", async () => {
+  const collector = new MetricsCollector();
+  await ticks(collector, "a");
+  await ticks(collector, "b");
+  // What the collector hands a sink that takes every sample by add().
+  const want = new Map<string, number>();
+  let family = "";
+  await collector.sample({
+    family: (name) => {
+      family = name;
+    },
+    add: (suffix, labels, _text, value, le) => {
+      const full: Record<string, string> = { __name__: family + suffix };
+      Object.assign(full, labels);
+      if (le !== undefined) full.le = le;
+      want.set(FakeStore.key(full), value);
+    },
+  });
+  const buckets = [...want.keys()].filter((k) => k.includes("_bucket{"));
+  assert.ok(buckets.length > 40, `only ${buckets.length} bucket series`);
+  for (
+    const exclude of [[], [".*_bucket"], [
+      "weir_process_processing_seconds_sum",
+    ]]
+  ) {
+    const store = new FakeStore();
+    let now = 10_000;
+    const sampler = new Sampler(collector, store, { exclude, now: () => now });
+    for (let pass = 0; pass < 3; pass++, now += 1000) {
+      await sampler.sampleOnce();
+    }
+    const kept = [...want.keys()].filter((k) =>
+      !(exclude[0] === ".*_bucket" && k.includes("_bucket{")) &&
+      !(exclude[0]?.endsWith("_sum") &&
+        k.startsWith("weir_process_processing_seconds_sum{"))
+    );
+    assert.equal(store.series.length, kept.length, `exclude ${exclude}`);
+    for (const s of store.series) {
+      const key = FakeStore.key(s.labels);
+      assert.ok(want.has(key), `${key} not handed by the collector`);
+      assert.deepEqual(
+        s.samples,
+        [[10_000, want.get(key)], [11_000, want.get(key)], [
+          12_000,
+          want.get(key),
+        ]],
+        key,
+      );
+    }
+  }
+});
