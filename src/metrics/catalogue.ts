@@ -511,7 +511,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "ConnectionAge",
     moves:
-      "One observation per closed connection, seen when the server's sockets are next read (every 0.5 s while connections are open, and at every scrape), so an age is late by up to 0.5 s; dated from the connection's first request. Above about 1000 requests a second only a sample of requests name their connection (Bun's peer lookup costs a fifth of a trivial request): a connection is then dated by its first sampled request or the first read that finds it, and one that opens and closes within 0.5 s with no sampled request is not observed. Left out where /proc cannot be read.",
+      "One observation per closed connection, seen when the server's sockets are next read (every 0.5 s while connections are open, and at every scrape), so an age is late by up to 0.5 s; dated from the connection's first request. Above about 200 requests a second only a sample of requests name their connection (Bun's peer lookup costs a fifth of a trivial request): a connection is then dated by its first sampled request or the first read that finds it, and one that opens and closes within 0.5 s with no sampled request is not observed. Left out where /proc cannot be read.",
   },
 } as const satisfies Record<string, MetricDef>;
 

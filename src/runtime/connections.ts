@@ -30,7 +30,7 @@
  * The server reports the peers of a sample of requests
  * ({@linkcode ConnectionTracker.samplePeer}; Bun's peer lookup costs a
  * fifth of a trivial request, Deno's an op and two objects): every
- * request below about 1000 a second, about 1000 a second above. A busy
+ * request below about 200 a second, about 200 a second above. A busy
  * server's connection is then dated by its first sampled request or the
  * first read that finds it, and a short one (opened and closed between two
  * reads, with no sampled request) is missed: the ages are a sample of the
@@ -104,7 +104,7 @@ export interface ConnectionTrackerOptions {
    * {@linkcode ConnectionTrackerOptions.peerBurst} is spent, for a server
    * whose peer lookup is dear (Bun's `server.requestIP()`: about 3 µs, a
    * fifth of a trivial request's CPU time). See
-   * {@linkcode ConnectionTracker.samplePeer}. Default 1000.
+   * {@linkcode ConnectionTracker.samplePeer}. Default 200.
    */
   peerRate?: number;
   /** How many requests in a row may report their peer. Default 64. */
@@ -199,7 +199,7 @@ export class ConnectionTracker implements ServerConnections {
       readInodes = readOwnSocketInodes,
       now = () => performance.now(),
       reuseMs = 0,
-      peerRate = 1000,
+      peerRate = 200,
       peerBurst = 64,
     } = options;
     if (typeof peerRate !== "number" || !(peerRate > 0)) {
@@ -285,7 +285,7 @@ export class ConnectionTracker implements ServerConnections {
       this.#peerTokens--;
       return true;
     }
-    // Once refused, the next 15 requests are too without reading the
+    // Once refused, the next 63 requests are too without reading the
     // clock: a clock read for each request of a busy server costs more
     // than the budget it keeps.
     if (this.#peerSkip > 0) {
@@ -299,7 +299,7 @@ export class ConnectionTracker implements ServerConnections {
     );
     this.#peerAt = at;
     if (this.#peerTokens < 1) {
-      this.#peerSkip = 15;
+      this.#peerSkip = 63;
       return false;
     }
     this.#peerTokens--;

@@ -340,7 +340,7 @@ async function _serveBun(
 ): Promise<Listening> {
   // Bun's peer lookup (server.requestIP) costs about 3 µs, a fifth of a
   // trivial request's CPU time (bench/RESULTS.md "Server as shipped vs bare
-  // Hono"): above about 1000 requests a second, only a sample of requests
+  // Hono"): above about 200 requests a second, only a sample of requests
   // report their connection (see ConnectionTracker.samplePeer), on both
   // runtimes.
   const handler = (request: Request, server: BunHttpServer) => {

@@ -60,12 +60,7 @@ export class _JsonMemo {
 
   /** The body of `value`: the last one when `value` is the same data. */
   body(value: unknown): _JsonBody {
-    const last = this.#body;
-    if (last !== undefined && _sameData(value, this.#value)) return last;
-    const body = _jsonBody(value, true);
-    this.#value = value;
-    this.#body = body;
-    return body;
+    return this.bodyOf(value, _itself);
   }
 
   /**
@@ -115,6 +110,10 @@ export function _sameData(a: unknown, b: unknown): boolean {
     if (k !== keysY[i++] || !_sameData(x[k], y[k])) return false;
   }
   return i === keysY.length;
+}
+
+function _itself<T>(value: T): T {
+  return value;
 }
 
 function _plain(o: object): boolean {

@@ -215,40 +215,39 @@ function _read(
   if (_tagMatches(c.req.header("If-None-Match"), tag)) {
     return c.body(null, 304, { ETag: tag });
   }
-  let graph: unknown;
-  let problems: Record<string, unknown>[] | undefined;
+  let source: { text: string; format: "json" | "fbp"; graph: object };
   try {
-    graph = flows.source(id).graph;
+    source = flows.source(id);
   } catch (e) {
     // A stored text that no longer parses (written by an older weir) is
     // the server's state, not a fault of this request: show the text, so
     // that it can be fixed, and why it does not parse.
     if (!(e instanceof GraphError)) throw e;
-    graph = null;
-    problems = e.problems.map(_problemJson);
-  }
-  const src = flows.stored(id);
-  if (typeof graph !== "object" || graph === null) {
+    const src = flows.stored(id);
     return _json(
       c,
       {
         ...info,
         source: { format: src.format, text: src.text },
-        graph,
-        ...(problems === undefined ? {} : { problems }),
+        graph: null,
+        problems: e.problems.map(_problemJson),
       },
       200,
       { ETag: tag },
     );
   }
+  const graph = source.graph;
   let memo = reads.get(graph);
   if (memo === undefined) reads.set(graph, memo = new _JsonMemo());
   // The graph is the memo's own; what else the body shows is the key.
-  const body = memo.bodyOf([info, src.format, src.text] as const, (k) => ({
-    ...k[0],
-    source: { format: k[1], text: k[2] },
-    graph,
-  }));
+  const body = memo.bodyOf(
+    [info, source.format, source.text] as const,
+    (k) => ({
+      ...k[0],
+      source: { format: k[1], text: k[2] },
+      graph,
+    }),
+  );
   return _jsonResponse(c, body, 200, { ETag: tag });
 }
 
