@@ -11,8 +11,9 @@
  * cached. Times on a regular grid (what the sampler writes) are kept as a
  * first time and a step, so a chunk costs about 8 bytes a sample.
  *
- * A chunk is kept the second time a query decodes it (see `admit`): the
- * first query after a start, or a one-off, pays no copying.
+ * Chunks are kept from the second query that decodes their series on
+ * (see `admit`): the first query after a start, or a one-off, pays no
+ * copying.
  *
  * Samples live in slabs (one `Float64Array` of 512 KiB each, filled in
  * turn), not an array per chunk: a query that decodes 30,000 chunks would
@@ -106,9 +107,8 @@ export class DecodedChunks {
   /** The slabs, oldest first; the last is being filled. */
   #slabs: Slab[] = [];
   #epoch = 0;
-  /** Per series id: first times of chunks decoded once (see admit()). */
-  #seen: (Set<number> | undefined)[] = [];
-  #seenCount = 0;
+  /** Per series id: the query that first decoded it (0: none; see admit()). */
+  #seen = new Int32Array(0);
 
   /** @param maxBytes the most bytes of decoded samples to hold, >= 0 */
   constructor(maxBytes: number) {
@@ -126,27 +126,26 @@ export class DecodedChunks {
   }
 
   /**
-   * Whether to keep a chunk just decoded: yes the second time one is
-   * decoded (it is read again: a dashboard's refresh), no the first, so
-   * a one-off query, and the first after a start, pays nothing for the
-   * cache. Remembers the first time (a number a chunk; forgotten all at
-   * once past four times the chunks the bound holds).
+   * Whether to keep the chunks of series `id` decoded now: yes when an
+   * earlier query decoded the series too (it is read again: a
+   * dashboard's refresh), no the first time, so a one-off query, and the
+   * first after a start, pays nothing for the cache (one number a series
+   * to remember it).
    */
-  admit(id: number, minT: number): boolean {
+  admit(id: number): boolean {
     if (this.maxBytes < SLAB * 8) return false;
-    let seen = this.#seen[id];
-    if (seen === undefined) {
-      while (this.#seen.length < id) this.#seen.push(undefined);
-      this.#seen[id] = seen = new Set();
+    let seen = this.#seen;
+    if (id >= seen.length) {
+      const grown = new Int32Array(Math.max(id + 1, 2 * seen.length, 64));
+      grown.set(seen);
+      this.#seen = seen = grown;
     }
-    if (seen.has(minT)) return true;
-    if (++this.#seenCount > this.maxBytes / 240) {
-      this.#seen = [];
-      this.#seenCount = 0;
+    const first = seen[id];
+    if (first === 0) {
+      seen[id] = this.#epoch;
       return false;
     }
-    seen.add(minT);
-    return false;
+    return first !== this.#epoch;
   }
 
   /** Starts a query: what it uses from now on is not evicted until the next one starts. */

@@ -253,7 +253,7 @@ export function mergeSamples(
       // Whether no value falls (about 1 ns a sample beside the decode's 10).
       let up = true;
       const keep = chunks !== undefined && open[k] === 0 &&
-        chunks.admit(id, minT[k]);
+        chunks.admit(id);
       // With the cache, in the same pass: whether the times are a regular
       // grid (kept then as a first time and a step).
       let regular = keep;
