@@ -40,7 +40,7 @@
  *
  * @module
  */
-import { activationCells, marked, stallSince } from "./activation.ts";
+import { activationCells, aliveAt, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import type { Connection } from "./connection.ts";
 import { estimateBytes } from "./size.ts";
@@ -831,6 +831,7 @@ export class Network {
   /** Reads the clock; the first read of a macrotask opens a new time slice. */
   #refresh(): void {
     this.#now = performance.now();
+    aliveAt[0] = performance.timeOrigin + this.#now;
     if (this.#bytesWaiters !== null) this.#recheckBytes();
     if (!this.#fresh) {
       this.#fresh = true;
@@ -852,6 +853,7 @@ export class Network {
   /** Every 128 activations: refresh the clock, end the slice when due. */
   #clockTick(): void {
     this.#now = performance.now();
+    aliveAt[0] = performance.timeOrigin + this.#now;
     if (this.#bytesWaiters !== null) this.#recheckBytes();
     // Hand-overs wait for the next slice too.
     if (this.#now >= this.#sliceEnd) this.#setThrottled(true);
