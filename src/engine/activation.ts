@@ -23,7 +23,7 @@
 /** Slots of {@linkcode activationCells}. */
 const CURRENT = 0;
 
-const _buffer = new SharedArrayBuffer(16);
+const _buffer = new SharedArrayBuffer(24);
 
 /**
  * The shared cells: `[0]` the id of the process whose activation runs now
@@ -54,6 +54,23 @@ export const activationCells: Int32Array = new Int32Array(_buffer, 0, 2);
  * ```
  */
 export const stallSince: Float64Array = new Float64Array(_buffer, 8, 1);
+
+/**
+ * When a network last took up work from the event loop (epoch ms): written
+ * once per entry from the event loop (a macrotask) and every 128
+ * activations, so that a watchdog does not count the time before an
+ * activation (the main thread busy elsewhere, or not scheduled) against
+ * it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aliveAt } from "./activation.ts";
+ *
+ * assert.equal(aliveAt.length, 1);
+ * ```
+ */
+export const aliveAt: Float64Array = new Float64Array(_buffer, 16, 1);
 
 let _nextId = 0;
 

@@ -51,10 +51,14 @@ export interface StallInfo {
 /** The worker: watches the heartbeat, names the activation, flips the marker. */
 const WORKER_SOURCE = `
 import { writeSync } from "node:fs";
-let hb, cells, stallCell, thresholdMs, format;
+let hb, cells, stallCell, alive, thresholdMs, format;
 const names = new Map();
-// seen: the heartbeat last read; since: when the loop was last known to turn.
-let stalled = false, stallStart = 0, named, flipped = 0, seen = 0, since = 0;
+// seen: the heartbeat last read; since: when the loop was last known to
+// turn; mark: the marker last read, markStart: the poll before it was first
+// read (its activation began after then); logged: this stall was logged;
+// flipped: the marker value written to say "stalled" (0: none).
+let seen = 0, since = 0, mark = 0, markStart = 0, lastPoll = 0;
+let logged = false, flipped = 0, stallStart = 0, named = {};
 function line(msg, fields) {
   const now = new Date();
   if (format === "json") {
@@ -64,53 +68,80 @@ function line(msg, fields) {
   return p(now.getHours()) + ":" + p(now.getMinutes()) + ":" + p(now.getSeconds()) +
     "." + p(now.getMilliseconds(), 3) + " ERROR " + msg;
 }
+function say(msg, ms) {
+  try {
+    writeSync(2, line(msg, { ...named, stalled_ms: ms, watchdog: true }) + "\\n");
+  } catch {}
+}
 function check() {
   // The main thread's time at its last heartbeat.
   const beat = hb[0];
   const now = Date.now();
+  const id = Atomics.load(cells, 0);
+  if (id !== mark) {
+    mark = id;
+    markStart = lastPoll;
+  }
+  lastPoll = now;
   // The heartbeat moved, or the flipped activation returned (the main
   // thread may block again before its heartbeat runs): the stall is over.
-  if (beat !== seen || (flipped !== 0 && Atomics.load(cells, 0) !== flipped)) {
-    if (stalled) {
-      stalled = false;
+  if (beat !== seen || (flipped !== 0 && id !== flipped)) {
+    if (logged || flipped !== 0) {
       self.postMessage({ type: "end", ms: now - stallStart, ...named });
     }
+    logged = false;
     flipped = 0;
+    named = {};
     // Without a new heartbeat, the loop was last seen turning now.
     since = beat !== seen ? beat : now;
     seen = beat;
     return;
   }
-  const lastAt = since;
-  if (stalled || now - lastAt < thresholdMs) return;
-  stalled = true;
-  stallStart = lastAt;
-  const id = Atomics.load(cells, 0);
-  const who = names.get(id);
-  named = who === undefined ? {} : { flow: who[0], process: who[1] };
+  // A network took up work since: the loop turned then.
+  if (alive[0] > since) since = Math.min(alive[0], now);
+  if (now - since < thresholdMs || flipped !== 0) return;
+  const limit = " (watchdog threshold " + thresholdMs + " ms)";
   if (id > 0) {
-    stallCell[0] = lastAt;
+    // Only what this activation ran counts against it: the loop may have
+    // been blocked (or this process starved) before it began.
+    const start = Math.max(since, markStart);
+    if (now - start < thresholdMs) return;
+    const who = names.get(id);
+    if (!logged) stallStart = start;
+    named = who === undefined ? {} : { flow: who[0], process: who[1] };
+    stallCell[0] = start;
     if (Atomics.compareExchange(cells, 0, id, -id) === id) flipped = -id;
+    logged = true;
+    const s = ((now - start) / 1000).toFixed(1);
+    say(
+      who !== undefined
+        ? "flow " + JSON.stringify(who[0]) + ": process " + JSON.stringify(who[1]) +
+          " has blocked the event loop for " + s + " s" + limit +
+          "; the flow is stopped as soon as it returns"
+        : "an activation of process #" + id + " has blocked the event loop for " +
+          s + " s" + limit,
+      now - start,
+    );
+    return;
   }
-  const s = ((now - lastAt) / 1000).toFixed(1);
-  const msg = who !== undefined
-    ? "flow " + JSON.stringify(who[0]) + ": process " + JSON.stringify(who[1]) +
-      " has blocked the event loop for " + s + " s (watchdog threshold " +
-      thresholdMs + " ms); the flow is stopped as soon as it returns"
-    : "the event loop has been blocked for " + s + " s (watchdog threshold " +
-      thresholdMs + " ms)" + (id > 0 ? " in an activation of process #" + id
-      : "; no flow activation is running (the server's own work, or a process's code after an await)");
-  try {
-    writeSync(2, line(msg, { ...named, stalled_ms: now - lastAt, watchdog: true }) + "\\n");
-  } catch {}
+  if (logged) return;
+  logged = true;
+  stallStart = since;
+  say(
+    "the event loop has been blocked for " + ((now - since) / 1000).toFixed(1) +
+      " s" + limit +
+      "; no flow activation is running (the server's own work, or a process's code after an await)",
+    now - since,
+  );
 }
 self.onmessage = (e) => {
   const m = e.data;
   if (m.type === "init") {
     hb = new Float64Array(m.heartbeat);
-    seen = since = hb[0];
+    seen = since = lastPoll = markStart = hb[0];
     cells = new Int32Array(m.cells, 0, 2);
     stallCell = new Float64Array(m.cells, 8, 1);
+    alive = new Float64Array(m.cells, 16, 1);
     thresholdMs = m.thresholdMs;
     format = m.format;
     setInterval(check, m.intervalMs);

@@ -28,36 +28,75 @@ import type { PendingChunk } from "./tier.ts";
 
 const CHUNK_RECORD = 1;
 
+/** A column of {@linkcode SegmentIndex}: 32-bit until a value needs more. */
+type _Column = Uint32Array | Float64Array;
+
+/** `a` with room for `size` entries, as 64-bit floats when `wide`. */
+function _column(a: _Column, size: number, wide: boolean): _Column {
+  const b = wide || a instanceof Float64Array
+    ? new Float64Array(size)
+    : new Uint32Array(size);
+  b.set(a.subarray(0, Math.min(a.length, size)));
+  return b;
+}
+
 /**
- * Where a segment's chunk records are, kept in memory (about 40 bytes a
- * chunk) so a read picks the chunks it wants without parsing every
- * record, and reads the file only when it needs bytes from it: entry k is
- * series `id[k]`'s chunk spanning `minT[k]..maxT[k]`, its codec bytes at
- * `[from[k], to[k])` of the file.
+ * Where a segment's chunk records are, kept in memory (28 bytes a chunk)
+ * so a read picks the chunks it wants without parsing every record, and
+ * reads the file only when it needs bytes from it: entry k is series
+ * `id[k]`'s chunk spanning `minT[k]..maxT[k]`, its codec bytes at
+ * `[from[k], to[k])` of the file. Ids and offsets are 32-bit (a column
+ * turns 64-bit if one ever is not): the index grows with what the disk
+ * holds (at the default 256 MiB budget and 57,000 series about 1.7
+ * million raw chunks), so 40 bytes a chunk were tens of MB of memory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SegmentIndex } from "./segments.ts";
+ *
+ * const index = new SegmentIndex();
+ * for (let k = 0; k < 40; k++) index.add(k, k * 1000, k * 1000 + 999, k * 50, k * 50 + 50);
+ * index.add(2 ** 33, 1, 2, 2 ** 32 + 7, 2 ** 32 + 9);
+ * assert.equal(index.n, 41);
+ * assert.equal(index.to[39], 2000);
+ * assert.equal(index.id[40], 2 ** 33);
+ * assert.equal(index.from[40], 2 ** 32 + 7);
+ * ```
  */
 export class SegmentIndex {
   /** Entries. */
   n = 0;
-  id: Float64Array = new Float64Array(16);
+  id: _Column = new Uint32Array(16);
   minT: Float64Array = new Float64Array(16);
   maxT: Float64Array = new Float64Array(16);
-  from: Float64Array = new Float64Array(16);
-  to: Float64Array = new Float64Array(16);
+  from: _Column = new Uint32Array(16);
+  to: _Column = new Uint32Array(16);
 
   /** Adds a chunk record's entry. */
   add(id: number, minT: number, maxT: number, from: number, to: number): void {
     const k = this.n;
-    if (k === this.id.length) {
+    if (k === this.minT.length) {
+      const size = k * 2;
       const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
+        const b = new Float64Array(size);
         b.set(a);
         return b;
       };
-      this.id = grow(this.id);
+      this.id = _column(this.id, size, false);
       this.minT = grow(this.minT);
       this.maxT = grow(this.maxT);
-      this.from = grow(this.from);
-      this.to = grow(this.to);
+      this.from = _column(this.from, size, false);
+      this.to = _column(this.to, size, false);
+    }
+    const size = this.minT.length;
+    const big = 0xffffffff;
+    if (!(id >= 0 && id <= big) && this.id instanceof Uint32Array) {
+      this.id = _column(this.id, size, true);
+    }
+    if (!(to >= 0 && to <= big) && this.to instanceof Uint32Array) {
+      this.from = _column(this.from, size, true);
+      this.to = _column(this.to, size, true);
     }
     this.id[k] = id;
     this.minT[k] = minT;
@@ -69,7 +108,8 @@ export class SegmentIndex {
 
   /** Bytes it holds in memory. */
   get memoryBytes(): number {
-    return 5 * 8 * this.id.length;
+    return this.id.byteLength + this.minT.byteLength + this.maxT.byteLength +
+      this.from.byteLength + this.to.byteLength;
   }
 }
 

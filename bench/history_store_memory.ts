@@ -1,0 +1,83 @@
+/**
+ * The history store's memory over a simulated hour and more, which the
+ * cost part of `bench/history_bench.ts` (two minutes of real time) does
+ * not reach: `series` series (default 57,430, the 100 flows x 10
+ * processes set-up) appended one sample a simulated second through
+ * `appendBatch()` (as a sampling pass does), flushed every 10 simulated
+ * seconds into a temporary data dir, the clock starting on an hour.
+ * Values: a quarter each of steady counters, counters of small float
+ * steps, small integer gauges and constants. Every 10 simulated minutes it
+ * prints what each tier says it holds (`stats().tiers[].memoryBytes`:
+ * open chunks' blocks and state, rings, the aggregator) and the process's
+ * RSS, heap and external memory.
+ *
+ * The minute tier's open chunk of a series holds up to an hour of minute
+ * rows (a sealed minute chunk is one hour window of the hour tier), so its
+ * memory grows through the first hour; the hour tier's holds up to 60
+ * hours of rows.
+ *
+ * Run: `bun bench/history_store_memory.ts [--series=N] [--minutes=M]`
+ * or `deno run -A --v8-flags=--expose-gc bench/history_store_memory.ts ...`
+ * (about 2 minutes of CPU at the defaults; with `gc` exposed, memory is
+ * read after a full collection).
+ *
+ * @module
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { HistoryStore } from "../src/history/store.ts";
+import { runtime } from "./_runtime.ts";
+
+const arg = (name: string, fallback: number) =>
+  Number(
+    process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ??
+      fallback,
+  );
+const N = arg("series", 57_430);
+const MINUTES = arg("minutes", 65);
+const dir = mkdtempSync(join(tmpdir(), "weir-store-memory-"));
+const store = await HistoryStore.open({ dir, flushIntervalMs: 0 });
+const refs = new Int32Array(N);
+for (let i = 0; i < N; i++) {
+  refs[i] = store.seriesRef(
+    { __name__: `m${i % 50}`, id: String(i) },
+    i % 4 < 2 ? "counter" : "gauge",
+  );
+}
+const values = new Float64Array(N);
+let seed = 1;
+const random = () =>
+  (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const mb = (b: number) => (b / 1048576).toFixed(1);
+let t = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+console.log(`${runtime()}, ${N} series, one sample a simulated second:`);
+for (let s = 1; s <= MINUTES * 60; s++) {
+  t += 1000;
+  for (let i = 0; i < N; i++) {
+    const k = i % 4;
+    if (k === 0) values[i] += 20;
+    else if (k === 1) values[i] += random() * 0.01;
+    else if (k === 2) values[i] = Math.floor(random() * 5);
+  }
+  store.appendBatch(refs, values, N, t);
+  if (s % 10 === 0) await store.flush();
+  if (s === 120 || s % 600 === 0) {
+    // With --expose-gc (Deno: --v8-flags=--expose-gc): live memory only.
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    console.log(
+      `${s / 60} min: ${
+        store.stats().tiers.map((x) => `${x.name} ${mb(x.memoryBytes)}`).join(
+          ", ",
+        )
+      } MB (tiers); process RSS ${mb(m.rss)}, heap used ${
+        mb(m.heapUsed)
+      }, external ${mb(m.external)} MB`,
+    );
+  }
+}
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
