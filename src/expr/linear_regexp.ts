@@ -179,6 +179,8 @@ export class LinearRegExp {
   lastIndex = 0;
   /** The RE2 program, or undefined when JavaScript's engine runs it. */
   readonly #re2: RE2JS | undefined;
+  /** RE2's named groups (name to number), when the pattern has any. */
+  readonly #named: Record<string, number> | undefined;
   /** JavaScript's engine (global), for a pattern linear by construction. */
   readonly #native: RegExp | undefined;
   /** The same without `g`, for `split`. */
@@ -204,6 +206,10 @@ export class LinearRegExp {
       );
     }
     this.#re2 = program.re2;
+    const named = program.re2?.namedGroups();
+    this.#named = named !== undefined && Object.keys(named).length > 0
+      ? named
+      : undefined;
     if (program.re2 === undefined) {
       this.#native = program.native;
       this.#nativeSplit = program.split;
@@ -226,7 +232,7 @@ export class LinearRegExp {
   /**
    * As `RegExp.prototype.exec`: the first match at or after
    * {@linkcode LinearRegExp.lastIndex} (when global, else from the start),
-   * with `index`, `input` and the groups (`undefined` when one did not take
+   * with `index`, `input`, the groups and `groups` by name (`undefined` when one did not take
    * part), or `null`; a global one moves `lastIndex` past the match (to 0
    * when there is none).
    */
@@ -255,6 +261,14 @@ export class LinearRegExp {
     }
     result.index = m.start();
     result.input = input;
+    const named = this.#named;
+    if (named !== undefined) {
+      const groups: Record<string, string> = {};
+      for (const name in named) {
+        groups[name] = m.group(named[name]) ?? undefined as unknown as string;
+      }
+      result.groups = groups;
+    }
     if (this.global) this.lastIndex = m.end();
     return result;
   }

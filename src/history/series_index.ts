@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { compileAnchored, type PromRegex } from "./promql/regex.ts";
 import type { LabelMatcher, SeriesKind, SeriesLabels } from "./types.ts";
 
 /** Kind codes, in the order the disk format stores them. */
@@ -56,11 +57,11 @@ export function matcherTest(m: LabelMatcher): ValueTest {
     case "!=":
       return (x) => x !== v;
     case "=~": {
-      const re = compileAnchored(m);
+      const re = anchored(m);
       return (x) => re.test(x);
     }
     case "!~": {
-      const re = compileAnchored(m);
+      const re = anchored(m);
       return (x) => !re.test(x);
     }
     default:
@@ -72,9 +73,9 @@ export function matcherTest(m: LabelMatcher): ValueTest {
   }
 }
 
-function compileAnchored(m: LabelMatcher): RegExp {
+function anchored(m: LabelMatcher): PromRegex {
   try {
-    return new RegExp(`^(?:${m.value})$`);
+    return compileAnchored(m.value);
   } catch (error) {
     throw new SyntaxError(
       `Cannot match label ${m.name}${m.type}${

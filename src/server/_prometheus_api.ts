@@ -8,6 +8,7 @@
  */
 import { parser } from "@prometheus-io/lezer-promql";
 import type { LabelMatcher, MatchType } from "../history/types.ts";
+import { compileAnchored, type PromRegex } from "../history/promql/regex.ts";
 
 /** Prometheus's error types, and the HTTP status each is answered with. */
 export const PROM_ERROR_STATUS = {
@@ -232,9 +233,9 @@ export function parseSeriesSelector(text: string): LabelMatcher[] {
   for (const m of matchers) {
     let matchesEmpty: boolean;
     if (m.type === "=~" || m.type === "!~") {
-      let re: RegExp;
+      let re: PromRegex;
       try {
-        re = new RegExp(`^(?:${m.value})$`, "su");
+        re = compileAnchored(m.value);
       } catch (e) {
         return fail(
           `invalid regular expression ${JSON.stringify(m.value)} for label ${

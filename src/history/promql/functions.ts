@@ -11,7 +11,7 @@ import type { SeriesLabels } from "../types.ts";
 import type { Call, VectorSelector } from "./ast.ts";
 import { absentOf, type Evaluator } from "./evaluator.ts";
 import { PromQLError } from "./promql_error.ts";
-import { compileAnchored } from "./regex.ts";
+import { compileAnchored, type PromRegex } from "./regex.ts";
 import {
   dropName,
   labelsKey,
@@ -302,7 +302,7 @@ function labelReplace(ev: Evaluator, call: Call): StepSeries[] {
   const replacement = stringArg(call, 2);
   const src = stringArg(call, 3);
   const regexSource = stringArg(call, 4);
-  let re: RegExp;
+  let re: PromRegex;
   try {
     re = compileAnchored(regexSource);
   } catch {

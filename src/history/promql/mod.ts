@@ -67,5 +67,5 @@ export {
   queryRange,
   type QueryResult,
 } from "./query.ts";
-export { compileAnchored, matchesAll } from "./regex.ts";
+export { compileAnchored, matchesAll, type PromRegex } from "./regex.ts";
 export { chooseTier } from "./tier_choice.ts";

@@ -41,3 +41,34 @@ test("a missing label matches the empty string", () => {
   assert.ok(matchesAll([{ name: "job", type: "=~", value: "|x" }], labels));
   assert.ok(!matchesAll([{ name: "job", type: "!~", value: "" }], labels));
 });
+
+test("a pattern that backtracks catastrophically in JavaScript matches in linear time", () => {
+  // On JavaScript's engine (a+)+b over 40 'a's takes about 2^40 steps: this
+  // test would not end. A query can come from any client with `read`.
+  const long = "a".repeat(40);
+  assert.equal(compileAnchored("(a+)+b").test(long), false);
+  assert.equal(compileAnchored("(a|a)*b").test(long), false);
+  assert.ok(
+    matchesAll([{ name: "v", type: "!~", value: "(a+)+b" }], { v: long }),
+  );
+});
+
+test("what RE2 (and so Prometheus) lacks is refused: backreferences, lookaround", () => {
+  assert.throws(() => compileAnchored("(a)\\1"), SyntaxError);
+  assert.throws(() => compileAnchored("a(?=b)"), SyntaxError);
+});
+
+test("named groups reach label_replace's $name on either engine", () => {
+  const m = compileAnchored("(?P<first>[a-z]+)-(?P<rest>.*)").exec("abc-d-e");
+  assert.equal(m?.groups?.first, "abc");
+  assert.equal(m?.groups?.rest, "d-e");
+});
+
+test("Go's flag groups (?i:...) and literal alternations match as in Prometheus", () => {
+  assert.ok(compileAnchored("(?i:PRO).*").test("production"));
+  assert.ok(!compileAnchored("(?i:PRO)x").test("PROX"));
+  assert.ok(compileAnchored("f1|f2").test("f2"));
+  assert.ok(!compileAnchored("f1|f2").test("f1|f2"));
+  assert.ok(compileAnchored("").test(""));
+  assert.ok(!compileAnchored("").test("x"));
+});
