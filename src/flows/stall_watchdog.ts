@@ -155,6 +155,25 @@ self.onmessage = (e) => {
 `;
 
 /**
+ * The web `Worker` both runtimes have globally. Declared here because the
+ * package's declarations are built against Node's types (tsconfig.types.json,
+ * lib esnext), which do not declare the web one.
+ */
+interface WebWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onerror:
+    | ((e: { message: string; preventDefault?: () => void }) => void)
+    | null;
+  onmessage: ((e: { data: unknown }) => void) | null;
+}
+
+/** The runtime's `Worker` constructor, typed as {@linkcode WebWorker}. */
+const WebWorkerClass = (globalThis as unknown as {
+  Worker: new (url: string, options: { type: "module" }) => WebWorker;
+}).Worker;
+
+/**
  * Watches the event loop from a worker; see the module doc.
  *
  * @example
@@ -178,13 +197,13 @@ self.onmessage = (e) => {
 export class StallWatchdog {
   /** The threshold, ms. */
   readonly thresholdMs: number;
-  readonly #worker: Worker;
+  readonly #worker: WebWorker;
   readonly #timer: ReturnType<typeof setInterval>;
   #closed = false;
 
   private constructor(
     thresholdMs: number,
-    worker: Worker,
+    worker: WebWorker,
     timer: ReturnType<typeof setInterval>,
   ) {
     this.thresholdMs = thresholdMs;
@@ -211,14 +230,14 @@ export class StallWatchdog {
     const url = URL.createObjectURL(
       new Blob([WORKER_SOURCE], { type: "application/javascript" }),
     );
-    const worker = new Worker(url, { type: "module" });
+    const worker = new WebWorkerClass(url, { type: "module" });
     const ready = new Promise<void>((resolve, reject) => {
       worker.onerror = (e) => {
         e.preventDefault?.();
         reject(new Error(`Cannot start stall watchdog: ${e.message}`));
       };
-      worker.onmessage = (e: MessageEvent) => {
-        if (e.data?.type === "ready") resolve();
+      worker.onmessage = (e: { data: unknown }) => {
+        if ((e.data as { type?: string } | null)?.type === "ready") resolve();
       };
     });
     worker.postMessage({
@@ -255,7 +274,7 @@ export class StallWatchdog {
       heartbeat[0] = Date.now();
     }, intervalMs);
     const onEnd = options.onStallEnd;
-    worker.onmessage = (e: MessageEvent) => {
+    worker.onmessage = (e: { data: unknown }) => {
       const m = e.data as { type: string } & StallInfo;
       if (m?.type !== "end" || onEnd === undefined) return;
       onEnd({
