@@ -438,20 +438,7 @@ export class Sampler {
     if (text === this.#text && slot !== null) {
       i = this.#pos++;
     } else {
-      const at = f.at++;
-      if (f.texts[at] === text) slot = f.slots[at];
-      else {
-        slot = f.series.get(text) ?? null;
-        if (slot === null) {
-          slot = [0];
-          f.series.set(text, slot);
-        }
-        f.texts[at] = text;
-        f.slots[at] = slot;
-      }
-      slot[0] = this.#pass;
-      this.#slot = slot;
-      this.#text = text;
+      slot = this.#seriesSlot(f, text);
       i = 0;
       this.#pos = 1;
     }
@@ -485,6 +472,30 @@ export class Sampler {
   }
 
   /**
+   * The slot of the series `text` at the family's next position (the one
+   * it had there last pass, else looked up by text, else new), marked seen
+   * this pass and made the current series.
+   */
+  #seriesSlot(f: _Family, text: string): number[] {
+    const at = f.at++;
+    let slot: number[] | undefined;
+    if (f.texts[at] === text) slot = f.slots[at];
+    else {
+      slot = f.series.get(text);
+      if (slot === undefined) {
+        slot = [0];
+        f.series.set(text, slot);
+      }
+      f.texts[at] = text;
+      f.slots[at] = slot;
+    }
+    slot[0] = this.#pass;
+    this.#slot = slot;
+    this.#text = text;
+    return slot;
+  }
+
+  /**
    * A histogram series at once: what `#onSample` does for each of its
    * buckets, `_sum` and `_count`, in one loop once the family's positions
    * are known to be exactly those (else, and for a series whose text
@@ -512,22 +523,7 @@ export class Sampler {
       this.#onSample("_count", labels, text, count, undefined);
       return;
     }
-    // As #onSample at a series' first sample.
-    const at = f.at++;
-    let slot: number[] | null;
-    if (f.texts[at] === text) slot = f.slots[at];
-    else {
-      slot = f.series.get(text) ?? null;
-      if (slot === null) {
-        slot = [0];
-        f.series.set(text, slot);
-      }
-      f.texts[at] = text;
-      f.slots[at] = slot;
-    }
-    slot[0] = this.#pass;
-    this.#slot = slot;
-    this.#text = text;
+    const slot = this.#seriesSlot(f, text);
     this.#pos = nb + 2;
     while (this.#n + nb + 2 > this.#refs.length) this.#growBatch();
     const refs = this.#refs;
