@@ -179,13 +179,43 @@ function extrapolate(
       }
     }
   }
-  const rangeStart = end - rangeMs;
-  let durationToStart = (t[lo] - rangeStart) / 1000;
-  const durationToEnd = (end - t[hi]) / 1000;
-  const sampledInterval = (t[hi] - t[lo]) / 1000;
-  const averageInterval = sampledInterval / (hi - lo);
-  if (isCounter && result > 0 && v[lo] >= 0) {
-    const durationToZero = sampledInterval * (v[lo] / result);
+  return extrapolateDelta(
+    result,
+    t[lo],
+    t[hi],
+    hi - lo,
+    v[lo],
+    end - rangeMs,
+    end,
+    isCounter,
+    isRate ? rangeMs / 1000 : 0,
+  );
+}
+
+/**
+ * Prometheus 2.42's extrapolation of `delta` (the increase between the
+ * first sample, at `tLo` with value `vLo`, and the last, at `tHi`, `gaps`
+ * intervals apart) to the range `start..end` (ms); divided by
+ * `perSeconds` for a rate (0: an increase or delta). Shared by the
+ * per-window path and the one-pass sweep, bit for bit.
+ */
+function extrapolateDelta(
+  delta: number,
+  tLo: number,
+  tHi: number,
+  gaps: number,
+  vLo: number,
+  start: number,
+  end: number,
+  isCounter: boolean,
+  perSeconds: number,
+): number {
+  let durationToStart = (tLo - start) / 1000;
+  const durationToEnd = (end - tHi) / 1000;
+  const sampledInterval = (tHi - tLo) / 1000;
+  const averageInterval = sampledInterval / gaps;
+  if (isCounter && delta > 0 && vLo >= 0) {
+    const durationToZero = sampledInterval * (vLo / delta);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   const threshold = averageInterval * 1.1;
@@ -195,8 +225,8 @@ function extrapolate(
     : averageInterval / 2;
   interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
   let factor = interval / sampledInterval;
-  if (isRate) factor /= rangeMs / 1000;
-  return result * factor;
+  if (perSeconds !== 0) factor /= perSeconds;
+  return delta * factor;
 }
 
 /** The range functions {@linkcode rateSweep} answers from raw samples. */
@@ -247,8 +277,7 @@ export function rateSweep(
   // A series known to rise has no reset to look for.
   const isCounter = func !== "delta";
   const scanResets = isCounter && !rises;
-  const isRate = func === "rate";
-  const rangeSeconds = rangeMs / 1000;
+  const perSeconds = func === "rate" ? rangeMs / 1000 : 0;
   const len = t.length;
   let lo = 0;
   let hi = -1;
@@ -332,30 +361,22 @@ export function rateSweep(
     }
     moveLo = lo - lastLo;
     if (hi - lo < 1) continue;
-    // Prometheus 2.42's extrapolatedRate (see extrapolate()), inline.
+    // Prometheus 2.42's extrapolatedRate (see extrapolate()).
     let result = values[hi] - values[lo];
     if (resets !== null) {
       result += resets[hi] - (lo >= firstReset ? resets[lo] : 0);
     }
-    const tLo = t[lo];
-    const tHi = t[hi];
-    let durationToStart = (tLo - start) / 1000;
-    const durationToEnd = (end - tHi) / 1000;
-    const sampledInterval = (tHi - tLo) / 1000;
-    const averageInterval = sampledInterval / (hi - lo);
-    if (isCounter && result > 0 && values[lo] >= 0) {
-      const durationToZero = sampledInterval * (values[lo] / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-    const threshold = averageInterval * 1.1;
-    let interval = sampledInterval;
-    interval += durationToStart < threshold
-      ? durationToStart
-      : averageInterval / 2;
-    interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
-    let factor = interval / sampledInterval;
-    if (isRate) factor /= rangeSeconds;
-    v[i] = result * factor;
+    v[i] = extrapolateDelta(
+      result,
+      t[lo],
+      t[hi],
+      hi - lo,
+      values[lo],
+      start,
+      end,
+      isCounter,
+      perSeconds,
+    );
     ok[i] = 1;
     produced++;
   }
