@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { CliError } from "../../src/cli/cli_error.ts";
@@ -164,6 +165,38 @@ export async function startServe(
     "listening",
   );
   return { ...w, url: r.url as string };
+}
+
+/**
+ * `weir serve` on 127.0.0.1 at a free port, with an in-memory database and
+ * a fresh data folder named from `prefix` (plus `args`); `close()` kills
+ * what is still running and removes the folder.
+ */
+export async function startServeInTemp(
+  prefix: string,
+  args: string[] = [],
+  options: StartOptions = {},
+): Promise<Weir & { url: string; dir: string; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const close = () => {
+    killLeftovers();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const w = await startServe([
+      "--listen",
+      "127.0.0.1:0",
+      "--db",
+      ":memory:",
+      "--data-dir",
+      dir,
+      ...args,
+    ], options);
+    return { ...w, dir, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
 /** Kills (by pid) the children a failed test left running. */

@@ -5,31 +5,21 @@
  * each setting can come from its WEIR_ variable.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { killLeftovers, startServe } from "./_weir.ts";
+import { startServeInTemp } from "./_weir.ts";
 
 test(
   "weir serve --max-capacity 50 refuses a capacity of 100; WEIR_EXPRESSION_TIMEOUT=20ms fails a long expression as a timeout",
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), "weir-limits-"));
+    const w = await startServeInTemp("weir-limits-", [
+      "--max-capacity",
+      "50",
+      "--stall-threshold",
+      "off",
+    ], { env: { ...process.env, WEIR_EXPRESSION_TIMEOUT: "20ms" } });
     try {
-      const w = await startServe([
-        "--listen",
-        "127.0.0.1:0",
-        "--db",
-        ":memory:",
-        "--data-dir",
-        dir,
-        "--max-capacity",
-        "50",
-        "--stall-threshold",
-        "off",
-      ], { env: { ...process.env, WEIR_EXPRESSION_TIMEOUT: "20ms" } });
       const post = (text: string) =>
         fetch(`${w.url}/flows`, {
           method: "POST",
@@ -61,8 +51,7 @@ test(
       process.kill(w.child.pid!, "SIGTERM");
       await w.exited;
     } finally {
-      killLeftovers();
-      rmSync(dir, { recursive: true, force: true });
+      w.close();
     }
   },
 );

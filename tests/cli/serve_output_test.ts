@@ -11,23 +11,13 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { taggedOutput } from "../../src/cli/flow_output.ts";
-import { cli, killLeftovers, startServe } from "./_weir.ts";
+import { cli, startServeInTemp } from "./_weir.ts";
 
 const SLOW = { timeout: 60_000 };
 
 async function serveAndPost(format: "json"): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "weir-output-"));
+  const w = await startServeInTemp("weir-output-", ["--log-format", format]);
   try {
-    const w = await startServe([
-      "--listen",
-      "127.0.0.1:0",
-      "--db",
-      ":memory:",
-      "--data-dir",
-      dir,
-      "--log-format",
-      format,
-    ]);
     for (const name of ["alpha", "beta"]) {
       const res = await fetch(`${w.url}/flows`, {
         method: "POST",
@@ -43,8 +33,7 @@ async function serveAndPost(format: "json"): Promise<string> {
     await w.exited;
     return w.stdout();
   } finally {
-    killLeftovers();
-    rmSync(dir, { recursive: true, force: true });
+    w.close();
   }
 }
 

@@ -5,28 +5,16 @@
  * while `weir_process_errors_total` counts every failure.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { killLeftovers, startServe } from "./_weir.ts";
+import { startServeInTemp } from "./_weir.ts";
 
 test(
   "weir serve: a process failing on every message logs a few lines, and its error counter counts every failure",
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), "weir-quiet-"));
+    const w = await startServeInTemp("weir-quiet-", ["--no-history"]);
     try {
-      const w = await startServe([
-        "--listen",
-        "127.0.0.1:0",
-        "--db",
-        ":memory:",
-        "--data-dir",
-        dir,
-        "--no-history",
-      ]);
       const res = await fetch(`${w.url}/flows`, {
         method: "POST",
         headers: { "Content-Type": "text/vnd.fbp" },
@@ -65,8 +53,7 @@ test(
       process.kill(w.child.pid!, "SIGTERM");
       await w.exited;
     } finally {
-      killLeftovers();
-      rmSync(dir, { recursive: true, force: true });
+      w.close();
     }
   },
 );
