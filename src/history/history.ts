@@ -224,6 +224,23 @@ export class History implements HistoryReader {
     return this.store.selectSteps(matchers, ends, reachMs, tier, columns);
   }
 
+  /**
+   * {@inheritDoc HistoryReader.selectStepsEach}
+   *
+   * Forwarded so that the query API gets the store's one-series-at-a-time
+   * step reads (month queries), not the fallback through `selectSteps`.
+   */
+  selectStepsEach(
+    matchers: readonly LabelMatcher[],
+    ends: Float64Array,
+    reachMs: number,
+    tier: number,
+    columns: readonly WindowColumnName[] | undefined,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.store.selectStepsEach(matchers, ends, reachMs, tier, columns, visit);
+  }
+
   /** {@inheritDoc HistoryReader.selectEach} */
   selectEach(
     matchers: readonly LabelMatcher[],

@@ -59,7 +59,7 @@ test("History.attach() samples a collector into its store, and reads it back", a
   assert.deepEqual(history.tiers.map((t) => t.name), ["raw", "1m", "1h"]);
   // Step reads (what the query API uses for long ranges) reach the store.
   const ends = new Float64Array([sink.t[0], sink.t[0] + 1000]);
-  const [stepped] = history.selectSteps(
+  const steps = history.selectSteps(
     [NAME("weir_process_messages_total"), {
       name: "process",
       type: "=",
@@ -69,8 +69,25 @@ test("History.attach() samples a collector into its store, and reads it back", a
     2000,
     0,
   );
+  const [stepped] = steps;
   assert.deepEqual([...stepped.t], [...sink.t]);
   assert.deepEqual([...stepped.value], [5]);
+  // And the one-series-at-a-time step reads (month queries) too.
+  const visited: number[][] = [];
+  history.selectStepsEach(
+    [NAME("weir_process_messages_total"), {
+      name: "process",
+      type: "=",
+      value: "Sink",
+    }],
+    ends,
+    2000,
+    0,
+    undefined,
+    (p) => visited.push([...p.value]),
+  );
+  assert.deepEqual(visited, steps.map((p) => [...p.value]));
+  assert.deepEqual(visited[0], [5]);
 });
 
 test("History.attach() exports the history's own metrics in the collector, and its detach removes them", async () => {
