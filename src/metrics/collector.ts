@@ -109,14 +109,7 @@ export interface SeriesSink {
    * each cumulative bucket, `_sum` and `_count` would hand it (see
    * `SampleSink.addHistogram`); without it each comes through `add()`.
    */
-  addHistogram?(
-    labels: Labels,
-    text: string,
-    le: readonly string[],
-    counts: ArrayLike<number>,
-    sum: number,
-    count: number,
-  ): void;
+  addHistogram?: SampleSink["addHistogram"];
 }
 
 /** Bucket bounds, per-bucket counts (`+Inf` last), sum and count. */
