@@ -289,6 +289,8 @@ export const NAMES = [
   "fs/WriteLines",
   "json/Parse",
   "json/Stringify",
+  "mqtt/In",
+  "mqtt/Out",
   "strings/Split",
 ];
 
