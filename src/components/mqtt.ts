@@ -564,7 +564,8 @@ function _isMessage(value: unknown): value is Partial<MqttMessage> {
  * import { mqttOut } from "./mqtt.ts";
  *
  * const Out = mqttOut({ hosts: ["broker.local:1883"] });
- * assert.equal(Out.inPorts.broker.parse!("mqtt://broker.local").host, "broker.local");
+ * const broker = Out.inPorts.broker.parse!("mqtt://broker.local") as { port: number };
+ * assert.equal(broker.port, 1883);
  * assert.throws(() => Out.inPorts.broker.parse!("mqtts://broker.local"), /allow list/);
  * ```
  */
