@@ -152,3 +152,16 @@ test("a secret reference that cannot be read stops the start, naming the referen
     /^Error: Cannot start network ".*": Cannot read secret env:MQTT_TEST_SURELY_UNSET_7: the environment variable is not set$/,
   );
 });
+
+test("the README's MQTT example graph validates", async () => {
+  const { readFileSync } = await import("node:fs");
+  const readme = readFileSync(
+    new URL("../../README.md", import.meta.url),
+    "utf8",
+  );
+  const block = [...readme.matchAll(/```fbp\n([\s\S]*?)```/g)]
+    .map((m) => m[1]).find((b) => b.includes("mqtt/In"));
+  assert.ok(block !== undefined, "the README has an MQTT .fbp example");
+  assert.deepEqual(problems(block), []);
+  assert.match(block, /'env:MQTT_PASSWORD' -> password/);
+});
