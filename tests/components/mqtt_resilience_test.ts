@@ -371,14 +371,15 @@ test(
     const file = `${broker.dir}/pw`;
     writeFileSync(file, "file-pw\n");
     const run = await startMqttNet(`
-      '${broker.url}' -> broker Out(mqtt/Out)
-      'weir' -> username Out
-      'file:${file}' -> password Out
-      '5' -> protocolVersion Out
+      '${broker.url}' -> broker In(mqtt/In)
+      'a/#' -> topic In
+      'weir' -> username In
+      'file:${file}' -> password In
+      '5' -> protocolVersion In
     `);
     try {
-      await until(() => run.meter("Out", "mqtt_connected") === 1, "connected");
-      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
+      await until(() => run.meter("In", "mqtt_connected") === 1, "connected");
+      assert.equal(run.meter("In", "mqtt_connects_total"), 1);
     } finally {
       await run.stop();
     }

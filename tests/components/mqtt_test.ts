@@ -151,6 +151,7 @@ test(
       `
       '${broker.url}' -> broker Out(mqtt/Out)
       '1' -> qos Out
+      '100ms' -> reconnect Out
       F(test/Feed) out -> in Out
     `,
       [
@@ -190,6 +191,9 @@ test(
         run.meter("Out", "mqtt_disconnects_total", { reason: "stopped" }),
         1,
       );
+      // Ended for good: no reconnection after a few reconnect periods.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
       const late = await testClient(broker.url, {
         topics: ["out/e"],
         qos: 1,
