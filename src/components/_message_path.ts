@@ -313,6 +313,8 @@ export class _Selector {
    * ```
    */
   static parse(value: unknown): _Selector {
+    // A port's default is already parsed; parsing it again keeps it.
+    if (value instanceof _Selector) return value;
     if (typeof value !== "string") {
       throw new TypeError(
         `expected a path (such as "payload.temp") or a JSONata expression, received ${
