@@ -16,14 +16,17 @@
  *
  * Messages are `{seq, temp, site}` with temp = seq % 50. Each side runs in
  * rounds (every side, then the next round) after two warm-up runs each;
- * the table gives the median msg/s of the rounds (wall time) and the
- * ratio to `filter`. Each run checks that every message arrived once.
+ * the table gives the median msg/s of the rounds, of wall time and of the
+ * process's CPU time (steadier on a loaded machine), and the ratios to
+ * `filter`. Each run checks that every message arrived once. `--micro`
+ * times each stage's `process()` alone, in a loop (ns of CPU a message).
  *
  *   bun bench/shaping_bench.ts              # this runtime
  *   deno run -A bench/shaping_bench.ts
  *   bun bench/shaping_bench.ts --both       # Bun and Deno, one table
  *   bun bench/shaping_bench.ts --rounds=7 --n=200000
  *   bun bench/shaping_bench.ts --json       # also one line `RESULT {json}`
+ *   bun bench/shaping_bench.ts --micro      # each stage's process() in a loop, no engine (ns of CPU)
  *
  * @module
  */
@@ -109,8 +112,14 @@ function benchComponents(tally: Tally): Component[] {
   ];
 }
 
-/** One run of a side: msg/s of wall time from start() to finished. */
-async function runOnce(side: Side, n: number): Promise<number> {
+/** msg/s of wall time and of the process's CPU time. */
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+/** One run of a side: msg/s from start() to finished. */
+async function runOnce(side: Side, n: number): Promise<Rate> {
   const tally: Tally = { n, count: 0 };
   const registry = builtins();
   for (const c of benchComponents(tally)) registry.register(c);
@@ -118,48 +127,127 @@ async function runOnce(side: Side, n: number): Promise<number> {
   const net = new Network(
     buildNetworkSpec(loadGraph(text), registry, { name: "bench" }),
   );
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await net.start();
   await net.finished;
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   if (tally.count !== n) {
     throw new Error(
       `Cannot trust the ${side} run: ${tally.count} of ${n} messages arrived`,
     );
   }
-  return n / (ms / 1000);
+  return { wall: n / (ms / 1000), cpu: n / ((c.user + c.system) / 1e6) };
 }
 
-async function measure(): Promise<Record<Side, number>> {
+type Figures = Record<Side, number>;
+
+async function measure(): Promise<{ wall: Figures; cpu: Figures }> {
   const sides = Object.keys(SIDES) as Side[];
-  const runs = Object.fromEntries(sides.map((s) => [s, [] as number[]]));
+  const runs = Object.fromEntries(sides.map((s) => [s, [] as Rate[]]));
   for (const side of sides) {
     for (let i = 0; i < 2; i++) await runOnce(side, N);
   }
   for (let r = 0; r < rounds; r++) {
     for (const side of sides) runs[side].push(await runOnce(side, N));
   }
-  return Object.fromEntries(
-    sides.map((s) => [s, median(runs[s])]),
-  ) as Record<Side, number>;
+  const of = (k: keyof Rate) =>
+    Object.fromEntries(
+      sides.map((s) => [s, median(runs[s].map((x) => x[k]))]),
+    ) as Figures;
+  return { wall: of("wall"), cpu: of("cpu") };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-const HEADER = `| runtime | ${
+const HEADER = `| runtime | per second of | ${
   Object.keys(SIDES).map((s) => `${s} msg/s`).join(" | ")
 } | switch-path / filter | switch-jsonata / filter |
-|${"---|".repeat(Object.keys(SIDES).length + 3)}`;
+|${"---|".repeat(Object.keys(SIDES).length + 4)}`;
 
-function row(rt: string, r: Record<Side, number>): string {
-  return `| ${rt} | ${
+function row(rt: string, clock: string, r: Figures): string {
+  return `| ${rt} | ${clock} | ${
     (Object.keys(SIDES) as Side[]).map((s) => fmt(r[s])).join(" | ")
   } | ${(r["switch-path"] / r.filter).toFixed(2)}x | ${
     (r["switch-jsonata"] / r.filter).toFixed(2)
   }x |`;
 }
 
-if (argv.includes("--both")) {
+function rows(rt: string, r: { wall: Figures; cpu: Figures }): string {
+  return `${row(rt, "wall time", r.wall)}\n${row(rt, "CPU time", r.cpu)}`;
+}
+
+/**
+ * ns of CPU per message of each stage's `process`, called in a loop with
+ * a context whose sends do nothing (no engine): best of 5 x 200,000.
+ */
+function micro(): string {
+  const registry = builtins();
+  const lines = [
+    "| runtime | stage | ns per message (CPU) | / filter |",
+    "|---|---|---|---|",
+  ];
+  const results: [Side, number][] = [];
+  for (const side of Object.keys(SIDES) as Side[]) {
+    const graph = loadGraph(`Src(core/Repeat) out -> in S\n${SIDES[side]}`);
+    const proc = graph.processes!["S"];
+    const component = registry.get(proc.component)!;
+    const controls: Record<string, unknown> = {};
+    for (const [port, spec] of Object.entries(component.inPorts)) {
+      if (spec.control) controls[port] = spec.default;
+    }
+    for (const c of graph.connections!) {
+      if (c.data === undefined || c.tgt.process !== "S") continue;
+      const spec = component.inPorts[c.tgt.port];
+      controls[c.tgt.port] = spec.parse ? spec.parse(c.data) : c.data;
+    }
+    const out = { send: () => undefined, connected: true, width: 1 };
+    const ctx = {
+      process: "S",
+      network: "bench",
+      port: "in",
+      index: -1,
+      out: new Proxy({}, { get: () => out }),
+      send: () => undefined,
+      control: (port: string) => controls[port],
+      state: undefined as unknown,
+      signal: new AbortController().signal,
+      metadata: {},
+      meter: () => ({ value: 0, add() {}, set() {} }),
+    } as unknown as Parameters<NonNullable<typeof component.process>>[1];
+    if (component.setup) ctx.state = component.setup(ctx);
+    const msgs = Array.from(
+      { length: 1000 },
+      (_, i) => ({ seq: i, temp: i % 50, site: i & 1 ? "a" : "b" }),
+    );
+    let best = Infinity;
+    for (let r = 0; r < 5; r++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 200_000; i++) {
+        component.process!(msgs[i % 1000], ctx);
+      }
+      const c = process.cpuUsage(c0);
+      best = Math.min(best, (c.user + c.system) * 1000 / 200_000);
+    }
+    component.teardown?.(ctx);
+    results.push([side, best]);
+  }
+  const filter = results[0][1];
+  for (const [side, ns] of results) {
+    lines.push(
+      `| ${runtime()} | ${side} | ${ns.toFixed(0)} | ${
+        (ns / filter).toFixed(2)
+      }x |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (argv.includes("--micro")) {
+  console.log(micro());
+  console.log(`load average: ${loadAverage().join(" ")}`);
+} else if (argv.includes("--both")) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const self = fileURLToPath(import.meta.url);
   const lines = [HEADER];
@@ -175,7 +263,7 @@ if (argv.includes("--both")) {
     }
     const result = JSON.parse(line.slice(7));
     results.push(result);
-    lines.push(row(result.runtime, result.msgPerSecond));
+    lines.push(rows(result.runtime, result));
   }
   console.log(lines.join("\n"));
   console.log(`load average: ${loadAverage().join(" ")}`);
@@ -185,12 +273,10 @@ if (argv.includes("--both")) {
   const rt = runtime();
   if (json) {
     console.log(
-      `RESULT ${
-        JSON.stringify({ runtime: rt, rounds, n: N, msgPerSecond: r })
-      }`,
+      `RESULT ${JSON.stringify({ runtime: rt, rounds, n: N, ...r })}`,
     );
   } else {
-    console.log(`${HEADER}\n${row(rt, r)}`);
+    console.log(`${HEADER}\n${rows(rt, r)}`);
     console.log(`load average: ${loadAverage().join(" ")}`);
   }
 }

@@ -230,13 +230,19 @@ export function parseChangeRules(value: unknown): ChangeRules {
   });
 }
 
-/** The message after `ops[from]` and on; a promise once an expression answers with one. */
+/**
+ * The message after `ops[from]` and on; a promise once an expression
+ * answers with one. `owned` holds the objects this message's operations
+ * copied, which later operations may write in place (each object is
+ * copied once per message, not once per operation).
+ */
 function _apply(
   ops: readonly ChangeOperation[],
   from: number,
   msg: unknown,
   budget: ExpressionBudget,
   site: ExpressionSite,
+  owned: object[] | undefined,
 ): unknown {
   let m = msg;
   for (let i = from; i < ops.length; i++) {
@@ -244,28 +250,33 @@ function _apply(
     switch (o.op) {
       case "set": {
         if (o.expr === undefined) {
-          m = _set(m, o.path, o.value);
+          m = _set(m, o.path, o.value, owned);
           break;
         }
         const r = evaluateExpressionWithin(o.expr, m, budget, site);
         if (r instanceof Promise) {
           const path = o.path;
           const before = m;
-          return r.then((v) =>
-            _apply(ops, i + 1, _set(before, path, toPlain(v)), budget, site)
-          );
+          return r.then((v) => {
+            const next = _set(before, path, toPlain(v), owned);
+            if (owned !== undefined) owned.length = 0;
+            return _apply(ops, i + 1, next, budget, site, owned);
+          });
         }
-        m = _set(m, o.path, toPlain(r));
+        m = _set(m, o.path, toPlain(r), owned);
+        // The result may be an object this message copied, now in two
+        // places: later writes copy again rather than change both.
+        if (owned !== undefined) owned.length = 0;
         break;
       }
       case "move": {
         const v = _getPath(m, o.path);
         if (v === undefined && !_has(m, o.path)) break;
-        m = _set(_deletePath(m, o.path), o.to, v);
+        m = _set(_deletePath(m, o.path, owned), o.to, v, owned);
         break;
       }
       case "delete":
-        m = _deletePath(m, o.path);
+        m = _deletePath(m, o.path, owned);
         break;
     }
   }
@@ -280,11 +291,16 @@ function _has(m: unknown, path: readonly _Segment[]): boolean {
 }
 
 /** Sets `v` at `path`; `undefined` (an expression that found nothing) deletes. */
-function _set(m: unknown, path: readonly _Segment[], v: unknown): unknown {
+function _set(
+  m: unknown,
+  path: readonly _Segment[],
+  v: unknown,
+  owned: object[] | undefined,
+): unknown {
   if (v === undefined) {
-    return path.length === 0 ? undefined : _deletePath(m, path);
+    return path.length === 0 ? undefined : _deletePath(m, path, owned);
   }
-  return _setPath(m, path, v);
+  return _setPath(m, path, v, owned);
 }
 
 /** State of a `flow/Change` process. */
@@ -380,7 +396,14 @@ export function flowChange(
     setup: (ctx) => ({ site: { flow: ctx.network, process: ctx.process } }),
     process(msg, ctx) {
       const ops = ctx.control<ChangeRules>("rules").operations;
-      const m = _apply(ops, 0, msg, budget, ctx.state.site);
+      const m = _apply(
+        ops,
+        0,
+        msg,
+        budget,
+        ctx.state.site,
+        ops.length > 1 ? [] : undefined,
+      );
       if (m instanceof Promise) return m.then((v) => _send(ctx, v));
       return _send(ctx, m);
     },

@@ -14,6 +14,7 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import { LIMITS } from "../engine/limits.ts";
+import type { Meter } from "../engine/meters.ts";
 import type {
   ExpressionBudget,
   ExpressionSite,
@@ -157,13 +158,26 @@ interface JoinState {
   outbox: _Outbox;
   site: ExpressionSite;
   /** Incomplete groups by reason and by what became of them. */
-  incomplete: Record<_Reason, { emitted: number; dropped: number }>;
+  incomplete: Record<_Reason, { emitted: Meter; dropped: Meter }>;
+  /** Open groups. */
+  open: Meter;
 }
 
 /** Options of {@linkcode flowJoin}. */
 export interface JoinOptions extends ExpressionComponentOptions {
   /** The clock, ms (default `Date.now`): tests give their own. */
   now?: () => number;
+}
+
+function _tally(
+  ctx: Context<JoinState>,
+  reason: _Reason,
+): { emitted: Meter; dropped: Meter } {
+  const name = "join_incomplete_groups_total";
+  return {
+    emitted: ctx.meter(name, { reason, action: "emitted" }),
+    dropped: ctx.meter(name, { reason, action: "dropped" }),
+  };
 }
 
 function _output(spec: JoinParts, g: _Group): unknown {
@@ -186,10 +200,10 @@ function _close(
 ): void {
   const tally = ctx.state.incomplete[reason];
   if (ctx.control<string>("incomplete") === "drop") {
-    tally.dropped++;
+    tally.dropped.add(1);
     return;
   }
-  tally.emitted++;
+  tally.emitted.add(1);
   out.push(_output(ctx.control<JoinParts>("parts"), g));
 }
 
@@ -385,20 +399,55 @@ export function flowJoin(options: JoinOptions = {}): Component {
       },
       error: _errorPort,
     },
+    meters: [
+      {
+        name: "join_incomplete_groups_total",
+        type: "counter",
+        help:
+          "Groups of flow/Join that ended before all their parts arrived, by reason and by what became of them.",
+        labels: [
+          {
+            name: "reason",
+            help:
+              "timeout (open longer than timeout), evicted (maxGroups were open), end (open when the input ended)",
+            values: ["timeout", "evicted", "end"],
+          },
+          {
+            name: "action",
+            help:
+              'emitted (sent as they were) or dropped, as the "incomplete" setting says',
+            values: ["emitted", "dropped"],
+          },
+        ],
+        moves:
+          "once per incomplete group; evictions mean more groups are open at once than maxGroups allows",
+      },
+      {
+        name: "join_open_groups",
+        type: "gauge",
+        help: "Groups of flow/Join waiting for more parts.",
+        moves: "with each message, each timeout and at the end of the input",
+      },
+    ],
     setup(ctx) {
       const state: JoinState = {
         groups: new Map(),
         outbox: undefined as unknown as _Outbox,
         site: { flow: ctx.network, process: ctx.process },
         incomplete: {
-          timeout: { emitted: 0, dropped: 0 },
-          evicted: { emitted: 0, dropped: 0 },
-          end: { emitted: 0, dropped: 0 },
+          timeout: _tally(ctx, "timeout"),
+          evicted: _tally(ctx, "evicted"),
+          end: _tally(ctx, "end"),
         },
+        open: ctx.meter("join_open_groups"),
       };
       state.outbox = new _Outbox({
         send: (v) => ctx.send("out", v),
-        due: (t) => _due(ctx, t),
+        due: (t) => {
+          const out = _due(ctx, t);
+          state.open.set(state.groups.size);
+          return out;
+        },
         next: () => {
           const first = state.groups.values().next();
           return first.done ? Infinity : first.value.deadline;
@@ -432,6 +481,7 @@ export function flowJoin(options: JoinOptions = {}): Component {
         const out: unknown[] = [];
         for (const g of state.groups.values()) _close(ctx, g, "end", out);
         state.groups.clear();
+        state.open.set(0);
         return out;
       });
     },

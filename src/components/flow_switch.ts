@@ -124,7 +124,36 @@ export interface SwitchRule {
   readonly out: number;
   /** @internal the test, made once when the rules are parsed */
   readonly test: _Test;
+  /**
+   * @internal what the routing loop tests inline, without a call: a
+   * comparison with a number (`_GT` ... `_NE`, operand `num`), `between`
+   * (`lo`, `hi`), `else`; `_CALL` calls `test`.
+   */
+  readonly code: number;
+  /** @internal the number operand of an inline comparison (NaN: none) */
+  readonly num: number;
+  /** @internal the range of an inline `between` */
+  readonly lo: number;
+  readonly hi: number;
 }
+
+const _CALL = 0;
+const _ELSE = 1;
+const _GT = 2;
+const _GE = 3;
+const _LT = 4;
+const _LE = 5;
+const _EQ = 6;
+const _NE = 7;
+const _BETWEEN = 8;
+const _INLINE: Record<string, number> = {
+  ">": _GT,
+  ">=": _GE,
+  "<": _LT,
+  "<=": _LE,
+  "==": _EQ,
+  "!=": _NE,
+};
 
 /** Rules of a `flow/Switch`, parsed and compiled: what its `rules` port holds. */
 export interface SwitchRules {
@@ -306,7 +335,60 @@ function _compileRule(raw: unknown, index: number): SwitchRule {
   if (r.flags !== undefined && op !== "regex") {
     throw _ruleError(index, `(${op}) takes no flags; only regex does`);
   }
-  return { index, op, out: out as number, test: _testOf(op, r, index) };
+  const test = _testOf(op, r, index);
+  // The routing loop runs these inline: a call through a different
+  // closure for each rule cost about 10-15 ns a rule (tests/bench run on
+  // a loaded machine; see bench/shaping_bench.ts --micro).
+  let code = _CALL;
+  let num = NaN;
+  let lo = NaN;
+  let hi = NaN;
+  if (op === "else") code = _ELSE;
+  else if (
+    op in _INLINE && r.expr === undefined && typeof r.value === "number" &&
+    Number.isFinite(r.value)
+  ) {
+    code = _INLINE[op];
+    num = r.value;
+  } else if (op === "between") {
+    const [a, b] = (r.value as unknown[]).map((x) => _number(x)!);
+    code = _BETWEEN;
+    lo = Math.min(a, b);
+    hi = Math.max(a, b);
+  }
+  return { index, op, out: out as number, test, code, num, lo, hi };
+}
+
+/**
+ * The test of a comparison with a constant operand. A number operand gets
+ * a path for number values written out, the common case (a reading
+ * against a threshold), which skips the general comparison's checks.
+ */
+function _constantTest(
+  op: SwitchOperator,
+  operand: unknown,
+  compare: (a: unknown, b: unknown) => boolean,
+): _Test {
+  if (typeof operand !== "number" || !Number.isFinite(operand)) {
+    return (v) => compare(v, operand);
+  }
+  const b = operand;
+  switch (op) {
+    case ">":
+      return (v) => typeof v === "number" ? v > b : compare(v, b);
+    case ">=":
+      return (v) => typeof v === "number" ? v >= b : compare(v, b);
+    case "<":
+      return (v) => typeof v === "number" ? v < b : compare(v, b);
+    case "<=":
+      return (v) => typeof v === "number" ? v <= b : compare(v, b);
+    case "==":
+      return (v) => typeof v === "number" ? v === b : compare(v, b);
+    case "!=":
+      return (v) => typeof v === "number" ? v !== b : compare(v, b);
+    default:
+      return (v) => compare(v, b);
+  }
 }
 
 function _testOf(
@@ -348,7 +430,7 @@ function _testOf(
             }`,
           );
         }
-        return (v) => compare(v, operand);
+        return _constantTest(op, operand, compare);
       }
       const expr = _compileIn(r.expr, index, "expr");
       return (v, msg, budget, site) => {
@@ -549,12 +631,11 @@ interface SwitchState {
 const _WHOLE = _Selector.parse("");
 
 /**
- * Where a message goes after rule `from` on: the out indexes of the
- * matching rules, in rule order, each once (at most one in "first"
- * mode). Synchronous unless an expression answers with a promise, from
- * which point the rest waits for it.
+ * Where a message goes after rule `from` on, once an expression answered
+ * with a promise: the out indexes of the matching rules, in rule order,
+ * each once (at most one in "first" mode), appended to `found`.
  */
-function _targets(
+function _targetsLater(
   rules: readonly SwitchRule[],
   from: number,
   value: unknown,
@@ -566,20 +647,24 @@ function _targets(
 ): number[] | Promise<number[]> {
   for (let i = from; i < rules.length; i++) {
     const rule = rules[i];
-    if (rule.op === "else") {
-      if (found.length === 0) {
-        found.push(rule.out);
-        if (!all) return found;
-      }
-      continue;
-    }
-    const hit = rule.test(value, msg, budget, site);
+    const hit = rule.op === "else"
+      ? found.length === 0
+      : rule.test(value, msg, budget, site);
     if (hit === false) continue;
     if (hit !== true) {
       return hit.then((h) => {
         if (h && !found.includes(rule.out)) found.push(rule.out);
         if (h && !all) return found;
-        return _targets(rules, i + 1, value, msg, all, found, budget, site);
+        return _targetsLater(
+          rules,
+          i + 1,
+          value,
+          msg,
+          all,
+          found,
+          budget,
+          site,
+        );
       });
     }
     if (!found.includes(rule.out)) found.push(rule.out);
@@ -612,6 +697,106 @@ function _route(
   }
   if (targets.length === 1) return ctx.send("out", msg, targets[0]);
   return _sendTo(ctx, msg, targets, 0);
+}
+
+/**
+ * Routes `msg`: the rules tested in order without allocating while every
+ * test answers at once (the first match is a number, later ones an
+ * array); an expression that answers with a promise hands the rest over
+ * to {@linkcode _targetsLater}.
+ */
+function _switch(
+  ctx: Context<SwitchState>,
+  rules: readonly SwitchRule[],
+  value: unknown,
+  msg: unknown,
+  all: boolean,
+  budget: ExpressionBudget,
+  site: ExpressionSite,
+): void | Promise<void> {
+  let first = -1;
+  let more: number[] | undefined;
+  const num = typeof value === "number" ? value : NaN;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    let hit: boolean | Promise<boolean>;
+    // A number value against a number operand, inline; NaN (not a
+    // number) takes the general test, which knows numeric strings.
+    switch (rule.code) {
+      case _ELSE:
+        hit = first === -1;
+        break;
+      case _GT:
+        hit = num === num
+          ? num > rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _GE:
+        hit = num === num
+          ? num >= rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _LT:
+        hit = num === num
+          ? num < rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _LE:
+        hit = num === num
+          ? num <= rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _EQ:
+        hit = num === num
+          ? num === rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _NE:
+        hit = num === num
+          ? num !== rule.num
+          : rule.test(value, msg, budget, site);
+        break;
+      case _BETWEEN:
+        hit = num === num
+          ? num >= rule.lo && num <= rule.hi
+          : rule.test(value, msg, budget, site);
+        break;
+      default:
+        hit = rule.test(value, msg, budget, site);
+    }
+    if (hit === false) continue;
+    if (hit !== true) {
+      const found = first === -1 ? [] : [first, ...(more ?? [])];
+      return hit.then((h) => {
+        if (h && !found.includes(rule.out)) found.push(rule.out);
+        if (h && !all) return found;
+        return _targetsLater(
+          rules,
+          i + 1,
+          value,
+          msg,
+          all,
+          found,
+          budget,
+          site,
+        );
+      }).then((t) => _route(ctx, msg, t));
+    }
+    const out = rule.out;
+    if (first === -1) {
+      first = out;
+      if (!all) break;
+    } else if (out !== first && (more === undefined || !more.includes(out))) {
+      (more ??= []).push(out);
+    }
+  }
+  if (first === -1) {
+    if (ctx.out.unmatched.connected) return ctx.send("unmatched", msg);
+    return;
+  }
+  if (more === undefined) return ctx.send("out", msg, first);
+  more.unshift(first);
+  return _sendTo(ctx, msg, more, 0);
 }
 
 /**
@@ -746,15 +931,10 @@ export function flowSwitch(
       );
       if (value instanceof Promise) {
         return value.then((v) =>
-          Promise.resolve(_targets(rules, 0, v, msg, all, [], budget, site))
-            .then((t) => _route(ctx, msg, t))
+          _switch(ctx, rules, v, msg, all, budget, site)
         );
       }
-      const targets = _targets(rules, 0, value, msg, all, [], budget, site);
-      if (targets instanceof Promise) {
-        return targets.then((t) => _route(ctx, msg, t));
-      }
-      return _route(ctx, msg, targets);
+      return _switch(ctx, rules, value, msg, all, budget, site);
     },
   });
 }

@@ -21,6 +21,7 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import { LIMITS } from "../engine/limits.ts";
+import type { Meter } from "../engine/meters.ts";
 import type {
   ExpressionBudget,
   ExpressionSite,
@@ -253,7 +254,9 @@ interface WindowState {
   outbox: _Outbox;
   site: ExpressionSite;
   /** Keys evicted with their open windows (over maxKeys). */
-  evicted: number;
+  evicted: Meter;
+  /** Keys holding open windows. */
+  open: Meter;
 }
 
 function _agg(v: number, t: number): _Agg {
@@ -406,7 +409,7 @@ function _windowsOf(
   while (keys.size >= maxKeys) {
     const oldest = keys.keys().next().value;
     keys.delete(oldest);
-    state.evicted++;
+    state.evicted.add(1);
   }
   w = {
     key,
@@ -422,6 +425,9 @@ function _windowsOf(
   return w;
 }
 
+/** What most messages close: nothing (shared, never written). */
+const _NONE: WindowResult[] = [];
+
 /** Adds value `v` at time `t` under `key`; returns the windows it closed. */
 function _take(
   state: WindowState,
@@ -432,7 +438,7 @@ function _take(
   t: number,
 ): WindowResult[] {
   if (spec.by === "time") {
-    const out = state.nextEnd <= t ? _closeTime(state, spec, t) : [];
+    const out = state.nextEnd <= t ? _closeTime(state, spec, t) : _NONE;
     const w = _windowsOf(state, key, maxKeys);
     // A clock that went back lands in the latest pane.
     let i = Math.floor(t / spec.every);
@@ -455,7 +461,7 @@ function _take(
   if (spec.every === spec.size) {
     if (w.agg === undefined) w.agg = _agg(v, t);
     else _add(w.agg, v, t);
-    if (w.since < spec.size) return [];
+    if (w.since < spec.size) return _NONE;
     const a = w.agg;
     w.agg = undefined;
     w.since = 0;
@@ -469,7 +475,7 @@ function _take(
     w.times[w.head] = t;
     w.head = (w.head + 1) % spec.size;
   }
-  if (w.since < spec.every) return [];
+  if (w.since < spec.every) return _NONE;
   w.since = 0;
   return [_countResult(w)!];
 }
@@ -587,6 +593,23 @@ export function flowWindow(options: WindowOptions = {}): Component {
       },
       error: _errorPort,
     },
+    meters: [
+      {
+        name: "window_keys_evicted_total",
+        type: "counter",
+        help:
+          "Keys of flow/Window whose open windows were dropped because maxKeys keys held open windows.",
+        moves:
+          "when a message brings a new key while maxKeys keys hold open windows: the least recently used key goes, with its windows; raise maxKeys or narrow the key if it climbs",
+      },
+      {
+        name: "window_open_keys",
+        type: "gauge",
+        help: "Keys of flow/Window holding open windows.",
+        moves:
+          "with each message and each window that closes; at maxKeys, new keys evict old ones",
+      },
+    ],
     setup(ctx) {
       const state: WindowState = {
         keys: new Map(),
@@ -595,13 +618,17 @@ export function flowWindow(options: WindowOptions = {}): Component {
         closed: -Infinity,
         outbox: undefined as unknown as _Outbox,
         site: { flow: ctx.network, process: ctx.process },
-        evicted: 0,
+        evicted: ctx.meter("window_keys_evicted_total"),
+        open: ctx.meter("window_open_keys"),
       };
       state.outbox = new _Outbox({
         send: (v) => ctx.send("out", v),
         due: (t) => {
           const spec = ctx.control<WindowSpec>("window");
-          return spec.by === "time" ? _closeTime(state, spec, t) : [];
+          if (spec.by !== "time") return [];
+          const out = _closeTime(state, spec, t);
+          state.open.set(state.keys.size);
+          return out;
         },
         next: () => state.nextEnd,
         now,
@@ -625,9 +652,11 @@ export function flowWindow(options: WindowOptions = {}): Component {
     },
     flush(ctx) {
       const state = ctx.state;
-      return state.outbox.flush(() =>
-        _rest(state, ctx.control<WindowSpec>("window"))
-      );
+      return state.outbox.flush(() => {
+        const out = _rest(state, ctx.control<WindowSpec>("window"));
+        state.open.set(0);
+        return out;
+      });
     },
     teardown(ctx) {
       ctx.state?.outbox.stop();
@@ -644,14 +673,16 @@ function _handle(
   const v = _numberOf(rawValue, ctx.control<_Selector>("value").source);
   const key = _keyOf(rawKey);
   const state = ctx.state;
-  return state.outbox.activation(() =>
-    _take(
+  return state.outbox.activation(() => {
+    const out = _take(
       state,
       ctx.control<WindowSpec>("window"),
       ctx.control<number>("maxKeys"),
       key,
       v,
       now(),
-    )
-  );
+    );
+    state.open.set(state.keys.size);
+    return out;
+  });
 }

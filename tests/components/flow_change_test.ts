@@ -92,6 +92,17 @@ C out -> in Out(test/Sink)
   assert.equal(out.a.c, input.a.c);
 });
 
+test("flow/Change copies once per message, yet a later write does not reach a copy an expr shared", async () => {
+  const { out } = await change([
+    { op: "set", path: "a.x", value: 1 },
+    { op: "set", path: "b", expr: "a" },
+    { op: "set", path: "a.y", value: 2 },
+    { op: "delete", path: "a.k" },
+    { op: "move", path: "b.x", to: "c" },
+  ], [{ a: { k: 0 } }]);
+  assert.deepEqual(out, [{ a: { x: 1, y: 2 }, b: { k: 0 }, c: 1 }]);
+});
+
 test("flow/Change evaluates an expr with the message as changed so far", async () => {
   const { out } = await change([
     { op: "set", path: "total", expr: "price * qty" },

@@ -120,7 +120,7 @@ test("flow/Join sends a group incomplete when its timeout passes, with no messag
       await ctx.send("out", { topic: "hum", value: 50 });
     },
   });
-  const { sinks, errors } = await runGraph(
+  const { sinks, errors, net } = await runGraph(
     `Src(test/Source) out -> in J(flow/Join)
 '["temp", "hum"]' -> parts J
 'value' -> value J
@@ -133,6 +133,19 @@ J out -> in Out(test/Sink)`,
     { key: null, parts: { temp: 20 }, complete: false, missing: ["hum"] },
     { key: null, parts: { hum: 50 }, complete: false, missing: ["temp"] },
   ]);
+  const meters: Record<string, number> = {};
+  net.forEachMeter((_p, m) => {
+    meters[`${m.spec.name}${JSON.stringify(m.labels)}`] = m.value;
+  });
+  assert.deepEqual(meters, {
+    'join_incomplete_groups_total{"reason":"timeout","action":"emitted"}': 1,
+    'join_incomplete_groups_total{"reason":"timeout","action":"dropped"}': 0,
+    'join_incomplete_groups_total{"reason":"evicted","action":"emitted"}': 0,
+    'join_incomplete_groups_total{"reason":"evicted","action":"dropped"}': 0,
+    'join_incomplete_groups_total{"reason":"end","action":"emitted"}': 1,
+    'join_incomplete_groups_total{"reason":"end","action":"dropped"}': 0,
+    "join_open_groups{}": 0,
+  });
 });
 
 test("flow/Join drops incomplete groups when told to, and counts them by reason", () => {
@@ -164,13 +177,20 @@ test("flow/Join drops incomplete groups when told to, and counts them by reason"
     J.flush!(ctx); // d is open at the end
     assert.deepEqual(sent, [["out", [{ k: "c" }, { k: "c", n: 2 }]]]);
     const state = ctx.state as {
-      incomplete: Record<string, { emitted: number; dropped: number }>;
+      incomplete: Record<string, Record<string, { value: number }>>;
+      open: { value: number };
     };
-    assert.deepEqual(state.incomplete, {
-      timeout: { emitted: 0, dropped: 1 },
-      evicted: { emitted: 0, dropped: 1 },
-      end: { emitted: 0, dropped: 1 },
+    const counts = Object.fromEntries(
+      Object.entries(state.incomplete).map((
+        [reason, by],
+      ) => [reason, [by.emitted.value, by.dropped.value]]),
+    );
+    assert.deepEqual(counts, {
+      timeout: [0, 1],
+      evicted: [0, 1],
+      end: [0, 1],
     });
+    assert.equal(state.open.value, 0);
     assert.deepEqual(timers.delays(), []);
   } finally {
     timers.restore();

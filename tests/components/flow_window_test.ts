@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { problemsOf, runGraph } from "./_graph_helpers.ts";
-import { deferred, fakeContext } from "./_helpers.ts";
+import { deferred, fakeContext, inTempDir } from "./_helpers.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineComponent } from "../../src/engine/component.ts";
 import {
   flowWindow,
@@ -277,7 +279,7 @@ W out -> in Out(test/Sink)`);
 });
 
 test("flow/Window evicts the least recently used key beyond maxKeys, dropping its windows", async () => {
-  const { sinks } = await runGraph(`
+  const { sinks, net } = await runGraph(`
 '10' -> window W(flow/Window)
 '2' -> maxKeys W
 's' -> key W
@@ -295,6 +297,14 @@ W out -> in Out(test/Sink)`);
   // c evicted b (a was used later), so only a and c are left to flush.
   const rows = (sinks.Out as WindowResult[]).map((r) => [r.key, r.count]);
   assert.deepEqual(rows, [["c", 1], ["a", 3]]);
+  const meters: Record<string, number> = {};
+  net.forEachMeter((p, m) => {
+    if (p === "W") meters[m.spec.name] = m.value;
+  });
+  assert.deepEqual(meters, {
+    window_keys_evicted_total: 1,
+    window_open_keys: 0,
+  });
 });
 
 test("flow/Window sends a message without a number to error and counts the next", async () => {
@@ -400,3 +410,55 @@ for (const [what, lines, message] of BAD) {
     assert.match(problems[0], message);
   });
 }
+
+test("the README's data-shaping example validates, and runs on a file of readings", async () => {
+  const readme = readFileSync(
+    new URL("../../README.md", import.meta.url),
+    "utf8",
+  );
+  const section = readme.slice(readme.indexOf("### Data shaping"));
+  const graph = section.slice(
+    section.indexOf("```fbp\n") + 7,
+    section.indexOf("```\n", section.indexOf("```fbp\n")),
+  );
+  assert.deepEqual(problemsOf(graph), []);
+  await inTempDir(async (dir) => {
+    const file = join(dir, "readings.jsonl");
+    const lines = [
+      { room: "lab", payload: { celsius: 35 } },
+      { room: "hall", payload: { celsius: 20 } },
+      { room: "lab", payload: { celsius: 31 } },
+      { room: "cellar", payload: { celsius: 5 } },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const { sinks, errors } = await runGraph(
+      graph.replace("'readings.jsonl'", `'${file}'`)
+        .replace("Alert(core/Output)", "Alert(test/Sink)")
+        .replace("Cold(core/Output)", "Cold(test/Sink)"),
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(sinks.Cold, [lines[3]]);
+    // The two hot lab readings come within milliseconds: in one 10 s step
+    // (6 windows of a minute hold it), or in two if a step ends between
+    // them (7 windows, 5 holding both). All go out when the input ends.
+    const windows = sinks.Alert as WindowResult[];
+    assert.ok(
+      windows.length === 6 || windows.length === 7,
+      `${windows.length}`,
+    );
+    assert.ok(
+      windows.every((w) => w.key === "lab" && w.end - w.start === 60_000),
+    );
+    const both = windows.filter((w) => w.count === 2);
+    assert.ok(both.length === 6 || both.length === 5, `${both.length}`);
+    for (const w of both) {
+      assert.deepEqual([w.sum, w.min, w.max, w.mean, w.last], [
+        66,
+        31,
+        35,
+        33,
+        31,
+      ]);
+    }
+  });
+});
