@@ -112,6 +112,7 @@ queryable beside /metrics at /api/v1/query.`,
       ...LOG_SETTINGS,
       "--drain-timeout",
       ...HISTORY_SETTINGS,
+      "--allow-exec",
     ],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
@@ -130,7 +131,7 @@ prints every problem as file:line:col: message. Exits 0 when all are
 valid, 1 when any has a problem, 2 when a file cannot be read. A file
 path a graph names must be under --data-dir (default ./data), as for
 weir serve and weir run.`,
-    settings: ["--data-dir"],
+    settings: ["--data-dir", "--allow-exec"],
     flags: [],
     examples: [
       "weir validate flows/sensors.fbp",

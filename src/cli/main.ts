@@ -166,6 +166,7 @@ async function _runCommand(
   );
   registry = builtins({
     files: fileSandbox(command.name, s),
+    exec: s.allowExec,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {

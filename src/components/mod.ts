@@ -16,6 +16,9 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `core/Schedule` | |
+ * | `exec/Run` | |
+ * | `fs/Tail` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -74,3 +77,13 @@ export {
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  CoreSchedule,
+  coreSchedule,
+  type Firing,
+  type ScheduleClock,
+  WALL_CLOCK,
+} from "./schedule.ts";
+export { ExecError, type ExecResult, ExecRun, execRun } from "./exec.ts";
+export { ExecAllowList } from "./exec_allow.ts";
+export { FsTail, fsTail } from "./fs_tail.ts";
