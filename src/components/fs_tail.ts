@@ -198,6 +198,11 @@ class _Lines {
   #pendingLength = 0;
   readonly #max: number;
   readonly #where: string;
+  /**
+   * Set when a line is too long: the lines before it are still returned
+   * (and sent); the follower fails after them.
+   */
+  failure: Error | undefined;
 
   constructor(max: number, where: string) {
     this.#max = max;
@@ -234,13 +239,16 @@ class _Lines {
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", start)) {
       const line = this.#take(text.slice(start, i));
       start = i + 1;
-      if (line.length > this.#max) throw this.#tooLong();
+      if (line.length > this.#max) {
+        this.failure = this.#tooLong();
+        return lines;
+      }
       lines.push(line);
     }
     if (start < text.length) {
       this.#pending.push(text.slice(start));
       this.#pendingLength += text.length - start;
-      if (this.#pendingLength > this.#max + 1) throw this.#tooLong();
+      if (this.#pendingLength > this.#max + 1) this.failure = this.#tooLong();
     }
     return lines;
   }
@@ -288,6 +296,7 @@ async function _follow(
       const sent = ctx.send("out", line);
       if (sent !== undefined) await sent;
     }
+    if (lines.failure !== undefined) throw lines.failure;
   };
   // Only the file there at the start is read from its end: a file that
   // appears later, or replaces it, is new and read whole.

@@ -90,11 +90,15 @@ async function startTail(
     net,
     /** Resolves once the tail has read what there is and waits for more. */
     waiting: () =>
-      until(() => timers.live().includes(POLL_MS), "the tail waits"),
-    async stop() {
+      until(
+        () => timers.live().includes(Number(controls.pollInterval ?? POLL_MS)),
+        "the tail waits",
+      ),
+    /** Stops it (a failed tail has finished already). */
+    async stop(expected = "stopped") {
       try {
         await net.stop();
-        assert.equal(await finishedWithin(net, 5000), "stopped");
+        assert.equal(await finishedWithin(net, 5000), expected);
       } finally {
         timers.restore();
       }
@@ -239,6 +243,7 @@ test(
   async () => {
     await inTempDir(async (dir) => {
       const tail = await startTail(dir, "logs/app.log", { pollInterval: 20 });
+      await tail.waiting();
       mkdirSync(join(dir, "logs"));
       writeFileSync(join(dir, "logs", "app.log"), "polled\n");
       await until(() => tail.lines.length === 1, "the line arrived by polling");
@@ -281,7 +286,8 @@ test(
       await tail.waiting();
       assert.equal(isOpen(file), true);
       await tail.stop();
-      assert.equal(isOpen(file), false);
+      // A stop is immediate; the loop closes the file as it ends.
+      await until(() => !isOpen(file), "the file is closed");
     });
   },
 );
@@ -320,4 +326,38 @@ test("fs/Tail's bad start or poll interval is a validation problem", () => {
     /^2:.*expected "end" or "beginning", received string "middle"/,
   );
   assert.match(found[1], /^3:.*poll interval from 10 ms to 1 h/);
+});
+
+test("fs/Tail obeys a flow's allow.files", async () => {
+  await inTempDir((dir) => {
+    const registry = builtins({ files: { root: dir } });
+    const found = validateGraph(
+      loadGraph(`# @allow files logs/
+'logs/app.log' -> path A(fs/Tail)
+'secret/key.log' -> path B(fs/Tail)`),
+      registry,
+    ).map((p) => `${p.line}:${p.message}`);
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0],
+      /^3:.*"secret\/key.log": it is not in this flow's allow list \(allow.files: "logs\/"\)/,
+    );
+  });
+});
+
+test("fs/Tail fails on a line longer than maxLineLength", TIMEOUT, async () => {
+  await inTempDir(async (dir) => {
+    writeFileSync(join(dir, "app.log"), "short\n" + "x".repeat(100) + "\n");
+    const tail = await startTail(dir, "app.log", {
+      start: "beginning",
+      maxLineLength: 50,
+    });
+    await until(() => tail.errors.length === 1, "the process failed");
+    await tail.stop("finished");
+    assert.deepEqual(tail.lines, ["short"]);
+    assert.match(
+      tail.errors[0],
+      /cannot read "app.log": a line is longer than maxLineLength \(50 characters\)/,
+    );
+  });
 });
