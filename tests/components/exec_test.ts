@@ -21,9 +21,16 @@ import { ExecAllowList } from "../../src/components/exec_allow.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { createNetwork } from "../../src/embed.ts";
 import { Network } from "../../src/engine/network.ts";
+import { meterValues } from "./_meter_values.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
-import { finishedWithin, inTempDir, runComponent, until } from "./_helpers.ts";
+import {
+  feedOf,
+  finishedWithin,
+  inTempDir,
+  runComponent,
+  until,
+} from "./_helpers.ts";
 
 const ALLOWED = ["/bin/echo", "/bin/cat", "/bin/sleep", "/bin/sh", "env"];
 const Run = execRun(ExecAllowList.resolve(ALLOWED));
@@ -210,6 +217,7 @@ test("exec/Run ends its running program when the network stops", {
       "the program started",
     );
     const pid = Number(readFileSync(pidFile, "utf8"));
+    assert.equal(meterValues(net, "R").exec_running, 1);
     await net.stop();
     await finishedWithin(net, 5000);
     await until(() => {
@@ -246,6 +254,41 @@ test("exec/Run gives the program only PATH, HOME, LANG, LC_ALL, TZ, TMPDIR and i
   } finally {
     delete process.env.WEIR_TEST_SECRET;
   }
+});
+
+test("exec/Run counts its runs by result, and those running", {
+  timeout: 15_000,
+}, async () => {
+  const net = new Network({
+    name: "test",
+    processes: [
+      { name: "R", component: Run },
+      { name: "Feed", component: feedOf(["ok\n", "fail\n", "slow\n", "ok\n"]) },
+    ],
+    connections: [{
+      from: { process: "Feed", port: "out" },
+      to: { process: "R", port: "in" },
+    }],
+    initials: [
+      { data: "sh", to: { process: "R", port: "command" } },
+      {
+        data: ["-c", "read x; case $x in fail) exit 1;; slow) sleep 30;; esac"],
+        to: { process: "R", port: "args" },
+      },
+      { data: "200ms", to: { process: "R", port: "timeout" } },
+    ],
+  });
+  const errors: string[] = [];
+  net.on("error", (e) => errors.push(e.message));
+  await net.start();
+  assert.equal(await finishedWithin(net, 10_000), "finished");
+  assert.equal(errors.length, 1);
+  assert.deepEqual(meterValues(net, "R"), {
+    'exec_runs_total{result="ok"}': 2,
+    'exec_runs_total{result="failed"}': 1,
+    'exec_runs_total{result="timeout"}': 1,
+    exec_running: 0,
+  });
 });
 
 const problems = (text: string, exec?: readonly string[]) =>

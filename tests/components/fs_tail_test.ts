@@ -25,6 +25,7 @@ import { FileSandbox } from "../../src/components/file_sandbox.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { Network } from "../../src/engine/network.ts";
+import { meterValues } from "./_meter_values.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 import { finishedWithin, inTempDir, until, watchTimers } from "./_helpers.ts";
@@ -189,6 +190,11 @@ test(
       );
       appendFileSync(file, "5\n");
       await until(() => tail.lines.length === 5, "line 5 arrived");
+      assert.deepEqual(meterValues(tail.net, "T"), {
+        fs_tail_lines_total: 5,
+        'fs_tail_rotations_total{kind="rename"}': 1,
+        'fs_tail_rotations_total{kind="truncate"}': 0,
+      });
       await tail.stop();
       assert.deepEqual(tail.lines, ["1", "2", "3", "4", "5"]);
       assert.deepEqual(tail.errors, []);
@@ -212,6 +218,11 @@ test(
         () => tail.lines.length === 3,
         "the line after truncation arrived",
       );
+      assert.deepEqual(meterValues(tail.net, "T"), {
+        fs_tail_lines_total: 3,
+        'fs_tail_rotations_total{kind="rename"}': 0,
+        'fs_tail_rotations_total{kind="truncate"}': 1,
+      });
       await tail.stop();
       assert.deepEqual(tail.lines, [
         "a long first line",

@@ -18,6 +18,7 @@ import {
 import { builtins } from "../../src/components/mod.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { Network } from "../../src/engine/network.ts";
+import { meterValues } from "./_meter_values.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 import {
@@ -254,6 +255,10 @@ test("core/Schedule counts the firings due while out is full as missed and sends
       [4, "12:00:15", 0],
     ],
   );
+  assert.deepEqual(meterValues(net, "S"), {
+    schedule_firings_total: 5,
+    schedule_missed_total: 10,
+  });
 });
 
 test("core/Schedule stops at once when the network stops, leaving no timer", async () => {
