@@ -36,6 +36,7 @@ import {
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
@@ -112,5 +113,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
     .register(CoreSchedule)
     .register(execRun(exec))
-    .register(sandboxedComponent(fsTail, files));
+    .register(sandboxedComponent(fsTail, files))
+    // Each narrows to a flow's allow.hosts when its graph has one.
+    .register(MqttIn)
+    .register(MqttOut);
 }
