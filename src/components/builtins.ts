@@ -32,6 +32,8 @@ import {
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { httpIn, httpResponse } from "./http_in.ts";
+import type { HttpInRouter } from "./http_in_router.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
@@ -48,6 +50,12 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * come from). Default `console.log` of the line alone.
    */
   output?: OutputWriter;
+  /**
+   * The routes `http/In` serves and `http/Response` answers (the server
+   * hands the same router to `flowApp`). Default none: a flow with
+   * `http/In` then fails to start, saying this host serves no routes.
+   */
+  httpIn?: HttpInRouter;
 }
 
 /**
@@ -96,5 +104,7 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
-    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile");
+    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    .register(httpIn(options.httpIn))
+    .register(httpResponse(options.httpIn));
 }

@@ -16,6 +16,7 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `http/In`, `http/Response` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -73,4 +74,10 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export { httpIn, httpResponse, toHttpResponse } from "./http_in.ts";
+export {
+  type HttpInMessage,
+  HttpInRouter,
+  type HttpInRouteSpec,
+} from "./http_in_router.ts";
 export { StringsSplit } from "./strings.ts";
