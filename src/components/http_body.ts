@@ -18,7 +18,8 @@ export const HTTP_COMPONENT_METHODS: readonly string[] = [
   "OPTIONS",
 ];
 
-const _JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json$/;
+/** A JSON media type (`application/json`, `application/x+json`). */
+export const _JSON_TYPE: RegExp = /^application\/(?:[\w.+-]*\+)?json$/;
 const _TEXT_TYPE =
   /^(?:text\/[\w.+-]+|application\/(?:[\w.+-]*\+)?xml|application\/(?:javascript|ecmascript|x-ndjson|yaml|x-yaml|graphql|sql))$/;
 const _FORM_TYPE = "application/x-www-form-urlencoded";

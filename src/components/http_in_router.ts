@@ -14,7 +14,7 @@
  * @module
  */
 import { headersObject, readLimited, searchParamsObject } from "./http_body.ts";
-import { parseBody } from "./http_body.ts";
+import { _JSON_TYPE, mediaType, parseBody } from "./http_body.ts";
 import type { RoutePattern } from "./http_route_pattern.ts";
 
 /** A number a component's meter holds (see `ctx.meter`). */
@@ -285,47 +285,73 @@ export class HttpInRouter {
     const url = request.url;
     const q = url.indexOf("?");
     const query = q < 0 ? {} : searchParamsObject(url.slice(q + 1));
+    const method = request.method;
     const message: HttpInMessage = {
       requestId: "",
-      method: request.method,
+      method,
       path,
       params,
       query,
       headers: headersObject(request.headers),
       body: null,
     };
-    if (request.body === null) return this.#wait(r, message);
-    const declared = request.headers.get("content-length");
-    if (declared !== null && Number(declared) > r.maxBodyBytes) {
+    if (method === "GET" || method === "HEAD") return this.#wait(r, message);
+    // Not `request.body === null`: on Deno, reading `body` makes a stream
+    // and takes the body's slow path (about 40 µs a request).
+    const declared = message.headers["content-length"];
+    // Neither length nor chunks: no body on the wire (a Request made in
+    // the process, e.g. by `app.request()`, may still have one).
+    if (
+      declared === undefined &&
+      message.headers["transfer-encoding"] === undefined &&
+      request.body === null
+    ) {
+      return this.#wait(r, message);
+    }
+    if (declared !== undefined && Number(declared) > r.maxBodyBytes) {
       return _tooBig(r.maxBodyBytes);
     }
-    return this.#readBody(r, message, request);
+    return this.#readBody(r, message, request, declared !== undefined);
   }
 
   async #readBody(
     r: _Route,
     message: HttpInMessage,
     request: Request,
+    sized: boolean,
   ): Promise<Response> {
-    let bytes: Uint8Array;
+    const type = message.headers["content-type"];
     try {
-      bytes = request.headers.has("content-length")
-        ? new Uint8Array(await request.arrayBuffer())
-        : await readLimited(request.body!, r.maxBodyBytes);
+      // A body of a declared size (checked against the limit already) is
+      // read by the runtime's own JSON and text readers: on Deno, about
+      // 15 µs a request less than decoding bytes here.
+      if (sized && type !== undefined && _JSON_TYPE.test(mediaType(type))) {
+        message.body = Number(message.headers["content-length"]) === 0
+          ? null
+          : await request.json();
+      } else {
+        const bytes = sized
+          ? new Uint8Array(await request.arrayBuffer())
+          : await readLimited(request.body!, r.maxBodyBytes);
+        if (bytes.byteLength > r.maxBodyBytes) return _tooBig(r.maxBodyBytes);
+        message.body = parseBody(bytes, type);
+      }
     } catch (e) {
       if (e instanceof RangeError) return _tooBig(r.maxBodyBytes);
+      if (e instanceof SyntaxError) {
+        return _httpInError(
+          400,
+          e.message.startsWith("the body")
+            ? e.message
+            : `the body is not valid JSON: ${e.message}`,
+        );
+      }
       return _httpInError(
         400,
         `the request body could not be read to its end: ${
           (e as Error)?.message ?? String(e)
         }`,
       );
-    }
-    if (bytes.byteLength > r.maxBodyBytes) return _tooBig(r.maxBodyBytes);
-    try {
-      message.body = parseBody(bytes, message.headers["content-type"]);
-    } catch (e) {
-      return _httpInError(400, (e as Error).message);
     }
     return this.#wait(r, message);
   }
