@@ -209,9 +209,11 @@ async function measure(
       bares.push(got.bare!);
       ratios.push(got.weir!.rps / got.bare!.rps);
       console.log(
-        `${rt} round ${round + 1}: http/In echo ${fmt(got.weir!.rps)} req/s, bare Hono ${
-          fmt(got.bare!.rps)
-        } req/s (${ratios.at(-1)!.toFixed(2)}x); load ${loadAverage()[0]}`,
+        `${rt} round ${round + 1}: http/In echo ${
+          fmt(got.weir!.rps)
+        } req/s, bare Hono ${fmt(got.bare!.rps)} req/s (${
+          ratios.at(-1)!.toFixed(2)
+        }x); load ${loadAverage()[0]}`,
       );
     }
     const loadAfter = loadAverage();
@@ -222,7 +224,9 @@ async function measure(
       }`;
     const cpu = (xs: Window[]) => median(xs.map((x) => x.cpuUs)).toFixed(1);
     console.log(
-      `\n${rt} ${versionOf(rt)}: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
+      `\n${rt} ${
+        versionOf(rt)
+      }: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
         loadBefore.join(" ")
       } before, ${loadAfter.join(" ")} after`,
     );

@@ -34,6 +34,7 @@ import {
 import { JsonParse, JsonStringify } from "./json.ts";
 import { httpIn, httpResponse } from "./http_in.ts";
 import type { HttpInRouter } from "./http_in_router.ts";
+import { httpRequest } from "./http_request.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
@@ -56,6 +57,12 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * `http/In` then fails to start, saying this host serves no routes.
    */
   httpIn?: HttpInRouter;
+  /**
+   * The hosts `http/Request` may reach in every flow (the server's allow
+   * list, e.g. `["api.example.com", "*.corp.example"]`); a flow's
+   * `properties.allow.hosts` narrows it further. Default every host.
+   */
+  httpHosts?: readonly string[];
 }
 
 /**
@@ -106,5 +113,6 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsWriteLines, files))
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
     .register(httpIn(options.httpIn))
-    .register(httpResponse(options.httpIn));
+    .register(httpResponse(options.httpIn))
+    .register(httpRequest({ hosts: options.httpHosts }));
 }

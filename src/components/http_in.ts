@@ -150,6 +150,32 @@ export function httpIn(router?: HttpInRouter): Component {
           "One message per request: { requestId, method, path, params, query, headers, body }.",
       },
     },
+    meters: [
+      {
+        name: "http_in_requests_total",
+        type: "counter",
+        help:
+          "Requests that reached this http/In's route (any method it serves), answered or not.",
+        moves:
+          "on each request matching the route's path and method, before its body is read; refused ones (413, 503) count too",
+      },
+      {
+        name: "http_in_timeouts_total",
+        type: "counter",
+        help:
+          "Requests of this route answered 504 because no http/Response answered within its timeout.",
+        moves:
+          "when a request's timeout passes without an answer: a flow that drops or loses requests",
+      },
+      {
+        name: "http_in_requests_in_flight",
+        type: "gauge",
+        help:
+          "Requests of this route waiting now for room in the flow or for their answer.",
+        moves:
+          "up when a request enters the flow, down when it is answered, times out or the flow stops; near maxPending, new ones get 503",
+      },
+    ],
     setup(ctx) {
       if (router === undefined) {
         throw new Error(
@@ -172,6 +198,11 @@ export function httpIn(router?: HttpInRouter): Component {
         maxBodyBytes: ctx.control<number>("maxBody"),
         maxPending: ctx.control<number>("maxPending"),
         deliver: (message: HttpInMessage) => out.send(message),
+        meters: {
+          requests: ctx.meter("http_in_requests_total"),
+          timeouts: ctx.meter("http_in_timeouts_total"),
+          inFlight: ctx.meter("http_in_requests_in_flight"),
+        },
       });
       return { remove };
     },

@@ -16,7 +16,7 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
- * | `http/In`, `http/Response` | |
+ * | `http/In`, `http/Response`, `http/Request` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -80,4 +80,10 @@ export {
   HttpInRouter,
   type HttpInRouteSpec,
 } from "./http_in_router.ts";
+export {
+  httpRequest,
+  type HttpRequestOptions,
+  type HttpResponseMessage,
+} from "./http_request.ts";
+export { HostAllowList } from "./http_hosts.ts";
 export { StringsSplit } from "./strings.ts";
