@@ -186,6 +186,20 @@ In out -> in Drop(core/Drop)
     assert.equal(res.status, 504);
     assert.match((await res.json()).error, /did not answer within 50 ms/);
     assert.equal(s.router.pending, 0);
+    // Counted in http/In's meters, by flow and process.
+    const text = await (await s.request("/metrics")).text();
+    assert.match(
+      text,
+      /weir_http_in_requests_total\{flow="slow",process="In"\} 1/,
+    );
+    assert.match(
+      text,
+      /weir_http_in_timeouts_total\{flow="slow",process="In"\} 1/,
+    );
+    assert.match(
+      text,
+      /weir_http_in_requests_in_flight\{flow="slow",process="In"\} 0/,
+    );
   } finally {
     await s.close();
   }
