@@ -387,3 +387,32 @@ function _headers(value: unknown): Headers {
   }
   return headers;
 }
+
+/**
+ * `http/In` with no router, for the catalogue and for hosts without an
+ * HTTP server: a flow using it fails to start, saying so. `weir serve`
+ * registers {@linkcode httpIn} with its router instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpIn } from "./http_in.ts";
+ *
+ * assert.equal(HttpIn.inPorts.path.required, true);
+ * ```
+ */
+export const HttpIn: Component = httpIn();
+
+/**
+ * `http/Response` with no router, for the catalogue (see
+ * {@linkcode HttpIn}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpResponse } from "./http_in.ts";
+ *
+ * assert.deepEqual(Object.keys(HttpResponse.outPorts), ["error"]);
+ * ```
+ */
+export const HttpResponse: Component = httpResponse();

@@ -579,3 +579,17 @@ async function _attempt(
     clearTimeout(timer);
   }
 }
+
+/**
+ * `http/Request` reaching every host (narrowed only by a flow's
+ * `properties.allow.hosts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpRequest } from "./http_request.ts";
+ *
+ * assert.equal(HttpRequest.inPorts.attempts.default, 3);
+ * ```
+ */
+export const HttpRequest: Component = httpRequest();

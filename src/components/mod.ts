@@ -74,13 +74,20 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
-export { httpIn, httpResponse, toHttpResponse } from "./http_in.ts";
+export {
+  HttpIn,
+  httpIn,
+  HttpResponse,
+  httpResponse,
+  toHttpResponse,
+} from "./http_in.ts";
 export {
   type HttpInMessage,
   HttpInRouter,
   type HttpInRouteSpec,
 } from "./http_in_router.ts";
 export {
+  HttpRequest,
   httpRequest,
   type HttpRequestOptions,
   type HttpResponseMessage,
