@@ -35,6 +35,7 @@ import { JsonParse, JsonStringify } from "./json.ts";
 import { httpIn, httpResponse } from "./http_in.ts";
 import type { HttpInRouter } from "./http_in_router.ts";
 import { httpRequest } from "./http_request.ts";
+import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
@@ -114,5 +115,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
     .register(httpIn(options.httpIn))
     .register(httpResponse(options.httpIn))
-    .register(httpRequest({ hosts: options.httpHosts }));
+    .register(httpRequest({ hosts: options.httpHosts }))
+    // Each narrows to a flow's allow.hosts when its graph has one.
+    .register(MqttIn)
+    .register(MqttOut);
 }

@@ -17,6 +17,7 @@
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
  * | `http/In`, `http/Response`, `http/Request` | |
+ * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -93,4 +94,12 @@ export {
   type HttpResponseMessage,
 } from "./http_request.ts";
 export { HostAllowList } from "./http_hosts.ts";
+export {
+  type MqttComponentOptions,
+  MqttIn,
+  mqttIn,
+  type MqttMessage,
+  MqttOut,
+  mqttOut,
+} from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";

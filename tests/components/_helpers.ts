@@ -292,6 +292,8 @@ export const NAMES = [
   "http/Response",
   "json/Parse",
   "json/Stringify",
+  "mqtt/In",
+  "mqtt/Out",
   "strings/Split",
 ];
 
