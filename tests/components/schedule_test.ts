@@ -386,3 +386,14 @@ test("a bad every or offset is a validation problem", () => {
     /offset of 0 or more/,
   );
 });
+
+test("core/Schedule takes every and offset as numbers of ms in a JSON graph", () => {
+  const graph = JSON.stringify({
+    processes: { Tick: { component: "core/Schedule" } },
+    connections: [
+      { data: 300_000, tgt: { process: "Tick", port: "every" } },
+      { data: 1500, tgt: { process: "Tick", port: "offset" } },
+    ],
+  });
+  assert.deepEqual(validateGraph(loadGraph(graph), builtins()), []);
+});
