@@ -269,6 +269,8 @@ export async function finishedWithin(
 }
 
 export const NAMES = [
+  "csv/Parse",
+  "csv/Stringify",
   "core/Delay",
   "core/Drop",
   "core/Interval",
@@ -278,15 +280,18 @@ export const NAMES = [
   "core/Repeat",
   "flow/Batch",
   "flow/Counter",
+  "flow/Dedupe",
   "flow/Filter",
   "flow/Map",
   "flow/Throttle",
+  "flow/Trigger",
   "fs/ReadFile",
   "fs/ReadLines",
   "fs/WriteLines",
   "json/Parse",
   "json/Stringify",
   "strings/Split",
+  "text/Template",
 ];
 
 /**
