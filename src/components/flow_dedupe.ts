@@ -21,7 +21,14 @@ import {
 } from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _Key, _keyOf, _maxKeys, _NO_KEY, _oneOf, _read } from "./_shaping.ts";
+import {
+  type _Key,
+  _keyOf,
+  _maxKeys,
+  _NO_KEY,
+  _oneOf,
+  _read,
+} from "./_shaping.ts";
 import type { ExpressionComponentOptions } from "./flow.ts";
 
 /** How `flow/Dedupe` decides that a value changed. */
@@ -37,7 +44,7 @@ export interface DeadBand {
 
 /**
  * Parses a dead band: a non-negative number (`5`, `"0.5"`) or a percentage
- * of the reference value (`"10%"`).
+ * of the reference value (`"10%"`), or a {@linkcode DeadBand} already.
  *
  * @example
  * ```ts
@@ -53,7 +60,14 @@ export function parseDeadBand(value: unknown): DeadBand {
   let amount = NaN;
   let percent = false;
   if (typeof value === "number") amount = value;
-  else if (typeof value === "string") {
+  else if (typeof value === "object" && value !== null) {
+    // Already parsed (a JSON graph may give it so).
+    const band = value as Partial<DeadBand>;
+    if (typeof band.percent === "boolean" && typeof band.amount === "number") {
+      amount = band.amount;
+      percent = band.percent;
+    }
+  } else if (typeof value === "string") {
     let text = value.trim();
     if (text.endsWith("%")) {
       percent = true;

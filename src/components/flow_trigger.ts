@@ -21,7 +21,14 @@ import {
 } from "../expr/evaluate_expression.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _clearTimer, _setTimer, type _Timer } from "./_timer.ts";
-import { _Key, _keyOf, _maxKeys, _NO_KEY, _oneOf, _read } from "./_shaping.ts";
+import {
+  type _Key,
+  _keyOf,
+  _maxKeys,
+  _NO_KEY,
+  _oneOf,
+  _read,
+} from "./_shaping.ts";
 import type { ExpressionComponentOptions } from "./flow.ts";
 
 /** What `flow/Trigger` sends first. */

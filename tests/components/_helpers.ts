@@ -269,8 +269,6 @@ export async function finishedWithin(
 }
 
 export const NAMES = [
-  "csv/Parse",
-  "csv/Stringify",
   "core/Delay",
   "core/Drop",
   "core/Interval",
@@ -278,6 +276,8 @@ export const NAMES = [
   "core/Merge",
   "core/Output",
   "core/Repeat",
+  "csv/Parse",
+  "csv/Stringify",
   "flow/Batch",
   "flow/Counter",
   "flow/Dedupe",
