@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type CsvError, type InfoRecord, parse } from "csv-parse/sync";
+import { type CsvError, Parser } from "csv-parse";
+import { Buffer } from "node:buffer";
 import { stringify } from "csv-stringify/sync";
 import {
   type Component,
@@ -140,6 +141,39 @@ function _cast(value: string): unknown {
   return _NUMBER.test(value) ? Number(value) : value;
 }
 
+/**
+ * The parser object inside `csv-parse`'s `Parser` stream (its `api`
+ * property), which the stream feeds chunk by chunk. Driven directly and
+ * kept per process, a line costs about 10 us; `csv-parse/sync` builds a
+ * whole parser per call (about 150-350 us a line here: see
+ * bench/shaping_text_bench.ts).
+ */
+interface _ParserApi {
+  parse(
+    chunk: Buffer | undefined,
+    end: boolean,
+    push: (record: unknown[]) => void,
+    close: () => void,
+  ): CsvError | undefined;
+  readonly info: { readonly lines: number };
+  readonly state: { readonly quoting: boolean };
+}
+
+/** One parser and the message it is parsing (for its callbacks). */
+interface _Feed {
+  api: _ParserApi;
+  /** The first line of the message being parsed. */
+  firstLine: number;
+  /** `api.info.lines` before the message. */
+  before: number;
+  /** Records of the message, with their lines. */
+  records: { record: unknown[]; line: number }[];
+  /** Malformed rows of the message. */
+  bad: CsvBadRow[];
+  /** Whether the parser met an error, after which its state is unknown. */
+  broken: boolean;
+}
+
 interface ParseState {
   /** The header (or `columns`) of the lines seen so far (`lines` mode). */
   names: string[] | undefined;
@@ -147,6 +181,8 @@ interface ParseState {
   fresh: boolean;
   /** Lines taken so far (`lines` mode), for the line numbers of errors. */
   lines: number;
+  /** The parser of `lines` mode, made at the first message. */
+  feed: _Feed | undefined;
 }
 
 /** The text of a message, or a `TypeError`. */
@@ -165,49 +201,105 @@ function _lineCount(text: string): number {
   return text.endsWith("\n") ? n : n + 1;
 }
 
+/** csv-parse's reason, without its line number (ours counts further). */
+function _reason(err: CsvError): string {
+  return err.message.replace(/ (?:at|on) line \d+/, "");
+}
+
 /**
- * Parses `text` into rows: objects keyed by `names` (or by the header row
- * when `names` is unset and `header` is on), or arrays of fields.
+ * A parser with the process's options. `headerFirst`: its first record is
+ * a header row, which is not cast (it holds names).
  */
-function _rows(
-  ctx: Context<ParseState>,
-  text: string,
-  state: { names: string[] | undefined; fresh: boolean },
-  firstLine: number,
-): { rows: unknown[]; bad: CsvBadRow[] } {
-  const bad: CsvBadRow[] = [];
+function _feed(ctx: Context<ParseState>, headerFirst: boolean): _Feed {
   const quote = ctx.control<string>("quote");
   const cast = ctx.control<boolean>("cast");
-  const header = ctx.control<boolean>("header");
-  // The header row is not cast: it holds names.
-  const skipFirst = state.fresh && header;
-  const records = parse(text, {
-    delimiter: ctx.control<string>("delimiter"),
-    quote: quote === "" ? false : quote,
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    info: true,
-    cast: cast
-      ? (value, context) =>
-        context.quoting || (skipFirst && context.records === 0)
-          ? value
-          : _cast(value)
-      : false,
-    on_skip: (err: CsvError | undefined) => {
-      if (err !== undefined) {
-        bad.push({
-          line: firstLine - 1 + (Number(err.lines) || 1),
-          // Its own line number counts from this text's start: ours is given.
-          reason: err.message.replace(/ (?:at|on) line \d+/, ""),
-        });
-      }
-      return undefined;
-    },
-  }) as unknown as { record: unknown[]; info: InfoRecord }[];
+  const feed = {} as _Feed;
+  feed.bad = [];
+  feed.records = [];
+  let parser: Parser;
+  try {
+    parser = new Parser({
+      delimiter: ctx.control<string>("delimiter"),
+      quote: quote === "" ? false : quote,
+      record_delimiter: "\n",
+      skip_empty_lines: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      cast: cast
+        ? (value, context) =>
+          context.quoting || (headerFirst && context.records === 0)
+            ? value
+            : _cast(value)
+        : false,
+      on_skip: (err: CsvError | undefined) => {
+        if (err !== undefined) {
+          feed.broken = true;
+          const line = feed.firstLine + Number(err.lines) - feed.before;
+          // One row may fail several times (each stray quote): its first
+          // reason is the one that tells.
+          if (feed.bad.at(-1)?.line !== line) {
+            feed.bad.push({ line, reason: _reason(err) });
+          }
+        }
+        return undefined;
+      },
+    });
+  } catch (e) {
+    throw new RangeError(
+      `Cannot parse CSV: the options do not fit together: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { cause: e },
+    );
+  }
+  feed.api = (parser as unknown as { api: _ParserApi }).api;
+  return feed;
+}
+
+const _noop = () => {};
+
+/**
+ * Parses `text` (complete lines) to its end with `feed`, whose parser goes
+ * on with the next text unless this one broke it. The records and
+ * malformed rows are left in `feed`; whether the parser can go on is
+ * returned.
+ */
+function _parseInto(feed: _Feed, text: string, firstLine: number): boolean {
+  const api = feed.api;
+  feed.firstLine = firstLine;
+  feed.before = api.info.lines;
+  feed.records = [];
+  feed.bad = [];
+  feed.broken = false;
+  const push = (record: unknown[]) =>
+    feed.records.push({
+      record,
+      line: firstLine + api.info.lines - feed.before,
+    });
+  // To its end each time: a record is pushed once its text is complete
+  // (not at the end, the parser holds the last characters back until the
+  // next chunk shows whether they start a longer delimiter).
+  const err = api.parse(Buffer.from(text), true, push, _noop);
+  if (err !== undefined) {
+    feed.bad.push({ line: firstLine, reason: _reason(err) });
+    return false;
+  }
+  return !feed.broken && !api.state.quoting;
+}
+
+/**
+ * Rows of `records`: objects keyed by `state.names` (or by the header row
+ * when `names` is unset and `header` is on), or arrays of fields; a record
+ * with another number of fields than the names is a malformed row.
+ */
+function _rows(
+  header: boolean,
+  records: { record: unknown[]; line: number }[],
+  state: { names: string[] | undefined; fresh: boolean },
+  bad: CsvBadRow[],
+): unknown[] {
   const rows: unknown[] = [];
-  for (const { record, info } of records) {
+  for (const { record, line } of records) {
     if (state.fresh) {
       state.fresh = false;
       if (header) {
@@ -222,7 +314,7 @@ function _rows(
     }
     if (record.length !== names.length) {
       bad.push({
-        line: firstLine - 1 + info.lines,
+        line,
         reason: `expected ${names.length} fields (${
           names.join(", ")
         }), received ${record.length}`,
@@ -234,7 +326,7 @@ function _rows(
     rows.push(row);
   }
   if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
-  return { rows, bad };
+  return rows;
 }
 
 /**
@@ -243,8 +335,9 @@ function _rows(
  * - `mode: "text"` (default): each message is a whole CSV text and goes
  *   out as one array of rows.
  * - `mode: "lines"`: each message is a line (or a few), as `fs/ReadLines`
- *   or `fs/Tail` send them; each row goes out as its own message. A
- *   quoted field cannot span two messages.
+ *   or `fs/Tail` send them; each row goes out as its own message, at once.
+ *   A quoted field cannot span two messages (a message that ends inside
+ *   one is a malformed row, and the next starts afresh).
  *
  * A row is an object keyed by the header row (`header`, default true) or
  * by `columns` (which replace the header row when both are given), else
@@ -309,19 +402,42 @@ export const CsvParse: Component = defineComponent<ParseState>({
     names: ctx.control<string[] | undefined>("columns"),
     fresh: true,
     lines: 0,
+    feed: undefined,
   }),
+  onControl(_port, _value, ctx) {
+    // The next message gets a parser with the new options.
+    if (ctx.state !== undefined) ctx.state.feed = undefined;
+  },
   process(value, ctx) {
-    const text = _text(value);
+    let text = _text(value);
+    const header = ctx.control<boolean>("header");
     if (ctx.control<CsvMode>("mode") === "text") {
-      const names = ctx.control<string[] | undefined>("columns");
-      const { rows, bad } = _rows(ctx, text, { names, fresh: true }, 1);
-      return _then(ctx.send("out", rows), bad);
+      const state = {
+        names: ctx.control<string[] | undefined>("columns"),
+        fresh: true,
+      };
+      const feed = _feed(ctx, header);
+      _parseInto(feed, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 1);
+      const rows = _rows(header, feed.records, state, feed.bad);
+      return _then(ctx.send("out", rows), feed.bad);
     }
     const state = ctx.state;
+    if (state.lines === 0 && text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+    }
+    // Lines from a file with CRLF line ends, which the parser does not
+    // expect here (its record delimiter is fixed so it can end a record
+    // at once).
+    if (text.includes("\r")) {
+      text = text.replace(/\r\n/g, "\n").replace(/\r$/, "");
+    }
     const firstLine = state.lines + 1;
     state.lines += _lineCount(text);
-    const { rows, bad } = _rows(ctx, text, state, firstLine);
-    return _sendEach(ctx, rows, 0, bad);
+    const feed = state.feed ??= _feed(ctx, state.fresh && header);
+    // After an error the parser's state is unknown: a new one goes on.
+    if (!_parseInto(feed, text, firstLine)) state.feed = undefined;
+    const rows = _rows(header, feed.records, state, feed.bad);
+    return _sendEach(ctx, rows, 0, feed.bad);
   },
 });
 

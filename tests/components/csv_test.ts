@@ -122,6 +122,25 @@ test("csv/Parse line by line sends each row alone and names a malformed line by 
   assert.match(errors[1].message, /Cannot parse CSV: line 6: Quote Not Closed/);
 });
 
+test("csv/Parse line by line counts the lines of a message of several, skips CRLF ends and goes on after a broken quote", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ["x,1.50\r", "1,2\n3\n4,5", '6,"q"x', "7,8\r\n"],
+    "'lines' -> mode T\n'true' -> cast T",
+  );
+  // The header is not cast: "1.50" stays a name.
+  assert.deepEqual(out, [
+    { x: 1, "1.50": 2 },
+    { x: 4, "1.50": 5 },
+    { x: 7, "1.50": 8 },
+  ]);
+  assert.deepEqual(
+    errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[3], [5]],
+  );
+  assert.match(errors[1].message, /line 5: Invalid Closing Quote/);
+});
+
 test("csv/Parse fails a message that is not text", async () => {
   const { out, errors } = await through("csv/Parse", [{ a: 1 }, "a\n1\n"]);
   assert.deepEqual(out, [[{ a: "1" }]]);
