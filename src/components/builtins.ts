@@ -32,6 +32,7 @@ import {
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
 import { FlowDedupe, flowDedupe } from "./flow_dedupe.ts";
 import { FlowTrigger, flowTrigger } from "./flow_trigger.ts";
@@ -105,5 +106,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
-    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile");
+    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    // Each narrows to a flow's allow.hosts when its graph has one.
+    .register(MqttIn)
+    .register(MqttOut);
 }

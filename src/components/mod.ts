@@ -19,6 +19,7 @@
  * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
  * | `csv/Parse`, `csv/Stringify` | |
  * | `text/Template` | |
+ * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -76,6 +77,14 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export {
+  type MqttComponentOptions,
+  MqttIn,
+  mqttIn,
+  type MqttMessage,
+  MqttOut,
+  mqttOut,
+} from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
 export {
   type DeadBand,
