@@ -33,6 +33,7 @@ import {
   defineComponent,
   type OutPort,
 } from "../src/engine/component.ts";
+import { ProcessMeters } from "../src/engine/meters.ts";
 import { Network } from "../src/engine/network.ts";
 import { CsvParse } from "../src/components/csv.ts";
 import { JsonParse } from "../src/components/json.ts";
@@ -163,6 +164,7 @@ function callContext(
       width: 1,
     };
   }
+  const meters = new ProcessMeters(component.name, component.meters);
   const ctx: Context<unknown> = {
     process: "P",
     network: "bench",
@@ -178,6 +180,7 @@ function callContext(
       throw new Error("no inputs");
     },
     receive: () => Promise.reject(new Error("no inputs")),
+    meter: (name, labels) => meters.meter(name, labels),
   };
   if (component.setup) ctx.state = component.setup(ctx);
   return ctx;

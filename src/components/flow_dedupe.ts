@@ -20,6 +20,7 @@ import {
   type ExpressionSite,
 } from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
+import type { Meter, MeterSpec } from "../engine/meters.ts";
 import { _errorPort } from "./_error_port.ts";
 import {
   type _Key,
@@ -93,7 +94,34 @@ interface DedupeState {
   /** Per key, in least recently used order (the first is evicted first). */
   refs: Map<_Key, Reference>;
   site: ExpressionSite;
+  /** `dedupe_keys`: keys remembered now. */
+  keys: Meter;
+  /** `dedupe_keys_evicted_total`: keys forgotten for `maxKeys`. */
+  evicted: Meter;
 }
+
+/**
+ * The meters of `flow/Dedupe`: how many keys it remembers, and how many it
+ * had to forget to stay within `maxKeys` (a key forgotten passes its next
+ * value as a first one).
+ */
+const _METERS: readonly MeterSpec[] = [
+  {
+    name: "dedupe_keys",
+    type: "gauge",
+    help: "Keys (streams) whose last value flow/Dedupe remembers.",
+    moves:
+      "Up by one for each new key, down on a reset; at most maxKeys (10,000 by default).",
+  },
+  {
+    name: "dedupe_keys_evicted_total",
+    type: "counter",
+    help:
+      "Keys flow/Dedupe forgot to stay within maxKeys (the least recently seen first).",
+    moves:
+      "Once per key forgotten; the next value of that key passes as a first one, so a steady rise means maxKeys is below the number of live keys and duplicates get through.",
+  },
+];
 
 /**
  * Whether two values are equal as Node-RED's `compareObjects` says:
@@ -241,9 +269,12 @@ export function flowDedupe(
       out: { description: "The messages whose value changed, unchanged." },
       error: _errorPort,
     },
+    meters: _METERS,
     setup: (ctx) => ({
       refs: new Map(),
       site: { flow: ctx.network, process: ctx.process },
+      keys: ctx.meter("dedupe_keys"),
+      evicted: ctx.meter("dedupe_keys_evicted_total"),
     }),
     process(message, ctx) {
       const state = ctx.state;
@@ -294,7 +325,9 @@ export function flowDedupe(
  * Node-RED ignores a message without the property. A message on `reset`
  * forgets the reference of its key (when `key` is set and gives one for
  * it) or of every key. At most `maxKeys` keys are remembered: beyond, the
- * least recently seen is forgotten (its next value passes as a first).
+ * least recently seen is forgotten (its next value passes as a first),
+ * counted in the `dedupe_keys_evicted_total` meter (`dedupe_keys` is the
+ * number remembered).
  *
  * @example
  * ```ts
@@ -315,6 +348,7 @@ function _reset(
   const k = keyExpr ? _keyOf(key) : _NO_KEY;
   if (k === _NO_KEY) state.refs.clear();
   else state.refs.delete(k);
+  state.keys.set(state.refs.size);
 }
 
 function _decide(
@@ -371,10 +405,13 @@ function _remember(
   key: _Key,
   value: unknown,
 ): void {
-  const refs = ctx.state.refs;
+  const state = ctx.state;
+  const refs = state.refs;
   refs.set(key, { value });
   if (refs.size > ctx.control<number>("maxKeys")) {
     // The least recently seen key: the first in the map's order.
     refs.delete(refs.keys().next().value!);
+    state.evicted.add(1);
   }
+  state.keys.set(refs.size);
 }

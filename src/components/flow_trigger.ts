@@ -19,6 +19,7 @@ import {
   type ExpressionBudget,
   type ExpressionSite,
 } from "../expr/evaluate_expression.ts";
+import type { Meter, MeterSpec } from "../engine/meters.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _clearTimer, _setTimer, type _Timer } from "./_timer.ts";
 import {
@@ -61,7 +62,34 @@ interface TriggerState {
    */
   failure: { error: unknown } | undefined;
   site: ExpressionSite;
+  /** `trigger_waiting`: triggers waiting now. */
+  waiting: Meter;
+  /** `trigger_keys_evicted_total`: triggers cancelled for `maxKeys`. */
+  evicted: Meter;
 }
+
+/**
+ * The meters of `flow/Trigger`: how many triggers wait, and how many it
+ * cancelled to stay within `maxKeys` (their second value never went).
+ */
+const _METERS: readonly MeterSpec[] = [
+  {
+    name: "trigger_waiting",
+    type: "gauge",
+    help:
+      "Triggers of flow/Trigger waiting for their second value (or for a reset).",
+    moves:
+      "Up by one when a message starts a trigger, down when its wait ends, a reset cancels it or it is cancelled for maxKeys; at most maxKeys (1,000 by default).",
+  },
+  {
+    name: "trigger_keys_evicted_total",
+    type: "counter",
+    help:
+      "Triggers flow/Trigger cancelled to stay within maxKeys (the oldest first).",
+    moves:
+      "Once per trigger cancelled because maxKeys were waiting when a new key came; its second value is not sent, so any rise means lost second values: raise maxKeys.",
+  },
+];
 
 /**
  * `flow/Trigger` with its own options: `flowTrigger({ expressionBudget })`
@@ -166,6 +194,7 @@ export function flowTrigger(
       },
       error: _errorPort,
     },
+    meters: _METERS,
     setup: (ctx) => ({
       keys: new Map(),
       sending: 0,
@@ -173,6 +202,8 @@ export function flowTrigger(
       idle: undefined,
       failure: undefined,
       site: { flow: ctx.network, process: ctx.process },
+      waiting: ctx.meter("trigger_waiting"),
+      evicted: ctx.meter("trigger_keys_evicted_total"),
     }),
     process(message, ctx) {
       const keyExpr = ctx.control<Expression | undefined>("key");
@@ -196,6 +227,7 @@ export function flowTrigger(
       for (const [key, w] of state.keys) {
         if (w.timer === undefined) state.keys.delete(key);
       }
+      state.waiting.set(state.keys.size);
       const raise = () => {
         const failure = state.failure;
         state.failure = undefined;
@@ -210,6 +242,7 @@ export function flowTrigger(
       if (state === undefined) return;
       for (const w of state.keys.values()) _clearTimer(w.timer);
       state.keys.clear();
+      state.waiting.set(0);
       state.armed = 0;
       state.idle?.();
     },
@@ -232,7 +265,9 @@ export function flowTrigger(
  * ignored. A message on `reset`, or on `in` equal to `resetValue`,
  * cancels the trigger of its key (or every trigger when it has no key):
  * nothing more is sent for it. At most `maxKeys` triggers wait at once;
- * beyond, the oldest is cancelled.
+ * beyond, the oldest is cancelled, counted in the
+ * `trigger_keys_evicted_total` meter (`trigger_waiting` is the number
+ * waiting).
  *
  * When the input ends, the second values still due go out at their time,
  * then the process ends; triggers held until a reset are dropped. When the
@@ -282,9 +317,11 @@ function _take(
   }
   if (state.keys.size >= ctx.control<number>("maxKeys")) {
     _cancel(ctx, state.keys.keys().next().value!);
+    state.evicted.add(1);
   }
   const w: Waiting = { origin: message, latest: message, timer: undefined };
   state.keys.set(key, w);
+  state.waiting.set(state.keys.size);
   if (ctx.control<number>("duration") > 0) _arm(ctx, key, w);
   switch (ctx.control<TriggerFirst>("first")) {
     case "message":
@@ -299,6 +336,7 @@ function _cancel(ctx: Context<TriggerState>, key: _Key): void {
   const w = state.keys.get(key);
   if (w === undefined) return;
   state.keys.delete(key);
+  state.waiting.set(state.keys.size);
   if (w.timer !== undefined) {
     _clearTimer(w.timer);
     state.armed--;
@@ -320,6 +358,7 @@ function _fire(ctx: Context<TriggerState>, key: _Key, w: Waiting): void {
   w.timer = undefined;
   if (state.keys.get(key) !== w || ctx.signal.aborted) return _settle(state);
   state.keys.delete(key);
+  state.waiting.set(state.keys.size);
   let value: unknown;
   switch (ctx.control<TriggerSecond>("second")) {
     case "nothing":

@@ -108,3 +108,12 @@ export async function runShaping(
 export function messagesOf(values: unknown[] | undefined): string[] {
   return (values ?? []).map((e) => (e as Error).message);
 }
+
+/** The value of meter `name` of `process` (0 when it never asked for it). */
+export function meterOf(net: Network, process: string, name: string): number {
+  let found = 0;
+  net.forEachMeter((p, m) => {
+    if (p === process && m.spec.name === name) found = m.value;
+  });
+  return found;
+}

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { problemsOf } from "./_graph_helpers.ts";
 import { fakeContext } from "./_helpers.ts";
 import { FlowDedupe } from "../../src/components/flow_dedupe.ts";
-import { messagesOf, runShaping } from "./_shaping_helpers.ts";
+import { messagesOf, meterOf, runShaping } from "./_shaping_helpers.ts";
 
 /** Runs `values` through flow/Dedupe with `settings` (.fbp IIP lines). */
 async function dedupe(values: unknown[], settings = "") {
@@ -16,7 +16,11 @@ async function dedupe(values: unknown[], settings = "") {
     ${settings}
   `);
   assert.deepEqual(run.errors, []);
-  return { out: run.sinks.K ?? [], errors: messagesOf(run.sinks.E) };
+  return {
+    out: run.sinks.K ?? [],
+    errors: messagesOf(run.sinks.E),
+    net: run.net,
+  };
 }
 
 test('flow/Dedupe passes a value only when it differs from the last (1 and "1" differ)', async () => {
@@ -139,13 +143,15 @@ test("flow/Dedupe deadband sends a value that is not a number to error, and goes
   assert.match(errors[1], /received object$/);
 });
 
-test("flow/Dedupe forgets the least recently seen key beyond maxKeys", async () => {
-  const { out } = await dedupe(
+test("flow/Dedupe forgets the least recently seen key beyond maxKeys, and counts it", async () => {
+  const { out, net } = await dedupe(
     ["a", "b", "a", "c", "b", "a"],
     "'2' -> maxKeys T\n'$' -> key T",
   );
+  assert.equal(meterOf(net, "T", "dedupe_keys_evicted_total"), 3);
+  assert.equal(meterOf(net, "T", "dedupe_keys"), 2);
   // Keys a, b; a seen again (b is now the oldest); c evicts b; b is new
-  // again (evicting a), and so is a.
+  // again (evicting a), and so is a (evicting c).
   assert.deepEqual(out, ["a", "b", "c", "b", "a"]);
 });
 

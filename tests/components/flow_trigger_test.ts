@@ -5,7 +5,7 @@ import { createNetwork } from "../../src/embed.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { problemsOf } from "./_graph_helpers.ts";
 import { deferred, finishedWithin, watchTimers } from "./_helpers.ts";
-import { runShaping, type Step } from "./_shaping_helpers.ts";
+import { meterOf, runShaping, type Step } from "./_shaping_helpers.ts";
 
 /** Plays `steps` into flow/Trigger with `settings`; what went out where. */
 async function trigger(steps: Step[], settings = "", second = false) {
@@ -19,7 +19,7 @@ async function trigger(steps: Step[], settings = "", second = false) {
     { steps },
   );
   assert.deepEqual(run.errors, []);
-  return { out: run.sinks.K ?? [], second: run.sinks.K2 ?? [] };
+  return { out: run.sinks.K ?? [], second: run.sinks.K2 ?? [], net: run.net };
 }
 
 test("flow/Trigger sends 1, then 0 after the wait, as Node-RED's defaults", async () => {
@@ -169,8 +169,8 @@ test(
   },
 );
 
-test("flow/Trigger cancels the oldest trigger beyond maxKeys", async () => {
-  const { out } = await trigger(
+test("flow/Trigger cancels the oldest trigger beyond maxKeys, and counts it", async () => {
+  const { out, net } = await trigger(
     [["in", "x"], ["in", "y"], ["in", "z"]],
     `'100ms' -> duration T
      '$' -> key T
@@ -179,6 +179,8 @@ test("flow/Trigger cancels the oldest trigger beyond maxKeys", async () => {
      'message' -> second T`,
   );
   assert.deepEqual(out, ["x", "y", "z", "y", "z"]);
+  assert.equal(meterOf(net, "T", "trigger_keys_evicted_total"), 1);
+  assert.equal(meterOf(net, "T", "trigger_waiting"), 0);
 });
 
 test("flow/Trigger sends second values on its second port when connected", async () => {
