@@ -92,6 +92,11 @@ export interface Settings {
   stallThresholdMs: number;
   /** The bytes a flow's connections may buffer before its sources wait. Default 64 MiB. */
   flowBytesBudget: number;
+  /**
+   * The folder of the operator's own component modules (`.js`, `.ts`,
+   * `.mjs`), loaded at start (see `components_dir.ts`). Default none.
+   */
+  components: string | null;
 }
 
 /** Where a setting came from. */
@@ -689,6 +694,19 @@ export const SETTINGS: readonly SettingDef[] = [
     shownDefault: () => "64MiB",
     parse: _bytes,
   },
+  {
+    key: "components",
+    flag: "--components",
+    example: "/etc/weir/components",
+    arg: "<dir>",
+    env: "WEIR_COMPONENTS",
+    fileKey: "components",
+    help:
+      "load the operator's own components: every .js, .ts and .mjs module in this folder (not its subfolders)",
+    default: null,
+    shownDefault: () => "none",
+    parse: (v) => _string(v, "a folder path"),
+  },
 ];
 
 /** The variable that names the config file. */
@@ -700,8 +718,9 @@ const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
 /**
  * Resolves the settings: `flags` (raw values by flag, repeated flags in
  * order), then `env`, then the config file (`--config` in `flags`, else
- * `WEIR_CONFIG`), then the defaults. A relative `db` or `tokenFile` path in
- * the config file is taken from the file's folder. With `only`, the other settings
+ * `WEIR_CONFIG`), then the defaults. A relative `db`, `tokenFile`,
+ * `dataDir` or `components` path in the config file is taken from the
+ * file's folder. With `only`, the other settings
  * keep their defaults and their variables and keys are not read (a command
  * is not stopped by a bad value it would not use). Throws a
  * {@linkcode SettingsError} naming the bad value's origin.
@@ -770,6 +789,12 @@ export function resolveSettings(
   }
   if (sources.dataDir === "file" && configFile !== undefined) {
     settings.dataDir = resolve(dirname(configFile), settings.dataDir as string);
+  }
+  if (sources.components === "file" && configFile !== undefined) {
+    settings.components = resolve(
+      dirname(configFile),
+      settings.components as string,
+    );
   }
   return {
     settings: settings as unknown as Settings,
