@@ -19,6 +19,7 @@
  * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
  * | `csv/Parse`, `csv/Stringify` | |
  * | `text/Template` | |
+ * | `http/In`, `http/Response`, `http/Request` | |
  * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
@@ -77,6 +78,25 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export {
+  HttpIn,
+  httpIn,
+  HttpResponse,
+  httpResponse,
+  toHttpResponse,
+} from "./http_in.ts";
+export {
+  type HttpInMessage,
+  HttpInRouter,
+  type HttpInRouteSpec,
+} from "./http_in_router.ts";
+export {
+  HttpRequest,
+  httpRequest,
+  type HttpRequestOptions,
+  type HttpResponseMessage,
+} from "./http_request.ts";
+export { HostAllowList } from "./http_hosts.ts";
 export {
   type MqttComponentOptions,
   MqttIn,
