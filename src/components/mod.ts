@@ -19,6 +19,9 @@
  * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
  * | `csv/Parse`, `csv/Stringify` | |
  * | `text/Template` | |
+ * | `core/Schedule` | |
+ * | `exec/Run` | |
+ * | `fs/Tail` | |
  * | `http/In`, `http/Response`, `http/Request` | |
  * | `mqtt/In`, `mqtt/Out` | |
  *
@@ -132,3 +135,13 @@ export {
   type Template,
   TextTemplate,
 } from "./text.ts";
+export {
+  CoreSchedule,
+  coreSchedule,
+  type Firing,
+  type ScheduleClock,
+  WALL_CLOCK,
+} from "./schedule.ts";
+export { ExecError, type ExecResult, ExecRun, execRun } from "./exec.ts";
+export { ExecAllowList } from "./exec_allow.ts";
+export { FsTail, fsTail } from "./fs_tail.ts";
