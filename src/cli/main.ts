@@ -15,7 +15,7 @@
  * @module
  */
 import process from "node:process";
-import { builtins } from "../components/mod.ts";
+import { builtins, HttpInRouter } from "../components/mod.ts";
 import { fileSandbox } from "./file_sandbox_setup.ts";
 import type { Registry } from "../engine/registry.ts";
 import { VERSION } from "../version.ts";
@@ -187,8 +187,11 @@ async function _runCommand(
     s.logFormat,
     options.isTerminal ?? process.stderr.isTTY === true,
   );
+  // The routes flows serve with http/In: the server answers them.
+  const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s),
+    httpIn,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {
@@ -292,6 +295,7 @@ async function _runCommand(
         safeMode: s.safeMode,
         files: params,
         registry,
+        httpIn,
         log,
         logFormat,
         stallThresholdMs: s.stallThresholdMs,

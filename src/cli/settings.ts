@@ -435,7 +435,7 @@ export const SETTINGS: readonly SettingDef[] = [
     env: "WEIR_TOKEN",
     fileKey: "tokens",
     help:
-      "accept this bearer token (repeatable; scopes read,write,metrics, all when left out)",
+      "accept this bearer token (repeatable; scopes read,write,metrics,in, all when left out)",
     default: [],
     parse: _tokens,
   },

@@ -32,6 +32,9 @@ import {
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { httpIn, httpResponse } from "./http_in.ts";
+import type { HttpInRouter } from "./http_in_router.ts";
+import { httpRequest } from "./http_request.ts";
 import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
 
@@ -49,6 +52,18 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * come from). Default `console.log` of the line alone.
    */
   output?: OutputWriter;
+  /**
+   * The routes `http/In` serves and `http/Response` answers (the server
+   * hands the same router to `flowApp`). Default none: a flow with
+   * `http/In` then fails to start, saying this host serves no routes.
+   */
+  httpIn?: HttpInRouter;
+  /**
+   * The hosts `http/Request` may reach in every flow (the server's allow
+   * list, e.g. `["api.example.com", "*.corp.example"]`); a flow's
+   * `properties.allow.hosts` narrows it further. Default every host.
+   */
+  httpHosts?: readonly string[];
 }
 
 /**
@@ -98,6 +113,9 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    .register(httpIn(options.httpIn))
+    .register(httpResponse(options.httpIn))
+    .register(httpRequest({ hosts: options.httpHosts }))
     // Each narrows to a flow's allow.hosts when its graph has one.
     .register(MqttIn)
     .register(MqttOut);

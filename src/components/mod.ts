@@ -16,6 +16,7 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `http/In`, `http/Response`, `http/Request` | |
  * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
@@ -74,6 +75,25 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export {
+  HttpIn,
+  httpIn,
+  HttpResponse,
+  httpResponse,
+  toHttpResponse,
+} from "./http_in.ts";
+export {
+  type HttpInMessage,
+  HttpInRouter,
+  type HttpInRouteSpec,
+} from "./http_in_router.ts";
+export {
+  HttpRequest,
+  httpRequest,
+  type HttpRequestOptions,
+  type HttpResponseMessage,
+} from "./http_request.ts";
+export { HostAllowList } from "./http_hosts.ts";
 export {
   type MqttComponentOptions,
   MqttIn,

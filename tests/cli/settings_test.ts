@@ -116,7 +116,7 @@ test("resolveSettings(): every --token counts; WEIR_TOKEN holds several, space-s
   let r = resolveSettings({}, { WEIR_TOKEN: `read:${TOKEN}  ${other}` });
   assert.deepEqual(r.settings.tokens, [
     { token: TOKEN, scopes: ["read"] },
-    { token: other, scopes: ["read", "write", "metrics"] },
+    { token: other, scopes: ["read", "write", "metrics", "in"] },
   ]);
   r = resolveSettings(
     { "--token": [`metrics:${TOKEN}`, other] },
@@ -262,7 +262,7 @@ test("resolveSettings() reads --token-file, WEIR_TOKEN_FILE or tokenFile: one to
     );
     const want = [
       { token: TOKEN, scopes: ["read"] },
-      { token: other, scopes: ["read", "write", "metrics"] },
+      { token: other, scopes: ["read", "write", "metrics", "in"] },
     ];
     let r = resolveSettings({ "--token-file": [file] }, {});
     assert.deepEqual(r.settings.fileTokens, want);
