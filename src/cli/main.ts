@@ -205,9 +205,11 @@ async function _runCommand(
       : {}),
   });
   // Into the registry the flows use: the same sandbox and expression budget.
+  const loadStart = performance.now();
   const loaded = s.components === null
     ? []
     : await _loadComponents(s.components, registry);
+  const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
@@ -233,7 +235,7 @@ async function _runCommand(
       } from ${loaded.length} module${
         loaded.length === 1 ? "" : "s"
       } in ${s.components}`,
-      { components: names.join(" "), dir: s.components },
+      { components: names.join(" "), dir: s.components, ms: loadMs },
     );
   }
   const metricsFlag = parsed.flags["--metrics"]?.at(-1);
