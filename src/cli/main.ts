@@ -15,7 +15,7 @@
  * @module
  */
 import process from "node:process";
-import { builtins } from "../components/mod.ts";
+import { builtins, HttpInRouter } from "../components/mod.ts";
 import { fileSandbox } from "./file_sandbox_setup.ts";
 import type { Registry } from "../engine/registry.ts";
 import { VERSION } from "../version.ts";
@@ -187,8 +187,12 @@ async function _runCommand(
     s.logFormat,
     options.isTerminal ?? process.stderr.isTTY === true,
   );
+  // The routes flows serve with http/In: the server answers them.
+  const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s),
+    exec: s.allowExec,
+    httpIn,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {
@@ -201,9 +205,11 @@ async function _runCommand(
       : {}),
   });
   // Into the registry the flows use: the same sandbox and expression budget.
+  const loadStart = performance.now();
   const loaded = s.components === null
     ? []
     : await _loadComponents(s.components, registry);
+  const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
@@ -229,7 +235,7 @@ async function _runCommand(
       } from ${loaded.length} module${
         loaded.length === 1 ? "" : "s"
       } in ${s.components}`,
-      { components: names.join(" "), dir: s.components },
+      { components: names.join(" "), dir: s.components, ms: loadMs },
     );
   }
   const metricsFlag = parsed.flags["--metrics"]?.at(-1);
@@ -290,6 +296,7 @@ async function _runCommand(
         safeMode: s.safeMode,
         files: params,
         registry,
+        httpIn,
         log,
         logFormat,
         stallThresholdMs: s.stallThresholdMs,

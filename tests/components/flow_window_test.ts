@@ -411,12 +411,14 @@ for (const [what, lines, message] of BAD) {
   });
 }
 
-test("the README's data-shaping example validates, and runs on a file of readings", async () => {
+test("the README's Switch and Window example validates, and runs on a file of readings", async () => {
   const readme = readFileSync(
     new URL("../../README.md", import.meta.url),
     "utf8",
   );
-  const section = readme.slice(readme.indexOf("### Data shaping"));
+  const section = readme.slice(
+    readme.indexOf("### Switch, Change, Window and Join"),
+  );
   const graph = section.slice(
     section.indexOf("```fbp\n") + 7,
     section.indexOf("```\n", section.indexOf("```fbp\n")),
