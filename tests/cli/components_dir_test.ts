@@ -10,12 +10,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { componentsDir, GRAPH } from "./_components.ts";
+import { componentsDir, GRAPH, SCALE_TS } from "./_components.ts";
 import {
   cli,
   eventually,
@@ -336,5 +336,20 @@ test("weir run --components names a folder that does not exist", async () => {
   assert.equal(
     r.err,
     'cannot load the components folder "/nonexistent/ops": no such folder',
+  );
+});
+
+test("README's component example is the module these tests load", () => {
+  const readme = readFileSync(
+    join(import.meta.dirname!, "..", "..", "README.md"),
+    "utf8",
+  );
+  const section = readme.slice(readme.indexOf("## Your own components"));
+  const example = /```ts\n\/\/ components\/scale\.ts\n([^]*?)```/.exec(section);
+  assert.ok(example !== null, "README has the components/scale.ts example");
+  assert.equal(example[1], SCALE_TS);
+  assert.equal(
+    `// components/scale.ts\n${example[1]}`.trimEnd().split("\n").length,
+    15,
   );
 });
