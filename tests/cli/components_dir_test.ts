@@ -10,7 +10,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -50,6 +56,9 @@ test(
     const graphs = mkdtempSync(join(tmpdir(), "weir-ops-graph-"));
     try {
       writeFileSync(join(graphs, "scaled.fbp"), GRAPH);
+      // Anyone may change this one: weir says so, and runs it.
+      chmodSync(join(dir, "tag.js"), 0o666);
+      chmodSync(join(dir, "scale.ts"), 0o644); // whatever the umask
       const w = startWeir([
         "run",
         "--components",
@@ -66,6 +75,10 @@ test(
       const loaded = w.records().find((r) => r.msg.startsWith("loaded "));
       assert.equal(loaded?.msg, `loaded 2 components from 2 modules in ${dir}`);
       assert.equal(loaded?.components, "ops/Scale ops/Tag");
+      assert.deepEqual(
+        w.records().filter((r) => r.level === "warn").map((r) => r.path),
+        [join(dir, "tag.js")],
+      );
     } finally {
       killLeftovers();
       rmSync(graphs, { recursive: true, force: true });
