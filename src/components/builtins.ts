@@ -41,6 +41,10 @@ import type { HttpInRouter } from "./http_in_router.ts";
 import { httpRequest } from "./http_request.ts";
 import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
+import { FlowDedupe, flowDedupe } from "./flow_dedupe.ts";
+import { FlowTrigger, flowTrigger } from "./flow_trigger.ts";
+import { CsvParse, CsvStringify } from "./csv.ts";
+import { TextTemplate } from "./text.ts";
 
 /** Options of {@linkcode builtins}. */
 export interface BuiltinsOptions extends ExpressionComponentOptions {
@@ -122,6 +126,11 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(JsonParse)
     .register(JsonStringify)
     .register(StringsSplit, "strings/SplitStr")
+    .register(custom ? flowDedupe(options) : FlowDedupe)
+    .register(custom ? flowTrigger(options) : FlowTrigger)
+    .register(CsvParse)
+    .register(CsvStringify)
+    .register(TextTemplate)
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))

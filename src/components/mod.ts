@@ -16,6 +16,9 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
+ * | `csv/Parse`, `csv/Stringify` | |
+ * | `text/Template` | |
  * | `core/Schedule` | |
  * | `exec/Run` | |
  * | `fs/Tail` | |
@@ -106,6 +109,32 @@ export {
   mqttOut,
 } from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  type DeadBand,
+  type DedupeMode,
+  FlowDedupe,
+  flowDedupe,
+  parseDeadBand,
+} from "./flow_dedupe.ts";
+export {
+  FlowTrigger,
+  flowTrigger,
+  type TriggerFirst,
+  type TriggerSecond,
+} from "./flow_trigger.ts";
+export {
+  type CsvBadRow,
+  type CsvMode,
+  CsvParse,
+  CsvRowsError,
+  CsvStringify,
+} from "./csv.ts";
+export {
+  compileTemplate,
+  renderTemplate,
+  type Template,
+  TextTemplate,
+} from "./text.ts";
 export {
   CoreSchedule,
   coreSchedule,

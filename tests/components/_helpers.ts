@@ -280,12 +280,16 @@ export const NAMES = [
   "core/Output",
   "core/Repeat",
   "core/Schedule",
+  "csv/Parse",
+  "csv/Stringify",
   "exec/Run",
   "flow/Batch",
   "flow/Counter",
+  "flow/Dedupe",
   "flow/Filter",
   "flow/Map",
   "flow/Throttle",
+  "flow/Trigger",
   "fs/ReadFile",
   "fs/ReadLines",
   "fs/Tail",
@@ -298,6 +302,7 @@ export const NAMES = [
   "mqtt/In",
   "mqtt/Out",
   "strings/Split",
+  "text/Template",
 ];
 
 /**
