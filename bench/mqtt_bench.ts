@@ -9,6 +9,7 @@
  *   ... --sides=weir-bun,node-red  --rounds=3  --count0=200000
  *   ... --count1=50000  --slow-count=200000  --no-slow  --exe=dist/weir
  *   ... --tree=/path/to/weir               # weir from another checkout
+ *   ... --profile=/tmp/prof    # weir-bun from source under bun --cpu-prof
  *   ... --json                                    # also `RESULT {json}`
  *
  * The job: readings `{"sensor":"s1","temp":T,"n":n}` arrive on an input
@@ -39,7 +40,10 @@
  * ratios are the medians of the rounds' ratios (the steadiest figure on a
  * shared machine). "CPU µs/reading" is each process's CPU time (all
  * threads, /proc/PID/stat) over the window divided by the readings
- * published: where the time goes, less disturbed by other work than msg/s.
+ * published: where the time goes, less disturbed by other work than msg/s;
+ * "in msg/s per flow CPU second" is its inverse, the readings one core
+ * would carry if the flow process had it to itself. A warm-up window per
+ * side and QoS (20,000 and 10,000 readings at most) is not counted.
  * The harness ceiling line is the publisher writing straight to a counted
  * topic (no flow): what broker and load carry at most.
  *
@@ -73,6 +77,11 @@ const quick = argv.includes("--quick");
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The source tree weir is built and run from (`--tree`, default this one). */
 const tree = flag("tree") ?? root;
+/**
+ * `--profile=DIR`: weir-bun runs from source under Bun's sampling profiler
+ * and writes a CPU profile (and its markdown summary) into DIR when it stops.
+ */
+const profile = flag("profile");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 const fmt = (n: number) =>
   Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
@@ -186,9 +195,18 @@ async function startSide(name: SideName, ctx: StartContext): Promise<Side> {
       writeFileSync(file, weirGraph(broker, name, qos, slow));
       return file;
     });
-    const command = name === "weir-bun"
+    const main = join(tree, "src", "cli", "main.ts");
+    const command = name === "weir-deno"
+      ? [bin("deno"), "run", "-A", main]
+      : profile === undefined
       ? [ctx.exe()]
-      : [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
+      : [
+        bin("bun"),
+        "--cpu-prof",
+        "--cpu-prof-md",
+        `--cpu-prof-dir=${profile}`,
+        main,
+      ];
     const p = await startListening([
       ...command,
       "serve",
@@ -372,6 +390,10 @@ async function main(): Promise<void> {
     0: Number(flag("count0") ?? (quick ? 20_000 : 200_000)),
     1: Number(flag("count1") ?? (quick ? 10_000 : 50_000)),
   };
+  const warmup: Record<Qos, number> = {
+    0: Math.min(counts[0], 20_000),
+    1: Math.min(counts[1], 10_000),
+  };
   const slowCount = Number(flag("slow-count") ?? (quick ? 20_000 : 200_000));
   const doSlow = !argv.includes("--no-slow");
   const parallel = availableParallelism();
@@ -417,6 +439,15 @@ async function main(): Promise<void> {
           ((performance.now() - t0) / 1000).toFixed(1)
         } s`,
       );
+    }
+    // One window per side and QoS before the rounds, not counted: the JIT
+    // compiles the hot paths and the buffers reach their size.
+    for (const side of started) {
+      for (const qos of [0, 1] as const) {
+        const t = topics(side.name, qos);
+        const w = await load.run({ ...t, qos, count: warmup[qos] });
+        console.log(`  warm-up ${side.name} q${qos}: ${fmt(w.outRate)} out/s`);
+      }
     }
     const windows: Window[] = [];
     const ceilings: Window[] = [];
@@ -508,9 +539,9 @@ function report(
     } after\n`,
   );
   console.log(
-    "| side | QoS | out msg/s | in msg/s | lost / dup / wrong | CPU µs/reading flow / broker / load | RSS start / peak MB |",
+    "| side | QoS | out msg/s | in msg/s | lost / dup / wrong | CPU µs/reading flow / broker / load | in msg/s per flow CPU second | RSS start / peak MB |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   const summary: Record<string, unknown> = { load };
   for (const side of ["ceiling", ...sides]) {
     for (const qos of [0, 1] as const) {
