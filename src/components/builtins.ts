@@ -32,6 +32,7 @@ import {
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
 
 /** Options of {@linkcode builtins}. */
@@ -96,5 +97,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
-    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile");
+    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    // Each narrows to a flow's allow.hosts when its graph has one.
+    .register(MqttIn)
+    .register(MqttOut);
 }

@@ -16,6 +16,7 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -73,4 +74,12 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export {
+  type MqttComponentOptions,
+  MqttIn,
+  mqttIn,
+  type MqttMessage,
+  MqttOut,
+  mqttOut,
+} from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";

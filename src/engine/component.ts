@@ -9,6 +9,8 @@
  * @module
  */
 
+import { checkMeterSpecs, type Meter, type MeterSpec } from "./meters.ts";
+
 /** Value types a port can declare; used for the catalogue and to check IIPs. */
 export type PortType =
   | "any"
@@ -214,6 +216,15 @@ export interface Context<
    * once the port is closed and empty.
    */
   receive<P extends keyof In & string>(port: P): Promise<In[P] | typeof END>;
+  /**
+   * The series of one of the component's meters (see `meters` in
+   * {@linkcode ComponentSpec}) with `labels`, each one of its declared
+   * values: a plain number to `add()` to or `set()`, exported at scrape
+   * time as `<namespace>_<name>{flow, process, ...labels}`. Ask once, in
+   * `setup`, and keep it in the state; throws a `RangeError` for a meter
+   * or a label value the component did not declare.
+   */
+  meter(name: string, labels?: Readonly<Record<string, string>>): Meter;
 }
 
 /** Returned by `ctx.receive()` when the port is closed and empty. */
@@ -251,6 +262,12 @@ export interface ComponentSpec<
   outPorts?: O;
   /** Activations that may be in flight at once (async processes only). Default 1. */
   concurrency?: number;
+  /**
+   * Its own metrics (see `meters.ts`): each process writes them through
+   * `ctx.meter()`, and they are exported with `flow` and `process` labels.
+   * Components that share a meter name must declare it identically.
+   */
+  meters?: readonly MeterSpec[];
   /** Creates the per-process state, once per start. */
   setup?: (ctx: ContextOf<S, I, O>) => S;
   /**
@@ -291,6 +308,8 @@ export interface Component<S = unknown> {
   readonly outPorts: Readonly<Record<string, Readonly<OutPortSpec>>>;
   /** Activations that may be in flight at once. */
   readonly concurrency: number;
+  /** Its meters (empty when it declares none). */
+  readonly meters: readonly MeterSpec[];
   /** See {@linkcode ComponentSpec.setup}. */
   setup?(ctx: Context<S>): S;
   /** See {@linkcode ComponentSpec.process}. */
@@ -398,6 +417,9 @@ export function defineComponent<
     inPorts: Object.freeze(inPorts),
     outPorts: Object.freeze(outPorts),
     concurrency,
+    meters: spec.meters === undefined
+      ? _NO_METERS
+      : checkMeterSpecs(spec.name, spec.meters),
     setup: spec.setup,
     process: spec.process,
     flush: spec.flush,
@@ -406,6 +428,8 @@ export function defineComponent<
     teardown: spec.teardown,
   }) as Component<S>;
 }
+
+const _NO_METERS: readonly MeterSpec[] = Object.freeze([]);
 
 function checkPort(
   where: string,

@@ -69,6 +69,14 @@ export {
   type PortValue,
   type PortValueMap,
 } from "./component.ts";
+export {
+  checkMeterSpecs,
+  Meter,
+  type MeterLabel,
+  type MeterSpec,
+  ProcessMeters,
+  sameMeter,
+} from "./meters.ts";
 export { closestName, Registry } from "./registry.ts";
 export {
   type CircuitBreakerSpec,

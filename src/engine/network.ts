@@ -60,6 +60,7 @@ import { Faults } from "./faults.ts";
 import { type Listener, Listeners, type NetworkEvents } from "./events.ts";
 import { type GuardHost, runGuarded } from "./guard.ts";
 import { Histogram } from "./histogram.ts";
+import type { Meter, MeterSpec } from "./meters.ts";
 import type { Engine, OutPortHandle, ProcessRuntime } from "./process.ts";
 import type { NetworkSpec } from "./spec.ts";
 import { backlogOf, type NetworkStats, networkStats } from "./stats.ts";
@@ -313,6 +314,34 @@ export class Network {
   /** Names of the processes. */
   get processNames(): string[] {
     return this.#procs.map((p) => p.name);
+  }
+
+  /**
+   * The meters its processes' components declare (see `meters.ts`), each
+   * name once (the first declaration; components sharing a name declare it
+   * alike, which the registry checks).
+   */
+  meterSpecs(): MeterSpec[] {
+    const out = new Map<string, MeterSpec>();
+    for (const p of this.#procs) {
+      if (p.hidden) continue;
+      for (const m of p.component.meters) {
+        if (!out.has(m.name)) out.set(m.name, m);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * Calls `fn` with every meter series its processes have asked for (see
+   * `Context.meter`), with the process name: what a scrape reads.
+   */
+  forEachMeter(fn: (process: string, meter: Meter) => void): void {
+    for (const p of this.#procs) {
+      const meters = p.meters;
+      if (meters === null || p.hidden) continue;
+      for (const m of meters.list) fn(p.name, m);
+    }
   }
 
   /**

@@ -14,6 +14,7 @@ import { nextActivationId } from "./activation.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
+import { type Meter, ProcessMeters } from "./meters.ts";
 import type { CircuitBreakerSpec, RetrySpec } from "./spec.ts";
 
 export type { BreakerState } from "./breaker.ts";
@@ -203,6 +204,16 @@ export class ProcessContext implements Context<unknown> {
   receive(port: string): Promise<unknown> {
     return this.proc.engine.receive(this.proc, port);
   }
+
+  /** A series of one of the component's meters. */
+  meter(name: string, labels?: Readonly<Record<string, string>>): Meter {
+    const proc = this.proc;
+    proc.meters ??= new ProcessMeters(
+      proc.component.name,
+      proc.component.meters,
+    );
+    return proc.meters.meter(name, labels);
+  }
 }
 
 /** Life-cycle phase of a process. */
@@ -281,6 +292,8 @@ export class ProcessRuntime {
   iips = 0;
   /** The component's state (`ctx.state`). */
   state: unknown = undefined;
+  /** Its meters' series, once the component asked for one. */
+  meters: ProcessMeters | null = null;
 
   // Statistics.
   /** Activations completed (successfully or not). */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Component } from "./component.ts";
+import { sameMeter } from "./meters.ts";
 
 /**
  * Components by catalogue name. Built-ins are registered at build time, with
@@ -42,6 +43,17 @@ export class Registry {
         throw new Error(
           `Cannot register component "${component.name}": the name "${name}" is taken`,
         );
+      }
+    }
+    // One meter name is one metric: every component declaring it agrees.
+    for (const m of component.meters ?? []) {
+      for (const other of this.#byName.values()) {
+        const o = other.meters?.find((x) => x.name === m.name);
+        if (o !== undefined && !sameMeter(o, m)) {
+          throw new Error(
+            `Cannot register component "${component.name}": its meter "${m.name}" differs from the one "${other.name}" declares (type, unit, help and labels must match)`,
+          );
+        }
       }
     }
     this.#byName.set(component.name, component);

@@ -43,7 +43,8 @@ export interface MetricDef {
     | "self"
     | "http"
     | "resources"
-    | "history";
+    | "history"
+    | "component";
   /**
    * `false` for a conventional name shared across exporters
    * (`http_requests_total`, `process_open_fds`), written without the

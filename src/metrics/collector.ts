@@ -50,6 +50,8 @@ import {
   registerMetric,
   type Registry,
 } from "./_prom.ts";
+import { collectMeter, meterDef } from "./meter_families.ts";
+import { type MeterSpec, sameMeter } from "../engine/meters.ts";
 import { scrape } from "./scrape.ts";
 import { SeriesPlan } from "./series_plan.ts";
 import { type Labels, labelText, TextWriter } from "./text_writer.ts";
@@ -162,6 +164,10 @@ export class MetricsCollector implements MetricsSource {
   readonly #families = new Map<keyof typeof METRICS, Family>();
   /** Families added by other parts of weir, by full name. */
   readonly #added = new Map<string, Family>();
+  /** Families of component meters, by meter name (see `meter_families.ts`). */
+  readonly #meters = new Map<string, { spec: MeterSpec; family: Family }>();
+  /** Meter series past the cap, counted once each. */
+  readonly #refusedMeters = new WeakSet<object>();
   readonly #plan: SeriesPlan;
   readonly #operations = new OperationCounter();
   readonly #collectionErrors: CollectionErrors;
@@ -209,6 +215,9 @@ export class MetricsCollector implements MetricsSource {
         for (const [k, f] of this.#families) {
           if (collect[k] && k !== "metricsCollectionErrors") continue;
           sink.add("", { metric: f.name }, null, f.refused);
+        }
+        for (const { family } of this.#meters.values()) {
+          sink.add("", { metric: family.name }, null, family.refused);
         }
       },
     };
@@ -266,6 +275,56 @@ export class MetricsCollector implements MetricsSource {
       );
     }
     this.#plan.track(network, stats);
+    this.#addMeterFamilies(network);
+  }
+
+  /**
+   * Registers a family for each meter of `network`'s components not
+   * exported yet. A meter whose name another metric has, or that another
+   * flow's component declares differently, is left out and counted in
+   * `metrics_collection_errors_total{collector="meters"}`: a flow never
+   * fails to start over its metrics.
+   */
+  #addMeterFamilies(network: Network): void {
+    for (const spec of network.meterSpecs()) {
+      const had = this.#meters.get(spec.name);
+      if (had !== undefined) {
+        if (!sameMeter(had.spec, spec)) this.#collectionErrors.count("meters");
+        continue;
+      }
+      const def = meterDef(spec);
+      const name = fullName(def, this.options.namespace);
+      if (
+        this.#added.has(name) ||
+        metricsOf(this.registry).some((m) => m.name === name)
+      ) {
+        this.#collectionErrors.count("meters");
+        continue;
+      }
+      const f: Family = new Family(
+        def,
+        this.options.namespace,
+        this.#plan,
+        (sink) =>
+          collectMeter(
+            spec.name,
+            this.#networks(),
+            this.options.maxSeriesPerMetric,
+            this.#refusedMeters,
+            () => f.refused++,
+            sink,
+          ),
+      );
+      registerMetric(this.registry, f);
+      this.#meters.set(spec.name, { spec, family: f });
+      this.#added.set(name, f);
+    }
+  }
+
+  *#networks(): Iterable<Network> {
+    for (const t of this.#plan.flows.values()) {
+      if (t.network !== null) yield t.network;
+    }
   }
 
   /**

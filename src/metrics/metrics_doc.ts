@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { Component } from "../engine/component.ts";
 import { CATALOGUE, fullName, type MetricDef } from "./catalogue.ts";
+import { meterDef } from "./meter_families.ts";
 import { DEFAULT_MAX_SERIES_PER_METRIC } from "./options.ts";
 
 const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
@@ -43,6 +45,12 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
       "Exported while the metric history samples this collector (`weir serve` by default; `History.attach()` in an embedding app): its sampler and its store.",
   },
   {
+    group: "component",
+    title: "Component metrics",
+    intro:
+      "Declared by built-in components (their `meters`) and exported for each process of a tracked flow that uses the component, from its start: `flow` and `process` say which. An operator's own components may declare more (see the README); they are exported the same way but not listed here.",
+  },
+  {
     group: "self",
     title: "The collector's own metrics",
     intro: "How the metrics themselves are doing.",
@@ -50,7 +58,8 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
 ];
 
 /**
- * The text of `METRICS.md`.
+ * The text of `METRICS.md`: the catalogue, and the meters that
+ * `components` (the built-ins, by `npm run metrics:doc`) declare.
  *
  * @example
  * ```ts
@@ -60,12 +69,30 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
  * assert.deepEqual(metricsMarkdown().startsWith("# weir metrics"), true);
  * ```
  */
-export function metricsMarkdown(): string {
+export function metricsMarkdown(
+  components: Iterable<Component> = [],
+): string {
   const ns = "weir";
+  const usedBy = new Map<
+    string,
+    { spec: Component["meters"][number]; by: string[] }
+  >();
+  for (const c of components) {
+    for (const m of c.meters) {
+      const u = usedBy.get(m.name) ?? { spec: m, by: [] };
+      if (!u.by.includes(c.name)) u.by.push(c.name);
+      usedBy.set(m.name, u);
+    }
+  }
+  const all: MetricDef[] = [
+    ...CATALOGUE,
+    ...[...usedBy.values()].sort((a, b) => a.spec.name < b.spec.name ? -1 : 1)
+      .map((u) => meterDef(u.spec, u.by.sort())),
+  ];
   const lines: string[] = [
     "# weir metrics",
     "",
-    "<!-- Generated from src/metrics/catalogue.ts by `npm run metrics:doc`; do not edit by hand. -->",
+    "<!-- Generated from src/metrics/catalogue.ts and the built-in components' meters by `npm run metrics:doc`; do not edit by hand. -->",
     "",
     "Every metric weir exports on `GET /metrics`, with its type, labels, and when it moves.",
     "",
@@ -83,7 +110,7 @@ export function metricsMarkdown(): string {
     "| metric | type | labels |",
     "|---|---|---|",
   ];
-  for (const d of CATALOGUE) {
+  for (const d of all) {
     lines.push(
       `| [\`${fullName(d, ns)}\`](#${anchor(fullName(d, ns))}) | ${d.type} | ${
         d.labels.map((l) => l.name).join(", ")
@@ -91,8 +118,10 @@ export function metricsMarkdown(): string {
     );
   }
   for (const g of GROUPS) {
+    const defs = all.filter((x) => x.group === g.group);
+    if (defs.length === 0) continue;
     lines.push("", `## ${g.title}`, "", g.intro);
-    for (const d of CATALOGUE.filter((x) => x.group === g.group)) {
+    for (const d of defs) {
       lines.push(
         "",
         `### ${fullName(d, ns)}`,

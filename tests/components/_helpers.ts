@@ -17,6 +17,7 @@ import {
 } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
 import { Network } from "../../src/engine/network.ts";
+import { ProcessMeters } from "../../src/engine/meters.ts";
 import type {
   ConnectionSpec,
   InitialSpec,
@@ -211,6 +212,7 @@ export function fakeContext(
       width: connected ? 1 : 0,
     };
   }
+  const meters = new ProcessMeters(component.name, component.meters);
   const ctx: Context<unknown> = {
     process: UNDER_TEST,
     network: "test",
@@ -226,6 +228,7 @@ export function fakeContext(
       throw new Error("fakeContext has no inputs");
     },
     receive: () => Promise.reject(new Error("fakeContext has no inputs")),
+    meter: (name, labels) => meters.meter(name, labels),
   };
   if (component.setup) ctx.state = component.setup(ctx);
   return { ctx, sent, abort: () => abort.abort(), setControl };
@@ -286,6 +289,8 @@ export const NAMES = [
   "fs/WriteLines",
   "json/Parse",
   "json/Stringify",
+  "mqtt/In",
+  "mqtt/Out",
   "strings/Split",
 ];
 

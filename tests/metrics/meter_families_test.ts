@@ -1,0 +1,276 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type Component,
+  defineComponent,
+  type Meter,
+  type MeterSpec,
+  Network,
+  Registry,
+} from "../../src/engine/mod.ts";
+import { MetricsCollector } from "../../src/metrics/mod.ts";
+import { metricsMarkdown } from "../../src/metrics/metrics_doc.ts";
+import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
+
+const MESSAGES: MeterSpec = {
+  name: "demo_messages_total",
+  type: "counter",
+  help: "Messages the demo connector moved.",
+  moves: "per message",
+  labels: [{ name: "direction", help: "in or out", values: ["in", "out"] }],
+};
+const CONNECTED: MeterSpec = {
+  name: "demo_connected",
+  type: "gauge",
+  help: "1 while connected, else 0.",
+  moves: "on connect and disconnect",
+};
+
+interface State {
+  msgs: Meter;
+}
+
+const Connector = defineComponent({
+  name: "demo/Connector",
+  description: "Counts what it receives and says it is connected.",
+  inPorts: { in: {} },
+  meters: [MESSAGES, CONNECTED],
+  setup(ctx): State {
+    ctx.meter("demo_connected").set(1);
+    ctx.meter("demo_messages_total", { direction: "out" });
+    return { msgs: ctx.meter("demo_messages_total", { direction: "in" }) };
+  },
+  process(_v, ctx) {
+    ctx.state.msgs.add();
+  },
+});
+
+function network(
+  name: string,
+  n: number,
+  component: Component = Connector,
+): Network {
+  return new Network({
+    name,
+    processes: [{ name: "conn", component }],
+    connections: [],
+    initials: Array.from({ length: n }, (_, i) => ({
+      data: i,
+      to: { process: "conn", port: "in" },
+    })),
+  });
+}
+
+test(
+  "a component's meters are exported with flow and process labels, and pass promtool",
+  {
+    skip: integrationSkip("promtool"),
+  },
+  async () => {
+    const collector = new MetricsCollector();
+    const a = network("a", 3);
+    const b = network("b", 1);
+    collector.track(a);
+    collector.track(b);
+    await a.start();
+    await b.start();
+    await Promise.all([a.finished, b.finished]);
+    const text = await collector.render();
+    assert.match(text, /# TYPE weir_demo_messages_total counter/);
+    assert.match(
+      text,
+      /weir_demo_messages_total\{flow="a",process="conn",direction="in"\} 3\n/,
+    );
+    assert.match(
+      text,
+      /weir_demo_messages_total\{flow="a",process="conn",direction="out"\} 0\n/,
+    );
+    assert.match(
+      text,
+      /weir_demo_messages_total\{flow="b",process="conn",direction="in"\} 1\n/,
+    );
+    assert.match(text, /weir_demo_connected\{flow="b",process="conn"\} 1\n/);
+    const { ok, output } = await promtoolCheck(text);
+    assert.equal(ok, true, output);
+    // Gone with the flow.
+    collector.untrack("a");
+    const after = await collector.render();
+    assert.doesNotMatch(after, /flow="a"/);
+    assert.match(after, /flow="b",process="conn",direction="in"\} 1/);
+  },
+);
+
+test("meters reach the metric history's sampling pass too", async () => {
+  const collector = new MetricsCollector();
+  const net = network("f", 2);
+  collector.track(net);
+  await net.start();
+  await net.finished;
+  const seen: string[] = [];
+  let family = "";
+  await collector.sample({
+    family(name) {
+      family = name;
+    },
+    add(_suffix, labels, _text, value) {
+      if (family === "weir_demo_messages_total") {
+        seen.push(`${labels.direction}=${value}`);
+      }
+    },
+  });
+  assert.deepEqual(seen.sort(), ["in=2", "out=0"]);
+});
+
+test("a label value outside the declared set, or an undeclared meter, is refused", async () => {
+  const errors: string[] = [];
+  const Bad = defineComponent({
+    name: "demo/Bad",
+    description: "Asks for a label value it did not declare.",
+    inPorts: { in: {} },
+    meters: [MESSAGES],
+    process(_v, ctx) {
+      try {
+        ctx.meter("demo_messages_total", { direction: "sideways" });
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+      try {
+        ctx.meter("demo_topic_total");
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    },
+  });
+  const net = network("x", 1, Bad);
+  await net.start();
+  await net.finished;
+  assert.match(
+    errors[0],
+    /label "direction" must be one of "in", "out", received "sideways"/,
+  );
+  assert.match(
+    errors[1],
+    /no meter "demo_topic_total"; it declares "demo_messages_total"/,
+  );
+});
+
+test("bad meter declarations are refused when the component is defined", () => {
+  const base = { description: "x", process() {} };
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "x/A",
+        meters: [{ ...MESSAGES, name: "demo_messages" }],
+      }),
+    /counter "demo_messages" must end in _total/,
+  );
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "x/B",
+        meters: [{
+          ...CONNECTED,
+          labels: [{ name: "topic", help: "t", values: [] }],
+        }],
+      }),
+    /label "topic" needs its fixed set of values/,
+  );
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "x/C",
+        meters: [{
+          ...CONNECTED,
+          labels: [{ name: "flow", help: "f", values: ["a"] }],
+        }],
+      }),
+    /label "flow" is reserved/,
+  );
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "x/D",
+        meters: [{ ...CONNECTED, name: "wait_seconds", unit: "bytes" }],
+      }),
+    /must end in _bytes/,
+  );
+});
+
+test("two components sharing a meter name must declare it alike", () => {
+  const base = { description: "x", process() {} };
+  const registry = new Registry().register(Connector);
+  const same = defineComponent({
+    ...base,
+    name: "demo/Other",
+    meters: [MESSAGES],
+  });
+  registry.register(same);
+  const differs = defineComponent({
+    ...base,
+    name: "demo/Differs",
+    meters: [{ ...MESSAGES, help: "Something else." }],
+  });
+  assert.throws(
+    () => registry.register(differs),
+    /meter "demo_messages_total" differs from the one "demo\/Connector" declares/,
+  );
+});
+
+test("a meter clashing with another flow's declaration is left out and counted, and the flow still runs", async () => {
+  const collector = new MetricsCollector();
+  const Clash = defineComponent({
+    name: "demo/Clash",
+    description: "Declares demo_connected as something else.",
+    inPorts: { in: {} },
+    meters: [{ ...CONNECTED, help: "Another meaning." }],
+    setup: (ctx): { c: Meter } => ({ c: ctx.meter("demo_connected") }),
+    process(_v, ctx) {
+      ctx.state.c.set(7);
+    },
+  });
+  const a = network("a", 1);
+  const b = network("b", 1, Clash);
+  collector.track(a);
+  collector.track(b);
+  await a.start();
+  await b.start();
+  await Promise.all([a.finished, b.finished]);
+  const text = await collector.render();
+  assert.match(text, /# HELP weir_demo_connected 1 while connected, else 0\./);
+  assert.match(
+    text,
+    /weir_metrics_collection_errors_total\{collector="meters"\} 1/,
+  );
+});
+
+test("meter series past the series cap are left out and counted", async () => {
+  const collector = new MetricsCollector({ maxSeriesPerMetric: 2 });
+  const nets = ["a", "b", "c"].map((n) => network(n, 1));
+  for (const n of nets) collector.track(n);
+  for (const n of nets) await n.start();
+  await Promise.all(nets.map((n) => n.finished));
+  const text = await collector.render();
+  assert.equal(text.match(/^weir_demo_connected\{/gm)?.length, 2);
+  assert.match(
+    text,
+    /weir_metrics_series_refused_total\{metric="weir_demo_connected"\} 1/,
+  );
+});
+
+test("METRICS.md documents the meters of the components it is given, with who declares them", () => {
+  const doc = metricsMarkdown([Connector]);
+  assert.match(
+    doc,
+    /\| \[`weir_demo_messages_total`\]\(#weir_demo_messages_total\) \| counter \| flow, process, direction \|/,
+  );
+  assert.match(doc, /## Component metrics/);
+  assert.match(
+    doc,
+    /- When it moves: per message\. Declared by `demo\/Connector`\./,
+  );
+  assert.doesNotMatch(metricsMarkdown(), /## Component metrics/);
+});
