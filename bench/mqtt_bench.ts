@@ -7,7 +7,8 @@
  *   ./node_modules/.bin/bun bench/mqtt_bench.ts --quick     # short dev run
  *   ./node_modules/.bin/deno run -A bench/mqtt_bench.ts     # same, on Deno
  *   ... --sides=weir-bun,node-red  --rounds=3  --count0=200000
- *   ... --count1=50000  --slow-count=200000  --no-slow  --exe=dist/weir
+ *   ... --count1=50000  --slow-count=200000  --no-slow  --slow-only
+ *   ... --exe=dist/weir
  *   ... --tree=/path/to/weir               # weir from another checkout
  *   ... --profile=/tmp/prof    # weir-bun from source under bun --cpu-prof
  *   ... --json                                    # also `RESULT {json}`
@@ -316,6 +317,8 @@ interface Window extends WindowResult {
   cpuUs: { flow: number; broker: number; load: number };
   rssStartKb: number;
   rssPeakKb: number;
+  /** Peak RSS in the first and in the second half of the window (kB). */
+  rssPeakHalvesKb: [number, number];
   rssEndKb: number;
 }
 
@@ -333,21 +336,28 @@ async function measured(
     load: processCpuSeconds(process.pid),
   });
   const rssStartKb = pid === undefined ? 0 : rssKb(pid);
-  let rssPeakKb = rssStartKb;
+  const samples: [number, number][] = [[performance.now(), rssStartKb]];
   const sample = () => {
-    if (pid !== undefined) rssPeakKb = Math.max(rssPeakKb, rssKb(pid));
+    if (pid !== undefined) samples.push([performance.now(), rssKb(pid)]);
   };
   const before = cpu();
   const r = await load.run({ ...run, onTick: sample, sampleMs: 100 });
   const after = cpu();
   sample();
   const per = (k: keyof typeof before) => (after[k] - before[k]) / r.sent * 1e6;
+  const middle = (samples[0][0] + samples[samples.length - 1][0]) / 2;
+  const peak = (from: number, to: number) =>
+    Math.max(
+      0,
+      ...samples.filter(([t]) => t >= from && t <= to).map(([, kb]) => kb),
+    );
   return {
     ...r,
     side,
     cpuUs: { flow: per("flow"), broker: per("broker"), load: per("load") },
     rssStartKb,
-    rssPeakKb,
+    rssPeakKb: peak(-Infinity, Infinity),
+    rssPeakHalvesKb: [peak(-Infinity, middle), peak(middle, Infinity)],
     rssEndKb: pid === undefined ? 0 : rssKb(pid),
   };
 }
@@ -396,6 +406,7 @@ async function main(): Promise<void> {
   };
   const slowCount = Number(flag("slow-count") ?? (quick ? 20_000 : 200_000));
   const doSlow = !argv.includes("--no-slow");
+  const doThroughput = !argv.includes("--slow-only");
   const parallel = availableParallelism();
   const flowCore = parallel - 1;
   const loadCores = parallel <= 1 ? "0" : `0-${parallel - 2}`;
@@ -426,69 +437,73 @@ async function main(): Promise<void> {
       exe,
       slow: false,
     };
-    for (const name of sides) {
-      const t0 = performance.now();
-      const side = await startSide(name, ctx);
-      started.push(side);
-      for (const qos of [0, 1] as const) {
-        const t = topics(name, qos);
-        await load.ready(t.inTopic, t.outTopic);
+    if (doThroughput) {
+      for (const name of sides) {
+        const t0 = performance.now();
+        const side = await startSide(name, ctx);
+        started.push(side);
+        for (const qos of [0, 1] as const) {
+          const t = topics(name, qos);
+          await load.ready(t.inTopic, t.outTopic);
+        }
+        console.log(
+          `  ${name}: ${side.what}, pid ${side.pid}, ready in ${
+            ((performance.now() - t0) / 1000).toFixed(1)
+          } s`,
+        );
       }
-      console.log(
-        `  ${name}: ${side.what}, pid ${side.pid}, ready in ${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s`,
-      );
-    }
-    // One window per side and QoS before the rounds, not counted: the JIT
-    // compiles the hot paths and the buffers reach their size.
-    for (const side of started) {
-      for (const qos of [0, 1] as const) {
-        const t = topics(side.name, qos);
-        const w = await load.run({ ...t, qos, count: warmup[qos] });
-        console.log(`  warm-up ${side.name} q${qos}: ${fmt(w.outRate)} out/s`);
-      }
-    }
-    const windows: Window[] = [];
-    const ceilings: Window[] = [];
-    for (let round = 0; round < rounds; round++) {
-      // A B C, then C B A, ...: no side always goes first.
-      const order = round % 2 === 0 ? started : [...started].reverse();
-      for (const qos of [0, 1] as const) {
-        const direct = topics("ceiling", qos).outTopic;
-        const c = await measured(load, broker, undefined, "ceiling", {
-          inTopic: direct,
-          outTopic: direct,
-          qos,
-          count: counts[qos],
-          everything: true,
-        });
-        ceilings.push(c);
-        console.log(`round ${round + 1} ${describe(c)}`);
-      }
-      for (const side of order) {
+      // One window per side and QoS before the rounds, not counted: the JIT
+      // compiles the hot paths and the buffers reach their size.
+      for (const side of started) {
         for (const qos of [0, 1] as const) {
           const t = topics(side.name, qos);
-          await load.ready(t.inTopic, t.outTopic);
-          const w = await measured(load, broker, side.pid, side.name, {
-            ...t,
-            qos,
-            count: counts[qos],
-          });
-          windows.push(w);
-          if (w.wrong > 0 || (qos === 1 && w.lost > 0)) failed = true;
+          const w = await load.run({ ...t, qos, count: warmup[qos] });
           console.log(
-            `round ${round + 1} ${describe(w)}; load ${loadAverage()[0]}`,
+            `  warm-up ${side.name} q${qos}: ${fmt(w.outRate)} out/s`,
           );
         }
       }
+      const windows: Window[] = [];
+      const ceilings: Window[] = [];
+      for (let round = 0; round < rounds; round++) {
+        // A B C, then C B A, ...: no side always goes first.
+        const order = round % 2 === 0 ? started : [...started].reverse();
+        for (const qos of [0, 1] as const) {
+          const direct = topics("ceiling", qos).outTopic;
+          const c = await measured(load, broker, undefined, "ceiling", {
+            inTopic: direct,
+            outTopic: direct,
+            qos,
+            count: counts[qos],
+            everything: true,
+          });
+          ceilings.push(c);
+          console.log(`round ${round + 1} ${describe(c)}`);
+        }
+        for (const side of order) {
+          for (const qos of [0, 1] as const) {
+            const t = topics(side.name, qos);
+            await load.ready(t.inTopic, t.outTopic);
+            const w = await measured(load, broker, side.pid, side.name, {
+              ...t,
+              qos,
+              count: counts[qos],
+            });
+            windows.push(w);
+            if (w.wrong > 0 || (qos === 1 && w.lost > 0)) failed = true;
+            console.log(
+              `round ${round + 1} ${describe(w)}; load ${loadAverage()[0]}`,
+            );
+          }
+        }
+      }
+      for (const side of started.splice(0)) await side.stop();
+      const loadAfter = loadAverage();
+      results.throughput = report(sides, windows, ceilings, counts, rounds, {
+        before: loadBefore,
+        after: loadAfter,
+      });
     }
-    for (const side of started.splice(0)) await side.stop();
-    const loadAfter = loadAverage();
-    results.throughput = report(sides, windows, ceilings, counts, rounds, {
-      before: loadBefore,
-      after: loadAfter,
-    });
     if (doSlow) {
       // A fresh broker: the throughput windows' sessions are gone.
       await load.close();
@@ -562,6 +577,8 @@ function report(
           sum((w) => w.wrong)
         } | ${side === "ceiling" ? "-" : cpu("flow")} / ${cpu("broker")} / ${
           cpu("load")
+        } | ${
+          side === "ceiling" ? "-" : fmt(1e6 / med(ws, (w) => w.cpuUs.flow))
         } | ${
           side === "ceiling"
             ? "-"
@@ -680,7 +697,7 @@ async function slowConsumer(
       } after\n`,
   );
   console.log(
-    "| side | QoS | pushed in s | out during the window | RSS start MB | RSS peak MB | peak - start MB |",
+    "| side | QoS | pushed in s | out during the window | RSS start MB | RSS peak MB, 1st half / 2nd half of the window | peak - start MB |",
   );
   console.log("|---|---|---|---|---|---|---|");
   const summary: Record<string, unknown> = {
@@ -690,13 +707,14 @@ async function slowConsumer(
     console.log(
       `| ${w.side} | ${w.qos} | ${w.publishSeconds.toFixed(1)} | ${
         fmt(w.received)
-      } | ${mb(w.rssStartKb)} | ${mb(w.rssPeakKb)} | ${
-        mb(w.rssPeakKb - w.rssStartKb)
-      } |`,
+      } | ${mb(w.rssStartKb)} | ${mb(w.rssPeakHalvesKb[0])} / ${
+        mb(w.rssPeakHalvesKb[1])
+      } | ${mb(w.rssPeakKb - w.rssStartKb)} |`,
     );
     summary[`${w.side}/q${w.qos}`] = {
       rssStartKb: w.rssStartKb,
       rssPeakKb: w.rssPeakKb,
+      rssPeakHalvesKb: w.rssPeakHalvesKb,
       received: w.received,
       publishSeconds: w.publishSeconds,
     };
