@@ -37,6 +37,8 @@ export interface WindowResult {
   seconds: number;
   /** Seconds from the first publish to the last publish acknowledged. */
   publishSeconds: number;
+  /** Whether the window was cut at `stopAfterPublishMs`. */
+  stopped: boolean;
   /** Messages out of the flow per second (received / seconds). */
   outRate: number;
   /** Messages into the flow per second (sent / seconds). */
@@ -237,6 +239,7 @@ export class Load {
         wrong: c.wrong,
         seconds,
         publishSeconds: (published - t0) / 1000,
+        stopped: options.stopAfterPublishMs !== undefined,
         outRate: c.received / seconds,
         inRate: count / seconds,
       };
