@@ -329,6 +329,8 @@ interface Window extends WindowResult {
   rssPeakKb: number;
   /** Peak RSS in the first and in the second half of the window (kB). */
   rssPeakHalvesKb: [number, number];
+  /** Peak RSS in each second of the window (kB). */
+  rssBySecondKb: number[];
   rssEndKb: number;
 }
 
@@ -368,6 +370,14 @@ async function measured(
     rssStartKb,
     rssPeakKb: peak(-Infinity, Infinity),
     rssPeakHalvesKb: [peak(-Infinity, middle), peak(middle, Infinity)],
+    rssBySecondKb: Array.from(
+      {
+        length: Math.ceil(
+          (samples[samples.length - 1][0] - samples[0][0]) / 1000,
+        ),
+      },
+      (_, i) => peak(samples[0][0] + i * 1000, samples[0][0] + (i + 1) * 1000),
+    ),
     rssEndKb: pid === undefined ? 0 : rssKb(pid),
   };
 }
@@ -694,7 +704,11 @@ async function slowConsumer(
         });
         rows.push(w);
         console.log(
-          `slow ${describe(w)}; published in ${w.publishSeconds.toFixed(1)} s`,
+          `slow ${describe(w)}; published in ${
+            w.publishSeconds.toFixed(1)
+          } s; RSS MB by second ${
+            w.rssBySecondKb.map((kb) => mb(kb)).join(" ")
+          }`,
         );
       } finally {
         await side.stop();
@@ -729,6 +743,7 @@ async function slowConsumer(
       rssStartKb: w.rssStartKb,
       rssPeakKb: w.rssPeakKb,
       rssPeakHalvesKb: w.rssPeakHalvesKb,
+      rssBySecondKb: w.rssBySecondKb,
       received: w.received,
       publishSeconds: w.publishSeconds,
     };
