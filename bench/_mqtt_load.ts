@@ -59,7 +59,9 @@ export interface RunOptions {
   window?: number;
   /**
    * How long to wait for the next message before the window ends with a
-   * loss, once everything is published. Default 3000 ms.
+   * loss, once everything is published. Default 10,000 ms (a flow that
+   * buffers a backlog without back pressure may go quiet for seconds on a
+   * loaded machine before it delivers).
    */
   idleMs?: number;
   /**
@@ -193,7 +195,7 @@ export class Load {
   async run(options: RunOptions): Promise<WindowResult> {
     const { inTopic, outTopic, qos, count } = options;
     const window = options.window ?? 1000;
-    const idleMs = options.idleMs ?? 3000;
+    const idleMs = options.idleMs ?? 10_000;
     const everything = options.everything ?? false;
     const expected = everything ? count : Math.floor(count / 2);
     let finish!: () => void;
