@@ -189,10 +189,11 @@ export class _MqttConnection {
     // broker that stays down is one line, not one a retry.
     if (message !== this.#reported) {
       this.#reported = message;
+      const max = this.#o.maxBackoffMs;
       this.#o.report(
         `${message} (reconnecting with backoff, up to ${
-          Math.round(this.#o.maxBackoffMs / 1000)
-        } s apart)`,
+          max < 1000 ? `${max} ms` : `${Math.round(max / 1000)} s`
+        } apart)`,
       );
     }
   }

@@ -37,11 +37,12 @@ export interface MqttNet {
 /**
  * Builds (and starts) a network from .fbp text with the built-ins,
  * `test/Sink`, and `test/Feed`, which sends `feed` in order (waiting for
- * room) and ends.
+ * room), once `feedAfter` settled, and ends.
  */
 export async function startMqttNet(
   text: string,
   feed: readonly unknown[] = [],
+  feedAfter: Promise<unknown> = Promise.resolve(),
 ): Promise<MqttNet> {
   const sinks: Record<string, unknown[]> = {};
   let gate: Promise<void> | undefined;
@@ -61,6 +62,7 @@ export async function startMqttNet(
     description: "Sends the test's values, then ends.",
     outPorts: { out: { description: "The values." } },
     async run(ctx) {
+      await feedAfter;
       for (const value of feed) {
         if (ctx.signal.aborted) return;
         await ctx.send("out", value);
