@@ -12,10 +12,18 @@
  * | `core/Interval` | |
  * | `flow/Map`, `flow/Filter`, `flow/Batch`, `flow/Throttle` | |
  * | `flow/Counter` | `packets/Counter` |
+ * | `flow/Switch`, `flow/Change`, `flow/Window`, `flow/Join` | |
  * | `json/Parse`, `json/Stringify` | |
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
+ * | `csv/Parse`, `csv/Stringify` | |
+ * | `text/Template` | |
+ * | `core/Schedule` | |
+ * | `exec/Run` | |
+ * | `fs/Tail` | |
+ * | `http/In`, `http/Response`, `http/Request` | |
  * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
@@ -60,6 +68,40 @@ export {
   type ExpressionBudget,
 } from "../expr/mod.ts";
 export {
+  type ChangeOperation,
+  type ChangeOperator,
+  type ChangeRules,
+  FlowChange,
+  flowChange,
+  parseChangeRules,
+} from "./flow_change.ts";
+export {
+  FlowSwitch,
+  flowSwitch,
+  parseSwitchRules,
+  SWITCH_OPERATORS,
+  SWITCH_TYPES,
+  type SwitchOperator,
+  type SwitchRule,
+  type SwitchRules,
+} from "./flow_switch.ts";
+export {
+  FlowWindow,
+  flowWindow,
+  parseWindow,
+  type WindowOptions,
+  type WindowResult,
+  type WindowSpec,
+} from "./flow_window.ts";
+export {
+  FlowJoin,
+  flowJoin,
+  type JoinedParts,
+  type JoinOptions,
+  type JoinParts,
+  parseJoinParts,
+} from "./flow_join.ts";
+export {
   FsReadFile,
   fsReadFile,
   FsReadLines,
@@ -75,6 +117,25 @@ export {
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
 export {
+  HttpIn,
+  httpIn,
+  HttpResponse,
+  httpResponse,
+  toHttpResponse,
+} from "./http_in.ts";
+export {
+  type HttpInMessage,
+  HttpInRouter,
+  type HttpInRouteSpec,
+} from "./http_in_router.ts";
+export {
+  HttpRequest,
+  httpRequest,
+  type HttpRequestOptions,
+  type HttpResponseMessage,
+} from "./http_request.ts";
+export { HostAllowList } from "./http_hosts.ts";
+export {
   type MqttComponentOptions,
   MqttIn,
   mqttIn,
@@ -83,3 +144,39 @@ export {
   mqttOut,
 } from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  type DeadBand,
+  type DedupeMode,
+  FlowDedupe,
+  flowDedupe,
+  parseDeadBand,
+} from "./flow_dedupe.ts";
+export {
+  FlowTrigger,
+  flowTrigger,
+  type TriggerFirst,
+  type TriggerSecond,
+} from "./flow_trigger.ts";
+export {
+  type CsvBadRow,
+  type CsvMode,
+  CsvParse,
+  CsvRowsError,
+  CsvStringify,
+} from "./csv.ts";
+export {
+  compileTemplate,
+  renderTemplate,
+  type Template,
+  TextTemplate,
+} from "./text.ts";
+export {
+  CoreSchedule,
+  coreSchedule,
+  type Firing,
+  type ScheduleClock,
+  WALL_CLOCK,
+} from "./schedule.ts";
+export { ExecError, type ExecResult, ExecRun, execRun } from "./exec.ts";
+export { ExecAllowList } from "./exec_allow.ts";
+export { FsTail, fsTail } from "./fs_tail.ts";
