@@ -738,6 +738,21 @@ function report(
     );
     console.log("|---|---|---|---|---|---|");
     for (const l of targetLines) console.log(l);
+    for (const qos of [0, 1] as const) {
+      const ceiling = med(
+        ceilings.filter((w) => w.qos === qos),
+        (w) => w.inRate,
+      );
+      if (ceiling < 2 * TARGET[qos]) {
+        console.log(
+          `\nQoS ${qos}: the harness alone (no flow) carried ${
+            fmt(ceiling)
+          } readings/s; ${fmt(TARGET[qos])} out/s needs ${
+            fmt(2 * TARGET[qos])
+          } readings/s in, through a broker doing twice the work: the target cannot be shown on this machine as loaded now.`,
+        );
+      }
+    }
   }
   return summary;
 }
