@@ -113,6 +113,7 @@ queryable beside /metrics at /api/v1/query.`,
       ...LOG_SETTINGS,
       "--drain-timeout",
       ...HISTORY_SETTINGS,
+      "--allow-exec",
       "--components",
     ],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
@@ -134,7 +135,7 @@ valid, 1 when any has a problem, 2 when a file cannot be read. A file
 path a graph names must be under --data-dir (default ./data), as for
 weir serve and weir run. With --components, the operator's own
 components count as well.`,
-    settings: ["--data-dir", "--components"],
+    settings: ["--data-dir", "--components", "--allow-exec"],
     flags: [CONFIG_FLAG],
     examples: [
       "weir validate flows/sensors.fbp",

@@ -191,6 +191,7 @@ async function _runCommand(
   const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s),
+    exec: s.allowExec,
     httpIn,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"

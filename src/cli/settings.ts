@@ -17,6 +17,7 @@ import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
+import { ExecAllowList } from "../components/exec_allow.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -92,6 +93,11 @@ export interface Settings {
   stallThresholdMs: number;
   /** The bytes a flow's connections may buffer before its sources wait. Default 64 MiB. */
   flowBytesBudget: number;
+  /**
+   * The programs `exec/Run` may start, as absolute paths (names were looked
+   * up on `PATH` when the settings were read). Default none: off.
+   */
+  allowExec: string[];
   /**
    * The folder of the operator's own component modules (`.js`, `.ts`,
    * `.mjs`), loaded at start (see `components_dir.ts`). Default none.
@@ -390,6 +396,36 @@ function _patterns(value: unknown): string[] {
     }
   }
   return list as string[];
+}
+
+/**
+ * Programs `exec/Run` may start: `"jq,/usr/local/bin/report"` (flag,
+ * variable; the flag repeats) or a list in the file; each name is looked up
+ * on `PATH` now, each path must be an executable file.
+ */
+function _allowExec(value: unknown): string[] {
+  const list = typeof value === "string"
+    ? value.split(/[,\s]+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (
+    list === undefined || list.length === 0 ||
+    list.some((c) => typeof c !== "string" || c === "")
+  ) {
+    throw new TypeError(
+      "must be commands: names found on PATH or absolute paths (comma-separated in a flag or variable, a list in the file)",
+    );
+  }
+  try {
+    return [...ExecAllowList.resolve(list as string[]).paths];
+  } catch (e) {
+    throw new RangeError(
+      `must list programs that can run (names found on PATH, or absolute paths); ${
+        (e as Error).message.replace(/^Cannot allow command /, "")
+      }`,
+    );
+  }
 }
 
 /** The settings, in the order help lists them. */
@@ -693,6 +729,20 @@ export const SETTINGS: readonly SettingDef[] = [
     default: 64 * 2 ** 20,
     shownDefault: () => "64MiB",
     parse: _bytes,
+  },
+  {
+    key: "allowExec",
+    flag: "--allow-exec",
+    repeats: true,
+    example: "jq,/usr/local/bin/report",
+    arg: "<cmd[,cmd...]>",
+    env: "WEIR_ALLOW_EXEC",
+    fileKey: "allowExec",
+    help:
+      "programs exec/Run may start: names found on PATH or absolute paths (repeatable; none: exec/Run is off)",
+    default: [],
+    shownDefault: () => "none",
+    parse: _allowExec,
   },
   {
     key: "components",

@@ -26,6 +26,10 @@ import {
   FlowThrottle,
 } from "./flow.ts";
 import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
+import { fsTail } from "./fs_tail.ts";
+import { execRun } from "./exec.ts";
+import { ExecAllowList } from "./exec_allow.ts";
+import { CoreSchedule } from "./schedule.ts";
 import {
   FileSandbox,
   type FileSandboxOptions,
@@ -52,6 +56,12 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * come from). Default `console.log` of the line alone.
    */
   output?: OutputWriter;
+  /**
+   * The programs `exec/Run` may start: an {@linkcode ExecAllowList}, or
+   * names (looked up on `PATH` now) and absolute paths. Default none:
+   * `exec/Run` refuses every command at validation.
+   */
+  exec?: ExecAllowList | readonly string[];
   /**
    * The routes `http/In` serves and `http/Response` answers (the server
    * hands the same router to `flowApp`). Default none: a flow with
@@ -93,6 +103,9 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
   const files = options.files instanceof FileSandbox
     ? options.files
     : new FileSandbox(options.files);
+  const exec = options.exec instanceof ExecAllowList
+    ? options.exec
+    : ExecAllowList.resolve(options.exec ?? []);
   return new Registry()
     .register(CoreRepeat)
     .register(CoreDrop)
@@ -113,6 +126,9 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    .register(CoreSchedule)
+    .register(execRun(exec))
+    .register(sandboxedComponent(fsTail, files))
     .register(httpIn(options.httpIn))
     .register(httpResponse(options.httpIn))
     .register(httpRequest({ hosts: options.httpHosts }))

@@ -16,6 +16,9 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `core/Schedule` | |
+ * | `exec/Run` | |
+ * | `fs/Tail` | |
  * | `http/In`, `http/Response`, `http/Request` | |
  * | `mqtt/In`, `mqtt/Out` | |
  *
@@ -103,3 +106,13 @@ export {
   mqttOut,
 } from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  CoreSchedule,
+  coreSchedule,
+  type Firing,
+  type ScheduleClock,
+  WALL_CLOCK,
+} from "./schedule.ts";
+export { ExecError, type ExecResult, ExecRun, execRun } from "./exec.ts";
+export { ExecAllowList } from "./exec_allow.ts";
+export { FsTail, fsTail } from "./fs_tail.ts";

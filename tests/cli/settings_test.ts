@@ -72,6 +72,7 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     expressionMaxDepth: 1000,
     stallThresholdMs: 2000,
     flowBytesBudget: 64 * 2 ** 20,
+    allowExec: [],
     components: null,
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
