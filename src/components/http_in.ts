@@ -269,7 +269,7 @@ export function httpResponse(router?: HttpInRouter): Component {
       const id = msg !== null && typeof msg === "object"
         ? msg.requestId
         : undefined;
-      if (typeof id !== "string") {
+      if (typeof id !== "number") {
         throw new TypeError(
           "Cannot answer: the message has no requestId (keep the requestId of http/In's message in what reaches http/Response)",
         );
@@ -311,11 +311,11 @@ export function httpResponse(router?: HttpInRouter): Component {
  * import assert from "node:assert/strict";
  * import { toHttpResponse } from "./http_in.ts";
  *
- * const res = toHttpResponse({ requestId: "1", status: 201, headers: { "x-a": "1" }, body: { ok: true } });
+ * const res = toHttpResponse({ requestId: 1, status: 201, headers: { "x-a": "1" }, body: { ok: true } });
  * assert.equal(res.status, 201);
  * assert.equal(res.headers.get("content-type"), "application/json");
  * assert.equal(await res.text(), '{"ok":true}');
- * const echo = toHttpResponse({ requestId: "2", method: "POST", headers: { host: "x" }, body: "hi" });
+ * const echo = toHttpResponse({ requestId: 2, method: "POST", headers: { host: "x" }, body: "hi" });
  * assert.equal(echo.headers.get("host"), null);
  * assert.equal(await echo.text(), "hi");
  * ```

@@ -60,11 +60,11 @@ test("route patterns match whole segments, with parameters, a trailing * and an 
 });
 
 test("http/Response's answers: shaped, echo, plain fields, bytes, 204, custom content type", async () => {
-  let res = toHttpResponse({ requestId: "1", total: 3 });
+  let res = toHttpResponse({ requestId: 1, total: 3 });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { total: 3 });
   res = toHttpResponse({
-    requestId: "1",
+    requestId: 1,
     status: 201,
     headers: { "content-type": "text/csv", "x-n": 2 },
     body: "a,b\n",
@@ -72,23 +72,23 @@ test("http/Response's answers: shaped, echo, plain fields, bytes, 204, custom co
   assert.equal(res.headers.get("content-type"), "text/csv");
   assert.equal(res.headers.get("x-n"), "2");
   assert.equal(await res.text(), "a,b\n");
-  res = toHttpResponse({ requestId: "1", body: new Uint8Array([1, 2]) });
+  res = toHttpResponse({ requestId: 1, body: new Uint8Array([1, 2]) });
   assert.equal(res.headers.get("content-type"), "application/octet-stream");
-  res = toHttpResponse({ requestId: "1", status: 204, body: "ignored" });
+  res = toHttpResponse({ requestId: 1, status: 204, body: "ignored" });
   assert.equal(res.status, 204);
   assert.equal(await res.text(), "");
-  res = toHttpResponse({ requestId: "1", body: null });
+  res = toHttpResponse({ requestId: 1, body: null });
   assert.equal(await res.text(), "");
   assert.throws(
-    () => toHttpResponse({ requestId: "1", status: 99 }),
+    () => toHttpResponse({ requestId: 1, status: 99 }),
     /status must be an integer from 200 to 599/,
   );
   assert.throws(
-    () => toHttpResponse({ requestId: "1", headers: { "x-a": {} } }),
+    () => toHttpResponse({ requestId: 1, headers: { "x-a": {} } }),
     /header "x-a" must be a string or a number/,
   );
   assert.throws(
-    () => toHttpResponse({ requestId: "1", headers: { "bad name": "x" } }),
+    () => toHttpResponse({ requestId: 1, headers: { "bad name": "x" } }),
     /is not a valid header/,
   );
 });
