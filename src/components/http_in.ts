@@ -274,16 +274,11 @@ export function httpResponse(router?: HttpInRouter): Component {
           "Cannot answer: the message has no requestId (keep the requestId of http/In's message in what reaches http/Response)",
         );
       }
-      if (router === undefined || !router.waiting(ctx.network, id)) {
-        throw new Error(
-          `Cannot answer request ${id}: it no longer waits (it timed out, was answered already, or is not this flow's)`,
-        );
-      }
       let response: Response;
       try {
         response = toHttpResponse(msg);
       } catch (e) {
-        router.respond(
+        router?.respond(
           ctx.network,
           id,
           _httpInError(
@@ -295,7 +290,11 @@ export function httpResponse(router?: HttpInRouter): Component {
           `Cannot answer request ${id}: ${(e as Error).message}`,
         );
       }
-      router.respond(ctx.network, id, response);
+      if (router === undefined || !router.respond(ctx.network, id, response)) {
+        throw new Error(
+          `Cannot answer request ${id}: it no longer waits (it timed out, was answered already, or is not this flow's)`,
+        );
+      }
     },
   });
 }
