@@ -256,6 +256,46 @@ export async function loadComponents(
   }));
 }
 
+/**
+ * The paths among `dir` and `files` that users other than the owner and
+ * group may write (mode `o+w`, without the sticky bit for a folder): anyone
+ * on the machine could then put code into weir's process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { writableByOthers } from "./components_dir.ts";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "weir-doc-"));
+ * writeFileSync(join(dir, "a.ts"), "");
+ * chmodSync(join(dir, "a.ts"), 0o666);
+ * assert.deepEqual(writableByOthers(dir, [join(dir, "a.ts")]), [join(dir, "a.ts")]);
+ * chmodSync(join(dir, "a.ts"), 0o644);
+ * assert.deepEqual(writableByOthers(dir, [join(dir, "a.ts")]), []);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function writableByOthers(dir: string, files: string[]): string[] {
+  const out: string[] = [];
+  for (const path of [resolve(dir), ...files]) {
+    try {
+      const mode = statSync(path).mode;
+      // A sticky folder (/tmp) lets others add files but not replace ours.
+      if (
+        (mode & 0o002) !== 0 && (path !== resolve(dir) || (mode & 0o1000) === 0)
+      ) {
+        out.push(path);
+      }
+    } catch {
+      // Gone meanwhile: the import reports it.
+    }
+  }
+  return out;
+}
+
 /** Bun's runtime plugin API, the part used here. */
 interface _BunPlugins {
   plugin(plugin: {

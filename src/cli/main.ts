@@ -25,6 +25,7 @@ import {
   ComponentModuleError,
   loadComponents,
   type LoadedModule,
+  writableByOthers,
 } from "./components_dir.ts";
 import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
@@ -205,9 +206,11 @@ async function _runCommand(
       : {}),
   });
   // Into the registry the flows use: the same sandbox and expression budget.
+  const loadStart = performance.now();
   const loaded = s.components === null
     ? []
     : await _loadComponents(s.components, registry);
+  const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
@@ -226,6 +229,14 @@ async function _runCommand(
     });
   }
   if (s.components !== null) {
+    for (
+      const path of writableByOthers(s.components, loaded.map((m) => m.file))
+    ) {
+      log.warn(
+        `${path} is writable by every user: anyone on this machine can put code into weir through --components; chmod o-w it`,
+        { path },
+      );
+    }
     const names = loaded.flatMap((m) => m.components);
     log.info(
       `loaded ${names.length} component${
@@ -233,7 +244,7 @@ async function _runCommand(
       } from ${loaded.length} module${
         loaded.length === 1 ? "" : "s"
       } in ${s.components}`,
-      { components: names.join(" "), dir: s.components },
+      { components: names.join(" "), dir: s.components, ms: loadMs },
     );
   }
   const metricsFlag = parsed.flags["--metrics"]?.at(-1);

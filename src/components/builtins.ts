@@ -25,6 +25,10 @@ import {
   flowMap,
   FlowThrottle,
 } from "./flow.ts";
+import { FlowSwitch, flowSwitch } from "./flow_switch.ts";
+import { FlowChange, flowChange } from "./flow_change.ts";
+import { FlowWindow, flowWindow } from "./flow_window.ts";
+import { FlowJoin, flowJoin } from "./flow_join.ts";
 import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
 import { fsTail } from "./fs_tail.ts";
 import { execRun } from "./exec.ts";
@@ -41,6 +45,10 @@ import type { HttpInRouter } from "./http_in_router.ts";
 import { httpRequest } from "./http_request.ts";
 import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
+import { FlowDedupe, flowDedupe } from "./flow_dedupe.ts";
+import { FlowTrigger, flowTrigger } from "./flow_trigger.ts";
+import { CsvParse, CsvStringify } from "./csv.ts";
+import { TextTemplate } from "./text.ts";
 
 /** Options of {@linkcode builtins}. */
 export interface BuiltinsOptions extends ExpressionComponentOptions {
@@ -116,12 +124,21 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(CoreInterval)
     .register(custom ? flowMap(options) : FlowMap)
     .register(custom ? flowFilter(options) : FlowFilter)
+    .register(custom ? flowSwitch(options) : FlowSwitch)
+    .register(custom ? flowChange(options) : FlowChange)
+    .register(custom ? flowWindow(options) : FlowWindow)
+    .register(custom ? flowJoin(options) : FlowJoin)
     .register(FlowBatch)
     .register(FlowThrottle)
     .register(FlowCounter, "packets/Counter")
     .register(JsonParse)
     .register(JsonStringify)
     .register(StringsSplit, "strings/SplitStr")
+    .register(custom ? flowDedupe(options) : FlowDedupe)
+    .register(custom ? flowTrigger(options) : FlowTrigger)
+    .register(CsvParse)
+    .register(CsvStringify)
+    .register(TextTemplate)
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))

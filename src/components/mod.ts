@@ -12,10 +12,14 @@
  * | `core/Interval` | |
  * | `flow/Map`, `flow/Filter`, `flow/Batch`, `flow/Throttle` | |
  * | `flow/Counter` | `packets/Counter` |
+ * | `flow/Switch`, `flow/Change`, `flow/Window`, `flow/Join` | |
  * | `json/Parse`, `json/Stringify` | |
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
+ * | `csv/Parse`, `csv/Stringify` | |
+ * | `text/Template` | |
  * | `core/Schedule` | |
  * | `exec/Run` | |
  * | `fs/Tail` | |
@@ -64,6 +68,40 @@ export {
   type ExpressionBudget,
 } from "../expr/mod.ts";
 export {
+  type ChangeOperation,
+  type ChangeOperator,
+  type ChangeRules,
+  FlowChange,
+  flowChange,
+  parseChangeRules,
+} from "./flow_change.ts";
+export {
+  FlowSwitch,
+  flowSwitch,
+  parseSwitchRules,
+  SWITCH_OPERATORS,
+  SWITCH_TYPES,
+  type SwitchOperator,
+  type SwitchRule,
+  type SwitchRules,
+} from "./flow_switch.ts";
+export {
+  FlowWindow,
+  flowWindow,
+  parseWindow,
+  type WindowOptions,
+  type WindowResult,
+  type WindowSpec,
+} from "./flow_window.ts";
+export {
+  FlowJoin,
+  flowJoin,
+  type JoinedParts,
+  type JoinOptions,
+  type JoinParts,
+  parseJoinParts,
+} from "./flow_join.ts";
+export {
   FsReadFile,
   fsReadFile,
   FsReadLines,
@@ -106,6 +144,32 @@ export {
   mqttOut,
 } from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  type DeadBand,
+  type DedupeMode,
+  FlowDedupe,
+  flowDedupe,
+  parseDeadBand,
+} from "./flow_dedupe.ts";
+export {
+  FlowTrigger,
+  flowTrigger,
+  type TriggerFirst,
+  type TriggerSecond,
+} from "./flow_trigger.ts";
+export {
+  type CsvBadRow,
+  type CsvMode,
+  CsvParse,
+  CsvRowsError,
+  CsvStringify,
+} from "./csv.ts";
+export {
+  compileTemplate,
+  renderTemplate,
+  type Template,
+  TextTemplate,
+} from "./text.ts";
 export {
   CoreSchedule,
   coreSchedule,

@@ -308,14 +308,16 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
           'The IANA time zone the cron expression reads its times in, e.g. "Europe/Berlin" (default the host\'s); daylight saving time is followed.',
       },
       every: {
-        type: "string",
+        // A string ("5m") or a number of ms: "any", so that both pass the
+        // IIP type check and the parser decides.
+        type: "any",
         control: true,
         parse: _every,
         description:
           'A period aligned to the clock (UTC): "5m" fires at :00, :05, :10, ...; ms, or a number with ms, s, m, h or d. Give cron or every.',
       },
       offset: {
-        type: "string",
+        type: "any",
         control: true,
         default: 0,
         parse: _offset,

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
-import { cli } from "./_weir.ts";
+import { cli, startServeInTemp } from "./_weir.ts";
 
 function inTemp(fn: (dir: string) => Promise<void> | void) {
   return async () => {
@@ -121,4 +121,50 @@ Run out -> in Pick out -> in Write
       ),
     );
   }),
+);
+
+test(
+  "weir serve: a posted flow with exec/Run is refused unless --allow-exec lists its command",
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    const post = (url: string, text: string) =>
+      fetch(`${url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "text/vnd.fbp" },
+        body: text,
+      });
+    const flow = (name: string, command: string) =>
+      `# @name ${name}\n'${command}' -> command R(exec/Run) out -> in D(core/Drop)\n'x' -> in R\n`;
+    const off = await startServeInTemp("weir-exec-off-");
+    try {
+      const res = await post(off.url, flow("echo", "echo"));
+      const body = await res.text();
+      assert.equal(res.status, 400, body);
+      assert.match(
+        body,
+        /running commands is off on this server; the operator allows commands with --allow-exec/,
+      );
+    } finally {
+      off.close();
+    }
+    const on = await startServeInTemp("weir-exec-on-", [
+      "--allow-exec",
+      "/bin/echo",
+    ]);
+    try {
+      const refused = await post(on.url, flow("rm", "rm"));
+      const body = await refused.text();
+      assert.equal(refused.status, 400, body);
+      assert.match(
+        body,
+        /command \\"rm\\" is not allowed; the server allows: \\"\/bin\/echo\\"/,
+      );
+      const accepted = await post(on.url, flow("echo", "echo"));
+      assert.ok(accepted.status < 300, await accepted.text());
+    } finally {
+      on.close();
+    }
+  },
 );

@@ -280,12 +280,20 @@ export const NAMES = [
   "core/Output",
   "core/Repeat",
   "core/Schedule",
+  "csv/Parse",
+  "csv/Stringify",
   "exec/Run",
   "flow/Batch",
+  "flow/Change",
   "flow/Counter",
+  "flow/Dedupe",
   "flow/Filter",
+  "flow/Join",
   "flow/Map",
+  "flow/Switch",
   "flow/Throttle",
+  "flow/Trigger",
+  "flow/Window",
   "fs/ReadFile",
   "fs/ReadLines",
   "fs/Tail",
@@ -298,6 +306,7 @@ export const NAMES = [
   "mqtt/In",
   "mqtt/Out",
   "strings/Split",
+  "text/Template",
 ];
 
 /**

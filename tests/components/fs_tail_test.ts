@@ -372,3 +372,27 @@ test("fs/Tail fails on a line longer than maxLineLength", TIMEOUT, async () => {
     );
   });
 });
+
+test(
+  "fs/Tail learns of new lines from fs.watch, without waiting for a poll",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "app.log");
+      writeFileSync(file, "");
+      // No poll within the test: only an fs.watch event can wake it.
+      const tail = await startTail(dir, "app.log", { pollInterval: 3_600_000 });
+      await tail.waiting();
+      appendFileSync(file, "watched\n");
+      await until(() => tail.lines.length === 1, "the line arrived");
+      renameSync(file, join(dir, "app.log.1"));
+      writeFileSync(file, "rotated\n");
+      await until(
+        () => tail.lines.length === 2,
+        "the rotated file's line arrived",
+      );
+      await tail.stop();
+      assert.deepEqual(tail.lines, ["watched", "rotated"]);
+    });
+  },
+);

@@ -25,6 +25,7 @@ import {
   deferred,
   finishedWithin,
   runComponent,
+  until,
   watchTimers,
 } from "./_helpers.ts";
 
@@ -289,7 +290,7 @@ test("core/Schedule stops at once when the network stops, leaving no timer", asy
   try {
     await net.start();
     // Its wait for the next hour is armed (10 s at a time, checking the clock).
-    assert.ok(timers.live().includes(10_000));
+    await until(() => timers.live().includes(10_000), "the wait is armed");
     await net.stop();
     assert.equal(await finishedWithin(net, 1000), "stopped");
     assert.ok(!timers.live().includes(10_000));
@@ -385,4 +386,15 @@ test("a bad every or offset is a validation problem", () => {
     () => CoreSchedule.inPorts.offset.parse!(-5),
     /offset of 0 or more/,
   );
+});
+
+test("core/Schedule takes every and offset as numbers of ms in a JSON graph", () => {
+  const graph = JSON.stringify({
+    processes: { Tick: { component: "core/Schedule" } },
+    connections: [
+      { data: 300_000, tgt: { process: "Tick", port: "every" } },
+      { data: 1500, tgt: { process: "Tick", port: "offset" } },
+    ],
+  });
+  assert.deepEqual(validateGraph(loadGraph(graph), builtins()), []);
 });
