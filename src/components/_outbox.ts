@@ -85,6 +85,9 @@ export class _Outbox {
     }
     this.arm();
     const sent = this.#sendAll(outputs, 0);
+    // A timer that fires meanwhile waits too: its output must not overtake
+    // the rest of these sends.
+    if (sent !== undefined) this.#hold(sent);
     if (failure === undefined) return sent;
     if (sent !== undefined) {
       return sent.then(() => {
@@ -92,6 +95,22 @@ export class _Outbox {
       });
     }
     throw failure.error;
+  }
+
+  /**
+   * Makes later sends wait for `sent`; the activation it belongs to gets
+   * its failure, so the wait itself never rejects.
+   */
+  #hold(sent: Promise<void>): void {
+    const waiting: Promise<void> = sent.then(
+      () => {
+        if (this.#waiting === waiting) this.#waiting = undefined;
+      },
+      () => {
+        if (this.#waiting === waiting) this.#waiting = undefined;
+      },
+    );
+    this.#waiting = waiting;
   }
 
   /** (Re-)arms the timer for the hooks' next deadline; clears it when none. */

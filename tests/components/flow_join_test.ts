@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { problemsOf, runGraph } from "./_graph_helpers.ts";
-import { deferred, fakeContext } from "./_helpers.ts";
+import { deferred, fakeContext, until, watchTimers } from "./_helpers.ts";
+import { createNetwork } from "../../src/embed.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { flowJoin, type JoinedParts } from "../../src/components/flow_join.ts";
 import { builtins } from "../../src/components/mod.ts";
@@ -279,3 +280,38 @@ for (const [what, lines, message] of BAD) {
     assert.match(problems[0], message);
   });
 }
+
+test("flow/Window and flow/Join leave no timer behind when the network stops", async () => {
+  const timers = watchTimers();
+  try {
+    const Source = defineComponent({
+      name: "test/Hold",
+      description: "Sends two messages, then waits until stopped.",
+      outPorts: { out: {} },
+      async run(ctx) {
+        await ctx.send("out", { topic: "a", v: 1 });
+        await ctx.send("out", { topic: "a", v: 2 });
+        await new Promise((r) => ctx.signal.addEventListener("abort", r));
+      },
+    });
+    const net = createNetwork(
+      `Src(test/Hold) out -> in W(flow/Window) out -> in D(core/Drop)
+Src out -> in J(flow/Join) out -> in D2(core/Drop)
+'1h' -> window W
+'v' -> value W
+'["a", "b"]' -> parts J
+'2h' -> timeout J`,
+      { registry: builtins().register(Source) },
+    );
+    await net.start();
+    await until(
+      () => timers.live().filter((ms) => ms >= 60_000).length === 2,
+      "the window's end and the group's timeout are both armed",
+    );
+    await net.stop();
+    assert.deepEqual(timers.live().filter((ms) => ms >= 60_000), []);
+    assert.deepEqual(timers.escaped, []);
+  } finally {
+    timers.restore();
+  }
+});
