@@ -159,6 +159,18 @@ test(
   },
 );
 
+test("flow/Trigger takes a key expression left to the jsonata package (asynchronous)", async () => {
+  const m = (k: string, n: number) => ({ k, n });
+  const { out } = await trigger(
+    [["in", m("x", 1)], ["in", m("x", 2)], ["in", m("y", 3)]],
+    `'50ms' -> duration T
+     '{"a": $k := k, "b": $k}.a' -> key T
+     'message' -> first T
+     'nothing' -> second T`,
+  );
+  assert.deepEqual(out, [m("x", 1), m("y", 3)]);
+});
+
 test("flow/Trigger cancels the oldest trigger beyond maxKeys, and counts it", async () => {
   const { out, net } = await trigger(
     [["in", "x"], ["in", "y"], ["in", "z"]],
