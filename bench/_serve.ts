@@ -158,6 +158,8 @@ export function wrk(
     threads?: number;
     connections?: number;
     latency?: boolean;
+    /** A wrk Lua script (`-s`), e.g. one that posts a body. */
+    script?: string;
   },
 ): WrkResult {
   const r = spawnSync("taskset", [
@@ -168,6 +170,7 @@ export function wrk(
     `-c${options.connections ?? 32}`,
     `-d${options.seconds}s`,
     ...(options.latency ? ["--latency"] : []),
+    ...(options.script !== undefined ? ["-s", options.script] : []),
     url,
   ], { encoding: "utf8" });
   const out = r.stdout ?? "";

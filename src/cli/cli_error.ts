@@ -12,12 +12,23 @@ export class CliError extends Error {
   readonly code: number;
   /** The command whose help the hint points to, if any. */
   readonly command?: string;
+  /**
+   * Whether a usage failure is followed by the hint to read the command's
+   * help: not when the help would not help (a bad component module).
+   */
+  readonly hint: boolean;
 
   /** Creates the error. */
-  constructor(message: string, code: number, command?: string) {
+  constructor(
+    message: string,
+    code: number,
+    command?: string,
+    options: { hint?: boolean } = {},
+  ) {
     super(message);
     this.code = code;
     if (command !== undefined) this.command = command;
+    this.hint = options.hint ?? true;
   }
 }
 

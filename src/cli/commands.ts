@@ -94,6 +94,7 @@ into <data-dir>/history and answers PromQL at /api/v1/query and
       "WEIR_TOKEN=$(openssl rand -hex 32) weir serve --host 0.0.0.0 --db /var/lib/weir/flows.db",
       "weir serve --config /etc/weir/weir.json --log-level debug",
       "weir serve --data-dir /var/lib/weir --history-exclude '.*_bucket'",
+      "weir serve --components /etc/weir/components flows/scaled.fbp",
     ],
   },
   {
@@ -112,26 +113,30 @@ queryable beside /metrics at /api/v1/query.`,
       ...LOG_SETTINGS,
       "--drain-timeout",
       ...HISTORY_SETTINGS,
+      "--allow-exec",
+      "--components",
     ],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
       "weir run flows/etl.fbp",
+      "weir run --components ./components flows/scaled.fbp",
       "weir run flows/sensors.fbp --metrics 127.0.0.1:9464",
       "weir run flows/import.json --drain-timeout 30s --log-format json",
     ],
   },
   {
     name: "validate",
-    usage: "weir validate <graph...>",
+    usage: "weir validate [options] <graph...>",
     summary: "check graphs without running them",
     about:
       `Checks each graph (.fbp or .json) against the component catalogue and
 prints every problem as file:line:col: message. Exits 0 when all are
 valid, 1 when any has a problem, 2 when a file cannot be read. A file
 path a graph names must be under --data-dir (default ./data), as for
-weir serve and weir run.`,
-    settings: ["--data-dir"],
-    flags: [],
+weir serve and weir run. With --components, the operator's own
+components count as well.`,
+    settings: ["--data-dir", "--components", "--allow-exec"],
+    flags: [CONFIG_FLAG],
     examples: [
       "weir validate flows/sensors.fbp",
       "weir validate flows/*.fbp flows/*.json",
@@ -139,14 +144,19 @@ weir serve and weir run.`,
   },
   {
     name: "components",
-    usage: "weir components",
-    summary: "list the built-in components and their ports",
+    usage: "weir components [options]",
+    summary: "list the components, their origin and their ports",
     about:
-      `Lists every built-in component: its name (and aliases), what it does,
-and its in- and out-ports with their types.`,
-    settings: [],
-    flags: [],
-    examples: ["weir components", "weir components | grep -A8 '^flow/Map'"],
+      `Lists every component: its name (and aliases), what it does, its origin
+(built-in, or the module file of an operator's component loaded with
+--components) and its in- and out-ports with their types.`,
+    settings: ["--components"],
+    flags: [CONFIG_FLAG],
+    examples: [
+      "weir components",
+      "weir components | grep -A8 '^flow/Map'",
+      "weir components --components /etc/weir/components",
+    ],
   },
   {
     name: "version",

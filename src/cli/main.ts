@@ -15,12 +15,17 @@
  * @module
  */
 import process from "node:process";
-import { builtins } from "../components/mod.ts";
+import { builtins, HttpInRouter } from "../components/mod.ts";
 import { fileSandbox } from "./file_sandbox_setup.ts";
 import type { Registry } from "../engine/registry.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import { CliError, fail } from "./cli_error.ts";
+import {
+  ComponentModuleError,
+  loadComponents,
+  type LoadedModule,
+} from "./components_dir.ts";
 import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
 import { createLogger, resolveLogFormat } from "./log.ts";
@@ -45,6 +50,20 @@ function _readGraphText(file: string): string {
   return readText(file, (why) => fail(`cannot read "${file}": ${why}`));
 }
 
+/** Loads the operator's components into `registry`; a bad module exits 2. */
+async function _loadComponents(
+  dir: string,
+  registry: Registry,
+): Promise<LoadedModule[]> {
+  try {
+    return await loadComponents(dir, registry);
+  } catch (e) {
+    if (!(e instanceof ComponentModuleError)) throw e;
+    // The file and the reason say it all: --help would not help.
+    throw new CliError(e.message, 2, undefined, { hint: false });
+  }
+}
+
 function _listComponents(registry: Registry): void {
   for (const c of registry.components()) {
     const aliases = registry.aliasesOf(c.name);
@@ -52,6 +71,7 @@ function _listComponents(registry: Registry): void {
       `${c.name}${aliases.length ? ` (also ${aliases.join(", ")})` : ""}`,
     );
     console.log(`  ${c.description}`);
+    console.log(`  origin: ${registry.originOf(c.name)}`);
     for (const [name, p] of Object.entries(c.inPorts)) {
       console.log(
         `  in  ${name}: ${p.type}${p.control ? ", control" : ""}${
@@ -128,7 +148,7 @@ export async function main(
     return await _runCommand(command, parsed, options);
   } catch (e) {
     if (e instanceof CliError && e.command === undefined && e.code === 2) {
-      throw new CliError(e.message, e.code, command.name);
+      throw new CliError(e.message, e.code, command.name, { hint: e.hint });
     }
     throw e;
   }
@@ -141,10 +161,8 @@ async function _runCommand(
 ): Promise<number> {
   const params = parsed.positional;
   let registry = builtins();
-  if (command.name === "components") {
-    if (params.length > 0) fail("components takes no arguments");
-    _listComponents(registry);
-    return 0;
+  if (command.name === "components" && params.length > 0) {
+    fail("components takes no arguments");
   }
   let resolved: ResolvedSettings;
   try {
@@ -160,12 +178,21 @@ async function _runCommand(
     throw e;
   }
   const s = resolved.settings;
+  if (command.name === "components") {
+    if (s.components !== null) await _loadComponents(s.components, registry);
+    _listComponents(registry);
+    return 0;
+  }
   const logFormat = resolveLogFormat(
     s.logFormat,
     options.isTerminal ?? process.stderr.isTTY === true,
   );
+  // The routes flows serve with http/In: the server answers them.
+  const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s),
+    exec: s.allowExec,
+    httpIn,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {
@@ -177,6 +204,12 @@ async function _runCommand(
       }
       : {}),
   });
+  // Into the registry the flows use: the same sandbox and expression budget.
+  const loadStart = performance.now();
+  const loaded = s.components === null
+    ? []
+    : await _loadComponents(s.components, registry);
+  const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") return _validateFiles(params, registry);
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
@@ -193,6 +226,17 @@ async function _runCommand(
       setting: def.key,
       source: resolved.sources[def.key],
     });
+  }
+  if (s.components !== null) {
+    const names = loaded.flatMap((m) => m.components);
+    log.info(
+      `loaded ${names.length} component${
+        names.length === 1 ? "" : "s"
+      } from ${loaded.length} module${
+        loaded.length === 1 ? "" : "s"
+      } in ${s.components}`,
+      { components: names.join(" "), dir: s.components, ms: loadMs },
+    );
   }
   const metricsFlag = parsed.flags["--metrics"]?.at(-1);
   const metricsAt: MetricsAddress | undefined =
@@ -252,6 +296,7 @@ async function _runCommand(
         safeMode: s.safeMode,
         files: params,
         registry,
+        httpIn,
         log,
         logFormat,
         stallThresholdMs: s.stallThresholdMs,
@@ -276,7 +321,7 @@ async function _run(): Promise<never> {
   } catch (e) {
     if (e instanceof CliError) {
       console.error(`weir: ${e.message}`);
-      if (e.code === 2) {
+      if (e.code === 2 && e.hint) {
         console.error(
           `Run 'weir ${e.command ? `${e.command} ` : ""}--help' for usage.`,
         );

@@ -8,6 +8,7 @@
  */
 import { basename } from "node:path";
 import type { Registry } from "../engine/registry.ts";
+import type { HttpInRouter } from "../components/http_in_router.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import type { Graph } from "../graph/graph.ts";
 import { type GraphFormat, loadGraph } from "../graph/load_graph.ts";
@@ -55,6 +56,8 @@ export interface ServeCommandOptions {
   history?: HistoryOptions | null;
   /** The component catalogue. */
   registry: Registry;
+  /** The router `registry`'s `http/In` serves through; served under `/in/`. */
+  httpIn?: HttpInRouter;
   /** The operator's log. */
   log: Logger;
   /**
@@ -257,6 +260,7 @@ export async function startServer(
     flows,
     metrics,
     components: options.registry,
+    httpIn: options.httpIn,
     access,
     clientAddress: (request, env) => server.remoteAddress(request, env),
     signal: streams.signal,

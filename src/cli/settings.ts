@@ -17,6 +17,7 @@ import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
+import { ExecAllowList } from "../components/exec_allow.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -92,6 +93,16 @@ export interface Settings {
   stallThresholdMs: number;
   /** The bytes a flow's connections may buffer before its sources wait. Default 64 MiB. */
   flowBytesBudget: number;
+  /**
+   * The programs `exec/Run` may start, as absolute paths (names were looked
+   * up on `PATH` when the settings were read). Default none: off.
+   */
+  allowExec: string[];
+  /**
+   * The folder of the operator's own component modules (`.js`, `.ts`,
+   * `.mjs`), loaded at start (see `components_dir.ts`). Default none.
+   */
+  components: string | null;
 }
 
 /** Where a setting came from. */
@@ -387,6 +398,36 @@ function _patterns(value: unknown): string[] {
   return list as string[];
 }
 
+/**
+ * Programs `exec/Run` may start: `"jq,/usr/local/bin/report"` (flag,
+ * variable; the flag repeats) or a list in the file; each name is looked up
+ * on `PATH` now, each path must be an executable file.
+ */
+function _allowExec(value: unknown): string[] {
+  const list = typeof value === "string"
+    ? value.split(/[,\s]+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (
+    list === undefined || list.length === 0 ||
+    list.some((c) => typeof c !== "string" || c === "")
+  ) {
+    throw new TypeError(
+      "must be commands: names found on PATH or absolute paths (comma-separated in a flag or variable, a list in the file)",
+    );
+  }
+  try {
+    return [...ExecAllowList.resolve(list as string[]).paths];
+  } catch (e) {
+    throw new RangeError(
+      `must list programs that can run (names found on PATH, or absolute paths); ${
+        (e as Error).message.replace(/^Cannot allow command /, "")
+      }`,
+    );
+  }
+}
+
 /** The settings, in the order help lists them. */
 export const SETTINGS: readonly SettingDef[] = [
   {
@@ -430,7 +471,7 @@ export const SETTINGS: readonly SettingDef[] = [
     env: "WEIR_TOKEN",
     fileKey: "tokens",
     help:
-      "accept this bearer token (repeatable; scopes read,write,metrics, all when left out)",
+      "accept this bearer token (repeatable; scopes read,write,metrics,in, all when left out)",
     default: [],
     parse: _tokens,
   },
@@ -689,6 +730,33 @@ export const SETTINGS: readonly SettingDef[] = [
     shownDefault: () => "64MiB",
     parse: _bytes,
   },
+  {
+    key: "allowExec",
+    flag: "--allow-exec",
+    repeats: true,
+    example: "jq,/usr/local/bin/report",
+    arg: "<cmd[,cmd...]>",
+    env: "WEIR_ALLOW_EXEC",
+    fileKey: "allowExec",
+    help:
+      "programs exec/Run may start: names found on PATH or absolute paths (repeatable; none: exec/Run is off)",
+    default: [],
+    shownDefault: () => "none",
+    parse: _allowExec,
+  },
+  {
+    key: "components",
+    flag: "--components",
+    example: "/etc/weir/components",
+    arg: "<dir>",
+    env: "WEIR_COMPONENTS",
+    fileKey: "components",
+    help:
+      "load the operator's own components: every .js, .ts and .mjs module in this folder (not its subfolders)",
+    default: null,
+    shownDefault: () => "none",
+    parse: (v) => _string(v, "a folder path"),
+  },
 ];
 
 /** The variable that names the config file. */
@@ -700,8 +768,9 @@ const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
 /**
  * Resolves the settings: `flags` (raw values by flag, repeated flags in
  * order), then `env`, then the config file (`--config` in `flags`, else
- * `WEIR_CONFIG`), then the defaults. A relative `db` or `tokenFile` path in
- * the config file is taken from the file's folder. With `only`, the other settings
+ * `WEIR_CONFIG`), then the defaults. A relative `db`, `tokenFile`,
+ * `dataDir` or `components` path in the config file is taken from the
+ * file's folder. With `only`, the other settings
  * keep their defaults and their variables and keys are not read (a command
  * is not stopped by a bad value it would not use). Throws a
  * {@linkcode SettingsError} naming the bad value's origin.
@@ -770,6 +839,12 @@ export function resolveSettings(
   }
   if (sources.dataDir === "file" && configFile !== undefined) {
     settings.dataDir = resolve(dirname(configFile), settings.dataDir as string);
+  }
+  if (sources.components === "file" && configFile !== undefined) {
+    settings.components = resolve(
+      dirname(configFile),
+      settings.components as string,
+    );
   }
   return {
     settings: settings as unknown as Settings,

@@ -26,13 +26,25 @@ import {
   FlowThrottle,
 } from "./flow.ts";
 import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
+import { fsTail } from "./fs_tail.ts";
+import { execRun } from "./exec.ts";
+import { ExecAllowList } from "./exec_allow.ts";
+import { CoreSchedule } from "./schedule.ts";
 import {
   FileSandbox,
   type FileSandboxOptions,
   sandboxedComponent,
 } from "./file_sandbox.ts";
 import { JsonParse, JsonStringify } from "./json.ts";
+import { httpIn, httpResponse } from "./http_in.ts";
+import type { HttpInRouter } from "./http_in_router.ts";
+import { httpRequest } from "./http_request.ts";
+import { MqttIn, MqttOut } from "./mqtt.ts";
 import { StringsSplit } from "./strings.ts";
+import { FlowDedupe, flowDedupe } from "./flow_dedupe.ts";
+import { FlowTrigger, flowTrigger } from "./flow_trigger.ts";
+import { CsvParse, CsvStringify } from "./csv.ts";
+import { TextTemplate } from "./text.ts";
 
 /** Options of {@linkcode builtins}. */
 export interface BuiltinsOptions extends ExpressionComponentOptions {
@@ -48,6 +60,24 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * come from). Default `console.log` of the line alone.
    */
   output?: OutputWriter;
+  /**
+   * The programs `exec/Run` may start: an {@linkcode ExecAllowList}, or
+   * names (looked up on `PATH` now) and absolute paths. Default none:
+   * `exec/Run` refuses every command at validation.
+   */
+  exec?: ExecAllowList | readonly string[];
+  /**
+   * The routes `http/In` serves and `http/Response` answers (the server
+   * hands the same router to `flowApp`). Default none: a flow with
+   * `http/In` then fails to start, saying this host serves no routes.
+   */
+  httpIn?: HttpInRouter;
+  /**
+   * The hosts `http/Request` may reach in every flow (the server's allow
+   * list, e.g. `["api.example.com", "*.corp.example"]`); a flow's
+   * `properties.allow.hosts` narrows it further. Default every host.
+   */
+  httpHosts?: readonly string[];
 }
 
 /**
@@ -77,6 +107,9 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
   const files = options.files instanceof FileSandbox
     ? options.files
     : new FileSandbox(options.files);
+  const exec = options.exec instanceof ExecAllowList
+    ? options.exec
+    : ExecAllowList.resolve(options.exec ?? []);
   return new Registry()
     .register(CoreRepeat)
     .register(CoreDrop)
@@ -93,8 +126,22 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(JsonParse)
     .register(JsonStringify)
     .register(StringsSplit, "strings/SplitStr")
+    .register(custom ? flowDedupe(options) : FlowDedupe)
+    .register(custom ? flowTrigger(options) : FlowTrigger)
+    .register(CsvParse)
+    .register(CsvStringify)
+    .register(TextTemplate)
     // Each narrows to a flow's allow list when its graph has one.
     .register(sandboxedComponent(fsReadLines, files))
     .register(sandboxedComponent(fsWriteLines, files))
-    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile");
+    .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
+    .register(CoreSchedule)
+    .register(execRun(exec))
+    .register(sandboxedComponent(fsTail, files))
+    .register(httpIn(options.httpIn))
+    .register(httpResponse(options.httpIn))
+    .register(httpRequest({ hosts: options.httpHosts }))
+    // Each narrows to a flow's allow.hosts when its graph has one.
+    .register(MqttIn)
+    .register(MqttOut);
 }

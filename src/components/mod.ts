@@ -16,6 +16,14 @@
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
  * | `fs/ReadFile` | `filesystem/ReadFile` |
+ * | `flow/Dedupe`, `flow/Trigger` (Node-RED's rbe and trigger) | |
+ * | `csv/Parse`, `csv/Stringify` | |
+ * | `text/Template` | |
+ * | `core/Schedule` | |
+ * | `exec/Run` | |
+ * | `fs/Tail` | |
+ * | `http/In`, `http/Response`, `http/Request` | |
+ * | `mqtt/In`, `mqtt/Out` | |
  *
  * `compileExpression` (re-exported from `src/expr/`) compiles the JSONata
  * expressions that `flow/Map` and `flow/Filter` take.
@@ -73,4 +81,67 @@ export {
   storagePaths,
 } from "./file_sandbox.ts";
 export { JsonParse, JsonStringify } from "./json.ts";
+export {
+  HttpIn,
+  httpIn,
+  HttpResponse,
+  httpResponse,
+  toHttpResponse,
+} from "./http_in.ts";
+export {
+  type HttpInMessage,
+  HttpInRouter,
+  type HttpInRouteSpec,
+} from "./http_in_router.ts";
+export {
+  HttpRequest,
+  httpRequest,
+  type HttpRequestOptions,
+  type HttpResponseMessage,
+} from "./http_request.ts";
+export { HostAllowList } from "./http_hosts.ts";
+export {
+  type MqttComponentOptions,
+  MqttIn,
+  mqttIn,
+  type MqttMessage,
+  MqttOut,
+  mqttOut,
+} from "./mqtt.ts";
 export { StringsSplit } from "./strings.ts";
+export {
+  type DeadBand,
+  type DedupeMode,
+  FlowDedupe,
+  flowDedupe,
+  parseDeadBand,
+} from "./flow_dedupe.ts";
+export {
+  FlowTrigger,
+  flowTrigger,
+  type TriggerFirst,
+  type TriggerSecond,
+} from "./flow_trigger.ts";
+export {
+  type CsvBadRow,
+  type CsvMode,
+  CsvParse,
+  CsvRowsError,
+  CsvStringify,
+} from "./csv.ts";
+export {
+  compileTemplate,
+  renderTemplate,
+  type Template,
+  TextTemplate,
+} from "./text.ts";
+export {
+  CoreSchedule,
+  coreSchedule,
+  type Firing,
+  type ScheduleClock,
+  WALL_CLOCK,
+} from "./schedule.ts";
+export { ExecError, type ExecResult, ExecRun, execRun } from "./exec.ts";
+export { ExecAllowList } from "./exec_allow.ts";
+export { FsTail, fsTail } from "./fs_tail.ts";

@@ -28,8 +28,8 @@ export interface FlowAllow {
    */
   hosts?: readonly string[];
   /**
-   * Programs (for an `exec` component to come). No built-in component runs
-   * a program yet, so nothing reads this list today.
+   * Programs, by name or absolute path, that `exec/Run` may start: within
+   * the server's own list (`--allow-exec`), never beyond it.
    */
   exec?: readonly string[];
 }

@@ -6,6 +6,9 @@
 import type { Component } from "./component.ts";
 import { sameMeter } from "./meters.ts";
 
+/** The origin of a component registered without one: weir's built-ins. */
+const BUILT_IN = "built-in";
+
 /**
  * Components by catalogue name. Built-ins are registered at build time, with
  * no file-system scan; an alias (e.g. NoFlo's `core/Output`) resolves to the
@@ -35,13 +38,50 @@ import { sameMeter } from "./meters.ts";
 export class Registry {
   #byName = new Map<string, Component>();
   #aliasOf = new Map<string, string>();
+  #originOf = new Map<string, string>();
 
   /** Registers a component under its name and any aliases; a taken name throws. */
   register(component: Component, ...aliases: string[]): this {
+    return this.registerFrom(BUILT_IN, component, ...aliases);
+  }
+
+  /**
+   * Registers a component as {@linkcode register} does, noting where it
+   * came from (say, the file of an operator's module), which
+   * {@linkcode originOf} tells. A taken name throws, naming both origins.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { defineComponent } from "./component.ts";
+   * import { Registry } from "./registry.ts";
+   *
+   * const Noop = defineComponent({ name: "my/Noop", description: "", process() {} });
+   * const registry = new Registry().registerFrom("/srv/ops/noop.ts", Noop);
+   * assert.equal(registry.originOf("my/Noop"), "/srv/ops/noop.ts");
+   * assert.throws(
+   *   () => registry.registerFrom("/srv/ops/other.ts", Noop),
+   *   /"my\/Noop" from \/srv\/ops\/other.ts: the name "my\/Noop" is taken by "my\/Noop" from \/srv\/ops\/noop.ts/,
+   * );
+   * ```
+   */
+  registerFrom(
+    origin: string,
+    component: Component,
+    ...aliases: string[]
+  ): this {
     for (const name of [component.name, ...aliases]) {
-      if (this.#byName.has(name)) {
+      const taken = this.#byName.get(name);
+      if (taken !== undefined) {
+        const was = this.originOf(taken.name);
         throw new Error(
-          `Cannot register component "${component.name}": the name "${name}" is taken`,
+          `Cannot register component "${component.name}"${
+            origin === BUILT_IN ? "" : ` from ${origin}`
+          }: the name "${name}" is taken by ${
+            was === BUILT_IN
+              ? `the built-in "${taken.name}"`
+              : `"${taken.name}" from ${was}`
+          }`,
         );
       }
     }
@@ -57,6 +97,7 @@ export class Registry {
       }
     }
     this.#byName.set(component.name, component);
+    if (origin !== BUILT_IN) this.#originOf.set(component.name, origin);
     for (const alias of aliases) {
       this.#byName.set(alias, component);
       this.#aliasOf.set(alias, component.name);
@@ -64,10 +105,23 @@ export class Registry {
     return this;
   }
 
-  /** Registers every component of another registry (aliases kept). */
+  /**
+   * Where a component (by name) came from, as given to
+   * {@linkcode registerFrom}; `"built-in"` for one registered with
+   * {@linkcode register} (weir's own, or an embedding app's).
+   */
+  originOf(name: string): string {
+    return this.#originOf.get(name) ?? BUILT_IN;
+  }
+
+  /** Registers every component of another registry (aliases and origins kept). */
   extend(other: Registry): this {
     for (const c of other.components()) {
-      this.register(c, ...other.aliasesOf(c.name));
+      this.registerFrom(
+        other.originOf(c.name),
+        c,
+        ...other.aliasesOf(c.name),
+      );
     }
     return this;
   }

@@ -1,6 +1,6 @@
 /**
  * Bearer-token access for the flow server: tokens with scopes (`read`,
- * `write`, `metrics`), compared in constant time, and the secure default
+ * `write`, `metrics`, `in`: the routes flows serve under `/in/`), compared in constant time, and the secure default
  * for a server reachable beyond loopback with no token configured.
  *
  * @module
@@ -12,10 +12,10 @@ import {
 } from "./failed_attempts.ts";
 
 /** What a token lets its holder do. */
-export type Scope = "read" | "write" | "metrics";
+export type Scope = "read" | "write" | "metrics" | "in";
 
 /** Every scope, in the order they are documented. */
-export const SCOPES: readonly Scope[] = ["read", "write", "metrics"];
+export const SCOPES: readonly Scope[] = ["read", "write", "metrics", "in"];
 
 /** A token and what it grants. */
 export interface TokenGrant {
@@ -89,7 +89,7 @@ export type AccessResult =
  * import { parseTokenSpec } from "./auth.ts";
  *
  * assert.deepEqual(parseTokenSpec("read,metrics:0123456789abcdef").scopes, ["read", "metrics"]);
- * assert.deepEqual(parseTokenSpec("0123456789abcdef").scopes, ["read", "write", "metrics"]);
+ * assert.deepEqual(parseTokenSpec("0123456789abcdef").scopes, ["read", "write", "metrics", "in"]);
  * assert.equal(parseTokenSpec("a1:0123456789abcdef").token, "a1:0123456789abcdef");
  * assert.throws(() => parseTokenSpec("Read:0123456789abcdef"), /unknown scope "Read"/);
  * ```

@@ -10,7 +10,8 @@ import { _json } from "./_response.ts";
 
 /**
  * The catalogue of `registry`, at the root of the returned app (mount it
- * at `/components`): every component with its aliases, description and
+ * at `/components`): every component with its aliases, description,
+ * origin (`"built-in"`, or the file of an operator's module) and
  * ports (name, type, and for in-ports whether required or control).
  * `middleware` (the access guard) runs first.
  *
@@ -25,6 +26,7 @@ import { _json } from "./_response.ts";
  * const { components } = await (await app.request("/components")).json();
  * const drop = components.find((k: { name: string }) => k.name === "core/Drop");
  * assert.equal(drop.inPorts[0].name, "in");
+ * assert.equal(drop.origin, "built-in");
  * ```
  */
 export function componentRoutes(
@@ -39,6 +41,7 @@ export function componentRoutes(
         name: k.name,
         aliases: registry.aliasesOf(k.name),
         description: k.description,
+        origin: registry.originOf(k.name),
         inPorts: Object.entries(k.inPorts).map(([name, p]) => ({
           name,
           type: p.type,

@@ -28,6 +28,8 @@ import { crossSiteCheck } from "./cross_site_guard.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
+import { httpInRoutes } from "./http_in_routes.ts";
+import type { HttpInRouter } from "../components/http_in_router.ts";
 import { hostCheck } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { queryRoutes } from "./query_routes.ts";
@@ -108,6 +110,13 @@ export interface FlowAppOptions {
    * behind the `read` scope. Default: none, and those paths answer 404.
    */
   history?: HistoryReader;
+  /**
+   * The routes flows serve with `http/In` (the router given to the
+   * components too: `builtins({ httpIn })`), answered under
+   * `/in/<flow>/<path>` behind the `in` scope. Default: none, and those
+   * paths answer 404.
+   */
+  httpIn?: HttpInRouter;
 }
 
 /** Default of {@linkcode FlowAppOptions.maxBodyBytes}: 1 MiB. */
@@ -215,6 +224,24 @@ export function flowApp(options: FlowAppOptions): Hono {
     // token is looked at (and never counts as a failed attempt).
     [...host, crossSiteCheck(), accessCheck(access, "auto", clientAddress)],
   );
+  if (options.httpIn !== undefined) {
+    // No cross-site check: a flow's routes are its own API, posted to by
+    // forms and webhooks; the `in` scope guards them.
+    _mountGuarded(
+      app,
+      "/",
+      httpInRoutes(options.httpIn, {
+        flowState: (id) => {
+          try {
+            return flows.get(id).state;
+          } catch {
+            return undefined;
+          }
+        },
+      }),
+      [...host, accessCheck(access, "in", clientAddress)],
+    );
+  }
   if (options.history !== undefined) {
     // The query API answers its own errors: joined with middleware.
     app.route(

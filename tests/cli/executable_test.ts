@@ -3,7 +3,11 @@
  * copied into an empty folder (so that nothing of the source tree is at
  * hand), started on a free port with a graph file, scraped, given a second
  * flow over the API, and stopped with SIGTERM: it exits 0 within the drain
- * timeout, and each file sink holds every message its source sent.
+ * timeout, and each file sink holds every message its source sent. And the
+ * operator's own component modules (`--components`), `.ts` and `.js`, which
+ * import `defineComponent` from `"weir"` though the executable has no
+ * `node_modules`: used by `weir run` and `weir serve`, listed with their
+ * origin, and a bad one refused in one line. One build for both tests.
  *
  * @module
  */
@@ -19,10 +23,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { compile } from "../../scripts/compile.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import { parseExposition, valueOf } from "../metrics/_exposition.ts";
+import { componentsDir, GRAPH } from "./_components.ts";
 import { assertEveryTick, killLeftovers, startServe } from "./_weir.ts";
 
 /** A fast source, a slower stage and a file: a backlog builds up. */
@@ -39,17 +44,37 @@ interface FlowStats {
   backlog: number;
 }
 
+/** The folder of the executable this file's tests share, once built. */
+let built: string | undefined;
+
+/**
+ * Copies the executable into `dir` (an empty folder, so that nothing of
+ * the source tree is at hand) and returns its path. The first call builds
+ * it (about 2 s, 117 MB): once for all the tests of this file.
+ */
+function executableIn(dir: string): string {
+  if (built === undefined) {
+    const build = mkdtempSync(join(tmpdir(), "weir-build-"));
+    built = build;
+    compile(join(build, "weir"));
+  }
+  const exe = join(dir, "weir");
+  copyFileSync(join(built, "weir"), exe);
+  return exe;
+}
+
+// Removed after this file's tests, whichever of them ran.
+after(() => {
+  if (built !== undefined) rmSync(built, { recursive: true, force: true });
+});
+
 test(
   "the single executable serves from an empty folder, passes promtool, takes a second flow, and drains every message at SIGTERM",
   { timeout: 180_000 },
   async () => {
-    const build = mkdtempSync(join(tmpdir(), "weir-build-"));
     const dir = mkdtempSync(join(tmpdir(), "weir-exe-"));
     try {
-      compile(join(build, "weir"));
-      const exe = join(dir, "weir");
-      copyFileSync(join(build, "weir"), exe);
-      rmSync(build, { recursive: true, force: true });
+      const exe = executableIn(dir);
 
       const version = spawnSync(exe, ["version"], {
         cwd: dir,
@@ -175,8 +200,89 @@ test(
       );
     } finally {
       killLeftovers();
-      rmSync(build, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "the single executable loads the operator's .ts and .js component modules: weir run, weir serve, weir components, and a bad module",
+  { timeout: 180_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-exe-ops-"));
+    const ops = componentsDir();
+    try {
+      const exe = executableIn(dir);
+      writeFileSync(join(dir, "scaled.fbp"), GRAPH);
+      const run = spawnSync(exe, ["run", "--components", ops, "scaled.fbp"], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(
+        run.stdout,
+        '{"value":0}\n{"value":10}\n{"value":20}\n',
+      );
+
+      const list = spawnSync(exe, ["components"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, WEIR_COMPONENTS: ops },
+      });
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(
+        list.stdout,
+        new RegExp(`^ops/Scale\\n.*\\n {2}origin: ${ops}/scale\\.ts$`, "m"),
+      );
+      assert.match(
+        list.stdout,
+        new RegExp(`^ops/Tag\\n.*\\n {2}origin: ${ops}/tag\\.js$`, "m"),
+      );
+      assert.match(list.stdout, /^core\/Output\n.*\n {2}origin: built-in$/m);
+
+      const w = await startServe([
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        ":memory:",
+        "--data-dir",
+        ".",
+        "--components",
+        ops,
+        "scaled.fbp",
+      ], { command: [exe, []], cwd: dir });
+      const catalogue = await (await fetch(`${w.url}/components`)).json() as {
+        components: { name: string; origin: string }[];
+      };
+      assert.equal(
+        catalogue.components.find((c) => c.name === "ops/Scale")?.origin,
+        join(ops, "scale.ts"),
+      );
+      for (
+        let i = 0;
+        i < 400 && !w.stdout().includes('{\\"value\\":20}');
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(w.stdout(), /"msg":"\{\\"value\\":20\}","flow":"scaled"/);
+      process.kill(w.child.pid!, "SIGTERM");
+      assert.equal((await w.exited).code, 0, w.log());
+
+      writeFileSync(join(ops, "zz_bad.ts"), "export const x = ;\n");
+      const bad = spawnSync(exe, ["serve", "--components", ops], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.equal(bad.status, 2);
+      assert.equal(
+        bad.stderr,
+        `weir: cannot load the component module "${ops}/zz_bad.ts": SyntaxError: Unexpected ; (line 1, column 18)\n`,
+      );
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(ops, { recursive: true, force: true });
     }
   },
 );

@@ -72,6 +72,8 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     expressionMaxDepth: 1000,
     stallThresholdMs: 2000,
     flowBytesBudget: 64 * 2 ** 20,
+    allowExec: [],
+    components: null,
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);
@@ -115,7 +117,7 @@ test("resolveSettings(): every --token counts; WEIR_TOKEN holds several, space-s
   let r = resolveSettings({}, { WEIR_TOKEN: `read:${TOKEN}  ${other}` });
   assert.deepEqual(r.settings.tokens, [
     { token: TOKEN, scopes: ["read"] },
-    { token: other, scopes: ["read", "write", "metrics"] },
+    { token: other, scopes: ["read", "write", "metrics", "in"] },
   ]);
   r = resolveSettings(
     { "--token": [`metrics:${TOKEN}`, other] },
@@ -261,7 +263,7 @@ test("resolveSettings() reads --token-file, WEIR_TOKEN_FILE or tokenFile: one to
     );
     const want = [
       { token: TOKEN, scopes: ["read"] },
-      { token: other, scopes: ["read", "write", "metrics"] },
+      { token: other, scopes: ["read", "write", "metrics", "in"] },
     ];
     let r = resolveSettings({ "--token-file": [file] }, {});
     assert.deepEqual(r.settings.fileTokens, want);

@@ -251,7 +251,7 @@ test(
         [
           ["serve", "--port", "0", "--db", ":memory:"],
           { WEIR_TOKEN: `Read:${secret}` },
-          /^weir: WEIR_TOKEN: unknown scope "Read"; scopes are read, write, metrics /,
+          /^weir: WEIR_TOKEN: unknown scope "Read"; scopes are read, write, metrics, in /,
         ],
         [
           [
@@ -264,12 +264,12 @@ test(
             `read,wirte:${secret}`,
           ],
           undefined,
-          /^weir: --token: unknown scope "wirte"; scopes are read, write, metrics /,
+          /^weir: --token: unknown scope "wirte"; scopes are read, write, metrics, in /,
         ],
         [
           ["serve", "--port", "0", "--db", ":memory:", "--token-file", bad],
           undefined,
-          /^weir: --token-file: ".*tokens" line 3: unknown scope "READ"; scopes are read, write, metrics /,
+          /^weir: --token-file: ".*tokens" line 3: unknown scope "READ"; scopes are read, write, metrics, in /,
         ],
         [
           ["serve", "--port", "0", "--db", ":memory:"],

@@ -45,3 +45,46 @@ test("closestName() finds the nearest candidate by edit distance", () => {
     "strings/SplitStr",
   );
 });
+
+test("Registry.registerFrom() keeps a component's origin; register() means built-in; extend() carries both", () => {
+  const mine = defineComponent({
+    name: "ops/Scale",
+    description: "",
+    inPorts: { in: {} },
+    process() {},
+  });
+  const r = new Registry().register(output()).registerFrom(
+    "/srv/ops/scale.ts",
+    mine,
+  );
+  assert.equal(r.originOf("ops/Scale"), "/srv/ops/scale.ts");
+  assert.equal(r.originOf("core/Output"), "built-in");
+  const copy = new Registry().extend(r);
+  assert.equal(copy.originOf("ops/Scale"), "/srv/ops/scale.ts");
+  assert.equal(copy.originOf("core/Output"), "built-in");
+});
+
+test("Registry.registerFrom() refuses a taken name, naming both origins", () => {
+  const r = new Registry().register(output(), "noflo/Output").registerFrom(
+    "/srv/ops/a.ts",
+    defineComponent({ name: "ops/A", description: "", process() {} }),
+  );
+  assert.throws(
+    () => r.registerFrom("/srv/ops/b.ts", output()),
+    {
+      message:
+        'Cannot register component "core/Output" from /srv/ops/b.ts: the name "core/Output" is taken by the built-in "core/Output"',
+    },
+  );
+  assert.throws(
+    () =>
+      r.registerFrom(
+        "/srv/ops/b.ts",
+        defineComponent({ name: "ops/A", description: "", process() {} }),
+      ),
+    {
+      message:
+        'Cannot register component "ops/A" from /srv/ops/b.ts: the name "ops/A" is taken by "ops/A" from /srv/ops/a.ts',
+    },
+  );
+});

@@ -10,7 +10,12 @@ test("parseTokenSpec() reads scopes:token, and a bare token grants every scope",
     token: T1,
     scopes: ["read", "metrics"],
   });
-  assert.deepEqual(parseTokenSpec(T1).scopes, ["read", "write", "metrics"]);
+  assert.deepEqual(parseTokenSpec(T1).scopes, [
+    "read",
+    "write",
+    "metrics",
+    "in",
+  ]);
   // A colon inside a token is part of the token (unless what precedes it
   // reads as scope names: a typo such as "raed:" is then an error).
   assert.equal(parseTokenSpec(`a1b2:${T1}`).token, `a1b2:${T1}`);
@@ -56,7 +61,7 @@ test("parseTokenSpec() refuses a scope typo instead of granting every scope, and
 test("parseTokenSpec(): a secret with a colon after a digit or symbol, or after written-out scopes, still works", () => {
   assert.deepEqual(parseTokenSpec(`s3cret:${T1}`), {
     token: `s3cret:${T1}`,
-    scopes: ["read", "write", "metrics"],
+    scopes: ["read", "write", "metrics", "in"],
   });
   assert.equal(parseTokenSpec(`x.y:${T1}`).token, `x.y:${T1}`);
   assert.deepEqual(parseTokenSpec(`read,write,metrics:abc:${T1}`), {

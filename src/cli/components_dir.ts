@@ -1,0 +1,354 @@
+/**
+ * The operator's own components (`--components DIR`): every `.js`, `.ts`
+ * and `.mjs` module directly in DIR (sorted by name; subfolders, `.d.ts`
+ * files and names starting with `.` or `_` are left for the modules to
+ * import as helpers) is imported at start, and every export of it that is
+ * a component made with `defineComponent` is registered, its file noted as
+ * its origin. A module that cannot be imported, or exports no component,
+ * or a component whose name is taken (by a built-in or another module's),
+ * stops the command with the file and one line saying why.
+ *
+ * A module gets weir's API by importing the bare specifier `"weir"` (the
+ * root module, `mod.ts`), the same way on every runtime weir runs on:
+ * - the single executable (Bun `--compile`) and the source on Bun: a Bun
+ *   runtime plugin serves `"weir"` as a virtual module holding the
+ *   already loaded root module, so nothing is looked up on disk (the
+ *   executable has no `node_modules`);
+ * - the source on Deno: `deno.json`'s import map maps `"weir"` to
+ *   `./mod.ts`, and an import map applies to every module of the process,
+ *   wherever its file is.
+ * Either way the module shares weir's instances (`END`, `ProcessError`):
+ * it does not get a second copy of the engine.
+ *
+ * The modules are code the operator trusts: they run in weir's process
+ * with its permissions, not in a flow's sandbox.
+ *
+ * @module
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Component } from "../engine/component.ts";
+import type { Registry } from "../engine/registry.ts";
+
+/** The file name endings of component modules. */
+export const MODULE_EXTENSIONS: readonly string[] = [".js", ".ts", ".mjs"];
+
+/** A component module that cannot be used; `file` is its path. */
+export class ComponentModuleError extends Error {
+  override name = "ComponentModuleError";
+  /** The module's file (absolute), or the folder when it cannot be read. */
+  readonly file: string;
+
+  /** Creates the error: `cannot load the component module "FILE": WHY`. */
+  constructor(file: string, why: string, what = "the component module") {
+    super(`cannot load ${what} "${file}": ${why}`);
+    this.file = file;
+  }
+}
+
+/** One loaded module and the names of the components it gave. */
+export interface LoadedModule {
+  /** Its file, absolute. */
+  file: string;
+  /** Its components' names, in export order. */
+  components: string[];
+}
+
+/**
+ * The component module files of `dir`, absolute and sorted by name: files
+ * directly in it ending in `.js`, `.ts` or `.mjs`, leaving out `.d.ts` and
+ * names starting with `.` or `_` (helpers). Throws a
+ * {@linkcode ComponentModuleError} when `dir` is not a readable folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { componentModules } from "./components_dir.ts";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "weir-doc-"));
+ * for (const f of ["b.ts", "a.js", "c.mjs", "x.d.ts", "_lib.ts", "notes.md"]) {
+ *   writeFileSync(join(dir, f), "");
+ * }
+ * mkdirSync(join(dir, "lib"));
+ * assert.deepEqual(
+ *   componentModules(dir).map((f) => f.slice(dir.length + 1)),
+ *   ["a.js", "b.ts", "c.mjs"],
+ * );
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function componentModules(dir: string): string[] {
+  const root = resolve(dir);
+  let names: string[];
+  try {
+    if (!statSync(root).isDirectory()) {
+      throw new ComponentModuleError(
+        root,
+        "it is not a folder",
+        "the components folder",
+      );
+    }
+    names = readdirSync(root);
+  } catch (e) {
+    if (e instanceof ComponentModuleError) throw e;
+    const code = (e as { code?: string }).code;
+    throw new ComponentModuleError(
+      root,
+      code === "ENOENT"
+        ? "no such folder"
+        : code === "EACCES"
+        ? "permission denied"
+        : (e as Error).message,
+      "the components folder",
+    );
+  }
+  return names
+    .filter((n) =>
+      MODULE_EXTENSIONS.some((ext) => n.endsWith(ext)) &&
+      !n.endsWith(".d.ts") && !n.startsWith(".") && !n.startsWith("_")
+    )
+    .sort()
+    .map((n) => join(root, n))
+    .filter((f) => {
+      try {
+        return statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Whether `value` is a component as `defineComponent` returns it: a frozen
+ * object with a name, in- and out-ports (the `error` port among them) and
+ * a `process` or `run` function. Anything else a module exports (helpers,
+ * constants) is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineComponent } from "../engine/component.ts";
+ * import { isComponent } from "./components_dir.ts";
+ *
+ * const Noop = defineComponent({ name: "my/Noop", description: "", process() {} });
+ * assert.equal(isComponent(Noop), true);
+ * assert.equal(isComponent({ name: "my/Noop", process() {} }), false);
+ * assert.equal(isComponent(42), false);
+ * ```
+ */
+export function isComponent(value: unknown): value is Component {
+  if (
+    typeof value !== "object" || value === null || !Object.isFrozen(value)
+  ) {
+    return false;
+  }
+  const c = value as Partial<Component>;
+  return typeof c.name === "string" && typeof c.inPorts === "object" &&
+    c.inPorts !== null && typeof c.outPorts === "object" &&
+    c.outPorts !== null && "error" in c.outPorts &&
+    (typeof c.process === "function" || typeof c.run === "function");
+}
+
+/**
+ * Imports every component module of `dir` (see
+ * {@linkcode componentModules}) and registers their components into
+ * `registry`, each with its file as origin (`registry.originOf(name)`).
+ * All or nothing: on the first bad module it throws a
+ * {@linkcode ComponentModuleError} naming the file, and registers nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { builtins } from "../components/mod.ts";
+ * import { loadComponents } from "./components_dir.ts";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "weir-doc-"));
+ * writeFileSync(
+ *   join(dir, "twice.js"),
+ *   `import { defineComponent } from "weir";
+ *    export const Twice = defineComponent({
+ *      name: "my/Twice", description: "Sends each message twice.",
+ *      inPorts: { in: {} }, outPorts: { out: {} },
+ *      process(v, ctx) { ctx.send("out", v); ctx.send("out", v); },
+ *    });`,
+ * );
+ * const registry = builtins();
+ * const loaded = await loadComponents(dir, registry);
+ * assert.deepEqual(loaded, [{ file: join(dir, "twice.js"), components: ["my/Twice"] }]);
+ * assert.equal(registry.originOf("my/Twice"), join(dir, "twice.js"));
+ * assert.equal(registry.originOf("core/Output"), "built-in");
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export async function loadComponents(
+  dir: string,
+  registry: Registry,
+): Promise<LoadedModule[]> {
+  const files = componentModules(dir);
+  if (files.length > 0) await _exposeWeir();
+  const found: { file: string; components: Component[] }[] = [];
+  for (const file of files) {
+    let exports: Record<string, unknown>;
+    try {
+      exports = await import(pathToFileURL(file).href);
+    } catch (e) {
+      throw new ComponentModuleError(file, _importFailure(e, file));
+    }
+    // One component exported under two names (`export default X` too) counts once.
+    const components = [...new Set(Object.values(exports))].filter(
+      isComponent,
+    );
+    if (components.length === 0) {
+      const names = Object.keys(exports);
+      throw new ComponentModuleError(
+        file,
+        `it exports no component (export what defineComponent from "weir" returns); ${
+          names.length === 0
+            ? "it exports nothing"
+            : `its exports: ${names.join(", ")}`
+        }`,
+      );
+    }
+    found.push({ file, components });
+  }
+  // Checked before any is registered, so a refused folder leaves the registry as it was.
+  const taken = new Map<string, string>();
+  for (const { file, components } of found) {
+    for (const c of components) {
+      const builtin = registry.get(c.name);
+      if (builtin !== undefined) {
+        throw new ComponentModuleError(
+          file,
+          `its component "${c.name}" has the name of ${
+            registry.originOf(builtin.name) === "built-in"
+              ? "the built-in"
+              : `the component from ${registry.originOf(builtin.name)}`
+          } "${builtin.name}"${
+            builtin.name === c.name ? "" : ` (an alias of it)`
+          }; rename it`,
+        );
+      }
+      const other = taken.get(c.name);
+      if (other !== undefined) {
+        throw new ComponentModuleError(
+          file,
+          other === file
+            ? `two of its components are named "${c.name}"; rename one`
+            : `its component "${c.name}" has the name of the component from "${other}"; rename one`,
+        );
+      }
+      taken.set(c.name, file);
+    }
+  }
+  for (const { file, components } of found) {
+    for (const c of components) registry.registerFrom(file, c);
+  }
+  return found.map(({ file, components }) => ({
+    file,
+    components: components.map((c) => c.name),
+  }));
+}
+
+/** Bun's runtime plugin API, the part used here. */
+interface _BunPlugins {
+  plugin(plugin: {
+    name: string;
+    setup(build: {
+      module(
+        specifier: string,
+        load: () => { exports: Record<string, unknown>; loader: "object" },
+      ): void;
+    }): void;
+  }): void;
+}
+
+let _exposed = false;
+
+/**
+ * On Bun, serves the bare specifier `"weir"` as weir's root module, once
+ * per process. On Deno, `deno.json`'s import map does it (Deno has no
+ * runtime resolution hook).
+ */
+async function _exposeWeir(): Promise<void> {
+  const bun = (globalThis as { Bun?: _BunPlugins }).Bun;
+  if (bun === undefined || _exposed) return;
+  // Imported here, not at the top: a weir without --components loads no more than before.
+  const weir: Record<string, unknown> = await import("../../mod.ts");
+  bun.plugin({
+    name: "weir",
+    setup(build) {
+      build.module("weir", () => ({ exports: weir, loader: "object" }));
+    },
+  });
+  _exposed = true;
+}
+
+// deno-lint-ignore no-control-regex
+const _ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * What went wrong importing `file`, in one line. Bun reports a syntax
+ * error as a `BuildMessage` (an `AggregateError` of them when there are
+ * several) with its position; Deno as a `TypeError` whose message holds
+ * `SyntaxError: ...`, the source excerpt and `at file:...:line:col`, in
+ * terminal colours.
+ */
+function _importFailure(e: unknown, file: string): string {
+  const all = e instanceof AggregateError && e.errors.length > 0
+    ? e.errors
+    : [e];
+  return all.map((one) => _oneFailure(one, file)).join("; ");
+}
+
+function _oneFailure(e: unknown, file: string): string {
+  if (typeof e !== "object" || e === null || !("message" in e)) {
+    return `it threw ${typeof e === "string" ? JSON.stringify(e) : String(e)}`;
+  }
+  const err = e as {
+    name?: string;
+    message: unknown;
+    position?: { file?: string; line?: number; column?: number } | null;
+  };
+  const lines = String(err.message).replace(_ANSI, "").split("\n");
+  let name = err.name === "BuildMessage"
+    ? "SyntaxError"
+    : err.name === "ResolveMessage"
+    ? "ResolveError"
+    : err.name ?? "Error";
+  let text = lines[0].trim();
+  const inner = /^(SyntaxError): (.*)$/.exec(text);
+  if (inner !== null) [, name, text] = inner;
+  let at = err.position?.line !== undefined
+    ? {
+      file: err.position.file,
+      line: err.position.line,
+      col: err.position.column,
+    }
+    : undefined;
+  if (at === undefined) {
+    for (const l of lines.slice(1)) {
+      const m = /^\s*at (file:\/\/\S+?):(\d+):(\d+)\s*$/.exec(l);
+      if (m !== null) {
+        at = {
+          file: decodeURIComponent(new URL(m[1]).pathname),
+          line: Number(m[2]),
+          col: Number(m[3]),
+        };
+        break;
+      }
+    }
+  }
+  const where = at === undefined
+    ? ""
+    : ` (${
+      at.file !== undefined && at.file !== file ? `${at.file} ` : ""
+    }line ${at.line}${at.col !== undefined ? `, column ${at.col}` : ""})`;
+  return `${name}: ${text}${where}`;
+}

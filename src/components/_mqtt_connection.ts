@@ -1,0 +1,216 @@
+/**
+ * One MQTT client of an `mqtt/In` or `mqtt/Out` process: connection state
+ * in the meters, reconnection with a capped exponential backoff (MQTT.js
+ * itself retries at a fixed period), one report per distinct failure (a
+ * broker that stays down or keeps refusing the credentials is one line,
+ * not a line a retry), and a clean or forced end.
+ *
+ * @module
+ */
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
+
+/** Options of {@linkcode _MqttConnection}. */
+export interface _ConnectionOptions {
+  /** The client's options (see `_clientOptions`). */
+  client: IClientOptions;
+  /** The first reconnect delay, ms. */
+  backoffMs: number;
+  /** The longest reconnect delay, ms. */
+  maxBackoffMs: number;
+  /** The process's meters. */
+  meters: _MqttSeries;
+  /** Reports a failure (to the error port or the log); `message` holds no secret. */
+  report: (message: string) => void;
+  /** Called on each accepted connection, with whether the broker kept the session. */
+  onConnect?: (sessionPresent: boolean, first: boolean) => void;
+  /** Who connects, for messages: `broker mqtt://h:1883 as user "u"`. */
+  describe: string;
+}
+
+/**
+ * A connected (or connecting) MQTT.js client with weir's reconnection,
+ * meters and reports. Connects at once.
+ */
+export class _MqttConnection {
+  /** The MQTT.js client. */
+  readonly client: MqttClient;
+  readonly #o: _ConnectionOptions;
+  #attempt = 0;
+  #up = false;
+  #ending = false;
+  #firstConnect = true;
+  #lastError: Error | undefined;
+  #brokerClosed = false;
+  #reported: string | undefined;
+  #waiters: (() => void)[] = [];
+  #pinger: ReturnType<typeof setInterval> | undefined;
+  #holds = 0;
+
+  /** Connects with `options`. */
+  constructor(options: _ConnectionOptions) {
+    this.#o = options;
+    const client = mqtt.connect({
+      ...options.client,
+      reconnectPeriod: options.backoffMs,
+      manualConnect: true,
+    });
+    this.client = client;
+    client.on("connect", (connack) => {
+      this.#up = true;
+      this.#attempt = 0;
+      client.options.reconnectPeriod = this.#o.backoffMs;
+      this.#reported = undefined;
+      this.#o.meters.connected.set(1);
+      this.#o.meters.connects.add(1);
+      const first = this.#firstConnect;
+      this.#firstConnect = false;
+      this.#o.onConnect?.(connack.sessionPresent === true, first);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    client.on("error", (e) => {
+      this.#lastError = e;
+    });
+    client.on("disconnect", () => {
+      this.#brokerClosed = true;
+    });
+    client.on("reconnect", () => {
+      // The delay before the attempt after this one, should it fail too.
+      this.#attempt++;
+      client.options.reconnectPeriod = this.#delay(this.#attempt);
+    });
+    client.on("close", () => this.#closed());
+    client.connect();
+  }
+
+  /** Whether the broker accepted the current connection. */
+  get connected(): boolean {
+    return this.#up;
+  }
+
+  /** Resolves once connected (at once when it is). */
+  whenConnected(): Promise<void> {
+    if (this.#up) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Keeps the session alive while the process holds back the packets it
+   * receives (mqtt/In waiting for room in the flow): MQTT.js reads no
+   * packet then, not even a ping's answer, and would drop the connection
+   * after 1.5 keepalives, while the broker drops a client that sends
+   * nothing. A ping goes out every half keepalive until `release()`.
+   */
+  hold(): void {
+    if (this.#holds++ > 0) return;
+    const keepalive = this.client.options.keepalive ?? 0;
+    if (keepalive <= 0) return;
+    this.#pinger = setInterval(() => {
+      if (!this.client.connected) return;
+      this.client.sendPing();
+      this.client.reschedulePing(true);
+    }, keepalive * 500);
+  }
+
+  /** Ends a {@linkcode _MqttConnection.hold}. */
+  release(): void {
+    if (--this.#holds > 0) return;
+    this.#holds = 0;
+    if (this.#pinger !== undefined) clearInterval(this.#pinger);
+    this.#pinger = undefined;
+  }
+
+  /**
+   * Ends the connection: cleanly (a DISCONNECT once what is in flight is
+   * acknowledged) within `graceMs`, then by force. Resolves once closed.
+   */
+  async end(graceMs: number): Promise<void> {
+    this.#ending = true;
+    this.release();
+    for (const w of this.#waiters.splice(0)) w();
+    const client = this.client;
+    if (client.connected && graceMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        client.endAsync(false).catch(() => {}),
+        new Promise<void>((r) => timer = setTimeout(r, graceMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    if (!client.disconnected) {
+      await new Promise<void>((r) => client.end(true, () => r()));
+    }
+    this.#settle("stopped");
+  }
+
+  /** Ends the connection at once (teardown: the flow has stopped). */
+  kill(): void {
+    this.#ending = true;
+    this.release();
+    this.client.end(true);
+    this.#settle("stopped");
+  }
+
+  #delay(attempt: number): number {
+    const { backoffMs, maxBackoffMs } = this.#o;
+    const base = Math.min(maxBackoffMs, backoffMs * 2 ** Math.min(attempt, 30));
+    // A little jitter, so that many clients of one broker spread out.
+    return Math.round(
+      Math.min(maxBackoffMs, base * (0.85 + 0.3 * Math.random())),
+    );
+  }
+
+  #closed(): void {
+    const e = this.#lastError;
+    this.#lastError = undefined;
+    const brokerClosed = this.#brokerClosed;
+    this.#brokerClosed = false;
+    if (this.#ending) {
+      this.#settle("stopped");
+      return;
+    }
+    const wasUp = this.#up;
+    let reason: _DisconnectReason;
+    if (!wasUp) {
+      reason = e !== undefined && /^Connection refused/.test(e.message)
+        ? "refused"
+        : "unreachable";
+    } else if (brokerClosed) reason = "broker";
+    else if (e?.message === "Keepalive timeout") reason = "keepalive";
+    else reason = "network";
+    this.#up = false;
+    this.#o.meters.connected.set(0);
+    this.#o.meters.disconnects[reason].add(1);
+    const detail = e === undefined ? "the connection closed" : _errorText(e);
+    const message = wasUp
+      ? `lost the connection to ${this.#o.describe}: ${detail}`
+      : `cannot connect to ${this.#o.describe}: ${detail}`;
+    // One report per distinct failure until a connection succeeds: a
+    // broker that stays down is one line, not one a retry.
+    if (message !== this.#reported) {
+      this.#reported = message;
+      const max = this.#o.maxBackoffMs;
+      this.#o.report(
+        `${message} (reconnecting with backoff, up to ${
+          max < 1000 ? `${max} ms` : `${Math.round(max / 1000)} s`
+        } apart)`,
+      );
+    }
+  }
+
+  #settle(reason: "stopped"): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#o.meters.connected.set(0);
+    this.#o.meters.disconnects[reason].add(1);
+  }
+}
+
+/** An MQTT.js or socket error as one short line (its code when it has one). */
+function _errorText(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  const text = e.message || String(code ?? "error");
+  return typeof code === "string" && !text.includes(code)
+    ? `${code}: ${text}`
+    : text;
+}

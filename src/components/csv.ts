@@ -1,0 +1,618 @@
+/**
+ * CSV components: `csv/Parse` (text or lines to rows) and `csv/Stringify`
+ * (rows to text or lines), on the `csv-parse` and `csv-stringify` packages.
+ *
+ * @module
+ */
+import { type CsvError, Parser } from "csv-parse";
+import { Buffer } from "node:buffer";
+import { stringify } from "csv-stringify/sync";
+import {
+  type Component,
+  type Context,
+  defineComponent,
+  describeValue,
+} from "../engine/component.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _oneOf } from "./_shaping.ts";
+
+/** One malformed row of a CSV text. */
+export interface CsvBadRow {
+  /** Its line in the text (or, line by line, since the first line). */
+  line: number;
+  /** What is wrong with it. */
+  reason: string;
+}
+
+/**
+ * The malformed rows of one message given to `csv/Parse` (the good rows
+ * of that message went out): reported on the `error` port, as the
+ * `cause` of the `ProcessError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CsvRowsError } from "./csv.ts";
+ *
+ * const e = new CsvRowsError([{ line: 3, reason: "expected 2 fields (a, b), received 1" }]);
+ * assert.equal(e.message, "Cannot parse CSV: line 3: expected 2 fields (a, b), received 1");
+ * assert.equal(e.rows[0].line, 3);
+ * ```
+ */
+export class CsvRowsError extends SyntaxError {
+  /** Always `"CsvRowsError"`. */
+  override name = "CsvRowsError";
+  /** The malformed rows, in order. */
+  readonly rows: readonly CsvBadRow[];
+
+  /** Creates the error for `rows` (at least one). */
+  constructor(rows: readonly CsvBadRow[]) {
+    const each = rows.map((r) => `line ${r.line}: ${r.reason}`).join("; ");
+    super(
+      rows.length === 1
+        ? `Cannot parse CSV: ${each}`
+        : `Cannot parse CSV: ${rows.length} malformed rows: ${each}`,
+    );
+    this.rows = rows;
+  }
+}
+
+/** How the CSV components take or give their text. */
+export type CsvMode = "text" | "lines";
+
+const _mode = _oneOf(["text", "lines"]);
+
+function _columns(value: unknown): string[] {
+  if (
+    Array.isArray(value) && value.length > 0 &&
+    value.every((c) => typeof c === "string" && c !== "")
+  ) {
+    return value;
+  }
+  throw new RangeError(
+    `expected a non-empty array of column names (non-empty strings), received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+function _delimiter(value: unknown): string {
+  if (typeof value === "string" && value !== "" && !/[\r\n]/.test(value)) {
+    return value;
+  }
+  throw new RangeError(
+    `expected a delimiter: a non-empty string without a line break, such as ";" or "\\t", received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+function _quote(value: unknown): string {
+  if (typeof value === "string" && value.length <= 1 && !/[\r\n]/.test(value)) {
+    return value;
+  }
+  throw new RangeError(
+    `expected a quote: one character, or "" for none, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+const _settingPorts = {
+  mode: {
+    type: "string",
+    control: true,
+    default: "text",
+    parse: _mode,
+  },
+  header: {
+    type: "boolean",
+    control: true,
+    default: true,
+  },
+  columns: {
+    type: "array",
+    control: true,
+    parse: _columns,
+  },
+  delimiter: {
+    type: "string",
+    control: true,
+    default: ",",
+    parse: _delimiter,
+    description: 'The field delimiter (default ",").',
+  },
+  quote: {
+    type: "string",
+    control: true,
+    default: '"',
+    parse: _quote,
+    description: 'The quote character (default \'"\'; "" for none).',
+  },
+} as const;
+
+/** A number as CSV writes it (no hex, no blanks, no empty field as 0). */
+const _NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** An unquoted field as `cast` reads it: a number, a boolean, else text. */
+function _cast(value: string): unknown {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  return _NUMBER.test(value) ? Number(value) : value;
+}
+
+/**
+ * The parser object inside `csv-parse`'s `Parser` stream (its `api`
+ * property), which the stream feeds chunk by chunk. Driven directly and
+ * kept per process, a line costs about 10 us; `csv-parse/sync` builds a
+ * whole parser per call (about 150-350 us a line here: see
+ * bench/shaping_text_bench.ts).
+ */
+interface _ParserApi {
+  parse(
+    chunk: Buffer | undefined,
+    end: boolean,
+    push: (record: unknown[]) => void,
+    close: () => void,
+  ): CsvError | undefined;
+  readonly info: { readonly lines: number };
+  readonly state: { readonly quoting: boolean };
+}
+
+/** One parser and the message it is parsing (for its callbacks). */
+interface _Feed {
+  api: _ParserApi;
+  /** The first line of the message being parsed. */
+  firstLine: number;
+  /** `api.info.lines` before the message. */
+  before: number;
+  /** Records of the message, with their lines. */
+  records: { record: unknown[]; line: number }[];
+  /** Malformed rows of the message. */
+  bad: CsvBadRow[];
+  /** Whether the parser met an error, after which its state is unknown. */
+  broken: boolean;
+}
+
+interface ParseState {
+  /** The header (or `columns`) of the lines seen so far (`lines` mode). */
+  names: string[] | undefined;
+  /** Whether the first row is still to come (`lines` mode). */
+  fresh: boolean;
+  /** Lines taken so far (`lines` mode), for the line numbers of errors. */
+  lines: number;
+  /** The parser of `lines` mode, made at the first message. */
+  feed: _Feed | undefined;
+}
+
+/** The text of a message, or a `TypeError`. */
+function _text(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  throw new TypeError(
+    `Cannot parse CSV: expected a string, received ${describeValue(value)}`,
+  );
+}
+
+/** The lines a chunk of text adds to a line count. */
+function _lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  return text.endsWith("\n") ? n : n + 1;
+}
+
+/** csv-parse's reason, without its line number (ours counts further). */
+function _reason(err: CsvError): string {
+  return err.message.replace(/ (?:at|on) line \d+/, "");
+}
+
+/**
+ * A parser with the process's options. `headerFirst`: its first record is
+ * a header row, which is not cast (it holds names).
+ */
+function _feed(ctx: Context<ParseState>, headerFirst: boolean): _Feed {
+  const quote = ctx.control<string>("quote");
+  const cast = ctx.control<boolean>("cast");
+  const feed = {} as _Feed;
+  feed.bad = [];
+  feed.records = [];
+  let parser: Parser;
+  try {
+    parser = new Parser({
+      delimiter: ctx.control<string>("delimiter"),
+      quote: quote === "" ? false : quote,
+      record_delimiter: "\n",
+      skip_empty_lines: true,
+      relax_column_count: true,
+      skip_records_with_error: true,
+      cast: cast
+        ? (value, context) =>
+          context.quoting || (headerFirst && context.records === 0)
+            ? value
+            : _cast(value)
+        : false,
+      on_skip: (err: CsvError | undefined) => {
+        if (err !== undefined) {
+          feed.broken = true;
+          const line = feed.firstLine + Number(err.lines) - feed.before;
+          // One row may fail several times (each stray quote): its first
+          // reason is the one that tells.
+          if (feed.bad.at(-1)?.line !== line) {
+            feed.bad.push({ line, reason: _reason(err) });
+          }
+        }
+        return undefined;
+      },
+    });
+  } catch (e) {
+    throw new RangeError(
+      `Cannot parse CSV: the options do not fit together: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { cause: e },
+    );
+  }
+  feed.api = (parser as unknown as { api: _ParserApi }).api;
+  return feed;
+}
+
+const _noop = () => {};
+
+/**
+ * Parses `text` (complete lines) to its end with `feed`, whose parser goes
+ * on with the next text unless this one broke it. The records and
+ * malformed rows are left in `feed`; whether the parser can go on is
+ * returned.
+ */
+function _parseInto(feed: _Feed, text: string, firstLine: number): boolean {
+  const api = feed.api;
+  feed.firstLine = firstLine;
+  feed.before = api.info.lines;
+  feed.records = [];
+  feed.bad = [];
+  feed.broken = false;
+  const push = (record: unknown[]) =>
+    feed.records.push({
+      record,
+      line: firstLine + api.info.lines - feed.before,
+    });
+  // To its end each time: a record is pushed once its text is complete
+  // (not at the end, the parser holds the last characters back until the
+  // next chunk shows whether they start a longer delimiter).
+  const err = api.parse(Buffer.from(text), true, push, _noop);
+  if (err !== undefined) {
+    feed.bad.push({ line: firstLine, reason: _reason(err) });
+    return false;
+  }
+  return !feed.broken && !api.state.quoting;
+}
+
+/**
+ * Rows of `records`: objects keyed by `state.names` (or by the header row
+ * when `names` is unset and `header` is on), or arrays of fields; a record
+ * with another number of fields than the names is a malformed row.
+ */
+function _rows(
+  header: boolean,
+  records: { record: unknown[]; line: number }[],
+  state: { names: string[] | undefined; fresh: boolean },
+  bad: CsvBadRow[],
+): unknown[] {
+  const rows: unknown[] = [];
+  for (const { record, line } of records) {
+    if (state.fresh) {
+      state.fresh = false;
+      if (header) {
+        state.names ??= record.map(String);
+        continue;
+      }
+    }
+    const names = state.names;
+    if (names === undefined) {
+      rows.push(record);
+      continue;
+    }
+    if (record.length !== names.length) {
+      bad.push({
+        line,
+        reason: `expected ${names.length} fields (${
+          names.join(", ")
+        }), received ${record.length}`,
+      });
+      continue;
+    }
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i]] = record[i];
+    rows.push(row);
+  }
+  if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
+  return rows;
+}
+
+/**
+ * `csv/Parse`: parses CSV text into rows with the `csv-parse` package.
+ *
+ * - `mode: "text"` (default): each message is a whole CSV text and goes
+ *   out as one array of rows.
+ * - `mode: "lines"`: each message is a line (or a few), as `fs/ReadLines`
+ *   or `fs/Tail` send them; each row goes out as its own message, at once.
+ *   A quoted field cannot span two messages (a message that ends inside
+ *   one is a malformed row, and the next starts afresh).
+ *
+ * A row is an object keyed by the header row (`header`, default true) or
+ * by `columns` (which replace the header row when both are given), else
+ * an array of fields. Fields are strings unless `cast` is on: unquoted
+ * numbers become numbers and `true`/`false` booleans (a quoted field stays
+ * text). `delimiter` and `quote` as the file has them; empty lines are
+ * skipped. A malformed row (a quote not closed, more or fewer fields than
+ * the header) is left out: the other rows go on, and a
+ * {@linkcode CsvRowsError} naming each bad row's line goes to the `error`
+ * port.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CsvParse } from "./csv.ts";
+ *
+ * assert.deepEqual(CsvParse.inPorts.columns.parse?.(["a", "b"]), ["a", "b"]);
+ * assert.throws(() => CsvParse.inPorts.mode.parse?.("rows"), RangeError);
+ * ```
+ */
+export const CsvParse: Component = defineComponent<ParseState>({
+  name: "csv/Parse",
+  description:
+    "Parses CSV text (a whole text or line by line) into rows; malformed rows go to error with their line.",
+  inPorts: {
+    in: {
+      type: "string",
+      description: "CSV text: a whole text, or lines (mode lines).",
+    },
+    ..._settingPorts,
+    mode: {
+      ..._settingPorts.mode,
+      description:
+        "text (default): each message a whole text, out as one array of rows; lines: each message a line, each row out alone.",
+    },
+    header: {
+      ..._settingPorts.header,
+      description:
+        "The first row names the fields (default true); off and without columns, rows are arrays.",
+    },
+    columns: {
+      ..._settingPorts.columns,
+      description:
+        'Field names, e.g. ["time","temp"]; with header on, they replace the header row.',
+    },
+    cast: {
+      type: "boolean",
+      control: true,
+      default: false,
+      description:
+        "Unquoted numbers to numbers and true/false to booleans (default false: every field a string).",
+    },
+  },
+  outPorts: {
+    out: {
+      description:
+        "An array of rows per text (mode text), or one row per message (mode lines).",
+    },
+    error: _errorPort,
+  },
+  setup: (ctx) => ({
+    names: ctx.control<string[] | undefined>("columns"),
+    fresh: true,
+    lines: 0,
+    feed: undefined,
+  }),
+  onControl(_port, _value, ctx) {
+    // The next message gets a parser with the new options.
+    if (ctx.state !== undefined) ctx.state.feed = undefined;
+  },
+  process(value, ctx) {
+    let text = _text(value);
+    const header = ctx.control<boolean>("header");
+    if (ctx.control<CsvMode>("mode") === "text") {
+      const state = {
+        names: ctx.control<string[] | undefined>("columns"),
+        fresh: true,
+      };
+      const feed = _feed(ctx, header);
+      _parseInto(feed, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 1);
+      const rows = _rows(header, feed.records, state, feed.bad);
+      return _then(ctx.send("out", rows), feed.bad);
+    }
+    const state = ctx.state;
+    if (state.lines === 0 && text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+    }
+    // Lines from a file with CRLF line ends, which the parser does not
+    // expect here (its record delimiter is fixed so it can end a record
+    // at once).
+    if (text.includes("\r")) {
+      text = text.replace(/\r\n/g, "\n").replace(/\r$/, "");
+    }
+    const firstLine = state.lines + 1;
+    state.lines += _lineCount(text);
+    const feed = state.feed ??= _feed(ctx, state.fresh && header);
+    // After an error the parser's state is unknown: a new one goes on.
+    if (!_parseInto(feed, text, firstLine)) state.feed = undefined;
+    const rows = _rows(header, feed.records, state, feed.bad);
+    return _sendEach(ctx, rows, 0, feed.bad);
+  },
+});
+
+/** Raises the bad rows once `sent` went. */
+function _then(
+  sent: void | Promise<void>,
+  bad: CsvBadRow[],
+): void | Promise<void> {
+  if (bad.length === 0) return sent;
+  if (sent === undefined) throw new CsvRowsError(bad);
+  return sent.then(() => {
+    throw new CsvRowsError(bad);
+  });
+}
+
+function _sendEach(
+  ctx: Context<ParseState>,
+  rows: unknown[],
+  from: number,
+  bad: CsvBadRow[],
+): void | Promise<void> {
+  for (let i = from; i < rows.length; i++) {
+    const sent = ctx.send("out", rows[i]);
+    if (sent !== undefined) {
+      return sent.then(() => _sendEach(ctx, rows, i + 1, bad));
+    }
+  }
+  return _then(undefined, bad);
+}
+
+interface StringifyState {
+  /** The columns of the lines sent so far (`lines` mode). */
+  names: string[] | undefined;
+  /** Whether the header line is still to go (`lines` mode). */
+  fresh: boolean;
+}
+
+function _checkRow(
+  row: unknown,
+  where: string,
+): Record<string, unknown> | unknown[] {
+  if (row !== null && typeof row === "object") {
+    return row as Record<string, unknown>;
+  }
+  throw new TypeError(
+    `Cannot write CSV: ${where} must be an object or an array, received ${
+      describeValue(row)
+    }`,
+  );
+}
+
+/** Values as text the way `csv/Parse`'s `cast` reads them back. */
+const _CAST = {
+  boolean: (value: boolean) => String(value),
+  date: (value: Date) => value.toISOString(),
+};
+
+/** CSV text of `rows` with `names` as columns (`header`: a header row). */
+function _csv(
+  ctx: Context<StringifyState>,
+  rows: unknown[],
+  names: string[] | undefined,
+  header: boolean,
+): string {
+  const quote = ctx.control<string>("quote");
+  // quote "" writes every field as it is, as csv-stringify does.
+  return stringify(rows, {
+    columns: names,
+    header: header && names !== undefined,
+    delimiter: ctx.control<string>("delimiter"),
+    quote,
+    record_delimiter: "unix",
+    cast: _CAST,
+  });
+}
+
+/** The columns: `columns`, else the keys of the first object row. */
+function _namesOf(
+  ctx: Context<StringifyState>,
+  first: unknown,
+): string[] | undefined {
+  const columns = ctx.control<string[] | undefined>("columns");
+  if (columns !== undefined) return columns;
+  if (first !== null && typeof first === "object" && !Array.isArray(first)) {
+    return Object.keys(first);
+  }
+  return undefined;
+}
+
+/**
+ * `csv/Stringify`: writes rows as CSV text with the `csv-stringify`
+ * package.
+ *
+ * - `mode: "text"` (default): each message is an array of rows and goes
+ *   out as one text, each row ending with a line break, after a header
+ *   row (`header`, default true).
+ * - `mode: "lines"`: each message is one row and goes out as one line
+ *   without its line break (as `fs/WriteLines` takes lines), after a
+ *   header line before the first.
+ *
+ * Rows are objects (their fields in the order of `columns`, default the
+ * keys of the first row) or arrays (a header only when `columns` is
+ * given). Booleans are written `true`/`false` and dates in ISO 8601, so
+ * `csv/Parse` with `cast` reads them back; nested objects as JSON. A
+ * field with the delimiter, a quote or a line break is quoted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CsvStringify } from "./csv.ts";
+ *
+ * assert.equal(CsvStringify.inPorts.delimiter.parse?.(";"), ";");
+ * assert.throws(() => CsvStringify.inPorts.delimiter.parse?.(""), RangeError);
+ * ```
+ */
+export const CsvStringify: Component = defineComponent<StringifyState>({
+  name: "csv/Stringify",
+  description: "Writes rows (objects or arrays) as CSV text or lines.",
+  inPorts: {
+    in: {
+      description:
+        "An array of rows (mode text) or one row (mode lines); a row is an object or an array.",
+    },
+    ..._settingPorts,
+    mode: {
+      ..._settingPorts.mode,
+      description:
+        "text (default): each message an array of rows, out as one text; lines: each message a row, out as one line.",
+    },
+    header: {
+      ..._settingPorts.header,
+      description:
+        "Write a header row first (default true; arrays get one only with columns).",
+    },
+    columns: {
+      ..._settingPorts.columns,
+      description:
+        'The fields written and their order, e.g. ["time","temp"] (default the keys of the first row).',
+    },
+  },
+  outPorts: {
+    out: {
+      type: "string",
+      description:
+        "CSV text (mode text) or lines without line breaks (mode lines).",
+    },
+    error: _errorPort,
+  },
+  setup: () => ({ names: undefined, fresh: true }),
+  process(value, ctx) {
+    const header = ctx.control<boolean>("header");
+    if (ctx.control<CsvMode>("mode") === "text") {
+      if (!Array.isArray(value)) {
+        throw new TypeError(
+          `Cannot write CSV: expected an array of rows (mode text), received ${
+            describeValue(value)
+          }`,
+        );
+      }
+      value.forEach((row, i) => _checkRow(row, `row ${i}`));
+      return ctx.send("out", _csv(ctx, value, _namesOf(ctx, value[0]), header));
+    }
+    const row = _checkRow(value, "a row");
+    const state = ctx.state;
+    if (state.fresh) {
+      state.fresh = false;
+      state.names = _namesOf(ctx, row);
+      if (header && state.names !== undefined) {
+        const line = _csv(ctx, [], state.names, true).slice(0, -1);
+        const sent = ctx.send("out", line);
+        const rest = () =>
+          ctx.send("out", _csv(ctx, [row], state.names, false).slice(0, -1));
+        return sent === undefined ? rest() : sent.then(rest);
+      }
+    }
+    return ctx.send("out", _csv(ctx, [row], state.names, false).slice(0, -1));
+  },
+});

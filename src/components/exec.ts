@@ -1,0 +1,516 @@
+/**
+ * `exec/Run`: runs a program the operator allows, once per message, with
+ * the message on its standard input and its exit code and output out.
+ *
+ * It uses `node:child_process` `spawn` (no shell), which Deno and Bun both
+ * provide; the child gets its own process group, so a timeout or a stop
+ * ends what it started too.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import {
+  type Component,
+  type Context,
+  defineComponent,
+  describeValue,
+  parseDuration,
+} from "../engine/component.ts";
+import { excerpt } from "../engine/excerpt.ts";
+import { restrictable } from "../engine/flow_allow.ts";
+import { _errorPort } from "./_error_port.ts";
+import { ExecAllowList } from "./exec_allow.ts";
+
+/** What `exec/Run` sends for each run. */
+export interface ExecResult {
+  /** The exit code, or `null` when a signal ended the program. */
+  code: number | null;
+  /** Its standard output, as UTF-8 text. */
+  stdout: string;
+  /** Its standard error, as UTF-8 text. */
+  stderr: string;
+  /** The signal that ended it (`"SIGTERM"`), or `null`. */
+  signal: string | null;
+}
+
+/**
+ * A run that ended badly: it timed out, wrote more than `maxOutput`,
+ * could not start, or (with `errorOnFailure`) exited non-zero or by a
+ * signal. `result` holds what it wrote until then; the engine's
+ * `ProcessError` on `error` carries it as its `cause`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ExecError } from "./exec.ts";
+ *
+ * const e = new ExecError("exit code 2", "failed", { code: 2, stdout: "", stderr: "no", signal: null });
+ * assert.equal(e.result.code, 2);
+ * assert.equal(e.reason, "failed");
+ * ```
+ */
+export class ExecError extends Error {
+  /** Why: `"timeout"` or `"failed"`. */
+  readonly reason: "timeout" | "failed";
+  /** The exit code and output so far. */
+  readonly result: ExecResult;
+  /** Makes the error. */
+  constructor(
+    message: string,
+    reason: "timeout" | "failed",
+    result: ExecResult,
+  ) {
+    super(message);
+    this.name = "ExecError";
+    this.reason = reason;
+    this.result = result;
+  }
+}
+
+/** `maxOutput`'s default: 1 MiB per stream. */
+const _MAX_OUTPUT = 1024 * 1024;
+/** The largest `maxOutput` it takes: 256 MiB. */
+const _MAX_OUTPUT_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * Variables the child gets from weir's own environment: enough to run
+ * ordinary programs, and nothing else, so weir's tokens and secrets
+ * (`WEIR_TOKEN`, a broker password in a variable) never reach a program a
+ * flow starts. The `env` option adds more.
+ */
+const _INHERITED_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
+
+/** The parsed `command` option. */
+interface _Command {
+  /** As the flow wrote it. */
+  given: string;
+  /** The allowed program's absolute path. */
+  path: string;
+}
+
+function _args(value: unknown): string[] {
+  if (
+    Array.isArray(value) &&
+    value.every((a) => typeof a === "string" || typeof a === "number")
+  ) {
+    return value.map(String);
+  }
+  throw new TypeError(
+    `expected a list of arguments (strings), such as ["-n", "hello"], received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+function _env(value: unknown): Record<string, string> {
+  if (
+    value !== null && typeof value === "object" && !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string")
+  ) {
+    return { ...value as Record<string, string> };
+  }
+  throw new TypeError(
+    `expected an object of variables (string values), such as {"LANG": "C"}, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+function _size(value: unknown): number {
+  if (
+    Number.isInteger(value) && (value as number) >= 1 &&
+    (value as number) <= _MAX_OUTPUT_LIMIT
+  ) {
+    return value as number;
+  }
+  throw new RangeError(
+    `expected a size in bytes from 1 to ${_MAX_OUTPUT_LIMIT}, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+/** The bytes a message puts on the program's standard input. */
+function _stdin(value: unknown): Uint8Array {
+  if (value === null || value === undefined) return new Uint8Array(0);
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (value instanceof Uint8Array) return value;
+  return Buffer.from(JSON.stringify(value) ?? String(value), "utf8");
+}
+
+interface ExecState {
+  /** Runs by result. */
+  runs: Record<"ok" | "failed" | "timeout", Meter>;
+  /** Programs running now. */
+  running: Meter;
+  /** How many run now (the gauge's value). */
+  count: number;
+  /** The running children, ended when the process stops. */
+  children: Set<ChildProcess>;
+}
+
+/** A meter handle as `ctx.meter()` returns it. */
+interface Meter {
+  add(n?: number): void;
+  set(v: number): void;
+}
+
+/** Sends `signal` to the child's process group (it leads one). */
+function _kill(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone (ESRCH): nothing to end.
+  }
+}
+
+/** One run of `path`; resolves with its result or rejects with an ExecError. */
+function _run(
+  command: _Command,
+  value: unknown,
+  ctx: Context<ExecState>,
+): Promise<ExecResult> {
+  const args = ctx.control<string[]>("args");
+  const timeoutMs = ctx.control<number>("timeout");
+  const graceMs = ctx.control<number>("killGrace");
+  const maxOutput = ctx.control<number>("maxOutput");
+  const env: Record<string, string> = {};
+  for (const name of _INHERITED_ENV) {
+    const v = process.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  Object.assign(env, ctx.control<Record<string, string>>("env"));
+  const shown = JSON.stringify(excerpt(command.given, 120));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command.path, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env,
+      shell: false,
+      // Its own process group: a kill reaches what it started too.
+      detached: true,
+    });
+    ctx.state.children.add(child);
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    let outBytes = 0;
+    let errBytes = 0;
+    /** Why weir ended it, if it did. */
+    let ending: "timeout" | "output" | "stop" | undefined;
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const end = (why: "timeout" | "output" | "stop") => {
+      if (ending !== undefined) return;
+      ending = why;
+      _kill(child, "SIGTERM");
+      graceTimer = setTimeout(() => _kill(child, "SIGKILL"), graceMs);
+    };
+    const timer = timeoutMs > 0
+      ? setTimeout(() => end("timeout"), timeoutMs)
+      : undefined;
+    const onAbort = () => end("stop");
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const take = (chunks: Uint8Array[], chunk: Uint8Array, stream: 1 | 2) => {
+      const total = (stream === 1 ? outBytes : errBytes) + chunk.length;
+      if (stream === 1) outBytes = total;
+      else errBytes = total;
+      if (total > maxOutput) {
+        // Keep what fits; the rest is the runaway part.
+        const room = maxOutput - (total - chunk.length);
+        if (room > 0) chunks.push(chunk.subarray(0, room));
+        end("output");
+        return;
+      }
+      chunks.push(chunk);
+    };
+    child.stdout!.on("data", (c: Uint8Array) => take(out, c, 1));
+    child.stderr!.on("data", (c: Uint8Array) => take(err, c, 2));
+    // A program that exits without reading its input closes the pipe.
+    child.stdin!.on("error", () => {});
+    child.stdin!.end(_stdin(value));
+    let spawnError: Error | undefined;
+    child.on("error", (e) => spawnError ??= e);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      ctx.signal.removeEventListener("abort", onAbort);
+      ctx.state.children.delete(child);
+      const result: ExecResult = {
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        signal,
+      };
+      if (spawnError !== undefined) {
+        const code = (spawnError as { code?: unknown }).code;
+        reject(
+          new ExecError(
+            `exec/Run: cannot start ${shown}: ${
+              code === "ENOENT"
+                ? "no such file"
+                : code === "EACCES"
+                ? "permission denied"
+                : excerpt(spawnError.message)
+            }`,
+            "failed",
+            result,
+          ),
+        );
+      } else if (ending === "timeout") {
+        reject(
+          new ExecError(
+            `exec/Run: ${shown} timed out after ${timeoutMs} ms and was ended with ${
+              signal ?? "SIGTERM"
+            }`,
+            "timeout",
+            result,
+          ),
+        );
+      } else if (ending === "output") {
+        reject(
+          new ExecError(
+            `exec/Run: ${shown} wrote more than maxOutput (${maxOutput} bytes) on a stream and was ended with ${
+              signal ?? "SIGTERM"
+            }`,
+            "failed",
+            result,
+          ),
+        );
+      } else {
+        resolve(result);
+      }
+    });
+  });
+}
+
+/**
+ * `exec/Run` starting only the programs `allow` lists (see
+ * {@linkcode ExecAllowList}); a flow's `allow.exec` narrows it further.
+ * With an empty list (the default) every `command` is refused at
+ * validation, with a message saying how to allow one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { execRun } from "./exec.ts";
+ * import { ExecAllowList } from "./exec_allow.ts";
+ * import { Network } from "../engine/network.ts";
+ * import { defineComponent } from "../engine/component.ts";
+ *
+ * const run = execRun(ExecAllowList.resolve(["/bin/cat"]));
+ * const results: unknown[] = [];
+ * const net = new Network({
+ *   name: "demo",
+ *   processes: [
+ *     { name: "Cat", component: run },
+ *     { name: "Keep", component: defineComponent({
+ *       name: "x/Keep", description: "", inPorts: { in: {} },
+ *       process(v: unknown) { results.push(v); },
+ *     }) },
+ *   ],
+ *   connections: [{ from: { process: "Cat", port: "out" }, to: { process: "Keep", port: "in" } }],
+ *   initials: [
+ *     { data: "cat", to: { process: "Cat", port: "command" } },
+ *     { data: "hello", to: { process: "Cat", port: "in" } },
+ *   ],
+ * });
+ * await net.start();
+ * await net.finished;
+ * assert.deepEqual(results, [{ code: 0, stdout: "hello", stderr: "", signal: null }]);
+ * assert.throws(() => run.inPorts.command.parse?.("rm"), /command "rm" is not allowed/);
+ * ```
+ */
+export function execRun(allow: ExecAllowList): Component {
+  const component = defineComponent<ExecState>({
+    name: "exec/Run",
+    description:
+      "Runs an allowed program once per message (no shell): the message on stdin; exit code, stdout and stderr out.",
+    inPorts: {
+      in: {
+        description:
+          "Each message starts one run, written to the program's standard input: a string as UTF-8, bytes as they are, null as nothing, other values as JSON.",
+      },
+      command: {
+        type: "string",
+        control: true,
+        required: true,
+        parse: (value: unknown): _Command => {
+          if (typeof value !== "string" || value === "") {
+            throw new TypeError(
+              `expected a command name or an absolute path, received ${
+                describeValue(value)
+              }`,
+            );
+          }
+          return { given: value, path: allow.check(value) };
+        },
+        description:
+          "The program: a name or an absolute path the server allows (--allow-exec) and the flow's allow.exec lists. Never run through a shell.",
+      },
+      args: {
+        type: "array",
+        control: true,
+        default: [],
+        parse: _args,
+        description:
+          'Its arguments, each passed as it is (no shell: no globbing, no variables), e.g. ["-n", "hello"] (default none).',
+      },
+      timeout: {
+        type: "duration",
+        control: true,
+        default: 60_000,
+        parse: parseDuration,
+        description:
+          'Longest run, e.g. "10s"; then the program gets SIGTERM, and SIGKILL after killGrace, and the message fails as a timeout (default 60 s; 0: no limit).',
+      },
+      killGrace: {
+        type: "duration",
+        control: true,
+        default: 5000,
+        parse: parseDuration,
+        description:
+          "Time between SIGTERM and SIGKILL when a run is ended (timeout, output limit, stop); default 5 s.",
+      },
+      maxOutput: {
+        type: "integer",
+        control: true,
+        default: _MAX_OUTPUT,
+        parse: _size,
+        description:
+          `Most bytes kept of stdout and of stderr each (default ${_MAX_OUTPUT}, at most ${_MAX_OUTPUT_LIMIT}); a program writing more is ended and the message fails.`,
+      },
+      errorOnFailure: {
+        type: "boolean",
+        control: true,
+        default: false,
+        description:
+          "When true, a non-zero exit code or an end by a signal fails the message (the result goes to error, as the ProcessError's cause) instead of going to out (default false).",
+      },
+      env: {
+        type: "object",
+        control: true,
+        default: {},
+        parse: _env,
+        description:
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens).",
+      },
+    },
+    outPorts: {
+      out: {
+        type: "object",
+        description:
+          "One result per message: {code, stdout, stderr, signal} (code null when a signal ended it).",
+      },
+      error: _errorPort,
+    },
+    meters: [
+      {
+        name: "exec_runs_total",
+        type: "counter",
+        help: "Programs run by exec/Run, by result",
+        moves: "one per run, when it ends",
+        labels: [{
+          name: "result",
+          help:
+            "ok (exit code 0), failed (non-zero, a signal, an output over maxOutput, or it could not start) or timeout",
+          values: ["ok", "failed", "timeout"],
+        }],
+      },
+      {
+        name: "exec_running",
+        type: "gauge",
+        help: "Programs exec/Run is running now",
+        moves: "up when a run starts, down when it ends",
+      },
+    ],
+    setup: (ctx) => ({
+      runs: {
+        ok: ctx.meter("exec_runs_total", { result: "ok" }),
+        failed: ctx.meter("exec_runs_total", { result: "failed" }),
+        timeout: ctx.meter("exec_runs_total", { result: "timeout" }),
+      },
+      running: ctx.meter("exec_running"),
+      count: 0,
+      children: new Set(),
+    }),
+    async process(value, ctx) {
+      const command = ctx.control<_Command | undefined>("command");
+      if (command === undefined) {
+        throw new TypeError(
+          "exec/Run needs a command option, and none was given",
+        );
+      }
+      const state = ctx.state;
+      state.running.set(++state.count);
+      let result: ExecResult;
+      try {
+        result = await _run(command, value, ctx);
+      } catch (e) {
+        state.runs[e instanceof ExecError ? e.reason : "failed"].add(1);
+        throw e;
+      } finally {
+        state.running.set(--state.count);
+      }
+      const ok = result.code === 0;
+      state.runs[ok ? "ok" : "failed"].add(1);
+      if (ctx.signal.aborted) return;
+      if (!ok && ctx.control<boolean>("errorOnFailure")) {
+        throw new ExecError(
+          `exec/Run: ${JSON.stringify(excerpt(command.given, 120))} ${
+            result.signal !== null
+              ? `was ended by ${result.signal}`
+              : `exited with code ${result.code}`
+          }${
+            result.stderr !== ""
+              ? `: ${excerpt(result.stderr.trim(), 200)}`
+              : ""
+          }`,
+          "failed",
+          result,
+        );
+      }
+      await ctx.send("out", result);
+    },
+    teardown(ctx) {
+      // A stop that did not wait for the runs: end them all the same.
+      for (const child of ctx.state?.children ?? []) {
+        _kill(child, "SIGTERM");
+        const grace = ctx.control<number>("killGrace");
+        setTimeout(() => _kill(child, "SIGKILL"), grace).unref?.();
+      }
+    },
+  });
+  return restrictable(
+    component,
+    (flow) => execRun(allow.narrow(flow.exec ?? [])),
+  );
+}
+
+/**
+ * `exec/Run`: runs a program once per message, without a shell: `command`
+ * (a name or an absolute path the operator allows), `args` each passed as
+ * it is, the message on its standard input. Each run sends `{code,
+ * stdout, stderr, signal}` on `out`; with `errorOnFailure`, a non-zero
+ * exit fails the message instead. A run longer than `timeout` gets
+ * SIGTERM, then SIGKILL after `killGrace`, and fails as a timeout; a
+ * program writing more than `maxOutput` bytes is ended the same way. Up
+ * to `concurrency` runs (the process setting, default 1) go at once;
+ * further messages wait, which is back pressure. The program's
+ * environment holds only `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ` and
+ * `TMPDIR` from weir's, plus the `env` option.
+ *
+ * Off unless the operator allows it: this export allows nothing (every
+ * command is a validation problem saying how to allow one); `weir serve
+ * --allow-exec /usr/bin/jq,curl` and `builtins({ exec: [...] })` make one
+ * that runs those (see {@linkcode execRun}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ExecRun } from "./exec.ts";
+ *
+ * assert.throws(() => ExecRun.inPorts.command.parse?.("echo"), /running commands is off on this server/);
+ * ```
+ */
+export const ExecRun: Component = execRun(new ExecAllowList());

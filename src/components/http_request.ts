@@ -1,0 +1,595 @@
+/**
+ * `http/Request`: an HTTP client component. Each message makes one request
+ * (method, URL, headers and body from the message or from the port's
+ * settings), retried with backoff on 5xx answers and network errors; the
+ * response goes to `out` as `{ status, headers, body }`, a failure (after
+ * the retries) to `error`. The hosts it reaches can be limited by the
+ * server and by a flow's `properties.allow.hosts`; a token for the target
+ * comes only as a secret reference and never appears in an error or a log.
+ *
+ * @module
+ */
+import {
+  type Component,
+  defineComponent,
+  parseDuration,
+} from "../engine/component.ts";
+import { restrictable } from "../engine/flow_allow.ts";
+import type { Meter } from "../engine/meters.ts";
+import {
+  _parseSecretRef,
+  _resolveSecret,
+  type _Secret,
+  type _SecretRef,
+} from "./_secret.ts";
+import {
+  encodeBody,
+  headersObject,
+  parseBody,
+  parseMethod,
+  readLimited,
+} from "./http_body.ts";
+import { HostAllowList } from "./http_hosts.ts";
+
+/** Options of {@linkcode httpRequest}. */
+export interface HttpRequestOptions {
+  /**
+   * The hosts every flow may reach (the server's allow list), e.g.
+   * `["api.example.com", "*.corp.example", "10.0.0.5:8080"]`. Default
+   * every host; a flow's `properties.allow.hosts` narrows it further.
+   */
+  hosts?: readonly string[] | HostAllowList;
+}
+
+/** The message `http/Request` sends on `out`. */
+export interface HttpResponseMessage {
+  /** The HTTP status (2xx or 3xx: 4xx and 5xx go to `error`). */
+  status: number;
+  /** The response headers, names in lower case. */
+  headers: Record<string, string>;
+  /** The body by content type: JSON parsed, text, a form as an object, else bytes; `null` when empty. */
+  body: unknown;
+}
+
+/** Default of `timeout`: 10 s. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** Default of `maxBody`: 16 MiB. */
+export const DEFAULT_HTTP_REQUEST_MAX_BODY = 16 * 1024 * 1024;
+/** Redirects followed (each host checked) before it is an error. */
+const MAX_REDIRECTS = 5;
+/** The longest wait between two attempts, whatever the backoff. */
+const MAX_BACKOFF_MS = 60_000;
+
+/** Why one attempt failed. */
+type _Outcome =
+  | { kind: "ok"; response: HttpResponseMessage }
+  | { kind: "http_error"; status: number; statusText: string }
+  | { kind: "network_error"; message: string }
+  | { kind: "timeout" }
+  | { kind: "invalid"; message: string };
+
+interface RequestState {
+  token: _Secret | undefined;
+  requests: Record<"ok" | "http_error" | "network_error" | "timeout", Meter>;
+  retries: Meter;
+}
+
+/** A URL as errors show it: no credentials, no query (they may hold secrets). */
+function _shown(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+function _parseUrl(value: unknown, hosts: HostAllowList): URL {
+  if (typeof value !== "string") {
+    throw new TypeError(
+      `expected a URL such as "https://api.example.com/readings", received ${
+        value === null ? "null" : typeof value
+      }`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new RangeError(
+      `Cannot use URL ${
+        JSON.stringify(value.slice(0, 100))
+      }: it does not parse (write it whole, e.g. "https://api.example.com/readings")`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RangeError(
+      `Cannot use URL ${
+        JSON.stringify(_shown(url).slice(0, 100))
+      }: only http: and https: are supported, received ${url.protocol}`,
+    );
+  }
+  hosts.check(url);
+  return url;
+}
+
+function _headersSetting(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      "expected headers as an object of header names to string values",
+    );
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== "string" && typeof v !== "number") {
+      throw new TypeError(
+        `header ${JSON.stringify(k.slice(0, 60))} must be a string or a number`,
+      );
+    }
+    try {
+      new Headers({ [k]: String(v) });
+    } catch {
+      throw new TypeError(
+        `header ${JSON.stringify(k.slice(0, 60))} is not a valid header`,
+      );
+    }
+    out[k.toLowerCase()] = String(v);
+  }
+  return out;
+}
+
+function _count(what: string, min: number, max: number) {
+  return (value: unknown): number => {
+    if (
+      !Number.isSafeInteger(value) || (value as number) < min ||
+      (value as number) > max
+    ) {
+      throw new RangeError(
+        `expected ${what} as an integer from ${min} to ${max}, received ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
+    return value as number;
+  };
+}
+
+function _duration(min: number) {
+  return (value: unknown): number => {
+    const ms = parseDuration(value);
+    if (ms < min || ms > 2 ** 31 - 1) {
+      throw new RangeError(
+        `expected a duration from ${min} ms to 2147483647 ms, received ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
+    return ms;
+  };
+}
+
+const _REQUEST_KEYS = ["url", "method", "headers", "body", "query"];
+
+/** Whether a message describes a request (else it is the body). */
+function _describesRequest(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return false;
+  }
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return false;
+  for (const k of _REQUEST_KEYS) if (k in value) return true;
+  return false;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function _sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** A network error's message, the URL in it replaced by its shown form. */
+function _networkMessage(error: unknown, url: URL): string {
+  let text = (error as Error)?.message ?? String(error);
+  // Runtimes quote the whole URL (query and credentials included).
+  text = text.split(url.href).join(_shown(url));
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })
+    ?.cause;
+  if (typeof cause?.code === "string" && !text.includes(cause.code)) {
+    text += ` (${cause.code})`;
+  }
+  return text.slice(0, 300);
+}
+
+/**
+ * `http/Request` reaching only the hosts `options.hosts` allows (every
+ * host by default), narrowed further by a flow's `properties.allow.hosts`.
+ *
+ * Each message on `in` makes one request:
+ * - an object with any of `url`, `method`, `headers`, `body`, `query`
+ *   describes it (each overriding the port's setting; `headers` added to
+ *   the setting's; `query` an object of parameters added to the URL);
+ * - any other value is the body (not sent with GET or HEAD).
+ *
+ * A body is sent as text when a string, as bytes when a `Uint8Array`, else
+ * as JSON, with that content type unless a header gives one. The request
+ * is tried up to `attempts` times: again after a 5xx answer, a network
+ * error or a timeout, waiting `backoff`, then twice that, and so on (at
+ * most 60 s). A 2xx or 3xx answer goes to `out` as
+ * `{ status, headers, body }` (body parsed by its content type); a 4xx, or
+ * what still fails after the last attempt, goes to `error` with a message
+ * that names the method, the URL without its query, and why. Redirects are
+ * followed (up to 5) only to allowed hosts. With `token` set (a secret
+ * reference, `env:NAME` or `file:/path`), it is sent as `Authorization:
+ * Bearer <token>`: the value is read when the flow starts and never
+ * appears in an error, a log or a message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { httpRequest } from "./http_request.ts";
+ * import { restrictComponent } from "../engine/flow_allow.ts";
+ *
+ * const Request = httpRequest();
+ * assert.throws(() => Request.inPorts.url.parse?.("not a url"), /does not parse/);
+ * const flow = restrictComponent(Request, { hosts: ["api.example.com"] });
+ * assert.throws(() => flow.inPorts.url.parse?.("https://evil.example/x"), /not in the allow list/);
+ * assert.throws(() => Request.inPorts.token.parse?.("hunter2"), (e: Error) => !e.message.includes("hunter2"));
+ * ```
+ */
+export function httpRequest(options: HttpRequestOptions = {}): Component {
+  const hosts = options.hosts instanceof HostAllowList
+    ? options.hosts
+    : new HostAllowList(options.hosts);
+  return _make(hosts);
+}
+
+function _make(hosts: HostAllowList): Component {
+  const component = defineComponent<RequestState>({
+    name: "http/Request",
+    description:
+      "Makes an HTTP request per message (retried with backoff on 5xx and network errors); the response goes to out, failures to error.",
+    concurrency: 1,
+    inPorts: {
+      in: {
+        description:
+          "A request { url?, method?, headers?, body?, query? } (each overriding the settings), or any other value as the body.",
+      },
+      url: {
+        type: "string",
+        control: true,
+        parse: (v) => _parseUrl(v, hosts).href,
+        description:
+          'The URL, e.g. "https://api.example.com/readings" (unless each message gives its url).',
+      },
+      method: {
+        type: "string",
+        control: true,
+        default: "GET",
+        parse: parseMethod,
+        description:
+          "GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS.",
+      },
+      headers: {
+        type: "object",
+        control: true,
+        default: {},
+        parse: _headersSetting,
+        description:
+          "Headers sent with every request (a message's headers are added to them). No secrets here: use token.",
+      },
+      token: {
+        type: "string",
+        control: true,
+        parse: _parseSecretRef,
+        description:
+          'A bearer token for the target as a secret reference, "env:NAME" or "file:/path" (never the token itself); sent as Authorization: Bearer.',
+      },
+      timeout: {
+        type: "duration",
+        control: true,
+        default: DEFAULT_HTTP_REQUEST_TIMEOUT_MS,
+        parse: _duration(1),
+        description:
+          'How long one attempt may take, answer body included, e.g. "5s" (default 10 s).',
+      },
+      attempts: {
+        type: "integer",
+        control: true,
+        default: 3,
+        parse: _count("a number of attempts", 1, 100),
+        description:
+          "Tries in all for one message, the first included (default 3): again after a 5xx, a network error or a timeout.",
+      },
+      backoff: {
+        type: "duration",
+        control: true,
+        default: 200,
+        parse: _duration(0),
+        description:
+          'The wait before the second try, doubled before each next one (at most 60 s), e.g. "500ms" (default 200 ms).',
+      },
+      maxBody: {
+        type: "integer",
+        control: true,
+        default: DEFAULT_HTTP_REQUEST_MAX_BODY,
+        parse: _count("a body size in bytes", 1, 2 ** 30),
+        description:
+          "The largest response body read, in bytes; a larger one is an error (default 16 MiB).",
+      },
+    },
+    outPorts: {
+      out: {
+        type: "object",
+        description:
+          "The response of each successful request (2xx, 3xx): { status, headers, body }.",
+      },
+    },
+    meters: [
+      {
+        name: "http_client_requests_total",
+        type: "counter",
+        help: "Messages http/Request handled, by how the last attempt ended.",
+        moves:
+          "once per message, after its last attempt: ok (2xx or 3xx), http_error (4xx, or 5xx after every attempt), network_error, timeout",
+        labels: [{
+          name: "result",
+          help: "How the last attempt ended.",
+          values: ["ok", "http_error", "network_error", "timeout"],
+        }],
+      },
+      {
+        name: "http_client_retries_total",
+        type: "counter",
+        help:
+          "Attempts http/Request made again after a 5xx answer, a network error or a timeout.",
+        moves:
+          "on each attempt after the first; a steady rise means the target is failing",
+      },
+    ],
+    setup(ctx) {
+      const ref = ctx.control<_SecretRef | undefined>("token");
+      return {
+        token: ref === undefined ? undefined : _resolveSecret(ref),
+        requests: {
+          ok: ctx.meter("http_client_requests_total", { result: "ok" }),
+          http_error: ctx.meter("http_client_requests_total", {
+            result: "http_error",
+          }),
+          network_error: ctx.meter("http_client_requests_total", {
+            result: "network_error",
+          }),
+          timeout: ctx.meter("http_client_requests_total", {
+            result: "timeout",
+          }),
+        },
+        retries: ctx.meter("http_client_retries_total"),
+      };
+    },
+    async process(value, ctx) {
+      const described = _describesRequest(value);
+      const msg = described ? value : undefined;
+      const rawUrl = msg?.url ?? ctx.control<string | undefined>("url");
+      if (rawUrl === undefined) {
+        throw new TypeError(
+          "Cannot make a request: no URL (set the url port, or give the message a url)",
+        );
+      }
+      const url = _parseUrl(rawUrl, hosts);
+      if (msg?.query !== undefined) {
+        if (
+          msg.query === null || typeof msg.query !== "object" ||
+          Array.isArray(msg.query)
+        ) {
+          throw new TypeError(
+            "Cannot make a request: query must be an object of parameter names to values",
+          );
+        }
+        for (const [k, v] of Object.entries(msg.query)) {
+          for (const item of Array.isArray(v) ? v : [v]) {
+            url.searchParams.append(k, String(item));
+          }
+        }
+      }
+      const method = msg?.method !== undefined
+        ? parseMethod(msg.method)
+        : ctx.control<string>("method");
+      const headers = new Headers(
+        ctx.control<Record<string, string>>("headers"),
+      );
+      if (msg?.headers !== undefined) {
+        for (const [k, v] of Object.entries(_headersSetting(msg.headers))) {
+          headers.set(k, v);
+        }
+      }
+      let body: string | Uint8Array | null = null;
+      if (method !== "GET" && method !== "HEAD") {
+        const encoded = encodeBody(described ? msg!.body : value);
+        body = encoded.body;
+        if (encoded.type !== null && !headers.has("content-type")) {
+          headers.set("content-type", encoded.type);
+        }
+      }
+      const state = ctx.state;
+      if (state.token !== undefined) {
+        headers.set("authorization", `Bearer ${state.token.reveal()}`);
+      }
+      const attempts = ctx.control<number>("attempts");
+      const timeoutMs = ctx.control<number>("timeout");
+      const maxBody = ctx.control<number>("maxBody");
+      let wait = ctx.control<number>("backoff");
+      let outcome: _Outcome | undefined;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (attempt > 1) {
+          state.retries.add(1);
+          await _sleep(wait, ctx.signal);
+          wait = Math.min(wait * 2, MAX_BACKOFF_MS);
+        }
+        if (ctx.signal.aborted) return;
+        outcome = await _attempt(
+          url,
+          method,
+          headers,
+          body,
+          timeoutMs,
+          maxBody,
+          hosts,
+          ctx.signal,
+        );
+        if (outcome.kind === "ok" || outcome.kind === "invalid") break;
+        if (outcome.kind === "http_error" && outcome.status < 500) break;
+        if (ctx.signal.aborted) return;
+      }
+      const o = outcome!;
+      state.requests[o.kind === "invalid" ? "http_error" : o.kind].add(1);
+      if (o.kind === "ok") return ctx.send("out", o.response);
+      const tries = attempts === 1 ? "" : ` (${attempts} attempts)`;
+      const what = `Cannot ${method} ${_shown(url)}`;
+      if (o.kind === "http_error") {
+        throw new Error(
+          `${what}: the server answered ${o.status}${
+            o.statusText ? ` ${o.statusText}` : ""
+          }${o.status >= 500 ? tries : ""}`,
+        );
+      }
+      if (o.kind === "timeout") {
+        throw new Error(`${what}: no answer within ${timeoutMs} ms${tries}`);
+      }
+      if (o.kind === "invalid") throw new Error(`${what}: ${o.message}`);
+      throw new Error(`${what}: ${o.message}${tries}`);
+    },
+  });
+  return restrictable(
+    component,
+    (allow) => _make(hosts.narrow(allow.hosts ?? [])),
+  );
+}
+
+/** One attempt, redirects followed to allowed hosts only. */
+async function _attempt(
+  start: URL,
+  method: string,
+  headers: Headers,
+  body: string | Uint8Array | null,
+  timeoutMs: number,
+  maxBody: number,
+  hosts: HostAllowList,
+  stop: AbortSignal,
+): Promise<_Outcome> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  const signal = AbortSignal.any([stop, timeout.signal]);
+  let url = start;
+  try {
+    for (let hop = 0;; hop++) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: body as BodyInit | null,
+          redirect: "manual",
+          signal,
+        });
+      } catch (e) {
+        if (timeout.signal.aborted) return { kind: "timeout" };
+        return { kind: "network_error", message: _networkMessage(e, url) };
+      }
+      const location = res.headers.get("location");
+      if (
+        res.status >= 300 && res.status < 400 && res.status !== 304 &&
+        location !== null
+      ) {
+        await res.body?.cancel();
+        if (hop >= MAX_REDIRECTS) {
+          return {
+            kind: "invalid",
+            message: `more than ${MAX_REDIRECTS} redirects`,
+          };
+        }
+        const next = new URL(location, url);
+        try {
+          hosts.check(next);
+        } catch (e) {
+          // Not retried: the server would send it there again.
+          return {
+            kind: "invalid",
+            message: `redirected to another host: ${(e as Error).message}`,
+          };
+        }
+        if (next.host !== url.host) headers.delete("authorization");
+        if (
+          res.status === 303 ||
+          ((res.status === 301 || res.status === 302) && method === "POST")
+        ) {
+          method = "GET";
+          body = null;
+          headers.delete("content-type");
+        }
+        url = next;
+        continue;
+      }
+      if (res.status >= 400) {
+        await res.body?.cancel();
+        return {
+          kind: "http_error",
+          status: res.status,
+          statusText: res.statusText,
+        };
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = res.body === null
+          ? new Uint8Array(0)
+          : await readLimited(res.body, maxBody);
+      } catch (e) {
+        if (timeout.signal.aborted) return { kind: "timeout" };
+        if (e instanceof RangeError) {
+          return {
+            kind: "network_error",
+            message: `the response ${e.message.replace(/^the body/, "body")}`,
+          };
+        }
+        return { kind: "network_error", message: _networkMessage(e, url) };
+      }
+      const responseHeaders = headersObject(res.headers);
+      let parsed: unknown;
+      try {
+        parsed = parseBody(bytes, responseHeaders["content-type"]);
+      } catch (e) {
+        // Not retried: the same server would send the same body.
+        return {
+          kind: "invalid",
+          message: `the response ${
+            (e as Error).message.replace(/^the body/, "body")
+          } (status ${res.status})`,
+        };
+      }
+      return {
+        kind: "ok",
+        response: {
+          status: res.status,
+          headers: responseHeaders,
+          body: parsed,
+        },
+      };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `http/Request` reaching every host (narrowed only by a flow's
+ * `properties.allow.hosts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpRequest } from "./http_request.ts";
+ *
+ * assert.equal(HttpRequest.inPorts.attempts.default, 3);
+ * ```
+ */
+export const HttpRequest: Component = httpRequest();

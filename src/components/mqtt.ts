@@ -1,0 +1,786 @@
+/**
+ * MQTT components on MQTT.js: `mqtt/In` subscribes to topic filters and
+ * sends each message into the flow; `mqtt/Out` publishes the messages it
+ * takes. MQTT 3.1.1 and 5, QoS 0/1/2, retain, `+`/`#` wildcards, client
+ * id, clean or persistent sessions, keepalive, last will, TLS, a user name
+ * and a password given only as a secret reference (`env:NAME`,
+ * `file:/path`), reconnection with a capped backoff.
+ *
+ * Back pressure both ways. `mqtt/In` reads no further packet while its
+ * `out` connection is full, and acknowledges a QoS 1 or 2 message only
+ * once the flow took it, so the broker holds what the flow cannot take yet
+ * (up to its own queue limits) and nothing piles up in weir. `mqtt/Out`
+ * keeps up to its in-flight window (its process's `concurrency`, default
+ * 100) of publishes waiting for the broker's acknowledgement (PUBACK,
+ * PUBCOMP) and takes the next message only when one is acknowledged; while
+ * the broker is away it waits for it.
+ *
+ * The settings are control ports, checked when the graph is validated
+ * (a broker URL that does not parse, a wildcard in a topic to publish to, a
+ * password that is not a secret reference are validation problems with
+ * their place in the graph), and read when the flow starts: a secret that
+ * cannot be read stops the start with its reference named. They are read
+ * once, at the start: a setting fed by a connection rather than an IIP is
+ * not seen.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { IClientOptions, IClientPublishOptions } from "mqtt";
+import {
+  type Component,
+  type Context,
+  defineComponent,
+  describeValue,
+  type InPortSpec,
+} from "../engine/component.ts";
+import { ProcessError } from "../engine/errors.ts";
+import { restrictable } from "../engine/flow_allow.ts";
+import { _MqttConnection } from "./_mqtt_connection.ts";
+import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
+import {
+  _brokerParser,
+  _clientOptions,
+  type _ConnectionSettings,
+  type _Format,
+  _parseClientId,
+  _parseFormat,
+  _parseKeepalive,
+  _parseProtocolVersion,
+  _parseQos,
+  _parseReconnectDelay,
+  _parseSecretRef,
+  _parseTlsPath,
+  _parseTopicFilters,
+  _parseTopicName,
+  _parseUsername,
+  _parseWill,
+  type _QoS,
+} from "./_mqtt_options.ts";
+
+/**
+ * A message as `mqtt/In` sends it, and as `mqtt/Out` takes it (where only
+ * `payload` is required).
+ */
+export interface MqttMessage {
+  /** The topic it was published to. */
+  topic: string;
+  /** The payload, as the `format` setting reads it (text, JSON or bytes). */
+  payload: unknown;
+  /** Its quality of service. */
+  qos: 0 | 1 | 2;
+  /** Whether it is a retained message (sent on subscribing). */
+  retain: boolean;
+}
+
+/** Options of {@linkcode mqttIn} and {@linkcode mqttOut}. */
+export interface MqttComponentOptions {
+  /**
+   * The hosts a broker may be on (a flow's `allow.hosts`): `host`,
+   * `host:port` or `*.domain`. Default: any host.
+   */
+  hosts?: readonly string[];
+}
+
+/** The connection ports both components have. */
+function _connectionPorts(
+  hosts: readonly string[] | undefined,
+): Record<string, InPortSpec> {
+  return {
+    broker: {
+      type: "string",
+      control: true,
+      required: true,
+      parse: _brokerParser(hosts),
+      description:
+        'The broker\'s URL: "mqtt://host:1883", "mqtts://host:8883", "ws://host/mqtt", "wss://..." (no credentials in it).',
+    },
+    clientId: {
+      type: "string",
+      control: true,
+      parse: _parseClientId,
+      description:
+        'The client id. Default "weir-<flow>-<process>" with a persistent session (the session is found again after a restart), a random one with a clean session.',
+    },
+    clean: {
+      type: "boolean",
+      control: true,
+      default: true,
+      parse: _boolean("clean"),
+      description:
+        "true (default): a clean session; false: a persistent one, in which the broker keeps the subscriptions and queues QoS 1 and 2 messages while the process is away.",
+    },
+    keepalive: {
+      type: "any",
+      control: true,
+      default: 60,
+      parse: _parseKeepalive,
+      description:
+        'Keepalive: a ping when nothing else was sent for this long, 60 (seconds, default) or "30s"; 0 turns it off.',
+    },
+    protocolVersion: {
+      type: "any",
+      control: true,
+      default: 4,
+      parse: _parseProtocolVersion,
+      description:
+        '4 (MQTT 3.1.1, default) or 5 (MQTT 5); "3.1.1" and "5" are taken too.',
+    },
+    username: {
+      type: "string",
+      control: true,
+      parse: _parseUsername,
+      description: "The user name, if the broker wants one.",
+    },
+    password: {
+      type: "string",
+      control: true,
+      parse: _parseSecretRef,
+      description:
+        'The password, as a secret reference only: "env:NAME" (an environment variable of weir) or "file:/path" (a file, one trailing newline dropped). A password written out is a validation error.',
+    },
+    will: {
+      type: "object",
+      control: true,
+      parse: _parseWill,
+      description:
+        'A last will the broker publishes when the connection is lost: { "topic", "payload", "qos", "retain" }.',
+    },
+    ca: {
+      type: "string",
+      control: true,
+      parse: _parseTlsPath,
+      description:
+        "TLS: the absolute path of the CA certificates (PEM) to trust.",
+    },
+    cert: {
+      type: "string",
+      control: true,
+      parse: _parseTlsPath,
+      description: "TLS: the absolute path of the client certificate (PEM).",
+    },
+    key: {
+      type: "string",
+      control: true,
+      parse: _parseTlsPath,
+      description: "TLS: the absolute path of the client key (PEM).",
+    },
+    rejectUnauthorized: {
+      type: "boolean",
+      control: true,
+      default: true,
+      parse: _boolean("rejectUnauthorized"),
+      description:
+        "TLS: refuse a broker whose certificate does not verify (default true).",
+    },
+    reconnect: {
+      type: "duration",
+      control: true,
+      default: 1000,
+      parse: _parseReconnectDelay,
+      description:
+        'The first reconnect delay (default "1s"); each failed attempt doubles it, up to reconnectMax.',
+    },
+    reconnectMax: {
+      type: "duration",
+      control: true,
+      default: 30_000,
+      parse: _parseReconnectDelay,
+      description: 'The longest reconnect delay (default "30s").',
+    },
+  };
+}
+
+function _boolean(port: string): (value: unknown) => boolean {
+  return (value) => {
+    if (typeof value === "boolean") return value;
+    throw new TypeError(
+      `expected true or false for ${port}, received ${describeValue(value)}`,
+    );
+  };
+}
+
+/** The connection settings of `ctx`'s process, from its control ports. */
+function _settings(ctx: Context<unknown>, name: string): _ConnectionSettings {
+  const broker = ctx.control<_ConnectionSettings["broker"] | undefined>(
+    "broker",
+  );
+  if (broker === undefined) {
+    throw new TypeError(
+      `${name} needs a broker URL (an IIP on its broker port), and none was given`,
+    );
+  }
+  return {
+    broker,
+    clientId: ctx.control("clientId"),
+    clean: ctx.control("clean"),
+    keepalive: ctx.control("keepalive"),
+    protocolVersion: ctx.control("protocolVersion"),
+    username: ctx.control("username"),
+    password: ctx.control("password"),
+    will: ctx.control("will"),
+    ca: ctx.control("ca"),
+    cert: ctx.control("cert"),
+    key: ctx.control("key"),
+    rejectUnauthorized: ctx.control("rejectUnauthorized"),
+    connectTimeout: 10_000,
+  };
+}
+
+/** The client id to use: the port's, or one made from the flow and process. */
+function _clientId(ctx: Context<unknown>, s: _ConnectionSettings): string {
+  if (s.clientId !== undefined) return s.clientId;
+  if (!s.clean) {
+    // Stable, so a restarted flow finds its persistent session again.
+    return `weir-${ctx.network}-${ctx.process}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  }
+  return `weir-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Who the process connects to, for its reports (no secret in it). */
+function _who(s: _ConnectionSettings): string {
+  return `broker ${s.broker.url}${
+    s.username === undefined ? "" : ` as user ${JSON.stringify(s.username)}`
+  }`;
+}
+
+/**
+ * Reports a fault that does not end the process (a refused connection, a
+ * payload that does not parse): a `ProcessError` on the error port when it
+ * is connected, else one `[weir]` line on standard error, as the network
+ * does with an error nobody listens to.
+ */
+function _report(
+  ctx: Context<unknown>,
+  message: string,
+  input?: unknown,
+): void {
+  const e = new ProcessError(message, {
+    network: ctx.network,
+    process: ctx.process,
+    port: "",
+    kind: "exception",
+    input,
+  });
+  const out = ctx.out.error;
+  if (out !== undefined && out.connected) {
+    try {
+      void out.send(e);
+      return;
+    } catch {
+      // A full error-policy connection: fall back to the log.
+    }
+  }
+  console.error(`[weir] flow "${ctx.network}": ${e.message}`);
+}
+
+interface InState {
+  series: _MqttSeries;
+  options: IClientOptions;
+  settings: _ConnectionSettings;
+  conn: _MqttConnection | undefined;
+}
+
+/**
+ * `mqtt/In` that reaches only the brokers on `options.hosts` (when given):
+ * what a flow with `properties.allow.hosts` gets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mqttIn } from "./mqtt.ts";
+ *
+ * const In = mqttIn({ hosts: ["broker.local"] });
+ * assert.equal(In.name, "mqtt/In");
+ * assert.throws(() => In.inPorts.broker.parse!("mqtt://elsewhere"), /allow list/);
+ * ```
+ */
+export function mqttIn(options: MqttComponentOptions = {}): Component {
+  return defineComponent<InState>({
+    name: "mqtt/In",
+    description:
+      "Subscribes to MQTT topic filters and sends each message ({ topic, payload, qos, retain }) on out; QoS 1 and 2 messages are acknowledged once the flow took them.",
+    inPorts: {
+      ..._connectionPorts(options.hosts),
+      topic: {
+        type: "any",
+        control: true,
+        required: true,
+        parse: _parseTopicFilters,
+        description:
+          'The topic filter, or a list of them, to subscribe to: "sensors/+/temp", "sensors/#", "$share/group/sensors/#".',
+      },
+      qos: {
+        type: "integer",
+        control: true,
+        default: 0,
+        parse: _parseQos,
+        description:
+          "The subscription's QoS: 0 (default), 1 or 2. With 1 or 2 and a persistent session nothing is lost across a restart.",
+      },
+      format: {
+        type: "string",
+        control: true,
+        default: "text",
+        parse: _parseFormat,
+        description:
+          'How payloads are read: "text" (UTF-8, default), "json" (the parsed value; one that does not parse goes to error) or "bytes" (a Uint8Array).',
+      },
+    },
+    outPorts: {
+      out: {
+        type: "object",
+        description: "Each message: { topic, payload, qos, retain }.",
+      },
+      error: {
+        type: "object",
+        description:
+          "A ProcessError for each payload that does not parse and each connection failure (when connected; else the log).",
+      },
+    },
+    meters: _MQTT_METERS,
+    setup(ctx) {
+      const settings = _settings(ctx, "mqtt/In");
+      return {
+        series: _mqttSeries(ctx, "in"),
+        // Here, so that a secret that cannot be read stops the start.
+        options: _clientOptions(
+          settings,
+          _clientId(ctx, settings),
+          ctx.control("reconnect"),
+        ),
+        settings,
+        conn: undefined,
+      };
+    },
+    async run(ctx) {
+      const state = ctx.state;
+      const series = state.series;
+      const topics = ctx.control<readonly string[]>("topic");
+      const qos = ctx.control<_QoS>("qos");
+      const format = ctx.control<_Format>("format");
+      const subscriptions: Record<string, { qos: _QoS }> = {};
+      for (const t of topics) subscriptions[t] = { qos };
+      const out = ctx.out.out;
+      let stopping = false;
+      /** A send waiting for room in the flow, and what acknowledges it. */
+      let pending: Promise<void> | undefined;
+      const conn = new _MqttConnection({
+        client: state.options,
+        backoffMs: ctx.control("reconnect"),
+        maxBackoffMs: Math.max(
+          ctx.control<number>("reconnect"),
+          ctx.control<number>("reconnectMax"),
+        ),
+        meters: series,
+        report: (m) => _report(ctx, m),
+        describe: _who(state.settings),
+        onConnect(sessionPresent, first) {
+          // A persistent session keeps its subscriptions; a first
+          // connection subscribes anyway, in case the topics changed.
+          if (sessionPresent && !first) return;
+          conn.client.subscribe(subscriptions, (err, granted) => {
+            const refused = granted?.filter((g) => g.qos === 128) ?? [];
+            if (err) {
+              _report(ctx, `cannot subscribe: ${err.message}`);
+            } else if (refused.length > 0) {
+              _report(
+                ctx,
+                `the broker refused the subscription to ${
+                  refused.map((g) => JSON.stringify(g.topic)).join(", ")
+                } (not authorized, or a filter it does not take)`,
+              );
+            }
+          });
+        },
+      });
+      state.conn = conn;
+      conn.client.handleMessage = (packet, done) => {
+        // Stopping: neither taken nor acknowledged; a QoS 1 or 2 message
+        // comes again in the next session.
+        if (stopping) return;
+        const payload = packet.payload as Buffer;
+        series.messages.add(1);
+        series.bytes.add(payload.length);
+        let value: MqttMessage;
+        try {
+          value = {
+            topic: packet.topic,
+            payload: format === "text"
+              ? payload.toString("utf8")
+              : format === "json"
+              ? JSON.parse(payload.toString("utf8"))
+              : payload,
+            qos: packet.qos,
+            retain: packet.retain,
+          };
+        } catch (e) {
+          series.dropped.invalid.add(1);
+          _report(
+            ctx,
+            `a payload of ${payload.length} bytes on topic ${
+              JSON.stringify(packet.topic)
+            } is not JSON (${(e as Error).message})`,
+            { topic: packet.topic, payload },
+          );
+          done();
+          return;
+        }
+        let sent: void | Promise<void>;
+        try {
+          sent = out.send(value);
+        } catch (e) {
+          // A full connection whose policy is "error": counted there.
+          _report(ctx, (e as Error).message, value);
+          done();
+          return;
+        }
+        if (sent === undefined) {
+          done();
+          return;
+        }
+        // The flow is full: read nothing more (TCP holds the broker back)
+        // and acknowledge once it took the message.
+        series.inFlight.set(1);
+        conn.hold();
+        pending = sent.then(
+          () => {
+            pending = undefined;
+            series.inFlight.set(0);
+            conn.release();
+            if (!stopping || conn.connected) done();
+          },
+          (e: unknown) => {
+            pending = undefined;
+            series.inFlight.set(0);
+            conn.release();
+            _report(ctx, (e as Error)?.message ?? String(e), value);
+            done();
+          },
+        );
+      };
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        else {ctx.signal.addEventListener("abort", () => resolve(), {
+            once: true,
+          });}
+      });
+      stopping = true;
+      // A message the flow was about to take: let it in and acknowledge it
+      // (a drain moves the flow on; a stop ends the process anyway).
+      if (pending !== undefined) await pending;
+      if (state.settings.clean && conn.connected) {
+        // A clean session ends its subscriptions; a persistent one keeps
+        // them, so the broker queues for the next start.
+        await Promise.race([
+          conn.client.unsubscribeAsync([...topics]).catch(() => {}),
+          new Promise((r) => setTimeout(r, 2000)),
+        ]);
+      }
+      await conn.end(2000);
+    },
+    teardown(ctx) {
+      ctx.state?.conn?.kill();
+    },
+  });
+}
+
+/**
+ * `mqtt/In`: subscribes to `topic` (filters with `+` and `#`, one or a
+ * list) on `broker` and sends each message as `{ topic, payload, qos,
+ * retain }`, the payload read as `format` says. While `out` is full it
+ * reads nothing more from the broker, and it acknowledges a QoS 1 or 2
+ * message only once the flow took it. Reconnects with a backoff; a broker
+ * that is down or refuses the credentials is reported once (error port or
+ * log) and retried. When the flow stops, a clean session unsubscribes and
+ * disconnects; a persistent one disconnects and keeps its subscriptions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MqttIn } from "./mqtt.ts";
+ *
+ * assert.equal(MqttIn.name, "mqtt/In");
+ * assert.deepEqual(MqttIn.inPorts.topic.parse!("sensors/+/temp"), ["sensors/+/temp"]);
+ * assert.throws(() => MqttIn.inPorts.broker.parse!("mqtt//nowhere"), /expected a broker URL/);
+ * assert.throws(() => MqttIn.inPorts.password.parse!("hunter2"), (e: Error) => !e.message.includes("hunter2"));
+ * ```
+ */
+export const MqttIn: Component = restrictable(
+  mqttIn(),
+  (allow) => mqttIn({ hosts: allow.hosts ?? [] }),
+);
+
+interface OutState {
+  series: _MqttSeries;
+  settings: _ConnectionSettings;
+  conn: _MqttConnection;
+  /** Publish options by QoS and retain, made once. */
+  publish: readonly IClientPublishOptions[];
+}
+
+const _PUBLISH_OPTIONS: readonly IClientPublishOptions[] = Object.freeze(
+  [0, 1, 2].flatMap((qos) =>
+    [false, true].map((retain) => Object.freeze({ qos: qos as _QoS, retain }))
+  ),
+);
+
+/**
+ * The payload as MQTT.js sends it: a string or bytes as they are, an
+ * `ArrayBuffer` as its bytes, `undefined` as nothing, anything else as
+ * JSON.
+ */
+function _payload(value: unknown): string | Buffer {
+  if (typeof value === "string") return value;
+  if (value instanceof Uint8Array) {
+    return Buffer.isBuffer(value)
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  if (value === undefined) return "";
+  const json = JSON.stringify(value);
+  if (json === undefined) {
+    throw new TypeError(
+      `cannot publish ${describeValue(value)}: it has no JSON form`,
+    );
+  }
+  return json;
+}
+
+function _isMessage(value: unknown): value is Partial<MqttMessage> {
+  return value !== null && typeof value === "object" &&
+    !Array.isArray(value) && !(value instanceof Uint8Array) &&
+    "payload" in value;
+}
+
+/**
+ * `mqtt/Out` that reaches only the brokers on `options.hosts` (when
+ * given): what a flow with `properties.allow.hosts` gets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mqttOut } from "./mqtt.ts";
+ *
+ * const Out = mqttOut({ hosts: ["broker.local:1883"] });
+ * const broker = Out.inPorts.broker.parse!("mqtt://broker.local") as { port: number };
+ * assert.equal(broker.port, 1883);
+ * assert.throws(() => Out.inPorts.broker.parse!("mqtts://broker.local"), /allow list/);
+ * ```
+ */
+export function mqttOut(options: MqttComponentOptions = {}): Component {
+  return defineComponent<OutState>({
+    name: "mqtt/Out",
+    description:
+      "Publishes each message to MQTT: { topic, payload, qos, retain } or a plain payload to the topic setting; waits for the broker's acknowledgement beyond its in-flight window.",
+    inPorts: {
+      in: {
+        description:
+          "A message { topic?, payload, qos?, retain? } (its fields beat the settings), or a payload alone for the topic setting. Strings and bytes are sent as they are, other values as JSON.",
+      },
+      ..._connectionPorts(options.hosts),
+      topic: {
+        type: "string",
+        control: true,
+        parse: _parseTopicName,
+        description:
+          "The topic to publish to when a message has none (no wildcards).",
+      },
+      qos: {
+        type: "integer",
+        control: true,
+        default: 0,
+        parse: _parseQos,
+        description:
+          "QoS when a message gives none: 0 (default), 1 or 2. At 1 and 2 a message counts as sent once the broker acknowledged it.",
+      },
+      retain: {
+        type: "boolean",
+        control: true,
+        default: false,
+        parse: _boolean("retain"),
+        description:
+          "Whether the broker keeps the message for later subscribers, when a message does not say (default false).",
+      },
+    },
+    outPorts: {
+      error: {
+        type: "object",
+        description:
+          "A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) and each connection failure (when connected; else the log).",
+      },
+    },
+    // The in-flight window: publishes waiting for their acknowledgement.
+    concurrency: 100,
+    meters: _MQTT_METERS,
+    setup(ctx) {
+      const settings = _settings(ctx, "mqtt/Out");
+      const series = _mqttSeries(ctx, "out");
+      const client = _clientOptions(
+        settings,
+        _clientId(ctx, settings),
+        ctx.control("reconnect"),
+      );
+      return {
+        series,
+        settings,
+        publish: _PUBLISH_OPTIONS,
+        conn: new _MqttConnection({
+          client,
+          backoffMs: ctx.control("reconnect"),
+          maxBackoffMs: Math.max(
+            ctx.control<number>("reconnect"),
+            ctx.control<number>("reconnectMax"),
+          ),
+          meters: series,
+          report: (m) => _report(ctx, m),
+          describe: _who(settings),
+        }),
+      };
+    },
+    process(value, ctx) {
+      const state = ctx.state;
+      let topic: unknown;
+      let payload: string | Buffer;
+      let qos: unknown;
+      let retain: unknown;
+      try {
+        if (_isMessage(value)) {
+          topic = value.topic ?? ctx.control("topic");
+          qos = value.qos ?? ctx.control("qos");
+          retain = value.retain ?? ctx.control("retain");
+          payload = _payload(value.payload);
+        } else {
+          topic = ctx.control("topic");
+          qos = ctx.control("qos");
+          retain = ctx.control("retain");
+          payload = _payload(value);
+        }
+        if (topic === undefined) {
+          throw new TypeError(
+            "the message has no topic and the topic setting is not given",
+          );
+        }
+        if (typeof topic !== "string" || topic !== ctx.control("topic")) {
+          _parseTopicName(topic);
+        }
+        if (qos !== 0 && qos !== 1 && qos !== 2) _parseQos(qos);
+        if (typeof retain !== "boolean") {
+          throw new TypeError(
+            `a message's retain is true or false, received ${
+              describeValue(retain)
+            }`,
+          );
+        }
+      } catch (e) {
+        state.series.dropped.invalid.add(1);
+        throw e;
+      }
+      return _publish(
+        state,
+        topic as string,
+        payload,
+        state.publish[(qos as number) * 2 + (retain ? 1 : 0)],
+      );
+    },
+    async flush(ctx) {
+      // Every publish was acknowledged (flush comes after the last
+      // activation settled): a clean DISCONNECT.
+      await ctx.state.conn.end(5000);
+    },
+    teardown(ctx) {
+      ctx.state?.conn?.kill();
+    },
+  });
+}
+
+/**
+ * Publishes one message: `undefined` when MQTT.js wrote a QoS 0 message at
+ * once, else a promise that settles when the broker acknowledged it (or
+ * refused it, or the connection lost a QoS 0 message).
+ */
+function _publish(
+  state: OutState,
+  topic: string,
+  payload: string | Buffer,
+  options: IClientPublishOptions,
+): void | Promise<void> {
+  const conn = state.conn;
+  if (!conn.connected) {
+    // QoS 0 is not queued by MQTT.js, and the rest would pile up in its
+    // store: the activation waits for the broker (back pressure).
+    return conn.whenConnected().then(() => {
+      if (!conn.connected) {
+        state.series.dropped.stopped.add(1);
+        throw new Error("the flow stopped before the broker was reached");
+      }
+      return _publish(state, topic, payload, options);
+    });
+  }
+  const series = state.series;
+  const size = typeof payload === "string"
+    ? Buffer.byteLength(payload)
+    : payload.length;
+  series.inFlight.add(1);
+  let sync = true;
+  let failed: Error | undefined;
+  let settled = false;
+  let resolve: (() => void) | undefined;
+  let reject: ((e: Error) => void) | undefined;
+  conn.client.publish(topic, payload, options, (err) => {
+    series.inFlight.add(-1);
+    if (err) {
+      const reason = /closed|disconnect/i.test(err.message)
+        ? (options.qos === 0 ? "disconnected" : "stopped")
+        : "refused";
+      series.dropped[reason].add(1);
+      failed = new Error(
+        `cannot publish to ${JSON.stringify(topic)}: ${err.message}`,
+        { cause: err },
+      );
+    } else {
+      series.messages.add(1);
+      series.bytes.add(size);
+    }
+    settled = true;
+    if (sync) return;
+    if (failed !== undefined) reject!(failed);
+    else resolve!();
+  });
+  sync = false;
+  if (settled) {
+    if (failed !== undefined) throw failed;
+    return undefined;
+  }
+  return new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+}
+
+/**
+ * `mqtt/Out`: publishes each message it takes to `broker`: a message `{
+ * topic?, payload, qos?, retain? }` (its fields beat the port settings) or a
+ * plain payload for the `topic` setting; strings and bytes go as they are,
+ * other values as JSON. Up to its in-flight window (the process's
+ * `concurrency`, default 100) of publishes wait for the broker's
+ * acknowledgement; beyond it the next message waits, and so does every
+ * message while the broker is away. A message it cannot publish goes to
+ * `error`. When the flow drains, what is in flight is acknowledged before
+ * a clean disconnect.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MqttOut } from "./mqtt.ts";
+ *
+ * assert.equal(MqttOut.name, "mqtt/Out");
+ * assert.equal(MqttOut.concurrency, 100);
+ * assert.throws(() => MqttOut.inPorts.topic.parse!("alerts/#"), /no wildcards/);
+ * ```
+ */
+export const MqttOut: Component = restrictable(
+  mqttOut(),
+  (allow) => mqttOut({ hosts: allow.hosts ?? [] }),
+);

@@ -1,0 +1,214 @@
+/**
+ * Text components: `text/Template` renders each message through a
+ * mustache template (the `mustache` package).
+ *
+ * @module
+ */
+import Mustache from "mustache";
+import {
+  type Component,
+  defineComponent,
+  describeValue,
+} from "../engine/component.ts";
+import { _errorPort } from "./_error_port.ts";
+import { _oneOf } from "./_shaping.ts";
+
+/** A mustache template, parsed once by {@linkcode compileTemplate}. */
+export interface Template {
+  /** The template text. */
+  readonly source: string;
+  /** mustache's tokens of it. */
+  readonly tokens: unknown[];
+}
+
+/** Line and column (both from 1) of offset `at` in `text`. */
+function _lineCol(text: string, at: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < at && i < text.length; i++) {
+    if (text[i] === "\n") {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: at - start + 1 };
+}
+
+/** The partials a template names (`{{> name}}`), which weir has none of. */
+function _partials(tokens: unknown[], found: string[]): string[] {
+  for (const t of tokens as unknown[][]) {
+    if (t[0] === ">") found.push(String(t[1]));
+    if (Array.isArray(t[4])) _partials(t[4] as unknown[], found);
+  }
+  return found;
+}
+
+/**
+ * Parses a mustache template, once: a template that does not compile is a
+ * `SyntaxError` saying what is wrong and where, as a line and a column of
+ * the template (mustache says a character offset). Partials (`{{> x}}`)
+ * are refused: there is nowhere to give them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileTemplate } from "./text.ts";
+ *
+ * assert.equal(compileTemplate("Hi {{name}}").source, "Hi {{name}}");
+ * assert.throws(
+ *   () => compileTemplate("a\n{{#rows}}\n{{/row}}"),
+ *   /^SyntaxError: Cannot compile the template: unclosed section "rows" at line 3, column 1$/,
+ * );
+ * ```
+ */
+export function compileTemplate(source: unknown): Template {
+  if (typeof source !== "string") {
+    throw new TypeError(
+      `Cannot compile the template: expected a string, received ${
+        describeValue(source)
+      }`,
+    );
+  }
+  let tokens: unknown[];
+  try {
+    tokens = new Mustache.Writer().parse(source) as unknown[];
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const m = / at (\d+)$/.exec(message);
+    let what = message;
+    if (m) {
+      const { line, col } = _lineCol(source, Number(m[1]));
+      what = `${message.slice(0, m.index)} at line ${line}, column ${col}`;
+    }
+    throw new SyntaxError(
+      `Cannot compile the template: ${
+        what.charAt(0).toLowerCase() + what.slice(1)
+      }`,
+      { cause: e },
+    );
+  }
+  const partials = _partials(tokens, []);
+  if (partials.length > 0) {
+    throw new SyntaxError(
+      `Cannot compile the template: partials are not supported, found {{> ${
+        partials[0]
+      }}}`,
+    );
+  }
+  return { source, tokens };
+}
+
+/** A value as text: strings as they are, objects and arrays as JSON. */
+function _asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * A mustache writer that writes objects as JSON (mustache writes
+ * `[object Object]`) in `{{x}}` and `{{{x}}}` alike.
+ */
+class _Writer extends Mustache.Writer {
+  override unescapedValue(
+    token: string[],
+    context: Mustache.Context,
+  ): string {
+    const value = context.lookup(token[1]);
+    // mustache leaves a missing value out: undefined writes nothing.
+    return (value == null ? undefined : _asText(value)) as string;
+  }
+}
+
+const _WRITER = new _Writer();
+const _HTML = { escape: (v: unknown) => Mustache.escape(_asText(v)) };
+const _NONE = { escape: _asText };
+
+/**
+ * Renders a compiled template with `view` as its view; `escape: "html"`
+ * escapes `{{x}}` for HTML, `"none"` (default) writes values as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileTemplate, renderTemplate } from "./text.ts";
+ *
+ * const t = compileTemplate("{{name}}: {{tags}}");
+ * assert.equal(renderTemplate(t, { name: "a<b", tags: ["x"] }), 'a<b: ["x"]');
+ * assert.equal(renderTemplate(t, { name: "a<b" }, "html"), "a&lt;b: ");
+ * ```
+ */
+export function renderTemplate(
+  template: Template,
+  view: unknown,
+  escape: "html" | "none" = "none",
+): string {
+  return _WRITER.renderTokens(
+    template.tokens as Parameters<typeof _WRITER.renderTokens>[0],
+    new Mustache.Context(view),
+    undefined,
+    template.source,
+    escape === "html" ? _HTML : _NONE,
+  );
+}
+
+/**
+ * `text/Template`: renders each message through a mustache template given
+ * on `template` (parsed when the graph is validated: a template that does
+ * not compile is a validation problem with its line and column in the
+ * template), with the message as the view (`{{temp}}` of `{ temp: 21 }`;
+ * `{{.}}` of a string). Values are written as they are (`escape: "none"`,
+ * default, for text that is not HTML), or escaped for HTML (`"html"`);
+ * objects and arrays are written as JSON. Sends the text on `out`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TextTemplate } from "./text.ts";
+ *
+ * assert.throws(() => TextTemplate.inPorts.template.parse?.("{{#a}}"), /unclosed section "a" at line 1, column 7/);
+ * ```
+ */
+export const TextTemplate: Component = defineComponent({
+  name: "text/Template",
+  description: "Renders each message through a mustache template.",
+  inPorts: {
+    in: { description: "Messages, each the view of one rendering." },
+    template: {
+      type: "string",
+      control: true,
+      required: true,
+      parse: compileTemplate,
+      description:
+        'The mustache template, e.g. "{{sensor}} is {{temp}} C"; checked when the graph is validated.',
+    },
+    escape: {
+      type: "string",
+      control: true,
+      default: "none",
+      parse: _oneOf(["none", "html"]),
+      description:
+        "none (default): values written as they are; html: {{x}} escaped for HTML ({{{x}}} never is).",
+    },
+  },
+  outPorts: {
+    out: { type: "string", description: "The rendered text of each message." },
+    error: _errorPort,
+  },
+  process(value, ctx) {
+    return ctx.send(
+      "out",
+      renderTemplate(
+        ctx.control<Template>("template"),
+        value,
+        ctx.control<"html" | "none">("escape"),
+      ),
+    );
+  },
+});

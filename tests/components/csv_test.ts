@@ -1,0 +1,223 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CsvRowsError } from "../../src/components/csv.ts";
+import type { ProcessError } from "../../src/engine/errors.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { runShaping } from "./_shaping_helpers.ts";
+
+/** .fbp text for an IIP of `values` (JSON inside '...'). */
+function iip(values: unknown[]): string {
+  return `'${JSON.stringify(values).replaceAll("'", "\\'")}'`;
+}
+
+/** Runs `values` through `component` with `settings`; out and error sinks. */
+async function through(
+  component: string,
+  values: unknown[],
+  settings = "",
+) {
+  const run = await runShaping(`
+    ${iip(values)} -> values V(test/Values) out -> in T(${component})
+    T out -> in K(test/Sink)
+    T error -> in E(test/Sink)
+    ${settings}
+  `);
+  assert.deepEqual(run.errors, []);
+  return {
+    out: run.sinks.K ?? [],
+    errors: (run.sinks.E ?? []) as ProcessError[],
+  };
+}
+
+test("csv/Parse reads a whole text into one array of objects keyed by the header row", async () => {
+  const { out } = await through("csv/Parse", [
+    'time,sensor,temp\n1,"a, north",21.5\n2,b,22\n',
+  ]);
+  assert.deepEqual(out, [[
+    { time: "1", sensor: "a, north", temp: "21.5" },
+    { time: "2", sensor: "b", temp: "22" },
+  ]]);
+});
+
+test("csv/Parse with cast reads unquoted numbers and booleans, and keeps quoted fields as text", async () => {
+  const { out } = await through(
+    "csv/Parse",
+    ['n,ok,code,name\n1.5,true,"007",x\n-2e3,false,42,\n'],
+    "'true' -> cast T",
+  );
+  assert.deepEqual(out, [[
+    { n: 1.5, ok: true, code: "007", name: "x" },
+    { n: -2000, ok: false, code: 42, name: "" },
+  ]]);
+});
+
+test("csv/Parse takes given columns, in place of the header row when header is on", async () => {
+  const text = "a,b\n1,2\n";
+  const replaced = await through(
+    "csv/Parse",
+    [text],
+    `'["x","y"]' -> columns T`,
+  );
+  assert.deepEqual(replaced.out, [[{ x: "1", y: "2" }]]);
+  const noHeader = await through(
+    "csv/Parse",
+    [text],
+    `'["x","y"]' -> columns T\n'false' -> header T`,
+  );
+  assert.deepEqual(noHeader.out, [[{ x: "a", y: "b" }, { x: "1", y: "2" }]]);
+  const arrays = await through("csv/Parse", [text], "'false' -> header T");
+  assert.deepEqual(arrays.out, [[["a", "b"], ["1", "2"]]]);
+});
+
+test("csv/Parse honours the delimiter and the quote of the file", async () => {
+  const { out } = await through(
+    "csv/Parse",
+    ["a;b\n'x;y';2\n"],
+    `';' -> delimiter T\n'\\'' -> quote T`,
+  );
+  assert.deepEqual(out, [[{ a: "x;y", b: "2" }]]);
+});
+
+test("csv/Parse sends the good rows of a text and its malformed rows, with their lines, to error", async () => {
+  const { out, errors } = await through("csv/Parse", [
+    'a,b\n1,2\n3\n\n4,5,6\n7,8\n"9,10\n',
+  ]);
+  assert.deepEqual(out, [[{ a: "1", b: "2" }, { a: "7", b: "8" }]]);
+  assert.equal(errors.length, 1);
+  const cause = errors[0].cause;
+  assert.ok(cause instanceof CsvRowsError);
+  assert.deepEqual(cause.rows.map((r) => r.line), [3, 5, 7]);
+  assert.equal(
+    cause.rows[0].reason,
+    "expected 2 fields (a, b), received 1",
+  );
+  assert.match(cause.rows[2].reason, /Quote Not Closed/);
+  assert.match(
+    errors[0].message,
+    /Cannot parse CSV: 3 malformed rows: line 3: expected 2 fields \(a, b\), received 1; line 5: expected 2 fields \(a, b\), received 3; line 7: /,
+  );
+});
+
+test("csv/Parse line by line sends each row alone and names a malformed line by its number", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ["id,v", "1,a", "2", "", '3,"b,c"', '4,"x', "5,e"],
+    "'lines' -> mode T\n'true' -> cast T",
+  );
+  assert.deepEqual(out, [
+    { id: 1, v: "a" },
+    { id: 3, v: "b,c" },
+    { id: 5, v: "e" },
+  ]);
+  assert.deepEqual(
+    errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[3], [6]],
+  );
+  assert.match(
+    errors[0].message,
+    /Cannot parse CSV: line 3: expected 2 fields \(id, v\), received 1$/,
+  );
+  assert.match(errors[1].message, /Cannot parse CSV: line 6: Quote Not Closed/);
+});
+
+test("csv/Parse line by line counts the lines of a message of several, skips CRLF ends and goes on after a broken quote", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ["x,1.50\r", "1,2\n3\n4,5", '6,"q"x', "7,8\r\n"],
+    "'lines' -> mode T\n'true' -> cast T",
+  );
+  // The header is not cast: "1.50" stays a name.
+  assert.deepEqual(out, [
+    { x: 1, "1.50": 2 },
+    { x: 4, "1.50": 5 },
+    { x: 7, "1.50": 8 },
+  ]);
+  assert.deepEqual(
+    errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[3], [5]],
+  );
+  assert.match(errors[1].message, /line 5: Invalid Closing Quote/);
+});
+
+test("csv/Parse fails a message that is not text", async () => {
+  const { out, errors } = await through("csv/Parse", [{ a: 1 }, "a\n1\n"]);
+  assert.deepEqual(out, [[{ a: "1" }]]);
+  assert.match(
+    errors[0].message,
+    /Cannot parse CSV: expected a string, received object$/,
+  );
+});
+
+test("csv/Stringify writes an array of rows as one text with a header, in the columns' order", async () => {
+  const rows = [
+    { time: 1, sensor: "a, north", ok: true },
+    { time: 2, sensor: 'say "hi"', ok: false },
+  ];
+  const plain = await through("csv/Stringify", [rows]);
+  assert.deepEqual(plain.out, [
+    'time,sensor,ok\n1,"a, north",true\n2,"say ""hi""",false\n',
+  ]);
+  const picked = await through(
+    "csv/Stringify",
+    [rows],
+    `'["ok","time"]' -> columns T\n';' -> delimiter T`,
+  );
+  assert.deepEqual(picked.out, ["ok;time\ntrue;1\nfalse;2\n"]);
+  const arrays = await through(
+    "csv/Stringify",
+    [[[1, 2], [3, 4]]],
+    "'false' -> header T",
+  );
+  assert.deepEqual(arrays.out, ["1,2\n3,4\n"]);
+});
+
+test("csv/Stringify line by line sends a header line, then one line per row", async () => {
+  const { out, errors } = await through(
+    "csv/Stringify",
+    [{ a: 1, b: "x" }, { b: "y,z", a: 2 }, "oops", { a: 3 }],
+    "'lines' -> mode T",
+  );
+  assert.deepEqual(out, ["a,b", "1,x", '2,"y,z"', "3,"]);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /Cannot write CSV: a row must be an object or an array, received string "oops"$/,
+  );
+});
+
+test("csv/Stringify lines read back by csv/Parse with cast give the rows again", async () => {
+  const rows = [
+    { id: 1, name: "a, b", ok: true },
+    { id: 2.5, name: 'q"uote', ok: false },
+  ];
+  const run = await runShaping(`
+    ${iip(rows)} -> values V(test/Values) out -> in W(csv/Stringify)
+    'lines' -> mode W
+    W out -> in P(csv/Parse) out -> in K(test/Sink)
+    'lines' -> mode P
+    'true' -> cast P
+  `);
+  assert.deepEqual(run.errors, []);
+  assert.deepEqual(run.sinks.K, rows);
+});
+
+test("csv settings are checked when the graph is validated, with their line", () => {
+  const text = [
+    "'x' -> in P(csv/Parse)",
+    "'' -> delimiter P",
+    "'rows' -> mode P",
+    `'[]' -> columns P`,
+    `'""' -> quote S(csv/Stringify)`,
+  ].join("\n");
+  const problems = validateGraph(loadGraph(text), builtins()).map((p) =>
+    `${p.line}: ${p.message}`
+  );
+  assert.deepEqual(problems, [
+    '2: IIP for in-port "delimiter" of "P" (csv/Parse) is not valid: expected a delimiter: a non-empty string without a line break, such as ";" or "\\t", received string ""',
+    '3: IIP for in-port "mode" of "P" (csv/Parse) is not valid: expected one of "text", "lines", received string "rows"',
+    '4: IIP for in-port "columns" of "P" (csv/Parse) is not valid: expected a non-empty array of column names (non-empty strings), received array of 0',
+    '5: IIP for in-port "quote" of "S" (csv/Stringify) is not valid: expected a quote: one character, or "" for none, received string "\\"\\""',
+  ]);
+});

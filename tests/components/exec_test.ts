@@ -1,0 +1,371 @@
+/**
+ * `exec/Run` with real programs (`/bin/echo`, `/bin/cat`, `/bin/sleep`,
+ * `/bin/sh`): arguments without a shell, standard input from the message,
+ * the result out, non-zero exits, timeouts (SIGTERM, then SIGKILL), the
+ * output limit, concurrency, a stop ending the child, the child's
+ * environment, and the allow list at validation.
+ *
+ * @module
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import {
+  ExecError,
+  type ExecResult,
+  execRun,
+} from "../../src/components/exec.ts";
+import { ExecAllowList } from "../../src/components/exec_allow.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { createNetwork } from "../../src/embed.ts";
+import { Network } from "../../src/engine/network.ts";
+import { meterValues } from "./_meter_values.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+import {
+  feedOf,
+  finishedWithin,
+  inTempDir,
+  runComponent,
+  until,
+} from "./_helpers.ts";
+
+const ALLOWED = ["/bin/echo", "/bin/cat", "/bin/sleep", "/bin/sh", "env"];
+const Run = execRun(ExecAllowList.resolve(ALLOWED));
+
+const results = (values: unknown[]) => values as ExecResult[];
+
+test("exec/Run passes each argument as it is, without a shell", async () => {
+  const { outputs, errors } = await runComponent(Run, {
+    iips: { command: "echo", args: ["-n", "$HOME", "*", "a b"] },
+    input: [null],
+  });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(results(outputs.out), [
+    { code: 0, stdout: "$HOME * a b", stderr: "", signal: null },
+  ]);
+});
+
+test("exec/Run writes the message to standard input: text, bytes, JSON, nothing", async () => {
+  const { outputs } = await runComponent(Run, {
+    iips: { command: "/bin/cat" },
+    input: ["héllo\n", new TextEncoder().encode("bytes"), { a: 1 }, null],
+  });
+  assert.deepEqual(results(outputs.out).map((r) => r.stdout), [
+    "héllo\n",
+    "bytes",
+    '{"a":1}',
+    "",
+  ]);
+});
+
+test("exec/Run sends a non-zero exit on out with its code and stderr", async () => {
+  const { outputs, errors } = await runComponent(Run, {
+    iips: { command: "sh", args: ["-c", "echo out; echo oops >&2; exit 3"] },
+    input: [null],
+  });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(results(outputs.out), [
+    { code: 3, stdout: "out\n", stderr: "oops\n", signal: null },
+  ]);
+});
+
+test("exec/Run with errorOnFailure sends a non-zero exit to error, the result as its cause", async () => {
+  const { outputs, errors } = await runComponent(Run, {
+    iips: {
+      command: "sh",
+      args: ["-c", "echo oops >&2; exit 3"],
+      errorOnFailure: true,
+    },
+    input: [null, null],
+  });
+  assert.deepEqual(outputs.out, []);
+  assert.equal(errors.length, 2);
+  assert.match(errors[0].message, /"sh" exited with code 3: oops/);
+  const cause = errors[0].cause as ExecError;
+  assert.ok(cause instanceof ExecError);
+  assert.deepEqual(cause.result, {
+    code: 3,
+    stdout: "",
+    stderr: "oops\n",
+    signal: null,
+  });
+});
+
+test(
+  "exec/Run ends a run past its timeout with SIGTERM and fails the message as a timeout",
+  {
+    timeout: 15_000,
+  },
+  async () => {
+    const { outputs, errors } = await runComponent(Run, {
+      iips: { command: "sleep", args: ["30"], timeout: "100ms" },
+      input: [null],
+    });
+    assert.deepEqual(outputs.out, []);
+    assert.match(
+      errors[0].message,
+      /"sleep" timed out after 100 ms and was ended with SIGTERM/,
+    );
+    const cause = errors[0].cause as ExecError;
+    assert.equal(cause.reason, "timeout");
+    assert.equal(cause.result.signal, "SIGTERM");
+  },
+);
+
+test(
+  "exec/Run sends SIGKILL after killGrace to a program that ignores SIGTERM",
+  {
+    timeout: 15_000,
+  },
+  async () => {
+    const { errors } = await runComponent(Run, {
+      iips: {
+        command: "sh",
+        // The ignored SIGTERM is inherited by sleep too.
+        args: ["-c", "trap '' TERM; sleep 30"],
+        timeout: "100ms",
+        killGrace: "100ms",
+      },
+      input: [null],
+    });
+    assert.match(
+      errors[0].message,
+      /timed out after 100 ms and was ended with SIGKILL/,
+    );
+    assert.equal((errors[0].cause as ExecError).result.signal, "SIGKILL");
+  },
+);
+
+test("exec/Run ends a program writing more than maxOutput, keeping what fits", {
+  timeout: 15_000,
+}, async () => {
+  const { outputs, errors } = await runComponent(Run, {
+    iips: {
+      command: "sh",
+      args: ["-c", "while :; do echo 0123456789; done"],
+      maxOutput: 1000,
+    },
+    input: [null],
+  });
+  assert.deepEqual(outputs.out, []);
+  assert.match(errors[0].message, /wrote more than maxOutput \(1000 bytes\)/);
+  const cause = errors[0].cause as ExecError;
+  assert.equal(cause.reason, "failed");
+  assert.equal(cause.result.stdout.length, 1000);
+});
+
+test(
+  "exec/Run runs one program at a time by default, and concurrency at once when set",
+  {
+    timeout: 20_000,
+  },
+  async () => {
+    await inTempDir(async (dir) => {
+      // Fails (exit 9) when another run holds the lock: runs overlapped.
+      const lock = join(dir, "lock");
+      const exclusive = `mkdir ${lock} || exit 9; sleep 0.05; rmdir ${lock}`;
+      const one = await runComponent(Run, {
+        iips: { command: "sh", args: ["-c", exclusive] },
+        input: [null, null, null, null],
+      });
+      assert.deepEqual(results(one.outputs.out).map((r) => r.code), [
+        0,
+        0,
+        0,
+        0,
+      ]);
+      // Each run waits until both have started: only runs at once can end
+      // (one at a time, the first would wait out its timeout).
+      const both =
+        `read n; touch ${dir}/$n; until [ -e ${dir}/a ] && [ -e ${dir}/b ]; do sleep 0.01; done`;
+      const two = await runComponent(Run, {
+        iips: { command: "sh", args: ["-c", both], timeout: "10s" },
+        concurrency: 2,
+        input: ["a\n", "b\n"],
+        timeoutMs: 15_000,
+      });
+      assert.deepEqual(two.errors, []);
+      assert.deepEqual(results(two.outputs.out).map((r) => r.code), [0, 0]);
+    });
+  },
+);
+
+test("exec/Run ends its running program when the network stops", {
+  timeout: 15_000,
+}, async () => {
+  await inTempDir(async (dir) => {
+    const pidFile = join(dir, "pid");
+    const net = new Network({
+      name: "test",
+      processes: [{ name: "R", component: Run }],
+      connections: [],
+      initials: [
+        { data: "sh", to: { process: "R", port: "command" } },
+        {
+          data: ["-c", `echo $$ > ${pidFile}; exec sleep 30`],
+          to: { process: "R", port: "args" },
+        },
+        { data: null, to: { process: "R", port: "in" } },
+      ],
+    });
+    await net.start();
+    await until(
+      () => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"),
+      "the program started",
+    );
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    assert.equal(meterValues(net, "R").exec_running, 1);
+    await net.stop();
+    await finishedWithin(net, 5000);
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, "the program ended");
+  });
+});
+
+test("exec/Run gives the program only PATH, HOME, LANG, LC_ALL, TZ, TMPDIR and its env option", async () => {
+  process.env.WEIR_TEST_SECRET = "hunter2";
+  try {
+    const { outputs } = await runComponent(Run, {
+      iips: { command: "env", env: { GREETING: "hi" } },
+      input: [null],
+    });
+    const names = results(outputs.out)[0].stdout.trim().split("\n").map((l) =>
+      l.slice(0, l.indexOf("="))
+    ).sort();
+    assert.ok(names.includes("GREETING"));
+    assert.ok(!names.includes("WEIR_TEST_SECRET"));
+    for (const name of names) {
+      assert.ok(
+        ["GREETING", "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"].includes(
+          name,
+        ),
+        `unexpected variable ${name}`,
+      );
+    }
+  } finally {
+    delete process.env.WEIR_TEST_SECRET;
+  }
+});
+
+test("exec/Run counts its runs by result, and those running", {
+  timeout: 15_000,
+}, async () => {
+  const net = new Network({
+    name: "test",
+    processes: [
+      { name: "R", component: Run },
+      { name: "Feed", component: feedOf(["ok\n", "fail\n", "slow\n", "ok\n"]) },
+    ],
+    connections: [{
+      from: { process: "Feed", port: "out" },
+      to: { process: "R", port: "in" },
+    }],
+    initials: [
+      { data: "sh", to: { process: "R", port: "command" } },
+      {
+        data: ["-c", "read x; case $x in fail) exit 1;; slow) sleep 30;; esac"],
+        to: { process: "R", port: "args" },
+      },
+      { data: "200ms", to: { process: "R", port: "timeout" } },
+    ],
+  });
+  const errors: string[] = [];
+  net.on("error", (e) => errors.push(e.message));
+  await net.start();
+  assert.equal(await finishedWithin(net, 10_000), "finished");
+  assert.equal(errors.length, 1);
+  assert.deepEqual(meterValues(net, "R"), {
+    'exec_runs_total{result="ok"}': 2,
+    'exec_runs_total{result="failed"}': 1,
+    'exec_runs_total{result="timeout"}': 1,
+    exec_running: 0,
+  });
+});
+
+const problems = (text: string, exec?: readonly string[]) =>
+  validateGraph(loadGraph(text), builtins({ exec })).map((p) =>
+    `${p.line ?? ""}:${p.message}`
+  );
+
+test("exec/Run is refused at validation when the server allows nothing, saying how to allow it", () => {
+  const found = problems(`'echo' -> command R(exec/Run)`);
+  assert.equal(found.length, 1);
+  assert.match(
+    found[0],
+    /^1:.*"R".*exec\/Run: running commands is off on this server; the operator allows commands with --allow-exec CMD\[,CMD\.\.\.\] \(or WEIR_ALLOW_EXEC, or "allowExec" in the config file\)/,
+  );
+});
+
+test("a command the server does not allow is a validation problem naming it and what is allowed", () => {
+  const found = problems(
+    `'x' -> in R(exec/Run)
+'rm' -> command R`,
+    ["/bin/echo", "/bin/cat"],
+  );
+  assert.equal(found.length, 1);
+  assert.match(
+    found[0],
+    /^2:.*exec\/Run: command "rm" is not allowed; the server allows: "\/bin\/echo", "\/bin\/cat"/,
+  );
+  assert.deepEqual(
+    problems(`'echo' -> command R(exec/Run)`, ["/bin/echo"]),
+    [],
+  );
+  assert.deepEqual(
+    problems(`'/bin/echo' -> command R(exec/Run)`, ["echo"]),
+    [],
+  );
+  assert.match(
+    problems(`'./echo' -> command R(exec/Run)`, ["/bin/echo"])[0],
+    /command "\.\/echo" must be a name or an absolute path/,
+  );
+});
+
+test("a flow's allow.exec narrows the server's list", () => {
+  const text = `# @allow exec echo
+'cat' -> command C(exec/Run)
+'echo' -> command E(exec/Run)`;
+  const found = problems(text, ["/bin/echo", "/bin/cat"]);
+  assert.equal(found.length, 1);
+  assert.match(
+    found[0],
+    /^2:.*exec\/Run: command "cat" is not in this flow's allow list \(allow.exec: "echo"\)/,
+  );
+  // A flow listing a program the server refuses gains nothing.
+  assert.match(
+    problems(`# @allow exec sleep\n'sleep' -> command S(exec/Run)`, [
+      "/bin/echo",
+    ])[0],
+    /command "sleep" is not allowed/,
+  );
+});
+
+test("a flow's allow.exec is applied when it runs, to a command arriving in a message", async () => {
+  const registry = builtins({ exec: ["/bin/echo", "/bin/cat"] });
+  const net = createNetwork(
+    `# @allow exec echo
+'cat' -> data K(core/Kick)
+'go' -> in K
+K out -> command R(exec/Run)
+'x' -> in R`,
+    { registry },
+  );
+  const errors: string[] = [];
+  net.on("error", (e) => errors.push(e.message));
+  await net.start();
+  await finishedWithin(net, 5000);
+  // The command is refused; the message then finds no command to run.
+  assert.deepEqual(errors, [
+    `process "R" failed on in-port "command": exec/Run: command "cat" is not in this flow's allow list (allow.exec: "echo")`,
+    `process "R" failed on in-port "in": exec/Run needs a command option, and none was given`,
+  ]);
+});

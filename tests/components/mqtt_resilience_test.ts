@@ -1,0 +1,386 @@
+/**
+ * mqtt/In and mqtt/Out when things go wrong, against a real mosquitto: a
+ * broker down at start, a broker restarted (QoS 1, nothing lost), a slow
+ * consumer (the flow holds back, memory stays bounded), a broker that
+ * stops answering (mqtt/Out's in-flight window), bad credentials.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
+import { startMqttNet, testClient, until } from "./_mqtt_helpers.ts";
+import type { MqttMessage } from "../../src/components/mqtt.ts";
+
+const skip = mosquittoSkip();
+
+test(
+  "a broker down at start: connected 0, one report, retried with backoff; once it is up, messages flow both ways",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    await broker.stop();
+    const feed = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker In(mqtt/In)
+      'in/#' -> topic In
+      '1' -> qos In
+      '100ms' -> reconnect In
+      '300ms' -> reconnectMax In
+      In out -> in S(test/Sink)
+      In error -> in E(test/Sink)
+      '${broker.url}' -> broker Out(mqtt/Out)
+      'in/x' -> topic Out
+      '1' -> qos Out
+      '100ms' -> reconnect Out
+      '300ms' -> reconnectMax Out
+      F(test/Feed) out -> in Out
+      Out error -> in EO(test/Sink)
+    `,
+      feed,
+    );
+    try {
+      await until(
+        () =>
+          run.meter("In", "mqtt_disconnects_total", {
+            reason: "unreachable",
+          }) >=
+            3,
+        "three failed attempts",
+      );
+      assert.equal(run.meter("In", "mqtt_connected"), 0);
+      assert.equal(run.meter("Out", "mqtt_connected"), 0);
+      assert.equal(run.meter("In", "mqtt_connects_total"), 0);
+      // One report each, however many attempts.
+      assert.equal(run.sinks.E.length, 1);
+      assert.match(
+        (run.sinks.E[0] as Error).message,
+        new RegExp(
+          `^process "In" failed: cannot connect to broker ${broker.url}: .*ECONNREFUSED.* \\(reconnecting with backoff, up to 300 ms apart\\)$`,
+        ),
+      );
+      assert.equal(run.sinks.EO.length, 1);
+      // mqtt/Out holds the messages it took (its window), publishes none.
+      assert.equal(
+        run.meter("Out", "mqtt_messages_total", { direction: "out" }),
+        0,
+      );
+      await broker.start();
+      // mqtt/Out publishes what it held, then (its feed ended) disconnects.
+      await until(
+        () =>
+          run.meter("Out", "mqtt_messages_total", { direction: "out" }) === 20,
+        "all 20 published",
+      );
+      await until(
+        () => run.meter("In", "mqtt_connected") === 1,
+        "In connected",
+      );
+      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
+      const pub = await testClient(broker.url);
+      await until(async () => {
+        await pub.client.publishAsync("in/late", "late", { qos: 1 });
+        return (run.sinks.S ?? []).some((m) =>
+          (m as MqttMessage).payload === "late"
+        );
+      }, "a message through mqtt/In");
+      await pub.end();
+      assert.equal(run.meter("In", "mqtt_connects_total"), 1);
+      assert.equal(run.sinks.E.length, 1, "no report once connected");
+    } finally {
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "QoS 1 across a broker restart: a persistent mqtt/In session and mqtt/Out lose nothing",
+  { skip, timeout: 90_000 },
+  async () => {
+    await using broker = await startMosquitto({ persistence: true });
+    const N = 400;
+    const sub = await testClient(broker.url, {
+      topics: ["dst/#"],
+      qos: 1,
+      clientId: "test-sub",
+      clean: false,
+    });
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      'src/#' -> topic In
+      '1' -> qos In
+      'false' -> clean In
+      'weir-resilience-in' -> clientId In
+      '100ms' -> reconnect In
+      '500ms' -> reconnectMax In
+      In out -> in M(flow/Map)
+      'payload' -> expr M
+      M out -> in Out(mqtt/Out)
+      '${broker.url}' -> broker Out
+      'dst/n' -> topic Out
+      '1' -> qos Out
+      '100ms' -> reconnect Out
+      '500ms' -> reconnectMax Out
+    `);
+    const pub = await testClient(broker.url, { clientId: "test-pub" });
+    try {
+      await until(
+        () =>
+          run.meter("In", "mqtt_connected") === 1 &&
+          run.meter("Out", "mqtt_connected") === 1,
+        "connected",
+      );
+      // The subscription is made once connected: the first message may
+      // come before it; wait until one went through.
+      await until(async () => {
+        await pub.client.publishAsync("src/probe", "probe", { qos: 1 });
+        return sub.received.length > 0;
+      }, "the flow's subscription");
+      const sending = (async () => {
+        for (let i = 0; i < N; i++) {
+          // MQTT.js keeps an unacknowledged publish and sends it again
+          // once it reconnects.
+          await pub.client.publishAsync(`src/${i}`, String(i), { qos: 1 });
+        }
+      })();
+      await until(() => sub.received.length > N / 4, "a quarter through");
+      await broker.restart();
+      await sending;
+      const expected = new Set(Array.from({ length: N }, (_, i) => String(i)));
+      await until(
+        () => {
+          for (const m of sub.received) expected.delete(m.payload);
+          return expected.size === 0;
+        },
+        `every message (missing: ${expected.size})`,
+        60_000,
+      ).catch((e) => {
+        throw new Error(
+          `${(e as Error).message}; missing ${[...expected].slice(0, 20)}`,
+        );
+      });
+      assert.ok(
+        run.meter("In", "mqtt_disconnects_total", { reason: "network" }) +
+            run.meter("In", "mqtt_disconnects_total", { reason: "broker" }) >=
+          1,
+        "mqtt/In saw the connection go",
+      );
+      assert.ok(
+        run.meter("Out", "mqtt_connects_total") >= 2,
+        "and reconnected",
+      );
+    } finally {
+      await pub.end();
+      await sub.end();
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "a slow consumer holds mqtt/In back: it takes no more than the flow holds, keeps its session alive with pings, and loses nothing at QoS 1",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      'slow/#' -> topic In
+      '1' -> qos In
+      '1' -> keepalive In
+      In out -> (2) in S(test/Sink)
+    `);
+    const pub = await testClient(broker.url);
+    try {
+      await until(async () => {
+        await pub.client.publishAsync("slow/probe", "-1", { qos: 1 });
+        return (run.sinks.S ?? []).length > 0;
+      }, "the subscription");
+      run.hold();
+      const before = run.sinks.S.length;
+      const counted = () =>
+        run.meter("In", "mqtt_messages_total", { direction: "in" });
+      const start = counted();
+      const N = 300;
+      for (let i = 0; i < N; i++) {
+        await pub.client.publishAsync("slow/n", String(i), { qos: 1 });
+      }
+      // Held for three keepalives: MQTT.js alone would drop the connection
+      // after 1.5 (it reads no ping answer while the flow holds it back).
+      await until(
+        () => run.meter("In", "mqtt_in_flight_messages") === 1,
+        "held",
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      // The held sink's message, 2 queued, 1 waiting for room: the rest is
+      // still at the broker.
+      assert.ok(
+        counted() - start <= 4,
+        `mqtt/In took ${counted() - start} messages while the flow held 4`,
+      );
+      assert.equal(run.meter("In", "mqtt_in_flight_messages"), 1);
+      assert.equal(run.sinks.S.length, before);
+      assert.equal(run.meter("In", "mqtt_connects_total"), 1);
+      for (const reason of ["keepalive", "network", "broker"]) {
+        assert.equal(
+          run.meter("In", "mqtt_disconnects_total", { reason }),
+          0,
+          reason,
+        );
+      }
+      run.release();
+      run.pace(1);
+      await until(
+        () =>
+          (run.sinks.S as MqttMessage[]).some((m) =>
+            m.payload === String(N - 1)
+          ),
+        "the last message",
+        30_000,
+      );
+      const got = (run.sinks.S as MqttMessage[]).filter((m) =>
+        m.topic === "slow/n"
+      ).map((m) => Number(m.payload));
+      assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
+      assert.equal(run.meter("In", "mqtt_in_flight_messages"), 0);
+    } finally {
+      await pub.end();
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "mqtt/Out keeps its in-flight window of publishes waiting for PUBACK and takes no more until the broker answers",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["w/#"], qos: 1 });
+    let go!: () => void;
+    const gate = new Promise<void>((r) => go = r);
+    const N = 50;
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker Out(mqtt/Out:concurrency=5)
+      'w/n' -> topic Out
+      '1' -> qos Out
+      F(test/Feed) out -> (3) in Out
+    `,
+      Array.from({ length: N }, (_, i) => i),
+      gate,
+    );
+    try {
+      await until(() => run.meter("Out", "mqtt_connected") === 1, "connected");
+      // The broker stops answering (its process is paused).
+      process.kill(broker.pid, "SIGSTOP");
+      go();
+      await until(
+        () => run.meter("Out", "mqtt_in_flight_messages") === 5,
+        "a full window",
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(run.meter("Out", "mqtt_in_flight_messages"), 5);
+      assert.equal(
+        run.meter("Out", "mqtt_messages_total", { direction: "out" }),
+        0,
+      );
+      // Five taken (its window), the rest waits upstream: the connection
+      // holds its 3 and the feed's send waits for room.
+      const out = run.net.stats().processes.find((p) => p.name === "Out")!;
+      assert.equal(out.activeActivations, 5);
+      assert.ok(out.queueDepth.in <= 4, `queued: ${out.queueDepth.in}`);
+      process.kill(broker.pid, "SIGCONT");
+      await run.net.finished;
+      await until(() => sub.received.length >= N, "every message");
+      assert.deepEqual(
+        sub.received.map((m) => Number(m.payload)),
+        Array.from({ length: N }, (_, i) => i),
+      );
+      assert.equal(
+        run.meter("Out", "mqtt_messages_total", { direction: "out" }),
+        N,
+      );
+      assert.equal(run.meter("Out", "mqtt_in_flight_messages"), 0);
+    } finally {
+      try {
+        process.kill(broker.pid, "SIGCONT");
+      } catch {
+        // Already running or gone.
+      }
+      await run.stop();
+      await sub.end();
+    }
+  },
+);
+
+test(
+  "bad credentials: connected stays 0, one report naming the broker and user (never the password), retried with backoff",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto({ users: { weir: "right-pw" } });
+    process.env.MQTT_TEST_WRONG_PW = "wrong-pw-8f3a";
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      'a/#' -> topic In
+      'weir' -> username In
+      'env:MQTT_TEST_WRONG_PW' -> password In
+      '100ms' -> reconnect In
+      '200ms' -> reconnectMax In
+      In out -> in S(test/Sink)
+      In error -> in E(test/Sink)
+    `);
+    try {
+      const started = Date.now();
+      await until(
+        () =>
+          run.meter("In", "mqtt_disconnects_total", { reason: "refused" }) >= 4,
+        "four refused attempts",
+      );
+      const attempts = run.meter("In", "mqtt_disconnects_total", {
+        reason: "refused",
+      });
+      // Not a hot loop: at least 85 ms (the first delay less jitter) apart.
+      assert.ok(
+        attempts <= (Date.now() - started) / 85 + 2,
+        `${attempts} attempts in ${Date.now() - started} ms`,
+      );
+      assert.equal(run.meter("In", "mqtt_connected"), 0);
+      assert.equal(run.meter("In", "mqtt_connects_total"), 0);
+      assert.equal(run.sinks.E.length, 1);
+      const message = (run.sinks.E[0] as Error).message;
+      assert.match(
+        message,
+        new RegExp(
+          `^process "In" failed: cannot connect to broker ${broker.url} as user "weir": Connection refused: Not authorized`,
+        ),
+      );
+      assert.ok(!message.includes("wrong-pw"), message);
+      assert.ok(!JSON.stringify(run.sinks.E).includes("wrong-pw"));
+    } finally {
+      delete process.env.MQTT_TEST_WRONG_PW;
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "the password from a file reference connects",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto({ users: { weir: "file-pw" } });
+    const { writeFileSync } = await import("node:fs");
+    const file = `${broker.dir}/pw`;
+    writeFileSync(file, "file-pw\n");
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker Out(mqtt/Out)
+      'weir' -> username Out
+      'file:${file}' -> password Out
+      '5' -> protocolVersion Out
+    `);
+    try {
+      await until(() => run.meter("Out", "mqtt_connected") === 1, "connected");
+      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
+    } finally {
+      await run.stop();
+    }
+  },
+);

@@ -1,0 +1,247 @@
+/**
+ * mqtt/In and mqtt/Out against a real mosquitto: wildcards, payload
+ * formats, the message shapes mqtt/Out takes, what it cannot publish.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
+import { startMqttNet, testClient, until } from "./_mqtt_helpers.ts";
+import type { MqttMessage } from "../../src/components/mqtt.ts";
+
+const skip = mosquittoSkip();
+
+test(
+  "mqtt/In receives what matches its + and # filters and nothing else, as { topic, payload, qos, retain }",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      '["sensors/+/temp", "alerts/#"]' -> topic In
+      '1' -> qos In
+      In out -> in S(test/Sink)
+    `);
+    const pub = await testClient(broker.url);
+    try {
+      // The subscription follows the connection: probe until it is there.
+      await until(async () => {
+        await pub.client.publishAsync("sensors/probe/temp", "p", { qos: 1 });
+        return (run.sinks.S ?? []).length > 0;
+      }, "the subscription");
+      const sent = [
+        ["sensors/a/temp", "21.5"],
+        ["sensors/a/humidity", "no: not temp"],
+        ["sensors/a/b/temp", "no: + is one level"],
+        ["alerts", "# matches the parent level too"],
+        ["alerts/x/y/z", "deep"],
+        ["other/alerts", "no"],
+        ["sensors/b/temp", "22"],
+        // Anything let through by mistake would come before this one.
+        ["alerts/end", "end"],
+      ];
+      for (const [topic, payload] of sent) {
+        await pub.client.publishAsync(topic, payload, { qos: 1 });
+      }
+      const isEnd = (m: unknown) => (m as MqttMessage).topic === "alerts/end";
+      await until(() => run.sinks.S.some(isEnd), "the last message");
+      const got = run.sinks.S as MqttMessage[];
+      assert.deepEqual(got.filter((m) => m.payload !== "p"), [
+        { topic: "sensors/a/temp", payload: "21.5", qos: 1, retain: false },
+        {
+          topic: "alerts",
+          payload: "# matches the parent level too",
+          qos: 1,
+          retain: false,
+        },
+        { topic: "alerts/x/y/z", payload: "deep", qos: 1, retain: false },
+        { topic: "sensors/b/temp", payload: "22", qos: 1, retain: false },
+        { topic: "alerts/end", payload: "end", qos: 1, retain: false },
+      ]);
+      // Every message received reached the sink, the probes included.
+      assert.equal(
+        run.meter("In", "mqtt_messages_total", { direction: "in" }),
+        got.length,
+      );
+      assert.equal(
+        run.meter("In", "mqtt_payload_bytes_total", { direction: "in" }),
+        got.reduce((n, m) => n + (m.payload as string).length, 0),
+      );
+    } finally {
+      await pub.end();
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "mqtt/In reads payloads as JSON or bytes per format; one that is not JSON goes to error and the next still comes",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker J(mqtt/In)
+      'j/#' -> topic J
+      'json' -> format J
+      J out -> in SJ(test/Sink)
+      J error -> in E(test/Sink)
+      '${broker.url}' -> broker B(mqtt/In)
+      'b/#' -> topic B
+      'bytes' -> format B
+      B out -> in SB(test/Sink)
+    `);
+    try {
+      await until(
+        () =>
+          run.meter("J", "mqtt_connected") === 1 &&
+          run.meter("B", "mqtt_connected") === 1,
+        "connected",
+      );
+      const pub = await testClient(broker.url);
+      await until(async () => {
+        await pub.client.publishAsync("j/probe", "0", { qos: 1 });
+        await pub.client.publishAsync("b/probe", "0", { qos: 1 });
+        return (run.sinks.SJ ?? []).length > 0 &&
+          (run.sinks.SB ?? []).length > 0;
+      }, "the subscriptions");
+      const real = (list: unknown[]) =>
+        (list as MqttMessage[]).filter((m) => !m.topic.endsWith("/probe"));
+      await pub.client.publishAsync("j/1", '{"t":21.5,"ok":true}', { qos: 1 });
+      await pub.client.publishAsync("j/2", "{not json", { qos: 1 });
+      await pub.client.publishAsync("j/3", "[1,2]", { qos: 1 });
+      await pub.client.publishAsync("b/1", Buffer.from([0, 255, 7]), {
+        qos: 1,
+      });
+      await until(
+        () => real(run.sinks.SJ).length >= 2 && real(run.sinks.SB).length >= 1,
+        "json and bytes",
+      );
+      assert.deepEqual(
+        real(run.sinks.SJ).map((m) => m.payload),
+        [
+          { t: 21.5, ok: true },
+          [1, 2],
+        ],
+      );
+      const bytes = real(run.sinks.SB)[0].payload;
+      assert.ok(bytes instanceof Uint8Array);
+      assert.deepEqual([...bytes], [0, 255, 7]);
+      assert.equal(run.sinks.E.length, 1);
+      assert.match(
+        (run.sinks.E[0] as Error).message,
+        /^process "J" failed: a payload of 9 bytes on topic "j\/2" is not JSON/,
+      );
+      assert.equal(
+        run.meter("J", "mqtt_dropped_total", { reason: "invalid" }),
+        1,
+      );
+      await pub.end();
+    } finally {
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "mqtt/Out publishes { topic, payload, qos, retain } messages and plain payloads to its topic; objects as JSON, bytes as they are",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["out/#"], qos: 1 });
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker Out(mqtt/Out)
+      'out/default' -> topic Out
+      '1' -> qos Out
+      F(test/Feed) out -> in Out
+    `,
+      [
+        { topic: "out/a", payload: "text" },
+        { topic: "out/b", payload: { t: 30 }, qos: 2 },
+        "plain",
+        { n: 1 },
+        new Uint8Array([1, 2, 3]),
+        { payload: "retained", retain: true },
+      ],
+    );
+    try {
+      // The feed ends, mqtt/Out flushes and the network finishes.
+      await run.net.finished;
+      await until(() => sub.received.length >= 6, "6 messages");
+      // QoS 2 takes two more round trips in the broker: it may come later.
+      const b = sub.received.findIndex((m) => m.topic === "out/b");
+      assert.deepEqual(sub.received.splice(b, 1), [
+        { topic: "out/b", payload: '{"t":30}', retain: false },
+      ]);
+      assert.deepEqual(sub.received, [
+        { topic: "out/a", payload: "text", retain: false },
+        { topic: "out/default", payload: "plain", retain: false },
+        { topic: "out/default", payload: '{"n":1}', retain: false },
+        { topic: "out/default", payload: "\u0001\u0002\u0003", retain: false },
+        // A subscriber that is there gets a retained message without the flag.
+        { topic: "out/default", payload: "retained", retain: false },
+      ]);
+      assert.equal(
+        run.meter("Out", "mqtt_messages_total", { direction: "out" }),
+        6,
+      );
+      assert.equal(run.meter("Out", "mqtt_connected"), 0);
+      assert.equal(
+        run.meter("Out", "mqtt_disconnects_total", { reason: "stopped" }),
+        1,
+      );
+      const late = await testClient(broker.url, {
+        topics: ["out/default"],
+        qos: 1,
+      });
+      await until(() => late.received.length >= 1, "the retained message");
+      assert.deepEqual(late.received, [
+        { topic: "out/default", payload: "retained", retain: true },
+      ]);
+      await late.end();
+    } finally {
+      await run.stop();
+      await sub.end();
+    }
+  },
+);
+
+test(
+  "mqtt/Out sends a message without a topic, or with a wildcard topic, to error and publishes the next",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["#"], qos: 1 });
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker Out(mqtt/Out)
+      F(test/Feed) out -> in Out error -> in E(test/Sink)
+    `,
+      [
+        "no topic anywhere",
+        { topic: "a/#", payload: "wildcard" },
+        { topic: "ok/1", payload: "fine", qos: 1 },
+        { topic: "ok/2", payload: "bad qos", qos: 3 },
+      ],
+    );
+    try {
+      await run.net.finished;
+      await until(() => sub.received.length >= 1, "the good message");
+      assert.deepEqual(sub.received.map((m) => m.topic), ["ok/1"]);
+      const errors = (run.sinks.E ?? []).map((e) => (e as Error).message);
+      assert.equal(errors.length, 3, errors.join("\n"));
+      assert.match(
+        errors[0],
+        /the message has no topic and the topic setting is not given/,
+      );
+      assert.match(errors[1], /no wildcards/);
+      assert.match(errors[2], /QoS of 0, 1 or 2, received number 3/);
+      assert.equal(
+        run.meter("Out", "mqtt_dropped_total", { reason: "invalid" }),
+        3,
+      );
+    } finally {
+      await run.stop();
+      await sub.end();
+    }
+  },
+);

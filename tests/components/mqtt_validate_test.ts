@@ -1,0 +1,167 @@
+/**
+ * What validation says of mqtt/In and mqtt/Out settings, before anything
+ * runs: each problem with its place in the graph (line:col for .fbp), and
+ * never a password.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { builtins } from "../../src/components/mod.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+import { formatProblem } from "../../src/graph/problem.ts";
+import { createNetwork } from "../../src/embed.ts";
+
+function problems(text: string): string[] {
+  return validateGraph(loadGraph(text, { file: "flow.fbp" }), builtins())
+    .map((p) => formatProblem(p, "flow.fbp"));
+}
+
+test("a broker URL that does not parse is a validation problem with its line:col", () => {
+  const found = problems([
+    "# @name sensors",
+    "'mqtt//broker:1883' -> broker In(mqtt/In)",
+    "'a/#' -> topic In",
+    "In out -> in D(core/Drop)",
+  ].join("\n"));
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:2:\d+: IIP for in-port "broker" of "In" \(mqtt\/In\).*expected a broker URL such as "mqtt:\/\/host:1883".*received "mqtt\/\/broker:1883"/,
+  );
+});
+
+test("a broker URL with an unknown scheme, no host, or credentials in it is refused; the credentials are not shown", () => {
+  const found = problems([
+    "'http://broker' -> broker A(mqtt/In)",
+    "'x' -> topic A",
+    "'mqtt://' -> broker B(mqtt/Out)",
+    "'mqtt://weir:S3cr3t-pw@broker' -> broker C(mqtt/Out)",
+  ].join("\n"));
+  assert.equal(found.length, 3, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:1:\d+: .*scheme "http:" is not one of them/,
+  );
+  assert.match(
+    found[1],
+    /^flow\.fbp:3:\d+: .*(names no host|expected a broker URL)/,
+  );
+  assert.match(found[2], /^flow\.fbp:4:\d+: .*must not hold credentials/);
+  assert.ok(!found.join("\n").includes("S3cr3t"), found[2]);
+});
+
+test("a password written out is a validation problem that does not echo it", () => {
+  const found = problems([
+    "'mqtt://127.0.0.1:1883' -> broker Out(mqtt/Out)",
+    "'weir' -> username Out",
+    "'correct horse battery staple' -> password Out",
+  ].join("\n"));
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:3:\d+: IIP for in-port "password" of "Out" \(mqtt\/Out\).*expected a secret reference, "env:NAME" \(an environment variable\) or "file:\/path" \(a file\), never the secret itself; received a plain string of 28 characters \(not shown\)/,
+  );
+  assert.ok(!found[0].includes("horse"), found[0]);
+});
+
+test("secret references, and a JSON graph's problem path", () => {
+  const ok = problems([
+    "'mqtt://127.0.0.1:1883' -> broker Out(mqtt/Out)",
+    "'env:MQTT_PASSWORD' -> password Out",
+    "'file:/run/secrets/mqtt' -> password In(mqtt/In)",
+    "'mqtt://127.0.0.1' -> broker In",
+    "'a/+/c' -> topic In",
+  ].join("\n"));
+  assert.deepEqual(ok, []);
+  const json = {
+    processes: { Out: { component: "mqtt/Out" } },
+    connections: [
+      { data: "mqtt://127.0.0.1", tgt: { process: "Out", port: "broker" } },
+      { data: "pw", tgt: { process: "Out", port: "password" } },
+    ],
+  };
+  const found = validateGraph(loadGraph(JSON.stringify(json)), builtins());
+  assert.equal(found.length, 1);
+  assert.equal(found[0].path, "connections[1].data");
+  assert.ok(!found[0].message.includes('"pw"'), found[0].message);
+});
+
+test("topic filters and topics are checked: + and # in their places, no wildcard to publish to, QoS 0 to 2", () => {
+  const found = problems([
+    "'mqtt://h' -> broker In(mqtt/In)",
+    "'a/b#' -> topic In",
+    "'mqtt://h' -> broker In2(mqtt/In)",
+    `'["ok/+", "x+/y"]' -> topic In2`,
+    "'3' -> qos In2",
+    "'mqtt://h' -> broker Out(mqtt/Out)",
+    "'alerts/+' -> topic Out",
+    '\'{"payload":"gone"}\' -> will Out',
+    "'6' -> protocolVersion Out",
+  ].join("\n"));
+  assert.equal(found.length, 6, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:2:\d+: .*"#" must be the whole last level/,
+  );
+  assert.match(found[1], /^flow\.fbp:4:\d+: .*"\+" must be a whole level/);
+  assert.match(
+    found[2],
+    /^flow\.fbp:5:\d+: .*QoS of 0, 1 or 2, received number 3/,
+  );
+  assert.match(found[3], /^flow\.fbp:7:\d+: .*no wildcards/);
+  assert.match(found[4], /^flow\.fbp:8:\d+: .*a last will is an object/);
+  assert.match(
+    found[5],
+    /^flow\.fbp:9:\d+: .*4 \(MQTT 3\.1\.1\) or 5 \(MQTT 5\)/,
+  );
+});
+
+test("with properties.allow.hosts, a broker on another host is a validation problem, one on the list is not", () => {
+  const found = problems([
+    "# @allow hosts broker.local 127.0.0.1:1883",
+    "'mqtt://elsewhere.example:1883' -> broker A(mqtt/In)",
+    "'a' -> topic A",
+    "'mqtt://127.0.0.1:1884' -> broker B(mqtt/Out)",
+    "'mqtts://Broker.Local' -> broker C(mqtt/Out)",
+    "'mqtt://127.0.0.1:1883' -> broker D(mqtt/Out)",
+  ].join("\n"));
+  assert.equal(found.length, 2, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:2:\d+: .*cannot use broker "mqtt:\/\/elsewhere\.example:1883": its host is not in this flow's allow list \(allow\.hosts: "broker\.local", "127\.0\.0\.1:1883"\)/,
+  );
+  assert.match(found[1], /^flow\.fbp:4:\d+: .*127\.0\.0\.1:1884.*allow list/);
+});
+
+test("a flow with allow but no hosts reaches no broker", () => {
+  const found = problems([
+    "# @allow files in/",
+    "'mqtt://127.0.0.1' -> broker Out(mqtt/Out)",
+  ].join("\n"));
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(found[0], /allow\.hosts: none/);
+});
+
+test("a secret reference that cannot be read stops the start, naming the reference only", async () => {
+  const net = createNetwork([
+    "'mqtt://127.0.0.1:1' -> broker Out(mqtt/Out)",
+    "'env:MQTT_TEST_SURELY_UNSET_7' -> password Out",
+  ].join("\n"));
+  await assert.rejects(
+    net.start(),
+    /^Error: Cannot start network ".*": Cannot read secret env:MQTT_TEST_SURELY_UNSET_7: the environment variable is not set$/,
+  );
+});
+
+test("the README's MQTT example graph validates", async () => {
+  const { readFileSync } = await import("node:fs");
+  const readme = readFileSync(
+    new URL("../../README.md", import.meta.url),
+    "utf8",
+  );
+  const block = [...readme.matchAll(/```fbp\n([\s\S]*?)```/g)]
+    .map((m) => m[1]).find((b) => b.includes("mqtt/In"));
+  assert.ok(block !== undefined, "the README has an MQTT .fbp example");
+  assert.deepEqual(problems(block), []);
+  assert.match(block, /'env:MQTT_PASSWORD' -> password/);
+});

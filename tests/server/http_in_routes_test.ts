@@ -1,0 +1,363 @@
+/**
+ * `http/In` and `http/Response` through the real weir app (`flowApp` with
+ * a flow manager): a flow's routes under `/in/<flow>/<path>`, the `in`
+ * scope, 504 and 503, routes gone when the flow stops, a duplicate route,
+ * and graphs refused at validation.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { builtins, HttpInRouter } from "../../src/components/mod.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { flowApp } from "../../src/server/flow_app.ts";
+import type { AccessOptions } from "../../src/server/auth.ts";
+import { FlowManager } from "../../src/flows/flow_manager.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
+import { httpMetricsFetch } from "../../src/metrics/http_metrics.ts";
+
+function _setup(access?: AccessOptions) {
+  const router = new HttpInRouter();
+  const components = builtins({ httpIn: router });
+  const metrics = new MetricsCollector();
+  const flows = new FlowManager({
+    store: FlowStore.open(":memory:"),
+    registry: components,
+    collector: metrics,
+    drainTimeoutMs: 500,
+    log: () => {},
+  });
+  const app = flowApp({ flows, metrics, components, httpIn: router, access });
+  const fetch = httpMetricsFetch(app, metrics);
+  const request = (path: string, init?: RequestInit) =>
+    Promise.resolve(fetch(new Request(`http://localhost${path}`, init)));
+  const create = async (fbp: string, headers: Record<string, string> = {}) => {
+    const res = await request("/flows", {
+      method: "POST",
+      headers: { "Content-Type": "text/vnd.fbp", ...headers },
+      body: fbp,
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    router,
+    flows,
+    request,
+    create,
+    close: () => flows.close({ timeoutMs: 500 }),
+  };
+}
+
+const ECHO = `# @name echo
+'POST' -> method In(http/In)
+'/echo' -> path In
+In out -> in Out(http/Response)
+`;
+
+test("http/In -> http/Response echoes a JSON, a text and a bytes body with their content types", async () => {
+  const s = _setup();
+  try {
+    assert.equal((await s.create(ECHO)).status, 201);
+    let res = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"a":[1,2],"b":"x"}',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/json");
+    assert.deepEqual(await res.json(), { a: [1, 2], b: "x" });
+    res = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "hello",
+    });
+    assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(await res.text(), "hello");
+    res = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/octet-stream" },
+      body: new Uint8Array([0, 255, 7]),
+    });
+    assert.equal(res.headers.get("content-type"), "application/octet-stream");
+    assert.deepEqual(
+      new Uint8Array(await res.arrayBuffer()),
+      new Uint8Array([0, 255, 7]),
+    );
+    // The request's own headers are not sent back.
+    assert.equal(res.headers.get("host"), null);
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In gives params (decoded), query, headers and a form body to the flow, which answers status, headers and body", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name sensors
+'GET, POST' -> method In(http/In)
+'/readings/:sensor/:kind' -> path In
+'{"requestId": requestId, "status": 201, "headers": {"x-sensor": params.sensor}, "body": {"method": method, "path": path, "params": params, "query": query, "agent": headers."x-agent", "form": body}}' -> expr Map(flow/Map)
+In out -> in Map out -> in Out(http/Response)
+`;
+    const created = await s.create(fbp);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const res = await s.request(
+      "/in/sensors/readings/s%201/temp?from=3&tag=a&tag=b",
+      {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          "X-Agent": "probe",
+        },
+        body: "v=21.5&unit=C",
+      },
+    );
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("x-sensor"), "s 1");
+    assert.deepEqual(await res.json(), {
+      method: "POST",
+      path: "/readings/s%201/temp",
+      params: { sensor: "s 1", kind: "temp" },
+      query: { from: "3", tag: ["a", "b"] },
+      agent: "probe",
+      form: { v: "21.5", unit: "C" },
+    });
+    // GET answers too (and HEAD, as GET without a body).
+    const get = await s.request("/in/sensors/readings/a/b");
+    assert.equal(get.status, 201);
+    assert.equal((await get.json()).form, null);
+    const head = await s.request("/in/sensors/readings/a/b", {
+      method: "HEAD",
+    });
+    assert.equal(head.status, 201);
+    await head.body?.cancel();
+    // Another method on the same path: 405 with Allow.
+    const del = await s.request("/in/sensors/readings/a/b", {
+      method: "DELETE",
+    });
+    assert.equal(del.status, 405);
+    assert.equal(del.headers.get("allow"), "GET, POST");
+    await del.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: a body past maxBody gets 413, bad JSON 400, and neither reaches the flow", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name small
+'POST' -> method In(http/In)
+'/x' -> path In
+'8' -> maxBody In
+In out -> in Out(http/Response)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    let res = await s.request("/in/small/x", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "123456789",
+    });
+    assert.equal(res.status, 413);
+    assert.match((await res.json()).error, /8-byte limit/);
+    res = await s.request("/in/small/x", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{nope",
+    });
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error, /not valid JSON/);
+    assert.equal(s.router.pending, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: a request no http/Response answers gets 504 after the route's timeout", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name slow
+'/never' -> path In(http/In)
+'50ms' -> timeout In
+In out -> in Drop(core/Drop)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const res = await s.request("/in/slow/never");
+    assert.equal(res.status, 504);
+    assert.match((await res.json()).error, /did not answer within 50 ms/);
+    assert.equal(s.router.pending, 0);
+    // Counted in http/In's meters, by flow and process.
+    const text = await (await s.request("/metrics")).text();
+    assert.match(
+      text,
+      /weir_http_in_requests_total\{flow="slow",process="In"\} 1/,
+    );
+    assert.match(
+      text,
+      /weir_http_in_timeouts_total\{flow="slow",process="In"\} 1/,
+    );
+    assert.match(
+      text,
+      /weir_http_in_requests_in_flight\{flow="slow",process="In"\} 0/,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: stopping the flow answers its waiting requests 503 and removes its routes (404 after)", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name held
+'/wait' -> path In(http/In)
+In out -> in Drop(core/Drop)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const waiting = s.request("/in/held/wait");
+    // The request reached the flow before the stop.
+    while (s.router.pending === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const stop = await s.request("/flows/held/stop", { method: "POST" });
+    assert.equal(stop.status, 200);
+    const res = await waiting;
+    assert.equal(res.status, 503);
+    assert.match((await res.json()).error, /stop/);
+    const after = await s.request("/in/held/wait");
+    assert.equal(after.status, 404);
+    assert.match((await after.json()).error, /is stopped/);
+    const none = await s.request("/in/nosuch/wait");
+    assert.equal(none.status, 404);
+    assert.match((await none.json()).error, /there is no flow "nosuch"/);
+    // Started again, it serves again.
+    const start = await s.request("/flows/held/start", { method: "POST" });
+    assert.equal(start.status, 200);
+    assert.equal(s.router.serves("held"), true);
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: two processes of one flow serving the same method and path fail the flow's start, naming both", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name twice
+'/a/:x' -> path A(http/In)
+'/a/:y' -> path B(http/In)
+A out -> in Out(http/Response)
+B out -> in Out
+`;
+    const created = await s.create(fbp);
+    assert.notEqual(created.status, 201);
+    const text = JSON.stringify(created.body);
+    assert.match(
+      text,
+      /process \\"A\\" of flow \\"twice\\" serves GET \/a\/:x already/,
+    );
+    assert.equal(s.router.serves("twice"), false);
+    // Different methods on one path are fine.
+    const ok = await s.create(`# @name split
+'GET' -> method A(http/In)
+'/a' -> path A
+'POST' -> method B(http/In)
+'/a' -> path B
+A out -> in Out(http/Response)
+B out -> in Out
+`);
+    assert.equal(ok.status, 201);
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: a bad path pattern and an unknown method are validation problems (400) before anything runs", async () => {
+  const s = _setup();
+  try {
+    let r = await s.create(`# @name bad
+'readings/:x' -> path In(http/In)
+In out -> in Out(http/Response)
+`);
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.body), /must start with/);
+    r = await s.create(`# @name bad
+'FETCH' -> method In(http/In)
+'/x' -> path In
+In out -> in Out(http/Response)
+`);
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.body), /unknown HTTP method \\"FETCH\\"/);
+    r = await s.create(`# @name bad
+'/a/*/b' -> path In(http/In)
+In out -> in Out(http/Response)
+`);
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.body), /may only be the last segment/);
+  } finally {
+    await s.close();
+  }
+});
+
+test("/in/ needs a token with the in scope when tokens are configured", async () => {
+  const IN = "i".repeat(24);
+  const READ = "r".repeat(24);
+  const s = _setup({
+    tokens: [
+      { token: IN, scopes: ["in"] },
+      { token: READ, scopes: ["read", "write"] },
+    ],
+  });
+  try {
+    const created = await s.create(ECHO, { Authorization: `Bearer ${READ}` });
+    assert.equal(created.status, 201);
+    const post = (headers: Record<string, string>) =>
+      s.request("/in/echo/echo", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", ...headers },
+        body: "hi",
+      });
+    let res = await post({});
+    assert.equal(res.status, 401);
+    assert.match((await res.json()).error, /"in" scope/);
+    res = await post({ Authorization: `Bearer ${READ}` });
+    assert.equal(res.status, 403);
+    await res.body?.cancel();
+    res = await post({ Authorization: `Bearer ${IN}` });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "hi");
+    // The in scope reaches nothing else.
+    res = await s.request("/flows", {
+      headers: { Authorization: `Bearer ${IN}` },
+    });
+    assert.equal(res.status, 403);
+    await res.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
+
+test("/in/ routes are labelled /in/:flow/* in the HTTP metrics, never by their raw path", async () => {
+  const s = _setup();
+  try {
+    assert.equal((await s.create(ECHO)).status, 201);
+    for (const p of ["/in/echo/echo", "/in/echo/echo?x=1", "/in/echo/other"]) {
+      const res = await s.request(p, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: "x",
+      });
+      await res.body?.cancel();
+    }
+    const text = await (await s.request("/metrics")).text();
+    assert.match(
+      text,
+      /http_requests_total\{method="POST",route="\/in\/:flow\/\*",status="200"\} 2/,
+    );
+    assert.match(
+      text,
+      /http_requests_total\{method="POST",route="\/in\/:flow\/\*",status="404"\} 1/,
+    );
+    assert.doesNotMatch(text, /route="\/in\/echo/);
+  } finally {
+    await s.close();
+  }
+});
