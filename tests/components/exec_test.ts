@@ -126,14 +126,15 @@ test(
         command: "sh",
         // The ignored SIGTERM is inherited by sleep too.
         args: ["-c", "trap '' TERM; sleep 30"],
-        timeout: "100ms",
+        // Time for the shell to set its trap even on a loaded host.
+        timeout: "1s",
         killGrace: "100ms",
       },
       input: [null],
     });
     assert.match(
       errors[0].message,
-      /timed out after 100 ms and was ended with SIGKILL/,
+      /timed out after 1000 ms and was ended with SIGKILL/,
     );
     assert.equal((errors[0].cause as ExecError).result.signal, "SIGKILL");
   },

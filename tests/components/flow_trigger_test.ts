@@ -16,7 +16,7 @@ async function trigger(steps: Step[], settings = "", second = false) {
     ${second ? "T second -> in K2(test/Sink)" : ""}
     ${settings}
     `,
-    { steps },
+    { steps, timeoutMs: 15_000 },
   );
   assert.deepEqual(run.errors, []);
   return { out: run.sinks.K ?? [], second: run.sinks.K2 ?? [], net: run.net };
@@ -83,29 +83,19 @@ test(
   "flow/Trigger with extend restarts the wait on each message (a watchdog)",
   { timeout: 20_000 },
   async () => {
-    // Messages 100 ms apart for 500 ms, against a wait of 400 ms: extended,
-    // the wait never ends before the last; not extended, it ends once.
-    const steps: Step[] = [
-      ["in", 0],
-      100,
-      ["in", 1],
-      100,
-      ["in", 2],
-      100,
-      ["in", 3],
-      100,
-      ["in", 4],
-      100,
-      ["in", 5],
-    ];
-    const settings = `'400ms' -> duration T
-     'nothing' -> first T
+    // Messages 600 ms apart: extended, a wait of 2 s never ends before the
+    // last message; not extended, a wait of 100 ms ends after each message.
+    // (Order and counts only: a wide margin either way under load.)
+    const steps: Step[] = [["in", 0], 600, ["in", 1], 600, ["in", 2]];
+    const settings = `'nothing' -> first T
      'latest' -> second T`;
-    const extended = await trigger(steps, `${settings}\n'true' -> extend T`);
-    assert.deepEqual(extended.out, [5]);
-    const plain = await trigger(steps, settings);
-    assert.equal(plain.out.length, 2, JSON.stringify(plain.out));
-    assert.deepEqual(plain.out.at(-1), 5);
+    const extended = await trigger(
+      steps,
+      `${settings}\n'2s' -> duration T\n'true' -> extend T`,
+    );
+    assert.deepEqual(extended.out, [2]);
+    const plain = await trigger(steps, `${settings}\n'100ms' -> duration T`);
+    assert.deepEqual(plain.out, [0, 1, 2]);
   },
 );
 
@@ -169,6 +159,18 @@ test(
   },
 );
 
+test("flow/Trigger takes a key expression left to the jsonata package (asynchronous)", async () => {
+  const m = (k: string, n: number) => ({ k, n });
+  const { out } = await trigger(
+    [["in", m("x", 1)], ["in", m("x", 2)], ["in", m("y", 3)]],
+    `'50ms' -> duration T
+     '{"a": $k := k, "b": $k}.a' -> key T
+     'message' -> first T
+     'nothing' -> second T`,
+  );
+  assert.deepEqual(out, [m("x", 1), m("y", 3)]);
+});
+
 test("flow/Trigger cancels the oldest trigger beyond maxKeys, and counts it", async () => {
   const { out, net } = await trigger(
     [["in", "x"], ["in", "y"], ["in", "z"]],
@@ -194,6 +196,32 @@ test("flow/Trigger sends second values on its second port when connected", async
   );
   assert.deepEqual(out, ["a"]);
   assert.deepEqual(second, ["a"]);
+});
+
+test("flow/Trigger's second values wait for room, and the run ends once they went", async () => {
+  // Six keys at once, a wait of 10 ms, and a sink that takes 20 ms a
+  // message behind a connection of 1: the second values come while the
+  // first ones still wait for room.
+  const keys = ["a", "b", "c", "d", "e", "f"];
+  const run = await runShaping(
+    `
+    '${JSON.stringify(keys)}' -> values V(test/Values) out -> in T(flow/Trigger)
+    T out -> (1) in K(test/SlowSink)
+    '10ms' -> duration T
+    '$' -> key T
+    'message' -> first T
+    'latest' -> second T
+    `,
+    { timeoutMs: 15_000 },
+  );
+  assert.deepEqual(run.errors, []);
+  const out = run.sinks.K ?? [];
+  assert.equal(out.length, 12, JSON.stringify(out));
+  // Each key once as its first value, then once as its second.
+  for (const k of keys) {
+    assert.deepEqual(out.filter((v) => v === k).length, 2, k);
+  }
+  assert.equal(meterOf(run.net, "T", "trigger_waiting"), 0);
 });
 
 test("flow/Trigger leaves no timer behind when the network stops while it waits", async () => {
