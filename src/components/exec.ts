@@ -4,7 +4,9 @@
  *
  * It uses `node:child_process` `spawn` (no shell), which Deno and Bun both
  * provide; the child gets its own process group, so a timeout or a stop
- * ends what it started too.
+ * ends what it started too (also once the child itself has exited, while
+ * what it left running holds its output open), and whatever is still
+ * running when weir exits gets SIGKILL.
  *
  * @module
  */
@@ -157,9 +159,27 @@ interface Meter {
   set(v: number): void;
 }
 
-/** Sends `signal` to the child's process group (it leads one). */
+/**
+ * Every run not over yet, of every `exec/Run`: ended with SIGKILL when
+ * weir exits, so that no program a flow started outlives weir (a program
+ * ignoring SIGTERM survived a drain that timed out, adopted by init).
+ */
+const _running = new Set<ChildProcess>();
+let _exitHook = false;
+
+function _killAllAtExit(): void {
+  for (const child of _running) _kill(child, "SIGKILL");
+}
+
+/**
+ * Sends `signal` to the child's process group (it leads one) while its run
+ * is not over: even once the child itself has exited, since what it left
+ * running and holding its output open belongs to the run (the group's id
+ * stays reserved while any member lives). Once the run is over, nothing:
+ * the id may then belong to another group.
+ */
 function _kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+  if (child.pid === undefined || !_running.has(child)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -193,6 +213,11 @@ function _run(
       detached: true,
     });
     ctx.state.children.add(child);
+    if (child.pid !== undefined) _running.add(child);
+    if (!_exitHook) {
+      _exitHook = true;
+      process.on("exit", _killAllAtExit);
+    }
     const out: Uint8Array[] = [];
     const err: Uint8Array[] = [];
     let outBytes = 0;
@@ -236,6 +261,7 @@ function _run(
       clearTimeout(graceTimer);
       ctx.signal.removeEventListener("abort", onAbort);
       ctx.state.children.delete(child);
+      _running.delete(child);
       const result: ExecResult = {
         code,
         stdout: Buffer.concat(out).toString("utf8"),

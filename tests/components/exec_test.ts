@@ -140,6 +140,62 @@ test(
   },
 );
 
+/** Whether process `pid` is gone (a zombie counts as gone: it runs nothing). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
+test(
+  "exec/Run's timeout ends what the program left running after it exited, holding its output open",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    await inTempDir(async (dir) => {
+      const pidFile = join(dir, "pid");
+      // The shell exits at once; its background sleep keeps stdout open,
+      // so the run is not over: the timeout must end the sleep too (it
+      // was skipped once the shell had exited, and the run hung).
+      const t = runComponent(Run, {
+        iips: {
+          command: "sh",
+          args: ["-c", `sleep 600 & echo $! > ${pidFile}; echo started`],
+          timeout: "500ms",
+          killGrace: "100ms",
+        },
+        input: [null],
+        timeoutMs: 20_000,
+      });
+      try {
+        const { outputs, errors } = await t;
+        assert.deepEqual(outputs.out, []);
+        assert.match(errors[0]?.message ?? "", /"sh" timed out after 500 ms/);
+        assert.equal((errors[0].cause as ExecError).result.stdout, "started\n");
+        const pid = Number(readFileSync(pidFile, "utf8"));
+        await until(() => gone(pid), "the background sleep ended");
+      } finally {
+        // Never leave the sleep behind when the test fails.
+        if (existsSync(pidFile)) {
+          try {
+            process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+          } catch {
+            // Gone already.
+          }
+        }
+      }
+    });
+  },
+);
+
 test("exec/Run ends a program writing more than maxOutput, keeping what fits", {
   timeout: 15_000,
 }, async () => {
