@@ -97,7 +97,13 @@ function _args(value: unknown): string[] {
     Array.isArray(value) &&
     value.every((a) => typeof a === "string" || typeof a === "number")
   ) {
-    return value.map(String);
+    const args = value.map(String);
+    if (args.some((a) => a.includes("\0"))) {
+      throw new RangeError(
+        "an argument holds a NUL character, which a program cannot receive",
+      );
+    }
+    return args;
   }
   throw new TypeError(
     `expected a list of arguments (strings), such as ["-n", "hello"], received ${
@@ -106,11 +112,99 @@ function _args(value: unknown): string[] {
   );
 }
 
+/**
+ * Variables a flow may not set: each makes a program load code or read
+ * settings from a file of the flow's choosing (a file it wrote in the data
+ * folder), turning an allowed program into any program. After sudo's list
+ * of unsafe variables, with Node's, Java's and glibc's own.
+ */
+const _UNSAFE_ENV = new Set([
+  "BASH_ENV",
+  "ENV",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PS4",
+  "IFS",
+  "CDPATH",
+  "GLOBIGNORE",
+  "FPATH",
+  "ZDOTDIR",
+  "NULLCMD",
+  "READNULLCMD",
+  "TMPPREFIX",
+  "LOCALDOMAIN",
+  "RES_OPTIONS",
+  "HOSTALIASES",
+  "NLSPATH",
+  "PATH_LOCALE",
+  "GCONV_PATH",
+  "LOCPATH",
+  "MALLOC_TRACE",
+  "TERMINFO",
+  "TERMINFO_DIRS",
+  "TERMPATH",
+  "TERMCAP",
+  "JAVA_TOOL_OPTIONS",
+  "_JAVA_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "PERLIO_DEBUG",
+  "PERLLIB",
+  "PERL5LIB",
+  "PERL5OPT",
+  "PERL5DB",
+  "PYTHONHOME",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONINSPECT",
+  "PYTHONUSERBASE",
+  "RUBYLIB",
+  "RUBYOPT",
+  "NODE_OPTIONS",
+  "NODE_PATH",
+]);
+/** Prefixes of unsafe variables: the dynamic loaders' and bash's functions. */
+const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_"];
+
 function _env(value: unknown): Record<string, string> {
   if (
     value !== null && typeof value === "object" && !Array.isArray(value) &&
     Object.values(value).every((v) => typeof v === "string")
   ) {
+    for (const [name, v] of Object.entries(value as Record<string, string>)) {
+      if (
+        _UNSAFE_ENV.has(name) ||
+        _UNSAFE_ENV_PREFIXES.some((p) => name.startsWith(p))
+      ) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing`,
+        );
+      }
+      // "A=B" would set A: a refused name could hide in one.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new RangeError(
+          `${
+            JSON.stringify(excerpt(name, 80))
+          } is not a variable name (letters, digits and _, not starting with a digit)`,
+        );
+      }
+      if (v.includes("\0")) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } holds a NUL character, which a program cannot receive`,
+        );
+      }
+      // A function definition that an old bash would import.
+      if (v.startsWith("() {")) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } may not hold a shell function definition`,
+        );
+      }
+    }
     return { ...value as Record<string, string> };
   }
   throw new TypeError(
@@ -419,7 +513,7 @@ export function execRun(allow: ExecAllowList): Component {
         default: {},
         parse: _env,
         description:
-          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens).",
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, ...) are refused.",
       },
     },
     outPorts: {
