@@ -118,8 +118,26 @@ test("deno.json maps each dependency to the npm version package.json pins", () =
   for (const [name, version] of Object.entries(dependencies)) {
     assert.equal(imports[name], `npm:${name}@${version}`, name);
   }
-  const bare = Object.keys(imports).filter((k) => !k.endsWith("/"));
+  // weir's own specifiers map to its source: see the test below.
+  const bare = Object.keys(imports).filter((k) =>
+    !k.endsWith("/") && !(k === "weir" || k.startsWith("weir/"))
+  );
   assert.deepEqual(bare.sort(), Object.keys(dependencies).sort());
+});
+
+test('deno.json maps "weir" and each subpath to its module, for the operator\'s component modules (--components)', () => {
+  const { imports = {}, exports } = manifest("deno.json");
+  const own = Object.entries(imports).filter(([k]) =>
+    k === "weir" || k.startsWith("weir/")
+  );
+  assert.deepEqual(
+    Object.fromEntries(own),
+    Object.fromEntries(
+      Object.entries(exports as Record<string, string>).map((
+        [subpath, file],
+      ) => [`weir${subpath.slice(1)}`, file]),
+    ),
+  );
 });
 
 test("package.json and deno.json carry the same version", () => {

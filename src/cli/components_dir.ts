@@ -9,14 +9,15 @@
  * stops the command with the file and one line saying why.
  *
  * A module gets weir's API by importing the bare specifier `"weir"` (the
- * root module, `mod.ts`), the same way on every runtime weir runs on:
+ * root module, `mod.ts`) or a subpath (`"weir/engine"`, ... as
+ * `deno.json`'s `exports`), the same way on every runtime weir runs on:
  * - the single executable (Bun `--compile`) and the source on Bun: a Bun
- *   runtime plugin serves `"weir"` as a virtual module holding the
- *   already loaded root module, so nothing is looked up on disk (the
- *   executable has no `node_modules`);
- * - the source on Deno: `deno.json`'s import map maps `"weir"` to
- *   `./mod.ts`, and an import map applies to every module of the process,
- *   wherever its file is.
+ *   runtime plugin serves each as a virtual module holding weir's own
+ *   module, so nothing is looked up on disk (the executable has no
+ *   `node_modules`);
+ * - the source on Deno: `deno.json`'s import map maps each to its file,
+ *   and an import map applies to every module of the process, wherever
+ *   its file is.
  * Either way the module shares weir's instances (`END`, `ProcessError`):
  * it does not get a second copy of the engine.
  *
@@ -192,7 +193,7 @@ export async function loadComponents(
   registry: Registry,
 ): Promise<LoadedModule[]> {
   const files = componentModules(dir);
-  if (files.length > 0) await _exposeWeir();
+  if (files.length > 0) _exposeWeir();
   const found: { file: string; components: Component[] }[] = [];
   for (const file of files) {
     let exports: Record<string, unknown>;
@@ -256,6 +257,46 @@ export async function loadComponents(
   }));
 }
 
+/**
+ * The paths among `dir` and `files` that users other than the owner and
+ * group may write (mode `o+w`, without the sticky bit for a folder): anyone
+ * on the machine could then put code into weir's process.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { writableByOthers } from "./components_dir.ts";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "weir-doc-"));
+ * writeFileSync(join(dir, "a.ts"), "");
+ * chmodSync(join(dir, "a.ts"), 0o666);
+ * assert.deepEqual(writableByOthers(dir, [join(dir, "a.ts")]), [join(dir, "a.ts")]);
+ * chmodSync(join(dir, "a.ts"), 0o644);
+ * assert.deepEqual(writableByOthers(dir, [join(dir, "a.ts")]), []);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function writableByOthers(dir: string, files: string[]): string[] {
+  const out: string[] = [];
+  for (const path of [resolve(dir), ...files]) {
+    try {
+      const mode = statSync(path).mode;
+      // A sticky folder (/tmp) lets others add files but not replace ours.
+      if (
+        (mode & 0o002) !== 0 && (path !== resolve(dir) || (mode & 0o1000) === 0)
+      ) {
+        out.push(path);
+      }
+    } catch {
+      // Gone meanwhile: the import reports it.
+    }
+  }
+  return out;
+}
+
 /** Bun's runtime plugin API, the part used here. */
 interface _BunPlugins {
   plugin(plugin: {
@@ -263,28 +304,50 @@ interface _BunPlugins {
     setup(build: {
       module(
         specifier: string,
-        load: () => { exports: Record<string, unknown>; loader: "object" },
+        load: () => Promise<
+          { exports: Record<string, unknown>; loader: "object" }
+        >,
       ): void;
     }): void;
   }): void;
 }
 
+/**
+ * weir's specifiers, as `deno.json`'s `exports` (and `imports`) name them.
+ * Literal imports, so that `bun build --compile` puts each in the
+ * executable; each loads only when a module imports it.
+ */
+const _API: Record<string, () => Promise<Record<string, unknown>>> = {
+  "weir": () => import("../../mod.ts"),
+  "weir/components": () => import("../components/mod.ts"),
+  "weir/engine": () => import("../engine/mod.ts"),
+  "weir/flows": () => import("../flows/mod.ts"),
+  "weir/graph": () => import("../graph/mod.ts"),
+  "weir/history": () => import("../history/mod.ts"),
+  "weir/metrics": () => import("../metrics/mod.ts"),
+  "weir/runtime": () => import("../runtime/mod.ts"),
+  "weir/server": () => import("../server/mod.ts"),
+};
+
 let _exposed = false;
 
 /**
- * On Bun, serves the bare specifier `"weir"` as weir's root module, once
- * per process. On Deno, `deno.json`'s import map does it (Deno has no
- * runtime resolution hook).
+ * On Bun, serves `"weir"` and its subpaths as weir's own modules, once per
+ * process. On Deno, `deno.json`'s import map does it (Deno has no runtime
+ * resolution hook).
  */
-async function _exposeWeir(): Promise<void> {
+function _exposeWeir(): void {
   const bun = (globalThis as { Bun?: _BunPlugins }).Bun;
   if (bun === undefined || _exposed) return;
-  // Imported here, not at the top: a weir without --components loads no more than before.
-  const weir: Record<string, unknown> = await import("../../mod.ts");
   bun.plugin({
     name: "weir",
     setup(build) {
-      build.module("weir", () => ({ exports: weir, loader: "object" }));
+      for (const [specifier, load] of Object.entries(_API)) {
+        build.module(specifier, async () => ({
+          exports: await load(),
+          loader: "object",
+        }));
+      }
     },
   });
   _exposed = true;

@@ -25,6 +25,7 @@ import {
   ComponentModuleError,
   loadComponents,
   type LoadedModule,
+  writableByOthers,
 } from "./components_dir.ts";
 import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
@@ -228,6 +229,14 @@ async function _runCommand(
     });
   }
   if (s.components !== null) {
+    for (
+      const path of writableByOthers(s.components, loaded.map((m) => m.file))
+    ) {
+      log.warn(
+        `${path} is writable by every user: anyone on this machine can put code into weir through --components; chmod o-w it`,
+        { path },
+      );
+    }
     const names = loaded.flatMap((m) => m.components);
     log.info(
       `loaded ${names.length} component${

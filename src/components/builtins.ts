@@ -25,6 +25,10 @@ import {
   flowMap,
   FlowThrottle,
 } from "./flow.ts";
+import { FlowSwitch, flowSwitch } from "./flow_switch.ts";
+import { FlowChange, flowChange } from "./flow_change.ts";
+import { FlowWindow, flowWindow } from "./flow_window.ts";
+import { FlowJoin, flowJoin } from "./flow_join.ts";
 import { fsReadFile, fsReadLines, fsWriteLines } from "./fs.ts";
 import { fsTail } from "./fs_tail.ts";
 import { execRun } from "./exec.ts";
@@ -120,6 +124,10 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(CoreInterval)
     .register(custom ? flowMap(options) : FlowMap)
     .register(custom ? flowFilter(options) : FlowFilter)
+    .register(custom ? flowSwitch(options) : FlowSwitch)
+    .register(custom ? flowChange(options) : FlowChange)
+    .register(custom ? flowWindow(options) : FlowWindow)
+    .register(custom ? flowJoin(options) : FlowJoin)
     .register(FlowBatch)
     .register(FlowThrottle)
     .register(FlowCounter, "packets/Counter")

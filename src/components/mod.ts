@@ -12,6 +12,7 @@
  * | `core/Interval` | |
  * | `flow/Map`, `flow/Filter`, `flow/Batch`, `flow/Throttle` | |
  * | `flow/Counter` | `packets/Counter` |
+ * | `flow/Switch`, `flow/Change`, `flow/Window`, `flow/Join` | |
  * | `json/Parse`, `json/Stringify` | |
  * | `strings/Split` | `strings/SplitStr` |
  * | `fs/ReadLines`, `fs/WriteLines` | |
@@ -66,6 +67,40 @@ export {
   type Expression,
   type ExpressionBudget,
 } from "../expr/mod.ts";
+export {
+  type ChangeOperation,
+  type ChangeOperator,
+  type ChangeRules,
+  FlowChange,
+  flowChange,
+  parseChangeRules,
+} from "./flow_change.ts";
+export {
+  FlowSwitch,
+  flowSwitch,
+  parseSwitchRules,
+  SWITCH_OPERATORS,
+  SWITCH_TYPES,
+  type SwitchOperator,
+  type SwitchRule,
+  type SwitchRules,
+} from "./flow_switch.ts";
+export {
+  FlowWindow,
+  flowWindow,
+  parseWindow,
+  type WindowOptions,
+  type WindowResult,
+  type WindowSpec,
+} from "./flow_window.ts";
+export {
+  FlowJoin,
+  flowJoin,
+  type JoinedParts,
+  type JoinOptions,
+  type JoinParts,
+  parseJoinParts,
+} from "./flow_join.ts";
 export {
   FsReadFile,
   fsReadFile,

@@ -27,8 +27,13 @@ export const Scale = defineComponent({
 });
 `;
 
-/** A JavaScript module: a default export, a helper that is no component, and a relative import. */
+/**
+ * A JavaScript module: a default export, a helper that is no component, a
+ * relative import, and a subpath of weir's (`END`, which must be weir's own
+ * instance or the loop never ends).
+ */
 export const TAG_JS = `import { defineComponent } from "weir";
+import { END } from "weir/engine";
 import { wrap } from "./lib/wrap.js";
 
 export const helper = 3;
@@ -37,8 +42,11 @@ export default defineComponent({
   description: "Wraps each value in {value}.",
   inPorts: { in: {} },
   outPorts: { out: { type: "object" } },
-  process(value, ctx) {
-    ctx.send("out", wrap(value));
+  async run(ctx) {
+    // END from "weir/engine" is weir's own: the loop ends with its input.
+    for (let v; (v = await ctx.receive("in")) !== END;) {
+      await ctx.send("out", wrap(v));
+    }
   },
 });
 `;

@@ -10,12 +10,18 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { componentsDir, GRAPH } from "./_components.ts";
+import { componentsDir, GRAPH, SCALE_TS } from "./_components.ts";
 import {
   cli,
   eventually,
@@ -50,6 +56,9 @@ test(
     const graphs = mkdtempSync(join(tmpdir(), "weir-ops-graph-"));
     try {
       writeFileSync(join(graphs, "scaled.fbp"), GRAPH);
+      // Anyone may change this one: weir says so, and runs it.
+      chmodSync(join(dir, "tag.js"), 0o666);
+      chmodSync(join(dir, "scale.ts"), 0o644); // whatever the umask
       const w = startWeir([
         "run",
         "--components",
@@ -66,6 +75,10 @@ test(
       const loaded = w.records().find((r) => r.msg.startsWith("loaded "));
       assert.equal(loaded?.msg, `loaded 2 components from 2 modules in ${dir}`);
       assert.equal(loaded?.components, "ops/Scale ops/Tag");
+      assert.deepEqual(
+        w.records().filter((r) => r.level === "warn").map((r) => r.path),
+        [join(dir, "tag.js")],
+      );
     } finally {
       killLeftovers();
       rmSync(graphs, { recursive: true, force: true });
@@ -336,5 +349,20 @@ test("weir run --components names a folder that does not exist", async () => {
   assert.equal(
     r.err,
     'cannot load the components folder "/nonexistent/ops": no such folder',
+  );
+});
+
+test("README's component example is the module these tests load", () => {
+  const readme = readFileSync(
+    join(import.meta.dirname!, "..", "..", "README.md"),
+    "utf8",
+  );
+  const section = readme.slice(readme.indexOf("## Your own components"));
+  const example = /```ts\n\/\/ components\/scale\.ts\n([^]*?)```/.exec(section);
+  assert.ok(example !== null, "README has the components/scale.ts example");
+  assert.equal(example[1], SCALE_TS);
+  assert.equal(
+    `// components/scale.ts\n${example[1]}`.trimEnd().split("\n").length,
+    15,
   );
 });

@@ -1,0 +1,204 @@
+/**
+ * Output that comes due with time as well as with messages, for
+ * `flow/Window` (windows that close on the clock) and `flow/Join` (groups
+ * that time out): one timer for the earliest deadline, sends in order
+ * with back pressure, and failures of timer sends kept for the next
+ * activation, since a timer callback has no one to throw to.
+ *
+ * @module
+ */
+import { _clearTimer, _setTimer, type _Timer } from "./_timer.ts";
+
+/** What an {@linkcode _Outbox} asks of its component. */
+export interface _OutboxHooks {
+  /** Sends one value on the component's output. */
+  send(value: unknown): void | Promise<void>;
+  /** Takes out (and forgets) what is due at `now`, in the order to send it. */
+  due(now: number): unknown[];
+  /** The next deadline (ms, on the clock of `now`), `Infinity` for none. */
+  next(): number;
+  /** The clock (ms); `Date.now` unless a test gives another. */
+  now(): number;
+}
+
+/**
+ * The timer and the sends of one process. Everything it sends goes out in
+ * order: an activation waits for the sends a timer started (back
+ * pressure), and a timer that fires while sends are pending runs once
+ * they are done.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _Outbox } from "./_outbox.ts";
+ *
+ * const sent: unknown[] = [];
+ * let deadline = Infinity;
+ * const box = new _Outbox({
+ *   send: (v) => void sent.push(v),
+ *   due: (now) => (now >= deadline ? ((deadline = Infinity), ["late"]) : []),
+ *   next: () => deadline,
+ *   now: () => Date.now(),
+ * });
+ * box.activation(() => {
+ *   deadline = Date.now() + 5;
+ *   return ["now"];
+ * });
+ * await new Promise((r) => setTimeout(r, 30));
+ * assert.deepEqual(sent, ["now", "late"]);
+ * box.stop();
+ * ```
+ */
+export class _Outbox {
+  readonly #hooks: _OutboxHooks;
+  /** Sends a timer started that have not completed; never rejects. */
+  #waiting: Promise<void> | undefined;
+  /** Why a timer's sends failed, raised with the next activation. */
+  #failure: { error: unknown } | undefined;
+  #timer: _Timer | undefined;
+  #timerAt = Infinity;
+  #stopped = false;
+
+  /** An outbox for one process. */
+  constructor(hooks: _OutboxHooks) {
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Runs `work` (which changes the component's state and returns what to
+   * send now) once earlier sends are done, re-arms the timer and sends;
+   * returns what the activation awaits. A failure of a timer's sends is
+   * raised here, after `work` ran (its message is kept, as `flow/Batch`
+   * keeps it).
+   */
+  activation(work: () => unknown[]): void | Promise<void> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) return waiting.then(() => this.activation(work));
+    const failure = this.#failure;
+    this.#failure = undefined;
+    let outputs: unknown[];
+    try {
+      outputs = work();
+    } catch (e) {
+      this.#failure = failure;
+      throw e;
+    }
+    this.arm();
+    const sent = this.#sendAll(outputs, 0);
+    // A timer that fires meanwhile waits too: its output must not overtake
+    // the rest of these sends.
+    if (sent !== undefined) this.#hold(sent);
+    if (failure === undefined) return sent;
+    if (sent !== undefined) {
+      return sent.then(() => {
+        throw failure.error;
+      });
+    }
+    throw failure.error;
+  }
+
+  /**
+   * Makes later sends wait for `sent`; the activation it belongs to gets
+   * its failure, so the wait itself never rejects.
+   */
+  #hold(sent: Promise<void>): void {
+    const waiting: Promise<void> = sent.then(
+      () => {
+        if (this.#waiting === waiting) this.#waiting = undefined;
+      },
+      () => {
+        if (this.#waiting === waiting) this.#waiting = undefined;
+      },
+    );
+    this.#waiting = waiting;
+  }
+
+  /** (Re-)arms the timer for the hooks' next deadline; clears it when none. */
+  arm(): void {
+    if (this.#stopped) return;
+    const at = this.#hooks.next();
+    if (at === Infinity) {
+      _clearTimer(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      return;
+    }
+    // A timer already due no later fires, finds nothing or less, re-arms.
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    _clearTimer(this.#timer);
+    this.#timerAt = at;
+    // At least 1 ms: a timer that fired a little early waits for the deadline.
+    const delay = Math.max(1, Math.ceil(at - this.#hooks.now()));
+    this.#timer = _setTimer(() => this.#onTimer(), delay);
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (this.#stopped) return;
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      waiting.then(() => {
+        if (this.#timer === undefined && this.#waiting === undefined) {
+          this.#onTimer();
+        }
+      });
+      return;
+    }
+    const outputs = this.#hooks.due(this.#hooks.now());
+    try {
+      const sent = this.#sendAll(outputs, 0);
+      if (sent !== undefined) {
+        const waiting: Promise<void> = sent.then(
+          () => {
+            if (this.#waiting === waiting) this.#waiting = undefined;
+          },
+          (error: unknown) => {
+            if (this.#waiting === waiting) this.#waiting = undefined;
+            this.#failure ??= { error };
+          },
+        );
+        this.#waiting = waiting;
+      }
+    } catch (error) {
+      // E.g. an OverflowError from a full connection with the error policy.
+      this.#failure ??= { error };
+    }
+    this.arm();
+  }
+
+  /**
+   * At the end of the input: once earlier sends are done, sends what
+   * `rest` returns (everything still open), stops the timer and raises a
+   * kept failure.
+   */
+  flush(rest: () => unknown[]): void | Promise<void> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) return waiting.then(() => this.flush(rest));
+    this.stop();
+    const failure = this.#failure;
+    this.#failure = undefined;
+    const sent = this.#sendAll(rest(), 0);
+    if (failure === undefined) return sent;
+    if (sent !== undefined) {
+      return sent.then(() => {
+        throw failure.error;
+      });
+    }
+    throw failure.error;
+  }
+
+  /** Stops the timer for good (teardown). */
+  stop(): void {
+    this.#stopped = true;
+    _clearTimer(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #sendAll(values: unknown[], from: number): void | Promise<void> {
+    for (let i = from; i < values.length; i++) {
+      const r = this.#hooks.send(values[i]);
+      if (r !== undefined) return r.then(() => this.#sendAll(values, i + 1));
+    }
+  }
+}

@@ -1,0 +1,317 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { problemsOf, runGraph } from "./_graph_helpers.ts";
+import { deferred, fakeContext, until, watchTimers } from "./_helpers.ts";
+import { createNetwork } from "../../src/embed.ts";
+import { defineComponent } from "../../src/engine/component.ts";
+import { flowJoin, type JoinedParts } from "../../src/components/flow_join.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+
+/** `value` as JSON in an .fbp IIP (single quotes escaped). */
+function iip(value: unknown): string {
+  return `'${JSON.stringify(value).replaceAll("'", "\\'")}'`;
+}
+
+/** .fbp lines sending each value, as JSON, through json/Parse process `P` to `J`. */
+function feed(values: unknown[]): string {
+  const lines = values.map((v, i) =>
+    `${iip(v)} -> in P${i === 0 ? "(json/Parse)" : ""}`
+  );
+  return `${lines.join("\n")}\nP out -> in J`;
+}
+
+/** setTimeout and clearTimeout replaced: timers fire only when told to. */
+function manualTimers() {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const armed = new Map<number, { fn: () => void; ms: number }>();
+  let nextId = 1;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    const id = nextId++;
+    armed.set(id, { fn, ms: ms ?? 0 });
+    return id;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout =
+    ((id?: number) => void armed.delete(id!)) as unknown as typeof clearTimeout;
+  return {
+    delays: () => [...armed.values()].map((t) => t.ms),
+    fireAll() {
+      const due = [...armed];
+      armed.clear();
+      for (const [, t] of due) t.fn();
+    },
+    restore() {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    },
+  };
+}
+
+test("flow/Join joins every N messages of a key into an array, and sends the rest at the end", async () => {
+  const { sinks, errors } = await runGraph(`
+'2' -> parts J(flow/Join)
+'k' -> key J
+'v' -> value J
+${
+    feed([
+      { k: "a", v: 1 },
+      { k: "b", v: 2 },
+      { k: "a", v: 3 },
+      { k: "b", v: 4 },
+      { k: "a", v: 5 },
+    ])
+  }
+J out -> in Out(test/Sink)`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks.Out, [[1, 3], [2, 4], [5]]);
+});
+
+test("flow/Join joins named parts per key into one object once every part arrived", async () => {
+  const { sinks, errors } = await runGraph(`
+'["temp", "hum"]' -> parts J(flow/Join)
+'room' -> key J
+'value' -> value J
+${
+    feed([
+      { room: "kitchen", topic: "temp", value: 21 },
+      { room: "hall", topic: "hum", value: 40 },
+      { room: "kitchen", topic: "temp", value: 22 },
+      { room: "kitchen", topic: "hum", value: 55 },
+      { room: "hall", topic: "temp", value: 18 },
+    ])
+  }
+J out -> in Out(test/Sink)`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks.Out, [
+    {
+      key: "kitchen",
+      parts: { temp: 22, hum: 55 },
+      complete: true,
+      missing: [],
+    },
+    { key: "hall", parts: { temp: 18, hum: 40 }, complete: true, missing: [] },
+  ]);
+});
+
+test("flow/Join names parts with a JSONata expression and keeps the whole message by default", async () => {
+  const { sinks } = await runGraph(`
+'["a", "b"]' -> parts J(flow/Join)
+'$lowercase(kind)' -> part J
+${feed([{ kind: "B", x: 1 }, { kind: "A", x: 2 }])}
+J out -> in Out(test/Sink)`);
+  assert.deepEqual(sinks.Out, [{
+    key: null,
+    parts: { a: { kind: "A", x: 2 }, b: { kind: "B", x: 1 } },
+    complete: true,
+    missing: [],
+  }]);
+});
+
+test("flow/Join sends a group incomplete when its timeout passes, with no message after it (real clock)", async () => {
+  const arrived = deferred();
+  const Source = defineComponent({
+    name: "test/Source",
+    description: "Sends one part, then waits for its group.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      await ctx.send("out", { topic: "temp", value: 20 });
+      await arrived.promise;
+      await ctx.send("out", { topic: "hum", value: 50 });
+    },
+  });
+  const { sinks, errors, net } = await runGraph(
+    `Src(test/Source) out -> in J(flow/Join)
+'["temp", "hum"]' -> parts J
+'value' -> value J
+'30ms' -> timeout J
+J out -> in Out(test/Sink)`,
+    { extra: [Source], onSink: () => arrived.resolve() },
+  );
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks.Out, [
+    { key: null, parts: { temp: 20 }, complete: false, missing: ["hum"] },
+    { key: null, parts: { hum: 50 }, complete: false, missing: ["temp"] },
+  ]);
+  const meters: Record<string, number> = {};
+  net.forEachMeter((_p, m) => {
+    meters[`${m.spec.name}${JSON.stringify(m.labels)}`] = m.value;
+  });
+  assert.deepEqual(meters, {
+    'join_incomplete_groups_total{"reason":"timeout","action":"emitted"}': 1,
+    'join_incomplete_groups_total{"reason":"timeout","action":"dropped"}': 0,
+    'join_incomplete_groups_total{"reason":"evicted","action":"emitted"}': 0,
+    'join_incomplete_groups_total{"reason":"evicted","action":"dropped"}': 0,
+    'join_incomplete_groups_total{"reason":"end","action":"emitted"}': 1,
+    'join_incomplete_groups_total{"reason":"end","action":"dropped"}': 0,
+    "join_open_groups{}": 0,
+  });
+});
+
+test("flow/Join drops incomplete groups when told to, and counts them by reason", () => {
+  const timers = manualTimers();
+  try {
+    const clock = { t: 0 };
+    const J = flowJoin({ now: () => clock.t });
+    const { ctx, sent } = fakeContext(J, {
+      parts: 2,
+      key: "k",
+      timeout: "1s",
+      incomplete: "drop",
+      maxGroups: 2,
+    });
+    J.process!({ k: "a" }, ctx);
+    clock.t = 100;
+    J.process!({ k: "b" }, ctx);
+    assert.deepEqual(
+      timers.delays(),
+      [1000],
+      "one timer, for the oldest group",
+    );
+    clock.t = 200;
+    J.process!({ k: "c" }, ctx); // evicts a
+    clock.t = 1_150;
+    timers.fireAll(); // b times out
+    J.process!({ k: "c", n: 2 }, ctx); // completes c
+    J.process!({ k: "d" }, ctx);
+    J.flush!(ctx); // d is open at the end
+    assert.deepEqual(sent, [["out", [{ k: "c" }, { k: "c", n: 2 }]]]);
+    const state = ctx.state as {
+      incomplete: Record<string, Record<string, { value: number }>>;
+      open: { value: number };
+    };
+    const counts = Object.fromEntries(
+      Object.entries(state.incomplete).map((
+        [reason, by],
+      ) => [reason, [by.emitted.value, by.dropped.value]]),
+    );
+    assert.deepEqual(counts, {
+      timeout: [0, 1],
+      evicted: [0, 1],
+      end: [0, 1],
+    });
+    assert.equal(state.open.value, 0);
+    assert.deepEqual(timers.delays(), []);
+  } finally {
+    timers.restore();
+  }
+});
+
+test("flow/Join times a group out with the next message even before its timer fires", () => {
+  const timers = manualTimers();
+  try {
+    const clock = { t: 0 };
+    const J = flowJoin({ now: () => clock.t });
+    const { ctx, sent } = fakeContext(J, { parts: 3, timeout: 50 });
+    J.process!(1, ctx);
+    clock.t = 60;
+    J.process!(2, ctx);
+    assert.deepEqual(sent, [["out", [1]]]);
+  } finally {
+    timers.restore();
+  }
+});
+
+test("flow/Join sends a part that is not named to error and joins the next", async () => {
+  const { sinks, errors } = await runGraph(`
+'["a", "b"]' -> parts J(flow/Join)
+${feed([{ topic: "a" }, { topic: "c" }, { topic: "b" }])}
+J out -> in Out(test/Sink)
+J error -> in Err(test/Sink)`);
+  assert.deepEqual(errors, []);
+  assert.equal((sinks.Out[0] as JoinedParts).complete, true);
+  assert.equal(sinks.Err.length, 1);
+  assert.match(
+    (sinks.Err[0] as Error).message,
+    /flow\/Join: the part "c" \(from part "topic"\) is not one of a, b/,
+  );
+});
+
+test("validateGraph() reports bad join settings with their line:col", () => {
+  const text = `'x' -> in P(json/Parse) out -> in J(flow/Join)
+'["a", "a"]' -> parts J
+'keep' -> incomplete J
+J out -> in D(core/Drop)`;
+  const problems = validateGraph(loadGraph(text), builtins());
+  assert.deepEqual(problems.map((p) => [p.line, p.message]), [
+    [
+      2,
+      'IIP for in-port "parts" of "J" (flow/Join) is not valid: expected distinct part names, received "a" twice',
+    ],
+    [
+      3,
+      'IIP for in-port "incomplete" of "J" (flow/Join) is not valid: expected "emit" (send an incomplete group) or "drop" (count it and let it go), received string "keep"',
+    ],
+  ]);
+});
+
+const BAD: [string, string, RegExp][] = [
+  ["no parts", "", /in-port "parts" of "J" \(flow\/Join\) is required/],
+  [
+    "a count of 0",
+    "'0' -> parts J",
+    /expected a count of messages from 1 to 100000/,
+  ],
+  ["an empty list", "'[]' -> parts J", /expected a count of messages/],
+  [
+    "a bad timeout",
+    "'2' -> parts J\n'soon' -> timeout J",
+    /in-port "timeout" .*expected a duration/,
+  ],
+  [
+    "a key that does not compile",
+    "'2' -> parts J\n'a +' -> key J",
+    /in-port "key" .*invalid JSONata expression/,
+  ],
+  [
+    "a maxGroups of 0",
+    "'2' -> parts J\n'0' -> maxGroups J",
+    /expected a number of groups from 1 to 1000000/,
+  ],
+];
+
+for (const [what, lines, message] of BAD) {
+  test(`validateGraph() refuses a flow/Join with ${what}`, () => {
+    const problems = problemsOf(
+      `${lines}\nP(core/Repeat) out -> in J(flow/Join) out -> in D(core/Drop)`,
+    );
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0], message);
+  });
+}
+
+test("flow/Window and flow/Join leave no timer behind when the network stops", async () => {
+  const timers = watchTimers();
+  try {
+    const Source = defineComponent({
+      name: "test/Hold",
+      description: "Sends two messages, then waits until stopped.",
+      outPorts: { out: {} },
+      async run(ctx) {
+        await ctx.send("out", { topic: "a", v: 1 });
+        await ctx.send("out", { topic: "a", v: 2 });
+        await new Promise((r) => ctx.signal.addEventListener("abort", r));
+      },
+    });
+    const net = createNetwork(
+      `Src(test/Hold) out -> in W(flow/Window) out -> in D(core/Drop)
+Src out -> in J(flow/Join) out -> in D2(core/Drop)
+'1h' -> window W
+'v' -> value W
+'["a", "b"]' -> parts J
+'2h' -> timeout J`,
+      { registry: builtins().register(Source) },
+    );
+    await net.start();
+    await until(
+      () => timers.live().filter((ms) => ms >= 60_000).length === 2,
+      "the window's end and the group's timeout are both armed",
+    );
+    await net.stop();
+    assert.deepEqual(timers.live().filter((ms) => ms >= 60_000), []);
+    assert.deepEqual(timers.escaped, []);
+  } finally {
+    timers.restore();
+  }
+});
