@@ -8,6 +8,8 @@
  *   bun bench/http_in_bench.ts --rounds=2 --seconds=2
  *   bun bench/http_in_bench.ts --exe=dist/weir    # an executable built already
  *   bun bench/http_in_bench.ts --json             # also one line `RESULT {json}`
+ *   bun bench/http_in_bench.ts --baseline         # also GET /healthz on both: the
+ *                                                 # server's own cost, same run
  *
  * (`deno run -A bench/http_in_bench.ts` runs it too.)
  *
@@ -77,6 +79,7 @@ async function bare(): Promise<void> {
   const { Hono } = await import("hono");
   const app = new Hono();
   app.post("/echo", async (c) => c.json(await c.req.json()));
+  app.get("/healthz", (c) => c.text("ok"));
   const g = globalThis as unknown as {
     Deno?: {
       serve(
@@ -175,49 +178,79 @@ async function measure(
         command.join(" ")
       } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; body ${BODY.length} bytes`,
     );
-    const drive = (side: "weir" | "bare"): Window => {
+    /** One comparison: the weir path and the bare path, with wrk's script. */
+    interface Pair {
+      label: string;
+      weir: string;
+      bare: string;
+      script?: string;
+    }
+    const pairs: Pair[] = [{
+      label: "`POST /in/echo/echo` (http/In -> http/Response) vs `POST /echo`",
+      weir: paths.weir,
+      bare: paths.bare,
+      script,
+    }];
+    if (argv.includes("--baseline")) {
+      pairs.push({
+        label: "`GET /healthz` vs `GET /healthz` (the server as shipped)",
+        weir: "/healthz",
+        bare: "/healthz",
+      });
+    }
+    const drive = (side: "weir" | "bare", pair: Pair): Window => {
       const server = side === "weir" ? weir! : base!;
       const cpu0 = processCpuSeconds(server.pid);
-      const r = wrk(`http://127.0.0.1:${server.port}${paths[side]}`, {
+      const r = wrk(`http://127.0.0.1:${server.port}${pair[side]}`, {
         seconds,
         cores: wrkCores,
         threads: 2,
         connections: 32,
         latency: true,
-        script,
+        script: pair.script,
       });
       const cpu = processCpuSeconds(server.pid) - cpu0;
       if (r.timeouts > 0) {
-        console.log(`  (${side}: ${r.timeouts} wrk timeouts)`);
+        console.log(`  (${side} ${pair[side]}: ${r.timeouts} wrk timeouts)`);
       }
       if (r.errors > 0) throw new Error(`${side}: ${r.errorText}`);
       return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
     };
-    drive("weir");
-    drive("bare");
-    const weirs: Window[] = [];
-    const bares: Window[] = [];
-    const ratios: number[] = [];
+    for (const pair of pairs) {
+      drive("weir", pair);
+      drive("bare", pair);
+    }
+    const figures = pairs.map(() => ({
+      weir: [] as Window[],
+      bare: [] as Window[],
+      ratios: [] as number[],
+    }));
     const loadBefore = loadAverage();
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0
         ? (["weir", "bare"] as const)
         : (["bare", "weir"] as const);
-      const got: Partial<Record<"weir" | "bare", Window>> = {};
-      for (const side of order) got[side] = drive(side);
-      weirs.push(got.weir!);
-      bares.push(got.bare!);
-      ratios.push(got.weir!.rps / got.bare!.rps);
+      const parts: string[] = [];
+      pairs.forEach((pair, i) => {
+        const got: Partial<Record<"weir" | "bare", Window>> = {};
+        for (const side of order) got[side] = drive(side, pair);
+        const f = figures[i];
+        f.weir.push(got.weir!);
+        f.bare.push(got.bare!);
+        f.ratios.push(got.weir!.rps / got.bare!.rps);
+        parts.push(
+          `${pair.weir} ${fmt(got.weir!.rps)} vs ${pair.bare} ${
+            fmt(got.bare!.rps)
+          } req/s (${f.ratios.at(-1)!.toFixed(2)}x)`,
+        );
+      });
       console.log(
-        `${rt} round ${round + 1}: http/In echo ${
-          fmt(got.weir!.rps)
-        } req/s, bare Hono ${fmt(got.bare!.rps)} req/s (${
-          ratios.at(-1)!.toFixed(2)
-        }x); load ${loadAverage()[0]}`,
+        `${rt} round ${round + 1}: ${parts.join("; ")}; load ${
+          loadAverage()[0]
+        }`,
       );
     }
     const loadAfter = loadAverage();
-    const ratio = Number(median(ratios).toFixed(3));
     const lat = (xs: Window[]) =>
       `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
         median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
@@ -234,21 +267,28 @@ async function measure(
       "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
     );
     console.log("|---|---|---|---|---|---|---|");
-    console.log(
-      `| \`POST /in/echo/echo\` (http/In -> http/Response) vs \`POST /echo\` | ${
-        fmt(median(weirs.map((x) => x.rps)))
-      } | ${fmt(median(bares.map((x) => x.rps)))} | **${ratio}x** (${
-        ratios.map((x) => x.toFixed(2)).join(", ")
-      }) | ${lat(weirs)} | ${lat(bares)} | ${cpu(weirs)} / ${cpu(bares)} |`,
-    );
-    return {
+    const summary: Record<string, unknown> = {
       load: { before: loadBefore, after: loadAfter },
-      weir: median(weirs.map((x) => x.rps)),
-      bare: median(bares.map((x) => x.rps)),
-      ratio,
-      ratios,
-      cpuUs: { weir: Number(cpu(weirs)), bare: Number(cpu(bares)) },
     };
+    pairs.forEach((pair, i) => {
+      const f = figures[i];
+      const ratio = Number(median(f.ratios).toFixed(3));
+      console.log(
+        `| ${pair.label} | ${fmt(median(f.weir.map((x) => x.rps)))} | ${
+          fmt(median(f.bare.map((x) => x.rps)))
+        } | **${ratio}x** (${f.ratios.map((x) => x.toFixed(2)).join(", ")}) | ${
+          lat(f.weir)
+        } | ${lat(f.bare)} | ${cpu(f.weir)} / ${cpu(f.bare)} |`,
+      );
+      summary[pair.weir] = {
+        weir: median(f.weir.map((x) => x.rps)),
+        bare: median(f.bare.map((x) => x.rps)),
+        ratio,
+        ratios: f.ratios,
+        cpuUs: { weir: Number(cpu(f.weir)), bare: Number(cpu(f.bare)) },
+      };
+    });
+    return summary;
   } finally {
     weir?.stop();
     base?.stop();

@@ -50,10 +50,12 @@ export class _MqttConnection {
   /** Connects with `options`. */
   constructor(options: _ConnectionOptions) {
     this.#o = options;
+    // Not manualConnect: with it, MQTT.js reconnects even after end().
+    // The listeners below are in place before the first connection's
+    // events, which come in later turns.
     const client = mqtt.connect({
       ...options.client,
       reconnectPeriod: options.backoffMs,
-      manualConnect: true,
     });
     this.client = client;
     client.on("connect", (connack) => {
@@ -75,12 +77,12 @@ export class _MqttConnection {
       this.#brokerClosed = true;
     });
     client.on("reconnect", () => {
+      if (this.#ending) return;
       // The delay before the attempt after this one, should it fail too.
       this.#attempt++;
       client.options.reconnectPeriod = this.#delay(this.#attempt);
     });
     client.on("close", () => this.#closed());
-    client.connect();
   }
 
   /** Whether the broker accepted the current connection. */
@@ -125,7 +127,7 @@ export class _MqttConnection {
    * acknowledged) within `graceMs`, then by force. Resolves once closed.
    */
   async end(graceMs: number): Promise<void> {
-    this.#ending = true;
+    this.#stopReconnecting();
     this.release();
     for (const w of this.#waiters.splice(0)) w();
     const client = this.client;
@@ -145,10 +147,16 @@ export class _MqttConnection {
 
   /** Ends the connection at once (teardown: the flow has stopped). */
   kill(): void {
-    this.#ending = true;
+    this.#stopReconnecting();
     this.release();
     this.client.end(true);
     this.#settle("stopped");
+  }
+
+  /** No more attempts, whatever closes next. */
+  #stopReconnecting(): void {
+    this.#ending = true;
+    this.client.options.reconnectPeriod = 0;
   }
 
   #delay(attempt: number): number {

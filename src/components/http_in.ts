@@ -269,21 +269,16 @@ export function httpResponse(router?: HttpInRouter): Component {
       const id = msg !== null && typeof msg === "object"
         ? msg.requestId
         : undefined;
-      if (typeof id !== "string") {
+      if (typeof id !== "number") {
         throw new TypeError(
           "Cannot answer: the message has no requestId (keep the requestId of http/In's message in what reaches http/Response)",
-        );
-      }
-      if (router === undefined || !router.waiting(ctx.network, id)) {
-        throw new Error(
-          `Cannot answer request ${id}: it no longer waits (it timed out, was answered already, or is not this flow's)`,
         );
       }
       let response: Response;
       try {
         response = toHttpResponse(msg);
       } catch (e) {
-        router.respond(
+        router?.respond(
           ctx.network,
           id,
           _httpInError(
@@ -295,7 +290,11 @@ export function httpResponse(router?: HttpInRouter): Component {
           `Cannot answer request ${id}: ${(e as Error).message}`,
         );
       }
-      router.respond(ctx.network, id, response);
+      if (router === undefined || !router.respond(ctx.network, id, response)) {
+        throw new Error(
+          `Cannot answer request ${id}: it no longer waits (it timed out, was answered already, or is not this flow's)`,
+        );
+      }
     },
   });
 }
@@ -311,11 +310,11 @@ export function httpResponse(router?: HttpInRouter): Component {
  * import assert from "node:assert/strict";
  * import { toHttpResponse } from "./http_in.ts";
  *
- * const res = toHttpResponse({ requestId: "1", status: 201, headers: { "x-a": "1" }, body: { ok: true } });
+ * const res = toHttpResponse({ requestId: 1, status: 201, headers: { "x-a": "1" }, body: { ok: true } });
  * assert.equal(res.status, 201);
  * assert.equal(res.headers.get("content-type"), "application/json");
  * assert.equal(await res.text(), '{"ok":true}');
- * const echo = toHttpResponse({ requestId: "2", method: "POST", headers: { host: "x" }, body: "hi" });
+ * const echo = toHttpResponse({ requestId: 2, method: "POST", headers: { host: "x" }, body: "hi" });
  * assert.equal(echo.headers.get("host"), null);
  * assert.equal(await echo.text(), "hi");
  * ```

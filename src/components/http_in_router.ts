@@ -28,7 +28,7 @@ export interface HttpInMeter {
 /** The message `http/In` sends for each request. */
 export interface HttpInMessage {
   /** Pairs the request with its answer: keep it in the message `http/Response` gets. */
-  requestId: string;
+  requestId: number;
   /** `GET`, `POST`, ... */
   method: string;
   /** The path under `/in/<flow>` (`/readings/s1`), percent-encoded as sent. */
@@ -74,15 +74,24 @@ export interface HttpInRouteSpec {
 
 /** A route in the table. */
 interface _Route extends HttpInRouteSpec {
-  /** Requests waiting for their answer, oldest first (their deadlines in order). */
-  pending: Map<string, _Pending>;
+  /**
+   * Requests waiting for their answer, a list from the oldest (`head`) to
+   * the newest (`tail`), so their deadlines are in order; `count` of them.
+   */
+  head: _Pending | null;
+  tail: _Pending | null;
+  count: number;
   /** Armed for the oldest pending request's deadline. */
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The flow is stopping: new requests get 503. */
   closed: boolean;
 }
 
+/** A waiting request: an entry of its route's list. */
 interface _Pending {
+  id: number;
+  prev: _Pending | null;
+  next: _Pending | null;
   route: _Route;
   deadline: number;
   resolve: (response: Response) => void;
@@ -130,7 +139,8 @@ export function _httpInError(
  */
 export class HttpInRouter {
   readonly #flows = new Map<string, _Route[]>();
-  readonly #pending = new Map<string, _Pending>();
+  // Keyed by number: string keys cost about 2 µs a request on Deno.
+  readonly #pending = new Map<number, _Pending>();
   #next = 0;
 
   /**
@@ -154,7 +164,9 @@ export class HttpInRouter {
     }
     const route: _Route = {
       ...spec,
-      pending: new Map(),
+      head: null,
+      tail: null,
+      count: 0,
       timer: undefined,
       closed: false,
     };
@@ -237,15 +249,15 @@ export class HttpInRouter {
    * `false` when no such request waits (answered already, timed out, or
    * another flow's).
    */
-  respond(flow: string, requestId: string, response: Response): boolean {
+  respond(flow: string, requestId: number, response: Response): boolean {
     const p = this.#pending.get(requestId);
     if (p === undefined || p.route.flow !== flow) return false;
-    this.#settle(requestId, p, response);
+    this.#settle(p, response);
     return true;
   }
 
   /** Whether `requestId` of `flow` still waits for its answer. */
-  waiting(flow: string, requestId: string): boolean {
+  waiting(flow: string, requestId: number): boolean {
     return this.#pending.get(requestId)?.route.flow === flow;
   }
 
@@ -263,7 +275,7 @@ export class HttpInRouter {
         { "Retry-After": "1" },
       );
     }
-    if (r.pending.size >= r.maxPending) {
+    if (r.count >= r.maxPending) {
       return _httpInError(
         503,
         `flow "${r.flow}" holds ${r.maxPending} requests of this route already (its maxPending); retry later`,
@@ -274,7 +286,8 @@ export class HttpInRouter {
     const names = r.pattern.params;
     for (let i = 0; i < names.length; i++) {
       try {
-        params[names[i]] = decodeURIComponent(raw[i]);
+        const v = raw[i];
+        params[names[i]] = v.includes("%") ? decodeURIComponent(v) : v;
       } catch {
         return _httpInError(
           400,
@@ -287,7 +300,7 @@ export class HttpInRouter {
     const query = q < 0 ? {} : searchParamsObject(url.slice(q + 1));
     const method = request.method;
     const message: HttpInMessage = {
-      requestId: "",
+      requestId: 0,
       method,
       path,
       params,
@@ -325,7 +338,10 @@ export class HttpInRouter {
       // A body of a declared size (checked against the limit already) is
       // read by the runtime's own JSON and text readers: on Deno, about
       // 15 µs a request less than decoding bytes here.
-      if (sized && type !== undefined && _JSON_TYPE.test(mediaType(type))) {
+      if (
+        sized && type !== undefined &&
+        (type === "application/json" || _JSON_TYPE.test(mediaType(type)))
+      ) {
         message.body = Number(message.headers["content-length"]) === 0
           ? null
           : await request.json();
@@ -365,18 +381,24 @@ export class HttpInRouter {
         { "Retry-After": "1" },
       ));
     }
-    const id = (++this.#next).toString(36);
+    const id = ++this.#next;
     message.requestId = id;
     let resolve!: (response: Response) => void;
     const answered = new Promise<Response>((res) => resolve = res);
     const p: _Pending = {
+      id,
+      prev: r.tail,
+      next: null,
       route: r,
-      deadline: performance.now() + r.timeoutMs,
+      deadline: Date.now() + r.timeoutMs,
       resolve,
     };
     this.#pending.set(id, p);
-    r.pending.set(id, p);
-    r.meters?.inFlight?.set(r.pending.size);
+    if (r.tail === null) r.head = p;
+    else r.tail.next = p;
+    r.tail = p;
+    r.count++;
+    r.meters?.inFlight?.set(r.count);
     if (r.timer === undefined) this.#arm(r);
     try {
       const sent = r.deliver(message);
@@ -390,11 +412,10 @@ export class HttpInRouter {
   }
 
   /** The flow could not take the request's message: 503. */
-  #undeliverable(id: string, error: unknown): void {
+  #undeliverable(id: number, error: unknown): void {
     const p = this.#pending.get(id);
     if (p === undefined) return;
     this.#settle(
-      id,
       p,
       _httpInError(
         503,
@@ -406,35 +427,35 @@ export class HttpInRouter {
     );
   }
 
-  #settle(id: string, p: _Pending, response: Response): void {
-    this.#pending.delete(id);
+  #settle(p: _Pending, response: Response): void {
+    this.#pending.delete(p.id);
     const r = p.route;
-    r.pending.delete(id);
-    r.meters?.inFlight?.set(r.pending.size);
+    if (p.prev === null) r.head = p.next;
+    else p.prev.next = p.next;
+    if (p.next === null) r.tail = p.prev;
+    else p.next.prev = p.prev;
+    r.count--;
+    r.meters?.inFlight?.set(r.count);
     p.resolve(response);
   }
 
   /** Arms the route's timer for its oldest request, if any. */
   #arm(r: _Route): void {
-    for (const p of r.pending.values()) {
-      r.timer = setTimeout(
-        () => this.#expire(r),
-        Math.max(0, p.deadline - performance.now()),
-      );
-      return;
-    }
+    if (r.head === null) return;
+    r.timer = setTimeout(
+      () => this.#expire(r),
+      Math.max(0, r.head.deadline - Date.now()),
+    );
   }
 
   /** Answers 504 to every request of `r` past its deadline, then re-arms. */
   #expire(r: _Route): void {
     r.timer = undefined;
-    const now = performance.now();
-    for (const [id, p] of r.pending) {
-      if (p.deadline > now) break;
+    const now = Date.now();
+    while (r.head !== null && r.head.deadline <= now) {
       r.meters?.timeouts?.add(1);
       this.#settle(
-        id,
-        p,
+        r.head,
         _httpInError(
           504,
           `flow "${r.flow}" did not answer within ${r.timeoutMs} ms (process "${r.process}"'s timeout)`,
@@ -449,8 +470,8 @@ export class HttpInRouter {
     r.closed = true;
     if (r.timer !== undefined) clearTimeout(r.timer);
     r.timer = undefined;
-    for (const [id, p] of r.pending) {
-      this.#settle(id, p, _httpInError(503, why, { "Retry-After": "1" }));
+    while (r.head !== null) {
+      this.#settle(r.head, _httpInError(503, why, { "Retry-After": "1" }));
     }
   }
 }

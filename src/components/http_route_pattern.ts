@@ -108,14 +108,23 @@ export function compileRoutePattern(pattern: unknown): RoutePattern {
     shape += "/" + segment;
   });
   const re = new RegExp(source + "/?$");
+  // A pattern without parameters is a string compare, cheaper than a match.
+  const literal = params.length === 0 ? (shape === "" ? "/" : shape) : null;
+  const none: string[] = [];
   return Object.freeze({
     source: pattern,
     shape: shape === "" ? "/" : shape,
     params,
     match(path: string): string[] | undefined {
+      if (literal !== null) {
+        return path === literal || path === literal + "/" ||
+            (literal === "/" && path === "")
+          ? none
+          : undefined;
+      }
       const m = re.exec(path);
       if (m === null) return undefined;
-      return m.length === 1 ? [] : m.slice(1);
+      return m.slice(1);
     },
   });
 }

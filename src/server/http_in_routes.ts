@@ -82,9 +82,9 @@ export function httpInRoutes(
     const slash = full.indexOf("/", 4);
     const rawFlow = slash < 0 ? full.slice(4) : full.slice(4, slash);
     const path = slash < 0 ? "/" : full.slice(slash);
-    let flow: string;
+    let flow = rawFlow;
     try {
-      flow = decodeURIComponent(rawFlow);
+      if (rawFlow.includes("%")) flow = decodeURIComponent(rawFlow);
     } catch {
       return _httpInError(400, "the flow name is not valid percent-encoding");
     }

@@ -142,7 +142,7 @@ test(
 );
 
 test(
-  "mqtt/Out publishes { topic, payload, qos, retain } messages and plain payloads to its topic; objects as JSON, bytes as they are",
+  "mqtt/Out publishes each message to its own topic when no topic is set; objects as JSON, bytes as they are, retain kept",
   { skip, timeout: 30_000 },
   async () => {
     await using broker = await startMosquitto();
@@ -150,23 +150,22 @@ test(
     const run = await startMqttNet(
       `
       '${broker.url}' -> broker Out(mqtt/Out)
-      'out/default' -> topic Out
       '1' -> qos Out
+      '100ms' -> reconnect Out
       F(test/Feed) out -> in Out
     `,
       [
         { topic: "out/a", payload: "text" },
         { topic: "out/b", payload: { t: 30 }, qos: 2 },
-        "plain",
-        { n: 1 },
-        new Uint8Array([1, 2, 3]),
-        { payload: "retained", retain: true },
+        { topic: "out/c", payload: new Uint8Array([1, 2, 3]) },
+        { topic: "out/d", payload: [1, "x"] },
+        { topic: "out/e", payload: "retained", retain: true },
       ],
     );
     try {
       // The feed ends, mqtt/Out flushes and the network finishes.
       await run.net.finished;
-      await until(() => sub.received.length >= 6, "6 messages");
+      await until(() => sub.received.length >= 5, "5 messages");
       // QoS 2 takes two more round trips in the broker: it may come later.
       const b = sub.received.findIndex((m) => m.topic === "out/b");
       assert.deepEqual(sub.received.splice(b, 1), [
@@ -174,30 +173,89 @@ test(
       ]);
       assert.deepEqual(sub.received, [
         { topic: "out/a", payload: "text", retain: false },
-        { topic: "out/default", payload: "plain", retain: false },
-        { topic: "out/default", payload: '{"n":1}', retain: false },
-        { topic: "out/default", payload: "\u0001\u0002\u0003", retain: false },
+        { topic: "out/c", payload: "\u0001\u0002\u0003", retain: false },
+        { topic: "out/d", payload: '[1,"x"]', retain: false },
         // A subscriber that is there gets a retained message without the flag.
-        { topic: "out/default", payload: "retained", retain: false },
+        { topic: "out/e", payload: "retained", retain: false },
       ]);
       assert.equal(
         run.meter("Out", "mqtt_messages_total", { direction: "out" }),
-        6,
+        5,
+      );
+      assert.equal(
+        run.meter("Out", "mqtt_payload_bytes_total", { direction: "out" }),
+        4 + 8 + 3 + 7 + 8,
       );
       assert.equal(run.meter("Out", "mqtt_connected"), 0);
       assert.equal(
         run.meter("Out", "mqtt_disconnects_total", { reason: "stopped" }),
         1,
       );
+      // Ended for good: no reconnection after a few reconnect periods.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
       const late = await testClient(broker.url, {
-        topics: ["out/default"],
+        topics: ["out/e"],
         qos: 1,
       });
       await until(() => late.received.length >= 1, "the retained message");
       assert.deepEqual(late.received, [
-        { topic: "out/default", payload: "retained", retain: true },
+        { topic: "out/e", payload: "retained", retain: true },
       ]);
       await late.end();
+    } finally {
+      await run.stop();
+      await sub.end();
+    }
+  },
+);
+
+test(
+  "mqtt/Out's topic setting beats a message's topic, so mqtt/In -> mqtt/Out does not publish back where it read",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["#"], qos: 1 });
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker In(mqtt/In)
+      'src/#' -> topic In
+      '1' -> qos In
+      In out -> in Out(mqtt/Out)
+      '${broker.url}' -> broker Out
+      'dst/all' -> topic Out
+      '1' -> qos Out
+      F(test/Feed) out -> in Out
+    `,
+      ["plain", { n: 1 }, { topic: "elsewhere", payload: "moved" }],
+    );
+    try {
+      await until(() => run.meter("In", "mqtt_connected") === 1, "connected");
+      await until(async () => {
+        await sub.client.publishAsync("src/1", "from-src", { qos: 1 });
+        return sub.received.some((m) =>
+          m.payload === "from-src" && m.topic === "dst/all"
+        );
+      }, "a message through the flow");
+      await until(
+        () => sub.received.filter((m) => m.topic === "dst/all").length >= 4,
+        "the fed messages",
+      );
+      const dst = sub.received.filter((m) => m.topic === "dst/all")
+        .map((m) => m.payload).filter((p) => p !== "from-src");
+      assert.deepEqual(dst, ["plain", '{"n":1}', "moved"]);
+      assert.deepEqual(
+        sub.received.filter((m) => m.topic !== "dst/all").map((m) => m.topic)
+          .filter((t) => t !== "src/1"),
+        [],
+        "nothing published to the topics of the messages",
+      );
+      // No loop: each message read from src/ went out once.
+      const fromSrc = sub.received.filter((m) => m.topic === "src/1").length;
+      assert.equal(
+        run.meter("In", "mqtt_messages_total", { direction: "in" }),
+        fromSrc,
+      );
     } finally {
       await run.stop();
       await sub.end();

@@ -361,3 +361,59 @@ test("/in/ routes are labelled /in/:flow/* in the HTTP metrics, never by their r
     await s.close();
   }
 });
+
+test("http/In: past maxPending requests held at once, a new one gets 503 at once; the held ones still end (504)", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name full
+'/x' -> path In(http/In)
+'2' -> maxPending In
+'300ms' -> timeout In
+In out -> in Drop(core/Drop)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const held = [s.request("/in/full/x"), s.request("/in/full/x")];
+    while (s.router.pending < 2) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const third = await s.request("/in/full/x");
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get("retry-after"), "1");
+    assert.match((await third.json()).error, /holds 2 requests/);
+    for (const res of await Promise.all(held)) {
+      assert.equal(res.status, 504);
+      await res.body?.cancel();
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/Response: an answer that is not valid gets the client 500 and goes to the error port; a message without requestId goes to error", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name bad
+'/x' -> path In(http/In)
+'200ms' -> timeout In
+'{"requestId": requestId, "status": 42}' -> expr Map(flow/Map)
+In out -> in Map out -> in Out(http/Response)
+In out -> in Strip(flow/Map)
+'{"body": "no id"}' -> expr Strip
+Strip out -> in Out
+Out error -> in Errors(core/Drop)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const res = await s.request("/in/bad/x");
+    assert.equal(res.status, 500);
+    assert.match(
+      (await res.json()).error,
+      /status must be an integer from 200 to 599, received 42/,
+    );
+    // Both messages failed in Out: the bad status, and the one without id.
+    const stats = s.flows.stats("bad");
+    const out = stats.processes.find((p) => p.name === "Out");
+    assert.equal(out?.failures, 2);
+  } finally {
+    await s.close();
+  }
+});
