@@ -115,6 +115,8 @@ queryable beside /metrics at /api/v1/query.`,
       ...HISTORY_SETTINGS,
       "--allow-exec",
       "--components",
+      "--secrets-dir",
+      "--secret-env",
     ],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
@@ -135,7 +137,13 @@ valid, 1 when any has a problem, 2 when a file cannot be read. A file
 path a graph names must be under --data-dir (default ./data), as for
 weir serve and weir run. With --components, the operator's own
 components count as well.`,
-    settings: ["--data-dir", "--components", "--allow-exec"],
+    settings: [
+      "--data-dir",
+      "--components",
+      "--allow-exec",
+      "--secrets-dir",
+      "--secret-env",
+    ],
     flags: [CONFIG_FLAG],
     examples: [
       "weir validate flows/sensors.fbp",

@@ -38,6 +38,7 @@ import {
   type ParsedArgs,
 } from "./parse_args.ts";
 import { historyOptions } from "./history_setup.ts";
+import { secretPolicy } from "./secret_setup.ts";
 import { runFlow } from "./run_flow.ts";
 import { checkGraph, serveCommand, shutdownSignal } from "./serve.ts";
 import {
@@ -188,11 +189,18 @@ async function _runCommand(
     s.logFormat,
     options.isTerminal ?? process.stderr.isTTY === true,
   );
+  let secrets;
+  try {
+    secrets = secretPolicy(command.name, resolved, options.env ?? process.env);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   // The routes flows serve with http/In: the server answers them.
   const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s),
     exec: s.allowExec,
+    secrets,
     httpIn,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"

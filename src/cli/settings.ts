@@ -103,6 +103,14 @@ export interface Settings {
    * `.mjs`), loaded at start (see `components_dir.ts`). Default none.
    */
   components: string | null;
+  /**
+   * The secrets folder: a flow's `file:NAME` secret reference and the TLS
+   * files of `mqtt/*` are files in it. Default none (then systemd's
+   * `$CREDENTIALS_DIRECTORY` when set): every `file:` is refused.
+   */
+  secretsDir: string | null;
+  /** The environment variables a flow's `env:NAME` may name. Default none. */
+  secretEnv: string[];
 }
 
 /** Where a setting came from. */
@@ -116,6 +124,8 @@ export interface ResolvedSettings {
   sources: Record<keyof Settings, SettingSource>;
   /** The config file read, if any. */
   configFile?: string;
+  /** The token file read (`--token-file`), if any: never read as a secret. */
+  tokenFile?: string;
 }
 
 /** A setting that can come from a flag, a variable or the config file. */
@@ -426,6 +436,36 @@ function _allowExec(value: unknown): string[] {
       }`,
     );
   }
+}
+
+/**
+ * Variables a flow's `env:NAME` may name: `"MQTT_PASSWORD,API_TOKEN"`
+ * (flag, variable; the flag repeats) or a list in the file; weir's own
+ * `WEIR_*` are refused.
+ */
+function _secretEnv(value: unknown): string[] {
+  const list = typeof value === "string"
+    ? value.split(/[,\s]+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (
+    list === undefined || list.length === 0 ||
+    list.some((c) =>
+      typeof c !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)
+    )
+  ) {
+    throw new TypeError(
+      "must be environment variable names (letters, digits and _; comma-separated in a flag or variable, a list in the file)",
+    );
+  }
+  const own = list.find((c) => (c as string).toUpperCase().startsWith("WEIR_"));
+  if (own !== undefined) {
+    throw new RangeError(
+      `must not name weir's own variables (${own}: WEIR_ variables hold its settings and API token, never handed to flows)`,
+    );
+  }
+  return [...new Set(list as string[])];
 }
 
 /** The settings, in the order help lists them. */
@@ -757,6 +797,33 @@ export const SETTINGS: readonly SettingDef[] = [
     shownDefault: () => "none",
     parse: (v) => _string(v, "a folder path"),
   },
+  {
+    key: "secretsDir",
+    flag: "--secrets-dir",
+    example: "/etc/weir/secrets",
+    arg: "<dir>",
+    env: "WEIR_SECRETS_DIR",
+    fileKey: "secretsDir",
+    help:
+      'the folder a flow\'s "file:NAME" secrets and MQTT TLS files are read from (default $CREDENTIALS_DIRECTORY of systemd; none: "file:" is refused)',
+    default: null,
+    shownDefault: () => "$CREDENTIALS_DIRECTORY, else none",
+    parse: (v) => _string(v, "a folder path"),
+  },
+  {
+    key: "secretEnv",
+    flag: "--secret-env",
+    repeats: true,
+    example: "MQTT_PASSWORD,API_TOKEN",
+    arg: "<name[,name...]>",
+    env: "WEIR_SECRET_ENV",
+    fileKey: "secretEnv",
+    help:
+      'environment variables a flow\'s "env:NAME" secrets may name (repeatable; none: "env:" is refused)',
+    default: [],
+    shownDefault: () => "none",
+    parse: _secretEnv,
+  },
 ];
 
 /** The variable that names the config file. */
@@ -800,6 +867,7 @@ export function resolveSettings(
     : readConfigFile(configFile, flags["--config"] ? "--config" : CONFIG_ENV);
   const settings = {} as Record<keyof Settings, unknown>;
   const sources = {} as Record<keyof Settings, SettingSource>;
+  let tokenFile: string | undefined;
   for (const def of SETTINGS) {
     // A setting the command does not take keeps its default, unread.
     const found = only === undefined || only.includes(def.key)
@@ -832,6 +900,9 @@ export function resolveSettings(
       );
     }
     sources[def.key] = source;
+    if (def.key === "fileTokens" && typeof value === "string") {
+      tokenFile = value;
+    }
   }
   if (sources.db === "file" && configFile !== undefined) {
     const db = settings.db as string;
@@ -839,6 +910,21 @@ export function resolveSettings(
   }
   if (sources.dataDir === "file" && configFile !== undefined) {
     settings.dataDir = resolve(dirname(configFile), settings.dataDir as string);
+  }
+  if (sources.secretsDir === "file" && configFile !== undefined) {
+    settings.secretsDir = resolve(
+      dirname(configFile),
+      settings.secretsDir as string,
+    );
+  }
+  // systemd's credentials (LoadCredential=): the folder it made for weir.
+  if (
+    sources.secretsDir === "default" &&
+    (only === undefined || only.includes("secretsDir")) &&
+    env.CREDENTIALS_DIRECTORY
+  ) {
+    settings.secretsDir = env.CREDENTIALS_DIRECTORY;
+    sources.secretsDir = "env";
   }
   if (sources.components === "file" && configFile !== undefined) {
     settings.components = resolve(
@@ -850,6 +936,7 @@ export function resolveSettings(
     settings: settings as unknown as Settings,
     sources,
     ...(configFile !== undefined ? { configFile } : {}),
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
   };
 }
 

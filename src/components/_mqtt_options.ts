@@ -6,16 +6,16 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
-import { isAbsolute, resolve, sep } from "node:path";
+import { Buffer } from "node:buffer";
 import type { IClientOptions } from "mqtt";
 import { describeValue, parseDuration } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
+import { _PEM_CAP } from "./_bounded_read.ts";
 import {
+  _NO_SECRETS,
   _parseSecretRef,
-  _resolveSecret,
   type _SecretRef,
-  type _SecretSources,
+  type SecretPolicy,
 } from "./_secret.ts";
 
 /** The URL schemes MQTT.js connects with, and their default ports. */
@@ -481,32 +481,45 @@ export function _parseUsername(value: unknown): string {
 }
 
 /**
- * Parses the path of a TLS file (a CA, a client certificate or key): an
- * absolute path, never under `/proc`. The file is read when the process
- * starts.
+ * The `parse` of a TLS file's port (a CA, a client certificate or key): a
+ * file name in the operator's secrets folder (`--secrets-dir`), or an
+ * absolute path inside it, checked by real path with `secrets` (the same
+ * places a `file:` secret may come from: a key is a secret, and a
+ * certificate's content reaches the broker). The file is read when the
+ * process starts, bounded (1 MiB) and without blocking.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { _parseTlsPath } from "./_mqtt_options.ts";
+ * import { mkdtempSync, realpathSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { _tlsPathParser } from "./_mqtt_options.ts";
+ * import { SecretPolicy } from "./_secret.ts";
  *
- * assert.equal(_parseTlsPath("/etc/weir/ca.pem"), "/etc/weir/ca.pem");
- * assert.throws(() => _parseTlsPath("ca.pem"), /absolute path/);
+ * const dir = realpathSync(mkdtempSync(join(tmpdir(), "weir-tls-")));
+ * const parse = _tlsPathParser(new SecretPolicy({ dir }));
+ * assert.equal(parse("ca.pem"), join(dir, "ca.pem"));
+ * assert.throws(() => parse("/etc/ssl/ca.pem"), /outside the secrets folder/);
+ * assert.throws(() => _tlsPathParser(new SecretPolicy())("ca.pem"), /--secrets-dir/);
  * ```
  */
-export function _parseTlsPath(value: unknown): string {
-  if (typeof value !== "string" || !isAbsolute(value) || value.includes("\0")) {
-    throw new TypeError(
-      `expected the absolute path of a PEM file, received ${
-        describeValue(value)
-      }`,
+export function _tlsPathParser(
+  secrets: SecretPolicy = _NO_SECRETS,
+): (value: unknown) => string {
+  return (value) => {
+    if (typeof value !== "string" || value === "" || value.includes("\0")) {
+      throw new TypeError(
+        `expected a PEM file's name in the secrets folder (or its absolute path there), received ${
+          describeValue(value)
+        }`,
+      );
+    }
+    return secrets.filePath(
+      value,
+      `TLS file ${JSON.stringify(excerpt(value, 120))}`,
     );
-  }
-  const path = resolve(value);
-  if (path === "/proc" || path.startsWith(`/proc${sep}`)) {
-    throw new RangeError(`cannot read TLS file ${path}: /proc is off-limits`);
-  }
-  return path;
+  };
 }
 
 /** What `mqtt/In` makes of a payload. */
@@ -615,8 +628,8 @@ export interface _ConnectionSettings {
 
 /**
  * The MQTT.js options for `settings`: the password read from its
- * reference and the TLS files from disk (so errors name the reference or
- * the file, never a secret). `clientId` is the one to use (the port's, or
+ * reference and the TLS files from the secrets folder, both through
+ * `secrets` (so errors name the reference or the file, never a secret). `clientId` is the one to use (the port's, or
  * one made up by the caller). Reconnection is left to the caller's
  * backoff: `reconnectPeriod` is its first delay.
  *
@@ -624,13 +637,14 @@ export interface _ConnectionSettings {
  * ```ts
  * import assert from "node:assert/strict";
  * import { _clientOptions, _parseBrokerUrl } from "./_mqtt_options.ts";
+ * import { SecretPolicy } from "./_secret.ts";
  *
  * const options = _clientOptions({
  *   broker: _parseBrokerUrl("mqtt://127.0.0.1:1883"), clientId: undefined, clean: true,
  *   keepalive: 60, protocolVersion: 4, username: "weir", password: { kind: "env", name: "PW" },
  *   will: undefined, ca: undefined, cert: undefined, key: undefined, rejectUnauthorized: true,
  *   connectTimeout: 10_000,
- * }, "weir-1", 1000, { env: { PW: "hunter2" } });
+ * }, "weir-1", 1000, new SecretPolicy({ env: ["PW"], environment: { PW: "hunter2" } }));
  * assert.equal(options.password, "hunter2");
  * assert.equal(options.port, 1883);
  * ```
@@ -639,7 +653,7 @@ export function _clientOptions(
   settings: _ConnectionSettings,
   clientId: string,
   reconnectPeriod: number,
-  sources: _SecretSources = {},
+  secrets: SecretPolicy = _NO_SECRETS,
 ): IClientOptions {
   const b = settings.broker;
   const options: IClientOptions = {
@@ -671,7 +685,7 @@ export function _clientOptions(
   if (b.path !== "") options.path = b.path;
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) {
-    options.password = _resolveSecret(settings.password, sources).reveal();
+    options.password = secrets.resolve(settings.password).reveal();
   }
   if (settings.will !== undefined) {
     const w = settings.will;
@@ -682,19 +696,12 @@ export function _clientOptions(
       retain: w.retain,
     };
   }
-  const read = (what: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      const code = (e as { code?: unknown })?.code;
-      throw new Error(
-        `Cannot read the TLS ${what} file ${path}: ${
-          typeof code === "string" ? code : "it cannot be read"
-        }`,
-      );
-    }
-  };
+  // Bounded and non-blocking: a FIFO or /dev/zero here must not hold
+  // the server (the policy checks the real path again on the descriptor).
+  const read = (what: string, path: string | undefined) =>
+    path === undefined ? undefined : Buffer.from(
+      secrets.readFile(path, _PEM_CAP, `the TLS ${what} file ${path}`),
+    );
   const ca = read("CA", settings.ca);
   const cert = read("certificate", settings.cert);
   const key = read("key", settings.key);

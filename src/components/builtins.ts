@@ -43,7 +43,8 @@ import { JsonParse, JsonStringify } from "./json.ts";
 import { httpIn, httpResponse } from "./http_in.ts";
 import type { HttpInRouter } from "./http_in_router.ts";
 import { httpRequest } from "./http_request.ts";
-import { MqttIn, MqttOut } from "./mqtt.ts";
+import { MqttIn, mqttInFor, MqttOut, mqttOutFor } from "./mqtt.ts";
+import { SecretPolicy, type SecretPolicyOptions } from "./_secret.ts";
 import { StringsSplit } from "./strings.ts";
 import { FlowDedupe, flowDedupe } from "./flow_dedupe.ts";
 import { FlowTrigger, flowTrigger } from "./flow_trigger.ts";
@@ -82,6 +83,13 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
    * `properties.allow.hosts` narrows it further. Default every host.
    */
   httpHosts?: readonly string[];
+  /**
+   * Where secrets (`mqtt/*`'s password and TLS files, `http/Request`'s
+   * token) may come from: a {@linkcode SecretPolicy} or its options (a
+   * secrets folder, the variables allowed). Default nothing: every `env:`
+   * and `file:` reference is refused at validation.
+   */
+  secrets?: SecretPolicy | SecretPolicyOptions;
 }
 
 /**
@@ -111,6 +119,11 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
   const files = options.files instanceof FileSandbox
     ? options.files
     : new FileSandbox(options.files);
+  const secrets = options.secrets === undefined
+    ? undefined
+    : options.secrets instanceof SecretPolicy
+    ? options.secrets
+    : new SecretPolicy(options.secrets);
   const exec = options.exec instanceof ExecAllowList
     ? options.exec
     : ExecAllowList.resolve(options.exec ?? []);
@@ -148,8 +161,8 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsTail, files))
     .register(httpIn(options.httpIn))
     .register(httpResponse(options.httpIn))
-    .register(httpRequest({ hosts: options.httpHosts }))
+    .register(httpRequest({ hosts: options.httpHosts, secrets }))
     // Each narrows to a flow's allow.hosts when its graph has one.
-    .register(MqttIn)
-    .register(MqttOut);
+    .register(secrets ? mqttInFor(secrets) : MqttIn)
+    .register(secrets ? mqttOutFor(secrets) : MqttOut);
 }

@@ -17,10 +17,10 @@ import {
 import { restrictable } from "../engine/flow_allow.ts";
 import type { Meter } from "../engine/meters.ts";
 import {
-  _parseSecretRef,
-  _resolveSecret,
+  _NO_SECRETS,
   type _Secret,
   type _SecretRef,
+  type SecretPolicy,
 } from "./_secret.ts";
 import {
   encodeBody,
@@ -39,6 +39,11 @@ export interface HttpRequestOptions {
    * every host; a flow's `properties.allow.hosts` narrows it further.
    */
   hosts?: readonly string[] | HostAllowList;
+  /**
+   * Where `token` may come from (the operator's secrets folder and
+   * variables). Default nothing: every reference is refused at validation.
+   */
+  secrets?: SecretPolicy;
 }
 
 /** The message `http/Request` sends on `out`. */
@@ -242,10 +247,10 @@ export function httpRequest(options: HttpRequestOptions = {}): Component {
   const hosts = options.hosts instanceof HostAllowList
     ? options.hosts
     : new HostAllowList(options.hosts);
-  return _make(hosts);
+  return _make(hosts, options.secrets ?? _NO_SECRETS);
 }
 
-function _make(hosts: HostAllowList): Component {
+function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
   const component = defineComponent<RequestState>({
     name: "http/Request",
     description:
@@ -282,9 +287,9 @@ function _make(hosts: HostAllowList): Component {
       token: {
         type: "string",
         control: true,
-        parse: _parseSecretRef,
+        parse: (value) => secrets.parse(value),
         description:
-          'A bearer token for the target as a secret reference, "env:NAME" or "file:/path" (never the token itself); sent as Authorization: Bearer.',
+          'A bearer token for the target as a secret reference, "env:NAME" (a variable the operator allowed with --secret-env) or "file:NAME" (a file in --secrets-dir), never the token itself; sent as Authorization: Bearer.',
       },
       timeout: {
         type: "duration",
@@ -351,7 +356,7 @@ function _make(hosts: HostAllowList): Component {
     setup(ctx) {
       const ref = ctx.control<_SecretRef | undefined>("token");
       return {
-        token: ref === undefined ? undefined : _resolveSecret(ref),
+        token: ref === undefined ? undefined : secrets.resolve(ref),
         requests: {
           ok: ctx.meter("http_client_requests_total", { result: "ok" }),
           http_error: ctx.meter("http_client_requests_total", {
@@ -462,7 +467,7 @@ function _make(hosts: HostAllowList): Component {
   });
   return restrictable(
     component,
-    (allow) => _make(hosts.narrow(allow.hosts ?? [])),
+    (allow) => _make(hosts.narrow(allow.hosts ?? []), secrets),
   );
 }
 

@@ -35,8 +35,10 @@ import {
   type InPortSpec,
 } from "../engine/component.ts";
 import { ProcessError } from "../engine/errors.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
+import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
 import {
   _brokerParser,
@@ -49,13 +51,12 @@ import {
   _parseProtocolVersion,
   _parseQos,
   _parseReconnectDelay,
-  _parseSecretRef,
-  _parseTlsPath,
   _parseTopicFilters,
   _parseTopicName,
   _parseUsername,
   _parseWill,
   type _QoS,
+  _tlsPathParser,
 } from "./_mqtt_options.ts";
 
 /**
@@ -80,12 +81,20 @@ export interface MqttComponentOptions {
    * `host:port` or `*.domain`. Default: any host.
    */
   hosts?: readonly string[];
+  /**
+   * Where the password and the TLS files may come from (the operator's
+   * secrets folder and variables). Default nothing: every `env:` and
+   * `file:` reference and TLS file is refused at validation.
+   */
+  secrets?: SecretPolicy;
 }
 
 /** The connection ports both components have. */
 function _connectionPorts(
   hosts: readonly string[] | undefined,
+  secrets: SecretPolicy,
 ): Record<string, InPortSpec> {
+  const tlsPath = _tlsPathParser(secrets);
   return {
     broker: {
       type: "string",
@@ -135,9 +144,9 @@ function _connectionPorts(
     password: {
       type: "string",
       control: true,
-      parse: _parseSecretRef,
+      parse: (value) => secrets.parse(value),
       description:
-        'The password, as a secret reference only: "env:NAME" (an environment variable of weir) or "file:/path" (a file, one trailing newline dropped). A password written out is a validation error.',
+        'The password, as a secret reference only: "env:NAME" (an environment variable the operator allowed with --secret-env) or "file:NAME" (a file in the operator\'s --secrets-dir, one trailing newline dropped). A password written out is a validation error.',
     },
     will: {
       type: "object",
@@ -149,21 +158,23 @@ function _connectionPorts(
     ca: {
       type: "string",
       control: true,
-      parse: _parseTlsPath,
+      parse: tlsPath,
       description:
-        "TLS: the absolute path of the CA certificates (PEM) to trust.",
+        "TLS: the CA certificates (PEM) to trust: a file name in the operator's --secrets-dir (or its absolute path there).",
     },
     cert: {
       type: "string",
       control: true,
-      parse: _parseTlsPath,
-      description: "TLS: the absolute path of the client certificate (PEM).",
+      parse: tlsPath,
+      description:
+        "TLS: the client certificate (PEM): a file name in the operator's --secrets-dir (or its absolute path there).",
     },
     key: {
       type: "string",
       control: true,
-      parse: _parseTlsPath,
-      description: "TLS: the absolute path of the client key (PEM).",
+      parse: tlsPath,
+      description:
+        "TLS: the client key (PEM): a file name in the operator's --secrets-dir (or its absolute path there).",
     },
     rejectUnauthorized: {
       type: "boolean",
@@ -246,9 +257,12 @@ function _who(s: _ConnectionSettings): string {
 
 /**
  * Reports a fault that does not end the process (a refused connection, a
- * payload that does not parse): a `ProcessError` on the error port when it
- * is connected, else one `[weir]` line on standard error, as the network
- * does with an error nobody listens to.
+ * payload that does not parse): a `ProcessError` on the error port. When
+ * nothing is connected there the network hands it to its `error` event,
+ * whose log `weir serve` rate-limits (a publisher sending garbage must
+ * not write the device's log line by line). An error port that cannot take
+ * it (a full connection whose policy is "error") drops it: the `dropped`
+ * meter counted the message already.
  */
 function _report(
   ctx: Context<unknown>,
@@ -262,16 +276,11 @@ function _report(
     kind: "exception",
     input,
   });
-  const out = ctx.out.error;
-  if (out !== undefined && out.connected) {
-    try {
-      void out.send(e);
-      return;
-    } catch {
-      // A full error-policy connection: fall back to the log.
-    }
+  try {
+    void ctx.out.error?.send(e);
+  } catch {
+    // Counted by the meters; nothing better to do with it.
   }
-  console.error(`[weir] flow "${ctx.network}": ${e.message}`);
 }
 
 interface InState {
@@ -296,12 +305,13 @@ interface InState {
  * ```
  */
 export function mqttIn(options: MqttComponentOptions = {}): Component {
+  const secrets = options.secrets ?? _NO_SECRETS;
   return defineComponent<InState>({
     name: "mqtt/In",
     description:
       "Subscribes to MQTT topic filters and sends each message ({ topic, payload, qos, retain }) on out; QoS 1 and 2 messages are acknowledged once the flow took them.",
     inPorts: {
-      ..._connectionPorts(options.hosts),
+      ..._connectionPorts(options.hosts, secrets),
       topic: {
         type: "any",
         control: true,
@@ -348,6 +358,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           settings,
           _clientId(ctx, settings),
           ctx.control("reconnect"),
+          secrets,
         ),
         settings,
         conn: undefined,
@@ -418,8 +429,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           series.dropped.invalid.add(1);
           _report(
             ctx,
+            // A topic may be 64 KiB: an excerpt of it.
             `a payload of ${payload.length} bytes on topic ${
-              JSON.stringify(packet.topic)
+              JSON.stringify(excerpt(packet.topic, 120))
             } is not JSON (${(e as Error).message})`,
             { topic: packet.topic, payload },
           );
@@ -506,10 +518,30 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * assert.throws(() => MqttIn.inPorts.password.parse!("hunter2"), (e: Error) => !e.message.includes("hunter2"));
  * ```
  */
-export const MqttIn: Component = restrictable(
-  mqttIn(),
-  (allow) => mqttIn({ hosts: allow.hosts ?? [] }),
-);
+export const MqttIn: Component = mqttInFor(_NO_SECRETS);
+
+/**
+ * `mqtt/In` taking its secrets as `secrets` allows, narrowing to a flow's
+ * `allow.hosts` when its graph has one: what `builtins({ secrets })`
+ * registers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mqttInFor } from "./mqtt.ts";
+ * import { SecretPolicy } from "./_secret.ts";
+ *
+ * const In = mqttInFor(new SecretPolicy({ env: ["MQTT_PW"] }));
+ * assert.deepEqual(In.inPorts.password.parse!("env:MQTT_PW"), { kind: "env", name: "MQTT_PW" });
+ * assert.throws(() => In.inPorts.password.parse!("env:HOME"), /--secret-env HOME/);
+ * ```
+ */
+export function mqttInFor(secrets: SecretPolicy): Component {
+  return restrictable(
+    mqttIn({ secrets }),
+    (allow) => mqttIn({ hosts: allow.hosts ?? [], secrets }),
+  );
+}
 
 interface OutState {
   series: _MqttSeries;
@@ -570,6 +602,7 @@ function _isMessage(value: unknown): value is Partial<MqttMessage> {
  * ```
  */
 export function mqttOut(options: MqttComponentOptions = {}): Component {
+  const secrets = options.secrets ?? _NO_SECRETS;
   return defineComponent<OutState>({
     name: "mqtt/Out",
     description:
@@ -579,7 +612,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
         description:
           "A message { topic?, payload, qos?, retain? } (its qos and retain beat the settings; its topic is used when the topic setting is not given), or a payload alone. Strings and bytes are sent as they are, other values as JSON.",
       },
-      ..._connectionPorts(options.hosts),
+      ..._connectionPorts(options.hosts, secrets),
       topic: {
         type: "string",
         control: true,
@@ -621,6 +654,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
         settings,
         _clientId(ctx, settings),
         ctx.control("reconnect"),
+        secrets,
       );
       return {
         series,
@@ -737,7 +771,9 @@ function _publish(
         : "refused";
       series.dropped[reason].add(1);
       failed = new Error(
-        `cannot publish to ${JSON.stringify(topic)}: ${err.message}`,
+        `cannot publish to ${
+          JSON.stringify(excerpt(topic, 120))
+        }: ${err.message}`,
         { cause: err },
       );
     } else {
@@ -782,7 +818,26 @@ function _publish(
  * assert.throws(() => MqttOut.inPorts.topic.parse!("alerts/#"), /no wildcards/);
  * ```
  */
-export const MqttOut: Component = restrictable(
-  mqttOut(),
-  (allow) => mqttOut({ hosts: allow.hosts ?? [] }),
-);
+export const MqttOut: Component = mqttOutFor(_NO_SECRETS);
+
+/**
+ * `mqtt/Out` taking its secrets as `secrets` allows, narrowing to a flow's
+ * `allow.hosts` when its graph has one: what `builtins({ secrets })`
+ * registers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mqttOutFor } from "./mqtt.ts";
+ * import { SecretPolicy } from "./_secret.ts";
+ *
+ * const Out = mqttOutFor(new SecretPolicy());
+ * assert.throws(() => Out.inPorts.password.parse!("file:mqtt"), /--secrets-dir/);
+ * ```
+ */
+export function mqttOutFor(secrets: SecretPolicy): Component {
+  return restrictable(
+    mqttOut({ secrets }),
+    (allow) => mqttOut({ hosts: allow.hosts ?? [], secrets }),
+  );
+}

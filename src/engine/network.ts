@@ -56,6 +56,7 @@ import {
   type DrainResult,
   settlesWithin,
 } from "./drain.ts";
+import { ProcessError } from "./errors.ts";
 import { Faults } from "./faults.ts";
 import { type Listener, Listeners, type NetworkEvents } from "./events.ts";
 import { type GuardHost, runGuarded } from "./guard.ts";
@@ -633,6 +634,15 @@ export class Network {
     }
     const conns = out.conns;
     if (conns.length === 1) return this.#push(conns[0], value, origin);
+    if (conns.length === 0) {
+      // A fault a component sends on an error port nobody listens to goes
+      // to the error event, as the engine's own faults do (weir serve's
+      // log of it is rate-limited), rather than nowhere.
+      if (out.name === "error" && value instanceof ProcessError) {
+        this.#faults.route(p, value, value.input, value.port, value.kind);
+      }
+      return;
+    }
     let waits: Promise<void>[] | undefined;
     let refused: unknown = undefined;
     for (let i = 0; i < conns.length; i++) {

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -8,27 +16,127 @@ import {
   _parseSecretRef,
   _resolveSecret,
   _Secret,
+  SecretPolicy,
 } from "../../src/components/_secret.ts";
 
-test("_parseSecretRef() takes env:NAME and file:/absolute/path", () => {
-  assert.deepEqual(_parseSecretRef("env:MQTT_PASS_1"), {
-    kind: "env",
-    name: "MQTT_PASS_1",
+/** A secrets folder (real path) beside an outside folder, removed after `fn`. */
+function withDirs(fn: (secrets: string, outside: string) => void): void {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "weir-secret-")));
+  try {
+    const secrets = join(root, "secrets");
+    const outside = join(root, "outside");
+    mkdirSync(secrets);
+    mkdirSync(outside);
+    fn(secrets, outside);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test("SecretPolicy.parse() takes env:NAME of an allowed variable and file:NAME in the secrets folder", () => {
+  withDirs((secrets) => {
+    const policy = new SecretPolicy({ dir: secrets, env: ["MQTT_PASS_1"] });
+    assert.deepEqual(policy.parse("env:MQTT_PASS_1"), {
+      kind: "env",
+      name: "MQTT_PASS_1",
+    });
+    assert.deepEqual(policy.parse("file:mqtt"), {
+      kind: "file",
+      path: join(secrets, "mqtt"),
+      given: "mqtt",
+    });
+    // An absolute path inside the folder, and a sub-folder, are taken.
+    assert.equal(
+      (policy.parse(`file:${secrets}/a/../b`) as { path: string }).path,
+      join(secrets, "b"),
+    );
+    assert.equal(
+      (policy.parse("file:sub/pw") as { path: string }).path,
+      join(secrets, "sub", "pw"),
+    );
   });
-  assert.deepEqual(_parseSecretRef("file:/run/secrets/../secrets/mqtt"), {
-    kind: "file",
-    path: "/run/secrets/mqtt",
+});
+
+test("a secret reference is refused unless the operator named its place, with a sentence saying how to allow it", () => {
+  // No policy (the default): nothing at all.
+  assert.throws(
+    () => _parseSecretRef("env:MQTT_PASSWORD"),
+    (e: Error) =>
+      e instanceof RangeError &&
+      /env:MQTT_PASSWORD.*not allowed this variable; start weir with --secret-env MQTT_PASSWORD \(or WEIR_SECRET_ENV/
+        .test(e.message),
+  );
+  assert.throws(
+    () => _parseSecretRef("file:/run/secrets/mqtt"),
+    /no secrets folder is set.*--secrets-dir DIR \(or WEIR_SECRETS_DIR, "secretsDir" in the config file, or systemd's \$CREDENTIALS_DIRECTORY\)/,
+  );
+  withDirs((secrets, outside) => {
+    const policy = new SecretPolicy({ dir: secrets, env: ["ALLOWED"] });
+    // A variable not listed (the server's environment: AWS keys, ...).
+    assert.throws(
+      () => policy.parse("env:AWS_SECRET_ACCESS_KEY"),
+      /--secret-env AWS_SECRET_ACCESS_KEY/,
+    );
+    // Files outside the folder, by absolute path or by "..".
+    for (
+      const ref of [
+        "file:/etc/shadow",
+        `file:${outside}/tokens`,
+        "file:../outside/tokens",
+        "file:/proc/self/environ",
+        "file:/dev/fd/3",
+      ]
+    ) {
+      assert.throws(() => policy.parse(ref), /outside the secrets folder/, ref);
+    }
+    // A symbolic link in the folder leading out: refused at validation.
+    writeFileSync(join(outside, "tokens"), "read,write:abc\n");
+    symlinkSync(join(outside, "tokens"), join(secrets, "link"));
+    assert.throws(
+      () => policy.parse("file:link"),
+      /outside the secrets folder/,
+    );
+    assert.throws(() => policy.parse("file:"), TypeError);
+  });
+});
+
+test("weir's own files and variables are never secrets, even inside the secrets folder", () => {
+  withDirs((secrets) => {
+    const tokens = join(secrets, "tokens");
+    writeFileSync(tokens, "read,write:abc\n");
+    writeFileSync(join(secrets, "weir.db"), "");
+    const policy = new SecretPolicy({
+      dir: secrets,
+      deny: [tokens, join(secrets, "weir.db"), join(secrets, "weir.db-wal")],
+    });
+    for (const ref of ["file:tokens", "file:weir.db", "file:weir.db-wal"]) {
+      assert.throws(() => policy.parse(ref), /weir's own files/, ref);
+    }
+    assert.throws(
+      () => new SecretPolicy({ env: ["WEIR_TOKEN"] }),
+      /WEIR_ variables are weir's own settings/,
+    );
+    assert.throws(
+      () => new SecretPolicy({ env: ["X"] }).parse("env:WEIR_TOKEN"),
+      /weir's own settings/,
+    );
+    assert.throws(() => new SecretPolicy({ dir: "/" }), /off-limits/);
+    assert.throws(() => new SecretPolicy({ dir: "/proc/self" }), /off-limits/);
+    assert.throws(
+      () => new SecretPolicy({ dir: join(secrets, "nope") }),
+      /Cannot use secrets folder .*: ENOENT/,
+    );
   });
 });
 
 test("_parseSecretRef() refuses a plain string without quoting it", () => {
-  for (const secret of ["hunter2", "env:", "env:1abc", "file:relative/pw"]) {
+  const policy = new SecretPolicy({ env: ["A"] });
+  for (const secret of ["hunter2", "env:", "env:1abc", "not-a-ref/pw"]) {
     assert.throws(
-      () => _parseSecretRef(secret),
+      () => _parseSecretRef(secret, policy),
       (e: Error) => {
         assert.ok(e instanceof TypeError);
         assert.match(e.message, /expected a secret reference/);
-        // The value is not echoed (a bad reference's tail could be a secret).
         if (secret.length > 5) {
           assert.ok(!e.message.includes(secret.slice(4)), e.message);
         }
@@ -37,61 +145,124 @@ test("_parseSecretRef() refuses a plain string without quoting it", () => {
     );
   }
   assert.throws(
-    () => _parseSecretRef(12345678),
+    () => _parseSecretRef(12345678, policy),
     (e: Error) => /received number$/.test(e.message) && !/1234/.test(e.message),
   );
-  assert.throws(() => _parseSecretRef({ pw: "x" }), /received object$/);
+  assert.throws(() => _parseSecretRef({ pw: "x" }, policy), /received object$/);
 });
 
-test("_parseSecretRef() refuses weir's own variables and /proc", () => {
-  assert.throws(() => _parseSecretRef("env:WEIR_TOKEN"), RangeError);
-  assert.throws(() => _parseSecretRef("env:weir_token"), RangeError);
-  assert.throws(
-    () => _parseSecretRef("file:/proc/self/environ"),
-    /\/proc is off-limits/,
-  );
-  assert.throws(
-    () => _parseSecretRef("file:/tmp/../proc/1/environ"),
-    /\/proc is off-limits/,
-  );
-});
-
-test("_resolveSecret() reads a variable, and a file without its trailing newline", () => {
-  const dir = mkdtempSync(join(tmpdir(), "weir-secret-"));
-  try {
-    const file = join(dir, "pw");
+test("SecretPolicy.resolve() reads a variable, and a file without its trailing newline", () => {
+  withDirs((secrets) => {
+    const file = join(secrets, "pw");
+    const policy = new SecretPolicy({
+      dir: secrets,
+      env: ["X"],
+      environment: { X: "v" },
+    });
     writeFileSync(file, "s3cret\r\n");
-    assert.equal(
-      _resolveSecret({ kind: "file", path: file }).reveal(),
-      "s3cret",
-    );
+    assert.equal(policy.resolve(policy.parse("file:pw")).reveal(), "s3cret");
     writeFileSync(file, "two\nlines\n");
     assert.equal(
-      _resolveSecret({ kind: "file", path: file }).reveal(),
+      _resolveSecret(policy.parse("file:pw"), policy).reveal(),
       "two\nlines",
     );
-    assert.equal(
-      _resolveSecret({ kind: "env", name: "X" }, { env: { X: "v" } }).reveal(),
-      "v",
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assert.equal(policy.resolve(policy.parse("env:X")).reveal(), "v");
+  });
 });
 
-test("_resolveSecret() names the reference, never a value, when it cannot read it", () => {
-  assert.throws(
-    () => _resolveSecret({ kind: "env", name: "NOT_SET_HERE" }, { env: {} }),
-    /^Error: Cannot read secret env:NOT_SET_HERE: the environment variable is not set$/,
-  );
-  assert.throws(
-    () => _resolveSecret({ kind: "file", path: "/nonexistent/weir/pw" }),
-    /^Error: Cannot read secret file:\/nonexistent\/weir\/pw: ENOENT$/,
-  );
-  assert.throws(
-    () => _resolveSecret({ kind: "env", name: "E" }, { env: { E: "" } }),
-    /env:E: it is empty/,
-  );
+test("SecretPolicy.resolve() names the reference, never a value, when it cannot read it", () => {
+  withDirs((secrets) => {
+    const policy = new SecretPolicy({
+      dir: secrets,
+      env: ["NOT_SET_HERE", "E"],
+      environment: { E: "" },
+    });
+    assert.throws(
+      () => policy.resolve({ kind: "env", name: "NOT_SET_HERE" }),
+      /^Error: Cannot read secret env:NOT_SET_HERE: the environment variable is not set$/,
+    );
+    assert.throws(
+      () => policy.resolve(policy.parse("file:nope")),
+      /^Error: Cannot read secret file:nope: ENOENT$/,
+    );
+    assert.throws(
+      () => policy.resolve({ kind: "env", name: "E" }),
+      /env:E: it is empty/,
+    );
+    // A reference that did not come through parse() is checked again.
+    assert.throws(
+      () => policy.resolve({ kind: "env", name: "HOME" }),
+      /Cannot read secret .*--secret-env HOME/,
+    );
+    assert.throws(
+      () => policy.resolve({ kind: "file", path: "/etc/hostname" }),
+      /Cannot read secret file:\/etc\/hostname: it is outside the secrets folder/,
+    );
+  });
+});
+
+test("a secret file swapped for a link leading out after validation is refused when read", () => {
+  withDirs((secrets, outside) => {
+    const policy = new SecretPolicy({ dir: secrets });
+    writeFileSync(join(secrets, "pw"), "fine\n");
+    const ref = policy.parse("file:pw");
+    rmSync(join(secrets, "pw"));
+    writeFileSync(join(outside, "tokens"), "read,write:stolen-token\n");
+    symlinkSync(join(outside, "tokens"), join(secrets, "pw"));
+    assert.throws(
+      () => policy.resolve(ref),
+      (e: Error) =>
+        /Cannot read secret file:pw: it is outside the secrets folder/.test(
+          e.message,
+        ) &&
+        !e.message.includes("stolen"),
+    );
+  });
+});
+
+test("a secret that is a FIFO, a device, a folder or over 64 KiB is refused at once, never read whole", () => {
+  withDirs((secrets) => {
+    const fifo = join(secrets, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    mkdirSync(join(secrets, "folder"));
+    writeFileSync(join(secrets, "big"), "x".repeat(64 * 1024 + 1));
+    writeFileSync(join(secrets, "fits"), "y".repeat(64 * 1024));
+    const policy = new SecretPolicy({ dir: secrets });
+    // Before the fix, reading the FIFO blocked the event loop forever.
+    assert.throws(
+      () => policy.resolve(policy.parse("file:fifo")),
+      /^Error: Cannot read secret file:fifo: it is a FIFO, not a regular file$/,
+    );
+    assert.throws(
+      () => policy.resolve(policy.parse("file:folder")),
+      /Cannot read secret file:folder: (it is a folder|EISDIR)/,
+    );
+    assert.throws(
+      () => policy.resolve(policy.parse("file:big")),
+      (e: Error) =>
+        /^Cannot read secret file:big: it is larger than 64 KiB \(65537 bytes\)$/
+          .test(e.message),
+    );
+    assert.equal(
+      policy.resolve(policy.parse("file:fits")).reveal().length,
+      65536,
+    );
+    // /dev/zero through a link in the folder: never read (it grew without end).
+    symlinkSync("/dev/zero", join(secrets, "zero"));
+    assert.throws(
+      () => policy.parse("file:zero"),
+      /outside the secrets folder/,
+    );
+    assert.throws(
+      () =>
+        policy.resolve({
+          kind: "file",
+          path: join(secrets, "zero"),
+          given: "zero",
+        }),
+      /Cannot read secret file:zero: it is outside the secrets folder/,
+    );
+  });
 });
 
 test("_Secret prints as [secret] everywhere but reveal()", () => {

@@ -1,0 +1,68 @@
+/**
+ * The secret policy of the weir command: a flow's `env:` and `file:`
+ * secret references (and `mqtt/*`'s TLS files) come only from the
+ * variables `--secret-env` lists and the folder `--secrets-dir` (or
+ * systemd's `$CREDENTIALS_DIRECTORY`) names, never from weir's own files
+ * (token file, config file, database and its companions, history).
+ *
+ * @module
+ */
+import { realpathSync } from "node:fs";
+import { resolve, sep } from "node:path";
+import { storagePaths } from "../components/file_sandbox.ts";
+import { SecretPolicy } from "../components/_secret.ts";
+import { historyOptions } from "./history_setup.ts";
+import type { ResolvedSettings } from "./settings.ts";
+
+/**
+ * The secret policy for `command` run with `resolved` settings. Throws a
+ * `RangeError` (one sentence for the operator) when the secrets folder
+ * cannot be used: it does not exist, it is a system folder, or it lies
+ * inside the data folder (where flows could read it with `fs/ReadFile`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { secretPolicy } from "./secret_setup.ts";
+ * import { resolveSettings } from "./settings.ts";
+ *
+ * const resolved = resolveSettings({ "--secret-env": ["MQTT_PW"] }, {});
+ * const policy = secretPolicy("run", resolved);
+ * assert.equal(policy.dir, undefined);
+ * assert.deepEqual([...policy.env], ["MQTT_PW"]);
+ * ```
+ */
+export function secretPolicy(
+  command: string,
+  resolved: ResolvedSettings,
+  environment?: Readonly<Record<string, string | undefined>>,
+): SecretPolicy {
+  const s = resolved.settings;
+  const history = historyOptions(command, s);
+  const deny = storagePaths(s.db, history?.dir ?? null);
+  if (resolved.tokenFile !== undefined) deny.push(resolved.tokenFile);
+  if (resolved.configFile !== undefined) deny.push(resolved.configFile);
+  const policy = new SecretPolicy({
+    dir: s.secretsDir,
+    env: s.secretEnv,
+    deny,
+    ...(environment !== undefined ? { environment } : {}),
+  });
+  if (policy.dir !== undefined) {
+    const data = _real(resolve(s.dataDir ?? "data"));
+    if (policy.dir === data || policy.dir.startsWith(data + sep)) {
+      throw new RangeError(
+        `--secrets-dir "${s.secretsDir}" is inside the data folder "${data}", where flows read files with fs/ReadFile; keep secrets in a folder of their own`,
+      );
+    }
+  }
+  return policy;
+}
+
+function _real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
