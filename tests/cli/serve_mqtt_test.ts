@@ -163,7 +163,11 @@ test(
   },
   async () => {
     await using broker = await startMosquitto({ users: { weir: "right" } });
-    const w = await startServeInTemp("weir-mqtt-creds-", ["--no-history"], {
+    const w = await startServeInTemp("weir-mqtt-creds-", [
+      "--no-history",
+      "--secret-env",
+      "MQTT_SERVE_PW",
+    ], {
       env: { ...process.env, MQTT_SERVE_PW: "wrong-pw-41c7" },
     });
     try {

@@ -7,6 +7,7 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { builtins } from "../../src/components/mod.ts";
+import type { SecretPolicyOptions } from "../../src/components/_secret.ts";
 import { createNetwork } from "../../src/embed.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
@@ -37,18 +38,20 @@ export interface MqttNet {
 /**
  * Builds (and starts) a network from .fbp text with the built-ins,
  * `test/Sink`, and `test/Feed`, which sends `feed` in order (waiting for
- * room), once `feedAfter` settled, and ends.
+ * room), once `feedAfter` settled, and ends. `secrets` is where the
+ * operator lets secrets come from (default nowhere).
  */
 export async function startMqttNet(
   text: string,
   feed: readonly unknown[] = [],
   feedAfter: Promise<unknown> = Promise.resolve(),
+  secrets: SecretPolicyOptions = {},
 ): Promise<MqttNet> {
   const sinks: Record<string, unknown[]> = {};
   let gate: Promise<void> | undefined;
   let open: (() => void) | undefined;
   let paceMs = 0;
-  const registry = builtins().register(defineComponent({
+  const registry = builtins({ secrets }).register(defineComponent({
     name: "test/Sink",
     description: "Keeps every message, by process name; can be held back.",
     inPorts: { in: { description: "Messages to keep." } },

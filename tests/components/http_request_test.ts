@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { createServer } from "node:net";
 import process from "node:process";
 import { httpRequest } from "../../src/components/http_request.ts";
+import { SecretPolicy } from "../../src/components/_secret.ts";
 import { restrictComponent } from "../../src/engine/flow_allow.ts";
 import type { Network } from "../../src/engine/network.ts";
 import { serve, type Server } from "../../src/runtime/serve.ts";
@@ -288,7 +289,14 @@ test("http/Request: the token is a secret reference, sent as a bearer token and 
   const SECRET = "s3cr3t-token-value-1234";
   process.env.HTTP_REQUEST_TEST_TOKEN = SECRET;
   try {
-    const Request = httpRequest();
+    // The operator allowed the variable (--secret-env); without it, refused.
+    assert.throws(
+      () => httpRequest().inPorts.token.parse!("env:HTTP_REQUEST_TEST_TOKEN"),
+      /--secret-env HTTP_REQUEST_TEST_TOKEN/,
+    );
+    const Request = httpRequest({
+      secrets: new SecretPolicy({ env: ["HTTP_REQUEST_TEST_TOKEN"] }),
+    });
     assert.throws(
       () => Request.inPorts.token.parse!(SECRET),
       (e: Error) =>

@@ -318,7 +318,8 @@ test(
   async () => {
     await using broker = await startMosquitto({ users: { weir: "right-pw" } });
     process.env.MQTT_TEST_WRONG_PW = "wrong-pw-8f3a";
-    const run = await startMqttNet(`
+    const run = await startMqttNet(
+      `
       '${broker.url}' -> broker In(mqtt/In)
       'a/#' -> topic In
       'weir' -> username In
@@ -327,7 +328,11 @@ test(
       '200ms' -> reconnectMax In
       In out -> in S(test/Sink)
       In error -> in E(test/Sink)
-    `);
+    `,
+      [],
+      Promise.resolve(),
+      { env: ["MQTT_TEST_WRONG_PW"] },
+    );
     try {
       const started = Date.now();
       await until(
@@ -370,13 +375,18 @@ test(
     const { writeFileSync } = await import("node:fs");
     const file = `${broker.dir}/pw`;
     writeFileSync(file, "file-pw\n");
-    const run = await startMqttNet(`
+    const run = await startMqttNet(
+      `
       '${broker.url}' -> broker In(mqtt/In)
       'a/#' -> topic In
       'weir' -> username In
-      'file:${file}' -> password In
+      'file:pw' -> password In
       '5' -> protocolVersion In
-    `);
+    `,
+      [],
+      Promise.resolve(),
+      { dir: broker.dir },
+    );
     try {
       await until(() => run.meter("In", "mqtt_connected") === 1, "connected");
       assert.equal(run.meter("In", "mqtt_connects_total"), 1);
@@ -415,6 +425,8 @@ test(
         { topic: "forbidden/1", payload: "b" },
         { topic: "ok/2", payload: "c" },
       ],
+      Promise.resolve(),
+      { env: ["MQTT_TEST_ACL_PW"] },
     );
     try {
       await run.net.finished;

@@ -82,15 +82,20 @@ test(
       ],
     });
     const url = broker.url.replace("mqtt://", "mqtts://");
-    const run = await startMqttNet(`
+    const run = await startMqttNet(
+      `
       '${url}' -> broker Trusting(mqtt/In)
       'a' -> topic Trusting
-      '${join(plain.dir, "ca.pem")}' -> ca Trusting
+      'ca.pem' -> ca Trusting
       '${url}' -> broker Wary(mqtt/In)
       'a' -> topic Wary
       '100ms' -> reconnect Wary
       Wary error -> in E(test/Sink)
-    `);
+    `,
+      [],
+      Promise.resolve(),
+      { dir: plain.dir },
+    );
     try {
       await until(
         () => run.meter("Trusting", "mqtt_connected") === 1,

@@ -10,10 +10,27 @@ import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 import { formatProblem } from "../../src/graph/problem.ts";
 import { createNetwork } from "../../src/embed.ts";
+import type { SecretPolicyOptions } from "../../src/components/_secret.ts";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 
-function problems(text: string): string[] {
-  return validateGraph(loadGraph(text, { file: "flow.fbp" }), builtins())
-    .map((p) => formatProblem(p, "flow.fbp"));
+/** A secrets folder for the tests: nothing is read from it at validation. */
+const SECRETS = realpathSync(mkdtempSync(join(tmpdir(), "weir-mqtt-secrets-")));
+process.on("exit", () => rmSync(SECRETS, { recursive: true, force: true }));
+
+/** As `weir validate --secrets-dir SECRETS --secret-env MQTT_PASSWORD`. */
+const OPERATOR = { dir: SECRETS, env: ["MQTT_PASSWORD"] };
+
+function problems(
+  text: string,
+  secrets: SecretPolicyOptions = OPERATOR,
+): string[] {
+  return validateGraph(
+    loadGraph(text, { file: "flow.fbp" }),
+    builtins({ secrets }),
+  ).map((p) => formatProblem(p, "flow.fbp"));
 }
 
 test("a broker URL that does not parse is a validation problem with its line:col", () => {
@@ -59,7 +76,7 @@ test("a password written out is a validation problem that does not echo it", () 
   assert.equal(found.length, 1, found.join("\n"));
   assert.match(
     found[0],
-    /^flow\.fbp:3:\d+: IIP for in-port "password" of "Out" \(mqtt\/Out\).*expected a secret reference, "env:NAME" \(an environment variable\) or "file:\/path" \(a file\), never the secret itself; received a plain string of 28 characters \(not shown\)/,
+    /^flow\.fbp:3:\d+: IIP for in-port "password" of "Out" \(mqtt\/Out\).*expected a secret reference, "env:NAME" \(an environment variable\) or "file:NAME" \(a file in the secrets folder\), never the secret itself; received a plain string of 28 characters \(not shown\)/,
   );
   assert.ok(!found[0].includes("horse"), found[0]);
 });
@@ -68,7 +85,13 @@ test("secret references, and a JSON graph's problem path", () => {
   const ok = problems([
     "'mqtt://127.0.0.1:1883' -> broker Out(mqtt/Out)",
     "'env:MQTT_PASSWORD' -> password Out",
-    "'file:/run/secrets/mqtt' -> password In(mqtt/In)",
+    "'file:mqtt' -> password In(mqtt/In)",
+    `'file:${SECRETS}/other' -> password In3(mqtt/In)`,
+    "'mqtt://127.0.0.1' -> broker In3",
+    "'a' -> topic In3",
+    "'ca.pem' -> ca In3",
+    "'client.pem' -> cert In3",
+    "'client.key' -> key In3",
     "'mqtt://127.0.0.1' -> broker In",
     "'a/+/c' -> topic In",
   ].join("\n"));
@@ -80,7 +103,10 @@ test("secret references, and a JSON graph's problem path", () => {
       { data: "pw", tgt: { process: "Out", port: "password" } },
     ],
   };
-  const found = validateGraph(loadGraph(JSON.stringify(json)), builtins());
+  const found = validateGraph(
+    loadGraph(JSON.stringify(json)),
+    builtins({ secrets: OPERATOR }),
+  );
   assert.equal(found.length, 1);
   assert.equal(found[0].path, "connections[1].data");
   assert.ok(!found[0].message.includes('"pw"'), found[0].message);
@@ -142,11 +168,56 @@ test("a flow with allow but no hosts reaches no broker", () => {
   assert.match(found[0], /allow\.hosts: none/);
 });
 
+test("secrets the operator did not allow are validation problems with their line:col, saying how to allow them", () => {
+  const graph = [
+    "'mqtt://127.0.0.1' -> broker In(mqtt/In)",
+    "'a' -> topic In",
+    "'env:AWS_SECRET_ACCESS_KEY' -> password In",
+    "'mqtt://127.0.0.1' -> broker Out(mqtt/Out)",
+    "'file:/tmp/r-exp/tokens' -> password Out",
+    "'/etc/ssl/certs/ca-certificates.crt' -> ca Out",
+    "'../escape.pem' -> key Out",
+  ].join("\n");
+  const found = problems(graph);
+  assert.equal(found.length, 4, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:3:\d+: .*"env:AWS_SECRET_ACCESS_KEY": the operator has not allowed this variable; start weir with --secret-env AWS_SECRET_ACCESS_KEY/,
+  );
+  assert.match(
+    found[1],
+    /^flow\.fbp:5:\d+: .*it is outside the secrets folder/,
+  );
+  assert.match(
+    found[2],
+    /^flow\.fbp:6:\d+: .*TLS file .*outside the secrets folder/,
+  );
+  assert.match(
+    found[3],
+    /^flow\.fbp:7:\d+: .*TLS file .*outside the secrets folder/,
+  );
+  // No secrets folder, no variable (weir's default): each says how to allow it.
+  const none = problems(graph, {});
+  assert.equal(none.length, 4, none.join("\n"));
+  assert.match(
+    none[0],
+    /--secret-env AWS_SECRET_ACCESS_KEY \(or WEIR_SECRET_ENV/,
+  );
+  for (const p of none.slice(1)) {
+    assert.match(p, /no secrets folder is set.*--secrets-dir DIR/);
+  }
+});
+
 test("a secret reference that cannot be read stops the start, naming the reference only", async () => {
-  const net = createNetwork([
-    "'mqtt://127.0.0.1:1' -> broker Out(mqtt/Out)",
-    "'env:MQTT_TEST_SURELY_UNSET_7' -> password Out",
-  ].join("\n"));
+  const net = createNetwork(
+    [
+      "'mqtt://127.0.0.1:1' -> broker Out(mqtt/Out)",
+      "'env:MQTT_TEST_SURELY_UNSET_7' -> password Out",
+    ].join("\n"),
+    {
+      registry: builtins({ secrets: { env: ["MQTT_TEST_SURELY_UNSET_7"] } }),
+    },
+  );
   await assert.rejects(
     net.start(),
     /^Error: Cannot start network ".*": Cannot read secret env:MQTT_TEST_SURELY_UNSET_7: the environment variable is not set$/,
