@@ -74,6 +74,8 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     flowBytesBudget: 64 * 2 ** 20,
     allowExec: [],
     components: null,
+    secretsDir: null,
+    secretEnv: [],
   });
   assert.ok(Object.values(r.sources).every((s) => s === "default"));
   assert.equal(r.configFile, undefined);
