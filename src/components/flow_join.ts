@@ -283,7 +283,8 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
 
 /**
  * `flow/Join`: joins the messages of each group (by `key`, default one
- * group at a time) as `parts` says:
+ * group at a time; a key that is an object or an array counts as its JSON
+ * text, a missing one is `null`) as `parts` says:
  *
  * - a count (`'3' -> parts J`): every 3 messages of a group go out as an
  *   array of their `value`s (default the messages themselves), in order;

@@ -500,7 +500,9 @@ function _rest(state: WindowState, spec: WindowSpec): WindowResult[] {
  * (default the message itself; a number or a numeric string, anything
  * else fails the message to `error`) into windows, one set per `key`
  * (default one for all), and sends each window as it closes:
- * `{key, start, end, count, sum, min, max, mean, last}`.
+ * `{key, start, end, count, sum, min, max, mean, last}`. A key that is an
+ * object or an array counts (and is sent) as its JSON text; a missing key
+ * is `null`.
  *
  * - Time windows (`"10s"`; sliding: `"1m every 10s"`) are aligned to the
  *   clock, `[start, end)` at multiples of the step since the epoch (UTC),

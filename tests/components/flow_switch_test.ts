@@ -344,3 +344,33 @@ test("flow/Switch compiles its rules once, when they are parsed", () => {
   assert.equal(Object.isFrozen(parsed.rules), true);
   assert.equal(parsed.rules[0].op, "jsonata");
 });
+
+test("flow/Switch takes its rules as a JSON array in a JSON graph", async () => {
+  const graph = JSON.stringify({
+    processes: {
+      Sw: { component: "flow/Switch" },
+      Hot: { component: "test/Sink" },
+      Rest: { component: "test/Sink" },
+    },
+    connections: [
+      {
+        data: [{ op: ">", value: 30 }, { op: "else" }],
+        tgt: { process: "Sw", port: "rules" },
+      },
+      { data: "t", tgt: { process: "Sw", port: "property" } },
+      { data: { t: 31 }, tgt: { process: "Sw", port: "in" } },
+      { data: { t: 3 }, tgt: { process: "Sw", port: "in" } },
+      {
+        src: { process: "Sw", port: "out", index: 0 },
+        tgt: { process: "Hot", port: "in" },
+      },
+      {
+        src: { process: "Sw", port: "out", index: 1 },
+        tgt: { process: "Rest", port: "in" },
+      },
+    ],
+  });
+  const { sinks, errors } = await runGraph(graph);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks, { Hot: [{ t: 31 }], Rest: [{ t: 3 }] });
+});
