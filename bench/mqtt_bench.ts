@@ -8,6 +8,7 @@
  *   ./node_modules/.bin/deno run -A bench/mqtt_bench.ts     # same, on Deno
  *   ... --sides=weir-bun,node-red  --rounds=3  --count0=200000
  *   ... --count1=50000  --slow-count=200000  --no-slow  --slow-only
+ *   ... --slow-all    # slow runs wait for every reading (no loss, any QoS)
  *   ... --exe=dist/weir
  *   ... --tree=/path/to/weir               # weir from another checkout
  *   ... --profile=/tmp/prof    # weir-bun, relay-bun under bun --cpu-prof
@@ -49,7 +50,9 @@
  * The harness ceiling line is the publisher writing straight to a counted
  * topic (no flow): what broker and load carry at most.
  *
- * Slow consumer: each weir side (and Node-RED) runs the job with a
+ * Slow consumer (a fresh broker and flow process for each run; the
+ * broker's RSS is sampled too, to show where the backlog waits): each
+ * weir side (and Node-RED) runs the job with a
  * 1,000 msg/s stage before the filter (`flow/Throttle`, Node-RED's `delay`
  * rate limit) and gets `--slow-count` readings (200,000) at QoS 1 and at
  * QoS 0 as fast as the broker takes them; its RSS (/proc/PID/status VmRSS)
@@ -378,6 +381,8 @@ interface Window extends WindowResult {
   rssPeakHalvesKb: [number, number];
   /** Peak RSS in each second of the window (kB). */
   rssBySecondKb: number[];
+  /** The broker's RSS at the start and its peak in the window (kB). */
+  brokerRssKb: [number, number];
   /** With `--strace`: the flow process's system calls per reading. */
   syscallsPerReading?: Record<string, number>;
   rssEndKb: number;
@@ -398,8 +403,11 @@ async function measured(
   });
   const rssStartKb = pid === undefined ? 0 : rssKb(pid);
   const samples: [number, number][] = [[performance.now(), rssStartKb]];
+  const brokerStartKb = rssKb(broker.pid);
+  let brokerPeakKb = brokerStartKb;
   const sample = () => {
     if (pid !== undefined) samples.push([performance.now(), rssKb(pid)]);
+    brokerPeakKb = Math.max(brokerPeakKb, rssKb(broker.pid));
   };
   const tracer = traceSyscalls && pid !== undefined
     ? await startStrace(pid)
@@ -426,6 +434,7 @@ async function measured(
     }),
     cpuUs: { flow: per("flow"), broker: per("broker"), load: per("load") },
     rssStartKb,
+    brokerRssKb: [brokerStartKb, brokerPeakKb],
     rssPeakKb: peak(-Infinity, Infinity),
     rssPeakHalvesKb: [peak(-Infinity, middle), peak(middle, Infinity)],
     rssBySecondKb: Array.from(
@@ -512,6 +521,7 @@ async function main(): Promise<void> {
   let broker: Broker | undefined;
   let load: Load | undefined;
   const results: Record<string, unknown> = {};
+  let slow: Record<string, unknown> | undefined;
   try {
     broker = await startMosquitto({ work, core: 0 });
     load = await Load.connect(broker.url, "b/+/+/out");
@@ -593,16 +603,13 @@ async function main(): Promise<void> {
       });
     }
     if (doSlow) {
-      // A fresh broker: the throughput windows' sessions are gone.
       await load.close();
       load = undefined;
       await broker.stop();
-      broker = await startMosquitto({ work, core: 0 });
-      load = await Load.connect(broker.url, "b/+/+/out");
-      results.slow = await slowConsumer(
+      broker = undefined;
+      results.slow = slow = await slowConsumer(
         sides.filter((s) => s !== "relay-bun"),
-        { ...ctx, broker, slow: true },
-        load,
+        { ...ctx, slow: true },
         slowCount,
       );
     }
@@ -615,8 +622,9 @@ async function main(): Promise<void> {
   if (argv.includes("--json")) {
     console.log(`RESULT ${JSON.stringify({ counts, rounds, ...results })}`);
   }
+  if (slow?.failed) failed = true;
   if (failed) {
-    console.log("FAILED: a QoS 1 window lost messages or a wrong one came out");
+    console.log("FAILED: a window lost messages or a wrong one came out");
     process.exitCode = 1;
   }
 }
@@ -765,17 +773,25 @@ function report(
  */
 async function slowConsumer(
   sides: readonly SideName[],
-  ctx: StartContext,
-  load: Load,
+  base: Omit<StartContext, "broker">,
   count: number,
 ): Promise<Record<string, unknown>> {
   const loadBefore = loadAverage();
   const rows: Window[] = [];
+  let slowFailed = false;
   for (const name of sides) {
-    // A process of its own for each QoS: the backlog one run leaves behind
-    // must not count in the next one's RSS.
+    // A flow process and a broker of their own for each QoS: the backlog
+    // one run leaves behind must not count in the next one's RSS, and the
+    // broker's RSS shows where the backlog of this one waits.
     for (const qos of [1, 0] as const) {
-      const side = await startSide(name, ctx);
+      const broker = await startMosquitto({ work: base.work, core: 0 });
+      const ctx: StartContext = { ...base, broker };
+      const load = await Load.connect(broker.url, "b/+/+/out");
+      const side = await startSide(name, ctx).catch(async (e) => {
+        await load.close();
+        await broker.stop();
+        throw e;
+      });
       try {
         const t = topics(name, qos, true);
         await load.ready(t.inTopic, t.outTopic);
@@ -785,8 +801,9 @@ async function slowConsumer(
           ...t,
           qos,
           count,
-          stopAfterPublishMs: 2000,
+          ...(argv.includes("--slow-all") ? {} : { stopAfterPublishMs: 2000 }),
         });
+        if (w.wrong > 0 || (w.lost > 0 && !w.stopped)) slowFailed = true;
         rows.push(w);
         console.log(
           `slow ${describe(w)}; published in ${
@@ -797,6 +814,8 @@ async function slowConsumer(
         );
       } finally {
         await side.stop();
+        await load.close();
+        await broker.stop();
       }
     }
   }
@@ -810,11 +829,12 @@ async function slowConsumer(
       } after\n`,
   );
   console.log(
-    "| side | QoS | pushed in s | out during the window | RSS start MB | RSS peak MB, 1st half / 2nd half of the window | 2nd - 1st half MB | peak - start MB |",
+    "| side | QoS | pushed in s | out during the window | RSS start MB | RSS peak MB, 1st half / 2nd half of the window | 2nd - 1st half MB | peak - start MB | broker RSS start / peak MB |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   const summary: Record<string, unknown> = {
     load: { before: loadBefore, after: loadAfter },
+    failed: slowFailed,
   };
   for (const w of rows) {
     console.log(
@@ -824,13 +844,14 @@ async function slowConsumer(
         mb(w.rssPeakHalvesKb[1])
       } | ${mb(w.rssPeakHalvesKb[1] - w.rssPeakHalvesKb[0])} | ${
         mb(w.rssPeakKb - w.rssStartKb)
-      } |`,
+      } | ${mb(w.brokerRssKb[0])} / ${mb(w.brokerRssKb[1])} |`,
     );
     summary[`${w.side}/q${w.qos}`] = {
       rssStartKb: w.rssStartKb,
       rssPeakKb: w.rssPeakKb,
       rssPeakHalvesKb: w.rssPeakHalvesKb,
       rssBySecondKb: w.rssBySecondKb,
+      brokerRssKb: w.brokerRssKb,
       received: w.received,
       publishSeconds: w.publishSeconds,
     };

@@ -72,6 +72,12 @@ export interface MosquittoOptions {
    * `100_000`, so the tests that hold a consumer back lose nothing to it.
    */
   maxQueuedMessages?: number;
+  /**
+   * An access control list (mosquitto's `acl_file` format, e.g. `"user
+   * weir\ntopic write ok/#\n"`), written to the folder. Default none (every
+   * client may do everything).
+   */
+  acl?: string;
   /** More lines for `mosquitto.conf`. */
   extraConfig?: string[];
   /** How long to wait for the port to answer. Default `10_000`. */
@@ -180,6 +186,11 @@ export async function startMosquitto(
         `persistence_location ${dir}/`,
         "persistence_file mosquitto.db",
       );
+    }
+    if (options.acl !== undefined) {
+      const file = join(dir, "acl");
+      await writeFile(file, options.acl, { mode: 0o600 });
+      lines.push(`acl_file ${file}`);
     }
     lines.push(...options.extraConfig ?? []);
     const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;

@@ -31,6 +31,34 @@ export interface _ConnectionOptions {
 /**
  * A connected (or connecting) MQTT.js client with weir's reconnection,
  * meters and reports. Connects at once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Context } from "../engine/component.ts";
+ * import { ProcessMeters } from "../engine/meters.ts";
+ * import { _MqttConnection } from "./_mqtt_connection.ts";
+ * import { _MQTT_METERS, _mqttSeries } from "./_mqtt_meters.ts";
+ *
+ * const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
+ * const ctx = { meter: (n: string, l?: Record<string, string>) => meters.meter(n, l) };
+ * const series = _mqttSeries(ctx as unknown as Context<unknown>, "out");
+ * // Nothing listens on port 1: the attempt fails, is reported once, and
+ * // is retried until the connection is ended.
+ * const reported = Promise.withResolvers<string>();
+ * const conn = new _MqttConnection({
+ *   client: { protocol: "mqtt", host: "127.0.0.1", port: 1, log() {} },
+ *   backoffMs: 100,
+ *   maxBackoffMs: 200,
+ *   meters: series,
+ *   report: reported.resolve,
+ *   describe: "broker mqtt://127.0.0.1:1",
+ * });
+ * assert.match(await reported.promise, /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+ * conn.kill();
+ * assert.equal(series.connected.value, 0);
+ * assert.equal(series.disconnects.unreachable.value, 1);
+ * ```
  */
 export class _MqttConnection {
   /** The MQTT.js client. */
@@ -50,10 +78,12 @@ export class _MqttConnection {
   /** Connects with `options`. */
   constructor(options: _ConnectionOptions) {
     this.#o = options;
+    // Not manualConnect: with it, MQTT.js reconnects even after end().
+    // The listeners below are in place before the first connection's
+    // events, which come in later turns.
     const client = mqtt.connect({
       ...options.client,
       reconnectPeriod: options.backoffMs,
-      manualConnect: true,
     });
     this.client = client;
     client.on("connect", (connack) => {
@@ -75,12 +105,12 @@ export class _MqttConnection {
       this.#brokerClosed = true;
     });
     client.on("reconnect", () => {
+      if (this.#ending) return;
       // The delay before the attempt after this one, should it fail too.
       this.#attempt++;
       client.options.reconnectPeriod = this.#delay(this.#attempt);
     });
     client.on("close", () => this.#closed());
-    client.connect();
   }
 
   /** Whether the broker accepted the current connection. */
@@ -125,7 +155,7 @@ export class _MqttConnection {
    * acknowledged) within `graceMs`, then by force. Resolves once closed.
    */
   async end(graceMs: number): Promise<void> {
-    this.#ending = true;
+    this.#stopReconnecting();
     this.release();
     for (const w of this.#waiters.splice(0)) w();
     const client = this.client;
@@ -145,10 +175,16 @@ export class _MqttConnection {
 
   /** Ends the connection at once (teardown: the flow has stopped). */
   kill(): void {
-    this.#ending = true;
+    this.#stopReconnecting();
     this.release();
     this.client.end(true);
     this.#settle("stopped");
+  }
+
+  /** No more attempts, whatever closes next. */
+  #stopReconnecting(): void {
+    this.#ending = true;
+    this.client.options.reconnectPeriod = 0;
   }
 
   #delay(attempt: number): number {

@@ -696,11 +696,9 @@ export function _clientOptions(
   if (ca !== undefined) options.ca = ca;
   if (cert !== undefined) options.cert = cert;
   if (key !== undefined) options.key = key;
+  // MQTT.js sends the host name as SNI itself (never an IP address, which
+  // TLS refuses there).
   options.rejectUnauthorized = settings.rejectUnauthorized;
-  if (b.protocol === "mqtts" || b.protocol === "ssl" || b.protocol === "tls") {
-    // SNI, so a broker behind a TLS proxy finds its certificate.
-    options.servername = b.host;
-  }
   return options;
 }
 

@@ -132,6 +132,34 @@ export class _Outbox {
     this.#timer = _setTimer(() => this.#onTimer(), delay);
   }
 
+  /**
+   * Sends `values` from outside an activation (a control that changed),
+   * after whatever is pending, as a timer's output goes: a failure is
+   * raised with the next activation.
+   */
+  push(values: unknown[]): void {
+    if (values.length === 0) return;
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      this.#hold(
+        waiting.then(() => this.#sendAll(values, 0)).catch((error) => {
+          this.#failure ??= { error };
+        }),
+      );
+      return;
+    }
+    try {
+      const sent = this.#sendAll(values, 0);
+      if (sent !== undefined) {
+        this.#hold(sent.catch((error) => {
+          this.#failure ??= { error };
+        }));
+      }
+    } catch (error) {
+      this.#failure ??= { error };
+    }
+  }
+
   #onTimer(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;

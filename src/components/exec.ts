@@ -4,7 +4,9 @@
  *
  * It uses `node:child_process` `spawn` (no shell), which Deno and Bun both
  * provide; the child gets its own process group, so a timeout or a stop
- * ends what it started too.
+ * ends what it started too (also once the child itself has exited, while
+ * what it left running holds its output open), and whatever is still
+ * running when weir exits gets SIGKILL.
  *
  * @module
  */
@@ -95,7 +97,13 @@ function _args(value: unknown): string[] {
     Array.isArray(value) &&
     value.every((a) => typeof a === "string" || typeof a === "number")
   ) {
-    return value.map(String);
+    const args = value.map(String);
+    if (args.some((a) => a.includes("\0"))) {
+      throw new RangeError(
+        "an argument holds a NUL character, which a program cannot receive",
+      );
+    }
+    return args;
   }
   throw new TypeError(
     `expected a list of arguments (strings), such as ["-n", "hello"], received ${
@@ -104,11 +112,99 @@ function _args(value: unknown): string[] {
   );
 }
 
+/**
+ * Variables a flow may not set: each makes a program load code or read
+ * settings from a file of the flow's choosing (a file it wrote in the data
+ * folder), turning an allowed program into any program. After sudo's list
+ * of unsafe variables, with Node's, Java's and glibc's own.
+ */
+const _UNSAFE_ENV = new Set([
+  "BASH_ENV",
+  "ENV",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PS4",
+  "IFS",
+  "CDPATH",
+  "GLOBIGNORE",
+  "FPATH",
+  "ZDOTDIR",
+  "NULLCMD",
+  "READNULLCMD",
+  "TMPPREFIX",
+  "LOCALDOMAIN",
+  "RES_OPTIONS",
+  "HOSTALIASES",
+  "NLSPATH",
+  "PATH_LOCALE",
+  "GCONV_PATH",
+  "LOCPATH",
+  "MALLOC_TRACE",
+  "TERMINFO",
+  "TERMINFO_DIRS",
+  "TERMPATH",
+  "TERMCAP",
+  "JAVA_TOOL_OPTIONS",
+  "_JAVA_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "PERLIO_DEBUG",
+  "PERLLIB",
+  "PERL5LIB",
+  "PERL5OPT",
+  "PERL5DB",
+  "PYTHONHOME",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONINSPECT",
+  "PYTHONUSERBASE",
+  "RUBYLIB",
+  "RUBYOPT",
+  "NODE_OPTIONS",
+  "NODE_PATH",
+]);
+/** Prefixes of unsafe variables: the dynamic loaders' and bash's functions. */
+const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_"];
+
 function _env(value: unknown): Record<string, string> {
   if (
     value !== null && typeof value === "object" && !Array.isArray(value) &&
     Object.values(value).every((v) => typeof v === "string")
   ) {
+    for (const [name, v] of Object.entries(value as Record<string, string>)) {
+      if (
+        _UNSAFE_ENV.has(name) ||
+        _UNSAFE_ENV_PREFIXES.some((p) => name.startsWith(p))
+      ) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing`,
+        );
+      }
+      // "A=B" would set A: a refused name could hide in one.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new RangeError(
+          `${
+            JSON.stringify(excerpt(name, 80))
+          } is not a variable name (letters, digits and _, not starting with a digit)`,
+        );
+      }
+      if (v.includes("\0")) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } holds a NUL character, which a program cannot receive`,
+        );
+      }
+      // A function definition that an old bash would import.
+      if (v.startsWith("() {")) {
+        throw new RangeError(
+          `variable ${
+            JSON.stringify(excerpt(name, 80))
+          } may not hold a shell function definition`,
+        );
+      }
+    }
     return { ...value as Record<string, string> };
   }
   throw new TypeError(
@@ -157,9 +253,27 @@ interface Meter {
   set(v: number): void;
 }
 
-/** Sends `signal` to the child's process group (it leads one). */
+/**
+ * Every run not over yet, of every `exec/Run`: ended with SIGKILL when
+ * weir exits, so that no program a flow started outlives weir (a program
+ * ignoring SIGTERM survived a drain that timed out, adopted by init).
+ */
+const _running = new Set<ChildProcess>();
+let _exitHook = false;
+
+function _killAllAtExit(): void {
+  for (const child of _running) _kill(child, "SIGKILL");
+}
+
+/**
+ * Sends `signal` to the child's process group (it leads one) while its run
+ * is not over: even once the child itself has exited, since what it left
+ * running and holding its output open belongs to the run (the group's id
+ * stays reserved while any member lives). Once the run is over, nothing:
+ * the id may then belong to another group.
+ */
 function _kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+  if (child.pid === undefined || !_running.has(child)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -193,6 +307,11 @@ function _run(
       detached: true,
     });
     ctx.state.children.add(child);
+    if (child.pid !== undefined) _running.add(child);
+    if (!_exitHook) {
+      _exitHook = true;
+      process.on("exit", _killAllAtExit);
+    }
     const out: Uint8Array[] = [];
     const err: Uint8Array[] = [];
     let outBytes = 0;
@@ -236,6 +355,7 @@ function _run(
       clearTimeout(graceTimer);
       ctx.signal.removeEventListener("abort", onAbort);
       ctx.state.children.delete(child);
+      _running.delete(child);
       const result: ExecResult = {
         code,
         stdout: Buffer.concat(out).toString("utf8"),
@@ -393,7 +513,7 @@ export function execRun(allow: ExecAllowList): Component {
         default: {},
         parse: _env,
         description:
-          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens).",
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, ...) are refused.",
       },
     },
     outPorts: {

@@ -140,6 +140,8 @@ function _timeout(value: unknown): number {
 /** One open group. */
 interface _Group {
   key: unknown;
+  /** The `parts` setting it was begun under. */
+  spec: JoinParts;
   /** Count groups: the values so far. */
   items: unknown[];
   /** Named groups: the parts so far. */
@@ -204,7 +206,7 @@ function _close(
     return;
   }
   tally.emitted.add(1);
-  out.push(_output(ctx.control<JoinParts>("parts"), g));
+  out.push(_output(g.spec, g));
 }
 
 function _due(ctx: Context<JoinState>, now: number): unknown[] {
@@ -240,6 +242,7 @@ function _take(
     const timeout = ctx.control<number>("timeout");
     g = {
       key,
+      spec,
       items: [],
       parts: new Map(),
       deadline: timeout > 0 ? now + timeout : Infinity,
@@ -280,7 +283,8 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
 
 /**
  * `flow/Join`: joins the messages of each group (by `key`, default one
- * group at a time) as `parts` says:
+ * group at a time; a key that is an object or an array counts as its JSON
+ * text, a missing one is `null`) as `parts` says:
  *
  * - a count (`'3' -> parts J`): every 3 messages of a group go out as an
  *   array of their `value`s (default the messages themselves), in order;
@@ -296,7 +300,8 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
  * those left when the input ends are incomplete: sent as they are
  * (`incomplete` `"emit"`, the default; named groups with `complete:
  * false` and the `missing` names) or dropped (`"drop"`), and counted
- * either way.
+ * either way. A new `parts` setting while the flow runs ends the groups
+ * begun under the old one the same way (as at the end of the input).
  *
  * ```fbp
  * '["temp", "hum"]' -> parts J(flow/Join)
@@ -474,6 +479,17 @@ export function flowJoin(options: JoinOptions = {}): Component {
         );
       }
       return _handle(ctx, named, k, n, v, now);
+    },
+    onControl(port, _value, ctx) {
+      const state = ctx.state;
+      if (port !== "parts" || state === undefined) return;
+      // Groups begun under the old setting end as at the end of the input.
+      const out: unknown[] = [];
+      for (const g of state.groups.values()) _close(ctx, g, "end", out);
+      state.groups.clear();
+      state.open.set(0);
+      state.outbox.push(out);
+      state.outbox.arm();
     },
     flush(ctx) {
       const state = ctx.state;

@@ -340,6 +340,7 @@ function _cancel(ctx: Context<TriggerState>, key: _Key): void {
   if (w.timer !== undefined) {
     _clearTimer(w.timer);
     state.armed--;
+    _settle(state);
   }
 }
 

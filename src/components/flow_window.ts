@@ -244,6 +244,8 @@ interface _KeyWindows {
 
 /** State of a `flow/Window` process. */
 interface WindowState {
+  /** The window setting the open windows were made for. */
+  spec: WindowSpec;
   keys: Map<unknown, _KeyWindows>;
   /** The key of the previous message, which needs no move to the LRU end. */
   lastKey: unknown;
@@ -498,7 +500,9 @@ function _rest(state: WindowState, spec: WindowSpec): WindowResult[] {
  * (default the message itself; a number or a numeric string, anything
  * else fails the message to `error`) into windows, one set per `key`
  * (default one for all), and sends each window as it closes:
- * `{key, start, end, count, sum, min, max, mean, last}`.
+ * `{key, start, end, count, sum, min, max, mean, last}`. A key that is an
+ * object or an array counts (and is sent) as its JSON text; a missing key
+ * is `null`.
  *
  * - Time windows (`"10s"`; sliding: `"1m every 10s"`) are aligned to the
  *   clock, `[start, end)` at multiples of the step since the epoch (UTC),
@@ -513,6 +517,8 @@ function _rest(state: WindowState, spec: WindowSpec): WindowResult[] {
  * their nominal end, as if the clock had passed it). At most `maxKeys`
  * keys (default 1000) hold open windows: a new key beyond it evicts the
  * key used least recently, whose open windows are dropped and counted.
+ * A new `window` setting while the flow runs sends the windows open under
+ * the old one, as at the end of the input, and starts afresh.
  *
  * ```fbp
  * '10s' -> window W(flow/Window)
@@ -612,6 +618,7 @@ export function flowWindow(options: WindowOptions = {}): Component {
     ],
     setup(ctx) {
       const state: WindowState = {
+        spec: ctx.control<WindowSpec>("window"),
         keys: new Map(),
         lastKey: undefined,
         nextEnd: Infinity,
@@ -624,7 +631,7 @@ export function flowWindow(options: WindowOptions = {}): Component {
       state.outbox = new _Outbox({
         send: (v) => ctx.send("out", v),
         due: (t) => {
-          const spec = ctx.control<WindowSpec>("window");
+          const spec = state.spec;
           if (spec.by !== "time") return [];
           const out = _closeTime(state, spec, t);
           state.open.set(state.keys.size);
@@ -650,10 +657,23 @@ export function flowWindow(options: WindowOptions = {}): Component {
       }
       return _handle(ctx, k, v, now);
     },
+    onControl(port, value, ctx) {
+      const state = ctx.state;
+      if (port !== "window" || state === undefined) return;
+      // The open windows were cut for the old setting: they go out as at
+      // the end of the input, and the new setting starts afresh.
+      const out = _rest(state, state.spec);
+      state.spec = value as WindowSpec;
+      state.nextEnd = Infinity;
+      state.closed = -Infinity;
+      state.lastKey = undefined;
+      state.open.set(0);
+      state.outbox.push(out);
+    },
     flush(ctx) {
       const state = ctx.state;
       return state.outbox.flush(() => {
-        const out = _rest(state, ctx.control<WindowSpec>("window"));
+        const out = _rest(state, state.spec);
         state.open.set(0);
         return out;
       });
@@ -676,7 +696,7 @@ function _handle(
   return state.outbox.activation(() => {
     const out = _take(
       state,
-      ctx.control<WindowSpec>("window"),
+      state.spec,
       ctx.control<number>("maxKeys"),
       key,
       v,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type FSWatcher, statSync, watch } from "node:fs";
+import { constants, type FSWatcher, statSync, watch } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import {
@@ -167,7 +167,14 @@ async function _open(
 ): Promise<_Open | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(sandbox ? sandbox.check(path) : path, "r");
+    // Non-blocking: opening a FIFO for reading otherwise waits for a
+    // writer, holding the tail (and its stop) and a runtime I/O thread,
+    // of which Bun has few. It changes nothing for a regular file, and
+    // anything else is refused below.
+    handle = await open(
+      sandbox ? sandbox.check(path) : path,
+      constants.O_RDONLY | constants.O_NONBLOCK,
+    );
   } catch (e) {
     if ((e as Error).name === "SandboxError") throw e;
     if (_code(e) === "ENOENT") return undefined;

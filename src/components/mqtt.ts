@@ -573,11 +573,11 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
   return defineComponent<OutState>({
     name: "mqtt/Out",
     description:
-      "Publishes each message to MQTT: { topic, payload, qos, retain } or a plain payload to the topic setting; waits for the broker's acknowledgement beyond its in-flight window.",
+      "Publishes each message to MQTT: { topic, payload, qos, retain } or a plain payload (the topic setting, when given, beats a message's topic); waits for the broker's acknowledgement beyond its in-flight window.",
     inPorts: {
       in: {
         description:
-          "A message { topic?, payload, qos?, retain? } (its fields beat the settings), or a payload alone for the topic setting. Strings and bytes are sent as they are, other values as JSON.",
+          "A message { topic?, payload, qos?, retain? } (its qos and retain beat the settings; its topic is used when the topic setting is not given), or a payload alone. Strings and bytes are sent as they are, other values as JSON.",
       },
       ..._connectionPorts(options.hosts),
       topic: {
@@ -585,7 +585,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
         control: true,
         parse: _parseTopicName,
         description:
-          "The topic to publish to when a message has none (no wildcards).",
+          "The topic to publish every message to (no wildcards); leave it out to publish each message to its own topic.",
       },
       qos: {
         type: "integer",
@@ -647,7 +647,9 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
       let retain: unknown;
       try {
         if (_isMessage(value)) {
-          topic = value.topic ?? ctx.control("topic");
+          // The setting beats the message's topic: mqtt/In -> mqtt/Out
+          // would otherwise publish back to the topic it came from, a loop.
+          topic = ctx.control("topic") ?? value.topic;
           qos = value.qos ?? ctx.control("qos");
           retain = value.retain ?? ctx.control("retain");
           payload = _payload(value.payload);
@@ -662,9 +664,8 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
             "the message has no topic and the topic setting is not given",
           );
         }
-        if (typeof topic !== "string" || topic !== ctx.control("topic")) {
-          _parseTopicName(topic);
-        }
+        // The setting was checked at validation; a message's topic here.
+        if (topic !== ctx.control("topic")) _parseTopicName(topic);
         if (qos !== 0 && qos !== 1 && qos !== 2) _parseQos(qos);
         if (typeof retain !== "boolean") {
           throw new TypeError(
@@ -761,9 +762,10 @@ function _publish(
 
 /**
  * `mqtt/Out`: publishes each message it takes to `broker`: a message `{
- * topic?, payload, qos?, retain? }` (its fields beat the port settings) or a
- * plain payload for the `topic` setting; strings and bytes go as they are,
- * other values as JSON. Up to its in-flight window (the process's
+ * topic?, payload, qos?, retain? }` or a plain payload. The `topic` setting,
+ * when given, beats a message's topic (so that `mqtt/In -> mqtt/Out` does
+ * not publish back where it read); a message's `qos` and `retain` beat the
+ * settings. Strings and bytes go as they are, other values as JSON. Up to its in-flight window (the process's
  * `concurrency`, default 100) of publishes wait for the broker's
  * acknowledgement; beyond it the next message waits, and so does every
  * message while the broker is away. A message it cannot publish goes to

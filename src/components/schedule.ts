@@ -123,14 +123,25 @@ function _cron(value: unknown): _CronOption {
       }`,
     );
   }
+  let cron: Cron;
   try {
     // Paused and without a function: parsed, never armed.
-    new Cron(value, { paused: true });
+    cron = new Cron(value, { paused: true });
   } catch (e) {
     throw new RangeError(
       `invalid cron expression ${JSON.stringify(value)}: ${
         (e as Error).message.replace(/^CronPattern: /, "")
       }`,
+    );
+  }
+  // "0 0 0 31 2 *" (February 31st) or a year that has passed: the flow
+  // would start and finish at once, silently. In the host's time zone:
+  // no zone moves a time by a year.
+  if (cron.nextRun() === null) {
+    throw new RangeError(
+      `cron expression ${
+        JSON.stringify(value)
+      } never fires: no time after now matches it (a day the month does not have, or a year that has passed)`,
     );
   }
   return { expression: value };
@@ -169,7 +180,17 @@ const _PERIOD_UNITS: Record<string, number> = {
   d: 86_400_000,
 };
 
-/** A period in ms: `500`, `"30s"`, `"5m"`, `"1h"`, `"1d"`; `min` the least. */
+/**
+ * The longest `every` and `offset`: 366 days. Longer periods are a cron's
+ * job (a yearly date), and without a bound a period could reach past the
+ * dates JavaScript can represent.
+ */
+const _MAX_PERIOD_MS = 366 * 86_400_000;
+
+/**
+ * A period in ms: `500`, `"30s"`, `"5m"`, `"1h"`, `"1d"`; from `min` to
+ * {@linkcode _MAX_PERIOD_MS}.
+ */
 function _period(what: string, min: number): (value: unknown) => number {
   return (value) => {
     const m = typeof value === "string" ? _PERIOD_RE.exec(value) : null;
@@ -178,9 +199,11 @@ function _period(what: string, min: number): (value: unknown) => number {
       : m
       ? Number(m[1]) * _PERIOD_UNITS[m[2] ?? "ms"]
       : NaN;
-    if (Number.isFinite(ms) && ms >= min) return Math.round(ms);
+    if (Number.isFinite(ms) && ms >= min && ms <= _MAX_PERIOD_MS) {
+      return Math.round(ms);
+    }
     throw new RangeError(
-      `expected ${what} such as 500, "30s", "5m", "1h" or "1d", received ${
+      `expected ${what} and at most 366 days, such as 500, "30s", "5m", "1h" or "1d", received ${
         describeValue(value)
       }`,
     );
@@ -305,7 +328,7 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         control: true,
         parse: _timezone,
         description:
-          'The IANA time zone the cron expression reads its times in, e.g. "Europe/Berlin" (default the host\'s); daylight saving time is followed.',
+          'The IANA time zone the cron expression reads its times in, e.g. "Europe/Berlin" (default the host\'s); daylight saving time is followed. For cron only: with every it is an error.',
       },
       every: {
         // A string ("5m") or a number of ms: "any", so that both pass the
@@ -314,7 +337,7 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         control: true,
         parse: _every,
         description:
-          'A period aligned to the clock (UTC): "5m" fires at :00, :05, :10, ...; ms, or a number with ms, s, m, h or d. Give cron or every.',
+          'A period aligned to the clock (UTC): "5m" fires at :00, :05, :10, ...; ms, or a number with ms, s, m, h or d, from 1 ms to 366 days. Give cron or every (with every, no timezone).',
       },
       offset: {
         type: "any",
@@ -380,6 +403,13 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
           );
         }
         if (every !== undefined) {
+          // Ignoring it would fire at UTC's midnight where the author
+          // meant Berlin's.
+          if (ctx.control<string | undefined>("timezone") !== undefined) {
+            throw new RangeError(
+              'core/Schedule: timezone applies to cron only; every is aligned to UTC. For a local time of day use cron, e.g. "0 0 0 * * *" with the timezone',
+            );
+          }
           return _everyTimes(every, ctx.control<number>("offset"));
         }
         throw new TypeError(

@@ -229,3 +229,58 @@ test(
     }
   },
 );
+
+test(
+  "weir serve: the broker publishes mqtt/In's last will when weir dies (SIGKILL), not when it stops cleanly (SIGTERM)",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["status/#"], qos: 1 });
+    const flow = [
+      "# @name will",
+      `'${broker.url}' -> broker In(mqtt/In)`,
+      "'a/#' -> topic In",
+      `'{"topic":"status/edge-7","payload":"offline","qos":1}' -> will In`,
+      "In out -> in D(core/Drop)",
+      "",
+    ].join("\n");
+    const connected = (url: string) =>
+      until(
+        async () =>
+          (await metric(url, "weir_mqtt_connected", {
+            flow: "will",
+            process: "In",
+          })) === 1,
+        "connected",
+      );
+    try {
+      const clean = await startServeInTemp("weir-mqtt-will-", ["--no-history"]);
+      try {
+        await postFlow(clean.url, flow);
+        await connected(clean.url);
+        process.kill(clean.child.pid!, "SIGTERM");
+        assert.equal((await clean.exited).code, 0, clean.log());
+      } finally {
+        clean.close();
+      }
+      const dying = await startServeInTemp("weir-mqtt-will-", [
+        "--no-history",
+      ]);
+      try {
+        await postFlow(dying.url, flow);
+        await connected(dying.url);
+        process.kill(dying.child.pid!, "SIGKILL");
+        await dying.exited;
+      } finally {
+        dying.close();
+      }
+      await until(() => sub.received.length >= 1, "the last will");
+      // Published once: for the death, not for the clean stop before it.
+      assert.deepEqual(sub.received, [
+        { topic: "status/edge-7", payload: "offline", retain: false },
+      ]);
+    } finally {
+      await sub.end();
+    }
+  },
+);

@@ -2,8 +2,8 @@
  * Graph runs for the data-shaping components' tests: `test/Values` (sends
  * the values of its `values` IIP), `test/Script` (sends `[port, value]`
  * steps one at a time, each once the process under test has taken the one
- * before, so that messages on two ports arrive in a known order) and
- * `test/Sink`.
+ * before, so that messages on two ports arrive in a known order),
+ * `test/Sink` and `test/SlowSink` (20 ms a message).
  *
  * @module
  */
@@ -79,6 +79,15 @@ export async function runShaping(
   });
   const registry = builtins({ files: { root: tmpdir() } })
     .register(Values)
+    .register(defineComponent({
+      name: "test/SlowSink",
+      description: "Keeps every message, by process name, 20 ms each.",
+      inPorts: { in: {} },
+      async process(value, ctx) {
+        await new Promise((r) => setTimeout(r, 20));
+        (sinks[ctx.process] ??= []).push(value);
+      },
+    }))
     .register(Script)
     .register(defineComponent({
       name: "test/Sink",

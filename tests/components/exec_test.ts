@@ -9,7 +9,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -140,6 +140,62 @@ test(
   },
 );
 
+/** Whether process `pid` is gone (a zombie counts as gone: it runs nothing). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
+test(
+  "exec/Run's timeout ends what the program left running after it exited, holding its output open",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    await inTempDir(async (dir) => {
+      const pidFile = join(dir, "pid");
+      // The shell exits at once; its background sleep keeps stdout open,
+      // so the run is not over: the timeout must end the sleep too (it
+      // was skipped once the shell had exited, and the run hung).
+      const t = runComponent(Run, {
+        iips: {
+          command: "sh",
+          args: ["-c", `sleep 600 & echo $! > ${pidFile}; echo started`],
+          timeout: "500ms",
+          killGrace: "100ms",
+        },
+        input: [null],
+        timeoutMs: 20_000,
+      });
+      try {
+        const { outputs, errors } = await t;
+        assert.deepEqual(outputs.out, []);
+        assert.match(errors[0]?.message ?? "", /"sh" timed out after 500 ms/);
+        assert.equal((errors[0].cause as ExecError).result.stdout, "started\n");
+        const pid = Number(readFileSync(pidFile, "utf8"));
+        await until(() => gone(pid), "the background sleep ended");
+      } finally {
+        // Never leave the sleep behind when the test fails.
+        if (existsSync(pidFile)) {
+          try {
+            process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+          } catch {
+            // Gone already.
+          }
+        }
+      }
+    });
+  },
+);
+
 test("exec/Run ends a program writing more than maxOutput, keeping what fits", {
   timeout: 15_000,
 }, async () => {
@@ -255,6 +311,57 @@ test("exec/Run gives the program only PATH, HOME, LANG, LC_ALL, TZ, TMPDIR and i
   } finally {
     delete process.env.WEIR_TEST_SECRET;
   }
+});
+
+test("exec/Run refuses env variables that make a program load code of the flow's choosing", async () => {
+  const parse = Run.inPorts.env.parse!;
+  // An operator allows a script of theirs; a flow must not turn it into
+  // any command with BASH_ENV pointing at a file it wrote, nor any program
+  // with LD_PRELOAD, nor sneak one in as part of a name ("A=B" sets A).
+  for (
+    const name of [
+      "BASH_ENV",
+      "ENV",
+      "LD_PRELOAD",
+      "LD_LIBRARY_PATH",
+      "BASH_FUNC_echo%%",
+      "PYTHONPATH",
+      "PERL5OPT",
+      "NODE_OPTIONS",
+      "GCONV_PATH",
+      "IFS",
+    ]
+  ) {
+    assert.throws(
+      () => parse({ [name]: "/data/evil" }),
+      new RegExp(`variable "${name.replace(/[%]/g, "\\$&")}" may not be set`),
+      name,
+    );
+  }
+  assert.throws(
+    () => parse({ "PYTHONPATH=/data/lib": "" }),
+    /not a variable name/,
+  );
+  assert.throws(() => parse({ LANG: "C\u0000" }), /NUL/);
+  assert.throws(() => Run.inPorts.args.parse!(["a\u0000b"]), /NUL/);
+  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", PATH: "/usr/bin" }), {
+    LANG: "C",
+    GREETING: "hi",
+    PATH: "/usr/bin",
+  });
+  // And it holds at run time: a script allowed by the operator runs
+  // without the flow's BASH_ENV.
+  await inTempDir(async (dir) => {
+    const evil = join(dir, "evil.sh");
+    const marker = join(dir, "pwned");
+    writeFileSync(evil, `touch ${marker}\n`);
+    const { errors } = await runComponent(Run, {
+      iips: { command: "sh", args: ["-c", "true"], env: { BASH_ENV: evil } },
+      input: [null],
+    }).catch((e: Error) => ({ errors: [e] }));
+    assert.match(String(errors[0]?.message), /may not be set/);
+    assert.equal(existsSync(marker), false);
+  });
 });
 
 test("exec/Run counts its runs by result, and those running", {

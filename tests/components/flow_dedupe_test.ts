@@ -57,6 +57,22 @@ test("flow/Dedupe compares the value expression per key (the key expression)", a
   assert.deepEqual(out.map((x) => (x as { n: number }).n), [1, 2, 4, 5]);
 });
 
+test("flow/Dedupe keeps the order with expressions left to the jsonata package (asynchronous)", async () => {
+  // A := binding inside an object constructor is not compiled.
+  const { out } = await dedupe(
+    [
+      { k: "a", v: 1, n: 1 },
+      { k: "a", v: 1, n: 2 },
+      { k: "b", v: 1, n: 3 },
+      { k: "a", v: 2, n: 4 },
+      { k: "b", v: 1, n: 5 },
+    ],
+    `'{"x": $v := v, "y": $v}.x' -> value T
+     '{"x": $k := k, "y": $k}.x' -> key T`,
+  );
+  assert.deepEqual(out.map((m) => (m as { n: number }).n), [1, 3, 4]);
+});
+
 test("flow/Dedupe drops a message where the value expression gives nothing", async () => {
   const { out } = await dedupe(
     [{ p: 1 }, { q: 1 }, { p: 1 }, { p: 2 }],

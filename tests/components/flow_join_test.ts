@@ -315,3 +315,22 @@ Src out -> in J(flow/Join) out -> in D2(core/Drop)
     timers.restore();
   }
 });
+
+test("flow/Join ends the groups of the old parts setting when it changes", () => {
+  const J = flowJoin({ now: () => 0 });
+  const { ctx, sent, setControl } = fakeContext(J, { parts: 3 });
+  J.process!(1, ctx);
+  J.process!(2, ctx);
+  setControl("parts", '["a"]');
+  J.onControl!("parts", ctx.control("parts"), ctx);
+  J.process!({ topic: "a" }, ctx);
+  assert.deepEqual(sent, [
+    ["out", [1, 2]],
+    ["out", {
+      key: null,
+      parts: { a: { topic: "a" } },
+      complete: true,
+      missing: [],
+    }],
+  ]);
+});

@@ -175,6 +175,15 @@ test("flow/Switch compares as Node-RED's switch, with numbers and numeric string
     [{ op: "contains", value: 2 }, [1, 2], true],
     [{ op: "contains", value: { a: 1 } }, [{ a: 1 }], true],
     [{ op: "cont", value: "x" }, 5, false],
+    [{ op: "contains", value: "1" }, 31, true],
+    [{ op: "contains", value: "ru" }, true, true],
+    [{ op: "contains", value: "ul" }, null, false],
+    // Where Node-RED's JavaScript coercions answer true, on purpose not:
+    [{ op: "<", value: 10 }, "", false],
+    [{ op: "<", value: 10 }, true, false],
+    [{ op: "<", value: 10 }, [5], false],
+    [{ op: "==", value: 0 }, "", false],
+    [{ op: "==", value: 5 }, [5], false],
     [{ op: "regex", value: "^t\\d+$" }, "t42", true],
     [{ op: "regex", value: "^4" }, 42, true],
     [{ op: "istype", value: "number" }, 1, true],
@@ -343,4 +352,34 @@ test("flow/Switch compiles its rules once, when they are parsed", () => {
   ) as ReturnType<typeof parseSwitchRules>;
   assert.equal(Object.isFrozen(parsed.rules), true);
   assert.equal(parsed.rules[0].op, "jsonata");
+});
+
+test("flow/Switch takes its rules as a JSON array in a JSON graph", async () => {
+  const graph = JSON.stringify({
+    processes: {
+      Sw: { component: "flow/Switch" },
+      Hot: { component: "test/Sink" },
+      Rest: { component: "test/Sink" },
+    },
+    connections: [
+      {
+        data: [{ op: ">", value: 30 }, { op: "else" }],
+        tgt: { process: "Sw", port: "rules" },
+      },
+      { data: "t", tgt: { process: "Sw", port: "property" } },
+      { data: { t: 31 }, tgt: { process: "Sw", port: "in" } },
+      { data: { t: 3 }, tgt: { process: "Sw", port: "in" } },
+      {
+        src: { process: "Sw", port: "out", index: 0 },
+        tgt: { process: "Hot", port: "in" },
+      },
+      {
+        src: { process: "Sw", port: "out", index: 1 },
+        tgt: { process: "Rest", port: "in" },
+      },
+    ],
+  });
+  const { sinks, errors } = await runGraph(graph);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks, { Hot: [{ t: 31 }], Rest: [{ t: 3 }] });
 });

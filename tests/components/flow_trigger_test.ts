@@ -159,6 +159,18 @@ test(
   },
 );
 
+test("flow/Trigger takes a key expression left to the jsonata package (asynchronous)", async () => {
+  const m = (k: string, n: number) => ({ k, n });
+  const { out } = await trigger(
+    [["in", m("x", 1)], ["in", m("x", 2)], ["in", m("y", 3)]],
+    `'50ms' -> duration T
+     '{"a": $k := k, "b": $k}.a' -> key T
+     'message' -> first T
+     'nothing' -> second T`,
+  );
+  assert.deepEqual(out, [m("x", 1), m("y", 3)]);
+});
+
 test("flow/Trigger cancels the oldest trigger beyond maxKeys, and counts it", async () => {
   const { out, net } = await trigger(
     [["in", "x"], ["in", "y"], ["in", "z"]],
@@ -184,6 +196,32 @@ test("flow/Trigger sends second values on its second port when connected", async
   );
   assert.deepEqual(out, ["a"]);
   assert.deepEqual(second, ["a"]);
+});
+
+test("flow/Trigger's second values wait for room, and the run ends once they went", async () => {
+  // Six keys at once, a wait of 10 ms, and a sink that takes 20 ms a
+  // message behind a connection of 1: the second values come while the
+  // first ones still wait for room.
+  const keys = ["a", "b", "c", "d", "e", "f"];
+  const run = await runShaping(
+    `
+    '${JSON.stringify(keys)}' -> values V(test/Values) out -> in T(flow/Trigger)
+    T out -> (1) in K(test/SlowSink)
+    '10ms' -> duration T
+    '$' -> key T
+    'message' -> first T
+    'latest' -> second T
+    `,
+    { timeoutMs: 15_000 },
+  );
+  assert.deepEqual(run.errors, []);
+  const out = run.sinks.K ?? [];
+  assert.equal(out.length, 12, JSON.stringify(out));
+  // Each key once as its first value, then once as its second.
+  for (const k of keys) {
+    assert.deepEqual(out.filter((v) => v === k).length, 2, k);
+  }
+  assert.equal(meterOf(run.net, "T", "trigger_waiting"), 0);
 });
 
 test("flow/Trigger leaves no timer behind when the network stops while it waits", async () => {

@@ -464,3 +464,17 @@ test("the README's Switch and Window example validates, and runs on a file of re
     }
   });
 });
+
+test("flow/Window sends the windows of the old setting when the window setting changes", () => {
+  const w = clocked({ window: "10" });
+  w.put(1, 5);
+  w.put(2, 7);
+  w.fake.setControl("window", "2");
+  w.component.onControl!("window", parseWindow("2"), w.fake.ctx);
+  w.put(3, 1);
+  w.put(4, 2);
+  assert.deepEqual(
+    w.windows().map((r) => [r.count, r.sum, r.start, r.end]),
+    [[2, 12, 1, 2], [2, 3, 3, 4]],
+  );
+});

@@ -11,7 +11,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   appendFileSync,
+  closeSync,
+  constants,
   mkdirSync,
+  openSync,
   readdirSync,
   readlinkSync,
   realpathSync,
@@ -19,6 +22,7 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 import { fsTail } from "../../src/components/fs_tail.ts";
 import { FileSandbox } from "../../src/components/file_sandbox.ts";
@@ -393,6 +397,37 @@ test(
       );
       await tail.stop();
       assert.deepEqual(tail.lines, ["watched", "rotated"]);
+    });
+  },
+);
+
+test(
+  "fs/Tail refuses a FIFO in the data folder at once, never waiting for a writer",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const fifo = join(dir, "pipe");
+      const made = spawnSync("mkfifo", [fifo]);
+      assert.equal(made.status, 0, String(made.stderr));
+      // Opening a FIFO for reading waits for a writer: it held the tail
+      // (and its stop) forever, and on Bun two such opens held every file
+      // read of the process.
+      const tail = await startTail(dir, "pipe", { start: "beginning" });
+      try {
+        await until(() => tail.errors.length === 1, "the process failed");
+        assert.match(
+          tail.errors[0],
+          /cannot read "pipe": it is not a regular file/,
+        );
+        await tail.stop("finished");
+      } finally {
+        // Release an open still waiting, so a failure cannot hang the run.
+        try {
+          closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // No reader waits (ENXIO): nothing to release.
+        }
+      }
     });
   },
 );

@@ -371,16 +371,73 @@ test(
     const file = `${broker.dir}/pw`;
     writeFileSync(file, "file-pw\n");
     const run = await startMqttNet(`
-      '${broker.url}' -> broker Out(mqtt/Out)
-      'weir' -> username Out
-      'file:${file}' -> password Out
-      '5' -> protocolVersion Out
+      '${broker.url}' -> broker In(mqtt/In)
+      'a/#' -> topic In
+      'weir' -> username In
+      'file:${file}' -> password In
+      '5' -> protocolVersion In
     `);
     try {
-      await until(() => run.meter("Out", "mqtt_connected") === 1, "connected");
-      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
+      await until(() => run.meter("In", "mqtt_connected") === 1, "connected");
+      assert.equal(run.meter("In", "mqtt_connects_total"), 1);
     } finally {
       await run.stop();
+    }
+  },
+);
+
+test(
+  "MQTT 5: a publish the broker refuses (not authorized) goes to error and counts as dropped, and the next one goes on",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto({
+      users: { weir: "pw" },
+      acl: "user weir\ntopic readwrite ok/#\n",
+    });
+    process.env.MQTT_TEST_ACL_PW = "pw";
+    const sub = await testClient(broker.url, {
+      topics: ["ok/#"],
+      qos: 1,
+      username: "weir",
+      password: "pw",
+    });
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker Out(mqtt/Out)
+      'weir' -> username Out
+      'env:MQTT_TEST_ACL_PW' -> password Out
+      '5' -> protocolVersion Out
+      '1' -> qos Out
+      F(test/Feed) out -> in Out error -> in E(test/Sink)
+    `,
+      [
+        { topic: "ok/1", payload: "a" },
+        { topic: "forbidden/1", payload: "b" },
+        { topic: "ok/2", payload: "c" },
+      ],
+    );
+    try {
+      await run.net.finished;
+      await until(() => sub.received.length >= 2, "the allowed messages");
+      assert.deepEqual(sub.received.map((m) => m.payload), ["a", "c"]);
+      const errors = (run.sinks.E ?? []).map((e) => (e as Error).message);
+      assert.equal(errors.length, 1, errors.join("\n"));
+      assert.match(
+        errors[0],
+        /cannot publish to "forbidden\/1": .*Not authorized/i,
+      );
+      assert.equal(
+        run.meter("Out", "mqtt_dropped_total", { reason: "refused" }),
+        1,
+      );
+      assert.equal(
+        run.meter("Out", "mqtt_messages_total", { direction: "out" }),
+        2,
+      );
+    } finally {
+      delete process.env.MQTT_TEST_ACL_PW;
+      await run.stop();
+      await sub.end();
     }
   },
 );

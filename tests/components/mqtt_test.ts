@@ -142,7 +142,7 @@ test(
 );
 
 test(
-  "mqtt/Out publishes { topic, payload, qos, retain } messages and plain payloads to its topic; objects as JSON, bytes as they are",
+  "mqtt/Out publishes each message to its own topic when no topic is set; objects as JSON, bytes as they are, retain kept",
   { skip, timeout: 30_000 },
   async () => {
     await using broker = await startMosquitto();
@@ -150,23 +150,22 @@ test(
     const run = await startMqttNet(
       `
       '${broker.url}' -> broker Out(mqtt/Out)
-      'out/default' -> topic Out
       '1' -> qos Out
+      '100ms' -> reconnect Out
       F(test/Feed) out -> in Out
     `,
       [
         { topic: "out/a", payload: "text" },
         { topic: "out/b", payload: { t: 30 }, qos: 2 },
-        "plain",
-        { n: 1 },
-        new Uint8Array([1, 2, 3]),
-        { payload: "retained", retain: true },
+        { topic: "out/c", payload: new Uint8Array([1, 2, 3]) },
+        { topic: "out/d", payload: [1, "x"] },
+        { topic: "out/e", payload: "retained", retain: true },
       ],
     );
     try {
       // The feed ends, mqtt/Out flushes and the network finishes.
       await run.net.finished;
-      await until(() => sub.received.length >= 6, "6 messages");
+      await until(() => sub.received.length >= 5, "5 messages");
       // QoS 2 takes two more round trips in the broker: it may come later.
       const b = sub.received.findIndex((m) => m.topic === "out/b");
       assert.deepEqual(sub.received.splice(b, 1), [
@@ -174,30 +173,100 @@ test(
       ]);
       assert.deepEqual(sub.received, [
         { topic: "out/a", payload: "text", retain: false },
-        { topic: "out/default", payload: "plain", retain: false },
-        { topic: "out/default", payload: '{"n":1}', retain: false },
-        { topic: "out/default", payload: "\u0001\u0002\u0003", retain: false },
+        { topic: "out/c", payload: "\u0001\u0002\u0003", retain: false },
+        { topic: "out/d", payload: '[1,"x"]', retain: false },
         // A subscriber that is there gets a retained message without the flag.
-        { topic: "out/default", payload: "retained", retain: false },
+        { topic: "out/e", payload: "retained", retain: false },
       ]);
       assert.equal(
         run.meter("Out", "mqtt_messages_total", { direction: "out" }),
-        6,
+        5,
+      );
+      assert.equal(
+        run.meter("Out", "mqtt_payload_bytes_total", { direction: "out" }),
+        4 + 8 + 3 + 7 + 8,
       );
       assert.equal(run.meter("Out", "mqtt_connected"), 0);
       assert.equal(
         run.meter("Out", "mqtt_disconnects_total", { reason: "stopped" }),
         1,
       );
+      // Ended for good: no reconnection after a few reconnect periods.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(run.meter("Out", "mqtt_connects_total"), 1);
       const late = await testClient(broker.url, {
-        topics: ["out/default"],
+        topics: ["out/e"],
         qos: 1,
       });
       await until(() => late.received.length >= 1, "the retained message");
       assert.deepEqual(late.received, [
-        { topic: "out/default", payload: "retained", retain: true },
+        { topic: "out/e", payload: "retained", retain: true },
       ]);
       await late.end();
+    } finally {
+      await run.stop();
+      await sub.end();
+    }
+  },
+);
+
+test(
+  "mqtt/Out's topic setting beats a message's topic, so mqtt/In -> mqtt/Out does not publish back where it read",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const sub = await testClient(broker.url, { topics: ["#"], qos: 1 });
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker In(mqtt/In)
+      'src/#' -> topic In
+      '1' -> qos In
+      In out -> in Out(mqtt/Out)
+      '${broker.url}' -> broker Out
+      'dst/all' -> topic Out
+      '1' -> qos Out
+      F(test/Feed) out -> in Out
+    `,
+      ["plain", { n: 1 }, { topic: "elsewhere", payload: "moved" }],
+    );
+    try {
+      await until(() => run.meter("In", "mqtt_connected") === 1, "connected");
+      let probes = 0;
+      await until(async () => {
+        probes++;
+        await sub.client.publishAsync("src/1", "from-src", { qos: 1 });
+        return sub.received.some((m) =>
+          m.payload === "from-src" && m.topic === "dst/all"
+        );
+      }, "a message through the flow");
+      await until(
+        () => sub.received.filter((m) => m.topic === "dst/all").length >= 4,
+        "the fed messages",
+      );
+      const dst = sub.received.filter((m) => m.topic === "dst/all")
+        .map((m) => m.payload).filter((p) => p !== "from-src");
+      assert.deepEqual(dst, ["plain", '{"n":1}', "moved"]);
+      assert.deepEqual(
+        sub.received.filter((m) => m.topic !== "dst/all").map((m) => m.topic)
+          .filter((t) => t !== "src/1"),
+        [],
+        "nothing published to the topics of the messages",
+      );
+      // No loop: src/1 holds the test's own publishes only, and each
+      // message mqtt/In read went out once, to dst/all.
+      const outOfSrc = () =>
+        sub.received.filter((m) =>
+          m.topic === "dst/all" && m.payload === "from-src"
+        ).length;
+      await until(
+        () =>
+          outOfSrc() ===
+            run.meter("In", "mqtt_messages_total", { direction: "in" }),
+        "every message read published once",
+      );
+      const inSrc = () => sub.received.filter((m) => m.topic === "src/1");
+      await until(() => inSrc().length >= probes, "the test's publishes");
+      assert.equal(inSrc().length, probes);
     } finally {
       await run.stop();
       await sub.end();
@@ -242,6 +311,46 @@ test(
     } finally {
       await run.stop();
       await sub.end();
+    }
+  },
+);
+
+test(
+  "mqtt/In over MQTT 5 at QoS 2 receives each message once, acknowledged through PUBREC and PUBCOMP",
+  { skip, timeout: 30_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      'q2/#' -> topic In
+      '2' -> qos In
+      '5' -> protocolVersion In
+      In out -> in S(test/Sink)
+    `);
+    const pub = await testClient(broker.url);
+    try {
+      await until(async () => {
+        await pub.client.publishAsync("q2/probe", "p", { qos: 2 });
+        return (run.sinks.S ?? []).length > 0;
+      }, "the subscription");
+      for (let i = 0; i < 20; i++) {
+        await pub.client.publishAsync("q2/n", String(i), { qos: 2 });
+      }
+      const real = () =>
+        (run.sinks.S as MqttMessage[]).filter((m) => m.topic === "q2/n");
+      await until(() => real().length >= 20, "20 messages");
+      await pub.client.publishAsync("q2/end", "end", { qos: 2 });
+      await until(
+        () => (run.sinks.S as MqttMessage[]).some((m) => m.topic === "q2/end"),
+        "the last one",
+      );
+      assert.deepEqual(
+        real().map((m) => [m.payload, m.qos]),
+        Array.from({ length: 20 }, (_, i) => [String(i), 2]),
+      );
+    } finally {
+      await pub.end();
+      await run.stop();
     }
   },
 );

@@ -379,7 +379,7 @@ test("an unknown time zone is a validation problem naming it", () => {
 test("a bad every or offset is a validation problem", () => {
   assert.match(
     problems(`'soon' -> every Tick(core/Schedule)`)[0],
-    /expected a period of at least 1 ms such as 500, "30s", "5m", "1h" or "1d", received string "soon"/,
+    /expected a period of at least 1 ms and at most 366 days, such as 500, "30s", "5m", "1h" or "1d", received string "soon"/,
   );
   assert.equal(CoreSchedule.inPorts.every.parse!("1d"), 86_400_000);
   assert.throws(
@@ -397,4 +397,43 @@ test("core/Schedule takes every and offset as numbers of ms in a JSON graph", ()
     ],
   });
   assert.deepEqual(validateGraph(loadGraph(graph), builtins()), []);
+});
+
+test("a cron expression that never fires is a validation problem, not a flow that finishes at once", () => {
+  // February 31st never comes; a year-limited expression whose year has
+  // passed never fires again.
+  const feb31 = problems(`'0 0 0 31 2 *' -> cron Tick(core/Schedule)`);
+  assert.equal(feb31.length, 1);
+  assert.match(feb31[0], /^1:.*cron expression "0 0 0 31 2 \*" never fires/);
+  assert.match(
+    problems(`'0 0 0 1 1 * 2020' -> cron Tick(core/Schedule)`)[0],
+    /"0 0 0 1 1 \* 2020" never fires/,
+  );
+  assert.deepEqual(problems(`'0 0 0 29 2 *' -> cron Tick(core/Schedule)`), []);
+});
+
+test("core/Schedule refuses a timezone given with every, which is aligned in UTC (it was ignored)", async () => {
+  const run = await runComponent(coreSchedule(jumpingClock(0)), {
+    iips: { count: 1, every: "1d", timezone: "Europe/Berlin" },
+  });
+  assert.deepEqual(run.outputs.out, []);
+  assert.match(
+    run.errors[0]?.message ?? "",
+    /timezone applies to cron only; every is aligned to UTC/,
+  );
+});
+
+test("every and offset have an upper bound: a period past it is a validation problem", () => {
+  assert.equal(CoreSchedule.inPorts.every.parse!("366d"), 366 * 86_400_000);
+  for (const bad of ["367d", 1e20, Number.MAX_VALUE]) {
+    assert.throws(
+      () => CoreSchedule.inPorts.every.parse!(bad),
+      /at most 366 days/,
+      String(bad),
+    );
+  }
+  assert.throws(
+    () => CoreSchedule.inPorts.offset.parse!(1e20),
+    /at most 366 days/,
+  );
 });

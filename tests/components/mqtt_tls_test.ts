@@ -1,0 +1,115 @@
+/**
+ * mqtt/In over TLS (mqtts://) to a mosquitto whose certificate comes
+ * from a throw-away CA made with openssl: trusted with `ca`, refused
+ * without it.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { findOnPath } from "../_prometheus.ts";
+import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
+import { startMqttNet, until } from "./_mqtt_helpers.ts";
+
+const skip = mosquittoSkip() ||
+  (findOnPath("openssl") === undefined ? "openssl is not on PATH" : false);
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, in `dir`. */
+function makeCertificates(dir: string): void {
+  const run = (args: string[]) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    assert.equal(r.status, 0, `openssl ${args.join(" ")}: ${r.stderr}`);
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+  run([
+    "req",
+    "-x509",
+    ...ec,
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=weir test CA",
+  ]);
+  run([
+    "req",
+    ...ec,
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  run([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  ]);
+}
+
+test(
+  "mqtt/In connects over mqtts:// trusting the CA file given on ca, and is refused by TLS without it",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using plain = await startMosquitto();
+    // The certificates go in a folder of their own broker's: made first.
+    makeCertificates(plain.dir);
+    await using broker = await startMosquitto({
+      extraConfig: [
+        `cafile ${join(plain.dir, "ca.pem")}`,
+        `certfile ${join(plain.dir, "server.pem")}`,
+        `keyfile ${join(plain.dir, "server.key")}`,
+      ],
+    });
+    const url = broker.url.replace("mqtt://", "mqtts://");
+    const run = await startMqttNet(`
+      '${url}' -> broker Trusting(mqtt/In)
+      'a' -> topic Trusting
+      '${join(plain.dir, "ca.pem")}' -> ca Trusting
+      '${url}' -> broker Wary(mqtt/In)
+      'a' -> topic Wary
+      '100ms' -> reconnect Wary
+      Wary error -> in E(test/Sink)
+    `);
+    try {
+      await until(
+        () => run.meter("Trusting", "mqtt_connected") === 1,
+        "the TLS connection with the CA",
+      );
+      await until(
+        () =>
+          run.meter("Wary", "mqtt_disconnects_total", {
+            reason: "unreachable",
+          }) >= 1,
+        "the TLS refusal",
+      );
+      assert.equal(run.meter("Wary", "mqtt_connected"), 0);
+      assert.match(
+        (run.sinks.E[0] as Error).message,
+        /cannot connect to broker mqtts:\/\/127\.0\.0\.1:\d+: .*(certificate|self.signed|issuer)/i,
+      );
+    } finally {
+      await run.stop();
+    }
+  },
+);
