@@ -259,8 +259,9 @@ export async function loadComponents(
 
 /**
  * The paths among `dir` and `files` that users other than the owner and
- * group may write (mode `o+w`, without the sticky bit for a folder): anyone
- * on the machine could then put code into weir's process.
+ * group may write (mode `o+w`): anyone on the machine could then put code
+ * into weir's process (into a folder, even a sticky one, by adding a
+ * module).
  *
  * @example
  * ```ts
@@ -283,13 +284,8 @@ export function writableByOthers(dir: string, files: string[]): string[] {
   const out: string[] = [];
   for (const path of [resolve(dir), ...files]) {
     try {
-      const mode = statSync(path).mode;
-      // A sticky folder (/tmp) lets others add files but not replace ours.
-      if (
-        (mode & 0o002) !== 0 && (path !== resolve(dir) || (mode & 0o1000) === 0)
-      ) {
-        out.push(path);
-      }
+      // Even a sticky folder (/tmp) lets anyone add a module weir would load.
+      if ((statSync(path).mode & 0o002) !== 0) out.push(path);
     } catch {
       // Gone meanwhile: the import reports it.
     }

@@ -241,6 +241,37 @@ test("weir validate --components checks graphs against the operator's components
   }
 });
 
+test("weir validate --components: the built-ins of a flow that uses operator components keep the flow's allow list", async () => {
+  const dir = componentsDir();
+  const data = mkdtempSync(join(tmpdir(), "weir-ops-data-"));
+  const graph = join(data, "scaled.fbp");
+  const text = (path: string) =>
+    `# @allow files out/
+'5ms' -> interval Tick(core/Interval)
+3 -> count Tick
+10 -> factor S(ops/Scale)
+'${path}' -> path W(fs/WriteLines)
+Tick out -> in S out -> in W
+`;
+  try {
+    writeFileSync(graph, text("elsewhere.txt"));
+    const args = ["validate", "--components", dir, "--data-dir", data, graph];
+    const refused = await cli(args);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(
+      refused.out,
+      /"elsewhere\.txt": it is not in this flow.s allow list/,
+    );
+    assert.doesNotMatch(refused.out, /ops\/Scale/);
+    writeFileSync(graph, text("out/scaled.txt"));
+    const allowed = await cli(args);
+    assert.equal(allowed.code, 0, allowed.out);
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** Each bad folder, the file the message must name, and what it must say. */
 const BAD: [string, Record<string, string>, string, RegExp][] = [
   [
