@@ -270,6 +270,10 @@ const _COMPARE: Record<string, (a: unknown, b: unknown) => boolean> = {
     if (typeof a === "string") {
       return typeof b === "string" ? a.includes(b) : a.includes(String(b));
     }
+    // As Node-RED's, which tests the value's text.
+    if (typeof a === "number" || typeof a === "boolean") {
+      return String(a).includes(String(b));
+    }
     if (Array.isArray(a)) {
       for (let i = 0; i < a.length; i++) if (_equal(a[i], b)) return true;
     }
@@ -825,9 +829,13 @@ function _switch(
  *   and arrays compare by content); `<`, `<=`, `>`, `>=`: numbers (or a
  *   number and a numeric string) by value, two strings as strings,
  *   anything else never matches. The operand is `value` (JSON) or `expr`
- *   (JSONata, evaluated with the message).
+ *   (JSONata, evaluated with the message). Unlike Node-RED's JavaScript
+ *   comparisons, null, booleans, arrays and empty strings are no numbers
+ *   here: Node-RED finds `null < 10`, `"" == 0` and `[5] == 5` true,
+ *   weir false.
  * - `between`: `value` `[low, high]`, both ends included (in either order).
- * - `contains`: a string holding `value`, or an array holding an equal item.
+ * - `contains`: a string (or a number's or boolean's text) holding
+ *   `value`, or an array holding an equal item.
  * - `regex`: `value` a regular expression (JavaScript's syntax, `flags`
  *   of `i`, `m`, `s`), run on the linear-time engine; a number or
  *   boolean is tested as its text.
