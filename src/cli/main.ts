@@ -194,6 +194,7 @@ async function _runCommand(
     files: fileSandbox(command.name, s),
     exec: s.allowExec,
     httpIn,
+    httpHosts: s.allowHosts ?? undefined,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {

@@ -247,6 +247,77 @@ interface ExecState {
   children: Set<ChildProcess>;
 }
 
+/**
+ * Programs all `exec/Run` processes of weir may run at once, by default:
+ * a flow's `concurrency` goes up to 100,000, and as many programs at once
+ * would take the device's process table (and memory) down with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EXEC_MAX_RUNNING, execRun } from "./exec.ts";
+ * import { ExecAllowList } from "./exec_allow.ts";
+ *
+ * assert.equal(EXEC_MAX_RUNNING, 64);
+ * // An embedding host may set its own limit for one exec/Run.
+ * execRun(ExecAllowList.resolve(["/bin/echo"]), { maxRunning: 4 });
+ * assert.throws(() => execRun(new ExecAllowList(), { maxRunning: 0 }), /maxRunning must be an integer of 1 or more/);
+ * ```
+ */
+export const EXEC_MAX_RUNNING = 64;
+
+/** Run slots shared by `exec/Run` processes: a counting semaphore. */
+class _Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  /** Resolves `true` with a slot taken, or `false` when `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(true);
+    }
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      };
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(grant);
+        if (i !== -1) this.#waiting.splice(i, 1);
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  /** Gives a slot back, to the longest waiting run first. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
+
+/** The slots of every `exec/Run` made without its own `maxRunning`. */
+const _SHARED_SLOTS = new _Slots(EXEC_MAX_RUNNING);
+
+/** Options of {@linkcode execRun}. */
+export interface ExecRunOptions {
+  /**
+   * Programs this component's processes may run at once, all flows
+   * together; further runs wait (back pressure). Default: a limit of
+   * {@linkcode EXEC_MAX_RUNNING} shared by every `exec/Run` of weir.
+   */
+  maxRunning?: number;
+}
+
 /** A meter handle as `ctx.meter()` returns it. */
 interface Meter {
   add(n?: number): void;
@@ -441,7 +512,27 @@ function _run(
  * assert.throws(() => run.inPorts.command.parse?.("rm"), /command "rm" is not allowed/);
  * ```
  */
-export function execRun(allow: ExecAllowList): Component {
+export function execRun(
+  allow: ExecAllowList,
+  options: ExecRunOptions = {},
+): Component {
+  return _execRun(allow, _slotsFor(options));
+}
+
+function _slotsFor(options: ExecRunOptions): _Slots {
+  const n = options.maxRunning;
+  if (n === undefined) return _SHARED_SLOTS;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `Cannot make exec/Run: maxRunning must be an integer of 1 or more, received ${
+        describeValue(n)
+      }`,
+    );
+  }
+  return new _Slots(n);
+}
+
+function _execRun(allow: ExecAllowList, slots: _Slots): Component {
   const component = defineComponent<ExecState>({
     name: "exec/Run",
     description:
@@ -562,6 +653,8 @@ export function execRun(allow: ExecAllowList): Component {
         );
       }
       const state = ctx.state;
+      // Waiting here holds the message: back pressure, like concurrency.
+      if (!await slots.acquire(ctx.signal)) return;
       state.running.set(++state.count);
       let result: ExecResult;
       try {
@@ -571,6 +664,7 @@ export function execRun(allow: ExecAllowList): Component {
         throw e;
       } finally {
         state.running.set(--state.count);
+        slots.release();
       }
       const ok = result.code === 0;
       state.runs[ok ? "ok" : "failed"].add(1);
@@ -603,7 +697,7 @@ export function execRun(allow: ExecAllowList): Component {
   });
   return restrictable(
     component,
-    (flow) => execRun(allow.narrow(flow.exec ?? [])),
+    (flow) => _execRun(allow.narrow(flow.exec ?? []), slots),
   );
 }
 
@@ -615,8 +709,9 @@ export function execRun(allow: ExecAllowList): Component {
  * exit fails the message instead. A run longer than `timeout` gets
  * SIGTERM, then SIGKILL after `killGrace`, and fails as a timeout; a
  * program writing more than `maxOutput` bytes is ended the same way. Up
- * to `concurrency` runs (the process setting, default 1) go at once;
- * further messages wait, which is back pressure. The program's
+ * to `concurrency` runs (the process setting, default 1) go at once, and
+ * at most {@linkcode EXEC_MAX_RUNNING} (64) across every `exec/Run` of
+ * weir; further messages wait, which is back pressure. The program's
  * environment holds only `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ` and
  * `TMPDIR` from weir's, plus the `env` option.
  *

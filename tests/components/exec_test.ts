@@ -477,3 +477,28 @@ K out -> command R(exec/Run)
     `process "R" failed on in-port "in": exec/Run needs a command option, and none was given`,
   ]);
 });
+
+test(
+  "exec/Run runs at most maxRunning programs at once whatever the concurrency (a flow's concurrency goes to 100,000)",
+  { timeout: 30_000 },
+  async () => {
+    await inTempDir(async (dir) => {
+      const capped = execRun(ExecAllowList.resolve(ALLOWED), { maxRunning: 2 });
+      // Each run counts the runs alive as it starts (its own folder
+      // included); a folder goes before its run ends, and so before its
+      // slot is given back.
+      const script =
+        `mkdir ${dir}/run.$$; ls -d ${dir}/run.* | wc -l; sleep 0.2; rmdir ${dir}/run.$$`;
+      const { outputs, errors } = await runComponent(capped, {
+        iips: { command: "sh", args: ["-c", script] },
+        concurrency: 8,
+        input: [1, 2, 3, 4, 5, 6, 7, 8],
+        timeoutMs: 25_000,
+      });
+      assert.deepEqual(errors, []);
+      const seen = results(outputs.out).map((r) => Number(r.stdout.trim()));
+      assert.equal(seen.length, 8);
+      assert.ok(Math.max(...seen) <= 2, `runs alive at once: ${seen}`);
+    });
+  },
+);
