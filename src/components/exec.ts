@@ -21,6 +21,7 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
+import { LIMITS } from "../engine/limits.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _errorPort } from "./_error_port.ts";
 import { ExecAllowList } from "./exec_allow.ts";
@@ -223,6 +224,21 @@ function _size(value: unknown): number {
   }
   throw new RangeError(
     `expected a size in bytes from 1 to ${_MAX_OUTPUT_LIMIT}, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+/**
+ * Parses `timeout` and `killGrace`: a duration up to JavaScript's longest
+ * timer (about 24.8 days). A longer one fired at once (timers clamp to
+ * 1 ms): a `timeout` of "600h" ended every run as it started.
+ */
+function _timer(value: unknown): number {
+  const ms = parseDuration(value);
+  if (ms <= LIMITS.maxTimerMs) return ms;
+  throw new RangeError(
+    `expected a duration up to ${LIMITS.maxTimerMs} ms (about 24.8 days), received ${
       describeValue(value)
     }`,
   );
@@ -571,17 +587,17 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
         type: "duration",
         control: true,
         default: 60_000,
-        parse: parseDuration,
+        parse: _timer,
         description:
-          'Longest run, e.g. "10s"; then the program gets SIGTERM, and SIGKILL after killGrace, and the message fails as a timeout (default 60 s; 0: no limit).',
+          'Longest run, e.g. "10s"; then the program gets SIGTERM, and SIGKILL after killGrace, and the message fails as a timeout (default 60 s; 0: no limit; at most about 24.8 days).',
       },
       killGrace: {
         type: "duration",
         control: true,
         default: 5000,
-        parse: parseDuration,
+        parse: _timer,
         description:
-          "Time between SIGTERM and SIGKILL when a run is ended (timeout, output limit, stop); default 5 s.",
+          "Time between SIGTERM and SIGKILL when a run is ended (timeout, output limit, stop); default 5 s, at most about 24.8 days.",
       },
       maxOutput: {
         type: "integer",

@@ -502,3 +502,23 @@ test(
     });
   },
 );
+
+test("exec/Run's timeout and killGrace longer than a JavaScript timer are validation problems (they fired at once)", () => {
+  // "600h" is 2,160,000,000 ms, past 2^31-1: the timer fired after 1 ms,
+  // and every run "timed out after 2160000000 ms" as it started.
+  for (const port of ["timeout", "killGrace"]) {
+    assert.throws(
+      () => Run.inPorts[port].parse!("600h"),
+      /expected a duration up to 2147483647 ms \(about 24.8 days\), received string "600h"/,
+      port,
+    );
+    assert.equal(Run.inPorts[port].parse!("596h"), 596 * 3_600_000);
+  }
+  assert.deepEqual(
+    validateGraph(
+      loadGraph(`'sleep' -> command R(exec/Run)\n'10000000000' -> timeout R`),
+      builtins({ exec: ALLOWED }),
+    ).map((p) => p.message).filter((m) => /24\.8 days/.test(m)).length,
+    1,
+  );
+});
