@@ -44,7 +44,10 @@
  *    temporary folder) attached and sampling every 1 s, one without: CPU
  *    (% of one core, from /proc/PID/stat) and RSS (/proc/PID/status)
  *    over the same minutes. Targets: <= 2% and <= 32 MB for 100x10,
- *    <= 0.2% and <= 8 MB for the demo.
+ *    <= 0.2% and <= 8 MB for the demo. `--base=DIR` adds, beside them,
+ *    the same set-ups with the history of another tree (`DIR`, e.g. a
+ *    detached worktree of main with node_modules linked) attached:
+ *    before/after figures from one run, on the same loaded machine.
  *
  * Run: `bun bench/history_bench.ts` or
  * `deno run -A --v8-flags=--expose-gc bench/history_bench.ts`;
@@ -82,6 +85,7 @@ const argv: string[] = globalThis.process?.argv ?? [];
 const json = argv.includes("--json");
 const part = argv.find((a) => a.startsWith("--part="))?.slice(7) ?? "all";
 const child = argv.find((a) => a.startsWith("--child="))?.slice(8);
+const baseTree = argv.find((a) => a.startsWith("--base="))?.slice(7);
 if (!["all", "ingest", "disk", "query", "cost"].includes(part)) {
   throw new RangeError(
     `Cannot run: --part must be ingest, disk, query or cost, received ${part}`,
@@ -773,6 +777,8 @@ async function queryBench(): Promise<QueryFigures[]> {
 interface CostSide {
   setup: string;
   history: boolean;
+  /** The other tree whose history ran (`--base`), else undefined. */
+  base?: string;
   cpuPercent: number;
   rssStartMB: number;
   rssEndMB: number;
@@ -784,9 +790,10 @@ interface CostResult {
   seconds: number;
   warmupSeconds: number;
   sides: CostSide[];
-  /** Per set-up: with minus without. */
+  /** Per set-up (and base tree): with minus without. */
   deltas: {
     setup: string;
+    base?: string;
     cpuPoints: number;
     rssEndMB: number;
     rssMaxMB: number;
@@ -845,16 +852,24 @@ async function costBench(): Promise<CostResult> {
   const exec = globalThis.process?.execPath ?? "";
   const isDeno = runtime().startsWith("deno");
   const script = new URL(import.meta.url).pathname;
-  const sides = [
+  const sides: { setup: string; history: boolean; base?: string }[] = [
     { setup: "100x10", history: false },
     { setup: "100x10", history: true },
     { setup: "demo", history: false },
     { setup: "demo", history: true },
   ];
+  if (baseTree !== undefined) {
+    sides.push(
+      { setup: "100x10", history: true, base: baseTree },
+      { setup: "demo", history: true, base: baseTree },
+    );
+  }
   const children = sides.map((side) => {
     const args = [
       ...(isDeno ? ["run", "-A"] : []),
-      script,
+      side.base === undefined
+        ? script
+        : join(side.base, "bench", "history_bench.ts"),
       `--child=${side.setup}:${side.history ? "on" : "off"}`,
     ];
     const c = spawn(exec, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -891,26 +906,29 @@ async function costBench(): Promise<CostResult> {
     const out: CostSide[] = children.map((c, i) => ({
       setup: c.side.setup,
       history: c.side.history,
+      ...(c.side.base === undefined ? {} : { base: c.side.base }),
       cpuPercent: Number(((cpu1[i] - cpu0[i]) / wall * 100).toFixed(2)),
       rssStartMB: Number(rss0[i].toFixed(1)),
       rssEndMB: Number(rss1[i].toFixed(1)),
       rssMaxMB: Number(max[i].toFixed(1)),
       rssByTenSecondsMB: samples[i],
     }));
-    const deltas = ["100x10", "demo"].map((setup) => {
-      const off = out.find((o) => o.setup === setup && !o.history)!;
-      const on = out.find((o) => o.setup === setup && o.history)!;
+    const deltas = out.filter((o) => o.history).map((on) => {
+      const off = out.find((o) => o.setup === on.setup && !o.history)!;
       return {
-        setup,
+        setup: on.setup,
+        ...(on.base === undefined ? {} : { base: on.base }),
         cpuPoints: Number((on.cpuPercent - off.cpuPercent).toFixed(2)),
         rssEndMB: Number((on.rssEndMB - off.rssEndMB).toFixed(1)),
         rssMaxMB: Number((on.rssMaxMB - off.rssMaxMB).toFixed(1)),
       };
     });
+    const whose = (base: string | undefined) =>
+      base === undefined ? "" : ` (${base}'s)`;
     for (const o of out) {
       log(
-        `cost ${o.setup} history ${
-          o.history ? "on " : "off"
+        `cost ${o.setup} history ${o.history ? "on " : "off"}${
+          whose(o.base)
         }: ${o.cpuPercent}% of a core, RSS ${o.rssStartMB} -> ${o.rssEndMB} MB (max ${o.rssMaxMB}; every 10 s ${
           o.rssByTenSecondsMB.join(", ")
         })`,
@@ -918,7 +936,9 @@ async function costBench(): Promise<CostResult> {
     }
     for (const d of deltas) {
       log(
-        `cost ${d.setup}: history adds ${d.cpuPoints} points of a core, ${d.rssEndMB} MB RSS at the end (max ${d.rssMaxMB})`,
+        `cost ${d.setup}: history${
+          whose(d.base)
+        } adds ${d.cpuPoints} points of a core, ${d.rssEndMB} MB RSS at the end (max ${d.rssMaxMB})`,
       );
     }
     return {

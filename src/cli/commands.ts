@@ -114,6 +114,7 @@ queryable beside /metrics at /api/v1/query.`,
       "--drain-timeout",
       ...HISTORY_SETTINGS,
       "--allow-exec",
+      "--allow-hosts",
       "--components",
     ],
     flags: [METRICS_FLAG, NO_METRICS_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
@@ -135,7 +136,7 @@ valid, 1 when any has a problem, 2 when a file cannot be read. A file
 path a graph names must be under --data-dir (default ./data), as for
 weir serve and weir run. With --components, the operator's own
 components count as well.`,
-    settings: ["--data-dir", "--components", "--allow-exec"],
+    settings: ["--data-dir", "--components", "--allow-exec", "--allow-hosts"],
     flags: [CONFIG_FLAG],
     examples: [
       "weir validate flows/sensors.fbp",

@@ -31,6 +31,34 @@ export interface _ConnectionOptions {
 /**
  * A connected (or connecting) MQTT.js client with weir's reconnection,
  * meters and reports. Connects at once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Context } from "../engine/component.ts";
+ * import { ProcessMeters } from "../engine/meters.ts";
+ * import { _MqttConnection } from "./_mqtt_connection.ts";
+ * import { _MQTT_METERS, _mqttSeries } from "./_mqtt_meters.ts";
+ *
+ * const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
+ * const ctx = { meter: (n: string, l?: Record<string, string>) => meters.meter(n, l) };
+ * const series = _mqttSeries(ctx as unknown as Context<unknown>, "out");
+ * // Nothing listens on port 1: the attempt fails, is reported once, and
+ * // is retried until the connection is ended.
+ * const reported = Promise.withResolvers<string>();
+ * const conn = new _MqttConnection({
+ *   client: { protocol: "mqtt", host: "127.0.0.1", port: 1, log() {} },
+ *   backoffMs: 100,
+ *   maxBackoffMs: 200,
+ *   meters: series,
+ *   report: reported.resolve,
+ *   describe: "broker mqtt://127.0.0.1:1",
+ * });
+ * assert.match(await reported.promise, /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+ * conn.kill();
+ * assert.equal(series.connected.value, 0);
+ * assert.equal(series.disconnects.unreachable.value, 1);
+ * ```
  */
 export class _MqttConnection {
   /** The MQTT.js client. */
@@ -140,7 +168,14 @@ export class _MqttConnection {
       clearTimeout(timer);
     }
     if (!client.disconnected) {
-      await new Promise<void>((r) => client.end(true, () => r()));
+      // MQTT.js calls back when its stream closes, which a stream that
+      // already closed never does again: a bound, so a stop never hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((r) => {
+        timer = setTimeout(r, 1000);
+        client.end(true, () => r());
+      });
+      clearTimeout(timer);
     }
     this.#settle("stopped");
   }

@@ -134,7 +134,23 @@ export interface _MqttSeries {
 
 /**
  * The series of `ctx`'s process for `direction` (`in` for mqtt/In, `out`
- * for mqtt/Out).
+ * for mqtt/Out), asked for once (in `setup`): every one of them is
+ * exported from the start, at 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Context } from "../engine/component.ts";
+ * import { ProcessMeters } from "../engine/meters.ts";
+ * import { _MQTT_METERS, _mqttSeries } from "./_mqtt_meters.ts";
+ *
+ * const meters = new ProcessMeters("mqtt/In", _MQTT_METERS);
+ * const ctx = { meter: (n: string, l?: Record<string, string>) => meters.meter(n, l) };
+ * const series = _mqttSeries(ctx as unknown as Context<unknown>, "in");
+ * series.messages.add(1);
+ * assert.equal(meters.meter("mqtt_messages_total", { direction: "in" }).value, 1);
+ * assert.equal(meters.list.length, 15);
+ * ```
  */
 export function _mqttSeries(
   ctx: Context<unknown>,

@@ -663,6 +663,11 @@ export function _clientOptions(
     // MQTT.js's debug logging formats every packet; weir never reads it.
     log: _noop,
   };
+  if (settings.protocolVersion === 5 && !settings.clean) {
+    // MQTT 5 ends a session with its connection unless the client asks
+    // for an expiry: a persistent session lasts as MQTT 3.1.1's does.
+    options.properties = { sessionExpiryInterval: 0xffffffff };
+  }
   if (b.path !== "") options.path = b.path;
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) {

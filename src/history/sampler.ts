@@ -186,6 +186,20 @@ interface _Family {
   histLe: readonly string[] | null;
 }
 
+/**
+ * What the sampler learnt of a planned list of series (see
+ * `SampleSink.addPlanned`): the store's id of each sample position
+ * (`width` a series; -1 for one the filter leaves out, -2 not seen yet).
+ */
+interface _Planned {
+  /** The families' generation it was learnt in (constant labels change it). */
+  families: number;
+  refs: Int32Array;
+}
+
+/** A planned sample position whose store id is not known yet. */
+const _UNLEARNT = -2;
+
 /** Passes between two sweeps of series no longer exported. */
 const _SWEEP_PASSES = 64;
 
@@ -230,6 +244,13 @@ export class Sampler {
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
   readonly #families = new Map<string, _Family>();
+  /**
+   * Planned lists of series, by identity: a flow untracked lets its lists
+   * and what was learnt of them go.
+   */
+  #planned = new WeakMap<object, _Planned>();
+  /** Bumped when the families are forgotten (constant labels changed). */
+  #generation = 0;
   /** The constant labels the series' labels were made with. */
   #constLabels: Labels;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -288,6 +309,8 @@ export class Sampler {
         this.#onSample(suffix, labels, text, value, le),
       addHistogram: (labels, text, le, counts, sum, count) =>
         this.#onHistogram(labels, text, le, counts, sum, count),
+      addPlanned: (list, width, le, read, values, n) =>
+        this.#onPlanned(list, width, le, read, values, n),
     };
   }
 
@@ -365,6 +388,7 @@ export class Sampler {
       // Labels set on the registry since: every series is another one now.
       this.#constLabels = constLabels;
       this.#families.clear();
+      this.#generation++;
     }
     this.#t = t;
     this.#pass++;
@@ -546,6 +570,72 @@ export class Sampler {
       values[n++] = v;
     }
     this.#n = n;
+  }
+
+  /**
+   * A planned family's series of one flow as numbers (the collector's
+   * `addPlanned`): the store's id of each of the list's samples is learnt
+   * at its first value and kept by the list's identity and the series'
+   * position (a list only grows), so a pass costs a read and a copy per
+   * sample, no call and no lookup.
+   */
+  #onPlanned(
+    list: readonly { labels: Labels }[],
+    width: number,
+    le: readonly string[] | undefined,
+    read: Int32Array,
+    values: Float64Array,
+    n: number,
+  ): void {
+    let known = this.#planned.get(list);
+    if (known === undefined || known.families !== this.#generation) {
+      known = { families: this.#generation, refs: new Int32Array(0) };
+      this.#planned.set(list, known);
+    }
+    if (known.refs.length < list.length * width) {
+      const refs = new Int32Array(list.length * width).fill(_UNLEARNT);
+      refs.set(known.refs);
+      known.refs = refs;
+    }
+    const refs = known.refs;
+    while (this.#n + n * width > this.#refs.length) this.#growBatch();
+    const outRefs = this.#refs;
+    const outValues = this.#values;
+    let m = this.#n;
+    for (let k = 0, at = 0; k < n; k++) {
+      const base = read[k] * width;
+      for (let j = 0; j < width; j++, at++) {
+        let ref = refs[base + j];
+        if (ref === _UNLEARNT) {
+          // A series' store id (and labels object) is made at its first value.
+          ref = refs[base + j] = this.#plannedRef(
+            list[read[k]].labels,
+            j,
+            width,
+            le,
+          );
+        }
+        if (ref < 0) continue;
+        outRefs[m] = ref;
+        outValues[m++] = values[at];
+      }
+    }
+    this.#n = m;
+  }
+
+  /** The store's id of sample `j` of a planned series (-1: filtered out). */
+  #plannedRef(
+    labels: Labels,
+    j: number,
+    width: number,
+    le: readonly string[] | undefined,
+  ): number {
+    const f = this.#family!;
+    if (le === undefined) return this.#newRef(f, "", labels, undefined);
+    const nb = width - 2;
+    return j < nb
+      ? this.#newRef(f, "_bucket", labels, le[j])
+      : this.#newRef(f, j === nb ? "_sum" : "_count", labels, undefined);
   }
 
   /**

@@ -294,7 +294,8 @@ export class HistoryStore implements HistoryReader {
   seriesRef(labels: SeriesLabels, kind: SeriesKind): number {
     const known = this.#index.find(labels);
     if (known >= 0) return known;
-    const id = this.#index.ref(labels, kind);
+    // Not ref(): that would look the labels up a second time.
+    const id = this.#index.set(this.#index.size, labels, kind);
     this.#grow(id + 1);
     this.#counter[id] = kind === "counter" ? 1 : 0;
     return id;

@@ -112,6 +112,12 @@ export interface SeriesSink {
    * `SampleSink.addHistogram`); without it each comes through `add()`.
    */
   addHistogram?: SampleSink["addHistogram"];
+  /**
+   * Optional: a planned family's series of one flow at once, as numbers
+   * (see `SampleSink.addPlanned`); without it each comes through `add()`
+   * (or `addHistogram()`).
+   */
+  addPlanned?: SampleSink["addPlanned"];
 }
 
 /** Bucket bounds, per-bucket counts (`+Inf` last), sum and count. */

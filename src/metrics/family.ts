@@ -40,7 +40,31 @@ export interface SampleSink {
     sum: number,
     count: number,
   ): void;
+  /**
+   * Optional: a planned family's series of one flow at once, as numbers
+   * (the metric history's sink: a sampling pass then makes no call per
+   * series). `list` is the flow's admitted series of the family; it only
+   * ever grows at its end, so a sink may keep what it learnt of a series
+   * by the list's identity and the series' position. `width` numbers a
+   * series: 1, or for a histogram its cumulative bucket for each `le`
+   * (`+Inf` last), then `_sum` and `_count`. The `n` series read are
+   * `list[read[k]]` with their numbers at `values[k * width]` on (a series
+   * that could not be read is left out, as in a scrape). The arrays are
+   * the family's scratch, valid during the call only.
+   */
+  addPlanned?(
+    list: readonly (Series | HistSeries)[],
+    width: number,
+    le: readonly string[] | undefined,
+    read: Int32Array,
+    values: Float64Array,
+    n: number,
+  ): void;
 }
+
+/** {@linkcode Family}'s scratch for `addPlanned` (passes are synchronous per flow). */
+let _read = new Int32Array(64);
+let _values = new Float64Array(1024);
 
 /** What a family reads its series and their statistics from. */
 export interface FamilySource {
@@ -154,6 +178,10 @@ export class Family implements MetricLike {
     const list = t.series.get(this);
     if (list === undefined || t.stats === null) return;
     const hist = this.type === "histogram";
+    if (sink.addPlanned !== undefined) {
+      this.#planned(list, hist, t.stats, sink);
+      return;
+    }
     for (const x of list) {
       if (hist) this.#histogram(x as HistSeries, t.stats, sink);
       else {
@@ -161,6 +189,44 @@ export class Family implements MetricLike {
         if (v !== null) sink.add("", x.labels, x.text, v);
       }
     }
+  }
+
+  /** {@linkcode collectFlow} into a sink that takes a flow's series as numbers. */
+  #planned(
+    list: readonly (Series | HistSeries)[],
+    hist: boolean,
+    s: NetworkStats,
+    sink: SampleSink,
+  ): void {
+    const le = hist ? this.#source.le : undefined;
+    const nb = le === undefined ? 0 : le.length;
+    const width = hist ? nb + 2 : 1;
+    if (_read.length < list.length) _read = new Int32Array(list.length * 2);
+    if (_values.length < list.length * width) {
+      _values = new Float64Array(list.length * width * 2);
+    }
+    const read = _read;
+    const values = _values;
+    let n = 0;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i];
+      if (hist) {
+        const h = (x as HistSeries).read(s);
+        if (h === null) continue;
+        let at = n * width;
+        let cumulative = 0;
+        const counts = h.counts;
+        for (let j = 0; j < nb; j++) values[at++] = cumulative += counts[j];
+        values[at++] = h.sum;
+        values[at] = h.count;
+      } else {
+        const v = (x as Series).read(s);
+        if (v === null) continue;
+        values[n] = v;
+      }
+      read[n++] = i;
+    }
+    sink.addPlanned!(list, width, le, read, values, n);
   }
 
   #histogram(x: HistSeries, s: NetworkStats, sink: SampleSink): void {

@@ -441,3 +441,52 @@ test(
     }
   },
 );
+
+for (const version of [4, 5]) {
+  test(
+    `a persistent mqtt/In session (MQTT ${
+      version === 5 ? "5" : "3.1.1"
+    }) gets the QoS 1 messages published while its flow was stopped`,
+    { skip, timeout: 30_000 },
+    async () => {
+      await using broker = await startMosquitto();
+      const fbp = `
+        '${broker.url}' -> broker In(mqtt/In)
+        'kept/#' -> topic In
+        '1' -> qos In
+        'false' -> clean In
+        '${version}' -> protocolVersion In
+        'weir-kept-${version}' -> clientId In
+        In out -> in S(test/Sink)
+      `;
+      const pub = await testClient(broker.url);
+      const first = await startMqttNet(fbp);
+      await until(async () => {
+        await pub.client.publishAsync("kept/probe", "p", { qos: 1 });
+        return (first.sinks.S ?? []).length > 0;
+      }, "the subscription");
+      await first.net.drain(5000);
+      for (let i = 0; i < 5; i++) {
+        await pub.client.publishAsync("kept/n", String(i), { qos: 1 });
+      }
+      const second = await startMqttNet(fbp);
+      try {
+        await until(
+          () =>
+            (second.sinks.S ?? []).filter((m) =>
+              (m as MqttMessage).topic === "kept/n"
+            ).length >= 5,
+          "the messages kept for it",
+        );
+        assert.deepEqual(
+          (second.sinks.S as MqttMessage[]).filter((m) => m.topic === "kept/n")
+            .map((m) => m.payload),
+          ["0", "1", "2", "3", "4"],
+        );
+      } finally {
+        await pub.end();
+        await second.stop();
+      }
+    },
+  );
+}

@@ -437,3 +437,26 @@ test("every and offset have an upper bound: a period past it is a validation pro
     /at most 366 days/,
   );
 });
+
+test("core/Schedule at the daylight saving edges: a skipped local time fires at the jump, a repeated one once", async () => {
+  // Berlin, 29 March 2026: 02:00 local jumps to 03:00 (01:00 UTC): 02:30
+  // does not exist and fires at the jump, not never. 25 October: 02:00 to
+  // 03:00 local comes twice (00:00-01:00 and 01:00-02:00 UTC): 02:30 fires
+  // once, the first time, not twice.
+  const spring = await runComponent(
+    coreSchedule(jumpingClock(Date.parse("2026-03-28T12:00:00Z"))),
+    { iips: { cron: "0 30 2 * * *", timezone: "Europe/Berlin", count: 2 } },
+  );
+  assert.deepEqual(firings(spring.outputs.out).map((f) => f.time), [
+    "2026-03-29T01:00:00.000Z",
+    "2026-03-30T00:30:00.000Z",
+  ]);
+  const autumn = await runComponent(
+    coreSchedule(jumpingClock(Date.parse("2026-10-24T12:00:00Z"))),
+    { iips: { cron: "0 30 2 * * *", timezone: "Europe/Berlin", count: 2 } },
+  );
+  assert.deepEqual(firings(autumn.outputs.out).map((f) => f.time), [
+    "2026-10-25T00:30:00.000Z",
+    "2026-10-26T01:30:00.000Z",
+  ]);
+});

@@ -190,6 +190,58 @@ test("OpenChunks.appendSamples() writes the bytes append() writes one by one, an
   assert.ok(sealed > 100, `only ${sealed} chunks sealed`);
 });
 
+test("OpenChunks.appendSamples() writes append()'s bytes for repeated values at steady ticks (the two-bit fast path), over reused blocks that hold old bytes", () => {
+  const r = rng(99);
+  const series = 40;
+  const a = new OpenChunks(1);
+  const b = new OpenChunks(1);
+  a.ensure(series);
+  b.ensure(series);
+  const limit = new Int32Array(series).map((_, i) => 30 + (i % 5) * 17);
+  const full = new Int32Array(series);
+  const current = new Float64Array(series).map(() => value(r));
+  const ids = new Int32Array(series).map((_, i) => i);
+  let t = 1_700_000_000_000;
+  let sealed = 0;
+  for (let step = 0; step < 4000; step++) {
+    // Mostly steady ticks, sometimes a jitter that breaks the fast path.
+    t += r() < 0.95 ? 1000 : 1000 + Math.floor(r() * 300);
+    // Most values repeat; some change (a counter step, a new random value).
+    for (let id = 0; id < series; id++) {
+      const k = r();
+      if (k < 0.1) current[id] += 1;
+      else if (k < 0.15) current[id] = value(r);
+    }
+    const values = current.slice();
+    const m = a.appendSamples(ids, values, series, t, limit, full);
+    const want: number[] = [];
+    for (let id = 0; id < series; id++) {
+      const bits = b.append(id, t, values[id]);
+      if (b.count(id) >= limit[id] || bits > MAX_STREAM_BITS) want.push(id);
+    }
+    assert.deepEqual([...full.subarray(0, m)], want, `tick ${step}`);
+    for (let id = 0; id < series; id++) {
+      assert.equal(
+        a.byteLength(id),
+        b.byteLength(id),
+        `series ${id}, tick ${step}`,
+      );
+    }
+    for (const id of want) {
+      const bytes = a.finish(id);
+      assert.deepEqual(bytes, b.finish(id), `series ${id}`);
+      assert.equal(decodeChunk(bytes).t.length, a.count(id));
+      a.reset(id);
+      b.reset(id);
+      sealed++;
+    }
+  }
+  for (let id = 0; id < series; id++) {
+    assert.deepEqual(a.finish(id), b.finish(id), `series ${id} at the end`);
+  }
+  assert.ok(sealed > 500, `only ${sealed} chunks sealed`);
+});
+
 test("OpenChunks.appendSamples() refuses open chunks of rows", () => {
   const open = new OpenChunks(6);
   open.ensure(1);

@@ -5,8 +5,12 @@ import { test } from "node:test";
 import { Counter, Gauge, Histogram as PromHistogram } from "prom-client";
 import { createNetwork } from "../../src/embed.ts";
 import { Sampler, seriesFilter } from "../../src/history/sampler.ts";
-import { MetricsCollector } from "../../src/metrics/collector.ts";
+import {
+  MetricsCollector,
+  type SeriesSink,
+} from "../../src/metrics/collector.ts";
 import { RESOURCE_METRICS } from "../../src/metrics/catalogue.ts";
+import type { Series } from "../../src/metrics/series_plan.ts";
 import { parseFamilies } from "../metrics/_exposition.ts";
 import { runtimeCommand } from "../_runtime.ts";
 import { FakeStore } from "./_fake_store.ts";
@@ -428,4 +432,109 @@ test("Sampler takes a histogram series at once and keeps what a walk sample by s
       );
     }
   }
+});
+
+test("Sampler takes a collector's planned series as numbers: ids learnt once per list position, a grown list's new series from their first value, series not read left out, filters kept", async () => {
+  // A collector that hands planned lists through addPlanned(), as the
+  // engine families do flow by flow.
+  const constLabels: Record<string, string> = { site: "a" };
+  const planned = (process: string): Series => ({
+    labels: { flow: "f", process },
+    text: `flow="f",process="${process}"`,
+    read: () => null,
+  });
+  const gauges = [planned("A")];
+  const hists = [planned("A")];
+  let gaugeValues: (number | null)[] = [5];
+  let histValues: number[][] = [[1, 2, 3, 0.5, 6]];
+  const le = ["0.1", "1", "+Inf"];
+  const options = { constLabels };
+  const collector = {
+    options,
+    sample(sink: SeriesSink): Promise<void> {
+      sink.family("weir_depth", "gauge");
+      const read: number[] = [];
+      const values: number[] = [];
+      gaugeValues.forEach((v, i) => {
+        if (v !== null) {
+          read.push(i);
+          values.push(v);
+        }
+      });
+      sink.addPlanned!(
+        gauges,
+        1,
+        undefined,
+        new Int32Array(read),
+        new Float64Array(values),
+        read.length,
+      );
+      sink.family("weir_wait_seconds", "histogram");
+      sink.addPlanned!(
+        hists,
+        5,
+        le,
+        new Int32Array(hists.map((_, i) => i)),
+        new Float64Array(histValues.flat()),
+        hists.length,
+      );
+      return Promise.resolve();
+    },
+  } as unknown as MetricsCollector;
+  const store = new FakeStore();
+  let now = 1_700_000_000_000;
+  const sampler = new Sampler(collector, store, {
+    now: () => now,
+    exclude: ["weir_wait_seconds_sum"],
+  });
+  await sampler.sampleOnce();
+  // 1 gauge + 3 buckets + _count (the _sum is filtered out).
+  assert.equal(store.series.length, 5);
+  assert.deepEqual(store.find("weir_depth")[0].labels, {
+    __name__: "weir_depth",
+    site: "a",
+    flow: "f",
+    process: "A",
+  });
+  assert.deepEqual(
+    store.find("weir_wait_seconds_bucket").map((
+      s,
+    ) => [s.labels.le, s.samples[0][1]]),
+    [["0.1", 1], ["1", 2], ["+Inf", 3]],
+  );
+  assert.equal(store.find("weir_wait_seconds_count")[0].kind, "counter");
+  assert.equal(store.find("weir_wait_seconds_count")[0].samples[0][1], 6);
+  const calls = store.refCalls;
+
+  // The list grows (a series admitted); the new gauge reads null at first.
+  gauges.push(planned("B"));
+  hists.push(planned("B"));
+  gaugeValues = [6, null];
+  histValues = [[1, 2, 4, 0.7, 7], [0, 1, 1, 0.2, 1]];
+  now += 1000;
+  await sampler.sampleOnce();
+  // B's histogram is new (4 ids); B's gauge was not read: no series yet.
+  assert.equal(store.refCalls, calls + 4);
+  assert.equal(store.find("weir_depth", { process: "B" }).length, 0);
+  gaugeValues = [7, 8];
+  now += 1000;
+  await sampler.sampleOnce();
+  assert.equal(store.refCalls, calls + 5);
+  assert.deepEqual(
+    store.find("weir_depth").map((s) => s.samples.map(([, v]) => v)),
+    [[5, 6, 7], [8]],
+  );
+  assert.deepEqual(
+    store.find("weir_wait_seconds_bucket", { process: "A", le: "+Inf" })[0]
+      .samples.map(([t, v]) => [t - 1_700_000_000_000, v]),
+    [[0, 3], [1000, 4], [2000, 4]],
+  );
+  assert.equal(store.find("weir_wait_seconds_sum").length, 0);
+
+  // Constant labels changed: every series is another one now.
+  options.constLabels = { site: "b" };
+  now += 1000;
+  await sampler.sampleOnce();
+  assert.equal(store.find("weir_depth", { site: "b" }).length, 2);
+  assert.equal(store.series.length, 20);
 });

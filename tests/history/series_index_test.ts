@@ -119,3 +119,23 @@ test("SeriesIndex finds each of 20,000 series by its labels after its table grew
   assert.equal(ix.find({ __name__: "m0", flow: "f0", process: "p20000" }), -1);
   assert.equal(ix.count, 20_000);
 });
+
+test("SeriesIndex.find() tells apart label sets with swapped values, one label more or less, and the same pairs in any order; labels() keeps the names sorted", () => {
+  const ix = new SeriesIndex();
+  const a = ix.ref({ __name__: "m", x: "1", y: "2" }, "gauge");
+  assert.equal(ix.find({ y: "2", __name__: "m", x: "1" }), a);
+  assert.equal(ix.find({ __name__: "m", x: "2", y: "1" }), -1);
+  assert.equal(ix.find({ __name__: "m", x: "1" }), -1);
+  assert.equal(ix.find({ __name__: "m", x: "1", y: "2", z: "" }), -1);
+  assert.equal(ix.find({ __name__: "m", x: "1", z: "2" }), -1);
+  const b = ix.ref({ __name__: "m", x: "2", y: "1" }, "gauge");
+  const c = ix.ref({ __name__: "m", x: "1" }, "gauge");
+  assert.deepEqual(new Set([a, b, c]).size, 3);
+  assert.deepEqual(
+    Object.keys(
+      ix.labels(ix.ref({ zz: "1", __name__: "m", b: "2", a: "3" }, "gauge"))!,
+    ),
+    ["__name__", "a", "b", "zz"],
+  );
+  assert.equal(ix.find({ __name__: "m", y: "2", x: "1" }), a);
+});
