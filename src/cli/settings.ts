@@ -123,6 +123,8 @@ export interface ResolvedSettings {
   sources: Record<keyof Settings, SettingSource>;
   /** The config file read, if any. */
   configFile?: string;
+  /** The token file read, if any (absolute). */
+  tokenFile?: string;
 }
 
 /** A setting that can come from a flag, a variable or the config file. */
@@ -848,6 +850,7 @@ export function resolveSettings(
     : readConfigFile(configFile, flags["--config"] ? "--config" : CONFIG_ENV);
   const settings = {} as Record<keyof Settings, unknown>;
   const sources = {} as Record<keyof Settings, SettingSource>;
+  let tokenFile: string | undefined;
   for (const def of SETTINGS) {
     // A setting the command does not take keeps its default, unread.
     const found = only === undefined || only.includes(def.key)
@@ -866,6 +869,9 @@ export function resolveSettings(
       configFile !== undefined && typeof value === "string"
     ) {
       value = resolve(dirname(configFile), value);
+    }
+    if (def.key === "fileTokens" && typeof value === "string") {
+      tokenFile = resolve(value);
     }
     try {
       settings[def.key] = def.parse(value);
@@ -897,7 +903,8 @@ export function resolveSettings(
   return {
     settings: settings as unknown as Settings,
     sources,
-    ...(configFile !== undefined ? { configFile } : {}),
+    ...(configFile !== undefined ? { configFile: resolve(configFile) } : {}),
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
   };
 }
 

@@ -344,10 +344,15 @@ test("exec/Run refuses env variables that make a program load code of the flow's
   );
   assert.throws(() => parse({ LANG: "C\u0000" }), /NUL/);
   assert.throws(() => Run.inPorts.args.parse!(["a\u0000b"]), /NUL/);
-  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", PATH: "/usr/bin" }), {
+  // A program's configuration and the programs it starts: a .gitconfig's
+  // core.fsmonitor in a HOME the flow wrote runs a command.
+  for (const name of ["HOME", "PATH", "GIT_CONFIG_GLOBAL", "PAGER"]) {
+    assert.throws(() => parse({ [name]: "/data" }), /may not be set/, name);
+  }
+  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", TZ: "UTC" }), {
     LANG: "C",
     GREETING: "hi",
-    PATH: "/usr/bin",
+    TZ: "UTC",
   });
   // And it holds at run time: a script allowed by the operator runs
   // without the flow's BASH_ENV.
@@ -502,3 +507,23 @@ test(
     });
   },
 );
+
+test("exec/Run's timeout and killGrace longer than a JavaScript timer are validation problems (they fired at once)", () => {
+  // "600h" is 2,160,000,000 ms, past 2^31-1: the timer fired after 1 ms,
+  // and every run "timed out after 2160000000 ms" as it started.
+  for (const port of ["timeout", "killGrace"]) {
+    assert.throws(
+      () => Run.inPorts[port].parse!("600h"),
+      /expected a duration up to 2147483647 ms \(about 24.8 days\), received string "600h"/,
+      port,
+    );
+    assert.equal(Run.inPorts[port].parse!("596h"), 596 * 3_600_000);
+  }
+  assert.deepEqual(
+    validateGraph(
+      loadGraph(`'sleep' -> command R(exec/Run)\n'10000000000' -> timeout R`),
+      builtins({ exec: ALLOWED }),
+    ).map((p) => p.message).filter((m) => /24\.8 days/.test(m)).length,
+    1,
+  );
+});
