@@ -114,10 +114,13 @@ function _args(value: unknown): string[] {
 }
 
 /**
- * Variables a flow may not set: each makes a program load code or read
+ * Variables a flow may not set: each makes a program load code, read
  * settings from a file of the flow's choosing (a file it wrote in the data
- * folder), turning an allowed program into any program. After sudo's list
- * of unsafe variables, with Node's, Java's and glibc's own.
+ * folder) or start another program, turning an allowed program into any
+ * program. After sudo's list of unsafe variables, with Node's, Java's,
+ * glibc's and git's own, and the configuration folders. A list of what is
+ * refused cannot be complete: the operator allows programs knowing that
+ * a flow chooses their arguments and the rest of their environment.
  */
 const _UNSAFE_ENV = new Set([
   "BASH_ENV",
@@ -162,9 +165,30 @@ const _UNSAFE_ENV = new Set([
   "RUBYOPT",
   "NODE_OPTIONS",
   "NODE_PATH",
+  // Where programs find their configuration or the programs they start:
+  // a flow's own HOME with a .gitconfig (core.fsmonitor) or a .psqlrc
+  // (\!) runs commands from an allowed script with fixed arguments.
+  "PATH",
+  "HOME",
+  "XDG_CONFIG_HOME",
+  "XDG_CONFIG_DIRS",
+  "XDG_DATA_HOME",
+  "XDG_DATA_DIRS",
+  "CURL_HOME",
+  "WGETRC",
+  "PSQLRC",
+  "PAGER",
+  "EDITOR",
+  "VISUAL",
+  "BROWSER",
+  "SSH_ASKPASS",
+  "SUDO_ASKPASS",
 ]);
-/** Prefixes of unsafe variables: the dynamic loaders' and bash's functions. */
-const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_"];
+/**
+ * Prefixes of unsafe variables: the dynamic loaders', bash's functions,
+ * and git's (GIT_CONFIG_*, GIT_SSH_COMMAND, GIT_EXEC_PATH, ...).
+ */
+const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_", "GIT_"];
 
 function _env(value: unknown): Record<string, string> {
   if (
@@ -179,7 +203,7 @@ function _env(value: unknown): Record<string, string> {
         throw new RangeError(
           `variable ${
             JSON.stringify(excerpt(name, 80))
-          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing`,
+          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing, or start another program`,
         );
       }
       // "A=B" would set A: a refused name could hide in one.
@@ -620,7 +644,7 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
         default: {},
         parse: _env,
         description:
-          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, ...) are refused.",
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file or start another program (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, GIT_*, PATH, HOME, PAGER, ...) are refused.",
       },
     },
     outPorts: {

@@ -344,10 +344,15 @@ test("exec/Run refuses env variables that make a program load code of the flow's
   );
   assert.throws(() => parse({ LANG: "C\u0000" }), /NUL/);
   assert.throws(() => Run.inPorts.args.parse!(["a\u0000b"]), /NUL/);
-  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", PATH: "/usr/bin" }), {
+  // A program's configuration and the programs it starts: a .gitconfig's
+  // core.fsmonitor in a HOME the flow wrote runs a command.
+  for (const name of ["HOME", "PATH", "GIT_CONFIG_GLOBAL", "PAGER"]) {
+    assert.throws(() => parse({ [name]: "/data" }), /may not be set/, name);
+  }
+  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", TZ: "UTC" }), {
     LANG: "C",
     GREETING: "hi",
-    PATH: "/usr/bin",
+    TZ: "UTC",
   });
   // And it holds at run time: a script allowed by the operator runs
   // without the flow's BASH_ENV.
