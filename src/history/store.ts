@@ -77,6 +77,7 @@ import {
   checkTiers,
   defaultTiers,
   type HistoryStoreOptions,
+  lastTierRows,
   MIB,
 } from "./store_options.ts";
 import {
@@ -223,7 +224,7 @@ export class HistoryStore implements HistoryReader {
         k,
         this.tiers[k],
         k === 0 || k === tiers.length - 1
-          ? t.chunkRows ?? (k === 0 ? 120 : 60)
+          ? t.chunkRows ?? (k === 0 ? 120 : lastTierRows(t.resolutionMs))
           // A tier that feeds a coarser one holds one coarser window per chunk.
           : tiers[k + 1].resolutionMs / t.resolutionMs,
         ring,
