@@ -460,3 +460,34 @@ test("core/Schedule at the daylight saving edges: a skipped local time fires at 
     "2026-10-26T01:30:00.000Z",
   ]);
 });
+
+test("core/Schedule re-anchors when the wall clock is set forward while it waits (a device without a real-time clock at boot)", async () => {
+  // Booted at 1970; NTP sets the clock to 2026 while the first firing is
+  // awaited. Only a second of real (monotonic) time passes: no firing
+  // labelled 1970 may be sent, and the 56 years are not "missed".
+  let wall = 0;
+  let mono = 0;
+  let jumped = false;
+  const clock: ScheduleClock = {
+    now: () => wall,
+    monotonic: () => mono,
+    sleepUntil(due) {
+      if (!jumped) {
+        jumped = true;
+        wall = Date.parse("2026-12-03T13:00:00.400Z");
+        mono += 1000;
+        return Promise.resolve(true);
+      }
+      mono += Math.max(0, due - wall);
+      wall = Math.max(wall, due);
+      return Promise.resolve(true);
+    },
+  };
+  const { outputs } = await runComponent(coreSchedule(clock), {
+    iips: { every: "1m", count: 2 },
+  });
+  assert.deepEqual(
+    firings(outputs.out).map((f) => [f.time, f.missed]),
+    [["2026-12-03T13:01:00.000Z", 0], ["2026-12-03T13:02:00.000Z", 0]],
+  );
+});
