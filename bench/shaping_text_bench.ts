@@ -181,6 +181,9 @@ function callContext(
     },
     receive: () => Promise.reject(new Error("no inputs")),
     meter: (name, labels) => meters.meter(name, labels),
+    report: (error) => {
+      throw error;
+    },
   };
   if (component.setup) ctx.state = component.setup(ctx);
   return ctx;

@@ -16,7 +16,7 @@
  */
 import process from "node:process";
 import { builtins, HttpInRouter } from "../components/mod.ts";
-import { fileSandbox } from "./file_sandbox_setup.ts";
+import { componentsFolderProblem, fileSandbox } from "./file_sandbox_setup.ts";
 import type { Registry } from "../engine/registry.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
@@ -198,10 +198,11 @@ async function _runCommand(
   // The routes flows serve with http/In: the server answers them.
   const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
   registry = builtins({
-    files: fileSandbox(command.name, s),
+    files: fileSandbox(command.name, s, resolved),
     exec: s.allowExec,
     secrets,
     httpIn,
+    httpHosts: s.allowHosts ?? undefined,
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {
@@ -213,6 +214,12 @@ async function _runCommand(
       }
       : {}),
   });
+  if (s.components !== null) {
+    const problem = componentsFolderProblem(s.components, s.dataDir ?? "data");
+    if (problem !== undefined) {
+      throw new CliError(problem, 2, undefined, { hint: false });
+    }
+  }
   // Into the registry the flows use: the same sandbox and expression budget.
   const loadStart = performance.now();
   const loaded = s.components === null

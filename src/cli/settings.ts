@@ -18,6 +18,7 @@ import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
 import { ExecAllowList } from "../components/exec_allow.ts";
+import { HostAllowList } from "../components/http_hosts.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -99,6 +100,12 @@ export interface Settings {
    */
   allowExec: string[];
   /**
+   * The hosts `http/Request` may reach in every flow (`api.example.com`,
+   * `*.corp.example`, `10.0.0.5:8080`); a flow's `allow.hosts` narrows it.
+   * Default `null`: every host.
+   */
+  allowHosts: string[] | null;
+  /**
    * The folder of the operator's own component modules (`.js`, `.ts`,
    * `.mjs`), loaded at start (see `components_dir.ts`). Default none.
    */
@@ -124,7 +131,7 @@ export interface ResolvedSettings {
   sources: Record<keyof Settings, SettingSource>;
   /** The config file read, if any. */
   configFile?: string;
-  /** The token file read (`--token-file`), if any: never read as a secret. */
+  /** The token file read, if any (absolute). */
   tokenFile?: string;
 }
 
@@ -468,6 +475,33 @@ function _secretEnv(value: unknown): string[] {
   return [...new Set(list as string[])];
 }
 
+/**
+ * Hosts `http/Request` may reach: `"api.example.com,*.corp.example"` (flag,
+ * variable; the flag repeats) or a list in the file, each entry checked.
+ */
+function _allowHosts(value: unknown): string[] {
+  const list = typeof value === "string"
+    ? value.split(/[,\s]+/).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value
+    : undefined;
+  if (list === undefined || list.length === 0) {
+    throw new TypeError(
+      "must be host names such as api.example.com, *.corp.example or 10.0.0.5:8080 (comma-separated in a flag or variable, a list in the file)",
+    );
+  }
+  try {
+    new HostAllowList(list as string[]);
+  } catch (e) {
+    throw new RangeError(
+      `must list host names: ${
+        (e as Error).message.replace(/^Cannot use host allow list /, "")
+      }`,
+    );
+  }
+  return list as string[];
+}
+
 /** The settings, in the order help lists them. */
 export const SETTINGS: readonly SettingDef[] = [
   {
@@ -785,6 +819,20 @@ export const SETTINGS: readonly SettingDef[] = [
     parse: _allowExec,
   },
   {
+    key: "allowHosts",
+    flag: "--allow-hosts",
+    repeats: true,
+    example: "api.example.com,*.corp.example",
+    arg: "<host[,host...]>",
+    env: "WEIR_ALLOW_HOSTS",
+    fileKey: "allowHosts",
+    help:
+      "hosts http/Request may reach in every flow: names, *.domain, host:port (repeatable; default any host)",
+    default: null,
+    shownDefault: () => "any",
+    parse: _allowHosts,
+  },
+  {
     key: "components",
     flag: "--components",
     example: "/etc/weir/components",
@@ -887,6 +935,9 @@ export function resolveSettings(
     ) {
       value = resolve(dirname(configFile), value);
     }
+    if (def.key === "fileTokens" && typeof value === "string") {
+      tokenFile = resolve(value);
+    }
     try {
       settings[def.key] = def.parse(value);
     } catch (e) {
@@ -900,9 +951,6 @@ export function resolveSettings(
       );
     }
     sources[def.key] = source;
-    if (def.key === "fileTokens" && typeof value === "string") {
-      tokenFile = value;
-    }
   }
   if (sources.db === "file" && configFile !== undefined) {
     const db = settings.db as string;
@@ -935,7 +983,7 @@ export function resolveSettings(
   return {
     settings: settings as unknown as Settings,
     sources,
-    ...(configFile !== undefined ? { configFile } : {}),
+    ...(configFile !== undefined ? { configFile: resolve(configFile) } : {}),
     ...(tokenFile !== undefined ? { tokenFile } : {}),
   };
 }

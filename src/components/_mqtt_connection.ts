@@ -168,7 +168,14 @@ export class _MqttConnection {
       clearTimeout(timer);
     }
     if (!client.disconnected) {
-      await new Promise<void>((r) => client.end(true, () => r()));
+      // MQTT.js calls back when its stream closes, which a stream that
+      // already closed never does again: a bound, so a stop never hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((r) => {
+        timer = setTimeout(r, 1000);
+        client.end(true, () => r());
+      });
+      clearTimeout(timer);
     }
     this.#settle("stopped");
   }

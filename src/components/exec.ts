@@ -21,6 +21,7 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
+import { LIMITS } from "../engine/limits.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _errorPort } from "./_error_port.ts";
 import { ExecAllowList } from "./exec_allow.ts";
@@ -113,10 +114,13 @@ function _args(value: unknown): string[] {
 }
 
 /**
- * Variables a flow may not set: each makes a program load code or read
+ * Variables a flow may not set: each makes a program load code, read
  * settings from a file of the flow's choosing (a file it wrote in the data
- * folder), turning an allowed program into any program. After sudo's list
- * of unsafe variables, with Node's, Java's and glibc's own.
+ * folder) or start another program, turning an allowed program into any
+ * program. After sudo's list of unsafe variables, with Node's, Java's,
+ * glibc's and git's own, and the configuration folders. A list of what is
+ * refused cannot be complete: the operator allows programs knowing that
+ * a flow chooses their arguments and the rest of their environment.
  */
 const _UNSAFE_ENV = new Set([
   "BASH_ENV",
@@ -161,9 +165,30 @@ const _UNSAFE_ENV = new Set([
   "RUBYOPT",
   "NODE_OPTIONS",
   "NODE_PATH",
+  // Where programs find their configuration or the programs they start:
+  // a flow's own HOME with a .gitconfig (core.fsmonitor) or a .psqlrc
+  // (\!) runs commands from an allowed script with fixed arguments.
+  "PATH",
+  "HOME",
+  "XDG_CONFIG_HOME",
+  "XDG_CONFIG_DIRS",
+  "XDG_DATA_HOME",
+  "XDG_DATA_DIRS",
+  "CURL_HOME",
+  "WGETRC",
+  "PSQLRC",
+  "PAGER",
+  "EDITOR",
+  "VISUAL",
+  "BROWSER",
+  "SSH_ASKPASS",
+  "SUDO_ASKPASS",
 ]);
-/** Prefixes of unsafe variables: the dynamic loaders' and bash's functions. */
-const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_"];
+/**
+ * Prefixes of unsafe variables: the dynamic loaders', bash's functions,
+ * and git's (GIT_CONFIG_*, GIT_SSH_COMMAND, GIT_EXEC_PATH, ...).
+ */
+const _UNSAFE_ENV_PREFIXES = ["LD_", "DYLD_", "_RLD", "BASH_FUNC_", "GIT_"];
 
 function _env(value: unknown): Record<string, string> {
   if (
@@ -178,7 +203,7 @@ function _env(value: unknown): Record<string, string> {
         throw new RangeError(
           `variable ${
             JSON.stringify(excerpt(name, 80))
-          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing`,
+          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing, or start another program`,
         );
       }
       // "A=B" would set A: a refused name could hide in one.
@@ -228,6 +253,21 @@ function _size(value: unknown): number {
   );
 }
 
+/**
+ * Parses `timeout` and `killGrace`: a duration up to JavaScript's longest
+ * timer (about 24.8 days). A longer one fired at once (timers clamp to
+ * 1 ms): a `timeout` of "600h" ended every run as it started.
+ */
+function _timer(value: unknown): number {
+  const ms = parseDuration(value);
+  if (ms <= LIMITS.maxTimerMs) return ms;
+  throw new RangeError(
+    `expected a duration up to ${LIMITS.maxTimerMs} ms (about 24.8 days), received ${
+      describeValue(value)
+    }`,
+  );
+}
+
 /** The bytes a message puts on the program's standard input. */
 function _stdin(value: unknown): Uint8Array {
   if (value === null || value === undefined) return new Uint8Array(0);
@@ -245,6 +285,77 @@ interface ExecState {
   count: number;
   /** The running children, ended when the process stops. */
   children: Set<ChildProcess>;
+}
+
+/**
+ * Programs all `exec/Run` processes of weir may run at once, by default:
+ * a flow's `concurrency` goes up to 100,000, and as many programs at once
+ * would take the device's process table (and memory) down with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EXEC_MAX_RUNNING, execRun } from "./exec.ts";
+ * import { ExecAllowList } from "./exec_allow.ts";
+ *
+ * assert.equal(EXEC_MAX_RUNNING, 64);
+ * // An embedding host may set its own limit for one exec/Run.
+ * execRun(ExecAllowList.resolve(["/bin/echo"]), { maxRunning: 4 });
+ * assert.throws(() => execRun(new ExecAllowList(), { maxRunning: 0 }), /maxRunning must be an integer of 1 or more/);
+ * ```
+ */
+export const EXEC_MAX_RUNNING = 64;
+
+/** Run slots shared by `exec/Run` processes: a counting semaphore. */
+class _Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  /** Resolves `true` with a slot taken, or `false` when `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(true);
+    }
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      };
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(grant);
+        if (i !== -1) this.#waiting.splice(i, 1);
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  /** Gives a slot back, to the longest waiting run first. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
+
+/** The slots of every `exec/Run` made without its own `maxRunning`. */
+const _SHARED_SLOTS = new _Slots(EXEC_MAX_RUNNING);
+
+/** Options of {@linkcode execRun}. */
+export interface ExecRunOptions {
+  /**
+   * Programs this component's processes may run at once, all flows
+   * together; further runs wait (back pressure). Default: a limit of
+   * {@linkcode EXEC_MAX_RUNNING} shared by every `exec/Run` of weir.
+   */
+  maxRunning?: number;
 }
 
 /** A meter handle as `ctx.meter()` returns it. */
@@ -441,7 +552,27 @@ function _run(
  * assert.throws(() => run.inPorts.command.parse?.("rm"), /command "rm" is not allowed/);
  * ```
  */
-export function execRun(allow: ExecAllowList): Component {
+export function execRun(
+  allow: ExecAllowList,
+  options: ExecRunOptions = {},
+): Component {
+  return _execRun(allow, _slotsFor(options));
+}
+
+function _slotsFor(options: ExecRunOptions): _Slots {
+  const n = options.maxRunning;
+  if (n === undefined) return _SHARED_SLOTS;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `Cannot make exec/Run: maxRunning must be an integer of 1 or more, received ${
+        describeValue(n)
+      }`,
+    );
+  }
+  return new _Slots(n);
+}
+
+function _execRun(allow: ExecAllowList, slots: _Slots): Component {
   const component = defineComponent<ExecState>({
     name: "exec/Run",
     description:
@@ -480,17 +611,17 @@ export function execRun(allow: ExecAllowList): Component {
         type: "duration",
         control: true,
         default: 60_000,
-        parse: parseDuration,
+        parse: _timer,
         description:
-          'Longest run, e.g. "10s"; then the program gets SIGTERM, and SIGKILL after killGrace, and the message fails as a timeout (default 60 s; 0: no limit).',
+          'Longest run, e.g. "10s"; then the program gets SIGTERM, and SIGKILL after killGrace, and the message fails as a timeout (default 60 s; 0: no limit; at most about 24.8 days).',
       },
       killGrace: {
         type: "duration",
         control: true,
         default: 5000,
-        parse: parseDuration,
+        parse: _timer,
         description:
-          "Time between SIGTERM and SIGKILL when a run is ended (timeout, output limit, stop); default 5 s.",
+          "Time between SIGTERM and SIGKILL when a run is ended (timeout, output limit, stop); default 5 s, at most about 24.8 days.",
       },
       maxOutput: {
         type: "integer",
@@ -513,7 +644,7 @@ export function execRun(allow: ExecAllowList): Component {
         default: {},
         parse: _env,
         description:
-          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, ...) are refused.",
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file or start another program (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, GIT_*, PATH, HOME, PAGER, ...) are refused.",
       },
     },
     outPorts: {
@@ -562,6 +693,8 @@ export function execRun(allow: ExecAllowList): Component {
         );
       }
       const state = ctx.state;
+      // Waiting here holds the message: back pressure, like concurrency.
+      if (!await slots.acquire(ctx.signal)) return;
       state.running.set(++state.count);
       let result: ExecResult;
       try {
@@ -571,6 +704,7 @@ export function execRun(allow: ExecAllowList): Component {
         throw e;
       } finally {
         state.running.set(--state.count);
+        slots.release();
       }
       const ok = result.code === 0;
       state.runs[ok ? "ok" : "failed"].add(1);
@@ -603,7 +737,7 @@ export function execRun(allow: ExecAllowList): Component {
   });
   return restrictable(
     component,
-    (flow) => execRun(allow.narrow(flow.exec ?? [])),
+    (flow) => _execRun(allow.narrow(flow.exec ?? []), slots),
   );
 }
 
@@ -615,8 +749,9 @@ export function execRun(allow: ExecAllowList): Component {
  * exit fails the message instead. A run longer than `timeout` gets
  * SIGTERM, then SIGKILL after `killGrace`, and fails as a timeout; a
  * program writing more than `maxOutput` bytes is ended the same way. Up
- * to `concurrency` runs (the process setting, default 1) go at once;
- * further messages wait, which is back pressure. The program's
+ * to `concurrency` runs (the process setting, default 1) go at once, and
+ * at most {@linkcode EXEC_MAX_RUNNING} (64) across every `exec/Run` of
+ * weir; further messages wait, which is back pressure. The program's
  * environment holds only `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ` and
  * `TMPDIR` from weir's, plus the `env` option.
  *

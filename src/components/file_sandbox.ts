@@ -221,7 +221,7 @@ export class FileSandbox {
       if (_within(absolute, denied) || _within(real, _real(denied))) {
         throw new SandboxError(
           path,
-          "it is off-limits to flows (the flow database, its companion files and the history)",
+          "it is off-limits to flows (the server's own files: the flow database and its companion files, the history, the token and config files, the components folder)",
         );
       }
     }

@@ -27,6 +27,13 @@ function _parseEntry(entry: unknown): _Entry {
     );
   }
   let text = entry.trim().toLowerCase();
+  if (/[/?#@\s]/.test(text)) {
+    throw new RangeError(
+      `Cannot use host allow list entry ${
+        JSON.stringify(entry.slice(0, 100))
+      }: expected a host name such as "api.example.com", "*.example.com" or "10.0.0.5:8080" (no scheme, no path)`,
+    );
+  }
   let port = "";
   const v6 = /^(\[[0-9a-f:.]+\])(?::(\d+))?$/.exec(text);
   if (v6 !== null) {

@@ -359,7 +359,10 @@ export function toHttpResponse(msg: Record<string, unknown>): Response {
       (headers as Headers).set("content-type", type);
     }
   }
-  return new Response(body as BodyInit | null, { status, headers });
+  return new Response(body as ConstructorParameters<typeof Response>[0], {
+    status,
+    headers,
+  });
 }
 
 /** A message's `headers` as `Headers`; throws a `TypeError` for a bad one. */

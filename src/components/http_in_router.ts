@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { headersObject, readLimited, searchParamsObject } from "./http_body.ts";
+import { readLimited, searchParamsObject } from "./http_body.ts";
 import { _JSON_TYPE, mediaType, parseBody } from "./http_body.ts";
 import type { RoutePattern } from "./http_route_pattern.ts";
 
@@ -305,7 +305,7 @@ export class HttpInRouter {
       path,
       params,
       query,
-      headers: headersObject(request.headers),
+      headers: _flowHeaders(request.headers),
       body: null,
     };
     if (method === "GET" || method === "HEAD") return this.#wait(r, message);
@@ -481,4 +481,18 @@ function _tooBig(limit: number): Response {
     413,
     `the request body is larger than the route's ${limit}-byte limit (its maxBody)`,
   );
+}
+
+/**
+ * The request headers a flow sees: every one but the credentials of the
+ * caller. `Authorization` carries the weir token that passed the `in`
+ * scope (a flow author must not read the server's tokens, nor a
+ * `core/Output` log them), and `Proxy-Authorization` a proxy's.
+ */
+function _flowHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((v, k) => {
+    if (k !== "authorization" && k !== "proxy-authorization") out[k] = v;
+  });
+  return out;
 }

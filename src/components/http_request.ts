@@ -493,7 +493,7 @@ async function _attempt(
         res = await fetch(url, {
           method,
           headers,
-          body: body as BodyInit | null,
+          body: body as ConstructorParameters<typeof Response>[0],
           redirect: "manual",
           signal,
         });

@@ -30,6 +30,12 @@ export interface ScheduleClock {
     signal: AbortSignal,
     wake: AbortSignal,
   ): Promise<boolean>;
+  /**
+   * Time that only moves forward, in ms (`performance.now()`): with it, a
+   * wall clock set forward while a firing is awaited is told from time
+   * that passed. Without it, every jump counts as time passed.
+   */
+  monotonic?(): number;
 }
 
 /**
@@ -57,6 +63,7 @@ const _RECHECK_MS = 10_000;
  */
 export const WALL_CLOCK: ScheduleClock = Object.freeze({
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   sleepUntil(
     deadline: number,
     signal: AbortSignal,
@@ -240,6 +247,17 @@ function _everyTimes(every: number, offset: number): _Times {
 }
 
 /**
+ * A wall clock set forward by more than this while a firing was awaited
+ * (beyond the time that passed) was set, not late: NTP stepping the clock
+ * of a device without a real-time clock from 1970 at boot. The schedule
+ * starts again from the new time instead of sending a firing labelled
+ * 1970 and counting decades as missed. (A host suspended for longer looks
+ * the same, since monotonic time stops meanwhile: the firings of the
+ * suspended time are not counted as missed either.)
+ */
+const _CLOCK_SET_MS = 60_000;
+
+/**
  * Missed firings are counted up to this many at a time: a seconds cron
  * held back for a day would otherwise take 86,400 steps of croner.
  */
@@ -420,6 +438,10 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
       // (the start before the first), never "now + period": no drift.
       let after = clock.now();
       let missed = 0;
+      /** Whether the wall clock was set forward since `wall0`/`mono0`. */
+      const clockSet = (wall0: number, mono0: number | undefined) =>
+        mono0 !== undefined &&
+        (clock.now() - wall0) - (clock.monotonic!() - mono0) > _CLOCK_SET_MS;
       for (let seq = 0;;) {
         const count = ctx.control<number>("count");
         if (count !== 0 && seq >= count) return;
@@ -427,10 +449,20 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         const times = timesNow();
         const due = times.next(after);
         if (due === null) return; // A cron whose last time has passed.
+        const wall0 = clock.now();
+        const mono0 = clock.monotonic?.();
         if (!await clock.sleepUntil(due, signal, state.wake.signal)) {
           if (signal.aborted) return;
           continue; // An option changed: the next time again, from `after`.
         }
+        if (clockSet(wall0, mono0)) {
+          // Start again from the clock's new time; nothing was missed.
+          after = clock.now();
+          missed = 0;
+          continue;
+        }
+        const sentAt = clock.now();
+        const sentMono = clock.monotonic?.();
         const firing: Firing = {
           time: new Date(due).toISOString(),
           epochMs: due,
@@ -446,7 +478,11 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         // missed, not sent late in a burst: the next firing is the first
         // one after now.
         const now = clock.now();
-        missed = now > due ? _firingsBetween(times, due, now) : 0;
+        // A clock set forward while the send waited: from the new time,
+        // with nothing missed.
+        missed = now > due && !clockSet(sentAt, sentMono)
+          ? _firingsBetween(times, due, now)
+          : 0;
         if (missed > 0) state.missed.add(missed);
         after = Math.max(due, now);
       }
@@ -469,7 +505,10 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
  * waits for room; the firings that come due meanwhile are counted as
  * missed (`weir_schedule_missed_total`) and not queued. It stops at once
  * when the network stops or drains; with `count` it finishes after that
- * many firings. A change of option applies at once.
+ * many firings. A change of option applies at once. A wall clock set
+ * forward by more than a minute while it waits (NTP at the boot of a
+ * device without a real-time clock) starts the schedule again from the new
+ * time: no stale firing, nothing counted as missed.
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import Mustache from "mustache";
+import MustacheModule from "mustache";
 import {
   type Component,
   defineComponent,
@@ -98,6 +98,32 @@ export function compileTemplate(source: unknown): Template {
   return { source, tokens };
 }
 
+/**
+ * The part of mustache's API weir uses, typed here: mustache ships no
+ * types of its own, and an app that embeds weir does not have the
+ * `@types/mustache` dev dependency (its `deno check` of weir failed on a
+ * class extending an untyped one).
+ */
+interface _MustacheContext {
+  lookup(name: string): unknown;
+}
+interface _MustacheWriter {
+  parse(template: string): unknown[];
+  unescapedValue(token: string[], context: _MustacheContext): string;
+  renderTokens(
+    tokens: unknown[],
+    context: _MustacheContext,
+    partials: undefined,
+    source: string,
+    config: { escape: (value: unknown) => string },
+  ): string;
+}
+const Mustache = MustacheModule as unknown as {
+  Writer: new () => _MustacheWriter;
+  Context: new (view: unknown) => _MustacheContext;
+  escape(value: string): string;
+};
+
 /** A value as text: strings as they are, objects and arrays as JSON. */
 function _asText(value: unknown): string {
   if (typeof value === "string") return value;
@@ -115,18 +141,12 @@ function _asText(value: unknown): string {
  * A mustache writer that writes objects as JSON (mustache writes
  * `[object Object]`) in `{{x}}` and `{{{x}}}` alike.
  */
-class _Writer extends Mustache.Writer {
-  override unescapedValue(
-    token: string[],
-    context: Mustache.Context,
-  ): string {
-    const value = context.lookup(token[1]);
-    // mustache leaves a missing value out: undefined writes nothing.
-    return (value == null ? undefined : _asText(value)) as string;
-  }
-}
-
-const _WRITER = new _Writer();
+const _WRITER = new Mustache.Writer();
+_WRITER.unescapedValue = (token, context) => {
+  const value = context.lookup(token[1]);
+  // mustache leaves a missing value out: undefined writes nothing.
+  return (value == null ? undefined : _asText(value)) as string;
+};
 const _HTML = { escape: (v: unknown) => Mustache.escape(_asText(v)) };
 const _NONE = { escape: _asText };
 
@@ -150,7 +170,7 @@ export function renderTemplate(
   escape: "html" | "none" = "none",
 ): string {
   return _WRITER.renderTokens(
-    template.tokens as Parameters<typeof _WRITER.renderTokens>[0],
+    template.tokens,
     new Mustache.Context(view),
     undefined,
     template.source,

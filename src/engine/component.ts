@@ -225,6 +225,15 @@ export interface Context<
    * or a label value the component did not declare.
    */
   meter(name: string, labels?: Readonly<Record<string, string>>): Meter;
+  /**
+   * Reports a fault that does not end the process: a source's broker that
+   * refused the credentials, a message it could not decode. Routed as a
+   * failed activation is: counted in the process's errors, sent as a
+   * `ProcessError` to its `error` port when connected, else to the
+   * network's `error` event (which `weir serve` logs, rate-limited). Keep
+   * `input` small: it travels with the error.
+   */
+  report(error: unknown, input?: unknown): void;
 }
 
 /** Returned by `ctx.receive()` when the port is closed and empty. */

@@ -29,6 +29,8 @@ export interface Engine {
     origin: number,
   ): void | Promise<void>;
   receive(proc: ProcessRuntime, port: string): Promise<unknown>;
+  /** A fault `proc` reports without failing (see `Context.report`). */
+  report?(proc: ProcessRuntime, error: unknown, input?: unknown): void;
 }
 
 /**
@@ -203,6 +205,19 @@ export class ProcessContext implements Context<unknown> {
   /** The next message of an in-port, or `END`. */
   receive(port: string): Promise<unknown> {
     return this.proc.engine.receive(this.proc, port);
+  }
+
+  /** Reports a fault without failing the process. */
+  report(error: unknown, input?: unknown): void {
+    const engine = this.proc.engine;
+    if (engine.report !== undefined) engine.report(this.proc, error, input);
+    else {
+      console.error(
+        `[weir] process "${this.proc.name}": ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
   }
 
   /** A series of one of the component's meters. */

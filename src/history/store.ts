@@ -77,6 +77,7 @@ import {
   checkTiers,
   defaultTiers,
   type HistoryStoreOptions,
+  lastTierRows,
   MIB,
 } from "./store_options.ts";
 import {
@@ -223,7 +224,7 @@ export class HistoryStore implements HistoryReader {
         k,
         this.tiers[k],
         k === 0 || k === tiers.length - 1
-          ? t.chunkRows ?? (k === 0 ? 120 : 60)
+          ? t.chunkRows ?? (k === 0 ? 120 : lastTierRows(t.resolutionMs))
           // A tier that feeds a coarser one holds one coarser window per chunk.
           : tiers[k + 1].resolutionMs / t.resolutionMs,
         ring,
@@ -381,12 +382,13 @@ export class HistoryStore implements HistoryReader {
     if (n <= 0) return;
     // Thrown at the first sample that is not dropped, as append() would.
     const badT = Math.floor(t) !== t || t > Number.MAX_SAFE_INTEGER;
-    if (this.#batchRefs.length < n) {
-      this.#batchRefs = new Int32Array(Math.max(n, 2 * this.#batchRefs.length));
-      this.#batchValues = new Float64Array(this.#batchRefs.length);
-    }
-    const ok = this.#batchRefs;
-    const okValues = this.#batchValues;
+    // The samples that pass go to the raw tier at once: `refs` and
+    // `values` themselves while none was dropped (a pass's usual case: no
+    // copy, no second buffer of 12 bytes a series), a copy from the first
+    // drop on.
+    let ok = refs;
+    let okValues = values;
+    let copying = false;
     const lastT = this.#lastT;
     const firstT = this.#firstT;
     const dirty = this.#dirty;
@@ -413,6 +415,19 @@ export class HistoryStore implements HistoryReader {
             );
           }
           this.#outOfOrder++;
+          if (!copying) {
+            copying = true;
+            if (this.#batchRefs.length < n) {
+              this.#batchRefs = new Int32Array(
+                Math.max(n, 2 * this.#batchRefs.length),
+              );
+              this.#batchValues = new Float64Array(this.#batchRefs.length);
+            }
+            ok = this.#batchRefs;
+            okValues = this.#batchValues;
+            ok.set(refs.subarray(0, m));
+            okValues.set(values.subarray(0, m));
+          }
           continue;
         }
         if (badT) {
@@ -424,8 +439,11 @@ export class HistoryStore implements HistoryReader {
         if (last === -Infinity) firstT[ref] = t;
         lastT[ref] = t;
         dirty[ref] = 1;
-        ok[m] = ref;
-        okValues[m++] = v;
+        if (copying) {
+          ok[m] = ref;
+          okValues[m] = v;
+        }
+        m++;
         if (agg) {
           // As append(): only the first downsampled tier sees samples.
           const counter = counters[ref] === 1;

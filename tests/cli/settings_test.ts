@@ -73,6 +73,7 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     stallThresholdMs: 2000,
     flowBytesBudget: 64 * 2 ** 20,
     allowExec: [],
+    allowHosts: null,
     components: null,
     secretsDir: null,
     secretEnv: [],

@@ -229,6 +229,7 @@ export function fakeContext(
     },
     receive: () => Promise.reject(new Error("fakeContext has no inputs")),
     meter: (name, labels) => meters.meter(name, labels),
+    report: (error) => sent.push(["error", error]),
   };
   if (component.setup) ctx.state = component.setup(ctx);
   return { ctx, sent, abort: () => abort.abort(), setControl };

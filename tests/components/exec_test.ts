@@ -344,10 +344,15 @@ test("exec/Run refuses env variables that make a program load code of the flow's
   );
   assert.throws(() => parse({ LANG: "C\u0000" }), /NUL/);
   assert.throws(() => Run.inPorts.args.parse!(["a\u0000b"]), /NUL/);
-  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", PATH: "/usr/bin" }), {
+  // A program's configuration and the programs it starts: a .gitconfig's
+  // core.fsmonitor in a HOME the flow wrote runs a command.
+  for (const name of ["HOME", "PATH", "GIT_CONFIG_GLOBAL", "PAGER"]) {
+    assert.throws(() => parse({ [name]: "/data" }), /may not be set/, name);
+  }
+  assert.deepEqual(parse({ LANG: "C", GREETING: "hi", TZ: "UTC" }), {
     LANG: "C",
     GREETING: "hi",
-    PATH: "/usr/bin",
+    TZ: "UTC",
   });
   // And it holds at run time: a script allowed by the operator runs
   // without the flow's BASH_ENV.
@@ -476,4 +481,49 @@ K out -> command R(exec/Run)
     `process "R" failed on in-port "command": exec/Run: command "cat" is not in this flow's allow list (allow.exec: "echo")`,
     `process "R" failed on in-port "in": exec/Run needs a command option, and none was given`,
   ]);
+});
+
+test(
+  "exec/Run runs at most maxRunning programs at once whatever the concurrency (a flow's concurrency goes to 100,000)",
+  { timeout: 30_000 },
+  async () => {
+    await inTempDir(async (dir) => {
+      const capped = execRun(ExecAllowList.resolve(ALLOWED), { maxRunning: 2 });
+      // Each run counts the runs alive as it starts (its own folder
+      // included); a folder goes before its run ends, and so before its
+      // slot is given back.
+      const script =
+        `mkdir ${dir}/run.$$; ls -d ${dir}/run.* | wc -l; sleep 0.2; rmdir ${dir}/run.$$`;
+      const { outputs, errors } = await runComponent(capped, {
+        iips: { command: "sh", args: ["-c", script] },
+        concurrency: 8,
+        input: [1, 2, 3, 4, 5, 6, 7, 8],
+        timeoutMs: 25_000,
+      });
+      assert.deepEqual(errors, []);
+      const seen = results(outputs.out).map((r) => Number(r.stdout.trim()));
+      assert.equal(seen.length, 8);
+      assert.ok(Math.max(...seen) <= 2, `runs alive at once: ${seen}`);
+    });
+  },
+);
+
+test("exec/Run's timeout and killGrace longer than a JavaScript timer are validation problems (they fired at once)", () => {
+  // "600h" is 2,160,000,000 ms, past 2^31-1: the timer fired after 1 ms,
+  // and every run "timed out after 2160000000 ms" as it started.
+  for (const port of ["timeout", "killGrace"]) {
+    assert.throws(
+      () => Run.inPorts[port].parse!("600h"),
+      /expected a duration up to 2147483647 ms \(about 24.8 days\), received string "600h"/,
+      port,
+    );
+    assert.equal(Run.inPorts[port].parse!("596h"), 596 * 3_600_000);
+  }
+  assert.deepEqual(
+    validateGraph(
+      loadGraph(`'sleep' -> command R(exec/Run)\n'10000000000' -> timeout R`),
+      builtins({ exec: ALLOWED }),
+    ).map((p) => p.message).filter((m) => /24\.8 days/.test(m)).length,
+    1,
+  );
 });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { problemsOf, runGraph } from "./_graph_helpers.ts";
+import { runShaping } from "./_shaping_helpers.ts";
 import {
   FlowSwitch,
   parseSwitchRules,
@@ -382,4 +383,19 @@ test("flow/Switch takes its rules as a JSON array in a JSON graph", async () => 
   const { sinks, errors } = await runGraph(graph);
   assert.deepEqual(errors, []);
   assert.deepEqual(sinks, { Hot: [{ t: 31 }], Rest: [{ t: 3 }] });
+});
+
+test("flow/Switch waits for room on each port it sends to: nothing lost or reordered behind a slow consumer", async () => {
+  const values = Array.from({ length: 40 }, (_, i) => i);
+  const { sinks, errors } = await runShaping(
+    `V(test/Values) out -> (1) in Sw(flow/Switch)
+'${JSON.stringify(values)}' -> values V
+'[{"op": ">=", "value": 0}, {"op": "<", "value": 20}]' -> rules Sw
+Sw out[0] -> (1) in All(test/SlowSink)
+Sw out[1] -> (1) in Low(test/Sink)`,
+    { timeoutMs: 10_000 },
+  );
+  assert.deepEqual(errors, []);
+  assert.deepEqual(sinks.All, values);
+  assert.deepEqual(sinks.Low, values.slice(0, 20));
 });

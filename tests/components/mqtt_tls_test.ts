@@ -65,6 +65,33 @@ function makeCertificates(dir: string): void {
     "-extfile",
     "san.ext",
   ]);
+  // A client certificate, for brokers that require one.
+  run([
+    "req",
+    ...ec,
+    "-nodes",
+    "-keyout",
+    "client.key",
+    "-out",
+    "client.csr",
+    "-subj",
+    "/CN=weir-client",
+  ]);
+  run([
+    "x509",
+    "-req",
+    "-in",
+    "client.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "client.pem",
+    "-days",
+    "2",
+  ]);
 }
 
 test(
@@ -113,6 +140,51 @@ test(
         (run.sinks.E[0] as Error).message,
         /cannot connect to broker mqtts:\/\/127\.0\.0\.1:\d+: .*(certificate|self.signed|issuer)/i,
       );
+    } finally {
+      await run.stop();
+    }
+  },
+);
+
+test(
+  "mqtt/In presents the client certificate and key given on cert and key to a broker that requires one",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using plain = await startMosquitto();
+    makeCertificates(plain.dir);
+    const file = (name: string) => join(plain.dir, name);
+    await using broker = await startMosquitto({
+      extraConfig: [
+        `cafile ${file("ca.pem")}`,
+        `certfile ${file("server.pem")}`,
+        `keyfile ${file("server.key")}`,
+        "require_certificate true",
+      ],
+    });
+    const url = broker.url.replace("mqtt://", "mqtts://");
+    const run = await startMqttNet(`
+      '${url}' -> broker WithCert(mqtt/In)
+      'a' -> topic WithCert
+      '${file("ca.pem")}' -> ca WithCert
+      '${file("client.pem")}' -> cert WithCert
+      '${file("client.key")}' -> key WithCert
+      '${url}' -> broker Without(mqtt/In)
+      'a' -> topic Without
+      '${file("ca.pem")}' -> ca Without
+      '100ms' -> reconnect Without
+      Without error -> in E(test/Sink)
+    `);
+    try {
+      await until(
+        () => run.meter("WithCert", "mqtt_connected") === 1,
+        "the connection with a client certificate",
+      );
+      await until(
+        () => (run.sinks.E ?? []).length >= 1,
+        "the refusal without one",
+      );
+      assert.equal(run.meter("Without", "mqtt_connected"), 0);
+      assert.equal(run.meter("Without", "mqtt_connects_total"), 0);
     } finally {
       await run.stop();
     }

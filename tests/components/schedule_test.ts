@@ -437,3 +437,57 @@ test("every and offset have an upper bound: a period past it is a validation pro
     /at most 366 days/,
   );
 });
+
+test("core/Schedule at the daylight saving edges: a skipped local time fires at the jump, a repeated one once", async () => {
+  // Berlin, 29 March 2026: 02:00 local jumps to 03:00 (01:00 UTC): 02:30
+  // does not exist and fires at the jump, not never. 25 October: 02:00 to
+  // 03:00 local comes twice (00:00-01:00 and 01:00-02:00 UTC): 02:30 fires
+  // once, the first time, not twice.
+  const spring = await runComponent(
+    coreSchedule(jumpingClock(Date.parse("2026-03-28T12:00:00Z"))),
+    { iips: { cron: "0 30 2 * * *", timezone: "Europe/Berlin", count: 2 } },
+  );
+  assert.deepEqual(firings(spring.outputs.out).map((f) => f.time), [
+    "2026-03-29T01:00:00.000Z",
+    "2026-03-30T00:30:00.000Z",
+  ]);
+  const autumn = await runComponent(
+    coreSchedule(jumpingClock(Date.parse("2026-10-24T12:00:00Z"))),
+    { iips: { cron: "0 30 2 * * *", timezone: "Europe/Berlin", count: 2 } },
+  );
+  assert.deepEqual(firings(autumn.outputs.out).map((f) => f.time), [
+    "2026-10-25T00:30:00.000Z",
+    "2026-10-26T01:30:00.000Z",
+  ]);
+});
+
+test("core/Schedule re-anchors when the wall clock is set forward while it waits (a device without a real-time clock at boot)", async () => {
+  // Booted at 1970; NTP sets the clock to 2026 while the first firing is
+  // awaited. Only a second of real (monotonic) time passes: no firing
+  // labelled 1970 may be sent, and the 56 years are not "missed".
+  let wall = 0;
+  let mono = 0;
+  let jumped = false;
+  const clock: ScheduleClock = {
+    now: () => wall,
+    monotonic: () => mono,
+    sleepUntil(due) {
+      if (!jumped) {
+        jumped = true;
+        wall = Date.parse("2026-12-03T13:00:00.400Z");
+        mono += 1000;
+        return Promise.resolve(true);
+      }
+      mono += Math.max(0, due - wall);
+      wall = Math.max(wall, due);
+      return Promise.resolve(true);
+    },
+  };
+  const { outputs } = await runComponent(coreSchedule(clock), {
+    iips: { every: "1m", count: 2 },
+  });
+  assert.deepEqual(
+    firings(outputs.out).map((f) => [f.time, f.missed]),
+    [["2026-12-03T13:01:00.000Z", 0], ["2026-12-03T13:02:00.000Z", 0]],
+  );
+});

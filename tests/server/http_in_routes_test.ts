@@ -417,3 +417,23 @@ Out error -> in Errors(core/Drop)
     await s.close();
   }
 });
+
+test("http/In: a route at / answers /in/<flow> and /in/<flow>/", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name root
+'/' -> path In(http/In)
+In out -> in Map(flow/Map)
+'{"requestId": requestId, "body": path}' -> expr Map
+Map out -> in Out(http/Response)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    for (const p of ["/in/root", "/in/root/"]) {
+      const res = await s.request(p);
+      assert.equal(res.status, 200, p);
+      assert.equal(await res.text(), "/");
+    }
+  } finally {
+    await s.close();
+  }
+});
