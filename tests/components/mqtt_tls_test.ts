@@ -162,7 +162,8 @@ test(
       ],
     });
     const url = broker.url.replace("mqtt://", "mqtts://");
-    const run = await startMqttNet(`
+    const run = await startMqttNet(
+      `
       '${url}' -> broker WithCert(mqtt/In)
       'a' -> topic WithCert
       '${file("ca.pem")}' -> ca WithCert
@@ -173,7 +174,11 @@ test(
       '${file("ca.pem")}' -> ca Without
       '100ms' -> reconnect Without
       Without error -> in E(test/Sink)
-    `);
+    `,
+      [],
+      Promise.resolve(),
+      { dir: plain.dir },
+    );
     try {
       await until(
         () => run.meter("WithCert", "mqtt_connected") === 1,

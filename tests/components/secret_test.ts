@@ -274,3 +274,51 @@ test("_Secret prints as [secret] everywhere but reveal()", () => {
   assert.equal(s.reveal(), "hunter2");
   assert.equal(s.ref, "env:P");
 });
+
+test("mqtt's TLS files come from the secrets folder, bounded (1 MiB) and never from a FIFO", async () => {
+  const { _clientOptions, _parseBrokerUrl, _tlsPathParser } = await import(
+    "../../src/components/_mqtt_options.ts"
+  );
+  withDirs((secrets, outside) => {
+    const policy = new SecretPolicy({ dir: secrets });
+    const parse = _tlsPathParser(policy);
+    writeFileSync(join(secrets, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    writeFileSync(join(secrets, "big.pem"), "x".repeat(1024 * 1024 + 1));
+    execFileSync("mkfifo", [join(secrets, "fifo.pem")]);
+    writeFileSync(join(outside, "key.pem"), "outside");
+    assert.throws(
+      () => parse(join(outside, "key.pem")),
+      /outside the secrets folder/,
+    );
+    const options = (ca: string) =>
+      _clientOptions(
+        {
+          broker: _parseBrokerUrl("mqtts://127.0.0.1"),
+          clientId: undefined,
+          clean: true,
+          keepalive: 60,
+          protocolVersion: 4,
+          username: undefined,
+          password: undefined,
+          will: undefined,
+          ca: parse(ca),
+          cert: undefined,
+          key: undefined,
+          rejectUnauthorized: true,
+          connectTimeout: 1000,
+        },
+        "x",
+        1000,
+        policy,
+      );
+    assert.equal(String(options("ca.pem").ca), "-----BEGIN CERTIFICATE-----\n");
+    assert.throws(
+      () => options("big.pem"),
+      /Cannot read the TLS CA file .*big\.pem: it is larger than 1 MiB/,
+    );
+    assert.throws(
+      () => options("fifo.pem"),
+      /Cannot read the TLS CA file .*fifo\.pem: it is a FIFO, not a regular file/,
+    );
+  });
+});
