@@ -128,3 +128,46 @@ B out -> in Out
     }
   },
 );
+
+test(
+  "weir serve: a flow never sees the caller's Authorization (the weir token that passed the in scope), other headers it does",
+  { timeout: 60_000 },
+  async () => {
+    const weir = await startServeInTemp("weir-http-in-auth-", [
+      "--token",
+      `read,write:${ADMIN}`,
+      "--token",
+      `in:${CLIENT}`,
+    ]);
+    try {
+      const created = await fetch(`${weir.url}/flows`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${ADMIN}`,
+          "Content-Type": "text/vnd.fbp",
+        },
+        body: `# @name hdr
+'/h' -> path In(http/In)
+In out -> in Map(flow/Map)
+'{"requestId": requestId, "body": headers}' -> expr Map
+Map out -> in Out(http/Response)
+`,
+      });
+      assert.equal(created.status, 201, await created.text());
+      const res = await fetch(`${weir.url}/in/hdr/h`, {
+        headers: {
+          Authorization: `Bearer ${CLIENT}`,
+          "Proxy-Authorization": "Basic eDp5",
+          "X-Sensor": "s-17",
+        },
+      });
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.equal(JSON.parse(text)["x-sensor"], "s-17");
+      assert.equal(text.includes(CLIENT), false, text);
+      assert.doesNotMatch(text, /authorization/i);
+    } finally {
+      weir.close();
+    }
+  },
+);
