@@ -13,7 +13,8 @@ const _REASONS: Record<string, string> = {
   EMFILE: "too many open files",
   ENOSPC: "no space left on the device",
   EROFS: "the file system is read-only",
-  ENXIO: "no such device (a socket cannot be opened by its path)",
+  ENXIO:
+    "no such device (a socket, or a FIFO nobody reads: only regular files are written)",
   ELOOP: "it is a symbolic link, which the sandbox does not follow for writes",
 };
 

@@ -75,9 +75,18 @@ async function _openRead(
   sandbox: FileSandbox | undefined,
 ): Promise<FileHandle> {
   if (sandbox === undefined) return await open(path, "r");
-  const handle = await open(sandbox.check(path), "r");
+  // Non-blocking: opening a FIFO for reading waits for a writer, holding a
+  // runtime I/O thread (Bun has few: two such opens stopped every file
+  // read of the process). Only regular files are read under a sandbox.
+  const handle = await open(
+    sandbox.check(path),
+    constants.O_RDONLY | constants.O_NONBLOCK,
+  );
   try {
     sandbox.checkOpen(path, handle.fd);
+    if (!(await handle.stat()).isFile()) {
+      throw _fileError("read", path, "it is not a regular file");
+    }
   } catch (e) {
     await handle.close();
     throw e;
@@ -455,9 +464,11 @@ function _close(state: WriteState, path: string): void {
  * swapped in after the check cannot make the open truncate a file outside.
  */
 function _writeFlags(append: boolean): number {
+  // Non-blocking too: opening a FIFO for writing waits for a reader, and
+  // a write to it then blocks the server's thread; it is refused below.
   return constants.O_WRONLY | constants.O_CREAT |
     (append ? constants.O_APPEND : constants.O_TRUNC) |
-    (constants.O_NOFOLLOW ?? 0);
+    (constants.O_NOFOLLOW ?? 0) | constants.O_NONBLOCK;
 }
 
 function _open(
@@ -479,6 +490,9 @@ function _open(
   if (sandbox !== undefined) {
     try {
       sandbox.checkOpen(path, fd);
+      if (!fstatSync(fd).isFile()) {
+        throw _fileError("write", path, "it is not a regular file");
+      }
     } catch (e) {
       closeSync(fd);
       throw e;

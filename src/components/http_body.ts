@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 
 /** The methods the HTTP components accept, in documentation order. */
 export const HTTP_COMPONENT_METHODS: readonly string[] = [
@@ -19,6 +20,44 @@ export const HTTP_COMPONENT_METHODS: readonly string[] = [
 ];
 
 /** A JSON media type (`application/json`, `application/x+json`). */
+/**
+ * How deep a JSON body of `http/In` (and of an `http/Request` answer) may
+ * nest, objects and arrays within each other: deeper is refused before it
+ * is parsed (parsing and then copying such a value can stall the server
+ * for seconds; issue 18).
+ */
+export const MAX_JSON_BODY_DEPTH = 64;
+
+/**
+ * `text` parsed as JSON, refused with a `SyntaxError` saying where when
+ * it nests deeper than {@linkcode MAX_JSON_BODY_DEPTH}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJsonBody } from "./http_body.ts";
+ *
+ * assert.deepEqual(parseJsonBody('{"a":[1]}'), { a: [1] });
+ * assert.throws(() => parseJsonBody("[".repeat(65)), /nested too deeply: .* \(line 1, col 65\)/);
+ * ```
+ */
+export function parseJsonBody(text: string): unknown {
+  const at = _jsonTooDeepAt(text, MAX_JSON_BODY_DEPTH);
+  if (at >= 0) {
+    const { line, col } = _lineCol(text, at);
+    throw new SyntaxError(
+      `the body is nested too deeply: objects and arrays more than ${MAX_JSON_BODY_DEPTH} levels within each other (line ${line}, col ${col})`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SyntaxError(
+      `the body is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+}
+
 export const _JSON_TYPE: RegExp = /^application\/(?:[\w.+-]*\+)?json$/;
 const _TEXT_TYPE =
   /^(?:text\/[\w.+-]+|application\/(?:[\w.+-]*\+)?xml|application\/(?:javascript|ecmascript|x-ndjson|yaml|x-yaml|graphql|sql))$/;
@@ -136,14 +175,7 @@ export function parseBody(
   if (bytes.byteLength === 0) return null;
   const type = mediaType(contentType);
   if (_JSON_TYPE.test(type)) {
-    const text = _utf8(bytes);
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new SyntaxError(
-        `the body is not valid JSON: ${(e as Error).message}`,
-      );
-    }
+    return parseJsonBody(_utf8(bytes));
   }
   if (type === _FORM_TYPE) return searchParamsObject(_utf8(bytes));
   if (_TEXT_TYPE.test(type)) return _utf8(bytes);

@@ -359,10 +359,32 @@ export function toHttpResponse(msg: Record<string, unknown>): Response {
       (headers as Headers).set("content-type", type);
     }
   }
+  if (custom) _sandboxMarkup(headers as Headers);
   return new Response(body as ConstructorParameters<typeof Response>[0], {
     status,
     headers,
   });
+}
+
+const _MARKUP = /html|xml|svg/i;
+
+/**
+ * A page a flow serves (HTML, SVG, XML: what a browser runs scripts in)
+ * gets `Content-Security-Policy: sandbox ...`: its scripts and forms work,
+ * but in an origin of its own, never weir's, so a flow that echoes its
+ * input into a page cannot become a script that drives weir's API. A
+ * policy the flow sets itself is kept; both apply. Only flows that set
+ * their own headers can serve markup, so the common answers carry no
+ * extra header.
+ */
+function _sandboxMarkup(headers: Headers): void {
+  const type = headers.get("content-type");
+  if (type === null || !_MARKUP.test(type)) return;
+  headers.append(
+    "content-security-policy",
+    "sandbox allow-scripts allow-forms allow-popups allow-downloads",
+  );
+  headers.set("x-content-type-options", "nosniff");
 }
 
 /** A message's `headers` as `Headers`; throws a `TypeError` for a bad one. */

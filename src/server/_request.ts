@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { FlowInput } from "../flows/flow_info.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { HttpError } from "./http_error.ts";
-import { _jsonTooDeepAt, _lineCol } from "./_json_depth.ts";
+import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 
 /**
  * How deep a JSON request body may nest (objects and arrays within each

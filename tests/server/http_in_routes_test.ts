@@ -437,3 +437,62 @@ Map out -> in Out(http/Response)
     await s.close();
   }
 });
+
+test("http/In: a JSON body nested deeper than 64 levels gets 400 before it is parsed, and the flow runs on", async () => {
+  const s = _setup();
+  try {
+    assert.equal((await s.create(ECHO)).status, 201);
+    const deep = "[".repeat(200_000) + "]".repeat(200_000);
+    let res = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: deep,
+    });
+    assert.equal(res.status, 400);
+    assert.match(
+      (await res.json()).error,
+      /nested too deeply: objects and arrays more than 64 levels .*\(line 1, col 65\)/,
+    );
+    // 64 levels pass, and the flow still answers.
+    res = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "[".repeat(64) + "]".repeat(64),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(s.flows.get("echo").state, "running");
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/Response: a page a flow serves (HTML, SVG) is sandboxed into an origin of its own; JSON answers carry no extra header", async () => {
+  const s = _setup();
+  try {
+    const page = `# @name page
+'/p' -> path In(http/In)
+In out -> in Map(flow/Map)
+'{"requestId": requestId, "headers": {"content-type": "text/html; charset=utf-8"}, "body": "<b>" & query.name & "</b>"}' -> expr Map
+Map out -> in Out(http/Response)
+`;
+    assert.equal((await s.create(page)).status, 201);
+    const res = await s.request("/in/page/p?name=%3Cscript%3E");
+    assert.equal(res.status, 200);
+    assert.match(
+      res.headers.get("content-security-policy") ?? "",
+      /^sandbox allow-scripts/,
+    );
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    await res.body?.cancel();
+    assert.equal((await s.create(ECHO)).status, 201);
+    const json = await s.request("/in/echo/echo", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(json.headers.get("content-security-policy"), null);
+    await json.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
