@@ -3,7 +3,8 @@
  * secret references (and `mqtt/*`'s TLS files) come only from the
  * variables `--secret-env` lists and the folder `--secrets-dir` (or
  * systemd's `$CREDENTIALS_DIRECTORY`) names, never from weir's own files
- * (token file, config file, database and its companions, history).
+ * (token file, config file, database and its companions, history, the
+ * components folder).
  *
  * @module
  */
@@ -42,6 +43,8 @@ export function secretPolicy(
   const deny = storagePaths(s.db, history?.dir ?? null);
   if (resolved.tokenFile !== undefined) deny.push(resolved.tokenFile);
   if (resolved.configFile !== undefined) deny.push(resolved.configFile);
+  // Code, not secrets, and the operator's own: never sent to a broker.
+  if (s.components !== null) deny.push(s.components);
   const policy = new SecretPolicy({
     dir: s.secretsDir,
     env: s.secretEnv,

@@ -84,7 +84,7 @@ export function _parseBrokerUrl(value: unknown): _Broker {
   }
   if (url.username !== "" || url.password !== "") {
     throw new RangeError(
-      `a broker URL must not hold credentials (not shown): give the username on the username port and the password as a secret reference ("env:NAME" or "file:/path") on the password port`,
+      `a broker URL must not hold credentials (not shown): give the username on the username port and the password as a secret reference ("env:NAME" or "file:NAME") on the password port`,
     );
   }
   const defaultPort = SCHEMES[url.protocol];

@@ -428,7 +428,7 @@ export function _parseSecretRef(
  */
 export class _Secret {
   readonly #value: string;
-  /** The reference it was read from (`env:NAME`, `file:/path`). */
+  /** The reference it was read from (`env:NAME`, `file:NAME`). */
   readonly ref: string;
 
   /** Wraps `value`, read from `ref`. */

@@ -226,7 +226,7 @@ function _networkMessage(error: unknown, url: URL): string {
  * what still fails after the last attempt, goes to `error` with a message
  * that names the method, the URL without its query, and why. Redirects are
  * followed (up to 5) only to allowed hosts. With `token` set (a secret
- * reference, `env:NAME` or `file:/path`), it is sent as `Authorization:
+ * reference, `env:NAME` or `file:NAME`), it is sent as `Authorization:
  * Bearer <token>`: the value is read when the flow starts and never
  * appears in an error, a log or a message.
  *

@@ -4,7 +4,7 @@
  * takes. MQTT 3.1.1 and 5, QoS 0/1/2, retain, `+`/`#` wildcards, client
  * id, clean or persistent sessions, keepalive, last will, TLS, a user name
  * and a password given only as a secret reference (`env:NAME`,
- * `file:/path`), reconnection with a capped backoff.
+ * `file:NAME`, from where the operator allows secrets), reconnection with a capped backoff.
  *
  * Back pressure both ways. `mqtt/In` reads no further packet while its
  * `out` connection is full, and acknowledges a QoS 1 or 2 message only
