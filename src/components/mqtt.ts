@@ -429,9 +429,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           series.dropped.invalid.add(1);
           _report(
             ctx,
-            // A topic may be 64 KiB: an excerpt of it.
+            // A topic may be 64 KiB: a short excerpt, so the reason fits too.
             `a payload of ${payload.length} bytes on topic ${
-              JSON.stringify(excerpt(packet.topic, 120))
+              JSON.stringify(excerpt(packet.topic, 60))
             } is not JSON (${(e as Error).message})`,
             { topic: packet.topic, payload },
           );
