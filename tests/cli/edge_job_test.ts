@@ -7,11 +7,22 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import { testClient, until } from "../components/_mqtt_helpers.ts";
 import { startServeInTemp } from "./_weir.ts";
+
+const README_GRAPH = (() => {
+  const readme = readFileSync(
+    new URL("../../README.md", import.meta.url),
+    "utf8",
+  );
+  const m = /```fbp\n(# @name edge-job\n[\s\S]*?)```/.exec(readme);
+  assert.ok(m, "README has the edge-job graph");
+  return m[1];
+})();
 
 test(
   "weir serve runs the edge job: MQTT in, hot readings out as MQTT alerts, a summary posted over HTTP",
@@ -42,29 +53,12 @@ test(
     });
     const sensors = await testClient(broker.url);
     try {
-      const graph = [
-        "# @name edge-job",
-        `'${broker.url}' -> broker In(mqtt/In)`,
-        "'sensors/+/temp' -> topic In",
-        "'json' -> format In",
-        "'1' -> qos In",
-        "In out -> in Hot(flow/Filter)",
-        "'payload.celsius > 30' -> expr Hot",
-        // The reading's own topic would win over the port's: drop it.
-        "Hot out -> in Alert(flow/Change)",
-        `'[{"op": "delete", "path": "topic"}]' -> rules Alert`,
-        "Alert out -> in Out(mqtt/Out)",
-        `'${broker.url}' -> broker Out`,
-        "'alerts/hot' -> topic Out",
-        "'1' -> qos Out",
-        "In out -> in Sum(flow/Window)",
-        "'5' -> window Sum",
-        "'payload.celsius' -> value Sum",
-        "Sum out -> in Post(http/Request)",
-        `'http://127.0.0.1:${port}/summary' -> url Post`,
-        "'POST' -> method Post",
-        "",
-      ].join("\n");
+      // The README's own example, pointed at this test's broker and server.
+      const graph = README_GRAPH.replaceAll(
+        "mqtt://127.0.0.1:1883",
+        broker.url,
+      ).replace("http://127.0.0.1:8080/", `http://127.0.0.1:${port}/`);
+      assert.notEqual(graph, README_GRAPH);
       const created = await fetch(`${weir.url}/flows`, {
         method: "POST",
         headers: { "Content-Type": "text/vnd.fbp" },
