@@ -231,7 +231,9 @@ test("the README's MQTT example graph validates", async () => {
     "utf8",
   );
   const block = [...readme.matchAll(/```fbp\n([\s\S]*?)```/g)]
-    .map((m) => m[1]).find((b) => b.includes("mqtt/In"));
+    .map((m) => m[1]).find((b) =>
+      b.includes("mqtt/In") && b.includes("-> password")
+    );
   assert.ok(block !== undefined, "the README has an MQTT .fbp example");
   assert.deepEqual(problems(block), []);
   assert.match(block, /'env:MQTT_PASSWORD' -> password/);
