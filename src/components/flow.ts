@@ -25,13 +25,12 @@ import {
   type Expression,
 } from "../expr/compile_expression.ts";
 import {
-  checkExpressionBudget,
-  DEFAULT_EXPRESSION_BUDGET,
   evaluateExpressionWithin,
   type ExpressionBudget,
   type ExpressionSite,
 } from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
+import { _budgetOf } from "./_expression_budget.ts";
 
 /** A function given to the `fn` port of `flow/Map` or `flow/Filter`. */
 export type MapFunction = (value: unknown) => unknown;
@@ -82,13 +81,6 @@ export interface ExpressionComponentOptions {
    * the message fails with a `BudgetError`, counted as a `timeout`.
    */
   expressionBudget?: ExpressionBudget;
-}
-
-function _budgetOf(options: ExpressionComponentOptions): ExpressionBudget {
-  const budget = options.expressionBudget ?? DEFAULT_EXPRESSION_BUDGET;
-  checkExpressionBudget(budget);
-  // A copy: a caller's later change does not reach running flows.
-  return { timeoutMs: budget.timeoutMs, maxDepth: budget.maxDepth };
 }
 
 /** The `expr` of `ctx`, when `fn` is unset; neither set is an error. */

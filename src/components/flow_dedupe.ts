@@ -14,11 +14,7 @@ import {
   compileExpression,
   type Expression,
 } from "../expr/compile_expression.ts";
-import {
-  DEFAULT_EXPRESSION_BUDGET,
-  type ExpressionBudget,
-  type ExpressionSite,
-} from "../expr/evaluate_expression.ts";
+import type { ExpressionSite } from "../expr/evaluate_expression.ts";
 import { toPlain } from "../expr/to_plain.ts";
 import type { Meter, MeterSpec } from "../engine/meters.ts";
 import { _errorPort } from "./_error_port.ts";
@@ -30,7 +26,10 @@ import {
   _oneOf,
   _read,
 } from "./_shaping.ts";
-import type { ExpressionComponentOptions } from "./flow.ts";
+import {
+  _budgetOf,
+  type ExpressionComponentOptions,
+} from "./_expression_budget.ts";
 
 /** How `flow/Dedupe` decides that a value changed. */
 export type DedupeMode = "change" | "deadband" | "deadband-eq";
@@ -199,9 +198,7 @@ function _number(value: unknown): number {
 export function flowDedupe(
   options: ExpressionComponentOptions = {},
 ): Component {
-  const budget: ExpressionBudget = {
-    ...(options.expressionBudget ?? DEFAULT_EXPRESSION_BUDGET),
-  };
+  const budget = _budgetOf(options);
   return defineComponent<DedupeState>({
     name: "flow/Dedupe",
     description:

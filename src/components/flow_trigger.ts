@@ -14,11 +14,7 @@ import {
   compileExpression,
   type Expression,
 } from "../expr/compile_expression.ts";
-import {
-  DEFAULT_EXPRESSION_BUDGET,
-  type ExpressionBudget,
-  type ExpressionSite,
-} from "../expr/evaluate_expression.ts";
+import type { ExpressionSite } from "../expr/evaluate_expression.ts";
 import type { Meter, MeterSpec } from "../engine/meters.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _clearTimer, _setTimer, type _Timer } from "./_timer.ts";
@@ -30,7 +26,10 @@ import {
   _oneOf,
   _read,
 } from "./_shaping.ts";
-import type { ExpressionComponentOptions } from "./flow.ts";
+import {
+  _budgetOf,
+  type ExpressionComponentOptions,
+} from "./_expression_budget.ts";
 
 /** What `flow/Trigger` sends first. */
 export type TriggerFirst = "message" | "value" | "nothing";
@@ -107,9 +106,7 @@ const _METERS: readonly MeterSpec[] = [
 export function flowTrigger(
   options: ExpressionComponentOptions = {},
 ): Component {
-  const budget: ExpressionBudget = {
-    ...(options.expressionBudget ?? DEFAULT_EXPRESSION_BUDGET),
-  };
+  const budget = _budgetOf(options);
   return defineComponent<TriggerState>({
     name: "flow/Trigger",
     description:
