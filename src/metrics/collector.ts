@@ -300,10 +300,7 @@ export class MetricsCollector implements MetricsSource {
       }
       const def = meterDef(spec);
       const name = fullName(def, this.options.namespace);
-      if (
-        this.#added.has(name) ||
-        metricsOf(this.registry).some((m) => m.name === name)
-      ) {
+      if (this.#taken(name)) {
         this.#collectionErrors.count("meters");
         continue;
       }
@@ -325,6 +322,12 @@ export class MetricsCollector implements MetricsSource {
       this.#meters.set(spec.name, { spec, family: f });
       this.#added.set(name, f);
     }
+  }
+
+  /** Whether a metric of full name `name` is registered already. */
+  #taken(name: string): boolean {
+    return this.#added.has(name) ||
+      metricsOf(this.registry).some((m) => m.name === name);
   }
 
   *#networks(): Iterable<Network> {
@@ -469,10 +472,7 @@ export class MetricsCollector implements MetricsSource {
    */
   addFamily(def: MetricDef, collect: (out: FamilyOutput) => void): () => void {
     const name = fullName(def, this.options.namespace);
-    if (
-      this.#added.has(name) ||
-      metricsOf(this.registry).some((m) => m.name === name)
-    ) {
+    if (this.#taken(name)) {
       throw new Error(
         `Cannot add metric "${name}": a metric of that name is registered already`,
       );
