@@ -13,9 +13,10 @@ export interface TierOptions {
   /** How long its points are kept (ms). */
   readonly retentionMs: number;
   /**
-   * Rows per chunk of the raw and of the last tier. Default 120 for raw,
-   * for the last 24 when its points are an hour or more apart (a day of
-   * hours), else 60. A tier between holds one window of the next per chunk.
+   * Rows per chunk. Default 120 for raw, for the last tier 24 when its
+   * points are an hour or more apart (a day of hours), else 60, and
+   * {@linkcode MIDDLE_TIER_ROWS} for a tier between (its rows feed the
+   * next tier through a window per series, not through its chunks).
    * With the default, a raw series' first chunk is cut at between 60 and
    * 120 rows (by its id), so series started together seal at different
    * flushes.
@@ -184,3 +185,13 @@ export function checkTiers(
 export function lastTierRows(resolutionMs: number): number {
   return resolutionMs >= 3_600_000 ? 24 : 60;
 }
+
+/**
+ * Rows per chunk of a downsampled tier that feeds a coarser one (the
+ * `1m` tier by default): 10. An open chunk is memory per series until it
+ * is sealed (about 15 bytes a 6-column row); when a minute chunk had to
+ * hold a whole hour window it was up to ~1.2 KB a series, 67 MB at the
+ * 57,430 series of 100 flows x 10 processes. Each sealed chunk costs a
+ * record and a frame header on disk (~110 bytes), so not fewer.
+ */
+export const MIDDLE_TIER_ROWS = 10;

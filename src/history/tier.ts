@@ -5,10 +5,12 @@
  * feeds it rows from the raw samples.
  *
  * Coarser tiers cascade: a downsampled tier that feeds a coarser one
- * seals its chunks at the coarser tier's window boundaries, so a sealed
- * chunk holds exactly one coarser window, and sealing it appends that
- * window's row (combined from its rows) to the coarser tier. The coarser
- * tiers need no aggregator state per series at all.
+ * folds each row it appends into the coarser window of that series (a
+ * {@linkcode RowAggregator}, 64 bytes a series), which appends its row to
+ * the coarser tier once a row of a later window comes, or a row lands on
+ * its end. Its chunks are sealed by size like any other (a few rows):
+ * an open chunk that had to hold a whole coarser window (an hour of
+ * minute rows, ~1.2 KB a series) was most of the store's memory.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
-import { combineRows, WindowAggregator } from "./aggregator.ts";
+import { RowAggregator, WindowAggregator } from "./aggregator.ts";
 import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
@@ -67,15 +69,16 @@ export class Tier {
   readonly ring: ChunkRing;
   /** The window aggregator (the first downsampled tier only). */
   readonly aggregator: WindowAggregator | undefined;
-  /** The coarser tier this one's sealed chunks feed (downsampled tiers only). */
+  /** The coarser tier this one's rows feed (downsampled tiers only; see {@linkcode feed}). */
   feeds: Tier | undefined;
+  /** The coarser tier's open windows, built from this tier's rows (with `feeds`). */
+  up: RowAggregator | undefined;
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
   #open: OpenChunks;
   #pending: PendingChunk[] = [];
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
-  #row = new Float64Array(6);
   #edge = new Float64Array(EDGE);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
@@ -124,9 +127,20 @@ export class Tier {
     this.#open = new OpenChunks(index === 0 ? 1 : 6);
   }
 
+  /**
+   * Makes this tier's rows feed `next` (coarser, a whole multiple of this
+   * tier's resolution) through an aggregator of `next`'s windows.
+   */
+  feed(next: Tier): void {
+    this.feeds = next;
+    this.up = new RowAggregator(next.info.resolutionMs);
+    this.up.ensure(this.dirty.length);
+  }
+
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     this.aggregator?.ensure(n);
+    this.up?.ensure(n);
     this.#open.ensure(n);
     if (n > this.dirty.length) {
       const size = Math.max(n, this.dirty.length * 2, 64);
@@ -198,23 +212,40 @@ export class Tier {
     return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
-  /** Appends a window row (its first `columns` values) to `id`'s open chunk. */
+  /**
+   * Appends a window row (its first `columns` values) to `id`'s open
+   * chunk, and folds it into the coarser tier's window (see
+   * {@linkcode cascadeRow}).
+   */
   appendRow(id: number, t: number, row: Float64Array, columns: number): void {
-    const next = this.feeds;
-    if (next && this.#open.count(id) > 0) {
-      // A chunk holds one window of the coarser tier: a row past it seals it.
-      const res = next.info.resolutionMs;
-      if (Math.ceil(t / res) !== Math.ceil(this.#open.firstT(id) / res)) {
-        this.seal(id);
-      }
+    this.#appendOwn(id, t, row, columns);
+    if (this.up !== undefined) this.cascadeRow(id, t, row, columns);
+  }
+
+  /**
+   * Folds row `(t, row)` of `id` into the coarser tier's open window: a
+   * row past that window's end closes it first (its row goes to the
+   * coarser tier), and a row on its end completes it (times only go up).
+   * At open, the store rebuilds the windows with this from stored rows.
+   */
+  cascadeRow(id: number, t: number, row: Float64Array, columns: number): void {
+    const up = this.up!;
+    const next = this.feeds!;
+    const res = up.resolutionMs;
+    const end = Math.ceil(t / res) * res;
+    const closed = up.addRow(id, end, row, columns);
+    if (closed !== 0) next.appendRow(id, closed, up.row, up.columns);
+    if (t === end) {
+      up.take(id);
+      next.appendRow(id, end, up.row, up.columns);
     }
+  }
+
+  /** Appends a row to `id`'s open chunk; seals it when full. */
+  #appendOwn(id: number, t: number, row: Float64Array, columns: number): void {
     const bits = this.#open.appendRow(id, t, row, columns);
     this.dirty[id] = 1;
-    if (
-      this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS ||
-      // A row on the coarser window's end completes that window.
-      (next !== undefined && t % next.info.resolutionMs === 0)
-    ) {
+    if (this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS) {
       this.seal(id);
     }
   }
@@ -234,13 +265,22 @@ export class Tier {
     return this.#open.firstT(id);
   }
 
+  /** Time of the last row of `id`'s open chunk. */
+  openLastT(id: number): number {
+    return this.#open.lastT(id);
+  }
+
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
   openChunk(id: number): { bytes: Uint8Array; columns: number } | undefined {
     if (this.#open.count(id) === 0) return undefined;
     return { bytes: this.#open.finish(id), columns: this.#open.columns(id) };
   }
 
-  /** Replaces `id`'s open chunk with rows `from..` of `t`/`columns` (restoring from the head log). */
+  /**
+   * Replaces `id`'s open chunk with rows `from..` of `t`/`columns`
+   * (restoring from the head log). Rows are not folded into a coarser
+   * window: the store rebuilds those once every tier is restored.
+   */
   restoreOpen(
     id: number,
     t: Float64Array,
@@ -253,7 +293,7 @@ export class Tier {
       if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
       else {
         for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
-        this.appendRow(id, t[i], row, columns.length);
+        this.#appendOwn(id, t[i], row, columns.length);
       }
     }
   }
@@ -264,7 +304,6 @@ export class Tier {
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
-    const next = this.feeds;
     let bytes = open.finish(id);
     // Downsampled chunks are sealed in the frame format (random access
     // by row and column, see frame_chunk.ts): decoded once here.
@@ -298,16 +337,11 @@ export class Tier {
       }
       this.ring.push(id, chunk, edge);
     } else this.ring.push(id, chunk);
-    if (next && rows) {
-      const res = next.info.resolutionMs;
-      combineRows(rows.columns, 0, count, this.#row);
-      next.appendRow(
-        id,
-        Math.ceil(chunk.minT / res) * res,
-        this.#row,
-        columns,
-      );
-    }
+  }
+
+  /** Whether sealed chunks of `id` wait for the disk. */
+  hasPending(id: number): boolean {
+    return this.#pendingById.has(id);
   }
 
   /** Hands over the sealed chunks not yet written (and forgets them). */
@@ -318,10 +352,10 @@ export class Tier {
     return out;
   }
 
-  /** Bytes held in memory: open chunks (slab and state), the window aggregator and the ring. */
+  /** Bytes held in memory: open chunks (blocks and state), the window aggregators and the ring. */
   memoryBytes(): number {
     return this.ring.allocatedBytes + this.#open.memoryBytes() +
-      (this.aggregator?.memoryBytes() ?? 0);
+      (this.aggregator?.memoryBytes() ?? 0) + (this.up?.memoryBytes() ?? 0);
   }
 
   /**

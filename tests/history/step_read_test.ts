@@ -299,7 +299,8 @@ test(
   "queryRange() on the minute tier answers alike through selectSteps() (the columns each function reads) and through select() per step",
   { timeout: 60_000 },
   async () => {
-    const store = await HistoryStore.open({ memoryChunks: 100 });
+    // The ring holds the two days: 2,880 minute rows, 10 a chunk.
+    const store = await HistoryStore.open({ memoryChunks: 300 });
     const rand = seededRandom(1);
     const hour = 3_600_000;
     const refs = [

@@ -47,3 +47,38 @@ test("HistoryStore with the default tiers seals an hour-tier chunk at 24 rows (a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("HistoryStore with the default tiers seals a minute-tier chunk every 10 rows, the first one staggered (its open chunks stay small), and the hour rows still hold whole hours", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-minute-chunks-"));
+  try {
+    const t0 = 1_700_002_800_000; // on an hour
+    const end = t0 + 2 * 3600_000 + 1_500_000;
+    const store = await HistoryStore.open({
+      dir,
+      flushIntervalMs: 0,
+      now: () => end,
+    });
+    const ref = store.seriesRef({ __name__: "depth" }, "gauge");
+    for (let t = t0 + 1000; t <= end; t += 1000) {
+      store.append(ref, t, (t / 1000) % 11);
+    }
+    await store.flush();
+    // 145 minute rows: chunks of 10 (the first one staggered: 5 to 10 rows
+    // by the series' id), so 14 or 15 sealed and at most 9 rows open.
+    const sealed = store.stats().tiers[1].chunksWritten;
+    assert.ok(sealed === 14 || sealed === 15, `${sealed} minute chunks`);
+    const m = [{ name: "__name__", type: "=" as const, value: "depth" }];
+    assert.equal(store.select(m, t0, end, 1)[0].t.length, 145);
+    const hour = store.select(m, t0, end, 2)[0];
+    assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
+    assert.deepEqual([...hour.count!], [3600, 3600]);
+    let sum = 0;
+    for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
+      sum += (t / 1000) % 11;
+    }
+    assert.equal(hour.sum![1], sum);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
