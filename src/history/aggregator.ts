@@ -11,6 +11,8 @@
  * @module
  */
 
+import { growCapacity } from "./open_chunks.ts";
+
 /** Column of a window row: the window's last sample. */
 export const COL_VALUE = 0;
 /** Column of a window row: samples in the window. */
@@ -86,7 +88,7 @@ export class WindowAggregator {
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     if (n <= this.#n) return;
-    const size = Math.max(n, this.#n * 2, 64);
+    const size = Math.max(n, growCapacity(this.#n));
     const s = new Float64Array(size * _W);
     s.set(this.#s);
     for (let i = this.#n; i < size; i++) s[i * _W + _PREV] = NaN;
@@ -311,7 +313,7 @@ export class RowAggregator {
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     if (n <= this.#n) return;
-    const size = Math.max(n, this.#n * 2, 64);
+    const size = Math.max(n, growCapacity(this.#n));
     const s = new Float64Array(size * _R);
     s.set(this.#s);
     this.#s = s;

@@ -55,6 +55,7 @@ import {
   encodeChunks,
   SegmentDir,
 } from "./segments.ts";
+import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
 import {
@@ -88,6 +89,9 @@ import {
 } from "./store_stats.ts";
 
 export { defaultTiers, FLUSH_BUCKETS };
+
+/** A downsampled tier this coarse or coarser keeps lean open chunks (`OpenChunks.lean`). */
+const LEAN_RESOLUTION_MS = 600_000;
 export type { HistoryStats, HistoryStoreOptions, TierStats };
 export type { TierOptions } from "./store_options.ts";
 
@@ -231,11 +235,13 @@ export class HistoryStore implements HistoryReader {
           : MIDDLE_TIER_ROWS),
         ring,
         options.dir !== undefined,
-        // Default-sized raw and middle-tier chunks are staggered (series
-        // that start together would all fill their chunks at once, and
-        // the blocks they hold then stay allocated); explicit sizes and the
-        // last tier's are kept exact.
-        (k === 0 || k < tiers.length - 1) && t.chunkRows === undefined,
+        // Default-sized chunks are staggered (series that start together
+        // would all fill their chunks at once, and the blocks they hold
+        // then stay allocated); explicit sizes are kept exact.
+        t.chunkRows === undefined,
+        // Rows that come at most every 10 minutes: the column state of
+        // one series at a time, rebuilt from its chunk (OpenChunks.lean).
+        k > 0 && t.resolutionMs >= LEAN_RESOLUTION_MS,
       )
     );
     for (let k = 1; k + 1 < this.#tiers.length; k++) {
@@ -937,7 +943,7 @@ export class HistoryStore implements HistoryReader {
   #grow(n: number): void {
     for (const tier of this.#tiers) tier.ensure(n);
     if (n <= this.#lastT.length) return;
-    const size = Math.max(n, this.#lastT.length * 2, 64);
+    const size = Math.max(n, growCapacity(this.#lastT.length));
     const f = (a: Float64Array, fill: number) => {
       const b = new Float64Array(size).fill(fill);
       b.set(a);

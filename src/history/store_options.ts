@@ -13,13 +13,13 @@ export interface TierOptions {
   /** How long its points are kept (ms). */
   readonly retentionMs: number;
   /**
-   * Rows per chunk. Default 120 for raw, for the last tier 24 when its
-   * points are an hour or more apart (a day of hours), else 60, and
+   * Rows per chunk. Default 120 for raw, for the last tier 12 when its
+   * points are an hour or more apart (half a day of hours), else 60, and
    * {@linkcode MIDDLE_TIER_ROWS} for a tier between (its rows feed the
    * next tier through a window per series, not through its chunks).
-   * With the default, a raw series' first chunk is cut at between 60 and
-   * 120 rows (by its id), so series started together seal at different
-   * flushes.
+   * With the default, a series' first chunk in a tier is cut at between
+   * half and all of it (by its id), so series started together seal at
+   * different flushes (and do not all hold full chunks at once).
    */
   readonly chunkRows?: number;
 }
@@ -167,23 +167,24 @@ export function checkTiers(
 }
 
 /**
- * Rows per chunk of the last tier by default: 24 for points an hour or
- * more apart, else 60. An open chunk stays in memory (and in the head
- * log) until it is sealed: 60 hourly rows held about 1.2 KB a series for
- * two and a half days, 70 MB at the 57,000 series of 100 flows x 10
- * processes; a day of them holds 40% of that.
+ * Rows per chunk of the last tier by default: 12 for points an hour or
+ * more apart (half a day), else 60. An open chunk stays in memory (and in
+ * the head log) until it is sealed: 60 hourly rows held about 1.2 KB a
+ * series for two and a half days, 70 MB at the 57,000 series of 100
+ * flows x 10 processes; 24 (a day) up to ~360 bytes a series, 20 MB;
+ * 12 half that, for a frame header (~110 bytes on disk) every 12 hours.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { lastTierRows } from "./store_options.ts";
  *
- * assert.equal(lastTierRows(3_600_000), 24);
+ * assert.equal(lastTierRows(3_600_000), 12);
  * assert.equal(lastTierRows(60_000), 60);
  * ```
  */
 export function lastTierRows(resolutionMs: number): number {
-  return resolutionMs >= 3_600_000 ? 24 : 60;
+  return resolutionMs >= 3_600_000 ? 12 : 60;
 }
 
 /**

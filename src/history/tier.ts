@@ -19,7 +19,7 @@ import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { RowAggregator, WindowAggregator } from "./aggregator.ts";
-import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
+import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
@@ -100,6 +100,7 @@ export class Tier {
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
    * @param stagger whether a series' first chunk is cut short by a share that depends on its id
+   * @param lean keep the open chunks' column state for one series at a time (rows that come rarely; see `OpenChunks.lean`)
    */
   constructor(
     index: number,
@@ -108,6 +109,7 @@ export class Tier {
     ringChunks: number,
     keepPending = true,
     stagger = false,
+    lean = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -124,7 +126,7 @@ export class Tier {
     this.#keepPending = keepPending;
     this.#stagger = stagger;
     this.#half = Math.ceil(chunkRows / 2);
-    this.#open = new OpenChunks(index === 0 ? 1 : 6);
+    this.#open = new OpenChunks(index === 0 ? 1 : 6, lean);
   }
 
   /**
@@ -143,7 +145,7 @@ export class Tier {
     this.up?.ensure(n);
     this.#open.ensure(n);
     if (n > this.dirty.length) {
-      const size = Math.max(n, this.dirty.length * 2, 64);
+      const size = Math.max(n, growCapacity(this.dirty.length));
       const d = new Uint8Array(size);
       d.set(this.dirty);
       this.dirty = d;
