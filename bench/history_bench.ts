@@ -709,7 +709,8 @@ async function queryBench(): Promise<QueryFigures[]> {
     for (const disk of disks) {
       // 30 days of the minute tier: one sample a minute fed through
       // append() (each minute window then holds one sample); in memory,
-      // the ring keeps all of it.
+      // the ring keeps all of it (721 chunks of an hour: without a dir
+      // the store keeps minute chunks of an hour).
       const series = disk ? QUERY_SERIES_30D_DISK : QUERY_SERIES_30D;
       const first = end - 30 * DAY - HOUR;
       const [store, ingest, done] = await queryStore(

@@ -224,6 +224,11 @@ export class HistoryStore implements HistoryReader {
         retentionMs: t.retentionMs,
       })
     );
+    // Small chunks keep the open chunks small when sealed ones go to disk;
+    // in a store without a dir the ring is all the history there is, and
+    // a chunk of a coarser window each keeps its per-chunk cost (and the
+    // time the ring's chunks reach) as it was.
+    const onDisk = options.dir !== undefined;
     this.#tiers = tiers.map((t, k) =>
       new Tier(
         k,
@@ -231,14 +236,17 @@ export class HistoryStore implements HistoryReader {
         t.chunkRows ?? (k === 0
           ? 120
           : k === tiers.length - 1
-          ? lastTierRows(t.resolutionMs)
-          : MIDDLE_TIER_ROWS),
+          ? lastTierRows(t.resolutionMs, onDisk)
+          : onDisk
+          ? MIDDLE_TIER_ROWS
+          : tiers[k + 1].resolutionMs / t.resolutionMs),
         ring,
-        options.dir !== undefined,
+        onDisk,
         // Default-sized chunks are staggered (series that start together
         // would all fill their chunks at once, and the blocks they hold
-        // then stay allocated); explicit sizes are kept exact.
-        t.chunkRows === undefined,
+        // then stay allocated); explicit sizes are kept exact, and so
+        // are the coarser-window chunks of a store without a dir.
+        t.chunkRows === undefined && (k === 0 || onDisk),
         // Rows that come at most every 10 minutes: the column state of
         // one series at a time, rebuilt from its chunk (OpenChunks.lean).
         k > 0 && t.resolutionMs >= LEAN_RESOLUTION_MS,

@@ -90,6 +90,8 @@ export class Tier {
   /** The ids a batch of samples filled (to seal after the batch). */
   #full = new Int32Array(0);
   #stagger: boolean;
+  /** Chunks end on times staggered by id (a tier that feeds another, by default). */
+  #phased = false;
   #half: number;
   #keepPending: boolean;
 
@@ -135,6 +137,9 @@ export class Tier {
    */
   feed(next: Tier): void {
     this.feeds = next;
+    // Staggered by time, not by a first chunk cut short: see #appendOwn.
+    this.#phased = this.#stagger;
+    this.#stagger = false;
     this.up = new RowAggregator(next.info.resolutionMs);
     this.up.ensure(this.dirty.length);
   }
@@ -243,13 +248,34 @@ export class Tier {
     }
   }
 
-  /** Appends a row to `id`'s open chunk; seals it when full. */
+  /**
+   * Appends a row to `id`'s open chunk; seals it when full, and in a tier
+   * that feeds a coarser one also on the coarser window's end (a step
+   * read at the coarser windows' ends, `rate(x[1m])` at a 1 h step, then
+   * finds its row as a chunk's last, kept beside it in the ring, and one
+   * chunk per step reaches it) and, when phased, on the row times where
+   * `t / resolution + phase(id)` is a multiple of `chunkRows` (series
+   * then seal at different flushes, and hold a share of a chunk each on
+   * average rather than all full at once).
+   */
   #appendOwn(id: number, t: number, row: Float64Array, columns: number): void {
     const bits = this.#open.appendRow(id, t, row, columns);
     this.dirty[id] = 1;
-    if (this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS) {
+    if (
+      this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS ||
+      (this.feeds !== undefined &&
+        (t % this.feeds.info.resolutionMs === 0 ||
+          (this.#phased &&
+            (t / this.info.resolutionMs + this.#phase(id)) % this.chunkRows ===
+              0)))
+    ) {
       this.seal(id);
     }
+  }
+
+  /** A series' phase among `chunkRows` rows (by id). */
+  #phase(id: number): number {
+    return (Math.imul(id, 0x9e3779b1) >>> 0) % this.chunkRows;
   }
 
   /** The open chunks themselves (the head log writes from them). */

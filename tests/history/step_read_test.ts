@@ -299,8 +299,7 @@ test(
   "queryRange() on the minute tier answers alike through selectSteps() (the columns each function reads) and through select() per step",
   { timeout: 60_000 },
   async () => {
-    // The ring holds the two days: 2,880 minute rows, 10 a chunk.
-    const store = await HistoryStore.open({ memoryChunks: 300 });
+    const store = await HistoryStore.open({ memoryChunks: 100 });
     const rand = seededRandom(1);
     const hour = 3_600_000;
     const refs = [
