@@ -397,37 +397,54 @@ function _refreshProcess(
   now: number,
 ): void {
   const messagesIn = ps.messagesIn;
-  for (const port of r.inPorts[k]) messagesIn[port] = p.controlIn[port] ?? 0;
+  const inPorts = r.inPorts[k];
+  for (let i = 0; i < inPorts.length; i++) {
+    messagesIn[inPorts[i]] = p.controlIn[inPorts[i]] ?? 0;
+  }
   let bufferedBytes = 0;
-  for (const [port, conns] of r.inputs[k]) {
+  const inputs = r.inputs[k];
+  // Index loops, no iterators: this runs for every process every second.
+  for (let i = 0; i < inputs.length; i++) {
+    const port = inputs[i][0];
+    const conns = inputs[i][1];
     let depth = 0;
     let capacity = 0;
+    let delivered = messagesIn[port];
     const wait = ps.queueWait[port];
     const counts = wait.counts;
-    counts.fill(0);
+    const nc = counts.length;
+    for (let b = 0; b < nc; b++) counts[b] = 0;
     let sum = 0;
     let count = 0;
-    for (const c of conns) {
-      messagesIn[port] += c.delivered;
+    for (let j = 0; j < conns.length; j++) {
+      const c = conns[j];
+      delivered += c.delivered;
       depth += c.backlog();
       capacity += c.capacity;
       // As _waitSnapshot: direct hand-overs (0 s) in the first bucket.
       const h = c.wait;
       const hc = h.counts;
-      for (let b = 0; b < counts.length; b++) counts[b] += hc[b];
+      for (let b = 0; b < nc; b++) counts[b] += hc[b];
       const direct = c.delivered - h.count;
       counts[0] += direct;
       sum += h.sum;
       count += h.count + direct;
-      bufferedBytes += c.estimateBytes();
-      for (const x of c.pending) bufferedBytes += estimateBytes(x.value);
+      if (c.count > 0) bufferedBytes += c.estimateBytes();
+      const pending = c.pending;
+      for (let q = 0; q < pending.length; q++) {
+        bufferedBytes += estimateBytes(pending[q].value);
+      }
     }
+    messagesIn[port] = delivered;
     wait.sum = sum;
     wait.count = count;
     ps.queueDepth[port] = depth;
     ps.queueCapacity[port] = capacity;
   }
-  for (const [port, o] of r.outs[k]) ps.messagesOut[port] = o.sent;
+  const outs = r.outs[k];
+  for (let i = 0; i < outs.length; i++) {
+    ps.messagesOut[outs[i][0]] = outs[i][1].sent;
+  }
   ps.phase = p.phase;
   ps.activeActivations = p.active;
   ps.activations = p.activations;
