@@ -44,14 +44,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
 import {
+  alternateRounds,
   cores,
+  type RoutePair,
   type ServerProcess,
   startListening,
   startWeirServe,
-  wrk,
-  type WrkResult,
 } from "./_serve.ts";
 
 type Runtime = "bun" | "deno";
@@ -62,7 +61,6 @@ const flag = (name: string) =>
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
 const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The body both servers echo. */
 const BODY = '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
@@ -121,15 +119,13 @@ function weirCommand(rt: Runtime, work: string): string[] {
   return [join(work, "weir")];
 }
 
-type Window = WrkResult & { cpuUs: number };
-
 async function measure(
   rt: Runtime,
   rounds: number,
   seconds: number,
 ): Promise<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), `weir-http-in-bench-${rt}-`));
-  const { server: core, wrk: wrkCores } = cores();
+  const core = cores().server;
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
@@ -178,14 +174,7 @@ async function measure(
         command.join(" ")
       } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; body ${BODY.length} bytes`,
     );
-    /** One comparison: the weir path and the bare path, with wrk's script. */
-    interface Pair {
-      label: string;
-      weir: string;
-      bare: string;
-      script?: string;
-    }
-    const pairs: Pair[] = [{
+    const pairs: RoutePair[] = [{
       label: "`POST /in/echo/echo` (http/In -> http/Response) vs `POST /echo`",
       weir: paths.weir,
       bare: paths.bare,
@@ -198,97 +187,15 @@ async function measure(
         bare: "/healthz",
       });
     }
-    const drive = (side: "weir" | "bare", pair: Pair): Window => {
-      const server = side === "weir" ? weir! : base!;
-      const cpu0 = processCpuSeconds(server.pid);
-      const r = wrk(`http://127.0.0.1:${server.port}${pair[side]}`, {
-        seconds,
-        cores: wrkCores,
-        threads: 2,
-        connections: 32,
-        latency: true,
-        script: pair.script,
-      });
-      const cpu = processCpuSeconds(server.pid) - cpu0;
-      if (r.timeouts > 0) {
-        console.log(`  (${side} ${pair[side]}: ${r.timeouts} wrk timeouts)`);
-      }
-      if (r.errors > 0) throw new Error(`${side}: ${r.errorText}`);
-      return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
-    };
-    for (const pair of pairs) {
-      drive("weir", pair);
-      drive("bare", pair);
-    }
-    const figures = pairs.map(() => ({
-      weir: [] as Window[],
-      bare: [] as Window[],
-      ratios: [] as number[],
-    }));
-    const loadBefore = loadAverage();
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0
-        ? (["weir", "bare"] as const)
-        : (["bare", "weir"] as const);
-      const parts: string[] = [];
-      pairs.forEach((pair, i) => {
-        const got: Partial<Record<"weir" | "bare", Window>> = {};
-        for (const side of order) got[side] = drive(side, pair);
-        const f = figures[i];
-        f.weir.push(got.weir!);
-        f.bare.push(got.bare!);
-        f.ratios.push(got.weir!.rps / got.bare!.rps);
-        parts.push(
-          `${pair.weir} ${fmt(got.weir!.rps)} vs ${pair.bare} ${
-            fmt(got.bare!.rps)
-          } req/s (${f.ratios.at(-1)!.toFixed(2)}x)`,
-        );
-      });
-      console.log(
-        `${rt} round ${round + 1}: ${parts.join("; ")}; load ${
-          loadAverage()[0]
-        }`,
-      );
-    }
-    const loadAfter = loadAverage();
-    const lat = (xs: Window[]) =>
-      `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
-        median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
-      }`;
-    const cpu = (xs: Window[]) => median(xs.map((x) => x.cpuUs)).toFixed(1);
-    console.log(
-      `\n${rt} ${
-        versionOf(rt)
-      }: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
-        loadBefore.join(" ")
-      } before, ${loadAfter.join(" ")} after`,
-    );
-    console.log(
-      "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
-    );
-    console.log("|---|---|---|---|---|---|---|");
-    const summary: Record<string, unknown> = {
-      load: { before: loadBefore, after: loadAfter },
-    };
-    pairs.forEach((pair, i) => {
-      const f = figures[i];
-      const ratio = Number(median(f.ratios).toFixed(3));
-      console.log(
-        `| ${pair.label} | ${fmt(median(f.weir.map((x) => x.rps)))} | ${
-          fmt(median(f.bare.map((x) => x.rps)))
-        } | **${ratio}x** (${f.ratios.map((x) => x.toFixed(2)).join(", ")}) | ${
-          lat(f.weir)
-        } | ${lat(f.bare)} | ${cpu(f.weir)} / ${cpu(f.bare)} |`,
-      );
-      summary[pair.weir] = {
-        weir: median(f.weir.map((x) => x.rps)),
-        bare: median(f.bare.map((x) => x.rps)),
-        ratio,
-        ratios: f.ratios,
-        cpuUs: { weir: Number(cpu(f.weir)), bare: Number(cpu(f.bare)) },
-      };
+    return alternateRounds({
+      weir,
+      bare: base,
+      pairs,
+      rounds,
+      seconds,
+      name: rt,
+      heading: `${rt} ${versionOf(rt)}`,
     });
-    return summary;
   } finally {
     weir?.stop();
     base?.stop();
