@@ -183,7 +183,7 @@ async function measure(
       rounds,
       seconds,
       name: rt,
-      heading: `${rt} ${versionOf(rt)}`,
+      heading: versionOf(rt),
     });
   } finally {
     weir?.stop();
@@ -196,7 +196,9 @@ async function measure(
 
 function versionOf(rt: Runtime): string {
   const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  return (r.stdout ?? "").split("\n")[0].trim();
+  // "1.4.5" (Bun), "deno 2.9.6 (stable, ...)" (Deno): "bun 1.4.5", "deno 2.9.6".
+  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
+  return v.startsWith(rt) ? v : `${rt} ${v}`;
 }
 
 async function main(): Promise<void> {
