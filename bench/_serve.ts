@@ -1,8 +1,9 @@
 /**
  * What the HTTP side-by-side benchmarks share (`bench/versus.ts`,
- * `bench/serve_bench.ts`): starting a server process pinned to a core,
- * starting `weir serve` with a database of its own and one running flow,
- * and driving a URL with `wrk`.
+ * `bench/serve_bench.ts`, `bench/http_in_bench.ts`): starting a server
+ * process pinned to a core, starting `weir serve` with a database of its
+ * own and one running flow, driving a URL with `wrk`, and the alternating
+ * weir/bare rounds with their table ({@linkcode alternateRounds}).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
 
 /** A server process started by this module. */
 export interface ServerProcess {
@@ -208,4 +210,156 @@ function _percentile(out: string, p: string): number | undefined {
   if (m === null) return undefined;
   const x = Number(m[1]);
   return m[2] === "us" ? x / 1000 : m[2] === "s" ? x * 1000 : x;
+}
+
+/** One comparison of {@linkcode alternateRounds}: weir's path and bare's. */
+export interface RoutePair {
+  /** The row's name in the table. */
+  label: string;
+  /** The path (and query) asked of weir. */
+  weir: string;
+  /** The path asked of the bare app. */
+  bare: string;
+  /** A wrk Lua script for both (e.g. one that posts a body). */
+  script?: string;
+}
+
+/** A wrk window and the server's CPU time per request in it (µs). */
+export type Window = WrkResult & { cpuUs: number };
+
+/** What {@linkcode alternateRounds} measured for one pair. */
+export interface PairFigures {
+  weir: Window[];
+  bare: Window[];
+  /** weir/bare req/s, one per round. */
+  ratios: number[];
+}
+
+/** The per-pair summary {@linkcode alternateRounds} returns (medians). */
+export interface PairSummary {
+  weir: number;
+  bare: number;
+  ratio: number;
+  ratios: number[];
+  cpuUs: { weir: number; bare: number };
+}
+
+const _fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/**
+ * The side-by-side measurement both HTTP benchmarks make: for each of
+ * `pairs`, one warm-up window per side (not counted), then `rounds`
+ * rounds in which every pair is driven on both servers with `wrk -t2 -c32
+ * --latency` for `seconds`, who goes first alternating by round (A B, then
+ * B A). Each window records req/s, p50/p99 latency and the server
+ * process's CPU time per request (all threads, /proc/PID/stat, over the
+ * window). A window with an error or a non-2xx answer throws; wrk's
+ * timeouts (which a loaded machine causes) are printed and counted in
+ * nothing else. Prints a line per round, then `heading` with the load
+ * average before and after and a Markdown table of the medians (the ratio
+ * is the median of the rounds' ratios, the steadiest figure on a shared
+ * machine); returns the same figures keyed by weir's path, plus `load`.
+ */
+export function alternateRounds(options: {
+  weir: ServerProcess;
+  bare: ServerProcess;
+  pairs: readonly RoutePair[];
+  rounds: number;
+  seconds: number;
+  /** Starts each round's line and the table's heading, e.g. `bun 1.4.5`. */
+  name: string;
+  heading: string;
+}): Record<string, unknown> {
+  const { weir, bare, pairs, rounds, seconds } = options;
+  const wrkCores = cores().wrk;
+  const drive = (side: "weir" | "bare", pair: RoutePair): Window => {
+    const server = side === "weir" ? weir : bare;
+    const cpu0 = processCpuSeconds(server.pid);
+    const r = wrk(`http://127.0.0.1:${server.port}${pair[side]}`, {
+      seconds,
+      cores: wrkCores,
+      threads: 2,
+      connections: 32,
+      latency: true,
+      script: pair.script,
+    });
+    const cpu = processCpuSeconds(server.pid) - cpu0;
+    if (r.timeouts > 0) {
+      console.log(`  (${side} ${pair[side]}: ${r.timeouts} wrk timeouts)`);
+    }
+    if (r.errors > 0) throw new Error(`${side} ${pair[side]}: ${r.errorText}`);
+    return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
+  };
+  for (const pair of pairs) {
+    drive("weir", pair);
+    drive("bare", pair);
+  }
+  const figures: PairFigures[] = pairs.map(() => ({
+    weir: [],
+    bare: [],
+    ratios: [],
+  }));
+  const loadBefore = loadAverage();
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0
+      ? (["weir", "bare"] as const)
+      : (["bare", "weir"] as const);
+    const parts: string[] = [];
+    pairs.forEach((pair, i) => {
+      const got: Partial<Record<"weir" | "bare", Window>> = {};
+      for (const side of order) got[side] = drive(side, pair);
+      const f = figures[i];
+      f.weir.push(got.weir!);
+      f.bare.push(got.bare!);
+      f.ratios.push(got.weir!.rps / got.bare!.rps);
+      parts.push(
+        `${pair.weir} ${_fmt(got.weir!.rps)}/${_fmt(got.bare!.rps)} (${
+          f.ratios.at(-1)!.toFixed(2)
+        }x)`,
+      );
+    });
+    console.log(
+      `${options.name} round ${round + 1}: weir/bare req/s ${
+        parts.join(", ")
+      }; load ${loadAverage()[0]}`,
+    );
+  }
+  const loadAfter = loadAverage();
+  const lat = (xs: Window[]) =>
+    `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
+      median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
+    }`;
+  const cpu = (xs: Window[]) =>
+    Number(median(xs.map((x) => x.cpuUs)).toFixed(1));
+  console.log(
+    `\n${options.heading}: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
+      loadBefore.join(" ")
+    } before, ${loadAfter.join(" ")} after`,
+  );
+  console.log(
+    "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  const summary: Record<string, unknown> = {
+    load: { before: loadBefore, after: loadAfter },
+  };
+  pairs.forEach((pair, i) => {
+    const f = figures[i];
+    const s: PairSummary = {
+      weir: median(f.weir.map((x) => x.rps)),
+      bare: median(f.bare.map((x) => x.rps)),
+      ratio: Number(median(f.ratios).toFixed(3)),
+      ratios: f.ratios,
+      cpuUs: { weir: cpu(f.weir), bare: cpu(f.bare) },
+    };
+    console.log(
+      `| ${pair.label} | ${_fmt(s.weir)} | ${_fmt(s.bare)} | **${s.ratio}x** (${
+        f.ratios.map((x) => x.toFixed(2)).join(", ")
+      }) | ${lat(f.weir)} | ${lat(f.bare)} | ${s.cpuUs.weir.toFixed(1)} / ${
+        s.cpuUs.bare.toFixed(1)
+      } |`,
+    );
+    summary[pair.weir] = s;
+  });
+  return summary;
 }

@@ -10,6 +10,8 @@
  *   bun bench/http_in_bench.ts --json             # also one line `RESULT {json}`
  *   bun bench/http_in_bench.ts --baseline         # also GET /healthz on both: the
  *                                                 # server's own cost, same run
+ *   bun bench/http_in_bench.ts --ops              # what reading a request costs
+ *                                                 # on each runtime (see below)
  *
  * (`deno run -A bench/http_in_bench.ts` runs it too.)
  *
@@ -36,6 +38,20 @@
  * average before and after. Every window must have no error and no
  * non-2xx answer.
  *
+ * `--ops`: the price of each thing a server may read of a request, timed
+ * inside the handler of a plain `Bun.serve`/`Deno.serve` (this file with
+ * `--probe`) on the requests of `wrk` posting the same body (real sockets:
+ * a request made in the process has its headers and URL built already,
+ * so it hides these costs). Each is timed with `performance.now()` around
+ * it, minus the cost of an empty pair; the median of 3 windows. Timed
+ * inside one process, the figures stay put on a loaded machine far better
+ * than requests/s do; they are inflated by the load like any CPU time.
+ *
+ * What the weir server reads per request, for the lead's sums (issue 16,
+ * 19): the peer (Deno: every request, for the header timeout; Bun: a
+ * sample), the `Content-Length` (HTTP metrics, non-GET), every header as
+ * an object (`http/In`'s message), the URL (Hono, and the Host check).
+ *
  * @module
  */
 import { spawnSync } from "node:child_process";
@@ -44,14 +60,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
+import { loadAverage, median } from "./_measure.ts";
 import {
+  alternateRounds,
   cores,
+  type RoutePair,
   type ServerProcess,
   startListening,
   startWeirServe,
   wrk,
-  type WrkResult,
 } from "./_serve.ts";
 
 type Runtime = "bun" | "deno";
@@ -62,7 +79,6 @@ const flag = (name: string) =>
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
 const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The body both servers echo. */
 const BODY = '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
@@ -106,6 +122,148 @@ async function bare(): Promise<void> {
   console.log(`LISTENING ${port}`);
 }
 
+/** The request reads `--ops` times, in the order the probe makes them. */
+const OPS = [
+  "url (first read)",
+  "url (again)",
+  "method",
+  "peer address (Deno info.remoteAddr, Bun server.requestIP)",
+  'headers.get("content-type") (first header read)',
+  'headers.get("content-length") (next one)',
+  "every header into an object (forEach)",
+] as const;
+
+/**
+ * `--probe`: a server that times the reads of {@linkcode OPS} on every
+ * request it gets and answers `GET /report` with the mean of each (ns,
+ * minus an empty timing); prints `LISTENING port`.
+ */
+function probe(): void {
+  const sums = new Float64Array(OPS.length + 1);
+  let n = 0;
+  let sink = 0;
+  const handle = (request: Request, peer: () => number): Response => {
+    if (request.method === "GET") {
+      const report: Record<string, number> = {};
+      OPS.forEach((op, i) => {
+        report[op] = Math.round((sums[i] - sums[OPS.length]) / n * 1e6);
+      });
+      return Response.json({ requests: n, ns: report });
+    }
+    const t: number[] = [performance.now()];
+    sink += request.url.length;
+    t.push(performance.now());
+    sink += request.url.length;
+    t.push(performance.now());
+    sink += request.method.length;
+    t.push(performance.now());
+    sink += peer();
+    t.push(performance.now());
+    sink += request.headers.get("content-type")?.length ?? 0;
+    t.push(performance.now());
+    sink += request.headers.get("content-length")?.length ?? 0;
+    t.push(performance.now());
+    const all: Record<string, string> = {};
+    request.headers.forEach((v, k) => {
+      all[k] = v;
+    });
+    t.push(performance.now());
+    t.push(performance.now());
+    for (let i = 0; i < sums.length; i++) sums[i] += t[i + 1] - t[i];
+    n++;
+    return new Response(sink > 0 ? "ok" : "");
+  };
+  const g = globalThis as unknown as {
+    Deno?: {
+      serve(
+        o: { hostname: string; port: number; onListen(): void },
+        h: (r: Request, info: { remoteAddr: { port: number } }) => Response,
+      ): { addr: { port: number } };
+    };
+    Bun?: {
+      serve(o: {
+        hostname: string;
+        port: number;
+        fetch: (
+          r: Request,
+          s: { requestIP(r: Request): { port: number } | null },
+        ) => Response;
+      }): { port: number };
+    };
+  };
+  const port = g.Deno
+    ? g.Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (r, info) => handle(r, () => info.remoteAddr.port),
+    ).addr.port
+    : g.Bun!.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (r, server) => handle(r, () => server.requestIP(r)?.port ?? 0),
+    }).port;
+  console.log(`LISTENING ${port}`);
+}
+
+/** `--ops`: runs {@linkcode probe} on each runtime and prints the table. */
+async function ops(runtimes: Runtime[], seconds: number): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "weir-http-ops-"));
+  const script = join(work, "post.lua");
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = '${BODY}'\n` +
+      `wrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  const { server: core, wrk: wrkCores } = cores();
+  const columns: Record<string, number>[] = [];
+  try {
+    for (const rt of runtimes) {
+      const p = await startListening(
+        rt === "bun"
+          ? [bin("bun"), self, "--probe"]
+          : [bin("deno"), "run", "-A", self, "--probe"],
+        { core, cwd: root, from: "stdout", pattern: /LISTENING (\d+)/ },
+      );
+      try {
+        const url = `http://127.0.0.1:${p.port}`;
+        const windows: Record<string, number>[] = [];
+        for (let i = 0; i < 3; i++) {
+          // The probe's means are over every request so far: read the
+          // change over this window.
+          const before = await (await fetch(`${url}/report`)).json();
+          wrk(`${url}/`, { seconds, cores: wrkCores, threads: 2, script });
+          const after = await (await fetch(`${url}/report`)).json();
+          const n = after.requests - before.requests;
+          const w: Record<string, number> = {};
+          for (const op of OPS) {
+            w[op] = (after.ns[op] * after.requests -
+              (before.requests > 0 ? before.ns[op] * before.requests : 0)) / n;
+          }
+          windows.push(w);
+        }
+        const col: Record<string, number> = {};
+        for (const op of OPS) col[op] = median(windows.map((w) => w[op]));
+        columns.push(col);
+      } finally {
+        p.stop();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(
+    `\nReading a request, ns (median of 3 windows of ${seconds} s; load ${
+      loadAverage().join(" ")
+    }): ${runtimes.map(versionOf).join(", ")}`,
+  );
+  console.log(`| read | ${runtimes.join(" | ")} |`);
+  console.log(`|---|${runtimes.map(() => "---:").join("|")}|`);
+  for (const op of OPS) {
+    console.log(
+      `| ${op} | ${columns.map((c) => Math.round(c[op])).join(" | ")} |`,
+    );
+  }
+}
+
 /** The weir command (without `serve`) for `rt`, building the executable on Bun. */
 function weirCommand(rt: Runtime, work: string): string[] {
   if (rt === "deno") {
@@ -121,15 +279,13 @@ function weirCommand(rt: Runtime, work: string): string[] {
   return [join(work, "weir")];
 }
 
-type Window = WrkResult & { cpuUs: number };
-
 async function measure(
   rt: Runtime,
   rounds: number,
   seconds: number,
 ): Promise<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), `weir-http-in-bench-${rt}-`));
-  const { server: core, wrk: wrkCores } = cores();
+  const core = cores().server;
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
@@ -178,14 +334,7 @@ async function measure(
         command.join(" ")
       } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; body ${BODY.length} bytes`,
     );
-    /** One comparison: the weir path and the bare path, with wrk's script. */
-    interface Pair {
-      label: string;
-      weir: string;
-      bare: string;
-      script?: string;
-    }
-    const pairs: Pair[] = [{
+    const pairs: RoutePair[] = [{
       label: "`POST /in/echo/echo` (http/In -> http/Response) vs `POST /echo`",
       weir: paths.weir,
       bare: paths.bare,
@@ -198,97 +347,15 @@ async function measure(
         bare: "/healthz",
       });
     }
-    const drive = (side: "weir" | "bare", pair: Pair): Window => {
-      const server = side === "weir" ? weir! : base!;
-      const cpu0 = processCpuSeconds(server.pid);
-      const r = wrk(`http://127.0.0.1:${server.port}${pair[side]}`, {
-        seconds,
-        cores: wrkCores,
-        threads: 2,
-        connections: 32,
-        latency: true,
-        script: pair.script,
-      });
-      const cpu = processCpuSeconds(server.pid) - cpu0;
-      if (r.timeouts > 0) {
-        console.log(`  (${side} ${pair[side]}: ${r.timeouts} wrk timeouts)`);
-      }
-      if (r.errors > 0) throw new Error(`${side}: ${r.errorText}`);
-      return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
-    };
-    for (const pair of pairs) {
-      drive("weir", pair);
-      drive("bare", pair);
-    }
-    const figures = pairs.map(() => ({
-      weir: [] as Window[],
-      bare: [] as Window[],
-      ratios: [] as number[],
-    }));
-    const loadBefore = loadAverage();
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0
-        ? (["weir", "bare"] as const)
-        : (["bare", "weir"] as const);
-      const parts: string[] = [];
-      pairs.forEach((pair, i) => {
-        const got: Partial<Record<"weir" | "bare", Window>> = {};
-        for (const side of order) got[side] = drive(side, pair);
-        const f = figures[i];
-        f.weir.push(got.weir!);
-        f.bare.push(got.bare!);
-        f.ratios.push(got.weir!.rps / got.bare!.rps);
-        parts.push(
-          `${pair.weir} ${fmt(got.weir!.rps)} vs ${pair.bare} ${
-            fmt(got.bare!.rps)
-          } req/s (${f.ratios.at(-1)!.toFixed(2)}x)`,
-        );
-      });
-      console.log(
-        `${rt} round ${round + 1}: ${parts.join("; ")}; load ${
-          loadAverage()[0]
-        }`,
-      );
-    }
-    const loadAfter = loadAverage();
-    const lat = (xs: Window[]) =>
-      `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
-        median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
-      }`;
-    const cpu = (xs: Window[]) => median(xs.map((x) => x.cpuUs)).toFixed(1);
-    console.log(
-      `\n${rt} ${
-        versionOf(rt)
-      }: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
-        loadBefore.join(" ")
-      } before, ${loadAfter.join(" ")} after`,
-    );
-    console.log(
-      "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
-    );
-    console.log("|---|---|---|---|---|---|---|");
-    const summary: Record<string, unknown> = {
-      load: { before: loadBefore, after: loadAfter },
-    };
-    pairs.forEach((pair, i) => {
-      const f = figures[i];
-      const ratio = Number(median(f.ratios).toFixed(3));
-      console.log(
-        `| ${pair.label} | ${fmt(median(f.weir.map((x) => x.rps)))} | ${
-          fmt(median(f.bare.map((x) => x.rps)))
-        } | **${ratio}x** (${f.ratios.map((x) => x.toFixed(2)).join(", ")}) | ${
-          lat(f.weir)
-        } | ${lat(f.bare)} | ${cpu(f.weir)} / ${cpu(f.bare)} |`,
-      );
-      summary[pair.weir] = {
-        weir: median(f.weir.map((x) => x.rps)),
-        bare: median(f.bare.map((x) => x.rps)),
-        ratio,
-        ratios: f.ratios,
-        cpuUs: { weir: Number(cpu(f.weir)), bare: Number(cpu(f.bare)) },
-      };
+    return alternateRounds({
+      weir,
+      bare: base,
+      pairs,
+      rounds,
+      seconds,
+      name: rt,
+      heading: versionOf(rt),
     });
-    return summary;
   } finally {
     weir?.stop();
     base?.stop();
@@ -300,7 +367,9 @@ async function measure(
 
 function versionOf(rt: Runtime): string {
   const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  return (r.stdout ?? "").split("\n")[0].trim();
+  // "1.4.5" (Bun), "deno 2.9.6 (stable, ...)" (Deno): "bun 1.4.5", "deno 2.9.6".
+  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
+  return v.startsWith(rt) ? v : `${rt} ${v}`;
 }
 
 async function main(): Promise<void> {
@@ -313,6 +382,7 @@ async function main(): Promise<void> {
   const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
   const rounds = Number(flag("rounds") ?? 6);
   const seconds = Number(flag("seconds") ?? 3);
+  if (argv.includes("--ops")) return await ops(runtimes, seconds);
   const results: Record<string, unknown> = {};
   for (const rt of runtimes) results[rt] = await measure(rt, rounds, seconds);
   if (argv.includes("--json")) {
@@ -321,4 +391,5 @@ async function main(): Promise<void> {
 }
 
 if (argv.includes("--bare")) await bare();
+else if (argv.includes("--probe")) probe();
 else await main();

@@ -50,14 +50,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
 import {
+  alternateRounds,
   cores,
   type ServerProcess,
   startListening,
   startWeirServe,
-  wrk,
-  type WrkResult,
 } from "./_serve.ts";
 
 type Runtime = "bun" | "deno";
@@ -68,7 +66,6 @@ const flag = (name: string) =>
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
 const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** weir's route and the bare app's route that answers alike. */
 const ROUTES: readonly { weir: string; bare: string }[] = [
@@ -135,22 +132,13 @@ function weirCommand(rt: Runtime, tree: string, work: string): string[] {
   return [join(work, "weir")];
 }
 
-/** A wrk window and the server's CPU time per request in it (µs). */
-type Window = WrkResult & { cpuUs: number };
-
-interface RouteFigures {
-  weir: Window[];
-  bare: Window[];
-  ratios: number[];
-}
-
 async function measure(
   rt: Runtime,
   rounds: number,
   seconds: number,
 ): Promise<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), `weir-serve-bench-${rt}-`));
-  const { server: core, wrk: wrkCores } = cores();
+  const core = cores().server;
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
@@ -185,98 +173,18 @@ async function measure(
       } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; ` +
         `GET /flows/f1 ${item.length} bytes, GET /flows ${list.length} bytes`,
     );
-    const drive = (side: "weir" | "bare", path: string) => {
-      const server = side === "weir" ? weir! : base!;
-      const cpu0 = processCpuSeconds(server.pid);
-      const r = wrk(`http://127.0.0.1:${server.port}${path}`, {
-        seconds,
-        cores: wrkCores,
-        threads: 2,
-        connections: 32,
-        latency: true,
-      });
-      const cpu = processCpuSeconds(server.pid) - cpu0;
-      if (r.timeouts > 0) {
-        console.log(`  (${side} GET ${path}: ${r.timeouts} wrk timeouts)`);
-      }
-      if (r.errors > 0) {
-        throw new Error(`${side} GET ${path}: ${r.errorText}`);
-      }
-      return { ...r, cpuUs: cpu / (r.rps * seconds) * 1e6 };
-    };
-    for (const r of ROUTES) {
-      drive("weir", r.weir);
-      drive("bare", r.bare);
-    }
-    const figures: Record<string, RouteFigures> = {};
-    const loadBefore = loadAverage();
-    for (let round = 0; round < rounds; round++) {
-      const parts: string[] = [];
-      for (const r of ROUTES) {
-        const f = figures[r.weir] ??= { weir: [], bare: [], ratios: [] };
-        const order = round % 2 === 0
-          ? (["weir", "bare"] as const)
-          : (["bare", "weir"] as const);
-        const got: Partial<Record<"weir" | "bare", Window>> = {};
-        for (const side of order) {
-          got[side] = drive(side, side === "weir" ? r.weir : r.bare);
-        }
-        f.weir.push(got.weir!);
-        f.bare.push(got.bare!);
-        f.ratios.push(got.weir!.rps / got.bare!.rps);
-        parts.push(
-          `${r.weir} ${fmt(got.weir!.rps)}/${fmt(got.bare!.rps)} (${
-            (got.weir!.rps / got.bare!.rps).toFixed(2)
-          }x)`,
-        );
-      }
-      console.log(
-        `${rt} round ${round + 1}: weir/bare req/s ${parts.join(", ")}; load ${
-          loadAverage()[0]
-        }`,
-      );
-    }
-    const loadAfter = loadAverage();
-    const summary: Record<string, unknown> = {
-      load: { before: loadBefore, after: loadAfter },
-    };
-    console.log(
-      `\n${rt} ${
-        versionOf(rt)
-      }: wrk -t2 -c32, ${rounds} rounds of ${seconds} s; load ${
-        loadBefore.join(" ")
-      } before, ${loadAfter.join(" ")} after`,
-    );
-    console.log(
-      "| route | weir req/s | bare req/s | weir/bare | weir p50 / p99 ms | bare p50 / p99 ms | CPU µs/request weir / bare |",
-    );
-    console.log("|---|---|---|---|---|---|---|");
-    for (const r of ROUTES) {
-      const f = figures[r.weir];
-      const cpu = (xs: Window[]) => median(xs.map((x) => x.cpuUs)).toFixed(1);
-      const lat = (xs: Window[]) =>
-        `${median(xs.map((x) => x.p50 ?? NaN)).toFixed(2)} / ${
-          median(xs.map((x) => x.p99 ?? NaN)).toFixed(2)
-        }`;
-      const ratio = Number(median(f.ratios).toFixed(3));
-      console.log(
-        `| \`GET ${r.weir}\` vs \`GET ${r.bare}\` | ${
-          fmt(median(f.weir.map((x) => x.rps)))
-        } | ${fmt(median(f.bare.map((x) => x.rps)))} | **${ratio}x** (${
-          f.ratios.map((x) => x.toFixed(2)).join(", ")
-        }) | ${lat(f.weir)} | ${lat(f.bare)} | ${cpu(f.weir)} / ${
-          cpu(f.bare)
-        } |`,
-      );
-      summary[r.weir] = {
-        weir: median(f.weir.map((x) => x.rps)),
-        bare: median(f.bare.map((x) => x.rps)),
-        ratio,
-        ratios: f.ratios,
-        cpuUs: { weir: Number(cpu(f.weir)), bare: Number(cpu(f.bare)) },
-      };
-    }
-    return summary;
+    return alternateRounds({
+      weir,
+      bare: base,
+      pairs: ROUTES.map((r) => ({
+        label: `\`GET ${r.weir}\` vs \`GET ${r.bare}\``,
+        ...r,
+      })),
+      rounds,
+      seconds,
+      name: rt,
+      heading: versionOf(rt),
+    });
   } finally {
     weir?.stop();
     base?.stop();
@@ -288,7 +196,9 @@ async function measure(
 
 function versionOf(rt: Runtime): string {
   const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  return (r.stdout ?? "").split("\n")[0].trim();
+  // "1.4.5" (Bun), "deno 2.9.6 (stable, ...)" (Deno): "bun 1.4.5", "deno 2.9.6".
+  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
+  return v.startsWith(rt) ? v : `${rt} ${v}`;
 }
 
 async function main(): Promise<void> {

@@ -306,42 +306,83 @@ interface ExecState {
  */
 export const EXEC_MAX_RUNNING = 64;
 
-/** Run slots shared by `exec/Run` processes: a counting semaphore. */
+/**
+ * Run slots shared by `exec/Run` processes, fair between flows: a
+ * counting semaphore where one flow may hold at most `n - floor(n / 4)`
+ * slots (48 of 64), so a flow with a high concurrency and slow programs
+ * leaves a quarter for the others, and a freed slot goes to the waiting
+ * flow that holds the fewest (the longest waiting run among equals).
+ * Without this, one flow could take every slot and the other flows'
+ * programs waited until its runs ended.
+ */
 class _Slots {
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  /** The most slots one flow may hold. */
+  readonly #cap: number;
+  readonly #held = new Map<string, number>();
+  readonly #waiting: { flow: string; grant: () => void }[] = [];
 
   constructor(n: number) {
     this.#free = n;
+    this.#cap = n - Math.floor(n / 4);
   }
 
-  /** Resolves `true` with a slot taken, or `false` when `signal` aborts first. */
-  acquire(signal: AbortSignal): Promise<boolean> {
-    if (this.#free > 0) {
-      this.#free--;
+  /**
+   * Resolves `true` with a slot taken for `flow`, or `false` when
+   * `signal` aborts first.
+   */
+  acquire(signal: AbortSignal, flow: string): Promise<boolean> {
+    if (this.#free > 0 && this.#heldBy(flow) < this.#cap) {
+      this.#take(flow);
       return Promise.resolve(true);
     }
     if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const grant = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(true);
+      const waiter = {
+        flow,
+        grant: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(true);
+        },
       };
       const onAbort = () => {
-        const i = this.#waiting.indexOf(grant);
+        const i = this.#waiting.indexOf(waiter);
         if (i !== -1) this.#waiting.splice(i, 1);
         resolve(false);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting.push(grant);
+      this.#waiting.push(waiter);
     });
   }
 
-  /** Gives a slot back, to the longest waiting run first. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#free++;
+  /** Gives `flow`'s slot back, to the waiting flow holding the fewest. */
+  release(flow: string): void {
+    const held = this.#heldBy(flow) - 1;
+    if (held > 0) this.#held.set(flow, held);
+    else this.#held.delete(flow);
+    this.#free++;
+    let best = -1;
+    let fewest = this.#cap;
+    for (let i = 0; i < this.#waiting.length; i++) {
+      const n = this.#heldBy(this.#waiting[i].flow);
+      if (n < fewest) {
+        fewest = n;
+        best = i;
+      }
+    }
+    if (best === -1) return;
+    const [next] = this.#waiting.splice(best, 1);
+    this.#take(next.flow);
+    next.grant();
+  }
+
+  #heldBy(flow: string): number {
+    return this.#held.get(flow) ?? 0;
+  }
+
+  #take(flow: string): void {
+    this.#free--;
+    this.#held.set(flow, this.#heldBy(flow) + 1);
   }
 }
 
@@ -352,8 +393,11 @@ const _SHARED_SLOTS = new _Slots(EXEC_MAX_RUNNING);
 export interface ExecRunOptions {
   /**
    * Programs this component's processes may run at once, all flows
-   * together; further runs wait (back pressure). Default: a limit of
-   * {@linkcode EXEC_MAX_RUNNING} shared by every `exec/Run` of weir.
+   * together; further runs wait (back pressure). One flow may hold at most
+   * `maxRunning - floor(maxRunning / 4)` of them, and a freed slot goes to
+   * the waiting flow holding the fewest. Default: a limit of
+   * {@linkcode EXEC_MAX_RUNNING} shared by every `exec/Run` of weir (48
+   * for one flow).
    */
   maxRunning?: number;
 }
@@ -694,7 +738,7 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
       }
       const state = ctx.state;
       // Waiting here holds the message: back pressure, like concurrency.
-      if (!await slots.acquire(ctx.signal)) return;
+      if (!await slots.acquire(ctx.signal, ctx.network)) return;
       state.running.set(++state.count);
       let result: ExecResult;
       try {
@@ -704,7 +748,7 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
         throw e;
       } finally {
         state.running.set(--state.count);
-        slots.release();
+        slots.release(ctx.network);
       }
       const ok = result.code === 0;
       state.runs[ok ? "ok" : "failed"].add(1);
@@ -751,7 +795,8 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
  * program writing more than `maxOutput` bytes is ended the same way. Up
  * to `concurrency` runs (the process setting, default 1) go at once, and
  * at most {@linkcode EXEC_MAX_RUNNING} (64) across every `exec/Run` of
- * weir; further messages wait, which is back pressure. The program's
+ * weir, 48 of them for one flow; further messages wait, which is back
+ * pressure. The program's
  * environment holds only `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ` and
  * `TMPDIR` from weir's, plus the `env` option.
  *

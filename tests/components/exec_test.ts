@@ -527,3 +527,49 @@ test("exec/Run's timeout and killGrace longer than a JavaScript timer are valida
     1,
   );
 });
+
+test(
+  "a flow cannot take every program slot: another flow's run starts while the first flow's slow runs hold three quarters",
+  { timeout: 30_000 },
+  async () => {
+    // 4 slots shared by both flows: the busy flow may hold 3.
+    const shared = execRun(ExecAllowList.resolve(ALLOWED), { maxRunning: 4 });
+    const flow = (name: string, inputs: string[], concurrency: number) =>
+      new Network({
+        name,
+        processes: [
+          { name: "R", component: shared, concurrency },
+          { name: "Feed", component: feedOf(inputs) },
+        ],
+        connections: [{
+          from: { process: "Feed", port: "out" },
+          to: { process: "R", port: "in" },
+        }],
+        initials: [
+          { data: "sh", to: { process: "R", port: "command" } },
+          {
+            data: ["-c", "read x; [ $x = slow ] && sleep 2; echo $x"],
+            to: { process: "R", port: "args" },
+          },
+        ],
+      });
+    const busy = flow("busy", Array(8).fill("slow"), 8);
+    const other = flow("other", ["quick"], 1);
+    await busy.start();
+    await until(
+      () => meterValues(busy, "R").exec_running === 3,
+      "three busy runs",
+      5000,
+    );
+    await other.start();
+    assert.equal(await finishedWithin(other, 10_000), "finished");
+    // The quick run went while the busy flow's first three were still
+    // sleeping: none of them had ended (before, it waited for the busy
+    // flow's first runs to end and give their slots back).
+    assert.equal(meterValues(other, "R")['exec_runs_total{result="ok"}'], 1);
+    assert.equal(meterValues(busy, "R")['exec_runs_total{result="ok"}'], 0);
+    assert.equal(meterValues(busy, "R").exec_running, 3);
+    assert.equal(await finishedWithin(busy, 20_000), "finished");
+    assert.equal(meterValues(busy, "R")['exec_runs_total{result="ok"}'], 8);
+  },
+);
