@@ -64,7 +64,12 @@ import { Histogram } from "./histogram.ts";
 import type { Meter, MeterSpec } from "./meters.ts";
 import type { Engine, OutPortHandle, ProcessRuntime } from "./process.ts";
 import type { NetworkSpec } from "./spec.ts";
-import { backlogOf, type NetworkStats, networkStats } from "./stats.ts";
+import {
+  backlogOf,
+  type NetworkStats,
+  networkStats,
+  networkStatsInto,
+} from "./stats.ts";
 import { wire, wireHostReader, type Wiring } from "./wiring.ts";
 
 /** Life-cycle state of a network. */
@@ -1389,7 +1394,21 @@ export class Network {
 
   /** A snapshot of every statistic (allocates; meant for scrapes, not per message). */
   stats(): NetworkStats {
-    return networkStats({
+    return networkStats(this.#statsSource());
+  }
+
+  /**
+   * {@linkcode stats}, read into `prev` when it is a snapshot this method
+   * returned before (the same figures, the same objects: a reader every
+   * second, the metric history, makes no garbage of them); else, `prev`
+   * null, a new snapshot. `prev`'s figures change: read them before.
+   */
+  statsInto(prev: NetworkStats | null): NetworkStats {
+    return networkStatsInto(this.#statsSource(), prev);
+  }
+
+  #statsSource() {
+    return {
       name: this.name,
       state: this.#state,
       procs: this.#procs,
@@ -1397,7 +1416,7 @@ export class Network {
       latency: this.#latency,
       bufferedBytes: this.#countBytes(),
       pressure: this.pressure,
-    });
+    };
   }
 }
 

@@ -53,8 +53,9 @@ import {
 import { collectMeter, meterDef } from "./meter_families.ts";
 import { type MeterSpec, sameMeter } from "../engine/meters.ts";
 import { scrape } from "./scrape.ts";
+import { LabelTexts } from "./label_texts.ts";
 import { SeriesPlan } from "./series_plan.ts";
-import { type Labels, labelText, TextWriter } from "./text_writer.ts";
+import { type Labels, TextWriter } from "./text_writer.ts";
 
 /** Options of {@linkcode MetricsCollector.wrapProcess}. */
 export interface WrapProcessLabels {
@@ -179,6 +180,8 @@ export class MetricsCollector implements MetricsSource {
   readonly #collectionErrors: CollectionErrors;
   /** The collector's own families, written last. */
   readonly #self: Family[];
+  /** The label texts of the added families' samples, by family (see `#sample`). */
+  readonly #texts = new Map<MetricLike, LabelTexts>();
   #tail: Promise<unknown> = Promise.resolve();
 
   /** Creates a collector; a bad option throws, naming the option and the reason. */
@@ -572,10 +575,13 @@ export class MetricsCollector implements MetricsSource {
         clearTimeout(timer);
       }
     }
-    // Added families hand no text: it is made here, once per sample.
+    // Added families hand no text: it is made here, and remembered by the
+    // sample's position in its family's read (see LabelTexts).
+    let texts: LabelTexts = this.#labelTexts(null);
+    let at = 0;
     const families: SampleSink = {
       add: (suffix, labels, text, value, le) =>
-        sink.add(suffix, labels, text ?? labelText(labels), value, le),
+        sink.add(suffix, labels, text ?? texts.text(at++, labels), value, le),
     };
     // Planned series carry their text (made when admitted), so they go to
     // the sink without the wrapper above: one call less for each of the
@@ -589,15 +595,15 @@ export class MetricsCollector implements MetricsSource {
     );
     let slice = performance.now();
     // Slices between flows and between families: the first pass over many
-    // new series must not hold the flows up for its length.
-    const yieldSometimes = async () => {
-      if (performance.now() - slice > _SAMPLE_SLICE_MS) {
-        await new Promise<void>((resolve) => macrotask(resolve));
-        slice = performance.now();
-      }
+    // new series must not hold the flows up for its length. (Checked
+    // before the call: a steady pass then awaits nothing.)
+    const slow = () => performance.now() - slice > _SAMPLE_SLICE_MS;
+    const yieldNow = async () => {
+      await new Promise<void>((resolve) => macrotask(resolve));
+      slice = performance.now();
     };
     for (const t of [...this.#plan.tracked()]) {
-      await yieldSometimes();
+      if (slow()) await yieldNow();
       this.#plan.readFlow(t);
       try {
         for (const f of planned) {
@@ -612,21 +618,41 @@ export class MetricsCollector implements MetricsSource {
         this.#plan.clearFlow(t);
       }
     }
+    let added = 0;
     for (const m of metrics) {
       if (m instanceof Family && !m.ownCollect) continue;
-      await yieldSometimes();
+      added++;
+      if (slow()) await yieldNow();
       if (m instanceof Family) {
         sink.family(m.name, m.type);
+        texts = this.#labelTexts(m);
+        at = 0;
         try {
           m.collect(families);
         } catch {
           // Left out of this pass, as a scrape leaves it out.
         }
+        texts.truncate(at);
       } else {
         const got = read.get(m);
-        if (got) _sampleObject(got, sink);
+        if (got) _sampleObject(got, sink, this.#labelTexts(m));
       }
     }
+    // Families no longer registered let their texts go.
+    if (this.#texts.size > added) {
+      const live = new Set<object>(metrics);
+      for (const m of this.#texts.keys()) {
+        if (!live.has(m)) this.#texts.delete(m);
+      }
+    }
+  }
+
+  /** The remembered label texts of `m`'s samples (`null`: none kept). */
+  #labelTexts(m: MetricLike | null): LabelTexts {
+    if (m === null) return new LabelTexts();
+    let t = this.#texts.get(m);
+    if (t === undefined) this.#texts.set(m, t = new LabelTexts());
+    return t;
   }
 
   #family(key: keyof typeof METRICS): Family {
@@ -647,8 +673,13 @@ const _SAMPLE_SLICE_MS = 50;
  * A registered prom-client metric's samples into `sink`: the sample name's
  * suffix after the family's, the labels as strings with `le` apart.
  */
-function _sampleObject(m: MetricObject, sink: SeriesSink): void {
+function _sampleObject(
+  m: MetricObject,
+  sink: SeriesSink,
+  texts: LabelTexts,
+): void {
   sink.family(m.name, m.type);
+  let at = 0;
   for (const v of m.values ?? []) {
     const labels: Record<string, string> = {};
     let le: string | undefined;
@@ -662,6 +693,7 @@ function _sampleObject(m: MetricObject, sink: SeriesSink): void {
     }
     const name = v.metricName ?? m.name;
     const suffix = name.startsWith(m.name) ? name.slice(m.name.length) : "";
-    sink.add(suffix, labels, labelText(labels), v.value, le);
+    sink.add(suffix, labels, texts.text(at++, labels), v.value, le);
   }
+  texts.truncate(at);
 }

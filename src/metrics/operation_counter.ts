@@ -24,12 +24,15 @@ import type { SampleSink } from "./family.ts";
  */
 export class OperationCounter {
   readonly #counts = new Map<string, number>();
+  /** The labels of each count, made once (a scrape or a history pass reads them). */
+  readonly #labels = new Map<string, { operation: string; result: string }>();
 
   /** A counter of every operation and result at 0. */
   constructor() {
     for (const op of FLOW_OPERATIONS) {
       for (const r of FLOW_OPERATION_RESULTS) {
         this.#counts.set(`${op}\0${r}`, 0);
+        this.#labels.set(`${op}\0${r}`, { operation: op, result: r });
       }
     }
   }
@@ -61,8 +64,7 @@ export class OperationCounter {
   /** Writes every count, labelled `operation` and `result`. */
   collect(sink: SampleSink): void {
     for (const [k, v] of this.#counts) {
-      const [operation, result] = k.split("\0");
-      sink.add("", { operation, result }, null, v);
+      sink.add("", this.#labels.get(k)!, null, v);
     }
   }
 }

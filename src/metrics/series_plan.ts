@@ -50,6 +50,11 @@ export interface Tracked {
   network: Network | null;
   /** The statistics of the scrape in progress; `null` between scrapes. */
   stats: NetworkStats | null;
+  /**
+   * The snapshot {@linkcode SeriesPlan.readFlow} reads into, pass after
+   * pass (`Network.statsInto`); `null` before the first.
+   */
+  kept: NetworkStats | null;
   /** Its admitted series, by family. */
   series: Map<Family, (Series | HistSeries)[]>;
   /**
@@ -80,6 +85,7 @@ export class SeriesPlan implements FamilySource {
     name: "",
     network: null,
     stats: EMPTY_STATS,
+    kept: null,
     series: new Map(),
     merged: { processing: [], errors: [] },
   };
@@ -126,6 +132,7 @@ export class SeriesPlan implements FamilySource {
       name: network.name,
       network,
       stats: null,
+      kept: null,
       series: new Map(),
       merged: { processing: [], errors: [] },
     };
@@ -190,12 +197,15 @@ export class SeriesPlan implements FamilySource {
    * theirs always), for a walk flow by flow: a history pass holds one
    * flow's snapshot at a time instead of all of them (at 100 flows of 10
    * processes ~5 MB that otherwise outlives young-generation collections
-   * and piles up in the old one). {@linkcode clearFlow} after.
+   * and piles up in the old one). {@linkcode clearFlow} after. The
+   * statistics are read into the same objects each time
+   * (`Network.statsInto`): no garbage a pass, ~3 MB a second fewer at 100
+   * flows of 10 processes, for one snapshot a flow kept.
    */
   readFlow(t: Tracked): void {
     if (t === this.#wrapped) return;
     try {
-      t.stats = t.network!.stats();
+      t.stats = t.kept = t.network!.statsInto(t.kept);
     } catch {
       t.stats = null;
       this.#onReadError();
