@@ -5,8 +5,9 @@
  * all still open after 25 s; Bun closes them after about 12 s).
  *
  * The kernel lists the server's connections (`/proc/net/tcp`, see
- * `sockets.ts`); the server's handler reports the peer port of each
- * request it gets. A connection that has carried no request `timeoutMs`
+ * `sockets.ts`); the server's handler reports the peer port of the
+ * requests it gets (all, or those not answered at once: below). A
+ * connection that has carried no request `timeoutMs`
  * after it was first seen is shut down (`shutdown(2)` through libc, by
  * Deno's FFI): the runtime then sees the end of the stream and drops the
  * connection as if the client had left. `shutdown` does not close the
