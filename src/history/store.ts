@@ -12,10 +12,11 @@
  * duplicates.
  *
  * Windows: the first downsampled tier aggregates samples (one window open
- * per series); coarser tiers cascade from its sealed chunks (see
- * `tier.ts`). A window is emitted when a sample passes its end, or lands
- * exactly on it. The open window is not written: at open it is rebuilt
- * from the raw samples (disk and head log), which hold it exactly.
+ * per series); coarser tiers cascade from its rows (one window open per
+ * series too, see `tier.ts`). A window is emitted when a sample (a row)
+ * passes its end, or lands exactly on it. Open windows are not written:
+ * at open they are rebuilt from the raw samples (disk and head log), and
+ * the coarser ones from the finer tier's rows, which hold them exactly.
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
