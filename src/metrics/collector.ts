@@ -207,6 +207,7 @@ export class MetricsCollector implements MetricsSource {
       }));
       return { ...this.#options.constLabels };
     });
+    const refusedLabels = new WeakMap<Family, Labels>();
     const collect: Partial<
       Record<keyof typeof METRICS, (sink: SampleSink) => void>
     > = {
@@ -221,12 +222,19 @@ export class MetricsCollector implements MetricsSource {
       flowOperations: (sink) => this.#operations.collect(sink),
       metricsCollectionErrors: (sink) => this.#collectionErrors.collect(sink),
       metricsSeriesRefused: (sink) => {
+        // Its labels are made once per family: every scrape and sampling
+        // pass writes a sample per family.
+        const labels = (f: Family) => {
+          let l = refusedLabels.get(f);
+          if (l === undefined) refusedLabels.set(f, l = { metric: f.name });
+          return l;
+        };
         for (const [k, f] of this.#families) {
           if (collect[k] && k !== "metricsCollectionErrors") continue;
-          sink.add("", { metric: f.name }, null, f.refused);
+          sink.add("", labels(f), null, f.refused);
         }
         for (const { family } of this.#meters.values()) {
-          sink.add("", { metric: family.name }, null, family.refused);
+          sink.add("", labels(family), null, family.refused);
         }
       },
     };
