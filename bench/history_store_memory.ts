@@ -11,10 +11,15 @@
  * open chunks' blocks and state, rings, the aggregator) and the process's
  * RSS, heap and external memory.
  *
- * The minute tier's open chunk of a series holds up to an hour of minute
- * rows (a sealed minute chunk is one hour window of the hour tier), so its
- * memory grows through the first hour; the hour tier's holds up to 60
- * hours of rows.
+ * Until 2026-12-03 16:00 the minute tier's open chunk of a series held
+ * up to an hour of minute rows (a sealed minute chunk was one hour window
+ * of the hour tier), so its memory grew through the first hour (16 ->
+ * 67 MB); it is now sealed every 10 rows and the hour tier is fed by an
+ * hour window per series. The hour tier's open chunk holds up to 24
+ * hours of rows. The tiers' figures include the index of their segment
+ * files (since the same change); each line also says how many chunks
+ * the disk holds (the index has an entry for each: 28 bytes before, 15
+ * now at fewer than 65,536 series).
  *
  * Run: `bun bench/history_store_memory.ts [--series=N] [--minutes=M]`
  * or `deno run -A --v8-flags=--expose-gc bench/history_store_memory.ts ...`
@@ -67,14 +72,22 @@ for (let s = 1; s <= MINUTES * 60; s++) {
     // With --expose-gc (Deno: --v8-flags=--expose-gc): live memory only.
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
+    const tiers = store.stats().tiers;
+    const chunks = tiers.reduce(
+      (n, x) =>
+        n + x.chunksWritten - x.chunksDropped.retention -
+        x.chunksDropped.budget,
+      0,
+    );
+    const total = tiers.reduce((n, x) => n + x.memoryBytes, 0);
     console.log(
       `${s / 60} min: ${
-        store.stats().tiers.map((x) => `${x.name} ${mb(x.memoryBytes)}`).join(
-          ", ",
-        )
-      } MB (tiers); process RSS ${mb(m.rss)}, heap used ${
-        mb(m.heapUsed)
-      }, external ${mb(m.external)} MB`,
+        tiers.map((x) => `${x.name} ${mb(x.memoryBytes)}`).join(", ")
+      } MB (tiers; ${mb(total)} together); ${chunks} chunks on disk, ${
+        mb(store.stats().tiers.reduce((n, x) => n + x.diskBytes, 0))
+      } MB; process RSS ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${
+        mb(m.external)
+      } MB`,
     );
   }
 }

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { growCapacity } from "./open_chunks.ts";
+
 /** Column of a window row: the window's last sample. */
 export const COL_VALUE = 0;
 /** Column of a window row: samples in the window. */
@@ -86,7 +88,7 @@ export class WindowAggregator {
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     if (n <= this.#n) return;
-    const size = Math.max(n, this.#n * 2, 64);
+    const size = Math.max(n, growCapacity(this.#n));
     const s = new Float64Array(size * _W);
     s.set(this.#s);
     for (let i = this.#n; i < size; i++) s[i * _W + _PREV] = NaN;
@@ -252,4 +254,145 @@ export function combineRows(
   out[COL_MIN] = min;
   out[COL_MAX] = max;
   out[COL_INCREASE] = inc;
+}
+
+// A series' numbers in RowAggregator's array.
+const _R = 8;
+const _RCOLS = 7;
+
+/**
+ * Open windows of a coarser tier for every series, built from the rows
+ * of a finer one (each row a finer window: value, count, sum, min, max[,
+ * increase]) as they come, 64 bytes a series in one typed array: the
+ * finer tier's chunks can then be sealed at any size (a few rows, so
+ * its open chunks stay small) and need not hold a whole coarser window.
+ * A row folds in as {@linkcode combineRows} combines rows, in the same
+ * order, so the coarser row is the same to the bit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COL_COUNT, COL_INCREASE, COL_MAX, RowAggregator } from "./aggregator.ts";
+ *
+ * const h = new RowAggregator(3_600_000);
+ * h.ensure(1);
+ * const row = new Float64Array([7, 60, 300, 1, 9, 4]);
+ * assert.equal(h.addRow(0, 60_000, row, 6), 0);
+ * assert.equal(h.addRow(0, 120_000, row, 6), 0);
+ * // A row of the next hour closes the first one.
+ * assert.equal(h.addRow(0, 3_660_000, row, 6), 3_600_000);
+ * assert.deepEqual([h.row[COL_COUNT], h.row[COL_MAX], h.row[COL_INCREASE], h.columns], [120, 9, 8, 6]);
+ * assert.equal(h.take(0), 7_200_000);
+ * assert.equal(h.row[COL_COUNT], 60);
+ * ```
+ */
+export class RowAggregator {
+  /** The coarser window's size (ms). */
+  readonly resolutionMs: number;
+  /** The row `addRow()` or `take()` emitted last. */
+  readonly row: Float64Array = new Float64Array(6);
+  /** Its columns (5: gauge, 6: counter). */
+  columns = 0;
+  /**
+   * Per series, 8 numbers side by side: the open window's end (0: none),
+   * count, sum, min, max, last row's value, increase, columns.
+   */
+  #s = new Float64Array(0);
+  #n = 0;
+
+  /** @param resolutionMs the coarser window's size (ms), a positive integer */
+  constructor(resolutionMs: number) {
+    if (!Number.isInteger(resolutionMs) || resolutionMs <= 0) {
+      throw new RangeError(
+        `Cannot create row aggregator: resolutionMs must be a positive integer, received ${resolutionMs}`,
+      );
+    }
+    this.resolutionMs = resolutionMs;
+  }
+
+  /** Makes room for ids below `n`. */
+  ensure(n: number): void {
+    if (n <= this.#n) return;
+    const size = Math.max(n, growCapacity(this.#n));
+    const s = new Float64Array(size * _R);
+    s.set(this.#s);
+    this.#s = s;
+    this.#n = size;
+  }
+
+  /**
+   * Folds row `row` (its first `columns` values) of series `id`, whose
+   * coarser window ends at `end`, into that window. Returns the end of
+   * the window this closed (a row of a later window came), with its row
+   * in {@linkcode row}, or 0.
+   */
+  addRow(id: number, end: number, row: Float64Array, columns: number): number {
+    const s = this.#s;
+    const at = id * _R;
+    let emitted = 0;
+    if (s[at] !== end) {
+      if (s[at] !== 0) emitted = this.#fill(at);
+      s[at] = end;
+      s[at + 1] = 0;
+      s[at + 2] = 0;
+      s[at + 3] = NaN;
+      s[at + 4] = NaN;
+      s[at + 6] = 0;
+    }
+    // As combineRows(), term by term.
+    s[at + 1] += row[COL_COUNT];
+    s[at + 2] += row[COL_SUM];
+    const lo = row[COL_MIN];
+    const hi = row[COL_MAX];
+    const min = s[at + 3];
+    const max = s[at + 4];
+    if (lo < min || min !== min) s[at + 3] = lo;
+    if (hi > max || max !== max) s[at + 4] = hi;
+    if (columns > COL_INCREASE) s[at + 6] += row[COL_INCREASE];
+    s[at + 5] = row[COL_VALUE];
+    s[at + _RCOLS] = columns;
+    return emitted;
+  }
+
+  /** The end of `id`'s open window (0: none). */
+  openEnd(id: number): number {
+    return id < this.#n ? this.#s[id * _R] : 0;
+  }
+
+  /** Whether `id` has an open window. */
+  isOpen(id: number): boolean {
+    return id < this.#n && this.#s[id * _R] !== 0;
+  }
+
+  /** Closes `id`'s open window now: returns its end with the row in {@linkcode row}, or 0. */
+  take(id: number): number {
+    if (!this.isOpen(id)) return 0;
+    const at = id * _R;
+    const end = this.#fill(at);
+    this.#s[at] = 0;
+    return end;
+  }
+
+  /** Forgets `id`'s open window (before rebuilding it at open). */
+  clear(id: number): void {
+    if (id < this.#n) this.#s[id * _R] = 0;
+  }
+
+  /** Bytes held. */
+  memoryBytes(): number {
+    return this.#s.byteLength;
+  }
+
+  #fill(at: number): number {
+    const s = this.#s;
+    const r = this.row;
+    r[COL_VALUE] = s[at + 5];
+    r[COL_COUNT] = s[at + 1];
+    r[COL_SUM] = s[at + 2];
+    r[COL_MIN] = s[at + 3];
+    r[COL_MAX] = s[at + 4];
+    r[COL_INCREASE] = s[at + 6];
+    this.columns = s[at + _RCOLS];
+    return s[at];
+  }
 }

@@ -28,27 +28,43 @@ import type { PendingChunk } from "./tier.ts";
 
 const CHUNK_RECORD = 1;
 
-/** A column of {@linkcode SegmentIndex}: 32-bit until a value needs more. */
-type _Column = Uint32Array | Float64Array;
+/** A column of {@linkcode SegmentIndex}: narrow until a value needs more. */
+type _Column = Uint16Array | Uint32Array | Int32Array | Float64Array;
+type _Type = new (n: number) => _Column;
 
-/** `a` with room for `size` entries, as 64-bit floats when `wide`. */
-function _column(a: _Column, size: number, wide: boolean): _Column {
-  const b = wide || a instanceof Float64Array
-    ? new Float64Array(size)
-    : new Uint32Array(size);
-  b.set(a.subarray(0, Math.min(a.length, size)));
+/** `a` with room for `size` entries, of `type` when given (else its own). */
+function _resize(a: _Column, size: number, type?: _Type): _Column {
+  const b = new (type ?? (a.constructor as _Type))(size);
+  b.set(a.subarray(0, Math.min(a.length, size)) as ArrayLike<number>);
   return b;
 }
 
+/** Whether `v` fits column `a` (its integer type, or any number for Float64Array). */
+function _fits(a: _Column, v: number): boolean {
+  if (a instanceof Float64Array) return true;
+  if (a instanceof Uint16Array) return v >= 0 && v <= 0xffff;
+  if (a instanceof Int32Array) return v >= -0x80000000 && v <= 0x7fffffff;
+  return v >= 0 && v <= 0xffffffff;
+}
+
 /**
- * Where a segment's chunk records are, kept in memory (28 bytes a chunk)
- * so a read picks the chunks it wants without parsing every record, and
- * reads the file only when it needs bytes from it: entry k is series
- * `id[k]`'s chunk spanning `minT[k]..maxT[k]`, its codec bytes at
- * `[from[k], to[k])` of the file. Ids and offsets are 32-bit (a column
- * turns 64-bit if one ever is not): the index grows with what the disk
- * holds (at the default 256 MiB budget and 57,000 series about 1.7
- * million raw chunks), so 40 bytes a chunk were tens of MB of memory.
+ * Where a segment's chunk records are, kept in memory so a read picks
+ * the chunks it wants without parsing every record, and reads the file
+ * only when it needs bytes from it: entry k is series `id(k)`'s chunk
+ * spanning `minT(k)..maxT(k)`, its codec bytes at `[from(k), to(k))` of
+ * the file.
+ *
+ * 15 bytes an entry at 57,000 series (it was 28, and 40 before): the
+ * index grows with what the disk holds (at the default 256 MiB budget
+ * and 57,000 series about 1.7 million raw chunks), so every byte of an
+ * entry is 1.7 MB. The columns: the id (16-bit while ids are below
+ * 65,536), where the chunk's bytes start (32-bit), the bytes of its
+ * record before them (8-bit: a chunk's bytes end its record and records
+ * lie back to back, so a chunk ends where the next record starts), its
+ * first time less the segment's first chunk's (32-bit signed) and its
+ * last time less its first (32-bit). A column turns wider, entries kept,
+ * when a value does not fit; {@linkcode trim} drops the room for growth
+ * once the segment is full.
  *
  * @example
  * ```ts
@@ -56,60 +72,147 @@ function _column(a: _Column, size: number, wide: boolean): _Column {
  * import { SegmentIndex } from "./segments.ts";
  *
  * const index = new SegmentIndex();
- * for (let k = 0; k < 40; k++) index.add(k, k * 1000, k * 1000 + 999, k * 50, k * 50 + 50);
- * index.add(2 ** 33, 1, 2, 2 ** 32 + 7, 2 ** 32 + 9);
- * assert.equal(index.n, 41);
- * assert.equal(index.to[39], 2000);
- * assert.equal(index.id[40], 2 ** 33);
- * assert.equal(index.from[40], 2 ** 32 + 7);
+ * for (let k = 0; k < 40; k++) index.add(k, 1.7e12 + k * 1000, 1.7e12 + k * 1000 + 999, k * 50 + 20, 20);
+ * index.end = 40 * 50;
+ * assert.equal(index.n, 40);
+ * assert.equal(index.to(39), 2000);
+ * assert.equal(index.to(0), 50);
+ * assert.equal(index.maxT(3), 1.7e12 + 3999);
+ * index.add(2 ** 33, 1, 2, 2 ** 32 + 7, 30);
+ * assert.equal(index.id(40), 2 ** 33);
+ * assert.equal(index.minT(40), 1);
+ * assert.equal(index.from(40), 2 ** 32 + 7);
  * ```
  */
 export class SegmentIndex {
   /** Entries. */
   n = 0;
-  id: _Column = new Uint32Array(16);
-  minT: Float64Array = new Float64Array(16);
-  maxT: Float64Array = new Float64Array(16);
-  from: _Column = new Uint32Array(16);
-  to: _Column = new Uint32Array(16);
+  /** Where the last entry's chunk bytes end (the segment's end). */
+  end = 0;
+  /** The first entry's first time: entries keep theirs less it. */
+  base = NaN;
+  #id: _Column = new Uint16Array(16);
+  #at: _Column = new Uint32Array(16);
+  #head = new Uint8Array(16);
+  #min: _Column = new Int32Array(16);
+  #span: _Column = new Uint32Array(16);
 
-  /** Adds a chunk record's entry. */
-  add(id: number, minT: number, maxT: number, from: number, to: number): void {
+  /**
+   * Adds a chunk record's entry: series `id`, times `minT..maxT`, its
+   * bytes from `from` to the end of its record, which has `head` bytes
+   * before them (set {@linkcode end} after the segment's last record).
+   */
+  add(
+    id: number,
+    minT: number,
+    maxT: number,
+    from: number,
+    head: number,
+  ): void {
     const k = this.n;
-    if (k === this.minT.length) {
-      const size = k * 2;
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(size);
-        b.set(a);
-        return b;
-      };
-      this.id = _column(this.id, size, false);
-      this.minT = grow(this.minT);
-      this.maxT = grow(this.maxT);
-      this.from = _column(this.from, size, false);
-      this.to = _column(this.to, size, false);
+    if (k === 0) this.base = minT;
+    if (k === this.#head.length) this.#resize(k * 2);
+    const size = this.#head.length;
+    const rel = minT - this.base;
+    const span = maxT - minT;
+    if (!_fits(this.#id, id)) {
+      this.#id = _resize(
+        this.#id,
+        size,
+        id >= 0 && id <= 0xffffffff ? Uint32Array : Float64Array,
+      );
     }
-    const size = this.minT.length;
-    const big = 0xffffffff;
-    if (!(id >= 0 && id <= big) && this.id instanceof Uint32Array) {
-      this.id = _column(this.id, size, true);
+    if (!_fits(this.#at, from)) {
+      this.#at = _resize(this.#at, size, Float64Array);
     }
-    if (!(to >= 0 && to <= big) && this.to instanceof Uint32Array) {
-      this.from = _column(this.from, size, true);
-      this.to = _column(this.to, size, true);
+    if (!_fits(this.#min, rel)) {
+      this.#min = _resize(this.#min, size, Float64Array);
     }
-    this.id[k] = id;
-    this.minT[k] = minT;
-    this.maxT[k] = maxT;
-    this.from[k] = from;
-    this.to[k] = to;
+    if (!_fits(this.#span, span)) {
+      this.#span = _resize(this.#span, size, Float64Array);
+    }
+    if (!(head >= 0 && head <= 255)) {
+      throw new RangeError(
+        `Cannot index a chunk record: its header must be 0..255 bytes, received ${head}`,
+      );
+    }
+    this.#id[k] = id;
+    this.#at[k] = from;
+    this.#head[k] = head;
+    this.#min[k] = rel;
+    this.#span[k] = span;
     this.n = k + 1;
+  }
+
+  /** Entry k's series id. */
+  id(k: number): number {
+    return this.#id[k];
+  }
+
+  /** Entry k's first time. */
+  minT(k: number): number {
+    return this.base + this.#min[k];
+  }
+
+  /** Entry k's last time. */
+  maxT(k: number): number {
+    return this.base + this.#min[k] + this.#span[k];
+  }
+
+  /** Where entry k's chunk bytes start in the file. */
+  from(k: number): number {
+    return this.#at[k];
+  }
+
+  /** Where entry k's chunk bytes end: the next record's start, or {@linkcode end}. */
+  to(k: number): number {
+    return k + 1 < this.n ? this.#at[k + 1] - this.#head[k + 1] : this.end;
+  }
+
+  /**
+   * Calls `visit(k, id, minT, maxT)` for each entry whose span overlaps
+   * `[start, end]`, in order: the columns read in one loop.
+   */
+  scan(
+    start: number,
+    end: number,
+    visit: (k: number, id: number, minT: number, maxT: number) => void,
+  ): void {
+    const ids = this.#id;
+    const min = this.#min;
+    const span = this.#span;
+    const base = this.base;
+    // Relative bounds: a chunk starting after `end` is skipped without
+    // the addition (most entries of a segment that a range cuts).
+    const relEnd = end - base;
+    for (let k = 0; k < this.n; k++) {
+      const m = min[k];
+      if (m > relEnd) continue;
+      const maxT = base + m + span[k];
+      if (maxT < start) continue;
+      visit(k, ids[k], base + m, maxT);
+    }
+  }
+
+  /** Drops the room for growth (the segment takes no more chunks). */
+  trim(): void {
+    if (this.#head.length > this.n) this.#resize(Math.max(this.n, 1));
   }
 
   /** Bytes it holds in memory. */
   get memoryBytes(): number {
-    return this.id.byteLength + this.minT.byteLength + this.maxT.byteLength +
-      this.from.byteLength + this.to.byteLength;
+    return this.#id.byteLength + this.#at.byteLength + this.#head.byteLength +
+      this.#min.byteLength + this.#span.byteLength;
+  }
+
+  #resize(size: number): void {
+    this.#id = _resize(this.#id, size);
+    this.#at = _resize(this.#at, size);
+    const head = new Uint8Array(size);
+    head.set(this.#head.subarray(0, Math.min(this.#head.length, size)));
+    this.#head = head;
+    this.#min = _resize(this.#min, size);
+    this.#span = _resize(this.#span, size);
   }
 }
 
@@ -291,6 +394,13 @@ export class SegmentDir {
     mkdirSync(dir, { recursive: true });
   }
 
+  /** Bytes the segments' indexes hold in memory. */
+  get indexBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.index?.memoryBytes ?? 0;
+    return n;
+  }
+
   /** Bytes on disk. */
   get bytes(): number {
     let n = 0;
@@ -319,21 +429,33 @@ export class SegmentDir {
         chunks: 0,
         index,
       };
+      let foreign = false;
       const runs = info.file.load((b, s, e) => {
         let r: ChunkRecord | undefined;
         try {
           r = parseChunkRecord(b, s, e);
         } catch {
-          return; // a record with a good CRC but a bad layout: written by a newer version
+          // A record with a good CRC but a bad layout: written by a newer version.
+          foreign = true;
+          return;
         }
-        if (!r) return;
+        if (!r) {
+          foreign = true;
+          return;
+        }
         info.chunks++;
         if (r.minT < info.minT) info.minT = r.minT;
         if (r.maxT > info.maxT) info.maxT = r.maxT;
         const at = r.bytes.byteOffset - b.byteOffset;
-        index.add(r.id, r.minT, r.maxT, at, at + r.bytes.length);
+        index.add(r.id, r.minT, r.maxT, at, at - (s - RECORD_HEADER_BYTES));
+        index.end = at + r.bytes.length;
         visit(r);
       });
+      index.trim();
+      // A record that is not a chunk: the chunks no longer lie back to
+      // back (one would seem to end where the other record ends), so
+      // reads walk this file's records.
+      if (foreign) info.index = undefined;
       if (runs > 0) {
         // The file was rewritten without the bad runs: the offsets moved.
         info.index = undefined;
@@ -356,6 +478,8 @@ export class SegmentDir {
         !seg || seg.file.bytes >= this.segmentBytes ||
         seg.seq !== this.#nextSeq - 1
       ) {
+        // The segment before takes no more chunks: its index, no more room.
+        seg?.index?.trim();
         const seq = this.#nextSeq++;
         seg = {
           seq,
@@ -382,32 +506,34 @@ export class SegmentDir {
       const index = seg.index;
       if (index !== undefined) {
         // Where each record's chunk bytes landed in the file.
-        let at = from;
         const { ids, dataAt } = e;
         if (ids !== undefined && dataAt !== undefined) {
           // Known from encoding: no record parsed (and no object made) per
           // chunk, about 5,000 a flush at 57,000 series.
           for (let k = first; k < i; k++) {
+            const recordAt = k === 0 ? 0 : e.ends[k - 1];
             index.add(
               ids[k],
               e.minT[k],
               e.maxT[k],
               base + dataAt[k],
-              base + e.ends[k],
+              dataAt[k] - recordAt,
             );
           }
         } else {
+          let at = from;
           for (let k = first; k < i; k++) {
             const r = parseChunkRecord(
               e.bytes,
               at + RECORD_HEADER_BYTES,
               e.ends[k],
             )!;
-            const off = base + r.bytes.byteOffset - e.bytes.byteOffset;
-            index.add(r.id, r.minT, r.maxT, off, off + r.bytes.length);
+            const data = r.bytes.byteOffset - e.bytes.byteOffset;
+            index.add(r.id, r.minT, r.maxT, base + data, data - at);
             at = e.ends[k];
           }
         }
+        index.end = base + to;
       }
       from = to;
     }
@@ -472,15 +598,14 @@ export class SegmentDir {
       }
       picked.length = 0;
       let need = needed === undefined;
-      const { id, minT, maxT, from, to } = index;
-      for (let k = 0; k < index.n; k++) {
-        if (maxT[k] < start || minT[k] > end || !wanted(id[k])) continue;
-        if (overlaps && !overlaps(minT[k], maxT[k])) continue;
+      index.scan(start, end, (k, id, minT, maxT) => {
+        if (!wanted(id)) return;
+        if (overlaps && !overlaps(minT, maxT)) return;
         picked.push(k);
-        if (!need && needed!(id[k], minT[k], maxT[k], to[k] - from[k])) {
+        if (!need && needed!(id, minT, maxT, index.to(k) - index.from(k))) {
           need = true;
         }
-      }
+      });
       if (picked.length === 0) continue;
       let bytes = NO_BYTES;
       if (need) {
@@ -491,8 +616,16 @@ export class SegmentDir {
         }
       }
       for (const k of picked) {
-        if (need && to[k] > bytes.length) continue; // not there (cut short?)
-        visit(id[k], minT[k], maxT[k], bytes, from[k], to[k]);
+        const to = index.to(k);
+        if (need && to > bytes.length) continue; // not there (cut short?)
+        visit(
+          index.id(k),
+          index.minT(k),
+          index.maxT(k),
+          bytes,
+          index.from(k),
+          to,
+        );
       }
     }
   }

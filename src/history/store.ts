@@ -55,6 +55,7 @@ import {
   encodeChunks,
   SegmentDir,
 } from "./segments.ts";
+import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
 import {
@@ -79,6 +80,7 @@ import {
   type HistoryStoreOptions,
   lastTierRows,
   MIB,
+  MIDDLE_TIER_ROWS,
 } from "./store_options.ts";
 import {
   FLUSH_BUCKETS,
@@ -87,6 +89,9 @@ import {
 } from "./store_stats.ts";
 
 export { defaultTiers, FLUSH_BUCKETS };
+
+/** A downsampled tier this coarse or coarser keeps lean open chunks (`OpenChunks.lean`). */
+const LEAN_RESOLUTION_MS = 600_000;
 export type { HistoryStats, HistoryStoreOptions, TierStats };
 export type { TierOptions } from "./store_options.ts";
 
@@ -219,22 +224,36 @@ export class HistoryStore implements HistoryReader {
         retentionMs: t.retentionMs,
       })
     );
+    // Small chunks keep the open chunks small when sealed ones go to disk;
+    // in a store without a dir the ring is all the history there is, and
+    // a chunk of a coarser window each keeps its per-chunk cost (and the
+    // time the ring's chunks reach) as it was.
+    const onDisk = options.dir !== undefined;
     this.#tiers = tiers.map((t, k) =>
       new Tier(
         k,
         this.tiers[k],
-        k === 0 || k === tiers.length - 1
-          ? t.chunkRows ?? (k === 0 ? 120 : lastTierRows(t.resolutionMs))
-          // A tier that feeds a coarser one holds one coarser window per chunk.
-          : tiers[k + 1].resolutionMs / t.resolutionMs,
+        t.chunkRows ?? (k === 0
+          ? 120
+          : k === tiers.length - 1
+          ? lastTierRows(t.resolutionMs, onDisk)
+          : onDisk
+          ? MIDDLE_TIER_ROWS
+          : tiers[k + 1].resolutionMs / t.resolutionMs),
         ring,
-        options.dir !== undefined,
-        // Default-sized raw chunks are staggered; explicit sizes are kept exact.
-        k === 0 && t.chunkRows === undefined,
+        onDisk,
+        // Default-sized chunks are staggered (series that start together
+        // would all fill their chunks at once, and the blocks they hold
+        // then stay allocated); explicit sizes are kept exact, and so
+        // are the coarser-window chunks of a store without a dir.
+        t.chunkRows === undefined && (k === 0 || onDisk),
+        // Rows that come at most every 10 minutes: the column state of
+        // one series at a time, rebuilt from its chunk (OpenChunks.lean).
+        k > 0 && t.resolutionMs >= LEAN_RESOLUTION_MS,
       )
     );
     for (let k = 1; k + 1 < this.#tiers.length; k++) {
-      this.#tiers[k].feeds = this.#tiers[k + 1];
+      this.#tiers[k].feed(this.#tiers[k + 1]);
     }
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
@@ -498,7 +517,8 @@ export class HistoryStore implements HistoryReader {
       series: this.#index.count,
       tiers: this.#tiers.map((tier, k) => ({
         name: tier.info.name,
-        memoryBytes: tier.memoryBytes(),
+        // The segment index is memory the tier's disk part needs.
+        memoryBytes: tier.memoryBytes() + (disk ? disk.tiers[k].indexBytes : 0),
         diskBytes: disk ? disk.tiers[k].bytes : 0,
         chunksWritten: disk ? disk.tiers[k].chunksWritten : 0,
         chunksDropped: { ...this.#dropped[k] },
@@ -931,7 +951,7 @@ export class HistoryStore implements HistoryReader {
   #grow(n: number): void {
     for (const tier of this.#tiers) tier.ensure(n);
     if (n <= this.#lastT.length) return;
-    const size = Math.max(n, this.#lastT.length * 2, 64);
+    const size = Math.max(n, growCapacity(this.#lastT.length));
     const f = (a: Float64Array, fill: number) => {
       const b = new Float64Array(size).fill(fill);
       b.set(a);
@@ -1051,6 +1071,7 @@ export class HistoryStore implements HistoryReader {
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
     if (this.#tiers.length > 1) this.#rebuildWindows(disk);
+    if (this.#tiers.length > 2) this.#rebuildCoarser(disk, diskLast);
     this.#seriesWritten = this.#index.size;
     // Ids past the series file (its tail was lost) stay unused holes, so a
     // new series never inherits a lost one's chunks.
@@ -1114,6 +1135,85 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * Rebuilds each series' open window of the tiers fed by another (`1h`
+   * from `1m` by default) from the finer tier's rows since the coarser
+   * tier's last row, on disk and then in memory (the open chunk restored
+   * from the head log), folding them in as appending them did: the head
+   * log does not store these windows, the finer rows hold them. Only the
+   * rows of the window the finer tier's last row is in are read; a
+   * window a crash left without its coarser row (it closed after the
+   * last flush) gets it now.
+   */
+  #rebuildCoarser(disk: Disk, diskLast: Map<number, number>[]): void {
+    const tiers = this.#tiers;
+    const n = this.#index.size;
+    // Coarsest first: a window rebuilt in tier k may close into tier k + 1,
+    // whose own window (into k + 2) must be there by then.
+    for (let k = tiers.length - 2; k >= 1; k--) {
+      const tier = tiers[k];
+      const up = tier.up!;
+      const next = tier.feeds!;
+      const res = up.resolutionMs;
+      // Per series: memory rows (restored), and rows after `after[id]` to fold.
+      const memory = new Map<number, Piece[]>();
+      const after = new Float64Array(n).fill(Infinity);
+      const fed = new Float64Array(n).fill(-Infinity);
+      let from = Infinity;
+      let to = -Infinity;
+      for (let id = 0; id < n; id++) {
+        up.clear(id);
+        let last = diskLast[k].get(id) ?? -Infinity;
+        let pieces: Piece[] | undefined;
+        if (tier.openCount(id) > 0 || tier.hasPending(id)) {
+          pieces = tier.pieces(id, -Infinity, Infinity, []);
+          for (const p of pieces) {
+            if (p.t.length > 0 && p.t[p.t.length - 1] > last) {
+              last = p.t[p.t.length - 1];
+            }
+          }
+        }
+        // A series that stopped long before had its windows closed then.
+        if (!(last >= this.#latest - this.#staleMs - res)) continue;
+        let nextLast = diskLast[k + 1].get(id) ?? -Infinity;
+        if (next.openCount(id) > 0) {
+          nextLast = Math.max(nextLast, next.openLastT(id));
+        }
+        const a = Math.max(nextLast, Math.ceil(last / res) * res - res);
+        if (a >= last) continue;
+        after[id] = a;
+        if (pieces) memory.set(id, pieces);
+        if (a < from) from = a;
+        if (last > to) to = last;
+      }
+      if (from === Infinity) continue;
+      const row = new Float64Array(6);
+      const feed = (id: number, p: Piece) => {
+        const cols = p.columns.length;
+        for (let i = 0; i < p.t.length; i++) {
+          const t = p.t[i];
+          if (t <= after[id] || t <= fed[id]) continue;
+          for (let c = 0; c < cols; c++) row[c] = p.columns[c][i];
+          tier.cascadeRow(id, t, row, cols);
+          fed[id] = t;
+        }
+      };
+      disk.tiers[k].read(
+        (id) => id < n && after[id] < Infinity,
+        from,
+        to,
+        (r) => {
+          if (r.maxT <= after[r.id]) return;
+          const piece = this.#decode(r);
+          if (piece) feed(r.id, piece);
+        },
+      );
+      for (const [id, pieces] of memory) {
+        for (const p of pieces) feed(id, p);
+      }
+    }
+  }
+
+  /**
    * Seals the open chunks and closes the open windows of series that have
    * stopped (last sample `staleMs` before `now`, the newest sample of
    * all). A closed window's end becomes the series' last time, so a late
@@ -1140,15 +1240,14 @@ export class HistoryStore implements HistoryReader {
       }
       for (let k = 1; k < tiers.length; k++) {
         const tier = tiers[k];
-        if (tier.openCount(id) === 0) continue;
-        const next = tier.feeds;
-        if (next) {
-          const res = next.info.resolutionMs;
-          const end = Math.ceil(tier.openFirstT(id) / res) * res;
-          if (end > now) break;
-          tier.seal(id); // appends the coarser window's row
-          if (end > bump) bump = end;
-        } else tier.seal(id);
+        tier.seal(id);
+        const up = tier.up;
+        if (up === undefined || !up.isOpen(id)) continue;
+        const end = up.openEnd(id);
+        if (end > now) break; // the clock has not passed the coarser window yet
+        up.take(id);
+        tier.feeds!.appendRow(id, end, up.row, up.columns);
+        if (end > bump) bump = end;
       }
       if (bump > last) {
         this.#lastT[id] = bump;

@@ -13,12 +13,17 @@ export interface TierOptions {
   /** How long its points are kept (ms). */
   readonly retentionMs: number;
   /**
-   * Rows per chunk of the raw and of the last tier. Default 120 for raw,
-   * for the last 24 when its points are an hour or more apart (a day of
-   * hours), else 60. A tier between holds one window of the next per chunk.
-   * With the default, a raw series' first chunk is cut at between 60 and
-   * 120 rows (by its id), so series started together seal at different
-   * flushes.
+   * Rows per chunk. Default 120 for raw; for the last tier 12 when its
+   * points are an hour or more apart (half a day of hours; 24 without a
+   * `dir`), else 60; for a tier between, {@linkcode MIDDLE_TIER_ROWS}
+   * with a `dir` (its rows feed the next tier through a window per
+   * series, not through its chunks), one window of the next tier without
+   * (the ring is then all the history there is). A tier between also
+   * ends a chunk on each window end of the next. With the default, series
+   * started together seal at different flushes (and do not all hold full
+   * chunks at once): a series' first raw chunk is cut at between half
+   * and all of it by its id, and so is its first last-tier chunk on
+   * disk; a tier between's chunks end at times staggered by id.
    */
   readonly chunkRows?: number;
 }
@@ -166,21 +171,37 @@ export function checkTiers(
 }
 
 /**
- * Rows per chunk of the last tier by default: 24 for points an hour or
- * more apart, else 60. An open chunk stays in memory (and in the head
- * log) until it is sealed: 60 hourly rows held about 1.2 KB a series for
- * two and a half days, 70 MB at the 57,000 series of 100 flows x 10
- * processes; a day of them holds 40% of that.
+ * Rows per chunk of the last tier by default: for points an hour or more
+ * apart 12 (half a day) in a store on disk, 24 (a day) in memory (its
+ * ring is the history there is: larger chunks reach further), else 60.
+ * An open chunk stays in memory (and in the head log) until it is
+ * sealed: 60 hourly rows held about 1.2 KB a series for two and a half
+ * days, 70 MB at the 57,000 series of 100 flows x 10 processes; 24 up to
+ * ~360 bytes a series, 20 MB; 12 half that, for a frame header (~110
+ * bytes on disk) every 12 hours.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { lastTierRows } from "./store_options.ts";
  *
- * assert.equal(lastTierRows(3_600_000), 24);
+ * assert.equal(lastTierRows(3_600_000), 12);
+ * assert.equal(lastTierRows(3_600_000, false), 24);
  * assert.equal(lastTierRows(60_000), 60);
  * ```
  */
-export function lastTierRows(resolutionMs: number): number {
-  return resolutionMs >= 3_600_000 ? 24 : 60;
+export function lastTierRows(resolutionMs: number, onDisk = true): number {
+  return resolutionMs >= 3_600_000 ? (onDisk ? 12 : 24) : 60;
 }
+
+/**
+ * Rows per chunk of a downsampled tier that feeds a coarser one (the
+ * `1m` tier by default) in a store on disk: 10. An open chunk is memory per series until it
+ * is sealed (about 15 bytes a 6-column row); when a minute chunk had to
+ * hold a whole hour window it was up to ~1.2 KB a series, 67 MB at the
+ * 57,430 series of 100 flows x 10 processes. Each sealed chunk costs a
+ * record and a frame header on disk (~110 bytes), so not fewer. A chunk
+ * also ends on the next tier's window end (so an hour's last minute row
+ * is a chunk's last), and the 10-row ends are staggered by series.
+ */
+export const MIDDLE_TIER_ROWS = 10;

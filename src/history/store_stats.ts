@@ -9,7 +9,7 @@
 export interface TierStats {
   /** The tier's name. */
   name: string;
-  /** Bytes of chunks in memory (open and ring). */
+  /** Bytes in memory: open chunks, ring, window aggregators and the index of its segment files. */
   memoryBytes: number;
   /** Bytes of its segment files. */
   diskBytes: number;

@@ -5,10 +5,12 @@
  * feeds it rows from the raw samples.
  *
  * Coarser tiers cascade: a downsampled tier that feeds a coarser one
- * seals its chunks at the coarser tier's window boundaries, so a sealed
- * chunk holds exactly one coarser window, and sealing it appends that
- * window's row (combined from its rows) to the coarser tier. The coarser
- * tiers need no aggregator state per series at all.
+ * folds each row it appends into the coarser window of that series (a
+ * {@linkcode RowAggregator}, 64 bytes a series), which appends its row to
+ * the coarser tier once a row of a later window comes, or a row lands on
+ * its end. Its chunks are sealed by size like any other (a few rows):
+ * an open chunk that had to hold a whole coarser window (an hour of
+ * minute rows, ~1.2 KB a series) was most of the store's memory.
  *
  * @module
  */
@@ -16,8 +18,8 @@ import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
-import { combineRows, WindowAggregator } from "./aggregator.ts";
-import { MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
+import { RowAggregator, WindowAggregator } from "./aggregator.ts";
+import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
@@ -67,15 +69,16 @@ export class Tier {
   readonly ring: ChunkRing;
   /** The window aggregator (the first downsampled tier only). */
   readonly aggregator: WindowAggregator | undefined;
-  /** The coarser tier this one's sealed chunks feed (downsampled tiers only). */
+  /** The coarser tier this one's rows feed (downsampled tiers only; see {@linkcode feed}). */
   feeds: Tier | undefined;
+  /** The coarser tier's open windows, built from this tier's rows (with `feeds`). */
+  up: RowAggregator | undefined;
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
   #open: OpenChunks;
   #pending: PendingChunk[] = [];
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
-  #row = new Float64Array(6);
   #edge = new Float64Array(EDGE);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
@@ -87,6 +90,8 @@ export class Tier {
   /** The ids a batch of samples filled (to seal after the batch). */
   #full = new Int32Array(0);
   #stagger: boolean;
+  /** Chunks end on times staggered by id (a tier that feeds another, by default). */
+  #phased = false;
   #half: number;
   #keepPending: boolean;
 
@@ -97,6 +102,7 @@ export class Tier {
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
    * @param stagger whether a series' first chunk is cut short by a share that depends on its id
+   * @param lean keep the open chunks' column state for one series at a time (rows that come rarely; see `OpenChunks.lean`)
    */
   constructor(
     index: number,
@@ -105,6 +111,7 @@ export class Tier {
     ringChunks: number,
     keepPending = true,
     stagger = false,
+    lean = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -121,15 +128,29 @@ export class Tier {
     this.#keepPending = keepPending;
     this.#stagger = stagger;
     this.#half = Math.ceil(chunkRows / 2);
-    this.#open = new OpenChunks(index === 0 ? 1 : 6);
+    this.#open = new OpenChunks(index === 0 ? 1 : 6, lean);
+  }
+
+  /**
+   * Makes this tier's rows feed `next` (coarser, a whole multiple of this
+   * tier's resolution) through an aggregator of `next`'s windows.
+   */
+  feed(next: Tier): void {
+    this.feeds = next;
+    // Staggered by time, not by a first chunk cut short: see #appendOwn.
+    this.#phased = this.#stagger;
+    this.#stagger = false;
+    this.up = new RowAggregator(next.info.resolutionMs);
+    this.up.ensure(this.dirty.length);
   }
 
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
     this.aggregator?.ensure(n);
+    this.up?.ensure(n);
     this.#open.ensure(n);
     if (n > this.dirty.length) {
-      const size = Math.max(n, this.dirty.length * 2, 64);
+      const size = Math.max(n, growCapacity(this.dirty.length));
       const d = new Uint8Array(size);
       d.set(this.dirty);
       this.dirty = d;
@@ -198,25 +219,63 @@ export class Tier {
     return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
-  /** Appends a window row (its first `columns` values) to `id`'s open chunk. */
+  /**
+   * Appends a window row (its first `columns` values) to `id`'s open
+   * chunk, and folds it into the coarser tier's window (see
+   * {@linkcode cascadeRow}).
+   */
   appendRow(id: number, t: number, row: Float64Array, columns: number): void {
-    const next = this.feeds;
-    if (next && this.#open.count(id) > 0) {
-      // A chunk holds one window of the coarser tier: a row past it seals it.
-      const res = next.info.resolutionMs;
-      if (Math.ceil(t / res) !== Math.ceil(this.#open.firstT(id) / res)) {
-        this.seal(id);
-      }
+    this.#appendOwn(id, t, row, columns);
+    if (this.up !== undefined) this.cascadeRow(id, t, row, columns);
+  }
+
+  /**
+   * Folds row `(t, row)` of `id` into the coarser tier's open window: a
+   * row past that window's end closes it first (its row goes to the
+   * coarser tier), and a row on its end completes it (times only go up).
+   * At open, the store rebuilds the windows with this from stored rows.
+   */
+  cascadeRow(id: number, t: number, row: Float64Array, columns: number): void {
+    const up = this.up!;
+    const next = this.feeds!;
+    const res = up.resolutionMs;
+    const end = Math.ceil(t / res) * res;
+    const closed = up.addRow(id, end, row, columns);
+    if (closed !== 0) next.appendRow(id, closed, up.row, up.columns);
+    if (t === end) {
+      up.take(id);
+      next.appendRow(id, end, up.row, up.columns);
     }
+  }
+
+  /**
+   * Appends a row to `id`'s open chunk; seals it when full, and in a tier
+   * that feeds a coarser one also on the coarser window's end (a step
+   * read at the coarser windows' ends, `rate(x[1m])` at a 1 h step, then
+   * finds its row as a chunk's last, kept beside it in the ring, and one
+   * chunk per step reaches it) and, when phased, on the row times where
+   * `t / resolution + phase(id)` is a multiple of `chunkRows` (series
+   * then seal at different flushes, and hold a share of a chunk each on
+   * average rather than all full at once).
+   */
+  #appendOwn(id: number, t: number, row: Float64Array, columns: number): void {
     const bits = this.#open.appendRow(id, t, row, columns);
     this.dirty[id] = 1;
     if (
-      this.#open.count(id) >= this.chunkRows || bits > MAX_STREAM_BITS ||
-      // A row on the coarser window's end completes that window.
-      (next !== undefined && t % next.info.resolutionMs === 0)
+      this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS ||
+      (this.feeds !== undefined &&
+        (t % this.feeds.info.resolutionMs === 0 ||
+          (this.#phased &&
+            (t / this.info.resolutionMs + this.#phase(id)) % this.chunkRows ===
+              0)))
     ) {
       this.seal(id);
     }
+  }
+
+  /** A series' phase among `chunkRows` rows (by id). */
+  #phase(id: number): number {
+    return (Math.imul(id, 0x9e3779b1) >>> 0) % this.chunkRows;
   }
 
   /** The open chunks themselves (the head log writes from them). */
@@ -234,13 +293,22 @@ export class Tier {
     return this.#open.firstT(id);
   }
 
+  /** Time of the last row of `id`'s open chunk. */
+  openLastT(id: number): number {
+    return this.#open.lastT(id);
+  }
+
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
   openChunk(id: number): { bytes: Uint8Array; columns: number } | undefined {
     if (this.#open.count(id) === 0) return undefined;
     return { bytes: this.#open.finish(id), columns: this.#open.columns(id) };
   }
 
-  /** Replaces `id`'s open chunk with rows `from..` of `t`/`columns` (restoring from the head log). */
+  /**
+   * Replaces `id`'s open chunk with rows `from..` of `t`/`columns`
+   * (restoring from the head log). Rows are not folded into a coarser
+   * window: the store rebuilds those once every tier is restored.
+   */
   restoreOpen(
     id: number,
     t: Float64Array,
@@ -253,7 +321,7 @@ export class Tier {
       if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
       else {
         for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
-        this.appendRow(id, t[i], row, columns.length);
+        this.#appendOwn(id, t[i], row, columns.length);
       }
     }
   }
@@ -264,7 +332,6 @@ export class Tier {
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
-    const next = this.feeds;
     let bytes = open.finish(id);
     // Downsampled chunks are sealed in the frame format (random access
     // by row and column, see frame_chunk.ts): decoded once here.
@@ -298,16 +365,11 @@ export class Tier {
       }
       this.ring.push(id, chunk, edge);
     } else this.ring.push(id, chunk);
-    if (next && rows) {
-      const res = next.info.resolutionMs;
-      combineRows(rows.columns, 0, count, this.#row);
-      next.appendRow(
-        id,
-        Math.ceil(chunk.minT / res) * res,
-        this.#row,
-        columns,
-      );
-    }
+  }
+
+  /** Whether sealed chunks of `id` wait for the disk. */
+  hasPending(id: number): boolean {
+    return this.#pendingById.has(id);
   }
 
   /** Hands over the sealed chunks not yet written (and forgets them). */
@@ -318,10 +380,10 @@ export class Tier {
     return out;
   }
 
-  /** Bytes held in memory: open chunks (slab and state), the window aggregator and the ring. */
+  /** Bytes held in memory: open chunks (blocks and state), the window aggregators and the ring. */
   memoryBytes(): number {
     return this.ring.allocatedBytes + this.#open.memoryBytes() +
-      (this.aggregator?.memoryBytes() ?? 0);
+      (this.aggregator?.memoryBytes() ?? 0) + (this.up?.memoryBytes() ?? 0);
   }
 
   /**

@@ -727,7 +727,7 @@ export const HISTORY_METRICS = {
     labels: [TIER, {
       name: "medium",
       help:
-        "`memory` (open chunks, the rings of recent chunks with their room for growth, and the window aggregators' state) or `disk` (chunk files)",
+        "`memory` (open chunks, the rings of recent chunks with their room for growth, the window aggregators' state, and the in-memory index of the chunk files) or `disk` (chunk files)",
       values: ["memory", "disk"],
     }],
     group: "history",

@@ -5,12 +5,21 @@
  * all still open after 25 s; Bun closes them after about 12 s).
  *
  * The kernel lists the server's connections (`/proc/net/tcp`, see
- * `sockets.ts`); the server's handler reports the peer port of each
- * request it gets. A connection that has carried no request `timeoutMs`
+ * `sockets.ts`); the server's handler reports the peer port of the
+ * requests it gets (all, or those not answered at once: below). A
+ * connection that has carried no request `timeoutMs`
  * after it was first seen is shut down (`shutdown(2)` through libc, by
  * Deno's FFI): the runtime then sees the end of the stream and drops the
  * connection as if the client had left. `shutdown` does not close the
  * descriptor, so no other connection can receive it by reuse.
+ *
+ * The peer of every request costs Deno an op (~0.7 µs, `info.remoteAddr`).
+ * Once the kernel can be asked (`TCP_INFO` through FFI: has the server
+ * sent this connection any data, that is answered a whole request?),
+ * {@linkcode HeaderTimeout.everyPeer} turns false and the server reports
+ * only the requests it does not answer at once (whose handler returned a
+ * promise): a connection that reaches its deadline with no request noted
+ * is cut only when the kernel says nothing was ever sent on it.
  *
  * Limits: a connection that sent one whole request and is slow with the
  * next one is not cut (it is idle keep-alive to this check); peers are told
@@ -47,6 +56,13 @@ export interface HeaderTimeoutOptions {
   cut?: (inode: number) => boolean;
   /** The clock (ms). Default `performance.now()`. */
   now?: () => number;
+  /**
+   * For each socket inode given: whether the server has sent data on it
+   * (answered a request), or `undefined` when that cannot be told.
+   * Default: `TCP_INFO` (`tcpi_bytes_acked`) through libc's `getsockopt`,
+   * by Deno's FFI.
+   */
+  served?: (inodes: readonly number[]) => (boolean | undefined)[];
 }
 
 interface _Pending {
@@ -95,6 +111,10 @@ export class HeaderTimeout {
   readonly #readInodes: () => Set<number> | null;
   readonly #cut: (inode: number) => boolean;
   readonly #now: () => number;
+  readonly #served: (inodes: readonly number[]) => (boolean | undefined)[];
+  /** Times the kernel could not tell whether a socket was served. */
+  #unanswered = 0;
+  #everyPeer = true;
   /** Peer ports that sent a request, with the check they came before. */
   readonly #requested = new Map<number, number>();
   /** Checks so far: dates requests without a clock read per request. */
@@ -116,6 +136,7 @@ export class HeaderTimeout {
       readInodes = readOwnSocketInodes,
       cut = _shutdownInode,
       now = () => performance.now(),
+      served = _servedInodes,
     } = options;
     for (const [name, v] of [["timeoutMs", timeoutMs], ["checkMs", checkMs]]) {
       if (typeof v !== "number" || !(v >= 1) || v > 2_147_483_647) {
@@ -133,11 +154,22 @@ export class HeaderTimeout {
     this.#readInodes = readInodes;
     this.#cut = cut;
     this.#now = now;
+    this.#served = served;
     if (options.read === undefined) {
       this.#timer = setInterval(() => this.check(), checkMs);
       // The checks must not keep the process alive.
       this.#timer.unref();
     }
+  }
+
+  /**
+   * Whether the server must report every request's peer: until the kernel
+   * has told whether a socket was served, and for ever when it cannot.
+   * When false, only requests not answered by the time the handler
+   * returns (a promise) need reporting.
+   */
+  get everyPeer(): boolean {
+    return this.#everyPeer;
   }
 
   /** Reports a request whose connection's peer port is `port`. */
@@ -171,7 +203,7 @@ export class HeaderTimeout {
       }
     }
     if (unknown) this.#readSockets(now, checks);
-    let cut = 0;
+    const due: number[] = [];
     for (const [inode, p] of this.#pending) {
       if (this.#requested.has(p.port)) {
         this.#pending.delete(inode);
@@ -179,13 +211,21 @@ export class HeaderTimeout {
       } else if (now - p.since >= this.#timeoutMs) {
         this.#pending.delete(inode);
         this.#settled.add(inode);
-        try {
-          if (this.#cut(inode)) cut++;
-        } catch (e) {
-          return this.#disable(
-            `cannot shut connections down: ${(e as Error).message}`,
-          );
-        }
+        due.push(inode);
+      }
+    }
+    // Requests answered at once are not reported (see everyPeer): the
+    // kernel tells whether a connection due to be cut was ever answered.
+    const served = due.length > 0 ? this.#served(due) : [];
+    let cut = 0;
+    for (let i = 0; i < due.length; i++) {
+      if (served[i] === true) continue;
+      try {
+        if (this.#cut(due[i])) cut++;
+      } catch (e) {
+        return this.#disable(
+          `cannot shut connections down: ${(e as Error).message}`,
+        );
       }
     }
     if (cut > 0) {
@@ -225,6 +265,13 @@ export class HeaderTimeout {
       ports.add(s.remotePort);
       if (this.#requested.has(s.remotePort)) this.#settled.add(s.inode);
       else this.#pending.set(s.inode, { port: s.remotePort, since: now });
+      if (this.#everyPeer && this.#unanswered < 3) {
+        // Can the kernel tell whether a connection was served? Asked of
+        // new connections until it answers (a socket may close meanwhile),
+        // three times at most (no FFI, an old kernel: every peer, then).
+        if (this.#served([s.inode])[0] === undefined) this.#unanswered++;
+        else this.#everyPeer = false;
+      }
     }
     // Forget the requests of connections gone; one noted after this read
     // began may belong to a connection it did not list yet.
@@ -239,7 +286,18 @@ export class HeaderTimeout {
   }
 }
 
-let _libc: { shutdown(fd: number, how: number): number } | undefined;
+interface _Libc {
+  shutdown(fd: number, how: number): number;
+  getsockopt(
+    fd: number,
+    level: number,
+    name: number,
+    value: Uint8Array,
+    length: Uint8Array,
+  ): number;
+}
+
+let _libc: _Libc | undefined;
 
 /** Shuts down the socket with this inode, by its descriptor. */
 function _shutdownInode(inode: number): boolean {
@@ -248,6 +306,52 @@ function _shutdownInode(inode: number): boolean {
   _libc ??= _openLibc();
   // 2: SHUT_RDWR.
   return _libc.shutdown(fd, 2) === 0;
+}
+
+/**
+ * Whether the server has sent data on each socket (by inode): `TCP_INFO`'s
+ * `tcpi_bytes_acked` (Linux 4.1+) above 0; `undefined` for a socket not
+ * found among the descriptors, or when libc or FFI is missing.
+ */
+function _servedInodes(inodes: readonly number[]): (boolean | undefined)[] {
+  const out: (boolean | undefined)[] = inodes.map(() => undefined);
+  const want = new Map<string, number>();
+  inodes.forEach((inode, i) => want.set(`socket:[${inode}]`, i));
+  let fds: string[];
+  try {
+    fds = readdirSync("/proc/self/fd");
+  } catch {
+    return out;
+  }
+  const info = new Uint8Array(232);
+  const length = new Uint32Array(1);
+  for (const name of fds) {
+    let i: number | undefined;
+    try {
+      i = want.get(readlinkSync(`/proc/self/fd/${name}`));
+    } catch {
+      continue; // closed while listed
+    }
+    if (i === undefined) continue;
+    try {
+      _libc ??= _openLibc();
+    } catch {
+      return out;
+    }
+    length[0] = info.byteLength;
+    // SOL_TCP 6, TCP_INFO 11.
+    const r = _libc.getsockopt(
+      Number(name),
+      6,
+      11,
+      info,
+      new Uint8Array(length.buffer),
+    );
+    if (r !== 0 || length[0] < 128) continue;
+    const view = new DataView(info.buffer);
+    out[i] = view.getUint32(120, true) !== 0 || view.getUint32(124, true) !== 0;
+  }
+  return out;
 }
 
 function _fdOf(inode: number): number | undefined {
@@ -265,14 +369,14 @@ function _fdOf(inode: number): number | undefined {
 interface _DenoFfi {
   dlopen(
     path: string,
-    symbols: { shutdown: { parameters: string[]; result: string } },
-  ): { symbols: { shutdown(fd: number, how: number): number } };
+    symbols: Record<string, { parameters: string[]; result: string }>,
+  ): { symbols: _Libc };
 }
 
-function _openLibc(): { shutdown(fd: number, how: number): number } {
+function _openLibc(): _Libc {
   const deno = (globalThis as unknown as { Deno?: _DenoFfi }).Deno;
   if (deno === undefined) {
-    throw new Error("libc's shutdown is reached through Deno's FFI only");
+    throw new Error("libc is reached through Deno's FFI only");
   }
   let last: unknown;
   // glibc, then musl.
@@ -280,6 +384,10 @@ function _openLibc(): { shutdown(fd: number, how: number): number } {
     try {
       const lib = deno.dlopen(name, {
         shutdown: { parameters: ["i32", "i32"], result: "i32" },
+        getsockopt: {
+          parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+          result: "i32",
+        },
       });
       return lib.symbols;
     } catch (e) {

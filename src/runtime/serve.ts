@@ -299,14 +299,22 @@ function _serveDeno(
   const handler = (request: Request, info: DenoServeInfo) => {
     const tracker = peers.tracker;
     const headers = peers.headers;
-    // The header timeout needs every request's peer; the tracker a sample.
+    // The tracker needs a sample of the peers; the header timeout every
+    // one until the kernel can tell it which connections were answered
+    // (see HeaderTimeout.everyPeer), then those of the requests not
+    // answered at once: a peer is an op (~0.7 µs) a request.
     const sampled = tracker !== undefined && tracker.samplePeer();
-    if (sampled || headers !== undefined) {
+    if (sampled || (headers !== undefined && headers.everyPeer)) {
       const peer = info.remoteAddr;
       headers?.noteRequest(peer.port);
       if (sampled) tracker.noteRequest(peer.hostname, peer.port);
+      return fetch(request, info);
     }
-    return fetch(request, info);
+    const res = fetch(request, info);
+    if (headers !== undefined && res instanceof Promise) {
+      headers.noteRequest(info.remoteAddr.port);
+    }
+    return res;
   };
   let server: DenoHttpServer;
   try {

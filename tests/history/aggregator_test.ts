@@ -7,6 +7,8 @@ import {
   COL_MIN,
   COL_SUM,
   COL_VALUE,
+  combineRows,
+  RowAggregator,
   STATE_LENGTH,
   WindowAggregator,
 } from "../../src/history/aggregator.ts";
@@ -84,4 +86,39 @@ test("WindowAggregator: state() and restore() carry an open window over", () => 
 
 test("WindowAggregator refuses a resolution that is not a positive integer", () => {
   assert.throws(() => new WindowAggregator(0), /positive integer, received 0/);
+});
+
+test("RowAggregator folds rows into the same coarser row as combineRows(), to the bit (floats, NaN, -0, gauges and counters)", () => {
+  let seed = 3;
+  const rnd = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = () => {
+    const r = rnd();
+    return r < 0.05 ? NaN : r < 0.1 ? -0 : (rnd() - 0.5) * 1e3 + rnd() * 1e-7;
+  };
+  const up = new RowAggregator(600_000);
+  up.ensure(2);
+  for (const columns of [5, 6]) {
+    const id = columns - 5;
+    for (let w = 1; w <= 30; w++) {
+      const n = 1 + Math.floor(rnd() * 10);
+      const cols = Array.from({ length: 6 }, () => new Float64Array(n));
+      for (let i = 0; i < n; i++) for (const c of cols) c[i] = pick();
+      const want = new Float64Array(6);
+      combineRows(cols.slice(0, columns), 0, n, want);
+      const row = new Float64Array(6);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < 6; c++) row[c] = cols[c][i];
+        assert.equal(up.addRow(id, w * 600_000, row, columns), 0);
+      }
+      assert.equal(up.take(id), w * 600_000);
+      assert.equal(up.columns, columns);
+      const got = up.row.subarray(0, columns);
+      assert.deepEqual(
+        [...new Uint32Array(got.slice().buffer)],
+        [...new Uint32Array(want.subarray(0, columns).slice().buffer)],
+        `window ${w}, ${columns} columns`,
+      );
+    }
+  }
 });

@@ -258,3 +258,48 @@ test("OpenChunks.appendSamples() refuses open chunks of rows", () => {
     /Cannot append samples: these open chunks hold rows of several columns/,
   );
 });
+
+test("OpenChunks lean (column state of one series at a time) writes the same bytes as the full state, series interleaved, and keeps what the head log holds", () => {
+  const rand = (() => {
+    let seed = 11;
+    return () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  })();
+  const full = new OpenChunks(6);
+  const lean = new OpenChunks(6, true);
+  assert.equal(lean.lean, true);
+  full.ensure(5);
+  lean.ensure(5);
+  const row = new Float64Array(6);
+  const t = [0, 0, 0, 0, 0];
+  for (let step = 0; step < 400; step++) {
+    const id = Math.floor(rand() * 5);
+    t[id] += 3_600_000;
+    const columns = id % 2 === 0 ? 6 : 5;
+    row[0] = rand() < 0.1 ? NaN : Math.floor(rand() * 100);
+    row[1] = 60;
+    row[2] = rand() * 1e6;
+    row[3] = -0;
+    row[4] = step;
+    row[5] = rand() < 0.5 ? 2 ** 40 + step : step;
+    full.appendRow(id, t[id], row, columns);
+    lean.appendRow(id, t[id], row, columns);
+    if (step % 7 === 0) {
+      full.markLogged(id);
+      lean.markLogged(id);
+    }
+    if (full.count(id) >= 9) {
+      assert.deepEqual(lean.finish(id), full.finish(id), `step ${step}`);
+      full.reset(id);
+      lean.reset(id);
+    }
+    for (let k = 0; k < 5; k++) {
+      assert.equal(lean.loggedRows(k), full.loggedRows(k));
+      assert.equal(lean.loggedByte(k), full.loggedByte(k));
+    }
+  }
+  for (let id = 0; id < 5; id++) {
+    assert.deepEqual(lean.finish(id), full.finish(id));
+    assert.equal(lean.count(id), full.count(id));
+  }
+  assert.ok(lean.memoryBytes() < full.memoryBytes());
+});

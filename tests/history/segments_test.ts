@@ -9,36 +9,51 @@ import {
   SegmentIndex,
 } from "../../src/history/segments.ts";
 
-test("SegmentIndex keeps ids and offsets in 32 bits (28 bytes an entry) and turns a column 64-bit, entries kept, when one does not fit", () => {
+test("SegmentIndex keeps 15 bytes an entry (16-bit ids, 32-bit offsets and times relative to the segment), turns a column wider, entries kept, when a value does not fit, and trims its room", () => {
   const index = new SegmentIndex();
   const n = 5000;
+  const t0 = 1.7e12;
+  // Records of 60 bytes back to back, each with 20 bytes before its chunk.
   for (let k = 0; k < n; k++) {
-    index.add(
-      k * 7,
-      1.7e12 + k * 1000,
-      1.7e12 + k * 1000 + 999,
-      k * 60,
-      k * 60 + 60,
-    );
+    index.add(k * 7, t0 + k * 1000, t0 + k * 1000 + 119_000, k * 60 + 20, 20);
   }
-  assert.ok(index.id instanceof Uint32Array);
-  assert.ok(index.to instanceof Uint32Array);
-  // 8192 entries of room: 4 + 8 + 8 + 4 + 4 bytes each.
-  assert.equal(index.memoryBytes, 8192 * 28);
-  index.add(0xffffffff + 1, 5, 6, 0xffffffff - 3, 0xffffffff + 5);
-  assert.ok(index.id instanceof Float64Array);
-  assert.ok(index.from instanceof Float64Array);
-  assert.ok(index.to instanceof Float64Array);
-  assert.equal(index.n, n + 1);
+  index.end = n * 60;
+  // 8192 entries of room: 2 + 4 + 1 + 4 + 4 bytes each; trimmed to n.
+  assert.equal(index.memoryBytes, 8192 * 15);
+  index.trim();
+  assert.equal(index.memoryBytes, n * 15);
   for (let k = 0; k < n; k++) {
-    assert.equal(index.id[k], k * 7);
-    assert.equal(index.minT[k], 1.7e12 + k * 1000);
-    assert.equal(index.from[k], k * 60);
-    assert.equal(index.to[k], k * 60 + 60);
+    assert.equal(index.id(k), k * 7);
+    assert.equal(index.minT(k), t0 + k * 1000);
+    assert.equal(index.maxT(k), t0 + k * 1000 + 119_000);
+    assert.equal(index.from(k), k * 60 + 20);
+    assert.equal(index.to(k), k * 60 + 60);
   }
-  assert.equal(index.id[n], 0xffffffff + 1);
-  assert.equal(index.from[n], 0xffffffff - 3);
-  assert.equal(index.to[n], 0xffffffff + 5);
+  // An id past 16 bits, offsets past 32, a chunk 40 days before the
+  // first one and spanning ~95 years: each column turns wider.
+  index.add(70_000, t0 - 40 * 86_400_000, t0 + 3e12, 2 ** 32 + 8, 8);
+  index.add(2 ** 33, 5, 6, 2 ** 32 + 100, 30);
+  index.end = 2 ** 32 + 200;
+  assert.equal(index.n, n + 2);
+  for (let k = 0; k < n; k++) {
+    assert.equal(index.id(k), k * 7);
+    assert.equal(index.minT(k), t0 + k * 1000);
+    assert.equal(index.maxT(k), t0 + k * 1000 + 119_000);
+    assert.equal(index.from(k), k * 60 + 20);
+  }
+  assert.equal(index.to(n - 1), 2 ** 32);
+  assert.deepEqual(
+    [index.id(n), index.minT(n), index.maxT(n), index.from(n), index.to(n)],
+    [70_000, t0 - 40 * 86_400_000, t0 + 3e12, 2 ** 32 + 8, 2 ** 32 + 70],
+  );
+  assert.deepEqual(
+    [index.id(n + 1), index.minT(n + 1), index.maxT(n + 1), index.to(n + 1)],
+    [2 ** 33, 5, 6, 2 ** 32 + 200],
+  );
+  const seen: number[] = [];
+  index.scan(t0 + 10_000, t0 + 12_000, (k) => seen.push(k));
+  // Chunks spanning 119 s that overlap [10 s, 12 s], and the long one.
+  assert.deepEqual(seen, [...Array.from({ length: 13 }, (_, k) => k), n]);
 });
 
 test("SegmentDir.write() indexes each chunk where its bytes landed, from encodeChunks()'s offsets as from parsing the records, across segments", () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { HistoryStore } from "../../src/history/store.ts";
 
-test("HistoryStore with the default tiers seals an hour-tier chunk at 24 rows (a day), and reads its rows across the sealed chunk and the open one, also after a reopen", async () => {
+test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (half a day; the first staggered to 6-12 by id), and reads its rows across the sealed chunks and the open one, also after a reopen", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-hour-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
@@ -23,7 +23,8 @@ test("HistoryStore with the default tiers seals an hour-tier chunk at 24 rows (a
     await store.flush();
     const hour = store.stats().tiers[2];
     assert.equal(hour.name, "1h");
-    assert.equal(hour.chunksWritten, 1, "one sealed chunk of 24 hourly rows");
+    // Series 0's first chunk: 6 rows, then 12: 2 sealed, 8 rows open.
+    assert.equal(hour.chunksWritten, 2, "sealed chunks of 6 and 12 rows");
     const read = (s: HistoryStore) =>
       s.select(
         [{ name: "__name__", type: "=", value: "jobs_total" }],
@@ -42,6 +43,40 @@ test("HistoryStore with the default tiers seals an hour-tier chunk at 24 rows (a
     const again = read(store);
     assert.deepEqual([...again.t], [...rows.t]);
     assert.deepEqual([...again.max!], [...rows.max!]);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("HistoryStore with the default tiers ends minute-tier chunks every 10 rows (at times staggered by series) and on each hour's end (its open chunks stay small), and the hour rows still hold whole hours", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-minute-chunks-"));
+  try {
+    const t0 = 1_700_002_800_000; // on an hour
+    const end = t0 + 2 * 3600_000 + 1_500_000;
+    const store = await HistoryStore.open({
+      dir,
+      flushIntervalMs: 0,
+      now: () => end,
+    });
+    const ref = store.seriesRef({ __name__: "depth" }, "gauge");
+    for (let t = t0 + 1000; t <= end; t += 1000) {
+      store.append(ref, t, (t / 1000) % 11);
+    }
+    await store.flush();
+    // 145 minute rows; series 0's chunks end where minutes are a multiple
+    // of 10 (its phase is 0), so on the hours too: 14 sealed, 5 rows open.
+    assert.equal(store.stats().tiers[1].chunksWritten, 14);
+    const m = [{ name: "__name__", type: "=" as const, value: "depth" }];
+    assert.equal(store.select(m, t0, end, 1)[0].t.length, 145);
+    const hour = store.select(m, t0, end, 2)[0];
+    assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
+    assert.deepEqual([...hour.count!], [3600, 3600]);
+    let sum = 0;
+    for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
+      sum += (t / 1000) % 11;
+    }
+    assert.equal(hour.sum![1], sum);
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -130,3 +130,90 @@ test("HeaderTimeout says once why it cannot run, and does nothing more", () => {
     /Cannot time out request headers: timeoutMs must be a number of milliseconds from 1 to 2147483647, received 0/,
   );
 });
+
+test("HeaderTimeout asks the kernel before cutting a connection with no request noted, and then needs only the unanswered requests' peers", () => {
+  let now = 0;
+  const cut: number[] = [];
+  const asked: number[][] = [];
+  const sock = (port: number, inode: number) => ({
+    state: "established" as const,
+    localAddress: "127.0.0.1",
+    localPort: 80,
+    remoteAddress: "127.0.0.1",
+    remotePort: port,
+    inode,
+  });
+  const t = new HeaderTimeout(80, {
+    timeoutMs: 1000,
+    read: () => [sock(5001, 11), sock(5002, 12), sock(5003, 13)],
+    readInodes: () => new Set([11, 12, 13]),
+    cut: (inode) => cut.push(inode) > 0,
+    now: () => now,
+    // 11 was answered, 12 never, 13 cannot be told.
+    served: (inodes) => {
+      asked.push([...inodes]);
+      return inodes.map((i) => i === 11 ? true : i === 12 ? false : undefined);
+    },
+  });
+  assert.equal(t.everyPeer, true);
+  t.check();
+  assert.equal(t.everyPeer, false, "the kernel answered for socket 11");
+  now = 1500;
+  t.check();
+  assert.deepEqual(cut, [12, 13]);
+  assert.deepEqual(asked.at(-1), [11, 12, 13]);
+  t.stop();
+});
+
+test("HeaderTimeout needs every request's peer while the kernel cannot tell", () => {
+  const t = new HeaderTimeout(80, {
+    read: () => [{
+      state: "established" as const,
+      localAddress: "127.0.0.1",
+      localPort: 80,
+      remoteAddress: "127.0.0.1",
+      remotePort: 5001,
+      inode: 11,
+    }],
+    readInodes: () => new Set([11]),
+    cut: () => true,
+    served: (inodes) => inodes.map(() => undefined),
+  });
+  t.check();
+  assert.equal(t.everyPeer, true);
+  t.stop();
+});
+
+test(
+  "serve() on Deno keeps a keep-alive connection answered at once (its peer not read) while it closes a slow-headers one",
+  { timeout: 30_000, skip: !isDeno && "Bun has its own header timeout" },
+  async () => {
+    const server = await serve(() => new Response("ok"), {
+      headerTimeoutMs: 1000,
+    });
+    try {
+      // Past the first check: the kernel has been asked.
+      const first = await open(server.port);
+      assert.equal(await request(first, "/"), "HTTP/1.1 200 OK");
+      await new Promise((r) => setTimeout(r, 1500));
+      const served = await open(server.port);
+      assert.equal(await request(served, "/"), "HTTP/1.1 200 OK");
+      const slow = await open(server.port);
+      slow.write("GET / HTTP/1.1\r\nHost: localhost\r\n");
+      await until(
+        () => slow.gone,
+        10_000,
+        "the slow-headers connection closed",
+      );
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.ok(!served.gone, "the served keep-alive connection was closed");
+      assert.equal(await request(served, "/"), "HTTP/1.1 200 OK");
+      assert.ok(!first.gone);
+      first.destroy();
+      served.destroy();
+      slow.destroy();
+    } finally {
+      await server.close();
+    }
+  },
+);
