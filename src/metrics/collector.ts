@@ -207,6 +207,7 @@ export class MetricsCollector implements MetricsSource {
       }));
       return { ...this.#options.constLabels };
     });
+    const refusedLabels = new WeakMap<Family, Labels>();
     const collect: Partial<
       Record<keyof typeof METRICS, (sink: SampleSink) => void>
     > = {
@@ -221,12 +222,19 @@ export class MetricsCollector implements MetricsSource {
       flowOperations: (sink) => this.#operations.collect(sink),
       metricsCollectionErrors: (sink) => this.#collectionErrors.collect(sink),
       metricsSeriesRefused: (sink) => {
+        // Its labels are made once per family: every scrape and sampling
+        // pass writes a sample per family.
+        const labels = (f: Family) => {
+          let l = refusedLabels.get(f);
+          if (l === undefined) refusedLabels.set(f, l = { metric: f.name });
+          return l;
+        };
         for (const [k, f] of this.#families) {
           if (collect[k] && k !== "metricsCollectionErrors") continue;
-          sink.add("", { metric: f.name }, null, f.refused);
+          sink.add("", labels(f), null, f.refused);
         }
         for (const { family } of this.#meters.values()) {
-          sink.add("", { metric: family.name }, null, family.refused);
+          sink.add("", labels(family), null, family.refused);
         }
       },
     };
@@ -486,15 +494,10 @@ export class MetricsCollector implements MetricsSource {
         histogram: (labels, h) => {
           let cumulative = 0;
           const n = h.bounds.length;
+          const le = _leOf(h.bounds);
           for (let j = 0; j <= n; j++) {
             cumulative += h.counts[j];
-            sink.add(
-              "_bucket",
-              labels,
-              null,
-              cumulative,
-              j < n ? String(h.bounds[j]) : "+Inf",
-            );
+            sink.add("_bucket", labels, null, cumulative, le[j]);
           }
           sink.add("_sum", labels, null, h.sum);
           sink.add("_count", labels, null, h.count);
@@ -668,6 +671,30 @@ export class MetricsCollector implements MetricsSource {
  * families.
  */
 const _SAMPLE_SLICE_MS = 50;
+
+/** The `le` texts of bucket bounds, by the bounds' array (see `_leOf`). */
+const _leTexts = new WeakMap<object, { of: number[]; le: string[] }>();
+
+/**
+ * The `le` text of each bound, `+Inf` last: made once per bounds array
+ * (a histogram's bounds are the same array at every read), not a string
+ * per bucket at every scrape and sampling pass; checked against the
+ * numbers, so an array changed since is read again.
+ */
+function _leOf(bounds: ArrayLike<number>): readonly string[] {
+  const key = bounds as unknown as object;
+  const had = _leTexts.get(key);
+  const n = bounds.length;
+  if (had !== undefined && had.of.length === n) {
+    let same = true;
+    for (let j = 0; same && j < n; j++) same = had.of[j] === bounds[j];
+    if (same) return had.le;
+  }
+  const of = Array.from(bounds);
+  const le = [...of.map(String), "+Inf"];
+  _leTexts.set(key, { of, le });
+  return le;
+}
 
 /**
  * A registered prom-client metric's samples into `sink`: the sample name's

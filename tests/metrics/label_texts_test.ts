@@ -65,3 +65,36 @@ test("MetricsCollector.sample: an added family's label texts are the same string
   route = "/b";
   assert.deepEqual(await pass(), ['route="/b"', 'route="/fixed"']);
 });
+
+test("MetricsCollector: an added histogram's le texts follow its bounds array, also when the array's numbers change", async () => {
+  const collector = new MetricsCollector();
+  const bounds = [0.5, 2];
+  collector.addFamily(
+    {
+      name: "test_wait_seconds",
+      type: "histogram",
+      help: "Waits.",
+      unit: "seconds",
+      labels: [],
+      group: "http",
+      seed: "none",
+      moves: "in the test",
+    },
+    (out) => out.histogram({}, { bounds, counts: [1, 2, 3], sum: 9, count: 6 }),
+  );
+  const les = async () => {
+    const seen: (string | undefined)[] = [];
+    let mine = false;
+    await collector.sample({
+      family: (name) => mine = name === "weir_test_wait_seconds",
+      add: (suffix, _labels, _text, value, le) => {
+        if (mine && suffix === "_bucket") seen.push(`${le}:${value}`);
+      },
+    });
+    return seen;
+  };
+  assert.deepEqual(await les(), ["0.5:1", "2:3", "+Inf:6"]);
+  assert.deepEqual(await les(), ["0.5:1", "2:3", "+Inf:6"]);
+  bounds[1] = 3;
+  assert.deepEqual(await les(), ["0.5:1", "3:3", "+Inf:6"]);
+});
