@@ -277,10 +277,11 @@ const _RCOLS = 7;
  * const h = new RowAggregator(3_600_000);
  * h.ensure(1);
  * const row = new Float64Array([7, 60, 300, 1, 9, 4]);
- * assert.equal(h.addRow(0, 60_000, row, 6), 0);
- * assert.equal(h.addRow(0, 120_000, row, 6), 0);
+ * // Two minute rows of the hour ending at 1 h (the window's end is given).
+ * assert.equal(h.addRow(0, 3_600_000, row, 6), 0);
+ * assert.equal(h.addRow(0, 3_600_000, row, 6), 0);
  * // A row of the next hour closes the first one.
- * assert.equal(h.addRow(0, 3_660_000, row, 6), 3_600_000);
+ * assert.equal(h.addRow(0, 7_200_000, row, 6), 3_600_000);
  * assert.deepEqual([h.row[COL_COUNT], h.row[COL_MAX], h.row[COL_INCREASE], h.columns], [120, 9, 8, 6]);
  * assert.equal(h.take(0), 7_200_000);
  * assert.equal(h.row[COL_COUNT], 60);
