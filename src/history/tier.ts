@@ -308,6 +308,11 @@ export class Tier {
    * Replaces `id`'s open chunk with rows `from..` of `t`/`columns`
    * (restoring from the head log). Rows are not folded into a coarser
    * window: the store rebuilds those once every tier is restored.
+   *
+   * The chunk keeps the whole rows limit: the staggered first-chunk limit
+   * set at open is shorter, and sealing part of a restored chunk put those
+   * rows in the write queue, where the minute window's rebuild (which
+   * reads disk and the open chunk) missed them.
    */
   restoreOpen(
     id: number,
@@ -316,6 +321,7 @@ export class Tier {
     from: number,
   ): void {
     this.#open.reset(id);
+    this.#limit[id] = this.chunkRows;
     const row = new Float64Array(columns.length);
     for (let i = from; i < t.length; i++) {
       if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
