@@ -297,13 +297,17 @@ test("flow/Window and flow/Join leave no timer behind when the network stops", a
     const net = createNetwork(
       `Src(test/Hold) out -> in W(flow/Window) out -> in D(core/Drop)
 Src out -> in J(flow/Join) out -> in D2(core/Drop)
-'1h' -> window W
+'400h' -> window W
 'v' -> value W
 '["a", "b"]' -> parts J
 '2h' -> timeout J`,
       { registry: builtins().register(Source) },
     );
     await net.start();
+    // Windows end on whole multiples of their length since the epoch: a
+    // 1h window's timer was under a minute within the last minute of each
+    // hour, and the test failed then (CI, 17:00 UTC); a 400h one's is that
+    // short for a minute every 400 hours.
     await until(
       () => timers.live().filter((ms) => ms >= 60_000).length === 2,
       "the window's end and the group's timeout are both armed",
