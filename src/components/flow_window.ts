@@ -9,7 +9,7 @@
  * windows keyed by message values (a bounded, evicting map), sliding
  * windows, windows `[start, end)` aligned to the clock and closed by a
  * timer. The arithmetic (count, sum, min, max, last of panes combined) is
- * the same as its `combineRows`.
+ * the same as its `RowAggregator`'s.
  *
  * @module
  */

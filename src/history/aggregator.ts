@@ -209,53 +209,6 @@ export class WindowAggregator {
   }
 }
 
-/**
- * Combines window rows `[from, to)` of `columns` (value, count, sum, min,
- * max[, increase]) into one row of a coarser window, into `out`: the
- * counts, sums and increases add up (each row's increase already starts
- * from the sample before it), min and max of the mins and maxes, the
- * value of the last row.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { combineRows } from "./aggregator.ts";
- *
- * const cols = [[5, 7], [60, 60], [100, 200], [1, 0], [9, 8], [3, 4]].map((c) => new Float64Array(c));
- * const out = new Float64Array(6);
- * combineRows(cols, 0, 2, out);
- * assert.deepEqual([...out], [7, 120, 300, 0, 9, 7]);
- * ```
- */
-export function combineRows(
-  columns: readonly Float64Array[],
-  from: number,
-  to: number,
-  out: Float64Array,
-): void {
-  let count = 0;
-  let sum = 0;
-  let min = NaN;
-  let max = NaN;
-  let inc = 0;
-  const counter = columns.length > COL_INCREASE;
-  for (let i = from; i < to; i++) {
-    count += columns[COL_COUNT][i];
-    sum += columns[COL_SUM][i];
-    const lo = columns[COL_MIN][i];
-    const hi = columns[COL_MAX][i];
-    if (lo < min || min !== min) min = lo;
-    if (hi > max || max !== max) max = hi;
-    if (counter) inc += columns[COL_INCREASE][i];
-  }
-  out[COL_VALUE] = columns[COL_VALUE][to - 1];
-  out[COL_COUNT] = count;
-  out[COL_SUM] = sum;
-  out[COL_MIN] = min;
-  out[COL_MAX] = max;
-  out[COL_INCREASE] = inc;
-}
-
 // A series' numbers in RowAggregator's array.
 const _R = 8;
 const _RCOLS = 7;
@@ -266,8 +219,10 @@ const _RCOLS = 7;
  * increase]) as they come, 64 bytes a series in one typed array: the
  * finer tier's chunks can then be sealed at any size (a few rows, so
  * its open chunks stay small) and need not hold a whole coarser window.
- * A row folds in as {@linkcode combineRows} combines rows, in the same
- * order, so the coarser row is the same to the bit.
+ * A row folds in term by term: counts, sums and increases add up (each
+ * row's increase already starts from the sample before it), min and max
+ * of the rows' mins and maxes, the value of the last row; in row order,
+ * so the coarser row is the same to the bit as one combined at once.
  *
  * @example
  * ```ts
@@ -340,7 +295,6 @@ export class RowAggregator {
       s[at + 4] = NaN;
       s[at + 6] = 0;
     }
-    // As combineRows(), term by term.
     s[at + 1] += row[COL_COUNT];
     s[at + 2] += row[COL_SUM];
     const lo = row[COL_MIN];

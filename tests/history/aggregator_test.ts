@@ -7,7 +7,6 @@ import {
   COL_MIN,
   COL_SUM,
   COL_VALUE,
-  combineRows,
   RowAggregator,
   STATE_LENGTH,
   WindowAggregator,
@@ -88,7 +87,37 @@ test("WindowAggregator refuses a resolution that is not a positive integer", () 
   assert.throws(() => new WindowAggregator(0), /positive integer, received 0/);
 });
 
-test("RowAggregator folds rows into the same coarser row as combineRows(), to the bit (floats, NaN, -0, gauges and counters)", () => {
+/**
+ * Rows `[0, n)` of `columns` (value, count, sum, min, max[, increase])
+ * combined at once into one coarser row, into `out`: the reference the
+ * row-by-row fold must equal (the hour tier combined a sealed hour chunk
+ * this way before it folded rows as they came).
+ */
+function combined(columns: Float64Array[], n: number, out: Float64Array) {
+  let count = 0;
+  let sum = 0;
+  let min = NaN;
+  let max = NaN;
+  let inc = 0;
+  const counter = columns.length > COL_INCREASE;
+  for (let i = 0; i < n; i++) {
+    count += columns[COL_COUNT][i];
+    sum += columns[COL_SUM][i];
+    const lo = columns[COL_MIN][i];
+    const hi = columns[COL_MAX][i];
+    if (lo < min || min !== min) min = lo;
+    if (hi > max || max !== max) max = hi;
+    if (counter) inc += columns[COL_INCREASE][i];
+  }
+  out[COL_VALUE] = columns[COL_VALUE][n - 1];
+  out[COL_COUNT] = count;
+  out[COL_SUM] = sum;
+  out[COL_MIN] = min;
+  out[COL_MAX] = max;
+  out[COL_INCREASE] = inc;
+}
+
+test("RowAggregator folds rows into the same coarser row as rows combined at once, to the bit (floats, NaN, -0, gauges and counters)", () => {
   let seed = 3;
   const rnd = () =>
     (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -105,7 +134,7 @@ test("RowAggregator folds rows into the same coarser row as combineRows(), to th
       const cols = Array.from({ length: 6 }, () => new Float64Array(n));
       for (let i = 0; i < n; i++) for (const c of cols) c[i] = pick();
       const want = new Float64Array(6);
-      combineRows(cols.slice(0, columns), 0, n, want);
+      combined(cols.slice(0, columns), n, want);
       const row = new Float64Array(6);
       for (let i = 0; i < n; i++) {
         for (let c = 0; c < 6; c++) row[c] = cols[c][i];
