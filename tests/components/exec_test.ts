@@ -37,6 +37,37 @@ const Run = execRun(ExecAllowList.resolve(ALLOWED));
 
 const results = (values: unknown[]) => values as ExecResult[];
 
+/**
+ * A network named `name` whose process "R" (`run`, with `concurrency`)
+ * runs `sh` with `settings` (control port -> value) once per value of
+ * `inputs`, fed in order by process "Feed".
+ */
+const feedRun = (
+  name: string,
+  run: typeof Run,
+  inputs: readonly unknown[],
+  settings: Record<string, unknown>,
+  concurrency?: number,
+) =>
+  new Network({
+    name,
+    processes: [
+      { name: "R", component: run, concurrency },
+      { name: "Feed", component: feedOf(inputs) },
+    ],
+    connections: [{
+      from: { process: "Feed", port: "out" },
+      to: { process: "R", port: "in" },
+    }],
+    initials: [
+      { data: "sh", to: { process: "R", port: "command" } },
+      ...Object.entries(settings).map(([port, data]) => ({
+        data,
+        to: { process: "R", port },
+      })),
+    ],
+  });
+
 test("exec/Run passes each argument as it is, without a shell", async () => {
   const { outputs, errors } = await runComponent(Run, {
     iips: { command: "echo", args: ["-n", "$HOME", "*", "a b"] },
@@ -372,24 +403,9 @@ test("exec/Run refuses env variables that make a program load code of the flow's
 test("exec/Run counts its runs by result, and those running", {
   timeout: 15_000,
 }, async () => {
-  const net = new Network({
-    name: "test",
-    processes: [
-      { name: "R", component: Run },
-      { name: "Feed", component: feedOf(["ok\n", "fail\n", "slow\n", "ok\n"]) },
-    ],
-    connections: [{
-      from: { process: "Feed", port: "out" },
-      to: { process: "R", port: "in" },
-    }],
-    initials: [
-      { data: "sh", to: { process: "R", port: "command" } },
-      {
-        data: ["-c", "read x; case $x in fail) exit 1;; slow) sleep 30;; esac"],
-        to: { process: "R", port: "args" },
-      },
-      { data: "200ms", to: { process: "R", port: "timeout" } },
-    ],
+  const net = feedRun("test", Run, ["ok\n", "fail\n", "slow\n", "ok\n"], {
+    args: ["-c", "read x; case $x in fail) exit 1;; slow) sleep 30;; esac"],
+    timeout: "200ms",
   });
   const errors: string[] = [];
   net.on("error", (e) => errors.push(e.message));
@@ -535,24 +551,9 @@ test(
     // 4 slots shared by both flows: the busy flow may hold 3.
     const shared = execRun(ExecAllowList.resolve(ALLOWED), { maxRunning: 4 });
     const flow = (name: string, inputs: string[], concurrency: number) =>
-      new Network({
-        name,
-        processes: [
-          { name: "R", component: shared, concurrency },
-          { name: "Feed", component: feedOf(inputs) },
-        ],
-        connections: [{
-          from: { process: "Feed", port: "out" },
-          to: { process: "R", port: "in" },
-        }],
-        initials: [
-          { data: "sh", to: { process: "R", port: "command" } },
-          {
-            data: ["-c", "read x; [ $x = slow ] && sleep 2; echo $x"],
-            to: { process: "R", port: "args" },
-          },
-        ],
-      });
+      feedRun(name, shared, inputs, {
+        args: ["-c", "read x; [ $x = slow ] && sleep 2; echo $x"],
+      }, concurrency);
     const busy = flow("busy", Array(8).fill("slow"), 8);
     const other = flow("other", ["quick"], 1);
     await busy.start();
