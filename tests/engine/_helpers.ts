@@ -334,3 +334,48 @@ export function inportNet(got: unknown[]): Network {
     inports: { in: { process: "K", port: "in" } },
   });
 }
+
+/**
+ * A busy network, not started: a source of 60, a map with a control port
+ * fed twice over the run, a fan-out to a slow async sink K1 (block,
+ * capacity 2) and a sink K2 (drop-newest, capacity 1). `inSlowSink` runs
+ * inside every activation of K1, while messages are in flight: the
+ * moments a statistics test reads the network at.
+ */
+export function busyNetwork(inSlowSink: () => void): Network {
+  const Ctl = defineComponent({
+    name: "test/Ctl",
+    description: "Sends two control values.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      await ctx.send("out", 1);
+      // Spreads the two control values over the run: the point, not a wait.
+      await sleep(2);
+      await ctx.send("out", 1);
+    },
+  });
+  const Slow = defineComponent({
+    name: "test/Slow",
+    description: "Slow sink that runs the test's reading.",
+    inPorts: { in: {} },
+    async process() {
+      inSlowSink();
+      await work(0);
+    },
+  });
+  return network(
+    {
+      S: sourceOf(range(60)),
+      C: Ctl,
+      M: scaleOf(),
+      K1: Slow,
+      K2: sinkInto([], 1),
+    },
+    [
+      "S.out>M.in",
+      "C.out>M.factor",
+      edge("M.out", "K1.in", { capacity: 2 }),
+      edge("M.out", "K2.in", { capacity: 1, policy: "drop-newest" }),
+    ],
+  );
+}

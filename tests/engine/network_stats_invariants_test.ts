@@ -6,21 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defineComponent } from "../../src/engine/component.ts";
 import type { Network } from "../../src/engine/network.ts";
 import type { NetworkStats } from "../../src/engine/stats.ts";
-import {
-  connTo,
-  edge,
-  network,
-  proc,
-  range,
-  scaleOf,
-  sinkInto,
-  sleep,
-  sourceOf,
-  work,
-} from "./_helpers.ts";
+import { busyNetwork, connTo, proc } from "./_helpers.ts";
 
 /**
  * A busy network: a source, a map with a control port fed by a loop, a
@@ -31,42 +19,7 @@ import {
 async function probeBusyNetwork(
   probe: (s: NetworkStats) => void,
 ): Promise<NetworkStats> {
-  const Scale = scaleOf();
-  const Ctl = defineComponent({
-    name: "test/Ctl",
-    description: "Sends two control values.",
-    outPorts: { out: {} },
-    async run(ctx) {
-      await ctx.send("out", 1);
-      // Spreads the two control values over the run: the point, not a wait.
-      await sleep(2);
-      await ctx.send("out", 1);
-    },
-  });
-  const Slow = defineComponent({
-    name: "test/SlowProbe",
-    description: "Slow sink that probes the stats.",
-    inPorts: { in: {} },
-    async process() {
-      probe(net.stats());
-      await work(0);
-    },
-  });
-  const net: Network = network(
-    {
-      S: sourceOf(range(60)),
-      C: Ctl,
-      M: Scale,
-      K1: Slow,
-      K2: sinkInto([], 1),
-    },
-    [
-      "S.out>M.in",
-      "C.out>M.factor",
-      edge("M.out", "K1.in", { capacity: 2 }),
-      edge("M.out", "K2.in", { capacity: 1, policy: "drop-newest" }),
-    ],
-  );
+  const net: Network = busyNetwork(() => probe(net.stats()));
   await net.start();
   await net.finished;
   const end = net.stats();

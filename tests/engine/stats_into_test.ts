@@ -12,17 +12,7 @@ import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import type { Network } from "../../src/engine/network.ts";
 import type { NetworkStats } from "../../src/engine/stats.ts";
-import {
-  edge,
-  network,
-  range,
-  scaleOf,
-  sinkInto,
-  sleep,
-  sourceOf,
-  until,
-  work,
-} from "./_helpers.ts";
+import { busyNetwork, network, range, sinkInto, until } from "./_helpers.ts";
 
 test("Network statsInto: equal to stats() at every moment of a busy network, in the same objects", async () => {
   let kept: NetworkStats | null = null;
@@ -35,40 +25,7 @@ test("Network statsInto: equal to stats() at every moment of a busy network, in 
     assert.deepEqual(again, fresh);
     compared++;
   };
-  const Ctl = defineComponent({
-    name: "test/Ctl",
-    description: "Sends two control values.",
-    outPorts: { out: {} },
-    async run(ctx) {
-      await ctx.send("out", 1);
-      await sleep(2);
-      await ctx.send("out", 1);
-    },
-  });
-  const Slow = defineComponent({
-    name: "test/SlowCheck",
-    description: "Slow sink that compares the two reads.",
-    inPorts: { in: {} },
-    async process() {
-      check();
-      await work(0);
-    },
-  });
-  const net: Network = network(
-    {
-      S: sourceOf(range(60)),
-      C: Ctl,
-      M: scaleOf(),
-      K1: Slow,
-      K2: sinkInto([], 1),
-    },
-    [
-      "S.out>M.in",
-      "C.out>M.factor",
-      edge("M.out", "K1.in", { capacity: 2 }),
-      edge("M.out", "K2.in", { capacity: 1, policy: "drop-newest" }),
-    ],
-  );
+  const net: Network = busyNetwork(check);
   check();
   await net.start();
   await net.finished;
