@@ -315,24 +315,17 @@ function _shutdownInode(inode: number): boolean {
  */
 function _servedInodes(inodes: readonly number[]): (boolean | undefined)[] {
   const out: (boolean | undefined)[] = inodes.map(() => undefined);
-  const want = new Map<string, number>();
-  inodes.forEach((inode, i) => want.set(`socket:[${inode}]`, i));
-  let fds: string[];
+  let fds: Map<number, number>;
   try {
-    fds = readdirSync("/proc/self/fd");
+    fds = _fdsOf(inodes);
   } catch {
     return out;
   }
   const info = new Uint8Array(232);
   const length = new Uint32Array(1);
-  for (const name of fds) {
-    let i: number | undefined;
-    try {
-      i = want.get(readlinkSync(`/proc/self/fd/${name}`));
-    } catch {
-      continue; // closed while listed
-    }
-    if (i === undefined) continue;
+  for (let i = 0; i < inodes.length; i++) {
+    const fd = fds.get(inodes[i]);
+    if (fd === undefined) continue;
     try {
       _libc ??= _openLibc();
     } catch {
@@ -340,13 +333,7 @@ function _servedInodes(inodes: readonly number[]): (boolean | undefined)[] {
     }
     length[0] = info.byteLength;
     // SOL_TCP 6, TCP_INFO 11.
-    const r = _libc.getsockopt(
-      Number(name),
-      6,
-      11,
-      info,
-      new Uint8Array(length.buffer),
-    );
+    const r = _libc.getsockopt(fd, 6, 11, info, new Uint8Array(length.buffer));
     if (r !== 0 || length[0] < 128) continue;
     const view = new DataView(info.buffer);
     out[i] = view.getUint32(120, true) !== 0 || view.getUint32(124, true) !== 0;
@@ -355,15 +342,28 @@ function _servedInodes(inodes: readonly number[]): (boolean | undefined)[] {
 }
 
 function _fdOf(inode: number): number | undefined {
-  const target = `socket:[${inode}]`;
+  return _fdsOf([inode]).get(inode);
+}
+
+/**
+ * The descriptors of the sockets with these inodes, found in one pass
+ * over /proc/self/fd (a socket not found is left out). Throws when the
+ * folder cannot be read.
+ */
+function _fdsOf(inodes: readonly number[]): Map<number, number> {
+  const want = new Map<string, number>();
+  for (const inode of inodes) want.set(`socket:[${inode}]`, inode);
+  const found = new Map<number, number>();
   for (const name of readdirSync("/proc/self/fd")) {
+    let inode: number | undefined;
     try {
-      if (readlinkSync(`/proc/self/fd/${name}`) === target) return Number(name);
+      inode = want.get(readlinkSync(`/proc/self/fd/${name}`));
     } catch {
-      // Closed while listed.
+      continue; // Closed while listed.
     }
+    if (inode !== undefined) found.set(inode, Number(name));
   }
-  return undefined;
+  return found;
 }
 
 interface _DenoFfi {
