@@ -333,6 +333,18 @@ export class RowAggregator {
     if (id < this.#n) this.#s[id * _R] = 0;
   }
 
+  /**
+   * Copies `id`'s open window (none when it has none) to series `toId`
+   * of `to` (same resolution): a read folds rows not yet stored into the
+   * copy without touching this one.
+   */
+  copyTo(id: number, to: RowAggregator, toId: number): void {
+    to.ensure(toId + 1);
+    if (id < this.#n) {
+      to.#s.set(this.#s.subarray(id * _R, id * _R + _R), toId * _R);
+    } else to.#s[toId * _R] = 0;
+  }
+
   /** Bytes held. */
   memoryBytes(): number {
     return this.#s.byteLength;

@@ -11,12 +11,20 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
- * Windows: the first downsampled tier aggregates samples (one window open
- * per series); coarser tiers cascade from its rows (one window open per
- * series too, see `tier.ts`). A window is emitted when a sample (a row)
- * passes its end, or lands exactly on it. Open windows are not written:
- * at open they are rebuilt from the raw samples (disk and head log), and
- * the coarser ones from the finer tier's rows, which hold them exactly.
+ * Windows: the first downsampled tier's rows are computed from the raw
+ * samples by the rollup (`rollup.ts`), a block of windows (a chunk, one
+ * window of the next tier by default: an hour of minute rows) at a time:
+ * after a block's end, a share of the series per pass, so every series'
+ * block is stored within a few minutes. Up to a series' watermark its
+ * rows are stored; after it, a read computes them from the raw samples
+ * (only the windows it reaches), so reads see every complete window at
+ * once, as they did when a window per series was kept in memory. Coarser
+ * tiers cascade from the rows as they are stored (one window open per
+ * series, see `tier.ts`); a read of a coarser tier past its stored rows
+ * folds the computed finer rows into a copy of that window. A window is
+ * complete when a sample passes its end or lands exactly on it. Open
+ * windows of the coarser tiers are not written: at open they are rebuilt
+ * from the finer tier's stored rows, which hold them exactly.
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
@@ -40,7 +48,11 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
+import { RowAggregator } from "./aggregator.ts";
 import { SpanList, stepPoints, StepRows } from "./step_read.ts";
+import { WindowAggregator } from "./aggregator.ts";
+import { WindowRows, windowRows } from "./rollup.ts";
+import { encodeFrameChunk } from "./frame_chunk.ts";
 import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
@@ -189,9 +201,23 @@ export class HistoryStore implements HistoryReader {
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
-  /** The last sample time appended, and the end of its first-tier window. */
-  #windowT = NaN;
-  #windowEnd = 0;
+  /**
+   * Per series, the end of the last window of the first downsampled tier
+   * whose row is stored (-Infinity: none): rows after it are computed
+   * from the raw samples (see `rollup.ts`).
+   */
+  #rolled = new Float64Array(0);
+  /** The rollup's block: rows a chunk of the first downsampled tier times its resolution. */
+  #blockMs = 0;
+  /** Where the next rollup pass looks for due series, and the newest time at which it looks again. */
+  #rollCursor = 0;
+  #rollNext = -Infinity;
+  /** Scratch of the rollup and of computed reads (one series at a time). */
+  #rollAgg: WindowAggregator | undefined;
+  #rollRows = new WindowRows();
+  #rollRow = new Float64Array(6);
+  /** Scratch coarser windows of a computed read, one per tier past the first downsampled. */
+  #upCopies: RowAggregator[] = [];
   /** appendBatch()'s samples that pass, handed to the raw tier at once. */
   #batchRefs = new Int32Array(0);
   #batchValues = new Float64Array(0);
@@ -238,9 +264,10 @@ export class HistoryStore implements HistoryReader {
           ? 120
           : k === tiers.length - 1
           ? lastTierRows(t.resolutionMs, onDisk)
-          : onDisk
-          ? MIDDLE_TIER_ROWS
-          : tiers[k + 1].resolutionMs / t.resolutionMs),
+          : k === 1 || !onDisk
+          // The rollup's block: one window of the next tier.
+          ? tiers[k + 1].resolutionMs / t.resolutionMs
+          : MIDDLE_TIER_ROWS),
         ring,
         onDisk,
         // Default-sized chunks are staggered (series that start together
@@ -255,6 +282,12 @@ export class HistoryStore implements HistoryReader {
     );
     for (let k = 1; k + 1 < this.#tiers.length; k++) {
       this.#tiers[k].feed(this.#tiers[k + 1]);
+      this.#upCopies.push(new RowAggregator(tiers[k + 1].resolutionMs));
+    }
+    if (this.#tiers.length > 1) {
+      const first = this.#tiers[1];
+      this.#blockMs = first.chunkRows * first.info.resolutionMs;
+      this.#rollAgg = new WindowAggregator(first.info.resolutionMs);
     }
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
@@ -346,28 +379,8 @@ export class HistoryStore implements HistoryReader {
     if (t > this.#latest) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
-    const tiers = this.#tiers;
-    tiers[0].appendSample(ref, t, v);
-    if (tiers.length > 1) {
-      // Only the first downsampled tier sees samples; coarser ones cascade.
-      const tier = tiers[1];
-      const agg = tier.aggregator!;
-      const counter = this.#counter[ref] === 1;
-      // A tick's samples share a time: its window end is worked out once.
-      if (t !== this.#windowT) {
-        const res = agg.resolutionMs;
-        this.#windowT = t;
-        this.#windowEnd = Math.ceil(t / res) * res;
-      }
-      const windowEnd = this.#windowEnd;
-      const end = agg.addTo(ref, windowEnd, v, counter);
-      if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
-      // A sample on the window's end completes it: times only go up.
-      if (t === windowEnd) {
-        agg.take(ref);
-        tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
-      }
-    }
+    this.#tiers[0].appendSample(ref, t, v);
+    if (t >= this.#rollNext) this.#rollSome();
   }
 
   /**
@@ -412,15 +425,7 @@ export class HistoryStore implements HistoryReader {
     const lastT = this.#lastT;
     const firstT = this.#firstT;
     const dirty = this.#dirty;
-    const counters = this.#counter;
     const tiers = this.#tiers;
-    const tier = tiers.length > 1 ? tiers[1] : undefined;
-    const agg = tier?.aggregator;
-    let windowEnd = 0;
-    if (agg) {
-      const res = agg.resolutionMs;
-      windowEnd = Math.ceil(t / res) * res;
-    }
     let m = 0;
     try {
       for (let i = 0; i < n; i++) {
@@ -464,16 +469,6 @@ export class HistoryStore implements HistoryReader {
           okValues[m] = v;
         }
         m++;
-        if (agg) {
-          // As append(): only the first downsampled tier sees samples.
-          const counter = counters[ref] === 1;
-          const end = agg.addTo(ref, windowEnd, v, counter);
-          if (end !== 0) tier!.appendRow(ref, end, agg.row, counter ? 6 : 5);
-          if (t === windowEnd) {
-            agg.take(ref);
-            tier!.appendRow(ref, t, agg.row, counter ? 6 : 5);
-          }
-        }
       }
     } finally {
       if (m > 0) {
@@ -482,6 +477,7 @@ export class HistoryStore implements HistoryReader {
         tiers[0].appendSamples(ok, okValues, m, t);
       }
     }
+    if (m > 0 && t >= this.#rollNext) this.#rollSome();
   }
 
   /** Writes what is not yet on disk (no-op without a `dir`), then applies retention and the budget. */
@@ -502,6 +498,9 @@ export class HistoryStore implements HistoryReader {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     try {
+      // Every complete window's row stored: the raw samples they come
+      // from may be gone (retention) by the time the store opens again.
+      if (this.#tiers.length > 1) this.#rollBefore(Infinity);
       await this.flush();
     } finally {
       this.#closed = true;
@@ -518,8 +517,11 @@ export class HistoryStore implements HistoryReader {
       series: this.#index.count,
       tiers: this.#tiers.map((tier, k) => ({
         name: tier.info.name,
-        // The segment index is memory the tier's disk part needs.
-        memoryBytes: tier.memoryBytes() + (disk ? disk.tiers[k].indexBytes : 0),
+        // The segment index is memory the tier's disk part needs; the
+        // watermarks are the first downsampled tier's.
+        memoryBytes: tier.memoryBytes() +
+          (disk ? disk.tiers[k].indexBytes : 0) +
+          (k === 1 ? this.#rolled.byteLength : 0),
         diskBytes: disk ? disk.tiers[k].bytes : 0,
         chunksWritten: disk ? disk.tiers[k].chunksWritten : 0,
         chunksDropped: { ...this.#dropped[k] },
@@ -715,8 +717,18 @@ export class HistoryStore implements HistoryReader {
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
+    const computed = this.#computed(ids, tier, start, end, steps);
     if (steps && tier > 0) {
-      return this.#readSteps(ids, t, start, end, steps, columns, visit);
+      return this.#readSteps(
+        ids,
+        t,
+        start,
+        end,
+        steps,
+        columns,
+        computed,
+        visit,
+      );
     }
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
@@ -733,6 +745,8 @@ export class HistoryStore implements HistoryReader {
     const out: SeriesPoints[] = [];
     for (const id of ids) {
       const pieces = t.pieces(id, start, end, byId.get(id)!, steps?.overlaps);
+      const rows = computed.get(id);
+      if (rows) pieces.push(rows);
       if (pieces.length === 0) continue;
       const points = mergePieces(
         this.#index.labels(id)!,
@@ -752,7 +766,9 @@ export class HistoryStore implements HistoryReader {
    * #read() of the raw tier: each series' chunks (disk, then memory) are
    * decoded straight into one buffer for the series (see `mergeSamples`);
    * with `visit`, into one buffer reused for every series, each handed to
-   * `visit` in turn (and nothing returned).
+   * `visit` in turn with its id (and nothing returned). Without
+   * `useCache` (the rollup's reads), decoded chunks are neither taken
+   * from the query cache nor put in it.
    */
   #readRaw(
     ids: number[],
@@ -760,10 +776,11 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
-    visit?: (points: SeriesPoints) => void,
+    visit?: (points: SeriesPoints, id: number) => void,
+    useCache = true,
   ): SeriesPoints[] {
     const chunks = this.#decoded;
-    chunks.beginQuery();
+    if (useCache) chunks.beginQuery();
     // Disk chunks by series, where they are in each segment file's bytes
     // (read once; not at all when the cache holds all of its chunks).
     const { byId, bufs } = this.#diskSpans(
@@ -772,7 +789,9 @@ export class HistoryStore implements HistoryReader {
       start,
       end,
       steps,
-      (id, minT, maxT, length) => !chunks.holds(id, minT, maxT, length),
+      useCache
+        ? (id, minT, maxT, length) => !chunks.holds(id, minT, maxT, length)
+        : undefined,
     );
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
@@ -790,10 +809,10 @@ export class HistoryStore implements HistoryReader {
         steps,
         onCorrupt: (error) => this.#skipped(error, id),
         buffer,
-        cache: { chunks, id },
+        cache: useCache ? { chunks, id } : undefined,
       });
       if (points === undefined) continue;
-      if (visit) visit(points);
+      if (visit) visit(points, id);
       else out.push(points);
     }
     return out;
@@ -810,6 +829,7 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
+    computed: Map<number, Piece>,
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const { byId, bufs } = this.#diskSpans(t.index, ids, start, end, steps);
@@ -825,6 +845,16 @@ export class HistoryStore implements HistoryReader {
       parts.clear();
       pushSpans(parts, byId.get(id)!, bufs);
       t.spans(id, start, end, parts);
+      const late = computed.get(id);
+      if (late) {
+        // After every stored row: a chunk of its own, never cached.
+        parts.add({
+          minT: late.t[0],
+          maxT: late.t[late.t.length - 1],
+          bytes: encodeFrameChunk(late.t, late.columns),
+        });
+        parts.markOpen();
+      }
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
@@ -960,6 +990,7 @@ export class HistoryStore implements HistoryReader {
     };
     this.#lastT = f(this.#lastT, -Infinity);
     this.#firstT = f(this.#firstT, Infinity);
+    this.#rolled = f(this.#rolled, -Infinity);
     const u = (a: Uint8Array) => {
       const b = new Uint8Array(size);
       b.set(a);
@@ -1063,7 +1094,14 @@ export class HistoryStore implements HistoryReader {
         const after = diskLast[k].get(id) ?? -Infinity;
         let from = 0;
         while (from < t.length && t[from] <= after) from++;
-        tier.restoreOpen(id, t, columns, from);
+        if (k === 1) {
+          // A head log written before the rollup held the first
+          // downsampled tier's open chunk: its rows are stored now.
+          tier.addRows(id, t, columns, from, t.length);
+          if (t.length > from && t[t.length - 1] > this.#rolled[id]) {
+            this.#rolled[id] = t[t.length - 1];
+          }
+        } else tier.restoreOpen(id, t, columns, from);
         if (t.length > from && t[from] < this.#firstT[id]) {
           this.#firstT[id] = t[from];
         }
@@ -1071,68 +1109,17 @@ export class HistoryStore implements HistoryReader {
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
-    if (this.#tiers.length > 1) this.#rebuildWindows(disk);
+    if (this.#tiers.length > 1) {
+      for (const [id, t] of diskLast[1]) {
+        if (t > this.#rolled[id]) this.#rolled[id] = t;
+      }
+    }
     if (this.#tiers.length > 2) this.#rebuildCoarser(disk, diskLast);
     this.#seriesWritten = this.#index.size;
     // Ids past the series file (its tail was lost) stay unused holes, so a
     // new series never inherits a lost one's chunks.
     this.#index.reserve(maxId + 1);
     this.#seriesWritten = this.#index.size;
-  }
-
-  /**
-   * Rebuilds each series' open window of the first downsampled tier from
-   * its raw samples (on disk, then in the restored open chunk): the head
-   * log does not store windows, the raw samples hold them.
-   */
-  #rebuildWindows(disk: Disk): void {
-    const tier = this.#tiers[1];
-    const agg = tier.aggregator!;
-    const res = tier.info.resolutionMs;
-    const n = this.#index.size;
-    // Window (start, end] of each series, from its last sample.
-    const start = new Float64Array(n).fill(Infinity);
-    let from = Infinity;
-    let to = -Infinity;
-    for (let id = 0; id < n; id++) {
-      const last = this.#lastT[id];
-      // A series that had stopped gets no window back (it starts afresh
-      // if it comes back): reading back to it would read the whole disk.
-      if (last === -Infinity || last < this.#latest - this.#staleMs) continue;
-      const end = Math.ceil(last / res) * res;
-      // A last sample on a window's end closed that window (its row is
-      // stored): only the sample before the next window is needed.
-      start[id] = end === last ? last : end - res;
-      agg.seed(id, NaN);
-      if (start[id] < from) from = start[id];
-      if (last > to) to = last;
-    }
-    if (from === Infinity) return;
-    const feed = (id: number, t: Float64Array, v: Float64Array) => {
-      const counter = this.#counter[id] === 1;
-      for (let i = 0; i < t.length; i++) {
-        if (t[i] > this.#lastT[id]) break;
-        if (t[i] <= start[id]) agg.seed(id, v[i]);
-        else agg.add(id, t[i], v[i], counter);
-      }
-    };
-    // One window back as well, for a counter's sample before the window.
-    disk.tiers[0].read(
-      (id) => id < n && start[id] < Infinity,
-      from - res,
-      to,
-      (r) => {
-        if (r.maxT <= start[r.id] - res) return;
-        const { t, columns } = decodeChunk(r.bytes);
-        feed(r.id, t, columns[0]);
-      },
-    );
-    for (let id = 0; id < n; id++) {
-      const open = this.#tiers[0].openChunk(id);
-      if (!open || start[id] === Infinity) continue;
-      const { t, columns } = decodeChunk(open.bytes);
-      feed(id, t, columns[0]);
-    }
   }
 
   /**
@@ -1215,6 +1202,292 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * The end of the last complete window of the first downsampled tier of
+   * series `id` (-Infinity: none): a window is complete once a sample is
+   * at or past its end, or, for a series that stopped (last sample
+   * `staleMs` before the newest of any series), once the newest sample
+   * is. Unless `whole`, a live series' rollup stops at a block's end.
+   */
+  #rollTarget(id: number, whole: boolean): number {
+    const last = this.#lastT[id];
+    if (last === -Infinity) return -Infinity;
+    const res = this.#tiers[1].info.resolutionMs;
+    let end = Math.floor(last / res) * res;
+    if (last < this.#latest - this.#staleMs) {
+      const closing = Math.ceil(last / res) * res;
+      return closing <= this.#latest ? closing : end;
+    }
+    if (!whole) end = Math.floor(end / this.#blockMs) * this.#blockMs;
+    return end;
+  }
+
+  /**
+   * Rolls up the next due series (whose block ended after their
+   * watermark), a share of them per call (a pass), so that all are done
+   * within about 240 passes of a block's end without one long pause.
+   */
+  #rollSome(): void {
+    const size = this.#index.size;
+    if (this.#tiers.length < 2 || size === 0) {
+      this.#rollNext = Infinity;
+      return;
+    }
+    const limit = Math.max(64, Math.ceil(size / 240));
+    const due: number[] = [];
+    const rolled = this.#rolled;
+    let id = this.#rollCursor;
+    let scanned = 0;
+    for (; scanned < size && due.length < limit; scanned++, id++) {
+      if (id >= size) id = 0;
+      if (this.#rollTarget(id, false) > rolled[id]) due.push(id);
+    }
+    this.#rollCursor = id >= size ? 0 : id;
+    if (due.length > 0) this.#rollup(due, false);
+    if (scanned >= size && due.length < limit) {
+      // All done: nothing is due before the next block ends, but for a
+      // series that stops in the meantime (looked for once a minute).
+      const block = this.#blockMs;
+      const latest = this.#latest;
+      this.#rollNext = Math.min(
+        Math.floor(latest / block) * block + block,
+        latest + 60_000,
+      );
+    }
+  }
+
+  /**
+   * Computes the rows of the first downsampled tier of series `ids` from
+   * their watermark to their target ({@linkcode #rollTarget}) from the
+   * raw samples (one read for all), stores them as chunks (a block each)
+   * and folds them into the coarser tiers' windows; moves the watermarks.
+   */
+  #rollup(ids: readonly number[], whole: boolean): void {
+    const first = this.#tiers[1];
+    const res = first.info.resolutionMs;
+    const rolled = this.#rolled;
+    const due: number[] = [];
+    const to = new Map<number, number>();
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const id of ids) {
+      const target = this.#rollTarget(id, whole);
+      if (!(target > rolled[id])) continue;
+      due.push(id);
+      to.set(id, target);
+      if (rolled[id] < lo) lo = rolled[id];
+      if (target > hi) hi = target;
+    }
+    if (due.length === 0) return;
+    const rows = this.#rollRows;
+    // One window back: a counter's increase starts from the sample before.
+    this.#readRaw(due, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
+      rows.clear();
+      windowRows(
+        p.t,
+        p.value,
+        p.t.length,
+        res,
+        rolled[id],
+        to.get(id)!,
+        this.#counter[id] === 1,
+        this.#rollAgg!,
+        rows,
+      );
+      this.#storeRows(id, rows);
+    }, false);
+    for (const id of due) {
+      const target = to.get(id)!;
+      rolled[id] = target;
+      // A stopped series' last window closed: a late sample cannot land in it.
+      if (target > this.#lastT[id]) {
+        this.#lastT[id] = target;
+        this.#dirty[id] = 1;
+      }
+    }
+  }
+
+  /**
+   * Rolls up (to their last complete window) the series whose watermark
+   * is before `t`: before raw samples up to `t` leave (retention, the
+   * byte budget, the store's close), the rows they make must be stored.
+   */
+  #rollBefore(t: number): void {
+    const ids: number[] = [];
+    for (let id = 0; id < this.#index.size; id++) {
+      if (this.#rolled[id] < t && this.#lastT[id] > this.#rolled[id]) {
+        ids.push(id);
+      }
+    }
+    if (ids.length > 0) this.#rollup(ids, true);
+  }
+
+  /**
+   * Before a flush drops raw segments (retention; or the byte budget,
+   * which drops the oldest first: as many raw segments as the excess, at
+   * most), rolls up the series whose rows they still hold, while every
+   * raw chunk is still where a read finds it.
+   */
+  #rollBeforeDrops(disk: Disk, now: number): void {
+    const raw = disk.tiers[0];
+    const cutoff = now - this.#tiers[0].info.retentionMs;
+    let t = -Infinity;
+    let total = disk.series.bytes + disk.head.bytes + LOCK_BYTES;
+    for (const segs of disk.tiers) total += segs.bytes;
+    for (const tier of this.#tiers) total += tier.pendingBytes;
+    let excess = total - this.#maxDiskBytes;
+    for (const seg of raw.segments) {
+      if (seg.maxT < cutoff) t = Math.max(t, seg.maxT);
+      else if (excess > 0) {
+        excess -= seg.file.bytes;
+        t = Math.max(t, seg.maxT);
+      } else break;
+    }
+    if (t > -Infinity) this.#rollBefore(t);
+  }
+
+  /** Stores rows of the first downsampled tier (a chunk per block) and cascades them. */
+  #storeRows(id: number, rows: WindowRows): void {
+    const n = rows.n;
+    if (n === 0) return;
+    const first = this.#tiers[1];
+    const t = rows.t;
+    const columns = rows.view();
+    const block = this.#blockMs;
+    for (let a = 0; a < n;) {
+      const blockEnd = Math.ceil(t[a] / block) * block;
+      let b = a + 1;
+      while (b < n && t[b] <= blockEnd && b - a < first.chunkRows) b++;
+      first.addRows(id, t, columns, a, b);
+      a = b;
+    }
+    if (first.up === undefined) return;
+    const row = this.#rollRow;
+    const width = rows.width;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < width; c++) {
+        row.set(rows.columns[c].subarray(i, i + 1), c);
+      }
+      first.cascadeRow(id, t[i], row, width);
+    }
+  }
+
+  /**
+   * The rows of downsampled tier `tier` that series `ids` have after
+   * their stored ones, within `[start, end]` (and the step windows):
+   * computed from the raw samples for the first downsampled tier (only
+   * the windows the read reaches), and for a coarser one by folding all
+   * of those since the watermark into a copy of its open window.
+   */
+  #computed(
+    ids: readonly number[],
+    tier: number,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+  ): Map<number, Piece> {
+    const out = new Map<number, Piece>();
+    const first = this.#tiers[1];
+    const res = first.info.resolutionMs;
+    const rolled = this.#rolled;
+    const due: number[] = [];
+    const from = new Map<number, number>();
+    const upTo = new Map<number, number>();
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const id of ids) {
+      const target = Math.min(this.#rollTarget(id, true), end);
+      if (!(target > rolled[id])) continue;
+      if (steps && !steps.overlaps(rolled[id] + 1, end)) continue;
+      let after = rolled[id];
+      if (tier === 1) {
+        // Only the windows the read reaches (rows ending at or after the
+        // first time it wants, and the window ending there).
+        let want = start;
+        if (steps) {
+          const ends = steps.ends;
+          let i = 0;
+          while (i < ends.length && ends[i] <= after) i++;
+          if (i < ends.length) want = ends[i] - steps.reachMs;
+        }
+        after = Math.max(after, Math.ceil(want / res) * res - 2 * res);
+      }
+      due.push(id);
+      from.set(id, after);
+      upTo.set(id, target);
+      if (after < lo) lo = after;
+      if (target > hi) hi = target;
+    }
+    if (due.length === 0) return out;
+    const rows = this.#rollRows;
+    this.#readRaw(due, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
+      rows.clear();
+      windowRows(
+        p.t,
+        p.value,
+        p.t.length,
+        res,
+        from.get(id)!,
+        upTo.get(id)!,
+        this.#counter[id] === 1,
+        this.#rollAgg!,
+        rows,
+      );
+      const piece = tier === 1
+        ? this.#piece(rows)
+        : this.#foldUp(id, rows, tier);
+      if (piece) out.set(id, piece);
+    }, false);
+    return out;
+  }
+
+  /** A copy of `rows` as a piece (undefined when empty). */
+  #piece(rows: WindowRows): Piece | undefined {
+    if (rows.n === 0) return undefined;
+    return {
+      t: rows.t.slice(0, rows.n),
+      columns: rows.view().map((c) => c.slice()),
+    };
+  }
+
+  /**
+   * Folds rows of the first downsampled tier (after series `id`'s
+   * watermark) up to tier `tier` through copies of the open windows,
+   * as storing them would: the coarser rows they complete.
+   */
+  #foldUp(id: number, rows: WindowRows, tier: number): Piece | undefined {
+    let level = rows;
+    const stopped = this.#lastT[id] < this.#latest - this.#staleMs;
+    for (let k = 1; k < tier && level.n > 0; k++) {
+      const up = this.#tiers[k].up!;
+      const copy = this.#upCopies[k - 1];
+      up.copyTo(id, copy, 0);
+      const next = new WindowRows();
+      const res = copy.resolutionMs;
+      const row = this.#rollRow;
+      for (let i = 0; i < level.n; i++) {
+        for (let c = 0; c < level.width; c++) {
+          row.set(level.columns[c].subarray(i, i + 1), c);
+        }
+        const t = level.t[i];
+        const end = Math.ceil(t / res) * res;
+        const closed = copy.addRow(0, end, row, level.width);
+        if (closed !== 0) next.push(closed, copy.row, copy.columns);
+        if (t === end) {
+          copy.take(0);
+          next.push(end, copy.row, copy.columns);
+        }
+      }
+      // A stopped series' window closes once the newest sample passes its end.
+      if (stopped && copy.isOpen(0) && copy.openEnd(0) <= this.#latest) {
+        const end = copy.take(0);
+        next.push(end, copy.row, copy.columns);
+      }
+      level = next;
+    }
+    return this.#piece(level);
+  }
+
+  /**
    * Seals the open chunks and closes the open windows of series that have
    * stopped (last sample `staleMs` before `now`, the newest sample of
    * all). A closed window's end becomes the series' last time, so a late
@@ -1224,21 +1497,19 @@ export class HistoryStore implements HistoryReader {
     if (now === -Infinity) return;
     const tiers = this.#tiers;
     const cutoff = now - this.#staleMs;
+    const stopped: number[] = [];
     for (let id = 0; id < this.#index.size; id++) {
-      const last = this.#lastT[id];
-      if (!(last < cutoff)) continue;
+      if (!(this.#lastT[id] < cutoff)) continue;
       tiers[0].seal(id);
-      if (tiers.length < 2) continue;
-      const counter = this.#counter[id] === 1;
-      const agg = tiers[1].aggregator!;
+      if (tiers.length > 1) stopped.push(id);
+    }
+    if (stopped.length === 0) return;
+    // Their rows up to the window of the last sample (whose end is then
+    // the series' last time).
+    this.#rollup(stopped, true);
+    for (const id of stopped) {
+      const last = this.#lastT[id];
       let bump = last;
-      if (agg.isOpen(id)) {
-        const end = agg.windowEnd(last);
-        if (end > now) continue; // the clock has not passed the window yet
-        agg.take(id);
-        tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);
-        bump = end;
-      }
       for (let k = 1; k < tiers.length; k++) {
         const tier = tiers[k];
         tier.seal(id);
@@ -1288,7 +1559,9 @@ export class HistoryStore implements HistoryReader {
   }
 
   #flushDisk(disk: Disk, now: number): void {
-    // 1. Retention by time: whole segments whose newest point is too old.
+    // 1. Retention by time: whole segments whose newest point is too old
+    // (raw ones once the rows they hold are stored, see #rollBefore).
+    if (this.#tiers.length > 1) this.#rollBeforeDrops(disk, now);
     disk.tiers.forEach((segs, k) => {
       const cutoff = now - this.#tiers[k].info.retentionMs;
       for (const seg of [...segs.segments]) {
@@ -1405,7 +1678,9 @@ export class HistoryStore implements HistoryReader {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
-        if (tiers[k].dirty[id] === 1 || (all && any)) {
+        // A tier without open chunks has nothing in the head log.
+        if (tiers[k].rowsOnly) chunks[k] = undefined;
+        else if (tiers[k].dirty[id] === 1 || (all && any)) {
           if (w) tiers[k].dirty[id] = 0;
           // A checkpoint replaces the log: whole chunks only.
           chunks[k] = sources[k].of(id, all);

@@ -1,8 +1,9 @@
 /**
  * One tier in memory: per series an open chunk (growing until it is
- * sealed), the ring of recent sealed chunks, the sealed chunks not yet on
- * disk, and, for the first downsampled tier, the window aggregator that
- * feeds it rows from the raw samples.
+ * sealed), the ring of recent sealed chunks and the sealed chunks not yet
+ * on disk. The first downsampled tier has no open chunks: the store's
+ * rollup (`rollup.ts`) computes its rows from the raw samples a block of
+ * windows at a time and hands them over whole ({@linkcode Tier.addRows}).
  *
  * Coarser tiers cascade: a downsampled tier that feeds a coarser one
  * folds each row it appends into the coarser window of that series (a
@@ -18,7 +19,7 @@ import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
-import { RowAggregator, WindowAggregator } from "./aggregator.ts";
+import { RowAggregator } from "./aggregator.ts";
 import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
@@ -65,10 +66,13 @@ export class Tier {
   readonly info: TierInfo;
   /** Rows per chunk. */
   readonly chunkRows: number;
+  /**
+   * No open chunks: rows come whole ({@linkcode addRows}), and a series
+   * costs no chunk state (the first downsampled tier, fed by the rollup).
+   */
+  readonly rowsOnly: boolean;
   /** Recent sealed chunks. */
   readonly ring: ChunkRing;
-  /** The window aggregator (the first downsampled tier only). */
-  readonly aggregator: WindowAggregator | undefined;
   /** The coarser tier this one's rows feed (downsampled tiers only; see {@linkcode feed}). */
   feeds: Tier | undefined;
   /** The coarser tier's open windows, built from this tier's rows (with `feeds`). */
@@ -77,6 +81,8 @@ export class Tier {
   chunksSealed = 0;
   #open: OpenChunks;
   #pending: PendingChunk[] = [];
+  /** Bytes of the chunks in {@linkcode #pending}. */
+  #pendingBytes = 0;
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
   #edge = new Float64Array(EDGE);
@@ -96,7 +102,7 @@ export class Tier {
   #keepPending: boolean;
 
   /**
-   * @param index position among the tiers (0: raw, no aggregator)
+   * @param index position among the tiers (0: raw)
    * @param info name, resolution, retention
    * @param chunkRows rows per chunk
    * @param ringChunks sealed chunks kept in memory per series
@@ -122,9 +128,7 @@ export class Tier {
     this.info = info;
     this.chunkRows = chunkRows;
     this.ring = new ChunkRing(ringChunks);
-    this.aggregator = index === 1
-      ? new WindowAggregator(info.resolutionMs)
-      : undefined;
+    this.rowsOnly = index === 1;
     this.#keepPending = keepPending;
     this.#stagger = stagger;
     this.#half = Math.ceil(chunkRows / 2);
@@ -146,8 +150,15 @@ export class Tier {
 
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
-    this.aggregator?.ensure(n);
     this.up?.ensure(n);
+    if (this.rowsOnly) {
+      if (n > this.dirty.length) {
+        const d = new Uint8Array(Math.max(n, growCapacity(this.dirty.length)));
+        d.set(this.dirty);
+        this.dirty = d;
+      }
+      return;
+    }
     this.#open.ensure(n);
     if (n > this.dirty.length) {
       const size = Math.max(n, growCapacity(this.dirty.length));
@@ -285,7 +296,7 @@ export class Tier {
 
   /** Rows in `id`'s open chunk. */
   openCount(id: number): number {
-    return this.#open.count(id);
+    return this.rowsOnly ? 0 : this.#open.count(id);
   }
 
   /** Time of the first row of `id`'s open chunk. */
@@ -300,7 +311,7 @@ export class Tier {
 
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
   openChunk(id: number): { bytes: Uint8Array; columns: number } | undefined {
-    if (this.#open.count(id) === 0) return undefined;
+    if (this.openCount(id) === 0) return undefined;
     return { bytes: this.#open.finish(id), columns: this.#open.columns(id) };
   }
 
@@ -334,43 +345,108 @@ export class Tier {
 
   /** Seals `id`'s open chunk: into the ring and the disk queue. */
   seal(id: number): void {
+    if (this.rowsOnly) return;
     const open = this.#open;
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
-    let bytes = open.finish(id);
+    const bytes = open.finish(id);
     // Downsampled chunks are sealed in the frame format (random access
     // by row and column, see frame_chunk.ts): decoded once here.
     const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
-    if (rows) bytes = encodeFrameChunk(rows.t, rows.columns);
-    const chunk: StoredChunk = {
-      minT: open.firstT(id),
-      maxT: open.lastT(id),
-      count,
-      bytes,
-    };
+    const minT = open.firstT(id);
+    const maxT = open.lastT(id);
     open.reset(id);
     this.dirty[id] = 1;
     this.#limit[id] = this.chunkRows;
+    if (rows) this.#keepRows(id, rows.t, rows.columns, 0, count);
+    else this.#keep(id, { minT, maxT, count, bytes }, columns);
+  }
+
+  /**
+   * Adds rows `from..to-1` of `t`/`columns` of series `id` as one sealed
+   * chunk (ring and disk queue), times after any row it holds: how the
+   * rollup hands over the rows it computed.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tier } from "./tier.ts";
+   *
+   * const minute = new Tier(1, { name: "1m", resolutionMs: 60_000, retentionMs: 86_400_000 }, 60, 4);
+   * minute.ensure(1);
+   * const t = new Float64Array([60_000, 120_000]);
+   * const cols = [1, 2, 3, 4, 5].map((c) => new Float64Array([c, c + 10]));
+   * minute.addRows(0, t, cols, 0, 2);
+   * assert.equal(minute.takePending().length, 1);
+   * const [piece] = minute.pieces(0, 0, 200_000, []);
+   * assert.deepEqual([...piece.t], [60_000, 120_000]);
+   * assert.deepEqual([...piece.columns[4]], [5, 15]);
+   * ```
+   */
+  addRows(
+    id: number,
+    t: Float64Array,
+    columns: Float64Array[],
+    from: number,
+    to: number,
+  ): void {
+    if (to <= from) return;
+    this.#keepRows(id, t, columns, from, to);
+  }
+
+  /** Rows `from..to-1` as a frame chunk, kept with its edge (see {@linkcode seal}). */
+  #keepRows(
+    id: number,
+    t: Float64Array,
+    columns: Float64Array[],
+    from: number,
+    to: number,
+  ): void {
+    const whole = from === 0 && to === t.length;
+    const rt = whole ? t : t.subarray(from, to);
+    const rc = whole ? columns : columns.map((c) => c.subarray(from, to));
+    const count = to - from;
+    const chunk: StoredChunk = {
+      minT: rt[0],
+      maxT: rt[count - 1],
+      count,
+      bytes: encodeFrameChunk(rt, rc),
+    };
+    // Its edge (the time before the last row, the last row) beside it in
+    // the ring: a step read that needs only the last row reads no bytes.
+    const edge = this.#edge;
+    edge[0] = count > 1 ? rt[count - 2] : -Infinity;
+    for (let c = 0; c < EDGE - 1; c++) {
+      // set() of a one-row view keeps a NaN's payload (a stale marker).
+      if (c < rc.length) edge.set(rc[c].subarray(count - 1, count), 1 + c);
+      else edge[1 + c] = NaN;
+    }
+    this.#keep(id, chunk, rc.length, edge);
+  }
+
+  /** A sealed chunk into the disk queue and the ring (with its edge, for rows). */
+  #keep(
+    id: number,
+    chunk: StoredChunk,
+    columns: number,
+    edge?: Float64Array,
+  ): void {
     this.chunksSealed++;
     if (this.#keepPending) {
+      this.#pendingBytes += chunk.bytes.length;
       this.#pending.push({ id, chunk, columns });
       const mine = this.#pendingById.get(id);
       if (mine) mine.push(chunk);
       else this.#pendingById.set(id, [chunk]);
     }
-    if (rows) {
-      // Its edge (the time before the last row, the last row) beside it in
-      // the ring: a step read that needs only the last row reads no bytes.
-      const edge = this.#edge;
-      edge[0] = count > 1 ? rows.t[count - 2] : -Infinity;
-      for (let c = 0; c < EDGE - 1; c++) {
-        if (c < rows.columns.length) {
-          edge.set(rows.columns[c].subarray(count - 1, count), 1 + c);
-        } else edge[1 + c] = NaN;
-      }
-      this.ring.push(id, chunk, edge);
-    } else this.ring.push(id, chunk);
+    if (edge) this.ring.push(id, chunk, edge);
+    else this.ring.push(id, chunk);
+  }
+
+  /** Bytes of the sealed chunks waiting for the disk. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** Whether sealed chunks of `id` wait for the disk. */
@@ -382,14 +458,15 @@ export class Tier {
   takePending(): PendingChunk[] {
     const out = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#pendingById.clear();
     return out;
   }
 
-  /** Bytes held in memory: open chunks (blocks and state), the window aggregators and the ring. */
+  /** Bytes held in memory: open chunks (blocks and state), the coarser windows and the ring. */
   memoryBytes(): number {
     return this.ring.allocatedBytes + this.#open.memoryBytes() +
-      (this.aggregator?.memoryBytes() ?? 0) + (this.up?.memoryBytes() ?? 0);
+      (this.up?.memoryBytes() ?? 0) + this.#pendingBytes;
   }
 
   /**
@@ -415,7 +492,8 @@ export class Tier {
     }
     const open = this.#open;
     if (
-      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+      !this.rowsOnly && open.count(id) > 0 && open.firstT(id) <= end &&
+      open.lastT(id) >= start
     ) {
       out.push(decodeChunk(open.finish(id)));
     }
@@ -456,7 +534,8 @@ export class Tier {
     }
     const open = this.#open;
     if (
-      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
+      !this.rowsOnly && open.count(id) > 0 && open.firstT(id) <= end &&
+      open.lastT(id) >= start
     ) {
       out.add({
         minT: open.firstT(id),

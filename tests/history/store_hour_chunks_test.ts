@@ -49,34 +49,55 @@ test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (hal
   }
 });
 
-test("HistoryStore with the default tiers ends minute-tier chunks every 10 rows (at times staggered by series) and on each hour's end (its open chunks stay small), and the hour rows still hold whole hours", async () => {
+test("HistoryStore with the default tiers stores minute rows an hour at a time (the rollup, chunks ending on the hours) and computes the rows since from the raw samples: reads see every complete minute, the hour rows hold whole hours, and a reopen reads the same", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-minute-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
     const end = t0 + 2 * 3600_000 + 1_500_000;
-    const store = await HistoryStore.open({
-      dir,
-      flushIntervalMs: 0,
-      now: () => end,
-    });
+    const open = () =>
+      HistoryStore.open({ dir, flushIntervalMs: 0, now: () => end });
+    let store = await open();
     const ref = store.seriesRef({ __name__: "depth" }, "gauge");
-    for (let t = t0 + 1000; t <= end; t += 1000) {
-      store.append(ref, t, (t / 1000) % 11);
-    }
+    const value = (t: number) => (t / 1000) % 11;
+    for (let t = t0 + 1000; t <= end; t += 1000) store.append(ref, t, value(t));
     await store.flush();
-    // 145 minute rows; series 0's chunks end where minutes are a multiple
-    // of 10 (its phase is 0), so on the hours too: 14 sealed, 5 rows open.
-    assert.equal(store.stats().tiers[1].chunksWritten, 14);
+    // 145 minute rows: the two whole hours stored (a chunk each), the 25
+    // minutes since computed when read.
+    assert.equal(store.stats().tiers[1].chunksWritten, 2);
     const m = [{ name: "__name__", type: "=" as const, value: "depth" }];
-    assert.equal(store.select(m, t0, end, 1)[0].t.length, 145);
-    const hour = store.select(m, t0, end, 2)[0];
-    assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
-    assert.deepEqual([...hour.count!], [3600, 3600]);
-    let sum = 0;
-    for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
-      sum += (t / 1000) % 11;
-    }
-    assert.equal(hour.sum![1], sum);
+    const check = (s: HistoryStore) => {
+      const minute = s.select(m, t0, end, 1)[0];
+      assert.equal(minute.t.length, 145);
+      for (let k = 0; k < 145; k++) {
+        const e = t0 + (k + 1) * 60_000;
+        let sum = 0;
+        let max = -Infinity;
+        for (let t = e - 59_000; t <= e; t += 1000) {
+          sum += value(t);
+          max = Math.max(max, value(t));
+        }
+        assert.equal(minute.t[k], e);
+        assert.equal(minute.count![k], 60, `row ${k}`);
+        assert.equal(minute.sum![k], sum, `row ${k}`);
+        assert.equal(minute.max![k], max, `row ${k}`);
+        assert.equal(minute.value[k], value(e), `row ${k}`);
+      }
+      const hour = s.select(m, t0, end, 2)[0];
+      assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
+      assert.deepEqual([...hour.count!], [3600, 3600]);
+      let sum = 0;
+      for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
+        sum += value(t);
+      }
+      assert.equal(hour.sum![1], sum);
+    };
+    check(store);
+    await store.close();
+    // Close stored the 25 complete minutes too; the reopened store reads
+    // them from disk.
+    store = await open();
+    assert.equal(store.stats().tiers[1].chunksWritten, 0);
+    check(store);
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
