@@ -1390,14 +1390,22 @@ export class HistoryStore implements HistoryReader {
     const res = first.info.resolutionMs;
     const rolled = this.#rolled;
     const due: number[] = [];
+    // Series with no row to compute whose coarser window a read closes
+    // (they stopped, see #foldUp).
+    const closing: number[] = [];
     const from = new Map<number, number>();
     const upTo = new Map<number, number>();
     let lo = Infinity;
     let hi = -Infinity;
     for (const id of ids) {
-      const target = Math.min(this.#rollTarget(id, true), end);
-      if (!(target > rolled[id])) continue;
       if (steps && !steps.overlaps(rolled[id] + 1, end)) continue;
+      const target = Math.min(this.#rollTarget(id, true), end);
+      if (!(target > rolled[id])) {
+        if (tier > 1 && this.#lastT[id] < this.#latest - this.#staleMs) {
+          closing.push(id);
+        }
+        continue;
+      }
       let after = rolled[id];
       if (tier === 1) {
         // Only the windows the read reaches (rows ending at or after the
@@ -1417,9 +1425,8 @@ export class HistoryStore implements HistoryReader {
       if (after < lo) lo = after;
       if (target > hi) hi = target;
     }
-    if (due.length === 0) return out;
     const rows = this.#rollRows;
-    this.#readRaw(due, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
+    const computeOne = (p: SeriesPoints, id: number) => {
       rows.clear();
       windowRows(
         p.t,
@@ -1436,7 +1443,23 @@ export class HistoryStore implements HistoryReader {
         ? this.#piece(rows)
         : this.#foldUp(id, rows, tier);
       if (piece) out.set(id, piece);
-    }, false);
+    };
+    if (due.length > 0) {
+      this.#readRaw(
+        due,
+        this.#tiers[0],
+        lo - res,
+        hi,
+        undefined,
+        computeOne,
+        false,
+      );
+    }
+    rows.clear();
+    for (const id of closing) {
+      const piece = this.#foldUp(id, rows, tier);
+      if (piece) out.set(id, piece);
+    }
     return out;
   }
 
@@ -1457,7 +1480,7 @@ export class HistoryStore implements HistoryReader {
   #foldUp(id: number, rows: WindowRows, tier: number): Piece | undefined {
     let level = rows;
     const stopped = this.#lastT[id] < this.#latest - this.#staleMs;
-    for (let k = 1; k < tier && level.n > 0; k++) {
+    for (let k = 1; k < tier && (level.n > 0 || stopped); k++) {
       const up = this.#tiers[k].up!;
       const copy = this.#upCopies[k - 1];
       up.copyTo(id, copy, 0);
