@@ -93,7 +93,6 @@ import {
   type HistoryStoreOptions,
   lastTierRows,
   MIB,
-  MIDDLE_TIER_ROWS,
 } from "./store_options.ts";
 import {
   FLUSH_BUCKETS,
@@ -103,8 +102,6 @@ import {
 
 export { defaultTiers, FLUSH_BUCKETS };
 
-/** A downsampled tier this coarse or coarser keeps lean open chunks (`OpenChunks.lean`). */
-const LEAN_RESOLUTION_MS = 600_000;
 export type { HistoryStats, HistoryStoreOptions, TierStats };
 export type { TierOptions } from "./store_options.ts";
 
@@ -202,22 +199,22 @@ export class HistoryStore implements HistoryReader {
   /** The newest sample time of any series. */
   #latest = -Infinity;
   /**
-   * Per series, the end of the last window of the first downsampled tier
-   * whose row is stored (-Infinity: none): rows after it are computed
-   * from the raw samples (see `rollup.ts`).
+   * Per downsampled tier (index 0 unused), per series: the end of the
+   * last window whose row is stored (-Infinity: none). Rows after it
+   * are computed when read (see `rollup.ts`).
    */
-  #rolled = new Float64Array(0);
-  /** The rollup's block: rows a chunk of the first downsampled tier times its resolution. */
-  #blockMs = 0;
+  #rolled: Float64Array[] = [];
+  /** Per downsampled tier: the rollup's block, a chunk's rows times the resolution. */
+  #blockMs: number[] = [];
   /** Where the next rollup pass looks for due series, and the newest time at which it looks again. */
   #rollCursor = 0;
   #rollNext = -Infinity;
   /** Scratch of the rollup and of computed reads (one series at a time). */
   #rollAgg: WindowAggregator | undefined;
+  /** Per tier past the first downsampled: its windows folded from the finer rows (one series). */
+  #foldAgg: RowAggregator[] = [];
   #rollRows = new WindowRows();
   #rollRow = new Float64Array(6);
-  /** Scratch coarser windows of a computed read, one per tier past the first downsampled. */
-  #upCopies: RowAggregator[] = [];
   /** appendBatch()'s samples that pass, handed to the raw tier at once. */
   #batchRefs = new Int32Array(0);
   #batchValues = new Float64Array(0);
@@ -264,30 +261,26 @@ export class HistoryStore implements HistoryReader {
           ? 120
           : k === tiers.length - 1
           ? lastTierRows(t.resolutionMs, onDisk)
-          : k === 1 || !onDisk
           // The rollup's block: one window of the next tier.
-          ? tiers[k + 1].resolutionMs / t.resolutionMs
-          : MIDDLE_TIER_ROWS),
+          : tiers[k + 1].resolutionMs / t.resolutionMs),
         ring,
         onDisk,
-        // Default-sized chunks are staggered (series that start together
-        // would all fill their chunks at once, and the blocks they hold
-        // then stay allocated); explicit sizes are kept exact, and so
-        // are the coarser-window chunks of a store without a dir.
-        t.chunkRows === undefined && (k === 0 || onDisk),
-        // Rows that come at most every 10 minutes: the column state of
-        // one series at a time, rebuilt from its chunk (OpenChunks.lean).
-        k > 0 && t.resolutionMs >= LEAN_RESOLUTION_MS,
+        // Default-sized raw chunks are staggered (series that start
+        // together would all fill their chunks at once, and the blocks
+        // they hold then stay allocated); explicit sizes are kept exact.
+        t.chunkRows === undefined && k === 0,
       )
     );
-    for (let k = 1; k + 1 < this.#tiers.length; k++) {
-      this.#tiers[k].feed(this.#tiers[k + 1]);
-      this.#upCopies.push(new RowAggregator(tiers[k + 1].resolutionMs));
+    for (let k = 0; k < this.#tiers.length; k++) {
+      const tier = this.#tiers[k];
+      this.#rolled.push(new Float64Array(0));
+      this.#blockMs.push(tier.chunkRows * tier.info.resolutionMs);
+      const agg = new RowAggregator(tier.info.resolutionMs);
+      agg.ensure(1);
+      this.#foldAgg.push(agg);
     }
     if (this.#tiers.length > 1) {
-      const first = this.#tiers[1];
-      this.#blockMs = first.chunkRows * first.info.resolutionMs;
-      this.#rollAgg = new WindowAggregator(first.info.resolutionMs);
+      this.#rollAgg = new WindowAggregator(this.#tiers[1].info.resolutionMs);
     }
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
@@ -521,7 +514,7 @@ export class HistoryStore implements HistoryReader {
         // watermarks are the first downsampled tier's.
         memoryBytes: tier.memoryBytes() +
           (disk ? disk.tiers[k].indexBytes : 0) +
-          (k === 1 ? this.#rolled.byteLength : 0),
+          this.#rolled[k].byteLength,
         diskBytes: disk ? disk.tiers[k].bytes : 0,
         chunksWritten: disk ? disk.tiers[k].chunksWritten : 0,
         chunksDropped: { ...this.#dropped[k] },
@@ -730,9 +723,27 @@ export class HistoryStore implements HistoryReader {
         visit,
       );
     }
+    return this.#readRows(ids, t, start, end, steps, computed);
+  }
+
+  /**
+   * #read() of a downsampled tier without step windows' reads: each
+   * series' chunks (disk, memory, then `computed`'s rows) decoded and
+   * merged; with `visit`, each handed to it with its id in turn (and
+   * nothing returned).
+   */
+  #readRows(
+    ids: number[],
+    t: Tier,
+    start: number,
+    end: number,
+    steps: Steps | undefined,
+    computed: Map<number, Piece>,
+    visit?: (points: SeriesPoints, id: number) => void,
+  ): SeriesPoints[] {
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
-    this.#disk?.tiers[tier].read(
+    this.#disk?.tiers[t.index].read(
       (id) => byId.has(id),
       start,
       end,
@@ -754,10 +765,12 @@ export class HistoryStore implements HistoryReader {
         pieces,
         start,
         end,
-        tier > 0,
+        true,
         steps,
       );
-      if (points) out.push(points);
+      if (!points) continue;
+      if (visit) visit(points, id);
+      else out.push(points);
     }
     return out;
   }
@@ -990,7 +1003,9 @@ export class HistoryStore implements HistoryReader {
     };
     this.#lastT = f(this.#lastT, -Infinity);
     this.#firstT = f(this.#firstT, Infinity);
-    this.#rolled = f(this.#rolled, -Infinity);
+    for (let k = 1; k < this.#rolled.length; k++) {
+      this.#rolled[k] = f(this.#rolled[k], -Infinity);
+    }
     const u = (a: Uint8Array) => {
       const b = new Uint8Array(size);
       b.set(a);
@@ -1094,12 +1109,12 @@ export class HistoryStore implements HistoryReader {
         const after = diskLast[k].get(id) ?? -Infinity;
         let from = 0;
         while (from < t.length && t[from] <= after) from++;
-        if (k === 1) {
-          // A head log written before the rollup held the first
-          // downsampled tier's open chunk: its rows are stored now.
+        if (k > 0) {
+          // A head log written before the rollup held the downsampled
+          // tiers' open chunks: their rows are stored now.
           tier.addRows(id, t, columns, from, t.length);
-          if (t.length > from && t[t.length - 1] > this.#rolled[id]) {
-            this.#rolled[id] = t[t.length - 1];
+          if (t.length > from && t[t.length - 1] > this.#rolled[k][id]) {
+            this.#rolled[k][id] = t[t.length - 1];
           }
         } else tier.restoreOpen(id, t, columns, from);
         if (t.length > from && t[from] < this.#firstT[id]) {
@@ -1109,12 +1124,10 @@ export class HistoryStore implements HistoryReader {
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
-    if (this.#tiers.length > 1) {
-      for (const [id, t] of diskLast[1]) {
-        if (t > this.#rolled[id]) this.#rolled[id] = t;
-      }
+    for (let k = 1; k < this.#tiers.length; k++) {
+      const rolled = this.#rolled[k];
+      for (const [id, t] of diskLast[k]) if (t > rolled[id]) rolled[id] = t;
     }
-    if (this.#tiers.length > 2) this.#rebuildCoarser(disk, diskLast);
     this.#seriesWritten = this.#index.size;
     // Ids past the series file (its tail was lost) stay unused holes, so a
     // new series never inherits a lost one's chunks.
@@ -1123,102 +1136,45 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
-   * Rebuilds each series' open window of the tiers fed by another (`1h`
-   * from `1m` by default) from the finer tier's rows since the coarser
-   * tier's last row, on disk and then in memory (the open chunk restored
-   * from the head log), folding them in as appending them did: the head
-   * log does not store these windows, the finer rows hold them. Only the
-   * rows of the window the finer tier's last row is in are read; a
-   * window a crash left without its coarser row (it closed after the
-   * last flush) gets it now.
+   * The end of the last complete window of downsampled tier `k` for a
+   * series whose finer data ends at `f` (its last sample, for the first
+   * downsampled tier; the end of its last complete finer window, for a
+   * coarser one): a window is complete once the finer data reaches its
+   * end, or, for a series that stopped (`stopped`), once the newest
+   * sample of any series does. With `block`, a live series' end is
+   * rounded down to a block's end (the rollup stores whole blocks).
    */
-  #rebuildCoarser(disk: Disk, diskLast: Map<number, number>[]): void {
-    const tiers = this.#tiers;
-    const n = this.#index.size;
-    // Coarsest first: a window rebuilt in tier k may close into tier k + 1,
-    // whose own window (into k + 2) must be there by then.
-    for (let k = tiers.length - 2; k >= 1; k--) {
-      const tier = tiers[k];
-      const up = tier.up!;
-      const next = tier.feeds!;
-      const res = up.resolutionMs;
-      // Per series: memory rows (restored), and rows after `after[id]` to fold.
-      const memory = new Map<number, Piece[]>();
-      const after = new Float64Array(n).fill(Infinity);
-      const fed = new Float64Array(n).fill(-Infinity);
-      let from = Infinity;
-      let to = -Infinity;
-      for (let id = 0; id < n; id++) {
-        up.clear(id);
-        let last = diskLast[k].get(id) ?? -Infinity;
-        let pieces: Piece[] | undefined;
-        if (tier.openCount(id) > 0 || tier.hasPending(id)) {
-          pieces = tier.pieces(id, -Infinity, Infinity, []);
-          for (const p of pieces) {
-            if (p.t.length > 0 && p.t[p.t.length - 1] > last) {
-              last = p.t[p.t.length - 1];
-            }
-          }
-        }
-        // A series that stopped long before had its windows closed then.
-        if (!(last >= this.#latest - this.#staleMs - res)) continue;
-        let nextLast = diskLast[k + 1].get(id) ?? -Infinity;
-        if (next.openCount(id) > 0) {
-          nextLast = Math.max(nextLast, next.openLastT(id));
-        }
-        const a = Math.max(nextLast, Math.ceil(last / res) * res - res);
-        if (a >= last) continue;
-        after[id] = a;
-        if (pieces) memory.set(id, pieces);
-        if (a < from) from = a;
-        if (last > to) to = last;
-      }
-      if (from === Infinity) continue;
-      const row = new Float64Array(6);
-      const feed = (id: number, p: Piece) => {
-        const cols = p.columns.length;
-        for (let i = 0; i < p.t.length; i++) {
-          const t = p.t[i];
-          if (t <= after[id] || t <= fed[id]) continue;
-          for (let c = 0; c < cols; c++) row[c] = p.columns[c][i];
-          tier.cascadeRow(id, t, row, cols);
-          fed[id] = t;
-        }
-      };
-      disk.tiers[k].read(
-        (id) => id < n && after[id] < Infinity,
-        from,
-        to,
-        (r) => {
-          if (r.maxT <= after[r.id]) return;
-          const piece = this.#decode(r);
-          if (piece) feed(r.id, piece);
-        },
-      );
-      for (const [id, pieces] of memory) {
-        for (const p of pieces) feed(id, p);
-      }
+  #windowsEnd(k: number, f: number, stopped: boolean, block: boolean): number {
+    if (f === -Infinity) return -Infinity;
+    const res = this.#tiers[k].info.resolutionMs;
+    if (stopped) {
+      const closing = Math.ceil(f / res) * res;
+      if (closing <= this.#latest) return closing;
     }
+    const end = Math.floor(f / res) * res;
+    if (!block || stopped) return end;
+    const b = this.#blockMs[k];
+    return Math.floor(end / b) * b;
+  }
+
+  /** Whether series `id` stopped: its last sample `staleMs` before the newest of any. */
+  #stopped(id: number): boolean {
+    return this.#lastT[id] < this.#latest - this.#staleMs;
   }
 
   /**
-   * The end of the last complete window of the first downsampled tier of
-   * series `id` (-Infinity: none): a window is complete once a sample is
-   * at or past its end, or, for a series that stopped (last sample
-   * `staleMs` before the newest of any series), once the newest sample
-   * is. Unless `whole`, a live series' rollup stops at a block's end.
+   * Where the rollup of tier `k` takes series `id` to: its last complete
+   * window whose finer rows are stored (a block's end unless `whole`).
    */
-  #rollTarget(id: number, whole: boolean): number {
-    const last = this.#lastT[id];
-    if (last === -Infinity) return -Infinity;
-    const res = this.#tiers[1].info.resolutionMs;
-    let end = Math.floor(last / res) * res;
-    if (last < this.#latest - this.#staleMs) {
-      const closing = Math.ceil(last / res) * res;
-      return closing <= this.#latest ? closing : end;
-    }
-    if (!whole) end = Math.floor(end / this.#blockMs) * this.#blockMs;
-    return end;
+  #rollTarget(k: number, id: number, whole: boolean): number {
+    const f = k === 1 ? this.#lastT[id] : this.#rolled[k - 1][id];
+    return this.#windowsEnd(k, f, this.#stopped(id), !whole);
+  }
+
+  /** The end of series `id`'s last complete window of tier `k`, stored or not. */
+  #complete(k: number, id: number): number {
+    const f = k === 1 ? this.#lastT[id] : this.#complete(k - 1, id);
+    return this.#windowsEnd(k, f, this.#stopped(id), false);
   }
 
   /**
@@ -1228,25 +1184,30 @@ export class HistoryStore implements HistoryReader {
    */
   #rollSome(): void {
     const size = this.#index.size;
-    if (this.#tiers.length < 2 || size === 0) {
-      this.#rollNext = Infinity;
+    const tiers = this.#tiers.length;
+    if (tiers < 2 || size === 0) {
+      if (tiers < 2) this.#rollNext = Infinity;
       return;
     }
     const limit = Math.max(64, Math.ceil(size / 240));
     const due: number[] = [];
-    const rolled = this.#rolled;
     let id = this.#rollCursor;
     let scanned = 0;
     for (; scanned < size && due.length < limit; scanned++, id++) {
       if (id >= size) id = 0;
-      if (this.#rollTarget(id, false) > rolled[id]) due.push(id);
+      for (let k = 1; k < tiers; k++) {
+        if (this.#rollTarget(k, id, false) > this.#rolled[k][id]) {
+          due.push(id);
+          break;
+        }
+      }
     }
     this.#rollCursor = id >= size ? 0 : id;
     if (due.length > 0) this.#rollup(due, false);
     if (scanned >= size && due.length < limit) {
       // All done: nothing is due before the next block ends, but for a
       // series that stops in the meantime (looked for once a minute).
-      const block = this.#blockMs;
+      const block = this.#blockMs[1];
       const latest = this.#latest;
       this.#rollNext = Math.min(
         Math.floor(latest / block) * block + block,
@@ -1256,53 +1217,145 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
-   * Computes the rows of the first downsampled tier of series `ids` from
-   * their watermark to their target ({@linkcode #rollTarget}) from the
-   * raw samples (one read for all), stores them as chunks (a block each)
-   * and folds them into the coarser tiers' windows; moves the watermarks.
+   * Rolls up series `ids`, finest downsampled tier first: each tier's
+   * rows from its watermark to its target ({@linkcode #rollTarget}),
+   * computed from the raw samples or the finer tier's stored rows (one
+   * read for all the series), stored as chunks (a block each); moves the
+   * watermarks.
    */
   #rollup(ids: readonly number[], whole: boolean): void {
-    const first = this.#tiers[1];
-    const res = first.info.resolutionMs;
-    const rolled = this.#rolled;
-    const due: number[] = [];
-    const to = new Map<number, number>();
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const id of ids) {
-      const target = this.#rollTarget(id, whole);
-      if (!(target > rolled[id])) continue;
-      due.push(id);
-      to.set(id, target);
-      if (rolled[id] < lo) lo = rolled[id];
-      if (target > hi) hi = target;
-    }
-    if (due.length === 0) return;
-    const rows = this.#rollRows;
-    // One window back: a counter's increase starts from the sample before.
-    this.#readRaw(due, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
-      rows.clear();
-      windowRows(
-        p.t,
-        p.value,
-        p.t.length,
-        res,
-        rolled[id],
-        to.get(id)!,
-        this.#counter[id] === 1,
-        this.#rollAgg!,
-        rows,
-      );
-      this.#storeRows(id, rows);
-    }, false);
-    for (const id of due) {
-      const target = to.get(id)!;
-      rolled[id] = target;
-      // A stopped series' last window closed: a late sample cannot land in it.
-      if (target > this.#lastT[id]) {
-        this.#lastT[id] = target;
-        this.#dirty[id] = 1;
+    for (let k = 1; k < this.#tiers.length; k++) {
+      const rolled = this.#rolled[k];
+      const due: number[] = [];
+      const to = new Map<number, number>();
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const id of ids) {
+        const target = this.#rollTarget(k, id, whole);
+        if (!(target > rolled[id])) continue;
+        due.push(id);
+        to.set(id, target);
+        if (rolled[id] < lo) lo = rolled[id];
+        if (target > hi) hi = target;
       }
+      if (due.length === 0) continue;
+      const rows = this.#rollRows;
+      const from = (id: number) => rolled[id];
+      this.#finerRows(k, due, lo, hi, (t, columns, n, id) => {
+        rows.clear();
+        this.#rowsFrom(k, id, t, columns, n, from(id), to.get(id)!, rows);
+        this.#storeRows(k, id, rows);
+      }, false);
+      for (const id of due) {
+        const target = to.get(id)!;
+        rolled[id] = target;
+        // A stopped series' last window closed: a late sample cannot land in it.
+        if (target > this.#lastT[id]) {
+          this.#lastT[id] = target;
+          this.#dirty[id] = 1;
+        }
+      }
+    }
+  }
+
+  /**
+   * Hands `visit` each of series `ids`' data that tier `k`'s rows come
+   * from, within `(lo, hi]` (and the sample before, for the raw
+   * samples): the raw samples for the first downsampled tier (one
+   * column); for a coarser one the finer tier's rows, stored ones only,
+   * or with `computed` also those computed past its watermark.
+   */
+  #finerRows(
+    k: number,
+    ids: number[],
+    lo: number,
+    hi: number,
+    visit: (
+      t: Float64Array,
+      columns: Float64Array[],
+      n: number,
+      id: number,
+    ) => void,
+    computed: boolean,
+  ): void {
+    if (k === 1) {
+      const res = this.#tiers[1].info.resolutionMs;
+      // One window back: a counter's increase starts from the sample before.
+      this.#readRaw(ids, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
+        visit(p.t, [p.value], p.t.length, id);
+      }, false);
+      return;
+    }
+    const late = computed
+      ? this.#computed(ids, k - 1, lo, hi, undefined)
+      : new Map<number, Piece>();
+    this.#readRows(
+      ids,
+      this.#tiers[k - 1],
+      lo,
+      hi,
+      undefined,
+      late,
+      (p, id) => {
+        const columns = [p.value, p.count!, p.sum!, p.min!, p.max!];
+        if (p.increase) columns.push(p.increase);
+        visit(p.t, columns, p.t.length, id);
+      },
+    );
+  }
+
+  /**
+   * Computes into `out` series `id`'s rows of tier `k` for the windows
+   * ending in `(after, upTo]` from its finer data (`t`, `columns`, `n`
+   * rows, as {@linkcode #finerRows} gives it).
+   */
+  #rowsFrom(
+    k: number,
+    id: number,
+    t: Float64Array,
+    columns: Float64Array[],
+    n: number,
+    after: number,
+    upTo: number,
+    out: WindowRows,
+  ): void {
+    const res = this.#tiers[k].info.resolutionMs;
+    if (k === 1) {
+      const counter = this.#counter[id] === 1;
+      windowRows(
+        t,
+        columns[0],
+        n,
+        res,
+        after,
+        upTo,
+        counter,
+        this.#rollAgg!,
+        out,
+      );
+      return;
+    }
+    const agg = this.#foldAgg[k];
+    agg.clear(0);
+    const row = this.#rollRow;
+    const width = columns.length;
+    for (let i = 0; i < n; i++) {
+      const ti = t[i];
+      if (ti <= after) continue;
+      if (ti > upTo) break;
+      for (let c = 0; c < width; c++) row.set(columns[c].subarray(i, i + 1), c);
+      const end = Math.ceil(ti / res) * res;
+      const closed = agg.addRow(0, end, row, width);
+      if (closed !== 0) out.push(closed, agg.row, agg.columns);
+      // A finer row on the window's end completes it: times only go up.
+      if (ti === end) {
+        agg.take(0);
+        out.push(end, agg.row, agg.columns);
+      }
+    }
+    if (agg.isOpen(0) && agg.openEnd(0) <= upTo) {
+      const end = agg.take(0);
+      out.push(end, agg.row, agg.columns);
     }
   }
 
@@ -1313,8 +1366,11 @@ export class HistoryStore implements HistoryReader {
    */
   #rollBefore(t: number): void {
     const ids: number[] = [];
+    const last = this.#tiers.length - 1;
     for (let id = 0; id < this.#index.size; id++) {
-      if (this.#rolled[id] < t && this.#lastT[id] > this.#rolled[id]) {
+      if (
+        this.#rolled[last][id] < t && this.#lastT[id] > this.#rolled[last][id]
+      ) {
         ids.push(id);
       }
     }
@@ -1342,72 +1398,61 @@ export class HistoryStore implements HistoryReader {
         t = Math.max(t, seg.maxT);
       } else break;
     }
-    if (t > -Infinity) this.#rollBefore(t);
+    if (t === -Infinity) return;
+    const ids: number[] = [];
+    for (let id = 0; id < this.#index.size; id++) {
+      if (this.#rolled[1][id] < t && this.#lastT[id] > this.#rolled[1][id]) {
+        ids.push(id);
+      }
+    }
+    if (ids.length > 0) this.#rollup(ids, true);
   }
 
-  /** Stores rows of the first downsampled tier (a chunk per block) and cascades them. */
-  #storeRows(id: number, rows: WindowRows): void {
+  /** Stores rows of downsampled tier `k` (a chunk per block). */
+  #storeRows(k: number, id: number, rows: WindowRows): void {
     const n = rows.n;
     if (n === 0) return;
-    const first = this.#tiers[1];
+    const tier = this.#tiers[k];
     const t = rows.t;
     const columns = rows.view();
-    const block = this.#blockMs;
+    const block = this.#blockMs[k];
     for (let a = 0; a < n;) {
       const blockEnd = Math.ceil(t[a] / block) * block;
       let b = a + 1;
-      while (b < n && t[b] <= blockEnd && b - a < first.chunkRows) b++;
-      first.addRows(id, t, columns, a, b);
+      while (b < n && t[b] <= blockEnd && b - a < tier.chunkRows) b++;
+      tier.addRows(id, t, columns, a, b);
       a = b;
-    }
-    if (first.up === undefined) return;
-    const row = this.#rollRow;
-    const width = rows.width;
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < width; c++) {
-        row.set(rows.columns[c].subarray(i, i + 1), c);
-      }
-      first.cascadeRow(id, t[i], row, width);
     }
   }
 
   /**
-   * The rows of downsampled tier `tier` that series `ids` have after
-   * their stored ones, within `[start, end]` (and the step windows):
-   * computed from the raw samples for the first downsampled tier (only
-   * the windows the read reaches), and for a coarser one by folding all
-   * of those since the watermark into a copy of its open window.
+   * The rows of downsampled tier `k` that series `ids` have after their
+   * stored ones, within `[start, end]` (and the step windows), computed
+   * as the rollup would: for the first downsampled tier from the raw
+   * samples (only the windows the read reaches), for a coarser one from
+   * the finer tier's rows (stored and computed) since the watermark.
    */
   #computed(
     ids: readonly number[],
-    tier: number,
+    k: number,
     start: number,
     end: number,
     steps: Steps | undefined,
   ): Map<number, Piece> {
     const out = new Map<number, Piece>();
-    const first = this.#tiers[1];
-    const res = first.info.resolutionMs;
-    const rolled = this.#rolled;
+    const res = this.#tiers[k].info.resolutionMs;
+    const rolled = this.#rolled[k];
     const due: number[] = [];
-    // Series with no row to compute whose coarser window a read closes
-    // (they stopped, see #foldUp).
-    const closing: number[] = [];
     const from = new Map<number, number>();
     const upTo = new Map<number, number>();
     let lo = Infinity;
     let hi = -Infinity;
     for (const id of ids) {
       if (steps && !steps.overlaps(rolled[id] + 1, end)) continue;
-      const target = Math.min(this.#rollTarget(id, true), end);
-      if (!(target > rolled[id])) {
-        if (tier > 1 && this.#lastT[id] < this.#latest - this.#staleMs) {
-          closing.push(id);
-        }
-        continue;
-      }
+      const target = Math.min(this.#complete(k, id), end);
+      if (!(target > rolled[id])) continue;
       let after = rolled[id];
-      if (tier === 1) {
+      if (k === 1) {
         // Only the windows the read reaches (rows ending at or after the
         // first time it wants, and the window ending there).
         let want = start;
@@ -1425,96 +1470,26 @@ export class HistoryStore implements HistoryReader {
       if (after < lo) lo = after;
       if (target > hi) hi = target;
     }
-    const rows = this.#rollRows;
-    const computeOne = (p: SeriesPoints, id: number) => {
+    if (due.length === 0) return out;
+    const rows = new WindowRows();
+    this.#finerRows(k, due, lo, hi, (t, columns, n, id) => {
       rows.clear();
-      windowRows(
-        p.t,
-        p.value,
-        p.t.length,
-        res,
-        from.get(id)!,
-        upTo.get(id)!,
-        this.#counter[id] === 1,
-        this.#rollAgg!,
-        rows,
-      );
-      const piece = tier === 1
-        ? this.#piece(rows)
-        : this.#foldUp(id, rows, tier);
-      if (piece) out.set(id, piece);
-    };
-    if (due.length > 0) {
-      this.#readRaw(
-        due,
-        this.#tiers[0],
-        lo - res,
-        hi,
-        undefined,
-        computeOne,
-        false,
-      );
-    }
-    rows.clear();
-    for (const id of closing) {
-      const piece = this.#foldUp(id, rows, tier);
-      if (piece) out.set(id, piece);
-    }
+      this.#rowsFrom(k, id, t, columns, n, from.get(id)!, upTo.get(id)!, rows);
+      if (rows.n > 0) {
+        out.set(id, {
+          t: rows.t.slice(0, rows.n),
+          columns: rows.view().map((c) => c.slice()),
+        });
+      }
+    }, true);
     return out;
   }
 
-  /** A copy of `rows` as a piece (undefined when empty). */
-  #piece(rows: WindowRows): Piece | undefined {
-    if (rows.n === 0) return undefined;
-    return {
-      t: rows.t.slice(0, rows.n),
-      columns: rows.view().map((c) => c.slice()),
-    };
-  }
-
   /**
-   * Folds rows of the first downsampled tier (after series `id`'s
-   * watermark) up to tier `tier` through copies of the open windows,
-   * as storing them would: the coarser rows they complete.
-   */
-  #foldUp(id: number, rows: WindowRows, tier: number): Piece | undefined {
-    let level = rows;
-    const stopped = this.#lastT[id] < this.#latest - this.#staleMs;
-    for (let k = 1; k < tier && (level.n > 0 || stopped); k++) {
-      const up = this.#tiers[k].up!;
-      const copy = this.#upCopies[k - 1];
-      up.copyTo(id, copy, 0);
-      const next = new WindowRows();
-      const res = copy.resolutionMs;
-      const row = this.#rollRow;
-      for (let i = 0; i < level.n; i++) {
-        for (let c = 0; c < level.width; c++) {
-          row.set(level.columns[c].subarray(i, i + 1), c);
-        }
-        const t = level.t[i];
-        const end = Math.ceil(t / res) * res;
-        const closed = copy.addRow(0, end, row, level.width);
-        if (closed !== 0) next.push(closed, copy.row, copy.columns);
-        if (t === end) {
-          copy.take(0);
-          next.push(end, copy.row, copy.columns);
-        }
-      }
-      // A stopped series' window closes once the newest sample passes its end.
-      if (stopped && copy.isOpen(0) && copy.openEnd(0) <= this.#latest) {
-        const end = copy.take(0);
-        next.push(end, copy.row, copy.columns);
-      }
-      level = next;
-    }
-    return this.#piece(level);
-  }
-
-  /**
-   * Seals the open chunks and closes the open windows of series that have
-   * stopped (last sample `staleMs` before `now`, the newest sample of
-   * all). A closed window's end becomes the series' last time, so a late
-   * sample cannot write that window twice.
+   * Seals the open raw chunks of series that have stopped (last sample
+   * `staleMs` before `now`, the newest sample of all) and rolls their
+   * rows up to their last windows, which close: a closed window's end
+   * becomes the series' last time, so a late sample cannot land in it.
    */
   #closeStale(now: number): void {
     if (now === -Infinity) return;
@@ -1526,29 +1501,7 @@ export class HistoryStore implements HistoryReader {
       tiers[0].seal(id);
       if (tiers.length > 1) stopped.push(id);
     }
-    if (stopped.length === 0) return;
-    // Their rows up to the window of the last sample (whose end is then
-    // the series' last time).
-    this.#rollup(stopped, true);
-    for (const id of stopped) {
-      const last = this.#lastT[id];
-      let bump = last;
-      for (let k = 1; k < tiers.length; k++) {
-        const tier = tiers[k];
-        tier.seal(id);
-        const up = tier.up;
-        if (up === undefined || !up.isOpen(id)) continue;
-        const end = up.openEnd(id);
-        if (end > now) break; // the clock has not passed the coarser window yet
-        up.take(id);
-        tier.feeds!.appendRow(id, end, up.row, up.columns);
-        if (end > bump) bump = end;
-      }
-      if (bump > last) {
-        this.#lastT[id] = bump;
-        this.#dirty[id] = 1;
-      }
-    }
+    if (stopped.length > 0) this.#rollup(stopped, true);
   }
 
   #flushNow(): void {

@@ -1,17 +1,10 @@
 /**
- * One tier in memory: per series an open chunk (growing until it is
- * sealed), the ring of recent sealed chunks and the sealed chunks not yet
- * on disk. The first downsampled tier has no open chunks: the store's
- * rollup (`rollup.ts`) computes its rows from the raw samples a block of
- * windows at a time and hands them over whole ({@linkcode Tier.addRows}).
- *
- * Coarser tiers cascade: a downsampled tier that feeds a coarser one
- * folds each row it appends into the coarser window of that series (a
- * {@linkcode RowAggregator}, 64 bytes a series), which appends its row to
- * the coarser tier once a row of a later window comes, or a row lands on
- * its end. Its chunks are sealed by size like any other (a few rows):
- * an open chunk that had to hold a whole coarser window (an hour of
- * minute rows, ~1.2 KB a series) was most of the store's memory.
+ * One tier in memory. The raw tier: per series an open chunk (growing
+ * until it is sealed), the ring of recent sealed chunks and the sealed
+ * chunks not yet on disk. A downsampled tier has no open chunks: the
+ * store's rollup (`rollup.ts`) computes its rows a block of windows at a
+ * time and hands them over whole ({@linkcode Tier.addRows}); a series
+ * costs it nothing between rollups.
  *
  * @module
  */
@@ -19,7 +12,6 @@ import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
-import { RowAggregator } from "./aggregator.ts";
 import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
@@ -68,15 +60,11 @@ export class Tier {
   readonly chunkRows: number;
   /**
    * No open chunks: rows come whole ({@linkcode addRows}), and a series
-   * costs no chunk state (the first downsampled tier, fed by the rollup).
+   * costs no chunk state (the downsampled tiers, fed by the rollup).
    */
   readonly rowsOnly: boolean;
   /** Recent sealed chunks. */
   readonly ring: ChunkRing;
-  /** The coarser tier this one's rows feed (downsampled tiers only; see {@linkcode feed}). */
-  feeds: Tier | undefined;
-  /** The coarser tier's open windows, built from this tier's rows (with `feeds`). */
-  up: RowAggregator | undefined;
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
   #open: OpenChunks;
@@ -96,8 +84,6 @@ export class Tier {
   /** The ids a batch of samples filled (to seal after the batch). */
   #full = new Int32Array(0);
   #stagger: boolean;
-  /** Chunks end on times staggered by id (a tier that feeds another, by default). */
-  #phased = false;
   #half: number;
   #keepPending: boolean;
 
@@ -108,7 +94,6 @@ export class Tier {
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
    * @param stagger whether a series' first chunk is cut short by a share that depends on its id
-   * @param lean keep the open chunks' column state for one series at a time (rows that come rarely; see `OpenChunks.lean`)
    */
   constructor(
     index: number,
@@ -117,7 +102,6 @@ export class Tier {
     ringChunks: number,
     keepPending = true,
     stagger = false,
-    lean = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -128,29 +112,15 @@ export class Tier {
     this.info = info;
     this.chunkRows = chunkRows;
     this.ring = new ChunkRing(ringChunks);
-    this.rowsOnly = index === 1;
+    this.rowsOnly = index > 0;
     this.#keepPending = keepPending;
     this.#stagger = stagger;
     this.#half = Math.ceil(chunkRows / 2);
-    this.#open = new OpenChunks(index === 0 ? 1 : 6, lean);
-  }
-
-  /**
-   * Makes this tier's rows feed `next` (coarser, a whole multiple of this
-   * tier's resolution) through an aggregator of `next`'s windows.
-   */
-  feed(next: Tier): void {
-    this.feeds = next;
-    // Staggered by time, not by a first chunk cut short: see #appendOwn.
-    this.#phased = this.#stagger;
-    this.#stagger = false;
-    this.up = new RowAggregator(next.info.resolutionMs);
-    this.up.ensure(this.dirty.length);
+    this.#open = new OpenChunks(1);
   }
 
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
-    this.up?.ensure(n);
     if (this.rowsOnly) {
       if (n > this.dirty.length) {
         const d = new Uint8Array(Math.max(n, growCapacity(this.dirty.length)));
@@ -230,65 +200,6 @@ export class Tier {
     return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
-  /**
-   * Appends a window row (its first `columns` values) to `id`'s open
-   * chunk, and folds it into the coarser tier's window (see
-   * {@linkcode cascadeRow}).
-   */
-  appendRow(id: number, t: number, row: Float64Array, columns: number): void {
-    this.#appendOwn(id, t, row, columns);
-    if (this.up !== undefined) this.cascadeRow(id, t, row, columns);
-  }
-
-  /**
-   * Folds row `(t, row)` of `id` into the coarser tier's open window: a
-   * row past that window's end closes it first (its row goes to the
-   * coarser tier), and a row on its end completes it (times only go up).
-   * At open, the store rebuilds the windows with this from stored rows.
-   */
-  cascadeRow(id: number, t: number, row: Float64Array, columns: number): void {
-    const up = this.up!;
-    const next = this.feeds!;
-    const res = up.resolutionMs;
-    const end = Math.ceil(t / res) * res;
-    const closed = up.addRow(id, end, row, columns);
-    if (closed !== 0) next.appendRow(id, closed, up.row, up.columns);
-    if (t === end) {
-      up.take(id);
-      next.appendRow(id, end, up.row, up.columns);
-    }
-  }
-
-  /**
-   * Appends a row to `id`'s open chunk; seals it when full, and in a tier
-   * that feeds a coarser one also on the coarser window's end (a step
-   * read at the coarser windows' ends, `rate(x[1m])` at a 1 h step, then
-   * finds its row as a chunk's last, kept beside it in the ring, and one
-   * chunk per step reaches it) and, when phased, on the row times where
-   * `t / resolution + phase(id)` is a multiple of `chunkRows` (series
-   * then seal at different flushes, and hold a share of a chunk each on
-   * average rather than all full at once).
-   */
-  #appendOwn(id: number, t: number, row: Float64Array, columns: number): void {
-    const bits = this.#open.appendRow(id, t, row, columns);
-    this.dirty[id] = 1;
-    if (
-      this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS ||
-      (this.feeds !== undefined &&
-        (t % this.feeds.info.resolutionMs === 0 ||
-          (this.#phased &&
-            (t / this.info.resolutionMs + this.#phase(id)) % this.chunkRows ===
-              0)))
-    ) {
-      this.seal(id);
-    }
-  }
-
-  /** A series' phase among `chunkRows` rows (by id). */
-  #phase(id: number): number {
-    return (Math.imul(id, 0x9e3779b1) >>> 0) % this.chunkRows;
-  }
-
   /** The open chunks themselves (the head log writes from them). */
   get open(): OpenChunks {
     return this.#open;
@@ -316,14 +227,12 @@ export class Tier {
   }
 
   /**
-   * Replaces `id`'s open chunk with rows `from..` of `t`/`columns`
-   * (restoring from the head log). Rows are not folded into a coarser
-   * window: the store rebuilds those once every tier is restored.
+   * Replaces `id`'s open raw chunk with samples `from..` of `t`/`columns`
+   * (restoring from the head log).
    *
    * The chunk keeps the whole rows limit: the staggered first-chunk limit
-   * set at open is shorter, and sealing part of a restored chunk put those
-   * rows in the write queue, where the minute window's rebuild (which
-   * reads disk and the open chunk) missed them.
+   * set at open is shorter, and sealing part of a restored chunk at open
+   * would write again what the head log's next checkpoint holds.
    */
   restoreOpen(
     id: number,
@@ -333,13 +242,8 @@ export class Tier {
   ): void {
     this.#open.reset(id);
     this.#limit[id] = this.chunkRows;
-    const row = new Float64Array(columns.length);
     for (let i = from; i < t.length; i++) {
-      if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
-      else {
-        for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
-        this.#appendOwn(id, t[i], row, columns.length);
-      }
+      this.appendSample(id, t[i], columns[0][i]);
     }
   }
 
@@ -351,16 +255,12 @@ export class Tier {
     if (count === 0) return;
     const columns = open.columns(id);
     const bytes = open.finish(id);
-    // Downsampled chunks are sealed in the frame format (random access
-    // by row and column, see frame_chunk.ts): decoded once here.
-    const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
     const minT = open.firstT(id);
     const maxT = open.lastT(id);
     open.reset(id);
     this.dirty[id] = 1;
     this.#limit[id] = this.chunkRows;
-    if (rows) this.#keepRows(id, rows.t, rows.columns, 0, count);
-    else this.#keep(id, { minT, maxT, count, bytes }, columns);
+    this.#keep(id, { minT, maxT, count, bytes }, columns);
   }
 
   /**
@@ -463,10 +363,10 @@ export class Tier {
     return out;
   }
 
-  /** Bytes held in memory: open chunks (blocks and state), the coarser windows and the ring. */
+  /** Bytes held in memory: open chunks (blocks and state), the ring and the chunks waiting for the disk. */
   memoryBytes(): number {
     return this.ring.allocatedBytes + this.#open.memoryBytes() +
-      (this.up?.memoryBytes() ?? 0) + this.#pendingBytes;
+      this.#pendingBytes;
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { HistoryStore } from "../../src/history/store.ts";
 
-test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (half a day; the first staggered to 6-12 by id), and reads its rows across the sealed chunks and the open one, also after a reopen", async () => {
+test("HistoryStore with the default tiers stores hour rows half a day at a time (chunks of 12 rows ending on the half days), and reads its rows across the stored chunks and the rows computed since, also after a reopen", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-hour-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
@@ -23,8 +23,9 @@ test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (hal
     await store.flush();
     const hour = store.stats().tiers[2];
     assert.equal(hour.name, "1h");
-    // Series 0's first chunk: 6 rows, then 12: 2 sealed, 8 rows open.
-    assert.equal(hour.chunksWritten, 2, "sealed chunks of 6 and 12 rows");
+    // t0 is 11 h past a half day: the blocks end 1 h, 13 h and 25 h in
+    // (1, 12 and 12 rows); the 26th hour's row is computed when read.
+    assert.equal(hour.chunksWritten, 3, "chunks of 1, 12 and 12 rows");
     const read = (s: HistoryStore) =>
       s.select(
         [{ name: "__name__", type: "=", value: "jobs_total" }],
