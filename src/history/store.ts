@@ -369,11 +369,14 @@ export class HistoryStore implements HistoryReader {
     }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
-    if (t > this.#latest) this.#latest = t;
+    // The rollup looks for due series as a new tick starts (the last
+    // one's samples are all in by then).
+    const tick = t > this.#latest;
+    if (tick) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
     this.#tiers[0].appendSample(ref, t, v);
-    if (t >= this.#rollNext) this.#rollSome();
+    if (tick && t >= this.#rollNext) this.#rollSome();
   }
 
   /**
@@ -499,6 +502,20 @@ export class HistoryStore implements HistoryReader {
       this.#closed = true;
       this.#unlock?.();
     }
+  }
+
+  _debugRing(tier: number, id: number): string {
+    const v = this.#tiers[tier].ring.view(id);
+    if (!v) return "none";
+    const out: string[] = [];
+    for (let c = v.first; c < Math.min(v.n, v.first + 3); c++) {
+      out.push(
+        `${v.spans[c * 11]}..${v.spans[c * 11 + 1]} n=${
+          v.spans[c * 11 + 2]
+        } edge=${v.spans[c * 8 + 4]}`,
+      );
+    }
+    return `first ${v.first} n ${v.n} ` + out.join(" | ");
   }
 
   /** The store's own figures. */
@@ -710,6 +727,10 @@ export class HistoryStore implements HistoryReader {
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
+    // A series whose block is due is rolled up now rather than computed
+    // (and again by the next read).
+    const due = ids.filter((id) => this.#due(id));
+    if (due.length > 0) this.#rollup(due, false);
     const computed = this.#computed(ids, tier, start, end, steps);
     if (steps && tier > 0) {
       return this.#readSteps(
@@ -1177,6 +1198,14 @@ export class HistoryStore implements HistoryReader {
     return this.#windowsEnd(k, f, this.#stopped(id), false);
   }
 
+  /** Whether a block of series `id` ended after its watermark, in any downsampled tier. */
+  #due(id: number): boolean {
+    for (let k = 1; k < this.#tiers.length; k++) {
+      if (this.#rollTarget(k, id, false) > this.#rolled[k][id]) return true;
+    }
+    return false;
+  }
+
   /**
    * Rolls up the next due series (whose block ended after their
    * watermark), a share of them per call (a pass), so that all are done
@@ -1195,12 +1224,7 @@ export class HistoryStore implements HistoryReader {
     let scanned = 0;
     for (; scanned < size && due.length < limit; scanned++, id++) {
       if (id >= size) id = 0;
-      for (let k = 1; k < tiers; k++) {
-        if (this.#rollTarget(k, id, false) > this.#rolled[k][id]) {
-          due.push(id);
-          break;
-        }
-      }
+      if (this.#due(id)) due.push(id);
     }
     this.#rollCursor = id >= size ? 0 : id;
     if (due.length > 0) this.#rollup(due, false);
