@@ -214,12 +214,10 @@ const _R = 8;
 const _RCOLS = 7;
 
 /**
- * Open windows of a coarser tier for every series, built from the rows
- * of a finer one (each row a finer window: value, count, sum, min, max[,
- * increase]) as they come, 64 bytes a series in one typed array: the
- * finer tier's chunks can then be sealed at any size (a few rows, so
- * its open chunks stay small) and need not hold a whole coarser window.
- * A row folds in term by term: counts, sums and increases add up (each
+ * Windows of a coarser tier built from the rows of a finer one (each row
+ * a finer window: value, count, sum, min, max[, increase]) as they come,
+ * 64 bytes a series in one typed array (the rollup folds one series at a
+ * time through it). A row folds in term by term: counts, sums and increases add up (each
  * row's increase already starts from the sample before it), min and max
  * of the rows' mins and maxes, the value of the last row; in row order,
  * so the coarser row is the same to the bit as one combined at once.
@@ -331,18 +329,6 @@ export class RowAggregator {
   /** Forgets `id`'s open window (before rebuilding it at open). */
   clear(id: number): void {
     if (id < this.#n) this.#s[id * _R] = 0;
-  }
-
-  /**
-   * Copies `id`'s open window (none when it has none) to series `toId`
-   * of `to` (same resolution): a read folds rows not yet stored into the
-   * copy without touching this one.
-   */
-  copyTo(id: number, to: RowAggregator, toId: number): void {
-    to.ensure(toId + 1);
-    if (id < this.#n) {
-      to.#s.set(this.#s.subarray(id * _R, id * _R + _R), toId * _R);
-    } else to.#s[toId * _R] = 0;
   }
 
   /** Bytes held. */

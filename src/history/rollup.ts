@@ -4,13 +4,14 @@
  * (a {@linkcode WindowAggregator} of one series does the computing), for
  * windows that are complete.
  *
- * The store keeps no per-series window for that tier: every series' rows
- * up to its watermark are stored (chunks of a block of windows, written
- * by the rollup a block at a time, spread over the passes after the
- * block's end), and rows after it are computed from the raw samples when
- * a read wants them. A series' memory for the tier is the watermark (8
- * bytes) instead of an open chunk, its encoder state and an open window
- * (~330 bytes at 57,000 series).
+ * The store keeps no per-series window for a downsampled tier: every
+ * series' rows up to its watermark are stored (chunks of a block of
+ * windows, written by the rollup a block at a time, spread over the
+ * passes after the block's end), and rows after it are computed from the
+ * raw samples (or, for a coarser tier, the finer rows) when a read wants
+ * them. A series' memory for a tier is its watermark (8 bytes) instead
+ * of an open chunk with its encoder state and open windows (~470 bytes
+ * for the minute and hour tiers together at 57,000 series).
  *
  * A window `(end - resolution, end]` is complete once the series has a
  * sample at or after `end` (times only go up), or, for a series that

@@ -11,33 +11,38 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
- * Windows: the first downsampled tier's rows are computed from the raw
- * samples by the rollup (`rollup.ts`), a block of windows (a chunk, one
- * window of the next tier by default: an hour of minute rows) at a time:
- * after a block's end, a share of the series per pass, so every series'
- * block is stored within a few minutes. Up to a series' watermark its
- * rows are stored; after it, a read computes them from the raw samples
- * (only the windows it reaches), so reads see every complete window at
- * once, as they did when a window per series was kept in memory. Coarser
- * tiers cascade from the rows as they are stored (one window open per
- * series, see `tier.ts`); a read of a coarser tier past its stored rows
- * folds the computed finer rows into a copy of that window. A window is
- * complete when a sample passes its end or lands exactly on it. Open
- * windows of the coarser tiers are not written: at open they are rebuilt
- * from the finer tier's stored rows, which hold them exactly.
+ * Windows: a downsampled tier keeps no state per series in memory. Its
+ * rows are computed by the rollup (`rollup.ts`), a block of windows (one
+ * chunk: one window of the next tier by default, an hour of minute rows;
+ * half a day of hour rows) at a time, from the raw samples for the first
+ * downsampled tier and from the finer tier's stored rows for the others.
+ * After a block's end the rollup takes a share of the series per pass
+ * (every series within about 240 passes), and a read that meets a due
+ * series rolls it up first. Up to a series' watermark its rows are
+ * stored; past it, a read computes them as the rollup would (for the
+ * first downsampled tier only the windows the read reaches), so reads
+ * see every complete window at once. A window is complete when the finer
+ * data passes its end or lands exactly on it, or, for a series that
+ * stopped, once the newest sample of any series passes its end. A
+ * counter's increase starts from the sample before the window, found up
+ * to one window back. Before raw samples leave (retention, the byte
+ * budget, `close()`), the series whose rows they still make are rolled
+ * up. Nothing is rebuilt at open: the watermarks are the last stored rows.
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
  * flush are lost. A torn or corrupt record is dropped at open with one
- * warning per file and the file rewritten without it.
+ * warning per file and the file rewritten without it. A head log written
+ * before the rollup (open chunks of downsampled tiers) loads: those rows
+ * are stored.
  *
  * Over 800 lines on purpose: this file is the one place that orders the
  * writes (series before the chunks that name them, segments before the
  * head log), applies retention and the budget before writing, and
  * recovers at open; splitting it would spread that ordering over files.
  * The parts without that state live in `tier.ts`, `open_chunks.ts`,
- * `segments.ts`, `head_log.ts`, `merge.ts`, `store_options.ts` and
- * `store_stats.ts`.
+ * `rollup.ts`, `segments.ts`, `head_log.ts`, `merge.ts`,
+ * `store_options.ts` and `store_stats.ts`.
  *
  * @module
  */
