@@ -102,8 +102,9 @@ export class WindowRows {
  * last sample at or before `after` is the one before the first window (a
  * counter's increase starts from it); samples after `upTo` are ignored
  * and every window ending by `upTo` is taken as complete (the caller
- * knows it is). `agg` is scratch (one series, id 0). Returns the rows
- * added.
+ * knows it is). Without a sample at or before `after`, `seed` is the one
+ * before the first window (NaN: none). `agg` is scratch (one series, id
+ * 0). Returns the rows added.
  *
  * @example
  * ```ts
@@ -130,6 +131,7 @@ export function windowRows(
   counter: boolean,
   agg: WindowAggregator,
   out: WindowRows,
+  seed = NaN,
 ): number {
   if (agg.resolutionMs !== resolutionMs) {
     throw new RangeError(
@@ -137,7 +139,7 @@ export function windowRows(
     );
   }
   agg.ensure(1);
-  agg.seed(0, NaN);
+  agg.seed(0, seed);
   const width = counter ? 6 : 5;
   const before = out.n;
   let i = 0;

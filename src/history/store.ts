@@ -1351,6 +1351,12 @@ export class HistoryStore implements HistoryReader {
     const res = this.#tiers[k].info.resolutionMs;
     if (k === 1) {
       const counter = this.#counter[id] === 1;
+      // The sample before the first window: the raw one at or before
+      // `after` or, when the raw samples there are gone (retention, the
+      // budget), the last value of the stored row ending at `after`.
+      const seed = counter && after > -Infinity && !(n > 0 && t[0] <= after)
+        ? this.#storedValueAt(id, after)
+        : NaN;
       windowRows(
         t,
         columns[0],
@@ -1361,6 +1367,7 @@ export class HistoryStore implements HistoryReader {
         counter,
         this.#rollAgg!,
         out,
+        seed,
       );
       return;
     }
@@ -1386,6 +1393,19 @@ export class HistoryStore implements HistoryReader {
       const end = agg.take(0);
       out.push(end, agg.row, agg.columns);
     }
+  }
+
+  /** The value of series `id`'s stored row of the first downsampled tier at `t` (NaN: none). */
+  #storedValueAt(id: number, t: number): number {
+    const [p] = this.#readRows(
+      [id],
+      this.#tiers[1],
+      t,
+      t,
+      undefined,
+      new Map(),
+    );
+    return p && p.t[0] === t ? p.value[0] : NaN;
   }
 
   /**

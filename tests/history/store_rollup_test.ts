@@ -163,3 +163,94 @@ test(
     });
   },
 );
+
+test("HistoryStore: rows whose raw samples leave by retention before their block ends are rolled up first (a partial block), so none is lost", async () => {
+  await withDir(async (dir) => {
+    const tiers = [
+      { name: "raw", resolutionMs: 1000, retentionMs: 120_000, chunkRows: 20 },
+      // A block of 10 minutes: longer than raw samples are kept.
+      { name: "10s", resolutionMs: 10_000, retentionMs: 1e12, chunkRows: 60 },
+      { name: "1m", resolutionMs: 60_000, retentionMs: 1e12 },
+    ];
+    let now = 0;
+    const store = await HistoryStore.open({
+      dir,
+      tiers,
+      flushIntervalMs: 0,
+      segmentBytes: 256,
+      now: () => now,
+    });
+    const ref = store.seriesRef({ __name__: "c" }, "counter");
+    const pts: [number, number][] = [];
+    for (let s = 1; s <= 900; s++) {
+      now = s * 1000;
+      store.append(ref, now, s * 3);
+      pts.push([now, s * 3]);
+      if (s % 10 === 0) await store.flush();
+    }
+    const m = [{ name: "__name__", type: "=" as const, value: "c" }];
+    assert.ok(store.stats().tiers[0].chunksDropped.retention > 0);
+    const raw = store.select(m, 0, 1e9, 0)[0];
+    assert.ok(raw.t[0] > 600_000, "raw samples before 10 min are gone");
+    const want = windows(pts, 10_000, true);
+    assert.deepEqual(rowsOf(store.select(m, 0, 1e9, 1)[0], true), want);
+    await store.close();
+  });
+});
+
+test("HistoryStore: a head log written before the rollup (an open minute-tier chunk) loads: its rows are read as they were logged, and rows after them come from the raw samples", async () => {
+  const { ByteWriter } = await import("../../src/history/_bytes.ts");
+  const { ChunkEncoder } = await import("../../src/history/codec.ts");
+  const { encodeHeadRecord } = await import("../../src/history/head_log.ts");
+  const { RecordFile } = await import("../../src/history/record_file.ts");
+  const { join } = await import("node:path");
+  await withDir(async (dir) => {
+    const t0 = 1_700_002_800_000; // on an hour
+    const value = (s: number) => (s * 7) % 11;
+    const pts: [number, number][] = [];
+    // The raw samples of 10 minutes, on disk (a raw-only store writes them).
+    let store = await HistoryStore.open({
+      dir,
+      tiers: [{ name: "raw", resolutionMs: 1000, retentionMs: 1e12 }],
+      flushIntervalMs: 0,
+      now: () => t0,
+    });
+    const ref = store.seriesRef({ __name__: "g" }, "gauge");
+    for (let s = 1; s <= 600; s++) {
+      store.append(ref, t0 + s * 1000, value(s));
+      pts.push([t0 + s * 1000, value(s)]);
+    }
+    await store.close();
+    // The minute tier's open chunk as the old store logged it: the ten
+    // rows, marked (+1000 on the sums) to tell them from computed ones.
+    const rows = windows(pts, 60_000, false);
+    const enc = new ChunkEncoder(5);
+    for (const r of rows) {
+      enc.appendRow(r[0], [r[1], r[2], r[3] + 1000, r[4], r[5]]);
+    }
+    const w = new ByteWriter();
+    encodeHeadRecord(w, {
+      id: ref,
+      lastT: t0 + 600_000,
+      chunks: [undefined, { chunk: enc.finish(), columns: 5 }, undefined],
+    });
+    new RecordFile(join(dir, "head.log")).append(w.bytes());
+    const opts = { dir, flushIntervalMs: 0, now: () => t0 + 3_600_000 };
+    store = await HistoryStore.open(opts);
+    const ref2 = store.seriesRef({ __name__: "g" }, "gauge");
+    assert.equal(ref2, ref);
+    for (let s = 601; s <= 900; s++) {
+      store.append(ref, t0 + s * 1000, value(s));
+      pts.push([t0 + s * 1000, value(s)]);
+    }
+    const m = [{ name: "__name__", type: "=" as const, value: "g" }];
+    const want = windows(pts, 60_000, false).map((r, i) =>
+      i < 10 ? [r[0], r[1], r[2], r[3] + 1000, r[4], r[5], 0] : r
+    );
+    assert.deepEqual(rowsOf(store.select(m, 0, 1e13, 1)[0], false), want);
+    await store.close();
+    store = await HistoryStore.open(opts);
+    assert.deepEqual(rowsOf(store.select(m, 0, 1e13, 1)[0], false), want);
+    await store.close();
+  });
+});
