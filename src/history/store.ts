@@ -27,7 +27,9 @@
  * counter's increase starts from the sample before the window, found up
  * to one window back. Before raw samples leave (retention, the byte
  * budget, `close()`), the series whose rows they still make are rolled
- * up. Nothing is rebuilt at open: the watermarks are the last stored rows.
+ * up (so a store closed for longer than raw samples are kept loses no
+ * row). Nothing is rebuilt at open: the watermarks are the last stored
+ * rows.
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
@@ -499,9 +501,6 @@ export class HistoryStore implements HistoryReader {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     try {
-      // Every complete window's row stored: the raw samples they come
-      // from may be gone (retention) by the time the store opens again.
-      if (this.#tiers.length > 1) this.#rollBefore(Infinity);
       await this.flush();
     } finally {
       this.#closed = true;
@@ -1223,7 +1222,9 @@ export class HistoryStore implements HistoryReader {
       if (tiers < 2) this.#rollNext = Infinity;
       return;
     }
-    const limit = Math.max(64, Math.ceil(size / 240));
+    // Without a dir the raw ring (32 chunks, about 64 min at 1 s) must
+    // still hold a block's samples: all due series at once there.
+    const limit = this.#disk ? Math.max(64, Math.ceil(size / 240)) : size;
     const due: number[] = [];
     let id = this.#rollCursor;
     let scanned = 0;
@@ -1409,28 +1410,11 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
-   * Rolls up (to their last complete window) the series whose watermark
-   * is before `t`: before raw samples up to `t` leave (retention, the
-   * byte budget, the store's close), the rows they make must be stored.
-   */
-  #rollBefore(t: number): void {
-    const ids: number[] = [];
-    const last = this.#tiers.length - 1;
-    for (let id = 0; id < this.#index.size; id++) {
-      if (
-        this.#rolled[last][id] < t && this.#lastT[id] > this.#rolled[last][id]
-      ) {
-        ids.push(id);
-      }
-    }
-    if (ids.length > 0) this.#rollup(ids, true);
-  }
-
-  /**
    * Before a flush drops raw segments (retention; or the byte budget,
    * which drops the oldest first: as many raw segments as the excess, at
-   * most), rolls up the series whose rows they still hold, while every
-   * raw chunk is still where a read finds it.
+   * most), rolls up (to their last complete window) the series whose
+   * rows they still hold, while every raw chunk is still where a read
+   * finds it.
    */
   #rollBeforeDrops(disk: Disk, now: number): void {
     const raw = disk.tiers[0];
