@@ -17,13 +17,50 @@
  * format version N)" warning, counted in corruptChunksSkipped, and reads
  * everything else.
  *
+ * A segment takes chunks until it reaches `segmentBytes`; then it is
+ * closed, and the next write appends its index as a footer record (type
+ * 2, laid out in `segment_footer.ts`: entries sorted by series and time,
+ * in fixed-width columns read in place) and drops the index from memory:
+ * only the open segment keeps its index in memory, and a closed one's
+ * footer is read back through a cache bounded in bytes
+ * ({@linkcode FooterCache}, 8 MiB by default). The byte budget counts a
+ * footer before it is written: {@linkcode SegmentDir.bytes} holds, besides
+ * the files, the footer built and not yet written and the most the open
+ * segment's footer can take ({@linkcode footerBound}), and
+ * {@linkcode chunkRecordBytes} the most a chunk's entry adds to it. A
+ * segment without a good footer at its end (written before footers, a
+ * crash before its footer was written, a torn or corrupt footer) is read
+ * record by record at load as before footers, its bad runs dropped (a
+ * warning when they held chunk records, not for a footer alone), and its
+ * footer written at the next write. A reader older than footers skips the
+ * footer record (not a chunk record) and reads the segment record by
+ * record. A closed segment's chunk records are not read at load, so their
+ * CRCs are no longer checked there: a chunk whose bytes rot afterwards is
+ * caught by its decoder or not at all, as any chunk after load before.
+ *
  * @module
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ByteReader, ByteWriter } from "./_bytes.ts";
-import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
+import {
+  beginRecord,
+  endRecord,
+  RECORD_HEADER_BYTES,
+  scanRecords,
+} from "./record_frame.ts";
 import { RecordFile } from "./record_file.ts";
+import {
+  encodeFooter,
+  Footer,
+  FOOTER_ENTRY_MAX_BYTES,
+  FOOTER_RECORD,
+  footerBound,
+  FooterCache,
+  type FooterEntries,
+  readFooter,
+  readRange,
+} from "./segment_footer.ts";
 import type { PendingChunk } from "./tier.ts";
 
 const CHUNK_RECORD = 1;
@@ -84,7 +121,7 @@ function _fits(a: _Column, v: number): boolean {
  * assert.equal(index.from(40), 2 ** 32 + 7);
  * ```
  */
-export class SegmentIndex {
+export class SegmentIndex implements FooterEntries {
   /** Entries. */
   n = 0;
   /** Where the last entry's chunk bytes end (the segment's end). */
@@ -229,23 +266,31 @@ export interface SegmentInfo {
   /** Chunk records in it. */
   chunks: number;
   /**
-   * Its chunks' places; undefined when not known (a file rewritten at
-   * load after dropping a corrupt run: reads then walk its records).
+   * Its chunks' places, in memory: the open segment's (and a closed
+   * one's whose footer would not fit a record).
    */
   index?: SegmentIndex;
+  /** Where its footer record starts in the file and its bytes, once written. */
+  footer?: { readonly at: number; readonly bytes: number };
+  /** Its footer, built when it closed, written by the next write. */
+  pending?: Footer;
 }
 
 /** An empty buffer: the bytes of a chunk a read did not need to load. */
 const NO_BYTES = new Uint8Array(0);
 
-/** A chunk record read back. */
-export interface ChunkRecord {
+/** Which chunk: its series and span. */
+export interface ChunkSpan {
   /** Series id. */
   id: number;
   /** First timestamp (ms). */
   minT: number;
   /** Last timestamp (ms). */
   maxT: number;
+}
+
+/** A chunk record read back. */
+export interface ChunkRecord extends ChunkSpan {
   /** Rows. */
   count: number;
   /** Columns. */
@@ -350,6 +395,183 @@ function segmentName(seq: number): string {
 }
 
 /**
+ * The test a read applies to a chunk's series id: a predicate, or the ids
+ * wanted in ascending order (found in a closed segment's footer by binary
+ * search rather than by looking at every entry).
+ */
+export type WantedIds = ((id: number) => boolean) | readonly number[];
+
+/** `wanted` as ascending ids (sorted when they were not) or as it was. */
+function _ascending(wanted: WantedIds): WantedIds {
+  if (typeof wanted === "function") return wanted;
+  for (let i = 1; i < wanted.length; i++) {
+    if (!(wanted[i - 1] < wanted[i])) {
+      return [...new Set(wanted)].sort((a, b) => a - b);
+    }
+  }
+  return wanted;
+}
+
+/** `wanted` as a predicate. */
+function _predicate(wanted: WantedIds): (id: number) => boolean {
+  if (typeof wanted === "function") return wanted;
+  const set = new Set(wanted);
+  return (id) => set.has(id);
+}
+
+/** A segment's chunks found by a scan of its records, in file order. */
+class _Scanned implements FooterEntries {
+  n = 0;
+  readonly ids: number[] = [];
+  readonly mins: number[] = [];
+  readonly maxs: number[] = [];
+  readonly ats: number[] = [];
+  readonly ends: number[] = [];
+  /** Where each chunk's record starts. */
+  readonly starts: number[] = [];
+  id(k: number): number {
+    return this.ids[k];
+  }
+  minT(k: number): number {
+    return this.mins[k];
+  }
+  maxT(k: number): number {
+    return this.maxs[k];
+  }
+  from(k: number): number {
+    return this.ats[k];
+  }
+  to(k: number): number {
+    return this.ends[k];
+  }
+}
+
+/** What {@linkcode _scanSegment} found. */
+interface _Scan {
+  chunks: _Scanned;
+  /** Bad runs that may have held chunk records. */
+  badRuns: number;
+  /** Whether a bad run or a footer record is in it (the file is rewritten without them). */
+  dirty: boolean;
+  /** Whether a good record of another type is in it (chunks do not lie back to back). */
+  foreign: boolean;
+  /** Where the good records lie, footers left out: [start, end) pairs. */
+  keep: number[];
+}
+
+/**
+ * Whether the bad run at `at` of `bytes` (running to `end`) is a footer
+ * only: it starts with a footer's header, or it is the file's tail and
+ * its last 4 bytes say a footer's length that starts there.
+ */
+function _footerRun(bytes: Uint8Array, at: number, end: number): boolean {
+  if (at + RECORD_HEADER_BYTES < end && bytes[at + 3] === 0xa7) {
+    return bytes[at + RECORD_HEADER_BYTES] === FOOTER_RECORD;
+  }
+  if (end !== bytes.length || end - at < 4) return false;
+  const n = bytes.length;
+  const payload = (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) |
+    (bytes[n - 1] << 24)) >>> 0;
+  return at + RECORD_HEADER_BYTES + payload === n;
+}
+
+/** Reads a segment's records, as before footers (checking each CRC). */
+function _scanSegment(bytes: Uint8Array): _Scan {
+  const scan: _Scan = {
+    chunks: new _Scanned(),
+    badRuns: 0,
+    dirty: false,
+    foreign: false,
+    keep: [],
+  };
+  const c = scan.chunks;
+  let prev = 0;
+  const bad = (at: number, end: number) => {
+    scan.dirty = true;
+    if (!_footerRun(bytes, at, end)) scan.badRuns++;
+  };
+  scanRecords(bytes, (b, s, e) => {
+    const start = s - RECORD_HEADER_BYTES;
+    if (start > prev) bad(prev, start);
+    prev = e;
+    if (b[s] === FOOTER_RECORD) {
+      // A footer that did not end the file, or did not check out.
+      scan.dirty = true;
+      return;
+    }
+    scan.keep.push(start, e);
+    let r: ChunkRecord | undefined;
+    try {
+      r = parseChunkRecord(b, s, e);
+    } catch {
+      // A record with a good CRC but a bad layout: written by a newer version.
+    }
+    if (!r) {
+      scan.foreign = true;
+      return;
+    }
+    c.ids.push(r.id);
+    c.mins.push(r.minT);
+    c.maxs.push(r.maxT);
+    const at = r.bytes.byteOffset - b.byteOffset;
+    c.ats.push(at);
+    c.ends.push(e);
+    c.starts.push(start);
+    c.n++;
+  });
+  if (prev < bytes.length) bad(prev, bytes.length);
+  return scan;
+}
+
+/** The bytes of `keep`'s [start, end) pairs of `bytes`, back to back. */
+function _kept(bytes: Uint8Array, keep: number[]): Uint8Array {
+  let n = 0;
+  for (let i = 0; i < keep.length; i += 2) n += keep[i + 1] - keep[i];
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (let i = 0; i < keep.length; i += 2) {
+    out.set(bytes.subarray(keep[i], keep[i + 1]), at);
+    at += keep[i + 1] - keep[i];
+  }
+  return out;
+}
+
+/** Where the varint before `at` (ending at `at - 1`) starts. */
+function _varintStart(bytes: Uint8Array, at: number): number {
+  let j = at - 1;
+  while (j > 0 && bytes[j - 1] >= 0x80) j--;
+  return j;
+}
+
+/**
+ * The chunk record whose codec bytes are `[from, to)` of `bytes`: its rows
+ * and columns are the two fields before them (a varint and a byte; the
+ * varint before those ends in a byte below 0x80).
+ */
+function _recordAt(
+  bytes: Uint8Array,
+  id: number,
+  minT: number,
+  maxT: number,
+  from: number,
+  to: number,
+): ChunkRecord {
+  const columns = bytes[from - 1];
+  const r = new ByteReader(bytes, _varintStart(bytes, from - 1), from - 1);
+  const count = r.varint();
+  return { id, minT, maxT, count, columns, bytes: bytes.subarray(from, to) };
+}
+
+/** Options of a {@linkcode SegmentDir}. */
+export interface SegmentDirOptions {
+  /**
+   * The cache of closed segments' footers read back (share one among a
+   * store's tiers). Default: one of its own, of 8 MiB.
+   */
+  footers?: FooterCache;
+}
+
+/**
  * The segment files of one tier.
  *
  * @example
@@ -382,92 +604,181 @@ export class SegmentDir {
   readonly segments: SegmentInfo[] = [];
   /** Chunk records written since start. */
   chunksWritten = 0;
+  /** The cache of footers read back. */
+  readonly footers: FooterCache;
   #nextSeq = 1;
 
   /**
    * @param dir the tier's folder (created when missing)
    * @param segmentBytes the size at which a new segment starts
+   * @param options the footer cache
    */
-  constructor(dir: string, segmentBytes: number) {
+  constructor(
+    dir: string,
+    segmentBytes: number,
+    options: SegmentDirOptions = {},
+  ) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
+    this.footers = options.footers ?? new FooterCache();
     mkdirSync(dir, { recursive: true });
   }
 
-  /** Bytes the segments' indexes hold in memory. */
+  /**
+   * Bytes the segments' indexes hold in memory: the open segment's index,
+   * footers built and not yet written, and this tier's share of the
+   * footer cache.
+   */
   get indexBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.index?.memoryBytes ?? 0;
-    return n;
-  }
-
-  /** Bytes on disk. */
-  get bytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.file.bytes;
+    let n = this.footers.bytesOf(this);
+    for (const s of this.segments) {
+      n += (s.index?.memoryBytes ?? 0) + (s.pending?.memoryBytes ?? 0);
+    }
     return n;
   }
 
   /**
-   * Reads every segment: `visit` sees each good chunk record; `corrupt`
-   * hears of each file with bad runs (which were dropped from the file).
+   * Bytes on disk, and the footers to come: those built and not yet
+   * written, and the most the open segment's can take.
+   */
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += this.sizeOf(s);
+    return n;
+  }
+
+  /** `seg`'s share of {@linkcode bytes}: its file and its footer to come. */
+  sizeOf(seg: SegmentInfo): number {
+    return seg.file.bytes + (seg.pending?.bytes.length ?? 0) +
+      (seg.index && !seg.footer ? footerBound(seg.index.n) : 0);
+  }
+
+  /**
+   * Reads every segment: `visit` sees each good chunk (the object is
+   * valid during the call only); `corrupt` hears of each file with bad
+   * runs that held chunk records (which were dropped from the file). A
+   * closed segment's chunks come from its footer, its records unread.
    */
   load(
-    visit: (r: ChunkRecord) => void,
+    visit: (r: ChunkSpan) => void,
     corrupt: (path: string, runs: number) => void,
   ): void {
     const names = readdirSync(this.dir).filter((n) => /^\d{6,}\.seg$/.test(n))
       .sort();
-    for (const name of names) {
+    const span: ChunkSpan = { id: 0, minT: 0, maxT: 0 };
+    names.forEach((name, i) => {
       const seq = Number(name.slice(0, -4));
-      const index = new SegmentIndex();
       const info: SegmentInfo = {
         seq,
         file: new RecordFile(join(this.dir, name)),
         minT: Infinity,
         maxT: -Infinity,
         chunks: 0,
-        index,
       };
-      let foreign = false;
-      const runs = info.file.load((b, s, e) => {
-        let r: ChunkRecord | undefined;
-        try {
-          r = parseChunkRecord(b, s, e);
-        } catch {
-          // A record with a good CRC but a bad layout: written by a newer version.
-          foreign = true;
-          return;
-        }
-        if (!r) {
-          foreign = true;
-          return;
-        }
-        info.chunks++;
-        if (r.minT < info.minT) info.minT = r.minT;
-        if (r.maxT > info.maxT) info.maxT = r.maxT;
-        const at = r.bytes.byteOffset - b.byteOffset;
-        index.add(r.id, r.minT, r.maxT, at, at - (s - RECORD_HEADER_BYTES));
-        index.end = at + r.bytes.length;
-        visit(r);
-      });
-      index.trim();
-      // A record that is not a chunk: the chunks no longer lie back to
-      // back (one would seem to end where the other record ends), so
-      // reads walk this file's records.
-      if (foreign) info.index = undefined;
-      if (runs > 0) {
-        // The file was rewritten without the bad runs: the offsets moved.
-        info.index = undefined;
-        corrupt(info.file.path, runs);
+      const footer = readFooter(info.file.path, info.file.bytes);
+      const entries = footer ??
+        this.#rebuild(info, i === names.length - 1, corrupt);
+      for (let k = 0; k < entries.n; k++) {
+        span.id = entries.id(k);
+        span.minT = entries.minT(k);
+        span.maxT = entries.maxT(k);
+        if (span.minT < info.minT) info.minT = span.minT;
+        if (span.maxT > info.maxT) info.maxT = span.maxT;
+        visit(span);
+      }
+      info.chunks = entries.n;
+      if (footer) {
+        info.footer = { at: footer.dataEnd, bytes: footer.bytes.length };
+        this.footers.set(this, info, footer);
       }
       this.segments.push(info);
       this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+    });
+  }
+
+  /**
+   * Reads a segment without a good footer record by record, drops its bad
+   * runs and footers from the file, and indexes it: in memory when it is
+   * the newest and may take more chunks, else as a footer written by the
+   * next write. Returns its chunks.
+   */
+  #rebuild(
+    info: SegmentInfo,
+    newest: boolean,
+    corrupt: (path: string, runs: number) => void,
+  ): FooterEntries {
+    let bytes = info.file.read();
+    let scan = _scanSegment(bytes);
+    if (scan.dirty) {
+      // Rewritten without them: later appends follow good data.
+      bytes = _kept(bytes, scan.keep);
+      info.file.replace(bytes);
+      const runs = scan.badRuns;
+      scan = _scanSegment(bytes);
+      if (runs > 0) corrupt(info.file.path, runs);
+    }
+    const c = scan.chunks;
+    if (newest && !scan.foreign && info.file.bytes < this.segmentBytes) {
+      const index = new SegmentIndex();
+      for (let k = 0; k < c.n; k++) {
+        index.add(
+          c.ids[k],
+          c.mins[k],
+          c.maxs[k],
+          c.ats[k],
+          c.ats[k] - c.starts[k],
+        );
+      }
+      index.end = c.n > 0 ? c.ends[c.n - 1] : 0;
+      info.index = index;
+    } else if (c.n > 0) this.#close(info, c);
+    return c;
+  }
+
+  /**
+   * Closes `seg`: builds its footer from `entries` (its index's by default)
+   * for the next write to append, and drops its index from memory. A
+   * footer too big for a record leaves the index in memory.
+   */
+  #close(
+    seg: SegmentInfo,
+    entries: FooterEntries | undefined = seg.index,
+  ): void {
+    if (!entries || entries.n === 0 || seg.footer || seg.pending) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFooter(entries, seg.file.bytes);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        seg.index?.trim();
+        return;
+      }
+      throw error;
+    }
+    seg.pending = Footer.parse(bytes, seg.file.bytes);
+    seg.index = undefined;
+  }
+
+  /** Appends the footers built since the last write (the budget counted them). */
+  #writeFooters(): void {
+    for (const seg of this.segments) {
+      const footer = seg.pending;
+      if (!footer) continue;
+      seg.pending = undefined;
+      // Appended to since (it should not be): the next load rebuilds it.
+      if (seg.file.bytes !== footer.dataEnd) continue;
+      seg.file.append(footer.bytes);
+      seg.footer = { at: footer.dataEnd, bytes: footer.bytes.length };
+      this.footers.set(this, seg, footer);
     }
   }
 
-  /** Appends encoded chunks, starting new segments at `segmentBytes`. */
+  /**
+   * Appends encoded chunks, starting new segments at `segmentBytes`
+   * (first, the footers of the segments closed before).
+   */
   write(e: EncodedChunks): void {
+    this.#writeFooters();
     let from = 0;
     let i = 0;
     while (i < e.ends.length) {
@@ -475,11 +786,11 @@ export class SegmentDir {
       // Append only to the newest segment ever made: when it went (budget,
       // retention), an older one left must not take new data.
       if (
-        !seg || seg.file.bytes >= this.segmentBytes ||
-        seg.seq !== this.#nextSeq - 1
+        !seg || !seg.index || seg.footer ||
+        seg.file.bytes >= this.segmentBytes || seg.seq !== this.#nextSeq - 1
       ) {
-        // The segment before takes no more chunks: its index, no more room.
-        seg?.index?.trim();
+        // The segment before takes no more chunks.
+        if (seg?.index) this.#close(seg);
         const seq = this.#nextSeq++;
         seg = {
           seq,
@@ -503,41 +814,53 @@ export class SegmentDir {
       } while (i < e.ends.length && e.ends[i] - from <= room);
       const base = seg.file.bytes - from;
       seg.file.append(e.bytes.subarray(from, to));
-      const index = seg.index;
-      if (index !== undefined) {
-        // Where each record's chunk bytes landed in the file.
-        const { ids, dataAt } = e;
-        if (ids !== undefined && dataAt !== undefined) {
-          // Known from encoding: no record parsed (and no object made) per
-          // chunk, about 5,000 a flush at 57,000 series.
-          for (let k = first; k < i; k++) {
-            const recordAt = k === 0 ? 0 : e.ends[k - 1];
-            index.add(
-              ids[k],
-              e.minT[k],
-              e.maxT[k],
-              base + dataAt[k],
-              dataAt[k] - recordAt,
-            );
-          }
-        } else {
-          let at = from;
-          for (let k = first; k < i; k++) {
-            const r = parseChunkRecord(
-              e.bytes,
-              at + RECORD_HEADER_BYTES,
-              e.ends[k],
-            )!;
-            const data = r.bytes.byteOffset - e.bytes.byteOffset;
-            index.add(r.id, r.minT, r.maxT, base + data, data - at);
-            at = e.ends[k];
-          }
-        }
-        index.end = base + to;
-      }
+      this.#index(seg.index!, e, first, i, from, base);
+      seg.index!.end = base + to;
+      // Full: its footer is built now and written by the next write,
+      // once the budget has counted it.
+      if (seg.file.bytes >= this.segmentBytes) this.#close(seg);
       from = to;
     }
     this.chunksWritten += e.ends.length;
+  }
+
+  /** Adds records `first..i-1` of `e`, which start at `from` and landed at `base + from`, to `index`. */
+  #index(
+    index: SegmentIndex,
+    e: EncodedChunks,
+    first: number,
+    i: number,
+    from: number,
+    base: number,
+  ): void {
+    // Where each record's chunk bytes landed in the file.
+    const { ids, dataAt } = e;
+    if (ids !== undefined && dataAt !== undefined) {
+      // Known from encoding: no record parsed (and no object made) per
+      // chunk, about 5,000 a flush at 57,000 series.
+      for (let k = first; k < i; k++) {
+        const recordAt = k === 0 ? 0 : e.ends[k - 1];
+        index.add(
+          ids[k],
+          e.minT[k],
+          e.maxT[k],
+          base + dataAt[k],
+          dataAt[k] - recordAt,
+        );
+      }
+      return;
+    }
+    let at = from;
+    for (let k = first; k < i; k++) {
+      const r = parseChunkRecord(
+        e.bytes,
+        at + RECORD_HEADER_BYTES,
+        e.ends[k],
+      )!;
+      const data = r.bytes.byteOffset - e.bytes.byteOffset;
+      index.add(r.id, r.minT, r.maxT, base + data, data - at);
+      at = e.ends[k];
+    }
   }
 
   /** Deletes `seg`; returns its chunk count. */
@@ -545,8 +868,35 @@ export class SegmentDir {
     const at = this.segments.indexOf(seg);
     if (at < 0) return 0;
     this.segments.splice(at, 1);
+    this.footers.delete(seg);
+    seg.pending = undefined;
+    seg.index = undefined;
     seg.file.remove();
     return seg.chunks;
+  }
+
+  /**
+   * A closed segment's footer: built and not yet written, cached, or read
+   * from its file (and cached); undefined when it has none.
+   */
+  #footerOf(seg: SegmentInfo): Footer | undefined {
+    if (seg.pending) return seg.pending;
+    const where = seg.footer;
+    if (!where) return undefined;
+    const cached = this.footers.get(seg);
+    if (cached) return cached;
+    let footer: Footer | undefined;
+    try {
+      // Its CRC was checked at load or it was written since.
+      footer = Footer.parse(
+        readRange(seg.file.path, where.at, where.bytes),
+        where.at,
+      );
+    } catch {
+      return undefined; // deleted by retention meanwhile
+    }
+    if (footer) this.footers.set(this, seg, footer);
+    return footer;
   }
 
   /**
@@ -556,10 +906,11 @@ export class SegmentDir {
    * `[from, to)` of `bytes` (a segment file's bytes, read once a call).
    * A segment's file is read only when some chunk in it is `needed`
    * (default: all are); else its chunks come with an empty `bytes` (and
-   * their places, so `to - from` is their length).
+   * their places, so `to - from` is their length). Within a segment, a
+   * series' chunks come in time order.
    */
   readSpans(
-    wanted: (id: number) => boolean,
+    wanted: WantedIds,
     start: number,
     end: number,
     visit: (
@@ -578,12 +929,16 @@ export class SegmentDir {
       length: number,
     ) => boolean,
   ): void {
+    wanted = _ascending(wanted);
+    let test: ((id: number) => boolean) | undefined;
     const picked: number[] = [];
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
-      const index = seg.index;
-      if (index === undefined) {
-        this.#readSegment(seg, wanted, start, end, overlaps, (r) => {
+      const entries: FooterEntries | undefined = seg.index ??
+        this.#footerOf(seg);
+      if (entries === undefined) {
+        test ??= _predicate(wanted);
+        this.#readSegment(seg, test, start, end, overlaps, (r) => {
           const at = r.bytes.byteOffset;
           visit(
             r.id,
@@ -598,32 +953,48 @@ export class SegmentDir {
       }
       picked.length = 0;
       let need = needed === undefined;
-      index.scan(start, end, (k, id, minT, maxT) => {
-        if (!wanted(id)) return;
+      const pick = (k: number, id: number, minT: number, maxT: number) => {
         if (overlaps && !overlaps(minT, maxT)) return;
         picked.push(k);
-        if (!need && needed!(id, minT, maxT, index.to(k) - index.from(k))) {
-          need = true;
-        }
-      });
+        if (
+          !need && needed!(id, minT, maxT, entries.to(k) - entries.from(k))
+        ) need = true;
+      };
+      if (entries instanceof SegmentIndex) {
+        test ??= _predicate(wanted);
+        const t = test;
+        entries.scan(start, end, (k, id, minT, maxT) => {
+          if (t(id)) pick(k, id, minT, maxT);
+        });
+      } else {
+        const f = entries as Footer;
+        f.pick(
+          wanted,
+          start,
+          end,
+          (k) => pick(k, f.id(k), f.minT(k), f.maxT(k)),
+        );
+      }
       if (picked.length === 0) continue;
-      let bytes = NO_BYTES;
+      let bytes: Uint8Array = NO_BYTES;
       if (need) {
         try {
-          bytes = readFileSync(seg.file.path);
+          bytes = seg.index
+            ? readFileSync(seg.file.path)
+            : readRange(seg.file.path, 0, (entries as Footer).dataEnd);
         } catch {
           continue; // deleted by retention meanwhile
         }
       }
       for (const k of picked) {
-        const to = index.to(k);
+        const to = entries.to(k);
         if (need && to > bytes.length) continue; // not there (cut short?)
         visit(
-          index.id(k),
-          index.minT(k),
-          index.maxT(k),
+          entries.id(k),
+          entries.minT(k),
+          entries.maxT(k),
           bytes,
-          index.from(k),
+          entries.from(k),
           to,
         );
       }
@@ -633,18 +1004,54 @@ export class SegmentDir {
   /**
    * Calls `visit` for each chunk record of a series `wanted` (by id) that
    * overlaps `[start, end]` and passes `overlaps` (finer: several windows),
-   * segment by segment in time order.
+   * segment by segment in time order; within a segment, a series' chunks
+   * come in time order.
    */
   read(
-    wanted: (id: number) => boolean,
+    wanted: WantedIds,
     start: number,
     end: number,
     visit: (r: ChunkRecord) => void,
     overlaps?: (minT: number, maxT: number) => boolean,
   ): void {
+    wanted = _ascending(wanted);
+    let test: ((id: number) => boolean) | undefined;
+    const picked: number[] = [];
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
-      this.#readSegment(seg, wanted, start, end, overlaps, visit);
+      const footer = seg.index ? undefined : this.#footerOf(seg);
+      if (!footer) {
+        test ??= _predicate(wanted);
+        this.#readSegment(seg, test, start, end, overlaps, visit);
+        continue;
+      }
+      picked.length = 0;
+      footer.pick(wanted, start, end, (k) => {
+        if (!overlaps || overlaps(footer.minT(k), footer.maxT(k))) {
+          picked.push(k);
+        }
+      });
+      if (picked.length === 0) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = readRange(seg.file.path, 0, footer.dataEnd);
+      } catch {
+        continue; // deleted by retention meanwhile
+      }
+      for (const k of picked) {
+        const to = footer.to(k);
+        if (to > bytes.length) continue; // not there (cut short?)
+        visit(
+          _recordAt(
+            bytes,
+            footer.id(k),
+            footer.minT(k),
+            footer.maxT(k),
+            footer.from(k),
+            to,
+          ),
+        );
+      }
     }
   }
 
@@ -687,22 +1094,24 @@ export class SegmentDir {
 }
 
 /**
- * The framed size of a pending chunk's record, as {@linkcode encodeChunks}
- * writes it (the budget is checked before writing).
+ * The most a pending chunk costs the disk: its framed record, as
+ * {@linkcode encodeChunks} writes it, and its entry in its segment's
+ * footer (the budget is checked before writing).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { chunkRecordBytes, encodeChunks } from "./segments.ts";
+ * import { FOOTER_ENTRY_MAX_BYTES } from "./segment_footer.ts";
  *
  * const p = { id: 1000, columns: 1, chunk: { minT: 5, maxT: 9000, count: 300, bytes: new Uint8Array(77) } };
- * assert.equal(chunkRecordBytes(p), encodeChunks([p]).bytes.length);
+ * assert.equal(chunkRecordBytes(p), encodeChunks([p]).bytes.length + FOOTER_ENTRY_MAX_BYTES);
  * ```
  */
 export function chunkRecordBytes(p: PendingChunk): number {
   return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
     varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
-    p.chunk.bytes.length;
+    p.chunk.bytes.length + FOOTER_ENTRY_MAX_BYTES;
 }
 
 function varintBytes(v: number): number {
