@@ -17,10 +17,18 @@
  * format version N)" warning, counted in corruptChunksSkipped, and reads
  * everything else.
  *
+ * A footer record's payload (`segment_footer.ts` has the byte table):
+ * type 2, version 1, the byte widths of its five columns, the segment's
+ * first and last time (float64), the time unit (float64), where the
+ * footer starts (float64), the entries (u32), then the columns, each on a
+ * multiple of 8 bytes: series id, where the chunk's bytes start, their
+ * length, first time less the segment's first / unit, last time less
+ * first / unit; entries sorted by (id, first time); last, the payload's
+ * length again (u32), so the footer is found from the file's end.
+ *
  * A segment takes chunks until it reaches `segmentBytes`; then it is
- * closed, and the next write appends its index as a footer record (type
- * 2, laid out in `segment_footer.ts`: entries sorted by series and time,
- * in fixed-width columns read in place) and drops the index from memory:
+ * closed, and the next write appends its index as a footer record and
+ * drops the index from memory:
  * only the open segment keeps its index in memory, and a closed one's
  * footer is read back through a cache bounded in bytes
  * ({@linkcode FooterCache}, 8 MiB by default). The byte budget counts a
@@ -687,9 +695,9 @@ export class SegmentDir {
         visit(span);
       }
       info.chunks = entries.n;
+      // Not cached: only reads fill the cache.
       if (footer) {
         info.footer = { at: footer.dataEnd, bytes: footer.bytes.length };
-        this.footers.set(this, info, footer);
       }
       this.segments.push(info);
       this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
@@ -768,8 +776,8 @@ export class SegmentDir {
       // Appended to since (it should not be): the next load rebuilds it.
       if (seg.file.bytes !== footer.dataEnd) continue;
       seg.file.append(footer.bytes);
+      // Not cached: only reads fill the cache.
       seg.footer = { at: footer.dataEnd, bytes: footer.bytes.length };
-      this.footers.set(this, seg, footer);
     }
   }
 
