@@ -987,9 +987,8 @@ export class SegmentDir {
       let bytes: Uint8Array = NO_BYTES;
       if (need) {
         try {
-          bytes = seg.index
-            ? readFileSync(seg.file.path)
-            : readRange(seg.file.path, 0, (entries as Footer).dataEnd);
+          // The footer comes along: one read, no buffer to zero first.
+          bytes = readFileSync(seg.file.path);
         } catch {
           continue; // deleted by retention meanwhile
         }
@@ -1042,7 +1041,7 @@ export class SegmentDir {
       if (picked.length === 0) continue;
       let bytes: Uint8Array;
       try {
-        bytes = readRange(seg.file.path, 0, footer.dataEnd);
+        bytes = readFileSync(seg.file.path);
       } catch {
         continue; // deleted by retention meanwhile
       }
