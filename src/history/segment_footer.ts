@@ -263,6 +263,88 @@ function _column(
 }
 
 /**
+ * Step windows a read keeps chunks for: a chunk spanning `minT..maxT`
+ * reaches them when the first end at or after `minT` (ascending `ends`)
+ * is at most `reachMs` after `maxT` (the test of the store's
+ * `Steps.overlaps`).
+ */
+export interface StepWindows {
+  /** The windows' ends, ascending. */
+  readonly ends: Float64Array;
+  /** How far back from its end a window reaches. */
+  readonly reachMs: number;
+}
+
+/**
+ * The test of {@linkcode StepWindows} with a cursor: chunks asked in
+ * ascending `minT` (a series' entries in a footer) advance it; a lower
+ * `minT` (the next series) searches again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WindowCursor } from "./segment_footer.ts";
+ *
+ * const w = new WindowCursor({ ends: new Float64Array([100, 200, 300]), reachMs: 10 });
+ * assert.deepEqual([w.reaches(0, 50), w.reaches(60, 95), w.reaches(150, 190), w.reaches(0, 90)], [false, true, true, true]);
+ * assert.equal(w.reaches(301, 400), false);
+ * ```
+ */
+export class WindowCursor {
+  readonly #ends: Float64Array;
+  readonly #reach: number;
+  #i = 0;
+  #last = Infinity;
+
+  /** @param windows the step windows */
+  constructor(windows: StepWindows) {
+    this.#ends = windows.ends;
+    this.#reach = windows.reachMs;
+  }
+
+  /** Whether a chunk spanning `minT..maxT` reaches a window. */
+  reaches(minT: number, maxT: number): boolean {
+    const ends = this.#ends;
+    const n = ends.length;
+    let i = this.#i;
+    if (minT < this.#last) {
+      i = 0;
+      let hi = n;
+      while (i < hi) {
+        const mid = (i + hi) >>> 1;
+        if (ends[mid] < minT) i = mid + 1;
+        else hi = mid;
+      }
+    } else while (i < n && ends[i] < minT) i++;
+    this.#i = i;
+    this.#last = minT;
+    return i < n && ends[i] - this.#reach <= maxT;
+  }
+}
+
+/**
+ * `overlaps` as a test: itself, or for step windows their test through a
+ * {@linkcode WindowCursor}; undefined for undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { overlapsTest } from "./segment_footer.ts";
+ *
+ * const test = overlapsTest({ ends: new Float64Array([100]), reachMs: 10 })!;
+ * assert.deepEqual([test(0, 89), test(0, 90)], [false, true]);
+ * assert.equal(overlapsTest(undefined), undefined);
+ * ```
+ */
+export function overlapsTest(
+  overlaps: ((minT: number, maxT: number) => boolean) | StepWindows | undefined,
+): ((minT: number, maxT: number) => boolean) | undefined {
+  if (overlaps === undefined || typeof overlaps === "function") return overlaps;
+  const cursor = new WindowCursor(overlaps);
+  return (minT, maxT) => cursor.reaches(minT, maxT);
+}
+
+/**
  * A segment's footer read back: its entries, sorted by (id, first time),
  * read in place from the record's bytes.
  *
@@ -385,11 +467,43 @@ export class Footer {
     end: number,
     visit: (k: number) => void,
   ): void {
+    const found: number[] = [];
+    this.collect(wanted, start, end, undefined, found);
+    for (const k of found) visit(k);
+  }
+
+  /**
+   * {@linkcode pick} into `out`, of the entries that also pass `overlaps`
+   * (a test, or step windows) when given: pushes each one's k (one tight
+   * loop).
+   */
+  collect(
+    wanted: ((id: number) => boolean) | readonly number[],
+    start: number,
+    end: number,
+    overlaps:
+      | ((minT: number, maxT: number) => boolean)
+      | StepWindows
+      | undefined,
+    out: number[],
+  ): void {
+    // Step windows are tested with a cursor: a series' entries come in
+    // time order, and a binary search a chunk in that order mispredicts
+    // (about twice the time).
+    const test = overlapsTest(overlaps);
     const ids = this.#id;
+    const min = this.#min;
+    const span = this.#span;
+    const base = this.base;
+    const unit = this.#unit;
     const n = this.n;
     if (typeof wanted === "function") {
       for (let k = 0; k < n; k++) {
-        if (this.#overlaps(k, start, end) && wanted(ids[k])) visit(k);
+        const minT = base + min[k] * unit;
+        if (minT > end) continue;
+        const maxT = minT + span[k] * unit;
+        if (maxT < start || !wanted(ids[k])) continue;
+        if (!test || test(minT, maxT)) out.push(k);
       }
       return;
     }
@@ -408,15 +522,13 @@ export class Footer {
         }
       }
       for (; k < n && ids[k] === id; k++) {
-        if (this.#overlaps(k, start, end)) visit(k);
+        const minT = base + min[k] * unit;
+        if (minT > end) continue;
+        const maxT = minT + span[k] * unit;
+        if (maxT < start) continue;
+        if (!test || test(minT, maxT)) out.push(k);
       }
     }
-  }
-
-  #overlaps(k: number, start: number, end: number): boolean {
-    const minT = this.base + this.#min[k] * this.#unit;
-    if (minT > end) return false;
-    return minT + this.#span[k] * this.#unit >= start;
   }
 
   /** Bytes it holds in memory. */

@@ -66,8 +66,10 @@ import {
   footerBound,
   FooterCache,
   type FooterEntries,
+  overlapsTest,
   readFooter,
   readRange,
+  type StepWindows,
 } from "./segment_footer.ts";
 import type { PendingChunk } from "./tier.ts";
 
@@ -911,7 +913,8 @@ export class SegmentDir {
    * Calls `visit` for each chunk of a series `wanted` (by id) that
    * overlaps `[start, end]` and passes `overlaps` (finer: several
    * windows), segment by segment in time order, with its codec bytes at
-   * `[from, to)` of `bytes` (a segment file's bytes, read once a call).
+   * `[from, to)` of `bytes` (a segment file's bytes, read once a call);
+   * `overlaps` is a test, or step windows (tested with a cursor).
    * A segment's file is read only when some chunk in it is `needed`
    * (default: all are); else its chunks come with an empty `bytes` (and
    * their places, so `to - from` is their length). Within a segment, a
@@ -929,7 +932,7 @@ export class SegmentDir {
       from: number,
       to: number,
     ) => void,
-    overlaps?: (minT: number, maxT: number) => boolean,
+    overlaps?: ((minT: number, maxT: number) => boolean) | StepWindows,
     needed?: (
       id: number,
       minT: number,
@@ -940,13 +943,14 @@ export class SegmentDir {
     wanted = _ascending(wanted);
     let test: ((id: number) => boolean) | undefined;
     const picked: number[] = [];
+    const reaches = overlapsTest(overlaps);
     for (const seg of this.segments) {
       if (seg.maxT < start || seg.minT > end || seg.chunks === 0) continue;
       const entries: FooterEntries | undefined = seg.index ??
         this.#footerOf(seg);
       if (entries === undefined) {
         test ??= _predicate(wanted);
-        this.#readSegment(seg, test, start, end, overlaps, (r) => {
+        this.#readSegment(seg, test, start, end, reaches, (r) => {
           const at = r.bytes.byteOffset;
           visit(
             r.id,
@@ -960,30 +964,22 @@ export class SegmentDir {
         continue;
       }
       picked.length = 0;
-      let need = needed === undefined;
-      const pick = (k: number, id: number, minT: number, maxT: number) => {
-        if (overlaps && !overlaps(minT, maxT)) return;
-        picked.push(k);
-        if (
-          !need && needed!(id, minT, maxT, entries.to(k) - entries.from(k))
-        ) need = true;
-      };
       if (entries instanceof SegmentIndex) {
         test ??= _predicate(wanted);
         const t = test;
         entries.scan(start, end, (k, id, minT, maxT) => {
-          if (t(id)) pick(k, id, minT, maxT);
+          if (t(id) && (!reaches || reaches(minT, maxT))) picked.push(k);
         });
       } else {
-        const f = entries as Footer;
-        f.pick(
-          wanted,
-          start,
-          end,
-          (k) => pick(k, f.id(k), f.minT(k), f.maxT(k)),
-        );
+        (entries as Footer).collect(wanted, start, end, overlaps, picked);
       }
       if (picked.length === 0) continue;
+      let need = needed === undefined;
+      for (let j = 0; j < picked.length && !need; j++) {
+        const k = picked[j];
+        const length = entries.to(k) - entries.from(k);
+        need = needed!(entries.id(k), entries.minT(k), entries.maxT(k), length);
+      }
       let bytes: Uint8Array = NO_BYTES;
       if (need) {
         try {

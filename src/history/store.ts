@@ -876,7 +876,8 @@ export class HistoryStore implements HistoryReader {
         }
         byId.get(id)!.push(bufs.length - 1, minT, maxT, from, to);
       },
-      steps?.overlaps,
+      // Its windows (the test of steps.overlaps, with a cursor).
+      steps,
       needed,
     );
     return { byId, bufs };

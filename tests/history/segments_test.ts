@@ -375,3 +375,35 @@ test("SegmentDir keeps the footers it reads back within its cache's bound, and c
     assert.deepEqual(readAll(none), canonical(pending));
   });
 });
+
+test("SegmentDir.readSpans() with step windows keeps the chunks their test keeps (the first end at or after a chunk's start is at most reachMs after its end), from footers and the open segment", () => {
+  withTmp((dir) => {
+    const pending = chunks(700, 30);
+    const segs = written(dir, pending);
+    const t0 = 1_700_000_000_000;
+    const ends = new Float64Array(40).map((_, i) => t0 + 100_000 + i * 210_000);
+    const reachMs = 60_000;
+    const byClosure = (minT: number, maxT: number) => {
+      let i = 0;
+      while (i < ends.length && ends[i] < minT) i++;
+      return i < ends.length && ends[i] - reachMs <= maxT;
+    };
+    const list = (overlaps: Parameters<SegmentDir["readSpans"]>[4]) => {
+      const out: string[] = [];
+      segs.readSpans(
+        [0, 3, 9, 30, 45, 87],
+        t0,
+        t0 + 5e6,
+        (id, minT, maxT) => out.push(`${id}:${minT}:${maxT}`),
+        overlaps,
+      );
+      return out.sort();
+    };
+    const want = list(byClosure);
+    assert.ok(want.length > 20 && want.length < list(undefined).length);
+    assert.deepEqual(list({ ends, reachMs }), want);
+    assert.ok(
+      segs.segments.some((s) => s.footer) && segs.segments.at(-1)!.index,
+    );
+  });
+});
