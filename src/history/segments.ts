@@ -95,16 +95,16 @@ function _fits(a: _Column, v: number): boolean {
 }
 
 /**
- * Where a segment's chunk records are, kept in memory so a read picks
- * the chunks it wants without parsing every record, and reads the file
- * only when it needs bytes from it: entry k is series `id(k)`'s chunk
- * spanning `minT(k)..maxT(k)`, its codec bytes at `[from(k), to(k))` of
- * the file.
+ * Where the open segment's chunk records are, kept in memory so a read
+ * picks the chunks it wants without parsing every record, and reads the
+ * file only when it needs bytes from it: entry k is series `id(k)`'s
+ * chunk spanning `minT(k)..maxT(k)`, its codec bytes at
+ * `[from(k), to(k))` of the file. When the segment closes, its entries
+ * become its footer (`segment_footer.ts`) and leave memory.
  *
- * 15 bytes an entry at 57,000 series (it was 28, and 40 before): the
- * index grows with what the disk holds (at the default 256 MiB budget
- * and 57,000 series about 1.7 million raw chunks), so every byte of an
- * entry is 1.7 MB. The columns: the id (16-bit while ids are below
+ * 15 bytes an entry at 57,000 series (it was 28, and 40 before; every
+ * segment had one in memory until footers, about 1.7 million raw chunks
+ * at the default 256 MiB budget and 57,000 series). The columns: the id (16-bit while ids are below
  * 65,536), where the chunk's bytes start (32-bit), the bytes of its
  * record before them (8-bit: a chunk's bytes end its record and records
  * lie back to back, so a chunk ends where the next record starts), its
