@@ -50,19 +50,12 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ByteReader, ByteWriter } from "./_bytes.ts";
-import {
-  beginRecord,
-  endRecord,
-  RECORD_HEADER_BYTES,
-  scanRecords,
-} from "./record_frame.ts";
+import { ByteReader } from "./_bytes.ts";
+import { RECORD_HEADER_BYTES } from "./record_frame.ts";
 import { RecordFile } from "./record_file.ts";
 import {
   encodeFooter,
   Footer,
-  FOOTER_ENTRY_MAX_BYTES,
-  FOOTER_RECORD,
   footerBound,
   FooterCache,
   type FooterEntries,
@@ -71,197 +64,27 @@ import {
   readRange,
   type StepWindows,
 } from "./segment_footer.ts";
-import type { PendingChunk } from "./tier.ts";
+import { SegmentIndex } from "./segment_index.ts";
+import {
+  CHUNK_RECORD,
+  type ChunkRecord,
+  type ChunkSpan,
+  type EncodedChunks,
+  keptRecords,
+  parseChunkRecord,
+  recordAt,
+  scanSegment,
+} from "./segment_records.ts";
 
-const CHUNK_RECORD = 1;
-
-/** A column of {@linkcode SegmentIndex}: narrow until a value needs more. */
-type _Column = Uint16Array | Uint32Array | Int32Array | Float64Array;
-type _Type = new (n: number) => _Column;
-
-/** `a` with room for `size` entries, of `type` when given (else its own). */
-function _resize(a: _Column, size: number, type?: _Type): _Column {
-  const b = new (type ?? (a.constructor as _Type))(size);
-  b.set(a.subarray(0, Math.min(a.length, size)) as ArrayLike<number>);
-  return b;
-}
-
-/** Whether `v` fits column `a` (its integer type, or any number for Float64Array). */
-function _fits(a: _Column, v: number): boolean {
-  if (a instanceof Float64Array) return true;
-  if (a instanceof Uint16Array) return v >= 0 && v <= 0xffff;
-  if (a instanceof Int32Array) return v >= -0x80000000 && v <= 0x7fffffff;
-  return v >= 0 && v <= 0xffffffff;
-}
-
-/**
- * Where the open segment's chunk records are, kept in memory so a read
- * picks the chunks it wants without parsing every record, and reads the
- * file only when it needs bytes from it: entry k is series `id(k)`'s
- * chunk spanning `minT(k)..maxT(k)`, its codec bytes at
- * `[from(k), to(k))` of the file. When the segment closes, its entries
- * become its footer (`segment_footer.ts`) and leave memory.
- *
- * 15 bytes an entry at 57,000 series (it was 28, and 40 before; every
- * segment had one in memory until footers, about 1.7 million raw chunks
- * at the default 256 MiB budget and 57,000 series). The columns: the id (16-bit while ids are below
- * 65,536), where the chunk's bytes start (32-bit), the bytes of its
- * record before them (8-bit: a chunk's bytes end its record and records
- * lie back to back, so a chunk ends where the next record starts), its
- * first time less the segment's first chunk's (32-bit signed) and its
- * last time less its first (32-bit). A column turns wider, entries kept,
- * when a value does not fit; {@linkcode trim} drops the room for growth
- * once the segment is full.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { SegmentIndex } from "./segments.ts";
- *
- * const index = new SegmentIndex();
- * for (let k = 0; k < 40; k++) index.add(k, 1.7e12 + k * 1000, 1.7e12 + k * 1000 + 999, k * 50 + 20, 20);
- * index.end = 40 * 50;
- * assert.equal(index.n, 40);
- * assert.equal(index.to(39), 2000);
- * assert.equal(index.to(0), 50);
- * assert.equal(index.maxT(3), 1.7e12 + 3999);
- * index.add(2 ** 33, 1, 2, 2 ** 32 + 7, 30);
- * assert.equal(index.id(40), 2 ** 33);
- * assert.equal(index.minT(40), 1);
- * assert.equal(index.from(40), 2 ** 32 + 7);
- * ```
- */
-export class SegmentIndex implements FooterEntries {
-  /** Entries. */
-  n = 0;
-  /** Where the last entry's chunk bytes end (the segment's end). */
-  end = 0;
-  /** The first entry's first time: entries keep theirs less it. */
-  base = NaN;
-  #id: _Column = new Uint16Array(16);
-  #at: _Column = new Uint32Array(16);
-  #head = new Uint8Array(16);
-  #min: _Column = new Int32Array(16);
-  #span: _Column = new Uint32Array(16);
-
-  /**
-   * Adds a chunk record's entry: series `id`, times `minT..maxT`, its
-   * bytes from `from` to the end of its record, which has `head` bytes
-   * before them (set {@linkcode end} after the segment's last record).
-   */
-  add(
-    id: number,
-    minT: number,
-    maxT: number,
-    from: number,
-    head: number,
-  ): void {
-    const k = this.n;
-    if (k === 0) this.base = minT;
-    if (k === this.#head.length) this.#resize(k * 2);
-    const size = this.#head.length;
-    const rel = minT - this.base;
-    const span = maxT - minT;
-    if (!_fits(this.#id, id)) {
-      this.#id = _resize(
-        this.#id,
-        size,
-        id >= 0 && id <= 0xffffffff ? Uint32Array : Float64Array,
-      );
-    }
-    if (!_fits(this.#at, from)) {
-      this.#at = _resize(this.#at, size, Float64Array);
-    }
-    if (!_fits(this.#min, rel)) {
-      this.#min = _resize(this.#min, size, Float64Array);
-    }
-    if (!_fits(this.#span, span)) {
-      this.#span = _resize(this.#span, size, Float64Array);
-    }
-    if (!(head >= 0 && head <= 255)) {
-      throw new RangeError(
-        `Cannot index a chunk record: its header must be 0..255 bytes, received ${head}`,
-      );
-    }
-    this.#id[k] = id;
-    this.#at[k] = from;
-    this.#head[k] = head;
-    this.#min[k] = rel;
-    this.#span[k] = span;
-    this.n = k + 1;
-  }
-
-  /** Entry k's series id. */
-  id(k: number): number {
-    return this.#id[k];
-  }
-
-  /** Entry k's first time. */
-  minT(k: number): number {
-    return this.base + this.#min[k];
-  }
-
-  /** Entry k's last time. */
-  maxT(k: number): number {
-    return this.base + this.#min[k] + this.#span[k];
-  }
-
-  /** Where entry k's chunk bytes start in the file. */
-  from(k: number): number {
-    return this.#at[k];
-  }
-
-  /** Where entry k's chunk bytes end: the next record's start, or {@linkcode end}. */
-  to(k: number): number {
-    return k + 1 < this.n ? this.#at[k + 1] - this.#head[k + 1] : this.end;
-  }
-
-  /**
-   * Calls `visit(k, id, minT, maxT)` for each entry whose span overlaps
-   * `[start, end]`, in order: the columns read in one loop.
-   */
-  scan(
-    start: number,
-    end: number,
-    visit: (k: number, id: number, minT: number, maxT: number) => void,
-  ): void {
-    const ids = this.#id;
-    const min = this.#min;
-    const span = this.#span;
-    const base = this.base;
-    // Relative bounds: a chunk starting after `end` is skipped without
-    // the addition (most entries of a segment that a range cuts).
-    const relEnd = end - base;
-    for (let k = 0; k < this.n; k++) {
-      const m = min[k];
-      if (m > relEnd) continue;
-      const maxT = base + m + span[k];
-      if (maxT < start) continue;
-      visit(k, ids[k], base + m, maxT);
-    }
-  }
-
-  /** Drops the room for growth (the segment takes no more chunks). */
-  trim(): void {
-    if (this.#head.length > this.n) this.#resize(Math.max(this.n, 1));
-  }
-
-  /** Bytes it holds in memory. */
-  get memoryBytes(): number {
-    return this.#id.byteLength + this.#at.byteLength + this.#head.byteLength +
-      this.#min.byteLength + this.#span.byteLength;
-  }
-
-  #resize(size: number): void {
-    this.#id = _resize(this.#id, size);
-    this.#at = _resize(this.#at, size);
-    const head = new Uint8Array(size);
-    head.set(this.#head.subarray(0, Math.min(this.#head.length, size)));
-    this.#head = head;
-    this.#min = _resize(this.#min, size);
-    this.#span = _resize(this.#span, size);
-  }
-}
+export { SegmentIndex } from "./segment_index.ts";
+export {
+  type ChunkRecord,
+  chunkRecordBytes,
+  type ChunkSpan,
+  encodeChunks,
+  type EncodedChunks,
+  parseChunkRecord,
+} from "./segment_records.ts";
 
 /** One segment file and what it holds. */
 export interface SegmentInfo {
@@ -288,117 +111,6 @@ export interface SegmentInfo {
 
 /** An empty buffer: the bytes of a chunk a read did not need to load. */
 const NO_BYTES = new Uint8Array(0);
-
-/** Which chunk: its series and span. */
-export interface ChunkSpan {
-  /** Series id. */
-  id: number;
-  /** First timestamp (ms). */
-  minT: number;
-  /** Last timestamp (ms). */
-  maxT: number;
-}
-
-/** A chunk record read back. */
-export interface ChunkRecord extends ChunkSpan {
-  /** Rows. */
-  count: number;
-  /** Columns. */
-  columns: number;
-  /** The codec's bytes (a view into the file's bytes). */
-  bytes: Uint8Array;
-}
-
-/** Chunk records encoded for writing, with their spans. */
-export interface EncodedChunks {
-  /** The framed records back to back. */
-  readonly bytes: Uint8Array;
-  /** Where each record ends in `bytes`. */
-  readonly ends: number[];
-  /** Each record's first and last timestamp. */
-  readonly minT: number[];
-  /** Each record's last timestamp. */
-  readonly maxT: number[];
-  /** Each record's series id (else read back from the record). */
-  readonly ids?: number[];
-  /**
-   * Where each record's chunk bytes start in `bytes` (they run to its
-   * end); else read back from the record.
-   */
-  readonly dataAt?: number[];
-}
-
-/**
- * Parses a chunk record's payload at `[start, end)` of `bytes`, or
- * undefined for another record type.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodeChunks, parseChunkRecord } from "./segments.ts";
- *
- * const e = encodeChunks([{ id: 1, columns: 6, chunk: { minT: 0, maxT: 60_000, count: 2, bytes: new Uint8Array(2) } }]);
- * const r = parseChunkRecord(e.bytes, 8, e.bytes.length)!;
- * assert.deepEqual([r.id, r.columns, r.maxT], [1, 6, 60_000]);
- * assert.equal(parseChunkRecord(new Uint8Array([3]), 0, 1), undefined);
- * ```
- */
-export function parseChunkRecord(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-): ChunkRecord | undefined {
-  const r = new ByteReader(bytes, start, end);
-  if (r.u8() !== CHUNK_RECORD) return undefined;
-  const id = r.varint();
-  const minT = r.f64();
-  const maxT = minT + r.varint();
-  const count = r.varint();
-  const columns = r.u8();
-  return { id, minT, maxT, count, columns, bytes: r.bytes(end - r.pos) };
-}
-
-/**
- * Frames sealed chunks as records.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodeChunks, parseChunkRecord } from "./segments.ts";
- * import { scanRecords } from "./record_frame.ts";
- *
- * const e = encodeChunks([{ id: 3, columns: 1, chunk: { minT: 10, maxT: 20, count: 2, bytes: new Uint8Array([9]) } }]);
- * scanRecords(e.bytes, (b, s, end) => {
- *   const r = parseChunkRecord(b, s, end)!;
- *   assert.deepEqual([r.id, r.minT, r.maxT, r.count, [...r.bytes]], [3, 10, 20, 2, [9]]);
- * });
- * ```
- */
-export function encodeChunks(pending: readonly PendingChunk[]): EncodedChunks {
-  const w = new ByteWriter(4096);
-  const ends: number[] = [];
-  const minT: number[] = [];
-  const maxT: number[] = [];
-  const ids: number[] = [];
-  const dataAt: number[] = [];
-  for (const p of pending) {
-    const at = beginRecord(w);
-    w.u8(CHUNK_RECORD);
-    w.varint(p.id);
-    w.f64(p.chunk.minT);
-    w.varint(p.chunk.maxT - p.chunk.minT);
-    w.varint(p.chunk.count);
-    w.u8(p.columns);
-    dataAt.push(w.length);
-    w.raw(p.chunk.bytes);
-    endRecord(w, at);
-    ends.push(w.length);
-    minT.push(p.chunk.minT);
-    maxT.push(p.chunk.maxT);
-    ids.push(p.id);
-  }
-  return { bytes: w.bytes(), ends, minT, maxT, ids, dataAt };
-}
 
 function segmentName(seq: number): string {
   return `${String(seq).padStart(6, "0")}.seg`;
@@ -427,149 +139,6 @@ function _predicate(wanted: WantedIds): (id: number) => boolean {
   if (typeof wanted === "function") return wanted;
   const set = new Set(wanted);
   return (id) => set.has(id);
-}
-
-/** A segment's chunks found by a scan of its records, in file order. */
-class _Scanned implements FooterEntries {
-  n = 0;
-  readonly ids: number[] = [];
-  readonly mins: number[] = [];
-  readonly maxs: number[] = [];
-  readonly ats: number[] = [];
-  readonly ends: number[] = [];
-  /** Where each chunk's record starts. */
-  readonly starts: number[] = [];
-  id(k: number): number {
-    return this.ids[k];
-  }
-  minT(k: number): number {
-    return this.mins[k];
-  }
-  maxT(k: number): number {
-    return this.maxs[k];
-  }
-  from(k: number): number {
-    return this.ats[k];
-  }
-  to(k: number): number {
-    return this.ends[k];
-  }
-}
-
-/** What {@linkcode _scanSegment} found. */
-interface _Scan {
-  chunks: _Scanned;
-  /** Bad runs that may have held chunk records. */
-  badRuns: number;
-  /** Whether a bad run or a footer record is in it (the file is rewritten without them). */
-  dirty: boolean;
-  /** Whether a good record of another type is in it (chunks do not lie back to back). */
-  foreign: boolean;
-  /** Where the good records lie, footers left out: [start, end) pairs. */
-  keep: number[];
-}
-
-/**
- * Whether the bad run at `at` of `bytes` (running to `end`) is a footer
- * only: it starts with a footer's header, or it is the file's tail and
- * its last 4 bytes say a footer's length that starts there.
- */
-function _footerRun(bytes: Uint8Array, at: number, end: number): boolean {
-  if (at + RECORD_HEADER_BYTES < end && bytes[at + 3] === 0xa7) {
-    return bytes[at + RECORD_HEADER_BYTES] === FOOTER_RECORD;
-  }
-  if (end !== bytes.length || end - at < 4) return false;
-  const n = bytes.length;
-  const payload = (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) |
-    (bytes[n - 1] << 24)) >>> 0;
-  return at + RECORD_HEADER_BYTES + payload === n;
-}
-
-/** Reads a segment's records, as before footers (checking each CRC). */
-function _scanSegment(bytes: Uint8Array): _Scan {
-  const scan: _Scan = {
-    chunks: new _Scanned(),
-    badRuns: 0,
-    dirty: false,
-    foreign: false,
-    keep: [],
-  };
-  const c = scan.chunks;
-  let prev = 0;
-  const bad = (at: number, end: number) => {
-    scan.dirty = true;
-    if (!_footerRun(bytes, at, end)) scan.badRuns++;
-  };
-  scanRecords(bytes, (b, s, e) => {
-    const start = s - RECORD_HEADER_BYTES;
-    if (start > prev) bad(prev, start);
-    prev = e;
-    if (b[s] === FOOTER_RECORD) {
-      // A footer that did not end the file, or did not check out.
-      scan.dirty = true;
-      return;
-    }
-    scan.keep.push(start, e);
-    let r: ChunkRecord | undefined;
-    try {
-      r = parseChunkRecord(b, s, e);
-    } catch {
-      // A record with a good CRC but a bad layout: written by a newer version.
-    }
-    if (!r) {
-      scan.foreign = true;
-      return;
-    }
-    c.ids.push(r.id);
-    c.mins.push(r.minT);
-    c.maxs.push(r.maxT);
-    const at = r.bytes.byteOffset - b.byteOffset;
-    c.ats.push(at);
-    c.ends.push(e);
-    c.starts.push(start);
-    c.n++;
-  });
-  if (prev < bytes.length) bad(prev, bytes.length);
-  return scan;
-}
-
-/** The bytes of `keep`'s [start, end) pairs of `bytes`, back to back. */
-function _kept(bytes: Uint8Array, keep: number[]): Uint8Array {
-  let n = 0;
-  for (let i = 0; i < keep.length; i += 2) n += keep[i + 1] - keep[i];
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (let i = 0; i < keep.length; i += 2) {
-    out.set(bytes.subarray(keep[i], keep[i + 1]), at);
-    at += keep[i + 1] - keep[i];
-  }
-  return out;
-}
-
-/** Where the varint before `at` (ending at `at - 1`) starts. */
-function _varintStart(bytes: Uint8Array, at: number): number {
-  let j = at - 1;
-  while (j > 0 && bytes[j - 1] >= 0x80) j--;
-  return j;
-}
-
-/**
- * The chunk record whose codec bytes are `[from, to)` of `bytes`: its rows
- * and columns are the two fields before them (a varint and a byte; the
- * varint before those ends in a byte below 0x80).
- */
-function _recordAt(
-  bytes: Uint8Array,
-  id: number,
-  minT: number,
-  maxT: number,
-  from: number,
-  to: number,
-): ChunkRecord {
-  const columns = bytes[from - 1];
-  const r = new ByteReader(bytes, _varintStart(bytes, from - 1), from - 1);
-  const count = r.varint();
-  return { id, minT, maxT, count, columns, bytes: bytes.subarray(from, to) };
 }
 
 /** Options of a {@linkcode SegmentDir}. */
@@ -718,13 +287,13 @@ export class SegmentDir {
     corrupt: (path: string, runs: number) => void,
   ): FooterEntries {
     let bytes = info.file.read();
-    let scan = _scanSegment(bytes);
+    let scan = scanSegment(bytes);
     if (scan.dirty) {
       // Rewritten without them: later appends follow good data.
-      bytes = _kept(bytes, scan.keep);
+      bytes = keptRecords(bytes, scan.keep);
       info.file.replace(bytes);
       const runs = scan.badRuns;
-      scan = _scanSegment(bytes);
+      scan = scanSegment(bytes);
       if (runs > 0) corrupt(info.file.path, runs);
     }
     const c = scan.chunks;
@@ -1045,7 +614,7 @@ export class SegmentDir {
         const to = footer.to(k);
         if (to > bytes.length) continue; // not there (cut short?)
         visit(
-          _recordAt(
+          recordAt(
             bytes,
             footer.id(k),
             footer.minT(k),
@@ -1094,34 +663,4 @@ export class SegmentDir {
       visit({ id, minT, maxT, count, columns, bytes: r.bytes(pos - r.pos) });
     }
   }
-}
-
-/**
- * The most a pending chunk costs the disk: its framed record, as
- * {@linkcode encodeChunks} writes it, and its entry in its segment's
- * footer (the budget is checked before writing).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { chunkRecordBytes, encodeChunks } from "./segments.ts";
- * import { FOOTER_ENTRY_MAX_BYTES } from "./segment_footer.ts";
- *
- * const p = { id: 1000, columns: 1, chunk: { minT: 5, maxT: 9000, count: 300, bytes: new Uint8Array(77) } };
- * assert.equal(chunkRecordBytes(p), encodeChunks([p]).bytes.length + FOOTER_ENTRY_MAX_BYTES);
- * ```
- */
-export function chunkRecordBytes(p: PendingChunk): number {
-  return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
-    varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
-    p.chunk.bytes.length + FOOTER_ENTRY_MAX_BYTES;
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
 }
