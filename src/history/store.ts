@@ -69,6 +69,7 @@ import {
 } from "./head_log.ts";
 import { writeHeader } from "./_bits.ts";
 import { RecordFile } from "./record_file.ts";
+import { FooterCache } from "./segment_footer.ts";
 import {
   type ChunkRecord,
   chunkRecordBytes,
@@ -295,11 +296,13 @@ export class HistoryStore implements HistoryReader {
       mkdirSync(root, { recursive: true });
       const segmentBytes = options.segmentBytes ??
         Math.min(4 * MIB, Math.max(4096, Math.floor(this.#maxDiskBytes / 32)));
+      // One cache of closed segments' footers for all tiers.
+      const footers = new FooterCache();
       this.#disk = {
         series: new RecordFile(join(root, "series.log")),
         head: new RecordFile(join(root, "head.log")),
         tiers: tiers.map((t) =>
-          new SegmentDir(join(root, t.name), segmentBytes)
+          new SegmentDir(join(root, t.name), segmentBytes, { footers })
         ),
         headBase: 0,
       };
@@ -769,7 +772,7 @@ export class HistoryStore implements HistoryReader {
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
     this.#disk?.tiers[t.index].read(
-      (id) => byId.has(id),
+      ids,
       start,
       end,
       (r: ChunkRecord) => {
@@ -932,7 +935,7 @@ export class HistoryStore implements HistoryReader {
     for (const id of ids) byId.set(id, []);
     const bufs: Uint8Array[] = [];
     this.#disk?.tiers[tier].readSpans(
-      (id) => byId.has(id),
+      ids,
       start,
       end,
       (id, minT, maxT, bytes, from, to) => {
@@ -941,7 +944,8 @@ export class HistoryStore implements HistoryReader {
         }
         byId.get(id)!.push(bufs.length - 1, minT, maxT, from, to);
       },
-      steps?.overlaps,
+      // Its windows (the test of steps.overlaps, with a cursor).
+      steps,
       needed,
     );
     return { byId, bufs };
@@ -1427,7 +1431,7 @@ export class HistoryStore implements HistoryReader {
     for (const seg of raw.segments) {
       if (seg.maxT < cutoff) t = Math.max(t, seg.maxT);
       else if (excess > 0) {
-        excess -= seg.file.bytes;
+        excess -= raw.sizeOf(seg);
         t = Math.max(t, seg.maxT);
       } else break;
     }
@@ -1626,9 +1630,9 @@ export class HistoryStore implements HistoryReader {
     // the head log that no longer holds what they hold.
     if (seriesBatch.length > 0) disk.series.append(seriesBatch.bytes());
     this.#seriesWritten = this.#index.size;
-    pending.forEach((list, k) => {
-      if (list.length > 0) disk.tiers[k].write(encodeChunks(list));
-    });
+    // Also without chunks: a write appends the footers of segments closed
+    // before (the budget counted them).
+    pending.forEach((list, k) => disk.tiers[k].write(encodeChunks(list)));
     const fill = (out: (bytes: Uint8Array) => void) => {
       this.#headPass(checkpoint, out);
     };
@@ -1747,7 +1751,7 @@ export class HistoryStore implements HistoryReader {
       } else if (best >= 0) {
         const segs = disk.tiers[best];
         const seg = segs.segments[0];
-        total -= seg.file.bytes;
+        total -= segs.sizeOf(seg);
         this.#dropped[best].budget += segs.remove(seg);
       } else {
         if (!this.#budgetWarned) {

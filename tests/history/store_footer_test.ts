@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { HistoryStore } from "../../src/history/store.ts";
+import { readFooter } from "../../src/history/segment_footer.ts";
+import {
+  diskBytes,
+  segmentFiles,
+  SMALL_TIERS,
+  withDir,
+} from "./_store_fixtures.ts";
+
+const all = [{ name: "__name__", type: "=~" as const, value: ".+" }];
+const SERIES = 40;
+
+/** A store whose segments close every 4 KiB. */
+function open(dir: string, warnings: string[] = [], maxDiskBytes?: number) {
+  return HistoryStore.open({
+    dir,
+    tiers: SMALL_TIERS,
+    flushIntervalMs: 0,
+    now: () => 0,
+    segmentBytes: 4096,
+    maxDiskBytes,
+    onWarning: (m) => warnings.push(m),
+  });
+}
+
+/** Seconds `from..to` of SERIES series, a flush every 20 s. */
+async function fill(s: HistoryStore, from: number, to: number) {
+  const refs = Array.from(
+    { length: SERIES },
+    (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "gauge"),
+  );
+  for (let t = from; t <= to; t++) {
+    refs.forEach((r, i) => s.append(r, t * 1000, (t * 7 + i) % 13));
+    if (t % 20 === 0) await s.flush();
+  }
+  await s.flush();
+}
+
+/** What a select of both tiers gives, as plain arrays. */
+function everything(s: HistoryStore): unknown[] {
+  return [0, 1].map((tier) =>
+    s.select(all, 0, 1e9, tier).map((p) => [
+      p.labels.i,
+      [...p.t],
+      [...p.value],
+      [...(p.count ?? [])],
+      [...(p.max ?? [])],
+    ])
+  );
+}
+
+/** The raw tier's closed segments (with a footer) and where each footer starts. */
+function closed(dir: string): [string, number][] {
+  const out: [string, number][] = [];
+  for (const file of segmentFiles(dir, "raw")) {
+    const f = readFooter(file, statSync(file).size);
+    if (f) out.push([file, f.dataEnd]);
+  }
+  return out;
+}
+
+test("HistoryStore writes footers as segments close and reads them after a reopen: the same points", async () => {
+  await withDir(async (dir) => {
+    const s = await open(dir);
+    await fill(s, 1, 600);
+    const before = everything(s);
+    await s.close();
+    assert.ok(closed(dir).length >= 5, `${closed(dir).length} footers`);
+    const again = await open(dir);
+    assert.deepEqual(everything(again), before);
+    await again.close();
+  });
+});
+
+test("HistoryStore loads segments whose footer is torn, corrupt or missing (a store before footers): every point, no warning", async () => {
+  await withDir(async (dir) => {
+    const s = await open(dir);
+    await fill(s, 1, 600);
+    const before = everything(s);
+    await s.close();
+    const footers = closed(dir);
+    assert.ok(footers.length >= 3);
+    const [[torn, tornAt], [flipped], ...rest] = footers;
+    truncateSync(torn, tornAt + 30);
+    const bytes = readFileSync(flipped);
+    bytes[bytes.length - 40] ^= 0x08;
+    writeFileSync(flipped, bytes);
+    for (const [file, at] of rest) truncateSync(file, at);
+    const warnings: string[] = [];
+    const again = await open(dir, warnings);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(everything(again), before);
+    // Their footers are written again by the next flush.
+    await fill(again, 601, 605);
+    await again.close();
+    assert.equal(closed(dir).length, footers.length);
+    const third = await open(dir, warnings);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      everything(third).map((x) => (x as unknown[]).length),
+      before.map((x) => (x as unknown[]).length),
+    );
+    await third.close();
+  });
+});
+
+test("HistoryStore with footers keeps the disk within maxDiskBytes", async () => {
+  await withDir(async (dir) => {
+    const max = 48 * 1024;
+    const s = await open(dir, [], max);
+    const refs = Array.from(
+      { length: SERIES },
+      (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "gauge"),
+    );
+    for (let t = 1; t <= 1500; t++) {
+      refs.forEach((r, i) => s.append(r, t * 1000, (t * 7 + i) % 13));
+      if (t % 20 === 0) {
+        await s.flush();
+        assert.ok(diskBytes(dir) <= max, `${diskBytes(dir)} bytes at ${t} s`);
+      }
+    }
+    assert.ok(s.stats().tiers[0].chunksDropped.budget > 0);
+    assert.ok(closed(dir).length > 0);
+    await s.close();
+  });
+});
