@@ -3,7 +3,8 @@
  * (a u32 holding the marker byte 0xA7 and the payload length in 24 bits,
  * then the payload's CRC-32), then the payload.
  *
- * A reader checks each record's CRC. A torn or corrupt record is skipped:
+ * A reader checks each record's CRC (a closed segment's chunk records
+ * after open, see `segments.ts`). A torn or corrupt record is skipped:
  * the scan looks for the next position where a whole record checks out,
  * so one flipped byte costs one record, not the rest of the file.
  *
@@ -83,7 +84,28 @@ export interface ScanResult {
   validEnd: number;
 }
 
-function recordEnd(bytes: Uint8Array, p: number): number {
+/**
+ * Where the record at `p` of `bytes` ends when it is whole and its CRC
+ * holds; else -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { beginRecord, endRecord, recordEnd } from "./record_frame.ts";
+ *
+ * const w = new ByteWriter();
+ * const at = beginRecord(w);
+ * w.u8(7);
+ * endRecord(w, at);
+ * const bytes = w.bytes().slice();
+ * assert.equal(recordEnd(bytes, 0), 9);
+ * bytes[8] ^= 1;
+ * assert.equal(recordEnd(bytes, 0), -1);
+ * assert.equal(recordEnd(bytes.subarray(0, 8), 0), -1); // torn
+ * ```
+ */
+export function recordEnd(bytes: Uint8Array, p: number): number {
   if (p + RECORD_HEADER_BYTES > bytes.length || bytes[p + 3] !== MARKER) {
     return -1;
   }

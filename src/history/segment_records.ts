@@ -1,7 +1,8 @@
 /**
  * The chunk records of segment files (`segments.ts`): their layout,
- * encoding and parsing, and the scan that indexes a segment record by
- * record (a segment without a good footer).
+ * encoding and parsing, the scan that indexes a segment record by record
+ * (a segment without a good footer), and the check of one record's CRC
+ * found from its chunk's place (a read of a segment not yet verified).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import {
   beginRecord,
   endRecord,
   RECORD_HEADER_BYTES,
+  recordEnd,
   scanRecords,
 } from "./record_frame.ts";
 import {
@@ -304,4 +306,52 @@ export function recordAt(
   const r = new ByteReader(bytes, _varintStart(bytes, from - 1), from - 1);
   const count = r.varint();
   return { id, minT, maxT, count, columns, bytes: bytes.subarray(from, to) };
+}
+
+/** Bytes of a chunk record before its chunk's bytes, at least: header, type, four one-byte fields and the time. */
+const CHUNK_HEAD_MIN = RECORD_HEADER_BYTES + 1 + 1 + 8 + 1 + 1 + 1;
+/** ... and at most: the three varints of 8 bytes each (values below 2^53). */
+const CHUNK_HEAD_MAX = RECORD_HEADER_BYTES + 1 + 8 + 8 + 8 + 8 + 1;
+
+/**
+ * Whether the chunk record whose codec bytes are `[from, to)` of `bytes`
+ * (a segment file's bytes) is whole and its CRC holds: a record header
+ * 21 to 42 bytes before `from` that says a record ending at `to`, and the
+ * payload's CRC-32 the header holds (a flipped byte anywhere in the
+ * record fails it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chunkRecordChecks, encodeChunks } from "./segment_records.ts";
+ *
+ * const e = encodeChunks([
+ *   { id: 1, columns: 1, chunk: { minT: 0, maxT: 9, count: 2, bytes: new Uint8Array([1, 2, 3]) } },
+ *   { id: 300, columns: 1, chunk: { minT: 5, maxT: 2 ** 40, count: 200, bytes: new Uint8Array([4, 5]) } },
+ * ]);
+ * const [a, b] = e.dataAt!;
+ * assert.deepEqual([chunkRecordChecks(e.bytes, a, e.ends[0]), chunkRecordChecks(e.bytes, b, e.ends[1])], [true, true]);
+ * const bad = e.bytes.slice();
+ * bad[b + 1] ^= 0x10;
+ * assert.deepEqual([chunkRecordChecks(bad, a, e.ends[0]), chunkRecordChecks(bad, b, e.ends[1])], [true, false]);
+ * ```
+ */
+export function chunkRecordChecks(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+): boolean {
+  // The varints' widths are not known from here: each place a header can
+  // start is tried, nearest first; its length must end it at `to`.
+  const last = Math.max(0, from - CHUNK_HEAD_MAX);
+  for (let p = from - CHUNK_HEAD_MIN; p >= last; p--) {
+    if (bytes[p + 3] !== 0xa7) continue; // the marker (record_frame.ts)
+    const len = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16);
+    if (p + RECORD_HEADER_BYTES + len !== to) continue;
+    if (
+      bytes[p + RECORD_HEADER_BYTES] === CHUNK_RECORD &&
+      recordEnd(bytes, p) === to
+    ) return true;
+  }
+  return false;
 }

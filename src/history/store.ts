@@ -75,6 +75,7 @@ import {
   chunkRecordBytes,
   encodeChunks,
   SegmentDir,
+  VERIFY_BYTES_PER_FLUSH,
 } from "./segments.ts";
 import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
@@ -1630,6 +1631,10 @@ export class HistoryStore implements HistoryReader {
     // the head log that no longer holds what they hold.
     if (seriesBatch.length > 0) disk.series.append(seriesBatch.bytes());
     this.#seriesWritten = this.#index.size;
+    // Segments loaded from their footers: their records' CRCs checked, a
+    // slice a flush (a bad record is dropped, its file's footer rebuilt).
+    let verify = VERIFY_BYTES_PER_FLUSH;
+    for (const segs of disk.tiers) verify -= segs.verify(verify);
     // Also without chunks: a write appends the footers of segments closed
     // before (the budget counted them).
     pending.forEach((list, k) => disk.tiers[k].write(encodeChunks(list)));

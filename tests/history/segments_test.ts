@@ -362,11 +362,18 @@ test("SegmentDir keeps the footers it reads back within its cache's bound, and c
       assert.ok(footers.bytes <= footers.maxBytes, `${footers.bytes}`);
       assert.ok(footers.bytes > 0);
     }
+    // Besides the cache: the open index, footers to write, and which
+    // chunks of segments not verified yet reads found good (a byte each).
     const own = segs.segments.reduce(
-      (n, s) => n + (s.index?.memoryBytes ?? 0) + (s.pending?.memoryBytes ?? 0),
+      (n, s) =>
+        n + (s.index?.memoryBytes ?? 0) + (s.pending?.memoryBytes ?? 0) +
+        (s.good?.length ?? 0),
       0,
     );
+    assert.ok(segs.segments.some((s) => s.good));
     assert.equal(segs.indexBytes, footers.bytes + own);
+    segs.verify(Infinity);
+    assert.ok(segs.segments.every((s) => !s.good));
     assert.deepEqual(readAll(segs), canonical(pending));
     // A bound of 0 keeps nothing, and reads still work.
     const none = new SegmentDir(dir, 4096, { footers: new FooterCache(0) });
@@ -405,5 +412,107 @@ test("SegmentDir.readSpans() with step windows keeps the chunks their test keeps
     assert.ok(
       segs.segments.some((s) => s.footer) && segs.segments.at(-1)!.index,
     );
+  });
+});
+
+/** Every chunk readSpans() gives back, in one canonical order (as readAll). */
+function spansAll(segs: SegmentDir): unknown[] {
+  const out: [number, number, number, number[]][] = [];
+  segs.readSpans(() => true, -Infinity, Infinity, (id, minT, maxT, b, f, t) => {
+    out.push([id, minT, maxT, [...b.subarray(f, t)]]);
+  });
+  return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+test("SegmentDir.verify() checks the records of segments loaded from their footers, newest first, a slice at a time; one with a rotted chunk is rewritten without it, its file named once", () => {
+  withTmp((dir) => {
+    const pending = chunks(300, 20);
+    const segs = written(dir, pending);
+    segs.write(encodeChunks([]));
+    const closed = segs.segments.filter((s) => s.footer);
+    assert.ok(closed.length >= 4, `${closed.length} closed segments`);
+    // Two chunks of the second segment rot: a byte of each one's bytes.
+    const second = closed[1];
+    const footer = readFooter(second.file.path, second.file.bytes)!;
+    const bytes = readFileSync(second.file.path);
+    // The first and last in the footer's order, far apart in the file:
+    // two bad runs.
+    const lost = [0, footer.n - 1].map((k) => {
+      bytes[footer.from(k) + 3] ^= 0x04;
+      return [footer.id(k), footer.minT(k)];
+    });
+    writeFileSync(second.file.path, bytes);
+    const want = canonical(pending).filter((c) =>
+      !lost.some(([id, minT]) =>
+        (c as number[])[0] === id && (c as number[])[1] === minT
+      )
+    );
+    const warnings: string[] = [];
+    const again = loaded(dir, warnings);
+    const unverified = again.segments.filter((s) => s.unverified);
+    assert.equal(unverified.length, closed.length);
+    // Before they are verified, reads check each chunk's record.
+    const wantSpans = want.map((c) => {
+      const [id, minT, maxT, bytes] = c as [number, number, number, number[]];
+      return [id, minT, maxT, bytes.slice(2)];
+    });
+    assert.deepEqual(readAll(again), want);
+    assert.deepEqual(spansAll(again), wantSpans);
+    assert.equal(warnings.length, 0);
+    assert.ok(again.segments[1].suspect, "the read marked it");
+    // A slice: the suspect first, then the newest, while within the bytes.
+    const total = again.unverifiedBytes;
+    const slice = second.footer!.at + 1;
+    assert.equal(again.verify(slice), second.footer!.at);
+    assert.deepEqual(warnings, [`${second.file.path}: 2`]);
+    assert.equal(again.segments[1].unverified, false);
+    assert.equal(again.segments[1].chunks, second.chunks - 2);
+    assert.equal(again.unverifiedBytes, total - second.footer!.at);
+    const newest = unverified[unverified.length - 1];
+    assert.equal(again.verify(1), newest.footer!.at, "one segment at least");
+    assert.equal(newest.unverified, false);
+    assert.equal(again.verify(0), 0);
+    assert.ok(again.verify(Infinity) > 0);
+    assert.equal(again.unverifiedBytes, 0);
+    assert.equal(again.verify(Infinity), 0);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(readAll(again), want);
+    assert.deepEqual(spansAll(again), wantSpans);
+    // Its footer is rebuilt, written by the next write: a reopen finds
+    // nothing wrong and nothing to rebuild.
+    again.write(encodeChunks([]));
+    const third = loaded(dir, warnings);
+    assert.ok(third.segments[1].footer);
+    assert.equal(
+      third.verify(Infinity),
+      third.segments.reduce((n, s) => n + (s.footer?.at ?? 0), 0),
+    );
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(readAll(third), want);
+  });
+});
+
+test("SegmentDir.verify() leaves segments rebuilt at load alone (their records were checked then) and those written since", () => {
+  withTmp((dir) => {
+    const segs = written(dir, chunks(300, 20));
+    const first = segs.segments[0];
+    truncateSync(first.file.path, first.footer!.at + 3);
+    const again = loaded(dir);
+    assert.equal(again.segments[0].unverified, undefined);
+    const loadedFromFooters = again.segments.filter((s) => s.unverified);
+    assert.deepEqual(
+      loadedFromFooters,
+      again.segments.filter((s) => s.seq > 1 && s.footer),
+    );
+    assert.ok(loadedFromFooters.length >= 2);
+    const before = again.unverifiedBytes;
+    assert.equal(
+      before,
+      loadedFromFooters.reduce((n, s) => n + s.footer!.at, 0),
+    );
+    again.write(encodeChunks(chunks(200, 20, 1_800_000_000_000)));
+    assert.equal(again.unverifiedBytes, before);
+    assert.equal(again.verify(Infinity), before);
+    assert.equal(again.unverifiedBytes, 0);
   });
 });
