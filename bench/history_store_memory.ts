@@ -59,7 +59,12 @@ const random = () =>
 const mb = (b: number) => (b / 1048576).toFixed(1);
 let t = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 console.log(`${runtime()}, ${N} series, one sample a simulated second:`);
+// CPU since the last line, and the longest simulated second (its pass and
+// flush): the rollup's work shows there, a block's end after another.
+let cpu0 = process.cpuUsage();
+let worstMs = 0;
 for (let s = 1; s <= MINUTES * 60; s++) {
+  const began = performance.now();
   t += 1000;
   for (let i = 0; i < N; i++) {
     const k = i % 4;
@@ -69,6 +74,7 @@ for (let s = 1; s <= MINUTES * 60; s++) {
   }
   store.appendBatch(refs, values, N, t);
   if (s % 10 === 0) await store.flush();
+  worstMs = Math.max(worstMs, performance.now() - began);
   if (s === 120 || s % 600 === 0) {
     // With --expose-gc (Deno: --v8-flags=--expose-gc): live memory only.
     (globalThis as { gc?: () => void }).gc?.();
@@ -88,8 +94,13 @@ for (let s = 1; s <= MINUTES * 60; s++) {
         mb(store.stats().tiers.reduce((n, x) => n + x.diskBytes, 0))
       } MB; process RSS ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${
         mb(m.external)
-      } MB`,
+      } MB; CPU ${
+        ((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6)
+          .toFixed(1)
+      } s since the last line, longest second ${worstMs.toFixed(0)} ms`,
     );
+    cpu0 = process.cpuUsage();
+    worstMs = 0;
   }
 }
 await store.close();

@@ -311,7 +311,8 @@ export function recordAt(
 /** Bytes of a chunk record before its chunk's bytes, at least: header, type, four one-byte fields and the time. */
 const CHUNK_HEAD_MIN = RECORD_HEADER_BYTES + 1 + 1 + 8 + 1 + 1 + 1;
 /** ... and at most: the three varints of 8 bytes each (values below 2^53). */
-const CHUNK_HEAD_MAX = RECORD_HEADER_BYTES + 1 + 8 + 8 + 8 + 8 + 1;
+/** The most bytes a chunk record has before its chunk bytes (frame header and fields). */
+export const CHUNK_HEAD_MAX = RECORD_HEADER_BYTES + 1 + 8 + 8 + 8 + 8 + 1;
 
 /**
  * Whether the chunk record whose codec bytes are `[from, to)` of `bytes`

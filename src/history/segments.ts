@@ -61,7 +61,14 @@
  *
  * @module
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ByteReader } from "./_bytes.ts";
 import { RECORD_HEADER_BYTES, recordEnd, scanRecords } from "./record_frame.ts";
@@ -79,6 +86,7 @@ import {
 } from "./segment_footer.ts";
 import { SegmentIndex } from "./segment_index.ts";
 import {
+  CHUNK_HEAD_MAX,
   CHUNK_RECORD,
   type ChunkRecord,
   chunkRecordChecks,
@@ -671,32 +679,116 @@ export class SegmentDir {
         need = needed!(entries.id(k), entries.minT(k), entries.maxT(k), length);
       }
       let bytes: Uint8Array = NO_BYTES;
+      let shift: Float64Array | undefined;
       if (need) {
-        try {
-          // The footer comes along: one read, no buffer to zero first.
-          bytes = readFileSync(seg.file.path);
-        } catch {
-          continue; // deleted by retention meanwhile
-        }
+        const got = this.#chunkBytes(seg, entries, picked);
+        if (got === undefined) continue; // deleted by retention meanwhile
+        bytes = got.bytes;
+        shift = got.shift;
       }
       // Not verified yet: each chunk's record checked before it is used.
       const check = need && seg.unverified === true;
-      for (const k of picked) {
-        const to = entries.to(k);
+      for (let j = 0; j < picked.length; j++) {
+        const k = picked[j];
+        const d = shift ? shift[j] : 0;
+        const from = entries.from(k) - d;
+        const to = entries.to(k) - d;
         if (need && to > bytes.length) continue; // not there (cut short?)
-        if (check && !this.#checks(seg, k, bytes, entries.from(k), to)) {
-          continue;
-        }
-        visit(
-          entries.id(k),
-          entries.minT(k),
-          entries.maxT(k),
-          bytes,
-          entries.from(k),
-          to,
-        );
+        if (check && !this.#checks(seg, k, bytes, from, to)) continue;
+        visit(entries.id(k), entries.minT(k), entries.maxT(k), bytes, from, to);
       }
     }
+  }
+
+  /**
+   * The bytes of chunks `picked` of `seg` (entries of `entries`): the
+   * whole file when they are a large share of it (one read), else only
+   * their records, read range by range (neighbours within 4 KiB read as
+   * one) into one buffer, where chunk `picked[j]`'s bytes are at its
+   * place in the file less `shift[j]`. A rollup or a query of a few
+   * series in a segment of all of them reads what it needs, not the
+   * file. Undefined when the file is gone (retention meanwhile).
+   */
+  #chunkBytes(
+    seg: SegmentInfo,
+    entries: FooterEntries,
+    picked: readonly number[],
+  ): { bytes: Uint8Array; shift: Float64Array | undefined } | undefined {
+    const n = picked.length;
+    // Each range from where its record can start (the header's widest).
+    const starts = new Float64Array(n);
+    let total = 0;
+    for (let j = 0; j < n; j++) {
+      const k = picked[j];
+      starts[j] = Math.max(0, entries.from(k) - CHUNK_HEAD_MAX);
+      total += entries.to(k) - starts[j];
+    }
+    const size = seg.file.bytes;
+    if (total * 4 >= size || entries instanceof SegmentIndex) {
+      try {
+        // The footer comes along: one read, no buffer to zero first.
+        return { bytes: readFileSync(seg.file.path), shift: undefined };
+      } catch {
+        return undefined;
+      }
+    }
+    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) =>
+      starts[a] - starts[b]
+    );
+    // Runs of ranges: [fileFrom, fileTo) each, and where it lands.
+    const runFrom: number[] = [];
+    const runTo: number[] = [];
+    const runOf = new Int32Array(n);
+    for (const j of order) {
+      const a = starts[j];
+      const b = entries.to(picked[j]);
+      const r = runFrom.length - 1;
+      if (r >= 0 && a <= runTo[r] + 4096) {
+        if (b > runTo[r]) runTo[r] = b;
+      } else {
+        runFrom.push(a);
+        runTo.push(b);
+      }
+      runOf[j] = runFrom.length - 1;
+    }
+    const placed = new Float64Array(runFrom.length);
+    let length = 0;
+    for (let r = 0; r < runFrom.length; r++) {
+      placed[r] = length;
+      length += runTo[r] - runFrom[r];
+    }
+    const bytes = new Uint8Array(length);
+    let fd: number;
+    try {
+      fd = openSync(seg.file.path, "r");
+    } catch {
+      return undefined;
+    }
+    try {
+      for (let r = 0; r < runFrom.length; r++) {
+        const want = runTo[r] - runFrom[r];
+        let got = 0;
+        while (got < want) {
+          const m = readSync(
+            fd,
+            bytes,
+            placed[r] + got,
+            want - got,
+            runFrom[r] + got,
+          );
+          if (m === 0) break;
+          got += m;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const shift = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const r = runOf[j];
+      shift[j] = runFrom[r] - placed[r];
+    }
+    return { bytes, shift };
   }
 
   /**
@@ -730,26 +822,24 @@ export class SegmentDir {
         }
       });
       if (picked.length === 0) continue;
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(seg.file.path);
-      } catch {
-        continue; // deleted by retention meanwhile
-      }
+      const got = this.#chunkBytes(seg, footer, picked);
+      if (got === undefined) continue; // deleted by retention meanwhile
+      const { bytes, shift } = got;
       const check = seg.unverified === true;
-      for (const k of picked) {
-        const to = footer.to(k);
+      for (let j = 0; j < picked.length; j++) {
+        const k = picked[j];
+        const d = shift ? shift[j] : 0;
+        const from = footer.from(k) - d;
+        const to = footer.to(k) - d;
         if (to > bytes.length) continue; // not there (cut short?)
-        if (check && !this.#checks(seg, k, bytes, footer.from(k), to)) {
-          continue;
-        }
+        if (check && !this.#checks(seg, k, bytes, from, to)) continue;
         visit(
           recordAt(
             bytes,
             footer.id(k),
             footer.minT(k),
             footer.maxT(k),
-            footer.from(k),
+            from,
             to,
           ),
         );

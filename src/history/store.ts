@@ -13,8 +13,8 @@
  *
  * Windows: a downsampled tier keeps no state per series in memory. Its
  * rows are computed by the rollup (`rollup.ts`), a block of windows (one
- * chunk: one window of the next tier by default, an hour of minute rows;
- * half a day of hour rows) at a time, from the raw samples for the first
+ * chunk: 20 minutes of minute rows by default on disk, an hour without
+ * a dir; half a day of hour rows) at a time, from the raw samples for the first
  * downsampled tier and from the finer tier's stored rows for the others.
  * After a block's end the rollup takes a share of the series per pass
  * (every series within about 240 passes), and a read that meets a due
@@ -102,6 +102,7 @@ import {
   type HistoryStoreOptions,
   lastTierRows,
   MIB,
+  middleTierRows,
 } from "./store_options.ts";
 import {
   FLUSH_BUCKETS,
@@ -270,8 +271,11 @@ export class HistoryStore implements HistoryReader {
           ? 120
           : k === tiers.length - 1
           ? lastTierRows(t.resolutionMs, onDisk)
-          // The rollup's block: one window of the next tier.
-          : tiers[k + 1].resolutionMs / t.resolutionMs),
+          : middleTierRows(
+            t.resolutionMs,
+            tiers[k + 1].resolutionMs,
+            onDisk,
+          )),
         ring,
         onDisk,
         // Default-sized raw chunks are staggered (series that start

@@ -17,9 +17,10 @@ export interface TierOptions {
    * cut at between half and all of it by its id, so series started
    * together seal at different flushes); for a downsampled tier, the
    * rollup's block (its chunks are blocks of windows aligned to the
-   * block's length): one window of the next tier (60 minute rows for
-   * `1m`), and for the last tier 12 when its points are an hour or more
-   * apart (half a day of hours; 24 without a `dir`), else 60.
+   * block's length): {@linkcode middleTierRows} (20 minute rows for
+   * `1m` on disk, 60 without), and for the last tier 12 when its points
+   * are an hour or more apart (half a day of hours; 24 without a `dir`),
+   * else 60.
    */
   readonly chunkRows?: number;
 }
@@ -189,4 +190,37 @@ export function checkTiers(
  */
 export function lastTierRows(resolutionMs: number, onDisk = true): number {
   return resolutionMs >= 3_600_000 ? (onDisk ? 12 : 24) : 60;
+}
+
+/**
+ * Rows a chunk (the rollup's block) of a downsampled tier that is not the
+ * last holds by default, for windows of `resolutionMs` under windows of
+ * `nextMs`: without a `dir`, one window of the next tier (the ring is all
+ * the history there is, and 32 chunks of an hour of minutes keep 32
+ * hours); with one, the largest divisor of that at most 20 (20 minutes
+ * of minute rows), so blocks still end on the next tier's window ends and
+ * the raw samples a block needs (its length and the rollup's few minutes
+ * behind it) stay on a disk the byte budget keeps short: at 57,000 series
+ * 256 MiB holds about an hour of everything.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { middleTierRows } from "./store_options.ts";
+ *
+ * assert.equal(middleTierRows(60_000, 3_600_000), 20);
+ * assert.equal(middleTierRows(60_000, 3_600_000, false), 60);
+ * assert.equal(middleTierRows(10_000, 60_000), 6);
+ * assert.equal(middleTierRows(60_000, 7 * 60_000), 7);
+ * ```
+ */
+export function middleTierRows(
+  resolutionMs: number,
+  nextMs: number,
+  onDisk = true,
+): number {
+  const per = Math.round(nextMs / resolutionMs);
+  if (!onDisk || per <= 20) return per;
+  for (let d = 20; d > 1; d--) if (per % d === 0) return d;
+  return per;
 }

@@ -127,3 +127,63 @@ test("HistoryStore with footers keeps the disk within maxDiskBytes", async () =>
     await s.close();
   });
 });
+
+test("HistoryStore: a read of a few series from closed segments (their records read range by range) gives the same points as a read of all of them (whole files)", async () => {
+  const { HistoryStore } = await import("../../src/history/store.ts");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "weir-ranges-"));
+  try {
+    const opts = {
+      dir,
+      flushIntervalMs: 0,
+      segmentBytes: 16 * 1024,
+      now: () => 2_000_000,
+    };
+    let store = await HistoryStore.open(opts);
+    const refs = Array.from(
+      { length: 200 },
+      (_, i) => store.seriesRef({ __name__: "x", i: String(i) }, "counter"),
+    );
+    for (let s = 1; s <= 1500; s++) {
+      refs.forEach((r, i) => store.append(r, s * 1000, s * (i + 1) + (s % 7)));
+      if (s % 10 === 0) await store.flush();
+    }
+    await store.close();
+    store = await HistoryStore.open(opts);
+    for (const tier of [0, 1]) {
+      const all = new Map(
+        store.select(
+          [{ name: "__name__", type: "=", value: "x" }],
+          0,
+          2e6,
+          tier,
+        )
+          .map((p) => [p.labels.i, p]),
+      );
+      for (const i of ["0", "73", "199"]) {
+        const [one] = store.select(
+          [{ name: "i", type: "=", value: i }],
+          0,
+          2e6,
+          tier,
+        );
+        assert.ok(one.t.length > 0);
+        assert.deepEqual(
+          [...one.t],
+          [...all.get(i)!.t],
+          `tier ${tier}, series ${i}`,
+        );
+        assert.deepEqual(
+          [...one.value],
+          [...all.get(i)!.value],
+          `tier ${tier}, series ${i}`,
+        );
+      }
+    }
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

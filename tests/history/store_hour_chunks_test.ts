@@ -50,7 +50,7 @@ test("HistoryStore with the default tiers stores hour rows half a day at a time 
   }
 });
 
-test("HistoryStore with the default tiers stores minute rows an hour at a time (the rollup, chunks ending on the hours) and computes the rows since from the raw samples: reads see every complete minute, the hour rows hold whole hours, and a reopen reads the same", async () => {
+test("HistoryStore with the default tiers stores minute rows 20 minutes at a time (the rollup, chunks ending on the hours too) and computes the rows since from the raw samples: reads see every complete minute, the hour rows hold whole hours, and a reopen reads the same", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-minute-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
@@ -62,9 +62,9 @@ test("HistoryStore with the default tiers stores minute rows an hour at a time (
     const value = (t: number) => (t / 1000) % 11;
     for (let t = t0 + 1000; t <= end; t += 1000) store.append(ref, t, value(t));
     await store.flush();
-    // 145 minute rows: the two whole hours stored (a chunk each), the 25
+    // 145 minute rows: the first 140 stored (7 blocks of 20), the 5
     // minutes since computed when read.
-    assert.equal(store.stats().tiers[1].chunksWritten, 2);
+    assert.equal(store.stats().tiers[1].chunksWritten, 7);
     const m = [{ name: "__name__", type: "=" as const, value: "depth" }];
     const check = (s: HistoryStore) => {
       const minute = s.select(m, t0, end, 1)[0];
@@ -94,7 +94,7 @@ test("HistoryStore with the default tiers stores minute rows an hour at a time (
     };
     check(store);
     await store.close();
-    // The reopened store computes the 25 minutes since again.
+    // The reopened store computes the 5 minutes since again.
     store = await open();
     check(store);
     await store.close();
