@@ -8,19 +8,19 @@
  * Values: a quarter each of steady counters, counters of small float
  * steps, small integer gauges and constants. Every 10 simulated minutes it
  * prints what each tier says it holds (`stats().tiers[].memoryBytes`:
- * open chunks' blocks and state, rings, chunks waiting for the flush, the
- * rollup's watermarks, the segment index) and the process's RSS, heap
- * and external memory.
+ * open chunks' blocks and state, rings, the aggregator) and the process's
+ * RSS, heap and external memory.
  *
- * History of what the tiers held: until 2026-12-03 16:00 the minute
- * tier's open chunk of a series held up to an hour of minute rows (16 ->
- * 67 MB through the first hour); then it was sealed every 10 rows, with
- * an hour window per series feeding the hour tier. Since 2026-12-04 the
- * downsampled tiers keep nothing per series but a watermark (the rollup,
- * `src/history/rollup.ts`), and closed segment files keep their index in
- * a footer (read back through a bounded cache), so only the open
- * segment's index is in memory. Each line also says how many chunks the
- * disk holds.
+ * Until 2026-12-03 16:00 the minute tier's open chunk of a series held
+ * up to an hour of minute rows (a sealed minute chunk was one hour window
+ * of the hour tier), so its memory grew through the first hour (16 ->
+ * 67 MB); it is now sealed every 10 rows and the hour tier is fed by an
+ * hour window per series. The hour tier's open chunk holds up to 24
+ * hours of rows. The tiers' figures include the index of their segment
+ * files (since the same change): since 2026-12-04 only the open
+ * segment's (15 bytes a chunk), closed segments keep theirs in a footer
+ * read back through a bounded cache. Each line also says how many chunks
+ * the disk holds.
  *
  * Run: `bun bench/history_store_memory.ts [--series=N] [--minutes=M]`
  * or `deno run -A --v8-flags=--expose-gc bench/history_store_memory.ts ...`

@@ -5,6 +5,8 @@
  * @module
  */
 
+const _utf8 = new TextEncoder();
+
 /**
  * Appends bytes to a growable buffer.
  *
@@ -77,6 +79,43 @@ export class ByteWriter {
     this.reserve(8);
     this.#view.setFloat64(this.length, v, true);
     this.length += 8;
+  }
+
+  /**
+   * `s` as UTF-8, the bytes `TextEncoder.encode(s)` gives (a lone
+   * surrogate becomes U+FFFD), without an array for them: ASCII is copied
+   * unit by unit, the rest goes through `TextEncoder.encodeInto()`. The
+   * series file writes 57,000 label sets in the first flush of the
+   * 100 flows x 10 processes set-up: an array each was 9 MB of garbage.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ByteWriter } from "./_bytes.ts";
+   *
+   * const w = new ByteWriter();
+   * w.utf8('{"flow":"café"}');
+   * assert.deepEqual(w.bytes(), new TextEncoder().encode('{"flow":"café"}'));
+   * ```
+   */
+  utf8(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const buf = this.#buf;
+    let at = this.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at++] = c;
+    }
+    this.length = at;
+    if (i === n) return;
+    // At most 3 bytes a UTF-16 unit (a pair's 4 bytes are 2 units).
+    const rest = s.slice(i);
+    this.reserve(3 * rest.length);
+    this.length += _utf8.encodeInto(rest, this.#buf.subarray(this.length))
+      .written;
   }
 
   /** Raw bytes. */

@@ -214,10 +214,12 @@ const _R = 8;
 const _RCOLS = 7;
 
 /**
- * Windows of a coarser tier built from the rows of a finer one (each row
- * a finer window: value, count, sum, min, max[, increase]) as they come,
- * 64 bytes a series in one typed array (the rollup folds one series at a
- * time through it). A row folds in term by term: counts, sums and increases add up (each
+ * Open windows of a coarser tier for every series, built from the rows
+ * of a finer one (each row a finer window: value, count, sum, min, max[,
+ * increase]) as they come, 64 bytes a series in one typed array: the
+ * finer tier's chunks can then be sealed at any size (a few rows, so
+ * its open chunks stay small) and need not hold a whole coarser window.
+ * A row folds in term by term: counts, sums and increases add up (each
  * row's increase already starts from the sample before it), min and max
  * of the rows' mins and maxes, the value of the last row; in row order,
  * so the coarser row is the same to the bit as one combined at once.

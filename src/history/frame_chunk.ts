@@ -72,33 +72,39 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = 1 - HI;
 
-/** How one column is written: kind, width, and the kind's parameters. */
-interface ColumnPlan {
-  kind: number;
-  width: number;
-  slope: number;
-  base: number;
-  trail: number;
-  hi: number;
-  lo: number;
-}
+/**
+ * How each column of the chunk being encoded is written (times at 0, then
+ * the value columns): kind, width, and the kind's parameters. Module
+ * scratch, one slot per column (a chunk has at most 256): an encode makes
+ * no object per column, and every field of a slot is written by the plan
+ * of its column before it is read.
+ */
+const P_KIND = new Uint8Array(256);
+const P_WIDTH = new Uint8Array(256);
+const P_TRAIL = new Uint8Array(256);
+const P_SLOPE = new Float64Array(256);
+const P_BASE = new Float64Array(256);
+const P_HI = new Int32Array(256);
+const P_LO = new Int32Array(256);
 
-/** The line plan of `v[0..n)` with `slope`, or undefined when it is not exact in 32 bits. */
-function linePlan(
-  v: Float64Array,
-  n: number,
-  slope: number,
-): ColumnPlan | undefined {
+/** The line plan's base of the last {@linkcode lineWidth} that fit. */
+let _lineBase = 0;
+
+/**
+ * The width of the line plan of `v[0..n)` with `slope` (its base left in
+ * `_lineBase`), or -1 when it is not exact in 32 bits.
+ */
+function lineWidth(v: Float64Array, n: number, slope: number): number {
   let base = Infinity;
   for (let i = 0; i < n; i++) {
     const x = v[i];
     if (
       x !== Math.floor(x) || x > MAX_SAFE || x < -MAX_SAFE || Object.is(x, -0)
-    ) return undefined;
+    ) return -1;
     const r = x - slope * i;
     if (r < base) base = r;
   }
-  if (!(Math.abs(base) <= MAX_SAFE)) return undefined;
+  if (!(Math.abs(base) <= MAX_SAFE)) return -1;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const u = v[i] - slope * i - base;
@@ -107,23 +113,28 @@ function linePlan(
       !(u >= 0 && u < TWO_32) || u !== Math.floor(u) ||
       base + slope * i + u !== v[i]
     ) {
-      return undefined;
+      return -1;
     }
     if (u > max) max = u;
   }
-  const width = max === 0 ? 0 : 32 - Math.clz32(max);
-  return { kind: KIND_LINE, width, slope, base, trail: 0, hi: 0, lo: 0 };
+  _lineBase = base;
+  return max === 0 ? 0 : 32 - Math.clz32(max);
 }
 
-/** The xor plan of `v[0..n)` (always exact); `u32` sees `v`'s bits. */
-function xorPlan(u32: Uint32Array, n: number): ColumnPlan {
-  const bh = u32[HI] | 0;
-  const bl = u32[LO] | 0;
+/** The xor plan of `n` values whose bits start at `u32[at]`, into slot `c`. */
+function xorPlan(
+  u32: Uint32Array<ArrayBufferLike>,
+  at: number,
+  n: number,
+  c: number,
+): void {
+  const bh = u32[at + HI] | 0;
+  const bl = u32[at + LO] | 0;
   let lead = 64;
   let trail = 64;
   for (let i = 1; i < n; i++) {
-    const h = (u32[2 * i + HI] ^ bh) | 0;
-    const l = (u32[2 * i + LO] ^ bl) | 0;
+    const h = (u32[at + 2 * i + HI] ^ bh) | 0;
+    const l = (u32[at + 2 * i + LO] ^ bl) | 0;
     if (h === 0 && l === 0) continue;
     const ld = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(l);
     const tr = l !== 0 ? 31 - Math.clz32(l & -l) : 32 + 31 - Math.clz32(h & -h);
@@ -131,31 +142,62 @@ function xorPlan(u32: Uint32Array, n: number): ColumnPlan {
     if (tr < trail) trail = tr;
   }
   const width = lead === 64 ? 0 : 64 - lead - trail;
-  return {
-    kind: KIND_XOR,
-    width,
-    slope: 0,
-    base: 0,
-    trail: width === 0 ? 0 : trail,
-    hi: bh,
-    lo: bl,
-  };
+  P_KIND[c] = KIND_XOR;
+  P_WIDTH[c] = width;
+  P_TRAIL[c] = width === 0 ? 0 : trail;
+  P_SLOPE[c] = 0;
+  P_BASE[c] = 0;
+  P_HI[c] = bh;
+  P_LO[c] = bl;
 }
 
-/** The narrower exact plan for one column. */
-function planColumn(v: Float64Array, n: number): ColumnPlan {
-  const u32 = new Uint32Array(v.buffer, v.byteOffset, 2 * n);
-  let best = xorPlan(u32, n);
-  const candidates = [0];
+/** Makes slot `c` a line plan when it is no wider than what the slot holds. */
+function tryLine(v: Float64Array, n: number, slope: number, c: number): void {
+  const width = lineWidth(v, n, slope);
+  if (width < 0 || width > P_WIDTH[c]) return;
+  P_KIND[c] = KIND_LINE;
+  P_WIDTH[c] = width;
+  P_TRAIL[c] = 0;
+  P_SLOPE[c] = slope;
+  P_BASE[c] = _lineBase;
+  P_HI[c] = 0;
+  P_LO[c] = 0;
+}
+
+/**
+ * The 32-bit words of the buffer an encode reads (a view per buffer, not
+ * per column: a decoded chunk's columns share one), dropped at the end of
+ * each encode so that no caller's buffer is kept.
+ */
+let _wordsOf: ArrayBufferLike | null = null;
+const NO_WORDS: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+let _words = NO_WORDS;
+
+/** The words of `v`'s buffer; `v`'s first value starts at word `v.byteOffset / 4`. */
+function wordsOf(v: Float64Array): Uint32Array<ArrayBufferLike> {
+  if (v.buffer !== _wordsOf) {
+    _wordsOf = v.buffer;
+    _words = new Uint32Array(v.buffer, 0, v.buffer.byteLength >>> 2);
+  }
+  return _words;
+}
+
+/** The narrower exact plan for one column, into slot `c`. */
+function planColumn(v: Float64Array, n: number, c: number): void {
+  xorPlan(wordsOf(v), v.byteOffset >>> 2, n, c);
+  tryLine(v, n, 0, c);
   if (n > 1) {
     const s = Math.round((v[n - 1] - v[0]) / (n - 1));
-    if (s !== 0 && s >= -0x80000000 && s <= 0x7fffffff) candidates.push(s);
+    if (s !== 0 && s >= -0x80000000 && s <= 0x7fffffff) tryLine(v, n, s, c);
   }
-  for (const slope of candidates) {
-    const line = linePlan(v, n, slope);
-    if (line && line.width <= best.width) best = line;
-  }
-  return best;
+}
+
+/** Writes `x`'s low 32 bits at `out[at..at+4)`, little-endian. */
+function putU32LE(out: Uint8Array, at: number, x: number): void {
+  out[at] = x;
+  out[at + 1] = x >>> 8;
+  out[at + 2] = x >>> 16;
+  out[at + 3] = x >>> 24;
 }
 
 /** Writes the low `n` (0..32) bits of `x` at bit `pos` of `b`, most significant first. */
@@ -210,24 +252,38 @@ export function encodeFrameChunk(
       );
     }
   }
-  const plans = [planColumn(t, count)];
   for (const c of columns) {
     if (c.length < count) {
       throw new RangeError(
         `Cannot encode a frame chunk: a column has ${c.length} rows, fewer than ${count}`,
       );
     }
-    plans.push(planColumn(c, count));
   }
+  try {
+    return _encode(t, columns, count);
+  } finally {
+    _wordsOf = null;
+    _words = NO_WORDS;
+  }
+}
+
+/** {@linkcode encodeFrameChunk} once its arguments are checked. */
+function _encode(
+  t: Float64Array,
+  columns: readonly Float64Array[],
+  count: number,
+): Uint8Array {
+  const cols = columns.length;
+  planColumn(t, count, 0);
+  for (let c = 1; c <= cols; c++) planColumn(columns[c - 1], count, c);
   let size = 2;
   for (let n = count; n >= 128; n = Math.floor(n / 128)) size++;
   size++;
-  for (const p of plans) {
-    size += (p.kind === KIND_LINE ? LINE_BYTES : XOR_BYTES) +
-      Math.ceil(p.width * count / 8);
+  for (let c = 0; c <= cols; c++) {
+    size += (P_KIND[c] === KIND_LINE ? LINE_BYTES : XOR_BYTES) +
+      Math.ceil(P_WIDTH[c] * count / 8);
   }
   const out = new Uint8Array(size + PAD);
-  const view = new DataView(out.buffer);
   out[0] = FRAME_VERSION;
   out[1] = cols;
   let at = 2;
@@ -241,62 +297,60 @@ export function encodeFrameChunk(
   // All descriptors first (a reader finds every column from them alone,
   // touching one or two cache lines), then each column's data.
   let data = at;
-  for (const p of plans) data += p.kind === KIND_LINE ? LINE_BYTES : XOR_BYTES;
   for (let c = 0; c <= cols; c++) {
-    const p = plans[c];
-    out[at] = p.kind;
-    out[at + 1] = p.width;
-    if (p.kind === KIND_LINE) {
-      view.setInt32(at + 2, p.slope, true);
-      view.setFloat64(at + 6, p.base, true);
+    data += P_KIND[c] === KIND_LINE ? LINE_BYTES : XOR_BYTES;
+  }
+  for (let c = 0; c <= cols; c++) {
+    out[at] = P_KIND[c];
+    out[at + 1] = P_WIDTH[c];
+    if (P_KIND[c] === KIND_LINE) {
+      putU32LE(out, at + 2, P_SLOPE[c]);
+      SCRATCH[0] = P_BASE[c];
+      putU32LE(out, at + 6, SCRATCH_U32[LO]);
+      putU32LE(out, at + 10, SCRATCH_U32[HI]);
       at += LINE_BYTES;
     } else {
-      out[at + 2] = p.trail;
-      view.setUint32(at + 3, p.lo >>> 0, true);
-      view.setUint32(at + 7, p.hi >>> 0, true);
+      out[at + 2] = P_TRAIL[c];
+      putU32LE(out, at + 3, P_LO[c]);
+      putU32LE(out, at + 7, P_HI[c]);
       at += XOR_BYTES;
     }
   }
   for (let c = 0; c <= cols; c++) {
-    const p = plans[c];
     const v = c === 0 ? t : columns[c - 1];
+    const w = P_WIDTH[c];
     const at = data;
-    if (p.kind === KIND_LINE) {
-      if (p.width > 0) {
-        for (let i = 0; i < count; i++) {
-          putBits(
-            out,
-            at * 8 + i * p.width,
-            v[i] - p.slope * i - p.base,
-            p.width,
-          );
-        }
+    if (w > 0 && P_KIND[c] === KIND_LINE) {
+      const slope = P_SLOPE[c];
+      const base = P_BASE[c];
+      for (let i = 0; i < count; i++) {
+        putBits(out, at * 8 + i * w, v[i] - slope * i - base, w);
       }
-    } else {
-      if (p.width > 0) {
-        const u32 = new Uint32Array(v.buffer, v.byteOffset, 2 * count);
-        const w = p.width;
-        const tr = p.trail;
-        for (let i = 0; i < count; i++) {
-          let h = (u32[2 * i + HI] ^ p.hi) >>> 0;
-          let l = (u32[2 * i + LO] ^ p.lo) >>> 0;
-          // Shift the 64-bit XOR right by `trail`.
-          if (tr >= 32) {
-            l = h >>> (tr - 32);
-            h = 0;
-          } else if (tr > 0) {
-            l = ((l >>> tr) | (h << (32 - tr))) >>> 0;
-            h = h >>> tr;
-          }
-          const pos = at * 8 + i * w;
-          if (w > 32) {
-            putBits(out, pos, h, w - 32);
-            putBits(out, pos + w - 32, l, 32);
-          } else putBits(out, pos, l, w);
+    } else if (w > 0) {
+      const u32 = wordsOf(v);
+      const from = v.byteOffset >>> 2;
+      const tr = P_TRAIL[c];
+      const ph = P_HI[c];
+      const pl = P_LO[c];
+      for (let i = 0; i < count; i++) {
+        let h = (u32[from + 2 * i + HI] ^ ph) >>> 0;
+        let l = (u32[from + 2 * i + LO] ^ pl) >>> 0;
+        // Shift the 64-bit XOR right by `trail`.
+        if (tr >= 32) {
+          l = h >>> (tr - 32);
+          h = 0;
+        } else if (tr > 0) {
+          l = ((l >>> tr) | (h << (32 - tr))) >>> 0;
+          h = h >>> tr;
         }
+        const pos = at * 8 + i * w;
+        if (w > 32) {
+          putBits(out, pos, h, w - 32);
+          putBits(out, pos + w - 32, l, 32);
+        } else putBits(out, pos, l, w);
       }
     }
-    data += Math.ceil(p.width * count / 8);
+    data += Math.ceil(w * count / 8);
   }
   return out;
 }

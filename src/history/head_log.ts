@@ -10,9 +10,9 @@
  * to copy and checksum them). A later record of a series supersedes the
  * whole chunks it holds and continues them with its parts; the log is
  * rewritten whole (a checkpoint, whole chunks only) when it has grown well
- * past what it needs. Only the raw tier has open chunks since the rollup
- * (`rollup.ts`): a downsampled tier's rows are stored whole, and a log
- * written before holds their open chunks too (read, and stored then).
+ * past what it needs. The open window of the first downsampled tier is not
+ * stored: the store rebuilds it at start from the raw samples, which are
+ * all durable.
  *
  * Payload: type 3, id (varint), last sample time (float64), a mask (u8: bit
  * k for tier k), then per tier in the mask a mode (u8) and

@@ -20,6 +20,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { Histogram } from "../engine/histogram.ts";
 import type { MetricsCollector, SeriesSink } from "../metrics/collector.ts";
 import type { Labels } from "../metrics/text_writer.ts";
+import { indexLabels } from "./series_index.ts";
 import type { SeriesKind, SeriesLabels } from "./types.ts";
 
 /** What the sampler writes into: the store's two write methods. */
@@ -38,6 +39,16 @@ export interface SampleTarget {
     n: number,
     t: number,
   ): void;
+  /**
+   * Optional: the sampler's first pass is about to hand up to `n` series
+   * (57,000 for the 100 flows x 10 processes set-up): the target may size
+   * its per-series state for `n` series in all at once instead of growing
+   * it series by series (each step a copy of every per-series array, and
+   * garbage a runtime does not give back). `n` counts the samples the
+   * pass will hand (filter applied), so it does not exceed the series the
+   * target holds after the pass unless the collector hands a series twice.
+   */
+  reserveSeries?(n: number): void;
 }
 
 /**
@@ -391,6 +402,9 @@ export class Sampler {
       this.#generation++;
     }
     this.#t = t;
+    if (this.#pass === 0 && this.#target.reserveSeries !== undefined) {
+      this.#target.reserveSeries(await this.#countSeries());
+    }
     this.#pass++;
     try {
       this.#n = 0;
@@ -407,6 +421,41 @@ export class Sampler {
     const seconds = (performance.now() - started) / 1000;
     this.#stats.lastPassSeconds = seconds;
     this.passSeconds.observe(seconds);
+  }
+
+  /**
+   * The samples a pass would hand the target, filter applied: a read of
+   * the collector that keeps nothing but the count (before the first
+   * pass, for {@linkcode SampleTarget.reserveSeries}).
+   */
+  async #countSeries(): Promise<number> {
+    const keep = new Map<string, boolean>();
+    let family = "";
+    const kept = (suffix: string): number => {
+      const name = family + suffix;
+      let k = keep.get(name);
+      if (k === undefined) keep.set(name, k = this.#keep(name, family));
+      return k ? 1 : 0;
+    };
+    let n = 0;
+    await this.#collector.sample({
+      family: (name) => {
+        family = name;
+      },
+      add: (suffix) => {
+        n += kept(suffix);
+      },
+      addHistogram: (_labels, _text, le) => {
+        n += le.length * kept("_bucket") + kept("_sum") + kept("_count");
+      },
+      addPlanned: (_list, width, le, _read, _values, count) => {
+        n += count *
+          (le === undefined
+            ? kept("")
+            : (width - 2) * kept("_bucket") + kept("_sum") + kept("_count"));
+      },
+    });
+    return n;
   }
 
   #onFamily(name: string, type: string): void {
@@ -699,11 +748,10 @@ export class Sampler {
       f.keep.set(suffix, keep);
     }
     if (!keep) return -1;
-    const full: Record<string, string> = { __name__: name };
-    for (const k in this.#constLabels) full[k] = this.#constLabels[k];
-    for (const k in labels) full[k] = labels[k];
-    if (le !== undefined) full.le = le;
-    return this.#target.seriesRef(full, _kind(f.type, suffix));
+    return this.#target.seriesRef(
+      indexLabels(name, this.#constLabels, labels, le),
+      _kind(f.type, suffix),
+    );
   }
 
   /** Lets go of series not exported for a while (a flow removed). */

@@ -12,7 +12,6 @@ import { KINDS } from "./series_index.ts";
 import type { SeriesKind, SeriesLabels } from "./types.ts";
 
 const SERIES_RECORD = 3;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A series as the series file holds it. */
@@ -47,7 +46,7 @@ export function encodeSeriesRecord(w: ByteWriter, s: SeriesRecord): void {
   w.u8(SERIES_RECORD);
   w.varint(s.id);
   w.u8(KINDS.indexOf(s.kind));
-  w.raw(encoder.encode(JSON.stringify(s.labels)));
+  w.utf8(JSON.stringify(s.labels));
   endRecord(w, at);
 }
 

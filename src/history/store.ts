@@ -11,40 +11,25 @@
  * budget. Reads merge disk and memory per series, sorted, without
  * duplicates.
  *
- * Windows: a downsampled tier keeps no state per series in memory. Its
- * rows are computed by the rollup (`rollup.ts`), a block of windows (one
- * chunk: 20 minutes of minute rows by default on disk, an hour without
- * a dir; half a day of hour rows) at a time, from the raw samples for the first
- * downsampled tier and from the finer tier's stored rows for the others.
- * After a block's end the rollup takes a share of the series per pass
- * (every series within about 240 passes), and a read that meets a due
- * series rolls it up first. Up to a series' watermark its rows are
- * stored; past it, a read computes them as the rollup would (for the
- * first downsampled tier only the windows the read reaches), so reads
- * see every complete window at once. A window is complete when the finer
- * data passes its end or lands exactly on it, or, for a series that
- * stopped, once the newest sample of any series passes its end. A
- * counter's increase starts from the sample before the window, found up
- * to one window back. Before raw samples leave (retention, the byte
- * budget, `close()`), the series whose rows they still make are rolled
- * up (so a store closed for longer than raw samples are kept loses no
- * row). Nothing is rebuilt at open: the watermarks are the last stored
- * rows.
+ * Windows: the first downsampled tier aggregates samples (one window open
+ * per series); coarser tiers cascade from its rows (one window open per
+ * series too, see `tier.ts`). A window is emitted when a sample (a row)
+ * passes its end, or lands exactly on it. Open windows are not written:
+ * at open they are rebuilt from the raw samples (disk and head log), and
+ * the coarser ones from the finer tier's rows, which hold them exactly.
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
  * flush are lost. A torn or corrupt record is dropped at open with one
- * warning per file and the file rewritten without it. A head log written
- * before the rollup (open chunks of downsampled tiers) loads: those rows
- * are stored.
+ * warning per file and the file rewritten without it.
  *
  * Over 800 lines on purpose: this file is the one place that orders the
  * writes (series before the chunks that name them, segments before the
  * head log), applies retention and the budget before writing, and
  * recovers at open; splitting it would spread that ordering over files.
  * The parts without that state live in `tier.ts`, `open_chunks.ts`,
- * `rollup.ts`, `segments.ts`, `head_log.ts`, `merge.ts`,
- * `store_options.ts` and `store_stats.ts`.
+ * `segments.ts`, `head_log.ts`, `merge.ts`, `store_options.ts` and
+ * `store_stats.ts`.
  *
  * @module
  */
@@ -55,11 +40,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
-import { RowAggregator } from "./aggregator.ts";
 import { SpanList, stepPoints, StepRows } from "./step_read.ts";
-import { WindowAggregator } from "./aggregator.ts";
-import { WindowRows, windowRows } from "./rollup.ts";
-import { encodeFrameChunk } from "./frame_chunk.ts";
 import { DecodedChunks } from "./decoded_chunks.ts";
 import {
   applyHeadPart,
@@ -102,7 +83,7 @@ import {
   type HistoryStoreOptions,
   lastTierRows,
   MIB,
-  middleTierRows,
+  MIDDLE_TIER_ROWS,
 } from "./store_options.ts";
 import {
   FLUSH_BUCKETS,
@@ -112,6 +93,8 @@ import {
 
 export { defaultTiers, FLUSH_BUCKETS };
 
+/** A downsampled tier this coarse or coarser keeps lean open chunks (`OpenChunks.lean`). */
+const LEAN_RESOLUTION_MS = 600_000;
 export type { HistoryStats, HistoryStoreOptions, TierStats };
 export type { TierOptions } from "./store_options.ts";
 
@@ -208,23 +191,9 @@ export class HistoryStore implements HistoryReader {
   #unlock: (() => void) | undefined;
   /** The newest sample time of any series. */
   #latest = -Infinity;
-  /**
-   * Per downsampled tier (index 0 unused), per series: the end of the
-   * last window whose row is stored (-Infinity: none). Rows after it
-   * are computed when read (see `rollup.ts`).
-   */
-  #rolled: Float64Array[] = [];
-  /** Per downsampled tier: the rollup's block, a chunk's rows times the resolution. */
-  #blockMs: number[] = [];
-  /** Where the next rollup pass looks for due series, and the newest time at which it looks again. */
-  #rollCursor = 0;
-  #rollNext = -Infinity;
-  /** Scratch of the rollup and of computed reads (one series at a time). */
-  #rollAgg: WindowAggregator | undefined;
-  /** Per tier past the first downsampled: its windows folded from the finer rows (one series). */
-  #foldAgg: RowAggregator[] = [];
-  #rollRows = new WindowRows();
-  #rollRow = new Float64Array(6);
+  /** The last sample time appended, and the end of its first-tier window. */
+  #windowT = NaN;
+  #windowEnd = 0;
   /** appendBatch()'s samples that pass, handed to the raw tier at once. */
   #batchRefs = new Int32Array(0);
   #batchValues = new Float64Array(0);
@@ -271,29 +240,23 @@ export class HistoryStore implements HistoryReader {
           ? 120
           : k === tiers.length - 1
           ? lastTierRows(t.resolutionMs, onDisk)
-          : middleTierRows(
-            t.resolutionMs,
-            tiers[k + 1].resolutionMs,
-            onDisk,
-          )),
+          : onDisk
+          ? MIDDLE_TIER_ROWS
+          : tiers[k + 1].resolutionMs / t.resolutionMs),
         ring,
         onDisk,
-        // Default-sized raw chunks are staggered (series that start
-        // together would all fill their chunks at once, and the blocks
-        // they hold then stay allocated); explicit sizes are kept exact.
-        t.chunkRows === undefined && k === 0,
+        // Default-sized chunks are staggered (series that start together
+        // would all fill their chunks at once, and the blocks they hold
+        // then stay allocated); explicit sizes are kept exact, and so
+        // are the coarser-window chunks of a store without a dir.
+        t.chunkRows === undefined && (k === 0 || onDisk),
+        // Rows that come at most every 10 minutes: the column state of
+        // one series at a time, rebuilt from its chunk (OpenChunks.lean).
+        k > 0 && t.resolutionMs >= LEAN_RESOLUTION_MS,
       )
     );
-    for (let k = 0; k < this.#tiers.length; k++) {
-      const tier = this.#tiers[k];
-      this.#rolled.push(new Float64Array(0));
-      this.#blockMs.push(tier.chunkRows * tier.info.resolutionMs);
-      const agg = new RowAggregator(tier.info.resolutionMs);
-      agg.ensure(1);
-      this.#foldAgg.push(agg);
-    }
-    if (this.#tiers.length > 1) {
-      this.#rollAgg = new WindowAggregator(this.#tiers[1].info.resolutionMs);
+    for (let k = 1; k + 1 < this.#tiers.length; k++) {
+      this.#tiers[k].feed(this.#tiers[k + 1]);
     }
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
@@ -364,6 +327,15 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
+   * Sizes the per-series state for `n` series in all at once (see
+   * `SampleTarget.reserveSeries`: the sampler's first pass) instead of
+   * growing it series by series.
+   */
+  reserveSeries(n: number): void {
+    if (n > this.#index.size) this.#grow(n);
+  }
+
+  /**
    * Appends sample `(t, v)` to series `ref`. A `t` not after the series'
    * last sample is dropped and counted.
    */
@@ -384,14 +356,31 @@ export class HistoryStore implements HistoryReader {
     }
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
-    // The rollup looks for due series as a new tick starts (the last
-    // one's samples are all in by then).
-    const tick = t > this.#latest;
-    if (tick) this.#latest = t;
+    if (t > this.#latest) this.#latest = t;
     this.#dirty[ref] = 1;
     this.#samples++;
-    this.#tiers[0].appendSample(ref, t, v);
-    if (tick && t >= this.#rollNext) this.#rollSome();
+    const tiers = this.#tiers;
+    tiers[0].appendSample(ref, t, v);
+    if (tiers.length > 1) {
+      // Only the first downsampled tier sees samples; coarser ones cascade.
+      const tier = tiers[1];
+      const agg = tier.aggregator!;
+      const counter = this.#counter[ref] === 1;
+      // A tick's samples share a time: its window end is worked out once.
+      if (t !== this.#windowT) {
+        const res = agg.resolutionMs;
+        this.#windowT = t;
+        this.#windowEnd = Math.ceil(t / res) * res;
+      }
+      const windowEnd = this.#windowEnd;
+      const end = agg.addTo(ref, windowEnd, v, counter);
+      if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
+      // A sample on the window's end completes it: times only go up.
+      if (t === windowEnd) {
+        agg.take(ref);
+        tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
+      }
+    }
   }
 
   /**
@@ -436,7 +425,15 @@ export class HistoryStore implements HistoryReader {
     const lastT = this.#lastT;
     const firstT = this.#firstT;
     const dirty = this.#dirty;
+    const counters = this.#counter;
     const tiers = this.#tiers;
+    const tier = tiers.length > 1 ? tiers[1] : undefined;
+    const agg = tier?.aggregator;
+    let windowEnd = 0;
+    if (agg) {
+      const res = agg.resolutionMs;
+      windowEnd = Math.ceil(t / res) * res;
+    }
     let m = 0;
     try {
       for (let i = 0; i < n; i++) {
@@ -480,6 +477,16 @@ export class HistoryStore implements HistoryReader {
           okValues[m] = v;
         }
         m++;
+        if (agg) {
+          // As append(): only the first downsampled tier sees samples.
+          const counter = counters[ref] === 1;
+          const end = agg.addTo(ref, windowEnd, v, counter);
+          if (end !== 0) tier!.appendRow(ref, end, agg.row, counter ? 6 : 5);
+          if (t === windowEnd) {
+            agg.take(ref);
+            tier!.appendRow(ref, t, agg.row, counter ? 6 : 5);
+          }
+        }
       }
     } finally {
       if (m > 0) {
@@ -488,17 +495,21 @@ export class HistoryStore implements HistoryReader {
         tiers[0].appendSamples(ok, okValues, m, t);
       }
     }
-    if (m > 0 && t >= this.#rollNext) this.#rollSome();
   }
 
   /** Writes what is not yet on disk (no-op without a `dir`), then applies retention and the budget. */
   flush(): Promise<void> {
     // One flush at a time: a timer flush and close() must not interleave.
+    // The chain waits for the last flush whatever became of it: a failed
+    // one (a full disk for a moment) must not fail every later one, and
+    // its error goes to its caller only.
     const run = (this.#flushing ?? Promise.resolve()).then(() =>
       this.#flushNow()
     );
-    this.#flushing = run.finally(() => {
-      if (this.#flushing === run) this.#flushing = undefined;
+    const settled: Promise<void> = run.then(() => {}, () => {});
+    this.#flushing = settled;
+    settled.then(() => {
+      if (this.#flushing === settled) this.#flushing = undefined;
     });
     return run;
   }
@@ -516,20 +527,6 @@ export class HistoryStore implements HistoryReader {
     }
   }
 
-  _debugRing(tier: number, id: number): string {
-    const v = this.#tiers[tier].ring.view(id);
-    if (!v) return "none";
-    const out: string[] = [];
-    for (let c = v.first; c < Math.min(v.n, v.first + 3); c++) {
-      out.push(
-        `${v.spans[c * 11]}..${v.spans[c * 11 + 1]} n=${
-          v.spans[c * 11 + 2]
-        } edge=${v.spans[c * 8 + 4]}`,
-      );
-    }
-    return `first ${v.first} n ${v.n} ` + out.join(" | ");
-  }
-
   /** The store's own figures. */
   stats(): HistoryStats {
     const disk = this.#disk;
@@ -539,11 +536,8 @@ export class HistoryStore implements HistoryReader {
       series: this.#index.count,
       tiers: this.#tiers.map((tier, k) => ({
         name: tier.info.name,
-        // The segment index is memory the tier's disk part needs; the
-        // watermarks are the first downsampled tier's.
-        memoryBytes: tier.memoryBytes() +
-          (disk ? disk.tiers[k].indexBytes : 0) +
-          this.#rolled[k].byteLength,
+        // The segment index is memory the tier's disk part needs.
+        memoryBytes: tier.memoryBytes() + (disk ? disk.tiers[k].indexBytes : 0),
         diskBytes: disk ? disk.tiers[k].bytes : 0,
         chunksWritten: disk ? disk.tiers[k].chunksWritten : 0,
         chunksDropped: { ...this.#dropped[k] },
@@ -739,44 +733,12 @@ export class HistoryStore implements HistoryReader {
     const ids = this.#index.match(matchers);
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
-    // A series whose block is due is rolled up now rather than computed
-    // (and again by the next read).
-    const due = ids.filter((id) => this.#due(id));
-    if (due.length > 0) this.#rollup(due, false);
-    const computed = this.#computed(ids, tier, start, end, steps);
     if (steps && tier > 0) {
-      return this.#readSteps(
-        ids,
-        t,
-        start,
-        end,
-        steps,
-        columns,
-        computed,
-        visit,
-      );
+      return this.#readSteps(ids, t, start, end, steps, columns, visit);
     }
-    return this.#readRows(ids, t, start, end, steps, computed);
-  }
-
-  /**
-   * #read() of a downsampled tier without step windows' reads: each
-   * series' chunks (disk, memory, then `computed`'s rows) decoded and
-   * merged; with `visit`, each handed to it with its id in turn (and
-   * nothing returned).
-   */
-  #readRows(
-    ids: number[],
-    t: Tier,
-    start: number,
-    end: number,
-    steps: Steps | undefined,
-    computed: Map<number, Piece>,
-    visit?: (points: SeriesPoints, id: number) => void,
-  ): SeriesPoints[] {
     const byId = new Map<number, Piece[]>();
     for (const id of ids) byId.set(id, []);
-    this.#disk?.tiers[t.index].read(
+    this.#disk?.tiers[tier].read(
       ids,
       start,
       end,
@@ -789,8 +751,6 @@ export class HistoryStore implements HistoryReader {
     const out: SeriesPoints[] = [];
     for (const id of ids) {
       const pieces = t.pieces(id, start, end, byId.get(id)!, steps?.overlaps);
-      const rows = computed.get(id);
-      if (rows) pieces.push(rows);
       if (pieces.length === 0) continue;
       const points = mergePieces(
         this.#index.labels(id)!,
@@ -798,12 +758,10 @@ export class HistoryStore implements HistoryReader {
         pieces,
         start,
         end,
-        true,
+        tier > 0,
         steps,
       );
-      if (!points) continue;
-      if (visit) visit(points, id);
-      else out.push(points);
+      if (points) out.push(points);
     }
     return out;
   }
@@ -812,9 +770,7 @@ export class HistoryStore implements HistoryReader {
    * #read() of the raw tier: each series' chunks (disk, then memory) are
    * decoded straight into one buffer for the series (see `mergeSamples`);
    * with `visit`, into one buffer reused for every series, each handed to
-   * `visit` in turn with its id (and nothing returned). Without
-   * `useCache` (the rollup's reads), decoded chunks are neither taken
-   * from the query cache nor put in it.
+   * `visit` in turn (and nothing returned).
    */
   #readRaw(
     ids: number[],
@@ -822,11 +778,10 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
     steps: Steps | undefined,
-    visit?: (points: SeriesPoints, id: number) => void,
-    useCache = true,
+    visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const chunks = this.#decoded;
-    if (useCache) chunks.beginQuery();
+    chunks.beginQuery();
     // Disk chunks by series, where they are in each segment file's bytes
     // (read once; not at all when the cache holds all of its chunks).
     const { byId, bufs } = this.#diskSpans(
@@ -835,9 +790,7 @@ export class HistoryStore implements HistoryReader {
       start,
       end,
       steps,
-      useCache
-        ? (id, minT, maxT, length) => !chunks.holds(id, minT, maxT, length)
-        : undefined,
+      (id, minT, maxT, length) => !chunks.holds(id, minT, maxT, length),
     );
     const buffer = visit ? { data: new Float64Array(0) } : undefined;
     const out: SeriesPoints[] = [];
@@ -855,10 +808,10 @@ export class HistoryStore implements HistoryReader {
         steps,
         onCorrupt: (error) => this.#skipped(error, id),
         buffer,
-        cache: useCache ? { chunks, id } : undefined,
+        cache: { chunks, id },
       });
       if (points === undefined) continue;
-      if (visit) visit(points, id);
+      if (visit) visit(points);
       else out.push(points);
     }
     return out;
@@ -875,7 +828,6 @@ export class HistoryStore implements HistoryReader {
     end: number,
     steps: Steps,
     columns: readonly WindowColumnName[] | undefined,
-    computed: Map<number, Piece>,
     visit?: (points: SeriesPoints) => void,
   ): SeriesPoints[] {
     const { byId, bufs } = this.#diskSpans(t.index, ids, start, end, steps);
@@ -891,16 +843,6 @@ export class HistoryStore implements HistoryReader {
       parts.clear();
       pushSpans(parts, byId.get(id)!, bufs);
       t.spans(id, start, end, parts);
-      const late = computed.get(id);
-      if (late) {
-        // After every stored row: a chunk of its own, never cached.
-        parts.add({
-          minT: late.t[0],
-          maxT: late.t[late.t.length - 1],
-          bytes: encodeFrameChunk(late.t, late.columns),
-        });
-        parts.markOpen();
-      }
       const points = stepPoints(
         this.#index.labels(id)!,
         this.#index.kind(id),
@@ -1037,9 +979,6 @@ export class HistoryStore implements HistoryReader {
     };
     this.#lastT = f(this.#lastT, -Infinity);
     this.#firstT = f(this.#firstT, Infinity);
-    for (let k = 1; k < this.#rolled.length; k++) {
-      this.#rolled[k] = f(this.#rolled[k], -Infinity);
-    }
     const u = (a: Uint8Array) => {
       const b = new Uint8Array(size);
       b.set(a);
@@ -1143,14 +1082,7 @@ export class HistoryStore implements HistoryReader {
         const after = diskLast[k].get(id) ?? -Infinity;
         let from = 0;
         while (from < t.length && t[from] <= after) from++;
-        if (k > 0) {
-          // A head log written before the rollup held the downsampled
-          // tiers' open chunks: their rows are stored now.
-          tier.addRows(id, t, columns, from, t.length);
-          if (t.length > from && t[t.length - 1] > this.#rolled[k][id]) {
-            this.#rolled[k][id] = t[t.length - 1];
-          }
-        } else tier.restoreOpen(id, t, columns, from);
+        tier.restoreOpen(id, t, columns, from);
         if (t.length > from && t[from] < this.#firstT[id]) {
           this.#firstT[id] = t[from];
         }
@@ -1158,10 +1090,8 @@ export class HistoryStore implements HistoryReader {
     });
     if (headRuns > 0) warnFile(disk.head.path, headRuns);
     disk.headBase = disk.head.bytes;
-    for (let k = 1; k < this.#tiers.length; k++) {
-      const rolled = this.#rolled[k];
-      for (const [id, t] of diskLast[k]) if (t > rolled[id]) rolled[id] = t;
-    }
+    if (this.#tiers.length > 1) this.#rebuildWindows(disk);
+    if (this.#tiers.length > 2) this.#rebuildCoarser(disk, diskLast);
     this.#seriesWritten = this.#index.size;
     // Ids past the series file (its tail was lost) stay unused holes, so a
     // new series never inherits a lost one's chunks.
@@ -1170,380 +1100,180 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
-   * The end of the last complete window of downsampled tier `k` for a
-   * series whose finer data ends at `f` (its last sample, for the first
-   * downsampled tier; the end of its last complete finer window, for a
-   * coarser one): a window is complete once the finer data reaches its
-   * end, or, for a series that stopped (`stopped`), once the newest
-   * sample of any series does. With `block`, a live series' end is
-   * rounded down to a block's end (the rollup stores whole blocks).
+   * Rebuilds each series' open window of the first downsampled tier from
+   * its raw samples (on disk, then in the restored open chunk): the head
+   * log does not store windows, the raw samples hold them.
    */
-  #windowsEnd(k: number, f: number, stopped: boolean, block: boolean): number {
-    if (f === -Infinity) return -Infinity;
-    const res = this.#tiers[k].info.resolutionMs;
-    if (stopped) {
-      const closing = Math.ceil(f / res) * res;
-      if (closing <= this.#latest) return closing;
+  #rebuildWindows(disk: Disk): void {
+    const tier = this.#tiers[1];
+    const agg = tier.aggregator!;
+    const res = tier.info.resolutionMs;
+    const n = this.#index.size;
+    // Window (start, end] of each series, from its last sample.
+    const start = new Float64Array(n).fill(Infinity);
+    let from = Infinity;
+    let to = -Infinity;
+    for (let id = 0; id < n; id++) {
+      const last = this.#lastT[id];
+      // A series that had stopped gets no window back (it starts afresh
+      // if it comes back): reading back to it would read the whole disk.
+      if (last === -Infinity || last < this.#latest - this.#staleMs) continue;
+      const end = Math.ceil(last / res) * res;
+      // A last sample on a window's end closed that window (its row is
+      // stored): only the sample before the next window is needed.
+      start[id] = end === last ? last : end - res;
+      agg.seed(id, NaN);
+      if (start[id] < from) from = start[id];
+      if (last > to) to = last;
     }
-    const end = Math.floor(f / res) * res;
-    if (!block || stopped) return end;
-    const b = this.#blockMs[k];
-    return Math.floor(end / b) * b;
-  }
-
-  /** Whether series `id` stopped: its last sample `staleMs` before the newest of any. */
-  #stopped(id: number): boolean {
-    return this.#lastT[id] < this.#latest - this.#staleMs;
-  }
-
-  /**
-   * Where the rollup of tier `k` takes series `id` to: its last complete
-   * window whose finer rows are stored (a block's end unless `whole`).
-   */
-  #rollTarget(k: number, id: number, whole: boolean): number {
-    const f = k === 1 ? this.#lastT[id] : this.#rolled[k - 1][id];
-    return this.#windowsEnd(k, f, this.#stopped(id), !whole);
-  }
-
-  /** The end of series `id`'s last complete window of tier `k`, stored or not. */
-  #complete(k: number, id: number): number {
-    const f = k === 1 ? this.#lastT[id] : this.#complete(k - 1, id);
-    return this.#windowsEnd(k, f, this.#stopped(id), false);
-  }
-
-  /** Whether a block of series `id` ended after its watermark, in any downsampled tier. */
-  #due(id: number): boolean {
-    for (let k = 1; k < this.#tiers.length; k++) {
-      if (this.#rollTarget(k, id, false) > this.#rolled[k][id]) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Rolls up the next due series (whose block ended after their
-   * watermark), a share of them per call (a pass), so that all are done
-   * within about 240 passes of a block's end without one long pause.
-   */
-  #rollSome(): void {
-    const size = this.#index.size;
-    const tiers = this.#tiers.length;
-    if (tiers < 2 || size === 0) {
-      if (tiers < 2) this.#rollNext = Infinity;
-      return;
-    }
-    // Without a dir the raw ring (32 chunks, about 64 min at 1 s) must
-    // still hold a block's samples: all due series at once there.
-    const limit = this.#disk ? Math.max(64, Math.ceil(size / 240)) : size;
-    const due: number[] = [];
-    let id = this.#rollCursor;
-    let scanned = 0;
-    for (; scanned < size && due.length < limit; scanned++, id++) {
-      if (id >= size) id = 0;
-      if (this.#due(id)) due.push(id);
-    }
-    this.#rollCursor = id >= size ? 0 : id;
-    if (due.length > 0) this.#rollup(due, false);
-    if (scanned >= size && due.length < limit) {
-      // All done: nothing is due before the next block ends, but for a
-      // series that stops in the meantime (looked for once a minute).
-      const block = this.#blockMs[1];
-      const latest = this.#latest;
-      this.#rollNext = Math.min(
-        Math.floor(latest / block) * block + block,
-        latest + 60_000,
-      );
-    }
-  }
-
-  /**
-   * Rolls up series `ids`, finest downsampled tier first: each tier's
-   * rows from its watermark to its target ({@linkcode #rollTarget}),
-   * computed from the raw samples or the finer tier's stored rows (one
-   * read for all the series), stored as chunks (a block each); moves the
-   * watermarks.
-   */
-  #rollup(ids: readonly number[], whole: boolean): void {
-    for (let k = 1; k < this.#tiers.length; k++) {
-      const rolled = this.#rolled[k];
-      const due: number[] = [];
-      const to = new Map<number, number>();
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const id of ids) {
-        const target = this.#rollTarget(k, id, whole);
-        if (!(target > rolled[id])) continue;
-        due.push(id);
-        to.set(id, target);
-        if (rolled[id] < lo) lo = rolled[id];
-        if (target > hi) hi = target;
+    if (from === Infinity) return;
+    const feed = (id: number, t: Float64Array, v: Float64Array) => {
+      const counter = this.#counter[id] === 1;
+      for (let i = 0; i < t.length; i++) {
+        if (t[i] > this.#lastT[id]) break;
+        if (t[i] <= start[id]) agg.seed(id, v[i]);
+        else agg.add(id, t[i], v[i], counter);
       }
-      if (due.length === 0) continue;
-      const rows = this.#rollRows;
-      const from = (id: number) => rolled[id];
-      this.#finerRows(k, due, lo, hi, (t, columns, n, id) => {
-        rows.clear();
-        this.#rowsFrom(k, id, t, columns, n, from(id), to.get(id)!, rows);
-        this.#storeRows(k, id, rows);
-      }, false);
-      for (const id of due) {
-        const target = to.get(id)!;
-        rolled[id] = target;
-        // A stopped series' last window closed: a late sample cannot land in it.
-        if (target > this.#lastT[id]) {
-          this.#lastT[id] = target;
-          this.#dirty[id] = 1;
-        }
-      }
-    }
-  }
-
-  /**
-   * Hands `visit` each of series `ids`' data that tier `k`'s rows come
-   * from, within `(lo, hi]` (and the sample before, for the raw
-   * samples): the raw samples for the first downsampled tier (one
-   * column); for a coarser one the finer tier's rows, stored ones only,
-   * or with `computed` also those computed past its watermark.
-   */
-  #finerRows(
-    k: number,
-    ids: number[],
-    lo: number,
-    hi: number,
-    visit: (
-      t: Float64Array,
-      columns: Float64Array[],
-      n: number,
-      id: number,
-    ) => void,
-    computed: boolean,
-  ): void {
-    if (k === 1) {
-      const res = this.#tiers[1].info.resolutionMs;
-      // One window back: a counter's increase starts from the sample before.
-      this.#readRaw(ids, this.#tiers[0], lo - res, hi, undefined, (p, id) => {
-        visit(p.t, [p.value], p.t.length, id);
-      }, false);
-      return;
-    }
-    const late = computed
-      ? this.#computed(ids, k - 1, lo, hi, undefined)
-      : new Map<number, Piece>();
-    this.#readRows(
-      ids,
-      this.#tiers[k - 1],
-      lo,
-      hi,
-      undefined,
-      late,
-      (p, id) => {
-        const columns = [p.value, p.count!, p.sum!, p.min!, p.max!];
-        if (p.increase) columns.push(p.increase);
-        visit(p.t, columns, p.t.length, id);
+    };
+    // One window back as well, for a counter's sample before the window.
+    disk.tiers[0].read(
+      (id) => id < n && start[id] < Infinity,
+      from - res,
+      to,
+      (r) => {
+        if (r.maxT <= start[r.id] - res) return;
+        const { t, columns } = decodeChunk(r.bytes);
+        feed(r.id, t, columns[0]);
       },
     );
-  }
-
-  /**
-   * Computes into `out` series `id`'s rows of tier `k` for the windows
-   * ending in `(after, upTo]` from its finer data (`t`, `columns`, `n`
-   * rows, as {@linkcode #finerRows} gives it).
-   */
-  #rowsFrom(
-    k: number,
-    id: number,
-    t: Float64Array,
-    columns: Float64Array[],
-    n: number,
-    after: number,
-    upTo: number,
-    out: WindowRows,
-  ): void {
-    const res = this.#tiers[k].info.resolutionMs;
-    if (k === 1) {
-      const counter = this.#counter[id] === 1;
-      // The sample before the first window: the raw one at or before
-      // `after` or, when the raw samples there are gone (retention, the
-      // budget), the last value of the stored row ending at `after`.
-      const seed = counter && after > -Infinity && !(n > 0 && t[0] <= after)
-        ? this.#storedValueAt(id, after)
-        : NaN;
-      windowRows(
-        t,
-        columns[0],
-        n,
-        res,
-        after,
-        upTo,
-        counter,
-        this.#rollAgg!,
-        out,
-        seed,
-      );
-      return;
-    }
-    const agg = this.#foldAgg[k];
-    agg.clear(0);
-    const row = this.#rollRow;
-    const width = columns.length;
-    for (let i = 0; i < n; i++) {
-      const ti = t[i];
-      if (ti <= after) continue;
-      if (ti > upTo) break;
-      for (let c = 0; c < width; c++) row.set(columns[c].subarray(i, i + 1), c);
-      const end = Math.ceil(ti / res) * res;
-      const closed = agg.addRow(0, end, row, width);
-      if (closed !== 0) out.push(closed, agg.row, agg.columns);
-      // A finer row on the window's end completes it: times only go up.
-      if (ti === end) {
-        agg.take(0);
-        out.push(end, agg.row, agg.columns);
-      }
-    }
-    if (agg.isOpen(0) && agg.openEnd(0) <= upTo) {
-      const end = agg.take(0);
-      out.push(end, agg.row, agg.columns);
-    }
-  }
-
-  /** The value of series `id`'s stored row of the first downsampled tier at `t` (NaN: none). */
-  #storedValueAt(id: number, t: number): number {
-    const [p] = this.#readRows(
-      [id],
-      this.#tiers[1],
-      t,
-      t,
-      undefined,
-      new Map(),
-    );
-    return p && p.t[0] === t ? p.value[0] : NaN;
-  }
-
-  /**
-   * Before a flush drops raw segments (retention; or the byte budget,
-   * which drops the oldest first: as many raw segments as the excess, at
-   * most), rolls up (to their last complete window) the series whose
-   * rows they still hold, while every raw chunk is still where a read
-   * finds it.
-   */
-  #rollBeforeDrops(disk: Disk, now: number): void {
-    const raw = disk.tiers[0];
-    const cutoff = now - this.#tiers[0].info.retentionMs;
-    let t = -Infinity;
-    let total = disk.series.bytes + disk.head.bytes + LOCK_BYTES;
-    for (const segs of disk.tiers) total += segs.bytes;
-    for (const tier of this.#tiers) total += tier.pendingBytes;
-    let excess = total - this.#maxDiskBytes;
-    for (const seg of raw.segments) {
-      if (seg.maxT < cutoff) t = Math.max(t, seg.maxT);
-      else if (excess > 0) {
-        excess -= raw.sizeOf(seg);
-        t = Math.max(t, seg.maxT);
-      } else break;
-    }
-    if (t === -Infinity) return;
-    const ids: number[] = [];
-    for (let id = 0; id < this.#index.size; id++) {
-      if (this.#rolled[1][id] < t && this.#lastT[id] > this.#rolled[1][id]) {
-        ids.push(id);
-      }
-    }
-    if (ids.length > 0) this.#rollup(ids, true);
-  }
-
-  /** Stores rows of downsampled tier `k` (a chunk per block). */
-  #storeRows(k: number, id: number, rows: WindowRows): void {
-    const n = rows.n;
-    if (n === 0) return;
-    const tier = this.#tiers[k];
-    const t = rows.t;
-    const columns = rows.view();
-    const block = this.#blockMs[k];
-    for (let a = 0; a < n;) {
-      const blockEnd = Math.ceil(t[a] / block) * block;
-      let b = a + 1;
-      while (b < n && t[b] <= blockEnd && b - a < tier.chunkRows) b++;
-      tier.addRows(id, t, columns, a, b);
-      a = b;
+    for (let id = 0; id < n; id++) {
+      const open = this.#tiers[0].openChunk(id);
+      if (!open || start[id] === Infinity) continue;
+      const { t, columns } = decodeChunk(open.bytes);
+      feed(id, t, columns[0]);
     }
   }
 
   /**
-   * The rows of downsampled tier `k` that series `ids` have after their
-   * stored ones, within `[start, end]` (and the step windows), computed
-   * as the rollup would: for the first downsampled tier from the raw
-   * samples (only the windows the read reaches), for a coarser one from
-   * the finer tier's rows (stored and computed) since the watermark.
+   * Rebuilds each series' open window of the tiers fed by another (`1h`
+   * from `1m` by default) from the finer tier's rows since the coarser
+   * tier's last row, on disk and then in memory (the open chunk restored
+   * from the head log), folding them in as appending them did: the head
+   * log does not store these windows, the finer rows hold them. Only the
+   * rows of the window the finer tier's last row is in are read; a
+   * window a crash left without its coarser row (it closed after the
+   * last flush) gets it now.
    */
-  #computed(
-    ids: readonly number[],
-    k: number,
-    start: number,
-    end: number,
-    steps: Steps | undefined,
-  ): Map<number, Piece> {
-    const out = new Map<number, Piece>();
-    const res = this.#tiers[k].info.resolutionMs;
-    const rolled = this.#rolled[k];
-    const due: number[] = [];
-    const from = new Map<number, number>();
-    const upTo = new Map<number, number>();
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const id of ids) {
-      if (steps && !steps.overlaps(rolled[id] + 1, end)) continue;
-      const target = Math.min(this.#complete(k, id), end);
-      if (!(target > rolled[id])) continue;
-      let after = rolled[id];
-      if (k === 1) {
-        // Only the windows the read reaches (rows ending at or after the
-        // first time it wants, and the window ending there).
-        let want = start;
-        if (steps) {
-          const ends = steps.ends;
-          let i = 0;
-          while (i < ends.length && ends[i] <= after) i++;
-          if (i < ends.length) want = ends[i] - steps.reachMs;
+  #rebuildCoarser(disk: Disk, diskLast: Map<number, number>[]): void {
+    const tiers = this.#tiers;
+    const n = this.#index.size;
+    // Coarsest first: a window rebuilt in tier k may close into tier k + 1,
+    // whose own window (into k + 2) must be there by then.
+    for (let k = tiers.length - 2; k >= 1; k--) {
+      const tier = tiers[k];
+      const up = tier.up!;
+      const next = tier.feeds!;
+      const res = up.resolutionMs;
+      // Per series: memory rows (restored), and rows after `after[id]` to fold.
+      const memory = new Map<number, Piece[]>();
+      const after = new Float64Array(n).fill(Infinity);
+      const fed = new Float64Array(n).fill(-Infinity);
+      let from = Infinity;
+      let to = -Infinity;
+      for (let id = 0; id < n; id++) {
+        up.clear(id);
+        let last = diskLast[k].get(id) ?? -Infinity;
+        let pieces: Piece[] | undefined;
+        if (tier.openCount(id) > 0 || tier.hasPending(id)) {
+          pieces = tier.pieces(id, -Infinity, Infinity, []);
+          for (const p of pieces) {
+            if (p.t.length > 0 && p.t[p.t.length - 1] > last) {
+              last = p.t[p.t.length - 1];
+            }
+          }
         }
-        after = Math.max(after, Math.ceil(want / res) * res - 2 * res);
+        // A series that stopped long before had its windows closed then.
+        if (!(last >= this.#latest - this.#staleMs - res)) continue;
+        let nextLast = diskLast[k + 1].get(id) ?? -Infinity;
+        if (next.openCount(id) > 0) {
+          nextLast = Math.max(nextLast, next.openLastT(id));
+        }
+        const a = Math.max(nextLast, Math.ceil(last / res) * res - res);
+        if (a >= last) continue;
+        after[id] = a;
+        if (pieces) memory.set(id, pieces);
+        if (a < from) from = a;
+        if (last > to) to = last;
       }
-      due.push(id);
-      from.set(id, after);
-      upTo.set(id, target);
-      if (after < lo) lo = after;
-      if (target > hi) hi = target;
+      if (from === Infinity) continue;
+      const row = new Float64Array(6);
+      const feed = (id: number, p: Piece) => {
+        const cols = p.columns.length;
+        for (let i = 0; i < p.t.length; i++) {
+          const t = p.t[i];
+          if (t <= after[id] || t <= fed[id]) continue;
+          for (let c = 0; c < cols; c++) row[c] = p.columns[c][i];
+          tier.cascadeRow(id, t, row, cols);
+          fed[id] = t;
+        }
+      };
+      disk.tiers[k].read(
+        (id) => id < n && after[id] < Infinity,
+        from,
+        to,
+        (r) => {
+          if (r.maxT <= after[r.id]) return;
+          const piece = this.#decode(r);
+          if (piece) feed(r.id, piece);
+        },
+      );
+      for (const [id, pieces] of memory) {
+        for (const p of pieces) feed(id, p);
+      }
     }
-    if (due.length === 0) return out;
-    const rows = new WindowRows();
-    this.#finerRows(k, due, lo, hi, (t, columns, n, id) => {
-      rows.clear();
-      this.#rowsFrom(k, id, t, columns, n, from.get(id)!, upTo.get(id)!, rows);
-      if (rows.n > 0) {
-        out.set(id, {
-          t: rows.t.slice(0, rows.n),
-          columns: rows.view().map((c) => c.slice()),
-        });
-      }
-    }, true);
-    return out;
   }
 
   /**
-   * Seals the open raw chunks of series that have stopped (last sample
-   * `staleMs` before `now`, the newest sample of all) and rolls their
-   * rows up to their last windows, which close: a closed window's end
-   * becomes the series' last time, so a late sample cannot land in it.
+   * Seals the open chunks and closes the open windows of series that have
+   * stopped (last sample `staleMs` before `now`, the newest sample of
+   * all). A closed window's end becomes the series' last time, so a late
+   * sample cannot write that window twice.
    */
   #closeStale(now: number): void {
     if (now === -Infinity) return;
     const tiers = this.#tiers;
     const cutoff = now - this.#staleMs;
-    const stopped: number[] = [];
     for (let id = 0; id < this.#index.size; id++) {
-      if (!(this.#lastT[id] < cutoff)) continue;
+      const last = this.#lastT[id];
+      if (!(last < cutoff)) continue;
       tiers[0].seal(id);
-      if (tiers.length > 1) stopped.push(id);
+      if (tiers.length < 2) continue;
+      const counter = this.#counter[id] === 1;
+      const agg = tiers[1].aggregator!;
+      let bump = last;
+      if (agg.isOpen(id)) {
+        const end = agg.windowEnd(last);
+        if (end > now) continue; // the clock has not passed the window yet
+        agg.take(id);
+        tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);
+        bump = end;
+      }
+      for (let k = 1; k < tiers.length; k++) {
+        const tier = tiers[k];
+        tier.seal(id);
+        const up = tier.up;
+        if (up === undefined || !up.isOpen(id)) continue;
+        const end = up.openEnd(id);
+        if (end > now) break; // the clock has not passed the coarser window yet
+        up.take(id);
+        tier.feeds!.appendRow(id, end, up.row, up.columns);
+        if (end > bump) bump = end;
+      }
+      if (bump > last) {
+        this.#lastT[id] = bump;
+        this.#dirty[id] = 1;
+      }
     }
-    if (stopped.length > 0) this.#rollup(stopped, true);
   }
 
   #flushNow(): void {
@@ -1577,9 +1307,7 @@ export class HistoryStore implements HistoryReader {
   }
 
   #flushDisk(disk: Disk, now: number): void {
-    // 1. Retention by time: whole segments whose newest point is too old
-    // (raw ones once the rows they hold are stored, see #rollBefore).
-    if (this.#tiers.length > 1) this.#rollBeforeDrops(disk, now);
+    // 1. Retention by time: whole segments whose newest point is too old.
     disk.tiers.forEach((segs, k) => {
       const cutoff = now - this.#tiers[k].info.retentionMs;
       for (const seg of [...segs.segments]) {
@@ -1641,7 +1369,18 @@ export class HistoryStore implements HistoryReader {
     for (const segs of disk.tiers) verify -= segs.verify(verify);
     // Also without chunks: a write appends the footers of segments closed
     // before (the budget counted them).
-    pending.forEach((list, k) => disk.tiers[k].write(encodeChunks(list)));
+    // A write that fails leaves its chunks, and the later tiers', queued
+    // for the next flush: nothing sealed is lost to a full disk.
+    for (let k = 0; k < pending.length; k++) {
+      try {
+        disk.tiers[k].write(encodeChunks(pending[k]));
+      } catch (error) {
+        for (let j = k; j < pending.length; j++) {
+          this.#tiers[j].requeue(pending[j]);
+        }
+        throw error;
+      }
+    }
     const fill = (out: (bytes: Uint8Array) => void) => {
       this.#headPass(checkpoint, out);
     };
@@ -1700,9 +1439,7 @@ export class HistoryStore implements HistoryReader {
       let any = this.#dirty[id] === 1 ||
         (all && this.#lastT[id] > -Infinity);
       for (let k = 0; k < tiers.length; k++) {
-        // A tier without open chunks has nothing in the head log.
-        if (tiers[k].rowsOnly) chunks[k] = undefined;
-        else if (tiers[k].dirty[id] === 1 || (all && any)) {
+        if (tiers[k].dirty[id] === 1 || (all && any)) {
           if (w) tiers[k].dirty[id] = 0;
           // A checkpoint replaces the log: whole chunks only.
           chunks[k] = sources[k].of(id, all);

@@ -1,10 +1,16 @@
 /**
- * One tier in memory. The raw tier: per series an open chunk (growing
- * until it is sealed), the ring of recent sealed chunks and the sealed
- * chunks not yet on disk. A downsampled tier has no open chunks: the
- * store's rollup (`rollup.ts`) computes its rows a block of windows at a
- * time and hands them over whole ({@linkcode Tier.addRows}); a series
- * costs it nothing between rollups.
+ * One tier in memory: per series an open chunk (growing until it is
+ * sealed), the ring of recent sealed chunks, the sealed chunks not yet on
+ * disk, and, for the first downsampled tier, the window aggregator that
+ * feeds it rows from the raw samples.
+ *
+ * Coarser tiers cascade: a downsampled tier that feeds a coarser one
+ * folds each row it appends into the coarser window of that series (a
+ * {@linkcode RowAggregator}, 64 bytes a series), which appends its row to
+ * the coarser tier once a row of a later window comes, or a row lands on
+ * its end. Its chunks are sealed by size like any other (a few rows):
+ * an open chunk that had to hold a whole coarser window (an hour of
+ * minute rows, ~1.2 KB a series) was most of the store's memory.
  *
  * @module
  */
@@ -12,6 +18,7 @@ import { decodeChunk } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
+import { RowAggregator, WindowAggregator } from "./aggregator.ts";
 import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
@@ -58,19 +65,18 @@ export class Tier {
   readonly info: TierInfo;
   /** Rows per chunk. */
   readonly chunkRows: number;
-  /**
-   * No open chunks: rows come whole ({@linkcode addRows}), and a series
-   * costs no chunk state (the downsampled tiers, fed by the rollup).
-   */
-  readonly rowsOnly: boolean;
   /** Recent sealed chunks. */
   readonly ring: ChunkRing;
+  /** The window aggregator (the first downsampled tier only). */
+  readonly aggregator: WindowAggregator | undefined;
+  /** The coarser tier this one's rows feed (downsampled tiers only; see {@linkcode feed}). */
+  feeds: Tier | undefined;
+  /** The coarser tier's open windows, built from this tier's rows (with `feeds`). */
+  up: RowAggregator | undefined;
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
   #open: OpenChunks;
   #pending: PendingChunk[] = [];
-  /** Bytes of the chunks in {@linkcode #pending}. */
-  #pendingBytes = 0;
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
   #edge = new Float64Array(EDGE);
@@ -84,16 +90,19 @@ export class Tier {
   /** The ids a batch of samples filled (to seal after the batch). */
   #full = new Int32Array(0);
   #stagger: boolean;
+  /** Chunks end on times staggered by id (a tier that feeds another, by default). */
+  #phased = false;
   #half: number;
   #keepPending: boolean;
 
   /**
-   * @param index position among the tiers (0: raw)
+   * @param index position among the tiers (0: raw, no aggregator)
    * @param info name, resolution, retention
    * @param chunkRows rows per chunk
    * @param ringChunks sealed chunks kept in memory per series
    * @param keepPending whether sealed chunks queue for the disk (false: memory only)
    * @param stagger whether a series' first chunk is cut short by a share that depends on its id
+   * @param lean keep the open chunks' column state for one series at a time (rows that come rarely; see `OpenChunks.lean`)
    */
   constructor(
     index: number,
@@ -102,6 +111,7 @@ export class Tier {
     ringChunks: number,
     keepPending = true,
     stagger = false,
+    lean = false,
   ) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(
@@ -112,23 +122,32 @@ export class Tier {
     this.info = info;
     this.chunkRows = chunkRows;
     this.ring = new ChunkRing(ringChunks);
-    this.rowsOnly = index > 0;
+    this.aggregator = index === 1
+      ? new WindowAggregator(info.resolutionMs)
+      : undefined;
     this.#keepPending = keepPending;
     this.#stagger = stagger;
     this.#half = Math.ceil(chunkRows / 2);
-    this.#open = new OpenChunks(1);
+    this.#open = new OpenChunks(index === 0 ? 1 : 6, lean);
+  }
+
+  /**
+   * Makes this tier's rows feed `next` (coarser, a whole multiple of this
+   * tier's resolution) through an aggregator of `next`'s windows.
+   */
+  feed(next: Tier): void {
+    this.feeds = next;
+    // Staggered by time, not by a first chunk cut short: see #appendOwn.
+    this.#phased = this.#stagger;
+    this.#stagger = false;
+    this.up = new RowAggregator(next.info.resolutionMs);
+    this.up.ensure(this.dirty.length);
   }
 
   /** Makes room for ids below `n`. */
   ensure(n: number): void {
-    if (this.rowsOnly) {
-      if (n > this.dirty.length) {
-        const d = new Uint8Array(Math.max(n, growCapacity(this.dirty.length)));
-        d.set(this.dirty);
-        this.dirty = d;
-      }
-      return;
-    }
+    this.aggregator?.ensure(n);
+    this.up?.ensure(n);
     this.#open.ensure(n);
     if (n > this.dirty.length) {
       const size = Math.max(n, growCapacity(this.dirty.length));
@@ -200,6 +219,65 @@ export class Tier {
     return this.#half + (Math.imul(id, 0x9e3779b1) >>> 0) % this.#half;
   }
 
+  /**
+   * Appends a window row (its first `columns` values) to `id`'s open
+   * chunk, and folds it into the coarser tier's window (see
+   * {@linkcode cascadeRow}).
+   */
+  appendRow(id: number, t: number, row: Float64Array, columns: number): void {
+    this.#appendOwn(id, t, row, columns);
+    if (this.up !== undefined) this.cascadeRow(id, t, row, columns);
+  }
+
+  /**
+   * Folds row `(t, row)` of `id` into the coarser tier's open window: a
+   * row past that window's end closes it first (its row goes to the
+   * coarser tier), and a row on its end completes it (times only go up).
+   * At open, the store rebuilds the windows with this from stored rows.
+   */
+  cascadeRow(id: number, t: number, row: Float64Array, columns: number): void {
+    const up = this.up!;
+    const next = this.feeds!;
+    const res = up.resolutionMs;
+    const end = Math.ceil(t / res) * res;
+    const closed = up.addRow(id, end, row, columns);
+    if (closed !== 0) next.appendRow(id, closed, up.row, up.columns);
+    if (t === end) {
+      up.take(id);
+      next.appendRow(id, end, up.row, up.columns);
+    }
+  }
+
+  /**
+   * Appends a row to `id`'s open chunk; seals it when full, and in a tier
+   * that feeds a coarser one also on the coarser window's end (a step
+   * read at the coarser windows' ends, `rate(x[1m])` at a 1 h step, then
+   * finds its row as a chunk's last, kept beside it in the ring, and one
+   * chunk per step reaches it) and, when phased, on the row times where
+   * `t / resolution + phase(id)` is a multiple of `chunkRows` (series
+   * then seal at different flushes, and hold a share of a chunk each on
+   * average rather than all full at once).
+   */
+  #appendOwn(id: number, t: number, row: Float64Array, columns: number): void {
+    const bits = this.#open.appendRow(id, t, row, columns);
+    this.dirty[id] = 1;
+    if (
+      this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS ||
+      (this.feeds !== undefined &&
+        (t % this.feeds.info.resolutionMs === 0 ||
+          (this.#phased &&
+            (t / this.info.resolutionMs + this.#phase(id)) % this.chunkRows ===
+              0)))
+    ) {
+      this.seal(id);
+    }
+  }
+
+  /** A series' phase among `chunkRows` rows (by id). */
+  #phase(id: number): number {
+    return (Math.imul(id, 0x9e3779b1) >>> 0) % this.chunkRows;
+  }
+
   /** The open chunks themselves (the head log writes from them). */
   get open(): OpenChunks {
     return this.#open;
@@ -207,7 +285,7 @@ export class Tier {
 
   /** Rows in `id`'s open chunk. */
   openCount(id: number): number {
-    return this.rowsOnly ? 0 : this.#open.count(id);
+    return this.#open.count(id);
   }
 
   /** Time of the first row of `id`'s open chunk. */
@@ -222,17 +300,19 @@ export class Tier {
 
   /** `id`'s open chunk in the codec's format and its columns, or undefined. */
   openChunk(id: number): { bytes: Uint8Array; columns: number } | undefined {
-    if (this.openCount(id) === 0) return undefined;
+    if (this.#open.count(id) === 0) return undefined;
     return { bytes: this.#open.finish(id), columns: this.#open.columns(id) };
   }
 
   /**
-   * Replaces `id`'s open raw chunk with samples `from..` of `t`/`columns`
-   * (restoring from the head log).
+   * Replaces `id`'s open chunk with rows `from..` of `t`/`columns`
+   * (restoring from the head log). Rows are not folded into a coarser
+   * window: the store rebuilds those once every tier is restored.
    *
    * The chunk keeps the whole rows limit: the staggered first-chunk limit
-   * set at open is shorter, and sealing part of a restored chunk at open
-   * would write again what the head log's next checkpoint holds.
+   * set at open is shorter, and sealing part of a restored chunk put those
+   * rows in the write queue, where the minute window's rebuild (which
+   * reads disk and the open chunk) missed them.
    */
   restoreOpen(
     id: number,
@@ -242,111 +322,55 @@ export class Tier {
   ): void {
     this.#open.reset(id);
     this.#limit[id] = this.chunkRows;
+    const row = new Float64Array(columns.length);
     for (let i = from; i < t.length; i++) {
-      this.appendSample(id, t[i], columns[0][i]);
+      if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
+      else {
+        for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
+        this.#appendOwn(id, t[i], row, columns.length);
+      }
     }
   }
 
   /** Seals `id`'s open chunk: into the ring and the disk queue. */
   seal(id: number): void {
-    if (this.rowsOnly) return;
     const open = this.#open;
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
-    const bytes = open.finish(id);
-    const minT = open.firstT(id);
-    const maxT = open.lastT(id);
+    let bytes = open.finish(id);
+    // Downsampled chunks are sealed in the frame format (random access
+    // by row and column, see frame_chunk.ts): decoded once here.
+    const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
+    if (rows) bytes = encodeFrameChunk(rows.t, rows.columns);
+    const chunk: StoredChunk = {
+      minT: open.firstT(id),
+      maxT: open.lastT(id),
+      count,
+      bytes,
+    };
     open.reset(id);
     this.dirty[id] = 1;
     this.#limit[id] = this.chunkRows;
-    this.#keep(id, { minT, maxT, count, bytes }, columns);
-  }
-
-  /**
-   * Adds rows `from..to-1` of `t`/`columns` of series `id` as one sealed
-   * chunk (ring and disk queue), times after any row it holds: how the
-   * rollup hands over the rows it computed.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Tier } from "./tier.ts";
-   *
-   * const minute = new Tier(1, { name: "1m", resolutionMs: 60_000, retentionMs: 86_400_000 }, 60, 4);
-   * minute.ensure(1);
-   * const t = new Float64Array([60_000, 120_000]);
-   * const cols = [1, 2, 3, 4, 5].map((c) => new Float64Array([c, c + 10]));
-   * minute.addRows(0, t, cols, 0, 2);
-   * assert.equal(minute.takePending().length, 1);
-   * const [piece] = minute.pieces(0, 0, 200_000, []);
-   * assert.deepEqual([...piece.t], [60_000, 120_000]);
-   * assert.deepEqual([...piece.columns[4]], [5, 15]);
-   * ```
-   */
-  addRows(
-    id: number,
-    t: Float64Array,
-    columns: Float64Array[],
-    from: number,
-    to: number,
-  ): void {
-    if (to <= from) return;
-    this.#keepRows(id, t, columns, from, to);
-  }
-
-  /** Rows `from..to-1` as a frame chunk, kept with its edge (see {@linkcode seal}). */
-  #keepRows(
-    id: number,
-    t: Float64Array,
-    columns: Float64Array[],
-    from: number,
-    to: number,
-  ): void {
-    const whole = from === 0 && to === t.length;
-    const rt = whole ? t : t.subarray(from, to);
-    const rc = whole ? columns : columns.map((c) => c.subarray(from, to));
-    const count = to - from;
-    const chunk: StoredChunk = {
-      minT: rt[0],
-      maxT: rt[count - 1],
-      count,
-      bytes: encodeFrameChunk(rt, rc),
-    };
-    // Its edge (the time before the last row, the last row) beside it in
-    // the ring: a step read that needs only the last row reads no bytes.
-    const edge = this.#edge;
-    edge[0] = count > 1 ? rt[count - 2] : -Infinity;
-    for (let c = 0; c < EDGE - 1; c++) {
-      // set() of a one-row view keeps a NaN's payload (a stale marker).
-      if (c < rc.length) edge.set(rc[c].subarray(count - 1, count), 1 + c);
-      else edge[1 + c] = NaN;
-    }
-    this.#keep(id, chunk, rc.length, edge);
-  }
-
-  /** A sealed chunk into the disk queue and the ring (with its edge, for rows). */
-  #keep(
-    id: number,
-    chunk: StoredChunk,
-    columns: number,
-    edge?: Float64Array,
-  ): void {
     this.chunksSealed++;
     if (this.#keepPending) {
-      this.#pendingBytes += chunk.bytes.length;
       this.#pending.push({ id, chunk, columns });
       const mine = this.#pendingById.get(id);
       if (mine) mine.push(chunk);
       else this.#pendingById.set(id, [chunk]);
     }
-    if (edge) this.ring.push(id, chunk, edge);
-    else this.ring.push(id, chunk);
-  }
-
-  /** Bytes of the sealed chunks waiting for the disk. */
-  get pendingBytes(): number {
-    return this.#pendingBytes;
+    if (rows) {
+      // Its edge (the time before the last row, the last row) beside it in
+      // the ring: a step read that needs only the last row reads no bytes.
+      const edge = this.#edge;
+      edge[0] = count > 1 ? rows.t[count - 2] : -Infinity;
+      for (let c = 0; c < EDGE - 1; c++) {
+        if (c < rows.columns.length) {
+          edge.set(rows.columns[c].subarray(count - 1, count), 1 + c);
+        } else edge[1 + c] = NaN;
+      }
+      this.ring.push(id, chunk, edge);
+    } else this.ring.push(id, chunk);
   }
 
   /** Whether sealed chunks of `id` wait for the disk. */
@@ -358,15 +382,30 @@ export class Tier {
   takePending(): PendingChunk[] {
     const out = this.#pending;
     this.#pending = [];
-    this.#pendingBytes = 0;
     this.#pendingById.clear();
     return out;
   }
 
-  /** Bytes held in memory: open chunks (blocks and state), the ring and the chunks waiting for the disk. */
+  /**
+   * Puts back sealed chunks {@linkcode takePending} handed over that did
+   * not reach the disk (a write failed), before any sealed since: the
+   * next flush writes them.
+   */
+  requeue(list: readonly PendingChunk[]): void {
+    if (!this.#keepPending || list.length === 0) return;
+    this.#pending = [...list, ...this.#pending];
+    this.#pendingById.clear();
+    for (const p of this.#pending) {
+      const mine = this.#pendingById.get(p.id);
+      if (mine) mine.push(p.chunk);
+      else this.#pendingById.set(p.id, [p.chunk]);
+    }
+  }
+
+  /** Bytes held in memory: open chunks (blocks and state), the window aggregators and the ring. */
   memoryBytes(): number {
     return this.ring.allocatedBytes + this.#open.memoryBytes() +
-      this.#pendingBytes;
+      (this.aggregator?.memoryBytes() ?? 0) + (this.up?.memoryBytes() ?? 0);
   }
 
   /**
@@ -392,8 +431,7 @@ export class Tier {
     }
     const open = this.#open;
     if (
-      !this.rowsOnly && open.count(id) > 0 && open.firstT(id) <= end &&
-      open.lastT(id) >= start
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
     ) {
       out.push(decodeChunk(open.finish(id)));
     }
@@ -434,8 +472,7 @@ export class Tier {
     }
     const open = this.#open;
     if (
-      !this.rowsOnly && open.count(id) > 0 && open.firstT(id) <= end &&
-      open.lastT(id) >= start
+      open.count(id) > 0 && open.firstT(id) <= end && open.lastT(id) >= start
     ) {
       out.add({
         minT: open.firstT(id),

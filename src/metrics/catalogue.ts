@@ -727,7 +727,7 @@ export const HISTORY_METRICS = {
     labels: [TIER, {
       name: "medium",
       help:
-        "`memory` (open chunks, the rings of recent chunks with their room for growth, the downsampled tiers' rollup watermarks (8 bytes a series each), the chunks waiting for the next flush, the index of each tier's open segment file, closed segments' footers not yet written, and the footers read back for queries: a cache of at most 8 MiB for all tiers) or `disk` (chunk files, each closed file ending with its index, about 10 bytes a chunk)",
+        "`memory` (open chunks, the rings of recent chunks with their room for growth, the window aggregators' state, the index of each tier's open segment file, closed segments' footers not yet written, and the footers read back for queries: a cache of at most 8 MiB for all tiers) or `disk` (chunk files, each closed file ending with its index, about 10 bytes a chunk)",
       values: ["memory", "disk"],
     }],
     group: "history",

@@ -605,11 +605,17 @@ export class MetricsCollector implements MetricsSource {
       await new Promise<void>((resolve) => macrotask(resolve));
       slice = performance.now();
     };
-    for (const t of [...this.#plan.tracked()]) {
+    // Indexed loops: this async function's for-of loops made an iterator
+    // result per flow and per family of each flow (about 80 KB a pass at
+    // 100 flows, on Deno).
+    const flows = this.#plan.trackedList();
+    for (let i = 0; i < flows.length; i++) {
+      const t = flows[i];
       if (slow()) await yieldNow();
       this.#plan.readFlow(t);
       try {
-        for (const f of planned) {
+        for (let j = 0; j < planned.length; j++) {
+          const f = planned[j];
           sink.family(f.name, f.type);
           try {
             f.collectFlow(t, direct);
@@ -622,7 +628,8 @@ export class MetricsCollector implements MetricsSource {
       }
     }
     let added = 0;
-    for (const m of metrics) {
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i];
       if (m instanceof Family && !m.ownCollect) continue;
       added++;
       if (slow()) await yieldNow();

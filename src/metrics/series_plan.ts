@@ -81,6 +81,8 @@ export class SeriesPlan implements FamilySource {
   /** The histogram `le` values, `+Inf` last. */
   readonly le: readonly string[];
   readonly #flows = new Map<string, Tracked>();
+  /** {@linkcode trackedList}'s list; null once the flows changed. */
+  #trackedList: readonly Tracked[] | null = null;
   readonly #wrapped: Tracked = {
     name: "",
     network: null,
@@ -142,6 +144,7 @@ export class SeriesPlan implements FamilySource {
       for (const k of t.merged[kind]) into.set(k, (into.get(k) ?? 0) + 1);
     }
     this.#flows.set(t.name, t);
+    this.#trackedList = null;
   }
 
   /** Gives a flow's places under the cap back; whether it was tracked. */
@@ -152,6 +155,7 @@ export class SeriesPlan implements FamilySource {
       return false;
     }
     this.#flows.delete(name);
+    this.#trackedList = null;
     for (const [f, list] of t.series) f.admitted -= list.length;
     for (const kind of ["processing", "errors"] as const) {
       const into = this.#merged[kind];
@@ -237,6 +241,17 @@ export class SeriesPlan implements FamilySource {
   *tracked(): Iterable<Tracked> {
     yield* this.#flows.values();
     yield this.#wrapped;
+  }
+
+  /**
+   * What {@linkcode tracked} yields, as a list made again only when the
+   * flows tracked change (a sampling pass reads it once; no generator
+   * steps). A list handed out is never changed: one read across awaits
+   * keeps the flows it started with.
+   */
+  trackedList(): readonly Tracked[] {
+    if (this.#trackedList === null) this.#trackedList = [...this.tracked()];
+    return this.#trackedList;
   }
 
   #readStats(): void {

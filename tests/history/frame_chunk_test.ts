@@ -205,3 +205,33 @@ test("decodeAnyChunk() reads both formats: Gorilla chunks written before the fra
   const now = decodeAnyChunk(encodeFrameChunk(old.t, old.columns));
   assert.deepEqual([...now.columns[1]], [60, 60]);
 });
+
+test("encodeFrameChunk() gives a chunk the same bytes whatever was encoded before it (its per-column plans are reused), also from columns that share one buffer at any offset", () => {
+  const rand = seededRandom(14);
+  // A wide chunk of xor columns (a plan's every field set), then a narrow
+  // chunk of line columns: each encoded first and after the other.
+  const wideT = Float64Array.from({ length: 90 }, (_, i) => 1000 + i * 7);
+  const wide = Array.from(
+    { length: 7 },
+    () => Float64Array.from({ length: 90 }, () => rand() * 1e9),
+  );
+  const narrowT = Float64Array.from({ length: 60 }, (_, i) => (i + 1) * 60_000);
+  const narrow = [Float64Array.from({ length: 60 }, (_, i) => 5 + 3 * i)];
+  const narrowFirst = encodeFrameChunk(narrowT, narrow);
+  const wideFirst = encodeFrameChunk(wideT, wide);
+  assert.deepEqual(encodeFrameChunk(narrowT, narrow), narrowFirst);
+  assert.deepEqual(encodeFrameChunk(wideT, wide), wideFirst);
+  // The same columns as views into one buffer, at an odd float offset.
+  const one = new Float64Array(1 + 8 * 90);
+  const at = (c: number) => one.subarray(1 + c * 90, 1 + (c + 1) * 90);
+  at(0).set(wideT);
+  wide.forEach((col, c) => at(c + 1).set(col));
+  const views = wide.map((_, c) => at(c + 1));
+  assert.deepEqual(encodeFrameChunk(at(0), views), wideFirst);
+  const back = decodeFrameChunk(wideFirst);
+  for (let c = 0; c < 7; c++) {
+    for (let i = 0; i < 90; i++) {
+      assert.equal(bits(back.columns[c], i), bits(wide[c], i));
+    }
+  }
+});

@@ -538,3 +538,57 @@ test("Sampler takes a collector's planned series as numbers: ids learnt once per
   assert.equal(store.find("weir_depth", { site: "b" }).length, 2);
   assert.equal(store.series.length, 20);
 });
+
+test("Sampler tells a target that can reserve how many series its first pass brings, before the first one, once (filter applied)", async () => {
+  const collector = new MetricsCollector();
+  await ticks(collector);
+  collector.addFamily(RESOURCE_METRICS.eventLoopLag, (o) => {
+    o.histogram({ kind: "a" }, {
+      bounds: [1],
+      counts: [2, 1],
+      sum: 3,
+      count: 3,
+    });
+  });
+  const jobs = new Counter({
+    name: "app_jobs_total",
+    help: "Jobs.",
+    labelNames: ["queue"],
+    registers: [collector.registry],
+  });
+  jobs.inc({ queue: "q1" }, 3);
+  jobs.inc({ queue: "q2" }, 1);
+  class ReservingStore extends FakeStore {
+    /** `reserve n` and `ref` calls in order. */
+    readonly calls: string[] = [];
+    reserveSeries(n: number): void {
+      this.calls.push(`reserve ${n}`);
+    }
+    override seriesRef(
+      labels: Parameters<FakeStore["seriesRef"]>[0],
+      kind: Parameters<FakeStore["seriesRef"]>[1],
+    ): number {
+      if (this.calls.at(-1) !== "ref") this.calls.push("ref");
+      return super.seriesRef(labels, kind);
+    }
+  }
+  for (const exclude of [[], [".*_bucket", "app_.*"]]) {
+    const store = new ReservingStore();
+    let now = 1_000;
+    const sampler = new Sampler(collector, store, { exclude, now: () => now });
+    await sampler.sampleOnce();
+    now += 1000;
+    await sampler.sampleOnce();
+    assert.deepEqual(store.calls, [`reserve ${store.series.length}`, "ref"]);
+    // Each kind of series the collector hands is counted: planned (the
+    // engine's), histograms at once, and sample by sample.
+    const names = new Set(store.series.map((s) => s.labels.__name__));
+    assert.ok(names.has("weir_process_messages_total"));
+    assert.ok(names.has("weir_event_loop_lag_seconds_count"));
+    assert.equal(
+      names.has("weir_event_loop_lag_seconds_bucket"),
+      exclude.length === 0,
+    );
+    assert.equal(names.has("app_jobs_total"), exclude.length === 0);
+  }
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SeriesIndex } from "../../src/history/series_index.ts";
+import { indexLabels, SeriesIndex } from "../../src/history/series_index.ts";
 import type { LabelMatcher } from "../../src/history/types.ts";
 
 function fixture() {
@@ -138,4 +138,60 @@ test("SeriesIndex.find() tells apart label sets with swapped values, one label m
     ["__name__", "a", "b", "zz"],
   );
   assert.equal(ix.find({ __name__: "m", y: "2", x: "1" }), a);
+});
+
+test("indexLabels() makes each call's labels alone (no name or value of an earlier, longer call), later parts over earlier ones, names sorted", () => {
+  const long = indexLabels(
+    "x_bucket",
+    { site: "a", zone: "z" },
+    { flow: "f", process: "p", site: "b" },
+    "0.5",
+  );
+  assert.deepEqual(Object.entries(long), [
+    ["__name__", "x_bucket"],
+    ["flow", "f"],
+    ["le", "0.5"],
+    ["process", "p"],
+    ["site", "b"],
+    ["zone", "z"],
+  ]);
+  const short = indexLabels("y", {}, { flow: "g" }, undefined);
+  assert.deepEqual(Object.entries(short), [["__name__", "y"], ["flow", "g"]]);
+  // The sampler's `le` wins over a label of that name, as it always has.
+  assert.deepEqual(indexLabels("z", {}, { le: "1" }, "2"), {
+    __name__: "z",
+    le: "2",
+  });
+});
+
+test("SeriesIndex keeps the object indexLabels() made last (frozen), copies any other, and a kept object's series is found and matched like a copied one's", () => {
+  const ix = new SeriesIndex();
+  const first = indexLabels("m", {}, { flow: "a" }, undefined);
+  const last = indexLabels("m", {}, { flow: "b" }, undefined);
+  const a = ix.ref(first, "counter"); // not the last made: copied
+  const b = ix.ref(last, "counter");
+  assert.notEqual(ix.labels(a), first);
+  assert.equal(Object.isFrozen(first), false);
+  assert.deepEqual(ix.labels(a), { __name__: "m", flow: "a" });
+  assert.equal(ix.labels(b), last);
+  assert.ok(Object.isFrozen(last));
+  // Changed after it was made (a name out of order): copied, sorted.
+  const changed = indexLabels("m", {}, { flow: "c" }, undefined) as Record<
+    string,
+    string
+  >;
+  changed.app = "x";
+  const c = ix.ref(changed, "gauge");
+  assert.notEqual(ix.labels(c), changed);
+  assert.deepEqual(Object.keys(ix.labels(c)!), ["__name__", "app", "flow"]);
+  assert.equal(ix.find({ flow: "b", __name__: "m" }), b);
+  assert.equal(ix.find({ app: "x", flow: "c", __name__: "m" }), c);
+  assert.deepEqual(ix.match([m("flow", "=~", "a|b")]), [a, b]);
+  assert.deepEqual(ix.match([m("app", "=", "x")]), [c]);
+  // The same labels made again find the kept series, not a new one.
+  assert.equal(
+    ix.ref(indexLabels("m", {}, { flow: "b" }, undefined), "counter"),
+    b,
+  );
+  assert.equal(ix.size, 3);
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { HistoryStore } from "../../src/history/store.ts";
 
-test("HistoryStore with the default tiers stores hour rows half a day at a time (chunks of 12 rows ending on the half days), and reads its rows across the stored chunks and the rows computed since, also after a reopen", async () => {
+test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (half a day; the first staggered to 6-12 by id), and reads its rows across the sealed chunks and the open one, also after a reopen", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-hour-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
@@ -23,9 +23,8 @@ test("HistoryStore with the default tiers stores hour rows half a day at a time 
     await store.flush();
     const hour = store.stats().tiers[2];
     assert.equal(hour.name, "1h");
-    // t0 is 11 h past a half day: the blocks end 1 h, 13 h and 25 h in
-    // (1, 12 and 12 rows); the 26th hour's row is computed when read.
-    assert.equal(hour.chunksWritten, 3, "chunks of 1, 12 and 12 rows");
+    // Series 0's first chunk: 6 rows, then 12: 2 sealed, 8 rows open.
+    assert.equal(hour.chunksWritten, 2, "sealed chunks of 6 and 12 rows");
     const read = (s: HistoryStore) =>
       s.select(
         [{ name: "__name__", type: "=", value: "jobs_total" }],
@@ -50,53 +49,34 @@ test("HistoryStore with the default tiers stores hour rows half a day at a time 
   }
 });
 
-test("HistoryStore with the default tiers stores minute rows 20 minutes at a time (the rollup, chunks ending on the hours too) and computes the rows since from the raw samples: reads see every complete minute, the hour rows hold whole hours, and a reopen reads the same", async () => {
+test("HistoryStore with the default tiers ends minute-tier chunks every 10 rows (at times staggered by series) and on each hour's end (its open chunks stay small), and the hour rows still hold whole hours", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-minute-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
     const end = t0 + 2 * 3600_000 + 1_500_000;
-    const open = () =>
-      HistoryStore.open({ dir, flushIntervalMs: 0, now: () => end });
-    let store = await open();
+    const store = await HistoryStore.open({
+      dir,
+      flushIntervalMs: 0,
+      now: () => end,
+    });
     const ref = store.seriesRef({ __name__: "depth" }, "gauge");
-    const value = (t: number) => (t / 1000) % 11;
-    for (let t = t0 + 1000; t <= end; t += 1000) store.append(ref, t, value(t));
+    for (let t = t0 + 1000; t <= end; t += 1000) {
+      store.append(ref, t, (t / 1000) % 11);
+    }
     await store.flush();
-    // 145 minute rows: the first 140 stored (7 blocks of 20), the 5
-    // minutes since computed when read.
-    assert.equal(store.stats().tiers[1].chunksWritten, 7);
+    // 145 minute rows; series 0's chunks end where minutes are a multiple
+    // of 10 (its phase is 0), so on the hours too: 14 sealed, 5 rows open.
+    assert.equal(store.stats().tiers[1].chunksWritten, 14);
     const m = [{ name: "__name__", type: "=" as const, value: "depth" }];
-    const check = (s: HistoryStore) => {
-      const minute = s.select(m, t0, end, 1)[0];
-      assert.equal(minute.t.length, 145);
-      for (let k = 0; k < 145; k++) {
-        const e = t0 + (k + 1) * 60_000;
-        let sum = 0;
-        let max = -Infinity;
-        for (let t = e - 59_000; t <= e; t += 1000) {
-          sum += value(t);
-          max = Math.max(max, value(t));
-        }
-        assert.equal(minute.t[k], e);
-        assert.equal(minute.count![k], 60, `row ${k}`);
-        assert.equal(minute.sum![k], sum, `row ${k}`);
-        assert.equal(minute.max![k], max, `row ${k}`);
-        assert.equal(minute.value[k], value(e), `row ${k}`);
-      }
-      const hour = s.select(m, t0, end, 2)[0];
-      assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
-      assert.deepEqual([...hour.count!], [3600, 3600]);
-      let sum = 0;
-      for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
-        sum += value(t);
-      }
-      assert.equal(hour.sum![1], sum);
-    };
-    check(store);
-    await store.close();
-    // The reopened store computes the 5 minutes since again.
-    store = await open();
-    check(store);
+    assert.equal(store.select(m, t0, end, 1)[0].t.length, 145);
+    const hour = store.select(m, t0, end, 2)[0];
+    assert.deepEqual([...hour.t], [t0 + 3_600_000, t0 + 7_200_000]);
+    assert.deepEqual([...hour.count!], [3600, 3600]);
+    let sum = 0;
+    for (let t = t0 + 3_601_000; t <= t0 + 7_200_000; t += 1000) {
+      sum += (t / 1000) % 11;
+    }
+    assert.equal(hour.sum![1], sum);
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

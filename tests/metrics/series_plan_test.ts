@@ -175,3 +175,27 @@ test("drops into a process through an in-port whose name has a dot are exported 
     engine.drops.drop_oldest,
   );
 });
+
+test("a sampling pass reads the flows tracked at its start: one tracked or untracked since the last pass is read or left out", async () => {
+  const m = new MetricsCollector();
+  const flowsRead = async () => {
+    const seen = new Set<string>();
+    await m.sample({
+      family() {},
+      add() {},
+      addPlanned(list, _width, _le, read, _values, n) {
+        for (let k = 0; k < n; k++) seen.add(list[read[k]].labels.flow);
+      },
+    });
+    return [...seen].sort();
+  };
+  const a = sinks(2, "a");
+  m.track(a);
+  m.track(sinks(2, "b"));
+  assert.deepEqual(await flowsRead(), ["a", "b"]);
+  assert.deepEqual(await flowsRead(), ["a", "b"]);
+  m.untrack(a);
+  assert.deepEqual(await flowsRead(), ["b"]);
+  m.track(sinks(2, "c"));
+  assert.deepEqual(await flowsRead(), ["b", "c"]);
+});
