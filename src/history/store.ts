@@ -1315,16 +1315,25 @@ export class HistoryStore implements HistoryReader {
       }
     });
     // 2. What this flush writes: new series, sealed chunks, head records.
-    const seriesBatch = new ByteWriter();
+    // New series in pieces of about 256 KiB (a first flush at 57,000
+    // series is ~6 MB: one growing buffer left twice that behind).
+    const seriesPieces: Uint8Array[] = [];
+    let seriesBytes = 0;
+    const w = new ByteWriter();
     for (let id = this.#seriesWritten; id < this.#index.size; id++) {
       const labels = this.#index.labels(id);
       if (labels) {
-        encodeSeriesRecord(seriesBatch, {
-          id,
-          kind: this.#index.kind(id),
-          labels,
-        });
+        encodeSeriesRecord(w, { id, kind: this.#index.kind(id), labels });
+        if (w.length >= 256 * 1024) {
+          seriesPieces.push(w.bytes().slice());
+          seriesBytes += w.length;
+          w.reset();
+        }
       }
+    }
+    if (w.length > 0) {
+      seriesPieces.push(w.bytes().slice());
+      seriesBytes += w.length;
     }
     const pending: PendingChunk[][] = this.#tiers.map((t) => t.takePending());
     // The head log is rewritten whole once it has grown well past its
@@ -1335,7 +1344,7 @@ export class HistoryStore implements HistoryReader {
     // 3. The budget: drop the oldest data (segments or chunks about to be
     // written) until everything fits, so the disk never goes over.
     // The lock file (a pid) counts too: every byte under dir does.
-    let other = disk.series.bytes + seriesBatch.length + LOCK_BYTES;
+    let other = disk.series.bytes + seriesBytes + LOCK_BYTES;
     for (const segs of disk.tiers) other += segs.bytes;
     for (const list of pending) {
       for (const p of list) other += chunkRecordBytes(p);
@@ -1361,7 +1370,11 @@ export class HistoryStore implements HistoryReader {
     }
     // 4. Write: series before the records that name them, segments before
     // the head log that no longer holds what they hold.
-    if (seriesBatch.length > 0) disk.series.append(seriesBatch.bytes());
+    if (seriesBytes > 0) {
+      disk.series.appendWith((out) => {
+        for (const piece of seriesPieces) out(piece);
+      });
+    }
     this.#seriesWritten = this.#index.size;
     // Segments loaded from their footers: their records' CRCs checked, a
     // slice a flush (a bad record is dropped, its file's footer rebuilt).
