@@ -20,8 +20,11 @@
  *
  * Crash safety: what a flush wrote survives a SIGKILL or power cut (each
  * file synced before the next depends on it); samples since the last
- * flush are lost. A torn or corrupt record is dropped at open with one
- * warning per file and the file rewritten without it.
+ * flush are lost. A torn or corrupt record is dropped with one warning
+ * per file and the file rewritten without it: at open for the head log,
+ * the series file and open segments; for a closed segment (opened from
+ * its footer) within the first flushes after open (`SegmentDir.verify`,
+ * 12 MiB a flush), and a read that meets it before skips it.
  *
  * Over 800 lines on purpose: this file is the one place that orders the
  * writes (series before the chunks that name them, segments before the
@@ -283,8 +286,8 @@ export class HistoryStore implements HistoryReader {
    * Opens a store: with a `dir`, takes its lock (`<dir>/LOCK`: a folder
    * another live process holds is refused; a crashed one's lock is taken
    * over), loads what is there (a corrupt or torn record is dropped with
-   * one warning per file; everything else loads) and flushes every
-   * `flushIntervalMs`.
+   * one warning per file, a closed segment's within the first flushes;
+   * everything else loads) and flushes every `flushIntervalMs`.
    */
   static open(options: HistoryStoreOptions = {}): Promise<HistoryStore> {
     let store: HistoryStore | undefined;
