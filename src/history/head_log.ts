@@ -28,6 +28,7 @@
  * @module
  */
 import { ByteReader, type ByteWriter } from "./_bytes.ts";
+import { varintLength } from "./_bits.ts";
 import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
 
 const HEAD_RECORD_WHOLE = 2;
@@ -225,7 +226,7 @@ export function headRecordBytes(
     chunks: readonly (HeadChunk | HeadChunkSource | undefined)[];
   },
 ): number {
-  let n = RECORD_HEADER_BYTES + 1 + varintBytes(h.id) + 8 + 1;
+  let n = RECORD_HEADER_BYTES + 1 + varintLength(h.id) + 8 + 1;
   for (let k = 0; k < h.chunks.length; k++) {
     const c = h.chunks[k];
     if (!c) continue;
@@ -234,18 +235,9 @@ export function headRecordBytes(
     if (base > 0) {
       const count = "chunk" in c ? c.count! : c.count;
       const from = "chunk" in c ? c.from! : c.from;
-      n += 1 + varintBytes(base) + varintBytes(count) + varintBytes(from) +
-        varintBytes(len) + len;
-    } else n += 1 + varintBytes(len) + (len > 0 ? 1 + len : 0);
-  }
-  return n;
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
+      n += 1 + varintLength(base) + varintLength(count) + varintLength(from) +
+        varintLength(len) + len;
+    } else n += 1 + varintLength(len) + (len > 0 ? 1 + len : 0);
   }
   return n;
 }

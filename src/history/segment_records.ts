@@ -7,6 +7,7 @@
  * @module
  */
 import { ByteReader, ByteWriter } from "./_bytes.ts";
+import { varintLength } from "./_bits.ts";
 import {
   beginRecord,
   endRecord,
@@ -151,18 +152,10 @@ export function encodeChunks(pending: readonly PendingChunk[]): EncodedChunks {
  * ```
  */
 export function chunkRecordBytes(p: PendingChunk): number {
-  return RECORD_HEADER_BYTES + 1 + varintBytes(p.id) + 8 +
-    varintBytes(p.chunk.maxT - p.chunk.minT) + varintBytes(p.chunk.count) + 1 +
+  return RECORD_HEADER_BYTES + 1 + varintLength(p.id) + 8 +
+    varintLength(p.chunk.maxT - p.chunk.minT) + varintLength(p.chunk.count) +
+    1 +
     p.chunk.bytes.length + FOOTER_ENTRY_MAX_BYTES;
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
 }
 
 /** A segment's chunks found by a scan of its records, in file order. */
