@@ -679,25 +679,9 @@ export class SegmentDir {
         const length = entries.to(k) - entries.from(k);
         need = needed!(entries.id(k), entries.minT(k), entries.maxT(k), length);
       }
-      let bytes: Uint8Array = NO_BYTES;
-      let shift: Float64Array | undefined;
-      if (need) {
-        const got = this.#chunkBytes(seg, entries, picked);
-        if (got === undefined) continue; // deleted by retention meanwhile
-        bytes = got.bytes;
-        shift = got.shift;
-      }
-      // Not verified yet: each chunk's record checked before it is used.
-      const check = need && seg.unverified === true;
-      for (let j = 0; j < picked.length; j++) {
-        const k = picked[j];
-        const d = shift ? shift[j] : 0;
-        const from = entries.from(k) - d;
-        const to = entries.to(k) - d;
-        if (need && to > bytes.length) continue; // not there (cut short?)
-        if (check && !this.#checks(seg, k, bytes, from, to)) continue;
+      this.#visitPicked(seg, entries, picked, need, (k, bytes, from, to) => {
         visit(entries.id(k), entries.minT(k), entries.maxT(k), bytes, from, to);
-      }
+      });
     }
   }
 
@@ -823,17 +807,7 @@ export class SegmentDir {
         }
       });
       if (picked.length === 0) continue;
-      const got = this.#chunkBytes(seg, footer, picked);
-      if (got === undefined) continue; // deleted by retention meanwhile
-      const { bytes, shift } = got;
-      const check = seg.unverified === true;
-      for (let j = 0; j < picked.length; j++) {
-        const k = picked[j];
-        const d = shift ? shift[j] : 0;
-        const from = footer.from(k) - d;
-        const to = footer.to(k) - d;
-        if (to > bytes.length) continue; // not there (cut short?)
-        if (check && !this.#checks(seg, k, bytes, from, to)) continue;
+      this.#visitPicked(seg, footer, picked, true, (k, bytes, from, to) => {
         visit(
           recordAt(
             bytes,
@@ -844,7 +818,41 @@ export class SegmentDir {
             to,
           ),
         );
-      }
+      });
+    }
+  }
+
+  /**
+   * Hands `visit` each of entries `picked` of `seg` with where its chunk
+   * bytes lie: read (#chunkBytes) when `read`, else an empty buffer and
+   * the entry's place in the file. A chunk cut short is skipped, and so is
+   * one whose record fails its check while the segment is not verified.
+   */
+  #visitPicked(
+    seg: SegmentInfo,
+    entries: FooterEntries,
+    picked: readonly number[],
+    read: boolean,
+    visit: (k: number, bytes: Uint8Array, from: number, to: number) => void,
+  ): void {
+    let bytes: Uint8Array = NO_BYTES;
+    let shift: Float64Array | undefined;
+    if (read) {
+      const got = this.#chunkBytes(seg, entries, picked);
+      if (got === undefined) return; // deleted by retention meanwhile
+      bytes = got.bytes;
+      shift = got.shift;
+    }
+    // Not verified yet: each chunk's record checked before it is used.
+    const check = read && seg.unverified === true;
+    for (let j = 0; j < picked.length; j++) {
+      const k = picked[j];
+      const d = shift ? shift[j] : 0;
+      const from = entries.from(k) - d;
+      const to = entries.to(k) - d;
+      if (read && to > bytes.length) continue; // not there (cut short?)
+      if (check && !this.#checks(seg, k, bytes, from, to)) continue;
+      visit(k, bytes, from, to);
     }
   }
 
