@@ -1383,10 +1383,10 @@ export class HistoryStore implements HistoryReader {
     // slice a flush (a bad record is dropped, its file's footer rebuilt).
     let verify = VERIFY_BYTES_PER_FLUSH;
     for (const segs of disk.tiers) verify -= segs.verify(verify);
-    // Also without chunks: a write appends the footers of segments closed
-    // before (the budget counted them).
-    // A write that fails leaves its chunks, and the later tiers', queued
-    // for the next flush: nothing sealed is lost to a full disk.
+    // A write also without chunks (it appends the footers of segments
+    // closed before: the budget counted them). One that fails leaves its
+    // chunks, and the later tiers', queued for the next flush: nothing
+    // sealed is lost to a full disk.
     for (let k = 0; k < pending.length; k++) {
       try {
         disk.tiers[k].write(encodeChunks(pending[k]));

@@ -355,9 +355,7 @@ export class Tier {
     this.chunksSealed++;
     if (this.#keepPending) {
       this.#pending.push({ id, chunk, columns });
-      const mine = this.#pendingById.get(id);
-      if (mine) mine.push(chunk);
-      else this.#pendingById.set(id, [chunk]);
+      this.#byId(id, chunk);
     }
     if (rows) {
       // Its edge (the time before the last row, the last row) beside it in
@@ -395,11 +393,14 @@ export class Tier {
     if (!this.#keepPending || list.length === 0) return;
     this.#pending = [...list, ...this.#pending];
     this.#pendingById.clear();
-    for (const p of this.#pending) {
-      const mine = this.#pendingById.get(p.id);
-      if (mine) mine.push(p.chunk);
-      else this.#pendingById.set(p.id, [p.chunk]);
-    }
+    for (const p of this.#pending) this.#byId(p.id, p.chunk);
+  }
+
+  /** Adds a pending chunk of `id` to the lookup by series (after its earlier ones). */
+  #byId(id: number, chunk: StoredChunk): void {
+    const mine = this.#pendingById.get(id);
+    if (mine) mine.push(chunk);
+    else this.#pendingById.set(id, [chunk]);
   }
 
   /** Bytes held in memory: open chunks (blocks and state), the window aggregators and the ring. */
