@@ -3,54 +3,13 @@ import { test } from "node:test";
 import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { HistoryStore } from "../../src/history/store.ts";
 import { readFooter } from "../../src/history/segment_footer.ts";
+import { diskBytes, segmentFiles, withDir } from "./_store_fixtures.ts";
 import {
-  diskBytes,
-  segmentFiles,
-  SMALL_TIERS,
-  withDir,
-} from "./_store_fixtures.ts";
-
-const all = [{ name: "__name__", type: "=~" as const, value: ".+" }];
-const SERIES = 40;
-
-/** A store whose segments close every 4 KiB. */
-function open(dir: string, warnings: string[] = [], maxDiskBytes?: number) {
-  return HistoryStore.open({
-    dir,
-    tiers: SMALL_TIERS,
-    flushIntervalMs: 0,
-    now: () => 0,
-    segmentBytes: 4096,
-    maxDiskBytes,
-    onWarning: (m) => warnings.push(m),
-  });
-}
-
-/** Seconds `from..to` of SERIES series, a flush every 20 s. */
-async function fill(s: HistoryStore, from: number, to: number) {
-  const refs = Array.from(
-    { length: SERIES },
-    (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "gauge"),
-  );
-  for (let t = from; t <= to; t++) {
-    refs.forEach((r, i) => s.append(r, t * 1000, (t * 7 + i) % 13));
-    if (t % 20 === 0) await s.flush();
-  }
-  await s.flush();
-}
-
-/** What a select of both tiers gives, as plain arrays. */
-function everything(s: HistoryStore): unknown[] {
-  return [0, 1].map((tier) =>
-    s.select(all, 0, 1e9, tier).map((p) => [
-      p.labels.i,
-      [...p.t],
-      [...p.value],
-      [...(p.count ?? [])],
-      [...(p.max ?? [])],
-    ])
-  );
-}
+  everything,
+  fill,
+  openSmall as open,
+  SERIES,
+} from "./_footer_fixtures.ts";
 
 /** The raw tier's closed segments (with a footer) and where each footer starts. */
 function closed(dir: string): [string, number][] {
@@ -129,12 +88,7 @@ test("HistoryStore with footers keeps the disk within maxDiskBytes", async () =>
 });
 
 test("HistoryStore: a read of a few series from closed segments (their records read range by range) gives the same points as a read of all of them (whole files)", async () => {
-  const { HistoryStore } = await import("../../src/history/store.ts");
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const dir = mkdtempSync(join(tmpdir(), "weir-ranges-"));
-  try {
+  await withDir(async (dir) => {
     const opts = {
       dir,
       flushIntervalMs: 0,
@@ -183,7 +137,5 @@ test("HistoryStore: a read of a few series from closed segments (their records r
       }
     }
     await store.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

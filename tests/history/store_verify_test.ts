@@ -1,53 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { HistoryStore } from "../../src/history/store.ts";
 import { readFooter } from "../../src/history/segment_footer.ts";
-import { segmentFiles, SMALL_TIERS, withDir } from "./_store_fixtures.ts";
-
-const all = [{ name: "__name__", type: "=~" as const, value: ".+" }];
-const SERIES = 40;
-const TIERS = ["raw", "10s"];
-
-/** A store whose segments close every 4 KiB. */
-function open(dir: string, warnings: string[] = []) {
-  return HistoryStore.open({
-    dir,
-    tiers: SMALL_TIERS,
-    flushIntervalMs: 0,
-    now: () => 0,
-    segmentBytes: 4096,
-    onWarning: (m) => warnings.push(m),
-  });
-}
-
-/** Seconds `from..to` of SERIES series (label i = series id), a flush every 20 s. */
-async function fill(s: HistoryStore, from: number, to: number) {
-  const refs = Array.from(
-    { length: SERIES },
-    (_, i) => s.seriesRef({ __name__: "x", i: String(i) }, "gauge"),
-  );
-  for (let t = from; t <= to; t++) {
-    refs.forEach((r, i) => s.append(r, t * 1000, (t * 7 + i) % 13));
-    if (t % 20 === 0) await s.flush();
-  }
-  await s.flush();
-}
-
-type Row = [string, number[], number[], number[], number[]];
-
-/** What a select of each tier gives, as plain arrays. */
-function everything(s: HistoryStore): Row[][] {
-  return TIERS.map((_, tier) =>
-    s.select(all, 0, 1e9, tier).map((p): Row => [
-      p.labels.i,
-      [...p.t],
-      [...p.value],
-      [...(p.count ?? [])],
-      [...(p.max ?? [])],
-    ])
-  );
-}
+import { segmentFiles, withDir } from "./_store_fixtures.ts";
+import {
+  closedSegments,
+  everything,
+  fill,
+  openSmall as open,
+  type Row,
+  TIER_NAMES,
+} from "./_footer_fixtures.ts";
 
 /** A chunk of a closed segment: its file, series id and span. */
 interface Flipped {
@@ -63,9 +26,7 @@ interface Flipped {
  * `nth` closed segment of tier `tier`.
  */
 function flipChunk(dir: string, tier: number, nth = 0): Flipped {
-  const files = segmentFiles(dir, TIERS[tier]).filter((f) =>
-    readFooter(f, statSync(f).size)
-  );
+  const files = closedSegments(dir, TIER_NAMES[tier]);
   assert.ok(files.length > nth, `${files.length} closed segments`);
   const file = files[nth];
   const footer = readFooter(file, statSync(file).size)!;
