@@ -209,7 +209,9 @@ function putBits(b: Uint8Array, pos: number, x: number, n: number): void {
 
 /**
  * Encodes `count` rows (times `t`, and `columns`) as a frame chunk. Times
- * must be whole ms; values are any float64 (kept bit for bit).
+ * must be whole ms; values are any float64 (kept bit for bit). `words`,
+ * when given, is a 32-bit view of the columns' whole buffer from its first
+ * byte (a `RowBuffer`'s `words`): the encode then makes no view of its own.
  *
  * @example
  * ```ts
@@ -231,6 +233,7 @@ export function encodeFrameChunk(
   t: Float64Array,
   columns: readonly Float64Array[],
   count: number = t.length,
+  words?: Uint32Array<ArrayBufferLike>,
 ): Uint8Array {
   const cols = columns.length;
   if (cols < 1 || cols > 255) {
@@ -258,6 +261,10 @@ export function encodeFrameChunk(
         `Cannot encode a frame chunk: a column has ${c.length} rows, fewer than ${count}`,
       );
     }
+  }
+  if (words !== undefined) {
+    _wordsOf = words.buffer;
+    _words = words;
   }
   try {
     return _encode(t, columns, count);

@@ -35,7 +35,7 @@ import {
   varintLength,
   writeHeader,
 } from "./_bits.ts";
-import { decodeChunk } from "./codec.ts";
+import { RowBuffer } from "./codec.ts";
 
 /** A row column's integer difference that did not fit 32 bits. */
 const UNKNOWN = -0x80000000;
@@ -147,7 +147,13 @@ export class OpenChunks {
   readonly lean: boolean;
   /** Lean: the series whose state the columns hold (-1: none). */
   #stateOf = -1;
-  #leanRow: Float64Array;
+  /** Lean: the rows of the chunk whose state is rebuilt. */
+  #leanRows = new RowBuffer();
+  /** {@linkcode decodeInto}'s copy of a chunk's bytes. */
+  #bytes = new Uint8Array(0);
+  /** The buffer of the last row appended, and a view of its bits. */
+  #rowOf: ArrayBufferLike | null = null;
+  #rowBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   /**
    * @param maxColumns the most columns a chunk has (1 for raw, 6 for
@@ -165,7 +171,6 @@ export class OpenChunks {
     this.maxColumns = maxColumns;
     this.#rows = maxColumns > 1;
     this.lean = lean && this.#rows;
-    this.#leanRow = new Float64Array(maxColumns);
     this.#scratch = new Uint8Array(
       ((TIME_BITS_MAX + VALUE_BITS_MAX * maxColumns) >>> 3) + 2,
     );
@@ -426,11 +431,57 @@ export class OpenChunks {
     if (this.lean && this.#stateOf !== id) this.#rebuildState(id);
     this.#startRow(id, t, columns);
     const at = this.lean ? 0 : id * this.maxColumns;
-    const bits = new Uint32Array(row.buffer, row.byteOffset, columns * 2);
+    // The row's bits through a view kept for its buffer (rows come from
+    // an aggregator's one row array): no view object a row.
+    if (row.buffer !== this.#rowOf) {
+      this.#rowOf = row.buffer;
+      this.#rowBits = new Uint32Array(
+        row.buffer,
+        0,
+        row.buffer.byteLength >>> 2,
+      );
+    }
+    const bits = this.#rowBits;
+    const w = row.byteOffset >>> 2;
     for (let c = 0; c < columns; c++) {
-      this.#value(at + c, bits[2 * c + HI] | 0, bits[2 * c + LO] | 0, row[c]);
+      this.#value(
+        at + c,
+        bits[w + 2 * c + HI] | 0,
+        bits[w + 2 * c + LO] | 0,
+        row[c],
+      );
     }
     return this.#endRow(id);
+  }
+
+  /**
+   * Decodes `id`'s chunk so far into `rows` (through a byte buffer kept
+   * between calls: nothing allocated once both are large enough);
+   * returns its rows.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RowBuffer } from "./codec.ts";
+   * import { OpenChunks } from "./open_chunks.ts";
+   *
+   * const open = new OpenChunks(6);
+   * open.ensure(1);
+   * open.appendRow(0, 60_000, new Float64Array([7, 60, 300, 1, 9, 4]), 6);
+   * open.appendRow(0, 120_000, new Float64Array([8, 60, 420, 7, 8, 1]), 6);
+   * const rows = new RowBuffer();
+   * assert.equal(open.decodeInto(0, rows), 2);
+   * assert.deepEqual([rows.t[1], rows.columns[2][1], rows.columns[5][0]], [120_000, 420, 4]);
+   * ```
+   */
+  decodeInto(id: number, rows: RowBuffer): number {
+    const n = this.byteLength(id);
+    if (n === 0) return 0;
+    if (this.#bytes.length < n) {
+      this.#bytes = new Uint8Array(Math.max(256, 2 * n));
+    }
+    this.copyTo(id, this.#bytes, 0);
+    return rows.decode(this.#bytes, n);
   }
 
   /** The chunk of `id` so far, in the codec's format (a copy). */
@@ -516,19 +567,18 @@ export class OpenChunks {
   #rebuildState(id: number): void {
     this.#stateOf = id;
     if (this.#count[id] === 0) return;
-    const { t, columns } = decodeChunk(this.finish(id));
+    const rows = this.#leanRows;
+    const count = this.decodeInto(id, rows);
+    const { t, columns, words, stride } = rows;
     const logCount = this.#logCount[id];
     const logBits = this.#logBits[id];
     this.reset(id);
     this.#stateOf = id;
-    const row = this.#leanRow;
-    const at = 0;
-    for (let i = 0; i < t.length; i++) {
+    for (let i = 0; i < count; i++) {
       this.#startRow(id, t[i], columns.length);
-      for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
-      const bits = new Uint32Array(row.buffer, 0, columns.length * 2);
       for (let c = 0; c < columns.length; c++) {
-        this.#value(at + c, bits[2 * c + HI] | 0, bits[2 * c + LO] | 0, row[c]);
+        const k = 2 * (stride * (c + 1) + i);
+        this.#value(c, words[k + HI] | 0, words[k + LO] | 0, columns[c][i]);
       }
       this.#endRow(id);
     }

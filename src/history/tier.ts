@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { decodeChunk } from "./codec.ts";
+import { decodeChunk, RowBuffer } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
@@ -23,6 +23,8 @@ import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
+/** A downsampled chunk's rows while it is sealed (see Tier.seal). */
+const SEAL_ROWS = new RowBuffer();
 /** Decoded points of one chunk: timestamps and the columns. */
 export interface Piece {
   /** Timestamps (ms), ascending. */
@@ -80,6 +82,7 @@ export class Tier {
   /** The same chunks by series, so reads see them before they are on disk. */
   #pendingById = new Map<number, StoredChunk[]>();
   #edge = new Float64Array(EDGE);
+  #edgeBits = new Uint32Array(this.#edge.buffer);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
   /**
@@ -338,11 +341,14 @@ export class Tier {
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
-    let bytes = open.finish(id);
     // Downsampled chunks are sealed in the frame format (random access
-    // by row and column, see frame_chunk.ts): decoded once here.
-    const rows = this.index > 0 ? decodeChunk(bytes) : undefined;
-    if (rows) bytes = encodeFrameChunk(rows.t, rows.columns);
+    // by row and column, see frame_chunk.ts): decoded once here, into
+    // rows kept between seals (at an hour's end every series seals one).
+    const rows = this.index > 0 ? SEAL_ROWS : undefined;
+    const bytes = rows === undefined
+      ? open.finish(id)
+      : (open.decodeInto(id, rows),
+        encodeFrameChunk(rows.t, rows.columns, count, rows.words));
     const chunk: StoredChunk = {
       minT: open.firstT(id),
       maxT: open.lastT(id),
@@ -360,11 +366,16 @@ export class Tier {
     if (rows) {
       // Its edge (the time before the last row, the last row) beside it in
       // the ring: a step read that needs only the last row reads no bytes.
+      // The last row's values bit for bit (a stale marker's NaN).
       const edge = this.#edge;
+      const edgeBits = this.#edgeBits;
+      const { words, stride } = rows;
       edge[0] = count > 1 ? rows.t[count - 2] : -Infinity;
       for (let c = 0; c < EDGE - 1; c++) {
         if (c < rows.columns.length) {
-          edge.set(rows.columns[c].subarray(count - 1, count), 1 + c);
+          const k = 2 * (stride * (c + 1) + count - 1);
+          edgeBits[2 * (1 + c)] = words[k];
+          edgeBits[2 * (1 + c) + 1] = words[k + 1];
         } else edge[1 + c] = NaN;
       }
       this.ring.push(id, chunk, edge);

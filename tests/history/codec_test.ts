@@ -5,6 +5,7 @@ import {
   CorruptChunkError,
   decodeChunk,
   decodeSamplesInto,
+  RowBuffer,
 } from "../../src/history/codec.ts";
 import { seededRandom as rng } from "../_seeded_random.ts";
 
@@ -504,6 +505,60 @@ test("decodeChunk() returns arrays that do not overlap, and a second decode does
   assert.deepEqual([...a.t], [-1, 2000]);
   assert.deepEqual([...a.columns[0]], [1, -3]);
   assert.deepEqual([...a.columns[1]], [2, 4]);
+});
+
+test("RowBuffer decodes each chunk as decodeChunk() does, bit for bit, reused across chunks of other columns and lengths (nothing of an earlier chunk shows)", () => {
+  const r = rng(29);
+  const rows = new RowBuffer();
+  const bits = (a: Float64Array, n: number) =>
+    [...new Uint32Array(a.buffer, a.byteOffset, 2 * n)].join(",");
+  for (let round = 0; round < 300; round++) {
+    const cols = 1 + Math.floor(r() * 7);
+    const n = Math.floor(r() * (r() < 0.1 ? 200 : 12));
+    const e = new ChunkEncoder(cols);
+    const row = new Float64Array(cols);
+    const words = new Uint32Array(row.buffer);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < cols; c++) {
+        const k = r();
+        // Zeros first (the codec's "same as before" bit before any value),
+        // repeats, integers, floats, -0 and the stale marker.
+        row[c] = k < 0.3
+          ? 0
+          : k < 0.5
+          ? row[c]
+          : k < 0.7
+          ? Math.floor(r() * 1000)
+          : k < 0.9
+          ? r() * 1e6
+          : -0;
+        if (r() < 0.02) {
+          words[2 * c + HI] = 0x7ff00000;
+          words[2 * c + (1 - HI)] = 2;
+        }
+      }
+      e.appendRow(1000 * (i + 1) + (r() < 0.1 ? 7 : 0), row);
+    }
+    const bytes = e.finish();
+    // Inside a bigger buffer, as an open chunk's copy is.
+    const padded = new Uint8Array(bytes.length + 9).fill(0xff);
+    padded.set(bytes);
+    const want = decodeChunk(bytes);
+    assert.equal(rows.decode(padded, bytes.length), n, `round ${round}`);
+    assert.equal(rows.columns.length, cols);
+    assert.equal(bits(rows.t, n), bits(want.t, n), `round ${round}: times`);
+    for (let c = 0; c < cols; c++) {
+      assert.equal(
+        bits(rows.columns[c], n),
+        bits(want.columns[c], n),
+        `round ${round}: column ${c}`,
+      );
+    }
+  }
+  assert.throws(
+    () => rows.decode(new Uint8Array([1, 1, 0]), 2),
+    CorruptChunkError,
+  );
 });
 
 test("decodeChunk() refuses what is not a Uint8Array", () => {
