@@ -55,7 +55,8 @@
  *
  * Run: `bun bench/history_bench.ts` or
  * `deno run -A --v8-flags=--expose-gc bench/history_bench.ts`;
- * `--part=ingest|disk|query|cost` runs one; `--json` prints one
+ * `--part=ingest|disk|query|cost` runs one (cost: `--cost-seconds=N`,
+ * `--cost-warmup=N`, `--cost-setups=100x10,demo`); `--json` prints one
  * machine-readable line `RESULT {...}` (progress goes to stderr then).
  * `scripts/bench.ts` does not run this file: its figures are kept in the
  * History section at the end of bench/RESULTS.md, which a full run of
@@ -824,7 +825,22 @@ if (!(Number.isInteger(COST_SECONDS) && COST_SECONDS >= 10)) {
 const COST_SETUPS = (argv.find((a) => a.startsWith("--cost-setups="))?.slice(
   14,
 ) ?? "100x10,demo").split(",");
-const COST_WARMUP_SECONDS = 15;
+/**
+ * Seconds the children run before the cost part measures
+ * (`--cost-warmup=N`, default 15). Bun's JIT keeps compiling the
+ * sampler's and the store's code for minutes at one pass a second
+ * (measured 2026-12-04: the `JITWorker` thread took 0.1-0.4% of a core
+ * in the demo child's first three minutes, then next to none), so a
+ * longer warm-up measures the steady cost.
+ */
+const COST_WARMUP_SECONDS = Number(
+  argv.find((a) => a.startsWith("--cost-warmup="))?.slice(14) ?? 15,
+);
+if (!(Number.isInteger(COST_WARMUP_SECONDS) && COST_WARMUP_SECONDS >= 0)) {
+  throw new RangeError(
+    `Cannot run: --cost-warmup must be a whole number of seconds, received ${COST_WARMUP_SECONDS}`,
+  );
+}
 
 /** What a child runs: a set-up with or without history, until killed. */
 async function runChild(setup: string, withHistory: boolean): Promise<void> {
