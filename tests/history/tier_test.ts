@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Tier } from "../../src/history/tier.ts";
+
+const RAW = { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 };
+
+/** Every value `id`'s chunks in memory hold (write queue, then open chunk), in order. */
+function valuesOf(tier: Tier, id: number): number[] {
+  return tier.pieces(id, -Infinity, Infinity, []).flatMap((p) => [
+    ...p.columns[0],
+  ]);
+}
+
+test("Tier: sealed chunks waiting for the disk are read in order, whether the first read comes before or after more seals, until a flush takes them and again once requeued", () => {
+  // No ring (a store with a data dir): reads see sealed chunks only
+  // through the write queue.
+  const tier = new Tier(0, RAW, 4, 0);
+  tier.ensure(3);
+  const ids = new Int32Array([0, 2]);
+  let s = 0;
+  const pass = () => {
+    s++;
+    tier.appendSamples(ids, new Float64Array([s, -s]), 2, s * 1000);
+  };
+  const upTo = (n: number, sign = 1) =>
+    Array.from({ length: n }, (_, i) => sign * (i + 1));
+  for (let i = 0; i < 9; i++) pass(); // two chunks each sealed, one open
+  assert.equal(tier.hasPending(0), true);
+  assert.equal(tier.hasPending(1), false);
+  assert.deepEqual(valuesOf(tier, 0), upTo(9));
+  // Seals after a read are seen by the next read.
+  for (let i = 0; i < 6; i++) pass();
+  assert.deepEqual(valuesOf(tier, 0), upTo(15));
+  assert.deepEqual(valuesOf(tier, 2), upTo(15, -1));
+  // A flush takes the queue: only the open chunk is left in memory.
+  const taken = tier.takePending();
+  assert.equal(taken.length, 6);
+  assert.equal(tier.hasPending(0), false);
+  assert.deepEqual(valuesOf(tier, 0), [13, 14, 15]);
+  pass();
+  pass(); // seals 13..16 before anything reads
+  // The write failed: the taken chunks go back before the newer one.
+  tier.requeue(taken);
+  assert.deepEqual(valuesOf(tier, 0), upTo(17));
+  assert.deepEqual(
+    tier.takePending().filter((p) => p.id === 2).map((p) => p.chunk.minT),
+    [1000, 5000, 9000, 13000],
+  );
+});
