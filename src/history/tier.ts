@@ -23,6 +23,9 @@ import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
+/** Bytes of a slab of sealed raw chunks (see Tier's #slabCopy). */
+const SLAB_BYTES = 64 * 1024;
+
 /** A downsampled chunk's rows while it is sealed (see Tier.seal). */
 const SEAL_ROWS = new RowBuffer();
 /** Decoded points of one chunk: timestamps and the columns. */
@@ -88,6 +91,9 @@ export class Tier {
    */
   #pendingById: Map<number, StoredChunk[]> | null = null;
   #edge = new Float64Array(EDGE);
+  /** Where raw chunks are sealed to (see #slabCopy), and its next free byte. */
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
   #edgeBits = new Uint32Array(this.#edge.buffer);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
@@ -352,7 +358,7 @@ export class Tier {
     // rows kept between seals (at an hour's end every series seals one).
     const rows = this.index > 0 ? SEAL_ROWS : undefined;
     const bytes = rows === undefined
-      ? open.finish(id)
+      ? this.#slabCopy(id)
       : (open.decodeInto(id, rows),
         encodeFrameChunk(rows.t, rows.columns, count, rows.words));
     const chunk: StoredChunk = {
@@ -386,6 +392,26 @@ export class Tier {
       }
       this.ring.push(id, chunk, edge);
     } else this.ring.push(id, chunk);
+  }
+
+  /**
+   * A copy of `id`'s open chunk as a view of a slab shared by the raw
+   * chunks sealed after one another, not a buffer of its own each: at
+   * 57,000 series a minute seals 28,000 raw chunks of about 100 bytes,
+   * and a buffer each is a runtime allocation each. A slab is freed by
+   * the collector once no chunk in it is referenced any more (written,
+   * and out of the write queue).
+   */
+  #slabCopy(id: number): Uint8Array {
+    const open = this.#open;
+    const n = open.byteLength(id);
+    if (this.#slabAt + n > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, n));
+      this.#slabAt = 0;
+    }
+    const from = this.#slabAt;
+    this.#slabAt = open.copyTo(id, this.#slab, from);
+    return this.#slab.subarray(from, this.#slabAt);
   }
 
   /** Whether sealed chunks of `id` wait for the disk. */

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { decodeAnyChunk } from "../../src/history/frame_chunk.ts";
 import { Tier } from "../../src/history/tier.ts";
 
 const RAW = { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 };
@@ -46,4 +47,30 @@ test("Tier: sealed chunks waiting for the disk are read in order, whether the fi
     tier.takePending().filter((p) => p.id === 2).map((p) => p.chunk.minT),
     [1000, 5000, 9000, 13000],
   );
+});
+
+test("Tier: raw chunks sealed over several slabs each keep their own bytes (no later seal writes over an earlier chunk)", () => {
+  const tier = new Tier(0, RAW, 8, 0);
+  const n = 3000;
+  tier.ensure(n);
+  const ids = Int32Array.from({ length: n }, (_, i) => i);
+  const values = new Float64Array(n);
+  for (let s = 1; s <= 24; s++) {
+    // A float per series and second: about 100 bytes a chunk, 9,000 of them.
+    for (let i = 0; i < n; i++) values[i] = i + s / 7;
+    tier.appendSamples(ids, values, n, s * 1000);
+  }
+  const taken = tier.takePending();
+  assert.equal(taken.length, 3 * n);
+  const bytes = taken.reduce((sum, p) => sum + p.chunk.bytes.length, 0);
+  assert.ok(bytes > 4 * 65_536, `only ${bytes} bytes`);
+  for (const { id, chunk } of taken) {
+    const first = chunk.minT / 1000;
+    const got = [...decodeAnyChunk(chunk.bytes).columns[0]];
+    assert.deepEqual(
+      got,
+      Array.from({ length: 8 }, (_, k) => id + (first + k) / 7),
+      `series ${id} from ${first} s`,
+    );
+  }
 });
