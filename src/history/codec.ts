@@ -216,7 +216,7 @@ export class ChunkEncoder {
     SCRATCH[0] = v;
     const hi = SCRATCH_U32[HI] | 0;
     const lo = SCRATCH_U32[LO] | 0;
-    this.#value0(hi, lo, v);
+    this.#value0(hi, lo);
   }
 
   /**
@@ -263,7 +263,7 @@ export class ChunkEncoder {
         lo = SCRATCH_U32[LO] | 0;
       }
       if (c === 0) {
-        this.#value0(hi, lo, v);
+        this.#value0(hi, lo);
       } else {
         const more = this.#more as number[];
         const k = (c - 1) * 4;
@@ -275,7 +275,6 @@ export class ChunkEncoder {
           more[k],
           more[k + 1],
           more[k + 2],
-          v,
           more[k + 3],
         );
         more[k + 2] = valueWindow;
@@ -318,8 +317,8 @@ export class ChunkEncoder {
     return out;
   }
 
-  /** Writes column 0's value `v` (bits `hi:lo`) and keeps its state. */
-  #value0(hi: number, lo: number, v: number): void {
+  /** Writes column 0's value of bits `hi:lo` and keeps its state. */
+  #value0(hi: number, lo: number): void {
     this.#bits = putValue(
       this.#buf,
       this.#bits,
@@ -328,7 +327,6 @@ export class ChunkEncoder {
       this.#h0,
       this.#l0,
       this.#w0,
-      v,
       this.#d0,
     );
     this.#w0 = valueWindow;

@@ -279,12 +279,7 @@ export class OpenChunks {
   append(id: number, t: number, v: number): number {
     this.#startRow(id, t, 1);
     SCRATCH[0] = v;
-    this.#value(
-      id * this.maxColumns,
-      SCRATCH_U32[HI] | 0,
-      SCRATCH_U32[LO] | 0,
-      v,
-    );
+    this.#value(id * this.maxColumns, SCRATCH_U32[HI] | 0, SCRATCH_U32[LO] | 0);
     return this.#endRow(id);
   }
 
@@ -388,7 +383,7 @@ export class OpenChunks {
           diff[k] = 0;
           pos++;
         } else {
-          pos = putValue(scratch, pos, hi, lo, ph, pl, win[k], v, diff[k]);
+          pos = putValue(scratch, pos, hi, lo, ph, pl, win[k], diff[k]);
           win[k] = valueWindow;
           diff[k] = valueDiff;
         }
@@ -444,12 +439,7 @@ export class OpenChunks {
     const bits = this.#rowBits;
     const w = row.byteOffset >>> 2;
     for (let c = 0; c < columns; c++) {
-      this.#value(
-        at + c,
-        bits[w + 2 * c + HI] | 0,
-        bits[w + 2 * c + LO] | 0,
-        row[c],
-      );
+      this.#value(at + c, bits[w + 2 * c + HI] | 0, bits[w + 2 * c + LO] | 0);
     }
     return this.#endRow(id);
   }
@@ -578,7 +568,7 @@ export class OpenChunks {
       this.#startRow(id, t[i], columns.length);
       for (let c = 0; c < columns.length; c++) {
         const k = 2 * (stride * (c + 1) + i);
-        this.#value(c, words[k + HI] | 0, words[k + LO] | 0, columns[c][i]);
+        this.#value(c, words[k + HI] | 0, words[k + LO] | 0);
       }
       this.#endRow(id);
     }
@@ -706,10 +696,11 @@ export class OpenChunks {
   }
 
   /**
-   * Writes value `v` (bits `hi:lo`) of column state `k` (series *
-   * maxColumns + column) as the codec does.
+   * Writes the value of bits `hi:lo` of column state `k` (series *
+   * maxColumns + column) as the codec does (bits only: a double argument
+   * is boxed when the call is not inlined).
    */
-  #value(k: number, hi: number, lo: number, v: number): void {
+  #value(k: number, hi: number, lo: number): void {
     const prev = this.#prev;
     const ph = prev[2 * k];
     const pl = prev[2 * k + 1];
@@ -737,7 +728,6 @@ export class OpenChunks {
       ph,
       pl,
       this.#win[k],
-      v,
       pd,
     );
     this.#win[k] = valueWindow;
