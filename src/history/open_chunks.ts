@@ -151,6 +151,9 @@ export class OpenChunks {
   #leanRows = new RowBuffer();
   /** {@linkcode decodeInto}'s copy of a chunk's bytes. */
   #bytes = new Uint8Array(0);
+  /** The buffer of the last values appendSamples() read, and a view of its bits. */
+  #valuesOf: ArrayBufferLike | null = null;
+  #valuesBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /** The buffer of the last row appended, and a view of its bits. */
   #rowOf: ArrayBufferLike | null = null;
   #rowBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
@@ -277,9 +280,18 @@ export class OpenChunks {
    * before {@linkcode MAX_STREAM_BITS}.
    */
   append(id: number, t: number, v: number): number {
-    this.#startRow(id, t, 1);
     SCRATCH[0] = v;
-    this.#value(id * this.maxColumns, SCRATCH_U32[HI] | 0, SCRATCH_U32[LO] | 0);
+    return this.appendBits(id, t, SCRATCH_U32[HI] | 0, SCRATCH_U32[LO] | 0);
+  }
+
+  /**
+   * {@linkcode append} of the value whose float64 bits are `hi:lo`: a
+   * NaN's payload (Prometheus's staleness marker) is kept, which a number
+   * does not carry on Bun (JSC keeps one NaN).
+   */
+  appendBits(id: number, t: number, hi: number, lo: number): number {
+    this.#startRow(id, t, 1);
+    this.#value(id * this.maxColumns, hi, lo);
     return this.#endRow(id);
   }
 
@@ -335,20 +347,32 @@ export class OpenChunks {
     const lastByte = this.#lastByte;
     const tail = this.#tail;
     const scratch = this.#scratch;
+    // The values' bits, not the numbers: a NaN's payload (the staleness
+    // marker) is kept on Bun too; one view per values buffer.
+    if (values.buffer !== this.#valuesOf) {
+      this.#valuesOf = values.buffer;
+      this.#valuesBits = new Uint32Array(
+        values.buffer,
+        0,
+        values.buffer.byteLength >>> 2,
+      );
+    }
+    const vBits = this.#valuesBits;
+    const vw = values.byteOffset >>> 2;
     let full_ = 0;
     for (let i = 0; i < n; i++) {
       const id = ids[i];
-      const v = values[i];
+      const hi = vBits[vw + 2 * i + HI] | 0;
+      const lo = vBits[vw + 2 * i + LO] | 0;
       const rows = count[id];
       let bits: number;
       if (rows === 0) {
         // A chunk's first row: the general path (once a chunk).
-        bits = this.append(id, t, v);
+        bits = this.appendBits(id, t, hi, lo);
       } else if (
         (bitsOf[id] & 7) !== 0 && (bitsOf[id] & 7) <= 6 &&
         t - lastT[id] === delta[id] &&
-        (SCRATCH[0] = v, SCRATCH_U32[HI] | 0) === prev[2 * id] &&
-        (SCRATCH_U32[LO] | 0) === prev[2 * id + 1]
+        hi === prev[2 * id] && lo === prev[2 * id + 1]
       ) {
         // A steady tick and the same value (a quarter of a pass at 100
         // flows x 10 processes): two 0 bits, which fit the stream's
@@ -371,9 +395,6 @@ export class OpenChunks {
         lastT[id] = t;
         delta[id] = d;
         count[id] = rows + 1;
-        SCRATCH[0] = v;
-        const hi = SCRATCH_U32[HI] | 0;
-        const lo = SCRATCH_U32[LO] | 0;
         const k = id; // one column: state index = id
         const ph = prev[2 * k];
         const pl = prev[2 * k + 1];

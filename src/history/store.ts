@@ -477,7 +477,9 @@ export class HistoryStore implements HistoryReader {
         dirty[ref] = 1;
         if (copying) {
           ok[m] = ref;
-          okValues[m] = v;
+          // By its bits (a NaN's payload kept on Bun too); rare: only
+          // after a sample of the batch was refused.
+          okValues.set(values.subarray(i, i + 1), m);
         }
         m++;
         if (agg) {

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { HI, LO, SCRATCH, SCRATCH_U32 } from "./_bits.ts";
 import { decodeChunk, RowBuffer } from "./codec.ts";
 import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
 import type { SpanList } from "./step_read.ts";
@@ -180,7 +181,13 @@ export class Tier {
 
   /** Appends a raw sample to `id`'s open chunk. */
   appendSample(id: number, t: number, v: number): void {
-    const bits = this.#open.append(id, t, v);
+    SCRATCH[0] = v;
+    this.#appendBits(id, t, SCRATCH_U32[HI] | 0, SCRATCH_U32[LO] | 0);
+  }
+
+  /** {@linkcode appendSample} of the value of float64 bits `hi:lo` (a NaN's payload kept). */
+  #appendBits(id: number, t: number, hi: number, lo: number): void {
+    const bits = this.#open.appendBits(id, t, hi, lo);
     this.dirty[id] = 1;
     if (this.#open.count(id) >= this.#limit[id] || bits > MAX_STREAM_BITS) {
       this.seal(id);
@@ -337,11 +344,26 @@ export class Tier {
   ): void {
     this.#open.reset(id);
     this.#limit[id] = this.chunkRows;
+    // Values copied by their bits, not as numbers: a NaN's payload (the
+    // staleness marker) is kept on Bun too.
     const row = new Float64Array(columns.length);
+    const rowBits = new Uint32Array(row.buffer);
+    const bits = columns.map((c) =>
+      new Uint32Array(c.buffer, c.byteOffset, 2 * c.length)
+    );
     for (let i = from; i < t.length; i++) {
-      if (columns.length === 1) this.appendSample(id, t[i], columns[0][i]);
-      else {
-        for (let c = 0; c < columns.length; c++) row[c] = columns[c][i];
+      if (columns.length === 1) {
+        this.#appendBits(
+          id,
+          t[i],
+          bits[0][2 * i + HI] | 0,
+          bits[0][2 * i + LO] | 0,
+        );
+      } else {
+        for (let c = 0; c < columns.length; c++) {
+          rowBits[2 * c] = bits[c][2 * i];
+          rowBits[2 * c + 1] = bits[c][2 * i + 1];
+        }
         this.#appendOwn(id, t[i], row, columns.length);
       }
     }

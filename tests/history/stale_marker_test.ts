@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeChunk } from "../../src/history/codec.ts";
+import { HistoryStore } from "../../src/history/store.ts";
+import { Tier } from "../../src/history/tier.ts";
+
+// Prometheus's staleness marker is a NaN with payload 2. On Bun (JSC) a
+// NaN read into a number loses its payload (JSC keeps one NaN), so every
+// path that stores a sample must copy its bits, not its number: these
+// failed on Bun while the raw appends and a restored open chunk did.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
+
+/** Float64Array `a`'s bits, `hi:lo` hex per value. */
+function bits(a: Float64Array): string[] {
+  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+  const out: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    out.push(`${u[2 * i + HI].toString(16)}:${u[2 * i + LO].toString(16)}`);
+  }
+  return out;
+}
+
+/** `n` values: `i + 1`, with the staleness marker at index `at`. */
+function withStale(n: number, at: number): Float64Array {
+  const v = Float64Array.from({ length: n }, (_, i) => i + 1);
+  const u = new Uint32Array(v.buffer);
+  u[2 * at + HI] = 0x7ff00000;
+  u[2 * at + LO] = 2;
+  return v;
+}
+
+const STALE = "7ff00000:2";
+
+test("HistoryStore.appendBatch() keeps a staleness marker's payload in the raw tier, bit for bit", async () => {
+  const store = await HistoryStore.open();
+  const a = store.seriesRef({ __name__: "a" }, "gauge");
+  const values = withStale(4, 2);
+  for (let s = 0; s < 4; s++) {
+    store.appendBatch(
+      new Int32Array([a]),
+      values.subarray(s, s + 1),
+      1,
+      (s + 1) * 1000,
+    );
+  }
+  const [got] = store.select(
+    [{ name: "__name__", type: "=", value: "a" }],
+    0,
+    10_000,
+    0,
+  );
+  assert.deepEqual([...got.t], [1000, 2000, 3000, 4000]);
+  assert.equal(bits(got.value)[2], STALE, "the third sample's bits");
+  await store.close();
+});
+
+test("Tier.restoreOpen() keeps a staleness marker's payload in a restored open chunk, raw and downsampled", () => {
+  for (const index of [0, 1]) {
+    const tier = new Tier(
+      index,
+      {
+        name: index === 0 ? "raw" : "1m",
+        resolutionMs: index === 0 ? 1000 : 60_000,
+        retentionMs: 86_400_000,
+      },
+      100,
+      0,
+    );
+    tier.ensure(1);
+    const t = new Float64Array([60_000, 120_000, 180_000]);
+    const columns = index === 0
+      ? [withStale(3, 1)]
+      : Array.from({ length: 5 }, () => withStale(3, 1));
+    tier.restoreOpen(0, t, columns, 0);
+    const back = decodeChunk(tier.openChunk(0)!.bytes);
+    for (let c = 0; c < columns.length; c++) {
+      assert.deepEqual(
+        bits(back.columns[c]),
+        bits(columns[c]),
+        `tier ${index}, column ${c}`,
+      );
+    }
+  }
+});
+
+test("HistoryStore.appendBatch() keeps a staleness marker's payload when it copies the batch past a refused sample", async () => {
+  const store = await HistoryStore.open();
+  const a = store.seriesRef({ __name__: "a" }, "gauge");
+  const b = store.seriesRef({ __name__: "b" }, "gauge");
+  store.append(a, 5000, 1); // a's next sample at 2000 is refused
+  const values = withStale(2, 1);
+  store.appendBatch(new Int32Array([a, b]), values, 2, 2000);
+  const [got] = store.select(
+    [{ name: "__name__", type: "=", value: "b" }],
+    0,
+    10_000,
+    0,
+  );
+  assert.deepEqual([...got.t], [2000]);
+  assert.equal(bits(got.value)[0], STALE);
+  await store.close();
+});
