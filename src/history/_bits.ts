@@ -26,6 +26,55 @@ export const TWO_32 = 4294967296;
 export const SCRATCH = new Float64Array(1);
 /** The 32-bit halves of {@linkcode SCRATCH}. */
 export const SCRATCH_U32 = new Uint32Array(SCRATCH.buffer);
+
+const NO_WORDS: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/**
+ * The 32-bit words of a `Float64Array`'s whole buffer, through one view
+ * kept per buffer (a caller reading the same array again and again makes
+ * no view object a call): `of(a)[a.byteOffset / 4 + 2 * i + HI]` is the
+ * high word of `a[i]`. Reading bits, not numbers, keeps a NaN's payload
+ * (the staleness marker) on Bun, whose numbers keep one NaN.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BufferWords, HI } from "./_bits.ts";
+ *
+ * const words = new BufferWords();
+ * const a = new Float64Array([1, 2]);
+ * const w = words.of(a.subarray(1));
+ * assert.equal(w, words.of(a)); // the same view for the same buffer
+ * assert.equal(w[2 + HI], 0x40000000); // 2.0's high word
+ * words.drop();
+ * assert.notEqual(words.of(a), w);
+ * ```
+ */
+export class BufferWords {
+  #of: ArrayBufferLike | null = null;
+  #words: Uint32Array<ArrayBufferLike> = NO_WORDS;
+
+  /** The words of `a`'s buffer. */
+  of(a: Float64Array): Uint32Array<ArrayBufferLike> {
+    if (a.buffer !== this.#of) {
+      this.#of = a.buffer;
+      this.#words = new Uint32Array(a.buffer, 0, a.buffer.byteLength >>> 2);
+    }
+    return this.#words;
+  }
+
+  /** Takes `words` (a view of a whole buffer from byte 0) as its buffer's. */
+  use(words: Uint32Array<ArrayBufferLike>): void {
+    this.#of = words.buffer;
+    this.#words = words;
+  }
+
+  /** Lets go of the buffer seen last. */
+  drop(): void {
+    this.#of = null;
+    this.#words = NO_WORDS;
+  }
+}
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Index of the high (sign, exponent) 32 bits of a float64 in a Uint32Array view. */
 export const HI = LITTLE_ENDIAN ? 1 : 0;

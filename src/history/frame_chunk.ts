@@ -49,6 +49,7 @@
  *
  * @module
  */
+import { BufferWords } from "./_bits.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 
 /**
@@ -169,17 +170,11 @@ function tryLine(v: Float64Array, n: number, slope: number, c: number): void {
  * per column: a decoded chunk's columns share one), dropped at the end of
  * each encode so that no caller's buffer is kept.
  */
-let _wordsOf: ArrayBufferLike | null = null;
-const NO_WORDS: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-let _words = NO_WORDS;
+const _words = new BufferWords();
 
 /** The words of `v`'s buffer; `v`'s first value starts at word `v.byteOffset / 4`. */
 function wordsOf(v: Float64Array): Uint32Array<ArrayBufferLike> {
-  if (v.buffer !== _wordsOf) {
-    _wordsOf = v.buffer;
-    _words = new Uint32Array(v.buffer, 0, v.buffer.byteLength >>> 2);
-  }
-  return _words;
+  return _words.of(v);
 }
 
 /** The narrower exact plan for one column, into slot `c`. */
@@ -262,15 +257,11 @@ export function encodeFrameChunk(
       );
     }
   }
-  if (words !== undefined) {
-    _wordsOf = words.buffer;
-    _words = words;
-  }
+  if (words !== undefined) _words.use(words);
   try {
     return _encode(t, columns, count);
   } finally {
-    _wordsOf = null;
-    _words = NO_WORDS;
+    _words.drop();
   }
 }
 

@@ -20,6 +20,7 @@
  */
 
 import {
+  BufferWords,
   HI,
   LO,
   NO_WINDOW,
@@ -151,12 +152,9 @@ export class OpenChunks {
   #leanRows = new RowBuffer();
   /** {@linkcode decodeInto}'s copy of a chunk's bytes. */
   #bytes = new Uint8Array(0);
-  /** The buffer of the last values appendSamples() read, and a view of its bits. */
-  #valuesOf: ArrayBufferLike | null = null;
-  #valuesBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  /** The buffer of the last row appended, and a view of its bits. */
-  #rowOf: ArrayBufferLike | null = null;
-  #rowBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** The bits of the values appendSamples() reads, and of the rows appendRow() does. */
+  #valuesWords = new BufferWords();
+  #rowWords = new BufferWords();
 
   /**
    * @param maxColumns the most columns a chunk has (1 for raw, 6 for
@@ -348,16 +346,8 @@ export class OpenChunks {
     const tail = this.#tail;
     const scratch = this.#scratch;
     // The values' bits, not the numbers: a NaN's payload (the staleness
-    // marker) is kept on Bun too; one view per values buffer.
-    if (values.buffer !== this.#valuesOf) {
-      this.#valuesOf = values.buffer;
-      this.#valuesBits = new Uint32Array(
-        values.buffer,
-        0,
-        values.buffer.byteLength >>> 2,
-      );
-    }
-    const vBits = this.#valuesBits;
+    // marker) is kept on Bun too.
+    const vBits = this.#valuesWords.of(values);
     const vw = values.byteOffset >>> 2;
     let full_ = 0;
     for (let i = 0; i < n; i++) {
@@ -447,17 +437,9 @@ export class OpenChunks {
     if (this.lean && this.#stateOf !== id) this.#rebuildState(id);
     this.#startRow(id, t, columns);
     const at = this.lean ? 0 : id * this.maxColumns;
-    // The row's bits through a view kept for its buffer (rows come from
-    // an aggregator's one row array): no view object a row.
-    if (row.buffer !== this.#rowOf) {
-      this.#rowOf = row.buffer;
-      this.#rowBits = new Uint32Array(
-        row.buffer,
-        0,
-        row.buffer.byteLength >>> 2,
-      );
-    }
-    const bits = this.#rowBits;
+    // The row's bits (rows come from an aggregator's one row array: the
+    // same view every time).
+    const bits = this.#rowWords.of(row);
     const w = row.byteOffset >>> 2;
     for (let c = 0; c < columns; c++) {
       this.#value(at + c, bits[w + 2 * c + HI] | 0, bits[w + 2 * c + LO] | 0);
