@@ -53,6 +53,8 @@ const STEP_GROUPS = /** @type {Record<string, string[]>} */ ({
  * @property {number} skipped
  * @property {number} seconds
  * @property {string} note
+ * @property {string[]} failures the failed tests the runner named, each
+ *   with the first lines of its error
  */
 
 /**
@@ -129,6 +131,11 @@ async function main() {
 
   const passed = sum(outcomes, (o) => o.passed);
   const failed = sum(outcomes, (o) => o.failed);
+  // A CI log may keep only its end: name what failed beside the table.
+  const failures = outcomes.flatMap((o) =>
+    o.failures.map((f) => `${o.step}: ${f}`)
+  );
+  if (failures.length > 0) console.log("\nfailed:\n" + failures.join("\n"));
   console.log("\n" + table(outcomes));
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
@@ -225,9 +232,12 @@ async function runTests(step, bin, args, files, color) {
     ? parseDenoSummary(run.output)
     : parseBunSummary(run.output);
   const failure = runFailure(run);
+  const failures = step === "bun"
+    ? bunFailures(run.output)
+    : denoFailures(run.output);
   if (summary === undefined) {
     const note = ["no summary found", failure].filter(Boolean).join("; ");
-    return outcome(step, 0, 1, 0, run.seconds, note);
+    return outcome(step, 0, 1, 0, run.seconds, note, failures);
   }
   const { passed, skipped } = summary;
   let { failed } = summary;
@@ -241,7 +251,76 @@ async function runTests(step, bin, args, files, color) {
     notes.push("no test ran");
     failed = 1;
   }
-  return outcome(step, passed, failed, skipped, run.seconds, notes.join("; "));
+  return outcome(
+    step,
+    passed,
+    failed,
+    skipped,
+    run.seconds,
+    notes.join("; "),
+    failures,
+  );
+}
+
+/** Lines of an error kept in the failure list, past its test's name. */
+const ERROR_LINES = 4;
+
+/**
+ * Deno's `ERRORS` section: `name => ./file:line:col`, then `error: ...`,
+ * the source line and the stack. Each test's name with its error's first
+ * lines.
+ * @param {string} output
+ * @returns {string[]}
+ */
+function denoFailures(output) {
+  const start = output.lastIndexOf("\n ERRORS \n");
+  if (start < 0) return [];
+  const end = output.indexOf("\n FAILURES \n", start);
+  const lines = output.slice(start, end < 0 ? undefined : end).split(/\r?\n/)
+    .slice(2);
+  /** @type {string[]} */
+  const found = [];
+  let kept = 0;
+  for (const line of lines) {
+    if (/^\S.* => \S+:\d+:\d+$/.test(line)) {
+      found.push(line);
+      kept = 0;
+    } else if (found.length > 0 && kept < ERROR_LINES && line.trim() !== "") {
+      if (/^\s+at /.test(line)) {
+        kept = ERROR_LINES;
+      } else if (/^\s*\^\s*$/.test(line)) {
+        // A caret under the source line quoted: drop that line too.
+        const last = found[found.length - 1];
+        found[found.length - 1] = last.slice(0, last.lastIndexOf("\n    "));
+        kept = ERROR_LINES;
+      } else {
+        found[found.length - 1] += "\n    " + line.trim();
+        kept++;
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Bun prints a failed test's error, then `(fail) name [time]`. Each failed
+ * test's name with the last `error:` line printed before it.
+ * @param {string} output
+ * @returns {string[]}
+ */
+function bunFailures(output) {
+  /** @type {string[]} */
+  const found = [];
+  let error = "";
+  for (const line of output.split(/\r?\n/)) {
+    if (/^(\w*Error\b|error:)/.test(line)) error = line;
+    else if (line.startsWith("(pass) ")) error = "";
+    else if (line.startsWith("(fail) ")) {
+      found.push(line.slice(7) + (error === "" ? "" : "\n    " + error));
+      error = "";
+    }
+  }
+  return found;
 }
 
 /**
@@ -323,8 +402,8 @@ async function runStatic(step, bin, args, color) {
   const run = await execute(bin, args, color);
   const failure = runFailure(run);
   return failure === undefined
-    ? outcome(step, 1, 0, 0, run.seconds, "")
-    : outcome(step, 0, 1, 0, run.seconds, failure);
+    ? outcome(step, 1, 0, 0, run.seconds, "", [])
+    : outcome(step, 0, 1, 0, run.seconds, failure, []);
 }
 
 /**
@@ -456,10 +535,11 @@ function listFiles(dir, keep) {
  * @param {number} skipped
  * @param {number} seconds
  * @param {string} note
+ * @param {string[]} [failures]
  * @returns {Outcome}
  */
-function outcome(step, passed, failed, skipped, seconds, note) {
-  return { step, passed, failed, skipped, seconds, note };
+function outcome(step, passed, failed, skipped, seconds, note, failures = []) {
+  return { step, passed, failed, skipped, seconds, note, failures };
 }
 
 /** @param {Outcome[]} outcomes */
