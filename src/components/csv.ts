@@ -14,6 +14,7 @@ import {
   describeValue,
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
+import { setOwnField } from "./_own_field.ts";
 import { _oneOf } from "./_shaping.ts";
 
 /** One malformed row of a CSV text. */
@@ -67,6 +68,14 @@ function _columns(value: unknown): string[] {
     Array.isArray(value) && value.length > 0 &&
     value.every((c) => typeof c === "string" && c !== "")
   ) {
+    const twice = _namedTwice(value);
+    if (twice !== undefined) {
+      throw new RangeError(
+        `the columns name the field ${
+          JSON.stringify(twice)
+        } twice (a row would keep one of the two)`,
+      );
+    }
     return value;
   }
   throw new RangeError(
@@ -74,6 +83,16 @@ function _columns(value: unknown): string[] {
       describeValue(value)
     }`,
   );
+}
+
+/** The first name `names` holds twice, if any. */
+function _namedTwice(names: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
 }
 
 function _delimiter(value: unknown): string {
@@ -303,7 +322,22 @@ function _rows(
     if (state.fresh) {
       state.fresh = false;
       if (header) {
-        state.names ??= record.map(String);
+        if (state.names === undefined) {
+          const names = record.map(String);
+          const twice = _namedTwice(names);
+          if (twice !== undefined) {
+            // Objects would keep one of the two fields: the rows come out
+            // as arrays, every field kept, and the header is reported.
+            bad.push({
+              line,
+              reason: `the header names the field ${
+                JSON.stringify(twice)
+              } twice, so the rows are arrays`,
+            });
+            continue;
+          }
+          state.names = names;
+        }
         continue;
       }
     }
@@ -322,7 +356,9 @@ function _rows(
       continue;
     }
     const row: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) row[names[i]] = record[i];
+    for (let i = 0; i < names.length; i++) {
+      setOwnField(row, names[i], record[i]);
+    }
     rows.push(row);
   }
   if (bad.length > 1) bad.sort((a, b) => a.line - b.line);

@@ -165,6 +165,15 @@ const _UNSAFE_ENV = new Set([
   "RUBYOPT",
   "NODE_OPTIONS",
   "NODE_PATH",
+  "LUA_INIT",
+  "LUA_PATH",
+  "LUA_CPATH",
+  "PHPRC",
+  "PHP_INI_SCAN_DIR",
+  "OPENSSL_CONF",
+  "OPENSSL_MODULES",
+  "OPENSSL_ENGINES",
+  "TCLLIBPATH",
   // Where programs find their configuration or the programs they start:
   // a flow's own HOME with a .gitconfig (core.fsmonitor) or a .psqlrc
   // (\!) runs commands from an allowed script with fixed arguments.
@@ -178,6 +187,11 @@ const _UNSAFE_ENV = new Set([
   "WGETRC",
   "PSQLRC",
   "PAGER",
+  "MANPAGER",
+  "SYSTEMD_PAGER",
+  "LESSOPEN",
+  "LESSCLOSE",
+  "LESSKEY",
   "EDITOR",
   "VISUAL",
   "BROWSER",

@@ -7,7 +7,7 @@
  */
 import { readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
-import type { Component } from "../engine/component.ts";
+import { type Component, describeValue } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 
@@ -42,6 +42,26 @@ export class SandboxError extends RangeError {
     this.name = "SandboxError";
     this.path = path;
   }
+}
+
+/**
+ * The `path` setting of the file components: a non-empty string without a
+ * NUL character (no file name holds one: the open would fail at run time).
+ */
+export function _filePath(value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(
+      `expected a file path, received ${describeValue(value)}`,
+    );
+  }
+  if (value.includes("\0")) {
+    throw new RangeError(
+      `expected a file path, received ${
+        JSON.stringify(excerpt(value, 120))
+      }, which holds a NUL character`,
+    );
+  }
+  return value;
 }
 
 /** Always refused, wherever the root is. */
@@ -177,6 +197,9 @@ export class FileSandbox {
    * by `..` or through a symbolic link) or to a denied path.
    */
   check(path: string): string {
+    if (path.includes("\0")) {
+      throw new SandboxError(path, "it holds a NUL character");
+    }
     const absolute = resolve(this.root, path);
     this.#verify(path, absolute, _real(absolute));
     return absolute;

@@ -30,14 +30,7 @@ import {
 import { _errorPort } from "./_error_port.ts";
 import { _fileError } from "./_file_error.ts";
 import { _toJson } from "./_to_json.ts";
-import type { FileSandbox } from "./file_sandbox.ts";
-
-function _path(value: unknown): string {
-  if (typeof value === "string" && value !== "") return value;
-  throw new TypeError(
-    `expected a file path, received ${describeValue(value)}`,
-  );
-}
+import { _filePath, type FileSandbox } from "./file_sandbox.ts";
 
 function _requirePath(ctx: Context<unknown>, component: string): string {
   const path = ctx.control<string | undefined>("path");
@@ -58,9 +51,9 @@ function _sandboxedPath(
   sandbox: FileSandbox | undefined,
   stdin: boolean,
 ): (value: unknown) => string {
-  if (sandbox === undefined) return _path;
+  if (sandbox === undefined) return _filePath;
   return (value) => {
-    const path = _path(value);
+    const path = _filePath(value);
     if (!(stdin && path === "-")) sandbox.check(path);
     return path;
   };
@@ -730,7 +723,7 @@ export function fsReadFile(sandbox?: FileSandbox): Component {
       error: _errorPort,
     },
     async process(value, ctx) {
-      const path = _path(value);
+      const path = _filePath(value);
       let bytes: Uint8Array;
       try {
         bytes = await _readAtMost(

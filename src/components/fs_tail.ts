@@ -21,7 +21,7 @@ import {
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _fileError } from "./_file_error.ts";
-import type { FileSandbox } from "./file_sandbox.ts";
+import { _filePath, type FileSandbox } from "./file_sandbox.ts";
 
 /** Bytes read at a time. */
 const _CHUNK = 64 * 1024;
@@ -29,11 +29,6 @@ const _CHUNK = 64 * 1024;
 const _MAX_LINE = 1024 * 1024;
 /** The largest `maxLineLength` it takes: 256 Mi characters. */
 const _MAX_LINE_LIMIT = 256 * 1024 * 1024;
-
-function _path(value: unknown): string {
-  if (typeof value === "string" && value !== "") return value;
-  throw new TypeError(`expected a file path, received ${describeValue(value)}`);
-}
 
 function _start(value: unknown): "end" | "beginning" {
   if (value === "end" || value === "beginning") return value;
@@ -401,11 +396,11 @@ export function fsTail(sandbox?: FileSandbox): Component {
         required: true,
         parse: sandbox
           ? (value) => {
-            const path = _path(value);
+            const path = _filePath(value);
             sandbox.check(path);
             return path;
           }
-          : _path,
+          : _filePath,
         description:
           "The file to follow, under the data folder. It may not exist yet: it is read from its start once it appears.",
       },

@@ -7,6 +7,7 @@
  * @module
  */
 import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { setOwnField } from "./_own_field.ts";
 
 /** The methods the HTTP components accept, in documentation order. */
 export const HTTP_COMPONENT_METHODS: readonly string[] = [
@@ -212,7 +213,7 @@ export function searchParamsObject(
   if (text === "") return out;
   for (const [k, v] of new URLSearchParams(text)) {
     const had = out[k];
-    if (had === undefined || !Object.hasOwn(out, k)) out[k] = v;
+    if (had === undefined || !Object.hasOwn(out, k)) setOwnField(out, k, v);
     else if (Array.isArray(had)) had.push(v);
     else out[k] = [had, v];
   }
@@ -234,9 +235,7 @@ export function searchParamsObject(
  */
 export function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((v, k) => {
-    out[k] = v;
-  });
+  headers.forEach((v, k) => setOwnField(out, k, v));
   return out;
 }
 

@@ -367,19 +367,28 @@ export function toHttpResponse(msg: Record<string, unknown>): Response {
 }
 
 const _MARKUP = /html|xml|svg/i;
+/** A media type `type/subtype` (RFC 9110's tokens), before any parameter. */
+const _MEDIA_TYPE =
+  /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+\s*(;|$)/i;
+/** Types a browser sniffs the body of (WHATWG MIME Sniffing, 7.1). */
+const _SNIFFED = /^(unknown\/unknown|application\/unknown|\*\/\*)\s*(;|$)/i;
 
 /**
  * A page a flow serves (HTML, SVG, XML: what a browser runs scripts in)
  * gets `Content-Security-Policy: sandbox ...`: its scripts and forms work,
  * but in an origin of its own, never weir's, so a flow that echoes its
- * input into a page cannot become a script that drives weir's API. A
- * policy the flow sets itself is kept; both apply. Only flows that set
- * their own headers can serve markup, so the common answers carry no
- * extra header.
+ * input into a page cannot become a script that drives weir's API. So
+ * does a body a browser would sniff, and might run as a page: no content
+ * type, one that does not parse, or `unknown/unknown`, `*\/*`. Every
+ * such answer also gets `X-Content-Type-Options: nosniff`. A policy the
+ * flow sets itself is kept; both apply. Only flows that set their own
+ * headers can serve these, so the common answers carry no extra header.
  */
 function _sandboxMarkup(headers: Headers): void {
-  const type = headers.get("content-type");
-  if (type === null || !_MARKUP.test(type)) return;
+  const type = (headers.get("content-type") ?? "").trim();
+  if (_MEDIA_TYPE.test(type) && !_SNIFFED.test(type) && !_MARKUP.test(type)) {
+    return;
+  }
   headers.append(
     "content-security-policy",
     "sandbox allow-scripts allow-forms allow-popups allow-downloads",

@@ -84,6 +84,37 @@ function _shown(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
+/**
+ * Text that does not parse as a URL, shown as {@linkcode _shown} would:
+ * cut at its query, and everything up to its last `@` (credentials) gone.
+ */
+function _shownText(value: string): string {
+  let text = value.split(/[?#]/, 1)[0];
+  const at = text.lastIndexOf("@");
+  if (at >= 0) {
+    text = (/^[^:/@]*:\/*/.exec(text)?.[0] ?? "") + text.slice(at + 1);
+  }
+  return text.slice(0, 100);
+}
+
+/**
+ * `text` (a runtime's error) with every URL in it shown as
+ * {@linkcode _shown} does: `url` itself, and any other without its
+ * credentials and query.
+ */
+function _scrubbed(text: string, url: URL): string {
+  const shown = _shown(url);
+  // Runtimes quote the whole URL, with or without its credentials.
+  const bare = `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+  for (const whole of [url.href, bare + url.hash, bare]) {
+    text = text.split(whole).join(shown);
+  }
+  return text.replace(
+    /([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#]*@)?([^\s?#]*)(?:[?#]\S*)?/gi,
+    "$1$2",
+  );
+}
+
 function _parseUrl(value: unknown, hosts: HostAllowList): URL {
   if (typeof value !== "string") {
     throw new TypeError(
@@ -98,22 +129,50 @@ function _parseUrl(value: unknown, hosts: HostAllowList): URL {
   } catch {
     throw new RangeError(
       `Cannot use URL ${
-        JSON.stringify(value.slice(0, 100))
+        JSON.stringify(_shownText(value))
       }: it does not parse (write it whole, e.g. "https://api.example.com/readings")`,
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
+    // The scheme only: the rest of an opaque URL ("user:secret@host") is
+    // no host and path that _shown could cut its credentials from.
     throw new RangeError(
-      `Cannot use URL ${
-        JSON.stringify(_shown(url).slice(0, 100))
-      }: only http: and https: are supported, received ${url.protocol}`,
+      `Cannot use URL with scheme ${
+        JSON.stringify(url.protocol.slice(0, 40))
+      }: only http: and https: are supported (e.g. "https://api.example.com/readings")`,
     );
   }
   hosts.check(url);
   return url;
 }
 
+/** Headers a graph may not hold: their values are secrets. */
+const _SECRET_HEADERS = ["authorization", "proxy-authorization"];
+
+/**
+ * The `headers` setting: a graph is stored and shown by the API, so a
+ * header carrying a secret is refused (the value never repeated), as the
+ * `token` port refuses a literal token.
+ */
 function _headersSetting(value: unknown): Record<string, string> {
+  const out = _headers(value);
+  for (const name of _SECRET_HEADERS) {
+    if (name in out) {
+      throw new TypeError(
+        `header ${
+          JSON.stringify(name)
+        } may not be set in headers (it would put a secret in the graph); give a bearer token as a secret reference on the token port, "env:NAME" or "file:NAME", never the secret itself`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Headers as an object of lower-case names to values. A message's may
+ * carry a secret: they are data, not part of the graph.
+ */
+function _headers(value: unknown): Record<string, string> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(
       "expected headers as an object of header names to string values",
@@ -194,13 +253,17 @@ function _sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A network error's message, the URL in it replaced by its shown form. */
+/** A network error's message, any URL in it shown as {@linkcode _shown} does. */
 function _networkMessage(error: unknown, url: URL): string {
-  let text = (error as Error)?.message ?? String(error);
-  // Runtimes quote the whole URL (query and credentials included).
-  text = text.split(url.href).join(_shown(url));
+  let text = _scrubbed((error as Error)?.message ?? String(error), url);
   const cause = (error as { cause?: { code?: unknown; message?: unknown } })
     ?.cause;
+  if (typeof cause?.message === "string" && cause.message !== "") {
+    // Deno says only "fetch failed" and keeps why in the cause.
+    const why = _scrubbed(cause.message, url)
+      .replace(`error sending request for url (${_shown(url)}): `, "");
+    if (!text.includes(why)) text += `: ${why}`;
+  }
   if (typeof cause?.code === "string" && !text.includes(cause.code)) {
     text += ` (${cause.code})`;
   }
@@ -404,7 +467,7 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         ctx.control<Record<string, string>>("headers"),
       );
       if (msg?.headers !== undefined) {
-        for (const [k, v] of Object.entries(_headersSetting(msg.headers))) {
+        for (const [k, v] of Object.entries(_headers(msg.headers))) {
           headers.set(k, v);
         }
       }
@@ -486,6 +549,8 @@ async function _attempt(
   const timer = setTimeout(() => timeout.abort(), timeoutMs);
   const signal = AbortSignal.any([stop, timeout.signal]);
   let url = start;
+  // Each attempt starts from the message's headers: a redirect drops some.
+  headers = new Headers(headers);
   try {
     for (let hop = 0;; hop++) {
       let res: Response;
@@ -513,7 +578,26 @@ async function _attempt(
             message: `more than ${MAX_REDIRECTS} redirects`,
           };
         }
-        const next = new URL(location, url);
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          // Not retried, not quoted (it may hold a query).
+          return {
+            kind: "invalid",
+            message:
+              `the server answered ${res.status} with a Location that does not parse`,
+          };
+        }
+        if (next.protocol !== "http:" && next.protocol !== "https:") {
+          // fetch() reads file: URLs: a server must not make it read ours.
+          return {
+            kind: "invalid",
+            message: `redirected to a ${
+              JSON.stringify(next.protocol.slice(0, 40))
+            } URL: only http: and https: are followed`,
+          };
+        }
         try {
           hosts.check(next);
         } catch (e) {
@@ -523,7 +607,13 @@ async function _attempt(
             message: `redirected to another host: ${(e as Error).message}`,
           };
         }
-        if (next.host !== url.host) headers.delete("authorization");
+        if (next.origin !== url.origin) {
+          // Another scheme, host or port (https to http included): the
+          // credentials were for this origin only.
+          for (const name of [..._SECRET_HEADERS, "cookie"]) {
+            headers.delete(name);
+          }
+        }
         if (
           res.status === 303 ||
           ((res.status === 301 || res.status === 302) && method === "POST")

@@ -288,6 +288,13 @@ interface Meter {
   add(n?: number): void;
 }
 
+// Settings core/Schedule cannot run with (checked at validation and at start).
+const _BOTH = "takes cron or every, not both; remove one";
+const _EVERY_ZONE =
+  'timezone applies to cron only; every is aligned to UTC. For a local time of day use cron, e.g. "0 0 0 * * *" with the timezone';
+const _NEITHER =
+  'needs a cron option (e.g. "0 */5 * * * *") or an every option (e.g. "5m"), and neither was given';
+
 /**
  * `core/Schedule` on `clock` (default the real wall clock; tests pass a
  * fake one). See {@linkcode CoreSchedule}.
@@ -400,6 +407,20 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
       fired: ctx.meter("schedule_firings_total"),
       missed: ctx.meter("schedule_missed_total"),
     }),
+    // What run() would refuse at its start, found when the graph is
+    // validated: settings given as initial packets, or none at all.
+    checkSettings(settings, connected) {
+      const has = (port: string) => Object.hasOwn(settings, port);
+      if (has("cron") && has("every")) return _BOTH;
+      if (has("every") && has("timezone")) return _EVERY_ZONE;
+      if (
+        !has("cron") && !has("every") && !connected.has("cron") &&
+        !connected.has("every")
+      ) {
+        return _NEITHER;
+      }
+      return undefined;
+    },
     onControl(_port, _value, ctx) {
       ctx.state?.wake.abort();
     },
@@ -410,9 +431,7 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         const cron = ctx.control<_CronOption | undefined>("cron");
         const every = ctx.control<number | undefined>("every");
         if (cron !== undefined && every !== undefined) {
-          throw new RangeError(
-            "core/Schedule takes cron or every, not both; remove one",
-          );
+          throw new RangeError(`core/Schedule ${_BOTH}`);
         }
         if (cron !== undefined) {
           return _cronTimes(
@@ -424,15 +443,11 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
           // Ignoring it would fire at UTC's midnight where the author
           // meant Berlin's.
           if (ctx.control<string | undefined>("timezone") !== undefined) {
-            throw new RangeError(
-              'core/Schedule: timezone applies to cron only; every is aligned to UTC. For a local time of day use cron, e.g. "0 0 0 * * *" with the timezone',
-            );
+            throw new RangeError(`core/Schedule: ${_EVERY_ZONE}`);
           }
           return _everyTimes(every, ctx.control<number>("offset"));
         }
-        throw new TypeError(
-          'core/Schedule needs a cron option (e.g. "0 */5 * * * *") or an every option (e.g. "5m"), and neither was given',
-        );
+        throw new TypeError(`core/Schedule ${_NEITHER}`);
       };
       // Each firing is the schedule's next time after the previous one
       // (the start before the first), never "now + period": no drift.

@@ -305,7 +305,10 @@ function _compileRule(raw: unknown, index: number): SwitchRule {
   const op = typeof name === "string"
     ? (SWITCH_OPERATORS.includes(name as SwitchOperator)
       ? name as SwitchOperator
-      : _NODE_RED_NAMES[name])
+      // Own names only: `toString` is no operator.
+      : Object.hasOwn(_NODE_RED_NAMES, name)
+      ? _NODE_RED_NAMES[name]
+      : undefined)
     : undefined;
   if (op === undefined) {
     throw _ruleError(

@@ -299,6 +299,17 @@ export interface ComponentSpec<
   run?: (ctx: ContextOf<S, I, O>) => Promise<void>;
   /** Called when the process stops, whatever the reason. */
   teardown?: (ctx: ContextOf<S, I, O>) => void;
+  /**
+   * Checks settings that depend on each other when a graph is validated
+   * (each port's own `parse` has passed): `settings` holds the parsed
+   * initial packet of each in-port that has one, `connected` the in-ports
+   * fed otherwise (a connection or an exported port: their values come
+   * while the flow runs). Returns the problem as a sentence, or undefined.
+   */
+  checkSettings?: (
+    settings: Readonly<Record<string, unknown>>,
+    connected: ReadonlySet<string>,
+  ) => string | undefined;
 }
 
 /**
@@ -331,6 +342,11 @@ export interface Component<S = unknown> {
   run?(ctx: Context<S>): Promise<void>;
   /** See {@linkcode ComponentSpec.teardown}. */
   teardown?(ctx: Context<S>): void;
+  /** See {@linkcode ComponentSpec.checkSettings}. */
+  checkSettings?(
+    settings: Readonly<Record<string, unknown>>,
+    connected: ReadonlySet<string>,
+  ): string | undefined;
 }
 
 /** The `error` out-port every component has, declared or not. */
@@ -435,6 +451,7 @@ export function defineComponent<
     onControl: spec.onControl,
     run: spec.run,
     teardown: spec.teardown,
+    checkSettings: spec.checkSettings,
   }) as Component<S>;
 }
 

@@ -161,6 +161,8 @@ class _Validator {
   readonly #reported: Set<Component>;
   /** Processes by name, with their component when it is known. */
   readonly #components = new Map<string, Component | undefined>();
+  /** Per process, the parsed initial packet of each in-port that has one. */
+  readonly #settings = new Map<string, Record<string, unknown>>();
   /** Subgraph processes whose subgraph contains itself: not flattened. */
   readonly #cyclic = new Set<string>();
 
@@ -208,6 +210,7 @@ class _Validator {
     this.#exports(graph.outports, "outports", fed);
     this.#connections(graph.connections, fed);
     this.#required(fed);
+    this.#together(fed);
     const parsed = this.#sourceMap?.problems ?? [];
     return [...parsed, ...this.#problems].map((p) =>
       withPosition(p, this.#sourceMap)
@@ -519,13 +522,42 @@ class _Validator {
       this.#report(path, `${where}: ${wrongType}`);
       return;
     }
+    let parsed = value;
     if (spec.parse) {
       try {
-        spec.parse(value);
+        parsed = spec.parse(value);
       } catch (e) {
         this.#report(
           path,
           `${where} is not valid: ${errorMessage(e)}`,
+        );
+        return;
+      }
+    }
+    let settings = this.#settings.get(tgt.process);
+    if (settings === undefined) {
+      settings = {};
+      this.#settings.set(tgt.process, settings);
+    }
+    settings[tgt.port] = parsed;
+  }
+
+  /** Each component's check of its settings together (`checkSettings`). */
+  #together(fed: Set<string>): void {
+    for (const [name, component] of this.#components) {
+      if (!component?.checkSettings) continue;
+      const settings = this.#settings.get(name) ?? {};
+      const connected = new Set<string>();
+      for (const port of Object.keys(component.inPorts)) {
+        if (fed.has(`${name}\0${port}`) && !Object.hasOwn(settings, port)) {
+          connected.add(port);
+        }
+      }
+      const problem = component.checkSettings(settings, connected);
+      if (problem !== undefined) {
+        this.#report(
+          joinKey("processes", name),
+          `"${name}" (${component.name}): ${problem}`,
         );
       }
     }
