@@ -58,8 +58,42 @@ const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 // Prometheus's minTime and maxTime as time.RFC3339Nano formats them.
 const PROM_MIN_TIME = "-292273086-05-16T16:47:06Z";
 const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
+// time.RFC3339Nano as Go's time.Parse reads it: upper-case T and Z, an
+// hour of one or two digits, a fraction of any length after "." or ",".
 const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * An RFC 3339 time in ms, or undefined where Go's time.Parse refuses it: a
+ * field out of range, a day its month does not have (2023-02-29).
+ */
+function _parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (m === null) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (
+    month < 1 || month > 12 || day < 1 || day > days[month - 1] ||
+    hour > 23 || minute > 59 || second > 59
+  ) {
+    return undefined;
+  }
+  let offsetMs = 0;
+  if (m[8] !== undefined) {
+    const [oh, om] = [Number(m[9]), Number(m[10])];
+    // Go allows offsets of 24 hours and of 60 minutes.
+    if (oh > 24 || om > 60) return undefined;
+    offsetMs = (m[8] === "-" ? -1 : 1) * (oh * 3_600_000 + om * 60_000);
+  }
+  // Go keeps nanoseconds; Prometheus truncates them to the millisecond.
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, ms);
+  return date.getTime() - offsetMs;
+}
 
 /**
  * Parses a time parameter as Prometheus does: unix seconds as a float
@@ -84,9 +118,8 @@ export function parseTimeParam(
     ms = -Infinity;
   } else if (text === PROM_MAX_TIME) {
     ms = Infinity;
-  } else if (RFC3339.test(text)) {
-    const parsed = Date.parse(text.toUpperCase());
-    if (!Number.isNaN(parsed)) ms = parsed;
+  } else {
+    ms = _parseRfc3339(text);
   }
   if (ms === undefined || Number.isNaN(ms)) {
     throw new PromApiError(
@@ -124,14 +157,14 @@ const DURATION_UNITS_MS = [
 /**
  * Parses a duration parameter (`step`, `timeout`) as Prometheus does:
  * float seconds (`15`, `0.5`) or a Prometheus duration (`1m30s`, `2h`,
- * `1d`), to ms (rounded). Throws a bad_data {@linkcode PromApiError}
- * naming `param`.
+ * `1d`), to whole ms (truncated, as Prometheus's engine truncates).
+ * Throws a bad_data {@linkcode PromApiError} naming `param`.
  */
 export function parseDurationParam(text: string, param: string): number {
   if (FLOAT.test(text)) {
-    const ms = Math.round(Number(text) * 1000);
+    const ns = Number(text) * 1e9;
     // Prometheus refuses what overflows int64 nanoseconds.
-    if (Math.abs(ms) > 9_223_372_036_854) {
+    if (ns >= 2 ** 63 || ns < -(2 ** 63)) {
       throw new PromApiError(
         "bad_data",
         `invalid parameter ${JSON.stringify(param)}: cannot parse ${
@@ -139,7 +172,8 @@ export function parseDurationParam(text: string, param: string): number {
         } to a valid duration. It overflows int64`,
       );
     }
-    return ms;
+    // Go truncates to whole nanoseconds, then (in integers) to whole ms.
+    return Number(BigInt(Math.trunc(ns)) / 1_000_000n);
   }
   const m = text === "" ? null : DURATION.exec(text);
   if (
@@ -169,7 +203,12 @@ export function parseDurationParam(text: string, param: string): number {
  */
 export function parseSeriesSelector(text: string): LabelMatcher[] {
   const tree = parser.parse(text);
-  const root = tree.topNode.firstChild;
+  // A `# comment` runs to the end of its line, anywhere in a selector.
+  const skipComments = (n: SyntaxNode | null) => {
+    while (n !== null && n.name === "LineComment") n = n.nextSibling;
+    return n;
+  };
+  const root = skipComments(tree.topNode.firstChild);
   const fail = (why: string): never => {
     throw new PromApiError(
       "bad_data",
@@ -187,7 +226,10 @@ export function parseSeriesSelector(text: string): LabelMatcher[] {
   if (error !== undefined) {
     fail(`parse error at character ${error + 1}`);
   }
-  if (root === null || root.name !== "VectorSelector" || root.nextSibling) {
+  if (
+    root === null || root.name !== "VectorSelector" ||
+    skipComments(root.nextSibling) !== null
+  ) {
     fail("a series selector is a metric name and/or {label matchers}");
   }
   const matchers: LabelMatcher[] = [];
@@ -195,6 +237,8 @@ export function parseSeriesSelector(text: string): LabelMatcher[] {
   for (let n = root!.firstChild; n !== null; n = n.nextSibling) {
     if (n.name === "Identifier") {
       matchers.push({ name: "__name__", type: "=", value: src(n) });
+    } else if (n.name === "LineComment") {
+      continue;
     } else if (n.name === "LabelMatchers") {
       for (let m = n.firstChild; m !== null; m = m.nextSibling) {
         if (m.name === "QuotedLabelName") {
@@ -302,9 +346,13 @@ export function unquoteString(literal: string): string {
           `cannot read the string ${literal}: bad escape \\${e}${hex}`,
         );
       }
-      out += e === "x"
-        ? String.fromCharCode(parseInt(hex, 16))
-        : String.fromCodePoint(parseInt(hex, 16));
+      const code = parseInt(hex, 16);
+      if (
+        e !== "x" && (code > 0x10ffff || (code >= 0xd800 && code < 0xe000))
+      ) {
+        _invalidCodePoint(literal);
+      }
+      out += e === "x" ? String.fromCharCode(code) : String.fromCodePoint(code);
       i += len;
     } else if (e !== undefined && /[0-7]/.test(e)) {
       const oct = body.slice(i, i + 3);
@@ -314,7 +362,10 @@ export function unquoteString(literal: string): string {
           `cannot read the string ${literal}: bad escape \\${oct}`,
         );
       }
-      out += String.fromCharCode(parseInt(oct, 8));
+      const code = parseInt(oct, 8);
+      // An octal escape is one byte, as \x is: \377 at most.
+      if (code > 0xff) _invalidCodePoint(literal);
+      out += String.fromCharCode(code);
       i += 2;
     } else {
       throw new PromApiError(
@@ -326,8 +377,16 @@ export function unquoteString(literal: string): string {
   return out;
 }
 
+/** A `\u`, `\U` or octal escape Prometheus's lexer refuses. */
+function _invalidCodePoint(literal: string): never {
+  throw new PromApiError(
+    "bad_data",
+    `cannot read the string ${literal}: escape sequence is an invalid Unicode code point`,
+  );
+}
+
 /**
- * A sample value as Prometheus writes it: Go's
+ * A sample value as Prometheus writes it in a scalar result: Go's
  * `strconv.FormatFloat(v, 'f', -1, 64)` (the shortest decimal that reads
  * back, never an exponent), `NaN`, `+Inf`, `-Inf`.
  *
@@ -364,6 +423,34 @@ export function formatSampleValue(v: number): string {
     out = digits + "0".repeat(point - digits.length);
   } else out = digits.slice(0, point) + "." + digits.slice(point);
   return (negative ? "-" : "") + out;
+}
+
+/**
+ * A vector's or matrix's sample value as Prometheus 2.42 writes it
+ * (`marshalPointJSON`): as {@linkcode formatSampleValue}, but in Go's
+ * exponent form (`strconv.FormatFloat(v, 'e', -1, 64)`) when the magnitude
+ * is at least 1e21 or below 1e-6. A scalar result keeps
+ * {@linkcode formatSampleValue}'s form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatPointValue } from "./_prometheus_api.ts";
+ *
+ * assert.equal(formatPointValue(1e21), "1e+21");
+ * assert.equal(formatPointValue(1.5e-7), "1.5e-07");
+ * assert.equal(formatPointValue(0.000001), "0.000001");
+ * assert.equal(formatPointValue(Infinity), "+Inf");
+ * ```
+ */
+export function formatPointValue(v: number): string {
+  const abs = Math.abs(v);
+  const exponent = abs !== 0 && abs !== Infinity &&
+    (abs < 1e-6 || abs >= 1e21);
+  if (!exponent) return formatSampleValue(v);
+  // JavaScript switches to the exponent at the same magnitudes; Go writes
+  // the exponent with two digits at least.
+  return String(v).replace(/e([+-])(\d)$/, "e$10$2");
 }
 
 /** A time (ms) as Prometheus's JSON writes it: float seconds. */

@@ -26,6 +26,7 @@ import {
 import { VERSION } from "../version.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import {
+  formatPointValue,
   formatSampleValue,
   MAX_TIME_MS,
   MIN_TIME_MS,
@@ -321,7 +322,11 @@ function _errorType(error: unknown): PromErrorType | undefined {
   return undefined;
 }
 
-/** The request's parameters: the form body's first, then the URL's, as Go's `r.Form`. */
+/**
+ * The request's parameters in the order of Go's `r.Form`: a URL-encoded
+ * body's before the URL's, a multipart body's (its fields, not its files)
+ * after them.
+ */
 interface Params {
   get(name: string): string | undefined;
   all(name: string): string[];
@@ -332,16 +337,31 @@ async function _params(
   maxBodyBytes: number,
   bodyTimeoutMs: number,
 ): Promise<Params> {
-  const pairs: [string, string][] = [];
-  if (c.req.method === "POST") {
-    const type = (c.req.header("Content-Type") ?? "").split(";")[0].trim()
-      .toLowerCase();
-    if (type === "application/x-www-form-urlencoded") {
-      const text = await _readBody(c, maxBodyBytes, bodyTimeoutMs);
-      for (const pair of new URLSearchParams(text)) pairs.push(pair);
+  let pairs: [string, string][] = [...new URL(c.req.url).searchParams];
+  const contentType = c.req.header("Content-Type") ?? "";
+  const type = contentType.split(";")[0].trim().toLowerCase();
+  const post = c.req.method === "POST";
+  if (post && type === "application/x-www-form-urlencoded") {
+    const text = await _readBody(c, maxBodyBytes, bodyTimeoutMs);
+    pairs = [...new URLSearchParams(text), ...pairs];
+  } else if (post && type === "multipart/form-data") {
+    // Read within the body's limits before it is parsed.
+    const text = await _readBody(c, maxBodyBytes, bodyTimeoutMs);
+    let form: FormData;
+    try {
+      form = await new Response(text, {
+        headers: { "Content-Type": contentType },
+      }).formData();
+    } catch (error) {
+      throw new PromApiError(
+        "bad_data",
+        `cannot read the multipart/form-data body: ${
+          (error as Error)?.message || String(error)
+        }`,
+      );
     }
+    for (const [k, v] of form) if (typeof v === "string") pairs.push([k, v]);
   }
-  for (const pair of new URL(c.req.url).searchParams) pairs.push(pair);
   return {
     get: (name) => pairs.find(([k]) => k === name)?.[1],
     all: (name) => pairs.filter(([k]) => k === name).map(([, v]) => v),
@@ -466,7 +486,7 @@ function _resultJson(r: EvalResult): unknown {
         resultType: "vector",
         result: r.result.map(({ metric, value: [t, v] }) => ({
           metric,
-          value: [t / 1000, formatSampleValue(v)],
+          value: [t / 1000, formatPointValue(v)],
         })),
       };
     case "matrix":
@@ -474,7 +494,7 @@ function _resultJson(r: EvalResult): unknown {
         resultType: "matrix",
         result: r.result.map(({ metric, values }) => ({
           metric,
-          values: values.map(([t, v]) => [t / 1000, formatSampleValue(v)]),
+          values: values.map(([t, v]) => [t / 1000, formatPointValue(v)]),
         })),
       };
     case "scalar":

@@ -87,7 +87,9 @@ export const WINDOW_COLUMNS: readonly WindowColumn[] = [
 
 /**
  * `points` in Prometheus's label order; each set's sort key is built once
- * (name and value pairs joined by NUL compare as labels.Compare does).
+ * (name and value pairs joined by NUL compare as labels.Compare does; a
+ * key with code units from U+D800 up is remapped so that code-unit order
+ * is Go's byte order).
  */
 export function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
   return sortByLabelsOf([...points], points.map((p) => p.labels));
@@ -106,11 +108,24 @@ export function sortByLabelsOf<T>(
     const names = Object.keys(l).sort();
     let key = "";
     for (const n of names) key += n + "\0" + l[n] + "\0";
+    if (HIGH_UNIT.test(key)) key = key.replace(HIGH_UNITS, utf8Order);
     return { key, item };
   });
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (let i = 0; i < items.length; i++) items[i] = keyed[i].item;
   return items;
+}
+
+const HIGH_UNIT = /[\ud800-\uffff]/;
+const HIGH_UNITS = /[\ud800-\uffff]/g;
+
+/**
+ * A code unit from U+D800 up moved so that surrogates (astral code points)
+ * sort after U+E000..U+FFFF, as their UTF-8 bytes do.
+ */
+function utf8Order(unit: string): string {
+  const c = unit.charCodeAt(0);
+  return String.fromCharCode(c >= 0xe000 ? c - 0x800 : c + 0x2000);
 }
 
 /** `p` without its staleness markers (range selectors skip them). */

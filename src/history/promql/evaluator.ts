@@ -70,8 +70,10 @@ export interface EvaluatorOptions {
   readonly stepMs: number;
   readonly lookbackMs: number;
   readonly maxSamples: number;
-  /** Date.now() after which the query times out. */
+  /** The time (of `now`) after which the query times out. */
   readonly deadline: number;
+  /** The clock compared with `deadline` (default `Date.now`). */
+  readonly now?: () => number;
   /** The query's own start and end, for `@ start()`/`@ end()` inside subqueries (default: startMs/endMs). */
   readonly queryStartMs?: number;
   readonly queryEndMs?: number;
@@ -111,6 +113,7 @@ export class Evaluator {
   readonly deadline: number;
   readonly queryStartMs: number;
   readonly queryEndMs: number;
+  readonly now: () => number;
   #samples = 0;
 
   constructor(options: EvaluatorOptions) {
@@ -130,6 +133,7 @@ export class Evaluator {
     this.deadline = options.deadline;
     this.queryStartMs = options.queryStartMs ?? options.startMs;
     this.queryEndMs = options.queryEndMs ?? options.endMs;
+    this.now = options.now ?? Date.now;
   }
 
   /** Counts `count` more samples held by the query; throws past maxSamples. */
@@ -147,7 +151,7 @@ export class Evaluator {
 
   /** Throws a timeout error once past the deadline. */
   checkTimeout(): void {
-    if (Date.now() > this.deadline) {
+    if (this.now() > this.deadline) {
       throw new PromQLError(
         "timeout",
         "query timed out in expression evaluation",
@@ -527,6 +531,12 @@ export class Evaluator {
     if (start < from) start += interval;
     const end = refs[refs.length - 1];
     if (start > end) return [];
+    // Each step may make a sample: more steps than the limit leaves would
+    // be refused as they are made, so refuse them before their arrays are.
+    const steps = Math.floor((end - start) / interval) + 1;
+    if (steps > this.maxSamples - this.#samples) {
+      throw new PromQLError("execution", TOO_MANY_SAMPLES);
+    }
     const inner = new Evaluator({
       reader: this.reader,
       tier: this.tier,
@@ -536,6 +546,7 @@ export class Evaluator {
       lookbackMs: this.lookbackMs,
       maxSamples: this.maxSamples - this.#samples,
       deadline: this.deadline,
+      now: this.now,
       queryStartMs: this.queryStartMs,
       queryEndMs: this.queryEndMs,
     });
@@ -744,7 +755,8 @@ export class Evaluator {
         ),
       };
     }
-    return { kind: "vector", series: mergeSameLabels(out) };
+    // 2.42 checks a range function's whole matrix for equal label sets.
+    return { kind: "vector", series: mergeSameLabels(out, true) };
   }
 
   #unary(expr: Unary): Value {
@@ -764,7 +776,8 @@ export class Evaluator {
       v: s.v.map((x) => -x),
       ok: s.ok,
     }));
-    return { kind: "vector", series: mergeSameLabels(out) };
+    // 2.42 checks unary minus's whole matrix for equal label sets.
+    return { kind: "vector", series: mergeSameLabels(out, true) };
   }
 }
 
@@ -810,16 +823,20 @@ export function absentOf(
 ): StepSeries[] {
   const labels: Record<string, string> = {};
   if (sel !== undefined) {
-    const seen = new Map<string, number>();
-    for (const m of sel.matchers) seen.set(m.name, (seen.get(m.name) ?? 0) + 1);
+    // 2.42's createLabelsForAbsentFunction, matcher by matcher: the first
+    // equality of a name sets it (an empty value sets nothing); any later
+    // matcher of the name (a second equality too) removes it, one before
+    // it does nothing.
+    const has = new Set<string>();
+    const set = new Map<string, string>();
     for (const m of sel.matchers) {
-      if (
-        m.type === "=" && m.name !== "__name__" && m.value !== "" &&
-        seen.get(m.name) === 1
-      ) {
-        labels[m.name] = m.value;
-      }
+      if (m.name === "__name__") continue;
+      if (m.type === "=" && !has.has(m.name)) {
+        has.add(m.name);
+        if (m.value !== "") set.set(m.name, m.value);
+      } else set.delete(m.name);
     }
+    for (const [name, value] of set) labels[name] = value;
   }
   const v = new Float64Array(ev.n);
   const ok = new Uint8Array(ev.n);

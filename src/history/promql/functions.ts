@@ -280,7 +280,9 @@ function expand(template: string, match: RegExpExecArray): string {
       name = m[0];
       i += name.length;
     }
-    if (/^\d+$/.test(name)) out += match[Number(name)] ?? "";
+    // Go's Regexp.Expand: a number of at most 9 digits and no leading
+    // zero is a group index; anything else (`$01`) a group name.
+    if (/^(?:0|[1-9]\d{0,8})$/.test(name)) out += match[Number(name)] ?? "";
     else out += match.groups?.[name] ?? "";
   }
   return out;
@@ -404,8 +406,16 @@ export function bucketQuantile(q: number, input: Bucket[]): number {
   const observations = buckets[buckets.length - 1].count;
   if (observations === 0) return NaN;
   let rank = q * observations;
+  // Go's sort.Search over all but the +Inf bucket: a NaN count (neither
+  // raised nor raising in the monotonic pass) lands where the bisection
+  // does, as in 2.42, not at the first bucket a scan would stop at.
   let b = 0;
-  while (b < buckets.length - 1 && !(buckets[b].count >= rank)) b++;
+  let j = buckets.length - 1;
+  while (b < j) {
+    const h = (b + j) >>> 1;
+    if (buckets[h].count >= rank) j = h;
+    else b = h + 1;
+  }
   if (b === buckets.length - 1) return buckets[buckets.length - 2].upper;
   if (b === 0 && buckets[0].upper <= 0) return buckets[0].upper;
   let start = 0;

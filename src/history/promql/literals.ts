@@ -1,37 +1,38 @@
 /**
- * PromQL's literals as Prometheus's Go parser reads them: durations
- * (`1h30m`), numbers (Go's ParseFloat: `0x1f`, `Inf`, `1.`), and quoted
- * strings (Go's Unquote).
+ * PromQL's literals as Prometheus 2.42's Go lexer and parser read them:
+ * durations (`1h30m`), numbers (Go's ParseInt(s, 0, 64), else ParseFloat:
+ * `010`, `0x1f`, `Inf`, `1.`), and quoted strings (Go's Unquote, with the
+ * lexer's checks of escapes).
  *
  * @module
  */
 
 /**
- * Go reads `1.` as a number; the lezer grammar does not. The dot becomes a
- * space (same length, so positions in messages stay right), outside
- * quoted strings only.
+ * Go's lexer reads `1.`, `1.e1` and `0X1f` as numbers; the lezer grammar
+ * does not. Rewritten to what it reads, at the same length (so positions
+ * in messages stay right), outside quoted strings only: the dot becomes a
+ * space, after the exponent when there is one; `0X` becomes `0x`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { trailingDots } from "./literals.ts";
+ * import { goNumbers } from "./literals.ts";
  *
- * assert.equal(trailingDots('1./6. + x{a="1."}'), '1 /6  + x{a="1."}');
+ * assert.equal(goNumbers('1./6. + x{a="1."}'), '1 /6  + x{a="1."}');
+ * assert.equal(goNumbers("1.e1 + 0X1f"), "1e1  + 0x1f");
  * ```
  */
-export function trailingDots(text: string): string {
-  if (!text.includes(".")) return text;
-  return _rewriteOutsideQuotes(
-    text,
-    (i) =>
-      text[i] === "." && /[0-9]/.test(text[i - 1] ?? "") &&
-        !/[0-9A-Za-z_.]/.test(text[i + 1] ?? "") &&
-        !/[A-Za-z_]/.test(
-          text.slice(0, i).match(/[A-Za-z0-9_.]*$/)?.[0][0] ?? "",
-        )
-        ? [" ", 1]
-        : undefined,
-  );
+export function goNumbers(text: string): string {
+  if (!text.includes(".") && !text.includes("0X")) return text;
+  return _rewriteOutsideQuotes(text, (i) => {
+    // The word `text[i]` continues: the dot must end a run of digits.
+    const word = text.slice(0, i).match(/[A-Za-z0-9_.:]*$/)?.[0] ?? "";
+    if (text.startsWith("0X", i) && word === "") return ["0x", 2];
+    if (text[i] !== "." || !/^\d+$/.test(word)) return undefined;
+    const exponent = /^[eE][+-]?\d+/.exec(text.slice(i + 1))?.[0];
+    if (exponent !== undefined) return [`${exponent} `, exponent.length + 1];
+    return /[0-9A-Za-z_.]/.test(text[i + 1] ?? "") ? undefined : [" ", 1];
+  });
 }
 
 /**
@@ -76,9 +77,13 @@ const DURATION_UNITS: ReadonlyArray<[string, number]> = [
   ["ms", 1],
 ];
 
+/** Go's time.Duration: int64 nanoseconds, so at most this many whole ms. */
+const MAX_DURATION_MS = 9_223_372_036_854;
+
 /**
- * A Prometheus duration (`5m`, `1h30m`, `500ms`, or plain seconds) in ms;
- * undefined when it is not one.
+ * A Prometheus duration (`5m`, `1h30m`, `500ms`, or `0`) in ms, as Go's
+ * model.ParseDuration reads it; undefined when it is not one, or is beyond
+ * int64 nanoseconds (about 292 years).
  *
  * @example
  * ```ts
@@ -86,26 +91,56 @@ const DURATION_UNITS: ReadonlyArray<[string, number]> = [
  * import { parseDuration } from "./literals.ts";
  *
  * assert.equal(parseDuration("1h30m"), 5_400_000);
- * assert.equal(parseDuration("bad"), undefined);
+ * assert.equal(parseDuration("90"), undefined);
+ * assert.equal(parseDuration("999999999y"), undefined);
  * ```
  */
 export function parseDuration(text: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (text === "0") return 0;
+  const ms = parseQueryDuration(text);
+  return typeof ms === "number" ? ms : undefined;
+}
+
+/**
+ * A duration written in a query, in ms, or what 2.42's lexer and parser
+ * say is wrong with it: a number without a unit (even `0`: the lexer reads
+ * a number there), a duration beyond int64 nanoseconds, or bad syntax.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseQueryDuration } from "./literals.ts";
+ *
+ * assert.equal(parseQueryDuration("5m"), 300_000);
+ * assert.equal(parseQueryDuration("60"), "missing unit character in duration");
+ * assert.equal(parseQueryDuration("999999999y"), "duration out of range");
+ * ```
+ */
+export function parseQueryDuration(text: string): number | string {
+  if (/^(\d*\.?\d*)([eE][+-]?\d*)?$/.test(text)) {
+    return "missing unit character in duration";
+  }
   const re =
     /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
   const match = re.exec(text);
-  if (match === null || text === "") return undefined;
+  if (match === null) return `bad duration syntax: ${JSON.stringify(text)}`;
   let ms = 0;
   DURATION_UNITS.forEach(([, size], i) => {
     const n = match[i + 1];
     if (n !== undefined) ms += Number(n) * size;
   });
-  return ms;
+  return ms > MAX_DURATION_MS ? "duration out of range" : ms;
 }
 
+/** Go's int64: ParseInt(s, 0, 64) refuses more, and ParseFloat reads it. */
+const MAX_INT64 = 2n ** 63n - 1n;
+
 /**
- * A number literal as Go's ParseFloat (plus durations, as seconds) reads
- * it; undefined when it is not one.
+ * A number literal as 2.42's parser reads it: Go's ParseInt(s, 0, 64)
+ * first (so a leading `0` is octal and `0x`/`0X` hexadecimal), else Go's
+ * ParseFloat (`1.5e3`, `.5`, `Inf`, `NaN`). When both refuse it, Go's
+ * reason: `invalid syntax` (a duration such as `1m`, an underscore, a
+ * hexadecimal beyond int64) or `value out of range` (`1e400`).
  *
  * @example
  * ```ts
@@ -113,32 +148,37 @@ export function parseDuration(text: string): number | undefined {
  * import { parseNumber } from "./literals.ts";
  *
  * assert.equal(parseNumber("0x1f"), 31);
+ * assert.equal(parseNumber("-010"), -8);
  * assert.equal(parseNumber("-Inf"), -Infinity);
- * assert.equal(parseNumber("1m"), 60);
+ * assert.equal(parseNumber("1m"), "invalid syntax");
+ * assert.equal(parseNumber("1e400"), "value out of range");
  * ```
  */
-export function parseNumber(text: string): number | undefined {
-  let sign = 1;
-  let body = text;
-  if (body.startsWith("-") || body.startsWith("+")) {
-    if (body[0] === "-") sign = -1;
-    body = body.slice(1);
-  }
+export function parseNumber(text: string): number | string {
+  const sign = text.startsWith("-") ? -1 : 1;
+  const body = /^[+-]/.test(text) ? text.slice(1) : text;
   const lower = body.toLowerCase();
   if (lower === "inf" || lower === "infinity") return sign * Infinity;
   if (lower === "nan") return NaN;
-  const plain = body.replace(/_/g, "");
-  if (/^0x[0-9a-f]+$/i.test(plain)) return sign * parseInt(plain.slice(2), 16);
-  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(plain)) {
-    return sign * Number(plain);
+  const int = /^0[xX][0-9a-fA-F]+$/.test(body)
+    ? BigInt(body.toLowerCase())
+    : /^0[0-7]+$/.test(body)
+    ? BigInt(`0o${body.slice(1)}`)
+    : undefined;
+  if (int !== undefined && int <= MAX_INT64) return sign * Number(int);
+  // Decimal integers read the same either way; an octal beyond int64 is
+  // read as decimal by ParseFloat, a hexadecimal one refused (no `p`).
+  if (!/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) {
+    return "invalid syntax";
   }
-  const ms = parseDuration(body);
-  return ms === undefined ? undefined : sign * ms / 1000;
+  const value = Number(body);
+  return Number.isFinite(value) ? sign * value : "value out of range";
 }
 
 /**
  * Go's strconv.Unquote for the three PromQL quotes; undefined when
- * malformed.
+ * malformed, or when 2.42's lexer refuses an escape (a code point beyond
+ * Unicode or a surrogate, an octal escape above `\377`).
  *
  * @example
  * ```ts
@@ -197,21 +237,34 @@ export function unquote(text: string): string | undefined {
         const len = next === "x" ? 2 : next === "u" ? 4 : 8;
         const hex = body.slice(i + 1, i + 1 + len);
         if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return undefined;
+        const code = parseInt(hex, 16);
+        if (next !== "x" && !_isScalarValue(code)) return undefined;
         out += next === "x"
-          ? String.fromCharCode(parseInt(hex, 16))
-          : String.fromCodePoint(parseInt(hex, 16));
+          ? String.fromCharCode(code)
+          : String.fromCodePoint(code);
         i += len;
         break;
       }
       default: {
         const oct = body.slice(i, i + 3);
         if (!/^[0-7]{3}$/.test(oct)) return undefined;
-        out += String.fromCharCode(parseInt(oct, 8));
+        // 2.42's lexer: an octal escape above \377 is no byte.
+        const code = parseInt(oct, 8);
+        if (code > 0xff) return undefined;
+        out += String.fromCharCode(code);
         i += 2;
       }
     }
   }
   return out;
+}
+
+/**
+ * Whether `code` is a Unicode scalar value, what 2.42's lexer wants of a
+ * `\u`/`\U` escape ("escape sequence is an invalid Unicode code point").
+ */
+function _isScalarValue(code: number): boolean {
+  return code <= 0x10ffff && (code < 0xd800 || code >= 0xe000);
 }
 
 /**

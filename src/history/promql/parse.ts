@@ -5,11 +5,12 @@
  * worded as Prometheus words them: `1:5: parse error: ...`.
  *
  * The lezer grammar is Prometheus's newest; what is newer than Prometheus
- * 2.42 or not evaluated by weir (duration expressions,
- * `fill`, `smoothed`, `limitk`, native-histogram functions) is refused here
- * with a message naming it, so a query never gets a wrong answer.
+ * 2.42 or not evaluated by weir (duration expressions, quoted label names,
+ * durations as numbers, `fill`, `smoothed`, `limitk`, native-histogram
+ * functions) is refused here with a message naming it, so a query never
+ * gets a wrong answer.
  *
- * Just over 800 lines: one builder walks every node type of the grammar
+ * About 870 lines: one builder walks every node type of the grammar
  * with Prometheus's check for it next to it; literals and the text fixes
  * made before parsing are in literals.ts.
  *
@@ -30,12 +31,12 @@ import {
 import { FUNCTIONS } from "./functions_table.ts";
 import { PromQLError } from "./promql_error.ts";
 import {
+  goNumbers,
   HOLT_WINTERS,
-  parseDuration,
   parseNumber,
+  parseQueryDuration,
   RENAMED,
   renameHoltWinters,
-  trailingDots,
   unquote,
 } from "./literals.ts";
 import { compileAnchored } from "./regex.ts";
@@ -162,7 +163,7 @@ class Builder {
 
   constructor(text: string) {
     this.#original = text;
-    const renamed = renameHoltWinters(trailingDots(text));
+    const renamed = renameHoltWinters(goNumbers(text));
     this.#text = renamed.text;
     this.#renamedEnds = renamed.ends;
   }
@@ -291,13 +292,26 @@ class Builder {
   #number(node: SyntaxNode): number {
     const text = this.#source(node).replace(/\s+/g, "");
     const value = parseNumber(text);
-    if (value === undefined) {
+    if (typeof value === "number") return value;
+    // 2.42's lexer reads the sign as an operator of its own.
+    const unsigned = text.replace(/^[+-]/, "");
+    const at = node.to - unsigned.length;
+    if (typeof parseQueryDuration(unsigned) === "number") {
+      this.#fail(at, `unexpected duration ${JSON.stringify(unsigned)}`);
+    }
+    if (unsigned.includes("_")) {
+      // Go's ParseInt(s, 0, 64) takes `1_000`; 2.42's lexer does not.
       this.#fail(
-        node.from,
-        `bad number or duration syntax: ${JSON.stringify(text)}`,
+        at,
+        `bad number or duration syntax: ${JSON.stringify(unsigned)}`,
       );
     }
-    return value;
+    this.#fail(
+      at,
+      `error parsing number: strconv.ParseFloat: parsing ${
+        JSON.stringify(unsigned)
+      }: ${value}`,
+    );
   }
 
   #string(node: SyntaxNode): string {
@@ -311,8 +325,12 @@ class Builder {
     return value;
   }
 
-  #duration(node: SyntaxNode): number {
-    // DurationExpr / OffsetDurationExpr: only a plain literal (2.42 has no duration arithmetic).
+  /**
+   * The duration of a range (`[5m]`), a subquery step (`[5m:30s]`) or an
+   * offset, as 2.42 takes it: a literal with a unit (no duration
+   * arithmetic, no bare number), and in an offset at most one `-`.
+   */
+  #duration(node: SyntaxNode, where: "range" | "step" | "offset"): number {
     let sign = 1;
     let n: SyntaxNode = node;
     for (;;) {
@@ -326,7 +344,14 @@ class Builder {
         kids.length === 2 && kids[0].name === "UnaryOp" &&
         n.name === "OffsetDurationExpr"
       ) {
-        if (this.#source(kids[0]) === "-") sign = -sign;
+        const op = this.#source(kids[0]);
+        if (op !== "-" || sign < 0) {
+          this.#fail(
+            kids[0].from,
+            `unexpected <op:${op}> in offset, expected duration`,
+          );
+        }
+        sign = -1;
         n = kids[1];
         continue;
       }
@@ -336,18 +361,34 @@ class Builder {
       );
     }
     const text = this.#source(n);
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      this.#fail(n.from, `bad duration syntax: ${JSON.stringify(text)}`);
+    const ms = parseQueryDuration(text);
+    if (typeof ms === "number") return sign * ms;
+    if (ms === "missing unit character in duration" && where !== "range") {
+      this.#fail(
+        n.from,
+        `unexpected number ${JSON.stringify(text)} in ${
+          where === "offset"
+            ? "offset, expected duration"
+            : 'subquery selector, expected duration or "]"'
+        }`,
+      );
     }
-    return sign * ms;
+    this.#fail(n.from, ms);
   }
 
-  #labelName(node: SyntaxNode): string {
+  /**
+   * A label name. A quoted one (`{"room"="x"}`, `by ("room")`) is
+   * Prometheus 3 syntax: 2.42's lexer reads a string there, and its parser
+   * refuses it in `context`, wanting `expected`.
+   */
+  #labelName(node: SyntaxNode, context: string, expected: string): string {
     if (node.name === "QuotedLabelName") {
-      const str = node.firstChild;
-      if (str === null) this.#fail(node.from, "bad label name");
-      return this.#string(str);
+      this.#fail(
+        node.from,
+        `unexpected string ${
+          _itemText(this.#source(node))
+        } in ${context}, expected ${expected}`,
+      );
     }
     return this.#source(node);
   }
@@ -360,10 +401,7 @@ class Builder {
       if (c.name !== "LabelMatchers") continue;
       for (const m of this.#children(c)) {
         if (m.name === "QuotedLabelName") {
-          // `{"metric.name"}`: a quoted metric name on its own.
-          const n = this.#labelName(m);
-          matchers.push({ name: "__name__", type: "=", value: n });
-          continue;
+          this.#labelName(m, "label matching", 'identifier or "}"');
         }
         if (
           m.name !== "UnquotedLabelMatcher" && m.name !== "QuotedLabelMatcher"
@@ -371,7 +409,7 @@ class Builder {
         const [label, op, value] = this.#children(m);
         const type = MATCH_OPS[op.firstChild?.name ?? ""];
         const matcher: LabelMatcher = {
-          name: this.#labelName(label),
+          name: this.#labelName(label, "label matching", 'identifier or "}"'),
           type,
           value: this.#string(value),
         };
@@ -440,13 +478,13 @@ class Builder {
         } instead`,
       );
     }
-    const rangeMs = this.#duration(durations[0]);
+    const rangeMs = this.#duration(durations[0], "range");
     if (rangeMs <= 0) {
       this.#fail(durations[0].from, "range must be greater than 0");
     }
     let stepMs: number | undefined;
     if (durations.length > 1) {
-      stepMs = this.#duration(durations[1]);
+      stepMs = this.#duration(durations[1], "step");
       if (stepMs <= 0) {
         this.#fail(durations[1].from, "step must be greater than 0");
       }
@@ -473,7 +511,7 @@ class Builder {
       this.#fail(inner.from, "ranges only allowed for vector selectors");
     }
     if (duration === undefined) this.#fail(node.to, "missing range");
-    const rangeMs = this.#duration(duration);
+    const rangeMs = this.#duration(duration, "range");
     if (rangeMs <= 0) this.#fail(duration.from, "range must be greater than 0");
     return { type: "matrix", selector: this.#vectorSelector(inner), rangeMs };
   }
@@ -527,7 +565,7 @@ class Builder {
       c.name === "OffsetDurationExpr"
     );
     if (duration === undefined) this.#fail(node.to, "missing offset duration");
-    const offsetMs = this.#duration(duration);
+    const offsetMs = this.#duration(duration, "offset");
     return this.#modify(inner, "offset", (sel) => {
       if (sel.offsetMs !== 0) {
         this.#fail(node.from, "offset may not be set multiple times");
@@ -542,10 +580,11 @@ class Builder {
     for (const c of this.#children(node)) {
       if (c.name === "NumberDurationLiteral") {
         const seconds = this.#number(c);
-        if (!Number.isFinite(seconds)) {
+        // 2.42 converts to int64 milliseconds what is within int64 seconds.
+        if (!(Math.abs(seconds) < 2 ** 63)) {
           this.#fail(
             c.from,
-            `timestamp out of bounds for @ modifier: ${seconds}`,
+            `timestamp out of bounds for @ modifier: ${_goFixed(seconds)}`,
           );
         }
         at = Math.round(seconds * 1000);
@@ -636,7 +675,7 @@ class Builder {
       if (labels !== null) {
         for (const c of this.#children(labels)) {
           if (c.name === "LabelName" || c.name === "QuotedLabelName") {
-            grouping.push(this.#labelName(c));
+            grouping.push(this.#labelName(c, "grouping opts", "label"));
           }
         }
       }
@@ -709,7 +748,7 @@ class Builder {
       const names = (g: SyntaxNode) =>
         this.#children(g).filter((c) =>
           c.name === "LabelName" || c.name === "QuotedLabelName"
-        ).map((c) => this.#labelName(c));
+        ).map((c) => this.#labelName(c, "grouping opts", "label"));
       if (groupings.length > 0) labels = names(groupings[0]);
       if (parts.some((c) => c.name === "GroupLeft")) card = "many-to-one";
       if (parts.some((c) => c.name === "GroupRight")) card = "one-to-many";
@@ -754,10 +793,8 @@ class Builder {
     }
     let matching: VectorMatching | undefined = { card, on, labels, include };
     if (lt !== "vector" || rt !== "vector") {
-      if (
-        labels.length > 0 ||
-        clause !== undefined && card !== "one-to-one" && card !== "many-to-many"
-      ) {
+      // 2.42 drops an empty on()/ignoring() here, group_left/right too.
+      if (labels.length > 0) {
         this.#fail(
           node.from,
           "vector matching only allowed between instant vectors",
@@ -816,4 +853,22 @@ class Builder {
     }
     return op === "+" ? expr : { type: "unary", op, expr };
   }
+}
+
+/**
+ * A lexer item's text as 2.42 writes it in "unexpected ..." messages (Go's
+ * `%q`, the first 10 characters of a long one followed by `...`).
+ */
+function _itemText(text: string): string {
+  const chars = [...text];
+  return chars.length > 10
+    ? `${JSON.stringify(chars.slice(0, 10).join(""))}...`
+    : JSON.stringify(text);
+}
+
+/** A float as Go's `%f` writes it: six decimals, no exponent. */
+function _goFixed(x: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "+Inf" : "-Inf";
+  return Math.abs(x) < 1e21 ? x.toFixed(6) : `${BigInt(x)}.000000`;
 }

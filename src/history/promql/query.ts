@@ -236,7 +236,8 @@ export function queryRange(
       "zero or negative query resolution step widths are not accepted. Try a positive integer",
     );
   }
-  if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
+  // Prometheus divides the durations as integers.
+  if (Math.floor((endMs - startMs) / stepMs) > MAX_POINTS_PER_SERIES) {
     throw new PromQLError(
       "bad_data",
       "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",

@@ -749,13 +749,14 @@ export function windowRangeFunction(
  * ```
  */
 export function checkHoltWinters(sf: number, tf: number): void {
-  if (!(sf > 0 && sf < 1)) {
+  // As 2.42's `sf <= 0 || sf >= 1`: NaN passes (and answers NaN).
+  if (sf <= 0 || sf >= 1) {
     throw new PromQLError(
       "execution",
       `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`,
     );
   }
-  if (!(tf > 0 && tf < 1)) {
+  if (tf <= 0 || tf >= 1) {
     throw new PromQLError(
       "execution",
       `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`,

@@ -73,8 +73,44 @@ export function dropName(labels: SeriesLabels): SeriesLabels {
 }
 
 /**
+ * Go's order of strings (by UTF-8 bytes, that is by code points), which
+ * differs from JS's code-unit order only where a surrogate meets a code
+ * unit from U+E000 up.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareStrings } from "./series.ts";
+ *
+ * assert.ok(compareStrings("\uFF5E", "\u{1F600}") < 0);
+ * assert.ok(compareStrings("a", "b") < 0);
+ * ```
+ */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const len = Math.min(a.length, b.length);
+  for (let i = 0; i < len; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 || y < 0xd800) return x - y;
+    return utf8Rank(x) - utf8Rank(y);
+  }
+  return a.length - b.length;
+}
+
+/**
+ * A code unit from U+D800 up moved so that surrogates (astral code
+ * points) sort after U+E000..U+FFFF, as their UTF-8 bytes do.
+ */
+function utf8Rank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/**
  * Prometheus's order of label sets (labels.Compare): by sorted name/value
- * pairs, a set that is a prefix of another first.
+ * pairs (strings as Go compares them), a set that is a prefix of another
+ * first.
  *
  * @example
  * ```ts
@@ -90,10 +126,10 @@ export function compareLabels(a: SeriesLabels, b: SeriesLabels): number {
   const bn = Object.keys(b).sort();
   const len = Math.min(an.length, bn.length);
   for (let i = 0; i < len; i++) {
-    if (an[i] !== bn[i]) return an[i] < bn[i] ? -1 : 1;
+    if (an[i] !== bn[i]) return compareStrings(an[i], bn[i]) < 0 ? -1 : 1;
     const av = a[an[i]];
     const bv = b[bn[i]];
-    if (av !== bv) return av < bv ? -1 : 1;
+    if (av !== bv) return compareStrings(av, bv) < 0 ? -1 : 1;
   }
   return an.length - bn.length;
 }
@@ -119,6 +155,8 @@ export function labelsString(labels: SeriesLabels): string {
  * Joins series that have equal label sets (after a function dropped the
  * metric name, say) into one; two of them with a value at the same step
  * is Prometheus's "vector cannot contain metrics with the same labelset".
+ * With `whole`, two of them with values at any steps are (2.42 checks a
+ * range function's or unary minus's whole matrix, ContainsSameLabelset).
  *
  * @example
  * ```ts
@@ -131,7 +169,10 @@ export function labelsString(labels: SeriesLabels): string {
  * assert.deepEqual([...merged.v], [1, 2]);
  * ```
  */
-export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
+export function mergeSameLabels(
+  series: StepSeries[],
+  whole = false,
+): StepSeries[] {
   if (series.length < 2) return series;
   const byKey = new Map<string, StepSeries>();
   let merged: StepSeries[] | undefined;
@@ -143,6 +184,12 @@ export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
       continue;
     }
     merged ??= [];
+    if (whole && s.ok.includes(1) && first.ok.includes(1)) {
+      throw new PromQLError(
+        "execution",
+        "vector cannot contain metrics with the same labelset",
+      );
+    }
     for (let i = 0; i < s.ok.length; i++) {
       if (!s.ok[i]) continue;
       if (first.ok[i]) {

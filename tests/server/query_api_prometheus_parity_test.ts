@@ -1,0 +1,158 @@
+/**
+ * The query API as Prometheus 2.42.0 answers (its answers noted beside each
+ * request), where a review (session 10) found weir's HTTP answer differing;
+ * each test failed before its fix.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { queryRoutes } from "../../src/server/query_routes.ts";
+import { MemoryHistory } from "./_memory_history.ts";
+
+const T = 1_700_001_000;
+
+function app() {
+  const h = new MemoryHistory();
+  h.add({ __name__: "temp", room: "x" }, [[T * 1000 - 15_000, 1], [
+    T * 1000,
+    2,
+  ]]);
+  return queryRoutes(h, { now: () => T * 1000 });
+}
+
+async function ask(
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  let res: Response;
+  try {
+    res = await app().request(path);
+  } catch (error) {
+    assert.fail(`the request threw instead of answering: ${error}`);
+  }
+  return { status: res.status, body: await res.json() };
+}
+
+test("a string escape beyond Unicode in a query is 400 bad_data, not a thrown RangeError", async () => {
+  // Prometheus 2.42: 400 "escape sequence is an invalid Unicode code point".
+  const q = encodeURIComponent('"\\U00110000"');
+  const r = await ask(`/api/v1/query?query=${q}&time=${T}`);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.errorType, "bad_data");
+});
+
+test("a match[] with an escape beyond Unicode is 400 bad_data, not a thrown RangeError", async () => {
+  const m = encodeURIComponent('temp{room="\\U00110000"}');
+  const r = await ask(`/api/v1/series?match%5B%5D=${m}`);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.errorType, "bad_data");
+});
+
+test("a match[] with an octal escape above \\377 is refused as 2.42 refuses it", async () => {
+  const m = encodeURIComponent('temp{room="\\400"}');
+  const r = await ask(`/api/v1/series?match%5B%5D=${m}`);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.errorType, "bad_data");
+});
+
+test("vector and matrix sample values use Go's exponent form beyond 1e21 and below 1e-6, as 2.42's marshalPointJSON", async () => {
+  // Prometheus 2.42: vector(1e21) -> "1e+21", vector(1.5e-7) -> "1.5e-07"
+  // (a scalar result keeps the plain form "1000000000000000000000").
+  const big = await ask(
+    `/api/v1/query?query=${encodeURIComponent("vector(1e21)")}&time=${T}`,
+  );
+  assert.deepEqual(big.body.data, {
+    resultType: "vector",
+    result: [{ metric: {}, value: [T, "1e+21"] }],
+  });
+  const small = await ask(
+    `/api/v1/query?query=${encodeURIComponent("vector(1.5e-7)")}&time=${T}`,
+  );
+  assert.deepEqual(small.body.data, {
+    resultType: "vector",
+    result: [{ metric: {}, value: [T, "1.5e-07"] }],
+  });
+  const range = await ask(
+    `/api/v1/query_range?query=${
+      encodeURIComponent("vector(1e21)")
+    }&start=${T}&end=${T}&step=1`,
+  );
+  assert.deepEqual(range.body.data, {
+    resultType: "matrix",
+    result: [{ metric: {}, values: [[T, "1e+21"]] }],
+  });
+});
+
+test("an RFC 3339 time with a lower-case t or z is refused as 2.42 (Go's time.Parse) refuses it", async () => {
+  // Prometheus 2.42: 400 `cannot parse "2023-11-14t22:18:20Z" to a valid timestamp`.
+  const r = await ask(
+    `/api/v1/query?query=1&time=2023-11-14t22:18:20Z`,
+  );
+  assert.equal(r.status, 400);
+  assert.equal(r.body.errorType, "bad_data");
+});
+
+test("a match[] ending in a comment is a valid selector (2.42 answers the series)", async () => {
+  const r = await ask(
+    `/api/v1/series?match%5B%5D=${encodeURIComponent("temp#comment")}`,
+  );
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.data, [{ __name__: "temp", room: "x" }]);
+});
+
+test("a range of 11,000.5 steps is within the limit (2.42 divides durations as integers and answers 11,001 points)", async () => {
+  const r = await ask(
+    "/api/v1/query_range?query=time()&start=1000&end=12000.5&step=1",
+  );
+  assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 200));
+  const data = r.body.data as { result: { values: unknown[] }[] };
+  assert.equal(data.result[0].values.length, 11_001);
+});
+
+test("a sub-millisecond step is truncated to whole ms as 2.42 does (0.0019 s steps by 1 ms, not 2)", async () => {
+  const r = await ask(
+    "/api/v1/query_range?query=time()&start=1000&end=1000.006&step=0.0019",
+  );
+  assert.equal(r.status, 200);
+  const data = r.body.data as { result: { values: [number, string][] }[] };
+  assert.deepEqual(
+    data.result[0].values.map(([t]) => t),
+    [1000, 1000.001, 1000.002, 1000.003, 1000.004, 1000.005, 1000.006],
+  );
+});
+
+test("a POST of multipart/form-data is read as 2.42 reads it (r.FormValue parses multipart forms)", async () => {
+  // Prometheus 2.42 (curl -F query=vector(2) -F time=...): success, value "2".
+  const form = new FormData();
+  form.set("query", "vector(2)");
+  form.set("time", String(T));
+  let res: Response;
+  try {
+    res = await app().request("/api/v1/query", { method: "POST", body: form });
+  } catch (error) {
+    assert.fail(`the request threw instead of answering: ${error}`);
+  }
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.deepEqual(body.data, {
+    resultType: "vector",
+    result: [{ metric: {}, value: [T, "2"] }],
+  });
+});
+
+test("an RFC 3339 time naming a day that does not exist is refused, not moved to the next month", async () => {
+  // Prometheus 2.42: 400 `cannot parse "2023-02-29T00:00:00Z" to a valid timestamp`;
+  // weir answered at 2023-03-01.
+  for (const time of ["2023-02-29T00:00:00Z", "2023-11-31T12:00:00Z"]) {
+    const r = await ask(`/api/v1/query?query=1&time=${time}`);
+    assert.equal(r.status, 400, `${time}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.errorType, "bad_data");
+  }
+});
+
+test("a subquery with billions of steps is answered 422 too-many-samples, not a thrown RangeError", async () => {
+  const q = encodeURIComponent("max_over_time(vector(1)[1y:1ms])");
+  const r = await ask(`/api/v1/query?query=${q}&time=${T}`);
+  assert.equal(r.status, 422);
+  assert.equal(r.body.errorType, "execution");
+});
