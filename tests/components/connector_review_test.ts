@@ -453,6 +453,22 @@ test("http/In refuses a JSON body that is not UTF-8 whether or not it declares i
     assert.equal(res?.status, 400, JSON.stringify(headers));
     assert.match(await res!.text(), /not valid UTF-8/);
   }
+  // A real U+FFFD (bytes EF BF BD) is valid UTF-8 and arrives as sent.
+  const real = new TextEncoder().encode('{"a":"\uFFFD"}');
+  const res = await router.handle(
+    "f",
+    "/x",
+    new Request("http://x/in/f/x", {
+      method: "POST",
+      body: real,
+      headers: {
+        "content-type": "application/json",
+        "content-length": String(real.length),
+      },
+    }),
+  );
+  assert.equal(res?.status, 200);
+  assert.deepEqual(await res!.json(), { body: { a: "\uFFFD" } });
 });
 
 test('http/Request: a refused connection\'s error says why (not just "fetch failed"), without the query', async () => {
