@@ -241,29 +241,26 @@ export function parseSeriesSelector(text: string): LabelMatcher[] {
       continue;
     } else if (n.name === "LabelMatchers") {
       for (let m = n.firstChild; m !== null; m = m.nextSibling) {
-        if (m.name === "QuotedLabelName") {
-          // `{"name"}`: a metric name in quotes (UTF-8 names).
-          const s = m.getChild("StringLiteral");
-          matchers.push({
-            name: "__name__",
-            type: "=",
-            value: unquoteString(s ? src(s) : src(m)),
-          });
-        } else if (
-          m.name === "UnquotedLabelMatcher" || m.name === "QuotedLabelMatcher"
-        ) {
-          const nameNode = m.getChild("LabelName") ??
-            m.getChild("QuotedLabelName");
+        // `{"name"}` and `{"label"="x"}` (quoted, UTF-8 names) are
+        // Prometheus 3's: 2.42 refuses them, as the query parser does.
+        const quoted = m.name === "QuotedLabelName"
+          ? m
+          : m.getChild("QuotedLabelName");
+        if (quoted !== null) {
+          fail(
+            `unexpected string ${
+              src(quoted)
+            } in label matching, expected identifier or "}"`,
+          );
+        } else if (m.name === "UnquotedLabelMatcher") {
+          const nameNode = m.getChild("LabelName");
           const op = m.getChild("MatchOp");
           const value = m.getChild("StringLiteral");
           if (nameNode === null || op === null || value === null) {
             fail(`incomplete label matcher ${src(m)}`);
           }
-          const rawName = src(nameNode!);
           matchers.push({
-            name: nameNode!.name === "QuotedLabelName"
-              ? unquoteString(rawName)
-              : rawName,
+            name: src(nameNode!),
             type: src(op!) as MatchType,
             value: unquoteString(src(value!)),
           });

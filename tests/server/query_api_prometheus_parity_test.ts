@@ -156,3 +156,19 @@ test("a subquery with billions of steps is answered 422 too-many-samples, not a 
   assert.equal(r.status, 422);
   assert.equal(r.body.errorType, "execution");
 });
+
+test("a match[] with quoted names (Prometheus 3 syntax) is refused as 2.42 refuses it, and the plain form answers", async () => {
+  for (const m of ['{"temp"}', 'temp{"room"="x"}', '{"temp", room="x"}']) {
+    const r = await ask(
+      `/api/v1/series?match%5B%5D=${encodeURIComponent(m)}`,
+    );
+    assert.equal(r.status, 400, m);
+    assert.equal(r.body.errorType, "bad_data", m);
+    assert.match(String(r.body.error), /unexpected string/, m);
+  }
+  const ok = await ask(
+    `/api/v1/series?match%5B%5D=${encodeURIComponent('temp{room="x"}')}`,
+  );
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body.data, [{ __name__: "temp", room: "x" }]);
+});
