@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { utf8Length } from "../engine/size.ts";
 import { setOwnField } from "./_own_field.ts";
 import {
   _JSON_TYPE,
@@ -368,7 +369,7 @@ export class HttpInRouter {
         if (declared === 0) message.body = null;
         else {
           const text = await request.text();
-          if (text.includes("\uFFFD") && _utf8Length(text) !== declared) {
+          if (text.includes("\uFFFD") && utf8Length(text) !== declared) {
             throw new SyntaxError("the body is not valid UTF-8 text");
           }
           message.body = parseJsonBody(text);
@@ -524,13 +525,6 @@ function _bySpecificity(a: RoutePattern, b: RoutePattern): number {
 /** A shape segment's kind: 0 a literal, 1 a parameter, 2 the wildcard. */
 function _segmentKind(segment: string): number {
   return segment === "*" ? 2 : segment.startsWith(":") ? 1 : 0;
-}
-
-const _ENCODER = new TextEncoder();
-
-/** `text`'s length in UTF-8 bytes. */
-function _utf8Length(text: string): number {
-  return _ENCODER.encode(text).byteLength;
 }
 
 function _tooBig(limit: number): Response {

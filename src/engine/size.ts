@@ -75,3 +75,29 @@ function _size(value: unknown, budget: { nodes: number }): number {
   }
   return total;
 }
+
+/**
+ * The UTF-8 byte length of `s`, without encoding it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { utf8Length } from "./size.ts";
+ *
+ * assert.equal(utf8Length("a\u00e9\u20ac\u{1F600}"), 1 + 2 + 3 + 4);
+ * ```
+ */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code < 0x80) n += 1;
+    else if (code < 0x800) n += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
+      // A surrogate pair is one 4-byte character.
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

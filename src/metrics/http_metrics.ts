@@ -26,6 +26,7 @@ import {
   DURATION_BUCKETS,
   Histogram,
 } from "../engine/histogram.ts";
+import { utf8Length } from "../engine/size.ts";
 import { HTTP_METHODS, HTTP_METRICS } from "./catalogue.ts";
 import {
   captureMatches,
@@ -619,27 +620,11 @@ function _requestSize(c: Context): number | Promise<number> {
     return Promise.resolve(cache.arrayBuffer).then((b) => b.byteLength);
   }
   if (cache.blob) return Promise.resolve(cache.blob).then((b) => b.size);
-  if (cache.text) return Promise.resolve(cache.text).then(_utf8Length);
+  if (cache.text) return Promise.resolve(cache.text).then(utf8Length);
   return -1;
 }
 
 function _length(header: string): number {
   const n = Number(header);
   return Number.isSafeInteger(n) && n >= 0 ? n : -1;
-}
-
-/** The UTF-8 byte length of `s`, without encoding it. */
-function _utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    if (code < 0x80) n += 1;
-    else if (code < 0x800) n += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
-      // A surrogate pair is one 4-byte character.
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }

@@ -9,6 +9,7 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import type { LabelMatcher, MatchType } from "../history/types.ts";
 import { compileAnchored, type PromRegex } from "../history/promql/regex.ts";
+import { _isScalarValue } from "../history/promql/literals.ts";
 
 /** Prometheus's error types, and the HTTP status each is answered with. */
 export const PROM_ERROR_STATUS = {
@@ -344,11 +345,7 @@ export function unquoteString(literal: string): string {
         );
       }
       const code = parseInt(hex, 16);
-      if (
-        e !== "x" && (code > 0x10ffff || (code >= 0xd800 && code < 0xe000))
-      ) {
-        _invalidCodePoint(literal);
-      }
+      if (e !== "x" && !_isScalarValue(code)) _invalidCodePoint(literal);
       out += e === "x" ? String.fromCharCode(code) : String.fromCodePoint(code);
       i += len;
     } else if (e !== undefined && /[0-7]/.test(e)) {

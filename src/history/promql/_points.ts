@@ -16,6 +16,7 @@
  * @module
  */
 import type { SeriesLabels, SeriesPoints } from "../types.ts";
+import { utf8Rank } from "./series.ts";
 
 /**
  * Whether `values[i]` is Prometheus's staleness marker (a NaN with payload
@@ -119,13 +120,9 @@ export function sortByLabelsOf<T>(
 const HIGH_UNIT = /[\ud800-\uffff]/;
 const HIGH_UNITS = /[\ud800-\uffff]/g;
 
-/**
- * A code unit from U+D800 up moved so that surrogates (astral code points)
- * sort after U+E000..U+FFFF, as their UTF-8 bytes do.
- */
+/** A code unit from U+D800 up at its {@linkcode utf8Rank}. */
 function utf8Order(unit: string): string {
-  const c = unit.charCodeAt(0);
-  return String.fromCharCode(c >= 0xe000 ? c - 0x800 : c + 0x2000);
+  return String.fromCharCode(utf8Rank(unit.charCodeAt(0)));
 }
 
 /** `p` without its staleness markers (range selectors skip them). */

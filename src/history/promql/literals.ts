@@ -263,7 +263,7 @@ export function unquote(text: string): string | undefined {
  * Whether `code` is a Unicode scalar value, what 2.42's lexer wants of a
  * `\u`/`\U` escape ("escape sequence is an invalid Unicode code point").
  */
-function _isScalarValue(code: number): boolean {
+export function _isScalarValue(code: number): boolean {
   return code <= 0x10ffff && (code < 0xd800 || code >= 0xe000);
 }
 

@@ -103,7 +103,7 @@ export function compareStrings(a: string, b: string): number {
  * A code unit from U+D800 up moved so that surrogates (astral code
  * points) sort after U+E000..U+FFFF, as their UTF-8 bytes do.
  */
-function utf8Rank(unit: number): number {
+export function utf8Rank(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 

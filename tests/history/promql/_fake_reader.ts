@@ -15,6 +15,8 @@ import type {
   SeriesPoints,
   TierInfo,
 } from "../../../src/history/types.ts";
+import assert from "node:assert/strict";
+import { PromQLError } from "../../../src/history/promql/mod.ts";
 import { matchesAll } from "../../../src/history/promql/regex.ts";
 
 interface Stored {
@@ -279,4 +281,15 @@ export class FakeReader implements HistoryReader {
     this.#windows.set(tier, out);
     return out;
   }
+}
+
+/** The `PromQLError` that `fn` throws; fails the test when it throws none. */
+export function errorOf(fn: () => unknown): PromQLError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof PromQLError, `not a PromQLError: ${error}`);
+    return error;
+  }
+  assert.fail("expected a PromQLError");
 }

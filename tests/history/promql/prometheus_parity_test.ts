@@ -7,14 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  PromQLError,
-  queryInstant,
-  queryRange,
-} from "../../../src/history/promql/mod.ts";
+import { queryInstant, queryRange } from "../../../src/history/promql/mod.ts";
 import { Evaluator } from "../../../src/history/promql/evaluator.ts";
 import { parseQuery } from "../../../src/history/promql/parse.ts";
-import { FakeReader } from "./_fake_reader.ts";
+import { errorOf, FakeReader } from "./_fake_reader.ts";
 
 const T = 1_700_001_000_000;
 
@@ -25,16 +21,6 @@ function temps(): FakeReader {
   reader.add({ __name__: "temp", room: "x" }, t, t.map((_, i) => i));
   reader.add({ __name__: "temp", room: "y" }, t, t.map((_, i) => -i));
   return reader;
-}
-
-function errorOf(fn: () => unknown): PromQLError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof PromQLError, `not a PromQLError: ${error}`);
-    return error;
-  }
-  assert.fail("expected a PromQLError");
 }
 
 function scalarOf(query: string): number {

@@ -5,12 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  PromQLError,
-  queryInstant,
-  queryRange,
-} from "../../../src/history/promql/mod.ts";
-import { FakeReader } from "./_fake_reader.ts";
+import { queryInstant, queryRange } from "../../../src/history/promql/mod.ts";
+import { errorOf, FakeReader } from "./_fake_reader.ts";
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -34,16 +30,6 @@ function counters(
     }
     reader.add({ __name__: "msgs_total", process: `p${p}` }, t, v, "counter");
   }
-}
-
-function errorOf(fn: () => unknown): PromQLError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof PromQLError, `not a PromQLError: ${error}`);
-    return error;
-  }
-  assert.fail("expected a PromQLError");
 }
 
 test("queryRange gives the same values as queryInstant at every step", () => {
