@@ -192,6 +192,16 @@ export class History implements HistoryReader {
     return [...this.#attached.values()].map(({ sampler }) => sampler.stats);
   }
 
+  /** {@inheritDoc HistoryStore.newestTime} */
+  newestTime(): number {
+    return this.store.newestTime();
+  }
+
+  /** {@inheritDoc HistoryStore.oldestRawTime} */
+  oldestRawTime(): number {
+    return this.store.oldestRawTime();
+  }
+
   /** {@inheritDoc HistoryReader.tiers} */
   get tiers(): readonly TierInfo[] {
     return this.store.tiers;

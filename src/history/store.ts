@@ -315,6 +315,26 @@ export class HistoryStore implements HistoryReader {
     return Promise.resolve(store);
   }
 
+  /** The newest sample time of any series (ms); `-Infinity` when empty. */
+  newestTime(): number {
+    return this.#latest;
+  }
+
+  /**
+   * The oldest raw sample time the store may still hold (ms): the first
+   * sample of the oldest series, or the raw tier's retention before the
+   * newest sample when that is later; `Infinity` when empty.
+   */
+  oldestRawTime(): number {
+    let first = Infinity;
+    const n = this.#index.size;
+    for (let i = 0; i < n; i++) {
+      if (this.#firstT[i] < first) first = this.#firstT[i];
+    }
+    if (first === Infinity) return Infinity;
+    return Math.max(first, this.#latest - this.tiers[0].retentionMs);
+  }
+
   /**
    * The id of a series (created on first use). A known series keeps the
    * kind it was created with.

@@ -44,6 +44,7 @@ export interface MetricDef {
     | "http"
     | "resources"
     | "history"
+    | "remote_write"
     | "component";
   /**
    * `false` for a conventional name shared across exporters
@@ -809,6 +810,127 @@ export const HISTORY_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
+const DESTINATION: LabelDef = {
+  name: "destination",
+  help:
+    "the remote write destination's name (its `name` setting, default the URL's host:port)",
+};
+
+/**
+ * Remote write's metrics (`src/history/remote_write.ts`), one series per
+ * destination, named after Prometheus's own sender's where they fit
+ * (`prometheus_remote_storage_samples_total` and its kin).
+ */
+export const REMOTE_WRITE_METRICS = {
+  remoteWriteSamples: {
+    name: "remote_write_samples_total",
+    type: "counter",
+    help: "Samples a remote write receiver acknowledged.",
+    unit: "",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "+1 for each sample of a request the receiver answered 2xx. A sample sent twice (its request retried after a timeout the receiver had in fact taken) counts twice.",
+  },
+  remoteWriteSamplesFailed: {
+    name: "remote_write_samples_failed_total",
+    type: "counter",
+    help:
+      "Samples of remote write requests that failed: a network error, a timeout or a status other than 2xx.",
+    unit: "",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "+n for each failed attempt of a request of n samples, whether it is retried (5xx, 429, network) or dropped (other 4xx).",
+  },
+  remoteWriteSamplesRetried: {
+    name: "remote_write_samples_retried_total",
+    type: "counter",
+    help: "Samples remote write sent again after a failed attempt.",
+    unit: "",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "+n for each retry of a request of n samples, after a backoff of 30 ms doubling up to 5 s (defaults), with jitter.",
+  },
+  remoteWriteSamplesDropped: {
+    name: "remote_write_samples_dropped_total",
+    type: "counter",
+    help: "Samples remote write gave up on, by reason.",
+    unit: "",
+    labels: [DESTINATION, {
+      name: "reason",
+      help:
+        "`rejected`: the receiver answered a 4xx other than 429 (not retried); `too_old`: older than `maxSampleAgeMs`, or refused as out of bounds",
+      values: ["rejected", "too_old"],
+    }],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "+n when a request of n samples is refused for good, or when n raw samples are older than `maxSampleAgeMs` (their minute windows may go instead: `oldAsAggregates`). One warning is logged per destination and status.",
+  },
+  remoteWriteBytes: {
+    name: "remote_write_bytes_total",
+    type: "counter",
+    help:
+      "Bytes of remote write request bodies sent (snappy-compressed protobuf), retries included.",
+    unit: "bytes",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves: "+the body's size at each attempt.",
+  },
+  remoteWriteLag: {
+    name: "remote_write_lag_seconds",
+    type: "gauge",
+    help:
+      "How far the newest sample a remote write receiver has whole lags behind the history's newest sample.",
+    unit: "seconds",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "Read at each scrape: between the interval and the interval plus the batch deadline (default 1 s + 5 s) while caught up; grows while the receiver is unreachable, falls as it catches up. Absent until the destination has a cursor.",
+  },
+  remoteWritePending: {
+    name: "remote_write_pending_samples",
+    type: "gauge",
+    help:
+      "Samples remote write has read for the window it is sending and the receiver has not acknowledged yet: its send queue.",
+    unit: "",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "Rises when a window is read (at most a window's samples: 60 s of every series sent, by default), falls with each acknowledged or dropped request.",
+  },
+  remoteWriteInFlight: {
+    name: "remote_write_requests_in_flight",
+    type: "gauge",
+    help: "Remote write requests waiting for their answer.",
+    unit: "",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves:
+      "1 at most while caught up; up to `maxShards` (default 4) while behind.",
+  },
+  remoteWriteRequestDuration: {
+    name: "remote_write_request_duration_seconds",
+    type: "histogram",
+    help:
+      "Time a remote write request took until the receiver acknowledged it.",
+    unit: "seconds",
+    labels: [DESTINATION],
+    group: "remote_write",
+    seed: "(remote write)",
+    moves: "One observation per request answered 2xx.",
+  },
+} as const satisfies Record<string, MetricDef>;
+
 /** The states a supervised flow reports (`flow_state`). */
 export const FLOW_STATE_VALUES: readonly string[] = [
   "created",
@@ -874,6 +996,7 @@ export const CATALOGUE: readonly MetricDef[] = [
   ...Object.values(HTTP_METRICS),
   ...Object.values(RESOURCE_METRICS),
   ...Object.values(HISTORY_METRICS),
+  ...Object.values(REMOTE_WRITE_METRICS),
 ];
 
 /**

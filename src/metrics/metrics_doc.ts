@@ -45,6 +45,12 @@ const GROUPS: { group: MetricDef["group"]; title: string; intro: string }[] = [
       "Exported while the metric history samples this collector (`weir serve` by default; `History.attach()` in an embedding app): its sampler and its store.",
   },
   {
+    group: "remote_write",
+    title: "Remote write metrics",
+    intro:
+      "Exported for each remote write destination (the `remoteWrite` list of the config file), named as Prometheus's own sender's where they fit.",
+  },
+  {
     group: "component",
     title: "Component metrics",
     intro:
