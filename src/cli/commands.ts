@@ -50,6 +50,22 @@ const NO_HISTORY_FLAG: FlagDef = {
   flag: "--no-history",
   help: "keep no metric history",
 };
+const DRY_RUN_FLAG: FlagDef = {
+  flag: "--dry-run",
+  help: "print what would be sent (required)",
+};
+const SINCE_FLAG: FlagDef = {
+  flag: "--since",
+  arg: "<duration>",
+  example: "5m",
+  help: "how much of the history to show (default 5m)",
+};
+const NAME_FLAG: FlagDef = {
+  flag: "--name",
+  arg: "<destination>",
+  example: "central",
+  help: "only this destination",
+};
 const HELP_FLAG: FlagDef = { flag: "--help", help: "show this help (also -h)" };
 
 /** A subcommand: its help and the flags and settings it takes. */
@@ -153,6 +169,33 @@ components count as well.`,
     ],
   },
   {
+    name: "remote-write",
+    usage: "weir remote-write --dry-run [options]",
+    summary: "show what remote write would send, without sending",
+    about:
+      `Reads the metric history in --data-dir (default: the --db file's folder,
+as for weir serve) and prints, for each remote write destination (the
+config file's remoteWrite list, or --remote-write URL), what it would send
+of the last --since (default 5m): the series, samples, requests and bytes,
+and the first series with their sample counts, decoded from the very
+request bodies it would send. Nothing is sent and no cursor moves; secrets
+are read (a missing token file fails here as it would at start) but never
+printed. The history must not be in use: stop weir serve, or point
+--data-dir at a copy.`,
+    settings: [
+      "--remote-write",
+      "--data-dir",
+      "--db",
+      "--history-interval",
+      ...LOG_SETTINGS,
+    ],
+    flags: [DRY_RUN_FLAG, SINCE_FLAG, NAME_FLAG, CONFIG_FLAG],
+    examples: [
+      "weir remote-write --dry-run --config /etc/weir/weir.json",
+      "weir remote-write --dry-run --remote-write http://prom:9090/api/v1/write --since 1m",
+    ],
+  },
+  {
     name: "components",
     usage: "weir components [options]",
     summary: "list the components, their origin and their ports",
@@ -223,6 +266,9 @@ export const FLAGS = new Map<string, FlagDef>(
     NO_HISTORY_FLAG,
     LISTEN_FLAG,
     PRINT_FLAG,
+    DRY_RUN_FLAG,
+    SINCE_FLAG,
+    NAME_FLAG,
   ].map((f) => [f.flag, f]),
 );
 

@@ -37,7 +37,14 @@ import {
   parseArgs,
   type ParsedArgs,
 } from "./parse_args.ts";
-import { historyOptions } from "./history_setup.ts";
+import { historyOptions, openHistory } from "./history_setup.ts";
+import { parseDuration } from "../engine/component.ts";
+import {
+  type RemoteWriteDestination,
+  remoteWriteDestinations,
+  remoteWriteDryRun,
+  type RemoteWriteSpec,
+} from "./remote_write_setup.ts";
 import { secretPolicy } from "./secret_setup.ts";
 import { runFlow } from "./run_flow.ts";
 import { checkGraph, serveCommand, shutdownSignal } from "./serve.ts";
@@ -45,8 +52,88 @@ import {
   type ResolvedSettings,
   resolveSettings,
   SETTINGS,
+  type Settings,
   SettingsError,
 } from "./settings.ts";
+
+/** `weir remote-write --dry-run`: see its help in commands.ts. */
+async function _remoteWriteDryRun(
+  s: Settings,
+  flags: Readonly<Record<string, string[] | undefined>>,
+  params: string[],
+): Promise<number> {
+  if (flags["--dry-run"] === undefined) {
+    fail(
+      "remote-write only shows what would be sent: add --dry-run (weir serve sends)",
+    );
+  }
+  if (params.length > 0) fail("remote-write takes no arguments");
+  let since = 300_000;
+  const sinceText = flags["--since"]?.at(-1);
+  if (sinceText !== undefined) {
+    try {
+      since = parseDuration(sinceText);
+    } catch (e) {
+      fail(`--since: ${(e as Error).message}`);
+    }
+    if (!(since > 0)) fail("--since must be a positive duration");
+  }
+  const name = flags["--name"]?.at(-1);
+  const specs = s.remoteWrite.filter((d) =>
+    name === undefined || (d.name ?? _hostOf(d.url)) === name
+  );
+  if (specs.length === 0) {
+    fail(
+      name === undefined
+        ? "no remote write destination: give --remote-write URL or a remoteWrite list in the config file"
+        : `no remote write destination is named "${name}"`,
+    );
+  }
+  const destinations = _remoteWrite(specs);
+  const options = historyOptions("serve", { ...s, history: true });
+  if (options === null || options.dir === undefined) {
+    fail("remote-write needs the history's folder: give --data-dir or --db");
+  }
+  const log = createLogger({ level: s.logLevel, format: "text" });
+  const history = await openHistory(options, log, fail);
+  try {
+    await remoteWriteDryRun(
+      specs,
+      destinations,
+      history,
+      since,
+      (line) => console.log(line),
+    );
+  } finally {
+    await history.close();
+  }
+  return 0;
+}
+
+function _hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** Remote write's destinations, secrets read; a usage error names what is missing. */
+function _remoteWrite(specs: RemoteWriteSpec[]): RemoteWriteDestination[] {
+  try {
+    return remoteWriteDestinations(specs, process.env);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
+
+/** A destination for the log: its headers' values may be secrets. */
+function _withoutHeaderValues(spec: RemoteWriteSpec): RemoteWriteSpec {
+  if (spec.headers === undefined) return spec;
+  const headers: Record<string, string> = {};
+  for (const k of Object.keys(spec.headers)) headers[k] = "(hidden)";
+  return { ...spec, headers };
+}
 
 function _readGraphText(file: string): string {
   return readText(file, (why) => fail(`cannot read "${file}": ${why}`));
@@ -227,6 +314,9 @@ async function _runCommand(
     : await _loadComponents(s.components, registry);
   const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") return _validateFiles(params, registry);
+  if (command.name === "remote-write") {
+    return await _remoteWriteDryRun(s, parsed.flags, params);
+  }
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const log = createLogger({ level: s.logLevel, format: logFormat });
@@ -235,6 +325,8 @@ async function _runCommand(
     // Secrets are never logged: only how many there are.
     const value = def.key === "tokens" || def.key === "fileTokens"
       ? `${s[def.key].length} token(s)`
+      : def.key === "remoteWrite"
+      ? JSON.stringify(s.remoteWrite.map(_withoutHeaderValues))
       : typeof s[def.key] === "object" && s[def.key] !== null
       ? JSON.stringify(s[def.key])
       : String(s[def.key]);
@@ -328,6 +420,7 @@ async function _runCommand(
         maxCapacity: s.maxCapacity,
         fail,
         history: historyOptions("serve", s),
+        remoteWrite: _remoteWrite(s.remoteWrite),
       }, signalled);
     }
   }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import type { HttpInRouter } from "../components/http_in_router.ts";
 import { GraphError } from "../graph/graph_error.ts";
@@ -32,6 +32,8 @@ import type { History, HistoryOptions } from "../history/history.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import { openHistory } from "./history_setup.ts";
+import { remoteWriteMetrics, RemoteWriter } from "../history/remote_write.ts";
+import type { RemoteWriteDestination } from "./remote_write_setup.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
@@ -54,6 +56,8 @@ export interface ServeCommandOptions {
   safeMode?: boolean;
   /** The metric history's options; none kept when absent or `null`. */
   history?: HistoryOptions | null;
+  /** Where remote write sends the history (needs `history`). */
+  remoteWrite?: readonly RemoteWriteDestination[];
   /** The component catalogue. */
   registry: Registry;
   /** The router `registry`'s `http/In` serves through; served under `/in/`. */
@@ -201,6 +205,43 @@ export async function startServer(
     }
     history.attach(metrics);
   }
+  const writers: RemoteWriter[] = [];
+  const remote = options.remoteWrite ?? [];
+  if (remote.length > 0) {
+    if (history === null) {
+      store.close();
+      await server.close();
+      fail(
+        "remote write sends from the metric history, which is off: turn it on (--history) or remove remoteWrite",
+      );
+    }
+    const cursorDir = options.history?.dir === undefined
+      ? undefined
+      : join(dirname(options.history.dir), "remote_write");
+    try {
+      for (const d of remote) {
+        writers.push(
+          new RemoteWriter(history, d.options, {
+            cursorDir,
+            fetch: d.fetch,
+            onWarning: (message) => log.warn(message),
+          }),
+        );
+      }
+    } catch (e) {
+      store.close();
+      await history.close();
+      await server.close();
+      fail((e as Error).message);
+    }
+    remoteWriteMetrics(metrics, () => writers);
+    for (const w of writers) {
+      w.start();
+      log.info(`remote write "${w.name}" sending the history`, {
+        destination: w.name,
+      });
+    }
+  }
   // Before the restore: a flow that stalls at its start is caught too.
   const stallMs = options.stallThresholdMs ?? 2000;
   let watchdog: StallWatchdog | undefined;
@@ -297,6 +338,7 @@ export async function startServer(
         watchdog?.close();
         // After the drain, so the history holds it; written even when the
         // flows failed to close.
+        await Promise.all(writers.map((w) => w.close()));
         if (history !== null) {
           await history.close();
           log.info("metric history written");

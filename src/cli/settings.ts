@@ -17,6 +17,10 @@ import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
+import {
+  parseRemoteWrite,
+  type RemoteWriteSpec,
+} from "./remote_write_setup.ts";
 import { ExecAllowList } from "../components/exec_allow.ts";
 import { HostAllowList } from "../components/http_hosts.ts";
 import {
@@ -72,6 +76,8 @@ export interface Settings {
   historyInclude: string[];
   /** Series the history leaves out, by name (anchored regular expressions). */
   historyExclude: string[];
+  /** Where remote write sends the history (none by default). */
+  remoteWrite: RemoteWriteSpec[];
   /**
    * `weir serve` restores every stored flow stopped (a flow that takes the
    * server down cannot do it again); each is started by hand. Default off.
@@ -740,6 +746,20 @@ export const SETTINGS: readonly SettingDef[] = [
     default: [],
     shownDefault: () => "none",
     parse: _patterns,
+  },
+  {
+    key: "remoteWrite",
+    flag: "--remote-write",
+    repeats: true,
+    example: "http://prometheus:9090/api/v1/write",
+    arg: "<url>",
+    env: "WEIR_REMOTE_WRITE",
+    fileKey: "remoteWrite",
+    help:
+      "send the metric history to this Prometheus remote write receiver (repeatable; the config file's remoteWrite list sets names, tokens, labels, series, TLS)",
+    default: [],
+    shownDefault: () => "none",
+    parse: parseRemoteWrite,
   },
   {
     key: "maxCapacity",

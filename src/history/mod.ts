@@ -51,6 +51,14 @@ export {
 } from "./promql/mod.ts";
 export { historyMetrics, type HistoryMetricsSource } from "./self_metrics.ts";
 export {
+  type RemoteWriteOptions,
+  RemoteWriter,
+  type RemoteWriterContext,
+  type RemoteWriteSource,
+  type RemoteWriteStats,
+} from "./remote_write.ts";
+export { remoteWriteMetrics } from "./remote_write_metrics.ts";
+export {
   defaultTiers,
   FLUSH_BUCKETS,
   type HistoryStats,

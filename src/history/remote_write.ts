@@ -11,17 +11,19 @@
  * 60 s) while behind. A window's series, sorted by their labels, are cut
  * into requests of at most `maxSamplesPerRequest` samples (default
  * 2,000), each series' samples in time order; up to `maxShards` requests
- * are in flight at once while behind, one while caught up. A window is
- * sent whole before the next is read, so every series' samples arrive
- * in order.
+ * are in flight at once while behind, one while caught up; a request
+ * that begins with the rest of a series split across two is sent only
+ * once the one before it is done. A window is sent whole before the next
+ * is read, so every series' samples arrive in order.
  *
  * The cursor, a small JSON file per destination (written after every
  * acknowledged request, by rename), holds the end of the last window sent
- * whole and, for the window in progress, its end and the last series of
- * the longest run of acknowledged requests: after a crash the window is
- * read again and only its series after that one are sent. A sample is
- * sent twice only when its request was in flight (or its answer not yet
- * written down) when the process died.
+ * whole and, for the window in progress, its end and the last series
+ * sent whole by the longest run of acknowledged requests: after a crash
+ * the window is read again and only its series after that one are sent.
+ * A sample is sent twice only when its request was in flight (or its
+ * answer not yet written down) when the process died, or when its series
+ * was split between an acknowledged request and that one.
  *
  * Answers: 2xx is done; 5xx, 429 and network errors are retried with
  * exponential backoff and full jitter (`minBackoffMs` 30 ms doubling up
@@ -37,6 +39,14 @@
  * instead, as the series `<name>_min`, `<name>_max`, `<name>_sum` and
  * `<name>_count` at each window's end.
  *
+ * The options and their check are in `remote_write_options.ts`, the
+ * metrics in `remote_write_metrics.ts`. This file stays over 800 lines
+ * because what is left is one class whose private state (the cursor,
+ * the ranked series, the reused encoder and sample buffers, the close
+ * signal) is read and moved by windowing, sending and cursor keeping
+ * alike: cutting it further would turn that state into a shared object
+ * every piece could change.
+ *
  * @module
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -48,11 +58,17 @@ import {
   snappyCompress,
   WriteRequestEncoder,
 } from "./remote_write_proto.ts";
+import {
+  type _Settings,
+  _settings,
+  type RemoteWriteOptions,
+} from "./remote_write_options.ts";
 import type { LabelMatcher, SeriesLabels, SeriesPoints } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { Histogram } from "../engine/histogram.ts";
-import type { FamilyOutput, MetricsCollector } from "../metrics/collector.ts";
-import { type MetricDef, REMOTE_WRITE_METRICS } from "../metrics/catalogue.ts";
+
+export type { RemoteWriteOptions } from "./remote_write_options.ts";
+export { remoteWriteMetrics } from "./remote_write_metrics.ts";
 
 /** What a {@linkcode RemoteWriter} reads: a history or its store. */
 export interface RemoteWriteSource {
@@ -81,51 +97,6 @@ export interface RemoteWriteSource {
   readonly tiers: readonly { readonly resolutionMs: number }[];
 }
 
-/** One receiver of {@linkcode RemoteWriter}. */
-export interface RemoteWriteOptions {
-  /** The receiver's URL (`http:` or `https:`, no user info). */
-  url: string;
-  /**
-   * The destination's name: its cursor file and its `destination` label.
-   * Default: the URL's `host:port`. Letters, digits, `.`, `_`, `-`, `:`.
-   */
-  name?: string;
-  /** A bearer token (the secret itself; read it from a file or variable). */
-  bearerToken?: string;
-  /** Basic auth (the password is a secret). Not with `bearerToken`. */
-  basicAuth?: { readonly username: string; readonly password: string };
-  /** More request headers (not `Authorization`: use the fields above). */
-  headers?: Readonly<Record<string, string>>;
-  /** Labels added to every series that has no label of that name. */
-  externalLabels?: Readonly<Record<string, string>>;
-  /** Series to send: one selector's matchers each; all series when empty. */
-  include?: readonly (readonly LabelMatcher[])[];
-  /** Series not to send, one selector's matchers each. */
-  exclude?: readonly (readonly LabelMatcher[])[];
-  /** Samples in one request, at most. Default 2,000. */
-  maxSamplesPerRequest?: number;
-  /** Requests in flight at once while behind. Default 4. */
-  maxShards?: number;
-  /** While caught up, the time a window spans before it is sent (ms). Default 5,000. */
-  batchDeadlineMs?: number;
-  /** While behind, the time one window spans at most (ms). Default 60,000. */
-  maxWindowMs?: number;
-  /** First retry delay (ms). Default 30. */
-  minBackoffMs?: number;
-  /** Longest retry delay (ms). Default 5,000. */
-  maxBackoffMs?: number;
-  /** Time a request may take before it counts as failed (ms). Default 30,000. */
-  timeoutMs?: number;
-  /** At most this many samples a second (0: no limit). Default 0. */
-  maxSamplesPerSecond?: number;
-  /** Samples older than this are not sent raw (ms; 0: all are). Default 0. */
-  maxSampleAgeMs?: number;
-  /** With `maxSampleAgeMs`: send the minute windows of what is too old. */
-  oldAsAggregates?: boolean;
-  /** Where the first window starts when there is no cursor: `now` (default) or `oldest`. */
-  start?: "now" | "oldest";
-}
-
 /** Everything a {@linkcode RemoteWriter} needs besides its destinations. */
 export interface RemoteWriterContext {
   /** The folder of the cursor files (made when missing); none: in memory. */
@@ -136,6 +107,11 @@ export interface RemoteWriterContext {
   onWarning?: (message: string) => void;
   /** The clock (ms). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Where the first window starts (ms, exclusive) when there is no
+   * cursor, instead of `start`: what `weir remote-write --dry-run` shows.
+   */
+  startAt?: number;
 }
 
 /** What a destination has done, as its metrics show it. */
@@ -192,6 +168,8 @@ interface SeriesEntry {
 /** The minute windows' columns sent for samples too old to send raw. */
 const AGGREGATES = ["min", "max", "sum", "count"] as const;
 
+const EMPTY = new Uint8Array(0);
+
 /** Byte order of two label encodings: negative, 0 or positive. */
 function _compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -211,140 +189,6 @@ function _fromBase64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-const NAME = /^[A-Za-z0-9._:-]{1,100}$/;
-
-/** Checks `options` and fills in the defaults; throws a RangeError naming the problem. */
-function _settings(o: RemoteWriteOptions) {
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new RangeError(
-      "Cannot configure remote write: url is not a URL (http://host:port/path)",
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new RangeError(
-      `Cannot configure remote write: url must be http: or https:, received ${url.protocol}`,
-    );
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new RangeError(
-      "Cannot configure remote write: url must not hold a user or password (use basicAuth, its password from a file or variable)",
-    );
-  }
-  const name = o.name ?? url.host;
-  if (!NAME.test(name)) {
-    throw new RangeError(
-      `Cannot configure remote write: name must be 1-100 letters, digits, ".", "_", "-" or ":", received ${
-        JSON.stringify(name)
-      }`,
-    );
-  }
-  const where = `remote write "${name}"`;
-  const int = (
-    key: keyof RemoteWriteOptions,
-    fallback: number,
-    min: number,
-  ) => {
-    const v = (o[key] ?? fallback) as number;
-    if (!Number.isSafeInteger(v) || v < min) {
-      throw new RangeError(
-        `Cannot configure ${where}: ${key} must be an integer of at least ${min}, received ${v}`,
-      );
-    }
-    return v;
-  };
-  if (o.bearerToken !== undefined && o.basicAuth !== undefined) {
-    throw new RangeError(
-      `Cannot configure ${where}: give bearerToken or basicAuth, not both`,
-    );
-  }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o.headers ?? {})) {
-    const lower = k.toLowerCase();
-    if (
-      lower === "authorization" || lower === "content-type" ||
-      lower === "content-encoding" || lower === "content-length" ||
-      lower === "x-prometheus-remote-write-version"
-    ) {
-      throw new RangeError(
-        `Cannot configure ${where}: header ${JSON.stringify(k)} is set by weir${
-          lower === "authorization" ? " (use bearerToken or basicAuth)" : ""
-        }`,
-      );
-    }
-    try {
-      new Headers({ [k]: v });
-    } catch {
-      throw new RangeError(
-        `Cannot configure ${where}: header ${
-          JSON.stringify(k)
-        } is not a valid header`,
-      );
-    }
-    headers[k] = v;
-  }
-  if (o.bearerToken !== undefined) {
-    headers["Authorization"] = `Bearer ${o.bearerToken}`;
-  } else if (o.basicAuth !== undefined) {
-    const bytes = new TextEncoder().encode(
-      `${o.basicAuth.username}:${o.basicAuth.password}`,
-    );
-    headers["Authorization"] = `Basic ${btoa(String.fromCharCode(...bytes))}`;
-  }
-  for (const [k, v] of Object.entries(o.externalLabels ?? {})) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith("__")) {
-      throw new RangeError(
-        `Cannot configure ${where}: external label name ${
-          JSON.stringify(k)
-        } is not a label name`,
-      );
-    }
-    if (typeof v !== "string") {
-      throw new RangeError(
-        `Cannot configure ${where}: external label ${k} must be a string`,
-      );
-    }
-  }
-  const start = o.start ?? "now";
-  if (start !== "now" && start !== "oldest") {
-    throw new RangeError(
-      `Cannot configure ${where}: start must be "now" or "oldest", received ${
-        JSON.stringify(start)
-      }`,
-    );
-  }
-  const minBackoffMs = int("minBackoffMs", 30, 1);
-  const maxBackoffMs = int("maxBackoffMs", 5000, 1);
-  if (maxBackoffMs < minBackoffMs) {
-    throw new RangeError(
-      `Cannot configure ${where}: maxBackoffMs (${maxBackoffMs}) is below minBackoffMs (${minBackoffMs})`,
-    );
-  }
-  return {
-    name,
-    url: url.href,
-    headers,
-    externalLabels: o.externalLabels ?? {},
-    include: o.include ?? [],
-    exclude: o.exclude ?? [],
-    maxSamplesPerRequest: int("maxSamplesPerRequest", 2000, 1),
-    maxShards: int("maxShards", 4, 1),
-    batchDeadlineMs: int("batchDeadlineMs", 5000, 0),
-    maxWindowMs: int("maxWindowMs", 60_000, 1),
-    minBackoffMs,
-    maxBackoffMs,
-    timeoutMs: int("timeoutMs", 30_000, 1),
-    maxSamplesPerSecond: int("maxSamplesPerSecond", 0, 0),
-    maxSampleAgeMs: int("maxSampleAgeMs", 0, 0),
-    oldAsAggregates: o.oldAsAggregates === true,
-    start,
-  };
-}
-
-type Settings = ReturnType<typeof _settings>;
-
 /** The outcome of one request, once it is no longer retried. */
 type Outcome = "sent" | "dropped" | "closed";
 
@@ -352,8 +196,19 @@ type Outcome = "sent" | "dropped" | "closed";
 interface Batch {
   body: Uint8Array;
   samples: number;
-  /** The labels of its last series. */
+  /**
+   * The labels of its last series sent whole (here or in an earlier
+   * request; empty when none): where a restart resumes once this request
+   * is acknowledged. Not a series it holds only the start of, or the
+   * rest of that series would be skipped.
+   */
   last: Uint8Array;
+  /**
+   * Whether it begins with the rest of the previous request's last
+   * series: it is not sent before that request is done, so that the
+   * series' samples arrive in order.
+   */
+  follows: boolean;
 }
 
 /**
@@ -392,10 +247,11 @@ export class RemoteWriter {
   /** What it has done. */
   readonly stats: RemoteWriteStats;
   readonly #source: RemoteWriteSource;
-  readonly #s: Settings;
+  readonly #s: _Settings;
   readonly #fetch: (input: Request) => Promise<Response>;
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
+  readonly #startAt: number | undefined;
   readonly #cursorFile: string | undefined;
   readonly #series = new WeakMap<SeriesLabels, SeriesEntry>();
   readonly #aggregates = new WeakMap<
@@ -434,6 +290,7 @@ export class RemoteWriter {
     this.#fetch = context.fetch ?? ((r) => fetch(r));
     this.#warn = context.onWarning ?? ((m) => console.warn(m));
     this.#now = context.now ?? Date.now;
+    this.#startAt = context.startAt;
     this.stats = {
       name: this.#s.name,
       samplesSent: 0,
@@ -539,7 +396,9 @@ export class RemoteWriter {
     const complete = newest - source.intervalMs;
     if (this.#cursor === undefined) {
       const oldest = source.oldestRawTime?.() ?? Infinity;
-      const from = this.#s.start === "oldest" && oldest !== Infinity
+      const from = this.#startAt !== undefined
+        ? this.#startAt
+        : this.#s.start === "oldest" && oldest !== Infinity
         ? oldest - 1
         : complete;
       this.#cursor = { url: this.#s.url, sent: from };
@@ -595,7 +454,7 @@ export class RemoteWriter {
         start = to;
       }
     }
-    const batches = this.#read(
+    const nextBatch = this.#read(
       start,
       end,
       after ? _fromBase64(after) : undefined,
@@ -603,7 +462,10 @@ export class RemoteWriter {
     );
     const behind = this.#source.newestTime() - end >
       2 * Math.max(this.#s.batchDeadlineMs, this.#source.intervalMs);
-    const ok = await this.#sendAll(batches, behind ? this.#s.maxShards : 1);
+    const ok = await this.#sendAll(
+      nextBatch,
+      behind ? this.#s.maxShards : 1,
+    );
     if (!ok) return false;
     c.sent = end;
     c.window = undefined;
@@ -622,7 +484,7 @@ export class RemoteWriter {
     end: number,
     after: Uint8Array | undefined,
     old: [number, number] | undefined,
-  ): Batch[] {
+  ): () => Batch | undefined {
     this.#windows++;
     const list: SeriesEntry[] = [];
     const offs: number[] = [];
@@ -664,43 +526,48 @@ export class RemoteWriter {
       order[i] = list[i].rank * 2 ** 22 + i;
     }
     order.sort();
-    const batches: Batch[] = [];
+    this.stats.pending = used;
+    // Requests are encoded when a sender asks for the next one, not all
+    // at once: a window's encoding then runs while earlier requests are
+    // in flight, and the receiver is not left idle meanwhile.
     const enc = this.#encoder;
-    enc.reset();
+    const max = this.#s.maxSamplesPerRequest;
+    const t = this.#t;
+    const v = this.#v;
+    let k = 0;
+    /** Where the series being split goes on from (-1: none). */
+    let from = -1;
     let last: Uint8Array = new Uint8Array(0);
-    const cut = () => {
-      if (enc.samples === 0) return;
-      batches.push({
+    return () => {
+      if (k >= order.length) return undefined;
+      enc.reset();
+      const follows = from >= 0;
+      while (k < order.length) {
+        const i = order[k] % 2 ** 22;
+        const e = list[i];
+        const off = offs[2 * i];
+        const end = off + offs[2 * i + 1];
+        const at = from >= 0 ? from : off;
+        const room = max - enc.samples;
+        if (room <= 0) break;
+        const to = Math.min(end, at + room);
+        enc.addSeries(e.bytes, t, v, at, to);
+        if (to < end) {
+          // Split: the rest goes in the next request.
+          from = to;
+          break;
+        }
+        from = -1;
+        last = e.bytes;
+        k++;
+      }
+      return {
         body: snappyCompress(enc.bytes()),
         samples: enc.samples,
         last,
-      });
-      enc.reset();
+        follows,
+      };
     };
-    const max = this.#s.maxSamplesPerRequest;
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k] % 2 ** 22;
-      const e = list[i];
-      const off = offs[2 * i];
-      const n = offs[2 * i + 1];
-      // A series longer than a request (a window of minute windows, or
-      // a cursor file from other settings) is split.
-      for (let from = off; from < off + n;) {
-        const room = max - enc.samples;
-        if (room <= 0) {
-          cut();
-          continue;
-        }
-        const to = Math.min(off + n, from + room);
-        enc.addSeries(e.bytes, this.#t, this.#v, from, to);
-        from = to;
-        last = e.bytes;
-      }
-      if (enc.samples >= max) cut();
-    }
-    cut();
-    this.stats.pending = batches.reduce((s, b) => s + b.samples, 0);
-    return batches;
   }
 
   /** Ranks every known series by key. */
@@ -782,33 +649,54 @@ export class RemoteWriter {
    * Sends `batches` with up to `shards` in flight, the cursor moved past
    * the longest acknowledged run; false when closed before all were done.
    */
-  async #sendAll(batches: Batch[], shards: number): Promise<boolean> {
-    const done = new Uint8Array(batches.length);
-    let next = 0;
+  async #sendAll(
+    nextBatch: () => Batch | undefined,
+    shards: number,
+  ): Promise<boolean> {
+    const batches: Batch[] = [];
+    const done: boolean[] = [];
+    // Settled when request i is done (acknowledged, dropped or closed).
+    const settled: PromiseWithResolvers<void>[] = [];
+    let exhausted = false;
     let prefix = 0;
     let closed = false;
     const c = this.#cursor!;
     const worker = async () => {
-      while (!closed && next < batches.length) {
-        const i = next++;
-        const b = batches[i];
+      while (!closed && !exhausted) {
+        const b = nextBatch();
+        if (b === undefined) {
+          exhausted = true;
+          return;
+        }
+        const i = batches.length;
+        batches.push(b);
+        done.push(false);
+        settled.push(Promise.withResolvers<void>());
+        if (b.follows) await settled[i - 1].promise;
+        if (closed) return;
         await this.#limitRate(b.samples);
-        const outcome = await this.#send(b);
+        let outcome: Outcome;
+        try {
+          outcome = await this.#send(b);
+        } finally {
+          settled[i].resolve();
+        }
         if (outcome === "closed") {
           closed = true;
           return;
         }
         this.stats.pending -= b.samples;
-        done[i] = 1;
+        done[i] = true;
         if (i === prefix) {
-          while (prefix < batches.length && done[prefix] === 1) prefix++;
+          while (prefix < batches.length && done[prefix]) prefix++;
           c.window!.after = _base64(batches[prefix - 1].last);
           this.#writeCursor();
         }
+        // Sent: its body is not needed any more.
+        b.body = EMPTY;
       }
     };
-    const n = Math.min(shards, batches.length);
-    await Promise.all(Array.from({ length: n }, worker));
+    await Promise.all(Array.from({ length: shards }, worker));
     return !closed;
   }
 
@@ -1021,83 +909,4 @@ function _retryAfter(header: string | null, now: () => number): number {
 function _scrub(message: string, url: string): string {
   const bare = url.split("?")[0];
   return message.split(url).join(bare);
-}
-
-/**
- * Adds remote write's metrics (`REMOTE_WRITE_METRICS` of the catalogue)
- * for `writers` to `collector`, one series per destination; returns the
- * function that removes them.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { MetricsCollector } from "../metrics/collector.ts";
- * import { RemoteWriter, remoteWriteMetrics } from "./remote_write.ts";
- * import { HistoryStore } from "./store.ts";
- *
- * const store = await HistoryStore.open();
- * const source = { newestTime: () => -Infinity, intervalMs: 1000, tiers: store.tiers,
- *   selectEach: () => {}, select: () => [] };
- * const writer = new RemoteWriter(source, { url: "http://127.0.0.1:9/write", name: "central" });
- * const collector = new MetricsCollector();
- * const remove = remoteWriteMetrics(collector, () => [writer]);
- * const text = await collector.render();
- * assert.match(text, /^weir_remote_write_samples_total\{destination="central"\} 0$/m);
- * assert.doesNotMatch(text, /weir_remote_write_lag_seconds\{/); // no cursor yet
- * remove();
- * await store.close();
- * ```
- */
-export function remoteWriteMetrics(
-  collector: MetricsCollector,
-  writers: () => Iterable<RemoteWriter>,
-): () => void {
-  const M = REMOTE_WRITE_METRICS;
-  const each = (
-    f: (
-      out: FamilyOutput,
-      w: RemoteWriter,
-      labels: { destination: string },
-    ) => void,
-  ) =>
-  (out: FamilyOutput) => {
-    for (const w of writers()) f(out, w, { destination: w.name });
-  };
-  const families: [MetricDef, (out: FamilyOutput) => void][] = [
-    [M.remoteWriteSamples, each((o, w, l) => o.sample(l, w.stats.samplesSent))],
-    [
-      M.remoteWriteSamplesFailed,
-      each((o, w, l) => o.sample(l, w.stats.samplesFailed)),
-    ],
-    [
-      M.remoteWriteSamplesRetried,
-      each((o, w, l) => o.sample(l, w.stats.samplesRetried)),
-    ],
-    [
-      M.remoteWriteSamplesDropped,
-      each((o, w, l) => {
-        for (const reason of ["rejected", "too_old"] as const) {
-          o.sample({ ...l, reason }, w.stats.samplesDropped[reason]);
-        }
-      }),
-    ],
-    [M.remoteWriteBytes, each((o, w, l) => o.sample(l, w.stats.bytesSent))],
-    [
-      M.remoteWriteLag,
-      each((o, w, l) => {
-        const lag = w.lagSeconds;
-        if (!Number.isNaN(lag)) o.sample(l, lag);
-      }),
-    ],
-    [M.remoteWritePending, each((o, w, l) => o.sample(l, w.stats.pending))],
-    [M.remoteWriteInFlight, each((o, w, l) => o.sample(l, w.stats.inFlight))],
-    [
-      M.remoteWriteRequestDuration,
-      each((o, w, l) => o.histogram(l, w.stats.requestSeconds)),
-    ],
-  ];
-  const removers = families.map(([def, f]) => collector.addFamily(def, f));
-  return () => {
-    for (const r of removers) r();
-  };
 }

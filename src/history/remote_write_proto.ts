@@ -408,3 +408,137 @@ export class WriteRequestEncoder {
 export function snappyCompress(bytes: Uint8Array): Uint8Array {
   return snappy.compress(bytes);
 }
+
+/** One TimeSeries of a decoded WriteRequest. */
+export interface DecodedSeries {
+  /** Its labels, in the order sent. */
+  labels: Record<string, string>;
+  /** Sample times (ms). */
+  t: number[];
+  /** Sample values. */
+  v: number[];
+}
+
+/**
+ * Reads a remote write body back: snappy-decompressed, then the
+ * `WriteRequest`'s series (labels and samples; other fields skipped).
+ * What `weir remote-write --dry-run` prints from. Throws a RangeError on
+ * bytes that are not a WriteRequest.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   decodeWriteRequest,
+ *   encodeLabels,
+ *   snappyCompress,
+ *   WriteRequestEncoder,
+ * } from "./remote_write_proto.ts";
+ *
+ * const enc = new WriteRequestEncoder();
+ * enc.addSeries(
+ *   encodeLabels({ __name__: "up", job: "weir" }, { device: "gw-17" }),
+ *   new Float64Array([1000, 2000]),
+ *   new Float64Array([1, 0.5]),
+ *   0,
+ *   2,
+ * );
+ * assert.deepEqual(decodeWriteRequest(snappyCompress(enc.bytes())), [
+ *   { labels: { __name__: "up", device: "gw-17", job: "weir" }, t: [1000, 2000], v: [1, 0.5] },
+ * ]);
+ * ```
+ */
+export function decodeWriteRequest(body: Uint8Array): DecodedSeries[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = snappy.uncompress(body);
+  } catch (e) {
+    throw new RangeError(
+      `not a snappy block: ${(e as Error).message}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = new TextDecoder();
+  let at = 0;
+  const fail = (): never => {
+    throw new RangeError(`not a WriteRequest: bad bytes at ${at}`);
+  };
+  const varint = (): number => {
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (at >= bytes.length) fail();
+      const b = bytes[at++];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        // A negative int64 is 10 bytes of two's complement.
+        return i === 9 ? n - 2 ** 64 : n;
+      }
+      scale *= 128;
+    }
+    return fail();
+  };
+  const skip = (wire: number) => {
+    if (wire === 0) varint();
+    else if (wire === 1) at += 8;
+    else if (wire === 2) {
+      const n = varint(); // before `at` is read: varint() moves it
+      at += n;
+    } else if (wire === 5) at += 4;
+    else fail();
+    if (at > bytes.length) fail();
+  };
+  const out: DecodedSeries[] = [];
+  while (at < bytes.length) {
+    const tag = varint();
+    if (tag !== TAG_1_LEN) {
+      skip(tag & 7);
+      continue;
+    }
+    const length = varint();
+    const end = at + length;
+    if (end > bytes.length) fail();
+    const s: DecodedSeries = { labels: {}, t: [], v: [] };
+    while (at < end) {
+      const field = varint();
+      const len = field & 7 ? (field & 7) === 2 ? varint() : -1 : -1;
+      if (len < 0) {
+        skip(field & 7);
+        continue;
+      }
+      const stop = at + len;
+      if (stop > end) fail();
+      if (field === TAG_1_LEN) {
+        let name = "";
+        let value = "";
+        while (at < stop) {
+          const f = varint();
+          if (f === TAG_1_LEN || f === TAG_2_LEN) {
+            const n = varint();
+            const str = text.decode(bytes.subarray(at, at + n));
+            at += n;
+            if (f === TAG_1_LEN) name = str;
+            else value = str;
+          } else skip(f & 7);
+        }
+        s.labels[name] = value;
+      } else if (field === TAG_2_LEN) {
+        let t = 0;
+        let v = 0;
+        while (at < stop) {
+          const f = varint();
+          if (f === TAG_1_I64) {
+            v = view.getFloat64(at, true);
+            at += 8;
+          } else if (f === TAG_2_VARINT) t = varint();
+          else skip(f & 7);
+        }
+        s.t.push(t);
+        s.v.push(v);
+      } else at = stop;
+      if (at !== stop) fail();
+    }
+    out.push(s);
+  }
+  return out;
+}

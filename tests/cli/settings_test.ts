@@ -66,6 +66,7 @@ test("resolveSettings() fills every default with no flag, variable or file", () 
     historyFlushIntervalMs: 10_000,
     historyInclude: [],
     historyExclude: [],
+    remoteWrite: [],
     safeMode: false,
     maxCapacity: 100_000,
     expressionTimeoutMs: 1000,

@@ -76,7 +76,7 @@ test("weir: bad usage is exit 2 with a sentence that names the problem", async (
     ],
     [
       ["run", "--db", "x.db", "a.fbp"],
-      /^weir run does not take --db \(weir serve does\)$/,
+      /^weir run does not take --db \(weir serve and weir remote-write do\)$/,
     ],
     [["serve", "--port"], /^--port needs a value, e\.g\. --port 9464$/],
     [

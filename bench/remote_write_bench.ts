@@ -1,0 +1,341 @@
+/**
+ * Remote write's cost (issue 17), against a real Prometheus (Debian's
+ * `prometheus`, started here with `--web.enable-remote-write-receiver` on
+ * a free port of 127.0.0.1, stopped at the end):
+ *
+ *   bun bench/remote_write_bench.ts                  # both parts
+ *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
+ *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60
+ *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
+ *
+ * cost: two children side by side, each the 100 flows x 10 processes
+ * set-up of the scrape benchmark (`startFlows` of `_metrics.ts`) with a
+ * `History` on disk sampling every 1 s; one of them also runs a
+ * `RemoteWriter` to the Prometheus, the other does not (the baseline).
+ * After `--warmup` seconds, each child's CPU time (all threads, from
+ * /proc) over `--seconds`: the difference is what sending costs while
+ * caught up (the issue's goal: at most 1% of one core). The sending child
+ * reports its writer's counters (samples, requests, lag).
+ *
+ * catchup: the series of that set-up (their label sets, taken from a
+ * short run of it in a child) given `--minutes` of history at 1 s in a
+ * store on disk (simulated time ending now, values as weir's counters and
+ * gauges move), then one `RemoteWriter` from the oldest sample to the
+ * Prometheus, timed until caught up (the issue's goal: one hour in at
+ * most 2 minutes), with this process's CPU and Prometheus's over the same
+ * time, and Prometheus's count of what it received.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { History } from "../src/history/history.ts";
+import { RemoteWriter } from "../src/history/remote_write.ts";
+import { HistoryStore } from "../src/history/store.ts";
+import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
+import { MetricsCollector } from "../src/metrics/collector.ts";
+import { startFlows } from "./_metrics.ts";
+import { loadAverage, processCpuSeconds } from "./_measure.ts";
+import { runtime } from "./_runtime.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) =>
+  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const part = flag("part") ?? "all";
+const child = flag("child");
+const SECONDS = Number(flag("seconds") ?? 60);
+const WARMUP = Number(flag("warmup") ?? 20);
+const MINUTES = Number(flag("minutes") ?? 60);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Prom {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startPrometheus(): Promise<Prom> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-prom-"));
+  const port = await freePort();
+  writeFileSync(join(dir, "p.yml"), "global:\n  scrape_interval: 1h\n");
+  const p = spawn("prometheus", [
+    `--config.file=${join(dir, "p.yml")}`,
+    `--storage.tsdb.path=${join(dir, "data")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    "--web.enable-remote-write-receiver",
+    "--log.level=error",
+  ], { stdio: ["ignore", "ignore", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/-/ready`)).ok) break;
+    } catch { /* not yet */ }
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: p.pid!,
+    stop: async () => {
+      p.kill("SIGTERM");
+      await new Promise((r) => p.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Samples Prometheus's head took in (its own counter). */
+async function appended(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^prometheus_tsdb_head_samples_appended_total(?:\{[^}]*\})? (\S+)$/m
+    .exec(text);
+  return Number(m?.[1] ?? NaN);
+}
+
+/** A child of the cost part: the set-up with a history, sending or not. */
+async function costChild(receiver: string | undefined): Promise<void> {
+  const collector = new MetricsCollector();
+  await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-bench-"));
+  const history = await History.open({ dir });
+  history.attach(collector);
+  let writer: RemoteWriter | undefined;
+  if (receiver !== undefined) {
+    writer = new RemoteWriter(history, { url: receiver }, {
+      cursorDir: join(dir, "remote_write"),
+    });
+    writer.start();
+  }
+  process.on("SIGTERM", () => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+  console.log("READY");
+  setInterval(() => {
+    if (writer === undefined) return;
+    const s = writer.stats;
+    console.log(`STATS ${
+      JSON.stringify({
+        samples: s.samplesSent,
+        requests: s.requests,
+        failed: s.samplesFailed,
+        bytes: s.bytesSent,
+        lag: writer.lagSeconds,
+      })
+    }`);
+  }, 5000);
+}
+
+/** A child that prints the label sets the set-up's history holds. */
+async function labelsChild(file: string): Promise<void> {
+  const collector = new MetricsCollector();
+  await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
+  const history = await History.open();
+  history.attach(collector);
+  await sleep(1500);
+  await history.sampleNow();
+  const all = history.series([], 0, Date.now() + 1000);
+  writeFileSync(file, JSON.stringify(all));
+  process.exit(0);
+}
+
+function spawnSelf(args: string[]): ChildProcess {
+  const isDeno = runtime().startsWith("deno");
+  const script = new URL(import.meta.url).pathname;
+  return spawn(
+    process.execPath,
+    [...(isDeno ? ["run", "-A"] : []), script, ...args],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+}
+
+async function costPart(prom: Prom): Promise<void> {
+  const sides = [
+    { name: "history, no remote write", args: ["--child=off"] },
+    {
+      name: "history + remote write",
+      args: [`--child=on`, `--receiver=${prom.url}/api/v1/write`],
+    },
+  ];
+  let lastStats = "";
+  const children = sides.map((s, i) => {
+    const c = spawnSelf(s.args);
+    const ready = new Promise<void>((resolve, reject) => {
+      let out = "";
+      c.stdout!.on("data", (d) => {
+        out += String(d);
+        if (out.includes("READY")) resolve();
+        if (i === 1) {
+          const m = /STATS (\{.*\})\n/.exec(out.slice(-400));
+          if (m) lastStats = m[1];
+        }
+      });
+      c.on("exit", (code) => reject(new Error(`child exited ${code}`)));
+    });
+    return { s, c, ready };
+  });
+  try {
+    await Promise.all(children.map((c) => c.ready));
+    await sleep(WARMUP * 1000);
+    const stats0 = lastStats;
+    const cpu0 = children.map((c) => processCpuSeconds(c.c.pid!));
+    const promCpu0 = processCpuSeconds(prom.pid);
+    const w0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const wall = (performance.now() - w0) / 1000;
+    const cpu = children.map((c, i) =>
+      (processCpuSeconds(c.c.pid!) - cpu0[i]) / wall * 100
+    );
+    const promCpu = (processCpuSeconds(prom.pid) - promCpu0) / wall * 100;
+    for (let i = 0; i < sides.length; i++) {
+      console.log(
+        `cost ${runtime()} ${sides[i].name}: ${cpu[i].toFixed(2)}% of a core`,
+      );
+    }
+    console.log(
+      `cost ${runtime()}: remote write adds ${
+        (cpu[1] - cpu[0]).toFixed(2)
+      } points of a core (goal 1); Prometheus receiving: ${
+        promCpu.toFixed(1)
+      }% of a core`,
+    );
+    const a = JSON.parse(stats0 || "{}");
+    const b = JSON.parse(lastStats || "{}");
+    console.log(
+      `cost ${runtime()}: sent ${
+        ((b.samples - a.samples) / wall).toFixed(0)
+      } samples/s in ${
+        ((b.requests - a.requests) / wall).toFixed(1)
+      } requests/s, ${
+        ((b.bytes - a.bytes) / wall / 1024).toFixed(0)
+      } KiB/s; lag ${b.lag} s; failed ${b.failed}`,
+    );
+  } finally {
+    for (const c of children) if (c.c.exitCode === null) c.c.kill("SIGTERM");
+  }
+}
+
+function kindOf(name: string): SeriesKind {
+  return /_(total|bucket|count|sum)$/.test(name) ? "counter" : "gauge";
+}
+
+async function catchupPart(prom: Prom): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-catchup-"));
+  try {
+    const file = join(dir, "labels.json");
+    const c = spawnSelf([`--child=labels`, `--file=${file}`]);
+    await new Promise((r) => c.once("exit", r));
+    const labels = JSON.parse(readFileSync(file, "utf8")) as SeriesLabels[];
+    const store = await HistoryStore.open({
+      dir: join(dir, "history"),
+      flushIntervalMs: 0,
+    });
+    const n = labels.length;
+    const refs = new Int32Array(n);
+    const kinds = labels.map((l) => kindOf(l.__name__));
+    for (let i = 0; i < n; i++) refs[i] = store.seriesRef(labels[i], kinds[i]);
+    const values = new Float64Array(n);
+    const ticks = MINUTES * 60;
+    const end = Math.floor(Date.now() / 1000) * 1000;
+    let seed = 7;
+    const b0 = performance.now();
+    for (let k = 0; k < ticks; k++) {
+      for (let i = 0; i < n; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        if (kinds[i] === "counter") values[i] += (seed >>> 28) * (i % 3);
+        else values[i] = (seed >>> 20) / 16;
+      }
+      store.appendBatch(refs, values, n, end - (ticks - 1 - k) * 1000);
+      if (k % 600 === 599) await store.flush();
+    }
+    await store.flush();
+    console.log(
+      `catchup: ${n} series x ${ticks} s = ${
+        (n * ticks / 1e6).toFixed(1)
+      } M samples written in ${((performance.now() - b0) / 1000).toFixed(1)} s`,
+    );
+    const source = {
+      intervalMs: 1000,
+      tiers: store.tiers,
+      // As the sampler would: the newest tick is complete once the next
+      // has begun.
+      newestTime: () => store.newestTime() + 1000,
+      oldestRawTime: () => store.oldestRawTime(),
+      selectEach: store.selectEach.bind(store),
+      select: store.select.bind(store),
+    };
+    const writer = new RemoteWriter(source, {
+      url: `${prom.url}/api/v1/write`,
+      start: "oldest",
+    }, { onWarning: (m) => console.log(`warning: ${m}`) });
+    const appended0 = await appended(prom.url);
+    const cpu0 = processCpuSeconds(process.pid);
+    const promCpu0 = processCpuSeconds(prom.pid);
+    const w0 = performance.now();
+    await writer.sendOnce();
+    const wall = (performance.now() - w0) / 1000;
+    const cpu = processCpuSeconds(process.pid) - cpu0;
+    const promCpu = processCpuSeconds(prom.pid) - promCpu0;
+    const s = writer.stats;
+    console.log(
+      `catchup ${runtime()}: ${(s.samplesSent / 1e6).toFixed(1)} M samples in ${
+        wall.toFixed(1)
+      } s (${
+        (s.samplesSent / wall / 1e6).toFixed(2)
+      } M/s; goal: ${MINUTES} min of backlog in at most ${
+        (MINUTES / 30).toFixed(0)
+      } min), ${s.requests} requests, ${
+        (s.bytesSent / 1048576).toFixed(0)
+      } MiB; weir CPU ${cpu.toFixed(1)} s, Prometheus CPU ${
+        promCpu.toFixed(1)
+      } s; failed ${s.samplesFailed}, dropped ${
+        JSON.stringify(s.samplesDropped)
+      }, lag at the end ${writer.lagSeconds} s`,
+    );
+    const received = await appended(prom.url) - appended0;
+    console.log(
+      `catchup: Prometheus holds ${received} samples (${
+        (received / s.samplesSent * 100).toFixed(2)
+      }% of those sent)`,
+    );
+    await writer.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (child === "on" || child === "off") {
+  await costChild(child === "on" ? flag("receiver") : undefined);
+} else if (child === "labels") {
+  await labelsChild(flag("file")!);
+} else {
+  console.log(
+    `remote write bench, ${runtime()}, ${new Date().toISOString()}, load ${
+      loadAverage().join(" ")
+    }`,
+  );
+  const prom = await startPrometheus();
+  try {
+    if (part === "all" || part === "cost") await costPart(prom);
+    if (part === "all" || part === "catchup") await catchupPart(prom);
+  } finally {
+    await prom.stop();
+  }
+  console.log(`load at the end ${loadAverage().join(" ")}`);
+  process.exit(0);
+}
