@@ -163,6 +163,12 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** More command-line flags, e.g. `--web.enable-remote-write-receiver`. */
   extraArgs?: string[];
+  /**
+   * The loopback port to listen on, e.g. to start it again where a client
+   * already points (with the same `storagePath`, it goes on with its
+   * data). Default: a free port (a clash with another process is retried).
+   */
+  port?: number;
   /** How long to wait for `/-/ready`. Default `20_000`. */
   readyTimeoutMs?: number;
   /** The scrape's `authorization` block, e.g. a bearer token's file. */
@@ -242,6 +248,7 @@ export async function startPrometheus(
     readyTimeoutMs = 20_000,
     authorization,
     storagePath,
+    port: fixedPort,
   } = options;
   if (!Array.isArray(targets)) {
     throw new TypeError(
@@ -255,6 +262,14 @@ export async function startPrometheus(
       `Cannot start Prometheus: metricsPath must start with "/", received ${
         JSON.stringify(metricsPath)
       }`,
+    );
+  }
+  if (
+    fixedPort !== undefined &&
+    !(Number.isInteger(fixedPort) && fixedPort > 0 && fixedPort < 65536)
+  ) {
+    throw new RangeError(
+      `Cannot start Prometheus: port must be an integer in 1..65535, received ${fixedPort}`,
     );
   }
   if (!(scrapeIntervalSeconds > 0) || !Number.isFinite(scrapeIntervalSeconds)) {
@@ -283,7 +298,7 @@ export async function startPrometheus(
     // The free port is found by listening on port 0 and closing; another
     // process can take it before Prometheus does, so a clash is retried.
     for (let attempt = 1;; attempt++) {
-      const port = await freePort();
+      const port = fixedPort ?? await freePort();
       const started = await launch(prometheus, dir, port, [
         `--config.file=${configFile}`,
         `--storage.tsdb.path=${storagePath ?? join(dir, "data")}`,
@@ -291,7 +306,9 @@ export async function startPrometheus(
         ...extraArgs,
       ], readyTimeoutMs);
       if (started.ok) return started.handle;
-      if (started.portClash && attempt < 3) continue;
+      if (started.portClash && fixedPort === undefined && attempt < 3) {
+        continue;
+      }
       throw started.error;
     }
   } catch (error) {

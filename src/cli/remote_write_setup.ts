@@ -125,26 +125,45 @@ const KEYS = new Set<string>([
  * ```
  */
 export function parseRemoteWrite(value: unknown): RemoteWriteSpec[] {
-  if (typeof value === "string") {
-    return value.split(/\s+/).filter((u) => u !== "").map((url) => ({ url }));
-  }
-  if (!Array.isArray(value)) {
+  const list = typeof value === "string"
+    ? value.split(/\s+/).filter((u) => u !== "")
+    : value;
+  if (!Array.isArray(list)) {
     throw new TypeError(
       "must be a list of destinations (URLs, or objects with url, name, bearerTokenFile, externalLabels, ...)",
     );
   }
   const names = new Set<string>();
-  return value.map((item, i) => {
+  return list.map((item, i) => {
     const spec = _spec(item, `[${i}]`);
     const name = spec.name ?? _host(spec.url);
     if (names.has(name)) {
       throw new RangeError(
-        `[${i}] has the name "${name}" of another destination: give each a name of its own`,
+        `[${i}] has the name "${name}" of another destination: give each a name of its own (the config file's "name")`,
       );
     }
     names.add(name);
     return spec;
   });
+}
+
+/** Checks a receiver's URL; the message never quotes it (it may hold a password). */
+function _url(text: string, at: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError(`${at} is not a URL (http://host:port/path)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RangeError(`${at} must be an http: or https: URL`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new RangeError(
+      `${at} must not hold a user or password: use basicAuth with passwordFile or passwordEnv`,
+    );
+  }
+  return text;
 }
 
 function _host(url: string): string {
@@ -156,7 +175,7 @@ function _host(url: string): string {
 }
 
 function _spec(item: unknown, at: string): RemoteWriteSpec {
-  if (typeof item === "string") return { url: item };
+  if (typeof item === "string") return { url: _url(item, at) };
   if (item === null || typeof item !== "object" || Array.isArray(item)) {
     throw new TypeError(`${at} must be a URL or an object with a url`);
   }
@@ -171,7 +190,7 @@ function _spec(item: unknown, at: string): RemoteWriteSpec {
   if (typeof o.url !== "string" || o.url === "") {
     throw new TypeError(`${at}.url must be the receiver's URL`);
   }
-  const spec: RemoteWriteSpec = { url: o.url };
+  const spec: RemoteWriteSpec = { url: _url(o.url, `${at}.url`) };
   for (const k of STRINGS) {
     if (o[k] === undefined) continue;
     if (typeof o[k] !== "string" || o[k] === "") {

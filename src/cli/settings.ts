@@ -962,9 +962,13 @@ export function resolveSettings(
       settings[def.key] = def.parse(value);
     } catch (e) {
       // A token's own errors say what is wrong; the token is never shown.
+      // Nor is remote write's value: a URL may hold a password, a header
+      // a key (its errors name the destination and the key instead).
       throw new SettingsError(
         def.key === "tokens" || def.key === "fileTokens"
           ? `${origin}: ${_tokenWhy(e)}`
+          : def.key === "remoteWrite"
+          ? `${origin} ${(e as Error).message}`
           : `${origin} ${(e as Error).message}, received ${
             JSON.stringify(value)
           }`,

@@ -12,6 +12,7 @@ import { Sampler, type SamplerStats, seriesFilter } from "./sampler.ts";
 import type { SeriesFilter } from "./sampler.ts";
 import { historyMetrics } from "./self_metrics.ts";
 import {
+  type AppendListener,
   defaultTiers,
   HistoryStore,
   type HistoryStoreOptions,
@@ -195,6 +196,16 @@ export class History implements HistoryReader {
   /** {@inheritDoc HistoryStore.newestTime} */
   newestTime(): number {
     return this.store.newestTime();
+  }
+
+  /** {@inheritDoc HistoryStore.onAppend} */
+  onAppend(listener: AppendListener): () => void {
+    return this.store.onAppend(listener);
+  }
+
+  /** {@inheritDoc HistoryStore.seriesLabels} */
+  seriesLabels(ref: number): SeriesLabels | undefined {
+    return this.store.seriesLabels(ref);
   }
 
   /** {@inheritDoc HistoryStore.oldestRawTime} */

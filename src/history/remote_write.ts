@@ -16,8 +16,9 @@
  * once the one before it is done. A window is sent whole before the next
  * is read, so every series' samples arrive in order.
  *
- * The cursor, a small JSON file per destination (written after every
- * acknowledged request, by rename), holds the end of the last window sent
+ * The cursor, `<cursorDir>/<name>.cursor` per destination (JSON in one of
+ * two slots written in turn in place after every acknowledged request:
+ * `cursor_file.ts`), holds the end of the last window sent
  * whole and, for the window in progress, its end and the last series
  * sent whole by the longest run of acknowledged requests: after a crash
  * the window is read again and only its series after that one are sent.
@@ -39,6 +40,10 @@
  * instead, as the series `<name>_min`, `<name>_max`, `<name>_sum` and
  * `<name>_count` at each window's end.
  *
+ * While caught up, a window's samples come from what the writer saw the
+ * store append (`append_tap.ts`, the last few seconds), not decoded back
+ * out of the store's chunks; behind, from the store.
+ *
  * The options and their check are in `remote_write_options.ts`, the
  * metrics in `remote_write_metrics.ts`. This file stays over 800 lines
  * because what is left is one class whose private state (the cursor,
@@ -49,7 +54,7 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as timer } from "node:timers";
 import { matchesAll } from "./promql/regex.ts";
@@ -65,6 +70,9 @@ import {
 } from "./remote_write_options.ts";
 import type { LabelMatcher, SeriesLabels, SeriesPoints } from "./types.ts";
 import { VERSION } from "../version.ts";
+import { AppendTap } from "./append_tap.ts";
+import { CursorFile } from "./cursor_file.ts";
+import type { AppendListener } from "./store.ts";
 import { Histogram } from "../engine/histogram.ts";
 
 export type { RemoteWriteOptions } from "./remote_write_options.ts";
@@ -95,6 +103,14 @@ export interface RemoteWriteSource {
   ): SeriesPoints[];
   /** See `HistoryReader.tiers`. */
   readonly tiers: readonly { readonly resolutionMs: number }[];
+  /**
+   * Optional, with `seriesLabels`: see `HistoryStore.onAppend`. While
+   * caught up, the writer then sends what it saw appended instead of
+   * decoding it back out of the store.
+   */
+  onAppend?(listener: AppendListener): () => void;
+  /** See `HistoryStore.seriesLabels`. */
+  seriesLabels?(ref: number): SeriesLabels | undefined;
 }
 
 /** Everything a {@linkcode RemoteWriter} needs besides its destinations. */
@@ -138,6 +154,11 @@ export interface RemoteWriteStats {
   inFlight: number;
   /** Durations of answered requests (s). */
   readonly requestSeconds: Histogram;
+  /**
+   * Windows read from what the writer saw appended (while caught up),
+   * not decoded back from the store.
+   */
+  tapWindows: number;
 }
 
 /** The cursor of one destination, as its file holds it. */
@@ -252,7 +273,11 @@ export class RemoteWriter {
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #startAt: number | undefined;
-  readonly #cursorFile: string | undefined;
+  /** What was appended lately, when the source tells (see AppendTap). */
+  readonly #tap: AppendTap | undefined;
+  /** Series by ref, for what the tap gives. */
+  #byRef: (SeriesEntry | undefined)[] = [];
+  readonly #cursorFile: CursorFile | undefined;
   readonly #series = new WeakMap<SeriesLabels, SeriesEntry>();
   readonly #aggregates = new WeakMap<
     SeriesLabels,
@@ -291,6 +316,14 @@ export class RemoteWriter {
     this.#warn = context.onWarning ?? ((m) => console.warn(m));
     this.#now = context.now ?? Date.now;
     this.#startAt = context.startAt;
+    if (source.onAppend !== undefined && source.seriesLabels !== undefined) {
+      const tick = source.intervalMs;
+      this.#tap = new AppendTap(
+        (l) => source.onAppend!(l),
+        source.newestTime(),
+        Math.max(this.#s.batchDeadlineMs, tick) + 4 * tick,
+      );
+    }
     this.stats = {
       name: this.#s.name,
       samplesSent: 0,
@@ -303,6 +336,7 @@ export class RemoteWriter {
       pending: 0,
       inFlight: 0,
       requestSeconds: new Histogram(),
+      tapWindows: 0,
     };
     if (context.cursorDir !== undefined) {
       try {
@@ -314,7 +348,17 @@ export class RemoteWriter {
           }`,
         );
       }
-      this.#cursorFile = join(context.cursorDir, `${this.#s.name}.json`);
+      try {
+        this.#cursorFile = CursorFile.open(
+          join(context.cursorDir, `${this.#s.name}.cursor`),
+        );
+      } catch (e) {
+        throw new RangeError(
+          `Cannot configure remote write "${this.#s.name}": cannot open its cursor in ${context.cursorDir}: ${
+            (e as Error).message
+          }`,
+        );
+      }
       this.#cursor = this.#readCursor();
       if (this.#cursor !== undefined) {
         this.stats.sentThrough = this.#cursor.sent;
@@ -369,6 +413,8 @@ export class RemoteWriter {
   async close(): Promise<void> {
     this.#closed.abort();
     await this.#loop;
+    this.#tap?.close();
+    this.#cursorFile?.close();
   }
 
   async #run(): Promise<void> {
@@ -470,6 +516,7 @@ export class RemoteWriter {
     c.sent = end;
     c.window = undefined;
     this.stats.sentThrough = end;
+    this.#tap?.release(end);
     this.#writeCursor();
     return ok;
   }
@@ -501,7 +548,15 @@ export class RemoteWriter {
       offs.push(used, n);
       used += n;
     };
-    if (start < end) {
+    const tap = this.#tap;
+    if (start < end && old === undefined && tap?.covers(start)) {
+      // Caught up: what was appended, as it was appended.
+      tap.read(start, end, (ref, t, v) => {
+        const e = this.#entryOf(ref);
+        if (e?.selected) take(e, t, v);
+      });
+      this.stats.tapWindows++;
+    } else if (start < end) {
       this.#source.selectEach([], start + 1, end, 0, (p) => {
         const e = this.#entry(p.labels);
         if (e.selected) take(e, p.t, p.value);
@@ -589,6 +644,19 @@ export class RemoteWriter {
     v.set(this.#v);
     this.#t = t;
     this.#v = v;
+  }
+
+  /** #entry() of series `ref` of the source, kept by ref. */
+  #entryOf(ref: number): SeriesEntry | undefined {
+    const e = this.#byRef[ref];
+    if (e !== undefined && e.rank !== -1) {
+      e.seen = this.#windows;
+      return e;
+    }
+    // New, or forgotten by #rank() (#entry() ranks it again).
+    const labels = this.#source.seriesLabels!(ref);
+    if (labels === undefined) return undefined;
+    return this.#byRef[ref] = this.#entry(labels);
   }
 
   #entry(labels: SeriesLabels): SeriesEntry {
@@ -828,17 +896,14 @@ export class RemoteWriter {
   }
 
   #readCursor(): Cursor | undefined {
-    let text: string;
+    const file = this.#cursorFile!;
+    let text: string | undefined;
     try {
-      text = readFileSync(this.#cursorFile!, "utf8");
-    } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT") return undefined;
-      throw new RangeError(
-        `Cannot configure remote write "${this.#s.name}": cannot read its cursor ${this.#cursorFile}: ${
-          (e as Error).message
-        }`,
-      );
+      text = file.read();
+    } catch {
+      text = ""; // a file of another format: as a cursor that does not parse
     }
+    if (text === undefined) return undefined;
     try {
       const c = JSON.parse(text) as Cursor;
       if (
@@ -856,8 +921,9 @@ export class RemoteWriter {
       return c;
     } catch {
       this.#warn(
-        `remote write "${this.#s.name}": its cursor ${this.#cursorFile} does not parse: starting over (${this.#s.start})`,
+        `remote write "${this.#s.name}": its cursor ${file.path} does not parse: starting over (${this.#s.start})`,
       );
+      file.clear();
       return undefined;
     }
   }
@@ -865,14 +931,12 @@ export class RemoteWriter {
   #writeCursor(): void {
     const file = this.#cursorFile;
     if (file === undefined) return;
-    const tmp = `${file}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(this.#cursor));
-      renameSync(tmp, file);
+      file.write(JSON.stringify(this.#cursor));
     } catch (e) {
       this.#warnOnce(
         "cursor",
-        `remote write "${this.#s.name}": cannot write its cursor ${file}: ${
+        `remote write "${this.#s.name}": cannot write its cursor ${file.path}: ${
           (e as Error).message
         } (a restart sends again what was sent since)`,
       );

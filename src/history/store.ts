@@ -157,6 +157,14 @@ interface Disk {
  * await store.close();
  * ```
  */
+/** What {@linkcode HistoryStore.onAppend} calls. */
+export type AppendListener = (
+  t: number,
+  refs: Int32Array,
+  values: Float64Array,
+  n: number,
+) => void;
+
 export class HistoryStore implements HistoryReader {
   /** The tiers, raw first. */
   readonly tiers: readonly TierInfo[];
@@ -198,6 +206,8 @@ export class HistoryStore implements HistoryReader {
   #windowT = NaN;
   #windowEnd = 0;
   /** appendBatch()'s samples that pass, handed to the raw tier at once. */
+  /** See onAppend(). */
+  #onAppend: AppendListener[] = [];
   #batchRefs = new Int32Array(0);
   #batchValues = new Float64Array(0);
 
@@ -380,6 +390,11 @@ export class HistoryStore implements HistoryReader {
     if (this.#lastT[ref] === -Infinity) this.#firstT[ref] = t;
     this.#lastT[ref] = t;
     if (t > this.#latest) this.#latest = t;
+    if (this.#onAppend.length > 0) {
+      const refs = Int32Array.of(ref);
+      const values = Float64Array.of(v);
+      for (const listener of this.#onAppend) listener(t, refs, values, 1);
+    }
     this.#dirty[ref] = 1;
     this.#samples++;
     const tiers = this.#tiers;
@@ -518,8 +533,32 @@ export class HistoryStore implements HistoryReader {
         if (t > this.#latest) this.#latest = t;
         this.#samples += m;
         tiers[0].appendSamples(ok, okValues, m, t);
+        for (const listener of this.#onAppend) listener(t, ok, okValues, m);
       }
     }
+  }
+
+  /**
+   * Calls `listener` with the samples each append takes (those not
+   * dropped as out of order), at time `t`: the first `n` of `refs` and
+   * `values`, arrays the store may reuse after the call (copy what you
+   * keep; `set()` keeps a NaN's bits). Returns the function that stops it.
+   * Remote write reads the newest samples this way instead of decoding
+   * them back.
+   */
+  onAppend(listener: AppendListener): () => void {
+    this.#onAppend.push(listener);
+    return () => {
+      const i = this.#onAppend.indexOf(listener);
+      if (i >= 0) this.#onAppend.splice(i, 1);
+    };
+  }
+
+  /** The labels of series `ref`, or undefined when there is none. */
+  seriesLabels(ref: number): SeriesLabels | undefined {
+    return ref >= 0 && ref < this.#index.size
+      ? this.#index.labels(ref)
+      : undefined;
   }
 
   /** Writes what is not yet on disk (no-op without a `dir`), then applies retention and the budget. */

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CursorFile } from "../../src/history/cursor_file.ts";
 import { History } from "../../src/history/history.ts";
 import {
   type RemoteWriteOptions,
@@ -561,7 +562,8 @@ test("RemoteWriter warns and starts over when its cursor does not parse or is fo
   try {
     const history = await History.open();
     fill(history, series(1), range(1000, 5000));
-    writeFileSync(join(dir, "dest.json"), "{not json");
+    // A file that is no cursor file, then one whose text is no cursor.
+    writeFileSync(join(dir, "dest.cursor"), "{not json");
     const warnings: string[] = [];
     const fake = receiver();
     const w1 = writer(history, {
@@ -577,10 +579,9 @@ test("RemoteWriter warns and starts over when its cursor does not parse or is fo
     assert.match(warnings[0], /does not parse.*starting over/);
     assert.equal(await w1.sendOnce(), 4);
     await w1.close();
-    assert.match(
-      readFileSync(join(dir, "dest.json"), "utf8"),
-      /receiver\.test/,
-    );
+    const file = CursorFile.open(join(dir, "dest.cursor"));
+    assert.match(file.read()!, /receiver\.test/);
+    file.close();
     const w2 = writer(history, {
       url: "http://elsewhere.test/write",
       name: "dest",

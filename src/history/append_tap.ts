@@ -1,0 +1,199 @@
+/**
+ * The newest samples of a store as they are appended, kept for a short
+ * while: what remote write sends while it is caught up, instead of
+ * decoding them back out of the raw tier's chunks (which, for a window of
+ * a few seconds, decodes each series' open chunk of up to two minutes:
+ * several points of a core at 57,000 series).
+ *
+ * @module
+ */
+import type { AppendListener } from "./store.ts";
+
+interface Entry {
+  t: number;
+  refs: Int32Array;
+  values: Float64Array;
+  bits: Uint32Array;
+  n: number;
+}
+
+/**
+ * Keeps what a store's `onAppend` reports over the last `spanMs`, and
+ * gives a time range of it back series by series.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HistoryStore } from "./store.ts";
+ * import { AppendTap } from "./append_tap.ts";
+ *
+ * const store = await HistoryStore.open();
+ * const a = store.seriesRef({ __name__: "a" }, "gauge");
+ * const b = store.seriesRef({ __name__: "b" }, "gauge");
+ * const tap = new AppendTap((l) => store.onAppend(l), store.newestTime(), 10_000);
+ * for (let s = 1; s <= 3; s++) {
+ *   store.appendBatch(Int32Array.of(a, b), Float64Array.of(s, 10 * s), 2, s * 1000);
+ * }
+ * assert.equal(tap.covers(0), true);
+ * const got: string[] = [];
+ * tap.read(1000, 3000, (ref, t, v) => got.push(`${ref}: ${[...t]} ${[...v]}`));
+ * assert.deepEqual(got, [`${a}: 2000,3000 2,3`, `${b}: 2000,3000 20,30`]);
+ * tap.release(3000);
+ * tap.close();
+ * await store.close();
+ * ```
+ */
+export class AppendTap {
+  #entries: Entry[] = [];
+  /** Every sample appended after this time is held. */
+  #from: number;
+  readonly #spanMs: number;
+  readonly #stop: () => void;
+  /** Value arrays of released entries, for the next ones. */
+  #free: Float64Array[] = [];
+  // The transposition of a read, reused from one read to the next.
+  #count = new Int32Array(0);
+  #pos = new Int32Array(0);
+  #t = new Float64Array(0);
+  #v = new Float64Array(0);
+  #vBits = new Uint32Array(0);
+
+  /**
+   * Starts listening through `listen` (a store's `onAppend`): from now
+   * on it holds what is appended after `from` (the store's newest time),
+   * at most `spanMs` before the newest append.
+   */
+  constructor(
+    listen: (listener: AppendListener) => () => void,
+    from: number,
+    spanMs: number,
+  ) {
+    this.#from = from;
+    this.#spanMs = spanMs;
+    this.#stop = listen((t, refs, values, n) =>
+      this.#record(t, refs, values, n)
+    );
+  }
+
+  /** Whether it holds every sample appended after `start`. */
+  covers(start: number): boolean {
+    return start >= this.#from;
+  }
+
+  /**
+   * Calls `visit` once per series that has samples in `(start, end]`,
+   * with their times and values in time order (arrays reused after the
+   * call; a NaN's bits kept). Only valid when {@linkcode covers}`(start)`.
+   */
+  read(
+    start: number,
+    end: number,
+    visit: (ref: number, t: Float64Array, v: Float64Array) => void,
+  ): void {
+    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
+    let total = 0;
+    let maxRef = -1;
+    for (const e of entries) {
+      total += e.n;
+      for (let i = 0; i < e.n; i++) if (e.refs[i] > maxRef) maxRef = e.refs[i];
+    }
+    if (total === 0) return;
+    if (this.#count.length <= maxRef) {
+      const size = Math.max(maxRef + 1, 2 * this.#count.length);
+      this.#count = new Int32Array(size);
+      this.#pos = new Int32Array(size);
+    }
+    if (this.#t.length < total) {
+      const size = Math.max(total, 2 * this.#t.length);
+      this.#t = new Float64Array(size);
+      this.#v = new Float64Array(size);
+      this.#vBits = new Uint32Array(this.#v.buffer);
+    }
+    // A counting sort by series: counts, then where each series starts,
+    // then the samples in time order (entries are in time order).
+    const count = this.#count;
+    const touched: number[] = [];
+    for (const e of entries) {
+      for (let i = 0; i < e.n; i++) {
+        const ref = e.refs[i];
+        if (count[ref]++ === 0) touched.push(ref);
+      }
+    }
+    touched.sort((a, b) => a - b);
+    // Where each series' next sample goes, by ref.
+    const pos = this.#pos;
+    let off = 0;
+    for (const ref of touched) {
+      pos[ref] = off;
+      off += count[ref];
+    }
+    const tt = this.#t;
+    const vb = this.#vBits;
+    for (const e of entries) {
+      const bits = e.bits;
+      const refs = e.refs;
+      for (let i = 0; i < e.n; i++) {
+        const p = pos[refs[i]]++;
+        tt[p] = e.t;
+        vb[2 * p] = bits[2 * i];
+        vb[2 * p + 1] = bits[2 * i + 1];
+      }
+    }
+    for (const ref of touched) {
+      const n = count[ref];
+      const from = pos[ref] - n;
+      count[ref] = 0;
+      visit(ref, tt.subarray(from, from + n), this.#v.subarray(from, from + n));
+    }
+  }
+
+  /** Forgets what was appended at or before `end`. */
+  release(end: number): void {
+    while (this.#entries.length > 0 && this.#entries[0].t <= end) {
+      this.#drop();
+    }
+    if (end > this.#from) this.#from = end;
+  }
+
+  /** Stops listening and forgets everything. */
+  close(): void {
+    this.#stop();
+    this.#entries = [];
+    this.#free = [];
+  }
+
+  #record(t: number, refs: Int32Array, values: Float64Array, n: number) {
+    const last = this.#entries.at(-1);
+    // A sampler appends the same series in the same order every tick:
+    // one refs array serves them all.
+    const same = last !== undefined && last.n === n &&
+      _sameRefs(last.refs, refs, n);
+    let v = this.#free.pop();
+    if (v === undefined || v.length < n) v = new Float64Array(n);
+    v.set(values.subarray(0, n));
+    this.#entries.push({
+      t,
+      refs: same ? last.refs : refs.slice(0, n),
+      values: v,
+      bits: new Uint32Array(v.buffer, v.byteOffset, 2 * n),
+      n,
+    });
+    const oldest = t - this.#spanMs;
+    while (this.#entries.length > 0 && this.#entries[0].t <= oldest) {
+      const dropped = this.#entries[0].t;
+      this.#drop();
+      if (dropped > this.#from) this.#from = dropped;
+    }
+  }
+
+  #drop(): void {
+    const e = this.#entries.shift()!;
+    if (this.#free.length < 4) this.#free.push(e.values);
+  }
+}
+
+function _sameRefs(a: Int32Array, b: Int32Array, n: number): boolean {
+  if (a.length < n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
