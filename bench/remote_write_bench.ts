@@ -5,6 +5,7 @@
  *
  *   bun bench/remote_write_bench.ts                  # both parts
  *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
+ *                                         # --deadline=MS: batchDeadlineMs
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
@@ -115,7 +116,11 @@ async function costChild(receiver: string | undefined): Promise<void> {
   history.attach(collector);
   let writer: RemoteWriter | undefined;
   if (receiver !== undefined) {
-    writer = new RemoteWriter(history, { url: receiver }, {
+    const deadline = flag("deadline");
+    writer = new RemoteWriter(history, {
+      url: receiver,
+      ...(deadline ? { batchDeadlineMs: Number(deadline) } : {}),
+    }, {
       cursorDir: join(dir, "remote_write"),
     });
     writer.start();
@@ -168,7 +173,11 @@ async function costPart(prom: Prom): Promise<void> {
     { name: "history, no remote write", args: ["--child=off"] },
     {
       name: "history + remote write",
-      args: [`--child=on`, `--receiver=${prom.url}/api/v1/write`],
+      args: [
+        `--child=on`,
+        `--receiver=${prom.url}/api/v1/write`,
+        ...argv.filter((a) => a.startsWith("--deadline=")),
+      ],
     },
   ];
   let lastStats = "";

@@ -56,7 +56,9 @@ export class AppendTap {
   #pos = new Int32Array(0);
   #t = new Float64Array(0);
   #v = new Float64Array(0);
-  #vBits = new Uint32Array(0);
+  /** The last value array read into, and a view of its bits. */
+  #vOut: Float64Array | undefined;
+  #vBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   /**
    * Starts listening through `listen` (a store's `onAppend`): from now
@@ -80,6 +82,13 @@ export class AppendTap {
     return start >= this.#from;
   }
 
+  /** How many samples it holds in `(start, end]`. */
+  size(start: number, end: number): number {
+    let total = 0;
+    for (const e of this.#entries) if (e.t > start && e.t <= end) total += e.n;
+    return total;
+  }
+
   /**
    * Calls `visit` once per series that has samples in `(start, end]`,
    * with their times and values in time order (arrays reused after the
@@ -90,6 +99,31 @@ export class AppendTap {
     end: number,
     visit: (ref: number, t: Float64Array, v: Float64Array) => void,
   ): void {
+    const total = this.size(start, end);
+    if (this.#t.length < total) {
+      const size = Math.max(total, 2 * this.#t.length);
+      this.#t = new Float64Array(size);
+      this.#v = new Float64Array(size);
+    }
+    const t = this.#t;
+    const v = this.#v;
+    this.readInto(start, end, t, v, (ref, off, n) => {
+      visit(ref, t.subarray(off, off + n), v.subarray(off, off + n));
+    });
+  }
+
+  /**
+   * {@linkcode read} into `t` and `v` (at least {@linkcode size} long)
+   * from their start, series by series in ref order: `visit(ref, off, n)`
+   * for each series' `n` samples at `off`. No copy beyond that one.
+   */
+  readInto(
+    start: number,
+    end: number,
+    t: Float64Array,
+    v: Float64Array,
+    visit: (ref: number, off: number, n: number) => void,
+  ): void {
     const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
     let total = 0;
     let maxRef = -1;
@@ -98,16 +132,15 @@ export class AppendTap {
       for (let i = 0; i < e.n; i++) if (e.refs[i] > maxRef) maxRef = e.refs[i];
     }
     if (total === 0) return;
+    if (t.length < total || v.length < total) {
+      throw new RangeError(
+        `Cannot read the append tap: ${total} samples need longer arrays than ${t.length}`,
+      );
+    }
     if (this.#count.length <= maxRef) {
       const size = Math.max(maxRef + 1, 2 * this.#count.length);
       this.#count = new Int32Array(size);
       this.#pos = new Int32Array(size);
-    }
-    if (this.#t.length < total) {
-      const size = Math.max(total, 2 * this.#t.length);
-      this.#t = new Float64Array(size);
-      this.#v = new Float64Array(size);
-      this.#vBits = new Uint32Array(this.#v.buffer);
     }
     // A counting sort by series: counts, then where each series starts,
     // then the samples in time order (entries are in time order).
@@ -127,23 +160,25 @@ export class AppendTap {
       pos[ref] = off;
       off += count[ref];
     }
-    const tt = this.#t;
+    if (this.#vOut !== v) {
+      this.#vOut = v;
+      this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+    }
     const vb = this.#vBits;
     for (const e of entries) {
       const bits = e.bits;
       const refs = e.refs;
       for (let i = 0; i < e.n; i++) {
         const p = pos[refs[i]]++;
-        tt[p] = e.t;
+        t[p] = e.t;
         vb[2 * p] = bits[2 * i];
         vb[2 * p + 1] = bits[2 * i + 1];
       }
     }
     for (const ref of touched) {
       const n = count[ref];
-      const from = pos[ref] - n;
       count[ref] = 0;
-      visit(ref, tt.subarray(from, from + n), this.#v.subarray(from, from + n));
+      visit(ref, pos[ref] - n, n);
     }
   }
 

@@ -441,10 +441,12 @@ export class RemoteWriter {
     // The newest complete tick: the sampler may still be writing `newest`.
     const complete = newest - source.intervalMs;
     if (this.#cursor === undefined) {
-      const oldest = source.oldestRawTime?.() ?? Infinity;
+      const oldest = this.#startAt === undefined && this.#s.start === "oldest"
+        ? source.oldestRawTime?.() ?? Infinity
+        : Infinity;
       const from = this.#startAt !== undefined
         ? this.#startAt
-        : this.#s.start === "oldest" && oldest !== Infinity
+        : oldest !== Infinity
         ? oldest - 1
         : complete;
       this.#cursor = { url: this.#s.url, sent: from };
@@ -551,9 +553,15 @@ export class RemoteWriter {
     const tap = this.#tap;
     if (start < end && old === undefined && tap?.covers(start)) {
       // Caught up: what was appended, as it was appended.
-      tap.read(start, end, (ref, t, v) => {
+      // Straight into the window's arrays: no copy of a copy.
+      const n = tap.size(start, end);
+      if (n > this.#t.length) this.#grow(n);
+      tap.readInto(start, end, this.#t, this.#v, (ref, off, n) => {
         const e = this.#entryOf(ref);
-        if (e?.selected) take(e, t, v);
+        if (e === undefined || !e.selected) return;
+        list.push(e);
+        offs.push(off, n);
+        used += n;
       });
       this.stats.tapWindows++;
     } else if (start < end) {

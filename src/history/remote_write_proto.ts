@@ -227,6 +227,8 @@ export class WriteRequestEncoder {
   #series = 0;
   /** The buffer of the last value array seen, and a byte view of all of it. */
   #valuesArray: Float64Array | null = null;
+  /** Its byte offset in that buffer. */
+  #valueBase = 0;
   #valueBytes: Uint8Array<ArrayBufferLike> = EMPTY;
 
   /**
@@ -336,10 +338,13 @@ export class WriteRequestEncoder {
     const buf = this.#buf;
     buf[at++] = TAG_1_LEN;
     at = putVarint(buf, at, body);
-    buf.set(labels, at);
-    at += labels.length;
+    // A loop, not set(): for a hundred bytes set()'s call costs more
+    // than the copy on Bun (a profile of remote write, 2026-12-05).
+    const n = labels.length;
+    for (let i = 0; i < n; i++) buf[at + i] = labels[i];
+    at += n;
     const src = this.#bytesOf(v);
-    let s = v.byteOffset + from * 8;
+    let s = this.#valueBase + from * 8;
     for (let i = from; i < to; i++, s += 8) {
       const start = at;
       buf[at] = TAG_2_LEN;
@@ -385,6 +390,7 @@ export class WriteRequestEncoder {
     if (v !== this.#valuesArray) {
       this.#valuesArray = v;
       this.#valueBytes = new Uint8Array(v.buffer, 0, v.buffer.byteLength);
+      this.#valueBase = v.byteOffset;
     }
     return this.#valueBytes;
   }
