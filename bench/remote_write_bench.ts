@@ -80,7 +80,7 @@ async function startPrometheus(): Promise<Prom> {
     `--web.listen-address=127.0.0.1:${port}`,
     "--web.enable-remote-write-receiver",
     "--log.level=error",
-  ], { stdio: ["ignore", "ignore", "inherit"] });
+  ], { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
@@ -104,7 +104,7 @@ async function appended(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = /^prometheus_tsdb_head_samples_appended_total(?:\{[^}]*\})? (\S+)$/m
     .exec(text);
-  return Number(m?.[1] ?? NaN);
+  return Number(m?.[1] ?? 0); // absent until the first append
 }
 
 /** A child of the cost part: the set-up with a history, sending or not. */
@@ -252,6 +252,9 @@ async function catchupPart(prom: Prom): Promise<void> {
     const store = await HistoryStore.open({
       dir: join(dir, "history"),
       flushIntervalMs: 0,
+      // The whole hour (the default budget, 256 MiB, keeps about 40 min
+      // of these series).
+      maxDiskBytes: 4 * 1024 ** 3,
     });
     const n = labels.length;
     const refs = new Int32Array(n);
@@ -294,9 +297,24 @@ async function catchupPart(prom: Prom): Promise<void> {
     const appended0 = await appended(prom.url);
     const cpu0 = processCpuSeconds(process.pid);
     const promCpu0 = processCpuSeconds(prom.pid);
+    // How long the event loop is held at a time while catching up (a
+    // 10 ms timer's lateness): what a flow or a request waits at worst.
+    let worst = 0;
+    let last = performance.now();
+    const monitor = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last - 10);
+      last = now;
+    }, 10);
     const w0 = performance.now();
     await writer.sendOnce();
     const wall = (performance.now() - w0) / 1000;
+    clearInterval(monitor);
+    console.log(
+      `catchup ${runtime()}: the event loop was held at most ${
+        worst.toFixed(0)
+      } ms at a time`,
+    );
     const cpu = processCpuSeconds(process.pid) - cpu0;
     const promCpu = processCpuSeconds(prom.pid) - promCpu0;
     const s = writer.stats;
@@ -338,12 +356,18 @@ if (child === "on" || child === "off") {
       loadAverage().join(" ")
     }`,
   );
-  const prom = await startPrometheus();
-  try {
-    if (part === "all" || part === "cost") await costPart(prom);
-    if (part === "all" || part === "catchup") await catchupPart(prom);
-  } finally {
-    await prom.stop();
+  // A Prometheus of its own for each part: the catch-up's samples are
+  // older than the cost part's of the same series (out of order).
+  for (
+    const [name, run] of [["cost", costPart], ["catchup", catchupPart]] as const
+  ) {
+    if (part !== "all" && part !== name) continue;
+    const prom = await startPrometheus();
+    try {
+      await run(prom);
+    } finally {
+      await prom.stop();
+    }
   }
   console.log(`load at the end ${loadAverage().join(" ")}`);
   process.exit(0);

@@ -262,15 +262,21 @@ export class History implements HistoryReader {
     this.store.selectStepsEach(matchers, ends, reachMs, tier, columns, visit);
   }
 
-  /** {@inheritDoc HistoryReader.selectEach} */
+  /** {@inheritDoc HistoryStore.selectEach} */
   selectEach(
     matchers: readonly LabelMatcher[],
     start: number,
     end: number,
     tier: number,
     visit: (points: SeriesPoints) => void,
+    accept?: (ref: number) => boolean,
   ): void {
-    this.store.selectEach(matchers, start, end, tier, visit);
+    this.store.selectEach(matchers, start, end, tier, visit, accept);
+  }
+
+  /** {@inheritDoc HistoryStore.seriesCount} */
+  seriesCount(): number {
+    return this.store.seriesCount();
   }
 
   /** {@inheritDoc HistoryReader.series} */

@@ -627,7 +627,10 @@ export class HistoryStore implements HistoryReader {
   }
 
   /**
-   * See {@linkcode HistoryReader.selectEach}: on the raw tier every
+   * See {@linkcode HistoryReader.selectEach}; with `accept`, only the
+   * series whose ref it accepts (remote write reads a window of every
+   * series in slices this way, so as not to hold the event loop). On the
+   * raw tier every
    * series is decoded into one buffer, reused (and grown) from one series
    * to the next; on a downsampled tier, select()'s series one by one.
    *
@@ -655,15 +658,32 @@ export class HistoryStore implements HistoryReader {
     end: number,
     tier: number,
     visit: (points: SeriesPoints) => void,
+    accept?: (ref: number) => boolean,
   ): void {
     if (end < start) return;
     if (tier !== 0) {
-      for (const p of this.#read(matchers, tier, start, end, undefined)) {
+      for (
+        const p of this.#read(
+          matchers,
+          tier,
+          start,
+          end,
+          undefined,
+          undefined,
+          undefined,
+          accept,
+        )
+      ) {
         visit(p);
       }
       return;
     }
-    this.#read(matchers, tier, start, end, undefined, undefined, visit);
+    this.#read(matchers, tier, start, end, undefined, undefined, visit, accept);
+  }
+
+  /** How many series the store knows (refs are 0 to this, less one). */
+  seriesCount(): number {
+    return this.#index.size;
   }
 
   /**
@@ -785,6 +805,7 @@ export class HistoryStore implements HistoryReader {
     steps: Steps | undefined,
     columns?: readonly WindowColumnName[],
     visit?: (points: SeriesPoints) => void,
+    accept?: (ref: number) => boolean,
   ): SeriesPoints[] {
     const t = this.#tiers[tier];
     if (!t) {
@@ -794,7 +815,8 @@ export class HistoryStore implements HistoryReader {
         }, received ${tier}`,
       );
     }
-    const ids = this.#index.match(matchers);
+    let ids = this.#index.match(matchers);
+    if (accept !== undefined) ids = ids.filter(accept);
     if (ids.length === 0) return [];
     if (tier === 0) return this.#readRaw(ids, t, start, end, steps, visit);
     if (steps && tier > 0) {

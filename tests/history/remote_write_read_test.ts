@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { History } from "../../src/history/history.ts";
 import {
   RemoteWriter,
@@ -138,5 +141,128 @@ test("RemoteWriter reads from the store while behind and from what it saw append
   assert.equal(writer.stats.sentThrough, 39_000);
   assert.equal(writer.stats.samplesSent, 38); // 2 s .. 39 s
   await writer.close();
+  await history.close();
+});
+
+test("RemoteWriter reads a window from the store in slices of its order: the same requests, and a resume mid-window sends each sample once", async () => {
+  const history = await History.open();
+  const store = history.store;
+  const refs = Int32Array.from(
+    { length: 30 },
+    (_, i) =>
+      store.seriesRef({ __name__: `m${(i * 7) % 30}`, i: String(i) }, "gauge"),
+  );
+  const values = new Float64Array(30);
+  for (let s = 1; s <= 12; s++) {
+    for (let i = 0; i < 30; i++) values[i] = s * 100 + i;
+    store.appendBatch(refs, values, 30, s * 1000);
+  }
+  const options = {
+    url: "http://receiver.test/w",
+    start: "oldest" as const,
+    maxSamplesPerRequest: 16,
+  };
+  const whole = collect();
+  const w1 = new RemoteWriter(history, options, {
+    fetch: whole.fetch,
+    sliceSamples: 1e9,
+  });
+  await w1.sendOnce();
+  await w1.close();
+  const sliced = collect();
+  // 30 series x 11 samples in slices of about 40: 9 slices.
+  const w2 = new RemoteWriter(history, options, {
+    fetch: sliced.fetch,
+    sliceSamples: 40,
+  });
+  await w2.sendOnce();
+  await w2.close();
+  assert.ok(whole.bodies.length > 10);
+  assert.equal(w2.stats.samplesSent, 30 * 11);
+  // Same series order and samples; requests are cut at slice ends too.
+  const samples = (bodies: string[]) =>
+    bodies.flatMap((b) =>
+      JSON.parse(b) as { labels: unknown; samples: unknown }[]
+    )
+      .map((s) => JSON.stringify(s));
+  const merge = (list: string[]) => {
+    const out: string[] = [];
+    for (const s of list) {
+      const { labels, samples: xs } = JSON.parse(s);
+      const last = out.length > 0 ? JSON.parse(out[out.length - 1]) : undefined;
+      if (last && JSON.stringify(last.labels) === JSON.stringify(labels)) {
+        last.samples.push(...xs);
+        out[out.length - 1] = JSON.stringify(last);
+      } else out.push(s);
+    }
+    return out;
+  };
+  assert.deepEqual(merge(samples(sliced.bodies)), merge(samples(whole.bodies)));
+  // Cut at the slices' ends too: more requests than the whole read.
+  assert.ok(sliced.bodies.length > whole.bodies.length);
+
+  // A writer stopped after 5 acknowledged requests, then another over the
+  // same cursor: every sample arrives, none twice but the request that
+  // was in flight.
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-slices-"));
+  try {
+    const seen: string[] = [];
+    let acked = 0;
+    let hung!: () => void;
+    const stuck = new Promise<void>((r) => hung = r);
+    const first = new RemoteWriter(history, options, {
+      cursorDir: dir,
+      sliceSamples: 40,
+      fetch: async (request) => {
+        const body = new Uint8Array(await request.arrayBuffer());
+        if (acked === 5) {
+          hung();
+          return await new Promise<Response>((_, reject) =>
+            request.signal.addEventListener(
+              "abort",
+              () => reject(request.signal.reason),
+            )
+          );
+        }
+        acked++;
+        for (const s of decodeBody(body)) {
+          for (const x of s.samples) {
+            seen.push(`${JSON.stringify(s.labels)} ${x.t}`);
+          }
+        }
+        return new Response(null, { status: 204 });
+      },
+    });
+    const running = first.sendOnce();
+    await stuck;
+    await first.close();
+    await running;
+    const firstCount = seen.length;
+    const second = new RemoteWriter(history, options, {
+      cursorDir: dir,
+      sliceSamples: 40,
+      fetch: async (request) => {
+        for (
+          const s of decodeBody(new Uint8Array(await request.arrayBuffer()))
+        ) {
+          for (const x of s.samples) {
+            seen.push(`${JSON.stringify(s.labels)} ${x.t}`);
+          }
+        }
+        return new Response(null, { status: 204 });
+      },
+    });
+    await second.sendOnce();
+    await second.close();
+    const unique = new Set(seen);
+    assert.equal(unique.size, 30 * 11);
+    assert.ok(firstCount > 0 && firstCount < 30 * 11);
+    assert.ok(
+      seen.length - unique.size <= options.maxSamplesPerRequest,
+      `${seen.length - unique.size} sent twice`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   await history.close();
 });
