@@ -1,6 +1,7 @@
 /**
  * Small measuring helpers the benchmarks share: the median, a process's
- * CPU time from /proc, and the load average as the results print it.
+ * CPU time and resident memory from /proc, and the load average as the
+ * results print it.
  *
  * @module
  */
@@ -28,4 +29,11 @@ export function processCpuSeconds(pid: number): number {
 /** The 1, 5 and 15 minute load averages, to 2 decimals. */
 export function loadAverage(): number[] {
   return loadavg().map((l) => Number(l.toFixed(2)));
+}
+
+/** A process's resident memory (VmRSS of /proc/PID/status), MB. */
+export function rssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
 }

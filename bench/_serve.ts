@@ -103,14 +103,22 @@ export const FLOW_F1 = "# @name f1\n'1s' -> interval Tick(core/Interval)\n" +
  * src/cli/main.ts` or `deno run -A src/cli/main.ts`, without `serve`) on
  * `core`, on a free port of 127.0.0.1, with its database (and so its
  * history, on by default) in `work` under `name`, and the flow
- * {@linkcode FLOW_F1} from a graph file; resolves once it serves.
+ * {@linkcode FLOW_F1} (or `graph`) from a graph file; resolves once it
+ * serves.
  */
 export function startWeirServe(
   command: readonly string[],
-  options: { core: number; work: string; name: string; args?: string[] },
+  options: {
+    core: number;
+    work: string;
+    name: string;
+    args?: string[];
+    /** The graph file's text (default {@linkcode FLOW_F1}). */
+    graph?: string;
+  },
 ): Promise<ServerProcess> {
   const graph = join(options.work, `${options.name}.fbp`);
-  writeFileSync(graph, FLOW_F1);
+  writeFileSync(graph, options.graph ?? FLOW_F1);
   return startListening([
     ...command,
     "serve",

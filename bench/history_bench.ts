@@ -69,7 +69,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChunkEncoder } from "../src/history/codec.ts";
@@ -83,7 +83,7 @@ import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
 import { resourceSource } from "../src/runtime/resources.ts";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
 import { startFlows } from "./_metrics.ts";
-import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
+import { loadAverage, median, processCpuSeconds, rssMB } from "./_measure.ts";
 import { runtime } from "./_runtime.ts";
 
 const argv: string[] = globalThis.process?.argv ?? [];
@@ -879,12 +879,6 @@ async function runChild(setup: string, withHistory: boolean): Promise<void> {
   console.log("READY");
   // Keep the process alive (the flows' timers do too).
   setInterval(() => {}, 60_000);
-}
-
-function rssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 async function costBench(): Promise<CostResult> {

@@ -7,6 +7,7 @@
  *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
  *                                         # --deadline=MS: batchDeadlineMs
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60
+ *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
  * cost: two children side by side, each the 100 flows x 10 processes
@@ -26,11 +27,22 @@
  * most 2 minutes), with this process's CPU and Prometheus's over the same
  * time, and Prometheus's count of what it received.
  *
+ * serve: as a user meets it, the real `weir serve` (the single executable
+ * on Bun, built here with `scripts/compile.ts`; the source on Deno) on the
+ * demo flow written to a graph file, with and without `--remote-write`
+ * to the Prometheus, the four side by side, each's CPU over `--seconds`
+ * after `--warmup`, and its RSS at the end.
+ *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -40,8 +52,11 @@ import { HistoryStore } from "../src/history/store.ts";
 import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { startFlows } from "./_metrics.ts";
-import { loadAverage, processCpuSeconds } from "./_measure.ts";
+import { loadAverage, processCpuSeconds, rssMB } from "./_measure.ts";
+import { freePort } from "../tests/_mosquitto.ts";
 import { runtime } from "./_runtime.ts";
+import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
+import { DEMO_FLOW } from "../src/cli/demo.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) =>
@@ -52,17 +67,6 @@ const SECONDS = Number(flag("seconds") ?? 60);
 const WARMUP = Number(flag("warmup") ?? 20);
 const MINUTES = Number(flag("minutes") ?? 60);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Prom {
   url: string;
@@ -97,6 +101,77 @@ async function startPrometheus(): Promise<Prom> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * As a user meets it: the real `weir serve` (the single executable on
+ * Bun, the source on Deno) on the demo flow written to a graph file, with
+ * and without `--remote-write` to the Prometheus, all four at once.
+ */
+async function servePart(prom: Prom): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "weir-rw-serve-"));
+  const root = join(new URL(import.meta.url).pathname, "..", "..");
+  try {
+    const built = spawnSync(join(root, "node_modules", ".bin", "bun"), [
+      join(root, "scripts", "compile.ts"),
+      `--outdir=${work}`,
+    ], { cwd: root, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`cannot compile: ${built.stderr}`);
+    const commands: Record<string, string[]> = {
+      "bun (executable)": [join(work, "weir")],
+      "deno (source)": [
+        join(root, "node_modules", ".bin", "deno"),
+        "run",
+        "-A",
+        join(root, "src", "cli", "main.ts"),
+      ],
+    };
+    const sides: { name: string; on: boolean; p: ServerProcess }[] = [];
+    try {
+      for (const [name, command] of Object.entries(commands)) {
+        for (const on of [false, true]) {
+          // A folder each: the history goes next to the database.
+          const side = join(work, `${name.split(" ")[0]}-${on ? "on" : "off"}`);
+          mkdirSync(side);
+          const p = await startWeirServe(command, {
+            core: cores().server,
+            work: side,
+            name: "weir",
+            graph: DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)"),
+            args: on ? ["--remote-write", `${prom.url}/api/v1/write`] : [],
+          });
+          sides.push({ name, on, p });
+        }
+      }
+      await sleep(WARMUP * 1000);
+      const cpu0 = sides.map((x) => processCpuSeconds(x.p.pid));
+      const w0 = performance.now();
+      await sleep(SECONDS * 1000);
+      const wall = (performance.now() - w0) / 1000;
+      const cpu = sides.map((x, i) =>
+        (processCpuSeconds(x.p.pid) - cpu0[i]) / wall * 100
+      );
+      const rss = sides.map((x) => rssMB(x.p.pid));
+      for (const name of Object.keys(commands)) {
+        const off = sides.findIndex((x) => x.name === name && !x.on);
+        const on = sides.findIndex((x) => x.name === name && x.on);
+        console.log(
+          `serve ${name}, demo flow: without remote write ${
+            cpu[off].toFixed(2)
+          }% of a core, ${rss[off].toFixed(1)} MB; with ${
+            cpu[on].toFixed(2)
+          }%, ${rss[on].toFixed(1)} MB: remote write adds ${
+            (cpu[on] - cpu[off]).toFixed(2)
+          } points, ${(rss[on] - rss[off]).toFixed(1)} MB`,
+        );
+      }
+    } finally {
+      for (const x of sides) x.p.stop();
+    }
+  } finally {
+    await sleep(500);
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** Samples Prometheus's head took in (its own counter). */
@@ -359,7 +434,11 @@ if (child === "on" || child === "off") {
   // A Prometheus of its own for each part: the catch-up's samples are
   // older than the cost part's of the same series (out of order).
   for (
-    const [name, run] of [["cost", costPart], ["catchup", catchupPart]] as const
+    const [name, run] of [
+      ["cost", costPart],
+      ["catchup", catchupPart],
+      ["serve", servePart],
+    ] as const
   ) {
     if (part !== "all" && part !== name) continue;
     const prom = await startPrometheus();

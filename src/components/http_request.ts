@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { fetchErrorText, scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import {
   type Component,
   defineComponent,
@@ -79,13 +80,8 @@ interface RequestState {
   retries: Meter;
 }
 
-/** A URL as errors show it: no credentials, no query (they may hold secrets). */
-function _shown(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
-}
-
 /**
- * Text that does not parse as a URL, shown as {@linkcode _shown} would:
+ * Text that does not parse as a URL, shown as {@linkcode urlShown} would:
  * cut at its query, and everything up to its last `@` (credentials) gone.
  */
 function _shownText(value: string): string {
@@ -95,24 +91,6 @@ function _shownText(value: string): string {
     text = (/^[^:/@]*:\/*/.exec(text)?.[0] ?? "") + text.slice(at + 1);
   }
   return text.slice(0, 100);
-}
-
-/**
- * `text` (a runtime's error) with every URL in it shown as
- * {@linkcode _shown} does: `url` itself, and any other without its
- * credentials and query.
- */
-function _scrubbed(text: string, url: URL): string {
-  const shown = _shown(url);
-  // Runtimes quote the whole URL, with or without its credentials.
-  const bare = `${url.protocol}//${url.host}${url.pathname}${url.search}`;
-  for (const whole of [url.href, bare + url.hash, bare]) {
-    text = text.split(whole).join(shown);
-  }
-  return text.replace(
-    /([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#]*@)?([^\s?#]*)(?:[?#]\S*)?/gi,
-    "$1$2",
-  );
 }
 
 function _parseUrl(value: unknown, hosts: HostAllowList): URL {
@@ -251,23 +229,6 @@ function _sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-/** A network error's message, any URL in it shown as {@linkcode _shown} does. */
-function _networkMessage(error: unknown, url: URL): string {
-  let text = _scrubbed((error as Error)?.message ?? String(error), url);
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } })
-    ?.cause;
-  if (typeof cause?.message === "string" && cause.message !== "") {
-    // Deno says only "fetch failed" and keeps why in the cause.
-    const why = _scrubbed(cause.message, url)
-      .replace(`error sending request for url (${_shown(url)}): `, "");
-    if (!text.includes(why)) text += `: ${why}`;
-  }
-  if (typeof cause?.code === "string" && !text.includes(cause.code)) {
-    text += ` (${cause.code})`;
-  }
-  return text.slice(0, 300);
 }
 
 /**
@@ -513,7 +474,7 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
       state.requests[o.kind === "invalid" ? "http_error" : o.kind].add(1);
       if (o.kind === "ok") return ctx.send("out", o.response);
       const tries = attempts === 1 ? "" : ` (${attempts} attempts)`;
-      const what = `Cannot ${method} ${_shown(url)}`;
+      const what = `Cannot ${method} ${urlShown(url)}`;
       if (o.kind === "http_error") {
         throw new Error(
           `${what}: the server answered ${o.status}${
@@ -564,7 +525,7 @@ async function _attempt(
         });
       } catch (e) {
         if (timeout.signal.aborted) return { kind: "timeout" };
-        return { kind: "network_error", message: _networkMessage(e, url) };
+        return { kind: "network_error", message: fetchErrorText(e, url) };
       }
       const location = res.headers.get("location");
       if (
@@ -646,7 +607,7 @@ async function _attempt(
             message: `the response ${e.message.replace(/^the body/, "body")}`,
           };
         }
-        return { kind: "network_error", message: _networkMessage(e, url) };
+        return { kind: "network_error", message: fetchErrorText(e, url) };
       }
       const responseHeaders = headersObject(res.headers);
       let parsed: unknown;

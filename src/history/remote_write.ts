@@ -71,6 +71,7 @@ import {
 import type { LabelMatcher, SeriesLabels, SeriesPoints } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
+import { fetchErrorText } from "../runtime/fetch_error.ts";
 import { CursorFile } from "./cursor_file.ts";
 import type { AppendListener } from "./store.ts";
 import { Histogram } from "../engine/histogram.ts";
@@ -895,7 +896,7 @@ export class RemoteWriter {
         }
         why = (e as Error).name === "TimeoutError"
           ? `no answer within ${s.timeoutMs} ms`
-          : _scrub((e as Error).message ?? String(e), s.url);
+          : fetchErrorText(e, new URL(s.url));
       }
       st.inFlight--;
       if (status >= 200 && status < 300) {
@@ -1028,10 +1029,4 @@ function _retryAfter(header: string | null, now: () => number): number {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
   return Number.isFinite(date) ? Math.max(0, date - now()) : 0;
-}
-
-/** An error message without the URL's query (it may carry a secret). */
-function _scrub(message: string, url: string): string {
-  const bare = url.split("?")[0];
-  return message.split(url).join(bare);
 }
