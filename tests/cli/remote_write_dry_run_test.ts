@@ -117,6 +117,19 @@ function seriesLines(out: string): Map<string, number> {
   return lines;
 }
 
+/** `weir remote-write --dry-run --config FILE --db DB ...more`. */
+function dryRun(file: string, ...more: string[]) {
+  return weir([
+    "remote-write",
+    "--dry-run",
+    "--config",
+    file,
+    "--db",
+    db,
+    ...more,
+  ]);
+}
+
 test(
   "weir remote-write --dry-run names each destination and its URL, counts what it would send and lists the series with their external labels",
   { timeout: 30_000 },
@@ -125,14 +138,7 @@ test(
       destination("central", "/central/api/v1/write"),
       destination("backup", "/backup/api/v1/write"),
     ]);
-    const r = await weir([
-      "remote-write",
-      "--dry-run",
-      "--config",
-      file,
-      "--db",
-      db,
-    ]);
+    const r = await dryRun(file);
     assert.equal(r.code, 0, r.log);
     assert.match(
       r.out,
@@ -190,16 +196,7 @@ test(
   { timeout: 30_000 },
   async () => {
     const file = config("one.json", [destination("central", "/api/v1/write")]);
-    const r = await weir([
-      "remote-write",
-      "--dry-run",
-      "--config",
-      file,
-      "--db",
-      db,
-      "--since",
-      "10s",
-    ]);
+    const r = await dryRun(file, "--since", "10s");
     assert.equal(r.code, 0, r.log);
     // (newest - 10 s, newest - 1 s]: 9 ticks of each series.
     assert.match(r.out, /the last 10 s of the history/);
@@ -221,30 +218,12 @@ test(
       destination("central", "/central/api/v1/write"),
       destination("backup", "/backup/api/v1/write"),
     ]);
-    const r = await weir([
-      "remote-write",
-      "--dry-run",
-      "--config",
-      file,
-      "--db",
-      db,
-      "--name",
-      "backup",
-    ]);
+    const r = await dryRun(file, "--name", "backup");
     assert.equal(r.code, 0, r.log);
     assert.match(r.out, /^remote write "backup" -> /m);
     assert.doesNotMatch(r.out, /"central"/);
     assert.doesNotMatch(r.out, /\/central\//);
-    const unknown = await weir([
-      "remote-write",
-      "--dry-run",
-      "--config",
-      file,
-      "--db",
-      db,
-      "--name",
-      "elsewhere",
-    ]);
+    const unknown = await dryRun(file, "--name", "elsewhere");
     assert.equal(unknown.code, 2, unknown.log);
     assert.match(
       unknown.log,
