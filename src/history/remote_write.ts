@@ -310,7 +310,7 @@ export class RemoteWriter {
   #warned = new Set<string>();
   /** Samples the rate limit lets through before `#rateEpoch` + 1 s. */
   #rateUsed = 0;
-  #rateEpoch = 0;
+  #rateEpoch = -Infinity;
   // The window's samples, reused from one window to the next.
   #t = new Float64Array(0);
   #v = new Float64Array(0);

@@ -266,3 +266,38 @@ test("RemoteWriter reads a window from the store in slices of its order: the sam
   }
   await history.close();
 });
+
+test("RemoteWriter with maxSamplesPerSecond sends no more than that in any second while it catches up", async () => {
+  const history = await History.open();
+  const ref = history.store.seriesRef({ __name__: "m" }, "gauge");
+  for (let s = 1; s <= 61; s++) history.store.append(ref, s * 1000, s);
+  const at: number[] = [];
+  const writer = new RemoteWriter(history, {
+    url: "http://receiver.test/w",
+    start: "oldest",
+    maxSamplesPerRequest: 10,
+    maxSamplesPerSecond: 20,
+  }, {
+    fetch: async (request) => {
+      await request.arrayBuffer();
+      at.push(performance.now());
+      return new Response(null, { status: 204 });
+    },
+  });
+  const began = performance.now();
+  await writer.sendOnce();
+  await writer.close();
+  await history.close();
+  assert.equal(writer.stats.samplesSent, 60);
+  assert.equal(at.length, 6);
+  // 20 samples a second, two requests of 10: the limiter waits a second
+  // after each pair, so the sixth request starts 2 s after the first at
+  // the earliest (a slow machine only makes it later).
+  assert.ok(
+    at[5] - began >= 2000,
+    `${at.map((x) => (x - began).toFixed(0))} ms`,
+  );
+  for (let i = 2; i < at.length; i++) {
+    assert.ok(at[i] - at[i - 2] >= 1000 - 5, `requests ${i - 2} and ${i}`);
+  }
+});
