@@ -104,7 +104,10 @@ export interface RemoteWriteSource {
     tier: number,
   ): SeriesPoints[];
   /** See `HistoryReader.tiers`. */
-  readonly tiers: readonly { readonly resolutionMs: number }[];
+  readonly tiers: readonly {
+    readonly resolutionMs: number;
+    readonly retentionMs?: number;
+  }[];
   /**
    * Optional, with `seriesLabels`: see `HistoryStore.onAppend`. While
    * caught up, the writer then sends what it saw appended instead of
@@ -504,6 +507,27 @@ export class RemoteWriter {
     if (c.window === undefined) {
       c.window = { end, after: "" };
       this.#writeCursor();
+    }
+    // Behind by more than the raw tier keeps: what retention removed
+    // before it was sent is gone (said once; not counted as samples: the
+    // store no longer knows how many there were, and retention removes
+    // whole chunks, so some of the span may still be there and sent).
+    const keep = this.#source.tiers[0]?.retentionMs;
+    if (
+      after === undefined && keep !== undefined &&
+      this.#source.newestTime() - start > keep - 60_000
+    ) {
+      const oldest = this.#source.oldestRawTime?.() ?? -Infinity;
+      if (oldest > start + this.#source.intervalMs) {
+        this.#warnOnce(
+          "retention",
+          `remote write "${this.#s.name}": samples from ${
+            new Date(start).toISOString()
+          } to ${
+            new Date(oldest).toISOString()
+          } are older than the history's raw tier keeps: what retention removed of them before they were sent is lost (the receiver was away longer than that)`,
+        );
+      }
     }
     // Raw samples too old to send: counted (once, not again after a
     // restart in the window), their minute windows sent when asked.

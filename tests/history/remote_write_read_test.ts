@@ -301,3 +301,34 @@ test("RemoteWriter with maxSamplesPerSecond sends no more than that in any secon
     assert.ok(at[i] - at[i - 2] >= 1000 - 5, `requests ${i - 2} and ${i}`);
   }
 });
+
+test("RemoteWriter says once when it is further behind than the history's raw tier keeps", async () => {
+  const history = await History.open({ retentionMs: { raw: 60_000 } });
+  const ref = history.store.seriesRef({ __name__: "m" }, "gauge");
+  const warnings: string[] = [];
+  // A cursor from before the last 200 s (as after a long outage).
+  const writer = new RemoteWriter(history, {
+    url: "http://receiver.test/w",
+  }, {
+    startAt: 999,
+    onWarning: (m) => warnings.push(m),
+    fetch: async (request) => {
+      await request.arrayBuffer();
+      return new Response(null, { status: 204 });
+    },
+  });
+  for (let s = 1; s <= 200; s++) history.store.append(ref, s * 1000, s);
+  await writer.sendOnce();
+  for (let s = 201; s <= 300; s++) history.store.append(ref, s * 1000, s);
+  await writer.sendOnce();
+  await writer.close();
+  const said = warnings.filter((w) => /raw tier keeps/.test(w));
+  assert.equal(said.length, 1, warnings.join("\n"));
+  assert.match(
+    said[0],
+    /from 1970-01-01T00:00:00\.999Z to 1970-01-01T00:02:20\.000Z/,
+  );
+  // Caught up afterwards: everything since was sent.
+  assert.equal(writer.stats.sentThrough, 299_000);
+  await history.close();
+});
