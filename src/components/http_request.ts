@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { fetchErrorText, scrubUrls, urlShown } from "../runtime/fetch_error.ts";
+import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
 import {
   type Component,
   defineComponent,
