@@ -6,7 +6,7 @@
  *   bun bench/remote_write_bench.ts                  # both parts
  *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
  *                                         # --deadline=MS: batchDeadlineMs
- *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60
+ *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60 --shards=N
  *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
@@ -365,9 +365,11 @@ async function catchupPart(prom: Prom): Promise<void> {
       selectEach: store.selectEach.bind(store),
       select: store.select.bind(store),
     };
+    const shards = flag("shards");
     const writer = new RemoteWriter(source, {
       url: `${prom.url}/api/v1/write`,
       start: "oldest",
+      ...(shards ? { maxShards: Number(shards) } : {}),
     }, { onWarning: (m) => console.log(`warning: ${m}`) });
     const appended0 = await appended(prom.url);
     const cpu0 = processCpuSeconds(process.pid);

@@ -32,7 +32,7 @@ export interface RemoteWriteOptions {
   exclude?: readonly (readonly LabelMatcher[])[];
   /** Samples in one request, at most. Default 2,000. */
   maxSamplesPerRequest?: number;
-  /** Requests in flight at once while behind. Default 4. */
+  /** Requests in flight at once while behind. Default 8. */
   maxShards?: number;
   /** While caught up, the time a window spans before it is sent (ms). Default 5,000. */
   batchDeadlineMs?: number;
@@ -191,7 +191,7 @@ export function _settings(o: RemoteWriteOptions) {
     include: o.include ?? [],
     exclude: o.exclude ?? [],
     maxSamplesPerRequest: int("maxSamplesPerRequest", 2000, 1),
-    maxShards: int("maxShards", 4, 1),
+    maxShards: int("maxShards", 8, 1),
     batchDeadlineMs: int("batchDeadlineMs", 5000, 0),
     maxWindowMs: int("maxWindowMs", 60_000, 1),
     minBackoffMs,

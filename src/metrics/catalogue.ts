@@ -916,7 +916,7 @@ export const REMOTE_WRITE_METRICS = {
     group: "remote_write",
     seed: "(remote write)",
     moves:
-      "1 at most while caught up; up to `maxShards` (default 4) while behind.",
+      "1 at most while caught up; up to `maxShards` (default 8) while behind.",
   },
   remoteWriteRequestDuration: {
     name: "remote_write_request_duration_seconds",
