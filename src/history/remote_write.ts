@@ -199,6 +199,9 @@ interface SeriesEntry {
   selected: boolean;
   /** Its place among the known series by bytes; -1: forgotten. */
   rank: number;
+  /** Its slice of the window `sliceWindow` (see #sendWindow). */
+  slice: number;
+  sliceWindow: number;
   /** The last window that held it. */
   seen: number;
 }
@@ -304,6 +307,8 @@ export class RemoteWriter {
   /** The selected series known, ranked by key when `#ranked`. */
   #entries: SeriesEntry[] = [];
   #ranked = true;
+  /** Windows read in slices so far (see #sendWindow). */
+  #sliced = 0;
   /** Windows read so far. */
   #windows = 0;
   readonly #encoder = new WriteRequestEncoder(64 * 1024);
@@ -552,17 +557,40 @@ export class RemoteWriter {
     const slices = old === undefined && !this.#tap?.covers(start)
       ? this.#slices(start, end)
       : 1;
-    const ranks = this.#entries.length;
+    // Each slice's series are fixed now, by key: the first key of each
+    // slice. A series that appears during the window (ranked later)
+    // goes to the slice its key falls in, so no other series moves.
+    const firsts: Uint8Array[] = [];
+    const ranked = this.#entries;
+    for (let k = 1; k < slices; k++) {
+      firsts.push(ranked[Math.floor(k * ranked.length / slices)].bytes);
+    }
+    const sliceOf = (bytes: Uint8Array): number => {
+      let lo = 0;
+      let hi = firsts.length; // the slice: how many firsts are <= bytes
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (_compareBytes(firsts[mid], bytes) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    // Each series' slice, worked out once a window.
+    const window = ++this.#sliced;
+    const sliceOfEntry = (e: SeriesEntry): number => {
+      if (e.sliceWindow !== window) {
+        e.sliceWindow = window;
+        e.slice = sliceOf(e.bytes);
+      }
+      return e.slice;
+    };
     for (let k = 0; k < slices; k++) {
       const nextBatch = this.#read(
         start,
         end,
         afterBytes,
         old,
-        slices === 1 ? undefined : [
-          Math.floor(k * ranks / slices),
-          Math.floor((k + 1) * ranks / slices),
-        ],
+        slices === 1 ? undefined : (e) => sliceOfEntry(e) === k,
       );
       if (!await this.#sendAll(nextBatch, shards)) return false;
     }
@@ -584,7 +612,7 @@ export class RemoteWriter {
     end: number,
     after: Uint8Array | undefined,
     old: [number, number] | undefined,
-    ranks?: [number, number],
+    inSlice?: (e: SeriesEntry) => boolean,
   ): () => Batch | undefined {
     this.#windows++;
     const list: SeriesEntry[] = [];
@@ -617,10 +645,9 @@ export class RemoteWriter {
       });
       this.stats.tapWindows++;
     } else if (start < end) {
-      const accept = ranks === undefined ? undefined : (ref: number) => {
+      const accept = inSlice === undefined ? undefined : (ref: number) => {
         const e = this.#entryOf(ref);
-        return e !== undefined && e.selected && e.rank >= ranks[0] &&
-          e.rank < ranks[1];
+        return e !== undefined && e.selected && inSlice(e);
       };
       this.#source.selectEach([], start + 1, end, 0, (p) => {
         const e = this.#entry(p.labels);
@@ -790,6 +817,8 @@ export class RemoteWriter {
         : new Uint8Array(0),
       selected,
       rank: 0,
+      slice: 0,
+      sliceWindow: 0,
       seen: this.#windows,
     };
     if (selected) {

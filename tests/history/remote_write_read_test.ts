@@ -332,3 +332,45 @@ test("RemoteWriter says once when it is further behind than the history's raw ti
   assert.equal(writer.stats.sentThrough, 299_000);
   await history.close();
 });
+
+test("RemoteWriter: a series that appears while a window is read in slices moves no other series out of its slice", async () => {
+  const history = await History.open();
+  const store = history.store;
+  const refs = Int32Array.from(
+    { length: 30 },
+    (_, i) =>
+      store.seriesRef({ __name__: `m${String(i).padStart(2, "0")}` }, "gauge"),
+  );
+  const values = new Float64Array(30);
+  for (let s = 1; s <= 12; s++) {
+    values.fill(s);
+    store.appendBatch(refs, values, 30, s * 1000);
+  }
+  const seen: string[] = [];
+  let first = true;
+  const writer = new RemoteWriter(history, {
+    url: "http://receiver.test/w",
+    start: "oldest",
+    maxSamplesPerRequest: 16,
+  }, {
+    sliceSamples: 40,
+    fetch: async (request) => {
+      const body = new Uint8Array(await request.arrayBuffer());
+      if (first) {
+        first = false;
+        // A new series that sorts before all the others.
+        store.append(store.seriesRef({ __name__: "a00" }, "gauge"), 5000, 1);
+      }
+      for (const s of decodeBody(body)) {
+        for (const x of s.samples) seen.push(`${s.labels[0][1]} ${x.t}`);
+      }
+      return new Response(null, { status: 204 });
+    },
+  });
+  await writer.sendOnce();
+  await writer.close();
+  await history.close();
+  const m = seen.filter((x) => x.startsWith("m"));
+  assert.equal(new Set(m).size, 30 * 11, "every sample of m00..m29");
+  assert.equal(m.length, 30 * 11, "none twice");
+});
