@@ -71,7 +71,8 @@ import {
 import type { LabelMatcher, SeriesLabels, SeriesPoints } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
-import { fetchErrorText } from "../runtime/fetch_error.ts";
+import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
+import { crc32 } from "./crc32.ts";
 import { CursorFile } from "./cursor_file.ts";
 import type { AppendListener } from "./store.ts";
 import { Histogram } from "../engine/histogram.ts";
@@ -180,8 +181,16 @@ export interface RemoteWriteStats {
 
 /** The cursor of one destination, as its file holds it. */
 interface Cursor {
-  /** The URL it belongs to (without secrets): another URL starts over. */
+  /**
+   * The URL it belongs to: without its query (which may hold a secret),
+   * and a checksum of the whole URL. Another URL starts over.
+   */
   url: string;
+  /**
+   * A checksum of the external labels: the series' order (`after`) holds
+   * them, so a window resumed with other labels is sent again whole.
+   */
+  labels?: string;
   /** The end of the last window sent whole (ms). */
   sent: number;
   /** The window in progress: its end, and the last series sent of it. */
@@ -293,6 +302,9 @@ export class RemoteWriter {
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #startAt: number | undefined;
+  /** What the cursor holds of the URL and the external labels. */
+  readonly #urlKey: string;
+  readonly #labelsKey: string;
   readonly #sliceSamples: number;
   /** What was appended lately, when the source tells (see AppendTap). */
   readonly #tap: AppendTap | undefined;
@@ -339,6 +351,10 @@ export class RemoteWriter {
     this.#warn = context.onWarning ?? ((m) => console.warn(m));
     this.#now = context.now ?? Date.now;
     this.#startAt = context.startAt;
+    this.#urlKey = _urlKey(this.#s.url);
+    this.#labelsKey = _checksum(
+      JSON.stringify(Object.entries(this.#s.externalLabels).sort()),
+    );
     this.#sliceSamples = context.sliceSamples ?? 250_000;
     if (source.onAppend !== undefined && source.seriesLabels !== undefined) {
       const tick = source.intervalMs;
@@ -473,7 +489,7 @@ export class RemoteWriter {
         : oldest !== Infinity
         ? oldest - 1
         : complete;
-      this.#cursor = { url: this.#s.url, sent: from };
+      this.#cursor = { url: this.#urlKey, labels: this.#labelsKey, sent: from };
       this.stats.sentThrough = from;
       this.#writeCursor();
     }
@@ -1027,11 +1043,20 @@ export class RemoteWriter {
           (!Number.isFinite(c.window.end) ||
             typeof c.window.after !== "string"))
       ) throw new Error("not a cursor");
-      if (c.url !== this.#s.url) {
+      if (c.url !== this.#urlKey) {
         this.#warn(
           `remote write "${this.#s.name}": its cursor was for another URL: starting over (${this.#s.start})`,
         );
         return undefined;
+      }
+      if (c.labels !== this.#labelsKey) {
+        if (c.window !== undefined && c.window.after !== "") {
+          this.#warn(
+            `remote write "${this.#s.name}": its external labels changed since the last run: the window in progress is sent again whole`,
+          );
+          c.window.after = "";
+        }
+        c.labels = this.#labelsKey;
       }
       return c;
     } catch {
@@ -1057,6 +1082,15 @@ export class RemoteWriter {
       );
     }
   }
+}
+
+/** A URL as the cursor keeps it: shown without its query, and a checksum of it whole. */
+function _urlKey(href: string): string {
+  return `${urlShown(new URL(href))} ${_checksum(href)}`;
+}
+
+function _checksum(text: string): string {
+  return crc32(new TextEncoder().encode(text)).toString(16).padStart(8, "0");
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */

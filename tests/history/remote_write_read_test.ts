@@ -374,3 +374,79 @@ test("RemoteWriter: a series that appears while a window is read in slices moves
   assert.equal(new Set(m).size, 30 * 11, "every sample of m00..m29");
   assert.equal(m.length, 30 * 11, "none twice");
 });
+
+test("RemoteWriter resumes a window sent with other external labels by sending it again whole", async () => {
+  const history = await History.open();
+  const store = history.store;
+  const refs = Int32Array.from(
+    { length: 30 },
+    (_, i) =>
+      store.seriesRef({ __name__: `m${String(i).padStart(2, "0")}` }, "gauge"),
+  );
+  const values = new Float64Array(30);
+  for (let s = 1; s <= 12; s++) {
+    values.fill(s);
+    store.appendBatch(refs, values, 30, s * 1000);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-labels-"));
+  try {
+    const seen = new Set<string>();
+    const record = (body: Uint8Array) => {
+      for (const s of decodeBody(body)) {
+        const name = s.labels.find(([k]) => k === "__name__")![1];
+        for (const x of s.samples) seen.add(`${name} ${x.t}`);
+      }
+    };
+    let acked = 0;
+    let stuck!: () => void;
+    const hung = new Promise<void>((r) => stuck = r);
+    const options = {
+      url: "http://receiver.test/w",
+      start: "oldest" as const,
+      maxSamplesPerRequest: 22,
+    };
+    const first = new RemoteWriter(history, options, {
+      cursorDir: dir,
+      fetch: async (request) => {
+        const body = new Uint8Array(await request.arrayBuffer());
+        if (acked === 3) {
+          stuck();
+          return await new Promise<Response>((_, reject) =>
+            request.signal.addEventListener(
+              "abort",
+              () => reject(request.signal.reason),
+            )
+          );
+        }
+        acked++;
+        record(body);
+        return new Response(null, { status: 204 });
+      },
+    });
+    const running = first.sendOnce();
+    await hung;
+    await first.close();
+    await running;
+    assert.ok(seen.size > 0 && seen.size < 330);
+    const warnings: string[] = [];
+    // "Zone" sorts before "__name__": every series' key changes.
+    const second = new RemoteWriter(history, {
+      ...options,
+      externalLabels: { Zone: "z" },
+    }, {
+      cursorDir: dir,
+      onWarning: (m) => warnings.push(m),
+      fetch: async (request) => {
+        record(new Uint8Array(await request.arrayBuffer()));
+        return new Response(null, { status: 204 });
+      },
+    });
+    await second.sendOnce();
+    await second.close();
+    assert.equal(seen.size, 330, "every sample of every series");
+    assert.match(warnings.join("\n"), /external labels changed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await history.close();
+});
