@@ -39,6 +39,7 @@ import {
 } from "./parse_args.ts";
 import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
+import { urlShown } from "../runtime/fetch_error.ts";
 import {
   type RemoteWriteDestination,
   remoteWriteDestinations,
@@ -127,12 +128,14 @@ function _remoteWrite(specs: RemoteWriteSpec[]): RemoteWriteDestination[] {
   }
 }
 
-/** A destination for the log: its headers' values may be secrets. */
+/** A destination for the log: its headers' values and its URL's query may be secrets. */
 function _withoutHeaderValues(spec: RemoteWriteSpec): RemoteWriteSpec {
-  if (spec.headers === undefined) return spec;
+  // The URL without its query either (a key may go there).
+  const shown = { ...spec, url: urlShown(new URL(spec.url)) };
+  if (spec.headers === undefined) return shown;
   const headers: Record<string, string> = {};
   for (const k of Object.keys(spec.headers)) headers[k] = "(hidden)";
-  return { ...spec, headers };
+  return { ...shown, headers };
 }
 
 function _readGraphText(file: string): string {

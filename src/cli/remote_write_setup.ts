@@ -38,6 +38,7 @@ import { decodeWriteRequest } from "../history/remote_write_proto.ts";
 import type { LabelMatcher } from "../history/types.ts";
 import { parseSeriesSelector } from "../server/_prometheus_api.ts";
 import { tlsFetch } from "../runtime/tls_fetch.ts";
+import { urlShown } from "../runtime/fetch_error.ts";
 
 /** One destination as the settings hold it: secrets not read yet. */
 export interface RemoteWriteSpec {
@@ -475,9 +476,9 @@ export async function remoteWriteDryRun(
     await writer.close();
     const samples = writer.stats.samplesSent;
     print(
-      `remote write "${writer.name}" -> ${options.url} (${auth}${
-        spec.tls !== undefined ? ", TLS settings" : ""
-      })`,
+      `remote write "${writer.name}" -> ${
+        urlShown(new URL(options.url))
+      } (${auth}${spec.tls !== undefined ? ", TLS settings" : ""})`,
     );
     print(
       newest === -Infinity

@@ -655,6 +655,7 @@ export class RemoteWriter {
       tap.readInto(start, end, this.#t, this.#v, (ref, off, n) => {
         const e = this.#entryOf(ref);
         if (e === undefined || !e.selected) return;
+        if (after !== undefined && _compareBytes(e.bytes, after) <= 0) return;
         list.push(e);
         offs.push(off, n);
         used += n;
@@ -888,7 +889,11 @@ export class RemoteWriter {
         done[i] = true;
         if (i === prefix) {
           while (prefix < batches.length && done[prefix]) prefix++;
-          c.window!.after = _base64(batches[prefix - 1].last);
+          // At most 16 KiB of it: a shorter marker only makes a restart
+          // send again the series between it and the whole one.
+          c.window!.after = _base64(
+            batches[prefix - 1].last.subarray(0, 16 * 1024),
+          );
           this.#writeCursor();
         }
         // Sent: its body is not needed any more.
@@ -1075,7 +1080,7 @@ export class RemoteWriter {
       file.write(JSON.stringify(this.#cursor));
     } catch (e) {
       this.#warnOnce(
-        "cursor",
+        `cursor ${(e as Error).message}`,
         `remote write "${this.#s.name}": cannot write its cursor ${file.path}: ${
           (e as Error).message
         } (a restart sends again what was sent since)`,

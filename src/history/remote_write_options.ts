@@ -154,6 +154,17 @@ export function _settings(o: RemoteWriteOptions) {
     );
     headers["Authorization"] = `Basic ${btoa(String.fromCharCode(...bytes))}`;
   }
+  // A basic auth value is base64: any password fits.
+  if (o.bearerToken !== undefined) {
+    try {
+      new Headers({ Authorization: headers["Authorization"] });
+    } catch {
+      // Never quoted: it is the secret.
+      throw new RangeError(
+        `Cannot configure ${where}: its bearer token holds a character no HTTP header can carry (a line break in its file?)`,
+      );
+    }
+  }
   for (const [k, v] of Object.entries(o.externalLabels ?? {})) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith("__")) {
       throw new RangeError(

@@ -136,9 +136,10 @@ test(
   async () => {
     const file = config("two.json", [
       destination("central", "/central/api/v1/write"),
-      destination("backup", "/backup/api/v1/write"),
+      // A key in the query is a secret too: never printed.
+      destination("backup", `/backup/api/v1/write?api_key=${SECRET}`),
     ]);
-    const r = await dryRun(file);
+    const r = await dryRun(file, "--log-level", "debug");
     assert.equal(r.code, 0, r.log);
     assert.match(
       r.out,

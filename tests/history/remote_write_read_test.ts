@@ -450,3 +450,27 @@ test("RemoteWriter resumes a window sent with other external labels by sending i
   }
   await history.close();
 });
+
+test("RemoteWriter refuses a token no header can carry, without quoting it", () => {
+  const source = {
+    intervalMs: 1000,
+    tiers: [{ resolutionMs: 1000 }],
+    newestTime: () => -Infinity,
+    selectEach: () => {},
+    select: () => [],
+  };
+  for (
+    const auth of [
+      { bearerToken: "s3cret-line1\ns3cret-line2" },
+      { bearerToken: "s3cret\u0000x" },
+    ]
+  ) {
+    assert.throws(
+      () =>
+        new RemoteWriter(source, { url: "http://receiver.test/w", ...auth }),
+      (e: Error) =>
+        e instanceof RangeError && /no HTTP header can carry/.test(e.message) &&
+        !e.message.includes("s3cret"),
+    );
+  }
+});
