@@ -503,11 +503,20 @@ export class RemoteWriter {
       ? this.#now() - this.#s.maxSampleAgeMs
       : -Infinity;
     if (c.sent < tooOld) {
-      // Not sent raw: one window for all of it, at most a request's
-      // minute windows a series when they are sent instead.
+      // Not sent raw: one window for all of it; when its minute windows
+      // are sent instead (four series each, read in one piece), as many
+      // minutes as keep that read near one slice of samples.
       const res = source.tiers[1]?.resolutionMs;
+      const series = Math.max(
+        1,
+        source.seriesCount?.() ?? this.#entries.length,
+      );
+      const rows = Math.max(
+        1,
+        Math.min(max, Math.floor(this.#sliceSamples / (4 * series))),
+      );
       const span = this.#s.oldAsAggregates && res !== undefined
-        ? max * res
+        ? rows * res
         : Infinity;
       return Math.min(complete, tooOld, c.sent + span);
     }

@@ -474,3 +474,60 @@ test("RemoteWriter refuses a token no header can carry, without quoting it", () 
     );
   }
 });
+
+test("RemoteWriter sends the minute windows of what is too old a few minutes at a time, as many as a slice holds", async () => {
+  let fakeNow = 0;
+  const history = await History.open({ now: () => fakeNow });
+  const refs = Int32Array.from(
+    { length: 4 },
+    (_, i) => history.store.seriesRef({ __name__: "m", i: String(i) }, "gauge"),
+  );
+  const values = new Float64Array(4);
+  for (let s = 1; s <= 600; s++) {
+    values.fill(s);
+    history.store.appendBatch(refs, values, 4, s * 1000);
+  }
+  fakeNow = 600_000;
+  let most = 0;
+  const minutes = new Set<number>();
+  const writer = new RemoteWriter(history, {
+    url: "http://receiver.test/w",
+    start: "oldest",
+    batchDeadlineMs: 0,
+    maxSampleAgeMs: 60_000,
+    oldAsAggregates: true,
+  }, {
+    now: () => fakeNow,
+    // 4 series, 4 columns each: 2 minutes a window.
+    sliceSamples: 32,
+    fetch: async (request) => {
+      // While the too-old part goes (the raw samples after it are read
+      // in slices of their own, a series at least).
+      if (writer.stats.sentThrough < 540_000) {
+        most = Math.max(most, writer.stats.pending);
+      }
+      for (const s of decodeBody(new Uint8Array(await request.arrayBuffer()))) {
+        if (s.labels.some(([k, v]) => k === "__name__" && v === "m_count")) {
+          for (const x of s.samples) minutes.add(x.t);
+        }
+      }
+      return new Response(null, { status: 204 });
+    },
+  });
+  await writer.sendOnce();
+  await writer.close();
+  await history.close();
+  // Every minute window up to the age limit (540 s) went, 2 a window.
+  assert.deepEqual([...minutes].sort((a, b) => a - b), [
+    60_000,
+    120_000,
+    180_000,
+    240_000,
+    300_000,
+    360_000,
+    420_000,
+    480_000,
+    540_000,
+  ]);
+  assert.ok(most <= 32, `${most} samples held for one window`);
+});
