@@ -27,6 +27,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
 import {
   type RemoteWriteOptions,
@@ -298,6 +299,45 @@ function _spec(item: unknown, at: string): RemoteWriteSpec {
   return spec;
 }
 
+/**
+ * `spec` with its relative file paths (token, password, TLS files) taken
+ * from `dir`: a config file's folder, as for its `tokenFile`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { remoteWritePathsFrom } from "./remote_write_setup.ts";
+ *
+ * assert.deepEqual(
+ *   remoteWritePathsFrom({ url: "http://a/w", bearerTokenFile: "rw_token", tls: { caFile: "/etc/ca.pem" } }, "/etc/weir"),
+ *   { url: "http://a/w", bearerTokenFile: "/etc/weir/rw_token", tls: { caFile: "/etc/ca.pem" } },
+ * );
+ * ```
+ */
+export function remoteWritePathsFrom(
+  spec: RemoteWriteSpec,
+  dir: string,
+): RemoteWriteSpec {
+  const at = (p: string | undefined) => p === undefined ? p : resolve(dir, p);
+  const out: RemoteWriteSpec = { ...spec };
+  if (spec.bearerTokenFile !== undefined) {
+    out.bearerTokenFile = at(spec.bearerTokenFile);
+  }
+  if (spec.basicAuth?.passwordFile !== undefined) {
+    out.basicAuth = {
+      ...spec.basicAuth,
+      passwordFile: at(spec.basicAuth.passwordFile),
+    };
+  }
+  if (spec.tls !== undefined) {
+    out.tls = {};
+    for (const k of ["caFile", "certFile", "keyFile"] as const) {
+      if (spec.tls[k] !== undefined) out.tls[k] = at(spec.tls[k]);
+    }
+  }
+  return out;
+}
+
 /** A destination ready to run: the writer's options and its context's fetch. */
 export interface RemoteWriteDestination {
   /** The writer's options, secrets read. */
@@ -454,7 +494,13 @@ export async function remoteWriteDryRun(
     let bytes = 0;
     const writer = new RemoteWriter(
       history,
-      { ...options, batchDeadlineMs: 0, maxSampleAgeMs: 0 },
+      // Everything of the span, at once: no rate limit, no age limit.
+      {
+        ...options,
+        batchDeadlineMs: 0,
+        maxSampleAgeMs: 0,
+        maxSamplesPerSecond: 0,
+      },
       {
         startAt: newest - sinceMs,
         fetch: async (request) => {

@@ -19,6 +19,7 @@ import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
 import {
   parseRemoteWrite,
+  remoteWritePathsFrom,
   type RemoteWriteSpec,
 } from "./remote_write_setup.ts";
 import { ExecAllowList } from "../components/exec_allow.ts";
@@ -982,6 +983,12 @@ export function resolveSettings(
   }
   if (sources.dataDir === "file" && configFile !== undefined) {
     settings.dataDir = resolve(dirname(configFile), settings.dataDir as string);
+  }
+  if (sources.remoteWrite === "file" && configFile !== undefined) {
+    // Its secret and TLS files, as the token file: from the file's folder.
+    settings.remoteWrite = (settings.remoteWrite as RemoteWriteSpec[]).map((
+      d,
+    ) => remoteWritePathsFrom(d, dirname(configFile)));
   }
   if (sources.secretsDir === "file" && configFile !== undefined) {
     settings.secretsDir = resolve(

@@ -415,3 +415,29 @@ test("resolveSettings() refuses limits and budgets out of range, naming where th
     );
   }
 });
+
+test("resolveSettings() takes remote write's relative secret and TLS files from the config file's folder", () => {
+  withConfig(
+    {
+      remoteWrite: [{
+        url: "https://prom.example/api/v1/write",
+        bearerTokenFile: "secrets/rw_token",
+        tls: {
+          caFile: "ca.pem",
+          certFile: "/etc/weir/client.pem",
+          keyFile: "client.key",
+        },
+      }],
+    },
+    (file, dir) => {
+      const [d] =
+        resolveSettings({ "--config": [file] }, {}).settings.remoteWrite;
+      assert.equal(d.bearerTokenFile, join(dir, "secrets", "rw_token"));
+      assert.deepEqual(d.tls, {
+        caFile: join(dir, "ca.pem"),
+        certFile: "/etc/weir/client.pem",
+        keyFile: join(dir, "client.key"),
+      });
+    },
+  );
+});
