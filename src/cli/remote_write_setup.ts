@@ -442,8 +442,9 @@ export function remoteWriteDestinations(
     if (spec.tls !== undefined) {
       const read = (file: string | undefined, what: string) => {
         if (file === undefined) return undefined;
+        let text: string;
         try {
-          return readFileSync(file, "utf8");
+          text = readFileSync(file, "utf8");
         } catch (e) {
           throw new RangeError(
             `${where}: cannot read the TLS ${what} ${file} (${
@@ -451,6 +452,13 @@ export function remoteWriteDestinations(
             })`,
           );
         }
+        // Said now, not as endless retries later (Bun takes any text).
+        if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
+          throw new RangeError(
+            `${where}: the TLS ${what} ${file} holds no PEM block (-----BEGIN ...-----)`,
+          );
+        }
+        return text;
       };
       d.fetch = tlsFetch({
         ca: read(spec.tls.caFile, "CA file"),
