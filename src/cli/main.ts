@@ -41,6 +41,7 @@ import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
 import {
+  destinationName,
   type RemoteWriteDestination,
   remoteWriteDestinations,
   remoteWriteDryRun,
@@ -81,7 +82,7 @@ async function _remoteWriteDryRun(
   }
   const name = flags["--name"]?.at(-1);
   const specs = s.remoteWrite.filter((d) =>
-    name === undefined || (d.name ?? _hostOf(d.url)) === name
+    name === undefined || destinationName(d) === name
   );
   if (specs.length === 0) {
     fail(
@@ -109,14 +110,6 @@ async function _remoteWriteDryRun(
     await history.close();
   }
   return 0;
-}
-
-function _hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }
 
 /** Remote write's destinations, secrets read; a usage error names what is missing. */

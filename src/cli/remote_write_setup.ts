@@ -41,8 +41,27 @@ import { parseSeriesSelector } from "../server/_prometheus_api.ts";
 import { tlsFetch } from "../runtime/tls_fetch.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
 
-/** One destination as the settings hold it: secrets not read yet. */
-export interface RemoteWriteSpec {
+/** The writer's options a destination of the settings sets as they are. */
+type Tuning = Pick<
+  RemoteWriteOptions,
+  | "maxSamplesPerRequest"
+  | "maxShards"
+  | "batchDeadlineMs"
+  | "maxWindowMs"
+  | "minBackoffMs"
+  | "maxBackoffMs"
+  | "timeoutMs"
+  | "maxSamplesPerSecond"
+  | "maxSampleAgeMs"
+  | "oldAsAggregates"
+  | "start"
+>;
+
+/**
+ * One destination as the settings hold it: secrets not read yet, series
+ * selectors as text, durations in ms.
+ */
+export interface RemoteWriteSpec extends Tuning {
   /** Its name (default the URL's host:port). */
   name?: string;
   /** The receiver's URL. */
@@ -63,18 +82,6 @@ export interface RemoteWriteSpec {
   exclude?: string[];
   /** TLS: a CA file to trust, a client certificate and key. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** The numeric and duration options, ms for durations. */
-  maxSamplesPerRequest?: number;
-  maxShards?: number;
-  batchDeadlineMs?: number;
-  maxWindowMs?: number;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-  timeoutMs?: number;
-  maxSamplesPerSecond?: number;
-  maxSampleAgeMs?: number;
-  oldAsAggregates?: boolean;
-  start?: "now" | "oldest";
 }
 
 const STRINGS = ["name", "url", "bearerTokenFile", "bearerTokenEnv"] as const;
@@ -138,7 +145,7 @@ export function parseRemoteWrite(value: unknown): RemoteWriteSpec[] {
   const names = new Set<string>();
   return list.map((item, i) => {
     const spec = _spec(item, `[${i}]`);
-    const name = spec.name ?? _host(spec.url);
+    const name = destinationName(spec);
     if (names.has(name)) {
       throw new RangeError(
         `[${i}] has the name "${name}" of another destination: give each a name of its own (the config file's "name")`,
@@ -168,11 +175,16 @@ function _url(text: string, at: string): string {
   return text;
 }
 
-function _host(url: string): string {
+/**
+ * A destination's name: its own, or its URL's `host:port` (as the writer
+ * names it).
+ */
+export function destinationName(spec: { name?: string; url: string }): string {
+  if (spec.name !== undefined) return spec.name;
   try {
-    return new URL(url).host;
+    return new URL(spec.url).host;
   } catch {
-    return url;
+    return spec.url;
   }
 }
 
@@ -373,20 +385,22 @@ export function remoteWriteDestinations(
   env: Readonly<Record<string, string | undefined>>,
 ): RemoteWriteDestination[] {
   return specs.map((spec) => {
-    const where = `remote write "${spec.name ?? _host(spec.url)}"`;
+    const where = `remote write "${destinationName(spec)}"`;
+    /** A file's text; a sentence naming the destination when it cannot be read. */
+    const read = (file: string, what: string) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (e) {
+        throw new RangeError(
+          `${where}: cannot read the ${what} ${file} (${
+            (e as { code?: string }).code ?? "error"
+          })`,
+        );
+      }
+    };
     const secret = (file: string | undefined, variable: string | undefined) => {
       if (file !== undefined) {
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (e) {
-          throw new RangeError(
-            `${where}: cannot read the secret file ${file} (${
-              (e as { code?: string }).code ?? "error"
-            })`,
-          );
-        }
-        const value = text.trim();
+        const value = read(file, "secret file").trim();
         if (value === "") {
           throw new RangeError(`${where}: the secret file ${file} is empty`);
         }
@@ -405,24 +419,27 @@ export function remoteWriteDestinations(
     };
     const selectors = (list: string[] | undefined): LabelMatcher[][] =>
       (list ?? []).map((s) => parseSeriesSelector(s));
+    const {
+      url,
+      name,
+      headers,
+      externalLabels,
+      include,
+      exclude,
+      bearerTokenFile: _tokenFile,
+      bearerTokenEnv: _tokenEnv,
+      basicAuth: _basicAuth,
+      tls: _tls,
+      ...tuning
+    } = spec;
     const options: RemoteWriteOptions = {
-      url: spec.url,
-      name: spec.name,
-      headers: spec.headers,
-      externalLabels: spec.externalLabels,
-      include: selectors(spec.include),
-      exclude: selectors(spec.exclude),
-      maxSamplesPerRequest: spec.maxSamplesPerRequest,
-      maxShards: spec.maxShards,
-      batchDeadlineMs: spec.batchDeadlineMs,
-      maxWindowMs: spec.maxWindowMs,
-      minBackoffMs: spec.minBackoffMs,
-      maxBackoffMs: spec.maxBackoffMs,
-      timeoutMs: spec.timeoutMs,
-      maxSamplesPerSecond: spec.maxSamplesPerSecond,
-      maxSampleAgeMs: spec.maxSampleAgeMs,
-      oldAsAggregates: spec.oldAsAggregates,
-      start: spec.start,
+      ...tuning,
+      url,
+      name,
+      headers,
+      externalLabels,
+      include: selectors(include),
+      exclude: selectors(exclude),
     };
     const token = secret(spec.bearerTokenFile, spec.bearerTokenEnv);
     if (token !== undefined) options.bearerToken = token;
@@ -440,18 +457,9 @@ export function remoteWriteDestinations(
     }
     const d: RemoteWriteDestination = { options };
     if (spec.tls !== undefined) {
-      const read = (file: string | undefined, what: string) => {
+      const pem = (file: string | undefined, what: string) => {
         if (file === undefined) return undefined;
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (e) {
-          throw new RangeError(
-            `${where}: cannot read the TLS ${what} ${file} (${
-              (e as { code?: string }).code ?? "error"
-            })`,
-          );
-        }
+        const text = read(file, `TLS ${what}`);
         // Said now, not as endless retries later (Bun takes any text).
         if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
           throw new RangeError(
@@ -461,9 +469,9 @@ export function remoteWriteDestinations(
         return text;
       };
       d.fetch = tlsFetch({
-        ca: read(spec.tls.caFile, "CA file"),
-        cert: read(spec.tls.certFile, "certificate"),
-        key: read(spec.tls.keyFile, "key"),
+        ca: pem(spec.tls.caFile, "CA file"),
+        cert: pem(spec.tls.certFile, "certificate"),
+        key: pem(spec.tls.keyFile, "key"),
       });
     }
     return d;

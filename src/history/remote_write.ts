@@ -68,61 +68,41 @@ import {
   _settings,
   type RemoteWriteOptions,
 } from "./remote_write_options.ts";
-import type { LabelMatcher, SeriesLabels, SeriesPoints } from "./types.ts";
+import type { SeriesLabels } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
 import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
 import { crc32 } from "./crc32.ts";
 import { CursorFile } from "./cursor_file.ts";
-import type { AppendListener } from "./store.ts";
+import type { HistoryStore } from "./store.ts";
 import { Histogram } from "../engine/histogram.ts";
 
 export type { RemoteWriteOptions } from "./remote_write_options.ts";
 export { remoteWriteMetrics } from "./remote_write_metrics.ts";
 
-/** What a {@linkcode RemoteWriter} reads: a history or its store. */
-export interface RemoteWriteSource {
+/**
+ * What a {@linkcode RemoteWriter} reads: a `History` or its
+ * store. With the optional `onAppend` and `seriesLabels`, while caught up
+ * it sends what it saw appended instead of decoding it back out of the
+ * store; with `seriesLabels` and `seriesCount`, it reads a window from the
+ * store in slices (`selectEach`'s `accept`).
+ */
+export interface RemoteWriteSource
+  extends
+    Pick<HistoryStore, "newestTime" | "selectEach" | "select">,
+    Partial<
+      Pick<
+        HistoryStore,
+        "oldestRawTime" | "onAppend" | "seriesLabels" | "seriesCount"
+      >
+    > {
   /** The raw tier's sampling interval (ms). */
   readonly intervalMs: number;
-  /** The newest sample time of any series (ms), `-Infinity` when empty. */
-  newestTime(): number;
-  /** The oldest raw sample time still kept (ms), `Infinity` when none. */
-  oldestRawTime?(): number;
-  /** See `HistoryStore.selectEach`. */
-  selectEach(
-    matchers: readonly LabelMatcher[],
-    start: number,
-    end: number,
-    tier: number,
-    visit: (points: SeriesPoints) => void,
-    accept?: (ref: number) => boolean,
-  ): void;
-  /** See `HistoryReader.select` (used for `oldAsAggregates`). */
-  select(
-    matchers: readonly LabelMatcher[],
-    start: number,
-    end: number,
-    tier: number,
-  ): SeriesPoints[];
-  /** See `HistoryReader.tiers`. */
+  /** See `HistoryReader.tiers`: the raw one first. */
   readonly tiers: readonly {
     readonly resolutionMs: number;
     readonly retentionMs?: number;
   }[];
-  /**
-   * Optional, with `seriesLabels`: see `HistoryStore.onAppend`. While
-   * caught up, the writer then sends what it saw appended instead of
-   * decoding it back out of the store.
-   */
-  onAppend?(listener: AppendListener): () => void;
-  /** See `HistoryStore.seriesLabels`. */
-  seriesLabels?(ref: number): SeriesLabels | undefined;
-  /**
-   * Optional, with `seriesLabels` and `selectEach`'s `accept`: see
-   * `HistoryStore.seriesCount`. A window is then read from the store in
-   * slices.
-   */
-  seriesCount?(): number;
 }
 
 /** Everything a {@linkcode RemoteWriter} needs besides its destinations. */
