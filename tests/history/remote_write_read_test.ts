@@ -9,6 +9,19 @@ import {
   type RemoteWriteSource,
 } from "../../src/history/remote_write.ts";
 import { decodeBody } from "./_remote_write_decode.ts";
+import {
+  keyOf,
+  type Received,
+  receiver,
+  stopAfter,
+} from "./_remote_write_fakes.ts";
+
+/** `key t` of every sample the requests held, in the order they came. */
+function sampleKeys(requests: Received[]): string[] {
+  return requests.flatMap((r) =>
+    r.series.flatMap((s) => s.samples.map((x) => `${keyOf(s)} ${x.t}`))
+  );
+}
 import { seededRandom } from "../_seeded_random.ts";
 
 const STALE_BITS = [0x00000002, 0x7ff00000]; // little-endian words
@@ -206,54 +219,25 @@ test("RemoteWriter reads a window from the store in slices of its order: the sam
   // was in flight.
   const dir = mkdtempSync(join(tmpdir(), "weir-rw-slices-"));
   try {
-    const seen: string[] = [];
-    let acked = 0;
-    let hung!: () => void;
-    const stuck = new Promise<void>((r) => hung = r);
-    const first = new RemoteWriter(history, options, {
-      cursorDir: dir,
-      sliceSamples: 40,
-      fetch: async (request) => {
-        const body = new Uint8Array(await request.arrayBuffer());
-        if (acked === 5) {
-          hung();
-          return await new Promise<Response>((_, reject) =>
-            request.signal.addEventListener(
-              "abort",
-              () => reject(request.signal.reason),
-            )
-          );
-        }
-        acked++;
-        for (const s of decodeBody(body)) {
-          for (const x of s.samples) {
-            seen.push(`${JSON.stringify(s.labels)} ${x.t}`);
-          }
-        }
-        return new Response(null, { status: 204 });
-      },
-    });
-    const running = first.sendOnce();
-    await stuck;
-    await first.close();
-    await running;
-    const firstCount = seen.length;
+    const { first } = await stopAfter(
+      5,
+      (fetch) =>
+        new RemoteWriter(history, options, {
+          cursorDir: dir,
+          sliceSamples: 40,
+          fetch,
+        }),
+    );
+    const again = receiver();
     const second = new RemoteWriter(history, options, {
       cursorDir: dir,
       sliceSamples: 40,
-      fetch: async (request) => {
-        for (
-          const s of decodeBody(new Uint8Array(await request.arrayBuffer()))
-        ) {
-          for (const x of s.samples) {
-            seen.push(`${JSON.stringify(s.labels)} ${x.t}`);
-          }
-        }
-        return new Response(null, { status: 204 });
-      },
+      fetch: again.fetch,
     });
     await second.sendOnce();
     await second.close();
+    const firstCount = sampleKeys(first.accepted()).length;
+    const seen = sampleKeys([...first.accepted(), ...again.requests]);
     const unique = new Set(seen);
     assert.equal(unique.size, 30 * 11);
     assert.ok(firstCount > 0 && firstCount < 30 * 11);
@@ -390,45 +374,26 @@ test("RemoteWriter resumes a window sent with other external labels by sending i
   }
   const dir = mkdtempSync(join(tmpdir(), "weir-rw-labels-"));
   try {
-    const seen = new Set<string>();
-    const record = (body: Uint8Array) => {
-      for (const s of decodeBody(body)) {
-        const name = s.labels.find(([k]) => k === "__name__")![1];
-        for (const x of s.samples) seen.add(`${name} ${x.t}`);
-      }
-    };
-    let acked = 0;
-    let stuck!: () => void;
-    const hung = new Promise<void>((r) => stuck = r);
     const options = {
       url: "http://receiver.test/w",
       start: "oldest" as const,
       maxSamplesPerRequest: 22,
     };
-    const first = new RemoteWriter(history, options, {
-      cursorDir: dir,
-      fetch: async (request) => {
-        const body = new Uint8Array(await request.arrayBuffer());
-        if (acked === 3) {
-          stuck();
-          return await new Promise<Response>((_, reject) =>
-            request.signal.addEventListener(
-              "abort",
-              () => reject(request.signal.reason),
-            )
-          );
-        }
-        acked++;
-        record(body);
-        return new Response(null, { status: 204 });
-      },
-    });
-    const running = first.sendOnce();
-    await hung;
-    await first.close();
-    await running;
-    assert.ok(seen.size > 0 && seen.size < 330);
+    const { first } = await stopAfter(
+      3,
+      (fetch) => new RemoteWriter(history, options, { cursorDir: dir, fetch }),
+    );
+    // By name and time: the labels differ between the two runs.
+    const byName = (requests: Received[]) =>
+      sampleKeys(requests).map((k) =>
+        k.replace(/^.*__name__=([^,]*).* /, "$1 ")
+      );
+    assert.ok(
+      new Set(byName(first.accepted())).size > 0 &&
+        new Set(byName(first.accepted())).size < 330,
+    );
     const warnings: string[] = [];
+    const again = receiver();
     // "Zone" sorts before "__name__": every series' key changes.
     const second = new RemoteWriter(history, {
       ...options,
@@ -436,13 +401,11 @@ test("RemoteWriter resumes a window sent with other external labels by sending i
     }, {
       cursorDir: dir,
       onWarning: (m) => warnings.push(m),
-      fetch: async (request) => {
-        record(new Uint8Array(await request.arrayBuffer()));
-        return new Response(null, { status: 204 });
-      },
+      fetch: again.fetch,
     });
     await second.sendOnce();
     await second.close();
+    const seen = new Set(byName([...first.accepted(), ...again.requests]));
     assert.equal(seen.size, 330, "every sample of every series");
     assert.match(warnings.join("\n"), /external labels changed/);
   } finally {

@@ -18,87 +18,18 @@ import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { VERSION } from "../../src/version.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import { decodeBody, type DecodedSeries } from "./_remote_write_decode.ts";
+import {
+  deferred,
+  keyOf,
+  range,
+  type Received,
+  receiver,
+  stopAfter,
+  timesBySeries,
+} from "./_remote_write_fakes.ts";
 
 const URL_ = "http://receiver.test:9201/api/v1/write";
 const STALE = 0x7ff0000000000002n;
-
-/** One request as the fake receiver saw it. */
-interface Received {
-  headers: Headers;
-  series: DecodedSeries[];
-  samples: number;
-  /** The status the fake answered. */
-  status: number;
-}
-
-type Answer = (
-  i: number,
-  request: Request,
-) => Response | Promise<Response>;
-
-/**
- * A receiver behind `fetch`: decodes every request; `answer` decides the
- * reply (default 204). `accepted()` lists what it answered 2xx to.
- */
-function receiver(answer: Answer = () => new Response(null, { status: 204 })) {
-  const requests: Received[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const fetch = async (request: Request): Promise<Response> => {
-    const i = requests.length;
-    const series = decodeBody(new Uint8Array(await request.arrayBuffer()));
-    const r: Received = {
-      headers: request.headers,
-      series,
-      samples: series.reduce((n, s) => n + s.samples.length, 0),
-      status: 0,
-    };
-    requests.push(r);
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    try {
-      const res = await answer(i, request);
-      r.status = res.status;
-      return res;
-    } finally {
-      inFlight--;
-    }
-  };
-  return {
-    fetch,
-    requests,
-    get maxInFlight() {
-      return maxInFlight;
-    },
-    accepted: () => requests.filter((r) => r.status >= 200 && r.status < 300),
-  };
-}
-
-/** `name{labels}` of a decoded series, labels in the order they came. */
-function keyOf(s: DecodedSeries): string {
-  return s.labels.map(([n, v]) => `${n}=${v}`).join(",");
-}
-
-/** Every sample time received, by series key, in arrival order. */
-function timesBySeries(requests: Received[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const r of requests) {
-    for (const s of r.series) {
-      const k = keyOf(s);
-      const list = out.get(k) ?? [];
-      list.push(...s.samples.map((x) => x.t));
-      out.set(k, list);
-    }
-  }
-  return out;
-}
-
-/** `from, from + step, ..., to`. */
-function range(from: number, to: number, step = 1000): number[] {
-  const out: number[] = [];
-  for (let t = from; t <= to; t += step) out.push(t);
-  return out;
-}
 
 /** Appends `value(t)` at every `t` of `times` to each of `labels`. */
 function fill(
@@ -128,24 +59,6 @@ function writer(
   return new RemoteWriter(history, { url: URL_, ...options }, {
     onWarning: () => {},
     ...context,
-  });
-}
-
-/** A promise and its resolve function. */
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => resolve = r);
-  return { promise, resolve };
-}
-
-/** A reply that never comes: rejects when the request is aborted (close()). */
-function hang(request: Request): Promise<Response> {
-  return new Promise((_, reject) => {
-    request.signal.addEventListener(
-      "abort",
-      () => reject(request.signal.reason),
-      { once: true },
-    );
   });
 }
 
@@ -476,22 +389,17 @@ test("RemoteWriter resumes a window cut short after the last acknowledged reques
     const history = await History.open();
     fill(history, series(10), range(1000, 6000));
     // 10 series x 5 samples, 2 series a request: 5 requests.
-    const third = deferred();
-    const first = receiver((i, request) => {
-      if (i < 2) return new Response(null, { status: 200 });
-      third.resolve();
-      return hang(request);
-    });
     const options = {
       start: "oldest",
       batchDeadlineMs: 0,
       maxSamplesPerRequest: 10,
     } as const;
-    const w1 = writer(history, options, { fetch: first.fetch, cursorDir: dir });
-    const sending = w1.sendOnce();
-    await third.promise;
-    await w1.close(); // the process dies with request 3 in flight
-    assert.equal(await sending, 20);
+    // The process dies with request 3 in flight.
+    const { first, sent } = await stopAfter(
+      2,
+      (fetch) => writer(history, options, { fetch, cursorDir: dir }),
+    );
+    assert.equal(sent, 20);
     const second = receiver();
     const w2 = writer(history, options, {
       fetch: second.fetch,
@@ -525,22 +433,15 @@ test("RemoteWriter resumes without loss when the last acknowledged request ended
     const history = await History.open();
     fill(history, series(3), range(1000, 11_000));
     // 3 series x 10 samples, 15 a request: series 01 is split in two.
-    const second = deferred();
-    const first = receiver((i, request) => {
-      if (i < 1) return new Response(null, { status: 200 });
-      second.resolve();
-      return hang(request);
-    });
     const options = {
       start: "oldest",
       batchDeadlineMs: 0,
       maxSamplesPerRequest: 15,
     } as const;
-    const w1 = writer(history, options, { fetch: first.fetch, cursorDir: dir });
-    const sending = w1.sendOnce();
-    await second.promise;
-    await w1.close();
-    await sending;
+    const { first } = await stopAfter(
+      1,
+      (fetch) => writer(history, options, { fetch, cursorDir: dir }),
+    );
     const again = receiver();
     const w2 = writer(history, options, { fetch: again.fetch, cursorDir: dir });
     await w2.sendOnce();
