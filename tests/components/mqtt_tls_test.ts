@@ -5,94 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findOnPath } from "../_prometheus.ts";
+import { makePki } from "../_pki.ts";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import { startMqttNet, until } from "./_mqtt_helpers.ts";
 
 const skip = mosquittoSkip() ||
   (findOnPath("openssl") === undefined ? "openssl is not on PATH" : false);
-
-/** A CA and a server certificate for 127.0.0.1 signed by it, in `dir`. */
-function makeCertificates(dir: string): void {
-  const run = (args: string[]) => {
-    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-    assert.equal(r.status, 0, `openssl ${args.join(" ")}: ${r.stderr}`);
-  };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-  run([
-    "req",
-    "-x509",
-    ...ec,
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=weir test CA",
-  ]);
-  run([
-    "req",
-    ...ec,
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-  run([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-  ]);
-  // A client certificate, for brokers that require one.
-  run([
-    "req",
-    ...ec,
-    "-nodes",
-    "-keyout",
-    "client.key",
-    "-out",
-    "client.csr",
-    "-subj",
-    "/CN=weir-client",
-  ]);
-  run([
-    "x509",
-    "-req",
-    "-in",
-    "client.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "client.pem",
-    "-days",
-    "2",
-  ]);
-}
 
 test(
   "mqtt/In connects over mqtts:// trusting the CA file given on ca, and is refused by TLS without it",
@@ -100,7 +20,7 @@ test(
   async () => {
     await using plain = await startMosquitto();
     // The certificates go in a folder of their own broker's: made first.
-    makeCertificates(plain.dir);
+    makePki(plain.dir);
     await using broker = await startMosquitto({
       extraConfig: [
         `cafile ${join(plain.dir, "ca.pem")}`,
@@ -151,7 +71,7 @@ test(
   { skip, timeout: 60_000 },
   async () => {
     await using plain = await startMosquitto();
-    makeCertificates(plain.dir);
+    makePki(plain.dir);
     const file = (name: string) => join(plain.dir, name);
     await using broker = await startMosquitto({
       extraConfig: [

@@ -12,8 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type ServerOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,125 +24,11 @@ import {
   type RemoteWriterContext,
 } from "../../src/history/remote_write.ts";
 import { tlsFetch } from "../../src/runtime/tls_fetch.ts";
-import { findOnPath, integrationSkip } from "../_prometheus.ts";
+import { integrationSkip } from "../_prometheus.ts";
+import { makePki, OPENSSL_HINT } from "../_pki.ts";
 import { decodeBody } from "./_remote_write_decode.ts";
 
-const OPENSSL_HINT = "apt-get install openssl";
 const skip = integrationSkip("openssl", OPENSSL_HINT);
-
-/** PEM texts of a test CA, a server certificate for 127.0.0.1 and a client's. */
-interface Pki {
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-}
-
-/** Runs `openssl args` in `dir`; throws with its output when it fails. */
-function openssl(dir: string, args: string[]): void {
-  // requireTool() would name Debian's prometheus package.
-  const bin = findOnPath("openssl");
-  if (bin === undefined) {
-    throw new Error(
-      `openssl is not on PATH: install it with \`${OPENSSL_HINT}\``,
-    );
-  }
-  const r = spawnSync(bin, args, {
-    cwd: dir,
-    encoding: "utf8",
-  });
-  if (r.status !== 0) {
-    throw new Error(
-      `openssl ${args.join(" ")} failed (${
-        r.status ?? r.signal
-      }):\n${r.stderr}`,
-    );
-  }
-}
-
-/** A CA and two certificates it signed, made with openssl in `dir`. */
-function makePki(dir: string): Pki {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-  openssl(dir, [
-    "req",
-    "-x509",
-    ...ec,
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=weir test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ]);
-  const leaf = (name: string, subject: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, [
-      "req",
-      ...ec,
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      subject,
-    ]);
-    openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    ]);
-  };
-  leaf(
-    "server",
-    "/CN=127.0.0.1",
-    [
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "extendedKeyUsage=serverAuth",
-      "subjectAltName=IP:127.0.0.1",
-      "",
-    ].join("\n"),
-  );
-  leaf(
-    "client",
-    "/CN=weir-gw-17",
-    [
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "extendedKeyUsage=clientAuth",
-      "",
-    ].join("\n"),
-  );
-  const read = (f: string) => readFileSync(join(dir, f), "utf8");
-  return {
-    ca: read("ca.pem"),
-    serverCert: read("server.pem"),
-    serverKey: read("server.key"),
-    clientCert: read("client.pem"),
-    clientKey: read("client.key"),
-  };
-}
 
 /** One request the receiver answered. */
 interface Received {
