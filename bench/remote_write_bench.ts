@@ -53,7 +53,10 @@ import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { startFlows } from "./_metrics.ts";
 import { loadAverage, processCpuSeconds, rssMB } from "./_measure.ts";
-import { freePort } from "../tests/_mosquitto.ts";
+import {
+  type PrometheusHandle,
+  startPrometheus,
+} from "../tests/_prometheus.ts";
 import { runtime } from "./_runtime.ts";
 import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
@@ -68,47 +71,12 @@ const WARMUP = Number(flag("warmup") ?? 20);
 const MINUTES = Number(flag("minutes") ?? 60);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Prom {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startPrometheus(): Promise<Prom> {
-  const dir = mkdtempSync(join(tmpdir(), "weir-rw-prom-"));
-  const port = await freePort();
-  writeFileSync(join(dir, "p.yml"), "global:\n  scrape_interval: 1h\n");
-  const p = spawn("prometheus", [
-    `--config.file=${join(dir, "p.yml")}`,
-    `--storage.tsdb.path=${join(dir, "data")}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    "--web.enable-remote-write-receiver",
-    "--log.level=error",
-  ], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch { /* not yet */ }
-    await sleep(100);
-  }
-  return {
-    url,
-    pid: p.pid!,
-    stop: async () => {
-      p.kill("SIGTERM");
-      await new Promise((r) => p.once("exit", r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /**
  * As a user meets it: the real `weir serve` (the single executable on
  * Bun, the source on Deno) on the demo flow written to a graph file, with
  * and without `--remote-write` to the Prometheus, all four at once.
  */
-async function servePart(prom: Prom): Promise<void> {
+async function servePart(prom: PrometheusHandle): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "weir-rw-serve-"));
   const root = join(new URL(import.meta.url).pathname, "..", "..");
   try {
@@ -243,7 +211,7 @@ function spawnSelf(args: string[]): ChildProcess {
   );
 }
 
-async function costPart(prom: Prom): Promise<void> {
+async function costPart(prom: PrometheusHandle): Promise<void> {
   const sides = [
     { name: "history, no remote write", args: ["--child=off"] },
     {
@@ -317,7 +285,7 @@ function kindOf(name: string): SeriesKind {
   return /_(total|bucket|count|sum)$/.test(name) ? "counter" : "gauge";
 }
 
-async function catchupPart(prom: Prom): Promise<void> {
+async function catchupPart(prom: PrometheusHandle): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "weir-rw-catchup-"));
   try {
     const file = join(dir, "labels.json");
@@ -401,8 +369,8 @@ async function catchupPart(prom: Prom): Promise<void> {
       } s (${
         (s.samplesSent / wall / 1e6).toFixed(2)
       } M/s; goal: ${MINUTES} min of backlog in at most ${
-        (MINUTES / 30).toFixed(0)
-      } min), ${s.requests} requests, ${
+        MINUTES * 2
+      } s), ${s.requests} requests, ${
         (s.bytesSent / 1048576).toFixed(0)
       } MiB; weir CPU ${cpu.toFixed(1)} s, Prometheus CPU ${
         promCpu.toFixed(1)
@@ -443,7 +411,10 @@ if (child === "on" || child === "off") {
     ] as const
   ) {
     if (part !== "all" && part !== name) continue;
-    const prom = await startPrometheus();
+    const prom = await startPrometheus({
+      targets: [],
+      extraArgs: ["--web.enable-remote-write-receiver"],
+    });
     try {
       await run(prom);
     } finally {
