@@ -19,7 +19,8 @@ interface Entry {
 
 /**
  * Keeps what a store's `onAppend` reports over the last `spanMs`, and
- * gives a time range of it back series by series.
+ * gives a time range of it back series by series, into the caller's
+ * arrays.
  *
  * @example
  * ```ts
@@ -35,8 +36,12 @@ interface Entry {
  *   store.appendBatch(Int32Array.of(a, b), Float64Array.of(s, 10 * s), 2, s * 1000);
  * }
  * assert.equal(tap.covers(0), true);
+ * const t = new Float64Array(tap.size(1000, 3000));
+ * const v = new Float64Array(t.length);
  * const got: string[] = [];
- * tap.read(1000, 3000, (ref, t, v) => got.push(`${ref}: ${[...t]} ${[...v]}`));
+ * tap.readInto(1000, 3000, t, v, (ref, off, n) =>
+ *   got.push(`${ref}: ${[...t.subarray(off, off + n)]} ${[...v.subarray(off, off + n)]}`)
+ * );
  * assert.deepEqual(got, [`${a}: 2000,3000 2,3`, `${b}: 2000,3000 20,30`]);
  * tap.release(3000);
  * tap.close();
@@ -54,8 +59,6 @@ export class AppendTap {
   // The transposition of a read, reused from one read to the next.
   #count = new Int32Array(0);
   #pos = new Int32Array(0);
-  #t = new Float64Array(0);
-  #v = new Float64Array(0);
   /** The last value array read into, and a view of its bits. */
   #vOut: Float64Array | undefined;
   #vBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
@@ -90,32 +93,11 @@ export class AppendTap {
   }
 
   /**
-   * Calls `visit` once per series that has samples in `(start, end]`,
-   * with their times and values in time order (arrays reused after the
-   * call; a NaN's bits kept). Only valid when {@linkcode covers}`(start)`.
-   */
-  read(
-    start: number,
-    end: number,
-    visit: (ref: number, t: Float64Array, v: Float64Array) => void,
-  ): void {
-    const total = this.size(start, end);
-    if (this.#t.length < total) {
-      const size = Math.max(total, 2 * this.#t.length);
-      this.#t = new Float64Array(size);
-      this.#v = new Float64Array(size);
-    }
-    const t = this.#t;
-    const v = this.#v;
-    this.readInto(start, end, t, v, (ref, off, n) => {
-      visit(ref, t.subarray(off, off + n), v.subarray(off, off + n));
-    });
-  }
-
-  /**
-   * {@linkcode read} into `t` and `v` (at least {@linkcode size} long)
-   * from their start, series by series in ref order: `visit(ref, off, n)`
-   * for each series' `n` samples at `off`. No copy beyond that one.
+   * The samples it holds in `(start, end]` into `t` and `v` (at least
+   * {@linkcode size} long) from their start, series by series in ref
+   * order, each series' in time order (a NaN's bits kept):
+   * `visit(ref, off, n)` for each series' `n` samples at `off`. Only valid
+   * when {@linkcode covers}`(start)`.
    */
   readInto(
     start: number,
