@@ -623,17 +623,23 @@ export class RemoteWriter {
     const list: SeriesEntry[] = [];
     const offs: number[] = [];
     let used = 0;
+    /** Whether the window's acknowledged part (a resumed window) holds it. */
+    const sent = (e: SeriesEntry) =>
+      after !== undefined && _compareBytes(e.bytes, after) <= 0;
+    /** Series `e`'s `n` samples at `off` of the window's arrays. */
+    const add = (e: SeriesEntry, off: number, n: number) => {
+      list.push(e);
+      offs.push(off, n);
+      used += n;
+    };
     const take = (e: SeriesEntry, t: Float64Array, v: Float64Array) => {
       const n = t.length;
-      if (n === 0) return;
-      if (after !== undefined && _compareBytes(e.bytes, after) <= 0) return;
+      if (n === 0 || sent(e)) return;
       if (used + n > this.#t.length) this.#grow(used + n);
       // set() copies the bits: a stale marker's NaN stays that NaN.
       this.#t.set(t, used);
       this.#v.set(v, used);
-      list.push(e);
-      offs.push(used, n);
-      used += n;
+      add(e, used, n);
     };
     const tap = this.#tap;
     if (start < end && old === undefined && tap?.covers(start)) {
@@ -643,11 +649,7 @@ export class RemoteWriter {
       if (n > this.#t.length) this.#grow(n);
       tap.readInto(start, end, this.#t, this.#v, (ref, off, n) => {
         const e = this.#entryOf(ref);
-        if (e === undefined || !e.selected) return;
-        if (after !== undefined && _compareBytes(e.bytes, after) <= 0) return;
-        list.push(e);
-        offs.push(off, n);
-        used += n;
+        if (e !== undefined && e.selected && !sent(e)) add(e, off, n);
       });
       this.stats.tapWindows++;
     } else if (start < end) {
