@@ -159,6 +159,12 @@ export class Connection<P extends Named> {
   lateCredit: { n: number } | null = null;
   /** Time values waited in the buffer, in seconds. */
   readonly wait: Histogram;
+  /**
+   * Told of every value sent into the connection (before its policy
+   * decides), while someone taps it (`Network.tap`); `null` otherwise, and
+   * then the sender's path pays one field read.
+   */
+  tap: ((value: unknown) => void) | null = null;
 
   /** Creates a connection; capacity must be a positive integer. */
   constructor(

@@ -186,6 +186,8 @@ export class Network {
   readonly #w: Wiring;
   readonly #procs: ProcessRuntime[];
   readonly #conns: Conn[];
+  /** The listeners of each tapped connection (see `tap`). */
+  readonly #taps = new Map<Conn, Set<(value: unknown) => void>>();
   readonly #listeners = new Listeners();
   readonly #sampleEvery: number;
   /** Source-to-sink latency, seconds. */
@@ -676,6 +678,7 @@ export class Network {
    * buffer (whose policy decides what a full one does).
    */
   #push(c: Conn, value: unknown, origin: number): void | Promise<void> {
+    if (c.tap !== null) c.tap(value);
     if (c.control && !c.closed) {
       this.#applyControlFrom(c, value);
       return;
@@ -1405,6 +1408,94 @@ export class Network {
    */
   statsInto(prev: NetworkStats | null): NetworkStats {
     return networkStatsInto(this.#statsSource(), prev);
+  }
+
+  /**
+   * Calls `listener` with every value sent into the connections from
+   * out-port `from` (`"Process.port"`, or `null` for any sender) to in-port
+   * `to` (`"Process.port"`), before the connection's policy decides what
+   * becomes of it, until the returned function is called. The listener
+   * runs on the sender's path: keep it short (copy or sample the value,
+   * do not keep a reference that the flow may change). What it throws is
+   * ignored. A connection nobody taps costs its sender one field read.
+   * A `RangeError` when no connection matches, naming those there are.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Network } from "./network.ts";
+   * import { defineComponent } from "./component.ts";
+   *
+   * const Double = defineComponent({
+   *   name: "test/Double",
+   *   description: "Sends twice what it gets.",
+   *   inPorts: { in: {} },
+   *   outPorts: { out: {} },
+   *   process(v, ctx) {
+   *     ctx.send("out", (v as number) * 2);
+   *   },
+   * });
+   * const Drop = defineComponent({ name: "test/Drop", description: "Takes.", inPorts: { in: {} }, process() {} });
+   * const net = new Network({
+   *   name: "tapped",
+   *   processes: [{ name: "D", component: Double }, { name: "X", component: Drop }],
+   *   connections: [{ from: { process: "D", port: "out" }, to: { process: "X", port: "in" } }],
+   *   initials: [{ data: 1, to: { process: "D", port: "in" } }, { data: 2, to: { process: "D", port: "in" } }],
+   * });
+   * const seen: unknown[] = [];
+   * const off = net.tap("D.out", "X.in", (v) => seen.push(v));
+   * await net.start();
+   * await net.finished;
+   * off();
+   * assert.deepEqual(seen, [2, 4]);
+   * assert.throws(() => net.tap(null, "X.nope", () => {}), /no connection to X.nope/);
+   * ```
+   */
+  tap(
+    from: string | null,
+    to: string,
+    listener: (value: unknown) => void,
+  ): () => void {
+    // Connections between processes: an IIP is no message passing.
+    const matched = this.#conns.filter((c) =>
+      c.from !== null && `${c.to.proc.name}.${c.to.port}` === to &&
+      (from === null || `${c.from.proc.name}.${c.from.port}` === from)
+    );
+    if (matched.length === 0) {
+      const names = this.#conns.filter((c) => c.from !== null).map((c) =>
+        `${c.from!.proc.name}.${c.from!.port} -> ${c.to.proc.name}.${c.to.port}`
+      );
+      throw new RangeError(
+        `network "${this.name}" has no connection ${
+          from === null ? "" : `from ${from} `
+        }to ${to}; it has ${names.join(", ") || "none"}`,
+      );
+    }
+    const own = (value: unknown) => {
+      try {
+        listener(value);
+      } catch { /* a tap never hurts the flow */ }
+    };
+    for (const c of matched) {
+      let set = this.#taps.get(c);
+      if (set === undefined) {
+        const listeners = new Set<(value: unknown) => void>();
+        set = listeners;
+        this.#taps.set(c, listeners);
+        c.tap = (v) => {
+          for (const l of listeners) l(v);
+        };
+      }
+      set.add(own);
+    }
+    return () => {
+      for (const c of matched) {
+        const set = this.#taps.get(c);
+        if (set === undefined || !set.delete(own) || set.size > 0) continue;
+        this.#taps.delete(c);
+        c.tap = null;
+      }
+    };
   }
 
   #statsSource() {

@@ -27,6 +27,8 @@ export interface _Entry {
   /** Unsubscribes from the network's events. */
   offs: (() => void)[];
   listeners: Set<(event: FlowEvent) => void>;
+  /** Its connections' taps, attached to each network it gets. */
+  taps: Set<_Tap>;
   /** A restart the supervisor waits to make, and when. */
   restartTimer: ReturnType<typeof setTimeout> | undefined;
   nextRestartAt: number | undefined;
@@ -47,11 +49,43 @@ export interface _Entry {
   held: string | undefined;
 }
 
+/** A tap on a flow's connection (see `FlowManager.tap`). */
+export interface _Tap {
+  from: string | null;
+  to: string;
+  listener: (value: unknown) => void;
+  /** Told when a new network has no such connection (after a replace). */
+  onGone: (message: string) => void;
+  /** Detaches it from the current network, when attached. */
+  off: (() => void) | undefined;
+  /**
+   * Why the network attached last lacks its connection, until the change
+   * that brought that network is committed (then `onGone` hears it).
+   */
+  gone: string | undefined;
+}
+
+/**
+ * Attaches `tap` to `net`; when `net` lacks its connection, the reason
+ * waits in `gone` for the change to be committed.
+ */
+export function _attachTap(net: Network, tap: _Tap): void {
+  try {
+    tap.off = net.tap(tap.from, tap.to, tap.listener);
+    tap.gone = undefined;
+  } catch (e) {
+    tap.off = undefined;
+    tap.gone = e instanceof Error ? e.message : String(e);
+  }
+}
+
 /** What to put back when an operation fails half-way. */
 export interface _Before {
   network: Network | null;
   graph: Graph | null;
   error: string | undefined;
+  /** When that network started. */
+  startedAt: number | undefined;
   /** The network was running (so it was drained and must be built again). */
   active: boolean;
 }
@@ -65,6 +99,7 @@ export function _entry(stored: StoredFlow): _Entry {
     error: undefined,
     offs: [],
     listeners: new Set(),
+    taps: new Set(),
     restartTimer: undefined,
     nextRestartAt: undefined,
     restartsInRow: 0,
@@ -128,6 +163,9 @@ export function _info(entry: _Entry): FlowInfo {
     createdAt: _iso(stored.createdAt),
     updatedAt: _iso(stored.updatedAt),
   };
+  if (info.state === "running" && entry.startedAt !== undefined) {
+    info.startedAt = _iso(entry.startedAt);
+  }
   if (network === null && entry.error !== undefined) info.error = entry.error;
   if (network?.pressure === "bytes") info.pressure = "bytes";
   if (entry.held !== undefined) info.reason = entry.held;

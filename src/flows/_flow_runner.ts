@@ -16,6 +16,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { _message, _q } from "./_checks.ts";
 import {
   _active,
+  _attachTap,
   type _Before,
   type _Entry,
   _entry,
@@ -223,6 +224,10 @@ export class _FlowRunner {
     // Untracked and silent, but kept: get() still tells how it ended.
     for (const off of entry.offs) off();
     entry.offs = [];
+    for (const tap of entry.taps) {
+      tap.off?.();
+      tap.off = undefined;
+    }
     if (net !== null) this.#collector?.untrack(net);
   }
 
@@ -259,6 +264,7 @@ export class _FlowRunner {
     this.#collector?.track(net);
     const id = entry.stored.id;
     entry.network = net;
+    for (const tap of entry.taps) _attachTap(net, tap);
     entry.offs = [
       net.on("state", (state) => {
         this.emit(entry, { type: "state", state });
@@ -317,6 +323,10 @@ export class _FlowRunner {
   detach(entry: _Entry): void {
     for (const off of entry.offs) off();
     entry.offs = [];
+    for (const tap of entry.taps) {
+      tap.off?.();
+      tap.off = undefined;
+    }
     if (entry.network !== null) this.#collector?.untrack(entry.network);
     entry.network = null;
   }
@@ -369,6 +379,7 @@ export class _FlowRunner {
       network: entry.network,
       graph: entry.graph,
       error: entry.error,
+      startedAt: entry.startedAt,
       active: entry.network !== null && _active(entry.network),
     };
   }
@@ -393,6 +404,15 @@ export class _FlowRunner {
     }
     entry.graph = graph;
     entry.error = undefined;
+    // Only now is the new graph the flow's: a tap whose connection it
+    // lacks hears so (not while a failed change may still bring the old
+    // graph back).
+    for (const tap of entry.taps) {
+      if (tap.gone === undefined) continue;
+      const message = tap.gone;
+      tap.gone = undefined;
+      tap.onGone(message);
+    }
   }
 
   /**
@@ -414,6 +434,9 @@ export class _FlowRunner {
       const built = this.build(id, text, format);
       await this.launch(entry, built.network);
       entry.graph = built.graph;
+      // A failed change changes nothing the operator sees, its uptime
+      // included (its messages paused while the old graph came back).
+      entry.startedAt = before.startedAt;
     } catch (e) {
       this.fail(
         entry,

@@ -137,13 +137,20 @@ export class FlowManagerClosedError extends Error {
 export class InvalidFlowArgumentError extends RangeError {
   /** Always `"InvalidFlowArgumentError"`. */
   override name = "InvalidFlowArgumentError";
-  /** Which argument: the flow's `id` (or the graph name it would come from) or an expected `rev`. */
-  readonly argument: "id" | "rev";
+  /**
+   * Which argument: the flow's `id` (or the graph name it would come
+   * from), an expected `rev`, or a `connection` to tap.
+   */
+  readonly argument: "id" | "rev" | "connection";
   /** What was given. */
   readonly received: unknown;
 
   /** Creates the error. */
-  constructor(argument: "id" | "rev", received: unknown, message: string) {
+  constructor(
+    argument: "id" | "rev" | "connection",
+    received: unknown,
+    message: string,
+  ) {
     super(message);
     this.argument = argument;
     this.received = received;

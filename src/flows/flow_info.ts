@@ -55,6 +55,8 @@ export interface FlowInfo {
   restarts: number;
   /** Number of processes of its network (subgraphs flattened). */
   processes: number;
+  /** When its current network started (ISO 8601), while `state` is `"running"`. */
+  startedAt?: string;
   /** ISO 8601. */
   createdAt: string;
   /** ISO 8601. */

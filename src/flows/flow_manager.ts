@@ -28,7 +28,7 @@
 import type { Registry } from "../engine/registry.ts";
 import { Network } from "../engine/network.ts";
 import type { NetworkStats } from "../engine/stats.ts";
-import type { Graph } from "../graph/graph.ts";
+import type { Graph, GraphEdge } from "../graph/graph.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { stringifyGraph } from "../graph/stringify_graph.ts";
 import { loadGraph } from "../graph/load_graph.ts";
@@ -39,6 +39,7 @@ import {
   FlowConflictError,
   FlowManagerClosedError,
   FlowNotFoundError,
+  InvalidFlowArgumentError,
   InvalidPatchError,
 } from "./errors.ts";
 import type { FlowStore } from "./flow_store.ts";
@@ -58,12 +59,14 @@ import {
 } from "./_checks.ts";
 import {
   _active,
+  _attachTap,
   type _Before,
   type _Entry,
   _entry,
   _info,
   _readiness,
   _supervision,
+  type _Tap,
 } from "./_flow_entry.ts";
 import { restartDelay } from "./supervision.ts";
 import { ErrorLogLimiter } from "./error_log_limiter.ts";
@@ -859,6 +862,90 @@ export class FlowManager {
     const own = (event: FlowEvent) => listener(event);
     entry.listeners.add(own);
     return () => void entry.listeners.delete(own);
+  }
+
+  /**
+   * Calls `listener` with every value sent into the flow's connections
+   * from out-port `from` (`"Process.port"`, or `null` for any sender) to
+   * in-port `to`, on the sender's path (see `Network.tap`: keep it short),
+   * until the returned function is called. The tap outlives the flow's
+   * networks: a restart or a replace attaches it to the new one, and when
+   * the new graph has no such connection `onGone` is told why (it is
+   * attached again if a later graph has it). A
+   * {@linkcode FlowNotFoundError} for an unknown id, an
+   * {@linkcode InvalidFlowArgumentError} (`connection`) when the flow's
+   * graph has no such connection now.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "'x' -> in R(core/Repeat) out -> in D(core/Drop)", format: "fbp", start: false });
+   * const seen: unknown[] = [];
+   * const off = flows.tap("a", "R.out", "D.in", (v) => seen.push(v));
+   * await flows.start("a");
+   * await new Promise((r) => setTimeout(r, 20));
+   * off();
+   * assert.deepEqual(seen, ["x"]);
+   * assert.throws(() => flows.tap("a", null, "D.nope", () => {}), /no connection to D.nope/);
+   * await flows.close();
+   * ```
+   */
+  tap(
+    id: string,
+    from: string | null,
+    to: string,
+    listener: (value: unknown) => void,
+    onGone: (message: string) => void = () => {},
+  ): () => void {
+    const entry = this.#entry(id, "tap");
+    const tap: _Tap = {
+      from,
+      to,
+      listener,
+      onGone,
+      off: undefined,
+      gone: undefined,
+    };
+    const net = entry.network;
+    if (net !== null) {
+      try {
+        tap.off = net.tap(from, to, listener);
+      } catch (e) {
+        throw new InvalidFlowArgumentError(
+          "connection",
+          to,
+          `Cannot tap flow ${_q(id)}: ${_message(e)}`,
+        );
+      }
+    } else {
+      // No network now (failed, or between two): the graph says whether
+      // the connection exists; the tap attaches when a network comes.
+      const known = (entry.graph?.connections ?? []).some((c) => {
+        const src = (c as GraphEdge).src as GraphEdge["src"] | undefined;
+        return src != null && `${c.tgt.process}.${c.tgt.port}` === to &&
+          (from === null || `${src.process}.${src.port}` === from);
+      });
+      if (!known) {
+        throw new InvalidFlowArgumentError(
+          "connection",
+          to,
+          `Cannot tap flow ${_q(id)}: it has no connection ${
+            from === null ? "" : `from ${from} `
+          }to ${to}`,
+        );
+      }
+    }
+    entry.taps.add(tap);
+    return () => {
+      entry.taps.delete(tap);
+      tap.off?.();
+      tap.off = undefined;
+    };
   }
 
   /**

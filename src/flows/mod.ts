@@ -42,6 +42,7 @@ export {
   type StorageFailure,
 } from "./errors.ts";
 export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
+export { type LineWriter, OutputHub, type OutputLine } from "./output_hub.ts";
 export {
   type StallInfo,
   StallWatchdog,
