@@ -31,6 +31,7 @@ import { type CommandDef, commandHelp, overview } from "./commands.ts";
 import { DEMO_FLOW, DEMO_METRICS } from "./demo.ts";
 import { createLogger, resolveLogFormat } from "./log.ts";
 import { taggedOutput } from "./flow_output.ts";
+import { OutputHub } from "../flows/output_hub.ts";
 import {
   type MetricsAddress,
   parseAddress,
@@ -280,6 +281,8 @@ async function _runCommand(
   }
   // The routes flows serve with http/In: the server answers them.
   const httpIn = command.name === "serve" ? new HttpInRouter() : undefined;
+  // core/Output's lines, also for the flows' taps (the dashboard).
+  const outputs = command.name === "serve" ? new OutputHub() : undefined;
   registry = builtins({
     files: fileSandbox(command.name, s, resolved),
     exec: s.allowExec,
@@ -289,7 +292,7 @@ async function _runCommand(
     // Many flows share the server's standard output: each line says whose.
     ...(command.name === "serve"
       ? {
-        output: taggedOutput(logFormat),
+        output: outputs!.wrap(taggedOutput(logFormat)),
         expressionBudget: {
           timeoutMs: s.expressionTimeoutMs,
           maxDepth: s.expressionMaxDepth,
@@ -409,6 +412,7 @@ async function _runCommand(
         files: params,
         registry,
         httpIn,
+        outputs,
         log,
         logFormat,
         stallThresholdMs: s.stallThresholdMs,

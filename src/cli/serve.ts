@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { OutputHub } from "../flows/output_hub.ts";
 import { basename, dirname, join } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import type { HttpInRouter } from "../components/http_in_router.ts";
@@ -62,6 +63,8 @@ export interface ServeCommandOptions {
   registry: Registry;
   /** The router `registry`'s `http/In` serves through; served under `/in/`. */
   httpIn?: HttpInRouter;
+  /** The hub `registry`'s `core/Output` writes through; read by the taps. */
+  outputs?: OutputHub;
   /** The operator's log. */
   log: Logger;
   /**
@@ -302,6 +305,7 @@ export async function startServer(
     metrics,
     components: options.registry,
     httpIn: options.httpIn,
+    ...(options.outputs !== undefined ? { outputs: options.outputs } : {}),
     access,
     clientAddress: (request, env) => server.remoteAddress(request, env),
     signal: streams.signal,

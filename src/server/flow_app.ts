@@ -25,6 +25,8 @@ import {
 import { Access, type AccessOptions } from "./auth.ts";
 import { componentRoutes } from "./component_routes.ts";
 import { crossSiteCheck } from "./cross_site_guard.ts";
+import { dashboardRoutes } from "./dashboard_routes.ts";
+import type { OutputHub } from "../flows/output_hub.ts";
 import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
@@ -104,6 +106,14 @@ export interface FlowAppOptions {
    * with a request id), with the error. Default: `console.error`.
    */
   onInternalError?: InternalErrorListener;
+  /**
+   * The `core/Output` lines of each flow (the hub the components write
+   * through: `builtins({ output: hub.wrap(...) })`), sent by
+   * `GET /flows/:id/tap`. Default: none, and a tap carries messages only.
+   */
+  outputs?: OutputHub;
+  /** Taps open at once (`GET /flows/:id/tap`); more get 429. Default 32. */
+  maxTaps?: number;
   /**
    * The metric history that the Prometheus query API (`/api/v1/query`,
    * `/query_range`, `/series`, `/labels`, `/label/:name/values`) reads,
@@ -209,6 +219,14 @@ export function flowApp(options: FlowAppOptions): Hono {
   ]);
   _mountGuarded(
     app,
+    "/",
+    dashboardRoutes(access, {
+      guard: accessCheck(access, "read", clientAddress),
+    }),
+    host,
+  );
+  _mountGuarded(
+    app,
     "/flows",
     flowRoutes({
       flows,
@@ -218,6 +236,10 @@ export function flowApp(options: FlowAppOptions): Hono {
       eventsIntervalMs,
       signal: options.signal,
       eventStreams: options.eventStreams,
+      outputs: options.outputs,
+      maxTaps: options.maxTaps === undefined
+        ? undefined
+        : _positiveInt(options.maxTaps, "maxTaps"),
       log: options.log,
     }),
     // The cross-site check first: a page's request is refused before a

@@ -1,6 +1,6 @@
 /**
  * The flow API: `/flows` and `/flows/:id` with its `start`, `stop`,
- * `stats` and `events`, over a {@linkcode FlowManager}.
+ * `stats`, `events` and `tap`, over a {@linkcode FlowManager}.
  *
  * @module
  */
@@ -39,6 +39,8 @@ import {
   type EventStreamLog,
 } from "./_flow_events.ts";
 import { HttpError } from "./http_error.ts";
+import { _TapStreams } from "./_tap_stream.ts";
+import type { OutputHub } from "../flows/output_hub.ts";
 
 /** Options of {@linkcode flowRoutes}. */
 export interface FlowRoutesOptions {
@@ -64,6 +66,13 @@ export interface FlowRoutesOptions {
   eventStreams?: EventStreamLimits;
   /** Where a dropped event-stream client is logged. Default `console.warn`. */
   log?: EventStreamLog;
+  /**
+   * The `core/Output` lines of each flow, for `GET /flows/:id/tap`.
+   * Default: none, and a tap carries messages only.
+   */
+  outputs?: OutputHub;
+  /** Taps open at once (`GET /flows/:id/tap`); more get 429. Default 32. */
+  maxTaps?: number;
   /** Middleware run first on every route of the group (the access guard). */
   middleware?: readonly MiddlewareHandler[];
 }
@@ -149,6 +158,25 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
     options.signal,
   );
   app.get("/:id/events", (c) => _events(options, streams, c));
+  const taps = new _TapStreams(
+    flows,
+    options.outputs,
+    options.log ?? ((_level, message) => console.warn(`weir: ${message}`)),
+    options.signal,
+    options.maxTaps,
+  );
+  app.get("/:id/tap", (c) => {
+    const id = c.req.param("id");
+    const req = _TapStreams.parse((name) => c.req.query(name));
+    // A HEAD gets the headers only: a stream nobody reads would never end.
+    if (c.req.method === "HEAD") {
+      flows.get(id);
+      return c.body(null, 200, {
+        "Content-Type": "text/event-stream; charset=utf-8",
+      });
+    }
+    return taps.open(id, req);
+  });
   for (
     const [path, allow] of [
       ["/", "GET, HEAD, POST"],
@@ -157,6 +185,7 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
       ["/:id/stop", "POST"],
       ["/:id/stats", "GET, HEAD"],
       ["/:id/events", "GET"],
+      ["/:id/tap", "GET"],
     ]
   ) {
     _methodNotAllowed(app, path, allow);

@@ -43,6 +43,7 @@ export {
   type TokenGrant,
 } from "./auth.ts";
 export { componentRoutes } from "./component_routes.ts";
+export { dashboardRoutes } from "./dashboard_routes.ts";
 export {
   ERROR_STATUS,
   errorHandler,

@@ -36,7 +36,8 @@ export function setup(
   store: FlowStore = FlowStore.open(":memory:"),
 ): Setup {
   const metrics = new MetricsCollector();
-  const components = builtins();
+  // The flows' components too, when given (e.g. builtins({ output })).
+  const components = extra.components ?? builtins();
   const flows = new FlowManager({
     store,
     registry: components,

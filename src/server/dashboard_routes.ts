@@ -1,0 +1,136 @@
+/**
+ * The dashboard: `GET /` and its assets under `/ui/`, all inside the
+ * executable (`src/ui/assets.gen.ts`, built by `scripts/build_ui.ts`): no
+ * CDN, no internet. The page holds no data, so it is served without a
+ * token; it reads everything through the API, which asks for one (the page
+ * then asks its user, and sends it as a bearer header, never in a URL).
+ * `GET /ui/access` tells the page whether tokens are configured and whether
+ * its token may change flows.
+ *
+ * @module
+ */
+import { gzipSync } from "node:zlib";
+import { Hono } from "hono";
+import { UI_ASSETS, UI_SOURCE_HASH } from "../ui/assets.gen.ts";
+import type { Access } from "./auth.ts";
+import { _guarded, type Guard } from "./_guard.ts";
+import { _methodNotAllowed } from "./_method_not_allowed.ts";
+import { _json } from "./_response.ts";
+
+/**
+ * Headers of every dashboard file: the page loads only its own files,
+ * is never framed, sends no referrer, and is revalidated by its ETag.
+ */
+const _HEADERS: Readonly<Record<string, string>> = {
+  "Content-Security-Policy":
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-cache",
+};
+
+interface _Asset {
+  type: string;
+  raw: Uint8Array;
+  gzip: Uint8Array | undefined;
+  etag: string;
+}
+
+/**
+ * The dashboard's routes: `/`, `/ui/app.js`, `/ui/app.css` (gzip when
+ * the client takes it) and `/ui/access` (`{ tokens, write }`, behind
+ * `options.guard`: give it the `read` scope's check).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Access } from "./auth.ts";
+ * import { dashboardRoutes } from "./dashboard_routes.ts";
+ *
+ * const app = dashboardRoutes(new Access());
+ * const page = await app.request("/");
+ * assert.equal(page.status, 200);
+ * assert.match(page.headers.get("Content-Type")!, /^text\/html/);
+ * assert.match(await page.text(), /\/ui\/app\.js/);
+ * const access = await app.request("/ui/access");
+ * assert.deepEqual(await access.json(), { tokens: false, write: true });
+ * ```
+ */
+export function dashboardRoutes(
+  access: Access,
+  options: {
+    /** Run before `/ui/access` answers (the `read` scope's check). */
+    guard?: Guard;
+  } = {},
+): Hono {
+  const app = new Hono();
+  const assets = new Map<string, _Asset>();
+  const encoder = new TextEncoder();
+  for (const [path, a] of Object.entries(UI_ASSETS)) {
+    assets.set(path, {
+      type: a.type,
+      raw: encoder.encode(a.body),
+      gzip: undefined,
+      etag: `"${UI_SOURCE_HASH.slice(0, 16)}-${path.length}"`,
+    });
+  }
+  for (const [path, asset] of assets) {
+    app.get(path, (c) => {
+      const headers: Record<string, string> = {
+        ..._HEADERS,
+        "Content-Type": asset.type,
+        ETag: asset.etag,
+        Vary: "Accept-Encoding",
+      };
+      const gzip = _acceptsGzip(c.req.header("Accept-Encoding"));
+      const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
+      headers.ETag = etag;
+      const match = c.req.header("If-None-Match");
+      if (
+        match !== undefined &&
+        (match.trim() === "*" ||
+          match.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))
+      ) {
+        return c.body(null, 304, headers);
+      }
+      if (gzip) {
+        // Made once, on first use: the server pays nothing for a page
+        // nobody opens.
+        asset.gzip ??= gzipSync(asset.raw, { level: 9 });
+        headers["Content-Encoding"] = "gzip";
+        return c.body(asset.gzip.slice(), 200, headers);
+      }
+      return c.body(asset.raw.slice(), 200, headers);
+    });
+    _methodNotAllowed(app, path, "GET, HEAD");
+  }
+  app.get(
+    "/ui/access",
+    _guarded(options.guard === undefined ? [] : [options.guard], (c) => {
+      const auth = c.req.header("Authorization");
+      return _json(c, {
+        tokens: access.enabled,
+        write: access.check(auth, "write").ok,
+      });
+    }),
+  );
+  _methodNotAllowed(app, "/ui/access", "GET, HEAD");
+  return app;
+}
+
+/**
+ * Whether an `Accept-Encoding` header takes gzip: named (or `*`) with a
+ * weight above 0 (`gzip;q=0` refuses it).
+ */
+function _acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  let star: boolean | undefined;
+  for (const part of header.split(",")) {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    if (name.trim() === "gzip" || name.trim() === "x-gzip") return ok;
+    if (name.trim() === "*") star = ok;
+  }
+  return star === true;
+}

@@ -1,0 +1,286 @@
+/**
+ * The dashboard's routes through the flow app: the page and its assets
+ * (public, host-checked, locked down by headers, gzip and ETag), and
+ * `/ui/access`, which tells the page what its token may do.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { UI_ASSETS } from "../../src/ui/assets.gen.ts";
+import { body, setup, TOKEN } from "./_flow_api.ts";
+
+const PAGES = [
+  ["/", /^text\/html/],
+  ["/ui/app.js", /^text\/javascript/],
+  ["/ui/app.css", /^text\/css/],
+] as const;
+
+const WRITER = "w".repeat(24);
+const METRICS_ONLY = "m".repeat(24);
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** What each dashboard file must say about itself. */
+function assertLockedDown(res: Response, path: string): void {
+  const csp = res.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /default-src 'self'/, path);
+  assert.match(csp, /frame-ancestors 'none'/, path);
+  assert.doesNotMatch(csp, /script-src[^;]*'unsafe-inline'/, path);
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+}
+
+test("GET / is the HTML page that loads /ui/app.js and /ui/app.css", async () => {
+  const s = setup();
+  try {
+    const res = await s.app.request("/");
+    assert.equal(res.status, 200);
+    assert.match(
+      res.headers.get("content-type")!,
+      /^text\/html; charset=utf-8/,
+    );
+    const html = await res.text();
+    assert.match(html, /^<!doctype html>/i);
+    assert.match(html, /<script[^>]+src="?\/ui\/app\.js"?/);
+    assert.match(html, /<link[^>]+href="?\/ui\/app\.css"?/);
+  } finally {
+    await s.close();
+  }
+});
+
+test("the dashboard's files answer with their type, CSP and nosniff, and the generated text", async () => {
+  const s = setup();
+  try {
+    for (const [path, type] of PAGES) {
+      const res = await s.app.request(path);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get("content-type")!, type, path);
+      assertLockedDown(res, path);
+      assert.equal(res.headers.get("content-encoding"), null, path);
+      assert.match(res.headers.get("etag") ?? "", /^"[^"]+"$/, path);
+      assert.equal(await res.text(), UI_ASSETS[path].body, path);
+      // HEAD: the same headers, no body.
+      const head = await s.app.request(path, { method: "HEAD" });
+      assert.equal(head.status, 200, path);
+      assert.match(head.headers.get("content-type")!, type, path);
+      assert.equal(await head.text(), "", path);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test("the dashboard's files are gzipped for a client that takes gzip, and only then", async () => {
+  const s = setup();
+  try {
+    for (const [path, type] of PAGES) {
+      const plain = await s.app.request(path);
+      const identity = new Uint8Array(await plain.arrayBuffer());
+      for (
+        const accept of ["gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8"]
+      ) {
+        const res = await s.app.request(path, {
+          headers: { "Accept-Encoding": accept },
+        });
+        assert.equal(res.status, 200, path);
+        assert.equal(res.headers.get("content-encoding"), "gzip", path);
+        assert.match(res.headers.get("vary") ?? "", /Accept-Encoding/i, path);
+        assert.match(res.headers.get("content-type")!, type, path);
+        assertLockedDown(res, path);
+        const zipped = new Uint8Array(await res.arrayBuffer());
+        assert.deepEqual(new Uint8Array(gunzipSync(zipped)), identity, path);
+      }
+      for (const accept of ["identity", "br", "deflate"]) {
+        const res = await s.app.request(path, {
+          headers: { "Accept-Encoding": accept },
+        });
+        assert.equal(res.headers.get("content-encoding"), null, accept);
+        assert.deepEqual(new Uint8Array(await res.arrayBuffer()), identity);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test("a client that refuses gzip (gzip;q=0) gets the files as they are", async () => {
+  const s = setup();
+  try {
+    for (const [path] of PAGES) {
+      for (const accept of ["gzip;q=0", "br, gzip;q=0"]) {
+        const res = await s.app.request(path, {
+          headers: { "Accept-Encoding": accept },
+        });
+        assert.equal(res.headers.get("content-encoding"), null, accept);
+        assert.equal(await res.text(), UI_ASSETS[path].body, accept);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test("a dashboard file asked again with its ETag is 304 without a body; with another it is 200", async () => {
+  const s = setup();
+  try {
+    for (const [path] of PAGES) {
+      // The gzipped file has an ETag of its own (it is other bytes).
+      const plain = await s.app.request(path);
+      const first = await s.app.request(path, {
+        headers: { "Accept-Encoding": "gzip" },
+      });
+      const etag = first.headers.get("etag")!;
+      assert.notEqual(plain.headers.get("etag"), etag);
+      await plain.body?.cancel();
+      await first.body?.cancel();
+      for (
+        const match of [etag, `"other", ${etag}`, `W/${etag}`]
+      ) {
+        const res = await s.app.request(path, {
+          headers: { "If-None-Match": match, "Accept-Encoding": "gzip" },
+        });
+        assert.equal(res.status, 304, `${path} ${match}`);
+        assert.equal(res.headers.get("etag"), etag);
+        assert.equal(await res.text(), "");
+      }
+      const changed = await s.app.request(path, {
+        headers: { "If-None-Match": '"not-this-one"' },
+      });
+      assert.equal(changed.status, 200, path);
+      assert.equal(await changed.text(), UI_ASSETS[path].body);
+    }
+    // Each file has its own.
+    const tags = await Promise.all(
+      PAGES.map(async ([path]) => {
+        const res = await s.app.request(path);
+        await res.body?.cancel();
+        return res.headers.get("etag");
+      }),
+    );
+    assert.equal(new Set(tags).size, PAGES.length);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a foreign Host is refused on the dashboard as on every route (421)", async () => {
+  const s = setup();
+  try {
+    for (const path of ["/", "/ui/app.js", "/ui/app.css", "/ui/access"]) {
+      const res = await s.app.request(`http://evil.example:9464${path}`);
+      assert.equal(res.status, 421, path);
+      assert.match(
+        (await body(res)).error as string,
+        /answers only to localhost/,
+      );
+      const ok = await s.app.request(`http://localhost:9464${path}`);
+      assert.equal(ok.status, 200, path);
+      await ok.body?.cancel();
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /ui/access without tokens: no token needed, and the page may write", async () => {
+  const s = setup();
+  try {
+    const res = await s.app.request("/ui/access");
+    assert.equal(res.status, 200);
+    assert.deepEqual(await body(res), { tokens: false, write: true });
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /ui/access with tokens: 401 without one; a read token may not write, a write token may", async () => {
+  const s = setup({
+    access: {
+      tokens: [
+        { token: TOKEN, scopes: ["read"] },
+        { token: WRITER, scopes: ["read", "write"] },
+        { token: METRICS_ONLY, scopes: ["metrics"] },
+      ],
+    },
+  });
+  try {
+    const without = await s.app.request("/ui/access");
+    assert.equal(without.status, 401);
+    assert.match(without.headers.get("www-authenticate") ?? "", /^Bearer/);
+    await without.body?.cancel();
+    const bad = await s.app.request("/ui/access", {
+      headers: bearer("x".repeat(24)),
+    });
+    assert.equal(bad.status, 401);
+    await bad.body?.cancel();
+    const reader = await s.app.request("/ui/access", {
+      headers: bearer(TOKEN),
+    });
+    assert.equal(reader.status, 200);
+    assert.deepEqual(await body(reader), { tokens: true, write: false });
+    const writer = await s.app.request("/ui/access", {
+      headers: bearer(WRITER),
+    });
+    assert.equal(writer.status, 200);
+    assert.deepEqual(await body(writer), { tokens: true, write: true });
+    // Without the read scope it answers nothing.
+    const metrics = await s.app.request("/ui/access", {
+      headers: bearer(METRICS_ONLY),
+    });
+    assert.equal(metrics.status, 403);
+    await metrics.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
+
+test("the dashboard's page and files need no token, even when tokens are configured", async () => {
+  const s = setup({
+    access: { tokens: [{ token: TOKEN, scopes: ["read"] }] },
+  });
+  try {
+    for (const [path, type] of PAGES) {
+      const res = await s.app.request(path);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get("content-type")!, type);
+      // The page holds nothing secret: no token is ever in it.
+      assert.equal((await res.text()).includes(TOKEN), false);
+    }
+    // The API behind it still asks for one.
+    assert.equal((await s.app.request("/flows")).status, 401);
+  } finally {
+    await s.close();
+  }
+});
+
+test("an exposed server without tokens serves the page but refuses /ui/access as it refuses flows", async () => {
+  const s = setup({ access: { exposed: true } });
+  try {
+    const page = await s.app.request("http://weir.example/");
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+    const access = await s.app.request("http://weir.example/ui/access");
+    assert.equal(access.status, 403);
+    assert.match((await body(access)).error as string, /no token configured/);
+  } finally {
+    await s.close();
+  }
+});
+
+test("the dashboard's routes take GET and HEAD only: other methods are 405 with Allow", async () => {
+  const s = setup();
+  try {
+    for (const path of ["/", "/ui/app.js", "/ui/app.css", "/ui/access"]) {
+      for (const method of ["POST", "PUT", "DELETE"]) {
+        const res = await s.app.request(path, { method, body: "x" });
+        assert.equal(res.status, 405, `${method} ${path}`);
+        assert.match(res.headers.get("allow") ?? "", /GET/, path);
+        await res.body?.cancel();
+      }
+    }
+    // An unknown file under /ui/ is a 404, not the page.
+    const missing = await s.app.request("/ui/nope.js");
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
