@@ -1,0 +1,248 @@
+/// <reference lib="dom" />
+/**
+ * `#/flows/<id>`: one flow, drawn as its graph and kept live by ONE event
+ * stream (`GET /flows/:id/events?every=1000`), with the side panel of the
+ * pick and the tap below.
+ *
+ * @module
+ */
+import { type Access, components, type FlowDetail, getJson } from "./api.ts";
+import { actionButtons, setBadge, stateBadge } from "./flow_actions.ts";
+import { DetailsPanel } from "./details_panel.ts";
+import { fmtClock, fmtDuration, h, setText } from "./dom.ts";
+import { buildModel, GraphView, type Selection } from "./graph_view.ts";
+import { openStream } from "./sse.ts";
+import { type NetworkStats, RateTracker } from "./stats.ts";
+import { TapPanel } from "./tap_view.ts";
+
+/** Errors kept in the strip under the header. */
+const MAX_ERRORS = 5;
+
+/** The flow page. */
+export class FlowView {
+  readonly el: HTMLElement;
+  readonly #id: string;
+  readonly #abort = new AbortController();
+  readonly #graph: GraphView;
+  readonly #details: DetailsPanel;
+  readonly #rates = new RateTracker();
+  readonly #badge = stateBadge("…");
+  readonly #meta = h("span", { class: "meta" });
+  readonly #notice = h("div", { class: "notice", hidden: true });
+  readonly #errors = h("ul", { class: "errors", hidden: true });
+  readonly #tapSlot = h("div", { class: "tap-slot" });
+  readonly #actions;
+  #tap: TapPanel | null = null;
+  #info: FlowDetail | null = null;
+  #stats: NetworkStats | null = null;
+  #needModel = true;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(id: string, access: Access) {
+    this.#id = id;
+    this.#graph = new GraphView((sel) => this.#select(sel));
+    this.#details = new DetailsPanel({
+      flow: id,
+      tap: (c) => this.#openTap(c),
+    });
+    this.#actions = actionButtons(id, access, {
+      changed: () => void this.#loadInfo(),
+      deleted: () => {
+        location.hash = "#/";
+      },
+      failed: (m) => this.#showNotice(m),
+    });
+    this.el = h(
+      "section",
+      { class: "flow-view", "data-testid": "flow-view", "data-flow": id },
+      h(
+        "div",
+        { class: "flow-head" },
+        h("a", { href: "#/", class: "back" }, "Flows"),
+        h("span", { class: "crumb" }, "/"),
+        h("h1", {}, id),
+        this.#badge,
+        this.#meta,
+        h("span", { class: "grow" }),
+        this.#actions.el,
+      ),
+      this.#notice,
+      this.#errors,
+      h(
+        "div",
+        { class: "flow-body" },
+        h("div", { class: "graph-pane" }, this.#graph.el),
+        this.#details.el,
+      ),
+      this.#tapSlot,
+    );
+    this.#timer = setInterval(() => this.#showMeta(), 1000);
+    void this.#start();
+  }
+
+  async #start(): Promise<void> {
+    await this.#loadInfo();
+    if (this.#abort.signal.aborted) return;
+    await this.#drawModel();
+    void openStream(
+      `/flows/${encodeURIComponent(this.#id)}/events?every=1000`,
+      this.#abort.signal,
+      {
+        onOpen: () => this.#hideNotice(),
+        onError: (e, final) =>
+          this.#showNotice(
+            final
+              ? e.message
+              : `live updates interrupted (${e.message}); reconnecting…`,
+          ),
+        onEvent: (ev) => {
+          let data: Record<string, unknown>;
+          try {
+            data = JSON.parse(ev.data);
+          } catch {
+            return;
+          }
+          this.#event(ev.event, data);
+        },
+      },
+    );
+  }
+
+  #event(name: string, data: Record<string, unknown>): void {
+    switch (name) {
+      case "stats":
+        this.#onStats(data as unknown as NetworkStats);
+        break;
+      case "state":
+        setBadge(this.#badge, String(data.state));
+        void this.#loadInfo();
+        break;
+      case "error":
+        this.#addError(
+          data.process === undefined ? "" : String(data.process),
+          String(data.message),
+        );
+        break;
+      case "replaced":
+        this.#rates.reset();
+        this.#needModel = true;
+        void this.#loadInfo().then(() => this.#drawModel());
+        break;
+      case "deleted":
+        this.#showNotice("This flow was deleted.");
+        setBadge(this.#badge, "deleted");
+        this.#abort.abort();
+        break;
+    }
+  }
+
+  #onStats(stats: NetworkStats): void {
+    const prev = this.#stats;
+    if (stats.truncated !== undefined && prev?.truncated === undefined) {
+      this.#showNotice(
+        `This flow is large: live numbers cover ${stats.processes.length} processes and ${stats.connections.length} connections.`,
+      );
+    }
+    this.#stats = stats;
+    this.#rates.update(stats, performance.now());
+    if (
+      this.#needModel || prev === null ||
+      prev.processes.length !== stats.processes.length ||
+      prev.connections.length !== stats.connections.length
+    ) {
+      this.#needModel = false;
+      void this.#drawModel();
+    }
+    this.#graph.update(stats, this.#rates);
+    this.#details.update(stats, this.#rates);
+  }
+
+  async #drawModel(): Promise<void> {
+    const catalogue = await components();
+    if (this.#abort.signal.aborted) return;
+    const before = this.#graph.signature;
+    this.#graph.setModel(buildModel(this.#info?.graph, catalogue, this.#stats));
+    if (this.#graph.signature !== before) {
+      this.#graph.select(this.#details.selection);
+      if (this.#stats !== null) this.#graph.update(this.#stats, this.#rates);
+    }
+  }
+
+  async #loadInfo(): Promise<void> {
+    try {
+      this.#info = await getJson<FlowDetail>(
+        `/flows/${encodeURIComponent(this.#id)}`,
+        this.#abort.signal,
+      );
+      setBadge(this.#badge, this.#info.state);
+      this.#actions.update(this.#info.running);
+      this.#showMeta();
+      if (this.#info.error !== undefined) this.#showNotice(this.#info.error);
+    } catch (e) {
+      if (this.#abort.signal.aborted) return;
+      this.#showNotice(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  #showMeta(): void {
+    const i = this.#info;
+    if (i === null) return;
+    const parts = [`rev ${i.rev}`, `${i.processes} processes`];
+    if (i.startedAt !== undefined && i.state === "running") {
+      parts.push(`up ${fmtDuration(Date.now() - Date.parse(i.startedAt))}`);
+    }
+    if (i.restarts > 0) parts.push(`${i.restarts} restarts`);
+    setText(this.#meta, parts.join(" · "));
+  }
+
+  #showNotice(text: string): void {
+    setText(this.#notice, text);
+    this.#notice.hidden = false;
+  }
+
+  #hideNotice(): void {
+    if (this.#info?.error === undefined) this.#notice.hidden = true;
+  }
+
+  #addError(process: string, message: string): void {
+    this.#errors.prepend(
+      h(
+        "li",
+        {},
+        h("span", { class: "t" }, fmtClock(Date.now())),
+        process === "" ? null : h("b", {}, process),
+        ` ${message}`,
+      ),
+    );
+    while (this.#errors.childElementCount > MAX_ERRORS) {
+      this.#errors.lastElementChild!.remove();
+    }
+    this.#errors.hidden = false;
+  }
+
+  #select(sel: Selection): void {
+    this.#graph.select(sel);
+    this.#details.show(sel);
+    if (this.#stats !== null) this.#details.update(this.#stats, this.#rates);
+  }
+
+  #openTap(conn: { from: string; to: string } | null): void {
+    this.#tap?.destroy();
+    this.#tap = new TapPanel(this.#id, conn, () => {
+      this.#tap?.destroy();
+      this.#tap = null;
+    });
+    this.#tapSlot.append(this.#tap.el);
+    this.#tap.el.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Closes the streams, timers and charts. */
+  destroy(): void {
+    this.#abort.abort();
+    clearInterval(this.#timer);
+    this.#tap?.destroy();
+    this.#details.destroy();
+    this.#graph.destroy();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,258 @@
+/// <reference lib="dom" />
+/**
+ * `#/`: every flow with its state, rev, uptime, and its message rate,
+ * errors and drops over the last minute (from the metric history).
+ *
+ * @module
+ */
+import { type Access, ApiError, type FlowInfo, getJson } from "./api.ts";
+import { history, queryApi } from "./charts.ts";
+import {
+  type ActionButtons,
+  actionButtons,
+  setBadge,
+  stateBadge,
+} from "./flow_actions.ts";
+import { fmtCount, fmtDuration, fmtRate, h, setText } from "./dom.ts";
+
+interface Row {
+  tr: HTMLTableRowElement;
+  badge: HTMLElement;
+  rev: HTMLElement;
+  uptime: HTMLElement;
+  rate: HTMLElement;
+  errors: HTMLElement;
+  drops: HTMLElement;
+  procs: HTMLElement;
+  actions: ActionButtons;
+  info: FlowInfo;
+}
+
+type Vector = Array<
+  { metric: Record<string, string>; value: [number, string] }
+>;
+
+async function _instant(
+  query: string,
+  signal: AbortSignal,
+): Promise<Map<string, number>> {
+  const r = await queryApi<{ data: { result: Vector } }>(
+    `/api/v1/query?${new URLSearchParams({ query })}`,
+    signal,
+  );
+  const m = new Map<string, number>();
+  for (const s of r.data.result) m.set(s.metric.flow ?? "", Number(s.value[1]));
+  return m;
+}
+
+/** The flows list. */
+export class FlowsView {
+  readonly el: HTMLElement;
+  readonly #access: Access;
+  readonly #body = h("tbody");
+  readonly #empty: HTMLElement;
+  readonly #notice = h("div", { class: "notice", hidden: true });
+  readonly #rows = new Map<string, Row>();
+  readonly #abort = new AbortController();
+  #ticks = 0;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(access: Access) {
+    this.#access = access;
+    this.#empty = h(
+      "div",
+      { class: "empty", hidden: true },
+      h("p", {}, "No flows yet."),
+      h(
+        "p",
+        { class: "hint" },
+        "Add one with ",
+        h(
+          "code",
+          {},
+          "curl -XPOST -H 'content-type: text/vnd.fbp' --data-binary @flow.fbp …/flows",
+        ),
+        ".",
+      ),
+    );
+    const cols = [
+      "flow",
+      "state",
+      "rev",
+      "uptime",
+      "msg/s (1m)",
+      "errors (1m)",
+      "drops (1m)",
+      "processes",
+      "",
+    ];
+    this.el = h(
+      "section",
+      { class: "flows-view" },
+      h("div", { class: "page-head" }, h("h1", {}, "Flows")),
+      this.#notice,
+      h(
+        "div",
+        { class: "card" },
+        h(
+          "table",
+          { class: "flows", "data-testid": "flows" },
+          h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", {}, c)))),
+          this.#body,
+        ),
+        this.#empty,
+      ),
+    );
+    void this.#load();
+    this.#timer = setInterval(() => this.#tick(), 1000);
+  }
+
+  #tick(): void {
+    this.#ticks++;
+    for (const r of this.#rows.values()) this.#uptime(r);
+    if (this.#ticks % 3 === 0) void this.#load();
+  }
+
+  async #load(): Promise<void> {
+    const signal = this.#abort.signal;
+    let flows: FlowInfo[];
+    try {
+      flows = (await getJson<{ flows: FlowInfo[] }>("/flows", signal)).flows;
+    } catch (e) {
+      if (!signal.aborted) {
+        this.#say(e instanceof Error ? e.message : String(e));
+      }
+      return;
+    }
+    if (signal.aborted) return;
+    this.#notice.hidden = true;
+    const seen = new Set<string>();
+    for (const f of flows) {
+      seen.add(f.id);
+      let r = this.#rows.get(f.id);
+      if (r === undefined) {
+        r = this.#row(f);
+        this.#rows.set(f.id, r);
+      }
+      this.#body.append(r.tr);
+      r.info = f;
+      setBadge(r.badge, f.state);
+      r.badge.title = f.error ?? f.reason ?? "";
+      setText(r.rev, String(f.rev));
+      setText(r.procs, String(f.processes));
+      r.actions.update(f.running);
+      this.#uptime(r);
+    }
+    for (const [id, r] of this.#rows) {
+      if (!seen.has(id)) {
+        r.tr.remove();
+        this.#rows.delete(id);
+      }
+    }
+    this.#empty.hidden = flows.length > 0;
+    if (this.#ticks % 6 === 0) void this.#loadRates();
+  }
+
+  async #loadRates(): Promise<void> {
+    if (this.#rows.size === 0) return;
+    if (history.off) return this.#historyIsOff();
+    const signal = this.#abort.signal;
+    try {
+      // One query first: a server without history answers it 404 and the
+      // others are not sent.
+      const rate = await _instant(
+        'sum by (flow) (rate(weir_process_messages_total{direction="in"}[1m]))',
+        signal,
+      );
+      const [errors, drops] = await Promise.all([
+        _instant(
+          "sum by (flow) (increase(weir_process_errors_total[1m]))",
+          signal,
+        ),
+        _instant(
+          "sum by (flow) (increase(weir_messages_dropped_total[1m]))",
+          signal,
+        ),
+      ]);
+      for (const [id, r] of this.#rows) {
+        setText(r.rate, rate.has(id) ? fmtRate(rate.get(id)!) : "–");
+        const e = Math.round(errors.get(id) ?? 0);
+        const d = Math.round(drops.get(id) ?? 0);
+        setText(r.errors, fmtCount(e));
+        setText(r.drops, fmtCount(d));
+        r.errors.classList.toggle("bad", e > 0);
+        r.drops.classList.toggle("warn", d > 0);
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof ApiError && e.status === 404) this.#historyIsOff();
+    }
+  }
+
+  #historyIsOff(): void {
+    this.#say(
+      "History is off on this server: the last minute's rates are not available.",
+    );
+  }
+
+  #say(text: string): void {
+    setText(this.#notice, text);
+    this.#notice.hidden = false;
+  }
+
+  #uptime(r: Row): void {
+    const f = r.info;
+    setText(
+      r.uptime,
+      f.state === "running" && f.startedAt !== undefined
+        ? fmtDuration(Date.now() - Date.parse(f.startedAt))
+        : "–",
+    );
+  }
+
+  #row(f: FlowInfo): Row {
+    const href = `#/flows/${encodeURIComponent(f.id)}`;
+    const num = () => h("td", { class: "n" }, "–");
+    const r = {
+      badge: stateBadge(f.state),
+      rev: num(),
+      uptime: num(),
+      rate: num(),
+      errors: num(),
+      drops: num(),
+      procs: num(),
+      actions: actionButtons(f.id, this.#access, {
+        changed: () => void this.#load(),
+        deleted: () => void this.#load(),
+        failed: (m) => this.#say(m),
+      }),
+      info: f,
+    };
+    const tr = h(
+      "tr",
+      { "data-testid": "flow-row", "data-flow": f.id, class: "clickable" },
+      h("td", {}, h("a", { href, class: "flow-link" }, f.id)),
+      h("td", {}, r.badge),
+      r.rev,
+      r.uptime,
+      r.rate,
+      r.errors,
+      r.drops,
+      r.procs,
+      h("td", { class: "actions-cell" }, r.actions.el),
+    );
+    tr.addEventListener("click", (e) => {
+      if ((e.target as Element).closest("a,button") === null) {
+        location.hash = href;
+      }
+    });
+    return { tr, ...r };
+  }
+
+  /** Stops refreshing. */
+  destroy(): void {
+    clearInterval(this.#timer);
+    this.#abort.abort();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by
+ * `playwright-core`) against a real `weir serve`: the page loads with no
+ * console error, the graph has one box per process and one edge per
+ * connection, numbers move as messages flow, a chart has points, the tap
+ * shows a message sent into the flow, and the page works with tokens.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import {
+  chromiumSkip,
+  launchChromium,
+  type PageDocument,
+  type PageProblems,
+  watchProblems,
+} from "../_browser.ts";
+import { startServeInTemp } from "../cli/_weir.ts";
+
+/** A flow fed over HTTP (so a test sends what the tap must show) and ticking. */
+const FLOW = `# @name shop
+'POST' -> method In(http/In)
+'/orders' -> path In
+In out -> in Order(flow/Map)
+'{"requestId": requestId, "status": 202, "body": {"ok": true}}' -> expr Order
+Order out -> in Answer(http/Response)
+In out -> in Pick(flow/Map)
+'body' -> expr Pick
+Pick out -> in Log(core/Output)
+'200ms' -> interval Tick(core/Interval)
+Tick out -> in Count(flow/Counter) out -> in Drop(core/Drop)
+`;
+const PROCESSES = 8;
+declare const document: PageDocument;
+/** Connections between processes (IIPs are not edges). */
+const EDGES = 6;
+
+const skip = chromiumSkip();
+const TOKEN = "dashboard-test-token-0123456789";
+const READ_TOKEN = "dashboard-read-token-0123456789";
+
+async function openPage(
+  browser: Browser,
+  url: string,
+): Promise<{ page: Page; problems: PageProblems; close(): Promise<void> }> {
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = await ctx.newPage();
+  const problems = watchProblems(page);
+  await page.goto(url);
+  return { page, problems, close: () => ctx.close() };
+}
+
+async function count(page: Page, testid: string): Promise<number> {
+  return await page.locator(`[data-testid="${testid}"]`).count();
+}
+
+/** A number shown in the first element of `selector` (digits, `.` and `,`). */
+async function numberIn(page: Page, selector: string): Promise<number> {
+  const text = await page.locator(selector).first().textContent() ?? "";
+  const m = /-?[\d,]+(\.\d+)?/.exec(text);
+  return m === null ? NaN : Number(m[0].replaceAll(",", ""));
+}
+
+describe("the dashboard in Chromium", { skip }, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof startServeInTemp>>;
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await startServeInTemp("weir-dashboard-", [
+      "--history-interval",
+      "1s",
+    ]);
+    const res = await fetch(`${server.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "text/vnd.fbp" },
+      body: FLOW,
+    });
+    assert.equal(res.status, 201, await res.text());
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  test("the flows list shows each flow with its state, and no console error", {
+    timeout: 60_000,
+  }, async () => {
+    const { page, problems, close } = await openPage(browser, `${server.url}/`);
+    try {
+      const row = page.locator('[data-testid="flow-row"][data-flow="shop"]');
+      await row.waitFor({ timeout: 15_000 });
+      assert.match(await row.textContent() ?? "", /running/);
+      // Write buttons are there: no tokens on a loopback server.
+      assert.equal(await row.locator('[data-testid="stop"]').count(), 1);
+      await page.waitForTimeout(1500);
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test(
+    "the graph has a box per process and an edge per connection, and its numbers move",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const { page, problems, close } = await openPage(
+        browser,
+        `${server.url}/#/flows/shop`,
+      );
+      try {
+        await page.waitForFunction(
+          (n) =>
+            document.querySelectorAll('[data-testid="process-box"]').length ===
+              n,
+          PROCESSES,
+          { timeout: 15_000 },
+        );
+        const names = await page.locator('[data-testid="process-box"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute("data-process")));
+        assert.deepEqual(
+          names.sort(),
+          ["Answer", "Count", "Drop", "In", "Log", "Order", "Pick", "Tick"],
+        );
+        assert.equal(await count(page, "edge"), EDGES);
+        // The tick's connection delivers 5 a second: its count moves.
+        const sel =
+          '[data-testid="edge"][data-from="Tick.out"][data-to="Count.in"] [data-testid="conn-delivered"]';
+        await page.locator(sel).waitFor({ timeout: 10_000 });
+        const first = await numberIn(page, sel);
+        await page.waitForFunction(
+          ([s, n]) => {
+            const t = document.querySelector(s as string)?.textContent ?? "";
+            const m = /[\d,]+/.exec(t);
+            return m !== null &&
+              Number(m[0].replaceAll(",", "")) > (n as number);
+          },
+          [sel, first],
+          { timeout: 10_000 },
+        );
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+      }
+    },
+  );
+
+  test("a chart of a process has points read from the history", {
+    timeout: 60_000,
+  }, async () => {
+    const { page, problems, close } = await openPage(
+      browser,
+      `${server.url}/#/flows/shop`,
+    );
+    try {
+      const box = page.locator(
+        '[data-testid="process-box"][data-process="Count"]',
+      );
+      await box.waitFor({ timeout: 15_000 });
+      await box.click();
+      await page.locator('[data-testid="chart"]').first().waitFor({
+        timeout: 15_000,
+      });
+      // uPlot draws on a canvas; the series it was given are on the
+      // container (data-points, set by the page) once the query answered.
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('[data-testid="chart"]')].some((c) =>
+            Number(c.getAttribute("data-points") ?? 0) > 0
+          ),
+        undefined,
+        { timeout: 20_000 },
+      );
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test(
+    "the tap of a connection shows a message sent into the flow, and its output lines",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const { page, problems, close } = await openPage(
+        browser,
+        `${server.url}/#/flows/shop`,
+      );
+      try {
+        const edge = page.locator(
+          '[data-testid="edge"][data-from="Pick.out"][data-to="Log.in"]',
+        );
+        await edge.waitFor({ timeout: 15_000 });
+        await edge.click();
+        await page.locator('[data-testid="tap"]').click();
+        // The tap is open once the server said what it taps.
+        await page.waitForTimeout(1000);
+        const marker = `order-${Date.now()}`;
+        const res = await fetch(`${server.url}/in/shop/orders`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ item: marker }),
+        });
+        assert.equal(res.status, 202);
+        await res.body?.cancel();
+        // The message on the connection, and core/Output's line of it.
+        await page.waitForFunction(
+          (m) =>
+            [...document.querySelectorAll('[data-testid="tap-row"]')].filter((
+              r,
+            ) => (r.textContent ?? "").includes(m as string)).length >= 2,
+          marker,
+          { timeout: 10_000 },
+        );
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+      }
+    },
+  );
+
+  test("a PromQL query draws its answer; a bad one shows the API's error", {
+    timeout: 60_000,
+  }, async () => {
+    const { page, problems, close } = await openPage(
+      browser,
+      `${server.url}/#/query`,
+    );
+    try {
+      const input = page.locator('[data-testid="query-input"]');
+      await input.fill('weir_process_messages_total{flow="shop"}');
+      await page.locator('[data-testid="query-run"]').click();
+      await page.waitForFunction(
+        () =>
+          Number(
+            document.querySelector('[data-testid="chart"]')?.getAttribute(
+              "data-points",
+            ) ?? 0,
+          ) > 0,
+        undefined,
+        { timeout: 20_000 },
+      );
+      await input.fill("sum(");
+      await page.locator('[data-testid="query-run"]').click();
+      const error = page.locator('[data-testid="query-error"]');
+      await error.waitFor({ timeout: 10_000 });
+      assert.match(await error.textContent() ?? "", /parse|unexpected/i);
+      // The API's 400 for the bad query is the one expected failure.
+      assert.deepEqual(
+        problems.errors.filter((e) => !/ 400 |status of 400/.test(e)),
+        [],
+      );
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("the dashboard with tokens", { skip }, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof startServeInTemp>>;
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await startServeInTemp("weir-dashboard-tokens-", [
+      "--token",
+      TOKEN,
+      "--token",
+      `read:${READ_TOKEN}`,
+    ]);
+    const file = join(server.dir, "shop.fbp");
+    writeFileSync(file, FLOW);
+    const res = await fetch(`${server.url}/flows`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "text/vnd.fbp",
+        Authorization: `Bearer ${TOKEN}`,
+      },
+      body: FLOW,
+    });
+    assert.equal(res.status, 201, await res.text());
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  /** 401s before the token is given are the page asking: expected. */
+  const unexpected = (p: PageProblems) =>
+    p.errors.filter((e) => !/ 401 |status of 401/.test(e));
+
+  test(
+    "the page asks for a token, sends it as a bearer header, never in a URL, and can then stop a flow",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      const problems = watchProblems(page);
+      const urls: string[] = [];
+      const bearer: string[] = [];
+      page.on("request", (r) => {
+        urls.push(r.url());
+        const auth = r.headers()["authorization"];
+        if (auth !== undefined) bearer.push(auth);
+      });
+      try {
+        await page.goto(`${server.url}/`);
+        const input = page.locator('[data-testid="token-input"]');
+        await input.waitFor({ timeout: 15_000 });
+        await input.fill(TOKEN);
+        await page.locator('[data-testid="token-submit"]').click();
+        const row = page.locator('[data-testid="flow-row"][data-flow="shop"]');
+        await row.waitFor({ timeout: 15_000 });
+        await row.locator('[data-testid="stop"]').click();
+        await page.waitForFunction(
+          () =>
+            /stopped|finished/.test(
+              document.querySelector(
+                '[data-testid="flow-row"][data-flow="shop"]',
+              )
+                ?.textContent ?? "",
+            ),
+          undefined,
+          { timeout: 15_000 },
+        );
+        const info = await (await fetch(`${server.url}/flows/shop`, {
+          headers: { Authorization: `Bearer ${TOKEN}` },
+        })).json();
+        assert.equal(info.running, false);
+        assert.ok(bearer.includes(`Bearer ${TOKEN}`));
+        assert.deepEqual(urls.filter((u) => u.includes(TOKEN)), []);
+        assert.deepEqual(unexpected(problems), []);
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  test("with a read-only token the page shows the flows and offers no change", {
+    timeout: 60_000,
+  }, async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const problems = watchProblems(page);
+    try {
+      await page.goto(`${server.url}/`);
+      const input = page.locator('[data-testid="token-input"]');
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill(READ_TOKEN);
+      await page.locator('[data-testid="token-submit"]').click();
+      const row = page.locator('[data-testid="flow-row"][data-flow="shop"]');
+      await row.waitFor({ timeout: 15_000 });
+      for (const b of ["start", "stop", "delete"]) {
+        const buttons = row.locator(`[data-testid="${b}"]`);
+        for (let i = 0; i < await buttons.count(); i++) {
+          const button = buttons.nth(i);
+          assert.ok(
+            !await button.isVisible() || await button.isDisabled(),
+            `${b} offered to a read-only token`,
+          );
+        }
+      }
+      // And the server agrees: the token cannot stop the flow.
+      const res = await fetch(`${server.url}/flows/shop/stop`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${READ_TOKEN}` },
+      });
+      assert.equal(res.status, 403);
+      await res.body?.cancel();
+      assert.deepEqual(unexpected(problems), []);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
