@@ -34,12 +34,9 @@ function _append(el: Element, children: Child[]): void {
 }
 
 /**
- * An HTML element with attributes and children.
- *
- * @example
- * ```ts
- * const b = h("button", { class: "btn", onclick: () => {} }, "Start");
- * ```
+ * An HTML element with attributes and children: `h("button", { class:
+ * "btn", onclick }, "Start")`. Children are text nodes or elements, never
+ * HTML: a name or a message shows as text.
  */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
