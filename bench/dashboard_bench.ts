@@ -156,7 +156,7 @@ async function openFlow(page: Page, url: string): Promise<void> {
   );
 }
 
-async function partSize(): Promise<void> {
+function partSize(): void {
   let raw = 0;
   let gz = 0;
   for (const [path, a] of Object.entries(UI_ASSETS)) {
@@ -288,7 +288,7 @@ async function partCost(
 }
 
 async function partMemory(rt: Runtime, minutes: number): Promise<void> {
-  await withServer(rt, async (url) => {
+  await withServer(rt, async (url, server) => {
     const b = await browser();
     pinBrowser(b);
     try {
@@ -324,7 +324,9 @@ async function partMemory(rt: Runtime, minutes: number): Promise<void> {
         console.log(
           `  ${rt} minute ${minute}: JS heap ${
             s.heapMB.toFixed(2)
-          } MB, DOM nodes ${s.nodes}, listeners ${s.listeners}`,
+          } MB, DOM nodes ${s.nodes}, listeners ${s.listeners}; server RSS ${
+            rssMB(server.pid).toFixed(1)
+          } MB`,
         );
       }
       const first = rows[Math.min(2, rows.length - 1)];
@@ -352,7 +354,7 @@ if (import.meta.main) {
       loadAverage().join(" ")
     }`,
   );
-  if (part === "size") await partSize();
+  if (part === "size") partSize();
   for (const rt of part === "size" ? [] : runtimes) {
     if (part === "paint") await partPaint(rt, Number(flag("rounds") ?? 5));
     else if (part === "cost") {

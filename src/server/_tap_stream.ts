@@ -87,7 +87,8 @@ export class _TapStreams {
     const port = (name: "from" | "to"): string | null => {
       const v = query(name);
       if (v === undefined || v === "") return null;
-      if (!/^[^.]+\.[^.]+$/.test(v) || v.length > 512) {
+      // The port is after the last dot: a process name may hold dots.
+      if (!/^.+\.[^.]+$/.test(v) || v.length > 512) {
         throw new HttpError(
           400,
           `Cannot tap: ${name} must be a port as Process.port, received ${
@@ -223,7 +224,11 @@ export class _TapStreams {
           }
           send("output", JSON.stringify(l));
         }) ?? (() => {});
+        // The flow's life (state, replaced, deleted), not its process
+        // errors: a flow failing on every message sends thousands, which
+        // `/flows/:id/events` carries; here they would pass the bounds.
         const offEvents = flows.subscribe(id, (e: FlowEvent) => {
+          if (e.type === "error") return;
           const { type, ...data } = e;
           send(type, JSON.stringify(data));
           if (type === "deleted") end();

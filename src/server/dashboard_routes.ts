@@ -38,7 +38,7 @@ interface _Asset {
 
 /**
  * The dashboard's routes: `/`, `/ui/app.js`, `/ui/app.css` (gzip when
- * the client takes it) and `/ui/access` (`{ tokens, write }`, behind
+ * the client takes it) and `/ui/access` (`{ tokens, write, history }`, behind
  * `options.guard`: give it the `read` scope's check).
  *
  * @example
@@ -53,7 +53,7 @@ interface _Asset {
  * assert.match(page.headers.get("Content-Type")!, /^text\/html/);
  * assert.match(await page.text(), /\/ui\/app\.js/);
  * const access = await app.request("/ui/access");
- * assert.deepEqual(await access.json(), { tokens: false, write: true });
+ * assert.deepEqual(await access.json(), { tokens: false, write: true, history: false });
  * ```
  */
 export function dashboardRoutes(
@@ -61,6 +61,8 @@ export function dashboardRoutes(
   options: {
     /** Run before `/ui/access` answers (the `read` scope's check). */
     guard?: Guard;
+    /** Whether the server keeps a history (the query API answers). */
+    history?: boolean;
   } = {},
 ): Hono {
   const app = new Hono();
@@ -111,6 +113,7 @@ export function dashboardRoutes(
       return _json(c, {
         tokens: access.enabled,
         write: access.check(auth, "write").ok,
+        history: options.history ?? false,
       });
     }),
   );

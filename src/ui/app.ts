@@ -42,7 +42,10 @@ let asking = false;
 async function loadAccess(): Promise<boolean> {
   try {
     access = await getJson<Access>("/ui/access");
-    if (access.history === false) history.off = true;
+    if (access.history !== undefined) {
+      history.off = !access.history;
+      history.known = true;
+    }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return false;
     // A server without /ui/access (or a refused one) shows no write buttons.
@@ -71,6 +74,15 @@ async function loadAccess(): Promise<boolean> {
   return true;
 }
 
+/** A hash part as text; a malformed escape ("%E0") is taken as it is. */
+function _decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function route(): void {
   if (asking) return;
   view?.destroy();
@@ -80,7 +92,7 @@ function route(): void {
   const parts = path.split("/").filter((p) => p !== "");
   let name = "flows";
   if (parts[0] === "flows" && parts[1] !== undefined) {
-    view = new FlowView(decodeURIComponent(parts[1]), access);
+    view = new FlowView(_decode(parts[1]), access);
   } else if (parts[0] === "resources") {
     name = "resources";
     view = new ResourcesView();
@@ -95,7 +107,7 @@ function route(): void {
   }
   main.replaceChildren(view.el);
   document.title = name === "flows" && parts[1] !== undefined
-    ? `${decodeURIComponent(parts[1])} · weir`
+    ? `${_decode(parts[1])} · weir`
     : `${name[0].toUpperCase()}${name.slice(1)} · weir`;
 }
 

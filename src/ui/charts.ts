@@ -43,33 +43,98 @@ export interface RangePlan {
  * The history keeps raw samples a day and minute windows 30 days (by
  * default): a range reaching past one of these is answered from a
  * downsampled tier, which refuses unaligned queries, so from 1 day on the
- * step and the rate window are whole minutes and from 30 days whole hours,
- * with start and end on multiples of the step.
+ * step and the rate window are whole minutes and from 30 days whole hours
+ * (or whole `minUnit` seconds, for a server that keeps its tiers for less),
+ * with start and end on multiples of that unit. The end is the last whole
+ * unit, not the last whole step: a year at a 15 h step still shows the
+ * last hour.
  *
  * @example
  * ```ts
- * planRange(7 * 86400, 800, 1_700_000_000);
- * // { step: 1560, window: "1560s", start and end multiples of 1560 }
+ * import assert from "node:assert/strict";
+ *
+ * const week = planRange(7 * 86400, 800, 1_700_000_000);
+ * assert.equal(week.step, 1560); // 26 min: a point per 2 px
+ * assert.equal(week.window, "1560s");
+ * assert.equal(week.end, 1_699_999_980); // the last whole minute
+ * assert.equal((week.end - week.start) % week.step, 0);
  * ```
  */
 export function planRange(
   rangeSec: number,
   widthPx: number,
   nowSec: number,
+  minUnit = 0,
 ): RangePlan {
   const points = Math.max(1, Math.floor(widthPx / 2));
   let step = Math.max(1, Math.ceil(rangeSec / points));
   let w = Math.max(step, 4);
-  const unit = rangeSec >= 30 * DAY ? 3600 : rangeSec >= DAY ? 60 : 0;
+  const unit = Math.max(
+    minUnit,
+    rangeSec >= 30 * DAY ? 3600 : rangeSec >= DAY ? 60 : 0,
+  );
   if (unit === 0) {
     const end = Math.floor(nowSec);
     return { start: end - rangeSec, end, step, window: `${w}s` };
   }
   step = Math.ceil(step / unit) * unit;
   w = Math.ceil(w / unit) * unit;
-  const end = Math.floor(nowSec / step) * step;
+  const end = Math.floor(nowSec / unit) * unit;
   const start = end - Math.ceil(rangeSec / step) * step;
   return { start, end, step, window: `${w}s` };
+}
+
+/**
+ * The resolution (seconds) of the tier that refused a query as unaligned
+ * ("Cannot answer the query exactly from the 1m tier ..."), or 0: then the
+ * server keeps its finer tiers for less than {@linkcode planRange} assumes,
+ * and the query is asked again aligned to that tier.
+ */
+export function refusedUnit(e: unknown): number {
+  if (!(e instanceof ApiError) || e.status !== 422) return 0;
+  const m = /exactly from the (\d+)([smhd]) tier/.exec(e.message);
+  if (m === null) return 0;
+  const unit = { s: 1, m: 60, h: 3600, d: DAY }[m[2] as "s" | "m" | "h" | "d"];
+  return Number(m[1]) * unit;
+}
+
+/** The unit each range needs on this server, once a tier refused one. */
+const _units = new Map<number, number>();
+/** Ranges this server has answered: their plan is known to fit. */
+const _fitted = new Set<number>();
+
+/**
+ * Runs `queries` over the last `rangeSec` seconds, planned for `widthPx`
+ * (see {@linkcode planRange}); asked again, aligned, when a tier refuses
+ * them as unaligned (and aligned from then on, for this range).
+ */
+export async function queryRanges(
+  queries: readonly ChartQuery[],
+  rangeSec: number,
+  widthPx: number,
+  signal?: AbortSignal,
+): Promise<
+  { plan: RangePlan; answers: Array<{ q: ChartQuery; result: MatrixSeries[] }> }
+> {
+  const now = Date.now() / 1000;
+  for (;;) {
+    const unit = _units.get(rangeSec) ?? 0;
+    const plan = planRange(rangeSec, widthPx, now, unit);
+    try {
+      const answers = await Promise.all(
+        queries.map(async (q) => ({
+          q,
+          result: await queryRange(q.expr(plan.window), plan, signal),
+        })),
+      );
+      _fitted.add(rangeSec);
+      return { plan, answers };
+    } catch (e) {
+      const need = refusedUnit(e);
+      if (need <= unit) throw e;
+      _units.set(rangeSec, need);
+    }
+  }
 }
 
 /** One series of a matrix answer. */
@@ -79,26 +144,45 @@ export interface MatrixSeries {
 }
 
 /**
- * Whether the server keeps no history (its query API answered 404, or
- * `/ui/access` said so): then no more queries are sent, so the page logs
- * one failed request, not one per chart and refresh.
+ * Whether the server keeps no history (`off`: its query API answered 404,
+ * or `/ui/access` said so), and whether that is `known` yet: until it is,
+ * one query is sent at a time, so a server without a history sees one
+ * failed request, not one per chart, and then none.
  */
-export const history = { off: false };
+export const history = { off: false, known: false };
+
+/** The query in flight while `history.known` is false. */
+let _probe: Promise<void> | null = null;
 
 /** GET a query API path; a 404 turns the history off for the page. */
 export async function queryApi<T>(
   path: string,
   signal?: AbortSignal,
 ): Promise<T> {
+  while (!history.known && _probe !== null) await _probe;
   if (history.off) {
     throw new ApiError(404, "history is off on this server", null);
   }
-  try {
-    return await getJson<T>(path, signal);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) history.off = true;
+  const answer = getJson<T>(path, signal).then((r) => {
+    history.known = true;
+    return r;
+  }, (e) => {
+    // An answer of the query API (not of the token check) tells.
+    if (e instanceof ApiError && e.status !== 401 && e.status !== 403) {
+      history.known = true;
+      if (e.status === 404) history.off = true;
+    }
     throw e;
+  });
+  if (!history.known) {
+    const settled: Promise<void> = answer.then(() => {}, () => {}).then(
+      () => {
+        if (_probe === settled) _probe = null;
+      },
+    );
+    _probe = settled;
   }
+  return await answer;
 }
 
 /** Runs a range query; throws {@linkcode ApiError} on an error answer. */
@@ -217,6 +301,32 @@ export function toColumns(
   return { labels, data: [xs, ...cols] as uPlot.AlignedData };
 }
 
+/**
+ * The width of a y axis: its ticks, its gap and its longest label as drawn
+ * (a guess from the label's length cuts "4,000" or "12.5 ms" off).
+ */
+function _axisSize(
+  u: uPlot,
+  values: string[] | null,
+  axisIdx: number,
+  cycleNum: number,
+): number {
+  const axis = u.axes[axisIdx] as uPlot.Axis & {
+    _size?: number;
+    font?: unknown;
+  };
+  // uPlot asks again while the layout settles: keep the first answer.
+  if (cycleNum > 1 && axis._size !== undefined) return axis._size;
+  let longest = "";
+  for (const v of values ?? []) if (v.length > longest.length) longest = v;
+  const font = Array.isArray(axis.font)
+    ? String(axis.font[0])
+    : "12px sans-serif";
+  u.ctx.font = font;
+  const text = u.ctx.measureText(longest).width / devicePixelRatio;
+  return Math.ceil((axis.ticks?.size ?? 10) + (axis.gap ?? 5) + text) + 2;
+}
+
 /** One chart box: title, uPlot, or a message in its place. */
 export class Chart {
   /** The box (`data-testid="chart"`). */
@@ -308,8 +418,7 @@ export class Chart {
         },
         {
           stroke: axis,
-          size: (_u: uPlot, values: string[] | null) =>
-            12 + 7 * Math.max(4, ...(values ?? []).map((v) => v.length)),
+          size: _axisSize,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
           values: (_u, vals) => vals.map((v) => formatValue(unit, v)),
@@ -391,6 +500,8 @@ export class ChartGroup {
   #observer: ResizeObserver;
   #destroyed = false;
   #lastWidth = 0;
+  /** Refreshes in a row that did not reach the server: each waits longer. */
+  #failures = 0;
 
   constructor(specs: ChartSpec[], range: RangeChoice) {
     this.#range = range;
@@ -423,30 +534,49 @@ export class ChartGroup {
     this.#abort.abort();
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
-    const now = Date.now() / 1000;
-    void Promise.all(this.#charts.map((c) => this.#load(c, now, signal)))
-      .finally(() => {
+    // A range not answered yet goes with one chart first: if a tier
+    // refuses it, the others ask aligned at once (one refusal, not one
+    // per chart).
+    const [first, ...rest] = this.#charts;
+    const firstAlone = _fitted.has(this.#range.seconds) || first === undefined
+      ? Promise.resolve([])
+      : this.#load(first, signal).then((ok) => [ok]);
+    const others = _fitted.has(this.#range.seconds) ? this.#charts : rest;
+    void firstAlone.then(async (a) =>
+      a.concat(await Promise.all(others.map((c) => this.#load(c, signal))))
+    )
+      .then((reached) => {
         if (this.#destroyed || signal.aborted || history.off) return;
+        // A server that is down is asked less and less often (at most
+        // every 30 s, or the range's own minute), not every 5 s by every
+        // chart.
+        this.#failures = reached.includes(false) ? this.#failures + 1 : 0;
         const every = this.#range.seconds <= 6 * 3600 ? 5000 : 60_000;
-        this.#timer = setTimeout(() => this.refresh(), every);
+        const wait = Math.min(
+          every * 2 ** Math.min(this.#failures, 6),
+          Math.max(every, 30_000),
+        );
+        this.#timer = setTimeout(() => this.refresh(), wait);
       });
   }
 
-  async #load(c: Chart, now: number, signal: AbortSignal): Promise<void> {
-    const plan = planRange(this.#range.seconds, c.width() - 70, now);
+  /** Loads a chart; false when the server could not be reached. */
+  async #load(c: Chart, signal: AbortSignal): Promise<boolean> {
     try {
-      const answers = await Promise.all(
-        c.spec.queries.map(async (q) => ({
-          q,
-          result: await queryRange(q.expr(plan.window), plan, signal),
-        })),
+      const { plan, answers } = await queryRanges(
+        c.spec.queries,
+        this.#range.seconds,
+        c.width() - 70,
+        signal,
       );
-      if (signal.aborted) return;
+      if (signal.aborted) return true;
       const { labels, data } = toColumns(plan, answers);
       c.draw(labels, data);
+      return true;
     } catch (e) {
-      if (signal.aborted) return;
+      if (signal.aborted) return true;
       c.message(queryFailure(e), !(e instanceof ApiError && e.status === 404));
+      return e instanceof ApiError;
     }
   }
 

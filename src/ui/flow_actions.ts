@@ -11,8 +11,11 @@ import { h, setText } from "./dom.ts";
 /** The buttons and how to refresh them. */
 export interface ActionButtons {
   el: HTMLElement;
-  /** Shows start or stop for the flow's `running`. */
-  update(running: boolean): void;
+  /**
+   * Shows stop for a flow that should run (`running`), and start for one
+   * that does not, or that failed or finished (a start tries again).
+   */
+  update(running: boolean, state: string): void;
 }
 
 /**
@@ -22,15 +25,26 @@ export interface ActionButtons {
 export function actionButtons(
   id: string,
   access: Access,
-  hooks: { changed(): void; deleted(): void; failed(message: string): void },
+  hooks: {
+    /** A start or stop succeeded. */
+    changed(): void;
+    deleted(): void;
+    failed(message: string): void;
+  },
 ): ActionButtons {
   const path = `/flows/${encodeURIComponent(id)}`;
-  const run = async (b: HTMLButtonElement, fn: () => Promise<unknown>) => {
+  /** Runs an action; false (and `hooks.failed` told) when it failed. */
+  const run = async (
+    b: HTMLButtonElement,
+    fn: () => Promise<unknown>,
+  ): Promise<boolean> => {
     b.disabled = true;
     try {
       await fn();
+      return true;
     } catch (e) {
       hooks.failed(e instanceof Error ? e.message : String(e));
+      return false;
     } finally {
       b.disabled = false;
     }
@@ -53,11 +67,15 @@ export function actionButtons(
   let armed: ReturnType<typeof setTimeout> | undefined;
   start.addEventListener("click", (e) => {
     e.stopPropagation();
-    void run(start, () => send("POST", `${path}/start`)).then(hooks.changed);
+    void run(start, () => send("POST", `${path}/start`)).then((ok) => {
+      if (ok) hooks.changed();
+    });
   });
   stop.addEventListener("click", (e) => {
     e.stopPropagation();
-    void run(stop, () => send("POST", `${path}/stop`)).then(hooks.changed);
+    void run(stop, () => send("POST", `${path}/stop`)).then((ok) => {
+      if (ok) hooks.changed();
+    });
   });
   del.addEventListener("click", (e) => {
     e.stopPropagation();
@@ -78,16 +96,22 @@ export function actionButtons(
       hooks.deleted();
     });
   });
+  // Start and stop show once the flow's state is known (update()).
+  start.hidden = true;
+  stop.hidden = true;
   const el = h("span", { class: "flow-actions" }, start, stop, del);
   el.hidden = !access.write;
   return {
     el,
-    update(running: boolean) {
-      start.hidden = running;
+    update(running: boolean, state: string) {
+      start.hidden = running && !ENDED.has(state);
       stop.hidden = !running;
     },
   };
 }
+
+/** States of a flow that should run but does not: a start tries again. */
+const ENDED = new Set(["failed", "finished"]);
 
 const GOOD = new Set(["running"]);
 const BAD = new Set(["failed", "restarting"]);

@@ -28,8 +28,18 @@ export class FlowView {
   readonly #rates = new RateTracker();
   readonly #badge = stateBadge("…");
   readonly #meta = h("span", { class: "meta" });
+  /** What the page says about its stream and actions. */
   readonly #notice = h("div", { class: "notice", hidden: true });
+  /** Why the flow failed or was not started (its info), while it says so. */
+  readonly #why = h("div", {
+    class: "notice bad",
+    "data-testid": "flow-error",
+    hidden: true,
+  });
   readonly #errors = h("ul", { class: "errors", hidden: true });
+  /** Error events not drawn yet: drawn at most a few times a second. */
+  #pendingErrors: Array<{ at: number; process: string; message: string }> = [];
+  #errorsTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #tapSlot = h("div", { class: "tap-slot" });
   readonly #actions;
   #tap: TapPanel | null = null;
@@ -46,7 +56,10 @@ export class FlowView {
       tap: (c) => this.#openTap(c),
     });
     this.#actions = actionButtons(id, access, {
-      changed: () => void this.#loadInfo(),
+      changed: () => {
+        this.#hideNotice();
+        void this.#loadInfo();
+      },
       deleted: () => {
         location.hash = "#/";
       },
@@ -66,6 +79,7 @@ export class FlowView {
         h("span", { class: "grow" }),
         this.#actions.el,
       ),
+      this.#why,
       this.#notice,
       this.#errors,
       h(
@@ -115,6 +129,9 @@ export class FlowView {
         break;
       case "state":
         setBadge(this.#badge, String(data.state));
+        // A new network (a start, a restart, a reconnect after the server
+        // restarted) counts from 0: no rate across it.
+        this.#rates.reset();
         void this.#loadInfo();
         break;
       case "error":
@@ -125,6 +142,9 @@ export class FlowView {
         break;
       case "replaced":
         this.#rates.reset();
+        // The last snapshot is of the old graph: draw the new one from its
+        // info until the next snapshot comes.
+        this.#stats = null;
         this.#needModel = true;
         void this.#loadInfo().then(() => this.#drawModel());
         break;
@@ -138,12 +158,10 @@ export class FlowView {
 
   #onStats(stats: NetworkStats): void {
     const prev = this.#stats;
-    if (stats.truncated !== undefined && prev?.truncated === undefined) {
-      this.#showNotice(
-        `This flow is large: live numbers cover ${stats.processes.length} processes and ${stats.connections.length} connections.`,
-      );
-    }
     this.#stats = stats;
+    if ((stats.truncated === undefined) !== (prev?.truncated === undefined)) {
+      this.#showMeta();
+    }
     this.#rates.update(stats, performance.now());
     if (
       this.#needModel || prev === null ||
@@ -163,7 +181,11 @@ export class FlowView {
     const before = this.#graph.signature;
     this.#graph.setModel(buildModel(this.#info?.graph, catalogue, this.#stats));
     if (this.#graph.signature !== before) {
-      this.#graph.select(this.#details.selection);
+      // A pick the new drawing lacks (gone with a replace) falls back to
+      // the flow, rather than a panel of dashes.
+      if (!this.#graph.select(this.#details.selection)) {
+        this.#select({ kind: "flow" });
+      }
       if (this.#stats !== null) this.#graph.update(this.#stats, this.#rates);
     }
   }
@@ -175,9 +197,11 @@ export class FlowView {
         this.#abort.signal,
       );
       setBadge(this.#badge, this.#info.state);
-      this.#actions.update(this.#info.running);
+      this.#actions.update(this.#info.running, this.#info.state);
       this.#showMeta();
-      if (this.#info.error !== undefined) this.#showNotice(this.#info.error);
+      const why = this.#info.error ?? this.#info.reason;
+      setText(this.#why, why ?? "");
+      this.#why.hidden = why === undefined;
     } catch (e) {
       if (this.#abort.signal.aborted) return;
       this.#showNotice(e instanceof Error ? e.message : String(e));
@@ -192,6 +216,13 @@ export class FlowView {
       parts.push(`up ${fmtDuration(Date.now() - Date.parse(i.startedAt))}`);
     }
     if (i.restarts > 0) parts.push(`${i.restarts} restarts`);
+    const cut = this.#stats?.truncated;
+    if (cut !== undefined) {
+      // A large flow's snapshots are cut to size, the busy parts first.
+      parts.push(
+        `live numbers for ${cut.processesSent} of ${cut.processes} processes`,
+      );
+    }
     setText(this.#meta, parts.join(" · "));
   }
 
@@ -201,23 +232,37 @@ export class FlowView {
   }
 
   #hideNotice(): void {
-    if (this.#info?.error === undefined) this.#notice.hidden = true;
+    this.#notice.hidden = true;
   }
 
+  /**
+   * Keeps an error event to draw: a flow failing on every message sends
+   * thousands a second, and only the last {@linkcode MAX_ERRORS} show.
+   */
   #addError(process: string, message: string): void {
-    this.#errors.prepend(
-      h(
-        "li",
-        {},
-        h("span", { class: "t" }, fmtClock(Date.now())),
-        process === "" ? null : h("b", {}, process),
-        ` ${message}`,
-      ),
-    );
+    this.#pendingErrors.push({ at: Date.now(), process, message });
+    if (this.#pendingErrors.length > MAX_ERRORS) this.#pendingErrors.shift();
+    this.#errorsTimer ??= setTimeout(() => this.#drawErrors(), 250);
+  }
+
+  #drawErrors(): void {
+    this.#errorsTimer = undefined;
+    for (const e of this.#pendingErrors) {
+      this.#errors.prepend(
+        h(
+          "li",
+          {},
+          h("span", { class: "t" }, fmtClock(e.at)),
+          e.process === "" ? null : h("b", {}, e.process),
+          ` ${e.message}`,
+        ),
+      );
+    }
+    this.#pendingErrors = [];
     while (this.#errors.childElementCount > MAX_ERRORS) {
       this.#errors.lastElementChild!.remove();
     }
-    this.#errors.hidden = false;
+    this.#errors.hidden = this.#errors.childElementCount === 0;
   }
 
   #select(sel: Selection): void {
@@ -240,6 +285,7 @@ export class FlowView {
   destroy(): void {
     this.#abort.abort();
     clearInterval(this.#timer);
+    clearTimeout(this.#errorsTimer);
     this.#tap?.destroy();
     this.#details.destroy();
     this.#graph.destroy();

@@ -18,6 +18,7 @@ import { fmtCount, fmtDuration, fmtRate, h, setText } from "./dom.ts";
 interface Row {
   tr: HTMLTableRowElement;
   badge: HTMLElement;
+  why: HTMLElement;
   rev: HTMLElement;
   uptime: HTMLElement;
   rate: HTMLElement;
@@ -51,11 +52,25 @@ export class FlowsView {
   readonly #access: Access;
   readonly #body = h("tbody");
   readonly #empty: HTMLElement;
+  /** Why the list could not be read (hidden once it is). */
   readonly #notice = h("div", { class: "notice", hidden: true });
+  /** Why a start, stop or delete failed (hidden when one succeeds). */
+  readonly #actionNote = h("div", {
+    class: "notice bad",
+    "data-testid": "action-error",
+    hidden: true,
+  });
+  /** That the history is off (stays). */
+  readonly #historyNote = h("div", { class: "notice", hidden: true });
   readonly #rows = new Map<string, Row>();
   readonly #abort = new AbortController();
   #ticks = 0;
   #timer: ReturnType<typeof setInterval>;
+  #loading = false;
+  /** The tick of the next list load: later after each failed one. */
+  #nextLoad = 0;
+  #failures = 0;
+  #nextRates = 0;
 
   constructor(access: Access) {
     this.#access = access;
@@ -90,7 +105,9 @@ export class FlowsView {
       "section",
       { class: "flows-view" },
       h("div", { class: "page-head" }, h("h1", {}, "Flows")),
+      this.#historyNote,
       this.#notice,
+      this.#actionNote,
       h(
         "div",
         { class: "card" },
@@ -110,23 +127,32 @@ export class FlowsView {
   #tick(): void {
     this.#ticks++;
     for (const r of this.#rows.values()) this.#uptime(r);
-    if (this.#ticks % 3 === 0) void this.#load();
+    if (this.#ticks >= this.#nextLoad && !this.#loading) void this.#load();
   }
 
   async #load(): Promise<void> {
     const signal = this.#abort.signal;
     let flows: FlowInfo[];
+    this.#loading = true;
     try {
       flows = (await getJson<{ flows: FlowInfo[] }>("/flows", signal)).flows;
+      this.#failures = 0;
     } catch (e) {
       if (!signal.aborted) {
-        this.#say(e instanceof Error ? e.message : String(e));
+        this.#say(this.#notice, e instanceof Error ? e.message : String(e));
+        this.#failures++;
       }
       return;
+    } finally {
+      this.#loading = false;
+      // Every 3 s; after failures 6, 12, then every 15 s.
+      this.#nextLoad = this.#ticks +
+        Math.min(15, 3 * 2 ** Math.min(this.#failures, 3));
     }
     if (signal.aborted) return;
     this.#notice.hidden = true;
     const seen = new Set<string>();
+    let prev: Element | null = null;
     for (const f of flows) {
       seen.add(f.id);
       let r = this.#rows.get(f.id);
@@ -134,13 +160,22 @@ export class FlowsView {
         r = this.#row(f);
         this.#rows.set(f.id, r);
       }
-      this.#body.append(r.tr);
+      // Moved only when out of place: a moved row loses the focus (of a
+      // button being clicked, or a delete waiting for its confirmation).
+      const want: ChildNode | null = prev === null
+        ? this.#body.firstChild
+        : prev.nextSibling;
+      if (want !== r.tr) this.#body.insertBefore(r.tr, want);
+      prev = r.tr;
       r.info = f;
       setBadge(r.badge, f.state);
-      r.badge.title = f.error ?? f.reason ?? "";
+      const why = f.error ?? f.reason ?? "";
+      setText(r.why, why);
+      r.why.title = why;
+      r.why.hidden = why === "";
       setText(r.rev, String(f.rev));
       setText(r.procs, String(f.processes));
-      r.actions.update(f.running);
+      r.actions.update(f.running, f.state);
       this.#uptime(r);
     }
     for (const [id, r] of this.#rows) {
@@ -150,7 +185,10 @@ export class FlowsView {
       }
     }
     this.#empty.hidden = flows.length > 0;
-    if (this.#ticks % 6 === 0) void this.#loadRates();
+    if (this.#ticks >= this.#nextRates) {
+      this.#nextRates = this.#ticks + 6;
+      void this.#loadRates();
+    }
   }
 
   async #loadRates(): Promise<void> {
@@ -189,15 +227,21 @@ export class FlowsView {
     }
   }
 
+  #acted(): void {
+    this.#actionNote.hidden = true;
+    void this.#load();
+  }
+
   #historyIsOff(): void {
     this.#say(
+      this.#historyNote,
       "History is off on this server: the last minute's rates are not available.",
     );
   }
 
-  #say(text: string): void {
-    setText(this.#notice, text);
-    this.#notice.hidden = false;
+  #say(el: HTMLElement, text: string): void {
+    setText(el, text);
+    el.hidden = false;
   }
 
   #uptime(r: Row): void {
@@ -215,6 +259,11 @@ export class FlowsView {
     const num = () => h("td", { class: "n" }, "–");
     const r = {
       badge: stateBadge(f.state),
+      why: h("div", {
+        class: "flow-why",
+        "data-testid": "flow-error",
+        hidden: true,
+      }),
       rev: num(),
       uptime: num(),
       rate: num(),
@@ -222,9 +271,9 @@ export class FlowsView {
       drops: num(),
       procs: num(),
       actions: actionButtons(f.id, this.#access, {
-        changed: () => void this.#load(),
-        deleted: () => void this.#load(),
-        failed: (m) => this.#say(m),
+        changed: () => this.#acted(),
+        deleted: () => this.#acted(),
+        failed: (m) => this.#say(this.#actionNote, m),
       }),
       info: f,
     };
@@ -232,7 +281,7 @@ export class FlowsView {
       "tr",
       { "data-testid": "flow-row", "data-flow": f.id, class: "clickable" },
       h("td", {}, h("a", { href, class: "flow-link" }, f.id)),
-      h("td", {}, r.badge),
+      h("td", {}, r.badge, r.why),
       r.rev,
       r.uptime,
       r.rate,

@@ -177,6 +177,11 @@ interface EdgeRefs {
   drops: SVGTextElement;
 }
 
+/** A count in at most 6 characters ("99,999", "123k", "1.23M"): box footers are narrow. */
+function _short(n: number): string {
+  return n >= 1e5 && n < 1e6 ? `${Math.floor(n / 1e3)}k` : fmtCount(n);
+}
+
 function _textWidth(text: string, px: number): number {
   return text.length * px * 0.6;
 }
@@ -299,8 +304,9 @@ export class GraphView {
     for (const n of model.nodes) {
       const longest = (l: PortModel[]) =>
         Math.max(0, ...l.map((p) => _textWidth(p.name, 11)));
+      // 180: room for "99,999 taken" and "99,999 errors" side by side.
       const w = Math.max(
-        164,
+        180,
         _textWidth(n.name, 13) + 84,
         _textWidth(n.component, 11) + 70,
         longest(n.ins) + longest(n.outs) + 48,
@@ -319,8 +325,11 @@ export class GraphView {
     }
     dagre.layout(g);
     const gl = g.graph();
-    const W = Math.ceil(gl.width ?? 400);
-    const H = Math.ceil(gl.height ?? 300);
+    // dagre sizes a graph of no nodes -Infinity.
+    const dim = (v: number | undefined, d: number) =>
+      v !== undefined && Number.isFinite(v) && v > 0 ? Math.ceil(v) : d;
+    const W = dim(gl.width, 400);
+    const H = dim(gl.height, 300);
     this.#natural = { w: W, h: H };
     const svg = s("svg", {
       class: "graph",
@@ -619,9 +628,9 @@ export class GraphView {
       setText(r.rateIn, `in ${fmtRate(pr?.in ?? 0)}`);
       setText(r.rateOut, `out ${fmtRate(pr?.out ?? 0)}`);
       const n = r.source ? total(p.messagesOut) : total(p.messagesIn);
-      setText(r.delivered, `${fmtCount(n)} ${r.source ? "sent" : "taken"}`);
+      setText(r.delivered, `${_short(n)} ${r.source ? "sent" : "taken"}`);
       const errs = total(p.errors);
-      setText(r.errors, errs === 0 ? "no errors" : `${fmtCount(errs)} errors`);
+      setText(r.errors, errs === 0 ? "no errors" : `${_short(errs)} errors`);
       toggle(r.errors, "bad", errs > 0);
       toggle(r.g, "erring", (pr?.errors ?? 0) > 0);
       toggle(r.g, "busy", (pr?.in ?? 0) + (pr?.out ?? 0) > 0);
@@ -648,8 +657,8 @@ export class GraphView {
     }
   }
 
-  /** Marks the picked process or connection. */
-  select(sel: Selection): void {
+  /** Marks the picked process or connection; false when it is not drawn. */
+  select(sel: Selection): boolean {
     let el: Element | null = null;
     if (sel.kind === "process") el = this.#nodes.get(sel.name)?.g ?? null;
     if (sel.kind === "connection") {
@@ -658,6 +667,7 @@ export class GraphView {
     if (this.#selected !== null) this.#selected.classList.remove("selected");
     this.#selected = el;
     el?.classList.add("selected");
+    return sel.kind === "flow" || el !== null;
   }
 
   /** Removes the drawing. */

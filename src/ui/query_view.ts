@@ -8,15 +8,17 @@
  */
 import {
   Chart,
-  planRange,
   queryFailure,
-  queryRange,
+  queryRanges,
   type RangeChoice,
   RANGES,
   rangeSelector,
   toColumns,
 } from "./charts.ts";
 import { h, setText } from "./dom.ts";
+
+/** Series drawn at most: more make a legend nobody reads and a slow chart. */
+const MAX_SERIES = 50;
 
 const EXAMPLE =
   'sum by (flow, process) (rate(weir_process_messages_total{direction="in"}[1m]))';
@@ -31,6 +33,7 @@ export class QueryView {
   #chart: Chart | null = null;
   #range: RangeChoice;
   #abort = new AbortController();
+  #destroyed = false;
 
   constructor(params: URLSearchParams) {
     this.#range = RANGES.find((r) => r.label === params.get("range")) ??
@@ -92,7 +95,7 @@ export class QueryView {
   /** Runs the query in the box. */
   run(): void {
     const query = this.#input.value.trim();
-    if (query === "") return;
+    if (query === "" || this.#destroyed) return;
     const hash = `#/query?${new URLSearchParams({
       q: query,
       range: this.#range.label,
@@ -104,35 +107,33 @@ export class QueryView {
     this.#chart?.destroy();
     this.#chart = new Chart({ title: query, unit: "plain", queries: [] });
     this.#slot.replaceChildren(this.#chart.el);
-    const plan = planRange(
-      this.#range.seconds,
-      this.#chart.width() - 70,
-      Date.now() / 1000,
-    );
-    setText(this.#info, `step ${plan.step} s`);
-    queryRange(query, plan, signal).then((result) => {
-      if (signal.aborted || this.#chart === null) return;
-      this.#error.hidden = true;
-      const q = { expr: () => query };
-      const { labels, data } = toColumns(plan, [{ q, result }], 50);
-      this.#chart.draw(labels, data);
-      if (result.length > 50) {
+    setText(this.#info, "");
+    const q = { expr: () => query };
+    queryRanges([q], this.#range.seconds, this.#chart.width() - 70, signal)
+      .then(({ plan, answers }) => {
+        if (signal.aborted || this.#chart === null) return;
+        this.#error.hidden = true;
+        const { labels, data } = toColumns(plan, answers, MAX_SERIES);
+        this.#chart.draw(labels, data);
+        const n = answers[0].result.length;
         setText(
           this.#info,
-          `step ${plan.step} s; first 50 of ${result.length} series`,
+          n > MAX_SERIES
+            ? `step ${plan.step} s; first ${MAX_SERIES} of ${n} series`
+            : `step ${plan.step} s`,
         );
-      }
-    }).catch((e) => {
-      if (signal.aborted || this.#chart === null) return;
-      const text = queryFailure(e);
-      setText(this.#error, text);
-      this.#error.hidden = false;
-      this.#chart.message(text, true);
-    });
+      }).catch((e) => {
+        if (signal.aborted || this.#chart === null) return;
+        const text = queryFailure(e);
+        setText(this.#error, text);
+        this.#error.hidden = false;
+        this.#chart.message(text, true);
+      });
   }
 
   /** Frees the chart. */
   destroy(): void {
+    this.#destroyed = true;
     this.#abort.abort();
     this.#chart?.destroy();
     this.el.remove();

@@ -2,7 +2,9 @@
 /**
  * Server-sent events over `fetch()`: EventSource cannot send the
  * `Authorization` header, so the stream is read by hand. Reconnects after
- * the server's `retry:` hint (2 s without one) until its signal aborts.
+ * the server's `retry:` hint (2 s without one), waiting twice as long after
+ * each attempt that brought no event (up to 15 s), until its signal aborts:
+ * a server that is down sees a few requests a minute, not one a second.
  *
  * @module
  */
@@ -42,17 +44,29 @@ export interface StreamHandlers {
  */
 export class SseParser {
   #buf = "";
+  /** Where the next search for a line break starts: text before it has none. */
+  #scanned = 0;
   #event = "";
   #data: string[] = [];
   /** The last `retry:` the server sent (ms), if any. */
   retryMs: number | undefined;
+
+  /** Forgets a partial event (its connection dropped); keeps `retryMs`. */
+  reset(): void {
+    this.#buf = "";
+    this.#scanned = 0;
+    this.#event = "";
+    this.#data = [];
+  }
 
   /** Feeds text; calls `emit` for each event it completes. */
   push(chunk: string, emit: (ev: SseEvent) => void): void {
     this.#buf += chunk;
     let start = 0;
     for (;;) {
-      const nl = this.#nextBreak(start);
+      // A long line (a big snapshot) comes in many chunks: each is searched
+      // once, not the whole line again per chunk.
+      const nl = this.#nextBreak(Math.max(start, this.#scanned));
       if (nl === -1) break;
       const line = this.#buf.slice(start, nl);
       start = nl +
@@ -60,6 +74,10 @@ export class SseParser {
       this.#line(line, emit);
     }
     this.#buf = this.#buf.slice(start);
+    // A lone "\r" at the end is looked at again with the next chunk.
+    this.#scanned = this.#buf.endsWith("\r")
+      ? this.#buf.length - 1
+      : this.#buf.length;
   }
 
   #nextBreak(from: number): number {
@@ -115,7 +133,9 @@ export async function openStream(
   handlers: StreamHandlers,
 ): Promise<void> {
   const parser = new SseParser();
+  let quietTries = 0;
   while (!signal.aborted) {
+    let heard = false;
     try {
       const res = await fetch(path, {
         headers: authHeaders({ Accept: "text/event-stream" }),
@@ -130,6 +150,7 @@ export async function openStream(
         if (final) return;
       } else if (res.body !== null) {
         handlers.onOpen?.();
+        parser.reset();
         const reader = res.body.pipeThrough(new TextDecoderStream())
           .getReader();
         try {
@@ -137,6 +158,7 @@ export async function openStream(
             const { value, done } = await reader.read();
             if (done || signal.aborted) break;
             parser.push(value, (ev) => {
+              heard = true;
               if (!signal.aborted) handlers.onEvent(ev);
             });
           }
@@ -150,6 +172,32 @@ export async function openStream(
       handlers.onError?.(err, err instanceof ApiError && err.status < 500);
     }
     if (signal.aborted) return;
-    await _sleep(parser.retryMs ?? 2000, signal);
+    quietTries = heard ? 0 : quietTries + 1;
+    await _sleep(retryDelay(parser.retryMs ?? 2000, quietTries), signal);
   }
+}
+
+/** The longest wait between two attempts (ms). */
+export const MAX_RETRY_MS = 15_000;
+
+/**
+ * The wait before the next attempt: the server's hint after a stream that
+ * brought events, doubled for each attempt since that brought none, at
+ * most {@linkcode MAX_RETRY_MS}, less up to a fifth (jitter: pages do not
+ * all come back at once).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(retryDelay(1000, 0), 1000);
+ * const third = retryDelay(1000, 3);
+ * assert.ok(third > 6000 && third <= 8000);
+ * assert.ok(retryDelay(1000, 20) <= MAX_RETRY_MS);
+ * ```
+ */
+export function retryDelay(hintMs: number, quietTries: number): number {
+  if (quietTries <= 0) return hintMs;
+  const ms = Math.min(MAX_RETRY_MS, hintMs * 2 ** Math.min(quietTries, 16));
+  return Math.round(ms * (1 - Math.random() * 0.2));
 }

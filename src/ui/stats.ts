@@ -66,7 +66,13 @@ export interface NetworkStats {
   partitions?: number;
   activeProcesses?: number;
   activeConnections?: number;
-  truncated?: unknown;
+  /** What a snapshot cut to size left out. */
+  truncated?: {
+    processes: number;
+    processesSent: number;
+    connections: number;
+    connectionsSent: number;
+  };
 }
 
 /** The key of a drawn connection. */
@@ -123,8 +129,13 @@ function _diff(a: HistogramSnap, b: HistogramSnap | undefined) {
 /**
  * Keeps the previous snapshot and answers rates from counter deltas. A
  * counter that went backwards (the network was rebuilt) counts as 0.
+ * Snapshots carry no time, so the time between two is when the page got
+ * them: one that comes less than `minGapMs` after the last (two read at
+ * once after the page was busy) keeps the rates as they are, rather than
+ * dividing a second's messages by a few milliseconds.
  */
 export class RateTracker {
+  readonly #minGapMs: number;
   #prev: NetworkStats | null = null;
   #prevAt = 0;
   #prevProcs = new Map<string, ProcessStats>();
@@ -133,6 +144,11 @@ export class RateTracker {
   readonly processes = new Map<string, ProcessRates>();
   /** Per drawn connection ({@linkcode connKey}). */
   readonly connections = new Map<string, ConnRates>();
+
+  /** `minGapMs`: default 500, half the event stream's interval. */
+  constructor(minGapMs = 500) {
+    this.#minGapMs = minGapMs;
+  }
 
   /** Forgets the baseline (after a `replaced`). */
   reset(): void {
@@ -145,6 +161,7 @@ export class RateTracker {
 
   /** Takes the next snapshot, received at `at` (ms). */
   update(stats: NetworkStats, at: number): void {
+    if (this.#prev !== null && at - this.#prevAt < this.#minGapMs) return;
     const dt = this.#prev === null ? 0 : (at - this.#prevAt) / 1000;
     this.processes.clear();
     for (const p of stats.processes) {

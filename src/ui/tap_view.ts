@@ -102,11 +102,11 @@ export class TapPanel {
       ),
       this.#list,
     );
+    // The server's default rate: at most 10 messages and lines a second.
     const p = new URLSearchParams();
     if (conn !== null) {
       p.set("from", conn.from);
       p.set("to", conn.to);
-      p.set("rate", "20");
     }
     const qs = p.size === 0 ? "" : `?${p}`;
     void openStream(
@@ -139,7 +139,12 @@ export class TapPanel {
               this.#showSkipped();
               break;
             case "error":
-              this.#setStatus(String(data.message ?? "tap error"), true);
+              // The flow's own errors come too, naming their process: the
+              // flow page lists those; this one is the tap's (its
+              // connection is gone after a replace).
+              if (data.process === undefined) {
+                this.#setStatus(String(data.message ?? "tap error"), true);
+              }
               break;
             case "deleted":
               this.#setStatus("the flow was deleted", true);

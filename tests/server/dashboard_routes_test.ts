@@ -185,7 +185,11 @@ test("GET /ui/access without tokens: no token needed, and the page may write", a
   try {
     const res = await s.app.request("/ui/access");
     assert.equal(res.status, 200);
-    assert.deepEqual(await body(res), { tokens: false, write: true });
+    assert.deepEqual(await body(res), {
+      tokens: false,
+      write: true,
+      history: false,
+    });
   } finally {
     await s.close();
   }
@@ -215,12 +219,20 @@ test("GET /ui/access with tokens: 401 without one; a read token may not write, a
       headers: bearer(TOKEN),
     });
     assert.equal(reader.status, 200);
-    assert.deepEqual(await body(reader), { tokens: true, write: false });
+    assert.deepEqual(await body(reader), {
+      tokens: true,
+      write: false,
+      history: false,
+    });
     const writer = await s.app.request("/ui/access", {
       headers: bearer(WRITER),
     });
     assert.equal(writer.status, 200);
-    assert.deepEqual(await body(writer), { tokens: true, write: true });
+    assert.deepEqual(await body(writer), {
+      tokens: true,
+      write: true,
+      history: false,
+    });
     // Without the read scope it answers nothing.
     const metrics = await s.app.request("/ui/access", {
       headers: bearer(METRICS_ONLY),

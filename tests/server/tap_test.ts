@@ -376,7 +376,9 @@ test("a tap with a bad from, to or rate, or a connection the flow lacks, is 400 
       const [query, pattern] of [
         ["from=Tick&to=Out.in", /from must be a port as Process\.port/],
         ["from=Tick.out&to=Out", /to must be a port as Process\.port/],
-        ["to=a.b.c", /to must be a port/],
+        // A process name may hold dots: the port is after the last one.
+        ["to=a.b.c", /no connection to a\.b\.c/],
+        ["to=a.", /to must be a port/],
         ["to=.in", /to must be a port/],
         [`to=${"P".repeat(600)}.in`, /to must be a port/],
         ["from=Tick.out", /from needs to/],

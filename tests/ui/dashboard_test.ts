@@ -37,6 +37,48 @@ declare const document: PageDocument;
 /** Connections between processes (IIPs are not edges). */
 const EDGES = 6;
 
+/** A flow whose names, messages and errors are HTML that would run if parsed. */
+const MAKER = "Make<b>r</b>";
+const MESSAGE = "<img src=x onerror=alert(2)>";
+const ERROR = "<img src=x onerror=alert(4)>";
+const HOSTILE = {
+  properties: { name: "hostile" },
+  processes: {
+    "<img src=x onerror=alert(1)>": { component: "core/Interval" },
+    [MAKER]: { component: "flow/Map" },
+    "<svg onload=alert(3)>": { component: "core/Output" },
+    "Fail<i>s</i>": { component: "flow/Map" },
+  },
+  connections: [
+    {
+      data: "200ms",
+      tgt: { process: "<img src=x onerror=alert(1)>", port: "interval" },
+    },
+    { data: `'${MESSAGE}'`, tgt: { process: MAKER, port: "expr" } },
+    {
+      data: `$error('${ERROR}')`,
+      tgt: { process: "Fail<i>s</i>", port: "expr" },
+    },
+    {
+      src: { process: "<img src=x onerror=alert(1)>", port: "out" },
+      tgt: { process: MAKER, port: "in" },
+    },
+    {
+      src: { process: "<img src=x onerror=alert(1)>", port: "out" },
+      tgt: { process: "Fail<i>s</i>", port: "in" },
+    },
+    {
+      src: { process: MAKER, port: "out" },
+      tgt: { process: "<svg onload=alert(3)>", port: "in" },
+    },
+  ],
+};
+
+/** `text` as a regular expression that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 const skip = chromiumSkip();
 const TOKEN = "dashboard-test-token-0123456789";
 const READ_TOKEN = "dashboard-read-token-0123456789";
@@ -262,6 +304,299 @@ describe("the dashboard in Chromium", { skip }, () => {
       await close();
     }
   });
+
+  test(
+    "names, messages and errors that hold HTML show as text, never as markup",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const res = await fetch(`${server.url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(HOSTILE),
+      });
+      assert.equal(res.status, 201, await res.text());
+      const { page, problems, close } = await openPage(
+        browser,
+        `${server.url}/#/flows/hostile`,
+      );
+      const dialogs: string[] = [];
+      page.on("dialog", (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      try {
+        await page.waitForFunction(
+          () =>
+            document.querySelectorAll('[data-testid="process-box"]').length ===
+              4,
+          undefined,
+          { timeout: 15_000 },
+        );
+        // Each name is the box's text and attribute, as given.
+        for (const name of Object.keys(HOSTILE.processes)) {
+          const box = page.locator(
+            `[data-testid="process-box"][data-process="${
+              name.replaceAll('"', '\\"')
+            }"]`,
+          );
+          assert.match(await box.textContent() ?? "", new RegExp(escape(name)));
+        }
+        await page.locator(
+          `[data-testid="process-box"][data-process="${MAKER}"]`,
+        )
+          .click();
+        assert.equal(await page.locator(".side h2").textContent(), MAKER);
+        await page.locator(
+          `[data-testid="edge"][data-from="${MAKER}.out"]`,
+        ).click();
+        await page.locator('[data-testid="tap"]').click();
+        // The message on the connection and core/Output's line of it.
+        await page.waitForFunction(
+          (text) =>
+            [...document.querySelectorAll('[data-testid="tap-row"]')].filter((
+              r,
+            ) => (r.textContent ?? "").includes(text as string)).length >= 2,
+          MESSAGE,
+          { timeout: 15_000 },
+        );
+        // The error events, in the strip under the header.
+        await page.waitForFunction(
+          (text) =>
+            (document.querySelector("ul.errors")?.textContent ?? "").includes(
+              text as string,
+            ),
+          ERROR,
+          { timeout: 15_000 },
+        );
+        // (As text: these tests are type-checked without the DOM's types.)
+        const made = await page.evaluate(`({
+          img: document.querySelectorAll("img").length,
+          i: document.querySelectorAll("main i").length,
+          svg: document.querySelectorAll("main svg:not(.graph)").length,
+          // <b> is the page's own only in the error strip (process names).
+          b: [...document.querySelectorAll("main b")]
+            .filter((b) => b.closest("ul.errors") === null).length,
+        })`);
+        assert.deepEqual(made, { img: 0, i: 0, svg: 0, b: 0 });
+        assert.deepEqual(dialogs, []);
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+        const del = await fetch(`${server.url}/flows/hostile`, {
+          method: "DELETE",
+        });
+        await del.body?.cancel();
+      }
+    },
+  );
+
+  test(
+    "a replace redraws the flow; a picked process it removed gives way to the flow's panel",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const put = async (sink: string) => {
+        const res = await fetch(`${server.url}/flows/swap`, {
+          method: "PUT",
+          headers: { "Content-Type": "text/vnd.fbp" },
+          body:
+            `'200ms' -> interval T(core/Interval) out -> in ${sink}(core/Drop)\n`,
+        });
+        assert.ok(res.ok, await res.text());
+      };
+      await put("Old");
+      const { page, problems, close } = await openPage(
+        browser,
+        `${server.url}/#/flows/swap`,
+      );
+      try {
+        const old = page.locator(
+          '[data-testid="process-box"][data-process="Old"]',
+        );
+        await old.click({ timeout: 15_000 });
+        await page.locator(".side h2", { hasText: "Old" }).waitFor();
+        await put("New");
+        await page.locator('[data-testid="process-box"][data-process="New"]')
+          .waitFor({ timeout: 15_000 });
+        assert.equal(await old.count(), 0);
+        await page.locator(".side h2", { hasText: "swap" }).waitFor({
+          timeout: 5_000,
+        });
+        // The new network's numbers, from the next snapshots on.
+        const sel =
+          '[data-testid="edge"][data-to="New.in"] [data-testid="conn-delivered"]';
+        await page.waitForFunction(
+          (s) =>
+            Number(document.querySelector(s as string)?.textContent ?? 0) > 0,
+          sel,
+          { timeout: 10_000 },
+        );
+        assert.doesNotMatch(
+          (await page.locator('[data-testid="conn-rate"]').allTextContents())
+            .join(" "),
+          /-/,
+        );
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+        const del = await fetch(`${server.url}/flows/swap`, {
+          method: "DELETE",
+        });
+        await del.body?.cancel();
+      }
+    },
+  );
+
+  test("the flows list refreshes in place: a focused button keeps the focus", {
+    timeout: 60_000,
+  }, async () => {
+    const { page, problems, close } = await openPage(browser, `${server.url}/`);
+    try {
+      const del = page.locator(
+        '[data-testid="flow-row"][data-flow="shop"] [data-testid="delete"]',
+      );
+      await del.waitFor({ timeout: 15_000 });
+      await del.focus();
+      // Two refreshes of the list later (every 3 s): the second is asked
+      // once the page has drawn the first.
+      for (let i = 0; i < 2; i++) {
+        await page.waitForRequest((r) =>
+          new URL(r.url()).pathname === "/flows"
+        );
+      }
+      assert.equal(
+        await page.evaluate(
+          `document.activeElement?.getAttribute("data-testid") ?? null`,
+        ),
+        "delete",
+      );
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a failed flow shows why in the list, and Start to try again", {
+    timeout: 60_000,
+  }, async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const problems = watchProblems(page);
+    // The server's list, with one flow that failed to start.
+    await page.route(`${server.url}/flows`, async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.flows.push({
+        ...body.flows[0],
+        id: "broken",
+        running: true,
+        state: "failed",
+        startedAt: undefined,
+        error: "it did not start: <b>cannot open</b> /dev/ttyUSB0",
+      });
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await page.goto(`${server.url}/`);
+      const row = page.locator('[data-testid="flow-row"][data-flow="broken"]');
+      await row.waitFor({ timeout: 15_000 });
+      assert.equal(
+        await row.locator('[data-testid="flow-error"]').textContent(),
+        "it did not start: <b>cannot open</b> /dev/ttyUSB0",
+      );
+      assert.ok(await row.locator('[data-testid="flow-error"]').isVisible());
+      assert.ok(await row.locator('[data-testid="start"]').isVisible());
+      assert.ok(await row.locator('[data-testid="stop"]').isVisible());
+      // A running flow offers Stop only.
+      const shop = page.locator('[data-testid="flow-row"][data-flow="shop"]');
+      assert.ok(!await shop.locator('[data-testid="start"]').isVisible());
+      assert.ok(!await shop.locator('[data-testid="flow-error"]').isVisible());
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe("the dashboard without a history", { skip }, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof startServeInTemp>>;
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await startServeInTemp("weir-dashboard-no-history-", [
+      "--no-history",
+    ]);
+    const res = await fetch(`${server.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "text/vnd.fbp" },
+      body: FLOW,
+    });
+    assert.equal(res.status, 201, await res.text());
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  test(
+    "the charts say the history is off without asking the query API (GET /ui/access says so): no console error",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const { page, problems, close } = await openPage(
+        browser,
+        `${server.url}/#/flows/shop`,
+      );
+      try {
+        const off = () =>
+          page.waitForFunction(
+            () => {
+              const charts = document.querySelectorAll('[data-testid="chart"]');
+              return charts.length > 0 &&
+                [...charts].every((c) =>
+                  /history is off/.test(c.textContent ?? "")
+                );
+            },
+            undefined,
+            { timeout: 15_000 },
+          );
+        await off();
+        await page.locator('[data-testid="process-box"][data-process="Count"]')
+          .click();
+        await off();
+        await page.evaluate(() => location.hash = "#/resources");
+        await off();
+        await page.evaluate(() => location.hash = "#/");
+        const note = page.getByText("History is off on this server");
+        await note.waitFor({ timeout: 15_000 });
+        // It stays while the list refreshes (every 3 s).
+        await page.evaluate(`{
+          const el = [...document.querySelectorAll(".notice")]
+            .find((n) => /History is off/.test(n.textContent));
+          new MutationObserver(() => {
+            if (el.hidden) globalThis.noteHid = true;
+          }).observe(el, { attributes: true });
+        }`);
+        // The second reload is asked once the page has drawn the first.
+        for (let i = 0; i < 2; i++) {
+          await page.waitForRequest((r) =>
+            new URL(r.url()).pathname === "/flows"
+          );
+        }
+        assert.equal(await page.evaluate("globalThis.noteHid ?? false"), false);
+        // /ui/access said there is no history: the query API is never asked.
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+      }
+    },
+  );
 });
 
 describe("the dashboard with tokens", { skip }, () => {
@@ -340,6 +675,71 @@ describe("the dashboard with tokens", { skip }, () => {
         assert.equal(info.running, false);
         assert.ok(bearer.includes(`Bearer ${TOKEN}`));
         assert.deepEqual(urls.filter((u) => u.includes(TOKEN)), []);
+        assert.deepEqual(unexpected(problems), []);
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  test(
+    "a token refused mid-session shows the form again and closes the streams; the token given brings the page back",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      const problems = watchProblems(page);
+      const streams = new Set<string>();
+      page.on("request", (r) => {
+        if (/\/(events|tap)\b/.test(r.url())) streams.add(r.url());
+      });
+      const ended = (r: { url(): string }) => streams.delete(r.url());
+      page.on("requestfinished", ended);
+      page.on("requestfailed", ended);
+      try {
+        await page.goto(`${server.url}/#/flows/shop`);
+        const input = page.locator('[data-testid="token-input"]');
+        await input.fill(TOKEN, { timeout: 15_000 });
+        await page.locator('[data-testid="token-submit"]').click();
+        await page.locator('[data-testid="tap-output"]').click({
+          timeout: 15_000,
+        });
+        await page.waitForFunction(
+          () =>
+            /live/.test(
+              document.querySelector(".tap-status")?.textContent ?? "",
+            ),
+          undefined,
+          { timeout: 10_000 },
+        );
+        assert.equal(streams.size, 2);
+        // The server no longer takes the tab's token (as after a restart
+        // with other tokens): the next request is refused.
+        await page.evaluate(
+          `sessionStorage.setItem("weir.token", "revoked-token-0123456789")`,
+        );
+        await page.locator('[data-testid="token-error"]').waitFor({
+          timeout: 15_000,
+        });
+        assert.match(
+          await page.locator('[data-testid="token-error"]').textContent() ?? "",
+          /refused/,
+        );
+        assert.equal(
+          await page.evaluate(`sessionStorage.getItem("weir.token")`),
+          null,
+        );
+        await page.waitForFunction(
+          () => document.querySelector('[data-testid="flow-view"]') === null,
+        );
+        assert.deepEqual([...streams], []);
+        await input.fill(TOKEN);
+        await page.locator('[data-testid="token-submit"]').click();
+        await page.locator('[data-testid="process-box"]').first().waitFor({
+          timeout: 15_000,
+        });
         assert.deepEqual(unexpected(problems), []);
       } finally {
         await ctx.close();
