@@ -59,7 +59,6 @@ import {
 } from "./_checks.ts";
 import {
   _active,
-  _attachTap,
   type _Before,
   type _Entry,
   _entry,
