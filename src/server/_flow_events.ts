@@ -255,12 +255,18 @@ export class _EventStreams {
         stop();
       },
     }, new ByteLengthQueuingStrategy({ highWaterMark: HIGH_WATER_BYTES }));
-    return new Response(stream, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return _eventStream(stream);
   }
+}
+
+/** Headers of every event stream: never cached, never buffered by a proxy. */
+export const _EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-store",
+  "X-Accel-Buffering": "no",
+};
+
+/** The response of an event stream. */
+export function _eventStream(stream: ReadableStream<Uint8Array>): Response {
+  return new Response(stream, { headers: _EVENT_STREAM_HEADERS });
 }

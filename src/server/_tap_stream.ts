@@ -20,7 +20,7 @@ import type { FlowEvent } from "../flows/flow_info.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import type { OutputHub, OutputLine } from "../flows/output_hub.ts";
 import { _boundedJson } from "./_bounded_json.ts";
-import type { EventStreamLog } from "./_flow_events.ts";
+import { _eventStream, type EventStreamLog } from "./_flow_events.ts";
 import { HttpError } from "./http_error.ts";
 
 /** The longest message text a tap sends (characters of JSON). */
@@ -290,12 +290,6 @@ export class _TapStreams {
         stop();
       },
     }, new ByteLengthQueuingStrategy({ highWaterMark: HIGH_WATER_BYTES }));
-    return new Response(stream, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return _eventStream(stream);
   }
 }

@@ -34,6 +34,7 @@ import {
   _tagMatches,
 } from "./_response.ts";
 import {
+  _EVENT_STREAM_HEADERS,
   _EventStreams,
   type EventStreamLimits,
   type EventStreamLog,
@@ -171,9 +172,7 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
     // A HEAD gets the headers only: a stream nobody reads would never end.
     if (c.req.method === "HEAD") {
       flows.get(id);
-      return c.body(null, 200, {
-        "Content-Type": "text/event-stream; charset=utf-8",
-      });
+      return c.body(null, 200, _EVENT_STREAM_HEADERS);
     }
     return taps.open(id, req);
   });
@@ -385,9 +384,7 @@ function _events(
   }
   // A HEAD gets the headers only: a stream nobody reads would never end.
   if (c.req.method === "HEAD") {
-    return c.body(null, 200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-    });
+    return c.body(null, 200, _EVENT_STREAM_HEADERS);
   }
   return streams.open(id, every);
 }
