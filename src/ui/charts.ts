@@ -17,7 +17,7 @@ export interface RangeChoice {
 
 const DAY = 86_400;
 
-/** The ranges offered, up to the longest default retention. */
+/** The ranges offered, up to the longest default retention (hours: 730 days). */
 export const RANGES: readonly RangeChoice[] = [
   { label: "5m", seconds: 300 },
   { label: "15m", seconds: 900 },
@@ -27,6 +27,7 @@ export const RANGES: readonly RangeChoice[] = [
   { label: "7d", seconds: 7 * DAY },
   { label: "30d", seconds: 30 * DAY },
   { label: "1y", seconds: 365 * DAY },
+  { label: "2y", seconds: 730 * DAY },
 ];
 
 /** The times of a range query and the `[w]` of its rates. */
