@@ -6,6 +6,9 @@
  *
  * @module
  */
+import { ApiError } from "./api_error.ts";
+
+export { ApiError };
 
 const TOKEN_KEY = "weir.token";
 
@@ -34,20 +37,6 @@ export function authHeaders(extra?: Record<string, string>): Headers {
   const token = getToken();
   if (token !== null) headers.set("Authorization", `Bearer ${token}`);
   return headers;
-}
-
-/** A request the server answered with an error status. */
-export class ApiError extends Error {
-  override name = "ApiError";
-  /** The HTTP status. */
-  readonly status: number;
-  /** The parsed JSON body, when it was JSON. */
-  readonly body: unknown;
-  constructor(status: number, message: string, body: unknown) {
-    super(message);
-    this.status = status;
-    this.body = body;
-  }
 }
 
 /** Fired on `window` when the server asks for a token (401). */

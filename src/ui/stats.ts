@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The `stats` snapshots of `GET /flows/:id/events` and the rates the page
  * derives from two consecutive ones (the server sends counters only).

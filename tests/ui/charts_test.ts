@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError } from "../../src/ui/api.ts";
-import { planRange, RANGES, refusedUnit } from "../../src/ui/charts.ts";
+import { ApiError } from "../../src/ui/api_error.ts";
+import { planRange, RANGES, refusedUnit } from "../../src/ui/range_plan.ts";
 
 const NOW = 1_700_000_123.456;
 

@@ -10,7 +10,7 @@ import {
   retryDelay,
   type SseEvent,
   SseParser,
-} from "../../src/ui/sse.ts";
+} from "../../src/ui/sse_parser.ts";
 
 test("SseParser joins events cut anywhere, with LF, CRLF or CR line ends", () => {
   const text =
