@@ -186,6 +186,8 @@ export class Network {
   readonly #w: Wiring;
   readonly #procs: ProcessRuntime[];
   readonly #conns: Conn[];
+  /** Receivers to try to finish, while a finish closes connections. */
+  #finishing: ProcessRuntime[] | null = null;
   /** The listeners of each tapped connection (see `tap`). */
   readonly #taps = new Map<Conn, Set<(value: unknown) => void>>();
   readonly #listeners = new Listeners();
@@ -1340,7 +1342,28 @@ export class Network {
         for (const resolve of ws.splice(0)) resolve(END);
       }
     } else {
-      this.#tryFinish(t);
+      this.#tryFinishAfter(t);
+    }
+  }
+
+  /**
+   * {@linkcode #tryFinish} of `t`, in a loop rather than by recursion: a
+   * finish closes its outputs, whose receivers may finish and close theirs,
+   * and a pipeline of thousands of stages would go as deep on the stack.
+   * Called inside that loop, it queues `t` for it.
+   */
+  #tryFinishAfter(t: ProcessRuntime): void {
+    const pending = this.#finishing;
+    if (pending !== null) {
+      pending.push(t);
+      return;
+    }
+    const queue = [t];
+    this.#finishing = queue;
+    try {
+      for (let i = 0; i < queue.length; i++) this.#tryFinish(queue[i]);
+    } finally {
+      this.#finishing = null;
     }
   }
 
