@@ -6,7 +6,7 @@
  */
 import type { Network } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
-import { _q } from "./_checks.ts";
+import { _message, _q } from "./_checks.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { StoredFlow } from "./flow_store.ts";
 import {
@@ -75,7 +75,15 @@ export function _attachTap(net: Network, tap: _Tap): void {
     tap.gone = undefined;
   } catch (e) {
     tap.off = undefined;
-    tap.gone = e instanceof Error ? e.message : String(e);
+    tap.gone = _message(e);
+  }
+}
+
+/** Detaches the entry's taps from its network (they stay, for the next). */
+export function _detachTaps(entry: _Entry): void {
+  for (const tap of entry.taps) {
+    tap.off?.();
+    tap.off = undefined;
   }
 }
 

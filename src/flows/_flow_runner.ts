@@ -18,6 +18,7 @@ import {
   _active,
   _attachTap,
   type _Before,
+  _detachTaps,
   type _Entry,
   _entry,
   _info,
@@ -224,10 +225,7 @@ export class _FlowRunner {
     // Untracked and silent, but kept: get() still tells how it ended.
     for (const off of entry.offs) off();
     entry.offs = [];
-    for (const tap of entry.taps) {
-      tap.off?.();
-      tap.off = undefined;
-    }
+    _detachTaps(entry);
     if (net !== null) this.#collector?.untrack(net);
   }
 
@@ -323,10 +321,7 @@ export class _FlowRunner {
   detach(entry: _Entry): void {
     for (const off of entry.offs) off();
     entry.offs = [];
-    for (const tap of entry.taps) {
-      tap.off?.();
-      tap.off = undefined;
-    }
+    _detachTaps(entry);
     if (entry.network !== null) this.#collector?.untrack(entry.network);
     entry.network = null;
   }

@@ -44,6 +44,10 @@ export type EventStreamLog = (
   fields: Record<string, string | number>,
 ) => void;
 
+/** Where a stream says it dropped a client when told nowhere: stderr. */
+export const _defaultStreamLog: EventStreamLog = (_level, message) =>
+  console.warn(`weir: ${message}`);
+
 /** Defaults of {@linkcode EventStreamLimits}. */
 export const DEFAULT_EVENT_STREAM_LIMITS: Readonly<
   Required<EventStreamLimits>
@@ -105,8 +109,7 @@ export class _EventStreams {
         `Cannot limit event streams: maxSnapshotBytes must be below maxBufferedBytes (${this.#limits.maxBufferedBytes}), received ${this.#limits.maxSnapshotBytes}`,
       );
     }
-    this.#log = log ??
-      ((_level, message) => console.warn(`weir: ${message}`));
+    this.#log = log ?? _defaultStreamLog;
     this.#signal = signal;
   }
 

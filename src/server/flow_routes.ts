@@ -34,6 +34,7 @@ import {
   _tagMatches,
 } from "./_response.ts";
 import {
+  _defaultStreamLog,
   _EVENT_STREAM_HEADERS,
   _EventStreams,
   type EventStreamLimits,
@@ -162,7 +163,7 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   const taps = new _TapStreams(
     flows,
     options.outputs,
-    options.log ?? ((_level, message) => console.warn(`weir: ${message}`)),
+    options.log ?? _defaultStreamLog,
     options.signal,
     options.maxTaps,
   );
