@@ -8,6 +8,7 @@
  *                                         # --deadline=MS: batchDeadlineMs
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60 --shards=N
  *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
+ *   bun bench/remote_write_bench.ts --part=ops       # in process, per second
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
  * cost: two children side by side, each the 100 flows x 10 processes
@@ -26,6 +27,14 @@
  * Prometheus, timed until caught up (the issue's goal: one hour in at
  * most 2 minutes), with this process's CPU and Prometheus's over the same
  * time, and Prometheus's count of what it received.
+ *
+ * ops: in this process, what sending costs per second of the set-up's
+ * series while caught up, without the flows around it: a store in memory
+ * fed one simulated second at a time (`--ops-seconds`, default 120), with
+ * no writer, with a writer whose `fetch` answers 204 at once (weir's own
+ * work: the tap, ordering, encoding, snappy), and with a writer sending
+ * to the Prometheus (the HTTP client too); rounds alternate. CPU ms of
+ * this process per simulated second, and the bodies' sizes.
  *
  * serve: as a user meets it, the real `weir serve` (the single executable
  * on Bun, built here with `scripts/compile.ts`; the source on Deno) on the
@@ -285,6 +294,119 @@ function kindOf(name: string): SeriesKind {
   return /_(total|bucket|count|sum)$/.test(name) ? "counter" : "gauge";
 }
 
+/** The label sets of the set-up's series, from a short run of it in a child. */
+async function setupLabels(dir: string): Promise<SeriesLabels[]> {
+  const file = join(dir, "labels.json");
+  const c = spawnSelf([`--child=labels`, `--file=${file}`]);
+  await new Promise((r) => c.once("exit", r));
+  return JSON.parse(readFileSync(file, "utf8")) as SeriesLabels[];
+}
+
+/**
+ * In process: CPU ms per simulated second of appending the set-up's
+ * series, without a writer, with one whose fetch answers at once, and
+ * with one sending to the Prometheus.
+ */
+async function opsPart(prom: PrometheusHandle): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-ops-"));
+  try {
+    const labels = await setupLabels(dir);
+    const n = labels.length;
+    const kinds = labels.map((l) => kindOf(l.__name__));
+    const seconds = Number(flag("ops-seconds") ?? 120);
+    const sides = [
+      "no writer",
+      "writer, fetch answers 204 at once",
+      "writer to Prometheus",
+    ] as const;
+    const cpu = sides.map(() => 0);
+    const bytes = { sent: 0, requests: 0 };
+    let clock = Math.floor(Date.now() / 1000) * 1000 - 3600_000;
+    for (let round = 0; round < 4; round++) {
+      for (let side = 0; side < sides.length; side++) {
+        const store = await HistoryStore.open();
+        const refs = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          refs[i] = store.seriesRef(labels[i], kinds[i]);
+        }
+        const values = new Float64Array(n);
+        let now = clock;
+        const writer = side === 0 ? undefined : new RemoteWriter(
+          {
+            intervalMs: 1000,
+            tiers: store.tiers,
+            newestTime: () => store.newestTime() + 1000,
+            selectEach: store.selectEach.bind(store),
+            select: store.select.bind(store),
+            onAppend: store.onAppend.bind(store),
+            seriesLabels: store.seriesLabels.bind(store),
+            seriesCount: store.seriesCount.bind(store),
+          },
+          { url: `${prom.url}/api/v1/write` },
+          {
+            now: () => now,
+            fetch: side === 1
+              ? (r) => {
+                bytes.sent += Number(r.headers.get("content-length") ?? 0);
+                bytes.requests++;
+                return Promise.resolve(new Response(null, { status: 204 }));
+              }
+              : undefined,
+          },
+        );
+        let seed = 7;
+        const tick = async (measure: boolean) => {
+          for (let i = 0; i < n; i++) {
+            seed = (seed * 1103515245 + 12345) >>> 0;
+            if (kinds[i] === "counter") values[i] += (seed >>> 28) * (i % 3);
+            else values[i] = (seed >>> 20) / 16;
+          }
+          const c0 = process.cpuUsage();
+          store.appendBatch(refs, values, n, now);
+          now += 1000;
+          if (writer !== undefined) await writer.sendOnce();
+          if (measure) {
+            const c = process.cpuUsage(c0);
+            cpu[side] += (c.user + c.system) / 1000;
+          }
+        };
+        // Warm up (and let the writer catch up to now), then measure.
+        for (let k = 0; k < 20; k++) await tick(false);
+        for (let k = 0; k < seconds / 4; k++) await tick(true);
+        if (writer !== undefined && side === 1) {
+          bytes.sent += writer.stats.bytesSent;
+          bytes.requests += writer.stats.requests;
+        }
+        await writer?.close();
+        await store.close();
+        clock = now;
+      }
+    }
+    for (let side = 0; side < sides.length; side++) {
+      console.log(
+        `ops ${runtime()} ${sides[side]}: ${
+          (cpu[side] / seconds).toFixed(2)
+        } ms of CPU per second of ${n} series${
+          side === 0
+            ? ""
+            : ` (the writer: ${
+              ((cpu[side] - cpu[0]) / seconds).toFixed(2)
+            } ms, ${
+              ((cpu[side] - cpu[0]) / seconds / 10).toFixed(2)
+            }% of a core)`
+        }`,
+      );
+    }
+    console.log(
+      `ops: ${
+        (bytes.sent / Math.max(1, bytes.requests)).toFixed(0)
+      } bytes a request (snappy)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function catchupPart(prom: PrometheusHandle): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "weir-rw-catchup-"));
   try {
@@ -408,9 +530,10 @@ if (child === "on" || child === "off") {
       ["cost", costPart],
       ["catchup", catchupPart],
       ["serve", servePart],
+      ["ops", opsPart],
     ] as const
   ) {
-    if (part !== "all" && part !== name) continue;
+    if (part !== name && (part !== "all" || name === "ops")) continue;
     const prom = await startPrometheus({
       targets: [],
       extraArgs: ["--web.enable-remote-write-receiver"],

@@ -62,6 +62,8 @@ export class AppendTap {
   /** The last value array read into, and a view of its bits. */
   #vOut: Float64Array | undefined;
   #vBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** A refs array known to hold each series once. */
+  #distinct: Int32Array | undefined;
 
   /**
    * Starts listening through `listen` (a store's `onAppend`): from now
@@ -94,8 +96,9 @@ export class AppendTap {
 
   /**
    * The samples it holds in `(start, end]` into `t` and `v` (at least
-   * {@linkcode size} long) from their start, series by series in ref
-   * order, each series' in time order (a NaN's bits kept):
+   * {@linkcode size} long) from their start, series by series (in ref
+   * order, or, when every append held the same series in the same
+   * order, in that order), each series' in time order (a NaN's bits kept):
    * `visit(ref, off, n)` for each series' `n` samples at `off`. Only valid
    * when {@linkcode covers}`(start)`.
    */
@@ -108,21 +111,33 @@ export class AppendTap {
   ): void {
     const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
     let total = 0;
-    let maxRef = -1;
-    for (const e of entries) {
-      total += e.n;
-      for (let i = 0; i < e.n; i++) if (e.refs[i] > maxRef) maxRef = e.refs[i];
-    }
+    for (const e of entries) total += e.n;
     if (total === 0) return;
     if (t.length < total || v.length < total) {
       throw new RangeError(
         `Cannot read the append tap: ${total} samples need longer arrays than ${t.length}`,
       );
     }
+    if (this.#vOut !== v) {
+      this.#vOut = v;
+      this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+    }
+    let maxRef = -1;
+    let last: Int32Array | undefined;
+    for (const e of entries) {
+      // Ticks that appended the same series share one refs array.
+      if (e.refs === last) continue;
+      last = e.refs;
+      maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
+    }
     if (this.#count.length <= maxRef) {
       const size = Math.max(maxRef + 1, 2 * this.#count.length);
       this.#count = new Int32Array(size);
       this.#pos = new Int32Array(size);
+    }
+    if (this.#oneSetEach(entries)) {
+      this.#transpose(entries, t, visit);
+      return;
     }
     // A counting sort by series: counts, then where each series starts,
     // then the samples in time order (entries are in time order).
@@ -142,10 +157,6 @@ export class AppendTap {
       pos[ref] = off;
       off += count[ref];
     }
-    if (this.#vOut !== v) {
-      this.#vOut = v;
-      this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
-    }
     const vb = this.#vBits;
     for (const e of entries) {
       const bits = e.bits;
@@ -162,6 +173,59 @@ export class AppendTap {
       count[ref] = 0;
       visit(ref, pos[ref] - n, n);
     }
+  }
+
+  /**
+   * Whether every entry holds the same series in the same order, each
+   * once (a sampler's ticks): then no counting sort is needed.
+   */
+  #oneSetEach(entries: Entry[]): boolean {
+    const refs = entries[0].refs;
+    const n = entries[0].n;
+    for (const e of entries) if (e.refs !== refs || e.n !== n) return false;
+    if (this.#distinct !== refs) {
+      // Checked once per refs array (ticks share it while nothing changes).
+      const count = this.#count;
+      let once = true;
+      for (let i = 0; i < n; i++) if (count[refs[i]]++ !== 0) once = false;
+      for (let i = 0; i < n; i++) count[refs[i]] = 0;
+      if (!once) return false;
+      this.#distinct = refs;
+    }
+    return true;
+  }
+
+  /** The largest ref of `refs[0, n)`. */
+  #maxOf(refs: Int32Array, n: number): number {
+    let max = -1;
+    for (let i = 0; i < n; i++) if (refs[i] > max) max = refs[i];
+    return max;
+  }
+
+  /**
+   * readInto() of entries that each hold the same series once, in the
+   * same order: series `s`'s samples at `s * entries.length`, in the
+   * entries' order of series.
+   */
+  #transpose(
+    entries: Entry[],
+    t: Float64Array,
+    visit: (ref: number, off: number, n: number) => void,
+  ): void {
+    const k = entries.length;
+    const refs = entries[0].refs;
+    const n = entries[0].n;
+    const vb = this.#vBits;
+    for (let j = 0; j < k; j++) {
+      const e = entries[j];
+      const bits = e.bits;
+      for (let s = 0, p = j; s < n; s++, p += k) {
+        t[p] = e.t;
+        vb[2 * p] = bits[2 * s];
+        vb[2 * p + 1] = bits[2 * s + 1];
+      }
+    }
+    for (let s = 0; s < n; s++) visit(refs[s], s * k, k);
   }
 
   /** Forgets what was appended at or before `end`. */

@@ -299,6 +299,8 @@ export class RemoteWriter {
   /** The selected series known, ranked by key when `#ranked`. */
   #entries: SeriesEntry[] = [];
   #ranked = true;
+  /** #byRank()'s places by rank, kept between windows. */
+  #slots = new Int32Array(0);
   /** Windows read in slices so far (see #sendWindow). */
   #sliced = 0;
   /** Windows read so far. */
@@ -674,13 +676,9 @@ export class RemoteWriter {
       }
     }
     // By key: ranks kept from one window to the next, renewed when a
-    // series is new; sorted as numbers (rank, then place in the list).
+    // series is new.
     if (!this.#ranked) this.#rank();
-    const order = new Float64Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      order[i] = list[i].rank * 2 ** 22 + i;
-    }
-    order.sort();
+    const order = this.#byRank(list);
     this.stats.pending = used;
     // Requests are encoded when a sender asks for the next one, not all
     // at once: a window's encoding then runs while earlier requests are
@@ -698,7 +696,7 @@ export class RemoteWriter {
       enc.reset();
       const follows = from >= 0;
       while (k < order.length) {
-        const i = order[k] % 2 ** 22;
+        const i = order[k];
         const e = list[i];
         const off = offs[2 * i];
         const end = off + offs[2 * i + 1];
@@ -744,6 +742,32 @@ export class RemoteWriter {
       1,
       Math.ceil(this.#entries.length * ticks / this.#sliceSamples),
     );
+  }
+
+  /**
+   * The places in `list` in the order of their entries' ranks (every
+   * entry ranked); placed by rank, or sorted when one entry is in the
+   * list twice.
+   */
+  #byRank(list: SeriesEntry[]): Int32Array {
+    const n = this.#entries.length;
+    if (this.#slots.length < n) this.#slots = new Int32Array(n);
+    const slots = this.#slots;
+    slots.fill(-1, 0, n);
+    let twice = false;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i].rank;
+      if (slots[r] !== -1) twice = true;
+      slots[r] = i;
+    }
+    const order = new Int32Array(list.length);
+    if (twice) {
+      for (let i = 0; i < list.length; i++) order[i] = i;
+      return order.sort((a, b) => list[a].rank - list[b].rank || a - b);
+    }
+    let k = 0;
+    for (let r = 0; r < n; r++) if (slots[r] !== -1) order[k++] = slots[r];
+    return order;
   }
 
   /** Ranks every known series by key. */
