@@ -9,6 +9,16 @@
  */
 import type { AppendListener } from "./store.ts";
 
+/** What {@linkcode AppendTap.readShared} read. */
+export interface SharedWindow {
+  /** The series, as every append of the window gave them (not to be changed). */
+  refs: Int32Array;
+  /** How many of `refs` (the first ones). */
+  series: number;
+  /** Samples per series (the appends in the window). */
+  ticks: number;
+}
+
 interface Entry {
   t: number;
   refs: Int32Array;
@@ -109,34 +119,13 @@ export class AppendTap {
     v: Float64Array,
     visit: (ref: number, off: number, n: number) => void,
   ): void {
-    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
-    let total = 0;
-    for (const e of entries) total += e.n;
-    if (total === 0) return;
-    if (t.length < total || v.length < total) {
-      throw new RangeError(
-        `Cannot read the append tap: ${total} samples need longer arrays than ${t.length}`,
-      );
-    }
-    if (this.#vOut !== v) {
-      this.#vOut = v;
-      this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
-    }
-    let maxRef = -1;
-    let last: Int32Array | undefined;
-    for (const e of entries) {
-      // Ticks that appended the same series share one refs array.
-      if (e.refs === last) continue;
-      last = e.refs;
-      maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
-    }
-    if (this.#count.length <= maxRef) {
-      const size = Math.max(maxRef + 1, 2 * this.#count.length);
-      this.#count = new Int32Array(size);
-      this.#pos = new Int32Array(size);
-    }
+    const entries = this.#window(start, end, t, v);
+    if (entries === undefined) return;
     if (this.#oneSetEach(entries)) {
-      this.#transpose(entries, t, visit);
+      this.#transpose(entries, t);
+      const { refs, n } = entries[0];
+      const k = entries.length;
+      for (let s = 0; s < n; s++) visit(refs[s], s * k, k);
       return;
     }
     // A counting sort by series: counts, then where each series starts,
@@ -203,17 +192,11 @@ export class AppendTap {
   }
 
   /**
-   * readInto() of entries that each hold the same series once, in the
-   * same order: series `s`'s samples at `s * entries.length`, in the
-   * entries' order of series.
+   * Lays out entries that each hold the same series once, in the same
+   * order: series `s`'s samples at `s * entries.length`.
    */
-  #transpose(
-    entries: Entry[],
-    t: Float64Array,
-    visit: (ref: number, off: number, n: number) => void,
-  ): void {
+  #transpose(entries: Entry[], t: Float64Array): void {
     const k = entries.length;
-    const refs = entries[0].refs;
     const n = entries[0].n;
     const vb = this.#vBits;
     for (let j = 0; j < k; j++) {
@@ -225,7 +208,92 @@ export class AppendTap {
         vb[2 * p + 1] = bits[2 * s + 1];
       }
     }
-    for (let s = 0; s < n; s++) visit(refs[s], s * k, k);
+  }
+
+  /**
+   * {@linkcode readInto} for the common case, when every append in
+   * `(start, end]` held the same series in the same order, each once (a
+   * sampler's ticks): series `s` of `refs` (the appends' refs array, not
+   * to be changed) has its `ticks` samples at `s * ticks`. Undefined, with
+   * nothing read, otherwise (then use readInto).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HistoryStore } from "./store.ts";
+   * import { AppendTap } from "./append_tap.ts";
+   *
+   * const store = await HistoryStore.open();
+   * const refs = Int32Array.of(
+   *   store.seriesRef({ __name__: "a" }, "gauge"),
+   *   store.seriesRef({ __name__: "b" }, "gauge"),
+   * );
+   * const tap = new AppendTap((l) => store.onAppend(l), store.newestTime(), 10_000);
+   * store.appendBatch(refs, Float64Array.of(1, 10), 2, 1000);
+   * store.appendBatch(refs, Float64Array.of(2, 20), 2, 2000);
+   * const t = new Float64Array(4);
+   * const v = new Float64Array(4);
+   * const shared = tap.readShared(0, 2000, t, v)!;
+   * assert.deepEqual([...shared.refs], [...refs]);
+   * assert.equal(shared.ticks, 2);
+   * assert.deepEqual([...v], [1, 2, 10, 20]); // a's two, then b's
+   * tap.close();
+   * await store.close();
+   * ```
+   */
+  readShared(
+    start: number,
+    end: number,
+    t: Float64Array,
+    v: Float64Array,
+  ): SharedWindow | undefined {
+    const entries = this.#window(start, end, t, v);
+    if (entries === undefined || !this.#oneSetEach(entries)) return undefined;
+    this.#transpose(entries, t);
+    return {
+      refs: entries[0].refs,
+      series: entries[0].n,
+      ticks: entries.length,
+    };
+  }
+
+  /**
+   * The entries in `(start, end]`, checked to fit `t` and `v`, with the
+   * value view and the counts sized; undefined when there are none.
+   */
+  #window(
+    start: number,
+    end: number,
+    t: Float64Array,
+    v: Float64Array,
+  ): Entry[] | undefined {
+    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
+    let total = 0;
+    for (const e of entries) total += e.n;
+    if (total === 0) return undefined;
+    if (t.length < total || v.length < total) {
+      throw new RangeError(
+        `Cannot read the append tap: ${total} samples need longer arrays than ${t.length}`,
+      );
+    }
+    if (this.#vOut !== v) {
+      this.#vOut = v;
+      this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+    }
+    let maxRef = -1;
+    let last: Int32Array | undefined;
+    for (const e of entries) {
+      // Ticks that appended the same series share one refs array.
+      if (e.refs === last) continue;
+      last = e.refs;
+      maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
+    }
+    if (this.#count.length <= maxRef) {
+      const size = Math.max(maxRef + 1, 2 * this.#count.length);
+      this.#count = new Int32Array(size);
+      this.#pos = new Int32Array(size);
+    }
+    return entries;
   }
 
   /** Forgets what was appended at or before `end`. */

@@ -195,6 +195,21 @@ interface SeriesEntry {
   seen: number;
 }
 
+/** See RemoteWriter's #planFor(). */
+interface CaughtUpPlan {
+  /** The appends' refs array it was made for. */
+  refs: Int32Array;
+  /** The writer's #ranks when it was made. */
+  ranks: number;
+  /** Each selected series' place in `refs`, by rank. */
+  pos: Int32Array;
+  /** Their entries, in the same order. */
+  entries: SeriesEntry[];
+  /** Their labels side by side, in that order: series p's at `labelsAt[p]`. */
+  labels: Uint8Array;
+  labelsAt: Int32Array;
+}
+
 /** The minute windows' columns sent for samples too old to send raw. */
 const AGGREGATES = ["min", "max", "sum", "count"] as const;
 
@@ -301,6 +316,14 @@ export class RemoteWriter {
   #ranked = true;
   /** #byRank()'s places by rank, kept between windows. */
   #slots = new Int32Array(0);
+  /** Where a window's series' samples are, in order (see #requests). */
+  #at = new Int32Array(0);
+  #count = new Int32Array(0);
+  /** The caught-up windows' plan (see #planFor), and the window that last used it. */
+  #plan: CaughtUpPlan | undefined;
+  #planUsed = -1;
+  /** Counts #rank() calls: a plan holds while it is the same. */
+  #ranks = 0;
   /** Windows read in slices so far (see #sendWindow). */
   #sliced = 0;
   /** Windows read so far. */
@@ -622,6 +645,14 @@ export class RemoteWriter {
     inSlice?: (e: SeriesEntry) => boolean,
   ): () => Batch | undefined {
     this.#windows++;
+    const tap = this.#tap;
+    if (
+      start < end && old === undefined && after === undefined &&
+      inSlice === undefined && tap?.covers(start)
+    ) {
+      const caughtUp = this.#readCaughtUp(start, end, tap);
+      if (caughtUp !== undefined) return caughtUp;
+    }
     const list: SeriesEntry[] = [];
     const offs: number[] = [];
     let used = 0;
@@ -643,7 +674,6 @@ export class RemoteWriter {
       this.#v.set(v, used);
       add(e, used, n);
     };
-    const tap = this.#tap;
     if (start < end && old === undefined && tap?.covers(start)) {
       // Caught up: what was appended, as it was appended.
       // Straight into the window's arrays: no copy of a copy.
@@ -680,6 +710,122 @@ export class RemoteWriter {
     if (!this.#ranked) this.#rank();
     const order = this.#byRank(list);
     this.stats.pending = used;
+    // The series in order, side by side: labels, where the samples are.
+    const m = order.length;
+    const labelsAt = new Int32Array(m + 1);
+    for (let p = 0; p < m; p++) {
+      labelsAt[p + 1] = labelsAt[p] + list[order[p]].bytes.length;
+    }
+    const labels = new Uint8Array(labelsAt[m]);
+    const { at, count } = this.#sampleSpans(m);
+    for (let p = 0; p < m; p++) {
+      const i = order[p];
+      labels.set(list[i].bytes, labelsAt[p]);
+      at[p] = offs[2 * i];
+      count[p] = offs[2 * i + 1];
+    }
+    return this.#requests(m, labels, labelsAt);
+  }
+
+  /**
+   * #read() of a caught-up window whose ticks all appended the same
+   * series (the sampler's, while no series comes or goes): the tap lays
+   * the samples out by series, and the series' order and labels come from
+   * a plan kept while the series and their ranks stay the same, so that
+   * no series' entry is touched. Undefined, with nothing read or changed
+   * but the window's arrays, when the window is not such a one.
+   */
+  #readCaughtUp(
+    start: number,
+    end: number,
+    tap: AppendTap,
+  ): (() => Batch | undefined) | undefined {
+    const n = tap.size(start, end);
+    if (n > this.#t.length) this.#grow(n);
+    const shared = tap.readShared(start, end, this.#t, this.#v);
+    if (shared === undefined) return undefined;
+    const plan = this.#planFor(shared.refs, shared.series);
+    if (plan === undefined) return undefined;
+    this.#planUsed = this.#windows;
+    this.stats.tapWindows++;
+    const m = plan.pos.length;
+    const k = shared.ticks;
+    const { at, count } = this.#sampleSpans(m);
+    for (let p = 0; p < m; p++) {
+      at[p] = plan.pos[p] * k;
+      count[p] = k;
+    }
+    this.stats.pending = m * k;
+    return this.#requests(m, plan.labels, plan.labelsAt);
+  }
+
+  /**
+   * The plan of a caught-up window of series `refs[0, series)`: the
+   * selected ones' places in `refs` by rank and their labels side by
+   * side; kept while `refs` and the ranks are the same. Undefined when
+   * two refs are one series (never from a store; then #read() sorts).
+   */
+  #planFor(refs: Int32Array, series: number): CaughtUpPlan | undefined {
+    const kept = this.#plan;
+    if (kept?.refs === refs && kept.ranks === this.#ranks) return kept;
+    const entries: (SeriesEntry | undefined)[] = [];
+    for (let s = 0; s < series; s++) entries.push(this.#entryOf(refs[s]));
+    if (!this.#ranked) this.#rank();
+    const ranked = this.#entries.length;
+    if (this.#slots.length < ranked) this.#slots = new Int32Array(ranked);
+    const slots = this.#slots;
+    slots.fill(-1, 0, ranked);
+    let m = 0;
+    for (let s = 0; s < series; s++) {
+      const e = entries[s];
+      if (e === undefined || !e.selected) continue;
+      if (slots[e.rank] !== -1) return undefined;
+      slots[e.rank] = s;
+      m++;
+    }
+    const pos = new Int32Array(m);
+    const planned: SeriesEntry[] = [];
+    const labelsAt = new Int32Array(m + 1);
+    for (let r = 0, p = 0; r < ranked; r++) {
+      const s = slots[r];
+      if (s === -1) continue;
+      const e = entries[s]!;
+      pos[p] = s;
+      planned.push(e);
+      labelsAt[p + 1] = labelsAt[p] + e.bytes.length;
+      p++;
+    }
+    const labels = new Uint8Array(labelsAt[m]);
+    for (let p = 0; p < m; p++) labels.set(planned[p].bytes, labelsAt[p]);
+    return this.#plan = {
+      refs,
+      ranks: this.#ranks,
+      pos,
+      entries: planned,
+      labels,
+      labelsAt,
+    };
+  }
+
+  /** Where each of `m` series' samples are (kept between windows). */
+  #sampleSpans(m: number): { at: Int32Array; count: Int32Array } {
+    if (this.#at.length < m) {
+      this.#at = new Int32Array(m);
+      this.#count = new Int32Array(m);
+    }
+    return { at: this.#at, count: this.#count };
+  }
+
+  /**
+   * The requests of `m` series in order: series `p`'s labels at
+   * `labels[labelsAt[p], labelsAt[p + 1])`, its samples at
+   * `#at[p]` of the window's arrays (`#count[p]` of them).
+   */
+  #requests(
+    m: number,
+    labels: Uint8Array,
+    labelsAt: Int32Array,
+  ): () => Batch | undefined {
     // Requests are encoded when a sender asks for the next one, not all
     // at once: a window's encoding then runs while earlier requests are
     // in flight, and the receiver is not left idle meanwhile.
@@ -687,32 +833,39 @@ export class RemoteWriter {
     const max = this.#s.maxSamplesPerRequest;
     const t = this.#t;
     const v = this.#v;
-    let k = 0;
+    const spanAt = this.#at;
+    const spanCount = this.#count;
+    let p = 0;
     /** Where the series being split goes on from (-1: none). */
     let from = -1;
-    let last: Uint8Array = new Uint8Array(0);
+    /** The last series sent whole, and its labels (a copy). */
+    let whole = -1;
+    let lastAt = -1;
+    let last: Uint8Array = EMPTY;
     return () => {
-      if (k >= order.length) return undefined;
+      if (p >= m) return undefined;
       enc.reset();
       const follows = from >= 0;
-      while (k < order.length) {
-        const i = order[k];
-        const e = list[i];
-        const off = offs[2 * i];
-        const end = off + offs[2 * i + 1];
+      while (p < m) {
+        const off = spanAt[p];
+        const end = off + spanCount[p];
         const at = from >= 0 ? from : off;
         const room = max - enc.samples;
         if (room <= 0) break;
         const to = Math.min(end, at + room);
-        enc.addSeries(e.bytes, t, v, at, to);
+        enc.addSeriesAt(labels, labelsAt[p], labelsAt[p + 1], t, v, at, to);
         if (to < end) {
           // Split: the rest goes in the next request.
           from = to;
           break;
         }
         from = -1;
-        last = e.bytes;
-        k++;
+        whole = p;
+        p++;
+      }
+      if (whole !== lastAt) {
+        last = labels.slice(labelsAt[whole], labelsAt[whole + 1]);
+        lastAt = whole;
       }
       return {
         body: snappyCompress(enc.bytes()),
@@ -772,6 +925,12 @@ export class RemoteWriter {
 
   /** Ranks every known series by key. */
   #rank(): void {
+    // A caught-up window does not mark its series seen one by one: they
+    // were seen when the plan was last used.
+    for (const e of this.#plan?.entries ?? []) {
+      if (e.seen < this.#planUsed) e.seen = this.#planUsed;
+    }
+    this.#ranks++;
     // Series no window has seen for a while are forgotten (retention).
     const keep = this.#entries.filter((e) => e.seen >= this.#windows - 100);
     for (const e of this.#entries) e.rank = -1;

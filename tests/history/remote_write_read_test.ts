@@ -157,6 +157,53 @@ test("RemoteWriter reads from the store while behind and from what it saw append
   await history.close();
 });
 
+test("RemoteWriter sends a sampler's ticks (the same series each tick) as it would read them from the store, also when series come and some are excluded", async () => {
+  const history = await History.open();
+  const store = history.store;
+  const fromStore: RemoteWriteSource = {
+    intervalMs: history.intervalMs,
+    tiers: history.tiers,
+    newestTime: () => history.newestTime(),
+    selectEach: history.selectEach.bind(history),
+    select: history.select.bind(history),
+  };
+  const a = collect();
+  const b = collect();
+  const options = {
+    url: "http://receiver.test/w",
+    batchDeadlineMs: 3000,
+    maxSamplesPerRequest: 11,
+    exclude: [[{ name: "i", type: "=~" as const, value: ".*3" }]],
+  };
+  const tapped = new RemoteWriter(history, options, { fetch: a.fetch });
+  const plain = new RemoteWriter(fromStore, options, { fetch: b.fetch });
+  // Refs in an order other than the labels' (the requests' order).
+  const ref = (i: number) =>
+    store.seriesRef({ __name__: `m${(i * 7) % 25}`, i: String(i) }, "gauge");
+  let refs = Int32Array.from({ length: 20 }, (_, i) => ref(i));
+  const random = seededRandom(23);
+  for (let s = 1; s <= 45; s++) {
+    // Five more series from 25 s on: a new set, a new plan.
+    if (s === 25) {
+      refs = Int32Array.from({ length: 25 }, (_, i) => ref(i));
+    }
+    const values = Float64Array.from(refs, () => random());
+    if (s === 30) new Uint32Array(values.buffer, 8, 2).set(STALE_BITS);
+    store.appendBatch(refs, values, refs.length, s * 1000);
+    await tapped.sendOnce();
+    await plain.sendOnce();
+  }
+  assert.ok(tapped.stats.tapWindows >= 10, `${tapped.stats.tapWindows}`);
+  assert.ok(a.bodies.length > 20);
+  assert.deepEqual(a.bodies, b.bodies);
+  assert.match(a.bodies.join(), /7ff0000000000002/);
+  assert.doesNotMatch(a.bodies.join(), /"i","3"|"i","13"|"i","23"/);
+  assert.equal(tapped.stats.samplesSent, plain.stats.samplesSent);
+  await tapped.close();
+  await plain.close();
+  await history.close();
+});
+
 test("RemoteWriter reads a window from the store in slices of its order: the same requests, and a resume mid-window sends each sample once", async () => {
   const history = await History.open();
   const store = history.store;
