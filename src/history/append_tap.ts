@@ -9,7 +9,7 @@
  */
 import type { AppendListener } from "./store.ts";
 
-/** What {@linkcode AppendTap.readShared} read. */
+/** What {@linkcode AppendTap.shared} tells of a window. */
 export interface SharedWindow {
   /** The series, as every append of the window gave them (not to be changed). */
   refs: Int32Array;
@@ -72,6 +72,8 @@ export class AppendTap {
   /** The last value array read into, and a view of its bits. */
   #vOut: Float64Array | undefined;
   #vBits: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** The refs of the newest append (kept when it is released). */
+  #lastRefs = new Int32Array(0);
   /** A refs array known to hold each series once. */
   #distinct: Int32Array | undefined;
 
@@ -122,7 +124,7 @@ export class AppendTap {
     const entries = this.#window(start, end, t, v);
     if (entries === undefined) return;
     if (this.#oneSetEach(entries)) {
-      this.#transpose(entries, t);
+      this.#lay(entries, undefined, entries[0].n, t);
       const { refs, n } = entries[0];
       const k = entries.length;
       for (let s = 0; s < n; s++) visit(refs[s], s * k, k);
@@ -184,6 +186,23 @@ export class AppendTap {
     return true;
   }
 
+  /** Sizes the counts by ref for every ref of `entries`. */
+  #fitCounts(entries: Entry[]): void {
+    let maxRef = -1;
+    let last: Int32Array | undefined;
+    for (const e of entries) {
+      // Ticks that appended the same series share one refs array.
+      if (e.refs === last) continue;
+      last = e.refs;
+      maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
+    }
+    if (this.#count.length <= maxRef) {
+      const size = Math.max(maxRef + 1, 2 * this.#count.length);
+      this.#count = new Int32Array(size);
+      this.#pos = new Int32Array(size);
+    }
+  }
+
   /** The largest ref of `refs[0, n)`. */
   #maxOf(refs: Int32Array, n: number): number {
     let max = -1;
@@ -193,29 +212,38 @@ export class AppendTap {
 
   /**
    * Lays out entries that each hold the same series once, in the same
-   * order: series `s`'s samples at `s * entries.length`.
+   * order: the samples of series `pick[p]` (an index into the entries'
+   * refs; `p` itself without `pick`) at `p * entries.length`, for `p`
+   * below `count`. A tick at a time: its values are read where `pick`
+   * says (one tick's values stay in the cache), written a series apart.
    */
-  #transpose(entries: Entry[], t: Float64Array): void {
+  #lay(
+    entries: Entry[],
+    pick: Int32Array | undefined,
+    count: number,
+    t: Float64Array,
+  ): void {
     const k = entries.length;
-    const n = entries[0].n;
     const vb = this.#vBits;
     for (let j = 0; j < k; j++) {
       const e = entries[j];
       const bits = e.bits;
-      for (let s = 0, p = j; s < n; s++, p += k) {
-        t[p] = e.t;
-        vb[2 * p] = bits[2 * s];
-        vb[2 * p + 1] = bits[2 * s + 1];
+      const time = e.t;
+      for (let p = 0, at = j; p < count; p++, at += k) {
+        const s = pick === undefined ? p : pick[p];
+        t[at] = time;
+        vb[2 * at] = bits[2 * s];
+        vb[2 * at + 1] = bits[2 * s + 1];
       }
     }
   }
 
   /**
-   * {@linkcode readInto} for the common case, when every append in
-   * `(start, end]` held the same series in the same order, each once (a
-   * sampler's ticks): series `s` of `refs` (the appends' refs array, not
-   * to be changed) has its `ticks` samples at `s * ticks`. Undefined, with
-   * nothing read, otherwise (then use readInto).
+   * When every append in `(start, end]` held the same series in the same
+   * order, each once (a sampler's ticks): those series (`refs`, the
+   * appends' own array: not to be changed), and how many ticks; then
+   * {@linkcode readPicked} lays them out in any order. Undefined
+   * otherwise (then use {@linkcode readInto}). Reads nothing.
    *
    * @example
    * ```ts
@@ -231,25 +259,25 @@ export class AppendTap {
    * const tap = new AppendTap((l) => store.onAppend(l), store.newestTime(), 10_000);
    * store.appendBatch(refs, Float64Array.of(1, 10), 2, 1000);
    * store.appendBatch(refs, Float64Array.of(2, 20), 2, 2000);
+   * const shared = tap.shared(0, 2000)!;
+   * assert.deepEqual([...shared.refs], [...refs]);
+   * assert.equal(shared.series, 2);
+   * assert.equal(shared.ticks, 2);
+   * // b first, then a: each series' two samples side by side.
    * const t = new Float64Array(4);
    * const v = new Float64Array(4);
-   * const shared = tap.readShared(0, 2000, t, v)!;
-   * assert.deepEqual([...shared.refs], [...refs]);
-   * assert.equal(shared.ticks, 2);
-   * assert.deepEqual([...v], [1, 2, 10, 20]); // a's two, then b's
+   * tap.readPicked(0, 2000, Int32Array.of(1, 0), t, v);
+   * assert.deepEqual([...v], [10, 20, 1, 2]);
+   * assert.deepEqual([...t], [1000, 2000, 1000, 2000]);
    * tap.close();
    * await store.close();
    * ```
    */
-  readShared(
-    start: number,
-    end: number,
-    t: Float64Array,
-    v: Float64Array,
-  ): SharedWindow | undefined {
-    const entries = this.#window(start, end, t, v);
-    if (entries === undefined || !this.#oneSetEach(entries)) return undefined;
-    this.#transpose(entries, t);
+  shared(start: number, end: number): SharedWindow | undefined {
+    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
+    if (entries.length === 0 || entries[0].n === 0) return undefined;
+    this.#fitCounts(entries);
+    if (!this.#oneSetEach(entries)) return undefined;
     return {
       refs: entries[0].refs,
       series: entries[0].n,
@@ -258,7 +286,40 @@ export class AppendTap {
   }
 
   /**
-   * The entries in `(start, end]`, checked to fit `t` and `v`, with the
+   * Lays out a window that {@linkcode shared} says is shared: the samples
+   * of series `refs[pick[p]]` at `p * ticks` of `t` and `v`, in time
+   * order (a NaN's bits kept). Throws a RangeError when the window is not
+   * shared, an index is not one of its series, or the arrays are short.
+   */
+  readPicked(
+    start: number,
+    end: number,
+    pick: Int32Array,
+    t: Float64Array,
+    v: Float64Array,
+  ): void {
+    const entries = this.#window(start, end, t, v, pick.length);
+    if (entries === undefined || !this.#oneSetEach(entries)) {
+      throw new RangeError(
+        `Cannot read the append tap by pick: (${start}, ${end}] is not a window of ticks that share their series`,
+      );
+    }
+    const n = entries[0].n;
+    for (let p = 0; p < pick.length; p++) {
+      if (!(pick[p] >= 0 && pick[p] < n)) {
+        throw new RangeError(
+          `Cannot read the append tap by pick: index ${
+            pick[p]
+          } at ${p} is not one of the ${n} series`,
+        );
+      }
+    }
+    this.#lay(entries, pick, pick.length, t);
+  }
+
+  /**
+   * The entries in `(start, end]`, checked to fit `t` and `v` (all their
+   * samples, or `picked` series' of each), with the
    * value view and the counts sized; undefined when there are none.
    */
   #window(
@@ -266,33 +327,24 @@ export class AppendTap {
     end: number,
     t: Float64Array,
     v: Float64Array,
+    picked?: number,
   ): Entry[] | undefined {
     const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
     let total = 0;
     for (const e of entries) total += e.n;
     if (total === 0) return undefined;
-    if (t.length < total || v.length < total) {
+    // Picked series: that many a tick.
+    const need = picked === undefined ? total : picked * entries.length;
+    if (t.length < need || v.length < need) {
       throw new RangeError(
-        `Cannot read the append tap: ${total} samples need longer arrays than ${t.length}`,
+        `Cannot read the append tap: ${need} samples need longer arrays than ${t.length}`,
       );
     }
     if (this.#vOut !== v) {
       this.#vOut = v;
       this.#vBits = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
     }
-    let maxRef = -1;
-    let last: Int32Array | undefined;
-    for (const e of entries) {
-      // Ticks that appended the same series share one refs array.
-      if (e.refs === last) continue;
-      last = e.refs;
-      maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
-    }
-    if (this.#count.length <= maxRef) {
-      const size = Math.max(maxRef + 1, 2 * this.#count.length);
-      this.#count = new Int32Array(size);
-      this.#pos = new Int32Array(size);
-    }
+    this.#fitCounts(entries);
     return entries;
   }
 
@@ -312,17 +364,18 @@ export class AppendTap {
   }
 
   #record(t: number, refs: Int32Array, values: Float64Array, n: number) {
-    const last = this.#entries.at(-1);
     // A sampler appends the same series in the same order every tick:
-    // one refs array serves them all.
-    const same = last !== undefined && last.n === n &&
-      _sameRefs(last.refs, refs, n);
+    // one refs array serves them all, also after the ticks before were
+    // released (a reader's plan for those series holds while it does).
+    const last = this.#lastRefs;
+    const same = last.length === n && _sameRefs(last, refs, n);
+    if (!same) this.#lastRefs = refs.slice(0, n);
     let v = this.#free.pop();
     if (v === undefined || v.length < n) v = new Float64Array(n);
     v.set(values.subarray(0, n));
     this.#entries.push({
       t,
-      refs: same ? last.refs : refs.slice(0, n),
+      refs: this.#lastRefs,
       values: v,
       bits: new Uint32Array(v.buffer, v.byteOffset, 2 * n),
       n,

