@@ -111,12 +111,28 @@ function compressBlock(
     while (again) {
       let m = 4;
       const most = end - ip - 4;
-      while (
-        m <= most &&
-        dv.getInt32(ip + m, true) === dv.getInt32(candidate + m, true)
-      ) m += 4;
-      while (ip + m < end && input[ip + m] === input[candidate + m]) m++;
-      op = copy(o, op, ip - candidate, m);
+      for (;;) {
+        if (m > most) {
+          while (ip + m < end && input[ip + m] === input[candidate + m]) m++;
+          break;
+        }
+        const x = dv.getInt32(ip + m, true) ^ dv.getInt32(candidate + m, true);
+        if (x !== 0) {
+          // The first byte that differs: the lowest set bit's byte.
+          m += (31 - Math.clz32(x & -x)) >> 3;
+          break;
+        }
+        m += 4;
+      }
+      const offset = ip - candidate;
+      if (m < 12 && offset < 2048) {
+        // The common short copy, written here (a 1-byte offset form).
+        o[op] = 1 | ((m - 4) << 2) | ((offset >>> 8) << 5);
+        o[op + 1] = offset & 0xff;
+        op += 2;
+      } else {
+        op = copy(o, op, offset, m);
+      }
       ip += m;
       emitFrom = ip;
       if (ip >= limit) break search;
