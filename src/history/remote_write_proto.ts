@@ -53,6 +53,8 @@ const TAG_2_VARINT = 0x10;
 const SAMPLE_FIXED = 12;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const EMPTY_WORDS = new Uint32Array(0);
+/** The places of a series a time's varint is kept for, minus one. */
+const MEMO_MASK = 15;
 /** Which 32-bit half of a float64 in memory is its low one. */
 const LOW = LITTLE_ENDIAN ? 0 : 1;
 const HIGH = 1 - LOW;
@@ -237,6 +239,13 @@ export class WriteRequestEncoder {
   #valueWords: Uint32Array<ArrayBufferLike> = EMPTY_WORDS;
   /** A DataView of #buf. */
   #view: DataView;
+  /**
+   * The 6-byte varints of the last times seen at each place in a series
+   * (by place modulo 16): series of one window share their times.
+   */
+  #times = new Float64Array(MEMO_MASK + 1).fill(NaN);
+  #timeLow = new Uint32Array(MEMO_MASK + 1);
+  #timeHigh = new Uint16Array(MEMO_MASK + 1);
 
   /**
    * An encoder whose buffer starts at `initialBytes` (a positive integer,
@@ -385,7 +394,10 @@ export class WriteRequestEncoder {
     }
     const labelsLength = labelsTo - labelsFrom;
     let body = labelsLength + (to - from) * SAMPLE_FIXED;
-    for (let i = from; i < to; i++) body += timeLength(t[i]);
+    const memo = this.#times;
+    for (let i = from, j = 0; i < to; i++, j = (j + 1) & MEMO_MASK) {
+      body += memo[j] === t[i] ? 6 : timeLength(t[i]);
+    }
     let at = this.#length;
     this.#reserve(1 + varintLength(body) + body);
     const buf = this.#buf;
@@ -403,7 +415,9 @@ export class WriteRequestEncoder {
     const words = this.#wordsOf(v);
     const dv = this.#view;
     let w = this.#valueBase + 2 * from;
-    for (let i = from; i < to; i++, w += 2) {
+    const low = this.#timeLow;
+    const high = this.#timeHigh;
+    for (let i = from, j = 0; i < to; i++, w += 2, j = (j + 1) & MEMO_MASK) {
       const start = at;
       buf[at] = TAG_2_LEN;
       buf[at + 2] = TAG_1_I64;
@@ -412,7 +426,21 @@ export class WriteRequestEncoder {
       dv.setUint32(at + 3, words[w + LOW], true);
       dv.setUint32(at + 7, words[w + HIGH], true);
       buf[at + 11] = TAG_2_VARINT;
-      at = putTime(buf, at + 12, t[i]);
+      const time = t[i];
+      if (memo[j] === time) {
+        // The same time as the same sample of the series before (a
+        // window's series share their ticks): its varint bytes again.
+        dv.setUint32(at + 12, low[j], true);
+        dv.setUint16(at + 16, high[j], true);
+        at += 18;
+      } else {
+        at = putTime(buf, at + 12, time);
+        if (at - start === 18) {
+          memo[j] = time;
+          low[j] = dv.getUint32(start + 12, true);
+          high[j] = dv.getUint16(start + 16, true);
+        }
+      }
       buf[start + 1] = at - start - 2;
     }
     this.#length = at;

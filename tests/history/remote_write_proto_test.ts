@@ -408,3 +408,53 @@ test("random requests decode to what was added, and match @bufbuild/protobuf's b
     assert.deepEqual(snappy.uncompress(snappyCompress(e.bytes())), e.bytes());
   }
 });
+
+test("addSeries() writes each series' own times when series share some times at the same places and not others", () => {
+  // The encoder keeps the varints of the last times seen at each place of
+  // a series; a series whose time at a place differs must not get them.
+  const e = new WriteRequestEncoder();
+  const base = 1_764_900_000_000;
+  const times: number[][] = [
+    Array.from({ length: 20 }, (_, i) => base + 1000 * i),
+    Array.from({ length: 20 }, (_, i) => base + 1000 * i),
+    Array.from(
+      { length: 20 },
+      (_, i) => base + 1000 * i + (i % 3 === 0 ? 1 : 0),
+    ),
+    [base, 2 ** 40 + 5, 5, base + 1000],
+    Array.from({ length: 18 }, (_, i) => base + 1000 * (i + 2)),
+    Array.from({ length: 20 }, (_, i) => base + 1000 * i),
+  ];
+  const labels = new Uint8Array([
+    ...encodeLabels({ __name__: "a" }),
+    ...encodeLabels({ __name__: "b" }),
+  ]);
+  const a = encodeLabels({ __name__: "a" }).length;
+  for (const [k, t] of times.entries()) {
+    const v = Float64Array.from(t, (_, i) => k * 100 + i);
+    if (k % 2 === 0) {
+      e.addSeries(
+        encodeLabels({ __name__: "a" }),
+        new Float64Array(t),
+        v,
+        0,
+        t.length,
+      );
+    } else {e.addSeriesAt(
+        labels,
+        a,
+        labels.length,
+        new Float64Array(t),
+        v,
+        0,
+        t.length,
+      );}
+  }
+  const decoded = decodeWriteRequest(e.bytes());
+  assert.deepEqual(decoded.map((s) => s.samples.map((x) => x.t)), times);
+  assert.deepEqual(
+    decoded.map((s) => s.labels[0][1]),
+    ["a", "b", "a", "b", "a", "b"],
+  );
+  assert.deepEqual(decoded[3].samples.map((x) => x.value), [300, 301, 302, 303]);
+});
