@@ -456,5 +456,10 @@ test("addSeries() writes each series' own times when series share some times at 
     decoded.map((s) => s.labels[0][1]),
     ["a", "b", "a", "b", "a", "b"],
   );
-  assert.deepEqual(decoded[3].samples.map((x) => x.value), [300, 301, 302, 303]);
+  assert.deepEqual(decoded[3].samples.map((x) => x.value), [
+    300,
+    301,
+    302,
+    303,
+  ]);
 });
