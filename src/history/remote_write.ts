@@ -808,7 +808,14 @@ export class RemoteWriter {
       p++;
     }
     const labels = new Uint8Array(labelsAt[m]);
-    for (let p = 0; p < m; p++) labels.set(planned[p].bytes, labelsAt[p]);
+    for (let p = 0; p < m; p++) {
+      const e = planned[p];
+      labels.set(e.bytes, labelsAt[p]);
+      // Its labels held once: from now on a view of the plan's (what an
+      // earlier plan's or its own array held goes once nothing else
+      // refers to it).
+      e.bytes = labels.subarray(labelsAt[p], labelsAt[p + 1]);
+    }
     return this.#plan = {
       refs,
       ranks: this.#ranks,
