@@ -9,6 +9,8 @@
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60 --shards=N
  *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
  *   bun bench/remote_write_bench.ts --part=ops       # in process, per second
+ *   bun bench/remote_write_bench.ts --part=memory    # what a writer holds
+ *   (Deno: deno run -A --v8-flags=--expose-gc ... --part=memory)
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
  * cost: two children side by side, each the 100 flows x 10 processes
@@ -35,6 +37,9 @@
  * work: the tap, ordering, encoding, snappy), and with a writer sending
  * to the Prometheus (the HTTP client too); rounds alternate. CPU ms of
  * this process per simulated second, and the bodies' sizes.
+ *
+ * memory: what a caught-up writer holds for the set-up's series (JS heap
+ * used plus external memory after full collections), in this process.
  *
  * serve: as a user meets it, the real `weir serve` (the single executable
  * on Bun, built here with `scripts/compile.ts`; the source on Deno) on the
@@ -346,11 +351,7 @@ async function opsPart(prom: PrometheusHandle): Promise<void> {
           {
             now: () => now,
             fetch: side === 1
-              ? (r) => {
-                bytes.sent += Number(r.headers.get("content-length") ?? 0);
-                bytes.requests++;
-                return Promise.resolve(new Response(null, { status: 204 }));
-              }
+              ? () => Promise.resolve(new Response(null, { status: 204 }))
               : undefined,
           },
         );
@@ -402,6 +403,91 @@ async function opsPart(prom: PrometheusHandle): Promise<void> {
         (bytes.sent / Math.max(1, bytes.requests)).toFixed(0)
       } bytes a request (snappy)`,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a caught-up writer holds: a store in memory with the set-up's
+ * series, 10 simulated seconds appended, then 40 more with a writer
+ * (its fetch answering at once) sending each; the JS heap used plus
+ * external memory after full collections, before and after.
+ */
+async function memoryPart(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "weir-rw-memory-"));
+  try {
+    const labels = await setupLabels(dir);
+    const n = labels.length;
+    const store = await HistoryStore.open();
+    const refs = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      refs[i] = store.seriesRef(labels[i], kindOf(labels[i].__name__));
+    }
+    const values = new Float64Array(n);
+    // Five minutes into an hour: no hour's end in the 50 s.
+    let now = Math.floor(Date.now() / 3600_000) * 3600_000 - 3300_000;
+    const g = globalThis as {
+      Bun?: { gc(full: boolean): void };
+      gc?: () => void;
+    };
+    if (g.Bun === undefined && g.gc === undefined) {
+      console.log("memory: run Deno with --v8-flags=--expose-gc");
+      return;
+    }
+    const held = () => {
+      for (let i = 0; i < 2; i++) g.Bun?.gc(true) ?? g.gc?.();
+      const m = process.memoryUsage();
+      return (m.heapUsed + m.external) / 1048576;
+    };
+    const tick = () => {
+      for (let i = 0; i < n; i++) values[i] += i % 3;
+      store.appendBatch(refs, values, n, now);
+      now += 1000;
+    };
+    for (let k = 0; k < 10; k++) tick();
+    // The writer lives in a function of its own: once it returns, nothing
+    // on the stack refers to it (Bun's collector scans the stack).
+    const withWriter = async () => {
+      const writer = new RemoteWriter(
+        {
+          intervalMs: 1000,
+          tiers: store.tiers,
+          newestTime: () => store.newestTime() + 1000,
+          selectEach: store.selectEach.bind(store),
+          select: store.select.bind(store),
+          onAppend: store.onAppend.bind(store),
+          seriesLabels: store.seriesLabels.bind(store),
+          seriesCount: store.seriesCount.bind(store),
+        },
+        { url: "http://127.0.0.1:9/api/v1/write" },
+        {
+          now: () => now,
+          fetch: () => Promise.resolve(new Response(null, { status: 204 })),
+        },
+      );
+      for (let k = 0; k < 40; k++) {
+        tick();
+        await writer.sendOnce();
+      }
+      // With the writer, then without it (closed and let go), at the
+      // same point of the store: the difference is what it held.
+      const withIt = held();
+      await writer.close();
+      return { withIt, sent: writer.stats.samplesSent };
+    };
+    const { withIt, sent } = await withWriter();
+    // Let go once the event loop has turned (the last request's promises).
+    await sleep(100);
+    const without = held();
+    console.log(
+      `memory ${runtime()}: a caught-up writer holds ${
+        (withIt - without).toFixed(1)
+      } MB (JS heap used + external) for ${n} series (${
+        ((withIt - without) * 1048576 / n).toFixed(0)
+      } bytes a series), having sent ${sent} samples`,
+    );
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -523,6 +609,10 @@ if (child === "on" || child === "off") {
       loadAverage().join(" ")
     }`,
   );
+  if (part === "memory") {
+    await memoryPart();
+    process.exit(0);
+  }
   // A Prometheus of its own for each part: the catch-up's samples are
   // older than the cost part's of the same series (out of order).
   for (
