@@ -61,7 +61,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { History } from "../src/history/history.ts";
-import { RemoteWriter } from "../src/history/remote_write.ts";
+import {
+  RemoteWriter,
+  type RemoteWriteSource,
+} from "../src/history/remote_write.ts";
 import { HistoryStore } from "../src/history/store.ts";
 import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { MetricsCollector } from "../src/metrics/collector.ts";
@@ -299,6 +302,32 @@ function kindOf(name: string): SeriesKind {
   return /_(total|bucket|count|sum)$/.test(name) ? "counter" : "gauge";
 }
 
+/**
+ * A store at 1 s as a writer's source, as `History` makes it: the newest
+ * tick is complete once the next has begun. With `tap` (the default) the
+ * writer also sees appends (what it sends while caught up).
+ */
+function storeSource(
+  store: HistoryStore,
+  { tap = true } = {},
+): RemoteWriteSource {
+  return {
+    intervalMs: 1000,
+    tiers: store.tiers,
+    newestTime: () => store.newestTime() + 1000,
+    oldestRawTime: () => store.oldestRawTime(),
+    selectEach: store.selectEach.bind(store),
+    select: store.select.bind(store),
+    ...(tap
+      ? {
+        onAppend: store.onAppend.bind(store),
+        seriesLabels: store.seriesLabels.bind(store),
+        seriesCount: store.seriesCount.bind(store),
+      }
+      : {}),
+  };
+}
+
 /** The label sets of the set-up's series, from a short run of it in a child. */
 async function setupLabels(dir: string): Promise<SeriesLabels[]> {
   const file = join(dir, "labels.json");
@@ -337,16 +366,7 @@ async function opsPart(prom: PrometheusHandle): Promise<void> {
         const values = new Float64Array(n);
         let now = clock;
         const writer = side === 0 ? undefined : new RemoteWriter(
-          {
-            intervalMs: 1000,
-            tiers: store.tiers,
-            newestTime: () => store.newestTime() + 1000,
-            selectEach: store.selectEach.bind(store),
-            select: store.select.bind(store),
-            onAppend: store.onAppend.bind(store),
-            seriesLabels: store.seriesLabels.bind(store),
-            seriesCount: store.seriesCount.bind(store),
-          },
+          storeSource(store),
           { url: `${prom.url}/api/v1/write` },
           {
             now: () => now,
@@ -450,16 +470,7 @@ async function memoryPart(): Promise<void> {
     // on the stack refers to it (Bun's collector scans the stack).
     const withWriter = async () => {
       const writer = new RemoteWriter(
-        {
-          intervalMs: 1000,
-          tiers: store.tiers,
-          newestTime: () => store.newestTime() + 1000,
-          selectEach: store.selectEach.bind(store),
-          select: store.select.bind(store),
-          onAppend: store.onAppend.bind(store),
-          seriesLabels: store.seriesLabels.bind(store),
-          seriesCount: store.seriesCount.bind(store),
-        },
+        storeSource(store),
         { url: "http://127.0.0.1:9/api/v1/write" },
         {
           now: () => now,
@@ -531,16 +542,7 @@ async function catchupPart(prom: PrometheusHandle): Promise<void> {
         (n * ticks / 1e6).toFixed(1)
       } M samples written in ${((performance.now() - b0) / 1000).toFixed(1)} s`,
     );
-    const source = {
-      intervalMs: 1000,
-      tiers: store.tiers,
-      // As the sampler would: the newest tick is complete once the next
-      // has begun.
-      newestTime: () => store.newestTime() + 1000,
-      oldestRawTime: () => store.oldestRawTime(),
-      selectEach: store.selectEach.bind(store),
-      select: store.select.bind(store),
-    };
+    const source = storeSource(store, { tap: false });
     const shards = flag("shards");
     const writer = new RemoteWriter(source, {
       url: `${prom.url}/api/v1/write`,

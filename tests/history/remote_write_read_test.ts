@@ -8,6 +8,7 @@ import {
   RemoteWriter,
   type RemoteWriteSource,
 } from "../../src/history/remote_write.ts";
+import type { RemoteWriteOptions } from "../../src/history/remote_write_options.ts";
 import { decodeBody } from "./_remote_write_decode.ts";
 import {
   keyOf,
@@ -26,6 +27,20 @@ import { seededRandom } from "../_seeded_random.ts";
 
 const STALE_BITS = [0x00000002, 0x7ff00000]; // little-endian words
 
+/**
+ * `history` without onAppend/seriesLabels: a writer of it reads every
+ * window back from the store.
+ */
+function storeOnly(history: History): RemoteWriteSource {
+  return {
+    intervalMs: history.intervalMs,
+    tiers: history.tiers,
+    newestTime: () => history.newestTime(),
+    selectEach: history.selectEach.bind(history),
+    select: history.select.bind(history),
+  };
+}
+
 /** Every request body a writer sends, decoded, with each value's bits. */
 function collect() {
   const bodies: string[] = [];
@@ -42,26 +57,49 @@ function collect() {
   };
 }
 
-test("RemoteWriter sends the same bytes from what it saw appended as from the store", async () => {
+/**
+ * Two writers of one history with `options`: `tapped` sees appends (what
+ * it sends while caught up), `plain` reads every window from the store;
+ * `sendBoth()` after each tick, `sameAsPlain()` checks they sent the same
+ * bytes and returns the tapped one's bodies.
+ */
+async function tappedAndPlain(options: RemoteWriteOptions) {
   const history = await History.open();
-  const store = history.store;
-  // Without onAppend/seriesLabels: every window read back from the store.
-  const fromStore: RemoteWriteSource = {
-    intervalMs: history.intervalMs,
-    tiers: history.tiers,
-    newestTime: () => history.newestTime(),
-    selectEach: history.selectEach.bind(history),
-    select: history.select.bind(history),
-  };
   const a = collect();
   const b = collect();
-  const options = {
-    url: "http://receiver.test/w",
-    batchDeadlineMs: 3000,
-    maxSamplesPerRequest: 7,
-  };
   const tapped = new RemoteWriter(history, options, { fetch: a.fetch });
-  const plain = new RemoteWriter(fromStore, options, { fetch: b.fetch });
+  const plain = new RemoteWriter(storeOnly(history), options, {
+    fetch: b.fetch,
+  });
+  return {
+    history,
+    store: history.store,
+    tapped,
+    sendBoth: async () => {
+      await tapped.sendOnce();
+      await plain.sendOnce();
+    },
+    sameAsPlain: async (): Promise<string> => {
+      assert.equal(plain.stats.tapWindows, 0);
+      assert.deepEqual(a.bodies, b.bodies);
+      assert.equal(tapped.stats.samplesSent, plain.stats.samplesSent);
+      await tapped.close();
+      await plain.close();
+      await history.close();
+      return a.bodies.join();
+    },
+    bodies: a.bodies,
+  };
+}
+
+test("RemoteWriter sends the same bytes from what it saw appended as from the store", async () => {
+  const { store, tapped, sendBoth, sameAsPlain, bodies } = await tappedAndPlain(
+    {
+      url: "http://receiver.test/w",
+      batchDeadlineMs: 3000,
+      maxSamplesPerRequest: 7,
+    },
+  );
   const random = seededRandom(17);
   const refs = [0, 1, 2, 3].map((i) =>
     store.seriesRef(
@@ -96,21 +134,15 @@ test("RemoteWriter sends the same bytes from what it saw appended as from the st
         t - 5000,
       );
     }
-    await tapped.sendOnce();
-    await plain.sendOnce();
+    await sendBoth();
   }
   assert.ok(
     tapped.stats.tapWindows >= 8,
     `${tapped.stats.tapWindows} windows from the tap`,
   );
-  assert.equal(plain.stats.tapWindows, 0);
-  assert.ok(a.bodies.length > 10);
-  assert.deepEqual(a.bodies, b.bodies);
-  assert.equal(tapped.stats.samplesSent, plain.stats.samplesSent);
-  assert.match(a.bodies.join(), /7ff0000000000002/); // the stale marker's bits
-  await tapped.close();
-  await plain.close();
-  await history.close();
+  assert.ok(bodies.length > 10);
+  // The stale marker's bits.
+  assert.match(await sameAsPlain(), /7ff0000000000002/);
 });
 
 test("RemoteWriter reads from the store while behind and from what it saw appended once caught up", async () => {
@@ -158,25 +190,14 @@ test("RemoteWriter reads from the store while behind and from what it saw append
 });
 
 test("RemoteWriter sends a sampler's ticks (the same series each tick) as it would read them from the store, also when series come and some are excluded", async () => {
-  const history = await History.open();
-  const store = history.store;
-  const fromStore: RemoteWriteSource = {
-    intervalMs: history.intervalMs,
-    tiers: history.tiers,
-    newestTime: () => history.newestTime(),
-    selectEach: history.selectEach.bind(history),
-    select: history.select.bind(history),
-  };
-  const a = collect();
-  const b = collect();
-  const options = {
-    url: "http://receiver.test/w",
-    batchDeadlineMs: 3000,
-    maxSamplesPerRequest: 11,
-    exclude: [[{ name: "i", type: "=~" as const, value: ".*3" }]],
-  };
-  const tapped = new RemoteWriter(history, options, { fetch: a.fetch });
-  const plain = new RemoteWriter(fromStore, options, { fetch: b.fetch });
+  const { store, tapped, sendBoth, sameAsPlain, bodies } = await tappedAndPlain(
+    {
+      url: "http://receiver.test/w",
+      batchDeadlineMs: 3000,
+      maxSamplesPerRequest: 11,
+      exclude: [[{ name: "i", type: "=~", value: ".*3" }]],
+    },
+  );
   // Refs in an order other than the labels' (the requests' order).
   const ref = (i: number) =>
     store.seriesRef({ __name__: `m${(i * 7) % 25}`, i: String(i) }, "gauge");
@@ -190,18 +211,13 @@ test("RemoteWriter sends a sampler's ticks (the same series each tick) as it wou
     const values = Float64Array.from(refs, () => random());
     if (s === 30) new Uint32Array(values.buffer, 8, 2).set(STALE_BITS);
     store.appendBatch(refs, values, refs.length, s * 1000);
-    await tapped.sendOnce();
-    await plain.sendOnce();
+    await sendBoth();
   }
   assert.ok(tapped.stats.tapWindows >= 10, `${tapped.stats.tapWindows}`);
-  assert.ok(a.bodies.length > 20);
-  assert.deepEqual(a.bodies, b.bodies);
-  assert.match(a.bodies.join(), /7ff0000000000002/);
-  assert.doesNotMatch(a.bodies.join(), /"i","3"|"i","13"|"i","23"/);
-  assert.equal(tapped.stats.samplesSent, plain.stats.samplesSent);
-  await tapped.close();
-  await plain.close();
-  await history.close();
+  assert.ok(bodies.length > 20);
+  const sent = await sameAsPlain();
+  assert.match(sent, /7ff0000000000002/);
+  assert.doesNotMatch(sent, /"i","3"|"i","13"|"i","23"/);
 });
 
 test("RemoteWriter reads a window from the store in slices of its order: the same requests, and a resume mid-window sends each sample once", async () => {
