@@ -193,6 +193,8 @@ interface SeriesEntry {
   sliceWindow: number;
   /** The last window that held it. */
   seen: number;
+  /** The plan its `bytes` are a view into (see #planFor); 0: its own. */
+  plan: number;
 }
 
 /** See RemoteWriter's #planFor(). */
@@ -326,6 +328,8 @@ export class RemoteWriter {
   #planUsed = -1;
   /** Counts #rank() calls: a plan holds while it is the same. */
   #ranks = 0;
+  /** Counts the plans made (each planned series is stamped with its plan). */
+  #plans = 0;
   /** Windows read in slices so far (see #sendWindow). */
   #sliced = 0;
   /** Windows read so far. */
@@ -434,6 +438,49 @@ export class RemoteWriter {
     const sent = this.stats.sentThrough;
     if (!Number.isFinite(sent) || newest === -Infinity) return NaN;
     return Math.max(0, newest - sent) / 1000;
+  }
+
+  /**
+   * The bytes of series labels it holds for the series it remembers: the
+   * buffers their encoded labels are in, each counted once (a caught-up
+   * plan keeps its series' labels side by side in one). A diagnostic: it
+   * walks every series.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { History } from "./history.ts";
+   * import { RemoteWriter } from "./remote_write.ts";
+   *
+   * const history = await History.open();
+   * const ref = history.store.seriesRef({ __name__: "up" }, "gauge");
+   * for (let s = 1; s <= 10; s++) history.store.append(ref, s * 1000, 1);
+   * const writer = new RemoteWriter(
+   *   history,
+   *   { url: "http://127.0.0.1:9/api/v1/write", start: "oldest" },
+   *   { fetch: () => Promise.resolve(new Response(null, { status: 204 })) },
+   * );
+   * assert.equal(writer.heldLabelBytes(), 0);
+   * await writer.sendOnce();
+   * // Label{name: "__name__", value: "up"}: 2 + 10 + 4 bytes.
+   * assert.equal(writer.heldLabelBytes(), 16);
+   * await writer.close();
+   * await history.close();
+   * ```
+   */
+  heldLabelBytes(): number {
+    const buffers = new Set<ArrayBufferLike>();
+    let total = 0;
+    const count = (e: SeriesEntry | undefined) => {
+      const b = e?.bytes.buffer;
+      if (b !== undefined && !buffers.has(b)) {
+        buffers.add(b);
+        total += b.byteLength;
+      }
+    };
+    for (const e of this.#byRef) count(e);
+    for (const e of this.#entries) count(e);
+    return total;
   }
 
   /** Starts sending in the background, until {@linkcode close}. */
@@ -780,6 +827,11 @@ export class RemoteWriter {
   #planFor(refs: Int32Array, series: number): CaughtUpPlan | undefined {
     const kept = this.#plan;
     if (kept?.refs === refs && kept.ranks === this.#ranks) return kept;
+    // The kept plan's series were seen when it was last used (before a
+    // #rank() below forgets series by when they were seen).
+    for (const e of kept?.entries ?? []) {
+      if (e.seen < this.#planUsed) e.seen = this.#planUsed;
+    }
     const entries: (SeriesEntry | undefined)[] = [];
     for (let s = 0; s < series; s++) entries.push(this.#entryOf(refs[s]));
     if (!this.#ranked) this.#rank();
@@ -808,13 +860,22 @@ export class RemoteWriter {
       p++;
     }
     const labels = new Uint8Array(labelsAt[m]);
+    const plan = ++this.#plans;
     for (let p = 0; p < m; p++) {
       const e = planned[p];
       labels.set(e.bytes, labelsAt[p]);
-      // Its labels held once: from now on a view of the plan's (what an
-      // earlier plan's or its own array held goes once nothing else
-      // refers to it).
+      // Its labels held once: from now on a view of the plan's.
       e.bytes = labels.subarray(labelsAt[p], labelsAt[p + 1]);
+      e.plan = plan;
+    }
+    // A series of the kept plan that is not in this one (gone, or
+    // excluded by a new set) gets its labels back as its own: a view would
+    // hold all of the kept plan's labels for as long as it is remembered.
+    for (const e of kept?.entries ?? []) {
+      if (e.plan !== plan) {
+        e.bytes = e.bytes.slice();
+        e.plan = 0;
+      }
     }
     return this.#plan = {
       refs,
@@ -1029,6 +1090,7 @@ export class RemoteWriter {
       rank: 0,
       slice: 0,
       sliceWindow: 0,
+      plan: 0,
       seen: this.#windows,
     };
     if (selected) {

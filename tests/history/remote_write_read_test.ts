@@ -557,3 +557,37 @@ test("RemoteWriter sends the minute windows of what is too old a few minutes at 
   ]);
   assert.ok(most <= 32, `${most} samples held for one window`);
 });
+
+test("RemoteWriter holds each series' labels once while series come and go every window (a replaced plan's labels are let go)", async () => {
+  const history = await History.open();
+  const store = history.store;
+  const writer = new RemoteWriter(history, {
+    url: "http://receiver.test/w",
+    batchDeadlineMs: 1000,
+  }, { fetch: () => Promise.resolve(new Response(null, { status: 204 })) });
+  const n = 300;
+  const pad = "x".repeat(150);
+  const ref = (i: number) =>
+    store.seriesRef({ __name__: "pod_metric", pod: `pod-${i}`, pad }, "gauge");
+  const alive = Array.from({ length: n }, (_, i) => i);
+  let next = n;
+  let perSeries = 0;
+  for (let s = 1; s <= 120; s++) {
+    // One pod goes, a new one comes: a new set of series every window.
+    alive.shift();
+    alive.push(next++);
+    const refs = Int32Array.from(alive, ref);
+    store.appendBatch(refs, new Float64Array(n).fill(s), n, s * 1000);
+    await writer.sendOnce();
+    if (s === 2) perSeries = writer.heldLabelBytes() / n;
+  }
+  assert.ok(writer.stats.tapWindows > 100, `${writer.stats.tapWindows}`);
+  assert.ok(perSeries > 150, `${perSeries}`);
+  // The live series and those it still remembers (forgotten after 100
+  // windows unseen): about 420 label sets. Holding every replaced plan's
+  // labels would be about 120 x 300 of them.
+  const held = writer.heldLabelBytes() / perSeries;
+  assert.ok(held < 2 * (n + 120), `${held.toFixed(0)} label sets held`);
+  await writer.close();
+  await history.close();
+});
