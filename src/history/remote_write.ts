@@ -42,7 +42,11 @@
  *
  * While caught up, a window's samples come from what the writer saw the
  * store append (`append_tap.ts`, the last few seconds), not decoded back
- * out of the store's chunks; behind, from the store.
+ * out of the store's chunks; behind, from the store. While every tick of a
+ * window holds the same series (the sampler's, until a series comes or
+ * goes), the series' order and their labels side by side are a plan kept
+ * from window to window (`#planFor`): the tap lays the samples out in the
+ * requests' order and a window touches no series' entry.
  *
  * The options and their check are in `remote_write_options.ts`, the
  * metrics in `remote_write_metrics.ts`. This file stays over 800 lines
