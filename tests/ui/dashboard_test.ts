@@ -6,8 +6,6 @@
  * shows a message sent into the flow, and the page works with tokens.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -107,33 +105,49 @@ async function numberIn(page: Page, selector: string): Promise<number> {
   return m === null ? NaN : Number(m[0].replaceAll(",", ""));
 }
 
-describe("the dashboard in Chromium", { skip }, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof startServeInTemp>>;
-
+/**
+ * Chromium and a `weir serve` started with `args` in a folder of its own,
+ * holding FLOW (posted with `token` when given), for the tests of one
+ * describe(): started before them, stopped after them.
+ */
+function dashboardServer(prefix: string, args: string[], token?: string) {
+  const env = {} as {
+    browser: Browser;
+    server: Awaited<ReturnType<typeof startServeInTemp>>;
+  };
   before(async () => {
-    browser = await launchChromium();
-    server = await startServeInTemp("weir-dashboard-", [
-      "--history-interval",
-      "1s",
-    ]);
-    const res = await fetch(`${server.url}/flows`, {
+    env.browser = await launchChromium();
+    env.server = await startServeInTemp(prefix, args);
+    const res = await fetch(`${env.server.url}/flows`, {
       method: "POST",
-      headers: { "Content-Type": "text/vnd.fbp" },
+      headers: {
+        "Content-Type": "text/vnd.fbp",
+        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      },
       body: FLOW,
     });
     assert.equal(res.status, 201, await res.text());
   });
-
   after(async () => {
-    await browser?.close();
-    server?.close();
+    await env.browser?.close();
+    env.server?.close();
   });
+  return env;
+}
+
+describe("the dashboard in Chromium", { skip }, () => {
+  const env = dashboardServer("weir-dashboard-", [
+    "--history-interval",
+    "1s",
+  ]);
 
   test("the flows list shows each flow with its state, and no console error", {
     timeout: 60_000,
   }, async () => {
-    const { page, problems, close } = await openPage(browser, `${server.url}/`);
+    const { page, problems, close } = await openPage(
+      env.browser,
+      `${env.server.url}/`,
+    );
     try {
       const row = page.locator('[data-testid="flow-row"][data-flow="shop"]');
       await row.waitFor({ timeout: 15_000 });
@@ -154,8 +168,8 @@ describe("the dashboard in Chromium", { skip }, () => {
     },
     async () => {
       const { page, problems, close } = await openPage(
-        browser,
-        `${server.url}/#/flows/shop`,
+        env.browser,
+        `${env.server.url}/#/flows/shop`,
       );
       try {
         await page.waitForFunction(
@@ -198,8 +212,8 @@ describe("the dashboard in Chromium", { skip }, () => {
     timeout: 60_000,
   }, async () => {
     const { page, problems, close } = await openPage(
-      browser,
-      `${server.url}/#/flows/shop`,
+      env.browser,
+      `${env.server.url}/#/flows/shop`,
     );
     try {
       const box = page.locator(
@@ -233,8 +247,8 @@ describe("the dashboard in Chromium", { skip }, () => {
     },
     async () => {
       const { page, problems, close } = await openPage(
-        browser,
-        `${server.url}/#/flows/shop`,
+        env.browser,
+        `${env.server.url}/#/flows/shop`,
       );
       try {
         const edge = page.locator(
@@ -246,7 +260,7 @@ describe("the dashboard in Chromium", { skip }, () => {
         // The tap is open once the server said what it taps.
         await page.waitForTimeout(1000);
         const marker = `order-${Date.now()}`;
-        const res = await fetch(`${server.url}/in/shop/orders`, {
+        const res = await fetch(`${env.server.url}/in/shop/orders`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ item: marker }),
@@ -273,8 +287,8 @@ describe("the dashboard in Chromium", { skip }, () => {
     timeout: 60_000,
   }, async () => {
     const { page, problems, close } = await openPage(
-      browser,
-      `${server.url}/#/query`,
+      env.browser,
+      `${env.server.url}/#/query`,
     );
     try {
       const input = page.locator('[data-testid="query-input"]');
@@ -311,15 +325,15 @@ describe("the dashboard in Chromium", { skip }, () => {
       timeout: 60_000,
     },
     async () => {
-      const res = await fetch(`${server.url}/flows`, {
+      const res = await fetch(`${env.server.url}/flows`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(HOSTILE),
       });
       assert.equal(res.status, 201, await res.text());
       const { page, problems, close } = await openPage(
-        browser,
-        `${server.url}/#/flows/hostile`,
+        env.browser,
+        `${env.server.url}/#/flows/hostile`,
       );
       const dialogs: string[] = [];
       page.on("dialog", (d) => {
@@ -384,7 +398,7 @@ describe("the dashboard in Chromium", { skip }, () => {
         assert.deepEqual(problems.errors, []);
       } finally {
         await close();
-        const del = await fetch(`${server.url}/flows/hostile`, {
+        const del = await fetch(`${env.server.url}/flows/hostile`, {
           method: "DELETE",
         });
         await del.body?.cancel();
@@ -399,7 +413,7 @@ describe("the dashboard in Chromium", { skip }, () => {
     },
     async () => {
       const put = async (sink: string) => {
-        const res = await fetch(`${server.url}/flows/swap`, {
+        const res = await fetch(`${env.server.url}/flows/swap`, {
           method: "PUT",
           headers: { "Content-Type": "text/vnd.fbp" },
           body:
@@ -409,8 +423,8 @@ describe("the dashboard in Chromium", { skip }, () => {
       };
       await put("Old");
       const { page, problems, close } = await openPage(
-        browser,
-        `${server.url}/#/flows/swap`,
+        env.browser,
+        `${env.server.url}/#/flows/swap`,
       );
       try {
         const old = page.locator(
@@ -442,7 +456,7 @@ describe("the dashboard in Chromium", { skip }, () => {
         assert.deepEqual(problems.errors, []);
       } finally {
         await close();
-        const del = await fetch(`${server.url}/flows/swap`, {
+        const del = await fetch(`${env.server.url}/flows/swap`, {
           method: "DELETE",
         });
         await del.body?.cancel();
@@ -453,7 +467,10 @@ describe("the dashboard in Chromium", { skip }, () => {
   test("the flows list refreshes in place: a focused button keeps the focus", {
     timeout: 60_000,
   }, async () => {
-    const { page, problems, close } = await openPage(browser, `${server.url}/`);
+    const { page, problems, close } = await openPage(
+      env.browser,
+      `${env.server.url}/`,
+    );
     try {
       const del = page.locator(
         '[data-testid="flow-row"][data-flow="shop"] [data-testid="delete"]',
@@ -482,11 +499,11 @@ describe("the dashboard in Chromium", { skip }, () => {
   test("a failed flow shows why in the list, and Start to try again", {
     timeout: 60_000,
   }, async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     const page = await ctx.newPage();
     const problems = watchProblems(page);
     // The server's list, with one flow that failed to start.
-    await page.route(`${server.url}/flows`, async (route) => {
+    await page.route(`${env.server.url}/flows`, async (route) => {
       const res = await route.fetch();
       const body = await res.json();
       body.flows.push({
@@ -500,7 +517,7 @@ describe("the dashboard in Chromium", { skip }, () => {
       await route.fulfill({ response: res, json: body });
     });
     try {
-      await page.goto(`${server.url}/`);
+      await page.goto(`${env.server.url}/`);
       const row = page.locator('[data-testid="flow-row"][data-flow="broken"]');
       await row.waitFor({ timeout: 15_000 });
       assert.equal(
@@ -522,26 +539,7 @@ describe("the dashboard in Chromium", { skip }, () => {
 });
 
 describe("the dashboard without a history", { skip }, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof startServeInTemp>>;
-
-  before(async () => {
-    browser = await launchChromium();
-    server = await startServeInTemp("weir-dashboard-no-history-", [
-      "--no-history",
-    ]);
-    const res = await fetch(`${server.url}/flows`, {
-      method: "POST",
-      headers: { "Content-Type": "text/vnd.fbp" },
-      body: FLOW,
-    });
-    assert.equal(res.status, 201, await res.text());
-  });
-
-  after(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  const env = dashboardServer("weir-dashboard-no-history-", ["--no-history"]);
 
   test(
     "the charts say the history is off without asking the query API (GET /ui/access says so): no console error",
@@ -550,8 +548,8 @@ describe("the dashboard without a history", { skip }, () => {
     },
     async () => {
       const { page, problems, close } = await openPage(
-        browser,
-        `${server.url}/#/flows/shop`,
+        env.browser,
+        `${env.server.url}/#/flows/shop`,
       );
       try {
         const off = () =>
@@ -600,34 +598,12 @@ describe("the dashboard without a history", { skip }, () => {
 });
 
 describe("the dashboard with tokens", { skip }, () => {
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof startServeInTemp>>;
-
-  before(async () => {
-    browser = await launchChromium();
-    server = await startServeInTemp("weir-dashboard-tokens-", [
-      "--token",
-      TOKEN,
-      "--token",
-      `read:${READ_TOKEN}`,
-    ]);
-    const file = join(server.dir, "shop.fbp");
-    writeFileSync(file, FLOW);
-    const res = await fetch(`${server.url}/flows`, {
-      method: "POST",
-      headers: {
-        "Content-Type": "text/vnd.fbp",
-        Authorization: `Bearer ${TOKEN}`,
-      },
-      body: FLOW,
-    });
-    assert.equal(res.status, 201, await res.text());
-  });
-
-  after(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  const env = dashboardServer("weir-dashboard-tokens-", [
+    "--token",
+    TOKEN,
+    "--token",
+    `read:${READ_TOKEN}`,
+  ], TOKEN);
 
   /** 401s before the token is given are the page asking: expected. */
   const unexpected = (p: PageProblems) =>
@@ -639,7 +615,7 @@ describe("the dashboard with tokens", { skip }, () => {
       timeout: 60_000,
     },
     async () => {
-      const ctx = await browser.newContext();
+      const ctx = await env.browser.newContext();
       const page = await ctx.newPage();
       const problems = watchProblems(page);
       const urls: string[] = [];
@@ -650,7 +626,7 @@ describe("the dashboard with tokens", { skip }, () => {
         if (auth !== undefined) bearer.push(auth);
       });
       try {
-        await page.goto(`${server.url}/`);
+        await page.goto(`${env.server.url}/`);
         const input = page.locator('[data-testid="token-input"]');
         await input.waitFor({ timeout: 15_000 });
         await input.fill(TOKEN);
@@ -669,7 +645,7 @@ describe("the dashboard with tokens", { skip }, () => {
           undefined,
           { timeout: 15_000 },
         );
-        const info = await (await fetch(`${server.url}/flows/shop`, {
+        const info = await (await fetch(`${env.server.url}/flows/shop`, {
           headers: { Authorization: `Bearer ${TOKEN}` },
         })).json();
         assert.equal(info.running, false);
@@ -688,7 +664,7 @@ describe("the dashboard with tokens", { skip }, () => {
       timeout: 60_000,
     },
     async () => {
-      const ctx = await browser.newContext();
+      const ctx = await env.browser.newContext();
       const page = await ctx.newPage();
       const problems = watchProblems(page);
       const streams = new Set<string>();
@@ -699,7 +675,7 @@ describe("the dashboard with tokens", { skip }, () => {
       page.on("requestfinished", ended);
       page.on("requestfailed", ended);
       try {
-        await page.goto(`${server.url}/#/flows/shop`);
+        await page.goto(`${env.server.url}/#/flows/shop`);
         const input = page.locator('[data-testid="token-input"]');
         await input.fill(TOKEN, { timeout: 15_000 });
         await page.locator('[data-testid="token-submit"]').click();
@@ -750,11 +726,11 @@ describe("the dashboard with tokens", { skip }, () => {
   test("with a read-only token the page shows the flows and offers no change", {
     timeout: 60_000,
   }, async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     const page = await ctx.newPage();
     const problems = watchProblems(page);
     try {
-      await page.goto(`${server.url}/`);
+      await page.goto(`${env.server.url}/`);
       const input = page.locator('[data-testid="token-input"]');
       await input.waitFor({ timeout: 15_000 });
       await input.fill(READ_TOKEN);
@@ -772,7 +748,7 @@ describe("the dashboard with tokens", { skip }, () => {
         }
       }
       // And the server agrees: the token cannot stop the flow.
-      const res = await fetch(`${server.url}/flows/shop/stop`, {
+      const res = await fetch(`${env.server.url}/flows/shop/stop`, {
         method: "POST",
         headers: { Authorization: `Bearer ${READ_TOKEN}` },
       });
