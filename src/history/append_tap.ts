@@ -186,13 +186,19 @@ export class AppendTap {
     return true;
   }
 
+  /** The entries appended in `(start, end]`. */
+  #in(start: number, end: number): Entry[] {
+    return this.#entries.filter((e) => e.t > start && e.t <= end);
+  }
+
   /** Sizes the counts by ref for every ref of `entries`. */
   #fitCounts(entries: Entry[]): void {
     let maxRef = -1;
     let last: Int32Array | undefined;
     for (const e of entries) {
-      // Ticks that appended the same series share one refs array.
-      if (e.refs === last) continue;
+      // Ticks that appended the same series share one refs array; the
+      // one checked distinct was sized for when it was checked.
+      if (e.refs === last || e.refs === this.#distinct) continue;
       last = e.refs;
       maxRef = Math.max(maxRef, this.#maxOf(e.refs, e.n));
     }
@@ -274,7 +280,7 @@ export class AppendTap {
    * ```
    */
   shared(start: number, end: number): SharedWindow | undefined {
-    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
+    const entries = this.#in(start, end);
     if (entries.length === 0 || entries[0].n === 0) return undefined;
     this.#fitCounts(entries);
     if (!this.#oneSetEach(entries)) return undefined;
@@ -329,7 +335,7 @@ export class AppendTap {
     v: Float64Array,
     picked?: number,
   ): Entry[] | undefined {
-    const entries = this.#entries.filter((e) => e.t > start && e.t <= end);
+    const entries = this.#in(start, end);
     let total = 0;
     for (const e of entries) total += e.n;
     if (total === 0) return undefined;

@@ -806,7 +806,6 @@ export class RemoteWriter {
     const shared = tap.shared(start, end);
     if (shared === undefined) return undefined;
     const plan = this.#planFor(shared.refs, shared.series);
-    if (plan === undefined) return undefined;
     this.#planUsed = this.#windows;
     this.stats.tapWindows++;
     const m = plan.pos.length;
@@ -827,43 +826,35 @@ export class RemoteWriter {
   /**
    * The plan of a caught-up window of series `refs[0, series)`: the
    * selected ones' places in `refs` by rank and their labels side by
-   * side; kept while `refs` and the ranks are the same. Undefined when
-   * two refs are one series (never from a store; then #read() sorts).
+   * side; kept while `refs` and the ranks are the same. Ordered as
+   * #byRank() orders any window (two refs of one series, which a store
+   * never gives, by their places).
    */
-  #planFor(refs: Int32Array, series: number): CaughtUpPlan | undefined {
+  #planFor(refs: Int32Array, series: number): CaughtUpPlan {
     const kept = this.#plan;
     if (kept?.refs === refs && kept.ranks === this.#ranks) return kept;
-    // The kept plan's series were seen when it was last used (before a
-    // #rank() below forgets series by when they were seen).
-    for (const e of kept?.entries ?? []) {
-      if (e.seen < this.#planUsed) e.seen = this.#planUsed;
-    }
-    const entries: (SeriesEntry | undefined)[] = [];
-    for (let s = 0; s < series; s++) entries.push(this.#entryOf(refs[s]));
-    if (!this.#ranked) this.#rank();
-    const ranked = this.#entries.length;
-    if (this.#slots.length < ranked) this.#slots = new Int32Array(ranked);
-    const slots = this.#slots;
-    slots.fill(-1, 0, ranked);
-    let m = 0;
+    // Before a #rank() below forgets series by when they were seen.
+    this.#markPlanSeen();
+    const selected: SeriesEntry[] = [];
+    /** Each selected series' place in `refs`. */
+    const places: number[] = [];
     for (let s = 0; s < series; s++) {
-      const e = entries[s];
+      const e = this.#entryOf(refs[s]);
       if (e === undefined || !e.selected) continue;
-      if (slots[e.rank] !== -1) return undefined;
-      slots[e.rank] = s;
-      m++;
+      selected.push(e);
+      places.push(s);
     }
+    if (!this.#ranked) this.#rank();
+    const order = this.#byRank(selected);
+    const m = order.length;
     const pos = new Int32Array(m);
     const planned: SeriesEntry[] = [];
     const labelsAt = new Int32Array(m + 1);
-    for (let r = 0, p = 0; r < ranked; r++) {
-      const s = slots[r];
-      if (s === -1) continue;
-      const e = entries[s]!;
-      pos[p] = s;
+    for (let p = 0; p < m; p++) {
+      const e = selected[order[p]];
+      pos[p] = places[order[p]];
       planned.push(e);
       labelsAt[p + 1] = labelsAt[p] + e.bytes.length;
-      p++;
     }
     const labels = new Uint8Array(labelsAt[m]);
     const views: Uint8Array[] = [];
@@ -1019,12 +1010,18 @@ export class RemoteWriter {
   }
 
   /** Ranks every known series by key. */
-  #rank(): void {
-    // A caught-up window does not mark its series seen one by one: they
-    // were seen when the plan was last used.
+  /**
+   * A caught-up window does not mark its series seen one by one: the
+   * plan's series were seen when it was last used.
+   */
+  #markPlanSeen(): void {
     for (const e of this.#plan?.entries ?? []) {
       if (e.seen < this.#planUsed) e.seen = this.#planUsed;
     }
+  }
+
+  #rank(): void {
+    this.#markPlanSeen();
     this.#ranks++;
     // Series no window has seen for a while are forgotten (retention).
     const keep = this.#entries.filter((e) => e.seen >= this.#windows - 100);
