@@ -507,10 +507,7 @@ async function memoryPart(): Promise<void> {
 async function catchupPart(prom: PrometheusHandle): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "weir-rw-catchup-"));
   try {
-    const file = join(dir, "labels.json");
-    const c = spawnSelf([`--child=labels`, `--file=${file}`]);
-    await new Promise((r) => c.once("exit", r));
-    const labels = JSON.parse(readFileSync(file, "utf8")) as SeriesLabels[];
+    const labels = await setupLabels(dir);
     const store = await HistoryStore.open({
       dir: join(dir, "history"),
       flushIntervalMs: 0,
