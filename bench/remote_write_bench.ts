@@ -6,6 +6,8 @@
  *   bun bench/remote_write_bench.ts                  # both parts
  *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
  *                                         # --deadline=MS: batchDeadlineMs
+ *                                         # --with-stub: a third child whose
+ *                                         # fetch answers 204 at once
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60 --shards=N
  *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
  *   bun bench/remote_write_bench.ts --part=ops       # in process, per second
@@ -175,6 +177,13 @@ async function costChild(receiver: string | undefined): Promise<void> {
   const history = await History.open({ dir });
   history.attach(collector);
   let writer: RemoteWriter | undefined;
+  if (receiver === "stub") {
+    // What the writer costs without its HTTP requests: `fetch` answers
+    // 204 at once (the writer calls the global one).
+    globalThis.fetch = () =>
+      Promise.resolve(new Response(null, { status: 204 }));
+    receiver = "http://127.0.0.1:9/api/v1/write";
+  }
   if (receiver !== undefined) {
     const deadline = flag("deadline");
     writer = new RemoteWriter(history, {
@@ -239,6 +248,16 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
         ...argv.filter((a) => a.startsWith("--deadline=")),
       ],
     },
+    ...(argv.includes("--with-stub")
+      ? [{
+        name: "history + remote write, fetch answering at once",
+        args: [
+          `--child=on`,
+          `--receiver=stub`,
+          ...argv.filter((a) => a.startsWith("--deadline=")),
+        ],
+      }]
+      : []),
   ];
   let lastStats = "";
   const children = sides.map((s, i) => {
@@ -282,6 +301,13 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
         promCpu.toFixed(1)
       }% of a core`,
     );
+    if (cpu.length > 2) {
+      console.log(
+        `cost ${runtime()}: with fetch answering at once it adds ${
+          (cpu[2] - cpu[0]).toFixed(2)
+        } points`,
+      );
+    }
     const a = JSON.parse(stats0 || "{}");
     const b = JSON.parse(lastStats || "{}");
     console.log(

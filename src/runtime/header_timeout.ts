@@ -202,7 +202,7 @@ export class HeaderTimeout {
         break;
       }
     }
-    if (unknown) this.#readSockets(now, checks);
+    if (unknown) this.#readSockets(now, checks, inodes);
     const due: number[] = [];
     for (const [inode, p] of this.#pending) {
       if (this.#requested.has(p.port)) {
@@ -247,7 +247,15 @@ export class HeaderTimeout {
     this.#requested.clear();
   }
 
-  #readSockets(now: number, checks: number): void {
+  /**
+   * Reads the TCP sockets to tell the new ones of `inodes` (the process's
+   * sockets just listed) apart. A socket of `inodes` the read does not
+   * list is no TCP socket (a Unix socket of the runtime's, a UDP one) or
+   * closed meanwhile: it is settled too, else it would cost a read of
+   * the whole socket table (milliseconds) at every check for as long as
+   * it lives.
+   */
+  #readSockets(now: number, checks: number, inodes: Set<number>): void {
     const sockets = this.#read();
     if (sockets === null) {
       return this.#disable("cannot read /proc/net/tcp");
@@ -272,6 +280,9 @@ export class HeaderTimeout {
         if (this.#served([s.inode])[0] === undefined) this.#unanswered++;
         else this.#everyPeer = false;
       }
+    }
+    for (const inode of inodes) {
+      if (!this.#pending.has(inode)) this.#settled.add(inode);
     }
     // Forget the requests of connections gone; one noted after this read
     // began may belong to a connection it did not list yet.

@@ -217,3 +217,43 @@ test(
     }
   },
 );
+
+test("HeaderTimeout reads the socket table again only for a new socket, not for the process's sockets that are not TCP", () => {
+  let reads = 0;
+  // 11: a connection to the server; 20 and 21: Unix sockets of the
+  // runtime's, which /proc/net/tcp never lists.
+  let inodes = new Set([11, 20, 21]);
+  const listed = [11, 12];
+  const t = new HeaderTimeout(80, {
+    read: () => {
+      reads++;
+      return listed.filter((i) => inodes.has(i)).map((inode) => ({
+        state: "established" as const,
+        localAddress: "127.0.0.1",
+        localPort: 80,
+        remoteAddress: "127.0.0.1",
+        remotePort: 5000 + inode,
+        inode,
+      }));
+    },
+    readInodes: () => new Set(inodes),
+    cut: () => true,
+    served: (ids) => ids.map(() => true),
+  });
+  t.check();
+  assert.equal(reads, 1);
+  t.check();
+  t.check();
+  assert.equal(reads, 1, "the Unix sockets are settled by the first read");
+  // A new connection is read once.
+  inodes = new Set([11, 12, 20, 21]);
+  t.check();
+  t.check();
+  assert.equal(reads, 2);
+  // A Unix socket that goes and a new one that comes: one read more.
+  inodes = new Set([11, 12, 20, 22]);
+  t.check();
+  t.check();
+  assert.equal(reads, 3);
+  t.stop();
+});
