@@ -11,10 +11,15 @@
  *   bun bench/serve_idle_bench.ts                    # both runtimes
  *   bun bench/serve_idle_bench.ts --runtime=deno     # one runtime
  *   bun bench/serve_idle_bench.ts --base=HEAD~3      # and that commit, side by side
+ *   bun bench/serve_idle_bench.ts --tree=/tmp/old    # and that checkout, side by side
  *   bun bench/serve_idle_bench.ts --seconds=120 --warmup=60
  *
  * With `--base`, the commit is checked out in a temporary worktree and
  * its servers run beside this tree's (eight processes on Bun and Deno).
+ * A fresh checkout's first run on Deno transpiles every module: its RSS
+ * with history was 36 MB above the same code run from a checkout used
+ * before, so repeated comparisons should use `--tree` with a checkout
+ * that has run once.
  * The servers share one core (`cores().server`); they idle, so they do
  * not compete for it.
  *
@@ -73,6 +78,8 @@ try {
     const wt = baseWorktree(base, "weir-idle-base-");
     trees.push({ name: base, dir: wt.dir, remove: wt.remove });
   }
+  const other = flag("tree");
+  if (other !== undefined) trees.push({ name: other, dir: other });
   const graph = DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)");
   for (const [t, tree] of trees.entries()) {
     for (const rt of RUNTIMES) {
