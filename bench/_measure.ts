@@ -37,3 +37,18 @@ export function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/**
+ * Each process's CPU over the next `seconds` of wall-clock time, in percent
+ * of one core (all its threads).
+ */
+export async function cpuPercentOver(
+  pids: readonly number[],
+  seconds: number,
+): Promise<number[]> {
+  const cpu0 = pids.map(processCpuSeconds);
+  const w0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const wall = (performance.now() - w0) / 1000;
+  return pids.map((pid, i) => (processCpuSeconds(pid) - cpu0[i]) / wall * 100);
+}

@@ -71,7 +71,12 @@ import { HistoryStore } from "../src/history/store.ts";
 import type { SeriesKind, SeriesLabels } from "../src/history/types.ts";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { startFlows } from "./_metrics.ts";
-import { loadAverage, processCpuSeconds, rssMB } from "./_measure.ts";
+import {
+  cpuPercentOver,
+  loadAverage,
+  processCpuSeconds,
+  rssMB,
+} from "./_measure.ts";
 import {
   type PrometheusHandle,
   startPrometheus,
@@ -131,13 +136,7 @@ async function servePart(prom: PrometheusHandle): Promise<void> {
         }
       }
       await sleep(WARMUP * 1000);
-      const cpu0 = sides.map((x) => processCpuSeconds(x.p.pid));
-      const w0 = performance.now();
-      await sleep(SECONDS * 1000);
-      const wall = (performance.now() - w0) / 1000;
-      const cpu = sides.map((x, i) =>
-        (processCpuSeconds(x.p.pid) - cpu0[i]) / wall * 100
-      );
+      const cpu = await cpuPercentOver(sides.map((x) => x.p.pid), SECONDS);
       const rss = sides.map((x) => rssMB(x.p.pid));
       for (const name of Object.keys(commands)) {
         const off = sides.findIndex((x) => x.name === name && !x.on);
@@ -280,15 +279,13 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
     await Promise.all(children.map((c) => c.ready));
     await sleep(WARMUP * 1000);
     const stats0 = lastStats;
-    const cpu0 = children.map((c) => processCpuSeconds(c.c.pid!));
-    const promCpu0 = processCpuSeconds(prom.pid);
     const w0 = performance.now();
-    await sleep(SECONDS * 1000);
-    const wall = (performance.now() - w0) / 1000;
-    const cpu = children.map((c, i) =>
-      (processCpuSeconds(c.c.pid!) - cpu0[i]) / wall * 100
+    const cpu = await cpuPercentOver(
+      [...children.map((c) => c.c.pid!), prom.pid],
+      SECONDS,
     );
-    const promCpu = (processCpuSeconds(prom.pid) - promCpu0) / wall * 100;
+    const wall = (performance.now() - w0) / 1000;
+    const promCpu = cpu.pop()!;
     for (let i = 0; i < sides.length; i++) {
       console.log(
         `cost ${runtime()} ${sides[i].name}: ${cpu[i].toFixed(2)}% of a core`,

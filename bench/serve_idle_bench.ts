@@ -32,7 +32,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
-import { loadAverage, processCpuSeconds, rssMB } from "./_measure.ts";
+import { cpuPercentOver, loadAverage, rssMB } from "./_measure.ts";
 import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
 import { baseWorktree } from "./_worktree.ts";
 
@@ -107,13 +107,7 @@ try {
       }`,
   );
   await sleep(WARMUP * 1000);
-  const cpu0 = sides.map((s) => processCpuSeconds(s.p.pid));
-  const w0 = performance.now();
-  await sleep(SECONDS * 1000);
-  const wall = (performance.now() - w0) / 1000;
-  const cpu = sides.map((s, i) =>
-    (processCpuSeconds(s.p.pid) - cpu0[i]) / wall * 100
-  );
+  const cpu = await cpuPercentOver(sides.map((s) => s.p.pid), SECONDS);
   const rss = sides.map((s) => rssMB(s.p.pid));
   console.log(
     "| runtime | tree | history on: CPU, RSS | `--no-history` | history adds |",
