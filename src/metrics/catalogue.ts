@@ -501,7 +501,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "OpenConnections",
     moves:
-      "Read at scrape time from the server's own sockets (`/proc/self/fd` joined with `/proc/net/tcp`, `tcp6`). Left out where /proc cannot be read (not Linux; Deno without `-A`).",
+      "Read at scrape time from the server's own sockets (`/proc/self/fd` joined with `/proc/net/tcp`, `tcp6`). While no socket of the process opened or closed since, a count up to 30 s old stands (the metric history reads it every second; a full read walks the kernel's whole socket table): a connection that only changed state (half-closed by its peer) is seen by the next full read. Left out where /proc cannot be read (not Linux; Deno without `-A`).",
   },
   httpConnectionDuration: {
     name: "http_connection_duration_seconds",

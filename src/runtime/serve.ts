@@ -276,9 +276,13 @@ function _server(
     get connections(): ServerConnections {
       // reuseMs: a metric history collects the open connections every
       // second; while no socket of the process came or went, the count of
-      // a read up to 5 s old stands (a full read walks the kernel's whole
-      // socket table: about 5 ms a second on a busy host).
-      return peers.tracker ??= new ConnectionTracker(port, { reuseMs: 5000 });
+      // a read up to 30 s old stands (a full read walks the kernel's whole
+      // socket table: 1.3 ms here with 3 sockets, about 5 ms on a busy
+      // host). A connection that opens or closes changes the sockets and
+      // is counted at once; only a change of state alone (a connection
+      // the peer half-closed, which the runtimes close at once when idle)
+      // waits for the next full read.
+      return peers.tracker ??= new ConnectionTracker(port, { reuseMs: 30_000 });
     },
     remoteAddress: (request, env) => listening.remoteAddress(request, env),
     [Symbol.asyncDispose]: close,
