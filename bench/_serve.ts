@@ -1,18 +1,57 @@
 /**
  * What the HTTP side-by-side benchmarks share (`bench/versus.ts`,
- * `bench/serve_bench.ts`, `bench/http_in_bench.ts`): starting a server
- * process pinned to a core, starting `weir serve` with a database of its
- * own and one running flow, driving a URL with `wrk`, and the alternating
- * weir/bare rounds with their table ({@linkcode alternateRounds}).
+ * `bench/serve_bench.ts`, `bench/http_in_bench.ts`, ...): the weir command
+ * as a user runs it (the source on Deno, the single executable built by a
+ * checkout's own `scripts/compile.ts` on Bun: {@linkcode weirCommand}),
+ * starting a server process pinned to a core, starting `weir serve` with a
+ * database of its own and one running flow, driving a URL with `wrk`, and
+ * the alternating weir/bare rounds with their table
+ * ({@linkcode alternateRounds}).
  *
  * @module
  */
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+
+/**
+ * Builds the single executable of the weir checkout `tree` into the folder
+ * `out`, with that checkout's own `scripts/compile.ts` (as `bun
+ * scripts/compile.ts` does); returns the executable's path.
+ */
+export function compileWeir(tree: string, out: string): string {
+  const r = spawnSync(bin("bun"), [
+    join(tree, "scripts", "compile.ts"),
+    `--outdir=${out}`,
+  ], { cwd: tree, encoding: "utf8" });
+  if (r.status !== 0) {
+    throw new Error(`cannot compile ${tree}: ${r.stderr}${r.stdout}`);
+  }
+  return join(out, "weir");
+}
+
+/**
+ * The weir command (without its subcommand) of the checkout `tree` as a
+ * user runs it: the source on Deno, the single executable on Bun (built
+ * into `out` by {@linkcode compileWeir}).
+ */
+export function weirCommand(
+  rt: "bun" | "deno",
+  tree: string,
+  out: string,
+): string[] {
+  if (rt === "deno") {
+    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
+  }
+  return [compileWeir(tree, out)];
+}
 
 /** A server process started by this module. */
 export interface ServerProcess {

@@ -44,7 +44,13 @@ import {
 
 declare const document: PageDocument;
 import { loadAverage, median, processCpuSeconds, rssMB } from "./_measure.ts";
-import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
+import {
+  compileWeir,
+  cores,
+  type ServerProcess,
+  startWeirServe,
+  weirCommand,
+} from "./_serve.ts";
 import { baseWorktree } from "./_worktree.ts";
 
 type Runtime = "bun" | "deno";
@@ -54,10 +60,6 @@ const ROOT = join(import.meta.dirname!, "..");
 function flag(name: string): string | undefined {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a?.slice(name.length + 3);
-}
-
-function bin(name: string): string {
-  return join(ROOT, "node_modules", ".bin", name);
 }
 
 /**
@@ -96,26 +98,12 @@ export const FLOW_BIG = (() => {
 /** Processes of {@linkcode FLOW_BIG}. */
 export const FLOW_BIG_PROCESSES = 20;
 
-function weirCommand(rt: Runtime, work: string, tree = ROOT): string[] {
-  if (rt === "deno") {
-    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
-  }
-  const r = spawnSync(bin("bun"), [
-    join(tree, "scripts", "compile.ts"),
-    `--outdir=${work}`,
-  ], { cwd: tree, encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error(`cannot compile ${tree}: ${r.stderr}${r.stdout}`);
-  }
-  return [join(work, "weir")];
-}
-
 async function withServer<T>(
   rt: Runtime,
   fn: (url: string, server: ServerProcess) => Promise<T>,
 ): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), `weir-dash-bench-${rt}-`));
-  const server = await startWeirServe(weirCommand(rt, work), {
+  const server = await startWeirServe(weirCommand(rt, ROOT, work), {
     core: cores().server,
     work,
     name: "big",
@@ -179,8 +167,8 @@ function partSize(): void {
   const wt = baseWorktree(base, "weir-dash-base-");
   const work = mkdtempSync(join(tmpdir(), "weir-dash-exe-"));
   try {
-    const [now] = weirCommand("bun", join(work, "now"));
-    const [then] = weirCommand("bun", join(work, "base"), wt.dir);
+    const now = compileWeir(ROOT, join(work, "now"));
+    const then = compileWeir(wt.dir, join(work, "base"));
     const a = statSync(then).size;
     const b = statSync(now).size;
     console.log(

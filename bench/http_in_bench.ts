@@ -68,6 +68,7 @@ import {
   type ServerProcess,
   startListening,
   startWeirServe,
+  weirCommand,
   wrk,
 } from "./_serve.ts";
 
@@ -264,21 +265,6 @@ async function ops(runtimes: Runtime[], seconds: number): Promise<void> {
   }
 }
 
-/** The weir command (without `serve`) for `rt`, building the executable on Bun. */
-function weirCommand(rt: Runtime, work: string): string[] {
-  if (rt === "deno") {
-    return [bin("deno"), "run", "-A", join(root, "src", "cli", "main.ts")];
-  }
-  const given = flag("exe");
-  if (given !== undefined) return [given];
-  const r = spawnSync(bin("bun"), [
-    join(root, "scripts", "compile.ts"),
-    `--outdir=${work}`,
-  ], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`cannot compile: ${r.stderr}${r.stdout}`);
-  return [join(work, "weir")];
-}
-
 async function measure(
   rt: Runtime,
   rounds: number,
@@ -297,7 +283,10 @@ async function measure(
     );
     const echo = join(work, "echo.fbp");
     writeFileSync(echo, ECHO_FLOW);
-    const command = weirCommand(rt, work);
+    const exe = flag("exe");
+    const command = rt === "bun" && exe !== undefined
+      ? [exe]
+      : weirCommand(rt, root, work);
     weir = await startWeirServe(command, {
       core,
       work,

@@ -73,7 +73,7 @@ import { type Broker, MOSQUITTO, startMosquitto } from "./_mosquitto_bench.ts";
 import { Load, sleep, type WindowResult } from "./_mqtt_load.ts";
 import { type NodeRedJob, startNodeRed } from "./_node_red.ts";
 import { runtime } from "./_runtime.ts";
-import { type ServerProcess, startListening } from "./_serve.ts";
+import { compileWeir, type ServerProcess, startListening } from "./_serve.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) =>
@@ -172,14 +172,7 @@ async function stopProcess(p: ServerProcess): Promise<void> {
 function weirExecutable(work: string): string {
   const given = flag("exe");
   if (given !== undefined) return given;
-  const r = spawnSync(bin("bun"), [
-    join(tree, "scripts", "compile.ts"),
-    `--outdir=${work}`,
-  ], { cwd: tree, encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error(`Cannot compile weir: ${r.stderr}${r.stdout}`);
-  }
-  return join(work, "weir");
+  return compileWeir(tree, work);
 }
 
 interface StartContext {

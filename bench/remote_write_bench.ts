@@ -51,7 +51,7 @@
  *
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
@@ -82,7 +82,12 @@ import {
   startPrometheus,
 } from "../tests/_prometheus.ts";
 import { runtime } from "./_runtime.ts";
-import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
+import {
+  compileWeir,
+  cores,
+  type ServerProcess,
+  startWeirServe,
+} from "./_serve.ts";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
 
 const argv = process.argv.slice(2);
@@ -104,13 +109,9 @@ async function servePart(prom: PrometheusHandle): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "weir-rw-serve-"));
   const root = join(new URL(import.meta.url).pathname, "..", "..");
   try {
-    const built = spawnSync(join(root, "node_modules", ".bin", "bun"), [
-      join(root, "scripts", "compile.ts"),
-      `--outdir=${work}`,
-    ], { cwd: root, encoding: "utf8" });
-    if (built.status !== 0) throw new Error(`cannot compile: ${built.stderr}`);
+    const exe = compileWeir(root, work);
     const commands: Record<string, string[]> = {
-      "bun (executable)": [join(work, "weir")],
+      "bun (executable)": [exe],
       "deno (source)": [
         join(root, "node_modules", ".bin", "deno"),
         "run",
@@ -237,24 +238,22 @@ function spawnSelf(args: string[]): ChildProcess {
 }
 
 async function costPart(prom: PrometheusHandle): Promise<void> {
+  /** A sending child's arguments, to `receiver`. */
+  const sending = (receiver: string) => [
+    `--child=on`,
+    `--receiver=${receiver}`,
+    ...argv.filter((a) => a.startsWith("--deadline=")),
+  ];
   const sides = [
     { name: "history, no remote write", args: ["--child=off"] },
     {
       name: "history + remote write",
-      args: [
-        `--child=on`,
-        `--receiver=${prom.url}/api/v1/write`,
-        ...argv.filter((a) => a.startsWith("--deadline=")),
-      ],
+      args: sending(`${prom.url}/api/v1/write`),
     },
     ...(argv.includes("--with-stub")
       ? [{
         name: "history + remote write, fetch answering at once",
-        args: [
-          `--child=on`,
-          `--receiver=stub`,
-          ...argv.filter((a) => a.startsWith("--deadline=")),
-        ],
+        args: sending("stub"),
       }]
       : []),
   ];

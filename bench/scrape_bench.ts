@@ -54,6 +54,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { loadAverage, processCpuSeconds } from "./_measure.ts";
 import { flowText } from "./_metrics.ts";
+import { compileWeir } from "./_serve.ts";
 import { baseWorktree } from "./_worktree.ts";
 
 type Target = "bun" | "deno" | "exe";
@@ -411,19 +412,6 @@ function row(label: string, f: Figures): string {
 
 // ---- the comparison -------------------------------------------------------
 
-/** Builds `dir`'s executable into `out` with its own scripts/compile.ts. */
-function compileExe(dir: string, out: string): string {
-  const r = spawnSync(
-    bin("bun"),
-    [join(dir, "scripts", "compile.ts"), `--outdir=${out}`],
-    { cwd: dir, encoding: "utf8" },
-  );
-  if (r.status !== 0) {
-    throw new Error(`compiling ${dir} failed: ${r.stderr}${r.stdout}`);
-  }
-  return join(out, "weir");
-}
-
 function version(target: Target): string {
   const r = spawnSync(bin(target === "deno" ? "deno" : "bun"), ["--version"], {
     encoding: "utf8",
@@ -470,7 +458,7 @@ async function compare(): Promise<void> {
       const exes: Partial<Record<Side, string>> = {};
       if (target === "exe") {
         for (const side of ["base", "new"] as Side[]) {
-          exes[side] = compileExe(dirs[side], join(work, `exe-${side}`));
+          exes[side] = compileWeir(dirs[side], join(work, `exe-${side}`));
         }
       }
       const got: Record<Side, { lone: Window[]; concurrent: Window[] }> = {

@@ -56,6 +56,7 @@ import {
   type ServerProcess,
   startListening,
   startWeirServe,
+  weirCommand,
 } from "./_serve.ts";
 
 type Runtime = "bun" | "deno";
@@ -111,27 +112,6 @@ async function bare(bodiesFile: string): Promise<void> {
   console.log(`LISTENING ${port}`);
 }
 
-/**
- * The weir command (without `serve`) for `rt` from the source tree `tree`,
- * building the executable when needed (with that tree's
- * `scripts/compile.ts`, as `bun scripts/compile.ts` does).
- */
-function weirCommand(rt: Runtime, tree: string, work: string): string[] {
-  if (rt === "deno") {
-    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
-  }
-  const given = flag("exe");
-  if (given !== undefined) return [given];
-  const r = spawnSync(bin("bun"), [
-    join(tree, "scripts", "compile.ts"),
-    `--outdir=${work}`,
-  ], { cwd: tree, encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error(`cannot compile ${tree}: ${r.stderr}${r.stdout}`);
-  }
-  return [join(work, "weir")];
-}
-
 async function measure(
   rt: Runtime,
   rounds: number,
@@ -142,7 +122,10 @@ async function measure(
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
-    const command = weirCommand(rt, flag("tree") ?? root, work);
+    const exe = flag("exe");
+    const command = rt === "bun" && exe !== undefined
+      ? [exe]
+      : weirCommand(rt, flag("tree") ?? root, work);
     weir = await startWeirServe(command, { core, work, name: "weir" });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${weir!.port}${path}`);

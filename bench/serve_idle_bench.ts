@@ -25,7 +25,6 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,7 +32,12 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
 import { cpuPercentOver, loadAverage, rssMB } from "./_measure.ts";
-import { cores, type ServerProcess, startWeirServe } from "./_serve.ts";
+import {
+  cores,
+  type ServerProcess,
+  startWeirServe,
+  weirCommand,
+} from "./_serve.ts";
 import { baseWorktree } from "./_worktree.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,22 +47,7 @@ const flag = (name: string) =>
 const SECONDS = Number(flag("seconds") ?? 90);
 const WARMUP = Number(flag("warmup") ?? 30);
 const RUNTIMES = (flag("runtime") ?? "bun,deno").split(",");
-const bin = (name: string) => join(root, "node_modules", ".bin", name);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The weir command of `tree` on `rt`, building the executable for Bun. */
-function command(rt: string, tree: string, work: string): string[] {
-  if (rt === "deno") {
-    return [bin("deno"), "run", "-A", join(tree, "src", "cli", "main.ts")];
-  }
-  const out = join(work, "exe");
-  const r = spawnSync(bin("bun"), [
-    join(tree, "scripts", "compile.ts"),
-    `--outdir=${out}`,
-  ], { cwd: tree, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`cannot compile ${tree}: ${r.stderr}`);
-  return [join(out, "weir")];
-}
 
 interface Side {
   tree: string;
@@ -85,7 +74,7 @@ try {
     for (const rt of RUNTIMES) {
       const dir = join(work, `${t}-${rt}`);
       mkdirSync(dir);
-      const cmd = command(rt, tree.dir, dir);
+      const cmd = weirCommand(rt as "bun" | "deno", tree.dir, dir);
       for (const history of [true, false]) {
         const side = join(dir, history ? "on" : "off");
         mkdirSync(side);
