@@ -1009,7 +1009,6 @@ export class RemoteWriter {
     return order;
   }
 
-  /** Ranks every known series by key. */
   /**
    * A caught-up window does not mark its series seen one by one: the
    * plan's series were seen when it was last used.
@@ -1020,6 +1019,7 @@ export class RemoteWriter {
     }
   }
 
+  /** Ranks every known series by key. */
   #rank(): void {
     this.#markPlanSeen();
     this.#ranks++;
