@@ -46,9 +46,33 @@ export async function cpuPercentOver(
   pids: readonly number[],
   seconds: number,
 ): Promise<number[]> {
-  const cpu0 = pids.map(processCpuSeconds);
+  return (await cpuPercentSlices(pids, seconds, seconds)).total;
+}
+
+/**
+ * {@linkcode cpuPercentOver}, also slice by slice: `slices[s][i]` is
+ * process `i`'s share over slice `s` (`sliceSeconds` each, the last one
+ * what is left), `total[i]` over the whole `seconds`.
+ */
+export async function cpuPercentSlices(
+  pids: readonly number[],
+  seconds: number,
+  sliceSeconds: number,
+): Promise<{ total: number[]; slices: number[][] }> {
+  const first = pids.map(processCpuSeconds);
   const w0 = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const wall = (performance.now() - w0) / 1000;
-  return pids.map((pid, i) => (processCpuSeconds(pid) - cpu0[i]) / wall * 100);
+  const slices: number[][] = [];
+  let cpu = first;
+  let w = w0;
+  for (let done = 0; done < seconds; done += sliceSeconds) {
+    const span = Math.min(sliceSeconds, seconds - done);
+    await new Promise((resolve) => setTimeout(resolve, span * 1000));
+    const now = performance.now();
+    const next = pids.map(processCpuSeconds);
+    slices.push(next.map((c, i) => (c - cpu[i]) / ((now - w) / 1000) * 100));
+    cpu = next;
+    w = now;
+  }
+  const wall = (w - w0) / 1000;
+  return { total: cpu.map((c, i) => (c - first[i]) / wall * 100), slices };
 }

@@ -4,10 +4,12 @@
  * a free port of 127.0.0.1, stopped at the end):
  *
  *   bun bench/remote_write_bench.ts                  # both parts
- *   bun bench/remote_write_bench.ts --part=cost      # --seconds=60 --warmup=20
+ *   bun bench/remote_write_bench.ts --part=cost      # --seconds=300 --warmup=60
+ *                                         # --pairs=3
  *                                         # --deadline=MS: batchDeadlineMs
- *                                         # --with-stub: a third child whose
- *                                         # fetch answers 204 at once
+ *                                         # --with-stub: as many children
+ *                                         # more whose fetch answers 204
+ *                                         # at once
  *   bun bench/remote_write_bench.ts --part=catchup   # --minutes=60 --shards=N
  *   bun bench/remote_write_bench.ts --part=serve     # weir serve, demo flow
  *   bun bench/remote_write_bench.ts --part=ops       # in process, per second
@@ -15,13 +17,20 @@
  *   (Deno: deno run -A --v8-flags=--expose-gc ... --part=memory)
  *   deno run -A bench/remote_write_bench.ts ...      # the same on Deno
  *
- * cost: two children side by side, each the 100 flows x 10 processes
- * set-up of the scrape benchmark (`startFlows` of `_metrics.ts`) with a
- * `History` on disk sampling every 1 s; one of them also runs a
- * `RemoteWriter` to the Prometheus, the other does not (the baseline).
- * After `--warmup` seconds, each child's CPU time (all threads, from
- * /proc) over `--seconds`: the difference is what sending costs while
- * caught up (the issue's goal: at most 1% of one core). The sending child
+ * cost: children side by side, each the 100 flows x 10 processes set-up
+ * of the scrape benchmark (`startFlows` of `_metrics.ts`) with a
+ * `History` on disk sampling every 1 s; `--pairs` (default 3) of them
+ * also run a `RemoteWriter` to the Prometheus (each with its own
+ * `device` external label), as many do not (the baseline): one child's
+ * flows alone differ from another's by a few tenths of a point, so each
+ * side is the mean of its children.
+ * After `--warmup` seconds (default 60), each child's CPU time (all
+ * threads, from /proc) over `--seconds` (default 300), and minute by
+ * minute: the difference is what sending costs while caught up (the
+ * issue's goal: at most 1% of one core). One minute's difference swings
+ * by a few tenths of a point (the history's flushes and head-log
+ * rewrites, the collections, fall in one child's minute and not the
+ * other's), so the figure is the whole window's. Each sending child
  * reports its writer's counters (samples, requests, lag).
  *
  * catchup: the series of that set-up (their label sets, taken from a
@@ -73,6 +82,7 @@ import { MetricsCollector } from "../src/metrics/collector.ts";
 import { startFlows } from "./_metrics.ts";
 import {
   cpuPercentOver,
+  cpuPercentSlices,
   loadAverage,
   processCpuSeconds,
   rssMB,
@@ -97,6 +107,10 @@ const part = flag("part") ?? "all";
 const child = flag("child");
 const SECONDS = Number(flag("seconds") ?? 60);
 const WARMUP = Number(flag("warmup") ?? 20);
+// The cost part's: a minute's figure swings by a few tenths of a point,
+// and the runtimes compile the writer's code over its first minute.
+const COST_SECONDS = Number(flag("seconds") ?? 300);
+const COST_WARMUP = Number(flag("warmup") ?? 60);
 const MINUTES = Number(flag("minutes") ?? 60);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -188,6 +202,8 @@ async function costChild(receiver: string | undefined): Promise<void> {
     const deadline = flag("deadline");
     writer = new RemoteWriter(history, {
       url: receiver,
+      // Each sending child's series its own (several send at once).
+      externalLabels: { device: `bench-${flag("device") ?? "0"}` },
       ...(deadline ? { batchDeadlineMs: Number(deadline) } : {}),
     }, {
       cursorDir: join(dir, "remote_write"),
@@ -238,26 +254,34 @@ function spawnSelf(args: string[]): ChildProcess {
 }
 
 async function costPart(prom: PrometheusHandle): Promise<void> {
+  const pairs = Number(flag("pairs") ?? 3);
   /** A sending child's arguments, to `receiver`. */
-  const sending = (receiver: string) => [
+  const sending = (receiver: string, n: number) => [
     `--child=on`,
     `--receiver=${receiver}`,
+    `--device=${n}`,
     ...argv.filter((a) => a.startsWith("--deadline=")),
   ];
-  const sides = [
-    { name: "history, no remote write", args: ["--child=off"] },
+  const kinds = [
+    { name: "history, no remote write", args: () => ["--child=off"] },
     {
       name: "history + remote write",
-      args: sending(`${prom.url}/api/v1/write`),
+      args: (n: number) => sending(`${prom.url}/api/v1/write`, n),
     },
     ...(argv.includes("--with-stub")
       ? [{
         name: "history + remote write, fetch answering at once",
-        args: sending("stub"),
+        args: (n: number) => sending("stub", n),
       }]
       : []),
   ];
-  let lastStats = "";
+  // `pairs` children of each kind, side by side: one child's flows alone
+  // differ from another's by a few tenths of a point.
+  const sides: { kind: number; args: string[] }[] = [];
+  for (let n = 0; n < pairs; n++) {
+    kinds.forEach((k, kind) => sides.push({ kind, args: k.args(n) }));
+  }
+  const lastStats: string[] = sides.map(() => "");
   const children = sides.map((s, i) => {
     const c = spawnSelf(s.args);
     const ready = new Promise<void>((resolve, reject) => {
@@ -265,10 +289,10 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
       c.stdout!.on("data", (d) => {
         out += String(d);
         if (out.includes("READY")) resolve();
-        if (i === 1) {
-          const m = /STATS (\{.*\})\n/.exec(out.slice(-400));
-          if (m) lastStats = m[1];
-        }
+        // The last whole line of counters.
+        const all = out.match(/STATS \{.*\}\n/g);
+        if (all) lastStats[i] = all[all.length - 1].slice(6, -1);
+        out = out.slice(-2000);
       });
       c.on("exit", (code) => reject(new Error(`child exited ${code}`)));
     });
@@ -276,45 +300,66 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
   });
   try {
     await Promise.all(children.map((c) => c.ready));
-    await sleep(WARMUP * 1000);
-    const stats0 = lastStats;
+    await sleep(COST_WARMUP * 1000);
+    const stats0 = [...lastStats];
     const w0 = performance.now();
-    const cpu = await cpuPercentOver(
+    const { total, slices } = await cpuPercentSlices(
       [...children.map((c) => c.c.pid!), prom.pid],
-      SECONDS,
+      COST_SECONDS,
+      60,
     );
     const wall = (performance.now() - w0) / 1000;
-    const promCpu = cpu.pop()!;
-    for (let i = 0; i < sides.length; i++) {
+    const promCpu = total.pop()!;
+    for (const c of slices) c.pop();
+    /** The mean over the children of `kind` of `cpu` (one per child). */
+    const mean = (cpu: number[], kind: number) => {
+      const xs = cpu.filter((_, i) => sides[i].kind === kind);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    for (let kind = 0; kind < kinds.length; kind++) {
       console.log(
-        `cost ${runtime()} ${sides[i].name}: ${cpu[i].toFixed(2)}% of a core`,
+        `cost ${runtime()} ${kinds[kind].name}: ${
+          mean(total, kind).toFixed(2)
+        }% of a core (mean of ${pairs}: ${
+          total.filter((_, i) => sides[i].kind === kind).map((x) =>
+            x.toFixed(2)
+          ).join(", ")
+        })`,
       );
     }
+    // Minute by minute: a minute swings by a few tenths (the history's
+    // flushes and head-log rewrites, the collections, fall in one child's
+    // minute and not in another's).
+    const adds = (cpu: number[], kind: number) =>
+      (mean(cpu, kind) - mean(cpu, 0)).toFixed(2);
     console.log(
       `cost ${runtime()}: remote write adds ${
-        (cpu[1] - cpu[0]).toFixed(2)
-      } points of a core (goal 1); Prometheus receiving: ${
-        promCpu.toFixed(1)
-      }% of a core`,
+        adds(total, 1)
+      } points of a core (goal 1); minute by minute ${
+        slices.map((c) => adds(c, 1)).join(", ")
+      }; Prometheus receiving: ${promCpu.toFixed(1)}% of a core`,
     );
-    if (cpu.length > 2) {
+    if (kinds.length > 2) {
       console.log(
         `cost ${runtime()}: with fetch answering at once it adds ${
-          (cpu[2] - cpu[0]).toFixed(2)
-        } points`,
+          adds(total, 2)
+        } points; minute by minute ${slices.map((c) => adds(c, 2)).join(", ")}`,
       );
     }
-    const a = JSON.parse(stats0 || "{}");
-    const b = JSON.parse(lastStats || "{}");
-    console.log(
-      `cost ${runtime()}: sent ${
-        ((b.samples - a.samples) / wall).toFixed(0)
-      } samples/s in ${
-        ((b.requests - a.requests) / wall).toFixed(1)
-      } requests/s, ${
-        ((b.bytes - a.bytes) / wall / 1024).toFixed(0)
-      } KiB/s; lag ${b.lag} s; failed ${b.failed}`,
-    );
+    for (let i = 0; i < sides.length; i++) {
+      if (sides[i].kind !== 1) continue;
+      const a = JSON.parse(stats0[i] || "{}");
+      const b = JSON.parse(lastStats[i] || "{}");
+      console.log(
+        `cost ${runtime()}: a sending child sent ${
+          ((b.samples - a.samples) / wall).toFixed(0)
+        } samples/s in ${
+          ((b.requests - a.requests) / wall).toFixed(1)
+        } requests/s, ${
+          ((b.bytes - a.bytes) / wall / 1024).toFixed(0)
+        } KiB/s; lag ${b.lag} s; failed ${b.failed}`,
+      );
+    }
   } finally {
     for (const c of children) if (c.c.exitCode === null) c.c.kill("SIGTERM");
   }
