@@ -311,19 +311,18 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
     const wall = (performance.now() - w0) / 1000;
     const promCpu = total.pop()!;
     for (const c of slices) c.pop();
-    /** The mean over the children of `kind` of `cpu` (one per child). */
-    const mean = (cpu: number[], kind: number) => {
-      const xs = cpu.filter((_, i) => sides[i].kind === kind);
-      return xs.reduce((a, b) => a + b, 0) / xs.length;
-    };
+    /** The values of `cpu` (one per child) of the children of `kind`. */
+    const of = (cpu: number[], kind: number) =>
+      cpu.filter((_, i) => sides[i].kind === kind);
+    /** Their mean. */
+    const mean = (cpu: number[], kind: number) =>
+      of(cpu, kind).reduce((a, b) => a + b, 0) / pairs;
     for (let kind = 0; kind < kinds.length; kind++) {
       console.log(
         `cost ${runtime()} ${kinds[kind].name}: ${
           mean(total, kind).toFixed(2)
         }% of a core (mean of ${pairs}: ${
-          total.filter((_, i) => sides[i].kind === kind).map((x) =>
-            x.toFixed(2)
-          ).join(", ")
+          of(total, kind).map((x) => x.toFixed(2)).join(", ")
         })`,
       );
     }
