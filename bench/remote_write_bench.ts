@@ -93,10 +93,10 @@ import {
 } from "../tests/_prometheus.ts";
 import { runtime } from "./_runtime.ts";
 import {
-  compileWeir,
   cores,
   type ServerProcess,
   startWeirServe,
+  weirCommand,
 } from "./_serve.ts";
 import { DEMO_FLOW } from "../src/cli/demo.ts";
 
@@ -123,15 +123,9 @@ async function servePart(prom: PrometheusHandle): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "weir-rw-serve-"));
   const root = join(new URL(import.meta.url).pathname, "..", "..");
   try {
-    const exe = compileWeir(root, work);
     const commands: Record<string, string[]> = {
-      "bun (executable)": [exe],
-      "deno (source)": [
-        join(root, "node_modules", ".bin", "deno"),
-        "run",
-        "-A",
-        join(root, "src", "cli", "main.ts"),
-      ],
+      "bun (executable)": weirCommand("bun", root, work),
+      "deno (source)": weirCommand("deno", root, work),
     };
     const sides: { name: string; on: boolean; p: ServerProcess }[] = [];
     try {
