@@ -119,8 +119,11 @@ const TIME_AT_LEAST_EVERY_MS = 1;
 const MAX_DEPTH = 48;
 
 /**
- * Runs `fn` on a later turn of the event loop, after pending I/O and timers
- * (`setImmediate` where the runtime has it).
+ * Runs `fn` on a later turn of the event loop (`setImmediate` where the
+ * runtime has it): after the microtasks, and after I/O that is ready, but
+ * not always after the timers already due: one queued from a timer's
+ * callback (or from a step that began in one) runs before them, on Bun,
+ * Deno and Node alike. To let those run too, see {@linkcode loopTurn}.
  *
  * @example
  * ```ts
@@ -143,6 +146,36 @@ export const macrotask: (fn: () => void) => void =
   typeof setImmediate === "function"
     ? (fn) => void setImmediate(fn)
     : (fn) => void setTimeout(fn, 0);
+
+/**
+ * Resolves once the event loop has had a whole turn: the I/O that is
+ * ready and the timers that are due have run (two
+ * {@linkcode macrotask}s: the first can come before the due timers, a
+ * macrotask queued from it comes after them). What a long task awaits
+ * between its slices, so that flows' timers and the stall watchdog's beat
+ * are not held up for its whole length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loopTurn } from "./network.ts";
+ *
+ * const spin = (ms: number) => {
+ *   const end = performance.now() + ms;
+ *   while (performance.now() < end);
+ * };
+ * await new Promise<void>((resolve) => setTimeout(resolve, 1));
+ * // Now inside a timer's step, as a sampling pass that a timer began.
+ * let ran = false;
+ * setTimeout(() => (ran = true), 0);
+ * spin(5);
+ * await loopTurn();
+ * assert.equal(ran, true);
+ * ```
+ */
+export function loopTurn(): Promise<void> {
+  return new Promise<void>((resolve) => macrotask(() => macrotask(resolve)));
+}
 
 type Conn = Connection<ProcessRuntime>;
 

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { macrotask, Network } from "../engine/network.ts";
+import { loopTurn, Network } from "../engine/network.ts";
 import { fullName, type MetricDef, METRICS } from "./catalogue.ts";
 import { CollectionErrors } from "./collection_errors.ts";
 import type {
@@ -602,7 +602,7 @@ export class MetricsCollector implements MetricsSource {
     // before the call: a steady pass then awaits nothing.)
     const slow = () => performance.now() - slice > _SAMPLE_SLICE_MS;
     const yieldNow = async () => {
-      await new Promise<void>((resolve) => macrotask(resolve));
+      await loopTurn();
       slice = performance.now();
     };
     // Indexed loops: this async function's for-of loops made an iterator

@@ -62,6 +62,15 @@ export interface SampleSink {
   ): void;
 }
 
+/**
+ * How many series of one flow {@linkcode Family.writeParts} writes before
+ * it asks whether to stop: about 3 ms of a histogram family on Bun here.
+ */
+export const WRITE_PART = 256;
+
+/** `due()` of a write in one go. */
+const _never = () => false;
+
 /** {@linkcode Family}'s scratch for `addPlanned` (passes are synchronous per flow). */
 let _read = new Int32Array(64);
 let _values = new Float64Array(1024);
@@ -155,8 +164,34 @@ export class Family implements MetricLike {
 
   /** Writes the family, `# HELP` and `# TYPE` first. */
   write(writer: TextWriter): void {
+    for (const _ of this.writeParts(writer, _never));
+  }
+
+  /**
+   * Writes the family as {@linkcode write} does, in parts: between two
+   * flows, and every {@linkcode WRITE_PART} series of one flow, it asks
+   * `due()` and stops (yields) when that says so, to go on when the
+   * caller asks for the next part. A scrape lets the event loop run there:
+   * one family of a flow of 5,000 processes is about 70,000 lines, 70 ms
+   * on Bun on this machine, that a scrape otherwise wrote in one go. The
+   * series are those of the statistics read before the first part (a
+   * scrape holds them until it ends); a family that writes its own
+   * samples is one part.
+   */
+  *writeParts(writer: TextWriter, due: () => boolean): Generator<void> {
     writer.family(this.name, this.help, this.type);
-    this.collect(writer);
+    if (this.#collect !== undefined) return this.#collect(writer);
+    let first = true;
+    for (const t of this.#source.tracked()) {
+      const list = t.series.get(this);
+      const stats = t.stats;
+      if (list === undefined || stats === null) continue;
+      for (let from = 0; from < list.length; from += WRITE_PART) {
+        if (!first && due()) yield;
+        first = false;
+        this.#add(list, stats, writer, from, from + WRITE_PART);
+      }
+    }
   }
 
   /** Whether it writes its own samples (else they come from the tracked flows). */
@@ -182,10 +217,24 @@ export class Family implements MetricLike {
       this.#planned(list, hist, t.stats, sink);
       return;
     }
-    for (const x of list) {
-      if (hist) this.#histogram(x as HistSeries, t.stats, sink);
+    this.#add(list, t.stats, sink, 0, list.length);
+  }
+
+  /** Puts `list[from]` up to before `list[to]` into `sink` one by one. */
+  #add(
+    list: readonly (Series | HistSeries)[],
+    s: NetworkStats,
+    sink: SampleSink,
+    from: number,
+    to: number,
+  ): void {
+    const hist = this.type === "histogram";
+    const end = Math.min(to, list.length);
+    for (let i = from; i < end; i++) {
+      const x = list[i];
+      if (hist) this.#histogram(x as HistSeries, s, sink);
       else {
-        const v = (x as Series).read(t.stats);
+        const v = (x as Series).read(s);
         if (v !== null) sink.add("", x.labels, x.text, v);
       }
     }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { macrotask } from "../engine/network.ts";
+import { loopTurn } from "../engine/network.ts";
 import { Family } from "./family.ts";
 import type { MetricLike, MetricObject } from "./_prom.ts";
 import type { TextWriter } from "./text_writer.ts";
@@ -23,8 +23,9 @@ const SLICE_MS = 16;
  * (not {@linkcode Family}s) collect at once, under one deadline of
  * `timeoutMs` for the whole scrape, so hung collects cannot add up; one
  * that throws or misses the deadline is left out and `onError` is called
- * with its name. weir's families are written in slices (they see the same
- * statistics throughout).
+ * with its name. weir's families are written in slices, also inside one
+ * family (see `Family.writeParts`); they see the same
+ * statistics throughout.
  *
  * @example
  * ```ts
@@ -62,15 +63,19 @@ export async function scrape(
       pending.set(m, raced);
     }
     let slice = performance.now();
+    const due = () => performance.now() - slice > SLICE_MS;
+    const pause = async () => {
+      await loopTurn();
+      slice = performance.now();
+    };
     for (const m of metrics) {
-      if (performance.now() - slice > SLICE_MS) {
-        await new Promise<void>((resolve) => macrotask(resolve));
-        slice = performance.now();
-      }
+      if (due()) await pause();
       const mark = writer.mark();
       try {
-        if (m instanceof Family) m.write(writer);
-        else writer.metric(await pending.get(m)!);
+        if (m instanceof Family) {
+          // Also inside a family: one of a big flow is thousands of lines.
+          for (const _ of m.writeParts(writer, due)) await pause();
+        } else writer.metric(await pending.get(m)!);
       } catch {
         writer.rollback(mark);
         onError(m.name);

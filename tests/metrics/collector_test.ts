@@ -689,7 +689,7 @@ test("a big scrape lets the event loop run while it writes", {
   // bun test's default of 5 s.
   timeout: 60_000,
 }, async () => {
-  // 5,000 processes: about 130,000 lines, far more than one 4 ms slice.
+  // 5,000 processes: about 130,000 lines, far more than one 16 ms slice.
   let g = `'1s' -> interval P0(core/Interval)\n`;
   for (let i = 1; i < 5000; i++) {
     g += `P${i - 1} out -> in P${i}(core/Repeat)\n`;

@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Gauge } from "prom-client";
+import { createNetwork } from "../../src/embed.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { Family, WRITE_PART } from "../../src/metrics/family.ts";
+import { TextWriter } from "../../src/metrics/text_writer.ts";
 import {} from "../engine/_helpers.ts";
 import { parseExposition, valueOf } from "./_exposition.ts";
 import { N } from "./_fixtures.ts";
@@ -60,4 +63,47 @@ test("several hung user collects hold a scrape for about collectTimeoutMs, not o
     );
   }
   assert.ok(took < 3 * timeout, `the scrape took ${Math.round(took)} ms`);
+});
+
+test("a family of one big flow is written in parts, each asked for, to the same text as in one go", async () => {
+  const processes = 3 * WRITE_PART + 10;
+  let g = `'1s' -> interval P0(core/Interval)\n`;
+  for (let i = 1; i < processes; i++) {
+    g += `P${i - 1} out -> in P${i}(core/Repeat)\n`;
+  }
+  const m = new MetricsCollector();
+  m.track(createNetwork(g, { name: "big" }));
+  m.track(
+    createNetwork("'1s' -> interval T(core/Interval)", { name: "small" }),
+  );
+  for (const name of [N("processStarts"), N("processProcessing")]) {
+    const family = m.registry.getSingleMetric(name) as unknown as Family;
+    assert.ok(family instanceof Family);
+    // get() reads every flow's statistics, kept until the next microtask:
+    // what follows runs before it.
+    const done = family.get();
+    {
+      const whole = new TextWriter(false, {});
+      family.write(whole);
+      const parted = new TextWriter(false, {});
+      let asked = 0;
+      let stops = 0;
+      for (
+        const _ of family.writeParts(parted, () => {
+          asked++;
+          return asked % 2 === 1;
+        })
+      ) stops++;
+      // 4 parts of "big", then 1 of "small": asked between each two.
+      assert.equal(asked, 4, name);
+      assert.equal(stops, 2, name);
+      assert.equal(parted.text(), whole.text(), name);
+      const lines = whole.text().split("\n").filter((l) =>
+        l.includes('process="P') && !l.startsWith("#")
+      );
+      assert.ok(lines.length >= processes, `${name}: ${lines.length} lines`);
+      assert.ok(whole.text().includes('flow="small"'), name);
+    }
+    await done;
+  }
 });
