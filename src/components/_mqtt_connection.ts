@@ -7,8 +7,23 @@
  *
  * @module
  */
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
+
+/** MQTT.js's `connect`. */
+type _Connect = (options: IClientOptions) => MqttClient;
+
+let _mqtt: Promise<_Connect> | undefined;
+
+/**
+ * MQTT.js, imported when a flow first connects to a broker rather than
+ * when weir starts: a server whose flows use no MQTT does not hold it
+ * (about 3 MB of memory on Bun, 16,000 objects that every garbage
+ * collection would walk; bench/RESULTS.md "Session 16").
+ */
+function _loadMqtt(): Promise<_Connect> {
+  return _mqtt ??= import("mqtt").then((m) => m.default.connect);
+}
 
 /** Options of {@linkcode _MqttConnection}. */
 export interface _ConnectionOptions {
@@ -61,8 +76,15 @@ export interface _ConnectionOptions {
  * ```
  */
 export class _MqttConnection {
-  /** The MQTT.js client. */
-  readonly client: MqttClient;
+  /**
+   * Settles once the MQTT.js client is made (MQTT.js is imported with the
+   * first connection of the process, see `_loadMqtt`); `false` when it is
+   * not: the connection was ended first, or MQTT.js could not be loaded
+   * (reported).
+   */
+  readonly ready: Promise<boolean>;
+  #client: MqttClient | undefined;
+  #onClient: ((client: MqttClient) => void)[] = [];
   readonly #o: _ConnectionOptions;
   #attempt = 0;
   #up = false;
@@ -78,14 +100,48 @@ export class _MqttConnection {
   /** Connects with `options`. */
   constructor(options: _ConnectionOptions) {
     this.#o = options;
+    this.ready = _loadMqtt().then((connect) => {
+      if (this.#ending) return false;
+      this.#connect(connect);
+      return true;
+    }, (e) => {
+      options.report(
+        `cannot connect to ${options.describe}: cannot load MQTT.js: ${
+          _errorText(e as Error)
+        }`,
+      );
+      return false;
+    });
+  }
+
+  /** The MQTT.js client; throws before {@linkcode _MqttConnection.ready}. */
+  get client(): MqttClient {
+    if (this.#client === undefined) {
+      throw new Error("the MQTT client is not made yet: await ready");
+    }
+    return this.#client;
+  }
+
+  /**
+   * Calls `fn` with the client once it is made, before any of its events
+   * (at once when it is made already; never when it is not made).
+   */
+  onClient(fn: (client: MqttClient) => void): void {
+    if (this.#client !== undefined) fn(this.#client);
+    else this.#onClient.push(fn);
+  }
+
+  #connect(connect: _Connect): void {
+    const options = this.#o;
     // Not manualConnect: with it, MQTT.js reconnects even after end().
     // The listeners below are in place before the first connection's
     // events, which come in later turns.
-    const client = mqtt.connect({
+    const client = connect({
       ...options.client,
       reconnectPeriod: options.backoffMs,
     });
-    this.client = client;
+    this.#client = client;
+    for (const fn of this.#onClient.splice(0)) fn(client);
     client.on("connect", (connack) => {
       this.#up = true;
       this.#attempt = 0;
@@ -133,7 +189,7 @@ export class _MqttConnection {
    */
   hold(): void {
     if (this.#holds++ > 0) return;
-    const keepalive = this.client.options.keepalive ?? 0;
+    const keepalive = this.#client?.options.keepalive ?? 0;
     if (keepalive <= 0) return;
     this.#pinger = setInterval(() => {
       if (!this.client.connected) return;
@@ -158,7 +214,8 @@ export class _MqttConnection {
     this.#stopReconnecting();
     this.release();
     for (const w of this.#waiters.splice(0)) w();
-    const client = this.client;
+    const client = this.#client;
+    if (client === undefined) return;
     if (client.connected && graceMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -184,14 +241,14 @@ export class _MqttConnection {
   kill(): void {
     this.#stopReconnecting();
     this.release();
-    this.client.end(true);
+    this.#client?.end(true);
     this.#settle("stopped");
   }
 
   /** No more attempts, whatever closes next. */
   #stopReconnecting(): void {
     this.#ending = true;
-    this.client.options.reconnectPeriod = 0;
+    if (this.#client !== undefined) this.#client.options.reconnectPeriod = 0;
   }
 
   #delay(attempt: number): number {

@@ -406,71 +406,74 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         },
       });
       state.conn = conn;
-      conn.client.handleMessage = (packet, done) => {
-        // Stopping: neither taken nor acknowledged; a QoS 1 or 2 message
-        // comes again in the next session.
-        if (stopping) return;
-        const payload = packet.payload as Buffer;
-        series.messages.add(1);
-        series.bytes.add(payload.length);
-        let value: MqttMessage;
-        try {
-          value = {
-            topic: packet.topic,
-            payload: format === "text"
-              ? payload.toString("utf8")
-              : format === "json"
-              ? JSON.parse(payload.toString("utf8"))
-              : payload,
-            qos: packet.qos,
-            retain: packet.retain,
-          };
-        } catch (e) {
-          series.dropped.invalid.add(1);
-          _report(
-            ctx,
-            // A topic may be 64 KiB: a short excerpt, so the reason fits too.
-            `a payload of ${payload.length} bytes on topic ${
-              JSON.stringify(excerpt(packet.topic, 60))
-            } is not JSON (${(e as Error).message})`,
-            { topic: packet.topic, payload },
-          );
-          done();
-          return;
-        }
-        let sent: void | Promise<void>;
-        try {
-          sent = out.send(value);
-        } catch (e) {
-          // A full connection whose policy is "error": counted there.
-          _report(ctx, (e as Error).message, value);
-          done();
-          return;
-        }
-        if (sent === undefined) {
-          done();
-          return;
-        }
-        // The flow is full: read nothing more (TCP holds the broker back)
-        // and acknowledge once it took the message.
-        series.inFlight.set(1);
-        conn.hold();
-        pending = sent.then(
-          () => {
-            pending = undefined;
-            series.inFlight.set(0);
-            conn.release();
-            if (!stopping || conn.connected) done();
-          },
-          (e: unknown) => {
-            pending = undefined;
-            series.inFlight.set(0);
-            conn.release();
-            _report(ctx, (e as Error)?.message ?? String(e), value);
+      // Before the client's first event (MQTT.js is imported first).
+      conn.onClient((client) =>
+        client.handleMessage = (packet, done) => {
+          // Stopping: neither taken nor acknowledged; a QoS 1 or 2 message
+          // comes again in the next session.
+          if (stopping) return;
+          const payload = packet.payload as Buffer;
+          series.messages.add(1);
+          series.bytes.add(payload.length);
+          let value: MqttMessage;
+          try {
+            value = {
+              topic: packet.topic,
+              payload: format === "text"
+                ? payload.toString("utf8")
+                : format === "json"
+                ? JSON.parse(payload.toString("utf8"))
+                : payload,
+              qos: packet.qos,
+              retain: packet.retain,
+            };
+          } catch (e) {
+            series.dropped.invalid.add(1);
+            _report(
+              ctx,
+              // A topic may be 64 KiB: a short excerpt, so the reason fits too.
+              `a payload of ${payload.length} bytes on topic ${
+                JSON.stringify(excerpt(packet.topic, 60))
+              } is not JSON (${(e as Error).message})`,
+              { topic: packet.topic, payload },
+            );
             done();
-          },
-        );
-      };
+            return;
+          }
+          let sent: void | Promise<void>;
+          try {
+            sent = out.send(value);
+          } catch (e) {
+            // A full connection whose policy is "error": counted there.
+            _report(ctx, (e as Error).message, value);
+            done();
+            return;
+          }
+          if (sent === undefined) {
+            done();
+            return;
+          }
+          // The flow is full: read nothing more (TCP holds the broker back)
+          // and acknowledge once it took the message.
+          series.inFlight.set(1);
+          conn.hold();
+          pending = sent.then(
+            () => {
+              pending = undefined;
+              series.inFlight.set(0);
+              conn.release();
+              if (!stopping || conn.connected) done();
+            },
+            (e: unknown) => {
+              pending = undefined;
+              series.inFlight.set(0);
+              conn.release();
+              _report(ctx, (e as Error)?.message ?? String(e), value);
+              done();
+            },
+          );
+        }
+      );
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         else {ctx.signal.addEventListener("abort", () => resolve(), {
