@@ -174,9 +174,10 @@ export class Family implements MetricLike {
    * caller asks for the next part. A scrape lets the event loop run there:
    * one family of a flow of 5,000 processes is about 70,000 lines, 70 ms
    * on Bun on this machine, that a scrape otherwise wrote in one go. The
-   * series are those of the statistics read before the first part (a
-   * scrape holds them until it ends); a family that writes its own
-   * samples is one part.
+   * series are those of the flows and statistics of when the scrape began
+   * (it holds them until it ends, see `SeriesPlan.beginScrape`): a flow
+   * tracked or untracked between two parts changes the next scrape. A
+   * family that writes its own samples is one part.
    */
   *writeParts(writer: TextWriter, due: () => boolean): Generator<void> {
     writer.family(this.name, this.help, this.type);

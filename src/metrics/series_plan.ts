@@ -102,6 +102,19 @@ export class SeriesPlan implements FamilySource {
   readonly #buckets: readonly number[];
   readonly #onReadError: () => void;
   #scraping = false;
+  /**
+   * What a scrape writes, fixed when it begins: the flows then tracked and
+   * the wrapped functions' places merged into theirs. A scrape lets the
+   * event loop run between its parts (see `Family.writeParts`): a flow
+   * tracked or untracked meanwhile must not make a family write a wrapped
+   * function's series beside the flow's own (a duplicate sample) or lose
+   * it.
+   */
+  #scrape: {
+    list: readonly Tracked[];
+    processing: ReadonlySet<string>;
+    errors: ReadonlySet<string>;
+  } | null = null;
   /** Statistics read for prom-client's own `registry.metrics()`, this tick. */
   #borrowed = false;
 
@@ -188,11 +201,19 @@ export class SeriesPlan implements FamilySource {
   beginScrape(): void {
     this.#scraping = true;
     this.#readStats();
+    this.#scrape = {
+      list: this.trackedList(),
+      processing: new Set(this.#merged.processing.keys()),
+      errors: new Set(this.#merged.errors.keys()),
+    };
   }
 
   /** Lets the statistics of a scrape go. */
   endScrape(): void {
     this.#clearStats();
+    // A flow untracked during the scrape too.
+    for (const t of this.#scrape?.list ?? []) this.clearFlow(t);
+    this.#scrape = null;
     this.#scraping = false;
   }
 
@@ -237,21 +258,22 @@ export class SeriesPlan implements FamilySource {
     fn();
   }
 
-  /** The tracked flows and the wrapped functions. */
-  *tracked(): Iterable<Tracked> {
-    yield* this.#flows.values();
-    yield this.#wrapped;
+  /**
+   * The tracked flows and the wrapped functions; during a scrape, those
+   * tracked when it began.
+   */
+  tracked(): Iterable<Tracked> {
+    return this.#scrape?.list ?? this.trackedList();
   }
 
   /**
-   * What {@linkcode tracked} yields, as a list made again only when the
-   * flows tracked change (a sampling pass reads it once; no generator
-   * steps). A list handed out is never changed: one read across awaits
-   * keeps the flows it started with.
+   * The tracked flows and the wrapped functions now, as a list made again
+   * only when the flows tracked change (a sampling pass reads it once; no
+   * generator steps). A list handed out is never changed: one read across
+   * awaits keeps the flows it started with.
    */
   trackedList(): readonly Tracked[] {
-    if (this.#trackedList === null) this.#trackedList = [...this.tracked()];
-    return this.#trackedList;
+    return this.#trackedList ??= [...this.#flows.values(), this.#wrapped];
   }
 
   #readStats(): void {
@@ -432,16 +454,17 @@ export class SeriesPlan implements FamilySource {
    * Returns whether any place was found for them.
    */
   #planWrapped(key: string, labels: Labels, w: WrappedProcess): boolean {
-    const { processing, errors } = this.#merged;
+    const merged = (kind: "processing" | "errors") =>
+      (this.#scrape ?? this.#merged)[kind].has(key);
     const timed = this.#admit(this.#wrapped, "processProcessing", {
       labels,
-      read: () => processing.has(key) ? null : w.histogram,
+      read: () => merged("processing") ? null : w.histogram,
     });
     const counted = this.#admit(this.#wrapped, "processErrors", {
       labels: { ...labels, kind: "exception" },
-      read: () => errors.has(key) ? null : w.exceptions,
+      read: () => merged("errors") ? null : w.exceptions,
     });
-    return timed || counted || processing.has(key) || errors.has(key);
+    return timed || counted || merged("processing") || merged("errors");
   }
 }
 

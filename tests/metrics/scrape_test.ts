@@ -107,3 +107,55 @@ test("a family of one big flow is written in parts, each asked for, to the same 
     await done;
   }
 });
+
+test("a flow untracked or tracked while a scrape pauses inside a family changes nothing in that scrape: no sample twice, none lost", async () => {
+  const m = new MetricsCollector();
+  m.track(createNetwork("'1s' -> interval P(core/Interval)", { name: "X" }));
+  m.track(createNetwork("'1s' -> interval P(core/Interval)", { name: "Y" }));
+  // A wrapped function of X's process P adds into X's own series.
+  const wrapped = m.wrapProcess((s: string) => s.length, {
+    flow: "X",
+    process: "P",
+  });
+  wrapped("abc");
+  const family = m.registry.getSingleMetric(
+    N("processProcessing"),
+  ) as unknown as Family;
+  const writeParts = family.writeParts.bind(family);
+  let pauses = 0;
+  // Pause between every two parts, and change the tracked flows there.
+  family.writeParts = function* (writer) {
+    for (const _ of writeParts(writer, () => true)) {
+      if (pauses++ === 0) {
+        m.untrack("X");
+        m.track(
+          createNetwork("'1s' -> interval P(core/Interval)", { name: "Z" }),
+        );
+      }
+      yield;
+    }
+  };
+  const text = await m.render();
+  assert.ok(pauses >= 2, `paused ${pauses} times`);
+  const count = (flow: string) =>
+    text.split("\n").filter((l) =>
+      l.startsWith(`${N("processProcessing")}_count{flow="${flow}"`)
+    );
+  assert.equal(count("X").length, 1, count("X").join("\n"));
+  // X's series holds the wrapped call: 1 beside its own activations.
+  assert.equal(count("Y").length, 1);
+  assert.equal(count("Z").length, 0, "Z came after the scrape began");
+  // Every other family of the same scrape agrees: X in, Z out.
+  assert.ok(text.includes(`${N("processStarts")}{flow="X",process="P"}`));
+  assert.ok(!text.includes('flow="Z"'));
+  // The next scrape sees the change.
+  const next = await m.render();
+  assert.equal(
+    next.split("\n").filter((l) =>
+      l.startsWith(`${N("processProcessing")}_count{flow="X"`)
+    ).length,
+    1,
+    "the wrapped function's own series, now X is gone",
+  );
+  assert.ok(next.includes('flow="Z"'));
+});
