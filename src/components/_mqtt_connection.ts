@@ -22,7 +22,11 @@ let _mqtt: Promise<_Connect> | undefined;
  * collection would walk; bench/RESULTS.md "Session 16").
  */
 function _loadMqtt(): Promise<_Connect> {
-  return _mqtt ??= import("mqtt").then((m) => m.default.connect);
+  return _mqtt ??= import("mqtt").then((m) => m.default.connect, (e) => {
+    // Tried again by the next connection.
+    _mqtt = undefined;
+    throw e;
+  });
 }
 
 /** Options of {@linkcode _MqttConnection}. */
@@ -79,11 +83,12 @@ export class _MqttConnection {
   /**
    * Settles once the MQTT.js client is made (MQTT.js is imported with the
    * first connection of the process, see `_loadMqtt`); `false` when it is
-   * not: the connection was ended first, or MQTT.js could not be loaded
-   * (reported).
+   * not: the connection was ended first, or it failed (see
+   * {@linkcode _MqttConnection.failure}).
    */
   readonly ready: Promise<boolean>;
   #client: MqttClient | undefined;
+  #failure: Error | undefined;
   #onClient: ((client: MqttClient) => void)[] = [];
   readonly #o: _ConnectionOptions;
   #attempt = 0;
@@ -102,16 +107,32 @@ export class _MqttConnection {
     this.#o = options;
     this.ready = _loadMqtt().then((connect) => {
       if (this.#ending) return false;
-      this.#connect(connect);
+      try {
+        this.#connect(connect);
+      } catch (e) {
+        return this.#fail(e as Error, "");
+      }
       return true;
-    }, (e) => {
-      options.report(
-        `cannot connect to ${options.describe}: cannot load MQTT.js: ${
-          _errorText(e as Error)
-        }`,
-      );
-      return false;
-    });
+    }, (e) => this.#fail(e as Error, "cannot load MQTT.js: "));
+  }
+
+  /**
+   * Why no client could be made (MQTT.js not loaded, or its `connect`
+   * threw): reported once, and no attempt follows; `undefined` otherwise.
+   */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  #fail(e: Error, what: string): false {
+    if (this.#ending) return false;
+    this.#failure = new Error(
+      `cannot connect to ${this.#o.describe}: ${what}${_errorText(e)}`,
+      { cause: e },
+    );
+    this.#o.report(this.#failure.message);
+    for (const w of this.#waiters.splice(0)) w();
+    return false;
   }
 
   /** The MQTT.js client; throws before {@linkcode _MqttConnection.ready}. */
@@ -174,9 +195,9 @@ export class _MqttConnection {
     return this.#up;
   }
 
-  /** Resolves once connected (at once when it is). */
+  /** Resolves once connected (at once when it is), or once it failed. */
   whenConnected(): Promise<void> {
-    if (this.#up) return Promise.resolve();
+    if (this.#up || this.#failure !== undefined) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { createSecureContext } from "node:tls";
 import type { IClientOptions } from "mqtt";
 import { describeValue, parseDuration } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
@@ -708,10 +709,38 @@ export function _clientOptions(
   if (ca !== undefined) options.ca = ca;
   if (cert !== undefined) options.cert = cert;
   if (key !== undefined) options.key = key;
+  // Here, so that a file that is not PEM (or a key that is not the
+  // certificate's) stops the start, named: MQTT.js is loaded and connects
+  // later (Bun checks the files when a TLS context is made; Deno only when
+  // connecting, and that attempt reports it).
+  if (ca !== undefined) {
+    _checkTls({ ca }, `the TLS CA file ${settings.ca}`);
+  }
+  if (cert !== undefined || key !== undefined) {
+    _checkTls(
+      { cert, key },
+      [
+        cert !== undefined ? `the TLS certificate file ${settings.cert}` : "",
+        key !== undefined ? `the TLS key file ${settings.key}` : "",
+      ].filter((x) => x !== "").join(" with "),
+    );
+  }
   // MQTT.js sends the host name as SNI itself (never an IP address, which
   // TLS refuses there).
   options.rejectUnauthorized = settings.rejectUnauthorized;
   return options;
+}
+
+/** Throws, naming `what`, when a TLS context cannot be made of `files`. */
+function _checkTls(
+  files: { ca?: Buffer; cert?: Buffer; key?: Buffer },
+  what: string,
+): void {
+  try {
+    createSecureContext(files);
+  } catch (e) {
+    throw new Error(`${what} cannot be used: ${(e as Error).message}`);
+  }
 }
 
 function _noop(): void {}

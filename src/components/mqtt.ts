@@ -748,7 +748,10 @@ function _publish(
   if (!conn.connected) {
     // QoS 0 is not queued by MQTT.js, and the rest would pile up in its
     // store: the activation waits for the broker (back pressure).
+    const failure = conn.failure;
+    if (failure !== undefined) throw failure;
     return conn.whenConnected().then(() => {
+      if (conn.failure !== undefined) throw conn.failure;
       if (!conn.connected) {
         state.series.dropped.stopped.add(1);
         throw new Error("the flow stopped before the broker was reached");

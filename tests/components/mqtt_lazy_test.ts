@@ -4,10 +4,20 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findOnPath } from "../_prometheus.ts";
+import { makePki } from "../_pki.ts";
+import { startMqttNet } from "./_mqtt_helpers.ts";
 import type { Context } from "../../src/engine/component.ts";
 import { ProcessMeters } from "../../src/engine/meters.ts";
 import { _MqttConnection } from "../../src/components/_mqtt_connection.ts";
@@ -137,4 +147,78 @@ test("a connection's client is made once MQTT.js is loaded, and hands it to onCl
     conn.kill();
     await server.close();
   }
+});
+
+const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+test(
+  "a TLS file that is not PEM, or a key that is not the certificate's, stops the start naming the file, before MQTT.js is loaded",
+  {
+    // Deno's TLS checks the files only when connecting: that attempt is
+    // reported then (tests/components/mqtt_tls_test.ts).
+    skip: !onBun
+      ? "Deno checks TLS files when connecting"
+      : findOnPath("openssl") === undefined
+      ? "openssl is not on PATH"
+      : false,
+  },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-mqtt-pem-"));
+    try {
+      makePki(dir);
+      writeFileSync(join(dir, "bad.pem"), "not a certificate\n");
+      const start = (settings: string) =>
+        startMqttNet(
+          `'mqtts://127.0.0.1:1' -> broker Out(mqtt/Out)\n'a' -> topic Out\n${settings}`,
+          [],
+          Promise.resolve(),
+          { dir },
+        );
+      await assert.rejects(
+        start("'bad.pem' -> ca Out"),
+        /the TLS CA file \S*bad\.pem cannot be used: /,
+      );
+      await assert.rejects(
+        start("'client.pem' -> cert Out\n'server.key' -> key Out"),
+        /the TLS certificate file \S*client\.pem with the TLS key file \S*server\.key cannot be used: .*KEY_VALUES_MISMATCH/,
+      );
+      // The right pair starts (and then fails to reach port 1, reported).
+      const run = await start(
+        "'ca.pem' -> ca Out\n'client.pem' -> cert Out\n'client.key' -> key Out",
+      );
+      await run.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test("a client that cannot be made is reported once, with no attempt after it, and whenConnected() settles instead of waiting for a broker", async () => {
+  const reports: string[] = [];
+  const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
+  const ctx = {
+    meter: (n: string, l?: Record<string, string>) => meters.meter(n, l),
+  };
+  const conn = new _MqttConnection({
+    // A persistent session without a client id: connect() throws.
+    client: { protocol: "mqtt", host: "127.0.0.1", port: 1, clean: false },
+    backoffMs: 50,
+    maxBackoffMs: 100,
+    meters: _mqttSeries(ctx as unknown as Context<unknown>, "out"),
+    report: (m) => reports.push(m),
+    describe: "broker mqtt://127.0.0.1:1",
+  });
+  const waiting = conn.whenConnected();
+  assert.equal(await conn.ready, false);
+  await waiting;
+  assert.equal(conn.connected, false);
+  assert.match(
+    conn.failure?.message ?? "",
+    /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: Missing clientId/,
+  );
+  assert.deepEqual(reports, [conn.failure!.message]);
+  await conn.whenConnected();
+  conn.kill();
+  await conn.end(10);
+  assert.equal(reports.length, 1);
 });
