@@ -134,7 +134,17 @@ export async function runFlow(o: RunOptions): Promise<number> {
     `running flow "${net.name}" (${net.processNames.length} processes); Ctrl-C to stop`,
     { flow: net.name, processes: net.processNames.length },
   );
-  await net.start();
+  try {
+    await net.start();
+  } catch (e) {
+    // A setup or a setting refused at the start (a TLS file that is not
+    // PEM, a secret that cannot be read): the flow failed, said as such.
+    off();
+    resources.abort();
+    await server?.close();
+    await history?.close();
+    fail((e as Error).message, 1);
+  }
   const state = await net.finished;
   off();
   resources.abort();

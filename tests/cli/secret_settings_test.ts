@@ -171,3 +171,31 @@ test(
     assert.match(missing.err, /Cannot use secrets folder ".*nope": ENOENT/);
   }),
 );
+
+test(
+  "weir run: a flow whose start fails on a secret that cannot be read exits 1 naming the reference, as the flow's failure",
+  withDir(async (dir) => {
+    const name = "WEIR_SECRET_SETTINGS_TEST_UNSET";
+    const variable = name.replace(/^WEIR_/, "MQTT_");
+    delete process.env[variable];
+    const graph = join(dir, "x.fbp");
+    writeFileSync(
+      graph,
+      `'mqtt://127.0.0.1:1' -> broker Out(mqtt/Out)
+'t' -> topic Out
+'u' -> username Out
+'env:${variable}' -> password Out
+'1s' -> interval T(core/Interval) out -> in Out
+`,
+    );
+    const r = await cli(["run", "--secret-env", variable, graph]);
+    assert.equal(r.code, 1);
+    assert.ok(r.error !== undefined, "a CliError, not an unexpected error");
+    assert.match(
+      r.err,
+      new RegExp(
+        `^Cannot start network "main": Cannot read secret env:${variable}: the environment variable is not set$`,
+      ),
+    );
+  }),
+);
