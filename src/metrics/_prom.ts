@@ -17,11 +17,12 @@
  * @module
  */
 import type { Metric, Registry as PromRegistry } from "prom-client";
-// The package has no types for this path: its index's are given below.
-import RegistryModule from "prom-client/lib/registry.js";
+// The package types this path only through its index: see the file.
+// @ts-types="./_prom_registry.d.ts"
+import RegistryClass from "prom-client/lib/registry.js";
 
 /** prom-client's `Registry`. */
-export const Registry = RegistryModule as unknown as typeof PromRegistry;
+export const Registry: typeof PromRegistry = RegistryClass;
 /** prom-client's `Registry`. */
 export type Registry = PromRegistry;
 

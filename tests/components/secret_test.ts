@@ -275,6 +275,20 @@ test("_Secret prints as [secret] everywhere but reveal()", () => {
   assert.equal(s.ref, "env:P");
 });
 
+/** A self-signed EC certificate made for these tests (openssl, 100 years). */
+const TEST_CA = `-----BEGIN CERTIFICATE-----
+MIIBhjCCASugAwIBAgIUS3aT4Zr5nLMCiCs1MPW0LWYrnWMwCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMd2VpciB0ZXN0IENBMCAXDTI2MTIwNTE1MjMwNFoYDzIxMjYx
+MTExMTUyMzA0WjAXMRUwEwYDVQQDDAx3ZWlyIHRlc3QgQ0EwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAARkYveYY+cN1qCRK8U9DGiw6H5ksXmBcsWElA2jau/hOjDM
+i9QHEbk0dz0q2UtzjnlN+Cg24zNish6Fbh8bKnT7o1MwUTAdBgNVHQ4EFgQUUytS
+oy27tSXS94yVDT+c+vnSdCkwHwYDVR0jBBgwFoAUUytSoy27tSXS94yVDT+c+vnS
+dCkwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAx5IWlgdrA202
+WDpCG2EF8ZlqiyjlNrNahCoJBHxPJJMCIQCPx7DCf8nJBdnNQ3g/L3c4MVf3yzww
+QytRiuReFHVvSQ==
+-----END CERTIFICATE-----
+`;
+
 test("mqtt's TLS files come from the secrets folder, bounded (1 MiB) and never from a FIFO", async () => {
   const { _clientOptions, _parseBrokerUrl, _tlsPathParser } = await import(
     "../../src/components/_mqtt_options.ts"
@@ -282,7 +296,8 @@ test("mqtt's TLS files come from the secrets folder, bounded (1 MiB) and never f
   withDirs((secrets, outside) => {
     const policy = new SecretPolicy({ dir: secrets });
     const parse = _tlsPathParser(policy);
-    writeFileSync(join(secrets, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    // A real certificate: Bun checks the PEM when the process starts.
+    writeFileSync(join(secrets, "ca.pem"), TEST_CA);
     writeFileSync(join(secrets, "big.pem"), "x".repeat(1024 * 1024 + 1));
     execFileSync("mkfifo", [join(secrets, "fifo.pem")]);
     writeFileSync(join(outside, "key.pem"), "outside");
@@ -311,7 +326,7 @@ test("mqtt's TLS files come from the secrets folder, bounded (1 MiB) and never f
         1000,
         policy,
       );
-    assert.equal(String(options("ca.pem").ca), "-----BEGIN CERTIFICATE-----\n");
+    assert.equal(String(options("ca.pem").ca), TEST_CA);
     assert.throws(
       () => options("big.pem"),
       /Cannot read the TLS CA file .*big\.pem: it is larger than 1 MiB/,
