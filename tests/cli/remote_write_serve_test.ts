@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
 import { CursorFile } from "../../src/history/cursor_file.ts";
 import { HistoryStore } from "../../src/history/store.ts";
 import { decodeBody } from "../history/_remote_write_decode.ts";
@@ -523,6 +524,24 @@ test(
         const inWeir = await vector(w.url, promql, at);
         if (name.startsWith("weir_")) {
           assert.ok(inWeir.size > 0, `${promql} in weir`);
+        }
+        if (!isDeepStrictEqual(inPrometheus, inWeir)) {
+          // What to look at when it fails (once in CI under load, not
+          // reproduced since): the writer's counters and warnings.
+          const st = await rwStats(w.url, "central");
+          console.error(
+            `${promql} at ${at} (stopped ${stoppedAt}, restarted ${restartedAt}, cursor ${
+              JSON.stringify(caughtUp.c)
+            }):\n${
+              st.text.split("\n").filter((l) =>
+                l.startsWith("weir_remote_write_")
+              ).join("\n")
+            }\n${
+              w.records().filter((r) => r.level !== "info").map((r) =>
+                JSON.stringify(r)
+              ).join("\n")
+            }`,
+          );
         }
         assert.deepEqual(
           inPrometheus,
