@@ -175,8 +175,8 @@ test(
 test(
   "weir run: a flow whose start fails on a secret that cannot be read exits 1 naming the reference, as the flow's failure",
   withDir(async (dir) => {
-    const name = "WEIR_SECRET_SETTINGS_TEST_UNSET";
-    const variable = name.replace(/^WEIR_/, "MQTT_");
+    // Not a WEIR_ variable: those are never handed to flows.
+    const variable = "MQTT_SECRET_SETTINGS_TEST_UNSET";
     delete process.env[variable];
     const graph = join(dir, "x.fbp");
     writeFileSync(
