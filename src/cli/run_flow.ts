@@ -111,6 +111,15 @@ export async function runFlow(o: RunOptions): Promise<number> {
   let server: Server | undefined;
   let history: History | null = null;
   const resources = new AbortController();
+  /** Ends what runs beside the flow; whether a history was written. */
+  const release = async (): Promise<boolean> => {
+    off();
+    resources.abort();
+    await server?.close();
+    if (history === null) return false;
+    await history.close();
+    return true;
+  };
   if (o.metricsAt !== null || o.history !== null) {
     const metrics = new MetricsCollector({ namespace: o.namespace });
     metrics.track(net);
@@ -124,9 +133,7 @@ export async function runFlow(o: RunOptions): Promise<number> {
         server = await _serveMetrics(metrics, o.metricsAt, log, history);
       }
     } catch (e) {
-      off();
-      resources.abort();
-      await history?.close();
+      await release();
       throw e;
     }
   }
@@ -139,20 +146,11 @@ export async function runFlow(o: RunOptions): Promise<number> {
   } catch (e) {
     // A setup or a setting refused at the start (a TLS file that is not
     // PEM, a secret that cannot be read): the flow failed, said as such.
-    off();
-    resources.abort();
-    await server?.close();
-    await history?.close();
+    await release();
     fail((e as Error).message, 1);
   }
   const state = await net.finished;
-  off();
-  resources.abort();
-  await server?.close();
-  if (history !== null) {
-    await history.close();
-    log.info("metric history written");
-  }
+  if (await release()) log.info("metric history written");
   log.info(`flow "${net.name}" ${state}`, { flow: net.name, state });
   return errors > 0 || state !== "finished" ? 1 : 0;
 }
