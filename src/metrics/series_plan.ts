@@ -101,14 +101,13 @@ export class SeriesPlan implements FamilySource {
   readonly #cap: number;
   readonly #buckets: readonly number[];
   readonly #onReadError: () => void;
-  #scraping = false;
   /**
-   * What a scrape writes, fixed when it begins: the flows then tracked and
-   * the wrapped functions' places merged into theirs. A scrape lets the
-   * event loop run between its parts (see `Family.writeParts`): a flow
-   * tracked or untracked meanwhile must not make a family write a wrapped
-   * function's series beside the flow's own (a duplicate sample) or lose
-   * it.
+   * While a scrape runs (`null` otherwise), what it writes, fixed when it
+   * begins: the flows then tracked and the wrapped functions' places
+   * merged into theirs. A scrape lets the event loop run between its parts
+   * (see `Family.writeParts`): a flow tracked or untracked meanwhile must
+   * not make a family write a wrapped function's series beside the flow's
+   * own (a duplicate sample) or lose it.
    */
   #scrape: {
     list: readonly Tracked[];
@@ -199,7 +198,6 @@ export class SeriesPlan implements FamilySource {
 
   /** Reads every flow's statistics for a scrape. */
   beginScrape(): void {
-    this.#scraping = true;
     this.#readStats();
     this.#scrape = {
       list: this.trackedList(),
@@ -210,11 +208,10 @@ export class SeriesPlan implements FamilySource {
 
   /** Lets the statistics of a scrape go. */
   endScrape(): void {
-    this.#clearStats();
-    // A flow untracked during the scrape too.
+    // The flows it read (one untracked since too; one tracked since was
+    // not read).
     for (const t of this.#scrape?.list ?? []) this.clearFlow(t);
     this.#scrape = null;
-    this.#scraping = false;
   }
 
   /**
@@ -244,7 +241,7 @@ export class SeriesPlan implements FamilySource {
 
   /** Runs `fn` with every tracked flow's statistics read. */
   withStats(fn: () => void): void {
-    if (!this.#scraping && !this.#borrowed) {
+    if (this.#scrape === null && !this.#borrowed) {
       // prom-client's registry.metrics() asks every family in one tick:
       // they share one read, so the families agree and a failing flow is
       // counted once.
@@ -252,7 +249,7 @@ export class SeriesPlan implements FamilySource {
       this.#readStats();
       queueMicrotask(() => {
         this.#borrowed = false;
-        if (!this.#scraping) this.#clearStats();
+        if (this.#scrape === null) this.#clearStats();
       });
     }
     fn();
