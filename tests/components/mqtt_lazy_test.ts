@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
+import type { IClientOptions } from "mqtt";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findOnPath } from "../_prometheus.ts";
@@ -75,14 +76,18 @@ async function countingServer() {
   };
 }
 
-function connection(port: number, reports: string[]) {
+function connection(
+  port: number,
+  reports: string[],
+  client: IClientOptions = {},
+) {
   const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
   const ctx = {
     meter: (n: string, l?: Record<string, string>) => meters.meter(n, l),
   };
   const series = _mqttSeries(ctx as unknown as Context<unknown>, "out");
   return new _MqttConnection({
-    client: { protocol: "mqtt", host: "127.0.0.1", port, log() {} },
+    client: { protocol: "mqtt", host: "127.0.0.1", port, log() {}, ...client },
     backoffMs: 50,
     maxBackoffMs: 100,
     meters: series,
@@ -195,19 +200,8 @@ test(
 
 test("a client that cannot be made is reported once, with no attempt after it, and whenConnected() settles instead of waiting for a broker", async () => {
   const reports: string[] = [];
-  const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
-  const ctx = {
-    meter: (n: string, l?: Record<string, string>) => meters.meter(n, l),
-  };
-  const conn = new _MqttConnection({
-    // A persistent session without a client id: connect() throws.
-    client: { protocol: "mqtt", host: "127.0.0.1", port: 1, clean: false },
-    backoffMs: 50,
-    maxBackoffMs: 100,
-    meters: _mqttSeries(ctx as unknown as Context<unknown>, "out"),
-    report: (m) => reports.push(m),
-    describe: "broker mqtt://127.0.0.1:1",
-  });
+  // A persistent session without a client id: connect() throws.
+  const conn = connection(1, reports, { clean: false });
   const waiting = conn.whenConnected();
   assert.equal(await conn.ready, false);
   await waiting;
