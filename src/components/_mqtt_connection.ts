@@ -130,6 +130,8 @@ export class _MqttConnection {
       `cannot connect to ${this.#o.describe}: ${what}${_errorText(e)}`,
       { cause: e },
     );
+    // A failed attempt: no connection could be made.
+    this.#o.meters.disconnects.unreachable.add(1);
     this.#o.report(this.#failure.message);
     for (const w of this.#waiters.splice(0)) w();
     return false;

@@ -86,14 +86,24 @@ function connection(
     meter: (n: string, l?: Record<string, string>) => meters.meter(n, l),
   };
   const series = _mqttSeries(ctx as unknown as Context<unknown>, "out");
-  return new _MqttConnection({
-    client: { protocol: "mqtt", host: "127.0.0.1", port, log() {}, ...client },
-    backoffMs: 50,
-    maxBackoffMs: 100,
-    meters: series,
-    report: (m) => reports.push(m),
-    describe: `broker mqtt://127.0.0.1:${port}`,
-  });
+  // With its meters, to read.
+  return Object.assign(
+    new _MqttConnection({
+      client: {
+        protocol: "mqtt",
+        host: "127.0.0.1",
+        port,
+        log() {},
+        ...client,
+      },
+      backoffMs: 50,
+      maxBackoffMs: 100,
+      meters: series,
+      report: (m) => reports.push(m),
+      describe: `broker mqtt://127.0.0.1:${port}`,
+    }),
+    { series },
+  );
 }
 
 test("a connection ended before MQTT.js is loaded makes no client and never connects", async () => {
@@ -202,6 +212,7 @@ test("a client that cannot be made is reported once, with no attempt after it, a
   const reports: string[] = [];
   // A persistent session without a client id: connect() throws.
   const conn = connection(1, reports, { clean: false });
+  const unreachable = () => conn.series.disconnects.unreachable.value;
   const waiting = conn.whenConnected();
   assert.equal(await conn.ready, false);
   await waiting;
@@ -211,8 +222,10 @@ test("a client that cannot be made is reported once, with no attempt after it, a
     /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: Missing clientId/,
   );
   assert.deepEqual(reports, [conn.failure!.message]);
+  assert.equal(unreachable(), 1, "one failed attempt");
   await conn.whenConnected();
   conn.kill();
   await conn.end(10);
   assert.equal(reports.length, 1);
+  assert.equal(unreachable(), 1);
 });
