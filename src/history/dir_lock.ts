@@ -1,8 +1,12 @@
 /**
  * A lock file for a store's folder: two processes appending to the same
  * files would hand out the same series ids and segment numbers. The lock
- * holds the owner's pid; a lock whose process is gone (a crash, SIGKILL)
- * is taken over.
+ * holds the owner's pid and, where `/proc` tells it, the time that
+ * process started (in clock ticks since boot). A lock is taken over when
+ * its process is gone (a crash, SIGKILL), and when the pid now belongs to
+ * another process: one that started at another time (the pid reused after
+ * a reboot), or this very process when it does not hold the lock (weir
+ * killed and started again as the same pid, as pid 1 of a container is).
  *
  * @module
  */
@@ -14,10 +18,41 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { resolve } from "node:path";
 import process from "node:process";
 
-/** The lock file's size: this process's pid as text. */
-export const LOCK_BYTES: number = String(process.pid).length;
+/** When process `pid` started (`/proc/<pid>/stat`'s 22nd field), or "" when unknown. */
+function _startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (2nd field) is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return /^\d+$/.test(fields[19] ?? "") ? fields[19] : "";
+  } catch {
+    return "";
+  }
+}
+
+/** This process's lock text: its pid, and when it started if known. */
+const _MINE =
+  ((start) => start === "" ? `${process.pid}` : `${process.pid} ${start}`)(
+    _startTime(process.pid),
+  );
+
+/** The lock file's size: this process's lock text. */
+export const LOCK_BYTES: number = _MINE.length;
+
+/** The text of file `path`, or undefined when it cannot be read. */
+function _read(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock files this process holds now, each with its holder's token. */
+const _held = new Map<string, object>();
 
 function alive(pid: number): boolean {
   try {
@@ -31,6 +66,8 @@ function alive(pid: number): boolean {
 /**
  * Takes the lock file `path` for this process; throws when a live process
  * (this one included) holds it. Returns a function that releases it.
+ * A lock left by a process that is gone, or whose pid another process
+ * has now (see the module's documentation), is taken over.
  *
  * @example
  * ```ts
@@ -52,10 +89,20 @@ function alive(pid: number): boolean {
  * ```
  */
 export function lockDir(path: string): () => void {
-  const mine = String(process.pid);
+  const key = resolve(path);
+  if (_held.has(key) && _read(path) === _MINE) {
+    throw new Error(
+      `Cannot open history store: ${path} is in use by process ${process.pid} (this one)`,
+    );
+  }
+  // Held here but its file replaced (its holder taken over): not held.
+  _held.delete(key);
+  const token = {};
   const release = () => {
+    if (_held.get(key) !== token) return;
+    _held.delete(key);
     try {
-      if (readFileSync(path, "utf8") === mine) unlinkSync(path);
+      if (readFileSync(path, "utf8") === _MINE) unlinkSync(path);
     } catch {
       // Already gone: nothing to release.
     }
@@ -64,27 +111,36 @@ export function lockDir(path: string): () => void {
     try {
       const fd = openSync(path, "wx");
       try {
-        writeSync(fd, mine);
+        writeSync(fd, _MINE);
       } finally {
         closeSync(fd);
       }
+      _held.set(key, token);
       return release;
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
     }
-    let owner = NaN;
+    let text: string;
     try {
-      owner = Number(readFileSync(path, "utf8").trim());
+      text = readFileSync(path, "utf8").trim();
     } catch {
       continue; // released meanwhile: try again
     }
-    if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+    const [pidText, started = ""] = text.split(" ");
+    const owner = Number(pidText);
+    const held = Number.isInteger(owner) && owner > 0 &&
+      owner !== process.pid && alive(owner) &&
+      // The same pid, started at another time: another process now.
+      (started === "" || _startTime(owner) === "" ||
+        _startTime(owner) === started);
+    if (held) {
       throw new Error(
         `Cannot open history store: ${path} is in use by process ${owner}; if that process is not weir, delete the file`,
       );
     }
-    // The owner is gone (crash): take the lock over.
-    writeFileSync(path, mine);
+    // The owner is gone (a crash), or its pid is another process's now.
+    writeFileSync(path, _MINE);
+    _held.set(key, token);
     return release;
   }
   throw new Error(`Cannot open history store: cannot take the lock ${path}`);
