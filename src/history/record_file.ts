@@ -12,6 +12,7 @@ import {
   existsSync,
   fdatasyncSync,
   fsyncSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
@@ -134,6 +135,12 @@ export class RecordFile {
     try {
       writeAll(fd, bytes);
       fdatasyncSync(fd);
+    } catch (error) {
+      // A write cut short (a full disk): the file back to what it held,
+      // so that it and `bytes` agree and later appends land where the
+      // index says.
+      _truncate(fd, this.bytes);
+      throw error;
     } finally {
       closeSync(fd);
     }
@@ -152,9 +159,10 @@ export class RecordFile {
    */
   appendWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const created = !existsSync(this.path);
+    // Cut short (a full disk): the file back to what it held, nothing counted.
     writeSynced(openSync(this.path, "a"), fill, (n) => {
       this.bytes += n;
-    });
+    }, this.bytes);
     if (created) syncDir(dirname(this.path));
   }
 
@@ -162,9 +170,19 @@ export class RecordFile {
   replaceWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const tmp = `${this.path}.tmp`;
     let n = 0;
-    writeSynced(openSync(tmp, "w"), fill, (wrote) => {
-      n = wrote;
-    });
+    try {
+      writeSynced(openSync(tmp, "w"), fill, (wrote) => {
+        n = wrote;
+      });
+    } catch (error) {
+      // Not left behind holding the space of a full disk.
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // Gone already.
+      }
+      throw error;
+    }
     renameSync(tmp, this.path);
     syncDir(dirname(this.path));
     this.bytes = n;
@@ -190,6 +208,7 @@ function writeSynced(
   fd: number,
   fill: (out: (bytes: Uint8Array) => void) => void,
   wrote: (n: number) => void,
+  truncateTo?: number,
 ): void {
   let n = 0;
   try {
@@ -198,8 +217,23 @@ function writeSynced(
       n += bytes.length;
     });
     fdatasyncSync(fd);
+  } catch (error) {
+    if (truncateTo !== undefined) {
+      _truncate(fd, truncateTo);
+      n = 0;
+    }
+    throw error;
   } finally {
     closeSync(fd);
     wrote(n);
+  }
+}
+
+/** Cuts the file `fd` back to `size` bytes (best effort). */
+function _truncate(fd: number, size: number): void {
+  try {
+    ftruncateSync(fd, size);
+  } catch {
+    // Nothing more to do: the next load drops a torn tail.
   }
 }

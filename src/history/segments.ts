@@ -291,6 +291,9 @@ export class SegmentDir {
   load(
     visit: (r: ChunkSpan) => void,
     corrupt: (path: string, runs: number) => void,
+    unreadable: (path: string, error: Error) => void = (_, error) => {
+      throw error;
+    },
   ): void {
     this.#corrupt = corrupt;
     const names = readdirSync(this.dir).filter((n) => /^\d{6,}\.seg$/.test(n))
@@ -305,9 +308,20 @@ export class SegmentDir {
         maxT: -Infinity,
         chunks: 0,
       };
-      const footer = readFooter(info.file.path, info.file.bytes);
-      const entries = footer ??
-        this.#rebuild(info, i === names.length - 1, corrupt);
+      let footer: ReturnType<typeof readFooter>;
+      let entries: FooterEntries;
+      try {
+        footer = readFooter(info.file.path, info.file.bytes);
+        entries = footer ??
+          this.#rebuild(info, i === names.length - 1, corrupt);
+      } catch (error) {
+        // A file that cannot be read (its permissions, a folder in its
+        // place): left out and left as it is, told once; no new segment
+        // takes its number.
+        unreadable(info.file.path, error as Error);
+        this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+        return;
+      }
       for (let k = 0; k < entries.n; k++) {
         span.id = entries.id(k);
         span.minT = entries.minT(k);
@@ -514,14 +528,20 @@ export class SegmentDir {
       let to = from;
       const room = this.segmentBytes - seg.file.bytes;
       const first = i;
+      let minT = seg.minT;
+      let maxT = seg.maxT;
       do {
-        if (e.minT[i] < seg.minT) seg.minT = e.minT[i];
-        if (e.maxT[i] > seg.maxT) seg.maxT = e.maxT[i];
-        seg.chunks++;
+        if (e.minT[i] < minT) minT = e.minT[i];
+        if (e.maxT[i] > maxT) maxT = e.maxT[i];
         to = e.ends[i++];
       } while (i < e.ends.length && e.ends[i] - from <= room);
       const base = seg.file.bytes - from;
+      // A failed append (a full disk) leaves the file as it was (see
+      // RecordFile.append) and the segment's counts too.
       seg.file.append(e.bytes.subarray(from, to));
+      seg.minT = minT;
+      seg.maxT = maxT;
+      seg.chunks += i - first;
       this.#index(seg.index!, e, first, i, from, base);
       seg.index!.end = base + to;
       // Full: its footer is built now and written by the next write,

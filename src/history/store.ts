@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
@@ -1102,15 +1102,33 @@ export class HistoryStore implements HistoryReader {
     // than that was already sealed into a segment.
     const diskLast = this.#tiers.map(() => new Map<number, number>());
     disk.tiers.forEach((segs, k) => {
-      segs.load((r) => {
-        if (r.id > maxId) maxId = r.id;
-        const last = diskLast[k].get(r.id);
-        if (last === undefined || r.maxT > last) diskLast[k].set(r.id, r.maxT);
-        if (r.id < this.#firstT.length && r.minT < this.#firstT[r.id]) {
-          this.#firstT[r.id] = r.minT;
-        }
-      }, warnFile);
+      segs.load(
+        (r) => {
+          if (r.id > maxId) maxId = r.id;
+          const last = diskLast[k].get(r.id);
+          if (last === undefined || r.maxT > last) {
+            diskLast[k].set(r.id, r.maxT);
+          }
+          if (r.id < this.#firstT.length && r.minT < this.#firstT[r.id]) {
+            this.#firstT[r.id] = r.minT;
+          }
+        },
+        warnFile,
+        (path, error) => {
+          this.#warn(
+            `history: cannot read ${path} (${error.message}); its chunks are left out, the rest loaded`,
+          );
+        },
+      );
     });
+    if (
+      this.#index.size === 0 && !existsSync(disk.series.path) &&
+      disk.tiers.some((segs) => segs.segments.length > 0)
+    ) {
+      this.#warn(
+        `history: ${disk.series.path} is missing: the chunks on disk name series it listed, so their data cannot be read; new data is kept from now on`,
+      );
+    }
     this.#grow(maxId + 1);
     for (const [id, t] of diskLast[0]) {
       if (t > this.#lastT[id]) this.#lastT[id] = t;
@@ -1119,6 +1137,11 @@ export class HistoryStore implements HistoryReader {
     // Each series' open chunk per tier, as the head log's records build it
     // (a whole chunk, continued by parts), restored once at the end.
     const open = this.#tiers.map(() => new Map<number, _LoggedChunk>());
+    if (this.#index.size > 0 && !existsSync(disk.head.path)) {
+      this.#warn(
+        `history: ${disk.head.path} is missing: what was not yet in a chunk on disk when weir stopped (up to a chunk per series and tier) is lost; the rest loaded`,
+      );
+    }
     const headRuns = disk.head.load((b, s, e) => {
       let rec;
       try {
