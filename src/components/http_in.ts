@@ -366,7 +366,14 @@ export function toHttpResponse(msg: Record<string, unknown>): Response {
   });
 }
 
-const _MARKUP = /html|xml|svg/i;
+/**
+ * Media types a browser shows as data, never as a document that runs
+ * scripts in the server's origin: every other type is sandboxed (an
+ * allow-list: `text/xsl`, `multipart/x-mixed-replace` and the like render
+ * as pages too).
+ */
+const _INERT =
+  /^(text\/(plain|csv|css|event-stream)|application\/(json|[!#$%&'*.^_`|~0-9a-z-]+\+json|x-ndjson|octet-stream|x-protobuf|protobuf|pdf|zip|gzip)|image\/(png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)|audio\/[!#$%&'*+.^_`|~0-9a-z-]+|video\/[!#$%&'*+.^_`|~0-9a-z-]+|font\/[!#$%&'*+.^_`|~0-9a-z-]+)\s*(;|$)/i;
 /** A media type `type/subtype` (RFC 9110's tokens), before any parameter. */
 const _MEDIA_TYPE =
   /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+\s*(;|$)/i;
@@ -374,19 +381,21 @@ const _MEDIA_TYPE =
 const _SNIFFED = /^(unknown\/unknown|application\/unknown|\*\/\*)\s*(;|$)/i;
 
 /**
- * A page a flow serves (HTML, SVG, XML: what a browser runs scripts in)
- * gets `Content-Security-Policy: sandbox ...`: its scripts and forms work,
- * but in an origin of its own, never weir's, so a flow that echoes its
- * input into a page cannot become a script that drives weir's API. So
- * does a body a browser would sniff, and might run as a page: no content
- * type, one that does not parse, or `unknown/unknown`, `*\/*`. Every
- * such answer also gets `X-Content-Type-Options: nosniff`. A policy the
- * flow sets itself is kept; both apply. Only flows that set their own
- * headers can serve these, so the common answers carry no extra header.
+ * A page a flow serves (HTML, SVG, XML, XSL: anything a browser may run
+ * scripts in; every type but the inert ones of `_INERT`: text, JSON, CSV,
+ * bytes, raster images, audio, video, fonts) gets
+ * `Content-Security-Policy: sandbox ...`: its scripts and forms work, but
+ * in an origin of its own, never weir's, so a flow that echoes its input
+ * into a page cannot become a script that drives weir's API. So does a
+ * body a browser would sniff, and might run as a page: no content type,
+ * one that does not parse, or `unknown/unknown`, `*\/*`. Every such
+ * answer also gets `X-Content-Type-Options: nosniff`. A policy the flow
+ * sets itself is kept; both apply. Only flows that set their own headers
+ * can serve these, so the common answers carry no extra header.
  */
 function _sandboxMarkup(headers: Headers): void {
   const type = (headers.get("content-type") ?? "").trim();
-  if (_MEDIA_TYPE.test(type) && !_SNIFFED.test(type) && !_MARKUP.test(type)) {
+  if (_MEDIA_TYPE.test(type) && !_SNIFFED.test(type) && _INERT.test(type)) {
     return;
   }
   headers.append(

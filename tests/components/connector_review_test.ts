@@ -266,6 +266,46 @@ test("http/Response sandboxes a body the browser would sniff as a page (no or an
   }
 });
 
+test("http/Response sandboxes every type a browser may render as a page (text/xsl, multipart/x-mixed-replace), not only html, xml and svg", () => {
+  // Chromium runs the XHTML script of a text/xsl answer in the server's
+  // origin (found by session 17's review: it deleted a flow).
+  const page = (type: string) =>
+    toHttpResponse({
+      requestId: 1,
+      headers: { "content-type": type },
+      body:
+        "<html xmlns='http://www.w3.org/1999/xhtml'><script>1</script></html>",
+    }).headers;
+  for (
+    const type of [
+      "text/xsl",
+      "multipart/x-mixed-replace; boundary=x",
+      "application/xhtml+xml",
+      "image/svg+xml",
+      "text/html; charset=utf-8",
+      "application/vnd.weird",
+      "text/x-anything",
+    ]
+  ) {
+    const h = page(type);
+    assert.match(h.get("content-security-policy") ?? "", /sandbox/, type);
+    assert.equal(h.get("x-content-type-options"), "nosniff", type);
+  }
+  for (
+    const type of [
+      "text/plain; charset=utf-8",
+      "application/json",
+      "application/problem+json",
+      "text/csv",
+      "application/octet-stream",
+      "image/png",
+      "video/mp4",
+    ]
+  ) {
+    assert.equal(page(type).get("content-security-policy"), null, type);
+  }
+});
+
 test("exec/Run refuses env variables that start another program or load code, as it refuses PAGER and BASH_ENV", () => {
   const parse = execRun(new ExecAllowList()).inPorts.env.parse!;
   for (
