@@ -163,9 +163,9 @@ export function httpIn(router?: HttpInRouter): Component {
         name: "http_in_timeouts_total",
         type: "counter",
         help:
-          "Requests of this route answered 504 because no http/Response answered within its timeout.",
+          "Requests of this route answered 504 because no http/Response answered within its timeout, or 408 because their body did not arrive within it.",
         moves:
-          "when a request's timeout passes without an answer: a flow that drops or loses requests",
+          "when a request's timeout passes without an answer (a flow that drops or loses requests) or before its body arrived (a slow or stalled client)",
       },
       {
         name: "http_in_requests_in_flight",

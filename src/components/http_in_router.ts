@@ -93,6 +93,18 @@ interface _Route extends HttpInRouteSpec {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The flow is stopping: new requests get 503. */
   closed: boolean;
+  /**
+   * Requests whose body is still arriving (they count toward
+   * `maxPending` too), each with what ends its read early.
+   */
+  reading: Set<_Reading>;
+}
+
+/** A request whose body is being read: when it started, and its end. */
+interface _Reading {
+  started: number;
+  /** Ends the read with this answer (a deadline passed, the flow stopped). */
+  stop: (response: Response) => void;
 }
 
 /** A waiting request: an entry of its route's list. */
@@ -179,6 +191,7 @@ export class HttpInRouter {
       count: 0,
       timer: undefined,
       closed: false,
+      reading: new Set(),
     };
     // The most specific first, whatever the order they were added in:
     // `/a/latest` is served by its own route beside `/a/:id`.
@@ -293,7 +306,7 @@ export class HttpInRouter {
         { "Retry-After": "1" },
       );
     }
-    if (r.count >= r.maxPending) {
+    if (r.count + r.reading.size >= r.maxPending) {
       return _httpInError(
         503,
         `flow "${r.flow}" holds ${r.maxPending} requests of this route already (its maxPending); retry later`,
@@ -342,7 +355,64 @@ export class HttpInRouter {
     if (declared !== undefined && Number(declared) > r.maxBodyBytes) {
       return _tooBig(r.maxBodyBytes);
     }
-    return this.#readBody(r, message, request, declared !== undefined);
+    return this.#readTimed(r, message, request, declared !== undefined);
+  }
+
+  /**
+   * #readBody within the route's timeout: a body that has not arrived by
+   * then is answered 408 (and its connection closed), one whose flow
+   * stops meanwhile 503. Until then the request counts toward the route's
+   * `maxPending`: a client that sends its bodies slowly holds at most that
+   * many, for at most that long.
+   */
+  #readTimed(
+    r: _Route,
+    message: HttpInMessage,
+    request: Request,
+    sized: boolean,
+  ): Promise<Response> {
+    let stop!: (response: Response) => void;
+    const stopped = new Promise<Response>((resolve) => stop = resolve);
+    const reading: _Reading = { started: Date.now(), stop };
+    r.reading.add(reading);
+    this.#armReadSweep();
+    return Promise.race([
+      this.#readBody(r, message, request, sized),
+      stopped,
+    ]).finally(() => r.reading.delete(reading));
+  }
+
+  /**
+   * One timer for every body being read: ends those past their deadline
+   * (it runs only while some are, as a waiting request's timer does).
+   */
+  #readSweep: ReturnType<typeof setInterval> | undefined;
+
+  #armReadSweep(): void {
+    if (this.#readSweep !== undefined) return;
+    this.#readSweep = setInterval(() => {
+      const now = Date.now();
+      let any = false;
+      for (const routes of this.#flows.values()) {
+        for (const r of routes) {
+          for (const reading of r.reading) {
+            any = true;
+            if (now - reading.started < r.timeoutMs) continue;
+            r.reading.delete(reading);
+            r.meters?.timeouts?.add(1);
+            reading.stop(_httpInError(
+              408,
+              `the request body did not arrive within ${r.timeoutMs} ms (process "${r.process}"'s timeout)`,
+              { Connection: "close" },
+            ));
+          }
+        }
+      }
+      if (!any) {
+        clearInterval(this.#readSweep);
+        this.#readSweep = undefined;
+      }
+    }, 100);
   }
 
   async #readBody(
@@ -499,6 +569,12 @@ export class HttpInRouter {
     r.closed = true;
     if (r.timer !== undefined) clearTimeout(r.timer);
     r.timer = undefined;
+    for (const reading of r.reading) {
+      reading.stop(
+        _httpInError(503, why, { "Retry-After": "1", Connection: "close" }),
+      );
+    }
+    r.reading.clear();
     while (r.head !== null) {
       this.#settle(r.head, _httpInError(503, why, { "Retry-After": "1" }));
     }

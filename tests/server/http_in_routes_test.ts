@@ -389,6 +389,88 @@ In out -> in Drop(core/Drop)
   }
 });
 
+/** A POST whose body sends `first` and then nothing more, ever. */
+function slowPost(path: string, first = "{"): RequestInit & { duplex: "half" } {
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(first));
+      },
+    }),
+    duplex: "half",
+  };
+}
+
+test("http/In: a body that does not arrive within the route's timeout gets 408, and requests still reading count toward maxPending", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name slow
+'POST' -> method In(http/In)
+'/u' -> path In
+'2' -> maxPending In
+'300ms' -> timeout In
+In out -> in Out(http/Response)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const began = performance.now();
+    const held = [
+      s.request("/in/slow/u", slowPost("/in/slow/u")),
+      s.request("/in/slow/u", slowPost("/in/slow/u")),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Two bodies still arriving fill the route: a third gets 503 at once.
+    const third = await s.request("/in/slow/u", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(third.status, 503);
+    assert.match((await third.json()).error, /holds 2 requests/);
+    for (const res of await Promise.all(held)) {
+      assert.equal(res.status, 408);
+      assert.equal(res.headers.get("connection"), "close");
+      assert.match((await res.json()).error, /did not arrive within 300 ms/);
+    }
+    assert.ok(performance.now() - began < 2000, "answered near the timeout");
+    // The route serves again once they are gone.
+    const ok = await s.request("/in/slow/u", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"a":1}',
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { a: 1 });
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: stopping the flow answers a request whose body is still arriving with 503", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name slow2
+'POST' -> method In(http/In)
+'/u' -> path In
+'30s' -> timeout In
+In out -> in Out(http/Response)
+`;
+    assert.equal((await s.create(fbp)).status, 201);
+    const held = s.request("/in/slow2/u", slowPost("/in/slow2/u"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(
+      (await s.request("/flows/slow2", { method: "DELETE" })).status,
+      204,
+    );
+    const res = await held;
+    assert.equal(res.status, 503);
+    await res.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
+
 test("http/Response: an answer that is not valid gets the client 500 and goes to the error port; a message without requestId goes to error", async () => {
   const s = _setup();
   try {
