@@ -7,6 +7,9 @@
  *   bun bench/remote_write_bench.ts --part=cost      # --seconds=300 --warmup=60
  *                                         # --pairs=3
  *                                         # --deadline=MS: batchDeadlineMs
+ *                                         # --with-fetch: as many children
+ *                                         # more that send with the
+ *                                         # runtime's fetch (useFetch)
  *                                         # --with-stub: as many children
  *                                         # more whose fetch answers 204
  *                                         # at once
@@ -185,13 +188,12 @@ async function costChild(receiver: string | undefined): Promise<void> {
   const history = await History.open({ dir });
   history.attach(collector);
   let writer: RemoteWriter | undefined;
-  if (receiver === "stub") {
-    // What the writer costs without its HTTP requests: `fetch` answers
-    // 204 at once (the writer calls the global one).
-    globalThis.fetch = () =>
-      Promise.resolve(new Response(null, { status: 204 }));
-    receiver = "http://127.0.0.1:9/api/v1/write";
-  }
+  // What the writer costs without its HTTP requests: a `fetch` of its own
+  // that answers 204 at once.
+  const stub = receiver === "stub"
+    ? () => Promise.resolve(new Response(null, { status: 204 }))
+    : undefined;
+  if (stub !== undefined) receiver = "http://127.0.0.1:9/api/v1/write";
   if (receiver !== undefined) {
     const deadline = flag("deadline");
     writer = new RemoteWriter(history, {
@@ -201,6 +203,8 @@ async function costChild(receiver: string | undefined): Promise<void> {
       ...(deadline ? { batchDeadlineMs: Number(deadline) } : {}),
     }, {
       cursorDir: join(dir, "remote_write"),
+      ...(stub !== undefined ? { fetch: stub } : {}),
+      useFetch: argv.includes("--use-fetch"),
     });
     writer.start();
   }
@@ -262,6 +266,15 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
       name: "history + remote write",
       args: (n: number) => sending(`${prom.url}/api/v1/write`, n),
     },
+    ...(argv.includes("--with-fetch")
+      ? [{
+        name: "history + remote write through fetch",
+        args: (n: number) => [
+          ...sending(`${prom.url}/api/v1/write`, n + 100),
+          "--use-fetch",
+        ],
+      }]
+      : []),
     ...(argv.includes("--with-stub")
       ? [{
         name: "history + remote write, fetch answering at once",
@@ -332,15 +345,17 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
         slices.map((c) => adds(c, 1)).join(", ")
       }; Prometheus receiving: ${promCpu.toFixed(1)}% of a core`,
     );
-    if (kinds.length > 2) {
+    for (let kind = 2; kind < kinds.length; kind++) {
       console.log(
-        `cost ${runtime()}: with fetch answering at once it adds ${
-          adds(total, 2)
-        } points; minute by minute ${slices.map((c) => adds(c, 2)).join(", ")}`,
+        `cost ${runtime()}: ${kinds[kind].name} adds ${
+          adds(total, kind)
+        } points; minute by minute ${
+          slices.map((c) => adds(c, kind)).join(", ")
+        }`,
       );
     }
     for (let i = 0; i < sides.length; i++) {
-      if (sides[i].kind !== 1) continue;
+      if (sides[i].kind === 0) continue;
       const a = JSON.parse(stats0[i] || "{}");
       const b = JSON.parse(lastStats[i] || "{}");
       console.log(

@@ -76,6 +76,7 @@ import type { SeriesLabels } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
 import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
+import { Http1Poster, proxyConfigured } from "../runtime/http1_post.ts";
 import { crc32 } from "./crc32.ts";
 import { CursorFile } from "./cursor_file.ts";
 import type { HistoryStore } from "./store.ts";
@@ -115,6 +116,13 @@ export interface RemoteWriterContext {
   cursorDir?: string;
   /** `fetch` (default the global one): a TLS client's, or a test's. */
   fetch?: (input: Request) => Promise<Response>;
+  /**
+   * Send with the global `fetch` also to an `http:` URL, which otherwise
+   * goes by weir's own HTTP/1.1 client (`src/runtime/http1_post.ts`,
+   * cheaper: about 80-100 µs of CPU a request): for a proxy set up in a
+   * way other than `HTTP_PROXY`/`ALL_PROXY`. Default false.
+   */
+  useFetch?: boolean;
   /** Warnings (an answer that drops samples, a bad cursor file). */
   onWarning?: (message: string) => void;
   /** The clock (ms). Default `Date.now`. */
@@ -177,8 +185,34 @@ interface Cursor {
   labels?: string;
   /** The end of the last window sent whole (ms). */
   sent: number;
-  /** The window in progress: its end, and the last series sent of it. */
-  window?: { end: number; after: string };
+  /** The window in progress (see {@linkcode CursorWindow}). */
+  window?: CursorWindow;
+}
+
+/**
+ * How far a window in progress went. A place in the window's order is a
+ * series (its labels as protobuf, base64) and the time of its last
+ * sample sent, `null`/absent when the series went whole. Every request
+ * up to `after` (and `through`) was acknowledged (or dropped); `acked`
+ * lists the runs of requests acknowledged beyond it, each from the start
+ * of its first series to its last series (through a time, or whole).
+ * A restart sends only what none of these cover: no sample that the
+ * receiver took goes to it again (Prometheus refuses a request that holds
+ * a sample older than the newest it has of that series, all of it).
+ */
+interface CursorWindow {
+  end: number;
+  after: string;
+  through?: number;
+  acked?: [string, string, number | null][];
+}
+
+/** A window's places already sent, as #read() skips them. */
+interface Resume {
+  after: Uint8Array | undefined;
+  /** The time through which `after`'s series went (Infinity: whole). */
+  through: number;
+  runs: { first: Uint8Array; last: Uint8Array; through: number }[];
 }
 
 /** A series as this writer knows it, cached by its labels object. */
@@ -242,20 +276,69 @@ function _fromBase64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
+/** Whether `w` is a window in progress as a cursor writes it. */
+function _validWindow(w: CursorWindow): boolean {
+  const b64 = (x: unknown) =>
+    typeof x === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(x);
+  const time = (x: unknown) =>
+    x === undefined || x === null || Number.isFinite(x);
+  return Number.isFinite(w.end) && b64(w.after) && time(w.through) &&
+    (w.acked === undefined ||
+      (Array.isArray(w.acked) &&
+        w.acked.every((r) =>
+          Array.isArray(r) && r.length === 3 && b64(r[0]) && b64(r[1]) &&
+          time(r[2])
+        )));
+}
+
+/** What a cursor's window in progress says was sent; undefined: nothing. */
+function _resume(w: CursorWindow | undefined): Resume | undefined {
+  if (w === undefined || (w.after === "" && (w.acked ?? []).length === 0)) {
+    return undefined;
+  }
+  return {
+    after: w.after === "" ? undefined : _fromBase64(w.after),
+    through: w.through ?? Infinity,
+    runs: (w.acked ?? []).map(([first, last, through]) => ({
+      first: _fromBase64(first),
+      last: _fromBase64(last),
+      through: through ?? Infinity,
+    })),
+  };
+}
+
+/**
+ * The time through which series `key` of a resumed window was sent:
+ * Infinity when whole, -Infinity when none of it.
+ */
+function _sentThrough(r: Resume, key: Uint8Array): number {
+  if (r.after !== undefined) {
+    const c = _compareBytes(key, r.after);
+    if (c < 0) return Infinity;
+    if (c === 0) return r.through;
+  }
+  for (const run of r.runs) {
+    if (_compareBytes(key, run.first) < 0) continue;
+    const c = _compareBytes(key, run.last);
+    if (c < 0) return Infinity;
+    if (c === 0) return run.through;
+  }
+  return -Infinity;
+}
+
 /** The outcome of one request, once it is no longer retried. */
 type Outcome = "sent" | "dropped" | "closed";
 
-/** A request of a window: its body, and where it ends in the window's order. */
+/** A request of a window: its body, and where it begins and ends in the window's order. */
 interface Batch {
   body: Uint8Array;
   samples: number;
-  /**
-   * The labels of its last series sent whole (here or in an earlier
-   * request; empty when none): where a restart resumes once this request
-   * is acknowledged. Not a series it holds only the start of, or the
-   * rest of that series would be skipped.
-   */
+  /** The labels of its first series (the rest of one, when it `follows`). */
+  first: Uint8Array;
+  /** The labels of its last series, and the time of that series' last sample here. */
   last: Uint8Array;
+  /** Infinity when `last` ends here whole (its other samples are in earlier requests). */
+  through: number;
   /**
    * Whether it begins with the rest of the previous request's last
    * series: it is not sent before that request is done, so that the
@@ -302,6 +385,12 @@ export class RemoteWriter {
   readonly #source: RemoteWriteSource;
   readonly #s: _Settings;
   readonly #fetch: ((input: Request) => Promise<Response>) | undefined;
+  /**
+   * The requests' client for an `http:` URL without a proxy and without a
+   * `fetch` of the context: HTTP/1.1 written by weir, about 80-100 µs of
+   * CPU a request less than the runtime's `fetch` (see http1_post.ts).
+   */
+  readonly #poster: Http1Poster | undefined;
   /** Every request's headers (made once). */
   readonly #headers: Headers;
   readonly #warn: (message: string) => void;
@@ -365,6 +454,11 @@ export class RemoteWriter {
     this.#source = source;
     this.#s = _settings(options);
     this.#fetch = context.fetch;
+    this.#poster = context.fetch === undefined &&
+        new URL(this.#s.url).protocol === "http:" && !proxyConfigured() &&
+        context.useFetch !== true
+      ? new Http1Poster(this.#s.url)
+      : undefined;
     this.#headers = new Headers({
       ...this.#s.headers,
       "Content-Type": "application/x-protobuf",
@@ -520,6 +614,7 @@ export class RemoteWriter {
   async close(): Promise<void> {
     this.#closed.abort();
     await this.#loop;
+    this.#poster?.close();
     this.#tap?.close();
     this.#cursorFile?.close();
   }
@@ -642,7 +737,7 @@ export class RemoteWriter {
     const behind = this.#source.newestTime() - end >
       2 * Math.max(this.#s.batchDeadlineMs, this.#source.intervalMs);
     const shards = behind ? this.#s.maxShards : 1;
-    const afterBytes = after ? _fromBase64(after) : undefined;
+    const resume = _resume(c.window);
     // Read from the store in slices of the series' order, each sent
     // before the next is read: a window of every series (60 s of 57,000
     // held the event loop 464 ms in one read) holds it a slice at a time.
@@ -680,11 +775,11 @@ export class RemoteWriter {
       const nextBatch = this.#read(
         start,
         end,
-        afterBytes,
+        resume,
         old,
         slices === 1 ? undefined : (e) => sliceOfEntry(e) === k,
       );
-      if (!await this.#sendAll(nextBatch, shards)) return false;
+      if (!await this.#sendAll(nextBatch, shards, resume)) return false;
     }
     c.sent = end;
     c.window = undefined;
@@ -702,14 +797,14 @@ export class RemoteWriter {
   #read(
     start: number,
     end: number,
-    after: Uint8Array | undefined,
+    resume: Resume | undefined,
     old: [number, number] | undefined,
     inSlice?: (e: SeriesEntry) => boolean,
   ): () => Batch | undefined {
     this.#windows++;
     const tap = this.#tap;
     if (
-      start < end && old === undefined && after === undefined &&
+      start < end && old === undefined && resume === undefined &&
       inSlice === undefined && tap?.covers(start)
     ) {
       const caughtUp = this.#readCaughtUp(start, end, tap);
@@ -717,24 +812,39 @@ export class RemoteWriter {
     }
     const list: SeriesEntry[] = [];
     const offs: number[] = [];
+    /** Where the next series read goes in the window's arrays. */
     let used = 0;
-    /** Whether the window's acknowledged part (a resumed window) holds it. */
-    const sent = (e: SeriesEntry) =>
-      after !== undefined && _compareBytes(e.bytes, after) <= 0;
-    /** Series `e`'s `n` samples at `off` of the window's arrays. */
+    /** The samples to send. */
+    let pending = 0;
+    /**
+     * Series `e`'s `n` samples at `off` of the window's arrays, without
+     * those the window's acknowledged part (a resumed window) holds.
+     */
     const add = (e: SeriesEntry, off: number, n: number) => {
+      if (resume !== undefined) {
+        const sent = _sentThrough(resume, e.bytes);
+        if (sent === Infinity) return;
+        const t = this.#t;
+        while (n > 0 && t[off] <= sent) {
+          off++;
+          n--;
+        }
+        if (n === 0) return;
+      }
       list.push(e);
       offs.push(off, n);
-      used += n;
+      pending += n;
     };
     const take = (e: SeriesEntry, t: Float64Array, v: Float64Array) => {
       const n = t.length;
-      if (n === 0 || sent(e)) return;
+      if (n === 0) return;
       if (used + n > this.#t.length) this.#grow(used + n);
       // set() copies the bits: a stale marker's NaN stays that NaN.
       this.#t.set(t, used);
       this.#v.set(v, used);
-      add(e, used, n);
+      const at = used;
+      used += n;
+      add(e, at, n);
     };
     if (start < end && old === undefined && tap?.covers(start)) {
       // Caught up: what was appended, as it was appended.
@@ -743,7 +853,7 @@ export class RemoteWriter {
       if (n > this.#t.length) this.#grow(n);
       tap.readInto(start, end, this.#t, this.#v, (ref, off, n) => {
         const e = this.#entryOf(ref);
-        if (e !== undefined && e.selected && !sent(e)) add(e, off, n);
+        if (e !== undefined && e.selected) add(e, off, n);
       });
       this.stats.tapWindows++;
     } else if (start < end) {
@@ -771,7 +881,7 @@ export class RemoteWriter {
     // series is new.
     if (!this.#ranked) this.#rank();
     const order = this.#byRank(list);
-    this.stats.pending = used;
+    this.stats.pending = pending;
     // The series in order, side by side: labels, where the samples are.
     const m = order.length;
     const labelsAt = new Int32Array(m + 1);
@@ -921,14 +1031,17 @@ export class RemoteWriter {
     let p = 0;
     /** Where the series being split goes on from (-1: none). */
     let from = -1;
-    /** The last series sent whole, and its labels (a copy). */
-    let whole = -1;
+    /** A series' labels (a copy: they outlive the window's arrays). */
+    const key = (q: number) => labels.slice(labelsAt[q], labelsAt[q + 1]);
+    /** The last request's last series, and its labels. */
     let lastAt = -1;
     let last: Uint8Array = EMPTY;
     return () => {
       if (p >= m) return undefined;
       enc.reset();
       const follows = from >= 0;
+      const first = follows && lastAt === p ? last : key(p);
+      let through = Infinity;
       while (p < m) {
         const off = spanAt[p];
         const end = off + spanCount[p];
@@ -943,20 +1056,23 @@ export class RemoteWriter {
         if (to < end) {
           // Split: the rest goes in the next request.
           from = to;
+          through = t[to - 1];
           break;
         }
         from = -1;
-        whole = p;
         p++;
       }
-      if (whole !== lastAt) {
-        last = labels.slice(labelsAt[whole], labelsAt[whole + 1]);
-        lastAt = whole;
+      const endAt = through === Infinity ? p - 1 : p;
+      if (endAt !== lastAt) {
+        last = key(endAt);
+        lastAt = endAt;
       }
       return {
         body: snappyCompress(enc.bytes()),
         samples: enc.samples,
+        first,
         last,
+        through,
         follows,
       };
     };
@@ -1119,6 +1235,7 @@ export class RemoteWriter {
   async #sendAll(
     nextBatch: () => Batch | undefined,
     shards: number,
+    resume: Resume | undefined,
   ): Promise<boolean> {
     const batches: Batch[] = [];
     const done: boolean[] = [];
@@ -1154,21 +1271,72 @@ export class RemoteWriter {
         }
         this.stats.pending -= b.samples;
         done[i] = true;
-        if (i === prefix) {
-          while (prefix < batches.length && done[prefix]) prefix++;
-          // At most 16 KiB of it: a shorter marker only makes a restart
-          // send again the series between it and the whole one.
-          c.window!.after = _base64(
-            batches[prefix - 1].last.subarray(0, 16 * 1024),
-          );
-          this.#writeCursor();
-        }
+        while (prefix < batches.length && done[prefix]) prefix++;
+        this.#markSent(c.window!, batches, done, prefix, resume);
+        this.#writeCursor();
         // Sent: its body is not needed any more.
         b.body = EMPTY;
       }
     };
     await Promise.all(Array.from({ length: shards }, worker));
     return !closed;
+  }
+
+  /**
+   * Records in `w` how far the window went: the end of the requests
+   * acknowledged in a row (`prefix` of them), the runs acknowledged beyond
+   * them, and the runs a restart found acknowledged (in `resume`) that
+   * this send has not passed yet.
+   */
+  #markSent(
+    w: CursorWindow,
+    batches: Batch[],
+    done: boolean[],
+    prefix: number,
+    resume: Resume | undefined,
+  ): void {
+    let after = resume?.after;
+    let through = resume?.through ?? Infinity;
+    if (prefix > 0) {
+      const b = batches[prefix - 1];
+      after = b.last;
+      through = b.through;
+      // At most 16 KiB of labels: a shorter marker sorts before the whole
+      // one, so a restart only sends its series again (a label set that
+      // long is not met in practice).
+      w.after = _base64(b.last.subarray(0, 16 * 1024));
+      if (b.through === Infinity) delete w.through;
+      else w.through = b.through;
+    }
+    const runs: [string, string, number | null][] = [];
+    const beyond = (last: Uint8Array, t: number) => {
+      if (after === undefined) return true;
+      const c = _compareBytes(last, after);
+      return c > 0 || (c === 0 && t > through);
+    };
+    for (const r of resume?.runs ?? []) {
+      if (beyond(r.last, r.through)) {
+        runs.push([
+          _base64(r.first),
+          _base64(r.last),
+          r.through === Infinity ? null : r.through,
+        ]);
+      }
+    }
+    for (let j = prefix; j < batches.length; j++) {
+      if (!done[j]) continue;
+      let k = j;
+      while (k + 1 < batches.length && done[k + 1]) k++;
+      const end = batches[k];
+      runs.push([
+        _base64(batches[j].first.subarray(0, 16 * 1024)),
+        _base64(end.last.subarray(0, 16 * 1024)),
+        end.through === Infinity ? null : end.through,
+      ]);
+      j = k;
+    }
+    if (runs.length > 0) w.acked = runs;
+    else delete w.acked;
   }
 
   /** Waits until the rate limit lets `samples` more through. */
@@ -1206,28 +1374,47 @@ export class RemoteWriter {
       let why = "";
       let retryAfter = 0;
       try {
-        const init: RequestInit = {
-          method: "POST",
-          headers: this.#headers,
-          body: b.body as Uint8Array<ArrayBuffer>,
-          signal: AbortSignal.any([
-            this.#closed.signal,
-            AbortSignal.timeout(s.timeoutMs),
-          ]),
-        };
-        // The global fetch without a Request made first: about 40 µs a
-        // request less on Deno, 8 on Bun (2026-12-05).
-        const res = await (this.#fetch === undefined
-          ? fetch(s.url, init)
-          : this.#fetch(new Request(s.url, init)));
-        status = res.status;
-        if (status >= 400) {
-          why = (await res.text().catch(() =>
-            ""
-          )).trim().slice(0, 300);
-          retryAfter = _retryAfter(res.headers.get("retry-after"), this.#now);
+        if (this.#poster !== undefined) {
+          const answer = await this.#poster.post(b.body, {
+            headers: this.#headers,
+            signal: this.#closed.signal,
+            timeoutMs: s.timeoutMs,
+          });
+          status = answer.status;
+          if (status >= 400) {
+            why = answer.body.trim().slice(0, 300);
+            retryAfter = _retryAfter(
+              answer.headers.get("retry-after") ?? null,
+              this.#now,
+            );
+          }
         } else {
-          await res.body?.cancel().catch(() => {});
+          const init: RequestInit = {
+            method: "POST",
+            headers: this.#headers,
+            body: b.body as Uint8Array<ArrayBuffer>,
+            signal: AbortSignal.any([
+              this.#closed.signal,
+              AbortSignal.timeout(s.timeoutMs),
+            ]),
+          };
+          // The global fetch without a Request made first: about 40 µs a
+          // request less on Deno, 8 on Bun (2026-12-05).
+          const res = await (this.#fetch === undefined
+            ? fetch(s.url, init)
+            : this.#fetch(new Request(s.url, init)));
+          status = res.status;
+          if (status >= 400) {
+            why = (await res.text().catch(() =>
+              ""
+            )).trim().slice(0, 300);
+            retryAfter = _retryAfter(
+              res.headers.get("retry-after"),
+              this.#now,
+            );
+          } else {
+            await res.body?.cancel().catch(() => {});
+          }
         }
       } catch (e) {
         if (this.#closed.signal.aborted) {
@@ -1310,9 +1497,7 @@ export class RemoteWriter {
       const c = JSON.parse(text) as Cursor;
       if (
         typeof c.url !== "string" || !Number.isFinite(c.sent) ||
-        (c.window !== undefined &&
-          (!Number.isFinite(c.window.end) ||
-            typeof c.window.after !== "string"))
+        (c.window !== undefined && !_validWindow(c.window))
       ) throw new Error("not a cursor");
       if (c.url !== this.#urlKey) {
         this.#warn(
@@ -1321,11 +1506,11 @@ export class RemoteWriter {
         return undefined;
       }
       if (c.labels !== this.#labelsKey) {
-        if (c.window !== undefined && c.window.after !== "") {
+        if (c.window !== undefined && _resume(c.window) !== undefined) {
           this.#warn(
             `remote write "${this.#s.name}": its external labels changed since the last run: the window in progress is sent again whole`,
           );
-          c.window.after = "";
+          c.window = { end: c.window.end, after: "" };
         }
         c.labels = this.#labelsKey;
       }

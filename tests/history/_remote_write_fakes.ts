@@ -33,8 +33,10 @@ export function receiver(
   let inFlight = 0;
   let maxInFlight = 0;
   const fetch = async (request: Request): Promise<Response> => {
-    const i = requests.length;
     const series = decodeBody(new Uint8Array(await request.arrayBuffer()));
+    // Its place among the requests, counted once its body is in (requests
+    // sent at once each get their own).
+    const i = requests.length;
     const r: Received = {
       headers: request.headers,
       series,

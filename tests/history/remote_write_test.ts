@@ -20,6 +20,7 @@ import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
 import { decodeBody, type DecodedSeries } from "./_remote_write_decode.ts";
 import {
   deferred,
+  hang,
   keyOf,
   range,
   type Received,
@@ -447,10 +448,171 @@ test("RemoteWriter resumes without loss when the last acknowledged request ended
     await w2.sendOnce();
     const all = timesBySeries([...first.accepted(), ...again.requests]);
     for (const [key, times] of all) {
-      // Each sample at least once, in order; 01's first half maybe twice.
-      assert.deepEqual([...new Set(times)], range(1000, 10_000), key);
+      // Each sample once, in order: the split series goes on from the
+      // sample after the last one acknowledged (Prometheus would refuse a
+      // request that sent its first half again, all of it).
+      assert.deepEqual(times, range(1000, 10_000), key);
     }
     assert.equal(all.size, 3);
+    await w2.close();
+    await history.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A receiver that answers as Prometheus 2.42 does: a request holding any
+ * sample older than the newest one the receiver has of its series (or as
+ * old, with another value) is refused whole, 400 "out of order sample";
+ * `taken` holds every sample it took, by series.
+ */
+function prometheusLike(
+  answerFirst?: (
+    i: number,
+    request: Request,
+  ) => Response | Promise<Response> | undefined,
+) {
+  const newest = new Map<string, { t: number; bits: bigint }>();
+  const taken = new Map<string, number[]>();
+  let refused = 0;
+  const r = receiver(async (i, request) => {
+    const early = answerFirst?.(i, request);
+    if (early !== undefined) return await early;
+    // receiver() decoded the body already: the request's series.
+    const series = r.requests[i].series;
+    for (const s of series) {
+      const last = newest.get(keyOf(s));
+      for (const x of s.samples) {
+        if (
+          last !== undefined &&
+          (x.t < last.t || (x.t === last.t && x.bits !== last.bits))
+        ) {
+          refused++;
+          return new Response("out of order sample", { status: 400 });
+        }
+      }
+    }
+    for (const s of series) {
+      const key = keyOf(s);
+      const list = taken.get(key) ?? [];
+      for (const x of s.samples) {
+        const last = newest.get(key);
+        if (last === undefined || x.t > last.t) list.push(x.t);
+        newest.set(key, { t: x.t, bits: x.bits });
+      }
+      taken.set(key, list);
+    }
+    return new Response(null, { status: 204 });
+  });
+  return {
+    ...r,
+    taken,
+    get refused() {
+      return refused;
+    },
+  };
+}
+
+test("RemoteWriter killed with requests acknowledged out of order (several shards) sends none of them again: Prometheus refuses nothing, nothing is lost", async () => {
+  const dir = tempDir();
+  try {
+    const history = await History.open();
+    fill(history, series(12), range(1000, 20_000));
+    // Windows of 5 s: 12 series x 5 samples, 2 whole series a request, 6
+    // requests a window, up to 4 at once (behind: 15 s more to send).
+    const options = {
+      start: "oldest",
+      batchDeadlineMs: 0,
+      maxWindowMs: 5000,
+      maxSamplesPerRequest: 10,
+      maxShards: 4,
+    } as const;
+    let dying = true;
+    const first = prometheusLike((i, request) => {
+      // Requests 0, 2 and 3 are taken; 1 and the later ones never answer.
+      if (dying && (i === 1 || i > 3)) return hang(request);
+      return undefined;
+    });
+    const w1 = writer(history, options, { fetch: first.fetch, cursorDir: dir });
+    const sending = w1.sendOnce();
+    for (let k = 0; first.taken.size < 6 || first.requests.length < 6; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await w1.close(); // the process dies here
+    await sending;
+    dying = false;
+    assert.equal(first.taken.size, 6, "three requests of two series taken");
+    // The same receiver after the restart: it still has what it took.
+    const w2 = writer(history, options, { fetch: first.fetch, cursorDir: dir });
+    await w2.sendOnce();
+    assert.equal(first.refused, 0, "no request refused as out of order");
+    assert.equal(first.taken.size, 12);
+    for (const [key, times] of first.taken) {
+      assert.deepEqual(times, range(1000, 19_000), key);
+    }
+    await w2.close();
+    await history.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("RemoteWriter killed after a request that ended inside a series goes on from that series' next sample, against a receiver that refuses what is older", async () => {
+  const dir = tempDir();
+  try {
+    const history = await History.open();
+    fill(history, series(3), range(1000, 11_000));
+    // 3 series x 10 samples, 15 a request: series 01 is split in two.
+    const options = {
+      start: "oldest",
+      batchDeadlineMs: 0,
+      maxSamplesPerRequest: 15,
+    } as const;
+    const cut = deferred();
+    const prom = prometheusLike((i, request) => {
+      if (i < 1) return undefined;
+      cut.resolve();
+      return hang(request);
+    });
+    const w1 = writer(history, options, { fetch: prom.fetch, cursorDir: dir });
+    const sending = w1.sendOnce();
+    await cut.promise;
+    await w1.close(); // the process dies with the second request in flight
+    await sending;
+    const again = prometheusLike();
+    // What the first receiver took, the second has too (one receiver).
+    for (const r of prom.accepted()) {
+      for (const x of r.series) {
+        again.taken.set(keyOf(x), x.samples.map((y) => y.t));
+      }
+    }
+    const w2 = writer(history, options, {
+      fetch: async (request) => {
+        const series = decodeBody(
+          new Uint8Array(await request.clone().arrayBuffer()),
+        );
+        // Refused as Prometheus would: older than what it took.
+        for (const x of series) {
+          const had = again.taken.get(keyOf(x));
+          if (had !== undefined && x.samples[0].t <= had[had.length - 1]) {
+            return new Response("out of order sample", { status: 400 });
+          }
+        }
+        for (const x of series) {
+          const had = again.taken.get(keyOf(x)) ?? [];
+          again.taken.set(keyOf(x), [...had, ...x.samples.map((y) => y.t)]);
+        }
+        return new Response(null, { status: 204 });
+      },
+      cursorDir: dir,
+    });
+    await w2.sendOnce();
+    assert.equal(again.taken.size, 3);
+    for (const [key, times] of again.taken) {
+      assert.deepEqual(times, range(1000, 10_000), key);
+    }
+    assert.equal(w2.stats.samplesDropped.rejected, 0);
     await w2.close();
     await history.close();
   } finally {

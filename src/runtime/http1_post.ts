@@ -1,0 +1,624 @@
+/**
+ * A small HTTP/1.1 client for one kind of request: a POST of a body of
+ * known size to one `http:` origin, on connections kept open between
+ * requests. Remote write sends tens of such requests a second for as long
+ * as weir runs; each one through the runtime's `fetch` costs about 80 µs
+ * of CPU more on Deno 2.9 and 100 µs more on Bun 1.4 than the same bytes
+ * written on a socket (`bench/RESULTS.md`, session 17), which is a
+ * quarter of what remote write costs a device while caught up.
+ *
+ * Plain TCP only: over `https:` the runtime's `fetch` keeps the job (its
+ * trust store, the TLS settings of `tls_fetch.ts`), as it does when a
+ * proxy is configured (see {@linkcode proxyConfigured}).
+ *
+ * What it reads of an answer: the status, the headers (names in lower
+ * case, repeated ones joined with ", "), and the first `maxBodyBytes` of
+ * the body (the rest is read and dropped): a body sized by
+ * `Content-Length`, in chunks, or up to the end of the connection; none
+ * for 204 and 304. Interim answers (100 Continue) are skipped. A
+ * connection is used again unless the answer says `Connection: close`,
+ * comes from HTTP/1.0 without keep-alive, or ends with the connection; an
+ * idle one is closed after `idleMs`. When a connection kept from before
+ * fails before any byte of the answer arrived (the server closed it while
+ * idle), the request is sent once more on a new connection.
+ *
+ * Errors: a `TimeoutError` when no whole answer came within `timeoutMs`,
+ * an `AbortError` when `signal` aborts, otherwise an `Error` whose message
+ * says what went wrong and where (host and port; never a header, so never
+ * a token) and whose `code` is the socket's error code when there is one.
+ *
+ * @module
+ */
+import { connect, type Socket } from "node:net";
+import process from "node:process";
+
+/** An answer: its status, headers and (the start of) its body. */
+export interface Http1Answer {
+  status: number;
+  /** Header names in lower case; a repeated header's values joined with ", ". */
+  headers: Map<string, string>;
+  /** The first `maxBodyBytes` of the body, decoded as UTF-8. */
+  body: string;
+}
+
+/** Options of {@linkcode Http1Poster}. */
+export interface Http1PosterOptions {
+  /** How long an idle connection is kept (ms). Default 30000. */
+  idleMs?: number;
+  /** How much of an answer's body is kept (bytes). Default 4096. */
+  maxBodyBytes?: number;
+  /** The longest answer head accepted (bytes). Default 65536. */
+  maxHeadBytes?: number;
+}
+
+/** Options of one {@linkcode Http1Poster.post}. */
+export interface Http1PostOptions {
+  /** Headers to send (besides Host, Content-Length and Connection, which are the poster's). */
+  headers?: Headers;
+  /** Aborts the request (its connection is closed). */
+  signal?: AbortSignal;
+  /** No whole answer within this long (ms): a `TimeoutError`. */
+  timeoutMs: number;
+}
+
+/** Headers a caller may not set: the poster frames the request itself. */
+const OWN = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "transfer-encoding",
+  "keep-alive",
+  "upgrade",
+]);
+
+const CR = 13;
+const LF = 10;
+const _encoder = new TextEncoder();
+const _latin1 = new TextDecoder("latin1");
+const _utf8 = new TextDecoder();
+
+/**
+ * Whether the environment names a proxy that the runtime's `fetch` would
+ * use for an `http:` URL (`HTTP_PROXY` or `ALL_PROXY`, either case): then
+ * a request must go through `fetch`, not straight to the host.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { proxyConfigured } from "./http1_post.ts";
+ *
+ * assert.equal(proxyConfigured({ HTTP_PROXY: "http://proxy:3128" }), true);
+ * assert.equal(proxyConfigured({ all_proxy: "socks5://p:1080" }), true);
+ * assert.equal(proxyConfigured({ HTTPS_PROXY: "http://proxy:3128" }), false);
+ * assert.equal(proxyConfigured({ HTTP_PROXY: "" }), false);
+ * ```
+ */
+export function proxyConfigured(
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  return ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].some((name) =>
+    (env[name] ?? "") !== ""
+  );
+}
+
+/**
+ * POSTs to one `http:` URL on kept connections (see the module's
+ * documentation).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
+ * import { Http1Poster } from "./http1_post.ts";
+ *
+ * const server = createServer((req, res) => {
+ *   let n = 0;
+ *   req.on("data", (d) => n += d.length);
+ *   req.on("end", () => res.end(`got ${n} bytes as ${req.headers["content-type"]}`));
+ * });
+ * await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+ * const { port } = server.address() as AddressInfo;
+ * const poster = new Http1Poster(`http://127.0.0.1:${port}/write`);
+ * const answer = await poster.post(new Uint8Array(5), {
+ *   headers: new Headers({ "Content-Type": "application/x-protobuf" }),
+ *   timeoutMs: 5000,
+ * });
+ * assert.equal(answer.status, 200);
+ * assert.equal(answer.body, "got 5 bytes as application/x-protobuf");
+ * poster.close();
+ * server.close();
+ * ```
+ */
+export class Http1Poster {
+  readonly #host: string;
+  readonly #port: number;
+  /** `POST <path> HTTP/1.1` and `Host`, as bytes of the head's start. */
+  readonly #start: string;
+  readonly #where: string;
+  readonly #idleMs: number;
+  readonly #maxBody: number;
+  readonly #maxHead: number;
+  readonly #idle: Socket[] = [];
+  readonly #busy = new Set<Socket>();
+  /** The last headers given and their text, made again when they change. */
+  #headers: Headers | undefined;
+  #headerText = "";
+  #closed = false;
+
+  /** Throws TypeError for a URL that is not `http:`. */
+  constructor(url: string | URL, options: Http1PosterOptions = {}) {
+    const u = new URL(url);
+    if (u.protocol !== "http:") {
+      throw new TypeError(
+        `Cannot post to ${u.protocol}//${u.host}: only http: URLs are sent without fetch`,
+      );
+    }
+    this.#host = u.hostname.startsWith("[")
+      ? u.hostname.slice(1, -1)
+      : u.hostname;
+    this.#port = u.port === "" ? 80 : Number(u.port);
+    this.#start =
+      `POST ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n`;
+    this.#where = u.host;
+    this.#idleMs = options.idleMs ?? 30_000;
+    this.#maxBody = options.maxBodyBytes ?? 4096;
+    this.#maxHead = options.maxHeadBytes ?? 65_536;
+  }
+
+  /** Connections open now (idle and in use). */
+  get connections(): number {
+    return this.#idle.length + this.#busy.size;
+  }
+
+  /**
+   * POSTs `body`; resolves with the answer, whatever its status; rejects
+   * when there is no whole answer (see the module's documentation).
+   */
+  async post(
+    body: Uint8Array,
+    options: Http1PostOptions,
+  ): Promise<Http1Answer> {
+    if (this.#closed) throw new Error(`the poster to ${this.#where} is closed`);
+    options.signal?.throwIfAborted();
+    const request = this.#request(body, options.headers);
+    const deadline = performance.now() + options.timeoutMs;
+    const kept = this.#idle.pop();
+    if (kept !== undefined) {
+      try {
+        return await this.#exchange(kept, request, options, deadline, true);
+      } catch (e) {
+        // The server closed the kept connection while it idled: once more,
+        // on a new one.
+        if (!(e instanceof _StaleConnection)) throw e;
+      }
+    }
+    return await this.#exchange(
+      this.#connect(),
+      request,
+      options,
+      deadline,
+      false,
+    );
+  }
+
+  /** Closes every connection; a request in flight rejects. */
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#idle.splice(0)) s.destroy();
+    for (const s of this.#busy) s.destroy();
+    this.#busy.clear();
+  }
+
+  /** The request's bytes: its head, then `body`. */
+  #request(body: Uint8Array, headers: Headers | undefined): Uint8Array {
+    if (headers !== this.#headers) {
+      this.#headers = headers;
+      let text = "";
+      headers?.forEach((value, name) => {
+        if (!OWN.has(name)) text += `${name}: ${value}\r\n`;
+      });
+      this.#headerText = text;
+    }
+    const head = _encoder.encode(
+      `${this.#start}${this.#headerText}Content-Length: ${body.byteLength}\r\n\r\n`,
+    );
+    const bytes = new Uint8Array(head.byteLength + body.byteLength);
+    bytes.set(head);
+    bytes.set(body, head.byteLength);
+    return bytes;
+  }
+
+  #connect(): Socket {
+    const socket = connect({ host: this.#host, port: this.#port });
+    socket.setNoDelay(true);
+    // For the socket's whole life: an exchange in flight hears its errors
+    // and its close through listeners of its own; an idle socket that the
+    // server closes, or that idles too long, is forgotten.
+    socket.on("error", () => {});
+    socket.on("close", () => this.#forget(socket));
+    socket.on("timeout", () => {
+      if (this.#forget(socket)) socket.destroy();
+    });
+    return socket;
+  }
+
+  /** Takes `socket` out of the idle ones; whether it was one. */
+  #forget(socket: Socket): boolean {
+    const i = this.#idle.indexOf(socket);
+    if (i < 0) return false;
+    this.#idle.splice(i, 1);
+    return true;
+  }
+
+  /** Sends `request` on `socket` and reads its answer. */
+  #exchange(
+    socket: Socket,
+    request: Uint8Array,
+    options: Http1PostOptions,
+    deadline: number,
+    kept: boolean,
+  ): Promise<Http1Answer> {
+    this.#busy.add(socket);
+    socket.ref();
+    socket.setTimeout(0);
+    return new Promise<Http1Answer>((resolve, reject) => {
+      const reader = new _AnswerReader(this.#maxHead, this.#maxBody);
+      let received = false;
+      let settled = false;
+      const finish = (error: unknown, answer?: Http1Answer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        socket.off("data", onData);
+        socket.off("error", onError);
+        socket.off("close", onClose);
+        this.#busy.delete(socket);
+        if (answer !== undefined && reader.reusable && !this.#closed) {
+          this.#keep(socket);
+        } else {
+          socket.destroy();
+        }
+        if (answer !== undefined) resolve(answer);
+        else reject(error);
+      };
+      const onData = (chunk: Uint8Array) => {
+        received = true;
+        try {
+          if (reader.push(chunk)) finish(undefined, reader.answer());
+        } catch (e) {
+          finish(
+            new Error(
+              `the answer from ${this.#where} is not HTTP/1.1: ${
+                (e as Error).message
+              }`,
+            ),
+          );
+        }
+      };
+      const gone = (error?: Error & { code?: string }) => {
+        if (!received && kept) {
+          finish(new _StaleConnection());
+          return;
+        }
+        if (reader.endsWithClose() && received) {
+          finish(undefined, reader.answer());
+          return;
+        }
+        const code = error?.code;
+        const e = new Error(
+          error === undefined
+            ? `${this.#where} closed the connection before a whole answer`
+            : `cannot reach ${this.#where}: ${
+              code !== undefined ? `${_reason(code)} (${code})` : error.message
+            }`,
+        ) as Error & { code?: string };
+        if (code !== undefined) e.code = code;
+        finish(e);
+      };
+      const onError = (error: Error) => gone(error);
+      const onClose = () => gone();
+      const onAbort = () => {
+        finish(options.signal!.reason ?? _named("AbortError", "aborted"));
+      };
+      const timer = setTimeout(() => {
+        finish(
+          _named(
+            "TimeoutError",
+            `no answer from ${this.#where} within ${options.timeoutMs} ms`,
+          ),
+        );
+      }, Math.max(0, deadline - performance.now()));
+      socket.on("data", onData);
+      socket.on("error", onError);
+      socket.on("close", onClose);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      socket.write(request);
+    });
+  }
+
+  /** Keeps `socket` for the next request, closed after idleMs unused. */
+  #keep(socket: Socket): void {
+    socket.unref();
+    socket.setTimeout(this.#idleMs);
+    this.#idle.push(socket);
+  }
+}
+
+/** A kept connection that failed before its answer began. */
+class _StaleConnection extends Error {}
+
+/** An Error whose `name` is `name` (as DOMException's TimeoutError). */
+function _named(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** What a socket error code means, in words. */
+function _reason(code: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ECONNRESET":
+      return "connection reset";
+    case "EPIPE":
+      return "connection closed while sending";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "no such host";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+    case "ETIMEDOUT":
+      return "connection timed out";
+    default:
+      return "socket error";
+  }
+}
+
+/**
+ * Reads one answer from the bytes a connection delivers (interim answers
+ * skipped): {@linkcode push} says when it is whole.
+ */
+export class _AnswerReader {
+  readonly #maxHead: number;
+  readonly #maxBody: number;
+  /** Bytes of the head not yet whole (or of a chunk-size line). */
+  #pending: Uint8Array = new Uint8Array(0);
+  #state:
+    | "head"
+    | "length"
+    | "chunk-size"
+    | "chunk-data"
+    | "chunk-end"
+    | "trailers"
+    | "close"
+    | "done" = "head";
+  #status = 0;
+  #headers = new Map<string, string>();
+  #keepAlive = true;
+  /** Body bytes still to read (length), or of the current chunk. */
+  #left = 0;
+  readonly #body: Uint8Array[] = [];
+  #bodyBytes = 0;
+
+  constructor(maxHead: number, maxBody: number) {
+    this.#maxHead = maxHead;
+    this.#maxBody = maxBody;
+  }
+
+  /** Whether the connection can carry another request after this answer. */
+  get reusable(): boolean {
+    return this.#state === "done" && this.#keepAlive;
+  }
+
+  /** Whether the answer's body runs to the end of the connection. */
+  endsWithClose(): boolean {
+    return this.#state === "close";
+  }
+
+  /** Takes `chunk`; true once the answer is whole. Throws on bad framing. */
+  push(chunk: Uint8Array): boolean {
+    let data = chunk;
+    while (data.length > 0 && this.#state !== "done") {
+      switch (this.#state) {
+        case "head":
+        case "chunk-size":
+        case "trailers": {
+          const joined = this.#join(data);
+          const limit = this.#state === "head" ? this.#maxHead : 4096;
+          const end = this.#state === "chunk-size"
+            ? _indexOfCrlf(joined)
+            : _indexOfBlankLine(joined, this.#state === "trailers");
+          if (end < 0) {
+            if (joined.length > limit) {
+              throw new Error(
+                this.#state === "head"
+                  ? `its head is over ${limit} bytes`
+                  : `a chunk's framing is over ${limit} bytes`,
+              );
+            }
+            this.#pending = joined;
+            return false;
+          }
+          const lineEnd = this.#state === "chunk-size" ? end + 2 : end;
+          const text = _latin1.decode(joined.subarray(0, lineEnd));
+          this.#pending = new Uint8Array(0);
+          data = joined.subarray(lineEnd);
+          if (this.#state === "head") this.#head(text);
+          else if (this.#state === "chunk-size") this.#chunkSize(text);
+          else this.#state = "done";
+          break;
+        }
+        case "length":
+        case "chunk-data": {
+          const n = Math.min(this.#left, data.length);
+          this.#keep(data.subarray(0, n));
+          this.#left -= n;
+          data = data.subarray(n);
+          if (this.#left === 0) {
+            this.#state = this.#state === "length" ? "done" : "chunk-end";
+          }
+          break;
+        }
+        case "chunk-end": {
+          const joined = this.#join(data);
+          if (joined.length < 2) {
+            this.#pending = joined;
+            return false;
+          }
+          if (joined[0] !== CR || joined[1] !== LF) {
+            throw new Error("a chunk does not end with CRLF");
+          }
+          this.#pending = new Uint8Array(0);
+          data = joined.subarray(2);
+          this.#state = "chunk-size";
+          break;
+        }
+        case "close":
+          this.#keep(data);
+          data = data.subarray(data.length);
+          break;
+      }
+    }
+    // Bytes after the answer that nobody asked for: the connection is not
+    // used again (they would be read as the next answer's start).
+    if (this.#state === "done" && data.length > 0) this.#keepAlive = false;
+    return this.#state === "done";
+  }
+
+  /** The answer read (whole, or up to the connection's end). */
+  answer(): Http1Answer {
+    const body = new Uint8Array(this.#bodyBytes);
+    let at = 0;
+    for (const part of this.#body) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return {
+      status: this.#status,
+      headers: this.#headers,
+      body: _utf8.decode(body),
+    };
+  }
+
+  #join(data: Uint8Array): Uint8Array {
+    if (this.#pending.length === 0) return data;
+    const joined = new Uint8Array(this.#pending.length + data.length);
+    joined.set(this.#pending);
+    joined.set(data, this.#pending.length);
+    return joined;
+  }
+
+  #keep(part: Uint8Array): void {
+    const room = this.#maxBody - this.#bodyBytes;
+    if (room <= 0 || part.length === 0) return;
+    const kept = part.subarray(0, room).slice();
+    this.#body.push(kept);
+    this.#bodyBytes += kept.length;
+  }
+
+  /** An answer's head (its text, the blank line excluded). */
+  #head(text: string): void {
+    const lines = text.split("\r\n");
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]);
+    if (m === null) {
+      throw new Error(
+        `its status line is ${JSON.stringify(lines[0].slice(0, 80))}`,
+      );
+    }
+    const status = Number(m[2]);
+    const headers = new Map<string, string>();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      if (line === "") continue;
+      const colon = line.indexOf(":");
+      if (colon <= 0) {
+        throw new Error(
+          `a header line is ${JSON.stringify(line.slice(0, 80))}`,
+        );
+      }
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const had = headers.get(name);
+      headers.set(name, had === undefined ? value : `${had}, ${value}`);
+    }
+    if (status >= 100 && status < 200) {
+      if (status === 101) throw new Error("it switches protocols (101)");
+      // An interim answer: the real one follows.
+      return;
+    }
+    this.#status = status;
+    this.#headers = headers;
+    const connection = (headers.get("connection") ?? "").toLowerCase();
+    this.#keepAlive = m[1] === "1"
+      ? !/(^|,)\s*close\s*(,|$)/.test(connection)
+      : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
+    const coding = headers.get("transfer-encoding");
+    const length = headers.get("content-length");
+    if (status === 204 || status === 304) {
+      this.#state = "done";
+    } else if (coding !== undefined) {
+      if (!/(^|,)\s*chunked\s*$/i.test(coding)) {
+        // Not chunked last: the body runs to the connection's end.
+        this.#state = "close";
+        this.#keepAlive = false;
+      } else {
+        this.#state = "chunk-size";
+      }
+    } else if (length !== undefined) {
+      if (!/^\d{1,15}$/.test(length)) {
+        throw new Error(
+          `its Content-Length is ${JSON.stringify(length.slice(0, 40))}`,
+        );
+      }
+      this.#left = Number(length);
+      this.#state = this.#left === 0 ? "done" : "length";
+    } else {
+      this.#state = "close";
+      this.#keepAlive = false;
+    }
+  }
+
+  /** A chunk-size line (with its CRLF). */
+  #chunkSize(line: string): void {
+    const m = /^([0-9a-fA-F]{1,12})(?:\s*;[^\r\n]*)?\r\n$/.exec(line);
+    if (m === null) {
+      throw new Error(`a chunk size is ${JSON.stringify(line.slice(0, 40))}`);
+    }
+    const size = parseInt(m[1], 16);
+    if (size === 0) {
+      this.#state = "trailers";
+      return;
+    }
+    this.#left = size;
+    this.#state = "chunk-data";
+  }
+}
+
+/** Where the first CRLF is, or -1. */
+function _indexOfCrlf(bytes: Uint8Array): number {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] === CR && bytes[i + 1] === LF) return i;
+  }
+  return -1;
+}
+
+/**
+ * Where a head ends: the index just past its blank line (CRLF CRLF), or
+ * -1. For trailers, a blank line at the very start ends them too.
+ */
+function _indexOfBlankLine(bytes: Uint8Array, trailers: boolean): number {
+  if (trailers && bytes.length >= 2 && bytes[0] === CR && bytes[1] === LF) {
+    return 2;
+  }
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (
+      bytes[i] === CR && bytes[i + 1] === LF && bytes[i + 2] === CR &&
+      bytes[i + 3] === LF
+    ) return i + 4;
+  }
+  return -1;
+}

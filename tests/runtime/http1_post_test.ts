@@ -1,0 +1,305 @@
+/**
+ * The HTTP/1.1 poster remote write sends with: against node:http servers
+ * (what a receiver answers in the usual ways) and raw TCP servers (the
+ * framings and failures a real receiver or network can produce).
+ */
+import assert from "node:assert/strict";
+import { createServer as createHttpServer, type Server } from "node:http";
+import {
+  type AddressInfo,
+  createServer as createTcpServer,
+  type Server as TcpServer,
+  type Socket,
+} from "node:net";
+import { test } from "node:test";
+import {
+  _AnswerReader,
+  Http1Poster,
+  proxyConfigured,
+} from "../../src/runtime/http1_post.ts";
+
+const BODY = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
+const HEADERS = new Headers({
+  "Content-Type": "application/x-protobuf",
+  "Content-Encoding": "snappy",
+  Authorization: "Bearer t0ken-not-in-errors",
+});
+
+async function listen(server: Server | TcpServer): Promise<number> {
+  await new Promise<void>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve())
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+function close(server: Server | TcpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A raw server that answers each request (head + Content-Length body) with `answer(n)`. */
+async function rawServer(
+  answer: (socket: Socket, n: number) => void,
+): Promise<{ port: number; server: TcpServer; connections: () => number }> {
+  let connections = 0;
+  let requests = 0;
+  const server = createTcpServer((socket) => {
+    connections++;
+    let buffered = Buffer.alloc(0);
+    socket.on("error", () => {});
+    socket.on("data", (d: Buffer) => {
+      buffered = Buffer.concat([buffered, d]);
+      for (;;) {
+        const end = buffered.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = buffered.subarray(0, end).toString("latin1");
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.subarray(end + 4 + length);
+        answer(socket, ++requests);
+      }
+    });
+  });
+  const port = await listen(server);
+  return { port, server, connections: () => connections };
+}
+
+test("posts the body with the headers given, and keeps one connection for request after request", async () => {
+  const seen: {
+    length: number;
+    type?: string;
+    auth?: string;
+    host?: string;
+  }[] = [];
+  let connections = 0;
+  const server = createHttpServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (d) => parts.push(d));
+    req.on("end", () => {
+      const body = Buffer.concat(parts);
+      assert.deepEqual(new Uint8Array(body), BODY);
+      seen.push({
+        length: body.length,
+        type: req.headers["content-type"],
+        auth: req.headers.authorization,
+        host: req.headers.host,
+      });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  server.on("connection", () => connections++);
+  const port = await listen(server);
+  const poster = new Http1Poster(`http://127.0.0.1:${port}/api/v1/write?x=1`);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const a = await poster.post(BODY, { headers: HEADERS, timeoutMs: 5000 });
+      assert.equal(a.status, 204);
+      assert.equal(a.body, "");
+    }
+    assert.equal(seen.length, 5);
+    assert.deepEqual(seen[0], {
+      length: BODY.length,
+      type: "application/x-protobuf",
+      auth: "Bearer t0ken-not-in-errors",
+      host: `127.0.0.1:${port}`,
+    });
+    assert.equal(connections, 1, "one kept connection for five requests");
+    assert.equal(poster.connections, 1);
+  } finally {
+    poster.close();
+    await close(server);
+  }
+});
+
+test("an error answer gives its status, its headers and the start of its body, chunked or not", async () => {
+  let n = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      n++;
+      if (n === 1) {
+        res.writeHead(429, { "Retry-After": "7" });
+        res.end("slow down");
+      } else {
+        // No Content-Length: node:http sends it in chunks.
+        res.writeHead(400, { "Content-Type": "text/plain" });
+        res.write("out of bounds: ");
+        res.write("x".repeat(10_000));
+        res.end();
+      }
+    });
+  });
+  const port = await listen(server);
+  const poster = new Http1Poster(`http://127.0.0.1:${port}/w`, {
+    maxBodyBytes: 100,
+  });
+  try {
+    const a = await poster.post(BODY, { headers: HEADERS, timeoutMs: 5000 });
+    assert.equal(a.status, 429);
+    assert.equal(a.headers.get("retry-after"), "7");
+    assert.equal(a.body, "slow down");
+    const b = await poster.post(BODY, { headers: HEADERS, timeoutMs: 5000 });
+    assert.equal(b.status, 400);
+    assert.equal(b.headers.get("transfer-encoding"), "chunked");
+    assert.equal(b.body, `out of bounds: ${"x".repeat(85)}`);
+    // The chunked body was read to its end: the connection serves again.
+    const c = await poster.post(BODY, { headers: HEADERS, timeoutMs: 5000 });
+    assert.equal(c.status, 400);
+    assert.equal(poster.connections, 1);
+  } finally {
+    poster.close();
+    await close(server);
+  }
+});
+
+test("a body up to the connection's end, Connection: close and an interim 100 are read right, and the next request opens a new connection", async () => {
+  const raw = await rawServer((socket, n) => {
+    if (n === 1) {
+      socket.end(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nto the end",
+      );
+    } else if (n === 2) {
+      socket.end(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+      );
+    } else {
+      socket.write("HTTP/1.0 204 No Content\r\n\r\n");
+    }
+  });
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    const a = await poster.post(BODY, { timeoutMs: 5000 });
+    assert.deepEqual([a.status, a.body], [200, "to the end"]);
+    const b = await poster.post(BODY, { timeoutMs: 5000 });
+    assert.deepEqual([b.status, b.body], [202, "ok"]);
+    const c = await poster.post(BODY, { timeoutMs: 5000 });
+    assert.equal(c.status, 204);
+    assert.equal(raw.connections(), 3);
+    // HTTP/1.0 without keep-alive: not kept either.
+    assert.equal(poster.connections, 0);
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
+test("a kept connection the server closed while it idled is replaced without an error", async () => {
+  const raw = await rawServer((socket) => {
+    socket.write("HTTP/1.1 204 No Content\r\n\r\n");
+    // Closes the kept connection a moment later, as an idle timeout does.
+    setTimeout(() => socket.destroy(), 20);
+  });
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const a = await poster.post(BODY, { timeoutMs: 5000 });
+      assert.equal(a.status, 204);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    assert.equal(raw.connections(), 3);
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
+test("a server that never answers times out with a TimeoutError, and an abort ends the request at once", async () => {
+  const raw = await rawServer(() => {});
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    const began = performance.now();
+    await assert.rejects(
+      poster.post(BODY, { timeoutMs: 150 }),
+      (e: Error) =>
+        e.name === "TimeoutError" && /within 150 ms/.test(e.message),
+    );
+    assert.ok(performance.now() - began >= 140);
+    const controller = new AbortController();
+    const pending = poster.post(BODY, {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(pending, (e: Error) => e.name === "AbortError");
+    assert.equal(poster.connections, 0, "no connection left behind");
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
+test("an unreachable receiver and a garbled answer give errors that say where, never a header", async () => {
+  const gone = createTcpServer();
+  const port = await listen(gone);
+  await close(gone);
+  const refused = new Http1Poster(`http://127.0.0.1:${port}/w?token=q`);
+  await assert.rejects(
+    refused.post(BODY, { headers: HEADERS, timeoutMs: 5000 }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, "ECONNREFUSED");
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      assert.doesNotMatch(e.message, /t0ken|token=q/);
+      return true;
+    },
+  );
+  refused.close();
+  const raw = await rawServer((socket) =>
+    socket.end("SSH-2.0-OpenSSH\r\n\r\n")
+  );
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    await assert.rejects(
+      poster.post(BODY, { headers: HEADERS, timeoutMs: 5000 }),
+      /not HTTP\/1\.1: its status line is "SSH-2\.0-OpenSSH"/,
+    );
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
+test("the answer reader takes an answer cut at every byte, and refuses bad framing", () => {
+  const text = "HTTP/1.1 100 Continue\r\n\r\n" +
+    "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nX-A: 2\r\n\r\n" +
+    "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer: t\r\n\r\n";
+  const bytes = new TextEncoder().encode(text);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const r = new _AnswerReader(65_536, 4096);
+    assert.equal(r.push(bytes.subarray(0, cut)), false, `cut at ${cut}`);
+    assert.equal(r.push(bytes.subarray(cut)), true, `cut at ${cut}`);
+    const a = r.answer();
+    assert.equal(a.status, 500);
+    assert.equal(a.body, "hello, world");
+    assert.equal(a.headers.get("x-a"), "1, 2");
+    assert.equal(r.reusable, true);
+  }
+  const bad = [
+    "HTTP/2 200 OK\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",
+    "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+  ];
+  for (const b of bad) {
+    const r = new _AnswerReader(65_536, 4096);
+    assert.throws(() => r.push(new TextEncoder().encode(b)), Error, b);
+  }
+  const huge = new _AnswerReader(100, 4096);
+  assert.throws(
+    () =>
+      huge.push(
+        new TextEncoder().encode(`HTTP/1.1 200 OK\r\nX: ${"y".repeat(200)}`),
+      ),
+    /over 100 bytes/,
+  );
+});
+
+test("an https URL is refused (fetch keeps those), and a proxy in the environment is seen", () => {
+  assert.throws(
+    () => new Http1Poster("https://tsdb.example/api/v1/write"),
+    /only http: URLs/,
+  );
+  assert.equal(proxyConfigured({ http_proxy: "http://p:3128" }), true);
+  assert.equal(proxyConfigured({ NO_PROXY: "*" }), false);
+});
