@@ -276,6 +276,7 @@ export function flowApp(options: FlowAppOptions): Hono {
         ],
         maxBodyBytes,
         bodyTimeoutMs: requestTimeoutMs,
+        onInternalError,
       }),
     );
   }

@@ -38,6 +38,8 @@ import {
   type PromErrorType,
 } from "./_prometheus_api.ts";
 import { _readBody } from "./_request.ts";
+import { type InternalErrorListener, statusOf } from "./error_handler.ts";
+import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
 
 /** What the evaluator is told: the PromQL module's `QueryOptions`. */
@@ -91,6 +93,11 @@ export interface QueryRoutesOptions {
   bodyTimeoutMs?: number;
   /** The clock, for `time` by default (ms). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Told of each query that failed with an internal error (answered 500
+   * in Prometheus's shape, with a request id). Default: `console.error`.
+   */
+  onInternalError?: InternalErrorListener;
 }
 
 /** Prometheus refuses range queries of more points per series than this. */
@@ -148,6 +155,11 @@ export function queryRoutes(
     maxBodyBytes = 1024 * 1024,
     bodyTimeoutMs = 30_000,
     now = Date.now,
+    onInternalError = (r, error) =>
+      console.error(
+        `weir: ${r.method} ${r.path} failed (request id ${r.requestId}):`,
+        error,
+      ),
   } = options;
   const app = new Hono();
   for (const path of [...PATHS, "/api/v1/status/buildinfo"]) {
@@ -292,13 +304,40 @@ export function queryRoutes(
   }
   _methodNotAllowed(app, "/api/v1/status/buildinfo", "GET, HEAD");
   app.onError((error, c) => {
-    const type = _errorType(error);
-    // Anything else (a 401, a 405, a bug) goes to the app's error table.
-    if (type === undefined) throw error;
+    let type = _errorType(error);
+    let message = error.message;
+    let status: number | undefined;
+    if (type === undefined) {
+      const known = error instanceof HttpError ? error.status : statusOf(error);
+      if (known === 408 || known === 413) {
+        // The request's body: said in Prometheus's shape, its status kept.
+        type = "bad_data";
+        status = known;
+      } else if (known !== undefined) {
+        // A 401, a 405, a 429: the app's error table.
+        throw error;
+      } else if (error instanceof RangeError) {
+        // A string or an array past the runtime's limit: the query asked
+        // for more than the server holds.
+        type = "execution";
+        message =
+          `the query needs more memory than the server gives one (${error.message}); ask for fewer series, a shorter range or a larger step`;
+      } else {
+        type = "internal";
+        const requestId = crypto.randomUUID();
+        c.header("X-Request-Id", requestId);
+        onInternalError(
+          { method: c.req.method, path: c.req.path, requestId },
+          error,
+        );
+        message =
+          `internal error while handling ${c.req.method} ${c.req.path} (request id ${requestId}); the server log has the details`;
+      }
+    }
     return _json(
       c,
-      { status: "error", errorType: type, error: error.message },
-      PROM_ERROR_STATUS[type],
+      { status: "error", errorType: type, error: message },
+      status ?? PROM_ERROR_STATUS[type],
       {
         "Cache-Control": "no-store",
       },

@@ -447,12 +447,28 @@ test("the evaluator's errors keep their Prometheus type: 400 bad_data, 422 execu
   }
 });
 
-test("an unexpected error is not dressed as a Prometheus error", async () => {
-  const r = recording(new TypeError("x is undefined"));
-  const a = app(history(), r);
-  a.onError((e, c) => c.text(`outer: ${e.message}`, 500));
+test("an unexpected error answers 500 in Prometheus's shape (errorType internal) with a request id the log names; a runtime limit hit is 422 execution", async () => {
+  const told: { requestId: string; error: unknown }[] = [];
+  const a = app(history(), {
+    ...recording(new TypeError("x is undefined")),
+    onInternalError: (r, error) => told.push({ requestId: r.requestId, error }),
+  });
   const res = await a.request("/api/v1/query?query=x");
   assert.equal(res.status, 500);
+  const body = await res.json();
+  assert.equal(body.status, "error");
+  assert.equal(body.errorType, "internal");
+  assert.equal(told.length, 1);
+  assert.equal(res.headers.get("x-request-id"), told[0].requestId);
+  assert.ok(String(body.error).includes(told[0].requestId), body.error);
+  assert.doesNotMatch(String(body.error), /x is undefined/);
+  const big = app(
+    history(),
+    recording(new RangeError("Invalid string length")),
+  );
+  const r2 = await big.request("/api/v1/query?query=x");
+  assert.equal(r2.status, 422);
+  assert.equal((await r2.json()).errorType, "execution");
 });
 
 test("GET and POST /api/v1/query_exemplars answer an empty list (weir keeps no exemplars), after checking the query", async () => {
@@ -639,6 +655,10 @@ test("flowApp refuses a query form larger than maxBodyBytes (413)", async () => 
       body: "query=" + "x".repeat(200),
     });
     assert.equal(res.status, 413);
+    // In Prometheus's shape, as every answer of the query API.
+    const body = await res.json();
+    assert.equal(body.status, "error");
+    assert.equal(body.errorType, "bad_data");
   } finally {
     await flows.close();
   }
@@ -670,6 +690,14 @@ test("with weir's evaluator: bad queries are 400 bad_data naming the problem, to
   );
   assert.equal(many.status, 422);
   assert.equal(many.body.errorType, "execution");
+  // label_join nested, each doubling a label: refused once a value would
+  // pass 65,536 characters (28 levels built gigabytes before).
+  let q = 'label_replace(vector(1),"a","xxxxxxxxxx","","")';
+  for (let i = 0; i < 28; i++) q = `label_join(${q},"a","","a","a")`;
+  const join = await get(a, `/api/v1/query?query=${encodeURIComponent(q)}`);
+  assert.equal(join.status, 422);
+  assert.equal(join.body.errorType, "execution");
+  assert.match(String(join.body.error), /label_join\(\).*more than 65536/);
   const ok = await get(
     app(),
     `/api/v1/query?time=${T0 / 1000 + 5}&query=sum(weir_up)`,

@@ -323,12 +323,28 @@ function labelReplace(ev: Evaluator, call: Call): StepSeries[] {
   const out = series.map((s) => {
     const match = re.exec(s.labels[src] ?? "");
     if (match === null) return s;
-    return {
-      ...s,
-      labels: withLabel(s.labels, dst, expand(replacement, match)),
-    };
+    const value = expand(replacement, match);
+    _boundedLabel("label_replace", dst, value.length);
+    return { ...s, labels: withLabel(s.labels, dst, value) };
   });
   return mergeSameLabels(out);
+}
+
+/**
+ * The longest label value label_replace() and label_join() make (bytes of
+ * UTF-16, about characters): nested, each can double a value, and a
+ * 600-character query then built a label of gigabytes.
+ */
+export const MAX_LABEL_VALUE = 65_536;
+
+/** Throws an execution error when `length` is more than MAX_LABEL_VALUE. */
+function _boundedLabel(fn: string, name: string, length: number): void {
+  if (length > MAX_LABEL_VALUE) {
+    throw new PromQLError(
+      "execution",
+      `${fn}(): the value of label "${name}" would be ${length} characters long, more than ${MAX_LABEL_VALUE}`,
+    );
+  }
 }
 
 function labelJoin(ev: Evaluator, call: Call): StepSeries[] {
@@ -352,14 +368,20 @@ function labelJoin(ev: Evaluator, call: Call): StepSeries[] {
     );
   }
   const series = ev.evalVector(call.args[0]);
-  const out = series.map((s) => ({
-    ...s,
-    labels: withLabel(
-      s.labels,
-      dst,
-      srcs.map((n) => s.labels[n] ?? "").join(sep),
-    ),
-  }));
+  const out = series.map((s) => {
+    let length = sep.length * Math.max(0, srcs.length - 1);
+    for (const n of srcs) length += (s.labels[n] ?? "").length;
+    // Measured before it is built.
+    _boundedLabel("label_join", dst, length);
+    return {
+      ...s,
+      labels: withLabel(
+        s.labels,
+        dst,
+        srcs.map((n) => s.labels[n] ?? "").join(sep),
+      ),
+    };
+  });
   return mergeSameLabels(out);
 }
 
