@@ -390,7 +390,7 @@ In out -> in Drop(core/Drop)
 });
 
 /** A POST whose body sends `first` and then nothing more, ever. */
-function slowPost(path: string, first = "{"): RequestInit & { duplex: "half" } {
+function slowPost(first = "{"): RequestInit & { duplex: "half" } {
   return {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -416,8 +416,8 @@ In out -> in Out(http/Response)
     assert.equal((await s.create(fbp)).status, 201);
     const began = performance.now();
     const held = [
-      s.request("/in/slow/u", slowPost("/in/slow/u")),
-      s.request("/in/slow/u", slowPost("/in/slow/u")),
+      s.request("/in/slow/u", slowPost()),
+      s.request("/in/slow/u", slowPost()),
     ];
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Two bodies still arriving fill the route: a third gets 503 at once.
@@ -457,7 +457,7 @@ test("http/In: stopping the flow answers a request whose body is still arriving 
 In out -> in Out(http/Response)
 `;
     assert.equal((await s.create(fbp)).status, 201);
-    const held = s.request("/in/slow2/u", slowPost("/in/slow2/u"));
+    const held = s.request("/in/slow2/u", slowPost());
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(
       (await s.request("/flows/slow2", { method: "DELETE" })).status,
