@@ -410,3 +410,44 @@ export function alternateRounds(options: {
   });
   return summary;
 }
+
+/** The runtimes a benchmark compares. */
+export type BenchRuntime = "bun" | "deno";
+
+/**
+ * The runtimes `--runtime=<value>` names: both when it is not given;
+ * throws a RangeError naming `what` for any other value.
+ */
+export function runtimesOf(
+  value: string | undefined,
+  what = "benchmark",
+): BenchRuntime[] {
+  if (value === undefined) return ["bun", "deno"];
+  if (value !== "bun" && value !== "deno") {
+    throw new RangeError(
+      `Cannot ${what}: --runtime must be bun or deno, received "${value}"`,
+    );
+  }
+  return [value];
+}
+
+/**
+ * The runtime's version as the tables head it: `bun 1.4.5`,
+ * `deno 2.9.6` (Bun prints `1.4.5`, Deno `deno 2.9.6 (stable, ...)`).
+ */
+export function runtimeVersion(rt: BenchRuntime): string {
+  const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
+  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
+  return v.startsWith(rt) ? v : `${rt} ${v}`;
+}
+
+/** The value of `--<name>=value` among this process's arguments, if any. */
+export function benchFlag(name: string): string | undefined {
+  return process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
+}
+
+/** The path of this checkout's `bun` or `deno` (node_modules/.bin). */
+export function runtimeBin(rt: BenchRuntime): string {
+  return bin(rt);
+}

@@ -54,7 +54,6 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -63,8 +62,13 @@ import { fileURLToPath } from "node:url";
 import { loadAverage, median } from "./_measure.ts";
 import {
   alternateRounds,
+  benchFlag,
+  type BenchRuntime,
   cores,
   type RoutePair,
+  runtimeBin,
+  runtimesOf,
+  runtimeVersion,
   type ServerProcess,
   startListening,
   startWeirServe,
@@ -72,14 +76,13 @@ import {
   wrk,
 } from "./_serve.ts";
 
-type Runtime = "bun" | "deno";
+type Runtime = BenchRuntime;
 
 const argv = process.argv.slice(2);
-const flag = (name: string) =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = benchFlag;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
-const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
+const bin = runtimeBin;
 
 /** The body both servers echo. */
 const BODY = '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
@@ -254,7 +257,7 @@ async function ops(runtimes: Runtime[], seconds: number): Promise<void> {
   console.log(
     `\nReading a request, ns (median of 3 windows of ${seconds} s; load ${
       loadAverage().join(" ")
-    }): ${runtimes.map(versionOf).join(", ")}`,
+    }): ${runtimes.map(runtimeVersion).join(", ")}`,
   );
   console.log(`| read | ${runtimes.join(" | ")} |`);
   console.log(`|---|${runtimes.map(() => "---:").join("|")}|`);
@@ -343,7 +346,7 @@ async function measure(
       rounds,
       seconds,
       name: rt,
-      heading: versionOf(rt),
+      heading: runtimeVersion(rt),
     });
   } finally {
     weir?.stop();
@@ -354,21 +357,8 @@ async function measure(
   }
 }
 
-function versionOf(rt: Runtime): string {
-  const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  // "1.4.5" (Bun), "deno 2.9.6 (stable, ...)" (Deno): "bun 1.4.5", "deno 2.9.6".
-  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
-  return v.startsWith(rt) ? v : `${rt} ${v}`;
-}
-
 async function main(): Promise<void> {
-  const rtFlag = flag("runtime");
-  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
-    throw new RangeError(
-      `Cannot benchmark: --runtime must be bun or deno, received "${rtFlag}"`,
-    );
-  }
-  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const runtimes = runtimesOf(flag("runtime"));
   const rounds = Number(flag("rounds") ?? 6);
   const seconds = Number(flag("seconds") ?? 3);
   if (argv.includes("--ops")) return await ops(runtimes, seconds);

@@ -23,21 +23,29 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { median, processCpuSeconds } from "./_measure.ts";
-import { cores, type ServerProcess, startListening, wrk } from "./_serve.ts";
+import {
+  benchFlag,
+  type BenchRuntime,
+  cores,
+  runtimeBin,
+  runtimesOf,
+  runtimeVersion,
+  type ServerProcess,
+  startListening,
+  wrk,
+} from "./_serve.ts";
 
-type Runtime = "bun" | "deno";
+type Runtime = BenchRuntime;
 
 const argv = process.argv.slice(2);
-const flag = (name: string) =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = benchFlag;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
-const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
+const bin = runtimeBin;
 
 /** The variants, by path: what the handler does besides the plain answer. */
 const VARIANTS = ["plain", "etag", "if-none-match", "both"] as const;
@@ -171,7 +179,7 @@ async function measure(
     for (const v of VARIANTS) result[v] = median(cpu[v]);
     const plain = result.plain;
     console.log(
-      `\n${versionOf(rt)}: wrk -t1 -c32, ${rounds} rounds of ${seconds} s`,
+      `\n${runtimeVersion(rt)}: wrk -t1 -c32, ${rounds} rounds of ${seconds} s`,
     );
     console.log(
       "| answer | CPU µs/request (median) | beyond the plain answer | rounds |",
@@ -190,20 +198,8 @@ async function measure(
   }
 }
 
-function versionOf(rt: Runtime): string {
-  const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
-  return v.startsWith(rt) ? v : `${rt} ${v}`;
-}
-
 async function main(): Promise<void> {
-  const rtFlag = flag("runtime");
-  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
-    throw new RangeError(
-      `Cannot benchmark: --runtime must be bun or deno, received "${rtFlag}"`,
-    );
-  }
-  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const runtimes = runtimesOf(flag("runtime"));
   const rounds = Number(flag("rounds") ?? 8);
   const seconds = Number(flag("seconds") ?? 2);
   for (const rt of runtimes) await measure(rt, rounds, seconds);

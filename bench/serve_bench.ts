@@ -44,7 +44,6 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -52,21 +51,25 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
   alternateRounds,
+  benchFlag,
+  type BenchRuntime,
   cores,
+  runtimeBin,
+  runtimesOf,
+  runtimeVersion,
   type ServerProcess,
   startListening,
   startWeirServe,
   weirCommand,
 } from "./_serve.ts";
 
-type Runtime = "bun" | "deno";
+type Runtime = BenchRuntime;
 
 const argv = process.argv.slice(2);
-const flag = (name: string) =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = benchFlag;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
-const bin = (rt: Runtime) => join(root, "node_modules", ".bin", rt);
+const bin = runtimeBin;
 
 /** weir's route and the bare app's route that answers alike. */
 const ROUTES: readonly { weir: string; bare: string }[] = [
@@ -166,7 +169,7 @@ async function measure(
       rounds,
       seconds,
       name: rt,
-      heading: versionOf(rt),
+      heading: runtimeVersion(rt),
     });
   } finally {
     weir?.stop();
@@ -177,21 +180,8 @@ async function measure(
   }
 }
 
-function versionOf(rt: Runtime): string {
-  const r = spawnSync(bin(rt), ["--version"], { encoding: "utf8" });
-  // "1.4.5" (Bun), "deno 2.9.6 (stable, ...)" (Deno): "bun 1.4.5", "deno 2.9.6".
-  const v = (r.stdout ?? "").split("\n")[0].trim().replace(/ \(.*$/, "");
-  return v.startsWith(rt) ? v : `${rt} ${v}`;
-}
-
 async function main(): Promise<void> {
-  const rtFlag = flag("runtime");
-  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
-    throw new RangeError(
-      `Cannot benchmark: --runtime must be bun or deno, received "${rtFlag}"`,
-    );
-  }
-  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const runtimes = runtimesOf(flag("runtime"));
   const rounds = Number(flag("rounds") ?? 6);
   const seconds = Number(flag("seconds") ?? 3);
   const results: Record<string, unknown> = {};

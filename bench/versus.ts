@@ -52,6 +52,7 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadAverage, median } from "./_measure.ts";
 import {
+  runtimesOf,
   type ServerProcess,
   startListening,
   startWeirServe as startWeirServeProcess,
@@ -193,13 +194,7 @@ async function compare(): Promise<void> {
     );
   }
   const ref = flag("base") ?? "bd57960";
-  const rtFlag = flag("runtime");
-  if (rtFlag !== undefined && rtFlag !== "bun" && rtFlag !== "deno") {
-    throw new RangeError(
-      `Cannot compare: --runtime must be bun or deno, received "${rtFlag}"`,
-    );
-  }
-  const runtimes: Runtime[] = rtFlag === undefined ? ["bun", "deno"] : [rtFlag];
+  const runtimes = runtimesOf(flag("runtime"), "compare");
   const rounds = Number(flag("rounds") ?? 6);
   const runs = Number(flag("runs") ?? 8);
   const seconds = Number(flag("seconds") ?? 2);
