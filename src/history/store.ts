@@ -312,10 +312,22 @@ export class HistoryStore implements HistoryReader {
       const every = options.flushIntervalMs ?? 10_000;
       if (every > 0) {
         const opened = store;
+        // A failure is said once, not at every flush while it lasts (a
+        // full disk), and so is the first flush that works again.
+        let failing: string | undefined;
         store.#timer = setInterval(() => {
-          opened.flush().catch((error) =>
-            opened.#warn(`history: flush failed: ${(error as Error).message}`)
-          );
+          opened.flush().then(() => {
+            if (failing === undefined) return;
+            failing = undefined;
+            opened.#warn("history: flushes work again");
+          }, (error) => {
+            const message = (error as Error).message;
+            if (message === failing) return;
+            failing = message;
+            opened.#warn(
+              `history: flush failed: ${message} (said once while it lasts)`,
+            );
+          });
         }, every);
         // Flushing must not keep a process alive that has nothing else to do
         // (node:timers gives an unref()-able timer on Deno and Bun alike).

@@ -69,3 +69,65 @@ test("HistoryStore: a flush after a failed one writes (the failure does not stic
     process.off("unhandledRejection", onUnhandled);
   }
 });
+
+test("HistoryStore's timed flushes say a lasting failure once, not at every flush, and say when flushes work again", async () => {
+  const write = SegmentDir.prototype.write;
+  let fail = false;
+  SegmentDir.prototype.write = function (this: SegmentDir, e) {
+    if (fail) throw new Error("ENOSPC: no space left on device, write");
+    return write.call(this, e);
+  };
+  try {
+    await withDir(async (dir) => {
+      const warnings: string[] = [];
+      const store = await HistoryStore.open({
+        dir,
+        flushIntervalMs: 20,
+        onWarning: (m) => warnings.push(m),
+        tiers: [{
+          name: "raw",
+          resolutionMs: 1000,
+          retentionMs: 1e12,
+          chunkRows: 2,
+        }],
+      });
+      const ref = store.seriesRef({ __name__: "g" }, "gauge");
+      const t0 = Math.floor(Date.now() / 1000) * 1000 - 100_000;
+      let s = 0;
+      const append = () => {
+        for (let i = 0; i < 4; i++, s++) store.append(ref, t0 + s * 1000, s);
+      };
+      const until = async (done: () => boolean) => {
+        for (let i = 0; i < 1000 && !done(); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      let attempts = 0;
+      const failing = SegmentDir.prototype.write;
+      SegmentDir.prototype.write = function (this: SegmentDir, e) {
+        attempts++;
+        return failing.call(this, e);
+      };
+      fail = true;
+      // Timed flushes with chunks to write, at least eight, every one failing.
+      await until(() => {
+        append();
+        return attempts >= 8;
+      });
+      assert.ok(attempts >= 8, `${attempts} flushes`);
+      const failed = warnings.filter((w) => /flush failed/.test(w));
+      assert.equal(failed.length, 1, warnings.join("\n"));
+      assert.match(failed[0], /ENOSPC/);
+      fail = false;
+      append();
+      await until(() => warnings.some((w) => /flushes work again/.test(w)));
+      assert.ok(
+        warnings.some((w) => /flushes work again/.test(w)),
+        warnings.join("\n"),
+      );
+      await store.close();
+    });
+  } finally {
+    SegmentDir.prototype.write = write;
+  }
+});
