@@ -127,25 +127,13 @@ export class RecordFile {
     return corrupt;
   }
 
-  /** Appends `bytes` (whole records) and syncs them to the disk. */
+  /**
+   * Appends `bytes` (whole records) and syncs them to the disk. A write
+   * cut short (a full disk) leaves the file as it was (see appendWith).
+   */
   append(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const created = !existsSync(this.path);
-    const fd = openSync(this.path, "a");
-    try {
-      writeAll(fd, bytes);
-      fdatasyncSync(fd);
-    } catch (error) {
-      // A write cut short (a full disk): the file back to what it held,
-      // so that it and `bytes` agree and later appends land where the
-      // index says.
-      _truncate(fd, this.bytes);
-      throw error;
-    } finally {
-      closeSync(fd);
-    }
-    this.bytes += bytes.length;
-    if (created) syncDir(dirname(this.path));
+    this.appendWith((out) => out(bytes));
   }
 
   /** Replaces the whole file with `bytes`, atomically. */
@@ -155,11 +143,12 @@ export class RecordFile {
 
   /**
    * Appends what `fill` hands to its `out` (whole records, in pieces), then
-   * syncs once: a big batch never needs one big buffer.
+   * syncs once: a big batch never needs one big buffer. A write cut short
+   * (a full disk) cuts the file back to what it held, so that it and
+   * `bytes` agree and later appends land where an index says.
    */
   appendWith(fill: (out: (bytes: Uint8Array) => void) => void): void {
     const created = !existsSync(this.path);
-    // Cut short (a full disk): the file back to what it held, nothing counted.
     writeSynced(openSync(this.path, "a"), fill, (n) => {
       this.bytes += n;
     }, this.bytes);
