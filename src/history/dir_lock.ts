@@ -128,11 +128,11 @@ export function lockDir(path: string): () => void {
     }
     const [pidText, started = ""] = text.split(" ");
     const owner = Number(pidText);
-    const held = Number.isInteger(owner) && owner > 0 &&
-      owner !== process.pid && alive(owner) &&
-      // The same pid, started at another time: another process now.
-      (started === "" || _startTime(owner) === "" ||
-        _startTime(owner) === started);
+    const live = Number.isInteger(owner) && owner > 0 &&
+      owner !== process.pid && alive(owner);
+    // The same pid, started at another time: another process now.
+    const now = live && started !== "" ? _startTime(owner) : "";
+    const held = live && (now === "" || now === started);
     if (held) {
       throw new Error(
         `Cannot open history store: ${path} is in use by process ${owner}; if that process is not weir, delete the file`,
