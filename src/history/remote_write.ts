@@ -76,7 +76,11 @@ import type { SeriesLabels } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
 import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
-import { Http1Poster, proxyConfigured } from "../runtime/http1_post.ts";
+import {
+  type Http1Answer,
+  Http1Poster,
+  proxyConfigured,
+} from "../runtime/http1_post.ts";
 import { crc32 } from "./crc32.ts";
 import { CursorFile } from "./cursor_file.ts";
 import type { HistoryStore } from "./store.ts";
@@ -289,6 +293,15 @@ function _validWindow(w: CursorWindow): boolean {
           Array.isArray(r) && r.length === 3 && b64(r[0]) && b64(r[1]) &&
           time(r[2])
         )));
+}
+
+/**
+ * A series' labels as a cursor keeps them: base64 of at most 16 KiB (a
+ * shorter marker sorts before the whole one, so a restart only sends its
+ * series again; a label set that long is not met in practice).
+ */
+function _place(labels: Uint8Array): string {
+  return _base64(labels.subarray(0, 16 * 1024));
 }
 
 /** What a cursor's window in progress says was sent; undefined: nothing. */
@@ -1301,38 +1314,25 @@ export class RemoteWriter {
       const b = batches[prefix - 1];
       after = b.last;
       through = b.through;
-      // At most 16 KiB of labels: a shorter marker sorts before the whole
-      // one, so a restart only sends its series again (a label set that
-      // long is not met in practice).
-      w.after = _base64(b.last.subarray(0, 16 * 1024));
+      w.after = _place(b.last);
       if (b.through === Infinity) delete w.through;
       else w.through = b.through;
     }
     const runs: [string, string, number | null][] = [];
-    const beyond = (last: Uint8Array, t: number) => {
-      if (after === undefined) return true;
-      const c = _compareBytes(last, after);
-      return c > 0 || (c === 0 && t > through);
-    };
+    const run = (first: Uint8Array, last: Uint8Array, t: number) =>
+      runs.push([_place(first), _place(last), t === Infinity ? null : t]);
     for (const r of resume?.runs ?? []) {
-      if (beyond(r.last, r.through)) {
-        runs.push([
-          _base64(r.first),
-          _base64(r.last),
-          r.through === Infinity ? null : r.through,
-        ]);
+      // Kept while this send has not passed its end.
+      const c = after === undefined ? 1 : _compareBytes(r.last, after);
+      if (c > 0 || (c === 0 && r.through > through)) {
+        run(r.first, r.last, r.through);
       }
     }
     for (let j = prefix; j < batches.length; j++) {
       if (!done[j]) continue;
       let k = j;
       while (k + 1 < batches.length && done[k + 1]) k++;
-      const end = batches[k];
-      runs.push([
-        _base64(batches[j].first.subarray(0, 16 * 1024)),
-        _base64(end.last.subarray(0, 16 * 1024)),
-        end.through === Infinity ? null : end.through,
-      ]);
+      run(batches[j].first, batches[k].last, batches[k].through);
       j = k;
     }
     if (runs.length > 0) w.acked = runs;
@@ -1374,47 +1374,20 @@ export class RemoteWriter {
       let why = "";
       let retryAfter = 0;
       try {
-        if (this.#poster !== undefined) {
-          const answer = await this.#poster.post(b.body, {
+        const answer = this.#poster !== undefined
+          ? await this.#poster.post(b.body, {
             headers: this.#headers,
             signal: this.#closed.signal,
             timeoutMs: s.timeoutMs,
-          });
-          status = answer.status;
-          if (status >= 400) {
-            why = answer.body.trim().slice(0, 300);
-            retryAfter = _retryAfter(
-              answer.headers.get("retry-after") ?? null,
-              this.#now,
-            );
-          }
-        } else {
-          const init: RequestInit = {
-            method: "POST",
-            headers: this.#headers,
-            body: b.body as Uint8Array<ArrayBuffer>,
-            signal: AbortSignal.any([
-              this.#closed.signal,
-              AbortSignal.timeout(s.timeoutMs),
-            ]),
-          };
-          // The global fetch without a Request made first: about 40 µs a
-          // request less on Deno, 8 on Bun (2026-12-05).
-          const res = await (this.#fetch === undefined
-            ? fetch(s.url, init)
-            : this.#fetch(new Request(s.url, init)));
-          status = res.status;
-          if (status >= 400) {
-            why = (await res.text().catch(() =>
-              ""
-            )).trim().slice(0, 300);
-            retryAfter = _retryAfter(
-              res.headers.get("retry-after"),
-              this.#now,
-            );
-          } else {
-            await res.body?.cancel().catch(() => {});
-          }
+          })
+          : await this.#fetchAnswer(b.body);
+        status = answer.status;
+        if (status >= 400) {
+          why = answer.body.trim().slice(0, 300);
+          retryAfter = _retryAfter(
+            answer.headers.get("retry-after") ?? null,
+            this.#now,
+          );
         }
       } catch (e) {
         if (this.#closed.signal.aborted) {
@@ -1459,6 +1432,39 @@ export class RemoteWriter {
       delay = Math.min(delay * 2, s.maxBackoffMs);
       if (!await _sleep(wait, this.#closed.signal)) return "closed";
     }
+  }
+
+  /**
+   * POSTs `body` with `fetch` (the context's, or the global one); the
+   * answer as the poster gives it: the body read only for an error.
+   */
+  async #fetchAnswer(body: Uint8Array): Promise<Http1Answer> {
+    const s = this.#s;
+    const init: RequestInit = {
+      method: "POST",
+      headers: this.#headers,
+      body: body as Uint8Array<ArrayBuffer>,
+      signal: AbortSignal.any([
+        this.#closed.signal,
+        AbortSignal.timeout(s.timeoutMs),
+      ]),
+    };
+    // The global fetch without a Request made first: about 40 µs a
+    // request less on Deno, 8 on Bun (2026-12-05).
+    const res =
+      await (this.#fetch === undefined
+        ? fetch(s.url, init)
+        : this.#fetch(new Request(s.url, init)));
+    const headers = new Map<string, string>();
+    let text = "";
+    if (res.status >= 400) {
+      text = await res.text().catch(() => "");
+      const retry = res.headers.get("retry-after");
+      if (retry !== null) headers.set("retry-after", retry);
+    } else {
+      await res.body?.cancel().catch(() => {});
+    }
+    return { status: res.status, headers, body: text };
   }
 
   /** Counts the raw samples of `(start, end]` as dropped: too old. */
