@@ -78,6 +78,35 @@ export type InternalErrorListener = (
   error: unknown,
 ) => void;
 
+/** The default {@linkcode InternalErrorListener}: a line on standard error. */
+export const logInternalError: InternalErrorListener = (r, error) =>
+  console.error(
+    `weir: ${r.method} ${r.path} failed (request id ${r.requestId}):`,
+    error,
+  );
+
+/**
+ * Tells `onInternalError` of a request that failed with `error`, and
+ * returns its request id: the one `hono/request-id` set when it ran, else
+ * a new one, given to the client as `X-Request-Id`.
+ */
+export function reportInternalError(
+  c: Context,
+  error: unknown,
+  onInternalError: InternalErrorListener,
+): string {
+  let requestId = c.get("requestId");
+  if (requestId === undefined) {
+    requestId = crypto.randomUUID();
+    c.header("X-Request-Id", requestId);
+  }
+  onInternalError(
+    { method: c.req.method, path: c.req.path, requestId },
+    error,
+  );
+  return requestId;
+}
+
 /**
  * A Hono `onError` handler that answers every error as JSON
  * `{ "error": "..." }`: the domain's errors with the status of
@@ -135,15 +164,7 @@ export function errorHandler(
     }
     const status = statusOf(error);
     if (status !== undefined) return _errorResponse(c, status, error.message);
-    let requestId = c.get("requestId");
-    if (requestId === undefined) {
-      requestId = crypto.randomUUID();
-      c.header("X-Request-Id", requestId);
-    }
-    onInternalError(
-      { method: c.req.method, path: c.req.path, requestId },
-      error,
-    );
+    const requestId = reportInternalError(c, error, onInternalError);
     return _errorResponse(
       c,
       500,

@@ -27,7 +27,11 @@ import { componentRoutes } from "./component_routes.ts";
 import { crossSiteCheck } from "./cross_site_guard.ts";
 import { dashboardRoutes } from "./dashboard_routes.ts";
 import type { OutputHub } from "../flows/output_hub.ts";
-import { errorHandler, type InternalErrorListener } from "./error_handler.ts";
+import {
+  errorHandler,
+  type InternalErrorListener,
+  logInternalError,
+} from "./error_handler.ts";
 import { flowRoutes } from "./flow_routes.ts";
 import { healthRoutes } from "./health_routes.ts";
 import { httpInRoutes } from "./http_in_routes.ts";
@@ -184,12 +188,7 @@ export function flowApp(options: FlowAppOptions): Hono {
     options.eventsIntervalMs ?? 1000,
     "eventsIntervalMs",
   );
-  const onInternalError = options.onInternalError ??
-    ((r, error) =>
-      console.error(
-        `weir: ${r.method} ${r.path} failed (request id ${r.requestId}):`,
-        error,
-      ));
+  const onInternalError = options.onInternalError ?? logInternalError;
   const app = new Hono();
   for (const m of options.middleware ?? []) app.use(m);
   // The checks run inside each route's handler (see _guard.ts), so that a

@@ -38,7 +38,12 @@ import {
   type PromErrorType,
 } from "./_prometheus_api.ts";
 import { _readBody } from "./_request.ts";
-import { type InternalErrorListener, statusOf } from "./error_handler.ts";
+import {
+  type InternalErrorListener,
+  logInternalError,
+  reportInternalError,
+  statusOf,
+} from "./error_handler.ts";
 import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
 
@@ -155,11 +160,7 @@ export function queryRoutes(
     maxBodyBytes = 1024 * 1024,
     bodyTimeoutMs = 30_000,
     now = Date.now,
-    onInternalError = (r, error) =>
-      console.error(
-        `weir: ${r.method} ${r.path} failed (request id ${r.requestId}):`,
-        error,
-      ),
+    onInternalError = logInternalError,
   } = options;
   const app = new Hono();
   for (const path of [...PATHS, "/api/v1/status/buildinfo"]) {
@@ -324,12 +325,7 @@ export function queryRoutes(
           `the query needs more memory than the server gives one (${error.message}); ask for fewer series, a shorter range or a larger step`;
       } else {
         type = "internal";
-        const requestId = crypto.randomUUID();
-        c.header("X-Request-Id", requestId);
-        onInternalError(
-          { method: c.req.method, path: c.req.path, requestId },
-          error,
-        );
+        const requestId = reportInternalError(c, error, onInternalError);
         message =
           `internal error while handling ${c.req.method} ${c.req.path} (request id ${requestId}); the server log has the details`;
       }
