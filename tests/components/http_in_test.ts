@@ -92,3 +92,42 @@ test("http/Response's answers: shaped, echo, plain fields, bytes, 204, custom co
     /is not a valid header/,
   );
 });
+
+test("a request answered 408 while its body arrived never reaches the flow, even when the body comes after all", async () => {
+  const { HttpInRouter } = await import(
+    "../../src/components/http_in_router.ts"
+  );
+  const router = new HttpInRouter();
+  const delivered: unknown[] = [];
+  const remove = router.add({
+    flow: "f",
+    process: "In",
+    methods: ["POST"],
+    pattern: compileRoutePattern("/u"),
+    timeoutMs: 150,
+    maxBodyBytes: 1024,
+    maxPending: 10,
+    deliver: (m) => void delivered.push(m.body),
+  });
+  let rest!: ReadableStreamDefaultController<Uint8Array>;
+  const request = new Request("http://localhost/in/f/u", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Content-Length": "7" },
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        rest = controller;
+        controller.enqueue(new TextEncoder().encode("{"));
+      },
+    }),
+    duplex: "half",
+  } as RequestInit);
+  const res = await router.handle("f", "/u", request)!;
+  assert.equal(res.status, 408);
+  // The rest of the body, too late: the read ends, and nothing is sent on.
+  rest.enqueue(new TextEncoder().encode('"a":1}'));
+  rest.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(delivered, []);
+  assert.equal(router.pending, 0);
+  remove();
+});
