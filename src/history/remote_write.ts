@@ -94,7 +94,9 @@ export { remoteWriteMetrics } from "./remote_write_metrics.ts";
  * store. With the optional `onAppend` and `seriesLabels`, while caught up
  * it sends what it saw appended instead of decoding it back out of the
  * store; with `seriesLabels` and `seriesCount`, it reads a window from the
- * store in slices (`selectEach`'s `accept`).
+ * store in slices (`selectEach`'s `accept`); with `oldestRawTime`, a first
+ * window begins at the oldest sample (`start: "oldest"`, and `"now"` of a
+ * source that was empty when the writer was made).
  */
 export interface RemoteWriteSource
   extends
@@ -409,6 +411,11 @@ export class RemoteWriter {
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #startAt: number | undefined;
+  /**
+   * The source's newest sample time when the writer was made: where
+   * `start: "now"` begins (see #firstStart), however late the first look.
+   */
+  readonly #newestAtMake: number;
   /** What the cursor holds of the URL and the external labels. */
   readonly #urlKey: string;
   readonly #labelsKey: string;
@@ -482,6 +489,7 @@ export class RemoteWriter {
     this.#warn = context.onWarning ?? ((m) => console.warn(m));
     this.#now = context.now ?? Date.now;
     this.#startAt = context.startAt;
+    this.#newestAtMake = source.newestTime();
     this.#urlKey = _urlKey(this.#s.url);
     this.#labelsKey = _checksum(
       JSON.stringify(Object.entries(this.#s.externalLabels).sort()),
@@ -491,7 +499,7 @@ export class RemoteWriter {
       const tick = source.intervalMs;
       this.#tap = new AppendTap(
         (l) => source.onAppend!(l),
-        source.newestTime(),
+        this.#newestAtMake,
         Math.max(this.#s.batchDeadlineMs, tick) + 4 * tick,
       );
     }
@@ -656,14 +664,7 @@ export class RemoteWriter {
     // The newest complete tick: the sampler may still be writing `newest`.
     const complete = newest - source.intervalMs;
     if (this.#cursor === undefined) {
-      const oldest = this.#startAt === undefined && this.#s.start === "oldest"
-        ? source.oldestRawTime?.() ?? Infinity
-        : Infinity;
-      const from = this.#startAt !== undefined
-        ? this.#startAt
-        : oldest !== Infinity
-        ? oldest - 1
-        : complete;
+      const from = this.#startAt ?? this.#firstStart(complete);
       this.#cursor = { url: this.#urlKey, labels: this.#labelsKey, sent: from };
       this.stats.sentThrough = from;
       this.#writeCursor();
@@ -698,6 +699,27 @@ export class RemoteWriter {
     // A window never holds more than a request's samples of one series.
     const span = Math.min(this.#s.maxWindowMs, max * source.intervalMs);
     return Math.min(complete, c.sent + span);
+  }
+
+  /**
+   * Where the first window starts (exclusive) without a cursor: with
+   * `start: "oldest"`, before the oldest sample; with `"now"`, at the
+   * newest complete tick when the writer was made, or at the tick before
+   * the oldest sample when the source was empty then (all it holds came
+   * since). Without `oldestRawTime`, at the newest complete tick now.
+   * Not at the newest complete tick of this first look: a sampler pass
+   * that ends just after one look, with the next pass done before the
+   * next look (a slow first pass at startup), would move the start past
+   * a tick appended after the writer was made, never to be sent.
+   */
+  #firstStart(complete: number): number {
+    const source = this.#source;
+    const now = this.#s.start === "now";
+    const made = this.#newestAtMake;
+    if (now && made !== -Infinity) return made - source.intervalMs;
+    const oldest = source.oldestRawTime?.() ?? Infinity;
+    if (oldest === Infinity) return complete;
+    return now ? oldest - source.intervalMs : oldest - 1;
   }
 
   /**

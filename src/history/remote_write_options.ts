@@ -50,7 +50,11 @@ export interface RemoteWriteOptions {
   maxSampleAgeMs?: number;
   /** With `maxSampleAgeMs`: send the minute windows of what is too old. */
   oldAsAggregates?: boolean;
-  /** Where the first window starts when there is no cursor: `now` (default) or `oldest`. */
+  /**
+   * Where the first window starts when there is no cursor: `now`
+   * (default), after the newest complete tick when the writer is made
+   * (every sample the history appends since is sent), or `oldest`.
+   */
   start?: "now" | "oldest";
 }
 

@@ -163,12 +163,14 @@ test("RemoteWriter reads from the store while behind and from what it saw append
       return new Response(null, { status: 204 });
     },
   });
-  store.append(ref, 1000, 1);
+  // Two ticks before the writer's first look: both came after it was
+  // made, so both are sent ("now" is when it was made).
   store.append(ref, 2000, 2);
+  store.append(ref, 3000, 3);
   // The receiver is down for 30 s of samples: the writer's tap forgets
   // what is older than a few seconds, the store keeps it.
   const sending = writer.sendOnce(); // retries until closed or up
-  for (let s = 3; s <= 33; s++) store.append(ref, s * 1000, s);
+  for (let s = 4; s <= 33; s++) store.append(ref, s * 1000, s);
   up = true;
   await sending;
   while (await writer.sendOnce() > 0) { /* catch up */ }

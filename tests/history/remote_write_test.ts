@@ -687,6 +687,39 @@ test('RemoteWriter without a cursor starts at the newest complete tick ("now") o
   await history.close();
 });
 
+test('RemoteWriter with start "now" sends every tick appended after it was made, also when two come before its first look', async () => {
+  // A slow first sampler pass at startup: it ends after the writer's
+  // first look at the history, the next pass before its second.
+  const [a] = series(1);
+  const empty = await History.open();
+  const fromEmpty = receiver();
+  const w1 = writer(empty, { batchDeadlineMs: 0 }, { fetch: fromEmpty.fetch });
+  assert.equal(await w1.sendOnce(), 0); // nothing yet
+  fill(empty, [a], [1000, 2000]);
+  await w1.sendOnce();
+  fill(empty, [a], [3000]);
+  await w1.sendOnce();
+  assert.deepEqual([...timesBySeries(fromEmpty.requests).values()], [
+    range(1000, 2000),
+  ]);
+  await w1.close();
+  await empty.close();
+
+  // A history with samples from before: from its newest complete tick
+  // when the writer was made (9 s), as a first look at once would.
+  const history = await History.open();
+  fill(history, [a], range(1000, 10_000));
+  const fake = receiver();
+  const w2 = writer(history, { batchDeadlineMs: 0 }, { fetch: fake.fetch });
+  fill(history, [a], [11_000, 12_000]);
+  await w2.sendOnce();
+  assert.deepEqual([...timesBySeries(fake.requests).values()], [
+    range(10_000, 11_000),
+  ]);
+  await w2.close();
+  await history.close();
+});
+
 test("RemoteWriter counts samples older than maxSampleAgeMs as too_old and does not send them", async () => {
   let fakeNow = 0;
   const history = await History.open({ now: () => fakeNow });
