@@ -10,6 +10,9 @@
  *                                         # --with-fetch: as many children
  *                                         # more that send with the
  *                                         # runtime's fetch (useFetch)
+ *                                         # --with-deadline=MS: as many
+ *                                         # children more that send with
+ *                                         # batchDeadlineMs MS
  *                                         # --with-stub: as many children
  *                                         # more whose fetch answers 204
  *                                         # at once
@@ -254,12 +257,15 @@ function spawnSelf(args: string[]): ChildProcess {
 async function costPart(prom: PrometheusHandle): Promise<void> {
   const pairs = Number(flag("pairs") ?? 3);
   /** A sending child's arguments, to `receiver`. */
-  const sending = (receiver: string, n: number) => [
+  const sending = (receiver: string, n: number, deadline?: string) => [
     `--child=on`,
     `--receiver=${receiver}`,
     `--device=${n}`,
-    ...argv.filter((a) => a.startsWith("--deadline=")),
+    ...(deadline !== undefined
+      ? [`--deadline=${deadline}`]
+      : argv.filter((a) => a.startsWith("--deadline="))),
   ];
+  const otherDeadline = flag("with-deadline");
   const kinds = [
     { name: "history, no remote write", args: () => ["--child=off"] },
     {
@@ -273,6 +279,13 @@ async function costPart(prom: PrometheusHandle): Promise<void> {
           ...sending(`${prom.url}/api/v1/write`, n + 100),
           "--use-fetch",
         ],
+      }]
+      : []),
+    ...(otherDeadline !== undefined
+      ? [{
+        name: `history + remote write, a window every ${otherDeadline} ms`,
+        args: (n: number) =>
+          sending(`${prom.url}/api/v1/write`, n + 200, otherDeadline),
       }]
       : []),
     ...(argv.includes("--with-stub")

@@ -6,8 +6,9 @@
  * How it sends. Time is cut into windows `(sent, end]`: `end` at most
  * the newest complete tick of the store (one interval before its newest
  * sample, so a sampler pass still being written is never half read), and
- * a window spans at least `batchDeadlineMs` (default 5 s, Prometheus's
- * `batch_send_deadline`) while caught up, at most `maxWindowMs` (default
+ * a window spans at least `batchDeadlineMs` (default 10 s: a series'
+ * labels go once a window, so a longer one costs fewer bytes) while
+ * caught up, at most `maxWindowMs` (default
  * 60 s) while behind. A window's series, sorted by their labels, are cut
  * into requests of at most `maxSamplesPerRequest` samples (default
  * 2,000), each series' samples in time order; up to `maxShards` requests

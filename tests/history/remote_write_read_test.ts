@@ -326,6 +326,8 @@ test("RemoteWriter with maxSamplesPerSecond sends no more than that in any secon
     start: "oldest",
     maxSamplesPerRequest: 10,
     maxSamplesPerSecond: 20,
+    // Sent through 60 s: a window of less than 10 s (the default) waits.
+    batchDeadlineMs: 5000,
   }, {
     fetch: async (request) => {
       await request.arrayBuffer();

@@ -818,6 +818,8 @@ test("RemoteWriter overlaps up to maxShards requests while behind, each series s
     maxShards: 3,
     maxSamplesPerRequest: 15,
     maxWindowMs: 10_000,
+    // Sent through 119 s: a window of less than 10 s (the default) waits.
+    batchDeadlineMs: 5000,
   }, { fetch: fake.fetch });
   await w.sendOnce();
   assert.ok(fake.maxInFlight > 1, `at most ${fake.maxInFlight} in flight`);
