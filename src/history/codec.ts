@@ -792,6 +792,39 @@ function _decodeRows(
   }
 }
 
+/**
+ * The encoder state the last decode of a chunk of rows (through
+ * {@linkcode RowBuffer.decode} or {@linkcode decodeChunk}, two or more
+ * columns) ended in, for column `c`: the XOR window an encoder keeps
+ * (leading zeros * 64 + trailing zeros, `NO_WINDOW` when none was set)
+ * and the integer difference it keeps (0 when none). With the last row's
+ * bits, what an encoder that wrote the chunk holds for its next row:
+ * `OpenChunks.lean` takes a series' column state from here instead of
+ * encoding the chunk again. Valid until the next decode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkEncoder, decodedColumnState, RowBuffer } from "./codec.ts";
+ *
+ * const e = new ChunkEncoder(2);
+ * e.appendRow(60_000, [1.5, 60]);
+ * e.appendRow(120_000, [2.5, 62]);
+ * new RowBuffer().decode(e.finish());
+ * const state = { window: 0, diff: 0 };
+ * decodedColumnState(1, state);
+ * assert.equal(state.diff, 2); // 62 - 60
+ * ```
+ */
+export function decodedColumnState(
+  c: number,
+  out: { window: number; diff: number },
+): void {
+  const lead = WINDOW_LEAD[c];
+  out.window = lead < 0 ? NO_WINDOW : (lead << 6) | (64 - lead - WINDOW_SIG[c]);
+  out.diff = DIFFS[c];
+}
+
 /** Where {@linkcode decodeSamplesInto} finds a chunk in its bytes, and what it found. */
 export interface SampleSpan {
   /** The chunk's first byte. */

@@ -303,3 +303,46 @@ test("OpenChunks lean (column state of one series at a time) writes the same byt
   }
   assert.ok(lean.memoryBytes() < full.memoryBytes());
 });
+
+test("OpenChunks lean takes a series' state from a decode of its chunk: the same bytes as the full state for uneven times, XOR windows, integer steps, repeats, wide differences and one-column rows", () => {
+  const rand = rng(23);
+  const full = new OpenChunks(6);
+  const lean = new OpenChunks(6, true);
+  const n = 8;
+  full.ensure(n);
+  lean.ensure(n);
+  const row = new Float64Array(6);
+  const t = new Array<number>(n).fill(0);
+  const level = new Array<number>(n).fill(0);
+  for (let step = 0; step < 2000; step++) {
+    const id = Math.floor(rand() * n);
+    // Now and then a window or a few without a row.
+    t[id] += 60_000 * (rand() < 0.8 ? 1 : 1 + Math.floor(rand() * 4));
+    level[id] += id % 4 === 0 ? 1200 : rand() * 3;
+    // Each series its own mix, so windows are set, reused and reset and
+    // integer differences are kept, widened past 32 bits and dropped.
+    const columns = id === 7 ? 1 : id % 2 === 0 ? 6 : 5;
+    row[0] = id % 4 === 0 ? level[id] : Math.floor(level[id] * 100) / 100;
+    row[1] = rand() < 0.9 ? 60 : 59;
+    row[2] = id === 3 ? 2 ** 52 * rand() : level[id] * 60.5;
+    row[3] = rand() < 0.05 ? NaN : rand() < 0.5 ? -0 : level[id] - 1;
+    row[4] = rand() < 0.3 ? row[4] : Math.floor(rand() * 2 ** 35) - 2 ** 34;
+    row[5] = rand() < 0.5 ? 2 ** 40 + step : step;
+    full.appendRow(id, t[id], row, columns);
+    lean.appendRow(id, t[id], row, columns);
+    if (rand() < 0.2) {
+      full.markLogged(id);
+      lean.markLogged(id);
+    }
+    if (full.count(id) >= 4 + (id % 7)) {
+      assert.deepEqual(lean.finish(id), full.finish(id), `step ${step}`);
+      full.reset(id);
+      lean.reset(id);
+    }
+    assert.equal(lean.loggedRows(id), full.loggedRows(id));
+    assert.equal(lean.loggedByte(id), full.loggedByte(id));
+  }
+  for (let id = 0; id < n; id++) {
+    assert.deepEqual(lean.finish(id), full.finish(id));
+  }
+});
