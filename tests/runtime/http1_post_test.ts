@@ -303,3 +303,34 @@ test("an https URL is refused (fetch keeps those), and a proxy in the environmen
   assert.equal(proxyConfigured({ http_proxy: "http://p:3128" }), true);
   assert.equal(proxyConfigured({ NO_PROXY: "*" }), false);
 });
+
+test("a body larger than the socket takes at once arrives whole and in order, and an idle connection is closed after idleMs", async () => {
+  // 8 MB: more than a socket's buffers take in one write, so the rest
+  // waits for the socket to drain.
+  const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 31) >> 3);
+  let closed = 0;
+  const server = createHttpServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (d) => parts.push(d));
+    req.on("end", () => {
+      const body = Buffer.concat(parts);
+      res.end(`${body.length} ${body.equals(big) ? "same" : "different"}`);
+    });
+  });
+  server.on("connection", (s: Socket) => s.on("close", () => closed++));
+  const port = await listen(server);
+  const poster = new Http1Poster(`http://127.0.0.1:${port}/`, { idleMs: 100 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const a = await poster.post(big, { timeoutMs: 20_000 });
+      assert.equal(a.body, `${big.length} same`);
+    }
+    assert.equal(poster.connections, 1);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(poster.connections, 0, "the idle connection was closed");
+    assert.equal(closed, 1);
+  } finally {
+    poster.close();
+    await close(server);
+  }
+});
