@@ -22,11 +22,12 @@
  * fails before any byte of the answer arrived (the server closed it while
  * idle), the request is sent once more on a new connection.
  *
- * The connection: on Bun its own TCP sockets (`Bun.connect`), elsewhere
- * `node:net`. Node's socket streams cost Bun about 40-90 µs of CPU more a
- * request than `Bun.connect` with the same bytes (a 6 ms receiver here,
- * 2026-12-06: 95-163 against 59-70 µs), and remote write sends ~29 a
- * second while caught up.
+ * The connection: the runtime's own TCP sockets (`Bun.connect`,
+ * `Deno.connect`), `node:net` elsewhere. Node's socket streams cost Bun
+ * about 40-90 µs of CPU more a request than `Bun.connect` with the same
+ * bytes (a 6 ms receiver here, 2026-12-06: 95-163 against 59-70 µs) and
+ * Deno about 30-40 (noisier), and remote write sends ~29 a second while
+ * caught up.
  *
  * Errors: a `TimeoutError` when no whole answer came within `timeoutMs`,
  * an `AbortError` when `signal` aborts, otherwise an `Error` whose message
@@ -374,13 +375,15 @@ function _connect(
   port: number,
   gone: (conn: _Conn) => void,
 ): _Conn {
-  const bun = (globalThis as { Bun?: _BunApi }).Bun;
-  return bun !== undefined
-    ? new _BunConn(bun, host, port, gone)
+  const g = globalThis as { Bun?: _BunApi; Deno?: _DenoApi };
+  return g.Bun !== undefined
+    ? new _BunConn(g.Bun, host, port, gone)
+    : g.Deno !== undefined
+    ? new _DenoConn(g.Deno, host, port, gone)
     : new _NodeConn(host, port, gone);
 }
 
-/** `node:net` (Deno, Node). */
+/** `node:net` (Node). */
 class _NodeConn implements _Conn {
   listener: _ConnListener | null = null;
   idleTimer?: ReturnType<typeof setTimeout>;
@@ -538,6 +541,113 @@ class _BunConn implements _Conn {
     const l = this.listener;
     this.listener = null;
     if (l !== null) l.end(error ?? this.#error);
+    else this.#gone(this);
+  }
+}
+
+/** What the poster uses of Deno's TCP connections (`Deno.connect`). */
+interface _DenoTcpConn {
+  read(into: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  setNoDelay(on?: boolean): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface _DenoApi {
+  connect(options: { hostname: string; port: number }): Promise<_DenoTcpConn>;
+}
+
+/** Deno's own TCP connections: one read loop, writes chained in order. */
+class _DenoConn implements _Conn {
+  listener: _ConnListener | null = null;
+  idleTimer?: ReturnType<typeof setTimeout>;
+  #conn: _DenoTcpConn | undefined;
+  /** The writes so far, chained: each starts when the one before is done. */
+  #writing: Promise<unknown>;
+  #refd = true;
+  #ended = false;
+  readonly #gone: (conn: _Conn) => void;
+
+  constructor(
+    deno: _DenoApi,
+    host: string,
+    port: number,
+    gone: (conn: _Conn) => void,
+  ) {
+    this.#gone = gone;
+    const opened = deno.connect({ hostname: host, port }).then((conn) => {
+      if (this.#ended) {
+        conn.close();
+        throw new Error("closed");
+      }
+      this.#conn = conn;
+      conn.setNoDelay(true);
+      if (!this.#refd) conn.unref();
+      this.#read(conn);
+      return conn;
+    });
+    opened.catch((e) => this.#end(e as _SocketError));
+    this.#writing = opened;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#writing = this.#writing.then(async () => {
+      const conn = this.#conn;
+      if (conn === undefined || this.#ended) return;
+      let at = 0;
+      while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+    }).catch((e) => this.#end(e as _SocketError));
+  }
+
+  ref(): void {
+    this.#refd = true;
+    this.#conn?.ref();
+  }
+
+  unref(): void {
+    this.#refd = false;
+    this.#conn?.unref();
+  }
+
+  destroy(): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#end();
+    try {
+      conn?.close();
+    } catch {
+      // Closed already.
+    }
+  }
+
+  async #read(conn: _DenoTcpConn): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        // A copy: the answer reader may keep part of it.
+        this.listener?.data(buffer.slice(0, n));
+      }
+      this.#end();
+    } catch (e) {
+      this.#end(this.#ended ? undefined : e as _SocketError);
+    }
+    try {
+      if (this.#conn === conn) conn.close();
+    } catch {
+      // Closed already.
+    }
+  }
+
+  #end(error?: _SocketError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const l = this.listener;
+    this.listener = null;
+    if (l !== null) l.end(error);
     else this.#gone(this);
   }
 }
