@@ -382,8 +382,11 @@ export class HttpInRouter {
       this.#armReadSweep();
       this.#readBody(r, message, request, sized).then((refused) => {
         // Deleted already: answered 408 or 503, and the message dropped.
-        if (r.reading.delete(reading)) {
+        if (!r.reading.delete(reading)) return;
+        try {
           resolve(refused ?? this.#wait(r, message));
+        } catch (e) {
+          reject(e);
         }
       }, (e) => {
         r.reading.delete(reading);

@@ -38,6 +38,8 @@
  */
 import { connect, type Socket } from "node:net";
 import process from "node:process";
+// unref()-able timers on Deno too (its global setTimeout returns a number).
+import { clearTimeout, setTimeout } from "node:timers";
 
 /** An answer: its status, headers and (the start of) its body. */
 export interface Http1Answer {
@@ -198,7 +200,12 @@ export class Http1Poster {
       } catch (e) {
         // The server closed the kept connection while it idled: once more,
         // on a new one.
-        if (!(e instanceof _StaleConnection)) throw e;
+        // Not after close(): its end of the connection is not the server's.
+        if (!(e instanceof _StaleConnection) || this.#closed) {
+          throw this.#closed
+            ? new Error(`the poster to ${this.#where} is closed`)
+            : e;
+        }
       }
     }
     return await this.#exchange(
@@ -293,6 +300,10 @@ export class Http1Poster {
         }
       };
       const gone = (error?: Error & { code?: string }) => {
+        if (this.#closed) {
+          finish(new Error(`the poster to ${this.#where} is closed`));
+          return;
+        }
         if (!received && kept) {
           finish(new _StaleConnection());
           return;
@@ -336,7 +347,7 @@ export class Http1Poster {
       if (this.#forget(conn)) conn.destroy();
     }, this.#idleMs);
     // Never what keeps the process alive.
-    (conn.idleTimer as { unref?: () => void }).unref?.();
+    conn.idleTimer.unref();
     this.#idle.push(conn);
   }
 }
@@ -491,7 +502,7 @@ class _BunConn implements _Conn {
         error: (_socket, error) => this.#error ??= error,
         connectError: (_socket, error) => this.#end(error),
       },
-    }).catch(() => {}); // connectError has it
+    }).catch((e) => this.#end(e as _SocketError)); // after connectError
   }
 
   write(bytes: Uint8Array): void {
@@ -556,7 +567,9 @@ interface _DenoTcpConn {
 }
 
 interface _DenoApi {
-  connect(options: { hostname: string; port: number }): Promise<_DenoTcpConn>;
+  connect(
+    options: { hostname: string; port: number; signal?: AbortSignal },
+  ): Promise<_DenoTcpConn>;
 }
 
 /** Deno's own TCP connections: one read loop, writes chained in order. */
@@ -568,6 +581,8 @@ class _DenoConn implements _Conn {
   #writing: Promise<unknown>;
   #refd = true;
   #ended = false;
+  /** Cancels a connect still under way (a receiver that drops SYNs). */
+  readonly #connecting = new AbortController();
   readonly #gone: (conn: _Conn) => void;
 
   constructor(
@@ -577,7 +592,11 @@ class _DenoConn implements _Conn {
     gone: (conn: _Conn) => void,
   ) {
     this.#gone = gone;
-    const opened = deno.connect({ hostname: host, port }).then((conn) => {
+    const opened = deno.connect({
+      hostname: host,
+      port,
+      signal: this.#connecting.signal,
+    }).then((conn) => {
       if (this.#ended) {
         conn.close();
         throw new Error("closed");
@@ -614,6 +633,7 @@ class _DenoConn implements _Conn {
   destroy(): void {
     const conn = this.#conn;
     this.#conn = undefined;
+    if (conn === undefined) this.#connecting.abort();
     this.#end();
     try {
       conn?.close();

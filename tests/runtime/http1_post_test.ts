@@ -11,7 +11,13 @@ import {
   type Server as TcpServer,
   type Socket,
 } from "node:net";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   _AnswerReader,
   Http1Poster,
@@ -331,6 +337,79 @@ test("a body larger than the socket takes at once arrives whole and in order, an
     assert.equal(closed, 1);
   } finally {
     poster.close();
+    await close(server);
+  }
+});
+
+test("close() during a request on a kept connection rejects it and sends nothing again", async () => {
+  let requests = 0;
+  const raw = await rawServer((socket, n) => {
+    requests = n;
+    // The first is answered; the second waits (as a slow receiver).
+    if (n === 1) socket.write("HTTP/1.1 204 No Content\r\n\r\n");
+  });
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    assert.equal((await poster.post(BODY, { timeoutMs: 5000 })).status, 204);
+    const second = poster.post(BODY, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    poster.close();
+    await assert.rejects(second, /the poster to 127\.0\.0\.1:\d+ is closed/);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(requests, 2, "the request was not sent a third time");
+    assert.equal(poster.connections, 0);
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
+test("a kept idle connection does not keep the process alive", async () => {
+  // The receiver is this process's, and keeps the connection open: the
+  // child's poster keeps it, idle, with its 60 s idle timer.
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  server.keepAliveTimeout = 120_000;
+  const port = await listen(server);
+  const dir = mkdtempSync(join(tmpdir(), "weir-poster-"));
+  try {
+    const script = join(dir, "child.ts");
+    const module = pathToFileURL(
+      fileURLToPath(
+        new URL("../../src/runtime/http1_post.ts", import.meta.url),
+      ),
+    ).href;
+    writeFileSync(
+      script,
+      `import { Http1Poster } from ${JSON.stringify(module)};
+const poster = new Http1Poster("http://127.0.0.1:${port}/", { idleMs: 60_000 });
+const a = await poster.post(new Uint8Array(3), { timeoutMs: 5000 });
+console.log(a.status, poster.connections);
+`,
+    );
+    const args = process.versions.bun ? [script] : ["run", "-A", script];
+    const began = performance.now();
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (c) => out += c);
+    let err = "";
+    child.stderr!.setEncoding("utf8").on("data", (c) => err += c);
+    const killer = setTimeout(() => child.kill(), 30_000);
+    const [code] = await once(child, "close");
+    clearTimeout(killer);
+    assert.equal(code, 0, err);
+    assert.equal(out.trim(), "200 1");
+    assert.ok(
+      performance.now() - began < 20_000,
+      `the child exited after ${(performance.now() - began).toFixed(0)} ms`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    server.closeAllConnections();
     await close(server);
   }
 });
