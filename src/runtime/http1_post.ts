@@ -432,6 +432,48 @@ class _NodeConn implements _Conn {
   }
 }
 
+/**
+ * What a runtime's own socket kinds share: ref()/unref() remembered until
+ * the socket exists, and the end heard once (by the exchange listening,
+ * or by `gone` while idle).
+ */
+abstract class _OwnConn implements _Conn {
+  listener: _ConnListener | null = null;
+  idleTimer?: ReturnType<typeof setTimeout>;
+  /** Whether the connection may keep the process alive. */
+  protected refd = true;
+  protected ended = false;
+  readonly #gone: (conn: _Conn) => void;
+
+  constructor(gone: (conn: _Conn) => void) {
+    this.#gone = gone;
+  }
+
+  abstract write(bytes: Uint8Array): void;
+  abstract destroy(): void;
+  /** The socket once connected. */
+  protected abstract socket(): { ref(): void; unref(): void } | undefined;
+
+  ref(): void {
+    this.refd = true;
+    this.socket()?.ref();
+  }
+
+  unref(): void {
+    this.refd = false;
+    this.socket()?.unref();
+  }
+
+  protected end(error?: _SocketError): void {
+    if (this.ended) return;
+    this.ended = true;
+    const l = this.listener;
+    this.listener = null;
+    if (l !== null) l.end(error);
+    else this.#gone(this);
+  }
+}
+
 /** What the poster uses of Bun's TCP sockets (`Bun.connect`). */
 interface _BunSocket {
   write(bytes: Uint8Array): number;
@@ -459,16 +501,11 @@ interface _BunApi {
 }
 
 /** Bun's own TCP sockets. */
-class _BunConn implements _Conn {
-  listener: _ConnListener | null = null;
-  idleTimer?: ReturnType<typeof setTimeout>;
+class _BunConn extends _OwnConn {
   #socket: _BunSocket | undefined;
   /** Bytes not yet taken by the socket, in order. */
   readonly #queue: Uint8Array[] = [];
-  #refd = true;
-  #ended = false;
   #error: _SocketError | undefined;
-  readonly #gone: (conn: _Conn) => void;
 
   constructor(
     bun: _BunApi,
@@ -476,33 +513,33 @@ class _BunConn implements _Conn {
     port: number,
     gone: (conn: _Conn) => void,
   ) {
-    this.#gone = gone;
+    super(gone);
     bun.connect({
       hostname: host,
       port,
       socket: {
         open: (socket) => {
-          if (this.#ended) {
+          if (this.ended) {
             socket.terminate();
             return;
           }
           this.#socket = socket;
           socket.setNoDelay(true);
-          if (!this.#refd) socket.unref();
+          if (!this.refd) socket.unref();
           this.#flush();
         },
         data: (_socket, data) => this.listener?.data(data),
         drain: () => this.#flush(),
         // The peer's FIN: an answer "up to the connection's end" is whole.
         end: (socket) => {
-          this.#end();
+          this.end();
           socket.terminate();
         },
-        close: (_socket, error) => this.#end(error),
+        close: (_socket, error) => this.end(error),
         error: (_socket, error) => this.#error ??= error,
-        connectError: (_socket, error) => this.#end(error),
+        connectError: (_socket, error) => this.end(error),
       },
-    }).catch((e) => this.#end(e as _SocketError)); // after connectError
+    }).catch((e) => this.end(e as _SocketError)); // after connectError
   }
 
   write(bytes: Uint8Array): void {
@@ -510,14 +547,8 @@ class _BunConn implements _Conn {
     this.#flush();
   }
 
-  ref(): void {
-    this.#refd = true;
-    this.#socket?.ref();
-  }
-
-  unref(): void {
-    this.#refd = false;
-    this.#socket?.unref();
+  protected socket(): _BunSocket | undefined {
+    return this.#socket;
   }
 
   destroy(): void {
@@ -525,13 +556,13 @@ class _BunConn implements _Conn {
     if (socket !== undefined) socket.terminate();
     // Not connected yet (open terminates it), or terminate() did not call
     // close: the listener hears of the end all the same, once.
-    queueMicrotask(() => this.#end());
+    queueMicrotask(() => this.end());
   }
 
   /** Writes what the socket takes now; the rest waits for its drain. */
   #flush(): void {
     const socket = this.#socket;
-    if (socket === undefined || this.#ended) return;
+    if (socket === undefined || this.ended) return;
     const queue = this.#queue;
     while (queue.length > 0) {
       const bytes = queue[0];
@@ -545,14 +576,9 @@ class _BunConn implements _Conn {
     }
   }
 
-  #end(error?: _SocketError): void {
-    if (this.#ended) return;
-    this.#ended = true;
+  protected override end(error?: _SocketError): void {
     this.#queue.length = 0;
-    const l = this.listener;
-    this.listener = null;
-    if (l !== null) l.end(error ?? this.#error);
-    else this.#gone(this);
+    super.end(error ?? this.#error);
   }
 }
 
@@ -573,17 +599,12 @@ interface _DenoApi {
 }
 
 /** Deno's own TCP connections: one read loop, writes chained in order. */
-class _DenoConn implements _Conn {
-  listener: _ConnListener | null = null;
-  idleTimer?: ReturnType<typeof setTimeout>;
+class _DenoConn extends _OwnConn {
   #conn: _DenoTcpConn | undefined;
   /** The writes so far, chained: each starts when the one before is done. */
   #writing: Promise<unknown>;
-  #refd = true;
-  #ended = false;
   /** Cancels a connect still under way (a receiver that drops SYNs). */
   readonly #connecting = new AbortController();
-  readonly #gone: (conn: _Conn) => void;
 
   constructor(
     deno: _DenoApi,
@@ -591,50 +612,44 @@ class _DenoConn implements _Conn {
     port: number,
     gone: (conn: _Conn) => void,
   ) {
-    this.#gone = gone;
+    super(gone);
     const opened = deno.connect({
       hostname: host,
       port,
       signal: this.#connecting.signal,
     }).then((conn) => {
-      if (this.#ended) {
+      if (this.ended) {
         conn.close();
         throw new Error("closed");
       }
       this.#conn = conn;
       conn.setNoDelay(true);
-      if (!this.#refd) conn.unref();
+      if (!this.refd) conn.unref();
       this.#read(conn);
       return conn;
     });
-    opened.catch((e) => this.#end(e as _SocketError));
+    opened.catch((e) => this.end(e as _SocketError));
     this.#writing = opened;
   }
 
   write(bytes: Uint8Array): void {
     this.#writing = this.#writing.then(async () => {
       const conn = this.#conn;
-      if (conn === undefined || this.#ended) return;
+      if (conn === undefined || this.ended) return;
       let at = 0;
       while (at < bytes.length) at += await conn.write(bytes.subarray(at));
-    }).catch((e) => this.#end(e as _SocketError));
+    }).catch((e) => this.end(e as _SocketError));
   }
 
-  ref(): void {
-    this.#refd = true;
-    this.#conn?.ref();
-  }
-
-  unref(): void {
-    this.#refd = false;
-    this.#conn?.unref();
+  protected socket(): _DenoTcpConn | undefined {
+    return this.#conn;
   }
 
   destroy(): void {
     const conn = this.#conn;
     this.#conn = undefined;
     if (conn === undefined) this.#connecting.abort();
-    this.#end();
+    this.end();
     try {
       conn?.close();
     } catch {
@@ -651,24 +666,15 @@ class _DenoConn implements _Conn {
         // A copy: the answer reader may keep part of it.
         this.listener?.data(buffer.slice(0, n));
       }
-      this.#end();
+      this.end();
     } catch (e) {
-      this.#end(this.#ended ? undefined : e as _SocketError);
+      this.end(this.ended ? undefined : e as _SocketError);
     }
     try {
       if (this.#conn === conn) conn.close();
     } catch {
       // Closed already.
     }
-  }
-
-  #end(error?: _SocketError): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const l = this.listener;
-    this.listener = null;
-    if (l !== null) l.end(error);
-    else this.#gone(this);
   }
 }
 
