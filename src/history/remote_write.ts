@@ -375,7 +375,7 @@ interface Batch {
  *
  * const history = await History.open();
  * const ref = history.store.seriesRef({ __name__: "up", job: "weir" }, "gauge");
- * for (let s = 1; s <= 10; s++) history.store.append(ref, s * 1000, 1);
+ * for (let s = 1; s <= 20; s++) history.store.append(ref, s * 1000, 1);
  * const sizes: number[] = [];
  * const writer = new RemoteWriter(
  *   history,
@@ -388,8 +388,9 @@ interface Batch {
  *   },
  * );
  * await writer.sendOnce(); // what start() does in the background, once
- * // Up to the last complete tick (9 s): the sampler may still write 10 s.
- * assert.equal(writer.stats.samplesSent, 9);
+ * // Up to the last complete tick (19 s): the sampler may still write 20 s.
+ * // (While caught up it waits until a window spans batchDeadlineMs, 10 s.)
+ * assert.equal(writer.stats.samplesSent, 19);
  * assert.equal(sizes.length, 1);
  * await writer.close();
  * await history.close();
@@ -576,7 +577,7 @@ export class RemoteWriter {
    *
    * const history = await History.open();
    * const ref = history.store.seriesRef({ __name__: "up" }, "gauge");
-   * for (let s = 1; s <= 10; s++) history.store.append(ref, s * 1000, 1);
+   * for (let s = 1; s <= 20; s++) history.store.append(ref, s * 1000, 1);
    * const writer = new RemoteWriter(
    *   history,
    *   { url: "http://127.0.0.1:9/api/v1/write", start: "oldest" },
