@@ -31,6 +31,7 @@ import {
   benchFlag,
   type BenchRuntime,
   cores,
+  FLOW_F1,
   runtimeBin,
   runtimesOf,
   runtimeVersion,
@@ -52,8 +53,7 @@ const VARIANTS = ["plain", "etag", "if-none-match", "both"] as const;
 
 /** A flow read's body, as large as the serve benchmark's (841 bytes). */
 function flowBody(): string {
-  const text = "# @name f1\n'1s' -> interval Tick(core/Interval)\n" +
-    "Tick out -> in Count(flow/Counter) out -> in Drop(core/Drop)\n";
+  const text = FLOW_F1;
   const at = "2026-12-05T21:33:36.340Z";
   return JSON.stringify({
     id: "f1",

@@ -193,8 +193,8 @@ export class OpenChunks {
       b.set(a);
       return b;
     };
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(size);
+    const f64 = (a: Float64Array, n = size) => {
+      const b = new Float64Array(n);
       b.set(a);
       return b;
     };
@@ -226,11 +226,7 @@ export class OpenChunks {
     this.#firstT = f64(this.#firstT);
     this.#lastT = f64(this.#lastT);
     // Lean: the time delta is part of the state rebuilt from the chunk.
-    if (this.#delta.length < states) {
-      const delta = new Float64Array(states);
-      delta.set(this.#delta);
-      this.#delta = delta;
-    }
+    if (this.#delta.length < states) this.#delta = f64(this.#delta, states);
     this.#n = size;
   }
 

@@ -188,7 +188,7 @@ export class Http1Poster {
     body: Uint8Array,
     options: Http1PostOptions,
   ): Promise<Http1Answer> {
-    if (this.#closed) throw new Error(`the poster to ${this.#where} is closed`);
+    if (this.#closed) throw this.#closedError();
     options.signal?.throwIfAborted();
     const request = this.#request(body, options.headers);
     const deadline = performance.now() + options.timeoutMs;
@@ -199,13 +199,9 @@ export class Http1Poster {
         return await this.#exchange(kept, request, options, deadline, true);
       } catch (e) {
         // The server closed the kept connection while it idled: once more,
-        // on a new one.
-        // Not after close(): its end of the connection is not the server's.
-        if (!(e instanceof _StaleConnection) || this.#closed) {
-          throw this.#closed
-            ? new Error(`the poster to ${this.#where} is closed`)
-            : e;
-        }
+        // on a new one, unless close() came meanwhile.
+        if (!(e instanceof _StaleConnection)) throw e;
+        if (this.#closed) throw this.#closedError();
       }
     }
     return await this.#exchange(
@@ -215,6 +211,10 @@ export class Http1Poster {
       deadline,
       false,
     );
+  }
+
+  #closedError(): Error {
+    return new Error(`the poster to ${this.#where} is closed`);
   }
 
   /** Closes every connection; a request in flight rejects. */
@@ -300,8 +300,9 @@ export class Http1Poster {
         }
       };
       const gone = (error?: Error & { code?: string }) => {
+        // close()'s end of the connection, not the server's.
         if (this.#closed) {
-          finish(new Error(`the poster to ${this.#where} is closed`));
+          finish(this.#closedError());
           return;
         }
         if (!received && kept) {
@@ -394,50 +395,12 @@ function _connect(
     : new _NodeConn(host, port, gone);
 }
 
-/** `node:net` (Node). */
-class _NodeConn implements _Conn {
-  listener: _ConnListener | null = null;
-  idleTimer?: ReturnType<typeof setTimeout>;
-  readonly #socket: Socket;
-  #error: _SocketError | undefined;
-
-  constructor(host: string, port: number, gone: (conn: _Conn) => void) {
-    const socket = connect({ host, port });
-    socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.listener?.data(chunk));
-    socket.on("error", (e: _SocketError) => this.#error ??= e);
-    socket.on("close", () => {
-      const l = this.listener;
-      this.listener = null;
-      if (l !== null) l.end(this.#error);
-      else gone(this);
-    });
-    this.#socket = socket;
-  }
-
-  write(bytes: Uint8Array): void {
-    this.#socket.write(bytes);
-  }
-
-  ref(): void {
-    this.#socket.ref();
-  }
-
-  unref(): void {
-    this.#socket.unref();
-  }
-
-  destroy(): void {
-    this.#socket.destroy();
-  }
-}
-
 /**
- * What a runtime's own socket kinds share: ref()/unref() remembered until
- * the socket exists, and the end heard once (by the exchange listening,
- * or by `gone` while idle).
+ * What the socket kinds share: ref()/unref() remembered until the socket
+ * exists, and the end heard once (by the exchange listening, or by `gone`
+ * while idle).
  */
-abstract class _OwnConn implements _Conn {
+abstract class _ConnBase implements _Conn {
   listener: _ConnListener | null = null;
   idleTimer?: ReturnType<typeof setTimeout>;
   /** Whether the connection may keep the process alive. */
@@ -474,6 +437,34 @@ abstract class _OwnConn implements _Conn {
   }
 }
 
+/** `node:net` (Node). */
+class _NodeConn extends _ConnBase {
+  readonly #socket: Socket;
+  #error: _SocketError | undefined;
+
+  constructor(host: string, port: number, gone: (conn: _Conn) => void) {
+    super(gone);
+    const socket = connect({ host, port });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Uint8Array) => this.listener?.data(chunk));
+    socket.on("error", (e: _SocketError) => this.#error ??= e);
+    socket.on("close", () => this.end(this.#error));
+    this.#socket = socket;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#socket.write(bytes);
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  protected socket(): Socket {
+    return this.#socket;
+  }
+}
+
 /** What the poster uses of Bun's TCP sockets (`Bun.connect`). */
 interface _BunSocket {
   write(bytes: Uint8Array): number;
@@ -501,7 +492,7 @@ interface _BunApi {
 }
 
 /** Bun's own TCP sockets. */
-class _BunConn extends _OwnConn {
+class _BunConn extends _ConnBase {
   #socket: _BunSocket | undefined;
   /** Bytes not yet taken by the socket, in order. */
   readonly #queue: Uint8Array[] = [];
@@ -599,7 +590,7 @@ interface _DenoApi {
 }
 
 /** Deno's own TCP connections: one read loop, writes chained in order. */
-class _DenoConn extends _OwnConn {
+class _DenoConn extends _ConnBase {
   #conn: _DenoTcpConn | undefined;
   /** The writes so far, chained: each starts when the one before is done. */
   #writing: Promise<unknown>;
