@@ -29,6 +29,18 @@
  * Deno about 30-40 (noisier), and remote write sends ~29 a second while
  * caught up.
  *
+ * Per request it does as little as it can, because remote write's
+ * requests reach a process that slept between them: on this project's
+ * 2-core VM each distinct operation then costs Deno 10-40 µs (a text
+ * decode 40, a `slice()` 23, a split or regular expression 10-14) and Bun
+ * 2-14 (`bench/RESULTS.md`, session 19). So the head's bytes are kept
+ * from one request to the next (only the length's digits are written),
+ * one timer serves every request's deadline and one the idle
+ * connections, an abort signal gets one listener for good, and an
+ * answer's head is read as bytes (its header map is made when asked
+ * for): 269-303 -> 194-202 µs of CPU a request on Deno, 177-189 -> 150-178
+ * on Bun, against a receiver answering after 6 ms.
+ *
  * Errors: a `TimeoutError` when no whole answer came within `timeoutMs`,
  * an `AbortError` when `signal` aborts, otherwise an `Error` whose message
  * says what went wrong and where (host and port; never a header, so never
@@ -83,7 +95,6 @@ const OWN = new Set([
 const CR = 13;
 const LF = 10;
 const _encoder = new TextEncoder();
-const _latin1 = new TextDecoder("latin1");
 const _utf8 = new TextDecoder();
 
 /**
@@ -150,10 +161,26 @@ export class Http1Poster {
   readonly #maxHead: number;
   readonly #idle: _Conn[] = [];
   readonly #busy = new Set<_Conn>();
-  /** The last headers given and their text, made again when they change. */
+  /**
+   * The last headers given, and the request head's bytes up to the
+   * Content-Length value, made again when another Headers object comes.
+   */
   #headers: Headers | undefined;
-  #headerText = "";
+  #headPrefix: Uint8Array | undefined;
   #closed = false;
+  /**
+   * One timer for every request's deadline, armed for the earliest (a
+   * timer per request costs a wake-cold process tens of µs on Deno:
+   * `bench/RESULTS.md`, session 19); unref'd: a request in flight keeps
+   * the process alive by its connection.
+   */
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  #deadlineAt = Infinity;
+  /** One timer for the idle connections, armed for the oldest's idleMs. */
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The abort signals listened to (one listener each, for good). */
+  readonly #signals = new WeakSet<AbortSignal>();
+  #lastSignal: AbortSignal | undefined;
 
   /** Throws TypeError for a URL that is not `http:`. */
   constructor(url: string | URL, options: Http1PosterOptions = {}) {
@@ -194,7 +221,6 @@ export class Http1Poster {
     const deadline = performance.now() + options.timeoutMs;
     const kept = this.#idle.pop();
     if (kept !== undefined) {
-      clearTimeout(kept.idleTimer);
       try {
         return await this.#exchange(kept, request, options, deadline, true);
       } catch (e) {
@@ -220,30 +246,44 @@ export class Http1Poster {
   /** Closes every connection; a request in flight rejects. */
   close(): void {
     this.#closed = true;
-    for (const c of this.#idle.splice(0)) {
-      clearTimeout(c.idleTimer);
-      c.destroy();
-    }
+    clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#idleTimer);
+    this.#deadlineTimer = this.#idleTimer = undefined;
+    for (const c of this.#idle.splice(0)) c.destroy();
     for (const c of [...this.#busy]) c.destroy();
     this.#busy.clear();
   }
 
   /** The request's bytes: its head, then `body`. */
   #request(body: Uint8Array, headers: Headers | undefined): Uint8Array {
-    if (headers !== this.#headers) {
+    let prefix = this.#headPrefix;
+    if (headers !== this.#headers || prefix === undefined) {
       this.#headers = headers;
       let text = "";
       headers?.forEach((value, name) => {
         if (!OWN.has(name)) text += `${name}: ${value}\r\n`;
       });
-      this.#headerText = text;
+      prefix = this.#headPrefix = _encoder.encode(
+        `${this.#start}${text}Content-Length: `,
+      );
     }
-    const head = _encoder.encode(
-      `${this.#start}${this.#headerText}Content-Length: ${body.byteLength}\r\n\r\n`,
-    );
-    const bytes = new Uint8Array(head.byteLength + body.byteLength);
-    bytes.set(head);
-    bytes.set(body, head.byteLength);
+    // The length's digits and the blank line written as bytes: no text
+    // encoded per request.
+    const n = body.byteLength;
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const at = prefix.length + digits;
+    const bytes = new Uint8Array(at + 4 + n);
+    bytes.set(prefix);
+    for (let i = at - 1, x = n; i >= prefix.length; i--) {
+      bytes[i] = 48 + x % 10;
+      x = Math.floor(x / 10);
+    }
+    bytes[at] = CR;
+    bytes[at + 1] = LF;
+    bytes[at + 2] = CR;
+    bytes[at + 3] = LF;
+    bytes.set(body, at + 4);
     return bytes;
   }
 
@@ -252,7 +292,6 @@ export class Http1Poster {
     const i = this.#idle.indexOf(conn);
     if (i < 0) return false;
     this.#idle.splice(i, 1);
-    clearTimeout(conn.idleTimer);
     return true;
   }
 
@@ -273,9 +312,8 @@ export class Http1Poster {
       const finish = (error: unknown, answer?: Http1Answer) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
         conn.listener = null;
+        conn.fail = null;
         this.#busy.delete(conn);
         if (answer !== undefined && reader.reusable && !this.#closed) {
           this.#keep(conn);
@@ -324,32 +362,101 @@ export class Http1Poster {
         if (code !== undefined) e.code = code;
         finish(e);
       };
-      const onAbort = () => {
-        finish(options.signal!.reason ?? _named("AbortError", "aborted"));
-      };
-      const timer = setTimeout(() => {
-        finish(
-          _named(
-            "TimeoutError",
-            `no answer from ${this.#where} within ${options.timeoutMs} ms`,
-          ),
-        );
-      }, Math.max(0, deadline - performance.now()));
       conn.listener = { data: onData, end: gone };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
+      conn.fail = finish;
+      conn.deadline = deadline;
+      conn.timeoutMs = options.timeoutMs;
+      const signal = options.signal;
+      conn.signal = signal;
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          finish(_abortReason(signal));
+          return;
+        }
+        this.#watch(signal);
+      }
+      this.#armDeadline(deadline);
       conn.write(request);
     });
+  }
+
+  /** Listens to `signal` (once for good): its abort ends its requests. */
+  #watch(signal: AbortSignal): void {
+    if (signal === this.#lastSignal) return;
+    this.#lastSignal = signal;
+    if (this.#signals.has(signal)) return;
+    this.#signals.add(signal);
+    signal.addEventListener("abort", () => {
+      for (const c of [...this.#busy]) {
+        if (c.signal === signal) c.fail?.(_abortReason(signal));
+      }
+    }, { once: true });
+  }
+
+  /** Makes sure the deadline timer fires by `deadline`. */
+  #armDeadline(deadline: number): void {
+    if (this.#deadlineTimer !== undefined) {
+      if (this.#deadlineAt <= deadline) return;
+      clearTimeout(this.#deadlineTimer);
+    }
+    this.#deadlineAt = deadline;
+    this.#deadlineTimer = setTimeout(
+      () => this.#onDeadline(),
+      Math.max(0, deadline - performance.now()),
+    );
+    this.#deadlineTimer.unref();
+  }
+
+  /** Ends the requests past their deadline; waits for the next one. */
+  #onDeadline(): void {
+    this.#deadlineTimer = undefined;
+    this.#deadlineAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const c of [...this.#busy]) {
+      const fail = c.fail;
+      if (fail === null) continue;
+      if (c.deadline <= now) {
+        fail(
+          _named(
+            "TimeoutError",
+            `no answer from ${this.#where} within ${c.timeoutMs} ms`,
+          ),
+        );
+      } else if (c.deadline < next) next = c.deadline;
+    }
+    if (next < Infinity) this.#armDeadline(next);
   }
 
   /** Keeps `conn` for the next request, closed after idleMs unused. */
   #keep(conn: _Conn): void {
     conn.unref();
-    conn.idleTimer = setTimeout(() => {
-      if (this.#forget(conn)) conn.destroy();
-    }, this.#idleMs);
-    // Never what keeps the process alive.
-    conn.idleTimer.unref();
+    conn.idleSince = performance.now();
     this.#idle.push(conn);
+    if (this.#idleTimer === undefined) this.#armIdle(conn.idleSince);
+  }
+
+  /** Arms the idle timer for the connection idle since `since`. */
+  #armIdle(since: number): void {
+    this.#idleTimer = setTimeout(
+      () => this.#onIdle(),
+      Math.max(0, since + this.#idleMs - performance.now()),
+    );
+    // Never what keeps the process alive.
+    this.#idleTimer.unref();
+  }
+
+  /** Closes the connections idle for idleMs; waits for the next one. */
+  #onIdle(): void {
+    this.#idleTimer = undefined;
+    const now = performance.now();
+    let oldest = Infinity;
+    for (const c of [...this.#idle]) {
+      if (now - c.idleSince >= this.#idleMs) {
+        if (this.#forget(c)) c.destroy();
+      } else if (c.idleSince < oldest) oldest = c.idleSince;
+    }
+    if (oldest < Infinity) this.#armIdle(oldest);
   }
 }
 
@@ -370,8 +477,15 @@ interface _ConnListener {
 interface _Conn {
   /** The exchange listening; null while idle (an end then calls `gone`). */
   listener: _ConnListener | null;
-  /** The timer that closes it while idle. */
-  idleTimer?: ReturnType<typeof setTimeout>;
+  /** Ends the exchange under way with an error; null while idle. */
+  fail: ((error: unknown) => void) | null;
+  /** The exchange's deadline (performance.now() ms) and timeout. */
+  deadline: number;
+  timeoutMs: number;
+  /** The exchange's abort signal. */
+  signal: AbortSignal | undefined;
+  /** Since when it idles (performance.now() ms). */
+  idleSince: number;
   write(bytes: Uint8Array): void;
   ref(): void;
   unref(): void;
@@ -402,7 +516,11 @@ function _connect(
  */
 abstract class _ConnBase implements _Conn {
   listener: _ConnListener | null = null;
-  idleTimer?: ReturnType<typeof setTimeout>;
+  fail: ((error: unknown) => void) | null = null;
+  deadline = Infinity;
+  timeoutMs = 0;
+  signal: AbortSignal | undefined = undefined;
+  idleSince = 0;
   /** Whether the connection may keep the process alive. */
   protected refd = true;
   protected ended = false;
@@ -534,6 +652,13 @@ class _BunConn extends _ConnBase {
   }
 
   write(bytes: Uint8Array): void {
+    const socket = this.#socket;
+    if (socket !== undefined && this.#queue.length === 0 && !this.ended) {
+      // What the socket does not take now waits for its drain.
+      const n = socket.write(bytes);
+      if (n === bytes.length) return;
+      bytes = n > 0 ? bytes.subarray(n) : bytes;
+    }
     this.#queue.push(bytes);
     this.#flush();
   }
@@ -594,6 +719,8 @@ class _DenoConn extends _ConnBase {
   #conn: _DenoTcpConn | undefined;
   /** The writes so far, chained: each starts when the one before is done. */
   #writing: Promise<unknown>;
+  /** Writes not yet done. */
+  #writes = 0;
   /** Cancels a connect still under way (a receiver that drops SYNs). */
   readonly #connecting = new AbortController();
 
@@ -624,12 +751,28 @@ class _DenoConn extends _ConnBase {
   }
 
   write(bytes: Uint8Array): void {
-    this.#writing = this.#writing.then(async () => {
-      const conn = this.#conn;
-      if (conn === undefined || this.ended) return;
-      let at = 0;
-      while (at < bytes.length) at += await conn.write(bytes.subarray(at));
-    }).catch((e) => this.end(e as _SocketError));
+    const conn = this.#conn;
+    if (conn !== undefined && this.#writes === 0 && !this.ended) {
+      // None under way: straight to the socket, one promise.
+      this.#writes++;
+      this.#writing = conn.write(bytes).then((n) => {
+        if (n < bytes.length) return this.#writeAll(bytes.subarray(n));
+      }).then(() => this.#writes--, (e) => this.end(e as _SocketError));
+      return;
+    }
+    this.#writes++;
+    this.#writing = this.#writing.then(() => this.#writeAll(bytes)).then(
+      () => this.#writes--,
+      (e) => this.end(e as _SocketError),
+    );
+  }
+
+  /** Writes `bytes` whole, on the connection if it is still open. */
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    const conn = this.#conn;
+    if (conn === undefined || this.ended) return;
+    let at = 0;
+    while (at < bytes.length) at += await conn.write(bytes.subarray(at));
   }
 
   protected socket(): _DenoTcpConn | undefined {
@@ -671,6 +814,11 @@ class _DenoConn extends _ConnBase {
 
 /** A kept connection that failed before its answer began. */
 class _StaleConnection extends Error {}
+
+/** What an aborted request rejects with: the signal's reason. */
+function _abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? _named("AbortError", "aborted");
+}
 
 /** An Error whose `name` is `name` (as DOMException's TimeoutError). */
 function _named(name: string, message: string): Error {
@@ -720,7 +868,8 @@ export class _AnswerReader {
     | "close"
     | "done" = "head";
   #status = 0;
-  #headers = new Map<string, string>();
+  /** The answer's head (its headers are read from it when asked for). */
+  #headBytes: Uint8Array = new Uint8Array(0);
   #keepAlive = true;
   /** Body bytes still to read (length), or of the current chunk. */
   #left = 0;
@@ -753,7 +902,7 @@ export class _AnswerReader {
           const joined = this.#join(data);
           const limit = this.#state === "head" ? this.#maxHead : 4096;
           const end = this.#state === "chunk-size"
-            ? _indexOfCrlf(joined)
+            ? _indexOfCrlf(joined, 0)
             : _indexOfBlankLine(joined, this.#state === "trailers");
           if (end < 0) {
             if (joined.length > limit) {
@@ -767,12 +916,13 @@ export class _AnswerReader {
             return false;
           }
           const lineEnd = this.#state === "chunk-size" ? end + 2 : end;
-          const text = _latin1.decode(joined.subarray(0, lineEnd));
+          const line = joined.subarray(0, lineEnd);
           this.#pending = new Uint8Array(0);
           data = joined.subarray(lineEnd);
-          if (this.#state === "head") this.#head(text);
-          else if (this.#state === "chunk-size") this.#chunkSize(text);
-          else this.#state = "done";
+          if (this.#state === "head") this.#head(line);
+          else if (this.#state === "chunk-size") {
+            this.#chunkSize(_latin1(line, 0, line.length, Infinity));
+          } else this.#state = "done";
           break;
         }
         case "length":
@@ -814,16 +964,24 @@ export class _AnswerReader {
 
   /** The answer read (whole, or up to the connection's end). */
   answer(): Http1Answer {
-    const body = new Uint8Array(this.#bodyBytes);
-    let at = 0;
-    for (const part of this.#body) {
-      body.set(part, at);
-      at += part.length;
+    let text = "";
+    if (this.#bodyBytes > 0) {
+      const body = new Uint8Array(this.#bodyBytes);
+      let at = 0;
+      for (const part of this.#body) {
+        body.set(part, at);
+        at += part.length;
+      }
+      text = _utf8.decode(body);
     }
+    const head = this.#headBytes;
+    let headers: Map<string, string> | undefined;
     return {
       status: this.#status,
-      headers: this.#headers,
-      body: _utf8.decode(body),
+      get headers(): Map<string, string> {
+        return headers ??= _headerMap(head);
+      },
+      body: text,
     };
   }
 
@@ -843,30 +1001,53 @@ export class _AnswerReader {
     this.#bodyBytes += kept.length;
   }
 
-  /** An answer's head (its text, the blank line excluded). */
-  #head(text: string): void {
-    const lines = text.split("\r\n");
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]);
-    if (m === null) {
+  /**
+   * An answer's head: its bytes, with the blank line. Read as bytes: the
+   * status and the three headers that frame the body; the header map is
+   * made when asked for ({@linkcode answer}), since a wake-cold process
+   * pays tens of µs on Deno for each text decode, split and regular
+   * expression (`bench/RESULTS.md`, session 19).
+   */
+  #head(b: Uint8Array): void {
+    const first = _indexOfCrlf(b, 0);
+    const lineEnd = first < 0 ? b.length : first;
+    // `HTTP/1.x NNN`, then a space or the line's end.
+    if (
+      lineEnd < 12 || b[0] !== 72 || b[1] !== 84 || b[2] !== 84 ||
+      b[3] !== 80 || b[4] !== 47 || b[5] !== 49 || b[6] !== 46 ||
+      (b[7] !== 48 && b[7] !== 49) || b[8] !== 32 || !_isDigit(b[9]) ||
+      !_isDigit(b[10]) || !_isDigit(b[11]) || (lineEnd > 12 && b[12] !== 32)
+    ) {
       throw new Error(
-        `its status line is ${JSON.stringify(lines[0].slice(0, 80))}`,
+        `its status line is ${JSON.stringify(_latin1(b, 0, lineEnd, 80))}`,
       );
     }
-    const status = Number(m[2]);
-    const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      if (line === "") continue;
-      const colon = line.indexOf(":");
-      if (colon <= 0) {
-        throw new Error(
-          `a header line is ${JSON.stringify(line.slice(0, 80))}`,
-        );
+    const status = (b[9] - 48) * 100 + (b[10] - 48) * 10 + b[11] - 48;
+    let connection = "";
+    let coding: string | undefined;
+    let length: string | undefined;
+    for (let at = lineEnd + 2; at < b.length;) {
+      let end = _indexOfCrlf(b, at);
+      if (end < 0) end = b.length;
+      if (end > at) {
+        let colon = at;
+        while (colon < end && b[colon] !== 58) colon++;
+        if (colon === at || colon === end) {
+          throw new Error(
+            `a header line is ${JSON.stringify(_latin1(b, at, end, 80))}`,
+          );
+        }
+        const which = _framing(b, at, colon);
+        if (which !== 0) {
+          const value = _latin1(b, colon + 1, end, Infinity).trim();
+          if (which === 1) {
+            connection = connection === "" ? value : `${connection}, ${value}`;
+          } else if (which === 2) {
+            coding = coding === undefined ? value : `${coding}, ${value}`;
+          } else length = length === undefined ? value : `${length}, ${value}`;
+        }
       }
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const had = headers.get(name);
-      headers.set(name, had === undefined ? value : `${had}, ${value}`);
+      at = end + 2;
     }
     if (status >= 100 && status < 200) {
       if (status === 101) throw new Error("it switches protocols (101)");
@@ -874,13 +1055,11 @@ export class _AnswerReader {
       return;
     }
     this.#status = status;
-    this.#headers = headers;
-    const connection = (headers.get("connection") ?? "").toLowerCase();
-    this.#keepAlive = m[1] === "1"
-      ? !/(^|,)\s*close\s*(,|$)/.test(connection)
+    this.#headBytes = b;
+    if (connection !== "") connection = connection.toLowerCase();
+    this.#keepAlive = b[7] === 49
+      ? connection === "" || !/(^|,)\s*close\s*(,|$)/.test(connection)
       : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
-    const coding = headers.get("transfer-encoding");
-    const length = headers.get("content-length");
     if (status === 204 || status === 304) {
       this.#state = "done";
     } else if (coding !== undefined) {
@@ -921,9 +1100,9 @@ export class _AnswerReader {
   }
 }
 
-/** Where the first CRLF is, or -1. */
-function _indexOfCrlf(bytes: Uint8Array): number {
-  for (let i = 0; i + 1 < bytes.length; i++) {
+/** Where the first CRLF at or after `from` is, or -1. */
+function _indexOfCrlf(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < bytes.length; i++) {
     if (bytes[i] === CR && bytes[i + 1] === LF) return i;
   }
   return -1;
@@ -944,4 +1123,76 @@ function _indexOfBlankLine(bytes: Uint8Array, trailers: boolean): number {
     ) return i + 4;
   }
   return -1;
+}
+
+/** Whether byte `c` is an ASCII digit. */
+function _isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** `bytes[from, to)` as Latin-1 text, at most `max` characters. */
+function _latin1(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  max: number,
+): string {
+  const end = Math.min(to, from + max);
+  let text = "";
+  for (let i = from; i < end; i += 4096) {
+    text += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return text;
+}
+
+/** The framing header names, as bytes, lower case. */
+const _FRAMING = ["connection", "transfer-encoding", "content-length"].map((
+  name,
+) => new TextEncoder().encode(name));
+
+/**
+ * Which framing header the name at `bytes[from, to)` (blanks around it
+ * allowed) is: 1 Connection, 2 Transfer-Encoding, 3 Content-Length, 0
+ * another.
+ */
+function _framing(bytes: Uint8Array, from: number, to: number): number {
+  while (from < to && (bytes[from] === 32 || bytes[from] === 9)) from++;
+  while (to > from && (bytes[to - 1] === 32 || bytes[to - 1] === 9)) to--;
+  for (let k = 0; k < _FRAMING.length; k++) {
+    const name = _FRAMING[k];
+    if (name.length !== to - from) continue;
+    let i = 0;
+    for (; i < name.length; i++) {
+      const c = bytes[from + i];
+      if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== name[i]) break;
+    }
+    if (i === name.length) return k + 1;
+  }
+  return 0;
+}
+
+/**
+ * The headers of an answer's head (its bytes): names in lower case, a
+ * repeated header's values joined with ", ".
+ */
+function _headerMap(head: Uint8Array): Map<string, string> {
+  const headers = new Map<string, string>();
+  const first = _indexOfCrlf(head, 0);
+  if (first < 0) return headers;
+  for (let at = first + 2; at < head.length;) {
+    let end = _indexOfCrlf(head, at);
+    if (end < 0) end = head.length;
+    const line = _latin1(head, at, end, Infinity);
+    at = end + 2;
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const had = headers.get(name);
+    headers.set(name, had === undefined ? value : `${had}, ${value}`);
+  }
+  return headers;
 }

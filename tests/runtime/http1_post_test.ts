@@ -234,6 +234,75 @@ test("a server that never answers times out with a TimeoutError, and an abort en
   }
 });
 
+test("requests in flight at once each time out at their own deadline, and one signal ends only its own requests, again and again", async () => {
+  // The first request answered, the others never.
+  const raw = await rawServer((socket, n) => {
+    if (n === 1) socket.write("HTTP/1.1 204 No Content\r\n\r\n");
+  });
+  const poster = new Http1Poster(`http://127.0.0.1:${raw.port}/`);
+  try {
+    const shared = new AbortController();
+    const first = await poster.post(BODY, {
+      timeoutMs: 5_000,
+      signal: shared.signal,
+    });
+    assert.equal(first.status, 204);
+    const began = performance.now();
+    const times: Record<string, number> = {};
+    const timed = (name: string, p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail(`${name} was answered`),
+        (e: Error) => {
+          times[name] = performance.now() - began;
+          return e;
+        },
+      );
+    // A later request with an earlier deadline, and one with the
+    // signal a request before it used (and finished with).
+    const slow = timed("slow", poster.post(BODY, { timeoutMs: 700 }));
+    const fast = timed("fast", poster.post(BODY, { timeoutMs: 150 }));
+    const aborted = timed(
+      "aborted",
+      poster.post(BODY, { timeoutMs: 60_000, signal: shared.signal }),
+    );
+    const other = new AbortController();
+    const kept = timed(
+      "kept",
+      poster.post(BODY, { timeoutMs: 400, signal: other.signal }),
+    );
+    setTimeout(() => shared.abort(), 50);
+    const [eSlow, eFast, eAborted, eKept] = await Promise.all([
+      slow,
+      fast,
+      aborted,
+      kept,
+    ]);
+    assert.equal(eAborted.name, "AbortError");
+    assert.ok(times.aborted < 140, `aborted after ${times.aborted} ms`);
+    assert.equal(eFast.name, "TimeoutError");
+    assert.match(eFast.message, /within 150 ms/);
+    assert.ok(times.fast >= 140 && times.fast < 390, `fast: ${times.fast}`);
+    assert.equal(
+      eKept.name,
+      "TimeoutError",
+      "another signal's request is not aborted",
+    );
+    assert.ok(times.kept >= 390 && times.kept < 690, `kept: ${times.kept}`);
+    assert.equal(eSlow.name, "TimeoutError");
+    assert.match(eSlow.message, /within 700 ms/);
+    assert.ok(times.slow >= 690, `slow: ${times.slow}`);
+    assert.equal(poster.connections, 0, "no connection left behind");
+    // An already-aborted signal is refused before anything is sent.
+    await assert.rejects(
+      poster.post(BODY, { timeoutMs: 1000, signal: shared.signal }),
+      (e: Error) => e.name === "AbortError",
+    );
+  } finally {
+    poster.close();
+    await close(raw.server);
+  }
+});
+
 test("an unreachable receiver and a garbled answer give errors that say where, never a header", async () => {
   const gone = createTcpServer();
   const port = await listen(gone);
