@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { CursorFile } from "../../src/history/cursor_file.ts";
 import { History } from "../../src/history/history.ts";
 import {
+  _base64,
   type RemoteWriteOptions,
   RemoteWriter,
   type RemoteWriterContext,
@@ -1033,3 +1034,18 @@ test(
     await history.close();
   },
 );
+
+test("the cursor's base64 is btoa's, for every length and byte", () => {
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (let n = 0; n < 70; n++) {
+    const bytes = Uint8Array.from({ length: n }, rand);
+    if (n === 1) bytes[0] = 255;
+    const text = _base64(bytes);
+    assert.equal(text, btoa(String.fromCharCode(...bytes)), `length ${n}`);
+    assert.deepEqual(
+      Uint8Array.from(atob(text), (c) => c.charCodeAt(0)),
+      bytes,
+    );
+  }
+});
