@@ -273,6 +273,13 @@ function _compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/**
+ * How much older than the writer the history's newest tick may be and
+ * still count as "now" (a first sampling pass can take seconds at
+ * start-up; a history reloaded after a stop is older).
+ */
+const STALE_NEWEST_MS = 60_000;
+
 const _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /**
@@ -439,6 +446,8 @@ export class RemoteWriter {
    * `start: "now"` begins (see #firstStart), however late the first look.
    */
   readonly #newestAtMake: number;
+  /** When the writer was made (the context's clock, ms). */
+  readonly #madeAt: number;
   /** What the cursor holds of the URL and the external labels. */
   readonly #urlKey: string;
   readonly #labelsKey: string;
@@ -513,6 +522,7 @@ export class RemoteWriter {
     this.#now = context.now ?? Date.now;
     this.#startAt = context.startAt;
     this.#newestAtMake = source.newestTime();
+    this.#madeAt = this.#now();
     this.#urlKey = _urlKey(this.#s.url);
     this.#labelsKey = _checksum(
       JSON.stringify(Object.entries(this.#s.externalLabels).sort()),
@@ -730,6 +740,10 @@ export class RemoteWriter {
    * newest complete tick when the writer was made, or at the tick before
    * the oldest sample when the source was empty then (all it holds came
    * since). Without `oldestRawTime`, at the newest complete tick now.
+   * A newest tick more than a minute older than the writer is a history
+   * reloaded after weir was stopped: "now" then starts after it (and not
+   * before what retention has removed since), so neither that old tick
+   * nor a warning about samples lost to retention goes out.
    * Not at the newest complete tick of this first look: a sampler pass
    * that ends just after one look, with the next pass done before the
    * next look (a slow first pass at startup), would move the start past
@@ -739,7 +753,13 @@ export class RemoteWriter {
     const source = this.#source;
     const now = this.#s.start === "now";
     const made = this.#newestAtMake;
-    if (now && made !== -Infinity) return made - source.intervalMs;
+    if (now && made !== -Infinity) {
+      if (this.#madeAt - made <= STALE_NEWEST_MS) {
+        return made - source.intervalMs;
+      }
+      const oldest = source.oldestRawTime?.() ?? -Infinity;
+      return Math.max(made, oldest - source.intervalMs);
+    }
     const oldest = source.oldestRawTime?.() ?? Infinity;
     if (oldest === Infinity) return complete;
     return now ? oldest - source.intervalMs : oldest - 1;
