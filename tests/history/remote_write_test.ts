@@ -127,7 +127,11 @@ test("RemoteWriter waits for batchDeadlineMs of samples while caught up", async 
   const [a] = series(1);
   fill(history, [a], range(1000, 10_000));
   const fake = receiver();
-  const w = writer(history, { batchDeadlineMs: 5000 }, { fetch: fake.fetch });
+  // The writer's clock where the samples are: their newest is "now".
+  const w = writer(history, { batchDeadlineMs: 5000 }, {
+    fetch: fake.fetch,
+    now: () => 10_000,
+  });
   assert.equal(await w.sendOnce(), 0); // start "now": from 9 s on
   fill(history, [a], range(11_000, 14_000));
   assert.equal(await w.sendOnce(), 0); // 4 s behind
@@ -672,7 +676,10 @@ test('RemoteWriter without a cursor starts at the newest complete tick ("now") o
   fill(history, [a], range(1000, 10_000));
   const now = receiver();
   const oldest = receiver();
-  const wNow = writer(history, { batchDeadlineMs: 0 }, { fetch: now.fetch });
+  const wNow = writer(history, { batchDeadlineMs: 0 }, {
+    fetch: now.fetch,
+    now: () => 10_000,
+  });
   const wOldest = writer(history, { start: "oldest", batchDeadlineMs: 0 }, {
     fetch: oldest.fetch,
   });
@@ -711,7 +718,10 @@ test('RemoteWriter with start "now" sends every tick appended after it was made,
   const history = await History.open();
   fill(history, [a], range(1000, 10_000));
   const fake = receiver();
-  const w2 = writer(history, { batchDeadlineMs: 0 }, { fetch: fake.fetch });
+  const w2 = writer(history, { batchDeadlineMs: 0 }, {
+    fetch: fake.fetch,
+    now: () => 10_000,
+  });
   fill(history, [a], [11_000, 12_000]);
   await w2.sendOnce();
   assert.deepEqual([...timesBySeries(fake.requests).values()], [
