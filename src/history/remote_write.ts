@@ -132,7 +132,11 @@ export interface RemoteWriterContext {
   useFetch?: boolean;
   /** Warnings (an answer that drops samples, a bad cursor file). */
   onWarning?: (message: string) => void;
-  /** The clock (ms). Default `Date.now`. */
+  /**
+   * The clock (ms), the history's own: it dates samples too old to send
+   * and tells, without a cursor, whether the history's newest tick is
+   * "now" or was left by an earlier run. Default `Date.now`.
+   */
   now?: () => number;
   /**
    * Where the first window starts (ms, exclusive) when there is no
