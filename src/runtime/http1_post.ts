@@ -652,13 +652,6 @@ class _BunConn extends _ConnBase {
   }
 
   write(bytes: Uint8Array): void {
-    const socket = this.#socket;
-    if (socket !== undefined && this.#queue.length === 0 && !this.ended) {
-      // What the socket does not take now waits for its drain.
-      const n = socket.write(bytes);
-      if (n === bytes.length) return;
-      bytes = n > 0 ? bytes.subarray(n) : bytes;
-    }
     this.#queue.push(bytes);
     this.#flush();
   }
@@ -752,16 +745,14 @@ class _DenoConn extends _ConnBase {
 
   write(bytes: Uint8Array): void {
     const conn = this.#conn;
-    if (conn !== undefined && this.#writes === 0 && !this.ended) {
-      // None under way: straight to the socket, one promise.
-      this.#writes++;
-      this.#writing = conn.write(bytes).then((n) => {
-        if (n < bytes.length) return this.#writeAll(bytes.subarray(n));
-      }).then(() => this.#writes--, (e) => this.end(e as _SocketError));
-      return;
-    }
+    // None under way: straight to the socket, not after the chain.
+    const written = conn !== undefined && this.#writes === 0 && !this.ended
+      ? conn.write(bytes).then((n) =>
+        n < bytes.length ? this.#writeAll(bytes.subarray(n)) : undefined
+      )
+      : this.#writing.then(() => this.#writeAll(bytes));
     this.#writes++;
-    this.#writing = this.#writing.then(() => this.#writeAll(bytes)).then(
+    this.#writing = written.then(
       () => this.#writes--,
       (e) => this.end(e as _SocketError),
     );
@@ -1023,32 +1014,17 @@ export class _AnswerReader {
       );
     }
     const status = (b[9] - 48) * 100 + (b[10] - 48) * 10 + b[11] - 48;
-    let connection = "";
+    let connection: string | undefined;
     let coding: string | undefined;
     let length: string | undefined;
-    for (let at = lineEnd + 2; at < b.length;) {
-      let end = _indexOfCrlf(b, at);
-      if (end < 0) end = b.length;
-      if (end > at) {
-        let colon = at;
-        while (colon < end && b[colon] !== 58) colon++;
-        if (colon === at || colon === end) {
-          throw new Error(
-            `a header line is ${JSON.stringify(_latin1(b, at, end, 80))}`,
-          );
-        }
-        const which = _framing(b, at, colon);
-        if (which !== 0) {
-          const value = _latin1(b, colon + 1, end, Infinity).trim();
-          if (which === 1) {
-            connection = connection === "" ? value : `${connection}, ${value}`;
-          } else if (which === 2) {
-            coding = coding === undefined ? value : `${coding}, ${value}`;
-          } else length = length === undefined ? value : `${length}, ${value}`;
-        }
-      }
-      at = end + 2;
-    }
+    _eachHeader(b, lineEnd + 2, (at, colon, end) => {
+      const which = _framing(b, at, colon);
+      if (which === 0) return;
+      const value = _latin1(b, colon + 1, end, Infinity).trim();
+      if (which === 1) connection = _joined(connection, value);
+      else if (which === 2) coding = _joined(coding, value);
+      else length = _joined(length, value);
+    });
     if (status >= 100 && status < 200) {
       if (status === 101) throw new Error("it switches protocols (101)");
       // An interim answer: the real one follows.
@@ -1056,10 +1032,11 @@ export class _AnswerReader {
     }
     this.#status = status;
     this.#headBytes = b;
-    if (connection !== "") connection = connection.toLowerCase();
+    connection = connection?.toLowerCase();
     this.#keepAlive = b[7] === 49
-      ? connection === "" || !/(^|,)\s*close\s*(,|$)/.test(connection)
-      : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
+      ? connection === undefined || !/(^|,)\s*close\s*(,|$)/.test(connection)
+      : connection !== undefined &&
+        /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
     if (status === 204 || status === 304) {
       this.#state = "done";
     } else if (coding !== undefined) {
@@ -1151,7 +1128,7 @@ function _latin1(
 /** The framing header names, as bytes, lower case. */
 const _FRAMING = ["connection", "transfer-encoding", "content-length"].map((
   name,
-) => new TextEncoder().encode(name));
+) => _encoder.encode(name));
 
 /**
  * Which framing header the name at `bytes[from, to)` (blanks around it
@@ -1182,17 +1159,42 @@ function _headerMap(head: Uint8Array): Map<string, string> {
   const headers = new Map<string, string>();
   const first = _indexOfCrlf(head, 0);
   if (first < 0) return headers;
-  for (let at = first + 2; at < head.length;) {
+  _eachHeader(head, first + 2, (at, colon, end) => {
+    const name = _latin1(head, at, colon, Infinity).trim().toLowerCase();
+    const value = _latin1(head, colon + 1, end, Infinity).trim();
+    headers.set(name, _joined(headers.get(name), value));
+  });
+  return headers;
+}
+
+/**
+ * Calls `f(at, colon, end)` for each header line of a head from `from`
+ * (the line's start, its colon, its end); throws for a line with no name
+ * before a colon.
+ */
+function _eachHeader(
+  head: Uint8Array,
+  from: number,
+  f: (at: number, colon: number, end: number) => void,
+): void {
+  for (let at = from; at < head.length;) {
     let end = _indexOfCrlf(head, at);
     if (end < 0) end = head.length;
-    const line = _latin1(head, at, end, Infinity);
+    if (end > at) {
+      let colon = at;
+      while (colon < end && head[colon] !== 58) colon++;
+      if (colon === at || colon === end) {
+        throw new Error(
+          `a header line is ${JSON.stringify(_latin1(head, at, end, 80))}`,
+        );
+      }
+      f(at, colon, end);
+    }
     at = end + 2;
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const had = headers.get(name);
-    headers.set(name, had === undefined ? value : `${had}, ${value}`);
   }
-  return headers;
+}
+
+/** A repeated header's values, joined as one: `had, value`. */
+function _joined(had: string | undefined, value: string): string {
+  return had === undefined ? value : `${had}, ${value}`;
 }
