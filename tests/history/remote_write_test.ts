@@ -1061,44 +1061,32 @@ test("the cursor's base64 is btoa's, for every length and byte", () => {
 });
 
 test('start "now" on a history reloaded after a long stop sends what comes after, not its old newest tick, and warns of nothing', async () => {
+  const [a] = series(1);
   for (const downMs of [3 * 86_400_000, 10 * 60_000]) {
-    const root = mkdtempSync(join(tmpdir(), "weir-rw-stale-"));
+    const root = tempDir();
     try {
       const dir = join(root, "history");
       const before = Math.floor(Date.now() / 1000) * 1000 - downMs;
       let h = await History.open({ dir });
-      const old = h.store.seriesRef({ __name__: "m" }, "gauge");
-      for (let s = 0; s < 30; s++) {
-        h.store.append(old, before - 30_000 + s * 1000, s);
-      }
+      fill(h, [a], range(before - 30_000, before - 1000));
       await h.close();
       h = await History.open({ dir });
       const warnings: string[] = [];
-      const sent: number[] = [];
-      const w = new RemoteWriter(h, {
-        url: "http://receiver.test/api/v1/write",
-        batchDeadlineMs: 0,
-      }, {
+      const fake = receiver();
+      const w = writer(h, { batchDeadlineMs: 0 }, {
         cursorDir: join(root, "remote_write"),
         onWarning: (m) => warnings.push(m),
-        fetch: async (req: Request) => {
-          const body = new Uint8Array(await req.arrayBuffer());
-          for (const s of decodeBody(body)) {
-            for (const x of s.samples) sent.push(x.t);
-          }
-          return new Response(null, { status: 204 });
-        },
+        fetch: fake.fetch,
       });
       // weir is back: the sampler appends from now on.
       const now = Math.floor(Date.now() / 1000) * 1000;
-      const ref = h.store.seriesRef({ __name__: "m" }, "gauge");
-      for (let s = 0; s < 5; s++) h.store.append(ref, now + s * 1000, 100 + s);
+      fill(h, [a], range(now, now + 4000));
       await w.sendOnce();
       await w.close();
       await h.close();
       assert.deepEqual(
-        sent,
-        [0, 1000, 2000, 3000].map((d) => now + d),
+        [...timesBySeries(fake.requests).values()],
+        [range(now, now + 3000)],
         `down ${downMs} ms`,
       );
       assert.deepEqual(warnings, [], `down ${downMs} ms`);
