@@ -43,7 +43,10 @@ export const MAX_JSON_BODY_DEPTH = 64;
  * ```
  */
 export function parseJsonBody(text: string): unknown {
-  const at = _jsonTooDeepAt(text, MAX_JSON_BODY_DEPTH);
+  // A text no longer than the limit cannot open more levels than that.
+  const at = text.length <= MAX_JSON_BODY_DEPTH
+    ? -1
+    : _jsonTooDeepAt(text, MAX_JSON_BODY_DEPTH);
   if (at >= 0) {
     const { line, col } = _lineCol(text, at);
     throw new SyntaxError(

@@ -330,32 +330,35 @@ export class HttpInRouter {
     const q = url.indexOf("?");
     const query = q < 0 ? {} : searchParamsObject(url.slice(q + 1));
     const method = request.method;
+    const headers = _flowHeaders(request.headers);
     const message: HttpInMessage = {
       requestId: 0,
       method,
       path,
       params,
       query,
-      headers: _flowHeaders(request.headers),
+      headers,
       body: null,
     };
-    if (method === "GET" || method === "HEAD") return this.#wait(r, message);
+    if (method === "GET" || method === "HEAD") {
+      return new Promise((resolve) => this.#wait(r, message, resolve));
+    }
     // Not `request.body === null`: on Deno, reading `body` makes a stream
     // and takes the body's slow path (about 40 µs a request).
-    const declared = message.headers["content-length"];
+    const declared = headers["content-length"];
     // Neither length nor chunks: no body on the wire (a Request made in
     // the process, e.g. by `app.request()`, may still have one).
     if (
       declared === undefined &&
-      message.headers["transfer-encoding"] === undefined &&
+      headers["transfer-encoding"] === undefined &&
       request.body === null
     ) {
-      return this.#wait(r, message);
+      return new Promise((resolve) => this.#wait(r, message, resolve));
     }
     if (declared !== undefined && Number(declared) > r.maxBodyBytes) {
       return _tooBig(r.maxBodyBytes);
     }
-    return this.#readTimed(r, message, request, declared !== undefined);
+    return this.#readTimed(r, message, request, declared);
   }
 
   /**
@@ -366,31 +369,29 @@ export class HttpInRouter {
    * many, for at most that long. A read ended early never reaches the
    * flow, even when its body arrives after all.
    *
-   * One promise a request (not a race of the read with a promise of its
-   * end): the echo of `bench/http_in_bench.ts` answers every request
-   * through here.
+   * One promise a request, resolved by whichever answers it first (the
+   * read's end, a refusal, the flow): the echo of
+   * `bench/http_in_bench.ts` answers every request through here.
    */
   #readTimed(
     r: _Route,
     message: HttpInMessage,
     request: Request,
-    sized: boolean,
+    declared: string | undefined,
   ): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const reading: _Reading = { started: Date.now(), stop: resolve };
       r.reading.add(reading);
       this.#armReadSweep();
-      this.#readBody(r, message, request, sized).then((refused) => {
+      this.#readBody(r, message, request, declared, (refused) => {
         // Deleted already: answered 408 or 503, and the message dropped.
         if (!r.reading.delete(reading)) return;
         try {
-          resolve(refused ?? this.#wait(r, message));
+          if (refused !== undefined) resolve(refused);
+          else this.#wait(r, message, resolve);
         } catch (e) {
           reject(e);
         }
-      }, (e) => {
-        r.reading.delete(reading);
-        reject(e);
       });
     });
   }
@@ -429,16 +430,19 @@ export class HttpInRouter {
   }
 
   /**
-   * Reads the body into `message.body` by its content type; the answer
-   * that refuses it (400, 413), or `undefined` once it is read.
+   * Reads the body into `message.body` by its content type, then calls
+   * `done` with the answer that refuses it (400, 413), or `undefined` once
+   * it is read. No `async`: one promise (the runtime's read) a request.
    */
-  async #readBody(
+  #readBody(
     r: _Route,
     message: HttpInMessage,
     request: Request,
-    sized: boolean,
-  ): Promise<Response | undefined> {
+    declared: string | undefined,
+    done: (refused: Response | undefined) => void,
+  ): void {
     const type = message.headers["content-type"];
+    const refuse = (e: unknown) => done(_unreadable(e, r.maxBodyBytes));
     try {
       // A JSON body of a declared size (checked against the limit
       // already) is read by the runtime's own text reader: on Bun about
@@ -448,50 +452,56 @@ export class HttpInRouter {
       // UTF-8 then differs from the declared one. It differs unless every
       // bad sequence is three bytes long (a 4-byte character cut short):
       // that one case, and a real U+FFFD, pass.
-      const declared = sized ? Number(message.headers["content-length"]) : -1;
       if (
-        sized && type !== undefined &&
+        declared !== undefined && type !== undefined &&
         (type === "application/json" || _JSON_TYPE.test(mediaType(type)))
       ) {
-        if (declared === 0) message.body = null;
-        else {
-          const text = await request.text();
-          if (text.includes("\uFFFD") && utf8Length(text) !== declared) {
-            throw new SyntaxError("the body is not valid UTF-8 text");
+        const length = Number(declared);
+        if (length === 0) return done(undefined);
+        request.text().then((text) => {
+          try {
+            if (text.includes("\uFFFD") && utf8Length(text) !== length) {
+              throw new SyntaxError("the body is not valid UTF-8 text");
+            }
+            message.body = parseJsonBody(text);
+          } catch (e) {
+            return refuse(e);
           }
-          message.body = parseJsonBody(text);
+          done(undefined);
+        }, refuse);
+        return;
+      }
+      const read = declared !== undefined
+        ? request.arrayBuffer().then((b) => new Uint8Array(b))
+        : readLimited(request.body!, r.maxBodyBytes);
+      read.then((bytes) => {
+        if (bytes.byteLength > r.maxBodyBytes) {
+          return done(_tooBig(r.maxBodyBytes));
         }
-      } else {
-        const bytes = sized
-          ? new Uint8Array(await request.arrayBuffer())
-          : await readLimited(request.body!, r.maxBodyBytes);
-        if (bytes.byteLength > r.maxBodyBytes) return _tooBig(r.maxBodyBytes);
-        message.body = parseBody(bytes, type);
-      }
+        try {
+          message.body = parseBody(bytes, type);
+        } catch (e) {
+          return refuse(e);
+        }
+        done(undefined);
+      }, refuse);
     } catch (e) {
-      if (e instanceof RangeError) return _tooBig(r.maxBodyBytes);
-      if (e instanceof SyntaxError) {
-        return _httpInError(
-          400,
-          e.message.startsWith("the body")
-            ? e.message
-            : `the body is not valid JSON: ${e.message}`,
-        );
-      }
-      return _httpInError(
-        400,
-        `the request body could not be read to its end: ${
-          (e as Error)?.message ?? String(e)
-        }`,
-      );
+      refuse(e);
     }
-    return undefined;
   }
 
-  #wait(r: _Route, message: HttpInMessage): Promise<Response> {
+  /**
+   * Hands `message` to the flow; `resolve` gets its answer (or a 503 when
+   * the route closed meanwhile, a 504 past its deadline).
+   */
+  #wait(
+    r: _Route,
+    message: HttpInMessage,
+    resolve: (response: Response) => void,
+  ): void {
     // Read again: the route may have closed while the body arrived.
     if (r.closed || !this.#flows.get(r.flow)?.includes(r)) {
-      return Promise.resolve(_httpInError(
+      return resolve(_httpInError(
         503,
         `flow "${r.flow}" is stopping and takes no new requests`,
         { "Retry-After": "1" },
@@ -499,8 +509,6 @@ export class HttpInRouter {
     }
     const id = ++this.#next;
     message.requestId = id;
-    let resolve!: (response: Response) => void;
-    const answered = new Promise<Response>((res) => resolve = res);
     const p: _Pending = {
       id,
       prev: r.tail,
@@ -524,7 +532,6 @@ export class HttpInRouter {
     } catch (e) {
       this.#undeliverable(id, e);
     }
-    return answered;
   }
 
   /** The flow could not take the request's message: 503. */
@@ -624,6 +631,25 @@ function _tooBig(limit: number): Response {
   return _httpInError(
     413,
     `the request body is larger than the route's ${limit}-byte limit (its maxBody)`,
+  );
+}
+
+/** Why a body could not be read, as the answer that refuses it. */
+function _unreadable(e: unknown, limit: number): Response {
+  if (e instanceof RangeError) return _tooBig(limit);
+  if (e instanceof SyntaxError) {
+    return _httpInError(
+      400,
+      e.message.startsWith("the body")
+        ? e.message
+        : `the body is not valid JSON: ${e.message}`,
+    );
+  }
+  return _httpInError(
+    400,
+    `the request body could not be read to its end: ${
+      (e as Error)?.message ?? String(e)
+    }`,
   );
 }
 
