@@ -451,3 +451,59 @@ export function benchFlag(name: string): string | undefined {
 export function runtimeBin(rt: BenchRuntime): string {
   return bin(rt);
 }
+
+/**
+ * Serves `fetch` on 127.0.0.1 (a free port) with the runtime's own server,
+ * `Deno.serve` or `Bun.serve`, nothing of weir's between: the bare side of
+ * the benchmarks. Returns the port.
+ */
+export function serveBare(
+  fetch: (r: Request) => Response | Promise<Response>,
+): number {
+  const g = globalThis as unknown as {
+    Deno?: {
+      serve(
+        o: { hostname: string; port: number; onListen(): void },
+        h: (r: Request) => Response | Promise<Response>,
+      ): { addr: { port: number } };
+    };
+    Bun?: {
+      serve(
+        o: {
+          hostname: string;
+          port: number;
+          fetch: (r: Request) => Response | Promise<Response>;
+        },
+      ): { port: number };
+    };
+  };
+  return g.Deno
+    ? g.Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, fetch)
+      .addr.port
+    : g.Bun!.serve({ hostname: "127.0.0.1", port: 0, fetch }).port;
+}
+
+/** The JSON body the echo benchmarks post (`http_in_bench.ts`, `http_in_layers_bench.ts`). */
+export const ECHO_BODY =
+  '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
+
+/** The echo flow weir serves in the echo benchmarks: `POST /in/echo/echo`. */
+export const ECHO_FLOW = `# @name echo
+'POST' -> method In(http/In)
+'/echo' -> path In
+In out -> in Out(http/Response)
+`;
+
+/**
+ * Writes into `dir` the wrk Lua script that posts {@linkcode ECHO_BODY}
+ * as JSON; returns its path.
+ */
+export function writeEchoScript(dir: string): string {
+  const script = join(dir, "post.lua");
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = '${ECHO_BODY}'\n` +
+      `wrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  return script;
+}

@@ -65,14 +65,18 @@ import {
   benchFlag,
   type BenchRuntime,
   cores,
+  ECHO_BODY,
+  ECHO_FLOW,
   type RoutePair,
   runtimeBin,
   runtimesOf,
   runtimeVersion,
+  serveBare,
   type ServerProcess,
   startListening,
   startWeirServe,
   weirCommand,
+  writeEchoScript,
   wrk,
 } from "./_serve.ts";
 
@@ -84,45 +88,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const self = fileURLToPath(import.meta.url);
 const bin = runtimeBin;
 
-/** The body both servers echo. */
-const BODY = '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
-
-/** The echo flow weir serves. */
-const ECHO_FLOW = `# @name echo
-'POST' -> method In(http/In)
-'/echo' -> path In
-In out -> in Out(http/Response)
-`;
-
 /** `--bare`: serve the bare Hono echo; prints `LISTENING port`. */
 async function bare(): Promise<void> {
   const { Hono } = await import("hono");
   const app = new Hono();
   app.post("/echo", async (c) => c.json(await c.req.json()));
   app.get("/healthz", (c) => c.text("ok"));
-  const g = globalThis as unknown as {
-    Deno?: {
-      serve(
-        o: { hostname: string; port: number; onListen(): void },
-        h: (r: Request) => Response | Promise<Response>,
-      ): { addr: { port: number } };
-    };
-    Bun?: {
-      serve(
-        o: {
-          hostname: string;
-          port: number;
-          fetch: (r: Request) => Response | Promise<Response>;
-        },
-      ): { port: number };
-    };
-  };
-  const port = g.Deno
-    ? g.Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen() {} },
-      app.fetch,
-    ).addr.port
-    : g.Bun!.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch }).port;
+  const port = serveBare(app.fetch);
   console.log(`LISTENING ${port}`);
 }
 
@@ -211,12 +183,7 @@ function probe(): void {
 /** `--ops`: runs {@linkcode probe} on each runtime and prints the table. */
 async function ops(runtimes: Runtime[], seconds: number): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "weir-http-ops-"));
-  const script = join(work, "post.lua");
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.body = '${BODY}'\n` +
-      `wrk.headers["Content-Type"] = "application/json"\n`,
-  );
+  const script = writeEchoScript(work);
   const { server: core, wrk: wrkCores } = cores();
   const columns: Record<string, number>[] = [];
   try {
@@ -278,12 +245,7 @@ async function measure(
   let weir: ServerProcess | undefined;
   let base: ServerProcess | undefined;
   try {
-    const script = join(work, "post.lua");
-    writeFileSync(
-      script,
-      `wrk.method = "POST"\nwrk.body = '${BODY}'\n` +
-        `wrk.headers["Content-Type"] = "application/json"\n`,
-    );
+    const script = writeEchoScript(work);
     const echo = join(work, "echo.fbp");
     writeFileSync(echo, ECHO_FLOW);
     const exe = flag("exe");
@@ -313,18 +275,18 @@ async function measure(
         {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: BODY,
+          body: ECHO_BODY,
         },
       );
       const text = await res.text();
-      if (res.status !== 200 || text !== BODY) {
+      if (res.status !== 200 || text !== ECHO_BODY) {
         throw new Error(`${side} answered ${res.status} ${text}`);
       }
     }
     console.log(
       `${rt}: weir ${
         command.join(" ")
-      } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; body ${BODY.length} bytes`,
+      } (pid ${weir.pid}, port ${weir.port}), bare pid ${base.pid}; body ${ECHO_BODY.length} bytes`,
     );
     const pairs: RoutePair[] = [{
       label: "`POST /in/echo/echo` (http/In -> http/Response) vs `POST /echo`",

@@ -43,25 +43,18 @@ import { loadAverage, median, processCpuSeconds } from "./_measure.ts";
 import {
   benchFlag,
   cores,
+  ECHO_FLOW,
   runtimeBin,
   runtimeVersion,
+  serveBare,
   type ServerProcess,
   startListening,
+  writeEchoScript,
   wrk,
 } from "./_serve.ts";
 
 const self = fileURLToPath(import.meta.url);
 const root = dirname(dirname(self));
-
-/** The body every layer echoes (as `http_in_bench.ts` posts it). */
-const BODY = '{"sensor":"s-17","value":21.5,"unit":"C","ok":true,"n":[1,2]}';
-
-/** The echo flow of the real server. */
-const ECHO_FLOW = `# @name echo
-'POST' -> method In(http/In)
-'/echo' -> path In
-In out -> in Out(http/Response)
-`;
 
 const LAYERS = ["bare", "serve", "metrics", "http/In", "weir serve"] as const;
 
@@ -98,28 +91,7 @@ async function serveLayer(layer: number): Promise<void> {
     app.route("/", httpInRoutes(router));
   }
   if (layer === 0) {
-    const g = globalThis as unknown as {
-      Deno?: {
-        serve(
-          o: { hostname: string; port: number; onListen(): void },
-          h: (r: Request) => Response | Promise<Response>,
-        ): { addr: { port: number } };
-      };
-      Bun?: {
-        serve(o: {
-          hostname: string;
-          port: number;
-          fetch: (r: Request) => Response | Promise<Response>;
-        }): { port: number };
-      };
-    };
-    const port = g.Deno
-      ? g.Deno.serve(
-        { hostname: "127.0.0.1", port: 0, onListen() {} },
-        app.fetch,
-      ).addr.port
-      : g.Bun!.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch })
-        .port;
+    const port = serveBare(app.fetch);
     console.log(`LISTENING ${port}`);
     return;
   }
@@ -151,12 +123,7 @@ async function main(): Promise<void> {
   const bin = runtimeBin(rt);
   const run = rt === "bun" ? [bin] : [bin, "run", "-A"];
   const work = mkdtempSync(join(tmpdir(), "weir-http-layers-"));
-  const script = join(work, "post.lua");
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.body = '${BODY}'\n` +
-      `wrk.headers["Content-Type"] = "application/json"\n`,
-  );
+  const script = writeEchoScript(work);
   const graph = join(work, "echo.fbp");
   writeFileSync(graph, ECHO_FLOW);
   const { server: core, wrk: wrkCores } = cores();

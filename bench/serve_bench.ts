@@ -57,6 +57,7 @@ import {
   runtimeBin,
   runtimesOf,
   runtimeVersion,
+  serveBare,
   type ServerProcess,
   startListening,
   startWeirServe,
@@ -89,29 +90,7 @@ async function bare(bodiesFile: string): Promise<void> {
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/items/:id", (c) => c.json(bodies.item));
   app.get("/items", (c) => c.json(bodies.list));
-  const g = globalThis as unknown as {
-    Deno?: {
-      serve(
-        o: { hostname: string; port: number; onListen(): void },
-        h: (r: Request) => Response | Promise<Response>,
-      ): { addr: { port: number } };
-    };
-    Bun?: {
-      serve(
-        o: {
-          hostname: string;
-          port: number;
-          fetch: (r: Request) => Response | Promise<Response>;
-        },
-      ): { port: number };
-    };
-  };
-  const port = g.Deno
-    ? g.Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen() {} },
-      app.fetch,
-    ).addr.port
-    : g.Bun!.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch }).port;
+  const port = serveBare(app.fetch);
   console.log(`LISTENING ${port}`);
 }
 
