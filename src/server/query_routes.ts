@@ -20,7 +20,7 @@ import {
   PromQLError,
   queryInstant,
   type QueryOptions,
-  queryRange,
+  queryRangeSliced,
   type QueryResult,
 } from "../history/promql/mod.ts";
 import { VERSION } from "../version.ts";
@@ -66,7 +66,10 @@ export interface QueryEngine {
     timeMs: number,
     options?: EvalOptions,
   ): EvalResult;
-  /** Evaluates `query` at every step from `startMs` to `endMs`: a matrix. */
+  /**
+   * Evaluates `query` at every step from `startMs` to `endMs`: a matrix,
+   * or the promise of one (evaluated in slices, letting the server run).
+   */
   queryRange(
     reader: HistoryReader,
     query: string,
@@ -74,11 +77,17 @@ export interface QueryEngine {
     endMs: number,
     stepMs: number,
     options?: EvalOptions,
-  ): EvalResult;
+  ): EvalResult | Promise<EvalResult>;
 }
 
-/** weir's PromQL evaluator (src/history/promql). */
-const WEIR_ENGINE: QueryEngine = { queryInstant, queryRange };
+/**
+ * weir's PromQL evaluator (src/history/promql); range queries in slices of
+ * steps with the event loop running between them (`queryRangeSliced`).
+ */
+const WEIR_ENGINE: QueryEngine = {
+  queryInstant,
+  queryRange: queryRangeSliced,
+};
 
 /** Options of {@linkcode queryRoutes}. */
 export interface QueryRoutesOptions {
@@ -210,7 +219,7 @@ export function queryRoutes(
       );
     }
     const opts = evalOptions(p);
-    const result = engine.queryRange(
+    const result = await engine.queryRange(
       reader,
       query,
       start,

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setImmediate } from "node:timers";
 import {
   type EvalOptions,
   type EvalResult,
@@ -709,4 +710,34 @@ test("with weir's evaluator: bad queries are 400 bad_data naming the problem, to
       result: [{ metric: {}, value: [T0 / 1000 + 5, "6"] }],
     },
   });
+});
+
+test("with weir's evaluator, a range query lets the server run between its slices, and answers as at once", async () => {
+  const h = new MemoryHistory();
+  const points: [number, number][] = [];
+  for (let i = 0; i <= 3600; i++) points.push([T0 + i * 1000, i % 17]);
+  h.add({ __name__: "weir_up", job: "weir", instance: "a" }, points);
+  const a = app(h);
+  const path = `/api/v1/query_range?query=${
+    encodeURIComponent("max_over_time(weir_up[1m])")
+  }&start=${T0 / 1000}&end=${T0 / 1000 + 3600}&step=1`;
+  // Work queued before the request: with the whole range evaluated at
+  // once, the answer would come first.
+  let ran = false;
+  setImmediate(() => ran = true);
+  const { status, body } = await get(a, path);
+  assert.equal(status, 200);
+  assert.equal(ran, true);
+  const result = (body.data as { result: { values: [number, string][] }[] })
+    .result;
+  assert.equal(result.length, 1);
+  const values = result[0].values;
+  assert.equal(values.length, 3601);
+  // Every step's answer: the largest of the minute that ends there.
+  for (const [t, v] of values) {
+    const i = t - T0 / 1000;
+    let max = 0;
+    for (let j = Math.max(0, i - 59); j <= i; j++) max = Math.max(max, j % 17);
+    assert.equal(v, String(max), `at ${t}`);
+  }
 });

@@ -65,7 +65,9 @@ export {
   queryInstant,
   type QueryOptions,
   queryRange,
+  queryRangeSliced,
   type QueryResult,
+  type SlicedQueryOptions,
 } from "./query.ts";
 export { compileAnchored, matchesAll, type PromRegex } from "./regex.ts";
 export { chooseTier } from "./tier_choice.ts";

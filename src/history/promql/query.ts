@@ -11,8 +11,18 @@ import { valueType } from "./ast.ts";
 import { Evaluator, TOO_MANY_SAMPLES } from "./evaluator.ts";
 import { parseQuery, TYPE_NAMES } from "./parse.ts";
 import { PromQLError } from "./promql_error.ts";
-import { compareLabels, type StepSeries, type Value } from "./series.ts";
-import { chooseTier, coarserExactTier } from "./tier_choice.ts";
+import { setImmediate } from "node:timers";
+import {
+  compareLabels,
+  labelsKey,
+  type StepSeries,
+  type Value,
+} from "./series.ts";
+import {
+  chooseTier,
+  coarserExactTier,
+  type QueryTimes,
+} from "./tier_choice.ts";
 
 /** Limits and settings of one query. */
 export interface QueryOptions {
@@ -58,6 +68,26 @@ function checkTime(name: string, ms: number): void {
   }
 }
 
+/** The tier named `name` (an error when there is none), else the one the rules choose. */
+function _tierOf(
+  reader: HistoryReader,
+  expr: Expr,
+  times: QueryTimes,
+  name: string | undefined,
+): number {
+  if (name === undefined) return chooseTier(expr, reader.tiers, times);
+  const tier = reader.tiers.findIndex((t) => t.name === name);
+  if (tier < 0) {
+    throw new PromQLError(
+      "bad_data",
+      `Cannot read tier ${JSON.stringify(name)}: the store has ${
+        reader.tiers.map((t) => t.name).join(", ")
+      }`,
+    );
+  }
+  return tier;
+}
+
 /**
  * Evaluates `expr` on the tier the rules choose (or `options.tier`). A
  * query that would hold more than maxSamples on its tier is tried once more
@@ -80,20 +110,7 @@ function evaluate(
     lookbackMs,
     nowMs: options.nowMs ?? Date.now(),
   };
-  let tier: number;
-  if (options.tier !== undefined) {
-    tier = reader.tiers.findIndex((t) => t.name === options.tier);
-    if (tier < 0) {
-      throw new PromQLError(
-        "bad_data",
-        `Cannot read tier ${JSON.stringify(options.tier)}: the store has ${
-          reader.tiers.map((t) => t.name).join(", ")
-        }`,
-      );
-    }
-  } else {
-    tier = chooseTier(expr, reader.tiers, times);
-  }
+  let tier = _tierOf(reader, expr, times, options.tier);
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   for (;;) {
     const ev = new Evaluator({
@@ -109,15 +126,30 @@ function evaluate(
     try {
       return { ev, value: ev.eval(expr) };
     } catch (error) {
-      const coarser = options.tier === undefined &&
-          error instanceof PromQLError && error.type === "execution" &&
-          error.message.startsWith(TOO_MANY_SAMPLES)
-        ? coarserExactTier(expr, reader.tiers, times, tier)
-        : undefined;
-      if (coarser === undefined) throw error;
-      tier = coarser;
+      tier = _coarserOr(error, reader, expr, times, tier, options.tier);
     }
   }
+}
+
+/**
+ * The next coarser tier that answers `expr` exactly, when `error` is the
+ * sample limit's and the tier was the rules' choice; else throws `error`.
+ */
+function _coarserOr(
+  error: unknown,
+  reader: HistoryReader,
+  expr: Expr,
+  times: QueryTimes,
+  tier: number,
+  named: string | undefined,
+): number {
+  const coarser = named === undefined &&
+      error instanceof PromQLError && error.type === "execution" &&
+      error.message.startsWith(TOO_MANY_SAMPLES)
+    ? coarserExactTier(expr, reader.tiers, times, tier)
+    : undefined;
+  if (coarser === undefined) throw error;
+  return coarser;
 }
 
 /** The function at the top of `expr`, through parentheses already removed. */
@@ -199,29 +231,15 @@ export function queryInstant(
 }
 
 /**
- * Evaluates `query` at `start, start + step, ..., <= end`; the result is
- * always a matrix (a scalar becomes one series without labels), series
- * sorted by labels, each point `[ms, value]`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { queryRange } from "./query.ts";
- *
- * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
- * const result = queryRange(reader, "time()", 0, 30_000, 15_000);
- * assert.deepEqual(result, { resultType: "matrix", result: [{ metric: {}, values: [[0, 0], [15_000, 15], [30_000, 30]] }] });
- * assert.throws(() => queryRange(reader, "time()", 0, 1, 0), /zero or negative query resolution step/);
- * ```
+ * Checks a range query's times and parses it: its expression, which must
+ * be a scalar or an instant vector.
  */
-export function queryRange(
-  reader: HistoryReader,
+function _rangeExpr(
   query: string,
   startMs: number,
   endMs: number,
   stepMs: number,
-  options: QueryOptions = {},
-): QueryResult {
+): Expr {
   checkTime("start", startMs);
   checkTime("end", endMs);
   if (endMs < startMs) {
@@ -253,6 +271,34 @@ export function queryRange(
       } for range query, must be Scalar or instant Vector`,
     );
   }
+  return expr;
+}
+
+/**
+ * Evaluates `query` at `start, start + step, ..., <= end`; the result is
+ * always a matrix (a scalar becomes one series without labels), series
+ * sorted by labels, each point `[ms, value]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queryRange } from "./query.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const result = queryRange(reader, "time()", 0, 30_000, 15_000);
+ * assert.deepEqual(result, { resultType: "matrix", result: [{ metric: {}, values: [[0, 0], [15_000, 15], [30_000, 30]] }] });
+ * assert.throws(() => queryRange(reader, "time()", 0, 1, 0), /zero or negative query resolution step/);
+ * ```
+ */
+export function queryRange(
+  reader: HistoryReader,
+  query: string,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  options: QueryOptions = {},
+): QueryResult {
+  const expr = _rangeExpr(query, startMs, endMs, stepMs);
   const { ev, value } = evaluate(
     reader,
     expr,
@@ -261,26 +307,222 @@ export function queryRange(
     stepMs,
     options,
   );
+  const out = new Map<string, _Points>();
+  _gather(value, ev, out);
+  return _matrix(out);
+}
+
+/** Options of {@linkcode queryRangeSliced}. */
+export interface SlicedQueryOptions extends QueryOptions {
+  /**
+   * How long one slice of the range may hold the thread (ms): the next
+   * slice gets as many steps as should take that long. Default 50.
+   */
+  sliceMs?: number;
+  /** The most steps a slice may have. Default: no limit but `sliceMs`. */
+  maxSliceSteps?: number;
+  /** Waits between two slices. Default: until the event loop has run (`setImmediate`). */
+  pause?: () => Promise<void>;
+}
+
+const SLICE_MS = 50;
+const FIRST_SLICE_STEPS = 32;
+
+/** Resolves once the event loop has run: timers, I/O, other requests. */
+function _nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * {@linkcode queryRange} evaluated a slice of steps at a time, the event
+ * loop running between slices: a heavy range query (thousands of series
+ * over hours at a small step) holds the thread for a slice at a time
+ * (about `sliceMs`; the second slice may take up to 4 times that) instead
+ * of for all of its evaluation, so flows, the metric history and other
+ * requests go on meanwhile. The answer is {@linkcode queryRange}'s: the
+ * tier is chosen once for the whole range, `@ start()` and `@ end()` are
+ * the whole query's, each step is evaluated as it would be at once. The
+ * first slice has 32 steps; each next one as many as the slices so far
+ * say fit in `sliceMs` (see `_SliceSizer`). Limits: `maxSamples` counts
+ * the points answered so far plus what a slice holds (so a query the
+ * whole range at once would refuse may be answered, a slice at a time);
+ * `timeoutMs` counts from the start, pauses included. Data appended while
+ * the query runs may show in its later slices. A query of a few steps,
+ * each heavy, is not made lighter: slices are of whole steps.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queryRange, queryRangeSliced } from "./query.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const sliced = await queryRangeSliced(reader, "time() * 2", 0, 600_000, 1_000);
+ * assert.deepEqual(sliced, queryRange(reader, "time() * 2", 0, 600_000, 1_000));
+ * ```
+ */
+export async function queryRangeSliced(
+  reader: HistoryReader,
+  query: string,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  options: SlicedQueryOptions = {},
+): Promise<QueryResult> {
+  const expr = _rangeExpr(query, startMs, endMs, stepMs);
+  const lookbackMs = options.lookbackDeltaMs ?? DEFAULT_LOOKBACK_MS;
+  const times = {
+    startMs,
+    endMs,
+    stepMs,
+    lookbackMs,
+    nowMs: options.nowMs ?? Date.now(),
+  };
+  let tier = _tierOf(reader, expr, times, options.tier);
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+  const budget = options.sliceMs ?? SLICE_MS;
+  const pause = options.pause ?? _nextTurn;
+  const n = Math.floor((endMs - startMs) / stepMs) + 1;
+  for (;;) {
+    const out = new Map<string, _Points>();
+    let held = 0;
+    try {
+      const sizer = new _SliceSizer(budget);
+      const most = options.maxSliceSteps ?? Infinity;
+      for (let i = 0; i < n;) {
+        if (i > 0) await pause();
+        const k = Math.min(sizer.steps, most, n - i);
+        const began = performance.now();
+        const ev = new Evaluator({
+          reader,
+          tier,
+          startMs: startMs + i * stepMs,
+          endMs: startMs + (i + k - 1) * stepMs,
+          stepMs,
+          lookbackMs,
+          maxSamples: maxSamples - held,
+          deadline,
+          queryStartMs: startMs,
+          queryEndMs: endMs,
+        });
+        held += _gather(ev.eval(expr), ev, out);
+        if (held > maxSamples) {
+          throw new PromQLError("execution", TOO_MANY_SAMPLES);
+        }
+        i += k;
+        sizer.took(k, performance.now() - began);
+      }
+    } catch (error) {
+      tier = _coarserOr(error, reader, expr, times, tier, options.tier);
+      continue;
+    }
+    return _matrix(out);
+  }
+}
+
+/** The series gathered, sorted by labels, as a range query answers them. */
+function _matrix(out: Map<string, _Points>): QueryResult {
+  const series = [...out.values()].sort((a, b) =>
+    compareLabels(a.labels, b.labels)
+  );
+  return {
+    resultType: "matrix",
+    result: series.map((s) => ({ metric: s.labels, values: s.values })),
+  };
+}
+
+/**
+ * How many steps the next slice of a range query gets. A slice costs a
+ * part that does not depend on its steps (selecting the series, decoding
+ * the first chunk of each: about 5 µs a series) plus a part a step; the
+ * two are told apart from the last two slices of different sizes. A slice
+ * gets the steps whose own part fills `budget` ms, or twice the fixed part
+ * when that is larger (a slice is never mostly fixed cost: the slices of
+ * a query over many series do not multiply its time), at most 8 times the
+ * last slice's (the cost of a step varies along the range: the part
+ * before the history began costs nothing). The second slice has at least
+ * twice the first's steps, so that the two parts can be told apart, and is
+ * sized taking a quarter of the first slice's time as its per-step part.
+ */
+class _SliceSizer {
+  steps = FIRST_SLICE_STEPS;
+  readonly #budget: number;
+  #lastSteps = 0;
+  #lastMs = 0;
+  #fixedMs = 0;
+  #stepMs = 0;
+  #slices = 0;
+
+  constructor(budget: number) {
+    this.#budget = budget;
+  }
+
+  /** A slice of `k` steps took `ms`. */
+  took(k: number, ms: number): void {
+    if (this.#slices > 0 && k !== this.#lastSteps) {
+      const perStep = (ms - this.#lastMs) / (k - this.#lastSteps);
+      if (perStep > 0) {
+        this.#stepMs = perStep;
+        this.#fixedMs = Math.max(0, ms - perStep * k);
+      }
+    }
+    // After the first slice, its time is taken as a quarter per step (most
+    // of a small slice is the fixed part): a query cheap enough ends in its
+    // second slice, an expensive one overshoots the budget at most 4 times
+    // there, once.
+    if (this.#stepMs === 0) this.#stepMs = Math.max(ms, 1e-6) / (4 * k);
+    const want = Math.max(this.#budget, 2 * this.#fixedMs) / this.#stepMs;
+    let next = Math.min(Math.max(1, Math.floor(want)), 8 * k);
+    if (this.#slices === 0) next = Math.max(next, 2 * k);
+    this.#slices++;
+    this.#lastSteps = k;
+    this.#lastMs = ms;
+    this.steps = next;
+  }
+}
+
+/** A series of a sliced range query: its points so far. */
+interface _Points {
+  labels: SeriesLabels;
+  values: [number, number][];
+}
+
+/**
+ * Adds the points of one slice's `value` (a scalar: one series without
+ * labels) to `out`, by labels; returns how many it added.
+ */
+function _gather(
+  value: Value,
+  ev: Evaluator,
+  out: Map<string, _Points>,
+): number {
   let series: StepSeries[];
   if (value.kind === "scalar") {
     series = [{ labels: {}, v: value.v, ok: new Uint8Array(ev.n).fill(1) }];
   } else if (value.kind === "vector") {
-    series = value.series.slice().sort((a, b) =>
-      compareLabels(a.labels, b.labels)
-    );
+    series = value.series;
   } else {
     throw new PromQLError(
       "execution",
       `invalid expression type for range query: ${value.kind}`,
     );
   }
-  const result: { metric: SeriesLabels; values: [number, number][] }[] = [];
+  let added = 0;
   for (const s of series) {
-    const values: [number, number][] = [];
+    let points: _Points | undefined;
     for (let i = 0; i < ev.n; i++) {
-      if (s.ok[i]) values.push([ev.times[i], s.v[i]]);
+      if (!s.ok[i]) continue;
+      if (points === undefined) {
+        const key = labelsKey(s.labels);
+        points = out.get(key);
+        if (points === undefined) {
+          points = { labels: s.labels, values: [] };
+          out.set(key, points);
+        }
+      }
+      points.values.push([ev.times[i], s.v[i]]);
+      added++;
     }
-    if (values.length > 0) result.push({ metric: s.labels, values });
   }
-  return { resultType: "matrix", result };
+  return added;
 }

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { queryInstant, queryRange } from "../../../src/history/promql/mod.ts";
+import { setImmediate } from "node:timers";
+import {
+  queryInstant,
+  queryRange,
+  queryRangeSliced,
+} from "../../../src/history/promql/mod.ts";
 import { errorOf, FakeReader } from "./_fake_reader.ts";
 
 const SEC = 1000;
@@ -568,4 +573,135 @@ test("a reader that hands series over one at a time (selectEach) gives the same 
     assert.ok(answers[0].length > 100, q);
     assert.equal(answers[1], answers[0], q);
   }
+});
+
+/** A sliced range query with every step its own slice (unless `options` says otherwise), and how many pauses it made. */
+async function slicedStepByStep(
+  reader: FakeReader,
+  q: string,
+  start: number,
+  end: number,
+  step: number,
+  options: Parameters<typeof queryRangeSliced>[5] = {},
+) {
+  let pauses = 0;
+  const result = await queryRangeSliced(reader, q, start, end, step, {
+    maxSliceSteps: 1,
+    ...options,
+    pause: () => {
+      pauses++;
+      return Promise.resolve();
+    },
+  });
+  return { result, pauses };
+}
+
+test("a range query in slices answers what the whole range at once answers", async () => {
+  const reader = new FakeReader();
+  counters(reader, 3, 0, 20 * MIN, 15 * SEC);
+  reader.add({ __name__: "g", site: "a" }, [0, 7 * MIN, 14 * MIN], [1, 5, 2]);
+  reader.add({ __name__: "g", site: "b" }, [9 * MIN, 16 * MIN], [3, 4]);
+  const queries = [
+    "sum by (process) (rate(msgs_total[1m]))",
+    'msgs_total{process=~"p[01]"} offset 1m',
+    "increase(msgs_total[5m]) / on(process) group_left msgs_total",
+    "max_over_time(msgs_total[2m]) > bool 100",
+    "topk(1, msgs_total)",
+    "time() - timestamp(msgs_total)",
+    "msgs_total @ start()",
+    "msgs_total @ end() offset 2m",
+    "max_over_time(rate(msgs_total[1m])[3m:30s])",
+    "sum_over_time(g[4m])",
+    'label_replace(g, "dst", "$1", "site", "(.*)")',
+    "absent(nope)",
+    "scalar(sum(g)) * 2",
+    "vector(1) + 1",
+  ];
+  const steps = Math.floor((20 * MIN - 5 * MIN) / (15 * SEC)) + 1;
+  for (const q of queries) {
+    const whole = queryRange(reader, q, 5 * MIN, 20 * MIN, 15 * SEC, {
+      nowMs: 20 * MIN,
+    });
+    const { result, pauses } = await slicedStepByStep(
+      reader,
+      q,
+      5 * MIN,
+      20 * MIN,
+      15 * SEC,
+      { nowMs: 20 * MIN },
+    );
+    assert.deepEqual(result, whole, q);
+    assert.equal(pauses, steps - 1, q);
+  }
+});
+
+test("a sliced range query lets the event loop run between its slices", async () => {
+  const reader = new FakeReader();
+  counters(reader, 5, 0, 10 * MIN, SEC);
+  let ran = 0;
+  const q = "rate(msgs_total[1m])";
+  setImmediate(() => ran++);
+  const sliced = await queryRangeSliced(reader, q, 0, 10 * MIN, SEC, {
+    nowMs: 10 * MIN,
+    maxSliceSteps: 100,
+  });
+  // The callback queued before the query ran before its answer came back.
+  assert.equal(ran, 1);
+  assert.deepEqual(
+    sliced,
+    queryRange(reader, q, 0, 10 * MIN, SEC, { nowMs: 10 * MIN }),
+  );
+});
+
+test("a sliced range query keeps the limits: samples, time, the coarser tier", async () => {
+  const reader = new FakeReader();
+  counters(reader, 10, 0, 10 * MIN, SEC);
+  // Each slice is small; the points answered so far count.
+  await assert.rejects(
+    slicedStepByStep(reader, "msgs_total", 0, 10 * MIN, SEC, {
+      maxSamples: 5000,
+      nowMs: 10 * MIN,
+    }),
+    /query processing would load too many samples into memory/,
+  );
+  await assert.rejects(
+    queryRangeSliced(reader, "rate(msgs_total[1m])", 0, 10 * MIN, SEC, {
+      timeoutMs: -1,
+      nowMs: 10 * MIN,
+    }),
+    (e: Error & { type?: string }) => e.type === "timeout",
+  );
+  const tiers = [
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
+    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
+  ];
+  const two = new FakeReader(tiers);
+  const now = 10 * DAY;
+  counters(two, 20, now - 3 * HOUR, now, 15 * SEC);
+  two.calls.length = 0;
+  const q = "sum(rate(msgs_total[5m]))";
+  // A slice holds too many raw samples; the minute tier's fit, a slice
+  // at a time (the whole range at once would not).
+  const options = { nowMs: now, maxSamples: 1000, maxSliceSteps: 8 };
+  const { result } = await slicedStepByStep(
+    two,
+    q,
+    now - 2 * HOUR,
+    now,
+    MIN,
+    options,
+  );
+  assert.deepEqual([...new Set(two.calls.map((c) => c.tier))], [0, 1]);
+  assert.throws(
+    () => queryRange(two, q, now - 2 * HOUR, now, MIN, options),
+    /too many samples/,
+  );
+  assert.deepEqual(
+    result,
+    queryRange(two, q, now - 2 * HOUR, now, MIN, { nowMs: now, tier: "1m" }),
+  );
+  await assert.rejects(
+    slicedStepByStep(two, "x", 0, 10, 0),
+    /zero or negative query resolution step/,
+  );
 });
