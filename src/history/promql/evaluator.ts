@@ -115,6 +115,7 @@ export class Evaluator {
   readonly queryEndMs: number;
   readonly now: () => number;
   #samples = 0;
+  #peak = 0;
 
   constructor(options: EvaluatorOptions) {
     this.reader = options.reader;
@@ -139,6 +140,7 @@ export class Evaluator {
   /** Counts `count` more samples held by the query; throws past maxSamples. */
   addSamples(count: number): void {
     this.#samples += count;
+    if (this.#samples > this.#peak) this.#peak = this.#samples;
     if (this.#samples > this.maxSamples) {
       throw new PromQLError("execution", TOO_MANY_SAMPLES);
     }
@@ -147,6 +149,11 @@ export class Evaluator {
   /** Samples held now (loaded and not yet released, plus results). */
   get samples(): number {
     return this.#samples;
+  }
+
+  /** The most samples held at once so far (what `maxSamples` bounds). */
+  get peakSamples(): number {
+    return this.#peak;
   }
 
   /** Throws a timeout error once past the deadline. */

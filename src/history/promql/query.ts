@@ -314,18 +314,14 @@ export function queryRange(
 
 /** Options of {@linkcode queryRangeSliced}. */
 export interface SlicedQueryOptions extends QueryOptions {
-  /**
-   * How long one slice of the range may hold the thread (ms): the next
-   * slice gets as many steps as should take that long. Default 50.
-   */
-  sliceMs?: number;
-  /** The most steps a slice may have. Default: no limit but `sliceMs`. */
+  /** The most steps a slice may have. Default: as many as its samples allow (see `_SliceSizer`). */
   maxSliceSteps?: number;
   /** Waits between two slices. Default: until the event loop has run (`setImmediate`). */
   pause?: () => Promise<void>;
 }
 
-const SLICE_MS = 50;
+/** The share of the samples left under the limit a slice is sized to hold. */
+const SLICE_SHARE = 0.8;
 const FIRST_SLICE_STEPS = 32;
 
 /** Resolves once the event loop has run: timers, I/O, other requests. */
@@ -336,19 +332,20 @@ function _nextTurn(): Promise<void> {
 /**
  * {@linkcode queryRange} evaluated a slice of steps at a time, the event
  * loop running between slices: a heavy range query (thousands of series
- * over hours at a small step) holds the thread for a slice at a time
- * (about `sliceMs`; the second slice may take up to 4 times that) instead
- * of for all of its evaluation, so flows, the metric history and other
- * requests go on meanwhile. The answer is {@linkcode queryRange}'s: the
- * tier is chosen once for the whole range, `@ start()` and `@ end()` are
- * the whole query's, each step is evaluated as it would be at once. The
- * first slice has 32 steps; each next one as many as the slices so far
- * say fit in `sliceMs` (see `_SliceSizer`). Limits: `maxSamples` counts
- * the points answered so far plus what a slice holds (so a query the
- * whole range at once would refuse may be answered, a slice at a time);
- * `timeoutMs` counts from the start, pauses included. Data appended while
- * the query runs may show in its later slices. A query of a few steps,
- * each heavy, is not made lighter: slices are of whole steps.
+ * over hours at a small step) holds the thread for one slice at a time
+ * instead of for all of its evaluation, so flows, the metric history and
+ * other requests go on meanwhile. The answer is {@linkcode queryRange}'s:
+ * the tier is chosen once for the whole range, `@ start()` and `@ end()`
+ * are the whole query's, each step is evaluated as it would be at once.
+ * The first slice has 32 steps; each next one as many as should hold most
+ * of the samples the limit leaves (see `_SliceSizer`): slices are sized by
+ * samples, not by time, so the same query over the same data is sliced,
+ * answered or refused alike on any machine. Limits: `maxSamples` counts
+ * the points answered so far plus what one slice holds (a query the whole
+ * range at once would refuse may be answered a slice at a time);
+ * `timeoutMs` counts from the start, pauses included. Data appended while the query runs may show in its later
+ * slices. A query of a few steps, each heavy, is not made lighter: slices
+ * are of whole steps.
  *
  * @example
  * ```ts
@@ -380,19 +377,17 @@ export async function queryRangeSliced(
   let tier = _tierOf(reader, expr, times, options.tier);
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
-  const budget = options.sliceMs ?? SLICE_MS;
   const pause = options.pause ?? _nextTurn;
   const n = Math.floor((endMs - startMs) / stepMs) + 1;
   for (;;) {
     const out = new Map<string, _Points>();
     let held = 0;
     try {
-      const sizer = new _SliceSizer(budget);
+      const sizer = new _SliceSizer();
       const most = options.maxSliceSteps ?? Infinity;
       for (let i = 0; i < n;) {
         if (i > 0) await pause();
         const k = Math.min(sizer.steps, most, n - i);
-        const began = performance.now();
         const ev = new Evaluator({
           reader,
           tier,
@@ -410,7 +405,7 @@ export async function queryRangeSliced(
           throw new PromQLError("execution", TOO_MANY_SAMPLES);
         }
         i += k;
-        sizer.took(k, performance.now() - began);
+        sizer.held(k, ev.peakSamples, maxSamples - held);
       }
     } catch (error) {
       tier = _coarserOr(error, reader, expr, times, tier, options.tier);
@@ -432,52 +427,40 @@ function _matrix(out: Map<string, _Points>): QueryResult {
 }
 
 /**
- * How many steps the next slice of a range query gets. A slice costs a
- * part that does not depend on its steps (selecting the series, decoding
- * the first chunk of each: about 5 µs a series) plus a part a step; the
- * two are told apart from the last two slices of different sizes. A slice
- * gets the steps whose own part fills `budget` ms, or twice the fixed part
- * when that is larger (a slice is never mostly fixed cost: the slices of
- * a query over many series do not multiply its time), at most 8 times the
- * last slice's (the cost of a step varies along the range: the part
- * before the history began costs nothing). The second slice has at least
- * twice the first's steps, so that the two parts can be told apart, and is
- * sized taking a quarter of the first slice's time as its per-step part.
+ * How many steps the next slice of a range query gets, from the samples
+ * the slices so far held at most (`Evaluator.peakSamples`, what the sample
+ * limit bounds), so that the slices, and so the answer or the refusal, are
+ * the same whatever the machine's speed. A slice holds a part that does
+ * not depend on its steps (the series' first chunks) plus a part a step;
+ * the two are told apart from the last two slices of different sizes (the
+ * first slice's samples all count as per step). A slice gets the steps
+ * that should hold {@linkcode SLICE_SHARE} of the samples the limit still
+ * leaves, at most 8 times the last slice's (the samples a step holds vary
+ * along the range: the part before the history began holds none), at
+ * least one. Holding a few million samples takes a slice some 20 to 150 ms
+ * here (bench/RESULTS.md, session 20).
  */
 class _SliceSizer {
   steps = FIRST_SLICE_STEPS;
-  readonly #budget: number;
   #lastSteps = 0;
-  #lastMs = 0;
-  #fixedMs = 0;
-  #stepMs = 0;
-  #slices = 0;
+  #lastPeak = 0;
+  #fixed = 0;
+  #perStep = 0;
 
-  constructor(budget: number) {
-    this.#budget = budget;
-  }
-
-  /** A slice of `k` steps took `ms`. */
-  took(k: number, ms: number): void {
-    if (this.#slices > 0 && k !== this.#lastSteps) {
-      const perStep = (ms - this.#lastMs) / (k - this.#lastSteps);
+  /** A slice of `k` steps held at most `peak` samples; the limit leaves `room`. */
+  held(k: number, peak: number, room: number): void {
+    if (this.#lastSteps > 0 && k !== this.#lastSteps) {
+      const perStep = (peak - this.#lastPeak) / (k - this.#lastSteps);
       if (perStep > 0) {
-        this.#stepMs = perStep;
-        this.#fixedMs = Math.max(0, ms - perStep * k);
+        this.#perStep = perStep;
+        this.#fixed = Math.max(0, peak - perStep * k);
       }
     }
-    // After the first slice, its time is taken as a quarter per step (most
-    // of a small slice is the fixed part): a query cheap enough ends in its
-    // second slice, an expensive one overshoots the budget at most 4 times
-    // there, once.
-    if (this.#stepMs === 0) this.#stepMs = Math.max(ms, 1e-6) / (4 * k);
-    const want = Math.max(this.#budget, 2 * this.#fixedMs) / this.#stepMs;
-    let next = Math.min(Math.max(1, Math.floor(want)), 8 * k);
-    if (this.#slices === 0) next = Math.max(next, 2 * k);
-    this.#slices++;
+    if (this.#perStep === 0) this.#perStep = Math.max(peak, 1) / k;
+    const want = Math.floor((SLICE_SHARE * room - this.#fixed) / this.#perStep);
+    this.steps = Math.min(Math.max(1, want), 8 * k);
     this.#lastSteps = k;
-    this.#lastMs = ms;
-    this.steps = next;
+    this.#lastPeak = peak;
   }
 }
 
