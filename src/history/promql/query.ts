@@ -68,6 +68,31 @@ function checkTime(name: string, ms: number): void {
   }
 }
 
+/** A query's times as the tier rules read them, its tier and its deadline. */
+function _plan(
+  reader: HistoryReader,
+  expr: Expr,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  options: QueryOptions,
+): { lookbackMs: number; times: QueryTimes; tier: number; deadline: number } {
+  const lookbackMs = options.lookbackDeltaMs ?? DEFAULT_LOOKBACK_MS;
+  const times = {
+    startMs,
+    endMs,
+    stepMs,
+    lookbackMs,
+    nowMs: options.nowMs ?? Date.now(),
+  };
+  return {
+    lookbackMs,
+    times,
+    tier: _tierOf(reader, expr, times, options.tier),
+    deadline: Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  };
+}
+
 /** The tier named `name` (an error when there is none), else the one the rules choose. */
 function _tierOf(
   reader: HistoryReader,
@@ -102,16 +127,9 @@ function evaluate(
   stepMs: number,
   options: QueryOptions,
 ): { ev: Evaluator; value: Value } {
-  const lookbackMs = options.lookbackDeltaMs ?? DEFAULT_LOOKBACK_MS;
-  const times = {
-    startMs,
-    endMs,
-    stepMs,
-    lookbackMs,
-    nowMs: options.nowMs ?? Date.now(),
-  };
-  let tier = _tierOf(reader, expr, times, options.tier);
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const plan = _plan(reader, expr, startMs, endMs, stepMs, options);
+  const { lookbackMs, times, deadline } = plan;
+  let tier = plan.tier;
   for (;;) {
     const ev = new Evaluator({
       reader,
@@ -366,16 +384,9 @@ export async function queryRangeSliced(
   options: SlicedQueryOptions = {},
 ): Promise<QueryResult> {
   const expr = _rangeExpr(query, startMs, endMs, stepMs);
-  const lookbackMs = options.lookbackDeltaMs ?? DEFAULT_LOOKBACK_MS;
-  const times = {
-    startMs,
-    endMs,
-    stepMs,
-    lookbackMs,
-    nowMs: options.nowMs ?? Date.now(),
-  };
-  let tier = _tierOf(reader, expr, times, options.tier);
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const plan = _plan(reader, expr, startMs, endMs, stepMs, options);
+  const { lookbackMs, times, deadline } = plan;
+  let tier = plan.tier;
   const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const pause = options.pause ?? _nextTurn;
   const n = Math.floor((endMs - startMs) / stepMs) + 1;

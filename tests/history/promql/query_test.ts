@@ -37,17 +37,20 @@ function counters(
   }
 }
 
+/** Queries over `counters()`' series that range evaluation must answer step by step alike. */
+const STEP_QUERIES = [
+  "sum by (process) (rate(msgs_total[1m]))",
+  'msgs_total{process=~"p[01]"} offset 1m',
+  "increase(msgs_total[5m]) / on(process) group_left msgs_total",
+  "max_over_time(msgs_total[2m]) > bool 100",
+  "topk(1, msgs_total)",
+  "time() - timestamp(msgs_total)",
+];
+
 test("queryRange gives the same values as queryInstant at every step", () => {
   const reader = new FakeReader();
   counters(reader, 3, 0, 20 * MIN, 15 * SEC);
-  const queries = [
-    "sum by (process) (rate(msgs_total[1m]))",
-    'msgs_total{process=~"p[01]"} offset 1m',
-    "increase(msgs_total[5m]) / on(process) group_left msgs_total",
-    "max_over_time(msgs_total[2m]) > bool 100",
-    "topk(1, msgs_total)",
-    "time() - timestamp(msgs_total)",
-  ];
+  const queries = STEP_QUERIES;
   for (const q of queries) {
     const range = queryRange(reader, q, 5 * MIN, 20 * MIN, 75 * SEC, {
       nowMs: 20 * MIN,
@@ -219,14 +222,19 @@ test("a query over maxSamples is refused with Prometheus's message", () => {
   });
 });
 
-test("over maxSamples on raw, a query that windows answer exactly reads the minute tier", () => {
-  const tiers = [
+/** A raw tier at 15 s and a minute tier, with 20 counters over the 3 hours before `now`. */
+function rawAndMinutes(now: number): FakeReader {
+  const reader = new FakeReader([
     { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
     { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
-  ];
-  const reader = new FakeReader(tiers);
-  const now = 10 * DAY;
+  ]);
   counters(reader, 20, now - 3 * HOUR, now, 15 * SEC);
+  return reader;
+}
+
+test("over maxSamples on raw, a query that windows answer exactly reads the minute tier", () => {
+  const now = 10 * DAY;
+  const reader = rawAndMinutes(now);
   const options = { nowMs: now, maxSamples: 8000 };
   reader.calls.length = 0;
   const r = queryRange(
@@ -602,12 +610,7 @@ test("a range query in slices answers what the whole range at once answers", asy
   reader.add({ __name__: "g", site: "a" }, [0, 7 * MIN, 14 * MIN], [1, 5, 2]);
   reader.add({ __name__: "g", site: "b" }, [9 * MIN, 16 * MIN], [3, 4]);
   const queries = [
-    "sum by (process) (rate(msgs_total[1m]))",
-    'msgs_total{process=~"p[01]"} offset 1m',
-    "increase(msgs_total[5m]) / on(process) group_left msgs_total",
-    "max_over_time(msgs_total[2m]) > bool 100",
-    "topk(1, msgs_total)",
-    "time() - timestamp(msgs_total)",
+    ...STEP_QUERIES,
     "msgs_total @ start()",
     "msgs_total @ end() offset 2m",
     "max_over_time(rate(msgs_total[1m])[3m:30s])",
@@ -671,13 +674,8 @@ test("a sliced range query keeps the limits: samples, time, the coarser tier", a
     }),
     (e: Error & { type?: string }) => e.type === "timeout",
   );
-  const tiers = [
-    { name: "raw", resolutionMs: 15 * SEC, retentionMs: DAY },
-    { name: "1m", resolutionMs: MIN, retentionMs: 30 * DAY },
-  ];
-  const two = new FakeReader(tiers);
   const now = 10 * DAY;
-  counters(two, 20, now - 3 * HOUR, now, 15 * SEC);
+  const two = rawAndMinutes(now);
   two.calls.length = 0;
   const q = "sum(rate(msgs_total[5m]))";
   // A slice holds too many raw samples; the minute tier's fit, a slice
