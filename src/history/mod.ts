@@ -47,7 +47,9 @@ export {
   queryInstant,
   type QueryOptions,
   queryRange,
+  queryRangeSliced,
   type QueryResult,
+  type SlicedQueryOptions,
 } from "./promql/mod.ts";
 export { historyMetrics, type HistoryMetricsSource } from "./self_metrics.ts";
 export {

@@ -1,7 +1,9 @@
 /**
  * PromQL over weir's metric history: {@linkcode parseQuery} (the Prometheus
  * project's grammar, `@prometheus-io/lezer-promql`), {@linkcode queryInstant}
- * and {@linkcode queryRange}, synchronous, reading only through a
+ * and {@linkcode queryRange}, synchronous, and {@linkcode queryRangeSliced}
+ * (a range query a slice of steps at a time, the event loop running
+ * between slices: what the query API runs), reading only through a
  * {@linkcode HistoryReader}.
  *
  * Semantics are Prometheus 2.42's: lookback delta 5 min; instant selectors
