@@ -647,10 +647,18 @@ function _unreadable(e: unknown, limit: number): Response {
   }
   return _httpInError(
     400,
-    `the request body could not be read to its end: ${
-      (e as Error)?.message ?? String(e)
-    }`,
+    `the request body could not be read to its end: ${_why(e)}`,
   );
+}
+
+/** What a read failed with, as text, whatever was thrown (even an object with no string form). */
+function _why(e: unknown): string {
+  try {
+    const message = (e as Error)?.message;
+    return typeof message === "string" ? message : String(e);
+  } catch {
+    return "an unreadable error";
+  }
 }
 
 /**

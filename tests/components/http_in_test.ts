@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HttpIn, toHttpResponse } from "../../src/components/http_in.ts";
+import { HttpInRouter } from "../../src/components/http_in_router.ts";
 import { compileRoutePattern } from "../../src/components/http_route_pattern.ts";
 import { Network } from "../../src/engine/network.ts";
 import { CoreDrop } from "../../src/components/core.ts";
@@ -94,9 +95,6 @@ test("http/Response's answers: shaped, echo, plain fields, bytes, 204, custom co
 });
 
 test("a request answered 408 while its body arrived never reaches the flow, even when the body comes after all", async () => {
-  const { HttpInRouter } = await import(
-    "../../src/components/http_in_router.ts"
-  );
   const router = new HttpInRouter();
   const delivered: unknown[] = [];
   const remove = router.add({
@@ -130,4 +128,38 @@ test("a request answered 408 while its body arrived never reaches the flow, even
   assert.deepEqual(delivered, []);
   assert.equal(router.pending, 0);
   remove();
+});
+
+test("a body whose read fails with something that has no text is refused 400, never an unhandled rejection", async () => {
+  const router = new HttpInRouter();
+  let delivered = 0;
+  router.add({
+    flow: "f",
+    process: "In",
+    methods: ["POST"],
+    pattern: compileRoutePattern("/x"),
+    timeoutMs: 5000,
+    maxBodyBytes: 1024,
+    maxPending: 10,
+    deliver: () => void delivered++,
+  });
+  // An object with no prototype: String() of it throws.
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.error(Object.create(null));
+    },
+  });
+  const request = new Request("http://x/in/f/x", {
+    method: "POST",
+    body,
+    headers: { "content-type": "text/plain" },
+    duplex: "half",
+  } as RequestInit);
+  const res = await router.handle("f", "/x", request);
+  assert.equal(res?.status, 400);
+  assert.match(
+    String((await res!.json()).error),
+    /could not be read to its end: an unreadable error/,
+  );
+  assert.equal(delivered, 0);
 });
