@@ -47,8 +47,11 @@ import {
 import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
 
-/** What the evaluator is told: the PromQL module's `QueryOptions`. */
-export type EvalOptions = QueryOptions;
+/**
+ * What the evaluator is told: the PromQL module's `QueryOptions`, and for a
+ * range query the request's `signal` (its client left: the query may stop).
+ */
+export type EvalOptions = QueryOptions & { signal?: AbortSignal };
 
 /** What the evaluator answers (times in ms): the PromQL module's `QueryResult`. */
 export type EvalResult = QueryResult;
@@ -176,6 +179,15 @@ export function queryRoutes(
     for (const m of middleware) app.use(path, m);
   }
   const read = (c: Context) => _params(c, maxBodyBytes, bodyTimeoutMs);
+  // Range queries take turns: evaluated in slices, two at once could each
+  // hold up to maxSamples; one after the other they hold what one query
+  // evaluated at once held.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(run: () => T | Promise<T>): Promise<T> => {
+    const mine = turn.then(run);
+    turn = mine.then(() => {}, () => {});
+    return mine;
+  };
   const evalOptions = (p: Params): EvalOptions => {
     let t = timeoutMs;
     const text = p.get("timeout");
@@ -218,14 +230,9 @@ export function queryRoutes(
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
       );
     }
-    const opts = evalOptions(p);
-    const result = await engine.queryRange(
-      reader,
-      query,
-      start,
-      end,
-      step,
-      opts,
+    const opts = { ...evalOptions(p), signal: c.req.raw.signal };
+    const result = await inTurn(() =>
+      engine.queryRange(reader, query, start, end, step, opts)
     );
     return _success(c, _resultJson(result));
   };

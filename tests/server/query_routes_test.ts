@@ -741,3 +741,35 @@ test("with weir's evaluator, a range query lets the server run between its slice
     assert.equal(v, String(max), `at ${t}`);
   }
 });
+
+test("range queries take turns: the next starts once the one before has answered; each gets its request's signal", async () => {
+  const events: string[] = [];
+  const signals: (AbortSignal | undefined)[] = [];
+  let release!: () => void;
+  const first = new Promise<void>((r) => release = r);
+  const answer: EvalResult = { resultType: "matrix", result: [] };
+  const engine: QueryEngine = {
+    queryInstant: () => ({ resultType: "vector", result: [] }),
+    async queryRange(_r, query, _s, _e, _st, options) {
+      events.push(`start ${query}`);
+      signals.push(options?.signal);
+      if (query === "a") await first;
+      events.push(`end ${query}`);
+      return answer;
+    },
+  };
+  const a = app(history(), { engine });
+  const path = (q: string) =>
+    `/api/v1/query_range?query=${q}&start=${T0 / 1000}&end=${
+      T0 / 1000 + 60
+    }&step=15`;
+  const one = a.request(path("a"));
+  const two = a.request(path("b"));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(events, ["start a"]);
+  release();
+  assert.equal((await one).status, 200);
+  assert.equal((await two).status, 200);
+  assert.deepEqual(events, ["start a", "end a", "start b", "end b"]);
+  assert.ok(signals.every((s) => s instanceof AbortSignal));
+});

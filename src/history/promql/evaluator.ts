@@ -291,7 +291,12 @@ export class Evaluator {
       labels: SeriesPoints["labels"];
       kind: SeriesPoints["kind"];
       t: number[];
-      value: number[];
+      /**
+       * The values as their two 32-bit words: a NaN that passes through a
+       * JavaScript number or array may lose its payload, and a stale
+       * marker is a NaN payload.
+       */
+      words: number[];
       columns: Map<WindowColumn, number[]>;
     }
     const byObject = new Map<object, Acc>();
@@ -318,7 +323,7 @@ export class Evaluator {
               labels: p.labels,
               kind: p.kind,
               t: [],
-              value: [],
+              words: [],
               columns: new Map(),
             };
             byKey.set(key, acc);
@@ -326,10 +331,15 @@ export class Evaluator {
           byObject.set(p.labels, acc);
         }
         const lastT = acc.t.length > 0 ? acc.t[acc.t.length - 1] : -Infinity;
+        const words = new Uint32Array(
+          p.value.buffer,
+          p.value.byteOffset,
+          p.value.length * 2,
+        );
         for (let j = 0; j < p.t.length; j++) {
           if (p.t[j] <= lastT) continue;
           acc.t.push(p.t[j]);
-          acc.value.push(p.value[j]);
+          acc.words.push(words[2 * j], words[2 * j + 1]);
           for (const name of WINDOW_COLUMNS) {
             const col = p[name];
             if (col === undefined) continue;
@@ -356,7 +366,7 @@ export class Evaluator {
         labels: acc.labels,
         kind: acc.kind,
         t: Float64Array.from(acc.t),
-        value: Float64Array.from(acc.value),
+        value: new Float64Array(Uint32Array.from(acc.words).buffer),
         count: column("count"),
         sum: column("sum"),
         min: column("min"),

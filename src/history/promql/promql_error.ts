@@ -6,11 +6,11 @@
  */
 
 /** Prometheus's error types that a query can end with. */
-export type PromQLErrorType = "bad_data" | "execution" | "timeout";
+export type PromQLErrorType = "bad_data" | "execution" | "timeout" | "canceled";
 
 /**
  * A query that cannot be parsed (`bad_data`), cannot be evaluated
- * (`execution`) or ran out of time (`timeout`). The message is Prometheus's
+ * (`execution`), ran out of time (`timeout`) or was given up (`canceled`). The message is Prometheus's
  * own where Prometheus has one (`1:5: parse error: ...`).
  *
  * @example

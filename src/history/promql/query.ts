@@ -332,8 +332,10 @@ export function queryRange(
 
 /** Options of {@linkcode queryRangeSliced}. */
 export interface SlicedQueryOptions extends QueryOptions {
-  /** The most steps a slice may have. Default: as many as its samples allow (see `_SliceSizer`). */
+  /** The most steps a slice may have, a positive integer. Default: as many as its samples allow (see `_SliceSizer`). */
   maxSliceSteps?: number;
+  /** Ends the query between two slices (a `PromQLError` of type `canceled`), e.g. the request's signal once its client left. */
+  signal?: AbortSignal;
   /** Waits between two slices. Default: until the event loop has run (`setImmediate`). */
   pause?: () => Promise<void>;
 }
@@ -365,6 +367,16 @@ function _nextTurn(): Promise<void> {
  * slices. A query of a few steps, each heavy, is not made lighter: slices
  * are of whole steps.
  *
+ * Where the answer can differ from the whole range at once (found by a
+ * review, left as they are): two series that become one label set (a
+ * range function or unary minus dropping `__name__`) are refused at once
+ * when they meet anywhere in the range, in slices only when they meet in
+ * one slice; ties in `topk`/`bottomk` and the order floats are summed in
+ * follow the order series are first met in the evaluated window, as
+ * `queryInstant` at each step does; near the sample limit, a subquery
+ * re-reads its reach for each slice, so a query the whole range just
+ * answers may be refused.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -384,20 +396,29 @@ export async function queryRangeSliced(
   options: SlicedQueryOptions = {},
 ): Promise<QueryResult> {
   const expr = _rangeExpr(query, startMs, endMs, stepMs);
+  const most = options.maxSliceSteps ?? Infinity;
+  if (!(most >= 1) || (most !== Infinity && !Number.isInteger(most))) {
+    throw new RangeError(
+      `Cannot slice the query: maxSliceSteps must be a positive integer, received ${most}`,
+    );
+  }
   const plan = _plan(reader, expr, startMs, endMs, stepMs, options);
   const { lookbackMs, times, deadline } = plan;
   let tier = plan.tier;
   const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const pause = options.pause ?? _nextTurn;
+  const signal = options.signal;
   const n = Math.floor((endMs - startMs) / stepMs) + 1;
   for (;;) {
     const out = new Map<string, _Points>();
     let held = 0;
     try {
       const sizer = new _SliceSizer();
-      const most = options.maxSliceSteps ?? Infinity;
       for (let i = 0; i < n;) {
         if (i > 0) await pause();
+        if (signal?.aborted) {
+          throw new PromQLError("canceled", "query canceled: its client left");
+        }
         const k = Math.min(sizer.steps, most, n - i);
         const ev = new Evaluator({
           reader,
@@ -411,10 +432,10 @@ export async function queryRangeSliced(
           queryStartMs: startMs,
           queryEndMs: endMs,
         });
-        held += _gather(ev.eval(expr), ev, out);
-        if (held > maxSamples) {
-          throw new PromQLError("execution", TOO_MANY_SAMPLES);
-        }
+        _gather(ev.eval(expr), ev, out);
+        // What the evaluator counts as held once it is done: the points it
+        // answered, as the whole range at once counts them.
+        held += ev.samples;
         i += k;
         sizer.held(k, ev.peakSamples, maxSamples - held);
       }

@@ -148,8 +148,18 @@ export class FakeReader implements HistoryReader {
         if (idx.length > 0) merged.set(s.labels, { p: s, idx });
       }
       return [...merged.values()].map(({ p, idx }) => {
-        const pick = (a: Float64Array | undefined) =>
-          a === undefined ? undefined : Float64Array.from(idx, (i) => a[i]);
+        // Word by word, so NaN payloads (stale markers) survive.
+        const pick = (a: Float64Array | undefined) => {
+          if (a === undefined) return undefined;
+          const out = new Float64Array(idx.length);
+          const from = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+          const to = new Uint32Array(out.buffer);
+          for (let k = 0; k < idx.length; k++) {
+            to[2 * k] = from[2 * idx[k]];
+            to[2 * k + 1] = from[2 * idx[k] + 1];
+          }
+          return out;
+        };
         return {
           labels: p.labels,
           kind: p.kind,

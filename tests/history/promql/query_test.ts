@@ -680,7 +680,7 @@ test("a sliced range query keeps the limits: samples, time, the coarser tier", a
   const q = "sum(rate(msgs_total[5m]))";
   // A slice holds too many raw samples; the minute tier's fit, a slice
   // at a time (the whole range at once would not).
-  const options = { nowMs: now, maxSamples: 1000, maxSliceSteps: 8 };
+  const options = { nowMs: now, maxSamples: 3000, maxSliceSteps: 32 };
   const { result } = await slicedStepByStep(
     two,
     q,
@@ -702,4 +702,76 @@ test("a sliced range query keeps the limits: samples, time, the coarser tier", a
     slicedStepByStep(two, "x", 0, 10, 0),
     /zero or negative query resolution step/,
   );
+});
+
+test("a sliced range query counts what it holds as the whole range counts it, and refuses a bad slice size or a client that left", async () => {
+  const r = new FakeReader([
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: 1e15 },
+  ]);
+  counters(r, 6, 0, HOUR, 15 * SEC);
+  // A constant `@` range function: its steps are copies, not held again.
+  const q = "rate(msgs_total[30m] @ end())";
+  const options = { nowMs: HOUR, maxSamples: 1000 };
+  const whole = queryRange(r, q, 0, HOUR, 15 * SEC, options);
+  assert.equal(whole.resultType, "matrix");
+  const { result } = await slicedStepByStep(r, q, 0, HOUR, 15 * SEC, {
+    ...options,
+    maxSliceSteps: 10,
+  });
+  assert.deepEqual(result, whole);
+  for (const bad of [0, -1, 2.5, NaN]) {
+    await assert.rejects(
+      queryRangeSliced(r, q, 0, HOUR, 15 * SEC, { maxSliceSteps: bad }),
+      /maxSliceSteps must be a positive integer/,
+    );
+  }
+  const left = new AbortController();
+  let pauses = 0;
+  await assert.rejects(
+    queryRangeSliced(r, "msgs_total", 0, HOUR, 15 * SEC, {
+      nowMs: HOUR,
+      maxSliceSteps: 10,
+      signal: left.signal,
+      pause: () => {
+        if (++pauses === 2) left.abort();
+        return Promise.resolve();
+      },
+    }),
+    (e: Error & { type?: string }) =>
+      e.type === "canceled" && /client left/.test(e.message),
+  );
+  assert.equal(pauses, 2);
+});
+
+test("a stale marker read step by step stays a stale marker", async () => {
+  const values = new Float64Array([1, 2, 3, 0, 10, 11, 12]);
+  // Sample 3 is a stale marker: Prometheus's NaN payload.
+  const words = new Uint32Array(values.buffer);
+  words[6] = 2;
+  words[7] = 0x7ff00000;
+  const r = new FakeReader([
+    { name: "raw", resolutionMs: 15 * SEC, retentionMs: 1e15 },
+  ]);
+  r.add(
+    { __name__: "m_total" },
+    [375, 390, 405, 420, 435, 450, 465].map((s) => s * SEC),
+    values,
+  );
+  const q = "rate(m_total[1m])";
+  const instant = queryInstant(r, q, 420 * SEC, { nowMs: 40 * MIN });
+  assert.equal(instant.resultType, "vector");
+  const at420 = instant.resultType === "vector" ? instant.result[0].value : [];
+  const expected = {
+    resultType: "matrix",
+    result: [{ metric: {}, values: [at420] }],
+  };
+  // A 7 min step reads each step on its own: the marker must survive it.
+  assert.deepEqual(
+    queryRange(r, q, 0, 40 * MIN, 7 * MIN, { nowMs: 40 * MIN }),
+    expected,
+  );
+  const { result } = await slicedStepByStep(r, q, 0, 40 * MIN, 7 * MIN, {
+    nowMs: 40 * MIN,
+  });
+  assert.deepEqual(result, expected);
 });
