@@ -47,11 +47,8 @@ import {
 import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
 
-/**
- * What the evaluator is told: the PromQL module's `QueryOptions`, and for a
- * range query the request's `signal` (its client left: the query may stop).
- */
-export type EvalOptions = QueryOptions & { signal?: AbortSignal };
+/** What the evaluator is told: the PromQL module's `QueryOptions`. */
+export type EvalOptions = QueryOptions;
 
 /** What the evaluator answers (times in ms): the PromQL module's `QueryResult`. */
 export type EvalResult = QueryResult;
@@ -230,7 +227,9 @@ export function queryRoutes(
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
       );
     }
-    const opts = { ...evalOptions(p), signal: c.req.raw.signal };
+    // Not the request's signal: on Deno, reading it prints a warning about
+    // its legacy abort (it aborts on a successful answer too).
+    const opts = evalOptions(p);
     const result = await inTurn(() =>
       engine.queryRange(reader, query, start, end, step, opts)
     );

@@ -742,17 +742,15 @@ test("with weir's evaluator, a range query lets the server run between its slice
   }
 });
 
-test("range queries take turns: the next starts once the one before has answered; each gets its request's signal", async () => {
+test("range queries take turns: the next starts once the one before has answered", async () => {
   const events: string[] = [];
-  const signals: (AbortSignal | undefined)[] = [];
   let release!: () => void;
   const first = new Promise<void>((r) => release = r);
   const answer: EvalResult = { resultType: "matrix", result: [] };
   const engine: QueryEngine = {
     queryInstant: () => ({ resultType: "vector", result: [] }),
-    async queryRange(_r, query, _s, _e, _st, options) {
+    async queryRange(_r, query) {
       events.push(`start ${query}`);
-      signals.push(options?.signal);
       if (query === "a") await first;
       events.push(`end ${query}`);
       return answer;
@@ -771,5 +769,4 @@ test("range queries take turns: the next starts once the one before has answered
   assert.equal((await one).status, 200);
   assert.equal((await two).status, 200);
   assert.deepEqual(events, ["start a", "end a", "start b", "end b"]);
-  assert.ok(signals.every((s) => s instanceof AbortSignal));
 });
