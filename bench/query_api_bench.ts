@@ -78,22 +78,35 @@ async function time(fn: () => unknown): Promise<number> {
 
 const end = Math.floor(Date.now() / 1000) * 1000 - 60_000;
 const start = end - HOUR;
-const store = await HistoryStore.open({ intervalMs: 1000 });
-const refs: number[] = [];
-for (let i = 0; i < SERIES; i++) {
-  refs.push(store.seriesRef({
-    __name__: "weir_process_messages_total",
-    flow: `flow${i % 100}`,
-    process: `P${Math.floor(i / 100)}`,
-  }, "counter"));
-}
-const counts = new Float64Array(SERIES);
-for (let t = start - 120_000; t <= end; t += 1000) {
-  for (let i = 0; i < SERIES; i++) {
-    counts[i] += (i % 7) + 1;
-    store.append(refs[i], t, counts[i]);
+/**
+ * A store (in memory) with `n` counters `weir_process_messages_total`,
+ * `flows` flows per process, sampled every second from `from` to `end`.
+ */
+async function counters(
+  n: number,
+  flows: number,
+  from: number,
+): Promise<HistoryStore> {
+  const s = await HistoryStore.open({ intervalMs: 1000 });
+  const refs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    refs.push(s.seriesRef({
+      __name__: "weir_process_messages_total",
+      flow: `flow${i % flows}`,
+      process: `P${Math.floor(i / flows)}`,
+    }, "counter"));
   }
+  const counts = new Float64Array(n);
+  for (let t = from; t <= end; t += 1000) {
+    for (let i = 0; i < n; i++) {
+      counts[i] += (i % 7) + 1;
+      s.append(refs[i], t, counts[i]);
+    }
+  }
+  return s;
 }
+
+const store = await counters(SERIES, 100, start - 120_000);
 
 const app = queryRoutes(store);
 const server = await serve(app.fetch, { port: 0 });
@@ -204,23 +217,7 @@ interface Heavy {
 }
 const heavy: Heavy[] = [];
 {
-  const big = await HistoryStore.open({ intervalMs: 1000 });
-  const n = 5000;
-  const ids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    ids.push(big.seriesRef({
-      __name__: "weir_process_messages_total",
-      flow: `flow${i % 500}`,
-      process: `P${Math.floor(i / 500)}`,
-    }, "counter"));
-  }
-  const c = new Float64Array(n);
-  for (let t = start - 360_000; t <= end; t += 1000) {
-    for (let i = 0; i < n; i++) {
-      c[i] += (i % 7) + 1;
-      big.append(ids[i], t, c[i]);
-    }
-  }
+  const big = await counters(5000, 500, start - 360_000);
   const outcome = (f: () => unknown) => {
     try {
       f();

@@ -432,10 +432,14 @@ export async function queryRangeSliced(
           queryStartMs: startMs,
           queryEndMs: endMs,
         });
-        _gather(ev.eval(expr), ev, out);
-        // What the evaluator counts as held once it is done: the points it
-        // answered, as the whole range at once counts them.
-        held += ev.samples;
+        const points = _gather(ev.eval(expr), ev, out);
+        // What the answer holds from this slice on: its points, or fewer
+        // when the evaluator counts fewer (a constant `@` range function's
+        // steps are copies it does not count). Not what the evaluator held
+        // meanwhile (an aggregation's inputs, gone once the slice is done):
+        // counting that refused, after seconds of slices, queries whose
+        // answer is a few series.
+        held += Math.min(points, ev.samples);
         i += k;
         sizer.held(k, ev.peakSamples, maxSamples - held);
       }
