@@ -443,6 +443,15 @@ export class HttpInRouter {
   ): void {
     const type = message.headers["content-type"];
     const refuse = (e: unknown) => done(_unreadable(e, r.maxBodyBytes));
+    // The body read: parsed into the message, or refused by why it is not.
+    const take = (parse: () => unknown) => {
+      try {
+        message.body = parse();
+      } catch (e) {
+        return refuse(e);
+      }
+      done(undefined);
+    };
     try {
       // A JSON body of a declared size (checked against the limit
       // already) is read by the runtime's own text reader: on Bun about
@@ -458,33 +467,25 @@ export class HttpInRouter {
       ) {
         const length = Number(declared);
         if (length === 0) return done(undefined);
-        request.text().then((text) => {
-          try {
+        request.text().then((text) =>
+          take(() => {
             if (text.includes("\uFFFD") && utf8Length(text) !== length) {
               throw new SyntaxError("the body is not valid UTF-8 text");
             }
-            message.body = parseJsonBody(text);
-          } catch (e) {
-            return refuse(e);
-          }
-          done(undefined);
-        }, refuse);
+            return parseJsonBody(text);
+          }), refuse);
         return;
       }
       const read = declared !== undefined
         ? request.arrayBuffer().then((b) => new Uint8Array(b))
         : readLimited(request.body!, r.maxBodyBytes);
-      read.then((bytes) => {
-        if (bytes.byteLength > r.maxBodyBytes) {
-          return done(_tooBig(r.maxBodyBytes));
-        }
-        try {
-          message.body = parseBody(bytes, type);
-        } catch (e) {
-          return refuse(e);
-        }
-        done(undefined);
-      }, refuse);
+      read.then(
+        (bytes) =>
+          bytes.byteLength > r.maxBodyBytes
+            ? done(_tooBig(r.maxBodyBytes))
+            : take(() => parseBody(bytes, type)),
+        refuse,
+      );
     } catch (e) {
       refuse(e);
     }
@@ -542,9 +543,7 @@ export class HttpInRouter {
       p,
       _httpInError(
         503,
-        `flow "${p.route.flow}" cannot take the request: ${
-          (error as Error)?.message ?? String(error)
-        }`,
+        `flow "${p.route.flow}" cannot take the request: ${_why(error)}`,
         { "Retry-After": "1" },
       ),
     );
@@ -651,7 +650,7 @@ function _unreadable(e: unknown, limit: number): Response {
   );
 }
 
-/** What a read failed with, as text, whatever was thrown (even an object with no string form). */
+/** What was thrown, as text, whatever it is (even an object with no string form). */
 function _why(e: unknown): string {
   try {
     const message = (e as Error)?.message;

@@ -163,3 +163,24 @@ test("a body whose read fails with something that has no text is refused 400, ne
   );
   assert.equal(delivered, 0);
 });
+
+test("a flow that refuses a request with something that has no text answers it 503, never an unhandled rejection", async () => {
+  const router = new HttpInRouter();
+  router.add({
+    flow: "f",
+    process: "In",
+    methods: ["GET"],
+    pattern: compileRoutePattern("/x"),
+    timeoutMs: 5000,
+    maxBodyBytes: 1024,
+    maxPending: 10,
+    // An object with no prototype: String() of it throws.
+    deliver: () => Promise.reject(Object.create(null)),
+  });
+  const res = await router.handle("f", "/x", new Request("http://x/in/f/x"));
+  assert.equal(res?.status, 503);
+  assert.match(
+    String((await res!.json()).error),
+    /cannot take the request: an unreadable error/,
+  );
+});
