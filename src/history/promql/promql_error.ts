@@ -10,8 +10,9 @@ export type PromQLErrorType = "bad_data" | "execution" | "timeout" | "canceled";
 
 /**
  * A query that cannot be parsed (`bad_data`), cannot be evaluated
- * (`execution`), ran out of time (`timeout`) or was given up (`canceled`). The message is Prometheus's
- * own where Prometheus has one (`1:5: parse error: ...`).
+ * (`execution`), ran out of time (`timeout`) or was given up (`canceled`).
+ * The message is Prometheus's own where Prometheus has one (`1:5: parse
+ * error: ...`).
  *
  * @example
  * ```ts

@@ -363,9 +363,9 @@ function _nextTurn(): Promise<void> {
  * answered or refused alike on any machine. Limits: `maxSamples` counts
  * the points answered so far plus what one slice holds (a query the whole
  * range at once would refuse may be answered a slice at a time);
- * `timeoutMs` counts from the start, pauses included. Data appended while the query runs may show in its later
- * slices. A query of a few steps, each heavy, is not made lighter: slices
- * are of whole steps.
+ * `timeoutMs` counts from the start, pauses included. Data appended while
+ * the query runs may show in its later slices. A query of a few steps,
+ * each heavy, is not made lighter: slices are of whole steps.
  *
  * Where the answer can differ from the whole range at once (found by a
  * review, left as they are): two series that become one label set (a
