@@ -24,6 +24,7 @@ import {
   searchParamsObject,
 } from "./http_body.ts";
 import type { RoutePattern } from "./http_route_pattern.ts";
+import { forEachRequestHeader } from "../runtime/request_header.ts";
 
 /** A number a component's meter holds (see `ctx.meter`). */
 export interface HttpInMeter {
@@ -330,7 +331,7 @@ export class HttpInRouter {
     const q = url.indexOf("?");
     const query = q < 0 ? {} : searchParamsObject(url.slice(q + 1));
     const method = request.method;
-    const headers = _flowHeaders(request.headers);
+    const headers = _flowHeaders(request);
     const message: HttpInMessage = {
       requestId: 0,
       method,
@@ -666,9 +667,9 @@ function _why(e: unknown): string {
  * scope (a flow author must not read the server's tokens, nor a
  * `core/Output` log them), and `Proxy-Authorization` a proxy's.
  */
-function _flowHeaders(headers: Headers): Record<string, string> {
+function _flowHeaders(request: Request): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((v, k) => {
+  forEachRequestHeader(request, (v, k) => {
     if (k !== "authorization" && k !== "proxy-authorization") {
       setOwnField(out, k, v);
     }

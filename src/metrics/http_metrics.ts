@@ -34,6 +34,7 @@ import {
   type RouteInfo,
 } from "./_hono_internals.ts";
 import type { MetricsCollector } from "./collector.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /**
  * Default bucket bounds for request and response sizes, in bytes: powers
@@ -320,7 +321,7 @@ export function httpMetricsFetch(
     // (on Bun, a request's headers are made only when asked for).
     let requestSize = 0;
     if (method !== GET && method !== HEAD) {
-      const length = request.headers.get("content-length");
+      const length = requestHeader(request, "content-length");
       requestSize = length !== null
         ? _length(length)
         : request.body === null
@@ -611,7 +612,7 @@ function _responseSize(res: Response, status: number, head: boolean): number {
  */
 function _requestSize(c: Context): number | Promise<number> {
   const raw = c.req.raw;
-  const length = raw.headers.get("content-length");
+  const length = requestHeader(raw, "content-length");
   if (length !== null) return _length(length);
   if (raw.body === null) return 0;
   // Hono types its cache as values; it holds the promises of them.

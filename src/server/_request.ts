@@ -9,6 +9,7 @@ import type { FlowInput } from "../flows/flow_info.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { HttpError } from "./http_error.ts";
 import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /**
  * How deep a JSON request body may nest (objects and arrays within each
@@ -46,7 +47,7 @@ const ACCEPTED_GRAPH_TYPES =
 
 /** The media type of the request body, lower case, without parameters. */
 export function _mediaType(c: Context): string | null {
-  const h = c.req.header("Content-Type");
+  const h = requestHeader(c.req.raw, "content-type") ?? undefined;
   if (h === undefined || h.trim() === "") return null;
   const [type, ...params] = h.split(";");
   for (const p of params) {
@@ -66,7 +67,7 @@ export function _mediaType(c: Context): string | null {
  * `If-Match: *` (RFC 9110: any revision, but the flow must exist).
  */
 export function _expectedRev(c: Context): number | "*" | undefined {
-  const header = c.req.header("If-Match");
+  const header = requestHeader(c.req.raw, "if-match") ?? undefined;
   const query = c.req.query("rev");
   let rev: number | undefined;
   if (header?.trim() === "*") {
@@ -188,7 +189,7 @@ export async function _readBody(
   limit: number,
   timeoutMs: number,
 ): Promise<string> {
-  const declared = c.req.header("Content-Length");
+  const declared = requestHeader(c.req.raw, "content-length") ?? undefined;
   const tooBig = () =>
     new HttpError(
       413,

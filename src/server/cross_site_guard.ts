@@ -9,6 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import { _guardMiddleware, type Guard } from "./_guard.ts";
 import { HttpError } from "./http_error.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /**
  * The media types a web page may send to any site without a CORS preflight
@@ -94,9 +95,10 @@ export function crossSiteCheck(): Guard {
   return (c) => {
     const method = c.req.method;
     if (!_SAFE_METHODS.has(method)) {
-      const origin = c.req.header("Origin");
-      const site = c.req.header("Sec-Fetch-Site")?.trim().toLowerCase();
-      const host = c.req.header("Host") ?? new URL(c.req.url).host;
+      const origin = requestHeader(c.req.raw, "origin") ?? undefined;
+      const site = requestHeader(c.req.raw, "sec-fetch-site")?.trim()
+        .toLowerCase();
+      const host = requestHeader(c.req.raw, "host") ?? new URL(c.req.url).host;
       if (origin !== undefined) {
         if (!_sameOrigin(origin, host)) {
           throw new HttpError(
@@ -114,7 +116,7 @@ export function crossSiteCheck(): Guard {
             "Send it from a program (curl, weir) or from the server's own origin",
         );
       }
-      const type = c.req.header("Content-Type");
+      const type = requestHeader(c.req.raw, "content-type") ?? undefined;
       if (type !== undefined) {
         const media = type.split(";")[0].trim().toLowerCase();
         if (SIMPLE_MEDIA_TYPES.includes(media)) {

@@ -16,6 +16,7 @@ import type { Access } from "./auth.ts";
 import { _guarded, type Guard } from "./_guard.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import { _json } from "./_response.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /**
  * Headers of every dashboard file: the page loads only its own files,
@@ -84,10 +85,12 @@ export function dashboardRoutes(
         ETag: asset.etag,
         Vary: "Accept-Encoding",
       };
-      const gzip = _acceptsGzip(c.req.header("Accept-Encoding"));
+      const gzip = _acceptsGzip(
+        requestHeader(c.req.raw, "accept-encoding") ?? undefined,
+      );
       const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
       headers.ETag = etag;
-      const match = c.req.header("If-None-Match");
+      const match = requestHeader(c.req.raw, "if-none-match") ?? undefined;
       if (
         match !== undefined &&
         (match.trim() === "*" ||
@@ -109,7 +112,7 @@ export function dashboardRoutes(
   app.get(
     "/ui/access",
     _guarded(options.guard === undefined ? [] : [options.guard], (c) => {
-      const auth = c.req.header("Authorization");
+      const auth = requestHeader(c.req.raw, "authorization") ?? undefined;
       return _json(c, {
         tokens: access.enabled,
         write: access.check(auth, "write").ok,

@@ -43,6 +43,7 @@ import {
 import { HttpError } from "./http_error.ts";
 import { _TapStreams } from "./_tap_stream.ts";
 import type { OutputHub } from "../flows/output_hub.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /** Options of {@linkcode flowRoutes}. */
 export interface FlowRoutesOptions {
@@ -241,7 +242,9 @@ function _read(
   const id = c.req.param("id");
   const info = flows.get(id);
   const tag = _etag(info.rev);
-  if (_tagMatches(c.req.header("If-None-Match"), tag)) {
+  if (
+    _tagMatches(requestHeader(c.req.raw, "if-none-match") ?? undefined, tag)
+  ) {
     return c.body(null, 304, { ETag: tag });
   }
   let source: { text: string; format: "json" | "fbp"; graph: object };

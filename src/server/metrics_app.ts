@@ -13,6 +13,7 @@ import {
   negotiateFormat,
 } from "../metrics/exposition.ts";
 import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
@@ -123,8 +124,12 @@ export function metricsApp(
         { "Retry-After": "1" },
       );
     }
-    const format = negotiateFormat(c.req.header("Accept"));
-    const gzipped = acceptsGzip(c.req.header("Accept-Encoding"));
+    const format = negotiateFormat(
+      requestHeader(c.req.raw, "accept") ?? undefined,
+    );
+    const gzipped = acceptsGzip(
+      requestHeader(c.req.raw, "accept-encoding") ?? undefined,
+    );
     // The slot covers the gzip too: it is a wait like the render.
     inFlight++;
     try {

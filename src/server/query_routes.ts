@@ -46,6 +46,7 @@ import {
 } from "./error_handler.ts";
 import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
+import { requestHeader } from "../runtime/request_header.ts";
 
 /** What the evaluator is told: the PromQL module's `QueryOptions`. */
 export type EvalOptions = QueryOptions;
@@ -388,7 +389,7 @@ async function _params(
   bodyTimeoutMs: number,
 ): Promise<Params> {
   let pairs: [string, string][] = [...new URL(c.req.url).searchParams];
-  const contentType = c.req.header("Content-Type") ?? "";
+  const contentType = requestHeader(c.req.raw, "content-type") ?? "";
   const type = contentType.split(";")[0].trim().toLowerCase();
   const post = c.req.method === "POST";
   if (post && type === "application/x-www-form-urlencoded") {
