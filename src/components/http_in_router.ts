@@ -14,7 +14,6 @@
  * @module
  */
 import { utf8Length } from "../engine/size.ts";
-import { setOwnField } from "./_own_field.ts";
 import {
   _JSON_TYPE,
   mediaType,
@@ -24,7 +23,7 @@ import {
   searchParamsObject,
 } from "./http_body.ts";
 import type { RoutePattern } from "./http_route_pattern.ts";
-import { forEachRequestHeader } from "../runtime/request_header.ts";
+import { requestHeaderRecord } from "../runtime/request_header.ts";
 
 /** A number a component's meter holds (see `ctx.meter`). */
 export interface HttpInMeter {
@@ -668,11 +667,10 @@ function _why(e: unknown): string {
  * `core/Output` log them), and `Proxy-Authorization` a proxy's.
  */
 function _flowHeaders(request: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  forEachRequestHeader(request, (v, k) => {
-    if (k !== "authorization" && k !== "proxy-authorization") {
-      setOwnField(out, k, v);
-    }
-  });
-  return out;
+  return requestHeaderRecord(request, _CREDENTIALS);
 }
+
+const _CREDENTIALS: ReadonlySet<string> = new Set([
+  "authorization",
+  "proxy-authorization",
+]);

@@ -99,27 +99,29 @@ export function requestHeader(request: Request, name: string): string | null {
 }
 
 /**
- * Calls `fn` with each header of `request` as `Headers.forEach` would:
- * names in lower case and in order, a repeated header once with its
- * values joined by `, ` (but each `set-cookie` apart).
+ * The headers of `request` as a plain object, names in lower case, a
+ * repeated header once with its values joined by `, ` (as `Headers.get`
+ * answers), leaving out the names in `omit`. In the order they came on
+ * Deno, in `Headers`' order (sorted) elsewhere. A name such as
+ * `__proto__` is an own field like any other.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { forEachRequestHeader } from "./request_header.ts";
+ * import { requestHeaderRecord } from "./request_header.ts";
  *
  * const request = new Request("http://localhost/", {
- *   headers: [["X-B", "1"], ["Accept", "*\/*"], ["x-b", "2"]],
+ *   headers: [["X-B", "1"], ["Authorization", "Bearer t"], ["x-b", "2"]],
  * });
- * const seen: string[] = [];
- * forEachRequestHeader(request, (value, name) => seen.push(`${name}=${value}`));
- * assert.deepEqual(seen, ["accept=*\/*", "x-b=1, 2"]);
+ * const headers = requestHeaderRecord(request, new Set(["authorization"]));
+ * assert.deepEqual(headers, { "x-b": "1, 2" });
  * ```
  */
-export function forEachRequestHeader(
+export function requestHeaderRecord(
   request: Request,
-  fn: (value: string, name: string) => void,
-): void {
+  omit?: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
   const inner = _inner(request);
   let list: readonly (readonly [string, string])[] | undefined;
   if (inner !== undefined) {
@@ -130,29 +132,29 @@ export function forEachRequestHeader(
     }
   }
   if (list === undefined) {
-    request.headers.forEach(fn);
-    return;
+    request.headers.forEach((value, name) => {
+      if (omit === undefined || !omit.has(name)) _join(out, name, value);
+    });
+    return out;
   }
-  // Deno hands names in lower case, in the order they came, repeated
-  // headers apart: joined and sorted here as `Headers` does (which hands
-  // each `set-cookie` apart).
-  const values = new Map<string, string>();
-  let cookies: string[] | undefined;
   for (let i = 0; i < list.length; i++) {
+    // Deno hands names in lower case already (the call then costs little).
     const name = list[i][0].toLowerCase();
-    const value = list[i][1];
-    if (name === "set-cookie") {
-      (cookies ??= []).push(value);
-      if (!values.has(name)) values.set(name, "");
-      continue;
-    }
-    const had = values.get(name);
-    values.set(name, had === undefined ? value : `${had}, ${value}`);
+    if (omit === undefined || !omit.has(name)) _join(out, name, list[i][1]);
   }
-  const names = [...values.keys()];
-  if (names.length > 1) names.sort();
-  for (const name of names) {
-    if (name === "set-cookie") { for (const c of cookies!) fn(c, name); }
-    else fn(values.get(name)!, name);
-  }
+  return out;
+}
+
+/** Sets `name` in `out`, after the value it holds already if any. */
+function _join(out: Record<string, string>, name: string, value: string) {
+  const had = Object.hasOwn(out, name) ? out[name] : undefined;
+  const next = had === undefined ? value : `${had}, ${value}`;
+  if (name === "__proto__") {
+    Object.defineProperty(out, name, {
+      value: next,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else out[name] = next;
 }
