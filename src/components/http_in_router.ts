@@ -45,7 +45,11 @@ export interface HttpInMessage {
   params: Record<string, string>;
   /** The query string's parameters (a name given twice: a list). */
   query: Record<string, string | string[]>;
-  /** The request headers, names in lower case. */
+  /**
+   * The request headers, names in lower case, a repeated header once with
+   * its values joined by `, ` (`set-cookie` too); in no set order (on Deno
+   * as they came); never `authorization` or `proxy-authorization`.
+   */
   headers: Record<string, string>;
   /** The body by content type: JSON parsed, text, a form as an object, else bytes; `null` when empty. */
   body: unknown;

@@ -17,8 +17,12 @@
  * symbol of the `Request`, with `header(name)` and `headerList`; these
  * functions use them when they are there and `request.headers` otherwise
  * (Bun, a `Request` made with `new Request()`, a later Deno without
- * them), with the same answers: names case-insensitive, repeated headers
- * joined with `, `, `null` for a missing one.
+ * them), with the same answers for a valid header name (one that is not
+ * gets `null` here where `Headers.get` throws): names case-insensitive,
+ * repeated headers joined with `, `, `null` for a missing one. Read them
+ * before answering: once the response is out, Deno's inner request is
+ * closed, and it kept a copy of the headers only if `request.headers`
+ * was read.
  *
  * @module
  */
@@ -92,7 +96,9 @@ export function requestHeader(request: Request, name: string): string | null {
     try {
       return inner.header(name);
     } catch {
-      // Closed (answered already): the Headers copy, if any, still reads.
+      // Closed: answered already. Deno keeps a copy of the headers then
+      // only if `request.headers` was read before, so read them before
+      // answering; this falls back to what `Headers` says (or throws).
     }
   }
   return request.headers.get(name);
