@@ -12,6 +12,14 @@ import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 import { requestHeader } from "../runtime/request_header.ts";
 
 /**
+ * Header `name` of the request (`c.req.header(name)`, without making Deno
+ * copy every header: see `runtime/request_header.ts`), or `undefined`.
+ */
+export function _header(c: Context, name: string): string | undefined {
+  return requestHeader(c.req.raw, name) ?? undefined;
+}
+
+/**
  * How deep a JSON request body may nest (objects and arrays within each
  * other): a graph needs about 6 levels and an initial packet's data a few
  * more; anything deeper is refused before it is parsed.
@@ -47,7 +55,7 @@ const ACCEPTED_GRAPH_TYPES =
 
 /** The media type of the request body, lower case, without parameters. */
 export function _mediaType(c: Context): string | null {
-  const h = requestHeader(c.req.raw, "content-type") ?? undefined;
+  const h = _header(c, "content-type");
   if (h === undefined || h.trim() === "") return null;
   const [type, ...params] = h.split(";");
   for (const p of params) {
@@ -67,7 +75,7 @@ export function _mediaType(c: Context): string | null {
  * `If-Match: *` (RFC 9110: any revision, but the flow must exist).
  */
 export function _expectedRev(c: Context): number | "*" | undefined {
-  const header = requestHeader(c.req.raw, "if-match") ?? undefined;
+  const header = _header(c, "if-match");
   const query = c.req.query("rev");
   let rev: number | undefined;
   if (header?.trim() === "*") {
@@ -189,7 +197,7 @@ export async function _readBody(
   limit: number,
   timeoutMs: number,
 ): Promise<string> {
-  const declared = requestHeader(c.req.raw, "content-length") ?? undefined;
+  const declared = _header(c, "content-length");
   const tooBig = () =>
     new HttpError(
       413,

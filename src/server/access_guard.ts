@@ -9,7 +9,7 @@ import { _setActor } from "./_actor.ts";
 import { _guardMiddleware, type Guard } from "./_guard.ts";
 import type { Access, Scope } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
-import { requestHeader } from "../runtime/request_header.ts";
+import { _header } from "./_request.ts";
 
 /**
  * The client address of a request, when the server knows it; `env` is the
@@ -95,8 +95,7 @@ export function accessCheck(
       : c.req.method === "GET" || c.req.method === "HEAD"
       ? "read"
       : "write";
-    const authorization = requestHeader(c.req.raw, "authorization") ??
-      undefined;
+    const authorization = _header(c, "authorization");
     // Only a request that tries a token can be a guess; one without is
     // told what to send, as before.
     const client = authorization !== undefined && access.enabled

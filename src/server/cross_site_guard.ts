@@ -9,7 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import { _guardMiddleware, type Guard } from "./_guard.ts";
 import { HttpError } from "./http_error.ts";
-import { requestHeader } from "../runtime/request_header.ts";
+import { _header } from "./_request.ts";
 
 /**
  * The media types a web page may send to any site without a CORS preflight
@@ -95,10 +95,9 @@ export function crossSiteCheck(): Guard {
   return (c) => {
     const method = c.req.method;
     if (!_SAFE_METHODS.has(method)) {
-      const origin = requestHeader(c.req.raw, "origin") ?? undefined;
-      const site = requestHeader(c.req.raw, "sec-fetch-site")?.trim()
-        .toLowerCase();
-      const host = requestHeader(c.req.raw, "host") ?? new URL(c.req.url).host;
+      const origin = _header(c, "origin");
+      const site = _header(c, "sec-fetch-site")?.trim().toLowerCase();
+      const host = _header(c, "host") ?? new URL(c.req.url).host;
       if (origin !== undefined) {
         if (!_sameOrigin(origin, host)) {
           throw new HttpError(
@@ -116,7 +115,7 @@ export function crossSiteCheck(): Guard {
             "Send it from a program (curl, weir) or from the server's own origin",
         );
       }
-      const type = requestHeader(c.req.raw, "content-type") ?? undefined;
+      const type = _header(c, "content-type");
       if (type !== undefined) {
         const media = type.split(";")[0].trim().toLowerCase();
         if (SIMPLE_MEDIA_TYPES.includes(media)) {

@@ -16,7 +16,7 @@ import type { Access } from "./auth.ts";
 import { _guarded, type Guard } from "./_guard.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import { _json } from "./_response.ts";
-import { requestHeader } from "../runtime/request_header.ts";
+import { _header } from "./_request.ts";
 
 /**
  * Headers of every dashboard file: the page loads only its own files,
@@ -85,12 +85,10 @@ export function dashboardRoutes(
         ETag: asset.etag,
         Vary: "Accept-Encoding",
       };
-      const gzip = _acceptsGzip(
-        requestHeader(c.req.raw, "accept-encoding") ?? undefined,
-      );
+      const gzip = _acceptsGzip(_header(c, "accept-encoding"));
       const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
       headers.ETag = etag;
-      const match = requestHeader(c.req.raw, "if-none-match") ?? undefined;
+      const match = _header(c, "if-none-match");
       if (
         match !== undefined &&
         (match.trim() === "*" ||
@@ -112,7 +110,7 @@ export function dashboardRoutes(
   app.get(
     "/ui/access",
     _guarded(options.guard === undefined ? [] : [options.guard], (c) => {
-      const auth = requestHeader(c.req.raw, "authorization") ?? undefined;
+      const auth = _header(c, "authorization");
       return _json(c, {
         tokens: access.enabled,
         write: access.check(auth, "write").ok,

@@ -17,6 +17,7 @@ import {
   _bodyTimeout,
   _checkJsonDepth,
   _expectedRev,
+  _header,
   _JSON_TYPES,
   _mediaType,
   _queryBool,
@@ -43,7 +44,6 @@ import {
 import { HttpError } from "./http_error.ts";
 import { _TapStreams } from "./_tap_stream.ts";
 import type { OutputHub } from "../flows/output_hub.ts";
-import { requestHeader } from "../runtime/request_header.ts";
 
 /** Options of {@linkcode flowRoutes}. */
 export interface FlowRoutesOptions {
@@ -242,9 +242,7 @@ function _read(
   const id = c.req.param("id");
   const info = flows.get(id);
   const tag = _etag(info.rev);
-  if (
-    _tagMatches(requestHeader(c.req.raw, "if-none-match") ?? undefined, tag)
-  ) {
+  if (_tagMatches(_header(c, "if-none-match"), tag)) {
     return c.body(null, 304, { ETag: tag });
   }
   let source: { text: string; format: "json" | "fbp"; graph: object };

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from "hono";
 import { _guardMiddleware, type Guard } from "./_guard.ts";
 import { isLoopback } from "./auth.ts";
 import { HttpError } from "./http_error.ts";
-import { requestHeader } from "../runtime/request_header.ts";
+import { _header } from "./_request.ts";
 
 /**
  * The host name of a `Host` header (`name[:port]`, `[v6]:port`), lower
@@ -150,7 +150,7 @@ export function hostCheck(options: HostGuardOptions = {}): Guard {
     const url = c.req.url;
     if (acceptedUrl !== undefined && url.startsWith(acceptedUrl)) return;
     const fromUrl = _urlHost(url);
-    const host = fromUrl ?? requestHeader(c.req.raw, "host") ?? "";
+    const host = fromUrl ?? _header(c, "host") ?? "";
     if (host === accepted) return;
     const name = hostName(host);
     if (!isLoopbackName(name) && !allowed.has(name)) {

@@ -13,7 +13,7 @@ import {
   negotiateFormat,
 } from "../metrics/exposition.ts";
 import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
-import { requestHeader } from "../runtime/request_header.ts";
+import { _header } from "./_request.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
@@ -124,12 +124,8 @@ export function metricsApp(
         { "Retry-After": "1" },
       );
     }
-    const format = negotiateFormat(
-      requestHeader(c.req.raw, "accept") ?? undefined,
-    );
-    const gzipped = acceptsGzip(
-      requestHeader(c.req.raw, "accept-encoding") ?? undefined,
-    );
+    const format = negotiateFormat(_header(c, "accept"));
+    const gzipped = acceptsGzip(_header(c, "accept-encoding"));
     // The slot covers the gzip too: it is a wait like the render.
     inFlight++;
     try {

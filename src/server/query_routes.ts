@@ -37,7 +37,7 @@ import {
   PromApiError,
   type PromErrorType,
 } from "./_prometheus_api.ts";
-import { _readBody } from "./_request.ts";
+import { _header, _readBody } from "./_request.ts";
 import {
   type InternalErrorListener,
   logInternalError,
@@ -46,7 +46,6 @@ import {
 } from "./error_handler.ts";
 import { HttpError } from "./http_error.ts";
 import { _json } from "./_response.ts";
-import { requestHeader } from "../runtime/request_header.ts";
 
 /** What the evaluator is told: the PromQL module's `QueryOptions`. */
 export type EvalOptions = QueryOptions;
@@ -389,7 +388,7 @@ async function _params(
   bodyTimeoutMs: number,
 ): Promise<Params> {
   let pairs: [string, string][] = [...new URL(c.req.url).searchParams];
-  const contentType = requestHeader(c.req.raw, "content-type") ?? "";
+  const contentType = _header(c, "content-type") ?? "";
   const type = contentType.split(";")[0].trim().toLowerCase();
   const post = c.req.method === "POST";
   if (post && type === "application/x-www-form-urlencoded") {
