@@ -8,6 +8,7 @@
  */
 import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 import { setOwnField } from "./_own_field.ts";
+import { eachRequestHeader } from "../runtime/request_header.ts";
 
 /** The methods the HTTP components accept, in documentation order. */
 export const HTTP_COMPONENT_METHODS: readonly string[] = [
@@ -239,6 +240,41 @@ export function searchParamsObject(
 export function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((v, k) => setOwnField(out, k, v));
+  return out;
+}
+
+/**
+ * A request's headers as a plain object, names in lower case, a repeated
+ * header once with its values joined by `, ` (as `Headers.get` answers,
+ * `set-cookie` too), leaving out the names in `omit`; read without making
+ * Deno copy them all (`eachRequestHeader`). In the order they came on
+ * Deno, in `Headers`' order (sorted) elsewhere.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requestHeaderRecord } from "./http_body.ts";
+ *
+ * const request = new Request("http://localhost/", {
+ *   headers: [["X-B", "1"], ["Authorization", "Bearer t"], ["x-b", "2"]],
+ * });
+ * const headers = requestHeaderRecord(request, new Set(["authorization"]));
+ * assert.deepEqual(headers, { "x-b": "1, 2" });
+ * ```
+ */
+export function requestHeaderRecord(
+  request: Request,
+  omit?: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  eachRequestHeader(request, (name, value) => {
+    if (omit !== undefined && omit.has(name)) return;
+    setOwnField(
+      out,
+      name,
+      Object.hasOwn(out, name) ? `${out[name]}, ${value}` : value,
+    );
+  });
   return out;
 }
 

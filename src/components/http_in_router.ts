@@ -20,10 +20,10 @@ import {
   parseBody,
   parseJsonBody,
   readLimited,
+  requestHeaderRecord,
   searchParamsObject,
 } from "./http_body.ts";
 import type { RoutePattern } from "./http_route_pattern.ts";
-import { requestHeaderRecord } from "../runtime/request_header.ts";
 
 /** A number a component's meter holds (see `ctx.meter`). */
 export interface HttpInMeter {

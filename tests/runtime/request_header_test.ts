@@ -5,8 +5,8 @@ import { test } from "node:test";
 import {
   _readsInner,
   requestHeader,
-  requestHeaderRecord,
 } from "../../src/runtime/request_header.ts";
+import { requestHeaderRecord } from "../../src/components/http_body.ts";
 import { serve } from "../../src/runtime/serve.ts";
 
 /** Sends `head` (a whole HTTP/1.1 request head) and resolves with the answer's body. */
