@@ -121,7 +121,7 @@ test("http/Request: a message gives url, method, headers, query and body; a plai
       );
       assert.equal(
         seen[0].headers.get("content-type"),
-        "text/plain; charset=utf-8",
+        "text/plain;charset=UTF-8",
       );
       assert.equal(bodies[0], "plain text");
       assert.equal(seen[1].headers.get("x-app"), "weir");

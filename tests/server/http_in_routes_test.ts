@@ -71,7 +71,7 @@ test("http/In -> http/Response echoes a JSON, a text and a bytes body with their
       headers: { "Content-Type": "text/plain" },
       body: "hello",
     });
-    assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(res.headers.get("content-type"), "text/plain;charset=UTF-8");
     assert.equal(await res.text(), "hello");
     res = await s.request("/in/echo/echo", {
       method: "POST",
