@@ -191,6 +191,16 @@ interface _Feed {
   bad: CsvBadRow[];
   /** Whether the parser met an error, after which its state is unknown. */
   broken: boolean;
+  /**
+   * Whether the parse stops at its first error (`text` mode, which goes
+   * on with a parser of its own from the next line); `lines` mode lets
+   * the parser go on to the message's end.
+   */
+  stopAtError: boolean;
+  /** How many records were complete when the first error came. */
+  recordsAtError: number;
+  /** The first error's reason. */
+  firstReason: string;
 }
 
 interface ParseState {
@@ -229,18 +239,29 @@ function _reason(err: CsvError): string {
  * A parser with the process's options. `headerFirst`: its first record is
  * a header row, which is not cast (it holds names).
  */
-function _feed(ctx: Context<ParseState>, headerFirst: boolean): _Feed {
+function _feed(
+  ctx: Context<ParseState>,
+  headerFirst: boolean,
+  wholeText = false,
+): _Feed {
   const quote = ctx.control<string>("quote");
   const cast = ctx.control<boolean>("cast");
   const feed = {} as _Feed;
   feed.bad = [];
   feed.records = [];
+  feed.stopAtError = wholeText;
+  feed.recordsAtError = -1;
+  feed.firstReason = "";
   let parser: Parser;
   try {
     parser = new Parser({
       delimiter: ctx.control<string>("delimiter"),
       quote: quote === "" ? false : quote,
-      record_delimiter: "\n",
+      // A whole text is parsed to its end at once: its records may end
+      // with CRLF (RFC 4180, spreadsheets' exports) or LF. Lines come with
+      // their CR taken off, and a fixed delimiter lets the parser end a
+      // record at once.
+      record_delimiter: wholeText ? ["\r\n", "\n"] : "\n",
       skip_empty_lines: true,
       relax_column_count: true,
       skip_records_with_error: true,
@@ -251,6 +272,13 @@ function _feed(ctx: Context<ParseState>, headerFirst: boolean): _Feed {
             : _cast(value)
         : false,
       on_skip: (err: CsvError | undefined) => {
+        if (err !== undefined && feed.stopAtError) {
+          feed.broken = true;
+          feed.recordsAtError = feed.records.length;
+          feed.firstReason = _reason(err);
+          // Thrown out of the parse: the caller goes on from the next line.
+          throw _STOP;
+        }
         if (err !== undefined) {
           feed.broken = true;
           const line = feed.firstLine + Number(err.lines) - feed.before;
@@ -276,6 +304,80 @@ function _feed(ctx: Context<ParseState>, headerFirst: boolean): _Feed {
 }
 
 const _noop = () => {};
+/** Thrown by a whole text's parser at its first malformed row. */
+const _STOP = new Error("stop at the first malformed row");
+
+/**
+ * The rows of a whole CSV text (`text` mode). A malformed row (a quote
+ * not closed, a stray quote) is reported at the line where its record
+ * starts and left out with that line: the parse goes on from the next
+ * line with a new parser (csv-parse, told to skip such a record, stays
+ * inside the quote and would take every row after it). A quoted field
+ * may still span lines; only a record that fails loses its first line.
+ */
+function _parseWhole(
+  ctx: Context<ParseState>,
+  header: boolean,
+  text: string,
+): { rows: unknown[]; bad: CsvBadRow[] } {
+  const state = {
+    names: ctx.control<string[] | undefined>("columns"),
+    fresh: true,
+  };
+  const rows: unknown[] = [];
+  const bad: CsvBadRow[] = [];
+  let at = 0; // where the part still to parse starts in `text`
+  let line = 1; // its line
+  while (at < text.length) {
+    const feed = _feed(ctx, state.fresh && header, true);
+    const api = feed.api;
+    feed.firstLine = line;
+    feed.before = api.info.lines;
+    feed.broken = false;
+    const push = (record: unknown[]) =>
+      feed.records.push({
+        record,
+        line: line + api.info.lines - feed.before,
+      });
+    const err = api.parse(
+      Buffer.from(at === 0 ? text : text.slice(at)),
+      true,
+      push,
+      _noop,
+    );
+    if (err !== undefined && err !== _STOP) {
+      bad.push({ line, reason: _reason(err as CsvError) });
+      break;
+    }
+    if (!feed.broken) {
+      rows.push(..._rows(header, feed.records, state, bad));
+      break;
+    }
+    const good = feed.records.slice(0, feed.recordsAtError);
+    rows.push(..._rows(header, good, state, bad));
+    // The record that failed starts on the first line with text after
+    // the last good record: it is reported there, and the parse goes on
+    // from the line after it.
+    const after = good.length > 0 ? good[good.length - 1].line + 1 : line;
+    while (at < text.length) {
+      const end = _lineEnd(text, at);
+      if (line >= after && !/^\r?$/.test(text.slice(at, end))) break;
+      at = end + 1;
+      line++;
+    }
+    bad.push({ line, reason: feed.firstReason });
+    at = _lineEnd(text, at) + 1;
+    line++;
+  }
+  if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
+  return { rows, bad };
+}
+
+/** The index of the line break that ends the line starting at `from` (or the text's length). */
+function _lineEnd(text: string, from: number): number {
+  const end = text.indexOf("\n", from);
+  return end < 0 ? text.length : end;
+}
 
 /**
  * Parses `text` (complete lines) to its end with `feed`, whose parser goes
@@ -448,14 +550,12 @@ export const CsvParse: Component = defineComponent<ParseState>({
     let text = _text(value);
     const header = ctx.control<boolean>("header");
     if (ctx.control<CsvMode>("mode") === "text") {
-      const state = {
-        names: ctx.control<string[] | undefined>("columns"),
-        fresh: true,
-      };
-      const feed = _feed(ctx, header);
-      _parseInto(feed, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 1);
-      const rows = _rows(header, feed.records, state, feed.bad);
-      return _then(ctx.send("out", rows), feed.bad);
+      const { rows, bad } = _parseWhole(
+        ctx,
+        header,
+        text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
+      );
+      return _then(ctx.send("out", rows), bad);
     }
     const state = ctx.state;
     if (state.lines === 0 && text.charCodeAt(0) === 0xfeff) {

@@ -100,6 +100,40 @@ test("csv/Parse sends the good rows of a text and its malformed rows, with their
   );
 });
 
+test("csv/Parse reads a whole text with CRLF line ends (RFC 4180, spreadsheet exports), a quoted line break kept as it is", async () => {
+  const { out, errors } = await through("csv/Parse", [
+    'time,sensor,temp\r\n10:00,north,21.0\r\n10:01,"so, uth",19.5\r\n',
+    'a,b\r\n1,"x"\r\n2,"two\r\nlines"\r\n',
+  ], "'true' -> cast T");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(out, [
+    [
+      { time: "10:00", sensor: "north", temp: 21 },
+      { time: "10:01", sensor: "so, uth", temp: 19.5 },
+    ],
+    [{ a: 1, b: "x" }, { a: 2, b: "two\r\nlines" }],
+  ]);
+});
+
+test("csv/Parse goes on after a row with a stray or unclosed quote in a whole text, naming the line where the row starts", async () => {
+  const { out, errors } = await through("csv/Parse", [
+    'a,b\n1,"x"y\n3,4\n5,6,7\n8,9\n',
+    'a,b\n"1,2\n3,4\n5,6\n',
+    'a,b\n1,"multi\nline"\n\n\n2,"x"y\n\n3,4\n',
+  ]);
+  assert.deepEqual(out, [
+    [{ a: "3", b: "4" }, { a: "8", b: "9" }],
+    [{ a: "3", b: "4" }, { a: "5", b: "6" }],
+    [{ a: "1", b: "multi\nline" }, { a: "3", b: "4" }],
+  ]);
+  const lines = errors.map((e) =>
+    (e.cause as CsvRowsError).rows.map((r) => r.line)
+  );
+  assert.deepEqual(lines, [[2, 4], [2], [6]]);
+  assert.match(errors[0].message, /line 2: Invalid Closing Quote/);
+  assert.match(errors[1].message, /line 2: Quote Not Closed/);
+});
+
 test("csv/Parse line by line sends each row alone and names a malformed line by its number", async () => {
   const { out, errors } = await through(
     "csv/Parse",
