@@ -223,6 +223,25 @@ const _every = _period(
 );
 const _offset = _period("an offset of 0 or more", 0);
 
+/**
+ * Why the cron expression never fires in `timezone` from now on (its
+ * last time passed there: a year's last day in a zone ahead of the
+ * host's), or undefined when it fires.
+ */
+function _neverInZone(
+  expression: string,
+  timezone: string,
+): string | undefined {
+  if (_cronTimes(expression, timezone).next(Date.now()) !== null) {
+    return undefined;
+  }
+  return `cron expression ${
+    JSON.stringify(expression)
+  } never fires in time zone ${
+    JSON.stringify(timezone)
+  }: no time after now there matches it (its last time has passed in that zone)`;
+}
+
 /** The times a schedule fires at, after a given time. */
 interface _Times {
   /** The first firing strictly after `after` (epoch ms), or `null`: none. */
@@ -413,6 +432,13 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
       const has = (port: string) => Object.hasOwn(settings, port);
       if (has("cron") && has("every")) return _BOTH;
       if (has("every") && has("timezone")) return _EVERY_ZONE;
+      if (has("cron") && has("timezone")) {
+        const never = _neverInZone(
+          (settings.cron as _CronOption).expression,
+          settings.timezone as string,
+        );
+        if (never !== undefined) return never;
+      }
       if (
         !has("cron") && !has("every") && !connected.has("cron") &&
         !connected.has("every")
@@ -463,7 +489,22 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
         if (state.wake.signal.aborted) state.wake = new AbortController();
         const times = timesNow();
         const due = times.next(after);
-        if (due === null) return; // A cron whose last time has passed.
+        if (due === null) {
+          // A cron whose last time has passed: done, once it fired. One
+          // that never could (its settings came while the flow ran) says so.
+          if (seq > 0) return;
+          const zone = ctx.control<string | undefined>("timezone");
+          throw new RangeError(
+            `core/Schedule: ${
+              zone === undefined
+                ? "its cron expression never fires from now on"
+                : _neverInZone(
+                  ctx.control<_CronOption>("cron").expression,
+                  zone,
+                )
+            }`,
+          );
+        }
         const wall0 = clock.now();
         const mono0 = clock.monotonic?.();
         if (!await clock.sleepUntil(due, signal, state.wake.signal)) {

@@ -417,6 +417,51 @@ test("a cron expression that never fires is a validation problem, not a flow tha
   assert.deepEqual(problems(`'0 0 0 29 2 *' -> cron Tick(core/Schedule)`), []);
 });
 
+/**
+ * A year-limited cron expression for a wall time 13.5 h from now (as UTC
+ * reads it): still to come in every zone up to 13 h ahead of UTC (the
+ * host's too), passed already in `Etc/GMT-14` (14 h ahead).
+ */
+function passedOnlyFarEast(): string {
+  const t = new Date(Date.now() + 13.5 * 3_600_000);
+  return `0 ${t.getUTCMinutes()} ${t.getUTCHours()} ${t.getUTCDate()} ${
+    t.getUTCMonth() + 1
+  } * ${t.getUTCFullYear()}`;
+}
+
+test("a cron expression whose last time has passed in its time zone (not in the host's) is a validation problem", () => {
+  const cron = passedOnlyFarEast();
+  assert.deepEqual(problems(`'${cron}' -> cron Tick(core/Schedule)`), []);
+  const found = problems(`'${cron}' -> cron Tick(core/Schedule)
+'Etc/GMT-14' -> timezone Tick`);
+  assert.equal(found.length, 1);
+  assert.match(
+    found[0],
+    /"Tick".*never fires in time zone "Etc\/GMT-14": no time after now there matches it/,
+  );
+});
+
+test("core/Schedule fails, not finishes silently, when its settings never fire (a time zone that came while the flow ran)", async () => {
+  const now = Date.now();
+  const r = await runComponent(coreSchedule(jumpingClock(now)), {
+    iips: { cron: passedOnlyFarEast(), timezone: "Etc/GMT-14" },
+  });
+  assert.deepEqual(r.outputs.out ?? [], []);
+  assert.match(
+    r.errors[0]?.message ?? "",
+    /never fires in time zone "Etc\/GMT-14"/,
+  );
+  // One that fired and then has no time left is done, without an error.
+  const once = await runComponent(coreSchedule(jumpingClock(now)), {
+    iips: {
+      cron: `0 0 0 1 1 * ${new Date(now).getUTCFullYear() + 1}`,
+      timezone: "UTC",
+    },
+  });
+  assert.equal(firings(once.outputs.out ?? []).length, 1);
+  assert.deepEqual(once.errors, []);
+});
+
 test("core/Schedule refuses a timezone given with every, which is aligned in UTC (it was ignored)", async () => {
   const run = await runComponent(coreSchedule(jumpingClock(0)), {
     iips: { count: 1, every: "1d", timezone: "Europe/Berlin" },
