@@ -428,6 +428,11 @@ interface Meter {
  * ignoring SIGTERM survived a drain that timed out, adopted by init).
  */
 const _running = new Set<ChildProcess>();
+/**
+ * How long a run ended by weir waits, after its process group was killed,
+ * for its output pipes to close before it lets go of them.
+ */
+const _PIPE_LINGER_MS = 500;
 let _exitHook = false;
 
 function _killAllAtExit(): void {
@@ -492,7 +497,16 @@ function _run(
       if (ending !== undefined) return;
       ending = why;
       _kill(child, "SIGTERM");
-      graceTimer = setTimeout(() => _kill(child, "SIGKILL"), graceMs);
+      graceTimer = setTimeout(() => {
+        _kill(child, "SIGKILL");
+        // A process that left the group (setsid, a daemon) may still hold
+        // the output pipes open, and the run would wait for it: once the
+        // group is killed, the pipes are let go of and the run ends.
+        graceTimer = setTimeout(() => {
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+        }, _PIPE_LINGER_MS);
+      }, graceMs);
     };
     const timer = timeoutMs > 0
       ? setTimeout(() => end("timeout"), timeoutMs)

@@ -227,6 +227,48 @@ test(
   },
 );
 
+test(
+  "exec/Run's timeout ends the run even when a process that left the group holds its output open",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    await inTempDir(async (dir) => {
+      const pidFile = join(dir, "pid");
+      // setsid puts the sleep in a session of its own, out of the run's
+      // process group: no kill of the group reaches it, and it holds
+      // stdout open for 30 s (the run waited for it before).
+      const t = runComponent(Run, {
+        iips: {
+          command: "sh",
+          args: [
+            "-c",
+            `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' & echo hi; sleep 20`,
+          ],
+          timeout: "500ms",
+          killGrace: "100ms",
+        },
+        input: [null],
+        timeoutMs: 15_000,
+      });
+      try {
+        const { outputs, errors } = await t;
+        assert.deepEqual(outputs.out, []);
+        assert.match(errors[0]?.message ?? "", /"sh" timed out after 500 ms/);
+        assert.equal((errors[0].cause as ExecError).result.stdout, "hi\n");
+      } finally {
+        if (existsSync(pidFile)) {
+          try {
+            process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+          } catch {
+            // Gone already.
+          }
+        }
+      }
+    });
+  },
+);
+
 test("exec/Run ends a program writing more than maxOutput, keeping what fits", {
   timeout: 15_000,
 }, async () => {
