@@ -96,6 +96,9 @@ function _namedTwice(names: readonly string[]): string | undefined {
 }
 
 function _delimiter(value: unknown): string {
+  // `.fbp` text keeps a backslash as it is: '\t' there is the two
+  // characters, never a delimiter a file has; it means a tab.
+  if (value === "\\t") return "\t";
   if (typeof value === "string" && value !== "" && !/[\r\n]/.test(value)) {
     return value;
   }
@@ -139,7 +142,8 @@ const _settingPorts = {
     control: true,
     default: ",",
     parse: _delimiter,
-    description: 'The field delimiter (default ",").',
+    description:
+      'The field delimiter (default ","); "\\t" for a tab (in .fbp text, \'\\t\').',
   },
   quote: {
     type: "string",

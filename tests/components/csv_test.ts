@@ -115,6 +115,23 @@ test("csv/Parse reads a whole text with CRLF line ends (RFC 4180, spreadsheet ex
   ]);
 });
 
+test("csv/Parse and csv/Stringify read '\\t' in .fbp text as a tab delimiter (the text keeps its backslash)", async () => {
+  const parsed = await runShaping(`
+    ${iip(["a\tb\n1\t2\n"])} -> values V(test/Values) out -> in T(csv/Parse)
+    '\\t' -> delimiter T
+    T out -> in K(test/Sink)
+  `);
+  assert.deepEqual(parsed.sinks.K, [[{ a: "1", b: "2" }]]);
+  const written = await runShaping(`
+    ${
+    iip([[{ a: 1, b: 2 }]])
+  } -> values V(test/Values) out -> in T(csv/Stringify)
+    '\\t' -> delimiter T
+    T out -> in K(test/Sink)
+  `);
+  assert.deepEqual(written.sinks.K, ["a\tb\n1\t2\n"]);
+});
+
 test("csv/Parse goes on after a row with a stray or unclosed quote in a whole text, naming the line where the row starts", async () => {
   const { out, errors } = await through("csv/Parse", [
     'a,b\n1,"x"y\n3,4\n5,6,7\n8,9\n',
