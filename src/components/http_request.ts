@@ -361,7 +361,7 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         type: "counter",
         help: "Messages http/Request handled, by how the last attempt ended.",
         moves:
-          "once per message, after its last attempt: ok (2xx or 3xx), http_error (4xx, or 5xx after every attempt), network_error, timeout",
+          "once per message, after its last attempt: ok (2xx or 3xx), http_error (4xx, 5xx after every attempt, or a body that does not parse or is larger than maxBody: neither retried), network_error, timeout",
         labels: [{
           name: "result",
           help: "How the last attempt ended.",
@@ -602,9 +602,13 @@ async function _attempt(
       } catch (e) {
         if (timeout.signal.aborted) return { kind: "timeout" };
         if (e instanceof RangeError) {
+          // Larger than maxBody: not retried, the same server would send
+          // the same body again.
           return {
-            kind: "network_error",
-            message: `the response ${e.message.replace(/^the body/, "body")}`,
+            kind: "invalid",
+            message: `the response ${
+              e.message.replace(/^the body/, "body")
+            } (status ${res.status})`,
           };
         }
         return { kind: "network_error", message: fetchErrorText(e, url) };

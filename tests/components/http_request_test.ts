@@ -170,6 +170,34 @@ test("http/Request: a 4xx goes to error at once (no retry), a 5xx after every at
   );
 });
 
+test("http/Request: a response larger than maxBody goes to error at once, not retried (the server would send it again)", async () => {
+  await withServer(
+    () => new Response("x".repeat(2000)),
+    async (url, seen) => {
+      let net: Network | undefined;
+      const r = await runComponent(httpRequest(), {
+        iips: { attempts: 3, backoff: 1, maxBody: 1000 },
+        input: [{ url: `${url}/big` }],
+        capture: ["out", "error"],
+        onArrival: (_a, n) => net = n,
+      });
+      assert.deepEqual(r.outputs.out, []);
+      const message = (r.outputs.error[0] as Error).message;
+      assert.match(
+        message,
+        /Cannot GET http:\/\/127\.0\.0\.1:\d+\/big: the response body is larger than 1000 bytes \(status 200\)$/,
+      );
+      assert.equal(seen.length, 1);
+      const m = meters(net);
+      assert.equal(m["http_client_retries_total"] ?? 0, 0);
+      assert.equal(
+        m["http_client_requests_total{result=network_error}"] ?? 0,
+        0,
+      );
+    },
+  );
+});
+
 test("http/Request: an attempt past its timeout is retried, then goes to error as a timeout", async () => {
   await withServer(
     async () => {
