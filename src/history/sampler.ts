@@ -20,6 +20,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { Histogram } from "../engine/histogram.ts";
 import type { MetricsCollector, SeriesSink } from "../metrics/collector.ts";
 import type { Labels } from "../metrics/text_writer.ts";
+import { growCapacity } from "./open_chunks.ts";
 import { indexLabels } from "./series_index.ts";
 import type { SeriesKind, SeriesLabels } from "./types.ts";
 
@@ -208,6 +209,13 @@ interface _Planned {
   refs: Int32Array;
 }
 
+/** Writes Prometheus's staleness marker (a NaN with payload 2) at `values[i]`, by its bits. */
+function _setStale(values: Float64Array, i: number): void {
+  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
+  words[0] = 2;
+  words[1] = 0x7ff00000;
+}
+
 /** A planned sample position whose store id is not known yet. */
 const _UNLEARNT = -2;
 
@@ -290,6 +298,11 @@ export class Sampler {
   #refs = new Int32Array(0);
   #values = new Float64Array(0);
   #n = 0;
+  /** The series the last pass sampled (their store ids). */
+  #lastRefs = new Int32Array(0);
+  #lastN = 0;
+  /** By store id: the last pass that sampled it (its low 32 bits). */
+  #seenIn = new Uint32Array(0);
   readonly #sink: SeriesSink;
 
   /**
@@ -714,8 +727,39 @@ export class Sampler {
     this.#values = values;
   }
 
-  /** Appends what the pass read. */
+  /**
+   * Appends what the pass read, and Prometheus's staleness marker for each
+   * series the last pass read and this one did not (a flow deleted, a
+   * process gone): as a scrape that no longer finds a series, a query
+   * then stops answering it at once, not after its 5-minute lookback.
+   */
   #appendBatch(): void {
+    const live = this.#n;
+    const pass = this.#pass >>> 0;
+    let seen = this.#seenIn;
+    for (let i = 0; i < live; i++) {
+      const ref = this.#refs[i];
+      if (ref >= seen.length) {
+        const grown = new Uint32Array(growCapacity(ref + 1));
+        grown.set(seen);
+        this.#seenIn = seen = grown;
+      }
+      seen[ref] = pass;
+    }
+    const last = this.#lastRefs;
+    for (let i = 0; i < this.#lastN; i++) {
+      const ref = last[i];
+      if (seen[ref] === pass) continue;
+      seen[ref] = pass; // one marker, however often it was listed
+      if (this.#n === this.#refs.length) this.#growBatch();
+      this.#refs[this.#n] = ref;
+      _setStale(this.#values, this.#n++);
+    }
+    if (last.length < live) {
+      this.#lastRefs = new Int32Array(this.#refs.length);
+    }
+    this.#lastRefs.set(this.#refs.subarray(0, live));
+    this.#lastN = live;
     const n = this.#n;
     this.#n = 0;
     const target = this.#target;

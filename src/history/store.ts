@@ -63,6 +63,7 @@ import {
 } from "./segments.ts";
 import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
+import { isStaleAt } from "./promql/_points.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
 import {
   OpenChunkSource,
@@ -164,6 +165,14 @@ interface Disk {
  * await store.close();
  * ```
  */
+const _scratch = new Float64Array(1);
+
+/** Whether the number `v` (a NaN) still carries the staleness marker's payload. */
+function _isStaleNumber(v: number): boolean {
+  _scratch[0] = v;
+  return isStaleAt(_scratch, 0);
+}
+
 /** What {@linkcode HistoryStore.onAppend} calls. */
 export type AppendListener = (
   t: number,
@@ -424,7 +433,7 @@ export class HistoryStore implements HistoryReader {
     this.#samples++;
     const tiers = this.#tiers;
     tiers[0].appendSample(ref, t, v);
-    if (tiers.length > 1) {
+    if (tiers.length > 1 && !(v !== v && _isStaleNumber(v))) {
       // Only the first downsampled tier sees samples; coarser ones cascade.
       const tier = tiers[1];
       const agg = tier.aggregator!;
@@ -542,7 +551,9 @@ export class HistoryStore implements HistoryReader {
           okValues.set(values.subarray(i, i + 1), m);
         }
         m++;
-        if (agg) {
+        // A staleness marker (the series left the collector) ends the
+        // series in the raw tier; it is no value of a window.
+        if (agg && !(v !== v && isStaleAt(values, i))) {
           // As append(): only the first downsampled tier sees samples.
           const counter = counters[ref] === 1;
           const end = agg.addTo(ref, windowEnd, v, counter);

@@ -6,12 +6,16 @@
  */
 import type { SampleTarget } from "../../src/history/sampler.ts";
 import type { SeriesKind, SeriesLabels } from "../../src/history/types.ts";
+import { isStaleAt } from "../../src/history/promql/_points.ts";
+
+/** What the fake store keeps of a staleness marker (a NaN's payload read by its bits). */
+export const STALE = "stale";
 
 /** One series the fake store was asked for. */
 export interface FakeSeries {
   labels: SeriesLabels;
   kind: SeriesKind;
-  samples: [number, number][];
+  samples: [number, number | typeof STALE][];
 }
 
 /** Records `seriesRef` and `append` calls. */
@@ -34,6 +38,20 @@ export class FakeStore implements SampleTarget {
 
   append(ref: number, t: number, v: number): void {
     this.series[ref].samples.push([t, v]);
+  }
+
+  appendBatch(
+    refs: Int32Array,
+    values: Float64Array,
+    n: number,
+    t: number,
+  ): void {
+    for (let i = 0; i < n; i++) {
+      this.series[refs[i]].samples.push([
+        t,
+        isStaleAt(values, i) ? STALE : values[i],
+      ]);
+    }
   }
 
   /** The series of a name whose labels include `labels`. */

@@ -13,7 +13,7 @@ import { RESOURCE_METRICS } from "../../src/metrics/catalogue.ts";
 import type { Series } from "../../src/metrics/series_plan.ts";
 import { parseFamilies } from "../metrics/_exposition.ts";
 import { runtimeCommand } from "../_runtime.ts";
-import { FakeStore } from "./_fake_store.ts";
+import { FakeStore, STALE } from "./_fake_store.ts";
 
 /** A finished flow of five ticks into a drop, tracked by `collector`. */
 async function ticks(collector: MetricsCollector, name = "ticks") {
@@ -71,7 +71,7 @@ test("Sampler reads every series of a running collector into the store, as the e
       scraped.set(FakeStore.key({ __name__: s.name, ...s.labels }), s.value);
     }
   }
-  const stored = new Map<string, number>();
+  const stored = new Map<string, number | typeof STALE>();
   for (const s of store.series) {
     assert.deepEqual(s.samples.length, 1, FakeStore.key(s.labels));
     stored.set(FakeStore.key(s.labels), s.samples[0][1]);
@@ -242,7 +242,7 @@ test("Sampler skips a tick that comes while a pass still runs, and never stacks 
   assert.deepEqual(store.find("app_slow")[0].samples, [[5_000, 1], [8_000, 1]]);
 });
 
-test("Sampler stops appending a flow's series once it is untracked", async () => {
+test("Sampler ends a flow's series with one staleness marker once it is untracked, then appends nothing more to them", async () => {
   const collector = new MetricsCollector();
   const net = await ticks(collector);
   const store = new FakeStore();
@@ -252,10 +252,22 @@ test("Sampler stops appending a flow's series once it is untracked", async () =>
   collector.untrack(net);
   now += 1000;
   await sampler.sampleOnce();
+  now += 1000;
+  await sampler.sampleOnce();
   const flowSeries = store.series.filter((s) => s.labels.flow === "ticks");
   assert.ok(flowSeries.length > 0);
-  assert.ok(flowSeries.every((s) => s.samples.length === 1));
-  assert.equal(store.find("weir_flows_active")[0].samples.length, 2);
+  for (const s of flowSeries) {
+    assert.equal(s.samples.length, 2, JSON.stringify(s.labels));
+    assert.equal(typeof s.samples[0][1], "number");
+    assert.deepEqual(s.samples[1], [2_000, STALE]);
+  }
+  assert.deepEqual(
+    store.find("weir_flows_active")[0].samples.map(([t]) => t),
+    [1_000, 2_000, 3_000],
+  );
+  assert.ok(
+    store.find("weir_flows_active")[0].samples.every(([, v]) => v !== STALE),
+  );
 });
 
 test("Sampler makes new series when labels are set on the registry", async () => {
@@ -273,7 +285,7 @@ test("Sampler makes new series when labels are set on the registry", async () =>
   assert.deepEqual(
     store.series.map((s) => [s.labels, s.samples]),
     [
-      [{ __name__: "weir_flows_active" }, [[1_000, 0]]],
+      [{ __name__: "weir_flows_active" }, [[1_000, 0], [2_000, STALE]]],
       [{ __name__: "weir_flows_active", instance: "gw-7" }, [[2_000, 0]]],
     ],
   );

@@ -103,3 +103,63 @@ test("HistoryStore.appendBatch() keeps a staleness marker's payload when it copi
   assert.equal(bits(got.value)[0], STALE);
   await store.close();
 });
+
+test("a series the sampler no longer finds ends at once: an instant query after its staleness marker answers nothing, a range function counts only its samples", async () => {
+  const { MetricsCollector } = await import("../../src/metrics/collector.ts");
+  const { RESOURCE_METRICS } = await import("../../src/metrics/catalogue.ts");
+  const { Sampler } = await import("../../src/history/sampler.ts");
+  const { queryInstant } = await import("../../src/history/promql/mod.ts");
+  const collector = new MetricsCollector();
+  let exported = true;
+  collector.addFamily(
+    { ...RESOURCE_METRICS.threads, name: "app_level", help: "A level." },
+    (out) => {
+      if (exported) out.sample({}, 7);
+    },
+  );
+  const B = 1_800_000_000_000; // on an hour
+  let now = B + 60_000;
+  const store = await HistoryStore.open({ now: () => now });
+  const sampler = new Sampler(collector, store, {
+    include: ["weir_app_level"],
+    now: () => now,
+  });
+  for (let i = 0; i < 3; i++) {
+    await sampler.sampleOnce();
+    now += 1000;
+  }
+  exported = false; // the flow that exported it was deleted
+  await sampler.sampleOnce(); // at 63 s: the staleness marker
+  now += 1000;
+  await sampler.sampleOnce(); // nothing more
+  const at = (t: number) =>
+    queryInstant(store, "weir_app_level", B + t, { nowMs: now }).result;
+  assert.equal((at(62_000) as unknown[]).length, 1);
+  // Within the 5-minute lookback, but after the marker: gone.
+  assert.deepEqual(at(63_000), []);
+  assert.deepEqual(at(100_000), []);
+  const [raw] = store.select(
+    [{ name: "__name__", type: "=", value: "weir_app_level" }],
+    B,
+    B + 200_000,
+    0,
+  );
+  assert.deepEqual([...raw.t].map((t) => t - B), [
+    60_000,
+    61_000,
+    62_000,
+    63_000,
+  ]);
+  assert.equal(bits(raw.value)[3], STALE);
+  const counted = queryInstant(
+    store,
+    "count_over_time(weir_app_level[1m])",
+    B + 120_000,
+    { nowMs: now },
+  );
+  assert.equal(counted.resultType, "vector");
+  if (counted.resultType === "vector") {
+    assert.deepEqual(counted.result[0]?.value, [B + 120_000, 3]);
+  }
+  await store.close();
+});
