@@ -190,6 +190,12 @@ export class HistoryStore implements HistoryReader {
   #firstT = new Float64Array(0);
   #counter = new Uint8Array(0);
   #dirty = new Uint8Array(0);
+  /**
+   * By series: 1 once its last sample is a staleness marker (it left the
+   * collector): its open windows are closed as soon as they are over, not
+   * after `staleMs` of silence.
+   */
+  #ended = new Uint8Array(0);
   #disk: Disk | undefined;
   #seriesWritten = 0;
   #warn: (message: string) => void;
@@ -433,7 +439,9 @@ export class HistoryStore implements HistoryReader {
     this.#samples++;
     const tiers = this.#tiers;
     tiers[0].appendSample(ref, t, v);
-    if (tiers.length > 1 && !(v !== v && _isStaleNumber(v))) {
+    const stale = v !== v && _isStaleNumber(v);
+    this.#ended[ref] = stale ? 1 : 0;
+    if (tiers.length > 1 && !stale) {
       // Only the first downsampled tier sees samples; coarser ones cascade.
       const tier = tiers[1];
       const agg = tier.aggregator!;
@@ -497,6 +505,7 @@ export class HistoryStore implements HistoryReader {
     const lastT = this.#lastT;
     const firstT = this.#firstT;
     const dirty = this.#dirty;
+    const ended = this.#ended;
     const counters = this.#counter;
     const tiers = this.#tiers;
     const tier = tiers.length > 1 ? tiers[1] : undefined;
@@ -553,7 +562,12 @@ export class HistoryStore implements HistoryReader {
         m++;
         // A staleness marker (the series left the collector) ends the
         // series in the raw tier; it is no value of a window.
-        if (agg && !(v !== v && isStaleAt(values, i))) {
+        if (v !== v && isStaleAt(values, i)) {
+          ended[ref] = 1;
+          continue;
+        }
+        if (ended[ref] !== 0) ended[ref] = 0;
+        if (agg) {
           // As append(): only the first downsampled tier sees samples.
           const counter = counters[ref] === 1;
           const end = agg.addTo(ref, windowEnd, v, counter);
@@ -1108,6 +1122,7 @@ export class HistoryStore implements HistoryReader {
     };
     this.#counter = u(this.#counter);
     this.#dirty = u(this.#dirty);
+    this.#ended = u(this.#ended);
   }
 
   #load(disk: Disk): void {
@@ -1388,16 +1403,19 @@ export class HistoryStore implements HistoryReader {
     if (now === -Infinity) return;
     const tiers = this.#tiers;
     const cutoff = now - this.#staleMs;
+    const ended = this.#ended;
     for (let id = 0; id < this.#index.size; id++) {
       const last = this.#lastT[id];
-      if (!(last < cutoff)) continue;
+      if (!(last < cutoff) && ended[id] !== 1) continue;
       tiers[0].seal(id);
       if (tiers.length < 2) continue;
       const counter = this.#counter[id] === 1;
       const agg = tiers[1].aggregator!;
       let bump = last;
       if (agg.isOpen(id)) {
-        const end = agg.windowEnd(last);
+        // The open window's own end: after a staleness marker, the last
+        // sample (the marker) may lie in a later window than the values.
+        const end = agg.openEnd(id);
         if (end > now) continue; // the clock has not passed the window yet
         agg.take(id);
         tiers[1].appendRow(id, end, agg.row, counter ? 6 : 5);

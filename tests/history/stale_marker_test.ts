@@ -163,3 +163,37 @@ test("a series the sampler no longer finds ends at once: an instant query after 
   }
   await store.close();
 });
+
+test("a series ended by a staleness marker has its minute window closed once the minute is over (at the next flush), not after 5 minutes of silence", async () => {
+  const B = 1_800_000_000_000; // on an hour
+  const store = await HistoryStore.open({ now: () => B + 130_000 });
+  const a = store.seriesRef({ __name__: "a" }, "gauge");
+  const b = store.seriesRef({ __name__: "b" }, "gauge");
+  const tick = (t: number, values: Float64Array | null) => {
+    if (values === null) {
+      store.appendBatch(new Int32Array([b]), new Float64Array([1]), 1, t);
+    } else store.appendBatch(new Int32Array([a, b]), values, 2, t);
+  };
+  tick(B + 61_000, new Float64Array([5, 1]));
+  tick(B + 62_000, new Float64Array([6, 1]));
+  tick(B + 63_000, new Float64Array([7, 1]));
+  const marker = withStale(2, 0); // a left the collector
+  marker[1] = 1;
+  tick(B + 64_000, marker);
+  for (let s = 65; s <= 125; s++) tick(B + s * 1000, null);
+  await store.flush();
+  const [row] = store.select(
+    [{ name: "__name__", type: "=", value: "a" }],
+    B,
+    B + 200_000,
+    1,
+  );
+  assert.ok(row !== undefined, "a's minute window is there");
+  assert.deepEqual([...row.t], [B + 120_000]);
+  // count, sum, min, max of 5, 6, 7: the marker is no value of it.
+  assert.deepEqual(
+    [row.count?.[0], row.sum?.[0], row.min?.[0], row.max?.[0]],
+    [3, 18, 5, 7],
+  );
+  await store.close();
+});
