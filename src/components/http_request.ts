@@ -312,6 +312,7 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         type: "string",
         control: true,
         parse: (value) => secrets.parse(value),
+        secret: true,
         description:
           'A bearer token for the target as a secret reference, "env:NAME" (a variable the operator allowed with --secret-env) or "file:NAME" (a file in --secrets-dir), never the token itself; sent as Authorization: Bearer.',
       },

@@ -145,6 +145,7 @@ function _connectionPorts(
       type: "string",
       control: true,
       parse: (value) => secrets.parse(value),
+      secret: true,
       description:
         'The password, as a secret reference only: "env:NAME" (an environment variable the operator allowed with --secret-env) or "file:NAME" (a file in the operator\'s --secrets-dir, one trailing newline dropped). A password written out is a validation error.',
     },

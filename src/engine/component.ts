@@ -73,6 +73,12 @@ export interface InPortSpec {
    * message says what is wrong with the value.
    */
   parse?: (value: unknown) => unknown;
+  /**
+   * The port takes a secret (a password, a token; given as a reference):
+   * a problem with its value names the value's type, never the value.
+   * Default `false`.
+   */
+  secret?: boolean;
 }
 
 /** Declaration of an out-port. */

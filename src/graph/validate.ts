@@ -519,7 +519,21 @@ class _Validator {
     const value = convertIip(spec.type, data);
     const wrongType = checkPortValue(spec.type, value);
     if (wrongType !== undefined) {
-      this.#report(path, `${where}: ${wrongType}`);
+      // A secret's port: a number there may be the password itself.
+      this.#report(
+        path,
+        `${where}: ${
+          spec.secret === true
+            ? `expected a ${spec.type} (a secret reference), received ${
+              value === null
+                ? "null"
+                : Array.isArray(value)
+                ? "an array"
+                : typeof value
+            } (not shown)`
+            : wrongType
+        }`,
+      );
       return;
     }
     let parsed = value;

@@ -81,6 +81,35 @@ test("a password written out is a validation problem that does not echo it", () 
   assert.ok(!found[0].includes("horse"), found[0]);
 });
 
+test("a number, true or an object given as a password or token in a JSON graph is refused without showing it", () => {
+  for (
+    const [component, port, value] of [
+      ["mqtt/In", "password", 73190482],
+      ["mqtt/Out", "password", true],
+      ["http/Request", "token", { pw: 91827364 }],
+    ] as const
+  ) {
+    const graph = JSON.stringify({
+      processes: { P: { component } },
+      connections: [
+        {
+          data: "mqtt://127.0.0.1:1883",
+          tgt: { process: "P", port: "broker" },
+        },
+        { data: value, tgt: { process: "P", port } },
+      ].filter((c) => component !== "http/Request" || c.tgt.port !== "broker"),
+    });
+    const found = validateGraph(
+      loadGraph(graph, { file: "flow.json" }),
+      builtins({ secrets: OPERATOR }),
+    ).map((p) => formatProblem(p, "flow.json"));
+    const shown = found.find((f) => f.includes(`"${port}"`));
+    assert.ok(shown !== undefined, found.join("\n"));
+    assert.match(shown, /\(a secret reference\), received \w+ \(not shown\)/);
+    assert.ok(!/73190482|true|91827364/.test(shown), shown);
+  }
+});
+
 test("secret references, and a JSON graph's problem path", () => {
   const ok = problems([
     "'mqtt://127.0.0.1:1883' -> broker Out(mqtt/Out)",
