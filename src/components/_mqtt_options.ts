@@ -97,6 +97,10 @@ export function _parseBrokerUrl(value: unknown): _Broker {
   if (url.hostname === "") {
     throw new RangeError(`${expected}; it names no host`);
   }
+  if (url.port === "0") {
+    // MQTT.js would connect to 1883 instead: no broker listens on port 0.
+    throw new RangeError(`${expected}; port 0 names no broker's port`);
+  }
   const ws = url.protocol === "ws:" || url.protocol === "wss:";
   if (!ws && (url.pathname !== "" && url.pathname !== "/")) {
     throw new RangeError(

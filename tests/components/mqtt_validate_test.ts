@@ -81,6 +81,14 @@ test("a password written out is a validation problem that does not echo it", () 
   assert.ok(!found[0].includes("horse"), found[0]);
 });
 
+test("a broker URL with port 0 is a validation problem (MQTT.js connected to 1883 instead)", () => {
+  const found = problems(
+    "'mqtt://127.0.0.1:0' -> broker In(mqtt/In)\n'a/#' -> topic In",
+  );
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(found[0], /^flow\.fbp:1:\d+: .*port 0 names no broker's port/);
+});
+
 test("a number, true or an object given as a password or token in a JSON graph is refused without showing it", () => {
   for (
     const [component, port, value] of [
