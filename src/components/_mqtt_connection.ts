@@ -101,6 +101,8 @@ export class _MqttConnection {
   #waiters: (() => void)[] = [];
   #pinger: ReturnType<typeof setInterval> | undefined;
   #holds = 0;
+  /** When a message was last held (epoch ms). */
+  #lastHold = 0;
 
   /** Connects with `options`. */
   constructor(options: _ConnectionOptions) {
@@ -208,13 +210,22 @@ export class _MqttConnection {
    * receives (mqtt/In waiting for room in the flow): MQTT.js reads no
    * packet then, not even a ping's answer, and would drop the connection
    * after 1.5 keepalives, while the broker drops a client that sends
-   * nothing. A ping goes out every half keepalive until `release()`.
+   * nothing. A ping goes out every half keepalive while a message is held
+   * or was within the last keepalive: a slow flow takes one message and
+   * holds the next many times a second, and a ping's answer waits behind
+   * the held messages all that while.
    */
   hold(): void {
-    if (this.#holds++ > 0) return;
+    this.#holds++;
+    this.#lastHold = Date.now();
+    if (this.#pinger !== undefined) return;
     const keepalive = this.#client?.options.keepalive ?? 0;
     if (keepalive <= 0) return;
     this.#pinger = setInterval(() => {
+      if (this.#holds === 0 && Date.now() - this.#lastHold > keepalive * 1000) {
+        this.#stopPinger();
+        return;
+      }
       if (!this.client.connected) return;
       this.client.sendPing();
       this.client.reschedulePing(true);
@@ -223,8 +234,10 @@ export class _MqttConnection {
 
   /** Ends a {@linkcode _MqttConnection.hold}. */
   release(): void {
-    if (--this.#holds > 0) return;
-    this.#holds = 0;
+    if (this.#holds > 0) this.#holds--;
+  }
+
+  #stopPinger(): void {
     if (this.#pinger !== undefined) clearInterval(this.#pinger);
     this.#pinger = undefined;
   }
@@ -235,7 +248,8 @@ export class _MqttConnection {
    */
   async end(graceMs: number): Promise<void> {
     this.#stopReconnecting();
-    this.release();
+    this.#holds = 0;
+    this.#stopPinger();
     for (const w of this.#waiters.splice(0)) w();
     const client = this.#client;
     if (client === undefined) return;
@@ -263,7 +277,8 @@ export class _MqttConnection {
   /** Ends the connection at once (teardown: the flow has stopped). */
   kill(): void {
     this.#stopReconnecting();
-    this.release();
+    this.#holds = 0;
+    this.#stopPinger();
     this.#client?.end(true);
     this.#settle("stopped");
   }

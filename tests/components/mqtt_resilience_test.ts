@@ -250,6 +250,55 @@ test(
 );
 
 test(
+  "a consumer slower than what arrives, taking a message more often than every half keepalive, keeps mqtt/In's session: no keepalive timeout, nothing lost or twice at QoS 1",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const run = await startMqttNet(`
+      '${broker.url}' -> broker In(mqtt/In)
+      'paced/#' -> topic In
+      '1' -> qos In
+      '1' -> keepalive In
+      In out -> (1) in S(test/Sink)
+    `);
+    const pub = await testClient(broker.url);
+    try {
+      await until(async () => {
+        await pub.client.publishAsync("paced/probe", "-1", { qos: 1 });
+        return (run.sinks.S ?? []).length > 0;
+      }, "the subscription");
+      // One message every 300 ms: the flow takes one and holds the next
+      // more often than every half keepalive (500 ms), for 4 keepalives.
+      run.pace(300);
+      const N = 14;
+      for (let i = 0; i < N; i++) {
+        await pub.client.publishAsync("paced/n", String(i), { qos: 1 });
+      }
+      await until(
+        () =>
+          (run.sinks.S as MqttMessage[]).some((m) =>
+            m.payload === String(N - 1)
+          ),
+        "the last message",
+        30_000,
+      );
+      const got = (run.sinks.S as MqttMessage[]).filter((m) =>
+        m.topic === "paced/n"
+      ).map((m) => Number(m.payload));
+      assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
+      assert.equal(
+        run.meter("In", "mqtt_disconnects_total", { reason: "keepalive" }),
+        0,
+      );
+      assert.equal(run.meter("In", "mqtt_connects_total"), 1);
+    } finally {
+      await pub.end();
+      await run.stop();
+    }
+  },
+);
+
+test(
   "mqtt/Out keeps its in-flight window of publishes waiting for PUBACK and takes no more until the broker answers",
   { skip, timeout: 60_000 },
   async () => {
