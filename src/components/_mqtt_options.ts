@@ -214,6 +214,37 @@ function _topicText(value: unknown, what: string): string {
 }
 
 /**
+ * Whether `topic` (of a message received) matches the topic filter
+ * `filter` (checked by {@linkcode _parseTopicFilter}): `+` one level, `#`
+ * the rest (and the level above it), a shared subscription by its filter;
+ * a topic that starts with `$` only by a filter that names that level.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _topicMatches } from "./_mqtt_options.ts";
+ *
+ * assert.ok(_topicMatches("sensors/+/temp", "sensors/s1/temp"));
+ * assert.ok(_topicMatches("sensors/#", "sensors"));
+ * assert.ok(_topicMatches("$share/g/a/#", "a/b/c"));
+ * assert.ok(!_topicMatches("sensors/+", "sensors/s1/temp"));
+ * assert.ok(!_topicMatches("#", "$SYS/uptime"));
+ * ```
+ */
+export function _topicMatches(filter: string, topic: string): boolean {
+  let f = filter.split("/");
+  if (f[0] === "$share") f = f.slice(2);
+  const t = topic.split("/");
+  if (t[0].startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/**
  * Checks one topic filter (a subscription): `+` fills a whole level, `#` is
  * the whole last level; `$share/group/filter` is a shared subscription.
  *

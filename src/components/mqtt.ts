@@ -57,6 +57,7 @@ import {
   _parseWill,
   type _QoS,
   _tlsPathParser,
+  _topicMatches,
 } from "./_mqtt_options.ts";
 
 /**
@@ -375,6 +376,8 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       for (const t of topics) subscriptions[t] = { qos };
       const out = ctx.out.out;
       let stopping = false;
+      /** Whether a message of a filter no longer subscribed was reported. */
+      let unsubscribedReported = false;
       /** A send waiting for room in the flow, and what acknowledges it. */
       let pending: Promise<void> | undefined;
       const conn = new _MqttConnection({
@@ -416,6 +419,23 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           const payload = packet.payload as Buffer;
           series.messages.add(1);
           series.bytes.add(payload.length);
+          if (!topics.some((f) => _topicMatches(f, packet.topic))) {
+            // A persistent session (clean false) keeps the subscriptions
+            // of an earlier graph of this client id, which MQTT cannot
+            // list: what they bring is acknowledged, not sent on.
+            series.dropped.unsubscribed.add(1);
+            if (!unsubscribedReported) {
+              unsubscribedReported = true;
+              _report(
+                ctx,
+                `received a message on topic ${
+                  JSON.stringify(excerpt(packet.topic, 60))
+                }, which none of this process's topics matches: the broker's session for this client id (clean false) keeps a subscription of an earlier graph. Such messages are acknowledged and dropped (weir_mqtt_dropped_total{reason="unsubscribed"}); to end that subscription, connect once with a clean session or use another client id`,
+              );
+            }
+            done();
+            return;
+          }
           let value: MqttMessage;
           try {
             value = {

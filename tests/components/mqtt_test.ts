@@ -74,6 +74,57 @@ test(
 );
 
 test(
+  "mqtt/In with a persistent session drops (and counts) what a subscription of an earlier graph brings, sending on only what its topics match",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const graph = (topic: string) => `
+      '${broker.url}' -> broker In(mqtt/In)
+      '${topic}' -> topic In
+      '1' -> qos In
+      'false' -> clean In
+      'weir-changed-topics' -> clientId In
+      In out -> in S(test/Sink)
+      In error -> in E(test/Sink)
+    `;
+    const pub = await testClient(broker.url);
+    const first = await startMqttNet(graph("old/#"));
+    try {
+      await until(async () => {
+        await pub.client.publishAsync("old/probe", "p", { qos: 1 });
+        return (first.sinks.S ?? []).length > 0;
+      }, "the first subscription");
+    } finally {
+      await first.stop();
+    }
+    // The graph changed: the broker's session still holds old/#.
+    const run = await startMqttNet(graph("new/#"));
+    try {
+      await until(async () => {
+        await pub.client.publishAsync("new/probe", "p", { qos: 1 });
+        return (run.sinks.S ?? []).length > 0;
+      }, "the new subscription");
+      await pub.client.publishAsync("old/x", "still-old", { qos: 1 });
+      await pub.client.publishAsync("new/x", "new", { qos: 1 });
+      const isLast = (m: unknown) => (m as MqttMessage).topic === "new/x";
+      await until(() => run.sinks.S.some(isLast), "the last message");
+      await until(
+        () =>
+          run.meter("In", "mqtt_dropped_total", { reason: "unsubscribed" }) >=
+            1,
+        "the dropped message counted",
+      );
+      const topics = (run.sinks.S as MqttMessage[]).map((m) => m.topic);
+      assert.ok(!topics.includes("old/x"), topics.join(", "));
+      assert.ok(topics.includes("new/x"));
+    } finally {
+      await pub.end();
+      await run.stop();
+    }
+  },
+);
+
+test(
   "mqtt/In reads payloads as JSON or bytes per format; one that is not JSON goes to error and the next still comes",
   { skip, timeout: 30_000 },
   async () => {
