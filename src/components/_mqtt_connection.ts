@@ -100,6 +100,8 @@ export class _MqttConnection {
   #reported: string | undefined;
   #waiters: (() => void)[] = [];
   #pinger: ReturnType<typeof setInterval> | undefined;
+  /** When the current connection was accepted (epoch ms). */
+  #upAt = 0;
   #holds = 0;
   /** When a message was last held (epoch ms). */
   #lastHold = 0;
@@ -169,9 +171,9 @@ export class _MqttConnection {
     for (const fn of this.#onClient.splice(0)) fn(client);
     client.on("connect", (connack) => {
       this.#up = true;
-      this.#attempt = 0;
-      client.options.reconnectPeriod = this.#o.backoffMs;
-      this.#reported = undefined;
+      // The backoff and the reports start over when this connection ends
+      // having lasted (#closed), not now: see _STABLE_MS.
+      this.#upAt = Date.now();
       this.#o.meters.connected.set(1);
       this.#o.meters.connects.add(1);
       const first = this.#firstConnect;
@@ -308,6 +310,17 @@ export class _MqttConnection {
       return;
     }
     const wasUp = this.#up;
+    // A connection that lasted starts the backoff over; one the broker
+    // ends at once (another client taking over this client id's session,
+    // which takes it back the same way) keeps growing it.
+    const brief = wasUp && Date.now() - this.#upAt < _STABLE_MS;
+    if (wasUp && !brief) {
+      this.#attempt = 0;
+      if (this.#client !== undefined) {
+        this.#client.options.reconnectPeriod = this.#o.backoffMs;
+      }
+      this.#reported = undefined;
+    }
     let reason: _DisconnectReason;
     if (!wasUp) {
       reason = e !== undefined && /^Connection refused/.test(e.message)
@@ -320,9 +333,13 @@ export class _MqttConnection {
     this.#o.meters.connected.set(0);
     this.#o.meters.disconnects[reason].add(1);
     const detail = e === undefined ? "the connection closed" : _errorText(e);
-    const message = wasUp
-      ? `lost the connection to ${this.#o.describe}: ${detail}`
-      : `cannot connect to ${this.#o.describe}: ${detail}`;
+    const message = !wasUp
+      ? `cannot connect to ${this.#o.describe}: ${detail}`
+      : brief
+      ? `lost the connection to ${this.#o.describe} within ${
+        _STABLE_MS / 1000
+      } s of its start: ${detail} (is another client connected with the same client id? The broker ends the older session of a client id)`
+      : `lost the connection to ${this.#o.describe}: ${detail}`;
     // One report per distinct failure until a connection succeeds: a
     // broker that stays down is one line, not one a retry.
     if (message !== this.#reported) {
@@ -343,6 +360,13 @@ export class _MqttConnection {
     this.#o.meters.disconnects[reason].add(1);
   }
 }
+
+/**
+ * How long a connection must last for the backoff to start over at its
+ * end: shorter ones (a client id taken over back and forth) keep it
+ * growing.
+ */
+const _STABLE_MS = 10_000;
 
 /** An MQTT.js or socket error as one short line (its code when it has one). */
 function _errorText(e: Error): string {

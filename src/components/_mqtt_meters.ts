@@ -78,7 +78,7 @@ export const _MQTT_METERS: readonly MeterSpec[] = [
     labels: [{
       name: "reason",
       help:
-        "refused: the broker refused the connection (bad credentials, not authorized); unreachable: no connection could be made (refused port, DNS, TLS, timeout; or MQTT.js could not make a client, reported once and not retried); network: an established connection broke; keepalive: the broker stopped answering pings; broker: the broker closed it (a DISCONNECT, a session taken over); stopped: the flow stopped",
+        "refused: the broker refused the connection (bad credentials, not authorized); unreachable: no connection could be made (refused port, DNS, TLS, timeout; or MQTT.js could not make a client, reported once and not retried); network: an established connection broke; keepalive: the broker stopped answering pings; broker: the broker closed it with a DISCONNECT (MQTT 5; a session taken over by another client with the same client id is often only a closed connection, network); stopped: the flow stopped",
       values: _DISCONNECT_REASONS,
     }],
   },

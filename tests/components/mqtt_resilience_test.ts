@@ -250,6 +250,52 @@ test(
 );
 
 test(
+  "two processes with one client id, taking the session from each other, are reported once, naming the likely cause, and not reset to the first backoff at each connection",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const graph = (name: string) => `
+      '${broker.url}' -> broker ${name}(mqtt/In)
+      'dup/#' -> topic ${name}
+      'false' -> clean ${name}
+      'weir-same-id' -> clientId ${name}
+      '100ms' -> reconnect ${name}
+      '2s' -> reconnectMax ${name}
+      ${name} out -> in S(test/Sink)
+      ${name} error -> in E(test/Sink)
+    `;
+    const a = await startMqttNet(graph("A"));
+    const b = await startMqttNet(graph("B"));
+    try {
+      await until(
+        () =>
+          a.meter("A", "mqtt_connects_total") >= 4 &&
+          b.meter("B", "mqtt_connects_total") >= 4,
+        "the two taking the session from each other",
+        40_000,
+      );
+      for (const [run, name] of [[a, "A"], [b, "B"]] as const) {
+        const lost = (run.sinks.E as Error[]).filter((e) =>
+          /lost the connection/.test(e.message)
+        );
+        // Once, not once a connection: the backoff and the report start
+        // over only after a connection that lasted.
+        assert.equal(lost.length, 1, lost.map((e) => e.message).join("\n"));
+        assert.match(
+          lost[0].message,
+          new RegExp(
+            `process "${name}" failed: lost the connection to broker ${broker.url} within 10 s of its start: .*another client connected with the same client id`,
+          ),
+        );
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  },
+);
+
+test(
   "a consumer slower than what arrives, taking a message more often than every half keepalive, keeps mqtt/In's session: no keepalive timeout, nothing lost or twice at QoS 1",
   { skip, timeout: 60_000 },
   async () => {
