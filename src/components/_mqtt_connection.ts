@@ -283,6 +283,8 @@ export class _MqttConnection {
     this.#stopPinger();
     this.#client?.end(true);
     this.#settle("stopped");
+    // Publishes waiting for the broker end as given up (counted there).
+    for (const w of this.#waiters.splice(0)) w();
   }
 
   /** No more attempts, whatever closes next. */

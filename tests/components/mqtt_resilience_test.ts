@@ -250,6 +250,38 @@ test(
 );
 
 test(
+  "mqtt/Out's publishes waiting for a broker that never came are counted as dropped (stopped) when the flow stops",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    await broker.stop();
+    const run = await startMqttNet(
+      `
+      '${broker.url}' -> broker Out(mqtt/Out:concurrency=4)
+      'w/x' -> topic Out
+      '1' -> qos Out
+      '100ms' -> reconnect Out
+      '300ms' -> reconnectMax Out
+      F(test/Feed) out -> in Out
+      Out error -> in EO(test/Sink)
+    `,
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+    );
+    await until(
+      () =>
+        run.meter("Out", "mqtt_disconnects_total", { reason: "unreachable" }) >=
+          2,
+      "failed attempts",
+    );
+    await run.stop();
+    await until(
+      () => run.meter("Out", "mqtt_dropped_total", { reason: "stopped" }) === 4,
+      "the 4 publishes that waited counted as dropped",
+    );
+  },
+);
+
+test(
   "two processes with one client id, taking the session from each other, are reported once, naming the likely cause, and not reset to the first backoff at each connection",
   { skip, timeout: 60_000 },
   async () => {
