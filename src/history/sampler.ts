@@ -736,9 +736,10 @@ export class Sampler {
   #appendBatch(): void {
     const live = this.#n;
     const pass = this.#pass >>> 0;
+    const walked = this.#refs;
     let seen = this.#seenIn;
     for (let i = 0; i < live; i++) {
-      const ref = this.#refs[i];
+      const ref = walked[i];
       if (ref >= seen.length) {
         const grown = new Uint32Array(growCapacity(ref + 1));
         grown.set(seen);
@@ -747,7 +748,8 @@ export class Sampler {
       seen[ref] = pass;
     }
     const last = this.#lastRefs;
-    for (let i = 0; i < this.#lastN; i++) {
+    const lastN = this.#lastN;
+    for (let i = 0; i < lastN; i++) {
       const ref = last[i];
       if (seen[ref] === pass) continue;
       seen[ref] = pass; // one marker, however often it was listed
@@ -758,7 +760,7 @@ export class Sampler {
     if (last.length < live) {
       this.#lastRefs = new Int32Array(this.#refs.length);
     }
-    this.#lastRefs.set(this.#refs.subarray(0, live));
+    this.#lastRefs.set(walked.subarray(0, live));
     this.#lastN = live;
     const n = this.#n;
     this.#n = 0;
