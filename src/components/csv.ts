@@ -178,7 +178,8 @@ interface _ParserApi {
     push: (record: unknown[]) => void,
     close: () => void,
   ): CsvError | undefined;
-  readonly info: { readonly lines: number };
+  /** `lines` read so far; `bytes`: where the record just taken ends. */
+  readonly info: { readonly lines: number; readonly bytes: number };
   readonly state: { readonly quoting: boolean };
 }
 
@@ -318,6 +319,9 @@ const _STOP = new Error("stop at the first malformed row");
  * line with a new parser (csv-parse, told to skip such a record, stays
  * inside the quote and would take every row after it). A quoted field
  * may still span lines; only a record that fails loses its first line.
+ * Records are placed by their bytes (csv-parse counts a CR inside a
+ * quoted field as a line), the text encoded once: each restart parses
+ * the rest of the same buffer.
  */
 function _parseWhole(
   ctx: Context<ParseState>,
@@ -330,57 +334,78 @@ function _parseWhole(
   };
   const rows: unknown[] = [];
   const bad: CsvBadRow[] = [];
-  let at = 0; // where the part still to parse starts in `text`
-  let line = 1; // its line
-  while (at < text.length) {
+  const buf = Buffer.from(text);
+  const lineAt = _lineCounter(buf);
+  let at = 0; // where the part still to parse starts in `buf`
+  while (at < buf.length) {
     const feed = _feed(ctx, state.fresh && header, true);
     const api = feed.api;
-    feed.firstLine = line;
-    feed.before = api.info.lines;
-    feed.broken = false;
-    const push = (record: unknown[]) =>
-      feed.records.push({
-        record,
-        line: line + api.info.lines - feed.before,
-      });
-    const err = api.parse(
-      Buffer.from(at === 0 ? text : text.slice(at)),
-      true,
-      push,
-      _noop,
-    );
+    const base = at;
+    let end = at; // where the last record taken ends
+    const push = (record: unknown[]) => {
+      const start = _skipBlankLines(buf, end);
+      end = base + api.info.bytes;
+      feed.records.push({ record, line: lineAt(start) });
+    };
+    const err = api.parse(buf.subarray(at), true, push, _noop);
     if (err !== undefined && err !== _STOP) {
-      bad.push({ line, reason: _reason(err as CsvError) });
+      bad.push({
+        line: lineAt(_skipBlankLines(buf, end)),
+        reason: _reason(err as CsvError),
+      });
       break;
     }
-    if (!feed.broken) {
-      rows.push(..._rows(header, feed.records, state, bad));
-      break;
-    }
-    const good = feed.records.slice(0, feed.recordsAtError);
-    rows.push(..._rows(header, good, state, bad));
+    const good = feed.broken
+      ? feed.records.slice(0, feed.recordsAtError)
+      : feed.records;
+    const found: CsvBadRow[] = [];
+    rows.push(..._rows(header, good, state, found));
+    bad.push(...found);
+    if (!feed.broken) break;
     // The record that failed starts on the first line with text after
-    // the last good record: it is reported there, and the parse goes on
+    // the last good one: it is reported there, and the parse goes on
     // from the line after it.
-    const after = good.length > 0 ? good[good.length - 1].line + 1 : line;
-    while (at < text.length) {
-      const end = _lineEnd(text, at);
-      if (line >= after && !/^\r?$/.test(text.slice(at, end))) break;
-      at = end + 1;
-      line++;
-    }
-    bad.push({ line, reason: feed.firstReason });
-    at = _lineEnd(text, at) + 1;
-    line++;
+    const start = _skipBlankLines(buf, end);
+    bad.push({ line: lineAt(start), reason: feed.firstReason });
+    const next = buf.indexOf(0x0a, start);
+    at = next < 0 ? buf.length : next + 1;
   }
   if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
   return { rows, bad };
 }
 
-/** The index of the line break that ends the line starting at `from` (or the text's length). */
-function _lineEnd(text: string, from: number): number {
-  const end = text.indexOf("\n", from);
-  return end < 0 ? text.length : end;
+/** The first byte at or after `from` that is not an empty line's (LF or CRLF). */
+function _skipBlankLines(buf: Uint8Array, from: number): number {
+  let i = from;
+  for (;;) {
+    if (buf[i] === 0x0a) i++;
+    else if (buf[i] === 0x0d && buf[i + 1] === 0x0a) i += 2;
+    else return i;
+  }
+}
+
+/**
+ * The line (from 1) of a byte offset of `buf`, for offsets that only go
+ * forward (counted once), or back (counted again).
+ */
+function _lineCounter(buf: Uint8Array): (offset: number) => number {
+  let pos = 0;
+  let line = 1;
+  return (offset) => {
+    if (offset < pos) {
+      pos = 0;
+      line = 1;
+    }
+    for (
+      let i = buf.indexOf(0x0a, pos);
+      i !== -1 && i < offset;
+      i = buf.indexOf(0x0a, i + 1)
+    ) {
+      line++;
+    }
+    pos = offset;
+    return line;
+  };
 }
 
 /**

@@ -137,16 +137,19 @@ test("csv/Parse goes on after a row with a stray or unclosed quote in a whole te
     'a,b\n1,"x"y\n3,4\n5,6,7\n8,9\n',
     'a,b\n"1,2\n3,4\n5,6\n',
     'a,b\n1,"multi\nline"\n\n\n2,"x"y\n\n3,4\n',
+    // A CRLF inside a quoted field is one line break, not two.
+    'a,b\r\n"x\r\ny",1\r\nq"r,2\r\nc,d\r\ne,f\r\n',
   ]);
   assert.deepEqual(out, [
     [{ a: "3", b: "4" }, { a: "8", b: "9" }],
     [{ a: "3", b: "4" }, { a: "5", b: "6" }],
     [{ a: "1", b: "multi\nline" }, { a: "3", b: "4" }],
+    [{ a: "x\r\ny", b: "1" }, { a: "c", b: "d" }, { a: "e", b: "f" }],
   ]);
   const lines = errors.map((e) =>
     (e.cause as CsvRowsError).rows.map((r) => r.line)
   );
-  assert.deepEqual(lines, [[2, 4], [2], [6]]);
+  assert.deepEqual(lines, [[2, 4], [2], [6], [4]]);
   assert.match(errors[0].message, /line 2: Invalid Closing Quote/);
   assert.match(errors[1].message, /line 2: Quote Not Closed/);
 });
