@@ -151,7 +151,7 @@ export interface _MqttSeries {
  * const series = _mqttSeries(ctx as unknown as Context<unknown>, "in");
  * series.messages.add(1);
  * assert.equal(meters.meter("mqtt_messages_total", { direction: "in" }).value, 1);
- * assert.equal(meters.list.length, 15);
+ * assert.equal(meters.list.length, 16);
  * ```
  */
 export function _mqttSeries(
