@@ -156,7 +156,10 @@ test("History.close() writes everything to its data dir; a History opened there 
     const sink = points.find((p) =>
       p.labels.process === "Sink" && p.labels.direction === "in"
     );
-    assert.deepEqual([...sink!.value], [5]);
+    // One sample, or two when close() came in the next second (it then
+    // takes a last one: the test below), each the value sampled.
+    assert.ok([1, 2].includes(sink!.value.length), `${sink!.value.length}`);
+    assert.ok([...sink!.value].every((v) => v === 5), `${[...sink!.value]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
