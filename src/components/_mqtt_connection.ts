@@ -102,6 +102,8 @@ export class _MqttConnection {
   #pinger: ReturnType<typeof setInterval> | undefined;
   /** When the current connection was accepted (epoch ms). */
   #upAt = 0;
+  /** Starts the backoff over once the connection has lasted. */
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #holds = 0;
   /** When a message was last held (epoch ms). */
   #lastHold = 0;
@@ -171,9 +173,19 @@ export class _MqttConnection {
     for (const fn of this.#onClient.splice(0)) fn(client);
     client.on("connect", (connack) => {
       this.#up = true;
-      // The backoff and the reports start over when this connection ends
-      // having lasted (#closed), not now: see _STABLE_MS.
+      // The backoff and the reports start over once this connection has
+      // lasted (see _STABLE_MS), not now; before MQTT.js's own close
+      // handler, which arms the next attempt with the delay set then.
       this.#upAt = Date.now();
+      clearTimeout(this.#stableTimer);
+      this.#stableTimer = setTimeout(() => {
+        this.#stableTimer = undefined;
+        if (!this.#up || this.#ending) return;
+        this.#attempt = 0;
+        client.options.reconnectPeriod = this.#o.backoffMs;
+        this.#reported = undefined;
+      }, _STABLE_MS);
+      (this.#stableTimer as { unref?: () => void }).unref?.();
       this.#o.meters.connected.set(1);
       this.#o.meters.connects.add(1);
       const first = this.#firstConnect;
@@ -250,6 +262,8 @@ export class _MqttConnection {
    */
   async end(graceMs: number): Promise<void> {
     this.#stopReconnecting();
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = undefined;
     this.#holds = 0;
     this.#stopPinger();
     for (const w of this.#waiters.splice(0)) w();
@@ -279,6 +293,8 @@ export class _MqttConnection {
   /** Ends the connection at once (teardown: the flow has stopped). */
   kill(): void {
     this.#stopReconnecting();
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = undefined;
     this.#holds = 0;
     this.#stopPinger();
     this.#client?.end(true);
@@ -316,13 +332,8 @@ export class _MqttConnection {
     // ends at once (another client taking over this client id's session,
     // which takes it back the same way) keeps growing it.
     const brief = wasUp && Date.now() - this.#upAt < _STABLE_MS;
-    if (wasUp && !brief) {
-      this.#attempt = 0;
-      if (this.#client !== undefined) {
-        this.#client.options.reconnectPeriod = this.#o.backoffMs;
-      }
-      this.#reported = undefined;
-    }
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = undefined;
     let reason: _DisconnectReason;
     if (!wasUp) {
       reason = e !== undefined && /^Connection refused/.test(e.message)
