@@ -216,7 +216,8 @@ function _topicText(value: unknown, what: string): string {
 /**
  * Whether `topic` (of a message received) matches the topic filter
  * `filter` (checked by {@linkcode _parseTopicFilter}): `+` one level, `#`
- * the rest (and the level above it), a shared subscription by its filter;
+ * the rest (and the level above it), a shared subscription (`$share/g/`,
+ * EMQX's `$queue/` and `$exclusive/`) by its filter;
  * a topic that starts with `$` only by a filter that names that level.
  *
  * @example
@@ -227,6 +228,7 @@ function _topicText(value: unknown, what: string): string {
  * assert.ok(_topicMatches("sensors/+/temp", "sensors/s1/temp"));
  * assert.ok(_topicMatches("sensors/#", "sensors"));
  * assert.ok(_topicMatches("$share/g/a/#", "a/b/c"));
+ * assert.ok(_topicMatches("$queue/a/+", "a/b"));
  * assert.ok(!_topicMatches("sensors/+", "sensors/s1/temp"));
  * assert.ok(!_topicMatches("#", "$SYS/uptime"));
  * ```
@@ -234,6 +236,8 @@ function _topicText(value: unknown, what: string): string {
 export function _topicMatches(filter: string, topic: string): boolean {
   let f = filter.split("/");
   if (f[0] === "$share") f = f.slice(2);
+  // EMQX's queue and exclusive subscriptions deliver on the filter's topics.
+  else if (f[0] === "$queue" || f[0] === "$exclusive") f = f.slice(1);
   const t = topic.split("/");
   if (t[0].startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
   for (let i = 0; i < f.length; i++) {

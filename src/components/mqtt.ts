@@ -378,6 +378,8 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       let stopping = false;
       /** Whether a message of a filter no longer subscribed was reported. */
       let unsubscribedReported = false;
+      // Only a persistent session keeps the filters of an earlier graph.
+      const clean = ctx.control<boolean>("clean") !== false;
       /** A send waiting for room in the flow, and what acknowledges it. */
       let pending: Promise<void> | undefined;
       const conn = new _MqttConnection({
@@ -419,7 +421,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           const payload = packet.payload as Buffer;
           series.messages.add(1);
           series.bytes.add(payload.length);
-          if (!topics.some((f) => _topicMatches(f, packet.topic))) {
+          if (
+            !clean && !topics.some((f) => _topicMatches(f, packet.topic))
+          ) {
             // A persistent session (clean false) keeps the subscriptions
             // of an earlier graph of this client id, which MQTT cannot
             // list: what they bring is acknowledged, not sent on.
