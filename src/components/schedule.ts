@@ -231,8 +231,9 @@ const _offset = _period("an offset of 0 or more", 0);
 function _neverInZone(
   expression: string,
   timezone: string,
+  now: number = Date.now(),
 ): string | undefined {
-  if (_cronTimes(expression, timezone).next(Date.now()) !== null) {
+  if (_cronTimes(expression, timezone).next(now) !== null) {
     return undefined;
   }
   return `cron expression ${
@@ -496,12 +497,11 @@ export function coreSchedule(clock: ScheduleClock = WALL_CLOCK): Component {
           const zone = ctx.control<string | undefined>("timezone");
           throw new RangeError(
             `core/Schedule: ${
-              zone === undefined
-                ? "its cron expression never fires from now on"
-                : _neverInZone(
-                  ctx.control<_CronOption>("cron").expression,
-                  zone,
-                )
+              (zone === undefined ? undefined : _neverInZone(
+                ctx.control<_CronOption>("cron").expression,
+                zone,
+                after,
+              )) ?? "its cron expression never fires from now on"
             }`,
           );
         }
