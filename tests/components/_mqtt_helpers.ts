@@ -186,3 +186,25 @@ export async function testClient(
     },
   };
 }
+
+/**
+ * Resolves once `run`'s subscription is there: publishes `payload` to
+ * `topic` (at `qos`) until the sink `sink` has taken anything (a
+ * subscription follows the connection, so it is probed, not waited for).
+ */
+export async function subscribed(
+  pub: TestClient,
+  run: MqttNet,
+  topic: string,
+  { payload = "p", qos = 1, sink = "S", what = "the subscription" }: {
+    payload?: string;
+    qos?: 0 | 1 | 2;
+    sink?: string;
+    what?: string;
+  } = {},
+): Promise<void> {
+  await until(async () => {
+    await pub.client.publishAsync(topic, payload, { qos });
+    return (run.sinks[sink] ?? []).length > 0;
+  }, what);
+}

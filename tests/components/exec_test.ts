@@ -185,6 +185,16 @@ function gone(pid: number): boolean {
   }
 }
 
+/** Kills the process whose pid the test's program wrote to `pidFile`, if any (started by the test). */
+function killByPidFile(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  try {
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+  } catch {
+    // Gone already.
+  }
+}
+
 test(
   "exec/Run's timeout ends what the program left running after it exited, holding its output open",
   {
@@ -215,13 +225,7 @@ test(
         await until(() => gone(pid), "the background sleep ended");
       } finally {
         // Never leave the sleep behind when the test fails.
-        if (existsSync(pidFile)) {
-          try {
-            process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
-          } catch {
-            // Gone already.
-          }
-        }
+        killByPidFile(pidFile);
       }
     });
   },
@@ -257,13 +261,7 @@ test(
         assert.match(errors[0]?.message ?? "", /"sh" timed out after 500 ms/);
         assert.equal((errors[0].cause as ExecError).result.stdout, "hi\n");
       } finally {
-        if (existsSync(pidFile)) {
-          try {
-            process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
-          } catch {
-            // Gone already.
-          }
-        }
+        killByPidFile(pidFile);
       }
     });
   },

@@ -8,7 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
-import { startMqttNet, testClient, until } from "./_mqtt_helpers.ts";
+import {
+  startMqttNet,
+  subscribed,
+  testClient,
+  until,
+} from "./_mqtt_helpers.ts";
 import type { MqttMessage } from "../../src/components/mqtt.ts";
 
 const skip = mosquittoSkip();
@@ -191,10 +196,7 @@ test(
     `);
     const pub = await testClient(broker.url);
     try {
-      await until(async () => {
-        await pub.client.publishAsync("slow/probe", "-1", { qos: 1 });
-        return (run.sinks.S ?? []).length > 0;
-      }, "the subscription");
+      await subscribed(pub, run, "slow/probe", { payload: "-1" });
       run.hold();
       const before = run.sinks.S.length;
       const counted = () =>
@@ -348,10 +350,7 @@ test(
     `);
     const pub = await testClient(broker.url);
     try {
-      await until(async () => {
-        await pub.client.publishAsync("paced/probe", "-1", { qos: 1 });
-        return (run.sinks.S ?? []).length > 0;
-      }, "the subscription");
+      await subscribed(pub, run, "paced/probe", { payload: "-1" });
       // One message every 300 ms: the flow takes one and holds the next
       // more often than every half keepalive (500 ms), for 4 keepalives.
       run.pace(300);
@@ -607,10 +606,7 @@ for (const version of [4, 5]) {
       `;
       const pub = await testClient(broker.url);
       const first = await startMqttNet(fbp);
-      await until(async () => {
-        await pub.client.publishAsync("kept/probe", "p", { qos: 1 });
-        return (first.sinks.S ?? []).length > 0;
-      }, "the subscription");
+      await subscribed(pub, first, "kept/probe");
       await first.net.drain(5000);
       for (let i = 0; i < 5; i++) {
         await pub.client.publishAsync("kept/n", String(i), { qos: 1 });

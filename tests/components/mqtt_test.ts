@@ -5,7 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
-import { startMqttNet, testClient, until } from "./_mqtt_helpers.ts";
+import {
+  startMqttNet,
+  subscribed,
+  testClient,
+  until,
+} from "./_mqtt_helpers.ts";
 import type { MqttMessage } from "../../src/components/mqtt.ts";
 
 const skip = mosquittoSkip();
@@ -24,10 +29,7 @@ test(
     const pub = await testClient(broker.url);
     try {
       // The subscription follows the connection: probe until it is there.
-      await until(async () => {
-        await pub.client.publishAsync("sensors/probe/temp", "p", { qos: 1 });
-        return (run.sinks.S ?? []).length > 0;
-      }, "the subscription");
+      await subscribed(pub, run, "sensors/probe/temp");
       const sent = [
         ["sensors/a/temp", "21.5"],
         ["sensors/a/humidity", "no: not temp"],
@@ -90,20 +92,16 @@ test(
     const pub = await testClient(broker.url);
     const first = await startMqttNet(graph("old/#"));
     try {
-      await until(async () => {
-        await pub.client.publishAsync("old/probe", "p", { qos: 1 });
-        return (first.sinks.S ?? []).length > 0;
-      }, "the first subscription");
+      await subscribed(pub, first, "old/probe", {
+        what: "the first subscription",
+      });
     } finally {
       await first.stop();
     }
     // The graph changed: the broker's session still holds old/#.
     const run = await startMqttNet(graph("new/#"));
     try {
-      await until(async () => {
-        await pub.client.publishAsync("new/probe", "p", { qos: 1 });
-        return (run.sinks.S ?? []).length > 0;
-      }, "the new subscription");
+      await subscribed(pub, run, "new/probe", { what: "the new subscription" });
       await pub.client.publishAsync("old/x", "still-old", { qos: 1 });
       await pub.client.publishAsync("new/x", "new", { qos: 1 });
       const isLast = (m: unknown) => (m as MqttMessage).topic === "new/x";
@@ -380,10 +378,7 @@ test(
     `);
     const pub = await testClient(broker.url);
     try {
-      await until(async () => {
-        await pub.client.publishAsync("q2/probe", "p", { qos: 2 });
-        return (run.sinks.S ?? []).length > 0;
-      }, "the subscription");
+      await subscribed(pub, run, "q2/probe", { qos: 2 });
       for (let i = 0; i < 20; i++) {
         await pub.client.publishAsync("q2/n", String(i), { qos: 2 });
       }
