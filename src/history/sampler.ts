@@ -21,6 +21,7 @@ import { Histogram } from "../engine/histogram.ts";
 import type { MetricsCollector, SeriesSink } from "../metrics/collector.ts";
 import type { Labels } from "../metrics/text_writer.ts";
 import { growCapacity } from "./open_chunks.ts";
+import { setStaleAt } from "./promql/_points.ts";
 import { indexLabels } from "./series_index.ts";
 import type { SeriesKind, SeriesLabels } from "./types.ts";
 
@@ -207,13 +208,6 @@ interface _Planned {
   /** The families' generation it was learnt in (constant labels change it). */
   families: number;
   refs: Int32Array;
-}
-
-/** Writes Prometheus's staleness marker (a NaN with payload 2) at `values[i]`, by its bits. */
-function _setStale(values: Float64Array, i: number): void {
-  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
-  words[0] = 2;
-  words[1] = 0x7ff00000;
 }
 
 /** A planned sample position whose store id is not known yet. */
@@ -755,7 +749,7 @@ export class Sampler {
       seen[ref] = pass; // one marker, however often it was listed
       if (this.#n === this.#refs.length) this.#growBatch();
       this.#refs[this.#n] = ref;
-      _setStale(this.#values, this.#n++);
+      setStaleAt(this.#values, this.#n++);
     }
     if (last.length < live) {
       this.#lastRefs = new Int32Array(this.#refs.length);

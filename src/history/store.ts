@@ -63,7 +63,7 @@ import {
 } from "./segments.ts";
 import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
-import { isStaleAt } from "./promql/_points.ts";
+import { isStaleAt, isStaleNumber } from "./promql/_points.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
 import {
   OpenChunkSource,
@@ -144,6 +144,14 @@ interface Disk {
   headBase: number;
 }
 
+/** What {@linkcode HistoryStore.onAppend} calls. */
+export type AppendListener = (
+  t: number,
+  refs: Int32Array,
+  values: Float64Array,
+  n: number,
+) => void;
+
 /**
  * The on-device time-series store.
  *
@@ -165,22 +173,6 @@ interface Disk {
  * await store.close();
  * ```
  */
-const _scratch = new Float64Array(1);
-
-/** Whether the number `v` (a NaN) still carries the staleness marker's payload. */
-function _isStaleNumber(v: number): boolean {
-  _scratch[0] = v;
-  return isStaleAt(_scratch, 0);
-}
-
-/** What {@linkcode HistoryStore.onAppend} calls. */
-export type AppendListener = (
-  t: number,
-  refs: Int32Array,
-  values: Float64Array,
-  n: number,
-) => void;
-
 export class HistoryStore implements HistoryReader {
   /** The tiers, raw first. */
   readonly tiers: readonly TierInfo[];
@@ -439,7 +431,7 @@ export class HistoryStore implements HistoryReader {
     this.#samples++;
     const tiers = this.#tiers;
     tiers[0].appendSample(ref, t, v);
-    const stale = v !== v && _isStaleNumber(v);
+    const stale = isStaleNumber(v);
     this.#ended[ref] = stale ? 1 : 0;
     if (tiers.length > 1 && !stale) {
       // Only the first downsampled tier sees samples; coarser ones cascade.

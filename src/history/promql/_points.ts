@@ -29,6 +29,25 @@ export function isStaleAt(values: Float64Array, i: number): boolean {
   return words[1] === 0x7ff00000 && words[0] === 2;
 }
 
+/** Writes the staleness marker at `values[i]`, by its bits (see {@linkcode isStaleAt}). */
+export function setStaleAt(values: Float64Array, i: number): void {
+  const words = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
+  words[0] = 2;
+  words[1] = 0x7ff00000;
+}
+
+const _scratch = new Float64Array(1);
+
+/**
+ * Whether the number `v` is the staleness marker: on Deno a NaN keeps its
+ * payload through a number; on Bun it does not, and this says false.
+ */
+export function isStaleNumber(v: number): boolean {
+  if (v === v) return false;
+  _scratch[0] = v;
+  return isStaleAt(_scratch, 0);
+}
+
 /**
  * The first index `>= from` whose time is `>= x`. Steps
  * far apart (a 1 h step over minute windows skips 59 of 60) gallop
