@@ -26,6 +26,7 @@ import { realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import process from "node:process";
 import { _readBounded, _SECRET_CAP } from "./_bounded_read.ts";
+import { describeType } from "../engine/component.ts";
 
 /** Where a secret's value lives: an environment variable or a file. */
 export type _SecretRef =
@@ -69,12 +70,7 @@ const _EXPECTED =
 function _syntax(value: unknown): { kind: "env" | "file"; text: string } {
   if (typeof value !== "string") {
     // The type only: a number or an object there could be the secret too.
-    const type = value === null
-      ? "null"
-      : Array.isArray(value)
-      ? "an array"
-      : typeof value;
-    throw new TypeError(`${_EXPECTED}; received ${type}`);
+    throw new TypeError(`${_EXPECTED}; received ${describeType(value)}`);
   }
   if (value.startsWith("env:")) {
     const name = value.slice(4);

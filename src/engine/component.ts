@@ -549,6 +549,26 @@ function _expected(type: string, value: unknown): string {
 }
 
 /**
+ * A value's type in a word, never the value: for a value that may be a
+ * secret (a number or an object given where a secret reference goes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeType } from "./component.ts";
+ *
+ * assert.deepEqual([describeType(1234), describeType(null), describeType([1])], ["number", "null", "an array"]);
+ * ```
+ */
+export function describeType(value: unknown): string {
+  return value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "an array"
+    : typeof value;
+}
+
+/**
  * Describes a value in a few words for error messages.
  *
  * @example

@@ -7,6 +7,7 @@
 import {
   checkPortValue,
   type Component,
+  describeType,
   describeValue,
   type InPortSpec,
 } from "../engine/component.ts";
@@ -525,11 +526,7 @@ class _Validator {
         `${where}: ${
           spec.secret === true
             ? `expected a ${spec.type} (a secret reference), received ${
-              value === null
-                ? "null"
-                : Array.isArray(value)
-                ? "an array"
-                : typeof value
+              describeType(value)
             } (not shown)`
             : wrongType
         }`,
