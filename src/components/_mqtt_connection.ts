@@ -256,16 +256,21 @@ export class _MqttConnection {
     this.#pinger = undefined;
   }
 
+  /** The connection ends: no more pings, no backoff reset to come. */
+  #stopTimers(): void {
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = undefined;
+    this.#holds = 0;
+    this.#stopPinger();
+  }
+
   /**
    * Ends the connection: cleanly (a DISCONNECT once what is in flight is
    * acknowledged) within `graceMs`, then by force. Resolves once closed.
    */
   async end(graceMs: number): Promise<void> {
     this.#stopReconnecting();
-    clearTimeout(this.#stableTimer);
-    this.#stableTimer = undefined;
-    this.#holds = 0;
-    this.#stopPinger();
+    this.#stopTimers();
     for (const w of this.#waiters.splice(0)) w();
     const client = this.#client;
     if (client === undefined) return;
@@ -293,10 +298,7 @@ export class _MqttConnection {
   /** Ends the connection at once (teardown: the flow has stopped). */
   kill(): void {
     this.#stopReconnecting();
-    clearTimeout(this.#stableTimer);
-    this.#stableTimer = undefined;
-    this.#holds = 0;
-    this.#stopPinger();
+    this.#stopTimers();
     this.#client?.end(true);
     this.#settle("stopped");
     // Publishes waiting for the broker end as given up (counted there).
