@@ -385,17 +385,14 @@ function _skipBlankLines(buf: Uint8Array, from: number): number {
 }
 
 /**
- * The line (from 1) of a byte offset of `buf`, for offsets that only go
- * forward (counted once), or back (counted again).
+ * The line (from 1) of a byte offset of `buf`, each asked for at or after
+ * the one before (`_parseWhole` only goes forward): each line break is
+ * counted once.
  */
 function _lineCounter(buf: Uint8Array): (offset: number) => number {
   let pos = 0;
   let line = 1;
   return (offset) => {
-    if (offset < pos) {
-      pos = 0;
-      line = 1;
-    }
     for (
       let i = buf.indexOf(0x0a, pos);
       i !== -1 && i < offset;
