@@ -105,7 +105,9 @@ export function compileTemplate(source: unknown): Template {
  * class extending an untyped one).
  */
 interface _MustacheContext {
+  readonly view: unknown;
   lookup(name: string): unknown;
+  push(view: unknown): _MustacheContext;
 }
 interface _MustacheWriter {
   parse(template: string): unknown[];
@@ -120,9 +122,76 @@ interface _MustacheWriter {
 }
 const Mustache = MustacheModule as unknown as {
   Writer: new () => _MustacheWriter;
-  Context: new (view: unknown) => _MustacheContext;
+  Context: new (view: unknown, parent?: _MustacheContext) => _MustacheContext;
   escape(value: string): string;
 };
+
+/** What {@linkcode _ownValue} answers for a name the view does not own. */
+const _MISSING: unique symbol = Symbol("missing");
+
+/**
+ * The value `name` (`a` or dotted `a.b.c`) names in `view` when each step is
+ * an own property, else `_MISSING`. mustache looks names up with `in` and
+ * plain property reads, so `{{constructor}}`, `{{toString}}` or
+ * `{{a.__proto__}}` reached Object.prototype; a message's own keys (an
+ * array's indexes and `length`, a string's in a dotted name) are all a
+ * template may name. The rest is mustache's rule as it was: a plain name
+ * resolves in objects only, a dotted one also in a primitive it reaches.
+ */
+function _ownValue(view: unknown, name: string): unknown {
+  if (name.indexOf(".") > 0) {
+    let value = view;
+    for (const key of name.split(".")) {
+      if (value == null || !Object.hasOwn(Object(value), key)) return _MISSING;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  }
+  return typeof view === "object" && view !== null && Object.hasOwn(view, name)
+    ? (view as Record<string, unknown>)[name]
+    : _MISSING;
+}
+
+/**
+ * mustache's context (a view and the views of the sections around it) with
+ * names resolved by {@linkcode _ownValue}: a name a view does not own is
+ * looked up in the view around it, and is missing when none owns it.
+ * Extends mustache's own class because a higher-order section (a function in
+ * a view) renders through `Writer.render`, which only keeps a context that
+ * is `instanceof` it.
+ */
+class _OwnContext extends Mustache.Context {
+  readonly #parent: _OwnContext | undefined;
+  #cache: Map<string, unknown> | undefined;
+
+  constructor(view: unknown, parent?: _OwnContext) {
+    super(view, parent);
+    this.#parent = parent;
+  }
+
+  override push(view: unknown): _OwnContext {
+    return new _OwnContext(view, this);
+  }
+
+  /** The value of `name` in the nearest view that owns it. */
+  #find(name: string): unknown {
+    const found = _ownValue(this.view, name);
+    if (found !== _MISSING) return found;
+    return this.#parent === undefined ? undefined : this.#parent.#find(name);
+  }
+
+  override lookup(name: string): unknown {
+    let value: unknown;
+    if (name === ".") value = this.view;
+    else if (this.#cache?.has(name)) value = this.#cache.get(name);
+    else {
+      value = this.#find(name);
+      (this.#cache ??= new Map()).set(name, value);
+    }
+    // mustache calls a function it finds, with the view as `this`.
+    return typeof value === "function" ? value.call(this.view) : value;
+  }
+}
 
 /** A value as text: strings as they are, objects and arrays as JSON. */
 function _asText(value: unknown): string {
@@ -153,6 +222,10 @@ const _NONE = { escape: _asText };
 /**
  * Renders a compiled template with `view` as its view; `escape: "html"`
  * escapes `{{x}}` for HTML, `"none"` (default) writes values as they are.
+ * A name resolves only through the view's own properties (an object's own
+ * keys, an array's indexes and `length`; in a dotted name, a string's too),
+ * never through the prototype chain: `{{constructor}}` or `{{toString}}` is
+ * a missing name, written as nothing, false for a section.
  *
  * @example
  * ```ts
@@ -162,6 +235,8 @@ const _NONE = { escape: _asText };
  * const t = compileTemplate("{{name}}: {{tags}}");
  * assert.equal(renderTemplate(t, { name: "a<b", tags: ["x"] }), 'a<b: ["x"]');
  * assert.equal(renderTemplate(t, { name: "a<b" }, "html"), "a&lt;b: ");
+ * const own = compileTemplate("{{n.length}}{{#constructor}}!{{/constructor}}");
+ * assert.equal(renderTemplate(own, { n: [1, 2] }), "2");
  * ```
  */
 export function renderTemplate(
@@ -171,7 +246,7 @@ export function renderTemplate(
 ): string {
   return _WRITER.renderTokens(
     template.tokens,
-    new Mustache.Context(view),
+    new _OwnContext(view),
     undefined,
     template.source,
     escape === "html" ? _HTML : _NONE,
@@ -183,7 +258,10 @@ export function renderTemplate(
  * on `template` (parsed when the graph is validated: a template that does
  * not compile is a validation problem with its line and column in the
  * template), with the message as the view (`{{temp}}` of `{ temp: 21 }`;
- * `{{.}}` of a string). Values are written as they are (`escape: "none"`,
+ * `{{.}}` of a string). Names resolve only through the message's own
+ * properties, never its prototype: `{{constructor}}` or `{{toString}}`
+ * renders nothing, like any missing name, and opens no section.
+ * Values are written as they are (`escape: "none"`,
  * default, for text that is not HTML), or escaped for HTML (`"html"`);
  * objects and arrays are written as JSON. Sends the text on `out`.
  *
@@ -199,7 +277,10 @@ export const TextTemplate: Component = defineComponent({
   name: "text/Template",
   description: "Renders each message through a mustache template.",
   inPorts: {
-    in: { description: "Messages, each the view of one rendering." },
+    in: {
+      description:
+        "Messages, each the view of one rendering; a name is one of its own keys (an array's indexes and length), never its prototype's ({{constructor}} renders as a missing name).",
+    },
     template: {
       type: "string",
       control: true,
