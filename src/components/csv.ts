@@ -27,7 +27,8 @@ export interface CsvBadRow {
 
 /**
  * The malformed rows of one message given to `csv/Parse` (the good rows
- * of that message went out): reported on the `error` port, as the
+ * of that message went out, unless it was a whole text whose header row
+ * is malformed: then none did): reported on the `error` port, as the
  * `cause` of the `ProcessError`.
  *
  * @example
@@ -208,11 +209,20 @@ interface _Feed {
   firstReason: string;
 }
 
-interface ParseState {
-  /** The header (or `columns`) of the lines seen so far (`lines` mode). */
+/** Where `_rows` stands in a text's rows. */
+interface _RowsState {
+  /** The header (or `columns`) of the rows seen so far. */
   names: string[] | undefined;
-  /** Whether the first row is still to come (`lines` mode). */
+  /** Whether the first row (the header row, when `header` is on) is to come. */
   fresh: boolean;
+  /**
+   * The line of a header row the parser refused when no `columns` stand in
+   * for it: the rows after it have no field names, and none is read.
+   */
+  badHeader: number | undefined;
+}
+
+interface ParseState extends _RowsState {
   /** Lines taken so far (`lines` mode), for the line numbers of errors. */
   lines: number;
   /** The parser of `lines` mode, made at the first message. */
@@ -321,16 +331,19 @@ const _STOP = new Error("stop at the first malformed row");
  * may still span lines; only a record that fails loses its first line.
  * Records are placed by their bytes (csv-parse counts a CR inside a
  * quoted field as a line), the text encoded once: each restart parses
- * the rest of the same buffer.
+ * the rest of the same buffer. A header row that fails (with `header` on
+ * and no `columns`) leaves the text without field names: `rows` is
+ * undefined, and `bad` holds that row alone.
  */
 function _parseWhole(
   ctx: Context<ParseState>,
   header: boolean,
   text: string,
-): { rows: unknown[]; bad: CsvBadRow[] } {
-  const state = {
+): { rows: unknown[] | undefined; bad: CsvBadRow[] } {
+  const state: _RowsState = {
     names: ctx.control<string[] | undefined>("columns"),
     fresh: true,
+    badHeader: undefined,
   };
   const rows: unknown[] = [];
   const bad: CsvBadRow[] = [];
@@ -349,10 +362,17 @@ function _parseWhole(
     };
     const err = api.parse(buf.subarray(at), true, push, _noop);
     if (err !== undefined && err !== _STOP) {
-      bad.push({
+      const failed = {
         line: lineAt(_skipBlankLines(buf, end)),
         reason: _reason(err as CsvError),
-      });
+      };
+      if (
+        header && state.fresh && feed.records.length === 0 &&
+        _headerFailed(state, failed, "the text's rows")
+      ) {
+        return { rows: undefined, bad: [failed] };
+      }
+      bad.push(failed);
       break;
     }
     const good = feed.broken
@@ -366,12 +386,44 @@ function _parseWhole(
     // the last good one: it is reported there, and the parse goes on
     // from the line after it.
     const start = _skipBlankLines(buf, end);
-    bad.push({ line: lineAt(start), reason: feed.firstReason });
+    const failed = { line: lineAt(start), reason: feed.firstReason };
+    // With no record before it, the row that failed is the header row.
+    if (
+      header && state.fresh && _headerFailed(state, failed, "the text's rows")
+    ) {
+      return { rows: undefined, bad: [failed] };
+    }
+    bad.push(failed);
     const next = buf.indexOf(0x0a, start);
     at = next < 0 ? buf.length : next + 1;
   }
   if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
   return { rows, bad };
+}
+
+/**
+ * Marks the header row's place taken by `failed`, a row the parser refused
+ * where the header row was due, and says so in its reason. With `columns`,
+ * which name the fields in its stead, the rows go on; without, the rows
+ * after it (`after`) have no field names and none is read (true is
+ * returned): taking the next row as the header instead would key every
+ * record by a data row's values.
+ */
+function _headerFailed(
+  state: _RowsState,
+  failed: CsvBadRow,
+  after: string,
+): boolean {
+  state.fresh = false;
+  if (state.names !== undefined) {
+    failed.reason =
+      `the header row is malformed (${failed.reason}); the columns name the fields`;
+    return false;
+  }
+  state.badHeader = failed.line;
+  failed.reason =
+    `the header row is malformed (${failed.reason}), so ${after} have no field names and are not read`;
+  return true;
 }
 
 /** The first byte at or after `from` that is not an empty line's (LF or CRLF). */
@@ -442,7 +494,7 @@ function _parseInto(feed: _Feed, text: string, firstLine: number): boolean {
 function _rows(
   header: boolean,
   records: { record: unknown[]; line: number }[],
-  state: { names: string[] | undefined; fresh: boolean },
+  state: _RowsState,
   bad: CsvBadRow[],
 ): unknown[] {
   const rows: unknown[] = [];
@@ -470,6 +522,14 @@ function _rows(
       }
     }
     const names = state.names;
+    if (state.badHeader !== undefined) {
+      bad.push({
+        line,
+        reason:
+          `no field names: the header row (line ${state.badHeader}) is malformed`,
+      });
+      continue;
+    }
     if (names === undefined) {
       rows.push(record);
       continue;
@@ -513,6 +573,18 @@ function _rows(
  * {@linkcode CsvRowsError} naming each bad row's line goes to the `error`
  * port.
  *
+ * The header row is the contract of the whole text: when the parser
+ * refuses it (a stray or unclosed quote), its line is reported and no
+ * other row takes its place, since a data row taken as field names would
+ * label every record after it wrongly. A whole text is then refused:
+ * nothing goes out for it (an empty array would read as a text without
+ * rows), and the next text brings its own header row. Line by line, the
+ * rows that follow have no field names: each is reported (`no field
+ * names`) and none goes out until the process starts again, e.g. with
+ * the flow for a new file, since no line can be told to be a header.
+ * With `columns`, which name the fields in the header row's stead, the
+ * malformed header row is reported and the rows go on.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -529,7 +601,8 @@ export const CsvParse: Component = defineComponent<ParseState>({
   inPorts: {
     in: {
       type: "string",
-      description: "CSV text: a whole text, or lines (mode lines).",
+      description:
+        "CSV text: a whole text, or lines (mode lines). A malformed header row goes to error with its line; a whole text is then refused, and line by line the rows after it are reported, never read with a data row as the header.",
     },
     ..._settingPorts,
     mode: {
@@ -540,7 +613,7 @@ export const CsvParse: Component = defineComponent<ParseState>({
     header: {
       ..._settingPorts.header,
       description:
-        "The first row names the fields (default true); off and without columns, rows are arrays.",
+        "The first row names the fields (default true); off and without columns, rows are arrays. When it is malformed, no other row takes its place (see in).",
     },
     columns: {
       ..._settingPorts.columns,
@@ -565,6 +638,7 @@ export const CsvParse: Component = defineComponent<ParseState>({
   setup: (ctx) => ({
     names: ctx.control<string[] | undefined>("columns"),
     fresh: true,
+    badHeader: undefined,
     lines: 0,
     feed: undefined,
   }),
@@ -581,6 +655,7 @@ export const CsvParse: Component = defineComponent<ParseState>({
         header,
         text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
       );
+      if (rows === undefined) throw new CsvRowsError(bad);
       return _then(ctx.send("out", rows), bad);
     }
     const state = ctx.state;
@@ -598,6 +673,15 @@ export const CsvParse: Component = defineComponent<ParseState>({
     const feed = state.feed ??= _feed(ctx, state.fresh && header);
     // After an error the parser's state is unknown: a new one goes on.
     if (!_parseInto(feed, text, firstLine)) state.feed = undefined;
+    // A row refused before any record is taken is where the header row was due.
+    const refused = feed.bad[0];
+    const taken = feed.records[0];
+    if (
+      header && state.fresh && refused !== undefined &&
+      (taken === undefined || refused.line < taken.line)
+    ) {
+      _headerFailed(state, refused, "the lines after it");
+    }
     const rows = _rows(header, feed.records, state, feed.bad);
     return _sendEach(ctx, rows, 0, feed.bad);
   },

@@ -154,6 +154,96 @@ test("csv/Parse goes on after a row with a stray or unclosed quote in a whole te
   assert.match(errors[1].message, /line 2: Quote Not Closed/);
 });
 
+test("csv/Parse refuses a whole text whose header row is malformed: no data row becomes the header, the error names the header's line", async () => {
+  const { out, errors } = await through("csv/Parse", [
+    'time,"sensor"x,temp\n1,a,21\n2,b,22\n',
+    'time,"sensor,temp\n1,a,21\n2,b,22\n',
+    '\n\ntime,sensor",temp\r\n1,a,21\r\n',
+    // The next text has its own header row, and reads as ever.
+    "time,sensor,temp\n3,c,23\n",
+  ]);
+  assert.deepEqual(out, [[{ time: "3", sensor: "c", temp: "23" }]]);
+  const rows = errors.map((e) => (e.cause as CsvRowsError).rows);
+  assert.deepEqual(rows.map((r) => r.map((b) => b.line)), [[1], [1], [3]]);
+  assert.match(
+    (errors[0].cause as CsvRowsError).message,
+    /^Cannot parse CSV: line 1: the header row is malformed \(Invalid Closing Quote: .*\), so the text's rows have no field names and are not read$/,
+  );
+  assert.match(
+    rows[1][0].reason,
+    /^the header row is malformed \(Quote Not Closed/,
+  );
+  assert.match(
+    rows[2][0].reason,
+    /^the header row is malformed \(Invalid Opening Quote/,
+  );
+});
+
+test("csv/Parse with columns reports a malformed header row and keys the rows after it by the columns", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ['time,"sensor"x\n1,a\n2,b\n', 'time,"sensor\n1,a\n'],
+    `'["t","s"]' -> columns T`,
+  );
+  assert.deepEqual(out, [
+    [{ t: "1", s: "a" }, { t: "2", s: "b" }],
+    [{ t: "1", s: "a" }],
+  ]);
+  assert.deepEqual(
+    errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[1], [1]],
+  );
+  assert.match(
+    (errors[0].cause as CsvRowsError).message,
+    /line 1: the header row is malformed \(Invalid Closing Quote: .*\); the columns name the fields$/,
+  );
+});
+
+test("csv/Parse line by line: after a malformed header line no line becomes the header, each is reported without field names", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ['time,"sensor"x,temp', "1,a,21", "", "2,b,22"],
+    "'lines' -> mode T",
+  );
+  assert.deepEqual(out, []);
+  const rows = errors.map((e) => (e.cause as CsvRowsError).rows);
+  assert.deepEqual(rows.map((r) => r.map((b) => b.line)), [[1], [2], [4]]);
+  assert.match(
+    rows[0][0].reason,
+    /^the header row is malformed \(Invalid Closing Quote: .*\), so the lines after it have no field names and are not read$/,
+  );
+  assert.equal(
+    errors[1].message,
+    'process "T" failed on in-port "in": Cannot parse CSV: line 2: no field names: the header row (line 1) is malformed',
+  );
+  const unclosed = await through(
+    "csv/Parse",
+    ['time,"sensor,temp', "1,a,21"],
+    "'lines' -> mode T",
+  );
+  assert.deepEqual(unclosed.out, []);
+  assert.deepEqual(
+    unclosed.errors.map((e) => (e.cause as CsvRowsError).rows[0].reason),
+    [
+      "the header row is malformed (Quote Not Closed: the parsing is finished with an opening quote), so the lines after it have no field names and are not read",
+      "no field names: the header row (line 1) is malformed",
+    ],
+  );
+});
+
+test("csv/Parse line by line with columns reports a malformed header line and reads the lines after it, cast", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    ['time,"sensor"x', "1,a", "2,b"],
+    `'lines' -> mode T\n'true' -> cast T\n'["t","s"]' -> columns T`,
+  );
+  assert.deepEqual(out, [{ t: 1, s: "a" }, { t: 2, s: "b" }]);
+  assert.deepEqual(
+    errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[1]],
+  );
+});
+
 test("csv/Parse line by line sends each row alone and names a malformed line by its number", async () => {
   const { out, errors } = await through(
     "csv/Parse",
