@@ -31,6 +31,12 @@ const SAME: (string | { post: string; form: string })[] = [
   `/api/v1/query?query=sum(&time=${T}`,
   `/api/v1/query?query=1&time=${T}&timeout=soon`,
   `/api/v1/query?time=${T}`,
+  `/api/v1/query?query=${
+    encodeURIComponent('label_replace(vector(1), "a", "b", "c", "(")')
+  }&time=${T}`,
+  `/api/v1/query?query=${
+    encodeURIComponent('label_join(vector(1), "1x", ",", "c")')
+  }&time=${T}`,
   `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=10`,
   `/api/v1/query_range?query=time()&start=${T}&end=${T + 100}&step=1m30s`,
   `/api/v1/query_range?query=time()&start=${T}&end=${T + 1}&step=0.25`,

@@ -304,18 +304,20 @@ function labelReplace(ev: Evaluator, call: Call): StepSeries[] {
   const replacement = stringArg(call, 2);
   const src = stringArg(call, 3);
   const regexSource = stringArg(call, 4);
+  // 2.42 checks these arguments while evaluating (a panic the engine turns
+  // into an execution error): 422, not a 400 for the query's text.
   let re: PromRegex;
   try {
     re = compileAnchored(regexSource);
   } catch {
     throw new PromQLError(
-      "bad_data",
+      "execution",
       `invalid regular expression in label_replace(): ${regexSource}`,
     );
   }
   if (!LABEL_NAME.test(dst)) {
     throw new PromQLError(
-      "bad_data",
+      "execution",
       `invalid destination label name in label_replace(): ${dst}`,
     );
   }
@@ -355,7 +357,7 @@ function labelJoin(ev: Evaluator, call: Call): StepSeries[] {
     const src = stringArg(call, i);
     if (!LABEL_NAME.test(src)) {
       throw new PromQLError(
-        "bad_data",
+        "execution",
         `invalid source label name in label_join(): ${src}`,
       );
     }
@@ -363,7 +365,7 @@ function labelJoin(ev: Evaluator, call: Call): StepSeries[] {
   }
   if (!LABEL_NAME.test(dst)) {
     throw new PromQLError(
-      "bad_data",
+      "execution",
       `invalid destination label name in label_join(): ${dst}`,
     );
   }

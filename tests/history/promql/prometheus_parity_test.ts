@@ -356,3 +356,31 @@ test("topk gives up at the query's timeout (2.42 checks it every step; weir's to
   );
   assert.equal(ok.kind, "vector");
 });
+
+test("label_replace's and label_join's bad arguments are execution errors (422), as 2.42 raises them while evaluating", () => {
+  // Prometheus 2.42 answers each 422 errorType "execution", e.g.
+  // "invalid regular expression in label_replace(): (".
+  const cases: [string, RegExp][] = [
+    [
+      'label_replace(temp, "a", "b", "room", "(")',
+      /^invalid regular expression in label_replace\(\): \($/,
+    ],
+    [
+      'label_replace(vector(1), "1a", "b", "room", "(.*)")',
+      /^invalid destination label name in label_replace\(\): 1a$/,
+    ],
+    [
+      'label_join(temp, "x", ",", "1b")',
+      /^invalid source label name in label_join\(\): 1b$/,
+    ],
+    [
+      'label_join(temp, "1x", ",", "room")',
+      /^invalid destination label name in label_join\(\): 1x$/,
+    ],
+  ];
+  for (const [q, message] of cases) {
+    const e = errorOf(() => queryInstant(temps(), q, T, { nowMs: T }));
+    assert.equal(e.type, "execution", q);
+    assert.match(e.message, message, q);
+  }
+});
