@@ -37,6 +37,12 @@ const SAME: (string | { post: string; form: string })[] = [
   `/api/v1/query?query=${
     encodeURIComponent('label_join(vector(1), "1x", ",", "c")')
   }&time=${T}`,
+  `/api/v1/query?query=offset&time=${T}`,
+  `/api/v1/query?query=${
+    encodeURIComponent("sum(offset) offset 1m")
+  }&time=${T}`,
+  `/api/v1/query?query=atan2&time=${T}`,
+  `/api/v1/query?query=${encodeURIComponent("sum by (inf) (up)")}&time=${T}`,
   `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=10`,
   `/api/v1/query_range?query=time()&start=${T}&end=${T + 100}&step=1m30s`,
   `/api/v1/query_range?query=time()&start=${T}&end=${T + 1}&step=0.25`,
@@ -62,6 +68,8 @@ const SAME: (string | { post: string; form: string })[] = [
   "/api/v1/series?match[]=up%7B",
   "/api/v1/series?match[]=up%7Bjob%3D~%22(%22%7D",
   "/api/v1/series?match[]=sum(up)",
+  "/api/v1/series?match[]=offset",
+  "/api/v1/series?match[]=atan2",
   "/api/v1/labels",
   "/api/v1/labels?match[]=up",
   "/api/v1/labels?match[]=%7B",

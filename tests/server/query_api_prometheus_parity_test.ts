@@ -172,3 +172,17 @@ test("a match[] with quoted names (Prometheus 3 syntax) is refused as 2.42 refus
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.body.data, [{ __name__: "temp", room: "x" }]);
 });
+
+test("a match[] naming the metric offset selects it, and atan2 is refused, as in 2.42", async () => {
+  const h = new MemoryHistory();
+  h.add({ __name__: "offset", job: "x" }, [[T * 1000, 1]]);
+  const a = queryRoutes(h, { now: () => T * 1000 });
+  const ok = await a.request(
+    `/api/v1/series?match%5B%5D=${encodeURIComponent('offset{job="x"}')}`,
+  );
+  assert.equal(ok.status, 200);
+  assert.deepEqual((await ok.json()).data, [{ __name__: "offset", job: "x" }]);
+  const bad = await a.request(`/api/v1/series?match%5B%5D=atan2`);
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error, /unexpected <op:atan2>/);
+});

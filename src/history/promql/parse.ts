@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { LRParser, Stack } from "@lezer/lr";
 import { parser } from "@prometheus-io/lezer-promql";
 import type { LabelMatcher, MatchType } from "../types.ts";
 import {
@@ -42,6 +43,56 @@ import {
 import { compileAnchored } from "./regex.ts";
 
 type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
+
+type Specializer = (value: string, stack: Stack) => number;
+
+/**
+ * The grammar's parser with `offset` read as 2.42 reads it. lezer-promql
+ * makes `offset` (in any case) the keyword wherever it stands, so a metric
+ * named offset (`offset`, `sum(offset)`, `offset{job="x"}`,
+ * `offset offset 1m`) did not parse; 2.42's grammar takes the keyword as a
+ * metric name, and reads it as the keyword only after an expression. Its
+ * keyword specializer is replaced by one that answers `offset` only where
+ * the parse can take the keyword; the other keywords stay as they are.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PROMQL_PARSER } from "./parse.ts";
+ *
+ * const top = (q: string) => {
+ *   const tree = PROMQL_PARSER.parse(q);
+ *   let errors = 0;
+ *   tree.iterate({ enter: (n) => void (n.type.isError && errors++) });
+ *   assert.equal(errors, 0, q);
+ *   return tree.topNode.firstChild?.name;
+ * };
+ * assert.equal(top("sum(offset)"), "AggregateExpr");
+ * assert.equal(top("offset offset 5m"), "OffsetExpr");
+ * ```
+ */
+export const PROMQL_PARSER: LRParser = _offsetAsName(parser);
+
+function _offsetAsName(base: LRParser): LRParser {
+  const offset = base.nodeSet.types.find((t) => t.name === "Offset")?.id;
+  // Not in @lezer/lr's types: the specializers the grammar declared, which
+  // configure() needs to name the one it replaces. Should a later @lezer/lr
+  // rename it, the stock parser is used and the tests of `offset` fail.
+  const specs = Reflect.get(base, "specializerSpecs");
+  if (offset === undefined || !Array.isArray(specs)) return base;
+  for (const spec of specs) {
+    const from: unknown = Reflect.get(Object(spec), "external");
+    if (typeof from !== "function") continue;
+    const keyword = from as Specializer;
+    if (keyword("offset", undefined as unknown as Stack) !== offset) continue;
+    const to: Specializer = (value, stack) => {
+      const term = keyword(value, stack);
+      return term === offset && !stack.canShift(offset) ? -1 : term;
+    };
+    return base.configure({ specializers: [{ from: keyword, to }] });
+  }
+  return base;
+}
 
 /**
  * Prometheus's names for value types, used in its messages.
@@ -169,7 +220,7 @@ class Builder {
   }
 
   parse(): Expr {
-    const tree = parser.parse(this.#text);
+    const tree = PROMQL_PARSER.parse(this.#text);
     let errorAt = -1;
     tree.iterate({
       enter: (node) => {
@@ -390,14 +441,32 @@ class Builder {
         } in ${context}, expected ${expected}`,
       );
     }
-    return this.#source(node);
+    const name = this.#source(node);
+    // 2.42's lexer reads `inf` and `nan` as numbers outside braces, so
+    // `by (inf)` is refused there (inside `{...}` they are label names).
+    if (context === "grouping opts" && /^(?:inf|nan)$/i.test(name)) {
+      this.#fail(
+        node.from,
+        `unexpected number ${
+          JSON.stringify(name)
+        } in ${context}, expected ${expected}`,
+      );
+    }
+    return name;
   }
 
   #vectorSelector(node: SyntaxNode): VectorSelector {
     let name: string | undefined;
     const matchers: LabelMatcher[] = [];
     for (const c of this.#children(node)) {
-      if (c.name === "Identifier") name = this.#source(c);
+      if (c.name === "Identifier") {
+        name = this.#source(c);
+        // 2.42's lexer makes `atan2` the operator wherever it stands (the
+        // lezer grammar only where an operator can be): no metric name.
+        if (name.toLowerCase() === "atan2") {
+          this.#fail(c.from, `unexpected <op:${name}>`);
+        }
+      }
       if (c.name !== "LabelMatchers") continue;
       for (const m of this.#children(c)) {
         if (m.name === "QuotedLabelName") {

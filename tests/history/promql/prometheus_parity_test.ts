@@ -384,3 +384,61 @@ test("label_replace's and label_join's bad arguments are execution errors (422),
     assert.match(e.message, message, q);
   }
 });
+
+test("a metric named offset is read as 2.42 reads it: a name, and the keyword only after an expression", () => {
+  // Prometheus 2.42 answers each of these; lezer-promql's grammar made
+  // `offset` the keyword everywhere, a parse error.
+  const reader = new FakeReader();
+  const t = [T - 60_000, T];
+  reader.add({ __name__: "offset", room: "x" }, t, [1, 2]);
+  reader.add({ __name__: "temp", room: "x" }, t, [10, 20]);
+  const value = (q: string) => {
+    const r = queryInstant(reader, q, T, { nowMs: T });
+    assert.equal(r.resultType, "vector", q);
+    return (r.result as { value: [number, number] }[]).map((s) => s.value[1]);
+  };
+  assert.deepEqual(value("offset"), [2]);
+  assert.deepEqual(value('offset{room="x"}'), [2]);
+  assert.deepEqual(value("OFFSET"), []);
+  assert.deepEqual(value("sum(offset)"), [2]);
+  assert.deepEqual(value("offset offset 1m"), [1]);
+  assert.deepEqual(value("temp + offset offset 1m"), [21]);
+  assert.deepEqual(value("offset * on(room) group_left(offset) temp"), [40]);
+  assert.deepEqual(value("count_over_time(offset[5m])"), [2]);
+});
+
+test("atan2 is no metric name and inf or nan no grouping label, as 2.42's lexer reads them", () => {
+  // Prometheus 2.42: `atan2` -> 1:1: parse error: unexpected <op:atan2>;
+  // `sum by (inf) (temp)` -> unexpected number "inf" in grouping opts.
+  const cases: [string, string][] = [
+    ["atan2", "1:1: parse error: unexpected <op:atan2>"],
+    ['Atan2{room="x"}', "1:1: parse error: unexpected <op:Atan2>"],
+    ["sum(ATAN2)", "1:5: parse error: unexpected <op:ATAN2>"],
+    [
+      "sum by (inf) (temp)",
+      '1:9: parse error: unexpected number "inf" in grouping opts, expected label',
+    ],
+    [
+      "temp * on(NaN) temp",
+      '1:11: parse error: unexpected number "NaN" in grouping opts, expected label',
+    ],
+  ];
+  for (const [q, message] of cases) {
+    const e = errorOf(() => queryInstant(temps(), q, T, { nowMs: T }));
+    assert.equal(e.type, "bad_data", q);
+    assert.equal(e.message, message, q);
+  }
+  // As label names inside braces, and `atan2` as the operator, they stay.
+  assert.equal(
+    queryInstant(temps(), 'temp{inf="", atan2=""} atan2 temp', T, {
+      nowMs: T,
+    }).resultType,
+    "vector",
+  );
+  assert.equal(
+    queryInstant(temps(), "sum by (atan2, offset, bool) (temp)", T, {
+      nowMs: T,
+    }).resultType,
+    "vector",
+  );
+});
