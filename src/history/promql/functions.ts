@@ -10,6 +10,7 @@
 import type { SeriesLabels } from "../types.ts";
 import type { Call, VectorSelector } from "./ast.ts";
 import { absentOf, type Evaluator } from "./evaluator.ts";
+import { parseGoFloat } from "./literals.ts";
 import { PromQLError } from "./promql_error.ts";
 import { compileAnchored, type PromRegex } from "./regex.ts";
 import {
@@ -492,20 +493,4 @@ function histogramQuantile(ev: Evaluator, call: Call): StepSeries[] {
     if (ok.includes(1)) out.push({ labels: g.labels, v, ok });
   }
   return mergeSameLabels(out);
-}
-
-/** Go's strconv.ParseFloat for an `le` value (`+Inf`, `1e3`, `0.5`). */
-function parseGoFloat(text: string): number | undefined {
-  const lower = text.toLowerCase();
-  if (
-    lower === "+inf" || lower === "inf" || lower === "infinity" ||
-    lower === "+infinity"
-  ) return Infinity;
-  if (lower === "-inf" || lower === "-infinity") return -Infinity;
-  if (lower === "nan") return NaN;
-  if (
-    !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) &&
-    !/^[+-]?0x[0-9a-f]+$/i.test(text)
-  ) return undefined;
-  return Number(text);
 }

@@ -176,6 +176,111 @@ export function parseNumber(text: string): number | string {
 }
 
 /**
+ * Go's strconv.ParseFloat(text, 64), which 2.42 reads a bucket's `le`, a
+ * time and a duration parameter with: decimal (`1`, `.5`, `1.`, `1e3`),
+ * hexadecimal with a binary exponent (`0x1p-2`; `0x1` alone is refused),
+ * `_` between digits (`1_000`), and `inf`, `infinity`, `nan` in any case
+ * (a sign before `inf` only). Undefined where Go returns an error: bad
+ * syntax, or a value beyond float64 (`1e400`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGoFloat } from "./literals.ts";
+ *
+ * assert.equal(parseGoFloat("1e0"), 1);
+ * assert.equal(parseGoFloat("0x1p1"), 2);
+ * assert.equal(parseGoFloat("1_0"), 10);
+ * assert.equal(parseGoFloat("+Inf"), Infinity);
+ * assert.equal(parseGoFloat("0x1"), undefined);
+ * assert.equal(parseGoFloat("1__0"), undefined);
+ * assert.equal(parseGoFloat("+nan"), undefined);
+ * assert.equal(parseGoFloat("1e400"), undefined);
+ * ```
+ */
+export function parseGoFloat(text: string): number | undefined {
+  const special = /^([+-]?)(inf|infinity)$|^nan$/i.exec(text);
+  if (special !== null) {
+    if (special[2] === undefined) return NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
+  const hex =
+    /^([+-]?)0[xX]([0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?)[pP]([+-]?\d[\d_]*)$/
+      .exec(text);
+  if (hex !== null) {
+    if (!/[0-9a-fA-F]/.test(hex[2]) || !_underscoresOk(text)) return undefined;
+    const [whole, fraction = ""] = hex[2].replaceAll("_", "").split(".");
+    const mantissa = BigInt(`0x0${whole}${fraction}`);
+    const exponent = Number(hex[3].replaceAll("_", "")) - 4 * fraction.length;
+    const value = _scaleBinary(mantissa, exponent);
+    if (value === undefined) return undefined;
+    return hex[1] === "-" ? -value : value;
+  }
+  if (
+    !/^[+-]?(?:[\d_]+(?:\.[\d_]*)?|\.[\d_]+)(?:[eE][+-]?\d[\d_]*)?$/.test(
+      text,
+    ) ||
+    !/\d/.test(text.split(/[eE]/)[0]) || !_underscoresOk(text)
+  ) return undefined;
+  const value = Number(text.replaceAll("_", ""));
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Go's strconv underscoreOK: each `_` between two digits (a base prefix
+ * counts as a digit).
+ */
+function _underscoresOk(text: string): boolean {
+  let s = text.replace(/^[+-]/, "");
+  let saw = "^";
+  let hex = false;
+  if (/^0[xXbBoO]/.test(s)) {
+    hex = /^0[xX]/.test(s);
+    s = s.slice(2);
+    saw = "0";
+  }
+  for (const c of s) {
+    if (/\d/.test(c) || (hex && /[a-fA-F]/.test(c))) {
+      saw = "0";
+    } else if (c === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else {
+      if (saw === "_") return false;
+      saw = "!";
+    }
+  }
+  return saw !== "_";
+}
+
+/**
+ * `mantissa * 2 ** exponent` rounded to the nearest float64 (ties to
+ * even, subnormals included), or undefined beyond float64's range.
+ */
+function _scaleBinary(mantissa: bigint, exponent: number): number | undefined {
+  if (mantissa === 0n) return 0;
+  const bits = mantissa.toString(2).length;
+  // The float64 keeps 53 bits, fewer for a subnormal (below 2 ** -1022).
+  const top = bits - 1 + exponent;
+  if (top > 1024) return undefined;
+  const keep = Math.max(0, Math.min(53, 53 - (-1022 - top)));
+  let m = mantissa;
+  let e = exponent;
+  const drop = bits - keep;
+  if (drop > 0) {
+    const half = 1n << BigInt(drop - 1);
+    const rest = m & ((1n << BigInt(drop)) - 1n);
+    m >>= BigInt(drop);
+    if (rest > half || (rest === half && (m & 1n) === 1n)) m += 1n;
+    e += drop;
+  }
+  // Two steps: each product exact, as the result is a float64.
+  const first = Math.max(e, -1000);
+  const value = Number(m) * 2 ** first * 2 ** (e - first);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
  * Go's strconv.Unquote for the three PromQL quotes; undefined when
  * malformed, or when 2.42's lexer refuses an escape (a code point beyond
  * Unicode or a surrogate, an octal escape above `\377`).

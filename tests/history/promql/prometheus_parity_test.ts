@@ -442,3 +442,32 @@ test("atan2 is no metric name and inf or nan no grouping label, as 2.42's lexer 
     "vector",
   );
 });
+
+test("histogram_quantile reads each bucket's le as Go's ParseFloat does (0x1p1 and 1_0 are numbers, 0x1 is none)", () => {
+  // Prometheus 2.42 over these buckets (counts 10, 20, 30): le 0x1, 0x2,
+  // inf -> NaN (Go refuses a hexadecimal without its p exponent, leaving
+  // only the +Inf bucket); le 1_0, 0x1p1, +inf -> 1.5 at 0.5 and 10 at
+  // 0.9; 1e0, 2.0e0, +Inf and 1, 2, Inf -> 1.5 and 2.
+  const histograms: [string, string[], number, number][] = [
+    ["hx", ["0x1", "0x2", "inf"], NaN, NaN],
+    ["hu", ["1_0", "0x1p1", "+inf"], 1.5, 10],
+    ["he", ["1e0", "2.0e0", "+Inf"], 1.5, 2],
+    ["hi", ["1", "2", "Inf"], 1.5, 2],
+  ];
+  for (const [name, les, half, most] of histograms) {
+    const reader = new FakeReader();
+    les.forEach((le, i) =>
+      reader.add({ __name__: `${name}_bucket`, le }, [T], [10 * (i + 1)])
+    );
+    for (const [q, want] of [[0.5, half], [0.9, most]]) {
+      const r = queryInstant(
+        reader,
+        `histogram_quantile(${q}, ${name}_bucket)`,
+        T,
+        { nowMs: T },
+      );
+      const got = (r.result as { value: [number, number] }[])[0]?.value[1];
+      assert.ok(Object.is(got, want), `${name} at ${q}: ${got}, want ${want}`);
+    }
+  }
+});
