@@ -9,7 +9,7 @@
 import type { LabelMatcher, MatchType } from "../history/types.ts";
 import { PROMQL_PARSER } from "../history/promql/parse.ts";
 import { compileAnchored, type PromRegex } from "../history/promql/regex.ts";
-import { _isScalarValue } from "../history/promql/literals.ts";
+import { _isScalarValue, parseGoFloat } from "../history/promql/literals.ts";
 
 /** Prometheus's error types, and the HTTP status each is answered with. */
 export const PROM_ERROR_STATUS = {
@@ -54,8 +54,6 @@ type SyntaxNode = NonNullable<
   ReturnType<typeof PROMQL_PARSER.parse>["topNode"]["firstChild"]
 >;
 
-// Go's strconv.ParseFloat accepts these (besides Inf and NaN, refused below).
-const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 // Prometheus's minTime and maxTime as time.RFC3339Nano formats them.
 const PROM_MIN_TIME = "-292273086-05-16T16:47:06Z";
 const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
@@ -63,12 +61,14 @@ const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
 // hour of one or two digits, a fraction of any length after "." or ",".
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const NS_PER_MS = 1_000_000n;
 
 /**
- * An RFC 3339 time in ms, or undefined where Go's time.Parse refuses it: a
- * field out of range, a day its month does not have (2023-02-29).
+ * An RFC 3339 time in ns since the epoch (Go's time.Time keeps them), or
+ * undefined where Go's time.Parse refuses it: a field out of range, a day
+ * its month does not have (2023-02-29).
  */
-function _parseRfc3339(text: string): number | undefined {
+function _parseRfc3339(text: string): bigint | undefined {
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
@@ -87,51 +87,68 @@ function _parseRfc3339(text: string): number | undefined {
     if (oh > 24 || om > 60) return undefined;
     offsetMs = (m[8] === "-" ? -1 : 1) * (oh * 3_600_000 + om * 60_000);
   }
-  // Go keeps nanoseconds; Prometheus truncates them to the millisecond.
-  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  // Go reads nine digits of the fraction at most.
+  const ns = m[7] === undefined ? 0 : Number(m[7].slice(0, 9).padEnd(9, "0"));
   // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, ms);
-  return date.getTime() - offsetMs;
+  date.setUTCHours(hour, minute, second, 0);
+  return BigInt(date.getTime() - offsetMs) * NS_PER_MS + BigInt(ns);
+}
+
+/** Go's math.Round: halves away from zero (JavaScript's go up). */
+function _goRound(x: number): number {
+  return Math.sign(x) * Math.round(Math.abs(x));
 }
 
 /**
- * Parses a time parameter as Prometheus does: unix seconds as a float
- * (`1700000000.5`) or RFC 3339 (`2023-11-14T22:13:20.5Z`), to integer ms.
- * Prometheus's own minimum and maximum times (what clients send for "all
- * time") and times beyond ±8.64e15 ms are clamped when `clamp` is true
- * and refused otherwise. Throws a bad_data {@linkcode PromApiError}
+ * Parses a time parameter as Prometheus 2.42 does, to ns since the epoch
+ * (Go's time.Time): unix seconds as Go's ParseFloat reads them
+ * (`1700000000.5`, `0x1p30`), their fraction rounded to the millisecond
+ * with halves away from zero (`-0.0005` is -1 ms), or RFC 3339
+ * (`2023-11-14T22:13:20.5Z`, to the ns). Prometheus's own minimum and
+ * maximum times (what clients send for "all time") and times beyond
+ * ±8.64e15 ms are clamped when `clamp` is true and refused otherwise (2.42
+ * wraps a time beyond the years 1678 to 2262 around int64 nanoseconds and
+ * answers for another time). Throws a bad_data {@linkcode PromApiError}
  * naming `param`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTimeParamNs } from "./_prometheus_api.ts";
+ *
+ * assert.equal(parseTimeParamNs("1.5", "time"), 1_500_000_000n);
+ * assert.equal(parseTimeParamNs("-0.0005", "time"), -1_000_000n);
+ * assert.equal(parseTimeParamNs("1970-01-01T00:00:00.0000005Z", "time"), 500n);
+ * ```
  */
-export function parseTimeParam(
+export function parseTimeParamNs(
   text: string,
   param: string,
   clamp = false,
-): number {
-  let ms: number | undefined;
-  if (FLOAT.test(text)) {
-    const seconds = Number(text);
-    // Prometheus rounds the fraction to the millisecond.
+): bigint {
+  let ns: bigint | undefined;
+  let outside: number | undefined;
+  const seconds = parseGoFloat(text);
+  if (seconds !== undefined && Number.isFinite(seconds)) {
+    // 2.42: the whole seconds, and the fraction rounded to whole ms.
     const whole = Math.trunc(seconds);
-    ms = whole * 1000 + Math.round((seconds - whole) * 1000);
+    const ms = _goRound((seconds - whole) * 1000);
+    const total = whole * 1000 + ms;
+    if (total < MIN_TIME_MS || total > MAX_TIME_MS) outside = total;
+    else ns = BigInt(whole) * 1_000_000_000n + BigInt(ms) * NS_PER_MS;
   } else if (text === PROM_MIN_TIME) {
-    ms = -Infinity;
+    outside = -Infinity;
   } else if (text === PROM_MAX_TIME) {
-    ms = Infinity;
-  } else {
-    ms = _parseRfc3339(text);
+    outside = Infinity;
+  } else if (seconds === undefined) {
+    ns = _parseRfc3339(text);
   }
-  if (ms === undefined || Number.isNaN(ms)) {
-    throw new PromApiError(
-      "bad_data",
-      `invalid parameter ${JSON.stringify(param)}: cannot parse ${
-        JSON.stringify(text)
-      } to a valid timestamp`,
-    );
-  }
-  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
-    if (clamp) return ms < 0 ? MIN_TIME_MS : MAX_TIME_MS;
+  if (outside !== undefined) {
+    if (clamp) {
+      return BigInt(outside < 0 ? MIN_TIME_MS : MAX_TIME_MS) * NS_PER_MS;
+    }
     throw new PromApiError(
       "bad_data",
       `invalid parameter ${JSON.stringify(param)}: ${
@@ -140,7 +157,38 @@ export function parseTimeParam(
         `(±8.64e15 ms)`,
     );
   }
-  return ms;
+  if (ns === undefined) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter ${JSON.stringify(param)}: cannot parse ${
+        JSON.stringify(text)
+      } to a valid timestamp`,
+    );
+  }
+  return ns;
+}
+
+/**
+ * {@linkcode parseTimeParamNs} in whole ms, truncated toward zero as
+ * 2.42's engine truncates a time (`1969-12-31T23:59:59.9995Z` is 0).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTimeParam } from "./_prometheus_api.ts";
+ *
+ * // The float's own fraction is rounded: 0.00149999... here, as in 2.42.
+ * assert.equal(parseTimeParam("1700000000.0015", "time"), 1_700_000_000_001);
+ * assert.equal(parseTimeParam("-0.0005", "time"), -1);
+ * assert.equal(parseTimeParam("1969-12-31T23:59:59.9995Z", "time"), 0);
+ * ```
+ */
+export function parseTimeParam(
+  text: string,
+  param: string,
+  clamp = false,
+): number {
+  return Number(parseTimeParamNs(text, param, clamp) / NS_PER_MS);
 }
 
 const DURATION =
@@ -156,14 +204,25 @@ const DURATION_UNITS_MS = [
 ];
 
 /**
- * Parses a duration parameter (`step`, `timeout`) as Prometheus does:
- * float seconds (`15`, `0.5`) or a Prometheus duration (`1m30s`, `2h`,
- * `1d`), to whole ms (truncated, as Prometheus's engine truncates).
- * Throws a bad_data {@linkcode PromApiError} naming `param`.
+ * Parses a duration parameter (`step`, `timeout`) as Prometheus 2.42
+ * does, to Go's time.Duration (int64 ns): float seconds as Go's ParseFloat
+ * reads them (`15`, `0.5`, `1e-3`, `0x1p4`), truncated to whole ns, or a
+ * Prometheus duration (`1m30s`, `2h`, `1d`). Throws a bad_data
+ * {@linkcode PromApiError} naming `param`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDurationParamNs } from "./_prometheus_api.ts";
+ *
+ * assert.equal(parseDurationParamNs("1.0001", "step"), 1_000_100_000n);
+ * assert.equal(parseDurationParamNs("1m30s", "step"), 90_000_000_000n);
+ * ```
  */
-export function parseDurationParam(text: string, param: string): number {
-  if (FLOAT.test(text)) {
-    const ns = Number(text) * 1e9;
+export function parseDurationParamNs(text: string, param: string): bigint {
+  const seconds = parseGoFloat(text);
+  if (seconds !== undefined && !Number.isNaN(seconds)) {
+    const ns = seconds * 1e9;
     // Prometheus refuses what overflows int64 nanoseconds.
     if (ns >= 2 ** 63 || ns < -(2 ** 63)) {
       throw new PromApiError(
@@ -173,8 +232,7 @@ export function parseDurationParam(text: string, param: string): number {
         } to a valid duration. It overflows int64`,
       );
     }
-    // Go truncates to whole nanoseconds, then (in integers) to whole ms.
-    return Number(BigInt(Math.trunc(ns)) / 1_000_000n);
+    return BigInt(Math.trunc(ns));
   }
   const m = text === "" ? null : DURATION.exec(text);
   if (
@@ -192,7 +250,24 @@ export function parseDurationParam(text: string, param: string): number {
     const g = m[i + 1];
     if (g !== undefined) ms += Number(g) * DURATION_UNITS_MS[i];
   }
-  return ms;
+  return BigInt(ms) * NS_PER_MS;
+}
+
+/**
+ * {@linkcode parseDurationParamNs} in whole ms, truncated toward zero as
+ * 2.42's engine truncates a step (`0.0019` steps by 1 ms).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDurationParam } from "./_prometheus_api.ts";
+ *
+ * assert.equal(parseDurationParam("0.0019", "step"), 1);
+ * assert.equal(parseDurationParam("1_0", "step"), 10_000);
+ * ```
+ */
+export function parseDurationParam(text: string, param: string): number {
+  return Number(parseDurationParamNs(text, param) / NS_PER_MS);
 }
 
 /**

@@ -186,3 +186,46 @@ test("a match[] naming the metric offset selects it, and atan2 is refused, as in
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /unexpected <op:atan2>/);
 });
+
+test("a time's fraction is rounded to the ms with halves away from zero, and an RFC 3339 time truncated toward zero, as 2.42", async () => {
+  // Prometheus 2.42, query=time(): -0.0005 -> -0.001, -0.0015 -> -0.002,
+  // 0.0005 -> 0.001, 1700000000.0005 -> 1700000000 (the float's fraction
+  // is 0.00049999...), 1969-12-31T23:59:59.9995Z -> 0.
+  const cases: [string, number][] = [
+    ["-0.0005", -0.001],
+    ["-0.0015", -0.002],
+    ["-.0005", -0.001],
+    ["0.0005", 0.001],
+    ["-1.0005", -1],
+    ["1700000000.0005", 1_700_000_000],
+    ["1969-12-31T23:59:59.9995Z", 0],
+    ["1969-12-31T23:59:59.001Z", -0.999],
+  ];
+  for (const [time, want] of cases) {
+    const r = await ask(`/api/v1/query?query=time()&time=${time}`);
+    assert.equal(r.status, 200, time);
+    assert.deepEqual(
+      r.body.data,
+      { resultType: "scalar", result: [want, String(want)] },
+      time,
+    );
+  }
+});
+
+test("time, step and timeout read as Go's ParseFloat reads them: hexadecimal with an exponent, _ between digits", async () => {
+  // Prometheus 2.42: time=0x1p-1 -> 0.5, time=1_0 -> 10; step=0x1p0 steps
+  // by 1 s; time=0x10 (no exponent) -> 400 cannot parse.
+  const t = await ask("/api/v1/query?query=time()&time=0x1p-1");
+  assert.deepEqual(t.body.data, { resultType: "scalar", result: [0.5, "0.5"] });
+  const u = await ask("/api/v1/query?query=time()&time=1_0&timeout=0x1p4");
+  assert.deepEqual(u.body.data, { resultType: "scalar", result: [10, "10"] });
+  const r = await ask(
+    "/api/v1/query_range?query=time()&start=0&end=2&step=0x1p0",
+  );
+  const data = r.body.data as { result: { values: [number, string][] }[] };
+  assert.deepEqual(data.result[0].values.map(([x]) => x), [0, 1, 2]);
+  for (const bad of ["0x10", "1__0", "+nan"]) {
+    const b = await ask(`/api/v1/query?query=time()&time=${bad}`);
+    assert.equal(b.status, 400, bad);
+  }
+});
