@@ -19,7 +19,11 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
 
 /**
  * A fault of one process, sent to its `error` out-port when connected and
- * otherwise emitted as the network's `error` event.
+ * otherwise emitted as the network's `error` event. Its `level` is
+ * `"error"` (the default) when the process failed a message or its work,
+ * and `"warning"` for a condition it reports and goes on through (a broker
+ * it cannot reach yet, tried again with a backoff): the message of a
+ * warning says what happens, never that the process failed.
  *
  * @example
  * ```ts
@@ -34,11 +38,21 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
  *   input: "{oops",
  * });
  * assert.deepEqual(e.message, 'process "Parse" failed on in-port "in": boom');
- * assert.deepEqual([e.name, e.kind, e.input], [
+ * assert.deepEqual([e.name, e.kind, e.input, e.level], [
  *   "ProcessError",
  *   "exception",
  *   "{oops",
+ *   "error",
  * ]);
+ * const w = new ProcessError("cannot connect to broker mqtt://b:1883; retrying in 2 s", {
+ *   network: "demo",
+ *   process: "In",
+ *   component: "mqtt/In",
+ *   port: "",
+ *   kind: "exception",
+ *   level: "warning",
+ * });
+ * assert.equal(w.message, 'process "In" (mqtt/In): cannot connect to broker mqtt://b:1883; retrying in 2 s');
  * ```
  */
 export class ProcessError extends Error {
@@ -50,8 +64,10 @@ export class ProcessError extends Error {
   readonly process: string;
   /** The in-port of the message being processed (`""` when none). */
   readonly port: string;
-  /** What went wrong. */
+  /** What went wrong (of a warning, which is no failure: `exception`). */
   readonly kind: ErrorKind;
+  /** `"error"`: the process failed; `"warning"`: it goes on (see above). */
+  readonly level: "error" | "warning";
   /** The message being processed when it failed, if any. */
   readonly input: unknown;
 
@@ -65,6 +81,10 @@ export class ProcessError extends Error {
       kind: ErrorKind;
       input?: unknown;
       cause?: unknown;
+      /** Default `"error"`. */
+      level?: "error" | "warning";
+      /** The process's component, named in a warning's message when given. */
+      component?: string;
     },
   ) {
     // The detail often quotes the value that failed (a thrown string, a
@@ -72,16 +92,21 @@ export class ProcessError extends Error {
     // keeps an excerpt, never a whole payload; `input` and `cause` keep
     // everything for the code that handles the error.
     const why = excerpt(detail);
+    const level = info.level ?? "error";
+    const on = info.port ? ` on in-port "${info.port}"` : "";
     super(
-      info.port
-        ? `process "${info.process}" failed on in-port "${info.port}": ${why}`
-        : `process "${info.process}" failed: ${why}`,
+      level === "warning"
+        ? `process "${info.process}"${
+          info.component === undefined ? "" : ` (${info.component})`
+        }${on}: ${why}`
+        : `process "${info.process}" failed${on}: ${why}`,
       { cause: info.cause },
     );
     this.network = info.network;
     this.process = info.process;
     this.port = info.port;
     this.kind = info.kind;
+    this.level = level;
     this.input = info.input;
   }
 }
