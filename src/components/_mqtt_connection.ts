@@ -39,8 +39,13 @@ export interface _ConnectionOptions {
   maxBackoffMs: number;
   /** The process's meters. */
   meters: _MqttSeries;
-  /** Reports a failure (to the error port or the log); `message` holds no secret. */
-  report: (message: string) => void;
+  /**
+   * Reports a failure (to the error port or the log); `message` holds no
+   * secret. `level` is `"warning"` when the connection is tried again (a
+   * broker down, refusing the credentials, or lost: the process goes on),
+   * `"error"` when no attempt follows.
+   */
+  report: (message: string, level: "error" | "warning") => void;
   /** Called on each accepted connection, with whether the broker kept the session. */
   onConnect?: (sessionPresent: boolean, first: boolean) => void;
   /** Who connects, for messages: `broker mqtt://h:1883 as user "u"`. */
@@ -62,18 +67,22 @@ export interface _ConnectionOptions {
  * const meters = new ProcessMeters("mqtt/Out", _MQTT_METERS);
  * const ctx = { meter: (n: string, l?: Record<string, string>) => meters.meter(n, l) };
  * const series = _mqttSeries(ctx as unknown as Context<unknown>, "out");
- * // Nothing listens on port 1: the attempt fails, is reported once, and
- * // is retried until the connection is ended.
+ * // Nothing listens on port 1: the attempt fails, is reported once (a
+ * // warning: it is tried again), and is retried until the connection is
+ * // ended.
  * const reported = Promise.withResolvers<string>();
  * const conn = new _MqttConnection({
  *   client: { protocol: "mqtt", host: "127.0.0.1", port: 1, log() {} },
  *   backoffMs: 100,
  *   maxBackoffMs: 200,
  *   meters: series,
- *   report: reported.resolve,
+ *   report: (message, level) => reported.resolve(`${level}: ${message}`),
  *   describe: "broker mqtt://127.0.0.1:1",
  * });
- * assert.match(await reported.promise, /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+ * assert.match(
+ *   await reported.promise,
+ *   /^warning: cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*; retrying in 100 ms, backing off up to 200 ms$/,
+ * );
  * conn.kill();
  * assert.equal(series.connected.value, 0);
  * assert.equal(series.disconnects.unreachable.value, 1);
@@ -138,7 +147,7 @@ export class _MqttConnection {
     );
     // A failed attempt: no connection could be made.
     this.#o.meters.disconnects.unreachable.add(1);
-    this.#o.report(this.#failure.message);
+    this.#o.report(this.#failure.message, "error");
     for (const w of this.#waiters.splice(0)) w();
     return false;
   }
@@ -353,19 +362,27 @@ export class _MqttConnection {
       : brief
       ? `lost the connection to ${this.#o.describe} within ${
         _STABLE_MS / 1000
-      } s of its start: ${detail} (is another client connected with the same client id? The broker ends the older session of a client id)`
+      } s of its start: ${detail}`
       : `lost the connection to ${this.#o.describe}: ${detail}`;
     // One report per distinct failure until a connection succeeds: a
     // broker that stays down is one line, not one a retry.
-    if (message !== this.#reported) {
-      this.#reported = message;
-      const max = this.#o.maxBackoffMs;
-      this.#o.report(
-        `${message} (reconnecting with backoff, up to ${
-          max < 1000 ? `${max} ms` : `${Math.round(max / 1000)} s`
-        } apart)`,
-      );
-    }
+    if (message === this.#reported) return;
+    this.#reported = message;
+    // MQTT.js's close handler, which ran before this one, set the next
+    // attempt's timer with this delay.
+    const next = this.#client?.options.reconnectPeriod ?? this.#o.backoffMs;
+    // A warning: the process goes on. What happens next comes before the
+    // hint, which an excerpt of a long line may cut.
+    this.#o.report(
+      `${message}; retrying in ${_duration(next)}, backing off up to ${
+        _duration(this.#o.maxBackoffMs)
+      }${
+        brief
+          ? " (is another client connected with the same client id? The broker ends the older session of a client id)"
+          : ""
+      }`,
+      "warning",
+    );
   }
 
   #settle(reason: "stopped"): void {
@@ -382,6 +399,11 @@ export class _MqttConnection {
  * growing.
  */
 const _STABLE_MS = 10_000;
+
+/** A delay as reports write it: `300 ms`, `2 s`. */
+function _duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
 
 /** An MQTT.js or socket error as one short line (its code when it has one). */
 function _errorText(e: Error): string {

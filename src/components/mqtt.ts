@@ -37,6 +37,7 @@ import {
 import { ProcessError } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
+import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
@@ -250,16 +251,37 @@ function _clientId(ctx: Context<unknown>, s: _ConnectionSettings): string {
   return `weir-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Who the process connects to, for its reports (no secret in it). */
+/**
+ * Who the process connects to, for its reports: no secret in it, so the
+ * URL without its query (a WebSocket URL's may carry a token).
+ */
 function _who(s: _ConnectionSettings): string {
-  return `broker ${s.broker.url}${
+  return `broker ${urlShown(new URL(s.broker.url))}${
     s.username === undefined ? "" : ` as user ${JSON.stringify(s.username)}`
   }`;
 }
 
 /**
+ * The `report` of a process's connection: a broker down, refusing the
+ * credentials or lost is tried again, so it is a warning naming
+ * `component`, not a failure of the process; a URL in the socket's words
+ * is shown without credentials or query.
+ */
+function _connectionReport(
+  ctx: Context<unknown>,
+  component: string,
+  s: _ConnectionSettings,
+): (message: string, level: "error" | "warning") => void {
+  const url = new URL(s.broker.url);
+  return (message, level) =>
+    _report(ctx, scrubUrls(message, url), undefined, level, component);
+}
+
+/**
  * Reports a fault that does not end the process (a refused connection, a
- * payload that does not parse): a `ProcessError` on the error port. When
+ * payload that does not parse): a `ProcessError` on the error port, of
+ * `level` `"warning"` for a condition the process goes on through (a
+ * connection tried again), named with its `component`. When
  * nothing is connected there the network hands it to its `error` event,
  * whose log `weir serve` rate-limits (a publisher sending garbage must
  * not write the device's log line by line). An error port that cannot take
@@ -270,12 +292,16 @@ function _report(
   ctx: Context<unknown>,
   message: string,
   input?: unknown,
+  level: "error" | "warning" = "error",
+  component?: string,
 ): void {
   const e = new ProcessError(message, {
     network: ctx.network,
     process: ctx.process,
+    component,
     port: "",
     kind: "exception",
+    level,
     input,
   });
   try {
@@ -347,7 +373,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          "A ProcessError for each payload that does not parse and each connection failure (when connected; else the log).",
+          'A ProcessError for each payload that does not parse (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure.',
       },
     },
     meters: _MQTT_METERS,
@@ -390,7 +416,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           ctx.control<number>("reconnectMax"),
         ),
         meters: series,
-        report: (m) => _report(ctx, m),
+        report: _connectionReport(ctx, "mqtt/In", state.settings),
         describe: _who(state.settings),
         onConnect(sessionPresent, first) {
           // A persistent session keeps its subscriptions; a first
@@ -532,7 +558,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * reads nothing more from the broker, and it acknowledges a QoS 1 or 2
  * message only once the flow took it. Reconnects with a backoff; a broker
  * that is down or refuses the credentials is reported once (error port or
- * log) and retried. When the flow stops, a clean session unsubscribes and
+ * log) and retried: a `ProcessError` of level `"warning"`, which says
+ * what happens next (`retrying in 1 s`), never that the process failed,
+ * and shows the broker URL without its query. When the flow stops, a clean session unsubscribes and
  * disconnects; a persistent one disconnects and keeps its subscriptions.
  *
  * @example
@@ -669,7 +697,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          "A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) and each connection failure (when connected; else the log).",
+          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure.',
       },
     },
     // The in-flight window: publishes waiting for their acknowledgement.
@@ -696,7 +724,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
             ctx.control<number>("reconnectMax"),
           ),
           meters: series,
-          report: (m) => _report(ctx, m),
+          report: _connectionReport(ctx, "mqtt/Out", settings),
           describe: _who(settings),
         }),
       };

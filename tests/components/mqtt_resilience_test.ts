@@ -15,6 +15,7 @@ import {
   until,
 } from "./_mqtt_helpers.ts";
 import type { MqttMessage } from "../../src/components/mqtt.ts";
+import type { ProcessError } from "../../src/engine/errors.ts";
 
 const skip = mosquittoSkip();
 
@@ -56,15 +57,22 @@ test(
       assert.equal(run.meter("In", "mqtt_connected"), 0);
       assert.equal(run.meter("Out", "mqtt_connected"), 0);
       assert.equal(run.meter("In", "mqtt_connects_total"), 0);
-      // One report each, however many attempts.
+      // One report each, however many attempts: a warning, since the
+      // process goes on and tries again, not a failure.
       assert.equal(run.sinks.E.length, 1);
+      const report = run.sinks.E[0] as ProcessError;
       assert.match(
-        (run.sinks.E[0] as Error).message,
+        report.message,
         new RegExp(
-          `^process "In" failed: cannot connect to broker ${broker.url}: .*ECONNREFUSED.* \\(reconnecting with backoff, up to 300 ms apart\\)$`,
+          `^process "In" \\(mqtt/In\\): cannot connect to broker ${broker.url}: .*ECONNREFUSED.*; retrying in 100 ms, backing off up to 300 ms$`,
         ),
       );
+      assert.equal(report.level, "warning");
       assert.equal(run.sinks.EO.length, 1);
+      assert.match(
+        (run.sinks.EO[0] as ProcessError).message,
+        /^process "Out" \(mqtt\/Out\): cannot connect to broker .*; retrying in 100 ms, backing off up to 300 ms$/,
+      );
       // mqtt/Out holds the messages it took (its window), publishes none.
       assert.equal(
         run.meter("Out", "mqtt_messages_total", { direction: "out" }),
@@ -324,7 +332,7 @@ test(
           assert.match(
             e.message,
             new RegExp(
-              `process "${name}" failed: lost the connection to broker ${broker.url} within 10 s of its start: .*another client connected with the same client id`,
+              `^process "${name}" \\(mqtt/In\\): lost the connection to broker ${broker.url} within 10 s of its start: .*; retrying in \\d+ (ms|s), backing off up to 2 s \\(is another client connected with the same client id`,
             ),
           );
         }
@@ -488,7 +496,7 @@ test(
       assert.match(
         message,
         new RegExp(
-          `^process "In" failed: cannot connect to broker ${broker.url} as user "weir": Connection refused: Not authorized`,
+          `^process "In" \\(mqtt/In\\): cannot connect to broker ${broker.url} as user "weir": Connection refused: Not authorized.*; retrying in 100 ms, backing off up to 200 ms$`,
         ),
       );
       assert.ok(!message.includes("wrong-pw"), message);
