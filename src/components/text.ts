@@ -162,7 +162,6 @@ function _ownValue(view: unknown, name: string): unknown {
  */
 class _OwnContext extends Mustache.Context {
   readonly #parent: _OwnContext | undefined;
-  #cache: Map<string, unknown> | undefined;
 
   constructor(view: unknown, parent?: _OwnContext) {
     super(view, parent);
@@ -180,14 +179,10 @@ class _OwnContext extends Mustache.Context {
     return this.#parent === undefined ? undefined : this.#parent.#find(name);
   }
 
+  // No cache of names, unlike mustache's context: a message does not
+  // change while it is rendered, so each lookup gives the same answer.
   override lookup(name: string): unknown {
-    let value: unknown;
-    if (name === ".") value = this.view;
-    else if (this.#cache?.has(name)) value = this.#cache.get(name);
-    else {
-      value = this.#find(name);
-      (this.#cache ??= new Map()).set(name, value);
-    }
+    const value = name === "." ? this.view : this.#find(name);
     // mustache calls a function it finds, with the view as `this`.
     return typeof value === "function" ? value.call(this.view) : value;
   }
