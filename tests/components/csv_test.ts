@@ -285,6 +285,16 @@ test("csv/Parse line by line counts the lines of a message of several, skips CRL
   assert.match(errors[1].message, /line 5: Invalid Closing Quote/);
 });
 
+test("csv/Parse reads a whole text of 150,000 rows into one array", async () => {
+  const lines = ["id,v"];
+  for (let i = 0; i < 150_000; i++) lines.push(`${i},x`);
+  const { out, errors } = await through("csv/Parse", [lines.join("\n")]);
+  assert.deepEqual(errors, []);
+  const rows = out[0] as { id: string; v: string }[];
+  assert.equal(rows.length, 150_000);
+  assert.deepEqual(rows.at(-1), { id: "149999", v: "x" });
+});
+
 test("csv/Parse fails a message that is not text", async () => {
   const { out, errors } = await through("csv/Parse", [{ a: 1 }, "a\n1\n"]);
   assert.deepEqual(out, [[{ a: "1" }]]);
