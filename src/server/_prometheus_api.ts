@@ -61,7 +61,8 @@ const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
 // hour of one or two digits, a fraction of any length after "." or ",".
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-const NS_PER_MS = 1_000_000n;
+/** Nanoseconds in a millisecond, to turn Go's times and durations to ms. */
+export const NS_PER_MS = 1_000_000n;
 
 /**
  * An RFC 3339 time in ns since the epoch (Go's time.Time keeps them), or

@@ -30,9 +30,12 @@ import {
   formatSampleValue,
   MAX_TIME_MS,
   MIN_TIME_MS,
+  NS_PER_MS,
   parseDurationParam,
+  parseDurationParamNs,
   parseSeriesSelector,
   parseTimeParam,
+  parseTimeParamNs,
   PROM_ERROR_STATUS,
   PromApiError,
   type PromErrorType,
@@ -116,6 +119,8 @@ export interface QueryRoutesOptions {
 
 /** Prometheus refuses range queries of more points per series than this. */
 export const MAX_POINTS_PER_SERIES = 11_000;
+/** Go's int64, where a time.Duration stops. */
+const MAX_INT64 = 2n ** 63n - 1n;
 
 const PATHS = [
   "/api/v1/query",
@@ -206,30 +211,46 @@ export function queryRoutes(
   const range = async (c: Context) => {
     const p = await read(c);
     const query = _required(p, "query");
-    const start = _time(p, "start", undefined, false);
-    const end = _time(p, "end", undefined, false);
-    if (end < start) {
+    // Missing, each is "" (cannot parse "" to a valid timestamp).
+    const startNs = parseTimeParamNs(p.get("start") ?? "", "start");
+    const endNs = parseTimeParamNs(p.get("end") ?? "", "end");
+    if (endNs < startNs) {
       throw new PromApiError(
         "bad_data",
-        "end timestamp must not be before start time",
+        'invalid parameter "end": end timestamp must not be before start time',
       );
     }
-    const step = parseDurationParam(_required(p, "step"), "step");
-    if (step <= 0) {
+    const stepNs = parseDurationParamNs(_required(p, "step"), "step");
+    if (stepNs <= 0n) {
       throw new PromApiError(
         "bad_data",
-        "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
       );
     }
-    if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
+    // 2.42 counts the steps on the times and the step as Go keeps them,
+    // in ns (end.Sub(start), which stops at int64's largest, over step),
+    // before its engine truncates each to ms.
+    const span = endNs - startNs > MAX_INT64 ? MAX_INT64 : endNs - startNs;
+    if (span / stepNs > BigInt(MAX_POINTS_PER_SERIES)) {
       throw new PromApiError(
         "bad_data",
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
       );
     }
+    const step = Number(stepNs / NS_PER_MS);
+    if (step === 0) {
+      // 2.42 fails such a query in its engine ("integer divide by zero").
+      throw new PromApiError(
+        "bad_data",
+        'invalid parameter "step": a step under 1 ms is not accepted: queries are evaluated at whole milliseconds',
+      );
+    }
+    const start = Number(startNs / NS_PER_MS);
+    const end = Number(endNs / NS_PER_MS);
     // Not the request's signal: on Deno, reading it prints a warning about
-    // its legacy abort (it aborts on a successful answer too).
-    const opts = evalOptions(p);
+    // its legacy abort (it aborts on a successful answer too). The steps
+    // were counted above, as 2.42 counts them.
+    const opts = { ...evalOptions(p), maxSteps: Infinity };
     const result = await inTurn(() =>
       engine.queryRange(reader, query, start, end, step, opts)
     );

@@ -229,3 +229,26 @@ test("time, step and timeout read as Go's ParseFloat reads them: hexadecimal wit
     assert.equal(b.status, 400, bad);
   }
 });
+
+test("range points are counted as 2.42 counts them, in ns before the step is truncated to ms: 11,001 s at 1.0001 s is 11,002 points", async () => {
+  // Prometheus 2.42: (end - start) / step in Go's int64 ns is 10,999, so
+  // the query runs, at the engine's step of 1000 ms: 11,002 points; at a
+  // step of 0.9999999 s (999 ms) over 11,000 s, 11,012 points.
+  const cases: [string, number, number[]][] = [
+    ["start=1000&end=12001&step=1.0001", 11_002, [1000, 1001]],
+    ["start=1000&end=12000&step=0.9999999", 11_012, [1000, 1000.999]],
+  ];
+  for (const [params, points, first] of cases) {
+    const r = await ask(`/api/v1/query_range?query=time()&${params}`);
+    assert.equal(r.status, 200, `${params}: ${JSON.stringify(r.body)}`);
+    const data = r.body.data as { result: { values: [number, string][] }[] };
+    assert.equal(data.result[0].values.length, points, params);
+    assert.deepEqual(data.result[0].values.slice(0, 2).map(([t]) => t), first);
+  }
+  // A step of 1 ns: 10 s are 1e10 steps, refused before any evaluation.
+  const tiny = await ask(
+    "/api/v1/query_range?query=time()&start=0&end=10&step=1e-9",
+  );
+  assert.equal(tiny.status, 400);
+  assert.match(String(tiny.body.error), /exceeded maximum resolution/);
+});
