@@ -252,3 +252,30 @@ test("range points are counted as 2.42 counts them, in ns before the step is tru
   assert.equal(tiny.status, 400);
   assert.match(String(tiny.body.error), /exceeded maximum resolution/);
 });
+
+test("series, labels and label values with an end before the start answer nothing, as 2.42 does (no error)", async () => {
+  // Prometheus 2.42: 200 {"status":"success","data":[]} for each; only
+  // query_exemplars refuses it (400 "end timestamp must not be before
+  // start timestamp"), as query_range does.
+  const times = `start=${T}&end=${T - 60}`;
+  for (
+    const path of [
+      `/api/v1/series?match%5B%5D=temp&${times}`,
+      `/api/v1/labels?${times}`,
+      `/api/v1/labels?match%5B%5D=temp&${times}`,
+      `/api/v1/label/room/values?${times}`,
+    ]
+  ) {
+    const r = await ask(path);
+    assert.equal(r.status, 200, path);
+    assert.deepEqual(r.body, { status: "success", data: [] }, path);
+  }
+  const bad = await ask(`/api/v1/series?match%5B%5D=temp%7B&${times}`);
+  assert.equal(bad.status, 400, "a bad match[] is still refused");
+  const exemplars = await ask(`/api/v1/query_exemplars?query=temp&${times}`);
+  assert.equal(exemplars.status, 400);
+  assert.equal(
+    exemplars.body.error,
+    "end timestamp must not be before start timestamp",
+  );
+});
