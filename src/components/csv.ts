@@ -179,33 +179,23 @@ interface _ParserApi {
     push: (record: unknown[]) => void,
     close: () => void,
   ): CsvError | undefined;
-  /** `lines` read so far; `bytes`: where the record just taken ends. */
-  readonly info: { readonly lines: number; readonly bytes: number };
-  readonly state: { readonly quoting: boolean };
+  /** `bytes`: where the record just taken ends. */
+  readonly info: { readonly bytes: number };
 }
 
-/** One parser and the message it is parsing (for its callbacks). */
+/** One parser and the part of a text it is parsing (for its callbacks). */
 interface _Feed {
   api: _ParserApi;
-  /** The first line of the message being parsed. */
-  firstLine: number;
-  /** `api.info.lines` before the message. */
-  before: number;
-  /** Records of the message, with their lines. */
+  /** Records of the part, with their lines. */
   records: { record: unknown[]; line: number }[];
-  /** Malformed rows of the message. */
-  bad: CsvBadRow[];
-  /** Whether the parser met an error, after which its state is unknown. */
-  broken: boolean;
   /**
-   * Whether the parse stops at its first error (`text` mode, which goes
-   * on with a parser of its own from the next line); `lines` mode lets
-   * the parser go on to the message's end.
+   * Whether the parser stopped at a malformed row (its state is then
+   * unknown: the caller goes on from the next line with a new one).
    */
-  stopAtError: boolean;
-  /** How many records were complete when the first error came. */
+  broken: boolean;
+  /** How many records were complete when the error came. */
   recordsAtError: number;
-  /** The first error's reason. */
+  /** The error's reason. */
   firstReason: string;
 }
 
@@ -262,9 +252,8 @@ function _feed(
   const quote = ctx.control<string>("quote");
   const cast = ctx.control<boolean>("cast");
   const feed = {} as _Feed;
-  feed.bad = [];
   feed.records = [];
-  feed.stopAtError = wholeText;
+  feed.broken = false;
   feed.recordsAtError = -1;
   feed.firstReason = "";
   let parser: Parser;
@@ -287,21 +276,12 @@ function _feed(
             : _cast(value)
         : false,
       on_skip: (err: CsvError | undefined) => {
-        if (err !== undefined && feed.stopAtError) {
+        if (err !== undefined) {
           feed.broken = true;
           feed.recordsAtError = feed.records.length;
           feed.firstReason = _reason(err);
           // Thrown out of the parse: the caller goes on from the next line.
           throw _STOP;
-        }
-        if (err !== undefined) {
-          feed.broken = true;
-          const line = feed.firstLine + Number(err.lines) - feed.before;
-          // One row may fail several times (each stray quote): its first
-          // reason is the one that tells.
-          if (feed.bad.at(-1)?.line !== line) {
-            feed.bad.push({ line, reason: _reason(err) });
-          }
         }
         return undefined;
       },
@@ -319,86 +299,112 @@ function _feed(
 }
 
 const _noop = () => {};
-/** Thrown by a whole text's parser at its first malformed row. */
+/** Thrown by a parser at its first malformed row. */
 const _STOP = new Error("stop at the first malformed row");
 
+/** The rows `_parseRows` found in a text. */
+interface _Parsed {
+  /**
+   * The rows, or undefined for a whole text whose header row is malformed
+   * (no `columns` stand in for it): `bad` then holds that row alone.
+   */
+  rows: unknown[] | undefined;
+  /** The malformed rows, by line. */
+  bad: CsvBadRow[];
+  /** The parser, when it took the text to its end: the next lines go on with it. */
+  feed: _Feed | undefined;
+}
+
 /**
- * The rows of a whole CSV text (`text` mode). A malformed row (a quote
- * not closed, a stray quote) is reported at the line where its record
- * starts and left out with that line: the parse goes on from the next
- * line with a new parser (csv-parse, told to skip such a record, stays
- * inside the quote and would take every row after it). A quoted field
- * may still span lines; only a record that fails loses its first line.
- * Records are placed by their bytes (csv-parse counts a CR inside a
- * quoted field as a line), the text encoded once: each restart parses
- * the rest of the same buffer. A header row that fails (with `header` on
- * and no `columns`) leaves the text without field names: `rows` is
- * undefined, and `bad` holds that row alone.
+ * The rows of `buf`, a whole text (`text` mode) or the lines of one
+ * message (`lines` mode, `state` carried over from the messages before
+ * it, `feed` the parser they left, `firstLine` the line of its first
+ * byte). A malformed row (a quote not closed, a stray quote) is reported
+ * at the line where its record starts and left out with that line: the
+ * parse goes on from the next line with a new parser (csv-parse, told to
+ * skip such a record, stays inside the quote and would take every row
+ * after it). A quoted field may still span lines; only a record that
+ * fails loses its first line. Records are placed by their bytes
+ * (csv-parse counts a CR inside a quoted field as a line), the text
+ * encoded once: each restart parses the rest of the same buffer. A header
+ * row that fails (with `header` on and no `columns`) leaves the rows
+ * after it without field names: a whole text stops there (see
+ * {@linkcode _Parsed}); lines go on, each reported by `_rows`.
  */
-function _parseWhole(
+function _parseRows(
   ctx: Context<ParseState>,
   header: boolean,
-  text: string,
-): { rows: unknown[] | undefined; bad: CsvBadRow[] } {
-  const state: _RowsState = {
-    names: ctx.control<string[] | undefined>("columns"),
-    fresh: true,
-    badHeader: undefined,
-  };
+  state: _RowsState,
+  buf: Buffer,
+  wholeText: boolean,
+  firstLine = 1,
+  feed?: _Feed,
+): _Parsed {
   const rows: unknown[] = [];
   const bad: CsvBadRow[] = [];
-  const buf = Buffer.from(text);
-  const lineAt = _lineCounter(buf);
+  // The line of byte `counted` of `buf`, which only goes forward.
+  let line = firstLine;
+  let counted = 0;
+  const after = wholeText ? "the text's rows" : "the lines after it";
   let at = 0; // where the part still to parse starts in `buf`
   while (at < buf.length) {
-    const feed = _feed(ctx, state.fresh && header, true);
-    const api = feed.api;
+    const f = feed ?? _feed(ctx, state.fresh && header, wholeText);
+    feed = f;
+    const api = f.api;
+    f.records = [];
     const base = at;
     let end = at; // where the last record taken ends
     const push = (record: unknown[]) => {
       const start = _skipBlankLines(buf, end);
+      // A parser is given each part to its end (`true`): `info.bytes`
+      // counts from the part's start, also for one kept between messages.
       end = base + api.info.bytes;
-      feed.records.push({ record, line: lineAt(start) });
+      line += _breaks(buf, counted, start);
+      counted = start;
+      f.records.push({ record, line });
     };
-    const err = api.parse(buf.subarray(at), true, push, _noop);
+    const err = api.parse(
+      at === 0 ? buf : buf.subarray(at),
+      true,
+      push,
+      _noop,
+    );
+    // An error that did not come through on_skip leaves the parser in an
+    // unknown state too.
     if (err !== undefined && err !== _STOP) {
-      const failed = {
-        line: lineAt(_skipBlankLines(buf, end)),
-        reason: _reason(err as CsvError),
-      };
-      if (
-        header && state.fresh && feed.records.length === 0 &&
-        _headerFailed(state, failed, "the text's rows")
-      ) {
-        return { rows: undefined, bad: [failed] };
-      }
-      bad.push(failed);
-      break;
+      f.broken = true;
+      f.recordsAtError = f.records.length;
+      f.firstReason = _reason(err as CsvError);
     }
-    const good = feed.broken
-      ? feed.records.slice(0, feed.recordsAtError)
-      : feed.records;
-    const found: CsvBadRow[] = [];
-    _rows(header, good, state, rows, found);
-    bad.push(...found);
-    if (!feed.broken) break;
+    _rows(
+      header,
+      f.broken ? f.records.slice(0, f.recordsAtError) : f.records,
+      state,
+      rows,
+      bad,
+    );
+    if (!f.broken) break;
+    feed = undefined;
     // The record that failed starts on the first line with text after
     // the last good one: it is reported there, and the parse goes on
     // from the line after it.
     const start = _skipBlankLines(buf, end);
-    const failed = { line: lineAt(start), reason: feed.firstReason };
+    line += _breaks(buf, counted, start);
+    counted = start;
+    const failed = { line, reason: f.firstReason };
     // With no record before it, the row that failed is the header row.
     if (
-      header && state.fresh && _headerFailed(state, failed, "the text's rows")
+      header && state.fresh && _headerFailed(state, failed, after) &&
+      wholeText
     ) {
-      return { rows: undefined, bad: [failed] };
+      return { rows: undefined, bad: [failed], feed };
     }
     bad.push(failed);
     const next = buf.indexOf(0x0a, start);
     at = next < 0 ? buf.length : next + 1;
   }
   if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
-  return { rows, bad };
+  return { rows, bad, feed };
 }
 
 /**
@@ -436,54 +442,11 @@ function _skipBlankLines(buf: Uint8Array, from: number): number {
   }
 }
 
-/**
- * The line (from 1) of a byte offset of `buf`, each asked for at or after
- * the one before (`_parseWhole` only goes forward): each line break is
- * counted once.
- */
-function _lineCounter(buf: Uint8Array): (offset: number) => number {
-  let pos = 0;
-  let line = 1;
-  return (offset) => {
-    for (
-      let i = buf.indexOf(0x0a, pos);
-      i !== -1 && i < offset;
-      i = buf.indexOf(0x0a, i + 1)
-    ) {
-      line++;
-    }
-    pos = offset;
-    return line;
-  };
-}
-
-/**
- * Parses `text` (complete lines) to its end with `feed`, whose parser goes
- * on with the next text unless this one broke it. The records and
- * malformed rows are left in `feed`; whether the parser can go on is
- * returned.
- */
-function _parseInto(feed: _Feed, text: string, firstLine: number): boolean {
-  const api = feed.api;
-  feed.firstLine = firstLine;
-  feed.before = api.info.lines;
-  feed.records = [];
-  feed.bad = [];
-  feed.broken = false;
-  const push = (record: unknown[]) =>
-    feed.records.push({
-      record,
-      line: firstLine + api.info.lines - feed.before,
-    });
-  // To its end each time: a record is pushed once its text is complete
-  // (not at the end, the parser holds the last characters back until the
-  // next chunk shows whether they start a longer delimiter).
-  const err = api.parse(Buffer.from(text), true, push, _noop);
-  if (err !== undefined) {
-    feed.bad.push({ line: firstLine, reason: _reason(err) });
-    return false;
-  }
-  return !feed.broken && !api.state.quoting;
+/** The line breaks (LF) of `buf` from byte `from` to byte `to`. */
+function _breaks(buf: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (buf[i] === 0x0a) n++;
+  return n;
 }
 
 /**
@@ -551,7 +514,6 @@ function _rows(
     }
     rows.push(row);
   }
-  if (bad.length > 1) bad.sort((a, b) => a.line - b.line);
 }
 
 /**
@@ -562,7 +524,9 @@ function _rows(
  * - `mode: "lines"`: each message is a line (or a few), as `fs/ReadLines`
  *   or `fs/Tail` send them; each row goes out as its own message, at once.
  *   A quoted field cannot span two messages (a message that ends inside
- *   one is a malformed row, and the next starts afresh).
+ *   one is a malformed row, and the next starts afresh). In a message of
+ *   several lines, as in a whole text, a malformed row is reported at the
+ *   line it starts on and the rows before and after it go out.
  *
  * A row is an object keyed by the header row (`header`, default true) or
  * by `columns` (which replace the header row when both are given), else
@@ -651,10 +615,16 @@ export const CsvParse: Component = defineComponent<ParseState>({
     let text = _text(value);
     const header = ctx.control<boolean>("header");
     if (ctx.control<CsvMode>("mode") === "text") {
-      const { rows, bad } = _parseWhole(
+      const { rows, bad } = _parseRows(
         ctx,
         header,
-        text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
+        {
+          names: ctx.control<string[] | undefined>("columns"),
+          fresh: true,
+          badHeader: undefined,
+        },
+        Buffer.from(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text),
+        true,
       );
       if (rows === undefined) throw new CsvRowsError(bad);
       return _then(ctx.send("out", rows), bad);
@@ -671,21 +641,20 @@ export const CsvParse: Component = defineComponent<ParseState>({
     }
     const firstLine = state.lines + 1;
     state.lines += _lineCount(text);
-    const feed = state.feed ??= _feed(ctx, state.fresh && header);
-    // After an error the parser's state is unknown: a new one goes on.
-    if (!_parseInto(feed, text, firstLine)) state.feed = undefined;
-    // A row refused before any record is taken is where the header row was due.
-    const refused = feed.bad[0];
-    const taken = feed.records[0];
-    if (
-      header && state.fresh && refused !== undefined &&
-      (taken === undefined || refused.line < taken.line)
-    ) {
-      _headerFailed(state, refused, "the lines after it");
-    }
-    const rows: unknown[] = [];
-    _rows(header, feed.records, state, rows, feed.bad);
-    return _sendEach(ctx, rows, 0, feed.bad);
+    // The parser goes on from message to message until a malformed row,
+    // after which its state is unknown: a new one goes on.
+    const { rows, bad, feed } = _parseRows(
+      ctx,
+      header,
+      state,
+      Buffer.from(text),
+      false,
+      firstLine,
+      state.feed,
+    );
+    state.feed = feed;
+    // Only a whole text is refused for its header row: lines have rows.
+    return _sendEach(ctx, rows!, 0, bad);
   },
 });
 

@@ -295,6 +295,58 @@ test("csv/Parse reads a whole text of 150,000 rows into one array", async () => 
   assert.deepEqual(rows.at(-1), { id: "149999", v: "x" });
 });
 
+test("csv/Parse line by line keeps every good row of a message of several lines around a stray or unclosed quote, naming the line the bad row starts on", async () => {
+  const { out, errors } = await through(
+    "csv/Parse",
+    [
+      'id,v\n1,a\n2,"x\n3,c\n4,d',
+      '5,e\n6,"q"r\n7,g',
+      '8,"two\nlines"\n9,i',
+      "10,j",
+    ],
+    "'lines' -> mode T\n'true' -> cast T",
+  );
+  assert.deepEqual(out, [
+    { id: 1, v: "a" },
+    { id: 3, v: "c" },
+    { id: 4, v: "d" },
+    { id: 5, v: "e" },
+    { id: 7, v: "g" },
+    { id: 8, v: "two\nlines" },
+    { id: 9, v: "i" },
+    { id: 10, v: "j" },
+  ]);
+  const rows = errors.map((e) => (e.cause as CsvRowsError).rows);
+  assert.deepEqual(rows.map((r) => r.map((b) => b.line)), [[3], [7]]);
+  assert.match(rows[0][0].reason, /^Quote Not Closed/);
+  assert.match(rows[1][0].reason, /^Invalid Closing Quote/);
+});
+
+test("csv/Parse line by line reports a malformed header row in a message of several lines at its line, and each line after it", async () => {
+  const bare = await through(
+    "csv/Parse",
+    ['t,"s\n1,a\n2,b', "3,c"],
+    "'lines' -> mode T",
+  );
+  assert.deepEqual(bare.out, []);
+  const rows = bare.errors.map((e) => (e.cause as CsvRowsError).rows);
+  assert.deepEqual(rows.map((r) => r.map((b) => b.line)), [[1, 2, 3], [4]]);
+  assert.match(
+    rows[0][0].reason,
+    /^the header row is malformed \(Quote Not Closed/,
+  );
+  const named = await through(
+    "csv/Parse",
+    ['t,"s"x\n1,a\n2,"b\n3,c'],
+    `'lines' -> mode T\n'["t","s"]' -> columns T`,
+  );
+  assert.deepEqual(named.out, [{ t: "1", s: "a" }, { t: "3", s: "c" }]);
+  assert.deepEqual(
+    named.errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
+    [[1, 3]],
+  );
+});
+
 test("csv/Parse fails a message that is not text", async () => {
   const { out, errors } = await through("csv/Parse", [{ a: 1 }, "a\n1\n"]);
   assert.deepEqual(out, [[{ a: "1" }]]);
