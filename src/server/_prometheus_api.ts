@@ -7,7 +7,7 @@
  * @module
  */
 import type { LabelMatcher, MatchType } from "../history/types.ts";
-import { PROMQL_PARSER } from "../history/promql/parse.ts";
+import { PROMQL_PARSER } from "../history/promql/lezer_parser.ts";
 import { compileAnchored, type PromRegex } from "../history/promql/regex.ts";
 import { _isScalarValue, parseGoFloat } from "../history/promql/literals.ts";
 

@@ -10,14 +10,13 @@
  * functions) is refused here with a message naming it, so a query never
  * gets a wrong answer.
  *
- * About 870 lines: one builder walks every node type of the grammar
+ * About 900 lines: one builder walks every node type of the grammar
  * with Prometheus's check for it next to it; literals and the text fixes
  * made before parsing are in literals.ts.
  *
  * @module
  */
-import type { LRParser, Stack } from "@lezer/lr";
-import { parser } from "@prometheus-io/lezer-promql";
+import type { LRParser } from "@lezer/lr";
 import type { LabelMatcher, MatchType } from "../types.ts";
 import {
   type AggregateOp,
@@ -41,58 +40,9 @@ import {
   unquote,
 } from "./literals.ts";
 import { compileAnchored } from "./regex.ts";
+import { parseWatched } from "./lezer_parser.ts";
 
-type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
-
-type Specializer = (value: string, stack: Stack) => number;
-
-/**
- * The grammar's parser with `offset` read as 2.42 reads it. lezer-promql
- * makes `offset` (in any case) the keyword wherever it stands, so a metric
- * named offset (`offset`, `sum(offset)`, `offset{job="x"}`,
- * `offset offset 1m`) did not parse; 2.42's grammar takes the keyword as a
- * metric name, and reads it as the keyword only after an expression. Its
- * keyword specializer is replaced by one that answers `offset` only where
- * the parse can take the keyword; the other keywords stay as they are.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { PROMQL_PARSER } from "./parse.ts";
- *
- * const top = (q: string) => {
- *   const tree = PROMQL_PARSER.parse(q);
- *   let errors = 0;
- *   tree.iterate({ enter: (n) => void (n.type.isError && errors++) });
- *   assert.equal(errors, 0, q);
- *   return tree.topNode.firstChild?.name;
- * };
- * assert.equal(top("sum(offset)"), "AggregateExpr");
- * assert.equal(top("offset offset 5m"), "OffsetExpr");
- * ```
- */
-export const PROMQL_PARSER: LRParser = _offsetAsName(parser);
-
-function _offsetAsName(base: LRParser): LRParser {
-  const offset = base.nodeSet.types.find((t) => t.name === "Offset")?.id;
-  // Not in @lezer/lr's types: the specializers the grammar declared, which
-  // configure() needs to name the one it replaces. Should a later @lezer/lr
-  // rename it, the stock parser is used and the tests of `offset` fail.
-  const specs = Reflect.get(base, "specializerSpecs");
-  if (offset === undefined || !Array.isArray(specs)) return base;
-  for (const spec of specs) {
-    const from: unknown = Reflect.get(Object(spec), "external");
-    if (typeof from !== "function") continue;
-    const keyword = from as Specializer;
-    if (keyword("offset", undefined as unknown as Stack) !== offset) continue;
-    const to: Specializer = (value, stack) => {
-      const term = keyword(value, stack);
-      return term === offset && !stack.canShift(offset) ? -1 : term;
-    };
-    return base.configure({ specializers: [{ from: keyword, to }] });
-  }
-  return base;
-}
+type SyntaxNode = ReturnType<LRParser["parse"]>["topNode"];
 
 /**
  * Prometheus's names for value types, used in its messages.
@@ -220,7 +170,7 @@ class Builder {
   }
 
   parse(): Expr {
-    const tree = PROMQL_PARSER.parse(this.#text);
+    const { tree, stopped } = parseWatched(this.#text);
     let errorAt = -1;
     tree.iterate({
       enter: (node) => {
@@ -232,6 +182,7 @@ class Builder {
         return undefined;
       },
     });
+    if (errorAt >= 0 && stopped !== undefined) this.#fail(errorAt, stopped);
     if (errorAt >= 0) this.#syntaxError(errorAt);
     const top = tree.topNode;
     const child = top.firstChild;

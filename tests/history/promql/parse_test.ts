@@ -85,3 +85,45 @@ test("every refusal is a PromQLError of type bad_data with a position", () => {
     }
   }
 });
+
+test("a chain of binary operations past lezer's guard is refused naming the limit, not as a syntax error somewhere", () => {
+  // Prometheus 2.42 parses all of these; @lezer/lr cuts a left-associative
+  // chain 150 operations after its first 2,000 characters, and a nesting
+  // at about 2,800 levels, leaving an error node where no syntax error is.
+  const chain = (n: number, op: string) => Array(n).fill("up").join(op);
+  assert.equal(parseQuery(chain(400, " or ")).type, "binary");
+  const grouped = Array(40).fill(`(${chain(100, " or ")})`).join(" or ");
+  assert.equal(parseQuery(grouped).type, "binary");
+  for (const q of [chain(1000, " or "), chain(5000, "+")]) {
+    assert.throws(
+      () => parseQuery(q),
+      (e) =>
+        e instanceof PromQLError && e.type === "bad_data" &&
+        /^1:\d+: parse error: too many chained binary operations: .*150 operations after its first 2,000 characters/
+          .test(e.message),
+    );
+  }
+  assert.equal(
+    parseQuery(`${"(".repeat(2000)}up${")".repeat(2000)}`).type,
+    "vector",
+  );
+  for (
+    const q of [
+      `${"(".repeat(3000)}up${")".repeat(3000)}`,
+      `${"abs(".repeat(2000)}up${")".repeat(2000)}`,
+    ]
+  ) {
+    assert.throws(
+      () => parseQuery(q),
+      (e) =>
+        e instanceof PromQLError &&
+        /parse error: the query nests too deeply: .*2,800 nested parentheses/
+          .test(e.message),
+    );
+  }
+  // A plain syntax error keeps its own message.
+  assert.throws(
+    () => parseQuery("up or or up"),
+    /1:10: parse error: unexpected "up"/,
+  );
+});
