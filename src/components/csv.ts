@@ -213,6 +213,8 @@ interface _RowsState {
 }
 
 interface ParseState extends _RowsState {
+  /** The `header` setting the rows are read with, to tell a change from a repeat. */
+  header: boolean;
   /** Lines taken so far (`lines` mode), for the line numbers of errors. */
   lines: number;
   /** The parser of `lines` mode, made at the first message. */
@@ -546,9 +548,19 @@ function _rows(
  * rows), and the next text brings its own header row. Line by line, the
  * rows that follow have no field names: each is reported (`no field
  * names`) and none goes out until the process starts again, e.g. with
- * the flow for a new file, since no line can be told to be a header.
- * With `columns`, which name the fields in the header row's stead, the
- * malformed header row is reported and the rows go on.
+ * the flow for a new file, since no line can be told to be a header, or
+ * until a setting below says how to read them. With `columns`, which
+ * name the fields in the header row's stead, the malformed header row is
+ * reported and the rows go on.
+ *
+ * Line by line, a setting that changes while the flow runs applies from
+ * the next row on. New `columns` key the rows that follow. `header`
+ * turned off sends them as arrays (or keyed by `columns`), the names of
+ * the header row read before no longer applying; turned on, it says a
+ * header row comes next, as at the start of a stream (a new file's lines
+ * after the last file's): the next row names the rows after it, or with
+ * `columns` is left out. `header` given the value it has changes nothing,
+ * so a flow that repeats its settings never loses a row.
  *
  * @example
  * ```ts
@@ -578,12 +590,12 @@ export const CsvParse: Component = defineComponent<ParseState>({
     header: {
       ..._settingPorts.header,
       description:
-        "The first row names the fields (default true); off and without columns, rows are arrays. When it is malformed, no other row takes its place (see in).",
+        "The first row names the fields (default true); off and without columns, rows are arrays. When it is malformed, no other row takes its place (see in). Line by line, turned on while the flow runs, the next row is a header row; turned off, the rows after it are arrays (or keyed by columns); the same value again changes nothing.",
     },
     columns: {
       ..._settingPorts.columns,
       description:
-        'Field names, e.g. ["time","temp"]; with header on, they replace the header row.',
+        'Field names, e.g. ["time","temp"]; with header on, they replace the header row. Line by line, new columns key the rows that follow.',
     },
     cast: {
       type: "boolean",
@@ -604,12 +616,29 @@ export const CsvParse: Component = defineComponent<ParseState>({
     names: ctx.control<string[] | undefined>("columns"),
     fresh: true,
     badHeader: undefined,
+    header: ctx.control<boolean>("header"),
     lines: 0,
     feed: undefined,
   }),
-  onControl(_port, _value, ctx) {
+  onControl(port, value, ctx) {
+    const state = ctx.state;
+    if (state === undefined) return;
     // The next message gets a parser with the new options.
-    if (ctx.state !== undefined) ctx.state.feed = undefined;
+    state.feed = undefined;
+    // The rows that follow are read by the new names (`lines` mode: a
+    // whole text reads its settings afresh).
+    if (port === "columns") {
+      state.names = value as string[];
+      // They name the fields in the stead of a malformed header row.
+      state.badHeader = undefined;
+    } else if (port === "header" && value !== state.header) {
+      state.header = value as boolean;
+      // On, the next row is a header row, as the first of a stream is;
+      // off, no row is, and the names of the last one no longer apply.
+      state.fresh = state.header;
+      state.names = ctx.control<string[] | undefined>("columns");
+      state.badHeader = undefined;
+    }
   },
   process(value, ctx) {
     let text = _text(value);

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CsvRowsError } from "../../src/components/csv.ts";
+import { CsvParse, CsvRowsError } from "../../src/components/csv.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { runShaping } from "./_shaping_helpers.ts";
+import { fakeContext } from "./_helpers.ts";
 
 /** .fbp text for an IIP of `values` (JSON inside '...'). */
 function iip(values: unknown[]): string {
@@ -345,6 +346,92 @@ test("csv/Parse line by line reports a malformed header row in a message of seve
     named.errors.map((e) => (e.cause as CsvRowsError).rows.map((r) => r.line)),
     [[1, 3]],
   );
+});
+
+/**
+ * csv/Parse line by line, called directly: `put(line)` parses a line,
+ * `set(port, value)` changes a setting as a packet while the flow runs
+ * does; `out()` and `bad()` are the rows sent and the lines reported.
+ */
+function linesParser(controls: Record<string, unknown> = {}) {
+  const fake = fakeContext(CsvParse, { mode: "lines", ...controls });
+  const bad: string[] = [];
+  return {
+    put(line: string) {
+      try {
+        CsvParse.process!(line, fake.ctx);
+      } catch (e) {
+        for (const r of (e as CsvRowsError).rows) {
+          bad.push(`line ${r.line}: ${r.reason}`);
+        }
+      }
+    },
+    set(port: string, value: unknown) {
+      fake.setControl(port, value);
+      CsvParse.onControl!(
+        port,
+        CsvParse.inPorts[port].parse?.(value) ?? value,
+        fake.ctx,
+      );
+    },
+    out: () => fake.sent.map(([, v]) => v),
+    bad: () => bad,
+  };
+}
+
+test("csv/Parse line by line keys the rows after a change of columns by the new columns", () => {
+  const p = linesParser();
+  p.put("a,b");
+  p.put("1,2");
+  p.set("columns", ["x", "y"]);
+  p.put("3,4");
+  p.set("columns", ["x", "y", "z"]);
+  p.put("5,6,7");
+  assert.deepEqual(p.out(), [
+    { a: "1", b: "2" },
+    { x: "3", y: "4" },
+    { x: "5", y: "6", z: "7" },
+  ]);
+  assert.deepEqual(p.bad(), []);
+});
+
+test("csv/Parse line by line: header turned off sends the rows after it as arrays, turned on again takes the next row as the header row", () => {
+  const p = linesParser({ cast: true });
+  p.put("a,b");
+  p.put("1,2");
+  p.set("header", false);
+  p.put("3,4");
+  p.set("header", true);
+  p.put("c,d");
+  p.put("5,6");
+  // The same setting again changes nothing: no row becomes a header.
+  p.set("header", true);
+  p.put("7,8");
+  assert.deepEqual(p.out(), [
+    { a: 1, b: 2 },
+    [3, 4],
+    { c: 5, d: 6 },
+    { c: 7, d: 8 },
+  ]);
+  assert.deepEqual(p.bad(), []);
+});
+
+test("csv/Parse line by line: after a malformed header row, columns or header off let the rows after them go out", () => {
+  const p = linesParser();
+  p.put('t,"s"x');
+  p.put("1,a");
+  p.set("columns", ["t", "s"]);
+  p.put("2,b");
+  const q = linesParser();
+  q.put('t,"s"x');
+  q.set("header", false);
+  q.put("1,a");
+  assert.deepEqual(p.out(), [{ t: "2", s: "b" }]);
+  assert.deepEqual(p.bad().map((b) => b.slice(0, 30)), [
+    "line 1: the header row is malf",
+    "line 2: no field names: the he",
+  ]);
+  assert.deepEqual(q.out(), [["1", "a"]]);
 });
 
 test("csv/Parse fails a message that is not text", async () => {
