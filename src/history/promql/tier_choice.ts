@@ -33,19 +33,12 @@
  * also holds the sample at exactly `t - range`; the windows inside the range
  * end after it. Samples sit on the raw interval's grid (weir's sampler snaps
  * them to its tick), so a full window (count = resolution / raw interval)
- * has its first sample one interval after its start and its last exactly at
- * its end: when the window ending at `t - range` is full, its last sample
- * (`value`) is added to count/sum/avg/min/max/last/present_over_time, and
- * rate/increase are extrapolated from there. A series that starts in a
- * window and goes on into the next fills its last slots, one that stops in
- * a window after being in the one before its first (the window's minimum
- * is a starting counter's first value), so rate/increase are extrapolated
- * to the range's edges as 2.42 does (range_functions.ts). A window at a
- * range's edge that is not full, where the places of its samples decide
- * the answer (a missed tick, a series there for one window only, a stop in
- * the window ending at `t`), is refused at evaluation (`execution`, naming
- * the series and the time): its aggregates do not say where its samples
- * lie.
+ * has its last sample exactly at its end: when the window ending at
+ * `t - range` is full, its last sample (`value`) is added to
+ * count/sum/avg/min/max/last/present_over_time. A window with a gap says
+ * nothing about that sample and is left out: then the answer can be one
+ * sample short. An increase is the difference between the last samples of
+ * two windows, not extrapolated.
  *
  * @module
  */
