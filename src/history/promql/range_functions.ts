@@ -641,10 +641,6 @@ function windowIncrease(
     }
     tLast = t[l] - resolutionMs + count[l] * interval;
   }
-  // Samples at both ends: nothing to extrapolate (2.42 multiplies by 1).
-  if (tFirst === start && tLast === end) {
-    return func === "rate" ? delta / (rangeMs / 1000) : delta;
-  }
   return extrapolateDelta(
     delta,
     tFirst,
