@@ -665,19 +665,16 @@ export class Evaluator {
         param: 0,
         param2: 0,
         boundary: -1,
-        resolutionMs: this.reader.tiers[this.tier]?.resolutionMs,
-        fullWindow,
         resets,
       };
       const swept = sweep || (windowSweep && p.increase !== undefined);
       if (windowSweep && p.increase !== undefined) {
         produced += increaseSweep(
           func === "rate",
-          p,
+          t,
+          p.increase,
           refs,
           rangeMs,
-          this.reader.tiers[this.tier]?.resolutionMs ?? NaN,
-          fullWindow,
           v,
           ok,
         );
@@ -704,10 +701,13 @@ export class Evaluator {
         lo = closedStart ? seekAtLeast(t, lo, start) : seekAbove(t, lo, start);
         hi = seekAbove(t, hi + 1, end) - 1;
         if (!closedStart) {
-          // The window ending at the range's start: whether its last sample
-          // sits on the start, windowRangeFunction() works out.
+          // The window ending at the range's start ends on a sample only
+          // when it is full (samples sit on the raw interval's grid).
           window.boundary =
-            lo > 0 && t[lo - 1] === start && counts !== undefined ? lo - 1 : -1;
+            lo > 0 && t[lo - 1] === start && counts !== undefined &&
+              counts[lo - 1] >= fullWindow
+              ? lo - 1
+              : -1;
           if (hi < lo && window.boundary < 0) continue;
         } else if (hi < lo) continue;
         window.lo = lo;
@@ -804,8 +804,8 @@ export class Evaluator {
  * tells whether the window ending at the range's start is full).
  */
 const WINDOW_READS: Readonly<Record<string, readonly WindowColumn[]>> = {
-  rate: ["increase", "count", "min", "max"],
-  increase: ["increase", "count", "min", "max"],
+  rate: ["increase"],
+  increase: ["increase"],
   sum_over_time: ["sum", "count"],
   count_over_time: ["count"],
   avg_over_time: ["sum", "count"],

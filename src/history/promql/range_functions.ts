@@ -82,17 +82,10 @@ export interface Window {
   /** The second scalar parameter (holt_winters' trend factor). */
   param2: number;
   /**
-   * Downsampled tiers: the window ending exactly at `end - rangeMs` (its
-   * last sample may be the one at the range's start), or -1.
+   * Downsampled tiers: the window ending exactly at `end - rangeMs`, when
+   * its last sample is known to sit at its end (the window is full), or -1.
    */
   boundary: number;
-  /** Downsampled tiers: the window size (ms). */
-  resolutionMs?: number;
-  /**
-   * Downsampled tiers: the samples a full window holds (the resolution
-   * over the raw interval; Infinity when that is not whole).
-   */
-  fullWindow?: number;
   /**
    * Per-sample running sum of the values lost at counter resets (raw
    * rate/increase); `null` when the series has no reset, undefined when
@@ -393,265 +386,51 @@ export function rateSweep(
 /**
  * `rate` or `increase` of one series of a downsampled tier at every step
  * in one pass: the windows in `(ends[i] - rangeMs, ends[i]]` of each step
- * (`ends` ascending), and the window ending at the range's start, found by
- * moving the range's two ends forward, then extrapolated as
- * {@linkcode windowRangeFunction} does. Writes `v[i]` and `ok[i] = 1` where
- * the range holds two samples or more; returns how many. Throws
- * {@linkcode PromQLError} (`execution`) where the windows cannot say where
- * the range's first or last sample lies. `points` needs the `count`,
- * `min`, `max` and `increase` columns; `resolutionMs` is the tier's,
- * `fullWindow` the samples a full window holds.
+ * (`ends` ascending; a window ending at the range's start holds samples
+ * before it) found by moving the range's two ends forward, their
+ * `increase` summed. Writes `v[i]` and `ok[i] = 1` where the range holds a
+ * window; returns how many. The same values as
+ * {@linkcode windowRangeFunction} per step, without its search and call
+ * per step.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { increaseSweep } from "./range_functions.ts";
  *
- * // A counter that starts at 15 s, sampled every 15 s: 1, 2, ..., 12.
- * const col = (...x: number[]) => new Float64Array(x);
- * const points = {
- *   labels: {}, kind: "counter" as const, t: col(60_000, 120_000, 180_000),
- *   value: col(4, 8, 12), count: col(4, 4, 4), sum: col(10, 26, 42),
- *   min: col(1, 5, 9), max: col(4, 8, 12), increase: col(3, 4, 4),
- * };
+ * const t = new Float64Array([60_000, 120_000, 180_000]);
+ * const increase = new Float64Array([6, 12, 18]);
  * const v = new Float64Array(2);
  * const ok = new Uint8Array(2);
- * const ends = new Float64Array([120_000, 180_000]);
- * assert.equal(increaseSweep(false, points, ends, 120_000, 60_000, 4, v, ok), 2);
- * // [0, 120 s] holds 1..8 from 15 s: 7, extrapolated to the start as
- * // Prometheus does (15 s before the first sample): 8.
- * assert.equal(v[0], 8);
- * // [60 s, 180 s] holds 4..12, from its start to its end: 8.
- * assert.equal(v[1], 8);
+ * assert.equal(increaseSweep(true, t, increase, new Float64Array([120_000, 180_000]), 120_000, v, ok), 2);
+ * assert.deepEqual([...v], [(6 + 12) / 120, (12 + 18) / 120]);
  * ```
  */
 export function increaseSweep(
   isRate: boolean,
-  points: SeriesPoints,
+  t: Float64Array,
+  increase: Float64Array,
   ends: Float64Array,
   rangeMs: number,
-  resolutionMs: number,
-  fullWindow: number,
   v: Float64Array,
   ok: Uint8Array,
 ): number {
-  const t = points.t;
+  const seconds = rangeMs / 1000;
   let lo = 0;
   let hi = -1;
   let produced = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i];
-    const start = end - rangeMs;
-    lo = seekAbove(t, lo, start);
+    lo = seekAbove(t, lo, end - rangeMs);
     hi = seekAbove(t, hi + 1, end) - 1;
     if (hi < lo) continue;
-    const b = lo > 0 && t[lo - 1] === start ? lo - 1 : -1;
-    const x = windowIncrease(
-      points,
-      lo,
-      hi,
-      b,
-      end,
-      rangeMs,
-      resolutionMs,
-      fullWindow,
-      isRate ? "rate" : "increase",
-    );
-    if (x === undefined) continue;
-    v[i] = x;
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += increase[j];
+    v[i] = isRate ? sum / seconds : sum;
     ok[i] = 1;
     produced++;
   }
   return produced;
-}
-
-/** `{a="b", ...}` for an error message. */
-function labelText(points: SeriesPoints): string {
-  const pairs = Object.entries(points.labels).map(([k, x]) =>
-    `${k}=${JSON.stringify(x)}`
-  );
-  return `{${pairs.join(", ")}}`;
-}
-
-/**
- * The error for a range whose answer depends on where in a window a
- * sample lies, which the window's aggregates do not say.
- */
-function undecided(
-  func: string,
-  points: SeriesPoints,
-  resolutionMs: number,
-  at: number,
-  why: string,
-): PromQLError {
-  const res = resolutionMs % 3_600_000 === 0
-    ? `${resolutionMs / 3_600_000}h`
-    : resolutionMs % 60_000 === 0
-    ? `${resolutionMs / 60_000}m`
-    : `${resolutionMs}ms`;
-  return new PromQLError(
-    "execution",
-    `${func}() of ${labelText(points)} needs raw samples around ${
-      new Date(at).toISOString()
-    }: ${why}, and its ${res} windows do not say where in a window its samples lie`,
-  );
-}
-
-/**
- * Whether the range holds a sample at its start (the last sample of the
- * window `b` ending there, -1 for none): 1 when that window is full (its
- * last sample sits on its end, samples being on the raw interval's grid),
- * 0 without such a window, -1 when it is not full: a series that started
- * in it ends on its end, one that missed a tick there (or stopped and came
- * back) may not, and the window does not say which.
- */
-function sampleAtStart(
-  points: SeriesPoints,
-  b: number,
-  fullWindow: number,
-): 0 | 1 | -1 {
-  if (b < 0) return 0;
-  return columnOf(points, "count")[b] >= fullWindow ? 1 : -1;
-}
-
-/**
- * Prometheus 2.42's extrapolatedRate (a counter's) over a range of a
- * downsampled tier: rows `lo..hi` end inside `(end - rangeMs, end]`, row
- * `b` (or -1) ends at the range's start. The range's first and last
- * samples, whose times and the first's value the extrapolation needs, are
- * worked out from the windows at the range's edges, samples being on the
- * raw interval's grid and taken every interval while a series is there:
- *
- * - first: the sample at the start (see {@linkcode sampleAtStart}), the
- *   increase then the windows' increases; else the first sample of the
- *   first window `f`, which is its first slot when full, or its last
- *   `count` slots when the series goes on into the next window; its value
- *   is the window's minimum and its increase from there the window's last
- *   value minus it: a counter that starts in a window rises through it (a
- *   window whose maximum is not its last value reset within: refused).
- *   The window's own increase would count the step from a sample before
- *   the range (a series that comes back).
- * - last: the last window's end when full, else, when the series was
- *   there in the window before and the window ends before the range
- *   does, its first `count` slots (a window not full at the range's end
- *   may have missed a tick or seen the series stop: refused).
- *
- * Anything else (a series that starts and stops within one window, ...)
- * throws {@linkcode PromQLError} (`execution`). Undefined below two
- * samples.
- */
-function windowIncrease(
-  points: SeriesPoints,
-  lo: number,
-  hi: number,
-  b: number,
-  end: number,
-  rangeMs: number,
-  resolutionMs: number,
-  fullWindow: number,
-  func: "rate" | "increase",
-): number | undefined {
-  const t = points.t;
-  const value = points.value;
-  const inc = columnOf(points, "increase");
-  const count = columnOf(points, "count");
-  const start = end - rangeMs;
-  if (!Number.isInteger(fullWindow) || !(resolutionMs > 0)) {
-    throw undecided(
-      func,
-      points,
-      resolutionMs,
-      hi >= lo ? t[lo] : start,
-      "the raw interval does not divide the window",
-    );
-  }
-  const interval = resolutionMs / fullWindow;
-  const at = sampleAtStart(points, b, fullWindow);
-  if (at < 0) {
-    throw undecided(
-      func,
-      points,
-      resolutionMs,
-      start,
-      "its window ending at the range's start is not full (the series started in it, or missed a tick)",
-    );
-  }
-  let n = 0;
-  for (let j = lo; j <= hi; j++) n += count[j];
-  if (at === 1) n++;
-  if (n < 2) return undefined;
-  let tFirst: number;
-  let vFirst: number;
-  let delta = 0;
-  if (at === 1) {
-    tFirst = start;
-    vFirst = value[b];
-    for (let j = lo; j <= hi; j++) delta += inc[j];
-  } else {
-    const f = lo;
-    const c = count[f];
-    if (c >= fullWindow) tFirst = t[f] - resolutionMs + interval;
-    else if (f < hi && t[f + 1] === t[f] + resolutionMs) {
-      tFirst = t[f] - (c - 1) * interval;
-    } else {
-      throw undecided(
-        func,
-        points,
-        resolutionMs,
-        t[f],
-        "the series starts and stops within one window",
-      );
-    }
-    const min = columnOf(points, "min");
-    const max = columnOf(points, "max");
-    if (max[f] !== value[f]) {
-      throw undecided(
-        func,
-        points,
-        resolutionMs,
-        t[f],
-        "its counter resets within the window it starts in",
-      );
-    }
-    vFirst = min[f];
-    delta = value[f] - min[f];
-    for (let j = f + 1; j <= hi; j++) delta += inc[j];
-  }
-  let tLast: number;
-  const l = hi;
-  if (count[l] >= fullWindow) tLast = t[l];
-  else if (t[l] === end) {
-    throw undecided(
-      func,
-      points,
-      resolutionMs,
-      end,
-      "its window ending at the range's end is not full (the series stopped in it, or missed a tick)",
-    );
-  } else {
-    const before = l > lo ? t[l - 1] : at === 1 ? start : -Infinity;
-    if (before !== t[l] - resolutionMs) {
-      throw undecided(
-        func,
-        points,
-        resolutionMs,
-        t[l],
-        "the series starts and stops within one window",
-      );
-    }
-    tLast = t[l] - resolutionMs + count[l] * interval;
-  }
-  return extrapolateDelta(
-    delta,
-    tFirst,
-    tLast,
-    n - 1,
-    vFirst,
-    start,
-    end,
-    true,
-    func === "rate" ? rangeMs / 1000 : 0,
-  );
 }
 
 function instantValue(w: Window, isRate: boolean): number | undefined {
@@ -868,17 +647,9 @@ function columnOf(
 
 /**
  * `func` over the windows `lo..hi` of a downsampled tier (only the
- * {@linkcode WINDOW_FUNCTIONS}); undefined when the range holds no sample.
- * The window ending at the range's start ({@linkcode Window.boundary})
- * adds its last sample when that sits at the range's start: when the
- * window is full (a window that is not full leaves the answer open unless
- * it is the same with that sample and without).
- * `rate` and `increase` are extrapolated to the range's edges as
- * Prometheus does, from the first and last samples' places that the edge
- * windows give (see `increaseSweep()`). Throws {@linkcode PromQLError}
- * (`execution`) when the answer depends on where in a window a sample
- * lies and the windows cannot say, and a `TypeError` when a rate or
- * increase meets a series that has no `increase` column (a gauge).
+ * {@linkcode WINDOW_FUNCTIONS}); undefined when the range holds no window.
+ * Throws a `TypeError` when a rate or increase meets a series that has no
+ * `increase` column (a gauge).
  *
  * @example
  * ```ts
@@ -888,15 +659,12 @@ function columnOf(
  * const one = (x: number) => new Float64Array([x, x]);
  * const points = {
  *   labels: {}, kind: "counter" as const, t: new Float64Array([60_000, 120_000]),
- *   value: new Float64Array([30, 60]), count: one(60), sum: one(300), min: one(1),
- *   max: new Float64Array([30, 60]), increase: one(30),
+ *   value: one(5), count: one(60), sum: one(300), min: one(1), max: one(9), increase: one(30),
  * };
- * const w = { points, lo: 1, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 60_000, param: 0, param2: 0,
- *   boundary: 0, resolutionMs: 60_000, fullWindow: 60, resets: undefined };
- * assert.equal(windowRangeFunction("increase", w), 30);
- * assert.equal(windowRangeFunction("max_over_time", w), 60);
- * // The window ending at the range's start is full: its last sample is in.
- * assert.equal(windowRangeFunction("count_over_time", w), 61);
+ * const w = { points, lo: 0, hi: 1, end: 120_000, stepTime: 120_000, rangeMs: 120_000, param: 0, param2: 0, boundary: -1, resets: undefined };
+ * assert.equal(windowRangeFunction("increase", w), 60);
+ * assert.equal(windowRangeFunction("max_over_time", w), 9);
+ * assert.equal(windowRangeFunction("avg_over_time", w), 5);
  * ```
  */
 export function windowRangeFunction(
@@ -904,49 +672,21 @@ export function windowRangeFunction(
   w: Window,
 ): number | undefined {
   const { lo, hi, points } = w;
+  // The window ending exactly at the range's start: its last sample is the
+  // one at t - range that a 2.42 range (closed at both ends) holds.
   const b = w.boundary;
-  if (hi < lo && b < 0) return undefined;
-  const resolutionMs = w.resolutionMs ?? NaN;
-  const fullWindow = w.fullWindow ?? Infinity;
-  if (func === "rate" || func === "increase") {
-    if (hi < lo) return undefined;
-    return windowIncrease(
-      points,
-      lo,
-      hi,
-      b,
-      w.end,
-      w.rangeMs,
-      resolutionMs,
-      fullWindow,
-      func,
-    );
-  }
-  const at = sampleAtStart(points, b, fullWindow);
-  if (at >= 0) return overWindows(func, w, at === 1 ? b : -1);
-  // Where the answer is the same with the sample and without, it stands.
-  const without = overWindows(func, w, -1);
-  const withIt = overWindows(func, w, b);
-  if (Object.is(without, withIt)) return without;
-  throw undecided(
-    func,
-    points,
-    resolutionMs,
-    w.end - w.rangeMs,
-    "its window ending at the range's start is not full (the series started in it, or missed a tick)",
-  );
-}
-
-/**
- * `func` over windows `lo..hi` and, when `b >= 0`, the last sample of
- * window `b` (the one at the range's start).
- */
-function overWindows(func: string, w: Window, b: number): number | undefined {
-  const { lo, hi, points } = w;
   if (hi < lo && b < 0) return undefined;
   const last = points.value;
   const column = columnOf;
   switch (func) {
+    case "rate":
+    case "increase": {
+      if (hi < lo) return undefined;
+      const inc = column(points, "increase");
+      let sum = 0;
+      for (let i = lo; i <= hi; i++) sum += inc[i];
+      return func === "rate" ? sum / (w.rangeMs / 1000) : sum;
+    }
     case "sum_over_time": {
       const s = column(points, "sum");
       let sum = b >= 0 ? last[b] : 0;
