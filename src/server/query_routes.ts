@@ -205,7 +205,19 @@ export function queryRoutes(
     const query = _required(p, "query");
     const time = _time(p, "time", now(), false);
     const opts = evalOptions(p);
-    const result = engine.queryInstant(reader, query, time, opts);
+    let result: EvalResult;
+    try {
+      result = engine.queryInstant(reader, query, time, opts);
+    } catch (error) {
+      // 2.42 names the parameter in an instant query's bad_data errors
+      // (the query's own: its evaluation fails with other types); a range
+      // query's it gives as they are.
+      if (_errorType(error) !== "bad_data") throw error;
+      throw new PromApiError(
+        "bad_data",
+        `invalid parameter "query": ${(error as Error).message}`,
+      );
+    }
     return _success(c, _resultJson(result));
   };
   const range = async (c: Context) => {

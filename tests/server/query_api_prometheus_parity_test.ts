@@ -279,3 +279,26 @@ test("series, labels and label values with an end before the start answer nothin
     "end timestamp must not be before start timestamp",
   );
 });
+
+test("an instant query's bad_data error names the query parameter, a range query's does not, as in 2.42", async () => {
+  // Prometheus 2.42: /query?query=sum( -> "invalid parameter \"query\":
+  // 1:5: parse error: ..."; /query_range?query=sum( -> "1:5: parse error: ...".
+  const instant = await ask(`/api/v1/query?query=sum(&time=${T}`);
+  assert.equal(instant.status, 400);
+  assert.match(
+    String(instant.body.error),
+    /^invalid parameter "query": 1:5: parse error: /,
+  );
+  const range = await ask(
+    `/api/v1/query_range?query=sum(&start=${T}&end=${T}&step=1`,
+  );
+  assert.equal(range.status, 400);
+  assert.match(String(range.body.error), /^1:5: parse error: /);
+  const failed = await ask(
+    `/api/v1/query?query=${
+      encodeURIComponent('label_replace(vector(1), "a", "b", "c", "(")')
+    }&time=${T}`,
+  );
+  assert.equal(failed.status, 422);
+  assert.match(String(failed.body.error), /^invalid regular expression/);
+});
