@@ -54,6 +54,7 @@ const SAME: (string | { post: string; form: string })[] = [
     encodeURIComponent("sum(offset) offset 1m")
   }&time=${T}`,
   `/api/v1/query?query=atan2&time=${T}`,
+  `/api/v1/query?query=${encodeURIComponent('up{job=~"(?<x>.)"}')}&time=${T}`,
   `/api/v1/query?query=${encodeURIComponent("sum by (inf) (up)")}&time=${T}`,
   `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=10`,
   `/api/v1/query_range?query=time()&start=${T}&end=${T + 100}&step=1m30s`,

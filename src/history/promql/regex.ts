@@ -112,6 +112,7 @@ export function compileAnchored(source: string): PromRegex {
   } else {
     let compiled: RE2JS;
     try {
+      _refuseNewerSyntax(source);
       compiled = RE2JS.compile(source);
     } catch (error) {
       throw new SyntaxError((error as Error).message);
@@ -121,6 +122,43 @@ export function compileAnchored(source: string): PromRegex {
   if (cache.size > 1000) cache.clear();
   cache.set(source, re);
   return re;
+}
+
+/**
+ * Refuses what re2js (Go's newer regexp) takes and the Go of Prometheus
+ * 2.42 (1.19) did not: `(?<name>...)`, Go 1.22's spelling of
+ * `(?P<name>...)`. Outside character classes, escapes and `\Q...\E`.
+ */
+function _refuseNewerSyntax(source: string): void {
+  if (!source.includes("(?<")) return;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      if (source[i + 1] === "Q") {
+        const end = source.indexOf("\\E", i + 2);
+        i = end < 0 ? source.length : end + 1;
+      } else {
+        i++;
+      }
+    } else if (c === "[") {
+      // A class: `]` first (after `^`) is a member, `[:alpha:]` nests.
+      let j = i + 1;
+      if (source[j] === "^") j++;
+      if (source[j] === "]") j++;
+      for (; j < source.length && source[j] !== "]"; j++) {
+        if (source[j] === "\\") j++;
+        else if (source.startsWith("[:", j)) {
+          const end = source.indexOf(":]", j + 2);
+          if (end >= 0) j = end + 1;
+        }
+      }
+      i = j;
+    } else if (source.startsWith("(?<", i)) {
+      throw new SyntaxError(
+        "error parsing regexp: invalid or unsupported Perl syntax: `(?<`",
+      );
+    }
+  }
 }
 
 /**

@@ -72,3 +72,24 @@ test("Go's flag groups (?i:...) and literal alternations match as in Prometheus"
   assert.ok(compileAnchored("").test(""));
   assert.ok(!compileAnchored("").test("x"));
 });
+
+test("(?<name>...) is refused as the Go of Prometheus 2.42 (1.19) refuses it; in a class, escaped or quoted it is text", () => {
+  // Prometheus 2.42: a{job=~"(?<x>.)"} -> 400 "error parsing regexp:
+  // invalid or unsupported Perl syntax: `(?<`"; label_replace with it 422.
+  for (const source of ["(?<x>.)", "a|(?<x>b)", "((?<=a)b)"]) {
+    assert.throws(
+      () => compileAnchored(source),
+      (e) =>
+        e instanceof SyntaxError &&
+        e.message ===
+          "error parsing regexp: invalid or unsupported Perl syntax: `(?<`",
+      source,
+    );
+  }
+  assert.ok(compileAnchored("[(?<x>]+").test("<x"));
+  assert.ok(compileAnchored("[]a(?<]+").test("]<"));
+  assert.ok(compileAnchored("[[:alpha:](?<]+").test("a<"));
+  assert.ok(compileAnchored("\\(?<x>").test("(<x>"));
+  assert.ok(compileAnchored("\\Q(?<x>\\E").test("(?<x>"));
+  assert.ok(compileAnchored("(?P<x>a)").test("a"));
+});
