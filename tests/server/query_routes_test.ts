@@ -215,6 +215,25 @@ test("GET /api/v1/series with limit truncates and warns", async () => {
   assert.match(String(bad.body.error), /limit/);
 });
 
+test("limit on /labels and /label/:name/values: at most that many with the warning, 0 for none, a bad one refused (2.42 ignores limit; README says why weir does not)", async () => {
+  const names = await get(app(), "/api/v1/labels?limit=2");
+  assert.deepEqual(names.body, {
+    status: "success",
+    data: ["__name__", "flow"],
+    warnings: ["results truncated due to limit"],
+  });
+  const values = await get(app(), "/api/v1/label/__name__/values?limit=0");
+  assert.equal(values.status, 200);
+  assert.equal(values.body.warnings, undefined);
+  for (const limit of ["-1", "abc", "1.5"]) {
+    for (const path of ["/api/v1/labels", "/api/v1/label/job/values"]) {
+      const bad = await get(app(), `${path}?limit=${limit}`);
+      assert.equal(bad.status, 400, `${path} ${limit}`);
+      assert.equal(bad.body.errorType, "bad_data", `${path} ${limit}`);
+    }
+  }
+});
+
 test("GET /api/v1/labels lists every label name, or those of the matching series", async () => {
   assert.deepEqual((await get(app(), "/api/v1/labels")).body, {
     status: "success",
