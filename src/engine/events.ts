@@ -10,7 +10,10 @@ import type { NetworkState } from "./network.ts";
 
 /** Events of a network and their payloads. */
 export interface NetworkEvents {
-  /** A process failed a message. */
+  /**
+   * A process failed a message, or reported a fault: one it failed on
+   * (`level` `"error"`) or a condition it goes on through (`"warning"`).
+   */
   error: ProcessError;
   /** The life-cycle state changed. */
   state: NetworkState;
@@ -80,7 +83,9 @@ export class Listeners {
   ): void {
     const list = this.#lists[event] as Listener<NetworkEvents[K]>[];
     if (list.length === 0 && event === "error") {
-      console.error(`[weir] ${(payload as ProcessError).message}`);
+      const e = payload as ProcessError;
+      if (e.level === "warning") console.warn(`[weir] ${e.message}`);
+      else console.error(`[weir] ${e.message}`);
       return;
     }
     for (const l of [...list]) {

@@ -269,25 +269,36 @@ export class _FlowRunner {
         if (state === "finished") this.#onEnd?.(entry, "finished", true);
       }),
       net.on("error", (e) => {
+        // A warning (a broker tried again) is logged as one: nothing failed.
+        const level = e.level;
         if (this.#errors !== undefined) {
           this.#errors.report(
             `${id}\u0000${e.process ?? ""}`,
             `flow ${_q(id)}`,
             e.message,
             e.process === undefined ? "the flow" : `process ${_q(e.process)}`,
+            level,
           );
         } else {
-          this.#log(`flow ${_q(id)}: ${e.message}`, "error");
+          this.#log(
+            `flow ${_q(id)}: ${e.message}`,
+            level === "warning" ? "warn" : "error",
+          );
         }
         this.emit(entry, {
           type: "error",
+          level,
           process: e.process,
           message: e.message,
         });
       }),
       net.on("deadlock", (d) => {
         this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
-        this.emit(entry, { type: "error", message: d.message });
+        this.emit(entry, {
+          type: "error",
+          level: "warning",
+          message: d.message,
+        });
       }),
       net.on("stall", (s) => this.#stalled(entry, net, s)),
     ];

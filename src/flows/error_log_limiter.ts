@@ -3,23 +3,29 @@
  * first `burst` of an interval are written; the rest are counted, and one
  * summary line per interval says how many there were and the last one
  * ("process X failed 1,938 more times in the last 60 s: last error ...").
- * Only the log is limited: the error counters, metrics and event streams
- * see every error.
+ * Warnings (a broker tried again) are limited apart, so that they never
+ * hold back an error, and keep their level ("process X warned 12 more
+ * times ...: last warning ..."). Only the log is limited: the error
+ * counters, metrics and event streams see every error.
  *
  * @module
  */
 
 /** Options of {@linkcode ErrorLogLimiter}. */
 export interface ErrorLogLimiterOptions {
-  /** Where lines go. */
-  write: (line: string) => void;
+  /** Where lines go, with the level of what they tell. */
+  write: (line: string, level: ErrorLogLevel) => void;
   /** Errors of one key written per interval before the rest are counted. Default 5. */
   burst?: number;
   /** The interval, in ms. Default 60000. */
   intervalMs?: number;
 }
 
+/** What a line of an {@linkcode ErrorLogLimiter} tells: a failure, or a warning. */
+export type ErrorLogLevel = "error" | "warning";
+
 interface _Window {
+  level: ErrorLogLevel;
   start: number;
   logged: number;
   suppressed: number;
@@ -47,11 +53,24 @@ interface _Window {
  *   'flow "f": boom 2',
  *   'flow "f": process P failed 3 more times in the last 60 s: last error boom 5',
  * ]);
+ * // Warnings are limited apart, and written with their level.
+ * const levels: string[] = [];
+ * const warned = new ErrorLogLimiter({ write: (l, level) => levels.push(`${level}: ${l}`), burst: 1 });
+ * warned.report("f/P", 'flow "f"', "retrying", "process P", "warning");
+ * warned.report("f/P", 'flow "f"', "boom", "process P");
+ * warned.report("f/P", 'flow "f"', "retrying again", "process P", "warning");
+ * warned.flush();
+ * assert.deepEqual(levels, [
+ *   'warning: flow "f": retrying',
+ *   'error: flow "f": boom',
+ *   'warning: flow "f": process P warned 1 more time in the last 60 s: last warning retrying again',
+ * ]);
  * limiter.close();
+ * warned.close();
  * ```
  */
 export class ErrorLogLimiter {
-  readonly #write: (line: string) => void;
+  readonly #write: (line: string, level: ErrorLogLevel) => void;
   readonly #burst: number;
   readonly #intervalMs: number;
   readonly #windows = new Map<string, _Window>();
@@ -78,24 +97,41 @@ export class ErrorLogLimiter {
   }
 
   /**
-   * One error of `key`: written as `${what}: ${message}` while the
-   * interval's burst lasts, else counted for the summary, which reads
-   * `${what}: ${subject} failed N more times ...`.
+   * One error of `key` (of `level`, default `"error"`): written as
+   * `${what}: ${message}` while the interval's burst lasts, else counted
+   * for the summary, which reads `${what}: ${subject} failed N more times
+   * ...` (a warning's: `warned`).
    */
-  report(key: string, what: string, message: string, subject: string): void {
+  report(
+    key: string,
+    what: string,
+    message: string,
+    subject: string,
+    level: ErrorLogLevel = "error",
+  ): void {
     const now = Date.now();
-    let w = this.#windows.get(key);
+    // A warning's window is its own: "w" and "e" keep the two apart.
+    const k = `${level === "warning" ? "w" : "e"}${key}`;
+    let w = this.#windows.get(k);
     if (w !== undefined && now - w.start >= this.#intervalMs) {
       this.#summarize(w);
       w = undefined;
     }
     if (w === undefined) {
-      w = { start: now, logged: 0, suppressed: 0, last: "", what, subject };
-      this.#windows.set(key, w);
+      w = {
+        level,
+        start: now,
+        logged: 0,
+        suppressed: 0,
+        last: "",
+        what,
+        subject,
+      };
+      this.#windows.set(k, w);
     }
     if (w.logged < this.#burst) {
       w.logged++;
-      this.#write(`${what}: ${message}`);
+      this.#write(`${what}: ${message}`, level);
       return;
     }
     w.suppressed++;
@@ -139,10 +175,13 @@ export class ErrorLogLimiter {
     const span = this.#intervalMs >= 1000
       ? `${Math.round(this.#intervalMs / 1000)} s`
       : `${this.#intervalMs} ms`;
+    const n = w.suppressed.toLocaleString("en-US");
+    const times = w.suppressed === 1 ? "time" : "times";
     this.#write(
-      `${w.what}: ${w.subject} failed ${
-        w.suppressed.toLocaleString("en-US")
-      } more times in the last ${span}: last error ${w.last}`,
+      w.level === "warning"
+        ? `${w.what}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
+        : `${w.what}: ${w.subject} failed ${n} more times in the last ${span}: last error ${w.last}`,
+      w.level,
     );
     w.suppressed = 0;
   }

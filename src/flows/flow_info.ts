@@ -6,10 +6,21 @@
  */
 import type { RestartPolicy } from "./supervision.ts";
 
-/** What a flow's subscribers hear. */
+/**
+ * What a flow's subscribers hear. An `error` is a fault of a process (or,
+ * without `process`, of the flow: a deadlock); its `level` is `"error"`
+ * when something failed and `"warning"` for a condition the flow goes on
+ * through (a broker tried again, a deadlock reported while the flow waits),
+ * the level its log line has.
+ */
 export type FlowEvent =
   | { type: "state"; state: string }
-  | { type: "error"; process?: string; message: string }
+  | {
+    type: "error";
+    level: "error" | "warning";
+    process?: string;
+    message: string;
+  }
   | { type: "replaced"; rev: number }
   | { type: "deleted" };
 

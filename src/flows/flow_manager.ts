@@ -246,7 +246,8 @@ export class FlowManager {
       }
     }
     this.#errors = new ErrorLogLimiter({
-      write: (line) => this.#log(line, "error"),
+      write: (line, level) =>
+        this.#log(line, level === "warning" ? "warn" : "error"),
       burst: options.errorLog?.burst,
       intervalMs: options.errorLog?.intervalMs,
     });

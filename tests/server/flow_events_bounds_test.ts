@@ -154,7 +154,9 @@ test("event streams: a client whose unread events pass maxBufferedBytes is dropp
   const res = streams.open("f", 60_000);
   const message = "x".repeat(10_000);
   // Nobody reads: 30 events of 10 KB fit, the next ones do not.
-  for (let i = 0; i < 40; i++) f.emit({ type: "error", message });
+  for (let i = 0; i < 40; i++) {
+    f.emit({ type: "error", level: "error", message });
+  }
   assert.equal(f.listeners.size, 0, "unsubscribed");
   assert.equal(streams.sharedCount, 0);
   assert.equal(lines.length, 1);
