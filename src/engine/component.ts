@@ -232,14 +232,23 @@ export interface Context<
    */
   meter(name: string, labels?: Readonly<Record<string, string>>): Meter;
   /**
-   * Reports a fault that does not end the process: a source's broker that
-   * refused the credentials, a message it could not decode. Routed as a
-   * failed activation is: counted in the process's errors, sent as a
-   * `ProcessError` to its `error` port when connected, else to the
-   * network's `error` event (which `weir serve` logs, rate-limited). Keep
-   * `input` small: it travels with the error.
+   * Reports a fault that does not end the process: a message it could not
+   * decode, or (`level` `"warning"`) a condition it goes on through, such
+   * as a broker that refused the credentials and is tried again. Sent as a
+   * `ProcessError` of that level to its `error` port when connected, else
+   * to the network's `error` event (which `weir serve` logs, rate-limited,
+   * a warning at `warn`). An error (the default) is counted in the
+   * process's errors as a failed activation is, and says the process
+   * failed; a warning is not counted, and its message names the process
+   * and its component (`process "In" (my/Source): ...`). An `error` that
+   * is a `ProcessError` of this process goes as it is, at its own level.
+   * Keep `input` small: it travels with the error.
    */
-  report(error: unknown, input?: unknown): void;
+  report(
+    error: unknown,
+    input?: unknown,
+    options?: { level?: "error" | "warning" },
+  ): void;
 }
 
 /** Returned by `ctx.receive()` when the port is closed and empty. */

@@ -63,6 +63,10 @@ export function errorKind(e: unknown): ErrorKind {
  * faults.fail(p, new Error("boom"), "{oops", "in");
  * assert.deepEqual(seen, ['process "Parse" failed on in-port "in": boom']);
  * assert.deepEqual([p.errorsException, p.failures], [1, 1]);
+ * // A warning it reports is routed as one, and not counted.
+ * faults.report(p, new Error("device busy; retrying in 1 s"), undefined, { level: "warning" });
+ * assert.deepEqual(seen[1], 'process "Parse" (test/Parse): device busy; retrying in 1 s');
+ * assert.deepEqual([p.errorsException, p.failures], [1, 1]);
  * ```
  */
 export class Faults {
@@ -92,6 +96,26 @@ export class Faults {
     this.route(p, e, input, port, kind);
   }
 
+  /**
+   * `p` reported `e` without failing (`ctx.report`): at `level` (default
+   * `"error"`), counted as a failed attempt is; at `"warning"`, a
+   * condition `p` goes on through, not counted. Routed with its level; a
+   * `ProcessError` of `p` goes as it is, at its own level.
+   */
+  report(
+    p: ProcessRuntime,
+    e: unknown,
+    input: unknown,
+    options?: { level?: "error" | "warning" },
+  ): void {
+    const level = e instanceof ProcessError && e.process === p.name
+      ? e.level
+      : options?.level ?? "error";
+    const kind = errorKind(e);
+    if (level === "error") this.count(p, kind);
+    this.route(p, e, input, "", kind, level);
+  }
+
   /** `p`'s open breaker rejected `input`: counted as a drop, routed as an error. */
   rejected(p: ProcessRuntime, input: unknown, port: string): void {
     p.rejected++;
@@ -109,9 +133,10 @@ export class Faults {
   }
 
   /**
-   * Sends `e` (as a `ProcessError`) to `p`'s error port when connected,
-   * else to the `error` event; an error port that cannot take it (a full
-   * `error`-policy connection) is reported on the event with the reason.
+   * Sends `e` (as a `ProcessError` of `level`, default `"error"`) to `p`'s
+   * error port when connected, else to the `error` event; an error port
+   * that cannot take it (a full `error`-policy connection) is reported on
+   * the event with the reason.
    */
   route(
     p: ProcessRuntime,
@@ -119,6 +144,7 @@ export class Faults {
     input: unknown,
     port: string,
     kind: ErrorKind,
+    level: "error" | "warning" = "error",
   ): void {
     if (this.silenced()) return;
     const network = this.network;
@@ -126,7 +152,16 @@ export class Faults {
       ? e
       : new ProcessError(
         e instanceof Error ? e.message : String(e),
-        { network, process: p.name, port, kind, input, cause: e },
+        {
+          network,
+          process: p.name,
+          component: p.component.name,
+          port,
+          kind,
+          level,
+          input,
+          cause: e,
+        },
       );
     const ep = p.errorPort;
     if (ep === null || !ep.connected) {
@@ -139,10 +174,19 @@ export class Faults {
       this.listeners.emit(
         "error",
         new ProcessError(
-          `its error port could not take the error (${
-            (e2 as Error).message
-          }): ${pe.message}`,
-          { network, process: p.name, port, kind, input, cause: pe },
+          `its error port could not take the ${
+            pe.level === "warning" ? "warning" : "error"
+          } (${(e2 as Error).message}): ${pe.message}`,
+          {
+            network,
+            process: p.name,
+            component: p.component.name,
+            port,
+            kind,
+            level: pe.level,
+            input,
+            cause: pe,
+          },
         ),
       );
     }

@@ -57,7 +57,7 @@ import {
   settlesWithin,
 } from "./drain.ts";
 import { ProcessError } from "./errors.ts";
-import { errorKind, Faults } from "./faults.ts";
+import { Faults } from "./faults.ts";
 import { type Listener, Listeners, type NetworkEvents } from "./events.ts";
 import { type GuardHost, runGuarded } from "./guard.ts";
 import { Histogram } from "./histogram.ts";
@@ -300,11 +300,8 @@ export class Network {
       sendFrom: (out, value, index, origin) =>
         this.#sendFrom(out, value, index, origin),
       receive: (p, port) => this.#receive(p, port),
-      report: (p, e, input) => {
-        const kind = errorKind(e);
-        this.#faults.count(p, kind);
-        this.#faults.route(p, e, input, "", kind);
-      },
+      report: (p, e, input, options) =>
+        this.#faults.report(p, e, input, options),
     };
     this.#sampleEvery = options.timingSampleEvery ?? 64;
     if (!Number.isInteger(this.#sampleEvery) || this.#sampleEvery < 1) {

@@ -11,6 +11,7 @@ import {
   type OutPort,
 } from "./component.ts";
 import { nextActivationId } from "./activation.ts";
+import { ProcessError } from "./errors.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
@@ -30,7 +31,12 @@ export interface Engine {
   ): void | Promise<void>;
   receive(proc: ProcessRuntime, port: string): Promise<unknown>;
   /** A fault `proc` reports without failing (see `Context.report`). */
-  report?(proc: ProcessRuntime, error: unknown, input?: unknown): void;
+  report?(
+    proc: ProcessRuntime,
+    error: unknown,
+    input?: unknown,
+    options?: { level?: "error" | "warning" },
+  ): void;
 }
 
 /**
@@ -207,17 +213,25 @@ export class ProcessContext implements Context<unknown> {
     return this.proc.engine.receive(this.proc, port);
   }
 
-  /** Reports a fault without failing the process. */
-  report(error: unknown, input?: unknown): void {
+  /** Reports a fault without failing the process (see `Context.report`). */
+  report(
+    error: unknown,
+    input?: unknown,
+    options?: { level?: "error" | "warning" },
+  ): void {
     const engine = this.proc.engine;
-    if (engine.report !== undefined) engine.report(this.proc, error, input);
-    else {
-      console.error(
-        `[weir] process "${this.proc.name}": ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
+    if (engine.report !== undefined) {
+      engine.report(this.proc, error, input, options);
+      return;
     }
+    const line = `[weir] process "${this.proc.name}": ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+    const level = error instanceof ProcessError
+      ? error.level
+      : options?.level ?? "error";
+    if (level === "warning") console.warn(line);
+    else console.error(line);
   }
 
   /** A series of one of the component's meters. */
