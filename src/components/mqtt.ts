@@ -373,7 +373,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure.',
+          'A ProcessError for each payload that does not parse (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
       },
     },
     meters: _MQTT_METERS,
@@ -456,11 +456,18 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
             series.dropped.unsubscribed.add(1);
             if (!unsubscribedReported) {
               unsubscribedReported = true;
+              // A warning, once: nothing failed, the message is dropped by
+              // design. What happens comes before the why, which the
+              // excerpt of a report (200 characters) cuts after a long
+              // topic; how to end it is in the error port's docs.
               _report(
                 ctx,
-                `received a message on topic ${
-                  JSON.stringify(excerpt(packet.topic, 60))
-                }, which none of this process's topics matches: the broker's session for this client id (clean false) keeps a subscription of an earlier graph. Such messages are acknowledged and dropped (weir_mqtt_dropped_total{reason="unsubscribed"}); to end that subscription, connect once with a clean session or use another client id`,
+                `a message on topic ${
+                  JSON.stringify(excerpt(packet.topic, 40))
+                } matches none of its topics; acknowledging and dropping such messages (weir_mqtt_dropped_total{reason="unsubscribed"}): the persistent session keeps an earlier graph's filter`,
+                undefined,
+                "warning",
+                "mqtt/In",
               );
             }
             done();

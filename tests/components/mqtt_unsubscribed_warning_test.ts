@@ -1,0 +1,67 @@
+/**
+ * A message a persistent session brings on a filter of an earlier graph is
+ * acknowledged and dropped by design: mqtt/In reports it once, as a
+ * warning, never as a failure of the process.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
+import {
+  startMqttNet,
+  subscribed,
+  testClient,
+  until,
+} from "./_mqtt_helpers.ts";
+import { ProcessError } from "../../src/engine/errors.ts";
+
+const skip = mosquittoSkip();
+
+test(
+  "mqtt/In reports a message on a filter it no longer subscribes to once, as a warning that says it is dropped, not that the process failed",
+  { skip, timeout: 60_000 },
+  async () => {
+    await using broker = await startMosquitto();
+    const graph = (topic: string) => `
+      '${broker.url}' -> broker In(mqtt/In)
+      '${topic}' -> topic In
+      '1' -> qos In
+      'false' -> clean In
+      'weir-unsubscribed-warning' -> clientId In
+      In out -> in S(test/Sink)
+    `;
+    const pub = await testClient(broker.url);
+    const first = await startMqttNet(graph("old/#"));
+    try {
+      await subscribed(pub, first, "old/probe", { what: "the old filter" });
+    } finally {
+      await first.stop();
+    }
+    // The graph changed; the broker's session still holds old/#.
+    const run = await startMqttNet(graph("new/#"));
+    try {
+      await subscribed(pub, run, "new/probe", { what: "the new filter" });
+      for (const t of ["old/x", "old/y"]) {
+        await pub.client.publishAsync(t, "stale", { qos: 1 });
+      }
+      await until(
+        () =>
+          run.meter("In", "mqtt_dropped_total", { reason: "unsubscribed" }) >=
+            2,
+        "both dropped",
+      );
+      const reports = run.errors.filter((e) => /matches none/.test(e.message));
+      assert.equal(reports.length, 1, "reported once");
+      const [w] = reports;
+      assert.ok(w instanceof ProcessError);
+      assert.equal(w.level, "warning");
+      assert.equal(
+        w.message,
+        'process "In" (mqtt/In): a message on topic "old/x" matches none of its topics; acknowledging and dropping such messages (weir_mqtt_dropped_total{reason="unsubscribed"}): the persistent session keeps an earlier graph\'s filter',
+      );
+      assert.ok(run.errors.every((e) => e.level === "warning"));
+    } finally {
+      await pub.end();
+      await run.stop();
+    }
+  },
+);
