@@ -278,37 +278,41 @@ function _connectionReport(
 }
 
 /**
- * Reports a fault that does not end the process (a refused connection, a
- * payload that does not parse): a `ProcessError` on the error port, of
- * `level` `"warning"` for a condition the process goes on through (a
- * connection tried again), named with its `component`. When
- * nothing is connected there the network hands it to its `error` event,
- * whose log `weir serve` rate-limits (a publisher sending garbage must
- * not write the device's log line by line). An error port that cannot take
- * it (a full connection whose policy is "error") drops it: the `dropped`
- * meter counted the message already.
+ * Reports a fault that does not end the process (a payload that does not
+ * parse, a refused subscription, a connection tried again) through
+ * `ctx.report`, as the engine reports a failed activation: an error (the
+ * default) is counted in `weir_process_errors_total` as every built-in's
+ * failures are; a warning (`level` `"warning"`, a condition the process
+ * goes on through) is not, and is named with its `component`. It goes as
+ * a `ProcessError` to the error port when connected, else to the
+ * network's `error` event, whose log `weir serve` rate-limits (a publisher
+ * sending garbage must not write the device's log line by line); an error
+ * port that cannot take it (a full connection whose policy is "error") is
+ * reported on the event. `why` may be the error itself (a send the flow
+ * refused), which keeps its kind (`overflow`).
  */
 function _report(
   ctx: Context<unknown>,
-  message: string,
+  why: string | Error,
   input?: unknown,
   level: "error" | "warning" = "error",
   component?: string,
 ): void {
-  const e = new ProcessError(message, {
-    network: ctx.network,
-    process: ctx.process,
-    component,
-    port: "",
-    kind: "exception",
-    level,
+  ctx.report(
+    typeof why === "string"
+      ? new ProcessError(why, {
+        network: ctx.network,
+        process: ctx.process,
+        component,
+        port: "",
+        kind: "exception",
+        level,
+        input,
+      })
+      : why,
     input,
-  });
-  try {
-    void ctx.out.error?.send(e);
-  } catch {
-    // Counted by the meters; nothing better to do with it.
-  }
+    { level },
+  );
 }
 
 interface InState {
@@ -373,7 +377,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
+          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
       },
     },
     meters: _MQTT_METERS,
@@ -502,8 +506,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           try {
             sent = out.send(value);
           } catch (e) {
-            // A full connection whose policy is "error": counted there.
-            _report(ctx, (e as Error).message, value);
+            // A full connection whose policy is "error": a failure of
+            // kind overflow, as a process's send into one is.
+            _report(ctx, e as Error, value);
             done();
             return;
           }
@@ -704,7 +709,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log). A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure.',
+          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure.',
       },
     },
     // The in-flight window: publishes waiting for their acknowledgement.
