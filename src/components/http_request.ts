@@ -93,7 +93,16 @@ function _shownText(value: string): string {
   return text.slice(0, 100);
 }
 
-function _parseUrl(value: unknown, hosts: HostAllowList): URL {
+/**
+ * Parses a URL `http/Request` may fetch. `from` says where it came from, so
+ * a refused credential points to the right fix: a graph's setting is shown
+ * by the flow API and the dashboard, a message's URL is data.
+ */
+function _parseUrl(
+  value: unknown,
+  hosts: HostAllowList,
+  from: "setting" | "message",
+): URL {
   if (typeof value !== "string") {
     throw new TypeError(
       `expected a URL such as "https://api.example.com/readings", received ${
@@ -118,6 +127,19 @@ function _parseUrl(value: unknown, hosts: HostAllowList): URL {
       `Cannot use URL with scheme ${
         JSON.stringify(url.protocol.slice(0, 40))
       }: only http: and https: are supported (e.g. "https://api.example.com/readings")`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    // fetch() would send them as Authorization: Basic, and a setting would
+    // keep the password in the graph the API shows: refused, never quoted.
+    throw new RangeError(
+      `Cannot use URL ${
+        JSON.stringify(urlShown(url))
+      }: it must not hold a user name or password (not shown); ${
+        from === "message"
+          ? "send a token from the token port or an authorization header in the message's headers"
+          : 'give a bearer token as a secret reference on the token port, "env:NAME" or "file:NAME"'
+      }`,
     );
   }
   hosts.check(url);
@@ -252,7 +274,10 @@ function _sleep(ms: number, signal: AbortSignal): Promise<void> {
  * followed (up to 5) only to allowed hosts. With `token` set (a secret
  * reference, `env:NAME` or `file:NAME`), it is sent as `Authorization:
  * Bearer <token>`: the value is read when the flow starts and never
- * appears in an error, a log or a message.
+ * appears in an error, a log or a message. A URL with a user name or
+ * password in it is refused (a setting at validation, a message's URL as
+ * an error of that message), the password never shown: fetch() would send
+ * it as Basic credentials, and a setting would keep it in the graph.
  *
  * @example
  * ```ts
@@ -265,6 +290,10 @@ function _sleep(ms: number, signal: AbortSignal): Promise<void> {
  * const flow = restrictComponent(Request, { hosts: ["api.example.com"] });
  * assert.throws(() => flow.inPorts.url.parse?.("https://evil.example/x"), /not in the allow list/);
  * assert.throws(() => Request.inPorts.token.parse?.("hunter2"), (e: Error) => !e.message.includes("hunter2"));
+ * assert.throws(
+ *   () => Request.inPorts.url.parse?.("https://me:hunter2@api.example.com/x"),
+ *   (e: Error) => /must not hold a user name or password/.test(e.message) && !e.message.includes("hunter2"),
+ * );
  * ```
  */
 export function httpRequest(options: HttpRequestOptions = {}): Component {
@@ -288,9 +317,9 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
       url: {
         type: "string",
         control: true,
-        parse: (v) => _parseUrl(v, hosts).href,
+        parse: (v) => _parseUrl(v, hosts, "setting").href,
         description:
-          'The URL, e.g. "https://api.example.com/readings" (unless each message gives its url).',
+          'The URL, e.g. "https://api.example.com/readings" (unless each message gives its url); no user name or password in it: use token.',
       },
       method: {
         type: "string",
@@ -406,7 +435,11 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
           "Cannot make a request: no URL (set the url port, or give the message a url)",
         );
       }
-      const url = _parseUrl(rawUrl, hosts);
+      const url = _parseUrl(
+        rawUrl,
+        hosts,
+        msg?.url === undefined ? "setting" : "message",
+      );
       if (msg?.query !== undefined) {
         if (
           msg.query === null || typeof msg.query !== "object" ||

@@ -16,6 +16,10 @@ import { restrictComponent } from "../../src/engine/flow_allow.ts";
 import type { Network } from "../../src/engine/network.ts";
 import { serve, type Server } from "../../src/runtime/serve.ts";
 import { runComponent } from "./_helpers.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
+import { validateGraph } from "../../src/graph/validate.ts";
+import { formatProblem } from "../../src/graph/problem.ts";
 
 /** What the server saw of a request. */
 interface Seen {
@@ -385,4 +389,47 @@ test("http/Request: a URL that does not parse, another scheme and an unknown met
     /unknown HTTP method "FETCH"/,
   );
   assert.throws(() => Request.inPorts.attempts.parse!(0), /from 1 to 100/);
+});
+
+test("http/Request: a url setting with a user name or password is a validation problem with its line:col that does not show the password", () => {
+  const found = validateGraph(
+    loadGraph(
+      [
+        "# @name post",
+        "'http://user:hunter2pass@127.0.0.1:18080/bad?api_key=QSECRET123' -> url Post(http/Request)",
+        "'POST' -> method Post",
+      ].join("\n"),
+      { file: "flow.fbp" },
+    ),
+    builtins(),
+  ).map((p) => formatProblem(p, "flow.fbp"));
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:2:\d+: .*"url" of "Post" \(http\/Request\).*Cannot use URL "http:\/\/127\.0\.0\.1:18080\/bad": it must not hold a user name or password \(not shown\); give a bearer token as a secret reference on the token port/,
+  );
+  assert.doesNotMatch(found[0], /hunter2pass|QSECRET123|user:/);
+});
+
+test("http/Request: a message's URL with a user name or password is an error of that message, not sent, the password not shown", async () => {
+  await withServer(
+    () => new Response("fine"),
+    async (url, seen) => {
+      const withUser = url.replace("http://", "http://user:hunter2pass@");
+      const r = await runComponent(httpRequest(), {
+        input: [{ url: `${withUser}/bad?api_key=QSECRET123` }, {
+          url: `${url}/ok`,
+        }],
+        capture: ["out", "error"],
+      });
+      const messages = r.outputs.error.map((e) => (e as Error).message);
+      assert.equal(messages.length, 1, messages.join("\n"));
+      assert.match(
+        messages[0],
+        /Cannot use URL "http:\/\/127\.0\.0\.1:\d+\/bad": it must not hold a user name or password \(not shown\); send a token from the token port or an authorization header in the message/,
+      );
+      assert.doesNotMatch(messages[0], /hunter2pass|QSECRET123/);
+      assert.deepEqual(seen.map((s) => new URL(s.url).pathname), ["/ok"]);
+    },
+  );
 });
