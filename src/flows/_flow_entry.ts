@@ -20,9 +20,12 @@ export interface _Entry {
   stored: StoredFlow;
   /** The graph of `stored.text`, when it parses. */
   graph: Graph | null;
-  /** Its network (tracked), or `null` when it failed. */
+  /**
+   * Its network (tracked), or `null` when it failed to build or start (a
+   * network the supervisor gave up restarting stays, `finished`).
+   */
   network: Network | null;
-  /** Why it could not be built or started. */
+  /** Why it could not be built or started, or was not restarted. */
   error: string | undefined;
   /** Unsubscribes from the network's events. */
   offs: (() => void)[];
@@ -159,6 +162,9 @@ export function _info(entry: _Entry): FlowInfo {
           network?.state !== "running"
       ? "stopped"
       // A stop drains a network to its end: stopped is what happened.
+      // The supervisor gave up restarting a network that finished: failed.
+      : network?.state === "finished" && entry.error !== undefined
+      ? "failed"
       : network?.state === "finished" && !stored.running
       ? "stopped"
       : network?.state ??
@@ -174,7 +180,9 @@ export function _info(entry: _Entry): FlowInfo {
   if (info.state === "running" && entry.startedAt !== undefined) {
     info.startedAt = _iso(entry.startedAt);
   }
-  if (network === null && entry.error !== undefined) info.error = entry.error;
+  if (
+    entry.error !== undefined && (network === null || info.state === "failed")
+  ) info.error = entry.error;
   if (network?.pressure === "bytes") info.pressure = "bytes";
   if (entry.held !== undefined) info.reason = entry.held;
   if (info.state === "failed" || info.state === "restarting") {

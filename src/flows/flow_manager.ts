@@ -1200,14 +1200,20 @@ export class FlowManager {
     if (entry.restartsInRow >= s.restartLimit) {
       const gaveUp =
         `not restarted: ${entry.restartsInRow} restarts in a row reached restartLimit ${s.restartLimit}`;
-      if (entry.network === null) {
-        entry.error = excerpt(`${reason}; ${gaveUp}`);
-      }
+      entry.error = excerpt(`${reason}; ${gaveUp}`);
       this.#log(
         `flow ${_q(id)}: ${gaveUp} (rev ${rev}, policy ${s.restart})`,
         "error",
         { flow: id, rev, op: "restart" },
       );
+      if (entry.network !== null) {
+        // `always` gave up on a network that finished by itself: the flow
+        // failed as a failed start does (README), so an alert on
+        // weir_flow_state{state="failed"} fires; the network stays, so its
+        // statistics still tell what it did.
+        entry.failedAt = now;
+        this.#run.emit(entry, { type: "state", state: "failed" });
+      }
       return;
     }
     entry.restartsInRow++;

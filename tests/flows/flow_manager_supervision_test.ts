@@ -124,7 +124,7 @@ test(
 );
 
 test(
-  "restart always: a flow whose sources ended is started again, up to the limit; on-failure leaves it finished",
+  "restart always: a flow whose sources ended is started again, up to the limit, then failed; on-failure leaves it finished",
   SLOW,
   async () => {
     const h = await harness();
@@ -143,7 +143,7 @@ test(
     });
     await until(
       () =>
-        h.got.length === 4 && h.flows.get("again").state === "finished" &&
+        h.got.length === 4 && h.flows.get("again").state === "failed" &&
         h.flows.get("again").restarts === 3,
       WAIT,
     );
@@ -152,6 +152,55 @@ test(
     await until(() => h.flows.get("once").state === "finished", WAIT);
     assert.deepEqual(h.got2, ["y"]);
     assert.equal(h.flows.get("once").restarts, 0);
+    await h.flows.close();
+  },
+);
+
+test(
+  "restart always gives up at restartLimit: the flow is failed, its error ends with the reason, and /metrics and readiness say so",
+  SLOW,
+  async () => {
+    const h = await harness();
+    const states: string[] = [];
+    await h.flows.create({
+      id: "ticks",
+      text: policy(
+        [
+          "restart always",
+          "restartDelayMs 1",
+          "restartLimit 2",
+          "required true",
+        ],
+        "'1ms' -> interval T(core/Interval) out -> in D(core/Drop)\n'3' -> count T",
+      ),
+      format: "fbp",
+    });
+    h.flows.subscribe("ticks", (e) => {
+      if (e.type === "state") states.push(e.state);
+    });
+    await until(() => h.flows.get("ticks").state === "failed", WAIT);
+    const info = h.flows.get("ticks");
+    assert.equal(info.restarts, 2);
+    assert.match(
+      info.error!,
+      /^its network finished; not restarted: 2 restarts in a row reached restartLimit 2$/,
+    );
+    assert.ok(Date.now() - Date.parse(info.failedAt!) < 60_000);
+    assert.equal(states.at(-1), "failed");
+    const text = await h.collector.render();
+    assert.match(text, /^weir_flow_state\{flow="ticks",state="failed"\} 1$/m);
+    assert.match(
+      text,
+      /^weir_flow_state\{flow="ticks",state="finished"\} 0$/m,
+    );
+    assert.deepEqual(h.flows.readiness().reasons, [
+      `Flow "ticks" is required but failed at ${info.failedAt}: ${info.error}`,
+    ]);
+    // What ran is still there to read, and a start runs it again.
+    assert.equal(h.flows.stats("ticks").processes.length, 2);
+    const started = await h.flows.start("ticks");
+    assert.equal(started.error, undefined);
+    assert.notEqual(started.state, "failed");
     await h.flows.close();
   },
 );
