@@ -129,7 +129,7 @@ export async function runFlow(o: RunOptions): Promise<number> {
   if (o.metricsAt !== null || o.history !== null) {
     const metrics = new MetricsCollector({ namespace: o.namespace });
     metrics.track(net);
-    trackResources(metrics, log, resources.signal);
+    const tracker = trackResources(metrics, log, resources.signal);
     try {
       if (o.history !== null) {
         history = await openHistory(o.history, log, fail);
@@ -137,6 +137,8 @@ export async function runFlow(o: RunOptions): Promise<number> {
       }
       if (o.metricsAt !== null) {
         server = await _serveMetrics(metrics, o.metricsAt, log, history);
+        // Read the sockets again now that one listens (see startServer).
+        tracker.sample();
       }
     } catch (e) {
       await release();

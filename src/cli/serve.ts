@@ -157,7 +157,7 @@ export async function startServer(
   });
   // Ends the event streams and the resource tracker at shutdown.
   const streams = new AbortController();
-  trackResources(metrics, log, streams.signal);
+  const tracker = trackResources(metrics, log, streams.signal);
   let current: (
     request: Request,
     env: unknown,
@@ -177,6 +177,10 @@ export async function startServer(
       }; choose another with --port (0 picks a free one)`,
     );
   }
+  // The first reading came before the port was bound: without another,
+  // weir_tcp_connections said listen 0 until the next read of the sockets
+  // (a minute later), and an alert on it fired at every start.
+  tracker.sample();
   let store: FlowStore;
   try {
     store = FlowStore.open(options.db, {
@@ -354,13 +358,31 @@ export async function startServer(
 
 /**
  * Exports the process's resources (CPU, memory, event-loop lag, files,
- * network) into `metrics` until `signal` aborts.
+ * network) into `metrics` until `signal` aborts. Returns the started
+ * tracker: call its `sample()` once the server listens, so the TCP sockets
+ * (read once a minute) include the listening one from the start.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MetricsCollector } from "../metrics/collector.ts";
+ * import { createLogger } from "./log.ts";
+ * import { trackResources } from "./serve.ts";
+ *
+ * const metrics = new MetricsCollector();
+ * const stop = new AbortController();
+ * const tracker = trackResources(metrics, createLogger({ level: "error" }), stop.signal);
+ * assert.equal(tracker.running, true);
+ * assert.match(await metrics.render(), /^process_cpu_seconds_total /m);
+ * stop.abort();
+ * assert.equal(tracker.running, false);
+ * ```
  */
 export function trackResources(
   metrics: MetricsCollector,
   log: Logger,
   signal: AbortSignal,
-): void {
+): ResourceTracker {
   const tracker = new ResourceTracker({
     source: resourceSource(),
     signal,
@@ -368,6 +390,7 @@ export function trackResources(
   });
   tracker.attach(metrics);
   tracker.start();
+  return tracker;
 }
 
 /** An error as one line of the log. */

@@ -657,7 +657,7 @@ export const RESOURCE_METRICS = {
     group: "resources",
     seed: "TCPConnections",
     moves:
-      "Set every 60 s (`tcpIntervalMs`; the kernel's listing costs milliseconds): the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`. Every state is exported, 0 when none.",
+      "Set every 60 s (`tcpIntervalMs`; the kernel's listing costs milliseconds), and once more when `weir serve` (or `weir run --metrics`) listens, so `listen` counts its socket from the first scrape: the process's socket inodes (`/proc/self/fd`) found in `/proc/net/tcp` and `tcp6`. Every state is exported, 0 when none.",
   },
   processStartTime: {
     name: "process_start_time_seconds",
