@@ -100,8 +100,10 @@ SIGINT or SIGTERM stops accepting requests, drains every flow (sources
 stop, buffered messages flow out, up to the drain timeout), writes the
 metric history and exits 0. Beyond loopback without a token, the flow
 routes answer 403. The metric history samples every series each second
-into <data-dir>/history and answers PromQL at /api/v1/query and
-/api/v1/query_range (--no-history: none).`,
+into history/ in --data-dir and answers PromQL at /api/v1/query and
+/api/v1/query_range (--no-history: none). Without --data-dir the two
+folders differ: flows' files are under ./data of the current folder, the
+history beside the --db file.`,
     settings: SETTINGS.map((s) => s.flag),
     flags: [LISTEN_FLAG, NO_HISTORY_FLAG, CONFIG_FLAG],
     examples: [
@@ -121,9 +123,11 @@ into <data-dir>/history and answers PromQL at /api/v1/query and
       `Runs one graph (.fbp or .json) until every process has finished. Ctrl-C
 or SIGTERM drains it: sources stop and buffered messages flow out, up to
 the drain timeout. Exits 0 when it finished cleanly, 1 when a process
-failed or the flow was stopped before its end. With --history, every
-series is sampled into a metric history (in memory, or under --data-dir),
-queryable beside /metrics at /api/v1/query.`,
+failed or the flow was stopped before its end. The graph's files are
+under --data-dir (default ./data of the current folder). With --history,
+every series is sampled into a metric history (in memory, or in history/
+under --data-dir when it is set), queryable beside /metrics at
+/api/v1/query.`,
     settings: [
       "--metrics-namespace",
       ...LOG_SETTINGS,
@@ -151,9 +155,9 @@ queryable beside /metrics at /api/v1/query.`,
       `Checks each graph (.fbp or .json) against the component catalogue and
 prints every problem as file:line:col: message. Exits 0 when all are
 valid, 1 when any has a problem, 2 when a file cannot be read. A file
-path a graph names must be under --data-dir (default ./data), as for
-weir serve and weir run. With --components, the operator's own
-components count as well.`,
+path a graph names must be under --data-dir (default ./data of the
+current folder), as for weir serve and weir run. With --components, the
+operator's own components count as well.`,
     settings: [
       "--data-dir",
       "--components",
@@ -173,15 +177,15 @@ components count as well.`,
     usage: "weir remote-write --dry-run [options]",
     summary: "show what remote write would send, without sending",
     about:
-      `Reads the metric history in --data-dir (default: the --db file's folder,
-as for weir serve) and prints, for each remote write destination (the
-config file's remoteWrite list, or --remote-write URL), what it would send
-of the last --since (default 5m): the series, samples, requests and bytes,
-and the first series with their sample counts, decoded from the very
-request bodies it would send. Nothing is sent and no cursor moves; secrets
-are read (a missing token file fails here as it would at start) but never
-printed. The history must not be in use: stop weir serve, or point
---data-dir at a copy.`,
+      `Reads the metric history in history/ of --data-dir (default: the --db
+file's folder, as weir serve keeps it) and prints, for each remote write
+destination (the config file's remoteWrite list, or --remote-write URL),
+what it would send of the last --since (default 5m): the series, samples,
+requests and bytes, and the first series with their sample counts,
+decoded from the very request bodies it would send. Nothing is sent and
+no cursor moves; secrets are read (a missing token file fails here as it
+would at start) but never printed. The history must not be in use: stop
+weir serve, or point --data-dir at a copy.`,
     settings: [
       "--remote-write",
       "--data-dir",

@@ -675,10 +675,22 @@ export const SETTINGS: readonly SettingDef[] = [
     arg: "<path>",
     env: "WEIR_DATA_DIR",
     fileKey: "dataDir",
-    help: "the folder weir keeps its data in (the history under history/)",
+    help:
+      "the data folder: flows' files (fs/*) are under it, the history in its history/",
     default: null,
+    // Unset, the two differ: files are under ./data of the current folder
+    // (file_sandbox_setup.ts), the history beside the --db file for serve
+    // and in memory otherwise (history_setup.ts).
     shownDefault: (c) =>
-      c === "serve" ? "the --db file's folder" : "none (history in memory)",
+      c === "validate"
+        ? "./data (of the current folder)"
+        : c === "remote-write"
+        ? "the --db file's folder (its history/)"
+        : `./data (of the current folder) for the files, ${
+          c === "serve"
+            ? "the --db file's folder for the history (in memory with --db :memory:)"
+            : "none for the history (in memory)"
+        }`,
     parse: (v) => _string(v, "a folder path"),
   },
   {

@@ -27,7 +27,6 @@ import { FlowStartError } from "./errors.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
-import { supervisionOf } from "./supervision.ts";
 import type { ErrorLogLimiter } from "./error_log_limiter.ts";
 import type { StallWatchdog } from "./stall_watchdog.ts";
 import type { StallReport } from "../engine/events.ts";
@@ -236,8 +235,7 @@ export class _FlowRunner {
     format: "json" | "fbp",
     graph: Graph = loadGraph(text, { format }),
   ): { graph: Graph; network: Network } {
-    // Bad supervision settings are graph problems like the others.
-    supervisionOf(graph);
+    // Bad supervision settings are found with the rest, by validateFlow().
     const spec = buildNetworkSpec(graph, this.#registry, {
       name: id,
       maxCapacity: this.#maxCapacity,

@@ -14,56 +14,15 @@
  */
 import type { Graph } from "../graph/graph.ts";
 import { GraphError } from "../graph/graph_error.ts";
-import type { Problem } from "../graph/problem.ts";
-import { MAX_TIMER_MS } from "../engine/limits.ts";
+import { _readSupervision, type Supervision } from "../graph/_supervision.ts";
 
-/**
- * When a flow is restarted by itself: `never`; `on-failure` when its
- * network failed to start; `always` also when it finished by itself (its
- * sources ended). A stop asked for is never undone.
- */
-export type RestartPolicy = "never" | "on-failure" | "always";
-
-/** The restart policies, in the order of how much they restart. */
-export const RESTART_POLICIES: readonly RestartPolicy[] = [
-  "never",
-  "on-failure",
-  "always",
-];
-
-/** A flow's supervision settings, defaults filled in. */
-export interface Supervision {
-  /** `properties.restart`. Default `"never"`. */
-  restart: RestartPolicy;
-  /** `properties.restartDelayMs`: wait before the first restart. Default 1000. */
-  restartDelayMs: number;
-  /**
-   * `properties.restartMaxDelayMs`: the wait doubles per restart in a row
-   * up to this. A network that ran at least this long counts as healthy
-   * again: the next failure starts from `restartDelayMs` and a fresh limit.
-   * Default 60000.
-   */
-  restartMaxDelayMs: number;
-  /**
-   * `properties.restartLimit`: restarts in a row before giving up (the
-   * flow is then `failed`). Default 5.
-   */
-  restartLimit: number;
-  /** `properties.required`: `/readyz` is not ready unless it runs. Default `false`. */
-  required: boolean;
-}
-
-/** The settings of a graph that sets none. */
-export const DEFAULT_SUPERVISION: Readonly<Supervision> = Object.freeze({
-  restart: "never",
-  restartDelayMs: 1000,
-  restartMaxDelayMs: 60_000,
-  restartLimit: 5,
-  required: false,
-});
-
-/** The highest `restartLimit`. */
-export const MAX_RESTART_LIMIT = 1000;
+export {
+  DEFAULT_SUPERVISION,
+  MAX_RESTART_LIMIT,
+  RESTART_POLICIES,
+  type RestartPolicy,
+  type Supervision,
+} from "../graph/_supervision.ts";
 
 /**
  * Reads a graph's supervision settings. The .fbp DSL gives every property
@@ -85,83 +44,9 @@ export const MAX_RESTART_LIMIT = 1000;
  * ```
  */
 export function supervisionOf(graph: Graph | null | undefined): Supervision {
-  const p = graph?.properties ?? {};
-  const problems: Problem[] = [];
-  const s: Supervision = { ...DEFAULT_SUPERVISION };
-  if (p.restart !== undefined) {
-    if (RESTART_POLICIES.includes(p.restart as RestartPolicy)) {
-      s.restart = p.restart as RestartPolicy;
-    } else {
-      problems.push({
-        path: "properties.restart",
-        message: `restart must be one of ${
-          RESTART_POLICIES.join(", ")
-        }, received ${_show(p.restart)}`,
-      });
-    }
-  }
-  const int = (
-    key: "restartDelayMs" | "restartMaxDelayMs" | "restartLimit",
-    min: number,
-    max: number,
-    what: string,
-  ) => {
-    const v = p[key];
-    if (v === undefined) return;
-    const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-    if (
-      typeof n !== "number" || !Number.isInteger(n) || n < min || n > max
-    ) {
-      problems.push({
-        path: `properties.${key}`,
-        message:
-          `${key} must be an integer from ${min} to ${max} (${what}), received ${
-            _show(v)
-          }`,
-      });
-    } else {
-      s[key] = n;
-    }
-  };
-  int("restartDelayMs", 1, MAX_TIMER_MS, "ms before the first restart");
-  int(
-    "restartMaxDelayMs",
-    1,
-    MAX_TIMER_MS,
-    "the longest wait between restarts, in ms",
-  );
-  int(
-    "restartLimit",
-    0,
-    MAX_RESTART_LIMIT,
-    "restarts in a row before giving up",
-  );
-  if (
-    problems.length === 0 && p.restartMaxDelayMs === undefined &&
-    s.restartDelayMs > s.restartMaxDelayMs
-  ) {
-    s.restartMaxDelayMs = s.restartDelayMs;
-  } else if (s.restartDelayMs > s.restartMaxDelayMs) {
-    problems.push({
-      path: "properties.restartMaxDelayMs",
-      message:
-        `restartMaxDelayMs must be at least restartDelayMs (${s.restartDelayMs}), received ${s.restartMaxDelayMs}`,
-    });
-  }
-  if (p.required !== undefined) {
-    if (p.required === true || p.required === "true") s.required = true;
-    else if (p.required === false || p.required === "false") s.required = false;
-    else {
-      problems.push({
-        path: "properties.required",
-        message: `required must be true or false, received ${
-          _show(p.required)
-        }`,
-      });
-    }
-  }
+  const { supervision, problems } = _readSupervision(graph?.properties);
   if (problems.length > 0) throw new GraphError(problems);
-  return s;
+  return supervision;
 }
 
 /**
@@ -184,9 +69,4 @@ export function restartDelay(s: Supervision, attempt: number): number {
   const doubled = s.restartDelayMs *
     2 ** Math.min(Math.max(attempt - 1, 0), 40);
   return Math.min(doubled, s.restartMaxDelayMs);
-}
-
-function _show(v: unknown): string {
-  const text = typeof v === "string" ? JSON.stringify(v) : String(v);
-  return text.length <= 40 ? text : `${text.slice(0, 40)}...`;
 }

@@ -45,6 +45,7 @@ import {
 } from "./_validate_subgraphs.ts";
 import { FeedCheck } from "./_validate_feeds.ts";
 import { _allowOf, _restrictRegistry } from "./_allow.ts";
+import { _readSupervision } from "./_supervision.ts";
 
 /**
  * Checks a graph against a registry and returns every problem found (an
@@ -118,9 +119,16 @@ export interface ValidateOptions {
 
 /**
  * Checks a graph that is to run as a flow: every problem
- * {@linkcode validateGraph} finds, and a graph with no process at all
- * (which would start, do nothing and never end). A subgraph's inner graph
- * is checked by `validateGraph()` only: an empty one is merely useless.
+ * {@linkcode validateGraph} finds, the flow's supervision properties
+ * (`restart` one of `never`, `on-failure`, `always`; `restartDelayMs` and
+ * `restartMaxDelayMs` 1 to 2^31-1, the first at most the second;
+ * `restartLimit` 0 to 1000; `required` `true` or `false`, each also as
+ * text), and a graph with no process at all (which would start, do nothing
+ * and never end). A subgraph's inner graph is checked by `validateGraph()`
+ * only: its properties are not a flow's, and an empty one is merely
+ * useless. This is the check of `weir validate`, of `weir serve`'s graph
+ * files and of the flow API (through `buildNetworkSpec()`), so the three
+ * agree.
  *
  * @example
  * ```ts
@@ -130,6 +138,14 @@ export interface ValidateOptions {
  *
  * const problems = validateFlow({ processes: {} }, new Registry());
  * assert.match(problems[0].message, /no process/);
+ * const bad = validateFlow(
+ *   { processes: {}, properties: { required: "maybe", restartLimit: 5000 } },
+ *   new Registry(),
+ * );
+ * assert.deepEqual(bad.map((p) => p.path), [
+ *   "properties.restartLimit",
+ *   "properties.required",
+ * ]);
  * ```
  */
 export function validateFlow(
@@ -139,6 +155,11 @@ export function validateFlow(
   options: ValidateOptions = {},
 ): Problem[] {
   const problems = validateGraph(graph, registry, sourceMap, options);
+  if (isRecord(graph)) {
+    for (const p of _readSupervision(graph.properties).problems) {
+      problems.push(withPosition(p, sourceMap));
+    }
+  }
   if (
     problems.length === 0 && isRecord(graph) &&
     (!isRecord(graph.processes) || Object.keys(graph.processes).length === 0)

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
+import { fileSandbox } from "../../src/cli/file_sandbox_setup.ts";
 import { historyOptions } from "../../src/cli/history_setup.ts";
 import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
 import { cli } from "./_weir.ts";
@@ -235,11 +236,17 @@ test("weir serve --help lists the history settings with their variables and defa
   const serve = (await cli(["serve", "--help"])).out;
   assert.match(serve, /--history-interval <duration>/);
   assert.match(serve, /env WEIR_HISTORY, default on/);
-  assert.match(serve, /env WEIR_DATA_DIR, default the --db file's folder/);
+  assert.match(
+    serve,
+    /env WEIR_DATA_DIR, default \.\/data \(of the current folder\) for the files, the --db file's folder for the history/,
+  );
   assert.match(serve, /--no-history/);
   const demo = (await cli(["demo", "--help"])).out;
   assert.match(demo, /env WEIR_HISTORY, default off/);
-  assert.match(demo, /env WEIR_DATA_DIR, default none \(history in memory\)/);
+  assert.match(
+    demo,
+    /env WEIR_DATA_DIR, default \.\/data \(of the current folder\) for the files, none for the history \(in memory\)/,
+  );
 });
 
 test("weir serve exits 2 when its history cannot be opened, naming the folder and the way out", async () => {
@@ -267,4 +274,42 @@ test("weir serve exits 2 when its history cannot be opened, naming the folder an
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("each command's --help says where files and the history go without --data-dir, as the code resolves them", async () => {
+  const { settings } = resolveSettings({}, {});
+  // What the code does with --data-dir unset: files under ./data of the
+  // current folder for every command; the history beside the --db file for
+  // serve (and remote-write), in memory for run and demo.
+  for (const command of ["serve", "run", "validate", "demo"]) {
+    assert.equal(fileSandbox(command, settings).root, resolve("data"));
+  }
+  const db = { ...settings, db: "/srv/w/flows.db", history: true };
+  assert.equal(historyOptions("serve", db)?.dir, "/srv/w/history");
+  assert.equal(historyOptions("run", db)?.dir, undefined);
+  assert.equal(historyOptions("demo", db)?.dir, undefined);
+  const shown = async (command: string) =>
+    /env WEIR_DATA_DIR, default (.*)/.exec(
+      (await cli([command, "--help"])).out,
+    )?.[1];
+  assert.equal(
+    await shown("serve"),
+    "./data (of the current folder) for the files, the --db file's folder for the history (in memory with --db :memory:)",
+  );
+  for (const command of ["run", "demo"]) {
+    assert.equal(
+      await shown(command),
+      "./data (of the current folder) for the files, none for the history (in memory)",
+    );
+  }
+  assert.equal(await shown("validate"), "./data (of the current folder)");
+  assert.equal(
+    await shown("remote-write"),
+    "the --db file's folder (its history/)",
+  );
+  const serve = (await cli(["serve", "--help"])).out;
+  assert.match(
+    serve,
+    /Without --data-dir the two\nfolders differ: flows' files are under \.\/data of the current folder, the\nhistory beside the --db file\./,
+  );
 });

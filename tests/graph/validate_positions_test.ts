@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   parseFbp,
   parseGraphJson,
+  validateFlow,
   validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
@@ -97,4 +98,25 @@ test("validateGraph() puts each problem of a JSON graph at the key holding the b
     ["connections[1].metadata.policy", ...at(10, "policy")],
     ["connections[2].data", ...at(11, "data")],
   ]);
+});
+
+test("validateFlow() reports bad supervision properties with the graph's other problems, at their lines", () => {
+  const text =
+    "# @restart sometimes\n# @restartLimit 5000\n# @allow bogus x\nA(core/Repeat)\n";
+  const problems = validateFlow(parseFbp(text), testRegistry());
+  assert.deepEqual(
+    where([...problems].sort((a, b) => a.line! - b.line!)),
+    [
+      ["properties.restart", 1, 1],
+      ["properties.restartLimit", 2, 1],
+      ["properties.allow.bogus", 3, 1],
+    ],
+  );
+  assert.deepEqual(
+    validateFlow(
+      parseFbp("# @restart on-failure\n# @required true\nA(core/Repeat)\n"),
+      testRegistry(),
+    ),
+    [],
+  );
 });

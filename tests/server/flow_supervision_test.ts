@@ -92,6 +92,30 @@ test(
 );
 
 test(
+  "POST /flows lists every problem of a graph at once: a bad required and a bad allow list",
+  async () => {
+    const s = setup();
+    try {
+      const r = await s.app.request(
+        "/flows",
+        fbp(`# @name bad\n# @required maybe\n# @allow bogus x\n${TICK}`),
+      );
+      assert.equal(r.status, 400);
+      const body = JSON.stringify(await r.json());
+      assert.match(body, /properties\.required/);
+      assert.match(
+        body,
+        /required must be true or false, received \\"maybe\\"/,
+      );
+      assert.match(body, /allow has no kind \\"bogus\\"/);
+      assert.equal((await s.app.request("/flows/bad")).status, 404);
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+test(
   "GET /metrics shows each flow's state (one series per state) and its restarts",
   async () => {
     const s = setup();
