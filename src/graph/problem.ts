@@ -77,7 +77,8 @@ export function sourceMapOf(graph: object): SourceMap | undefined {
 
 /**
  * Formats a problem as one line: `file:line:col: message` when its position
- * is known, else `path: message`.
+ * is known, else `file: path: message` (without a file, `line:col: message`
+ * and `path: message`).
  *
  * @example
  * ```ts
@@ -88,6 +89,10 @@ export function sourceMapOf(graph: object): SourceMap | undefined {
  *   formatProblem({ path: "processes.A", line: 3, col: 1, message: "oops" }, "a.fbp"),
  *   "a.fbp:3:1: oops",
  * );
+ * assert.equal(
+ *   formatProblem({ path: "processes", message: "no process" }, "a.json"),
+ *   "a.json: processes: no process",
+ * );
  * ```
  */
 export function formatProblem(problem: Problem, file?: string): string {
@@ -95,5 +100,5 @@ export function formatProblem(problem: Problem, file?: string): string {
     const where = `${problem.line}:${problem.col ?? 1}`;
     return `${file ? `${file}:` : ""}${where}: ${problem.message}`;
   }
-  return `${problem.path}: ${problem.message}`;
+  return `${file ? `${file}: ` : ""}${problem.path}: ${problem.message}`;
 }

@@ -1,7 +1,7 @@
 /**
  * `weir validate` checks a graph as the flow API does: the flow's
- * supervision properties with the rest, and every problem of a graph at
- * once.
+ * supervision properties with the rest, every problem of a graph at once,
+ * and each problem line names its file, with or without a position.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -83,6 +83,28 @@ test("weir validate reports every problem of a graph at once: a bad required and
       assert.ok(lines[1].startsWith(`${file}:2:1: `), lines[1]);
       assert.match(lines[1], /allow has no kind "bogus"/);
       assert.match(r.err, /weir: 2 problems/);
+    },
+  );
+});
+
+test("weir validate names the file of a problem that has no line", async () => {
+  await withFiles(
+    { "empty.fbp": "# nothing here\n", "empty.json": '{"processes":{}}' },
+    async (paths) => {
+      const r = await cli([
+        "validate",
+        paths["empty.fbp"],
+        paths["empty.json"],
+      ]);
+      assert.equal(r.code, 1);
+      const lines = r.out.split("\n");
+      assert.equal(lines.length, 2, r.out);
+      assert.ok(
+        lines[0].startsWith(`${paths["empty.fbp"]}: processes: `),
+        lines[0],
+      );
+      assert.ok(lines[1].startsWith(`${paths["empty.json"]}:1:2: `), lines[1]);
+      for (const line of lines) assert.match(line, /the graph has no process/);
     },
   );
 });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  formatProblem,
   parseFbp,
   parseGraphJson,
   validateFlow,
@@ -118,5 +119,24 @@ test("validateFlow() reports bad supervision properties with the graph's other p
       testRegistry(),
     ),
     [],
+  );
+});
+
+test("formatProblem() names the file of a problem without a position", () => {
+  const problems = validateFlow(
+    parseGraphJson('{"processes":{}}'),
+    testRegistry(),
+  );
+  assert.equal(
+    formatProblem(
+      { ...problems[0], line: undefined, col: undefined },
+      "e.json",
+    ),
+    `e.json: processes: ${problems[0].message}`,
+  );
+  const [fromText] = validateFlow(parseFbp("# nothing\n"), testRegistry());
+  assert.match(
+    formatProblem(fromText, "e.fbp"),
+    /^e\.fbp: processes: the graph has no process/,
   );
 });
