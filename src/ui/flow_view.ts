@@ -15,8 +15,21 @@ import { openStream } from "./sse.ts";
 import { type NetworkStats, RateTracker } from "./stats.ts";
 import { TapPanel } from "./tap_view.ts";
 
-/** Errors kept in the strip under the header. */
+/** Errors kept in the strip under the header, and warnings in theirs. */
 const MAX_ERRORS = 5;
+
+/**
+ * What an `error` event reports: a failure, or a warning (a condition the
+ * flow goes on through: a broker tried again, a deadlock while it waits).
+ * An event without a level (a server before levels) is a failure.
+ */
+type Level = "error" | "warning";
+
+/** One strip of events of a level: its list and what is still to draw. */
+interface Strip {
+  readonly list: HTMLUListElement;
+  pending: Array<{ at: number; process: string; message: string }>;
+}
 
 /** The flow page. */
 export class FlowView {
@@ -36,9 +49,25 @@ export class FlowView {
     "data-testid": "flow-error",
     hidden: true,
   });
-  readonly #errors = h("ul", { class: "errors", hidden: true });
-  /** Error events not drawn yet: drawn at most a few times a second. */
-  #pendingErrors: Array<{ at: number; process: string; message: string }> = [];
+  /**
+   * Failures in the red strip, warnings apart in an amber one, each kept
+   * to its last few: a flood of warnings never pushes a failure out.
+   * Events not drawn yet are drawn at most a few times a second.
+   */
+  readonly #strips: Record<Level, Strip> = {
+    error: {
+      list: h("ul", { class: "errors", hidden: true }),
+      pending: [],
+    },
+    warning: {
+      list: h("ul", {
+        class: "warnings",
+        "data-testid": "flow-warnings",
+        hidden: true,
+      }),
+      pending: [],
+    },
+  };
   #errorsTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #tapSlot = h("div", { class: "tap-slot" });
   readonly #actions;
@@ -81,7 +110,8 @@ export class FlowView {
       ),
       this.#why,
       this.#notice,
-      this.#errors,
+      this.#strips.error.list,
+      this.#strips.warning.list,
       h(
         "div",
         { class: "flow-body" },
@@ -136,6 +166,7 @@ export class FlowView {
         break;
       case "error":
         this.#addError(
+          data.level === "warning" ? "warning" : "error",
           data.process === undefined ? "" : String(data.process),
           String(data.message),
         );
@@ -236,33 +267,43 @@ export class FlowView {
   }
 
   /**
-   * Keeps an error event to draw: a flow failing on every message sends
-   * thousands a second, and only the last {@linkcode MAX_ERRORS} show.
+   * Keeps an error event to draw in the strip of its level: a flow failing
+   * on every message sends thousands a second, and only the last
+   * {@linkcode MAX_ERRORS} of each level show.
    */
-  #addError(process: string, message: string): void {
-    this.#pendingErrors.push({ at: Date.now(), process, message });
-    if (this.#pendingErrors.length > MAX_ERRORS) this.#pendingErrors.shift();
+  #addError(level: Level, process: string, message: string): void {
+    const pending = this.#strips[level].pending;
+    pending.push({ at: Date.now(), process, message });
+    if (pending.length > MAX_ERRORS) pending.shift();
     this.#errorsTimer ??= setTimeout(() => this.#drawErrors(), 250);
   }
 
   #drawErrors(): void {
     this.#errorsTimer = undefined;
-    for (const e of this.#pendingErrors) {
-      this.#errors.prepend(
-        h(
-          "li",
-          {},
-          h("span", { class: "t" }, fmtClock(e.at)),
-          e.process === "" ? null : h("b", {}, e.process),
-          ` ${e.message}`,
-        ),
-      );
+    for (const level of ["error", "warning"] as const) {
+      const strip = this.#strips[level];
+      const list = strip.list;
+      for (const e of strip.pending) {
+        list.prepend(
+          h(
+            "li",
+            { "data-level": level },
+            h("span", { class: "t" }, fmtClock(e.at)),
+            // A warning says so in words, not by its colour alone.
+            level === "warning"
+              ? h("span", { class: "badge warn" }, "warning")
+              : null,
+            e.process === "" ? null : h("b", {}, e.process),
+            ` ${e.message}`,
+          ),
+        );
+      }
+      strip.pending = [];
+      while (list.childElementCount > MAX_ERRORS) {
+        list.lastElementChild!.remove();
+      }
+      list.hidden = list.childElementCount === 0;
     }
-    this.#pendingErrors = [];
-    while (this.#errors.childElementCount > MAX_ERRORS) {
-      this.#errors.lastElementChild!.remove();
-    }
-    this.#errors.hidden = this.#errors.childElementCount === 0;
   }
 
   #select(sel: Selection): void {

@@ -16,6 +16,7 @@ import {
   watchProblems,
 } from "../_browser.ts";
 import { startServeInTemp } from "../cli/_weir.ts";
+import { freePort } from "../_mosquitto.ts";
 
 /** A flow fed over HTTP (so a test sends what the tap must show) and ticking. */
 const FLOW = `# @name shop
@@ -389,9 +390,10 @@ describe("the dashboard in Chromium", { skip }, () => {
           img: document.querySelectorAll("img").length,
           i: document.querySelectorAll("main i").length,
           svg: document.querySelectorAll("main svg:not(.graph)").length,
-          // <b> is the page's own only in the error strip (process names).
+          // <b> is the page's own only in the error strips (process names).
           b: [...document.querySelectorAll("main b")]
-            .filter((b) => b.closest("ul.errors") === null).length,
+            .filter((b) => b.closest("ul.errors, ul.warnings") === null)
+            .length,
         })`);
         assert.deepEqual(made, { img: 0, i: 0, svg: 0, b: 0 });
         assert.deepEqual(dialogs, []);
@@ -399,6 +401,82 @@ describe("the dashboard in Chromium", { skip }, () => {
       } finally {
         await close();
         const del = await fetch(`${env.server.url}/flows/hostile`, {
+          method: "DELETE",
+        });
+        await del.body?.cancel();
+      }
+    },
+  );
+
+  test(
+    "a process's warning shows in an amber strip with a warning badge, apart from the red strip of failures",
+    { timeout: 60_000 },
+    async () => {
+      // mqtt/In to a port nobody listens on warns once (it tries again);
+      // Fail fails every 200 ms.
+      const port = await freePort();
+      const res = await fetch(`${env.server.url}/flows?start=false`, {
+        method: "POST",
+        headers: { "Content-Type": "text/vnd.fbp" },
+        body: `# @name warned
+'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
+'a/#' -> topic In
+In out -> in Drop(core/Drop)
+'200ms' -> interval Tick(core/Interval)
+'$error("it failed")' -> expr Fail(flow/Map)
+Tick out -> in Fail
+`,
+      });
+      assert.equal(res.status, 201, await res.text());
+      const { page, problems, close } = await openPage(
+        env.browser,
+        `${env.server.url}/`,
+      );
+      try {
+        // The warning comes once: the page listens before the flow starts.
+        const listening = page.waitForResponse((r) =>
+          r.url().includes("/flows/warned/events")
+        );
+        await page.goto(`${env.server.url}/#/flows/warned`);
+        await listening;
+        const started = await fetch(`${env.server.url}/flows/warned/start`, {
+          method: "POST",
+        });
+        assert.equal(started.status, 200, await started.text());
+        const warnings = page.locator("ul.warnings li");
+        const errors = page.locator("ul.errors li");
+        await warnings.first().waitFor({ timeout: 15_000 });
+        await errors.first().waitFor({ timeout: 15_000 });
+        assert.equal(await warnings.count(), 1);
+        const warning = warnings.first();
+        assert.equal(await warning.getAttribute("data-level"), "warning");
+        assert.equal(await warning.locator(".badge").textContent(), "warning");
+        assert.match(
+          await warning.textContent() ?? "",
+          new RegExp(
+            `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}warningIn process "In" \\(mqtt/In\\): cannot connect to broker mqtt://127\\.0\\.0\\.1:${port}: .*; retrying in 1 s`,
+          ),
+        );
+        // Failures stay as they were: red strip, no badge, "failed".
+        const failures = await errors.allTextContents();
+        assert.ok(failures.length >= 1);
+        for (const text of failures) {
+          assert.match(text, /Fail process "Fail" failed on in-port "in": /);
+        }
+        assert.equal(await page.locator("ul.errors .badge").count(), 0);
+        const colours = await page.evaluate(`[
+          getComputedStyle(document.querySelector("ul.errors")).backgroundColor,
+          getComputedStyle(document.querySelector("ul.warnings")).backgroundColor,
+          getComputedStyle(document.querySelector("ul.warnings .badge")).backgroundColor,
+        ]`) as string[];
+        assert.notEqual(colours[0], colours[1]);
+        // Amber: --warn (#c27c0e) and --warn-soft, not --bad (#d93036).
+        assert.match(colours[1], /^rgba\(194, 124, 14, 0\.14\)$/);
+        assert.equal(colours[2], "rgb(194, 124, 14)");
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+        const del = await fetch(`${env.server.url}/flows/warned`, {
           method: "DELETE",
         });
         await del.body?.cancel();
