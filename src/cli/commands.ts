@@ -95,7 +95,10 @@ export const COMMANDS: CommandDef[] = [
     about:
       `Serves the flow API, /healthz, /readyz and Prometheus /metrics on one port.
 Flows persist in the database and come back after a restart; each graph
-file given is added, or replaces its stored flow when the file changed.
+file given is added, or replaces its stored flow when the file changed. A
+graph file with a problem (as weir validate finds them, with this
+server's --max-capacity) stops start-up with exit 1 and every problem of
+every file.
 SIGINT or SIGTERM stops accepting requests, drains every flow (sources
 stop, buffered messages flow out, up to the drain timeout), writes the
 metric history and exits 0. Beyond loopback without a token, the flow

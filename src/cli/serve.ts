@@ -34,7 +34,10 @@ import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import { openHistory } from "./history_setup.ts";
 import { remoteWriteMetrics, RemoteWriter } from "../history/remote_write.ts";
-import type { RemoteWriteDestination } from "./remote_write_setup.ts";
+import {
+  destinationName,
+  type RemoteWriteDestination,
+} from "./remote_write_setup.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
@@ -148,8 +151,11 @@ export async function startServer(
   } catch (e) {
     fail((e as Error).message);
   }
-  const files = options.files.map((file) =>
-    readGraphFile(file, options.registry, fail)
+  const files = readGraphFiles(
+    options.files,
+    options.registry,
+    options.maxCapacity,
+    fail,
   );
 
   const metrics = new MetricsCollector({
@@ -231,7 +237,8 @@ export async function startServer(
           new RemoteWriter(history, d.options, {
             cursorDir,
             fetch: d.fetch,
-            onWarning: (message) => log.warn(message),
+            onWarning: (message) =>
+              log.warn(message, { destination: destinationName(d.options) }),
           }),
         );
       }
@@ -418,21 +425,48 @@ function starting(request: Request): Response {
   );
 }
 
+/** Options of {@linkcode checkGraph}. */
+export interface CheckGraphOptions {
+  /** The text's format. Default: JSON when it starts with `{`, else .fbp. */
+  format?: GraphFormat;
+  /**
+   * The largest connection capacity accepted, as the server's
+   * `--max-capacity`. Default 100,000.
+   */
+  maxCapacity?: number;
+}
+
 /**
- * Reads and validates a graph's text: the graph (when it reads) and every
- * problem as `file:line:col: message`, none when it is valid.
+ * Reads and validates a graph's text as the flow API does
+ * (`validateFlow()`, flow properties included): the graph (when it reads)
+ * and every problem as `file:line:col: message` (`file: path: message`
+ * without a position), none when it is valid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkGraph } from "./serve.ts";
+ * import { builtins } from "../components/mod.ts";
+ *
+ * const text = "# @required maybe\nA(core/Repeat) out -> (200000) in B(core/Drop)";
+ * assert.deepEqual(checkGraph(text, "a.fbp", builtins()).problems.length, 2);
+ * assert.deepEqual(
+ *   checkGraph(text, "a.fbp", builtins(), { maxCapacity: 500_000 }).problems,
+ *   ['a.fbp:1:1: required must be true or false, received "maybe"'],
+ * );
+ * ```
  */
 export function checkGraph(
   text: string,
   file: string,
   registry: Registry,
-  format?: GraphFormat,
+  options: CheckGraphOptions = {},
 ): { graph: Graph | undefined; problems: string[] } {
   try {
-    const graph = loadGraph(text, { format, file });
-    const problems = validateFlow(graph, registry).map((p) =>
-      formatProblem(p, file)
-    );
+    const graph = loadGraph(text, { format: options.format, file });
+    const problems = validateFlow(graph, registry, undefined, {
+      maxCapacity: options.maxCapacity,
+    }).map((p) => formatProblem(p, file));
     return { graph, problems };
   } catch (e) {
     if (!(e instanceof GraphError)) throw e;
@@ -451,24 +485,36 @@ interface GraphFile {
   format: "json" | "fbp";
 }
 
-function readGraphFile(
-  file: string,
+/**
+ * Reads and checks the graph files given on the command line, as the flow
+ * API checks a graph (with the server's `maxCapacity`): any problem in any
+ * of them stops start-up with exit 1 and every problem of every file.
+ */
+function readGraphFiles(
+  files: readonly string[],
   registry: Registry,
+  maxCapacity: number | undefined,
   fail: ServeCommandOptions["fail"],
-): GraphFile {
-  const text = readText(file, (why) => fail(`cannot read "${file}": ${why}`));
-  const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
-    ? "json"
-    : "fbp";
-  const { graph, problems } = checkGraph(text, file, registry, format);
+): GraphFile[] {
+  const read: GraphFile[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const text = readText(file, (why) => fail(`cannot read "${file}": ${why}`));
+    const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
+      ? "json"
+      : "fbp";
+    const checked = checkGraph(text, file, registry, { format, maxCapacity });
+    problems.push(...checked.problems);
+    const name = checked.graph?.properties?.name;
+    // A graph without a name is named after its file.
+    const id = typeof name === "string" && name !== ""
+      ? name
+      : basename(file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")
+        .replace(/^[^A-Za-z0-9]+/, "") || "flow";
+    read.push({ file, id, text, format });
+  }
   if (problems.length > 0) fail(problems.join("\n"), 1);
-  const name = graph?.properties?.name;
-  // A graph without a name is named after its file.
-  const id = typeof name === "string" && name !== ""
-    ? name
-    : basename(file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")
-      .replace(/^[^A-Za-z0-9]+/, "") || "flow";
-  return { file, id, text, format };
+  return read;
 }
 
 /** Adds a file's flow, or replaces the stored one when the file changed. */
