@@ -155,14 +155,16 @@ under --data-dir when it is set), queryable beside /metrics at
     usage: "weir validate [options] <graph...>",
     summary: "check graphs without running them",
     about:
-      `Checks each graph (.fbp or .json) against the component catalogue and
-prints every problem as file:line:col: message. Exits 0 when all are
-valid, 1 when any has a problem, 2 when a file cannot be read. A file
-path a graph names must be under --data-dir (default ./data of the
-current folder), as for weir serve and weir run. With --components, the
-operator's own components count as well.`,
+      `Checks each graph (.fbp or .json) as POST /flows checks it (the flow's
+properties too) and prints every problem as file:line:col: message (or
+file: path: message). Exits 0 when all are valid, 1 when any has a
+problem, 2 when a file cannot be read. A file path a graph names must be
+under --data-dir (default ./data of the current folder), as for weir
+serve and weir run. With --components, the operator's own components
+count as well; --max-capacity checks capacities against a server's.`,
     settings: [
       "--data-dir",
+      "--max-capacity",
       "--components",
       "--allow-exec",
       "--allow-hosts",

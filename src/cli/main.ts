@@ -173,12 +173,17 @@ function _listComponents(registry: Registry): void {
   }
 }
 
-function _validateFiles(files: string[], registry: Registry): number {
+function _validateFiles(
+  files: string[],
+  registry: Registry,
+  maxCapacity: number,
+): number {
   if (files.length === 0) fail("validate needs at least one graph file");
   let problems = 0;
   for (const file of files) {
+    const text = _readGraphText(file);
     for (
-      const line of checkGraph(_readGraphText(file), file, registry).problems
+      const line of checkGraph(text, file, registry, { maxCapacity }).problems
     ) {
       problems++;
       console.log(line);
@@ -312,7 +317,9 @@ async function _runCommand(
     ? []
     : await _loadComponents(s.components, registry);
   const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
-  if (command.name === "validate") return _validateFiles(params, registry);
+  if (command.name === "validate") {
+    return _validateFiles(params, registry, s.maxCapacity);
+  }
   if (command.name === "remote-write") {
     return await _remoteWriteDryRun(s, parsed.flags, params);
   }

@@ -108,3 +108,18 @@ test("weir validate names the file of a problem that has no line", async () => {
     },
   );
 });
+
+test("weir validate --max-capacity checks capacities against a server's limit", async () => {
+  await withFiles(
+    { "cap.fbp": "A(core/Repeat) out -> (200000) in B(core/Drop)\n" },
+    async ({ "cap.fbp": file }) => {
+      const r = await cli(["validate", file]);
+      assert.equal(r.code, 1);
+      assert.match(r.out, /capacity must be a positive integer up to 100000/);
+      const big = await cli(["validate", "--max-capacity", "500000", file]);
+      assert.equal(big.code, 0, big.out);
+      const small = await cli(["validate", "--max-capacity", "50", file]);
+      assert.match(small.out, /capacity must be a positive integer up to 50 /);
+    },
+  );
+});
