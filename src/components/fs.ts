@@ -28,7 +28,7 @@ import {
   describeValue,
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _fileError } from "./_file_error.ts";
+import { _fileError, _pathsFrom } from "./_file_error.ts";
 import { _toJson } from "./_to_json.ts";
 import { _filePath, type FileSandbox } from "./file_sandbox.ts";
 
@@ -312,7 +312,12 @@ export function fsReadLines(sandbox?: FileSandbox): Component {
           : await _fileSource(path, sandbox);
       } catch (e) {
         if ((e as Error).name === "SandboxError") throw e;
-        throw _fileError("read", where, e);
+        throw _fileError(
+          "read",
+          where,
+          e,
+          stdin ? undefined : _pathsFrom(sandbox?.root),
+        );
       }
       // Drops a byte-order mark at the start; keeps characters whole across
       // chunks.
@@ -478,7 +483,7 @@ function _open(
       : openSync(sandbox.check(path), _writeFlags(append), 0o666);
   } catch (e) {
     if ((e as Error).name === "SandboxError") throw e;
-    throw _fileError("write", path, e);
+    throw _fileError("write", path, e, _pathsFrom(sandbox?.root));
   }
   if (sandbox !== undefined) {
     try {
@@ -733,7 +738,7 @@ export function fsReadFile(sandbox?: FileSandbox): Component {
         );
       } catch (e) {
         if ((e as Error).name === "SandboxError") throw e;
-        throw _fileError("read", path, e);
+        throw _fileError("read", path, e, _pathsFrom(sandbox?.root));
       }
       const encoding = ctx.control<BufferEncoding>("encoding");
       let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -20,7 +20,7 @@ import {
   parseDuration,
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _fileError } from "./_file_error.ts";
+import { _fileError, _pathsFrom } from "./_file_error.ts";
 import { _filePath, type FileSandbox } from "./file_sandbox.ts";
 
 /** Bytes read at a time. */
@@ -173,7 +173,7 @@ async function _open(
   } catch (e) {
     if ((e as Error).name === "SandboxError") throw e;
     if (_code(e) === "ENOENT") return undefined;
-    throw _fileError("read", path, e);
+    throw _fileError("read", path, e, _pathsFrom(sandbox?.root));
   }
   try {
     sandbox?.checkOpen(path, handle.fd);

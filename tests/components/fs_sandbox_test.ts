@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import process from "node:process";
 import { inTempDir, linesOf, runComponent } from "./_helpers.ts";
 import {
   builtins,
@@ -229,4 +230,46 @@ test("FileSandbox.checkOpen() judges the open file by its descriptor, so a link 
       closeSync(inside);
     }
   });
+});
+
+test("a file a sandboxed component cannot find names the data folder its relative path was taken from", async () => {
+  await inTempDir(async (dir) => {
+    const { data, sandbox } = _setup(dir);
+    const folder = `(in the data folder ${JSON.stringify(data)})`;
+    const lines = await runComponent(fsReadLines(sandbox), {
+      iips: { path: "in/readings.csv" },
+    });
+    assert.equal(
+      lines.errors[0]?.message,
+      `process "T" failed: cannot read "in/readings.csv": no such file ${folder}`,
+    );
+    const file = await _read(sandbox, ["in/readings.csv"]);
+    assert.equal(
+      file.errors[0],
+      `process "T" failed on in-port "in": cannot read "in/readings.csv": no such file ${folder}`,
+    );
+    const write = await runComponent(fsWriteLines(sandbox), {
+      iips: { path: "out/report.csv" },
+      input: ["a"],
+    });
+    assert.equal(
+      write.errors[0]?.message,
+      `process "T" failed on in-port "in": cannot write "out/report.csv": no such directory ${folder}`,
+    );
+    // An absolute path already says where it looked.
+    const absolute = await _read(sandbox, [join(data, "in", "x.csv")]);
+    assert.match(absolute.errors[0], /no such file$/);
+  });
+});
+
+test("a file an unsandboxed component cannot find names the current folder its relative path was taken from", async () => {
+  const r = await runComponent(fsReadLines(), {
+    iips: { path: "no-such-folder/readings.csv" },
+  });
+  assert.equal(
+    r.errors[0]?.message,
+    `process "T" failed: cannot read "no-such-folder/readings.csv": no such file (from the current folder ${
+      JSON.stringify(process.cwd())
+    })`,
+  );
 });
