@@ -30,7 +30,11 @@ function blockAfter(marker: string, lang: string): string {
 }
 
 test("README's systemd service roots the file components in its state folder, beside the database and the history", () => {
-  const config = blockAfter("A relative `dataDir`, `components` or", "json");
+  // The config file README gives (Configuration), which the unit reads.
+  const config = [...README.matchAll(/```json\n([\s\S]*?)\n```/g)]
+    .map((m) => m[1])
+    .find((block) => block.includes('"db": "/var/lib/weir/flows.db"'));
+  assert.ok(config !== undefined, "README has the config file of the unit");
   const unit = blockAfter("As a systemd service", "ini");
   const dir = mkdtempSync(join(tmpdir(), "weir-readme-service-"));
   try {
