@@ -219,7 +219,7 @@ export class _FlowRunner {
     const net = entry.network;
     if (net !== null && _active(net)) {
       const r = await net.drain(timeoutMs);
-      if (!r.drained) this.#logDiscarded(entry, "at shutdown", r);
+      if (!r.drained) this.logDiscarded(entry, "at shutdown", r);
     }
     // Untracked and silent, but kept: get() still tells how it ended.
     for (const off of entry.offs) off();
@@ -269,6 +269,10 @@ export class _FlowRunner {
       net.on("error", (e) => {
         // A warning (a broker tried again) is logged as one: nothing failed.
         const level = e.level;
+        // As weir run logs them: a JSON log is searched by these.
+        const fields: FlowLogFields = e.process === undefined
+          ? { flow: id }
+          : { flow: id, process: e.process };
         if (this.#errors !== undefined) {
           this.#errors.report(
             `${id}\u0000${e.process ?? ""}`,
@@ -276,11 +280,13 @@ export class _FlowRunner {
             e.message,
             e.process === undefined ? "the flow" : `process ${_q(e.process)}`,
             level,
+            fields,
           );
         } else {
           this.#log(
             `flow ${_q(id)}: ${e.message}`,
             level === "warning" ? "warn" : "error",
+            fields,
           );
         }
         this.emit(entry, {
@@ -291,7 +297,7 @@ export class _FlowRunner {
         });
       }),
       net.on("deadlock", (d) => {
-        this.#log(`flow ${_q(id)}: ${d.message}`, "warn");
+        this.#log(`flow ${_q(id)}: ${d.message}`, "warn", { flow: id });
         this.emit(entry, {
           type: "error",
           level: "warning",
@@ -356,24 +362,29 @@ export class _FlowRunner {
     const net = entry.network;
     if (net !== null && _active(net)) {
       const r = await net.drain(timeoutMs);
-      if (r.discarded > 0) this.#logDiscarded(entry, "", r);
+      if (r.discarded > 0) this.logDiscarded(entry, "", r);
     }
     this.detach(entry);
   }
 
-  /** One warning: how many messages a drain that timed out gave up. */
-  #logDiscarded(
+  /**
+   * One warning: how many messages a drain that timed out gave up (a stop,
+   * a retirement, the shutdown: `when` says which when it is not plain).
+   */
+  logDiscarded(
     entry: _Entry,
     when: string,
     r: { backlog: number; discarded: number },
   ): void {
+    const id = entry.stored.id;
     this.#log(
-      `flow ${_q(entry.stored.id)}: drain timed out${
+      `flow ${_q(id)}: drain timed out${
         when === "" ? "" : ` ${when}`
       }; ${r.discarded} messages were discarded (${r.backlog} buffered, ${
         r.discarded - r.backlog
       } in activations)`,
       "warn",
+      { flow: id, discarded: r.discarded },
     );
   }
 
@@ -518,6 +529,7 @@ export class _FlowRunner {
         this.#log(
           `flow ${_q(entry.stored.id)}: a subscriber threw: ${_message(e)}`,
           "warn",
+          { flow: entry.stored.id },
         );
       }
     }

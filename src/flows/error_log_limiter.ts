@@ -13,8 +13,12 @@
 
 /** Options of {@linkcode ErrorLogLimiter}. */
 export interface ErrorLogLimiterOptions {
-  /** Where lines go, with the level of what they tell. */
-  write: (line: string, level: ErrorLogLevel) => void;
+  /**
+   * Where lines go, with the level of what they tell and the fields given
+   * to {@linkcode ErrorLogLimiter.report} (a summary carries those of its
+   * key's first report), for structured logs.
+   */
+  write: (line: string, level: ErrorLogLevel, fields?: ErrorLogFields) => void;
   /** Errors of one key written per interval before the rest are counted. Default 5. */
   burst?: number;
   /** The interval, in ms. Default 60000. */
@@ -24,6 +28,11 @@ export interface ErrorLogLimiterOptions {
 /** What a line of an {@linkcode ErrorLogLimiter} tells: a failure, or a warning. */
 export type ErrorLogLevel = "error" | "warning";
 
+/** The facts of a reported error, for structured logs (`flow`, `process`). */
+export type ErrorLogFields = Readonly<
+  Record<string, string | number | boolean>
+>;
+
 interface _Window {
   level: ErrorLogLevel;
   start: number;
@@ -32,6 +41,7 @@ interface _Window {
   last: string;
   what: string;
   subject: string;
+  fields: ErrorLogFields | undefined;
 }
 
 /**
@@ -65,12 +75,18 @@ interface _Window {
  *   'error: flow "f": boom',
  *   'warning: flow "f": process P warned 1 more time in the last 60 s: last warning retrying again',
  * ]);
+ * // Fields go with the line, for a structured log.
+ * const fielded: unknown[] = [];
+ * const withFields = new ErrorLogLimiter({ write: (l, _level, f) => fielded.push(f) });
+ * withFields.report("f/P", 'flow "f"', "boom", "process P", "error", { flow: "f", process: "P" });
+ * assert.deepEqual(fielded, [{ flow: "f", process: "P" }]);
  * limiter.close();
  * warned.close();
+ * withFields.close();
  * ```
  */
 export class ErrorLogLimiter {
-  readonly #write: (line: string, level: ErrorLogLevel) => void;
+  readonly #write: ErrorLogLimiterOptions["write"];
   readonly #burst: number;
   readonly #intervalMs: number;
   readonly #windows = new Map<string, _Window>();
@@ -100,7 +116,7 @@ export class ErrorLogLimiter {
    * One error of `key` (of `level`, default `"error"`): written as
    * `${what}: ${message}` while the interval's burst lasts, else counted
    * for the summary, which reads `${what}: ${subject} failed N more times
-   * ...` (a warning's: `warned`).
+   * ...` (a warning's: `warned`). `fields` go to `write` with the line.
    */
   report(
     key: string,
@@ -108,6 +124,7 @@ export class ErrorLogLimiter {
     message: string,
     subject: string,
     level: ErrorLogLevel = "error",
+    fields?: ErrorLogFields,
   ): void {
     const now = Date.now();
     // A warning's window is its own: "w" and "e" keep the two apart.
@@ -126,12 +143,13 @@ export class ErrorLogLimiter {
         last: "",
         what,
         subject,
+        fields,
       };
       this.#windows.set(k, w);
     }
     if (w.logged < this.#burst) {
       w.logged++;
-      this.#write(`${what}: ${message}`, level);
+      this.#write(`${what}: ${message}`, level, fields);
       return;
     }
     w.suppressed++;
@@ -182,6 +200,9 @@ export class ErrorLogLimiter {
         ? `${w.what}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
         : `${w.what}: ${w.subject} failed ${n} more times in the last ${span}: last error ${w.last}`,
       w.level,
+      w.fields === undefined
+        ? undefined
+        : { ...w.fields, suppressed: w.suppressed },
     );
     w.suppressed = 0;
   }

@@ -246,8 +246,12 @@ export class FlowManager {
       }
     }
     this.#errors = new ErrorLogLimiter({
-      write: (line, level) =>
-        this.#log(line, level === "warning" ? "warn" : "error"),
+      write: (line, level, fields) =>
+        this.#log(
+          line,
+          level === "warning" ? "warn" : "error",
+          fields === undefined ? undefined : { ...fields },
+        ),
       burst: options.errorLog?.burst,
       intervalMs: options.errorLog?.intervalMs,
     });
@@ -795,6 +799,8 @@ export class FlowManager {
           const r = await net.drain(timeout);
           drained = r.drained;
           discarded = r.discarded;
+          // A warning, as a delete's or the shutdown's drain that timed out.
+          if (!drained) this.#run.logDiscarded(entry, "", r);
         }
         return { ..._info(entry), drained, discarded };
       });
@@ -1070,6 +1076,7 @@ export class FlowManager {
           _message(e)
         }`,
         "warn",
+        { flow: id },
       );
     }
     return undefined;
@@ -1091,6 +1098,7 @@ export class FlowManager {
         this.#log(
           `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
           "warn",
+          { flow: id },
         );
       }
     }, this.#crashLoop.settleMs);
@@ -1116,6 +1124,7 @@ export class FlowManager {
           _message(e)
         }`,
         "warn",
+        { flow: id },
       );
     }
   }
@@ -1181,7 +1190,9 @@ export class FlowManager {
       ) this.#schedule(entry, "its network finished");
       return Promise.resolve();
     }).catch((e) =>
-      this.#log(`flow ${_q(id)}: supervision failed: ${_message(e)}`, "error")
+      this.#log(`flow ${_q(id)}: supervision failed: ${_message(e)}`, "error", {
+        flow: id,
+      })
     );
   }
 
@@ -1260,7 +1271,9 @@ export class FlowManager {
         { flow: id, rev: entry.stored.rev, op: "restart" },
       );
     }).catch((e) =>
-      this.#log(`flow ${_q(id)}: restart failed: ${_message(e)}`, "error")
+      this.#log(`flow ${_q(id)}: restart failed: ${_message(e)}`, "error", {
+        flow: id,
+      })
     );
   }
 

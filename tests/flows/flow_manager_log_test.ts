@@ -117,3 +117,57 @@ test(
     await flows.close();
   },
 );
+
+test(
+  "FlowManager logs a process error with the flow and the process as fields, as weir run does",
+  SLOW,
+  async () => {
+    const { flows, lines } = manager();
+    await flows.create({
+      id: "noisy",
+      text: "'1' -> in P(test/Throw)",
+      format: "fbp",
+    });
+    await until(() => lines.some((l) => l.level === "error"), WAIT);
+    const line = lines.find((l) => l.level === "error")!;
+    assert.match(line.message, /^flow "noisy": process "P" failed/);
+    assert.deepEqual(line.fields, { flow: "noisy", process: "P" });
+    await flows.close();
+  },
+);
+
+test(
+  "FlowManager.stop() whose drain times out logs a warning with the count discarded, as a delete does",
+  SLOW,
+  async () => {
+    const { flows, lines } = manager();
+    await flows.create({
+      id: "slow",
+      text:
+        "'2ms' -> interval T(core/Interval) out -> in D(core/Delay) out -> in X(core/Drop)\n'10s' -> delay D",
+      format: "fbp",
+    });
+    await until(
+      () =>
+        (flows.stats("slow").processes.find((p) => p.name === "T")!
+          .messagesOut.out ?? 0) >= 5,
+      WAIT,
+    );
+    const info = await flows.stop("slow", { timeoutMs: 20 });
+    assert.equal(info.drained, false);
+    assert.ok(info.discarded > 0);
+    const warn = lines.filter((l) => l.level === "warn");
+    assert.equal(warn.length, 1, JSON.stringify(lines));
+    assert.match(
+      warn[0].message,
+      new RegExp(
+        `^flow "slow": drain timed out; ${info.discarded} messages were discarded \\(\\d+ buffered, \\d+ in activations\\)$`,
+      ),
+    );
+    assert.deepEqual(warn[0].fields, {
+      flow: "slow",
+      discarded: info.discarded,
+    });
+    await flows.close();
+  },
+);
