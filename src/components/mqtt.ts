@@ -461,14 +461,14 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
             if (!unsubscribedReported) {
               unsubscribedReported = true;
               // A warning, once: nothing failed, the message is dropped by
-              // design. What happens comes before the why, which the
-              // excerpt of a report (200 characters) cuts after a long
-              // topic; how to end it is in the error port's docs.
+              // design. The topic comes last, so that the excerpt of a report
+              // (200 characters) never cuts what happens and why; the metric
+              // and how to end it are in the error port's docs and README.
               _report(
                 ctx,
-                `a message on topic ${
+                `dropping messages none of its topics match, from an earlier graph's filter kept by the persistent session; the first on ${
                   JSON.stringify(excerpt(packet.topic, 40))
-                } matches none of its topics; acknowledging and dropping such messages (weir_mqtt_dropped_total{reason="unsubscribed"}): the persistent session keeps an earlier graph's filter`,
+                }`,
                 undefined,
                 "warning",
                 "mqtt/In",

@@ -40,23 +40,32 @@ test(
     const run = await startMqttNet(graph("new/#"));
     try {
       await subscribed(pub, run, "new/probe", { what: "the new filter" });
+      // Probes of the first run sent after it was subscribed may wait in the
+      // session too: they arrive first and are dropped the same way.
+      const before = run.meter("In", "mqtt_dropped_total", {
+        reason: "unsubscribed",
+      });
       for (const t of ["old/x", "old/y"]) {
         await pub.client.publishAsync(t, "stale", { qos: 1 });
       }
       await until(
         () =>
           run.meter("In", "mqtt_dropped_total", { reason: "unsubscribed" }) >=
-            2,
+            before + 2,
         "both dropped",
       );
-      const reports = run.errors.filter((e) => /matches none/.test(e.message));
+      const reports = run.errors.filter((e) =>
+        /none of its topics match/.test(e.message)
+      );
       assert.equal(reports.length, 1, "reported once");
       const [w] = reports;
       assert.ok(w instanceof ProcessError);
       assert.equal(w.level, "warning");
-      assert.equal(
+      // The first message dropped names its topic: old/x, or a probe that
+      // waited in the session; the whole sentence fits a report.
+      assert.match(
         w.message,
-        'process "In" (mqtt/In): a message on topic "old/x" matches none of its topics; acknowledging and dropping such messages (weir_mqtt_dropped_total{reason="unsubscribed"}): the persistent session keeps an earlier graph\'s filter',
+        /^process "In" \(mqtt\/In\): dropping messages none of its topics match, from an earlier graph's filter kept by the persistent session; the first on "old\/(x|probe)"$/,
       );
       assert.ok(run.errors.every((e) => e.level === "warning"));
     } finally {
