@@ -341,14 +341,14 @@ export function _parseTopicFilters(value: unknown): readonly string[] {
  * import { _parseTopicName } from "./_mqtt_options.ts";
  *
  * assert.equal(_parseTopicName("alerts/hot"), "alerts/hot");
- * assert.throws(() => _parseTopicName("alerts/#"), /wildcards/);
+ * assert.throws(() => _parseTopicName("alerts/#"), /must not hold wildcards \(\+ or #\), received "alerts\/#"/);
  * ```
  */
 export function _parseTopicName(value: unknown): string {
   const topic = _topicText(value, "a topic");
   if (topic.includes("+") || topic.includes("#")) {
     throw new RangeError(
-      `a topic to publish to has no wildcards (+ or #), received ${
+      `a topic to publish to must not hold wildcards (+ or #), received ${
         JSON.stringify(excerpt(topic, 120))
       }`,
     );

@@ -886,7 +886,7 @@ function _publish(
  *
  * assert.equal(MqttOut.name, "mqtt/Out");
  * assert.equal(MqttOut.concurrency, 100);
- * assert.throws(() => MqttOut.inPorts.topic.parse!("alerts/#"), /no wildcards/);
+ * assert.throws(() => MqttOut.inPorts.topic.parse!("alerts/#"), /must not hold wildcards/);
  * ```
  */
 export const MqttOut: Component = mqttOutFor(_NO_SECRETS);

@@ -351,7 +351,7 @@ test(
         errors[0],
         /the message has no topic and the topic setting is not given/,
       );
-      assert.match(errors[1], /no wildcards/);
+      assert.match(errors[1], /must not hold wildcards \(\+ or #\)/);
       assert.match(errors[2], /QoS of 0, 1 or 2, received number 3/);
       assert.equal(
         run.meter("Out", "mqtt_dropped_total", { reason: "invalid" }),

@@ -171,7 +171,10 @@ test("topic filters and topics are checked: + and # in their places, no wildcard
     found[2],
     /^flow\.fbp:5:\d+: .*QoS of 0, 1 or 2, received number 3/,
   );
-  assert.match(found[3], /^flow\.fbp:7:\d+: .*no wildcards/);
+  assert.match(
+    found[3],
+    /^flow\.fbp:7:\d+: .*a topic to publish to must not hold wildcards \(\+ or #\), received "/,
+  );
   assert.match(found[4], /^flow\.fbp:8:\d+: .*a last will is an object/);
   assert.match(
     found[5],
