@@ -864,13 +864,13 @@ export const REMOTE_WRITE_METRICS = {
     labels: [DESTINATION, {
       name: "reason",
       help:
-        "`rejected`: the receiver answered a 4xx other than 429 (not retried); `too_old`: older than `maxSampleAgeMs`, or refused as out of bounds",
+        "`rejected`: the receiver answered a 4xx other than 429 (not retried); `too_old`: older than `maxSampleAge` (`maxSampleAgeMs` of `RemoteWriteOptions`), or refused as out of bounds",
       values: ["rejected", "too_old"],
     }],
     group: "remote_write",
     seed: "(remote write)",
     moves:
-      "+n when a request of n samples is refused for good, or when n raw samples are older than `maxSampleAgeMs` (their minute windows may go instead: `oldAsAggregates`). One warning is logged per destination and status.",
+      "+n when a request of n samples is refused for good, or when n raw samples are older than `maxSampleAge` (their minute windows may go instead: `oldAsAggregates`). One warning is logged per destination and status.",
   },
   remoteWriteBytes: {
     name: "remote_write_bytes_total",
@@ -893,7 +893,7 @@ export const REMOTE_WRITE_METRICS = {
     group: "remote_write",
     seed: "(remote write)",
     moves:
-      "Read at each scrape: between the interval and the interval plus the batch deadline (default 1 s + 5 s) while caught up; grows while the receiver is unreachable, falls as it catches up. Absent until the destination has a cursor.",
+      "Read at each scrape: between the interval and the interval plus the batch deadline (`batchDeadline`, default 10 s: about 11 s with the default 1 s interval) while caught up; grows while the receiver is unreachable, falls as it catches up. Absent until the destination has a cursor.",
   },
   remoteWritePending: {
     name: "remote_write_pending_samples",

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { builtins } from "../../src/components/mod.ts";
-import { CATALOGUE } from "../../src/metrics/catalogue.ts";
+import {
+  CATALOGUE,
+  REMOTE_WRITE_METRICS,
+} from "../../src/metrics/catalogue.ts";
+import { _settings } from "../../src/history/remote_write_options.ts";
 import { metricsMarkdown } from "../../src/metrics/metrics_doc.ts";
 
 test("METRICS.md is what the catalogue generates (run `npm run metrics:doc`)", () => {
@@ -41,4 +45,20 @@ test("catalogue names follow Prometheus conventions", () => {
       assert.notEqual(l.name, "le");
     }
   }
+});
+
+test("the remote write texts give the writer's default batch deadline and the config file's keys", () => {
+  const deadlineS = _settings({ url: "http://127.0.0.1:9/write" })
+    .batchDeadlineMs / 1000;
+  assert.match(
+    REMOTE_WRITE_METRICS.remoteWriteLag.moves,
+    new RegExp(`\\(\`batchDeadline\`, default ${deadlineS} s:`),
+  );
+  // The config file says maxSampleAge; the embedding option may be named
+  // as such, never as if it were the setting.
+  const texts = JSON.stringify(REMOTE_WRITE_METRICS).replaceAll(
+    "`maxSampleAgeMs` of `RemoteWriteOptions`",
+    "",
+  );
+  assert.doesNotMatch(texts, /maxSampleAgeMs/);
 });
