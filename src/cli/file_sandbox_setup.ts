@@ -2,14 +2,15 @@
  * The file sandbox of the weir command: flows reach files only under
  * `--data-dir` (default `./data`), never the server's own files wherever
  * an operator keeps them: the flow database and its companion files, the
- * history folder, the token file, the config file and the components
- * folder (a flow that could write there would plant code that weir runs
- * at its next start, or read or add tokens).
+ * history folder, the remote write cursors, the token file, the config
+ * file and the components folder (a flow that could write there would
+ * plant code that weir runs at its next start, read or add tokens, or
+ * make remote write skip or resend).
  *
  * @module
  */
 import { realpathSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { FileSandbox, storagePaths } from "../components/file_sandbox.ts";
 import { historyOptions } from "./history_setup.ts";
 import type { Settings } from "./settings.ts";
@@ -31,6 +32,7 @@ import type { Settings } from "./settings.ts";
  * assert.throws(() => sandbox.check("weir.db-wal"), /off-limits/);
  * assert.throws(() => sandbox.check("history/x"), /off-limits/);
  * assert.throws(() => sandbox.check("tokens"), /off-limits/);
+ * assert.throws(() => sandbox.check("remote_write/central.cursor"), /off-limits/);
  * ```
  */
 export function fileSandbox(
@@ -40,6 +42,11 @@ export function fileSandbox(
 ): FileSandbox {
   const history = historyOptions(command, s);
   const deny = [...storagePaths(s.db, history?.dir ?? null)];
+  // Remote write keeps its cursors beside the history (serve.ts): a flow
+  // writing one would make a destination skip or send again.
+  if (history?.dir !== undefined) {
+    deny.push(join(dirname(history.dir), "remote_write"));
+  }
   if (own.configFile !== undefined) deny.push(resolve(own.configFile));
   if (own.tokenFile !== undefined) deny.push(resolve(own.tokenFile));
   if (s.components !== null) deny.push(resolve(s.components));

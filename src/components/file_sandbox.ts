@@ -244,7 +244,7 @@ export class FileSandbox {
       if (_within(absolute, denied) || _within(real, _real(denied))) {
         throw new SandboxError(
           path,
-          "it is off-limits to flows (the server's own files: the flow database and its companion files, the history, the token and config files, the components folder)",
+          "it is off-limits to flows (the server's own files: the flow database and its companion files, the history, the remote write cursors, the token and config files, the components folder)",
         );
       }
     }

@@ -313,3 +313,16 @@ test("each command's --help says where files and the history go without --data-d
     /Without --data-dir the two\nfolders differ: flows' files are under \.\/data of the current folder, the\nhistory beside the --db file\./,
   );
 });
+
+test("the file sandbox refuses remote write's cursors, which weir serve keeps beside the history", () => {
+  const { settings } = resolveSettings({ "--data-dir": ["/srv/weir"] }, {});
+  const sandbox = fileSandbox("serve", settings);
+  assert.equal(
+    sandbox.check("remote_write.txt"),
+    "/srv/weir/remote_write.txt",
+  );
+  assert.throws(
+    () => sandbox.check("remote_write/central.cursor"),
+    /off-limits to flows/,
+  );
+});

@@ -50,6 +50,11 @@ test("README's systemd service roots the file components in its state folder, be
     );
     assert.throws(() => sandbox.check("flows.db-wal"), /off-limits/);
     assert.throws(() => sandbox.check("history/x"), /off-limits/);
+    // Remote write's cursors are beside the history, so in the data folder.
+    assert.throws(
+      () => sandbox.check("remote_write/central.cursor"),
+      /off-limits to flows \(the server's own files: .*the remote write cursors/,
+    );
     assert.equal(
       historyOptions("serve", settings)?.dir,
       "/var/lib/weir/history",
