@@ -58,9 +58,10 @@ type SyntaxNode = NonNullable<
 const PROM_MIN_TIME = "-292273086-05-16T16:47:06Z";
 const PROM_MAX_TIME = "292277025-08-18T07:12:54.999999999Z";
 // time.RFC3339Nano as Go's time.Parse reads it: upper-case T and Z, an
-// hour of one or two digits, a fraction of any length after "." or ",".
+// hour of one or two digits, a fraction of one to nine digits after "." or
+// "," (a tenth digit is text its layout does not take: 2.42 refuses it).
 const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 /** Nanoseconds in a millisecond, to turn Go's times and durations to ms. */
 export const NS_PER_MS = 1_000_000n;
 
@@ -83,13 +84,12 @@ function _parseRfc3339(text: string): bigint | undefined {
   }
   let offsetMs = 0;
   if (m[8] !== undefined) {
+    // Go's time.Parse (2.42) checks neither field: +25:00 is 25 hours
+    // ahead, +01:61 is 2 hours 1 minute, +99:99 is 100 hours 39 minutes.
     const [oh, om] = [Number(m[9]), Number(m[10])];
-    // Go allows offsets of 24 hours and of 60 minutes.
-    if (oh > 24 || om > 60) return undefined;
     offsetMs = (m[8] === "-" ? -1 : 1) * (oh * 3_600_000 + om * 60_000);
   }
-  // Go reads nine digits of the fraction at most.
-  const ns = m[7] === undefined ? 0 : Number(m[7].slice(0, 9).padEnd(9, "0"));
+  const ns = m[7] === undefined ? 0 : Number(m[7].padEnd(9, "0"));
   // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);

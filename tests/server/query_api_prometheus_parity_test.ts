@@ -150,6 +150,54 @@ test("an RFC 3339 time naming a day that does not exist is refused, not moved to
   }
 });
 
+test("an RFC 3339 time with more than nine fraction digits is refused, as 2.42 (Go's time.Parse) refuses it", async () => {
+  // Prometheus 2.42: 400 `cannot parse "2023-11-14T22:13:20.1234567891Z" to
+  // a valid timestamp` for time, query_range's start and series' start;
+  // nine digits answer 1700000000.123.
+  const time = "2023-11-14T22:13:20.1234567891Z";
+  for (
+    const path of [
+      `/api/v1/query?query=1&time=${time}`,
+      `/api/v1/query_range?query=1&start=${time}&end=${T}&step=60`,
+      `/api/v1/series?match%5B%5D=temp&start=${time}`,
+    ]
+  ) {
+    const r = await ask(path);
+    assert.equal(r.status, 400, path);
+    assert.equal(r.body.errorType, "bad_data", path);
+    assert.match(String(r.body.error), /to a valid timestamp/, path);
+  }
+  const nine = await ask(
+    "/api/v1/query?query=time()&time=2023-11-14T22:13:20.123456789Z",
+  );
+  assert.deepEqual(nine.body.data, {
+    resultType: "scalar",
+    result: [1_700_000_000.123, "1700000000.123"],
+  });
+});
+
+test("an RFC 3339 offset beyond 24 hours or 60 minutes is read as 2.42 reads it, not refused", async () => {
+  // Prometheus 2.42, query=time(): 2023-11-14T22:13:20+25:00 -> 1699910000,
+  // +01:61 -> 1699992740, -25:00 -> 1700090000, +99:99 -> 1699637660.
+  const cases: [string, number][] = [
+    ["%2B25:00", 1_699_910_000],
+    ["%2B01:61", 1_699_992_740],
+    ["-25:00", 1_700_090_000],
+    ["%2B99:99", 1_699_637_660],
+  ];
+  for (const [offset, want] of cases) {
+    const r = await ask(
+      `/api/v1/query?query=time()&time=2023-11-14T22:13:20${offset}`,
+    );
+    assert.equal(r.status, 200, `${offset}: ${JSON.stringify(r.body)}`);
+    assert.deepEqual(
+      r.body.data,
+      { resultType: "scalar", result: [want, String(want)] },
+      offset,
+    );
+  }
+});
+
 test("a subquery with billions of steps is answered 422 too-many-samples, not a thrown RangeError", async () => {
   const q = encodeURIComponent("max_over_time(vector(1)[1y:1ms])");
   const r = await ask(`/api/v1/query?query=${q}&time=${T}`);
