@@ -81,10 +81,15 @@ const STOPPED = {
  * Parses `text` with {@linkcode PROMQL_PARSER}; `stopped` says, when one
  * of lezer's depth guards cut the parse short, which limit the query went
  * past (a guard leaves an error node where the query has no syntax error;
- * 2.42 parses such queries). The guards' state is not in @lezer/lr's
- * types: it is read from the parse between its steps; should a later
- * version rename it, `stopped` stays undefined (and the tests of these
- * messages fail).
+ * 2.42 parses such queries), and `stoppedAt` the position in `text` the
+ * parse had reached when the guard fired. `stuckAt` is where the parse
+ * first found no way on and began to recover: before `stoppedAt`, the query
+ * has a syntax error of its own there (lezer recovers from it and goes on,
+ * so a guard can fire after it, and its cut can drop the error's node from
+ * the tree). The guards' and the recovery's state are not in @lezer/lr's
+ * types: they are read from the parse between its steps; should a later
+ * version rename them, `stopped` and `stuckAt` stay undefined (and the
+ * tests of these messages fail).
  *
  * @example
  * ```ts
@@ -94,34 +99,66 @@ const STOPPED = {
  * assert.equal(parseWatched("a or b").stopped, undefined);
  * const long = parseWatched(Array(1000).fill("a").join(" or "));
  * assert.match(long.stopped ?? "", /^too many chained binary operations/);
+ * assert.ok((long.stoppedAt ?? 0) > 2000);
+ * assert.equal(long.stuckAt === undefined || long.stuckAt >= 2000, true);
+ * assert.equal(parseWatched("sum(up) up").stuckAt, 8);
  * ```
  */
 export function parseWatched(
   text: string,
-): { tree: ReturnType<LRParser["parse"]>; stopped?: string } {
+): {
+  tree: ReturnType<LRParser["parse"]>;
+  stopped?: string;
+  stoppedAt?: number;
+  stuckAt?: number;
+} {
   const parse = PROMQL_PARSER.startParse(text);
   let stopped: keyof typeof STOPPED | undefined;
+  let stoppedAt: number | undefined;
+  let stuckAt: number | undefined;
   for (;;) {
     if (stopped === undefined) {
       const stacks: unknown = Reflect.get(parse, "stacks");
       const big: unknown = Reflect.get(parse, "bigReductionCount");
-      const list = Array.isArray(stacks) ? stacks : [];
+      const list: unknown[] = Array.isArray(stacks) ? stacks : [];
       // The condition under which the next step forces the reductions.
       if (
         typeof big === "number" && big > MAX_BIG_REDUCTIONS && list.length === 1
       ) {
         stopped = "chain";
+        stoppedAt = _position(list[0]);
       }
       for (const stack of list) {
         const states: unknown = Reflect.get(Object(stack), "stack");
         if (Array.isArray(states) && states.length >= NEAR_CUT_DEPTH) {
           stopped = "depth";
+          stoppedAt = Math.min(stoppedAt ?? Infinity, _position(stack));
         }
       }
     }
+    const at = parse.parsedPos;
+    const recovering = Reflect.get(parse, "recovering");
     const tree = parse.advance();
+    // A step that finds no stack able to go on starts the recovery, at the
+    // position the step began from.
+    if (
+      stuckAt === undefined && recovering === 0 &&
+      Reflect.get(parse, "recovering") !== 0
+    ) {
+      stuckAt = at;
+    }
     if (tree !== null) {
-      return { tree, stopped: stopped && STOPPED[stopped] };
+      return {
+        tree,
+        ...(stopped && { stopped: STOPPED[stopped], stoppedAt }),
+        ...(stuckAt !== undefined && { stuckAt }),
+      };
     }
   }
+}
+
+/** A parse stack's position in the text (0 should a version rename it). */
+function _position(stack: unknown): number {
+  const pos: unknown = Reflect.get(Object(stack), "pos");
+  return typeof pos === "number" ? pos : 0;
 }

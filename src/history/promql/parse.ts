@@ -170,7 +170,9 @@ class Builder {
   }
 
   parse(): Expr {
-    const { tree, stopped } = parseWatched(this.#text);
+    const { tree, stopped, stoppedAt = 0, stuckAt } = parseWatched(
+      this.#text,
+    );
     let errorAt = -1;
     tree.iterate({
       enter: (node) => {
@@ -182,7 +184,14 @@ class Builder {
         return undefined;
       },
     });
-    if (errorAt >= 0 && stopped !== undefined) this.#fail(errorAt, stopped);
+    if (errorAt >= 0 && stopped !== undefined) {
+      // A parse stuck before where the guard fired met the query's own
+      // syntax error: lezer recovered from it, went on and met the guard
+      // later (whose cut can drop the first error's node from the tree).
+      const first = Math.min(errorAt, stuckAt ?? errorAt);
+      if (first >= stoppedAt) this.#fail(errorAt, stopped);
+      this.#syntaxError(first);
+    }
     if (errorAt >= 0) this.#syntaxError(errorAt);
     const top = tree.topNode;
     const child = top.firstChild;

@@ -127,3 +127,25 @@ test("a chain of binary operations past lezer's guard is refused naming the limi
     /1:10: parse error: unexpected "up"/,
   );
 });
+
+test("a syntax error before a chain or a nesting past lezer's guard is reported where it is, not as the guard's limit", () => {
+  // Prometheus 2.42 answers each: 1:9 (1:5 for the last): parse error:
+  // unexpected identifier "up". Lezer recovers from the missing operator
+  // and goes on; its guard then fires far later in the query.
+  const chain = (n: number) => "sum(up) up + " + Array(n).fill("x").join(" + ");
+  for (const q of [chain(400), chain(800), chain(5000)]) {
+    assert.throws(
+      () => parseQuery(q),
+      (e) =>
+        e instanceof PromQLError &&
+        e.message === '1:9: parse error: unexpected "up"',
+      `${q.length} characters`,
+    );
+  }
+  assert.throws(
+    () => parseQuery(`(up up ${"(".repeat(3000)}up${")".repeat(3000)})`),
+    (e) =>
+      e instanceof PromQLError &&
+      e.message === '1:5: parse error: unexpected "up"',
+  );
+});
