@@ -61,6 +61,10 @@ const SAME: (string | { post: string; form: string })[] = [
     encodeURIComponent("sum(offset) offset 1m")
   }&time=${T}`,
   `/api/v1/query?query=atan2&time=${T}`,
+  ...["up offset (1m)", "up offset(1m)", "up offset -(1m)", "up[(1m)]"].map(
+    (q) => `/api/v1/query?query=${encodeURIComponent(q)}&time=${T}`,
+  ),
+  `/api/v1/query?query=${encodeURIComponent("up[5m:(1m)]")}&time=${T}`,
   `/api/v1/query?query=${encodeURIComponent('up{job=~"(?<x>.)"}')}&time=${T}`,
   `/api/v1/query?query=${encodeURIComponent("sum by (inf) (up)")}&time=${T}`,
   `/api/v1/query_range?query=1&start=${T}&end=${T + 100}&step=10`,

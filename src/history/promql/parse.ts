@@ -347,6 +347,21 @@ class Builder {
     for (;;) {
       const kids = this.#children(n);
       if (n.name === "NumberDurationLiteralInDurationContext") break;
+      // Lezer's grammar takes a duration in parentheses (Prometheus 3's
+      // duration expressions); 2.42's lexer reads a duration there and
+      // refuses the "(".
+      if (this.#text[n.from] === "(") {
+        this.#fail(
+          n.from,
+          where === "range"
+            ? "missing unit character in duration"
+            : `unexpected "(" in ${
+              where === "offset"
+                ? "offset, expected duration"
+                : 'subquery selector, expected duration or "]"'
+            }`,
+        );
+      }
       if (kids.length === 1) {
         n = kids[0];
         continue;

@@ -471,3 +471,47 @@ test("histogram_quantile reads each bucket's le as Go's ParseFloat does (0x1p1 a
     }
   }
 });
+
+test("a duration in parentheses is refused as 2.42 refuses it, not read as the duration", () => {
+  // Prometheus 2.42's lexer reads a duration after offset and inside
+  // brackets, and refuses the "(" (lezer's grammar takes it: weir answered
+  // `temp offset (1m)` and `temp offset(1m)` as `temp offset 1m`).
+  const cases: [string, string][] = [
+    [
+      "temp offset (1m)",
+      '1:13: parse error: unexpected "(" in offset, expected duration',
+    ],
+    [
+      "temp offset(1m)",
+      '1:12: parse error: unexpected "(" in offset, expected duration',
+    ],
+    [
+      "temp offset -(1m)",
+      '1:14: parse error: unexpected "(" in offset, expected duration',
+    ],
+    [
+      "temp offset ((1m))",
+      '1:13: parse error: unexpected "(" in offset, expected duration',
+    ],
+    [
+      "temp offset (-1m)",
+      '1:13: parse error: unexpected "(" in offset, expected duration',
+    ],
+    ["temp[(1m)]", "1:6: parse error: missing unit character in duration"],
+    ["temp[ (1m) ]", "1:7: parse error: missing unit character in duration"],
+    ["temp[(5m):1m]", "1:6: parse error: missing unit character in duration"],
+    [
+      "temp[5m:(1m)]",
+      '1:9: parse error: unexpected "(" in subquery selector, expected duration or "]"',
+    ],
+  ];
+  for (const [q, message] of cases) {
+    const e = errorOf(() => queryInstant(temps(), q, T, { nowMs: T }));
+    assert.equal(e.type, "bad_data", q);
+    assert.equal(e.message, message, q);
+  }
+  assert.equal(
+    queryInstant(temps(), "temp offset - 1m", T, { nowMs: T }).resultType,
+    "vector",
+  );
+});
