@@ -135,21 +135,35 @@ const _MISSING: unique symbol = Symbol("missing");
  * plain property reads, so `{{constructor}}`, `{{toString}}` or
  * `{{a.__proto__}}` reached Object.prototype; a message's own keys (an
  * array's indexes and `length`, a string's in a dotted name) are all a
- * template may name. The rest is mustache's rule as it was: a plain name
+ * template may name, and two data its prototype holds (see
+ * {@linkcode _names}). The rest is mustache's rule as it was: a plain name
  * resolves in objects only, a dotted one also in a primitive it reaches.
  */
 function _ownValue(view: unknown, name: string): unknown {
   if (name.indexOf(".") > 0) {
     let value = view;
     for (const key of name.split(".")) {
-      if (value == null || !Object.hasOwn(Object(value), key)) return _MISSING;
+      if (value == null || !_names(Object(value), key)) return _MISSING;
       value = (value as Record<string, unknown>)[key];
     }
     return value;
   }
-  return typeof view === "object" && view !== null && Object.hasOwn(view, name)
+  return typeof view === "object" && view !== null && _names(view, name)
     ? (view as Record<string, unknown>)[name]
     : _MISSING;
+}
+
+/**
+ * Whether a template may name `key` of `object`: an own property, or one
+ * of two a message's prototype holds that are data, not methods: a typed
+ * array's or Buffer's `length` (mqtt/In's payload with `format` `bytes`),
+ * an Error's `name` when it is a string (its `message` is its own).
+ */
+function _names(object: object, key: string): boolean {
+  if (Object.hasOwn(object, key)) return true;
+  if (key === "length") return ArrayBuffer.isView(object) && key in object;
+  return key === "name" && object instanceof Error &&
+    typeof object.name === "string";
 }
 
 /**
@@ -218,9 +232,11 @@ const _NONE = { escape: _asText };
  * Renders a compiled template with `view` as its view; `escape: "html"`
  * escapes `{{x}}` for HTML, `"none"` (default) writes values as they are.
  * A name resolves only through the view's own properties (an object's own
- * keys, an array's indexes and `length`; in a dotted name, a string's too),
- * never through the prototype chain: `{{constructor}}` or `{{toString}}` is
- * a missing name, written as nothing, false for a section.
+ * keys, an array's indexes and `length`; in a dotted name, a string's too)
+ * and a typed array's or Buffer's `length` and an Error's `name`, never
+ * otherwise through the prototype chain: `{{constructor}}` or
+ * `{{toString}}` is a missing name, written as nothing, false for a
+ * section.
  *
  * @example
  * ```ts
@@ -254,7 +270,8 @@ export function renderTemplate(
  * not compile is a validation problem with its line and column in the
  * template), with the message as the view (`{{temp}}` of `{ temp: 21 }`;
  * `{{.}}` of a string). Names resolve only through the message's own
- * properties, never its prototype: `{{constructor}}` or `{{toString}}`
+ * properties, never its prototype (but for a typed array's or Buffer's
+ * `length` and an Error's `name`): `{{constructor}}` or `{{toString}}`
  * renders nothing, like any missing name, and opens no section.
  * Values are written as they are (`escape: "none"`,
  * default, for text that is not HTML), or escaped for HTML (`"html"`);
@@ -274,7 +291,7 @@ export const TextTemplate: Component = defineComponent({
   inPorts: {
     in: {
       description:
-        "Messages, each the view of one rendering; a name is one of its own keys (an array's indexes and length), never its prototype's ({{constructor}} renders as a missing name).",
+        "Messages, each the view of one rendering; a name is one of its own keys (an array's indexes and length), never its prototype's ({{constructor}} renders as a missing name) but for a typed array's or Buffer's length and an Error's name.",
     },
     template: {
       type: "string",

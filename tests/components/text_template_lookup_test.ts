@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { compileTemplate, renderTemplate } from "../../src/components/text.ts";
 import { runShaping } from "./_shaping_helpers.ts";
 
@@ -165,4 +166,54 @@ test("text/Template in a flow: {{constructor}} and {{__proto__}} of a message re
   `);
   assert.deepEqual(run.errors, []);
   assert.deepEqual(run.sinks.K, ["a[][][]", "b[own][][]"]);
+});
+
+test("text/Template reads a typed array's or Buffer's length and an Error's name as mustache 4.2 does", () => {
+  // mustache 4.2.0: "2|104", "2;3", "TypeError|boom", "TypeError:boom".
+  // mqtt/In with format bytes sends its payload as a Buffer (a Uint8Array
+  // on Deno and Bun alike).
+  const payload = Buffer.from("hi");
+  assert.equal(
+    render("{{payload.length}}|{{payload.0}}", { payload }),
+    "2|104",
+  );
+  assert.equal(
+    render("{{#p}}{{length}}{{/p}};{{#q}}{{length}}{{/q}}", {
+      p: payload,
+      q: new Uint16Array(3),
+    }),
+    "2;3",
+  );
+  const e = new TypeError("boom");
+  assert.equal(render("{{e.name}}|{{e.message}}", { e }), "TypeError|boom");
+  assert.equal(
+    render("{{#e}}{{name}}:{{message}}{{/e}}", { e }),
+    "TypeError:boom",
+  );
+  // A DataView has no length (mustache: missing, found in the view around).
+  assert.equal(
+    render("{{#d}}{{length}}{{/d}}", {
+      d: new DataView(new ArrayBuffer(2)),
+      length: "top",
+    }),
+    "top",
+  );
+});
+
+test("text/Template: a Buffer's and an Error's prototype names other than length and name stay missing", () => {
+  const view = { p: Buffer.from("hi"), e: new RangeError("r") };
+  for (const name of [...INHERITED, "toJSON", "slice", "readUInt8"]) {
+    assert.equal(render(`<{{p.${name}}}>`, view), "<>", `p.${name}`);
+    assert.equal(render(`<{{#p}}{{${name}}}{{/p}}>`, view), "<>", name);
+  }
+  for (const name of INHERITED) {
+    assert.equal(render(`<{{e.${name}}}>`, view), "<>", `e.${name}`);
+  }
+  assert.equal(render("<{{e.constructor.name}}>", view), "<>");
+  // A name that is not a string is not read through the prototype.
+  class Odd extends Error {}
+  Object.defineProperty(Odd.prototype, "name", { value: () => "called" });
+  assert.equal(render("<{{e.name}}>", { e: new Odd("x") }), "<>");
+  // On a plain object, name and length are own keys or missing.
+  assert.equal(render("<{{o.name}}{{o.length}}>", { o: {} }), "<>");
 });
