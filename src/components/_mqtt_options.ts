@@ -11,6 +11,7 @@ import { createSecureContext } from "node:tls";
 import type { IClientOptions } from "mqtt";
 import { describeValue, parseDuration } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
+import { urlShown, urlTextShown } from "../runtime/fetch_error.ts";
 import { _PEM_CAP } from "./_bounded_read.ts";
 import {
   _NO_SECRETS,
@@ -40,7 +41,10 @@ export interface _Broker {
   readonly port: number;
   /** The path, for WebSocket URLs (`/mqtt`); `""` otherwise. */
   readonly path: string;
-  /** The URL as given, for messages (it holds no credentials). */
+  /**
+   * The URL as given (it holds no credentials); a message shows it with
+   * `urlShown`, without its query, which may hold a token.
+   */
   readonly url: string;
 }
 
@@ -48,7 +52,8 @@ export interface _Broker {
  * Parses a broker URL (`mqtt://host:1883`, `mqtts://`, `ws://host/mqtt`,
  * `wss://`, `tcp://`, `ssl://`). A URL with credentials in it is refused,
  * without echoing it: the password belongs in the `password` port as a
- * secret reference.
+ * secret reference. A refusal shows the URL without its query (a
+ * WebSocket URL's may hold a token) and without credentials.
  *
  * @example
  * ```ts
@@ -62,6 +67,7 @@ export interface _Broker {
  * assert.throws(() => _parseBrokerUrl("mqtt//broker"), /expected a broker URL/);
  * assert.throws(() => _parseBrokerUrl("http://broker"), /scheme "http:"/);
  * assert.throws(() => _parseBrokerUrl("mqtt://u:pw@broker"), (e: Error) => !e.message.includes("pw"));
+ * assert.throws(() => _parseBrokerUrl("ws://b :1/mqtt?token=s3cret"), (e: Error) => e.message.endsWith('received "ws://b :1/mqtt"'));
  * ```
  */
 export function _parseBrokerUrl(value: unknown): _Broker {
@@ -74,13 +80,8 @@ export function _parseBrokerUrl(value: unknown): _Broker {
   try {
     url = new URL(value.trim());
   } catch {
-    // An "@" may hide a password before it: show nothing of such a value.
     throw new RangeError(
-      `${expected}, received ${
-        value.includes("@") ? "a string that does not parse" : JSON.stringify(
-          excerpt(value, 120),
-        )
-      }`,
+      `${expected}, received ${JSON.stringify(urlTextShown(value.trim()))}`,
     );
   }
   if (url.username !== "" || url.password !== "") {
@@ -172,6 +173,7 @@ export function _hostAllowed(
  * const parse = _brokerParser(["broker.local"]);
  * assert.equal(parse("mqtt://broker.local").port, 1883);
  * assert.throws(() => parse("mqtt://elsewhere"), /not in this flow's allow list \(allow.hosts: "broker.local"\)/);
+ * assert.throws(() => parse("ws://elsewhere/mqtt?token=s3cret"), /^RangeError: cannot use broker "ws:\/\/elsewhere\/mqtt": /);
  * ```
  */
 export function _brokerParser(
@@ -183,7 +185,7 @@ export function _brokerParser(
     if (!_hostAllowed(broker, hosts)) {
       throw new RangeError(
         `cannot use broker ${
-          JSON.stringify(excerpt(broker.url, 120))
+          JSON.stringify(excerpt(urlShown(new URL(broker.url)), 120))
         }: its host is not in this flow's allow list (allow.hosts: ${
           hosts.length === 0
             ? "none"

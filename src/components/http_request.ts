@@ -9,7 +9,11 @@
  *
  * @module
  */
-import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
+import {
+  fetchErrorText,
+  urlShown,
+  urlTextShown,
+} from "../runtime/fetch_error.ts";
 import {
   type Component,
   defineComponent,
@@ -81,19 +85,6 @@ interface RequestState {
 }
 
 /**
- * Text that does not parse as a URL, shown as {@linkcode urlShown} would:
- * cut at its query, and everything up to its last `@` (credentials) gone.
- */
-function _shownText(value: string): string {
-  let text = value.split(/[?#]/, 1)[0];
-  const at = text.lastIndexOf("@");
-  if (at >= 0) {
-    text = (/^[^:/@]*:\/*/.exec(text)?.[0] ?? "") + text.slice(at + 1);
-  }
-  return text.slice(0, 100);
-}
-
-/**
  * Parses a URL `http/Request` may fetch. `from` says where it came from, so
  * a refused credential points to the right fix: a graph's setting is shown
  * by the flow API and the dashboard, a message's URL is data.
@@ -116,7 +107,7 @@ function _parseUrl(
   } catch {
     throw new RangeError(
       `Cannot use URL ${
-        JSON.stringify(_shownText(value))
+        JSON.stringify(urlTextShown(value))
       }: it does not parse (write it whole, e.g. "https://api.example.com/readings")`,
     );
   }

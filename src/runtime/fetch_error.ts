@@ -24,6 +24,28 @@ export function urlShown(url: URL): string {
 }
 
 /**
+ * Text that does not parse as a URL, shown as {@linkcode urlShown} would
+ * show it: cut at its query, everything up to its last `@` (credentials)
+ * gone, at most 100 characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { urlTextShown } from "./fetch_error.ts";
+ *
+ * assert.equal(urlTextShown("ws://u:pw@h :1/p?token=x"), "ws://h :1/p");
+ * ```
+ */
+export function urlTextShown(value: string): string {
+  let text = value.split(/[?#]/, 1)[0];
+  const at = text.lastIndexOf("@");
+  if (at >= 0) {
+    text = (/^[^:/@]*:\/*/.exec(text)?.[0] ?? "") + text.slice(at + 1);
+  }
+  return text.slice(0, 100);
+}
+
+/**
  * `text` (a runtime's error) with every URL in it shown as
  * {@linkcode urlShown} does: `url` itself, and any other without its
  * credentials and query.

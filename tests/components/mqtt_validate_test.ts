@@ -11,10 +11,11 @@ import { validateGraph } from "../../src/graph/validate.ts";
 import { formatProblem } from "../../src/graph/problem.ts";
 import { createNetwork } from "../../src/embed.ts";
 import type { SecretPolicyOptions } from "../../src/components/_secret.ts";
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { cli } from "../cli/_weir.ts";
 
 /** A secrets folder for the tests: nothing is read from it at validation. */
 const SECRETS = realpathSync(mkdtempSync(join(tmpdir(), "weir-mqtt-secrets-")));
@@ -197,6 +198,43 @@ test("with properties.allow.hosts, a broker on another host is a validation prob
     /^flow\.fbp:2:\d+: .*cannot use broker "mqtt:\/\/elsewhere\.example:1883": its host is not in this flow's allow list \(allow\.hosts: "broker\.local", "127\.0\.0\.1:1883"\)/,
   );
   assert.match(found[1], /^flow\.fbp:4:\d+: .*127\.0\.0\.1:1884.*allow list/);
+});
+
+test("a broker URL's query (a WebSocket token) and user info are never shown in a validation problem: refused by the allow list, or not parsing", async () => {
+  const graph = [
+    "# @allow hosts broker.local",
+    "'ws://evil.example/mqtt?token=S3CRET-TOKEN' -> broker A(mqtt/In)",
+    "'a' -> topic A",
+    "'ws://bro ker/mqtt?token=S3CRET-TOKEN' -> broker B(mqtt/Out)",
+    "'ws://u:S3CRET-PW@bro ker/mqtt#S3CRET-FRAGMENT' -> broker C(mqtt/Out)",
+  ].join("\n");
+  const found = problems(graph);
+  assert.equal(found.length, 3, found.join("\n"));
+  assert.match(
+    found[0],
+    /^flow\.fbp:2:\d+: .*cannot use broker "ws:\/\/evil\.example\/mqtt": its host is not in this flow's allow list \(allow\.hosts: "broker\.local"\)/,
+  );
+  assert.match(
+    found[1],
+    /^flow\.fbp:4:\d+: .*expected a broker URL .*, received "ws:\/\/bro ker\/mqtt"$/,
+  );
+  assert.match(
+    found[2],
+    /^flow\.fbp:5:\d+: .*expected a broker URL .*, received "ws:\/\/bro ker\/mqtt"$/,
+  );
+  const dir = mkdtempSync(join(tmpdir(), "weir-mqtt-token-"));
+  try {
+    const file = join(dir, "flow.fbp");
+    writeFileSync(file, graph + "\n");
+    const r = await cli(["validate", file]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /cannot use broker "ws:\/\/evil\.example\/mqtt"/);
+    for (const text of [...found, r.out, r.err]) {
+      assert.doesNotMatch(text, /S3CRET/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a flow with allow but no hosts reaches no broker", () => {
