@@ -8,6 +8,8 @@
  * @module
  */
 import type { IClientOptions, MqttClient } from "mqtt";
+import { EXCERPT_LENGTH } from "../engine/excerpt.ts";
+import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
 
 /** MQTT.js's `connect`. */
@@ -48,8 +50,13 @@ export interface _ConnectionOptions {
   report: (message: string, level: "error" | "warning") => void;
   /** Called on each accepted connection, with whether the broker kept the session. */
   onConnect?: (sessionPresent: boolean, first: boolean) => void;
-  /** Who connects, for messages: `broker mqtt://h:1883 as user "u"`. */
-  describe: string;
+  /**
+   * The broker, for messages: shown without its query (see `urlShown`),
+   * and any URL in a socket's error likewise.
+   */
+  broker: URL;
+  /** The user name, for messages (`as user "u"`); none when not given. */
+  user?: string;
 }
 
 /**
@@ -77,11 +84,11 @@ export interface _ConnectionOptions {
  *   maxBackoffMs: 200,
  *   meters: series,
  *   report: (message, level) => reported.resolve(`${level}: ${message}`),
- *   describe: "broker mqtt://127.0.0.1:1",
+ *   broker: new URL("mqtt://127.0.0.1:1"),
  * });
  * assert.match(
  *   await reported.promise,
- *   /^warning: cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*; retrying in 100 ms, backing off up to 200 ms$/,
+ *   /^warning: retrying in 100 ms \(backing off up to 200 ms\): cannot connect to broker mqtt:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
  * );
  * conn.kill();
  * assert.equal(series.connected.value, 0);
@@ -142,7 +149,7 @@ export class _MqttConnection {
   #fail(e: Error, what: string): false {
     if (this.#ending) return false;
     this.#failure = new Error(
-      `cannot connect to ${this.#o.describe}: ${what}${_errorText(e)}`,
+      this.#text("cannot connect to ", "", `${what}${_errorText(e)}`),
       { cause: e },
     );
     // A failed attempt: no connection could be made.
@@ -357,31 +364,58 @@ export class _MqttConnection {
     this.#o.meters.connected.set(0);
     this.#o.meters.disconnects[reason].add(1);
     const detail = e === undefined ? "the connection closed" : _errorText(e);
-    const message = !wasUp
-      ? `cannot connect to ${this.#o.describe}: ${detail}`
-      : brief
-      ? `lost the connection to ${this.#o.describe} within ${
-        _STABLE_MS / 1000
-      } s of its start: ${detail}`
-      : `lost the connection to ${this.#o.describe}: ${detail}`;
+    const [lead, after] = !wasUp ? ["cannot connect to ", ""] : brief
+      ? [
+        "lost the connection to ",
+        ` within ${
+          _STABLE_MS / 1000
+        } s (is another client using its client id?)`,
+      ]
+      : ["lost the connection to ", ""];
     // One report per distinct failure until a connection succeeds: a
     // broker that stays down is one line, not one a retry.
-    if (message === this.#reported) return;
-    this.#reported = message;
+    const key = `${lead}${after}: ${detail}`;
+    if (key === this.#reported) return;
+    this.#reported = key;
     // MQTT.js's close handler, which ran before this one, set the next
     // attempt's timer with this delay.
     const next = this.#client?.options.reconnectPeriod ?? this.#o.backoffMs;
-    // A warning: the process goes on. What happens next comes before the
-    // hint, which an excerpt of a long line may cut.
+    // A warning: the process goes on. What happens next and why come
+    // first and whole; the broker, the user and the socket's words are
+    // cut to fit a report (see _fit).
     this.#o.report(
-      `${message}; retrying in ${_duration(next)}, backing off up to ${
-        _duration(this.#o.maxBackoffMs)
-      }${
-        brief
-          ? " (is another client connected with the same client id? The broker ends the older session of a client id)"
-          : ""
-      }`,
+      this.#text(
+        `retrying in ${_duration(next)} (backing off up to ${
+          _duration(this.#o.maxBackoffMs)
+        }): ${lead}`,
+        after,
+        detail,
+      ),
       "warning",
+    );
+  }
+
+  /**
+   * `${lead}broker URL as user "u"${after}: detail`, at most a report's
+   * length: `lead` and `after` whole, the rest cut to fit. The detail
+   * drops the broker's host name where it repeats it (`getaddrinfo
+   * ENOTFOUND <host>`), since the URL before it names it.
+   */
+  #text(lead: string, after: string, detail: string): string {
+    const { broker, user } = this.#o;
+    const host = broker.hostname.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    detail = detail.replace(
+      new RegExp(` ${host}(?=$|[\\s,;)])`, "gi"),
+      "",
+    );
+    return _fit(
+      (url, who, why) =>
+        `${lead}broker ${url}${
+          who === undefined ? "" : ` as user ${JSON.stringify(who)}`
+        }${after}: ${why}`,
+      urlShown(broker),
+      user,
+      scrubUrls(detail, broker),
     );
   }
 
@@ -403,6 +437,47 @@ const _STABLE_MS = 10_000;
 /** A delay as reports write it: `300 ms`, `2 s`. */
 function _duration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * The text `compose` makes of a broker URL, a user name and an error (what
+ * varies), at most `max` characters long, so that a report (which keeps
+ * its first 200) holds its fixed words whole: the parts are cut with "…",
+ * the error first, each to a floor while another may give room (the error
+ * keeps 30 characters, the user 12, the URL 40), then further.
+ */
+function _fit(
+  compose: (url: string, user: string | undefined, error: string) => string,
+  url: string,
+  user: string | undefined,
+  error: string,
+  max: number = EXCERPT_LENGTH,
+): string {
+  const parts = [url, user, error];
+  const floors = [40, 12, 30];
+  const make = () => compose(parts[0]!, parts[1], parts[2]!);
+  let text = make();
+  for (const pass of ["floor", "any"]) {
+    for (let i = parts.length - 1; i >= 0 && text.length > max; i--) {
+      const part = parts[i];
+      if (part === undefined) continue;
+      const floor = pass === "floor" ? floors[i] : 1;
+      const keep = Math.max(floor, part.length - (text.length - max));
+      if (keep >= part.length) continue;
+      parts[i] = _cut(part, keep);
+      text = make();
+    }
+  }
+  return text;
+}
+
+/** `text` cut to `n` characters (at least 1), its last one "…" when cut. */
+function _cut(text: string, n: number): string {
+  if (text.length <= n) return text;
+  let end = Math.max(0, n - 1);
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
 }
 
 /** An MQTT.js or socket error as one short line (its code when it has one). */

@@ -37,7 +37,7 @@ import {
 import { ProcessError } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
-import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
+import { scrubUrls } from "../runtime/fetch_error.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
@@ -252,16 +252,6 @@ function _clientId(ctx: Context<unknown>, s: _ConnectionSettings): string {
 }
 
 /**
- * Who the process connects to, for its reports: no secret in it, so the
- * URL without its query (a WebSocket URL's may carry a token).
- */
-function _who(s: _ConnectionSettings): string {
-  return `broker ${urlShown(new URL(s.broker.url))}${
-    s.username === undefined ? "" : ` as user ${JSON.stringify(s.username)}`
-  }`;
-}
-
-/**
  * The `report` of a process's connection: a broker down, refusing the
  * credentials or lost is tried again, so it is a warning naming
  * `component`, not a failure of the process; a URL in the socket's words
@@ -421,7 +411,8 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         ),
         meters: series,
         report: _connectionReport(ctx, "mqtt/In", state.settings),
-        describe: _who(state.settings),
+        broker: new URL(state.settings.broker.url),
+        user: state.settings.username,
         onConnect(sessionPresent, first) {
           // A persistent session keeps its subscriptions; a first
           // connection subscribes anyway, in case the topics changed.
@@ -737,7 +728,8 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
           ),
           meters: series,
           report: _connectionReport(ctx, "mqtt/Out", settings),
-          describe: _who(settings),
+          broker: new URL(settings.broker.url),
+          user: settings.username,
         }),
       };
     },

@@ -100,7 +100,7 @@ function connection(
       maxBackoffMs: 100,
       meters: series,
       report: (m) => reports.push(m),
-      describe: `broker mqtt://127.0.0.1:${port}`,
+      broker: new URL(`mqtt://127.0.0.1:${port}`),
     }),
     { series },
   );
@@ -156,7 +156,7 @@ test("a connection's client is made once MQTT.js is loaded, and hands it to onCl
     });
     assert.match(
       reports[0],
-      /^cannot connect to broker mqtt:\/\/127\.0\.0\.1:/,
+      /^retrying in 50 ms \(backing off up to 100 ms\): cannot connect to broker mqtt:\/\/127\.0\.0\.1:/,
     );
   } finally {
     conn.kill();

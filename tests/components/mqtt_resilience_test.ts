@@ -64,14 +64,14 @@ test(
       assert.match(
         report.message,
         new RegExp(
-          `^process "In" \\(mqtt/In\\): cannot connect to broker ${broker.url}: .*ECONNREFUSED.*; retrying in 100 ms, backing off up to 300 ms$`,
+          `^process "In" \\(mqtt/In\\): retrying in 100 ms \\(backing off up to 300 ms\\): cannot connect to broker ${broker.url}: .*ECONNREFUSED`,
         ),
       );
       assert.equal(report.level, "warning");
       assert.equal(run.sinks.EO.length, 1);
       assert.match(
         (run.sinks.EO[0] as ProcessError).message,
-        /^process "Out" \(mqtt\/Out\): cannot connect to broker .*; retrying in 100 ms, backing off up to 300 ms$/,
+        /^process "Out" \(mqtt\/Out\): retrying in 100 ms \(backing off up to 300 ms\): cannot connect to broker /,
       );
       // mqtt/Out holds the messages it took (its window), publishes none.
       assert.equal(
@@ -332,7 +332,7 @@ test(
           assert.match(
             e.message,
             new RegExp(
-              `^process "${name}" \\(mqtt/In\\): lost the connection to broker ${broker.url} within 10 s of its start: .*; retrying in \\d+ (ms|s), backing off up to 2 s \\(is another client connected with the same client id`,
+              `^process "${name}" \\(mqtt/In\\): retrying in \\d+ (ms|s) \\(backing off up to 2 s\\): lost the connection to broker ${broker.url} within 10 s \\(is another client using its client id\\?\\): `,
             ),
           );
         }
@@ -496,7 +496,7 @@ test(
       assert.match(
         message,
         new RegExp(
-          `^process "In" \\(mqtt/In\\): cannot connect to broker ${broker.url} as user "weir": Connection refused: Not authorized.*; retrying in 100 ms, backing off up to 200 ms$`,
+          `^process "In" \\(mqtt/In\\): retrying in 100 ms \\(backing off up to 200 ms\\): cannot connect to broker ${broker.url} as user "weir": Connection refused: Not authorized`,
         ),
       );
       assert.ok(!message.includes("wrong-pw"), message);

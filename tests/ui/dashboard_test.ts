@@ -454,7 +454,7 @@ Tick out -> in Fail
         assert.match(
           await warning.textContent() ?? "",
           new RegExp(
-            `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}warningIn process "In" \\(mqtt/In\\): cannot connect to broker mqtt://127\\.0\\.0\\.1:${port}: .*; retrying in 1 s`,
+            `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}warningIn process "In" \\(mqtt/In\\): retrying in 1 s \\(backing off up to 30 s\\): cannot connect to broker mqtt://127\\.0\\.0\\.1:${port}: `,
           ),
         );
         // Failures stay as they were: red strip, no badge, "failed".
