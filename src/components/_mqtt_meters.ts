@@ -113,7 +113,7 @@ export const _MQTT_METERS: readonly MeterSpec[] = [
     type: "counter",
     help: "MQTT messages given up, by reason.",
     moves:
-      "invalid: a payload mqtt/In could not read in its format (not JSON) or a message mqtt/Out could not publish (no topic, a wildcard topic); refused: the broker refused a publish (MQTT 5 reason code); disconnected: a QoS 0 publish lost with its connection; stopped: a publish still unacknowledged when the flow stopped; unsubscribed: a message mqtt/In received on a topic none of its filters matches (a persistent session kept the subscription of an earlier graph), acknowledged and not sent on. Each also goes to the error port (or the log).",
+      "invalid: a payload mqtt/In could not read in its format (not JSON) or a message mqtt/Out could not publish (no topic, a wildcard topic); refused: the broker refused a publish (MQTT 5 reason code); disconnected: a QoS 0 publish lost with its connection; stopped: a publish still unacknowledged when the flow stopped; unsubscribed: a message mqtt/In received on a topic none of its filters matches (a persistent session kept the subscription of an earlier graph), acknowledged and not sent on. Each goes to the error port (or the log) as a failure of the process, except unsubscribed ones: only the first after each start of the flow is reported, as a warning (the drop is by design).",
     labels: [{
       name: "reason",
       help:

@@ -13,6 +13,7 @@ import {
   until,
 } from "./_mqtt_helpers.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
+import { _MQTT_METERS } from "../../src/components/_mqtt_meters.ts";
 
 const skip = mosquittoSkip();
 
@@ -74,3 +75,13 @@ test(
     }
   },
 );
+
+test("weir_mqtt_dropped_total's text says an unsubscribed drop is reported once a start, as a warning, and the other drops each as a failure", () => {
+  const spec = _MQTT_METERS.find((m) => m.name === "mqtt_dropped_total");
+  assert.ok(spec?.moves);
+  assert.doesNotMatch(spec.moves, /Each also goes to the error port/);
+  assert.match(
+    spec.moves,
+    /Each goes to the error port \(or the log\) as a failure of the process, except unsubscribed ones: only the first after each start of the flow is reported, as a warning/,
+  );
+});
