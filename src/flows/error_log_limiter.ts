@@ -198,7 +198,7 @@ export class ErrorLogLimiter {
     this.#write(
       w.level === "warning"
         ? `${w.what}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
-        : `${w.what}: ${w.subject} failed ${n} more times in the last ${span}: last error ${w.last}`,
+        : `${w.what}: ${w.subject} failed ${n} more ${times} in the last ${span}: last error ${w.last}`,
       w.level,
       w.fields === undefined
         ? undefined

@@ -146,6 +146,6 @@ test("ErrorLogLimiter writes a warning with its level and keeps its window apart
     "warning A: w1",
     "error A: e1",
     "warning A: p warned 2 more times in the last 60 s: last warning w3",
-    "error A: p failed 1 more times in the last 60 s: last error e2",
+    "error A: p failed 1 more time in the last 60 s: last error e2",
   ]);
 });
