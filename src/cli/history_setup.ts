@@ -51,12 +51,16 @@ export function historyOptions(
 /**
  * Opens the history of `options`, its warnings (a corrupt chunk skipped)
  * going to the log; a history that cannot be opened is a usage error
- * (exit 2) naming its folder and how to choose another.
+ * (exit 2) naming its folder and `advice` (default: choose another folder
+ * or turn the history off, which a command that reads the history says
+ * otherwise).
  */
 export async function openHistory(
   options: HistoryOptions,
   log: Logger,
   fail: (message: string, code?: number) => never,
+  advice =
+    "choose another folder with --data-dir or turn it off with --no-history",
 ): Promise<History> {
   try {
     const history = await History.open({
@@ -74,9 +78,7 @@ export async function openHistory(
     fail(
       `cannot open the metric history${
         options.dir ? ` in "${options.dir}"` : ""
-      }: ${
-        (e as Error).message
-      }; choose another folder with --data-dir or turn it off with --no-history`,
+      }: ${(e as Error).message}; ${advice}`,
     );
   }
 }

@@ -98,7 +98,13 @@ async function _remoteWriteDryRun(
     fail("remote-write needs the history's folder: give --data-dir or --db");
   }
   const log = createLogger({ level: s.logLevel, format: "text" });
-  const history = await openHistory(options, log, fail);
+  // --no-history is no way out here: the dry run reads the history.
+  const history = await openHistory(
+    options,
+    log,
+    fail,
+    "give the history's folder with --data-dir (or --db), or stop the process that holds it",
+  );
   try {
     await remoteWriteDryRun(
       specs,

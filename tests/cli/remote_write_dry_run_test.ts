@@ -308,6 +308,9 @@ test(
         r.log,
       );
       assert.match(r.log, new RegExp(`in use by process ${process.pid}`));
+      // The command refuses --no-history: the advice must not offer it.
+      assert.doesNotMatch(r.log, /--no-history/);
+      assert.match(r.log, /stop the process that holds it/);
       assert.equal(r.out, "");
     } finally {
       await store.close();
