@@ -37,7 +37,6 @@ import {
 import { ProcessError } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
-import { scrubUrls } from "../runtime/fetch_error.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
@@ -254,17 +253,15 @@ function _clientId(ctx: Context<unknown>, s: _ConnectionSettings): string {
 /**
  * The `report` of a process's connection: a broker down, refusing the
  * credentials or lost is tried again, so it is a warning naming
- * `component`, not a failure of the process; a URL in the socket's words
- * is shown without credentials or query.
+ * `component`, not a failure of the process. The connection writes its
+ * messages with the broker and any URL in the socket's words shown without
+ * credentials or query (`_MqttConnection`'s text).
  */
 function _connectionReport(
   ctx: Context<unknown>,
   component: string,
-  s: _ConnectionSettings,
 ): (message: string, level: "error" | "warning") => void {
-  const url = new URL(s.broker.url);
-  return (message, level) =>
-    _report(ctx, scrubUrls(message, url), undefined, level, component);
+  return (message, level) => _report(ctx, message, undefined, level, component);
 }
 
 /**
@@ -410,7 +407,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           ctx.control<number>("reconnectMax"),
         ),
         meters: series,
-        report: _connectionReport(ctx, "mqtt/In", state.settings),
+        report: _connectionReport(ctx, "mqtt/In"),
         broker: new URL(state.settings.broker.url),
         user: state.settings.username,
         onConnect(sessionPresent, first) {
@@ -727,7 +724,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
             ctx.control<number>("reconnectMax"),
           ),
           meters: series,
-          report: _connectionReport(ctx, "mqtt/Out", settings),
+          report: _connectionReport(ctx, "mqtt/Out"),
           broker: new URL(settings.broker.url),
           user: settings.username,
         }),
