@@ -33,6 +33,7 @@ import { createLogger, resolveLogFormat } from "./log.ts";
 import { taggedOutput } from "./flow_output.ts";
 import { OutputHub } from "../flows/output_hub.ts";
 import {
+  foldAddressFlags,
   type MetricsAddress,
   parseAddress,
   parseArgs,
@@ -261,10 +262,11 @@ async function _runCommand(
   if (command.name === "components" && params.length > 0) {
     fail("components takes no arguments");
   }
+  const flags = foldAddressFlags(parsed.flags);
   let resolved: ResolvedSettings;
   try {
     resolved = resolveSettings(
-      parsed.flags,
+      flags,
       options.env ?? process.env,
       SETTINGS.filter((d) => command.settings.includes(d.flag)).map((d) =>
         d.key
@@ -409,14 +411,9 @@ async function _runCommand(
         history: historyOptions("run", s),
       });
     default: {
-      let { host, port } = s;
-      const listen = parsed.flags["--listen"]?.at(-1);
-      if (listen !== undefined) {
-        ({ hostname: host, port } = parseAddress(listen, "--listen"));
-      }
       return await serveCommand({
-        hostname: host,
-        port,
+        hostname: s.host,
+        port: s.port,
         db: s.db,
         tokens: [...s.tokens, ...s.fileTokens],
         drainTimeoutMs: s.drainTimeoutMs,

@@ -153,6 +153,62 @@ function _unknownCommand(name: string): never {
   );
 }
 
+/**
+ * Folds `--listen host:port` into `--host` and `--port`, so that the
+ * settings see one value each, from a flag (and beat `WEIR_HOST`,
+ * `WEIR_PORT` and the config file as any flag does). A `--host` or `--port`
+ * that says otherwise than `--listen` is refused, naming both: weir does not
+ * guess which one was meant. So is `--metrics` beside `--no-metrics`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { foldAddressFlags } from "./parse_args.ts";
+ *
+ * assert.deepEqual(foldAddressFlags({ "--listen": ["0.0.0.0:9000"] }), {
+ *   "--host": ["0.0.0.0"],
+ *   "--port": ["9000"],
+ * });
+ * assert.throws(
+ *   () => foldAddressFlags({ "--listen": ["127.0.0.1:0"], "--port": ["5"] }),
+ *   /--listen 127.0.0.1:0 and --port 5 disagree on the port/,
+ * );
+ * ```
+ */
+export function foldAddressFlags(
+  flags: Readonly<Record<string, string[]>>,
+): Record<string, string[]> {
+  const metrics = flags["--metrics"]?.at(-1);
+  if (metrics !== undefined && flags["--no-metrics"] !== undefined) {
+    fail(
+      `--metrics ${metrics} and --no-metrics contradict each other; give one`,
+    );
+  }
+  const listen = flags["--listen"]?.at(-1);
+  if (listen === undefined) return { ...flags };
+  const { hostname, port } = parseAddress(listen, "--listen");
+  const host = flags["--host"]?.at(-1);
+  if (host !== undefined && host !== hostname) {
+    fail(
+      `--listen ${listen} and --host ${host} disagree on the address (${hostname} and ${host}); give one of them`,
+    );
+  }
+  const given = flags["--port"]?.at(-1);
+  if (
+    given !== undefined &&
+    !(/^\s*\d{1,5}\s*$/.test(given) && Number(given) === port)
+  ) {
+    fail(
+      `--listen ${listen} and --port ${given} disagree on the port (${port} and ${given.trim()}); give one of them`,
+    );
+  }
+  const out: Record<string, string[]> = { ...flags };
+  delete out["--listen"];
+  out["--host"] = [hostname];
+  out["--port"] = [String(port)];
+  return out;
+}
+
 /** Where to serve metrics: `null` for nowhere. */
 export type MetricsAddress = { hostname: string; port: number } | null;
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { foldAddressFlags } from "../../src/cli/parse_args.ts";
 import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
 
 const TOKEN = "0123456789abcdef0123";
@@ -440,4 +441,23 @@ test("resolveSettings() takes remote write's relative secret and TLS files from 
       });
     },
   );
+});
+
+test("--listen sets --host and --port as flags: it agrees with them, and beats WEIR_HOST, WEIR_PORT and the config file", () => {
+  withConfig({ host: "10.0.0.1", port: 7000 }, (file) => {
+    const flags = foldAddressFlags({
+      "--listen": ["0.0.0.0:9000"],
+      "--port": ["9000"],
+      "--config": [file],
+    });
+    const r = resolveSettings(flags, { WEIR_HOST: "::1", WEIR_PORT: "8000" });
+    assert.equal(r.settings.host, "0.0.0.0");
+    assert.equal(r.settings.port, 9000);
+    assert.equal(r.sources.host, "flag");
+    assert.equal(r.sources.port, "flag");
+  });
+  assert.deepEqual(foldAddressFlags({ "--listen": ["[::1]:0"] }), {
+    "--host": ["::1"],
+    "--port": ["0"],
+  });
 });

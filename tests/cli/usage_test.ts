@@ -349,3 +349,30 @@ test(
     }
   },
 );
+
+test("weir serve: --listen and a --host or --port that says otherwise are refused, naming both; --metrics beside --no-metrics too", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["serve", "--listen", "127.0.0.1:0", "--port", "5"],
+      /^--listen 127\.0\.0\.1:0 and --port 5 disagree on the port \(0 and 5\); give one of them$/,
+    ],
+    [
+      ["serve", "--port", "5", "--listen", "127.0.0.1:0"],
+      /^--listen 127\.0\.0\.1:0 and --port 5 disagree on the port/,
+    ],
+    [
+      ["serve", "--host", "0.0.0.0", "--listen", "127.0.0.1:9464"],
+      /^--listen 127\.0\.0\.1:9464 and --host 0\.0\.0\.0 disagree on the address \(127\.0\.0\.1 and 0\.0\.0\.0\); give one of them$/,
+    ],
+    [
+      ["demo", "--metrics", "127.0.0.1:0", "--no-metrics"],
+      /^--metrics 127\.0\.0\.1:0 and --no-metrics contradict each other; give one$/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.err, message, args.join(" "));
+    assert.equal(r.error?.command, args[0], "the hint points to its help");
+  }
+});
