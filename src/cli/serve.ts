@@ -537,13 +537,8 @@ async function addFile(
     return;
   }
   try {
-    const { info, created } = await flows.put(f.id, f);
-    log.info(
-      `flow "${f.id}" ${
-        created ? "created" : "replaced"
-      } from ${f.file} (rev ${info.rev}): ${info.state}`,
-      { flow: f.id, file: f.file, rev: info.rev, state: info.state },
-    );
+    // The flow manager logs the change, once: the file is who asked.
+    await flows.put(f.id, f, { by: `file ${f.file}` });
   } catch (e) {
     // The file was valid; a start failure is the flow's, not the server's.
     log.error(

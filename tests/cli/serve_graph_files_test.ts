@@ -103,3 +103,60 @@ test(
     }
   },
 );
+
+test(
+  "weir serve logs a graph file's flow once when it creates it and once when it replaces it, by the file",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-files-"));
+    const db = join(dir, "flows.db");
+    const file = join(dir, "ticks.fbp");
+    const tick = "'1s' -> interval T(core/Interval) out -> in D(core/Drop)\n";
+    /** Serves the file once; the log lines about flow "ticks". */
+    const serveOnce = async () => {
+      const w = await startServe([
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        db,
+        "--data-dir",
+        dir,
+        "--no-history",
+        file,
+      ]);
+      process.kill(w.child.pid!, "SIGTERM");
+      assert.equal((await w.exited).code, 0, w.log());
+      return w.records().filter((r) =>
+        r.flow === "ticks" && r.level === "info" && r.op !== "stop"
+      );
+    };
+    try {
+      writeFileSync(file, `# @name ticks\n${tick}`);
+      const first = await serveOnce();
+      assert.deepEqual(
+        first.map((r) => [r.msg, r.op, r.rev, r.by]),
+        [[
+          `flow "ticks" created (rev 1, running) by file ${file}`,
+          "create",
+          1,
+          `file ${file}`,
+        ]],
+      );
+      writeFileSync(file, `# @name ticks\n# changed\n${tick}`);
+      const second = await serveOnce();
+      assert.deepEqual(
+        second.filter((r) => !/restored/.test(r.msg)).map((r) => [r.op, r.rev]),
+        [["update", 2]],
+        JSON.stringify(second),
+      );
+      const third = await serveOnce();
+      assert.deepEqual(
+        third.filter((r) => !/restored/.test(r.msg)).map((r) => r.msg),
+        [`flow "ticks" from ${file}: unchanged`],
+      );
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
