@@ -1471,7 +1471,10 @@ export class Network {
    * runs on the sender's path: keep it short (copy or sample the value,
    * do not keep a reference that the flow may change). What it throws is
    * ignored. A connection nobody taps costs its sender one field read.
-   * A `RangeError` when no connection matches, naming those there are.
+   * A port written `"Process.port[i]"` names only the connections of that
+   * index (`Sw out[0] -> in Hot`); without one, every index. A
+   * `RangeError` when no connection matches, naming those there are as the
+   * graph writes them (`Sw.out[0] -> Hot.in`).
    *
    * @example
    * ```ts
@@ -1511,12 +1514,12 @@ export class Network {
   ): () => void {
     // Connections between processes: an IIP is no message passing.
     const matched = this.#conns.filter((c) =>
-      c.from !== null && `${c.to.proc.name}.${c.to.port}` === to &&
-      (from === null || `${c.from.proc.name}.${c.from.port}` === from)
+      c.from !== null && _names(c.to, to) &&
+      (from === null || _names(c.from, from))
     );
     if (matched.length === 0) {
       const names = this.#conns.filter((c) => c.from !== null).map((c) =>
-        `${c.from!.proc.name}.${c.from!.port} -> ${c.to.proc.name}.${c.to.port}`
+        `${_endName(c.from!)} -> ${_endName(c.to)}`
       );
       throw new RangeError(
         `network "${this.name}" has no connection ${
@@ -1565,3 +1568,23 @@ export class Network {
 }
 
 function _noop(): void {}
+
+/**
+ * A connection's end as the graph writes it, `Process.port`, with `[i]`
+ * when the connection names an index of the port.
+ */
+function _endName(
+  end: { proc: { name: string }; port: string; index: number },
+): string {
+  const name = `${end.proc.name}.${end.port}`;
+  return end.index >= 0 ? `${name}[${end.index}]` : name;
+}
+
+/** Whether `spec` names `end`: `Process.port` any index, `Process.port[i]` that one. */
+function _names(
+  end: { proc: { name: string }; port: string; index: number },
+  spec: string,
+): boolean {
+  const name = `${end.proc.name}.${end.port}`;
+  return spec === name || (end.index >= 0 && spec === `${name}[${end.index}]`);
+}

@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
+import { Network } from "../../src/engine/network.ts";
 import {
   connTo,
   edge,
@@ -270,4 +271,63 @@ test("Network.tap() of a connection that does not exist is a RangeError naming t
   }
   const empty = network({ B: sinkInto([]) }, []);
   assert.throws(() => empty.tap(null, "B.in", () => {}), /none/);
+});
+
+test("Network.tap(): an indexed connection is named as the graph writes it, Sw.out[0] -> Win.in, and can be tapped by that name", async () => {
+  const Split = defineComponent({
+    name: "test/Split",
+    description: "Sends each value to index 0 and its double to index 1.",
+    inPorts: { in: {} },
+    outPorts: { out: { addressable: true } },
+    process(v, ctx) {
+      ctx.send("out", v, 0);
+      ctx.send("out", (v as number) * 2, 1);
+    },
+  });
+  const Take = defineComponent({
+    name: "test/Take",
+    description: "Takes.",
+    inPorts: { in: {} },
+    process() {},
+  });
+  const net = new Network({
+    name: "indexed",
+    processes: [
+      { name: "Sw", component: Split },
+      { name: "Win", component: Take },
+      { name: "Other", component: Take },
+    ],
+    connections: [
+      {
+        from: { process: "Sw", port: "out", index: 0 },
+        to: { process: "Win", port: "in" },
+      },
+      {
+        from: { process: "Sw", port: "out", index: 1 },
+        to: { process: "Other", port: "in" },
+      },
+    ],
+    initials: [{ data: 1, to: { process: "Sw", port: "in" } }],
+  });
+  assert.throws(
+    () => net.tap("Sw.out[1]", "Win.in", () => {}),
+    (e: unknown) => {
+      assert.ok(e instanceof RangeError, String(e));
+      assert.match(
+        e.message,
+        /it has Sw\.out\[0\] -> Win\.in, Sw\.out\[1\] -> Other\.in$/,
+      );
+      return true;
+    },
+  );
+  const byIndex: unknown[] = [];
+  const any: unknown[] = [];
+  const offIndex = net.tap("Sw.out[1]", "Other.in", (v) => byIndex.push(v));
+  const offAny = net.tap("Sw.out", "Win.in", (v) => any.push(v));
+  await net.start();
+  await net.finished;
+  offIndex();
+  offAny();
+  assert.deepEqual(byIndex, [2]);
+  assert.deepEqual(any, [1]);
 });

@@ -886,3 +886,31 @@ test(
     }
   },
 );
+
+test("a tap's 400 names an indexed connection as the graph writes it (Sw.out[0] -> Win.in), and that name taps it", async () => {
+  const s = setup();
+  await put(
+    s,
+    "sw",
+    `'5ms' -> interval Tick(core/Interval) out -> in Sw(flow/Switch)
+'[{"op": "else"}]' -> rules Sw
+Sw out[0] -> in Win(core/Drop)
+`,
+  );
+  try {
+    const res = await s.app.request("/flows/sw/tap?to=Nope.in");
+    assert.equal(res.status, 400);
+    assert.match(
+      (await body(res)).error as string,
+      /it has Tick\.out -> Sw\.in, Sw\.out\[0\] -> Win\.in$/,
+    );
+    const t = eventsOf(
+      await s.app.request("/flows/sw/tap?from=Sw.out[0]&to=Win.in&rate=1000"),
+    );
+    await until(() => t.of("message").length >= 1, WAIT);
+    assert.equal(t.of("message")[0].data.from, "Sw.out[0]");
+    await t.cancel();
+  } finally {
+    await s.close();
+  }
+});
