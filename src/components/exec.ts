@@ -209,41 +209,56 @@ function _env(value: unknown): Record<string, string> {
     value !== null && typeof value === "object" && !Array.isArray(value) &&
     Object.values(value).every((v) => typeof v === "string")
   ) {
+    // Every refused variable in one sentence: a flow is fixed in one go.
+    const refused: string[] = [];
+    const badNames: string[] = [];
+    const nul: string[] = [];
+    const functions: string[] = [];
     for (const [name, v] of Object.entries(value as Record<string, string>)) {
+      const shown = JSON.stringify(excerpt(name, 80));
+      // "A=B" would set A: a refused name could hide in one, so a name
+      // that is no variable name is refused too.
       if (
         _UNSAFE_ENV.has(name) ||
         _UNSAFE_ENV_PREFIXES.some((p) => name.startsWith(p))
       ) {
-        throw new RangeError(
-          `variable ${
-            JSON.stringify(excerpt(name, 80))
-          } may not be set by a flow: it makes a program load code or settings from a file of the flow's choosing, or start another program`,
-        );
-      }
-      // "A=B" would set A: a refused name could hide in one.
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        throw new RangeError(
-          `${
-            JSON.stringify(excerpt(name, 80))
-          } is not a variable name (letters, digits and _, not starting with a digit)`,
-        );
-      }
-      if (v.includes("\0")) {
-        throw new RangeError(
-          `variable ${
-            JSON.stringify(excerpt(name, 80))
-          } holds a NUL character, which a program cannot receive`,
-        );
-      }
+        refused.push(shown);
+      } else if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) badNames.push(shown);
+      if (v.includes("\0")) nul.push(shown);
       // A function definition that an old bash would import.
-      if (v.startsWith("() {")) {
-        throw new RangeError(
-          `variable ${
-            JSON.stringify(excerpt(name, 80))
-          } may not hold a shell function definition`,
-        );
-      }
+      if (v.startsWith("() {")) functions.push(shown);
     }
+    const list = (names: string[], one: string, many: string) =>
+      names.length === 1
+        ? `${one} ${names[0]}`
+        : `${many} ${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+    const problems = [
+      refused.length === 0
+        ? ""
+        : `${
+          list(refused, "variable", "variables")
+        } may not be set by a flow: ${
+          refused.length === 1 ? "it makes" : "each makes"
+        } a program load code or settings from a file of the flow's choosing, or start another program`,
+      badNames.length === 0
+        ? ""
+        : `${list(badNames, "", "")} ${
+          badNames.length === 1
+            ? "is not a variable name"
+            : "are not variable names"
+        } (letters, digits and _, not starting with a digit)`.trimStart(),
+      nul.length === 0
+        ? ""
+        : `${list(nul, "variable", "variables")} ${
+          nul.length === 1 ? "holds" : "hold"
+        } a NUL character, which a program cannot receive`,
+      functions.length === 0
+        ? ""
+        : `${
+          list(functions, "variable", "variables")
+        } may not hold a shell function definition`,
+    ].filter((p) => p !== "");
+    if (problems.length > 0) throw new RangeError(problems.join("; "));
     return { ...value as Record<string, string> };
   }
   throw new TypeError(

@@ -614,3 +614,40 @@ test(
     assert.equal(meterValues(busy, "R")['exec_runs_total{result="ok"}'], 8);
   },
 );
+
+test("exec/Run names every refused env variable of the option in one problem", () => {
+  const parse = Run.inPorts.env.parse!;
+  assert.throws(
+    () =>
+      parse({
+        LANG: "C",
+        PATH: "/data/bin",
+        LD_PRELOAD: "/data/evil.so",
+        BASH_ENV: "/data/evil.sh",
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.equal(
+        e.message,
+        `variables "PATH", "LD_PRELOAD" and "BASH_ENV" may not be set by a flow: each makes a program load code or settings from a file of the flow's choosing, or start another program`,
+      );
+      return true;
+    },
+  );
+  // Each kind of refusal, all in the one message.
+  assert.throws(
+    () => parse({ HOME: "/data", "A=B": "x", "1X": "y", GREETING: "a\u0000b" }),
+    /^RangeError: variable "HOME" may not be set by a flow: it makes .*; "A=B" and "1X" are not variable names .*; variable "GREETING" holds a NUL character/,
+  );
+  // And validation shows them as one problem of the IIP.
+  const problems = validateGraph(
+    loadGraph(
+      `'{"PATH": "/d", "GIT_DIR": "/d", "LANG": "C"}' -> env R(exec/Run)\n'null' -> in R`,
+      { format: "fbp" },
+    ),
+    builtins({ exec: ["/bin/echo"] }),
+  ).filter((p) => /may not be set/.test(p.message));
+  assert.equal(problems.length, 1, JSON.stringify(problems));
+  assert.match(problems[0].message, /variables "PATH" and "GIT_DIR" may not/);
+  assert.equal(problems[0].line, 1);
+});
