@@ -63,6 +63,7 @@ import {
   type _Entry,
   _entry,
   _info,
+  _infoKey,
   _readiness,
   _supervision,
   type _Tap,
@@ -191,6 +192,12 @@ export class FlowManager {
     fields?: FlowLogFields,
   ) => void;
   readonly #flows = new Map<string, _Entry>();
+  /**
+   * What `listKey()` last saw: the entries' keys in the map's order (an
+   * entry's keys are its own, so a flow deleted and created again under
+   * the same id has a new one).
+   */
+  #listSeen: { key: object; keys: object[] } | undefined;
   readonly #queue = new SerialQueue();
   readonly #run: _FlowRunner;
   readonly #removeMetrics: (() => void)[] = [];
@@ -358,6 +365,71 @@ export class FlowManager {
    */
   get(id: string): FlowInfo {
     return _info(this.#entry(id, "read"));
+  }
+
+  /**
+   * An object that stays the same while {@linkcode FlowManager.get} and
+   * {@linkcode FlowManager.source} of the flow would answer the same, and
+   * is a new one once either would answer differently (the flow's state,
+   * rev, graph, error, restarts...): a key for a `WeakMap` of what was
+   * made from them (the server keeps the JSON body of `GET /flows/:id`
+   * under it), found without making the info. A
+   * {@linkcode FlowNotFoundError} for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * const key = flows.infoKey("a");
+   * assert.equal(flows.infoKey("a"), key);
+   * await flows.start("a");
+   * assert.notEqual(flows.infoKey("a"), key);
+   * await flows.close();
+   * ```
+   */
+  infoKey(id: string): object {
+    return _infoKey(this.#entry(id, "read"));
+  }
+
+  /**
+   * The same as {@linkcode FlowManager.infoKey} for
+   * {@linkcode FlowManager.list}: a new object once a flow came, went or
+   * would be reported differently.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FlowManager } from "./flow_manager.ts";
+   * import { FlowStore } from "./flow_store.ts";
+   * import { builtins } from "../components/mod.ts";
+   *
+   * const flows = new FlowManager({ store: FlowStore.open(":memory:"), registry: builtins() });
+   * const key = flows.listKey();
+   * assert.equal(flows.listKey(), key);
+   * await flows.create({ id: "a", text: "A(core/Repeat)", format: "fbp", start: false });
+   * assert.notEqual(flows.listKey(), key);
+   * await flows.close();
+   * ```
+   */
+  listKey(): object {
+    const seen = this.#listSeen;
+    if (seen !== undefined && seen.keys.length === this.#flows.size) {
+      // Any entry added, removed, replaced or changed breaks the sequence.
+      let i = 0;
+      for (const entry of this.#flows.values()) {
+        if (_infoKey(entry) !== seen.keys[i]) break;
+        i++;
+      }
+      if (i === seen.keys.length) return seen.key;
+    }
+    const key = {};
+    this.#listSeen = { key, keys: [...this.#flows.values()].map(_infoKey) };
+    return key;
   }
 
   /**

@@ -54,8 +54,8 @@ export function _json(
 }
 
 /**
- * {@linkcode _json} of a body serialized already (by `_jsonBody` or a
- * `_JsonMemo`).
+ * {@linkcode _json} of a body serialized already (by `_jsonBody`, kept or
+ * not).
  */
 export function _jsonResponse(
   c: Context,

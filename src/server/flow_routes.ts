@@ -26,7 +26,7 @@ import {
   _readingBody,
   DEFAULT_MAX_BODY_DEPTH,
 } from "./_request.ts";
-import { _JsonMemo } from "./_json_memo.ts";
+import { type _JsonBody, _jsonBody } from "./_json_memo.ts";
 import {
   _etag,
   _json,
@@ -131,10 +131,17 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   );
   const flows = options.flows;
   // The list is the same between two changes of a flow: serialized again
-  // only when it differs from the last one answered.
-  const list = new _JsonMemo();
+  // only when the manager's key for it is a new one.
+  const lists = new WeakMap<object, _JsonBody>();
   const reads: _FlowReads = new WeakMap();
-  app.get("/", (c) => _jsonResponse(c, list.body({ flows: flows.list() })));
+  app.get("/", (c) => {
+    const key = flows.listKey();
+    let body = lists.get(key);
+    if (body === undefined) {
+      lists.set(key, body = _jsonBody({ flows: flows.list() }, true));
+    }
+    return _jsonResponse(c, body);
+  });
   app.post("/", limited, (c) => _create(options, c));
   app.get("/:id", (c) => _read(flows, reads, c));
   app.put("/:id", limited, (c) => _put(options, c));
@@ -219,20 +226,20 @@ async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
 }
 
 /**
- * The last body answered for each flow, by the flow's graph: a graph is
- * replaced at every change, never edited, so a body lives as long as the
- * graph it shows (no table to empty when a flow goes).
+ * The body and entity tag answered for a flow, under the flow manager's
+ * key for what the flow shows (`FlowManager.infoKey`): made once per
+ * change of the flow, and gone with the key.
  */
-type _FlowReads = WeakMap<object, _JsonMemo>;
+type _FlowReads = WeakMap<object, { tag: string; body: _JsonBody }>;
 
 /**
  * A flow as stored and running. The rev is the entity tag: a GET whose
  * If-None-Match names it gets a 304 without the body. Checked here, not
  * with `hono/etag`: the tag is known before the body is built, and that
  * middleware's wrapper cost every read about a tenth of its throughput
- * (bench/versus.ts serve). The body is serialized again only when it
- * differs from the last one answered for the flow's graph (its state,
- * restarts...): see `_json_memo.ts`.
+ * (bench/versus.ts serve). The body is made and serialized again only
+ * when the flow shows something new (its state, restarts, graph...): the
+ * manager's key for it tells, without making its info.
  */
 function _read(
   flows: FlowManager,
@@ -240,6 +247,13 @@ function _read(
   c: _IdContext,
 ): Response {
   const id = c.req.param("id");
+  const key = flows.infoKey(id);
+  const kept = reads.get(key);
+  if (kept !== undefined) {
+    return _tagMatches(_header(c, "if-none-match"), kept.tag)
+      ? c.body(null, 304, { ETag: kept.tag })
+      : _jsonResponse(c, kept.body, 200, { ETag: kept.tag });
+  }
   const info = flows.get(id);
   const tag = _etag(info.rev);
   if (_tagMatches(_header(c, "if-none-match"), tag)) {
@@ -266,18 +280,15 @@ function _read(
       { ETag: tag },
     );
   }
-  const graph = source.graph;
-  let memo = reads.get(graph);
-  if (memo === undefined) reads.set(graph, memo = new _JsonMemo());
-  // The graph is the memo's own; what else the body shows is the key.
-  const body = memo.bodyOf(
-    [info, source.format, source.text] as const,
-    (k) => ({
-      ...k[0],
-      source: { format: k[1], text: k[2] },
-      graph,
-    }),
+  const body = _jsonBody(
+    {
+      ...info,
+      source: { format: source.format, text: source.text },
+      graph: source.graph,
+    },
+    true,
   );
+  reads.set(key, { tag, body });
   return _jsonResponse(c, body, 200, { ETag: tag });
 }
 

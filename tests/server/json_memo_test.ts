@@ -1,59 +1,16 @@
 /**
- * Bodies serialized once and answered again (`src/server/_json_memo.ts`):
- * the comparison that decides, and the flow routes that use it, which
+ * Bodies serialized once and answered again (`src/server/_json_memo.ts`),
+ * and the flow routes that keep them under the flow manager's keys, which
  * must show every change of a flow at once.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  _jsonBody,
-  _JsonMemo,
-  _sameData,
-} from "../../src/server/_json_memo.ts";
+import { defineComponent } from "../../src/engine/component.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { _jsonBody } from "../../src/server/_json_memo.ts";
 import { GOOD, OTHER, setup } from "./_flow_api.ts";
-
-test("_sameData() holds for the same data and fails for any difference JSON would show", () => {
-  const graph = { processes: { A: { component: "core/Repeat" } } };
-  const a = { id: "a", rev: 1, restart: { mode: "always" }, graph };
-  assert.equal(
-    _sameData(a, { id: "a", rev: 1, restart: { mode: "always" }, graph }),
-    true,
-  );
-  assert.equal(_sameData([1, "x", null, true], [1, "x", null, true]), true);
-  for (
-    const other of [
-      { id: "a", rev: 2, restart: { mode: "always" }, graph },
-      { id: "a", rev: 1, restart: { mode: "never" }, graph },
-      { id: "a", rev: 1, restart: { mode: "always" } },
-      { rev: 1, id: "a", restart: { mode: "always" }, graph },
-      { id: "a", rev: 1, restart: { mode: "always" }, graph, error: "x" },
-      [a],
-      null,
-    ]
-  ) assert.equal(_sameData(a, other), false, JSON.stringify(other));
-  assert.equal(_sameData([1, 2], [1, 2, 3]), false);
-  assert.equal(_sameData(1, "1"), false);
-  // Not plain data: never taken as the same, so always serialized again.
-  assert.equal(_sameData(new Date(0), new Date(1)), false);
-  assert.equal(_sameData(NaN, NaN), false);
-});
-
-test("_JsonMemo answers the last body while the value is the same data, and a new one when it differs", () => {
-  const memo = new _JsonMemo();
-  const graph = { processes: {} };
-  const first = memo.body({ state: "running", graph });
-  assert.deepEqual(first, {
-    text: '{"state":"running","graph":{"processes":{}}}',
-    size: 44,
-    kept: true,
-  });
-  assert.equal(memo.body({ state: "running", graph }), first);
-  const second = memo.body({ state: "stopped", graph });
-  assert.notEqual(second, first);
-  assert.equal(second.text, '{"state":"stopped","graph":{"processes":{}}}');
-});
 
 test("_jsonBody() counts the body's size in UTF-8 bytes", () => {
   assert.deepEqual(_jsonBody({ a: "é€😀" }), {
@@ -113,6 +70,62 @@ test("GET /flows/:id and GET /flows show each change of a flow, read again and a
     );
     assert.equal((await s.app.request("/flows/a")).status, 404);
     assert.deepEqual(await list(), { flows: [] });
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /flows/:id and GET /flows answer what the manager reports now, read every millisecond while a flow fails, restarts and runs", async () => {
+  let attempts = 0;
+  const flaky = defineComponent({
+    name: "test/Flaky",
+    description: "Fails to start three times.",
+    inPorts: { in: {} },
+    setup() {
+      if (attempts++ < 3) throw new Error(`not yet (attempt ${attempts})`);
+    },
+    process() {},
+  });
+  const s = setup({ components: builtins().register(flaky) });
+  try {
+    s.store.create({
+      id: "modem",
+      text: "# @restart on-failure\n# @restartDelayMs 5\n" +
+        "'1s' -> interval T(core/Interval) out -> in M(test/Flaky)",
+      format: "fbp",
+      running: true,
+    });
+    await s.flows.restore();
+    const states = new Set<string>();
+    const compare = async () => {
+      // What the routes answer against a body made afresh, in one turn
+      // of the event loop (nothing changes between the two).
+      const read = s.app.request("/flows/modem");
+      const info = s.flows.get("modem");
+      const source = s.flows.source("modem");
+      const list = s.app.request("/flows");
+      const all = s.flows.list();
+      assert.deepEqual(
+        await (await read).json(),
+        JSON.parse(JSON.stringify({
+          ...info,
+          source: { format: source.format, text: source.text },
+          graph: source.graph,
+        })),
+      );
+      assert.deepEqual(
+        await (await list).json(),
+        JSON.parse(JSON.stringify({ flows: all })),
+      );
+      states.add(`${info.state} ${info.restarts}`);
+      return info;
+    };
+    while ((await compare()).state !== "running") {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.equal((await compare()).restarts, 3);
+    // It was seen restarting, not only running.
+    assert.ok(states.has("restarting 0"), [...states].join(", "));
   } finally {
     await s.close();
   }
