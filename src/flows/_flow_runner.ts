@@ -274,14 +274,16 @@ export class _FlowRunner {
           ? { flow: id }
           : { flow: id, process: e.process };
         if (this.#errors !== undefined) {
-          this.#errors.report(
-            `${id}\u0000${e.process ?? ""}`,
-            `flow ${_q(id)}`,
-            e.message,
-            e.process === undefined ? "the flow" : `process ${_q(e.process)}`,
+          this.#errors.report({
+            key: `${id}\u0000${e.process ?? ""}`,
+            prefix: `flow ${_q(id)}`,
+            message: e.message,
+            subject: e.process === undefined
+              ? "the flow"
+              : `process ${_q(e.process)}`,
             level,
             fields,
-          );
+          });
         } else {
           this.#log(
             `flow ${_q(id)}: ${e.message}`,

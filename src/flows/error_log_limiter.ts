@@ -33,13 +33,32 @@ export type ErrorLogFields = Readonly<
   Record<string, string | number | boolean>
 >;
 
+/** One error (or warning) given to {@linkcode ErrorLogLimiter.report}. */
+export interface ErrorLogReport {
+  /** What is limited together, e.g. one process of one flow. */
+  key: string;
+  /** What each line starts with, e.g. `flow "f"`. */
+  prefix: string;
+  /** The error (or warning) itself. */
+  message: string;
+  /** Who failed, as a summary names it, e.g. `process "P"`. */
+  subject: string;
+  /** Whether it is a failure or a warning. Default `"error"`. */
+  level?: ErrorLogLevel;
+  /**
+   * Go to `write` with the line (a summary carries those of its key's
+   * first report, and `suppressed`). Default none.
+   */
+  fields?: ErrorLogFields;
+}
+
 interface _Window {
   level: ErrorLogLevel;
   start: number;
   logged: number;
   suppressed: number;
   last: string;
-  what: string;
+  prefix: string;
   subject: string;
   fields: ErrorLogFields | undefined;
 }
@@ -55,7 +74,12 @@ interface _Window {
  * const lines: string[] = [];
  * const limiter = new ErrorLogLimiter({ write: (l) => lines.push(l), burst: 2 });
  * for (let i = 1; i <= 5; i++) {
- *   limiter.report("f/P", 'flow "f"', `boom ${i}`, "process P");
+ *   limiter.report({
+ *     key: "f/P",
+ *     prefix: 'flow "f"',
+ *     message: `boom ${i}`,
+ *     subject: "process P",
+ *   });
  * }
  * limiter.flush();
  * assert.deepEqual(lines, [
@@ -66,9 +90,10 @@ interface _Window {
  * // Warnings are limited apart, and written with their level.
  * const levels: string[] = [];
  * const warned = new ErrorLogLimiter({ write: (l, level) => levels.push(`${level}: ${l}`), burst: 1 });
- * warned.report("f/P", 'flow "f"', "retrying", "process P", "warning");
- * warned.report("f/P", 'flow "f"', "boom", "process P");
- * warned.report("f/P", 'flow "f"', "retrying again", "process P", "warning");
+ * const at = { key: "f/P", prefix: 'flow "f"', subject: "process P" };
+ * warned.report({ ...at, message: "retrying", level: "warning" });
+ * warned.report({ ...at, message: "boom" });
+ * warned.report({ ...at, message: "retrying again", level: "warning" });
  * warned.flush();
  * assert.deepEqual(levels, [
  *   'warning: flow "f": retrying',
@@ -78,7 +103,7 @@ interface _Window {
  * // Fields go with the line, for a structured log.
  * const fielded: unknown[] = [];
  * const withFields = new ErrorLogLimiter({ write: (l, _level, f) => fielded.push(f) });
- * withFields.report("f/P", 'flow "f"', "boom", "process P", "error", { flow: "f", process: "P" });
+ * withFields.report({ ...at, message: "boom", fields: { flow: "f", process: "P" } });
  * assert.deepEqual(fielded, [{ flow: "f", process: "P" }]);
  * limiter.close();
  * warned.close();
@@ -113,19 +138,14 @@ export class ErrorLogLimiter {
   }
 
   /**
-   * One error of `key` (of `level`, default `"error"`): written as
-   * `${what}: ${message}` while the interval's burst lasts, else counted
-   * for the summary, which reads `${what}: ${subject} failed N more times
-   * ...` (a warning's: `warned`). `fields` go to `write` with the line.
+   * One error of `report.key` (of `report.level`, default `"error"`):
+   * written as `${prefix}: ${message}` while the interval's burst lasts,
+   * else counted for the summary, which reads `${prefix}: ${subject} failed
+   * N more times ...` (a warning's: `warned`). `fields` go to `write` with
+   * the line.
    */
-  report(
-    key: string,
-    what: string,
-    message: string,
-    subject: string,
-    level: ErrorLogLevel = "error",
-    fields?: ErrorLogFields,
-  ): void {
+  report(report: ErrorLogReport): void {
+    const { key, prefix, message, subject, level = "error", fields } = report;
     const now = Date.now();
     // A warning's window is its own: "w" and "e" keep the two apart.
     const k = `${level === "warning" ? "w" : "e"}${key}`;
@@ -141,7 +161,7 @@ export class ErrorLogLimiter {
         logged: 0,
         suppressed: 0,
         last: "",
-        what,
+        prefix,
         subject,
         fields,
       };
@@ -149,7 +169,7 @@ export class ErrorLogLimiter {
     }
     if (w.logged < this.#burst) {
       w.logged++;
-      this.#write(`${what}: ${message}`, level, fields);
+      this.#write(`${prefix}: ${message}`, level, fields);
       return;
     }
     w.suppressed++;
@@ -197,8 +217,8 @@ export class ErrorLogLimiter {
     const times = w.suppressed === 1 ? "time" : "times";
     this.#write(
       w.level === "warning"
-        ? `${w.what}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
-        : `${w.what}: ${w.subject} failed ${n} more ${times} in the last ${span}: last error ${w.last}`,
+        ? `${w.prefix}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
+        : `${w.prefix}: ${w.subject} failed ${n} more ${times} in the last ${span}: last error ${w.last}`,
       w.level,
       w.fields === undefined
         ? undefined

@@ -55,17 +55,17 @@ test("ErrorLogLimiter: keys are limited apart, a new interval writes again, and 
     burst: 1,
     intervalMs: 30,
   });
-  limiter.report("a", "A", "a1", "p");
-  limiter.report("a", "A", "a2", "p");
-  limiter.report("b", "B", "b1", "q");
-  limiter.report("a", "A", "a3", "p");
+  limiter.report({ key: "a", prefix: "A", message: "a1", subject: "p" });
+  limiter.report({ key: "a", prefix: "A", message: "a2", subject: "p" });
+  limiter.report({ key: "b", prefix: "B", message: "b1", subject: "q" });
+  limiter.report({ key: "a", prefix: "A", message: "a3", subject: "p" });
   assert.deepEqual(lines, ["A: a1", "B: b1"]);
   await until(() => lines.length === 3, WAIT);
   assert.deepEqual(
     lines[2],
     "A: p failed 2 more times in the last 30 ms: last error a3",
   );
-  limiter.report("a", "A", "a4", "p");
+  limiter.report({ key: "a", prefix: "A", message: "a4", subject: "p" });
   assert.deepEqual(lines.at(-1), "A: a4");
   limiter.close();
   assert.throws(

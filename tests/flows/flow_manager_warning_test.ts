@@ -136,11 +136,29 @@ test("ErrorLogLimiter writes a warning with its level and keeps its window apart
     write: (l, level) => lines.push(`${level} ${l}`),
     burst: 1,
   });
-  limiter.report("k", "A", "w1", "p", "warning");
-  limiter.report("k", "A", "w2", "p", "warning");
-  limiter.report("k", "A", "e1", "p");
-  limiter.report("k", "A", "e2", "p");
-  limiter.report("k", "A", "w3", "p", "warning");
+  limiter.report({
+    key: "k",
+    prefix: "A",
+    message: "w1",
+    subject: "p",
+    level: "warning",
+  });
+  limiter.report({
+    key: "k",
+    prefix: "A",
+    message: "w2",
+    subject: "p",
+    level: "warning",
+  });
+  limiter.report({ key: "k", prefix: "A", message: "e1", subject: "p" });
+  limiter.report({ key: "k", prefix: "A", message: "e2", subject: "p" });
+  limiter.report({
+    key: "k",
+    prefix: "A",
+    message: "w3",
+    subject: "p",
+    level: "warning",
+  });
   limiter.close();
   assert.deepEqual(lines, [
     "warning A: w1",
