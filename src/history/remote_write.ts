@@ -1546,7 +1546,12 @@ export class RemoteWriter {
     if (n > 0) {
       this.#warnOnce(
         "too_old",
-        `remote write "${this.#s.name}": ${n} samples older than maxSampleAgeMs (${this.#s.maxSampleAgeMs} ms) not sent${
+        // The operator set this as the destination's `maxSampleAge` (a
+        // duration), an embedding app as `maxSampleAgeMs`: the age in
+        // words and the operator's key read right to both.
+        `remote write "${this.#s.name}": ${n} samples more than ${
+          _age(this.#s.maxSampleAgeMs)
+        } old (the destination's maxSampleAge) not sent${
           this.#s.oldAsAggregates ? "; their minute windows sent instead" : ""
         } (warned once; remote_write_samples_dropped_total counts them)`,
       );
@@ -1616,6 +1621,14 @@ export class RemoteWriter {
 }
 
 /** A URL as the cursor keeps it: shown without its query, and a checksum of it whole. */
+/** A sample age as a log line writes it: `30 s`, `90 min`, `2 h`, `1.5 s`. */
+function _age(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
 function _urlKey(href: string): string {
   return `${urlShown(new URL(href))} ${_checksum(href)}`;
 }

@@ -54,7 +54,11 @@ export interface RemoteWriteOptions {
   timeoutMs?: number;
   /** At most this many samples a second (0: no limit). Default 0. */
   maxSamplesPerSecond?: number;
-  /** Samples older than this are not sent raw (ms; 0: all are). Default 0. */
+  /**
+   * Samples older than this are not sent raw (ms; 0: all are). Default 0.
+   * The warning that counts them names it as the operator sets it, the
+   * destination's `maxSampleAge` (a duration in weir's settings).
+   */
   maxSampleAgeMs?: number;
   /** With `maxSampleAgeMs`: send the minute windows of what is too old. */
   oldAsAggregates?: boolean;
