@@ -1,7 +1,9 @@
 /**
  * `fs/Tail`: follows a file as it grows, line by line, across rotation
  * (the file renamed and a new one made, or the file truncated), as
- * `tail -F` does.
+ * `tail -F` does, and a truncation `tail -F` misses: the file truncated and
+ * written again past the point read between two checks (each read checks
+ * that the last bytes read are still there; see the `path` port).
  *
  * It learns of changes from `fs.watch` on the file's folder (inotify on
  * Linux, on Deno and Bun alike) and, in case events are lost or the
@@ -25,6 +27,12 @@ import { _filePath, type FileSandbox } from "./file_sandbox.ts";
 
 /** Bytes read at a time. */
 const _CHUNK = 64 * 1024;
+/**
+ * How many of the bytes just before the point read each read checks are
+ * still there: a file truncated and written again past that point between
+ * two reads fails the check (see {@linkcode _Open.mark}).
+ */
+const _MARK = 256;
 /** `maxLineLength`'s default: 1 Mi characters. */
 const _MAX_LINE = 1024 * 1024;
 /** The largest `maxLineLength` it takes: 256 Mi characters. */
@@ -145,6 +153,15 @@ interface _Open {
   ino: number;
   /** Where the next read starts. */
   position: number;
+  /**
+   * The last bytes read (those just before `position`): the first
+   * `markLength` bytes of `mark`, where `markLength` is `position` up to
+   * `_MARK`. Each read starts `markLength` bytes early and compares them:
+   * other bytes (or fewer) there mean the file was truncated, whatever its
+   * size says now.
+   */
+  mark: Uint8Array;
+  markLength: number;
 }
 
 function _code(e: unknown): unknown {
@@ -181,12 +198,27 @@ async function _open(
     if (!stat.isFile()) {
       throw _fileError("read", path, "it is not a regular file");
     }
-    return {
+    const opened: _Open = {
       handle,
       dev: stat.dev,
       ino: stat.ino,
       position: fromEnd ? stat.size : 0,
+      mark: new Uint8Array(_MARK),
+      markLength: 0,
     };
+    if (fromEnd) {
+      // The bytes before the end, for the first read's check. Fewer than
+      // asked (truncated since the stat) leave zeros that fail it: then
+      // the file is read from its start, as a truncated one is.
+      const length = Math.min(_MARK, opened.position);
+      try {
+        await handle.read(opened.mark, 0, length, opened.position - length);
+      } catch (e) {
+        throw _fileError("read", path, e);
+      }
+      opened.markLength = length;
+    }
+    return opened;
   } catch (e) {
     await handle.close();
     throw e;
@@ -264,6 +296,23 @@ class _Lines {
   }
 }
 
+/**
+ * Whether the first `length` of the `bytesRead` bytes in `buffer` are the
+ * `length` bytes of `mark`.
+ */
+function _marked(
+  buffer: Uint8Array,
+  bytesRead: number,
+  mark: Uint8Array,
+  length: number,
+): boolean {
+  if (bytesRead < length) return false;
+  for (let i = 0; i < length; i++) {
+    if (buffer[i] !== mark[i]) return false;
+  }
+  return true;
+}
+
 /** What the name leads to now: its identity and size, or `undefined`. */
 function _statName(
   path: string,
@@ -315,21 +364,35 @@ async function _follow(
         current = await _open(path, sandbox, false);
         continue;
       }
-      // Read what has been written since the last read.
+      // Read what has been written since the last read, from the last
+      // bytes read on: still there, or the file was truncated.
+      const marked = current.markLength;
       let bytesRead: number;
       try {
         ({ bytesRead } = await current.handle.read(
           buffer,
           0,
           buffer.length,
-          current.position,
+          current.position - marked,
         ));
       } catch (e) {
         throw _fileError("read", path, e);
       }
-      if (bytesRead > 0) {
-        current.position += bytesRead;
-        await send(lines.push(buffer.subarray(0, bytesRead)));
+      if (!_marked(buffer, bytesRead, current.mark, marked)) {
+        // Truncated in place (copytruncate): shorter than what was read,
+        // or written again past it since. Start over from its start.
+        await send(lines.flush());
+        current.position = 0;
+        current.markLength = 0;
+        state.rotations.truncate.add(1);
+        continue;
+      }
+      if (bytesRead > marked) {
+        current.position += bytesRead - marked;
+        const keep = Math.min(_MARK, bytesRead);
+        current.mark.set(buffer.subarray(bytesRead - keep, bytesRead));
+        current.markLength = keep;
+        await send(lines.push(buffer.subarray(marked, bytesRead)));
         continue;
       }
       // At the end of the open file: has the name moved on, or the file
@@ -353,14 +416,8 @@ async function _follow(
       } catch (e) {
         throw _fileError("read", path, e);
       }
-      if (size < current.position) {
-        // Truncated in place (copytruncate): start over from its start.
-        await send(lines.flush());
-        current.position = 0;
-        state.rotations.truncate.add(1);
-        continue;
-      }
-      if (size > current.position) continue;
+      // Grown or shrunk since the read: read (and check) again.
+      if (size !== current.position) continue;
       await waker.wait(signal);
     }
   } finally {
@@ -402,7 +459,7 @@ export function fsTail(sandbox?: FileSandbox): Component {
           }
           : _filePath,
         description:
-          "The file to follow, under the data folder. It may not exist yet: it is read from its start once it appears.",
+          `The file to follow, under the data folder. It may not exist yet: it is read from its start once it appears. A new file under the name, or the file truncated, is read from its start. A truncation is seen when the file is shorter than the point read, or when the last ${_MARK} bytes read before that point are not there any more: truncated and written again past that point before the tail looked (which GNU tail -F takes for growth, sending the middle of the new text), or changed in place (read again whole). Missed only when the text written again has the very same ${_MARK} bytes there (then it goes on from the point read). Lines written and truncated away between two checks are lost, as with tail -F.`,
       },
       start: {
         type: "string",
@@ -452,7 +509,7 @@ export function fsTail(sandbox?: FileSandbox): Component {
         labels: [{
           name: "kind",
           help:
-            "rename (a new file under the name) or truncate (the file shrank)",
+            "rename (a new file under the name) or truncate (the file shrank, or the bytes before the point read changed)",
           values: ["rename", "truncate"],
         }],
       },
@@ -481,9 +538,15 @@ export function fsTail(sandbox?: FileSandbox): Component {
  * stops. The registry's copy reads only under the data folder: a path
  * outside it is a validation problem (see {@linkcode fsTail}).
  *
- * A file truncated and then written past the point already read between
- * two checks looks like it grew: as with `tail -F`, that rotation is not
- * seen.
+ * A truncation is seen even when the file was written again past the
+ * point already read before the tail looked (GNU `tail -F` takes that for
+ * growth and sends the middle of the new text): each read starts a little
+ * before that point and checks that the last bytes read (up to 256) are
+ * still there. Other bytes there (or fewer) are a truncation: the file is
+ * read from its start, so a file changed in place before that point is
+ * read again whole. Text written again with those very bytes there is not
+ * told apart from growth; lines written and truncated away between two
+ * checks are lost (as with `tail -F`).
  *
  * @example
  * ```ts

@@ -238,6 +238,109 @@ test(
 );
 
 test(
+  "fs/Tail sees a truncation followed at once by more bytes than it had read: the new text from its start, no fragment",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "app.log");
+      writeFileSync(file, "first line\nsecond line\n");
+      const tail = await startTail(dir, "app.log", { start: "beginning" });
+      await until(() => tail.lines.length === 2, "the first lines arrived");
+      await tail.waiting();
+      // Truncated and written again (longer than the 23 bytes read) in one
+      // call: the tail cannot look in between, and the file only grew.
+      writeFileSync(file, "a new first line, longer\nand a second one\n");
+      await until(
+        () => tail.lines.length === 4,
+        `the new text arrived: ${JSON.stringify(tail.lines)}`,
+      );
+      appendFileSync(file, "then more\n");
+      await until(() => tail.lines.length === 5, "the next line arrived");
+      assert.deepEqual(meterValues(tail.net, "T"), {
+        fs_tail_lines_total: 5,
+        'fs_tail_rotations_total{kind="rename"}': 0,
+        'fs_tail_rotations_total{kind="truncate"}': 1,
+      });
+      await tail.stop();
+      assert.deepEqual(tail.lines, [
+        "first line",
+        "second line",
+        "a new first line, longer",
+        "and a second one",
+        "then more",
+      ]);
+      assert.deepEqual(tail.errors, []);
+    });
+  },
+);
+
+test(
+  "fs/Tail sees a truncation followed at once by as many bytes as it had read",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "app.log");
+      writeFileSync(file, "aaaa\nbbbb\n");
+      const tail = await startTail(dir, "app.log", { start: "beginning" });
+      await until(() => tail.lines.length === 2, "the first lines arrived");
+      await tail.waiting();
+      // The same size as before: nothing to read past the point read.
+      writeFileSync(file, "cccc\ndddd\n");
+      await until(
+        () => tail.lines.length === 4,
+        `the new text arrived: ${JSON.stringify(tail.lines)}`,
+      );
+      await tail.stop();
+      assert.deepEqual(tail.lines, ["aaaa", "bbbb", "cccc", "dddd"]);
+    });
+  },
+);
+
+test(
+  "fs/Tail started at the end sees a truncation and longer text written before its first read",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "app.log");
+      writeFileSync(file, "old 1\nold 2\n");
+      const tail = await startTail(dir, "app.log");
+      await tail.waiting();
+      writeFileSync(file, "new line 1\nnew line 2\n");
+      await until(
+        () => tail.lines.length === 2,
+        `the new text arrived: ${JSON.stringify(tail.lines)}`,
+      );
+      await tail.stop();
+      assert.deepEqual(tail.lines, ["new line 1", "new line 2"]);
+    });
+  },
+);
+
+test(
+  "fs/Tail goes on from the point read when a file is written again with the same text before it",
+  TIMEOUT,
+  async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, "app.log");
+      writeFileSync(file, "kept 1\nkept 2\n");
+      const tail = await startTail(dir, "app.log", { start: "beginning" });
+      await until(() => tail.lines.length === 2, "the first lines arrived");
+      await tail.waiting();
+      // What a copy of the file with more after it looks like: nothing
+      // before the point read changed, so nothing is sent twice.
+      writeFileSync(file, "kept 1\nkept 2\nadded\n");
+      await until(() => tail.lines.length === 3, "the added line arrived");
+      await tail.stop();
+      assert.deepEqual(tail.lines, ["kept 1", "kept 2", "added"]);
+      assert.equal(
+        meterValues(tail.net, "T")['fs_tail_rotations_total{kind="truncate"}'],
+        0,
+      );
+    });
+  },
+);
+
+test(
   "fs/Tail waits for a file that does not exist yet and reads it whole once it appears",
   TIMEOUT,
   async () => {
