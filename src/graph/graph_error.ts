@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { formatProblem, type Problem } from "./problem.ts";
+import { formatProblem, type Problem, sortProblems } from "./problem.ts";
 
 /** Options of {@linkcode GraphError}. */
 export interface GraphErrorOptions {
@@ -16,9 +16,10 @@ export interface GraphErrorOptions {
 }
 
 /**
- * A graph with problems. `problems` holds every one of them; the message
- * lists them one per line (`file:line:col: message` when the position is
- * known, else `path: message`).
+ * A graph with problems. `problems` holds every one of them, by position
+ * (line, then column; those without one last, as found); the message lists
+ * them one per line (`file:line:col: message` when the position is known,
+ * else `path: message`).
  *
  * @example
  * ```ts
@@ -37,13 +38,14 @@ export interface GraphErrorOptions {
 export class GraphError extends Error {
   /** Always `"GraphError"`. */
   override name = "GraphError";
-  /** Every problem found, in the order found. */
+  /** Every problem found, by position (see `sortProblems()`). */
   readonly problems: readonly Problem[];
   /** The file the graph was read from, when given. */
   readonly file?: string;
 
   /** Creates the error; the message lists every problem. */
-  constructor(problems: readonly Problem[], options: GraphErrorOptions = {}) {
+  constructor(found: readonly Problem[], options: GraphErrorOptions = {}) {
+    const problems = sortProblems([...found]);
     const count = `${problems.length} problem${
       problems.length === 1 ? "" : "s"
     }`;

@@ -72,6 +72,7 @@ export {
   formatProblem,
   type Position,
   type Problem,
+  sortProblems,
   type SourceMap,
   sourceMapOf,
 } from "./problem.ts";

@@ -102,3 +102,31 @@ export function formatProblem(problem: Problem, file?: string): string {
   }
   return `${file ? `${file}: ` : ""}${problem.path}: ${problem.message}`;
 }
+
+/**
+ * Sorts problems in place by where they are, as a reader meets them: by
+ * line, then column; problems without a position come after, in the order
+ * they were found (the sort is stable). Returns the array.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sortProblems } from "./problem.ts";
+ *
+ * const sorted = sortProblems([
+ *   { path: "processes", message: "a" },
+ *   { path: "connections[1]", line: 4, col: 2, message: "b" },
+ *   { path: "properties", message: "c" },
+ *   { path: "connections[0]", line: 2, col: 9, message: "d" },
+ *   { path: "connections[0].tgt", line: 2, col: 1, message: "e" },
+ * ]);
+ * assert.deepEqual(sorted.map((p) => p.message), ["e", "d", "b", "a", "c"]);
+ * ```
+ */
+export function sortProblems(problems: Problem[]): Problem[] {
+  const at = (p: Problem) => p.line === undefined ? Infinity : p.line;
+  return problems.sort((a, b) =>
+    at(a) - at(b) ||
+    (a.line === undefined ? 0 : (a.col ?? 1) - (b.col ?? 1))
+  );
+}

@@ -17,6 +17,7 @@ import type { Graph } from "./graph.ts";
 import {
   formatProblem,
   type Problem,
+  sortProblems,
   type SourceMap,
   sourceMapOf,
 } from "./problem.ts";
@@ -77,8 +78,9 @@ import { _readSupervision } from "./_supervision.ts";
  *   or with those of another subgraph process.
  *
  * Problems carry `line` and `col` when the source map has a position for
- * their path (or an enclosing one). The source map defaults to the one the
- * parser recorded for this graph object.
+ * their path (or an enclosing one), and come by position: line, then
+ * column, those without one last in the order found. The source map
+ * defaults to the one the parser recorded for this graph object.
  *
  * @example
  * ```ts
@@ -170,7 +172,7 @@ export function validateFlow(
         "the graph has no process, so a flow of it would do nothing; declare at least one, e.g. 'x' -> in Log(core/Output)",
     }, sourceMap));
   }
-  return problems;
+  return sortProblems(problems);
 }
 
 class _Validator {
@@ -234,8 +236,10 @@ class _Validator {
     this.#required(fed);
     this.#together(fed);
     const parsed = this.#sourceMap?.problems ?? [];
-    return [...parsed, ...this.#problems].map((p) =>
-      withPosition(p, this.#sourceMap)
+    return sortProblems(
+      [...parsed, ...this.#problems].map((p) =>
+        withPosition(p, this.#sourceMap)
+      ),
     );
   }
 

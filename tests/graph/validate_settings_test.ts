@@ -94,13 +94,14 @@ test("validateGraph() reports bad retry settings", () => {
     "B": { "component": "core/Output", "metadata": { "retry": 3 } }
   }
 }`));
+  // By position: the missing backoffMs at its retry object, then its keys.
   assert.deepEqual(found.map((p) => [p.path, p.line]), [
-    ["processes.A.metadata.retry.attempts", 3],
     ["processes.A.metadata.retry.backoffMs", 3],
+    ["processes.A.metadata.retry.attempts", 3],
     ["processes.A.metadata.retry.backofMs", 3],
     ["processes.B.metadata.retry", 4],
   ]);
-  assert.match(found[1].message, /retry of process "A" needs "backoffMs"/);
+  assert.match(found[0].message, /retry of process "A" needs "backoffMs"/);
   assert.match(
     found[2].message,
     /unknown setting "backofMs"; did you mean "backoffMs"\?/,

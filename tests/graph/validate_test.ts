@@ -310,11 +310,12 @@ Missing out -> in Log
   const found = problems(parseFbp(text));
   assert.deepEqual(
     found.map((p) => `${p.line}:${p.col} ${p.path}`),
+    // By position, as a reader meets them, not in the order checked.
     [
-      "3:20 processes.Parse.component",
-      "4:17 processes.Alert.metadata.timeoutMs",
       "2:6 connections[0].data",
       "3:10 connections[1].metadata.capacity",
+      "3:20 processes.Parse.component",
+      "4:17 processes.Alert.metadata.timeoutMs",
       "5:11 connections[3].tgt.port",
       "6:13 connections[4].src.process",
     ],
@@ -323,7 +324,7 @@ Missing out -> in Log
   const lines = error.message.split("\n");
   assert.equal(lines[0], "Invalid graph: 6 problems");
   assert.equal(
-    lines[1],
+    lines[3],
     'broken.fbp:3:20: unknown component "core/Ouput" for process "Parse"; did you mean "core/Output"?',
   );
   assert.equal(lines.length, 7);
