@@ -406,7 +406,7 @@ export class HistoryStore implements HistoryReader {
    */
   append(ref: number, t: number, v: number): void {
     if (!(t > this.#lastT[ref])) {
-      if (!(ref >= 0 && ref < this.#index.size && this.#index.labels(ref))) {
+      if (!(this.#index.has(ref))) {
         throw new RangeError(
           `Cannot append to history: no series has ref ${ref}`,
         );
@@ -514,7 +514,7 @@ export class HistoryStore implements HistoryReader {
         const last = lastT[ref];
         if (!(t > last)) {
           if (
-            !(ref >= 0 && ref < this.#index.size && this.#index.labels(ref))
+            !(this.#index.has(ref))
           ) {
             throw new RangeError(
               `Cannot append to history: no series has ref ${ref}`,
@@ -1058,8 +1058,10 @@ export class HistoryStore implements HistoryReader {
     start: number,
     end: number,
   ): SeriesLabels[] {
+    // Not kept: a listing of every series would otherwise give each its
+    // label object for good (see SeriesIndex).
     return this.#inRange(matchers, start, end).map((id) =>
-      this.#index.labels(id)!
+      this.#index.labelsOnce(id)!
     );
   }
 
@@ -1192,7 +1194,7 @@ export class HistoryStore implements HistoryReader {
       } catch {
         return;
       }
-      if (!rec || !this.#index.labels(rec.id)) return;
+      if (!rec || !this.#index.has(rec.id)) return;
       const id = rec.id;
       this.#grow(id + 1);
       rec.chunks.forEach((part, k) => {
@@ -1476,7 +1478,7 @@ export class HistoryStore implements HistoryReader {
     let seriesBytes = 0;
     const w = new ByteWriter();
     for (let id = this.#seriesWritten; id < this.#index.size; id++) {
-      const labels = this.#index.labels(id);
+      const labels = this.#index.labelsOnce(id);
       if (labels) {
         encodeSeriesRecord(w, { id, kind: this.#index.kind(id), labels });
         if (w.length >= 256 * 1024) {

@@ -164,34 +164,131 @@ test("indexLabels() makes each call's labels alone (no name or value of an earli
   });
 });
 
-test("SeriesIndex keeps the object indexLabels() made last (frozen), copies any other, and a kept object's series is found and matched like a copied one's", () => {
+test("SeriesIndex keeps none of the objects it is given: labels() makes one at its first call, frozen and sorted, and gives that same object every call after", () => {
   const ix = new SeriesIndex();
   const first = indexLabels("m", {}, { flow: "a" }, undefined);
   const last = indexLabels("m", {}, { flow: "b" }, undefined);
-  const a = ix.ref(first, "counter"); // not the last made: copied
+  const a = ix.ref(first, "counter");
   const b = ix.ref(last, "counter");
   assert.notEqual(ix.labels(a), first);
-  assert.equal(Object.isFrozen(first), false);
+  assert.notEqual(ix.labels(b), last);
+  assert.equal(Object.isFrozen(last), false);
   assert.deepEqual(ix.labels(a), { __name__: "m", flow: "a" });
-  assert.equal(ix.labels(b), last);
-  assert.ok(Object.isFrozen(last));
-  // Changed after it was made (a name out of order): copied, sorted.
+  assert.ok(Object.isFrozen(ix.labels(b)));
+  // The same object at every call (remote write caches by it).
+  assert.equal(ix.labels(b), ix.labels(b));
+  assert.deepEqual(ix.labelsOnce(b), last);
+  assert.equal(ix.labelsOnce(b), ix.labels(b)); // made already: that one
+  // Changed by its caller after it was added: the index is not.
+  (last as Record<string, string>).flow = "z";
+  assert.deepEqual(ix.labels(b), { __name__: "m", flow: "b" });
   const changed = indexLabels("m", {}, { flow: "c" }, undefined) as Record<
     string,
     string
   >;
   changed.app = "x";
   const c = ix.ref(changed, "gauge");
-  assert.notEqual(ix.labels(c), changed);
+  // labelsOnce() of a series not read yet: a new object each call.
+  assert.deepEqual(ix.labelsOnce(c), { __name__: "m", app: "x", flow: "c" });
+  assert.notEqual(ix.labelsOnce(c), ix.labelsOnce(c));
   assert.deepEqual(Object.keys(ix.labels(c)!), ["__name__", "app", "flow"]);
   assert.equal(ix.find({ flow: "b", __name__: "m" }), b);
   assert.equal(ix.find({ app: "x", flow: "c", __name__: "m" }), c);
   assert.deepEqual(ix.match([m("flow", "=~", "a|b")]), [a, b]);
   assert.deepEqual(ix.match([m("app", "=", "x")]), [c]);
-  // The same labels made again find the kept series, not a new one.
   assert.equal(
     ix.ref(indexLabels("m", {}, { flow: "b" }, undefined), "counter"),
     b,
   );
   assert.equal(ix.size, 3);
+});
+
+test("SeriesIndex gives back label values with unusual characters exactly, and tells apart sets that differ only in them", () => {
+  const odd = [
+    "",
+    " ",
+    "a=b",
+    'q"uote',
+    "back\\slash",
+    "new\nline",
+    "nul\u0000byte",
+    "tab\tand,comma}",
+    "ünïcødé ☃ 😀",
+    "\ud800", // a lone surrogate
+    "0",
+    "x".repeat(5000),
+    "__name__",
+  ];
+  const ix = new SeriesIndex();
+  const ids = odd.map((v) =>
+    ix.ref({ __name__: "m", v, [`n_${odd.indexOf(v)}`]: v }, "gauge")
+  );
+  assert.equal(new Set(ids).size, odd.length);
+  odd.forEach((v, i) => {
+    assert.deepEqual(ix.labels(ids[i]), {
+      __name__: "m",
+      [`n_${i}`]: v,
+      v,
+    });
+    assert.equal(ix.find({ v, [`n_${i}`]: v, __name__: "m" }), ids[i]);
+    assert.deepEqual(ix.match([m("v", "=", v)]), [ids[i]]);
+  });
+  assert.deepEqual(ix.labelValues("v", ids), [...odd].sort());
+  // A set with one of the values swapped is another series.
+  assert.equal(ix.find({ __name__: "m", v: "a=b", n_3: 'q"uote' }), -1);
+});
+
+test("SeriesIndex keeps every label of a series with many labels, and a series added after others were read", () => {
+  const ix = new SeriesIndex();
+  const many: Record<string, string> = { __name__: "wide" };
+  for (let i = 0; i < 60; i++) many[`l${String(i).padStart(2, "0")}`] = `v${i}`;
+  const w = ix.ref(many, "counter");
+  assert.deepEqual(ix.labels(w), many);
+  assert.deepEqual(Object.keys(ix.labels(w)!), Object.keys(many).sort());
+  assert.deepEqual(ix.labelNames([w]), Object.keys(many).sort());
+  // Others added after w's labels were made: each keeps its own.
+  const later = [];
+  for (let i = 0; i < 50; i++) {
+    later.push(
+      ix.ref({ __name__: "wide", l00: "v0", l59: `other${i}` }, "gauge"),
+    );
+  }
+  assert.deepEqual(ix.labels(w), many);
+  for (let i = 0; i < 50; i++) {
+    assert.deepEqual(ix.labels(later[i]), {
+      __name__: "wide",
+      l00: "v0",
+      l59: `other${i}`,
+    });
+  }
+  assert.deepEqual(ix.match([m("l59", "=", "v59")]), [w]);
+  assert.deepEqual(ix.match([m("l30", "!=", "")]), [w]);
+  assert.equal(ix.match([m("l00", "=", "v0")]).length, 51);
+  assert.equal(ix.kind(w), "counter");
+  assert.equal(ix.kind(later[0]), "gauge");
+});
+
+test("SeriesIndex keeps every series' labels past 65,536 distinct label pairs", () => {
+  const ix = new SeriesIndex();
+  const n = 70_000;
+  const early = ix.ref({ __name__: "a", id: "first", z: "1" }, "gauge");
+  const made = ix.labels(early);
+  for (let i = 0; i < n; i++) {
+    ix.ref({ __name__: "m", id: String(i), z: String(i % 7) }, "gauge");
+  }
+  assert.equal(ix.labels(early), made);
+  assert.deepEqual(ix.labels(early), { __name__: "a", id: "first", z: "1" });
+  for (const i of [0, 1, 65_530, 65_536, 69_999]) {
+    assert.deepEqual(ix.labels(i + 1), {
+      __name__: "m",
+      id: String(i),
+      z: String(i % 7),
+    });
+    assert.equal(
+      ix.find({ z: String(i % 7), id: String(i), __name__: "m" }),
+      i + 1,
+    );
+    assert.deepEqual(ix.match([m("id", "=", String(i))]), [i + 1]);
+  }
+  assert.deepEqual(ix.labelValues("id", [1, n]), ["0", String(n - 1)]);
 });

@@ -32,3 +32,82 @@ test("HistoryStore: a flush that brings more new series than one piece of the se
     await store.close();
   });
 });
+
+test("HistoryStore: label values with unusual characters, a series with many labels and series added after others were read come back exactly after a restart, and a series' labels are one object for select() and seriesLabels()", async () => {
+  await withDir(async (dir) => {
+    const opts = { dir, flushIntervalMs: 0, now: () => 1e6 };
+    const odd = [
+      "",
+      "a=b",
+      'q"u',
+      "back\\slash",
+      "new\nline",
+      "\u0000",
+      "ünï ☃ 😀",
+      "y".repeat(3000),
+    ];
+    const wide: Record<string, string> = { __name__: "wide" };
+    for (let i = 0; i < 40; i++) {
+      wide[`l${String(i).padStart(2, "0")}`] = `v${i}`;
+    }
+    const sets: Record<string, string>[] = [
+      ...odd.map((v, i) => ({ __name__: "odd", v, n: String(i) })),
+      wide,
+    ];
+    let store = await HistoryStore.open(opts);
+    const refs = sets.map((l, i) => {
+      const ref = store.seriesRef(l, "gauge");
+      store.append(ref, 1000, i);
+      return ref;
+    });
+    await store.flush();
+    // Read (their objects made), then more series after them.
+    for (const ref of refs) store.seriesLabels(ref);
+    for (let i = 0; i < 30; i++) {
+      const l = { __name__: "late", v: odd[i % odd.length], i: String(i) };
+      sets.push(l);
+      const ref = store.seriesRef(l, "counter");
+      refs.push(ref);
+      store.append(ref, 1000, i);
+    }
+    await store.flush();
+    await store.close();
+    store = await HistoryStore.open(opts);
+    sets.forEach((l, i) => {
+      assert.deepEqual(store.seriesLabels(refs[i]), l);
+      assert.equal(store.seriesRef({ ...l }, "gauge"), refs[i]);
+    });
+    const got = store.select(
+      [{ name: "__name__", type: "=~", value: ".+" }],
+      0,
+      2000,
+      0,
+    );
+    assert.equal(got.length, sets.length);
+    const seen = new Set<number>();
+    for (const p of got) {
+      const j = sets.findIndex((l) => isDeep(l, p.labels));
+      assert.ok(j >= 0, JSON.stringify(p.labels));
+      seen.add(j);
+      // The same object as seriesLabels() gives (remote write keys by it).
+      assert.equal(p.labels, store.seriesLabels(refs[j]));
+      assert.deepEqual([...p.value], [
+        j < refs.length - 30 ? j : j - (refs.length - 30),
+      ]);
+    }
+    assert.equal(seen.size, sets.length);
+    await store.close();
+  });
+});
+
+function isDeep(
+  a: Record<string, string>,
+  b: Readonly<Record<string, string>>,
+): boolean {
+  try {
+    assert.deepEqual({ ...b }, a);
+    return true;
+  } catch {
+    return false;
+  }
+}
