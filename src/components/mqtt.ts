@@ -38,6 +38,7 @@ import { ProcessError } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
+import { _subackOutcome } from "./_mqtt_suback.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
 import {
@@ -364,7 +365,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
+          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
       },
     },
     meters: _MQTT_METERS,
@@ -389,12 +390,12 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       const topics = ctx.control<readonly string[]>("topic");
       const qos = ctx.control<_QoS>("qos");
       const format = ctx.control<_Format>("format");
-      const subscriptions: Record<string, { qos: _QoS }> = {};
-      for (const t of topics) subscriptions[t] = { qos };
       const out = ctx.out.out;
       let stopping = false;
       /** Whether a message of a filter no longer subscribed was reported. */
       let unsubscribedReported = false;
+      /** Whether the broker answered a subscription (granted or refused). */
+      let answered = false;
       // Only a persistent session keeps the filters of an earlier graph.
       const clean = ctx.control<boolean>("clean") !== false;
       /** A send waiting for room in the flow, and what acknowledges it. */
@@ -411,20 +412,23 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         broker: new URL(state.settings.broker.url),
         user: state.settings.username,
         onConnect(sessionPresent, first) {
-          // A persistent session keeps its subscriptions; a first
-          // connection subscribes anyway, in case the topics changed.
-          if (sessionPresent && !first) return;
-          conn.client.subscribe(subscriptions, (err, granted) => {
-            const refused = granted?.filter((g) => g.qos === 128) ?? [];
-            if (err) {
-              _report(ctx, `cannot subscribe: ${err.message}`);
-            } else if (refused.length > 0) {
-              _report(
-                ctx,
-                `the broker refused the subscription to ${
-                  refused.map((g) => JSON.stringify(g.topic)).join(", ")
-                } (not authorized, or a filter it does not take)`,
-              );
+          // A persistent session keeps the subscriptions the broker
+          // answered; a first connection subscribes anyway, in case the
+          // topics changed, and one whose subscription the connection cut
+          // short subscribes again.
+          if (sessionPresent && !first && answered) return;
+          // A list, not a map: the broker's codes come in its order, which
+          // is the topic setting's (a map would put "1" before "a/b").
+          conn.client.subscribe([...topics], { qos }, (err, _, packet) => {
+            if (stopping) return;
+            const outcome = _subackOutcome(topics, err, packet);
+            if (outcome.kind !== "lost") answered = true;
+            if (outcome.kind === "refused" || outcome.kind === "failed") {
+              _report(ctx, outcome.message);
+            } else if (outcome.kind === "lost") {
+              // The connection's own report says it is tried again; this
+              // one says the subscription follows it.
+              _report(ctx, outcome.message, undefined, "warning", "mqtt/In");
             }
           });
         },
@@ -560,8 +564,12 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * that is down or refuses the credentials is reported once (error port or
  * log) and retried: a `ProcessError` of level `"warning"`, which says
  * what happens next (`retrying in 1 s`), never that the process failed,
- * and shows the broker URL without its query. When the flow stops, a clean session unsubscribes and
- * disconnects; a persistent one disconnects and keeps its subscriptions.
+ * and shows the broker URL without its query. A subscription the broker
+ * refuses is a failure naming each refused filter's place in `topic` and
+ * the broker's reason code; one the connection cut short is a warning, and
+ * is made again once reconnected. When the flow stops, a clean session
+ * unsubscribes and disconnects; a persistent one disconnects and keeps its
+ * subscriptions.
  *
  * @example
  * ```ts
