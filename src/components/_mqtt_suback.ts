@@ -22,7 +22,10 @@ export type _SubackOutcome =
   | { kind: "refused"; message: string; refused: _RefusedFilter[] }
   /** No answer: the connection ended first; subscribed again on reconnect. */
   | { kind: "lost"; message: string }
-  /** Any other error (a SUBACK that does not fit the SUBSCRIBE). */
+  /**
+   * Any other error: a SUBACK that does not fit the SUBSCRIBE, a filter
+   * MQTT.js would not send.
+   */
   | { kind: "failed"; message: string };
 
 /** A filter the broker refused. */
@@ -78,6 +81,10 @@ function _reason(code: number): string {
  * );
  * assert.deepEqual(_subackOutcome(topics, null, { granted: [1, 1] }), { kind: "granted" });
  * assert.equal(_subackOutcome(topics, new Error("Connection closed"), undefined).kind, "lost");
+ * assert.deepEqual(_subackOutcome(topics, new Error("Invalid topic a/#/b"), undefined), {
+ *   kind: "failed",
+ *   message: "cannot subscribe: Invalid topic a/#/b",
+ * });
  * ```
  */
 export function _subackOutcome(
@@ -115,7 +122,13 @@ export function _subackOutcome(
     };
   }
   if (err === null || err === undefined) return { kind: "granted" };
-  if (codes === undefined) {
+  // MQTT.js's words for a SUBSCRIBE the connection's end left unanswered
+  // (or one made as it ended); any other error without a SUBACK (a filter
+  // MQTT.js refuses to send) would fail again on the next connection.
+  if (
+    codes === undefined &&
+    /^(Connection closed|client disconnecting)/.test(err.message)
+  ) {
     return {
       kind: "lost",
       message:

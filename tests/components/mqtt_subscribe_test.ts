@@ -23,6 +23,7 @@ import {
   until,
 } from "./_mqtt_helpers.ts";
 import type { ProcessError } from "../../src/engine/errors.ts";
+import { _subackOutcome } from "../../src/components/_mqtt_suback.ts";
 
 /** `process`'s errors as the statistics count them, by kind. */
 function errorsOf(run: MqttNet, name: string) {
@@ -259,3 +260,24 @@ for (const clean of [true, false]) {
     },
   );
 }
+
+test("mqtt/In's reading of a subscription: only the connection's end, with no SUBACK, is retried; another error without one is a failure", () => {
+  const topics = ["a/#"];
+  for (const words of ["Connection closed", "client disconnecting"]) {
+    assert.equal(
+      _subackOutcome(topics, new Error(words), undefined).kind,
+      "lost",
+    );
+  }
+  // A filter MQTT.js will not send fails on every connection: no retry.
+  assert.deepEqual(
+    _subackOutcome(topics, new Error("Invalid topic a/#/b"), undefined),
+    { kind: "failed", message: "cannot subscribe: Invalid topic a/#/b" },
+  );
+  // A SUBACK with no failure code that MQTT.js still calls an error (its
+  // count does not fit the SUBSCRIBE).
+  assert.equal(
+    _subackOutcome(topics, new Error("Protocol error"), { granted: [] }).kind,
+    "failed",
+  );
+});
