@@ -47,6 +47,7 @@ import {
 import { FeedCheck } from "./_validate_feeds.ts";
 import { _allowOf, _restrictRegistry } from "./_allow.ts";
 import { _readSupervision } from "./_supervision.ts";
+import { buildProblems } from "./_flatten.ts";
 
 /**
  * Checks a graph against a registry and returns every problem found (an
@@ -126,7 +127,11 @@ export interface ValidateOptions {
  * `restartMaxDelayMs` 1 to 2^31-1, the first at most the second;
  * `restartLimit` 0 to 1000; `required` `true` or `false`, each also as
  * text), and a graph with no process at all (which would start, do nothing
- * and never end). A subgraph's inner graph is checked by `validateGraph()`
+ * and never end). A graph with none of these is then built as the flow
+ * would be, without starting it: an exported out-port that stands for the
+ * error ports of a subgraph's inner processes (several, or none: a
+ * network's exported port is one), and whatever else `new Network()` would
+ * refuse, is a problem too. A subgraph's inner graph is checked by `validateGraph()`
  * only: its properties are not a flow's, and an empty one is merely
  * useless. This is the check of `weir validate`, of `weir serve`'s graph
  * files and of the flow API (through `buildNetworkSpec()`), so the three
@@ -171,6 +176,13 @@ export function validateFlow(
       message:
         "the graph has no process, so a flow of it would do nothing; declare at least one, e.g. 'x' -> in Log(core/Output)",
     }, sourceMap));
+  }
+  // A graph valid so far is built as the flow would be (not started), so
+  // what the build or the engine refuses is found here too, with a path.
+  if (problems.length === 0) {
+    for (const p of buildProblems(graph, registry)) {
+      problems.push(withPosition(p, sourceMap));
+    }
   }
   return sortProblems(problems);
 }

@@ -12,6 +12,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { cli } from "./_weir.ts";
 import { fbp, setup } from "../server/_flow_api.ts";
+import { checkGraph } from "../../src/cli/serve.ts";
+import { builtins } from "../../src/components/mod.ts";
+import type { Registry } from "../../src/engine/registry.ts";
+import { defineSubgraph, parseFbp } from "../../src/graph/mod.ts";
 
 /**
  * The problems `weir validate` prints for `text` (as `line:col: message`
@@ -73,4 +77,103 @@ A out -> in C(core/Drop)
   assert.match(validate[0], /no in-port "nope"/);
   assert.match(validate[1], /restart must be one of/);
   assert.match(validate[2], /unknown component "core\/Ouput"/);
+});
+
+/**
+ * The problems `weir validate`'s check (`checkGraph()`) finds in `text`
+ * with `registry`, and those POST /flows answers with the same components,
+ * each as `line:col: message` or `path: message`.
+ */
+async function bothSeeWith(
+  registry: Registry,
+  text: string,
+): Promise<{ validate: string[]; api: string[] }> {
+  const validate = checkGraph(text, "g.fbp", registry, { format: "fbp" })
+    .problems.map((l) => l.replace(/^g\.fbp:? ?/, ""));
+  const s = setup({ components: registry });
+  try {
+    const res = await s.app.request("/flows", fbp(text));
+    const body = await res.json() as {
+      problems?: {
+        path: string;
+        line?: number;
+        col?: number;
+        message: string;
+      }[];
+    };
+    assert.equal(res.status, 400, JSON.stringify(body));
+    const api = (body.problems ?? []).map((p) =>
+      p.line === undefined
+        ? `${p.path}: ${p.message}`
+        : `${p.line}:${p.col}: ${p.message}`
+    );
+    return { validate, api };
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * Builtins, my/Guarded (a subgraph with three unrouted error ports) and
+ * my/Routed (one that routes every inner error port itself).
+ */
+function withSubgraphs(): Registry {
+  const registry = builtins();
+  registry.register(defineSubgraph(
+    "my/Guarded",
+    parseFbp(`INPORT=Parse.in:IN
+OUTPORT=Out.out:OUT
+Parse(core/Repeat) out -> in Check(core/Repeat) out -> in Out(core/Repeat)
+Check error -> in Fix(core/Repeat) out -> in Out
+`),
+    registry,
+  ));
+  registry.register(defineSubgraph(
+    "my/Routed",
+    parseFbp(`INPORT=A.in:IN
+OUTPORT=Log.error:LOGERR
+A(core/Repeat) error -> in Log(core/Drop)
+`),
+    registry,
+  ));
+  return registry;
+}
+
+test("weir validate and POST /flows refuse a flow exporting a subgraph's error port that stands for several inner ports, at its line", async () => {
+  const { validate, api } = await bothSeeWith(
+    withSubgraphs(),
+    "# @name g\n'x' -> IN G(my/Guarded)\nOUTPORT=G.error:ERR\n",
+  );
+  assert.deepEqual(validate, api);
+  assert.equal(validate.length, 1, validate.join("\n"));
+  assert.match(
+    validate[0],
+    /^3:1: exported out-port "ERR" names "G error", which stands for the error ports of 3 inner processes of subgraph process "G", but a network's exported out-port is one port/,
+  );
+});
+
+test("weir validate and POST /flows refuse a flow exporting a subgraph's error port that stands for none, at its line", async () => {
+  const { validate, api } = await bothSeeWith(
+    withSubgraphs(),
+    "# @name g\n'x' -> IN R(my/Routed)\nOUTPORT=R.error:ERR\n",
+  );
+  assert.deepEqual(validate, api);
+  assert.equal(validate.length, 1, validate.join("\n"));
+  assert.match(validate[0], /^3:1: exported out-port "ERR" .*no port at all/);
+});
+
+test("weir validate and POST /flows report what new Network() refuses of a graph validation passes, at the process's line", async () => {
+  // A component made by hand, not by defineComponent(): the engine's own
+  // wiring is the only check that finds it has nothing to run.
+  const registry = builtins();
+  const Repeat = registry.get("core/Repeat")!;
+  registry.register({ ...Repeat, name: "my/Hollow", process: undefined });
+  const { validate, api } = await bothSeeWith(
+    registry,
+    "# @name g\n'x' -> in A(core/Repeat)\nA out -> in B(my/Hollow)\n",
+  );
+  assert.deepEqual(validate, api);
+  assert.deepEqual(validate, [
+    "3:13: component my/Hollow has no process function",
+  ]);
 });

@@ -7,6 +7,7 @@ import {
   GraphError,
   parseFbp,
   subgraphOf,
+  validateFlow,
   validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
@@ -302,7 +303,13 @@ test("buildNetworkSpec() exports a subgraph's error port from the network only w
   const graph = parseFbp("'x' -> IN G(my/Guarded)\nOUTPORT=G.error:ERR", {
     file: "many.fbp",
   });
+  // A graph may export it (a subgraph's outports stand for several); a
+  // flow may not: validateFlow() says so before anything runs.
   assert.deepEqual(validateGraph(graph, registry), []);
+  assert.deepEqual(
+    validateFlow(graph, registry).map((p) => [p.path, p.line, p.col]),
+    [["outports.ERR", 2, 1]],
+  );
   assert.throws(() => buildNetworkSpec(graph, registry), (e: unknown) => {
     assert.ok(e instanceof GraphError);
     assert.deepEqual(e.problems.map((p) => [p.path, p.line]), [
