@@ -346,3 +346,57 @@ test("OpenChunks lean takes a series' state from a decode of its chunk: the same
     assert.deepEqual(lean.finish(id), full.finish(id));
   }
 });
+
+test("OpenChunks.firstT() gives each open chunk's first time exactly, at any size and sign, for samples and rows, lean or not, in blocks freed and used again", () => {
+  const times = [
+    0,
+    1,
+    -1,
+    127,
+    128,
+    -128,
+    16_383,
+    16_384,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32 + 5,
+    1_733_500_000_000,
+    -1_733_500_000_000,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+  ];
+  const row = new Float64Array([1, 2, 3, 4, 5, 6]);
+  for (
+    const open of [
+      new OpenChunks(1),
+      new OpenChunks(6),
+      new OpenChunks(6, true),
+    ]
+  ) {
+    const rows = open.maxColumns > 1;
+    const n = times.length;
+    open.ensure(2 * n);
+    assert.ok(Number.isNaN(open.firstT(0)));
+    for (let round = 0; round < 3; round++) {
+      // Each round the chunks of the last are reset: their blocks, with
+      // their old bytes, go to other series' new chunks.
+      for (let k = 0; k < 2 * n; k++) {
+        const id = (k + round * 7) % (2 * n);
+        const t0 = times[(k + round) % n];
+        const t1 = t0 + (rows ? 60_000 : 1000);
+        // A second row when there is room for one after the first.
+        const second = t1 <= Number.MAX_SAFE_INTEGER;
+        if (rows) {
+          open.appendRow(id, t0, row, 6);
+          if (second) open.appendRow(id, t1, row, 6);
+        } else {
+          open.append(id, t0, k);
+          if (second) open.append(id, t1, k + 0.5);
+        }
+        assert.equal(open.firstT(id), t0, `id ${id} round ${round}`);
+        assert.equal(decodeChunk(open.finish(id)).t[0], t0);
+      }
+      for (let id = 0; id < 2 * n; id++) open.reset(id);
+    }
+  }
+});
