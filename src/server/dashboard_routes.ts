@@ -5,18 +5,21 @@
  * token; it reads everything through the API, which asks for one (the page
  * then asks its user, and sends it as a bearer header, never in a URL).
  * `GET /ui/access` tells the page whether tokens are configured and whether
- * its token may change flows.
+ * its token may change flows; a person who opens it in a browser is sent
+ * to the page, and its refusals say what to do (enter a token in the page,
+ * or, on an exposed server without one, start the server with a token).
  *
  * @module
  */
 import { gzipSync } from "node:zlib";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { UI_ASSETS, UI_SOURCE_HASH } from "../ui/assets.gen.ts";
 import type { Access } from "./auth.ts";
 import { _guarded, type Guard } from "./_guard.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import { _json } from "./_response.ts";
 import { _header } from "./_request.ts";
+import { HttpError } from "./http_error.ts";
 
 /**
  * Headers of every dashboard file: the page loads only its own files,
@@ -107,19 +110,66 @@ export function dashboardRoutes(
     });
     _methodNotAllowed(app, path, "GET, HEAD");
   }
-  app.get(
-    "/ui/access",
-    _guarded(options.guard === undefined ? [] : [options.guard], (c) => {
+  const answer = _guarded(
+    options.guard === undefined ? [] : [_explained(options.guard)],
+    (c) => {
       const auth = _header(c, "authorization");
       return _json(c, {
         tokens: access.enabled,
         write: access.check(auth, "write").ok,
         history: options.history ?? false,
       });
-    }),
+    },
   );
+  app.get("/ui/access", (c, next) => {
+    // The page's own question: no token can make it answer on an exposed
+    // server without tokens, so say what the operator must do.
+    if (!access.enabled && access.exposed) {
+      throw new HttpError(403, _NO_TOKEN_CONFIGURED);
+    }
+    // A person who opens it in a browser is sent to the page, which asks
+    // for a token when one is needed; the page itself asks for JSON.
+    if (_navigation(c)) return c.redirect("/", 303);
+    return answer(c, next);
+  });
   _methodNotAllowed(app, "/ui/access", "GET, HEAD");
   return app;
+}
+
+/** The answer of `/ui/access` on an exposed server without tokens. */
+const _NO_TOKEN_CONFIGURED =
+  "this server listens beyond loopback and has no token configured, so the dashboard can show nothing: restart weir serve with a token (--token, WEIR_TOKEN or --token-file, e.g. WEIR_TOKEN=read,write:$(openssl rand -hex 32)), then open the dashboard at / and enter it when the page asks";
+
+/**
+ * The access check of `/ui/access`, whose 401 to a request without a token
+ * says where a token goes: the page at `/` asks for it and sends it.
+ */
+function _explained(guard: Guard): Guard {
+  return (c) => {
+    try {
+      guard(c);
+    } catch (e) {
+      if (
+        e instanceof HttpError && e.status === 401 &&
+        _header(c, "authorization") === undefined
+      ) {
+        throw new HttpError(
+          401,
+          'GET /ui/access tells the dashboard what its token may do, and this server asks for one: open the dashboard at / and enter a token with the "read" scope (the page sends it as "Authorization: Bearer <token>")',
+          e.headers as Record<string, string>,
+        );
+      }
+      throw e;
+    }
+  };
+}
+
+/** Whether a browser is opening the URL as a page (not a script's fetch). */
+function _navigation(c: Context): boolean {
+  if (_header(c, "sec-fetch-mode") === "navigate") return true;
+  const accept = _header(c, "accept") ?? "";
+  return /\btext\/html\b/i.test(accept) &&
+    !/\bapplication\/json\b/i.test(accept);
 }
 
 /**

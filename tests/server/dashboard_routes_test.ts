@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { UI_ASSETS } from "../../src/ui/assets.gen.ts";
+import type { AccessOptions } from "../../src/server/auth.ts";
 import { body, setup, TOKEN } from "./_flow_api.ts";
 
 const PAGES = [
@@ -271,7 +272,17 @@ test("an exposed server without tokens serves the page but refuses /ui/access as
     await page.body?.cancel();
     const access = await s.app.request("http://weir.example/ui/access");
     assert.equal(access.status, 403);
-    assert.match((await body(access)).error as string, /no token configured/);
+    // What to do, not only what is wrong: no token sent could help.
+    assert.equal(
+      (await body(access)).error,
+      "this server listens beyond loopback and has no token configured, so the dashboard can show nothing: restart weir serve with a token (--token, WEIR_TOKEN or --token-file, e.g. WEIR_TOKEN=read,write:$(openssl rand -hex 32)), then open the dashboard at / and enter it when the page asks",
+    );
+    // Opened in a browser too: the page could not help.
+    const opened = await s.app.request("http://weir.example/ui/access", {
+      headers: { Accept: "text/html", "Sec-Fetch-Mode": "navigate" },
+    });
+    assert.equal(opened.status, 403);
+    await opened.body?.cancel();
   } finally {
     await s.close();
   }
@@ -292,6 +303,54 @@ test("the dashboard's routes take GET and HEAD only: other methods are 405 with 
     const missing = await s.app.request("/ui/nope.js");
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /ui/access opened in a browser is sent to the dashboard, which asks for a token when one is needed", async () => {
+  const reader: AccessOptions = {
+    tokens: [{ token: TOKEN, scopes: ["read"] }],
+  };
+  for (const access of [undefined, reader]) {
+    const s = setup(access === undefined ? {} : { access });
+    try {
+      const opened: Record<string, string>[] = [
+        { "Sec-Fetch-Mode": "navigate" },
+        { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+      ];
+      for (const headers of opened) {
+        const res = await s.app.request("/ui/access", { headers });
+        assert.equal(res.status, 303, JSON.stringify(headers));
+        assert.equal(res.headers.get("location"), "/");
+      }
+      // The page's own request (JSON) is answered as before.
+      const fetched = await s.app.request("/ui/access", {
+        headers: { Accept: "application/json" },
+      });
+      assert.equal(fetched.status, access === undefined ? 200 : 401);
+      await fetched.body?.cancel();
+    } finally {
+      await s.close();
+    }
+  }
+});
+
+test("GET /ui/access without a token, where one is needed, says where a token goes", async () => {
+  const s = setup({ access: { tokens: [{ token: TOKEN, scopes: ["read"] }] } });
+  try {
+    const res = await s.app.request("/ui/access");
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer/);
+    assert.match(
+      (await body(res)).error as string,
+      /open the dashboard at \/ and enter a token with the "read" scope/,
+    );
+    // A wrong token is told so, as on every route.
+    const bad = await s.app.request("/ui/access", {
+      headers: bearer("x".repeat(24)),
+    });
+    assert.equal((await body(bad)).error, "the token is not valid");
   } finally {
     await s.close();
   }
