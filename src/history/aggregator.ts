@@ -29,17 +29,29 @@ export const COL_INCREASE = 5;
 /** The open window's state, as {@linkcode WindowAggregator.state} packs it. */
 export const STATE_LENGTH = 8;
 
-// A series' numbers in the aggregator's array (STATE_LENGTH of them, in
-// the order state() packs them).
-const _W = STATE_LENGTH;
-const _END = 0;
-const _COUNT = 1;
-const _SUM = 2;
-const _MIN = 3;
-const _MAX = 4;
-const _LAST = 5;
-const _INC = 6;
-const _PREV = 7;
+// A series' numbers in the aggregator's array: the open window's end and
+// count as one number (see _endOf), then sum, min, max, last sample,
+// increase and the last sample before the window.
+const _W = 7;
+const _X = 0;
+const _SUM = 1;
+const _MIN = 2;
+const _MAX = 3;
+const _LAST = 4;
+const _INC = 5;
+const _PREV = 6;
+
+/**
+ * The end of the open window whose end and count `x` holds: `x` is `end
+ * - res + count`, 0 for none. A window `(end - res, end]` holds from 1 to
+ * `res` samples (times are integer ms, each after the last), so `x` lies
+ * in the window and gives back both exactly; the same window is `x >
+ * end - res && x <= end`, two comparisons a sample.
+ */
+function _endOf(x: number, res: number): number {
+  const r = x % res;
+  return r === 0 ? x : r > 0 ? x - r + res : x - r;
+}
 
 /**
  * Open windows of one resolution for every series.
@@ -67,10 +79,11 @@ export class WindowAggregator {
   /** The row `add()` or `take()` emitted last: value, count, sum, min, max, increase. */
   readonly row: Float64Array = new Float64Array(6);
   /**
-   * Per series, 8 numbers side by side (one 64-byte cache line): the open
-   * window's end (0: none), count, sum, min, max, last sample, increase,
+   * Per series, 7 numbers side by side: the open window's end and count
+   * as one (see _endOf; 0: none), sum, min, max, last sample, increase,
    * and the last sample before the window (NaN: none yet). Eight arrays
-   * of 57,000 series meant eight cache misses a sample; this is one.
+   * of 57,000 series meant eight cache misses a sample; this is one or
+   * two. 56 bytes a series: the end and count apart took 8 more.
    */
   #s = new Float64Array(0);
   #n = 0;
@@ -102,7 +115,8 @@ export class WindowAggregator {
   }
 
   /**
-   * Adds sample `(t, v)` of series `id` (t after its previous sample).
+   * Adds sample `(t, v)` of series `id` (t an integer number of ms after
+   * its previous sample, as the store's samples are: see _endOf).
    * Returns the end of the window this closed, with its row in
    * {@linkcode row}, or 0.
    */
@@ -118,28 +132,28 @@ export class WindowAggregator {
   addTo(id: number, end: number, v: number, counter: boolean): number {
     const s = this.#s;
     const at = id * _W;
-    const open = s[at + _END];
+    const x = s[at + _X];
     let emitted = 0;
-    if (open === end && open !== 0) {
-      s[at + _COUNT]++;
-      s[at + _SUM] += v;
-      const min = s[at + _MIN];
-      if (v < min || min !== min) s[at + _MIN] = v;
-      const max = s[at + _MAX];
-      if (v > max || max !== max) s[at + _MAX] = v;
-      if (counter) {
-        const last = s[at + _LAST];
-        s[at + _INC] += v >= last ? v - last : v;
+    if (x !== 0) {
+      if (x > end - this.resolutionMs && x <= end) {
+        s[at + _X] = x + 1;
+        s[at + _SUM] += v;
+        const min = s[at + _MIN];
+        if (v < min || min !== min) s[at + _MIN] = v;
+        const max = s[at + _MAX];
+        if (v > max || max !== max) s[at + _MAX] = v;
+        if (counter) {
+          const last = s[at + _LAST];
+          s[at + _INC] += v >= last ? v - last : v;
+        }
+        s[at + _LAST] = v;
+        return 0;
       }
-      s[at + _LAST] = v;
-      return 0;
-    }
-    if (open !== 0) {
       emitted = this.#fill(at);
       s[at + _PREV] = s[at + _LAST];
     }
-    s[at + _END] = end;
-    s[at + _COUNT] = 1;
+    // A window ending at 0 is never open (0 means none), as always.
+    s[at + _X] = end === 0 ? 0 : end - this.resolutionMs + 1;
     s[at + _SUM] = v;
     s[at + _MIN] = v;
     s[at + _MAX] = v;
@@ -151,12 +165,13 @@ export class WindowAggregator {
 
   /** The end of `id`'s open window (0: none). */
   openEnd(id: number): number {
-    return this.#s[id * _W + _END];
+    const x = this.#s[id * _W + _X];
+    return x === 0 ? 0 : _endOf(x, this.resolutionMs);
   }
 
   /** Whether `id` has an open window. */
   isOpen(id: number): boolean {
-    return id < this.#n && this.#s[id * _W + _END] !== 0;
+    return id < this.#n && this.#s[id * _W + _X] !== 0;
   }
 
   /** Closes `id`'s open window now: returns its end with the row in {@linkcode row}, or 0. */
@@ -165,7 +180,7 @@ export class WindowAggregator {
     const at = id * _W;
     const end = this.#fill(at);
     this.#s[at + _PREV] = this.#s[at + _LAST];
-    this.#s[at + _END] = 0;
+    this.#s[at + _X] = 0;
     return end;
   }
 
@@ -175,20 +190,47 @@ export class WindowAggregator {
    */
   seed(id: number, previous: number): void {
     const at = id * _W;
-    this.#s[at + _END] = 0;
+    this.#s[at + _X] = 0;
     this.#s[at + _PREV] = previous;
     this.#s[at + _LAST] = previous;
   }
 
-  /** The open window of `id` packed in `out` (STATE_LENGTH numbers), for the write-ahead log. */
+  /**
+   * The open window of `id` packed in `out` (STATE_LENGTH numbers: end,
+   * count, sum, min, max, last sample, increase, the sample before;
+   * end and count 0 when none is open).
+   */
   state(id: number, out: Float64Array): void {
-    out.set(this.#s.subarray(id * _W, id * _W + _W));
+    const at = id * _W;
+    const x = this.#s[at + _X];
+    const end = x === 0 ? 0 : _endOf(x, this.resolutionMs);
+    out[0] = end;
+    out[1] = x === 0 ? 0 : x - end + this.resolutionMs;
+    for (let i = 1; i < _W; i++) out[i + 1] = this.#s[at + i];
   }
 
-  /** Restores what {@linkcode state} packed. */
+  /**
+   * Restores what {@linkcode state} packed. Throws a RangeError for a
+   * window that cannot be (an open one's end not a multiple of the
+   * resolution, or a count outside 1 to the resolution in ms).
+   */
   restore(id: number, s: ArrayLike<number>): void {
+    const res = this.resolutionMs;
+    const end = s[0];
+    const count = s[1];
+    if (
+      end !== 0 &&
+      !(end % res === 0 && Number.isInteger(count) && count >= 1 &&
+        count <= res)
+    ) {
+      throw new RangeError(
+        `Cannot restore a window: its end must be a multiple of ${res} and its count from 1 to ${res}, received ${end} and ${count}`,
+      );
+    }
     this.ensure(id + 1);
-    for (let i = 0; i < _W; i++) this.#s[id * _W + i] = s[i];
+    const at = id * _W;
+    this.#s[at + _X] = end === 0 ? 0 : end - res + count;
+    for (let i = 1; i < _W; i++) this.#s[at + i] = s[i + 1];
   }
 
   /** Bytes held. */
@@ -199,24 +241,25 @@ export class WindowAggregator {
   #fill(at: number): number {
     const s = this.#s;
     const r = this.row;
+    const x = s[at + _X];
+    const end = _endOf(x, this.resolutionMs);
     r[COL_VALUE] = s[at + _LAST];
-    r[COL_COUNT] = s[at + _COUNT];
+    r[COL_COUNT] = x - end + this.resolutionMs;
     r[COL_SUM] = s[at + _SUM];
     r[COL_MIN] = s[at + _MIN];
     r[COL_MAX] = s[at + _MAX];
     r[COL_INCREASE] = s[at + _INC];
-    return s[at + _END];
+    return end;
   }
 }
 
 // A series' numbers in RowAggregator's array.
-const _R = 8;
-const _RCOLS = 7;
+const _R = 7;
 
 /**
  * Open windows of a coarser tier for every series, built from the rows
  * of a finer one (each row a finer window: value, count, sum, min, max[,
- * increase]) as they come, 64 bytes a series in one typed array: the
+ * increase]) as they come, 57 bytes a series in two typed arrays: the
  * finer tier's chunks can then be sealed at any size (a few rows, so
  * its open chunks stay small) and need not hold a whole coarser window.
  * A row folds in term by term: counts, sums and increases add up (each
@@ -250,10 +293,12 @@ export class RowAggregator {
   /** Its columns (5: gauge, 6: counter). */
   columns = 0;
   /**
-   * Per series, 8 numbers side by side: the open window's end (0: none),
-   * count, sum, min, max, last row's value, increase, columns.
+   * Per series, 7 numbers side by side: the open window's end (0: none),
+   * count, sum, min, max, last row's value, increase.
    */
   #s = new Float64Array(0);
+  /** Per series: the last row's columns (a chunk's are at most 255). */
+  #cols = new Uint8Array(0);
   #n = 0;
 
   /** @param resolutionMs the coarser window's size (ms), a positive integer */
@@ -273,6 +318,9 @@ export class RowAggregator {
     const s = new Float64Array(size * _R);
     s.set(this.#s);
     this.#s = s;
+    const cols = new Uint8Array(size);
+    cols.set(this.#cols);
+    this.#cols = cols;
     this.#n = size;
   }
 
@@ -287,7 +335,7 @@ export class RowAggregator {
     const at = id * _R;
     let emitted = 0;
     if (s[at] !== end) {
-      if (s[at] !== 0) emitted = this.#fill(at);
+      if (s[at] !== 0) emitted = this.#fill(id);
       s[at] = end;
       s[at + 1] = 0;
       s[at + 2] = 0;
@@ -305,7 +353,7 @@ export class RowAggregator {
     if (hi > max || max !== max) s[at + 4] = hi;
     if (columns > COL_INCREASE) s[at + 6] += row[COL_INCREASE];
     s[at + 5] = row[COL_VALUE];
-    s[at + _RCOLS] = columns;
+    this.#cols[id] = columns;
     return emitted;
   }
 
@@ -323,7 +371,7 @@ export class RowAggregator {
   take(id: number): number {
     if (!this.isOpen(id)) return 0;
     const at = id * _R;
-    const end = this.#fill(at);
+    const end = this.#fill(id);
     this.#s[at] = 0;
     return end;
   }
@@ -335,19 +383,20 @@ export class RowAggregator {
 
   /** Bytes held. */
   memoryBytes(): number {
-    return this.#s.byteLength;
+    return this.#s.byteLength + this.#cols.byteLength;
   }
 
-  #fill(at: number): number {
+  #fill(id: number): number {
     const s = this.#s;
     const r = this.row;
+    const at = id * _R;
     r[COL_VALUE] = s[at + 5];
     r[COL_COUNT] = s[at + 1];
     r[COL_SUM] = s[at + 2];
     r[COL_MIN] = s[at + 3];
     r[COL_MAX] = s[at + 4];
     r[COL_INCREASE] = s[at + 6];
-    this.columns = s[at + _RCOLS];
+    this.columns = this.#cols[id];
     return s[at];
   }
 }

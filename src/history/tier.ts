@@ -6,7 +6,7 @@
  *
  * Coarser tiers cascade: a downsampled tier that feeds a coarser one
  * folds each row it appends into the coarser window of that series (a
- * {@linkcode RowAggregator}, 64 bytes a series), which appends its row to
+ * {@linkcode RowAggregator}, 57 bytes a series), which appends its row to
  * the coarser tier once a row of a later window comes, or a row lands on
  * its end. Its chunks are sealed by size like any other (a few rows):
  * an open chunk that had to hold a whole coarser window (an hour of

@@ -11,6 +11,8 @@ import {
   STATE_LENGTH,
   WindowAggregator,
 } from "../../src/history/aggregator.ts";
+import { seededRandom } from "../_seeded_random.ts";
+import { ReferenceWindowAggregator } from "./_window_reference.ts";
 
 function feed(
   a: WindowAggregator,
@@ -83,6 +85,82 @@ test("WindowAggregator: state() and restore() carry an open window over", () => 
   assert.deepEqual([...b.row], [0, 3, 3, 0, 2, 1 + 0]);
 });
 
+test("WindowAggregator gives the rows, ends, open windows and states of the 8-number layout, to the bit: full windows (a sample every ms), negative times, NaN, -0, resets, windows closed early and series seeded", () => {
+  for (const res of [1, 7, 10, 60_000]) {
+    const rand = seededRandom(res);
+    const n = 40;
+    const a = new WindowAggregator(res);
+    const b = new ReferenceWindowAggregator(res);
+    a.ensure(n);
+    b.ensure(n);
+    const t = new Float64Array(n);
+    for (let id = 0; id < n; id++) {
+      t[id] = Math.floor((rand() - 0.5) * 50 * res);
+    }
+    const values = [0, -0, 1, 2.5, -3, NaN, 1e300, 7, 7, 7];
+    const stateA = new Float64Array(STATE_LENGTH);
+    const stateB = new Float64Array(STATE_LENGTH);
+    const same = (what: string) => {
+      assert.deepEqual([...a.row].map(String), [...b.row].map(String), what);
+      for (let i = 0; i < 6; i++) {
+        assert.ok(Object.is(a.row[i], b.row[i]), what);
+      }
+    };
+    for (let step = 0; step < 6000; step++) {
+      const id = Math.floor(rand() * n);
+      const counter = id % 2 === 0;
+      const r = rand();
+      // Mostly the next ms (windows filled to res samples), some gaps.
+      t[id] += r < 0.7 ? 1 : r < 0.95 ? 1 + Math.floor(rand() * res) : 3 * res;
+      const v = values[Math.floor(rand() * values.length)] +
+        (counter ? step : 0);
+      const what = `res ${res}, step ${step}, id ${id}, t ${t[id]}`;
+      assert.equal(
+        a.add(id, t[id], v, counter),
+        b.add(id, t[id], v, counter),
+        what,
+      );
+      same(what);
+      // === : the window ending at 0 (never open) is -0 or 0 in the old.
+      assert.ok(a.openEnd(id) === b.openEnd(id), what);
+      assert.equal(a.isOpen(id), b.isOpen(id), what);
+      const k = rand();
+      if (k < 0.01) {
+        assert.equal(a.take(id), b.take(id), what);
+        same(what);
+      } else if (k < 0.015) {
+        a.seed(id, v);
+        b.seed(id, v);
+      }
+      a.state(id, stateA);
+      b.state(id, stateB);
+      if (b.isOpen(id)) {
+        assert.deepEqual(
+          [...stateA].map(String),
+          [...stateB].map(String),
+          what,
+        );
+      }
+    }
+    for (let id = 0; id < n; id++) {
+      assert.equal(a.take(id), b.take(id));
+      same(`take ${id}`);
+    }
+  }
+});
+
+test("WindowAggregator.restore() refuses a window that state() cannot have packed", () => {
+  const a = new WindowAggregator(10);
+  assert.throws(
+    () => a.restore(0, [25, 1, 0, 0, 0, 0, 0, 0]),
+    /end must be a multiple of 10 and its count from 1 to 10, received 25 and 1/,
+  );
+  assert.throws(() => a.restore(0, [30, 11, 0, 0, 0, 0, 0, 0]), RangeError);
+  assert.throws(() => a.restore(0, [30, 0, 0, 0, 0, 0, 0, 0]), RangeError);
+  a.restore(0, [0, 0, 0, 0, 0, 5, 0, 5]); // none open
+  assert.equal(a.isOpen(0), false);
+});
+
 test("WindowAggregator refuses a resolution that is not a positive integer", () => {
   assert.throws(() => new WindowAggregator(0), /positive integer, received 0/);
 });
@@ -149,5 +227,23 @@ test("RowAggregator folds rows into the same coarser row as rows combined at onc
         `window ${w}, ${columns} columns`,
       );
     }
+  }
+});
+
+test("RowAggregator gives each series' window its own columns, row and end, kept through the growth of its arrays", () => {
+  const h = new RowAggregator(3_600_000);
+  const n = 3000;
+  const row = new Float64Array([7, 60, 300, 1, 9, 4]);
+  for (let id = 0; id < n; id++) {
+    h.ensure(id + 1); // grown as series come
+    row[0] = id;
+    h.addRow(id, 3_600_000, row, id % 3 === 0 ? 6 : 5);
+  }
+  for (let id = 0; id < n; id++) {
+    assert.equal(h.openEnd(id), 3_600_000);
+    assert.equal(h.take(id), 3_600_000);
+    assert.equal(h.columns, id % 3 === 0 ? 6 : 5);
+    assert.equal(h.row[COL_VALUE], id);
+    assert.equal(h.row[COL_INCREASE], id % 3 === 0 ? 4 : 0);
   }
 });
