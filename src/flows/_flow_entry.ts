@@ -227,8 +227,10 @@ interface _Seen {
  * An object that stays the same while {@linkcode _info} of the entry would
  * report the same, and is a new one once anything it reads has changed:
  * a key under which a report made from `_info` (a serialized body) can be
- * kept, without making the info and comparing it (about 0.5 µs of a
- * `GET /flows/:id` on Deno 2.9, bench/RESULTS.md "Session 24"). It
+ * kept, without making the info and comparing it with the last (0.27 and
+ * 0.19 µs of a `GET /flows/:id` on Deno 2.9 in a `--cpu-prof` profile,
+ * bench/RESULTS.md "Session 23"; the read's CPU fell by 4% without them,
+ * measured side by side with `wrk`). It
  * compares what `_info` reads rather than counting changes, so no place
  * that changes an entry, or a network's state, has to remember to tell
  * it. Keep it reading what `_info` reads.
