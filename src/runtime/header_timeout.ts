@@ -106,6 +106,7 @@ export class HeaderTimeout {
   /** The server's port. */
   readonly port: number;
   readonly #timeoutMs: number;
+  readonly #checkMs: number;
   readonly #log: (message: string) => void;
   readonly #read: () => TcpSocket[] | null;
   readonly #readInodes: () => Set<number> | null;
@@ -123,6 +124,12 @@ export class HeaderTimeout {
   readonly #pending = new Map<number, _Pending>();
   /** Inodes judged already: served connections and other sockets. */
   readonly #settled = new Set<number>();
+  /**
+   * Sockets listed but not yet looked up in the socket table, by inode,
+   * with when they were first listed: looked up only once one could be
+   * due within a check (see `check`).
+   */
+  readonly #unread = new Map<number, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #off = false;
 
@@ -149,6 +156,7 @@ export class HeaderTimeout {
     }
     this.port = port;
     this.#timeoutMs = timeoutMs;
+    this.#checkMs = checkMs;
     this.#log = log;
     this.#read = read;
     this.#readInodes = readInodes;
@@ -195,12 +203,22 @@ export class HeaderTimeout {
     for (const inode of this.#pending.keys()) {
       if (!inodes.has(inode)) this.#pending.delete(inode);
     }
+    for (const inode of this.#unread.keys()) {
+      if (!inodes.has(inode)) this.#unread.delete(inode);
+    }
+    // A new socket is dated now, and looked up in the socket table (a
+    // read of the kernel's whole table: 2 to 6 ms here) only once it
+    // could be due by the next check: a connection that closes before
+    // its deadline, as most do, costs no read at all. Until the kernel
+    // has been asked whether it can tell a served socket (everyPeer),
+    // new sockets are read at once.
     let unknown = false;
+    const soon = this.#timeoutMs - this.#checkMs;
     for (const inode of inodes) {
-      if (!this.#settled.has(inode) && !this.#pending.has(inode)) {
-        unknown = true;
-        break;
-      }
+      if (this.#settled.has(inode) || this.#pending.has(inode)) continue;
+      let first = this.#unread.get(inode);
+      if (first === undefined) this.#unread.set(inode, first = now);
+      if (this.#everyPeer || now - first >= soon) unknown = true;
     }
     if (unknown) this.#readSockets(now, checks, inodes);
     const due: number[] = [];
@@ -244,6 +262,7 @@ export class HeaderTimeout {
     this.#timer = undefined;
     this.#pending.clear();
     this.#settled.clear();
+    this.#unread.clear();
     this.#requested.clear();
   }
 
@@ -272,7 +291,12 @@ export class HeaderTimeout {
       }
       ports.add(s.remotePort);
       if (this.#requested.has(s.remotePort)) this.#settled.add(s.inode);
-      else this.#pending.set(s.inode, { port: s.remotePort, since: now });
+      else {
+        this.#pending.set(s.inode, {
+          port: s.remotePort,
+          since: this.#unread.get(s.inode) ?? now,
+        });
+      }
       if (this.#everyPeer && this.#unanswered < 3) {
         // Can the kernel tell whether a connection was served? Asked of
         // new connections until it answers (a socket may close meanwhile),
@@ -284,6 +308,7 @@ export class HeaderTimeout {
     for (const inode of inodes) {
       if (!this.#pending.has(inode)) this.#settled.add(inode);
     }
+    this.#unread.clear();
     // Forget the requests of connections gone; one noted after this read
     // began may belong to a connection it did not list yet.
     for (const [port, at] of this.#requested) {

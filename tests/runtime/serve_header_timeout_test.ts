@@ -218,13 +218,17 @@ test(
   },
 );
 
-test("HeaderTimeout reads the socket table again only for a new socket, not for the process's sockets that are not TCP", () => {
+test("HeaderTimeout reads the socket table again only for a new socket that could be due by the next check, not for the process's sockets that are not TCP", () => {
   let reads = 0;
+  let now = 0;
   // 11: a connection to the server; 20 and 21: Unix sockets of the
   // runtime's, which /proc/net/tcp never lists.
   let inodes = new Set([11, 20, 21]);
-  const listed = [11, 12];
+  const listed = [11, 12, 13];
+  const cut: number[] = [];
   const t = new HeaderTimeout(80, {
+    timeoutMs: 10_000,
+    checkMs: 1000,
     read: () => {
       reads++;
       return listed.filter((i) => inodes.has(i)).map((inode) => ({
@@ -237,22 +241,54 @@ test("HeaderTimeout reads the socket table again only for a new socket, not for 
       }));
     },
     readInodes: () => new Set(inodes),
-    cut: () => true,
-    served: (ids) => ids.map(() => true),
+    cut: (inode) => cut.push(inode) > 0,
+    now: () => now,
+    // 11 was answered; 12 and 13 never were.
+    served: (ids) => ids.map((i) => i === 11),
   });
+  // The first new socket is read at once: the kernel is asked whether it
+  // can tell a served socket.
   t.check();
   assert.equal(reads, 1);
-  t.check();
+  assert.equal(t.everyPeer, false);
+  now += 1000;
   t.check();
   assert.equal(reads, 1, "the Unix sockets are settled by the first read");
-  // A new connection is read once.
+  // A new connection that closes before its deadline is never read.
   inodes = new Set([11, 12, 20, 21]);
+  for (let i = 0; i < 5; i++) {
+    now += 1000;
+    t.check();
+  }
+  inodes = new Set([11, 20, 21]);
+  now += 1000;
   t.check();
+  assert.equal(reads, 1);
+  // One that stays is read once it could be due by the next check, and
+  // cut at its deadline, dated from when it was first listed.
+  inodes = new Set([11, 13, 20, 21]);
+  const listedAt = now += 1000;
   t.check();
+  while (now - listedAt < 9000) {
+    now += 1000;
+    t.check();
+    assert.equal(reads, now - listedAt >= 9000 ? 2 : 1, `at ${now - listedAt}`);
+  }
+  assert.deepEqual(cut, []);
+  now += 1000;
+  t.check();
+  assert.deepEqual(cut, [13]);
   assert.equal(reads, 2);
-  // A Unix socket that goes and a new one that comes: one read more.
-  inodes = new Set([11, 12, 20, 22]);
+  // A Unix socket that goes and a new one that comes: read when due too.
+  inodes = new Set([11, 13, 20, 22]);
+  for (let i = 0; i < 9; i++) {
+    now += 1000;
+    t.check();
+  }
+  assert.equal(reads, 2);
+  now += 1000;
   t.check();
+  assert.equal(reads, 3);
   t.check();
   assert.equal(reads, 3);
   t.stop();
