@@ -202,7 +202,8 @@ export class OpenChunks {
     this.#logCount = i32(this.#logCount, 1, 0);
     this.#logBits = i32(this.#logBits, 1, 0);
     this.#head = i32(this.#head, 1, NONE);
-    this.#tail = i32(this.#tail, 1, NONE);
+    // Lean: a chain's last block is found from its head (see #tailOf).
+    if (!this.lean) this.#tail = i32(this.#tail, 1, NONE);
     // Lean: the column state of one series (allocated once).
     const states = this.lean ? 1 : size;
     if (this.#win.length < states * cols) {
@@ -291,7 +292,10 @@ export class OpenChunks {
   memoryBytes(): number {
     return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
       this.#next.byteLength + this.#free.byteLength +
-      this.#n * (6 * 4 + 2 + 8) + this.#delta.byteLength +
+      this.#n * 2 + this.#count.byteLength + this.#bits.byteLength +
+      this.#logCount.byteLength + this.#logBits.byteLength +
+      this.#head.byteLength + this.#tail.byteLength +
+      this.#lastT.byteLength + this.#delta.byteLength +
       this.#prev.byteLength +
       this.#win.byteLength + this.#diff.byteLength + this.#diff32.byteLength;
   }
@@ -639,13 +643,14 @@ export class OpenChunks {
     this.#logCount[id] = 0;
     this.#logBits[id] = 0;
     if (this.#count[id] === 0) return;
+    const last = this.lean ? this.#tailOf(id, this.#bits[id]) : this.#tail[id];
     for (let b = this.#head[id]; b !== NONE;) {
       const next = this.#next[b];
       this.#freeBlock(b);
-      b = b === this.#tail[id] ? NONE : next;
+      b = b === last ? NONE : next;
     }
     this.#head[id] = NONE;
-    this.#tail[id] = NONE;
+    if (!this.lean) this.#tail[id] = NONE;
     this.#count[id] = 0;
     this.#bits[id] = 0;
     this.#open--;
@@ -706,7 +711,7 @@ export class OpenChunks {
     this.#used = nbytes;
     // Bytes the allocated blocks cover so far.
     let covered = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) & ~(BLOCK_BYTES - 1);
-    let tail = this.#tail[id];
+    let tail = this.lean ? this.#tailOf(id, bits) : this.#tail[id];
     let b = bits >>> 3;
     const scratch = this.#scratch;
     // The tail block's page and offset, looked up once, not per byte.
@@ -724,9 +729,25 @@ export class OpenChunks {
       }
       page[base + (b & (BLOCK_BYTES - 1))] = scratch[j];
     }
-    this.#tail[id] = tail;
+    if (!this.lean) this.#tail[id] = tail;
     this.#lastByte[id] = scratch[nbytes - 1];
     return this.#bits[id] = bits + this.#pos - from;
+  }
+
+  /**
+   * The last block of `id`'s chain when its stream holds `bits` bits
+   * (NONE for none): a lean tier keeps no `#tail` (4 bytes a series) and
+   * walks its chunks of a few rows, appended to rarely (a decode of the
+   * chunk comes with each row anyway), from the head. A chain has a
+   * block for each 32 bytes of the stream begun (see #endRow); the link
+   * of its last block is left as it was, not NONE.
+   */
+  #tailOf(id: number, bits: number): number {
+    let n = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) >>> BLOCK_SHIFT;
+    if (n === 0) return NONE;
+    let b = this.#head[id];
+    while (--n > 0) b = this.#next[b];
+    return b;
   }
 
   #allocBlock(): number {
