@@ -946,7 +946,9 @@ export class FlowManager {
    * Calls `listener` with every value sent into the flow's connections
    * from out-port `from` (`"Process.port"`, or `null` for any sender) to
    * in-port `to`, on the sender's path (see `Network.tap`: keep it short),
-   * until the returned function is called. The tap outlives the flow's
+   * until the returned function is called. `"Process.port[i]"` names only
+   * that index of an indexed connection, as `Network.tap` does, whether the
+   * flow has a network or only its graph (a failed flow). The tap outlives the flow's
    * networks: a restart or a replace attaches it to the new one, and when
    * the new graph has no such connection `onGone` is told why (it is
    * attached again if a later graph has it). A
@@ -1005,8 +1007,8 @@ export class FlowManager {
       // the connection exists; the tap attaches when a network comes.
       const known = (entry.graph?.connections ?? []).some((c) => {
         const src = (c as GraphEdge).src as GraphEdge["src"] | undefined;
-        return src != null && `${c.tgt.process}.${c.tgt.port}` === to &&
-          (from === null || `${src.process}.${src.port}` === from);
+        return src != null && _namesEnd(c.tgt, to) &&
+          (from === null || _namesEnd(src, from));
       });
       if (!known) {
         throw new InvalidFlowArgumentError(
@@ -1455,4 +1457,17 @@ export class FlowManager {
     }
     return entry;
   }
+}
+
+/**
+ * Whether a tap's `spec` names a graph connection's end as `Network.tap`
+ * matches it: `Process.port` any index, `Process.port[i]` only that one.
+ */
+function _namesEnd(
+  end: { process: string; port: string; index?: number },
+  spec: string,
+): boolean {
+  const name = `${end.process}.${end.port}`;
+  return spec === name ||
+    (end.index !== undefined && spec === `${name}[${end.index}]`);
 }

@@ -11,7 +11,17 @@ import {
   FlowStartError,
   InvalidFlowArgumentError,
 } from "../../src/flows/errors.ts";
-import { grows, harness, NO_START, SLOW, ticking, WAIT } from "./_harness.ts";
+import { FlowManager } from "../../src/flows/flow_manager.ts";
+import { FlowStore } from "../../src/flows/flow_store.ts";
+import {
+  grows,
+  harness,
+  NO_START,
+  registryOf,
+  SLOW,
+  ticking,
+  WAIT,
+} from "./_harness.ts";
 import { until } from "../engine/_helpers.ts";
 
 /** Ticks every 5 ms into test/Sink2 instead: no Tick.out -> Sink.in. */
@@ -429,3 +439,46 @@ test(
     }
   },
 );
+
+test("FlowManager.tap() of an indexed connection agrees with and without a network: Sw.out[0] is tapped, Sw.out[1] refused", async () => {
+  const text = `'5ms' -> interval Tick(core/Interval) out -> in Sw(flow/Switch)
+'[{"op": "else"}]' -> rules Sw
+Sw out[0] -> in Sink(test/Sink)
+`;
+  const store = FlowStore.open(":memory:");
+  store.create({ id: "run", text, format: "fbp", running: true });
+  // A flow that failed to start when restored has no network: the tap is
+  // checked against its graph.
+  store.create({
+    id: "failed",
+    text: `${text}${NO_START}`,
+    format: "fbp",
+    running: true,
+  });
+  const flows = new FlowManager({
+    store,
+    registry: registryOf([], []),
+    log: () => {},
+  });
+  try {
+    await flows.restore();
+    assert.equal(flows.get("run").state, "running");
+    assert.equal(flows.get("failed").state, "failed");
+    for (const id of ["run", "failed"]) {
+      for (const from of ["Sw.out", "Sw.out[0]"]) {
+        flows.tap(id, from, "Sink.in", () => {})();
+      }
+      assert.throws(
+        () => flows.tap(id, "Sw.out[1]", "Sink.in", () => {}),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidFlowArgumentError, String(e));
+          assert.match(e.message, /Sw\.out\[1\]/);
+          return true;
+        },
+        id,
+      );
+    }
+  } finally {
+    await flows.close();
+  }
+});
