@@ -82,8 +82,11 @@ function _pathPattern(value: unknown): string {
  * When the flow drains, new requests get 503; when it stops, so do the
  * waiting ones, and the route is gone (404).
  *
- * Two `http/In` of one flow cannot serve the same method and path: the
- * second one's flow fails to start and says which process has it.
+ * Two `http/In` of one flow cannot serve the same method and path (the
+ * same pattern up to parameter names and a trailing `/`): validating the
+ * graph finds it when initial packets give both routes, naming both;
+ * otherwise the second one's flow fails to start and says which process
+ * has it.
  *
  * @example
  * ```ts

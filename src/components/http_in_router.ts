@@ -23,7 +23,7 @@ import {
   requestHeaderRecord,
   searchParamsObject,
 } from "./http_body.ts";
-import type { RoutePattern } from "./http_route_pattern.ts";
+import { type RoutePattern, sharedRoute } from "./http_route_pattern.ts";
 
 /** A number a component's meter holds (see `ctx.meter`). */
 export interface HttpInMeter {
@@ -177,8 +177,13 @@ export class HttpInRouter {
   add(spec: HttpInRouteSpec): () => void {
     const routes = this.#flows.get(spec.flow) ?? [];
     for (const r of routes) {
-      const both = r.methods.filter((m) => spec.methods.includes(m));
-      if (both.length > 0 && r.pattern.shape === spec.pattern.shape) {
+      const both = sharedRoute(
+        r.methods,
+        r.pattern,
+        spec.methods,
+        spec.pattern,
+      );
+      if (both.length > 0) {
         throw new Error(
           `Cannot serve ${
             both.join(",")

@@ -128,3 +128,30 @@ export function compileRoutePattern(pattern: unknown): RoutePattern {
     },
   });
 }
+
+/**
+ * The methods two routes both serve on the same paths: those in both lists
+ * when their patterns are the same up to parameter names and a trailing
+ * `/` (`/a/:x` and `/a/:y/`), else none. One flow cannot serve such a pair:
+ * the router refuses the second when the flow starts, and validation finds
+ * it in the graph.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileRoutePattern, sharedRoute } from "./http_route_pattern.ts";
+ *
+ * const a = compileRoutePattern("/a/:x");
+ * assert.deepEqual(sharedRoute(["GET", "POST"], a, ["POST"], compileRoutePattern("/a/:y/")), ["POST"]);
+ * assert.deepEqual(sharedRoute(["GET"], a, ["GET"], compileRoutePattern("/a/b")), []);
+ * ```
+ */
+export function sharedRoute(
+  methodsA: readonly string[],
+  patternA: RoutePattern,
+  methodsB: readonly string[],
+  patternB: RoutePattern,
+): string[] {
+  if (patternA.shape !== patternB.shape) return [];
+  return methodsA.filter((m) => methodsB.includes(m));
+}

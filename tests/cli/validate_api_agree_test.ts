@@ -177,3 +177,20 @@ test("weir validate and POST /flows report what new Network() refuses of a graph
     "3:13: component my/Hollow has no process function",
   ]);
 });
+
+test("weir validate, POST /flows and weir serve's graph files refuse two http/In serving the same method and path, at the second's line, naming both", async () => {
+  const text =
+    `'/readings/:sensor' -> path A(http/In) out -> in R(http/Response)
+'GET, POST' -> method B(http/In)
+'/readings/:id/' -> path B
+B out -> in R
+`;
+  const { validate, api } = await bothSee(text);
+  assert.deepEqual(validate, api);
+  const served = checkGraph(text, "g.fbp", builtins(), { format: "fbp" })
+    .problems.map((l) => l.replace(/^g\.fbp:/, ""));
+  assert.deepEqual(served, validate);
+  assert.deepEqual(validate, [
+    '2:23: Cannot serve GET /readings/:id/ from process "B" (http/In): process "A" serves GET /readings/:sensor already, the same method and path, so the flow would fail to start; give each http/In its own method or path',
+  ]);
+});

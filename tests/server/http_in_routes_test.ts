@@ -238,7 +238,7 @@ In out -> in Drop(core/Drop)
   }
 });
 
-test("http/In: two processes of one flow serving the same method and path fail the flow's start, naming both", async () => {
+test("http/In: two processes of one flow whose IIPs give the same method and path are a validation problem (400) naming both, before anything runs", async () => {
   const s = _setup();
   try {
     const fbp = `# @name twice
@@ -248,11 +248,16 @@ A out -> in Out(http/Response)
 B out -> in Out
 `;
     const created = await s.create(fbp);
-    assert.notEqual(created.status, 201);
-    const text = JSON.stringify(created.body);
+    assert.equal(created.status, 400, JSON.stringify(created.body));
+    const { problems } = created.body as {
+      problems: { path: string; line: number; message: string }[];
+    };
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.equal(problems[0].path, "processes.B");
+    assert.equal(problems[0].line, 3);
     assert.match(
-      text,
-      /process \\"A\\" of flow \\"twice\\" serves GET \/a\/:x already/,
+      problems[0].message,
+      /from process "B" \(http\/In\): process "A" serves GET \/a\/:x already/,
     );
     assert.equal(s.router.serves("twice"), false);
     // Different methods on one path are fine.
@@ -265,6 +270,29 @@ A out -> in Out(http/Response)
 B out -> in Out
 `);
     assert.equal(ok.status, 201);
+  } finally {
+    await s.close();
+  }
+});
+
+test("http/In: two processes serving the same method and path, one known only at run time, fail the flow's start, naming both", async () => {
+  const s = _setup();
+  try {
+    // B's method comes through a connection: validation leaves it to the
+    // router, which refuses the second route when the flow starts.
+    const created = await s.create(`# @name late
+'/a/:x' -> path A(http/In)
+'/a/:y' -> path B(http/In)
+'GET' -> in M(core/Repeat) out -> method B
+A out -> in Out(http/Response)
+B out -> in Out
+`);
+    assert.notEqual(created.status, 201);
+    assert.match(
+      JSON.stringify(created.body),
+      /process \\"A\\" of flow \\"late\\" serves GET \/a\/:x already/,
+    );
+    assert.equal(s.router.serves("late"), false);
   } finally {
     await s.close();
   }
