@@ -5,7 +5,12 @@
  *
  * The route logic is `http_route_pattern.ts`'s, a module that imports
  * nothing, so that validation and the router cannot disagree on what the
- * same route is.
+ * same route is. A departure from DESIGN.md's dependency direction
+ * (`graph -> engine` only): `src/graph` imports this one module of
+ * `src/components`, and knows `http/In` by its name. A check across a
+ * flow's processes declared by the component (a hook in
+ * `engine/component.ts` that validation calls for every component) would
+ * remove both; not done yet.
  *
  * @module
  */
