@@ -11,6 +11,8 @@ import {
   type Component,
   defineComponent,
   parseDuration,
+  type ProcessProblem,
+  type ProcessSettings,
 } from "../engine/component.ts";
 import { encodeBody, parseMethods } from "./http_body.ts";
 import {
@@ -18,7 +20,11 @@ import {
   type HttpInMessage,
   type HttpInRouter,
 } from "./http_in_router.ts";
-import { compileRoutePattern } from "./http_route_pattern.ts";
+import {
+  compileRoutePattern,
+  type RoutePattern,
+  sharedRoute,
+} from "./http_route_pattern.ts";
 
 /** Default of `http/In`'s `timeout`: 30 s. */
 export const DEFAULT_HTTP_IN_TIMEOUT_MS = 30_000;
@@ -67,6 +73,65 @@ function _pathPattern(value: unknown): string {
   return value as string;
 }
 
+interface _Route {
+  process: string;
+  methods: readonly string[];
+  pattern: RoutePattern;
+}
+
+/**
+ * `http/In`'s check across a flow's processes: a problem for each one that
+ * serves a method and path an earlier one serves already (the same pattern
+ * up to parameter names and a trailing `/`, as the router compares them),
+ * since the router would refuse it at the flow's start. Only routes the
+ * graph's initial packets settle count: a `method` or `path` fed by a
+ * connection or an exported port is known only when the flow runs, where
+ * the router checks it. One function for every `http/In` made, so that
+ * those of two registries in one flow are checked together.
+ */
+function _sharedRoutes(
+  processes: readonly ProcessSettings[],
+): ProcessProblem[] {
+  const problems: ProcessProblem[] = [];
+  const routes: _Route[] = [];
+  for (const { process, settings } of processes) {
+    const route = _routeOf(process, settings);
+    if (route === undefined) continue;
+    for (const r of routes) {
+      const both = sharedRoute(
+        r.methods,
+        r.pattern,
+        route.methods,
+        route.pattern,
+      )
+        .join(",");
+      if (both === "") continue;
+      problems.push({
+        process,
+        message:
+          `Cannot serve ${both} ${route.pattern.source} from process "${process}" (http/In): process "${r.process}" serves ${both} ${r.pattern.source} already, the same method and path, so the flow would fail to start; give each http/In its own method or path`,
+      });
+      break;
+    }
+    routes.push(route);
+  }
+  return problems;
+}
+
+/** The route of an `http/In` process, when its settings settle it. */
+function _routeOf(
+  process: string,
+  settings: Readonly<Record<string, unknown>>,
+): _Route | undefined {
+  const { method, path } = settings;
+  if (!Array.isArray(method) || typeof path !== "string") return undefined;
+  try {
+    return { process, methods: method, pattern: compileRoutePattern(path) };
+  } catch {
+    return undefined; // A bad pattern is the path port's problem.
+  }
+}
+
 /**
  * `http/In` serving its routes through `router`, or, without one, a
  * component whose flow fails to start with a sentence saying that this
@@ -84,9 +149,9 @@ function _pathPattern(value: unknown): string {
  *
  * Two `http/In` of one flow cannot serve the same method and path (the
  * same pattern up to parameter names and a trailing `/`): validating the
- * graph finds it when initial packets give both routes, naming both;
- * otherwise the second one's flow fails to start and says which process
- * has it.
+ * graph finds it (its `checkProcesses`) when initial packets give both
+ * routes, naming both; otherwise the second one's flow fails to start and
+ * says which process has it.
  *
  * @example
  * ```ts
@@ -98,6 +163,11 @@ function _pathPattern(value: unknown): string {
  * assert.equal(In.name, "http/In");
  * assert.deepEqual(In.inPorts.method.parse?.(["get", "post"]), ["GET", "POST"]);
  * assert.throws(() => In.inPorts.path.parse?.("readings"), /must start with "\/"/);
+ * const shared = In.checkProcesses?.([
+ *   { process: "A", settings: { method: ["GET"], path: "/a/:x" } },
+ *   { process: "B", settings: { method: ["GET", "POST"], path: "/a/:y/" } },
+ * ]);
+ * assert.deepEqual(shared?.map((p) => p.process), ["B"]);
  * ```
  */
 export function httpIn(router?: HttpInRouter): Component {
@@ -223,6 +293,7 @@ export function httpIn(router?: HttpInRouter): Component {
     teardown(ctx) {
       ctx.state?.remove();
     },
+    checkProcesses: _sharedRoutes,
   });
 }
 

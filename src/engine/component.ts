@@ -325,6 +325,82 @@ export interface ComponentSpec<
     settings: Readonly<Record<string, unknown>>,
     connected: ReadonlySet<string>,
   ) => string | undefined;
+  /**
+   * Checks together, when a graph is validated as a flow, every process of
+   * the flow that uses this component, a subgraph's inner ones included:
+   * for what no process can know alone, such as two `http/In` serving the
+   * same route. Called once per flow with the processes in the flow's
+   * order (only when the flow is otherwise valid and builds); it returns
+   * a problem per process at fault, each reported at that process's place
+   * in the graph (a subgraph's inner process at the subgraph process's),
+   * with `message` as it is: name the processes in it. The processes of
+   * every component that declares the same function are checked together,
+   * so one component made twice (by two registries) counts as one.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { defineComponent, type ProcessSettings } from "./component.ts";
+   *
+   * // At most one process of a flow may own a device.
+   * const Device = defineComponent({
+   *   name: "io/Device",
+   *   description: "Reads a device.",
+   *   inPorts: { device: { type: "string", control: true, default: "/dev/ttyS0" } },
+   *   run: async () => {},
+   *   checkProcesses(processes) {
+   *     const owner = new Map<unknown, string>();
+   *     return processes.flatMap(({ process, settings }) => {
+   *       const first = owner.get(settings.device);
+   *       if (first === undefined) owner.set(settings.device, process);
+   *       return first === undefined ? [] : [{
+   *         process,
+   *         message: `process "${process}" reads ${settings.device}, which process "${first}" reads already`,
+   *       }];
+   *     });
+   *   },
+   * });
+   * const flow: ProcessSettings[] = [
+   *   { process: "A", settings: { device: "/dev/ttyS0" } },
+   *   { process: "B", settings: { device: "/dev/ttyS1" } },
+   *   { process: "C", settings: { device: "/dev/ttyS0" } },
+   * ];
+   * assert.deepEqual(Device.checkProcesses?.(flow), [{
+   *   process: "C",
+   *   message: 'process "C" reads /dev/ttyS0, which process "A" reads already',
+   * }]);
+   * ```
+   */
+  checkProcesses?: (
+    processes: readonly ProcessSettings[],
+  ) => readonly ProcessProblem[];
+}
+
+/**
+ * A process of a flow as {@linkcode ComponentSpec.checkProcesses} sees it.
+ */
+export interface ProcessSettings {
+  /**
+   * The process's name in the flow: `S/In` for process `In` of subgraph
+   * process `S`.
+   */
+  readonly process: string;
+  /**
+   * The value each in-port would start with, as far as the graph settles
+   * it: its one initial packet, parsed, or its `default` when nothing feeds
+   * it. A port fed by a connection or an exported port (its value comes
+   * while the flow runs), by several initial packets, or by one its `parse`
+   * refuses (a problem of its own) has no entry.
+   */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** A problem {@linkcode ComponentSpec.checkProcesses} finds. */
+export interface ProcessProblem {
+  /** The process at fault, as its {@linkcode ProcessSettings} names it. */
+  readonly process: string;
+  /** The problem as a sentence a user can act on, naming the process. */
+  readonly message: string;
 }
 
 /**
@@ -362,6 +438,10 @@ export interface Component<S = unknown> {
     settings: Readonly<Record<string, unknown>>,
     connected: ReadonlySet<string>,
   ): string | undefined;
+  /** See {@linkcode ComponentSpec.checkProcesses}. */
+  checkProcesses?(
+    processes: readonly ProcessSettings[],
+  ): readonly ProcessProblem[];
 }
 
 /** The `error` out-port every component has, declared or not. */
@@ -467,6 +547,7 @@ export function defineComponent<
     run: spec.run,
     teardown: spec.teardown,
     checkSettings: spec.checkSettings,
+    checkProcesses: spec.checkProcesses,
   }) as Component<S>;
 }
 

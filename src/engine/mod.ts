@@ -68,6 +68,8 @@ export {
   type PortType,
   type PortValue,
   type PortValueMap,
+  type ProcessProblem,
+  type ProcessSettings,
 } from "./component.ts";
 export {
   checkMeterSpecs,

@@ -30,7 +30,7 @@ import { joinIndex, joinKey } from "./_path.ts";
 import { findPort } from "./_ports.ts";
 import { subgraphOf } from "./subgraph.ts";
 import { _allowOf, _restrictRegistry } from "./_allow.ts";
-import { routeProblems } from "./_validate_routes.ts";
+import { processProblems } from "./_validate_processes.ts";
 
 /**
  * The engine's spec of a valid graph (see `buildNetworkSpec()`), or the
@@ -84,9 +84,9 @@ export function _networkSpecOf(
  * What building a valid graph would refuse, as problems with the graph's
  * paths: the exported out-ports {@linkcode _networkSpecOf} refuses, then
  * whatever `new Network()` refuses of the spec (it is built, not started:
- * no component's setup runs), then what would fail its start that the
- * graph settles: two `http/In` serving the same method and path
- * ({@linkcode routeProblems}). Empty when it finds none of these.
+ * no component's setup runs), then what the components' checks across the
+ * flow's processes find ({@linkcode processProblems}). Empty when it finds
+ * none of these.
  */
 export function buildProblems(graph: Graph, registry: Registry): Problem[] {
   const { spec, problems, origins } = _networkSpecOf(
@@ -104,7 +104,7 @@ export function buildProblems(graph: Graph, registry: Registry): Problem[] {
     );
     return [{ path: _pathOf(message, spec, origins), message }];
   }
-  return routeProblems(spec);
+  return processProblems(spec);
 }
 
 /** The graph's path a message of the engine's wiring names, else `$`. */

@@ -131,11 +131,11 @@ export interface ValidateOptions {
  * would be, without starting it: an exported out-port that stands for the
  * error ports of a subgraph's inner processes (several, or none: a
  * network's exported port is one), whatever else `new Network()` would
- * refuse, and two `http/In` whose initial packets give them the same method
- * and path (up to parameter names and a trailing `/`; the second is named,
- * at its process), are problems too. A subgraph's inner graph is checked by `validateGraph()`
- * only: its properties are not a flow's, and an empty one is merely
- * useless. This is the check of `weir validate`, of `weir serve`'s graph
+ * refuse, and what each component's check across the flow's processes
+ * finds (`ComponentSpec.checkProcesses`, a subgraph's inner processes
+ * included, each problem at its process), are problems too. A subgraph's
+ * inner graph is checked by `validateGraph()` only: its properties are
+ * not a flow's, and an empty one is merely useless. This is the check of `weir validate`, of `weir serve`'s graph
  * files and of the flow API (through `buildNetworkSpec()`), so the three
  * agree.
  *
