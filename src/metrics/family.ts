@@ -8,7 +8,12 @@
 import type { NetworkStats } from "../engine/stats.ts";
 import { fullName, type MetricDef } from "./catalogue.ts";
 import type { MetricLike, MetricObject, Sample } from "./_prom.ts";
-import type { HistSeries, Series, Tracked } from "./series_plan.ts";
+import {
+  type HistSeries,
+  type Series,
+  seriesText,
+  type Tracked,
+} from "./series_plan.ts";
 import type { Labels, TextWriter } from "./text_writer.ts";
 
 /** Where a family puts its samples: exposition lines, or prom-client's objects. */
@@ -236,7 +241,7 @@ export class Family implements MetricLike {
       if (hist) this.#histogram(x as HistSeries, s, sink);
       else {
         const v = (x as Series).read(s);
-        if (v !== null) sink.add("", x.labels, x.text, v);
+        if (v !== null) sink.add("", x.labels, x.text ?? seriesText(x), v);
       }
     }
   }
@@ -283,16 +288,17 @@ export class Family implements MetricLike {
     const h = x.read(s);
     if (h === null) return;
     const le = this.#source.le;
+    const text = x.text ?? seriesText(x);
     if (sink.addHistogram !== undefined) {
-      sink.addHistogram(x.labels, x.text, le, h.counts, h.sum, h.count);
+      sink.addHistogram(x.labels, text, le, h.counts, h.sum, h.count);
       return;
     }
     let cumulative = 0;
     for (let j = 0; j < le.length; j++) {
       cumulative += h.counts[j];
-      sink.add("_bucket", x.labels, x.text, cumulative, le[j]);
+      sink.add("_bucket", x.labels, text, cumulative, le[j]);
     }
-    sink.add("_sum", x.labels, x.text, h.sum);
-    sink.add("_count", x.labels, x.text, h.count);
+    sink.add("_sum", x.labels, text, h.sum);
+    sink.add("_count", x.labels, text, h.count);
   }
 }

@@ -26,8 +26,14 @@ type HistogramCounts = Pick<HistogramSnapshot, "sum" | "count"> & {
 export interface Series {
   /** Its labels (constant labels not included). */
   labels: Labels;
-  /** The labels as exposition text, `a="1",b="2"`. */
-  text: string;
+  /**
+   * The labels as exposition text, `a="1",b="2"`: made at the first render
+   * that writes the series ({@linkcode seriesText}), `null` before. A
+   * history that only samples never needs it: at 100 flows of 10
+   * processes (57,632 series) the texts made on admission were 4.9 of the
+   * plan's 8.2 MB of heap on Deno (4.4 of 7.4 on Bun).
+   */
+  text: string | null;
   /** Its value in `s`; `null` when not known (left out). */
   read(s: NetworkStats): number | null;
 }
@@ -36,8 +42,8 @@ export interface Series {
 export interface HistSeries {
   /** Its labels (constant labels not included). */
   labels: Labels;
-  /** The labels as exposition text, `a="1",b="2"`. */
-  text: string;
+  /** The labels as exposition text; see {@linkcode Series.text}. */
+  text: string | null;
   /** Its buckets in `s`; `null` when not known (left out). */
   read(s: NetworkStats): HistogramCounts | null;
 }
@@ -65,7 +71,7 @@ export interface Tracked {
   merged: { processing: string[]; errors: string[] };
 }
 
-/** A series before it is admitted (its text is made on admission). */
+/** A series before it is admitted. */
 type Planned = Omit<Series, "text"> | Omit<HistSeries, "text">;
 
 type FamilyKey = keyof typeof METRICS;
@@ -298,7 +304,11 @@ export class SeriesPlan implements FamilySource {
     f.admitted++;
     let list = t.series.get(f);
     if (list === undefined) t.series.set(f, list = []);
-    list.push({ ...x, text: labelText(x.labels) } as Series | HistSeries);
+    list.push(
+      { labels: x.labels, text: null, read: x.read } as
+        | Series
+        | HistSeries,
+    );
     return true;
   }
 
@@ -463,6 +473,11 @@ export class SeriesPlan implements FamilySource {
     });
     return timed || counted || merged("processing") || merged("errors");
   }
+}
+
+/** A series' labels as exposition text, made at its first call and kept. */
+export function seriesText(x: Series | HistSeries): string {
+  return x.text ??= labelText(x.labels);
 }
 
 /**

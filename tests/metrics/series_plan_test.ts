@@ -16,7 +16,7 @@ import {
   until,
 } from "../engine/_helpers.ts";
 import { parseExposition, samplesOf, valueOf } from "./_exposition.ts";
-import { N, sinks } from "./_fixtures.ts";
+import { N, ODD_FLOW, ODD_SOURCE, oddFlow, sinks } from "./_fixtures.ts";
 
 test("a flow that needs exactly maxSeriesPerMetric series is admitted whole", async () => {
   const m = new MetricsCollector({ maxSeriesPerMetric: 5 });
@@ -198,4 +198,56 @@ test("a sampling pass reads the flows tracked at its start: one tracked or untra
   assert.deepEqual(await flowsRead(), ["b"]);
   m.track(sinks(2, "c"));
   assert.deepEqual(await flowsRead(), ["b", "c"]);
+});
+
+/** The text lines of the flow series of weir's families, in order. */
+function flowLines(text: string): string[] {
+  return text.split("\n").filter((l) =>
+    l.startsWith("weir_") && l.includes("{flow=")
+  );
+}
+
+test("a flow's series render the same text whether a sampling pass or a render came first, tracked before or after a render", async () => {
+  const odd = await oddFlow();
+  const plain = sinks(2, "plain");
+  // The reference: one render of both flows tracked at once.
+  const fresh = new MetricsCollector();
+  fresh.track(odd);
+  fresh.track(plain);
+  const want = flowLines(await fresh.render("text"));
+  assert.ok(want.length > 40);
+  assert.ok(want.some((l) => l.includes('flow="fl\\"ow\\\\ with\\nnewline')));
+
+  // Sampled (label texts not needed) before its first render.
+  const sampled = new MetricsCollector();
+  sampled.track(odd);
+  sampled.track(plain);
+  const flows = new Set<string>();
+  const processes = new Set<string>();
+  await sampled.sample({
+    family() {},
+    add() {},
+    addPlanned(list, _width, _le, read, _values, n) {
+      for (let k = 0; k < n; k++) {
+        flows.add(list[read[k]].labels.flow);
+        if (list[read[k]].labels.process !== undefined) {
+          processes.add(list[read[k]].labels.process);
+        }
+      }
+    },
+  });
+  assert.deepEqual([...flows].sort(), ["plain", ODD_FLOW].sort());
+  assert.ok(processes.has(ODD_SOURCE));
+  assert.deepEqual(flowLines(await sampled.render("text")), want);
+  assert.deepEqual(flowLines(await sampled.render("text")), want);
+
+  // One flow tracked after a render, then the other untracked.
+  const later = new MetricsCollector();
+  later.track(odd);
+  const first = flowLines(await later.render("text"));
+  later.track(plain);
+  assert.deepEqual(flowLines(await later.render("text")), want);
+  later.untrack(plain);
+  assert.deepEqual(flowLines(await later.render("text")), first);
+  assert.ok(first.every((l) => !l.includes('flow="plain"')));
 });
