@@ -71,8 +71,15 @@ export interface Tracked {
   merged: { processing: string[]; errors: string[] };
 }
 
-/** A series before it is admitted. */
-type Planned = Omit<Series, "text"> | Omit<HistSeries, "text">;
+/**
+ * A series before it is admitted: its labels and either how to read it,
+ * or what (a {@linkcode _PlanSeries} kind, the process's index and the
+ * port, kind, state or reason).
+ */
+type Planned =
+  | Omit<Series, "text">
+  | Omit<HistSeries, "text">
+  | { labels: Labels; kind: number; i: number; arg: string | null };
 
 type FamilyKey = keyof typeof METRICS;
 
@@ -305,9 +312,9 @@ export class SeriesPlan implements FamilySource {
     let list = t.series.get(f);
     if (list === undefined) t.series.set(f, list = []);
     list.push(
-      { labels: x.labels, text: null, read: x.read } as
-        | Series
-        | HistSeries,
+      ("kind" in x
+        ? new _PlanSeries(x.labels, x.kind, x.i, x.arg)
+        : new _PlanSeries(x.labels, _FN, 0, x.read)) as Series | HistSeries,
     );
     return true;
   }
@@ -373,29 +380,19 @@ export class SeriesPlan implements FamilySource {
     const process = p.name;
     const key = `${flow}\0${process}`;
     const labels = { flow, process };
+    const at = (kind: number, l: Labels, arg: string | null = null) =>
+      admit(_FAMILY[kind], { labels: l, kind, i, arg });
     for (const port of Object.keys(p.messagesIn)) {
-      admit("processMessages", {
-        labels: { flow, process, port, direction: "in" },
-        read: (s) => s.processes[i].messagesIn[port],
-      });
+      at(_MESSAGES_IN, { flow, process, port, direction: "in" }, port);
     }
     for (const port of Object.keys(p.messagesOut)) {
-      admit("processMessages", {
-        labels: { flow, process, port, direction: "out" },
-        read: (s) => s.processes[i].messagesOut[port],
-      });
+      at(_MESSAGES_OUT, { flow, process, port, direction: "out" }, port);
     }
     for (const port of Object.keys(p.queueWait)) {
-      admit("processMessageLatency", {
-        labels: { flow, process, port },
-        read: (s) => s.processes[i].queueWait[port],
-      });
+      at(_QUEUE_WAIT, { flow, process, port }, port);
     }
     for (const port of Object.keys(p.queueDepth)) {
-      admit("processQueueDepth", {
-        labels: { flow, process, port },
-        read: (s) => s.processes[i].queueDepth[port],
-      });
+      at(_QUEUE_DEPTH, { flow, process, port }, port);
     }
     const wrappers = this.#wrappers;
     const timed = admit("processProcessing", {
@@ -407,51 +404,34 @@ export class SeriesPlan implements FamilySource {
       },
     });
     if (timed) t.merged.processing.push(key);
-    admit("processBufferedBytes", {
-      labels,
-      read: (s) => s.processes[i].bufferedBytes,
-    });
-    admit("processActiveActivations", {
-      labels,
-      read: (s) => s.processes[i].activeActivations,
-    });
+    at(_BUFFERED_BYTES, labels);
+    at(_ACTIVE_ACTIVATIONS, labels);
     for (const kind of ERROR_KIND_VALUES) {
-      const k = kind as "exception" | "timeout" | "overflow";
+      const l = { flow, process, kind };
+      if (kind !== "exception") {
+        at(_ERRORS, l, kind);
+        continue;
+      }
       const admitted = admit("processErrors", {
-        labels: { flow, process, kind },
-        read: kind === "exception"
-          ? (s) =>
-            s.processes[i].errors.exception +
-            (wrappers.get(key)?.exceptions ?? 0)
-          : (s) => s.processes[i].errors[k],
+        labels: l,
+        read: (s) =>
+          s.processes[i].errors.exception +
+          (wrappers.get(key)?.exceptions ?? 0),
       });
-      if (admitted && kind === "exception") t.merged.errors.push(key);
+      if (admitted) t.merged.errors.push(key);
     }
-    admit("processLastError", {
-      labels,
-      read: (s) => _epochSeconds(s.processes[i].lastErrorAt),
-    });
-    admit("processStarts", { labels, read: (s) => s.processes[i].starts });
-    admit("processFailures", {
-      labels,
-      read: (s) => s.processes[i].failures,
-    });
+    at(_LAST_ERROR, labels);
+    at(_STARTS, labels);
+    at(_FAILURES, labels);
     if (p.breaker !== null) {
       for (const state of BREAKER_STATE_VALUES) {
-        admit("circuitBreakerState", {
-          labels: { flow, process, state },
-          read: (s) => s.processes[i].breaker === state ? 1 : 0,
-        });
+        at(_BREAKER, { flow, process, state }, state);
       }
     }
     const reasons = new Set(["unread", "stopped", ...(policyReasons ?? [])]);
     if (p.breaker !== null) reasons.add("circuit_open");
     for (const reason of reasons) {
-      const r = reason as keyof typeof p.drops;
-      admit("messagesDropped", {
-        labels: { flow, process, reason },
-        read: (s) => s.processes[i].drops[r],
-      });
+      at(_DROPS, { flow, process, reason }, reason);
     }
   }
 
@@ -472,6 +452,100 @@ export class SeriesPlan implements FamilySource {
       read: () => merged("errors") ? null : w.exceptions,
     });
     return timed || counted || merged("processing") || merged("errors");
+  }
+}
+
+// What a planned series reads from its process's statistics (a
+// _PlanSeries kind): data and one shared read instead of a closure a
+// series (57,632 of them at 100 flows of 10 processes).
+const _FN = 0;
+const _MESSAGES_IN = 1;
+const _MESSAGES_OUT = 2;
+const _QUEUE_WAIT = 3;
+const _QUEUE_DEPTH = 4;
+const _BUFFERED_BYTES = 5;
+const _ACTIVE_ACTIVATIONS = 6;
+const _ERRORS = 7;
+const _LAST_ERROR = 8;
+const _STARTS = 9;
+const _FAILURES = 10;
+const _BREAKER = 11;
+const _DROPS = 12;
+
+/** The family of each kind (`_FN`'s is the caller's). */
+const _FAMILY: readonly FamilyKey[] = [
+  "processProcessing",
+  "processMessages",
+  "processMessages",
+  "processMessageLatency",
+  "processQueueDepth",
+  "processBufferedBytes",
+  "processActiveActivations",
+  "processErrors",
+  "processLastError",
+  "processStarts",
+  "processFailures",
+  "circuitBreakerState",
+  "messagesDropped",
+];
+
+type _Read = (s: NetworkStats) => number | HistogramCounts | null;
+
+/**
+ * A planned series: its labels, its text once rendered, and what it reads
+ * (`kind` of process `i`, `arg` its port, kind, state or reason; for
+ * `_FN`, `arg` is the function that reads it).
+ */
+class _PlanSeries {
+  labels: Labels;
+  text: string | null = null;
+  kind: number;
+  i: number;
+  arg: string | _Read | null;
+
+  constructor(
+    labels: Labels,
+    kind: number,
+    i: number,
+    arg: string | _Read | null,
+  ) {
+    this.labels = labels;
+    this.kind = kind;
+    this.i = i;
+    this.arg = arg;
+  }
+
+  read(s: NetworkStats): number | HistogramCounts | null {
+    const kind = this.kind;
+    if (kind === _FN) return (this.arg as _Read)(s);
+    const p = s.processes[this.i];
+    const arg = this.arg as string;
+    switch (kind) {
+      case _MESSAGES_IN:
+        return p.messagesIn[arg];
+      case _MESSAGES_OUT:
+        return p.messagesOut[arg];
+      case _QUEUE_WAIT:
+        return p.queueWait[arg];
+      case _QUEUE_DEPTH:
+        return p.queueDepth[arg];
+      case _BUFFERED_BYTES:
+        return p.bufferedBytes;
+      case _ACTIVE_ACTIVATIONS:
+        return p.activeActivations;
+      case _ERRORS:
+        return p.errors[arg as keyof typeof p.errors];
+      case _LAST_ERROR:
+        return _epochSeconds(p.lastErrorAt);
+      case _STARTS:
+        return p.starts;
+      case _FAILURES:
+        return p.failures;
+      case _BREAKER:
+        return p.breaker === arg ? 1 : 0;
+      default:
+        return p.drops[arg as keyof typeof p.drops];
+    }
   }
 }
 
