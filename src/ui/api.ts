@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ApiError } from "./api_error.ts";
+import { ApiError, refusalText } from "./api_error.ts";
 
 export { ApiError };
 
@@ -68,7 +68,7 @@ export async function failure(res: Response): Promise<ApiError> {
     globalThis.dispatchEvent(new CustomEvent(AUTH_EVENT));
   }
   let message = errorText(res.status, body, text.slice(0, 300));
-  if (res.status === 403) message = `this token cannot do that: ${message}`;
+  message = refusalText(res.status, message, getToken() !== null);
   return new ApiError(res.status, message, body);
 }
 

@@ -18,3 +18,30 @@ export class ApiError extends Error {
     this.body = body;
   }
 }
+
+/**
+ * What the page shows of a refusal (`status` 403) whose answer says
+ * `message`: it names the token only when the page sent one, since a
+ * server without tokens refuses for other reasons (beyond loopback with
+ * none, a foreign Host). Other statuses: `message` as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refusalText } from "./api_error.ts";
+ *
+ * assert.equal(refusalText(403, "no write scope", true), "this token cannot do that: no write scope");
+ * assert.equal(refusalText(403, "no write scope", false), "refused: no write scope");
+ * assert.equal(refusalText(404, "no flow", true), "no flow");
+ * ```
+ */
+export function refusalText(
+  status: number,
+  message: string,
+  tokenSent: boolean,
+): string {
+  if (status !== 403) return message;
+  return tokenSent
+    ? `this token cannot do that: ${message}`
+    : `refused: ${message}`;
+}
