@@ -248,48 +248,52 @@ function _read(
 ): Response {
   const id = c.req.param("id");
   const key = flows.infoKey(id);
-  const kept = reads.get(key);
-  if (kept !== undefined) {
-    return _tagMatches(_header(c, "if-none-match"), kept.tag)
-      ? c.body(null, 304, { ETag: kept.tag })
-      : _jsonResponse(c, kept.body, 200, { ETag: kept.tag });
-  }
+  let kept = reads.get(key);
+  if (kept === undefined) reads.set(key, kept = _flowBody(flows, id));
+  return _tagMatches(_header(c, "if-none-match"), kept.tag)
+    ? c.body(null, 304, { ETag: kept.tag })
+    : _jsonResponse(c, kept.body, 200, { ETag: kept.tag });
+}
+
+/** The entity tag and body of flow `id` as it is now (see `_read`). */
+function _flowBody(
+  flows: FlowManager,
+  id: string,
+): { tag: string; body: _JsonBody } {
   const info = flows.get(id);
   const tag = _etag(info.rev);
-  if (_tagMatches(_header(c, "if-none-match"), tag)) {
-    return c.body(null, 304, { ETag: tag });
-  }
-  let source: { text: string; format: "json" | "fbp"; graph: object };
   try {
-    source = flows.source(id);
+    const source = flows.source(id);
+    return {
+      tag,
+      body: _jsonBody(
+        {
+          ...info,
+          source: { format: source.format, text: source.text },
+          graph: source.graph,
+        },
+        true,
+      ),
+    };
   } catch (e) {
     // A stored text that no longer parses (written by an older weir) is
     // the server's state, not a fault of this request: show the text, so
     // that it can be fixed, and why it does not parse.
     if (!(e instanceof GraphError)) throw e;
     const src = flows.stored(id);
-    return _json(
-      c,
-      {
-        ...info,
-        source: { format: src.format, text: src.text },
-        graph: null,
-        problems: e.problems.map(_problemJson),
-      },
-      200,
-      { ETag: tag },
-    );
+    return {
+      tag,
+      body: _jsonBody(
+        {
+          ...info,
+          source: { format: src.format, text: src.text },
+          graph: null,
+          problems: e.problems.map(_problemJson),
+        },
+        true,
+      ),
+    };
   }
-  const body = _jsonBody(
-    {
-      ...info,
-      source: { format: source.format, text: source.text },
-      graph: source.graph,
-    },
-    true,
-  );
-  reads.set(key, { tag, body });
-  return _jsonResponse(c, body, 200, { ETag: tag });
 }
 
 async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
