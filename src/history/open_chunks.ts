@@ -99,7 +99,13 @@ export class OpenChunks {
   /** The most columns a chunk of this tier has. */
   readonly maxColumns: number;
   #n = 0;
-  #count = new Int32Array(0);
+  /**
+   * Per series: rows of its open chunk. 16 bits: a chunk is sealed once
+   * its stream passes {@linkcode MAX_STREAM_BITS}, and a row takes at
+   * least 2 bits (a first one 10), so a chunk that is sealed then holds
+   * at most 65,533 rows.
+   */
+  #count = new Uint16Array(0);
   #bits = new Int32Array(0);
   #cols = new Uint8Array(0);
   #head = new Int32Array(0);
@@ -120,8 +126,8 @@ export class OpenChunks {
    * codec reads either): 4 bytes a column instead of 8.
    */
   #diff32 = new Int32Array(0);
-  /** Per series: rows of its chunk the head log holds (0: none). */
-  #logCount = new Int32Array(0);
+  /** Per series: rows of its chunk the head log holds (0: none; 16 bits as #count). */
+  #logCount = new Uint16Array(0);
   /** Per series: stream bits of its chunk the head log holds. */
   #logBits = new Int32Array(0);
   #rows: boolean;
@@ -192,14 +198,19 @@ export class OpenChunks {
       b.set(a);
       return b;
     };
+    const u16 = (a: Uint16Array) => {
+      const b = new Uint16Array(size);
+      b.set(a);
+      return b;
+    };
     const f64 = (a: Float64Array, n = size) => {
       const b = new Float64Array(n);
       b.set(a);
       return b;
     };
-    this.#count = i32(this.#count, 1, 0);
+    this.#count = u16(this.#count);
     this.#bits = i32(this.#bits, 1, 0);
-    this.#logCount = i32(this.#logCount, 1, 0);
+    this.#logCount = u16(this.#logCount);
     this.#logBits = i32(this.#logBits, 1, 0);
     this.#head = i32(this.#head, 1, NONE);
     // Lean: a chain's last block is found from its head (see #tailOf).
@@ -329,7 +340,8 @@ export class OpenChunks {
    * (57,000 at 100 flows x 10 processes) and the calls and field reads of
    * `append()` were about half its cost. Writes into `full` the ids whose
    * chunk reached `limit[id]` rows or {@linkcode MAX_STREAM_BITS} (to
-   * seal), and returns how many.
+   * seal), and returns how many (a limit is 16 bits, as the rows of a
+   * chunk are: the stream's bound comes first past 65,533 rows).
    *
    * @example
    * ```ts
@@ -340,7 +352,7 @@ export class OpenChunks {
    * const open = new OpenChunks(1);
    * open.ensure(2);
    * const ids = new Int32Array([0, 1]);
-   * const limit = new Int32Array([3, 3]);
+   * const limit = new Uint16Array([3, 3]);
    * const full = new Int32Array(2);
    * let sealing = 0;
    * for (let s = 1; s <= 3; s++) {
@@ -355,7 +367,7 @@ export class OpenChunks {
     values: Float64Array,
     n: number,
     t: number,
-    limit: Int32Array,
+    limit: Uint16Array,
     full: Int32Array,
   ): number {
     if (this.#rows) {
@@ -680,6 +692,11 @@ export class OpenChunks {
       this.#count[id] = 1;
       this.#open++;
       return;
+    }
+    if (n === 0xffff) {
+      throw new RangeError(
+        `Cannot append to an open chunk: it holds 65,535 rows, the most a chunk has (seal it before its stream passes ${MAX_STREAM_BITS} bits)`,
+      );
     }
     if (columns !== this.#cols[id]) {
       throw new RangeError(

@@ -100,9 +100,16 @@ export class Tier {
   dirty = new Uint8Array(0);
   /**
    * Per series: the rows its open chunk is sealed at (`chunkRows`, or for
-   * a series' first chunk when staggered between half and all of it).
+   * a series' first chunk when staggered between half and all of it), in
+   * 16 bits as the open chunks' row counts (see #rowsLimit).
    */
-  #limit = new Int32Array(0);
+  #limit = new Uint16Array(0);
+  /**
+   * `chunkRows` as a limit of 16 bits: a chunk passes
+   * `MAX_STREAM_BITS` before 65,534 rows (2 bits a row at least), so a
+   * larger `chunkRows` seals at the same row as 65,535 does.
+   */
+  #rowsLimit: number;
   /** The ids a batch of samples filled (to seal after the batch). */
   #full = new Int32Array(0);
   #stagger: boolean;
@@ -137,6 +144,7 @@ export class Tier {
     this.index = index;
     this.info = info;
     this.chunkRows = chunkRows;
+    this.#rowsLimit = Math.min(chunkRows, 0xffff);
     this.ring = new ChunkRing(ringChunks);
     this.aggregator = index === 1
       ? new WindowAggregator(info.resolutionMs)
@@ -170,10 +178,12 @@ export class Tier {
       const d = new Uint8Array(size);
       d.set(this.dirty);
       this.dirty = d;
-      const l = new Int32Array(size);
+      const l = new Uint16Array(size);
       l.set(this.#limit);
       for (let id = this.#limit.length; id < size; id++) {
-        l[id] = this.#stagger ? this.#firstRows(id) : this.chunkRows;
+        l[id] = this.#stagger
+          ? Math.min(this.#firstRows(id), this.#rowsLimit)
+          : this.#rowsLimit;
       }
       this.#limit = l;
     }
@@ -343,7 +353,7 @@ export class Tier {
     from: number,
   ): void {
     this.#open.reset(id);
-    this.#limit[id] = this.chunkRows;
+    this.#limit[id] = this.#rowsLimit;
     // Values copied by their bits, not as numbers: a NaN's payload (the
     // staleness marker) is kept on Bun too.
     const row = new Float64Array(columns.length);
@@ -391,7 +401,7 @@ export class Tier {
     };
     open.reset(id);
     this.dirty[id] = 1;
-    this.#limit[id] = this.chunkRows;
+    this.#limit[id] = this.#rowsLimit;
     this.chunksSealed++;
     if (this.#keepPending) {
       this.#pending.push({ id, chunk, columns });

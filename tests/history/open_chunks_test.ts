@@ -149,7 +149,7 @@ test("OpenChunks.appendSamples() writes the bytes append() writes one by one, an
   const b = new OpenChunks(1);
   a.ensure(series);
   b.ensure(series);
-  const limit = new Int32Array(series).map((_, i) => 20 + (i % 7) * 10);
+  const limit = new Uint16Array(series).map((_, i) => 20 + (i % 7) * 10);
   const full = new Int32Array(series);
   const last = new Float64Array(series).fill(-Infinity);
   let t = 1_700_000_000_000;
@@ -197,7 +197,7 @@ test("OpenChunks.appendSamples() writes append()'s bytes for repeated values at 
   const b = new OpenChunks(1);
   a.ensure(series);
   b.ensure(series);
-  const limit = new Int32Array(series).map((_, i) => 30 + (i % 5) * 17);
+  const limit = new Uint16Array(series).map((_, i) => 30 + (i % 5) * 17);
   const full = new Int32Array(series);
   const current = new Float64Array(series).map(() => value(r));
   const ids = new Int32Array(series).map((_, i) => i);
@@ -252,7 +252,7 @@ test("OpenChunks.appendSamples() refuses open chunks of rows", () => {
         new Float64Array([1]),
         1,
         1000,
-        new Int32Array([10]),
+        new Uint16Array([10]),
         new Int32Array(1),
       ),
     /Cannot append samples: these open chunks hold rows of several columns/,
@@ -399,4 +399,17 @@ test("OpenChunks.firstT() gives each open chunk's first time exactly, at any siz
       for (let id = 0; id < 2 * n; id++) open.reset(id);
     }
   }
+});
+
+test("OpenChunks refuses a row past 65,535 in a chunk that was not sealed, and keeps the rows it has", () => {
+  const open = new OpenChunks(1);
+  open.ensure(1);
+  for (let i = 1; i <= 65_535; i++) open.append(0, i * 1000, 0);
+  assert.equal(open.count(0), 65_535);
+  assert.throws(
+    () => open.append(0, 65_536_000, 0),
+    /Cannot append to an open chunk: it holds 65,535 rows/,
+  );
+  const { t } = decodeChunk(open.finish(0));
+  assert.deepEqual([t.length, t[65_534]], [65_535, 65_535_000]);
 });

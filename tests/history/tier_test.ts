@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeAnyChunk } from "../../src/history/frame_chunk.ts";
 import { Tier } from "../../src/history/tier.ts";
+import { MAX_STREAM_BITS, OpenChunks } from "../../src/history/open_chunks.ts";
 
 const RAW = { name: "raw", resolutionMs: 1000, retentionMs: 86_400_000 };
 
@@ -72,5 +73,34 @@ test("Tier: raw chunks sealed over several slabs each keep their own bytes (no l
       Array.from({ length: 8 }, (_, k) => id + (first + k) / 7),
       `series ${id} from ${first} s`,
     );
+  }
+});
+
+test("Tier: chunks of more than 65,535 rows are sealed where the stream passes its bound, each sample kept once", () => {
+  // The most rows a chunk holds: steady 2-bit rows until the stream passes
+  // MAX_STREAM_BITS.
+  const probe = new OpenChunks(1);
+  probe.ensure(1);
+  let most = 0;
+  while (probe.append(0, (most + 1) * 1000, 0) <= MAX_STREAM_BITS) most++;
+  most++;
+  assert.ok(most > 65_000 && most < 65_535, `${most}`);
+  for (const append of ["one", "batch"]) {
+    const tier = new Tier(
+      0,
+      { name: "raw", resolutionMs: 1000, retentionMs: 1e12 },
+      1_000_000,
+      0,
+    );
+    tier.ensure(1);
+    const ids = new Int32Array([0]);
+    const v = new Float64Array([0]);
+    for (let i = 1; i <= 70_000; i++) {
+      if (append === "one") tier.appendSample(0, i * 1000, 0);
+      else tier.appendSamples(ids, v, 1, i * 1000);
+    }
+    const pending = tier.takePending();
+    assert.deepEqual(pending.map((p) => p.chunk.count), [most], append);
+    assert.equal(tier.openCount(0), 70_000 - most, append);
   }
 });
