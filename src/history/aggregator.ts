@@ -29,17 +29,16 @@ export const COL_INCREASE = 5;
 /** The open window's state, as {@linkcode WindowAggregator.state} packs it. */
 export const STATE_LENGTH = 8;
 
-// A series' numbers in the aggregator's array: the open window's end and
-// count as one number (see _endOf), then sum, min, max, last sample,
-// increase and the last sample before the window.
-const _W = 7;
+// A series' numbers in the aggregator's array: the open window's end
+// and count as one number (see _endOf), then sum, min, max, the last
+// sample and the increase.
+const _W = 6;
 const _X = 0;
 const _SUM = 1;
 const _MIN = 2;
 const _MAX = 3;
 const _LAST = 4;
 const _INC = 5;
-const _PREV = 6;
 
 /**
  * The end of the open window whose end and count `x` holds: `x` is `end
@@ -79,11 +78,14 @@ export class WindowAggregator {
   /** The row `add()` or `take()` emitted last: value, count, sum, min, max, increase. */
   readonly row: Float64Array = new Float64Array(6);
   /**
-   * Per series, 7 numbers side by side: the open window's end and count
-   * as one (see _endOf; 0: none), sum, min, max, last sample, increase,
-   * and the last sample before the window (NaN: none yet). Eight arrays
-   * of 57,000 series meant eight cache misses a sample; this is one or
-   * two. 56 bytes a series: the end and count apart took 8 more.
+   * Per series, 6 numbers side by side: the open window's end and count
+   * as one (see _endOf; 0: none), sum, min, max, the last sample, and
+   * the increase. Eight arrays of 57,000 series meant eight cache misses
+   * a sample; this is one. 48 bytes a series: the end and count apart
+   * took 8 more, and so did the sample before the window, which is read
+   * only as a window opens, when the last sample is that very one (while
+   * no window is open, the last sample is the one before the next; NaN:
+   * none yet).
    */
   #s = new Float64Array(0);
   #n = 0;
@@ -104,7 +106,7 @@ export class WindowAggregator {
     const size = Math.max(n, growCapacity(this.#n));
     const s = new Float64Array(size * _W);
     s.set(this.#s);
-    for (let i = this.#n; i < size; i++) s[i * _W + _PREV] = NaN;
+    for (let i = this.#n; i < size; i++) s[i * _W + _LAST] = NaN;
     this.#s = s;
     this.#n = size;
   }
@@ -150,14 +152,19 @@ export class WindowAggregator {
         return 0;
       }
       emitted = this.#fill(at);
-      s[at + _PREV] = s[at + _LAST];
     }
-    // A window ending at 0 is never open (0 means none), as always.
-    s[at + _X] = end === 0 ? 0 : end - this.resolutionMs + 1;
+    // A window ending at 0 is never open (0 means none), as always, and
+    // its samples leave the sample before the next window as it was.
+    if (end === 0) {
+      s[at + _X] = 0;
+      return emitted;
+    }
+    // The sample before this window: the last one (see #s).
+    const prev = s[at + _LAST];
+    s[at + _X] = end - this.resolutionMs + 1;
     s[at + _SUM] = v;
     s[at + _MIN] = v;
     s[at + _MAX] = v;
-    const prev = s[at + _PREV];
     s[at + _INC] = counter && prev === prev ? (v >= prev ? v - prev : v) : 0;
     s[at + _LAST] = v;
     return emitted;
@@ -179,7 +186,6 @@ export class WindowAggregator {
     if (!this.isOpen(id)) return 0;
     const at = id * _W;
     const end = this.#fill(at);
-    this.#s[at + _PREV] = this.#s[at + _LAST];
     this.#s[at + _X] = 0;
     return end;
   }
@@ -191,14 +197,14 @@ export class WindowAggregator {
   seed(id: number, previous: number): void {
     const at = id * _W;
     this.#s[at + _X] = 0;
-    this.#s[at + _PREV] = previous;
     this.#s[at + _LAST] = previous;
   }
 
   /**
    * The open window of `id` packed in `out` (STATE_LENGTH numbers: end,
    * count, sum, min, max, last sample, increase, the sample before;
-   * end and count 0 when none is open).
+   * end and count 0 when none is open). The sample before an open
+   * window is not kept (its part is in the increase): NaN.
    */
   state(id: number, out: Float64Array): void {
     const at = id * _W;
@@ -207,6 +213,7 @@ export class WindowAggregator {
     out[0] = end;
     out[1] = x === 0 ? 0 : x - end + this.resolutionMs;
     for (let i = 1; i < _W; i++) out[i + 1] = this.#s[at + i];
+    out[7] = x === 0 ? this.#s[at + _LAST] : NaN;
   }
 
   /**
@@ -231,6 +238,8 @@ export class WindowAggregator {
     const at = id * _W;
     this.#s[at + _X] = end === 0 ? 0 : end - res + count;
     for (let i = 1; i < _W; i++) this.#s[at + i] = s[i + 1];
+    // No window open: the last sample is the one before the next.
+    if (end === 0) this.#s[at + _LAST] = s[7];
   }
 
   /** Bytes held. */
@@ -253,13 +262,15 @@ export class WindowAggregator {
   }
 }
 
-// A series' numbers in RowAggregator's array.
-const _R = 7;
+// A series' numbers in RowAggregator's array: the open window's end and
+// count as one (see _endOf), sum, min, max, the last row's value and the
+// increase.
+const _R = 6;
 
 /**
  * Open windows of a coarser tier for every series, built from the rows
  * of a finer one (each row a finer window: value, count, sum, min, max[,
- * increase]) as they come, 57 bytes a series in two typed arrays: the
+ * increase]) as they come, 49 bytes a series in two typed arrays: the
  * finer tier's chunks can then be sealed at any size (a few rows, so
  * its open chunks stay small) and need not hold a whole coarser window.
  * A row folds in term by term: counts, sums and increases add up (each
@@ -293,8 +304,12 @@ export class RowAggregator {
   /** Its columns (5: gauge, 6: counter). */
   columns = 0;
   /**
-   * Per series, 7 numbers side by side: the open window's end (0: none),
-   * count, sum, min, max, last row's value, increase.
+   * Per series, 6 numbers side by side: the open window's end and count
+   * as one, `end - res + count` as the minute window's (see _endOf; 0:
+   * none), sum, min, max, the last row's value, and the increase. The
+   * rows' counts add up to at most `res`: each counts the samples of a
+   * finer window inside this one, at integer ms each after the last
+   * (addRow refuses a row that would break that).
    */
   #s = new Float64Array(0);
   /** Per series: the last row's columns (a chunk's are at most 255). */
@@ -332,34 +347,46 @@ export class RowAggregator {
    */
   addRow(id: number, end: number, row: Float64Array, columns: number): number {
     const s = this.#s;
+    const res = this.resolutionMs;
     const at = id * _R;
+    const count = row[COL_COUNT];
+    let x = s[at];
     let emitted = 0;
-    if (s[at] !== end) {
-      if (s[at] !== 0) emitted = this.#fill(id);
-      s[at] = end;
+    if (!(x > end - res && x <= end) || x === 0) {
+      if (x !== 0) emitted = this.#fill(id);
+      // A window ending at 0 is "none" as before: its rows start afresh.
+      x = end - res;
       s[at + 1] = 0;
-      s[at + 2] = 0;
+      s[at + 2] = NaN;
       s[at + 3] = NaN;
-      s[at + 4] = NaN;
-      s[at + 6] = 0;
+      s[at + 5] = 0;
     }
-    s[at + 1] += row[COL_COUNT];
-    s[at + 2] += row[COL_SUM];
+    if (!(count >= 1 && Number.isInteger(count) && x + count <= end)) {
+      throw new RangeError(
+        `Cannot fold a row into a window of ${res} ms: its samples (count ${count}, ${
+          x - end + res
+        } before) must be a whole number from 1 up to one a ms`,
+      );
+    }
+    s[at] = end === 0 ? 0 : x + count;
+    s[at + 1] += row[COL_SUM];
     const lo = row[COL_MIN];
     const hi = row[COL_MAX];
-    const min = s[at + 3];
-    const max = s[at + 4];
-    if (lo < min || min !== min) s[at + 3] = lo;
-    if (hi > max || max !== max) s[at + 4] = hi;
-    if (columns > COL_INCREASE) s[at + 6] += row[COL_INCREASE];
-    s[at + 5] = row[COL_VALUE];
+    const min = s[at + 2];
+    const max = s[at + 3];
+    if (lo < min || min !== min) s[at + 2] = lo;
+    if (hi > max || max !== max) s[at + 3] = hi;
+    if (columns > COL_INCREASE) s[at + 5] += row[COL_INCREASE];
+    s[at + 4] = row[COL_VALUE];
     this.#cols[id] = columns;
     return emitted;
   }
 
   /** The end of `id`'s open window (0: none). */
   openEnd(id: number): number {
-    return id < this.#n ? this.#s[id * _R] : 0;
+    if (id >= this.#n) return 0;
+    const x = this.#s[id * _R];
+    return x === 0 ? 0 : _endOf(x, this.resolutionMs);
   }
 
   /** Whether `id` has an open window. */
@@ -390,13 +417,15 @@ export class RowAggregator {
     const s = this.#s;
     const r = this.row;
     const at = id * _R;
-    r[COL_VALUE] = s[at + 5];
-    r[COL_COUNT] = s[at + 1];
-    r[COL_SUM] = s[at + 2];
-    r[COL_MIN] = s[at + 3];
-    r[COL_MAX] = s[at + 4];
-    r[COL_INCREASE] = s[at + 6];
+    const x = s[at];
+    const end = _endOf(x, this.resolutionMs);
+    r[COL_VALUE] = s[at + 4];
+    r[COL_COUNT] = x - end + this.resolutionMs;
+    r[COL_SUM] = s[at + 1];
+    r[COL_MIN] = s[at + 2];
+    r[COL_MAX] = s[at + 3];
+    r[COL_INCREASE] = s[at + 5];
     this.columns = this.#cols[id];
-    return s[at];
+    return end;
   }
 }

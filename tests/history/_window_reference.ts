@@ -1,8 +1,9 @@
 /**
  * The minute window aggregator as it was before its end and count shared
- * one number (2026-12-06: 8 numbers a series, each kept apart): the
- * reference `aggregator_test.ts` checks the packed one against, row by
- * row and bit by bit.
+ * one number (2026-12-06: 8 numbers a series, each kept apart), and the
+ * hour one as it was before the same (7 numbers): the references
+ * `aggregator_test.ts` checks the packed ones against, row by row and
+ * bit by bit.
  *
  * @module
  */
@@ -175,5 +176,108 @@ export class ReferenceWindowAggregator {
     r[COL_MAX] = s[at + _MAX];
     r[COL_INCREASE] = s[at + _INC];
     return s[at + _END];
+  }
+}
+
+// A series' numbers in ReferenceRowAggregator's array.
+const _R = 7;
+
+/** Open coarser windows built from finer rows (the old layout: the end and count apart). */
+export class ReferenceRowAggregator {
+  /** The coarser window's size (ms). */
+  readonly resolutionMs: number;
+  /** The row `addRow()` or `take()` emitted last. */
+  readonly row: Float64Array = new Float64Array(6);
+  /** Its columns (5: gauge, 6: counter). */
+  columns = 0;
+  /**
+   * Per series, 7 numbers side by side: the open window's end (0: none),
+   * count, sum, min, max, last row's value, increase.
+   */
+  #s = new Float64Array(0);
+  #cols = new Uint8Array(0);
+  #n = 0;
+
+  /** @param resolutionMs the coarser window's size (ms) */
+  constructor(resolutionMs: number) {
+    this.resolutionMs = resolutionMs;
+  }
+
+  /** Makes room for ids below `n`. */
+  ensure(n: number): void {
+    if (n <= this.#n) return;
+    const size = Math.max(n, growCapacity(this.#n));
+    const s = new Float64Array(size * _R);
+    s.set(this.#s);
+    this.#s = s;
+    const cols = new Uint8Array(size);
+    cols.set(this.#cols);
+    this.#cols = cols;
+    this.#n = size;
+  }
+
+  /** Folds a row of `id` whose coarser window ends at `end`; returns the end of a window this closed, or 0. */
+  addRow(id: number, end: number, row: Float64Array, columns: number): number {
+    const s = this.#s;
+    const at = id * _R;
+    let emitted = 0;
+    if (s[at] !== end) {
+      if (s[at] !== 0) emitted = this.#fill(id);
+      s[at] = end;
+      s[at + 1] = 0;
+      s[at + 2] = 0;
+      s[at + 3] = NaN;
+      s[at + 4] = NaN;
+      s[at + 6] = 0;
+    }
+    s[at + 1] += row[COL_COUNT];
+    s[at + 2] += row[COL_SUM];
+    const lo = row[COL_MIN];
+    const hi = row[COL_MAX];
+    const min = s[at + 3];
+    const max = s[at + 4];
+    if (lo < min || min !== min) s[at + 3] = lo;
+    if (hi > max || max !== max) s[at + 4] = hi;
+    if (columns > COL_INCREASE) s[at + 6] += row[COL_INCREASE];
+    s[at + 5] = row[COL_VALUE];
+    this.#cols[id] = columns;
+    return emitted;
+  }
+
+  /** The end of `id`'s open window (0: none). */
+  openEnd(id: number): number {
+    return id < this.#n ? this.#s[id * _R] : 0;
+  }
+
+  /** Whether `id` has an open window. */
+  isOpen(id: number): boolean {
+    return id < this.#n && this.#s[id * _R] !== 0;
+  }
+
+  /** Closes `id`'s open window: its end with the row in `row`, or 0. */
+  take(id: number): number {
+    if (!this.isOpen(id)) return 0;
+    const end = this.#fill(id);
+    this.#s[id * _R] = 0;
+    return end;
+  }
+
+  /** Forgets `id`'s open window. */
+  clear(id: number): void {
+    if (id < this.#n) this.#s[id * _R] = 0;
+  }
+
+  #fill(id: number): number {
+    const s = this.#s;
+    const r = this.row;
+    const at = id * _R;
+    r[COL_VALUE] = s[at + 5];
+    r[COL_COUNT] = s[at + 1];
+    r[COL_SUM] = s[at + 2];
+    r[COL_MIN] = s[at + 3];
+    r[COL_MAX] = s[at + 4];
+    r[COL_INCREASE] = s[at + 6];
+    this.columns = this.#cols[id];
+    return s[at];
   }
 }

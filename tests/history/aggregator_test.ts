@@ -12,7 +12,10 @@ import {
   WindowAggregator,
 } from "../../src/history/aggregator.ts";
 import { seededRandom } from "../_seeded_random.ts";
-import { ReferenceWindowAggregator } from "./_window_reference.ts";
+import {
+  ReferenceRowAggregator,
+  ReferenceWindowAggregator,
+} from "./_window_reference.ts";
 
 function feed(
   a: WindowAggregator,
@@ -135,11 +138,28 @@ test("WindowAggregator gives the rows, ends, open windows and states of the 8-nu
       a.state(id, stateA);
       b.state(id, stateB);
       if (b.isOpen(id)) {
+        // The sample before an open window is not kept (NaN): its part is
+        // in the increase.
+        assert.ok(Number.isNaN(stateA[7]), what);
         assert.deepEqual(
-          [...stateA].map(String),
-          [...stateB].map(String),
+          [...stateA.subarray(0, 7)].map(String),
+          [...stateB.subarray(0, 7)].map(String),
           what,
         );
+      } else {
+        // None open: the sample before the next window.
+        assert.deepEqual([stateA[0], stateA[1]], [0, 0], what);
+        assert.ok(Object.is(stateA[7], stateB[7]), what);
+        // Carried over: the next window's rows are the same.
+        const c = new WindowAggregator(res);
+        c.restore(0, stateA);
+        const d = new ReferenceWindowAggregator(res);
+        d.restore(0, stateB);
+        const next = t[id] + 1 + Math.floor(rand() * 2 * res);
+        c.add(0, next, 5, counter);
+        d.add(0, next, 5, counter);
+        assert.equal(c.take(0), d.take(0), what);
+        assert.deepEqual([...c.row].map(String), [...d.row].map(String), what);
       }
     }
     for (let id = 0; id < n; id++) {
@@ -203,6 +223,8 @@ test("RowAggregator folds rows into the same coarser row as rows combined at onc
     const r = rnd();
     return r < 0.05 ? NaN : r < 0.1 ? -0 : (rnd() - 0.5) * 1e3 + rnd() * 1e-7;
   };
+  // A row's count: the samples of a finer window (up to 10 of 60,000).
+  const count = () => 1 + Math.floor(rnd() * 60_000);
   const up = new RowAggregator(600_000);
   up.ensure(2);
   for (const columns of [5, 6]) {
@@ -211,6 +233,7 @@ test("RowAggregator folds rows into the same coarser row as rows combined at onc
       const n = 1 + Math.floor(rnd() * 10);
       const cols = Array.from({ length: 6 }, () => new Float64Array(n));
       for (let i = 0; i < n; i++) for (const c of cols) c[i] = pick();
+      for (let i = 0; i < n; i++) cols[COL_COUNT][i] = count();
       const want = new Float64Array(6);
       combined(cols.slice(0, columns), n, want);
       const row = new Float64Array(6);
@@ -246,4 +269,92 @@ test("RowAggregator gives each series' window its own columns, row and end, kept
     assert.equal(h.row[COL_VALUE], id);
     assert.equal(h.row[COL_INCREASE], id % 3 === 0 ? 4 : 0);
   }
+});
+
+test("RowAggregator gives the rows, ends and open windows of the 7-number layout, to the bit: windows filled to one sample a ms, negative ends, gaps, windows closed early and cleared", () => {
+  for (const res of [1, 6, 60, 3_600_000]) {
+    const rand = seededRandom(res + 1);
+    const n = 30;
+    const a = new RowAggregator(res);
+    const b = new ReferenceRowAggregator(res);
+    a.ensure(n);
+    b.ensure(n);
+    // Per series: the window ending at end[id] and its samples so far.
+    const end = new Float64Array(n);
+    const used = new Float64Array(n);
+    for (let id = 0; id < n; id++) {
+      end[id] = (Math.floor((rand() - 0.5) * 40) || 1) * res;
+    }
+    const values = [0, -0, 1, 2.5, -3, NaN, 1e300, 7, 7, 7];
+    const pick = () => values[Math.floor(rand() * values.length)];
+    const row = new Float64Array(6);
+    const same = (what: string) => {
+      assert.deepEqual([...a.row].map(String), [...b.row].map(String), what);
+      assert.equal(a.columns, b.columns, what);
+    };
+    for (let step = 0; step < 6000; step++) {
+      const id = Math.floor(rand() * n);
+      const r = rand();
+      // The next window (or one further) when this one is full or by chance.
+      if (used[id] === res || r < 0.2) {
+        // Never a window ending at 0: 0 is "none" (see the next test).
+        end[id] += (r < 0.1 ? 2 : 1) * res;
+        if (end[id] === 0) end[id] += res;
+        used[id] = 0;
+      }
+      // Mostly a few samples, at times all the window has left.
+      const left = res - used[id];
+      const count = rand() < 0.1 ? left : 1 + Math.floor(rand() * left);
+      used[id] += count;
+      row[COL_VALUE] = pick();
+      row[COL_COUNT] = count;
+      row[COL_SUM] = pick();
+      row[COL_MIN] = pick();
+      row[COL_MAX] = pick();
+      row[COL_INCREASE] = pick();
+      const columns = id % 2 === 0 ? 6 : 5;
+      const what = `res ${res}, step ${step}, id ${id}, end ${end[id]}`;
+      const got = a.addRow(id, end[id], row, columns);
+      assert.ok(Object.is(got, b.addRow(id, end[id], row, columns)), what);
+      if (got !== 0) same(what);
+      assert.equal(a.openEnd(id), b.openEnd(id), what);
+      assert.equal(a.isOpen(id), b.isOpen(id), what);
+      const k = rand();
+      if (k < 0.02) {
+        assert.equal(a.take(id), b.take(id), what);
+        same(what);
+        used[id] = res; // the next row starts a later window
+      } else if (k < 0.03) {
+        a.clear(id);
+        b.clear(id);
+        used[id] = res;
+      }
+    }
+    for (let id = 0; id < n; id++) {
+      assert.equal(a.take(id), b.take(id));
+      same(`take ${id}`);
+    }
+  }
+});
+
+test("RowAggregator refuses a row whose samples the window cannot hold (more than one a ms, none, or not whole), and keeps the window as it was", () => {
+  const h = new RowAggregator(60);
+  h.ensure(1);
+  const row = new Float64Array([1, 50, 1, 1, 1, 0]);
+  h.addRow(0, 120, row, 6);
+  for (const count of [11, 0, 2.5, NaN]) {
+    row[COL_COUNT] = count;
+    assert.throws(
+      () => h.addRow(0, 120, row, 6),
+      /Cannot fold a row into a window of 60 ms: its samples \(count .*, 50 before\) must be a whole number from 1 up to one a ms/,
+    );
+  }
+  row[COL_COUNT] = 10;
+  h.addRow(0, 120, row, 6);
+  assert.equal(h.take(0), 120);
+  assert.equal(h.row[COL_COUNT], 60);
+  // A window ending at 0 is never open, as in the 7-number layout.
+  row[COL_COUNT] = 3;
+  assert.equal(h.addRow(0, 0, row, 6), 0);
+  assert.equal(h.isOpen(0), false);
 });
