@@ -421,6 +421,8 @@ export class _FlowRunner {
     }
     entry.graph = graph;
     entry.error = undefined;
+    // The operator's graph replaced the one held back: it runs as stored.
+    entry.held = undefined;
     // Only now is the new graph the flow's: a tap whose connection it
     // lacks hears so (not while a failed change may still bring the old
     // graph back).

@@ -593,8 +593,8 @@ export class FlowManager {
         }
         created = false;
         _checkRev(id, entry.stored.rev, options?.rev, "replace");
-        this.#cancelRestart(entry);
         const built = this.#run.build(id, text, format, graph);
+        this.#cancelRestart(entry);
         return await this.#run.apply(entry, text, format, built, options?.rev);
       });
     };
@@ -676,6 +676,7 @@ export class FlowManager {
       () => _input(input, `replace flow ${_q(id)}`),
       async (entry, { text, format }) => {
         const built = this.#run.build(id, text, format);
+        this.#cancelRestart(entry);
         return await this.#run.apply(entry, text, format, built, options?.rev);
       },
     );
@@ -745,6 +746,7 @@ export class FlowManager {
         const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
         const built = this.#run.build(id, text, "json");
+        this.#cancelRestart(entry);
         return await this.#run.apply(entry, text, "json", built, options?.rev);
       },
     );
@@ -781,6 +783,7 @@ export class FlowManager {
       async (entry) => {
         // The row goes first: if that fails, the flow still runs untouched.
         this.#store.delete(id, options?.rev);
+        this.#cancelRestart(entry);
         this.#flows.delete(id);
         await this.#run.retire(entry, this.#drainTimeoutMs);
         this.#run.emit(entry, { type: "deleted" });
@@ -814,6 +817,7 @@ export class FlowManager {
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "start");
         this.#cancelRestart(entry);
+        entry.held = undefined;
         const old = entry.network;
         if (old === null || !_active(old)) {
           await this.#run.restart(entry);
@@ -860,6 +864,7 @@ export class FlowManager {
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "stop");
         this.#cancelRestart(entry);
+        entry.held = undefined;
         // Stored first: if that fails, the flow still runs untouched.
         if (entry.stored.running) {
           entry.stored = this.#store.update(id, { running: false });
@@ -1351,9 +1356,12 @@ export class FlowManager {
     );
   }
 
-  /** An operator's action takes over: no restart waits, the count starts again. */
+  /**
+   * An operator's action takes over: no restart waits, the count starts
+   * again. A flow held back stays so until a start, a stop or a change
+   * made (`held` is cleared there: a refused change keeps it).
+   */
   #cancelRestart(entry: _Entry): void {
-    entry.held = undefined;
     if (entry.restartTimer !== undefined) clearTimeout(entry.restartTimer);
     entry.restartTimer = undefined;
     entry.nextRestartAt = undefined;
@@ -1399,7 +1407,8 @@ export class FlowManager {
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, what);
         _checkRev(id, entry.stored.rev, rev, what);
-        this.#cancelRestart(entry);
+        // `fn` cancels a waiting restart once the change is sure to be
+        // made: a refused one leaves the supervisor's plan as it was.
         const result = await fn(entry, checked);
         // A delete returns nothing: its line names the rev it removed.
         if (op === "delete") this.#logChange(op, entry.stored, options?.by);

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import { GraphError } from "../../src/graph/graph_error.ts";
+import { FlowStartError } from "../../src/flows/errors.ts";
 import { harness, NO_START, registryOf, SLOW, WAIT } from "./_harness.ts";
 import { until } from "../engine/_helpers.ts";
 
@@ -343,6 +344,80 @@ test(
     const started = await h.flows.start("ticks");
     assert.equal(started.state, "running");
     assert.equal(started.reason, undefined);
+    await h.flows.close();
+  },
+);
+
+test(
+  "a refused replace or patch of a flow held back in safe mode leaves it stopped with its reason, and the server ready",
+  SLOW,
+  async () => {
+    const h = await harness();
+    h.store.create({
+      id: "ticks",
+      text: "'1s' -> interval T(core/Interval) out -> in D(core/Drop)",
+      format: "fbp",
+      running: true,
+    });
+    await h.flows.restore({ safeMode: true });
+    const held = () => {
+      const info = h.flows.get("ticks");
+      assert.equal(info.state, "stopped");
+      assert.match(info.reason ?? "", /safe mode \(--safe-mode\)/);
+      assert.deepEqual(h.flows.readiness(), { ready: true, reasons: [] });
+    };
+    await assert.rejects(
+      h.flows.replace("ticks", { text: "A(no/Such)", format: "fbp" }),
+      GraphError,
+    );
+    held();
+    await assert.rejects(
+      h.flows.patch("ticks", { processes: { D: { component: "no/Such" } } }),
+      GraphError,
+    );
+    held();
+    await assert.rejects(
+      h.flows.put("ticks", { text: "A(no/Such)", format: "fbp" }),
+      GraphError,
+    );
+    held();
+    await assert.rejects(
+      h.flows.replace("ticks", { text: NO_START, format: "fbp" }),
+      FlowStartError,
+    );
+    held();
+    await h.flows.close();
+  },
+);
+
+test(
+  "a replace or patch refused as invalid leaves a waiting restart waiting",
+  SLOW,
+  async () => {
+    const h = await harness();
+    h.store.create({
+      id: "modem",
+      text: policy(["restart on-failure", "restartDelayMs 600000"], NO_START),
+      format: "fbp",
+      running: true,
+    });
+    const [before] = await h.flows.restore();
+    assert.equal(before.state, "restarting");
+    await assert.rejects(
+      h.flows.replace("modem", { text: "A(no/Such)", format: "fbp" }),
+      GraphError,
+    );
+    await assert.rejects(
+      h.flows.patch("modem", { processes: { Bad: { component: "no/Such" } } }),
+      GraphError,
+    );
+    await assert.rejects(
+      h.flows.put("modem", { text: "A(no/Such)", format: "fbp" }),
+      GraphError,
+    );
+    const after = h.flows.get("modem");
+    assert.equal(after.state, "restarting");
+    assert.equal(after.nextRestartAt, before.nextRestartAt);
     await h.flows.close();
   },
 );
