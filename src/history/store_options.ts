@@ -21,9 +21,8 @@ export interface TierOptions {
    * (the ring is then all the history there is). A tier between also
    * ends a chunk on each window end of the next. With the default, series
    * started together seal at different flushes (and do not all hold full
-   * chunks at once): a series' first raw chunk is cut at between half
-   * and all of it by its id, and so is its first last-tier chunk on
-   * disk; a tier between's chunks end at times staggered by id.
+   * chunks at once): a series' first raw chunk is cut at from 1 row to
+   * all of it by its id, and so is its first last-tier chunk on disk; a tier between's chunks end at times staggered by id.
    */
   readonly chunkRows?: number;
 }

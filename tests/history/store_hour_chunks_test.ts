@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { HistoryStore } from "../../src/history/store.ts";
 
-test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (half a day; the first staggered to 6-12 by id), and reads its rows across the sealed chunks and the open one, also after a reopen", async () => {
+test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (half a day; the first staggered to 1-12 by id), and reads its rows across the sealed chunks and the open one, also after a reopen", async () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-hour-chunks-"));
   try {
     const t0 = 1_700_002_800_000; // on an hour
@@ -23,8 +23,8 @@ test("HistoryStore with the default tiers seals hour-tier chunks at 12 rows (hal
     await store.flush();
     const hour = store.stats().tiers[2];
     assert.equal(hour.name, "1h");
-    // Series 0's first chunk: 6 rows, then 12: 2 sealed, 8 rows open.
-    assert.equal(hour.chunksWritten, 2, "sealed chunks of 6 and 12 rows");
+    // Series 0's first chunk: 1 row, then 12: 3 sealed, 1 row open.
+    assert.equal(hour.chunksWritten, 3, "sealed chunks of 1, 12 and 12 rows");
     const read = (s: HistoryStore) =>
       s.select(
         [{ name: "__name__", type: "=", value: "jobs_total" }],
