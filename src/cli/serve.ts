@@ -7,7 +7,7 @@
  * @module
  */
 import type { OutputHub } from "../flows/output_hub.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import type { HttpInRouter } from "../components/http_in_router.ts";
 import { GraphError } from "../graph/graph_error.ts";
@@ -32,6 +32,7 @@ import { StallWatchdog } from "../flows/stall_watchdog.ts";
 import type { History, HistoryOptions } from "../history/history.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
+import { _ID, _ID_RULE } from "../flows/_checks.ts";
 import { openHistory } from "./history_setup.ts";
 import { remoteWriteMetrics, RemoteWriter } from "../history/remote_write.ts";
 import {
@@ -487,8 +488,9 @@ interface GraphFile {
 
 /**
  * Reads and checks the graph files given on the command line, as the flow
- * API checks a graph (with the server's `maxCapacity`): any problem in any
- * of them stops start-up with exit 1 and every problem of every file.
+ * API checks a graph (with the server's `maxCapacity`), and their flow ids
+ * (a name that is no id, two files of one flow): any problem in any of
+ * them stops start-up with exit 1 and every problem of every file.
  */
 function readGraphFiles(
   files: readonly string[],
@@ -498,6 +500,8 @@ function readGraphFiles(
 ): GraphFile[] {
   const read: GraphFile[] = [];
   const problems: string[] = [];
+  /** The file of each flow id so far: two files must not share one. */
+  const owners = new Map<string, string>();
   for (const file of files) {
     const text = readText(file, (why) => fail(`cannot read "${file}": ${why}`));
     const format = /^\uFEFF?\s*\{/.test(text) && !file.endsWith(".fbp")
@@ -511,6 +515,25 @@ function readGraphFiles(
       ? name
       : basename(file).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")
         .replace(/^[^A-Za-z0-9]+/, "") || "flow";
+    const owner = owners.get(id);
+    if (!_ID.test(id)) {
+      problems.push(
+        `${file}: the flow's id would be the graph's ${
+          id === name ? "name" : "file name"
+        } ${JSON.stringify(id)}, but ${_ID_RULE}; ${
+          id === name ? "rename the graph" : "name the graph (# @name)"
+        }`,
+      );
+    } else if (owner !== undefined && resolve(owner) !== resolve(file)) {
+      // Each start would store one file's graph, then the other's.
+      problems.push(
+        `${file}: its flow ${
+          JSON.stringify(id)
+        } is ${owner}'s flow too; give each graph its own name`,
+      );
+    } else {
+      owners.set(id, file);
+    }
     read.push({ file, id, text, format });
   }
   if (problems.length > 0) fail(problems.join("\n"), 1);

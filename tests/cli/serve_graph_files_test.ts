@@ -160,3 +160,63 @@ test(
     }
   },
 );
+
+test(
+  "weir serve stops start-up on graph files whose name is no flow id, or that name one flow twice, naming the files",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-files-"));
+    const db = join(dir, "flows.db");
+    try {
+      const tick = "'1s' -> interval T(core/Interval) out -> in D(core/Drop)\n";
+      const files = {
+        bad: join(dir, "bad.fbp"),
+        a: join(dir, "a.fbp"),
+        b: join(dir, "b.json"),
+      };
+      writeFileSync(files.bad, `# @name my flow!\n${tick}`);
+      writeFileSync(files.a, `# @name sensors\n${tick}`);
+      writeFileSync(
+        files.b,
+        JSON.stringify({
+          properties: { name: "sensors" },
+          processes: { D: { component: "core/Drop" } },
+          connections: [{ data: 1, tgt: { process: "D", port: "in" } }],
+        }),
+      );
+      const w = startWeir([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        db,
+        "--data-dir",
+        dir,
+        "--no-history",
+        files.bad,
+        files.a,
+        files.b,
+      ]);
+      const { code } = await w.exited;
+      const log = w.log();
+      assert.equal(code, 1, log);
+      assert.ok(
+        log.includes(
+          `${files.bad}: the flow's id would be the graph's name "my flow!", but an id is 1 to 128 letters`,
+        ),
+        log,
+      );
+      assert.ok(
+        log.includes(
+          `${files.b}: its flow "sensors" is ${files.a}'s flow too`,
+        ),
+        log,
+      );
+      assert.doesNotMatch(log, /serving flows/);
+      assert.equal(existsSync(db), false, "no database was created");
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
