@@ -178,10 +178,15 @@ export async function startServer(
       onHeaderTimeout: (message) => log.warn(message),
     });
   } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    // An address this machine does not have, or a name that does not
+    // resolve, is the host's fault: another port would fail alike.
     fail(
-      `${
-        (e as Error).message
-      }; choose another with --port (0 picks a free one)`,
+      `${(e as Error).message}; ${
+        code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN"
+          ? "choose another with --host (127.0.0.1: this machine only, 0.0.0.0: every interface)"
+          : "choose another with --port (0 picks a free one)"
+      }`,
     );
   }
   // The first reading came before the port was bound: without another,

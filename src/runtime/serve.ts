@@ -92,8 +92,9 @@ export interface Server {
  *
  * Rejects with a `TypeError` or `RangeError` for a bad option, and with an
  * `Error` whose message reads `cannot listen on HOST:PORT: REASON` (the
- * runtime's error as its `cause`) when the runtime cannot listen, for
- * example `cannot listen on 127.0.0.1:8080: address already in use`.
+ * runtime's error as its `cause`, its system error code, when known, as
+ * its `code`) when the runtime cannot listen, for example
+ * `cannot listen on 127.0.0.1:8080: address already in use` (`EADDRINUSE`).
  *
  * @example Serve on a free port, answer one request, close
  * ```ts
@@ -180,7 +181,7 @@ export async function serve(
       throw _listenError(
         hostname,
         port,
-        undefined,
+        _errorCode(error),
         error,
         `cannot resolve hostname ${JSON.stringify(hostname)} (${
           _errorCode(error) ?? "lookup failed"
@@ -436,7 +437,12 @@ function _listenError(
   const reason = why ?? (code !== undefined ? _REASONS[code] : undefined) ??
     (cause instanceof Error ? cause.message : String(cause));
   const host = _urlHost(hostname);
-  return new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause });
+  // The code (EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND, ...) tells a caller
+  // whether the port or the host is at fault.
+  return Object.assign(
+    new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause }),
+    code === undefined ? {} : { code },
+  );
 }
 
 /** A hostname as it stands in a URL: an IPv6 address in brackets. */

@@ -140,6 +140,12 @@ test(
           ),
         ],
         [
+          // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a host.
+          ["serve", "--host", "192.0.2.1", "--port", "0", "--db", ":memory:"],
+          undefined,
+          /^weir: cannot listen on 192\.0\.2\.1:0: address not available on this machine; choose another with --host \(127\.0\.0\.1: this machine only, 0\.0\.0\.0: every interface\)$/,
+        ],
+        [
           ["serve", "--port", "0", "--db", garbage],
           undefined,
           /^weir: Cannot open flow database .*garbage\.db: file is not a database; choose another file with --db PATH/,

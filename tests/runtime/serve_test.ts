@@ -190,6 +190,7 @@ test("serve() rejects an address that is not on this machine", async () => {
   await assert.rejects(serve(hello, { hostname: "192.0.2.1" }), {
     message: "cannot listen on 192.0.2.1:0: address not available on this " +
       "machine",
+    code: "EADDRNOTAVAIL",
   });
 });
 
