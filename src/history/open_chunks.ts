@@ -10,6 +10,9 @@
  * A chunk's bytes are a chain of 32-byte blocks carved from 64 KiB pages,
  * so memory follows the bytes actually written (a block, 4 bytes of link)
  * and a sealed chunk's blocks go back to one free list for any series.
+ * A page's links come with it (8 KiB), and the free list is a chain of
+ * those links: no array grows by copies (the old ones left behind as
+ * garbage) and none has room to spare.
  * A row is encoded into a small scratch buffer first, then its bytes are
  * copied onto the chain.
  *
@@ -46,6 +49,7 @@ const BLOCK_SHIFT = 5; // 32-byte blocks
 const BLOCK_BYTES = 1 << BLOCK_SHIFT;
 const PAGE_SHIFT = 11; // 2048 blocks (64 KiB) per page
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
+const PAGE_BYTES = BLOCK_BYTES << PAGE_SHIFT;
 const NONE = -1;
 
 /**
@@ -132,12 +136,13 @@ export class OpenChunks {
   #logBits = new Int32Array(0);
   #rows: boolean;
   #open = 0;
-  // Blocks: pages of bytes, a link per block, a free list.
+  // Blocks: pages of bytes, and each page's links (a block's next one).
   #pages: Uint8Array[] = [];
-  #next = new Int32Array(0);
+  #links: Int32Array[] = [];
   #blocks = 0;
-  #free = new Int32Array(0);
-  #freeTop = 0;
+  /** The free blocks: a chain through their links (NONE: none). */
+  #freeHead = NONE;
+  #freeCount = 0;
   // The row being written: bits go to #scratch from bit #pos.
   #scratch = new Uint8Array(0);
   #pos = 0;
@@ -296,13 +301,12 @@ export class OpenChunks {
    * the disk budget before it writes.
    */
   bytesBound(): number {
-    return (this.#blocks - this.#freeTop) * BLOCK_BYTES + this.#open * 7;
+    return (this.#blocks - this.#freeCount) * BLOCK_BYTES + this.#open * 7;
   }
 
   /** Bytes held: block pages, links, free list and the per-series state. */
   memoryBytes(): number {
-    return this.#pages.length * (BLOCK_BYTES << PAGE_SHIFT) +
-      this.#next.byteLength + this.#free.byteLength +
+    return this.#pages.length * (PAGE_BYTES + (4 << PAGE_SHIFT)) +
       this.#n * 2 + this.#count.byteLength + this.#bits.byteLength +
       this.#logCount.byteLength + this.#logBits.byteLength +
       this.#head.byteLength + this.#tail.byteLength +
@@ -450,7 +454,7 @@ export class OpenChunks {
         for (let j = 0; j < nbytes; j++, b++) {
           if (b >= covered) {
             const nb = this.#allocBlock();
-            this.#next[tb] = nb;
+            this.#links[tb >>> PAGE_SHIFT][tb & PAGE_MASK] = nb;
             tb = nb;
             covered += BLOCK_BYTES;
             page = this.#pages[tb >>> PAGE_SHIFT];
@@ -537,8 +541,12 @@ export class OpenChunks {
     // (megabytes at 57,000 series), and field reads per byte made this a
     // third of a flush's CPU.
     const pages = this.#pages;
-    const next = this.#next;
-    for (let b = this.#head[id]; at < end; b = next[b]) {
+    const links = this.#links;
+    for (
+      let b = this.#head[id];
+      at < end;
+      b = links[b >>> PAGE_SHIFT][b & PAGE_MASK]
+    ) {
       const page = pages[b >>> PAGE_SHIFT];
       let off = (b & PAGE_MASK) << BLOCK_SHIFT;
       const stop = end < at + BLOCK_BYTES ? end : at + BLOCK_BYTES;
@@ -579,11 +587,13 @@ export class OpenChunks {
   copyPart(id: number, from: number, out: Uint8Array, at: number): number {
     const end = at + ((this.#bits[id] + 7) >>> 3) - from;
     const pages = this.#pages;
-    const next = this.#next;
+    const links = this.#links;
     let b = this.#head[id];
-    for (let skip = from >>> BLOCK_SHIFT; skip > 0; skip--) b = next[b];
+    for (let skip = from >>> BLOCK_SHIFT; skip > 0; skip--) {
+      b = links[b >>> PAGE_SHIFT][b & PAGE_MASK];
+    }
     let off = from & (BLOCK_BYTES - 1);
-    for (; at < end; b = next[b], off = 0) {
+    for (; at < end; b = links[b >>> PAGE_SHIFT][b & PAGE_MASK], off = 0) {
       const page = pages[b >>> PAGE_SHIFT];
       let p = ((b & PAGE_MASK) << BLOCK_SHIFT) + off;
       const stop = end < at + BLOCK_BYTES - off ? end : at + BLOCK_BYTES - off;
@@ -655,12 +665,13 @@ export class OpenChunks {
     this.#logCount[id] = 0;
     this.#logBits[id] = 0;
     if (this.#count[id] === 0) return;
-    const last = this.lean ? this.#tailOf(id, this.#bits[id]) : this.#tail[id];
-    for (let b = this.#head[id]; b !== NONE;) {
-      const next = this.#next[b];
-      this.#freeBlock(b);
-      b = b === last ? NONE : next;
-    }
+    // The chain goes onto the free list whole: its last block links to
+    // the list's first.
+    const bits = this.#bits[id];
+    const last = this.lean ? this.#tailOf(id, bits) : this.#tail[id];
+    this.#links[last >>> PAGE_SHIFT][last & PAGE_MASK] = this.#freeHead;
+    this.#freeHead = this.#head[id];
+    this.#freeCount += (((bits + 7) >>> 3) + BLOCK_BYTES - 1) >>> BLOCK_SHIFT;
     this.#head[id] = NONE;
     if (!this.lean) this.#tail[id] = NONE;
     this.#count[id] = 0;
@@ -738,7 +749,7 @@ export class OpenChunks {
       if (b >= covered) {
         const nb = this.#allocBlock();
         if (tail === NONE) this.#head[id] = nb;
-        else this.#next[tail] = nb;
+        else this.#links[tail >>> PAGE_SHIFT][tail & PAGE_MASK] = nb;
         tail = nb;
         covered += BLOCK_BYTES;
         page = this.#pages[tail >>> PAGE_SHIFT];
@@ -763,31 +774,24 @@ export class OpenChunks {
     let n = (((bits + 7) >>> 3) + BLOCK_BYTES - 1) >>> BLOCK_SHIFT;
     if (n === 0) return NONE;
     let b = this.#head[id];
-    while (--n > 0) b = this.#next[b];
+    while (--n > 0) b = this.#links[b >>> PAGE_SHIFT][b & PAGE_MASK];
     return b;
   }
 
   #allocBlock(): number {
-    if (this.#freeTop > 0) return this.#free[--this.#freeTop];
+    const f = this.#freeHead;
+    if (f !== NONE) {
+      this.#freeHead = this.#links[f >>> PAGE_SHIFT][f & PAGE_MASK];
+      this.#freeCount--;
+      return f;
+    }
     const b = this.#blocks++;
     if ((b >>> PAGE_SHIFT) === this.#pages.length) {
-      this.#pages.push(new Uint8Array(BLOCK_BYTES << PAGE_SHIFT));
-    }
-    if (b >= this.#next.length) {
-      const next = new Int32Array(Math.max(1024, this.#next.length * 2));
-      next.set(this.#next);
-      this.#next = next;
+      const buffer = new ArrayBuffer(PAGE_BYTES + (4 << PAGE_SHIFT));
+      this.#pages.push(new Uint8Array(buffer, 0, PAGE_BYTES));
+      this.#links.push(new Int32Array(buffer, PAGE_BYTES, 1 << PAGE_SHIFT));
     }
     return b;
-  }
-
-  #freeBlock(b: number): void {
-    if (this.#freeTop === this.#free.length) {
-      const free = new Int32Array(Math.max(1024, this.#free.length * 2));
-      free.set(this.#free);
-      this.#free = free;
-    }
-    this.#free[this.#freeTop++] = b;
   }
 
   /**

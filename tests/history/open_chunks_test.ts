@@ -413,3 +413,62 @@ test("OpenChunks refuses a row past 65,535 in a chunk that was not sealed, and k
   const { t } = decodeChunk(open.finish(0));
   assert.deepEqual([t.length, t[65_534]], [65_535, 65_535_000]);
 });
+
+test("OpenChunks reuses the blocks of reset chunks, raw and lean, before it takes a new page, and every chunk keeps its own bytes", () => {
+  for (const [columns, lean] of [[1, false], [6, true]] as const) {
+    const open = new OpenChunks(columns, lean);
+    const series = 3000;
+    open.ensure(series);
+    const row = new Float64Array(columns);
+    const fill = (round: number) => {
+      for (let id = 0; id < series; id++) {
+        // 1 to 20 rows of values that do not repeat: chains of 1 to 5 blocks.
+        for (let i = 0; i < 1 + ((id * 7 + round) % 20); i++) {
+          for (let c = 0; c < columns; c++) row[c] = id * 1000 + i * 3.7 + c;
+          if (columns === 1) open.append(id, (i + 1) * 1000, row[0]);
+          else open.appendRow(id, (i + 1) * 60_000, row, columns);
+        }
+      }
+    };
+    const check = (round: number) => {
+      for (let id = 0; id < series; id += 7) {
+        const { t, columns: got } = decodeChunk(open.finish(id));
+        assert.equal(t.length, 1 + ((id * 7 + round) % 20));
+        assert.equal(
+          got[columns - 1][t.length - 1],
+          id * 1000 + (t.length - 1) * 3.7 + columns - 1,
+        );
+      }
+    };
+    fill(0);
+    check(0);
+    const bytes = open.memoryBytes();
+    const bound = open.bytesBound();
+    for (let round = 1; round <= 5; round++) {
+      // Every other chunk sealed and written again, in a shuffled order.
+      for (let id = round % 2; id < series; id += 2) open.reset(id);
+      for (let id = round % 2; id < series; id += 2) {
+        for (let i = 0; i < 1 + ((id * 7 + round) % 20); i++) {
+          for (let c = 0; c < columns; c++) row[c] = id * 1000 + i * 3.7 + c;
+          if (columns === 1) open.append(id, (i + 1) * 1000, row[0]);
+          else open.appendRow(id, (i + 1) * 60_000, row, columns);
+        }
+      }
+      for (let id = round % 2; id < series; id += 14) {
+        const { t, columns: got } = decodeChunk(open.finish(id));
+        assert.equal(t.length, 1 + ((id * 7 + round) % 20), `round ${round}`);
+        assert.equal(
+          got[columns - 1][t.length - 1],
+          id * 1000 + (t.length - 1) * 3.7 + columns - 1,
+        );
+      }
+    }
+    // The same rows over all chunks again: the blocks freed were enough.
+    for (let id = 0; id < series; id++) open.reset(id);
+    assert.equal(open.bytesBound(), 0);
+    fill(0);
+    check(0);
+    assert.equal(open.memoryBytes(), bytes, `${columns} columns`);
+    assert.equal(open.bytesBound(), bound, `${columns} columns`);
+  }
+});
