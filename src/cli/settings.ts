@@ -12,6 +12,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
+import { MAX_TIMER_MS } from "../engine/limits.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
@@ -610,13 +611,21 @@ export const SETTINGS: readonly SettingDef[] = [
     help: 'how long a stop waits for messages to flow out (ms, or "10s", "1m")',
     default: 5000,
     parse: (v) => {
+      let ms: number;
       try {
-        return parseDuration(v);
+        ms = parseDuration(v);
       } catch {
         throw new RangeError(
           'must be a duration: milliseconds, or "500ms", "10s", "1m"',
         );
       }
+      // A longer timer fires at once: every drain would give up at once.
+      if (ms > MAX_TIMER_MS) {
+        throw new RangeError(
+          `must be a duration up to ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer): milliseconds, or "500ms", "10s", "1m"`,
+        );
+      }
+      return ms;
     },
   },
   {

@@ -7,6 +7,7 @@
  * @module
  */
 import { allWaiting } from "./deadlock.ts";
+import { MAX_TIMER_MS } from "./limits.ts";
 import type { ProcessRuntime } from "./process.ts";
 
 /** Result of {@linkcode Network.drain}. */
@@ -25,7 +26,8 @@ export interface DrainResult {
 }
 
 /**
- * Throws a `RangeError` unless `timeoutMs` is a finite non-negative number.
+ * Throws a `RangeError` unless `timeoutMs` is a non-negative number up to
+ * the longest timer (2^31-1 ms: a longer one would fire at once).
  *
  * @example
  * ```ts
@@ -36,9 +38,12 @@ export interface DrainResult {
  * ```
  */
 export function checkDrainTimeout(network: string, timeoutMs: number): void {
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+  if (
+    typeof timeoutMs !== "number" ||
+    !(timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)
+  ) {
     throw new RangeError(
-      `Cannot drain network "${network}": timeoutMs must be a non-negative number, received ${timeoutMs}`,
+      `Cannot drain network "${network}": timeoutMs must be a non-negative number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days, the longest timer), received ${timeoutMs}`,
     );
   }
 }

@@ -9,6 +9,7 @@ import {
   InvalidFlowArgumentError,
 } from "./errors.ts";
 import type { Graph } from "../graph/graph.ts";
+import { MAX_TIMER_MS } from "../engine/limits.ts";
 import type { FlowInput } from "./flow_info.ts";
 import { isPlainObject } from "./merge_patch.ts";
 
@@ -86,9 +87,10 @@ export function _checkRev(
 }
 
 export function _checkTimeout(ms: unknown, where: string): void {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+  // A drain past the longest timer would time out at once.
+  if (typeof ms !== "number" || !(ms >= 0 && ms <= MAX_TIMER_MS)) {
     throw new RangeError(
-      `${where} must be a non-negative number of milliseconds, received ${
+      `${where} must be a non-negative number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days, the longest timer), received ${
         typeof ms === "number" ? ms : _kind(ms)
       }`,
     );

@@ -169,6 +169,12 @@ test("resolveSettings() names the flag, variable or file key of a bad value, and
       /^WEIR_DRAIN_TIMEOUT must be a duration/,
     ],
     [
+      // Past the longest timer a drain would time out at once.
+      { "--drain-timeout": ["1000h"] },
+      {},
+      /^--drain-timeout must be a duration up to 2147483647 ms \(about 24\.8 days, the longest timer\).*, received "1000h"$/,
+    ],
+    [
       { "--token": ["short"] },
       {},
       /^--token: it must be at least 16 characters long/,

@@ -7,8 +7,9 @@ import {
 } from "../../src/engine/drain.ts";
 import { connect, processOf } from "./_fakes.ts";
 
-test("checkDrainTimeout() refuses a negative or non-finite timeout", () => {
-  for (const ms of [-1, NaN, Infinity]) {
+test("checkDrainTimeout() refuses a negative or non-finite timeout, or one past the longest timer", () => {
+  // A timer past 2^31-1 ms fires at once: the drain would give up at once.
+  for (const ms of [-1, NaN, Infinity, 2 ** 31]) {
     assert.throws(
       () => checkDrainTimeout("net", ms),
       (e) =>
@@ -23,6 +24,7 @@ test("checkDrainTimeout() refuses a negative or non-finite timeout", () => {
 test("checkDrainTimeout() accepts zero and positive timeouts", () => {
   checkDrainTimeout("net", 0);
   checkDrainTimeout("net", 1500);
+  checkDrainTimeout("net", 2 ** 31 - 1);
 });
 
 test("settlesWithin() is true when the promise settles in time", async () => {

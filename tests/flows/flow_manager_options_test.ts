@@ -23,8 +23,14 @@ test("FlowManager refuses bad options with a sentence", () => {
     () => new FlowManager({ store, registry, drainTimeoutMs: -5 }),
     (e: unknown) =>
       e instanceof RangeError &&
-      /drainTimeoutMs must be a non-negative number of milliseconds, received -5/
+      /drainTimeoutMs must be a non-negative number of milliseconds up to 2147483647 \(about 24\.8 days, the longest timer\), received -5/
         .test(e.message),
+  );
+  // Beyond the longest timer, a drain would time out at once.
+  assert.throws(
+    () => new FlowManager({ store, registry, drainTimeoutMs: 2 ** 31 }),
+    (e: unknown) =>
+      e instanceof RangeError && /received 2147483648/.test(e.message),
   );
   store.close();
 });
