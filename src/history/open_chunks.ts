@@ -110,11 +110,24 @@ export class OpenChunks {
    * at most 65,533 rows.
    */
   #count = new Uint16Array(0);
-  #bits = new Int32Array(0);
+  /**
+   * Per series: bits of its stream. 16 bits until a stream passes 65,535
+   * (a chunk of 120 raw rows takes at most 17,160, of 10 minute rows
+   * 5,330), then 32 for all (see #widenBits).
+   */
+  #bits: Uint16Array | Int32Array = new Uint16Array(0);
   #cols = new Uint8Array(0);
   #head = new Int32Array(0);
   #tail = new Int32Array(0);
-  #lastT = new Float64Array(0);
+  /**
+   * Per series: the last row's time, in ms (Float64), or for rows on a
+   * grid (a downsampled tier's window ends) in steps of #grid (Int32:
+   * 4 bytes a series less) until a time off the grid or beyond 32 bits
+   * of steps comes (see #setLastT).
+   */
+  #lastT: Float64Array | Int32Array = new Float64Array(0);
+  /** The step of #lastT's times (1: ms, in a Float64Array). */
+  #grid = 1;
   #delta = new Float64Array(0);
   /** Per series and column: previous value's high and low 32 bits. */
   #prev = new Int32Array(0);
@@ -132,8 +145,8 @@ export class OpenChunks {
   #diff32 = new Int32Array(0);
   /** Per series: rows of its chunk the head log holds (0: none; 16 bits as #count). */
   #logCount = new Uint16Array(0);
-  /** Per series: stream bits of its chunk the head log holds. */
-  #logBits = new Int32Array(0);
+  /** Per series: stream bits of its chunk the head log holds (as #bits). */
+  #logBits: Uint16Array | Int32Array = new Uint16Array(0);
   #rows: boolean;
   #open = 0;
   // Blocks: pages of bytes, and each page's links (a block's next one).
@@ -178,12 +191,27 @@ export class OpenChunks {
    * costs a few bits instead of a 20-40 bit XOR).
    * @param lean keep the columns' encoder state for one series only (see
    * {@linkcode OpenChunks.lean}; rows only, appended with `appendRow`)
+   * @param gridMs rows only: the step their times are multiples of (a
+   * downsampled tier's resolution), kept as a count of steps (0: none;
+   * a time off the grid is kept all the same, in ms)
    */
-  constructor(maxColumns: number, lean = false) {
+  constructor(maxColumns: number, lean = false, gridMs = 0) {
     if (!Number.isInteger(maxColumns) || maxColumns < 1 || maxColumns > 255) {
       throw new RangeError(
         `Cannot create open chunks: maxColumns must be an integer from 1 to 255, received ${maxColumns}`,
       );
+    }
+    if (
+      !Number.isInteger(gridMs) || gridMs < 0 ||
+      (gridMs > 0 && maxColumns === 1)
+    ) {
+      throw new RangeError(
+        `Cannot create open chunks: gridMs must be 0, or a positive integer for rows of several columns, received ${gridMs}`,
+      );
+    }
+    if (gridMs > 1) {
+      this.#grid = gridMs;
+      this.#lastT = new Int32Array(0);
     }
     this.maxColumns = maxColumns;
     this.#rows = maxColumns > 1;
@@ -213,10 +241,15 @@ export class OpenChunks {
       b.set(a);
       return b;
     };
+    const bits = <T extends Uint16Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
     this.#count = u16(this.#count);
-    this.#bits = i32(this.#bits, 1, 0);
+    this.#bits = bits(this.#bits);
     this.#logCount = u16(this.#logCount);
-    this.#logBits = i32(this.#logBits, 1, 0);
+    this.#logBits = bits(this.#logBits);
     this.#head = i32(this.#head, 1, NONE);
     // Lean: a chain's last block is found from its head (see #tailOf).
     if (!this.lean) this.#tail = i32(this.#tail, 1, NONE);
@@ -239,7 +272,9 @@ export class OpenChunks {
         this.#diff32 = i32(this.#diff32, cols, 0, states);
       } else this.#diff = f64(this.#diff);
     }
-    this.#lastT = f64(this.#lastT);
+    this.#lastT = this.#lastT instanceof Float64Array
+      ? f64(this.#lastT)
+      : i32(this.#lastT, 1, 0);
     // Lean: the time delta is part of the state rebuilt from the chunk.
     if (this.#delta.length < states) this.#delta = f64(this.#delta, states);
     this.#n = size;
@@ -280,7 +315,7 @@ export class OpenChunks {
 
   /** Last timestamp of `id`'s open chunk. */
   lastT(id: number): number {
-    return this.#lastT[id];
+    return this.#lastT[id] * this.#grid;
   }
 
   /** Open chunks. */
@@ -380,8 +415,9 @@ export class OpenChunks {
       );
     }
     const count = this.#count;
-    const bitsOf = this.#bits;
-    const lastT = this.#lastT;
+    let bitsOf = this.#bits;
+    // One column: times in ms (see the constructor).
+    const lastT = this.#lastT as Float64Array;
     const delta = this.#delta;
     const prev = this.#prev;
     const win = this.#win;
@@ -403,6 +439,7 @@ export class OpenChunks {
       if (rows === 0) {
         // A chunk's first row: the general path (once a chunk).
         bits = this.appendBits(id, t, hi, lo);
+        bitsOf = this.#bits;
       } else if (
         (bitsOf[id] & 7) !== 0 && (bitsOf[id] & 7) <= 6 &&
         t - lastT[id] === delta[id] &&
@@ -414,7 +451,11 @@ export class OpenChunks {
         lastT[id] = t;
         count[id] = rows + 1;
         diff[id] = 0;
-        bits = bitsOf[id] = bitsOf[id] + 2;
+        bits = bitsOf[id] + 2;
+        if (bits > 0xffff && bitsOf instanceof Uint16Array) {
+          bitsOf = this.#widenBits();
+        }
+        bitsOf[id] = bits;
       } else {
         bits = bitsOf[id];
         const from = bits & 7;
@@ -464,7 +505,11 @@ export class OpenChunks {
         }
         tail[id] = tb;
         lastByte[id] = scratch[nbytes - 1];
-        bits = bitsOf[id] = bits + pos - from;
+        bits = bits + pos - from;
+        if (bits > 0xffff && bitsOf instanceof Uint16Array) {
+          bitsOf = this.#widenBits();
+        }
+        bitsOf[id] = bits;
       }
       if (count[id] >= limit[id] || bits > MAX_STREAM_BITS) full[full_++] = id;
     }
@@ -698,7 +743,7 @@ export class OpenChunks {
         else this.#diff[at + c] = 0;
       }
       this.#pos = putFirstTime(scratch, 0, t);
-      this.#lastT[id] = t;
+      this.#setLastT(id, t);
       this.#delta[this.lean ? 0 : id] = 0;
       this.#count[id] = 1;
       this.#open++;
@@ -720,13 +765,13 @@ export class OpenChunks {
     // The partial last byte, kept apart: reading it from its block would
     // cost a cache miss per sample with many series.
     if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
-    const d = t - this.#lastT[id];
+    const d = t - this.#lastT[id] * this.#grid;
     const s = this.lean ? 0 : id;
     const dod = d - this.#delta[s];
     // A steady tick (most samples): one 0 bit, no call.
     if (dod === 0) this.#pos++;
     else this.#pos = putDod(scratch, this.#pos, dod);
-    this.#lastT[id] = t;
+    this.#setLastT(id, t);
     this.#delta[s] = d;
     this.#count[id] = n + 1;
   }
@@ -759,7 +804,40 @@ export class OpenChunks {
     }
     if (!this.lean) this.#tail[id] = tail;
     this.#lastByte[id] = scratch[nbytes - 1];
-    return this.#bits[id] = bits + this.#pos - from;
+    const end = bits + this.#pos - from;
+    if (end > 0xffff && this.#bits instanceof Uint16Array) this.#widenBits();
+    return this.#bits[id] = end;
+  }
+
+  /**
+   * Makes #bits and #logBits 32-bit, values kept: a stream passed 65,535
+   * bits (chunks of many rows); returns the new #bits.
+   */
+  #widenBits(): Int32Array {
+    const bits = Int32Array.from(this.#bits);
+    this.#bits = bits;
+    this.#logBits = Int32Array.from(this.#logBits);
+    return bits;
+  }
+
+  /**
+   * Sets `id`'s last time: in steps of the grid while it is on it and
+   * within 32 bits of steps, else (once, for all series) in ms.
+   */
+  #setLastT(id: number, t: number): void {
+    const grid = this.#grid;
+    if (grid !== 1) {
+      const q = t / grid;
+      if (q === (q | 0) && !Object.is(q, -0)) {
+        this.#lastT[id] = q;
+        return;
+      }
+      const ms = new Float64Array(this.#lastT.length);
+      for (let i = 0; i < ms.length; i++) ms[i] = this.#lastT[i] * grid;
+      this.#lastT = ms;
+      this.#grid = 1;
+    }
+    this.#lastT[id] = t;
   }
 
   /**

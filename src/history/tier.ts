@@ -150,7 +150,11 @@ export class Tier {
       : undefined;
     this.#keepPending = keepPending;
     this.#stagger = stagger;
-    this.#open = new OpenChunks(index === 0 ? 1 : 6, lean);
+    // Rows of a downsampled tier lie on its window ends: their times are
+    // kept as counts of windows.
+    this.#open = index === 0
+      ? new OpenChunks(1)
+      : new OpenChunks(6, lean, info.resolutionMs);
   }
 
   /**

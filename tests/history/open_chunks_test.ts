@@ -472,3 +472,98 @@ test("OpenChunks reuses the blocks of reset chunks, raw and lean, before it take
     assert.equal(open.bytesBound(), bound, `${columns} columns`);
   }
 });
+
+test("OpenChunks keeps streams past 65,535 bits (its bit counts turn 32-bit), every series' bytes and head log position kept, in appendSamples() as in append()", () => {
+  const r = rng(65536);
+  const series = 4;
+  const a = new OpenChunks(1);
+  const b = new OpenChunks(1);
+  a.ensure(series);
+  b.ensure(series);
+  const ids = new Int32Array([0, 1, 2, 3]);
+  const limit = new Uint16Array(series).fill(0xffff);
+  const full = new Int32Array(series);
+  const logged: number[] = [];
+  for (let step = 1; step <= 1500; step++) {
+    // Series 0 random doubles (about 70 bits a row), the others steady.
+    const values = new Float64Array([r() * 1e6, 5, step, step % 3]);
+    a.appendSamples(ids, values, series, step * 1000, limit, full);
+    for (let id = 0; id < series; id++) b.append(id, step * 1000, values[id]);
+    if (step === 10) {
+      for (let id = 0; id < series; id++) {
+        a.markLogged(id);
+        logged.push(a.loggedByte(id));
+      }
+    }
+  }
+  assert.ok(a.byteLength(0) > 65_536 / 8, `${a.byteLength(0)} bytes`);
+  for (let id = 0; id < series; id++) {
+    assert.deepEqual(a.finish(id), b.finish(id), `series ${id}`);
+    assert.equal(a.loggedByte(id), logged[id], `series ${id}`);
+    assert.equal(a.loggedRows(id), 10);
+    assert.equal(
+      a.partLength(id, logged[id]),
+      a.byteLength(id) - 2 - 2 - logged[id],
+    );
+  }
+  // A row chunk passes it too (through appendRow).
+  const rows = new OpenChunks(6);
+  rows.ensure(2);
+  const row = new Float64Array(6);
+  for (let i = 1; i <= 400; i++) {
+    for (let c = 0; c < 6; c++) row[c] = r() * 1e9;
+    rows.appendRow(1, i * 60_000, row, 6);
+  }
+  const { t, columns } = decodeChunk(rows.finish(1));
+  assert.equal(t.length, 400);
+  assert.equal(columns[5][399], row[5]);
+  assert.ok(rows.byteLength(1) > 8192);
+});
+
+test("OpenChunks on a grid keeps last times as steps, and any time off the grid (or -0, or beyond 32 bits of steps) as it is, for every series", () => {
+  for (
+    const odd of [90_000, -0, 60_000 * 2 ** 32, 1.5e15 + 1] as const
+  ) {
+    const grid = new OpenChunks(6, true, 60_000);
+    const plain = new OpenChunks(6, true);
+    grid.ensure(3);
+    plain.ensure(3);
+    const row = new Float64Array([1, 60, 60, 1, 1, 0]);
+    const times = [-120_000, 60_000, 1_700_000_040_000];
+    for (let id = 0; id < 3; id++) {
+      grid.appendRow(id, times[id], row, 6);
+      plain.appendRow(id, times[id], row, 6);
+      assert.ok(Object.is(grid.lastT(id), times[id]));
+    }
+    // Series 1 goes on at a time off the grid: the others keep theirs.
+    const next = Object.is(odd, -0) ? -0 : odd;
+    if (next > 60_000 || Object.is(next, -0)) {
+      const s = Object.is(next, -0) ? 0 : 1;
+      if (s === 0) {
+        grid.reset(0);
+        plain.reset(0);
+      }
+      grid.appendRow(s, next, row, 6);
+      plain.appendRow(s, next, row, 6);
+      grid.appendRow(s, next + 60_000, row, 6);
+      plain.appendRow(s, next + 60_000, row, 6);
+    }
+    for (let id = 0; id < 3; id++) {
+      assert.ok(Object.is(grid.lastT(id), plain.lastT(id)), `${odd} ${id}`);
+      assert.equal(grid.firstT(id), plain.firstT(id));
+      assert.deepEqual(grid.finish(id), plain.finish(id), `${odd} ${id}`);
+    }
+    // Later rows on the grid still come out the same.
+    for (let id = 0; id < 3; id++) {
+      const t = Math.ceil((grid.lastT(id) + 1) / 60_000) * 60_000;
+      grid.appendRow(id, t, row, 6);
+      plain.appendRow(id, t, row, 6);
+      assert.equal(grid.lastT(id), t);
+      assert.deepEqual(grid.finish(id), plain.finish(id));
+    }
+  }
+  assert.throws(
+    () => new OpenChunks(1, false, 1000),
+    /gridMs must be 0, or a positive integer for rows of several columns, received 1000/,
+  );
+});
