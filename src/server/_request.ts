@@ -71,8 +71,10 @@ export function _mediaType(c: Context): string | null {
 }
 
 /**
- * The revision the client expects: `If-Match: "3"` or `?rev=3`; `"*"` for
- * `If-Match: *` (RFC 9110: any revision, but the flow must exist).
+ * The revision the client expects: `If-Match: "3"` (or the tag a GET of
+ * the flow answered, `"3-1a2b3c4d"`: its rev and a hash of the body) or
+ * `?rev=3`; `"*"` for `If-Match: *` (RFC 9110: any revision, but the flow
+ * must exist).
  */
 export function _expectedRev(c: Context): number | "*" | undefined {
   const header = _header(c, "if-match");
@@ -88,7 +90,7 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     return "*";
   }
   if (header !== undefined) {
-    const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header);
+    const m = /^\s*(?:W\/)?"?(\d{1,15})(?:-[0-9a-f]{8})?"?\s*$/.exec(header);
     if (m === null) {
       throw new HttpError(
         400,

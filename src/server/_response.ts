@@ -102,6 +102,22 @@ export function _etag(rev: number): string {
 }
 
 /**
+ * The entity tag of a flow's body as `GET /flows/:id` shows it: its rev,
+ * then a hash of the body (FNV-1a over its UTF-16 code units). The body
+ * tells the flow's state too, which changes under one rev (a flow that
+ * finished, failed or restarted by itself): a tag of the rev alone would
+ * answer 304 to a client holding the body of a state long gone. An
+ * `If-Match` of it is read as its rev (`_expectedRev`).
+ */
+export function _bodyTag(rev: number, text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return `"${rev}-${(h >>> 0).toString(16).padStart(8, "0")}"`;
+}
+
+/**
  * Whether an If-None-Match header names `tag` (or is `*`); weak tags
  * (`W/"3"`) compare as strong ones, as RFC 9110 asks for GET.
  */

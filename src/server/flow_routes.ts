@@ -28,6 +28,7 @@ import {
 } from "./_request.ts";
 import { type _JsonBody, _jsonBody } from "./_json_memo.ts";
 import {
+  _bodyTag,
   _etag,
   _json,
   _jsonResponse,
@@ -233,8 +234,9 @@ async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
 type _FlowReads = WeakMap<object, { tag: string; body: _JsonBody }>;
 
 /**
- * A flow as stored and running. The rev is the entity tag: a GET whose
- * If-None-Match names it gets a 304 without the body. Checked here, not
+ * A flow as stored and running. Its entity tag is its rev and a hash of
+ * the body (`_bodyTag`): a GET whose If-None-Match names it gets a 304
+ * without the body. Checked here, not
  * with `hono/etag`: the tag is known before the body is built, and that
  * middleware's wrapper cost every read about a tenth of its throughput
  * (bench/versus.ts serve). The body is made and serialized again only
@@ -261,39 +263,34 @@ function _flowBody(
   id: string,
 ): { tag: string; body: _JsonBody } {
   const info = flows.get(id);
-  const tag = _etag(info.rev);
+  let body: _JsonBody;
   try {
     const source = flows.source(id);
-    return {
-      tag,
-      body: _jsonBody(
-        {
-          ...info,
-          source: { format: source.format, text: source.text },
-          graph: source.graph,
-        },
-        true,
-      ),
-    };
+    body = _jsonBody(
+      {
+        ...info,
+        source: { format: source.format, text: source.text },
+        graph: source.graph,
+      },
+      true,
+    );
   } catch (e) {
     // A stored text that no longer parses (written by an older weir) is
     // the server's state, not a fault of this request: show the text, so
     // that it can be fixed, and why it does not parse.
     if (!(e instanceof GraphError)) throw e;
     const src = flows.stored(id);
-    return {
-      tag,
-      body: _jsonBody(
-        {
-          ...info,
-          source: { format: src.format, text: src.text },
-          graph: null,
-          problems: e.problems.map(_problemJson),
-        },
-        true,
-      ),
-    };
+    body = _jsonBody(
+      {
+        ...info,
+        source: { format: src.format, text: src.text },
+        graph: null,
+        problems: e.problems.map(_problemJson),
+      },
+      true,
+    );
   }
+  return { tag: _bodyTag(info.rev, body.text), body };
 }
 
 async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {

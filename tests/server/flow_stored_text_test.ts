@@ -22,7 +22,7 @@ test("a stored flow whose text no longer parses: GET shows its text and problems
 
     let res = await s.app.request("/flows/old");
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get("etag"), '"1"');
+    assert.match(res.headers.get("etag") ?? "", /^"1-[0-9a-f]{8}"$/);
     const got = await body(res);
     assert.deepEqual(got.source, {
       format: "fbp",
