@@ -145,9 +145,12 @@ export async function runFlow(o: RunOptions): Promise<number> {
       throw e;
     }
   }
+  const processes = net.processNames.length;
   log.info(
-    `running flow "${net.name}" (${net.processNames.length} processes); Ctrl-C to stop`,
-    { flow: net.name, processes: net.processNames.length },
+    `running flow "${net.name}" (${processes} process${
+      processes === 1 ? "" : "es"
+    }); Ctrl-C to stop`,
+    { flow: net.name, processes },
   );
   try {
     await net.start();

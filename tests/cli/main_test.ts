@@ -96,6 +96,24 @@ Read out -> in Double out -> in Write
   }
 });
 
+test("weir run says how many processes it runs, one as 'process'", async () => {
+  const dir = tempDir();
+  try {
+    const one = join(dir, "one.fbp");
+    writeFileSync(one, "'x' -> in Drop(core/Drop)\n");
+    let r = await cli(["run", one]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /running flow "main" \(1 process\); Ctrl-C to stop/);
+    const two = join(dir, "two.fbp");
+    writeFileSync(two, "'x' -> in R(core/Repeat) out -> in Drop(core/Drop)\n");
+    r = await cli(["run", two]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /running flow "main" \(2 processes\); Ctrl-C to stop/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test("weir run exits 1 when a process fails", async () => {
   const dir = tempDir();
   try {
