@@ -118,6 +118,30 @@ function _jsonLine(
   });
 }
 
+// deno-lint-ignore no-control-regex
+const _CONTROLS = /[\x00-\x08\x0a-\x1f\x7f]/g;
+/** A field value written as it is: no blank, quote, `=` or control character. */
+// deno-lint-ignore no-control-regex
+const _BARE = /^[^\s"=\x00-\x1f\x7f]+$/;
+
+/**
+ * `text` with its control characters but tabs written as escapes (`\n`,
+ * `\r`, `\u001b`): a message may quote what a flow's graph holds (a
+ * process name with a line break), which must not start a forged line or
+ * drive the terminal.
+ */
+function _oneLine(text: string): string {
+  return text.replace(
+    _CONTROLS,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\r"
+        ? "\\r"
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function _textLine(
   time: number,
   level: LogLevel,
@@ -128,12 +152,12 @@ function _textLine(
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   let line = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${
     p(d.getMilliseconds(), 3)
-  } ${level.toUpperCase().padEnd(5)} ${message}`;
+  } ${level.toUpperCase().padEnd(5)} ${_oneLine(message)}`;
   for (const [k, v] of Object.entries(fields ?? {})) {
     const s = String(v);
     // What the sentence already says is for machines (the JSON form) only.
     if (message.includes(s)) continue;
-    line += ` ${k}=${/^[^\s"=]+$/.test(s) ? s : JSON.stringify(s)}`;
+    line += ` ${k}=${_BARE.test(s) ? s : JSON.stringify(s)}`;
   }
   return line;
 }

@@ -43,6 +43,19 @@ test("createLogger(): text lines read as time, level, message, key=value (fields
   );
 });
 
+test("createLogger(): a text line stays one line, whatever its message holds (a process named by a flow's graph)", () => {
+  const lines: string[] = [];
+  const log = createLogger({ format: "text", write: (l) => lines.push(l) });
+  log.error('process "P\n21:00:00.000 ERROR forged\r\u001b[2J" failed', {
+    flow: "f\u001b[31m",
+  });
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0],
+    /^\d\d:\d\d:\d\d\.\d{3} ERROR process "P\\n21:00:00\.000 ERROR forged\\r\\u001b\[2J" failed flow="f\\u001b\[31m"$/,
+  );
+});
+
 test("createLogger() writes nothing below its level", () => {
   const levels: string[] = [];
   const log = createLogger({
