@@ -23,7 +23,11 @@ const EMPTY_IDS = new Int32Array(0);
  * JS array of numbers costs 8 or more).
  */
 class Postings {
-  ids = new Int32Array(4);
+  /**
+   * The ids, ascending: 16-bit while they are below 65,536 (the 57,632
+   * series of 100 flows x 10 processes), 32-bit from the first past it.
+   */
+  ids: Uint16Array | Int32Array = new Uint16Array(4);
   n = 0;
   readonly name: string;
   readonly value: string;
@@ -37,15 +41,19 @@ class Postings {
   }
 
   push(id: number): void {
-    if (this.n === this.ids.length) {
-      const next = new Int32Array(this.n + (this.n >> 1) + 4);
+    const wide = id > 0xffff || this.ids instanceof Int32Array;
+    if (this.n === this.ids.length || wide !== this.ids instanceof Int32Array) {
+      const size = this.n === this.ids.length
+        ? this.n + (this.n >> 1) + 4
+        : this.ids.length;
+      const next = wide ? new Int32Array(size) : new Uint16Array(size);
       next.set(this.ids);
       this.ids = next;
     }
     this.ids[this.n++] = id;
   }
 
-  view(): Int32Array {
+  view(): Uint16Array | Int32Array {
     return this.ids.subarray(0, this.n);
   }
 }
@@ -261,9 +269,10 @@ export class SeriesIndex {
   /**
    * Ids by label hash, open addressing with linear probing: per slot the
    * id + 1 (0: empty); the hash is the id's in #hashes. A `Map` of 57,000
-   * number keys cost about 40 bytes a series; this is 8 at most.
+   * number keys cost about 40 bytes a series; this is 4 at most (8 past
+   * 65,535 series: the slots are 16-bit until an id + 1 needs more).
    */
-  #slotIds = new Int32Array(1024);
+  #slotIds: Uint16Array | Int32Array = new Uint16Array(1024);
   #slotsUsed = 0;
   #postings = new Map<string, Map<string, Postings>>();
   /** The label objects made so far (see labels()), by id. */
@@ -559,7 +568,7 @@ export class SeriesIndex {
   #union(name: string, test: ValueTest): ArrayLike<number> {
     const values = this.#postings.get(name);
     if (!values) return EMPTY_IDS;
-    const parts: Int32Array[] = [];
+    const parts: (Uint16Array | Int32Array)[] = [];
     for (const [value, ids] of values) if (test(value)) parts.push(ids.view());
     if (parts.length === 1) return parts[0];
     const all: number[] = [];
@@ -569,9 +578,14 @@ export class SeriesIndex {
 
   /** Files `id` under its hash, growing the table past half full. */
   #slot(id: number): void {
-    if (2 * (this.#slotsUsed + 1) > this.#slotIds.length) {
+    const grow = 2 * (this.#slotsUsed + 1) > this.#slotIds.length;
+    const wide = id + 1 > 0xffff && this.#slotIds instanceof Uint16Array;
+    if (grow || wide) {
       const ids = this.#slotIds;
-      this.#slotIds = new Int32Array(ids.length * 2);
+      const size = grow ? ids.length * 2 : ids.length;
+      this.#slotIds = wide || ids instanceof Int32Array
+        ? new Int32Array(size)
+        : new Uint16Array(size);
       this.#slotsUsed = 0;
       for (let i = 0; i < ids.length; i++) {
         if (ids[i] !== 0) this.#slot(ids[i] - 1);

@@ -291,4 +291,14 @@ test("SeriesIndex keeps every series' labels past 65,536 distinct label pairs", 
     assert.deepEqual(ix.match([m("id", "=", String(i))]), [i + 1]);
   }
   assert.deepEqual(ix.labelValues("id", [1, n]), ["0", String(n - 1)]);
+  // Posting lists across id 65,535 (16-bit, then 32-bit ids), alone and
+  // in a regular expression's union.
+  const want = (z: (i: number) => boolean) =>
+    Array.from({ length: n }, (_, i) => i).filter(z).map((i) => i + 1);
+  assert.deepEqual(ix.match([m("z", "=", "3")]), want((i) => i % 7 === 3));
+  assert.deepEqual(
+    ix.match([m("z", "=~", "[34]")]),
+    want((i) => i % 7 === 3 || i % 7 === 4),
+  );
+  assert.equal(ix.match([m("__name__", "=", "m")]).length, n);
 });
