@@ -43,6 +43,11 @@ import { decodedColumnState, RowBuffer } from "./codec.ts";
 
 /** A row column's integer difference that did not fit 32 bits. */
 const UNKNOWN = -0x80000000;
+/**
+ * A time delta (or a sample's integer difference) that does not fit 32
+ * bits: its value is in a map beside the array (#wide).
+ */
+const WIDE = -0x80000000;
 /** What `decodedColumnState` hands a lean rebuild (reused). */
 const _columnState = { window: 0, diff: 0 };
 const BLOCK_SHIFT = 5; // 32-byte blocks
@@ -128,15 +133,25 @@ export class OpenChunks {
   #lastT: Float64Array | Int32Array = new Float64Array(0);
   /** The step of #lastT's times (1: ms, in a Float64Array). */
   #grid = 1;
-  #delta = new Float64Array(0);
+  /** Per series: the last time delta, 32-bit (WIDE: see #wide). */
+  #delta = new Int32Array(0);
   /** Per series and column: previous value's high and low 32 bits. */
   #prev = new Int32Array(0);
   /** Per series and column: the XOR window (leading * 64 + trailing). */
   #win = new Int16Array(0);
   /** Per series: the stream's last byte (partial when bits % 8 != 0). */
   #lastByte = new Uint8Array(0);
-  /** Per series (one-column chunks): the last integer difference. */
-  #diff = new Float64Array(0);
+  /**
+   * Per series (one-column chunks): the last integer difference, 32-bit
+   * (WIDE: see #wide; 8 bytes a series less than a Float64Array, for a
+   * map entry a series whose difference passes 2^31, which is rare).
+   */
+  #diff = new Int32Array(0);
+  /**
+   * The time deltas (key `2 * id`) and integer differences (`2 * id + 1`)
+   * that do not fit 32 bits, where #delta or #diff holds WIDE.
+   */
+  #wide = new Map<number, number>();
   /**
    * Per series and column (rows): the last integer difference when it fits
    * 32 bits, else UNKNOWN (then the next value is written as an XOR; the
@@ -270,13 +285,15 @@ export class OpenChunks {
       this.#win = win;
       if (this.#rows) {
         this.#diff32 = i32(this.#diff32, cols, 0, states);
-      } else this.#diff = f64(this.#diff);
+      } else this.#diff = i32(this.#diff, 1, 0);
     }
     this.#lastT = this.#lastT instanceof Float64Array
       ? f64(this.#lastT)
       : i32(this.#lastT, 1, 0);
     // Lean: the time delta is part of the state rebuilt from the chunk.
-    if (this.#delta.length < states) this.#delta = f64(this.#delta, states);
+    if (this.#delta.length < states) {
+      this.#delta = i32(this.#delta, 1, 0, states);
+    }
     this.#n = size;
   }
 
@@ -347,7 +364,8 @@ export class OpenChunks {
       this.#head.byteLength + this.#tail.byteLength +
       this.#lastT.byteLength + this.#delta.byteLength +
       this.#prev.byteLength +
-      this.#win.byteLength + this.#diff.byteLength + this.#diff32.byteLength;
+      this.#win.byteLength + this.#diff.byteLength + this.#diff32.byteLength +
+      this.#wide.size * 40;
   }
 
   /**
@@ -464,11 +482,14 @@ export class OpenChunks {
         if (from !== 0) scratch[0] = lastByte[id];
         let pos = from;
         const d = t - lastT[id];
-        const dod = d - delta[id];
+        let pd = delta[id];
+        if (pd === WIDE) pd = this.#wide.get(2 * id)!;
+        const dod = d - pd;
         if (dod === 0) pos++;
         else pos = putDod(scratch, pos, dod);
         lastT[id] = t;
-        delta[id] = d;
+        if ((d | 0) === d && d !== WIDE) delta[id] = d;
+        else this.#setWide(delta, id, 2 * id, d);
         count[id] = rows + 1;
         const k = id; // one column: state index = id
         const ph = prev[2 * k];
@@ -479,9 +500,13 @@ export class OpenChunks {
           diff[k] = 0;
           pos++;
         } else {
-          pos = putValue(scratch, pos, hi, lo, ph, pl, win[k], diff[k]);
+          let px = diff[k];
+          if (px === WIDE) px = this.#wide.get(2 * k + 1)!;
+          pos = putValue(scratch, pos, hi, lo, ph, pl, win[k], px);
           win[k] = valueWindow;
-          diff[k] = valueDiff;
+          const x = valueDiff;
+          if ((x | 0) === x && x !== WIDE) diff[k] = x;
+          else this.#setWide(diff, k, 2 * k + 1, x);
         }
         const nbytes = (pos + 7) >>> 3;
         this.#used = nbytes;
@@ -666,7 +691,7 @@ export class OpenChunks {
     const rows = this.#leanRows;
     const count = this.decodeInto(id, rows);
     const { t, words, stride } = rows;
-    this.#delta[0] = count > 1 ? t[count - 1] - t[count - 2] : 0;
+    this.#setDelta(0, count > 1 ? t[count - 1] - t[count - 2] : 0);
     const state = _columnState;
     for (let c = 0; c < rows.columns.length; c++) {
       const k = 2 * (stride * (c + 1) + count - 1);
@@ -719,6 +744,11 @@ export class OpenChunks {
     this.#freeCount += (((bits + 7) >>> 3) + BLOCK_BYTES - 1) >>> BLOCK_SHIFT;
     this.#head[id] = NONE;
     if (!this.lean) this.#tail[id] = NONE;
+    // (A lean tier's one state keeps its entries: the next rebuild sets them.)
+    if (this.#wide.size !== 0 && !this.lean) {
+      this.#wide.delete(2 * id);
+      this.#wide.delete(2 * id + 1);
+    }
     this.#count[id] = 0;
     this.#bits[id] = 0;
     this.#open--;
@@ -767,12 +797,14 @@ export class OpenChunks {
     if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
     const d = t - this.#lastT[id] * this.#grid;
     const s = this.lean ? 0 : id;
-    const dod = d - this.#delta[s];
+    let pd = this.#delta[s];
+    if (pd === WIDE) pd = this.#wide.get(2 * s)!;
+    const dod = d - pd;
     // A steady tick (most samples): one 0 bit, no call.
     if (dod === 0) this.#pos++;
     else this.#pos = putDod(scratch, this.#pos, dod);
     this.#setLastT(id, t);
-    this.#delta[s] = d;
+    this.#setDelta(s, d);
     this.#count[id] = n + 1;
   }
 
@@ -818,6 +850,21 @@ export class OpenChunks {
     this.#bits = bits;
     this.#logBits = Int32Array.from(this.#logBits);
     return bits;
+  }
+
+  /** Sets time delta `s` (a series, or 0 for a lean tier's one state). */
+  #setDelta(s: number, d: number): void {
+    if ((d | 0) === d && d !== WIDE) this.#delta[s] = d;
+    else this.#setWide(this.#delta, s, 2 * s, d);
+  }
+
+  /**
+   * Keeps `v`, which does not fit 32 bits (or is WIDE itself), in #wide
+   * under `key`, and WIDE at `a[i]`.
+   */
+  #setWide(a: Int32Array, i: number, key: number, v: number): void {
+    a[i] = WIDE;
+    this.#wide.set(key, v);
   }
 
   /**
@@ -896,7 +943,10 @@ export class OpenChunks {
     if (rows) {
       const x = this.#diff32[k];
       pd = x === UNKNOWN ? NaN : x;
-    } else pd = this.#diff[k];
+    } else {
+      pd = this.#diff[k];
+      if (pd === WIDE) pd = this.#wide.get(2 * k + 1)!;
+    }
     this.#pos = putValue(
       this.#scratch,
       this.#pos,
@@ -909,7 +959,9 @@ export class OpenChunks {
     );
     this.#win[k] = valueWindow;
     const d = valueDiff;
-    if (!rows) this.#diff[k] = d;
-    else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
+    if (!rows) {
+      if ((d | 0) === d && d !== WIDE) this.#diff[k] = d;
+      else this.#setWide(this.#diff, k, 2 * k + 1, d);
+    } else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
   }
 }

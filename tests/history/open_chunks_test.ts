@@ -567,3 +567,41 @@ test("OpenChunks on a grid keeps last times as steps, and any time off the grid 
     /gridMs must be 0, or a positive integer for rows of several columns, received 1000/,
   );
 });
+
+test("OpenChunks keeps time deltas and integer differences past 32 bits (kept apart) as ChunkEncoder does, in appendSamples() and append(), across resets", () => {
+  const a = new OpenChunks(1);
+  const b = new OpenChunks(1);
+  a.ensure(3);
+  b.ensure(3);
+  const ids = new Int32Array([0, 1, 2]);
+  const limit = new Uint16Array([50, 50, 50]);
+  const full = new Int32Array(3);
+  let enc = [0, 1, 2].map(() => new ChunkEncoder(1));
+  let t = 1_700_000_000_000;
+  for (let step = 0; step < 240; step++) {
+    // Deltas of 1 s, 2^31 ms and 2^33 ms; differences of 1, -2^31, 2^40.
+    t += step % 7 === 3 ? 2 ** 31 : step % 11 === 5 ? 2 ** 33 : 1000;
+    const v = new Float64Array([
+      step % 5 === 0 ? 2 ** 40 + step : step,
+      step % 3 === 0 ? -(2 ** 31) * step : 7,
+      step,
+    ]);
+    const m = a.appendSamples(ids, v, 3, t, limit, full);
+    for (let id = 0; id < 3; id++) {
+      b.append(id, t, v[id]);
+      enc[id].append(t, v[id]);
+    }
+    for (let j = 0; j < m; j++) {
+      const id = full[j];
+      assert.deepEqual(a.finish(id), enc[id].finish(), `step ${step}`);
+      assert.deepEqual(b.finish(id), enc[id].finish(), `step ${step}`);
+      a.reset(id);
+      b.reset(id);
+      enc = enc.map((e, k) => (k === id ? new ChunkEncoder(1) : e));
+    }
+  }
+  for (let id = 0; id < 3; id++) {
+    assert.deepEqual(a.finish(id), enc[id].finish());
+    assert.deepEqual(b.finish(id), enc[id].finish());
+  }
+});
