@@ -73,6 +73,32 @@ test("weir validate exits 0 on a valid graph and 2 on a missing file", async () 
   }
 });
 
+test("weir validate, run and serve refuse a device or a file over 16 MiB as a graph, config or token file, exit 2, without reading it whole", async () => {
+  const dir = tempDir();
+  try {
+    // /dev/zero never ends: it was read until the memory ran out.
+    const device = await cli(["validate", "/dev/zero"]);
+    assert.equal(device.code, 2);
+    assert.match(
+      device.err,
+      /cannot read "\/dev\/zero": it is a device, not a file/,
+    );
+    const big = join(dir, "big.fbp");
+    writeFileSync(big, `# ${"x".repeat(16 * 2 ** 20)}\n`);
+    const r = await cli(["run", big]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /cannot read ".*big\.fbp": it is larger than 16 MiB/);
+    const config = await cli(["serve", "--config", "/dev/zero"]);
+    assert.equal(config.code, 2);
+    assert.match(config.err, /\/dev\/zero.*it is a device, not a file/);
+    const tokens = await cli(["serve", "--token-file", "/dev/urandom"]);
+    assert.equal(tokens.code, 2);
+    assert.match(tokens.err, /\/dev\/urandom.*it is a device, not a file/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test("weir run runs a finite graph to the end, writing a real file", async () => {
   const dir = tempDir();
   try {
