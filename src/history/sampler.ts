@@ -292,11 +292,15 @@ export class Sampler {
   #refs = new Int32Array(0);
   #values = new Float64Array(0);
   #n = 0;
-  /** The series the last pass sampled (their store ids). */
-  #lastRefs = new Int32Array(0);
-  #lastN = 0;
-  /** By store id: the last pass that sampled it (its low 32 bits). */
+  /**
+   * By store id: the last pass that sampled it (its low 32 bits; 0 once
+   * its staleness marker is appended). The series the last pass sampled
+   * are those whose entry is that pass's: no list of them is kept (4
+   * bytes a series).
+   */
   #seenIn = new Uint32Array(0);
+  /** The pass #appendBatch() ran for last (-1: none). */
+  #lastBatch = -1;
   readonly #sink: SeriesSink;
 
   /**
@@ -741,21 +745,19 @@ export class Sampler {
       }
       seen[ref] = pass;
     }
-    const last = this.#lastRefs;
-    const lastN = this.#lastN;
-    for (let i = 0; i < lastN; i++) {
-      const ref = last[i];
-      if (seen[ref] === pass) continue;
-      seen[ref] = pass; // one marker, however often it was listed
-      if (this.#n === this.#refs.length) this.#growBatch();
-      this.#refs[this.#n] = ref;
-      setStaleAt(this.#values, this.#n++);
+    // Sampled by the last pass and not by this one: seen[ref] is still
+    // that pass's.
+    const last = this.#lastBatch;
+    if (last !== -1) {
+      for (let ref = 0; ref < seen.length; ref++) {
+        if (seen[ref] !== last) continue;
+        seen[ref] = 0; // one marker
+        if (this.#n === this.#refs.length) this.#growBatch();
+        this.#refs[this.#n] = ref;
+        setStaleAt(this.#values, this.#n++);
+      }
     }
-    if (last.length < live) {
-      this.#lastRefs = new Int32Array(this.#refs.length);
-    }
-    this.#lastRefs.set(walked.subarray(0, live));
-    this.#lastN = live;
+    this.#lastBatch = pass;
     const n = this.#n;
     this.#n = 0;
     const target = this.#target;

@@ -270,6 +270,39 @@ test("Sampler ends a flow's series with one staleness marker once it is untracke
   );
 });
 
+test("Sampler ends a series each time it leaves, and not again while it stays away: gone, back, gone", async () => {
+  const collector = new MetricsCollector();
+  const net = await ticks(collector);
+  const store = new FakeStore();
+  let now = 1_000;
+  const sampler = new Sampler(collector, store, { now: () => now });
+  const pass = async () => {
+    await sampler.sampleOnce();
+    now += 1000;
+  };
+  await pass(); // 1 s: sampled
+  collector.untrack(net);
+  await pass(); // 2 s: a marker
+  await pass(); // 3 s: nothing
+  collector.track(net);
+  await pass(); // 4 s: sampled again
+  collector.untrack(net);
+  await pass(); // 5 s: a marker
+  await pass(); // 6 s: nothing
+  const flowSeries = store.series.filter((s) => s.labels.flow === "ticks");
+  assert.ok(flowSeries.length > 0);
+  for (const s of flowSeries) {
+    assert.deepEqual(
+      s.samples.map(([t, v]) => [t, v === STALE ? "stale" : typeof v]),
+      [[1_000, "number"], [2_000, "stale"], [4_000, "number"], [
+        5_000,
+        "stale",
+      ]],
+      JSON.stringify(s.labels),
+    );
+  }
+});
+
 test("Sampler makes new series when labels are set on the registry", async () => {
   const collector = new MetricsCollector();
   const store = new FakeStore();
