@@ -391,8 +391,8 @@ export class OpenChunks {
 
   /**
    * Appends one tick's samples: `values[i]` at time `t` to the one-column
-   * chunk of series `ids[i]`, for `i < n` (each id once; `t` after each
-   * one's last). The same bytes as {@linkcode append} one by one, in one
+   * chunk of series `ids[i]`, for `from <= i < n` (each id once; `t`
+   * after each one's last). The same bytes as {@linkcode append} one by one, in one
    * loop with the state in locals: a sampling pass appends to every series
    * (57,000 at 100 flows x 10 processes) and the calls and field reads of
    * `append()` were about half its cost. Writes into `full` the ids whose
@@ -426,6 +426,7 @@ export class OpenChunks {
     t: number,
     limit: Uint16Array,
     full: Int32Array,
+    from = 0,
   ): number {
     if (this.#rows) {
       throw new RangeError(
@@ -448,7 +449,7 @@ export class OpenChunks {
     const vBits = this.#valuesWords.of(values);
     const vw = values.byteOffset >>> 2;
     let full_ = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const id = ids[i];
       const hi = vBits[vw + 2 * i + HI] | 0;
       const lo = vBits[vw + 2 * i + LO] | 0;

@@ -24,6 +24,9 @@ import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
 import type { TierInfo } from "./types.ts";
 
+/** Samples {@linkcode Tier.appendSamples} hands the open chunks at a time. */
+const _SLICE = 4096;
+
 /** Bytes of a slab of sealed raw chunks (see Tier's #slabCopy). */
 const SLAB_BYTES = 64 * 1024;
 
@@ -234,14 +237,28 @@ export class Tier {
     n: number,
     t: number,
   ): void {
-    if (this.#full.length < n) {
-      this.#full = new Int32Array(Math.max(n, 2 * this.#full.length));
+    // In slices, sealing after each: the ids that fill need room for a
+    // slice only (16 KB, not 4 bytes a series); seals come in the same
+    // order.
+    if (this.#full.length < Math.min(n, _SLICE)) {
+      this.#full = new Int32Array(Math.min(Math.max(n, 1024), _SLICE));
     }
     const full = this.#full;
-    const m = this.#open.appendSamples(ids, values, n, t, this.#limit, full);
     const dirty = this.dirty;
-    for (let i = 0; i < n; i++) dirty[ids[i]] = 1;
-    for (let j = 0; j < m; j++) this.seal(full[j]);
+    for (let from = 0; from < n; from += _SLICE) {
+      const to = Math.min(n, from + _SLICE);
+      const m = this.#open.appendSamples(
+        ids,
+        values,
+        to,
+        t,
+        this.#limit,
+        full,
+        from,
+      );
+      for (let i = from; i < to; i++) dirty[ids[i]] = 1;
+      for (let j = 0; j < m; j++) this.seal(full[j]);
+    }
   }
 
   /**

@@ -104,3 +104,34 @@ test("Tier: chunks of more than 65,535 rows are sealed where the stream passes i
     assert.equal(tier.openCount(0), 70_000 - most, append);
   }
 });
+
+test("Tier.appendSamples() over more series than a slice seals the same chunks in the same order as appendSample() one by one", () => {
+  const series = 10_000;
+  const a = new Tier(0, RAW, 3, 0);
+  const b = new Tier(0, RAW, 3, 0);
+  a.ensure(series);
+  b.ensure(series);
+  // Every series fills at once (chunks of 3 rows, no stagger), some are
+  // left out of a tick.
+  for (let s = 1; s <= 7; s++) {
+    const ids = Int32Array.from(
+      { length: series },
+      (_, i) => i,
+    ).filter((i) => (i + s) % 9 !== 0);
+    const values = Float64Array.from(ids, (i) => i * s);
+    a.appendSamples(ids, values, ids.length, s * 1000);
+    for (let k = 0; k < ids.length; k++) {
+      b.appendSample(ids[k], s * 1000, values[k]);
+    }
+  }
+  const pa = a.takePending();
+  const pb = b.takePending();
+  assert.equal(pa.length, 2 * series);
+  assert.deepEqual(pa.map((p) => p.id), pb.map((p) => p.id));
+  for (let k = 0; k < pa.length; k++) {
+    assert.deepEqual(pa[k].chunk.bytes, pb[k].chunk.bytes);
+  }
+  for (let id = 0; id < series; id += 97) {
+    assert.deepEqual(valuesOf(a, id), valuesOf(b, id));
+  }
+});
