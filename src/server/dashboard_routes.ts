@@ -42,8 +42,9 @@ interface _Asset {
 
 /**
  * The dashboard's routes: `/`, `/ui/app.js`, `/ui/app.css` (gzip when
- * the client takes it) and `/ui/access` (`{ tokens, write, history }`, behind
- * `options.guard`: give it the `read` scope's check).
+ * the client takes it) and `/ui/access` (`{ tokens, write, history,
+ * namespace }`, behind `options.guard`: give it the `read` scope's check;
+ * the page builds its queries with the namespace).
  *
  * @example
  * ```ts
@@ -57,7 +58,12 @@ interface _Asset {
  * assert.match(page.headers.get("Content-Type")!, /^text\/html/);
  * assert.match(await page.text(), /\/ui\/app\.js/);
  * const access = await app.request("/ui/access");
- * assert.deepEqual(await access.json(), { tokens: false, write: true, history: false });
+ * assert.deepEqual(await access.json(), {
+ *   tokens: false,
+ *   write: true,
+ *   history: false,
+ *   namespace: "weir",
+ * });
  * ```
  */
 export function dashboardRoutes(
@@ -67,6 +73,8 @@ export function dashboardRoutes(
     guard?: Guard;
     /** Whether the server keeps a history (the query API answers). */
     history?: boolean;
+    /** The prefix of the engine's metric names. Default `weir`. */
+    namespace?: string;
   } = {},
 ): Hono {
   const app = new Hono();
@@ -118,6 +126,7 @@ export function dashboardRoutes(
         tokens: access.enabled,
         write: access.check(auth, "write").ok,
         history: options.history ?? false,
+        namespace: options.namespace ?? "weir",
       });
     },
   );

@@ -222,6 +222,7 @@ export function flowApp(options: FlowAppOptions): Hono {
     dashboardRoutes(access, {
       guard: accessCheck(access, "read", clientAddress),
       history: options.history !== undefined,
+      namespace: metrics.options.namespace,
     }),
     host,
   );

@@ -114,6 +114,8 @@ export interface Access {
   write: boolean;
   /** Whether the server keeps a metric history (absent: unknown, ask the query API). */
   history?: boolean;
+  /** The prefix of the engine's metric names (absent: `weir`). */
+  namespace?: string;
 }
 
 /** A flow as `GET /flows` lists it. */

@@ -19,6 +19,7 @@ import {
   setToken,
 } from "./api.ts";
 import { history } from "./charts.ts";
+import { metricNames } from "./metric_names.ts";
 import { h, setText } from "./dom.ts";
 import { FlowView } from "./flow_view.ts";
 import { FlowsView } from "./flows_view.ts";
@@ -45,6 +46,9 @@ async function loadAccess(): Promise<boolean> {
     if (access.history !== undefined) {
       history.off = !access.history;
       history.known = true;
+    }
+    if (access.namespace !== undefined) {
+      metricNames.namespace = access.namespace;
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return false;

@@ -7,6 +7,7 @@
  */
 import { type Access, ApiError, type FlowInfo, getJson } from "./api.ts";
 import { history, queryApi } from "./charts.ts";
+import { metricName } from "./metric_names.ts";
 import {
   type ActionButtons,
   actionButtons,
@@ -199,16 +200,20 @@ export class FlowsView {
       // One query first: a server without history answers it 404 and the
       // others are not sent.
       const rate = await _instant(
-        'sum by (flow) (rate(weir_process_messages_total{direction="in"}[1m]))',
+        `sum by (flow) (rate(${
+          metricName("process_messages_total")
+        }{direction="in"}[1m]))`,
         signal,
       );
       const [errors, drops] = await Promise.all([
         _instant(
-          "sum by (flow) (increase(weir_process_errors_total[1m]))",
+          `sum by (flow) (increase(${metricName("process_errors_total")}[1m]))`,
           signal,
         ),
         _instant(
-          "sum by (flow) (increase(weir_messages_dropped_total[1m]))",
+          `sum by (flow) (increase(${
+            metricName("messages_dropped_total")
+          }[1m]))`,
           signal,
         ),
       ]);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ChartQuery, ChartSpec } from "./charts.ts";
+import { metricName } from "./metric_names.ts";
 
 /** A label matcher list: `{flow="a",process="b"}` with the values escaped. */
 export function matchers(labels: Record<string, string>): string {
@@ -34,20 +35,22 @@ export function flowSpecs(flow: string): ChartSpec[] {
       unit: "rate",
       queries: [{
         expr: (w) =>
-          `sum by (process) (rate(weir_process_messages_total${fin}[${w}]))`,
+          `sum by (process) (rate(${
+            metricName("process_messages_total")
+          }${fin}[${w}]))`,
       }],
     },
     {
       title: "End-to-end latency (source to sink)",
       unit: "seconds",
-      queries: _quantiles("weir_network_latency_seconds", f),
+      queries: _quantiles(metricName("network_latency_seconds"), f),
     },
     {
       title: "Backlog (messages waiting in connections)",
       unit: "count",
       queries: [{
         label: "backlog",
-        expr: () => `sum(weir_network_message_backlog${f})`,
+        expr: () => `sum(${metricName("network_message_backlog")}${f})`,
       }],
     },
     {
@@ -57,12 +60,16 @@ export function flowSpecs(flow: string): ChartSpec[] {
         {
           label: "errors",
           expr: (w) =>
-            `sum by (kind) (rate(weir_process_errors_total${f}[${w}]))`,
+            `sum by (kind) (rate(${
+              metricName("process_errors_total")
+            }${f}[${w}]))`,
         },
         {
           label: "dropped",
           expr: (w) =>
-            `sum by (reason) (rate(weir_messages_dropped_total${f}[${w}]))`,
+            `sum by (reason) (rate(${
+              metricName("messages_dropped_total")
+            }${f}[${w}]))`,
         },
       ],
     },
@@ -78,23 +85,27 @@ export function processSpecs(flow: string, process: string): ChartSpec[] {
       unit: "rate",
       queries: [{
         expr: (w) =>
-          `sum by (direction, port) (rate(weir_process_messages_total${p}[${w}]))`,
+          `sum by (direction, port) (rate(${
+            metricName("process_messages_total")
+          }${p}[${w}]))`,
       }],
     },
     {
       title: "Processing time",
       unit: "seconds",
-      queries: _quantiles("weir_process_processing_seconds", p),
+      queries: _quantiles(metricName("process_processing_seconds"), p),
     },
     {
       title: "Queue wait (time queued before the process took it)",
       unit: "seconds",
-      queries: _quantiles("weir_process_message_latency_seconds", p),
+      queries: _quantiles(metricName("process_message_latency_seconds"), p),
     },
     {
       title: "Queue depth by in-port",
       unit: "count",
-      queries: [{ expr: () => `sum by (port) (weir_process_queue_depth${p})` }],
+      queries: [{
+        expr: () => `sum by (port) (${metricName("process_queue_depth")}${p})`,
+      }],
     },
     {
       title: "Errors and drops",
@@ -103,12 +114,16 @@ export function processSpecs(flow: string, process: string): ChartSpec[] {
         {
           label: "errors",
           expr: (w) =>
-            `sum by (kind) (rate(weir_process_errors_total${p}[${w}]))`,
+            `sum by (kind) (rate(${
+              metricName("process_errors_total")
+            }${p}[${w}]))`,
         },
         {
           label: "dropped",
           expr: (w) =>
-            `sum by (reason) (rate(weir_messages_dropped_total${p}[${w}]))`,
+            `sum by (reason) (rate(${
+              metricName("messages_dropped_total")
+            }${p}[${w}]))`,
         },
       ],
     },
@@ -135,20 +150,21 @@ export function connectionSpecs(
       unit: "rate",
       queries: [{
         label: "taken",
-        expr: (w) => `sum(rate(weir_process_messages_total${pin}[${w}]))`,
+        expr: (w) =>
+          `sum(rate(${metricName("process_messages_total")}${pin}[${w}]))`,
       }],
     },
     {
       title: "Queue wait",
       unit: "seconds",
-      queries: _quantiles("weir_process_message_latency_seconds", port),
+      queries: _quantiles(metricName("process_message_latency_seconds"), port),
     },
     {
       title: "Queue depth",
       unit: "count",
       queries: [{
         label: "depth",
-        expr: () => `sum(weir_process_queue_depth${port})`,
+        expr: () => `sum(${metricName("process_queue_depth")}${port})`,
       }],
     },
     {
@@ -157,7 +173,9 @@ export function connectionSpecs(
       note: "Drops are counted per process, for all its in-ports.",
       queries: [{
         expr: (w) =>
-          `sum by (reason) (rate(weir_messages_dropped_total${proc}[${w}]))`,
+          `sum by (reason) (rate(${
+            metricName("messages_dropped_total")
+          }${proc}[${w}]))`,
       }],
     },
   ];
@@ -170,7 +188,10 @@ export function resourceSpecs(): ChartSpec[] {
       title: "CPU",
       unit: "ratio",
       queries: [
-        { label: "cpu", expr: () => `sum by (mode) (weir_cpu_usage_ratio)` },
+        {
+          label: "cpu",
+          expr: () => `sum by (mode) (${metricName("cpu_usage_ratio")})`,
+        },
         {
           label: "total",
           expr: (w) => `rate(process_cpu_seconds_total[${w}])`,
@@ -182,13 +203,16 @@ export function resourceSpecs(): ChartSpec[] {
       unit: "bytes",
       queries: [
         { label: "resident", expr: () => `process_resident_memory_bytes` },
-        { label: "js", expr: () => `sum by (type) (weir_memory_bytes)` },
+        {
+          label: "js",
+          expr: () => `sum by (type) (${metricName("memory_bytes")})`,
+        },
       ],
     },
     {
       title: "Event-loop lag",
       unit: "seconds",
-      queries: _quantiles("weir_event_loop_lag_seconds", ""),
+      queries: _quantiles(metricName("event_loop_lag_seconds"), ""),
     },
     {
       title: "Open files",

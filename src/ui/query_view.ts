@@ -16,12 +16,16 @@ import {
   toColumns,
 } from "./charts.ts";
 import { h, setText } from "./dom.ts";
+import { metricName } from "./metric_names.ts";
 
 /** Series drawn at most: more make a legend nobody reads and a slow chart. */
 const MAX_SERIES = 50;
 
-const EXAMPLE =
-  'sum by (flow, process) (rate(weir_process_messages_total{direction="in"}[1m]))';
+/** The query a new page shows: made when the page is, in the server's namespace. */
+const example = () =>
+  `sum by (flow, process) (rate(${
+    metricName("process_messages_total")
+  }{direction="in"}[1m]))`;
 
 /** The query page; `params` is the hash's query string. */
 export class QueryView {
@@ -43,10 +47,10 @@ export class QueryView {
       "data-testid": "query-input",
       rows: 3,
       spellcheck: "false",
-      placeholder: EXAMPLE,
+      placeholder: example(),
       "aria-label": "PromQL query",
     });
-    this.#input.value = params.get("q") ?? EXAMPLE;
+    this.#input.value = params.get("q") ?? example();
     this.#input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();

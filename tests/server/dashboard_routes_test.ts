@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { UI_ASSETS } from "../../src/ui/assets.gen.ts";
 import type { AccessOptions } from "../../src/server/auth.ts";
 import { body, setup, TOKEN } from "./_flow_api.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
 
 const PAGES = [
   ["/", /^text\/html/],
@@ -190,7 +191,19 @@ test("GET /ui/access without tokens: no token needed, and the page may write", a
       tokens: false,
       write: true,
       history: false,
+      namespace: "weir",
     });
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /ui/access names the server's metric namespace, which the page's queries use", async () => {
+  const s = setup({ metrics: new MetricsCollector({ namespace: "edge" }) });
+  try {
+    const res = await s.app.request("/ui/access");
+    assert.equal(res.status, 200);
+    assert.equal((await body(res)).namespace, "edge");
   } finally {
     await s.close();
   }
@@ -224,6 +237,7 @@ test("GET /ui/access with tokens: 401 without one; a read token may not write, a
       tokens: true,
       write: false,
       history: false,
+      namespace: "weir",
     });
     const writer = await s.app.request("/ui/access", {
       headers: bearer(WRITER),
@@ -233,6 +247,7 @@ test("GET /ui/access with tokens: 401 without one; a read token may not write, a
       tokens: true,
       write: true,
       history: false,
+      namespace: "weir",
     });
     // Without the read scope it answers nothing.
     const metrics = await s.app.request("/ui/access", {
