@@ -327,6 +327,9 @@ function _retention(value: unknown): Record<string, number> {
     if (!_TIERS.includes(tier)) {
       throw new RangeError(`${what}; "${tier}" is no tier`);
     }
+    if (Object.hasOwn(out, tier)) {
+      throw new RangeError(`${what}; "${tier}" is named twice`);
+    }
     try {
       out[tier] = _longDuration(d);
     } catch {

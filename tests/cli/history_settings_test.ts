@@ -175,6 +175,12 @@ test("history settings: a bad value names its flag, variable or file key, and wh
     { WEIR_HISTORY_RETENTION: "5m=1d" },
     /^WEIR_HISTORY_RETENTION must be tier=duration pairs .*"5m" is no tier/,
   );
+  // Which of the two would count? Neither: it is said once.
+  bad(
+    { "--history-retention": ["raw=1d,1m=30d,raw=2h"] },
+    {},
+    /^--history-retention must be tier=duration pairs .*"raw" is named twice/,
+  );
   bad(
     { "--history-max-bytes": ["12"] },
     {},
