@@ -293,14 +293,16 @@ export class Sampler {
   #values = new Float64Array(0);
   #n = 0;
   /**
-   * By store id: the last pass that sampled it (its low 32 bits; 0 once
-   * its staleness marker is appended). The series the last pass sampled
-   * are those whose entry is that pass's: no list of them is kept (4
-   * bytes a series).
+   * By store id: the tag of the last batch that sampled it (0: none since
+   * its staleness marker, or never). After a batch every entry is 0 or
+   * that batch's tag (one that was the batch before's and was not
+   * sampled again got its marker), so the series the last batch sampled
+   * are those with its tag, and two tags that take turns are enough: a
+   * byte a series, and no list of them kept.
    */
-  #seenIn = new Uint32Array(0);
-  /** The pass #appendBatch() ran for last (-1: none). */
-  #lastBatch = -1;
+  #seenIn = new Uint8Array(0);
+  /** The tag of the last batch (1 or 2; 0: none yet). */
+  #lastBatch = 0;
   readonly #sink: SeriesSink;
 
   /**
@@ -733,22 +735,22 @@ export class Sampler {
    */
   #appendBatch(): void {
     const live = this.#n;
-    const pass = this.#pass >>> 0;
+    const last = this.#lastBatch;
+    const tag = last === 1 ? 2 : 1;
     const walked = this.#refs;
     let seen = this.#seenIn;
     for (let i = 0; i < live; i++) {
       const ref = walked[i];
       if (ref >= seen.length) {
-        const grown = new Uint32Array(growCapacity(ref + 1));
+        const grown = new Uint8Array(growCapacity(ref + 1));
         grown.set(seen);
         this.#seenIn = seen = grown;
       }
-      seen[ref] = pass;
+      seen[ref] = tag;
     }
-    // Sampled by the last pass and not by this one: seen[ref] is still
-    // that pass's.
-    const last = this.#lastBatch;
-    if (last !== -1) {
+    // Sampled by the last batch and not by this one: seen[ref] is still
+    // that batch's tag.
+    if (last !== 0) {
       for (let ref = 0; ref < seen.length; ref++) {
         if (seen[ref] !== last) continue;
         seen[ref] = 0; // one marker
@@ -757,7 +759,7 @@ export class Sampler {
         setStaleAt(this.#values, this.#n++);
       }
     }
-    this.#lastBatch = pass;
+    this.#lastBatch = tag;
     const n = this.#n;
     this.#n = 0;
     const target = this.#target;
