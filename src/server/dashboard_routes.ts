@@ -112,8 +112,12 @@ export function dashboardRoutes(
         // nobody opens.
         asset.gzip ??= gzipSync(asset.raw, { level: 9 });
         headers["Content-Encoding"] = "gzip";
+        // Set here: Hono answers a HEAD with no body, which the runtime
+        // would announce as 0 bytes.
+        headers["Content-Length"] = String(asset.gzip.byteLength);
         return c.body(asset.gzip.slice(), 200, headers);
       }
+      headers["Content-Length"] = String(asset.raw.byteLength);
       return c.body(asset.raw.slice(), 200, headers);
     });
     _methodNotAllowed(app, path, "GET, HEAD");

@@ -14,6 +14,7 @@ import {
 } from "../metrics/exposition.ts";
 import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
 import { _header } from "./_request.ts";
+import { _json } from "./_response.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
@@ -203,7 +204,8 @@ export function metricsApp(
         }
       }
     }
-    return c.json({ status: "success", data }, 200, {
+    // _json: a HEAD gets the GET's Content-Length.
+    return _json(c, { status: "success", data }, 200, {
       "Cache-Control": "no-store",
     });
   });

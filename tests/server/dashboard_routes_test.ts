@@ -63,6 +63,11 @@ test("the dashboard's files answer with their type, CSP and nosniff, and the gen
       const head = await s.app.request(path, { method: "HEAD" });
       assert.equal(head.status, 200, path);
       assert.match(head.headers.get("content-type")!, type, path);
+      assert.equal(
+        head.headers.get("content-length"),
+        String(new TextEncoder().encode(UI_ASSETS[path].body).byteLength),
+        path,
+      );
       assert.equal(await head.text(), "", path);
     }
   } finally {

@@ -33,6 +33,25 @@ test("every route answers HEAD like its GET without a body, and other methods wi
       assert.equal(await res.text(), "", `HEAD ${path} has no body`);
     }
     assert.equal(s.subscriptions(), 0, "a HEAD of the events opens no stream");
+    // A Content-Length a HEAD answers is the GET's (RFC 9110 8.6): a body
+    // left out is no body of 0 bytes. (Stats and metrics move between two
+    // requests; the events stream has no length.)
+    for (
+      const path of [
+        "/flows",
+        "/flows/a",
+        "/components",
+        "/healthz",
+        "/readyz",
+        "/version",
+        "/api/v1/metadata",
+      ]
+    ) {
+      const get = await s.app.request(path, { headers: auth });
+      const bytes = (await get.arrayBuffer()).byteLength;
+      const head = await s.app.request(path, { method: "HEAD", headers: auth });
+      assert.equal(head.headers.get("content-length"), String(bytes), path);
+    }
     for (
       const [path, methods, allow] of [
         ["/flows", ["PUT", "DELETE", "PATCH"], /GET.*POST/],
