@@ -125,14 +125,19 @@ export class OpenChunks {
   #head = new Int32Array(0);
   #tail = new Int32Array(0);
   /**
-   * Per series: the last row's time, in ms (Float64), or for rows on a
-   * grid (a downsampled tier's window ends) in steps of #grid (Int32:
-   * 4 bytes a series less) until a time off the grid or beyond 32 bits
-   * of steps comes (see #setLastT).
+   * Per series: the last row's time. 32-bit (4 bytes a series less than
+   * a Float64Array) while #narrowT: samples' times in ms after #tBase
+   * (moved to a later time when one is past 2^31 ms after it, about 25
+   * days; see #rebase), rows on a grid (a downsampled tier's window
+   * ends) in steps of #grid. Else, once a time fits neither (off the
+   * grid, -0, a chunk left open for weeks), in ms for all series.
    */
   #lastT: Float64Array | Int32Array = new Float64Array(0);
-  /** The step of #lastT's times (1: ms, in a Float64Array). */
+  #narrowT = false;
+  /** The step of #lastT's times (1: ms). */
   #grid = 1;
+  /** The time #lastT's 32-bit times count from. */
+  #tBase = 0;
   /** Per series: the last time delta, 32-bit (WIDE: see #wide). */
   #delta = new Int32Array(0);
   /** Per series and column: previous value's high and low 32 bits. */
@@ -224,9 +229,10 @@ export class OpenChunks {
         `Cannot create open chunks: gridMs must be 0, or a positive integer for rows of several columns, received ${gridMs}`,
       );
     }
-    if (gridMs > 1) {
-      this.#grid = gridMs;
+    if (gridMs > 1 || maxColumns === 1) {
+      this.#grid = Math.max(gridMs, 1);
       this.#lastT = new Int32Array(0);
+      this.#narrowT = true;
     }
     this.maxColumns = maxColumns;
     this.#rows = maxColumns > 1;
@@ -332,7 +338,8 @@ export class OpenChunks {
 
   /** Last timestamp of `id`'s open chunk. */
   lastT(id: number): number {
-    return this.#lastT[id] * this.#grid;
+    const t = this.#lastT[id];
+    return this.#narrowT ? t * this.#grid + this.#tBase : t;
   }
 
   /** Open chunks. */
@@ -435,8 +442,16 @@ export class OpenChunks {
     }
     const count = this.#count;
     let bitsOf = this.#bits;
-    // One column: times in ms (see the constructor).
-    const lastT = this.#lastT as Float64Array;
+    // The time as #lastT holds it (one column: ms, from #tBase).
+    let tRel = t;
+    if (this.#narrowT) {
+      tRel = t - this.#tBase;
+      if (tRel !== (tRel | 0) || Object.is(t, -0)) {
+        if (!this.#rebase(t)) this.#wideT();
+        tRel = t - this.#tBase;
+      }
+    }
+    const lastT = this.#lastT;
     const delta = this.#delta;
     const prev = this.#prev;
     const win = this.#win;
@@ -461,13 +476,13 @@ export class OpenChunks {
         bitsOf = this.#bits;
       } else if (
         (bitsOf[id] & 7) !== 0 && (bitsOf[id] & 7) <= 6 &&
-        t - lastT[id] === delta[id] &&
+        tRel - lastT[id] === delta[id] &&
         hi === prev[2 * id] && lo === prev[2 * id + 1]
       ) {
         // A steady tick and the same value (a quarter of a pass at 100
         // flows x 10 processes): two 0 bits, which fit the stream's
         // partial last byte, already zero there: nothing is written.
-        lastT[id] = t;
+        lastT[id] = tRel;
         count[id] = rows + 1;
         diff[id] = 0;
         bits = bitsOf[id] + 2;
@@ -482,13 +497,13 @@ export class OpenChunks {
         for (let j = this.#used; j > 0;) scratch[--j] = 0;
         if (from !== 0) scratch[0] = lastByte[id];
         let pos = from;
-        const d = t - lastT[id];
+        const d = tRel - lastT[id];
         let pd = delta[id];
         if (pd === WIDE) pd = this.#wide.get(2 * id)!;
         const dod = d - pd;
         if (dod === 0) pos++;
         else pos = putDod(scratch, pos, dod);
-        lastT[id] = t;
+        lastT[id] = tRel;
         if ((d | 0) === d && d !== WIDE) delta[id] = d;
         else this.#setWide(delta, id, 2 * id, d);
         count[id] = rows + 1;
@@ -796,7 +811,7 @@ export class OpenChunks {
     // The partial last byte, kept apart: reading it from its block would
     // cost a cache miss per sample with many series.
     if (this.#pos !== 0) scratch[0] = this.#lastByte[id];
-    const d = t - this.#lastT[id] * this.#grid;
+    const d = t - this.lastT(id);
     const s = this.lean ? 0 : id;
     let pd = this.#delta[s];
     if (pd === WIDE) pd = this.#wide.get(2 * s)!;
@@ -868,24 +883,52 @@ export class OpenChunks {
     this.#wide.set(key, v);
   }
 
-  /**
-   * Sets `id`'s last time: in steps of the grid while it is on it and
-   * within 32 bits of steps, else (once, for all series) in ms.
-   */
+  /** Sets `id`'s last time (see #lastT). */
   #setLastT(id: number, t: number): void {
-    const grid = this.#grid;
-    if (grid !== 1) {
-      const q = t / grid;
-      if (q === (q | 0) && !Object.is(q, -0)) {
+    if (this.#narrowT) {
+      const q = (t - this.#tBase) / this.#grid;
+      if (q === (q | 0) && !Object.is(t, -0)) {
         this.#lastT[id] = q;
         return;
       }
-      const ms = new Float64Array(this.#lastT.length);
-      for (let i = 0; i < ms.length; i++) ms[i] = this.#lastT[i] * grid;
-      this.#lastT = ms;
-      this.#grid = 1;
+      if (this.#grid === 1 && this.#rebase(t)) {
+        this.#lastT[id] = t - this.#tBase;
+        return;
+      }
+      this.#wideT();
     }
     this.#lastT[id] = t;
+  }
+
+  /**
+   * Makes `t` the time #lastT's ms count from, when the times of the
+   * open chunks still fit 32 bits from it (those of empty ones are not
+   * kept); false when they do not, or `t` is no integer.
+   */
+  #rebase(t: number): boolean {
+    if (!Number.isSafeInteger(t) || Object.is(t, -0)) return false;
+    const lastT = this.#lastT;
+    const count = this.#count;
+    const shift = this.#tBase - t;
+    for (let i = 0; i < this.#n; i++) {
+      const v = lastT[i] + shift;
+      if (count[i] !== 0 && (v | 0) !== v) return false;
+    }
+    for (let i = 0; i < this.#n; i++) {
+      lastT[i] = count[i] === 0 ? 0 : lastT[i] + shift;
+    }
+    this.#tBase = t;
+    return true;
+  }
+
+  /** Makes #lastT hold ms in a Float64Array, values kept. */
+  #wideT(): void {
+    const ms = new Float64Array(this.#lastT.length);
+    for (let i = 0; i < ms.length; i++) ms[i] = this.lastT(i);
+    this.#lastT = ms;
+    this.#narrowT = false;
+    this.#grid = 1;
+    this.#tBase = 0;
   }
 
   /**

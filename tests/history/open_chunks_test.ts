@@ -605,3 +605,57 @@ test("OpenChunks keeps time deltas and integer differences past 32 bits (kept ap
     assert.deepEqual(b.finish(id), enc[id].finish());
   }
 });
+
+test("OpenChunks keeps samples' last times exactly as they move past 32 bits of ms (series close together, one left open for weeks, -0), in appendSamples() and append()", () => {
+  const DAY = 86_400_000;
+  for (const odd of ["none", "weeks", "-0"]) {
+    const a = new OpenChunks(1);
+    const b = new OpenChunks(1);
+    const series = 4;
+    a.ensure(series);
+    b.ensure(series);
+    const enc = Array.from({ length: series }, () => new ChunkEncoder(1));
+    const last = new Float64Array(series).fill(NaN);
+    const limit = new Uint16Array(series).fill(1000);
+    const full = new Int32Array(series);
+    const add = (ids: number[], t: number) => {
+      const v = Float64Array.from(ids, (id) => id * 10 + (t % 7));
+      a.appendSamples(Int32Array.from(ids), v, ids.length, t, limit, full);
+      ids.forEach((id, i) => {
+        b.append(id, t, v[i]);
+        enc[id].append(t, v[i]);
+        last[id] = t;
+      });
+    };
+    let t = odd === "-0" ? -5000 : 1_700_000_000_000;
+    // Series 3 once at the start: left open ("weeks") or sealed at once.
+    add([3], t);
+    if (odd !== "weeks") {
+      a.reset(3);
+      b.reset(3);
+      enc[3] = new ChunkEncoder(1);
+      last[3] = NaN;
+    }
+    if (odd === "-0") add([0, 1, 2], -0);
+    // 40 days in steps of 1 s and of a day: past 2^31 ms (24.9 days) of
+    // the first time, and of where the base moves.
+    for (let k = 0; k < 40 * 24; k++) {
+      t = Math.max(t, 0) + (k % 24 === 0 ? DAY : 1000);
+      add([0, 1, 2], t);
+    }
+    for (let id = 0; id < series; id++) {
+      const want = Number.isNaN(last[id]) ? undefined : last[id];
+      if (want !== undefined) {
+        assert.ok(Object.is(a.lastT(id), want), `${odd} ${id} ${a.lastT(id)}`);
+        assert.ok(Object.is(b.lastT(id), want), `${odd} ${id} ${b.lastT(id)}`);
+        assert.deepEqual(a.finish(id), enc[id].finish(), `${odd} ${id}`);
+        assert.deepEqual(b.finish(id), enc[id].finish(), `${odd} ${id}`);
+      } else assert.equal(a.count(id), 0);
+    }
+    // And on from there, the same bytes.
+    add([0, 1, 2], t + 2000);
+    for (let id = 0; id < 3; id++) {
+      assert.deepEqual(a.finish(id), enc[id].finish(), `${odd} ${id} after`);
+    }
+  }
+});
