@@ -181,7 +181,7 @@ export function httpIn(router?: HttpInRouter): Component {
         default: ["GET"],
         parse: parseMethods,
         description:
-          'The method or list of methods served, e.g. "POST" or ["GET", "POST"] (default GET; a GET route answers HEAD too).',
+          'The method or list of methods served, e.g. "POST" or ["GET", "POST"] (default GET; a GET route answers HEAD too, unless one of the flow names HEAD on its path).',
       },
       path: {
         type: "string",

@@ -266,12 +266,17 @@ export class HttpInRouter {
       const r = routes[i];
       const raw = r.pattern.match(path);
       if (raw === undefined) continue;
-      if (
-        !r.methods.includes(method) &&
-        !(method === "HEAD" && r.methods.includes("GET"))
-      ) {
-        (allowed ??= []).push(...r.methods);
-        continue;
+      if (!r.methods.includes(method)) {
+        if (!(method === "HEAD" && r.methods.includes("GET"))) {
+          (allowed ??= []).push(...r.methods);
+          continue;
+        }
+        // A GET route answers HEAD unless a route of the same path names
+        // HEAD itself: that one is there to answer it.
+        const own = _namesHead(routes, i + 1, r.pattern.shape);
+        if (own !== undefined) {
+          return this.#take(own, own.pattern.match(path)!, path, request);
+        }
       }
       return this.#take(r, raw, path, request);
     }
@@ -611,6 +616,19 @@ export class HttpInRouter {
       this.#settle(r.head, _httpInError(503, why, { "Retry-After": "1" }));
     }
   }
+}
+
+/** The first route from `from` on whose path is `shape` and that names HEAD. */
+function _namesHead(
+  routes: readonly _Route[],
+  from: number,
+  shape: string,
+): _Route | undefined {
+  for (let j = from; j < routes.length; j++) {
+    const r = routes[j];
+    if (r.pattern.shape === shape && r.methods.includes("HEAD")) return r;
+  }
+  return undefined;
 }
 
 /**

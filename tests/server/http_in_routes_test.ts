@@ -606,3 +606,39 @@ Map out -> in Out(http/Response)
     await s.close();
   }
 });
+
+test("http/In: a route that names HEAD answers HEAD on its path, before a GET route of that path (which answers HEAD only where none does)", async () => {
+  const s = _setup();
+  try {
+    const fbp = `# @name heads
+'GET' -> method Get(http/In)
+'/a/:x' -> path Get
+'HEAD' -> method Head(http/In)
+'/a/:y' -> path Head
+'/b' -> path Only(http/In)
+Get out -> in FromGet(flow/Map)
+'{"requestId": requestId, "headers": {"X-From": "GET"}, "body": "get"}' -> expr FromGet
+Head out -> in FromHead(flow/Map)
+'{"requestId": requestId, "headers": {"X-From": "HEAD " & params.y}, "body": ""}' -> expr FromHead
+Only out -> in FromOnly(flow/Map)
+'{"requestId": requestId, "headers": {"X-From": "GET"}, "body": "b"}' -> expr FromOnly
+FromGet out -> in Out(http/Response)
+FromHead out -> in Out
+FromOnly out -> in Out
+`;
+    const created = await s.create(fbp);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const get = await s.request("/in/heads/a/1");
+    assert.deepEqual([get.headers.get("x-from"), await get.text()], [
+      "GET",
+      "get",
+    ]);
+    const head = await s.request("/in/heads/a/1", { method: "HEAD" });
+    assert.equal(head.headers.get("x-from"), "HEAD 1");
+    const implicit = await s.request("/in/heads/b", { method: "HEAD" });
+    assert.equal(implicit.status, 200);
+    assert.equal(implicit.headers.get("x-from"), "GET");
+  } finally {
+    await s.close();
+  }
+});
