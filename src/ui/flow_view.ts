@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * `#/flows/<id>`: one flow, drawn as its graph and kept live by ONE event
- * stream (`GET /flows/:id/events?every=1000`), with the side panel of the
+ * stream (`GET /flows/:id/events?interval=1000`), with the side panel of the
  * pick and the tap below.
  *
  * @module
@@ -129,7 +129,7 @@ export class FlowView {
     if (this.#abort.signal.aborted) return;
     await this.#drawModel();
     void openStream(
-      `/flows/${encodeURIComponent(this.#id)}/events?every=1000`,
+      `/flows/${encodeURIComponent(this.#id)}/events?interval=1000`,
       this.#abort.signal,
       {
         onOpen: () => this.#hideNotice(),

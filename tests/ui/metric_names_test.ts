@@ -23,5 +23,11 @@ test("metricName() puts the server's namespace before an engine metric's name", 
 test("the dashboard's script names no engine metric with a fixed weir_ prefix: its queries follow the namespace", () => {
   const js = UI_ASSETS["/ui/app.js"].body;
   assert.deepEqual(js.match(/weir_[a-z_]+/g) ?? [], []);
-  assert.match(js, /process_messages_total/);
+  assert.ok(js.includes("process_messages_total"));
+});
+
+test("the dashboard asks a flow's event stream for a stats event every second with the parameter the server reads (interval)", () => {
+  const js = UI_ASSETS["/ui/app.js"].body;
+  assert.ok(js.includes("/events?interval=1000"), "asks for ?interval=1000");
+  assert.ok(!js.includes("/events?every="), "never for ?every=");
 });
