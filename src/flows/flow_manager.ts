@@ -595,7 +595,15 @@ export class FlowManager {
         _checkRev(id, entry.stored.rev, options?.rev, "replace");
         const built = this.#run.build(id, text, format, graph);
         this.#cancelRestart(entry);
-        return await this.#run.apply(entry, text, format, built, options?.rev);
+        const info = await this.#run.apply(
+          entry,
+          text,
+          format,
+          built,
+          options?.rev,
+        );
+        this.#tookOver(entry);
+        return info;
       });
     };
     // Counted as what it turned out to be.
@@ -677,7 +685,15 @@ export class FlowManager {
       async (entry, { text, format }) => {
         const built = this.#run.build(id, text, format);
         this.#cancelRestart(entry);
-        return await this.#run.apply(entry, text, format, built, options?.rev);
+        const info = await this.#run.apply(
+          entry,
+          text,
+          format,
+          built,
+          options?.rev,
+        );
+        this.#tookOver(entry);
+        return info;
       },
     );
   }
@@ -747,7 +763,15 @@ export class FlowManager {
         const text = stringifyGraph(merged as Graph);
         const built = this.#run.build(id, text, "json");
         this.#cancelRestart(entry);
-        return await this.#run.apply(entry, text, "json", built, options?.rev);
+        const info = await this.#run.apply(
+          entry,
+          text,
+          "json",
+          built,
+          options?.rev,
+        );
+        this.#tookOver(entry);
+        return info;
       },
     );
   }
@@ -1159,6 +1183,27 @@ export class FlowManager {
       );
     }
     return undefined;
+  }
+
+  /**
+   * A change by an operator that runs the flow's new graph takes over from
+   * the crash-loop guard, as a start by hand does: its start attempts are
+   * forgotten, so a flow held back and fixed is not held back again at the
+   * next restore.
+   */
+  #tookOver(entry: _Entry): void {
+    const id = entry.stored.id;
+    if (entry.network === null || !_active(entry.network)) return;
+    try {
+      this.#store.clearStartAttempts(id);
+      this.#openAttempts.delete(id);
+    } catch (e) {
+      this.#log(
+        `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
+        "warn",
+        { flow: id },
+      );
+    }
   }
 
   /** Forgets a restored flow's start attempt once it ran `settleMs`. */

@@ -78,6 +78,34 @@ test(
 );
 
 test(
+  "a flow held back by the guard and fixed with a replace that starts it is not held back at the next restore",
+  SLOW,
+  async () => {
+    using tmp = tempDir();
+    const path = join(tmp.dir, "flows.db");
+    const seed = FlowStore.open(path);
+    seed.create({ id: "bad", text: NO_START, format: "fbp", running: true });
+    seed.close();
+    for (let i = 1; i <= 3; i++) {
+      const flows = open(path);
+      await flows.restore();
+      await flows.close();
+    }
+    let flows = open(path);
+    assert.equal((await flows.restore())[0].state, "stopped");
+    // The operator's fix: as a start by hand, it takes over from the guard.
+    const good = "'1s' -> interval T(core/Interval) out -> in D(core/Drop)";
+    const fixed = await flows.replace("bad", { text: good, format: "fbp" });
+    assert.equal(fixed.state, "running");
+    await flows.close();
+    flows = open(path);
+    const [again] = await flows.restore();
+    assert.equal(again.state, "running", again.reason);
+    await flows.close();
+  },
+);
+
+test(
   "a restored flow that runs settleMs has its start forgotten: later restarts start it",
   SLOW,
   async () => {
