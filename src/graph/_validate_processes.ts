@@ -21,32 +21,53 @@ import { joinKey } from "./_path.ts";
 export function processProblems(spec: NetworkSpec): Problem[] {
   const checks = new Map<
     NonNullable<Component["checkProcesses"]>,
-    ProcessSettings[]
+    { component: string; processes: ProcessSettings[] }
   >();
   for (const p of spec.processes) {
     const check = p.component.checkProcesses;
     if (check === undefined) continue;
-    let processes = checks.get(check);
-    if (processes === undefined) {
-      processes = [];
-      checks.set(check, processes);
+    let entry = checks.get(check);
+    if (entry === undefined) {
+      entry = { component: p.component.name, processes: [] };
+      checks.set(check, entry);
     }
-    processes.push({
+    entry.processes.push({
       process: p.name,
       settings: _settings(spec, p.name, p.component),
     });
   }
   const problems: Problem[] = [];
-  for (const [check, processes] of checks) {
+  for (const [check, { component, processes }] of checks) {
     const names = new Set(processes.map((p) => p.process));
-    for (const { process, message } of check(processes)) {
+    const at = (process: string) =>
+      names.has(process) ? joinKey("processes", process.split("/")[0]) : "$";
+    const found: Problem[] = [];
+    try {
+      const answer = check(processes);
+      if (!Array.isArray(answer)) {
+        throw new TypeError(
+          `it returned ${
+            answer === null ? "null" : typeof answer
+          }, not a list of { process, message }`,
+        );
+      }
+      for (const { process, message } of answer) {
+        found.push({ path: at(process), message: String(message) });
+      }
+    } catch (e) {
+      // A component of the operator's with a broken check: the flow
+      // cannot be shown valid, and the problem says whose check it is.
       problems.push({
-        path: names.has(process)
-          ? joinKey("processes", process.split("/")[0])
-          : "$",
-        message,
+        path: at(processes[0].process),
+        message: `component ${
+          JSON.stringify(component)
+        } could not check the processes that use it (${
+          [...names].join(", ")
+        }): ${e instanceof Error ? e.message : String(e)}`,
       });
+      continue;
     }
+    problems.push(...found);
   }
   return problems;
 }

@@ -163,3 +163,37 @@ T(app/Tagged)
   );
   assert.deepEqual(seen, [["A", "S/T"]]);
 });
+
+test("validateFlow(): a checkProcesses that throws or answers no list is a problem naming the component, at its first process, not an unexpected error", () => {
+  for (
+    const [check, why] of [
+      [() => {
+        throw new Error("checker exploded");
+      }, "checker exploded"],
+      [
+        () => undefined,
+        "it returned undefined, not a list of { process, message }",
+      ],
+    ] as const
+  ) {
+    const registry = testRegistry().register(defineComponent({
+      name: "app/Buggy",
+      description: "Its check is broken.",
+      inPorts: { in: {} },
+      process() {},
+      checkProcesses: check as never,
+    }));
+    assert.deepEqual(
+      problemsOf(
+        `'1' -> in Log(core/Output)
+'1' -> in A(app/Buggy)
+'2' -> in B(app/Buggy)
+`,
+        registry,
+      ),
+      [
+        `processes.A 2:11: component "app/Buggy" could not check the processes that use it (A, B): ${why}`,
+      ],
+    );
+  }
+});
