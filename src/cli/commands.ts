@@ -135,6 +135,7 @@ under --data-dir when it is set), queryable beside /metrics at
       "--metrics-namespace",
       ...LOG_SETTINGS,
       "--drain-timeout",
+      "--max-capacity",
       ...HISTORY_SETTINGS,
       "--allow-exec",
       "--allow-hosts",

@@ -409,6 +409,7 @@ async function _runCommand(
         namespace: s.metricsNamespace,
         log,
         history: historyOptions("run", s),
+        maxCapacity: s.maxCapacity,
       });
     default: {
       return await serveCommand({

@@ -71,6 +71,12 @@ export interface RunOptions {
   log: Logger;
   /** The metric history's options; none kept when `null`. */
   history: HistoryOptions | null;
+  /**
+   * The largest connection capacity the graph may ask for
+   * (`--max-capacity`, as `weir validate` and `weir serve` check it).
+   * Default 100,000.
+   */
+  maxCapacity?: number;
 }
 
 /**
@@ -82,7 +88,9 @@ export async function runFlow(o: RunOptions): Promise<number> {
   let net: Network;
   try {
     const graph = loadGraph(o.text, { file: o.file });
-    net = new Network(buildNetworkSpec(graph, o.registry));
+    net = new Network(
+      buildNetworkSpec(graph, o.registry, { maxCapacity: o.maxCapacity }),
+    );
   } catch (e) {
     if (e instanceof GraphError) fail(e.message, 1);
     throw e;

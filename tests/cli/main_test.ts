@@ -140,6 +140,31 @@ test("weir run says how many processes it runs, one as 'process'", async () => {
   }
 });
 
+test("weir run takes --max-capacity as validate and serve do: a capacity over 100,000 runs with a raised limit, and is a problem without it", async () => {
+  const dir = tempDir();
+  try {
+    const graph = join(dir, "big.fbp");
+    writeFileSync(
+      graph,
+      "'x' -> in R(core/Repeat)\nR out -> (200000) in Drop(core/Drop)\n",
+    );
+    let r = await cli(["run", graph]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /big\.fbp:2:\d+: capacity must be a positive integer up to 100000 .* received number 200000/,
+    );
+    r = await cli(["run", "--max-capacity", "300000", graph]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /flow "main" finished/);
+    r = await cli(["run", "--max-capacity", "1000", graph]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /up to 1000 .* received number 200000/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test("weir run exits 1 when a process fails", async () => {
   const dir = tempDir();
   try {
