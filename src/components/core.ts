@@ -146,17 +146,57 @@ const _OUTPUT = {
   outPorts: CoreOutput.outPorts,
 };
 
-/** One line for a value: the same text on every runtime. */
-function _logLine(value: unknown): string {
+/**
+ * One line for a value: the same text on every runtime. JSON where it can
+ * hold the value; a value it cannot (a cycle, a BigInt) as JSON too, each
+ * reference back to an enclosing object as `"[Circular]"` and a BigInt as
+ * its digits and `n` (`String()` said `[object Object]`); what JSON leaves
+ * out (a function, `undefined`) as `String()` gives it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _logLine } from "./core.ts";
+ *
+ * const a: Record<string, unknown> = { id: 1 };
+ * a.self = a;
+ * assert.equal(_logLine(a), '{"id":1,"self":"[Circular]"}');
+ * assert.equal(_logLine({ n: 2n ** 64n }), '{"n":"18446744073709551616n"}');
+ * assert.equal(_logLine(undefined), "undefined");
+ * ```
+ */
+export function _logLine(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
+  let json: string | undefined;
   try {
-    const json = JSON.stringify(value);
-    if (json !== undefined) return json;
+    json = JSON.stringify(value);
   } catch {
-    // A cycle or a BigInt: fall back to String().
+    try {
+      json = JSON.stringify(value, _lenient());
+    } catch {
+      // A toJSON() that throws: the plain text form below.
+    }
   }
-  return String(value);
+  return json ?? String(value);
+}
+
+/**
+ * A `JSON.stringify` replacer for values JSON refuses: a BigInt as text,
+ * an object already open on the path to this one as `"[Circular]"` (an
+ * object met twice side by side is written twice, as JSON would).
+ */
+function _lenient(): (this: unknown, key: string, v: unknown) => unknown {
+  const path: unknown[] = [];
+  return function (this: unknown, _key: string, v: unknown): unknown {
+    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v !== "object" || v === null) return v;
+    // `this` is the object that holds `v`: the path ends there.
+    while (path.length > 0 && path[path.length - 1] !== this) path.pop();
+    if (path.includes(v)) return "[Circular]";
+    path.push(v);
+    return v;
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { inTempDir, NAMES } from "./_helpers.ts";
 import { type GraphRun, problemsOf, runGraph } from "./_graph_helpers.ts";
 import { builtins } from "../../src/components/mod.ts";
+import { _logLine } from "../../src/components/core.ts";
 import { createNetwork } from "../../src/embed.ts";
 
 const ALIASES: Record<string, string> = {
@@ -183,4 +184,21 @@ test("NoFlo's core/RepeatDelayed reads a delay IIP in milliseconds", async () =>
   `);
   assert.deepEqual(sinks.S, ["x"]);
   assert.ok(performance.now() - t0 >= 30);
+});
+
+test("core/Output writes a value JSON refuses as JSON: a cycle as [Circular], a BigInt as digits and n; a shared object twice", () => {
+  const a: Record<string, unknown> = { id: 1, list: [] as unknown[] };
+  (a.list as unknown[]).push(a, { up: a });
+  assert.equal(
+    _logLine(a),
+    '{"id":1,"list":["[Circular]",{"up":"[Circular]"}]}',
+  );
+  const shared = { k: 1 };
+  const both: Record<string, unknown> = { x: shared, y: shared, big: 10n };
+  assert.equal(
+    _logLine(both),
+    '{"x":{"k":1},"y":{"k":1},"big":"10n"}',
+  );
+  assert.equal(_logLine({ t: 1 }), '{"t":1}');
+  assert.equal(_logLine(new RangeError("no")), "RangeError: no");
 });
