@@ -213,6 +213,11 @@ export class History implements HistoryReader {
     return this.store.oldestRawTime();
   }
 
+  /** {@inheritDoc HistoryStore.oldestTime} */
+  oldestTime(): number {
+    return this.store.oldestTime();
+  }
+
   /** {@inheritDoc HistoryReader.tiers} */
   get tiers(): readonly TierInfo[] {
     return this.store.tiers;

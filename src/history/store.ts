@@ -368,13 +368,24 @@ export class HistoryStore implements HistoryReader {
    * newest sample when that is later; `Infinity` when empty.
    */
   oldestRawTime(): number {
+    const first = this.oldestTime();
+    if (first === Infinity) return Infinity;
+    return Math.max(first, this.#latest - this.tiers[0].retentionMs);
+  }
+
+  /**
+   * The oldest sample time of any series (ms), in whichever tier it is
+   * kept: no tier holds a point before it; `Infinity` when empty. Read
+   * back from the points on disk at open, so it moves forward as
+   * retention removes them, at the next start.
+   */
+  oldestTime(): number {
     let first = Infinity;
     const n = this.#index.size;
     for (let i = 0; i < n; i++) {
       if (this.#firstT[i] < first) first = this.#firstT[i];
     }
-    if (first === Infinity) return Infinity;
-    return Math.max(first, this.#latest - this.tiers[0].retentionMs);
+    return first;
   }
 
   /**

@@ -104,6 +104,13 @@ export interface HistoryReader {
   /** The tiers, raw first, then coarser and coarser. */
   readonly tiers: readonly TierInfo[];
   /**
+   * Optional: the oldest point's time in any tier (ms), `Infinity` when
+   * empty (a time no tier holds a point before). A query that reaches back
+   * past a tier's retention reads that tier still when the history is
+   * younger than its retention: nothing older was ever kept.
+   */
+  oldestTime?(): number;
+  /**
    * The points of every series that matches all `matchers` and has a
    * point in `[start, end]` (ms, inclusive) in tier `tier` (an index of
    * {@linkcode tiers}), limited to that range.

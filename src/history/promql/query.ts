@@ -93,6 +93,7 @@ function _plan(
     stepMs,
     lookbackMs,
     nowMs: options.nowMs ?? Date.now(),
+    oldestMs: reader.oldestTime?.(),
   };
   return {
     lookbackMs,

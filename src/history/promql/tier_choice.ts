@@ -6,8 +6,11 @@
  *    the lookback delta before its first evaluation time (`offset` and `@`
  *    applied).
  * 2. The finest tier whose retention still holds that time (raw first,
- *    then coarser; `now - retention <= reach`). When none does, the
- *    coarsest tier.
+ *    then coarser; `now - retention <= reach`), or that has lost nothing
+ *    yet: the history's oldest point (the reader's `oldestTime()`) is
+ *    within its retention, so no tier holds anything older (a device
+ *    younger than a day answers a query of last week from raw). When none
+ *    does, the coarsest tier.
  * 3. Raw samples answer everything. A downsampled tier of resolution R is
  *    used only when it gives Prometheus's answer from its windows:
  *    - every evaluation time minus offset is a multiple of R (start and
@@ -69,6 +72,12 @@ export interface QueryTimes {
   readonly lookbackMs: number;
   /** The present, for retention (ms). */
   readonly nowMs: number;
+  /**
+   * The oldest point's time in any tier (ms), when known: a tier whose
+   * retention reaches back past it has lost nothing, so it answers a
+   * query that reaches back further still (with nothing before it).
+   */
+  readonly oldestMs?: number;
 }
 
 interface SelectorUse {
@@ -272,7 +281,11 @@ export function chooseTier(
       first - sel.offsetMs - (use.rangeMs > 0 ? use.rangeMs : times.lookbackMs),
     );
   }
-  let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= reach);
+  // A tier holds what the query reads when its retention reaches back to
+  // the query's reach, or to the oldest point any tier holds (the history
+  // is younger than its retention: a fresh device answers from raw).
+  const since = Math.max(reach, times.oldestMs ?? -Infinity);
+  let chosen = tiers.findIndex((t) => times.nowMs - t.retentionMs <= since);
   if (chosen < 0) chosen = tiers.length - 1;
   const reasonAt = (index: number): string | undefined => {
     if (index === 0) return undefined;
