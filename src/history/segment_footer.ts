@@ -94,7 +94,13 @@ function _width(max: number, integers: boolean, min = 1): number {
 }
 
 function _gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
+  // No `[a, b] = [b, a % b]`: Deno made an array of each step (17 KB of
+  // garbage a sampling pass at 100 x 10, from the footers of a flush).
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
   return a;
 }
 
