@@ -351,22 +351,24 @@ export class RowAggregator {
     const at = id * _R;
     const count = row[COL_COUNT];
     let x = s[at];
+    // A window ending at 0 is "none" as before: its rows start afresh.
+    const fresh = !(x > end - res && x <= end) || x === 0;
+    // Checked before anything changes: a refused row leaves the open
+    // window (and the row it would have closed) as they were.
+    const before = fresh ? 0 : x - end + res;
+    if (!(count >= 1 && Number.isInteger(count) && before + count <= res)) {
+      throw new RangeError(
+        `Cannot fold a row into a window of ${res} ms: its samples (count ${count}, ${before} before) must be a whole number from 1 up to one a ms`,
+      );
+    }
     let emitted = 0;
-    if (!(x > end - res && x <= end) || x === 0) {
+    if (fresh) {
       if (x !== 0) emitted = this.#fill(id);
-      // A window ending at 0 is "none" as before: its rows start afresh.
       x = end - res;
       s[at + 1] = 0;
       s[at + 2] = NaN;
       s[at + 3] = NaN;
       s[at + 5] = 0;
-    }
-    if (!(count >= 1 && Number.isInteger(count) && x + count <= end)) {
-      throw new RangeError(
-        `Cannot fold a row into a window of ${res} ms: its samples (count ${count}, ${
-          x - end + res
-        } before) must be a whole number from 1 up to one a ms`,
-      );
     }
     s[at] = end === 0 ? 0 : x + count;
     s[at + 1] += row[COL_SUM];

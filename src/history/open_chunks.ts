@@ -469,6 +469,9 @@ export class OpenChunks {
       const hi = vBits[vw + 2 * i + HI] | 0;
       const lo = vBits[vw + 2 * i + LO] | 0;
       const rows = count[id];
+      // As append(): a caller that does not seal the ids in `full` is
+      // refused at the 65,536th row rather than wrap the 16-bit count.
+      if (rows === 0xffff) _tooManyRows();
       let bits: number;
       if (rows === 0) {
         // A chunk's first row: the general path (once a chunk).
@@ -795,11 +798,7 @@ export class OpenChunks {
       this.#open++;
       return;
     }
-    if (n === 0xffff) {
-      throw new RangeError(
-        `Cannot append to an open chunk: it holds 65,535 rows, the most a chunk has (seal it before its stream passes ${MAX_STREAM_BITS} bits)`,
-      );
-    }
+    if (n === 0xffff) _tooManyRows();
     if (columns !== this.#cols[id]) {
       throw new RangeError(
         `Cannot append to an open chunk: it has ${
@@ -1008,4 +1007,11 @@ export class OpenChunks {
       else this.#setWide(this.#diff, k, 2 * k + 1, d);
     } else this.#diff32[k] = d >= -0x7fffffff && d <= 0x7fffffff ? d : UNKNOWN;
   }
+}
+
+/** The refusal of a 65,536th row in one open chunk (its count is 16 bits). */
+function _tooManyRows(): never {
+  throw new RangeError(
+    `Cannot append to an open chunk: it holds 65,535 rows, the most a chunk has (seal it before its stream passes ${MAX_STREAM_BITS} bits)`,
+  );
 }

@@ -358,3 +358,20 @@ test("RowAggregator refuses a row whose samples the window cannot hold (more tha
   assert.equal(h.addRow(0, 0, row, 6), 0);
   assert.equal(h.isOpen(0), false);
 });
+
+test("RowAggregator refuses a row of a later window that cannot hold it without closing the open one: the open window and its figures stay as they were", () => {
+  const h = new RowAggregator(60);
+  h.ensure(1);
+  const row = new Float64Array([3, 30, 1, 9, 9, 4]);
+  h.addRow(0, 120, row, 6);
+  // A row of the next window (ending at 180) with more samples than it can hold.
+  const bad = new Float64Array([1, 1, 1, 1, 1, 0]);
+  bad[COL_COUNT] = 61;
+  assert.throws(
+    () => h.addRow(0, 180, bad, 6),
+    /Cannot fold a row into a window of 60 ms: its samples \(count 61, 0 before\)/,
+  );
+  assert.equal(h.isOpen(0), true);
+  assert.equal(h.take(0), 120);
+  assert.deepEqual([...h.row], [3, 30, 1, 9, 9, 4]);
+});

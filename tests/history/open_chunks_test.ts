@@ -414,6 +414,26 @@ test("OpenChunks refuses a row past 65,535 in a chunk that was not sealed, and k
   assert.deepEqual([t.length, t[65_534]], [65_535, 65_535_000]);
 });
 
+test("OpenChunks.appendSamples() refuses a row past 65,535 in a chunk its caller did not seal, as append() does, rather than wrap the row count", () => {
+  const open = new OpenChunks(1);
+  open.ensure(1);
+  const ids = new Int32Array([0]);
+  const values = new Float64Array([7]);
+  // A limit the caller ignores: `full` says so at row 65,525, never sealed.
+  const limit = new Uint16Array([0xffff]);
+  const full = new Int32Array(1);
+  for (let i = 1; i <= 65_535; i++) {
+    open.appendSamples(ids, values, 1, i * 1000, limit, full);
+  }
+  assert.equal(open.count(0), 65_535);
+  assert.throws(
+    () => open.appendSamples(ids, values, 1, 65_536_000, limit, full),
+    /Cannot append to an open chunk: it holds 65,535 rows/,
+  );
+  assert.equal(open.count(0), 65_535);
+  assert.equal(decodeChunk(open.finish(0)).t.length, 65_535);
+});
+
 test("OpenChunks reuses the blocks of reset chunks, raw and lean, before it takes a new page, and every chunk keeps its own bytes", () => {
   for (const [columns, lean] of [[1, false], [6, true]] as const) {
     const open = new OpenChunks(columns, lean);
