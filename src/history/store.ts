@@ -174,7 +174,11 @@ export type AppendListener = (
  * ```
  */
 export class HistoryStore implements HistoryReader {
-  /** The tiers, raw first. */
+  /**
+   * The tiers, raw first. Without a `dir`, a tier's `retentionMs` is what
+   * its ring of `memoryChunks` chunks reaches for sure when that is
+   * shorter than the retention asked for (about an hour of raw at 1 s).
+   */
   readonly tiers: readonly TierInfo[];
   #index = new SeriesIndex();
   #tiers: Tier[];
@@ -247,30 +251,44 @@ export class HistoryStore implements HistoryReader {
     // With a disk, sealed chunks are read back from it (the page cache keeps
     // recent ones warm): memory stays at the open chunks.
     const ring = options.memoryChunks ?? (options.dir ? 0 : 32);
-    this.tiers = tiers.map((t) =>
-      Object.freeze({
-        name: t.name,
-        resolutionMs: t.resolutionMs,
-        retentionMs: t.retentionMs,
-      })
-    );
     // Small chunks keep the open chunks small when sealed ones go to disk;
     // in a store without a dir the ring is all the history there is, and
     // a chunk of a coarser window each keeps its per-chunk cost (and the
     // time the ring's chunks reach) as it was.
     const onDisk = options.dir !== undefined;
-    this.#tiers = tiers.map((t, k) => {
-      const rows = t.chunkRows ??
+    const rowsOf = tiers.map((t, k) =>
+      t.chunkRows ??
         (k === 0
           ? 120
           : k === tiers.length - 1
           ? lastTierRows(t.resolutionMs, onDisk)
           : onDisk
           ? MIDDLE_TIER_ROWS
-          : tiers[k + 1].resolutionMs / t.resolutionMs);
+          : tiers[k + 1].resolutionMs / t.resolutionMs)
+    );
+    const configured = tiers.map((t) =>
+      Object.freeze({
+        name: t.name,
+        resolutionMs: t.resolutionMs,
+        retentionMs: t.retentionMs,
+      })
+    );
+    // What readers are told a tier keeps: without a dir, no more than its
+    // ring reaches for sure (all its chunks but one full: the first may be
+    // short), whatever the retention says. The query's tier choice reads
+    // it: a range longer than the ring reaches goes to a coarser tier,
+    // where raw would have answered from part of it.
+    this.tiers = onDisk ? configured : configured.map((t, k) => {
+      const reach = Math.max(1, ring - 1) * rowsOf[k] * t.resolutionMs;
+      return reach >= t.retentionMs
+        ? t
+        : Object.freeze({ ...t, retentionMs: reach });
+    });
+    this.#tiers = tiers.map((t, k) => {
+      const rows = rowsOf[k];
       return new Tier(
         k,
-        this.tiers[k],
+        configured[k],
         rows,
         ring,
         onDisk,
@@ -458,9 +476,10 @@ export class HistoryStore implements HistoryReader {
       const windowEnd = this.#windowEnd;
       const end = agg.addTo(ref, windowEnd, v, counter);
       if (end !== 0) tier.appendRow(ref, end, agg.row, counter ? 6 : 5);
-      // A sample on the window's end completes it: times only go up.
-      if (t === windowEnd) {
-        agg.take(ref);
+      // A sample on the window's end completes it: times only go up. (A
+      // window ending at 0 reads as never open: a sample at t = 0 has no
+      // minute row, rather than the row another series left in agg.row.)
+      if (t === windowEnd && agg.take(ref) !== 0) {
         tier.appendRow(ref, t, agg.row, counter ? 6 : 5);
       }
     }
@@ -575,8 +594,7 @@ export class HistoryStore implements HistoryReader {
           const counter = counters[ref] === 1;
           const end = agg.addTo(ref, windowEnd, v, counter);
           if (end !== 0) tier!.appendRow(ref, end, agg.row, counter ? 6 : 5);
-          if (t === windowEnd) {
-            agg.take(ref);
+          if (t === windowEnd && agg.take(ref) !== 0) {
             tier!.appendRow(ref, t, agg.row, counter ? 6 : 5);
           }
         }

@@ -298,8 +298,8 @@ export class Tier {
     const end = Math.ceil(t / res) * res;
     const closed = up.addRow(id, end, row, columns);
     if (closed !== 0) next.appendRow(id, closed, up.row, up.columns);
-    if (t === end) {
-      up.take(id);
+    // A window ending at 0 reads as never open: no row (see the store).
+    if (t === end && up.take(id) !== 0) {
       next.appendRow(id, end, up.row, up.columns);
     }
   }

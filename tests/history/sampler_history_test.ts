@@ -174,11 +174,22 @@ test("History.open() refuses a bad pattern or a retention for no tier before ope
     History.open({ retentionMs: { "5m": 1000 } }),
     /retention for tier "5m", which is no tier \(tiers: raw, 1m, 1h\)/,
   );
-  await using history = await History.open({
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-retention-"));
+  try {
+    await using history = await History.open({
+      dir,
+      retentionMs: { raw: 2 * 86_400_000 },
+    });
+    assert.equal(history.tiers[0].retentionMs, 2 * 86_400_000);
+    assert.equal(history.tiers[1].retentionMs, 30 * 86_400_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // In memory, a tier keeps what its ring reaches (raw: 62 min at 1 s).
+  await using memory = await History.open({
     retentionMs: { raw: 2 * 86_400_000 },
   });
-  assert.equal(history.tiers[0].retentionMs, 2 * 86_400_000);
-  assert.equal(history.tiers[1].retentionMs, 30 * 86_400_000);
+  assert.equal(memory.tiers[0].retentionMs, 62 * 60_000);
 });
 
 test("History.attach() refuses a collector attached already, and any after close()", async () => {

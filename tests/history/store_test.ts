@@ -272,3 +272,30 @@ test("HistoryStore.appendBatch() throws for an unknown ref or a fractional time 
   assert.equal(s.stats().outOfOrderDropped, 1);
   await s.close();
 });
+
+test("HistoryStore: a sample at t = 0 (or -0) makes no minute row, in append() and appendBatch(); it took the row another series had just closed", async () => {
+  for (const batch of [false, true]) {
+    for (const zero of [0, -0]) {
+      const s = await HistoryStore.open();
+      const a = s.seriesRef({ __name__: "a" }, "gauge");
+      const b = s.seriesRef({ __name__: "b" }, "gauge");
+      // b closes its window ending at -60,000 with 222: the aggregator's row.
+      s.append(b, -60_000, 222);
+      if (batch) {
+        s.appendBatch(new Int32Array([a]), new Float64Array([5]), 1, zero);
+      } else s.append(a, zero, 5);
+      s.append(a, 1000, 6);
+      const name = `${batch ? "appendBatch" : "append"} at ${
+        Object.is(zero, -0) ? "-0" : "0"
+      }`;
+      const minute = s.select([eq("__name__", "a")], -1e9, 1e9, 1);
+      for (const p of minute) {
+        assert.ok(!p.value.includes(222), `${name}: ${[...p.value]}`);
+        assert.ok(!Array.from(p.t).includes(0), `${name}: ${[...p.t]}`);
+      }
+      const raw = s.select([eq("__name__", "a")], -1e9, 1e9, 0);
+      assert.deepEqual([...raw[0].value], [5, 6], name);
+      await s.close();
+    }
+  }
+});

@@ -111,3 +111,33 @@ test("HistoryStore.oldestTime() is the first sample of the oldest series, Infini
     await store.close();
   }
 });
+
+test("a store without a dir tells readers the reach of its ring, not the day of retention, so a 2 h range reads the 1m tier whole rather than raw's last hour", async () => {
+  let clock = 0;
+  const store = await HistoryStore.open({ now: () => clock });
+  try {
+    // 31 full raw chunks of 120 s (the ring's 32 but the first): 62 min.
+    assert.equal(store.tiers[0].retentionMs, 62 * MIN);
+    assert.equal(store.tiers[1].retentionMs, 31 * HOUR);
+    const a = store.seriesRef({ __name__: "a" }, "counter");
+    const end = 3 * HOUR;
+    for (let t = SEC; t <= end; t += SEC) {
+      clock = t;
+      store.append(a, t, t / SEC);
+    }
+    const at = (q: string, tier?: string) => {
+      const r = queryInstant(store, q, end, { nowMs: end, tier });
+      return r.resultType === "vector" ? r.result[0]?.value[1] : undefined;
+    };
+    // Every sample of the last two hours, both ends included.
+    assert.equal(at("count_over_time(a[2h])"), 7201);
+    assert.equal(at("count_over_time(a[2h])", "1m"), 7201);
+    // What raw still holds is less: the answer it would have given.
+    const raw = at("count_over_time(a[2h])", "raw")!;
+    assert.ok(raw < 7201, `raw holds ${raw}`);
+    // Within the ring's reach, raw answers (and as the 1m tier would).
+    assert.equal(at("count_over_time(a[30m])"), 1801);
+  } finally {
+    await store.close();
+  }
+});
