@@ -46,9 +46,10 @@ export interface HistoryStoreOptions {
   /**
    * Sealed chunks per series per tier kept in memory. Default 0 with a
    * `dir` (reads come from the files; the page cache keeps recent ones
-   * warm), 32 without: then the ring is all the history there is (about
-   * 64 min of raw at 1 s, 32 h of `1m`, 80 days of `1h`), whatever the
-   * retention says.
+   * warm), 32 without: then the ring is all the history there is (for
+   * sure 62 min of raw at 1 s, 31 h of `1m`, 31 days of `1h`: all its
+   * chunks but a first short one), whatever the retention says; the
+   * store's `tiers` then say that as their retention.
    */
   memoryChunks?: number;
   /**
