@@ -593,17 +593,13 @@ export class FlowManager {
         }
         created = false;
         _checkRev(id, entry.stored.rev, options?.rev, "replace");
-        const built = this.#run.build(id, text, format, graph);
-        this.#cancelRestart(entry);
-        const info = await this.#run.apply(
+        return await this.#replaceWith(
           entry,
           text,
           format,
-          built,
           options?.rev,
+          graph,
         );
-        this.#tookOver(entry);
-        return info;
       });
     };
     // Counted as what it turned out to be.
@@ -682,19 +678,8 @@ export class FlowManager {
       id,
       options,
       () => _input(input, `replace flow ${_q(id)}`),
-      async (entry, { text, format }) => {
-        const built = this.#run.build(id, text, format);
-        this.#cancelRestart(entry);
-        const info = await this.#run.apply(
-          entry,
-          text,
-          format,
-          built,
-          options?.rev,
-        );
-        this.#tookOver(entry);
-        return info;
-      },
+      (entry, { text, format }) =>
+        this.#replaceWith(entry, text, format, options?.rev),
     );
   }
 
@@ -761,19 +746,30 @@ export class FlowManager {
         }
         const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
-        const built = this.#run.build(id, text, "json");
-        this.#cancelRestart(entry);
-        const info = await this.#run.apply(
-          entry,
-          text,
-          "json",
-          built,
-          options?.rev,
-        );
-        this.#tookOver(entry);
-        return info;
+        return await this.#replaceWith(entry, text, "json", options?.rev);
       },
     );
+  }
+
+  /**
+   * Runs `text` in place of `entry`'s graph: built first (a graph that
+   * does not build changes nothing, a waiting restart included), then
+   * the waiting restart cancelled, the old network retired and the new
+   * one applied (stored, started when the flow runs), and the crash-loop
+   * guard's attempts forgotten once it runs (see {@linkcode #tookOver}).
+   */
+  async #replaceWith(
+    entry: _Entry,
+    text: string,
+    format: "json" | "fbp",
+    rev: number | undefined,
+    graph?: Graph,
+  ): Promise<FlowInfo> {
+    const built = this.#run.build(entry.stored.id, text, format, graph);
+    this.#cancelRestart(entry);
+    const info = await this.#run.apply(entry, text, format, built, rev);
+    this.#tookOver(entry);
+    return info;
   }
 
   /**
