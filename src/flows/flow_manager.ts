@@ -1188,8 +1188,12 @@ export class FlowManager {
    * next restore.
    */
   #tookOver(entry: _Entry): void {
-    const id = entry.stored.id;
     if (entry.network === null || !_active(entry.network)) return;
+    this.#forgetAttempts(entry.stored.id);
+  }
+
+  /** Clears flow `id`'s crash-loop start attempts (a failure is logged). */
+  #forgetAttempts(id: string): void {
     try {
       this.#store.clearStartAttempts(id);
       this.#openAttempts.delete(id);
@@ -1211,16 +1215,7 @@ export class FlowManager {
       this.#settling.delete(timer);
       if (this.#closing !== undefined || entry.network !== net) return;
       if (!_active(net) && net.state !== "finished") return;
-      try {
-        this.#store.clearStartAttempts(id);
-        this.#openAttempts.delete(id);
-      } catch (e) {
-        this.#log(
-          `flow ${_q(id)}: could not clear its start attempts: ${_message(e)}`,
-          "warn",
-          { flow: id },
-        );
-      }
+      this.#forgetAttempts(id);
     }, this.#crashLoop.settleMs);
     this.#settling.add(timer);
   }
