@@ -148,10 +148,11 @@ const _OUTPUT = {
 
 /**
  * One line for a value: the same text on every runtime. JSON where it can
- * hold the value; a value it cannot (a cycle, a BigInt) as JSON too, each
- * reference back to an enclosing object as `"[Circular]"` and a BigInt as
- * its digits and `n` (`String()` said `[object Object]`); what JSON leaves
- * out (a function, `undefined`) as `String()` gives it.
+ * hold the value; a value it cannot (a cycle, a BigInt inside) as JSON too,
+ * each reference back to an enclosing object as `"[Circular]"` and a BigInt
+ * as a string of its digits (`String()` said `[object Object]`); a BigInt
+ * alone, and what JSON leaves out (a function, `undefined`), as `String()`
+ * gives it.
  *
  * @example
  * ```ts
@@ -161,13 +162,15 @@ const _OUTPUT = {
  * const a: Record<string, unknown> = { id: 1 };
  * a.self = a;
  * assert.equal(_logLine(a), '{"id":1,"self":"[Circular]"}');
- * assert.equal(_logLine({ n: 2n ** 64n }), '{"n":"18446744073709551616n"}');
+ * assert.equal(_logLine({ n: 2n ** 64n }), '{"n":"18446744073709551616"}');
+ * assert.equal(_logLine(10n), "10");
  * assert.equal(_logLine(undefined), "undefined");
  * ```
  */
 export function _logLine(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value === "bigint") return String(value);
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -182,14 +185,14 @@ export function _logLine(value: unknown): string {
 }
 
 /**
- * A `JSON.stringify` replacer for values JSON refuses: a BigInt as text,
+ * A `JSON.stringify` replacer for values JSON refuses: a BigInt as its digits,
  * an object already open on the path to this one as `"[Circular]"` (an
  * object met twice side by side is written twice, as JSON would).
  */
 function _lenient(): (this: unknown, key: string, v: unknown) => unknown {
   const path: unknown[] = [];
   return function (this: unknown, _key: string, v: unknown): unknown {
-    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v === "bigint") return v.toString();
     if (typeof v !== "object" || v === null) return v;
     // `this` is the object that holds `v`: the path ends there.
     while (path.length > 0 && path[path.length - 1] !== this) path.pop();

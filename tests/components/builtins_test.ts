@@ -186,7 +186,7 @@ test("NoFlo's core/RepeatDelayed reads a delay IIP in milliseconds", async () =>
   assert.ok(performance.now() - t0 >= 30);
 });
 
-test("core/Output writes a value JSON refuses as JSON: a cycle as [Circular], a BigInt as digits and n; a shared object twice", () => {
+test("core/Output writes a value JSON refuses as JSON: a cycle as [Circular], a BigInt inside as a string of its digits; a shared object twice", () => {
   const a: Record<string, unknown> = { id: 1, list: [] as unknown[] };
   (a.list as unknown[]).push(a, { up: a });
   assert.equal(
@@ -197,8 +197,9 @@ test("core/Output writes a value JSON refuses as JSON: a cycle as [Circular], a 
   const both: Record<string, unknown> = { x: shared, y: shared, big: 10n };
   assert.equal(
     _logLine(both),
-    '{"x":{"k":1},"y":{"k":1},"big":"10n"}',
+    '{"x":{"k":1},"y":{"k":1},"big":"10"}',
   );
   assert.equal(_logLine({ t: 1 }), '{"t":1}');
+  assert.equal(_logLine(10n), "10");
   assert.equal(_logLine(new RangeError("no")), "RangeError: no");
 });
