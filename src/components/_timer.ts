@@ -5,17 +5,17 @@
  * @module
  */
 
-/**
- * The longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days); a
- * longer one fires at once on every runtime, so longer waits are chained.
- */
-export const _MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from "../engine/limits.ts";
+
+// The longest delay `setTimeout` honours (MAX_TIMER_MS, 2^31-1 ms, about
+// 24.8 days): a longer one fires at once on every runtime, so longer waits
+// are chained.
 
 /**
  * Resolves `true` once `performance.now()` has reached `deadline`, or
  * `false` as soon as `signal` (or `wake`, when given) aborts; the timer is
  * cleared then. Timers may fire a little early, so it sleeps again until
- * the deadline has passed; a deadline beyond {@linkcode _MAX_TIMER_MS} is
+ * the deadline has passed; a deadline beyond {@linkcode MAX_TIMER_MS} is
  * reached through several timers.
  *
  * @example
@@ -52,7 +52,7 @@ export function _sleepUntil(
         resolve(true);
         return;
       }
-      timer = setTimeout(wait, Math.min(Math.ceil(left), _MAX_TIMER_MS));
+      timer = setTimeout(wait, Math.min(Math.ceil(left), MAX_TIMER_MS));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     wake?.addEventListener("abort", onAbort, { once: true });
@@ -68,7 +68,7 @@ export interface _Timer {
 
 /**
  * Calls `fn` once after `ms` milliseconds, like `setTimeout`, but honours
- * delays beyond {@linkcode _MAX_TIMER_MS} by chaining timers (one timer when
+ * delays beyond {@linkcode MAX_TIMER_MS} by chaining timers (one timer when
  * the delay fits).
  *
  * @example
@@ -91,11 +91,11 @@ export function _setTimer(fn: () => void, ms: number): _Timer {
       fn();
       return;
     }
-    const delay = Math.min(left, _MAX_TIMER_MS);
+    const delay = Math.min(left, MAX_TIMER_MS);
     left -= delay;
     timer.id = setTimeout(step, delay);
   };
-  const first = Math.min(left, _MAX_TIMER_MS);
+  const first = Math.min(left, MAX_TIMER_MS);
   left -= first;
   timer.id = setTimeout(step, first);
   return timer;

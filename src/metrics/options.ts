@@ -5,6 +5,7 @@
  * @module
  */
 import { checkBuckets, DURATION_BUCKETS } from "../engine/histogram.ts";
+import { MAX_TIMER_MS } from "../engine/limits.ts";
 import { CATALOGUE } from "./catalogue.ts";
 
 /** Options of a {@linkcode MetricsCollector}. */
@@ -56,9 +57,6 @@ export interface ResolvedMetricsOptions {
 
 /** The default series cap per metric. */
 export const DEFAULT_MAX_SERIES_PER_METRIC = 10_000;
-
-/** The longest wait `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
