@@ -191,12 +191,16 @@ export async function serve(
   }
 
   const runtime = globalThis as RuntimeGlobals;
+  const handler = _headWithoutLength(
+    fetch,
+    runtime.Deno !== undefined ? _unsizedDeno : _unsizedBun,
+  );
   // Made when server.connections is first used; each request reports its
   // peer to it while it watches closes (the peer names the connection).
   const peers: Peers = { tracker: undefined, headers: undefined };
   let listening: Listening;
   if (runtime.Deno !== undefined) {
-    listening = _serveDeno(runtime.Deno, fetch, peers, hostname, port);
+    listening = _serveDeno(runtime.Deno, handler, peers, hostname, port);
     if (headerTimeoutMs > 0) {
       peers.headers = new HeaderTimeout(listening.port, {
         timeoutMs: headerTimeoutMs,
@@ -204,11 +208,58 @@ export async function serve(
       });
     }
   } else if (runtime.Bun !== undefined) {
-    listening = await _serveBun(runtime.Bun, fetch, peers, hostname, port);
+    listening = await _serveBun(runtime.Bun, handler, peers, hostname, port);
   } else {
     throw new Error("Cannot serve: serve() needs the Deno or Bun runtime");
   }
   return _server(listening, signal, closeGraceMs, peers);
+}
+
+/**
+ * `fetch`, with the answer to a HEAD that says no length made `unsized`.
+ * Hono answers a HEAD with its GET's headers and no body, and both
+ * runtimes then send `Content-Length: 0` unless the answer sets one: an
+ * event stream or a flow's `http/In` answer would claim to be empty. RFC
+ * 9110 (8.6, 9.3.2) wants the GET's length or none, so an answer without
+ * a length of its own goes out without one. Only HEAD pays for the check.
+ */
+function _headWithoutLength(
+  fetch: FetchHandler,
+  unsized: (res: Response) => Response,
+): FetchHandler {
+  const fix = (res: Response): Response =>
+    res.body === null && res.status >= 200 && res.status !== 204 &&
+      res.status !== 304 && !res.headers.has("content-length")
+      ? unsized(res)
+      : res;
+  return (request, env) => {
+    if (request.method !== "HEAD") return fetch(request, env);
+    const res = fetch(request, env);
+    return res instanceof Promise ? res.then(fix) : fix(res);
+  };
+}
+
+/** Deno sends no length for a body that is an (empty) stream. */
+function _unsizedDeno(res: Response): Response {
+  return new Response(
+    new ReadableStream({ start: (c) => c.close() }),
+    { status: res.status, statusText: res.statusText, headers: res.headers },
+  );
+}
+
+/**
+ * Bun sends `Transfer-Encoding: chunked` (as its GET of a stream does)
+ * and no length when the answer says so; the HEAD sends no body anyway.
+ */
+function _unsizedBun(res: Response): Response {
+  // A copy: the answer's own headers may be immutable (a fetch()'s).
+  const headers = new Headers(res.headers);
+  headers.set("Transfer-Encoding", "chunked");
+  return new Response(null, {
+    status: res.status,
+    statusText: res.statusText,
+    headers,
+  });
 }
 
 /** Where the runtime adapters report each request's peer. */

@@ -240,3 +240,49 @@ test("serve() takes an IPv6 address in URL brackets and gives a usable url", asy
     await server.close();
   }
 });
+
+test("serve() answers a HEAD whose answer has no length without Content-Length: 0", async () => {
+  // RFC 9110 8.6: a HEAD's Content-Length is the GET's or absent. Hono
+  // answers a HEAD with the GET's headers and a null body, as here.
+  await withServer(
+    (request) =>
+      request.method === "HEAD"
+        ? new Response(null, {
+          headers: { "content-type": "text/event-stream" },
+        })
+        : new Response("data: x\n\n", {
+          headers: { "content-type": "text/event-stream" },
+        }),
+    async (server) => {
+      for (let i = 0; i < 2; i++) {
+        const head = await fetch(`${server.url}/events`, { method: "HEAD" });
+        assert.equal(head.status, 200);
+        assert.equal(head.headers.get("content-length"), null);
+        assert.equal(head.headers.get("content-type"), "text/event-stream");
+        assert.equal(await head.text(), "");
+      }
+      // The connection is still good for the next request.
+      const get = await fetch(`${server.url}/events`);
+      assert.equal(await get.text(), "data: x\n\n");
+    },
+  );
+});
+
+test("serve() keeps the Content-Length a HEAD's answer sets, and a 204's lack of one", async () => {
+  await withServer(
+    (request) =>
+      new URL(request.url).pathname === "/empty"
+        ? new Response(null, { status: 204 })
+        : new Response(null, { headers: { "content-length": "14" } }),
+    async (server) => {
+      const sized = await fetch(`${server.url}/x`, { method: "HEAD" });
+      assert.equal(sized.headers.get("content-length"), "14");
+      assert.equal(sized.headers.get("transfer-encoding"), null);
+      await sized.body?.cancel();
+      const empty = await fetch(`${server.url}/empty`, { method: "HEAD" });
+      assert.equal(empty.status, 204);
+      assert.equal(empty.headers.get("transfer-encoding"), null);
+      await empty.body?.cancel();
+    },
+  );
+});
