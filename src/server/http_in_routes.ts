@@ -88,8 +88,27 @@ export function httpInRoutes(
     } catch {
       return _httpInError(400, "the flow name is not valid percent-encoding");
     }
-    return router.handle(flow, path, c.req.raw) ??
+    const res = router.handle(flow, path, c.req.raw) ??
       _missing(flow, path, flowState(flow));
+    return c.req.method === "HEAD" ? _sized(res) : res;
   });
   return app;
+}
+
+/**
+ * The answer to a HEAD with the `Content-Length` of its body, which Hono
+ * then leaves out: RFC 9110 (8.6) wants the GET's length in a HEAD, and the
+ * runtime would say 0. A length the flow set itself is kept.
+ */
+async function _sized(answer: Response | Promise<Response>): Promise<Response> {
+  const res = await answer;
+  if (res.body === null || res.headers.has("content-length")) return res;
+  const size = (await res.arrayBuffer()).byteLength;
+  const headers = new Headers(res.headers);
+  headers.set("Content-Length", String(size));
+  return new Response(null, {
+    status: res.status,
+    statusText: res.statusText,
+    headers,
+  });
 }

@@ -130,6 +130,13 @@ In out -> in Map out -> in Out(http/Response)
       method: "HEAD",
     });
     assert.equal(head.status, 201);
+    // RFC 9110 8.6: the length of the body the flow gave (which names the
+    // method), not the 0 the runtime would send.
+    const got = await (await s.request("/in/sensors/readings/a/b")).json();
+    assert.equal(
+      head.headers.get("content-length"),
+      String(JSON.stringify({ ...got, method: "HEAD" }).length),
+    );
     await head.body?.cancel();
     // Another method on the same path: 405 with Allow.
     const del = await s.request("/in/sensors/readings/a/b", {
