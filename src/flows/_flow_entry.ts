@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Network } from "../engine/network.ts";
+import type { Network, NetworkState } from "../engine/network.ts";
 import type { Graph } from "../graph/graph.ts";
 import { _message, _q } from "./_checks.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
@@ -147,6 +147,22 @@ function _iso(ms: number): string {
     _isoTexts.set(ms, text);
   }
   return text;
+}
+
+/**
+ * The state of the flow's network as its events and statistics tell it: a
+ * stop drains the network to its end, so a network that finished in a flow
+ * an operator stopped says `stopped`, as {@linkcode _info} does; one whose
+ * sources ended by themselves says `finished`.
+ */
+export function _networkState(
+  entry: _Entry,
+  state: NetworkState,
+): NetworkState {
+  return state === "finished" && !entry.stored.running &&
+      entry.error === undefined
+    ? "stopped"
+    : state;
 }
 
 /** The flow as the manager reports it. */

@@ -22,6 +22,7 @@ import {
   type _Entry,
   _entry,
   _info,
+  _networkState,
 } from "./_flow_entry.ts";
 import { FlowStartError } from "./errors.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
@@ -263,7 +264,7 @@ export class _FlowRunner {
     for (const tap of entry.taps) _attachTap(net, tap);
     entry.offs = [
       net.on("state", (state) => {
-        this.emit(entry, { type: "state", state });
+        this.emit(entry, { type: "state", state: _networkState(entry, state) });
         if (state === "finished") this.#onEnd?.(entry, "finished", true);
       }),
       net.on("error", (e) => {

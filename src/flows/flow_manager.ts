@@ -64,6 +64,7 @@ import {
   _entry,
   _info,
   _infoKey,
+  _networkState,
   _readiness,
   _supervision,
   type _Tap,
@@ -927,7 +928,9 @@ export class FlowManager {
       new Network({ name: id, processes: [], connections: [] }, {
         buckets: this.#collector?.options.buckets,
       });
-    return net.stats();
+    const stats = net.stats();
+    stats.state = _networkState(entry, stats.state);
+    return stats;
   }
 
   /**

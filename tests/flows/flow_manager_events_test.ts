@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { FlowEvent } from "../../src/flows/flow_info.ts";
 import { until } from "../engine/_helpers.ts";
-import { harness, SLOW, WAIT } from "./_harness.ts";
+import { harness, SLOW, ticking, WAIT } from "./_harness.ts";
 
 test(
   "FlowManager forwards a flow's process errors and state changes to subscribers and the log",
@@ -38,12 +38,39 @@ test(
       events.filter((e) => e.type === "state").map((e) =>
         e.type === "state" && e.state
       ),
-      ["draining", "finished"],
+      // The stop drained the network to its end: the flow was stopped.
+      ["draining", "stopped"],
     );
     off();
     const seen = events.length;
     await h.flows.start("errs");
     assert.equal(events.length, seen);
+    await h.flows.close();
+  },
+);
+
+test(
+  "a flow an operator stopped says stopped in its stats and events, as GET /flows/:id does; one whose sources ended says finished",
+  SLOW,
+  async () => {
+    const h = await harness();
+    await h.flows.create({ id: "ticks", text: ticking(), format: "fbp" });
+    const events: string[] = [];
+    h.flows.subscribe("ticks", (e) => {
+      if (e.type === "state") events.push(e.state);
+    });
+    await h.flows.stop("ticks");
+    assert.equal(h.flows.get("ticks").state, "stopped");
+    assert.equal(h.flows.stats("ticks").state, "stopped");
+    assert.deepEqual(events, ["draining", "stopped"]);
+    await h.flows.create({
+      id: "once",
+      text:
+        "'1' -> count Tick(core/Interval) out -> in D(core/Drop)\n'1ms' -> interval Tick",
+      format: "fbp",
+    });
+    await until(() => h.flows.get("once").state === "finished", WAIT);
+    assert.equal(h.flows.stats("once").state, "finished");
     await h.flows.close();
   },
 );
