@@ -23,8 +23,8 @@ export interface FlowAllow {
    */
   files?: readonly string[];
   /**
-   * Hosts (for the connectors to come). No built-in component reaches a
-   * host yet, so nothing reads this list today.
+   * Hosts (`host`, `host:port` or `*.domain`) that `http/Request` (within
+   * the server's `--allow-hosts`) and `mqtt/In`, `mqtt/Out` may reach.
    */
   hosts?: readonly string[];
   /**

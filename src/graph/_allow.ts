@@ -66,6 +66,13 @@ export function _allowOf(properties: unknown): FlowAllow | undefined {
   return problems.length === 0 ? properties.allow as FlowAllow : undefined;
 }
 
+/** An entry of an allow list that a component refused, and why. */
+export interface _AllowProblem {
+  /** The kind of the list: `files`, `hosts` or `exec`. */
+  kind: keyof FlowAllow;
+  message: string;
+}
+
 /**
  * Restricted views by registry and allow list, and restricted components
  * by component and allow list: the same inputs give the same objects, so
@@ -75,11 +82,11 @@ export function _allowOf(properties: unknown): FlowAllow | undefined {
  */
 const _views = new WeakMap<
   Registry,
-  Map<string, { registry: Registry; problems: Set<string> }>
+  Map<string, { registry: Registry; problems: Map<string, _AllowProblem> }>
 >();
 const _limited = new WeakMap<
   Component,
-  Map<string, { component: Component; problems: readonly string[] }>
+  Map<string, { component: Component; problems: readonly _AllowProblem[] }>
 >();
 const _MAX_LISTS = 64;
 
@@ -99,21 +106,22 @@ function _slot<K extends object, V>(
 /**
  * `registry` as a flow whose graph has `allow` sees it: each component
  * limited to the list, subgraphs included (their inner registries too),
- * and the problems an entry raised (an entry outside the data folder),
+ * and the problems an entry raised (a file outside the data folder, a
+ * host that is no host name),
  * whose component is limited to the other entries. Subgraph components
  * are restricted when first looked up.
  */
 export function _restrictRegistry(
   registry: Registry,
   allow: FlowAllow,
-): { registry: Registry; problems: string[] } {
+): { registry: Registry; problems: _AllowProblem[] } {
   const list = JSON.stringify(allow);
   const views = _slot(_views, registry);
   const known = views.get(list);
   if (known !== undefined) {
-    return { registry: known.registry, problems: [...known.problems] };
+    return { registry: known.registry, problems: [...known.problems.values()] };
   }
-  const problems = new Set<string>();
+  const problems = new Map<string, _AllowProblem>();
   const view = new _RestrictedRegistry(
     registry,
     (c) => _restrictOne(c, allow, list, problems),
@@ -124,25 +132,25 @@ export function _restrictRegistry(
   for (const c of _plainComponents(registry)) {
     _restrictOne(c, allow, list, problems);
   }
-  return { registry: view, problems: [...problems] };
+  return { registry: view, problems: [...problems.values()] };
 }
 
 function _restrictOne(
   component: Component,
   allow: FlowAllow,
   list: string,
-  problems: Set<string>,
+  problems: Map<string, _AllowProblem>,
 ): Component {
   const slot = _slot(_limited, component);
   const known = slot.get(list);
   if (known !== undefined) {
-    for (const p of known.problems) problems.add(p);
+    for (const p of known.problems) _addProblem(problems, p);
     return known.component;
   }
   // A subgraph that contains itself (refused by validation) meets itself
   // here: it is looked up as it is while being restricted.
   slot.set(list, { component, problems: [] });
-  const found: string[] = [];
+  const found: _AllowProblem[] = [];
   let limited: Component;
   const definition = subgraphOf(component);
   if (definition !== undefined) {
@@ -156,22 +164,36 @@ function _restrictOne(
     try {
       limited = restrictComponent(component, allow);
     } catch {
-      // Each refused entry is a problem; the others still apply.
-      const files: string[] = [];
-      for (const entry of allow.files ?? []) {
-        try {
-          restrictComponent(component, { ...allow, files: [entry] });
-          files.push(entry);
-        } catch (e) {
-          found.push(errorMessage(e));
+      // Each refused entry (of any kind) is a problem; the others still
+      // apply. An entry is tried alone: a kind left out refuses nothing.
+      const kept: FlowAllow = {};
+      for (const kind of ALLOW_KINDS) {
+        const entries = allow[kind];
+        if (entries === undefined) continue;
+        const good: string[] = [];
+        for (const entry of entries) {
+          try {
+            restrictComponent(component, { [kind]: [entry] });
+            good.push(entry);
+          } catch (e) {
+            found.push({ kind, message: errorMessage(e) });
+          }
         }
+        kept[kind] = good;
       }
-      limited = restrictComponent(component, { ...allow, files });
+      limited = restrictComponent(component, kept);
     }
   }
   slot.set(list, { component: limited, problems: found });
-  for (const p of found) problems.add(p);
+  for (const p of found) _addProblem(problems, p);
   return limited;
+}
+
+function _addProblem(
+  problems: Map<string, _AllowProblem>,
+  p: _AllowProblem,
+): void {
+  problems.set(`${p.kind}\u0000${p.message}`, p);
 }
 
 /**

@@ -236,8 +236,8 @@ class _Validator {
     const allow = _allowOf(graph.properties);
     if (allow !== undefined) {
       const restricted = _restrictRegistry(this.#registry, allow);
-      for (const problem of restricted.problems) {
-        this.#report("properties.allow.files", `allow.files: ${problem}`);
+      for (const { kind, message } of restricted.problems) {
+        this.#report(`properties.allow.${kind}`, `allow.${kind}: ${message}`);
       }
       this.#registry = restricted.registry;
     }

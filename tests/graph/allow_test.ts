@@ -10,6 +10,8 @@ import { parseFbp } from "../../src/graph/parse_fbp.ts";
 import { toFbp } from "../../src/graph/to_fbp.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 import { Registry } from "../../src/engine/registry.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { loadGraph } from "../../src/graph/load_graph.ts";
 
 test("# @allow lines add up into properties.allow, one kind a line", () => {
   const g = parseFbp(`# @allow files in/ out/report.csv
@@ -54,4 +56,28 @@ test("a problem with an @allow line points at it", () => {
     p.message,
     /allow has no kind "file"; the kinds are files, hosts, exec/,
   );
+});
+
+test("a malformed allow.hosts entry is a validation problem at its @allow line, not a crash; the other entries still apply", () => {
+  for (const entry of ["::1", "http://api.example.com", "a/b", "x.com:99999"]) {
+    const g = loadGraph(`# @allow hosts ${entry} api.example.com
+'https://api.example.com/x' -> url R(http/Request)
+'https://other.example/x' -> url S(http/Request)
+`);
+    const problems = validateGraph(g, builtins());
+    const allow = problems.filter((p) => p.path === "properties.allow.hosts");
+    assert.equal(allow.length, 1, JSON.stringify(problems));
+    assert.equal(allow[0].line, 1);
+    assert.match(
+      allow[0].message,
+      /^allow\.hosts: Cannot use host allow list entry /,
+    );
+    // api.example.com is still allowed; other.example still refused.
+    assert.deepEqual(
+      problems.filter((p) => p.path !== "properties.allow.hosts").map((p) =>
+        p.line
+      ),
+      [3],
+    );
+  }
 });
