@@ -42,8 +42,9 @@ const _buffer = new SharedArrayBuffer(24);
 export const activationCells: Int32Array = new Int32Array(_buffer, 0, 2);
 
 /**
- * When a watchdog saw the stall begin (epoch ms, its last heartbeat before
- * the stall), written before it flips the marker; 0 when unknown.
+ * When a watchdog saw the stall begin (epoch ms: when it last knew the loop
+ * turned, or its look before the activation began), written before it
+ * flips the marker; 0 when unknown.
  *
  * @example
  * ```ts

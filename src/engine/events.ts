@@ -32,7 +32,7 @@ export interface StallReport {
   network: string;
   /** The process whose activation it was. */
   process: string;
-  /** How long the loop was blocked, in ms (from the watchdog's last heartbeat before it). */
+  /** How long the loop was blocked, in ms (from when the watchdog last knew it turned, or when the activation began). */
   ms: number;
 }
 

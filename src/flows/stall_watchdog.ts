@@ -6,15 +6,27 @@
  * server down).
  *
  * A stall cannot be seen from the blocked thread, so the watching runs on
- * a `Worker` (a Web standard both Deno and Bun have): the main thread
- * writes the time into a `SharedArrayBuffer` (a heartbeat) every
- * `thresholdMs / 8` (at most every 100 ms); the worker reads it as often.
- * When the heartbeat is `thresholdMs` old, the worker reads the engine's
- * current-activation marker (`engine/activation.ts`), writes one log line
- * to standard error itself (the main thread, which owns the log, is
- * blocked), and flips the marker so that the network reports the stall
- * when the activation returns. The worker's code is inline (a `Blob` URL),
- * so the single executable needs no extra file.
+ * a `Worker` (a Web standard both Deno and Bun have). The worker looks
+ * every `thresholdMs / 8` (at most every 100 ms), sleeping in between in
+ * `Atomics.wait` (a futex: no timer of its event loop). It knows the loop
+ * turned when a network took up work (the engine's `aliveAt` cell) or when
+ * the main thread answered its ping: once the loop has been quiet for
+ * `thresholdMs / 2` (at most 1 s), the worker posts a ping, and the main
+ * thread writes the time into a `SharedArrayBuffer` (the heartbeat) when
+ * it gets it. An idle server thus wakes its main thread about once a
+ * second for the watchdog, not ten times (a timer's wake-up costs a few
+ * hundred µs of CPU here: bench/RESULTS.md, session 26).
+ *
+ * A stall is told two ways. While an activation runs (the engine's
+ * current-activation marker, `engine/activation.ts`), from when it began:
+ * when that is `thresholdMs` ago, the worker writes one log line to
+ * standard error itself (the main thread, which owns the log, is blocked)
+ * and flips the marker so that the network reports the stall when the
+ * activation returns. Outside any activation (the server's own work, a
+ * process's code after an `await`), from the ping the loop did not
+ * answer: a loop quiet for a while before it blocked is never counted
+ * blocked for that while. The worker's code is inline (a `Blob` URL), so
+ * the single executable needs no extra file.
  *
  * @module
  */
@@ -44,21 +56,37 @@ export interface StallInfo {
   flow?: string;
   /** Its process. */
   process?: string;
-  /** How long the loop was blocked (ms): from its last heartbeat, so up to a heartbeat interval (threshold / 8, at most 100 ms) more. */
+  /**
+   * How long the loop was blocked (ms). In an activation, from the
+   * worker's look before it first saw the activation (up to a look's
+   * interval, threshold / 8 and at most 100 ms, more); outside one, from
+   * the ping the loop did not answer (up to a ping's wait, threshold / 2
+   * and at most 1 s, less).
+   */
   ms: number;
 }
 
-/** The worker: watches the heartbeat, names the activation, flips the marker. */
+/** The message a worker posts to ask the main thread for a heartbeat. */
+const PING = 0;
+
+/** Cells of the mailbox: messages posted to the worker, and "closed". */
+const MAIL_POSTED = 0;
+const MAIL_CLOSED = 1;
+
+/** The worker: watches the loop, names the activation, flips the marker. */
 const WORKER_SOURCE = `
 import { writeSync } from "node:fs";
-let hb, cells, stallCell, alive, thresholdMs, format;
+let hb, cells, stallCell, alive, mail, thresholdMs, intervalMs, pingMs, format;
 const names = new Map();
 // seen: the heartbeat last read; since: when the loop was last known to
-// turn; mark: the marker last read, markStart: the poll before it was first
-// read (its activation began after then); logged: this stall was logged;
-// flipped: the marker value written to say "stalled" (0: none).
-let seen = 0, since = 0, mark = 0, markStart = 0, lastPoll = 0;
+// turn; pingAt: when the unanswered ping was posted (0: none); mark: the
+// marker last read, markStart: the look before it was first read (its
+// activation began after then); logged: this stall was logged; flipped:
+// the marker value written to say "stalled" (0: none).
+let seen = 0, since = 0, pingAt = 0, mark = 0, markStart = 0, lastPoll = 0;
 let logged = false, flipped = 0, stallStart = 0, named = {};
+// Messages the main thread posted (names, forget) that arrived.
+let received = 0;
 function line(msg, fields) {
   const now = new Date();
   if (format === "json") {
@@ -74,7 +102,7 @@ function say(msg, ms) {
   } catch {}
 }
 function check() {
-  // The main thread's time at its last heartbeat.
+  // The main thread's time when it last answered a ping.
   const beat = hb[0];
   const now = Date.now();
   const id = Atomics.load(cells, 0);
@@ -83,8 +111,8 @@ function check() {
     markStart = lastPoll;
   }
   lastPoll = now;
-  // The heartbeat moved, or the flipped activation returned (the main
-  // thread may block again before its heartbeat runs): the stall is over.
+  // The ping was answered, or the flipped activation returned (the main
+  // thread may block again before it answers a ping): the stall is over.
   if (beat !== seen || (flipped !== 0 && id !== flipped)) {
     if (logged || flipped !== 0) {
       self.postMessage({ type: "end", ms: now - stallStart, ...named });
@@ -92,14 +120,19 @@ function check() {
     logged = false;
     flipped = 0;
     named = {};
-    // Without a new heartbeat, the loop was last seen turning now.
     since = beat !== seen ? beat : now;
     seen = beat;
+    pingAt = 0;
     return;
   }
   // A network took up work since: the loop turned then.
   if (alive[0] > since) since = Math.min(alive[0], now);
-  if (now - since < thresholdMs || flipped !== 0) return;
+  if (pingAt < since) pingAt = 0;
+  if (pingAt === 0 && now - since >= pingMs) {
+    pingAt = now;
+    self.postMessage(${PING});
+  }
+  if (flipped !== 0) return;
   const limit = " (watchdog threshold " + thresholdMs + " ms)";
   if (id > 0) {
     // Only what this activation ran counts against it: the loop may have
@@ -124,15 +157,33 @@ function check() {
     );
     return;
   }
-  if (logged) return;
+  // Outside an activation, only an unanswered ping tells a blocked loop
+  // from an idle one.
+  if (logged || pingAt === 0 || now - pingAt < thresholdMs) return;
   logged = true;
-  stallStart = since;
+  stallStart = pingAt;
   say(
-    "the event loop has been blocked for " + ((now - since) / 1000).toFixed(1) +
+    "the event loop has been blocked for " + ((now - pingAt) / 1000).toFixed(1) +
       " s" + limit +
       "; no flow activation is running (the server's own work, or a process's code after an await)",
-    now - since,
+    now - pingAt,
   );
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function watch() {
+  let posted = 0;
+  for (;;) {
+    // Sleeps a look's interval, or until the main thread posts a message.
+    Atomics.wait(mail, ${MAIL_POSTED}, posted, intervalMs);
+    if (Atomics.load(mail, ${MAIL_CLOSED}) !== 0) return self.close();
+    posted = Atomics.load(mail, ${MAIL_POSTED});
+    // Lets the event loop deliver what was posted (names of a flow about
+    // to run), for at most a look's interval.
+    for (let waited = 0; received < posted && waited < intervalMs; waited++) {
+      await sleep(1);
+    }
+    check();
+  }
 }
 self.onmessage = (e) => {
   const m = e.data;
@@ -142,11 +193,17 @@ self.onmessage = (e) => {
     cells = new Int32Array(m.cells, 0, 2);
     stallCell = new Float64Array(m.cells, 8, 1);
     alive = new Float64Array(m.cells, 16, 1);
+    mail = new Int32Array(m.mail);
     thresholdMs = m.thresholdMs;
+    intervalMs = m.intervalMs;
+    pingMs = m.pingMs;
     format = m.format;
-    setInterval(check, m.intervalMs);
     self.postMessage({ type: "ready" });
-  } else if (m.type === "names") {
+    watch();
+    return;
+  }
+  received++;
+  if (m.type === "names") {
     for (const [id, flow, process] of m.entries) names.set(id, [flow, process]);
   } else if (m.type === "forget") {
     for (const id of m.ids) names.delete(id);
@@ -198,20 +255,21 @@ export class StallWatchdog {
   /** The threshold, ms. */
   readonly thresholdMs: number;
   readonly #worker: WebWorker;
-  readonly #timer: ReturnType<typeof setInterval>;
+  /** Messages posted to the worker, and "closed": see the worker's `watch`. */
+  readonly #mail: Int32Array;
   #closed = false;
 
   private constructor(
     thresholdMs: number,
     worker: WebWorker,
-    timer: ReturnType<typeof setInterval>,
+    mail: Int32Array,
   ) {
     this.thresholdMs = thresholdMs;
     this.#worker = worker;
-    this.#timer = timer;
+    this.#mail = mail;
   }
 
-  /** Starts the worker and the heartbeat; resolves once the worker watches. */
+  /** Starts the worker; resolves once it watches. */
   static async start(options: StallWatchdogOptions = {}): Promise<
     StallWatchdog
   > {
@@ -225,27 +283,43 @@ export class StallWatchdog {
       );
     }
     const intervalMs = Math.max(12, Math.min(100, Math.floor(thresholdMs / 8)));
+    const pingMs = Math.min(1000, Math.floor(thresholdMs / 2));
     const heartbeat = new Float64Array(new SharedArrayBuffer(8));
     heartbeat[0] = Date.now();
+    const mail = new Int32Array(new SharedArrayBuffer(8));
     const url = URL.createObjectURL(
       new Blob([WORKER_SOURCE], { type: "application/javascript" }),
     );
     const worker = new WebWorkerClass(url, { type: "module" });
+    const onEnd = options.onStallEnd;
     const ready = new Promise<void>((resolve, reject) => {
       worker.onerror = (e) => {
         e.preventDefault?.();
         reject(new Error(`Cannot start stall watchdog: ${e.message}`));
       };
+      // One handler from the start: a ping may come before the answer.
       worker.onmessage = (e: { data: unknown }) => {
-        if ((e.data as { type?: string } | null)?.type === "ready") resolve();
+        const m = e.data as ({ type: string } & StallInfo) | typeof PING;
+        if (m === PING) heartbeat[0] = Date.now();
+        else if (m?.type === "ready") resolve();
+        else if (m?.type === "end") {
+          onEnd?.({
+            ms: m.ms,
+            ...(m.flow !== undefined
+              ? { flow: m.flow, process: m.process }
+              : {}),
+          });
+        }
       };
     });
     worker.postMessage({
       type: "init",
       heartbeat: heartbeat.buffer,
       cells: activationCells.buffer,
+      mail: mail.buffer,
       thresholdMs,
       intervalMs,
+      pingMs,
       format: options.format ?? "text",
     });
     // A worker that never answers must not hold the server's start.
@@ -270,22 +344,10 @@ export class StallWatchdog {
       clearTimeout(answer);
       URL.revokeObjectURL(url);
     }
-    const timer = setInterval(() => {
-      heartbeat[0] = Date.now();
-    }, intervalMs);
-    const onEnd = options.onStallEnd;
-    worker.onmessage = (e: { data: unknown }) => {
-      const m = e.data as { type: string } & StallInfo;
-      if (m?.type !== "end" || onEnd === undefined) return;
-      onEnd({
-        ms: m.ms,
-        ...(m.flow !== undefined ? { flow: m.flow, process: m.process } : {}),
-      });
-    };
-    // Neither keeps a process alive that has nothing else to do (Bun, Node).
+    // It does not keep a process alive that has nothing else to do (Bun,
+    // Node).
     (worker as { unref?: () => void }).unref?.();
-    (timer as { unref?: () => void }).unref?.();
-    return new StallWatchdog(thresholdMs, worker, timer);
+    return new StallWatchdog(thresholdMs, worker, mail);
   }
 
   /**
@@ -295,25 +357,33 @@ export class StallWatchdog {
   watch(flow: string, network: Network): () => void {
     const ids = network.activationIds();
     if (this.#closed) return () => {};
-    this.#worker.postMessage({
+    this.#post({
       type: "names",
       entries: ids.map(([id, process]) => [id, flow, process]),
     });
     return () => {
       if (!this.#closed) {
-        this.#worker.postMessage({
-          type: "forget",
-          ids: ids.map(([id]) => id),
-        });
+        this.#post({ type: "forget", ids: ids.map(([id]) => id) });
       }
     };
   }
 
-  /** Stops the heartbeat and the worker. */
+  /** Stops the worker. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    Atomics.store(this.#mail, MAIL_CLOSED, 1);
+    Atomics.notify(this.#mail, MAIL_POSTED);
     this.#worker.terminate();
+  }
+
+  /**
+   * Posts `message` and wakes the worker, which sleeps in `Atomics.wait`
+   * and lets its event loop deliver messages only when told.
+   */
+  #post(message: unknown): void {
+    this.#worker.postMessage(message);
+    Atomics.add(this.#mail, MAIL_POSTED, 1);
+    Atomics.notify(this.#mail, MAIL_POSTED);
   }
 }

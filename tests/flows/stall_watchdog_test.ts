@@ -50,3 +50,42 @@ test(
     );
   },
 );
+
+test(
+  "a loop idle for a while and then blocked for less than the threshold is not counted stalled; one blocked past it is",
+  SLOW,
+  async () => {
+    const { StallWatchdog } = await import(
+      "../../src/flows/stall_watchdog.ts"
+    );
+    const ends: number[] = [];
+    const dog = await StallWatchdog.start({
+      thresholdMs: 1000,
+      onStallEnd: (s) => ends.push(s.ms),
+    });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const block = (ms: number) => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < ms) {
+        // Blocks the thread: the point.
+      }
+    };
+    try {
+      // Idle: nothing turns the loop but the worker's pings. The quiet
+      // time before the block must not count toward the threshold (a
+      // heartbeat every 100 ms counted up to 100 ms of it).
+      await sleep(1500);
+      block(960);
+      await sleep(1500);
+      assert.deepEqual(ends, []);
+      block(1600);
+      await sleep(1500);
+      assert.equal(ends.length, 1);
+      // From the unanswered ping: at least the threshold; at most the
+      // block and the worker's look after it (100 ms) with some slack.
+      assert.ok(ends[0] >= 1000 && ends[0] <= 1900, `${ends[0]} ms`);
+    } finally {
+      dog.close();
+    }
+  },
+);
