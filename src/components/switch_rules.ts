@@ -522,7 +522,9 @@ function _compileIn(text: unknown, index: number, field: string): Expression {
   } catch (e) {
     throw _ruleError(
       index,
-      `has a ${field} that is not a JSONata expression that compiles: ${
+      `has ${
+        field === "expr" ? "an" : "a"
+      } ${field} that is not a JSONata expression that compiles: ${
         (e as Error).message
       }`,
     );

@@ -271,7 +271,7 @@ const BAD_RULES: [string, string, RegExp][] = [
   [
     "an expr operand that does not compile",
     '[{"op": "==", "value": 1}, {"op": "<", "expr": "(("}]',
-    /: rules\[1\] has a expr that is not a JSONata expression that compiles/,
+    /: rules\[1\] has an expr that is not a JSONata expression that compiles/,
   ],
   [
     "a misspelt field",
