@@ -23,7 +23,7 @@ import { restrictable } from "../engine/flow_allow.ts";
 import type { Meter } from "../engine/meters.ts";
 import {
   _NO_SECRETS,
-  type _Secret,
+  _Secret,
   type _SecretRef,
   type SecretPolicy,
 } from "./_secret.ts";
@@ -79,9 +79,31 @@ type _Outcome =
   | { kind: "invalid"; message: string };
 
 interface RequestState {
-  token: _Secret | undefined;
+  /** The `Authorization` value made of the token, checked at setup. */
+  authorization: _Secret | undefined;
   requests: Record<"ok" | "http_error" | "network_error" | "timeout", Meter>;
   retries: Meter;
+}
+
+/**
+ * `Bearer <token>`, as a header carries it (whitespace at either end
+ * dropped, as `Headers` does), or an error naming the reference alone: a
+ * value a header cannot hold (a line break, a NUL, a character past
+ * U+00FF, as a token file with a stray line in it has) would fail each
+ * request with the runtime's own message, which on Deno quotes the value,
+ * token included (`Invalid header value: "Bearer ..."`).
+ */
+function _bearer(token: _Secret): _Secret {
+  const value = `Bearer ${token.reveal()}`.replace(
+    /^[\t\n\r ]+|[\t\n\r ]+$/g,
+    "",
+  );
+  if (/[\0\r\n]|[^\0-\xff]/.test(value)) {
+    throw new TypeError(
+      `Cannot use the token ${token.ref}: it holds a line break, a NUL or a character beyond U+00FF, which an Authorization header cannot carry (the token is not shown)`,
+    );
+  }
+  return new _Secret(value, token.ref);
 }
 
 /**
@@ -401,7 +423,9 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
     setup(ctx) {
       const ref = ctx.control<_SecretRef | undefined>("token");
       return {
-        token: ref === undefined ? undefined : secrets.resolve(ref),
+        authorization: ref === undefined
+          ? undefined
+          : _bearer(secrets.resolve(ref)),
         requests: {
           ok: ctx.meter("http_client_requests_total", { result: "ok" }),
           http_error: ctx.meter("http_client_requests_total", {
@@ -466,8 +490,8 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         }
       }
       const state = ctx.state;
-      if (state.token !== undefined) {
-        headers.set("authorization", `Bearer ${state.token.reveal()}`);
+      if (state.authorization !== undefined) {
+        headers.set("authorization", state.authorization.reveal());
       }
       const attempts = ctx.control<number>("attempts");
       const timeoutMs = ctx.control<number>("timeout");

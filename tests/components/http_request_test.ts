@@ -374,6 +374,58 @@ test("http/Request: the token is a secret reference, sent as a bearer token and 
   }
 });
 
+test("http/Request: a token a header cannot carry (a line break, a NUL) fails the flow's start naming its reference, never quoting it", async () => {
+  // On Deno, Headers' own error quotes the value: "Invalid header value:
+  // \"Bearer ...\"", which went to the error port and the log each time.
+  for (
+    const token of ["abc\nSECRET-PART", "abc\rSECRET-PART", "abc\0SECRET-PART"]
+  ) {
+    const Request = httpRequest({
+      secrets: new SecretPolicy({
+        env: ["TOKEN"],
+        environment: { TOKEN: token },
+      }),
+    });
+    await withServer(
+      () => new Response("in"),
+      async (url, seen) => {
+        await assert.rejects(
+          runComponent(Request, {
+            iips: { url, token: "env:TOKEN" },
+            input: [1],
+            capture: ["out", "error"],
+          }),
+          (e: Error) =>
+            /Cannot use the token env:TOKEN: it holds a line break/.test(
+              e.message,
+            ) && !e.message.includes("SECRET-PART"),
+        );
+        assert.equal(seen.length, 0);
+      },
+    );
+  }
+  // A line break at either end is dropped, as Headers does.
+  const Request = httpRequest({
+    secrets: new SecretPolicy({
+      env: ["TOKEN"],
+      environment: { TOKEN: "tok\n" },
+    }),
+  });
+  await withServer(
+    (req) => new Response(req.headers.get("authorization")),
+    async (url) => {
+      const r = await runComponent(Request, {
+        iips: { url, token: "env:TOKEN" },
+        input: [1],
+      });
+      assert.deepEqual(
+        r.outputs.out.map((o) => (o as { body: unknown }).body),
+        ["Bearer tok"],
+      );
+    },
+  );
+});
+
 test("http/Request: a URL that does not parse, another scheme and an unknown method are refused when the graph is validated", () => {
   const Request = httpRequest();
   assert.throws(
