@@ -125,8 +125,9 @@ history beside the --db file.`,
     about:
       `Runs one graph (.fbp or .json) until every process has finished. Ctrl-C
 or SIGTERM drains it: sources stop and buffered messages flow out, up to
-the drain timeout. Exits 0 when it finished cleanly, 1 when a process
-failed or the flow was stopped before its end. The graph's files are
+the drain timeout. Exits 0 when it finished cleanly (a drain that let
+every message out included), 1 when a process failed, the flow did not
+start or a drain timed out (messages discarded). The graph's files are
 under --data-dir (default ./data of the current folder). With --history,
 every series is sampled into a metric history (in memory, or in history/
 under --data-dir when it is set), queryable beside /metrics at
