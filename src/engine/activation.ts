@@ -61,7 +61,7 @@ export const stallSince: Float64Array = new Float64Array(_buffer, 8, 1);
  * once per entry from the event loop (a macrotask) and every 128
  * activations, so that a watchdog does not count the time before an
  * activation (the main thread busy elsewhere, or not scheduled) against
- * it.
+ * it; and by the server's periodic work ({@linkcode noteLoopTurn}).
  *
  * @example
  * ```ts
@@ -72,6 +72,27 @@ export const stallSince: Float64Array = new Float64Array(_buffer, 8, 1);
  * ```
  */
 export const aliveAt: Float64Array = new Float64Array(_buffer, 16, 1);
+
+/**
+ * Says that a macrotask of the server's own periodic work (a sampling
+ * tick) begins now: the loop turned, and a watchdog that reads
+ * {@linkcode aliveAt} needs no ping of its own to know it (an idle server
+ * then wakes once for both). Call it first thing in the timer's callback:
+ * only the start of a macrotask proves that the loop turned.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aliveAt, noteLoopTurn } from "./activation.ts";
+ *
+ * const before = Date.now();
+ * noteLoopTurn();
+ * assert.ok(aliveAt[0] >= before);
+ * ```
+ */
+export function noteLoopTurn(): void {
+  aliveAt[0] = Date.now();
+}
 
 let _nextId = 0;
 

@@ -9,13 +9,15 @@
  * a `Worker` (a Web standard both Deno and Bun have). The worker looks
  * every `thresholdMs / 8` (at most every 100 ms), sleeping in between in
  * `Atomics.wait` (a futex: no timer of its event loop). It knows the loop
- * turned when a network took up work (the engine's `aliveAt` cell) or when
- * the main thread answered its ping: once the loop has been quiet for
- * `thresholdMs / 2` (at most 1 s), the worker posts a ping, and the main
- * thread writes the time into a `SharedArrayBuffer` (the heartbeat) when
- * it gets it. An idle server thus wakes its main thread about once a
- * second for the watchdog, not ten times (a timer's wake-up costs a few
- * hundred µs of CPU here: bench/RESULTS.md, session 26).
+ * turned when a network took up work or the server's periodic work began
+ * (the engine's `aliveAt` cell, `noteLoopTurn`), or when the main thread
+ * answered its ping: once the loop has been quiet for `thresholdMs * 3/4`
+ * (at most 1.5 s), the worker posts a ping, and the main thread writes the
+ * time into a `SharedArrayBuffer` (the heartbeat) when it gets it. An idle
+ * server whose history samples every second thus wakes its main thread
+ * for the watchdog not at all, one without at most about once a second,
+ * where a heartbeat timer woke it ten times a second (a wake-up costs a
+ * few hundred µs of CPU here: bench/RESULTS.md, session 26).
  *
  * A stall is told two ways. While an activation runs (the engine's
  * current-activation marker, `engine/activation.ts`), from when it began:
@@ -60,8 +62,8 @@ export interface StallInfo {
    * How long the loop was blocked (ms). In an activation, from the
    * worker's look before it first saw the activation (up to a look's
    * interval, threshold / 8 and at most 100 ms, more); outside one, from
-   * the ping the loop did not answer (up to a ping's wait, threshold / 2
-   * and at most 1 s, less).
+   * the ping the loop did not answer (up to a ping's wait, threshold * 3/4
+   * and at most 1.5 s, less).
    */
   ms: number;
 }
@@ -257,16 +259,29 @@ export class StallWatchdog {
   readonly #worker: WebWorker;
   /** Messages posted to the worker, and "closed": see the worker's `watch`. */
   readonly #mail: Int32Array;
+  readonly #pings: () => number;
   #closed = false;
 
   private constructor(
     thresholdMs: number,
     worker: WebWorker,
     mail: Int32Array,
+    pings: () => number,
   ) {
     this.thresholdMs = thresholdMs;
     this.#worker = worker;
     this.#mail = mail;
+    this.#pings = pings;
+  }
+
+  /**
+   * How many times the worker has asked the main thread whether the loop
+   * turns (answered pings): none while flows or the server's sampling
+   * turn it (`noteLoopTurn`), about one per `thresholdMs * 3/4` (at most
+   * 1.5 s) while nothing does.
+   */
+  get pings(): number {
+    return this.#pings();
   }
 
   /** Starts the worker; resolves once it watches. */
@@ -283,7 +298,9 @@ export class StallWatchdog {
       );
     }
     const intervalMs = Math.max(12, Math.min(100, Math.floor(thresholdMs / 8)));
-    const pingMs = Math.min(1000, Math.floor(thresholdMs / 2));
+    // Longer than a second, so that a server's own work of every second
+    // (a sampling tick: noteLoopTurn) shows the loop turns without a ping.
+    const pingMs = Math.min(1500, Math.floor(thresholdMs * 3 / 4));
     const heartbeat = new Float64Array(new SharedArrayBuffer(8));
     heartbeat[0] = Date.now();
     const mail = new Int32Array(new SharedArrayBuffer(8));
@@ -292,6 +309,7 @@ export class StallWatchdog {
     );
     const worker = new WebWorkerClass(url, { type: "module" });
     const onEnd = options.onStallEnd;
+    let pings = 0;
     const ready = new Promise<void>((resolve, reject) => {
       worker.onerror = (e) => {
         e.preventDefault?.();
@@ -300,8 +318,10 @@ export class StallWatchdog {
       // One handler from the start: a ping may come before the answer.
       worker.onmessage = (e: { data: unknown }) => {
         const m = e.data as ({ type: string } & StallInfo) | typeof PING;
-        if (m === PING) heartbeat[0] = Date.now();
-        else if (m?.type === "ready") resolve();
+        if (m === PING) {
+          heartbeat[0] = Date.now();
+          pings++;
+        } else if (m?.type === "ready") resolve();
         else if (m?.type === "end") {
           onEnd?.({
             ms: m.ms,
@@ -347,7 +367,7 @@ export class StallWatchdog {
     // It does not keep a process alive that has nothing else to do (Bun,
     // Node).
     (worker as { unref?: () => void }).unref?.();
-    return new StallWatchdog(thresholdMs, worker, mail);
+    return new StallWatchdog(thresholdMs, worker, mail, () => pings);
   }
 
   /**

@@ -17,6 +17,7 @@
  * @module
  */
 import { clearTimeout, setTimeout } from "node:timers";
+import { noteLoopTurn } from "../engine/activation.ts";
 import { Histogram } from "../engine/histogram.ts";
 import type { MetricsCollector, SeriesSink } from "../metrics/collector.ts";
 import type { Labels } from "../metrics/text_writer.ts";
@@ -821,6 +822,7 @@ export class Sampler {
   }
 
   readonly #onTimer = () => {
+    noteLoopTurn();
     this.#timer = undefined;
     if (!this.#running) return;
     const now = this.#now();

@@ -13,6 +13,7 @@
  * @module
  */
 import { clearTimeout, setTimeout } from "node:timers";
+import { noteLoopTurn } from "../engine/activation.ts";
 import { DURATION_BUCKETS, Histogram } from "../engine/histogram.ts";
 import { VERSION } from "../version.ts";
 import { type MetricDef, RESOURCE_METRICS } from "./catalogue.ts";
@@ -567,6 +568,7 @@ export class ResourceTracker {
   }
 
   readonly #onTick = () => {
+    noteLoopTurn();
     if (!this.#running) return;
     this.#ticks++;
     if (this.#lagResting) {
@@ -601,6 +603,7 @@ export class ResourceTracker {
   }
 
   readonly #onLagTimer = () => {
+    noteLoopTurn();
     if (!this.#running) return;
     const now = performance.now();
     const next = this.#lagWake(now, now - this.#lagLast - this.#lagPeriod);

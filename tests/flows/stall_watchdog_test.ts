@@ -89,3 +89,35 @@ test(
     }
   },
 );
+
+test(
+  "the watchdog pings an idle loop, and not one that the server's periodic work turns",
+  SLOW,
+  async () => {
+    const { StallWatchdog } = await import(
+      "../../src/flows/stall_watchdog.ts"
+    );
+    const { noteLoopTurn } = await import("../../src/engine/activation.ts");
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Pings after 750 ms of quiet.
+    const dog = await StallWatchdog.start({ thresholdMs: 1000 });
+    try {
+      await sleep(2600);
+      const idle = dog.pings;
+      assert.ok(idle >= 2 && idle <= 4, `${idle} pings in 2.6 s idle`);
+      // A tick every 300 ms (as a sampler's every second) says the loop
+      // turns: no ping is needed.
+      const tick = setInterval(noteLoopTurn, 300);
+      try {
+        await sleep(300);
+        const before = dog.pings;
+        await sleep(2600);
+        assert.equal(dog.pings - before, 0);
+      } finally {
+        clearInterval(tick);
+      }
+    } finally {
+      dog.close();
+    }
+  },
+);
