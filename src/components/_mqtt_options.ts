@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import type { IClientOptions } from "mqtt";
 import { describeValue, parseDuration } from "../engine/component.ts";
@@ -752,24 +753,84 @@ export function _clientOptions(
   if (key !== undefined) options.key = key;
   // Here, so that a file that is not PEM (or a key that is not the
   // certificate's) stops the start, named: MQTT.js is loaded and connects
-  // later (Bun checks the files when a TLS context is made; Deno only when
-  // connecting, and that attempt reports it).
+  // later. Bun checks the files when a TLS context is made; Deno's context
+  // takes anything and its connection skips what does not parse (a CA
+  // file that is not PEM was "unable to verify the first certificate" at
+  // every attempt, the file never named), so the PEM shape is checked here
+  // on both.
   if (ca !== undefined) {
+    _checkPem(ca, "CERTIFICATE", `the TLS CA file ${settings.ca}`);
     _checkTls({ ca }, `the TLS CA file ${settings.ca}`);
   }
+  if (cert !== undefined) {
+    _checkPem(cert, "CERTIFICATE", `the TLS certificate file ${settings.cert}`);
+  }
+  if (key !== undefined) {
+    _checkPem(key, "PRIVATE KEY", `the TLS key file ${settings.key}`);
+  }
   if (cert !== undefined || key !== undefined) {
-    _checkTls(
-      { cert, key },
-      [
-        cert !== undefined ? `the TLS certificate file ${settings.cert}` : "",
-        key !== undefined ? `the TLS key file ${settings.key}` : "",
-      ].filter((x) => x !== "").join(" with "),
-    );
+    const what = [
+      cert !== undefined ? `the TLS certificate file ${settings.cert}` : "",
+      key !== undefined ? `the TLS key file ${settings.key}` : "",
+    ].filter((x) => x !== "").join(" with ");
+    if (cert !== undefined && key !== undefined) _checkPair(cert, key, what);
+    _checkTls({ cert, key }, what);
   }
   // MQTT.js sends the host name as SNI itself (never an IP address, which
   // TLS refuses there).
   options.rejectUnauthorized = settings.rejectUnauthorized;
   return options;
+}
+
+/**
+ * Throws, naming `what`, unless `file` holds a PEM block of `kind`
+ * (`CERTIFICATE`, or `PRIVATE KEY` with any algorithm before it) and every
+ * such block's body is base64. Text around the blocks is allowed, as
+ * OpenSSL allows it (`openssl pkcs12` writes "Bag Attributes" there).
+ */
+function _checkPem(file: Buffer, kind: string, what: string): void {
+  const text = file.toString("latin1");
+  // A body stops at the next "-----": one pass over the file, however many
+  // BEGIN lines without an END it holds.
+  const blocks = [
+    ...text.matchAll(
+      /-----BEGIN ([A-Z0-9 ]+)-----\r?\n((?:[^-]|-(?!----))*)-----END \1-----/g,
+    ),
+  ].filter((m) => m[1] === kind || m[1].endsWith(` ${kind}`));
+  if (blocks.length === 0) {
+    throw new Error(
+      `${what} cannot be used: it holds no PEM block "-----BEGIN ${kind}-----"`,
+    );
+  }
+  for (const [, label, body] of blocks) {
+    // Lines with a colon are RFC 1421 headers (Proc-Type, DEK-Info).
+    const b64 = body.split("\n").filter((line) => !line.includes(":"))
+      .join("").replace(/[\r\t ]/g, "");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+      throw new Error(
+        `${what} cannot be used: its "${label}" block is not base64`,
+      );
+    }
+  }
+}
+
+/**
+ * Throws, naming `what`, when `key` is not the private key of `cert`'s
+ * (first) certificate: Bun's TLS context refuses that pair, Deno's took it
+ * and failed at the handshake.
+ */
+function _checkPair(cert: Buffer, key: Buffer, what: string): void {
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (e) {
+    throw new Error(`${what} cannot be used: ${(e as Error).message}`);
+  }
+  if (!matches) {
+    throw new Error(
+      `${what} cannot be used: the key is not the certificate's (KEY_VALUES_MISMATCH)`,
+    );
+  }
 }
 
 /** Throws, naming `what`, when a TLS context cannot be made of `files`. */

@@ -164,16 +164,10 @@ test("a connection's client is made once MQTT.js is loaded, and hands it to onCl
   }
 });
 
-const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
 test(
   "a TLS file that is not PEM, or a key that is not the certificate's, stops the start naming the file, before MQTT.js is loaded",
   {
-    // Deno's TLS checks the files only when connecting: that attempt is
-    // reported then (tests/components/mqtt_tls_test.ts).
-    skip: !onBun
-      ? "Deno checks TLS files when connecting"
-      : findOnPath("openssl") === undefined
+    skip: findOnPath("openssl") === undefined
       ? "openssl is not on PATH"
       : false,
   },
@@ -207,6 +201,45 @@ test(
     }
   },
 );
+
+test("a TLS file that holds no PEM block of its kind, or one whose body is not base64, stops the start naming the file, on Deno as on Bun", async () => {
+  // Deno's TLS took any CA file and skipped what did not parse: each
+  // attempt then failed with "unable to verify the first certificate",
+  // never naming the file.
+  const dir = mkdtempSync(join(tmpdir(), "weir-mqtt-pem-shape-"));
+  try {
+    writeFileSync(join(dir, "bad.pem"), "not a certificate\n");
+    writeFileSync(
+      join(dir, "broken.pem"),
+      "-----BEGIN CERTIFICATE-----\nQUJD#REVG\n-----END CERTIFICATE-----\n",
+    );
+    const start = (settings: string) =>
+      startMqttNet(
+        `'mqtts://127.0.0.1:1' -> broker Out(mqtt/Out)\n'a' -> topic Out\n${settings}`,
+        [],
+        Promise.resolve(),
+        { dir },
+      );
+    await assert.rejects(
+      start("'bad.pem' -> ca Out"),
+      /the TLS CA file \S*bad\.pem cannot be used: it holds no PEM block "-----BEGIN CERTIFICATE-----"/,
+    );
+    await assert.rejects(
+      start("'broken.pem' -> ca Out"),
+      /the TLS CA file \S*broken\.pem cannot be used: its "CERTIFICATE" block is not base64/,
+    );
+    await assert.rejects(
+      start("'bad.pem' -> cert Out\n'bad.pem' -> key Out"),
+      /the TLS certificate file \S*bad\.pem cannot be used: it holds no PEM block/,
+    );
+    await assert.rejects(
+      start("'broken.pem' -> cert Out\n'broken.pem' -> key Out"),
+      /the TLS certificate file \S*broken\.pem cannot be used: its "CERTIFICATE" block is not base64/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test("a client that cannot be made is reported once, with no attempt after it, and whenConnected() settles instead of waiting for a broker", async () => {
   const reports: string[] = [];
