@@ -884,6 +884,7 @@ export class FlowManager {
       _checkTimeout(timeout, `Cannot stop flow ${_q(id)}: timeoutMs`);
       return await this.#queue.run(id, async () => {
         const entry = this.#entry(id, "stop");
+        const before = _info(entry).state;
         this.#cancelRestart(entry);
         entry.held = undefined;
         // Stored first: if that fails, the flow still runs untouched.
@@ -893,14 +894,22 @@ export class FlowManager {
         let drained = true;
         let discarded = 0;
         const net = entry.network;
-        if (net !== null && _active(net)) {
+        const active = net !== null && _active(net);
+        if (active) {
           const r = await net.drain(timeout);
           drained = r.drained;
           discarded = r.discarded;
           // A warning, as a delete's or the shutdown's drain that timed out.
           if (!drained) this.#run.logDiscarded(entry, "", r);
         }
-        return { ..._info(entry), drained, discarded };
+        const info = _info(entry);
+        // A drain is heard through the network's own state events; a
+        // network that had ended (finished, or waiting for a restart) has
+        // none left, so the subscribers hear the stop here.
+        if (!active && info.state !== before) {
+          this.#run.emit(entry, { type: "state", state: info.state });
+        }
+        return { ...info, drained, discarded };
       });
     });
   }

@@ -74,3 +74,40 @@ test(
     await h.flows.close();
   },
 );
+
+test(
+  "stopping a flow whose network had ended (finished, or waiting to restart) tells its subscribers it is stopped",
+  SLOW,
+  async () => {
+    const h = await harness();
+    const once = "'1' -> count Tick(core/Interval)\n'1ms' -> interval Tick\n" +
+      "Tick out -> in D(core/Drop)";
+    await h.flows.create({ id: "once", text: once, format: "fbp" });
+    await until(() => h.flows.get("once").state === "finished", WAIT);
+    const events: string[] = [];
+    h.flows.subscribe("once", (e) => {
+      if (e.type === "state") events.push(e.state);
+    });
+    await h.flows.stop("once");
+    assert.equal(h.flows.get("once").state, "stopped");
+    assert.deepEqual(events, ["stopped"]);
+
+    await h.flows.create({
+      id: "again",
+      text: `# @restart always\n# @restartDelayMs 60000\n${once}`,
+      format: "fbp",
+    });
+    await until(() => h.flows.get("again").state === "restarting", WAIT);
+    const later: string[] = [];
+    h.flows.subscribe("again", (e) => {
+      if (e.type === "state") later.push(e.state);
+    });
+    await h.flows.stop("again");
+    assert.equal(h.flows.get("again").state, "stopped");
+    assert.deepEqual(later, ["stopped"]);
+    // Stopping it again changes nothing, and says nothing.
+    await h.flows.stop("again");
+    assert.deepEqual(later, ["stopped"]);
+    await h.flows.close();
+  },
+);
