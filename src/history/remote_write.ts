@@ -69,6 +69,7 @@ import {
   WriteRequestEncoder,
 } from "./remote_write_proto.ts";
 import {
+  _hideSecrets,
   type _Settings,
   _settings,
   type RemoteWriteOptions,
@@ -76,7 +77,7 @@ import {
 import type { SeriesLabels } from "./types.ts";
 import { VERSION } from "../version.ts";
 import { AppendTap } from "./append_tap.ts";
-import { fetchErrorText, urlShown } from "../runtime/fetch_error.ts";
+import { fetchErrorText, scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import {
   type Http1Answer,
   Http1Poster,
@@ -1452,7 +1453,10 @@ export class RemoteWriter {
           : await this.#fetchAnswer(b.body);
         status = answer.status;
         if (status >= 400) {
-          why = answer.body.trim().slice(0, 300);
+          why = _hideSecrets(
+            scrubUrls(answer.body.trim(), new URL(s.url)),
+            s.secrets,
+          ).slice(0, 300);
           retryAfter = _retryAfter(
             answer.headers.get("retry-after") ?? null,
             this.#now,

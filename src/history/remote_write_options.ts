@@ -214,6 +214,7 @@ export function _settings(o: RemoteWriteOptions) {
     name,
     url: url.href,
     headers,
+    secrets: _secretsOf(o, url, headers),
     externalLabels: o.externalLabels ?? {},
     include: o.include ?? [],
     exclude: o.exclude ?? [],
@@ -229,6 +230,55 @@ export function _settings(o: RemoteWriteOptions) {
     oldAsAggregates: o.oldAsAggregates === true,
     start,
   };
+}
+
+/**
+ * Values no warning may show, longest first: the bearer token, the basic
+ * auth password and the credential the header carries, the values of the
+ * other headers and of the URL's query, and the query whole. A header or
+ * query value under 4 characters is left out: it is no secret worth the
+ * name, and hiding it would garble the receiver's words (a "1" in "401").
+ */
+function _secretsOf(
+  o: RemoteWriteOptions,
+  url: URL,
+  headers: Record<string, string>,
+): string[] {
+  const out = new Set<string>();
+  if (o.bearerToken) out.add(o.bearerToken);
+  if (o.basicAuth?.password) out.add(o.basicAuth.password);
+  const auth = headers["Authorization"];
+  if (auth !== undefined) out.add(auth.slice(auth.indexOf(" ") + 1));
+  const values = [
+    ...Object.entries(headers).filter(([k]) => k !== "Authorization").map((
+      [, v],
+    ) => v),
+    ...[...url.searchParams.values()],
+    url.search.slice(1),
+  ];
+  for (const v of values) if (v.trim().length >= 4) out.add(v.trim());
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `text` (what a receiver answered) with each of `secrets` written
+ * `[secret]`: a receiver, or a proxy before it, may repeat the token or
+ * the URL it was sent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _hideSecrets } from "./remote_write_options.ts";
+ *
+ * assert.equal(
+ *   _hideSecrets("bad token s3cret-tok", ["s3cret-tok"]),
+ *   "bad token [secret]",
+ * );
+ * ```
+ */
+export function _hideSecrets(text: string, secrets: readonly string[]): string {
+  for (const s of secrets) text = text.split(s).join("[secret]");
+  return text;
 }
 
 /** The checked options of one receiver, defaults filled in. */

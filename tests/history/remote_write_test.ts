@@ -940,6 +940,52 @@ test("RemoteWriter keeps secrets out of its warnings, also when the receiver say
   await history.close();
 });
 
+test("RemoteWriter keeps secrets out of its warning when the receiver's answer repeats them", async () => {
+  const history = await History.open();
+  fill(history, series(1), range(1000, 5000));
+  for (
+    const auth of [
+      { bearerToken: "t0psecret-bearer" },
+      { basicAuth: { username: "ann", password: "t0psecret-pw" } },
+      { headers: { "X-Api-Key": "t0psecret-key" } },
+    ]
+  ) {
+    const warnings: string[] = [];
+    const w = writer(history, {
+      url: "http://receiver.test/write?token=t0psecret-query&tenant=a",
+      start: "oldest",
+      batchDeadlineMs: 0,
+      ...auth,
+    }, {
+      // A receiver (or a proxy before it) that says what it was sent.
+      fetch: (r) => {
+        const given = r.headers.get("Authorization") ?? "";
+        const basic = given.startsWith("Basic ") ? atob(given.slice(6)) : "";
+        const url = new URL(r.url);
+        return Promise.resolve(
+          new Response(
+            `refused ${given} (${basic}) key ${
+              r.headers.get("X-Api-Key")
+            } for ${url.pathname}${url.search} of ${r.url}`,
+            { status: 401 },
+          ),
+        );
+      },
+      onWarning: (m) => warnings.push(m),
+    });
+    await w.sendOnce();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /answered 401: .* dropped \(rejected\): refused/);
+    assert.doesNotMatch(warnings[0], /t0psecret/, JSON.stringify(auth));
+    // Its other words stay: the user name, the path, the host.
+    assert.match(warnings[0], /\/write/);
+    assert.match(warnings[0], /receiver\.test/);
+    if (auth.basicAuth !== undefined) assert.match(warnings[0], /ann:/);
+    await w.close();
+  }
+  await history.close();
+});
+
 test("RemoteWriter.start() sends to a real HTTP receiver until close()", async () => {
   const history = await History.open({ intervalMs: 10 });
   fill(history, series(2), range(10, 1000, 10));
