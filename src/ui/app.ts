@@ -40,7 +40,11 @@ let view: View | null = null;
 let access: Access = { tokens: false, write: false };
 let asking = false;
 
-async function loadAccess(): Promise<boolean> {
+/**
+ * Reads `/ui/access`: `true` when the page can go on, else what the token
+ * form says ("" when the server only asks for a token).
+ */
+async function loadAccess(): Promise<true | string> {
   try {
     access = await getJson<Access>("/ui/access");
     if (access.history !== undefined) {
@@ -51,7 +55,12 @@ async function loadAccess(): Promise<boolean> {
       metricNames.namespace = access.namespace;
     }
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return false;
+    if (e instanceof ApiError && e.status === 401) return "";
+    // A token the server knows that may not read: the page could show
+    // nothing with it, so another one is asked for, saying why.
+    if (e instanceof ApiError && e.status === 403 && getToken() !== null) {
+      return e.message;
+    }
     // A server without /ui/access (or a refused one) shows no write buttons.
     access = { tokens: getToken() !== null, write: false };
   }
@@ -155,13 +164,14 @@ function askToken(message = ""): void {
     const token = input.value.trim();
     if (token === "") return;
     setToken(token);
-    if (await loadAccess()) {
+    const loaded = await loadAccess();
+    if (loaded === true) {
       asking = false;
       void loadVersion();
       route();
     } else {
       setToken(null);
-      setText(error, "This token was refused.");
+      setText(error, loaded || "This token was refused.");
       error.hidden = false;
     }
   });
@@ -193,8 +203,10 @@ globalThis.addEventListener(AUTH_EVENT, () => {
 globalThis.addEventListener("hashchange", route);
 
 async function boot(): Promise<void> {
-  if (!(await loadAccess())) {
-    askToken();
+  const loaded = await loadAccess();
+  if (loaded !== true) {
+    if (loaded !== "") setToken(null);
+    askToken(loaded);
     return;
   }
   void loadVersion();

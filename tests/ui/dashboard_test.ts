@@ -81,6 +81,7 @@ function escape(text: string): string {
 const skip = chromiumSkip();
 const TOKEN = "dashboard-test-token-0123456789";
 const READ_TOKEN = "dashboard-read-token-0123456789";
+const METRICS_TOKEN = "dashboard-metrics-token-0123456789";
 
 async function openPage(
   browser: Browser,
@@ -681,6 +682,8 @@ describe("the dashboard with tokens", { skip }, () => {
     TOKEN,
     "--token",
     `read:${READ_TOKEN}`,
+    "--token",
+    `metrics:${METRICS_TOKEN}`,
   ], TOKEN);
 
   /** 401s before the token is given are the page asking: expected. */
@@ -795,6 +798,51 @@ describe("the dashboard with tokens", { skip }, () => {
           timeout: 15_000,
         });
         assert.deepEqual(unexpected(problems), []);
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  test(
+    "a token without the read scope is not taken: the form says the scope it lacks",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const ctx = await env.browser.newContext();
+      const page = await ctx.newPage();
+      try {
+        await page.goto(`${env.server.url}/`);
+        const input = page.locator('[data-testid="token-input"]');
+        await input.waitFor({ timeout: 15_000 });
+        await input.fill(METRICS_TOKEN);
+        await page.locator('[data-testid="token-submit"]').click();
+        const error = page.locator('[data-testid="token-error"]');
+        await error.waitFor({ timeout: 15_000 });
+        assert.match(await error.textContent() ?? "", /lacks the "read" scope/);
+        assert.equal(
+          await page.evaluate(`sessionStorage.getItem("weir.token")`),
+          null,
+        );
+        assert.equal(await page.locator('[data-testid="flows"]').count(), 0);
+        // Kept in the tab from before, it is dropped at load, saying why.
+        await page.evaluate(
+          `sessionStorage.setItem("weir.token", ${
+            JSON.stringify(METRICS_TOKEN)
+          })`,
+        );
+        await page.reload();
+        await error.waitFor({ timeout: 15_000 });
+        assert.match(await error.textContent() ?? "", /lacks the "read" scope/);
+        assert.doesNotMatch(
+          await page.locator("#session").textContent() ?? "",
+          /read only/,
+        );
+        assert.equal(
+          await page.evaluate(`sessionStorage.getItem("weir.token")`),
+          null,
+        );
       } finally {
         await ctx.close();
       }
