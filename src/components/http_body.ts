@@ -227,7 +227,8 @@ export function searchParamsObject(
 /**
  * Headers as a plain object (names lower-cased, as `Headers` gives them;
  * repeated headers joined with `, ` as `Headers` does, `set-cookie` kept
- * one per line).
+ * one per line: a cookie's `Expires` holds a comma, so `, ` could not
+ * tell two apart).
  *
  * @example
  * ```ts
@@ -235,11 +236,21 @@ export function searchParamsObject(
  * import { headersObject } from "./http_body.ts";
  *
  * assert.deepEqual(headersObject(new Headers({ "X-A": "1" })), { "x-a": "1" });
+ * const h = new Headers([["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]);
+ * assert.deepEqual(headersObject(h), { "set-cookie": "a=1\nb=2" });
  * ```
  */
 export function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((v, k) => setOwnField(out, k, v));
+  // Headers gives each set-cookie apart (the others joined already): the
+  // last one overwrote the others.
+  headers.forEach((v, k) =>
+    setOwnField(
+      out,
+      k,
+      k === "set-cookie" && Object.hasOwn(out, k) ? `${out[k]}\n${v}` : v,
+    )
+  );
   return out;
 }
 

@@ -426,6 +426,35 @@ test("http/Request: a token a header cannot carry (a line break, a NUL) fails th
   );
 });
 
+test("http/Request: every Set-Cookie of an answer reaches out, one per line; other repeated headers joined by a comma", async () => {
+  await withServer(
+    () => {
+      const headers = new Headers({ "content-type": "text/plain" });
+      headers.append(
+        "set-cookie",
+        "session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+      );
+      headers.append("set-cookie", "theme=dark");
+      headers.append("x-many", "1");
+      headers.append("x-many", "2");
+      return new Response("ok", { headers });
+    },
+    async (url) => {
+      const r = await runComponent(httpRequest(), {
+        iips: { url },
+        input: [1],
+      });
+      const headers = (r.outputs.out[0] as { headers: Record<string, string> })
+        .headers;
+      assert.equal(
+        headers["set-cookie"],
+        "session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT\ntheme=dark",
+      );
+      assert.equal(headers["x-many"], "1, 2");
+    },
+  );
+});
+
 test("http/Request: a URL that does not parse, another scheme and an unknown method are refused when the graph is validated", () => {
   const Request = httpRequest();
   assert.throws(
