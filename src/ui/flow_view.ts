@@ -75,6 +75,7 @@ export class FlowView {
   #info: FlowDetail | null = null;
   #stats: NetworkStats | null = null;
   #needModel = true;
+  #deleted = false;
   #timer: ReturnType<typeof setInterval>;
 
   constructor(id: string, access: Access) {
@@ -182,6 +183,10 @@ export class FlowView {
       case "deleted":
         this.#showNotice("This flow was deleted.");
         setBadge(this.#badge, "deleted");
+        // Nothing is left to start, stop or delete, and no uptime to count.
+        this.#deleted = true;
+        this.#actions.el.hidden = true;
+        this.#showMeta();
         this.#abort.abort();
         break;
     }
@@ -243,7 +248,7 @@ export class FlowView {
     const i = this.#info;
     if (i === null) return;
     const parts = [`rev ${i.rev}`, `${i.processes} processes`];
-    if (i.startedAt !== undefined && i.state === "running") {
+    if (i.startedAt !== undefined && i.state === "running" && !this.#deleted) {
       parts.push(`up ${fmtDuration(Date.now() - Date.parse(i.startedAt))}`);
     }
     if (i.restarts > 0) parts.push(`${i.restarts} restarts`);

@@ -486,6 +486,60 @@ Tick out -> in Fail
   );
 
   test(
+    "a flow deleted while its page is open: the page says so, stops counting its uptime and offers no start, stop or delete",
+    { timeout: 60_000 },
+    async () => {
+      const res = await fetch(`${env.server.url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "text/vnd.fbp" },
+        body:
+          "# @name gone\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n",
+      });
+      assert.equal(res.status, 201, await res.text());
+      const { page, problems, close } = await openPage(
+        env.browser,
+        `${env.server.url}/#/flows/gone`,
+      );
+      try {
+        const meta = page.locator(".flow-head .meta");
+        await page.waitForFunction(
+          () =>
+            / up /.test(
+              document.querySelector(".flow-head .meta")?.textContent ?? "",
+            ),
+          undefined,
+          { timeout: 15_000 },
+        );
+        await page.locator('.flow-head [data-testid="stop"]').waitFor({
+          timeout: 15_000,
+        });
+        const del = await fetch(`${env.server.url}/flows/gone`, {
+          method: "DELETE",
+        });
+        assert.equal(del.status, 204);
+        await page.locator('[data-testid="flow-state"]', { hasText: "deleted" })
+          .waitFor({ timeout: 15_000 });
+        await page.locator(".flow-head .notice, .notice", {
+          hasText: "This flow was deleted.",
+        }).first().waitFor({ timeout: 5_000 });
+        // The meta line is redrawn every second: long enough to see it.
+        await page.waitForTimeout(1500);
+        assert.doesNotMatch(await meta.textContent() ?? "", /\bup\b/);
+        for (const b of ["start", "stop", "delete"]) {
+          assert.equal(
+            await page.locator(`.flow-head [data-testid="${b}"]`).isVisible(),
+            false,
+            `${b} offered for a deleted flow`,
+          );
+        }
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+      }
+    },
+  );
+
+  test(
     "a replace redraws the flow; a picked process it removed gives way to the flow's panel",
     {
       timeout: 60_000,
