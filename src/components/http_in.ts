@@ -494,7 +494,13 @@ function _headers(value: unknown): Headers {
       );
     }
     try {
-      headers.set(k, String(v));
+      // Several cookies, one per line, as http/Request gives them: each
+      // its own Set-Cookie (one header cannot hold a line break).
+      if (typeof v === "string" && k.toLowerCase() === "set-cookie") {
+        for (const line of v.split(/\r?\n/)) {
+          if (line.trim() !== "") headers.append(k, line);
+        }
+      } else headers.set(k, String(v));
     } catch {
       throw new TypeError(
         `header ${JSON.stringify(k.slice(0, 60))} is not a valid header`,

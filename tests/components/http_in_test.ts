@@ -184,3 +184,23 @@ test("a flow that refuses a request with something that has no text answers it 5
     /cannot take the request: an unreadable error/,
   );
 });
+
+test("http/Response sends each line of a set-cookie header as a Set-Cookie of its own, as http/Request's out gives several", () => {
+  const res = toHttpResponse({
+    requestId: 1,
+    headers: {
+      "Set-Cookie":
+        "session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT\ntheme=dark",
+    },
+    body: "ok",
+  });
+  assert.deepEqual(res.headers.getSetCookie(), [
+    "session=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+    "theme=dark",
+  ]);
+  // A line break in any other header is still refused.
+  assert.throws(
+    () => toHttpResponse({ requestId: 1, headers: { "x-a": "1\n2" } }),
+    /header "x-a" is not a valid header/,
+  );
+});
