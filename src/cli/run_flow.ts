@@ -12,16 +12,12 @@ import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { metricsApp } from "../server/metrics_app.ts";
-import { queryRoutes } from "../server/query_routes.ts";
+import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
 import { fail } from "./cli_error.ts";
 import { openHistory } from "./history_setup.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsAddress } from "./parse_args.ts";
 import { trackResources } from "./serve.ts";
-
-/** The paths of the Prometheus query API, served beside /metrics when a history is kept. */
-const QUERY_PATH =
-  /^\/api\/v1\/(?:query|query_range|series|labels|label\/[^/]+\/values|status\/buildinfo)$/;
 
 /**
  * Serves the collector's /metrics (and the query API over `history`, when
@@ -38,7 +34,7 @@ async function _serveMetrics(
   const fetch = query === null
     ? scrape
     : (request: Request) =>
-      QUERY_PATH.test(new URL(request.url).pathname)
+      isQueryPath(new URL(request.url).pathname)
         ? query(request)
         : scrape(request);
   try {

@@ -131,6 +131,32 @@ const PATHS = [
   "/api/v1/query_exemplars",
 ];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Every path the routes answer, `:name` as one segment. */
+const QUERY_PATH = new RegExp(
+  `^(?:${
+    [...PATHS, "/api/v1/status/buildinfo"]
+      .map((p) => p.replace(/:[a-z]+/g, "[^/]+"))
+      .join("|")
+  })$`,
+);
+
+/**
+ * Whether {@linkcode queryRoutes} answers `pathname`: for a server that
+ * mounts them beside other routes (`weir run` beside its `/metrics`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isQueryPath } from "./query_routes.ts";
+ *
+ * assert.equal(isQueryPath("/api/v1/query_exemplars"), true);
+ * assert.equal(isQueryPath("/api/v1/label/job/values"), true);
+ * assert.equal(isQueryPath("/metrics"), false);
+ * ```
+ */
+export function isQueryPath(pathname: string): boolean {
+  return QUERY_PATH.test(pathname);
+}
 
 /**
  * The query API's routes over `reader` (mount at `/`). Errors are

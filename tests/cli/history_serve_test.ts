@@ -266,6 +266,13 @@ test(
         return b.data?.includes("weir_process_messages_total") ? b.data : null;
       }, "the demo's series in its history");
       assert.ok(names.includes("weir_history_samples_appended_total"));
+      // The query API weir serve answers, all of it: Grafana asks for
+      // exemplars beside a panel's range query.
+      const exemplars = await fetch(
+        `${base}/api/v1/query_exemplars?query=weir_process_messages_total`,
+      );
+      assert.equal(exemplars.status, 200);
+      assert.deepEqual(await exemplars.json(), { status: "success", data: [] });
       process.kill(demo.child.pid!, "SIGTERM");
       assert.equal((await demo.exited).code, 0, demo.log());
     } finally {
