@@ -49,6 +49,7 @@
  *
  * @module
  */
+import type { ByteWriter } from "./_bytes.ts";
 import { BufferWords } from "./_bits.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 
@@ -230,6 +231,58 @@ export function encodeFrameChunk(
   count: number = t.length,
   words?: Uint32Array<ArrayBufferLike>,
 ): Uint8Array {
+  _check(t, columns, count);
+  if (words !== undefined) _words.use(words);
+  try {
+    return _encode(t, columns, count, undefined);
+  } finally {
+    _words.drop();
+  }
+}
+
+/**
+ * {@linkcode encodeFrameChunk} appending the chunk to `w` (its bytes made
+ * nowhere else first: a tier frames sealed chunks straight into their
+ * records). Returns where the chunk starts in `w`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { encodeFrameChunk, encodeFrameChunkTo } from "./frame_chunk.ts";
+ *
+ * const t = new Float64Array([60_000, 120_000]);
+ * const v = new Float64Array([1.5, NaN]);
+ * const w = new ByteWriter();
+ * w.u8(0xff);
+ * assert.equal(encodeFrameChunkTo(w, t, [v]), 1);
+ * assert.deepEqual(w.bytes().subarray(1), encodeFrameChunk(t, [v]));
+ * ```
+ */
+export function encodeFrameChunkTo(
+  w: ByteWriter,
+  t: Float64Array,
+  columns: readonly Float64Array[],
+  count: number = t.length,
+  words?: Uint32Array<ArrayBufferLike>,
+): number {
+  const at = w.length;
+  _check(t, columns, count);
+  if (words !== undefined) _words.use(words);
+  try {
+    _encode(t, columns, count, w);
+  } finally {
+    _words.drop();
+  }
+  return at;
+}
+
+/** Throws when {@linkcode encodeFrameChunk}'s arguments are not a chunk it can encode. */
+function _check(
+  t: Float64Array,
+  columns: readonly Float64Array[],
+  count: number,
+): void {
   const cols = columns.length;
   if (cols < 1 || cols > 255) {
     throw new RangeError(
@@ -250,26 +303,27 @@ export function encodeFrameChunk(
       );
     }
   }
-  for (const c of columns) {
-    if (c.length < count) {
+  // Index loops (no iterator): a tier checks every chunk it seals.
+  for (let c = 0; c < cols; c++) {
+    if (columns[c].length < count) {
       throw new RangeError(
-        `Cannot encode a frame chunk: a column has ${c.length} rows, fewer than ${count}`,
+        `Cannot encode a frame chunk: a column has ${
+          columns[c].length
+        } rows, fewer than ${count}`,
       );
     }
   }
-  if (words !== undefined) _words.use(words);
-  try {
-    return _encode(t, columns, count);
-  } finally {
-    _words.drop();
-  }
 }
 
-/** {@linkcode encodeFrameChunk} once its arguments are checked. */
+/**
+ * {@linkcode encodeFrameChunk} once its arguments are checked: into a
+ * new array, or appended to `w` (returns its buffer then).
+ */
 function _encode(
   t: Float64Array,
   columns: readonly Float64Array[],
   count: number,
+  w: ByteWriter | undefined,
 ): Uint8Array {
   const cols = columns.length;
   planColumn(t, count, 0);
@@ -281,10 +335,19 @@ function _encode(
     size += (P_KIND[c] === KIND_LINE ? LINE_BYTES : XOR_BYTES) +
       Math.ceil(P_WIDTH[c] * count / 8);
   }
-  const out = new Uint8Array(size + PAD);
-  out[0] = FRAME_VERSION;
-  out[1] = cols;
-  let at = 2;
+  let out: Uint8Array;
+  let at = 0;
+  if (w === undefined) out = new Uint8Array(size + PAD);
+  else {
+    // Bits are or-ed in: the room starts as zeros.
+    w.reserve(size + PAD);
+    out = w.buffer;
+    at = w.length;
+    out.fill(0, at, at + size + PAD);
+    w.length += size + PAD;
+  }
+  out[at++] = FRAME_VERSION;
+  out[at++] = cols;
   for (let n = count;; n = Math.floor(n / 128)) {
     if (n >= 128) out[at++] = (n % 128) | 128;
     else {

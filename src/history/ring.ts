@@ -130,29 +130,83 @@ export class ChunkRing {
     edge?: Float64Array,
   ): StoredChunk | undefined {
     if (this.capacity === 0) return chunk;
-    let ring = this.#rings[id];
-    if (!ring) {
-      while (this.#rings.length < id) this.#rings.push(undefined);
-      this.#rings[id] = ring = new SeriesRing();
-    }
-    const len = chunk.bytes.length;
-    this.#makeRoom(ring, len);
-    const start = ring.startOf(ring.n);
-    ring.buf.set(chunk.bytes, start);
-    const s = ring.n * SPAN;
-    ring.spans[s] = chunk.minT;
-    ring.spans[s + 1] = chunk.maxT;
-    ring.spans[s + 2] = chunk.count;
-    ring.spans[s + 3] = start + len;
-    if (edge) ring.spans.set(edge.subarray(0, EDGE), s + SPAN_EDGE);
-    else ring.spans[s + SPAN_EDGE] = NaN;
-    ring.n++;
-    this.bytes += len;
+    const ring = this.#add(
+      id,
+      chunk.minT,
+      chunk.maxT,
+      chunk.count,
+      chunk.bytes,
+      0,
+      chunk.bytes.length,
+      edge,
+    );
     if (ring.n - ring.first <= this.capacity) return undefined;
     const out = this.#chunk(ring, ring.first, true);
     ring.first++;
     this.bytes -= out.bytes.length;
     return out;
+  }
+
+  /**
+   * {@linkcode push} of a chunk given by its fields and bytes
+   * `buf[from, to)`, with nothing made for the chunk it pushes out (a
+   * tier seals thousands a minute).
+   */
+  add(
+    id: number,
+    minT: number,
+    maxT: number,
+    count: number,
+    buf: Uint8Array,
+    from: number,
+    to: number,
+    edge?: Float64Array,
+  ): void {
+    if (this.capacity === 0) return;
+    const ring = this.#add(id, minT, maxT, count, buf, from, to, edge);
+    if (ring.n - ring.first <= this.capacity) return;
+    const k = ring.first++;
+    this.bytes -= ring.spans[k * SPAN + 3] - ring.startOf(k);
+  }
+
+  /** Adds a chunk to `id`'s ring, past its capacity; returns the ring. */
+  #add(
+    id: number,
+    minT: number,
+    maxT: number,
+    count: number,
+    buf: Uint8Array,
+    from: number,
+    to: number,
+    edge: Float64Array | undefined,
+  ): SeriesRing {
+    let ring = this.#rings[id];
+    if (!ring) {
+      while (this.#rings.length < id) this.#rings.push(undefined);
+      this.#rings[id] = ring = new SeriesRing();
+    }
+    const len = to - from;
+    this.#makeRoom(ring, len);
+    const start = ring.startOf(ring.n);
+    if (len <= 256) {
+      // No view made for a small chunk (most of them).
+      const into = ring.buf;
+      for (let i = 0; i < len; i++) into[start + i] = buf[from + i];
+    } else ring.buf.set(buf.subarray(from, to), start);
+    const s = ring.n * SPAN;
+    ring.spans[s] = minT;
+    ring.spans[s + 1] = maxT;
+    ring.spans[s + 2] = count;
+    ring.spans[s + 3] = start + len;
+    if (edge) {
+      ring.spans.set(
+        edge.length === EDGE ? edge : edge.subarray(0, EDGE),
+        s + SPAN_EDGE,
+      );
+    } else ring.spans[s + SPAN_EDGE] = NaN;
+    ring.n++;
+    this.bytes += len;
+    return ring;
   }
 
   /** The chunks of `id`, oldest first (views of the ring's bytes, valid until it changes). */

@@ -21,6 +21,7 @@ import {
   type FooterEntries,
 } from "./segment_footer.ts";
 import type { PendingChunk } from "./tier.ts";
+import type { StoredChunk } from "./ring.ts";
 
 /** The record type of a chunk record. */
 export const CHUNK_RECORD = 1;
@@ -43,25 +44,6 @@ export interface ChunkRecord extends ChunkSpan {
   columns: number;
   /** The codec's bytes (a view into the file's bytes). */
   bytes: Uint8Array;
-}
-
-/** Chunk records encoded for writing, with their spans. */
-export interface EncodedChunks {
-  /** The framed records back to back. */
-  readonly bytes: Uint8Array;
-  /** Where each record ends in `bytes`. */
-  readonly ends: number[];
-  /** Each record's first and last timestamp. */
-  readonly minT: number[];
-  /** Each record's last timestamp. */
-  readonly maxT: number[];
-  /** Each record's series id (else read back from the record). */
-  readonly ids?: number[];
-  /**
-   * Where each record's chunk bytes start in `bytes` (they run to its
-   * end); else read back from the record.
-   */
-  readonly dataAt?: number[];
 }
 
 /**
@@ -94,11 +76,211 @@ export function parseChunkRecord(
   return { id, minT, maxT, count, columns, bytes: r.bytes(end - r.pos) };
 }
 
-/** The most bytes a chunk record adds to its chunk's (see encodeChunks). */
-const RECORD_OVERHEAD = 40;
+/** Numbers kept per record: start, chunk bytes' start, id, minT, maxT, rows, columns (0: dropped). */
+const FIELDS = 7;
 
 /**
- * Frames sealed chunks as records.
+ * Chunk records framed one after another in one buffer that is kept and
+ * reused: a tier's sealed chunks waiting for the disk, framed as they are
+ * sealed (see `Tier`), so that a flush hands the segment files views of
+ * this buffer. At 57,632 series a flush writes about 4,700 raw chunks:
+ * framed at the flush into a new buffer, with five arrays of numbers and
+ * two objects and a view per chunk while they waited, that was about
+ * 200 KB of garbage a second (issue 14, `bench/history_alloc_sites.ts`).
+ *
+ * A record can be dropped (the disk budget): it stays in the buffer and
+ * is skipped. Views of the buffer ({@linkcode chunk}) are valid until the
+ * next {@linkcode clear}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkRecords, parseChunkRecord } from "./segment_records.ts";
+ *
+ * const r = new ChunkRecords();
+ * r.add(7, 1000, 5000, 5, 1, new Uint8Array([1, 2, 3]));
+ * r.begin(8, 1000, 2000, 2, 1).raw(new Uint8Array([4, 5]));
+ * r.commit();
+ * assert.equal(r.n, 2);
+ * const back = parseChunkRecord(r.bytes, r.start(1) + 8, r.end(1))!;
+ * assert.deepEqual([back.id, back.maxT, [...back.bytes]], [8, 2000, [4, 5]]);
+ * r.drop(0);
+ * assert.deepEqual([r.live, r.liveBytes], [1, r.end(1) - r.start(1)]);
+ * r.clear();
+ * assert.equal(r.n, 0);
+ * ```
+ */
+export class ChunkRecords {
+  #w = new ByteWriter();
+  #f = new Float64Array(8 * FIELDS);
+  #n = 0;
+  /** The most bytes and records held at a clear since the buffers were last sized, and the clears. */
+  #peakBytes = 0;
+  #peakRecords = 0;
+  #clears = 0;
+  /** Records not dropped. */
+  live = 0;
+  /** Bytes of the records not dropped. */
+  liveBytes = 0;
+
+  /** Records, dropped ones included. */
+  get n(): number {
+    return this.#n;
+  }
+
+  /** The buffer the records are in (valid until the next begin() or add()). */
+  get buffer(): Uint8Array {
+    return this.#w.buffer;
+  }
+
+  /** All records' bytes, dropped ones included. */
+  get bytes(): Uint8Array {
+    return this.#w.bytes();
+  }
+
+  /**
+   * Starts a record of series `id`'s chunk (`minT` to `maxT`, `count`
+   * rows, `columns` columns): writes its fields and returns the writer to
+   * append the chunk's bytes to (no copy of them made first); then call
+   * {@linkcode commit}.
+   */
+  begin(
+    id: number,
+    minT: number,
+    maxT: number,
+    count: number,
+    columns: number,
+  ): ByteWriter {
+    const w = this.#w;
+    w.reserve(CHUNK_HEAD_MAX);
+    const k = this.#n * FIELDS;
+    if (k + FIELDS > this.#f.length) {
+      const f = new Float64Array(2 * this.#f.length);
+      f.set(this.#f);
+      this.#f = f;
+    }
+    const f = this.#f;
+    f[k] = beginRecord(w);
+    w.u8(CHUNK_RECORD);
+    w.varint(id);
+    w.f64(minT);
+    w.varint(maxT - minT);
+    w.varint(count);
+    w.u8(columns);
+    f[k + 1] = w.length;
+    f[k + 2] = id;
+    f[k + 3] = minT;
+    f[k + 4] = maxT;
+    f[k + 5] = count;
+    f[k + 6] = columns;
+    return w;
+  }
+
+  /** Ends the record {@linkcode begin} started (its chunk's bytes written). */
+  commit(): void {
+    const start = this.#f[this.#n * FIELDS];
+    endRecord(this.#w, start);
+    this.#n++;
+    this.live++;
+    this.liveBytes += this.#w.length - start;
+  }
+
+  /** Forgets the record {@linkcode begin} started (a chunk that could not be written). */
+  abort(): void {
+    this.#w.length = this.#f[this.#n * FIELDS];
+  }
+
+  /** A record of `bytes` (see {@linkcode begin}). */
+  add(
+    id: number,
+    minT: number,
+    maxT: number,
+    count: number,
+    columns: number,
+    bytes: Uint8Array,
+  ): void {
+    this.begin(id, minT, maxT, count, columns).raw(bytes);
+    this.commit();
+  }
+
+  /** Where record `k` starts in {@linkcode buffer}. */
+  start(k: number): number {
+    return this.#f[k * FIELDS];
+  }
+  /** Where record `k`'s chunk bytes start (they run to its end). */
+  dataAt(k: number): number {
+    return this.#f[k * FIELDS + 1];
+  }
+  /** Where record `k` ends. */
+  end(k: number): number {
+    return k + 1 < this.#n ? this.#f[(k + 1) * FIELDS] : this.#w.length;
+  }
+  /** Record `k`'s series id. */
+  id(k: number): number {
+    return this.#f[k * FIELDS + 2];
+  }
+  /** Record `k`'s first time. */
+  minT(k: number): number {
+    return this.#f[k * FIELDS + 3];
+  }
+  /** Record `k`'s last time. */
+  maxT(k: number): number {
+    return this.#f[k * FIELDS + 4];
+  }
+  /** Record `k`'s rows. */
+  count(k: number): number {
+    return this.#f[k * FIELDS + 5];
+  }
+  /** Record `k`'s columns. */
+  columns(k: number): number {
+    return this.#f[k * FIELDS + 6];
+  }
+  /** Whether record `k` was dropped. */
+  dropped(k: number): boolean {
+    return this.#f[k * FIELDS + 6] === 0;
+  }
+
+  /** Drops record `k`: it is skipped from now on. */
+  drop(k: number): void {
+    if (this.dropped(k)) return;
+    this.#f[k * FIELDS + 6] = 0;
+    this.live--;
+    this.liveBytes -= this.end(k) - this.start(k);
+  }
+
+  /** Record `k`'s chunk, its bytes a view of the buffer (valid until {@linkcode clear}). */
+  chunk(k: number): StoredChunk {
+    return {
+      minT: this.minT(k),
+      maxT: this.maxT(k),
+      count: this.count(k),
+      bytes: this.#w.buffer.subarray(this.dataAt(k), this.end(k)),
+    };
+  }
+
+  /**
+   * Forgets every record, keeping the buffers for the next ones. Every
+   * 32 clears (about five minutes of flushes) buffers more than four
+   * times the most those clears held are made smaller: a burst, such as
+   * every series sealing at an hour's end, is not kept for ever, and
+   * flushes that hold more, then less, do not make a buffer each.
+   */
+  clear(): void {
+    this.#peakBytes = Math.max(this.#peakBytes, this.#w.length);
+    this.#peakRecords = Math.max(this.#peakRecords, this.#n);
+    this.#w.reset();
+    this.#n = this.live = this.liveBytes = 0;
+    if (++this.#clears < 32) return;
+    const bytes = Math.max(this.#peakBytes, 4096);
+    if (this.#w.buffer.length > 4 * bytes) this.#w = new ByteWriter(bytes);
+    const fields = Math.max(this.#peakRecords, 64) * FIELDS;
+    if (this.#f.length > 4 * fields) this.#f = new Float64Array(fields);
+    this.#peakBytes = this.#peakRecords = this.#clears = 0;
+  }
+}
+
+/**
+ * Frames sealed chunks as records (see {@linkcode ChunkRecords}).
  *
  * @example
  * ```ts
@@ -113,35 +295,19 @@ const RECORD_OVERHEAD = 40;
  * });
  * ```
  */
-export function encodeChunks(pending: readonly PendingChunk[]): EncodedChunks {
-  // Sized once: a record is its chunk's bytes and at most 40 more (frame
-  // header 8, type 1, id, minT 8, span, count, columns 1), so the writer
-  // never grows (a flush of 57,000 series grew it through a dozen copies).
-  let size = 0;
-  for (const p of pending) size += p.chunk.bytes.length + RECORD_OVERHEAD;
-  const w = new ByteWriter(Math.max(size, 64));
-  const ends: number[] = [];
-  const minT: number[] = [];
-  const maxT: number[] = [];
-  const ids: number[] = [];
-  const dataAt: number[] = [];
+export function encodeChunks(pending: readonly PendingChunk[]): ChunkRecords {
+  const r = new ChunkRecords();
   for (const p of pending) {
-    const at = beginRecord(w);
-    w.u8(CHUNK_RECORD);
-    w.varint(p.id);
-    w.f64(p.chunk.minT);
-    w.varint(p.chunk.maxT - p.chunk.minT);
-    w.varint(p.chunk.count);
-    w.u8(p.columns);
-    dataAt.push(w.length);
-    w.raw(p.chunk.bytes);
-    endRecord(w, at);
-    ends.push(w.length);
-    minT.push(p.chunk.minT);
-    maxT.push(p.chunk.maxT);
-    ids.push(p.id);
+    r.add(
+      p.id,
+      p.chunk.minT,
+      p.chunk.maxT,
+      p.chunk.count,
+      p.columns,
+      p.chunk.bytes,
+    );
   }
-  return { bytes: w.bytes(), ends, minT, maxT, ids, dataAt };
+  return r;
 }
 
 /**
@@ -331,11 +497,11 @@ export const CHUNK_HEAD_MAX = RECORD_HEADER_BYTES + 1 + 8 + 8 + 8 + 8 + 1;
  *   { id: 1, columns: 1, chunk: { minT: 0, maxT: 9, count: 2, bytes: new Uint8Array([1, 2, 3]) } },
  *   { id: 300, columns: 1, chunk: { minT: 5, maxT: 2 ** 40, count: 200, bytes: new Uint8Array([4, 5]) } },
  * ]);
- * const [a, b] = e.dataAt!;
- * assert.deepEqual([chunkRecordChecks(e.bytes, a, e.ends[0]), chunkRecordChecks(e.bytes, b, e.ends[1])], [true, true]);
+ * const [a, b] = [e.dataAt(0), e.dataAt(1)];
+ * assert.deepEqual([chunkRecordChecks(e.bytes, a, e.end(0)), chunkRecordChecks(e.bytes, b, e.end(1))], [true, true]);
  * const bad = e.bytes.slice();
  * bad[b + 1] ^= 0x10;
- * assert.deepEqual([chunkRecordChecks(bad, a, e.ends[0]), chunkRecordChecks(bad, b, e.ends[1])], [true, false]);
+ * assert.deepEqual([chunkRecordChecks(bad, a, e.end(0)), chunkRecordChecks(bad, b, e.end(1))], [true, false]);
  * ```
  */
 export function chunkRecordChecks(

@@ -90,10 +90,9 @@ import {
   CHUNK_RECORD,
   type ChunkRecord,
   chunkRecordChecks,
+  type ChunkRecords,
   type ChunkSpan,
-  type EncodedChunks,
   keptRecords,
-  parseChunkRecord,
   recordAt,
   scanSegment,
 } from "./segment_records.ts";
@@ -102,9 +101,9 @@ export { SegmentIndex } from "./segment_index.ts";
 export {
   type ChunkRecord,
   chunkRecordBytes,
+  ChunkRecords,
   type ChunkSpan,
   encodeChunks,
-  type EncodedChunks,
   parseChunkRecord,
 } from "./segment_records.ts";
 
@@ -184,6 +183,29 @@ function _predicate(wanted: WantedIds): (id: number) => boolean {
   if (typeof wanted === "function") return wanted;
   const set = new Set(wanted);
   return (id) => set.has(id);
+}
+
+/** The first record of `r` from `k` on that is not dropped (`r.n` if none). */
+function _nextLive(r: ChunkRecords, k: number): number {
+  while (k < r.n && r.dropped(k)) k++;
+  return k;
+}
+
+/** Hands `out` the records of `r` from `first` to `last` not dropped, as views of runs of them. */
+function _runs(
+  r: ChunkRecords,
+  first: number,
+  last: number,
+  out: (bytes: Uint8Array) => void,
+): void {
+  let from = -1;
+  for (let k = first; k <= last; k++) {
+    if (r.dropped(k)) {
+      if (from >= 0) out(r.buffer.subarray(from, r.start(k)));
+      from = -1;
+    } else if (from < 0) from = r.start(k);
+  }
+  if (from >= 0) out(r.buffer.subarray(from, r.end(last)));
 }
 
 /** Options of a {@linkcode SegmentDir}. */
@@ -496,14 +518,14 @@ export class SegmentDir {
   }
 
   /**
-   * Appends encoded chunks, starting new segments at `segmentBytes`
-   * (first, the footers of the segments closed before).
+   * Appends the records of `r` not dropped, in order, starting new
+   * segments at `segmentBytes` (first, the footers of the segments closed
+   * before). The bytes go to the files as views of `r`'s buffer.
    */
-  write(e: EncodedChunks): void {
+  write(r: ChunkRecords): void {
     this.#writeFooters();
-    let from = 0;
-    let i = 0;
-    while (i < e.ends.length) {
+    let k = _nextLive(r, 0);
+    while (k < r.n) {
       let seg = this.segments[this.segments.length - 1];
       // Append only to the newest segment ever made: when it went (budget,
       // retention), an older one left must not take new data.
@@ -525,69 +547,50 @@ export class SegmentDir {
         this.segments.push(seg);
       }
       // Take records until the segment is full (at least one).
-      let to = from;
       const room = this.segmentBytes - seg.file.bytes;
-      const first = i;
+      const first = k;
+      let last = k;
+      let bytes = 0;
+      let chunks = 0;
       let minT = seg.minT;
       let maxT = seg.maxT;
       do {
-        if (e.minT[i] < minT) minT = e.minT[i];
-        if (e.maxT[i] > maxT) maxT = e.maxT[i];
-        to = e.ends[i++];
-      } while (i < e.ends.length && e.ends[i] - from <= room);
-      const base = seg.file.bytes - from;
+        if (r.minT(k) < minT) minT = r.minT(k);
+        if (r.maxT(k) > maxT) maxT = r.maxT(k);
+        bytes += r.end(k) - r.start(k);
+        chunks++;
+        last = k;
+        k = _nextLive(r, k + 1);
+      } while (k < r.n && bytes + r.end(k) - r.start(k) <= room);
+      const at = seg.file.bytes;
       // A failed append (a full disk) leaves the file as it was (see
       // RecordFile.append) and the segment's counts too.
-      seg.file.append(e.bytes.subarray(from, to));
+      seg.file.appendWith((out) => _runs(r, first, last, out));
       seg.minT = minT;
       seg.maxT = maxT;
-      seg.chunks += i - first;
-      this.#index(seg.index!, e, first, i, from, base);
-      seg.index!.end = base + to;
+      seg.chunks += chunks;
+      this.#index(seg.index!, r, first, last, at);
+      seg.index!.end = at + bytes;
       // Full: its footer is built now and written by the next write,
       // once the budget has counted it.
       if (seg.file.bytes >= this.segmentBytes) this.#close(seg);
-      from = to;
     }
-    this.chunksWritten += e.ends.length;
+    this.chunksWritten += r.live;
   }
 
-  /** Adds records `first..i-1` of `e`, which start at `from` and landed at `base + from`, to `index`. */
+  /** Adds the records of `r` from `first` to `last` not dropped, which landed from `at` on, to `index`. */
   #index(
     index: SegmentIndex,
-    e: EncodedChunks,
+    r: ChunkRecords,
     first: number,
-    i: number,
-    from: number,
-    base: number,
+    last: number,
+    at: number,
   ): void {
-    // Where each record's chunk bytes landed in the file.
-    const { ids, dataAt } = e;
-    if (ids !== undefined && dataAt !== undefined) {
-      // Known from encoding: no record parsed (and no object made) per
-      // chunk, about 5,000 a flush at 57,000 series.
-      for (let k = first; k < i; k++) {
-        const recordAt = k === 0 ? 0 : e.ends[k - 1];
-        index.add(
-          ids[k],
-          e.minT[k],
-          e.maxT[k],
-          base + dataAt[k],
-          dataAt[k] - recordAt,
-        );
-      }
-      return;
-    }
-    let at = from;
-    for (let k = first; k < i; k++) {
-      const r = parseChunkRecord(
-        e.bytes,
-        at + RECORD_HEADER_BYTES,
-        e.ends[k],
-      )!;
-      const data = r.bytes.byteOffset - e.bytes.byteOffset;
-      index.add(r.id, r.minT, r.maxT, base + data, data - at);
-      at = e.ends[k];
+    for (let k = first; k <= last; k++) {
+      if (r.dropped(k)) continue;
+      const head = r.dataAt(k) - r.start(k);
+      index.add(r.id(k), r.minT(k), r.maxT(k), at + head, head);
+      at += r.end(k) - r.start(k);
     }
   }
 

@@ -53,11 +53,10 @@ import {
 } from "./head_log.ts";
 import { writeHeader } from "./_bits.ts";
 import { RecordFile } from "./record_file.ts";
-import { FooterCache } from "./segment_footer.ts";
+import { FOOTER_ENTRY_MAX_BYTES, FooterCache } from "./segment_footer.ts";
 import {
   type ChunkRecord,
-  chunkRecordBytes,
-  encodeChunks,
+  type ChunkRecords,
   SegmentDir,
   VERIFY_BYTES_PER_FLUSH,
 } from "./segments.ts";
@@ -65,12 +64,7 @@ import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { isStaleAt, isStaleNumber } from "./promql/_points.ts";
 import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
-import {
-  OpenChunkSource,
-  type PendingChunk,
-  type Piece,
-  Tier,
-} from "./tier.ts";
+import { OpenChunkSource, type Piece, Tier } from "./tier.ts";
 import type {
   HistoryReader,
   LabelMatcher,
@@ -211,6 +205,11 @@ export class HistoryStore implements HistoryReader {
   #budgetWarned = false;
   /** A flush failed: the next one rewrites the head log whole. */
   #wholeHeadNext = false;
+  /**
+   * The buffer head records are written through, kept from flush to
+   * flush (made lazily: a store without a dir writes none).
+   */
+  #headWriter: ByteWriter | undefined;
   #decodeWarned = false;
   /** The chunks of one series in a step read, reused (reads are synchronous). */
   #spanList = new SpanList();
@@ -1521,7 +1520,7 @@ export class HistoryStore implements HistoryReader {
       seriesPieces.push(w.bytes().slice());
       seriesBytes += w.length;
     }
-    const pending: PendingChunk[][] = this.#tiers.map((t) => t.takePending());
+    const pending = this.#tiers.map((t) => t.pending);
     // The head log is rewritten whole once it has grown well past its
     // last rewrite (superseded records pile up in it).
     const slack = Math.min(MIB, this.#maxDiskBytes / 16);
@@ -1532,8 +1531,8 @@ export class HistoryStore implements HistoryReader {
     // The lock file (a pid) counts too: every byte under dir does.
     let other = disk.series.bytes + seriesBytes + LOCK_BYTES;
     for (const segs of disk.tiers) other += segs.bytes;
-    for (const list of pending) {
-      for (const p of list) other += chunkRecordBytes(p);
+    for (const r of pending) {
+      other += r.liveBytes + r.live * FOOTER_ENTRY_MAX_BYTES;
     }
     let headBytes: number;
     const before = checkpoint ? 0 : disk.head.bytes;
@@ -1571,14 +1570,8 @@ export class HistoryStore implements HistoryReader {
     // chunks, and the later tiers', queued for the next flush: nothing
     // sealed is lost to a full disk.
     for (let k = 0; k < pending.length; k++) {
-      try {
-        disk.tiers[k].write(encodeChunks(pending[k]));
-      } catch (error) {
-        for (let j = k; j < pending.length; j++) {
-          this.#tiers[j].requeue(pending[j]);
-        }
-        throw error;
-      }
+      disk.tiers[k].write(pending[k]);
+      this.#tiers[k].clearPending();
     }
     const fill = (out: (bytes: Uint8Array) => void) => {
       this.#headPass(checkpoint, out);
@@ -1630,8 +1623,14 @@ export class HistoryStore implements HistoryReader {
     const sources = tiers.map((tier) => new OpenChunkSource(tier));
     const chunks: (OpenChunkSource | undefined)[] = tiers.map(() => undefined);
     // The buffer is flushed at 256 KiB: a 57,000-series batch is several
-    // MB, and one big buffer per flush is memory the process keeps.
-    const w = out ? new ByteWriter(256 * 1024 + 4096) : undefined;
+    // MB, and one big buffer per flush is memory the process keeps. This
+    // one is kept from flush to flush (writes are synchronous), not made
+    // anew: 260 KB of garbage a flush.
+    let w: ByteWriter | undefined;
+    if (out) {
+      w = this.#headWriter ??= new ByteWriter(256 * 1024 + 4096);
+      w.reset();
+    }
     const record = { id: 0, lastT: 0, chunks };
     let total = 0;
     for (let id = 0; id < this.#index.size; id++) {
@@ -1667,7 +1666,7 @@ export class HistoryStore implements HistoryReader {
   }
 
   /** Deletes the oldest segments, then drops the oldest pending chunks, until `total` fits. */
-  #evict(disk: Disk, pending: PendingChunk[][], total: number): void {
+  #evict(disk: Disk, pending: ChunkRecords[], total: number): void {
     while (total > this.#maxDiskBytes) {
       let best = -1;
       let bestT = Infinity;
@@ -1680,18 +1679,19 @@ export class HistoryStore implements HistoryReader {
       });
       let pk = -1;
       let pi = -1;
-      pending.forEach((list, k) => {
-        list.forEach((p, i) => {
-          if (p.chunk.maxT < bestT) {
-            bestT = p.chunk.maxT;
+      pending.forEach((r, k) => {
+        for (let i = 0; i < r.n; i++) {
+          if (!r.dropped(i) && r.maxT(i) < bestT) {
+            bestT = r.maxT(i);
             pk = k;
             pi = i;
           }
-        });
+        }
       });
       if (pk >= 0) {
-        total -= chunkRecordBytes(pending[pk][pi]);
-        pending[pk].splice(pi, 1);
+        const r = pending[pk];
+        total -= r.end(pi) - r.start(pi) + FOOTER_ENTRY_MAX_BYTES;
+        this.#tiers[pk].dropPending(pi);
         this.#dropped[pk].budget++;
       } else if (best >= 0) {
         const segs = disk.tiers[best];

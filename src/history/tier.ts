@@ -16,19 +16,18 @@
  */
 import { HI, LO, SCRATCH, SCRATCH_U32 } from "./_bits.ts";
 import { decodeChunk, RowBuffer } from "./codec.ts";
-import { decodeAnyChunk, encodeFrameChunk } from "./frame_chunk.ts";
+import { decodeAnyChunk, encodeFrameChunkTo } from "./frame_chunk.ts";
+import { ByteWriter } from "./_bytes.ts";
 import type { SpanList } from "./step_read.ts";
 import type { HeadChunkSource } from "./head_log.ts";
 import { RowAggregator, WindowAggregator } from "./aggregator.ts";
 import { growCapacity, MAX_STREAM_BITS, OpenChunks } from "./open_chunks.ts";
 import { ChunkRing, EDGE, SPAN, SPAN_EDGE, type StoredChunk } from "./ring.ts";
+import { ChunkRecords } from "./segment_records.ts";
 import type { TierInfo } from "./types.ts";
 
 /** Samples {@linkcode Tier.appendSamples} hands the open chunks at a time. */
 const _SLICE = 4096;
-
-/** Bytes of a slab of sealed raw chunks (see Tier's #slabCopy). */
-const SLAB_BYTES = 64 * 1024;
 
 /** A downsampled chunk's rows while it is sealed (see Tier.seal). */
 const SEAL_ROWS = new RowBuffer();
@@ -85,7 +84,8 @@ export class Tier {
   /** Sealed chunks counted since start. */
   chunksSealed = 0;
   #open: OpenChunks;
-  #pending: PendingChunk[] = [];
+  /** Sealed chunks waiting for the disk, framed as records as they are sealed. */
+  #pending = new ChunkRecords();
   /**
    * The same chunks by series, so reads see them before they are on disk:
    * built by the first read after a flush took them (null until then),
@@ -95,9 +95,8 @@ export class Tier {
    */
   #pendingById: Map<number, StoredChunk[]> | null = null;
   #edge = new Float64Array(EDGE);
-  /** Where raw chunks are sealed to (see #slabCopy), and its next free byte. */
-  #slab = new Uint8Array(0);
-  #slabAt = 0;
+  /** A sealed chunk's bytes on their way to the ring (a store without a data dir). */
+  #scratch = new ByteWriter();
   #edgeBits = new Uint32Array(this.#edge.buffer);
   /** Per series: its open chunk changed since the head log last had it. */
   dirty = new Uint8Array(0);
@@ -409,28 +408,47 @@ export class Tier {
     const count = open.count(id);
     if (count === 0) return;
     const columns = open.columns(id);
+    const minT = open.firstT(id);
+    const maxT = open.lastT(id);
+    // The chunk is written once: into its record (see ChunkRecords), or
+    // (no disk) into a buffer kept for the ring to copy from.
+    const w = this.#keepPending
+      ? this.#pending.begin(id, minT, maxT, count, columns)
+      : this.#scratch;
+    if (w === this.#scratch) w.reset();
+    const from = w.length;
     // Downsampled chunks are sealed in the frame format (random access
     // by row and column, see frame_chunk.ts): decoded once here, into
     // rows kept between seals (at an hour's end every series seals one).
     const rows = this.index > 0 ? SEAL_ROWS : undefined;
-    const bytes = rows === undefined
-      ? this.#slabCopy(id)
-      : (open.decodeInto(id, rows),
-        encodeFrameChunk(rows.t, rows.columns, count, rows.words));
-    const chunk: StoredChunk = {
-      minT: open.firstT(id),
-      maxT: open.lastT(id),
-      count,
-      bytes,
-    };
+    try {
+      if (rows !== undefined) {
+        open.decodeInto(id, rows);
+        encodeFrameChunkTo(w, rows.t, rows.columns, count, rows.words);
+      } else {
+        w.reserve(open.byteLength(id));
+        w.length = open.copyTo(id, w.buffer, from);
+      }
+      if (this.#keepPending) this.#pending.commit();
+    } catch (error) {
+      // Nothing of it left in the queue; the chunk stays open.
+      if (this.#keepPending) this.#pending.abort();
+      throw error;
+    }
+    const bytes = w.buffer;
+    const to = w.length;
     open.reset(id);
     this.dirty[id] = 1;
     this.#limit[id] = this.#rowsLimit;
     this.chunksSealed++;
-    if (this.#keepPending) {
-      this.#pending.push({ id, chunk, columns });
-      if (this.#pendingById !== null) this.#byId(this.#pendingById, id, chunk);
+    if (this.#keepPending && this.#pendingById !== null) {
+      this.#byId(
+        this.#pendingById,
+        id,
+        this.#pending.chunk(this.#pending.n - 1),
+      );
     }
+    if (this.ring.capacity === 0) return;
     if (rows) {
       // Its edge (the time before the last row, the last row) beside it in
       // the ring: a step read that needs only the last row reads no bytes.
@@ -446,28 +464,8 @@ export class Tier {
           edgeBits[2 * (1 + c) + 1] = words[k + 1];
         } else edge[1 + c] = NaN;
       }
-      this.ring.push(id, chunk, edge);
-    } else this.ring.push(id, chunk);
-  }
-
-  /**
-   * A copy of `id`'s open chunk as a view of a slab shared by the raw
-   * chunks sealed after one another, not a buffer of its own each: at
-   * 57,000 series a minute seals 28,000 raw chunks of about 100 bytes,
-   * and a buffer each is a runtime allocation each. A slab is freed by
-   * the collector once no chunk in it is referenced any more (written,
-   * and out of the write queue).
-   */
-  #slabCopy(id: number): Uint8Array {
-    const open = this.#open;
-    const n = open.byteLength(id);
-    if (this.#slabAt + n > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, n));
-      this.#slabAt = 0;
-    }
-    const from = this.#slabAt;
-    this.#slabAt = open.copyTo(id, this.#slab, from);
-    return this.#slab.subarray(from, this.#slabAt);
+      this.ring.add(id, minT, maxT, count, bytes, from, to, edge);
+    } else this.ring.add(id, minT, maxT, count, bytes, from, to);
   }
 
   /** Whether sealed chunks of `id` wait for the disk. */
@@ -475,23 +473,45 @@ export class Tier {
     return this.#pendingOf(id) !== undefined;
   }
 
-  /** Hands over the sealed chunks not yet written (and forgets them). */
-  takePending(): PendingChunk[] {
-    const out = this.#pending;
-    this.#pending = [];
+  /**
+   * The sealed chunks waiting for the disk, framed as chunk records (the
+   * store writes them, then calls {@linkcode clearPending}; a write that
+   * fails leaves them for the next flush).
+   */
+  get pending(): ChunkRecords {
+    return this.#pending;
+  }
+
+  /** Drops sealed chunk `k` waiting for the disk (the disk budget): it is not written. */
+  dropPending(k: number): void {
+    this.#pending.drop(k);
     this.#pendingById = null;
-    return out;
+  }
+
+  /** Forgets the sealed chunks waiting for the disk (written). */
+  clearPending(): void {
+    this.#pending.clear();
+    this.#pendingById = null;
   }
 
   /**
-   * Puts back sealed chunks {@linkcode takePending} handed over that did
-   * not reach the disk (a write failed), before any sealed since: the
-   * next flush writes them.
+   * Hands over copies of the sealed chunks waiting for the disk, those
+   * not dropped, and forgets them (to look at what a tier sealed).
    */
-  requeue(list: readonly PendingChunk[]): void {
-    if (!this.#keepPending || list.length === 0) return;
-    this.#pending = [...list, ...this.#pending];
-    this.#pendingById = null;
+  takePending(): PendingChunk[] {
+    const r = this.#pending;
+    const out: PendingChunk[] = [];
+    for (let k = 0; k < r.n; k++) {
+      if (r.dropped(k)) continue;
+      const chunk = r.chunk(k);
+      out.push({
+        id: r.id(k),
+        columns: r.columns(k),
+        chunk: { ...chunk, bytes: chunk.bytes.slice() },
+      });
+    }
+    this.clearPending();
+    return out;
   }
 
   /** `id`'s sealed chunks waiting for the disk, oldest first, or undefined. */
@@ -499,7 +519,10 @@ export class Tier {
     let byId = this.#pendingById;
     if (byId === null) {
       byId = this.#pendingById = new Map();
-      for (const p of this.#pending) this.#byId(byId, p.id, p.chunk);
+      const r = this.#pending;
+      for (let k = 0; k < r.n; k++) {
+        if (!r.dropped(k)) this.#byId(byId, r.id(k), r.chunk(k));
+      }
     }
     return byId.get(id);
   }

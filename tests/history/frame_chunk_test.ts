@@ -5,8 +5,10 @@ import {
   decodeAnyChunk,
   decodeFrameChunk,
   encodeFrameChunk,
+  encodeFrameChunkTo,
   FrameReader,
 } from "../../src/history/frame_chunk.ts";
+import { ByteWriter } from "../../src/history/_bytes.ts";
 import { seededRandom } from "../_seeded_random.ts";
 
 /** Bits of a float64 as a string (NaN payloads and -0 compare exactly). */
@@ -233,5 +235,29 @@ test("encodeFrameChunk() gives a chunk the same bytes whatever was encoded befor
     for (let i = 0; i < 90; i++) {
       assert.equal(bits(back.columns[c], i), bits(wide[c], i));
     }
+  }
+});
+
+test("encodeFrameChunkTo() appends the bytes encodeFrameChunk() gives, also into a reused buffer whose old bytes are not zero", () => {
+  const rand = seededRandom(26);
+  const w = new ByteWriter(64);
+  for (let k = 0; k < 500; k++) {
+    // Every tenth round starts over in the buffer, now full of old bytes.
+    if (k % 10 === 0) {
+      w.buffer.fill(0xff);
+      w.reset();
+    }
+    const n = 1 + Math.floor(rand() * 70);
+    const t = times(rand, n);
+    const cols = Array.from(
+      { length: 1 + Math.floor(rand() * 6) },
+      () => column(rand, n),
+    );
+    const before = w.length;
+    w.u8(0xaa); // something before the chunk
+    const at = encodeFrameChunkTo(w, t, cols, n);
+    assert.equal(at, before + 1);
+    assert.equal(w.buffer[before], 0xaa);
+    assert.deepEqual(w.bytes().subarray(at), encodeFrameChunk(t, cols, n));
   }
 });

@@ -13,7 +13,7 @@ function valuesOf(tier: Tier, id: number): number[] {
   ]);
 }
 
-test("Tier: sealed chunks waiting for the disk are read in order, whether the first read comes before or after more seals, until a flush takes them and again once requeued", () => {
+test("Tier: sealed chunks waiting for the disk are read in order, whether the first read comes before or after more seals, until a flush writes them, and without those the disk budget dropped", () => {
   // No ring (a store with a data dir): reads see sealed chunks only
   // through the write queue.
   const tier = new Tier(0, RAW, 4, 0);
@@ -34,19 +34,23 @@ test("Tier: sealed chunks waiting for the disk are read in order, whether the fi
   for (let i = 0; i < 6; i++) pass();
   assert.deepEqual(valuesOf(tier, 0), upTo(15));
   assert.deepEqual(valuesOf(tier, 2), upTo(15, -1));
-  // A flush takes the queue: only the open chunk is left in memory.
-  const taken = tier.takePending();
-  assert.equal(taken.length, 6);
+  // The budget drops series 0's oldest chunk (the first sealed).
+  assert.equal(tier.pending.n, 6);
+  assert.equal(tier.pending.id(0), 0);
+  tier.dropPending(0);
+  assert.deepEqual(valuesOf(tier, 0), upTo(15).slice(4));
+  assert.deepEqual(valuesOf(tier, 2), upTo(15, -1));
+  // A flush writes the queue: only the open chunk is left in memory, and
+  // the queue's buffer takes the next seals.
+  tier.clearPending();
   assert.equal(tier.hasPending(0), false);
   assert.deepEqual(valuesOf(tier, 0), [13, 14, 15]);
   pass();
   pass(); // seals 13..16 before anything reads
-  // The write failed: the taken chunks go back before the newer one.
-  tier.requeue(taken);
-  assert.deepEqual(valuesOf(tier, 0), upTo(17));
+  assert.deepEqual(valuesOf(tier, 0), [13, 14, 15, 16, 17]);
   assert.deepEqual(
-    tier.takePending().filter((p) => p.id === 2).map((p) => p.chunk.minT),
-    [1000, 5000, 9000, 13000],
+    tier.takePending().map((p) => [p.id, p.chunk.minT]),
+    [[0, 13000], [2, 13000]],
   );
 });
 
