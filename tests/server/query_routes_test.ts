@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setImmediate } from "node:timers";
+import { gunzipSync } from "node:zlib";
 import {
   type EvalOptions,
   type EvalResult,
@@ -505,6 +506,50 @@ test("GET and POST /api/v1/query_exemplars answer an empty list (weir keeps no e
   const bad = await get(app(), "/api/v1/query_exemplars?query=sum(");
   assert.equal(bad.status, 400);
   assert.equal(bad.body.errorType, "bad_data");
+});
+
+test("a large answer goes gzipped to a client that takes gzip (as Prometheus sends it); a small one, or one to a client that does not, as it is", async () => {
+  const h = new MemoryHistory();
+  for (let i = 0; i < 200; i++) {
+    h.add({ __name__: "m", i: String(i), site: "edge-gateway-17" }, [[T0, i]]);
+  }
+  const app = queryRoutes(h, { now: () => T0 });
+  const path = "/api/v1/query?query=m&time=" + T0 / 1000;
+  const plain = await app.request(path);
+  assert.equal(plain.headers.get("Content-Encoding"), null);
+  const text = await plain.text();
+  assert.ok(text.length > 10_000);
+  for (const method of ["GET", "POST"]) {
+    const gz = await app.request(
+      method === "GET" ? path : "/api/v1/query",
+      {
+        method,
+        headers: {
+          "Accept-Encoding": "gzip, deflate, br",
+          "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body: method === "GET" ? undefined : `query=m&time=${T0 / 1000}`,
+      },
+    );
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers.get("Content-Encoding"), "gzip");
+    assert.equal(gz.headers.get("Content-Type"), "application/json");
+    assert.equal(gz.headers.get("Vary"), "Accept-Encoding");
+    const bytes = new Uint8Array(await gz.arrayBuffer());
+    assert.equal(gz.headers.get("Content-Length"), String(bytes.byteLength));
+    assert.ok(bytes.byteLength < text.length / 4, `${bytes.byteLength}`);
+    assert.equal(gunzipSync(bytes).toString(), text);
+  }
+  const refused = await app.request(path, {
+    headers: { "Accept-Encoding": "gzip;q=0, identity" },
+  });
+  assert.equal(refused.headers.get("Content-Encoding"), null);
+  assert.equal(await refused.text(), text);
+  const small = await app.request("/api/v1/labels", {
+    headers: { "Accept-Encoding": "gzip" },
+  });
+  assert.equal(small.headers.get("Content-Encoding"), null);
+  assert.deepEqual((await small.json()).data, ["__name__", "i", "site"]);
 });
 
 test("GET /api/v1/status/buildinfo answers for Grafana", async () => {
