@@ -38,7 +38,10 @@ test("Network circuit breaker opens, rejects and counts, then half-opens and clo
       F: Feed,
       D: {
         component: Dep,
-        circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 30 },
+        // Long enough that the third message still finds it open on a
+        // loaded machine (30 ms failed once in a full bun run beside
+        // others' tests).
+        circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 400 },
       },
       OK: sinkInto(passed),
       E: sinkInto(errs),

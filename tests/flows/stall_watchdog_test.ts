@@ -51,42 +51,42 @@ test(
   },
 );
 
+/** Runs `_watchdog_idle_fixture.ts` in `mode`; its `RESULT` line. */
+async function idleFixture(mode: string): Promise<Record<string, unknown>> {
+  const [cmd, pre] = runtimeCommand();
+  const child = spawn(cmd, [...pre, IDLE_FIXTURE, mode], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  await new Promise((resolve) => child.on("close", resolve));
+  const line = /^RESULT (.*)$/m.exec(out)?.[1];
+  assert.ok(line !== undefined, `no result: ${out}\n${err}`);
+  return JSON.parse(line);
+}
+
+const IDLE_FIXTURE = join(import.meta.dirname!, "_watchdog_idle_fixture.ts");
+
 test(
   "a loop idle for a while and then blocked for less than the threshold is not counted stalled; one blocked past it is",
   SLOW,
   async () => {
-    const { StallWatchdog } = await import(
-      "../../src/flows/stall_watchdog.ts"
-    );
-    const ends: number[] = [];
-    const dog = await StallWatchdog.start({
-      thresholdMs: 1000,
-      onStallEnd: (s) => ends.push(s.ms),
-    });
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const block = (ms: number) => {
-      const t0 = Date.now();
-      while (Date.now() - t0 < ms) {
-        // Blocks the thread: the point.
-      }
+    // Threshold 1000 ms, pings after 750 ms of quiet. The quiet time
+    // before a block must not count toward the threshold (a heartbeat
+    // every 100 ms counted up to 100 ms of it); a block outside any
+    // activation counts from the ping it leaves unanswered, so one of
+    // 2400 ms is told (at most 750 + 100 ms after it reached 1000).
+    const r = await idleFixture("blocks") as {
+      short: number[];
+      long: number[];
     };
-    try {
-      // Idle: nothing turns the loop but the worker's pings. The quiet
-      // time before the block must not count toward the threshold (a
-      // heartbeat every 100 ms counted up to 100 ms of it).
-      await sleep(1500);
-      block(960);
-      await sleep(1500);
-      assert.deepEqual(ends, []);
-      block(1600);
-      await sleep(1500);
-      assert.equal(ends.length, 1);
-      // From the unanswered ping: at least the threshold; at most the
-      // block and the worker's look after it (100 ms) with some slack.
-      assert.ok(ends[0] >= 1000 && ends[0] <= 1900, `${ends[0]} ms`);
-    } finally {
-      dog.close();
-    }
+    assert.deepEqual(r.short, []);
+    assert.equal(r.long.length, 1);
+    // At least the threshold; at most the block and the worker's look
+    // after it (100 ms) with some slack.
+    assert.ok(r.long[0] >= 1000 && r.long[0] <= 2700, `${r.long[0]} ms`);
   },
 );
 
@@ -94,30 +94,11 @@ test(
   "the watchdog pings an idle loop, and not one that the server's periodic work turns",
   SLOW,
   async () => {
-    const { StallWatchdog } = await import(
-      "../../src/flows/stall_watchdog.ts"
-    );
-    const { noteLoopTurn } = await import("../../src/engine/activation.ts");
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    // Pings after 750 ms of quiet.
-    const dog = await StallWatchdog.start({ thresholdMs: 1000 });
-    try {
-      await sleep(2600);
-      const idle = dog.pings;
-      assert.ok(idle >= 2 && idle <= 4, `${idle} pings in 2.6 s idle`);
-      // A tick every 300 ms (as a sampler's every second) says the loop
-      // turns: no ping is needed.
-      const tick = setInterval(noteLoopTurn, 300);
-      try {
-        await sleep(300);
-        const before = dog.pings;
-        await sleep(2600);
-        assert.equal(dog.pings - before, 0);
-      } finally {
-        clearInterval(tick);
-      }
-    } finally {
-      dog.close();
-    }
+    const r = await idleFixture("pings") as { idle: number; ticking: number };
+    // 2.6 s idle: a ping each 750 ms of quiet (and the worker's look).
+    assert.ok(r.idle >= 2 && r.idle <= 4, `${r.idle} pings in 2.6 s idle`);
+    // A tick every 300 ms (as a sampler's every second) says the loop
+    // turns: no ping is needed.
+    assert.equal(r.ticking, 0);
   },
 );
