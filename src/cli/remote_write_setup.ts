@@ -262,6 +262,19 @@ function _spec(item: unknown, at: string): RemoteWriteSpec {
     ) {
       throw new TypeError(`${at}.${k} must be an object of strings`);
     }
+    if (k === "headers") {
+      const auth = Object.keys(m).find((h) =>
+        h.toLowerCase() === "authorization"
+      );
+      if (auth !== undefined) {
+        // The library's own hint (bearerToken) is no key of this file.
+        throw new RangeError(
+          `${at}.headers may not set ${
+            JSON.stringify(auth)
+          }: give bearerTokenFile, bearerTokenEnv or basicAuth (a secret never goes in the config file)`,
+        );
+      }
+    }
     spec[k] = m as Record<string, string>;
   }
   for (const k of ["include", "exclude"] as const) {

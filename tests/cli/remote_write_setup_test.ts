@@ -58,6 +58,11 @@ test("parseRemoteWrite refuses what would half-work: unknown keys, both token so
       [{ url: "http://h/w", basicAuth: { username: "u", password: "p" } }],
       /\[0\]\.basicAuth must be .*never goes in the config file/,
     ],
+    [
+      // Not "use bearerToken": the config file has no such key.
+      [{ url: "http://h/w", headers: { authorization: "Bearer s3cret-tok" } }],
+      /^[^]*\[0\]\.headers may not set "authorization": give bearerTokenFile, bearerTokenEnv or basicAuth[^]*never goes in the config file[^]*$/,
+    ],
     [[{ url: "http://h/w", include: ["up{"] }], /\[0\]\.include: /],
     [[{ url: "http://h/w", maxBackoff: "soon" }], /\[0\]\.maxBackoff: /],
     [[{ url: "ftp://h/w" }], /\[0\]\.url must be an http: or https: URL/],
