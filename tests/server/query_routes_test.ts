@@ -659,10 +659,13 @@ test("flowApp with a history serves the query API behind the read scope", async 
     const none = await a.request(path);
     assert.equal(none.status, 401);
     assert.equal(none.headers.get("WWW-Authenticate"), 'Bearer realm="weir"');
+    // The server's own refusal (README: "Access and method refusals").
+    assert.deepEqual(Object.keys(await none.json()), ["error"]);
     const metricsOnly = await a.request(path, {
       headers: { Authorization: `Bearer ${METRICS}` },
     });
     assert.equal(metricsOnly.status, 403);
+    assert.deepEqual(Object.keys(await metricsOnly.json()), ["error"]);
     const ok = await a.request(path, {
       headers: { Authorization: `Bearer ${READ}` },
     });
@@ -695,6 +698,7 @@ test("flowApp's query API: other methods get 405 with Allow, bad input 400 in Pr
     const res = await a.request("/api/v1/query", { method: "DELETE" });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("Allow"), "GET, HEAD, POST");
+    assert.deepEqual(Object.keys(await res.json()), ["error"]);
     const bad = await a.request("/api/v1/series?match[]=%7B");
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).errorType, "bad_data");
