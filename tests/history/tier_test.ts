@@ -54,7 +54,7 @@ test("Tier: sealed chunks waiting for the disk are read in order, whether the fi
   );
 });
 
-test("Tier: raw chunks sealed over several slabs each keep their own bytes (no later seal writes over an earlier chunk)", () => {
+test("Tier: raw chunks sealed while the write queue's buffer grows each keep their own bytes (no later seal writes over an earlier chunk)", () => {
   const tier = new Tier(0, RAW, 8, 0);
   const n = 3000;
   tier.ensure(n);
