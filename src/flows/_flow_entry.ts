@@ -159,8 +159,11 @@ export function _networkState(
   entry: _Entry,
   state: NetworkState,
 ): NetworkState {
-  return state === "finished" && !entry.stored.running &&
-      entry.error === undefined
+  // An operator stopped it: its network ran to its end, or (restored,
+  // replaced while stopped) was built and not started.
+  return (state === "finished" ||
+      (state === "created" && entry.stored.started)) &&
+      !entry.stored.running && entry.error === undefined
     ? "stopped"
     : state;
 }
@@ -184,7 +187,9 @@ export function _info(entry: _Entry): FlowInfo {
       // The supervisor gave up restarting a network that finished: failed.
       : network?.state === "finished" && entry.error !== undefined
       ? "failed"
-      : network?.state === "finished" && !stored.running
+      : (network?.state === "finished" ||
+          (network?.state === "created" && stored.started)) &&
+          !stored.running
       ? "stopped"
       : network?.state ??
         (entry.error === undefined ? "stopped" : "failed"),

@@ -143,6 +143,7 @@ export class _FlowRunner {
       text,
       format,
       running,
+      started: running,
       createdAt: 0,
       updatedAt: 0,
     });

@@ -32,6 +32,12 @@ export interface StoredFlow {
   format: "json" | "fbp";
   /** Whether the flow should run (it is started again after a restart). */
   running: boolean;
+  /**
+   * Whether it was ever set running: a flow that does not run now was
+   * stopped (`true`) or never started (`false`). Rows of a database that
+   * predates it count as started when they were running then.
+   */
+  started: boolean;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Milliseconds since the epoch. */
@@ -75,7 +81,8 @@ CREATE TABLE IF NOT EXISTS flows (
   format TEXT NOT NULL CHECK (format IN ('json', 'fbp')),
   running INTEGER NOT NULL CHECK (running IN (0, 1)),
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  started INTEGER NOT NULL DEFAULT 0 CHECK (started IN (0, 1))
 ) STRICT;
 CREATE TABLE IF NOT EXISTS flow_starts (
   id TEXT PRIMARY KEY NOT NULL,
@@ -184,6 +191,7 @@ export class FlowStore {
           );
         }
         db.exec(SCHEMA);
+        _addStarted(db);
         // Writing the version also proves, now rather than at the first
         // change, that the file can be written.
         db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
@@ -297,14 +305,15 @@ export class FlowStore {
       }
       const now = Date.now();
       db.prepare(
-        "INSERT INTO flows (id, rev, text, format, running, created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?, ?)",
-      ).run(id, text, format, running ? 1 : 0, now, now);
+        "INSERT INTO flows (id, rev, text, format, running, created_at, updated_at, started) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+      ).run(id, text, format, running ? 1 : 0, now, now, running ? 1 : 0);
       return {
         id,
         rev: 1,
         text,
         format,
         running,
+        started: running,
         createdAt: now,
         updatedAt: now,
       };
@@ -363,16 +372,18 @@ export class FlowStore {
         text: text ?? old.text,
         format: format ?? old.format,
         running: running ?? old.running,
+        started: old.started || (running ?? old.running),
         updatedAt: Date.now(),
       };
       db.prepare(
-        "UPDATE flows SET rev = ?, text = ?, format = ?, running = ?, updated_at = ? WHERE id = ?",
+        "UPDATE flows SET rev = ?, text = ?, format = ?, running = ?, updated_at = ?, started = ? WHERE id = ?",
       ).run(
         next.rev,
         next.text,
         next.format,
         next.running ? 1 : 0,
         next.updatedAt,
+        next.started ? 1 : 0,
         id,
       );
       return next;
@@ -659,6 +670,20 @@ function _sqliteMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Adds the `started` column to a flows table written before it (schema
+ * version 1 still: an older weir reads and writes the table as before,
+ * naming its columns), counting a flow running then as started.
+ */
+function _addStarted(db: DatabaseSync): void {
+  const columns = db.prepare("PRAGMA table_info(flows)").all() as Row[];
+  if (columns.some((c) => c.name === "started")) return;
+  db.exec(
+    "ALTER TABLE flows ADD COLUMN started INTEGER NOT NULL DEFAULT 0 CHECK (started IN (0, 1))",
+  );
+  db.exec("UPDATE flows SET started = 1 WHERE running = 1");
+}
+
 function _hasTable(db: DatabaseSync, name: string): boolean {
   return db.prepare(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -687,6 +712,7 @@ function _flow(row: Row): StoredFlow {
     text: String(row.text),
     format: row.format === "fbp" ? "fbp" : "json",
     running: Number(row.running) === 1,
+    started: Number(row.started) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

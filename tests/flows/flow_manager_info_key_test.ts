@@ -26,6 +26,7 @@ const STORED: StoredFlow = {
   text: "A(core/Repeat)",
   format: "fbp",
   running: true,
+  started: true,
   createdAt: 0,
   updatedAt: 0,
 };

@@ -65,7 +65,8 @@ test(
     assert.equal(byId.idle.state, "created");
     assert.equal(byId.idle.running, false);
     assert.equal(byId.paused.running, false);
-    assert.notEqual(byId.paused.state, "running");
+    // Stopped by an operator, not never started (it said created).
+    assert.equal(byId.paused.state, "stopped");
     assert.equal(byId.gone.state, "failed");
     assert.match(byId.gone.error!, /unknown component "test\/Gone"/);
     assert.equal(byId.broken.state, "failed");
@@ -99,6 +100,13 @@ test(
     await second.flows.stop("gone");
     await second.flows.replace("broken", { text: ticking(), format: "fbp" });
     assert.deepEqual(second.flows.readiness(), { ready: true, reasons: [] });
+    // A stopped flow replaced stays stopped, in its info and its stats; a
+    // never started one stays created.
+    await second.flows.replace("paused", { text: ticking(), format: "fbp" });
+    assert.equal(second.flows.get("paused").state, "stopped");
+    assert.equal(second.flows.stats("paused").state, "stopped");
+    await second.flows.replace("idle", { text: ticking(), format: "fbp" });
+    assert.equal(second.flows.get("idle").state, "created");
     await second.flows.close();
   },
 );

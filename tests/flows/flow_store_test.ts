@@ -324,3 +324,45 @@ test("FlowStore rolls a change back when it fails inside its transaction", () =>
   assert.equal(store.update("a", { text: "ok" }).rev, 2);
   store.close();
 });
+
+test("FlowStore remembers whether a flow was ever started; a database from before that column counts the running ones", () => {
+  using tmp = tempDir();
+  const path = join(tmp.dir, "old.db");
+  // The schema as weir wrote it before the started column.
+  const raw = new DatabaseSync(path);
+  raw.exec(`CREATE TABLE flows (
+    id TEXT PRIMARY KEY NOT NULL,
+    rev INTEGER NOT NULL CHECK (rev >= 1),
+    text TEXT NOT NULL,
+    format TEXT NOT NULL CHECK (format IN ('json', 'fbp')),
+    running INTEGER NOT NULL CHECK (running IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE flow_starts (id TEXT PRIMARY KEY NOT NULL, attempts TEXT NOT NULL) STRICT;
+  INSERT INTO flows VALUES ('on', 1, 'A(core/Repeat)', 'fbp', 1, 1, 1);
+  INSERT INTO flows VALUES ('off', 1, 'A(core/Repeat)', 'fbp', 0, 1, 1);
+  PRAGMA user_version = 1;`);
+  raw.close();
+  const store = FlowStore.open(path);
+  assert.deepEqual(
+    store.list().map((f) => [f.id, f.running, f.started]),
+    [["off", false, false], ["on", true, true]],
+  );
+  // Stopped stays started; a new flow not running was never started.
+  assert.equal(store.update("on", { running: false }).started, true);
+  assert.equal(
+    store.create({ ...A, id: "new", running: false }).started,
+    false,
+  );
+  assert.equal(store.update("new", { text: "B(core/Repeat)" }).started, false);
+  assert.equal(store.update("new", { running: true }).started, true);
+  assert.equal(store.update("new", { running: false }).started, true);
+  store.close();
+  const again = FlowStore.open(path);
+  assert.deepEqual(
+    again.list().map((f) => [f.id, f.running, f.started]),
+    [["new", false, true], ["off", false, false], ["on", false, true]],
+  );
+  again.close();
+});
