@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { type Access, components, type FlowDetail, getJson } from "./api.ts";
+import {
+  type Access,
+  ApiError,
+  components,
+  type FlowDetail,
+  getJson,
+} from "./api.ts";
 import { actionButtons, setBadge, stateBadge } from "./flow_actions.ts";
 import { DetailsPanel } from "./details_panel.ts";
 import { fmtClock, fmtDuration, h, setText } from "./dom.ts";
@@ -134,12 +140,21 @@ export class FlowView {
       this.#abort.signal,
       {
         onOpen: () => this.#hideNotice(),
-        onError: (e, final) =>
+        onError: (e, final) => {
+          // Shown, then gone before the stream opened (or while it
+          // reconnected): said as the stream's own "deleted" would say it.
+          if (
+            final && e instanceof ApiError && e.status === 404 &&
+            this.#info !== null
+          ) {
+            return this.#event("deleted", {});
+          }
           this.#showNotice(
             final
               ? e.message
               : `live updates interrupted (${e.message}); reconnecting…`,
-          ),
+          );
+        },
         onEvent: (ev) => {
           let data: Record<string, unknown>;
           try {

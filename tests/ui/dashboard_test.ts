@@ -540,6 +540,49 @@ Tick out -> in Fail
   );
 
   test(
+    "a flow deleted after its page showed it and before its event stream opened: the page says deleted, not an error",
+    { timeout: 60_000 },
+    async () => {
+      const res = await fetch(`${env.server.url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "text/vnd.fbp" },
+        body:
+          "# @name gone2\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n",
+      });
+      assert.equal(res.status, 201, await res.text());
+      const ctx = await env.browser.newContext({
+        viewport: { width: 1280, height: 800 },
+      });
+      try {
+        const page = await ctx.newPage();
+        // The stream's request waits until the flow is gone: the page has
+        // shown the flow, and its stream answers 404.
+        await page.route("**/flows/gone2/events**", async (route) => {
+          const del = await fetch(`${env.server.url}/flows/gone2`, {
+            method: "DELETE",
+          });
+          await del.body?.cancel();
+          await route.continue();
+        });
+        await page.goto(`${env.server.url}/#/flows/gone2`);
+        await page.locator('[data-testid="flow-state"]', { hasText: "deleted" })
+          .waitFor({ timeout: 15_000 });
+        await page.locator(".notice", { hasText: "This flow was deleted." })
+          .first().waitFor({ timeout: 5_000 });
+        for (const b of ["start", "stop", "delete"]) {
+          assert.equal(
+            await page.locator(`.flow-head [data-testid="${b}"]`).isVisible(),
+            false,
+            `${b} offered for a deleted flow`,
+          );
+        }
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  test(
     "a replace redraws the flow; a picked process it removed gives way to the flow's panel",
     {
       timeout: 60_000,
