@@ -48,7 +48,8 @@ import {
   statusOf,
 } from "./error_handler.ts";
 import { HttpError } from "./http_error.ts";
-import { _json } from "./_response.ts";
+import { _json, _jsonResponse } from "./_response.ts";
+import { _jsonBody } from "./_json_memo.ts";
 import { gzip } from "node:zlib";
 import { acceptsGzip } from "../metrics/exposition.ts";
 import { noteBodySize } from "../metrics/http_metrics.ts";
@@ -599,11 +600,17 @@ const GZIP_MIN_CHARS = 4096;
 
 /** `value` as JSON; gzipped (off the event loop) when large and taken. */
 async function _answer(c: Context, value: unknown): Promise<Response> {
-  if (!acceptsGzip(_header(c, "accept-encoding"))) return _json(c, value);
-  const text = JSON.stringify(value);
-  if (text.length < GZIP_MIN_CHARS) return _json(c, value);
+  // Serialized once: for the size, and as the body either way.
+  const json = _jsonBody(value);
+  if (
+    json.text.length < GZIP_MIN_CHARS ||
+    !acceptsGzip(_header(c, "accept-encoding"))
+  ) return _jsonResponse(c, json);
   const body = await new Promise<Uint8Array>((resolve, reject) =>
-    gzip(text, (error, out) => error === null ? resolve(out) : reject(error))
+    gzip(
+      json.text,
+      (error, out) => error === null ? resolve(out) : reject(error),
+    )
   );
   return noteBodySize(
     c.body(body as Uint8Array<ArrayBuffer>, 200, {
