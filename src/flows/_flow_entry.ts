@@ -159,13 +159,19 @@ export function _networkState(
   entry: _Entry,
   state: NetworkState,
 ): NetworkState {
-  // An operator stopped it: its network ran to its end, or (restored,
-  // replaced while stopped) was built and not started.
-  return (state === "finished" ||
-      (state === "created" && entry.stored.started)) &&
-      !entry.stored.running && entry.error === undefined
+  return _stoppedNetwork(entry, state) && entry.error === undefined
     ? "stopped"
     : state;
+}
+
+/**
+ * Whether a network in `state` is what an operator's stop left: it ran to
+ * its end, or (restored, replaced while stopped) was built and not
+ * started, in a flow not set running.
+ */
+function _stoppedNetwork(entry: _Entry, state: NetworkState): boolean {
+  return (state === "finished" ||
+    (state === "created" && entry.stored.started)) && !entry.stored.running;
 }
 
 /** The flow as the manager reports it. */
@@ -187,9 +193,7 @@ export function _info(entry: _Entry): FlowInfo {
       // The supervisor gave up restarting a network that finished: failed.
       : network?.state === "finished" && entry.error !== undefined
       ? "failed"
-      : (network?.state === "finished" ||
-          (network?.state === "created" && stored.started)) &&
-          !stored.running
+      : network !== null && _stoppedNetwork(entry, network.state)
       ? "stopped"
       : network?.state ??
         (entry.error === undefined ? "stopped" : "failed"),
