@@ -1,15 +1,13 @@
 /**
  * Waiting in the built-in components: sleeping until a deadline on an
- * `AbortSignal`, and timers longer than `setTimeout` allows.
+ * `AbortSignal`, and timers longer than `setTimeout` allows (`MAX_TIMER_MS`,
+ * 2^31-1 ms, about 24.8 days: a longer delay fires at once on every
+ * runtime, so longer waits are chained).
  *
  * @module
  */
 
 import { MAX_TIMER_MS } from "../engine/limits.ts";
-
-// The longest delay `setTimeout` honours (MAX_TIMER_MS, 2^31-1 ms, about
-// 24.8 days): a longer one fires at once on every runtime, so longer waits
-// are chained.
 
 /**
  * Resolves `true` once `performance.now()` has reached `deadline`, or
