@@ -4,8 +4,9 @@
  * settings), retried with backoff on 5xx answers and network errors; the
  * response goes to `out` as `{ status, headers, body }`, a failure (after
  * the retries) to `error`. The hosts it reaches can be limited by the
- * server and by a flow's `properties.allow.hosts`; a token for the target
- * comes only as a secret reference and never appears in an error or a log.
+ * server and by a flow's `properties.allow.hosts`; a token for the target,
+ * and any header whose value is a secret (`secretHeaders`), comes only as a
+ * secret reference and never appears in an error or a log.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
 import {
   type Component,
   defineComponent,
+  describeType,
   parseDuration,
 } from "../engine/component.ts";
 import { restrictable } from "../engine/flow_allow.ts";
@@ -79,31 +81,113 @@ type _Outcome =
   | { kind: "invalid"; message: string };
 
 interface RequestState {
-  /** The `Authorization` value made of the token, checked at setup. */
-  authorization: _Secret | undefined;
+  /**
+   * The headers made of secrets, read at setup: `Authorization` from the
+   * token, and each of `secretHeaders`. Sent last, over any other value.
+   */
+  secretHeaders: readonly (readonly [string, _Secret])[];
   requests: Record<"ok" | "http_error" | "network_error" | "timeout", Meter>;
   retries: Meter;
 }
 
 /**
- * `Bearer <token>`, as a header carries it (whitespace at either end
- * dropped, as `Headers` does), or an error naming the reference alone: a
- * value a header cannot hold (a line break, a NUL, a character past
- * U+00FF, as a token file with a stray line in it has) would fail each
- * request with the runtime's own message, which on Deno quotes the value,
- * token included (`Invalid header value: "Bearer ..."`).
+ * The value of header `name` made of `prefix` (a scheme such as `Bearer `)
+ * and a secret, as a header carries it (whitespace at either end dropped,
+ * as `Headers` does), or an error naming the reference alone: a value a
+ * header cannot hold (a line break, a NUL, a character past U+00FF, as a
+ * secret file with a stray line in it has) would fail each request with
+ * the runtime's own message, which on Deno quotes the value, secret
+ * included (`Invalid header value: "Bearer ..."`).
  */
-function _bearer(token: _Secret): _Secret {
-  const value = `Bearer ${token.reveal()}`.replace(
+function _secretHeaderValue(
+  name: string,
+  prefix: string,
+  secret: _Secret,
+  what: string,
+): _Secret {
+  const value = `${prefix}${secret.reveal()}`.replace(
     /^[\t\n\r ]+|[\t\n\r ]+$/g,
     "",
   );
   if (/[\0\r\n]|[^\0-\xff]/.test(value)) {
     throw new TypeError(
-      `Cannot use the token ${token.ref}: it holds a line break, a NUL or a character beyond U+00FF, which an Authorization header cannot carry (the token is not shown)`,
+      `Cannot use the ${what} ${secret.ref}: it holds a line break, a NUL or a character beyond U+00FF, which ${
+        name === "authorization" ? "an Authorization" : `a ${name}`
+      } header cannot carry (the ${what} is not shown)`,
     );
   }
-  return new _Secret(value, token.ref);
+  return new _Secret(value, secret.ref);
+}
+
+/** A header whose value is a secret: `prefix` (maybe empty), then the secret. */
+interface _SecretHeader {
+  readonly name: string;
+  readonly prefix: string;
+  readonly ref: _SecretRef;
+}
+
+/**
+ * The parsed `secretHeaders` setting; none for its default (`{}`, which a
+ * port's `parse` never sees).
+ */
+function _secretHeaders(setting: unknown): readonly _SecretHeader[] {
+  return Array.isArray(setting) ? setting : [];
+}
+
+/** An optional scheme (an RFC 9110 token) and one space, then the reference. */
+const _SECRET_HEADER_RE =
+  /^(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+) )?((?:env|file):.*)$/s;
+
+/**
+ * The `secretHeaders` setting: header names to secret references, each
+ * after an optional scheme and a space (`"env:API_KEY"`, `"Token
+ * file:influx"`). Every reference is checked by the operator's policy; no
+ * value, prefix or reference text is quoted in an error (a plain string
+ * there is most likely the secret itself).
+ */
+function _secretHeadersSetting(
+  value: unknown,
+  secrets: SecretPolicy,
+): readonly _SecretHeader[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      'expected secretHeaders as an object of header names to secret references, e.g. {"X-Api-Key": "env:API_KEY", "Authorization": "Token file:influx"}',
+    );
+  }
+  const out: _SecretHeader[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const shown = JSON.stringify(k.slice(0, 60));
+    try {
+      new Headers({ [k]: "x" });
+    } catch {
+      throw new TypeError(`header ${shown} is not a valid header name`);
+    }
+    const name = k.toLowerCase();
+    if (out.some((h) => h.name === name)) {
+      throw new TypeError(`header ${shown} is given twice`);
+    }
+    const m = typeof v === "string" ? _SECRET_HEADER_RE.exec(v) : null;
+    if (m === null) {
+      throw new TypeError(
+        `header ${shown}: expected a secret reference, "env:NAME" or "file:NAME", maybe after a scheme and a space ("Token env:NAME"); received ${
+          typeof v === "string"
+            ? `a string of ${v.length} characters`
+            : describeType(v)
+        } (not shown)`,
+      );
+    }
+    let ref: _SecretRef;
+    try {
+      ref = secrets.parse(m[2]);
+    } catch (e) {
+      const error = e as Error;
+      throw new (error instanceof RangeError ? RangeError : TypeError)(
+        `header ${shown}: ${error.message}`,
+      );
+    }
+    out.push(Object.freeze({ name, prefix: m[1] ? `${m[1]} ` : "", ref }));
+  }
+  return Object.freeze(out);
 }
 
 /**
@@ -158,6 +242,9 @@ function _parseUrl(
   hosts.check(url);
   return url;
 }
+
+const _BOTH_AUTHORIZATIONS =
+  "both token and secretHeaders give the Authorization header: keep one (token sends it as Bearer; secretHeaders can give another scheme)";
 
 /** Headers a graph may not hold: their values are secrets. */
 const _SECRET_HEADERS = ["authorization", "proxy-authorization"];
@@ -348,7 +435,16 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         default: {},
         parse: _headersSetting,
         description:
-          "Headers sent with every request (a message's headers are added to them). No secrets here: use token.",
+          "Headers sent with every request (a message's headers are added to them). No secrets here: use token or secretHeaders.",
+      },
+      secretHeaders: {
+        type: "object",
+        control: true,
+        default: {},
+        parse: (value) => _secretHeadersSetting(value, secrets),
+        secret: true,
+        description:
+          'Headers whose values are secrets, each a secret reference ("env:NAME" or "file:NAME", as token) after an optional scheme and a space, e.g. {"X-Api-Key": "env:API_KEY", "Authorization": "Token file:influx"}; read when the flow starts, sent over any other value of the header, never shown, and dropped on a redirect to another origin.',
       },
       token: {
         type: "string",
@@ -420,12 +516,44 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
           "on each attempt after the first; a steady rise means the target is failing",
       },
     ],
+    checkProcesses(processes) {
+      return processes.flatMap(({ process, settings }) => {
+        return settings.token !== undefined &&
+            _secretHeaders(settings.secretHeaders).some((h) =>
+              h.name === "authorization"
+            )
+          ? [{
+            process,
+            message: `process "${process}": ${_BOTH_AUTHORIZATIONS}`,
+          }]
+          : [];
+      });
+    },
     setup(ctx) {
-      const ref = ctx.control<_SecretRef | undefined>("token");
+      const token = ctx.control<_SecretRef | undefined>("token");
+      const given = _secretHeaders(ctx.control("secretHeaders"));
+      if (
+        token !== undefined && given.some((h) => h.name === "authorization")
+      ) {
+        throw new TypeError(_BOTH_AUTHORIZATIONS);
+      }
+      const secretHeaders: [string, _Secret][] = given.map((h) => [
+        h.name,
+        _secretHeaderValue(h.name, h.prefix, secrets.resolve(h.ref), "secret"),
+      ]);
+      if (token !== undefined) {
+        secretHeaders.push([
+          "authorization",
+          _secretHeaderValue(
+            "authorization",
+            "Bearer ",
+            secrets.resolve(token),
+            "token",
+          ),
+        ]);
+      }
       return {
-        authorization: ref === undefined
-          ? undefined
-          : _bearer(secrets.resolve(ref)),
+        secretHeaders,
         requests: {
           ok: ctx.meter("http_client_requests_total", { result: "ok" }),
           http_error: ctx.meter("http_client_requests_total", {
@@ -490,8 +618,8 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
         }
       }
       const state = ctx.state;
-      if (state.authorization !== undefined) {
-        headers.set("authorization", state.authorization.reveal());
+      for (const [name, secret] of state.secretHeaders) {
+        headers.set(name, secret.reveal());
       }
       const attempts = ctx.control<number>("attempts");
       const timeoutMs = ctx.control<number>("timeout");
@@ -509,6 +637,7 @@ function _make(hosts: HostAllowList, secrets: SecretPolicy): Component {
           url,
           method,
           headers,
+          state.secretHeaders,
           body,
           timeoutMs,
           maxBody,
@@ -549,6 +678,7 @@ async function _attempt(
   start: URL,
   method: string,
   headers: Headers,
+  secretHeaders: readonly (readonly [string, _Secret])[],
   body: string | Uint8Array | null,
   timeoutMs: number,
   maxBody: number,
@@ -623,6 +753,7 @@ async function _attempt(
           for (const name of [..._SECRET_HEADERS, "cookie"]) {
             headers.delete(name);
           }
+          for (const [name] of secretHeaders) headers.delete(name);
         }
         if (
           res.status === 303 ||

@@ -9,6 +9,7 @@
 import type { Component, ProcessSettings } from "../engine/component.ts";
 import type { NetworkSpec } from "../engine/spec.ts";
 import type { Problem } from "./problem.ts";
+import { convertIip } from "./_iip.ts";
 import { joinKey } from "./_path.ts";
 
 /**
@@ -100,9 +101,10 @@ function _settings(
     }
     if (initials.length > 1) continue;
     try {
-      settings[port] = portSpec.parse
-        ? portSpec.parse(initials[0].data)
-        : initials[0].data;
+      // As the build delivers it: a string converted by the port's type
+      // (a JSON object's text for an object port) before its parse.
+      const value = convertIip(portSpec.type, initials[0].data);
+      settings[port] = portSpec.parse ? portSpec.parse(value) : value;
     } catch {
       // A value its port refuses is that port's problem, found before.
     }

@@ -564,9 +564,11 @@ class _Validator {
         path,
         `${where}: ${
           spec.secret === true
-            ? `expected a ${spec.type} (a secret reference), received ${
-              describeType(value)
-            } (not shown)`
+            ? `expected ${
+              spec.type === "object"
+                ? "an object (of secret references)"
+                : `a ${spec.type} (a secret reference)`
+            }, received ${describeType(value)} (not shown)`
             : wrongType
         }`,
       );

@@ -9,6 +9,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createServer } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { httpRequest } from "../../src/components/http_request.ts";
 import { SecretPolicy } from "../../src/components/_secret.ts";
@@ -18,7 +21,7 @@ import { serve, type Server } from "../../src/runtime/serve.ts";
 import { runComponent } from "./_helpers.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
-import { validateGraph } from "../../src/graph/validate.ts";
+import { validateFlow, validateGraph } from "../../src/graph/validate.ts";
 import { formatProblem } from "../../src/graph/problem.ts";
 
 /** What the server saw of a request. */
@@ -513,4 +516,165 @@ test("http/Request: a message's URL with a user name or password is an error of 
       assert.deepEqual(seen.map((s) => new URL(s.url).pathname), ["/ok"]);
     },
   );
+});
+
+test("http/Request: secretHeaders sends headers made of secrets (a scheme of the flow's choosing too), over the setting's and the message's values", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-secret-headers-"));
+  try {
+    writeFileSync(join(dir, "influx"), "inf-SECRET-1\n");
+    const Request = httpRequest({
+      secrets: new SecretPolicy({
+        dir,
+        env: ["API_KEY"],
+        environment: { API_KEY: "key-SECRET-2" },
+      }),
+    });
+    await withServer(
+      () => new Response("in"),
+      async (url, seen) => {
+        const r = await runComponent(Request, {
+          iips: {
+            url,
+            headers: { "X-Api-Key": "placeholder", "X-Other": "1" },
+            secretHeaders: {
+              "X-Api-Key": "env:API_KEY",
+              Authorization: "Token file:influx",
+            },
+          },
+          input: [1, { headers: { "x-api-key": "from-message" } }],
+          capture: ["out", "error"],
+        });
+        assert.deepEqual(r.outputs.error, []);
+        assert.equal(seen.length, 2);
+        for (const s of seen) {
+          assert.equal(s.headers.get("x-api-key"), "key-SECRET-2");
+          assert.equal(s.headers.get("authorization"), "Token inf-SECRET-1");
+          assert.equal(s.headers.get("x-other"), "1");
+        }
+      },
+    );
+    // A value, a prefix or a reference the policy refuses: refused at
+    // validation, the value never quoted.
+    const parse = Request.inPorts.secretHeaders.parse!;
+    assert.throws(
+      () => parse({ "X-Api-Key": "key-SECRET-2" }),
+      (e: Error) =>
+        /header "X-Api-Key": expected a secret reference, "env:NAME" or "file:NAME", maybe after a scheme and a space \("Token env:NAME"\); received a string of 12 characters \(not shown\)/
+          .test(e.message) && !e.message.includes("SECRET"),
+    );
+    assert.throws(
+      () => parse({ Authorization: "Basic dXNlcjpTRUNSRVQ= extra" }),
+      (e: Error) =>
+        /expected a secret reference/.test(e.message) &&
+        !e.message.includes("dXNlcjpTRUNSRVQ"),
+    );
+    assert.throws(
+      () => parse({ "X-Api-Key": "env:HOME" }),
+      /header "X-Api-Key": .*--secret-env HOME/,
+    );
+    assert.throws(
+      () => parse({ "bad name": "env:API_KEY" }),
+      /not a valid header name/,
+    );
+    assert.throws(
+      () => parse({ "X-A": "env:API_KEY", "x-a": "env:API_KEY" }),
+      /header "x-a" is given twice/,
+    );
+    assert.throws(
+      () => parse("env:API_KEY"),
+      /expected secretHeaders as an object/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("http/Request: a secret a header cannot carry fails the flow's start naming its reference; a redirect to another origin drops every secret header", async () => {
+  const Broken = httpRequest({
+    secrets: new SecretPolicy({
+      env: ["KEY"],
+      environment: { KEY: "abc\nSECRET-PART" },
+    }),
+  });
+  await assert.rejects(
+    runComponent(Broken, {
+      iips: {
+        url: "http://127.0.0.1:9/",
+        secretHeaders: { "X-Key": "env:KEY" },
+      },
+      input: [1],
+    }),
+    (e: Error) =>
+      /Cannot use the secret env:KEY: it holds a line break, a NUL or a character beyond U\+00FF, which a x-key header cannot carry/
+        .test(e.message) && !e.message.includes("SECRET-PART"),
+  );
+  const Request = httpRequest({
+    secrets: new SecretPolicy({
+      env: ["KEY"],
+      environment: { KEY: "k-SECRET" },
+    }),
+  });
+  await withServer(
+    () => new Response("elsewhere"),
+    async (other, elsewhere) => {
+      await withServer(
+        (req) =>
+          new URL(req.url).pathname === "/hop"
+            ? new Response(null, {
+              status: 302,
+              headers: { location: `${other}/landed` },
+            })
+            : new Response("same"),
+        async (url, seen) => {
+          const r = await runComponent(Request, {
+            iips: {
+              secretHeaders: {
+                "X-Key": "env:KEY",
+                Authorization: "Key env:KEY",
+              },
+            },
+            input: [{ url: `${url}/hop` }],
+            capture: ["out", "error"],
+          });
+          assert.deepEqual(r.outputs.error, []);
+          assert.equal(seen[0].headers.get("x-key"), "k-SECRET");
+          assert.equal(seen[0].headers.get("authorization"), "Key k-SECRET");
+          assert.equal(elsewhere.length, 1);
+          assert.equal(elsewhere[0].headers.get("x-key"), null);
+          assert.equal(elsewhere[0].headers.get("authorization"), null);
+        },
+      );
+    },
+  );
+});
+
+test("http/Request: token and an Authorization in secretHeaders together, or secretHeaders that is not an object, are validation problems that show no value", () => {
+  const components = builtins({
+    secrets: { env: ["TOKEN", "KEY"], environment: {} },
+  });
+  const problems = (lines: string[]) =>
+    validateFlow(
+      loadGraph(["# @name post", ...lines].join("\n"), { file: "flow.fbp" }),
+      components,
+    ).map((p) => formatProblem(p, "flow.fbp"));
+  const both = problems([
+    "'http://127.0.0.1:18080/' -> url Post(http/Request)",
+    "'env:TOKEN' -> token Post",
+    `'{"authorization": "Token env:KEY"}' -> secretHeaders Post`,
+  ]);
+  assert.equal(both.length, 1, both.join("\n"));
+  assert.match(
+    both[0],
+    /process "Post": both token and secretHeaders give the Authorization header/,
+  );
+  const notObject = problems([
+    "'http://127.0.0.1:18080/' -> url Post(http/Request)",
+    "'hunter2-SECRET' -> secretHeaders Post",
+  ]);
+  assert.equal(notObject.length, 1, notObject.join("\n"));
+  assert.match(
+    notObject[0],
+    /expected an object \(of secret references\), received string \(not shown\)/,
+  );
+  assert.doesNotMatch(notObject[0], /hunter2/);
 });
