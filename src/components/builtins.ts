@@ -157,7 +157,7 @@ export function builtins(options: BuiltinsOptions = {}): Registry {
     .register(sandboxedComponent(fsWriteLines, files))
     .register(sandboxedComponent(fsReadFile, files), "filesystem/ReadFile")
     .register(CoreSchedule)
-    .register(execRun(exec))
+    .register(execRun(exec, { secrets }))
     .register(sandboxedComponent(fsTail, files))
     .register(httpIn(options.httpIn))
     .register(httpResponse(options.httpIn))

@@ -25,6 +25,12 @@ import { LIMITS } from "../engine/limits.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _errorPort } from "./_error_port.ts";
 import { ExecAllowList } from "./exec_allow.ts";
+import {
+  _NO_SECRETS,
+  type _Secret,
+  type _SecretRef,
+  type SecretPolicy,
+} from "./_secret.ts";
 
 /** What `exec/Run` sends for each run. */
 export interface ExecResult {
@@ -314,6 +320,45 @@ interface ExecState {
   count: number;
   /** The running children, ended when the process stops. */
   children: Set<ChildProcess>;
+  /** `secretEnv`'s variables, read at setup. */
+  secretEnv: readonly (readonly [string, _Secret])[];
+}
+
+/** The parsed `secretEnv` setting; none for its default (`{}`). */
+function _secretEnvOf(
+  setting: unknown,
+): readonly (readonly [string, _SecretRef])[] {
+  return Array.isArray(setting) ? setting : [];
+}
+
+/**
+ * The `secretEnv` setting: variable names (refused as `env` refuses them)
+ * to secret references, `"env:NAME"` or `"file:NAME"`, each checked by the
+ * operator's policy. No value is quoted in an error (a plain string there
+ * is most likely the secret itself).
+ */
+function _secretEnvSetting(
+  value: unknown,
+  secrets: SecretPolicy,
+): readonly (readonly [string, _SecretRef])[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      'expected secretEnv as an object of variable names to secret references, e.g. {"API_KEY": "env:REPORT_KEY"}',
+    );
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  // The names as `env` checks them (its values are not looked at here).
+  _env(Object.fromEntries(entries.map(([name]) => [name, ""])));
+  return Object.freeze(entries.map(([name, v]) => {
+    try {
+      return Object.freeze([name, secrets.parse(v)] as const);
+    } catch (e) {
+      const error = e as Error;
+      throw new (error instanceof RangeError ? RangeError : TypeError)(
+        `variable ${JSON.stringify(name)}: ${error.message}`,
+      );
+    }
+  }));
 }
 
 /**
@@ -429,6 +474,12 @@ export interface ExecRunOptions {
    * for one flow).
    */
   maxRunning?: number;
+  /**
+   * Where `secretEnv`'s values may come from (the operator's secrets
+   * folder and variables). Default nothing: every reference is refused at
+   * validation.
+   */
+  secrets?: SecretPolicy;
 }
 
 /** A meter handle as `ctx.meter()` returns it. */
@@ -486,6 +537,7 @@ function _run(
     if (v !== undefined) env[name] = v;
   }
   Object.assign(env, ctx.control<Record<string, string>>("env"));
+  for (const [name, secret] of ctx.state.secretEnv) env[name] = secret.reveal();
   const shown = JSON.stringify(excerpt(command.given, 120));
   return new Promise((resolve, reject) => {
     const child = spawn(command.path, args, {
@@ -643,7 +695,7 @@ export function execRun(
   allow: ExecAllowList,
   options: ExecRunOptions = {},
 ): Component {
-  return _execRun(allow, _slotsFor(options));
+  return _execRun(allow, _slotsFor(options), options.secrets ?? _NO_SECRETS);
 }
 
 function _slotsFor(options: ExecRunOptions): _Slots {
@@ -659,7 +711,11 @@ function _slotsFor(options: ExecRunOptions): _Slots {
   return new _Slots(n);
 }
 
-function _execRun(allow: ExecAllowList, slots: _Slots): Component {
+function _execRun(
+  allow: ExecAllowList,
+  slots: _Slots,
+  secrets: SecretPolicy,
+): Component {
   const component = defineComponent<ExecState>({
     name: "exec/Run",
     description:
@@ -731,7 +787,16 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
         default: {},
         parse: _env,
         description:
-          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file or start another program (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, GIT_*, PATH, HOME, PAGER, ...) are refused.",
+          "Variables added to the program's environment, which otherwise holds only PATH, HOME, LANG, LC_ALL, TZ and TMPDIR from weir's (never its tokens). Variables that make a program load code or settings from a file or start another program (LD_*, BASH_ENV, PYTHONPATH, NODE_OPTIONS, GIT_*, PATH, HOME, PAGER, ...) are refused. No secrets here: use secretEnv.",
+      },
+      secretEnv: {
+        type: "object",
+        control: true,
+        default: {},
+        parse: (value) => _secretEnvSetting(value, secrets),
+        secret: true,
+        description:
+          'Variables whose values are secrets, each a secret reference, "env:NAME" (a variable the operator allowed with --secret-env) or "file:NAME" (a file in --secrets-dir), e.g. {"API_KEY": "env:REPORT_KEY"}; read when the flow starts, set over env, never shown. The names env refuses are refused here too.',
       },
     },
     outPorts: {
@@ -763,6 +828,15 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
       },
     ],
     setup: (ctx) => ({
+      secretEnv: _secretEnvOf(ctx.control("secretEnv")).map(([name, ref]) => {
+        const secret = secrets.resolve(ref);
+        if (secret.reveal().includes("\0")) {
+          throw new TypeError(
+            `Cannot use the secret ${secret.ref} for variable ${name}: it holds a NUL character, which a program cannot receive (the secret is not shown)`,
+          );
+        }
+        return [name, secret] as const;
+      }),
       runs: {
         ok: ctx.meter("exec_runs_total", { result: "ok" }),
         failed: ctx.meter("exec_runs_total", { result: "failed" }),
@@ -824,7 +898,7 @@ function _execRun(allow: ExecAllowList, slots: _Slots): Component {
   });
   return restrictable(
     component,
-    (flow) => _execRun(allow.narrow(flow.exec ?? []), slots),
+    (flow) => _execRun(allow.narrow(flow.exec ?? []), slots, secrets),
   );
 }
 

@@ -18,6 +18,7 @@ import {
   execRun,
 } from "../../src/components/exec.ts";
 import { ExecAllowList } from "../../src/components/exec_allow.ts";
+import { SecretPolicy } from "../../src/components/_secret.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { createNetwork } from "../../src/embed.ts";
 import { Network } from "../../src/engine/network.ts";
@@ -650,4 +651,69 @@ test("exec/Run names every refused env variable of the option in one problem", (
   assert.equal(problems.length, 1, JSON.stringify(problems));
   assert.match(problems[0].message, /variables "PATH" and "GIT_DIR" may not/);
   assert.equal(problems[0].line, 1);
+});
+
+test("exec/Run's secretEnv gives the program variables read from secret references at start, over env, never shown", async () => {
+  await inTempDir(async (dir) => {
+    writeFileSync(join(dir, "report-key"), "file-SECRET-1\n");
+    const secrets = new SecretPolicy({
+      dir,
+      env: ["REPORT_TOKEN"],
+      environment: { REPORT_TOKEN: "env-SECRET-2" },
+    });
+    const WithSecrets = execRun(ExecAllowList.resolve(ALLOWED), { secrets });
+    const { outputs } = await runComponent(WithSecrets, {
+      iips: {
+        command: "env",
+        env: { TOKEN: "placeholder", GREETING: "hi" },
+        secretEnv: { KEY: "file:report-key", TOKEN: "env:REPORT_TOKEN" },
+      },
+      input: [null],
+    });
+    const lines = results(outputs.out)[0].stdout.trim().split("\n");
+    assert.ok(lines.includes("KEY=file-SECRET-1"), lines.join("\n"));
+    assert.ok(lines.includes("TOKEN=env-SECRET-2"), lines.join("\n"));
+    assert.ok(lines.includes("GREETING=hi"), lines.join("\n"));
+    const parse = WithSecrets.inPorts.secretEnv.parse!;
+    // A plain value: refused without repeating it.
+    assert.throws(
+      () => parse({ KEY: "plain-SECRET-3" }),
+      (e: Error) =>
+        /variable "KEY": .*secret reference.*\(not shown\)/.test(e.message) &&
+        !e.message.includes("SECRET-3"),
+    );
+    // A reference the operator did not allow, a name env refuses too.
+    assert.throws(
+      () => parse({ KEY: "env:HOME" }),
+      /variable "KEY": .*--secret-env HOME/,
+    );
+    assert.throws(
+      () => parse({ LD_PRELOAD: "env:REPORT_TOKEN" }),
+      /variable "LD_PRELOAD" may not be set by a flow/,
+    );
+    assert.throws(() => parse(["x"]), /expected secretEnv as an object/);
+    // Without a policy (the default), every reference is refused.
+    assert.throws(
+      () => Run.inPorts.secretEnv.parse!({ KEY: "env:REPORT_TOKEN" }),
+      /--secret-env REPORT_TOKEN/,
+    );
+  });
+});
+
+test("exec/Run: a secret with a NUL stops the flow's start naming its reference, not its value", async () => {
+  const WithSecrets = execRun(ExecAllowList.resolve(ALLOWED), {
+    secrets: new SecretPolicy({
+      env: ["T"],
+      environment: { T: "a\0SECRET-PART" },
+    }),
+  });
+  await assert.rejects(
+    runComponent(WithSecrets, {
+      iips: { command: "env", secretEnv: { KEY: "env:T" } },
+      input: [null],
+    }),
+    (e: Error) =>
+      /Cannot use the secret env:T for variable KEY: it holds a NUL character/
+        .test(e.message) && !e.message.includes("SECRET-PART"),
+  );
 });
