@@ -85,7 +85,7 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
   httpHosts?: readonly string[];
   /**
    * Where secrets (`mqtt/*`'s password and TLS files, `http/Request`'s
-   * token) may come from: a {@linkcode SecretPolicy} or its options (a
+   * token and secretHeaders, `exec/Run`'s secretEnv) may come from: a {@linkcode SecretPolicy} or its options (a
    * secrets folder, the variables allowed). Default nothing: every `env:`
    * and `file:` reference is refused at validation.
    */
