@@ -152,7 +152,9 @@ const _OUTPUT = {
  * each reference back to an enclosing object as `"[Circular]"` and a BigInt
  * as a string of its digits (`String()` said `[object Object]`); a BigInt
  * alone, and what JSON leaves out (a function, `undefined`), as `String()`
- * gives it.
+ * gives it. Bytes alone (a `Uint8Array`, an `ArrayBuffer`: what `exec/Run`
+ * or `fs/ReadFile` may send) as their text when they are UTF-8, and bytes
+ * anywhere else as an array of numbers (JSON wrote `{"0":104,"1":105}`).
  *
  * @example
  * ```ts
@@ -165,15 +167,25 @@ const _OUTPUT = {
  * assert.equal(_logLine({ n: 2n ** 64n }), '{"n":"18446744073709551616"}');
  * assert.equal(_logLine(10n), "10");
  * assert.equal(_logLine(undefined), "undefined");
+ * assert.equal(_logLine(new TextEncoder().encode("héllo")), "héllo");
+ * assert.equal(_logLine(new Uint8Array([0xff, 1])), "[255,1]");
+ * assert.equal(_logLine({ stdout: new Uint8Array([104, 105]) }), '{"stdout":[104,105]}');
  * ```
  */
 export function _logLine(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   if (typeof value === "bigint") return String(value);
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+    try {
+      return _UTF8.decode(value);
+    } catch {
+      // Not text: as an array of numbers, below.
+    }
+  }
   let json: string | undefined;
   try {
-    json = JSON.stringify(value);
+    json = JSON.stringify(value, _bytesAsNumbers);
   } catch {
     try {
       json = JSON.stringify(value, _lenient());
@@ -184,6 +196,24 @@ export function _logLine(value: unknown): string {
   return json ?? String(value);
 }
 
+const _UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A `JSON.stringify` replacer writing bytes (an `ArrayBuffer`, a typed
+ * array) as an array of numbers, not as an object of indexes.
+ */
+function _bytesAsNumbers(_key: string, v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (v instanceof ArrayBuffer) return Array.from(new Uint8Array(v));
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    return Array.from(
+      v as unknown as ArrayLike<number | bigint>,
+      (n) => typeof n === "bigint" ? n.toString() : n,
+    );
+  }
+  return v;
+}
+
 /**
  * A `JSON.stringify` replacer for values JSON refuses: a BigInt as its digits,
  * an object already open on the path to this one as `"[Circular]"` (an
@@ -191,8 +221,9 @@ export function _logLine(value: unknown): string {
  */
 function _lenient(): (this: unknown, key: string, v: unknown) => unknown {
   const path: unknown[] = [];
-  return function (this: unknown, _key: string, v: unknown): unknown {
+  return function (this: unknown, key: string, v: unknown): unknown {
     if (typeof v === "bigint") return v.toString();
+    v = _bytesAsNumbers(key, v);
     if (typeof v !== "object" || v === null) return v;
     // `this` is the object that holds `v`: the path ends there.
     while (path.length > 0 && path[path.length - 1] !== this) path.pop();

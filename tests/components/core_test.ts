@@ -51,6 +51,36 @@ test("core/Output logs each message as one line and forwards it", async () => {
   assert.deepEqual(outputs.out?.slice(0, 3), ["hello", { n: 1 }, 2]);
 });
 
+test("core/Output logs bytes as their text when they are UTF-8, else (and inside an object) as arrays of numbers", async () => {
+  const logged: unknown[][] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => void logged.push(args);
+  try {
+    await runComponent(CoreOutput, {
+      input: [
+        new TextEncoder().encode("line one"),
+        new TextEncoder().encode("ünï").buffer,
+        new Uint8Array([0xc3, 0x28]),
+        {
+          code: 0,
+          stdout: new Uint8Array([104, 105]),
+          n: new Int16Array([-1]),
+        },
+        { big: new BigInt64Array([2n ** 63n - 1n]) },
+      ],
+    });
+  } finally {
+    console.log = original;
+  }
+  assert.deepEqual(logged, [
+    ["line one"],
+    ["ünï"],
+    ["[195,40]"],
+    ['{"code":0,"stdout":[104,105],"n":[-1]}'],
+    ['{"big":["9223372036854775807"]}'],
+  ]);
+});
+
 test("core/Kick sends its data value once for each message on in", async () => {
   const { outputs } = await runComponent(CoreKick, {
     iips: { data: { go: true } },
