@@ -143,9 +143,62 @@ const MAX_DEPTH = 48;
  * ```
  */
 export const macrotask: (fn: () => void) => void =
-  typeof setImmediate === "function"
-    ? (fn) => void setImmediate(fn)
-    : (fn) => void setTimeout(fn, 0);
+  typeof setImmediate !== "function"
+    ? (fn) => void setTimeout(fn, 0)
+    : "Deno" in globalThis
+    ? _pollingMacrotask
+    : (fn) => void setImmediate(fn);
+
+/**
+ * The longest run of back-to-back immediates (ms) after which Deno's
+ * {@linkcode macrotask} takes a timer instead, to let sockets be read.
+ */
+const IMMEDIATE_RUN_MS = 50;
+/** Immediates queued by {@linkcode _pollingMacrotask} and not yet run. */
+let _immediatesOut = 0;
+/** Whether one of those is running now (what it queues continues its run). */
+let _inImmediate = false;
+/** When the current run of back-to-back immediates began. */
+let _runStart = 0;
+
+/**
+ * Deno's {@linkcode macrotask}: `setImmediate`, except that once
+ * immediates have followed each other for {@linkcode IMMEDIATE_RUN_MS}
+ * (a busy flow continuing slice after slice), the next goes through
+ * `setTimeout(0)`. On Deno 2.9 a chain of immediates leaves the sockets
+ * unread for long stretches (the runtime's I/O driver is polled only
+ * every few dozen turns): with a flow busy all the time, every request
+ * to `weir serve` waited about 270 ms (bench/RESULTS.md, session 27). A
+ * timer's turn costs about 2 ms, so a busy flow keeps about 90% of the
+ * loop. Bun reads its sockets between immediates and keeps `setImmediate`.
+ */
+function _pollingMacrotask(fn: () => void): void {
+  const now = performance.now();
+  if (_immediatesOut === 0 && !_inImmediate) _runStart = now;
+  else if (now - _runStart >= IMMEDIATE_RUN_MS) {
+    // No second timer for this run; the next run begins when it fires.
+    _runStart = Infinity;
+    setTimeout(() => {
+      _runStart = performance.now();
+      fn();
+    }, 0);
+    return;
+  }
+  _immediatesOut++;
+  setImmediate(_immediateOf(fn));
+}
+
+function _immediateOf(fn: () => void): () => void {
+  return () => {
+    _immediatesOut--;
+    _inImmediate = true;
+    try {
+      fn();
+    } finally {
+      _inImmediate = false;
+    }
+  };
+}
 
 /**
  * Resolves once the event loop has had a whole turn: the I/O that is
