@@ -158,8 +158,11 @@ const IMMEDIATE_RUN_MS = 50;
 let _immediatesOut = 0;
 /** Whether one of those is running now (what it queues continues its run). */
 let _inImmediate = false;
-/** When the current run of back-to-back immediates began. */
-let _runStart = 0;
+/**
+ * When the current run of back-to-back immediates began: -1 when it has
+ * not gone on yet, `Infinity` while its timer is pending.
+ */
+let _runStart = -1;
 
 /**
  * Deno's {@linkcode macrotask}: `setImmediate`, except that once
@@ -173,31 +176,37 @@ let _runStart = 0;
  * loop. Bun reads its sockets between immediates and keeps `setImmediate`.
  */
 function _pollingMacrotask(fn: () => void): void {
-  const now = performance.now();
-  if (_immediatesOut === 0 && !_inImmediate) _runStart = now;
-  else if (now - _runStart >= IMMEDIATE_RUN_MS) {
-    // No second timer for this run; the next run begins when it fires.
-    _runStart = Infinity;
-    setTimeout(() => {
-      _runStart = performance.now();
-      fn();
-    }, 0);
-    return;
+  if (_immediatesOut === 0 && !_inImmediate) {
+    // A new run, its clock read only if it goes on: a lone macrotask (one
+    // a request's message asks for) costs no clock read.
+    _runStart = -1;
+  } else {
+    const now = performance.now();
+    if (_runStart < 0) _runStart = now;
+    else if (now - _runStart >= IMMEDIATE_RUN_MS) {
+      // No second timer for this run; the next run begins when it fires.
+      _runStart = Infinity;
+      setTimeout(_afterTimer, 0, fn);
+      return;
+    }
   }
   _immediatesOut++;
-  setImmediate(_immediateOf(fn));
+  setImmediate(_runImmediate, fn);
 }
 
-function _immediateOf(fn: () => void): () => void {
-  return () => {
-    _immediatesOut--;
-    _inImmediate = true;
-    try {
-      fn();
-    } finally {
-      _inImmediate = false;
-    }
-  };
+function _runImmediate(fn: () => void): void {
+  _immediatesOut--;
+  _inImmediate = true;
+  try {
+    fn();
+  } finally {
+    _inImmediate = false;
+  }
+}
+
+function _afterTimer(fn: () => void): void {
+  _runStart = -1;
+  fn();
 }
 
 /**
