@@ -29,18 +29,30 @@ test("core/Drop takes every message, sends nothing and finishes", async () => {
   assert.equal(state, "finished");
 });
 
-test("core/Output logs each message as one line and forwards it", async () => {
+/** What `core/Output` logs (console.log's arguments, a call each) of `input`, and its outputs. */
+async function outputOf(input: unknown[]): Promise<{
+  logged: unknown[][];
+  outputs: Record<string, unknown[]>;
+}> {
   const logged: unknown[][] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => void logged.push(args);
-  let outputs: Record<string, unknown[]>;
   try {
-    ({ outputs } = await runComponent(CoreOutput, {
-      input: ["hello", { n: 1 }, 2, new TypeError("bad"), 10n],
-    }));
+    const { outputs } = await runComponent(CoreOutput, { input });
+    return { logged, outputs };
   } finally {
     console.log = original;
   }
+}
+
+test("core/Output logs each message as one line and forwards it", async () => {
+  const { logged, outputs } = await outputOf([
+    "hello",
+    { n: 1 },
+    2,
+    new TypeError("bad"),
+    10n,
+  ]);
   assert.deepEqual(logged, [
     ["hello"],
     ['{"n":1}'],
@@ -52,26 +64,13 @@ test("core/Output logs each message as one line and forwards it", async () => {
 });
 
 test("core/Output logs bytes as their text when they are UTF-8, else (and inside an object) as arrays of numbers", async () => {
-  const logged: unknown[][] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void logged.push(args);
-  try {
-    await runComponent(CoreOutput, {
-      input: [
-        new TextEncoder().encode("line one"),
-        new TextEncoder().encode("ünï").buffer,
-        new Uint8Array([0xc3, 0x28]),
-        {
-          code: 0,
-          stdout: new Uint8Array([104, 105]),
-          n: new Int16Array([-1]),
-        },
-        { big: new BigInt64Array([2n ** 63n - 1n]) },
-      ],
-    });
-  } finally {
-    console.log = original;
-  }
+  const { logged } = await outputOf([
+    new TextEncoder().encode("line one"),
+    new TextEncoder().encode("ünï").buffer,
+    new Uint8Array([0xc3, 0x28]),
+    { code: 0, stdout: new Uint8Array([104, 105]), n: new Int16Array([-1]) },
+    { big: new BigInt64Array([2n ** 63n - 1n]) },
+  ]);
   assert.deepEqual(logged, [
     ["line one"],
     ["ünï"],
