@@ -127,8 +127,9 @@ history beside the --db file.`,
 or SIGTERM drains it: sources stop and buffered messages flow out, up to
 the drain timeout. Exits 0 when it finished cleanly (a drain that let
 every message out included), 1 when a process failed, the flow did not
-start or a drain timed out (messages discarded). The graph's files are
-under --data-dir (default ./data of the current folder). With --history,
+start or a drain timed out (messages discarded). The graph's exported
+in-ports (INPORT=) are closed at the start: nothing sends into them here.
+The graph's files are under --data-dir (default ./data of the current folder). With --history,
 every series is sampled into a metric history (in memory, or in history/
 under --data-dir when it is set), queryable beside /metrics at
 /api/v1/query.`,

@@ -82,11 +82,14 @@ export interface RunOptions {
 export async function runFlow(o: RunOptions): Promise<number> {
   const log = o.log;
   let net: Network;
+  let inports: string[];
   try {
     const graph = loadGraph(o.text, { file: o.file });
-    net = new Network(
-      buildNetworkSpec(graph, o.registry, { maxCapacity: o.maxCapacity }),
-    );
+    const spec = buildNetworkSpec(graph, o.registry, {
+      maxCapacity: o.maxCapacity,
+    });
+    inports = Object.keys(spec.inports ?? {});
+    net = new Network(spec);
   } catch (e) {
     if (e instanceof GraphError) fail(e.message, 1);
     throw e;
@@ -163,6 +166,20 @@ export async function runFlow(o: RunOptions): Promise<number> {
     // PEM, a secret that cannot be read): the flow failed, said as such.
     await release();
     fail((e as Error).message, 1);
+  }
+  if (inports.length > 0) {
+    // Nothing can send into them here (an app embedding the flow, or a
+    // graph using it as a subgraph, would): their processes see their
+    // input end, so the flow finishes instead of waiting forever.
+    for (const name of inports) net.closeInport(name);
+    log.info(
+      `exported in-port${inports.length === 1 ? "" : "s"} ${
+        inports.map((n) => JSON.stringify(n)).join(", ")
+      } of flow "${net.name}" closed: nothing sends into ${
+        inports.length === 1 ? "it" : "them"
+      } under weir run`,
+      { flow: net.name, inports: inports.join(",") },
+    );
   }
   const state = await net.finished;
   if (await release()) log.info("metric history written");
