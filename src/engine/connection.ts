@@ -425,11 +425,27 @@ export class Connection<P extends Named> {
     return out;
   }
 
-  /** `A.out -> B.in`, or `(initial) -> B.in`. */
+  /** `A.out -> B.in`, `A.out[1] -> B.in`, or `(initial) -> B.in`. */
   name(): string {
-    const from = this.from === null
-      ? "(initial)"
-      : `${this.from.proc.name}.${this.from.port}`;
-    return `${from} -> ${this.to.proc.name}.${this.to.port}`;
+    const from = this.from === null ? "(initial)" : endpointName(this.from);
+    return `${from} -> ${endpointName(this.to)}`;
   }
+}
+
+/**
+ * One end of a connection as messages name it: `Process.port`, with
+ * `[i]` on an addressable port.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endpointName } from "./connection.ts";
+ *
+ * assert.equal(endpointName({ proc: { name: "Sw" }, port: "out", index: 1 }), "Sw.out[1]");
+ * assert.equal(endpointName({ proc: { name: "B" }, port: "in", index: -1 }), "B.in");
+ * ```
+ */
+export function endpointName(end: Endpoint<Named>): string {
+  const name = `${end.proc.name}.${end.port}`;
+  return end.index >= 0 ? `${name}[${end.index}]` : name;
 }

@@ -42,7 +42,7 @@
  */
 import { activationCells, aliveAt, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, endpointName } from "./connection.ts";
 import { estimateBytes } from "./size.ts";
 import {
   allWaiting,
@@ -1581,7 +1581,7 @@ export class Network {
     );
     if (matched.length === 0) {
       const names = this.#conns.filter((c) => c.from !== null).map((c) =>
-        `${_endName(c.from!)} -> ${_endName(c.to)}`
+        `${endpointName(c.from!)} -> ${endpointName(c.to)}`
       );
       throw new RangeError(
         `network "${this.name}" has no connection ${
@@ -1635,12 +1635,6 @@ function _noop(): void {}
  * A connection's end as the graph writes it, `Process.port`, with `[i]`
  * when the connection names an index of the port.
  */
-function _endName(
-  end: { proc: { name: string }; port: string; index: number },
-): string {
-  const name = `${end.proc.name}.${end.port}`;
-  return end.index >= 0 ? `${name}[${end.index}]` : name;
-}
 
 /** Whether `spec` names `end`: `Process.port` any index, `Process.port[i]` that one. */
 function _names(

@@ -50,3 +50,51 @@ test("Network routes addressable out-port indexes and tells the in-port index", 
     [5, 4],
   ]);
 });
+
+test("a refused value names the connection with its indexes: two connections of one port pair are told apart", async () => {
+  let refused: Error | undefined;
+  const Router = defineComponent({
+    name: "test/Router",
+    description: "Sends everything to [1].",
+    inPorts: { in: {} },
+    outPorts: { out: { addressable: true } },
+    process(v, ctx) {
+      try {
+        ctx.send("out", v, 1);
+      } catch (e) {
+        refused ??= e as Error;
+      }
+    },
+  });
+  const Hold = defineComponent({
+    name: "test/Hold",
+    description: "Takes nothing while the test runs.",
+    inPorts: { in: { addressable: true } },
+    process: () => new Promise<void>(() => {}),
+  });
+  const net = network(
+    { S: sourceOf([1, 2, 3, 4]), R: Router, J: Hold },
+    [
+      "S.out>R.in",
+      {
+        from: { process: "R", port: "out", index: 0 },
+        to: { process: "J", port: "in", index: 0 },
+      },
+      {
+        from: { process: "R", port: "out", index: 1 },
+        to: { process: "J", port: "in", index: 1 },
+        capacity: 1,
+        policy: "error",
+      },
+    ],
+  );
+  await net.start();
+  for (let i = 0; i < 50 && refused === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await net.stop();
+  assert.match(
+    String(refused?.message),
+    /R\.out\[1\] -> J\.in\[1\]/,
+  );
+});
