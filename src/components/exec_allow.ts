@@ -103,12 +103,14 @@ export class ExecAllowList {
   /**
    * Resolves an operator's entries: an absolute path must be an executable
    * file; a name (no `/`) is looked up on `searchPath` (default the
-   * process's `PATH`). Throws a `RangeError` naming the first entry that
-   * is neither.
+   * process's `PATH`, read only when a name is looked up: an empty list
+   * needs no access to the environment, which Deno grants only with
+   * `--allow-env`). Throws a `RangeError` naming the first entry that is
+   * neither.
    */
   static resolve(
     entries: readonly string[],
-    searchPath: string = process.env.PATH ?? "",
+    searchPath?: string,
   ): ExecAllowList {
     const paths: string[] = [];
     for (const entry of entries) {
@@ -137,6 +139,7 @@ export class ExecAllowList {
         paths.push(entry);
         continue;
       }
+      searchPath ??= process.env.PATH ?? "";
       const found = searchPath.split(delimiter)
         .filter((dir) => isAbsolute(dir))
         .map((dir) => join(dir, entry))
