@@ -72,3 +72,39 @@ test(
     assert.deepEqual(JSON.parse(ran.stdout), { state: "finished", taken: 3 });
   },
 );
+
+test(
+  "weir's root module loads on Deno without --allow-env, flowApp and its query routes too",
+  SLOW,
+  async () => {
+    const root = pathToFileURL(join(ROOT, "mod.ts")).href;
+    const ran = await _denoRun(
+      "root_app.ts",
+      `import {
+  builtins,
+  createNetwork,
+  flowApp,
+  FlowManager,
+  FlowStore,
+  MetricsCollector,
+} from ${JSON.stringify(root)};
+const metrics = new MetricsCollector();
+const components = builtins();
+const flows = new FlowManager({
+  store: FlowStore.open(":memory:"),
+  registry: components,
+  collector: metrics,
+});
+const app = flowApp({ flows, metrics, components });
+const health = (await app.request("/healthz")).status;
+await flows.close();
+${RUN_TICKS.replace("{ state,", "{ health, state,")}`,
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual(JSON.parse(ran.stdout), {
+      health: 200,
+      state: "finished",
+      taken: 3,
+    });
+  },
+);

@@ -37,7 +37,7 @@ import {
 } from "../history/remote_write.ts";
 import { decodeWriteRequest } from "../history/remote_write_proto.ts";
 import type { LabelMatcher } from "../history/types.ts";
-import { parseSeriesSelector } from "../server/_prometheus_api.ts";
+import { parseSeriesSelector } from "../server/_series_selector.ts";
 import { tlsFetch } from "../runtime/tls_fetch.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
 

@@ -15,14 +15,8 @@ import type {
   LabelMatcher,
   SeriesLabels,
 } from "../history/types.ts";
-import {
-  parseQuery,
-  PromQLError,
-  queryInstant,
-  type QueryOptions,
-  queryRangeSliced,
-  type QueryResult,
-} from "../history/promql/mod.ts";
+import type { QueryOptions, QueryResult } from "../history/promql/mod.ts";
+import { PromQLError } from "../history/promql/promql_error.ts";
 import { VERSION } from "../version.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
 import {
@@ -33,7 +27,6 @@ import {
   NS_PER_MS,
   parseDurationParam,
   parseDurationParamNs,
-  parseSeriesSelector,
   parseTimeParam,
   parseTimeParamNs,
   PROM_ERROR_STATUS,
@@ -87,14 +80,40 @@ export interface QueryEngine {
   ): EvalResult | Promise<EvalResult>;
 }
 
+/** The modules that parse and evaluate PromQL. */
+interface _PromQL {
+  promql: typeof import("../history/promql/mod.ts");
+  selector: typeof import("./_series_selector.ts");
+  /**
+   * weir's PromQL evaluator (src/history/promql); range queries in slices
+   * of steps with the event loop running between them
+   * (`queryRangeSliced`).
+   */
+  engine: QueryEngine;
+}
+
+let _promqlLoading: Promise<_PromQL> | undefined;
+
 /**
- * weir's PromQL evaluator (src/history/promql); range queries in slices of
- * steps with the event loop running between them (`queryRangeSliced`).
+ * The PromQL parser and evaluator, imported at the first query rather
+ * than with the routes: the parser's `@lezer/lr` reads the environment as
+ * it loads (`LOG`), which on Deno needs `--allow-env`, and weir's root
+ * module (`flowApp`) imports these routes, so an app that embeds weir and
+ * keeps no history would need that permission for nothing.
  */
-const WEIR_ENGINE: QueryEngine = {
-  queryInstant,
-  queryRange: queryRangeSliced,
-};
+function _promql(): Promise<_PromQL> {
+  return _promqlLoading ??= Promise.all([
+    import("../history/promql/mod.ts"),
+    import("./_series_selector.ts"),
+  ]).then(([promql, selector]) => ({
+    promql,
+    selector,
+    engine: {
+      queryInstant: promql.queryInstant,
+      queryRange: promql.queryRangeSliced,
+    },
+  }));
+}
 
 /** Options of {@linkcode queryRoutes}. */
 export interface QueryRoutesOptions {
@@ -197,7 +216,7 @@ export function queryRoutes(
 ): Hono {
   const {
     middleware = [],
-    engine = WEIR_ENGINE,
+    engine: givenEngine,
     timeoutMs = 120_000,
     maxSamples,
     lookbackDeltaMs,
@@ -211,6 +230,11 @@ export function queryRoutes(
     for (const m of middleware) app.use(path, m);
   }
   const read = (c: Context) => _params(c, maxBodyBytes, bodyTimeoutMs);
+  const engine = async () => givenEngine ?? (await _promql()).engine;
+  const matchers = async (p: Params) => {
+    const { parseSeriesSelector } = (await _promql()).selector;
+    return p.all("match[]").map(parseSeriesSelector);
+  };
   // Range queries take turns: evaluated in slices, two at once could each
   // hold up to maxSamples; one after the other they hold what one query
   // evaluated at once held.
@@ -235,9 +259,10 @@ export function queryRoutes(
     const query = _required(p, "query");
     const time = _time(p, "time", now(), false);
     const opts = evalOptions(p);
+    const evaluator = await engine();
     let result: EvalResult;
     try {
-      result = engine.queryInstant(reader, query, time, opts);
+      result = evaluator.queryInstant(reader, query, time, opts);
     } catch (error) {
       // 2.42 names the parameter in an instant query's bad_data errors
       // (the query's own: its evaluation fails with other types); a range
@@ -293,14 +318,15 @@ export function queryRoutes(
     // its legacy abort (it aborts on a successful answer too). The steps
     // were counted above, as 2.42 counts them.
     const opts = { ...evalOptions(p), maxSteps: Infinity };
+    const evaluator = await engine();
     const result = await inTurn(() =>
-      engine.queryRange(reader, query, start, end, step, opts)
+      evaluator.queryRange(reader, query, start, end, step, opts)
     );
     return _success(c, _resultJson(result));
   };
   const series = async (c: Context) => {
     const p = await read(c);
-    const sets = _matchers(p);
+    const sets = await matchers(p);
     if (sets.length === 0) {
       throw new PromApiError("bad_data", "no match[] parameter provided");
     }
@@ -325,7 +351,7 @@ export function queryRoutes(
     const p = await read(c);
     const { start, end } = _allTime(p);
     const limit = _limit(p);
-    const sets = _matchers(p);
+    const sets = await matchers(p);
     if (end < start) return _success(c, []);
     const names = _union(
       sets,
@@ -344,7 +370,7 @@ export function queryRoutes(
     const p = await read(c);
     const { start, end } = _allTime(p);
     const limit = _limit(p);
-    const sets = _matchers(p);
+    const sets = await matchers(p);
     if (end < start) return _success(c, []);
     const found = _union(
       sets,
@@ -362,7 +388,8 @@ export function queryRoutes(
   // the true answer is an empty list, once the parameters check out.
   const exemplars = async (c: Context) => {
     const p = await read(c);
-    parseQuery(_required(p, "query"));
+    const query = _required(p, "query");
+    (await _promql()).promql.parseQuery(query);
     const { start, end } = _allTime(p);
     if (end < start) {
       throw new PromApiError(
@@ -531,10 +558,6 @@ function _allTime(p: Params): { start: number; end: number } {
   const start = _time(p, "start", MIN_TIME_MS, true);
   const end = _time(p, "end", MAX_TIME_MS, true);
   return { start, end };
-}
-
-function _matchers(p: Params): LabelMatcher[][] {
-  return p.all("match[]").map(parseSeriesSelector);
 }
 
 /** `limit`: a non-negative integer, 0 (or none) for no limit. */

@@ -18,9 +18,9 @@ import {
 import {
   formatSampleValue,
   parseDurationParam,
-  parseSeriesSelector,
   parseTimeParam,
 } from "../../src/server/_prometheus_api.ts";
+import { parseSeriesSelector } from "../../src/server/_series_selector.ts";
 import type { HistoryReader } from "../../src/history/types.ts";
 import { MemoryHistory } from "./_memory_history.ts";
 import { builtins } from "../../src/components/mod.ts";
