@@ -29,7 +29,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Component } from "../engine/component.ts";
+import { type Component, isComponent } from "../engine/component.ts";
 import type { Registry } from "../engine/registry.ts";
 
 /** The file name endings of component modules. */
@@ -121,37 +121,6 @@ export function componentModules(dir: string): string[] {
         return false;
       }
     });
-}
-
-/**
- * Whether `value` is a component as `defineComponent` returns it: a frozen
- * object with a name, in- and out-ports (the `error` port among them) and
- * a `process` or `run` function. Anything else a module exports (helpers,
- * constants) is not one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { defineComponent } from "../engine/component.ts";
- * import { isComponent } from "./components_dir.ts";
- *
- * const Noop = defineComponent({ name: "my/Noop", description: "", process() {} });
- * assert.equal(isComponent(Noop), true);
- * assert.equal(isComponent({ name: "my/Noop", process() {} }), false);
- * assert.equal(isComponent(42), false);
- * ```
- */
-export function isComponent(value: unknown): value is Component {
-  if (
-    typeof value !== "object" || value === null || !Object.isFrozen(value)
-  ) {
-    return false;
-  }
-  const c = value as Partial<Component>;
-  return typeof c.name === "string" && typeof c.inPorts === "object" &&
-    c.inPorts !== null && typeof c.outPorts === "object" &&
-    c.outPorts !== null && "error" in c.outPorts &&
-    (typeof c.process === "function" || typeof c.run === "function");
 }
 
 /**

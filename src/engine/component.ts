@@ -553,6 +553,37 @@ export function defineComponent<
 
 const _NO_METERS: readonly MeterSpec[] = Object.freeze([]);
 
+/**
+ * Whether `value` is a component as `defineComponent` returns it: a frozen
+ * object with a name, in- and out-ports (the `error` port among them) and
+ * a `process` or `run` function. Anything else (a module's helpers and
+ * constants, a spec not passed to `defineComponent`) is not one, and a
+ * `Registry` refuses it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineComponent, isComponent } from "./component.ts";
+ *
+ * const Noop = defineComponent({ name: "my/Noop", description: "", process() {} });
+ * assert.equal(isComponent(Noop), true);
+ * assert.equal(isComponent({ name: "my/Noop", process() {} }), false);
+ * assert.equal(isComponent(42), false);
+ * ```
+ */
+export function isComponent(value: unknown): value is Component {
+  if (
+    typeof value !== "object" || value === null || !Object.isFrozen(value)
+  ) {
+    return false;
+  }
+  const c = value as Partial<Component>;
+  return typeof c.name === "string" && typeof c.inPorts === "object" &&
+    c.inPorts !== null && typeof c.outPorts === "object" &&
+    c.outPorts !== null && "error" in c.outPorts &&
+    (typeof c.process === "function" || typeof c.run === "function");
+}
+
 function checkPort(
   where: string,
   dir: "in" | "out",

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeValue } from "./component.ts";
 import type { DeadlockReport } from "./deadlock.ts";
 import type { ProcessError } from "./errors.ts";
 import type { NetworkState } from "./network.ts";
@@ -68,6 +69,20 @@ export class Listeners {
     event: K,
     listener: Listener<NetworkEvents[K]>,
   ): () => void {
+    if (!Object.hasOwn(this.#lists, event)) {
+      throw new TypeError(
+        `Cannot listen to network event ${
+          describeValue(event)
+        }: a network emits ${Object.keys(this.#lists).join(", ")}`,
+      );
+    }
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot listen to network event "${event}": the listener must be a function, received ${
+          describeValue(listener)
+        }`,
+      );
+    }
     const list = this.#lists[event] as Listener<NetworkEvents[K]>[];
     list.push(listener);
     return () => {

@@ -60,6 +60,7 @@ export {
   END,
   type InPortSpec,
   type InPortValues,
+  isComponent,
   type OutPort,
   type OutPortSpec,
   type OutPortValues,

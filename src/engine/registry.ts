@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Component } from "./component.ts";
+import { type Component, describeValue, isComponent } from "./component.ts";
 import { sameMeter } from "./meters.ts";
 
 /** The origin of a component registered without one: weir's built-ins. */
@@ -70,6 +70,18 @@ export class Registry {
     component: Component,
     ...aliases: string[]
   ): this {
+    if (!isComponent(component)) {
+      const name = (component as { name?: unknown } | null)?.name;
+      throw new TypeError(
+        `Cannot register component${
+          typeof name === "string" ? ` ${JSON.stringify(name)}` : ""
+        }${
+          origin === BUILT_IN ? "" : ` from ${origin}`
+        }: expected a component made with defineComponent(), received ${
+          describeValue(component)
+        }`,
+      );
+    }
     for (const name of [component.name, ...aliases]) {
       const taken = this.#byName.get(name);
       if (taken !== undefined) {

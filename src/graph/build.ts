@@ -5,7 +5,7 @@
  * @module
  */
 import { describeValue } from "../engine/component.ts";
-import type { Registry } from "../engine/registry.ts";
+import { Registry } from "../engine/registry.ts";
 import type { NetworkSpec } from "../engine/spec.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
@@ -91,6 +91,13 @@ export function buildNetworkSpec(
   registry: Registry,
   options: BuildNetworkSpecOptions = {},
 ): NetworkSpec {
+  if (!(registry instanceof Registry)) {
+    throw new TypeError(
+      `Cannot build network: the registry must be a Registry (builtins() or new Registry()), received ${
+        describeValue(registry)
+      }`,
+    );
+  }
   if (
     options.name !== undefined &&
     (typeof options.name !== "string" || options.name === "")

@@ -1,0 +1,65 @@
+/**
+ * What an embedding app gets when it hands weir's root API a wrong
+ * argument: an error at the call, whose sentence names the argument and
+ * what it must be, the same on Deno and Bun, rather than a TypeError from
+ * deep inside (`this.#registry.get is not a function`) or a 500 at the
+ * first request.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { builtins, createNetwork, defineComponent, Registry } from "../mod.ts";
+
+const TICKS = "'1ms' -> interval T(core/Interval)\n1 -> count T\n" +
+  "T out -> in D(core/Drop)";
+
+/** Passes a value the types refuse, as a JavaScript caller can. */
+function _untyped<T>(value: unknown): T {
+  return value as T;
+}
+
+test("createNetwork() refuses a registry that is not a Registry, saying what it must be", () => {
+  assert.throws(
+    () => createNetwork(TICKS, { registry: _untyped({}) }),
+    {
+      name: "TypeError",
+      message:
+        "Cannot build network: the registry must be a Registry (builtins() or new Registry()), received object",
+    },
+  );
+});
+
+test("Network.on() refuses an unknown event, naming the events a network emits", () => {
+  const net = createNetwork(TICKS);
+  assert.throws(() => net.on(_untyped<"error">("eror"), () => {}), {
+    name: "TypeError",
+    message:
+      'Cannot listen to network event string "eror": a network emits error, state, deadlock, stall',
+  });
+  assert.throws(() => net.on("error", _untyped(undefined)), {
+    name: "TypeError",
+    message:
+      'Cannot listen to network event "error": the listener must be a function, received undefined',
+  });
+});
+
+test("Registry.register() refuses a spec not passed to defineComponent, naming it", () => {
+  const spec = {
+    name: "my/Raw",
+    description: "A spec, not a component.",
+    inPorts: { in: {} },
+    process() {},
+  };
+  assert.throws(() => builtins().register(_untyped(spec)), {
+    name: "TypeError",
+    message:
+      'Cannot register component "my/Raw": expected a component made with defineComponent(), received object',
+  });
+  assert.throws(() => new Registry().register(_untyped(undefined)), {
+    name: "TypeError",
+    message:
+      "Cannot register component: expected a component made with defineComponent(), received undefined",
+  });
+  // The component itself registers.
+  const made = defineComponent(spec);
+  assert.equal(builtins().register(made).get("my/Raw"), made);
+});
