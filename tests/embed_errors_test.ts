@@ -7,7 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { builtins, createNetwork, defineComponent, Registry } from "../mod.ts";
+import {
+  builtins,
+  createNetwork,
+  defineComponent,
+  flowApp,
+  FlowManager,
+  FlowStore,
+  metricsApp,
+  MetricsCollector,
+  Registry,
+} from "../mod.ts";
 
 const TICKS = "'1ms' -> interval T(core/Interval)\n1 -> count T\n" +
   "T out -> in D(core/Drop)";
@@ -62,4 +72,49 @@ test("Registry.register() refuses a spec not passed to defineComponent, naming i
   // The component itself registers.
   const made = defineComponent(spec);
   assert.equal(builtins().register(made).get("my/Raw"), made);
+});
+
+test("flowApp() refuses a missing flows, metrics or components option, naming it", async () => {
+  const metrics = new MetricsCollector();
+  const components = builtins();
+  const flows = new FlowManager({
+    store: FlowStore.open(":memory:"),
+    registry: components,
+    collector: metrics,
+  });
+  try {
+    assert.throws(() => flowApp(_untyped({ metrics, components })), {
+      name: "TypeError",
+      message:
+        "Cannot create the flow app: options.flows must be a FlowManager, received undefined",
+    });
+    assert.throws(() => flowApp(_untyped({ flows, components })), {
+      name: "TypeError",
+      message:
+        "Cannot create the flow app: options.metrics must be a MetricsCollector, received undefined",
+    });
+    assert.throws(
+      () => flowApp(_untyped({ flows, metrics, components: [] })),
+      {
+        name: "TypeError",
+        message:
+          "Cannot create the flow app: options.components must be a Registry (builtins()), received object",
+      },
+    );
+    assert.throws(() => flowApp(_untyped(undefined)), /options\.flows/);
+    const app = flowApp({ flows, metrics, components });
+    assert.equal((await app.request("/healthz")).status, 200);
+  } finally {
+    await flows.close();
+  }
+});
+
+test("metricsApp() refuses a source that cannot render, instead of a 500 at the first scrape", async () => {
+  assert.throws(() => metricsApp(_untyped(undefined)), {
+    name: "TypeError",
+    message:
+      "Cannot create the metrics app: the source must be a MetricsCollector (or have render() and metadata()), received undefined",
+  });
+  const res = await metricsApp(new MetricsCollector()).request("/metrics");
+  assert.equal(res.status, 200);
 });

@@ -168,7 +168,12 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * ```
  */
 export function flowApp(options: FlowAppOptions): Hono {
-  const { flows, metrics, components } = options;
+  const { flows, metrics, components } = options ?? {};
+  // Checked here, by what each is used for: a missing one would otherwise
+  // fail deep inside a route, or only at the first request.
+  _required(flows, "flows", "a FlowManager", "subscribe");
+  _required(metrics, "metrics", "a MetricsCollector", "render");
+  _required(components, "components", "a Registry (builtins())", "names");
   const access = options.access instanceof Access
     ? options.access
     : new Access(options.access);
@@ -290,6 +295,24 @@ export function flowApp(options: FlowAppOptions): Hono {
   });
   app.onError(errorHandler(onInternalError));
   return app;
+}
+
+function _required(
+  value: unknown,
+  name: string,
+  what: string,
+  method: string,
+): void {
+  if (
+    typeof value !== "object" || value === null ||
+    typeof Reflect.get(value, method) !== "function"
+  ) {
+    throw new TypeError(
+      `Cannot create the flow app: options.${name} must be ${what}, received ${
+        value === null ? "null" : typeof value
+      }`,
+    );
+  }
 }
 
 function _positiveInt(value: number, name: string): number {

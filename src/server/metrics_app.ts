@@ -103,6 +103,16 @@ export function metricsApp(
   source: MetricsSource,
   options: MetricsAppOptions = {},
 ): Hono {
+  if (
+    typeof (source as Partial<MetricsSource> | null)?.render !== "function" ||
+    typeof source.metadata !== "function"
+  ) {
+    throw new TypeError(
+      `Cannot create the metrics app: the source must be a MetricsCollector (or have render() and metadata()), received ${
+        source === null ? "null" : typeof source
+      }`,
+    );
+  }
   const maxConcurrentScrapes = options.maxConcurrentScrapes ??
     DEFAULT_MAX_CONCURRENT_SCRAPES;
   if (!Number.isInteger(maxConcurrentScrapes) || maxConcurrentScrapes < 1) {
