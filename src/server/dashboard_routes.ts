@@ -80,46 +80,42 @@ export function dashboardRoutes(
   const app = new Hono();
   const assets = new Map<string, _Asset>();
   const encoder = new TextEncoder();
+  const asset = (type: string, body: string, etag: string): _Asset => ({
+    type,
+    raw: encoder.encode(body),
+    gzip: undefined,
+    etag,
+  });
   for (const [path, a] of Object.entries(UI_ASSETS)) {
-    assets.set(path, {
-      type: a.type,
-      raw: encoder.encode(a.body),
-      gzip: undefined,
-      etag: `"${UI_SOURCE_HASH.slice(0, 16)}-${path.length}"`,
-    });
+    assets.set(
+      path,
+      asset(a.type, a.body, `"${UI_SOURCE_HASH.slice(0, 16)}-${path.length}"`),
+    );
   }
-  for (const [path, asset] of assets) {
-    app.get(path, (c) => {
-      const headers: Record<string, string> = {
-        ..._HEADERS,
-        "Content-Type": asset.type,
-        ETag: asset.etag,
-        Vary: "Accept-Encoding",
-      };
-      const gzip = _acceptsGzip(_header(c, "accept-encoding"));
-      const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
-      headers.ETag = etag;
-      const match = _header(c, "if-none-match");
-      if (
-        match !== undefined &&
-        (match.trim() === "*" ||
-          match.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))
-      ) {
-        return c.body(null, 304, headers);
-      }
-      if (gzip) {
-        // Made once, on first use: the server pays nothing for a page
-        // nobody opens.
-        asset.gzip ??= gzipSync(asset.raw, { level: 9 });
-        headers["Content-Encoding"] = "gzip";
-        // Set here: Hono answers a HEAD with no body, which the runtime
-        // would announce as 0 bytes.
-        headers["Content-Length"] = String(asset.gzip.byteLength);
-        return c.body(asset.gzip.slice(), 200, headers);
-      }
-      headers["Content-Length"] = String(asset.raw.byteLength);
-      return c.body(asset.raw.slice(), 200, headers);
-    });
+  // The page names its files and the API by the path the routes are
+  // mounted at: "" at the root, "/weir" for an app that mounts weir's
+  // routes there. Made once a mount path (an app has one or two).
+  const page = assets.get("/")!;
+  const pages = new Map<string, _Asset>([["", page]]);
+  const pageAt = (base: string): _Asset => {
+    let p = pages.get(base);
+    if (p === undefined) {
+      const html = UI_ASSETS["/"].body
+        .replace(
+          '<meta name="weir-base" content="">',
+          () => `<meta name="weir-base" content="${_attribute(base)}">`,
+        )
+        .replaceAll('="/ui/', () => `="${_attribute(base)}/ui/`);
+      p = asset(page.type, html, `${page.etag.slice(0, -1)}-${_fnv(base)}"`);
+      if (pages.size < 16) pages.set(base, p);
+    }
+    return p;
+  };
+  for (const [path, a] of assets) {
+    app.get(
+      path,
+      (c) => _serveAsset(c, path === "/" ? pageAt(_mountedAt(c, "/")) : a),
+    );
     _methodNotAllowed(app, path, "GET, HEAD");
   }
   const answer = _guarded(
@@ -142,11 +138,77 @@ export function dashboardRoutes(
     }
     // A person who opens it in a browser is sent to the page, which asks
     // for a token when one is needed; the page itself asks for JSON.
-    if (_navigation(c)) return c.redirect("/", 303);
+    if (_navigation(c)) {
+      return c.redirect(_mountedAt(c, "/ui/access") || "/", 303);
+    }
     return answer(c, next);
   });
   _methodNotAllowed(app, "/ui/access", "GET, HEAD");
   return app;
+}
+
+/** Answers `asset` (gzip when the client takes it, 304 to its ETag). */
+function _serveAsset(c: Context, asset: _Asset): Response {
+  const headers: Record<string, string> = {
+    ..._HEADERS,
+    "Content-Type": asset.type,
+    ETag: asset.etag,
+    Vary: "Accept-Encoding",
+  };
+  const gzip = _acceptsGzip(_header(c, "accept-encoding"));
+  const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
+  headers.ETag = etag;
+  const match = _header(c, "if-none-match");
+  if (
+    match !== undefined &&
+    (match.trim() === "*" ||
+      match.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))
+  ) {
+    return c.body(null, 304, headers);
+  }
+  if (gzip) {
+    // Made once, on first use: the server pays nothing for a page
+    // nobody opens.
+    asset.gzip ??= gzipSync(asset.raw, { level: 9 });
+    headers["Content-Encoding"] = "gzip";
+    // Set here: Hono answers a HEAD with no body, which the runtime
+    // would announce as 0 bytes.
+    headers["Content-Length"] = String(asset.gzip.byteLength);
+    return c.body(asset.gzip.slice(), 200, headers);
+  }
+  headers["Content-Length"] = String(asset.raw.byteLength);
+  return c.body(asset.raw.slice(), 200, headers);
+}
+
+/**
+ * The path the routes are mounted at (`""` at the root, `/weir`), from a
+ * request to the route `own` (`/`, `/ui/access`) of this app.
+ */
+function _mountedAt(c: Context, own: string): string {
+  const path = c.req.path;
+  const base = own === "/"
+    ? path
+    : path.endsWith(own)
+    ? path.slice(0, -own.length)
+    : "";
+  return base === "/" ? "" : base.replace(/\/+$/, "");
+}
+
+/** `text` safe inside a double-quoted HTML attribute. */
+function _attribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(
+    /</g,
+    "&lt;",
+  );
+}
+
+/** A short hash of `text` (FNV-1a, hex), for an ETag. */
+function _fnv(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return (h >>> 0).toString(16);
 }
 
 /** The answer of `/ui/access` on an exposed server without tokens. */

@@ -12,6 +12,19 @@ export { ApiError };
 
 const TOKEN_KEY = "weir.token";
 
+/**
+ * Where the server is mounted (`""` at the root, `/weir` for an app that
+ * mounts weir's routes there), as the page's `weir-base` meta tag says.
+ */
+const BASE = globalThis.document?.querySelector<HTMLMetaElement>(
+  'meta[name="weir-base"]',
+)?.content ?? "";
+
+/** A server path (`/flows`) as the page must ask for it (`/weir/flows`). */
+export function serverPath(path: string): string {
+  return BASE + path;
+}
+
 /** The token of this tab, or `null`. */
 export function getToken(): string | null {
   try {
@@ -77,7 +90,7 @@ export async function request(
   path: string,
   init: { method?: string; signal?: AbortSignal; accept?: string } = {},
 ): Promise<Response> {
-  const res = await fetch(path, {
+  const res = await fetch(serverPath(path), {
     method: init.method ?? "GET",
     headers: authHeaders({ Accept: init.accept ?? "application/json" }),
     signal: init.signal,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ApiError, authHeaders, failure } from "./api.ts";
+import { ApiError, authHeaders, failure, serverPath } from "./api.ts";
 import {
   MAX_RETRY_MS,
   retryDelay,
@@ -57,7 +57,7 @@ export async function openStream(
   while (!signal.aborted) {
     let heard = false;
     try {
-      const res = await fetch(path, {
+      const res = await fetch(serverPath(path), {
         headers: authHeaders({ Accept: "text/event-stream" }),
         signal,
         cache: "no-store",

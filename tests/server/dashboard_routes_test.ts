@@ -375,3 +375,36 @@ test("GET /ui/access without a token, where one is needed, says where a token go
     await s.close();
   }
 });
+
+test("mounted under a path, the page loads its files and asks the API under that path; /ui/access sends a browser there", async () => {
+  const { Hono } = await import("hono");
+  const s = setup();
+  try {
+    const app = new Hono().route("/weir", s.app);
+    const res = await app.request("/weir");
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /<meta name="weir-base" content="\/weir">/);
+    assert.match(html, /src="\/weir\/ui\/app\.js"/);
+    assert.match(html, /href="\/weir\/ui\/app\.css"/);
+    assert.doesNotMatch(html, /"\/ui\//);
+    // Its own ETag: a page cached for the root is not taken for it.
+    const root = await s.app.request("/");
+    assert.notEqual(res.headers.get("etag"), root.headers.get("etag"));
+    assert.match(await root.text(), /content="">[\s\S]*src="\/ui\/app\.js"/);
+    for (const path of ["/weir/ui/app.js", "/weir/ui/app.css"]) {
+      assert.equal((await app.request(path)).status, 200, path);
+    }
+    const nav = await app.request("/weir/ui/access", {
+      headers: { "Sec-Fetch-Mode": "navigate" },
+    });
+    assert.equal(nav.status, 303);
+    assert.equal(nav.headers.get("location"), "/weir");
+    const atRoot = await s.app.request("/ui/access", {
+      headers: { "Sec-Fetch-Mode": "navigate" },
+    });
+    assert.equal(atRoot.headers.get("location"), "/");
+  } finally {
+    await s.close();
+  }
+});

@@ -17,6 +17,12 @@ import {
 } from "../_browser.ts";
 import { startServeInTemp } from "../cli/_weir.ts";
 import { freePort } from "../_mosquitto.ts";
+import { Hono } from "hono";
+import { builtins } from "../../src/components/mod.ts";
+import { FlowManager, FlowStore } from "../../src/flows/mod.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { serve } from "../../src/runtime/serve.ts";
+import { flowApp } from "../../src/server/flow_app.ts";
 
 /** A flow fed over HTTP (so a test sends what the tap must show) and ticking. */
 const FLOW = `# @name shop
@@ -983,3 +989,82 @@ describe("the dashboard with tokens", { skip }, () => {
     }
   });
 });
+
+/** A flow of built-ins that needs no server of weir's (no http/In). */
+const TICKER = `# @name ticker
+'200ms' -> interval Tick(core/Interval)
+Tick out -> in Count(flow/Counter) out -> in Drop(core/Drop)
+`;
+
+describe(
+  "the dashboard of flowApp mounted under a path in an app",
+  { skip },
+  () => {
+    test(
+      "opens at the path, lists the flows and draws the graph from the API under it",
+      { timeout: 60_000 },
+      async () => {
+        const metrics = new MetricsCollector();
+        const components = builtins();
+        const flows = new FlowManager({
+          store: FlowStore.open(":memory:"),
+          registry: components,
+          collector: metrics,
+          log: () => {},
+        });
+        const closing = new AbortController();
+        const app = new Hono();
+        app.get("/", (c) => c.text("the app's own page"));
+        app.route(
+          "/weir",
+          flowApp({ flows, metrics, components, signal: closing.signal }),
+        );
+        const server = await serve(app.fetch, {
+          hostname: "127.0.0.1",
+          port: 0,
+        });
+        const browser = await launchChromium();
+        try {
+          await flows.create({ text: TICKER, format: "fbp" });
+          const { page, problems, close } = await openPage(
+            browser,
+            `${server.url}/weir`,
+          );
+          try {
+            const row = page.locator(
+              '[data-testid="flow-row"][data-flow="ticker"]',
+            );
+            await row.waitFor({ timeout: 15_000 });
+            assert.match(await row.textContent() ?? "", /running/);
+            await row.locator("a.flow-link").click();
+            // The graph and its live numbers come from the flow's stats and
+            // event stream under /weir.
+            await page.waitForFunction(
+              (n) =>
+                document.querySelectorAll('[data-testid="process-box"]')
+                  .length === n,
+              3,
+              { timeout: 15_000 },
+            );
+            assert.equal(await count(page, "edge"), 2);
+            const sel =
+              '[data-testid="edge"][data-from="Tick.out"][data-to="Count.in"] [data-testid="conn-delivered"]';
+            await page.waitForFunction(
+              (s) => /[1-9]/.test(document.querySelector(s)?.textContent ?? ""),
+              sel,
+              { timeout: 15_000 },
+            );
+            assert.deepEqual(problems.errors, []);
+          } finally {
+            await close();
+          }
+        } finally {
+          await browser.close();
+          closing.abort();
+          await server.close();
+          await flows.close();
+        }
+      },
+    );
+  },
+);
