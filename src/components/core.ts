@@ -152,13 +152,15 @@ const _OUTPUT = {
  * each reference back to an enclosing object as `"[Circular]"` and a BigInt
  * as a string of its digits (`String()` said `[object Object]`); a BigInt
  * alone, and what JSON leaves out (a function, `undefined`), as `String()`
- * gives it. Bytes alone (a `Uint8Array`, an `ArrayBuffer`: what `exec/Run`
- * or `fs/ReadFile` may send) as their text when they are UTF-8, and bytes
- * anywhere else as an array of numbers (JSON wrote `{"0":104,"1":105}`).
+ * gives it. Bytes alone (a `Uint8Array`, a Node `Buffer`, an
+ * `ArrayBuffer`) as their text when they are UTF-8, and bytes anywhere else
+ * (`mqtt/In`'s bytes payload in its message) as an array of numbers (JSON
+ * wrote `{"0":104,"1":105}`, and a `Buffer` `{"type":"Buffer","data":[...]}`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { Buffer } from "node:buffer";
  * import { _logLine } from "./core.ts";
  *
  * const a: Record<string, unknown> = { id: 1 };
@@ -170,6 +172,7 @@ const _OUTPUT = {
  * assert.equal(_logLine(new TextEncoder().encode("héllo")), "héllo");
  * assert.equal(_logLine(new Uint8Array([0xff, 1])), "[255,1]");
  * assert.equal(_logLine({ stdout: new Uint8Array([104, 105]) }), '{"stdout":[104,105]}');
+ * assert.equal(_logLine({ payload: Buffer.from([104, 105]) }), '{"payload":[104,105]}');
  * ```
  */
 export function _logLine(value: unknown): string {
@@ -202,8 +205,17 @@ const _UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * A `JSON.stringify` replacer writing bytes (an `ArrayBuffer`, a typed
  * array) as an array of numbers, not as an object of indexes.
  */
-function _bytesAsNumbers(_key: string, v: unknown): unknown {
+function _bytesAsNumbers(this: unknown, key: string, v: unknown): unknown {
   if (typeof v !== "object" || v === null) return v;
+  if (
+    (v as { type?: unknown }).type === "Buffer" &&
+    Array.isArray((v as { data?: unknown }).data)
+  ) {
+    // A Buffer reaches the replacer as its toJSON(), `{ type, data }`: its
+    // holder still has the bytes.
+    const raw = (this as Record<string, unknown>)[key];
+    if (raw instanceof Uint8Array) v = raw;
+  }
   if (v instanceof ArrayBuffer) return Array.from(new Uint8Array(v));
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
     return Array.from(
@@ -223,7 +235,7 @@ function _lenient(): (this: unknown, key: string, v: unknown) => unknown {
   const path: unknown[] = [];
   return function (this: unknown, key: string, v: unknown): unknown {
     if (typeof v === "bigint") return v.toString();
-    v = _bytesAsNumbers(key, v);
+    v = _bytesAsNumbers.call(this, key, v);
     if (typeof v !== "object" || v === null) return v;
     // `this` is the object that holds `v`: the path ends there.
     while (path.length > 0 && path[path.length - 1] !== this) path.pop();
