@@ -94,10 +94,12 @@ interface RequestState {
  * The value of header `name` made of `prefix` (a scheme such as `Bearer `)
  * and a secret, as a header carries it (whitespace at either end dropped,
  * as `Headers` does), or an error naming the reference alone: a value a
- * header cannot hold (a line break, a NUL, a character past U+00FF, as a
- * secret file with a stray line in it has) would fail each request with
- * the runtime's own message, which on Deno quotes the value, secret
- * included (`Invalid header value: "Bearer ..."`).
+ * header cannot hold (a line break, a NUL or another control character
+ * but a tab, a character past U+00FF, as a secret file with a stray line
+ * in it has) would fail each request with the runtime's own message, which
+ * on Deno quotes the value, secret included (`Invalid header value:
+ * "Bearer ..."`); a control character Deno refuses at each request
+ * ("failed to parse header value") and Bun sends, for the server to refuse.
  */
 function _secretHeaderValue(
   name: string,
@@ -109,15 +111,24 @@ function _secretHeaderValue(
     /^[\t\n\r ]+|[\t\n\r ]+$/g,
     "",
   );
-  if (/[\0\r\n]|[^\0-\xff]/.test(value)) {
+  const holds = /[\0\r\n]|[^\0-\xff]/.test(value)
+    ? "a line break, a NUL or a character beyond U+00FF"
+    : _CONTROL_RE.test(value)
+    ? "a control character (other than a tab)"
+    : undefined;
+  if (holds !== undefined) {
     throw new TypeError(
-      `Cannot use the ${what} ${secret.ref}: it holds a line break, a NUL or a character beyond U+00FF, which ${
+      `Cannot use the ${what} ${secret.ref}: it holds ${holds}, which ${
         name === "authorization" ? "an Authorization" : `a ${name}`
       } header cannot carry (the ${what} is not shown)`,
     );
   }
   return new _Secret(value, secret.ref);
 }
+
+/** The control characters a header value cannot hold besides NUL, CR, LF. */
+// deno-lint-ignore no-control-regex
+const _CONTROL_RE = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 /** A header whose value is a secret: `prefix` (maybe empty), then the secret. */
 interface _SecretHeader {
