@@ -159,16 +159,22 @@ let _immediatesOut = 0;
 /** Whether one of those is running now (what it queues continues its run). */
 let _inImmediate = false;
 /**
- * When the current run of back-to-back immediates began: -1 when it has
- * not gone on yet, `Infinity` while its timer is pending.
+ * When the current run of back-to-back immediates began; -1 when it has
+ * not gone on yet.
  */
 let _runStart = -1;
+/**
+ * While the timer a run took is pending, the callbacks waiting for it, in
+ * the order they were given: one queued after it runs after it.
+ */
+let _behindTimer: (() => void)[] | null = null;
 
 /**
  * Deno's {@linkcode macrotask}: `setImmediate`, except that once
  * immediates have followed each other for {@linkcode IMMEDIATE_RUN_MS}
  * (a busy flow continuing slice after slice), the next goes through
- * `setTimeout(0)`. On Deno 2.9 a chain of immediates leaves the sockets
+ * `setTimeout(0)`, and those queued before that timer fires wait behind
+ * it, in order (an immediate would run first). On Deno 2.9 a chain of immediates leaves the sockets
  * unread for long stretches (the runtime's I/O driver is polled only
  * every few dozen turns): with a flow busy all the time, every request
  * to `weir serve` waited about 270 ms (bench/RESULTS.md, session 27). A
@@ -176,6 +182,11 @@ let _runStart = -1;
  * loop. Bun reads its sockets between immediates and keeps `setImmediate`.
  */
 function _pollingMacrotask(fn: () => void): void {
+  if (_behindTimer !== null) {
+    // Not as an immediate, which would run before those behind the timer.
+    _behindTimer.push(fn);
+    return;
+  }
   if (_immediatesOut === 0 && !_inImmediate) {
     // A new run, its clock read only if it goes on: a lone macrotask (one
     // a request's message asks for) costs no clock read.
@@ -184,9 +195,10 @@ function _pollingMacrotask(fn: () => void): void {
     const now = performance.now();
     if (_runStart < 0) _runStart = now;
     else if (now - _runStart >= IMMEDIATE_RUN_MS) {
-      // No second timer for this run; the next run begins when it fires.
-      _runStart = Infinity;
-      setTimeout(_afterTimer, 0, fn);
+      // What is queued until it fires waits behind it; the next run
+      // begins when it fires.
+      _behindTimer = [fn];
+      setTimeout(_afterTimer, 0);
       return;
     }
   }
@@ -204,9 +216,27 @@ function _runImmediate(fn: () => void): void {
   }
 }
 
-function _afterTimer(fn: () => void): void {
+function _afterTimer(): void {
+  const fns = _behindTimer!;
+  _behindTimer = null;
   _runStart = -1;
-  fn();
+  let i = 0;
+  try {
+    for (; i < fns.length; i++) fns[i]();
+  } finally {
+    if (i < fns.length - 1) {
+      // fns[i] threw: the others still run, as separate tasks would, and
+      // before what was queued after them.
+      const rest = fns.slice(i + 1);
+      // Set again if fns[0..i] took a timer (TypeScript sees it null).
+      const behind = _behindTimer as (() => void)[] | null;
+      if (behind !== null) behind.unshift(...rest);
+      else {
+        _behindTimer = rest;
+        setTimeout(_afterTimer, 0);
+      }
+    }
+  }
 }
 
 /**
