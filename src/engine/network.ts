@@ -174,8 +174,8 @@ let _behindTimer: (() => void)[] | null = null;
  * immediates have followed each other for {@linkcode IMMEDIATE_RUN_MS}
  * (a busy flow continuing slice after slice), the next goes through
  * `setTimeout(0)`, and those queued before that timer fires wait behind
- * it, in order (an immediate would run first). On Deno 2.9 a chain of immediates leaves the sockets
- * unread for long stretches (the runtime's I/O driver is polled only
+ * it, in order (an immediate would run first). On Deno 2.9 a chain of
+ * immediates leaves the sockets unread for long stretches (the runtime's I/O driver is polled only
  * every few dozen turns): with a flow busy all the time, every request
  * to `weir serve` waited about 270 ms (bench/RESULTS.md, session 27). A
  * timer's turn costs about 2 ms, so a busy flow keeps about 90% of the
@@ -1660,11 +1660,6 @@ export class Network {
 }
 
 function _noop(): void {}
-
-/**
- * A connection's end as the graph writes it, `Process.port`, with `[i]`
- * when the connection names an index of the port.
- */
 
 /** Whether `spec` names `end`: `Process.port` any index, `Process.port[i]` that one. */
 function _names(
