@@ -830,9 +830,16 @@ function _execRun(
     setup: (ctx) => ({
       secretEnv: _secretEnvOf(ctx.control("secretEnv")).map(([name, ref]) => {
         const secret = secrets.resolve(ref);
-        if (secret.reveal().includes("\0")) {
+        const value = secret.reveal();
+        if (value.includes("\0")) {
           throw new TypeError(
             `Cannot use the secret ${secret.ref} for variable ${name}: it holds a NUL character, which a program cannot receive (the secret is not shown)`,
+          );
+        }
+        if (value.startsWith("() {")) {
+          // As env refuses it: a function definition an old bash imports.
+          throw new TypeError(
+            `Cannot use the secret ${secret.ref} for variable ${name}: it starts as a shell function definition (the secret is not shown)`,
           );
         }
         return [name, secret] as const;

@@ -700,6 +700,24 @@ test("exec/Run's secretEnv gives the program variables read from secret referenc
   });
 });
 
+test("exec/Run: a secret that starts as a shell function stops the flow's start naming its reference, not its value", async () => {
+  const WithSecrets = execRun(ExecAllowList.resolve(ALLOWED), {
+    secrets: new SecretPolicy({
+      env: ["T"],
+      environment: { T: "() { SECRET-PART; }" },
+    }),
+  });
+  await assert.rejects(
+    runComponent(WithSecrets, {
+      iips: { command: "env", secretEnv: { KEY: "env:T" } },
+      input: [null],
+    }),
+    (e: Error) =>
+      /Cannot use the secret env:T for variable KEY: it starts as a shell function definition/
+        .test(e.message) && !e.message.includes("SECRET-PART"),
+  );
+});
+
 test("exec/Run: a secret with a NUL stops the flow's start naming its reference, not its value", async () => {
   const WithSecrets = execRun(ExecAllowList.resolve(ALLOWED), {
     secrets: new SecretPolicy({
