@@ -163,11 +163,20 @@ export class History implements HistoryReader {
         );
       },
     });
-    const removeMetrics = historyMetrics(collector, {
-      store: () => this.store.stats(),
-      sampler: () => sampler.stats,
-      passSeconds: sampler.passSeconds,
-    });
+    let removeMetrics: () => void;
+    try {
+      removeMetrics = historyMetrics(collector, {
+        store: () => this.store.stats(),
+        sampler: () => sampler.stats,
+        passSeconds: sampler.passSeconds,
+      });
+    } catch (e) {
+      // Its metrics' names are taken: another history is attached to it.
+      throw new Error(
+        "Cannot attach history: another history is attached to this collector already (a collector takes one; call the function the other's attach() returned first)",
+        { cause: e },
+      );
+    }
     this.#attached.set(collector, { sampler, removeMetrics });
     sampler.start();
     return () => {

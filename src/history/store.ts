@@ -311,7 +311,21 @@ export class HistoryStore implements HistoryReader {
     this.#dropped = tiers.map(() => ({ retention: 0, budget: 0 }));
     if (options.dir !== undefined) {
       const root = options.dir;
-      mkdirSync(root, { recursive: true });
+      try {
+        mkdirSync(root, { recursive: true });
+      } catch (e) {
+        const code = (e as { code?: unknown })?.code;
+        throw new Error(
+          `Cannot open history in ${JSON.stringify(root)}: ${
+            code === "EEXIST" || code === "ENOTDIR"
+              ? "a file is in the way (it must be a folder)"
+              : code === "EACCES" || code === "EPERM"
+              ? "no permission to create it"
+              : (e as Error)?.message ?? String(e)
+          }`,
+          { cause: e },
+        );
+      }
       const segmentBytes = options.segmentBytes ??
         Math.min(4 * MIB, Math.max(4096, Math.floor(this.#maxDiskBytes / 32)));
       // One cache of closed segments' footers for all tiers.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -204,6 +204,45 @@ test("History.attach() refuses a collector attached already, and any after close
   );
   // close() removed its metrics from the collector.
   assert.doesNotMatch(await collector.render(), /weir_history_/);
+});
+
+test("a second History attached to a collector is refused saying another is attached, and the first goes on", async () => {
+  const first = await History.open();
+  const second = await History.open();
+  try {
+    const collector = new MetricsCollector();
+    first.attach(collector);
+    assert.throws(
+      () => second.attach(collector),
+      /^Error: Cannot attach history: another history is attached to this collector already/,
+    );
+    await first.sampleNow();
+    assert.equal(second.samplerStats().length, 0);
+    assert.match(await collector.render(), /weir_history_series \d+/);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+test("History.open() in a folder whose path is a file says so (it threw mkdir's EEXIST)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-history-file-"));
+  try {
+    const file = join(dir, "not-a-folder");
+    writeFileSync(file, "x");
+    for (const at of [file, join(file, "sub")]) {
+      await assert.rejects(
+        History.open({ dir: at }),
+        {
+          message: `Cannot open history in ${
+            JSON.stringify(at)
+          }: a file is in the way (it must be a folder)`,
+        },
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("promtool check metrics passes on the history's own metrics", {
