@@ -77,8 +77,9 @@ async function _openRead(
   );
   try {
     sandbox.checkOpen(path, handle.fd);
+    // Its callers say which file: the reason alone, or it says so twice.
     if (!(await handle.stat()).isFile()) {
-      throw _fileError("read", path, "it is not a regular file");
+      throw new Error("it is not a regular file");
     }
   } catch (e) {
     await handle.close();
