@@ -95,6 +95,22 @@ function _expression(ctx: Context<FnState>, component: string): Expression {
 }
 
 /**
+ * The check of a graph's `flow/Map` or `flow/Filter` at validation: one of
+ * `fn` and `expr` given (an IIP, or fed by a connection), as each message
+ * would otherwise fail at run time.
+ */
+function _fnOrExpr(
+  settings: Readonly<Record<string, unknown>>,
+  connected: ReadonlySet<string>,
+): string | undefined {
+  const fn = Object.hasOwn(settings, "fn") || connected.has("fn");
+  const expr = Object.hasOwn(settings, "expr") || connected.has("expr");
+  if (fn && expr) return "takes an fn or an expr, not both; remove one";
+  if (fn || expr) return undefined;
+  return `needs an expr, a JSONata expression such as 'price * qty' -> expr (or an fn); with neither, every message would fail`;
+}
+
+/**
  * Checks that `expr` is unset alongside `fn`: once per `fn` value rather
  * than per message, because a control lookup is a measurable part of a
  * synchronous activation on the hot path.
@@ -181,6 +197,7 @@ export function flowMap(options: ExpressionComponentOptions = {}): Component {
       error: _errorPort,
     },
     setup: _fnState,
+    checkSettings: _fnOrExpr,
     // The synchronous fn path is kept small; the rest is out of line.
     process(value, ctx) {
       const fn = ctx.control<MapFunction | undefined>("fn");
@@ -265,6 +282,7 @@ export function flowFilter(
       error: _errorPort,
     },
     setup: _fnState,
+    checkSettings: _fnOrExpr,
     // The synchronous fn path is kept small; the rest is out of line.
     process(value, ctx) {
       const fn = ctx.control<MapFunction | undefined>("fn");
