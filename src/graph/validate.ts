@@ -500,6 +500,8 @@ class _Validator {
       return;
     }
     const feeds = new FeedCheck();
+    // Each edge by its two ends, to find one written twice.
+    const edges = new Map<string, string>();
     connections.forEach((c: unknown, i) => {
       const path = joinIndex("connections", i);
       if (!isRecord(c)) {
@@ -532,9 +534,9 @@ class _Validator {
         ),
           undefined)
         : this.#end(c.tgt, joinKey(path, "tgt"), "in", `${what} target`);
-      if (hasSrc) {
-        this.#end(c.src, joinKey(path, "src"), "out", "connection source");
-      }
+      const src = hasSrc
+        ? this.#end(c.src, joinKey(path, "src"), "out", "connection source")
+        : undefined;
       checkConnectionMetadata(
         c.metadata,
         joinKey(path, "metadata"),
@@ -546,8 +548,37 @@ class _Validator {
       fed.add(`${tgt.process}\0${tgt.port}`);
       if (isIip && !hasSrc) this.#initial(c.data, tgt, joinKey(path, "data"));
       if (hasSrc && !isIip) feeds.add(tgt, path);
+      if (src && !isIip) this.#repeated(edges, src, tgt, path);
     });
     feeds.check(this.#report);
+  }
+
+  /**
+   * Reports an edge between the same two ports as an earlier one: the
+   * engine would make both, so each message would arrive twice (NoFlo's
+   * fbp-graph keeps one; Node-RED cannot draw two).
+   */
+  #repeated(
+    edges: Map<string, string>,
+    src: ResolvedEnd,
+    tgt: ResolvedEnd,
+    path: string,
+  ): void {
+    const end = (e: ResolvedEnd) =>
+      `${e.process}.${e.port}${e.index === undefined ? "" : `[${e.index}]`}`;
+    const edge = `${end(src)} -> ${end(tgt)}`;
+    const first = edges.get(edge);
+    if (first === undefined) {
+      edges.set(edge, path);
+      return;
+    }
+    const at = withPosition({ path: first, message: "" }, this.#sourceMap);
+    this.#report(
+      path,
+      `connection ${edge} is written twice (first ${
+        at.line === undefined ? `at ${first}` : `on line ${at.line}`
+      }), so each message would reach ${end(tgt)} twice; remove one`,
+    );
   }
 
   #initial(data: unknown, tgt: ResolvedEnd, path: string): void {

@@ -31,12 +31,10 @@ test("buildNetworkSpec() resolves components and maps connections", () => {
 });
 
 test("buildNetworkSpec() maps connection capacity and policy from metadata", () => {
-  const graph = new GraphBuilder().process("A", "core/Repeat").process(
-    "B",
-    "core/Output",
-  )
+  const graph = new GraphBuilder().process("A", "core/Repeat")
+    .process("B", "core/Output").process("C", "core/Output")
     .connect("A", "out", "B", "in", { capacity: 3, policy: "drop-oldest" })
-    .connect("A", "out", "B", "in")
+    .connect("A", "out", "C", "in")
     .build();
   const spec = buildNetworkSpec(graph, registry);
   assert.deepEqual(spec.connections.map((c) => [c.capacity, c.policy]), [

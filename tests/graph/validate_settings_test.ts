@@ -4,13 +4,12 @@ import { GraphBuilder, parseFbp, parseGraphJson } from "../../src/graph/mod.ts";
 import { only, problems } from "./_helpers.ts";
 
 test("validateGraph() reports a capacity that is not a positive integer", () => {
-  const graph = new GraphBuilder().process("A", "core/Repeat").process(
-    "B",
-    "core/Output",
-  )
+  const graph = new GraphBuilder().process("A", "core/Repeat")
+    .process("B", "core/Output").process("C", "core/Output")
+    .process("D", "core/Output")
     .connect("A", "out", "B", "in", { metadata: { capacity: 0 } })
-    .connect("A", "out", "B", "in", { metadata: { capacity: 2.5 } })
-    .connect("A", "out", "B", "in", { metadata: { capacity: "5" } })
+    .connect("A", "out", "C", "in", { metadata: { capacity: 2.5 } })
+    .connect("A", "out", "D", "in", { metadata: { capacity: "5" } })
     .build();
   const found = problems(graph);
   assert.deepEqual(found.map((p) => p.path), [
