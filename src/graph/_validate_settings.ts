@@ -9,6 +9,7 @@ import { describeValue } from "../engine/component.ts";
 import { LIMITS } from "../engine/limits.ts";
 import { OVERFLOW_POLICIES } from "../engine/spec.ts";
 import { joinKey } from "./_path.ts";
+import { closestName } from "../engine/registry.ts";
 import {
   didYouMean,
   isDuration,
@@ -40,6 +41,50 @@ export const PROCESS_SETTINGS: readonly string[] = [
   "concurrency",
 ];
 
+/** The connection settings of an edge. */
+const CONNECTION_SETTINGS: readonly string[] = ["capacity", "policy"];
+
+/**
+ * weir's graph properties: `defaultCapacity`, `allow` and the
+ * supervision settings (checked by `_readSupervision()`).
+ */
+const PROPERTIES: readonly string[] = [
+  "defaultCapacity",
+  "allow",
+  "restart",
+  "restartDelayMs",
+  "restartMaxDelayMs",
+  "restartLimit",
+  "required",
+];
+
+/**
+ * Reports each key of `record` that is not one of weir's `settings` but
+ * close to one (`timeoutMS`, `timeout`, `capcity`, `@defaultcapacity`):
+ * weir would ignore it, and the setting the author meant would silently
+ * not apply. Other keys stay allowed, as NoFlo's tools keep their own
+ * (`label`, `x`, `y`, `route`, `description`, ...).
+ */
+function _checkNearMisses(
+  record: Record<string, unknown>,
+  settings: readonly string[],
+  path: string,
+  what: string,
+  report: Report,
+): void {
+  for (const key of Object.keys(record)) {
+    if (settings.includes(key)) continue;
+    const close = closestName(key, settings);
+    if (close === undefined) continue;
+    report(
+      joinKey(path, key),
+      `${what} has no setting "${key}", so it would be ignored; did you mean "${close}"? (${what}'s settings are ${
+        listNames([...settings])
+      })`,
+    );
+  }
+}
+
 /** Checks the graph's `properties` (`defaultCapacity`). */
 export function checkProperties(
   properties: unknown,
@@ -54,6 +99,7 @@ export function checkProperties(
     );
     return;
   }
+  _checkNearMisses(properties, PROPERTIES, "properties", "the graph", report);
   _checkAllow(properties.allow, report);
   const capacity = properties.defaultCapacity;
   if (capacity !== undefined && !_intIn(capacity, 1, maxCapacity)) {
@@ -73,6 +119,13 @@ export function checkProcessSettings(
   path: string,
   report: Report,
 ): void {
+  _checkNearMisses(
+    metadata,
+    PROCESS_SETTINGS,
+    path,
+    `process "${name}"`,
+    report,
+  );
   const { timeoutMs, retry, circuitBreaker, concurrency } = metadata;
   if (
     timeoutMs !== undefined &&
@@ -198,6 +251,15 @@ export function checkConnectionMetadata(
       }`,
     );
     return;
+  }
+  if (!iip) {
+    _checkNearMisses(
+      metadata,
+      CONNECTION_SETTINGS,
+      path,
+      "a connection",
+      report,
+    );
   }
   const { capacity, policy } = metadata;
   if (iip) {
