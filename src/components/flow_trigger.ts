@@ -138,7 +138,7 @@ export function flowTrigger(
         default: "value",
         parse: _oneOf(["message", "value", "nothing"]),
         description:
-          "What goes out at once: the message, firstValue (default) or nothing.",
+          'What goes out at once: "message" (the message), "value" (firstValue; the default) or "nothing".',
       },
       firstValue: {
         control: true,
@@ -151,7 +151,7 @@ export function flowTrigger(
         default: "value",
         parse: _oneOf(["message", "latest", "value", "nothing"]),
         description:
-          "What goes out after the wait: the message that started it, the latest message of its key, secondValue (default) or nothing.",
+          'What goes out after the wait: "message" (the message that started it), "latest" (the latest message of its key), "value" (secondValue; the default) or "nothing".',
       },
       secondValue: {
         control: true,
