@@ -53,6 +53,19 @@ function _parseMode(value: unknown): "first" | "all" {
   );
 }
 
+/**
+ * The indexes of `out` that the rules given as an initial packet send on,
+ * in order, for validation to find a connection no rule feeds (`out[3]`
+ * after three rules, as counting from 1 would write).
+ */
+function _ruleOuts(
+  settings: Readonly<Record<string, unknown>>,
+): readonly number[] | undefined {
+  const rules = settings.rules as SwitchRules | undefined;
+  if (rules === undefined) return undefined;
+  return [...new Set(rules.rules.map((r) => r.out))].sort((a, b) => a - b);
+}
+
 /** State of a `flow/Switch` process. */
 interface SwitchState {
   site: ExpressionSite;
@@ -346,6 +359,7 @@ export function flowSwitch(
     outPorts: {
       out: {
         addressable: true,
+        indexes: _ruleOuts,
         description:
           "out[i] takes the messages that match rule i (the message itself, unchanged).",
       },

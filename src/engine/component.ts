@@ -89,6 +89,16 @@ export interface OutPortSpec {
   description?: string;
   /** An array port: `ctx.send(port, value, index)` picks one connection. Default `false`. */
   addressable?: boolean;
+  /**
+   * For an addressable port: the indexes a process sends on, as its
+   * settings say (the parsed initial packet of each in-port that has one,
+   * as `checkSettings` sees them), or `undefined` when they do not say (a
+   * setting fed by a connection). A graph's connection from another index
+   * would never carry a message: `validateGraph()` reports it.
+   */
+  indexes?: (
+    settings: Readonly<Record<string, unknown>>,
+  ) => readonly number[] | undefined;
 }
 
 /**

@@ -502,6 +502,9 @@ class _Validator {
     const feeds = new FeedCheck();
     // Each edge by its two ends, to find one written twice.
     const edges = new Map<string, string>();
+    // Edges from one index of an addressable out-port, checked once every
+    // initial packet is known.
+    const indexed: { src: ResolvedEnd; path: string }[] = [];
     connections.forEach((c: unknown, i) => {
       const path = joinIndex("connections", i);
       if (!isRecord(c)) {
@@ -549,8 +552,33 @@ class _Validator {
       if (isIip && !hasSrc) this.#initial(c.data, tgt, joinKey(path, "data"));
       if (hasSrc && !isIip) feeds.add(tgt, path);
       if (src && !isIip) this.#repeated(edges, src, tgt, path);
+      if (src?.index !== undefined && !isIip) indexed.push({ src, path });
     });
     feeds.check(this.#report);
+    for (const { src, path } of indexed) this.#unsent(src, path);
+  }
+
+  /**
+   * Reports an edge from an index its process never sends on, as its
+   * settings say (`OutPortSpec.indexes`): `Sw out[3]` after three rules.
+   */
+  #unsent(src: ResolvedEnd, path: string): void {
+    const component = src.component;
+    const indexes = component?.outPorts[src.port]?.indexes?.(
+      this.#settings.get(src.process) ?? {},
+    );
+    if (indexes === undefined || indexes.includes(src.index!)) return;
+    const port = (i: number) => `${src.port}[${i}]`;
+    this.#report(
+      joinKey(joinKey(path, "src"), "index"),
+      `connection source: process "${src.process}" (${
+        component!.name
+      }) never sends on ${
+        port(src.index!)
+      }, so nothing would reach this connection; its settings send on ${
+        indexes.length === 0 ? "no index" : listNames(indexes.map(port))
+      } only (indexes count from 0)`,
+    );
   }
 
   /**
