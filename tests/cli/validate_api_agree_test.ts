@@ -162,20 +162,21 @@ test("weir validate and POST /flows refuse a flow exporting a subgraph's error p
   assert.match(validate[0], /^3:1: exported out-port "ERR" .*no port at all/);
 });
 
-test("weir validate and POST /flows report what new Network() refuses of a graph validation passes, at the process's line", async () => {
-  // A component made by hand, not by defineComponent(): the engine's own
-  // wiring is the only check that finds it has nothing to run.
+test("a component made by hand with nothing to run is refused when registered, so no graph of weir validate or POST /flows can name it", () => {
+  // new Network() refused it ("has no process function") at the process's
+  // line; the registry now refuses it first, saying what it expects.
   const registry = builtins();
   const Repeat = registry.get("core/Repeat")!;
-  registry.register({ ...Repeat, name: "my/Hollow", process: undefined });
-  const { validate, api } = await bothSeeWith(
-    registry,
-    "# @name g\n'x' -> in A(core/Repeat)\nA out -> in B(my/Hollow)\n",
+  assert.throws(
+    () =>
+      registry.register({ ...Repeat, name: "my/Hollow", process: undefined }),
+    {
+      name: "TypeError",
+      message:
+        'Cannot register component "my/Hollow": expected a component made with defineComponent(), received object',
+    },
   );
-  assert.deepEqual(validate, api);
-  assert.deepEqual(validate, [
-    "3:13: component my/Hollow has no process function",
-  ]);
+  assert.equal(registry.get("my/Hollow"), undefined);
 });
 
 test("weir validate, POST /flows and weir serve's graph files refuse two http/In serving the same method and path, at the second's line, naming both", async () => {
