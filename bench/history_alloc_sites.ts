@@ -9,8 +9,17 @@
  * events, the engine). Garbage is what makes a process's memory swing
  * between collections (issue 14 measures RSS).
  *
- * Run: `deno run -A bench/history_alloc_sites.ts [PASSES]` (default 120;
- * Deno only: it uses `node:inspector`'s HeapProfiler).
+ * `--setup=demo` profiles the demo flow (its log dropped) with the
+ * resource tracker instead (about 500 series, as `weir demo --history`):
+ * what a history costs a small set-up, where its garbage is made by the
+ * collector's reading and the store's per-pass and per-flush work rather
+ * than by the number of series. A native function's bytes (a `subarray`,
+ * a `push`) are also counted under the function that called it ("by
+ * caller").
+ *
+ * Run: `deno run -A bench/history_alloc_sites.ts [PASSES] [--setup=demo]`
+ * (default 120 passes; Deno only: it uses `node:inspector`'s
+ * HeapProfiler).
  *
  * @module
  */
@@ -23,6 +32,10 @@ import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler } from "../src/history/sampler.ts";
 import { HistoryStore } from "../src/history/store.ts";
 import { startFlows } from "./_metrics.ts";
+import { createNetwork } from "../src/embed.ts";
+import { DEMO_FLOW } from "../src/cli/demo.ts";
+import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
+import { resourceSource } from "../src/runtime/resources.ts";
 
 interface CallFrame {
   functionName: string;
@@ -35,7 +48,16 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-const PASSES = Number(process.argv[2] ?? 120);
+const PASSES = Number(
+  process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 120,
+);
+const SETUP = process.argv.find((a) => a.startsWith("--setup="))?.slice(8) ??
+  "100x10";
+if (SETUP !== "100x10" && SETUP !== "demo") {
+  throw new RangeError(
+    `Cannot run: --setup must be 100x10 or demo, received ${SETUP}`,
+  );
+}
 const session = new inspector.Session();
 session.connect();
 const post = <T>(method: string, params?: object): Promise<T> =>
@@ -48,7 +70,23 @@ const post = <T>(method: string, params?: object): Promise<T> =>
   );
 
 const collector = new MetricsCollector();
-await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
+if (SETUP === "demo") {
+  const tracker = new ResourceTracker({
+    source: resourceSource(),
+    signal: new AbortController().signal,
+    log: () => {},
+  });
+  tracker.attach(collector);
+  tracker.start();
+  const net = createNetwork(
+    DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)"),
+    { name: "demo", buckets: collector.options.buckets },
+  );
+  collector.track(net);
+  await net.start();
+} else {
+  await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
+}
 const dir = mkdtempSync(join(tmpdir(), "weir-alloc-sites-"));
 const store = await HistoryStore.open({ dir, flushIntervalMs: 0 });
 let clock = Math.floor(Date.now() / 60_000) * 60_000 + 1000;
@@ -74,7 +112,8 @@ const { profile } = await post<{ profile: { head: ProfileNode } }>(
 );
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
-const walk = (n: ProfileNode) => {
+const byCaller = new Map<string, number>();
+const walk = (n: ProfileNode, caller: string) => {
   const f = n.callFrame;
   const where = `${f.functionName || "(anonymous)"} ${
     f.url.split("/").slice(-2).join("/")
@@ -82,9 +121,12 @@ const walk = (n: ProfileNode) => {
   byFunction.set(where, (byFunction.get(where) ?? 0) + n.selfSize);
   const file = f.url.replace(/^.*?\/(src|bench)\//, "$1/") || "(native)";
   byFile.set(file, (byFile.get(file) ?? 0) + n.selfSize);
-  for (const c of n.children) walk(c);
+  // A native's bytes go to the script function that called it.
+  const owner = f.url === "" ? caller : where;
+  byCaller.set(owner, (byCaller.get(owner) ?? 0) + n.selfSize);
+  for (const c of n.children) walk(c, owner);
 };
-walk(profile.head);
+walk(profile.head, "(root)");
 const kb = (b: number) => (b / PASSES / 1024).toFixed(1).padStart(8);
 const top = (m: Map<string, number>, n: number) =>
   [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) =>
@@ -93,7 +135,11 @@ const top = (m: Map<string, number>, n: number) =>
 console.log(
   `${store.stats().series} series, ${PASSES} passes: KB allocated a pass (a flush every 10 passes included)\nby file:\n${
     top(byFile, 15)
-  }\nby function:\n${top(byFunction, 30)}`,
+  }\nby function:\n${
+    top(byFunction, 30)
+  }\nby caller (natives counted in the function that called them):\n${
+    top(byCaller, 30)
+  }`,
 );
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
