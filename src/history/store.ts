@@ -101,6 +101,16 @@ const LEAN_RESOLUTION_MS = 600_000;
  */
 const LEAN_SHORT_RESOLUTION_MS = 60_000;
 export type { HistoryStats, HistoryStoreOptions, TierStats };
+
+/** Head records are written out once this many bytes of them are buffered. */
+const HEAD_FLUSH_BYTES = 256 * 1024;
+/**
+ * The most the head records' buffer is made: what it holds before it is
+ * written out and a record of up to 4 KiB past that (a part of ~10 new
+ * samples a tier takes tens of bytes; whole chunks, at a checkpoint, may
+ * grow it further, as ByteWriter grows).
+ */
+const HEAD_BUFFER_BYTES = HEAD_FLUSH_BYTES + 4096;
 export type { TierOptions } from "./store_options.ts";
 
 /** An open chunk as the head log holds it: its stream apart from its header. */
@@ -1639,10 +1649,12 @@ export class HistoryStore implements HistoryReader {
     // The buffer is flushed at 256 KiB: a 57,000-series batch is several
     // MB, and one big buffer per flush is memory the process keeps. This
     // one is kept from flush to flush (writes are synchronous), not made
-    // anew: 260 KB of garbage a flush.
+    // anew: 260 KB of garbage a flush. It starts at a sixteenth of its
+    // most and doubles as the records need: the demo's flushes take 20
+    // KB, and a store of many series reaches the same 260 KB as before.
     let w: ByteWriter | undefined;
     if (out) {
-      w = this.#headWriter ??= new ByteWriter(256 * 1024 + 4096);
+      w = this.#headWriter ??= new ByteWriter(HEAD_BUFFER_BYTES / 16);
       w.reset();
     }
     const record = { id: 0, lastT: 0, chunks };
@@ -1670,7 +1682,7 @@ export class HistoryStore implements HistoryReader {
       encodeHeadRecord(w, record);
       for (let k = 0; k < chunks.length; k++) chunks[k]?.logged();
       total += w.length - before;
-      if (w.length >= 256 * 1024) {
+      if (w.length >= HEAD_FLUSH_BYTES) {
         out!(w.bytes());
         w.reset();
       }
