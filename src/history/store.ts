@@ -1151,9 +1151,14 @@ export class HistoryStore implements HistoryReader {
   }
 
   #grow(n: number): void {
-    for (const tier of this.#tiers) tier.ensure(n);
+    // The tiers' per-series arrays grow here only, to the store's size:
+    // one length says whether all have room, and a new series with room
+    // (every one the first pass reserved) calls nothing. (Each tier's
+    // ensure() for each new series made Bun's JIT optimize four of them
+    // in the first pass.)
     if (n <= this.#lastT.length) return;
     const size = Math.max(n, growCapacity(this.#lastT.length));
+    for (const tier of this.#tiers) tier.ensure(size);
     const f = (a: Float64Array, fill: number) => {
       const b = new Float64Array(size).fill(fill);
       b.set(a);
