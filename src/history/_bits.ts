@@ -75,6 +75,38 @@ export class BufferWords {
     this.#words = NO_WORDS;
   }
 }
+/**
+ * {@linkcode BufferWords} read as signed words: each is an int32, which an
+ * optimizing compiler keeps in a register as one. A `Uint32Array`'s word
+ * past 2^31 (a negative value's high word, most float bits) reads as a
+ * double: Bun's JIT, which took the reads in `OpenChunks.appendSamples`
+ * for int32, left its optimized code at such a word, pass after pass,
+ * and compiled the function again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BufferInts, HI } from "./_bits.ts";
+ *
+ * const words = new BufferInts();
+ * const a = new Float64Array([-1]);
+ * assert.equal(words.of(a)[HI], 0xbff00000 | 0); // -1.0's high word
+ * assert.equal(words.of(a.subarray(0, 1)), words.of(a));
+ * ```
+ */
+export class BufferInts {
+  #of: ArrayBufferLike | null = null;
+  #words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+  /** The signed words of `a`'s buffer. */
+  of(a: Float64Array): Int32Array<ArrayBufferLike> {
+    if (a.buffer !== this.#of) {
+      this.#of = a.buffer;
+      this.#words = new Int32Array(a.buffer, 0, a.buffer.byteLength >>> 2);
+    }
+    return this.#words;
+  }
+}
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Index of the high (sign, exponent) 32 bits of a float64 in a Uint32Array view. */
 export const HI = LITTLE_ENDIAN ? 1 : 0;
@@ -148,7 +180,11 @@ export function writeHeader(
 
 /**
  * Writes the low `n` bits (1..32) of `v` (no bits above them set) into
- * `buf` at bit `p`, most significant first; returns `p + n`.
+ * `buf` at bit `p`, most significant first; returns `p + n`. Only `v`'s
+ * bits are read: callers hand an int32 (`x | 0`), not the same bits as an
+ * unsigned number (`x >>> 0`, a double past 2^31), so that a compiler
+ * that took `v` for an int32 does not meet a double (Bun's JIT left its
+ * optimized code for it at every such call, and compiled it again).
  *
  * @example
  * ```ts
@@ -201,7 +237,7 @@ export function putFirstTime(buf: Uint8Array, p: number, t: number): number {
     p = putBits(buf, p, 128 | (m % 128), 8);
     m = Math.floor(m / 128);
   }
-  return putBits(buf, p, m, 8);
+  return putBits(buf, p, m | 0, 8);
 }
 
 /**
@@ -226,12 +262,12 @@ export function putDod(buf: Uint8Array, p: number, dod: number): number {
   if (z < 1048576) return putBits(buf, p, 0xe00000 | z, 24); // 1110 + 20
   if (z < TWO_32) {
     p = putBits(buf, p, 0x1e, 5); // 11110 + 32
-    return putBits(buf, p, z >>> 0, 32);
+    return putBits(buf, p, z | 0, 32);
   }
   const m = Math.abs(dod); // < 2^53: sign and 53 bits
   p = putBits(buf, p, 0x3e | (dod < 0 ? 1 : 0), 6); // 11111 + sign
-  p = putBits(buf, p, Math.floor(m / TWO_32), 21);
-  return putBits(buf, p, m >>> 0, 32);
+  p = putBits(buf, p, Math.floor(m / TWO_32) | 0, 21);
+  return putBits(buf, p, m | 0, 32);
 }
 
 /**
@@ -300,7 +336,7 @@ export function putValue(
       }
       if (z < TWO_32 && xorBits > 38) {
         p = putBits(buf, p, 0x3f, 6); // 111 111 + 32
-        return putBits(buf, p, z >>> 0, 32);
+        return putBits(buf, p, z | 0, 32);
       }
     }
   }
@@ -328,7 +364,7 @@ function putXor(
   let l: number;
   if (trail >= 32) {
     h = 0;
-    l = xh >>> (trail - 32);
+    l = (xh >>> (trail - 32)) | 0;
   } else if (trail === 0) {
     h = xh;
     l = xl;

@@ -23,7 +23,7 @@
  */
 
 import {
-  BufferWords,
+  BufferInts,
   HI,
   LO,
   NO_WINDOW,
@@ -202,8 +202,8 @@ export class OpenChunks {
   /** {@linkcode decodeInto}'s copy of a chunk's bytes. */
   #bytes = new Uint8Array(0);
   /** The bits of the values appendSamples() reads, and of the rows appendRow() does. */
-  #valuesWords = new BufferWords();
-  #rowWords = new BufferWords();
+  #valuesWords = new BufferInts();
+  #rowWords = new BufferInts();
 
   /**
    * @param maxColumns the most columns a chunk has (1 for raw, 6 for
@@ -450,6 +450,11 @@ export class OpenChunks {
         if (!this.#rebase(t)) this.#wideT();
         tRel = t - this.#tBase;
       }
+      // An int32 while the times are narrow (it fits: checked above), the
+      // type #lastT holds: a difference of two ms times is a double to a
+      // compiler, and Bun's JIT left its optimized loop at each store of
+      // one into #lastT.
+      if (this.#narrowT) tRel |= 0;
     }
     const lastT = this.#lastT;
     const delta = this.#delta;
@@ -466,8 +471,8 @@ export class OpenChunks {
     let full_ = 0;
     for (let i = from; i < n; i++) {
       const id = ids[i];
-      const hi = vBits[vw + 2 * i + HI] | 0;
-      const lo = vBits[vw + 2 * i + LO] | 0;
+      const hi = vBits[vw + 2 * i + HI];
+      const lo = vBits[vw + 2 * i + LO];
       const rows = count[id];
       // As append(): a caller that does not seal the ids in `full` is
       // refused at the 65,536th row rather than wrap the 16-bit count.
@@ -575,7 +580,7 @@ export class OpenChunks {
     const bits = this.#rowWords.of(row);
     const w = row.byteOffset >>> 2;
     for (let c = 0; c < columns; c++) {
-      this.#value(at + c, bits[w + 2 * c + HI] | 0, bits[w + 2 * c + LO] | 0);
+      this.#value(at + c, bits[w + 2 * c + HI], bits[w + 2 * c + LO]);
     }
     return this.#endRow(id);
   }
