@@ -304,6 +304,8 @@ export class Sampler {
   #seenIn = new Uint8Array(0);
   /** The tag of the last batch (1 or 2; 0: none yet). */
   #lastBatch = 0;
+  /** How many series the last batch sampled (each counted once). */
+  #lastSampled = 0;
   readonly #sink: SeriesSink;
 
   /**
@@ -740,6 +742,10 @@ export class Sampler {
     const tag = last === 1 ? 2 : 1;
     const walked = this.#refs;
     let seen = this.#seenIn;
+    // Series of this batch, and those of them the last batch sampled
+    // (each once: a series handed twice is tagged at its first).
+    let sampled = 0;
+    let again = 0;
     for (let i = 0; i < live; i++) {
       const ref = walked[i];
       if (ref >= seen.length) {
@@ -747,11 +753,16 @@ export class Sampler {
         grown.set(seen);
         this.#seenIn = seen = grown;
       }
+      const had = seen[ref];
+      if (had === tag) continue;
+      sampled++;
+      if (had === last) again++;
       seen[ref] = tag;
     }
     // Sampled by the last batch and not by this one: seen[ref] is still
-    // that batch's tag.
-    if (last !== 0) {
+    // that batch's tag. None when this batch sampled all of the last's
+    // (a steady pass): the scan of every id is skipped.
+    if (last !== 0 && again < this.#lastSampled) {
       for (let ref = 0; ref < seen.length; ref++) {
         if (seen[ref] !== last) continue;
         seen[ref] = 0; // one marker
@@ -761,6 +772,7 @@ export class Sampler {
       }
     }
     this.#lastBatch = tag;
+    this.#lastSampled = sampled;
     const n = this.#n;
     this.#n = 0;
     const target = this.#target;

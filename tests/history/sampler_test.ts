@@ -303,6 +303,40 @@ test("Sampler ends a series each time it leaves, and not again while it stays aw
   }
 });
 
+test("Sampler ends the series a pass no longer finds when as many others came in its place, and not a series handed twice", async () => {
+  const collector = new MetricsCollector();
+  const g = new Gauge({
+    name: "swap_gauge",
+    help: "h",
+    labelNames: ["k"],
+    registers: [collector.registry],
+  });
+  const store = new FakeStore();
+  let now = 1_000;
+  const sampler = new Sampler(collector, store, {
+    include: ["swap_gauge"],
+    now: () => now,
+  });
+  const pass = async () => {
+    await sampler.sampleOnce();
+    now += 1000;
+  };
+  g.set({ k: "a" }, 1);
+  g.set({ k: "b" }, 2);
+  await pass(); // 1 s: a, b
+  g.remove({ k: "a" });
+  g.set({ k: "c" }, 3);
+  await pass(); // 2 s: b, c (as many as before): a gets its marker
+  await pass(); // 3 s: b, c
+  const kinds = (k: string) =>
+    store.find("swap_gauge", { k })[0].samples.map((
+      [t, v],
+    ) => [t, v === STALE ? "stale" : v]);
+  assert.deepEqual(kinds("a"), [[1_000, 1], [2_000, "stale"]]);
+  assert.deepEqual(kinds("b"), [[1_000, 2], [2_000, 2], [3_000, 2]]);
+  assert.deepEqual(kinds("c"), [[2_000, 3], [3_000, 3]]);
+});
+
 test("Sampler makes new series when labels are set on the registry", async () => {
   const collector = new MetricsCollector();
   const store = new FakeStore();
