@@ -16,10 +16,12 @@ const MAIN = join(import.meta.dirname!, "..", "..", "src", "cli", "main.ts");
 /**
  * Runs `weir run <finite graph> --metrics 127.0.0.1:0` in a child process;
  * `onListening` gets the metrics port. Kills the child after `limitMs`.
+ * The graph's flow sends `ticks` messages 20 ms apart, then finishes.
  */
 async function runWithMetrics(
   limitMs: number,
   onListening: (port: number) => Promise<void> | void,
+  ticks = 10,
 ): Promise<
   {
     code: number | null;
@@ -37,7 +39,7 @@ async function runWithMetrics(
 
 '20ms' -> interval Tick(core/Interval)
 
-10 -> count Tick
+${ticks} -> count Tick
 
 Tick out -> in Sink(core/Drop)
 
@@ -99,13 +101,16 @@ test(
   async () => {
     let socket: Socket | undefined;
     let scraped = "";
+    // The flow runs for about 1 s, so that the scrape comes while it runs:
+    // in the 200 ms of 10 ticks, a busy machine (the suite runs several
+    // files at once) had the flow finish before the request was sent.
     const r = await runWithMetrics(8000, async (port) => {
       // A scraper on a keep-alive connection, as Prometheus keeps one.
       socket = await openSocket(port);
       socket.setEncoding("latin1");
       socket.on("data", (d: string) => scraped += d);
       socket.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    });
+    }, 50);
     await r.hook;
     socket?.destroy();
     assert.equal(r.killed, false, `killed after ${r.ms} ms:\n${r.stderr}`);
