@@ -116,10 +116,12 @@ test("GET /flows/:id answers 200, not 304, to the entity tag of a body it no lon
     )
     .onError(errorHandler(() => {}));
   try {
+    // One tick 300 ms after the start: the GET below comes while the flow
+    // runs (with 1 ms, a busy machine had it finished before the GET).
     await app.request("/flows/a", {
       method: "PUT",
       headers: { "Content-Type": "text/vnd.fbp" },
-      body: "'1ms' -> interval T(core/Interval) out -> in D(core/Drop)\n" +
+      body: "'300ms' -> interval T(core/Interval) out -> in D(core/Drop)\n" +
         "'1' -> count T",
     });
     const first = await app.request("/flows/a");
