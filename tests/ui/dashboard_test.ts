@@ -504,9 +504,16 @@ Tick out -> in Fail
       assert.equal(res.status, 201, await res.text());
       const { page, problems, close } = await openPage(
         env.browser,
-        `${env.server.url}/#/flows/gone`,
+        `${env.server.url}/`,
       );
       try {
+        // Deleted once its live stream is open (a deletion before it opens
+        // is the next test's case: the stream's request answers 404).
+        const listening = page.waitForResponse((r) =>
+          r.url().includes("/flows/gone/events")
+        );
+        await page.goto(`${env.server.url}/#/flows/gone`);
+        assert.equal((await listening).status(), 200);
         const meta = page.locator(".flow-head .meta");
         await page.waitForFunction(
           () =>
