@@ -255,6 +255,12 @@ export class FlowView {
       this.#why.hidden = why === undefined;
     } catch (e) {
       if (this.#abort.signal.aborted) return;
+      // Shown, then gone: a deletion stops the flow first (a "state" event
+      // that asks for the info) and its "deleted" event may come after this
+      // answer.
+      if (e instanceof ApiError && e.status === 404 && this.#info !== null) {
+        return this.#event("deleted", {});
+      }
       this.#showNotice(e instanceof Error ? e.message : String(e));
     }
   }
