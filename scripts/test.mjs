@@ -19,13 +19,23 @@
  * directory) or else a substring of a test file's path: only the matching
  * `tests/**\/*_test.ts` files run, on both runtimes.
  *
+ * The Deno and Bun steps run at the same time when both are asked for and
+ * the machine has two CPUs or more (each runtime runs its files one at a
+ * time, in its own process, so a file never shares its process with
+ * another); Deno's output streams as it comes and Bun's is printed whole
+ * once the Deno step is done. The doc step runs its examples side by side
+ * (`deno test --doc --parallel`).
+ *
  * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200; a step
- * that overruns is killed and counts as failed), NO_COLOR.
+ * that overruns is killed and counts as failed), WEIR_TEST_JOBS (1: every
+ * step one after the other, the doc examples one at a time; default: the
+ * CPUs), NO_COLOR.
  *
  * @module
  */
 
 import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import process from "node:process";
@@ -67,8 +77,15 @@ const STEP_GROUPS = /** @type {Record<string, string[]>} */ ({
  * @property {number} seconds
  */
 
-/** @type {import("node:child_process").ChildProcess | undefined} */
-let current;
+/** The runners running now, ended with the suite on SIGINT or SIGTERM. */
+const running = /** @type {Set<import("node:child_process").ChildProcess>} */ (
+  new Set()
+);
+
+/** Runs streaming their output now; quiet runs' output waits for none. */
+let streaming = 0;
+/** Output of quiet runs that ended while another streamed. */
+const held = /** @type {string[]} */ ([]);
 
 main().catch((error) => {
   console.error(error);
@@ -84,7 +101,9 @@ async function main() {
   }
   for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
     process.on(signal, () => {
-      if (current?.pid !== undefined) killGroup(current.pid, "SIGKILL");
+      for (const child of running) {
+        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      }
       process.exit(130);
     });
   }
@@ -94,26 +113,44 @@ async function main() {
   const tests = listFiles(join(ROOT, "tests"), (f) => f.endsWith("_test.ts"))
     .map((file) => "./" + toPosix(relative(ROOT, file)));
   const selected = selectTests(tests, options.filters);
+  const jobs = testJobs();
+  // Bun beside Deno: its output is kept and printed once Deno's is done.
+  const together = jobs > 1 && options.steps.includes("deno") &&
+    options.steps.includes("bun");
+  /** @type {Promise<Outcome> | undefined} */
+  let bunBeside;
 
   for (const step of options.steps) {
     switch (step) {
       case "deno":
+        if (together) {
+          bunBeside = runTests("bun", BUN, ["test"], selected, color, {
+            quiet: true,
+          });
+        }
         outcomes.push(
           await runTests(step, DENO, ["test", "-A"], selected, color),
         );
         break;
       case "bun":
-        outcomes.push(await runTests(step, BUN, ["test"], selected, color));
+        outcomes.push(
+          await (bunBeside ??
+            runTests(step, BUN, ["test"], selected, color)),
+        );
         break;
       case "doc":
         // The @example blocks of the public API, type-checked and run
         // (whole-suite runs only: file filters select tests, not docs).
         if (options.filters.length === 0) {
           outcomes.push(
-            await runTests(step, DENO, ["test", "--doc", "-A"], [
-              "mod.ts",
-              "src",
-            ], color),
+            await runTests(
+              step,
+              DENO,
+              ["test", "--doc", "-A", ...(jobs > 1 ? ["--parallel"] : [])],
+              ["mod.ts", "src"],
+              color,
+              { env: { DENO_JOBS: String(jobs) } },
+            ),
           );
         }
         break;
@@ -214,20 +251,43 @@ function selectTests(tests, filters) {
 }
 
 /**
+ * How many test processes (or doc example workers) run at once:
+ * WEIR_TEST_JOBS, else the CPUs.
+ * @returns {number}
+ */
+function testJobs() {
+  const given = process.env.WEIR_TEST_JOBS;
+  if (given === undefined || given === "") return availableParallelism();
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1) {
+    usageError(`WEIR_TEST_JOBS must be a whole number from 1, not "${given}"`);
+  }
+  return n;
+}
+
+/**
+ * @typedef {object} RunOptions
+ * @property {boolean} [quiet] keep the output, print it whole when the run
+ *   ends (after any run streaming meanwhile)
+ * @property {Record<string, string>} [env] more environment variables
+ */
+
+/**
  * Runs one runtime's unit tests and reads its summary.
  * @param {"deno" | "bun" | "doc"} step
  * @param {string} bin
  * @param {string[]} args
  * @param {string[]} files
  * @param {boolean} color
+ * @param {RunOptions} [options]
  * @returns {Promise<Outcome>}
  */
-async function runTests(step, bin, args, files, color) {
+async function runTests(step, bin, args, files, color, options = {}) {
   if (files.length === 0) {
     banner(`${step}: no test files selected`);
     return outcome(step, 0, 1, 0, 0, "no test files selected");
   }
-  const run = await execute(bin, [...args, ...files], color);
+  const run = await execute(bin, [...args, ...files], color, options);
   const summary = step === "deno" || step === "doc"
     ? parseDenoSummary(run.output)
     : parseBunSummary(run.output);
@@ -430,19 +490,30 @@ function runFailure(run) {
 }
 
 /**
- * Runs a command from the repository root, streaming its output through and
- * keeping a copy for the summary parsers.
+ * Runs a command from the repository root, streaming its output through
+ * (or, `quiet`, printing it whole when no other run streams) and keeping a
+ * copy for the summary parsers.
  * @param {string} bin
  * @param {string[]} args
  * @param {boolean} color
+ * @param {RunOptions} [options]
  * @returns {Promise<Run>}
  */
-function execute(bin, args, color) {
+function execute(bin, args, color, options = {}) {
+  const quiet = options.quiet === true;
   const shown = [relative(ROOT, bin), ...args];
-  banner(
-    shown.length > 12 ? shown.slice(0, 12).join(" ") + " ..." : shown.join(" "),
-  );
-  const env = { ...process.env };
+  const title = `\n==> ${
+    shown.length > 12 ? shown.slice(0, 12).join(" ") + " ..." : shown.join(" ")
+  }\n`;
+  if (quiet) {
+    process.stdout.write(
+      `${title}(runs beside the next step; its output follows it)\n`,
+    );
+  } else {
+    process.stdout.write(title);
+    streaming++;
+  }
+  const env = { ...process.env, ...options.env };
   if (color) {
     env.FORCE_COLOR = "1";
   } else {
@@ -464,19 +535,21 @@ function execute(bin, args, color) {
       // Its own process group, so a timeout ends the runner's children too.
       detached: true,
     });
-    current = child;
+    running.add(child);
     child.stdout.on("data", (chunk) => {
-      process.stdout.write(chunk);
+      if (!quiet) process.stdout.write(chunk);
       chunks.push(String(chunk));
     });
     child.stderr.on("data", (chunk) => {
-      process.stderr.write(chunk);
+      if (!quiet) process.stderr.write(chunk);
       chunks.push(String(chunk));
     });
     const timer = Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
       ? setTimeout(() => {
         timedOut = true;
-        console.error(`\ntest.mjs: step timed out after ${timeoutSeconds}s`);
+        const why = `\ntest.mjs: step timed out after ${timeoutSeconds}s\n`;
+        if (quiet) chunks.push(why);
+        else process.stderr.write(why);
         if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
       }, timeoutSeconds * 1000)
       : undefined;
@@ -486,7 +559,15 @@ function execute(bin, args, color) {
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      current = undefined;
+      running.delete(child);
+      if (quiet) {
+        held.push(title + chunks.join(""));
+      } else {
+        streaming--;
+      }
+      if (streaming === 0) {
+        for (const text of held.splice(0)) process.stdout.write(text);
+      }
       done({
         code,
         signal,

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { withMachineLock } from "./_machine_lock.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("withMachineLock runs one holder at a time and lets go after an error", async () => {
+  const name = `weir-lock-test-${process.pid}`;
+  const order: string[] = [];
+  await Promise.all([
+    withMachineLock(name, async () => {
+      order.push("a in");
+      await sleep(150);
+      order.push("a out");
+    }),
+    sleep(20).then(() => withMachineLock(name, () => order.push("b"))),
+  ]);
+  assert.deepEqual(order, ["a in", "a out", "b"]);
+  await assert.rejects(
+    withMachineLock(name, () => {
+      throw new Error("boom");
+    }),
+    /boom/,
+  );
+  assert.equal(await withMachineLock(name, () => 7), 7);
+  assert.equal(existsSync(join(tmpdir(), `${name}.lock`)), false);
+});
+
+test("withMachineLock takes over a lock whose holder is gone, and names a live holder it waited for", async () => {
+  const name = `weir-lock-stale-${process.pid}`;
+  const dir = join(tmpdir(), `${name}.lock`);
+  const child = spawn(process.execPath, ["--version"], { stdio: "ignore" });
+  await new Promise((r) => child.on("close", r));
+  mkdirSync(dir);
+  writeFileSync(join(dir, "pid"), `${child.pid} 0.5`);
+  assert.equal(await withMachineLock(name, () => "taken", 1_000), "taken");
+
+  mkdirSync(dir);
+  writeFileSync(join(dir, "pid"), `${process.pid} 0.25`);
+  try {
+    await assert.rejects(
+      withMachineLock(name, () => "never", 300),
+      new RegExp(`still held after 300 ms \\(by ${process.pid} 0\\.25\\)`),
+    );
+  } finally {
+    await import("node:fs").then((fs) =>
+      fs.rmSync(dir, { recursive: true, force: true })
+    );
+  }
+});
