@@ -7,7 +7,7 @@
  * @module
  */
 import type { BreakerState } from "./breaker.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, endpointName } from "./connection.ts";
 import { Histogram, type HistogramSnapshot } from "./histogram.ts";
 import type { NetworkState } from "./network.ts";
 import type { ProcessPhase, ProcessRuntime } from "./process.ts";
@@ -80,9 +80,12 @@ export interface ProcessStats {
 
 /** Statistics of one connection. */
 export interface ConnectionStats {
-  /** `A.out`, or `null` for IIPs and exported in-ports. */
+  /**
+   * `A.out` (`A.out[1]` at an addressable port's index), or `null` for IIPs
+   * and exported in-ports.
+   */
   from: string | null;
-  /** `B.in`. */
+  /** `B.in` (`B.in[0]` at an addressable port's index). */
   to: string;
   /** The receiving process's name (names may hold dots: do not split `to`). */
   toProcess: string;
@@ -175,8 +178,8 @@ export function networkStats(src: StatsSource): NetworkStats {
     for (const r of DROP_REASONS) pd[r] += cd[r];
     if (c.from !== null && !c.closed) activeConnections++;
     connections.push({
-      from: c.from === null ? null : `${c.from.proc.name}.${c.from.port}`,
-      to: `${c.to.proc.name}.${c.to.port}`,
+      from: c.from === null ? null : endpointName(c.from),
+      to: endpointName(c.to),
       toProcess: c.to.proc.name,
       toPort: c.to.port,
       capacity: c.capacity,

@@ -1,7 +1,8 @@
 /**
  * A pre-scan of .fbp text, before the `fbp` parser sees it: takes out
- * Morrison's `-> (N)` capacities (which the parser would read as an
- * anonymous process of component "N"), turns tabs into spaces (the parser
+ * Morrison's `-> (N)` capacities and weir's overflow policies beside them
+ * (`-> (50 drop-oldest)`, `-> (drop-oldest)`; the parser would read either
+ * as an anonymous process of that component), turns tabs into spaces (the parser
  * only knows spaces), hides names the parser would look up on
  * `Object.prototype`, reads `# @` annotations, and records where arrows,
  * process declarations and exported ports are written.
@@ -12,6 +13,7 @@
  * @module
  */
 import type { Position } from "./problem.ts";
+import { OVERFLOW_POLICIES, type OverflowPolicy } from "../engine/spec.ts";
 
 /** A process declaration `Name(component...)` in the text. */
 export interface FbpDeclaration {
@@ -48,6 +50,8 @@ export interface FbpScan {
    * (`-1` and `1.5` too, for validation to report).
    */
   capacities: Map<number, number>;
+  /** Overflow policy by arrow number, where one is written. */
+  policies: Map<number, OverflowPolicy>;
   /** Position of each `->`, in text order: arrow k is the parser's connection k. */
   arrows: Position[];
   /** Named declarations, in text order. */
@@ -75,8 +79,16 @@ export interface FbpScan {
 
 const _NUMBER = String
   .raw`[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`;
+const _POLICY = OVERFLOW_POLICIES.join("|");
+/** `(N)`, `(N policy)`, `(N, policy)` or `(policy)` after an arrow. */
 const _CAPACITY = new RegExp(
-  String.raw`[ \t]*\([ \t]*(${_NUMBER})[ \t]*\)`,
+  String
+    .raw`[ \t]*\([ \t]*(?:(${_NUMBER})(?:[ \t]*,?[ \t]*(${_POLICY}))?|(${_POLICY}))[ \t]*\)`,
+  "y",
+);
+/** A capacity followed by something else: a misspelt policy. */
+const _BAD_POLICY = new RegExp(
+  String.raw`[ \t]*\([ \t]*${_NUMBER}[ \t]*,?[ \t]*([^)\r\n]*?)[ \t]*\)`,
   "y",
 );
 const _COMPONENT = /[a-zA-Z/\-0-9_]*/y;
@@ -143,6 +155,7 @@ export function scanFbp(text: string): FbpScan {
   const scan: FbpScan = {
     text,
     capacities: new Map(),
+    policies: new Map(),
     arrows: [],
     declarations: [],
     anonymous: [],
@@ -269,9 +282,28 @@ export function scanFbp(text: string): FbpScan {
       _CAPACITY.lastIndex = i;
       const m = _CAPACITY.exec(text);
       if (m) {
-        scan.capacities.set(scan.arrows.length - 1, Number(m[1]));
+        const k = scan.arrows.length - 1;
+        if (m[1] !== undefined) scan.capacities.set(k, Number(m[1]));
+        const policy = m[2] ?? m[3];
+        if (policy !== undefined) {
+          scan.policies.set(k, policy as OverflowPolicy);
+        }
         edits.push([i, i + m[0].length, " ".repeat(m[0].length)]);
         i += m[0].length;
+      } else {
+        _BAD_POLICY.lastIndex = i;
+        const bad = _BAD_POLICY.exec(text);
+        if (bad) {
+          scan.error = {
+            at: at(i + bad[0].indexOf(bad[1])),
+            message: `${
+              JSON.stringify(bad[1].slice(0, 40))
+            } is no overflow policy: after the capacity, write one of ${
+              OVERFLOW_POLICIES.join(", ")
+            } (e.g. -> (50 drop-oldest) in B)`,
+          };
+          return scan;
+        }
       }
       continue;
     }

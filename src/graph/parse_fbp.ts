@@ -1,6 +1,7 @@
 /**
  * Reading the .fbp DSL (with the npm `fbp` parser, plus Morrison's
- * `-> (N)` capacity on an arrow) into an fbp-graph.
+ * `-> (N)` capacity on an arrow and weir's overflow policy beside it) into
+ * an fbp-graph.
  *
  * @module
  */
@@ -36,7 +37,10 @@ export interface ParseFbpOptions {
  *
  * Beyond the `fbp` parser: `A out -> (50) in B` sets the connection's
  * `metadata.capacity` (any number is read, `(-1)` and `(1.5)` too, for
- * `validateGraph()` to report); numeric node metadata
+ * `validateGraph()` to report), `-> (50 drop-oldest)` (or `(50,
+ * drop-oldest)`) its `metadata.policy` too, and `-> (drop-oldest)` the
+ * policy alone (`block`, `drop-oldest`, `drop-newest` or `error`; another
+ * word after a capacity is a syntax error naming them); numeric node metadata
  * (`A(core/X:timeoutMs=500)`) becomes a number, as does
  * `# @defaultCapacity 20`; `# @allow files in/ out/report.csv` adds to
  * `properties.allow` (one kind a line, the entries split at blanks, lines
@@ -69,8 +73,13 @@ export interface ParseFbpOptions {
  * const graph = parseFbp(`
  * '1s' -> interval Tick(core/Interval)
  * Tick out -> (50) in Log(core/Output)
+ * Tick out -> (5 drop-oldest) in Last(core/Drop)
  * `);
  * assert.deepEqual(graph.connections?.[1].metadata, { capacity: 50 });
+ * assert.deepEqual(graph.connections?.[2].metadata, {
+ *   capacity: 5,
+ *   policy: "drop-oldest",
+ * });
  * ```
  */
 export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
@@ -200,8 +209,13 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
   const connections: GraphConnection[] = result.connections.map((c, k) => {
     positions.set(joinIndex("connections", k), scan.arrows[k]);
     const capacity = scan.capacities.get(k);
+    const policy = scan.policies.get(k);
     const connection = _restoreDeep(c, restore) as GraphConnection;
-    if (capacity !== undefined) connection.metadata = { capacity };
+    if (capacity !== undefined || policy !== undefined) {
+      connection.metadata = {};
+      if (capacity !== undefined) connection.metadata.capacity = capacity;
+      if (policy !== undefined) connection.metadata.policy = policy;
+    }
     return connection;
   });
   const properties = new Map<string, unknown>();

@@ -7,6 +7,7 @@
 import type { Graph, GraphExport } from "./graph.ts";
 import { joinIndex, joinKey } from "./_path.ts";
 import { describeValue } from "../engine/component.ts";
+import { OVERFLOW_POLICIES } from "../engine/spec.ts";
 
 /** Options of {@linkcode toFbp}. */
 export interface ToFbpOptions {
@@ -30,11 +31,12 @@ const _ANNOTATION_VALUE =
  * Writes a graph as .fbp DSL text: `# @` annotations for string properties
  * (and `defaultCapacity`), `INPORT=`/`OUTPORT=` lines, one declaration line
  * per process (`Name(component:key=value,...)`), then one line per
- * connection, with `-> (N)` for a capacity, `'...'` for string IIPs and
- * JSON for numbers, arrays and objects.
+ * connection, with `-> (N)` for a capacity (`-> (N policy)` with an
+ * overflow policy, `-> (policy)` for one alone), `'...'` for string IIPs
+ * and JSON for numbers, arrays and objects.
  *
  * The DSL cannot express: groups, connection metadata other than
- * `capacity` (so no `policy`), IIP metadata, port metadata and indexes on
+ * `capacity` and `policy`, IIP metadata, port metadata and indexes on
  * exported ports, boolean, null and non-JSON IIPs (e.g. a function),
  * process metadata values other than names and non-negative integers (and
  * for `x` and `y`, which read back as numbers, other than non-negative
@@ -278,31 +280,34 @@ export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {
     }
     const src = _portText(c.src, "out", joinKey(path, "src"), no);
     if (src === undefined) return;
-    let capacity = "";
+    const buffer: string[] = [];
     for (const [key, value] of Object.entries(c.metadata ?? {})) {
       const mpath = joinKey(joinKey(path, "metadata"), key);
       if (
         key === "capacity" && Number.isSafeInteger(value) &&
         (value as number) >= 0
       ) {
-        capacity = `(${value}) `;
-      } else if (key === "policy" && value === "block") {
-        no(
-          mpath,
-          "the DSL has no policy (block is the default, but it would not read back)",
-        );
+        buffer.unshift(String(value));
+      } else if (
+        key === "policy" &&
+        (OVERFLOW_POLICIES as readonly unknown[]).includes(value)
+      ) {
+        buffer.push(value as string);
       } else {
         no(
           mpath,
           `the DSL has no connection ${
             key === "capacity"
               ? "capacity other than a non-negative integer"
-              : "metadata but capacity"
+              : key === "policy"
+              ? `policy but ${OVERFLOW_POLICIES.join(", ")}`
+              : "metadata but capacity and policy"
           }`,
         );
       }
     }
-    lines.push(`${src} -> ${capacity}${tgt}`);
+    const arrow = buffer.length === 0 ? "" : `(${buffer.join(" ")}) `;
+    lines.push(`${src} -> ${arrow}${tgt}`);
   });
 
   if (unsupported.length > 0 && !options.dropUnsupported) {

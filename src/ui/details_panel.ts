@@ -13,7 +13,7 @@ import {
   rangeSelector,
 } from "./charts.ts";
 import { fmtBytes, fmtCount, fmtRate, fmtSeconds, h, setText } from "./dom.ts";
-import type { Selection } from "./graph_view.ts";
+import { type Selection, splitEnd } from "./graph_view.ts";
 import { connectionSpecs, flowSpecs, processSpecs } from "./history_specs.ts";
 import {
   breakerState,
@@ -89,8 +89,9 @@ export class DetailsPanel {
     let note = "";
     if (sel.kind === "process") specs = processSpecs(flow, sel.name);
     else if (sel.kind === "connection") {
-      const [proc, port] = _split(sel.to);
-      specs = connectionSpecs(flow, proc, port);
+      // The series of an addressable port's index are the port's.
+      const [proc, port] = splitEnd(sel.to);
+      specs = connectionSpecs(flow, proc, port.replace(/\[\d+\]$/, ""));
       note = `A connection's history is its target port's series (${sel.to}).`;
     } else specs = flowSpecs(flow);
     this.#charts = new ChartGroup(specs, _range);
@@ -357,9 +358,4 @@ export class DetailsPanel {
     this.#cells = [];
     this.el.remove();
   }
-}
-
-function _split(end: string): [string, string] {
-  const dot = end.lastIndexOf(".");
-  return [end.slice(0, dot), end.slice(dot + 1)];
 }

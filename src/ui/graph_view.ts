@@ -8,7 +8,7 @@
  * @module
  */
 import dagre from "@dagrejs/dagre";
-import type { ComponentInfo, FbpGraph } from "./api.ts";
+import type { ComponentInfo, FbpGraph, GraphEnd } from "./api.ts";
 import { fmtCount, fmtRate, s, setAttr, setText, toggle } from "./dom.ts";
 import {
   breakerState,
@@ -55,9 +55,19 @@ export type Selection =
   | { kind: "process"; name: string }
   | { kind: "connection"; from: string; to: string };
 
-function _split(end: string): [string, string] {
+/**
+ * `P.port` (or `P.port[i]`) as its process and port: the port is after the
+ * last dot, since a process name may hold dots.
+ */
+export function splitEnd(end: string): [string, string] {
   const dot = end.lastIndexOf(".");
   return dot === -1 ? [end, ""] : [end.slice(0, dot), end.slice(dot + 1)];
+}
+
+/** `P.port`, or `P.port[i]` at an addressable port's index (as stats name it). */
+function _endName(end: GraphEnd): string {
+  const name = `${end.process}.${end.port}`;
+  return end.index === undefined ? name : `${name}[${end.index}]`;
 }
 
 function _iipText(data: unknown): string {
@@ -116,14 +126,14 @@ export function buildModel(
     }
     for (const c of graph.connections) {
       if (c.src === undefined) continue;
-      const from = `${c.src.process}.${c.src.port}`;
-      const to = `${c.tgt.process}.${c.tgt.port}`;
+      const from = _endName(c.src);
+      const to = _endName(c.tgt);
       edges.set(connKey(from, to), { from, to, key: connKey(from, to) });
     }
   }
   for (const e of edges.values()) {
-    const [fp, fport] = _split(e.from);
-    const [tp, tport] = _split(e.to);
+    const [fp, fport] = splitEnd(e.from);
+    const [tp, tport] = splitEnd(e.to);
     const a = nodes.get(fp);
     const b = nodes.get(tp);
     if (a === undefined || b === undefined) {
@@ -137,7 +147,7 @@ export function buildModel(
   for (const c of graph?.connections ?? []) {
     if (c.src !== undefined || !("data" in c)) continue;
     const n = nodes.get(c.tgt.process);
-    if (n !== undefined) port(n.ins, c.tgt.port).iip = _iipText(c.data);
+    if (n !== undefined) port(n.ins, _endName(c.tgt)).iip = _iipText(c.data);
   }
   const list = [...nodes.values()];
   const signature =
@@ -317,7 +327,7 @@ export class GraphView {
       g.setNode(n.name, { width: w, height: hgt });
     }
     for (const e of model.edges) {
-      g.setEdge(_split(e.from)[0], _split(e.to)[0], {
+      g.setEdge(splitEnd(e.from)[0], splitEnd(e.to)[0], {
         width: LABEL_W,
         height: LABEL_H,
         labelpos: "c",
@@ -363,7 +373,7 @@ export class GraphView {
     svg.append(edgeLayer, nodeLayer);
     const byName = new Map(model.nodes.map((n) => [n.name, n]));
     const portPos = (end: string, out: boolean) => {
-      const [proc, port] = _split(end);
+      const [proc, port] = splitEnd(end);
       const n = byName.get(proc)!;
       const box = g.node(proc);
       const sz = size.get(proc)!;
@@ -375,8 +385,8 @@ export class GraphView {
       };
     };
     for (const e of model.edges) {
-      const [fp] = _split(e.from);
-      const [tp] = _split(e.to);
+      const [fp] = splitEnd(e.from);
+      const [tp] = splitEnd(e.to);
       const lab = g.edge(fp, tp, e.key);
       const a = portPos(e.from, true);
       const b = portPos(e.to, false);

@@ -399,3 +399,23 @@ Sw out[1] -> (1) in Low(test/Sink)`,
   assert.deepEqual(sinks.All, values);
   assert.deepEqual(sinks.Low, values.slice(0, 20));
 });
+
+test("a flow's stats name each output of flow/Switch apart (Sw.out[0], Sw.out[1]), as a tap does", async () => {
+  const { net } = await runGraph(`
+'[{"op": ">", "value": 30}, {"op": "else"}]' -> rules Sw(flow/Switch)
+'payload.temp' -> property Sw
+${
+    feed([{ payload: { temp: 31 } }, { payload: { temp: 20 } }, {
+      payload: { temp: 40 },
+    }])
+  }
+Sw out[0] -> in Hot(test/Sink)
+Sw out[1] -> in Cold(test/Sink)
+`);
+  const conns = net.stats().connections.filter((c) => c.toProcess !== "P");
+  const fromSw = conns.filter((c) => c.from?.startsWith("Sw."));
+  assert.deepEqual(
+    fromSw.map((c) => [c.from, c.to, c.delivered]).sort(),
+    [["Sw.out[0]", "Hot.in", 2], ["Sw.out[1]", "Cold.in", 1]],
+  );
+});

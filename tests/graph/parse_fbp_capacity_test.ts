@@ -9,6 +9,9 @@ import {
   validateGraph,
 } from "../../src/graph/mod.ts";
 import { testRegistry } from "./_registry.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { defineComponent } from "../../src/engine/component.ts";
+import { createNetwork } from "../../src/embed.ts";
 import { colOf, syntaxProblem, where } from "./_helpers.ts";
 
 /** What the graph layer says about the capacity written in `line`. */
@@ -182,4 +185,69 @@ test("parseFbp() matches 2,000 capacities to 2,000 arrows on one line", () => {
     line: 1,
     col: colOf(line, "->", 1999),
   });
+});
+
+test("parseFbp() reads an overflow policy beside a capacity, or alone, and the network uses it", async () => {
+  const graph = parseFbp(`
+A(core/Repeat) out -> (50 drop-oldest) in B(core/Output)
+A out -> (3, drop-newest) in C(core/Output)
+A out -> (error) in D(core/Output)
+A out -> ( 2	block ) in E(core/Output)
+`);
+  assert.deepEqual(graph.connections?.map((c) => c.metadata), [
+    { capacity: 50, policy: "drop-oldest" },
+    { capacity: 3, policy: "drop-newest" },
+    { policy: "error" },
+    { capacity: 2, policy: "block" },
+  ]);
+  assert.deepEqual(validateGraph(graph, testRegistry()), []);
+  // The policy reaches the network: B holds the first message, two wait,
+  // the fourth drops the oldest of them.
+  let release = () => {};
+  const held = new Promise<void>((r) => release = r);
+  const seen: unknown[] = [];
+  const Hold = defineComponent({
+    name: "test/Hold",
+    description: "Holds its first message until released.",
+    inPorts: { in: {} },
+    async process(v) {
+      seen.push(v);
+      if (seen.length === 1) await held;
+    },
+  });
+  const net = createNetwork(
+    `'1' -> in A(core/Repeat)
+'2' -> in A
+'3' -> in A
+'4' -> in A
+A out -> (2 drop-oldest) in B(test/Hold)`,
+    { registry: builtins().register(Hold) },
+  );
+  await net.start();
+  for (let i = 0; i < 100 && net.stats().drops.drop_oldest === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const c = net.stats().connections.find((x) => x.to === "B.in")!;
+  assert.equal(c.policy, "drop-oldest");
+  assert.equal(c.capacity, 2);
+  assert.equal(c.drops.drop_oldest, 1);
+  release();
+  await net.finished;
+  assert.deepEqual(seen, ["1", "3", "4"]);
+});
+
+test("parseFbp() refuses a word after a capacity that is no overflow policy, naming the policies and where", () => {
+  const p = capacityComplaint(
+    "A(core/Repeat) out -> (5 drop-olde) in B(core/Output)",
+  );
+  assert.ok(p);
+  assert.equal(p.line, 1);
+  assert.equal(
+    p.col,
+    colOf("A(core/Repeat) out -> (5 drop-olde)", "drop-olde"),
+  );
+  assert.match(
+    p.message,
+    /^"drop-olde" is no overflow policy: after the capacity, write one of block, drop-oldest, drop-newest, error/,
+  );
 });

@@ -35,7 +35,7 @@ Split out -> (5) in Sw(flow/Switch) out[1] -> in[2] M(flow/Merge)
 "ends with \\\\" -> in M
 "line\\nbreak" -> in M
 7 -> in M
-M out -> (1) in Out(core/Output)
+M out -> (1 drop-newest) in Out(core/Output)
 Sw error -> in Out
 `;
 
@@ -65,19 +65,39 @@ test("toFbp() writes a capacity as -> (N)", () => {
   assert.match(text, /^A out -> \(5\) in B$/m);
 });
 
+test("toFbp() writes an overflow policy beside the capacity, or alone, and it reads back", () => {
+  const graph = new GraphBuilder().process("A", "core/Repeat")
+    .process("B", "core/Output").process("C", "core/Drop")
+    .connect("A", "out", "B", "in", { capacity: 5, policy: "drop-oldest" })
+    .connect("A", "out", "C", "in", { policy: "error" })
+    .build();
+  const text = toFbp(graph);
+  assert.match(text, /^A out -> \(5 drop-oldest\) in B$/m);
+  assert.match(text, /^A out -> \(error\) in C$/m);
+  assert.deepEqual(
+    parseFbp(text).connections?.map((c) => c.metadata),
+    [{ capacity: 5, policy: "drop-oldest" }, { policy: "error" }],
+  );
+});
+
 test("toFbp() throws for what the DSL cannot express, listing each", () => {
   const graph = new GraphBuilder()
     .process("M", "flow/Map")
     .process("B", "core/Output")
-    .connect("M", "out", "B", "in", { policy: "drop-oldest" })
+    .connect("M", "out", "B", "in")
     .initial((x: unknown) => x, "M", "fn")
     .initial(true, "B", "in")
     .group("G", ["M"])
     .build();
+  // A policy no network knows (a graph read from JSON may hold one).
+  graph.connections![0].metadata = { policy: "drop-everything" as "block" };
   assert.throws(() => toFbp(graph), (e: unknown) => {
     assert.ok(e instanceof TypeError);
     assert.match(e.message, /^Cannot write the graph as \.fbp/);
-    assert.match(e.message, /\nconnections\[0\]\.metadata\.policy: /);
+    assert.match(
+      e.message,
+      /\nconnections\[0\]\.metadata\.policy: the DSL has no connection policy but block, drop-oldest, drop-newest, error/,
+    );
     assert.match(
       e.message,
       /\nconnections\[1\]\.data: a function cannot be written/,
@@ -100,7 +120,7 @@ test("toFbp() leaves unsupported parts out with dropUnsupported", () => {
     .build();
   assert.equal(
     toFbp(graph, { dropUnsupported: true }),
-    "M(flow/Map)\nB(core/Output)\nM out -> (4) in B\n",
+    "M(flow/Map)\nB(core/Output)\nM out -> (4 drop-oldest) in B\n",
   );
 });
 

@@ -1,0 +1,69 @@
+/**
+ * The dashboard's model of a flow's graph: one edge per connection, an
+ * addressable port's outputs apart.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildModel } from "../../src/ui/graph_view.ts";
+import type { ComponentInfo, FbpGraph } from "../../src/ui/api.ts";
+import type { NetworkStats } from "../../src/ui/stats.ts";
+import { builtins } from "../../src/components/mod.ts";
+import { createNetwork } from "../../src/embed.ts";
+
+const SWITCH =
+  `'[{"op": ">", "value": 30}, {"op": "else"}]' -> rules Sw(flow/Switch)
+'payload.temp' -> property Sw
+'{"payload": {"temp": 31}}' -> in Sw
+Sw out[0] -> in Hot(core/Drop)
+Sw out[1] -> in Cold(core/Drop)
+`;
+
+const catalogue = new Map<string, ComponentInfo>([
+  ["flow/Switch", {
+    name: "flow/Switch",
+    inPorts: [{ name: "in" }, { name: "rules" }, { name: "property" }],
+    outPorts: [{ name: "out" }],
+  }],
+  ["core/Drop", { name: "core/Drop", inPorts: [{ name: "in" }], outPorts: [] }],
+]);
+
+const graph: FbpGraph = {
+  processes: {
+    Sw: { component: "flow/Switch" },
+    Hot: { component: "core/Drop" },
+    Cold: { component: "core/Drop" },
+  },
+  connections: [
+    { data: "[]", tgt: { process: "Sw", port: "rules" } },
+    {
+      src: { process: "Sw", port: "out", index: 0 },
+      tgt: { process: "Hot", port: "in" },
+    },
+    {
+      src: { process: "Sw", port: "out", index: 1 },
+      tgt: { process: "Cold", port: "in" },
+    },
+  ],
+};
+
+test("the dashboard draws an edge for each output of an addressable port, from the graph and from the stats alike", async () => {
+  const fromGraph = buildModel(graph, catalogue, null);
+  assert.deepEqual(fromGraph.edges.map((e) => [e.from, e.to]), [
+    ["Sw.out[0]", "Hot.in"],
+    ["Sw.out[1]", "Cold.in"],
+  ]);
+  const net = createNetwork(SWITCH, { registry: builtins() });
+  await net.start();
+  await net.finished;
+  const stats = net.stats() as unknown as NetworkStats;
+  const fromStats = buildModel(graph, catalogue, stats);
+  assert.deepEqual(
+    fromStats.edges.map((e) => [e.from, e.to]).sort(),
+    [["Sw.out[0]", "Hot.in"], ["Sw.out[1]", "Cold.in"]],
+  );
+  const sw = fromStats.nodes.find((n) => n.name === "Sw")!;
+  assert.ok(
+    ["out[0]", "out[1]"].every((p) => sw.outs.some((o) => o.name === p)),
+    JSON.stringify(sw.outs),
+  );
+});
