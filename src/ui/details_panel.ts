@@ -13,7 +13,8 @@ import {
   rangeSelector,
 } from "./charts.ts";
 import { fmtBytes, fmtCount, fmtRate, fmtSeconds, h, setText } from "./dom.ts";
-import { type Selection, splitEnd } from "./graph_view.ts";
+import type { Selection } from "./graph_view.ts";
+import { splitEnd } from "./graph_model.ts";
 import { connectionSpecs, flowSpecs, processSpecs } from "./history_specs.ts";
 import {
   breakerState,

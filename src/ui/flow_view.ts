@@ -16,7 +16,8 @@ import {
 import { actionButtons, setBadge, stateBadge } from "./flow_actions.ts";
 import { DetailsPanel } from "./details_panel.ts";
 import { fmtClock, fmtDuration, h, setText } from "./dom.ts";
-import { buildModel, GraphView, type Selection } from "./graph_view.ts";
+import { buildModel } from "./graph_model.ts";
+import { GraphView, type Selection } from "./graph_view.ts";
 import { openStream } from "./sse.ts";
 import { type NetworkStats, RateTracker } from "./stats.ts";
 import { TapPanel } from "./tap_view.ts";

@@ -4,8 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildModel } from "../../src/ui/graph_view.ts";
-import type { ComponentInfo, FbpGraph } from "../../src/ui/api.ts";
+import {
+  buildModel,
+  type ModelComponent,
+  type ModelGraph,
+} from "../../src/ui/graph_model.ts";
 import type { NetworkStats } from "../../src/ui/stats.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { createNetwork } from "../../src/embed.ts";
@@ -18,16 +21,15 @@ Sw out[0] -> in Hot(core/Drop)
 Sw out[1] -> in Cold(core/Drop)
 `;
 
-const catalogue = new Map<string, ComponentInfo>([
+const catalogue = new Map<string, ModelComponent>([
   ["flow/Switch", {
-    name: "flow/Switch",
     inPorts: [{ name: "in" }, { name: "rules" }, { name: "property" }],
     outPorts: [{ name: "out" }],
   }],
-  ["core/Drop", { name: "core/Drop", inPorts: [{ name: "in" }], outPorts: [] }],
+  ["core/Drop", { inPorts: [{ name: "in" }], outPorts: [] }],
 ]);
 
-const graph: FbpGraph = {
+const graph: ModelGraph = {
   processes: {
     Sw: { component: "flow/Switch" },
     Hot: { component: "core/Drop" },
