@@ -5,7 +5,12 @@
  * @module
  */
 import { builtins } from "./components/mod.ts";
-import { Network, type NetworkOptions } from "./engine/network.ts";
+import {
+  Network,
+  NETWORK_OPTION_KEYS,
+  type NetworkOptions,
+} from "./engine/network.ts";
+import { checkOptionKeys, optionKeys } from "./engine/option_keys.ts";
 import type { Registry } from "./engine/registry.ts";
 import type { Graph } from "./graph/graph.ts";
 import { buildNetworkSpec } from "./graph/build.ts";
@@ -20,6 +25,13 @@ export interface CreateNetworkOptions extends NetworkOptions {
   /** File name of the text, for `file:line:col` in problems. */
   file?: string;
 }
+
+const CREATE_NETWORK_OPTIONS = optionKeys<CreateNetworkOptions>()([
+  ...NETWORK_OPTION_KEYS,
+  "registry",
+  "name",
+  "file",
+]);
 
 /**
  * Builds a network from .fbp text, fbp-graph JSON text or a graph object.
@@ -46,6 +58,7 @@ export function createNetwork(
   graph: string | Graph,
   options: CreateNetworkOptions = {},
 ): Network {
+  checkOptionKeys("Cannot create network", options, CREATE_NETWORK_OPTIONS);
   const { registry, name, file, ...networkOptions } = options;
   const g = typeof graph === "string" ? loadGraph(graph, { file }) : graph;
   const spec = buildNetworkSpec(g, registry ?? builtins(), { name });

@@ -17,6 +17,7 @@ import {
   metricsApp,
   MetricsCollector,
   Registry,
+  serve,
 } from "../mod.ts";
 
 const TICKS = "'1ms' -> interval T(core/Interval)\n1 -> count T\n" +
@@ -117,4 +118,50 @@ test("metricsApp() refuses a source that cannot render, instead of a 500 at the 
   });
   const res = await metricsApp(new MetricsCollector()).request("/metrics");
   assert.equal(res.status, 200);
+});
+
+test("the root API refuses an option it does not know (a misspelt one would be ignored), naming the closest", async () => {
+  const refuses = (call: () => unknown, message: string) =>
+    assert.throws(call, { name: "TypeError", message });
+  refuses(
+    () => createNetwork(TICKS, _untyped({ bytesbudget: 1000 })),
+    'Cannot create network: unknown option "bytesbudget"; did you mean "bytesBudget"? (the options are timingSampleEvery, buckets, deadlockDelayMs, bytesBudget, registry, name, file)',
+  );
+  refuses(
+    () => builtins(_untyped({ file: { allow: ["in/"] } })),
+    'Cannot build the built-in components: unknown option "file"; did you mean "files"? (the options are files, output, exec, httpIn, httpHosts, secrets, expressionBudget)',
+  );
+  refuses(
+    () => new MetricsCollector(_untyped({ nameSpace: "edge" })),
+    'Invalid metrics options: unknown option "nameSpace"; did you mean "namespace"? (the options are namespace, buckets, maxSeriesPerMetric, collectTimeoutMs, constLabels)',
+  );
+  await assert.rejects(
+    serve(() => new Response("ok"), _untyped({ prot: 0 })),
+    /^TypeError: Cannot serve: unknown option "prot"; did you mean "port"\?/,
+  );
+  const store = FlowStore.open(":memory:");
+  const flows = new FlowManager({ store, registry: builtins() });
+  try {
+    assert.throws(
+      () =>
+        new FlowManager(
+          _untyped({ store, registry: builtins(), drainTimeout: 5 }),
+        ),
+      /^TypeError: Cannot create flow manager: unknown option "drainTimeout"; did you mean "drainTimeoutMs"\?/,
+    );
+    const metrics = new MetricsCollector();
+    assert.throws(
+      () =>
+        flowApp(
+          _untyped({ flows, metrics, components: builtins(), maxBodyByte: 1 }),
+        ),
+      /^TypeError: Cannot build the flow app: unknown option "maxBodyByte"; did you mean "maxBodyBytes"\?/,
+    );
+    assert.throws(
+      () => metricsApp(metrics, _untyped({ maxScrapes: 2 })),
+      /^TypeError: Cannot build the metrics app: unknown option "maxScrapes" \(the options are maxConcurrentScrapes\)/,
+    );
+  } finally {
+    await flows.close();
+  }
 });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { Registry } from "../engine/registry.ts";
 import {
   CoreDelay,
@@ -92,6 +93,16 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
   secrets?: SecretPolicy | SecretPolicyOptions;
 }
 
+const BUILTINS_OPTIONS = optionKeys<BuiltinsOptions>()([
+  "files",
+  "output",
+  "exec",
+  "httpIn",
+  "httpHosts",
+  "secrets",
+  "expressionBudget",
+]);
+
 /**
  * A new registry holding every built-in component under its weir name
  * (`family/Name`) and, where NoFlo has a component with the same meaning,
@@ -115,6 +126,11 @@ export interface BuiltinsOptions extends ExpressionComponentOptions {
  * ```
  */
 export function builtins(options: BuiltinsOptions = {}): Registry {
+  checkOptionKeys(
+    "Cannot build the built-in components",
+    options,
+    BUILTINS_OPTIONS,
+  );
   const custom = options.expressionBudget !== undefined;
   const files = options.files instanceof FileSandbox
     ? options.files

@@ -40,6 +40,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "./option_keys.ts";
 import { activationCells, aliveAt, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import { type Connection, endpointName } from "./connection.ts";
@@ -106,6 +107,14 @@ export interface NetworkOptions {
    */
   bytesBudget?: number;
 }
+
+/** Every key of {@linkcode NetworkOptions}. */
+export const NETWORK_OPTION_KEYS = optionKeys<NetworkOptions>()([
+  "timingSampleEvery",
+  "buckets",
+  "deadlockDelayMs",
+  "bytesBudget",
+]);
 
 const SLICE_MS = 4;
 /** `performance.now()` plus this is epoch ms (a getter call on some runtimes: read once). */
@@ -386,6 +395,11 @@ export class Network {
         "Cannot create network: spec.name must be a non-empty string",
       );
     }
+    checkOptionKeys(
+      `Cannot create network "${spec.name}"`,
+      options,
+      NETWORK_OPTION_KEYS,
+    );
     this.name = spec.name;
     this.#engine = {
       name: spec.name,

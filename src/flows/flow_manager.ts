@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import type { Registry } from "../engine/registry.ts";
 import { Network } from "../engine/network.ts";
 import type { NetworkStats } from "../engine/stats.ts";
@@ -120,6 +121,19 @@ export interface FlowManagerOptions {
   log?: (message: string, level?: FlowLogLevel, fields?: FlowLogFields) => void;
 }
 
+const FLOW_MANAGER_OPTIONS = optionKeys<FlowManagerOptions>()([
+  "store",
+  "registry",
+  "collector",
+  "drainTimeoutMs",
+  "crashLoop",
+  "watchdog",
+  "bytesBudgetPerFlow",
+  "maxCapacity",
+  "errorLog",
+  "log",
+]);
+
 /** The default bytes budget per flow (64 MiB). */
 export const DEFAULT_FLOW_BYTES_BUDGET = 64 * 2 ** 20;
 
@@ -211,6 +225,11 @@ export class FlowManager {
 
   /** Creates the manager; nothing runs until {@linkcode FlowManager.restore}. */
   constructor(options: FlowManagerOptions) {
+    checkOptionKeys(
+      "Cannot create flow manager",
+      options,
+      FLOW_MANAGER_OPTIONS,
+    );
     if (typeof options?.store?.list !== "function") {
       throw new TypeError(
         "Cannot create flow manager: options.store must be a FlowStore (FlowStore.open(path))",

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { checkBuckets, DURATION_BUCKETS } from "../engine/histogram.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
 import { CATALOGUE } from "./catalogue.ts";
@@ -63,6 +64,14 @@ const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Labels prom-client or Prometheus give a meaning of their own. */
 const RESERVED_LABELS = new Set(["le", "quantile"]);
 
+const METRICS_OPTIONS = optionKeys<MetricsOptions>()([
+  "namespace",
+  "buckets",
+  "maxSeriesPerMetric",
+  "collectTimeoutMs",
+  "constLabels",
+]);
+
 /**
  * Fills in the defaults and checks every option; throws a `TypeError` or
  * `RangeError` naming the option and the reason.
@@ -89,6 +98,7 @@ export function resolveMetricsOptions(
       }`,
     );
   }
+  checkOptionKeys("Invalid metrics options", options, METRICS_OPTIONS);
   const namespace = options.namespace ?? "weir";
   if (typeof namespace !== "string" || !NAME_RE.test(namespace)) {
     throw new RangeError(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { lookup } from "node:dns/promises";
 import { createServer, isIP } from "node:net";
 import { ConnectionTracker, type ServerConnections } from "./connections.ts";
@@ -86,6 +87,15 @@ export interface Server {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+const SERVE_OPTIONS = optionKeys<ServeOptions>()([
+  "hostname",
+  "port",
+  "signal",
+  "closeGraceMs",
+  "headerTimeoutMs",
+  "onHeaderTimeout",
+]);
+
 /**
  * Serves `fetch` over HTTP on Deno or Bun and resolves once the server
  * listens.
@@ -112,6 +122,7 @@ export async function serve(
   fetch: FetchHandler,
   options: ServeOptions = {},
 ): Promise<Server> {
+  checkOptionKeys("Cannot serve", options, SERVE_OPTIONS);
   if (typeof fetch !== "function") {
     throw new TypeError(
       `Cannot serve: the handler must be a function, received ${_show(fetch)}`,

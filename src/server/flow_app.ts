@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import type { Registry } from "../engine/registry.ts";
@@ -136,6 +137,29 @@ export interface FlowAppOptions {
 /** Default of {@linkcode FlowAppOptions.maxBodyBytes}: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+const FLOW_APP_OPTIONS = optionKeys<FlowAppOptions>()([
+  "flows",
+  "metrics",
+  "components",
+  "access",
+  "allowedHosts",
+  "clientAddress",
+  "maxBodyBytes",
+  "maxBodyDepth",
+  "requestTimeoutMs",
+  "eventsIntervalMs",
+  "eventStreams",
+  "log",
+  "middleware",
+  "maxConcurrentScrapes",
+  "signal",
+  "onInternalError",
+  "outputs",
+  "maxTaps",
+  "history",
+  "httpIn",
+]);
+
 /**
  * The flow server's Hono app. Mount it, or serve its `fetch`. An internal
  * error anywhere is a logged 500 whose body and `X-Request-Id` header name
@@ -168,6 +192,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * ```
  */
 export function flowApp(options: FlowAppOptions): Hono {
+  checkOptionKeys("Cannot build the flow app", options, FLOW_APP_OPTIONS);
   const { flows, metrics, components } = options ?? {};
   // Checked here, by what each is used for: a missing one would otherwise
   // fail deep inside a route, or only at the first request.

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import {
@@ -36,6 +37,10 @@ export interface MetricsAppOptions {
    */
   maxConcurrentScrapes?: number;
 }
+
+const METRICS_APP_OPTIONS = optionKeys<MetricsAppOptions>()([
+  "maxConcurrentScrapes",
+]);
 
 /**
  * A Hono app serving a {@linkcode MetricsSource} the way Prometheus expects.
@@ -103,6 +108,7 @@ export function metricsApp(
   source: MetricsSource,
   options: MetricsAppOptions = {},
 ): Hono {
+  checkOptionKeys("Cannot build the metrics app", options, METRICS_APP_OPTIONS);
   if (
     typeof (source as Partial<MetricsSource> | null)?.render !== "function" ||
     typeof source.metadata !== "function"
