@@ -9,18 +9,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { processAlive } from "../src/history/dir_lock.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether process `pid` runs (a lock left by a process gone is stale). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === "EPERM";
-  }
-}
 
 /**
  * Runs `fn` holding the lock `name` (a folder in the temporary directory
@@ -49,7 +40,7 @@ export async function withMachineLock<T>(
         holder = readFileSync(owner, "utf8");
       } catch { /* being written or removed */ }
       const pid = Number(holder?.split(" ")[0]);
-      if (holder !== undefined && Number.isInteger(pid) && !alive(pid)) {
+      if (holder !== undefined && Number.isInteger(pid) && !processAlive(pid)) {
         rmSync(dir, { recursive: true, force: true });
         continue;
       }

@@ -54,7 +54,8 @@ function _read(path: string): string | undefined {
 /** The lock files this process holds now, each with its holder's token. */
 const _held = new Map<string, object>();
 
-function alive(pid: number): boolean {
+/** Whether process `pid` runs (a lock left by a process gone is stale). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -129,7 +130,7 @@ export function lockDir(path: string): () => void {
     const [pidText, started = ""] = text.split(" ");
     const owner = Number(pidText);
     const live = Number.isInteger(owner) && owner > 0 &&
-      owner !== process.pid && alive(owner);
+      owner !== process.pid && processAlive(owner);
     // The same pid, started at another time: another process now.
     const now = live && started !== "" ? _startTime(owner) : "";
     const held = live && (now === "" || now === started);

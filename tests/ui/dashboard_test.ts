@@ -89,13 +89,27 @@ const TOKEN = "dashboard-test-token-0123456789";
 const READ_TOKEN = "dashboard-read-token-0123456789";
 const METRICS_TOKEN = "dashboard-metrics-token-0123456789";
 
+/** Creates the flow `name`: a 200 ms tick into a drop. */
+async function postTicking(url: string, name: string): Promise<void> {
+  const res = await fetch(`${url}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "text/vnd.fbp" },
+    body:
+      `# @name ${name}\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n`,
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+/** A browser context of the dashboard tests' size. */
+function newContext(browser: Browser) {
+  return browser.newContext({ viewport: { width: 1280, height: 800 } });
+}
+
 async function openPage(
   browser: Browser,
   url: string,
 ): Promise<{ page: Page; problems: PageProblems; close(): Promise<void> }> {
-  const ctx = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-  });
+  const ctx = await newContext(browser);
   const page = await ctx.newPage();
   const problems = watchProblems(page);
   await page.goto(url);
@@ -495,13 +509,7 @@ Tick out -> in Fail
     "a flow deleted while its page is open: the page says so, stops counting its uptime and offers no start, stop or delete",
     { timeout: 60_000 },
     async () => {
-      const res = await fetch(`${env.server.url}/flows`, {
-        method: "POST",
-        headers: { "Content-Type": "text/vnd.fbp" },
-        body:
-          "# @name gone\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n",
-      });
-      assert.equal(res.status, 201, await res.text());
+      await postTicking(env.server.url, "gone");
       const { page, problems, close } = await openPage(
         env.browser,
         `${env.server.url}/`,
@@ -568,16 +576,8 @@ Tick out -> in Fail
     "a flow deleted after its page showed it and before its event stream opened: the page says deleted, not an error",
     { timeout: 60_000 },
     async () => {
-      const res = await fetch(`${env.server.url}/flows`, {
-        method: "POST",
-        headers: { "Content-Type": "text/vnd.fbp" },
-        body:
-          "# @name gone2\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n",
-      });
-      assert.equal(res.status, 201, await res.text());
-      const ctx = await env.browser.newContext({
-        viewport: { width: 1280, height: 800 },
-      });
+      await postTicking(env.server.url, "gone2");
+      const ctx = await newContext(env.browser);
       try {
         const page = await ctx.newPage();
         // The stream's request waits until the flow is gone: the page has
@@ -611,16 +611,8 @@ Tick out -> in Fail
     "a flow whose info answers 404 after the page showed it (a deletion under way): the page says deleted, not an error",
     { timeout: 60_000 },
     async () => {
-      const res = await fetch(`${env.server.url}/flows`, {
-        method: "POST",
-        headers: { "Content-Type": "text/vnd.fbp" },
-        body:
-          "# @name gone3\n'200ms' -> interval T(core/Interval) out -> in D(core/Drop)\n",
-      });
-      assert.equal(res.status, 201, await res.text());
-      const ctx = await env.browser.newContext({
-        viewport: { width: 1280, height: 800 },
-      });
+      await postTicking(env.server.url, "gone3");
+      const ctx = await newContext(env.browser);
       try {
         const page = await ctx.newPage();
         const listening = page.waitForResponse((r) =>
