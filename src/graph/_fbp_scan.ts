@@ -86,10 +86,13 @@ const _CAPACITY = new RegExp(
     .raw`[ \t]*\([ \t]*(?:(${_NUMBER})(?:[ \t]*,?[ \t]*(${_POLICY}))?|(${_POLICY}))[ \t]*\)`,
   "y",
 );
-/** A capacity followed by something else: a misspelt policy. */
+/**
+ * A capacity followed by something else: a misspelt policy (with `d`, the
+ * indices say where that is: the word may repeat the capacity, `(5 5)`).
+ */
 const _BAD_POLICY = new RegExp(
   String.raw`[ \t]*\([ \t]*${_NUMBER}[ \t]*,?[ \t]*([^)\r\n]*?)[ \t]*\)`,
-  "y",
+  "yd",
 );
 const _COMPONENT = /[a-zA-Z/\-0-9_]*/y;
 const _EXPORT =
@@ -295,10 +298,12 @@ export function scanFbp(text: string): FbpScan {
         const bad = _BAD_POLICY.exec(text);
         if (bad) {
           scan.error = {
-            at: at(i + bad[0].indexOf(bad[1])),
+            at: at(bad.indices![1]![0]),
             message: `${
-              JSON.stringify(bad[1].slice(0, 40))
-            } is no overflow policy: after the capacity, write one of ${
+              bad[1] === ""
+                ? "the comma has no overflow policy after it"
+                : `${JSON.stringify(bad[1].slice(0, 40))} is no overflow policy`
+            }: after the capacity, write one of ${
               OVERFLOW_POLICIES.join(", ")
             } (e.g. -> (50 drop-oldest) in B)`,
           };

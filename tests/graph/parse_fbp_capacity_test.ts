@@ -251,3 +251,23 @@ test("parseFbp() refuses a word after a capacity that is no overflow policy, nam
     /^"drop-olde" is no overflow policy: after the capacity, write one of block, drop-oldest, drop-newest, error/,
   );
 });
+
+test("parseFbp() points at the word after the capacity, not at the capacity it repeats, and at a comma's missing policy", () => {
+  for (
+    const [line, token, nth, message] of [
+      ["A(core/Repeat) out -> (5 5) in B(core/Output)", "5", 1, /^"5" is no/],
+      ["A(core/Repeat) out -> (10 1) in B(core/Output)", "1", 1, /^"1" is no/],
+      [
+        "A(core/Repeat) out -> (50,) in B(core/Output)",
+        ")",
+        1,
+        /^the comma has no overflow policy after it: after the capacity, write one of block,/,
+      ],
+    ] as const
+  ) {
+    const p = capacityComplaint(line);
+    assert.ok(p, line);
+    assert.deepEqual([p.line, p.col], [1, colOf(line, token, nth)], line);
+    assert.match(p.message, message, line);
+  }
+});
