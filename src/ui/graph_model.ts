@@ -151,7 +151,9 @@ export function buildModel(
   for (const c of graph?.connections ?? []) {
     if (c.src !== undefined || !("data" in c)) continue;
     const n = nodes.get(c.tgt.process);
-    if (n !== undefined) port(n.ins, _endName(c.tgt)).iip = _iipText(c.data);
+    if (n !== undefined) {
+      port(n.ins, splitEnd(_endName(c.tgt))[1]).iip = _iipText(c.data);
+    }
   }
   const list = [...nodes.values()];
   const signature =

@@ -69,3 +69,22 @@ test("the dashboard draws an edge for each output of an addressable port, from t
     JSON.stringify(sw.outs),
   );
 });
+
+test("the dashboard marks an initial packet on the port it goes to (its name, with an index where it has one)", () => {
+  const withIips: ModelGraph = {
+    ...graph,
+    connections: [
+      ...graph.connections,
+      { data: 7, tgt: { process: "Hot", port: "in", index: 2 } },
+    ],
+  };
+  const model = buildModel(withIips, catalogue, null);
+  const sw = model.nodes.find((n) => n.name === "Sw")!;
+  assert.deepEqual(sw.ins, [
+    { name: "in" },
+    { name: "rules", iip: "[]" },
+    { name: "property" },
+  ]);
+  const hot = model.nodes.find((n) => n.name === "Hot")!;
+  assert.deepEqual(hot.ins, [{ name: "in" }, { name: "in[2]", iip: "7" }]);
+});
