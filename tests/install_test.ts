@@ -14,6 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
+import { withMachineLock } from "./_machine_lock.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -70,13 +71,15 @@ interface Packed {
 }
 
 const packed = _once(async (): Promise<Packed> => {
-  // `npm pack` runs the prepack script, which writes types/ with tsc.
-  const { stdout } = await _run("npm", [
-    "pack",
-    "--json",
-    "--pack-destination",
-    WORK,
-  ], ROOT);
+  // `npm pack` runs the prepack script, which writes types/ with tsc, in
+  // the repository: the suite's Deno and Bun runs of this file take turns
+  // (one packing while the other's tsc rewrites types/ would pack files
+  // half written).
+  const { stdout } = await withMachineLock(
+    `weir-test-npm-pack-${ROOT.replace(/[^A-Za-z0-9]+/g, "_")}`,
+    () => _run("npm", ["pack", "--json", "--pack-destination", WORK], ROOT),
+    240_000,
+  );
   const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as {
     filename: string;
     size: number;
