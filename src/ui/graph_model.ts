@@ -155,6 +155,20 @@ export function buildModel(
       port(n.ins, splitEnd(_endName(c.tgt))[1]).iip = _iipText(c.data);
     }
   }
+  // An addressable port drawn by its indexes (out[0], out[1]) is not drawn
+  // once more, bare and unconnected, from the catalogue or the counts.
+  const connected = new Set(
+    [...edges.values()].flatMap((e) => [`>${e.from}`, `<${e.to}`]),
+  );
+  const indexed = (n: NodeModel, list: PortModel[], dir: string) =>
+    list.filter((p) =>
+      p.iip !== undefined || connected.has(`${dir}${n.name}.${p.name}`) ||
+      !list.some((q) => q.name.startsWith(`${p.name}[`))
+    );
+  for (const n of nodes.values()) {
+    n.ins = indexed(n, n.ins, "<");
+    n.outs = indexed(n, n.outs, ">");
+  }
   const list = [...nodes.values()];
   const signature =
     list.map((n) =>

@@ -70,6 +70,27 @@ test("the dashboard draws an edge for each output of an addressable port, from t
   );
 });
 
+test("the dashboard draws an addressable port by its indexes only, not once more bare and unconnected", async () => {
+  const net = createNetwork(SWITCH, { registry: builtins() });
+  await net.start();
+  await net.finished;
+  const stats = net.stats() as unknown as NetworkStats;
+  for (
+    const model of [
+      buildModel(graph, catalogue, null),
+      buildModel(graph, catalogue, stats),
+    ]
+  ) {
+    const sw = model.nodes.find((n) => n.name === "Sw")!;
+    const names = sw.outs.map((p) => p.name);
+    assert.ok(
+      names.includes("out[0]") && names.includes("out[1]") &&
+        !names.includes("out"),
+      names.join(", "),
+    );
+  }
+});
+
 test("the dashboard marks an initial packet on the port it goes to (its name, with an index where it has one)", () => {
   const withIips: ModelGraph = {
     ...graph,
