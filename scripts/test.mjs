@@ -26,8 +26,8 @@
  * once the Deno step is done. The doc step runs its examples side by side
  * (`deno test --doc --parallel`).
  *
- * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200; a step
- * that overruns is killed and counts as failed), WEIR_TEST_JOBS (1: every
+ * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200, 0 for
+ * none; a step that overruns is killed and counts as failed), WEIR_TEST_JOBS (1: every
  * step one after the other, the doc examples one at a time; default: the
  * CPUs), NO_COLOR.
  *
@@ -86,6 +86,8 @@ const running = /** @type {Set<import("node:child_process").ChildProcess>} */ (
 let streaming = 0;
 /** Output of quiet runs that ended while another streamed. */
 const held = /** @type {string[]} */ ([]);
+/** Seconds a step may run (WEIR_STEP_TIMEOUT), 0 for no limit. */
+let stepTimeout = 1200;
 
 main().catch((error) => {
   console.error(error);
@@ -99,12 +101,21 @@ async function main() {
     console.log(usage());
     return;
   }
-  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  // The runners have process groups of their own, which a closed terminal
+  // (SIGHUP) does not reach either: end them here, then exit as the signal
+  // would have (128 + its number).
+  for (
+    const [signal, number] of /** @type {const} */ ([
+      ["SIGINT", 2],
+      ["SIGTERM", 15],
+      ["SIGHUP", 1],
+    ])
+  ) {
     process.on(signal, () => {
       for (const child of running) {
         if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
       }
-      process.exit(130);
+      process.exit(128 + number);
     });
   }
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -114,6 +125,7 @@ async function main() {
     .map((file) => "./" + toPosix(relative(ROOT, file)));
   const selected = selectTests(tests, options.filters);
   const jobs = testJobs();
+  stepTimeout = stepTimeoutSeconds();
   // Bun beside Deno: its output is kept and printed once Deno's is done.
   const together = jobs > 1 && options.steps.includes("deno") &&
     options.steps.includes("bun");
@@ -261,6 +273,23 @@ function testJobs() {
   const n = Number(given);
   if (!Number.isInteger(n) || n < 1) {
     usageError(`WEIR_TEST_JOBS must be a whole number from 1, not "${given}"`);
+  }
+  return n;
+}
+
+/**
+ * Seconds a step may run (0: no limit): WEIR_STEP_TIMEOUT, else 1200. A
+ * value that is not a number is refused, not read as no limit.
+ * @returns {number}
+ */
+function stepTimeoutSeconds() {
+  const given = process.env.WEIR_STEP_TIMEOUT;
+  if (given === undefined || given.trim() === "") return 1200;
+  const n = Number(given);
+  if (!Number.isFinite(n) || n < 0) {
+    usageError(
+      `WEIR_STEP_TIMEOUT must be a number of seconds (0 for no limit), not "${given}"`,
+    );
   }
   return n;
 }
@@ -520,7 +549,7 @@ function execute(bin, args, color, options = {}) {
     env.NO_COLOR = "1";
     delete env.FORCE_COLOR;
   }
-  const timeoutSeconds = Number(process.env.WEIR_STEP_TIMEOUT ?? "1200");
+  const timeoutSeconds = stepTimeout;
   const started = performance.now();
   return new Promise((done) => {
     /** @type {string[]} */
@@ -544,7 +573,7 @@ function execute(bin, args, color, options = {}) {
       if (!quiet) process.stderr.write(chunk);
       chunks.push(String(chunk));
     });
-    const timer = Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
+    const timer = timeoutSeconds > 0
       ? setTimeout(() => {
         timedOut = true;
         const why = `\ntest.mjs: step timed out after ${timeoutSeconds}s\n`;
