@@ -126,9 +126,15 @@ test(
         active !== undefined && active.length >= 2,
         "weir_flows_active",
       );
-      for (let i = 1; i < active.length; i++) {
-        assert.equal(active[i] - active[i - 1], 500, "one sample per interval");
-      }
+      // On the 500 ms grid, in order, none twice. A tick the process was
+      // blocked past is skipped (and counted), not sampled late: a loaded
+      // machine (the suite runs Deno's and Bun's files at once) leaves a
+      // gap of a whole interval now and then.
+      const gaps = active.slice(1).map((t, i) => t - active[i]);
+      assert.ok(
+        gaps.every((g) => g > 0 && g % 500 === 0),
+        `one sample per interval, or a whole interval skipped: ${gaps} ms`,
+      );
 
       // A restart loads what is on disk and appends after it.
       const second = await startServe(args);
