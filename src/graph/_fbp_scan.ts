@@ -80,10 +80,13 @@ export interface FbpScan {
 const _NUMBER = String
   .raw`[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`;
 const _POLICY = OVERFLOW_POLICIES.join("|");
-/** `(N)`, `(N policy)`, `(N, policy)` or `(policy)` after an arrow. */
+/**
+ * `(N)`, `(N policy)`, `(N, policy)`, `(policy)` or `(policy N)` after an
+ * arrow.
+ */
 const _CAPACITY = new RegExp(
   String
-    .raw`[ \t]*\([ \t]*(?:(${_NUMBER})(?:[ \t]*,?[ \t]*(${_POLICY}))?|(${_POLICY}))[ \t]*\)`,
+    .raw`[ \t]*\([ \t]*(?:(${_NUMBER})(?:[ \t]*,?[ \t]*(${_POLICY}))?|(${_POLICY})(?:[ \t]*,?[ \t]*(${_NUMBER}))?)[ \t]*\)`,
   "y",
 );
 /**
@@ -286,7 +289,8 @@ export function scanFbp(text: string): FbpScan {
       const m = _CAPACITY.exec(text);
       if (m) {
         const k = scan.arrows.length - 1;
-        if (m[1] !== undefined) scan.capacities.set(k, Number(m[1]));
+        const capacity = m[1] ?? m[4];
+        if (capacity !== undefined) scan.capacities.set(k, Number(capacity));
         const policy = m[2] ?? m[3];
         if (policy !== undefined) {
           scan.policies.set(k, policy as OverflowPolicy);

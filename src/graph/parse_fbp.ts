@@ -39,7 +39,8 @@ export interface ParseFbpOptions {
  * `metadata.capacity` (any number is read, `(-1)` and `(1.5)` too, for
  * `validateGraph()` to report), `-> (50 drop-oldest)` (or `(50,
  * drop-oldest)`) its `metadata.policy` too, and `-> (drop-oldest)` the
- * policy alone (`block`, `drop-oldest`, `drop-newest` or `error`; another
+ * policy alone (`block`, `drop-oldest`, `drop-newest` or `error`; `(drop-oldest
+ * 50)` reads too; another
  * word after a capacity is a syntax error naming them); numeric node metadata
  * (`A(core/X:timeoutMs=500)`) becomes a number, as does
  * `# @defaultCapacity 20`; `# @allow files in/ out/report.csv` adds to

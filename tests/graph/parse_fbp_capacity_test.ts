@@ -193,12 +193,14 @@ A(core/Repeat) out -> (50 drop-oldest) in B(core/Output)
 A out -> (3, drop-newest) in C(core/Output)
 A out -> (error) in D(core/Output)
 A out -> ( 2	block ) in E(core/Output)
+A out -> (drop-oldest 7) in F(core/Output)
 `);
   assert.deepEqual(graph.connections?.map((c) => c.metadata), [
     { capacity: 50, policy: "drop-oldest" },
     { capacity: 3, policy: "drop-newest" },
     { policy: "error" },
     { capacity: 2, policy: "block" },
+    { capacity: 7, policy: "drop-oldest" },
   ]);
   assert.deepEqual(validateGraph(graph, testRegistry()), []);
   // The policy reaches the network: B holds the first message, two wait,
