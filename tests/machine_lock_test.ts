@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -28,28 +28,29 @@ test("withMachineLock runs one holder at a time and lets go after an error", asy
     /boom/,
   );
   assert.equal(await withMachineLock(name, () => 7), 7);
-  assert.equal(existsSync(join(tmpdir(), `${name}.lock`)), false);
+  assert.deepEqual(
+    readdirSync(tmpdir()).filter((f) => f.startsWith(`${name}.lock`)),
+    [],
+    "no lock and no file written aside is left",
+  );
 });
 
 test("withMachineLock takes over a lock whose holder is gone, and names a live holder it waited for", async () => {
   const name = `weir-lock-stale-${process.pid}`;
-  const dir = join(tmpdir(), `${name}.lock`);
+  const file = join(tmpdir(), `${name}.lock`);
   const child = spawn(process.execPath, ["--version"], { stdio: "ignore" });
   await new Promise((r) => child.on("close", r));
-  mkdirSync(dir);
-  writeFileSync(join(dir, "pid"), `${child.pid} 0.5`);
+  writeFileSync(file, `${child.pid} 0.5`);
   assert.equal(await withMachineLock(name, () => "taken", 1_000), "taken");
+  assert.equal(existsSync(file), false);
 
-  mkdirSync(dir);
-  writeFileSync(join(dir, "pid"), `${process.pid} 0.25`);
+  writeFileSync(file, `${process.pid} 0.25`);
   try {
     await assert.rejects(
       withMachineLock(name, () => "never", 300),
       new RegExp(`still held after 300 ms \\(by ${process.pid} 0\\.25\\)`),
     );
   } finally {
-    await import("node:fs").then((fs) =>
-      fs.rmSync(dir, { recursive: true, force: true })
-    );
+    await import("node:fs").then((fs) => fs.rmSync(file, { force: true }));
   }
 });
