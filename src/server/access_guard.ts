@@ -22,7 +22,8 @@ export type ClientAddress = (
 
 /**
  * Middleware that asks `access` whether the request's bearer token grants
- * `scope` (`"auto"`: `read` for GET and HEAD, else `write`) and refuses it
+ * `scope` (`"auto"`: `read` for GET and HEAD, else `write`; a list: any of
+ * its scopes) and refuses it
  * with a 401 (with `WWW-Authenticate`) or a 403 {@linkcode HttpError}
  * otherwise. A token that matches none is a failed attempt of the client
  * (by `clientAddress`, default one shared "unknown address") in
@@ -49,7 +50,7 @@ export type ClientAddress = (
  */
 export function accessGuard(
   access: Access,
-  scope: Scope | "auto",
+  scope: Scope | "auto" | readonly Scope[],
   clientAddress?: ClientAddress,
 ): MiddlewareHandler {
   return _guardMiddleware(accessCheck(access, scope, clientAddress));
@@ -82,16 +83,22 @@ const _PASS: Guard = () => {};
  */
 export function accessCheck(
   access: Access,
-  scope: Scope | "auto",
+  scope: Scope | "auto" | readonly Scope[],
   clientAddress: ClientAddress = () => undefined,
 ): Guard {
+  // A list: any one of its scopes will do (the first is the one asked for).
+  const alternatives = typeof scope === "string" ? [] : scope.slice(1);
+  const first = typeof scope === "string" ? scope : scope[0];
   // The tokens and the exposure are fixed when Access is made.
-  if (!access.enabled && (!access.exposed || scope === "metrics")) {
+  if (
+    !access.enabled &&
+    (!access.exposed || first === "metrics" || alternatives.includes("metrics"))
+  ) {
     return _PASS;
   }
   return (c) => {
-    const need: Scope = scope !== "auto"
-      ? scope
+    const need: Scope = first !== "auto"
+      ? first
       : c.req.method === "GET" || c.req.method === "HEAD"
       ? "read"
       : "write";
@@ -114,7 +121,17 @@ export function accessCheck(
         );
       }
     }
-    const r = access.check(authorization, need);
+    let r = access.check(authorization, need);
+    for (const other of alternatives) {
+      if (r.ok || r.status !== 403 || !access.enabled) break;
+      const again = access.check(authorization, other);
+      r = again.ok ? again : {
+        ...r,
+        message: `the token lacks the ${
+          [need, ...alternatives].map((s) => `"${s}"`).join(" or ")
+        } scope this route needs`,
+      };
+    }
     if (!r.ok && r.invalidToken && client !== undefined) {
       const path = c.req.path;
       access.attempts.fail(

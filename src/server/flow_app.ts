@@ -234,9 +234,16 @@ export function flowApp(options: FlowAppOptions): Hono {
   // app that mounts it in front).
   _mountGuarded(app, "/", healthRoutes(flows), host);
   // The metrics app answers its own errors: joined with middleware.
-  for (const path of ["/metrics", "/api/v1/metadata"]) {
+  // The metadata also with `read`: a query API client (Grafana's metric
+  // browser) holds a read token, and it already reads every series.
+  for (
+    const [path, scopes] of [
+      ["/metrics", ["metrics"]],
+      ["/api/v1/metadata", ["metrics", "read"]],
+    ] as const
+  ) {
     for (const g of host) app.use(path, _guardMiddleware(g));
-    app.use(path, accessGuard(access, "metrics", clientAddress));
+    app.use(path, accessGuard(access, scopes, clientAddress));
   }
   app.route(
     "/",

@@ -55,3 +55,40 @@ test("Authorization: scheme in any case works; two tokens in one header, a Basic
     await s.close();
   }
 });
+
+test("accessGuard with a list of scopes: a token with any of them passes; one with none is 403 naming them all, a wrong one 401", async () => {
+  const { Hono } = await import("hono");
+  const { accessGuard } = await import("../../src/server/access_guard.ts");
+  const { Access } = await import("../../src/server/auth.ts");
+  const { errorHandler } = await import("../../src/server/error_handler.ts");
+  const token = (c: string) => c.repeat(20);
+  const access = new Access({
+    tokens: [
+      { token: token("m"), scopes: ["metrics"] },
+      { token: token("r"), scopes: ["read"] },
+      { token: token("w"), scopes: ["write"] },
+    ],
+  });
+  const app = new Hono()
+    .use(accessGuard(access, ["metrics", "read"]))
+    .get("/x", (c) => c.text("ok"))
+    .onError(errorHandler(() => {}));
+  const ask = (t?: string) =>
+    app.request(
+      "/x",
+      t === undefined ? {} : {
+        headers: { Authorization: `Bearer ${t}` },
+      },
+    );
+  assert.equal((await ask(token("m"))).status, 200);
+  assert.equal((await ask(token("r"))).status, 200);
+  const refused = await ask(token("w"));
+  assert.equal(refused.status, 403);
+  assert.match(
+    String((await refused.json()).error),
+    /lacks the "metrics" or "read" scope/,
+  );
+  assert.equal((await ask(token("x"))).status, 401);
+  assert.equal((await ask()).status, 401);
+  assert.equal(access.attempts.lockedFor("an unknown address"), 0);
+});

@@ -516,6 +516,19 @@ test("tokens: missing, wrong and under-scoped tokens are refused and change noth
         .status,
       200,
     );
+    // The metadata with a read token too: Grafana's metric browser asks
+    // for it with the token it queries the history with.
+    assert.equal(
+      (await s.app.request("/api/v1/metadata", { headers: auth(READ) }))
+        .status,
+      200,
+    );
+    assert.equal(
+      (await s.app.request("/api/v1/metadata", { headers: auth(WRITE + "x") }))
+        .status,
+      401,
+    );
+    assert.equal((await s.app.request("/api/v1/metadata")).status, 401);
     for (const p of ["/healthz", "/readyz", "/version"]) {
       assert.equal((await s.app.request(p)).status, 200, p);
     }
