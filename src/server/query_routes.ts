@@ -3,8 +3,9 @@
  * existing clients (`promtool query`, Grafana's Prometheus data source)
  * read it: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/series`,
  * `/api/v1/labels`, `/api/v1/label/:name/values` and
- * `/api/v1/query_exemplars` (always none: weir keeps no exemplars) and
- * `/api/v1/status/buildinfo`, by GET or by POST of a form, with
+ * `/api/v1/query_exemplars` (always none: weir keeps no exemplars),
+ * `/api/v1/rules` and `/api/v1/alerts` (always none: weir evaluates no
+ * rules) and `/api/v1/status/buildinfo`, by GET or by POST of a form, with
  * Prometheus's parameters, JSON and errors.
  *
  * @module
@@ -153,11 +154,17 @@ const PATHS = [
   "/api/v1/label/:name/values",
   "/api/v1/query_exemplars",
 ];
+/** Paths answered by GET alone, whatever the history holds. */
+const GET_PATHS = [
+  "/api/v1/status/buildinfo",
+  "/api/v1/rules",
+  "/api/v1/alerts",
+];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Every path the routes answer, `:name` as one segment. */
 const QUERY_PATH = new RegExp(
   `^(?:${
-    [...PATHS, "/api/v1/status/buildinfo"]
+    [...PATHS, ...GET_PATHS]
       .map((p) => p.replace(/:[a-z]+/g, "[^/]+"))
       .join("|")
   })$`,
@@ -226,7 +233,7 @@ export function queryRoutes(
     onInternalError = logInternalError,
   } = options;
   const app = new Hono();
-  for (const path of [...PATHS, "/api/v1/status/buildinfo"]) {
+  for (const path of [...PATHS, ...GET_PATHS]) {
     for (const m of middleware) app.use(path, m);
   }
   const read = (c: Context) => _params(c, maxBodyBytes, bodyTimeoutMs);
@@ -412,6 +419,20 @@ export function queryRoutes(
       buildDate: "",
       goVersion: "",
     }));
+  // weir evaluates no recording or alerting rules: no groups, no alerts,
+  // as Prometheus answers without rule files. Grafana's alerting pages ask
+  // every Prometheus data source for them and show a 404 as an error.
+  app.get("/api/v1/rules", async (c) => {
+    const type = (await read(c)).get("type") ?? "";
+    if (!["", "alert", "record"].includes(type)) {
+      throw new PromApiError(
+        "bad_data",
+        `invalid parameter "type": not supported value ${JSON.stringify(type)}`,
+      );
+    }
+    return _success(c, { groups: [] });
+  });
+  app.get("/api/v1/alerts", (c) => _success(c, { alerts: [] }));
   for (const path of PATHS) {
     _methodNotAllowed(
       app,
@@ -419,7 +440,7 @@ export function queryRoutes(
       path.startsWith("/api/v1/label/") ? "GET, HEAD" : "GET, HEAD, POST",
     );
   }
-  _methodNotAllowed(app, "/api/v1/status/buildinfo", "GET, HEAD");
+  for (const path of GET_PATHS) _methodNotAllowed(app, path, "GET, HEAD");
   app.onError((error, c) => {
     let type = _errorType(error);
     let message = error.message;

@@ -10,7 +10,8 @@
  * `/api/v1/series` (POST, falling back to GET on a 400 or 405) with
  * `start`, `end`, `match[]` and `limit`, and `/api/v1/metadata` (GET);
  * panels send `query_range` with `timeout`, and `query_exemplars` beside
- * it. Replayed against weir over a history with data, and side by side
+ * it; the alerting pages read `/api/v1/rules` and `/api/v1/alerts` of every
+ * Prometheus data source. Replayed against weir over a history with data, and side by side
  * with a real Prometheus 2.42 (empty database) for the status, the error
  * type and the data.
  */
@@ -81,6 +82,10 @@ const GRAFANA: Sent[] = [
   get("/api/v1/query", { query: "1+1", time: "4" }),
   get("/api/v1/labels", { ...range, "match[]": "up" }),
   get("/api/v1/series", { ...range, "match[]": "up", limit: "40000" }),
+  // The alerting pages: every data source's rules and alerts.
+  get("/api/v1/rules", {}),
+  get("/api/v1/rules", { type: "alert" }),
+  get("/api/v1/alerts", {}),
 ];
 
 interface Answer {
@@ -153,6 +158,10 @@ test("Grafana's Prometheus data source gets its answers: health check, buildinfo
     assert.deepEqual(data(7), []);
     assert.deepEqual(data(9), []);
     assert.deepEqual(data(10), []);
+    // No rules: Grafana's alert list shows none rather than an error.
+    assert.deepEqual(data(11), { groups: [] });
+    assert.deepEqual(data(12), { groups: [] });
+    assert.deepEqual(data(13), { alerts: [] });
     // buildinfo: the fields Grafana reads, and no `features` (Prometheus).
     const info = await send(server.url, get("/api/v1/status/buildinfo"));
     assert.equal(info.status, 200);

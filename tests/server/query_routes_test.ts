@@ -559,6 +559,23 @@ test("GET /api/v1/status/buildinfo answers for Grafana", async () => {
   assert.equal(typeof (body.data as { version: string }).version, "string");
 });
 
+test("GET /api/v1/rules and /api/v1/alerts answer none (weir evaluates no rules); a bad type is bad_data", async () => {
+  const a = app();
+  for (const path of ["/api/v1/rules", "/api/v1/rules?type=record"]) {
+    assert.deepEqual(await get(a, path), {
+      status: 200,
+      body: { status: "success", data: { groups: [] } },
+    });
+  }
+  assert.deepEqual(await get(a, "/api/v1/alerts"), {
+    status: 200,
+    body: { status: "success", data: { alerts: [] } },
+  });
+  const bad = await get(a, "/api/v1/rules?type=bad");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.errorType, "bad_data");
+});
+
 test("parseTimeParam, parseDurationParam read what Prometheus reads", () => {
   assert.equal(parseTimeParam("1.0015", "t"), 1002);
   assert.equal(parseTimeParam("-1.5", "t"), -1500);
@@ -699,6 +716,9 @@ test("flowApp's query API: other methods get 405 with Allow, bad input 400 in Pr
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("Allow"), "GET, HEAD, POST");
     assert.deepEqual(Object.keys(await res.json()), ["error"]);
+    const rules = await a.request("/api/v1/rules", { method: "POST" });
+    assert.equal(rules.status, 405);
+    assert.equal(rules.headers.get("Allow"), "GET, HEAD");
     const bad = await a.request("/api/v1/series?match[]=%7B");
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).errorType, "bad_data");
