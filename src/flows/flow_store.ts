@@ -165,6 +165,9 @@ export class FlowStore {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { timeout: busy });
+      // Another program's database is left as it was: checked before WAL
+      // mode, which is written into the file's header, and the schema.
+      _refuseForeign(db);
       if (path !== ":memory:") {
         // One weir per database: two servers on one file would both run
         // its flows and overwrite each other's changes unseen. The lock
@@ -185,11 +188,7 @@ export class FlowStore {
             `its schema version is ${version}, newer than this weir's ${SCHEMA_VERSION}; run a newer weir or choose another file`,
           );
         }
-        if (version === 0 && _hasTable(db, "flows")) {
-          throw new Error(
-            "it holds a table named flows that weir did not create; choose another file",
-          );
-        }
+        _refuseForeign(db);
         db.exec(SCHEMA);
         _addStarted(db);
         // Writing the version also proves, now rather than at the first
@@ -684,10 +683,23 @@ function _addStarted(db: DatabaseSync): void {
   db.exec("UPDATE flows SET started = 1 WHERE running = 1");
 }
 
-function _hasTable(db: DatabaseSync, name: string): boolean {
-  return db.prepare(
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-  ).get(name) !== undefined;
+/** Throws when the database holds tables and is not weir's (version 0). */
+function _refuseForeign(db: DatabaseSync): void {
+  const version = Number(
+    (db.prepare("PRAGMA user_version").get() as Row).user_version,
+  );
+  if (version !== 0) return;
+  const tables = db.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+  ).all().map((r) => String((r as Row).name));
+  if (tables.length === 0) return;
+  const shown = tables.slice(0, 5).map((t) => JSON.stringify(t)).join(", ") +
+    (tables.length > 5 ? ` and ${tables.length - 5} more` : "");
+  throw new Error(
+    tables.includes("flows")
+      ? `it holds a table named flows that weir did not create (tables ${shown}); it was left as it was: choose another file`
+      : `it is another program's database (tables ${shown}), not weir's; it was left as it was: choose another file`,
+  );
 }
 
 function _reason(e: unknown): string {

@@ -223,6 +223,31 @@ test("FlowStore.open() says why it cannot open: a missing folder, a file that is
   );
 });
 
+test("FlowStore.open() refuses another program's database, leaving its tables and journal mode alone", () => {
+  using tmp = tempDir();
+  const other = join(tmp.dir, "other.db");
+  let raw = new DatabaseSync(other);
+  raw.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+  raw.exec("INSERT INTO users (name) VALUES ('alice')");
+  raw.close();
+  assert.throws(
+    () => FlowStore.open(other),
+    /Cannot open flow database .*other\.db: it is another program's database \(tables "users"\), not weir's; it was left as it was: choose another file/,
+  );
+  raw = new DatabaseSync(other);
+  assert.deepEqual(
+    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      .map((r) => (r as Record<string, unknown>).name),
+    ["users"],
+  );
+  assert.deepEqual(
+    (raw.prepare("PRAGMA journal_mode").get() as Record<string, unknown>)
+      .journal_mode,
+    "delete",
+  );
+  raw.close();
+});
+
 test("FlowStore.open() refuses a newer weir's database and a foreign flows table, leaving them alone", () => {
   using tmp = tempDir();
   const newer = join(tmp.dir, "newer.db");
