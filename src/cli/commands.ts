@@ -99,7 +99,7 @@ file given is added, or replaces its stored flow when the file changed. A
 graph file with a problem (as weir validate finds them, with this
 server's --max-capacity) stops start-up with exit 1 and every problem of
 every file.
-SIGINT or SIGTERM stops accepting requests, drains every flow (sources
+SIGINT, SIGTERM or SIGHUP stops accepting requests, drains every flow (sources
 stop, buffered messages flow out, up to the drain timeout), writes the
 metric history and exits 0. Beyond loopback without a token, the flow
 routes answer 403. The metric history samples every series each second

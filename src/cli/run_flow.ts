@@ -1,6 +1,6 @@
 /**
  * `weir run` and `weir demo`: one flow in the foreground, its metrics
- * served on a port of their own, drained on SIGINT or SIGTERM.
+ * served on a port of their own, drained on SIGINT, SIGTERM or SIGHUP.
  *
  * @module
  */

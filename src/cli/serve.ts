@@ -1,7 +1,7 @@
 /**
  * `weir serve`: the flow server. Flows come from the database (and any
  * graph files given); the API, health and `/metrics` are served on one
- * port. SIGINT or SIGTERM stops accepting requests, drains the flows
+ * port. SIGINT, SIGTERM or SIGHUP stops accepting requests, drains the flows
  * (with the drain timeout), closes the database and exits 0.
  *
  * @module
@@ -577,7 +577,7 @@ async function addFile(
 }
 
 /**
- * Resolves with the first SIGINT or SIGTERM from now on. Listening before
+ * Resolves with the first SIGINT, SIGTERM or SIGHUP from now on. Listening before
  * the server starts keeps a signal during start-up, to be acted on once it
  * has started (a second one exits at once).
  */
@@ -586,7 +586,7 @@ export function shutdownSignal(): Promise<ShutdownSignal> {
 }
 
 /**
- * Runs `weir serve` until SIGINT or SIGTERM (`signalled`, by default from
+ * Runs `weir serve` until SIGINT, SIGTERM or SIGHUP (`signalled`, by default from
  * the call on); resolves with the exit code.
  */
 export async function serveCommand(

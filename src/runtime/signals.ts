@@ -1,20 +1,26 @@
 /**
- * Shutdown signals (SIGINT, SIGTERM) on Deno and Bun.
+ * Shutdown signals (SIGINT, SIGTERM, SIGHUP) on Deno and Bun.
  *
  * Both runtimes deliver them through `node:process`, so one adapter serves.
+ * SIGHUP (the terminal or SSH session weir runs in closed, or an operator
+ * who expects a reload) drains as SIGTERM does: its default action would
+ * end weir at once, the flows undrained and the history's last samples
+ * unwritten. weir reloads nothing; its settings and graph files are read
+ * at start.
  *
  * @module
  */
 import process from "node:process";
 
 /** The signals that ask weir to shut down. */
-export const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+export const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** A shutdown signal's name. */
 export type ShutdownSignal = typeof SHUTDOWN_SIGNALS[number];
 
 /**
- * Calls `handler` once on the first SIGINT or SIGTERM; a second signal
+ * Calls `handler` once on the first SIGINT, SIGTERM or SIGHUP (not on
+ * Windows, which has no SIGHUP); a second signal
  * while the handler runs exits at once with code 130 (the user insists).
  * Returns a function that removes the listeners.
  *
@@ -44,8 +50,11 @@ export function onShutdown(
     called = true;
     void handler(signal);
   };
-  for (const s of SHUTDOWN_SIGNALS) process.on(s, listener);
+  const signals = SHUTDOWN_SIGNALS.filter((s) =>
+    s !== "SIGHUP" || process.platform !== "win32"
+  );
+  for (const s of signals) process.on(s, listener);
   return () => {
-    for (const s of SHUTDOWN_SIGNALS) process.off(s, listener);
+    for (const s of signals) process.off(s, listener);
   };
 }

@@ -299,3 +299,26 @@ test(
     }
   },
 );
+
+test(
+  "weir serve: SIGHUP drains like SIGTERM (the flows, then the history) and exits 0, instead of ending at once",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-hup-"));
+    try {
+      const w = await startWeir(["--data-dir", dir, "--db", ":memory:"]);
+      process.kill(w.child.pid!, "SIGHUP");
+      const exit = await w.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, w.log());
+      const msgs = w.records().map((r) => r.msg);
+      assert.ok(
+        msgs.some((m) => m.startsWith("SIGHUP: closing the server")),
+        w.log(),
+      );
+      assert.ok(msgs.includes("metric history written"), w.log());
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
