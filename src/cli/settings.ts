@@ -330,6 +330,15 @@ function _retention(value: unknown): Record<string, number> {
     if (Object.hasOwn(out, tier)) {
       throw new RangeError(`${what}; "${tier}" is named twice`);
     }
+    // A bare number would be milliseconds: "raw=2" meant 2 days, not a
+    // raw tier that keeps nothing.
+    if (typeof d === "number" || /^\s*\d+(?:\.\d+)?\s*$/.test(String(d))) {
+      throw new RangeError(
+        `${what}; ${tier}=${String(d).trim()} has no unit (it would be ${
+          String(d).trim()
+        } ms): write it with one, such as ${tier}=${String(d).trim()}d`,
+      );
+    }
     try {
       out[tier] = _longDuration(d);
     } catch {

@@ -175,6 +175,18 @@ test("history settings: a bad value names its flag, variable or file key, and wh
     { WEIR_HISTORY_RETENTION: "5m=1d" },
     /^WEIR_HISTORY_RETENTION must be tier=duration pairs .*"5m" is no tier/,
   );
+  // A bare number would be milliseconds: a raw tier that keeps nothing.
+  bad(
+    { "--history-retention": ["raw=2"] },
+    {},
+    /^--history-retention must be tier=duration pairs .*; raw=2 has no unit \(it would be 2 ms\): write it with one, such as raw=2d/,
+  );
+  withConfig({ historyRetention: { "1m": 30 } }, (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      /"historyRetention" must be tier=duration pairs .*; 1m=30 has no unit/,
+    );
+  });
   // Which of the two would count? Neither: it is said once.
   bad(
     { "--history-retention": ["raw=1d,1m=30d,raw=2h"] },
