@@ -53,6 +53,7 @@ import { secretPolicy } from "./secret_setup.ts";
 import { runFlow } from "./run_flow.ts";
 import { checkGraph, serveCommand, shutdownSignal } from "./serve.ts";
 import {
+  misspeltVariables,
   type ResolvedSettings,
   resolveSettings,
   SETTINGS,
@@ -334,6 +335,14 @@ async function _runCommand(
   // From here on, a signal during start-up waits for the server to start.
   const signalled = command.name === "serve" ? shutdownSignal() : undefined;
   const log = createLogger({ level: s.logLevel, format: logFormat });
+  for (
+    const { variable, meant } of misspeltVariables(options.env ?? process.env)
+  ) {
+    log.warn(
+      `the environment variable ${variable} is not one of weir's and is ignored; did you mean ${meant}?`,
+      { variable, meant },
+    );
+  }
   for (const def of SETTINGS) {
     if (!command.settings.includes(def.flag)) continue;
     // Secrets are never logged: only how many there are.

@@ -12,6 +12,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
+import { closestName } from "../engine/registry.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/parse_graph_json.ts";
@@ -931,6 +932,36 @@ export const SETTINGS: readonly SettingDef[] = [
 /** The variable that names the config file. */
 export const CONFIG_ENV = "WEIR_CONFIG";
 
+/**
+ * The `WEIR_*` variables in `env` that are not weir's but one or two edits
+ * from one of its settings' (`WEIR_DRAIN_TIMOUT`), each with the one meant:
+ * such a variable is otherwise ignored unseen, and its setting keeps its
+ * default. Others (a test suite's `WEIR_TEST_JOBS`) are left alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { misspeltVariables } from "./settings.ts";
+ *
+ * assert.deepEqual(
+ *   misspeltVariables({ WEIR_DRAIN_TIMOUT: "30s", WEIR_PORT: "1", WEIR_TEST_JOBS: "1" }),
+ *   [{ variable: "WEIR_DRAIN_TIMOUT", meant: "WEIR_DRAIN_TIMEOUT" }],
+ * );
+ * ```
+ */
+export function misspeltVariables(
+  env: Readonly<Record<string, string | undefined>>,
+): { variable: string; meant: string }[] {
+  const known = [...SETTINGS.map((d) => d.env), CONFIG_ENV];
+  const out: { variable: string; meant: string }[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith("WEIR_") || known.includes(name)) continue;
+    const meant = closestName(name, known, 2);
+    if (meant !== undefined) out.push({ variable: name, meant });
+  }
+  return out;
+}
+
 /** The settings by their key in the config file. */
 const BY_FILE_KEY = new Map(SETTINGS.map((d) => [d.fileKey, d]));
 
@@ -1121,10 +1152,11 @@ function readConfigFile(
   for (const [k, v] of Object.entries(data)) {
     const def = BY_FILE_KEY.get(k);
     if (def === undefined) {
+      const near = closestName(k, BY_FILE_KEY.keys());
       throw new SettingsError(
-        `the config file "${path}" has an unknown key "${k}"; known keys: ${
-          [...BY_FILE_KEY.keys()].join(", ")
-        }`,
+        `the config file "${path}" has an unknown key "${k}"${
+          near ? `; did you mean "${near}"?` : ""
+        }; known keys: ${[...BY_FILE_KEY.keys()].join(", ")}`,
       );
     }
     out[def.key] = v;

@@ -177,7 +177,8 @@ export class Registry {
 
 /**
  * The candidate closest to `name` by edit distance (case-insensitive), when
- * within a third of its length (at least 2 edits), else `undefined`.
+ * within a third of its length (at least 2 edits), or within `maxDistance`
+ * edits when given, else `undefined`.
  *
  * @example
  * ```ts
@@ -194,10 +195,12 @@ export class Registry {
 export function closestName(
   name: string,
   candidates: Iterable<string>,
+  maxDistance?: number,
 ): string | undefined {
   const wanted = name.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  let bestDistance = (maxDistance ?? Math.max(2, Math.floor(name.length / 3))) +
+    1;
   for (const c of candidates) {
     const lc = c.toLowerCase();
     // A name given without its family ("Output") matches "core/Output".

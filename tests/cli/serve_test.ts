@@ -322,3 +322,34 @@ test(
     }
   },
 );
+
+test(
+  "weir serve warns of a misspelt WEIR_ variable, which it would otherwise ignore unseen, naming the one meant",
+  { timeout: 60_000 },
+  async () => {
+    const env: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (!k.startsWith("WEIR_")) env[k] = v;
+    }
+    env.WEIR_DRAIN_TIMOUT = "30s";
+    const w = await startServe(
+      ["--listen", "127.0.0.1:0", "--db", ":memory:", "--no-history"],
+      { env },
+    );
+    try {
+      const r = await w.logged(
+        (r) => r.variable === "WEIR_DRAIN_TIMOUT",
+        "the warning",
+      );
+      assert.equal(r.level, "warn");
+      assert.equal(
+        r.msg,
+        "the environment variable WEIR_DRAIN_TIMOUT is not one of weir's and is ignored; did you mean WEIR_DRAIN_TIMEOUT?",
+      );
+    } finally {
+      process.kill(w.child.pid!, "SIGTERM");
+      await w.exited;
+      killLeftovers();
+    }
+  },
+);

@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { foldAddressFlags } from "../../src/cli/parse_args.ts";
-import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
+import {
+  misspeltVariables,
+  resolveSettings,
+  SettingsError,
+} from "../../src/cli/settings.ts";
 
 const TOKEN = "0123456789abcdef0123";
 
@@ -217,7 +221,13 @@ test("resolveSettings() refuses a config file it cannot use, saying which and wh
   withConfig({ prot: 80 }, (file) => {
     assert.throws(
       () => resolveSettings({ "--config": [file] }, {}),
-      /has an unknown key "prot"; known keys: host, port, db, tokens, metricsNamespace, logLevel, logFormat, drainTimeout/,
+      /has an unknown key "prot"; did you mean "port"\?; known keys: host, port, db, tokens, metricsNamespace, logLevel, logFormat, drainTimeout/,
+    );
+  });
+  withConfig({ drainTimout: "30s" }, (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      /has an unknown key "drainTimout"; did you mean "drainTimeout"\?; known keys: /,
     );
   });
   withConfig("{ port: 80 }", (file) => {
@@ -466,4 +476,25 @@ test("--listen sets --host and --port as flags: it agrees with them, and beats W
     "--host": ["::1"],
     "--port": ["0"],
   });
+});
+
+test("misspeltVariables() names a WEIR_ variable one or two edits from a setting's, and leaves the rest alone", () => {
+  assert.deepEqual(
+    misspeltVariables({
+      WEIR_DRAIN_TIMOUT: "30s",
+      WEIR_TOKENS: "x",
+      WEIR_LOGLEVEL: "debug",
+      WEIR_DRAIN_TIMEOUT: "1s",
+      WEIR_CONFIG: "a.json",
+      WEIR_TEST_JOBS: "1",
+      WEIR_STEP_TIMEOUT: "60",
+      WEIR_REQUIRE_INTEGRATION: "1",
+      HOME: "/root",
+    }),
+    [
+      { variable: "WEIR_DRAIN_TIMOUT", meant: "WEIR_DRAIN_TIMEOUT" },
+      { variable: "WEIR_TOKENS", meant: "WEIR_TOKEN" },
+      { variable: "WEIR_LOGLEVEL", meant: "WEIR_LOG_LEVEL" },
+    ],
+  );
 });
