@@ -66,6 +66,7 @@ export async function openHistory(
     const history = await History.open({
       ...options,
       onWarning: (message) => log.warn(message, { dir: options.dir ?? null }),
+      onInfo: (message) => log.info(message, { dir: options.dir ?? null }),
     });
     log.info(
       `metric history every ${options.intervalMs ?? 1000} ms ${

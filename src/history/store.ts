@@ -199,6 +199,7 @@ export class HistoryStore implements HistoryReader {
   #disk: Disk | undefined;
   #seriesWritten = 0;
   #warn: (message: string) => void;
+  #info: (message: string) => void;
   #now: () => number;
   #maxDiskBytes: number;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -254,6 +255,7 @@ export class HistoryStore implements HistoryReader {
       );
     }
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
+    this.#info = options.onInfo ?? ((m) => console.info(m));
     this.#now = options.now ?? Date.now;
     this.#staleMs = options.staleMs ?? 300_000;
     this.#decoded = new DecodedChunks(options.decodedCacheBytes ?? 64 * MIB);
@@ -380,13 +382,15 @@ export class HistoryStore implements HistoryReader {
           opened.flush().then(() => {
             if (failing === undefined) return;
             failing = undefined;
-            opened.#warn("history: flushes work again");
+            opened.#info(
+              "history: flushes work again; the samples held meanwhile are on disk",
+            );
           }, (error) => {
             const message = (error as Error).message;
             if (message === failing) return;
             failing = message;
             opened.#warn(
-              `history: flush failed: ${message} (said once while it lasts)`,
+              `history: flush failed: ${message}; recent samples are held in memory and written by the first flush that works (said once while it lasts)`,
             );
           });
         }, every);

@@ -41,6 +41,8 @@ export interface HistoryStoreOptions {
   flushIntervalMs?: number;
   /** Hears about dropped corrupt data and other trouble. Default: `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Hears that trouble is over (flushes work again). Default: `console.info`. */
+  onInfo?: (message: string) => void;
   /** The clock retention measures from (ms). Default `Date.now`. */
   now?: () => number;
   /**
