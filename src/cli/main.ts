@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { statSync } from "node:fs";
 import process from "node:process";
 import { builtins, HttpInRouter } from "../components/mod.ts";
 import { componentsFolderProblem, fileSandbox } from "./file_sandbox_setup.ts";
@@ -358,6 +359,23 @@ async function _runCommand(
       source: resolved.sources[def.key],
     });
   }
+  // A token is a password: readable by every user, it is everyone's.
+  for (
+    const [path, what] of [
+      [resolved.tokenFile, "token file"],
+      [
+        resolved.sources.tokens === "file" ? resolved.configFile : undefined,
+        "config file, which holds tokens,",
+      ],
+    ] as const
+  ) {
+    if (path !== undefined && readableByOthers(path)) {
+      log.warn(
+        `the ${what} ${path} is readable by every user: anyone on this machine can take weir's tokens from it; chmod o-r it (install -m 600)`,
+        { path },
+      );
+    }
+  }
   if (s.components !== null) {
     for (
       const path of writableByOthers(s.components, loaded.map((m) => m.file))
@@ -478,3 +496,12 @@ async function _run(): Promise<never> {
 }
 
 if (import.meta.main) await _run();
+
+/** Whether users other than the owner and group may read `path`. */
+function readableByOthers(path: string): boolean {
+  try {
+    return (statSync(path).mode & 0o004) !== 0;
+  } catch {
+    return false; // Read at start already; gone meanwhile says nothing new.
+  }
+}

@@ -3,7 +3,13 @@
  * exits 0; SIGKILL in the middle of a stream of updates loses no flow.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -350,6 +356,43 @@ test(
       process.kill(w.child.pid!, "SIGTERM");
       await w.exited;
       killLeftovers();
+    }
+  },
+);
+
+test(
+  "weir serve warns of a token file every user may read, naming it and never a token",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-tokfile-"));
+    const file = join(dir, "tokens");
+    const secret = "0123456789abcdef0123456789abcdef";
+    writeFileSync(file, `read:${secret}\n`);
+    chmodSync(file, 0o644);
+    try {
+      const w = await startWeir(["--db", ":memory:", "--token-file", file]);
+      const r = await w.logged(
+        (r) => r.level === "warn" && r.path === file,
+        "the warning",
+      );
+      assert.equal(
+        r.msg,
+        `the token file ${file} is readable by every user: anyone on this machine can take weir's tokens from it; chmod o-r it (install -m 600)`,
+      );
+      process.kill(w.child.pid!, "SIGTERM");
+      await w.exited;
+      assert.ok(!w.log().includes(secret));
+      chmodSync(file, 0o600);
+      const quiet = await startWeir(["--db", ":memory:", "--token-file", file]);
+      process.kill(quiet.child.pid!, "SIGTERM");
+      await quiet.exited;
+      assert.ok(
+        !quiet.records().some((r) => r.level === "warn"),
+        quiet.log(),
+      );
+    } finally {
+      killLeftovers();
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );
