@@ -79,7 +79,12 @@ export async function openHistory(
     fail(
       `cannot open the metric history${
         options.dir ? ` in "${options.dir}"` : ""
-      }: ${(e as Error).message}; ${advice}`,
+      }: ${
+        // The store's own "Cannot open history in ...: " would say it twice.
+        (e as Error).message.replace(
+          /^Cannot open history(?: store)?(?: in "[^"]*")?: /,
+          "",
+        )}; ${advice}`,
     );
   }
 }

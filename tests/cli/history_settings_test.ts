@@ -250,6 +250,31 @@ test("weir exits 2 on a bad history setting, naming it", async () => {
   assert.match(v.err, /weir validate does not take --history/);
 });
 
+test("weir serve says once where the history cannot be opened, and why", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-hist-file-"));
+  try {
+    writeFileSync(join(dir, "history"), "");
+    const r = await cli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--db",
+      ":memory:",
+      "--data-dir",
+      dir,
+    ]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.err,
+      `cannot open the metric history in "${
+        join(dir, "history")
+      }": a file is in the way (it must be a folder); choose another folder with --data-dir or turn it off with --no-history`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("weir serve --help lists the history settings with their variables and defaults", async () => {
   const serve = (await cli(["serve", "--help"])).out;
   assert.match(serve, /--history-interval <duration>/);
