@@ -376,6 +376,23 @@ function _durationWithin(min: number, max: number, examples: string) {
   };
 }
 
+/**
+ * Refuses a bare number from 1 to 99 as a duration: read as milliseconds it
+ * would be too short to be meant (`"drainTimeout": 30` beside systemd's
+ * `TimeoutStopSec=60`, which counts seconds, is a 30 ms drain). With its
+ * unit, `"30s"` or `"30ms"`, it is taken.
+ */
+function _refuseBareSeconds(value: unknown): void {
+  const text = String(value).trim();
+  if (typeof value !== "number" && !/^\d+(?:\.\d+)?$/.test(text)) return;
+  const n = Number(text);
+  if (n > 0 && n < 100) {
+    throw new RangeError(
+      `needs a unit for a value under 100: ${text} alone would be ${text} ms; write "${text}s" for seconds, or "${text}ms"`,
+    );
+  }
+}
+
 /** A whole number within `[min, max]`: `100000`, or `"1e5"` written out. */
 function _intWithin(min: number, max: number, what: string) {
   return (value: unknown): number => {
@@ -624,6 +641,7 @@ export const SETTINGS: readonly SettingDef[] = [
     help: 'how long a stop waits for messages to flow out (ms, or "10s", "1m")',
     default: 5000,
     parse: (v) => {
+      _refuseBareSeconds(v);
       let ms: number;
       try {
         ms = parseDuration(v);
@@ -819,7 +837,10 @@ export const SETTINGS: readonly SettingDef[] = [
       "time budget of each JSONata evaluation (flow/Map, flow/Filter); over it the message fails as a timeout",
     default: 1000,
     shownDefault: () => "1s",
-    parse: _durationWithin(1, 3_600_000, '"200ms", "1s"'),
+    parse: (v) => {
+      _refuseBareSeconds(v);
+      return _durationWithin(1, 3_600_000, '"200ms", "1s"')(v);
+    },
   },
   {
     key: "expressionMaxDepth",

@@ -179,6 +179,17 @@ test("resolveSettings() names the flag, variable or file key of a bad value, and
       /^--drain-timeout must be a duration up to 2147483647 ms \(about 24\.8 days, the longest timer\).*, received "1000h"$/,
     ],
     [
+      // Seconds meant, milliseconds read: a drain of 30 ms.
+      { "--drain-timeout": ["30"] },
+      {},
+      /^--drain-timeout needs a unit for a value under 100: 30 alone would be 30 ms; write "30s" for seconds, or "30ms", received "30"$/,
+    ],
+    [
+      {},
+      { WEIR_EXPRESSION_TIMEOUT: "2" },
+      /^WEIR_EXPRESSION_TIMEOUT needs a unit for a value under 100: 2 alone would be 2 ms; write "2s" for seconds, or "2ms"/,
+    ],
+    [
       { "--token": ["short"] },
       {},
       /^--token: it must be at least 16 characters long/,
@@ -496,5 +507,23 @@ test("misspeltVariables() names a WEIR_ variable one or two edits from a setting
       { variable: "WEIR_TOKENS", meant: "WEIR_TOKEN" },
       { variable: "WEIR_LOGLEVEL", meant: "WEIR_LOG_LEVEL" },
     ],
+  );
+});
+
+test("resolveSettings() takes a short duration with its unit, and a bare number of 100 ms or more, or 0", () => {
+  const r = resolveSettings(
+    { "--drain-timeout": ["30ms"], "--expression-timeout": ["2s"] },
+    {},
+  );
+  assert.equal(r.settings.drainTimeoutMs, 30);
+  assert.equal(r.settings.expressionTimeoutMs, 2000);
+  assert.equal(
+    resolveSettings({ "--drain-timeout": ["0"] }, {}).settings.drainTimeoutMs,
+    0,
+  );
+  assert.equal(
+    resolveSettings({}, { WEIR_DRAIN_TIMEOUT: "5000" }).settings
+      .drainTimeoutMs,
+    5000,
   );
 });
