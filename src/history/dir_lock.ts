@@ -7,6 +7,9 @@
  * another process: one that started at another time (the pid reused after
  * a reboot), or this very process when it does not hold the lock (weir
  * killed and started again as the same pid, as pid 1 of a container is).
+ * It also holds its folder's device and inode: a lock copied with the
+ * folder (`cp -r history copy/`, while weir runs) names another folder,
+ * and the copy opens.
  *
  * @module
  */
@@ -14,11 +17,12 @@ import {
   closeSync,
   openSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import process from "node:process";
 
 /** When process `pid` started (`/proc/<pid>/stat`'s 22nd field), or "" when unknown. */
@@ -39,8 +43,30 @@ const _MINE =
     _startTime(process.pid),
   );
 
-/** The lock file's size: this process's lock text. */
-export const LOCK_BYTES: number = _MINE.length;
+/**
+ * The lock file's size, at most: this process's lock text and its
+ * folder's device and inode (each up to 20 digits).
+ */
+export const LOCK_BYTES: number = _MINE.length + 44;
+
+/** The folder of lock file `path` as `dev:ino`, or "" when unknown. */
+function _folder(path: string): string {
+  try {
+    const s = statSync(dirname(path));
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return "";
+  }
+}
+
+/** This process's lock text for the lock file `path`. */
+function _mine(path: string): string {
+  const folder = _folder(path);
+  // A folder without a start time would read as one: "-" holds its place.
+  return folder === ""
+    ? _MINE
+    : `${_MINE.includes(" ") ? _MINE : `${_MINE} -`} ${folder}`;
+}
 
 /** The text of file `path`, or undefined when it cannot be read. */
 function _read(path: string): string | undefined {
@@ -91,7 +117,8 @@ export function processAlive(pid: number): boolean {
  */
 export function lockDir(path: string): () => void {
   const key = resolve(path);
-  if (_held.has(key) && _read(path) === _MINE) {
+  const mine = _mine(path);
+  if (_held.has(key) && _read(path) === mine) {
     throw new Error(
       `Cannot open history store: ${path} is in use by process ${process.pid} (this one)`,
     );
@@ -103,7 +130,7 @@ export function lockDir(path: string): () => void {
     if (_held.get(key) !== token) return;
     _held.delete(key);
     try {
-      if (readFileSync(path, "utf8") === _MINE) unlinkSync(path);
+      if (readFileSync(path, "utf8") === mine) unlinkSync(path);
     } catch {
       // Already gone: nothing to release.
     }
@@ -112,7 +139,7 @@ export function lockDir(path: string): () => void {
     try {
       const fd = openSync(path, "wx");
       try {
-        writeSync(fd, _MINE);
+        writeSync(fd, mine);
       } finally {
         closeSync(fd);
       }
@@ -127,9 +154,12 @@ export function lockDir(path: string): () => void {
     } catch {
       continue; // released meanwhile: try again
     }
-    const [pidText, started = ""] = text.split(" ");
+    const [pidText, startedText = "", folder = ""] = text.split(" ");
+    const started = startedText === "-" ? "" : startedText;
     const owner = Number(pidText);
-    const live = Number.isInteger(owner) && owner > 0 &&
+    // A lock of another folder (this one is a copy) holds nothing here.
+    const here = folder === "" || folder === _folder(path);
+    const live = here && Number.isInteger(owner) && owner > 0 &&
       owner !== process.pid && processAlive(owner);
     // The same pid, started at another time: another process now.
     const now = live && started !== "" ? _startTime(owner) : "";
@@ -140,7 +170,7 @@ export function lockDir(path: string): () => void {
       );
     }
     // The owner is gone (a crash), or its pid is another process's now.
-    writeFileSync(path, _MINE);
+    writeFileSync(path, mine);
     _held.set(key, token);
     return release;
   }

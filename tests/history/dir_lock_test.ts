@@ -6,9 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { lockDir } from "../../src/history/dir_lock.ts";
@@ -87,5 +93,34 @@ test(
     assert.match(readFileSync(path, "utf8"), new RegExp(`^${process.pid}`));
     second();
     assert.throws(() => readFileSync(path), /ENOENT/);
+  }),
+);
+
+test(
+  "a lock copied with its folder (cp -r while weir runs) holds nothing in the copy; in its own folder a live holder still refuses it",
+  withLock(async (path) => {
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    await new Promise((r) => child.once("spawn", r));
+    const pid = child.pid!;
+    const other = mkdtempSync(join(tmpdir(), "weir-lock-other-"));
+    try {
+      const s = statSync(other);
+      writeFileSync(path, `${pid} ${startTime(pid)} ${s.dev}:${s.ino}`);
+      const release = lockDir(path);
+      const here = statSync(dirname(path));
+      assert.equal(
+        readFileSync(path, "utf8"),
+        `${process.pid} ${startTime(process.pid)} ${here.dev}:${here.ino}`,
+      );
+      release();
+      writeFileSync(path, `${pid} ${startTime(pid)} ${here.dev}:${here.ino}`);
+      assert.throws(
+        () => lockDir(path),
+        new RegExp(`in use by process ${pid}; if that process is not weir`),
+      );
+    } finally {
+      process.kill(pid);
+      rmSync(other, { recursive: true, force: true });
+    }
   }),
 );
