@@ -365,13 +365,13 @@ async function _runCommand(
       [resolved.tokenFile, "token file"],
       [
         resolved.sources.tokens === "file" ? resolved.configFile : undefined,
-        "config file, which holds tokens,",
+        "config file",
       ],
     ] as const
   ) {
     if (path !== undefined && readableByOthers(path)) {
       log.warn(
-        `the ${what} ${path} is readable by every user: anyone on this machine can take weir's tokens from it; chmod o-r it (install -m 600)`,
+        `the ${what} ${path} holds tokens and is readable by every user: anyone on this machine can take them from it; chmod o-r it (install -m 600)`,
         { path },
       );
     }

@@ -594,9 +594,10 @@ export async function serveCommand(
   signalled: Promise<ShutdownSignal> = shutdownSignal(),
 ): Promise<number> {
   const running = await startServer(options);
+  const dashboard = `${running.server.url}/`;
   options.log.info(
-    `serving flows at ${running.server.url} (database ${options.db}); Ctrl-C to stop`,
-    { url: running.server.url, db: options.db, version: VERSION },
+    `serving flows at ${running.server.url} (database ${options.db}), the dashboard at ${dashboard}; Ctrl-C to stop`,
+    { url: running.server.url, db: options.db, dashboard, version: VERSION },
   );
   const signal = await signalled;
   await running.shutdown(signal);

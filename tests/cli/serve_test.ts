@@ -377,7 +377,7 @@ test(
       );
       assert.equal(
         r.msg,
-        `the token file ${file} is readable by every user: anyone on this machine can take weir's tokens from it; chmod o-r it (install -m 600)`,
+        `the token file ${file} holds tokens and is readable by every user: anyone on this machine can take them from it; chmod o-r it (install -m 600)`,
       );
       process.kill(w.child.pid!, "SIGTERM");
       await w.exited;
@@ -393,6 +393,30 @@ test(
     } finally {
       killLeftovers();
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve logs where its dashboard is, and that address answers with the page",
+  { timeout: 60_000 },
+  async () => {
+    const w = await startWeir(["--db", ":memory:", "--no-history"]);
+    try {
+      const r = w.records().find((r) => r.msg.startsWith("serving flows"))!;
+      assert.equal(r.dashboard, `${w.url}/`);
+      assert.ok(
+        r.msg.includes(`, the dashboard at ${w.url}/; Ctrl-C to stop`),
+        r.msg,
+      );
+      const page = await fetch(r.dashboard as string);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      await page.body?.cancel();
+    } finally {
+      process.kill(w.child.pid!, "SIGTERM");
+      await w.exited;
+      killLeftovers();
     }
   },
 );
