@@ -168,6 +168,22 @@ export async function startServe(
 }
 
 /**
+ * `weir serve`'s arguments for a server on 127.0.0.1 at a free port, with
+ * an in-memory database and the data folder `dataDir`, then `extra`.
+ */
+export function localArgs(dataDir: string, ...extra: string[]): string[] {
+  return [
+    "--listen",
+    "127.0.0.1:0",
+    "--db",
+    ":memory:",
+    "--data-dir",
+    dataDir,
+    ...extra,
+  ];
+}
+
+/**
  * `weir serve` on 127.0.0.1 at a free port, with an in-memory database and
  * a fresh data folder named from `prefix` (plus `args`); `close()` kills
  * what is still running and removes the folder.
@@ -183,15 +199,7 @@ export async function startServeInTemp(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const w = await startServe([
-      "--listen",
-      "127.0.0.1:0",
-      "--db",
-      ":memory:",
-      "--data-dir",
-      dir,
-      ...args,
-    ], options);
+    const w = await startServe(localArgs(dir, ...args), options);
     return { ...w, dir, close };
   } catch (error) {
     close();

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { fileSandbox } from "../../src/cli/file_sandbox_setup.ts";
 import { historyOptions } from "../../src/cli/history_setup.ts";
 import { resolveSettings, SettingsError } from "../../src/cli/settings.ts";
-import { cli } from "./_weir.ts";
+import { cli, localArgs } from "./_weir.ts";
 
 function withConfig(data: unknown, fn: (file: string, dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), "weir-history-settings-"));
@@ -254,15 +254,7 @@ test("weir serve says once where the history cannot be opened, and why", async (
   const dir = mkdtempSync(join(tmpdir(), "weir-hist-file-"));
   try {
     writeFileSync(join(dir, "history"), "");
-    const r = await cli([
-      "serve",
-      "--listen",
-      "127.0.0.1:0",
-      "--db",
-      ":memory:",
-      "--data-dir",
-      dir,
-    ]);
+    const r = await cli(["serve", ...localArgs(dir)]);
     assert.equal(r.code, 2);
     assert.equal(
       r.err,
