@@ -21,6 +21,7 @@ import {
   httpMetricsFetch,
 } from "../metrics/http_metrics.ts";
 import { ResourceTracker } from "../metrics/resource_tracker.ts";
+import { urlShown } from "../runtime/fetch_error.ts";
 import { resourceSource } from "../runtime/resources.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown, type ShutdownSignal } from "../runtime/signals.ts";
@@ -255,10 +256,13 @@ export async function startServer(
       fail((e as Error).message);
     }
     remoteWriteMetrics(metrics, () => writers);
-    for (const w of writers) {
+    for (const [i, w] of writers.entries()) {
       w.start();
-      log.info(`remote write "${w.name}" sending the history`, {
+      // No credentials, no query: they may hold a key.
+      const to = urlShown(new URL(remote[i].options.url));
+      log.info(`remote write "${w.name}" sending the history to ${to}`, {
         destination: w.name,
+        url: to,
       });
     }
   }

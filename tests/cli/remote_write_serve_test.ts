@@ -718,12 +718,12 @@ test(
         if (req.url === "/flaky" && ++flaky <= 2) {
           status = 500;
           text = "try again later";
-        } else if (req.url === "/strict") {
+        } else if (req.url?.startsWith("/strict")) {
           status = 400;
           text = "bad data";
         }
         received.push({
-          path: req.url ?? "",
+          path: (req.url ?? "").split("?")[0],
           headers: req.headers,
           body: new Uint8Array(Buffer.concat(chunks)),
           status,
@@ -743,7 +743,8 @@ test(
       },
       {
         name: "strict",
-        url: `${base}/strict`,
+        // A key in the query (some receivers take one there): never logged.
+        url: `${base}/strict?key=qk-5ecret-91`,
         bearerTokenEnv: "RW_TOKEN",
         batchDeadline: "1s",
         start: "oldest",
@@ -800,6 +801,19 @@ test(
         assert.equal(r.headers["x-prometheus-remote-write-version"], "0.1.0");
       }
       assert.ok(!w.log().includes(secret), "the token is not in weir's output");
+      // The start line names where each destination sends, without its query.
+      assert.ok(
+        w.records().some((r) =>
+          r.msg ===
+            `remote write "strict" sending the history to ${base}/strict` &&
+          r.url === `${base}/strict`
+        ),
+        w.log(),
+      );
+      assert.ok(
+        !w.log().includes("qk-5ecret-91"),
+        "the query's key is not logged",
+      );
       assert.ok(received.some((r) => r.path === "/strict"));
 
       // Every sample of the history up to the cursor arrived in an
