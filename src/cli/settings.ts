@@ -333,11 +333,10 @@ function _retention(value: unknown): Record<string, number> {
     }
     // A bare number would be milliseconds: "raw=2" meant 2 days, not a
     // raw tier that keeps nothing.
-    if (typeof d === "number" || /^\s*\d+(?:\.\d+)?\s*$/.test(String(d))) {
+    const bare = _bareNumber(d);
+    if (bare !== undefined) {
       throw new RangeError(
-        `${what}; ${tier}=${String(d).trim()} has no unit (it would be ${
-          String(d).trim()
-        } ms): write it with one, such as ${tier}=${String(d).trim()}d`,
+        `${what}; ${tier}=${bare} has no unit (it would be ${bare} ms): write it with one, such as ${tier}=${bare}d`,
       );
     }
     try {
@@ -377,14 +376,25 @@ function _durationWithin(min: number, max: number, examples: string) {
 }
 
 /**
+ * `value`'s text when it is a number without a unit (a JSON number, or
+ * digits such as `"30"` or `" 2.5 "`), trimmed; else `undefined`.
+ */
+function _bareNumber(value: unknown): string | undefined {
+  const text = String(value).trim();
+  return typeof value === "number" || /^\d+(?:\.\d+)?$/.test(text)
+    ? text
+    : undefined;
+}
+
+/**
  * Refuses a bare number from 1 to 99 as a duration: read as milliseconds it
  * would be too short to be meant (`"drainTimeout": 30` beside systemd's
  * `TimeoutStopSec=60`, which counts seconds, is a 30 ms drain). With its
  * unit, `"30s"` or `"30ms"`, it is taken.
  */
 function _refuseBareSeconds(value: unknown): void {
-  const text = String(value).trim();
-  if (typeof value !== "number" && !/^\d+(?:\.\d+)?$/.test(text)) return;
+  const text = _bareNumber(value);
+  if (text === undefined) return;
   const n = Number(text);
   if (n > 0 && n < 100) {
     throw new RangeError(

@@ -188,7 +188,6 @@ export class FlowStore {
             `its schema version is ${version}, newer than this weir's ${SCHEMA_VERSION}; run a newer weir or choose another file`,
           );
         }
-        _refuseForeign(db);
         db.exec(SCHEMA);
         _addStarted(db);
         // Writing the version also proves, now rather than at the first

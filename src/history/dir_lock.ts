@@ -59,9 +59,8 @@ function _folder(path: string): string {
   }
 }
 
-/** This process's lock text for the lock file `path`. */
-function _mine(path: string): string {
-  const folder = _folder(path);
+/** This process's lock text for a lock file in `folder` (`dev:ino`). */
+function _mine(folder: string): string {
   // A folder without a start time would read as one: "-" holds its place.
   return folder === ""
     ? _MINE
@@ -117,7 +116,8 @@ export function processAlive(pid: number): boolean {
  */
 export function lockDir(path: string): () => void {
   const key = resolve(path);
-  const mine = _mine(path);
+  const here = _folder(path);
+  const mine = _mine(here);
   if (_held.has(key) && _read(path) === mine) {
     throw new Error(
       `Cannot open history store: ${path} is in use by process ${process.pid} (this one)`,
@@ -158,8 +158,8 @@ export function lockDir(path: string): () => void {
     const started = startedText === "-" ? "" : startedText;
     const owner = Number(pidText);
     // A lock of another folder (this one is a copy) holds nothing here.
-    const here = folder === "" || folder === _folder(path);
-    const live = here && Number.isInteger(owner) && owner > 0 &&
+    const ours = folder === "" || folder === here;
+    const live = ours && Number.isInteger(owner) && owner > 0 &&
       owner !== process.pid && processAlive(owner);
     // The same pid, started at another time: another process now.
     const now = live && started !== "" ? _startTime(owner) : "";

@@ -68,10 +68,14 @@ export function splitEnd(end: string): [string, string] {
   return dot === -1 ? [end, ""] : [end.slice(0, dot), end.slice(dot + 1)];
 }
 
-/** `P.port`, or `P.port[i]` at an addressable port's index (as stats name it). */
+/** `port`, or `port[i]` at an addressable port's index (as stats name it). */
+function _portName(end: ModelGraphEnd): string {
+  return end.index === undefined ? end.port : `${end.port}[${end.index}]`;
+}
+
+/** `P.port`, or `P.port[i]` at an addressable port's index. */
 function _endName(end: ModelGraphEnd): string {
-  const name = `${end.process}.${end.port}`;
-  return end.index === undefined ? name : `${name}[${end.index}]`;
+  return `${end.process}.${_portName(end)}`;
 }
 
 function _iipText(data: unknown): string {
@@ -152,7 +156,7 @@ export function buildModel(
     if (c.src !== undefined || !("data" in c)) continue;
     const n = nodes.get(c.tgt.process);
     if (n !== undefined) {
-      port(n.ins, splitEnd(_endName(c.tgt))[1]).iip = _iipText(c.data);
+      port(n.ins, _portName(c.tgt)).iip = _iipText(c.data);
     }
   }
   // An addressable port drawn by its indexes (out[0], out[1]) is not drawn
