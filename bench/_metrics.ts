@@ -9,6 +9,9 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { createNetwork } from "../src/embed.ts";
 import type { Network } from "../src/engine/network.ts";
 import type { MetricsCollector } from "../src/metrics/collector.ts";
+import { DEMO_FLOW } from "../src/cli/demo.ts";
+import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
+import { resourceSource } from "../src/runtime/resources.ts";
 import {
   type ParsedFamily,
   parseFamilies,
@@ -59,6 +62,30 @@ export async function startFlows(
   }
   await Promise.all(nets.map((n) => n.start()));
   return nets;
+}
+
+/**
+ * The demo flow (its log dropped) and the resource tracker, as `weir demo`
+ * runs them, tracked by `collector`; the tracker stops with `signal`.
+ */
+export async function startDemo(
+  collector: MetricsCollector,
+  signal: AbortSignal,
+): Promise<Network> {
+  const tracker = new ResourceTracker({
+    source: resourceSource(),
+    signal,
+    log: () => {},
+  });
+  tracker.attach(collector);
+  tracker.start();
+  const net = createNetwork(
+    DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)"),
+    { name: "demo", buckets: collector.options.buckets },
+  );
+  collector.track(net);
+  await net.start();
+  return net;
 }
 
 /** The sample lines (not comments, not blank) of an exposition. */

@@ -31,11 +31,7 @@ import process from "node:process";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler } from "../src/history/sampler.ts";
 import { HistoryStore } from "../src/history/store.ts";
-import { startFlows } from "./_metrics.ts";
-import { createNetwork } from "../src/embed.ts";
-import { DEMO_FLOW } from "../src/cli/demo.ts";
-import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
-import { resourceSource } from "../src/runtime/resources.ts";
+import { startDemo, startFlows } from "./_metrics.ts";
 
 interface CallFrame {
   functionName: string;
@@ -71,19 +67,7 @@ const post = <T>(method: string, params?: object): Promise<T> =>
 
 const collector = new MetricsCollector();
 if (SETUP === "demo") {
-  const tracker = new ResourceTracker({
-    source: resourceSource(),
-    signal: new AbortController().signal,
-    log: () => {},
-  });
-  tracker.attach(collector);
-  tracker.start();
-  const net = createNetwork(
-    DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)"),
-    { name: "demo", buckets: collector.options.buckets },
-  );
-  collector.track(net);
-  await net.start();
+  await startDemo(collector, new AbortController().signal);
 } else {
   await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
 }

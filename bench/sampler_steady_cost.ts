@@ -39,12 +39,7 @@ import v8 from "node:v8";
 import { MetricsCollector } from "../src/metrics/collector.ts";
 import { Sampler } from "../src/history/sampler.ts";
 import { HistoryStore } from "../src/history/store.ts";
-import { startFlows } from "./_metrics.ts";
-import { createNetwork } from "../src/embed.ts";
-import type { Network } from "../src/engine/network.ts";
-import { DEMO_FLOW } from "../src/cli/demo.ts";
-import { ResourceTracker } from "../src/metrics/resource_tracker.ts";
-import { resourceSource } from "../src/runtime/resources.ts";
+import { startDemo, startFlows } from "./_metrics.ts";
 import { runtime } from "./_runtime.ts";
 
 const SETUP = process.argv.find((a) => a.startsWith("--setup="))?.slice(8) ??
@@ -77,7 +72,7 @@ const cpu = () => {
 const stopTracker = new AbortController();
 const collector = new MetricsCollector();
 const nets = SETUP === "demo"
-  ? [await startDemo(collector)]
+  ? [await startDemo(collector, stopTracker.signal)]
   : await startFlows(collector, { flows: 100, stages: 9, tickMs: 50 });
 const dir = mkdtempSync(join(tmpdir(), "weir-steady-cost-"));
 const store = await HistoryStore.open({ dir, flushIntervalMs: 0 });
@@ -165,21 +160,3 @@ rmSync(dir, { recursive: true, force: true });
 stopTracker.abort();
 for (const n of nets) await n.stop();
 process.exit(0);
-
-/** The demo flow (its log dropped) and the resource tracker, as `weir demo` runs them. */
-async function startDemo(collector: MetricsCollector): Promise<Network> {
-  const tracker = new ResourceTracker({
-    source: resourceSource(),
-    signal: stopTracker.signal,
-    log: () => {},
-  });
-  tracker.attach(collector);
-  tracker.start();
-  const net = createNetwork(
-    DEMO_FLOW.replace("Log(core/Output)", "Log(core/Drop)"),
-    { name: "demo", buckets: collector.options.buckets },
-  );
-  collector.track(net);
-  await net.start();
-  return net;
-}
