@@ -24,7 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * holding the holder's pid, made whole at once: written aside, then
  * hard-linked to its name, which fails while another holds it), waiting
  * up to `waitMs` for another holder to let go; a lock whose holder is gone
- * is taken over. (tests/machine_lock_test.ts shows it.)
+ * is taken over (see {@linkcode _removeStale}). (tests/machine_lock_test.ts
+ * shows it.)
  */
 export async function withMachineLock<T>(
   name: string,
@@ -38,31 +39,20 @@ export async function withMachineLock<T>(
   const end = Date.now() + waitMs;
   try {
     for (;;) {
-      try {
-        linkSync(aside, file);
-        break;
-      } catch (e) {
-        if ((e as { code?: string }).code !== "EEXIST") throw e;
-        let holder: string | undefined;
-        try {
-          holder = readFileSync(file, "utf8");
-        } catch { /* let go meanwhile */ }
-        const pid = Number(holder?.split(" ")[0]);
-        if (
-          holder !== undefined && Number.isInteger(pid) && !processAlive(pid)
-        ) {
-          rmSync(file, { force: true });
-          continue;
-        }
-        if (Date.now() > end) {
-          throw new Error(
-            `the lock ${file} is still held after ${waitMs} ms (by ${
-              holder ?? "a process gone"
-            })`,
-          );
-        }
-        await sleep(100);
+      const holder = _take(file, aside);
+      if (holder === undefined) break;
+      if (_gone(holder)) {
+        _removeStale(file, holder, aside);
+        continue;
       }
+      if (Date.now() > end) {
+        throw new Error(
+          `the lock ${file} is still held after ${waitMs} ms (by ${
+            holder || "a process gone"
+          })`,
+        );
+      }
+      await sleep(100);
     }
   } finally {
     unlinkSync(aside);
@@ -70,10 +60,67 @@ export async function withMachineLock<T>(
   try {
     return await fn();
   } finally {
-    let mine = false;
-    try {
-      mine = readFileSync(file, "utf8") === token;
-    } catch { /* gone */ }
-    if (mine) rmSync(file, { force: true });
+    if (_read(file) === token) rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Hard-links `aside` (this process's pid and a random token) to `file`:
+ * `undefined` when that took the lock, else what its holder wrote (`""`
+ * when the holder let go meanwhile).
+ */
+export function _take(file: string, aside: string): string | undefined {
+  try {
+    linkSync(aside, file);
+    return undefined;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") throw e;
+    return _read(file);
+  }
+}
+
+/**
+ * Removes the lock `file` when it still holds `holder`, found gone.
+ * Several waiters find the same gone holder; a waiter that read it before
+ * another took the lock over must not remove the new holder's lock (the
+ * two would then hold it at once). So only the waiter that holds the
+ * takeover's guard (`<file>.takeover-<holder>`, taken as the lock is)
+ * re-reads the lock and removes it, and none may change it meanwhile; it
+ * lets the guard go at once. Nothing is awaited in between, but a guard
+ * left by a process killed there is taken over the same way.
+ */
+export function _removeStale(
+  file: string,
+  holder: string,
+  aside: string,
+): void {
+  const guard = `${file}.takeover-${
+    holder.slice(0, 80).replace(/[^\w.-]/g, "_")
+  }`;
+  const guardHolder = _take(guard, aside);
+  if (guardHolder !== undefined) {
+    // Another waiter takes it over; the caller looks again.
+    if (_gone(guardHolder)) _removeStale(guard, guardHolder, aside);
+    return;
+  }
+  try {
+    if (_read(file) === holder) rmSync(file, { force: true });
+  } finally {
+    unlinkSync(guard);
+  }
+}
+
+/** Whether `holder` (a lock's text) names a process that is gone. */
+function _gone(holder: string): boolean {
+  const pid = Number(holder.split(" ")[0]);
+  return holder !== "" && Number.isInteger(pid) && !processAlive(pid);
+}
+
+/** The text of `file`, `""` when it is gone. */
+function _read(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
   }
 }
