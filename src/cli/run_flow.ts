@@ -94,12 +94,15 @@ export async function runFlow(o: RunOptions): Promise<number> {
     if (e instanceof GraphError) fail(e.message, 1);
     throw e;
   }
-  // Failures only: a warning (a broker tried again) is logged as one and
-  // does not make the exit code 1.
+  // Failures only: a warning (a broker tried again) or an info (it is
+  // reached again) is logged as one and does not make the exit code 1.
   let errors = 0;
   net.on("error", (e) => {
-    if (e.level === "warning") {
-      log.warn(e.message, { flow: net.name, process: e.process });
+    if (e.level !== "error") {
+      log[e.level === "warning" ? "warn" : "info"](e.message, {
+        flow: net.name,
+        process: e.process,
+      });
       return;
     }
     errors++;

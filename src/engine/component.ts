@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { ReportLevel } from "./errors.ts";
 import { checkMeterSpecs, type Meter, type MeterSpec } from "./meters.ts";
 
 /** Value types a port can declare; used for the catalogue and to check IIPs. */
@@ -244,20 +245,23 @@ export interface Context<
   /**
    * Reports a fault that does not end the process: a message it could not
    * decode, or (`level` `"warning"`) a condition it goes on through, such
-   * as a broker that refused the credentials and is tried again. Sent as a
-   * `ProcessError` of that level to its `error` port when connected, else
-   * to the network's `error` event (which `weir serve` logs, rate-limited,
-   * a warning at `warn`). An error (the default) is counted in the
+   * as a broker that refused the credentials and is tried again, or
+   * (`level` `"info"`) the end of such a condition that an operator waits
+   * for (the broker reached again). Sent as a `ProcessError` of that level
+   * to its `error` port when connected, else to the network's `error`
+   * event (which `weir serve` logs, rate-limited, a warning at `warn` and
+   * an info at `info`). An error (the default) is counted in the
    * process's errors as a failed activation is, and says the process
-   * failed; a warning is not counted, and its message names the process
-   * and its component (`process "In" (my/Source): ...`). An `error` that
-   * is a `ProcessError` of this process goes as it is, at its own level.
+   * failed; a warning or an info is not counted, and its message names the
+   * process and its component (`process "In" (my/Source): ...`). An
+   * `error` that is a `ProcessError` of this process goes as it is, at its
+   * own level.
    * Keep `input` small: it travels with the error.
    */
   report(
     error: unknown,
     input?: unknown,
-    options?: { level?: "error" | "warning" },
+    options?: { level?: ReportLevel },
   ): void;
 }
 

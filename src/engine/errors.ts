@@ -18,12 +18,21 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
 ];
 
 /**
+ * How much a process's report matters: `"error"` (it failed a message or
+ * its work), `"warning"` (a condition it goes on through: a broker it
+ * cannot reach yet, tried again with a backoff), `"info"` (news an
+ * operator waits for after a warning: that broker reached again).
+ */
+export type ReportLevel = "error" | "warning" | "info";
+
+/**
  * A fault of one process, sent to its `error` out-port when connected and
- * otherwise emitted as the network's `error` event. Its `level` is
- * `"error"` (the default) when the process failed a message or its work,
- * and `"warning"` for a condition it reports and goes on through (a broker
- * it cannot reach yet, tried again with a backoff): the message of a
- * warning says what happens, never that the process failed.
+ * otherwise emitted as the network's `error` event. Its `level` (see
+ * {@linkcode ReportLevel}) is `"error"` (the default) when the process
+ * failed a message or its work, and `"warning"` for a condition it reports
+ * and goes on through: the message of a warning says what happens, never
+ * that the process failed. An `"info"` is no fault but goes the same way,
+ * so that whoever saw the warning sees the recovery it waited for.
  *
  * @example
  * ```ts
@@ -53,6 +62,16 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
  *   level: "warning",
  * });
  * assert.equal(w.message, 'process "In" (mqtt/In): cannot connect to broker mqtt://b:1883; retrying in 2 s');
+ * // An info reads as a warning does.
+ * const i = new ProcessError("connected to broker mqtt://b:1883 again", {
+ *   network: "demo",
+ *   process: "In",
+ *   component: "mqtt/In",
+ *   port: "",
+ *   kind: "exception",
+ *   level: "info",
+ * });
+ * assert.equal(i.message, 'process "In" (mqtt/In): connected to broker mqtt://b:1883 again');
  * ```
  */
 export class ProcessError extends Error {
@@ -64,10 +83,10 @@ export class ProcessError extends Error {
   readonly process: string;
   /** The in-port of the message being processed (`""` when none). */
   readonly port: string;
-  /** What went wrong (of a warning, which is no failure: `exception`). */
+  /** What went wrong (of a warning or an info, which are no failure: `exception`). */
   readonly kind: ErrorKind;
-  /** `"error"`: the process failed; `"warning"`: it goes on (see above). */
-  readonly level: "error" | "warning";
+  /** `"error"`: the process failed; `"warning"`, `"info"`: it goes on (see above). */
+  readonly level: ReportLevel;
   /** The message being processed when it failed, if any. */
   readonly input: unknown;
 
@@ -82,8 +101,8 @@ export class ProcessError extends Error {
       input?: unknown;
       cause?: unknown;
       /** Default `"error"`. */
-      level?: "error" | "warning";
-      /** The process's component, named in a warning's message when given. */
+      level?: ReportLevel;
+      /** The process's component, named in a warning's (or info's) message when given. */
       component?: string;
     },
   ) {
@@ -95,7 +114,7 @@ export class ProcessError extends Error {
     const level = info.level ?? "error";
     const on = info.port ? ` on in-port "${info.port}"` : "";
     super(
-      level === "warning"
+      level !== "error"
         ? `process "${info.process}"${
           info.component === undefined ? "" : ` (${info.component})`
         }${on}: ${why}`

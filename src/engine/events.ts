@@ -13,7 +13,8 @@ import type { NetworkState } from "./network.ts";
 export interface NetworkEvents {
   /**
    * A process failed a message, or reported a fault: one it failed on
-   * (`level` `"error"`) or a condition it goes on through (`"warning"`).
+   * (`level` `"error"`) or a condition it goes on through (`"warning"`),
+   * or news of one (`"info"`: it is over).
    */
   error: ProcessError;
   /** The life-cycle state changed. */
@@ -100,6 +101,7 @@ export class Listeners {
     if (list.length === 0 && event === "error") {
       const e = payload as ProcessError;
       if (e.level === "warning") console.warn(`[weir] ${e.message}`);
+      else if (e.level === "info") console.info(`[weir] ${e.message}`);
       else console.error(`[weir] ${e.message}`);
       return;
     }

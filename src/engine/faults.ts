@@ -11,6 +11,7 @@ import {
   type ErrorKind,
   OverflowError,
   ProcessError,
+  type ReportLevel,
 } from "./errors.ts";
 import type { Listeners } from "./events.ts";
 import type { ProcessRuntime } from "./process.ts";
@@ -67,6 +68,10 @@ export function errorKind(e: unknown): ErrorKind {
  * faults.report(p, new Error("device busy; retrying in 1 s"), undefined, { level: "warning" });
  * assert.deepEqual(seen[1], 'process "Parse" (test/Parse): device busy; retrying in 1 s');
  * assert.deepEqual([p.errorsException, p.failures], [1, 1]);
+ * // So is an info (a recovery after a warning).
+ * faults.report(p, "device ready again", undefined, { level: "info" });
+ * assert.deepEqual(seen[2], 'process "Parse" (test/Parse): device ready again');
+ * assert.deepEqual([p.errorsException, p.failures], [1, 1]);
  * ```
  */
 export class Faults {
@@ -98,15 +103,15 @@ export class Faults {
 
   /**
    * `p` reported `e` without failing (`ctx.report`): at `level` (default
-   * `"error"`), counted as a failed attempt is; at `"warning"`, a
-   * condition `p` goes on through, not counted. Routed with its level; a
+   * `"error"`), counted as a failed attempt is; at `"warning"` (a
+   * condition `p` goes on through) or `"info"`, not counted. Routed with its level; a
    * `ProcessError` of `p` goes as it is, at its own level.
    */
   report(
     p: ProcessRuntime,
     e: unknown,
     input: unknown,
-    options?: { level?: "error" | "warning" },
+    options?: { level?: ReportLevel },
   ): void {
     const level = e instanceof ProcessError && e.process === p.name
       ? e.level
@@ -144,7 +149,7 @@ export class Faults {
     input: unknown,
     port: string,
     kind: ErrorKind,
-    level: "error" | "warning" = "error",
+    level: ReportLevel = "error",
   ): void {
     if (this.silenced()) return;
     const network = this.network;
@@ -174,9 +179,9 @@ export class Faults {
       this.listeners.emit(
         "error",
         new ProcessError(
-          `its error port could not take the ${
-            pe.level === "warning" ? "warning" : "error"
-          } (${(e2 as Error).message}): ${pe.message}`,
+          `its error port could not take the ${pe.level} (${
+            (e2 as Error).message
+          }): ${pe.message}`,
           {
             network,
             process: p.name,

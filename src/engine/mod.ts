@@ -115,6 +115,7 @@ export {
   type ErrorKind,
   OverflowError,
   ProcessError,
+  type ReportLevel,
 } from "./errors.ts";
 export {
   DURATION_BUCKETS,

@@ -11,7 +11,7 @@ import {
   type OutPort,
 } from "./component.ts";
 import { nextActivationId } from "./activation.ts";
-import { ProcessError } from "./errors.ts";
+import { ProcessError, type ReportLevel } from "./errors.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
@@ -35,7 +35,7 @@ export interface Engine {
     proc: ProcessRuntime,
     error: unknown,
     input?: unknown,
-    options?: { level?: "error" | "warning" },
+    options?: { level?: ReportLevel },
   ): void;
 }
 
@@ -217,7 +217,7 @@ export class ProcessContext implements Context<unknown> {
   report(
     error: unknown,
     input?: unknown,
-    options?: { level?: "error" | "warning" },
+    options?: { level?: ReportLevel },
   ): void {
     const engine = this.proc.engine;
     if (engine.report !== undefined) {
@@ -231,6 +231,7 @@ export class ProcessContext implements Context<unknown> {
       ? error.level
       : options?.level ?? "error";
     if (level === "warning") console.warn(line);
+    else if (level === "info") console.info(line);
     else console.error(line);
   }
 

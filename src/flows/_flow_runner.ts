@@ -28,7 +28,7 @@ import { FlowStartError } from "./errors.ts";
 import type { FlowEvent, FlowInfo } from "./flow_info.ts";
 import type { FlowLogFields, FlowLogLevel } from "./flow_manager.ts";
 import type { FlowStore, StoredFlow } from "./flow_store.ts";
-import type { ErrorLogLimiter } from "./error_log_limiter.ts";
+import { _logLevel, type ErrorLogLimiter } from "./error_log_limiter.ts";
 import type { StallWatchdog } from "./stall_watchdog.ts";
 import type { StallReport } from "../engine/events.ts";
 
@@ -269,7 +269,8 @@ export class _FlowRunner {
         if (state === "finished") this.#onEnd?.(entry, "finished", true);
       }),
       net.on("error", (e) => {
-        // A warning (a broker tried again) is logged as one: nothing failed.
+        // A warning (a broker tried again) is logged as one, an info (it is
+        // reached again) at info: nothing failed.
         const level = e.level;
         // As weir run logs them: a JSON log is searched by these.
         const fields: FlowLogFields = e.process === undefined
@@ -289,7 +290,7 @@ export class _FlowRunner {
         } else {
           this.#log(
             `flow ${_q(id)}: ${e.message}`,
-            level === "warning" ? "warn" : "error",
+            _logLevel(level),
             fields,
           );
         }

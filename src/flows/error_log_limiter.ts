@@ -5,8 +5,9 @@
  * ("process X failed 1,938 more times in the last 60 s: last error ...").
  * Warnings (a broker tried again) are limited apart, so that they never
  * hold back an error, and keep their level ("process X warned 12 more
- * times ...: last warning ..."). Only the log is limited: the error
- * counters, metrics and event streams see every error.
+ * times ...: last warning ..."); so are infos (a broker reached again:
+ * "process X reported 3 more times ...: last ..."). Only the log is
+ * limited: the error counters, metrics and event streams see every error.
  *
  * @module
  */
@@ -25,8 +26,8 @@ export interface ErrorLogLimiterOptions {
   intervalMs?: number;
 }
 
-/** What a line of an {@linkcode ErrorLogLimiter} tells: a failure, or a warning. */
-export type ErrorLogLevel = "error" | "warning";
+/** What a line of an {@linkcode ErrorLogLimiter} tells: a failure, a warning, or an info. */
+export type ErrorLogLevel = "error" | "warning" | "info";
 
 /** The facts of a reported error, for structured logs (`flow`, `process`). */
 export type ErrorLogFields = Readonly<
@@ -43,7 +44,7 @@ export interface ErrorLogReport {
   message: string;
   /** Who failed, as a summary names it, e.g. `process "P"`. */
   subject: string;
-  /** Whether it is a failure or a warning. Default `"error"`. */
+  /** Whether it is a failure, a warning or an info. Default `"error"`. */
   level?: ErrorLogLevel;
   /**
    * Go to `write` with the line (a summary carries those of its key's
@@ -94,11 +95,16 @@ interface _Window {
  * warned.report({ ...at, message: "retrying", level: "warning" });
  * warned.report({ ...at, message: "boom" });
  * warned.report({ ...at, message: "retrying again", level: "warning" });
+ * // Infos too (news after a warning: a broker reached again).
+ * warned.report({ ...at, message: "connected", level: "info" });
+ * warned.report({ ...at, message: "connected again", level: "info" });
  * warned.flush();
  * assert.deepEqual(levels, [
  *   'warning: flow "f": retrying',
  *   'error: flow "f": boom',
+ *   'info: flow "f": connected',
  *   'warning: flow "f": process P warned 1 more time in the last 60 s: last warning retrying again',
+ *   'info: flow "f": process P reported 1 more time in the last 60 s: last connected again',
  * ]);
  * // Fields go with the line, for a structured log.
  * const fielded: unknown[] = [];
@@ -141,14 +147,14 @@ export class ErrorLogLimiter {
    * One error of `report.key` (of `report.level`, default `"error"`):
    * written as `${prefix}: ${message}` while the interval's burst lasts,
    * else counted for the summary, which reads `${prefix}: ${subject} failed
-   * N more times ...` (a warning's: `warned`). `fields` go to `write` with
-   * the line.
+   * N more times ...` (a warning's: `warned`, an info's: `reported`).
+   * `fields` go to `write` with the line.
    */
   report(report: ErrorLogReport): void {
     const { key, prefix, message, subject, level = "error", fields } = report;
     const now = Date.now();
-    // A warning's window is its own: "w" and "e" keep the two apart.
-    const k = `${level === "warning" ? "w" : "e"}${key}`;
+    // Each level's window is its own: "w", "i" and "e" keep them apart.
+    const k = `${level[0]}${key}`;
     let w = this.#windows.get(k);
     if (w !== undefined && now - w.start >= this.#intervalMs) {
       this.#summarize(w);
@@ -215,10 +221,9 @@ export class ErrorLogLimiter {
       : `${this.#intervalMs} ms`;
     const n = w.suppressed.toLocaleString("en-US");
     const times = w.suppressed === 1 ? "time" : "times";
+    const [did, last] = _SUMMARY[w.level];
     this.#write(
-      w.level === "warning"
-        ? `${w.prefix}: ${w.subject} warned ${n} more ${times} in the last ${span}: last warning ${w.last}`
-        : `${w.prefix}: ${w.subject} failed ${n} more ${times} in the last ${span}: last error ${w.last}`,
+      `${w.prefix}: ${w.subject} ${did} ${n} more ${times} in the last ${span}: ${last}${w.last}`,
       w.level,
       w.fields === undefined
         ? undefined
@@ -226,4 +231,16 @@ export class ErrorLogLimiter {
     );
     w.suppressed = 0;
   }
+}
+
+/** What a summary says of the lines it counts, by level. */
+const _SUMMARY: Readonly<Record<ErrorLogLevel, readonly [string, string]>> = {
+  error: ["failed", "last error "],
+  warning: ["warned", "last warning "],
+  info: ["reported", "last "],
+};
+
+/** The level of a log line (`FlowLogLevel`) of a line of `level`. */
+export function _logLevel(level: ErrorLogLevel): "error" | "warn" | "info" {
+  return level === "warning" ? "warn" : level;
 }

@@ -11,13 +11,14 @@ import type { RestartPolicy } from "./supervision.ts";
  * without `process`, of the flow: a deadlock); its `level` is `"error"`
  * when something failed and `"warning"` for a condition the flow goes on
  * through (a broker tried again, a deadlock reported while the flow waits),
- * the level its log line has.
+ * `"info"` for news of such a condition (the broker reached again): the
+ * level its log line has.
  */
 export type FlowEvent =
   | { type: "state"; state: string }
   | {
     type: "error";
-    level: "error" | "warning";
+    level: "error" | "warning" | "info";
     process?: string;
     message: string;
   }

@@ -71,7 +71,7 @@ import {
   type _Tap,
 } from "./_flow_entry.ts";
 import { restartDelay } from "./supervision.ts";
-import { ErrorLogLimiter } from "./error_log_limiter.ts";
+import { _logLevel, ErrorLogLimiter } from "./error_log_limiter.ts";
 import type { StallWatchdog } from "./stall_watchdog.ts";
 import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
 
@@ -276,7 +276,7 @@ export class FlowManager {
       write: (line, level, fields) =>
         this.#log(
           line,
-          level === "warning" ? "warn" : "error",
+          _logLevel(level),
           fields === undefined ? undefined : { ...fields },
         ),
       burst: options.errorLog?.burst,

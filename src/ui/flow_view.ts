@@ -27,15 +27,18 @@ const MAX_ERRORS = 5;
 
 /**
  * What an `error` event reports: a failure, or a warning (a condition the
- * flow goes on through: a broker tried again, a deadlock while it waits).
- * An event without a level (a server before levels) is a failure.
+ * flow goes on through: a broker tried again, a deadlock while it waits),
+ * or an info (news of such a condition: the broker reached again). An
+ * event without a level (a server before levels) is a failure.
  */
-type Level = "error" | "warning";
+type Level = "error" | "warning" | "info";
 
-/** One strip of events of a level: its list and what is still to draw. */
+/** One strip of events (failures, or the rest): its list and what is still to draw. */
 interface Strip {
   readonly list: HTMLUListElement;
-  pending: Array<{ at: number; process: string; message: string }>;
+  pending: Array<
+    { at: number; level: Level; process: string; message: string }
+  >;
 }
 
 /** The flow page. */
@@ -57,11 +60,12 @@ export class FlowView {
     hidden: true,
   });
   /**
-   * Failures in the red strip, warnings apart in an amber one, each kept
-   * to its last few: a flood of warnings never pushes a failure out.
+   * Failures in the red strip, warnings apart in an amber one (with the
+   * infos that say a warning's condition is over), each kept to its last
+   * few: a flood of warnings never pushes a failure out.
    * Events not drawn yet are drawn at most a few times a second.
    */
-  readonly #strips: Record<Level, Strip> = {
+  readonly #strips: Record<"error" | "warning", Strip> = {
     error: {
       list: h("ul", { class: "errors", hidden: true }),
       pending: [],
@@ -183,7 +187,9 @@ export class FlowView {
         break;
       case "error":
         this.#addError(
-          data.level === "warning" ? "warning" : "error",
+          data.level === "warning" || data.level === "info"
+            ? data.level
+            : "error",
           data.process === undefined ? "" : String(data.process),
           String(data.message),
         );
@@ -299,27 +305,28 @@ export class FlowView {
    * {@linkcode MAX_ERRORS} of each level show.
    */
   #addError(level: Level, process: string, message: string): void {
-    const pending = this.#strips[level].pending;
-    pending.push({ at: Date.now(), process, message });
+    const pending =
+      this.#strips[level === "error" ? "error" : "warning"].pending;
+    pending.push({ at: Date.now(), level, process, message });
     if (pending.length > MAX_ERRORS) pending.shift();
     this.#errorsTimer ??= setTimeout(() => this.#drawErrors(), 250);
   }
 
   #drawErrors(): void {
     this.#errorsTimer = undefined;
-    for (const level of ["error", "warning"] as const) {
-      const strip = this.#strips[level];
+    for (const strip of Object.values(this.#strips)) {
       const list = strip.list;
       for (const e of strip.pending) {
         list.prepend(
           h(
             "li",
-            { "data-level": level },
+            { "data-level": e.level },
             h("span", { class: "t" }, fmtClock(e.at)),
-            // A warning says so in words, not by its colour alone.
-            level === "warning"
-              ? h("span", { class: "badge warn" }, "warning")
-              : null,
+            // A warning (or an info) says so in words, not by its colour
+            // alone.
+            e.level === "error" ? null : h("span", {
+              class: e.level === "warning" ? "badge warn" : "badge good",
+            }, e.level),
             e.process === "" ? null : h("b", {}, e.process),
             ` ${e.message}`,
           ),

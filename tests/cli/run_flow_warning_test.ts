@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { builtins } from "../../src/components/mod.ts";
 import { defineComponent } from "../../src/engine/component.ts";
-import { ProcessError } from "../../src/engine/errors.ts";
+import { ProcessError, type ReportLevel } from "../../src/engine/errors.ts";
 import { createLogger } from "../../src/cli/log.ts";
 import { runFlow } from "../../src/cli/run_flow.ts";
 
@@ -17,7 +17,7 @@ const Report = defineComponent({
   inPorts: { level: { type: "string", control: true, required: true } },
   outPorts: { error: {} },
   async run(ctx) {
-    const level = ctx.control<"error" | "warning">("level");
+    const level = ctx.control<ReportLevel>("level");
     await ctx.send(
       "error",
       new ProcessError(`cannot connect to broker; retrying in 1 s`, {
@@ -74,4 +74,15 @@ test("weir run logs a process's failure at error, and exits 1", async () => {
       'process "R" failed: cannot connect to broker; retrying in 1 s',
     ]],
   });
+});
+
+test("weir run logs a process's info (a broker reached again) at info, and it does not make the exit code 1", async () => {
+  assert.deepEqual(await run("info"), {
+    code: 0,
+    logged: [[
+      "info",
+      'process "R" (test/Report): cannot connect to broker; retrying in 1 s',
+    ]],
+  });
+  assert.deepEqual(await run("info", "error"), { code: 0, logged: [] });
 });

@@ -1,7 +1,8 @@
 /**
  * A process's warning (a condition it goes on through, such as a broker
  * tried again) is logged at warn and reaches subscribers with its level;
- * its failures stay errors.
+ * so does its info (the broker reached again), at info; its failures stay
+ * errors.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -42,18 +43,37 @@ const Warn = defineComponent({
   },
 });
 
-async function manager(errorLog?: { burst: number }) {
+/** Warns, then says it is over (through ctx.report, as mqtt/In does), then ends. */
+const Recover = defineComponent({
+  name: "test/Recover",
+  description: "Reports a warning and the info that ends it.",
+  outPorts: { out: {} },
+  run(ctx) {
+    ctx.report("cannot connect to broker; retrying in 1 s", undefined, {
+      level: "warning",
+    });
+    ctx.report("connected to broker again after 2 attempts", undefined, {
+      level: "info",
+    });
+    return Promise.resolve();
+  },
+});
+
+async function manager(
+  errorLog?: { burst: number },
+  text = "W(test/Warn)",
+) {
   const logs: [FlowLogLevel | undefined, string][] = [];
   const flows = new FlowManager({
     store: FlowStore.open(":memory:"),
-    registry: builtins().register(Warn),
+    registry: builtins().register(Warn).register(Recover),
     log: (line, level) => logs.push([level, line]),
     errorLog,
   });
   await flows.restore();
   await flows.create({
     id: "w",
-    text: "W(test/Warn)",
+    text,
     format: "fbp",
     start: false,
   });
@@ -167,3 +187,41 @@ test("ErrorLogLimiter writes a warning with its level and keeps its window apart
     "error A: p failed 1 more time in the last 60 s: last error e2",
   ]);
 });
+
+test(
+  "FlowManager logs a process's info at info, after its warning, and tells subscribers its level; neither counts as an error",
+  SLOW,
+  async () => {
+    const { flows, logs, events } = await manager(undefined, "W(test/Recover)");
+    await until(
+      () => events.filter((e) => e.type === "error").length === 2,
+      WAIT,
+    );
+    assert.deepEqual(
+      events.flatMap((e) => e.type === "error" ? [[e.level, e.message]] : []),
+      [
+        [
+          "warning",
+          'process "W" (test/Recover): cannot connect to broker; retrying in 1 s',
+        ],
+        [
+          "info",
+          'process "W" (test/Recover): connected to broker again after 2 attempts',
+        ],
+      ],
+    );
+    assert.deepEqual(logs.filter(([, l]) => /process "W"/.test(l)), [
+      [
+        "warn",
+        'flow "w": process "W" (test/Recover): cannot connect to broker; retrying in 1 s',
+      ],
+      [
+        "info",
+        'flow "w": process "W" (test/Recover): connected to broker again after 2 attempts',
+      ],
+    ]);
+    const w = flows.stats("w").processes.find((p) => p.name === "W");
+    assert.deepEqual([w?.errors.exception, w?.failures], [0, 0]);
+    await flows.close();
+  },
+);
