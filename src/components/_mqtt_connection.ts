@@ -3,11 +3,13 @@
  * in the meters, reconnection with a capped exponential backoff (MQTT.js
  * itself retries at a fixed period), one report per distinct failure (a
  * broker that stays down or keeps refusing the credentials is one line,
- * not a line a retry), and a clean or forced end.
+ * not a line a retry), one when it is connected again after such a line,
+ * and a clean or forced end.
  *
  * @module
  */
 import type { IClientOptions, MqttClient } from "mqtt";
+import type { ReportLevel } from "../engine/errors.ts";
 import { EXCERPT_LENGTH } from "../engine/excerpt.ts";
 import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
@@ -45,9 +47,12 @@ export interface _ConnectionOptions {
    * Reports a failure (to the error port or the log); `message` holds no
    * secret. `level` is `"warning"` when the connection is tried again (a
    * broker down, refusing the credentials, or lost: the process goes on),
-   * `"error"` when no attempt follows.
+   * `"error"` when no attempt follows, and `"info"` for a connection
+   * accepted after a warning: `connected to broker URL again after 4
+   * attempts (down 12.3 s)` (without `again` when none was accepted
+   * before), so that the last word on the connection is not the warning.
    */
-  report: (message: string, level: "error" | "warning") => void;
+  report: (message: string, level: ReportLevel) => void;
   /** Called on each accepted connection, with whether the broker kept the session. */
   onConnect?: (sessionPresent: boolean, first: boolean) => void;
   /**
@@ -93,6 +98,8 @@ export interface _ConnectionOptions {
  * conn.kill();
  * assert.equal(series.connected.value, 0);
  * assert.equal(series.disconnects.unreachable.value, 1);
+ * // Once a broker answers after such a warning, an info says so (see
+ * // tests/components/mqtt_reconnect_report_test.ts).
  * ```
  */
 export class _MqttConnection {
@@ -114,6 +121,12 @@ export class _MqttConnection {
   #lastError: Error | undefined;
   #brokerClosed = false;
   #reported: string | undefined;
+  /** Whether a warning was reported since the last accepted connection. */
+  #warned = false;
+  /** When the connection was first found lost or refused since then (epoch ms; 0: not). */
+  #downAt = 0;
+  /** The attempts that failed since then. */
+  #failedAttempts = 0;
   #waiters: (() => void)[] = [];
   #pinger: ReturnType<typeof setInterval> | undefined;
   /** When the current connection was accepted (epoch ms). */
@@ -206,6 +219,7 @@ export class _MqttConnection {
       this.#o.meters.connects.add(1);
       const first = this.#firstConnect;
       this.#firstConnect = false;
+      this.#recovered(first);
       this.#o.onConnect?.(connack.sessionPresent === true, first);
       for (const w of this.#waiters.splice(0)) w();
     });
@@ -363,6 +377,8 @@ export class _MqttConnection {
     this.#up = false;
     this.#o.meters.connected.set(0);
     this.#o.meters.disconnects[reason].add(1);
+    if (this.#downAt === 0) this.#downAt = Date.now();
+    if (!wasUp) this.#failedAttempts++;
     const detail = e === undefined ? "the connection closed" : _errorText(e);
     const [lead, after] = !wasUp ? ["cannot connect to ", ""] : brief
       ? [
@@ -377,6 +393,7 @@ export class _MqttConnection {
     const key = `${lead}${after}: ${detail}`;
     if (key === this.#reported) return;
     this.#reported = key;
+    this.#warned = true;
     // MQTT.js's close handler, which ran before this one, set the next
     // attempt's timer with this delay.
     const next = this.#client?.options.reconnectPeriod ?? this.#o.backoffMs;
@@ -392,6 +409,38 @@ export class _MqttConnection {
         detail,
       ),
       "warning",
+    );
+  }
+
+  /**
+   * A connection was accepted: after a warning, an info says so, with the
+   * attempts it took (this one included) and how long the broker was out
+   * of reach, so that the log's last word is not "retrying"; without a
+   * warning (the first connection, or one whose loss was reported before
+   * and not again) nothing is said.
+   */
+  #recovered(first: boolean): void {
+    const attempts = this.#failedAttempts + 1;
+    const downMs = Date.now() - this.#downAt;
+    const warned = this.#warned;
+    this.#warned = false;
+    this.#downAt = 0;
+    this.#failedAttempts = 0;
+    if (!warned) return;
+    const { broker, user } = this.#o;
+    this.#o.report(
+      _fit(
+        (url, who, how) =>
+          `connected to broker ${url}${
+            who === undefined ? "" : ` as user ${JSON.stringify(who)}`
+          }${first ? "" : " again"} after ${how}`,
+        urlShown(broker),
+        user,
+        `${attempts} ${attempts === 1 ? "attempt" : "attempts"} (down ${
+          _downFor(downMs)
+        })`,
+      ),
+      "info",
     );
   }
 
@@ -433,6 +482,15 @@ export class _MqttConnection {
  * growing.
  */
 const _STABLE_MS = 10_000;
+
+/** How long a broker was out of reach: `12.3 s`, `4 min 5 s`, `2 h 10 min`. */
+function _downFor(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
 
 /** A delay as reports write it: `300 ms`, `2 s`. */
 function _duration(ms: number): string {

@@ -34,7 +34,7 @@ import {
   describeValue,
   type InPortSpec,
 } from "../engine/component.ts";
-import { ProcessError } from "../engine/errors.ts";
+import { ProcessError, type ReportLevel } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
@@ -254,14 +254,15 @@ function _clientId(ctx: Context<unknown>, s: _ConnectionSettings): string {
 /**
  * The `report` of a process's connection: a broker down, refusing the
  * credentials or lost is tried again, so it is a warning naming
- * `component`, not a failure of the process. The connection writes its
+ * `component`, not a failure of the process, and the connection accepted
+ * after it an info (`connected to broker ... again`). The connection writes its
  * messages with the broker and any URL in the socket's words shown without
  * credentials or query (`_MqttConnection`'s text).
  */
 function _connectionReport(
   ctx: Context<unknown>,
   component: string,
-): (message: string, level: "error" | "warning") => void {
+): (message: string, level: ReportLevel) => void {
   return (message, level) => _report(ctx, message, undefined, level, component);
 }
 
@@ -271,7 +272,8 @@ function _connectionReport(
  * `ctx.report`, as the engine reports a failed activation: an error (the
  * default) is counted in `weir_process_errors_total` as every built-in's
  * failures are; a warning (`level` `"warning"`, a condition the process
- * goes on through) is not, and is named with its `component`. It goes as
+ * goes on through) or an info (`"info"`, its end) is not, and is named
+ * with its `component`. It goes as
  * a `ProcessError` to the error port when connected, else to the
  * network's `error` event, whose log `weir serve` rate-limits (a publisher
  * sending garbage must not write the device's log line by line); an error
@@ -283,7 +285,7 @@ function _report(
   ctx: Context<unknown>,
   why: string | Error,
   input?: unknown,
-  level: "error" | "warning" = "error",
+  level: ReportLevel = "error",
   component?: string,
 ): void {
   ctx.report(
@@ -365,7 +367,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): cannot connect to broker ...; retrying in 1 s, backing off up to 30 s"), not a failure; so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
+          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): retrying in 1 s (backing off up to 30 s): cannot connect to broker ..."), not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"); so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
       },
     },
     meters: _MQTT_METERS,
@@ -564,7 +566,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * that is down or refuses the credentials is reported once (error port or
  * log) and retried: a `ProcessError` of level `"warning"`, which says
  * what happens next (`retrying in 1 s`), never that the process failed,
- * and shows the broker URL without its query. A subscription the broker
+ * and shows the broker URL without its query; once connected, one of
+ * level `"info"` says so (`connected to broker ... again after 4 attempts
+ * (down 12.3 s)`). A subscription the broker
  * refuses is a failure naming each refused filter's place in `topic` and
  * the broker's reason code; one the connection cut short is a warning, and
  * is made again once reconnected. When the flow stops, a clean session
@@ -705,7 +709,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure.',
+          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)").',
       },
     },
     // The in-flight window: publishes waiting for their acknowledgement.

@@ -99,7 +99,26 @@ test(
       }, "a message through mqtt/In");
       await pub.end();
       assert.equal(run.meter("In", "mqtt_connects_total"), 1);
-      assert.equal(run.sinks.E.length, 1, "no report once connected");
+      // Once connected, one info says so (not "again": it never was), the
+      // last report.
+      for (const [p, sink] of [["In", "E"], ["Out", "EO"]] as const) {
+        const last = () => run.sinks[sink].at(-1) as ProcessError;
+        const info = await until(
+          () => last().level === "info" && last(),
+          `${p}'s info`,
+        );
+        assert.match(
+          info.message,
+          new RegExp(
+            `^process "${p}" \\(mqtt/${p}\\): connected to broker ${broker.url} after \\d+ attempts \\(down \\d+\\.\\d s\\)$`,
+          ),
+        );
+        assert.equal(
+          run.sinks[sink].filter((e) => (e as ProcessError).level === "info")
+            .length,
+          1,
+        );
+      }
     } finally {
       await run.stop();
     }
