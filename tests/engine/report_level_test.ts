@@ -1,7 +1,7 @@
 /**
  * ctx.report's level: a warning (a condition the process goes on
- * through) is routed as one and not counted as a process error; an error
- * is counted and worded as before.
+ * through) and an info (its end) are routed as such and not counted as a
+ * process error; an error is counted and worded as before.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import {
 } from "../../src/engine/mod.ts";
 import { MetricsCollector } from "../../src/metrics/collector.ts";
 
-/** Reports a warning, an own warning ProcessError and a failure, then sends one value. */
+/** Reports a warning, an own warning ProcessError, an info and a failure, then sends one value. */
 const Source = defineComponent({
   name: "test/Reporting",
   description: "Reports faults of both levels and goes on.",
@@ -33,6 +33,9 @@ const Source = defineComponent({
         level: "warning",
       }),
     );
+    ctx.report("connected again after 2 attempts", undefined, {
+      level: "info",
+    });
     ctx.report(new Error("a payload is not JSON"), { topic: "a/b" });
     await ctx.send("out", "still running");
   },
@@ -57,10 +60,11 @@ const WORDS = [
     "warning",
     'process "S" (test/Reporting): lost the connection; retrying in 1 s',
   ],
+  ["info", 'process "S" (test/Reporting): connected again after 2 attempts'],
   ["error", 'process "S" failed: a payload is not JSON'],
 ];
 
-test("ctx.report with level warning routes a warning to the error event and does not count it as a process error", async () => {
+test("ctx.report with level warning or info routes it to the error event and does not count it as a process error", async () => {
   const got: unknown[] = [];
   const net = new Network({
     name: "r",
@@ -82,7 +86,7 @@ test("ctx.report with level warning routes a warning to the error event and does
   await net.finished;
   assert.deepEqual(got, ["still running"]);
   assert.deepEqual(seen.map((e) => [e.level, e.message]), WORDS);
-  assert.deepEqual(seen[2].input, { topic: "a/b" });
+  assert.deepEqual(seen[3].input, { topic: "a/b" });
   const s = net.stats().processes.find((p) => p.name === "S")!;
   assert.equal(s.errors.exception, 1);
   const text = await metrics.render("text");
@@ -92,7 +96,7 @@ test("ctx.report with level warning routes a warning to the error event and does
   );
 });
 
-test("ctx.report sends a warning to a connected error port with its level", async () => {
+test("ctx.report sends a warning or an info to a connected error port with its level", async () => {
   const errors: unknown[] = [];
   const net = new Network({
     name: "r2",
