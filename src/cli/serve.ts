@@ -7,6 +7,7 @@
  * @module
  */
 import type { OutputHub } from "../flows/output_hub.ts";
+import { lstatSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import type { HttpInRouter } from "../components/http_in_router.ts";
@@ -105,10 +106,13 @@ export interface RunningServer {
 
 /**
  * Starts the flow server and resolves once it listens and the stored flows
- * are back. The order keeps a failed start from changing anything: graph
- * files are read and checked first, then the port is bound (answering 503
- * "starting" except for health, version and metrics), then the database is
- * opened and its flows restored, and only then are the files' flows added.
+ * are back. A failed start changes nothing on disk: graph files are read
+ * and checked first, then the port is bound (answering 503 "starting"
+ * except for health, version and metrics), then the database, the history
+ * and remote write are opened (a failure there removes the files and
+ * folders this start created, never an existing database, which opening
+ * leaves byte for byte), then the stored flows are restored, and only then
+ * are the files' flows added.
  *
  * @example
  * ```ts
@@ -194,67 +198,75 @@ export async function startServer(
   // weir_tcp_connections said listen 0 until the next read of the sockets
   // (a minute later), and an alert on it fired at every start.
   tracker.sample();
+  // A failed start leaves the disk as it was: what it created goes again.
+  const created = _absent(_startPaths(options));
+  // What to close if the start fails, the last opened first.
+  const opened: (() => void | Promise<void>)[] = [];
   let store: FlowStore;
-  try {
-    store = FlowStore.open(options.db, {
-      // Once when writes start failing for want of storage, once when
-      // they work again: each refused change is answered 507/503.
-      onProblem: (p) =>
-        p === undefined
-          ? log.info(`the flow database ${options.db} takes writes again`, {
-            db: options.db,
-          })
-          : log.error(p.message, { db: options.db, reason: p.reason }),
-    });
-  } catch (e) {
-    await server.close();
-    fail(
-      `${
-        (e as Error).message
-      }; choose another file with --db PATH (":memory:" keeps nothing)`,
-    );
-  }
   let history: History | null = null;
-  if (options.history) {
-    try {
-      history = await openHistory(options.history, log, fail);
-    } catch (e) {
-      store.close();
-      await server.close();
-      throw e;
-    }
-    history.attach(metrics);
-  }
   const writers: RemoteWriter[] = [];
   const remote = options.remoteWrite ?? [];
-  if (remote.length > 0) {
-    if (history === null) {
-      store.close();
-      await server.close();
+  try {
+    try {
+      store = FlowStore.open(options.db, {
+        // Once when writes start failing for want of storage, once when
+        // they work again: each refused change is answered 507/503.
+        onProblem: (p) =>
+          p === undefined
+            ? log.info(`the flow database ${options.db} takes writes again`, {
+              db: options.db,
+            })
+            : log.error(p.message, { db: options.db, reason: p.reason }),
+      });
+    } catch (e) {
       fail(
-        "remote write sends from the metric history, which is off: turn it on (--history) or remove remoteWrite",
+        `${
+          (e as Error).message
+        }; choose another file with --db PATH (":memory:" keeps nothing)`,
       );
     }
-    const cursorDir = options.history?.dir === undefined
-      ? undefined
-      : join(dirname(options.history.dir), "remote_write");
-    try {
-      for (const d of remote) {
-        writers.push(
-          new RemoteWriter(history, d.options, {
+    opened.push(() => store.close());
+    if (options.history) {
+      const h = await openHistory(options.history, log, fail);
+      opened.push(() => h.close());
+      history = h;
+      history.attach(metrics);
+    }
+    if (remote.length > 0) {
+      if (history === null) {
+        fail(
+          "remote write sends from the metric history, which is off: turn it on (--history) or remove remoteWrite",
+        );
+      }
+      const cursorDir = _cursorDir(options.history);
+      try {
+        for (const d of remote) {
+          const w = new RemoteWriter(history, d.options, {
             cursorDir,
             fetch: d.fetch,
             onWarning: (message) =>
               log.warn(message, { destination: destinationName(d.options) }),
-          }),
-        );
+          });
+          opened.push(() => w.close());
+          writers.push(w);
+        }
+      } catch (e) {
+        fail((e as Error).message);
       }
-    } catch (e) {
-      store.close();
-      await history.close();
-      await server.close();
-      fail((e as Error).message);
     }
+  } catch (e) {
+    for (const close of opened.reverse()) {
+      try {
+        await close();
+      } catch {
+        // The start's own error is the one to say.
+      }
+    }
+    _remove(created);
+    await server.close();
+    throw e;
+  }
+  if (remote.length > 0) {
     remoteWriteMetrics(metrics, () => writers);
     for (const [i, w] of writers.entries()) {
       w.start();
@@ -408,6 +420,71 @@ export function trackResources(
   tracker.attach(metrics);
   tracker.start();
   return tracker;
+}
+
+/**
+ * The paths a start may create: the flow database's files and the
+ * folders of the history and of remote write's cursors.
+ */
+function _startPaths(options: ServeCommandOptions): string[] {
+  const paths: string[] = [];
+  if (options.db !== ":memory:") {
+    for (const suffix of ["", "-journal", "-wal", "-shm"]) {
+      paths.push(resolve(options.db + suffix));
+    }
+  }
+  const history = options.history?.dir;
+  const cursors = _cursorDir(options.history);
+  if (history !== undefined) paths.push(resolve(history));
+  if (cursors !== undefined) paths.push(resolve(cursors));
+  return paths;
+}
+
+/** Where remote write keeps its cursors: beside the history's folder. */
+function _cursorDir(
+  history: HistoryOptions | null | undefined,
+): string | undefined {
+  return history?.dir === undefined
+    ? undefined
+    : join(dirname(history.dir), "remote_write");
+}
+
+/**
+ * Of `paths`, those that do not exist, each as the outermost folder of it
+ * that does not (creating `a/b/c` makes `a/b` too when `a` holds no `b`).
+ */
+function _absent(paths: readonly string[]): string[] {
+  const absent = new Set<string>();
+  for (let path of paths) {
+    if (_exists(path)) continue;
+    while (dirname(path) !== path && !_exists(dirname(path))) {
+      path = dirname(path);
+    }
+    absent.add(path);
+  }
+  return [...absent];
+}
+
+/** Whether `path` exists (a broken symbolic link does). */
+function _exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (e) {
+    // Another error (ENOTDIR, EACCES): nothing this start can make there.
+    return (e as { code?: unknown }).code !== "ENOENT";
+  }
+}
+
+/** Removes what a failed start created; what cannot be removed stays. */
+function _remove(paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Nothing more to do about it: the start's own error is the one to say.
+    }
+  }
 }
 
 /** An error as one line of the log. */

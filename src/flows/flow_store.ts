@@ -190,9 +190,12 @@ export class FlowStore {
         }
         db.exec(SCHEMA);
         _addStarted(db);
-        // Writing the version also proves, now rather than at the first
-        // change, that the file can be written.
-        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        // A current database is only read: opening it changes no byte (a
+        // start that fails later leaves it as it was). A read-only file
+        // failed at journal_mode above already.
+        if (version !== SCHEMA_VERSION) {
+          db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        }
         db.exec("COMMIT");
       } catch (e) {
         if (db.isTransaction) db.exec("ROLLBACK");

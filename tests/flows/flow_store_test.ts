@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -311,6 +311,19 @@ test("FlowStore.open() refuses a file another open FlowStore holds, until it is 
   const second = FlowStore.open(path, { busyTimeoutMs: 20 });
   assert.deepEqual(second.list().map((f) => f.id), ["a"]);
   second.close();
+});
+
+test("FlowStore.open() of a database it made before changes no byte of it", () => {
+  using tmp = tempDir();
+  const path = join(tmp.dir, "flows.db");
+  const first = FlowStore.open(path);
+  first.create(A);
+  first.close();
+  const before = readFileSync(path);
+  const again = FlowStore.open(path);
+  assert.deepEqual(again.list().map((f) => f.id), ["a"]);
+  again.close();
+  assert.deepEqual(readFileSync(path), before);
 });
 
 test("FlowStore.close() is idempotent and later calls say the database is closed", () => {
