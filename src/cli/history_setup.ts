@@ -48,19 +48,50 @@ export function historyOptions(
   return options;
 }
 
+/** Options of {@linkcode openHistory}. */
+export interface OpenHistoryOptions {
+  /**
+   * What the operator can do when the history cannot be opened. Default:
+   * choose another folder or turn the history off.
+   */
+  advice?: string;
+  /**
+   * `"sample"`: the command records into the history, and its log line
+   * says how often and where; `"read"`: it only reads it (`weir
+   * remote-write --dry-run`), and the line says which folder it reads.
+   * Default `"sample"`.
+   */
+  use?: "sample" | "read";
+}
+
 /**
  * Opens the history of `options`, its warnings (a corrupt chunk skipped)
  * going to the log; a history that cannot be opened is a usage error
- * (exit 2) naming its folder and `advice` (default: choose another folder
- * or turn the history off, which a command that reads the history says
- * otherwise).
+ * (exit 2) naming its folder and the operator's way out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fail } from "./cli_error.ts";
+ * import { openHistory } from "./history_setup.ts";
+ * import { createLogger } from "./log.ts";
+ *
+ * const lines: string[] = [];
+ * const log = createLogger({ format: "json", write: (l) => lines.push(l) });
+ * const history = await openHistory({ intervalMs: 5000 }, log, fail);
+ * await history.close();
+ * assert.equal(JSON.parse(lines[0]).msg, "metric history every 5000 ms in memory");
+ * ```
  */
 export async function openHistory(
   options: HistoryOptions,
   log: Logger,
   fail: (message: string, code?: number) => never,
-  advice =
-    "choose another folder with --data-dir or turn it off with --no-history",
+  {
+    advice =
+      "choose another folder with --data-dir or turn it off with --no-history",
+    use = "sample",
+  }: OpenHistoryOptions = {},
 ): Promise<History> {
   try {
     const history = await History.open({
@@ -68,12 +99,18 @@ export async function openHistory(
       onWarning: (message) => log.warn(message, { dir: options.dir ?? null }),
       onInfo: (message) => log.info(message, { dir: options.dir ?? null }),
     });
-    log.info(
-      `metric history every ${options.intervalMs ?? 1000} ms ${
-        options.dir ? `in ${options.dir}` : "in memory"
-      }`,
-      { dir: options.dir ?? null, interval_ms: options.intervalMs ?? 1000 },
-    );
+    if (use === "read") {
+      log.info(`reading the metric history in ${options.dir ?? "memory"}`, {
+        dir: options.dir ?? null,
+      });
+    } else {
+      log.info(
+        `metric history every ${options.intervalMs ?? 1000} ms ${
+          options.dir ? `in ${options.dir}` : "in memory"
+        }`,
+        { dir: options.dir ?? null, interval_ms: options.intervalMs ?? 1000 },
+      );
+    }
     return history;
   } catch (e) {
     fail(

@@ -102,12 +102,11 @@ async function _remoteWriteDryRun(
   }
   const log = createLogger({ level: s.logLevel, format: "text" });
   // --no-history is no way out here: the dry run reads the history.
-  const history = await openHistory(
-    options,
-    log,
-    fail,
-    "give the history's folder with --data-dir (or --db), or stop the process that holds it",
-  );
+  const history = await openHistory(options, log, fail, {
+    advice:
+      "give the history's folder with --data-dir (or --db), or stop the process that holds it",
+    use: "read",
+  });
   try {
     await remoteWriteDryRun(
       specs,

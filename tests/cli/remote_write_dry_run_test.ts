@@ -4,7 +4,8 @@
  * each destination and its URL, counts what it would send of the last
  * `--since`, lists the series with their sample counts and external
  * labels, honours `exclude` and `--name`, never prints a secret, sends
- * nothing and writes no cursor; its usage errors exit 2 with a sentence.
+ * nothing, writes no cursor and logs which history it reads (not as if it
+ * sampled one); its usage errors exit 2 with a sentence.
  * Real child processes on this runtime, a real history folder, a real
  * (counting) receiver.
  *
@@ -184,6 +185,12 @@ test(
     assert.match(central, new RegExp(` samples, last ${SAMPLES - 1}$`, "m"));
     assert.doesNotMatch(r.out, /b_excluded_depth/);
     assert.ok(!r.log.includes(SECRET), `the token is printed:\n${r.log}`);
+    // It reads the history, and says which; it records none.
+    assert.ok(
+      r.log.includes(`reading the metric history in ${join(dir, "history")}`),
+      r.log,
+    );
+    assert.doesNotMatch(r.log, /metric history every/);
     assert.equal(requests, 0, "requests the receiver got");
     assert.ok(
       !existsSync(join(dir, "remote_write")),
