@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { History, type HistoryOptions } from "../history/history.ts";
+import { HistoryOpenError } from "../history/history_open_error.ts";
 import type { Logger } from "./log.ts";
 import type { Settings } from "./settings.ts";
 
@@ -113,15 +114,14 @@ export async function openHistory(
     }
     return history;
   } catch (e) {
+    // A bad option (settings check them first) says itself; the folder's
+    // failures are said here with the way out.
+    if (!(e instanceof HistoryOpenError)) {
+      if (e instanceof RangeError || e instanceof TypeError) fail(e.message);
+      throw e;
+    }
     fail(
-      `cannot open the metric history${
-        options.dir ? ` in "${options.dir}"` : ""
-      }: ${
-        // The store's own "Cannot open history in ...: " would say it twice.
-        (e as Error).message.replace(
-          /^Cannot open history(?: store)?(?: in "[^"]*")?: /,
-          "",
-        )}; ${advice}`,
+      `cannot open the metric history in "${e.dir}": ${e.reason}; ${advice}`,
     );
   }
 }

@@ -24,6 +24,7 @@ import {
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
+import { HistoryOpenError, refusedWrite } from "./history_open_error.ts";
 
 /** When process `pid` started (`/proc/<pid>/stat`'s 22nd field), or "" when unknown. */
 function _startTime(pid: number): string {
@@ -90,8 +91,11 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * Takes the lock file `path` for this process; throws when a live process
- * (this one included) holds it. Returns a function that releases it.
+ * Takes the lock file `path` for this process; throws a
+ * {@linkcode HistoryOpenError} when a live process (this one included)
+ * holds it, when `path` is a folder, or when the file system refuses to
+ * write it (permission denied, read-only), saying which. Returns a
+ * function that releases it.
  * A lock left by a process that is gone, or whose pid another process
  * has now (see the module's documentation), is taken over.
  *
@@ -115,12 +119,30 @@ export function processAlive(pid: number): boolean {
  * ```
  */
 export function lockDir(path: string): () => void {
+  try {
+    return _lock(path);
+  } catch (error) {
+    const refused = error instanceof HistoryOpenError
+      ? undefined
+      : refusedWrite(error);
+    if (refused === undefined) throw error;
+    throw new HistoryOpenError(
+      dirname(path),
+      `cannot take its lock ${path}: ${refused}`,
+      { cause: error },
+    );
+  }
+}
+
+/** lockDir() but for the file system's refusals, thrown as they come. */
+function _lock(path: string): () => void {
   const key = resolve(path);
   const here = _folder(path);
   const mine = _mine(here);
   if (_held.has(key) && _read(path) === mine) {
-    throw new Error(
-      `Cannot open history store: ${path} is in use by process ${process.pid} (this one)`,
+    throw new HistoryOpenError(
+      dirname(path),
+      `${path} is in use by process ${process.pid} (this one)`,
     );
   }
   // Held here but its file replaced (its holder taken over): not held.
@@ -151,8 +173,15 @@ export function lockDir(path: string): () => void {
     let text: string;
     try {
       text = readFileSync(path, "utf8").trim();
-    } catch {
-      continue; // released meanwhile: try again
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === "ENOENT") continue; // released meanwhile: try again
+      if (code !== "EISDIR") throw error;
+      throw new HistoryOpenError(
+        dirname(path),
+        `cannot take its lock ${path}: it is a folder, where weir keeps its lock file; remove it`,
+        { cause: error },
+      );
     }
     const [pidText, startedText = "", folder = ""] = text.split(" ");
     const started = startedText === "-" ? "" : startedText;
@@ -165,8 +194,9 @@ export function lockDir(path: string): () => void {
     const now = live && started !== "" ? _startTime(owner) : "";
     const held = live && (now === "" || now === started);
     if (held) {
-      throw new Error(
-        `Cannot open history store: ${path} is in use by process ${owner}; if that process is not weir, delete the file`,
+      throw new HistoryOpenError(
+        dirname(path),
+        `${path} is in use by process ${owner}; if that process is not weir, delete the file`,
       );
     }
     // The owner is gone (a crash), or its pid is another process's now.
@@ -174,5 +204,5 @@ export function lockDir(path: string): () => void {
     _held.set(key, token);
     return release;
   }
-  throw new Error(`Cannot open history store: cannot take the lock ${path}`);
+  throw new HistoryOpenError(dirname(path), `cannot take its lock ${path}`);
 }

@@ -32,6 +32,7 @@
  * @module
  */
 export { History, type HistoryOptions } from "./history.ts";
+export { HistoryOpenError } from "./history_open_error.ts";
 export {
   Sampler,
   type SamplerOptions,

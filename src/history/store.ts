@@ -41,6 +41,7 @@ import { clearInterval, setInterval } from "node:timers";
 import { join } from "node:path";
 import { ByteWriter } from "./_bytes.ts";
 import { LOCK_BYTES, lockDir } from "./dir_lock.ts";
+import { HistoryOpenError, refusedWrite } from "./history_open_error.ts";
 import { CorruptChunkError, decodeChunk } from "./codec.ts";
 import { decodeAnyChunk } from "./frame_chunk.ts";
 import { SpanList, stepPoints, StepRows } from "./step_read.ts";
@@ -327,31 +328,42 @@ export class HistoryStore implements HistoryReader {
         mkdirSync(root, { recursive: true });
       } catch (e) {
         const code = (e as { code?: unknown })?.code;
-        throw new Error(
-          `Cannot open history in ${JSON.stringify(root)}: ${
-            code === "EEXIST" || code === "ENOTDIR"
-              ? "a file is in the way (it must be a folder)"
-              : code === "EACCES" || code === "EPERM"
-              ? "no permission to create it"
-              : (e as Error)?.message ?? String(e)
-          }`,
+        throw new HistoryOpenError(
+          root,
+          code === "EEXIST" || code === "ENOTDIR"
+            ? "a file is in the way (it must be a folder)"
+            : code === "EACCES" || code === "EPERM"
+            ? `no permission to create it (${code}); create it for the user weir runs as, or run weir as a user who may`
+            : code === "EROFS"
+            ? `cannot create it: ${refusedWrite(e)}`
+            : (e as Error)?.message ?? String(e),
           { cause: e },
         );
       }
-      const segmentBytes = options.segmentBytes ??
-        Math.min(4 * MIB, Math.max(4096, Math.floor(this.#maxDiskBytes / 32)));
-      // One cache of closed segments' footers for all tiers.
-      const footers = new FooterCache();
-      this.#disk = {
-        series: new RecordFile(join(root, "series.log")),
-        head: new RecordFile(join(root, "head.log")),
-        tiers: tiers.map((t) =>
-          new SegmentDir(join(root, t.name), segmentBytes, { footers })
-        ),
-        headBase: 0,
-      };
-      // Last: nothing after it may throw and leave the lock behind.
-      this.#unlock = lockDir(join(root, "LOCK"));
+      // Before anything is made in it: a folder another process holds, or
+      // whose lock cannot be taken, is left as it was.
+      const unlock = lockDir(join(root, "LOCK"));
+      try {
+        const segmentBytes = options.segmentBytes ??
+          Math.min(
+            4 * MIB,
+            Math.max(4096, Math.floor(this.#maxDiskBytes / 32)),
+          );
+        // One cache of closed segments' footers for all tiers.
+        const footers = new FooterCache();
+        this.#disk = {
+          series: new RecordFile(join(root, "series.log")),
+          head: new RecordFile(join(root, "head.log")),
+          tiers: tiers.map((t) =>
+            new SegmentDir(join(root, t.name), segmentBytes, { footers })
+          ),
+          headBase: 0,
+        };
+      } catch (e) {
+        unlock();
+        throw e;
+      }
+      this.#unlock = unlock;
     }
   }
 
@@ -360,7 +372,9 @@ export class HistoryStore implements HistoryReader {
    * another live process holds is refused; a crashed one's lock is taken
    * over), loads what is there (a corrupt or torn record is dropped with
    * one warning per file, a closed segment's within the first flushes;
-   * everything else loads) and flushes every `flushIntervalMs`.
+   * everything else loads) and flushes every `flushIntervalMs`. A folder
+   * that cannot be made, locked or read rejects with a
+   * {@linkcode HistoryOpenError}; a bad option with a `RangeError`.
    */
   static open(options: HistoryStoreOptions = {}): Promise<HistoryStore> {
     let store: HistoryStore | undefined;
@@ -369,7 +383,7 @@ export class HistoryStore implements HistoryReader {
       if (store.#disk) store.#load(store.#disk);
     } catch (error) {
       if (store) store.#unlock?.();
-      return Promise.reject(error);
+      return Promise.reject(_openError(error, options.dir));
     }
     if (store.#disk) {
       const every = options.flushIntervalMs ?? 10_000;
@@ -1757,4 +1771,27 @@ function pushSpans(parts: SpanList, list: number[], bufs: Uint8Array[]): void {
       list[j + 4],
     );
   }
+}
+
+/**
+ * An error of opening a store, as the caller is told it: a bad option as
+ * thrown, a failure of folder `dir` as a {@linkcode HistoryOpenError}
+ * (the file system's refusal said so).
+ */
+function _openError(error: unknown, dir: string | undefined): unknown {
+  if (
+    dir === undefined || error instanceof HistoryOpenError ||
+    error instanceof RangeError || error instanceof TypeError
+  ) {
+    return error;
+  }
+  const path = (error as { path?: unknown }).path;
+  const refused = refusedWrite(error);
+  return new HistoryOpenError(
+    dir,
+    refused === undefined
+      ? (error as Error)?.message ?? String(error)
+      : `cannot write ${typeof path === "string" ? path : "in it"}: ${refused}`,
+    { cause: error },
+  );
 }
