@@ -22,6 +22,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { History } from "../../src/history/history.ts";
+import { openHistory } from "../../src/cli/history_setup.ts";
+import { createLogger } from "../../src/cli/log.ts";
 import { runtimeCommand } from "../_runtime.ts";
 import { cli, localArgs, MAIN, startWeir } from "./_weir.ts";
 
@@ -128,3 +130,27 @@ test(
     }
   },
 );
+
+test("openHistory() says a held history's folder once, then the store's reason and the advice", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "weir-lock-held-"));
+  const held = await History.open({ dir });
+  try {
+    const failed: string[] = [];
+    const fail = (message: string): never => {
+      failed.push(message);
+      throw new Error(message);
+    };
+    const log = createLogger({ level: "error" });
+    await assert.rejects(
+      openHistory({ dir }, log, fail, { advice: "stop it" }),
+    );
+    assert.deepEqual(failed, [
+      `cannot open the metric history in "${dir}": ${
+        join(dir, "LOCK")
+      } is in use by process ${process.pid} (this one); stop it`,
+    ]);
+  } finally {
+    await held.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
