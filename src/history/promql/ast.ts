@@ -2,6 +2,9 @@
  * The small syntax tree weir evaluates, built from the lezer tree of
  * `@prometheus-io/lezer-promql` by {@linkcode parseQuery}. It holds only
  * what the evaluator supports; everything else is refused while parsing.
+ * A tree parsed for printing (`parseQuery(text, { syntax: true })`) also
+ * keeps what only the text needs: parentheses ({@linkcode Paren}) and
+ * unary `+`.
  *
  * @module
  */
@@ -148,6 +151,15 @@ export interface Unary {
   readonly expr: Expr;
 }
 
+/**
+ * `(expr)`: only in a tree parsed for printing (`{ syntax: true }`), which
+ * Prometheus prints with the parentheses written; evaluated as `expr`.
+ */
+export interface Paren {
+  readonly type: "paren";
+  readonly expr: Expr;
+}
+
 /** A PromQL expression. */
 export type Expr =
   | NumberLiteral
@@ -158,7 +170,8 @@ export type Expr =
   | Call
   | Aggregate
   | Binary
-  | Unary;
+  | Unary
+  | Paren;
 
 /**
  * The value type of `expr`.
@@ -184,6 +197,7 @@ export function valueType(expr: Expr): ValueType {
     case "subquery":
       return "matrix";
     case "unary":
+    case "paren":
       return valueType(expr.expr);
     case "binary":
       return valueType(expr.lhs) === "scalar" &&

@@ -187,6 +187,8 @@ export class Evaluator {
         return { kind: "matrix", series: this.#subqueryValue(expr) };
       case "unary":
         return this.#unary(expr);
+      case "paren":
+        return this.eval(expr.expr);
       case "call":
         if (RANGE_FUNCTIONS.has(expr.func)) return this.#rangeFunction(expr);
         return evalFunction(this, expr);

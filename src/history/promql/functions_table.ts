@@ -111,3 +111,25 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSignature>> = {
   vector: v(["scalar"]),
   year: dateFn,
 };
+
+/**
+ * Prometheus 2.42's functions weir does not evaluate (the native-histogram
+ * ones): a query naming them parses only for printing
+ * (`parseQuery(text, { syntax: true })`), so `/api/v1/format_query`
+ * formats what 2.42 formats.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UNEVALUATED_FUNCTIONS } from "./functions_table.ts";
+ *
+ * assert.deepEqual(UNEVALUATED_FUNCTIONS.histogram_fraction.args, ["scalar", "scalar", "vector"]);
+ * ```
+ */
+export const UNEVALUATED_FUNCTIONS: Readonly<
+  Record<string, FunctionSignature>
+> = {
+  histogram_count: i,
+  histogram_fraction: v(["scalar", "scalar", "vector"]),
+  histogram_sum: i,
+};

@@ -60,7 +60,15 @@
  */
 export type { AggregateOp, BinaryOp, Expr, ValueType } from "./ast.ts";
 export { parseDuration } from "./literals.ts";
-export { parseQuery } from "./parse.ts";
+export { type ParseOptions, parseQuery } from "./parse.ts";
+export {
+  exprString,
+  formatDuration,
+  formatNumber,
+  formatQuery,
+  goQuote,
+  prettify,
+} from "./prettify.ts";
 export { PromQLError, type PromQLErrorType } from "./promql_error.ts";
 export {
   MAX_POINTS_PER_SERIES,

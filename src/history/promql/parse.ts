@@ -28,7 +28,7 @@ import {
   type VectorMatching,
   type VectorSelector,
 } from "./ast.ts";
-import { FUNCTIONS } from "./functions_table.ts";
+import { FUNCTIONS, UNEVALUATED_FUNCTIONS } from "./functions_table.ts";
 import { PromQLError } from "./promql_error.ts";
 import {
   goNumbers,
@@ -137,11 +137,21 @@ export function isSetOperator(op: BinaryOp): boolean {
   return SET_OPS.has(op);
 }
 
+/** Options of {@linkcode parseQuery}. */
+export interface ParseOptions {
+  /**
+   * Parse for printing, not evaluating: keep parentheses (`paren` nodes)
+   * and unary `+` as written, and accept the functions of 2.42 that weir
+   * does not evaluate (`histogram_count`, ...). Default `false`.
+   */
+  syntax?: boolean;
+}
+
 /**
  * Parses a PromQL query into weir's syntax tree. Throws
  * {@linkcode PromQLError} (`bad_data`) with Prometheus's wording when the
  * text does not parse, fails a type check, or uses what weir does not
- * evaluate.
+ * evaluate (with `syntax`, what Prometheus 2.42 does not parse).
  *
  * @example
  * ```ts
@@ -153,17 +163,19 @@ export function isSetOperator(op: BinaryOp): boolean {
  * assert.throws(() => parseQuery("foo{"), /^PromQLError: 1:5: parse error/);
  * ```
  */
-export function parseQuery(text: string): Expr {
-  return new Builder(text).parse();
+export function parseQuery(text: string, options: ParseOptions = {}): Expr {
+  return new Builder(text, options.syntax ?? false).parse();
 }
 
 class Builder {
   readonly #original: string;
   readonly #text: string;
   readonly #renamedEnds: number[];
+  readonly #syntax: boolean;
 
-  constructor(text: string) {
+  constructor(text: string, syntax: boolean) {
     this.#original = text;
+    this.#syntax = syntax;
     const renamed = renameHoltWinters(goNumbers(text));
     this.#text = renamed.text;
     this.#renamedEnds = renamed.ends;
@@ -263,7 +275,8 @@ class Builder {
     switch (node.name) {
       case "ParenExpr": {
         const [inner] = this.#exprChildren(node);
-        return this.#expr(inner);
+        const expr = this.#expr(inner);
+        return this.#syntax ? { type: "paren", expr } : expr;
       }
       case "NumberDurationLiteral":
         return { type: "number", value: this.#number(node) };
@@ -651,7 +664,8 @@ class Builder {
     const body = node.getChild("FunctionCallBody");
     const written = ident === null ? "" : this.#source(ident);
     const func = written === RENAMED ? HOLT_WINTERS : written;
-    const signature = FUNCTIONS[func];
+    const signature = FUNCTIONS[func] ??
+      (this.#syntax ? UNEVALUATED_FUNCTIONS[func] : undefined);
     if (signature === undefined) {
       this.#fail(
         node.from,
@@ -863,15 +877,20 @@ class Builder {
     }
     // lezer-promql reads the sign into a number literal, so `-1 ^ 2` comes
     // as (-1) ^ 2; in Prometheus `^` binds tighter than unary minus: -(1 ^ 2).
+    // For printing, `+1 ^ 2` is +(1 ^ 2) too.
+    const sign = this.#source(lhsNode).trimStart()[0];
     if (
       op === "^" && lhs.type === "number" &&
       lhsNode.name === "NumberDurationLiteral" &&
-      this.#source(lhsNode).trimStart().startsWith("-")
+      (sign === "-" || (sign === "+" && this.#syntax))
     ) {
-      const lhsAbs: Expr = { type: "number", value: -lhs.value };
+      const lhsAbs: Expr = {
+        type: "number",
+        value: sign === "-" ? -lhs.value : lhs.value,
+      };
       return {
         type: "unary",
-        op: "-",
+        op: sign,
         expr: { type: "binary", op, lhs: lhsAbs, rhs, bool, matching },
       };
     }
@@ -895,7 +914,7 @@ class Builder {
     if (expr.type === "number") {
       return op === "-" ? { type: "number", value: -expr.value } : expr;
     }
-    return op === "+" ? expr : { type: "unary", op, expr };
+    return op === "+" && !this.#syntax ? expr : { type: "unary", op, expr };
   }
 }
 

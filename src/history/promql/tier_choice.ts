@@ -184,6 +184,9 @@ function collect(
     case "unary":
       collect(expr.expr, out, false, grid, times);
       return;
+    case "paren":
+      collect(expr.expr, out, top, grid, times);
+      return;
   }
 }
 
