@@ -204,6 +204,10 @@ class Builder {
       if (first >= stoppedAt) this.#fail(errorAt, stopped);
       this.#syntaxError(first);
     }
+    if (errorAt >= 0 && this.#text.replace(/#[^\n]*/g, "").trim() === "") {
+      // Only blanks and comments (where a `#` cannot be in a string).
+      this.#fail(0, "no expression found in input");
+    }
     if (errorAt >= 0) this.#syntaxError(errorAt);
     const top = tree.topNode;
     const child = top.firstChild;
@@ -584,12 +588,19 @@ class Builder {
     what: string,
     apply: (sel: VectorSelector) => VectorSelector,
   ): Expr {
-    const fail = (): never =>
+    const fail = (at = node.from): never =>
       this.#fail(
-        node.from,
+        at,
         `${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
       );
-    if (node.name === "ParenExpr") fail();
+    // The operand it binds to in 2.42 (a binary expression's right side,
+    // a unary one's operand) is refused in parentheses: `a + (b) offset 1m`.
+    for (let n: SyntaxNode | undefined = node; n !== undefined;) {
+      if (n.name === "ParenExpr") fail(n.from);
+      n = n.name === "BinaryExpr" || n.name === "UnaryExpr"
+        ? this.#exprChildren(n).at(-1)
+        : undefined;
+    }
     const walk = (expr: Expr): Expr => {
       switch (expr.type) {
         case "vector":
@@ -644,7 +655,9 @@ class Builder {
             `timestamp out of bounds for @ modifier: ${_goFixed(seconds)}`,
           );
         }
-        at = Math.round(seconds * 1000);
+        // Rounded as Go's math.Round: half away from zero.
+        const ms = seconds * 1000;
+        at = Math.sign(ms) * Math.round(Math.abs(ms));
       } else if (c.name === "AtModifierPreprocessors") {
         at = c.firstChild?.name === "AtStart" ? "start" : "end";
       }

@@ -149,3 +149,48 @@ test("a syntax error before a chain or a nesting past lezer's guard is reported 
       e.message === '1:5: parse error: unexpected "up"',
   );
 });
+
+test("an offset or @ after a parenthesized operand is refused, as 2.42 refuses it", () => {
+  for (
+    const [query, at] of [["a + (b) offset 5m", "1:5"], ["-(a) @ 10", "1:2"]]
+  ) {
+    assert.throws(
+      () => parseQuery(query),
+      (e: Error) =>
+        e instanceof PromQLError &&
+        e.message.startsWith(`${at}: parse error: `) &&
+        e.message.includes("must be preceded by an instant vector selector"),
+      query,
+    );
+  }
+});
+
+test("@ rounds to the millisecond half away from zero, as Go's math.Round", () => {
+  const at = (q: string) => {
+    const e = parseQuery(q);
+    return e.type === "vector" ? e.at : undefined;
+  };
+  assert.equal(at("x @ 0.0005"), 1);
+  assert.equal(at("x @ -0.0005"), -1);
+  assert.equal(at("x @ -1.0005"), -1001);
+});
+
+test("a query of only blanks and comments has no expression", () => {
+  for (const query of ["", "   ", "# a comment\n  # another"]) {
+    assert.throws(
+      () => parseQuery(query),
+      /^PromQLError: 1:1: parse error: no expression found in input$/,
+    );
+  }
+});
+
+test("parsed for printing, parentheses and unary + stay and 2.42's native-histogram functions parse", () => {
+  assert.deepEqual(parseQuery("+(1)", { syntax: true }), {
+    type: "unary",
+    op: "+",
+    expr: { type: "paren", expr: { type: "number", value: 1 } },
+  });
+  assert.deepEqual(parseQuery("+(1)"), { type: "number", value: 1 });
+  assert.equal(parseQuery("histogram_sum(x)", { syntax: true }).type, "call");
+  assert.throws(() => parseQuery("histogram_sum(x)"), /not supported by weir/);
+});
