@@ -2,7 +2,9 @@
  * The Prometheus HTTP query API over weir's metric history, so that
  * existing clients (`promtool query`, Grafana's Prometheus data source)
  * read it: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/series`,
- * `/api/v1/labels`, `/api/v1/label/:name/values` and
+ * `/api/v1/labels`, `/api/v1/label/:name/values`,
+ * `/api/v1/format_query` (the query prettified, as Grafana's "Format
+ * query" asks for it) and
  * `/api/v1/query_exemplars` (always none: weir keeps no exemplars),
  * `/api/v1/rules` and `/api/v1/alerts` (always none: weir evaluates no
  * rules) and `/api/v1/status/buildinfo`, by GET or by POST of a form, with
@@ -153,6 +155,7 @@ const PATHS = [
   "/api/v1/labels",
   "/api/v1/label/:name/values",
   "/api/v1/query_exemplars",
+  "/api/v1/format_query",
 ];
 /** Paths answered by GET alone, whatever the history holds. */
 const GET_PATHS = [
@@ -180,6 +183,7 @@ const QUERY_PATH = new RegExp(
  * import { isQueryPath } from "./query_routes.ts";
  *
  * assert.equal(isQueryPath("/api/v1/query_exemplars"), true);
+ * assert.equal(isQueryPath("/api/v1/format_query"), true);
  * assert.equal(isQueryPath("/api/v1/label/job/values"), true);
  * assert.equal(isQueryPath("/metrics"), false);
  * ```
@@ -274,11 +278,7 @@ export function queryRoutes(
       // 2.42 names the parameter in an instant query's bad_data errors
       // (the query's own: its evaluation fails with other types); a range
       // query's it gives as they are.
-      if (_errorType(error) !== "bad_data") throw error;
-      throw new PromApiError(
-        "bad_data",
-        `invalid parameter "query": ${(error as Error).message}`,
-      );
+      throw _queryParamError(error);
     }
     return _success(c, _resultJson(result));
   };
@@ -410,6 +410,24 @@ export function queryRoutes(
     "/api/v1/query_exemplars",
     exemplars,
   );
+  // Grafana's "Format query": the query as Prometheus 2.42 prettifies it.
+  // Parsed, not evaluated: a function weir does not evaluate but 2.42
+  // knows formats, and a missing query is the parser's "no expression".
+  const format = async (c: Context) => {
+    const p = await read(c);
+    const { formatQuery } = (await _promql()).promql;
+    let text: string;
+    try {
+      text = formatQuery(p.get("query") ?? "");
+    } catch (error) {
+      throw _queryParamError(error);
+    }
+    return _success(c, text);
+  };
+  app.get("/api/v1/format_query", format).post(
+    "/api/v1/format_query",
+    format,
+  );
   app.get("/api/v1/status/buildinfo", (c) =>
     _success(c, {
       version: VERSION,
@@ -492,6 +510,15 @@ function _errorType(error: unknown): PromErrorType | undefined {
     }
   }
   return undefined;
+}
+
+/** A bad_data error of the query's, worded as 2.42 words it for a parameter. */
+function _queryParamError(error: unknown): unknown {
+  if (_errorType(error) !== "bad_data") return error;
+  return new PromApiError(
+    "bad_data",
+    `invalid parameter "query": ${(error as Error).message}`,
+  );
 }
 
 /**

@@ -508,6 +508,53 @@ test("GET and POST /api/v1/query_exemplars answer an empty list (weir keeps no e
   assert.equal(bad.body.errorType, "bad_data");
 });
 
+test("GET and POST /api/v1/format_query answer the query prettified, as Prometheus 2.42", async () => {
+  const ok = await get(
+    app(),
+    "/api/v1/format_query?query=" +
+      encodeURIComponent("sum(rate(weir_up{job='weir'}[90m])) by (job)"),
+  );
+  assert.deepEqual(ok, {
+    status: 200,
+    body: {
+      status: "success",
+      data: 'sum by (job) (rate(weir_up{job="weir"}[1h30m]))',
+    },
+  });
+  const form = await post(app(), "/api/v1/format_query", "query=(1e3)");
+  assert.deepEqual(await form.json(), { status: "success", data: "(1000)" });
+  // Parsed, not evaluated: 2.42 knows it, weir does not evaluate it.
+  const native = await get(
+    app(),
+    "/api/v1/format_query?query=histogram_sum(x)",
+  );
+  assert.deepEqual(native.body, {
+    status: "success",
+    data: "histogram_sum(x)",
+  });
+});
+
+test("/api/v1/format_query refuses a query that does not parse, or none, in Prometheus's shape", async () => {
+  const bad = await get(app(), "/api/v1/format_query?query=sum(");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.status, "error");
+  assert.equal(bad.body.errorType, "bad_data");
+  assert.match(
+    String(bad.body.error),
+    /^invalid parameter "query": 1:5: parse error/,
+  );
+  const none = await get(app(), "/api/v1/format_query");
+  assert.deepEqual(none, {
+    status: 400,
+    body: {
+      status: "error",
+      errorType: "bad_data",
+      error:
+        'invalid parameter "query": 1:1: parse error: no expression found in input',
+    },
+  });
+});
+
 test("a large answer goes gzipped to a client that takes gzip (as Prometheus sends it); a small one, or one to a client that does not, as it is", async () => {
   const h = new MemoryHistory();
   for (let i = 0; i < 200; i++) {
@@ -702,6 +749,12 @@ test("flowApp with a history serves the query API behind the read scope", async 
       body: "match[]=other",
     });
     assert.equal(form.status, 200);
+    const formatPath = "/api/v1/format_query?query=up";
+    assert.equal((await a.request(formatPath)).status, 401);
+    const formatted = await a.request(formatPath, {
+      headers: { Authorization: `Bearer ${READ}` },
+    });
+    assert.deepEqual(await formatted.json(), { status: "success", data: "up" });
     // /api/v1/metadata keeps its own scope.
     const meta = await a.request("/api/v1/metadata", {
       headers: { Authorization: `Bearer ${METRICS}` },
