@@ -405,6 +405,8 @@ class Builder {
     }
     const text = this.#source(n);
     const ms = parseQueryDuration(text);
+    // 2.42 refuses a zero duration wherever it stands (`x offset 0s` too).
+    if (ms === 0) this.#fail(n.from, "duration must be greater than 0");
     if (typeof ms === "number") return sign * ms;
     if (ms === "missing unit character in duration" && where !== "range") {
       this.#fail(

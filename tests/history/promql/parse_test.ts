@@ -194,3 +194,20 @@ test("parsed for printing, parentheses and unary + stay and 2.42's native-histog
   assert.equal(parseQuery("histogram_sum(x)", { syntax: true }).type, "call");
   assert.throws(() => parseQuery("histogram_sum(x)"), /not supported by weir/);
 });
+
+test("a zero duration is refused wherever it stands, as 2.42 refuses it", () => {
+  for (
+    const [query, at] of [["x[0s]", "1:3"], ["x[5m:0s]", "1:6"], [
+      "x offset 0s",
+      "1:10",
+    ], ["x offset -0s", "1:11"]]
+  ) {
+    assert.throws(
+      () => parseQuery(query),
+      new RegExp(
+        `^PromQLError: ${at}: parse error: duration must be greater than 0$`,
+      ),
+      query,
+    );
+  }
+});
