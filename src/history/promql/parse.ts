@@ -288,31 +288,19 @@ class Builder {
         return { type: "string", value: this.#string(node) };
       case "VectorSelector":
         return this.#vectorSelector(node);
-      case "MatrixSelector":
-        return this.#matrixSelector(node);
-      case "OffsetExpr":
-        return this.#offset(node);
-      case "StepInvariantExpr":
-        return this.#at(node);
       case "FunctionCall":
         return this.#call(node);
       case "AggregateExpr":
         return this.#aggregate(node);
-      case "BinaryExpr":
-        return this.#binary(node);
-      case "UnaryExpr":
-        return this.#unary(node);
+      case "MatrixSelector":
+      case "OffsetExpr":
+      case "StepInvariantExpr":
       case "SubqueryExpr":
-        return this.#subquery(node);
       case "AnchoredExpr":
       case "SmoothedExpr":
-        this.#fail(
-          node.from,
-          `the ${
-            node.name === "AnchoredExpr" ? "anchored" : "smoothed"
-          } modifier is not supported by weir's PromQL`,
-        );
-        break;
+      case "BinaryExpr":
+      case "UnaryExpr":
+        return this.#operators(node);
     }
     this.#fail(node.from, `unexpected ${JSON.stringify(this.#source(node))}`);
   }
@@ -525,17 +513,158 @@ class Builder {
     return { type: "vector", name, matchers, offsetMs: 0, at: undefined };
   }
 
-  #subquery(node: SyntaxNode): Expr {
-    const [inner] = this.#exprChildren(node);
+  /**
+   * An expression of operators, prefix and postfix: binary operators,
+   * unary `-`/`+`, and `[range]`, `[range:step]`, `offset`, `@` after an
+   * operand. lezer's grammar binds a postfix to everything before it
+   * (`a + b offset 1m * 2` as `(a + b offset 1m) * 2`); 2.42's to the
+   * operand just before it, tighter than any operator
+   * (`a + ((b offset 1m) * 2)`). So the lezer tree is read back into its
+   * pieces, in the order written, and parsed again with 2.42's
+   * precedences.
+   */
+  #operators(node: SyntaxNode): Expr {
+    const pieces: _Piece[] = [];
+    this.#flatten(node, pieces);
+    let next = 0;
+    const operand = (): _Built => {
+      const piece = pieces[next++];
+      if (piece.kind === "prefix") {
+        // Unary minus binds as `*` does in 2.42: only `^` goes under it.
+        return this.#unary(piece.op, piece.at, climb(_POW_PRECEDENCE));
+      }
+      if (piece.kind !== "operand") {
+        this.#fail(piece.node.from, "unexpected operator");
+      }
+      let built = piece.build();
+      while (pieces[next]?.kind === "postfix") {
+        const post = pieces[next++] as Extract<_Piece, { kind: "postfix" }>;
+        built = this.#postfix(post.node, built);
+      }
+      return built;
+    };
+    const climb = (min: number): _Built => {
+      let lhs = operand();
+      for (;;) {
+        const piece = pieces[next];
+        if (piece?.kind !== "binary" || piece.precedence < min) return lhs;
+        next++;
+        const rhs = climb(
+          piece.precedence === _POW_PRECEDENCE
+            ? piece.precedence
+            : piece.precedence + 1,
+        );
+        lhs = {
+          expr: this.#binary(piece.node, lhs, rhs),
+          from: lhs.from,
+          paren: false,
+        };
+      }
+    };
+    return climb(0).expr;
+  }
+
+  /** `node`'s operator pieces in the order written (see #operators). */
+  #flatten(node: SyntaxNode, out: _Piece[]): void {
+    switch (node.name) {
+      case "BinaryExpr": {
+        const [lhs, rhs] = this.#exprChildren(node);
+        const op = this.#children(node).find((c) => c.name in BINARY_OPS);
+        if (op === undefined) {
+          this.#fail(
+            node.from,
+            "binary expression does not support this operator",
+          );
+        }
+        this.#flatten(lhs, out);
+        out.push({
+          kind: "binary",
+          node,
+          precedence: _PRECEDENCE[BINARY_OPS[op.name]],
+        });
+        this.#flatten(rhs, out);
+        return;
+      }
+      case "UnaryExpr": {
+        const opNode = node.getChild("UnaryOp");
+        const [inner] = this.#exprChildren(node);
+        const op = opNode !== null && this.#source(opNode) === "-" ? "-" : "+";
+        out.push({ kind: "prefix", op, at: node.from });
+        this.#flatten(inner, out);
+        return;
+      }
+      case "MatrixSelector":
+      case "OffsetExpr":
+      case "StepInvariantExpr":
+      case "SubqueryExpr":
+      case "AnchoredExpr":
+      case "SmoothedExpr": {
+        const [inner] = this.#exprChildren(node);
+        this.#flatten(inner, out);
+        out.push({ kind: "postfix", node });
+        return;
+      }
+      case "NumberDurationLiteral": {
+        // lezer reads a sign into the number; 2.42 reads it as unary
+        // minus, under `^` (`-1 ^ 2` is -(1 ^ 2)).
+        const text = this.#source(node).trimStart();
+        const sign = text[0];
+        if (sign === "-" || sign === "+") {
+          const value = this.#number(node);
+          const at = node.to - text.slice(1).trimStart().length;
+          out.push({ kind: "prefix", op: sign, at: node.from });
+          out.push({
+            kind: "operand",
+            build: () => ({
+              expr: { type: "number", value: sign === "-" ? -value : value },
+              from: at,
+              paren: false,
+            }),
+          });
+          return;
+        }
+      }
+    }
+    out.push({
+      kind: "operand",
+      build: () => ({
+        expr: this.#expr(node),
+        from: node.from,
+        paren: node.name === "ParenExpr",
+      }),
+    });
+  }
+
+  /** A postfix (`[5m]`, `[5m:1m]`, `offset`, `@`) applied to `operand`. */
+  #postfix(node: SyntaxNode, operand: _Built): _Built {
+    switch (node.name) {
+      case "MatrixSelector":
+        return this.#matrixSelector(node, operand);
+      case "SubqueryExpr":
+        return this.#subquery(node, operand);
+      case "OffsetExpr":
+        return this.#offset(node, operand);
+      case "StepInvariantExpr":
+        return this.#at(node, operand);
+    }
+    this.#fail(
+      node.from,
+      `the ${
+        node.name === "AnchoredExpr" ? "anchored" : "smoothed"
+      } modifier is not supported by weir's PromQL`,
+    );
+  }
+
+  #subquery(node: SyntaxNode, operand: _Built): _Built {
     const durations = this.#children(node).filter((c) =>
       c.name === "DurationExpr"
     );
     if (durations.length === 0) this.#fail(node.to, "missing subquery range");
-    const expr = this.#expr(inner);
+    const expr = operand.expr;
     const type = valueType(expr);
     if (type !== "vector") {
       this.#fail(
-        node.from,
+        operand.from,
         `subquery is only allowed on instant vector, got ${
           TYPE_NAMES[type]
         } instead`,
@@ -553,62 +682,59 @@ class Builder {
       }
     }
     return {
-      type: "subquery",
-      expr,
-      rangeMs,
-      stepMs,
-      offsetMs: 0,
-      at: undefined,
+      expr: {
+        type: "subquery",
+        expr,
+        rangeMs,
+        stepMs,
+        offsetMs: 0,
+        at: undefined,
+      },
+      from: operand.from,
+      paren: false,
     };
   }
 
-  #matrixSelector(node: SyntaxNode): Expr {
-    const [inner] = this.#exprChildren(node);
+  #matrixSelector(node: SyntaxNode, operand: _Built): _Built {
     const duration = this.#children(node).find((c) =>
       c.name === "DurationExpr"
     );
-    if (inner.name !== "VectorSelector") {
-      if (inner.name === "OffsetExpr" || inner.name === "StepInvariantExpr") {
-        this.#fail(inner.from, "no offset or @ modifiers allowed before range");
-      }
-      this.#fail(inner.from, "ranges only allowed for vector selectors");
+    const sel = operand.expr;
+    if (sel.type !== "vector" || operand.paren) {
+      this.#fail(operand.from, "ranges only allowed for vector selectors");
+    }
+    if (sel.offsetMs !== 0 || sel.at !== undefined) {
+      this.#fail(operand.from, "no offset or @ modifiers allowed before range");
     }
     if (duration === undefined) this.#fail(node.to, "missing range");
     const rangeMs = this.#duration(duration, "range");
     if (rangeMs <= 0) this.#fail(duration.from, "range must be greater than 0");
-    return { type: "matrix", selector: this.#vectorSelector(inner), rangeMs };
+    return {
+      expr: { type: "matrix", selector: sel, rangeMs },
+      from: operand.from,
+      paren: false,
+    };
   }
 
   /**
-   * Applies an offset/@ modifier to the selector written just before it.
-   * lezer attaches `a + b offset 5m` and `-a @ 10` to the whole
-   * expression; Prometheus's grammar binds the modifier to the operand
-   * it follows, the rightmost one.
+   * Applies an offset/@ modifier to the operand just before it: a
+   * selector or a subquery, not one in parentheses.
    */
   #modify(
-    node: SyntaxNode,
+    operand: _Built,
     what: string,
     apply: (sel: VectorSelector) => VectorSelector,
-  ): Expr {
-    const fail = (at = node.from): never =>
-      this.#fail(
-        at,
-        `${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
-      );
-    // The operand it binds to in 2.42 (a binary expression's right side,
-    // a unary one's operand) is refused in parentheses: `a + (b) offset 1m`.
-    for (let n: SyntaxNode | undefined = node; n !== undefined;) {
-      if (n.name === "ParenExpr") fail(n.from);
-      n = n.name === "BinaryExpr" || n.name === "UnaryExpr"
-        ? this.#exprChildren(n).at(-1)
-        : undefined;
-    }
-    const walk = (expr: Expr): Expr => {
+  ): _Built {
+    const expr = operand.expr;
+    let modified: Expr | undefined;
+    if (!operand.paren) {
       switch (expr.type) {
         case "vector":
-          return apply(expr);
+          modified = apply(expr);
+          break;
         case "matrix":
-          return { ...expr, selector: apply(expr.selector) };
+          modified = { ...expr, selector: apply(expr.selector) };
+          break;
         case "subquery": {
           const { offsetMs, at } = apply({
             type: "vector",
@@ -617,35 +743,34 @@ class Builder {
             offsetMs: expr.offsetMs,
             at: expr.at,
           });
-          return { ...expr, offsetMs, at };
+          modified = { ...expr, offsetMs, at };
         }
-        case "unary":
-          return { ...expr, expr: walk(expr.expr) };
-        case "binary":
-          return { ...expr, rhs: walk(expr.rhs) };
       }
-      return fail();
-    };
-    return walk(this.#expr(node));
+    }
+    if (modified === undefined) {
+      this.#fail(
+        operand.from,
+        `${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
+      );
+    }
+    return { expr: modified, from: operand.from, paren: false };
   }
 
-  #offset(node: SyntaxNode): Expr {
-    const [inner] = this.#exprChildren(node);
+  #offset(node: SyntaxNode, operand: _Built): _Built {
     const duration = this.#children(node).find((c) =>
       c.name === "OffsetDurationExpr"
     );
     if (duration === undefined) this.#fail(node.to, "missing offset duration");
     const offsetMs = this.#duration(duration, "offset");
-    return this.#modify(inner, "offset", (sel) => {
+    return this.#modify(operand, "offset", (sel) => {
       if (sel.offsetMs !== 0) {
-        this.#fail(node.from, "offset may not be set multiple times");
+        this.#fail(operand.from, "offset may not be set multiple times");
       }
       return { ...sel, offsetMs };
     });
   }
 
-  #at(node: SyntaxNode): Expr {
-    const [inner] = this.#exprChildren(node);
+  #at(node: SyntaxNode, operand: _Built): _Built {
     let at: AtModifier | undefined;
     for (const c of this.#children(node)) {
       if (c.name === "NumberDurationLiteral") {
@@ -666,9 +791,12 @@ class Builder {
     }
     if (at === undefined) this.#fail(node.from, "missing @ time");
     const value = at;
-    return this.#modify(inner, "@", (sel) => {
+    return this.#modify(operand, "@", (sel) => {
       if (sel.at !== undefined) {
-        this.#fail(node.from, "@ <timestamp> may not be set multiple times");
+        this.#fail(
+          operand.from,
+          "@ <timestamp> may not be set multiple times",
+        );
       }
       return { ...sel, at: value };
     });
@@ -792,9 +920,9 @@ class Builder {
     return { type: "aggregate", op, expr, param, grouping, without };
   }
 
-  #binary(node: SyntaxNode): Expr {
+  /** `lhs op rhs`, `node` the lezer node of the operator and its modifiers. */
+  #binary(node: SyntaxNode, lhsBuilt: _Built, rhsBuilt: _Built): Expr {
     const kids = this.#children(node);
-    const [lhsNode, rhsNode] = kids.filter((c) => c.type.is("Expr"));
     const opNode = kids.find((c) => c.name in BINARY_OPS);
     if (opNode === undefined) {
       this.#fail(node.from, "binary expression does not support this operator");
@@ -807,8 +935,8 @@ class Builder {
     }
     const op = BINARY_OPS[opNode.name];
     const bool = kids.some((c) => c.name === "BoolModifier");
-    const lhs = this.#expr(lhsNode);
-    const rhs = this.#expr(rhsNode);
+    const lhs = lhsBuilt.expr;
+    const rhs = rhsBuilt.expr;
     let card: VectorMatching["card"] = "one-to-one";
     let on = false;
     let labels: string[] = [];
@@ -854,13 +982,13 @@ class Builder {
     }
     if (lt !== "scalar" && lt !== "vector") {
       this.#fail(
-        lhsNode.from,
+        lhsBuilt.from,
         "binary expression must contain only scalar and instant vector types",
       );
     }
     if (rt !== "scalar" && rt !== "vector") {
       this.#fail(
-        rhsNode.from,
+        rhsBuilt.from,
         "binary expression must contain only scalar and instant vector types",
       );
     }
@@ -877,61 +1005,80 @@ class Builder {
     } else if (isSetOperator(op)) {
       if (card === "one-to-many" || card === "many-to-one") {
         this.#fail(
-          node.from,
+          lhsBuilt.from,
           `no grouping allowed for ${JSON.stringify(op)} operation`,
         );
       }
     }
     if ((lt === "scalar" || rt === "scalar") && isSetOperator(op)) {
       this.#fail(
-        node.from,
+        lhsBuilt.from,
         `set operator ${
           JSON.stringify(op)
         } not allowed in binary scalar expression`,
       );
     }
-    // lezer-promql reads the sign into a number literal, so `-1 ^ 2` comes
-    // as (-1) ^ 2; in Prometheus `^` binds tighter than unary minus: -(1 ^ 2).
-    // For printing, `+1 ^ 2` is +(1 ^ 2) too.
-    const sign = this.#source(lhsNode).trimStart()[0];
-    if (
-      op === "^" && lhs.type === "number" &&
-      lhsNode.name === "NumberDurationLiteral" &&
-      (sign === "-" || (sign === "+" && this.#syntax))
-    ) {
-      const lhsAbs: Expr = {
-        type: "number",
-        value: sign === "-" ? -lhs.value : lhs.value,
-      };
-      return {
-        type: "unary",
-        op: sign,
-        expr: { type: "binary", op, lhs: lhsAbs, rhs, bool, matching },
-      };
-    }
     return { type: "binary", op, lhs, rhs, bool, matching };
   }
 
-  #unary(node: SyntaxNode): Expr {
-    const opNode = node.getChild("UnaryOp");
-    const [inner] = this.#exprChildren(node);
-    const expr = this.#expr(inner);
+  /** `-operand` or `+operand`: a number folded, as 2.42 folds it. */
+  #unary(op: "-" | "+", at: number, operand: _Built): _Built {
+    const expr = operand.expr;
     const t = valueType(expr);
     if (t !== "scalar" && t !== "vector") {
       this.#fail(
-        node.from,
+        at,
         `unary expression only allowed on expressions of type scalar or instant vector, got ${
           JSON.stringify(TYPE_NAMES[t])
         }`,
       );
     }
-    const op = opNode !== null && this.#source(opNode) === "-" ? "-" : "+";
+    const built = (e: Expr): _Built => ({ expr: e, from: at, paren: false });
     if (expr.type === "number") {
-      return op === "-" ? { type: "number", value: -expr.value } : expr;
+      return built(op === "-" ? { type: "number", value: -expr.value } : expr);
     }
-    return op === "+" && !this.#syntax ? expr : { type: "unary", op, expr };
+    return built(
+      op === "+" && !this.#syntax ? expr : { type: "unary", op, expr },
+    );
   }
 }
+
+/** An operand parsed: its tree, where it starts, whether in parentheses. */
+interface _Built {
+  expr: Expr;
+  from: number;
+  /** Written in parentheses (which an offset or @ may not follow). */
+  paren: boolean;
+}
+
+/** One piece of an operator expression, in the order written. */
+type _Piece =
+  | { kind: "operand"; build: () => _Built }
+  | { kind: "prefix"; op: "-" | "+"; at: number }
+  | { kind: "postfix"; node: SyntaxNode }
+  | { kind: "binary"; node: SyntaxNode; precedence: number };
+
+/** 2.42's precedences (promql/parser/generated_parser.y), loosest first. */
+const _PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  "==": 3,
+  "!=": 3,
+  ">": 3,
+  "<": 3,
+  ">=": 3,
+  "<=": 3,
+  "+": 4,
+  "-": 4,
+  "*": 5,
+  "/": 5,
+  "%": 5,
+  atan2: 5,
+  "^": 6,
+};
+/** `^`, the one right-associative operator, and what unary minus leaves under it. */
+const _POW_PRECEDENCE = 6;
 
 /**
  * A lexer item's text as 2.42 writes it in "unexpected ..." messages (Go's

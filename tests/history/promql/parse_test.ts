@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseQuery, PromQLError } from "../../../src/history/promql/mod.ts";
+import {
+  type Expr,
+  parseQuery,
+  PromQLError,
+} from "../../../src/history/promql/mod.ts";
 
 test("a selector keeps its name as a matcher, its offset and @ in ms", () => {
   assert.deepEqual(parseQuery('up{job=~"w.*"} offset 1m @ 100'), {
@@ -209,5 +213,45 @@ test("a zero duration is refused wherever it stands, as 2.42 refuses it", () => 
       ),
       query,
     );
+  }
+});
+
+test("offset, @, [range] and subqueries bind to the operand just before them, tighter than any operator, as in 2.42", () => {
+  const shape = (e: Expr): string => {
+    switch (e.type) {
+      case "binary":
+        return `(${shape(e.lhs)} ${e.op} ${shape(e.rhs)})`;
+      case "unary":
+        return `(${e.op}${shape(e.expr)})`;
+      case "vector":
+        return `${e.name}${e.offsetMs ? "'" : ""}${
+          e.at !== undefined ? "@" : ""
+        }`;
+      case "subquery":
+        return `${shape(e.expr)}[:]`;
+      case "number":
+        return String(e.value);
+      default:
+        return e.type;
+    }
+  };
+  const cases: [string, string][] = [
+    ["a + b offset 1m * 2", "(a + (b' * 2))"],
+    ["a unless b offset 1m * 2 or c", "((a unless (b' * 2)) or c)"],
+    ["a ^ b @ 10 ^ c", "(a ^ (b@ ^ c))"],
+    ["a - a offset 1d > 0", "((a - a') > 0)"],
+    ["-a offset 1m ^ 2", "(-(a' ^ 2))"],
+    ["-a * b", "((-a) * b)"],
+    ["-1 ^ 2", "(-(1 ^ 2))"],
+    ["2 * -1", "(2 * -1)"],
+    ["a * b @ 10 offset 1m", "(a * b'@)"],
+  ];
+  for (const [query, tree] of cases) {
+    assert.equal(shape(parseQuery(query)), tree, query);
+  }
+  for (
+    const query of ["a * 1[5m:]", "-a[5m:]", "a + b[5m]", "(a + b) offset 1m"]
+  ) {
+    assert.throws(() => parseQuery(query), PromQLError, query);
   }
 });
