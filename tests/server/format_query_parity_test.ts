@@ -2,7 +2,8 @@
  * `/api/v1/format_query` side by side with Prometheus 2.42: the PromQL
  * compliance queries (tests/history/_compliance_queries.ts, weir's
  * additions too), queries that reach every printing rule, long queries
- * that make the prettifier split lines, and queries that do not parse go
+ * that make the prettifier split lines, queries that do not parse, and
+ * random ones (operators, modifiers and postfixes mixed, seeded) go
  * to a real Prometheus and to weir's API. Each must get the same HTTP
  * status, `status` and `errorType`, and for a success the same text.
  * Error texts are counted, not compared: weir words some parse errors
@@ -19,6 +20,7 @@ import {
   WEIR_CASES,
 } from "../history/_compliance_queries.ts";
 import { MemoryHistory } from "./_memory_history.ts";
+import { seededRandom } from "../_seeded_random.ts";
 
 /** One printing rule or more each. */
 const PRINTING = [
@@ -257,6 +259,82 @@ const BAD = [
   "x @ 1e100",
 ];
 
+/**
+ * `count` random queries: selectors, functions, aggregations, operators
+ * with their modifiers, unary minus, parentheses, and offset, @ and
+ * subqueries after any operand (where 2.42 binds them tighter than any
+ * operator, or refuses them), some long enough to split.
+ */
+function generated(count: number, seed: number): string[] {
+  const random = seededRandom(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+  const durations = ["1s", "90s", "5m", "1h30m", "1d", "7d", "1y", "100ms"];
+  const numbers = ["1", "0.5", "1e3", "1e-7", "2e6", "0x10", "Inf", "NaN"];
+  const selector = () => {
+    const matchers = Array.from(
+      { length: Math.floor(random() * 3) },
+      () =>
+        `${pick(["job", "instance", "le"])}${pick(["=", "!=", "=~", "!~"])}"${
+          pick(["a", "b.*", "device.local:9100", "ü\\n", ""])
+        }"`,
+    );
+    return pick(["x", "weir_process_messages_total", LONG_NAME]) +
+      (matchers.length > 0 ? `{${matchers.join(", ")}}` : pick(["", "{}"]));
+  };
+  const modifiers = () =>
+    (random() < 0.2 ? ` offset ${pick(["", "-"])}${pick(durations)}` : "") +
+    (random() < 0.15
+      ? ` @ ${pick(["start()", "end()", "100", "1.5", "1700000000.123"])}`
+      : "");
+  const vector = (depth: number): string => {
+    if (depth <= 0) return selector() + modifiers();
+    const inner = () => vector(depth - 1);
+    switch (Math.floor(random() * 9)) {
+      case 0:
+        return `${pick(["rate", "max_over_time", "changes"])}(${selector()}[${
+          pick(durations)
+        }]${modifiers()})`;
+      case 1:
+        return `${pick(["sum", "avg", "count", "stddev"])}${
+          pick(["", " by (job)", " without (instance, le)", " by ()"])
+        }(${inner()})`;
+      case 2:
+        return `${pick(["topk", "quantile"])}(${pick(numbers)}, ${inner()})`;
+      case 3:
+        return `${inner()} ${
+          pick(["+", "-", "*", "/", "%", "^", "atan2", "==", "> bool", "<="])
+        }${
+          pick([
+            "",
+            " on(job)",
+            " ignoring(le) group_left(job)",
+            " on() group_right",
+          ])
+        } ${inner()}`;
+      case 4:
+        return `(${inner()})`;
+      case 5:
+        return `-${inner()}`;
+      case 6:
+        return `${
+          pick(["abs", "sort", "histogram_count", "timestamp"])
+        }(${inner()})`;
+      case 7:
+        return `${pick(["max_over_time", "rate"])}(${inner()}[${
+          pick(durations)
+        }:${pick(["", ...durations])}]${modifiers()})`;
+      default:
+        return `${inner()} ${pick(["and", "or", "unless"])} ${inner()} ${
+          pick(["*", "+", "^"])
+        } ${pick(numbers)}`;
+    }
+  };
+  return Array.from(
+    { length: count },
+    () => vector(Math.floor(random() * 4) + 1),
+  );
+}
+
 interface Answer {
   status: number;
   body: { status?: string; errorType?: string; error?: string; data?: unknown };
@@ -284,8 +362,9 @@ test(
       ...expandCases(COMPLIANCE_CASES),
       ...expandCases(WEIR_CASES),
     ].map((c) => c.query);
+    const random = generated(500, 42);
     const corpus = [
-      ...new Set([...compliance, ...PRINTING, ...LONG, ...BAD]),
+      ...new Set([...compliance, ...PRINTING, ...LONG, ...BAD, ...random]),
     ];
     const differences: string[] = [];
     let splits = 0;
@@ -326,7 +405,8 @@ test(
         corpus.length - differences.length
       } of ${corpus.length} ` +
         `queries answered as Prometheus 2.42 (${compliance.length} compliance ` +
-        `variants, ${splits} split over lines, ${errors} refused; ` +
+        `variants, ${random.length} random, ${splits} split over lines, ` +
+        `${errors} refused; ` +
         `${sameErrorText} of those with the same error text)`,
     );
     assert.deepEqual(differences, []);
