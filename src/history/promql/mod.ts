@@ -4,7 +4,8 @@
  * and {@linkcode queryRange}, synchronous, and {@linkcode queryRangeSliced}
  * (a range query a slice of steps at a time, the event loop running
  * between slices: what the query API runs), reading only through a
- * {@linkcode HistoryReader}.
+ * {@linkcode HistoryReader}; {@linkcode formatQuery} prints a query back
+ * as Prometheus 2.42 prettifies it (`/api/v1/format_query`).
  *
  * Semantics are Prometheus 2.42's: lookback delta 5 min; instant selectors
  * take the newest sample in `[t - 5m, t]`; range selectors `[t - range, t]`
