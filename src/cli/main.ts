@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import { builtins, HttpInRouter } from "../components/mod.ts";
 import { componentsFolderProblem, fileSandbox } from "./file_sandbox_setup.ts";
@@ -99,6 +100,13 @@ async function _remoteWriteDryRun(
   const options = historyOptions("serve", { ...s, history: true });
   if (options === null || options.dir === undefined) {
     fail("remote-write needs the history's folder: give --data-dir or --db");
+  }
+  // Read only: a folder with no history in it (weir serve's `series.log`
+  // is its first file) is said so, not made one.
+  if (!existsSync(join(options.dir, "series.log"))) {
+    fail(
+      `no metric history in "${options.dir}": nothing to send (weir serve keeps it there while it runs; give the folder it uses with --data-dir or --db)`,
+    );
   }
   const log = createLogger({ level: s.logLevel, format: "text" });
   // --no-history is no way out here: the dry run reads the history.

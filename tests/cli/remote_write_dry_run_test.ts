@@ -12,7 +12,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -321,6 +327,39 @@ test(
       assert.equal(r.out, "");
     } finally {
       await store.close();
+    }
+    assert.equal(requests, 0, "requests the receiver got");
+  },
+);
+
+test(
+  "weir remote-write --dry-run exits 2 saying there is no history in a folder that holds none, and creates nothing",
+  { timeout: 30_000 },
+  async () => {
+    const empty = mkdtempSync(join(tmpdir(), "weir-rw-dry-empty-"));
+    const missing = join(empty, "nowhere");
+    try {
+      for (const dataDir of [missing, empty]) {
+        const r = await weir([
+          "remote-write",
+          "--dry-run",
+          "--remote-write",
+          `${url}/api/v1/write`,
+          "--data-dir",
+          dataDir,
+        ]);
+        assert.equal(r.code, 2, r.log);
+        assert.match(r.log, /no metric history in ".*": nothing to send/);
+        assert.equal(r.out, "");
+      }
+      assert.equal(existsSync(missing), false, "the missing folder was made");
+      assert.deepEqual(
+        readdirSync(empty),
+        [],
+        "files made in the empty folder",
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
     }
     assert.equal(requests, 0, "requests the receiver got");
   },
