@@ -306,7 +306,7 @@ class Builder {
   }
 
   #number(node: SyntaxNode): number {
-    const text = this.#source(node).replace(/\s+/g, "");
+    const text = _compact(this.#source(node));
     const value = parseNumber(text);
     if (typeof value === "number") return value;
     // 2.42's lexer reads the sign as an operator of its own.
@@ -607,11 +607,11 @@ class Builder {
       case "NumberDurationLiteral": {
         // lezer reads a sign into the number; 2.42 reads it as unary
         // minus, under `^` (`-1 ^ 2` is -(1 ^ 2)).
-        const text = this.#source(node).trimStart();
+        const text = _compact(this.#source(node));
         const sign = text[0];
         if (sign === "-" || sign === "+") {
           const value = this.#number(node);
-          const at = node.to - text.slice(1).trimStart().length;
+          const at = node.to - (text.length - 1);
           out.push({ kind: "prefix", op: sign, at: node.from });
           out.push({
             kind: "operand",
@@ -1089,6 +1089,14 @@ function _itemText(text: string): string {
   return chars.length > 10
     ? `${JSON.stringify(chars.slice(0, 10).join(""))}...`
     : JSON.stringify(text);
+}
+
+/**
+ * A number literal's text without the blanks and comments lezer takes in
+ * between its sign and its digits (`- # note` then `1` on the next line).
+ */
+function _compact(text: string): string {
+  return text.replace(/#[^\n]*|\s+/g, "");
 }
 
 /** A float as Go's `%f` writes it: six decimals, no exponent. */

@@ -255,3 +255,13 @@ test("offset, @, [range] and subqueries bind to the operand just before them, ti
     assert.throws(() => parseQuery(query), PromQLError, query);
   }
 });
+
+test("a comment between a sign and its number is skipped, as 2.42's lexer skips it", () => {
+  assert.deepEqual(parseQuery("- # minus\n1"), { type: "number", value: -1 });
+  const pow = parseQuery("1 + - # squared below\n 2 ^ 2");
+  assert.ok(pow.type === "binary" && pow.rhs.type === "unary");
+  assert.throws(
+    () => parseQuery("- # c\n5m"),
+    /^PromQLError: 2:1: parse error: unexpected duration "5m"$/,
+  );
+});
