@@ -199,7 +199,10 @@ export async function startServer(
   // (a minute later), and an alert on it fired at every start.
   tracker.sample();
   // A failed start leaves the disk as it was: what it created goes again.
-  const created = _absent(_startPaths(options));
+  // Each path is looked at just before the step that may make it, not all
+  // at the top: the database can wait for its lock (busyTimeoutMs), and a
+  // folder another process makes meanwhile is not this start's to remove.
+  const created: string[] = [];
   // What to close if the start fails, the last opened first.
   const opened: (() => void | Promise<void>)[] = [];
   let store: FlowStore;
@@ -207,6 +210,7 @@ export async function startServer(
   const writers: RemoteWriter[] = [];
   const remote = options.remoteWrite ?? [];
   try {
+    created.push(..._absent(_dbPaths(options.db)));
     try {
       store = FlowStore.open(options.db, {
         // Once when writes start failing for want of storage, once when
@@ -227,6 +231,9 @@ export async function startServer(
     }
     opened.push(() => store.close());
     if (options.history) {
+      if (options.history.dir !== undefined) {
+        created.push(..._absent([resolve(options.history.dir)]));
+      }
       const h = await openHistory(options.history, log, fail);
       opened.push(() => h.close());
       history = h;
@@ -239,6 +246,9 @@ export async function startServer(
         );
       }
       const cursorDir = _cursorDir(options.history);
+      if (cursorDir !== undefined) {
+        created.push(..._absent([resolve(cursorDir)]));
+      }
       try {
         for (const d of remote) {
           const w = new RemoteWriter(history, d.options, {
@@ -422,22 +432,11 @@ export function trackResources(
   return tracker;
 }
 
-/**
- * The paths a start may create: the flow database's files and the
- * folders of the history and of remote write's cursors.
- */
-function _startPaths(options: ServeCommandOptions): string[] {
-  const paths: string[] = [];
-  if (options.db !== ":memory:") {
-    for (const suffix of ["", "-journal", "-wal", "-shm"]) {
-      paths.push(resolve(options.db + suffix));
-    }
-  }
-  const history = options.history?.dir;
-  const cursors = _cursorDir(options.history);
-  if (history !== undefined) paths.push(resolve(history));
-  if (cursors !== undefined) paths.push(resolve(cursors));
-  return paths;
+/** The files opening the flow database `db` may create. */
+function _dbPaths(db: string): string[] {
+  return db === ":memory:"
+    ? []
+    : ["", "-journal", "-wal", "-shm"].map((suffix) => resolve(db + suffix));
 }
 
 /** Where remote write keeps its cursors: beside the history's folder. */

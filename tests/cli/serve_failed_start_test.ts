@@ -10,7 +10,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { builtins } from "../../src/components/mod.ts";
+import { fail } from "../../src/cli/cli_error.ts";
+import { createLogger } from "../../src/cli/log.ts";
+import { startServer } from "../../src/cli/serve.ts";
 import { FlowStore } from "../../src/flows/flow_store.ts";
+import { runtimeCommand } from "../_runtime.ts";
 import { cli } from "./_weir.ts";
 
 /** Every path under `dir`, sorted. */
@@ -96,3 +102,72 @@ test("a weir serve that fails leaves an existing flow database as it was, byte f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  "a weir serve that fails leaves a folder another process made while it started",
+  {
+    timeout: 30_000,
+  },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-failed-start-"));
+    const db = join(dir, "weir.db");
+    FlowStore.open(db).close();
+    const history = join(dir, "data", "history");
+    // Another process: it holds the database's write lock, so that the
+    // start waits for it (busyTimeoutMs), makes the history's folder and
+    // takes its lock meanwhile, and then lets the database go.
+    const other = join(dir, "other.ts");
+    writeFileSync(
+      other,
+      `import { DatabaseSync } from "node:sqlite";
+import { mkdirSync, writeFileSync } from "node:fs";
+import process from "node:process";
+const db = new DatabaseSync(${JSON.stringify(db)});
+db.exec("BEGIN IMMEDIATE");
+console.log("held");
+// The start is blocked in its database's busy wait: nothing to await.
+setTimeout(() => {
+  mkdirSync(${JSON.stringify(history)}, { recursive: true });
+  writeFileSync(${JSON.stringify(join(history, "LOCK"))}, String(process.pid));
+  writeFileSync(${JSON.stringify(join(history, "series.log"))}, "theirs");
+  setTimeout(() => {
+    db.close();
+  }, 200);
+}, 300);
+setInterval(() => {}, 60_000);
+`,
+    );
+    const [runtime, flags] = runtimeCommand();
+    const child = spawn(runtime, [...flags, other], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d) => {
+          if (String(d).includes("held")) resolve();
+        });
+        child.on("exit", () => reject(new Error("the other process exited")));
+      });
+      await assert.rejects(
+        startServer({
+          hostname: "127.0.0.1",
+          port: 0,
+          db,
+          tokens: [],
+          drainTimeoutMs: 1000,
+          files: [],
+          registry: builtins(),
+          history: { dir: history },
+          log: createLogger({ level: "error", write: () => {} }),
+          fail,
+        }),
+        /is in use by process/,
+      );
+      assert.equal(readFileSync(join(history, "series.log"), "utf8"), "theirs");
+      assert.equal(readFileSync(join(history, "LOCK"), "utf8"), `${child.pid}`);
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
