@@ -188,15 +188,18 @@ export class FlowStore {
             `its schema version is ${version}, newer than this weir's ${SCHEMA_VERSION}; run a newer weir or choose another file`,
           );
         }
+        const schema = _schemaVersion(db);
         db.exec(SCHEMA);
         _addStarted(db);
-        // A current database is only read: opening it changes no byte (a
-        // start that fails later leaves it as it was). A read-only file
-        // failed at journal_mode above already.
-        if (version !== SCHEMA_VERSION) {
-          db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-        }
-        db.exec("COMMIT");
+        const changed = version !== SCHEMA_VERSION ||
+          _schemaVersion(db) !== schema;
+        // Writing the version proves now, rather than at the first change,
+        // that the file can be written (a read-only file already in WAL
+        // mode passes everything above). Where nothing else changed, the
+        // write is rolled back: opening a current database changes no byte
+        // (a start that fails later leaves it as it was).
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        db.exec(changed ? "COMMIT" : "ROLLBACK");
       } catch (e) {
         if (db.isTransaction) db.exec("ROLLBACK");
         throw e;
@@ -683,6 +686,13 @@ function _addStarted(db: DatabaseSync): void {
     "ALTER TABLE flows ADD COLUMN started INTEGER NOT NULL DEFAULT 0 CHECK (started IN (0, 1))",
   );
   db.exec("UPDATE flows SET started = 1 WHERE running = 1");
+}
+
+/** The schema cookie, which every change of a table's definition bumps. */
+function _schemaVersion(db: DatabaseSync): number {
+  return Number(
+    (db.prepare("PRAGMA schema_version").get() as Row).schema_version,
+  );
 }
 
 /** Throws when the database holds tables and is not weir's (version 0). */

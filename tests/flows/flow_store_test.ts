@@ -1,14 +1,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import {
   FlowConflictError,
   FlowNotFoundError,
 } from "../../src/flows/errors.ts";
 import { FlowStore } from "../../src/flows/flow_store.ts";
+import { runtimeCommand } from "../_runtime.ts";
 
 const A = {
   id: "a",
@@ -404,3 +415,72 @@ test("FlowStore remembers whether a flow was ever started; a database from befor
   );
   again.close();
 });
+
+/** Why setpriv cannot run a program as nobody here, or false when it can. */
+function setprivSkip(): string | false {
+  if (process.getuid?.() !== 0) return false; // not root: chmod does it
+  try {
+    execFileSync("setpriv", ["--version"], { stdio: "ignore" });
+    return false;
+  } catch {
+    return "setpriv is not installed (needed to run a process as nobody)";
+  }
+}
+
+test(
+  "FlowStore.open() refuses a database it made before that this process may not write",
+  {
+    skip: setprivSkip(),
+    timeout: 30_000,
+  },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-flows-read-only-"));
+    try {
+      const path = join(dir, "flows.db");
+      const store = FlowStore.open(path);
+      store.create(A);
+      store.close();
+      chmodSync(path, 0o444);
+      // Its folder may be written: the file alone is read-only.
+      chmodSync(dir, 0o777);
+      const home = join(dir, "home");
+      mkdirSync(home);
+      const script = join(dir, "open.ts");
+      const module = new URL("../../src/flows/flow_store.ts", import.meta.url);
+      writeFileSync(
+        script,
+        `import { FlowStore } from ${JSON.stringify(module.href)};
+try {
+  FlowStore.open(${JSON.stringify(path)}).close();
+  console.log("opened");
+} catch (e) {
+  console.log((e as Error).message);
+}
+`,
+      );
+      const [runtime, flags] = runtimeCommand();
+      let command: [string, string[]] = [runtime, [...flags, script]];
+      if (process.getuid?.() === 0) {
+        chownSync(home, 65534, 65534);
+        command = ["setpriv", [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          runtime,
+          ...flags,
+          script,
+        ]];
+      }
+      const out = execFileSync(command[0], command[1], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: home, DENO_DIR: home },
+      });
+      assert.equal(
+        out.trim(),
+        `Cannot open flow database ${path}: attempt to write a readonly database (this process may not write the file or its folder)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
