@@ -17,6 +17,7 @@ import {
   closeSync,
   openSync,
   readFileSync,
+  readlinkSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -204,5 +205,18 @@ function _lock(path: string): () => void {
     _held.set(key, token);
     return release;
   }
-  throw new HistoryOpenError(dirname(path), `cannot take its lock ${path}`);
+  // There for the exclusive create, gone for the read, twice: a symbolic
+  // link to nothing, or another process taking and letting go of it.
+  let target: string | undefined;
+  try {
+    target = readlinkSync(path);
+  } catch {
+    // Not a symbolic link.
+  }
+  throw new HistoryOpenError(
+    dirname(path),
+    target === undefined
+      ? `cannot take its lock ${path}: another process takes it and lets it go again and again; stop that process, or try again`
+      : `cannot take its lock ${path}: it is a symbolic link to ${target}, which does not exist; remove it`,
+  );
 }

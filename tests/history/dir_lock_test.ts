@@ -11,6 +11,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,5 +123,21 @@ test(
       process.kill(pid);
       rmSync(other, { recursive: true, force: true });
     }
+  }),
+);
+
+test(
+  "a lock that is a symbolic link to nothing is refused saying so, not without a reason",
+  withLock((path) => {
+    const target = join(dirname(path), "gone", "LOCK");
+    symlinkSync(target, path);
+    assert.throws(
+      () => lockDir(path),
+      {
+        name: "HistoryOpenError",
+        reason:
+          `cannot take its lock ${path}: it is a symbolic link to ${target}, which does not exist; remove it`,
+      },
+    );
   }),
 );
