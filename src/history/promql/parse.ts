@@ -806,6 +806,14 @@ class Builder {
     const ident = node.getChild("FunctionIdentifier");
     const body = node.getChild("FunctionCallBody");
     const written = ident === null ? "" : this.#source(ident);
+    // Only a holt_winters renamed before parsing: 2.42 does not know the
+    // newer name written as it is.
+    if (written === RENAMED && !this.#renamedEnds.includes(ident!.to)) {
+      this.#fail(
+        node.from,
+        `unknown function with name ${JSON.stringify(RENAMED)}`,
+      );
+    }
     const func = written === RENAMED ? HOLT_WINTERS : written;
     const signature = FUNCTIONS[func] ??
       (this.#syntax ? UNEVALUATED_FUNCTIONS[func] : undefined);

@@ -265,3 +265,15 @@ test("a comment between a sign and its number is skipped, as 2.42's lexer skips 
     /^PromQLError: 2:1: parse error: unexpected duration "5m"$/,
   );
 });
+
+test("double_exponential_smoothing, Prometheus 3's name for holt_winters, is refused as 2.42 refuses it", () => {
+  for (const syntax of [false, true]) {
+    assert.throws(
+      () =>
+        parseQuery("double_exponential_smoothing(x[5m], 0.5, 0.5)", { syntax }),
+      /^PromQLError: 1:1: parse error: unknown function with name "double_exponential_smoothing"$/,
+    );
+    const call = parseQuery("holt_winters(x[5m], 0.5, 0.5)", { syntax });
+    assert.ok(call.type === "call" && call.func === "holt_winters");
+  }
+});
