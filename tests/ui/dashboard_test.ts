@@ -16,7 +16,7 @@ import {
   watchProblems,
 } from "../_browser.ts";
 import { startServeInTemp } from "../cli/_weir.ts";
-import { freePort } from "../_mosquitto.ts";
+import { freePort, mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import { Hono } from "hono";
 import { builtins } from "../../src/components/mod.ts";
 import { FlowManager, FlowStore } from "../../src/flows/mod.ts";
@@ -501,6 +501,69 @@ Tick out -> in Fail
           method: "DELETE",
         });
         await del.body?.cancel();
+      }
+    },
+  );
+
+  test(
+    "a broker reached again after a warning shows as an info in the amber strip, with an info badge, never among the failures",
+    { timeout: 60_000, skip: mosquittoSkip() },
+    async () => {
+      // A broker started and stopped: its port is known and nobody
+      // listens there until it starts again.
+      const broker = await startMosquitto();
+      await broker.stop();
+      const res = await fetch(`${env.server.url}/flows?start=false`, {
+        method: "POST",
+        headers: { "Content-Type": "text/vnd.fbp" },
+        body: `# @name regained
+'${broker.url}' -> broker In(mqtt/In)
+'a/#' -> topic In
+'200ms' -> reconnect In
+In out -> in Drop(core/Drop)
+`,
+      });
+      assert.equal(res.status, 201, await res.text());
+      const { page, problems, close } = await openPage(
+        env.browser,
+        `${env.server.url}/`,
+      );
+      try {
+        const listening = page.waitForResponse((r) =>
+          r.url().includes("/flows/regained/events")
+        );
+        await page.goto(`${env.server.url}/#/flows/regained`);
+        await listening;
+        const started = await fetch(
+          `${env.server.url}/flows/regained/start`,
+          { method: "POST" },
+        );
+        assert.equal(started.status, 200, await started.text());
+        const items = page.locator("ul.warnings li");
+        await items.first().waitFor({ timeout: 15_000 });
+        assert.equal(await items.first().getAttribute("data-level"), "warning");
+        await broker.start();
+        const info = page.locator('ul.warnings li[data-level="info"]');
+        await info.first().waitFor({ timeout: 15_000 });
+        assert.equal(await info.count(), 1);
+        assert.equal(await info.locator(".badge").textContent(), "info");
+        assert.match(
+          await info.textContent() ?? "",
+          new RegExp(
+            `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}infoIn process "In" \\(mqtt/In\\): connected to broker mqtt://127\\.0\\.0\\.1:${broker.port} after \\d+ attempts? \\(down \\d`,
+          ),
+        );
+        // Not "again": the flow had never reached it. The info is news, not
+        // a failure: the red strip stays empty.
+        assert.equal(await page.locator("ul.errors li").count(), 0);
+        assert.deepEqual(problems.errors, []);
+      } finally {
+        await close();
+        const del = await fetch(`${env.server.url}/flows/regained`, {
+          method: "DELETE",
+        });
+        await del.body?.cancel();
+        await broker.close();
       }
     },
   );
