@@ -89,6 +89,13 @@ export class ProcessError extends Error {
   readonly level: ReportLevel;
   /** The message being processed when it failed, if any. */
   readonly input: unknown;
+  /**
+   * What happened, without the process's name (the message is this,
+   * prefixed with it): a `ProcessError` at level warning or info that a
+   * process throws, a failure after all, is routed again at level error
+   * with this detail.
+   */
+  readonly detail: string;
 
   /** Creates the error; `detail` is the underlying reason. */
   constructor(
@@ -127,6 +134,7 @@ export class ProcessError extends Error {
     this.kind = info.kind;
     this.level = level;
     this.input = info.input;
+    this.detail = why;
   }
 }
 

@@ -153,10 +153,18 @@ export class Faults {
   ): void {
     if (this.silenced()) return;
     const network = this.network;
-    const pe = e instanceof ProcessError && e.process === p.name
-      ? e
+    // p's own ProcessError goes as it is at its own level; one of another
+    // level (a warning thrown, which fails the message) is worded again at
+    // this one, from its detail.
+    const own = e instanceof ProcessError && e.process === p.name;
+    const pe = own && (e as ProcessError).level === level
+      ? e as ProcessError
       : new ProcessError(
-        e instanceof Error ? e.message : String(e),
+        own
+          ? (e as ProcessError).detail
+          : e instanceof Error
+          ? e.message
+          : String(e),
         {
           network,
           process: p.name,

@@ -789,7 +789,14 @@ export class Network {
       // to the error event, as the engine's own faults do (weir serve's
       // log of it is rate-limited), rather than nowhere.
       if (out.name === "error" && value instanceof ProcessError) {
-        this.#faults.route(p, value, value.input, value.port, value.kind);
+        this.#faults.route(
+          p,
+          value,
+          value.input,
+          value.port,
+          value.kind,
+          value.level,
+        );
       }
       return;
     }

@@ -124,3 +124,49 @@ test("ctx.report sends a warning or an info to a connected error port with its l
     WORDS,
   );
 });
+
+test("a warning or info ProcessError a process throws is a failure: counted, and routed at level error with its own words", async () => {
+  const Throwing = defineComponent({
+    name: "test/Throwing",
+    description:
+      "Throws a ProcessError of its own at level warning, then info.",
+    inPorts: { in: {} },
+    process(v, ctx) {
+      throw new ProcessError(`cannot take ${v}`, {
+        network: ctx.network,
+        process: ctx.process,
+        component: "test/Throwing",
+        port: "in",
+        kind: "exception",
+        level: v === 1 ? "warning" : "info",
+      });
+    },
+  });
+  const net = new Network({
+    name: "t",
+    processes: [{ name: "T", component: Throwing }],
+    connections: [],
+    initials: [{ data: 1, to: { process: "T", port: "in" } }, {
+      data: 2,
+      to: { process: "T", port: "in" },
+    }],
+  });
+  const metrics = new MetricsCollector();
+  metrics.track(net);
+  const seen: ProcessError[] = [];
+  net.on("error", (e) => seen.push(e));
+  await net.start();
+  await net.finished;
+  assert.deepEqual(seen.map((e) => [e.level, e.message]), [
+    ["error", 'process "T" failed on in-port "in": cannot take 1'],
+    ["error", 'process "T" failed on in-port "in": cannot take 2'],
+  ]);
+  assert.equal(seen[0].input, 1);
+  assert.ok(seen[0].cause instanceof ProcessError);
+  const t = net.stats().processes.find((p) => p.name === "T")!;
+  assert.equal(t.errors.exception, 2);
+  assert.match(
+    await metrics.render("text"),
+    /\nweir_process_errors_total\{flow="t",process="T",kind="exception"\} 2\n/,
+  );
+});
