@@ -8,7 +8,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -24,6 +23,7 @@ import { test } from "node:test";
 import { History } from "../../src/history/history.ts";
 import { openHistory } from "../../src/cli/history_setup.ts";
 import { createLogger } from "../../src/cli/log.ts";
+import { asNobody, NOBODY, setprivSkip } from "../_nobody.ts";
 import { runtimeCommand } from "../_runtime.ts";
 import { cli, localArgs, MAIN, startWeir } from "./_weir.ts";
 
@@ -33,17 +33,6 @@ const WAY_OUT =
 /** Every path under `dir`, sorted. */
 function tree(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
-}
-
-/** Why setpriv cannot run a program as nobody here, or false when it can. */
-function setprivSkip(): string | false {
-  if (process.getuid?.() !== 0) return false; // not root: chmod does it
-  try {
-    execFileSync("setpriv", ["--version"], { stdio: "ignore" });
-    return false;
-  } catch {
-    return "setpriv is not installed (needed to run weir as nobody)";
-  }
 }
 
 test("weir serve with a history whose LOCK is a folder says so and what to do, and changes nothing", async () => {
@@ -90,20 +79,10 @@ test(
         // Deno's cache and Bun's home, nobody's own.
         const home = join(dir, "home");
         mkdirSync(home);
-        chownSync(home, 65534, 65534);
+        chownSync(home, NOBODY, NOBODY);
         const [runtime, flags] = runtimeCommand();
         const w = startWeir(args, {
-          command: [
-            "setpriv",
-            [
-              "--reuid=65534",
-              "--regid=65534",
-              "--clear-groups",
-              runtime,
-              ...flags,
-              MAIN,
-            ],
-          ],
+          command: asNobody(runtime, [...flags, MAIN]),
           env: { PATH: process.env.PATH, HOME: home, DENO_DIR: home },
         });
         const exit = await w.exited;

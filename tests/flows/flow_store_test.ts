@@ -19,6 +19,7 @@ import {
   FlowNotFoundError,
 } from "../../src/flows/errors.ts";
 import { FlowStore } from "../../src/flows/flow_store.ts";
+import { asNobody, NOBODY, setprivSkip } from "../_nobody.ts";
 import { runtimeCommand } from "../_runtime.ts";
 
 const A = {
@@ -416,17 +417,6 @@ test("FlowStore remembers whether a flow was ever started; a database from befor
   again.close();
 });
 
-/** Why setpriv cannot run a program as nobody here, or false when it can. */
-function setprivSkip(): string | false {
-  if (process.getuid?.() !== 0) return false; // not root: chmod does it
-  try {
-    execFileSync("setpriv", ["--version"], { stdio: "ignore" });
-    return false;
-  } catch {
-    return "setpriv is not installed (needed to run a process as nobody)";
-  }
-}
-
 test(
   "FlowStore.open() refuses a database it made before that this process may not write",
   {
@@ -461,15 +451,8 @@ try {
       const [runtime, flags] = runtimeCommand();
       let command: [string, string[]] = [runtime, [...flags, script]];
       if (process.getuid?.() === 0) {
-        chownSync(home, 65534, 65534);
-        command = ["setpriv", [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          runtime,
-          ...flags,
-          script,
-        ]];
+        chownSync(home, NOBODY, NOBODY);
+        command = asNobody(runtime, [...flags, script]);
       }
       const out = execFileSync(command[0], command[1], {
         encoding: "utf8",
