@@ -121,6 +121,48 @@ function _quote(value: unknown): string {
   );
 }
 
+/**
+ * Why a `delimiter` and a `quote` cannot go together, or undefined: a
+ * delimiter holding the quote character makes every quote also end a
+ * field, so csv-parse refuses the first quoted field and csv-stringify
+ * writes text no reader can split again.
+ */
+function _delimiterClash(delimiter: string, quote: string): string | undefined {
+  if (quote === "" || !delimiter.includes(quote)) return undefined;
+  return `the delimiter ${
+    JSON.stringify(delimiter)
+  } holds the quote character ${
+    JSON.stringify(quote)
+  }, so a quoted field cannot be told from the next one; set another quote (or "" for none) or another delimiter`;
+}
+
+/**
+ * {@linkcode _delimiterClash} of the settings a graph gives (or the
+ * defaults); a setting that comes by a connection is checked when it comes.
+ */
+function _checkDelimiter(
+  settings: Readonly<Record<string, unknown>>,
+  connected: ReadonlySet<string>,
+): string | undefined {
+  if (connected.has("delimiter") || connected.has("quote")) return undefined;
+  return _delimiterClash(
+    (settings.delimiter as string | undefined) ?? ",",
+    (settings.quote as string | undefined) ?? '"',
+  );
+}
+
+/** Throws when the settings the process holds now clash. */
+function _assertDelimiter(
+  ctx: Context<ParseState> | Context<StringifyState>,
+  what: string,
+): void {
+  const why = _delimiterClash(
+    ctx.control<string>("delimiter"),
+    ctx.control<string>("quote"),
+  );
+  if (why !== undefined) throw new RangeError(`Cannot ${what} CSV: ${why}`);
+}
+
 const _settingPorts = {
   mode: {
     type: "string",
@@ -144,7 +186,7 @@ const _settingPorts = {
     default: ",",
     parse: _delimiter,
     description:
-      'The field delimiter (default ","); "\\t" for a tab (in .fbp text, \'\\t\').',
+      'The field delimiter (default ","); "\\t" for a tab (in .fbp text, \'\\t\'). It may not hold the quote character.',
   },
   quote: {
     type: "string",
@@ -640,7 +682,9 @@ export const CsvParse: Component = defineComponent<ParseState>({
       state.badHeader = undefined;
     }
   },
+  checkSettings: _checkDelimiter,
   process(value, ctx) {
+    _assertDelimiter(ctx, "parse");
     let text = _text(value);
     const header = ctx.control<boolean>("header");
     if (ctx.control<CsvMode>("mode") === "text") {
@@ -833,7 +877,9 @@ export const CsvStringify: Component = defineComponent<StringifyState>({
     error: _errorPort,
   },
   setup: () => ({ names: undefined, fresh: true }),
+  checkSettings: _checkDelimiter,
   process(value, ctx) {
+    _assertDelimiter(ctx, "write");
     const header = ctx.control<boolean>("header");
     if (ctx.control<CsvMode>("mode") === "text") {
       if (!Array.isArray(value)) {

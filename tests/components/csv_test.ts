@@ -514,3 +514,44 @@ test("csv settings are checked when the graph is validated, with their line", ()
     '5: IIP for in-port "quote" of "S" (csv/Stringify) is not valid: expected a quote: one character, or "" for none, received string "\\"\\""',
   ]);
 });
+
+test("csv settings whose delimiter holds the quote character are refused when the graph is validated, naming the process", () => {
+  const text = [
+    `'"' -> delimiter P(csv/Parse)`,
+    "'|' -> quote S(csv/Stringify)",
+    "'a|b' -> delimiter S",
+    `'"' -> delimiter Q(csv/Parse)`,
+    "'' -> quote Q",
+    // The delimiter comes while the flow runs: not the default "," then.
+    "',' -> quote R(csv/Stringify)",
+    "'[\"x\"]' -> in V(json/Parse) out -> delimiter R",
+  ].join("\n");
+  const problems = validateGraph(loadGraph(text), builtins()).map((p) =>
+    `${p.line}: ${p.message}`
+  );
+  assert.deepEqual(problems, [
+    '1: "P" (csv/Parse): the delimiter "\\"" holds the quote character "\\"", so a quoted field cannot be told from the next one; set another quote (or "" for none) or another delimiter',
+    '2: "S" (csv/Stringify): the delimiter "a|b" holds the quote character "|", so a quoted field cannot be told from the next one; set another quote (or "" for none) or another delimiter',
+  ]);
+});
+
+test("csv/Stringify and csv/Parse fail a message while their delimiter, given by a connection, holds the quote character", async () => {
+  const inputs = {
+    "csv/Stringify": [{ a: "x y", b: 2 }],
+    "csv/Parse": 'a,b\n"x y",2\n',
+  };
+  for (const [component, input] of Object.entries(inputs)) {
+    const { out, errors } = await through(
+      component,
+      [input],
+      `'["\\""]' -> values D(test/Values) out -> delimiter T`,
+    );
+    assert.deepEqual(out, [], component);
+    assert.equal(errors.length, 1, component);
+    assert.match(
+      String(errors[0].cause),
+      /CSV: the delimiter "\\"" holds the quote character "\\""/,
+      component,
+    );
+  }
+});
