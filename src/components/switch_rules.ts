@@ -484,7 +484,16 @@ function _testOf(
       return (v) => _isType(v, type);
     }
     case "jsonata": {
-      none("expr");
+      // Everywhere else a JSONata expression is an `expr`: say where this
+      // one goes rather than only that `expr` is wrong.
+      if (has("expr")) {
+        throw _ruleError(
+          index,
+          `(jsonata) takes its expression as value (as Node-RED's does), not as expr: {"op": "jsonata", "value": ${
+            JSON.stringify(r.expr)
+          }}`,
+        );
+      }
       const expr = _compileIn(r.value, index, "value");
       // As Node-RED's: a match only when the expression gives true.
       return (_v, msg, budget, site) => {

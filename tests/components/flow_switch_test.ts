@@ -269,6 +269,11 @@ const BAD_RULES: [string, string, RegExp][] = [
     /: rules\[0\] has a value that is not a JSONata expression that compiles: invalid JSONata expression "a >"/,
   ],
   [
+    "a jsonata rule with its expression in expr",
+    '[{"op": "jsonata", "expr": "a > 1"}]',
+    /: rules\[0\] \(jsonata\) takes its expression as value \(as Node-RED's does\), not as expr: \{"op": "jsonata", "value": "a > 1"\}$/,
+  ],
+  [
     "an expr operand that does not compile",
     '[{"op": "==", "value": 1}, {"op": "<", "expr": "(("}]',
     /: rules\[1\] has an expr that is not a JSONata expression that compiles/,
