@@ -287,7 +287,8 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
  * text, a missing one is `null`) as `parts` says:
  *
  * - a count (`'3' -> parts J`): every 3 messages of a group go out as an
- *   array of their `value`s (default the messages themselves), in order;
+ *   array of their `value`s (default the messages themselves; `null` where
+ *   `value` finds nothing), in order;
  * - names (`'["temp", "hum"]' -> parts J`): each message is the part
  *   that `part` names (a path or JSONata, default `topic`, as Node-RED's
  *   `msg.topic`); once every named part arrived, the group goes out as
@@ -370,7 +371,7 @@ export function flowJoin(options: JoinOptions = {}): Component {
         default: _Selector.parse(""),
         parse: _Selector.parse,
         description:
-          "What of each message joins the group: a path or JSONata (default the message itself).",
+          "What of each message joins the group: a path or JSONata (default the message itself); null where it finds nothing.",
       },
       timeout: {
         type: "duration",
@@ -517,5 +518,8 @@ function _handle(
 ): void | Promise<void> {
   const name = named ? _nameOf(ctx, rawName) : undefined;
   const key = _keyOf(rawKey);
-  return ctx.state.outbox.activation(() => _take(ctx, key, name, value, now()));
+  // A value `value` finds nothing for joins as null: undefined would leave
+  // a part that arrived (complete, not missing) out of the JSON sent on.
+  const v = value === undefined ? null : value;
+  return ctx.state.outbox.activation(() => _take(ctx, key, name, v, now()));
 }

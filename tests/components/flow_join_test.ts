@@ -95,6 +95,32 @@ J out -> in Out(test/Sink)`);
   ]);
 });
 
+test("flow/Join joins a part whose value is missing as null, so a complete group shows every part as JSON", async () => {
+  const { sinks, errors } = await runGraph(`
+'["temp", "hum"]' -> parts J(flow/Join)
+'v' -> value J
+${feed([{ topic: "temp" }, { topic: "hum", v: 3 }, { v: 1 }])}
+J out -> in Out(test/Sink)
+'2' -> parts C(flow/Join)
+'v' -> value C
+P out -> in C
+C out -> in Out`);
+  assert.deepEqual(errors.map((e) => e.cause), [
+    new RangeError(
+      'flow/Join: the part undefined (from part "topic") is not one of temp, hum',
+    ),
+  ]);
+  assert.deepEqual(sinks.Out, [
+    { key: null, parts: { temp: null, hum: 3 }, complete: true, missing: [] },
+    [null, 3],
+    [1],
+  ]);
+  assert.equal(
+    JSON.stringify(sinks.Out[0]),
+    '{"key":null,"parts":{"temp":null,"hum":3},"complete":true,"missing":[]}',
+  );
+});
+
 test("flow/Join names parts with a JSONata expression and keeps the whole message by default", async () => {
   const { sinks } = await runGraph(`
 '["a", "b"]' -> parts J(flow/Join)
