@@ -42,6 +42,7 @@ import {
   type RemoteWriteDestination,
 } from "./remote_write_setup.ts";
 import type { Logger } from "./log.ts";
+import { logUncaught } from "./log_uncaught.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serveCommand}. */
 export interface ServeCommandOptions {
@@ -667,11 +668,26 @@ export function shutdownSignal(): Promise<ShutdownSignal> {
 
 /**
  * Runs `weir serve` until SIGINT, SIGTERM or SIGHUP (`signalled`, by default from
- * the call on); resolves with the exit code.
+ * the call on); resolves with the exit code. An error that escapes every
+ * flow (a component's timer that throws, a promise it leaves rejected) is
+ * logged, and weir goes on.
  */
 export async function serveCommand(
   options: ServeCommandOptions,
   signalled: Promise<ShutdownSignal> = shutdownSignal(),
+): Promise<number> {
+  // From the start: a module's top level may leave a timer that throws.
+  const offUncaught = logUncaught(options.log);
+  try {
+    return await _serve(options, signalled);
+  } finally {
+    offUncaught();
+  }
+}
+
+async function _serve(
+  options: ServeCommandOptions,
+  signalled: Promise<ShutdownSignal>,
 ): Promise<number> {
   const running = await startServer(options);
   const dashboard = `${running.server.url}/`;

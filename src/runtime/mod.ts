@@ -1,7 +1,7 @@
 /**
  * The only part of weir that touches `Deno.*` or `Bun.*`: one HTTP
  * {@linkcode serve} for both runtimes (with its connections measured from
- * `/proc`), shutdown signals, and the resource readings (memory, CPU,
+ * `/proc`), shutdown signals, errors that escape every handler, and the resource readings (memory, CPU,
  * `/proc`) that the metrics' `ResourceTracker` exports.
  *
  * @example Serve a handler on a free loopback port
@@ -29,6 +29,7 @@ export {
   SHUTDOWN_SIGNALS,
   type ShutdownSignal,
 } from "./signals.ts";
+export { onUncaught, type UncaughtKind } from "./uncaught.ts";
 export {
   bunResourceSource,
   denoResourceSource,

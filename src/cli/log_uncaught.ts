@@ -1,0 +1,94 @@
+/**
+ * Keeps `weir serve` up when an error escapes every flow (a
+ * component's timer that throws, a promise it leaves rejected) and tells
+ * the operator in the log, one `error` line each (5 a minute, then a
+ * summary), with where it was thrown.
+ *
+ * @module
+ */
+import { ErrorLogLimiter } from "../flows/error_log_limiter.ts";
+import { onUncaught } from "../runtime/uncaught.ts";
+import type { Logger } from "./log.ts";
+
+/**
+ * Logs each error that escapes every `try` and awaited promise to `log`
+ * instead of letting the runtime end the process (Deno) or print it
+ * unstructured (Bun). Returns a function that stops it, writing the
+ * pending summary.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logUncaught } from "./log_uncaught.ts";
+ * import type { Logger } from "./log.ts";
+ *
+ * const lines: string[] = [];
+ * const log = {
+ *   log: (level: string, msg: string) => lines.push(`${level} ${msg}`),
+ * } as unknown as Logger;
+ * const off = logUncaught(log);
+ * setTimeout(() => {
+ *   throw new RangeError("out of range");
+ * });
+ * await new Promise((resolve) => setTimeout(resolve, 50));
+ * off();
+ * assert.equal(lines.length, 1);
+ * assert.match(
+ *   lines[0],
+ *   /^error uncaught error: RangeError: out of range \(at .+:\d+:\d+\), thrown outside any flow's activation \(a callback or a promise nobody awaits, as in an own component\); weir goes on$/,
+ * );
+ * ```
+ */
+export function logUncaught(log: Logger): () => void {
+  const limiter = new ErrorLogLimiter({
+    write: (line, level, fields) =>
+      log.log(level === "warning" ? "warn" : level, line, fields),
+  });
+  const off = onUncaught((error, kind) => {
+    const at = _thrownAt(error);
+    limiter.report({
+      key: "uncaught",
+      prefix: "uncaught error",
+      message: `${_describe(error)}${
+        at === undefined ? "" : ` (at ${at})`
+      }, thrown outside any flow's activation (a callback or a promise nobody awaits, as in an own component); weir goes on`,
+      subject: "code outside the flows",
+      fields: { uncaught: kind, ...(at === undefined ? {} : { at }) },
+    });
+  });
+  return () => {
+    off();
+    limiter.close();
+  };
+}
+
+/** An error in one line: `Name: message`, or the value (JSON when it can). */
+function _describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === "object" && error !== null) {
+    try {
+      return JSON.stringify(error).slice(0, 200);
+    } catch {
+      // Cyclic: what String() gives will do.
+    }
+  }
+  return typeof error === "string" ? JSON.stringify(error) : String(error);
+}
+
+/** The file, line and column the error's stack starts at, if it has one. */
+function _thrownAt(error: unknown): string | undefined {
+  if (!(error instanceof Error) || typeof error.stack !== "string") {
+    return undefined;
+  }
+  for (const line of error.stack.split("\n")) {
+    const m = /^\s*at .*?\(?((?:file:\/\/)?\/[^\s()]+:\d+:\d+)\)?\s*$/.exec(
+      line,
+    );
+    if (m !== null) {
+      return m[1].startsWith("file://")
+        ? decodeURIComponent(m[1].slice("file://".length))
+        : m[1];
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,111 @@
+/**
+ * `weir serve` stays up when an operator's component lets an error escape
+ * every flow (a rejected promise nobody awaits, a timer that throws): Deno
+ * used to end the whole server on it, every flow with it, and Bun to print
+ * it unstructured; it is one `error` line of the log, naming where it was
+ * thrown, and the other flows go on.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { eventually, startServeInTemp } from "./_weir.ts";
+
+const LEAKY_JS = `import { defineComponent } from "weir";
+
+export const Leaky = defineComponent({
+  name: "ops/Leaky",
+  description: "Forwards, leaving a rejected promise and a throwing timer behind.",
+  inPorts: { in: {} },
+  outPorts: { out: {} },
+  process(v, ctx) {
+    Promise.reject(new Error("nobody awaits " + v));
+    setTimeout(() => { throw new TypeError("timer threw on " + v); });
+    ctx.send("out", v);
+  },
+});
+`;
+
+const GRAPHS = {
+  "leaky.fbp": `# @name leaky
+'200ms' -> interval Tick(core/Interval)
+2 -> count Tick
+Tick out -> in L(ops/Leaky)
+`,
+  "steady.fbp": `# @name steady
+'100ms' -> interval Tick(core/Interval)
+Tick out -> in Out(core/Output)
+`,
+};
+
+test(
+  "weir serve logs an error that escapes an operator's component and goes on serving every other flow",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-uncaught-"));
+    writeFileSync(join(dir, "leaky.js"), LEAKY_JS);
+    const files = Object.entries(GRAPHS).map(([name, text]) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    });
+    let w: Awaited<ReturnType<typeof startServeInTemp>> | undefined;
+    try {
+      w = await startServeInTemp("weir-uncaught-data-", [
+        "--components",
+        dir,
+        "--log-format",
+        "json",
+        ...files,
+      ]);
+      const escaped = await eventually(() => {
+        const r = w!.records().filter((r) => r.uncaught !== undefined);
+        return Promise.resolve(r.length >= 4 ? r : undefined);
+      }, "two rejections and two timer throws logged");
+      for (const r of escaped) {
+        assert.equal(r.level, "error");
+        assert.match(String(r.at), /leaky\.js:\d+:\d+$/);
+      }
+      assert.deepEqual(
+        escaped.map((r) => r.uncaught).sort(),
+        ["exception", "exception", "rejection", "rejection"],
+      );
+      assert.ok(
+        escaped.some((r) =>
+          /^uncaught error: Error: nobody awaits 0 \(at .*leaky\.js:\d+:\d+\), thrown outside any flow's activation/
+            .test(r.msg)
+        ),
+        JSON.stringify(escaped.map((r) => r.msg)),
+      );
+      assert.ok(
+        escaped.some((r) =>
+          r.msg.startsWith("uncaught error: TypeError: timer threw on 0 ")
+        ),
+      );
+      // The server and the other flow are still there.
+      // core/Output's lines go to standard output, tagged with their flow.
+      const outputs = () =>
+        w!.stdout().split("\n").filter((l) =>
+          l.startsWith("{") && JSON.parse(l).flow === "steady"
+        ).length;
+      const before = outputs();
+      await eventually(
+        () => Promise.resolve(outputs() >= before + 3),
+        "the steady flow printed on",
+      );
+      const health = await fetch(`${w.url}/healthz`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      const steady = await (await fetch(`${w.url}/flows/steady`)).json() as {
+        state: string;
+      };
+      assert.equal(steady.state, "running");
+      assert.equal(w.child.exitCode, null, w.log());
+    } finally {
+      w?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
