@@ -335,9 +335,24 @@ function _importFailure(e: unknown, file: string): string {
   return all.map((one) => _oneFailure(one, file)).join("; ");
 }
 
+/** A thrown value that is no error, as the operator wrote it: JSON when it can. */
+function _thrown(e: unknown): string {
+  if (typeof e === "string" || (typeof e === "object" && e !== null)) {
+    try {
+      const json = JSON.stringify(e);
+      if (json !== undefined) {
+        return json.length > 200 ? `${json.slice(0, 200)}...` : json;
+      }
+    } catch {
+      // Cyclic or a BigInt inside: String() below.
+    }
+  }
+  return String(e);
+}
+
 function _oneFailure(e: unknown, file: string): string {
   if (typeof e !== "object" || e === null || !("message" in e)) {
-    return `it threw ${typeof e === "string" ? JSON.stringify(e) : String(e)}`;
+    return `it threw ${_thrown(e)}`;
   }
   const err = e as {
     name?: string;

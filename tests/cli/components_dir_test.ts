@@ -287,6 +287,12 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
     /: Error: no config for boom$/,
   ],
   [
+    "a module that throws a value that is no error",
+    { "odd.js": 'throw { code: 42, why: "no config" };\n' },
+    "odd.js",
+    /: it threw \{"code":42,"why":"no config"\}$/,
+  ],
+  [
     "a module that exports no component",
     { "none.mjs": "export const answer = 42;\nexport default {};\n" },
     "none.mjs",
