@@ -48,6 +48,18 @@ export class ComponentModuleError extends Error {
   }
 }
 
+/** Options of {@linkcode loadComponents}. */
+export interface LoadComponentsOptions {
+  /**
+   * The time each module's import may take (its top-level `await`s
+   * included) before the folder is refused, in ms. Default 10000.
+   */
+  importTimeoutMs?: number;
+}
+
+/** A module's import ran out of time. */
+class _ImportTimeout extends Error {}
+
 /** One loaded module and the names of the components it gave. */
 export interface LoadedModule {
   /** Its file, absolute. */
@@ -127,7 +139,8 @@ export function componentModules(dir: string): string[] {
  * Imports every component module of `dir` (see
  * {@linkcode componentModules}) and registers their components into
  * `registry`, each with its file as origin (`registry.originOf(name)`).
- * All or nothing: on the first bad module it throws a
+ * All or nothing: on the first bad module (one whose import fails, or
+ * takes longer than `importTimeoutMs`) it throws a
  * {@linkcode ComponentModuleError} naming the file, and registers nothing.
  *
  * @example
@@ -160,16 +173,33 @@ export function componentModules(dir: string): string[] {
 export async function loadComponents(
   dir: string,
   registry: Registry,
+  options: LoadComponentsOptions = {},
 ): Promise<LoadedModule[]> {
+  const timeoutMs = options.importTimeoutMs ?? 10_000;
   const files = componentModules(dir);
   if (files.length > 0) _exposeWeir();
   const found: { file: string; components: Component[] }[] = [];
   for (const file of files) {
     let exports: Record<string, unknown>;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      exports = await import(pathToFileURL(file).href);
+      exports = await Promise.race([
+        import(pathToFileURL(file).href),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new _ImportTimeout()), timeoutMs);
+        }),
+      ]);
     } catch (e) {
-      throw new ComponentModuleError(file, _importFailure(e, file));
+      throw new ComponentModuleError(
+        file,
+        e instanceof _ImportTimeout
+          ? `its import did not finish within ${
+            timeoutMs >= 1000 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`
+          } (a top-level await that never settles?)`
+          : _importFailure(e, file),
+      );
+    } finally {
+      clearTimeout(timer);
     }
     // One component exported under two names (`export default X` too) counts once.
     const components = [...new Set(Object.values(exports))].filter(

@@ -21,6 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
+import { builtins } from "../../src/components/mod.ts";
+import { loadComponents } from "../../src/cli/components_dir.ts";
 import { componentsDir, GRAPH, SCALE_TS } from "./_components.ts";
 import {
   cli,
@@ -403,3 +405,38 @@ test("README's component example is the module these tests load", () => {
     15,
   );
 });
+
+test(
+  "loadComponents refuses a module whose import never finishes (a top-level await that never settles), naming it",
+  { timeout: 10_000 },
+  async () => {
+    // Held by the test rather than forever, so that the runtime does not
+    // report a top-level await left pending once the test is over.
+    let release = () => {};
+    (globalThis as { weirTestGate?: Promise<void> }).weirTestGate = new Promise<
+      void
+    >((r) => (release = r));
+    const dir = dirWith({
+      "stuck.js": "await globalThis.weirTestGate;\nexport const late = 1;\n",
+    });
+    try {
+      const registry = builtins();
+      await assert.rejects(
+        loadComponents(dir, registry, { importTimeoutMs: 300 }),
+        (e: Error) => {
+          assert.equal(
+            e.message,
+            `cannot load the component module "${
+              join(dir, "stuck.js")
+            }": its import did not finish within 300 ms (a top-level await that never settles?)`,
+          );
+          return true;
+        },
+      );
+      assert.equal(registry.originOf("core/Output"), "built-in");
+    } finally {
+      release();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
