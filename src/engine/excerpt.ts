@@ -31,3 +31,32 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
     text.length.toLocaleString("en-US")
   } characters)`;
 }
+
+/**
+ * A thrown value as the text of an error message: an `Error`'s message, a
+ * string as it is, anything else (a component may `throw { code: 7 }`) as
+ * JSON where it can be, an {@linkcode excerpt} of it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { thrownText } from "./excerpt.ts";
+ *
+ * assert.equal(thrownText(new TypeError("bad input")), "bad input");
+ * assert.equal(thrownText("no device"), "no device");
+ * assert.equal(thrownText({ code: 7, why: "odd" }), '{"code":7,"why":"odd"}');
+ * assert.equal(thrownText(undefined), "undefined");
+ * ```
+ */
+export function thrownText(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === "object" && value !== null) {
+    try {
+      const json = JSON.stringify(value);
+      if (json !== undefined) return excerpt(json);
+    } catch {
+      // Cyclic, or a BigInt inside: String() below.
+    }
+  }
+  return String(value);
+}

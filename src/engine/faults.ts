@@ -14,6 +14,7 @@ import {
   type ReportLevel,
 } from "./errors.ts";
 import type { Listeners } from "./events.ts";
+import { thrownText } from "./excerpt.ts";
 import type { ProcessRuntime } from "./process.ts";
 
 /**
@@ -160,11 +161,7 @@ export class Faults {
     const pe = own && (e as ProcessError).level === level
       ? e as ProcessError
       : new ProcessError(
-        own
-          ? (e as ProcessError).detail
-          : e instanceof Error
-          ? e.message
-          : String(e),
+        own ? (e as ProcessError).detail : thrownText(e),
         {
           network,
           process: p.name,

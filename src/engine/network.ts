@@ -45,6 +45,7 @@ import { activationCells, aliveAt, marked, stallSince } from "./activation.ts";
 import { END, isThenable } from "./component.ts";
 import { type Connection, endpointName } from "./connection.ts";
 import { estimateBytes } from "./size.ts";
+import { thrownText } from "./excerpt.ts";
 import {
   allWaiting,
   deadlockReport,
@@ -557,7 +558,7 @@ export class Network {
       this.#complete("stopped");
       return Promise.reject(
         new Error(
-          `Cannot start network "${this.name}": ${(e as Error).message}`,
+          `Cannot start network "${this.name}": ${thrownText(e)}`,
           {
             cause: e,
           },

@@ -11,6 +11,7 @@ import {
   type OutPort,
 } from "./component.ts";
 import { nextActivationId } from "./activation.ts";
+import { thrownText } from "./excerpt.ts";
 import { ProcessError, type ReportLevel } from "./errors.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
@@ -224,9 +225,7 @@ export class ProcessContext implements Context<unknown> {
       engine.report(this.proc, error, input, options);
       return;
     }
-    const line = `[weir] process "${this.proc.name}": ${
-      error instanceof Error ? error.message : String(error)
-    }`;
+    const line = `[weir] process "${this.proc.name}": ${thrownText(error)}`;
     const level = error instanceof ProcessError
       ? error.level
       : options?.level ?? "error";

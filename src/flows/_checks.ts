@@ -10,6 +10,7 @@ import {
 } from "./errors.ts";
 import type { Graph } from "../graph/graph.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
+import { thrownText } from "../engine/excerpt.ts";
 import type { FlowInput } from "./flow_info.ts";
 import { isPlainObject } from "./merge_patch.ts";
 
@@ -29,7 +30,7 @@ export function _kind(v: unknown): string {
 }
 
 export function _message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return thrownText(e);
 }
 
 export function _input(input: unknown, what: string): FlowInput {

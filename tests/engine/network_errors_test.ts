@@ -175,3 +175,37 @@ test("Network parks the errors of a concurrent guarded process behind its full e
   assert.equal(b.failures, 10);
   assert.equal(dropsOf(net.stats().drops), 0);
 });
+
+test("Network reports a thrown value that is no Error by what it holds, not [object Object]", async () => {
+  const Odd = defineComponent({
+    name: "test/ThrowsObject",
+    description: "Throws a plain object.",
+    inPorts: { in: {} },
+    process(v) {
+      throw { code: 7, input: v };
+    },
+  });
+  const net = network({ S: sourceOf([1]), O: Odd }, ["S.out>O.in"]);
+  const errors = collectErrors(net);
+  await net.start();
+  await net.finished;
+  assert.deepEqual(errors.map((e) => e.message), [
+    'process "O" failed on in-port "in": {"code":7,"input":1}',
+  ]);
+});
+
+test("Network.start() names what a setup threw when it is no Error", async () => {
+  const NoDevice = defineComponent({
+    name: "test/SetupThrowsString",
+    description: "Its setup throws a string.",
+    inPorts: { in: {} },
+    setup() {
+      throw "no device at /dev/ttyUSB0";
+    },
+    process() {},
+  });
+  const net = network({ S: sourceOf([1]), N: NoDevice }, ["S.out>N.in"]);
+  await assert.rejects(net.start(), {
+    message: 'Cannot start network "test": no device at /dev/ttyUSB0',
+  });
+});
