@@ -311,7 +311,7 @@ export class MetricsCollector implements MetricsSource {
       }
       const def = meterDef(spec);
       const name = fullName(def, this.options.namespace);
-      if (this.#taken(name)) {
+      if (this.#taken(name, def.type)) {
         this.#collectionErrors.count("meters");
         continue;
       }
@@ -335,10 +335,25 @@ export class MetricsCollector implements MetricsSource {
     }
   }
 
-  /** Whether a metric of full name `name` is registered already. */
-  #taken(name: string): boolean {
-    return this.#added.has(name) ||
-      metricsOf(this.registry).some((m) => m.name === name);
+  /**
+   * Whether a metric of full name `name` is registered already, or, given
+   * its `type`, would clash with one: a name of its samples or family is one of
+   * theirs. A counter `x_total` is family `x` in OpenMetrics, so it clashes
+   * with a gauge `x`, and a gauge `h_count` with a histogram `h`'s samples:
+   * either would make the whole exposition one Prometheus refuses.
+   */
+  #taken(name: string, type?: string): boolean {
+    if (type === undefined) {
+      return this.#added.has(name) ||
+        metricsOf(this.registry).some((m) => m.name === name);
+    }
+    const mine = new Set(_exposedNames(name, type));
+    const clashes = (other: string, otherType: string) =>
+      _exposedNames(other, otherType).some((n) => mine.has(n));
+    for (const f of this.#added.values()) {
+      if (clashes(f.name, f.def.type)) return true;
+    }
+    return metricsOf(this.registry).some((m) => clashes(m.name, m.type));
   }
 
   *#networks(): Iterable<Network> {
@@ -730,4 +745,30 @@ function _sampleObject(
     sink.add(suffix, labels, texts.text(at++, labels), v.value, le);
   }
   texts.truncate(at);
+}
+
+/**
+ * The names a metric of full name `name` and `type` takes in an
+ * exposition: its family's (OpenMetrics drops a counter's `_total`) and its
+ * samples'.
+ */
+function _exposedNames(name: string, type: string): string[] {
+  switch (type) {
+    case "counter": {
+      const family = name.endsWith("_total") ? name.slice(0, -6) : name;
+      return [family, `${family}_total`, `${family}_created`];
+    }
+    case "histogram":
+      return [
+        name,
+        `${name}_bucket`,
+        `${name}_sum`,
+        `${name}_count`,
+        `${name}_created`,
+      ];
+    case "summary":
+      return [name, `${name}_sum`, `${name}_count`, `${name}_created`];
+    default:
+      return [name];
+  }
 }

@@ -274,3 +274,66 @@ test("METRICS.md documents the meters of the components it is given, with who de
   );
   assert.doesNotMatch(metricsMarkdown(), /## Component metrics/);
 });
+
+test(
+  "a meter whose exposition would clash with another metric's (a counter x_total beside a gauge x, a gauge named as a histogram's _count) is left out and counted, and /metrics stays valid",
+  { skip: integrationSkip("promtool") },
+  async () => {
+    const collector = new MetricsCollector();
+    const meter = (
+      name: string,
+      meterName: string,
+      type: "counter" | "gauge",
+    ) =>
+      defineComponent({
+        name,
+        description: "Declares a meter.",
+        inPorts: { in: {} },
+        meters: [{
+          name: meterName,
+          type,
+          help: `Help of ${name}.`,
+          moves: "per message",
+        }],
+        setup: (ctx): { m: Meter } => ({ m: ctx.meter(meterName) }),
+        process(_v, ctx) {
+          ctx.state.m.add();
+        },
+      });
+    const nets = [
+      // weir's own: a histogram's sample and a gauge's OpenMetrics family.
+      network(
+        "a",
+        1,
+        meter("ops/A", "process_processing_seconds_count", "gauge"),
+      ),
+      network("b", 1, meter("ops/B", "flows_active_total", "counter")),
+      // One operator meter against another: the first one stays.
+      network("c", 1, meter("ops/C", "ops_things_total", "counter")),
+      network("d", 1, meter("ops/D", "ops_things", "gauge")),
+    ];
+    for (const n of nets) collector.track(n);
+    for (const n of nets) await n.start();
+    await Promise.all(nets.map((n) => n.finished));
+    const text = await collector.render();
+    assert.match(
+      text,
+      /weir_metrics_collection_errors_total\{collector="meters"\} 3/,
+    );
+    assert.match(text, /^weir_ops_things_total\{flow="c",process="conn"\} 1$/m);
+    assert.doesNotMatch(text, /^weir_ops_things\{/m);
+    assert.doesNotMatch(text, /^weir_flows_active_total/m);
+    assert.doesNotMatch(
+      text,
+      /^# TYPE weir_process_processing_seconds_count /m,
+    );
+    const { ok, output } = await promtoolCheck(text);
+    assert.ok(ok, output);
+    const om = await collector.render("openmetrics");
+    assert.equal(
+      new Set(om.match(/^# TYPE \S+/gm)).size,
+      om.match(/^# TYPE \S+/gm)!.length,
+      "one TYPE line per family",
+    );
+  },
+);
