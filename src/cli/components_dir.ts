@@ -387,9 +387,20 @@ function _oneFailure(e: unknown, file: string): string {
   const err = e as {
     name?: string;
     message: unknown;
+    specifier?: unknown;
     position?: { file?: string; line?: number; column?: number } | null;
   };
   const lines = String(err.message).replace(_ANSI, "").split("\n");
+  // Bun says "Cannot find package 'weir'" and Deno "not in import map" for
+  // a subpath weir does not have, as if weir were missing.
+  const specifier = typeof err.specifier === "string"
+    ? err.specifier
+    : /^Import "([^"]+)" not a dependency/.exec(lines[0])?.[1];
+  if (specifier?.startsWith("weir/") && !(specifier in _API)) {
+    return `ResolveError: "${specifier}" is not one of weir's modules (${
+      Object.keys(_API).join(", ")
+    })`;
+  }
   let name = err.name === "BuildMessage"
     ? "SyntaxError"
     : err.name === "ResolveMessage"

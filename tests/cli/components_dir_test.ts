@@ -295,6 +295,12 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
     /: it threw \{"code":42,"why":"no config"\}$/,
   ],
   [
+    "a module that imports a subpath weir does not have",
+    { "sub.js": 'import { x } from "weir/nope";\nexport const a = x;\n' },
+    "sub.js",
+    /: ResolveError: "weir\/nope" is not one of weir's modules \(weir, weir\/components, weir\/engine, .*\)$/,
+  ],
+  [
     "a module that exports no component",
     { "none.mjs": "export const answer = 42;\nexport default {};\n" },
     "none.mjs",
