@@ -392,6 +392,12 @@ async function _runCommand(
         { path },
       );
     }
+    if (loaded.length === 0) {
+      log.warn(
+        `no component modules in ${s.components}: weir loads the .js, .ts and .mjs files directly in it, not those in subfolders, .d.ts files or names starting with _ or .`,
+        { dir: s.components },
+      );
+    }
     const names = loaded.flatMap((m) => m.components);
     log.info(
       `loaded ${names.length} component${

@@ -446,3 +446,27 @@ test(
     }
   },
 );
+
+test("weir run --components warns when the folder holds no module it loads (only a subfolder, a .cjs, a helper)", async () => {
+  const dir = dirWith({ "old.cjs": "module.exports = {};\n", "_lib.js": "" });
+  const graphs = mkdtempSync(join(tmpdir(), "weir-ops-graph-"));
+  try {
+    writeFileSync(join(graphs, "one.fbp"), "'1' -> in Out(core/Output)\n");
+    const w = startWeir([
+      "run",
+      "--components",
+      dir,
+      join(graphs, "one.fbp"),
+    ]);
+    const { code } = await w.exited;
+    assert.equal(code, 0, w.log());
+    const warned = w.records().find((r) => r.level === "warn");
+    assert.equal(
+      warned?.msg,
+      `no component modules in ${dir}: weir loads the .js, .ts and .mjs files directly in it, not those in subfolders, .d.ts files or names starting with _ or .`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(graphs, { recursive: true, force: true });
+  }
+});
