@@ -219,32 +219,47 @@ export async function loadComponents(
     found.push({ file, components });
   }
   // Checked before any is registered, so a refused folder leaves the registry as it was.
-  const taken = new Map<string, string>();
+  // Names that differ only in case count as the same: "core/output" would
+  // pass for the built-in "core/Output" in a graph.
+  const registered = new Map(
+    registry.names().map((n) => [n.toLowerCase(), n]),
+  );
+  const taken = new Map<string, { name: string; file: string }>();
   for (const { file, components } of found) {
     for (const c of components) {
-      const builtin = registry.get(c.name);
-      if (builtin !== undefined) {
+      const key = c.name.toLowerCase();
+      const same = registered.get(key);
+      if (same !== undefined) {
+        const builtin = registry.get(same)!;
+        const origin = registry.originOf(builtin.name);
+        const whose = origin === "built-in"
+          ? "the built-in"
+          : `the component from ${origin}`;
         throw new ComponentModuleError(
           file,
-          `its component "${c.name}" has the name of ${
-            registry.originOf(builtin.name) === "built-in"
-              ? "the built-in"
-              : `the component from ${registry.originOf(builtin.name)}`
-          } "${builtin.name}"${
-            builtin.name === c.name ? "" : ` (an alias of it)`
-          }; rename it`,
+          same === c.name
+            ? `its component "${c.name}" has the name of ${whose} "${builtin.name}"${
+              builtin.name === c.name ? "" : ` (an alias of it)`
+            }; rename it`
+            : `its component "${c.name}" differs only in case from ${whose} "${same}"${
+              builtin.name === same ? "" : ` (an alias of "${builtin.name}")`
+            }; rename it`,
         );
       }
-      const other = taken.get(c.name);
+      const other = taken.get(key);
       if (other !== undefined) {
         throw new ComponentModuleError(
           file,
-          other === file
+          other.name !== c.name
+            ? other.file === file
+              ? `two of its components, "${other.name}" and "${c.name}", differ only in case; rename one`
+              : `its component "${c.name}" differs only in case from the component "${other.name}" from "${other.file}"; rename one`
+            : other.file === file
             ? `two of its components are named "${c.name}"; rename one`
-            : `its component "${c.name}" has the name of the component from "${other}"; rename one`,
+            : `its component "${c.name}" has the name of the component from "${other.file}"; rename one`,
         );
       }
-      taken.set(c.name, file);
+      taken.set(key, { name: c.name, file });
     }
   }
   for (const { file, components } of found) {

@@ -319,6 +319,18 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
     /: its component "core\/RepeatDelayed" has the name of the built-in "core\/Delay" \(an alias of it\); rename it$/,
   ],
   [
+    "a component named as a built-in but for case",
+    { "out.ts": ONE("core/output") },
+    "out.ts",
+    /: its component "core\/output" differs only in case from the built-in "core\/Output"; rename it$/,
+  ],
+  [
+    "a component named as another module's but for case",
+    { "a.ts": ONE("ops/Same"), "b.js": ONE("ops/same") },
+    "b.js",
+    /: its component "ops\/same" differs only in case from the component "ops\/Same" from ".*\/a\.ts"; rename one$/,
+  ],
+  [
     "a component named as another module's",
     { "a.ts": ONE("ops/Same"), "b.js": ONE("ops/Same") },
     "b.js",
