@@ -1,5 +1,5 @@
 /**
- * Keeps `weir serve` up when an error escapes every flow (a
+ * Keeps `weir serve` and `weir run` up when an error escapes every flow (a
  * component's timer that throws, a promise it leaves rejected) and tells
  * the operator in the log, one `error` line each (5 a minute, then a
  * summary), with where it was thrown.
@@ -13,8 +13,9 @@ import type { Logger } from "./log.ts";
 /**
  * Logs each error that escapes every `try` and awaited promise to `log`
  * instead of letting the runtime end the process (Deno) or print it
- * unstructured (Bun). Returns a function that stops it, writing the
- * pending summary.
+ * unstructured (Bun), and calls `onEscaped` for each (`weir run` counts
+ * it as a failure). Returns a function that stops it, writing the pending
+ * summary.
  *
  * @example
  * ```ts
@@ -39,12 +40,16 @@ import type { Logger } from "./log.ts";
  * );
  * ```
  */
-export function logUncaught(log: Logger): () => void {
+export function logUncaught(
+  log: Logger,
+  onEscaped: () => void = () => {},
+): () => void {
   const limiter = new ErrorLogLimiter({
     write: (line, level, fields) =>
       log.log(level === "warning" ? "warn" : level, line, fields),
   });
   const off = onUncaught((error, kind) => {
+    onEscaped();
     const at = _thrownAt(error);
     limiter.report({
       key: "uncaught",

@@ -11,6 +11,7 @@ import type { History, HistoryOptions } from "../history/history.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
+import { logUncaught } from "./log_uncaught.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
 import { fail } from "./cli_error.ts";
@@ -109,6 +110,8 @@ export async function runFlow(o: RunOptions): Promise<number> {
     log.error(e.message, { flow: net.name, process: e.process });
   });
   net.on("deadlock", (d) => log.warn(d.message, { flow: net.name }));
+  // A component's timer that throws fails the run, but does not end it.
+  const offUncaught = logUncaught(log, () => errors++);
   const off = onShutdown(async (signal) => {
     log.info(`${signal}: draining (up to ${o.drainTimeoutMs} ms)`, {
       flow: net.name,
@@ -130,6 +133,7 @@ export async function runFlow(o: RunOptions): Promise<number> {
   /** Ends what runs beside the flow; whether a history was written. */
   const release = async (): Promise<boolean> => {
     off();
+    offUncaught();
     resources.abort();
     await server?.close();
     if (history === null) return false;

@@ -1,5 +1,5 @@
 /**
- * `weir serve` stays up when an operator's component lets an error escape
+ * `weir serve` and `weir run` stay up when an operator's component lets an error escape
  * every flow (a rejected promise nobody awaits, a timer that throws): Deno
  * used to end the whole server on it, every flow with it, and Bun to print
  * it unstructured; it is one `error` line of the log, naming where it was
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { eventually, startServeInTemp } from "./_weir.ts";
+import { eventually, startServeInTemp, startWeir } from "./_weir.ts";
 
 const LEAKY_JS = `import { defineComponent } from "weir";
 
@@ -105,6 +105,50 @@ test(
       assert.equal(w.child.exitCode, null, w.log());
     } finally {
       w?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir run logs an error that escapes an operator's component, runs the flow to its end, and exits 1",
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-uncaught-run-"));
+    writeFileSync(join(dir, "leaky.js"), LEAKY_JS);
+    writeFileSync(
+      join(dir, "leaky.fbp"),
+      `'20ms' -> interval Tick(core/Interval)
+3 -> count Tick
+Tick out -> in L(ops/Leaky) out -> in Out(core/Output)
+`,
+    );
+    try {
+      const w = startWeir([
+        "run",
+        "--components",
+        dir,
+        "--log-format",
+        "json",
+        join(dir, "leaky.fbp"),
+      ]);
+      const { code } = await w.exited;
+      assert.equal(code, 1, w.log());
+      assert.deepEqual(w.stdout().trim().split("\n"), ["0", "1", "2"]);
+      const escaped = w.records().filter((r) => r.uncaught !== undefined);
+      assert.ok(escaped.length >= 2, w.log());
+      assert.ok(escaped.every((r) => r.level === "error"));
+      assert.match(
+        escaped[0].msg,
+        /^uncaught error: Error: nobody awaits 0 \(at .*leaky\.js:\d+:\d+\)/,
+      );
+      assert.equal(
+        w.records().at(-1)?.msg,
+        'flow "main" finished',
+      );
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   },
