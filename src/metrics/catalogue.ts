@@ -387,12 +387,12 @@ export const METRICS = {
     labels: [{
       name: "collector",
       help:
-        "`engine` (a flow's statistics) or the name of a metric registered in the collector's prom-client registry",
+        "`engine` (a flow's statistics), `meters` (a component's meter left out: its name or exposition taken by another metric, or declared otherwise by another flow's component), or the name of a metric registered in the collector's prom-client registry",
     }],
     group: "self",
     seed: "(self)",
     moves:
-      "+1 per collector per failed render; the scrape still answers 200. Concurrent scrapes of one format share a render (`GET /metrics`), and count once.",
+      "+1 per collector per failed render; the scrape still answers 200. Concurrent scrapes of one format share a render (`GET /metrics`), and count once. `meters`: +1 per meter left out when a flow that declares it is tracked (its flow starts as usual).",
   },
   metricsSeriesRefused: {
     name: "metrics_series_refused_total",
