@@ -165,3 +165,14 @@ test("the root API refuses an option it does not know (a misspelt one would be i
     await flows.close();
   }
 });
+
+test("History.open() refuses an option it does not know (intervalMS would sample every second), naming the closest", async () => {
+  const { History } = await import("../src/history/mod.ts");
+  await assert.rejects(
+    History.open(_untyped({ intervalMS: 100 })),
+    /^TypeError: Cannot open history: unknown option "intervalMS"; did you mean "intervalMs"\?/,
+  );
+  const history = await History.open({ intervalMs: 100, exclude: ["x"] });
+  assert.equal(history.intervalMs, 100);
+  await history.close();
+});

@@ -8,6 +8,7 @@
  * @module
  */
 import type { MetricsCollector } from "../metrics/collector.ts";
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { Sampler, type SamplerStats, seriesFilter } from "./sampler.ts";
 import type { SeriesFilter } from "./sampler.ts";
 import { historyMetrics } from "./self_metrics.ts";
@@ -38,6 +39,24 @@ export interface HistoryOptions extends HistoryStoreOptions, SeriesFilter {
    */
   retentionMs?: Readonly<Record<string, number>>;
 }
+
+const HISTORY_OPTIONS = optionKeys<HistoryOptions>()([
+  "include",
+  "exclude",
+  "retentionMs",
+  "dir",
+  "intervalMs",
+  "tiers",
+  "maxDiskBytes",
+  "flushIntervalMs",
+  "onWarning",
+  "onInfo",
+  "now",
+  "memoryChunks",
+  "decodedCacheBytes",
+  "segmentBytes",
+  "staleMs",
+]);
 
 /**
  * A metric history: a {@linkcode HistoryStore} and the samplers that feed
@@ -94,9 +113,11 @@ export class History implements HistoryReader {
   /**
    * Opens the store (loading what `dir` holds, if given) and checks the
    * options; a bad option (a pattern that does not compile, a retention
-   * for no tier) throws before anything is opened.
+   * for no tier, a key it does not read, such as `intervalMS`) throws
+   * before anything is opened.
    */
   static async open(options: HistoryOptions = {}): Promise<History> {
+    checkOptionKeys("Cannot open history", options, HISTORY_OPTIONS);
     const { include, exclude, retentionMs, ...storeOptions } = options;
     const filter: SeriesFilter = { include, exclude };
     seriesFilter(filter); // throws on a bad pattern
