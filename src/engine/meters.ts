@@ -82,6 +82,113 @@ export class Meter {
 
 const NAME_RE = /^[a-z_][a-z0-9_]*$/;
 const LABEL_RE = /^[a-z_][a-z0-9_]*$/;
+/**
+ * The names (after the namespace) of the metrics weir exports itself,
+ * besides its built-in components' meters: the engine's, the flow
+ * server's, the resource, history, remote write and collector metrics
+ * (METRICS.md; `tests/metrics/meter_families_test.ts` keeps the two
+ * alike). A meter of one of these names could never be exported, as the
+ * collector holds the name already: it is refused where it is declared.
+ * The histograms' series names (`_bucket`, `_sum`, `_count`) are taken
+ * too.
+ */
+export const WEIR_METRIC_NAMES: Readonly<
+  Record<string, "counter" | "gauge" | "histogram">
+> = Object.freeze({
+  process_messages_total: "counter",
+  process_message_latency_seconds: "histogram",
+  process_queue_depth: "gauge",
+  process_processing_seconds: "histogram",
+  process_buffered_bytes: "gauge",
+  process_active_activations: "gauge",
+  process_errors_total: "counter",
+  process_last_error_timestamp_seconds: "gauge",
+  process_starts_total: "counter",
+  process_failures_total: "counter",
+  circuit_breaker_state: "gauge",
+  messages_dropped_total: "counter",
+  network_active_processes: "gauge",
+  network_active_connections: "gauge",
+  network_latency_seconds: "histogram",
+  network_message_backlog: "gauge",
+  network_buffered_bytes: "gauge",
+  network_bytes_pressure: "gauge",
+  network_partitions: "gauge",
+  flows_active: "gauge",
+  flow_operations_total: "counter",
+  flow_state: "gauge",
+  flow_restarts_total: "counter",
+  flow_failures_total: "counter",
+  cpu_usage_ratio: "gauge",
+  memory_bytes: "gauge",
+  event_loop_lag_seconds: "histogram",
+  threads: "gauge",
+  tcp_connections: "gauge",
+  build_info: "gauge",
+  history_samples_appended_total: "counter",
+  history_series: "gauge",
+  history_storage_bytes: "gauge",
+  history_chunks_written_total: "counter",
+  history_chunks_dropped_total: "counter",
+  history_flush_duration_seconds: "histogram",
+  history_corrupt_chunks_skipped_total: "counter",
+  history_sample_ticks_skipped_total: "counter",
+  history_sample_duration_seconds: "histogram",
+  remote_write_samples_total: "counter",
+  remote_write_samples_failed_total: "counter",
+  remote_write_samples_retried_total: "counter",
+  remote_write_samples_dropped_total: "counter",
+  remote_write_bytes_total: "counter",
+  remote_write_lag_seconds: "gauge",
+  remote_write_pending_samples: "gauge",
+  remote_write_requests_in_flight: "gauge",
+  remote_write_request_duration_seconds: "histogram",
+  metrics_collection_errors_total: "counter",
+  metrics_series_refused_total: "counter",
+});
+
+/**
+ * The names a metric takes in an exposition: its family's (OpenMetrics
+ * drops a counter's `_total`) and its samples' (as the collector checks
+ * a meter against the metrics it has).
+ */
+function _exposedNames(name: string, type: string): string[] {
+  switch (type) {
+    case "counter": {
+      const family = name.endsWith("_total") ? name.slice(0, -6) : name;
+      return [family, `${family}_total`, `${family}_created`];
+    }
+    case "histogram":
+      return [
+        name,
+        `${name}_bucket`,
+        `${name}_sum`,
+        `${name}_count`,
+        `${name}_created`,
+      ];
+    default:
+      return [name];
+  }
+}
+
+/** Every exposed name of weir's own metrics, to the metric that takes it. */
+let _weirExposed: Map<string, string> | undefined;
+
+/** The weir metric a meter `name` of `type` would clash with, if any. */
+function _weirMetricOf(name: string, type: string): string | undefined {
+  if (_weirExposed === undefined) {
+    _weirExposed = new Map();
+    for (const [metric, t] of Object.entries(WEIR_METRIC_NAMES)) {
+      for (const n of _exposedNames(metric, t)) _weirExposed.set(n, metric);
+    }
+  }
+  for (const n of _exposedNames(name, type)) {
+    const metric = _weirExposed.get(n);
+    if (metric !== undefined) return metric;
+  }
+  return undefined;
+}
+
 /** Labels every meter series carries already, or Prometheus reserves. */
 const RESERVED_LABELS = new Set(["flow", "process", "le", "quantile"]);
 
@@ -121,6 +228,16 @@ export function checkMeterSpecs(
     }
     const what = `${where}: meter "${name}"`;
     if (seen.has(name)) throw new TypeError(`${what} is declared twice`);
+    const weirs = _weirMetricOf(name, s.type);
+    if (weirs !== undefined) {
+      throw new TypeError(
+        `${what} ${
+          weirs === name ? "has the name of" : "would clash with"
+        } weir's own metric <namespace>_${weirs} (weir_${weirs} in METRICS.md), so its series could never be exported; give it a name of its own, e.g. "${
+          component.split("/")[0].toLowerCase().replace(/[^a-z0-9_]/g, "_")
+        }_${name}"`,
+      );
+    }
     seen.add(name);
     if (s.type !== "counter" && s.type !== "gauge") {
       throw new TypeError(

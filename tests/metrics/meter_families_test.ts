@@ -8,6 +8,8 @@ import {
   Network,
   Registry,
 } from "../../src/engine/mod.ts";
+import { Gauge, Histogram } from "prom-client";
+import { WEIR_METRIC_NAMES } from "../../src/engine/meters.ts";
 import { MetricsCollector } from "../../src/metrics/mod.ts";
 import { metricsMarkdown } from "../../src/metrics/metrics_doc.ts";
 import { integrationSkip, promtoolCheck } from "../_prometheus.ts";
@@ -200,6 +202,62 @@ test("bad meter declarations are refused when the component is defined", () => {
   );
 });
 
+test("a meter named as one of weir's own metrics is refused when the component is defined, with a name to use", () => {
+  const base = { description: "x", inPorts: { in: {} }, process() {} };
+  // Left out of the exposition, its values silently lost, before.
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "shop/Count",
+        meters: [{ ...MESSAGES, name: "process_messages_total" }],
+      }),
+    {
+      name: "TypeError",
+      message:
+        `Cannot define component "shop/Count": meter "process_messages_total" has the name of weir's own metric <namespace>_process_messages_total (weir_process_messages_total in METRICS.md), so its series could never be exported; give it a name of its own, e.g. "shop_process_messages_total"`,
+    },
+  );
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "shop/Lag",
+        meters: [{ ...CONNECTED, name: "network_latency_seconds_count" }],
+      }),
+    /meter "network_latency_seconds_count" would clash with weir's own metric <namespace>_network_latency_seconds /,
+  );
+  // A counter x_total is family x in OpenMetrics: weir_flows_active's.
+  assert.throws(
+    () =>
+      defineComponent({
+        ...base,
+        name: "shop/Flows",
+        meters: [{ ...MESSAGES, name: "flows_active_total" }],
+      }),
+    /meter "flows_active_total" would clash with weir's own metric <namespace>_flows_active /,
+  );
+  // A gauge ending in _count beside a weir gauge takes no series of it.
+  defineComponent({
+    ...base,
+    name: "shop/Depth",
+    meters: [{ ...CONNECTED, name: "process_queue_depth_count" }],
+  });
+});
+
+test("the meter names refused as weir's own are every metric METRICS.md lists outside the components' meters", () => {
+  const rows = [
+    ...metricsMarkdown().matchAll(
+      /^\| \[`weir_([a-z0-9_]+)`\]\(#[a-z0-9_]+\) \| (counter|gauge|histogram) \|/gm,
+    ),
+  ].map(([, name, type]) => [name, type]);
+  assert.ok(rows.length > 40);
+  assert.deepEqual(
+    Object.fromEntries(rows.sort()),
+    Object.fromEntries(Object.entries(WEIR_METRIC_NAMES).sort()),
+  );
+});
+
 test("two components sharing a meter name must declare it alike", () => {
   const base = { description: "x", process() {} };
   const registry = new Registry().register(Connector);
@@ -280,6 +338,17 @@ test(
   { skip: integrationSkip("promtool") },
   async () => {
     const collector = new MetricsCollector();
+    // The app's own metrics: weir's are refused at defineComponent already.
+    new Histogram({
+      name: "weir_app_wait_seconds",
+      help: "Waits.",
+      registers: [collector.registry],
+    });
+    new Gauge({
+      name: "weir_app_queue",
+      help: "Queue.",
+      registers: [collector.registry],
+    });
     const meter = (
       name: string,
       meterName: string,
@@ -301,13 +370,9 @@ test(
         },
       });
     const nets = [
-      // weir's own: a histogram's sample and a gauge's OpenMetrics family.
-      network(
-        "a",
-        1,
-        meter("ops/A", "process_processing_seconds_count", "gauge"),
-      ),
-      network("b", 1, meter("ops/B", "flows_active_total", "counter")),
+      // The app's: a histogram's sample and a gauge's OpenMetrics family.
+      network("a", 1, meter("ops/A", "app_wait_seconds_count", "gauge")),
+      network("b", 1, meter("ops/B", "app_queue_total", "counter")),
       // One operator meter against another: the first one stays.
       network("c", 1, meter("ops/C", "ops_things_total", "counter")),
       network("d", 1, meter("ops/D", "ops_things", "gauge")),
@@ -322,11 +387,8 @@ test(
     );
     assert.match(text, /^weir_ops_things_total\{flow="c",process="conn"\} 1$/m);
     assert.doesNotMatch(text, /^weir_ops_things\{/m);
-    assert.doesNotMatch(text, /^weir_flows_active_total/m);
-    assert.doesNotMatch(
-      text,
-      /^# TYPE weir_process_processing_seconds_count /m,
-    );
+    assert.doesNotMatch(text, /^weir_app_queue_total/m);
+    assert.doesNotMatch(text, /^# TYPE weir_app_wait_seconds_count /m);
     const { ok, output } = await promtoolCheck(text);
     assert.ok(ok, output);
     const om = await collector.render("openmetrics");
