@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   builtins,
+  type ComponentSpec,
   createNetwork,
   defineComponent,
   flowApp,
@@ -175,4 +176,53 @@ test("History.open() refuses an option it does not know (intervalMS would sample
   const history = await History.open({ intervalMs: 100, exclude: ["x"] });
   assert.equal(history.intervalMs, 100);
   await history.close();
+});
+
+test("defineComponent() refuses a key it does not read, in the spec or a port, naming the closest (a misspelt teardown or control was ignored)", () => {
+  const base = { name: "app/Keep", description: "x", process() {} };
+  assert.throws(
+    () =>
+      defineComponent(
+        _untyped<ComponentSpec>({
+          ...base,
+          inPorts: { in: {} },
+          teardwon() {},
+        }),
+      ),
+    {
+      name: "TypeError",
+      message:
+        'Cannot define component "app/Keep": unknown option "teardwon"; did you mean "teardown"? (the options are name, description, inPorts, outPorts, concurrency, meters, setup, process, flush, onControl, run, teardown, checkSettings, checkProcesses)',
+    },
+  );
+  // The process had no in-port at all, and no graph could feed it.
+  assert.throws(
+    () =>
+      defineComponent(
+        _untyped<ComponentSpec>({ ...base, inports: { in: {} } }),
+      ),
+    /^TypeError: Cannot define component "app\/Keep": unknown option "inports"; did you mean "inPorts"\?/,
+  );
+  // A control port that was a data port, silently.
+  assert.throws(
+    () =>
+      defineComponent(
+        _untyped<ComponentSpec>({
+          ...base,
+          inPorts: { in: {}, size: { contrl: true } },
+        }),
+      ),
+    /^TypeError: Cannot define component "app\/Keep": in-port "size": unknown option "contrl"; did you mean "control"\?/,
+  );
+  assert.throws(
+    () =>
+      defineComponent(
+        _untyped<ComponentSpec>({
+          ...base,
+          inPorts: { in: {} },
+          outPorts: { out: { default: 1 } },
+        }),
+      ),
+    /^TypeError: Cannot define component "app\/Keep": out-port "out": unknown option "default" \(the options are type, description, addressable, indexes\)/,
+  );
 });

@@ -11,6 +11,7 @@
 
 import type { ReportLevel } from "./errors.ts";
 import { checkMeterSpecs, type Meter, type MeterSpec } from "./meters.ts";
+import { checkOptionKeys, optionKeys } from "./option_keys.ts";
 
 /** Value types a port can declare; used for the catalogue and to check IIPs. */
 export type PortType =
@@ -468,6 +469,43 @@ export const ERROR_PORT: Readonly<OutPortSpec> = Object.freeze({
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/;
 const PORT_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
+// A key nobody reads (`teardwon`, `inports`, a port's `contrl`) would leave
+// the component without it, silently: a component module is stripped of
+// its types, not checked.
+const SPEC_KEYS = optionKeys<ComponentSpec<unknown>>()([
+  "name",
+  "description",
+  "inPorts",
+  "outPorts",
+  "concurrency",
+  "meters",
+  "setup",
+  "process",
+  "flush",
+  "onControl",
+  "run",
+  "teardown",
+  "checkSettings",
+  "checkProcesses",
+]);
+const IN_PORT_KEYS = optionKeys<InPortSpec>()([
+  "type",
+  "description",
+  "addressable",
+  "control",
+  "required",
+  "multiple",
+  "default",
+  "parse",
+  "secret",
+]);
+const OUT_PORT_KEYS = optionKeys<OutPortSpec>()([
+  "type",
+  "description",
+  "addressable",
+  "indexes",
+]);
+
 /**
  * Defines a component, checking its declaration.
  *
@@ -515,6 +553,7 @@ export function defineComponent<
       }`,
     );
   }
+  checkOptionKeys(where, spec, SPEC_KEYS);
   if (!spec.process && !spec.run) {
     throw new TypeError(`${where}: give a process or a run function`);
   }
@@ -618,6 +657,11 @@ function checkPort(
       } must start with a letter or _ and hold only letters, digits, _ and .`,
     );
   }
+  checkOptionKeys(
+    `${where}: ${dir}-port "${port}"`,
+    p,
+    dir === "in" ? IN_PORT_KEYS : OUT_PORT_KEYS,
+  );
   if (p.type !== undefined && !PORT_TYPES.includes(p.type)) {
     throw new TypeError(
       `${where}: ${dir}-port "${port}" has unknown type ${
