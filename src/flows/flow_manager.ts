@@ -1357,7 +1357,8 @@ export class FlowManager {
     if (entry.restartsInRow >= s.restartLimit) {
       const gaveUp =
         `not restarted: ${entry.restartsInRow} restarts in a row reached restartLimit ${s.restartLimit}`;
-      entry.error = excerpt(`${reason}; ${gaveUp}`);
+      // The reason is cut, not what was done about it.
+      entry.error = `${excerpt(reason)}; ${gaveUp}`;
       this.#log(
         `flow ${_q(id)}: ${gaveUp} (rev ${rev}, policy ${s.restart})`,
         "error",

@@ -110,6 +110,41 @@ test(
 );
 
 test(
+  "restart on-failure gives up at restartLimit: a long reason is cut, and the error still says the flow was not restarted and why",
+  SLOW,
+  async () => {
+    const Long = defineComponent({
+      name: "test/LongFailure",
+      description: "Fails to start with a long reason.",
+      inPorts: { in: {} },
+      setup(): undefined {
+        throw new Error(`cannot open ${"/dev/serial/by-id/".repeat(20)}`);
+      },
+      process() {},
+    });
+    const h = await harness({ registry: registryOf([], []).register(Long) });
+    h.store.create({
+      id: "long",
+      text: policy(
+        ["restart on-failure", "restartDelayMs 1", "restartLimit 1"],
+        "'1s' -> interval T(core/Interval) out -> in L(test/LongFailure)",
+      ),
+      format: "fbp",
+      running: true,
+    });
+    await h.flows.restore();
+    await until(() => h.flows.get("long").state === "failed", WAIT);
+    const { error } = h.flows.get("long");
+    assert.match(error!, /cannot open \/dev\/serial\/by-id/);
+    assert.match(
+      error!,
+      /; not restarted: 1 restarts in a row reached restartLimit 1$/,
+    );
+    await h.flows.close();
+  },
+);
+
+test(
   "restart never (the default) leaves a failed flow failed",
   SLOW,
   async () => {
