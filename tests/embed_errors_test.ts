@@ -226,3 +226,23 @@ test("defineComponent() refuses a key it does not read, in the spec or a port, n
     /^TypeError: Cannot define component "app\/Keep": out-port "out": unknown option "default" \(the options are type, description, addressable, indexes\)/,
   );
 });
+
+test("a setup that throws fails start() naming the process and its component (the reason alone did not say which of many)", async () => {
+  const Open = defineComponent({
+    name: "app/Open",
+    description: "Opens its device at setup.",
+    inPorts: { in: {} },
+    setup(): undefined {
+      throw new Error("device busy");
+    },
+    process() {},
+  });
+  const net = createNetwork("1 -> in A(core/Drop)\n2 -> in B(app/Open)", {
+    registry: builtins().register(Open),
+  });
+  await assert.rejects(net.start(), {
+    message:
+      'Cannot start network "main": process "B" (app/Open), setup: device busy',
+  });
+  assert.equal(net.state, "stopped");
+});

@@ -526,7 +526,8 @@ export class Network {
    * Starts every process: creates state, applies control IIPs, queues data
    * IIPs (which are taken before any other message) and starts the loops.
    * A component whose `setup` throws, or a control IIP its port rejects,
-   * stops the network again and rejects with the reason.
+   * stops the network again and rejects with the reason, naming the
+   * process, its component and the setup or the port.
    */
   start(): Promise<void> {
     if (this.#state !== "created") {
@@ -537,18 +538,25 @@ export class Network {
       );
     }
     this.#refresh();
+    // Where it failed, for the message: a graph may hold many processes of
+    // one component.
+    let at = "";
     try {
       for (const { conn, value } of this.#w.controlIips) {
         conn.delivered++;
+        at =
+          `process "${conn.target.name}" (${conn.target.component.name}), control port "${conn.port}": `;
         conn.target.applyControl(conn.port, value);
         conn.closed = true;
       }
       for (const p of this.#procs) {
         p.starts++;
         const setup = p.component.setup;
+        at = `process "${p.name}" (${p.component.name}), setup: `;
         if (setup) p.ctx.state = this.#marked(p, () => setup(p.ctx));
         p.setUp = true;
       }
+      at = "";
       // A stall in a setup stopped it (the flow manager's stall listener).
       if (this.#state !== "created") {
         throw new Error("a watchdog stopped it: a setup stalled the server");
@@ -558,7 +566,7 @@ export class Network {
       this.#complete("stopped");
       return Promise.reject(
         new Error(
-          `Cannot start network "${this.name}": ${thrownText(e)}`,
+          `Cannot start network "${this.name}": ${at}${thrownText(e)}`,
           {
             cause: e,
           },

@@ -194,7 +194,7 @@ test(
     assert.match(
       r.err,
       new RegExp(
-        `^Cannot start network "main": Cannot read secret env:${variable}: the environment variable is not set$`,
+        `^Cannot start network "main": process "Out" \\(mqtt/Out\\), setup: Cannot read secret env:${variable}: the environment variable is not set$`,
       ),
     );
   }),

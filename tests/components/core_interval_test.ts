@@ -59,7 +59,7 @@ test("core/Interval rejects a negative or fractional count", () => {
 test("core/Interval with a bad interval IIP fails the network start", async () => {
   await assert.rejects(
     runComponent(CoreInterval, { iips: { interval: "fast", count: 1 } }),
-    /Cannot start network "test": expected a duration/,
+    /Cannot start network "test": process "T" \(core\/Interval\), control port "interval": expected a duration/,
   );
 });
 

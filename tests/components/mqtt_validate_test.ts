@@ -298,7 +298,7 @@ test("a secret reference that cannot be read stops the start, naming the referen
   );
   await assert.rejects(
     net.start(),
-    /^Error: Cannot start network ".*": Cannot read secret env:MQTT_TEST_SURELY_UNSET_7: the environment variable is not set$/,
+    /^Error: Cannot start network ".*": process "Out" \(mqtt\/Out\), setup: Cannot read secret env:MQTT_TEST_SURELY_UNSET_7: the environment variable is not set$/,
   );
 });
 

@@ -57,7 +57,9 @@ test("Network start rejects when a control IIP fails its port's parse", async ()
   });
   await assert.rejects(
     net.start(),
-    /Cannot start network "test": size must be positive/,
+    // Which process, of which component, and the port: a graph may hold
+    // many processes of one component.
+    /^Error: Cannot start network "test": process "C" \(test\/C\), control port "size": size must be positive$/,
   );
   assert.equal(net.state, "stopped");
 });

@@ -206,6 +206,7 @@ test("Network.start() names what a setup threw when it is no Error", async () =>
   });
   const net = network({ S: sourceOf([1]), N: NoDevice }, ["S.out>N.in"]);
   await assert.rejects(net.start(), {
-    message: 'Cannot start network "test": no device at /dev/ttyUSB0',
+    message:
+      'Cannot start network "test": process "N" (test/SetupThrowsString), setup: no device at /dev/ttyUSB0',
   });
 });
