@@ -120,6 +120,17 @@ export interface ValidateOptions {
   maxCapacity?: number;
 }
 
+/** The top-level keys of fbp-graph JSON. */
+const _GRAPH_KEYS: ReadonlySet<string> = new Set([
+  "caseSensitive",
+  "properties",
+  "inports",
+  "outports",
+  "groups",
+  "processes",
+  "connections",
+]);
+
 /**
  * Checks a graph that is to run as a flow: every problem
  * {@linkcode validateGraph} finds, the flow's supervision properties
@@ -173,10 +184,22 @@ export function validateFlow(
     problems.length === 0 && isRecord(graph) &&
     (!isRecord(graph.processes) || Object.keys(graph.processes).length === 0)
   ) {
+    // A graph wrapped in another object ({"id": ..., "graph": ...}) reads
+    // as an empty one: say what was sent instead.
+    const foreign = Object.keys(graph).filter((k) => !_GRAPH_KEYS.has(k));
     problems.push(withPosition({
       path: "processes",
       message:
-        "the graph has no process, so a flow of it would do nothing; declare at least one, e.g. 'x' -> in Log(core/Output)",
+        "the graph has no process, so a flow of it would do nothing; declare at least one, e.g. 'x' -> in Log(core/Output)" +
+        (foreign.length === 0
+          ? ""
+          : `; its keys ${
+            foreign.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(
+              ", ",
+            )
+          } are not fbp-graph JSON's (${
+            [..._GRAPH_KEYS].join(", ")
+          }): send the graph itself`),
     }, sourceMap));
   }
   // A graph valid so far is built as the flow would be (not started), so

@@ -85,6 +85,15 @@ test("POST /flows refuses a graph with no process, as a bare word in .fbp text o
         ],
         ["application/json", '{"processes":{}}', /the graph has no process/],
         ["text/vnd.fbp", "# nothing here\n", /the graph has no process/],
+        // A graph wrapped in an object of the client's own making.
+        [
+          "application/json",
+          JSON.stringify({
+            id: "ticks",
+            graph: "'1s' -> interval T(core/Interval)",
+          }),
+          /the graph has no process, .*; its keys "id", "graph" are not fbp-graph JSON's \(caseSensitive, properties, inports, outports, groups, processes, connections\): send the graph itself$/,
+        ],
       ] as [string, string, RegExp][]
     ) {
       const res = await s.app.request("/flows", {
