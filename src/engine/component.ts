@@ -519,6 +519,11 @@ const OUT_PORT_KEYS = optionKeys<OutPortSpec>()([
  * component with state, give the state's type on `setup`'s return instead.
  * Types only: nothing checks a data message at run time.
  *
+ * A bad declaration throws a `TypeError` (or a `RangeError`) naming the
+ * component and what is wrong: a key of the spec or of a port that it
+ * does not read (`teardwon`, a port's `contrl`, with the closest key), a
+ * meter named as one of weir's own metrics.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -536,6 +541,10 @@ const OUT_PORT_KEYS = optionKeys<OutPortSpec>()([
  * });
  * assert.deepEqual(Object.keys(Double.outPorts), ["out", "error"]);
  * assert.deepEqual(Double.inPorts.in.type, "number");
+ * assert.throws(
+ *   () => defineComponent({ ...Double, onControll() {} } as never),
+ *   /unknown option "onControll"; did you mean "onControl"\?/,
+ * );
  * ```
  */
 export function defineComponent<
