@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Hono } from "hono";
 import {
   builtins,
   type ComponentSpec,
@@ -15,9 +16,16 @@ import {
   flowApp,
   FlowManager,
   FlowStore,
+  GraphBuilder,
+  httpMetricsFetch,
+  loadGraph,
   metricsApp,
   MetricsCollector,
+  parseFbp,
+  parseGraphJson,
   Registry,
+  resourceSource,
+  ResourceTracker,
   serve,
 } from "../mod.ts";
 
@@ -245,4 +253,74 @@ test("a setup that throws fails start() naming the process and its component (th
       'Cannot start network "main": process "B" (app/Open), setup: device busy',
   });
   assert.equal(net.state, "stopped");
+});
+
+test("the rest of the root API refuses an option it does not know too (each misspelling was ignored), naming the closest", async () => {
+  const refuses = (call: () => unknown, message: RegExp) =>
+    assert.throws(
+      call,
+      (e) => e instanceof TypeError && message.test(e.message),
+    );
+  refuses(
+    () =>
+      new ResourceTracker(
+        _untyped({ source: resourceSource(), intervalMS: 10 }),
+      ),
+    /^Cannot create resource tracker: unknown option "intervalMS"; did you mean "intervalMs"\?/,
+  );
+  refuses(
+    () =>
+      httpMetricsFetch(
+        new Hono(),
+        new MetricsCollector(),
+        _untyped({ bucket: [1] }),
+      ),
+    /^Cannot measure HTTP: unknown option "bucket"; did you mean "buckets"\?/,
+  );
+  refuses(
+    () => new GraphBuilder("g", _untyped({ defaultCapcity: 5 })),
+    /^Cannot create graph: unknown option "defaultCapcity"; did you mean "defaultCapacity"\?/,
+  );
+  refuses(
+    () =>
+      new GraphBuilder("g").connect(
+        "A",
+        "out",
+        "B",
+        "in",
+        _untyped({ capcity: 5 }),
+      ),
+    /^Cannot connect "A" out -> in "B": unknown option "capcity"; did you mean "capacity"\?/,
+  );
+  refuses(
+    () => new GraphBuilder("g").initial(1, "A", "in", _untyped({ idx: 0 })),
+    /^Cannot add an IIP for in "A": unknown option "idx"/,
+  );
+  refuses(
+    () => parseFbp("A(core/Drop)", _untyped({ fiel: "a.fbp" })),
+    /^Cannot parse \.fbp text: unknown option "fiel"; did you mean "file"\?/,
+  );
+  refuses(
+    () => parseGraphJson("{}", _untyped({ fiel: "a.json" })),
+    /^Cannot parse graph JSON: unknown option "fiel"; did you mean "file"\?/,
+  );
+  refuses(
+    () => loadGraph("A(core/Drop)", _untyped({ fromat: "fbp" })),
+    /^Cannot load graph: unknown option "fromat"; did you mean "format"\?/,
+  );
+  refuses(
+    () => FlowStore.open(":memory:", _untyped({ busyTimeout: 10 })),
+    /^Cannot open flow database: unknown option "busyTimeout"; did you mean "busyTimeoutMs"\?/,
+  );
+  const { queryRoutes } = await import("../src/server/mod.ts");
+  const { History } = await import("../src/history/mod.ts");
+  const history = await History.open();
+  try {
+    refuses(
+      () => queryRoutes(history, _untyped({ maxSample: 10 })),
+      /^Cannot build the query routes: unknown option "maxSample"; did you mean "maxSamples"\?/,
+    );
+  } finally {
+    await history.close();
+  }
 });

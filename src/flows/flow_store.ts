@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { DatabaseSync } from "node:sqlite";
 import {
   FlowConflictError,
@@ -69,6 +70,11 @@ export interface FlowStoreOptions {
    */
   onProblem?: (problem: StorageProblem | undefined) => void;
 }
+
+const FLOW_STORE_OPTIONS = optionKeys<FlowStoreOptions>()([
+  "busyTimeoutMs",
+  "onProblem",
+]);
 
 /** The schema this code writes; `PRAGMA user_version` holds it. */
 const SCHEMA_VERSION = 1;
@@ -149,6 +155,7 @@ export class FlowStore {
    * ```
    */
   static open(path: string, options: FlowStoreOptions = {}): FlowStore {
+    checkOptionKeys("Cannot open flow database", options, FLOW_STORE_OPTIONS);
     if (typeof path !== "string" || path === "") {
       throw new TypeError(
         `Cannot open flow database: path must be a file name or ":memory:", received ${

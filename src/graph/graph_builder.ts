@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { describeValue } from "../engine/component.ts";
 import { OVERFLOW_POLICIES, type OverflowPolicy } from "../engine/spec.ts";
 import type {
@@ -40,6 +41,15 @@ export interface PortOptions {
   metadata?: Record<string, unknown>;
 }
 
+const _CONNECT_OPTIONS = optionKeys<ConnectOptions>()([
+  "capacity",
+  "policy",
+  "srcIndex",
+  "tgtIndex",
+  "metadata",
+]);
+const _PORT_OPTIONS = optionKeys<PortOptions>()(["index", "metadata"]);
+
 /** Options of the {@linkcode GraphBuilder} constructor. */
 export interface GraphBuilderOptions {
   /** Capacity of connections that set none (`properties.defaultCapacity`). Default 10 (the engine's). */
@@ -47,6 +57,11 @@ export interface GraphBuilderOptions {
   /** Further graph properties, kept as is. */
   properties?: Record<string, unknown>;
 }
+
+const _BUILDER_OPTIONS = optionKeys<GraphBuilderOptions>()([
+  "defaultCapacity",
+  "properties",
+]);
 
 /**
  * Builds a graph in code. Each method checks its own arguments and returns
@@ -86,6 +101,7 @@ export class GraphBuilder {
 
   /** Starts a graph; `name` becomes `properties.name` (the flow's name). */
   constructor(name?: string, options: GraphBuilderOptions = {}) {
+    checkOptionKeys("Cannot create graph", options, _BUILDER_OPTIONS);
     if (options.properties !== undefined) {
       _record("Cannot create graph", "properties", options.properties);
       for (const [key, value] of Object.entries(options.properties)) {
@@ -133,6 +149,7 @@ export class GraphBuilder {
   ): this {
     const where =
       `Cannot connect "${srcProcess}" ${srcPort} -> ${tgtPort} "${tgtProcess}"`;
+    checkOptionKeys(where, options, _CONNECT_OPTIONS);
     let metadata: ConnectionMetadata = {};
     if (options.metadata !== undefined) {
       _record(where, "metadata", options.metadata);
@@ -169,6 +186,7 @@ export class GraphBuilder {
     options: PortOptions = {},
   ): this {
     const where = `Cannot add an IIP for ${port} "${process}"`;
+    checkOptionKeys(where, options, _PORT_OPTIONS);
     const connection: GraphConnection = {
       data,
       tgt: _ref(where, process, port, options.index),
@@ -269,6 +287,7 @@ export class GraphBuilder {
     options: PortOptions,
   ): GraphExport {
     const where = `Cannot export ${kind} "${name}"`;
+    checkOptionKeys(where, options, _PORT_OPTIONS);
     _name(where, "name", name);
     const ref: GraphExport = _ref(where, process, port, options.index);
     if (options.metadata !== undefined) {

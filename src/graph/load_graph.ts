@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { parseFbp } from "./parse_fbp.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
@@ -39,7 +40,10 @@ export interface LoadGraphOptions {
  * assert.deepEqual(loadGraph('{ "processes": {} }').processes, {});
  * ```
  */
+const LOAD_GRAPH_OPTIONS = optionKeys<LoadGraphOptions>()(["format", "file"]);
+
 export function loadGraph(text: string, options: LoadGraphOptions = {}): Graph {
+  checkOptionKeys("Cannot load graph", options, LOAD_GRAPH_OPTIONS);
   if (typeof text !== "string") {
     throw new TypeError(
       `Cannot load graph: expected text, received ${describeValue(text)}`,

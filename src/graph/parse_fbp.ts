@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 // @ts-types="./_fbp_parser.d.ts"
 import fbp from "fbp";
 import type {
@@ -29,6 +30,8 @@ export interface ParseFbpOptions {
   /** The file name, for `file:line:col` in problems. */
   file?: string;
 }
+
+const PARSE_FBP_OPTIONS = optionKeys<ParseFbpOptions>()(["file"]);
 
 /**
  * Reads .fbp DSL text into an fbp-graph (`caseSensitive: true`, with
@@ -84,6 +87,7 @@ export interface ParseFbpOptions {
  * ```
  */
 export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
+  checkOptionKeys("Cannot parse .fbp text", options, PARSE_FBP_OPTIONS);
   if (typeof text !== "string") {
     throw new TypeError(
       `Cannot parse .fbp text: expected a string, received ${

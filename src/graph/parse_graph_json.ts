@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import type { Graph } from "./graph.ts";
 import { GraphError } from "./graph_error.ts";
 import type { SourceMap } from "./problem.ts";
@@ -16,6 +17,8 @@ export interface ParseGraphJsonOptions {
   /** The file name, for `file:line:col` in problems. */
   file?: string;
 }
+
+const PARSE_JSON_OPTIONS = optionKeys<ParseGraphJsonOptions>()(["file"]);
 
 /**
  * Reads fbp-graph JSON text. The graph is exactly what `JSON.parse` returns
@@ -45,6 +48,7 @@ export function parseGraphJson(
   text: string,
   options: ParseGraphJsonOptions = {},
 ): Graph {
+  checkOptionKeys("Cannot parse graph JSON", options, PARSE_JSON_OPTIONS);
   if (typeof text !== "string") {
     throw new TypeError(
       `Cannot parse graph JSON: expected a string, received ${

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import {
@@ -93,6 +94,12 @@ export interface HttpMetricsOptions {
    */
   sizeBuckets?: readonly number[];
 }
+
+const HTTP_METRICS_OPTIONS = optionKeys<HttpMetricsOptions>()([
+  "connections",
+  "buckets",
+  "sizeBuckets",
+]);
 
 /** The middleware {@linkcode httpMetrics} returns. */
 export interface HttpMetricsMiddleware extends MiddlewareHandler {
@@ -373,6 +380,7 @@ function _recorder(
   collector: MetricsCollector,
   options: HttpMetricsOptions,
 ): Recorder {
+  checkOptionKeys("Cannot measure HTTP", options, HTTP_METRICS_OPTIONS);
   const {
     connections,
     buckets = DURATION_BUCKETS,

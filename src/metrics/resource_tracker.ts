@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { clearTimeout, setTimeout } from "node:timers";
 import { noteLoopTurn } from "../engine/activation.ts";
 import { DURATION_BUCKETS, Histogram } from "../engine/histogram.ts";
@@ -130,6 +131,17 @@ export interface ResourceTrackerOptions {
    */
   tcpIntervalMs?: number;
 }
+
+const RESOURCE_TRACKER_OPTIONS = optionKeys<ResourceTrackerOptions>()([
+  "source",
+  "intervalMs",
+  "signal",
+  "log",
+  "lagBuckets",
+  "lagResolutionMs",
+  "lagRests",
+  "tcpIntervalMs",
+]);
 
 /**
  * The share of one core above which the process counts as working for the
@@ -266,6 +278,11 @@ export class ResourceTracker {
 
   /** Creates a stopped tracker; a bad option throws, naming it and why. */
   constructor(options: ResourceTrackerOptions) {
+    checkOptionKeys(
+      "Cannot create resource tracker",
+      options,
+      RESOURCE_TRACKER_OPTIONS,
+    );
     const source = options?.source;
     if (
       source === null || typeof source !== "object" ||

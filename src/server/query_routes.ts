@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type {
   HistoryReader,
@@ -143,6 +144,18 @@ export interface QueryRoutesOptions {
   onInternalError?: InternalErrorListener;
 }
 
+const QUERY_ROUTES_OPTIONS = optionKeys<QueryRoutesOptions>()([
+  "middleware",
+  "engine",
+  "timeoutMs",
+  "maxSamples",
+  "lookbackDeltaMs",
+  "maxBodyBytes",
+  "bodyTimeoutMs",
+  "now",
+  "onInternalError",
+]);
+
 /** Prometheus refuses range queries of more points per series than this. */
 export const MAX_POINTS_PER_SERIES = 11_000;
 /** Go's int64, where a time.Duration stops. */
@@ -225,6 +238,11 @@ export function queryRoutes(
   reader: HistoryReader,
   options: QueryRoutesOptions = {},
 ): Hono {
+  checkOptionKeys(
+    "Cannot build the query routes",
+    options,
+    QUERY_ROUTES_OPTIONS,
+  );
   const {
     middleware = [],
     engine: givenEngine,
