@@ -852,6 +852,9 @@ export class FlowManager {
    * ```
    */
   start(id: string, options: FlowActor = {}): Promise<FlowInfo> {
+    // A start of a flow that runs and is stored running changes nothing:
+    // its log line says so, not "started".
+    let unchanged = false;
     return this.#op("start", options?.by, async () => {
       this.#checkOpen("start flow", id);
       return await this.#queue.run(id, async () => {
@@ -866,10 +869,10 @@ export class FlowManager {
           this.#openAttempts.delete(id);
         } else if (!entry.stored.running) {
           entry.stored = this.#store.update(id, { running: true });
-        }
+        } else unchanged = true;
         return _info(entry);
       });
-    });
+    }, () => unchanged ? "already running" : undefined);
   }
 
   /**
@@ -1436,17 +1439,21 @@ export class FlowManager {
     entry.restartsInRow = 0;
   }
 
-  /** Counts the operation's result and logs a change made. */
+  /**
+   * Counts the operation's result and logs a change made (`said`, once it
+   * ran, may word the line otherwise: an operation that changed nothing).
+   */
   async #op<T>(
     op: Op,
     by: string | undefined,
     fn: () => Promise<T>,
+    said?: () => string | undefined,
   ): Promise<T> {
     try {
       const result = await fn();
       this.#collector?.recordFlowOperation(op, "success");
       if (result !== null && typeof result === "object") {
-        this.#logChange(op, result as unknown as FlowInfo, by);
+        this.#logChange(op, result as unknown as FlowInfo, by, said?.());
       }
       return result;
     } catch (e) {
@@ -1490,8 +1497,9 @@ export class FlowManager {
     op: Op,
     flow: { id: string; rev: number; state?: string; discarded?: number },
     by: string | undefined,
+    said?: string,
   ): void {
-    const done = {
+    const done = said ?? {
       create: "created",
       update: "updated",
       delete: "deleted",

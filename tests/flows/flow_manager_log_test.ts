@@ -45,6 +45,8 @@ test(
     await flows.patch("a", { properties: { x: 1 } }, { by });
     await flows.stop("a", { by });
     await flows.start("a", { by });
+    // A start of a running flow changes nothing, and says so.
+    await flows.start("a", { by: "ops" });
     await flows.delete("a", { by });
     await flows.create({ id: "b", text: TICK, format: "fbp", start: false });
     // Refused operations change nothing and log no change.
@@ -59,6 +61,7 @@ test(
       'flow "a" updated (rev 4, running) by token-1a2b3c4d',
       'flow "a" stopped (rev 5, stopped) by token-1a2b3c4d; 0 messages discarded',
       'flow "a" started (rev 6, running) by token-1a2b3c4d',
+      'flow "a" already running (rev 6, running) by ops',
       'flow "a" deleted (rev 6) by token-1a2b3c4d',
       'flow "b" created (rev 1, created)',
     ]);
