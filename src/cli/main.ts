@@ -166,6 +166,11 @@ async function _loadComponents(
   }
 }
 
+/** Said when a components folder holds no module weir loads. */
+function _noModules(dir: string): string {
+  return `no component modules in ${dir}: weir loads the .js, .ts and .mjs files directly in it, not those in subfolders, .d.ts files or names starting with _ or .`;
+}
+
 function _listComponents(registry: Registry): void {
   for (const c of registry.components()) {
     const aliases = registry.aliasesOf(c.name);
@@ -287,7 +292,13 @@ async function _runCommand(
   }
   const s = resolved.settings;
   if (command.name === "components") {
-    if (s.components !== null) await _loadComponents(s.components, registry);
+    if (
+      s.components !== null &&
+      (await _loadComponents(s.components, registry)).length === 0
+    ) {
+      // The list would show the built-ins alone, as if the folder had none.
+      console.error(`weir: warning: ${_noModules(s.components)}`);
+    }
     _listComponents(registry);
     return 0;
   }
@@ -335,6 +346,9 @@ async function _runCommand(
     : await _loadComponents(s.components, registry);
   const loadMs = Math.round((performance.now() - loadStart) * 10) / 10;
   if (command.name === "validate") {
+    if (s.components !== null && loaded.length === 0) {
+      console.error(`weir: warning: ${_noModules(s.components)}`);
+    }
     return _validateFiles(params, registry, s.maxCapacity);
   }
   if (command.name === "remote-write") {
@@ -393,10 +407,7 @@ async function _runCommand(
       );
     }
     if (loaded.length === 0) {
-      log.warn(
-        `no component modules in ${s.components}: weir loads the .js, .ts and .mjs files directly in it, not those in subfolders, .d.ts files or names starting with _ or .`,
-        { dir: s.components },
-      );
+      log.warn(_noModules(s.components), { dir: s.components });
     }
     const names = loaded.flatMap((m) => m.components);
     log.info(

@@ -482,3 +482,34 @@ test("weir run --components warns when the folder holds no module it loads (only
     rmSync(graphs, { recursive: true, force: true });
   }
 });
+
+test("weir components and weir validate --components warn when the folder holds no module they load; the list and the verdict go on", async () => {
+  const dir = dirWith({ "old.cjs": "module.exports = {};\n", "_lib.js": "" });
+  const graphs = mkdtempSync(join(tmpdir(), "weir-ops-graph-"));
+  const good = componentsDir();
+  const warning =
+    `weir: warning: no component modules in ${dir}: weir loads the .js, .ts and .mjs files directly in it, not those in subfolders, .d.ts files or names starting with _ or .`;
+  try {
+    const listed = await cli(["components", "--components", dir]);
+    assert.equal(listed.code, 0, listed.err);
+    assert.equal(listed.err, warning);
+    assert.match(listed.out, /^core\/Output/m);
+    writeFileSync(join(graphs, "one.fbp"), "'1' -> in Out(core/Output)\n");
+    const validated = await cli([
+      "validate",
+      "--components",
+      dir,
+      join(graphs, "one.fbp"),
+    ]);
+    assert.equal(validated.code, 0, validated.err);
+    assert.equal(validated.err.split("\n")[0], warning);
+    // A folder with a module says nothing.
+    const ok = await cli(["components", "--components", good]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.err, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(graphs, { recursive: true, force: true });
+    rmSync(good, { recursive: true, force: true });
+  }
+});
