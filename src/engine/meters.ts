@@ -148,11 +148,21 @@ export const WEIR_METRIC_NAMES: Readonly<
 });
 
 /**
- * The names a metric takes in an exposition: its family's (OpenMetrics
- * drops a counter's `_total`) and its samples' (as the collector checks
- * a meter against the metrics it has).
+ * The names a metric of full name `name` and `type` takes in an
+ * exposition: its family's (OpenMetrics drops a counter's `_total`) and its
+ * samples'. The collector checks a metric against the others by them, and
+ * a meter against weir's own metrics.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exposedNames } from "./meters.ts";
+ *
+ * assert.deepEqual(exposedNames("x_total", "counter"), ["x", "x_total", "x_created"]);
+ * assert.deepEqual(exposedNames("g", "gauge"), ["g"]);
+ * ```
  */
-function _exposedNames(name: string, type: string): string[] {
+export function exposedNames(name: string, type: string): string[] {
   switch (type) {
     case "counter": {
       const family = name.endsWith("_total") ? name.slice(0, -6) : name;
@@ -166,6 +176,8 @@ function _exposedNames(name: string, type: string): string[] {
         `${name}_count`,
         `${name}_created`,
       ];
+    case "summary":
+      return [name, `${name}_sum`, `${name}_count`, `${name}_created`];
     default:
       return [name];
   }
@@ -179,10 +191,10 @@ function _weirMetricOf(name: string, type: string): string | undefined {
   if (_weirExposed === undefined) {
     _weirExposed = new Map();
     for (const [metric, t] of Object.entries(WEIR_METRIC_NAMES)) {
-      for (const n of _exposedNames(metric, t)) _weirExposed.set(n, metric);
+      for (const n of exposedNames(metric, t)) _weirExposed.set(n, metric);
     }
   }
-  for (const n of _exposedNames(name, type)) {
+  for (const n of exposedNames(name, type)) {
     const metric = _weirExposed.get(n);
     if (metric !== undefined) return metric;
   }

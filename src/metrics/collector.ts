@@ -51,7 +51,7 @@ import {
   type Registry,
 } from "./_prom.ts";
 import { collectMeter, meterDef } from "./meter_families.ts";
-import { type MeterSpec, sameMeter } from "../engine/meters.ts";
+import { exposedNames, type MeterSpec, sameMeter } from "../engine/meters.ts";
 import { scrape } from "./scrape.ts";
 import { LabelTexts } from "./label_texts.ts";
 import { SeriesPlan } from "./series_plan.ts";
@@ -347,9 +347,9 @@ export class MetricsCollector implements MetricsSource {
       return this.#added.has(name) ||
         metricsOf(this.registry).some((m) => m.name === name);
     }
-    const mine = new Set(_exposedNames(name, type));
+    const mine = new Set(exposedNames(name, type));
     const clashes = (other: string, otherType: string) =>
-      _exposedNames(other, otherType).some((n) => mine.has(n));
+      exposedNames(other, otherType).some((n) => mine.has(n));
     for (const f of this.#added.values()) {
       if (clashes(f.name, f.def.type)) return true;
     }
@@ -745,30 +745,4 @@ function _sampleObject(
     sink.add(suffix, labels, texts.text(at++, labels), v.value, le);
   }
   texts.truncate(at);
-}
-
-/**
- * The names a metric of full name `name` and `type` takes in an
- * exposition: its family's (OpenMetrics drops a counter's `_total`) and its
- * samples'.
- */
-function _exposedNames(name: string, type: string): string[] {
-  switch (type) {
-    case "counter": {
-      const family = name.endsWith("_total") ? name.slice(0, -6) : name;
-      return [family, `${family}_total`, `${family}_created`];
-    }
-    case "histogram":
-      return [
-        name,
-        `${name}_bucket`,
-        `${name}_sum`,
-        `${name}_count`,
-        `${name}_created`,
-      ];
-    case "summary":
-      return [name, `${name}_sum`, `${name}_count`, `${name}_created`];
-    default:
-      return [name];
-  }
 }
