@@ -129,6 +129,17 @@ export interface GraphProperties {
   [key: string]: unknown;
 }
 
+/** The top-level keys of fbp-graph JSON, in its schema's order. */
+export const GRAPH_KEYS: readonly string[] = [
+  "caseSensitive",
+  "properties",
+  "inports",
+  "outports",
+  "groups",
+  "processes",
+  "connections",
+];
+
 /**
  * A graph in NoFlo's fbp-graph JSON shape.
  *

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Graph, GraphExport } from "./graph.ts";
+import { type Graph, GRAPH_KEYS, type GraphExport } from "./graph.ts";
 import { joinIndex, joinKey } from "./_path.ts";
 import { describeValue } from "../engine/component.ts";
 import { OVERFLOW_POLICIES } from "../engine/spec.ts";
@@ -73,17 +73,7 @@ export function toFbp(graph: Graph, options: ToFbpOptions = {}): string {
   }
 
   for (const key of Object.keys(graph)) {
-    if (
-      ![
-        "caseSensitive",
-        "properties",
-        "inports",
-        "outports",
-        "groups",
-        "processes",
-        "connections",
-      ].includes(key)
-    ) {
+    if (!GRAPH_KEYS.includes(key)) {
       no(joinKey("", key), "the DSL has no field for it");
     }
   }

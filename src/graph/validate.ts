@@ -13,7 +13,7 @@ import {
 } from "../engine/component.ts";
 import { closestName, type Registry } from "../engine/registry.ts";
 import { LIMITS } from "../engine/limits.ts";
-import type { Graph } from "./graph.ts";
+import { type Graph, GRAPH_KEYS } from "./graph.ts";
 import {
   formatProblem,
   type Problem,
@@ -120,17 +120,6 @@ export interface ValidateOptions {
   maxCapacity?: number;
 }
 
-/** The top-level keys of fbp-graph JSON. */
-const _GRAPH_KEYS: ReadonlySet<string> = new Set([
-  "caseSensitive",
-  "properties",
-  "inports",
-  "outports",
-  "groups",
-  "processes",
-  "connections",
-]);
-
 /**
  * Checks a graph that is to run as a flow: every problem
  * {@linkcode validateGraph} finds, the flow's supervision properties
@@ -186,7 +175,7 @@ export function validateFlow(
   ) {
     // A graph wrapped in another object ({"id": ..., "graph": ...}) reads
     // as an empty one: say what was sent instead.
-    const foreign = Object.keys(graph).filter((k) => !_GRAPH_KEYS.has(k));
+    const foreign = Object.keys(graph).filter((k) => !GRAPH_KEYS.includes(k));
     problems.push(withPosition({
       path: "processes",
       message:
@@ -198,7 +187,7 @@ export function validateFlow(
               ", ",
             )
           } are not fbp-graph JSON's (${
-            [..._GRAPH_KEYS].join(", ")
+            GRAPH_KEYS.join(", ")
           }): send the graph itself`),
     }, sourceMap));
   }
