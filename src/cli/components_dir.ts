@@ -31,6 +31,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Component, isComponent } from "../engine/component.ts";
 import type { Registry } from "../engine/registry.ts";
+import { thrownValue } from "../engine/excerpt.ts";
 
 /** The file name endings of component modules. */
 export const MODULE_EXTENSIONS: readonly string[] = [".js", ".ts", ".mjs"];
@@ -380,24 +381,9 @@ function _importFailure(e: unknown, file: string): string {
   return all.map((one) => _oneFailure(one, file)).join("; ");
 }
 
-/** A thrown value that is no error, as the operator wrote it: JSON when it can. */
-function _thrown(e: unknown): string {
-  if (typeof e === "string" || (typeof e === "object" && e !== null)) {
-    try {
-      const json = JSON.stringify(e);
-      if (json !== undefined) {
-        return json.length > 200 ? `${json.slice(0, 200)}...` : json;
-      }
-    } catch {
-      // Cyclic or a BigInt inside: String() below.
-    }
-  }
-  return String(e);
-}
-
 function _oneFailure(e: unknown, file: string): string {
   if (typeof e !== "object" || e === null || !("message" in e)) {
-    return `it threw ${_thrown(e)}`;
+    return `it threw ${thrownValue(e)}`;
   }
   const err = e as {
     name?: string;

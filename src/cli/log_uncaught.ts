@@ -8,6 +8,7 @@
  */
 import { ErrorLogLimiter } from "../flows/error_log_limiter.ts";
 import { onUncaught } from "../runtime/uncaught.ts";
+import { thrownValue } from "../engine/excerpt.ts";
 import type { Logger } from "./log.ts";
 
 /**
@@ -67,17 +68,13 @@ export function logUncaught(
   };
 }
 
-/** An error in one line: `Name: message`, or the value (JSON when it can). */
+/**
+ * An error in one line: `Name: message`, anything else as
+ * {@linkcode thrownValue} gives it (a string quoted, JSON where it can be).
+ */
 function _describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof error === "object" && error !== null) {
-    try {
-      return JSON.stringify(error).slice(0, 200);
-    } catch {
-      // Cyclic: what String() gives will do.
-    }
-  }
-  return typeof error === "string" ? JSON.stringify(error) : String(error);
+  return thrownValue(error);
 }
 
 /** The file, line and column the error's stack starts at, if it has one. */

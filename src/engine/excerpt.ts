@@ -60,3 +60,24 @@ export function thrownText(value: unknown): string {
   }
   return String(value);
 }
+
+/**
+ * A thrown value as its thrower wrote it, for a line that says "it threw
+ * ...": a string quoted (an {@linkcode excerpt} of it), anything else as
+ * {@linkcode thrownText} gives it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { thrownValue } from "./excerpt.ts";
+ *
+ * assert.equal(thrownValue("no device"), '"no device"');
+ * assert.equal(thrownValue({ code: 42 }), '{"code":42}');
+ * assert.equal(thrownValue(7), "7");
+ * ```
+ */
+export function thrownValue(value: unknown): string {
+  return typeof value === "string"
+    ? excerpt(JSON.stringify(value))
+    : thrownText(value);
+}
