@@ -278,15 +278,48 @@ export function requestHeaderRecord(
   omit?: ReadonlySet<string>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  eachRequestHeader(request, (name, value) => {
-    if (omit !== undefined && omit.has(name)) return;
-    setOwnField(
-      out,
-      name,
-      Object.hasOwn(out, name) ? `${out[name]}, ${value}` : value,
-    );
-  });
+  eachRequestHeader(
+    request,
+    (name, value) => _addHeader(out, name, value, omit),
+  );
   return out;
+}
+
+/**
+ * {@linkcode requestHeaderRecord} of a request's `Headers`, read already
+ * (`request.headers`): the same record, names as `Headers` hands them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headersRecord } from "./http_body.ts";
+ *
+ * const headers = new Headers([["X-B", "1"], ["Authorization", "Bearer t"], ["x-b", "2"]]);
+ * assert.deepEqual(headersRecord(headers, new Set(["authorization"])), { "x-b": "1, 2" });
+ * ```
+ */
+export function headersRecord(
+  headers: Headers,
+  omit?: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => _addHeader(out, name, value, omit));
+  return out;
+}
+
+/** One header into a record: a repeated one joined by `, `. */
+function _addHeader(
+  out: Record<string, string>,
+  name: string,
+  value: string,
+  omit: ReadonlySet<string> | undefined,
+): void {
+  if (omit !== undefined && omit.has(name)) return;
+  setOwnField(
+    out,
+    name,
+    Object.hasOwn(out, name) ? `${out[name]}, ${value}` : value,
+  );
 }
 
 /**
