@@ -30,7 +30,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Component, isComponent } from "../engine/component.ts";
-import type { Registry } from "../engine/registry.ts";
+import { Registry } from "../engine/registry.ts";
 import { thrownValue } from "../engine/excerpt.ts";
 
 /** The file name endings of component modules. */
@@ -219,17 +219,14 @@ export async function loadComponents(
     }
     found.push({ file, components });
   }
-  // Checked before any is registered, so a refused folder leaves the registry as it was.
-  // Names that differ only in case count as the same: "core/output" would
-  // pass for the built-in "core/Output" in a graph.
-  const registered = new Map(
-    registry.names().map((n) => [n.toLowerCase(), n]),
-  );
-  const taken = new Map<string, { name: string; file: string }>();
+  // Checked before any is registered, so a refused folder leaves the registry
+  // as it was. The registry says which names are taken, by one rule
+  // (Registry.clashingName: names that differ only in case are one name),
+  // for the folder's own components too, gathered in a registry of theirs.
+  const folder = new Registry();
   for (const { file, components } of found) {
     for (const c of components) {
-      const key = c.name.toLowerCase();
-      const same = registered.get(key);
+      const same = registry.clashingName(c.name);
       if (same !== undefined) {
         const builtin = registry.get(same)!;
         const origin = registry.originOf(builtin.name);
@@ -247,20 +244,21 @@ export async function loadComponents(
             }; rename it`,
         );
       }
-      const other = taken.get(key);
-      if (other !== undefined) {
+      const twin = folder.clashingName(c.name);
+      if (twin !== undefined) {
+        const otherFile = folder.originOf(twin);
         throw new ComponentModuleError(
           file,
-          other.name !== c.name
-            ? other.file === file
-              ? `two of its components, "${other.name}" and "${c.name}", differ only in case; rename one`
-              : `its component "${c.name}" differs only in case from the component "${other.name}" from "${other.file}"; rename one`
-            : other.file === file
+          twin !== c.name
+            ? otherFile === file
+              ? `two of its components, "${twin}" and "${c.name}", differ only in case; rename one`
+              : `its component "${c.name}" differs only in case from the component "${twin}" from "${otherFile}"; rename one`
+            : otherFile === file
             ? `two of its components are named "${c.name}"; rename one`
-            : `its component "${c.name}" has the name of the component from "${other.file}"; rename one`,
+            : `its component "${c.name}" has the name of the component from "${otherFile}"; rename one`,
         );
       }
-      taken.set(key, { name: c.name, file });
+      folder.registerFrom(file, c);
     }
   }
   for (const { file, components } of found) {

@@ -37,10 +37,35 @@ const BUILT_IN = "built-in";
  */
 export class Registry {
   #byName = new Map<string, Component>();
+  /** Each name and alias by its {@linkcode _nameKey}. */
+  #byKey = new Map<string, string>();
   #aliasOf = new Map<string, string>();
   #originOf = new Map<string, string>();
 
-  /** Registers a component under its name and any aliases; a taken name throws. */
+  /**
+   * Registers a component under its name and any aliases; a taken name
+   * throws, as does one that differs from a taken one only in case
+   * (`my/thing` beside `my/Thing`: see {@linkcode clashingName}), naming
+   * both.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { defineComponent } from "./component.ts";
+   * import { Registry } from "./registry.ts";
+   *
+   * const thing = (name: string) =>
+   *   defineComponent({ name, description: "", process() {} });
+   * const registry = new Registry().register(thing("my/Thing"));
+   * assert.throws(
+   *   () => registry.register(thing("my/thing")),
+   *   {
+   *     message:
+   *       'Cannot register component "my/thing": the name "my/thing" differs only in case from the built-in "my/Thing"; rename one',
+   *   },
+   * );
+   * ```
+   */
   register(component: Component, ...aliases: string[]): this {
     return this.registerFrom(BUILT_IN, component, ...aliases);
   }
@@ -82,20 +107,31 @@ export class Registry {
         }`,
       );
     }
-    for (const name of [component.name, ...aliases]) {
-      const taken = this.#byName.get(name);
-      if (taken !== undefined) {
-        const was = this.originOf(taken.name);
-        throw new Error(
-          `Cannot register component "${component.name}"${
-            origin === BUILT_IN ? "" : ` from ${origin}`
-          }: the name "${name}" is taken by ${
-            was === BUILT_IN
-              ? `the built-in "${taken.name}"`
-              : `"${taken.name}" from ${was}`
-          }`,
-        );
-      }
+    const names = [component.name, ...aliases];
+    for (const [i, name] of names.entries()) {
+      // Its own names too: an alias that differs from its name only in
+      // case is one more spelling of one name.
+      const own = names.slice(0, i).find((n) => _nameKey(n) === _nameKey(name));
+      const same = own ?? this.clashingName(name);
+      if (same === undefined) continue;
+      const taken = own === undefined ? this.#byName.get(same)! : component;
+      const was = own === undefined ? this.originOf(taken.name) : origin;
+      const owner = own !== undefined
+        ? `"${component.name}" itself`
+        : was === BUILT_IN
+        ? `the built-in "${taken.name}"`
+        : `"${taken.name}" from ${was}`;
+      throw new Error(
+        `Cannot register component "${component.name}"${
+          origin === BUILT_IN ? "" : ` from ${origin}`
+        }: the name "${name}" ${
+          same === name
+            ? `is taken by ${owner}`
+            : `differs only in case from ${
+              same === taken.name ? owner : `"${same}", an alias of ${owner}`
+            }; rename one`
+        }`,
+      );
     }
     // One meter name is one metric: every component declaring it agrees.
     for (const m of component.meters ?? []) {
@@ -109,9 +145,11 @@ export class Registry {
       }
     }
     this.#byName.set(component.name, component);
+    this.#byKey.set(_nameKey(component.name), component.name);
     if (origin !== BUILT_IN) this.#originOf.set(component.name, origin);
     for (const alias of aliases) {
       this.#byName.set(alias, component);
+      this.#byKey.set(_nameKey(alias), alias);
       this.#aliasOf.set(alias, component.name);
     }
     return this;
@@ -136,6 +174,33 @@ export class Registry {
       );
     }
     return this;
+  }
+
+  /**
+   * The registered name or alias that `name` would take: `name` itself, or
+   * one that differs from it only in case (a graph that writes
+   * `core/output` is read as a slip for `core/Output`, so the two cannot
+   * be two components); `undefined` when `name` is free. The one rule of
+   * which names are taken, for {@linkcode registerFrom} and for weir's
+   * loader of component modules, which checks a folder before registering
+   * any of it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { defineComponent } from "./component.ts";
+   * import { Registry } from "./registry.ts";
+   *
+   * const registry = new Registry().register(
+   *   defineComponent({ name: "core/Output", description: "", process() {} }),
+   * );
+   * assert.equal(registry.clashingName("core/output"), "core/Output");
+   * assert.equal(registry.clashingName("core/Output"), "core/Output");
+   * assert.equal(registry.clashingName("core/Outputs"), undefined);
+   * ```
+   */
+  clashingName(name: string): string | undefined {
+    return this.#byKey.get(_nameKey(name));
   }
 
   /** The component with this name or alias, or `undefined`. */
@@ -173,6 +238,14 @@ export class Registry {
   closest(name: string): string | undefined {
     return closestName(name, this.names());
   }
+}
+
+/**
+ * What two component names share when one is taken for the other: their
+ * letters, whatever their case.
+ */
+function _nameKey(name: string): string {
+  return name.toLowerCase();
 }
 
 /**

@@ -39,6 +39,36 @@ test("Registry.register() refuses a name that is taken", () => {
   assert.throws(() => r.register(out), /the name "core\/Output" is taken/);
 });
 
+test("Registry.register() refuses a name that differs from a taken one only in case, naming both", () => {
+  const thing = (name: string) =>
+    defineComponent({ name, description: "", process() {} });
+  const r = new Registry().register(output(), "noflo/Output").registerFrom(
+    "/srv/ops/a.ts",
+    thing("my/Thing"),
+  );
+  assert.throws(() => r.register(thing("my/thing")), {
+    message:
+      'Cannot register component "my/thing": the name "my/thing" differs only in case from "my/Thing" from /srv/ops/a.ts; rename one',
+  });
+  assert.throws(() => r.register(thing("core/output")), {
+    message:
+      'Cannot register component "core/output": the name "core/output" differs only in case from the built-in "core/Output"; rename one',
+  });
+  assert.throws(() => r.register(thing("my/Other"), "NoFlo/output"), {
+    message:
+      'Cannot register component "my/Other": the name "NoFlo/output" differs only in case from "noflo/Output", an alias of the built-in "core/Output"; rename one',
+  });
+  assert.throws(() => r.register(thing("my/Own"), "my/own"), {
+    message:
+      'Cannot register component "my/Own": the name "my/own" differs only in case from "my/Own" itself; rename one',
+  });
+  // Refused whole: none of its names was registered.
+  assert.equal(r.get("my/Other"), undefined);
+  assert.equal(r.get("my/Own"), undefined);
+  assert.deepEqual(r.names(), ["core/Output", "my/Thing", "noflo/Output"]);
+  assert.equal(r.clashingName("MY/THING"), "my/Thing");
+});
+
 test("closestName() finds the nearest candidate by edit distance", () => {
   assert.equal(
     closestName("strings/SplitString", ["strings/SplitStr", "core/Kick"]),
