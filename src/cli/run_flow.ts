@@ -110,8 +110,16 @@ export async function runFlow(o: RunOptions): Promise<number> {
     log.error(e.message, { flow: net.name, process: e.process });
   });
   net.on("deadlock", (d) => log.warn(d.message, { flow: net.name }));
-  // A component's timer that throws fails the run, but does not end it.
-  const offUncaught = logUncaught(log, () => errors++);
+  // A component's timer that throws fails the run, but does not end it;
+  // logged until the run's last lines, its shutdown included (a teardown
+  // that leaves a promise rejected), never left to the runtime to report.
+  let escaped = 0;
+  let escapedStopping = 0;
+  let stopping = false;
+  const offUncaught = logUncaught(log, () => {
+    escaped++;
+    if (stopping) escapedStopping++;
+  });
   const off = onShutdown(async (signal) => {
     log.info(`${signal}: draining (up to ${o.drainTimeoutMs} ms)`, {
       flow: net.name,
@@ -133,12 +141,19 @@ export async function runFlow(o: RunOptions): Promise<number> {
   /** Ends what runs beside the flow; whether a history was written. */
   const release = async (): Promise<boolean> => {
     off();
-    offUncaught();
     resources.abort();
-    await server?.close();
-    if (history === null) return false;
-    await history.close();
-    return true;
+    try {
+      await server?.close();
+      if (history === null) return false;
+      await history.close();
+      return true;
+    } finally {
+      // A promise a teardown left rejected is reported once this turn
+      // ends: heard (and logged) before the exit code is decided, rather
+      // than by the runtime, or not at all once weir has exited.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      offUncaught();
+    }
   };
   if (o.metricsAt !== null || o.history !== null) {
     const metrics = new MetricsCollector({ namespace: o.namespace });
@@ -189,7 +204,24 @@ export async function runFlow(o: RunOptions): Promise<number> {
     );
   }
   const state = await net.finished;
+  stopping = true;
   if (await release()) log.info("metric history written");
+  if (escaped > 0) {
+    // The run's last line says why it fails: the flow itself finished.
+    log.error(
+      `flow "${net.name}" ${state}; exit 1: ${escaped} ${
+        escaped === 1 ? "error" : "errors"
+      } escaped its components${
+        escapedStopping === 0
+          ? ""
+          : escapedStopping === escaped
+          ? " as weir run stopped"
+          : ` (${escapedStopping} as weir run stopped)`
+      }, logged above as "uncaught error"`,
+      { flow: net.name, state, escaped },
+    );
+    return 1;
+  }
   log.info(`flow "${net.name}" ${state}`, { flow: net.name, state });
   return errors > 0 || state !== "finished" ? 1 : 0;
 }

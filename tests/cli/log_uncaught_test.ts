@@ -138,16 +138,91 @@ Tick out -> in L(ops/Leaky) out -> in Out(core/Output)
       assert.equal(code, 1, w.log());
       assert.deepEqual(w.stdout().trim().split("\n"), ["0", "1", "2"]);
       const escaped = w.records().filter((r) => r.uncaught !== undefined);
-      assert.ok(escaped.length >= 2, w.log());
       assert.ok(escaped.every((r) => r.level === "error"));
       assert.match(
         escaped[0].msg,
         /^uncaught error: Error: nobody awaits 0 \(at .*leaky\.js:\d+:\d+\)/,
       );
-      assert.equal(
-        w.records().at(-1)?.msg,
-        'flow "main" finished',
+      // Every one is heard, the last message's too (it escaped as the
+      // flow ended), and the last line says why the run fails.
+      assert.equal(escaped.length, 6, w.log());
+      const last = w.records().at(-1)!;
+      assert.equal(last.level, "error");
+      assert.match(
+        last.msg,
+        /^flow "main" finished; exit 1: 6 errors escaped its components( \([12] as weir run stopped\))?, logged above as "uncaught error"$/,
       );
+      assert.equal(last.escaped, 6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir run logs an error that escapes a component's teardown as it stops, and exits 1 saying so, with or without a metrics server to close",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-uncaught-stop-"));
+    writeFileSync(
+      join(dir, "tidy.js"),
+      `import { defineComponent } from "weir";
+
+export const Untidy = defineComponent({
+  name: "ops/Untidy",
+  description: "Forwards; its teardown leaves a rejected promise behind.",
+  inPorts: { in: {} },
+  outPorts: { out: {} },
+  process(v, ctx) {
+    ctx.send("out", v);
+  },
+  teardown() {
+    Promise.reject(new Error("teardown left this"));
+  },
+});
+`,
+    );
+    writeFileSync(
+      join(dir, "untidy.fbp"),
+      `'20ms' -> interval Tick(core/Interval)
+2 -> count Tick
+Tick out -> in U(ops/Untidy) out -> in Out(core/Output)
+`,
+    );
+    try {
+      // Without a server the run used to exit 0 before the rejection was
+      // heard; closing one, Deno ended with its own trace and Bun printed
+      // it unstructured and exited 0.
+      for (const extra of [[], ["--metrics", "127.0.0.1:0"]]) {
+        const w = startWeir([
+          "run",
+          "--components",
+          dir,
+          "--log-format",
+          "json",
+          ...extra,
+          join(dir, "untidy.fbp"),
+        ]);
+        const { code } = await w.exited;
+        assert.equal(code, 1, w.log());
+        assert.deepEqual(w.stdout().trim().split("\n"), ["0", "1"]);
+        const escaped = w.records().filter((r) => r.uncaught !== undefined);
+        assert.equal(escaped.length, 1, w.log());
+        assert.equal(escaped[0].level, "error");
+        assert.equal(escaped[0].uncaught, "rejection");
+        assert.match(
+          escaped[0].msg,
+          /^uncaught error: Error: teardown left this \(at .*tidy\.js:\d+:\d+\)/,
+        );
+        const last = w.records().at(-1)!;
+        assert.equal(last.level, "error");
+        assert.equal(
+          last.msg,
+          'flow "main" finished; exit 1: 1 error escaped its components as weir run stopped, logged above as "uncaught error"',
+          w.log(),
+        );
+        assert.doesNotMatch(w.log(), /Uncaught \(in promise\)|^error: /m);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
