@@ -15,6 +15,7 @@ import { logUncaught } from "./log_uncaught.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
 import { fail } from "./cli_error.ts";
+import { CreatedPaths } from "./created_paths.ts";
 import { openHistory } from "./history_setup.ts";
 import type { Logger } from "./log.ts";
 import type { MetricsAddress } from "./parse_args.ts";
@@ -155,12 +156,15 @@ export async function runFlow(o: RunOptions): Promise<number> {
       offUncaught();
     }
   };
+  // A failed start leaves the disk as it was (as weir serve's does).
+  const created = new CreatedPaths();
   if (o.metricsAt !== null || o.history !== null) {
     const metrics = new MetricsCollector({ namespace: o.namespace });
     metrics.track(net);
     const tracker = trackResources(metrics, log, resources.signal);
     try {
       if (o.history !== null) {
+        if (o.history.dir !== undefined) created.before([o.history.dir]);
         history = await openHistory(o.history, log, fail);
         history.attach(metrics);
       }
@@ -171,6 +175,7 @@ export async function runFlow(o: RunOptions): Promise<number> {
       }
     } catch (e) {
       await release();
+      created.remove();
       throw e;
     }
   }
@@ -187,6 +192,7 @@ export async function runFlow(o: RunOptions): Promise<number> {
     // A setup or a setting refused at the start (a TLS file that is not
     // PEM, a secret that cannot be read): the flow failed, said as such.
     await release();
+    created.remove();
     fail((e as Error).message, 1);
   }
   if (inports.length > 0) {

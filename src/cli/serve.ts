@@ -7,7 +7,6 @@
  * @module
  */
 import type { OutputHub } from "../flows/output_hub.ts";
-import { lstatSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Registry } from "../engine/registry.ts";
 import type { HttpInRouter } from "../components/http_in_router.ts";
@@ -35,6 +34,7 @@ import type { History, HistoryOptions } from "../history/history.ts";
 import { VERSION } from "../version.ts";
 import { readText } from "./_read_text.ts";
 import { _ID, _ID_RULE } from "../flows/_checks.ts";
+import { CreatedPaths } from "./created_paths.ts";
 import { openHistory } from "./history_setup.ts";
 import { remoteWriteMetrics, RemoteWriter } from "../history/remote_write.ts";
 import {
@@ -199,11 +199,10 @@ export async function startServer(
   // weir_tcp_connections said listen 0 until the next read of the sockets
   // (a minute later), and an alert on it fired at every start.
   tracker.sample();
-  // A failed start leaves the disk as it was: what it created goes again.
-  // Each path is looked at just before the step that may make it, not all
-  // at the top: the database can wait for its lock (busyTimeoutMs), and a
-  // folder another process makes meanwhile is not this start's to remove.
-  const created: string[] = [];
+  // A failed start leaves the disk as it was: what it created goes again
+  // (each path looked at just before its step: the database can wait for
+  // its lock, busyTimeoutMs, while another process makes a folder).
+  const created = new CreatedPaths();
   // What to close if the start fails, the last opened first.
   const opened: (() => void | Promise<void>)[] = [];
   let store: FlowStore;
@@ -211,7 +210,7 @@ export async function startServer(
   const writers: RemoteWriter[] = [];
   const remote = options.remoteWrite ?? [];
   try {
-    created.push(..._absent(_dbPaths(options.db)));
+    created.before(_dbPaths(options.db));
     try {
       store = FlowStore.open(options.db, {
         // Once when writes start failing for want of storage, once when
@@ -233,7 +232,7 @@ export async function startServer(
     opened.push(() => store.close());
     if (options.history) {
       if (options.history.dir !== undefined) {
-        created.push(..._absent([resolve(options.history.dir)]));
+        created.before([options.history.dir]);
       }
       const h = await openHistory(options.history, log, fail);
       opened.push(() => h.close());
@@ -248,7 +247,7 @@ export async function startServer(
       }
       const cursorDir = _cursorDir(options.history);
       if (cursorDir !== undefined) {
-        created.push(..._absent([resolve(cursorDir)]));
+        created.before([cursorDir]);
       }
       try {
         for (const d of remote) {
@@ -273,7 +272,7 @@ export async function startServer(
         // The start's own error is the one to say.
       }
     }
-    _remove(created);
+    created.remove();
     await server.close();
     throw e;
   }
@@ -447,44 +446,6 @@ function _cursorDir(
   return history?.dir === undefined
     ? undefined
     : join(dirname(history.dir), "remote_write");
-}
-
-/**
- * Of `paths`, those that do not exist, each as the outermost folder of it
- * that does not (creating `a/b/c` makes `a/b` too when `a` holds no `b`).
- */
-function _absent(paths: readonly string[]): string[] {
-  const absent = new Set<string>();
-  for (let path of paths) {
-    if (_exists(path)) continue;
-    while (dirname(path) !== path && !_exists(dirname(path))) {
-      path = dirname(path);
-    }
-    absent.add(path);
-  }
-  return [...absent];
-}
-
-/** Whether `path` exists (a broken symbolic link does). */
-function _exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (e) {
-    // Another error (ENOTDIR, EACCES): nothing this start can make there.
-    return (e as { code?: unknown }).code !== "ENOENT";
-  }
-}
-
-/** Removes what a failed start created; what cannot be removed stays. */
-function _remove(paths: readonly string[]): void {
-  for (const path of paths) {
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch {
-      // Nothing more to do about it: the start's own error is the one to say.
-    }
-  }
 }
 
 /** An error as one line of the log. */
