@@ -12,6 +12,8 @@ import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
 import { logUncaught } from "./log_uncaught.ts";
+import { Hono } from "hono";
+import { errorHandler, logInternalError } from "../server/error_handler.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
 import { fail } from "./cli_error.ts";
@@ -32,7 +34,12 @@ async function _serveMetrics(
   history: History | null,
 ): Promise<Server> {
   const scrape = metricsApp(metrics).fetch;
-  const query = history === null ? null : queryRoutes(history).fetch;
+  // The query API leaves a refusal of its own (a 405) to the app's error
+  // table, as weir serve's flowApp has it: here errorHandler's alone.
+  const query = history === null ? null : new Hono()
+    .route("/", queryRoutes(history))
+    .onError(errorHandler(logInternalError))
+    .fetch;
   const fetch = query === null
     ? scrape
     : (request: Request) =>

@@ -8,9 +8,10 @@ import { HttpError } from "./http_error.ts";
 
 /**
  * The methods a 405 is registered for one by one (HEAD is answered as
- * GET by Hono). Not `app.all()`: an every-method route matches the allowed
- * methods' requests too, and a request that matches two handlers leaves
- * Hono's fast path (see `_guard.ts`).
+ * GET by Hono, unless `refuseHead`). Not `app.all()`: an
+ * every-method route matches the allowed methods' requests too, and a
+ * request that matches two handlers leaves Hono's fast path (see
+ * `_guard.ts`).
  */
 const _METHODS: readonly string[] = [
   "GET",
@@ -33,6 +34,19 @@ const _KNOWN = new Set([..._METHODS, "HEAD"]);
  */
 const _OTHER = "WEIR-OTHER-METHOD";
 
+/** Options of {@linkcode _methodNotAllowed}. */
+export interface _MethodNotAllowedOptions {
+  /**
+   * Refuse HEAD too, rather than let Hono answer it with the path's GET
+   * route (the body left out): Prometheus's API, whose router registers
+   * no HEAD. Then call {@linkcode _methodNotAllowed} before the path's GET
+   * route, which would answer the HEAD first; after one, it throws.
+   *
+   * @default {false}
+   */
+  refuseHead?: boolean;
+}
+
 /**
  * Answers every method not routed on `path` with a 405 that names the
  * allowed ones, also in `Allow`. A method outside the usual ones
@@ -43,16 +57,26 @@ export function _methodNotAllowed(
   app: Hono,
   path: string,
   allow: string,
+  { refuseHead = false }: _MethodNotAllowedOptions = {},
 ): void {
   const allowed = new Set(allow.split(",").map((m) => m.trim()));
   const methods = _METHODS.filter((m) => !allowed.has(m));
-  app.on([...methods, _OTHER], path, (c) => {
+  const refuse = (c: Context) => {
     throw new HttpError(
       405,
       `method ${c.req.method} is not allowed on ${c.req.path}: use ${allow}`,
       { Allow: allow },
     );
-  });
+  };
+  if (refuseHead) {
+    if (app.routes.some((r) => r.method === "GET" && r.path === path)) {
+      throw new Error(
+        `Cannot refuse HEAD on ${path}: its GET route, registered already, answers HEAD first; call _methodNotAllowed() before it`,
+      );
+    }
+    app.get(path, (c, next) => c.req.method === "HEAD" ? refuse(c) : next());
+  }
+  app.on([...methods, _OTHER], path, refuse);
 }
 
 /**

@@ -258,6 +258,21 @@ export function queryRoutes(
   for (const path of [...PATHS, ...GET_PATHS]) {
     for (const m of middleware) app.use(path, m);
   }
+  // Methods as Prometheus 2.42's router takes them: GET and POST (GET
+  // alone where it registers no POST), and HEAD refused with 405 as it
+  // refuses it, not answered as a GET. Before the routes: a GET route
+  // would answer the HEAD first.
+  for (const path of PATHS) {
+    _methodNotAllowed(
+      app,
+      path,
+      path.startsWith("/api/v1/label/") ? "GET" : "GET, POST",
+      { refuseHead: true },
+    );
+  }
+  for (const path of GET_PATHS) {
+    _methodNotAllowed(app, path, "GET", { refuseHead: true });
+  }
   const read = (c: Context) => _params(c, maxBodyBytes, bodyTimeoutMs);
   const engine = async () => givenEngine ?? (await _promql()).engine;
   const matchers = async (p: Params) => {
@@ -469,14 +484,6 @@ export function queryRoutes(
     return _success(c, { groups: [] });
   });
   app.get("/api/v1/alerts", (c) => _success(c, { alerts: [] }));
-  for (const path of PATHS) {
-    _methodNotAllowed(
-      app,
-      path,
-      path.startsWith("/api/v1/label/") ? "GET, HEAD" : "GET, HEAD, POST",
-    );
-  }
-  for (const path of GET_PATHS) _methodNotAllowed(app, path, "GET, HEAD");
   app.onError((error, c) => {
     let type = _errorType(error);
     let message = error.message;

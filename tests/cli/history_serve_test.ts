@@ -279,6 +279,25 @@ test(
       );
       assert.equal(exemplars.status, 200);
       assert.deepEqual(await exemplars.json(), { status: "success", data: [] });
+      // Methods as Prometheus answers them: HEAD 405 (not a GET's 200),
+      // DELETE 405 (not a 500: the query API's refusals reach an error
+      // table here too), each naming what the path takes.
+      const head = await fetch(`${base}/api/v1/format_query?query=up`, {
+        method: "HEAD",
+      });
+      await head.body?.cancel();
+      assert.deepEqual(
+        [head.status, head.headers.get("allow")],
+        [405, "GET, POST"],
+      );
+      const del = await fetch(`${base}/api/v1/query?query=1`, {
+        method: "DELETE",
+      });
+      assert.equal(del.status, 405);
+      assert.equal(del.headers.get("allow"), "GET, POST");
+      assert.deepEqual(await del.json(), {
+        error: "method DELETE is not allowed on /api/v1/query: use GET, POST",
+      });
       process.kill(demo.child.pid!, "SIGTERM");
       assert.equal((await demo.exited).code, 0, demo.log());
     } finally {

@@ -10,7 +10,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
+import { Hono } from "hono";
 import { serve } from "../../src/runtime/serve.ts";
+import {
+  errorHandler,
+  logInternalError,
+} from "../../src/server/error_handler.ts";
 import { queryRoutes } from "../../src/server/query_routes.ts";
 import { integrationSkip, startPrometheus } from "../_prometheus.ts";
 import { MemoryHistory } from "./_memory_history.ts";
@@ -175,6 +180,58 @@ test(
         }
       }
       assert.deepEqual(differences, []);
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+test(
+  "the query API answers HEAD on each of its paths as Prometheus does: 405, with the methods it takes in Allow",
+  {
+    skip: integrationSkip("prometheus"),
+    timeout: 120_000,
+  },
+  async () => {
+    await using prometheus = await startPrometheus({ targets: [] });
+    // With an error table, as flowApp and weir run mount it: the query
+    // API leaves its 405s to one.
+    const app = new Hono()
+      .route("/", queryRoutes(new MemoryHistory()))
+      .onError(errorHandler(logInternalError));
+    const server = await serve(app.fetch, { port: 0 });
+    try {
+      const paths = [
+        "/api/v1/query?query=1",
+        "/api/v1/query_range?query=1&start=0&end=10&step=5",
+        "/api/v1/series?match[]=up",
+        "/api/v1/labels",
+        "/api/v1/label/job/values",
+        "/api/v1/query_exemplars?query=up",
+        "/api/v1/format_query?query=up",
+        "/api/v1/status/buildinfo",
+        "/api/v1/rules",
+        "/api/v1/alerts",
+      ];
+      const methods = (allow: string | null) =>
+        (allow ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+      for (const path of paths) {
+        const [ref, got] = await Promise.all(
+          [prometheus.url, server.url].map(async (base) => {
+            const res = await fetch(base + path, { method: "HEAD" });
+            await res.body?.cancel();
+            return { status: res.status, allow: res.headers.get("allow") };
+          }),
+        );
+        assert.equal(got.status, ref.status, `HEAD ${path}`);
+        // Prometheus lists OPTIONS (answered 204 for CORS) and, on
+        // /series, DELETE: weir takes neither, and says so.
+        assert.deepEqual(
+          methods(got.allow),
+          methods(ref.allow).filter((m) => m !== "OPTIONS" && m !== "DELETE"),
+          `HEAD ${path}: Allow ${got.allow}, Prometheus's ${ref.allow}`,
+        );
+      }
     } finally {
       await server.close();
     }

@@ -771,14 +771,54 @@ test("flowApp's query API: other methods get 405 with Allow, bad input 400 in Pr
   await withFlowApp(undefined, history(), async (a) => {
     const res = await a.request("/api/v1/query", { method: "DELETE" });
     assert.equal(res.status, 405);
-    assert.equal(res.headers.get("Allow"), "GET, HEAD, POST");
+    assert.equal(res.headers.get("Allow"), "GET, POST");
     assert.deepEqual(Object.keys(await res.json()), ["error"]);
     const rules = await a.request("/api/v1/rules", { method: "POST" });
     assert.equal(rules.status, 405);
-    assert.equal(rules.headers.get("Allow"), "GET, HEAD");
+    assert.equal(rules.headers.get("Allow"), "GET");
     const bad = await a.request("/api/v1/series?match[]=%7B");
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).errorType, "bad_data");
+  });
+});
+
+test("flowApp's query API answers HEAD 405 on every path, as Prometheus 2.42's router does, and GET as before", async () => {
+  // Prometheus registers GET and POST (GET alone on these three paths),
+  // no HEAD: tests/server/query_api_parity_test.ts asks a real one.
+  const getOnly = [
+    "/api/v1/label/job/values",
+    "/api/v1/status/buildinfo",
+    "/api/v1/rules",
+    "/api/v1/alerts",
+  ];
+  const paths = [
+    "/api/v1/query?query=1",
+    "/api/v1/query_range?query=1&start=0&end=10&step=5",
+    "/api/v1/series?match[]=up",
+    "/api/v1/labels",
+    "/api/v1/query_exemplars?query=up",
+    "/api/v1/format_query?query=up",
+    ...getOnly,
+  ];
+  await withFlowApp(undefined, history(), async (a) => {
+    for (const path of paths) {
+      const head = await a.request(path, { method: "HEAD" });
+      const allow = getOnly.includes(path) ? "GET" : "GET, POST";
+      assert.deepEqual(
+        [head.status, head.headers.get("Allow")],
+        [405, allow],
+        `HEAD ${path}`,
+      );
+      assert.equal(await head.text(), "", `HEAD ${path}: no body`);
+      const get = await a.request(path);
+      assert.equal(get.status, 200, `GET ${path}`);
+      assert.equal((await get.json()).status, "success", `GET ${path}`);
+    }
+    const del = await a.request("/api/v1/format_query", { method: "DELETE" });
+    assert.equal(
+      (await del.json()).error,
+      "method DELETE is not allowed on /api/v1/format_query: use GET, POST",
+    );
   });
 });
 
