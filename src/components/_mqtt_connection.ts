@@ -3,8 +3,9 @@
  * in the meters, reconnection with a capped exponential backoff (MQTT.js
  * itself retries at a fixed period), one report per distinct failure (a
  * broker that stays down or keeps refusing the credentials is one line,
- * not a line a retry), one when it is connected again after such a line,
- * and a clean or forced end.
+ * not a line a retry), one when it is connected again after such a line
+ * (after connections lost within 10 s, once one has held: the last line
+ * says the state the connection is in), and a clean or forced end.
  *
  * @module
  */
@@ -51,6 +52,12 @@ export interface _ConnectionOptions {
    * accepted after a warning: `connected to broker URL again after 4
    * attempts (down 12.3 s)` (without `again` when none was accepted
    * before), so that the last word on the connection is not the warning.
+   * After a warning of connections lost within `stableMs` (the broker
+   * ends them at once), the info waits until one has lasted that long,
+   * `connected to broker URL again, held 10 s after 6 connections lost
+   * within 10 s (over 47.2 s)`: until then each connection is lost again
+   * as the warning says, and an info at each would have the last word
+   * while the connection is down.
    */
   report: (message: string, level: ReportLevel) => void;
   /** Called on each accepted connection, with whether the broker kept the session. */
@@ -62,6 +69,12 @@ export interface _ConnectionOptions {
   broker: URL;
   /** The user name, for messages (`as user "u"`); none when not given. */
   user?: string;
+  /**
+   * How long a connection must last to count as held: the backoff and
+   * the reports start over then, and a loss sooner is reported as one
+   * the broker made at once. Default 10 s.
+   */
+  stableMs?: number;
 }
 
 /**
@@ -127,6 +140,13 @@ export class _MqttConnection {
   #downAt = 0;
   /** The attempts that failed since then. */
   #failedAttempts = 0;
+  /** The connections lost within `stableMs` since then. */
+  #briefLosses = 0;
+  /**
+   * Whether the last warning was of a connection lost within `stableMs`:
+   * the info then waits until a connection has held (see `#recovered`).
+   */
+  #warnedBrief = false;
   #waiters: (() => void)[] = [];
   #pinger: ReturnType<typeof setInterval> | undefined;
   /** When the current connection was accepted (epoch ms). */
@@ -137,9 +157,12 @@ export class _MqttConnection {
   /** When a message was last held (epoch ms). */
   #lastHold = 0;
 
+  readonly #stableMs: number;
+
   /** Connects with `options`. */
   constructor(options: _ConnectionOptions) {
     this.#o = options;
+    this.#stableMs = options.stableMs ?? _STABLE_MS;
     this.ready = _loadMqtt().then((connect) => {
       if (this.#ending) return false;
       try {
@@ -206,6 +229,9 @@ export class _MqttConnection {
       // lasted (see _STABLE_MS), not now; before MQTT.js's own close
       // handler, which arms the next attempt with the delay set then.
       this.#upAt = Date.now();
+      // After connections lost at once, that it is connected again is
+      // said once this one has held, not now (see #recovered).
+      const held = this.#warned && this.#warnedBrief;
       clearTimeout(this.#stableTimer);
       this.#stableTimer = setTimeout(() => {
         this.#stableTimer = undefined;
@@ -213,13 +239,14 @@ export class _MqttConnection {
         this.#attempt = 0;
         client.options.reconnectPeriod = this.#o.backoffMs;
         this.#reported = undefined;
-      }, _STABLE_MS);
+        if (held) this.#recovered(false, true);
+      }, this.#stableMs);
       (this.#stableTimer as { unref?: () => void }).unref?.();
       this.#o.meters.connected.set(1);
       this.#o.meters.connects.add(1);
       const first = this.#firstConnect;
       this.#firstConnect = false;
-      this.#recovered(first);
+      if (!held) this.#recovered(first, false);
       this.#o.onConnect?.(connack.sessionPresent === true, first);
       for (const w of this.#waiters.splice(0)) w();
     });
@@ -363,7 +390,7 @@ export class _MqttConnection {
     // A connection that lasted starts the backoff over; one the broker
     // ends at once (another client taking over this client id's session,
     // which takes it back the same way) keeps growing it.
-    const brief = wasUp && Date.now() - this.#upAt < _STABLE_MS;
+    const brief = wasUp && Date.now() - this.#upAt < this.#stableMs;
     clearTimeout(this.#stableTimer);
     this.#stableTimer = undefined;
     let reason: _DisconnectReason;
@@ -379,13 +406,14 @@ export class _MqttConnection {
     this.#o.meters.disconnects[reason].add(1);
     if (this.#downAt === 0) this.#downAt = Date.now();
     if (!wasUp) this.#failedAttempts++;
+    if (brief) this.#briefLosses++;
     const detail = e === undefined ? "the connection closed" : _errorText(e);
     const [lead, after] = !wasUp ? ["cannot connect to ", ""] : brief
       ? [
         "lost the connection to ",
         ` within ${
-          _STABLE_MS / 1000
-        } s (is another client using its client id?)`,
+          _duration(this.#stableMs)
+        } (is another client using its client id?)`,
       ]
       : ["lost the connection to ", ""];
     // One report per distinct failure until a connection succeeds: a
@@ -394,6 +422,7 @@ export class _MqttConnection {
     if (key === this.#reported) return;
     this.#reported = key;
     this.#warned = true;
+    this.#warnedBrief = brief;
     // MQTT.js's close handler, which ran before this one, set the next
     // attempt's timer with this delay.
     const next = this.#client?.options.reconnectPeriod ?? this.#o.backoffMs;
@@ -413,32 +442,45 @@ export class _MqttConnection {
   }
 
   /**
-   * A connection was accepted: after a warning, an info says so, with the
-   * attempts it took (this one included) and how long the broker was out
-   * of reach, so that the log's last word is not "retrying"; without a
-   * warning (the first connection, or one whose loss was reported before
-   * and not again) nothing is said.
+   * A connection was accepted (`held`: and has lasted `stableMs`): after
+   * a warning, an info says so, so that the log's last word is not
+   * "retrying"; without a warning (the first connection, or one whose
+   * loss was reported before and not again) nothing is said. After a
+   * warning of a connection lost at once, it is said once a connection
+   * has held (`held`), with how many were lost at once: said at each
+   * connection, it would be the last word while the next is lost as the
+   * warning says (only a loss unlike the last reported is reported
+   * again). Otherwise at once, with the attempts it took (this one
+   * included) and how long the broker was out of reach.
    */
-  #recovered(first: boolean): void {
+  #recovered(first: boolean, held: boolean): void {
     const attempts = this.#failedAttempts + 1;
-    const downMs = Date.now() - this.#downAt;
+    const lost = this.#briefLosses;
+    const downMs = this.#upAt - this.#downAt;
     const warned = this.#warned;
     this.#warned = false;
+    this.#warnedBrief = false;
     this.#downAt = 0;
     this.#failedAttempts = 0;
+    this.#briefLosses = 0;
     if (!warned) return;
     const { broker, user } = this.#o;
+    const stable = _duration(this.#stableMs);
+    // The counts are fixed words of the sentence, kept whole (see _fit).
+    const after = held
+      ? `, held ${stable} after ${lost} ${
+        lost === 1 ? "connection" : "connections"
+      } lost within ${stable} (over `
+      : ` after ${attempts} ${attempts === 1 ? "attempt" : "attempts"} (down `;
     this.#o.report(
       _fit(
         (url, who, how) =>
           `connected to broker ${url}${
             who === undefined ? "" : ` as user ${JSON.stringify(who)}`
-          }${first ? "" : " again"} after ${how}`,
+          }${first ? "" : " again"}${after}${how})`,
         urlShown(broker),
         user,
-        `${attempts} ${attempts === 1 ? "attempt" : "attempts"} (down ${
-          _downFor(downMs)
-        })`,
+        _downFor(downMs),
       ),
       "info",
     );

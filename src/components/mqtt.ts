@@ -367,7 +367,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): retrying in 1 s (backing off up to 30 s): cannot connect to broker ..."), not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"); so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
+          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): retrying in 1 s (backing off up to 30 s): cannot connect to broker ..."), not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"; after connections lost within 10 s, once one has held 10 s); so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
       },
     },
     meters: _MQTT_METERS,
@@ -568,7 +568,9 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * what happens next (`retrying in 1 s`), never that the process failed,
  * and shows the broker URL without its query; once connected, one of
  * level `"info"` says so (`connected to broker ... again after 4 attempts
- * (down 12.3 s)`). A subscription the broker
+ * (down 12.3 s)`; after connections lost within 10 s, once one has held
+ * 10 s, so that it is not the last word while the next is lost). A
+ * subscription the broker
  * refuses is a failure naming each refused filter's place in `topic` and
  * the broker's reason code; one the connection cut short is a warning, and
  * is made again once reconnected. When the flow stops, a clean session
@@ -709,7 +711,7 @@ export function mqttOut(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)").',
+          'A ProcessError for each message that could not be published (no topic, a wildcard topic, refused by the broker) (when connected; else the log): failures, counted in weir_process_errors_total. A connection refused or lost, which is tried again, is one of level "warning" that says so, not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"; after connections lost within 10 s, once one has held 10 s).',
       },
     },
     // The in-flight window: publishes waiting for their acknowledgement.

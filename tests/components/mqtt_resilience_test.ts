@@ -311,8 +311,8 @@ test(
 );
 
 test(
-  "two processes with one client id, taking the session from each other, are reported once, naming the likely cause, and not reset to the first backoff at each connection",
-  { skip, timeout: 60_000 },
+  "two processes with one client id, taking the session from each other, are reported once, naming the likely cause, and not reset to the first backoff at each connection; connected again is said once a connection holds 10 s",
+  { skip, timeout: 90_000 },
   async () => {
     await using broker = await startMosquitto();
     const graph = (name: string) => `
@@ -355,7 +355,34 @@ test(
             ),
           );
         }
+        // No "connected again" while each connection is lost at once: the
+        // last line is the warning, true whenever it is read.
+        const reports = run.sinks.E as ProcessError[];
+        assert.deepEqual(
+          reports.filter((e) => e.level !== "warning").map((e) => e.message),
+          [],
+        );
+        assert.equal(reports.at(-1)!.level, "warning");
       }
+      // B gone, A's next connection holds: once it has for 10 s, one info
+      // says so, counting the connections lost at once.
+      await b.stop();
+      const info = await until(
+        () => (a.sinks.E as ProcessError[]).find((e) => e.level === "info"),
+        "A's info once a connection held",
+        30_000,
+      );
+      assert.match(
+        info.message,
+        new RegExp(
+          `^process "A" \\(mqtt/In\\): connected to broker ${
+            broker.url.replaceAll(".", "\\.")
+          } again, held 10 s after (\\d+) connections lost within 10 s \\(over \\d+\\.\\d s\\)$`,
+        ),
+      );
+      assert.ok(Number(/after (\d+) connections/.exec(info.message)![1]) >= 3);
+      assert.equal((a.sinks.E as ProcessError[]).at(-1), info);
+      assert.equal(a.meter("A", "mqtt_connected"), 1);
     } finally {
       await a.stop();
       await b.stop();
