@@ -51,7 +51,9 @@
  *    `--cost-seconds=N` measures N seconds instead of 120 (the store
  *    reaches its steady size only after minutes to hours: see
  *    `bench/history_store_memory.ts`), `--cost-setups=100x10` (or `demo`)
- *    runs one set-up's children only.
+ *    runs one set-up's children only. The children set Bun's JIT policy
+ *    as weir's own processes do (`src/runtime/jit_policy.ts`);
+ *    `--jit-default` keeps JavaScriptCore's default in both.
  *
  * Run: `bun bench/history_bench.ts` or
  * `deno run -A --v8-flags=--expose-gc bench/history_bench.ts`;
@@ -85,6 +87,7 @@ import { DEMO_FLOW } from "../src/cli/demo.ts";
 import { startFlows } from "./_metrics.ts";
 import { loadAverage, median, processCpuSeconds, rssMB } from "./_measure.ts";
 import { runtime } from "./_runtime.ts";
+import { setJitPolicy } from "../src/runtime/jit_policy.ts";
 
 const argv: string[] = globalThis.process?.argv ?? [];
 const json = argv.includes("--json");
@@ -900,6 +903,7 @@ async function costBench(): Promise<CostResult> {
         ? script
         : join(side.base, "bench", "history_bench.ts"),
       `--child=${side.setup}:${side.history ? "on" : "off"}`,
+      ...(argv.includes("--jit-default") ? ["--jit-default"] : []),
     ];
     const c = spawn(exec, args, { stdio: ["ignore", "pipe", "inherit"] });
     const ready = new Promise<void>((resolve, reject) => {
@@ -985,6 +989,8 @@ async function costBench(): Promise<CostResult> {
 
 if (child !== undefined) {
   const [setup, on] = child.split(":");
+  // As weir's own processes run (src/cli/main.ts), unless asked not to.
+  if (!argv.includes("--jit-default")) setJitPolicy();
   await runChild(setup, on === "on");
 } else {
   const loadStart = loadAverage();

@@ -44,6 +44,7 @@ import {
 import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
+import { setJitPolicy } from "../runtime/jit_policy.ts";
 import {
   destinationName,
   type RemoteWriteDestination,
@@ -519,7 +520,11 @@ async function _run(): Promise<never> {
   process.exit(code);
 }
 
-if (import.meta.main) await _run();
+if (import.meta.main) {
+  // weir's own process: tuned for a long-running server (jit_policy.ts).
+  setJitPolicy();
+  await _run();
+}
 
 /** Whether users other than the owner and group may read `path`. */
 function readableByOthers(path: string): boolean {
