@@ -19,7 +19,16 @@ import { _json } from "./_response.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
-const ALLOW = "GET, HEAD";
+
+/**
+ * The methods each path takes, for `Allow` and the 405's sentence. The
+ * metadata takes GET alone, as Prometheus 2.42's router does (a HEAD gets
+ * 405 there, as on the query API's paths); a scrape may be a HEAD.
+ */
+const ALLOWED: Readonly<Record<string, { allow: string; words: string }>> = {
+  [METRICS_PATH]: { allow: "GET, HEAD", words: "GET or HEAD" },
+  [METADATA_PATH]: { allow: "GET", words: "GET" },
+};
 
 /** Default of {@linkcode MetricsAppOptions.maxConcurrentScrapes}. */
 export const DEFAULT_MAX_CONCURRENT_SCRAPES = 32;
@@ -57,10 +66,12 @@ const METRICS_APP_OPTIONS = optionKeys<MetricsAppOptions>()([
  *   `503` with `Retry-After: 1`.
  * - `GET /api/v1/metadata`: `{ "status": "success", "data": ... }` like
  *   Prometheus's own metadata API, with its `metric=<name>` and `limit=<n>`
- *   query parameters (a bad `limit` gets `400`).
- * - A wrong method on those paths gets `405` with `Allow: GET, HEAD`; any
- *   other path `404`; a source that throws `500`. Every error body is JSON
- *   `{ "error": "..." }`, never a stack trace.
+ *   query parameters (a bad `limit` gets `400`). GET alone, as Prometheus
+ *   takes it: a HEAD gets `405`, as on the query API's paths.
+ * - A wrong method on those paths gets `405` with `Allow` (`GET, HEAD` on
+ *   `/metrics`, `GET` on the metadata); any other path `404`; a source
+ *   that throws `500`. Every error body is JSON `{ "error": "..." }`,
+ *   never a stack trace.
  *
  * Mount it with `route()`, at the root or under a prefix
  * (`host.route("/ops", metricsApp(source))` serves `/ops/metrics`). Once
@@ -180,6 +191,9 @@ export function metricsApp(
   });
 
   app.get(METADATA_PATH, (c) => {
+    // Hono answers a HEAD with the GET route: refused here, in the route
+    // itself, so that a GET still matches one handler alone.
+    if (c.req.method === "HEAD") return _refused(c, METADATA_PATH);
     const metric = c.req.query("metric");
     const limitParam = c.req.query("limit");
     let limit = Infinity;
@@ -227,13 +241,7 @@ export function metricsApp(
   });
 
   for (const path of [METRICS_PATH, METADATA_PATH]) {
-    app.all(path, (c) =>
-      _error(
-        c,
-        405,
-        `method ${c.req.method} is not allowed on ${c.req.path}: use GET or HEAD`,
-        { Allow: ALLOW },
-      ));
+    app.all(path, (c) => _refused(c, path));
   }
 
   app.notFound((c) => _error(c, 404, `no route for ${c.req.path}`));
@@ -254,6 +262,17 @@ function _error(
     "Cache-Control": "no-store",
     ...headers,
   });
+}
+
+/** The 405 of a method `path` does not take, naming the ones it does. */
+function _refused(c: Context, path: string): Response {
+  const { allow, words } = ALLOWED[path];
+  return _error(
+    c,
+    405,
+    `method ${c.req.method} is not allowed on ${c.req.path}: use ${words}`,
+    { Allow: allow },
+  );
 }
 
 function _message(error: unknown): string {

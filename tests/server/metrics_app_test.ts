@@ -395,21 +395,44 @@ test("a wrong method on a known path answers 405 with Allow and a JSON error", a
   const source = new TestSource();
   const app = metricsApp(source);
   for (
-    const [method, path] of [
-      ["POST", "/metrics"],
-      ["PUT", "/metrics"],
-      ["DELETE", "/api/v1/metadata"],
-      ["PATCH", "/api/v1/metadata"],
+    const [method, path, allow, words] of [
+      ["POST", "/metrics", "GET, HEAD", "GET or HEAD"],
+      ["PUT", "/metrics", "GET, HEAD", "GET or HEAD"],
+      ["DELETE", "/api/v1/metadata", "GET", "GET"],
+      ["PATCH", "/api/v1/metadata", "GET", "GET"],
     ]
   ) {
     const res = await app.request(path, { method });
     assert.equal(res.status, 405, `${method} ${path}`);
-    assert.equal(res.headers.get("allow"), "GET, HEAD");
+    assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
     assert.deepEqual(await json(res), {
-      error: `method ${method} is not allowed on ${path}: use GET or HEAD`,
+      error: `method ${method} is not allowed on ${path}: use ${words}`,
     });
   }
   assert.equal(source.formats.length, 0, "no render for a refused method");
+});
+
+test("HEAD /api/v1/metadata answers 405 with Allow: GET, as Prometheus 2.42 does, and reads no metadata", async () => {
+  // Prometheus registers the metadata for GET alone (a real 2.42 is asked
+  // in tests/server/query_api_parity_test.ts), as the query API's paths.
+  const source = new TestSource();
+  let reads = 0;
+  const metadata = source.metadata.bind(source);
+  source.metadata = () => (reads++, metadata());
+  const app = new Hono().route("/ops", metricsApp(source));
+  const head = await app.request("/ops/api/v1/metadata", { method: "HEAD" });
+  assert.deepEqual(
+    [head.status, head.headers.get("allow"), await head.text()],
+    [405, "GET", ""],
+  );
+  assert.equal(reads, 0);
+  const get = await app.request("/ops/api/v1/metadata");
+  assert.equal(get.status, 200);
+  assert.equal((await json(get)).status, "success");
+  const post = await app.request("/ops/api/v1/metadata", { method: "POST" });
+  assert.deepEqual(await json(post), {
+    error: "method POST is not allowed on /ops/api/v1/metadata: use GET",
+  });
 });
 
 // Options

@@ -16,6 +16,8 @@ import {
   errorHandler,
   logInternalError,
 } from "../../src/server/error_handler.ts";
+import { MetricsCollector } from "../../src/metrics/collector.ts";
+import { metricsApp } from "../../src/server/metrics_app.ts";
 import { queryRoutes } from "../../src/server/query_routes.ts";
 import { integrationSkip, startPrometheus } from "../_prometheus.ts";
 import { MemoryHistory } from "./_memory_history.ts";
@@ -187,7 +189,7 @@ test(
 );
 
 test(
-  "the query API answers HEAD on each of its paths as Prometheus does: 405, with the methods it takes in Allow",
+  "the query API and the metadata answer HEAD on each of their paths as Prometheus does: 405, with the methods each takes in Allow",
   {
     skip: integrationSkip("prometheus"),
     timeout: 120_000,
@@ -195,9 +197,11 @@ test(
   async () => {
     await using prometheus = await startPrometheus({ targets: [] });
     // With an error table, as flowApp and weir run mount it: the query
-    // API leaves its 405s to one.
+    // API leaves its 405s to one. The metadata beside it, from metricsApp,
+    // as both serve it.
     const app = new Hono()
       .route("/", queryRoutes(new MemoryHistory()))
+      .route("/", metricsApp(new MetricsCollector()))
       .onError(errorHandler(logInternalError));
     const server = await serve(app.fetch, { port: 0 });
     try {
@@ -212,6 +216,7 @@ test(
         "/api/v1/status/buildinfo",
         "/api/v1/rules",
         "/api/v1/alerts",
+        "/api/v1/metadata",
       ];
       const methods = (allow: string | null) =>
         (allow ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
