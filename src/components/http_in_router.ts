@@ -304,7 +304,13 @@ export class HttpInRouter {
       return this.#take(r, raw, path, request);
     }
     if (allowed === undefined) return undefined;
-    const allow = [...new Set(allowed)].join(", ");
+    const methods = [...new Set(allowed)];
+    // A GET route answers HEAD (above): said in Allow, after the GET.
+    const get = methods.indexOf("GET");
+    if (get >= 0 && !methods.includes("HEAD")) {
+      methods.splice(get + 1, 0, "HEAD");
+    }
+    const allow = methods.join(", ");
     return _httpInError(
       405,
       `${method} is not served at /in/${flow}${path}; it answers ${allow}`,

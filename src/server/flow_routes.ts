@@ -193,8 +193,9 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
       ["/:id/start", "POST"],
       ["/:id/stop", "POST"],
       ["/:id/stats", "GET, HEAD"],
-      ["/:id/events", "GET"],
-      ["/:id/tap", "GET"],
+      // An event stream answers HEAD with its headers, opening none.
+      ["/:id/events", "GET, HEAD"],
+      ["/:id/tap", "GET, HEAD"],
     ]
   ) {
     _methodNotAllowed(app, path, allow);
