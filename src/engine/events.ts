@@ -14,7 +14,9 @@ export interface NetworkEvents {
   /**
    * A process failed a message, or reported a fault: one it failed on
    * (`level` `"error"`) or a condition it goes on through (`"warning"`),
-   * or news of one (`"info"`: it is over).
+   * or news of one (`"info"`: it is over). Its teardown that throws is
+   * one too, at `"error"`, emitted as the network ends (stopping, when
+   * the network's faults are otherwise no longer routed).
    */
   error: ProcessError;
   /** The life-cycle state changed. */

@@ -1530,7 +1530,21 @@ export class Network {
       try {
         p.component.teardown?.(p.ctx);
       } catch (e) {
-        console.error(`[weir] teardown of process "${p.name}" threw:`, e);
+        // The error event, as any fault of a process: the operator's log
+        // names the flow and the process. Not through #faults, silent once
+        // the network stops; the message alone (an excerpt), never the
+        // thrown object, whose fields may hold a client's settings.
+        this.#listeners.emit(
+          "error",
+          new ProcessError(`its teardown threw: ${thrownText(e)}`, {
+            network: this.name,
+            process: p.name,
+            component: p.component.name,
+            port: "",
+            kind: "exception",
+            cause: e,
+          }),
+        );
       }
     }
     this.#setState(state);

@@ -81,6 +81,62 @@ test("Network stop() called inside an activation ends the network at once", asyn
   assert.equal(errors.length, 0);
 });
 
+test("Network stop() emits a teardown that throws as an error event of its process, not on console.error, and runs the other teardowns", async () => {
+  let tidied = 0;
+  const Untidy = defineComponent({
+    name: "test/Untidy",
+    description: "Its teardown throws an error carrying its client's settings.",
+    inPorts: { in: {} },
+    process() {},
+    teardown() {
+      throw Object.assign(new Error("socket already closed"), {
+        options: { url: "mqtt://ops:hunter2@broker:1883" },
+      });
+    },
+  });
+  const Tidy = defineComponent({
+    name: "test/Tidy",
+    description: "Counts its teardown.",
+    inPorts: { in: {} },
+    process() {},
+    teardown() {
+      tidied++;
+    },
+  });
+  // Exported in-ports keep both processes live until the stop.
+  const net = network({ U: Untidy, T: Tidy }, [], {
+    inports: {
+      u: { process: "U", port: "in" },
+      t: { process: "T", port: "in" },
+    },
+  });
+  const errors = collectErrors(net);
+  const printed: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    await net.start();
+    await net.stop();
+  } finally {
+    console.error = error;
+  }
+  assert.equal(await net.finished, "stopped");
+  assert.equal(tidied, 1);
+  assert.deepEqual(printed, []);
+  assert.deepEqual(
+    errors.map((e) => [e.network, e.process, e.level, e.kind, e.message]),
+    [[
+      net.name,
+      "U",
+      "error",
+      "exception",
+      'process "U" failed: its teardown threw: socket already closed',
+    ]],
+  );
+  assert.doesNotMatch(errors[0].message, /hunter2/);
+  assert.equal((errors[0].cause as Error).message, "socket already closed");
+});
+
 test("Network stop ends a retry's backoff without running another attempt", async () => {
   let calls = 0;
   const first = gate();

@@ -11,6 +11,7 @@ import type {
   FlowLogLevel,
 } from "../../src/flows/flow_manager.ts";
 import { FlowStore } from "../../src/flows/flow_store.ts";
+import { defineComponent } from "../../src/engine/component.ts";
 import { NO_START, registryOf, SLOW, WAIT } from "./_harness.ts";
 import { until } from "../engine/_helpers.ts";
 
@@ -136,6 +137,56 @@ test(
     assert.match(line.message, /^flow "noisy": process "P" failed/);
     assert.deepEqual(line.fields, { flow: "noisy", process: "P" });
     await flows.close();
+  },
+);
+
+test(
+  "FlowManager logs a teardown that throws as an error of its flow and process, at a stop and at the shutdown, with the message alone",
+  SLOW,
+  async () => {
+    const Untidy = defineComponent({
+      name: "test/Untidy",
+      description: "Its teardown throws an error carrying its settings.",
+      inPorts: { in: {} },
+      process() {},
+      teardown() {
+        throw Object.assign(new Error("socket already closed"), {
+          options: { url: "mqtt://ops:hunter2@broker:1883" },
+        });
+      },
+    });
+    const lines: Line[] = [];
+    const flows = new FlowManager({
+      store: FlowStore.open(":memory:"),
+      registry: registryOf([], []).register(Untidy),
+      log: (message, level, fields) => lines.push({ message, level, fields }),
+    });
+    const printed: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      await flows.create({
+        id: "untidy",
+        text: "'1s' -> interval T(core/Interval) out -> in U(test/Untidy)",
+        format: "fbp",
+      });
+      assert.equal(flows.get("untidy").state, "running");
+      await flows.stop("untidy");
+      await flows.start("untidy");
+      await flows.close();
+    } finally {
+      console.error = error;
+    }
+    const errors = lines.filter((l) => l.level === "error");
+    const want = {
+      message:
+        'flow "untidy": process "U" failed: its teardown threw: socket already closed',
+      level: "error",
+      fields: { flow: "untidy", process: "U" },
+    };
+    assert.deepEqual(errors, [want, want], JSON.stringify(lines));
+    assert.deepEqual(printed, []);
+    assert.doesNotMatch(JSON.stringify(lines), /hunter2/);
   },
 );
 
