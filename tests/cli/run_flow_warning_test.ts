@@ -86,3 +86,37 @@ test("weir run logs a process's info (a broker reached again) at info, and it do
   });
   assert.deepEqual(await run("info", "error"), { code: 0, logged: [] });
 });
+
+test("weir run logs a teardown that throws at error, with the flow and the process, and exits 1", async () => {
+  const Untidy = defineComponent({
+    name: "test/Untidy",
+    description: "Takes one message; its teardown throws.",
+    inPorts: { in: {} },
+    process() {},
+    teardown() {
+      throw new Error("socket already closed");
+    },
+  });
+  const lines: string[] = [];
+  const code = await runFlow({
+    text: `'x' -> in U(test/Untidy)`,
+    file: "flow.fbp",
+    registry: builtins().register(Untidy),
+    drainTimeoutMs: 1000,
+    metricsAt: null,
+    namespace: "weir",
+    log: createLogger({ format: "json", write: (l) => lines.push(l) }),
+    history: null,
+  });
+  const errors = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.level === "error")
+    .map(({ msg, flow, process }) => ({ msg, flow, process }));
+  assert.deepEqual({ code, errors }, {
+    code: 1,
+    errors: [{
+      msg: 'process "U" failed: its teardown threw: socket already closed',
+      flow: "main",
+      process: "U",
+    }],
+  });
+});
