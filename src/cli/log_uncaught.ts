@@ -11,12 +11,24 @@ import { onUncaught } from "../runtime/uncaught.ts";
 import { thrownValue } from "../engine/excerpt.ts";
 import type { Logger } from "./log.ts";
 
+/** Options of {@linkcode logUncaught}. */
+export interface LogUncaughtOptions {
+  /** Called for each error that escaped (`weir run` counts it as a failure). Default none. */
+  onEscaped?: () => void;
+  /**
+   * Whether weir is stopping now: an error that escapes then is said to
+   * have come as weir was stopping, and the line ends with the shutdown
+   * going on, not with weir going on. Default: never.
+   */
+  stopping?: () => boolean;
+}
+
 /**
  * Logs each error that escapes every `try` and awaited promise to `log`
  * instead of letting the runtime end the process (Deno) or print it
- * unstructured (Bun), and calls `onEscaped` for each (`weir run` counts
- * it as a failure). Returns a function that stops it, writing the pending
- * summary.
+ * unstructured (Bun). The line ends "weir goes on", or, while `stopping()`,
+ * "as weir was stopping; the shutdown goes on". Returns a function that
+ * stops it, writing the pending summary.
  *
  * @example
  * ```ts
@@ -39,12 +51,23 @@ import type { Logger } from "./log.ts";
  *   lines[0],
  *   /^error uncaught error: RangeError: out of range \(at .+:\d+:\d+\), thrown outside any flow's activation \(a callback or a promise nobody awaits, as in an own component\); weir goes on$/,
  * );
+ *
+ * // While weir stops, the line does not promise that it goes on.
+ * const offStopping = logUncaught(log, { stopping: () => true });
+ * void Promise.reject("closed twice");
+ * await new Promise((resolve) => setTimeout(resolve, 50));
+ * offStopping();
+ * assert.match(
+ *   lines[1],
+ *   /^error uncaught error: "closed twice", thrown outside any flow's activation \(.*\) as weir was stopping; the shutdown goes on$/,
+ * );
  * ```
  */
 export function logUncaught(
   log: Logger,
-  onEscaped: () => void = () => {},
+  options: LogUncaughtOptions = {},
 ): () => void {
+  const { onEscaped = () => {}, stopping = () => false } = options;
   const limiter = new ErrorLogLimiter({
     write: (line, level, fields) =>
       log.log(level === "warning" ? "warn" : level, line, fields),
@@ -57,7 +80,11 @@ export function logUncaught(
       prefix: "uncaught error",
       message: `${_describe(error)}${
         at === undefined ? "" : ` (at ${at})`
-      }, thrown outside any flow's activation (a callback or a promise nobody awaits, as in an own component); weir goes on`,
+      }, thrown outside any flow's activation (a callback or a promise nobody awaits, as in an own component)${
+        stopping()
+          ? " as weir was stopping; the shutdown goes on"
+          : "; weir goes on"
+      }`,
       subject: "code outside the flows",
       fields: { uncaught: kind, ...(at === undefined ? {} : { at }) },
     });

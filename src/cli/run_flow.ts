@@ -124,11 +124,15 @@ export async function runFlow(o: RunOptions): Promise<number> {
   let escaped = 0;
   let escapedStopping = 0;
   let stopping = false;
-  const offUncaught = logUncaught(log, () => {
-    escaped++;
-    if (stopping) escapedStopping++;
+  const offUncaught = logUncaught(log, {
+    onEscaped: () => {
+      escaped++;
+      if (stopping) escapedStopping++;
+    },
+    stopping: () => stopping,
   });
   const off = onShutdown(async (signal) => {
+    stopping = true;
     log.info(`${signal}: draining (up to ${o.drainTimeoutMs} ms)`, {
       flow: net.name,
       signal,

@@ -631,17 +631,29 @@ export function shutdownSignal(): Promise<ShutdownSignal> {
  * Runs `weir serve` until SIGINT, SIGTERM or SIGHUP (`signalled`, by default from
  * the call on); resolves with the exit code. An error that escapes every
  * flow (a component's timer that throws, a promise it leaves rejected) is
- * logged, and weir goes on.
+ * logged, and weir goes on (or, once the signal came, goes on stopping).
  */
 export async function serveCommand(
   options: ServeCommandOptions,
   signalled: Promise<ShutdownSignal> = shutdownSignal(),
 ): Promise<number> {
   // From the start: a module's top level may leave a timer that throws.
-  const offUncaught = logUncaught(options.log);
+  // From the signal on, such an error comes as weir stops, and is said so.
+  let stopping = false;
+  const offUncaught = logUncaught(options.log, { stopping: () => stopping });
   try {
-    return await _serve(options, signalled);
+    return await _serve(
+      options,
+      signalled.then((signal) => {
+        stopping = true;
+        return signal;
+      }),
+    );
   } finally {
+    // A promise a teardown left rejected at the shutdown is reported once
+    // this turn ends: heard and logged, not lost as weir exits (as in
+    // weir run's release).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     offUncaught();
   }
 }

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { eventually, startServeInTemp, startWeir } from "./_weir.ts";
@@ -25,6 +26,22 @@ export const Leaky = defineComponent({
     Promise.reject(new Error("nobody awaits " + v));
     setTimeout(() => { throw new TypeError("timer threw on " + v); });
     ctx.send("out", v);
+  },
+});
+`;
+
+const UNTIDY_JS = `import { defineComponent } from "weir";
+
+export const Untidy = defineComponent({
+  name: "ops/Untidy",
+  description: "Forwards; its teardown leaves a rejected promise behind.",
+  inPorts: { in: {} },
+  outPorts: { out: {} },
+  process(v, ctx) {
+    ctx.send("out", v);
+  },
+  teardown() {
+    Promise.reject(new Error("teardown left this"));
   },
 });
 `;
@@ -166,21 +183,7 @@ test(
     const dir = mkdtempSync(join(tmpdir(), "weir-uncaught-stop-"));
     writeFileSync(
       join(dir, "tidy.js"),
-      `import { defineComponent } from "weir";
-
-export const Untidy = defineComponent({
-  name: "ops/Untidy",
-  description: "Forwards; its teardown leaves a rejected promise behind.",
-  inPorts: { in: {} },
-  outPorts: { out: {} },
-  process(v, ctx) {
-    ctx.send("out", v);
-  },
-  teardown() {
-    Promise.reject(new Error("teardown left this"));
-  },
-});
-`,
+      UNTIDY_JS,
     );
     writeFileSync(
       join(dir, "untidy.fbp"),
@@ -210,9 +213,10 @@ Tick out -> in U(ops/Untidy) out -> in Out(core/Output)
         assert.equal(escaped.length, 1, w.log());
         assert.equal(escaped[0].level, "error");
         assert.equal(escaped[0].uncaught, "rejection");
+        // Said as what it is: weir was stopping, and does not go on.
         assert.match(
           escaped[0].msg,
-          /^uncaught error: Error: teardown left this \(at .*tidy\.js:\d+:\d+\)/,
+          /^uncaught error: Error: teardown left this \(at .*tidy\.js:\d+:\d+\), thrown outside any flow's activation \(.*\) as weir was stopping; the shutdown goes on$/,
         );
         const last = w.records().at(-1)!;
         assert.equal(last.level, "error");
@@ -224,6 +228,48 @@ Tick out -> in U(ops/Untidy) out -> in Out(core/Output)
         assert.doesNotMatch(w.log(), /Uncaught \(in promise\)|^error: /m);
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "weir serve logs an error that escapes a component's teardown at its shutdown as come while it stopped, not promising that weir goes on",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-uncaught-shutdown-"));
+    writeFileSync(join(dir, "tidy.js"), UNTIDY_JS);
+    writeFileSync(
+      join(dir, "untidy.fbp"),
+      `# @name untidy
+'1s' -> interval Tick(core/Interval) out -> in U(ops/Untidy)
+`,
+    );
+    let w: Awaited<ReturnType<typeof startServeInTemp>> | undefined;
+    try {
+      w = await startServeInTemp("weir-uncaught-shutdown-data-", [
+        "--components",
+        dir,
+        "--log-format",
+        "json",
+        join(dir, "untidy.fbp"),
+      ]);
+      await eventually(async () => {
+        const res = await fetch(`${w!.url}/flows/untidy`);
+        return (await res.json()).state === "running" || undefined;
+      }, "the flow running");
+      process.kill(w.child.pid!, "SIGTERM");
+      const { code } = await w.exited;
+      assert.equal(code, 0, w.log());
+      const escaped = w.records().filter((r) => r.uncaught !== undefined);
+      assert.equal(escaped.length, 1, w.log());
+      assert.match(
+        escaped[0].msg,
+        /^uncaught error: Error: teardown left this \(at .*tidy\.js:\d+:\d+\), thrown outside any flow's activation \(.*\) as weir was stopping; the shutdown goes on$/,
+      );
+      assert.doesNotMatch(w.log(), /weir goes on/);
+    } finally {
+      w?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   },
