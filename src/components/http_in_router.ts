@@ -415,7 +415,9 @@ export class HttpInRouter {
   ): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const reading: _Reading = {
-        started: this.#tick,
+        // A read that arms the sweep starts as its interval does: the
+        // first tick is a whole sweep after it.
+        started: this.#readSweep === undefined ? this.#tick - 1 : this.#tick,
         stop: resolve,
         fail: reject,
         route: r,
@@ -782,13 +784,46 @@ function _message(
     params,
     query,
     get headers(): Record<string, string> {
-      return record ??= headersRecord(source, _CREDENTIALS);
+      // Made once (a copy of the accessor shares it, as a copy of the
+      // field would share the record), then a plain field of this message.
+      record ??= headersRecord(source, _CREDENTIALS);
+      _headersField(this, record, false);
+      return record;
     },
     set headers(value: Record<string, string>) {
-      record = value;
+      _headersField(this, value, true);
     },
     body: null,
   };
+}
+
+/**
+ * Makes `headers` a plain field of `message` holding `value`, so that it
+ * behaves from then on as on Deno (an assigned `null` stays, a frozen
+ * message refuses a new value, its descriptor is a value's). On a message
+ * frozen or sealed before the first read, a read keeps the accessor
+ * (`assigned` false), an assignment throws the `TypeError` an assignment
+ * to a read-only field throws.
+ */
+function _headersField(
+  message: HttpInMessage,
+  value: Record<string, string>,
+  assigned: boolean,
+): void {
+  try {
+    Object.defineProperty(message, "headers", {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } catch {
+    if (assigned) {
+      throw new TypeError(
+        "Cannot assign to read only property 'headers' of the message",
+      );
+    }
+  }
 }
 
 /** Whether {@linkcode _message} makes the headers record when first read. */

@@ -50,9 +50,34 @@ test("an http/In message's headers: one record on every runtime, read after the 
     assert.equal(await post.text(), "ok");
     const get = await fetch(url, { headers: { "x-one": "1" } });
     assert.equal(await get.text(), "ok");
+    for (let i = 0; i < 4; i++) {
+      await (await fetch(url, { headers: { cookie: "sid=abc" } })).text();
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
 
-    const [p, g] = messages;
+    const [p, g, n, u, f, c] = messages;
+    // Cleared by a process: stays cleared (never made again from the request).
+    (n as { headers: unknown }).headers = null;
+    (u as { headers: unknown }).headers = undefined;
+    assert.equal(n.headers, null);
+    assert.equal(u.headers, undefined);
+    assert.doesNotMatch(JSON.stringify([n, u]), /sid=abc/);
+    // Frozen before its headers were read: they read, and refuse a new value.
+    Object.freeze(f);
+    assert.equal(f.headers.cookie, "sid=abc");
+    assert.throws(() => {
+      f.headers = {};
+    }, TypeError);
+    assert.equal(f.headers.cookie, "sid=abc");
+    // Read once, the field is a value's, as a message of any runtime has it.
+    assert.equal(c.headers.cookie, "sid=abc");
+    const field = Object.getOwnPropertyDescriptor(c, "headers")!;
+    assert.equal(field.value, c.headers);
+    assert.equal(
+      field.writable && field.enumerable && field.configurable,
+      true,
+    );
+
     assert.deepEqual(p.body, [1]);
     assert.equal(p.headers["content-type"], "application/json");
     assert.equal(p.headers["content-length"], "3");
