@@ -16,6 +16,7 @@ import { Hono } from "hono";
 import { errorHandler, logInternalError } from "../server/error_handler.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
+import { _otherMethod } from "../server/_method_not_allowed.ts";
 import { fail } from "./cli_error.ts";
 import { CreatedPaths } from "./created_paths.ts";
 import { openHistory } from "./history_setup.ts";
@@ -36,10 +37,17 @@ async function _serveMetrics(
   const scrape = metricsApp(metrics).fetch;
   // The query API leaves a refusal of its own (a 405) to the app's error
   // table, as weir serve's flowApp has it: here errorHandler's alone.
-  const query = history === null ? null : new Hono()
-    .route("/", queryRoutes(history))
-    .onError(errorHandler(logInternalError))
-    .fetch;
+  let query: ((request: Request) => Response | Promise<Response>) | null = null;
+  if (history !== null) {
+    const app = new Hono().route("/", queryRoutes(history));
+    // A method no route names (PROPFIND) on a query path: its 405, as
+    // under weir serve.
+    app.notFound((c) => {
+      const other = _otherMethod(app, c);
+      return other !== undefined ? other(c) as Response : c.notFound();
+    });
+    query = app.onError(errorHandler(logInternalError)).fetch;
+  }
   const fetch = query === null
     ? scrape
     : (request: Request) =>

@@ -298,6 +298,13 @@ test(
       assert.deepEqual(await del.json(), {
         error: "method DELETE is not allowed on /api/v1/query: use GET, POST",
       });
+      // A method no route names: the same 405, not a 404.
+      const propfind = await fetch(`${base}/api/v1/query?query=1`, {
+        method: "PROPFIND",
+      });
+      assert.equal(propfind.status, 405);
+      assert.equal(propfind.headers.get("allow"), "GET, POST");
+      await propfind.body?.cancel();
       process.kill(demo.child.pid!, "SIGTERM");
       assert.equal((await demo.exited).code, 0, demo.log());
     } finally {
