@@ -44,7 +44,7 @@ import {
 import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
-import { setJitPolicy } from "../runtime/jit_policy.ts";
+import { jitPolicyScale, setJitPolicy } from "../runtime/jit_policy.ts";
 import {
   destinationName,
   type RemoteWriteDestination,
@@ -497,6 +497,8 @@ async function _runCommand(
 async function _run(): Promise<never> {
   let code: number;
   try {
+    // weir's own process: tuned for a long-running server (jit_policy.ts).
+    setJitPolicy(_jitScale());
     code = await main(process.argv.slice(2));
   } catch (e) {
     if (e instanceof CliError) {
@@ -520,10 +522,15 @@ async function _run(): Promise<never> {
   process.exit(code);
 }
 
-if (import.meta.main) {
-  // weir's own process: tuned for a long-running server (jit_policy.ts).
-  setJitPolicy();
-  await _run();
+if (import.meta.main) await _run();
+
+/** `WEIR_JIT_POLICY`'s scale; a bad one is a usage error. */
+function _jitScale(): number {
+  try {
+    return jitPolicyScale(process.env.WEIR_JIT_POLICY);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2, undefined, { hint: false });
+  }
 }
 
 /** Whether users other than the owner and group may read `path`. */
