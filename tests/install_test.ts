@@ -140,6 +140,54 @@ export function typesAreChecked(): void {
 `;
 }
 
+const README = readFileSync(join(ROOT, "README.md"), "utf8");
+
+/** The text of the README's section under `heading`, to the next heading. */
+function _readmeSection(heading: string): string {
+  const start = README.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has no "${heading}"`);
+  const rest = README.slice(start + heading.length + 2);
+  return rest.slice(0, rest.search(/\n#{2,3} /));
+}
+
+/** The code blocks of a README section in the language `lang`. */
+function _readmeBlocks(heading: string, lang: string): string[] {
+  return [..._readmeSection(heading).matchAll(/```(\w+)\n([\s\S]*?)```/g)]
+    .filter((m) => m[1] === lang).map((m) => m[2]);
+}
+
+/** The command the README's Installing section gives for `start` (`bun add hono@`). */
+function _readmeCommand(start: string): string[] {
+  const m = new RegExp("`(" + start.replace(/[.@]/g, "\\$&") + "[^`]*)`")
+    .exec(_readmeSection("### Installing"));
+  assert.ok(m, `README's Installing section gives no \`${start}...\``);
+  return m[1].split(" ");
+}
+
+/**
+ * The README's flow server example, on a port the system picks and closed
+ * at once: an app that mounts flowApp in its own Hono app, which must use
+ * weir's Hono to type-check.
+ */
+function _flowServerExample(): string {
+  const [source] = _readmeBlocks("### The flow server in your app", "ts");
+  assert.ok(source.includes("{ port: 8080 }"), source);
+  return source.replace("{ port: 8080 }", '{ port: 0, hostname: "127.0.0.1" }')
+    .replace('FlowStore.open("flows.db")', 'FlowStore.open(":memory:")') +
+    'await fetch(new URL("/hello", server.url));\nawait server.close();\nawait flows.close();\nconsole.log("served");\n';
+}
+
+/** The README's component with a meter: it imports a type from weir/engine. */
+function _meanExample(): string {
+  const source = _readmeBlocks("### A first network", "ts")
+    .find((s) => s.includes('from "weir/engine"'));
+  assert.ok(
+    source,
+    "README's A first network imports nothing from weir/engine",
+  );
+  return source;
+}
+
 const EXPECTED_RUN = {
   state: "finished",
   seen: [0, 1, 2],
@@ -158,10 +206,15 @@ const bunApp = _once(async (): Promise<string> => {
   mkdirSync(dir);
   await _run(BUN, ["init", "--yes"], dir);
   await _run(BUN, ["add", "--prefer-offline", tarball], dir);
+  const [bun, ...add] = _readmeCommand("bun add hono@");
+  assert.equal(bun, "bun");
+  await _run(BUN, [...add, "--prefer-offline"], dir);
   writeFileSync(
     join(dir, "index.ts"),
     appSource({ root: "weir", metrics: "weir/metrics", graph: "weir/graph" }),
   );
+  writeFileSync(join(dir, "server.ts"), _flowServerExample());
+  writeFileSync(join(dir, "mean.ts"), _meanExample());
   return dir;
 });
 
@@ -189,6 +242,9 @@ const denoLinkedApp = _once(async (): Promise<string> => {
       },
     }),
   );
+  const [deno, ...add] = _readmeCommand("deno add npm:hono@");
+  assert.equal(deno, "deno");
+  await _run(DENO, add, dir);
   writeFileSync(
     join(dir, "main.ts"),
     appSource({
@@ -197,6 +253,8 @@ const denoLinkedApp = _once(async (): Promise<string> => {
       graph: "../vendor/weir/src/graph/mod.ts",
     }),
   );
+  writeFileSync(join(dir, "server.ts"), _flowServerExample());
+  writeFileSync(join(dir, "mean.ts"), _meanExample());
   return dir;
 });
 
@@ -205,20 +263,19 @@ const denoMappedApp = _once(async (): Promise<string> => {
   await unpacked();
   const dir = join(WORK, "deno-mapped-app");
   mkdirSync(dir);
+  // The README's import map, its app folder beside vendor/ rather than above.
+  const map = _readmeBlocks("### Installing", "json")
+    .find((json) => json.includes("./vendor/weir/mod.ts"));
+  assert.ok(map, "README's Installing section maps no ./vendor/weir/mod.ts");
   writeFileSync(
     join(dir, "deno.json"),
-    JSON.stringify({
-      imports: {
-        "weir": "../vendor/weir/mod.ts",
-        "weir/metrics": "../vendor/weir/src/metrics/mod.ts",
-        "weir/graph": "../vendor/weir/src/graph/mod.ts",
-      },
-    }),
+    map.replaceAll('"./vendor/weir/', '"../vendor/weir/'),
   );
   writeFileSync(
     join(dir, "main.ts"),
     appSource({ root: "weir", metrics: "weir/metrics", graph: "weir/graph" }),
   );
+  writeFileSync(join(dir, "mean.ts"), _meanExample());
   return dir;
 });
 
@@ -271,6 +328,16 @@ test(
 );
 
 test(
+  "a Bun app that adds hono as the README says serves the README's flow server example",
+  SLOW,
+  async () => {
+    const dir = await bunApp();
+    const { stdout } = await _run(BUN, ["server.ts"], dir);
+    assert.match(stdout, /served\n$/);
+  },
+);
+
+test(
   "a Deno app that links weir imports it by name and by path",
   SLOW,
   async () => {
@@ -282,8 +349,19 @@ test(
 
 test("a Deno app that links weir passes deno check", SLOW, async () => {
   const dir = await denoLinkedApp();
-  await _run(DENO, ["check", "main.ts"], dir);
+  await _run(DENO, ["check", "main.ts", "mean.ts"], dir);
 });
+
+test(
+  "a Deno app that adds hono as the README says type-checks and serves the README's flow server example",
+  SLOW,
+  async () => {
+    const dir = await denoLinkedApp();
+    await _run(DENO, ["check", "server.ts"], dir);
+    const { stdout } = await _run(DENO, ["run", "-A", "server.ts"], dir);
+    assert.match(stdout, /served\n$/);
+  },
+);
 
 test("a Deno app maps weir's modules in its import map", SLOW, async () => {
   const dir = await denoMappedApp();
@@ -291,7 +369,11 @@ test("a Deno app maps weir's modules in its import map", SLOW, async () => {
   assert.deepEqual(lastJsonLine(stdout), EXPECTED_RUN);
 });
 
-test("a Deno app that maps weir passes deno check", SLOW, async () => {
-  const dir = await denoMappedApp();
-  await _run(DENO, ["check", "main.ts"], dir);
-});
+test(
+  "a Deno app that maps weir as the README does passes deno check, weir/engine included",
+  SLOW,
+  async () => {
+    const dir = await denoMappedApp();
+    await _run(DENO, ["check", "main.ts", "mean.ts"], dir);
+  },
+);
