@@ -216,8 +216,12 @@ export interface Context<
     value: Out[P],
     index?: number,
   ): void | Promise<void>;
-  /** The latest value of a control port (its `default` before any arrived). */
-  control<T = unknown>(port: string): T;
+  /**
+   * The latest value of a control port (its `default` before any arrived).
+   * A name the component does not declare is a type error, as it is for
+   * `send()` (and a `RangeError` at run time).
+   */
+  control<T = unknown>(port: keyof In & string): T;
   /** Per-process state, as returned by the component's `setup`. */
   state: S;
   /** Aborted when the network stops (and, for sources, when it drains). */

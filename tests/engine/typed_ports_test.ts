@@ -231,6 +231,28 @@ test("ctx.input() and ctx.receive() yield the declared type of the port (or END)
   assert.equal(typeof Typo.run, "function");
 });
 
+test("ctx.control() refuses, in TypeScript, a control port the component does not declare", () => {
+  const Scale = defineComponent({
+    name: "test/ScaleTypo",
+    description: "Never run: its body is checked by the compiler.",
+    inPorts: {
+      in: { type: "number" },
+      factor: { type: "number", control: true, default: 1 },
+    },
+    outPorts: { out: { type: "number" } },
+    process(value, ctx) {
+      ctx.send("out", value * ctx.control<number>("factor"));
+      const factor: number = ctx.control("factor");
+      // @ts-expect-error: no control port "factr"
+      ctx.control<number>("factr");
+      // @ts-expect-error: no control port "factr"
+      ctx.control("factr");
+      return ctx.send("out", factor);
+    },
+  });
+  assert.equal(typeof Scale.process, "function");
+});
+
 test("the state type is inferred from setup() alongside typed ports", async () => {
   const got: unknown[] = [];
   const Total = defineComponent({
