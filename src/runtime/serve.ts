@@ -124,8 +124,15 @@ export async function serve(
 ): Promise<Server> {
   checkOptionKeys("Cannot serve", options, SERVE_OPTIONS);
   if (typeof fetch !== "function") {
+    // serve(app) is what Bun.serve(app) teaches: name the function to pass.
+    const hint = typeof (fetch as { fetch?: unknown } | null)?.fetch ===
+        "function"
+      ? "; pass its fetch method (serve(app.fetch) for a Hono app)"
+      : "";
     throw new TypeError(
-      `Cannot serve: the handler must be a function, received ${_show(fetch)}`,
+      `Cannot serve: the handler must be a function, received ${
+        _show(fetch)
+      }${hint}`,
     );
   }
   const {

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import { serve, type Server } from "../../src/runtime/serve.ts";
 
 const hello = () => new Response("hello");
@@ -227,6 +228,18 @@ test("serve() rejects a handler that is not a function", async () => {
     {
       name: "TypeError",
       message: 'Cannot serve: the handler must be a function, received "hello"',
+    },
+  );
+});
+
+test("serve() given a Hono app rather than its fetch says to pass app.fetch", async () => {
+  const app = new Hono().get("/", (c) => c.text("hi"));
+  await assert.rejects(
+    serve(app as unknown as () => Response),
+    {
+      name: "TypeError",
+      message:
+        "Cannot serve: the handler must be a function, received an object (Hono); pass its fetch method (serve(app.fetch) for a Hono app)",
     },
   );
 });
