@@ -219,7 +219,7 @@ export class Access {
         ok: false,
         status: 403,
         message:
-          'this server listens beyond loopback and has no token configured, so it refuses flow access; start it with a token (--token or WEIR_TOKEN, e.g. WEIR_TOKEN=$(openssl rand -hex 32)) and send it as "Authorization: Bearer <token>"',
+          'this server listens beyond loopback and has no token configured, so it refuses flow access; start it with a token (weir serve: --token or WEIR_TOKEN, e.g. WEIR_TOKEN=$(openssl rand -hex 32); an app that mounts flowApp: the tokens of its access option) and send it as "Authorization: Bearer <token>"',
       };
     }
     const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");

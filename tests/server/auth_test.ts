@@ -107,7 +107,7 @@ test("Access.check(): with no token, loopback is open and an exposed server refu
     assert.equal(!r.ok && r.status, 403);
     assert.match(
       !r.ok ? r.message : "",
-      /start it with a token \(--token or WEIR_TOKEN/,
+      /start it with a token \(weir serve: --token or WEIR_TOKEN.*; an app that mounts flowApp: the tokens of its access option\)/,
     );
   }
 });

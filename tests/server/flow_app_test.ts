@@ -544,7 +544,7 @@ test("an exposed server with no token refuses flow routes with a sentence, and s
     assert.equal(res.status, 403);
     assert.match(
       String((await json(res)).error),
-      /no token configured.*--token or WEIR_TOKEN/,
+      /no token configured.*weir serve: --token or WEIR_TOKEN.*an app that mounts flowApp: the tokens of its access option/,
     );
     assert.equal((await s.app.request("/flows")).status, 403);
     assert.equal(s.store.list().length, 0);
