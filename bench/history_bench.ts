@@ -52,8 +52,8 @@
  *    reaches its steady size only after minutes to hours: see
  *    `bench/history_store_memory.ts`), `--cost-setups=100x10` (or `demo`)
  *    runs one set-up's children only. The children set Bun's JIT policy
- *    as weir's own processes do (`src/runtime/jit_policy.ts`);
- *    `--jit-default` keeps JavaScriptCore's default in both.
+ *    as weir's own processes do (`src/runtime/jit_policy.ts`, and
+ *    `WEIR_JIT_POLICY`); `--jit-default` keeps JavaScriptCore's default.
  *
  * Run: `bun bench/history_bench.ts` or
  * `deno run -A --v8-flags=--expose-gc bench/history_bench.ts`;
@@ -87,7 +87,7 @@ import { DEMO_FLOW } from "../src/cli/demo.ts";
 import { startFlows } from "./_metrics.ts";
 import { loadAverage, median, processCpuSeconds, rssMB } from "./_measure.ts";
 import { runtime } from "./_runtime.ts";
-import { setJitPolicy } from "../src/runtime/jit_policy.ts";
+import { jitPolicyScale, setJitPolicy } from "../src/runtime/jit_policy.ts";
 
 const argv: string[] = globalThis.process?.argv ?? [];
 const json = argv.includes("--json");
@@ -990,7 +990,9 @@ async function costBench(): Promise<CostResult> {
 if (child !== undefined) {
   const [setup, on] = child.split(":");
   // As weir's own processes run (src/cli/main.ts), unless asked not to.
-  if (!argv.includes("--jit-default")) setJitPolicy();
+  if (!argv.includes("--jit-default")) {
+    setJitPolicy(jitPolicyScale(globalThis.process?.env.WEIR_JIT_POLICY));
+  }
   await runChild(setup, on === "on");
 } else {
   const loadStart = loadAverage();
