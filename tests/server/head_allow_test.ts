@@ -7,11 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { builtins, HttpInRouter } from "../../src/components/mod.ts";
-import { FlowManager } from "../../src/flows/flow_manager.ts";
-import { FlowStore } from "../../src/flows/flow_store.ts";
-import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { flowApp } from "../../src/server/flow_app.ts";
+import { httpInParts } from "./_http_in_parts.ts";
 import { MemoryHistory } from "./_memory_history.ts";
 
 /** A flow that serves `/page` for GET and POST, `/hook` for POST alone. */
@@ -44,16 +41,7 @@ const _methods = (allow: string | null) =>
   (allow ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
 
 test("every route of flowApp: a HEAD answered 2xx is named in the route's Allow, a HEAD refused with 405 is not", async () => {
-  const router = new HttpInRouter();
-  const components = builtins({ httpIn: router });
-  const metrics = new MetricsCollector();
-  const flows = new FlowManager({
-    store: FlowStore.open(":memory:"),
-    registry: components,
-    collector: metrics,
-    drainTimeoutMs: 500,
-    log: () => {},
-  });
+  const { router, components, metrics, flows } = httpInParts();
   const app = flowApp({
     flows,
     metrics,

@@ -8,25 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { builtins, HttpInRouter } from "../../src/components/mod.ts";
-import { MetricsCollector } from "../../src/metrics/collector.ts";
 import { flowApp } from "../../src/server/flow_app.ts";
+import { httpInParts } from "./_http_in_parts.ts";
 import type { AccessOptions } from "../../src/server/auth.ts";
-import { FlowManager } from "../../src/flows/flow_manager.ts";
-import { FlowStore } from "../../src/flows/flow_store.ts";
 import { httpMetricsFetch } from "../../src/metrics/http_metrics.ts";
 
 function _setup(access?: AccessOptions) {
-  const router = new HttpInRouter();
-  const components = builtins({ httpIn: router });
-  const metrics = new MetricsCollector();
-  const flows = new FlowManager({
-    store: FlowStore.open(":memory:"),
-    registry: components,
-    collector: metrics,
-    drainTimeoutMs: 500,
-    log: () => {},
-  });
+  const { router, components, metrics, flows } = httpInParts();
   const app = flowApp({ flows, metrics, components, httpIn: router, access });
   const fetch = httpMetricsFetch(app, metrics);
   const request = (path: string, init?: RequestInit) =>
