@@ -16,7 +16,8 @@ export interface NetworkEvents {
    * (`level` `"error"`) or a condition it goes on through (`"warning"`),
    * or news of one (`"info"`: it is over). Its teardown that throws is
    * one too, at `"error"`, emitted as the network ends (stopping, when
-   * the network's faults are otherwise no longer routed).
+   * the network's faults are otherwise no longer routed), and so is a
+   * fault whose handling failed (`its fault could not be handled: ...`).
    */
   error: ProcessError;
   /** The life-cycle state changed. */

@@ -1323,7 +1323,23 @@ export class Network {
     this.#inFlight++;
     runGuarded(this.#guardHost, p, v, port, p.ctx.index, p.origin).catch(
       (e) => {
-        console.error(`[weir] process "${p.name}": fault handling failed:`, e);
+        // The error event, as any fault of a process: the operator's log
+        // names the flow and the process; the message alone, never the
+        // object. Not through #faults: its routing is what failed.
+        this.#listeners.emit(
+          "error",
+          new ProcessError(
+            `its fault could not be handled: ${thrownText(e)}`,
+            {
+              network: this.name,
+              process: p.name,
+              component: p.component.name,
+              port,
+              kind: "exception",
+              cause: e,
+            },
+          ),
+        );
       },
     ).finally(() => {
       this.#inFlight--;

@@ -210,3 +210,48 @@ test("Network.start() names what a setup threw when it is no Error", async () =>
       'Cannot start network "test": process "N" (test/SetupThrowsString), setup: no device at /dev/ttyUSB0',
   });
 });
+
+test("Network emits a fault of a guarded process it could not handle as an error event of that process, not on console.error", async () => {
+  // What it throws cannot even be put into words: its text throws too.
+  const Weird = defineComponent({
+    name: "test/Weird",
+    description: "Throws a value whose JSON and text both throw.",
+    inPorts: { in: {} },
+    process() {
+      throw {
+        password: "hunter2",
+        toJSON() {
+          throw new Error("no JSON");
+        },
+        [Symbol.toPrimitive]() {
+          throw new Error("no text");
+        },
+      };
+    },
+  });
+  const net = network({ W: { component: Weird, timeoutMs: 1000 } }, [], {
+    initials: [{ data: 1, to: { process: "W", port: "in" } }],
+  });
+  const errors = collectErrors(net);
+  const printed: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    await net.start();
+    await within(net.finished, 5000);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(printed, []);
+  assert.deepEqual(
+    errors.map((e) => [e.network, e.process, e.level, e.kind, e.message]),
+    [[
+      net.name,
+      "W",
+      "error",
+      "exception",
+      'process "W" failed on in-port "in": its fault could not be handled: no text',
+    ]],
+  );
+  assert.doesNotMatch(errors[0].message, /hunter2/);
+});
