@@ -1550,6 +1550,9 @@ export class Network {
         // names the flow and the process. Not through #faults, silent once
         // the network stops; the message alone (an excerpt), never the
         // thrown object, whose fields may hold a client's settings.
+        // Counted as one (process_errors_total, kind exception: the
+        // component threw), though no message failed.
+        this.#faults.count(p, "exception");
         this.#listeners.emit(
           "error",
           new ProcessError(`its teardown threw: ${thrownText(e)}`, {

@@ -199,13 +199,13 @@ export const METRICS = {
     labels: [FLOW, PROCESS, {
       name: "kind",
       help:
-        "`exception`: the component threw, or reported a fault (`ctx.report`); `timeout`: `timeoutMs` struck, or a budget was spent (a JSONata expression over its time or depth budget); `overflow`: a send into a full `error`-policy connection",
+        "`exception`: the component threw (its teardown included), or reported a fault (`ctx.report`); `timeout`: `timeoutMs` struck, or a budget was spent (a JSONata expression over its time or depth budget); `overflow`: a send into a full `error`-policy connection",
       values: ERROR_KIND_VALUES,
     }],
     group: "process",
     seed: "ErrorCount",
     moves:
-      '+1 per failed attempt, and per fault a process reports without failing (`ctx.report`). A warning a process reports (a condition it goes on through, such as a broker tried again) is not counted: nothing failed. Messages rejected by an open circuit breaker are drops (`messages_dropped_total{reason="circuit_open"}`), not errors.',
+      '+1 per failed attempt, per fault a process reports without failing (`ctx.report`), and per teardown that throws (`exception`; no message failed, so `process_failures_total` does not move). A warning a process reports (a condition it goes on through, such as a broker tried again) is not counted: nothing failed. Messages rejected by an open circuit breaker are drops (`messages_dropped_total{reason="circuit_open"}`), not errors.',
   },
   processLastError: {
     name: "process_last_error_timestamp_seconds",

@@ -262,3 +262,30 @@ test("Network runs each teardown once when a state listener calls stop() again",
   await net.stop();
   assert.equal(teardowns, 1);
 });
+
+test("Network counts a teardown that throws as an error of its process, of kind exception, with its time", async () => {
+  const Untidy = defineComponent({
+    name: "test/Untidy",
+    description: "Its teardown throws.",
+    inPorts: { in: {} },
+    process() {},
+    teardown() {
+      throw new Error("socket already closed");
+    },
+  });
+  const net = network({ U: Untidy }, [], {
+    inports: { u: { process: "U", port: "in" } },
+  });
+  collectErrors(net);
+  await net.start();
+  const before = Date.now();
+  await net.stop();
+  const u = net.stats().processes.find((p) => p.name === "U")!;
+  assert.deepEqual(u.errors, { exception: 1, timeout: 0, overflow: 0 });
+  // No message failed: a teardown is no activation.
+  assert.equal(u.failures, 0);
+  assert.ok(
+    u.lastErrorAt !== null && Date.parse(u.lastErrorAt) >= before - 1000,
+    String(u.lastErrorAt),
+  );
+});
