@@ -191,6 +191,50 @@ test(
 );
 
 test(
+  "FlowManager logs a teardown that throws as a flow fails to start, as an error of its flow and process",
+  SLOW,
+  async () => {
+    const Untidy = defineComponent({
+      name: "test/Untidy",
+      description: "Its teardown throws.",
+      inPorts: { in: {} },
+      process() {},
+      teardown() {
+        throw new Error("socket already closed");
+      },
+    });
+    const lines: Line[] = [];
+    const flows = new FlowManager({
+      store: FlowStore.open(":memory:"),
+      registry: registryOf([], []).register(Untidy),
+      log: (message, level, fields) => lines.push({ message, level, fields }),
+    });
+    const printed: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      // U is set up, then Bad's setup throws: U's teardown runs as the
+      // start fails, while the flow manager still listens.
+      await assert.rejects(flows.create({
+        id: "half",
+        text: `'1' -> in U(test/Untidy)\n${NO_START}`,
+        format: "fbp",
+      }));
+      await flows.close();
+    } finally {
+      console.error = error;
+    }
+    assert.deepEqual(lines.filter((l) => l.level === "error"), [{
+      message:
+        'flow "half": process "U" failed: its teardown threw: socket already closed',
+      level: "error",
+      fields: { flow: "half", process: "U" },
+    }]);
+    assert.deepEqual(printed, []);
+  },
+);
+
+test(
   "FlowManager.stop() whose drain times out logs a warning with the count discarded, as a delete does",
   SLOW,
   async () => {
