@@ -1322,25 +1322,8 @@ export class Network {
     p.active++;
     this.#inFlight++;
     runGuarded(this.#guardHost, p, v, port, p.ctx.index, p.origin).catch(
-      (e) => {
-        // The error event, as any fault of a process: the operator's log
-        // names the flow and the process; the message alone, never the
-        // object. Not through #faults: its routing is what failed.
-        this.#listeners.emit(
-          "error",
-          new ProcessError(
-            `its fault could not be handled: ${thrownText(e)}`,
-            {
-              network: this.name,
-              process: p.name,
-              component: p.component.name,
-              port,
-              kind: "exception",
-              cause: e,
-            },
-          ),
-        );
-      },
+      // Not through #faults: its routing is what failed.
+      (e) => this.#emitError(p, "its fault could not be handled", port, e),
     ).finally(() => {
       this.#inFlight--;
       p.active--;
@@ -1546,28 +1529,36 @@ export class Network {
       try {
         p.component.teardown?.(p.ctx);
       } catch (e) {
-        // The error event, as any fault of a process: the operator's log
-        // names the flow and the process. Not through #faults, silent once
-        // the network stops; the message alone (an excerpt), never the
-        // thrown object, whose fields may hold a client's settings.
-        // Counted as one (process_errors_total, kind exception: the
-        // component threw), though no message failed.
+        // Not through #faults, silent once the network stops. Counted as
+        // one (process_errors_total, kind exception: the component threw),
+        // though no message failed.
         this.#faults.count(p, "exception");
-        this.#listeners.emit(
-          "error",
-          new ProcessError(`its teardown threw: ${thrownText(e)}`, {
-            network: this.name,
-            process: p.name,
-            component: p.component.name,
-            port: "",
-            kind: "exception",
-            cause: e,
-          }),
-        );
+        this.#emitError(p, "its teardown threw", "", e);
       }
     }
     this.#setState(state);
     this.#resolveFinished(state);
+  }
+
+  /**
+   * An error of process `p` outside a message's routing (`what`, with the
+   * thrown `e`) as the error event, as any fault of a process: the
+   * operator's log names the flow and the process; the message alone (an
+   * excerpt), never the thrown object, whose fields may hold a client's
+   * settings.
+   */
+  #emitError(p: ProcessRuntime, what: string, port: string, e: unknown): void {
+    this.#listeners.emit(
+      "error",
+      new ProcessError(`${what}: ${thrownText(e)}`, {
+        network: this.name,
+        process: p.name,
+        component: p.component.name,
+        port,
+        kind: "exception",
+        cause: e,
+      }),
+    );
   }
 
   // ---- idleness and statistics -----------------------------------------
