@@ -28,7 +28,8 @@ export interface LogUncaughtOptions {
  * instead of letting the runtime end the process (Deno) or print it
  * unstructured (Bun). The line ends "weir goes on", or, while `stopping()`,
  * "as weir was stopping; the shutdown goes on". Returns a function that
- * stops it, writing the pending summary.
+ * stops it one turn of the event loop later (so that an error escaping
+ * just before is still heard), writing the pending summary.
  *
  * @example
  * ```ts
@@ -45,7 +46,7 @@ export interface LogUncaughtOptions {
  *   throw new RangeError("out of range");
  * });
  * await new Promise((resolve) => setTimeout(resolve, 50));
- * off();
+ * await off();
  * assert.equal(lines.length, 1);
  * assert.match(
  *   lines[0],
@@ -56,7 +57,7 @@ export interface LogUncaughtOptions {
  * const offStopping = logUncaught(log, { stopping: () => true });
  * void Promise.reject("closed twice");
  * await new Promise((resolve) => setTimeout(resolve, 50));
- * offStopping();
+ * await offStopping();
  * assert.match(
  *   lines[1],
  *   /^error uncaught error: "closed twice", thrown outside any flow's activation \(.*\) as weir was stopping; the shutdown goes on$/,
@@ -66,7 +67,7 @@ export interface LogUncaughtOptions {
 export function logUncaught(
   log: Logger,
   options: LogUncaughtOptions = {},
-): () => void {
+): () => Promise<void> {
   const { onEscaped = () => {}, stopping = () => false } = options;
   const limiter = new ErrorLogLimiter({
     write: (line, level, fields) =>
@@ -89,7 +90,11 @@ export function logUncaught(
       fields: { uncaught: kind, ...(at === undefined ? {} : { at }) },
     });
   });
-  return () => {
+  return async () => {
+    // A promise left rejected just before (a teardown's, at a shutdown)
+    // is reported once this turn ends: heard and logged, rather than by
+    // the runtime, or not at all once weir has exited.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     off();
     limiter.close();
   };

@@ -168,11 +168,9 @@ export async function runFlow(o: RunOptions): Promise<number> {
       await history.close();
       return true;
     } finally {
-      // A promise a teardown left rejected is reported once this turn
-      // ends: heard (and logged) before the exit code is decided, rather
-      // than by the runtime, or not at all once weir has exited.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      offUncaught();
+      // A promise a teardown left rejected is heard (and logged) before
+      // the exit code is decided.
+      await offUncaught();
     }
   };
   // A failed start leaves the disk as it was (as weir serve's does).

@@ -650,11 +650,9 @@ export async function serveCommand(
       }),
     );
   } finally {
-    // A promise a teardown left rejected at the shutdown is reported once
-    // this turn ends: heard and logged, not lost as weir exits (as in
-    // weir run's release).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    offUncaught();
+    // A promise a teardown left rejected at the shutdown: heard and
+    // logged, not lost as weir exits.
+    await offUncaught();
   }
 }
 
