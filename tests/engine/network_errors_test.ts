@@ -5,6 +5,7 @@
  * @module
  */
 import { test } from "node:test";
+import { consoleErrors } from "../_console.ts";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
@@ -94,18 +95,14 @@ test("Network without an error listener writes faults to console.error", async (
       throw new Error("kaboom");
     },
   });
-  const lines: unknown[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => lines.push(args.join(" "));
-  try {
+  const printed = await consoleErrors(async () => {
     const net = network({ B: Boom }, [], {
       initials: [{ data: 1, to: { process: "B", port: "in" } }],
     });
     await net.start();
     await net.finished;
-  } finally {
-    console.error = original;
-  }
+  });
+  const lines = printed.map((args) => args.join(" "));
   assert.equal(lines.length, 1);
   assert.match(String(lines[0]), /process "B" failed on in-port "in": kaboom/);
 });
@@ -127,19 +124,14 @@ test("Network keeps running and calls the other listeners when an error listener
     { S: sourceOf(range(6)), B: Boom, K: sinkInto(got) },
     ["S.out>B.in", "B.out>K.in"],
   );
-  const original = console.error;
-  const logged: unknown[][] = [];
-  console.error = (...args: unknown[]) => void logged.push(args);
-  try {
+  const logged = await consoleErrors(async () => {
     net.on("error", () => {
       throw new Error("listener broke");
     });
     net.on("error", (e) => void seen.push(String(e.input)));
     await net.start();
     assert.equal(await within(net.finished), "finished");
-  } finally {
-    console.error = original;
-  }
+  });
   assert.deepEqual(got, [0, 2, 4]);
   assert.deepEqual(seen, ["1", "3", "5"]);
   assert.equal(logged.length, 3);
@@ -233,15 +225,10 @@ test("Network emits a fault of a guarded process it could not handle as an error
     initials: [{ data: 1, to: { process: "W", port: "in" } }],
   });
   const errors = collectErrors(net);
-  const printed: unknown[][] = [];
-  const error = console.error;
-  console.error = (...args: unknown[]) => void printed.push(args);
-  try {
+  const printed = await consoleErrors(async () => {
     await net.start();
     await within(net.finished, 5000);
-  } finally {
-    console.error = error;
-  }
+  });
   assert.deepEqual(printed, []);
   assert.deepEqual(
     errors.map((e) => [e.network, e.process, e.level, e.kind, e.message]),

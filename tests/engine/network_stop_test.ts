@@ -5,6 +5,7 @@
  * @module
  */
 import { test } from "node:test";
+import { consoleErrors } from "../_console.ts";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import type { Network } from "../../src/engine/network.ts";
@@ -111,15 +112,10 @@ test("Network stop() emits a teardown that throws as an error event of its proce
     },
   });
   const errors = collectErrors(net);
-  const printed: unknown[][] = [];
-  const error = console.error;
-  console.error = (...args: unknown[]) => void printed.push(args);
-  try {
+  const printed = await consoleErrors(async () => {
     await net.start();
     await net.stop();
-  } finally {
-    console.error = error;
-  }
+  });
   assert.equal(await net.finished, "stopped");
   assert.equal(tidied, 1);
   assert.deepEqual(printed, []);

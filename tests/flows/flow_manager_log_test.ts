@@ -14,6 +14,7 @@ import { FlowStore } from "../../src/flows/flow_store.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { NO_START, registryOf, SLOW, WAIT } from "./_harness.ts";
 import { until } from "../engine/_helpers.ts";
+import { consoleErrors } from "../_console.ts";
 
 interface Line {
   message: string;
@@ -161,10 +162,7 @@ test(
       registry: registryOf([], []).register(Untidy),
       log: (message, level, fields) => lines.push({ message, level, fields }),
     });
-    const printed: unknown[][] = [];
-    const error = console.error;
-    console.error = (...args: unknown[]) => void printed.push(args);
-    try {
+    const printed = await consoleErrors(async () => {
       await flows.create({
         id: "untidy",
         text: "'1s' -> interval T(core/Interval) out -> in U(test/Untidy)",
@@ -174,9 +172,7 @@ test(
       await flows.stop("untidy");
       await flows.start("untidy");
       await flows.close();
-    } finally {
-      console.error = error;
-    }
+    });
     const errors = lines.filter((l) => l.level === "error");
     const want = {
       message:
@@ -209,10 +205,7 @@ test(
       registry: registryOf([], []).register(Untidy),
       log: (message, level, fields) => lines.push({ message, level, fields }),
     });
-    const printed: unknown[][] = [];
-    const error = console.error;
-    console.error = (...args: unknown[]) => void printed.push(args);
-    try {
+    const printed = await consoleErrors(async () => {
       // U is set up, then Bad's setup throws: U's teardown runs as the
       // start fails, while the flow manager still listens.
       await assert.rejects(flows.create({
@@ -221,9 +214,7 @@ test(
         format: "fbp",
       }));
       await flows.close();
-    } finally {
-      console.error = error;
-    }
+    });
     assert.deepEqual(lines.filter((l) => l.level === "error"), [{
       message:
         'flow "half": process "U" failed: its teardown threw: socket already closed',
