@@ -35,7 +35,9 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
 /**
  * A thrown value as the text of an error message: an `Error`'s message, a
  * string as it is, anything else (a component may `throw { code: 7 }`) as
- * JSON where it can be, an {@linkcode excerpt} of it.
+ * JSON where it can be, an {@linkcode excerpt} of it. It never throws: a
+ * value that cannot even be read (a revoked proxy, an object whose
+ * message, JSON and text all throw) is {@linkcode UNREADABLE_VALUE}.
  *
  * @example
  * ```ts
@@ -46,20 +48,31 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
  * assert.equal(thrownText("no device"), "no device");
  * assert.equal(thrownText({ code: 7, why: "odd" }), '{"code":7,"why":"odd"}');
  * assert.equal(thrownText(undefined), "undefined");
+ * const { proxy, revoke } = Proxy.revocable({}, {});
+ * revoke();
+ * assert.equal(thrownText(proxy), "an unreadable value (its class, JSON and text all throw)");
  * ```
  */
 export function thrownText(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  if (typeof value === "object" && value !== null) {
-    try {
-      const json = JSON.stringify(value);
-      if (json !== undefined) return excerpt(json);
-    } catch {
-      // Cyclic, or a BigInt inside: String() below.
+  try {
+    if (value instanceof Error) return value.message;
+    if (typeof value === "object" && value !== null) {
+      try {
+        const json = JSON.stringify(value);
+        if (json !== undefined) return excerpt(json);
+      } catch {
+        // Cyclic, or a BigInt inside: String() below.
+      }
     }
+    return String(value);
+  } catch {
+    return UNREADABLE_VALUE;
   }
-  return String(value);
 }
+
+/** What {@linkcode thrownText} says of a value that cannot be read at all. */
+export const UNREADABLE_VALUE =
+  "an unreadable value (its class, JSON and text all throw)";
 
 /**
  * A thrown value as its thrower wrote it, for a line that says "it threw

@@ -31,8 +31,25 @@ import type { ProcessRuntime } from "./process.ts";
  * ```
  */
 export function errorKind(e: unknown): ErrorKind {
-  if (e instanceof OverflowError) return "overflow";
-  return e instanceof BudgetError ? "timeout" : "exception";
+  try {
+    if (e instanceof OverflowError) return "overflow";
+    return e instanceof BudgetError ? "timeout" : "exception";
+  } catch {
+    // A value that cannot be asked its class (a revoked proxy).
+    return "exception";
+  }
+}
+
+/**
+ * `e` when it is `process`'s own `ProcessError`; `undefined` for anything
+ * else, a value that cannot be asked its class (a revoked proxy) too.
+ */
+function _ownError(e: unknown, process: string): ProcessError | undefined {
+  try {
+    return e instanceof ProcessError && e.process === process ? e : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -114,9 +131,7 @@ export class Faults {
     input: unknown,
     options?: { level?: ReportLevel },
   ): void {
-    const level = e instanceof ProcessError && e.process === p.name
-      ? e.level
-      : options?.level ?? "error";
+    const level = _ownError(e, p.name)?.level ?? options?.level ?? "error";
     const kind = errorKind(e);
     if (level === "error") this.count(p, kind);
     this.route(p, e, input, "", kind, level);
@@ -157,11 +172,11 @@ export class Faults {
     // p's own ProcessError goes as it is at its own level; one of another
     // level (a warning thrown, which fails the message) is worded again at
     // this one, from its detail.
-    const own = e instanceof ProcessError && e.process === p.name;
-    const pe = own && (e as ProcessError).level === level
-      ? e as ProcessError
+    const own = _ownError(e, p.name);
+    const pe = own !== undefined && own.level === level
+      ? own
       : new ProcessError(
-        own ? (e as ProcessError).detail : thrownText(e),
+        own !== undefined ? own.detail : thrownText(e),
         {
           network,
           process: p.name,

@@ -203,7 +203,7 @@ test("Network.start() names what a setup threw when it is no Error", async () =>
   });
 });
 
-test("Network emits a fault of a guarded process it could not handle as an error event of that process, not on console.error", async () => {
+test("Network emits the fault of a guarded process that threw an unreadable value as an error event of that process, not on console.error", async () => {
   // What it throws cannot even be put into words: its text throws too.
   const Weird = defineComponent({
     name: "test/Weird",
@@ -237,7 +237,7 @@ test("Network emits a fault of a guarded process it could not handle as an error
       "W",
       "error",
       "exception",
-      'process "W" failed on in-port "in": its fault could not be handled: no text',
+      'process "W" failed on in-port "in": an unreadable value (its class, JSON and text all throw)',
     ]],
   );
   assert.doesNotMatch(errors[0].message, /hunter2/);
