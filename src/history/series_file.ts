@@ -7,8 +7,9 @@
  * @module
  */
 import { ByteReader, type ByteWriter } from "./_bytes.ts";
-import { beginRecord, endRecord } from "./record_frame.ts";
-import { KINDS } from "./series_index.ts";
+import { varintLength } from "./_bits.ts";
+import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
+import { KINDS, type SeriesIndex } from "./series_index.ts";
 import type { SeriesKind, SeriesLabels } from "./types.ts";
 
 const SERIES_RECORD = 3;
@@ -48,6 +49,48 @@ export function encodeSeriesRecord(w: ByteWriter, s: SeriesRecord): void {
   w.u8(KINDS.indexOf(s.kind));
   w.utf8(JSON.stringify(s.labels));
   endRecord(w, at);
+}
+
+/**
+ * Appends series `id` of `index` to `w` as a framed series record, the
+ * same bytes as {@linkcode encodeSeriesRecord} of its labels, written
+ * from the index (see `SeriesIndex.labelsJson`: nothing made per series);
+ * without `w` it only counts them. Returns the record's bytes (0 for a
+ * hole: nothing is written).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ByteWriter } from "./_bytes.ts";
+ * import { SeriesIndex } from "./series_index.ts";
+ * import { encodeIndexedSeries, encodeSeriesRecord } from "./series_file.ts";
+ *
+ * const index = new SeriesIndex();
+ * const id = index.ref({ __name__: "x_total", flow: "f" }, "counter");
+ * const w = new ByteWriter();
+ * assert.equal(encodeIndexedSeries(index, id, w), encodeIndexedSeries(index, id));
+ * const ref = new ByteWriter();
+ * encodeSeriesRecord(ref, { id, kind: "counter", labels: index.labels(id)! });
+ * assert.deepEqual(w.bytes(), ref.bytes());
+ * ```
+ */
+export function encodeIndexedSeries(
+  index: SeriesIndex,
+  id: number,
+  w?: ByteWriter,
+): number {
+  if (!index.has(id)) return 0;
+  if (!w) {
+    return RECORD_HEADER_BYTES + 1 + varintLength(id) + 1 +
+      index.labelsJson(id);
+  }
+  const at = beginRecord(w);
+  w.u8(SERIES_RECORD);
+  w.varint(id);
+  w.u8(KINDS.indexOf(index.kind(id)));
+  index.labelsJson(id, w);
+  endRecord(w, at);
+  return w.length - at;
 }
 
 /**

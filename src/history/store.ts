@@ -64,7 +64,7 @@ import {
 import { growCapacity } from "./open_chunks.ts";
 import { SeriesIndex } from "./series_index.ts";
 import { isStaleAt, isStaleNumber } from "./promql/_points.ts";
-import { encodeSeriesRecord, parseSeriesRecord } from "./series_file.ts";
+import { encodeIndexedSeries, parseSeriesRecord } from "./series_file.ts";
 import { OpenChunkSource, type Piece, Tier } from "./tier.ts";
 import type {
   HistoryReader,
@@ -112,6 +112,12 @@ const HEAD_FLUSH_BYTES = 256 * 1024;
  * grow it further, as ByteWriter grows).
  */
 const HEAD_BUFFER_BYTES = HEAD_FLUSH_BYTES + 4096;
+/**
+ * New series records are written in pieces of about this size, through
+ * the head log's buffer, which then does not grow for them beyond where
+ * it starts (a sixteenth of its most: the demo's flushes need no more).
+ */
+const SERIES_FLUSH_BYTES = 15 * 1024;
 export type { TierOptions } from "./store_options.ts";
 
 /** An open chunk as the head log holds it: its stream apart from its header. */
@@ -1547,25 +1553,16 @@ export class HistoryStore implements HistoryReader {
       }
     });
     // 2. What this flush writes: new series, sealed chunks, head records.
-    // New series in pieces of about 256 KiB (a first flush at 57,000
-    // series is ~6 MB: one growing buffer left twice that behind).
-    const seriesPieces: Uint8Array[] = [];
+    // New series are counted here and written after the budget, from the
+    // index through the head log's buffer (a first flush at 57,000 series
+    // is ~6 MB: it was held in pieces, with an object and a JSON text
+    // made for each series).
+    const index = this.#index;
+    const seriesFrom = this.#seriesWritten;
+    const seriesTo = index.size;
     let seriesBytes = 0;
-    const w = new ByteWriter();
-    for (let id = this.#seriesWritten; id < this.#index.size; id++) {
-      const labels = this.#index.labelsOnce(id);
-      if (labels) {
-        encodeSeriesRecord(w, { id, kind: this.#index.kind(id), labels });
-        if (w.length >= 256 * 1024) {
-          seriesPieces.push(w.bytes().slice());
-          seriesBytes += w.length;
-          w.reset();
-        }
-      }
-    }
-    if (w.length > 0) {
-      seriesPieces.push(w.bytes().slice());
-      seriesBytes += w.length;
+    for (let id = seriesFrom; id < seriesTo; id++) {
+      seriesBytes += encodeIndexedSeries(index, id);
     }
     const pending = this.#tiers.map((t) => t.pending);
     // The head log is rewritten whole once it has grown well past its
@@ -1603,11 +1600,20 @@ export class HistoryStore implements HistoryReader {
     // 4. Write: series before the records that name them, segments before
     // the head log that no longer holds what they hold.
     if (seriesBytes > 0) {
+      const w = this.#headWriter ??= new ByteWriter(HEAD_BUFFER_BYTES / 16);
+      w.reset();
       disk.series.appendWith((out) => {
-        for (const piece of seriesPieces) out(piece);
+        for (let id = seriesFrom; id < seriesTo; id++) {
+          encodeIndexedSeries(index, id, w);
+          if (w.length >= SERIES_FLUSH_BYTES) {
+            out(w.bytes());
+            w.reset();
+          }
+        }
+        if (w.length > 0) out(w.bytes());
       });
     }
-    this.#seriesWritten = this.#index.size;
+    this.#seriesWritten = seriesTo;
     // Segments loaded from their footers: their records' CRCs checked, a
     // slice a flush (a bad record is dropped, its file's footer rebuilt).
     let verify = VERIFY_BYTES_PER_FLUSH;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ByteWriter } from "../../src/history/_bytes.ts";
 import { indexLabels, SeriesIndex } from "../../src/history/series_index.ts";
 import type { LabelMatcher } from "../../src/history/types.ts";
 
@@ -301,4 +302,44 @@ test("SeriesIndex keeps every series' labels past 65,536 distinct label pairs", 
     want((i) => i % 7 === 3 || i % 7 === 4),
   );
   assert.equal(ix.match([m("__name__", "=", "m")]).length, n);
+});
+
+test("SeriesIndex.labelsJson() writes and counts a series' labels as the UTF-8 of JSON.stringify(labels(id)), for every kind of character and for names an object orders first", () => {
+  const ix = new SeriesIndex();
+  const values = [
+    "",
+    "plain value 1",
+    'q"u',
+    "back\\slash",
+    "new\nline\ttab\rret\b\f",
+    "\u0000\u001f\u007f",
+    "ünï ☃ 😀",
+    "lone \ud800 high",
+    "lone \udc00 low",
+    "pair at end \ud83d\ude00",
+    "\ud83d",
+    "~ and space",
+  ];
+  const sets: Record<string, string>[] = values.map((v, i) => ({
+    __name__: "m",
+    v,
+    n: String(i),
+  }));
+  sets.push({ __name__: "m", "0": "zero", b: "x", "10": "ten", "01": "z" });
+  sets.push({ __name__: "m", "é": "name not ascii", 'k"': "q" });
+  sets.push(JSON.parse('{"__name__":"m","__proto__":"p","z":"1"}'));
+  const utf8 = new TextEncoder();
+  for (const labels of sets) {
+    const id = ix.ref(labels, "gauge");
+    const want = utf8.encode(JSON.stringify(ix.labels(id)));
+    const w = new ByteWriter();
+    w.u8(9); // something before: the writer appends
+    const n = ix.labelsJson(id, w);
+    assert.deepEqual(w.bytes().subarray(1), want, JSON.stringify(labels));
+    assert.equal(n, want.length);
+    assert.equal(ix.labelsJson(id), want.length);
+  }
+  ix.set(100, { __name__: "late" }, "gauge");
+  assert.equal(ix.labelsJson(50), 0, "a hole");
+  assert.equal(ix.labelsJson(1000), 0, "an unknown id");
 });

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ByteWriter } from "../../src/history/_bytes.ts";
+import { encodeSeriesRecord } from "../../src/history/series_file.ts";
 import { HistoryStore } from "../../src/history/store.ts";
 import { withDir } from "./_store_fixtures.ts";
 
@@ -97,6 +101,47 @@ test("HistoryStore: label values with unusual characters, a series with many lab
     }
     assert.equal(seen.size, sets.length);
     await store.close();
+  });
+});
+
+test("HistoryStore writes series.log as one series record after another, each encodeSeriesRecord() of the series' labels, in id order, across flushes and past a piece of the buffer it is written through", async () => {
+  await withDir(async (dir) => {
+    const store = await HistoryStore.open({
+      dir,
+      flushIntervalMs: 0,
+      now: () => 1e6,
+    });
+    const want = new ByteWriter();
+    const add = (labels: Record<string, string>, kind: "gauge" | "counter") => {
+      const id = store.seriesRef(labels, kind);
+      store.append(id, 1000, 1);
+      encodeSeriesRecord(want, {
+        id,
+        kind,
+        labels: Object.fromEntries(Object.entries(labels).sort()),
+      });
+    };
+    const odd = ['q"u', "back\\slash", "new\nline", "ünï ☃ 😀", "\u0000"];
+    for (let i = 0; i < 600; i++) {
+      add(
+        {
+          __name__: "s",
+          i: String(i),
+          v: odd[i % odd.length],
+          pad: "p".repeat(i % 90),
+        },
+        i % 3 === 0 ? "counter" : "gauge",
+      );
+    }
+    await store.flush();
+    add({ __name__: "later", "0": "index-like name" }, "gauge");
+    add({ __name__: "later", b: "x" }, "counter");
+    await store.flush();
+    await store.close();
+    assert.deepEqual(
+      readFileSync(join(dir, "series.log")),
+      Buffer.from(want.bytes()),
+    );
   });
 });
 
