@@ -35,6 +35,7 @@ import {
   type RouteInfo,
 } from "./_hono_internals.ts";
 import type { MetricsCollector } from "./collector.ts";
+import { monotonicMs } from "../runtime/clock.ts";
 import { requestHeader } from "../runtime/request_header.ts";
 
 /**
@@ -202,7 +203,7 @@ export function httpMetrics(
 ): HttpMetricsMiddleware {
   const rec = _recorder(collector, options);
   const middleware = async (c: Context, next: () => Promise<void>) => {
-    const start = performance.now();
+    const start = monotonicMs();
     rec.inFlight++;
     let failed = true;
     try {
@@ -210,7 +211,7 @@ export function httpMetrics(
       failed = false;
     } finally {
       rec.inFlight--;
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (monotonicMs() - start) / 1000;
       // An error that escaped Hono's own handling becomes a 500 upstream.
       const res = failed ? undefined : c.res;
       const status = res?.status ?? 500;
@@ -318,11 +319,11 @@ export function httpMetricsFetch(
       ? UNMATCHED_ROUTE
       : last.path;
     const m = rec.methodRecord(route, method);
-    rec.observe(m, status, (performance.now() - start) / 1000, res, method);
+    rec.observe(m, status, (monotonicMs() - start) / 1000, res, method);
     if (requestSize >= 0) m.requestSize.observe(requestSize);
   };
   const measured = (request: Request, env?: unknown) => {
-    const start = performance.now();
+    const start = monotonicMs();
     const method = METHOD_INDEX[request.method] ?? OTHER;
     // GET and HEAD carry no body in practice: their headers are not read
     // (on Bun, a request's headers are made only when asked for).

@@ -31,6 +31,7 @@
  */
 import { readdirSync, readlinkSync } from "node:fs";
 import { clearInterval, setInterval } from "node:timers";
+import { openLibc } from "./libc.ts";
 import {
   readOwnSocketInodes,
   readOwnTcpSockets,
@@ -402,37 +403,12 @@ function _fdsOf(inodes: readonly number[]): Map<number, number> {
   return found;
 }
 
-interface _DenoFfi {
-  dlopen(
-    path: string,
-    symbols: Record<string, { parameters: string[]; result: string }>,
-  ): { symbols: _Libc };
-}
-
 function _openLibc(): _Libc {
-  const deno = (globalThis as unknown as { Deno?: _DenoFfi }).Deno;
-  if (deno === undefined) {
-    throw new Error("libc is reached through Deno's FFI only");
-  }
-  let last: unknown;
-  // glibc, then musl.
-  for (const name of ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1"]) {
-    try {
-      const lib = deno.dlopen(name, {
-        shutdown: { parameters: ["i32", "i32"], result: "i32" },
-        getsockopt: {
-          parameters: ["i32", "i32", "i32", "buffer", "buffer"],
-          result: "i32",
-        },
-      });
-      return lib.symbols;
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new Error(
-    `cannot load libc through FFI (needs --allow-ffi): ${
-      last instanceof Error ? last.message : String(last)
-    }`,
-  );
+  return openLibc({
+    shutdown: { parameters: ["i32", "i32"], result: "i32" },
+    getsockopt: {
+      parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+      result: "i32",
+    },
+  }) as unknown as _Libc;
 }
