@@ -22,10 +22,16 @@
  * HTTP and connection metrics all on).
  *
  * Bare: this file with `--bare`, a Hono app served by `Bun.serve({ fetch:
- * app.fetch })` or `Deno.serve(app.fetch)`: `GET /healthz` -> `ok`,
+ * app.fetch })` or `Deno.serve(app.fetch)`: `GET /healthz` -> `ok`
+ * (`c.text()`, the shortest answer a health route gives), `GET /health`
+ * -> the body weir answered to `GET /healthz` (`{"status":"ok"}`),
  * `GET /items/1` -> the body weir answered to `GET /flows/f1`, and
- * `GET /items` -> the body of weir's `GET /flows`, each parsed once at
- * start and stringified per request by `c.json()` (same size, same shape).
+ * `GET /items` -> the body of weir's `GET /flows`, each of these three
+ * parsed once at start and stringified per request by `c.json()` (same
+ * size, same shape). weir's `/healthz` is measured against both bare
+ * health routes: answering `ok` by `c.text()` costs the bare app less than
+ * weir's own answer would (Bun about 11%, Deno 6% of its CPU a request;
+ * bench/RESULTS.md "Session 31").
  *
  * Both servers run at once, pinned to the last core; `wrk -t2 -c32
  * --latency` drives one route of one server at a time from the other
@@ -75,6 +81,7 @@ const bin = runtimeBin;
 /** weir's route and the bare app's route that answers alike. */
 const ROUTES: readonly { weir: string; bare: string }[] = [
   { weir: "/healthz", bare: "/healthz" },
+  { weir: "/healthz", bare: "/health" },
   { weir: "/flows/f1", bare: "/items/1" },
   { weir: "/flows", bare: "/items" },
 ];
@@ -83,11 +90,13 @@ const ROUTES: readonly { weir: string; bare: string }[] = [
 async function bare(bodiesFile: string): Promise<void> {
   const { Hono } = await import("hono");
   const bodies = JSON.parse(readFileSync(bodiesFile, "utf8")) as {
+    health: unknown;
     item: unknown;
     list: unknown;
   };
   const app = new Hono();
   app.get("/healthz", (c) => c.text("ok"));
+  app.get("/health", (c) => c.json(bodies.health));
   app.get("/items/:id", (c) => c.json(bodies.item));
   app.get("/items", (c) => c.json(bodies.list));
   const port = serveBare(app.fetch);
@@ -116,12 +125,17 @@ async function measure(
       }
       return await res.text();
     };
+    const health = await get("/healthz");
     const item = await get("/flows/f1");
     const list = await get("/flows");
     const bodies = join(work, "bodies.json");
     writeFileSync(
       bodies,
-      JSON.stringify({ item: JSON.parse(item), list: JSON.parse(list) }),
+      JSON.stringify({
+        health: JSON.parse(health),
+        item: JSON.parse(item),
+        list: JSON.parse(list),
+      }),
     );
     const bareArgs = rt === "bun"
       ? [bin("bun"), self, `--bare=${bodies}`]
