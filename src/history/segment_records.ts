@@ -130,6 +130,8 @@ export class ChunkRecords {
   #count = 0;
   #columns = 0;
   #dataAt = 0;
+  /** Where `#readBack` reads. */
+  #p = 0;
   /** The most bytes and records held at a clear since the buffers were last sized, and the clears. */
   #peakBytes = 0;
   #peakRecords = 0;
@@ -265,40 +267,28 @@ export class ChunkRecords {
   #readBack(k: number): void {
     if (k === this.#read) return;
     const b = this.#w.buffer;
-    let p = this.#at[k] + RECORD_HEADER_BYTES + 1;
+    this.#p = this.#at[k] + RECORD_HEADER_BYTES + 1;
+    this.#id = this.#varint(b);
+    for (let i = 0; i < 8; i++) _F64.setUint8(i, b[this.#p + i]);
+    this.#p += 8;
+    this.#minT = _F64.getFloat64(0, true);
+    this.#maxT = this.#minT + this.#varint(b);
+    this.#count = this.#varint(b);
+    this.#columns = b[this.#p++];
+    this.#dataAt = this.#p;
+    this.#read = k;
+  }
+
+  /** The varint of `b` at the read-back position, which it moves past. */
+  #varint(b: Uint8Array): number {
     let v = 0;
     let scale = 1;
     for (;;) {
-      const x = b[p++];
+      const x = b[this.#p++];
       v += (x & 0x7f) * scale;
-      if (x < 0x80) break;
+      if (x < 0x80) return v;
       scale *= 0x80;
     }
-    this.#id = v;
-    for (let i = 0; i < 8; i++) _F64.setUint8(i, b[p + i]);
-    p += 8;
-    this.#minT = _F64.getFloat64(0, true);
-    v = 0;
-    scale = 1;
-    for (;;) {
-      const x = b[p++];
-      v += (x & 0x7f) * scale;
-      if (x < 0x80) break;
-      scale *= 0x80;
-    }
-    this.#maxT = this.#minT + v;
-    v = 0;
-    scale = 1;
-    for (;;) {
-      const x = b[p++];
-      v += (x & 0x7f) * scale;
-      if (x < 0x80) break;
-      scale *= 0x80;
-    }
-    this.#count = v;
-    this.#columns = b[p++];
-    this.#dataAt = p;
-    this.#read = k;
   }
 
   /** Drops record `k`: it is skipped from now on. */
