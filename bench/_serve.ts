@@ -305,7 +305,8 @@ const _fmt = (n: number) => Math.round(n).toLocaleString("en-US");
  * nothing else. Prints a line per round, then `heading` with the load
  * average before and after and a Markdown table of the medians (the ratio
  * is the median of the rounds' ratios, the steadiest figure on a shared
- * machine); returns the same figures keyed by weir's path, plus `load`.
+ * machine); returns the same figures keyed by `<weir path> vs <bare path>`, plus
+ * `load`.
  */
 export function alternateRounds(options: {
   weir: ServerProcess;
@@ -359,10 +360,12 @@ export function alternateRounds(options: {
       f.weir.push(got.weir!);
       f.bare.push(got.bare!);
       f.ratios.push(got.weir!.rps / got.bare!.rps);
+      // The bare path too where weir's is measured against two.
+      const shared = pairs.some((o) => o !== pair && o.weir === pair.weir);
       parts.push(
-        `${pair.weir} ${_fmt(got.weir!.rps)}/${_fmt(got.bare!.rps)} (${
-          f.ratios.at(-1)!.toFixed(2)
-        }x)`,
+        `${pair.weir}${shared ? ` vs ${pair.bare}` : ""} ${
+          _fmt(got.weir!.rps)
+        }/${_fmt(got.bare!.rps)} (${f.ratios.at(-1)!.toFixed(2)}x)`,
       );
     });
     console.log(
@@ -406,7 +409,8 @@ export function alternateRounds(options: {
         s.cpuUs.bare.toFixed(1)
       } |`,
     );
-    summary[pair.weir] = s;
+    // Keyed by the pair: two pairs may ask weir the same path.
+    summary[`${pair.weir} vs ${pair.bare}`] = s;
   });
   return summary;
 }

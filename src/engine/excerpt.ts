@@ -48,6 +48,7 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
  * assert.equal(thrownText("no device"), "no device");
  * assert.equal(thrownText({ code: 7, why: "odd" }), '{"code":7,"why":"odd"}');
  * assert.equal(thrownText(undefined), "undefined");
+ * assert.equal(thrownText(Object.assign(new Error(), { message: 42 })), "42");
  * const { proxy, revoke } = Proxy.revocable({}, {});
  * revoke();
  * assert.equal(thrownText(proxy), "an unreadable value (its class, JSON and text all throw)");
@@ -55,7 +56,12 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
  */
 export function thrownText(value: unknown): string {
   try {
-    if (value instanceof Error) return value.message;
+    if (value instanceof Error) {
+      // A message is a string by contract only: a thrower may set a
+      // number, a symbol or an object whose text throws.
+      const message: unknown = value.message;
+      return typeof message === "string" ? message : String(message);
+    }
     if (typeof value === "object" && value !== null) {
       try {
         const json = JSON.stringify(value);

@@ -44,9 +44,15 @@ export function errorKind(e: unknown): ErrorKind {
  * `e` when it is `process`'s own `ProcessError`; `undefined` for anything
  * else, a value that cannot be asked its class (a revoked proxy) too.
  */
-function _ownError(e: unknown, process: string): ProcessError | undefined {
+function _ownError(
+  e: unknown,
+  process: string,
+): { error: ProcessError; level: ReportLevel; detail: string } | undefined {
   try {
-    return e instanceof ProcessError && e.process === process ? e : undefined;
+    if (!(e instanceof ProcessError) || e.process !== process) return undefined;
+    // Read once, here: a proxy of a ProcessError may throw from any getter.
+    const { level, detail } = e;
+    return typeof detail === "string" ? { error: e, level, detail } : undefined;
   } catch {
     return undefined;
   }
@@ -174,7 +180,7 @@ export class Faults {
     // this one, from its detail.
     const own = _ownError(e, p.name);
     const pe = own !== undefined && own.level === level
-      ? own
+      ? own.error
       : new ProcessError(
         own !== undefined ? own.detail : thrownText(e),
         {

@@ -454,7 +454,7 @@ export const HTTP_METRICS = {
     namespaced: false,
     seed: "RequestLatency",
     moves:
-      "One observation per response; a streamed body (server-sent events) is timed to its headers, not its end. Timed on the monotonic clock: on Deno with FFI granted (`-A`, as `weir serve` runs) read through libc's `clock_gettime`, else `performance.now()`; the same clock either way.",
+      "One observation per response; a streamed body (server-sent events) is timed to its headers, not its end. Timed on the monotonic clock: on Deno on Linux with FFI granted (`-A`, as `weir serve` runs) read through libc's `clock_gettime`, else `performance.now()`; the same clock either way.",
   },
   httpRequestSize: {
     name: "http_request_size_bytes",
