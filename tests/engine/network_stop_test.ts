@@ -23,6 +23,19 @@ import {
   within,
 } from "./_helpers.ts";
 
+/** A component whose teardown throws an error carrying its client's settings. */
+const Untidy = defineComponent({
+  name: "test/Untidy",
+  description: "Its teardown throws an error carrying its client's settings.",
+  inPorts: { in: {} },
+  process() {},
+  teardown() {
+    throw Object.assign(new Error("socket already closed"), {
+      options: { url: "mqtt://ops:hunter2@broker:1883" },
+    });
+  },
+});
+
 test("Network stop aborts processes, runs teardown and counts discarded messages", async () => {
   let tornDown = 0;
   const Forever = defineComponent({
@@ -84,17 +97,6 @@ test("Network stop() called inside an activation ends the network at once", asyn
 
 test("Network stop() emits a teardown that throws as an error event of its process, not on console.error, and runs the other teardowns", async () => {
   let tidied = 0;
-  const Untidy = defineComponent({
-    name: "test/Untidy",
-    description: "Its teardown throws an error carrying its client's settings.",
-    inPorts: { in: {} },
-    process() {},
-    teardown() {
-      throw Object.assign(new Error("socket already closed"), {
-        options: { url: "mqtt://ops:hunter2@broker:1883" },
-      });
-    },
-  });
   const Tidy = defineComponent({
     name: "test/Tidy",
     description: "Counts its teardown.",
@@ -260,15 +262,6 @@ test("Network runs each teardown once when a state listener calls stop() again",
 });
 
 test("Network counts a teardown that throws as an error of its process, of kind exception, with its time", async () => {
-  const Untidy = defineComponent({
-    name: "test/Untidy",
-    description: "Its teardown throws.",
-    inPorts: { in: {} },
-    process() {},
-    teardown() {
-      throw new Error("socket already closed");
-    },
-  });
   const net = network({ U: Untidy }, [], {
     inports: { u: { process: "U", port: "in" } },
   });

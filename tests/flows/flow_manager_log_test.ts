@@ -22,11 +22,24 @@ interface Line {
   fields?: FlowLogFields;
 }
 
+/** A component whose teardown throws an error carrying its settings. */
+const Untidy = defineComponent({
+  name: "test/Untidy",
+  description: "Its teardown throws an error carrying its settings.",
+  inPorts: { in: {} },
+  process() {},
+  teardown() {
+    throw Object.assign(new Error("socket already closed"), {
+      options: { url: "mqtt://ops:hunter2@broker:1883" },
+    });
+  },
+});
+
 function manager(store = FlowStore.open(":memory:")) {
   const lines: Line[] = [];
   const flows = new FlowManager({
     store,
-    registry: registryOf([], []),
+    registry: registryOf([], []).register(Untidy),
     log: (message, level, fields) => lines.push({ message, level, fields }),
   });
   return { flows, lines, store };
@@ -145,23 +158,7 @@ test(
   "FlowManager logs a teardown that throws as an error of its flow and process, at a stop and at the shutdown, with the message alone",
   SLOW,
   async () => {
-    const Untidy = defineComponent({
-      name: "test/Untidy",
-      description: "Its teardown throws an error carrying its settings.",
-      inPorts: { in: {} },
-      process() {},
-      teardown() {
-        throw Object.assign(new Error("socket already closed"), {
-          options: { url: "mqtt://ops:hunter2@broker:1883" },
-        });
-      },
-    });
-    const lines: Line[] = [];
-    const flows = new FlowManager({
-      store: FlowStore.open(":memory:"),
-      registry: registryOf([], []).register(Untidy),
-      log: (message, level, fields) => lines.push({ message, level, fields }),
-    });
+    const { flows, lines } = manager();
     const printed = await consoleErrors(async () => {
       await flows.create({
         id: "untidy",
@@ -190,21 +187,7 @@ test(
   "FlowManager logs a teardown that throws as a flow fails to start, as an error of its flow and process",
   SLOW,
   async () => {
-    const Untidy = defineComponent({
-      name: "test/Untidy",
-      description: "Its teardown throws.",
-      inPorts: { in: {} },
-      process() {},
-      teardown() {
-        throw new Error("socket already closed");
-      },
-    });
-    const lines: Line[] = [];
-    const flows = new FlowManager({
-      store: FlowStore.open(":memory:"),
-      registry: registryOf([], []).register(Untidy),
-      log: (message, level, fields) => lines.push({ message, level, fields }),
-    });
+    const { flows, lines } = manager();
     const printed = await consoleErrors(async () => {
       // U is set up, then Bad's setup throws: U's teardown runs as the
       // start fails, while the flow manager still listens.
