@@ -58,7 +58,7 @@ import {
   type DrainResult,
   settlesWithin,
 } from "./drain.ts";
-import { ProcessError } from "./errors.ts";
+import { isProcessError, ProcessError } from "./errors.ts";
 import { Faults } from "./faults.ts";
 import { type Listener, Listeners, type NetworkEvents } from "./events.ts";
 import { type GuardHost, runGuarded } from "./guard.ts";
@@ -797,7 +797,7 @@ export class Network {
       // A fault a component sends on an error port nobody listens to goes
       // to the error event, as the engine's own faults do (weir serve's
       // log of it is rate-limited), rather than nowhere.
-      if (out.name === "error" && value instanceof ProcessError) {
+      if (out.name === "error" && isProcessError(value)) {
         this.#faults.route(
           p,
           value,

@@ -12,7 +12,7 @@ import {
 } from "./component.ts";
 import { nextActivationId } from "./activation.ts";
 import { thrownText } from "./excerpt.ts";
-import { ProcessError, type ReportLevel } from "./errors.ts";
+import { isProcessError, type ReportLevel } from "./errors.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { Connection } from "./connection.ts";
 import { Histogram } from "./histogram.ts";
@@ -226,9 +226,14 @@ export class ProcessContext implements Context<unknown> {
       return;
     }
     const line = `[weir] process "${this.proc.name}": ${thrownText(error)}`;
-    const level = error instanceof ProcessError
-      ? error.level
-      : options?.level ?? "error";
+    let level = options?.level ?? "error";
+    if (isProcessError(error)) {
+      try {
+        level = error.level;
+      } catch {
+        // A proxy of a ProcessError whose getter throws: the level asked for.
+      }
+    }
     if (level === "warning") console.warn(line);
     else if (level === "info") console.info(line);
     else console.error(line);

@@ -11,6 +11,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
+import { ProcessContext, ProcessRuntime } from "../../src/engine/process.ts";
+import { consoleCalls } from "../_console.ts";
 import { network, sinkInto, sourceOf } from "./_helpers.ts";
 
 function revoked(): object {
@@ -116,3 +118,72 @@ for (const hostile of HOSTILE) {
     }
   }
 }
+
+test("a process that sends a revoked proxy on its unconnected error port goes on: the value is dropped there, as any value that is no ProcessError", async () => {
+  const events: ProcessError[] = [];
+  const ok: unknown[] = [];
+  const Sender = defineComponent({
+    name: "test/Sender",
+    description: "Sends a revoked proxy on its error port, then passes on.",
+    inPorts: { in: {} },
+    outPorts: { out: {}, error: {} },
+    process(v, ctx) {
+      ctx.send("error", revoked());
+      return ctx.send("out", v);
+    },
+  });
+  const net = network(
+    { S: sourceOf([1, 2]), H: Sender, OK: sinkInto(ok) },
+    ["S.out>H.in", "H.out>OK.in"],
+  );
+  net.on("error", (e) => events.push(e));
+  await net.start();
+  await net.finished;
+  assert.deepEqual(ok, [1, 2]);
+  assert.deepEqual(events.map((e) => e.message), []);
+  const h = net.stats().processes.find((p) => p.name === "H")!;
+  assert.equal(h.failures, 0);
+});
+
+test("ctx.report outside a network (an engine with no report) logs a ProcessError at its level, and a hostile one at the level asked for, without throwing", async () => {
+  const engine = {
+    name: "bare",
+    sendFrom: () => {},
+    receive: () => Promise.resolve(undefined),
+  };
+  const Reporter = defineComponent({
+    name: "test/Reporter",
+    description: "Reports.",
+    inPorts: { in: {} },
+    process() {},
+  });
+  const p = new ProcessRuntime(engine, "R", Reporter, {}, {});
+  const ctx = new ProcessContext(p, {}, p.abort.signal);
+  const warning = new ProcessError("slow broker", {
+    network: "bare",
+    process: "R",
+    port: "",
+    kind: "exception",
+    level: "warning",
+  });
+  const calls = await consoleCalls(() => {
+    ctx.report(warning);
+    ctx.report(revoked(), undefined, { level: "info" });
+    ctx.report(
+      new Proxy(warning, {
+        get(target, key) {
+          if (key === "level") throw new Error("no level");
+          return Reflect.get(target, key);
+        },
+      }),
+      undefined,
+      { level: "warning" },
+    );
+  });
+  assert.deepEqual(calls.map((c) => c.method), ["warn", "info", "warn"]);
+  assert.match(
+    String(calls[0].args[0]),
+    /^\[weir\] process "R": .*slow broker/,
+  );
+  assert.match(String(calls[1].args[0]), /an unreadable value/);
+});
