@@ -165,32 +165,6 @@ export function isProcessError(value: unknown): value is ProcessError {
 }
 
 /**
- * Whether `value` is a {@linkcode ProcessError}: `false` for anything else,
- * a value that cannot be asked its class too (a revoked proxy, on which
- * `instanceof` throws).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isProcessError, ProcessError } from "./errors.ts";
- *
- * const e = new ProcessError("bad", { network: "n", process: "P", port: "in", kind: "exception" });
- * assert.equal(isProcessError(e), true);
- * assert.equal(isProcessError(new Error("bad")), false);
- * const { proxy, revoke } = Proxy.revocable({}, {});
- * revoke();
- * assert.equal(isProcessError(proxy), false);
- * ```
- */
-export function isProcessError(value: unknown): value is ProcessError {
-  try {
-    return value instanceof ProcessError;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Thrown by a send into a full connection whose overflow policy is `error`.
  *
  * @example
