@@ -156,6 +156,25 @@ test("flow/Change sends a message it cannot write to error and changes the next"
   );
 });
 
+test('flow/Change keeps a message\'s own "__proto__" field when it deletes or moves another, and gives the copy no prototype of it', async () => {
+  // JSON.parse keeps a "__proto__" key as an own field; a copy that wrote
+  // it back by assignment set the copy's prototype instead (on Bun), so the
+  // field was lost and its members read as the message's own fields.
+  const { out } = await change([
+    { op: "delete", path: "raw" },
+    { op: "move", path: "m", to: "n" },
+    { op: "set", path: "seen", expr: "admin" },
+  ], [JSON.parse('{"__proto__": {"admin": true}, "raw": 1, "m": 2}')]);
+  assert.equal(out.length, 1);
+  const m = out[0] as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(m), Object.prototype);
+  assert.ok(Object.hasOwn(m, "__proto__"));
+  assert.equal(
+    JSON.stringify(m),
+    '{"__proto__":{"admin":true},"n":2}',
+  );
+});
+
 test("flow/Change runs an expression the compiler leaves to the jsonata package", async () => {
   const { out } = await change([
     { op: "set", path: "x", expr: "[$y := n * 2, 0][0]" },
