@@ -296,11 +296,14 @@ function _remove(
   if (!_isContainer(value) || !Object.hasOwn(value, k)) return value;
   if (at === segments.length - 1) {
     if (Array.isArray(value)) {
+      // An array's own "length" is no item: splice("length") took out
+      // the first one (a move of items.length emptied items[0]).
+      if (typeof k === "string" && String(Number(k)) !== k) return value;
       const copy = _writable(value, owned) as unknown[];
-      copy.splice(k as number, 1);
+      copy.splice(Number(k), 1);
       return copy;
     }
-    const copy = _without(value, k as string);
+    const copy = _without(value, String(k));
     owned?.push(copy);
     return copy;
   }

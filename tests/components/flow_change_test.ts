@@ -175,6 +175,19 @@ test('flow/Change keeps a message\'s own "__proto__" field when it deletes or mo
   );
 });
 
+test("flow/Change moves an array's length without taking out its first item, and deletes an object's field named by an index", async () => {
+  const { out } = await change([
+    { op: "move", path: "items.length", to: "count" },
+    { op: "delete", path: "items.length" },
+    { op: "delete", path: "byIndex[0]" },
+  ], [{ items: ["a", "b", "c"], byIndex: { "0": "x", "1": "y" } }]);
+  assert.deepEqual(out, [{
+    items: ["a", "b", "c"],
+    byIndex: { "1": "y" },
+    count: 3,
+  }]);
+});
+
 test("flow/Change runs an expression the compiler leaves to the jsonata package", async () => {
   const { out } = await change([
     { op: "set", path: "x", expr: "[$y := n * 2, 0][0]" },
