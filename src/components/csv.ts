@@ -794,7 +794,7 @@ function _csv(
 ): string {
   const quote = ctx.control<string>("quote");
   // quote "" writes every field as it is, as csv-stringify does.
-  return stringify(rows, {
+  return stringify(names === undefined ? rows : _fields(rows, names), {
     columns: names,
     header: header && names !== undefined,
     delimiter: ctx.control<string>("delimiter"),
@@ -802,6 +802,24 @@ function _csv(
     record_delimiter: "unix",
     cast: _CAST,
   });
+}
+
+/**
+ * Each object row as the array of its own fields `names`: csv-stringify
+ * reads a column as a lodash path, so one a row lacks but every object
+ * inherits (`constructor`, `toString`) failed the message ("Invalid
+ * Casting Value") and `__proto__` was written as "{}".
+ */
+function _fields(rows: unknown[], names: string[]): unknown[] {
+  return rows.map((row) =>
+    Array.isArray(row)
+      ? row
+      : names.map((name) =>
+        Object.hasOwn(row as object, name)
+          ? (row as Record<string, unknown>)[name]
+          : undefined
+      )
+  );
 }
 
 /** The columns: `columns`, else the keys of the first object row. */
@@ -828,9 +846,9 @@ function _namesOf(
  *   without its line break (as `fs/WriteLines` takes lines), after a
  *   header line before the first.
  *
- * Rows are objects (their fields in the order of `columns`, default the
- * keys of the first row) or arrays (a header only when `columns` is
- * given). Booleans are written `true`/`false` and dates in ISO 8601, so
+ * Rows are objects (their own fields in the order of `columns`, default
+ * the keys of the first row; one a row lacks is written empty) or arrays
+ * (a header only when `columns` is given). Booleans are written `true`/`false` and dates in ISO 8601, so
  * `csv/Parse` with `cast` reads them back; nested objects as JSON. A
  * field with the delimiter, a quote or a line break is quoted.
  *

@@ -466,6 +466,31 @@ test("csv/Stringify writes an array of rows as one text with a header, in the co
   assert.deepEqual(arrays.out, ["1,2\n3,4\n"]);
 });
 
+test("csv/Stringify writes a field a row lacks as empty, even one every object inherits (constructor, __proto__)", async () => {
+  // The F1 results of a season: the second row has no constructor yet.
+  const rows: Record<string, string>[] = [
+    { driver: "A", constructor: "Ferrari" },
+    { driver: "B" },
+  ];
+  const inherited = await through("csv/Stringify", [rows]);
+  assert.deepEqual(inherited.errors, []);
+  assert.deepEqual(inherited.out, ["driver,constructor\nA,Ferrari\nB,\n"]);
+  const lines = await through(
+    "csv/Stringify",
+    rows,
+    "'lines' -> mode T",
+  );
+  assert.deepEqual(lines.errors, []);
+  assert.deepEqual(lines.out, ["driver,constructor", "A,Ferrari", "B,"]);
+  const proto = await through(
+    "csv/Stringify",
+    [[{ id: 1 }]],
+    `'["id","__proto__","toString"]' -> columns T`,
+  );
+  assert.deepEqual(proto.errors, []);
+  assert.deepEqual(proto.out, ["id,__proto__,toString\n1,,\n"]);
+});
+
 test("csv/Stringify line by line sends a header line, then one line per row", async () => {
   const { out, errors } = await through(
     "csv/Stringify",
