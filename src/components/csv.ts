@@ -200,11 +200,24 @@ const _settingPorts = {
 /** A number as CSV writes it (no hex, no blanks, no empty field as 0). */
 const _NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** An unquoted field as `cast` reads it: a number, a boolean, else text. */
+/**
+ * An unquoted field as `cast` reads it: a number, a boolean, else text. A
+ * number no double holds stays text: one past its range (`1e999` was
+ * Infinity, which JSON writes as null) or an integer past 2^53 (a 20-digit
+ * id read as another number).
+ */
 function _cast(value: string): unknown {
   if (value === "true") return true;
   if (value === "false") return false;
-  return _NUMBER.test(value) ? Number(value) : value;
+  if (!_NUMBER.test(value)) return value;
+  const n = Number(value);
+  if (!Number.isFinite(n)) return value;
+  if (
+    Number.isInteger(n) && !Number.isSafeInteger(n) && /^[+-]?\d+$/.test(value)
+  ) {
+    return value;
+  }
+  return n;
 }
 
 /**
@@ -575,8 +588,9 @@ function _rows(
  * A row is an object keyed by the header row (`header`, default true) or
  * by `columns` (which replace the header row when both are given), else
  * an array of fields. Fields are strings unless `cast` is on: unquoted
- * numbers become numbers and `true`/`false` booleans (a quoted field stays
- * text). `delimiter` and `quote` as the file has them; empty lines are
+ * numbers become numbers (but one a double cannot hold, past its range or
+ * an integer past 2^53, stays text) and `true`/`false` booleans (a quoted
+ * field stays text). `delimiter` and `quote` as the file has them; empty lines are
  * skipped. A malformed row (a quote not closed, more or fewer fields than
  * the header) is left out: the other rows go on, and a
  * {@linkcode CsvRowsError} naming each bad row's line goes to the `error`
@@ -644,7 +658,7 @@ export const CsvParse: Component = defineComponent<ParseState>({
       control: true,
       default: false,
       description:
-        "Unquoted numbers to numbers and true/false to booleans (default false: every field a string).",
+        "Unquoted numbers to numbers (but for one no double holds: past its range, or an integer past 2^53) and true/false to booleans (default false: every field a string).",
     },
   },
   outPorts: {

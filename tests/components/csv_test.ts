@@ -54,6 +54,20 @@ test("csv/Parse with cast reads unquoted numbers and booleans, and keeps quoted 
   ]]);
 });
 
+test("csv/Parse with cast keeps as text a number no double holds: one past its range, an integer past 2^53", async () => {
+  // 1e999 was Infinity (written null as JSON) and a 20-digit id another
+  // number (12345678901234567000).
+  const { out } = await through(
+    "csv/Parse",
+    ["v,id\n1e999,12345678901234567890\n-1e400,9007199254740991\n"],
+    "'true' -> cast T",
+  );
+  assert.deepEqual(out, [[
+    { v: "1e999", id: "12345678901234567890" },
+    { v: "-1e400", id: 9007199254740991 },
+  ]]);
+});
+
 test("csv/Parse takes given columns, in place of the header row when header is on", async () => {
   const text = "a,b\n1,2\n";
   const replaced = await through(
