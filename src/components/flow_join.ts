@@ -26,6 +26,7 @@ import {
   type ExpressionComponentOptions,
 } from "./_expression_budget.ts";
 import { _Outbox } from "./_outbox.ts";
+import { setOwnField } from "./_own_field.ts";
 
 /** What completes a group, parsed: what the `parts` port holds. */
 export type JoinParts =
@@ -187,7 +188,9 @@ function _output(spec: JoinParts, g: _Group): unknown {
   const parts: Record<string, unknown> = {};
   const missing: string[] = [];
   for (const name of spec.names) {
-    if (g.parts.has(name)) parts[name] = g.parts.get(name);
+    // A name is data (a topic): "__proto__" assigned would set the
+    // prototype of parts (Bun) and the part would not go out.
+    if (g.parts.has(name)) setOwnField(parts, name, g.parts.get(name));
     else missing.push(name);
   }
   return { key: g.key, parts, complete: missing.length === 0, missing };

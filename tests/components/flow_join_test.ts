@@ -95,6 +95,23 @@ J out -> in Out(test/Sink)`);
   ]);
 });
 
+test('flow/Join keeps a part named "__proto__" as a field of parts, never the prototype of parts', async () => {
+  // Part names are data (topics): assigned, "__proto__" set the prototype
+  // of parts on Bun, and a complete group went out without that part.
+  const { sinks, errors } = await runGraph(`
+'["__proto__", "hum"]' -> parts J(flow/Join)
+'value' -> value J
+${feed([{ topic: "__proto__", value: { x: 1 } }, { topic: "hum", value: 40 }])}
+J out -> in Out(test/Sink)`);
+  assert.deepEqual(errors, []);
+  const joined = sinks.Out[0] as JoinedParts;
+  assert.equal(Object.getPrototypeOf(joined.parts), Object.prototype);
+  assert.equal(
+    JSON.stringify(joined),
+    '{"key":null,"parts":{"__proto__":{"x":1},"hum":40},"complete":true,"missing":[]}',
+  );
+});
+
 test("flow/Join joins a part whose value is missing as null, so a complete group shows every part as JSON", async () => {
   const { sinks, errors } = await runGraph(`
 '["temp", "hum"]' -> parts J(flow/Join)
