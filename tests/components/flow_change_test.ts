@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { problemsOf, runGraph } from "./_graph_helpers.ts";
 import { builtins } from "../../src/components/mod.ts";
+import { MAX_ARRAY_HOLES } from "../../src/components/_message_path.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 
@@ -154,6 +155,32 @@ test("flow/Change sends a message it cannot write to error and changes the next"
     err[1].message,
     /cannot write a\.b: the message is string "text", not an object/,
   );
+});
+
+test("flow/Change writes an index past an array's end with holes up to a bound, and sends a write far past it to error", async () => {
+  const { out, err } = await change(
+    [{ op: "set", path: "a[999999999]", value: 1 }],
+    [{ a: [1] }, {}, { a: [] }],
+  );
+  assert.deepEqual(out, []);
+  assert.equal(err.length, 3);
+  assert.match(
+    err[0].message,
+    /cannot write a\[999999999\]: index 999999999 is 999999998 items past the end of "a" \(1 items\), and a write may leave at most 10000 unset before it/,
+  );
+  assert.match(err[1].message, /past the end of "a" \(0 items\)/);
+  const ok = await change([
+    { op: "set", path: `a[${MAX_ARRAY_HOLES + 1}]`, value: "x" },
+  ], [{ a: [0] }]);
+  assert.equal(ok.err.length, 0);
+  const a = (ok.out[0] as { a: unknown[] }).a;
+  assert.equal(a.length, MAX_ARRAY_HOLES + 2);
+  assert.equal(a[MAX_ARRAY_HOLES + 1], "x");
+  const far = await change(
+    [{ op: "set", path: `a[${MAX_ARRAY_HOLES + 2}]`, value: "x" }],
+    [{ a: [0] }],
+  );
+  assert.match(far.err[0].message, /10001 items past the end/);
 });
 
 test('flow/Change keeps a message\'s own "__proto__" field when it deletes or moves another, and gives the copy no prototype of it', async () => {
