@@ -9,7 +9,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
-import { _Bail } from "./_builtins.ts";
+import { _Bail, _pad } from "./_builtins.ts";
 
 /**
  * Whether `e` is the runtime's stack overflow. The compiled path recurses
@@ -42,12 +42,15 @@ export function jsonataPackage(
   source: string,
   options: { stack?: number; timeout?: number } = {},
 ): jsonata.Expression {
-  return jsonata(source, {
+  const expression = jsonata(source, {
     ...options,
     // The package constructs it as `new RegexEngine(regExp)` and uses only
     // `exec` and `lastIndex`, which LinearRegExp has.
     RegexEngine: LinearRegExp as unknown as RegExpConstructor,
   });
+  // The compiled path's `$pad`, with its bound on the string it makes.
+  expression.registerFunction("pad", _pad, "<s-ns?:s>");
+  return expression;
 }
 
 /** Options of {@linkcode compileExpression}. */

@@ -155,3 +155,37 @@ test("$eval is compiled too: the text at run time, in the caller's scope, with t
     code: "D3121",
   });
 });
+
+test("$pad answers as the jsonata package does on both paths, and refuses a string longer than its bound on both instead of building it", async () => {
+  const { default: jsonata } = await import("jsonata");
+  const { MAX_PAD_LENGTH } = await import("../../src/expr/_builtins.ts");
+  const cases = [
+    ["$pad('foo', 5)", {}],
+    ["$pad('foo', -5, '#')", {}],
+    ["$pad('a𝄞💩', 7, '💩')", {}],
+    ["$pad('a𝄞💩', 6, 'xy')", {}],
+    ["$pad('ab', -9, 'xyz')", {}],
+    ["$pad(s, w, c)", { s: "7", w: -4.7, c: "0" }],
+    ["$pad(s, 1)", { s: "long" }],
+    ["$pad(nothing, 3)", {}],
+  ] as const;
+  for (const [text, input] of cases) {
+    const expected = await jsonata(text).evaluate(input);
+    for (const compile of [true, false]) {
+      const e = compileExpression(text, { compile });
+      assert.equal(e.compiled, compile, text);
+      assert.deepEqual(await e.evaluate(input), expected, `${text} ${compile}`);
+    }
+  }
+  for (const compile of [true, false]) {
+    const e = compileExpression("$pad('x', w)", { compile });
+    assert.equal(
+      (await e.evaluate({ w: -MAX_PAD_LENGTH }) as string).length,
+      MAX_PAD_LENGTH,
+    );
+    await assert.rejects(
+      async () => await e.evaluate({ w: 1_000_000_000 }),
+      /\$pad would make a string of 1000000000 characters, more than the 16777216 an expression may pad to/,
+    );
+  }
+});
