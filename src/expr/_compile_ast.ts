@@ -303,8 +303,12 @@ function _guard(run: _RunState): void {
   if ((++run.ticks & 63) === 0) _clock(run);
 }
 
+/** Items of a range from which its step reads the clock (see `_clock`). */
+const LONG_RANGE = 65_536;
+
 /**
- * Every 64th step: the clock starts at the first check (so an evaluation
+ * Every 64th step, and after each range of {@linkcode LONG_RANGE} items or
+ * more: the clock starts at the first check (so an evaluation
  * of fewer steps never reads it; the first 63 steps are not timed), and
  * past the deadline the evaluation fails with D1012.
  */
@@ -508,6 +512,21 @@ class _Compiler {
     const lone = _loneName(expr, normalized, variable);
     if (!this.guarded) return lone ?? normalized;
     if (lone !== undefined) return lone;
+    if (expr.type === "binary" && expr.value === "..") {
+      // A range is one step however many items it makes: a long one reads
+      // the clock, so that a path of ranges ([1..10000000].[1..10000000])
+      // cannot build 64 of them (640 million items, 3.2 GB on Deno) before
+      // the budget looks.
+      return (input, env) => {
+        const run = env.run;
+        run.depth++;
+        _guard(run);
+        const result = normalized(input, env);
+        run.depth--;
+        if (Array.isArray(result) && result.length >= LONG_RANGE) _clock(run);
+        return result;
+      };
+    }
     return (input, env) => {
       const run = env.run;
       run.depth++;

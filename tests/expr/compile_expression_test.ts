@@ -189,3 +189,43 @@ test("$pad answers as the jsonata package does on both paths, and refuses a stri
     );
   }
 });
+
+test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
+  const e = compileExpression("$count([1..3].[1..100000])");
+  assert.equal(e.compiled, true);
+  const now = Date.now;
+  let t = now();
+  let reads = 0;
+  // Each read of the clock is an hour after the one before.
+  Date.now = () => {
+    reads++;
+    return t += 3_600_000;
+  };
+  try {
+    assert.throws(
+      () => e.evaluateWithin({}, { timeoutMs: 1000, maxDepth: 1000 }),
+      { code: "D1012" },
+    );
+    assert.equal(reads, 2);
+  } finally {
+    Date.now = now;
+  }
+  // Short ranges stay unread, as any step does until the 64th.
+  reads = 0;
+  Date.now = () => {
+    reads++;
+    return now();
+  };
+  try {
+    assert.equal(
+      compileExpression("$count([1..3].[1..1000])").evaluateWithin({}, {
+        timeoutMs: 1000,
+        maxDepth: 1000,
+      }),
+      3,
+    );
+    assert.equal(reads, 0);
+  } finally {
+    Date.now = now;
+  }
+});
