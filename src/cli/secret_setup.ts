@@ -10,6 +10,7 @@
  */
 import { realpathSync } from "node:fs";
 import { resolve, sep } from "node:path";
+import process from "node:process";
 import { storagePaths } from "../components/file_sandbox.ts";
 import { SecretPolicy } from "../components/_secret.ts";
 import { historyOptions } from "./history_setup.ts";
@@ -45,12 +46,23 @@ export function secretPolicy(
   if (resolved.configFile !== undefined) deny.push(resolved.configFile);
   // Code, not secrets, and the operator's own: never sent to a broker.
   if (s.components !== null) deny.push(s.components);
-  const policy = new SecretPolicy({
-    dir: s.secretsDir,
-    env: s.secretEnv,
-    deny,
-    ...(environment !== undefined ? { environment } : {}),
-  });
+  let policy: SecretPolicy;
+  try {
+    policy = new SecretPolicy({
+      dir: s.secretsDir,
+      env: s.secretEnv,
+      deny,
+      ...(environment !== undefined ? { environment } : {}),
+    });
+  } catch (e) {
+    // Say where the folder was named: systemd's $CREDENTIALS_DIRECTORY
+    // is set without the operator writing it anywhere weir reads.
+    const message = (e as Error).message;
+    if (!message.startsWith("Cannot use secrets folder")) throw e;
+    throw new RangeError(
+      `${_secretsDirOrigin(resolved, environment ?? process.env)}: ${message}`,
+    );
+  }
   if (policy.dir !== undefined) {
     const data = _real(resolve(s.dataDir ?? "data"));
     if (policy.dir === data || policy.dir.startsWith(data + sep)) {
@@ -60,6 +72,23 @@ export function secretPolicy(
     }
   }
   return policy;
+}
+
+/** Where the secrets folder was named: a flag, a variable or the config file. */
+function _secretsDirOrigin(
+  resolved: ResolvedSettings,
+  environment: Readonly<Record<string, string | undefined>>,
+): string {
+  switch (resolved.sources.secretsDir) {
+    case "flag":
+      return "--secrets-dir";
+    case "file":
+      return `${resolved.configFile}: "secretsDir"`;
+    default:
+      return environment.WEIR_SECRETS_DIR
+        ? "WEIR_SECRETS_DIR"
+        : "$CREDENTIALS_DIRECTORY (systemd's credentials folder)";
+  }
 }
 
 function _real(path: string): string {

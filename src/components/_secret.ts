@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import process from "node:process";
 import { _readBounded, _SECRET_CAP } from "./_bounded_read.ts";
@@ -138,6 +138,13 @@ export interface SecretPolicyOptions {
   environment?: Readonly<Record<string, string | undefined>>;
 }
 
+/** What the system's error code means for a secrets folder. */
+const _FOLDER_ERRORS: Record<string, string> = {
+  ENOENT: "no such folder",
+  ENOTDIR: "a part of its path is a file, not a folder",
+  EACCES: "permission denied",
+};
+
 /**
  * Where secrets may come from, as the operator set it: a secrets folder
  * and a list of environment variables. {@linkcode SecretPolicy.parse}
@@ -186,14 +193,27 @@ export class SecretPolicy {
         );
       }
       let real: string;
+      let folder: boolean;
       try {
         real = realpathSync(resolve(dir));
+        folder = statSync(real).isDirectory();
       } catch (e) {
         const code = (e as { code?: unknown })?.code;
         throw new RangeError(
           `Cannot use secrets folder ${JSON.stringify(dir)}: ${
-            typeof code === "string" ? code : "it cannot be resolved"
+            typeof code === "string"
+              ? `${_FOLDER_ERRORS[code] ?? "it cannot be resolved"} (${code})`
+              : "it cannot be resolved"
           }`,
+        );
+      }
+      // A file named by mistake would make every file: secret fail later,
+      // in a flow, as "not a folder" of some path under it.
+      if (!folder) {
+        throw new RangeError(
+          `Cannot use secrets folder ${
+            JSON.stringify(dir)
+          }: it is a file, not a folder`,
         );
       }
       for (const denied of _ALWAYS_DENIED) {

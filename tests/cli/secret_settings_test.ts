@@ -125,6 +125,45 @@ test(
 );
 
 test(
+  "a secrets folder that is missing or a file is refused, naming the flag, variable or config key that named it",
+  withDir((dir) => {
+    const file = join(dir, "pw");
+    writeFileSync(file, "hunter2");
+    const missing = join(dir, "nope");
+    const refusal = (
+      flags: Record<string, string[]>,
+      env: Record<string, string>,
+    ) => {
+      try {
+        secretPolicy("serve", resolveSettings(flags, env), env);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      assert.fail("the secrets folder was taken");
+    };
+    assert.match(
+      refusal({ "--secrets-dir": [file] }, {}),
+      /^--secrets-dir: Cannot use secrets folder ".*pw": it is a file, not a folder$/,
+    );
+    assert.match(
+      refusal({}, { WEIR_SECRETS_DIR: missing }),
+      /^WEIR_SECRETS_DIR: Cannot use secrets folder ".*nope": no such folder \(ENOENT\)$/,
+    );
+    // systemd's folder, set by the unit rather than by the operator.
+    assert.match(
+      refusal({}, { CREDENTIALS_DIRECTORY: missing }),
+      /^\$CREDENTIALS_DIRECTORY \(systemd's credentials folder\): Cannot use secrets folder ".*nope": no such folder/,
+    );
+    const config = join(dir, "weir.json");
+    writeFileSync(config, JSON.stringify({ secretsDir: "pw" }));
+    assert.match(
+      refusal({ "--config": [config] }, {}),
+      /weir\.json: "secretsDir": Cannot use secrets folder ".*pw": it is a file, not a folder$/,
+    );
+  }),
+);
+
+test(
   "weir validate and weir run take --secrets-dir and --secret-env, and refuse what they do not allow",
   withDir(async (dir) => {
     const secrets = join(dir, "secrets");
@@ -168,7 +207,10 @@ test(
       graph,
     ]);
     assert.equal(missing.code, 2);
-    assert.match(missing.err, /Cannot use secrets folder ".*nope": ENOENT/);
+    assert.match(
+      missing.err,
+      /--secrets-dir: Cannot use secrets folder ".*nope": no such folder \(ENOENT\)/,
+    );
   }),
 );
 

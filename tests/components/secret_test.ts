@@ -124,7 +124,7 @@ test("weir's own files and variables are never secrets, even inside the secrets 
     assert.throws(() => new SecretPolicy({ dir: "/proc/self" }), /off-limits/);
     assert.throws(
       () => new SecretPolicy({ dir: join(secrets, "nope") }),
-      /Cannot use secrets folder .*: ENOENT/,
+      /Cannot use secrets folder .*: no such folder \(ENOENT\)/,
     );
   });
 });
