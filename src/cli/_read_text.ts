@@ -10,8 +10,8 @@ const _MAX_BYTES = 16 * 2 ** 20;
 
 /**
  * The file's text; when it cannot be read, `failed` is called with the
- * reason ("no such file", "it is a device, not a file", "it is larger
- * than 16 MiB", or the system's message) and must throw. A device is
+ * reason ("no such file", "it is a device, not a file", "it is a folder,
+ * not a file", "it is larger than 16 MiB", or the system's message) and must throw. A device is
  * refused and a file read no further than the limit: `/dev/zero` named
  * by mistake never ends, and would be read until the memory ran out. A
  * pipe (`<(...)` of the shell) is read as it comes.
@@ -33,6 +33,7 @@ function _read(path: string): string | { reason: string } {
     if (stat.isCharacterDevice() || stat.isBlockDevice()) {
       return { reason: "it is a device, not a file" };
     }
+    if (stat.isDirectory()) return { reason: "it is a folder, not a file" };
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {

@@ -74,7 +74,7 @@ test("weir validate exits 0 on a valid graph and 2 on a missing file", async () 
   }
 });
 
-test("weir validate, run and serve refuse a device or a file over 16 MiB as a graph, config or token file, exit 2, without reading it whole", async () => {
+test("weir validate, run and serve refuse a device, a folder or a file over 16 MiB as a graph, config or token file, exit 2, without reading it whole", async () => {
   const dir = tempDir();
   try {
     // /dev/zero never ends: it was read until the memory ran out.
@@ -95,6 +95,20 @@ test("weir validate, run and serve refuse a device or a file over 16 MiB as a gr
     const tokens = await cli(["serve", "--token-file", "/dev/urandom"]);
     assert.equal(tokens.code, 2);
     assert.match(tokens.err, /\/dev\/urandom.*it is a device, not a file/);
+    // A folder: the system's "EISDIR: illegal operation on a directory".
+    for (
+      const args of [
+        ["validate", dir],
+        ["run", dir],
+        ["serve", "--config", dir],
+        ["serve", "--token-file", dir],
+      ]
+    ) {
+      const folder = await cli(args);
+      assert.equal(folder.code, 2, args.join(" "));
+      assert.match(folder.err, /it is a folder, not a file/, args.join(" "));
+      assert.doesNotMatch(folder.err, /EISDIR/, args.join(" "));
+    }
   } finally {
     rmSync(dir, { recursive: true });
   }
