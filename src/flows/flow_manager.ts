@@ -766,7 +766,15 @@ export class FlowManager {
         }
         const merged = mergePatch(JSON.parse(stringifyGraph(graph)), patch);
         const text = stringifyGraph(merged as Graph);
-        return await this.#replaceWith(entry, text, "json", options?.rev);
+        try {
+          return await this.#replaceWith(entry, text, "json", options?.rev);
+        } catch (e) {
+          if (!(e instanceof GraphError)) throw e;
+          // Its lines and columns are in the merged text, which the client
+          // never sent nor can read (the flow keeps its old text): each
+          // problem's path says where, in the graph the patch changed.
+          throw _withoutPositions(e);
+        }
       },
     );
   }
@@ -1555,4 +1563,13 @@ function _namesEnd(
   const name = `${end.process}.${end.port}`;
   return spec === name ||
     (end.index !== undefined && spec === `${name}[${end.index}]`);
+}
+
+/** `e` with its problems' paths and messages, without lines and columns. */
+function _withoutPositions(e: GraphError): GraphError {
+  const first = e.message.split("\n", 1)[0];
+  return new GraphError(
+    e.problems.map(({ path, message }) => ({ path, message })),
+    { action: first.replace(/: \d+ problems?$/, ""), cause: e.cause },
+  );
 }

@@ -133,3 +133,45 @@ test("POST /flows refuses a # @name that is not a valid id with the id rule, and
     await s.close();
   }
 });
+
+test("PATCH that breaks the graph: each problem has its path but no line or column, which would point into merged text the client never sent; nothing changes", async () => {
+  const s = setup();
+  try {
+    await s.app.request("/flows/a", fbp(GOOD, "PUT"));
+    const before = views(s);
+    const res = await s.app.request(
+      "/flows/a",
+      mergePatch(
+        JSON.stringify({
+          processes: { Tick: { component: "core/Nope" } },
+          connections: [{
+            src: { process: "Ghost", port: "out" },
+            tgt: { process: "Out", port: "in" },
+          }],
+        }),
+      ),
+    );
+    const b = await body(res);
+    assert.equal(res.status, 400, JSON.stringify(b));
+    assert.match(String(b.error), /^Invalid graph: \d+ problems?$/);
+    const problems = b.problems as Record<string, unknown>[];
+    assert.ok(
+      problems.some((p) =>
+        p.path === "processes.Tick.component" &&
+        /core\/Nope/.test(String(p.message))
+      ),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((p) => /Ghost/.test(String(p.message))),
+      JSON.stringify(problems),
+    );
+    for (const p of problems) {
+      assert.deepEqual(Object.keys(p).sort(), ["message", "path"]);
+    }
+    assert.deepEqual(views(s), before);
+    assert.equal(s.flows.stored("a").text, GOOD);
+  } finally {
+    await s.close();
+  }
+});
