@@ -78,7 +78,7 @@ export function _mediaType(c: Context): string | null {
  */
 export function _expectedRev(c: Context): number | "*" | undefined {
   const header = _header(c, "if-match");
-  const query = c.req.query("rev");
+  const query = _query(c, "rev");
   let rev: number | undefined;
   if (header?.trim() === "*") {
     if (query !== undefined) {
@@ -133,7 +133,7 @@ export function _queryBool(
   name: string,
   fallback: boolean,
 ): boolean {
-  const v = c.req.query(name);
+  const v = _query(c, name);
   if (v === undefined || v === "") return fallback;
   if (v === "true" || v === "1") return true;
   if (v === "false" || v === "0") return false;
@@ -141,6 +141,27 @@ export function _queryBool(
     400,
     `${name} must be true or false, received "${excerpt(v, 40)}"`,
   );
+}
+
+/**
+ * Query parameter `name`, or `undefined`. Given more than once, its
+ * values must agree (400 otherwise): `?rev=3&rev=5` would else pass the
+ * revision check as whichever one was read, and `?start=true&start=false`
+ * do one of two things asked.
+ */
+export function _query(c: Context, name: string): string | undefined {
+  const all = c.req.queries(name);
+  if (all === undefined || all.length === 0) return undefined;
+  const first = all[0];
+  if (all.some((v) => v !== first)) {
+    throw new HttpError(
+      400,
+      `${name} is given ${all.length} times with different values (${
+        all.slice(0, 3).map((v) => JSON.stringify(excerpt(v, 40))).join(", ")
+      }${all.length > 3 ? ", ..." : ""}); send it once`,
+    );
+  }
+  return first;
 }
 
 /** Reads a graph body and tells its format from the Content-Type. */

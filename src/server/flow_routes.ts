@@ -20,6 +20,7 @@ import {
   _header,
   _JSON_TYPES,
   _mediaType,
+  _query,
   _queryBool,
   _readBody,
   _readGraph,
@@ -178,7 +179,7 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   );
   app.get("/:id/tap", (c) => {
     const id = c.req.param("id");
-    const req = _TapStreams.parse((name) => c.req.query(name));
+    const req = _TapStreams.parse((name) => _query(c, name));
     // A HEAD gets the headers only: a stream nobody reads would never end.
     if (c.req.method === "HEAD") {
       flows.get(id);
@@ -213,7 +214,7 @@ async function _create(o: FlowRoutesOptions, c: Context): Promise<Response> {
     o.requestTimeoutMs,
     o.maxBodyDepth,
   );
-  const id = c.req.query("id");
+  const id = _query(c, "id");
   const start = _queryBool(c, "start", true);
   const info = await o.flows.create({
     ...input,
@@ -355,7 +356,7 @@ async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
 }
 
 async function _stop(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
-  const t = c.req.query("timeout");
+  const t = _query(c, "timeout");
   let timeoutMs: number | undefined;
   if (t !== undefined) {
     if (!/^\d{1,9}$/.test(t) || Number(t) >= o.requestTimeoutMs) {
@@ -382,7 +383,7 @@ function _events(
 ): Response {
   const id = c.req.param("id");
   o.flows.get(id);
-  const q = c.req.query("interval");
+  const q = _query(c, "interval");
   let every = o.eventsIntervalMs;
   if (q !== undefined) {
     if (!/^\d{1,9}$/.test(q) || Number(q) < 100 || Number(q) > 60_000) {

@@ -3,7 +3,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { body, fbp, GOOD, mergePatch, setup, views } from "./_flow_api.ts";
+import {
+  body,
+  fbp,
+  GOOD,
+  mergePatch,
+  OTHER,
+  setup,
+  views,
+} from "./_flow_api.ts";
 
 test("JSON nested thousands deep is a 400 that says so, for a graph and for a merge patch; nothing changes", async () => {
   const s = setup();
@@ -171,6 +179,43 @@ test("PATCH that breaks the graph: each problem has its path but no line or colu
     }
     assert.deepEqual(views(s), before);
     assert.equal(s.flows.stored("a").text, GOOD);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a query parameter given twice with different values is a 400 naming it, not whichever one was read; nothing changes", async () => {
+  const s = setup();
+  try {
+    await s.app.request("/flows/a", fbp(GOOD, "PUT"));
+    const before = views(s);
+    for (
+      const [path, init, name] of [
+        // The stored rev is 1: read as the first one, the stale 5 passed.
+        ["/flows/a?rev=1&rev=5", fbp(OTHER, "PUT"), "rev"],
+        ["/flows/a?rev=1&rev=5", { method: "DELETE" }, "rev"],
+        ["/flows/a?rev=1&rev=5", mergePatch('{"properties":{"x":1}}'), "rev"],
+        ["/flows?id=b&id=c", fbp(GOOD), "id"],
+        ["/flows/b?start=true&start=false", fbp(GOOD, "PUT"), "start"],
+        ["/flows/a/stop?timeout=10&timeout=20", { method: "POST" }, "timeout"],
+        ["/flows/a/events?interval=100&interval=200", {}, "interval"],
+        ["/flows/a/tap?rate=1&rate=2", {}, "rate"],
+      ] as [string, RequestInit, string][]
+    ) {
+      const res = await s.app.request(path, init);
+      const b = await body(res);
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(b)}`);
+      assert.match(
+        String(b.error),
+        new RegExp(`^${name} is given 2 times with different values`),
+        path,
+      );
+    }
+    assert.deepEqual(views(s), before);
+    assert.equal(s.flows.stored("a").text, GOOD);
+    // The same value twice says one thing: taken.
+    const same = await s.app.request("/flows/a?rev=1&rev=1", fbp(OTHER, "PUT"));
+    assert.equal(same.status, 200, JSON.stringify(await body(same)));
   } finally {
     await s.close();
   }
