@@ -66,6 +66,27 @@ export function _allowOf(properties: unknown): FlowAllow | undefined {
   return problems.length === 0 ? properties.allow as FlowAllow : undefined;
 }
 
+/**
+ * The kinds of `properties.allow` whose lists are well-formed, when the
+ * list as a whole is not (a kind misspelt beside them): their entries can
+ * still be checked, so that validation reports every problem at once.
+ * `undefined` when `allow` is no object.
+ */
+export function _wellFormedKinds(properties: unknown): FlowAllow | undefined {
+  if (!isRecord(properties) || !isRecord(properties.allow)) return undefined;
+  const kinds: FlowAllow = {};
+  for (const kind of ALLOW_KINDS) {
+    const list = properties.allow[kind];
+    if (
+      Array.isArray(list) &&
+      list.every((x) => typeof x === "string" && x !== "")
+    ) {
+      kinds[kind] = list;
+    }
+  }
+  return kinds;
+}
+
 /** An entry of an allow list that a component refused, and why. */
 export interface _AllowProblem {
   /** The kind of the list: `files`, `hosts` or `exec`. */

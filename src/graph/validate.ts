@@ -45,7 +45,7 @@ import {
   checkSubgraphSettings,
 } from "./_validate_subgraphs.ts";
 import { FeedCheck } from "./_validate_feeds.ts";
-import { _allowOf, _restrictRegistry } from "./_allow.ts";
+import { _allowOf, _restrictRegistry, _wellFormedKinds } from "./_allow.ts";
 import { _readSupervision } from "./_supervision.ts";
 import { buildProblems } from "./_flatten.ts";
 
@@ -246,12 +246,15 @@ class _Validator {
     }
     checkProperties(graph.properties, this.#report, this.maxCapacity);
     const allow = _allowOf(graph.properties);
-    if (allow !== undefined) {
-      const restricted = _restrictRegistry(this.#registry, allow);
+    // A malformed list (reported above) restricts nothing, but the entries
+    // of its well-formed kinds are still checked: every problem at once.
+    const checked = allow ?? _wellFormedKinds(graph.properties);
+    if (checked !== undefined) {
+      const restricted = _restrictRegistry(this.#registry, checked);
       for (const { kind, message } of restricted.problems) {
         this.#report(`properties.allow.${kind}`, `allow.${kind}: ${message}`);
       }
-      this.#registry = restricted.registry;
+      if (allow !== undefined) this.#registry = restricted.registry;
     }
     this.#processes(graph.processes);
     checkFlatNames(this.#components, this.#cyclic, this.#report);

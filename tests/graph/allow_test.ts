@@ -81,3 +81,21 @@ test("a malformed allow.hosts entry is a validation problem at its @allow line, 
     );
   }
 });
+
+test("an @allow line of an unknown kind does not hide the problems of the other lines: every problem at once", () => {
+  const g = loadGraph(`# @allow hosts http://api.example.com
+# @allow host api.example.com
+'https://api.example.com/x' -> url R(http/Request)
+`);
+  const problems = validateGraph(g, builtins());
+  assert.deepEqual(
+    problems.map((p) => [p.path, p.line]),
+    [["properties.allow.hosts", 1], ["properties.allow.host", 2]],
+    JSON.stringify(problems),
+  );
+  assert.match(
+    problems[0].message,
+    /^allow\.hosts: Cannot use host allow list entry "http:\/\/api\.example\.com"/,
+  );
+  assert.match(problems[1].message, /allow has no kind "host"/);
+});
