@@ -64,8 +64,9 @@ const PARSE_FBP_OPTIONS = optionKeys<ParseFbpOptions>()(["file"]);
  * keeps) and annotations go to the graph's source map
  * ({@linkcode sourceMapOf}), so `validateGraph()` reports problems with
  * line:col. A process declared twice with different components, and an
- * exported port name used twice for different ports, are recorded there as
- * problems.
+ * exported port name used twice for different ports, and an annotation
+ * other than `@allow` given twice with different values, are recorded
+ * there as problems.
  *
  * Throws a {@linkcode GraphError} with line:col on a syntax error.
  *
@@ -226,7 +227,24 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
   const properties = new Map<string, unknown>();
   // `# @allow files in/ out/report.csv`, one line a kind, lines adding up.
   const allow = new Map<string, string[]>();
+  // Any other annotation given twice says two things; the graph would keep
+  // the last (a second `# @name` renamed the flow without a word).
+  const annotated = new Map<string, { value: string; at: Position }>();
   for (const { key, value, at } of scan.annotations) {
+    const before = annotated.get(key);
+    if (key !== "allow" && before !== undefined && before.value !== value) {
+      problems.push({
+        path: joinKey("properties", key === "runtime" ? "environment" : key),
+        line: at.line,
+        col: at.col,
+        message: `# @${key} is given twice, ${
+          JSON.stringify(before.value)
+        } (line ${before.at.line}) and ${
+          JSON.stringify(value)
+        }; the graph would keep only the last, so remove one`,
+      });
+    }
+    annotated.set(key, { value, at });
     if (key === "allow") {
       const [kind, ...entries] = value.split(/[ \t]+/);
       if (!allow.has(kind)) {

@@ -146,6 +146,35 @@ test("parseFbp() records an exported port name used twice for different ports", 
   );
 });
 
+test("parseFbp() records an annotation given twice with different values; the same value twice and @allow lines add up", () => {
+  const graph = parseFbp(
+    "# @name sensors\n# @restart always\nA(core/Repeat)\n# @name sensors-2\n# @restart always\n",
+  );
+  const problems = sourceMapOf(graph)!.problems;
+  assert.deepEqual(
+    problems.map((p) => [p.path, p.line, p.col]),
+    [["properties.name", 4, 1]],
+  );
+  assert.match(
+    problems[0].message,
+    /# @name is given twice, "sensors" \(line 1\) and "sensors-2"; the graph would keep only the last/,
+  );
+  // As the flow server sees it: a 400 that says so.
+  assert.ok(
+    validateGraph(graph, testRegistry()).some((p) =>
+      /@name is given twice/.test(p.message)
+    ),
+  );
+  assert.deepEqual(
+    sourceMapOf(
+      parseFbp(
+        "# @allow files in/\n# @allow files out/\n# @runtime weir\n# @runtime weir\nA(core/Repeat)\n",
+      ),
+    )!.problems,
+    [],
+  );
+});
+
 test("parseFbp() reads text whose last line is only indentation", () => {
   const graph = parseFbp("\n    'x' -> in R(core/Repeat)\n    ");
   assert.equal(graph.connections?.length, 1);
