@@ -16,6 +16,7 @@ import { closestName } from "../engine/registry.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/parse_graph_json.ts";
+import { sourceMapOf } from "../graph/problem.ts";
 import { resolveMetricsOptions } from "../metrics/options.ts";
 import { parseTokenSpec, type TokenGrant } from "../server/auth.ts";
 import { readText } from "./_read_text.ts";
@@ -1164,6 +1165,11 @@ function readConfigFile(
       `cannot read the config file "${path}" (from ${from}): ${why}`,
     );
   });
+  if (text.trim() === "") {
+    throw new SettingsError(
+      `the config file "${path}" is empty: it must hold a JSON object such as {"port": 9464}`,
+    );
+  }
   let data: object;
   try {
     // The graph reader's strict JSON scanner tells where a syntax error is.
@@ -1191,6 +1197,14 @@ function readConfigFile(
       );
     }
     out[def.key] = v;
+  }
+  // A key given twice (at any depth): JSON.parse keeps the last value, so
+  // the file would say two things and weir would do one of them.
+  const twice = sourceMapOf(data)?.problems[0];
+  if (twice !== undefined) {
+    throw new SettingsError(
+      `the config file "${path}" at line ${twice.line}, column ${twice.col}: ${twice.message}`,
+    );
   }
   return out;
 }

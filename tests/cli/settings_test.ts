@@ -263,6 +263,34 @@ test("resolveSettings() refuses a config file it cannot use, saying which and wh
   );
 });
 
+test("resolveSettings() refuses a config file that gives a key twice, at any depth, or is empty", () => {
+  withConfig('{"drainTimeout": "30s",\n "drainTimeout": "1s"}', (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      new SettingsError(
+        `the config file "${file}" at line 2, column 2: key "drainTimeout" appears twice in this object (first at line 1, col 2); JSON keeps only the last value, so remove one`,
+      ),
+    );
+  });
+  withConfig(
+    '{"historyRetention": {"raw": "1d", "1m": "30d", "raw": "2d"}}',
+    (file) => {
+      assert.throws(
+        () => resolveSettings({ "--config": [file] }, {}),
+        /at line 1, column 49: key "raw" appears twice in this object \(first at line 1, col 23\)/,
+      );
+    },
+  );
+  withConfig(" \n", (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      new SettingsError(
+        `the config file "${file}" is empty: it must hold a JSON object such as {"port": 9464}`,
+      ),
+    );
+  });
+});
+
 test("resolveSettings() with only some settings leaves the others' variables and keys unread", () => {
   withConfig({ db: 42 }, (file) => {
     const r = resolveSettings(
