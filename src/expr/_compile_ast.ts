@@ -512,27 +512,20 @@ class _Compiler {
     const lone = _loneName(expr, normalized, variable);
     if (!this.guarded) return lone ?? normalized;
     if (lone !== undefined) return lone;
-    if (expr.type === "binary" && expr.value === "..") {
-      // A range is one step however many items it makes: a long one reads
-      // the clock, so that a path of ranges ([1..10000000].[1..10000000])
-      // cannot build 64 of them (640 million items, 3.2 GB on Deno) before
-      // the budget looks.
-      return (input, env) => {
-        const run = env.run;
-        run.depth++;
-        _guard(run);
-        const result = normalized(input, env);
-        run.depth--;
-        if (Array.isArray(result) && result.length >= LONG_RANGE) _clock(run);
-        return result;
-      };
-    }
+    // A range is one step however many items it makes: a long one reads
+    // the clock, so that a path of ranges ([1..10000000].[1..10000000])
+    // cannot build 64 of them (640 million items, 3.2 GB on Deno) before
+    // the budget looks.
+    const range = expr.type === "binary" && expr.value === "..";
     return (input, env) => {
       const run = env.run;
       run.depth++;
       _guard(run);
       const result = normalized(input, env);
       run.depth--;
+      if (range && Array.isArray(result) && result.length >= LONG_RANGE) {
+        _clock(run);
+      }
       return result;
     };
   }
