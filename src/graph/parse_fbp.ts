@@ -322,10 +322,10 @@ function _numericMetadata(
 
 function _syntaxMessage(e: FbpSyntaxError): string {
   const found = e.found === null
-    ? "the end of the text"
+    ? "the text ends here"
     : /^[\n\r\u2028\u2029]$/.test(e.found)
-    ? "the end of the line"
-    : JSON.stringify(e.found);
+    ? "the line ends here"
+    : `unexpected ${JSON.stringify(e.found)}`;
   const wanted = new Set<string>();
   for (const x of e.expected ?? []) {
     const w = _expectationName(x);
@@ -339,7 +339,7 @@ function _syntaxMessage(e: FbpSyntaxError): string {
         ? list[0]
         : `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`
     }`;
-  return `syntax error: unexpected ${found}${expected}`;
+  return `syntax error: ${found}${expected}`;
 }
 
 const _EXPECTATION_ORDER = [

@@ -180,7 +180,9 @@ test("parseFbp() reads text whose last line is only indentation", () => {
   assert.equal(graph.connections?.length, 1);
   const { problem } = syntaxProblem("A(core/Repeat) out ->");
   assert.deepEqual([problem.line, problem.col], [1, 22]);
-  assert.match(problem.message, /unexpected the end of the text/);
+  assert.match(problem.message, /^syntax error: the text ends here; expected /);
+  const line = syntaxProblem("A(core/Repeat\nB(core/Output)").problem;
+  assert.match(line.message, /^syntax error: the line ends here; expected /);
 });
 
 test("parseFbp() accepts a process used before the line that declares it", () => {
