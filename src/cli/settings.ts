@@ -1066,9 +1066,7 @@ export function resolveSettings(
           ? `${origin}: ${_tokenWhy(e)}`
           : def.key === "remoteWrite"
           ? `${origin} ${(e as Error).message}`
-          : `${origin} ${(e as Error).message}, received ${
-            JSON.stringify(value)
-          }`,
+          : `${origin} ${(e as Error).message}, received ${_shown(value)}`,
       );
     }
     sources[def.key] = source;
@@ -1207,4 +1205,15 @@ function readConfigFile(
     );
   }
   return out;
+}
+
+/**
+ * A setting's value as the error that refuses it shows it: as JSON, but a
+ * number JSON cannot write as itself (`1e400` in a config file reads as
+ * Infinity, which JSON writes `null`).
+ */
+function _shown(value: unknown): string {
+  return typeof value === "number" && !Number.isFinite(value)
+    ? `${value} (a number out of range)`
+    : JSON.stringify(value);
 }

@@ -229,6 +229,14 @@ test("resolveSettings() refuses a config file it cannot use, saying which and wh
       ),
     );
   });
+  withConfig('{"port": 1e400}', (file) => {
+    assert.throws(
+      () => resolveSettings({ "--config": [file] }, {}),
+      new SettingsError(
+        `${file}: "port" must be a port number from 0 to 65535, received Infinity (a number out of range)`,
+      ),
+    );
+  });
   withConfig({ prot: 80 }, (file) => {
     assert.throws(
       () => resolveSettings({ "--config": [file] }, {}),
