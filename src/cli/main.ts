@@ -249,6 +249,9 @@ export async function main(
     console.log(command ? commandHelp(command) : overview());
     return 0;
   }
+  if (command?.name === "version" && parsed.positional.length > 0) {
+    throw new CliError("version takes no arguments", 2, "version");
+  }
   if (parsed.version || command?.name === "version") {
     console.log(versionLine());
     return 0;

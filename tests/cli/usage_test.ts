@@ -98,6 +98,7 @@ test("weir: bad usage is exit 2 with a sentence that names the problem", async (
       /^--log-level must be one of debug, info, warn, error, received "loud"$/,
     ],
     [["components", "extra"], /^components takes no arguments$/],
+    [["version", "extra"], /^version takes no arguments$/],
   ];
   for (const [args, message] of cases) {
     const r = await cli(args);
