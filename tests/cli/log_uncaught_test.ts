@@ -161,13 +161,15 @@ Tick out -> in L(ops/Leaky) out -> in Out(core/Output)
         /^uncaught error: Error: nobody awaits 0 \(at .*leaky\.js:\d+:\d+\)/,
       );
       // Every one is heard, the last message's too (it escaped as the
-      // flow ended), and the last line says why the run fails.
+      // flow ended), and the last line says why the run fails. On a loaded
+      // machine the three ticks can come in one turn of the loop, the flow
+      // finishing in it: then every error is heard as weir run stops.
       assert.equal(escaped.length, 6, w.log());
       const last = w.records().at(-1)!;
       assert.equal(last.level, "error");
       assert.match(
         last.msg,
-        /^flow "main" finished; exit 1: 6 errors escaped its components( \([12] as weir run stopped\))?, logged above as "uncaught error"$/,
+        /^flow "main" finished; exit 1: 6 errors escaped its components( \([1-5] as weir run stopped\)| as weir run stopped)?, logged above as "uncaught error"$/,
       );
       assert.equal(last.escaped, 6);
     } finally {
