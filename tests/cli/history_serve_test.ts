@@ -88,6 +88,17 @@ test(
         flow,
       ];
       const first = await startServe(args);
+      // Two sampling passes at least, so that each series has samples to
+      // order below (a loaded machine skips ticks: one pass may be all
+      // there is when the first samples are seen).
+      await eventually(
+        async () =>
+          await metric(
+            first.url,
+            "weir_history_sample_duration_seconds_count",
+          ) >= 2,
+        "two sampling passes",
+      );
       // Samples appended by the time of one scrape, then a flush after it:
       // those samples must all be on disk, whatever the kill interrupts.
       const flushed = await eventually(async () => {
