@@ -19,12 +19,14 @@
  * directory) or else a substring of a test file's path: only the matching
  * `tests/**\/*_test.ts` files run, on both runtimes.
  *
- * The Deno and Bun steps run at the same time when both are asked for and
- * the machine has two CPUs or more (each runtime runs its files one at a
- * time, in its own process, so a file never shares its process with
- * another); Deno's output streams as it comes and Bun's is printed whole
- * once the Deno step is done. The doc step runs its examples side by side
- * (`deno test --doc --parallel`).
+ * On a machine with two CPUs or more, the Deno tests run in one lane and
+ * the other steps asked for in a second lane beside them, one after the
+ * other: Bun's tests, the doc examples, the static checks (each runtime
+ * runs its test files one at a time, in its own process, so a file never
+ * shares its process with another). Deno's output streams as it comes;
+ * the second lane's is printed whole once the Deno tests are done. The
+ * doc step runs its examples side by side (`deno test --doc --parallel`)
+ * with one worker fewer than the CPUs in that lane.
  *
  * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200, 0 for
  * none; a step that overruns is killed and counts as failed), WEIR_TEST_JOBS (1: every
@@ -126,56 +128,36 @@ async function main() {
   const selected = selectTests(tests, options.filters);
   const jobs = testJobs();
   stepTimeout = stepTimeoutSeconds();
-  // Bun beside Deno: its output is kept and printed once Deno's is done.
+  // With two CPUs or more, the Deno tests run in one lane and every other
+  // step in a second lane beside them, one after the other (Bun's tests,
+  // the doc examples, the static checks), their output kept and printed
+  // once Deno's is done: the Deno tests are the longest step, and the
+  // rest fit beside them.
   const together = jobs > 1 && options.steps.includes("deno") &&
-    options.steps.includes("bun");
-  /** @type {Promise<Outcome> | undefined} */
-  let bunBeside;
-
-  for (const step of options.steps) {
-    switch (step) {
-      case "deno":
-        if (together) {
-          bunBeside = runTests("bun", BUN, ["test"], selected, color, {
-            quiet: true,
-          });
-        }
-        outcomes.push(
-          await runTests(step, DENO, ["test", "-A"], selected, color),
-        );
-        break;
-      case "bun":
-        outcomes.push(
-          await (bunBeside ??
-            runTests(step, BUN, ["test"], selected, color)),
-        );
-        break;
-      case "doc":
-        // The @example blocks of the public API, type-checked and run
-        // (whole-suite runs only: file filters select tests, not docs).
-        if (options.filters.length === 0) {
-          outcomes.push(
-            await runTests(
-              step,
-              DENO,
-              ["test", "--doc", "-A", ...(jobs > 1 ? ["--parallel"] : [])],
-              ["mod.ts", "src"],
-              color,
-              { env: { DENO_JOBS: String(jobs) } },
-            ),
-          );
-        }
-        break;
-      case "check":
-        outcomes.push(await runCheck(color));
-        break;
-      case "lint":
-        outcomes.push(await runStatic(step, DENO, ["lint"], color));
-        break;
-      case "fmt":
-        outcomes.push(await runStatic(step, DENO, ["fmt", "--check"], color));
-        break;
-    }
+    options.steps.length > 1;
+  /** @param {string} step @param {boolean} beside */
+  const run = (step, beside) =>
+    runStep(step, {
+      selected,
+      color,
+      quiet: beside,
+      // Beside the Deno tests, the doc examples leave them a CPU.
+      jobs: beside ? Math.max(1, jobs - 1) : jobs,
+      docs: options.filters.length === 0,
+    });
+  if (together) {
+    const others = options.steps.filter((s) => s !== "deno");
+    // Deno's first: it streams, so what starts beside it keeps its output.
+    const deno = run("deno", false);
+    const lane = (async () => {
+      /** @type {Outcome[]} */
+      const done = [];
+      for (const step of others) done.push(...await run(step, true));
+      return done;
+    })();
+    outcomes.push(...await deno, ...await lane);
+  } else {
+    for (const step of options.steps) outcomes.push(...await run(step, false));
   }
 
   const passed = sum(outcomes, (o) => o.passed);
@@ -188,6 +170,45 @@ async function main() {
   console.log("\n" + table(outcomes));
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
+}
+
+/**
+ * Runs one step; its outcome (none for the doc step when files were
+ * picked by a filter: a filter selects tests, not docs).
+ * @param {string} step
+ * @param {{ selected: string[], color: boolean, quiet: boolean, jobs: number, docs: boolean }} how
+ * @returns {Promise<Outcome[]>}
+ */
+async function runStep(step, how) {
+  const { selected, color, quiet } = how;
+  switch (step) {
+    case "deno":
+      return [
+        await runTests(step, DENO, ["test", "-A"], selected, color, { quiet }),
+      ];
+    case "bun":
+      return [await runTests(step, BUN, ["test"], selected, color, { quiet })];
+    case "doc":
+      // The @example blocks of the public API, type-checked and run.
+      if (!how.docs) return [];
+      return [
+        await runTests(
+          step,
+          DENO,
+          ["test", "--doc", "-A", ...(how.jobs > 1 ? ["--parallel"] : [])],
+          ["mod.ts", "src"],
+          color,
+          { env: { DENO_JOBS: String(how.jobs) }, quiet },
+        ),
+      ];
+    case "check":
+      return [await runCheck(color, quiet)];
+    case "lint":
+      return [await runStatic(step, DENO, ["lint"], color, quiet)];
+    case "fmt":
+      return [await runStatic(step, DENO, ["fmt", "--check"], color, quiet)];
+  }
+  throw new Error(`test.mjs: no step "${step}"`);
 }
 
 /**
@@ -297,7 +318,8 @@ function stepTimeoutSeconds() {
 /**
  * @typedef {object} RunOptions
  * @property {boolean} [quiet] keep the output, print it whole when the run
- *   ends (after any run streaming meanwhile)
+ *   ends (after any run streaming meanwhile); a run that starts while none
+ *   streams streams its own
  * @property {Record<string, string>} [env] more environment variables
  */
 
@@ -462,8 +484,12 @@ function parseBunSummary(output) {
   };
 }
 
-/** @returns {Promise<Outcome>} */
-async function runCheck(/** @type {boolean} */ color) {
+/**
+ * @param {boolean} color
+ * @param {boolean} [quiet]
+ * @returns {Promise<Outcome>}
+ */
+async function runCheck(color, quiet = false) {
   const files = [
     ...(existsSync(join(ROOT, "mod.ts")) ? [join(ROOT, "mod.ts")] : []),
     ...CHECKED_DIRS.flatMap((dir) =>
@@ -486,9 +512,15 @@ async function runCheck(/** @type {boolean} */ color) {
     );
   const browser = files.filter(isBrowser);
   const rest = files.filter((f) => !browser.includes(f));
-  const main = await runStatic("check", DENO, ["check", ...rest], color);
+  const main = await runStatic(
+    "check",
+    DENO,
+    ["check", ...rest],
+    color,
+    quiet,
+  );
   if (browser.length === 0 || main.failed > 0) return main;
-  return await runStatic("check", DENO, ["check", ...browser], color);
+  return await runStatic("check", DENO, ["check", ...browser], color, quiet);
 }
 
 /**
@@ -496,10 +528,11 @@ async function runCheck(/** @type {boolean} */ color) {
  * @param {string} bin
  * @param {string[]} args
  * @param {boolean} color
+ * @param {boolean} [quiet] keep its output until no run streams
  * @returns {Promise<Outcome>}
  */
-async function runStatic(step, bin, args, color) {
-  const run = await execute(bin, args, color);
+async function runStatic(step, bin, args, color, quiet = false) {
+  const run = await execute(bin, args, color, { quiet });
   const failure = runFailure(run);
   return failure === undefined
     ? outcome(step, 1, 0, 0, run.seconds, "", [])
@@ -529,14 +562,15 @@ function runFailure(run) {
  * @returns {Promise<Run>}
  */
 function execute(bin, args, color, options = {}) {
-  const quiet = options.quiet === true;
+  // Quiet only while another run streams: one that starts after it streams.
+  const quiet = options.quiet === true && streaming > 0;
   const shown = [relative(ROOT, bin), ...args];
   const title = `\n==> ${
     shown.length > 12 ? shown.slice(0, 12).join(" ") + " ..." : shown.join(" ")
   }\n`;
   if (quiet) {
     process.stdout.write(
-      `${title}(runs beside the next step; its output follows it)\n`,
+      `${title}(runs beside the Deno tests; its output follows theirs)\n`,
     );
   } else {
     process.stdout.write(title);
