@@ -164,8 +164,8 @@ function _switch(
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
     let hit: boolean | Promise<boolean>;
-    // A number value against a number operand, inline; NaN (not a
-    // number) takes the general test, which knows numeric strings.
+    // A number value against a number operand, inline; NaN (no number,
+    // or a NaN value) takes the general test, which knows numeric strings.
     switch (rule.code) {
       case _ELSE:
         hit = first === -1;
@@ -272,7 +272,11 @@ function _switch(
  *   (JSONata, evaluated with the message). Unlike Node-RED's JavaScript
  *   comparisons, null, booleans, arrays and empty strings are no numbers
  *   here: Node-RED finds `null < 10`, `"" == 0` and `[5] == 5` true,
- *   weir false.
+ *   weir false. A value of `Infinity` or `-Infinity` compares as JSONata
+ *   compares it (`Infinity > 30`, `-Infinity < 30`), `NaN` matches `!=`
+ *   only and `-0` equals `0`, whether the operand is a number, a numeric
+ *   string or an `expr` (a numeric string is a finite number: "Infinity"
+ *   is text).
  * - `between`: `value` `[low, high]`, both ends included (in either order).
  * - `contains`: a string (or a number's or boolean's text) holding
  *   `value`, or an array holding an equal item.
@@ -337,7 +341,7 @@ export function flowSwitch(
         required: true,
         parse: parseSwitchRules,
         description:
-          'The rules, a JSON array such as [{"op": ">", "value": 30}, {"op": "else"}]; rule i sends to out[i] (or to its "out").',
+          'The rules, a JSON array such as [{"op": ">", "value": 30}, {"op": "else"}]; rule i sends to out[i] (or to its "out"). Numbers compare as in JSONata: Infinity > 30, NaN matches only "!=", -0 equals 0.',
       },
       property: {
         type: "string",

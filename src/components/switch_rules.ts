@@ -155,9 +155,12 @@ function _ruleError(index: number, what: string): RangeError {
   return new RangeError(`rules[${index}] ${what}`);
 }
 
-/** A finite number out of a number or a numeric string, else undefined. */
+/**
+ * A number out of a number (Infinity and -Infinity included, as JSONata
+ * compares them; NaN is none) or a finite numeric string, else undefined.
+ */
 function _number(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v === "number") return v === v ? v : undefined;
   if (typeof v === "string" && v.trim() !== "") {
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
@@ -208,7 +211,8 @@ function _compare(a: unknown, b: unknown): number {
   const y = _number(b);
   if (x === undefined || y === undefined) return NaN;
   if (typeof a !== "number" && typeof b !== "number") return NaN;
-  return x - y;
+  // Not x - y: Infinity - Infinity is NaN, and Infinity <= Infinity holds.
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function _isType(v: unknown, type: string): boolean {

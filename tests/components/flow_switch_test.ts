@@ -7,6 +7,7 @@ import {
   parseSwitchRules,
 } from "../../src/components/flow_switch.ts";
 import { builtins } from "../../src/components/mod.ts";
+import { defineComponent } from "../../src/engine/component.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
 
@@ -225,6 +226,55 @@ test("flow/Switch compares as Node-RED's switch, with numbers and numeric string
     await matches({ op: "jsonata_exp", value: "a" }, 0, { a: 1 }),
     false,
   );
+});
+
+test("flow/Switch compares Infinity, -Infinity, NaN and -0 as JSONata does, however a comparison's operand is written", async () => {
+  const Specials = defineComponent({
+    name: "test/Specials",
+    description: "Sends {t} for t Infinity, -Infinity, NaN and -0.",
+    outPorts: { out: {} },
+    async run(ctx) {
+      for (const t of [Infinity, -Infinity, NaN, -0]) {
+        await ctx.send("out", { t });
+      }
+    },
+  });
+  const ops: [string, string, (a: number, b: number) => boolean][] = [
+    [">", ">", (a, b) => a > b],
+    [">=", ">=", (a, b) => a >= b],
+    ["<", "<", (a, b) => a < b],
+    ["<=", "<=", (a, b) => a <= b],
+    ["==", "=", (a, b) => a === b],
+    ["!=", "!=", (a, b) => a !== b],
+  ];
+  for (const [op, jsonataOp, js] of ops) {
+    for (const n of [0, 30]) {
+      // A number operand (tested inline), its numeric string, an expr and
+      // the same comparison as a jsonata rule: one answer for each value.
+      const rules = [
+        { op, value: n },
+        { op, value: String(n) },
+        { op, expr: String(n) },
+        { op: "jsonata", value: `t ${jsonataOp} ${n}` },
+      ];
+      const { sinks, errors } = await runGraph(
+        `'${JSON.stringify(rules)}' -> rules Sw(flow/Switch)
+'t' -> property Sw
+Src(test/Specials) out -> in Sw
+Sw out[0] -> in Number(test/Sink)
+Sw out[1] -> in Text(test/Sink)
+Sw out[2] -> in Expr(test/Sink)
+Sw out[3] -> in Jsonata(test/Sink)`,
+        { extra: [Specials] },
+      );
+      assert.deepEqual(errors, []);
+      const expected = [Infinity, -Infinity, NaN, -0]
+        .filter((t) => js(t, n)).map((t) => ({ t }));
+      for (const sink of ["Number", "Text", "Expr", "Jsonata"]) {
+        assert.deepEqual(sinks[sink] ?? [], expected, `${sink} ${op} ${n}`);
+      }
+    }
+  }
 });
 
 test("flow/Switch takes an expression the compiler leaves to the jsonata package", async () => {
