@@ -156,8 +156,18 @@ type _Reason = "timeout" | "evicted" | "end";
 
 /** State of a `flow/Join` process. */
 interface JoinState {
-  /** Open groups, oldest first (so the first times out first). */
+  /** Open groups, oldest first (the first is the one evicted). */
   groups: Map<unknown, _Group>;
+  /**
+   * Whether `groups` is in the order of their deadlines too, as while
+   * `timeout` stays the same: then the first times out first. A shorter
+   * `timeout` (or a clock set back) gives a new group an earlier deadline
+   * than older ones, and timeouts look at every group until the order
+   * holds again.
+   */
+  byDeadline: boolean;
+  /** No earlier than the latest deadline of an open group. */
+  lastDeadline: number;
   outbox: _Outbox;
   site: ExpressionSite;
   /** Incomplete groups by reason and by what became of them. */
@@ -212,15 +222,53 @@ function _close(
   out.push(_output(g.spec, g));
 }
 
+/**
+ * Ends every group whose deadline passed by `now`, earliest deadline
+ * first (among equal deadlines, the oldest group first).
+ */
 function _due(ctx: Context<JoinState>, now: number): unknown[] {
   const out: unknown[] = [];
-  const groups = ctx.state.groups;
-  for (const [k, g] of groups) {
-    if (g.deadline > now) break;
+  const state = ctx.state;
+  const groups = state.groups;
+  if (state.byDeadline) {
+    for (const [k, g] of groups) {
+      if (g.deadline > now) break;
+      groups.delete(k);
+      _close(ctx, g, "timeout", out);
+    }
+    return out;
+  }
+  const due: [unknown, _Group][] = [];
+  let ordered = true;
+  let last = -Infinity;
+  for (const entry of groups) {
+    const g = entry[1];
+    if (g.deadline <= now) due.push(entry);
+    else {
+      if (g.deadline < last) ordered = false;
+      last = g.deadline;
+    }
+  }
+  // Stable: equal deadlines keep the groups' order, oldest first.
+  due.sort((a, b) => a[1].deadline - b[1].deadline);
+  for (const [k, g] of due) {
     groups.delete(k);
     _close(ctx, g, "timeout", out);
   }
+  state.byDeadline = ordered;
+  if (ordered) state.lastDeadline = last;
   return out;
+}
+
+/** The earliest deadline of an open group (`Infinity`: none). */
+function _nextDeadline(state: JoinState): number {
+  if (state.byDeadline) {
+    const first = state.groups.values().next();
+    return first.done ? Infinity : first.value.deadline;
+  }
+  let at = Infinity;
+  for (const g of state.groups.values()) if (g.deadline < at) at = g.deadline;
+  return at;
 }
 
 function _take(
@@ -243,13 +291,13 @@ function _take(
       _close(ctx, first, "evicted", out);
     }
     const timeout = ctx.control<number>("timeout");
-    g = {
-      key,
-      spec,
-      items: [],
-      parts: new Map(),
-      deadline: timeout > 0 ? now + timeout : Infinity,
-    };
+    const deadline = timeout > 0 ? now + timeout : Infinity;
+    const state = ctx.state;
+    if (groups.size === 0) state.byDeadline = true;
+    if (groups.size === 0 || deadline >= state.lastDeadline) {
+      state.lastDeadline = deadline;
+    } else state.byDeadline = false;
+    g = { key, spec, items: [], parts: new Map(), deadline };
     groups.set(key, g);
   }
   if (spec.names === undefined) {
@@ -304,8 +352,12 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
  * those left when the input ends are incomplete: sent as they are
  * (`incomplete` `"emit"`, the default; named groups with `complete:
  * false` and the `missing` names) or dropped (`"drop"`), and counted
- * either way. A new `parts` setting while the flow runs ends the groups
- * begun under the old one the same way (as at the end of the input).
+ * either way. A group keeps the deadline it was begun with: a new
+ * `timeout` applies to the groups begun after it, and the groups whose
+ * deadlines passed all go out, earliest deadline first (the oldest first
+ * among equal ones). A new `parts` setting while the flow runs ends the
+ * groups begun under the old one the same way (as at the end of the
+ * input).
  *
  * ```fbp
  * '["temp", "hum"]' -> parts J(flow/Join)
@@ -441,6 +493,8 @@ export function flowJoin(options: JoinOptions = {}): Component {
     setup(ctx) {
       const state: JoinState = {
         groups: new Map(),
+        byDeadline: true,
+        lastDeadline: -Infinity,
         outbox: undefined as unknown as _Outbox,
         site: { flow: ctx.network, process: ctx.process },
         incomplete: {
@@ -457,10 +511,7 @@ export function flowJoin(options: JoinOptions = {}): Component {
           state.open.set(state.groups.size);
           return out;
         },
-        next: () => {
-          const first = state.groups.values().next();
-          return first.done ? Infinity : first.value.deadline;
-        },
+        next: () => _nextDeadline(state),
         now,
       });
       return state;

@@ -256,6 +256,55 @@ test("flow/Join times a group out with the next message even before its timer fi
   }
 });
 
+test("flow/Join sends every group that timed out, earliest deadline first, after timeout is shortened behind a longer one", () => {
+  const timers = manualTimers();
+  try {
+    const clock = { t: 0 };
+    const J = flowJoin({ now: () => clock.t });
+    const { ctx, sent, setControl } = fakeContext(J, {
+      parts: 2,
+      key: "k",
+      timeout: 0,
+    });
+    const begin = (k: string, t: number, timeout: number) => {
+      clock.t = t;
+      setControl("timeout", timeout);
+      J.process!({ k }, ctx);
+    };
+    begin("never", 0, 0); // no limit
+    begin("a", 10, 1000); // due at 1010
+    begin("b", 20, 100); // due at 120
+    begin("c", 30, 500); // due at 530
+    begin("d", 40, 50); // due at 90
+    begin("e", 50, 40); // due at 90 too, begun after d
+    assert.deepEqual(
+      timers.delays(),
+      [50],
+      "the timer is armed (at 40) for the earliest deadline (90), not for a's",
+    );
+    clock.t = 600;
+    timers.fireAll();
+    assert.deepEqual(sent, [
+      ["out", [{ k: "d" }]],
+      ["out", [{ k: "e" }]],
+      ["out", [{ k: "b" }]],
+      ["out", [{ k: "c" }]],
+    ]);
+    assert.deepEqual(timers.delays(), [410], "then for a's, at 1010");
+    sent.length = 0;
+    // The next message sends what is due too, before its timer fires.
+    begin("f", 1100, 0);
+    assert.deepEqual(sent, [["out", [{ k: "a" }]]]);
+    J.flush!(ctx);
+    assert.deepEqual(sent.slice(1), [
+      ["out", [{ k: "never" }]],
+      ["out", [{ k: "f" }]],
+    ]);
+  } finally {
+    timers.restore();
+  }
+});
+
 test("flow/Join sends a part that is not named to error and joins the next", async () => {
   const { sinks, errors } = await runGraph(`
 '["a", "b"]' -> parts J(flow/Join)
