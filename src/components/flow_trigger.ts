@@ -55,11 +55,6 @@ interface TriggerState {
   armed: number;
   /** Resolves `flush`'s wait once nothing is armed or sending. */
   idle: (() => void) | undefined;
-  /**
-   * Why a second value could not be sent: a timer callback must not throw,
-   * so the next message (or the end of the input) raises it.
-   */
-  failure: { error: unknown } | undefined;
   site: ExpressionSite;
   /** `trigger_waiting`: triggers waiting now. */
   waiting: Meter;
@@ -197,7 +192,6 @@ export function flowTrigger(
       sending: 0,
       armed: 0,
       idle: undefined,
-      failure: undefined,
       site: { flow: ctx.network, process: ctx.process },
       waiting: ctx.meter("trigger_waiting"),
       evicted: ctx.meter("trigger_keys_evicted_total"),
@@ -205,18 +199,9 @@ export function flowTrigger(
     process(message, ctx) {
       const keyExpr = ctx.control<Expression | undefined>("key");
       const key = _read(keyExpr, message, budget, ctx.state.site);
-      const taken = key instanceof Promise
+      return key instanceof Promise
         ? key.then((k) => _take(ctx, message, keyExpr ? _keyOf(k) : _NO_KEY))
         : _take(ctx, message, keyExpr ? _keyOf(key) : _NO_KEY);
-      const failure = ctx.state.failure;
-      if (failure === undefined) return taken;
-      // A second value that could not go is reported with this message,
-      // which is taken all the same.
-      ctx.state.failure = undefined;
-      if (taken === undefined) throw failure.error;
-      return taken.then(() => {
-        throw failure.error;
-      });
     },
     flush(ctx) {
       const state = ctx.state;
@@ -225,14 +210,9 @@ export function flowTrigger(
         if (w.timer === undefined) state.keys.delete(key);
       }
       state.waiting.set(state.keys.size);
-      const raise = () => {
-        const failure = state.failure;
-        state.failure = undefined;
-        if (failure !== undefined) throw failure.error;
-      };
-      if (state.armed === 0 && state.sending === 0) return raise();
+      if (state.armed === 0 && state.sending === 0) return;
       // The second values still due go out at their time, then it ends.
-      return new Promise<void>((resolve) => state.idle = resolve).then(raise);
+      return new Promise<void>((resolve) => state.idle = resolve);
     },
     teardown(ctx) {
       const state = ctx.state;
@@ -265,6 +245,10 @@ export function flowTrigger(
  * beyond, the oldest is cancelled, counted in the
  * `trigger_keys_evicted_total` meter (`trigger_waiting` is the number
  * waiting).
+ *
+ * A second value that cannot be sent (a full connection whose policy is
+ * `error`) is reported when it fails, as a failed message is: to `error`
+ * when connected, else to the network's `error` event.
  *
  * When the input ends, the second values still due go out at their time,
  * then the process ends; triggers held until a reset are dropped. When the
@@ -382,13 +366,15 @@ function _fire(ctx: Context<TriggerState>, key: _Key, w: Waiting): void {
       },
       (error: unknown) => {
         state.sending--;
-        state.failure ??= { error };
+        ctx.report(error, value);
         _settle(state);
       },
     );
   } catch (error) {
     // E.g. an OverflowError from a full connection with the error policy.
-    state.failure ??= { error };
+    // A timer callback must not throw: reported now, as a failed
+    // activation is (to error, or the network's error event).
+    ctx.report(error, value);
     _settle(state);
   }
 }

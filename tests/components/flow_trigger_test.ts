@@ -4,7 +4,14 @@ import { builtins } from "../../src/components/mod.ts";
 import { createNetwork } from "../../src/embed.ts";
 import { defineComponent } from "../../src/engine/component.ts";
 import { problemsOf } from "./_graph_helpers.ts";
-import { deferred, finishedWithin, watchTimers } from "./_helpers.ts";
+import {
+  deferred,
+  fakeContext,
+  finishedWithin,
+  watchTimers,
+} from "./_helpers.ts";
+import { flowTrigger } from "../../src/components/flow_trigger.ts";
+import { OverflowError } from "../../src/engine/errors.ts";
 import { meterOf, runShaping, type Step } from "./_shaping_helpers.ts";
 
 /** Plays `steps` into flow/Trigger with `settings`; what went out where. */
@@ -222,6 +229,61 @@ test("flow/Trigger's second values wait for room, and the run ends once they wen
     assert.deepEqual(out.filter((v) => v === k).length, 2, k);
   }
   assert.equal(meterOf(run.net, "T", "trigger_waiting"), 0);
+});
+
+test("flow/Trigger reports a second value that could not be sent when it fails, not with the next message", async () => {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const armed = new Map<number, () => void>();
+  let nextId = 1;
+  globalThis.setTimeout = ((fn: () => void) => {
+    armed.set(nextId, fn);
+    return nextId++;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout =
+    ((id?: number) => void armed.delete(id!)) as unknown as typeof clearTimeout;
+  const fireAll = () => {
+    const due = [...armed.values()];
+    armed.clear();
+    for (const fn of due) fn();
+  };
+  try {
+    const T = flowTrigger();
+    const { ctx, sent } = fakeContext(T, {
+      duration: 10,
+      key: "$",
+      first: "nothing",
+      second: "latest",
+    });
+    const full = new OverflowError("T.second -> K.in", 1);
+    const refused = new Error("the sink refused it");
+    const send = ctx.send;
+    // "a" meets a full connection whose policy is error (a throw), "b" a
+    // send that fails later (a rejection); "c" goes.
+    ctx.send = ((port: string, value: unknown) => {
+      if (value === "a") throw full;
+      if (value === "b") return Promise.reject(refused);
+      return send(port, value);
+    }) as typeof ctx.send;
+    assert.equal(T.process!("a", ctx), undefined);
+    assert.equal(T.process!("b", ctx), undefined);
+    fireAll();
+    assert.deepEqual(sent, [["error", full]], "reported as it failed");
+    await Promise.resolve();
+    assert.deepEqual(sent, [["error", full], ["error", refused]]);
+    // The next message is taken as any other: the failures are not its.
+    assert.equal(T.process!("c", ctx), undefined);
+    fireAll();
+    await T.flush!(ctx);
+    assert.deepEqual(sent, [
+      ["error", full],
+      ["error", refused],
+      ["second", "c"],
+    ]);
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  }
 });
 
 test("flow/Trigger leaves no timer behind when the network stops while it waits", async () => {
