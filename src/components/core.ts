@@ -10,6 +10,7 @@ import {
   defineComponent,
   parseDuration,
 } from "../engine/component.ts";
+import { excerpt, thrownText } from "../engine/excerpt.ts";
 import { _intervalDuration, _nonNegativeInteger } from "./_option_parsers.ts";
 import { _sleepUntil } from "./_timer.ts";
 
@@ -103,8 +104,10 @@ export function coreOutput(
 /**
  * `core/Output`: writes every message to standard output (`console.log`)
  * and forwards it on `out`, one line each: strings as they are, errors as
- * `name: message`, other values as JSON (`String(value)` when JSON cannot
- * hold them), so the text is the same on every runtime.
+ * `name: message`, other values as JSON, so the text is the same on every
+ * runtime. A value JSON cannot write (too large for one string, nested
+ * too deeply, a `toJSON()` that throws) is logged as what it is and why,
+ * such as `[an object that JSON could not write: it is too large]`.
  *
  * It takes NoFlo's `options` control port, so classic graphs validate and
  * run, but ignores it: NoFlo passes those options to Node's
@@ -156,6 +159,10 @@ const _OUTPUT = {
  * `ArrayBuffer`) as their text when they are UTF-8, and bytes anywhere else
  * (`mqtt/In`'s bytes payload in its message) as an array of numbers (JSON
  * wrote `{"0":104,"1":105}`, and a `Buffer` `{"type":"Buffer","data":[...]}`).
+ * A value JSON cannot write even so (too large for a string, nested deeper
+ * than the stack, a `toJSON()` that throws) as what it is and why, in
+ * brackets (`String()` said `[object Object]`, or wrote an array's whole
+ * text).
  *
  * @example
  * ```ts
@@ -173,6 +180,10 @@ const _OUTPUT = {
  * assert.equal(_logLine(new Uint8Array([0xff, 1])), "[255,1]");
  * assert.equal(_logLine({ stdout: new Uint8Array([104, 105]) }), '{"stdout":[104,105]}');
  * assert.equal(_logLine({ payload: Buffer.from([104, 105]) }), '{"payload":[104,105]}');
+ * assert.equal(
+ *   _logLine({ toJSON() { throw new Error("gone"); } }),
+ *   '[an object that JSON could not write: it threw "gone" while being written]',
+ * );
  * ```
  */
 export function _logLine(value: unknown): string {
@@ -192,11 +203,42 @@ export function _logLine(value: unknown): string {
   } catch {
     try {
       json = JSON.stringify(value, _lenient());
-    } catch {
-      // A toJSON() that throws: the plain text form below.
+    } catch (e) {
+      // Not String(value): "[object Object]", or an array's text, which
+      // is as large as the JSON that did not fit (or throws as well).
+      return _unwritable(value, e);
     }
   }
   return json ?? String(value);
+}
+
+/**
+ * The line for a value JSON could not write even leniently, having thrown
+ * `error`: what the value is and why.
+ */
+function _unwritable(value: unknown, error: unknown): string {
+  let what = "a value";
+  try {
+    what = Array.isArray(value)
+      ? `an array of ${value.length.toLocaleString("en-US")} item${
+        value.length === 1 ? "" : "s"
+      }`
+      : typeof value === "function"
+      ? "a function"
+      : "an object";
+  } catch {
+    // A revoked proxy: not even its kind can be read.
+  }
+  const message = thrownText(error);
+  // Deno says "Invalid string length", Bun "Out of memory"; both say
+  // "Maximum call stack size exceeded" (Bun with a full stop).
+  const why =
+    error instanceof RangeError && /string length|memory/i.test(message)
+      ? "it is too large"
+      : error instanceof RangeError && /call stack/i.test(message)
+      ? "it is nested too deeply"
+      : `it threw ${JSON.stringify(excerpt(message))} while being written`;
+  return `[${what} that JSON could not write: ${why}]`;
 }
 
 const _UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

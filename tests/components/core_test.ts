@@ -80,6 +80,38 @@ test("core/Output logs bytes as their text when they are UTF-8, else (and inside
   ]);
 });
 
+test("core/Output logs a value JSON cannot write as what it is and why, never [object Object]", async () => {
+  // Each throws the runtime's own error, at once, as JSON.stringify does
+  // when its text grows longer than a string can be (Deno's "Invalid
+  // string length", Bun's "Out of memory") or a value nests deeper than
+  // the stack goes ("Maximum call stack size exceeded"): a value that
+  // really nests that deep takes Bun seconds to refuse.
+  const tooLong = { toJSON: () => "x".repeat(2 ** 31) };
+  const down = (n: number): number => down(n + 1) + 1;
+  const tooDeep = { toJSON: () => down(0) };
+  const { logged, outputs } = await outputOf([
+    tooLong,
+    [tooLong, 2],
+    tooDeep,
+    [tooDeep],
+    {
+      toJSON: () => {
+        throw new Error("sensor gone");
+      },
+    },
+  ]);
+  assert.deepEqual(logged, [
+    ["[an object that JSON could not write: it is too large]"],
+    ["[an array of 2 items that JSON could not write: it is too large]"],
+    ["[an object that JSON could not write: it is nested too deeply]"],
+    ["[an array of 1 item that JSON could not write: it is nested too deeply]"],
+    [
+      '[an object that JSON could not write: it threw "sensor gone" while being written]',
+    ],
+  ]);
+  assert.equal(outputs.out?.length, 5, "each one forwarded all the same");
+});
+
 test("core/Kick sends its data value once for each message on in", async () => {
   const { outputs } = await runComponent(CoreKick, {
     iips: { data: { go: true } },
