@@ -125,10 +125,11 @@ const _METERS: readonly MeterSpec[] = [
 /**
  * Whether two values are equal as Node-RED's `compareObjects` says:
  * the same primitive, or arrays and objects with equal members (key order
- * aside).
+ * aside). Unlike `===` (and Node-RED), NaN equals NaN: a stuck NaN is no
+ * change; -0 still equals 0.
  */
 function _equal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
+  if (a === b || (a !== a && b !== b)) return true;
   if (
     a === null || b === null || typeof a !== "object" || typeof b !== "object"
   ) {
@@ -145,7 +146,7 @@ function _equal(a: unknown, b: unknown): boolean {
   }
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date &&
-      a.getTime() === b.getTime();
+      _equal(a.getTime(), b.getTime());
   }
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
@@ -306,7 +307,9 @@ export function flowDedupe(
  * (the `key` expression, as Node-RED's `msg.topic`):
  *
  * - `change` (default): when it differs; numbers and strings by `!==` (so
- *   `1` and `"1"` differ), objects and arrays member by member. The first
+ *   `1` and `"1"` differ, and `-0` and `0` do not), but for `NaN`, which
+ *   equals `NaN` (a stuck `NaN` passes once, where Node-RED passes it
+ *   every time); objects and arrays member by member. The first
  *   value of a key passes unless `ignoreFirst` (Node-RED's "block unless
  *   value changes (ignore initial value)").
  * - `deadband`: when the value, read as a number as Node-RED reads it

@@ -214,6 +214,19 @@ test("flow/Dedupe keeps a copy of an object value: a later change of the message
   assert.deepEqual(sent, [["out", { v: 2 }], ["out", { v: 2 }]]);
 });
 
+test("flow/Dedupe takes NaN after NaN as no change (a stuck NaN passes once), and -0 and 0 as the same value", () => {
+  const { ctx, sent } = fakeContext(FlowDedupe);
+  const values = [NaN, NaN, 1, NaN, NaN, -0, 0, -0, { a: NaN }, { a: NaN }];
+  for (const v of values) FlowDedupe.process!(v, ctx);
+  assert.deepEqual(sent, [
+    ["out", NaN],
+    ["out", 1],
+    ["out", NaN],
+    ["out", -0],
+    ["out", { a: NaN }],
+  ]);
+});
+
 test("flow/Dedupe settings are checked when the graph is validated", () => {
   const cases: [string, RegExp][] = [
     [
