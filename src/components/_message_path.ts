@@ -254,6 +254,16 @@ function _fresh(k: _Segment, owned: object[] | undefined) {
   return fresh;
 }
 
+/**
+ * Where step `at` of `segments` is, for an error: the message itself, or
+ * the path that leads to it, quoted (`"a.b"`).
+ */
+function _where(segments: readonly _Segment[], at: number): string {
+  return at === 0
+    ? "the message"
+    : JSON.stringify(_pathText(segments.slice(0, at)));
+}
+
 function _write(
   value: unknown,
   segments: readonly _Segment[],
@@ -264,19 +274,20 @@ function _write(
   if (at === segments.length) return next;
   const k = segments[at];
   if (typeof k === "number") {
+    // Only an array, or a missing step (made an array), has an end to
+    // write past; an object takes the index as a key, and anything else
+    // fails below as no object.
     const length = Array.isArray(value)
       ? value.length
       : value === undefined || value === null
       ? 0
-      : k;
-    if (k - length > MAX_ARRAY_HOLES) {
+      : undefined;
+    if (length !== undefined && k - length > MAX_ARRAY_HOLES) {
       throw new RangeError(
         `cannot write ${_pathText(segments)}: index ${k} is ${
           k - length
         } items past the end of ${
-          at === 0
-            ? "the message"
-            : JSON.stringify(_pathText(segments.slice(0, at)))
+          _where(segments, at)
         } (${length} items), and a write may leave at most ${MAX_ARRAY_HOLES} unset before it`,
       );
     }
@@ -293,13 +304,9 @@ function _write(
     child = undefined;
   } else {
     throw new TypeError(
-      at === 0
-        ? `cannot write ${_pathText(segments)}: the message is ${
-          describeValue(value)
-        }, not an object`
-        : `cannot write ${_pathText(segments)}: ${
-          JSON.stringify(_pathText(segments.slice(0, at)))
-        } holds ${describeValue(value)}`,
+      `cannot write ${_pathText(segments)}: ${_where(segments, at)} ${
+        at === 0 ? "is" : "holds"
+      } ${describeValue(value)}${at === 0 ? ", not an object" : ""}`,
     );
   }
   (target as Record<string, unknown>)[k] = _write(
