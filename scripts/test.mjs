@@ -25,8 +25,8 @@
  * runs its test files one at a time, in its own process, so a file never
  * shares its process with another). Deno's output streams as it comes;
  * the second lane's is printed whole once the Deno tests are done. The
- * doc step runs its examples side by side (`deno test --doc --parallel`)
- * with one worker fewer than the CPUs in that lane.
+ * doc step runs its examples side by side (`deno test --doc --parallel`):
+ * one at a time they took four times as long beside the Deno tests.
  *
  * Environment: WEIR_STEP_TIMEOUT (seconds per step, default 1200, 0 for
  * none; a step that overruns is killed and counts as failed), WEIR_TEST_JOBS (1: every
@@ -141,8 +141,7 @@ async function main() {
       selected,
       color,
       quiet: beside,
-      // Beside the Deno tests, the doc examples leave them a CPU.
-      jobs: beside ? Math.max(1, jobs - 1) : jobs,
+      jobs,
       docs: options.filters.length === 0,
     });
   if (together) {
