@@ -74,7 +74,7 @@ export function _mediaType(c: Context): string | null {
  * The revision the client expects: `If-Match: "3"` (or the tag a GET of
  * the flow answered, `"3-1a2b3c4d"`: its rev and a hash of the body) or
  * `?rev=3`; `"*"` for `If-Match: *` (RFC 9110: any revision, but the flow
- * must exist).
+ * must exist). A weak tag (`W/"3"`) is a 412: If-Match compares strongly.
  */
 export function _expectedRev(c: Context): number | "*" | undefined {
   const header = _header(c, "if-match");
@@ -90,7 +90,17 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     return "*";
   }
   if (header !== undefined) {
-    const m = /^\s*(?:W\/)?"?(\d{1,15})(?:-[0-9a-f]{8})?"?\s*$/.exec(header);
+    // If-Match compares strongly (RFC 9110 13.1.1): a weak tag names no
+    // representation byte for byte, so it never matches, whatever its rev.
+    if (/^\s*W\//.test(header)) {
+      throw new HttpError(
+        412,
+        `If-Match ${
+          excerpt(header.trim(), 40)
+        } is a weak entity tag, which never matches (If-Match compares tags strongly, RFC 9110 13.1.1): send the flow's rev as a strong tag, such as "3"; nothing was changed`,
+      );
+    }
+    const m = /^\s*"?(\d{1,15})(?:-[0-9a-f]{8})?"?\s*$/.exec(header);
     if (m === null) {
       throw new HttpError(
         400,

@@ -89,3 +89,47 @@ test("If-Match: * replaces only a flow that exists (RFC 9110): PUT of a missing 
     await s.close();
   }
 });
+
+test('If-Match with a weak entity tag (W/"1") is 412 on PUT, PATCH and DELETE and changes nothing, even when its rev is the flow\'s (RFC 9110 13.1.1: If-Match compares strongly)', async () => {
+  const s = setup();
+  try {
+    let res = await s.app.request("/flows/x", fbp(GOOD, "PUT"));
+    assert.equal(res.status, 201);
+    const tag = (await s.app.request("/flows/x")).headers.get("etag")!;
+    for (const weak of ['W/"1"', ` W/${tag} `]) {
+      for (
+        const req of [
+          fbp(OTHER, "PUT", { "If-Match": weak }),
+          mergePatch('{"properties":{"k":1}}', { "If-Match": weak }),
+          { method: "DELETE", headers: { "If-Match": weak } },
+        ]
+      ) {
+        res = await s.app.request("/flows/x", req);
+        const got = await body(res);
+        assert.equal(res.status, 412, `${req.method} ${weak}`);
+        assert.match(
+          String(got.error),
+          /^If-Match W\/"1[^ ]*" is a weak entity tag, which never matches/,
+        );
+      }
+    }
+    assert.equal(s.flows.get("x").rev, 1);
+    assert.equal(s.store.get("x")?.rev, 1);
+    // A weak tag of a flow that does not exist is 412 too, and creates none.
+    res = await s.app.request(
+      "/flows/y",
+      fbp(GOOD, "PUT", { "If-Match": 'W/"1"' }),
+    );
+    assert.equal(res.status, 412);
+    assert.equal(s.store.get("y"), undefined);
+    // The strong tag of the same rev still matches.
+    res = await s.app.request(
+      "/flows/x",
+      fbp(OTHER, "PUT", { "If-Match": '"1"' }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal((await body(res)).rev, 2);
+  } finally {
+    await s.close();
+  }
+});
