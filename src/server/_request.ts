@@ -74,12 +74,19 @@ export function _mediaType(c: Context): string | null {
  * The revision the client expects: `If-Match: "3"` (or the tag a GET of
  * the flow answered, `"3-1a2b3c4d"`: its rev and a hash of the body) or
  * `?rev=3`; `"*"` for `If-Match: *` (RFC 9110: any revision, but the flow
- * must exist). A weak tag (`W/"3"`) is a 412: If-Match compares strongly.
+ * must exist). A list (`"3", "4"`) matches when one of its tags does: the
+ * rev of the one that names the flow's rev now (`current()`), else the
+ * first, which the change then finds stale. A weak tag (`W/"3"`) never
+ * matches, as If-Match compares strongly: a list of weak tags alone is a
+ * 412.
  */
-export function _expectedRev(c: Context): number | "*" | undefined {
+export function _expectedRev(
+  c: Context,
+  current: () => number | undefined = () => undefined,
+): number | "*" | undefined {
   const header = _header(c, "if-match");
   const query = _query(c, "rev");
-  let rev: number | undefined;
+  let revs: number[] | undefined;
   if (header?.trim() === "*") {
     if (query !== undefined) {
       throw new HttpError(
@@ -89,28 +96,7 @@ export function _expectedRev(c: Context): number | "*" | undefined {
     }
     return "*";
   }
-  if (header !== undefined) {
-    // If-Match compares strongly (RFC 9110 13.1.1): a weak tag names no
-    // representation byte for byte, so it never matches, whatever its rev.
-    if (/^\s*W\//.test(header)) {
-      throw new HttpError(
-        412,
-        `If-Match ${
-          excerpt(header.trim(), 40)
-        } is a weak entity tag, which never matches (If-Match compares tags strongly, RFC 9110 13.1.1): send the flow's rev as a strong tag, such as "3"; nothing was changed`,
-      );
-    }
-    const m = /^\s*"?(\d{1,15})(?:-[0-9a-f]{8})?"?\s*$/.exec(header);
-    if (m === null) {
-      throw new HttpError(
-        400,
-        `If-Match must be a flow revision such as "3", received ${
-          excerpt(header, 40)
-        }`,
-      );
-    }
-    rev = Number(m[1]);
-  }
+  if (header !== undefined) revs = _ifMatchRevs(header);
   if (query !== undefined) {
     if (!/^\d{1,15}$/.test(query)) {
       throw new HttpError(
@@ -120,17 +106,67 @@ export function _expectedRev(c: Context): number | "*" | undefined {
         }"`,
       );
     }
-    if (rev !== undefined && rev !== Number(query)) {
+    if (revs !== undefined && !revs.includes(Number(query))) {
       throw new HttpError(
         400,
-        `If-Match (${rev}) and ?rev= (${
+        `If-Match (${revs.join(", ")}) and ?rev= (${
           excerpt(query, 40)
         }) disagree; send one`,
       );
     }
-    rev = Number(query);
+    return Number(query);
   }
-  return rev;
+  if (revs === undefined) return undefined;
+  if (revs.length === 1) return revs[0];
+  // Chosen now, checked by the change itself: a change made in between
+  // makes it stale (409), as it would a single tag.
+  const now = current();
+  return revs.find((r) => r === now) ?? revs[0];
+}
+
+/**
+ * The revs an If-Match list names with strong tags: 400 for a tag that is
+ * no flow's, 412 when every tag is weak (RFC 9110 13.1.1: If-Match
+ * compares strongly, so a weak tag never matches, whatever its rev).
+ */
+function _ifMatchRevs(header: string): number[] {
+  const revs: number[] = [];
+  let weak = 0;
+  for (const item of header.split(",")) {
+    const tag = item.trim();
+    if (tag === "") continue;
+    if (tag.startsWith("W/")) {
+      weak++;
+      continue;
+    }
+    const m = /^"?(\d{1,15})(?:-[0-9a-f]{8})?"?$/.exec(tag);
+    if (m === null) {
+      throw new HttpError(
+        400,
+        `If-Match must be a flow revision such as "3" (or a list of them), received ${
+          excerpt(header, 40)
+        }`,
+      );
+    }
+    revs.push(Number(m[1]));
+  }
+  if (revs.length > 0) return revs;
+  if (weak > 0) {
+    throw new HttpError(
+      412,
+      `If-Match ${excerpt(header.trim(), 40)} ${
+        weak === 1
+          ? "is a weak entity tag, which never matches"
+          : "lists weak entity tags alone, which never match"
+      } (If-Match compares tags strongly, RFC 9110 13.1.1): send the flow's rev as a strong tag, such as "3"; nothing was changed`,
+    );
+  }
+  throw new HttpError(
+    400,
+    `If-Match must be a flow revision such as "3" (or a list of them), received ${
+      excerpt(header, 40)
+    }`,
+  );
 }
 
 /** A rev for a route where the flow must exist anyway: `*` checks nothing more. */

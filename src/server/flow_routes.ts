@@ -149,8 +149,9 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
   app.put("/:id", limited, (c) => _put(options, c));
   app.patch("/:id", limited, (c) => _patch(options, c));
   app.delete("/:id", limited, async (c) => {
-    await flows.delete(c.req.param("id"), {
-      rev: _anyRev(_expectedRev(c)),
+    const id = c.req.param("id");
+    await flows.delete(id, {
+      rev: _anyRev(_expectedRev(c, _currentRev(flows, id))),
       by: _actorOf(c.req.raw),
     });
     return c.body(null, 204);
@@ -202,6 +203,21 @@ export function flowRoutes(options: FlowRoutesOptions): Hono {
     _methodNotAllowed(app, path, allow);
   }
   return app;
+}
+
+/**
+ * The rev of flow `id` now, or `undefined` when there is none: for an
+ * If-Match list to pick the tag that names it (`_expectedRev`).
+ */
+function _currentRev(flows: FlowManager, id: string): () => number | undefined {
+  return () => {
+    try {
+      return flows.get(id).rev;
+    } catch {
+      // No such flow (or no such id): the change itself says so.
+      return undefined;
+    }
+  };
 }
 
 /** The context of a route with an `:id`. */
@@ -297,7 +313,7 @@ function _flowBody(
 
 async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
   const id = c.req.param("id");
-  const rev = _expectedRev(c);
+  const rev = _expectedRev(c, _currentRev(o.flows, id));
   const start = _queryBool(c, "start", true);
   const input = await _readGraph(
     c,
@@ -323,7 +339,7 @@ async function _put(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
 
 async function _patch(o: FlowRoutesOptions, c: _IdContext): Promise<Response> {
   const id = c.req.param("id");
-  const rev = _expectedRev(c);
+  const rev = _expectedRev(c, _currentRev(o.flows, id));
   const type = _mediaType(c);
   if (type === null || !_JSON_TYPES.test(type)) {
     throw new HttpError(

@@ -133,3 +133,55 @@ test('If-Match with a weak entity tag (W/"1") is 412 on PUT, PATCH and DELETE an
     await s.close();
   }
 });
+
+test("If-Match with a list of tags matches when one of them names the flow's rev (RFC 9110): PUT, PATCH and DELETE; a list naming none is 409, weak tags in it never match", async () => {
+  const s = setup();
+  try {
+    let res = await s.app.request("/flows/x", fbp(GOOD, "PUT"));
+    const tag = (await s.app.request("/flows/x")).headers.get("etag")!;
+    res = await s.app.request(
+      "/flows/x",
+      fbp(OTHER, "PUT", { "If-Match": `"7", ${tag}` }),
+    );
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await body(res)).rev, 2);
+    res = await s.app.request(
+      "/flows/x",
+      mergePatch('{"properties":{"k":1}}', { "If-Match": '"1", "2" , "9"' }),
+    );
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await body(res)).rev, 3);
+    // None of them is the flow's rev (3): stale, as one tag would be.
+    res = await s.app.request("/flows/x", {
+      method: "DELETE",
+      headers: { "If-Match": '"1", "2"' },
+    });
+    assert.equal(res.status, 409);
+    // W/"3" names the rev, but a weak tag never matches: "2" decides.
+    res = await s.app.request("/flows/x", {
+      method: "DELETE",
+      headers: { "If-Match": 'W/"3", "2"' },
+    });
+    assert.equal(res.status, 409);
+    res = await s.app.request("/flows/x", {
+      method: "DELETE",
+      headers: { "If-Match": 'W/"3", W/"2"' },
+    });
+    assert.equal(res.status, 412);
+    assert.match(String((await body(res)).error), /weak entity tags alone/);
+    res = await s.app.request("/flows/x", {
+      method: "DELETE",
+      headers: { "If-Match": '"2", banana' },
+    });
+    assert.equal(res.status, 400);
+    assert.equal(s.store.get("x")?.rev, 3);
+    res = await s.app.request("/flows/x?rev=3", {
+      method: "DELETE",
+      headers: { "If-Match": '"5", "3"' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(s.store.get("x"), undefined);
+  } finally {
+    await s.close();
+  }
+});
