@@ -13,7 +13,9 @@
 import { dirname, resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
 import { closestName } from "../engine/registry.ts";
+import { excerpt } from "../engine/excerpt.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
+import { _checkDuration, _SPAN_LIMIT } from "./_duration_limit.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { sourceMapOf } from "../graph/problem.ts";
@@ -340,10 +342,18 @@ function _retention(value: unknown): Record<string, number> {
         `${what}; ${tier}=${bare} has no unit (it would be ${bare} ms): write it with one, such as ${tier}=${bare}d`,
       );
     }
+    let ms: number;
     try {
-      out[tier] = _longDuration(d);
+      ms = _longDuration(d);
     } catch {
       throw new RangeError(`${what}; ${JSON.stringify(d)} is no duration`);
+    }
+    try {
+      out[tier] = _checkDuration(ms, 1, _SPAN_LIMIT);
+    } catch (e) {
+      throw new RangeError(
+        `${what}; ${tier}=${excerpt(String(d), 40)} ${(e as Error).message}`,
+      );
     }
   }
   return out;
@@ -752,7 +762,7 @@ export const SETTINGS: readonly SettingDef[] = [
     env: "WEIR_HISTORY_RETENTION",
     fileKey: "historyRetention",
     help:
-      "how long each tier of the history is kept (units ms, s, m, h, d, w, y)",
+      "how long each tier of the history is kept, up to 100y (units ms, s, m, h, d, w, y)",
     default: {},
     shownDefault: () => "raw=1d,1m=30d,1h=730d",
     parse: _retention,

@@ -361,3 +361,49 @@ test("the file sandbox refuses remote write's cursors, which weir serve keeps be
     /off-limits to flows/,
   );
 });
+
+test("--history-retention, WEIR_HISTORY_RETENTION and historyRetention refuse a retention longer than 100 years, or under 1 ms, naming the setting and the value", () => {
+  const bad = (
+    flags: Record<string, string[]>,
+    env: Record<string, string>,
+    message: RegExp,
+  ) =>
+    assert.throws(
+      () => resolveSettings(flags, env),
+      (e) => e instanceof SettingsError && message.test(e.message),
+      `${JSON.stringify({ flags, env })} should fail with ${message}`,
+    );
+  // 3e30 ms: no safe integer, no time the store can count to.
+  bad(
+    { "--history-retention": ["raw=99999999999999999999y"] },
+    {},
+    /^--history-retention must be tier=duration pairs .*; raw=99999999999999999999y is longer than 100 years \(3153600000000 ms\), the longest it may be, received "raw=99999999999999999999y"$/,
+  );
+  bad(
+    {},
+    { WEIR_HISTORY_RETENTION: "raw=1d,1h=101y" },
+    /^WEIR_HISTORY_RETENTION must be .*; 1h=101y is longer than 100 years/,
+  );
+  bad(
+    { "--history-retention": ["raw=0.4ms"] },
+    {},
+    /^--history-retention must be .*; raw=0.4ms must be a whole number of milliseconds of at least 1/,
+  );
+  for (const value of ["99999999999999999999h", "5300w"]) {
+    withConfig({ historyRetention: { "1m": value } }, (file) => {
+      assert.throws(
+        () => resolveSettings({ "--config": [file] }, {}),
+        (e) =>
+          e instanceof SettingsError &&
+          /"historyRetention" must be tier=duration pairs .*; 1m=\S+ is longer than 100 years/
+            .test(e.message),
+      );
+    });
+  }
+  // The bound itself is taken.
+  const { settings } = resolveSettings(
+    { "--history-retention": ["1h=100y"] },
+    {},
+  );
+  assert.deepEqual(settings.historyRetentionMs, { "1h": 3_153_600_000_000 });
+});
