@@ -8,7 +8,7 @@
  */
 import { MAX_TIMER_MS } from "../engine/limits.ts";
 
-/** A bound on a duration: its milliseconds, and how an error says them. */
+/** A bound on a duration: its milliseconds, and how an error says it. */
 export interface _DurationLimit {
   readonly ms: number;
   readonly text: string;
@@ -20,7 +20,7 @@ export interface _DurationLimit {
  */
 export const _TIMER_LIMIT: _DurationLimit = Object.freeze({
   ms: MAX_TIMER_MS,
-  text: "about 24.8 days, the longest timer",
+  text: `${MAX_TIMER_MS} ms (about 24.8 days), the longest a timer waits`,
 });
 
 /**
@@ -30,13 +30,14 @@ export const _TIMER_LIMIT: _DurationLimit = Object.freeze({
  */
 export const _SPAN_LIMIT: _DurationLimit = Object.freeze({
   ms: 100 * 365 * 86_400_000,
-  text: "100 years",
+  text: "100 years (3153600000000 ms), the longest it may be",
 });
 
 /**
  * `ms` when it is a whole number of milliseconds from `min` to
  * `limit.ms`; else a RangeError whose message completes the setting's
- * name ("--history-retention's raw=200y ...").
+ * name and value ("--history-retention ...; raw=200y is longer than
+ * ...").
  *
  * @example
  * ```ts
@@ -56,9 +57,7 @@ export function _checkDuration(
   limit: _DurationLimit,
 ): number {
   if (ms > limit.ms) {
-    throw new RangeError(
-      `is longer than ${limit.text} (${limit.ms} ms), the longest it may be`,
-    );
+    throw new RangeError(`is longer than ${limit.text}`);
   }
   if (!Number.isSafeInteger(ms) || ms < min) {
     throw new RangeError(

@@ -43,6 +43,8 @@ import {
 } from "./parse_args.ts";
 import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
+import { excerpt } from "../engine/excerpt.ts";
+import { _checkDuration, _SPAN_LIMIT } from "./_duration_limit.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
 import { jitPolicyScale, setJitPolicy } from "../runtime/jit_policy.ts";
 import {
@@ -85,6 +87,15 @@ async function _remoteWriteDryRun(
       fail(`--since: ${(e as Error).message}`);
     }
     if (!(since > 0)) fail("--since must be a positive duration");
+    try {
+      _checkDuration(since, 1, _SPAN_LIMIT);
+    } catch (e) {
+      fail(
+        `--since ${(e as Error).message}, received ${
+          JSON.stringify(excerpt(sinceText, 40))
+        }`,
+      );
+    }
   }
   const name = flags["--name"]?.at(-1);
   const specs = s.remoteWrite.filter((d) =>

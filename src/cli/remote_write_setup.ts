@@ -29,6 +29,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseDuration } from "../engine/component.ts";
+import { excerpt } from "../engine/excerpt.ts";
+import {
+  _checkDuration,
+  _SPAN_LIMIT,
+  _TIMER_LIMIT,
+} from "./_duration_limit.ts";
 import {
   type RemoteWriteOptions,
   RemoteWriter,
@@ -90,14 +96,19 @@ const COUNTS = [
   "maxShards",
   "maxSamplesPerSecond",
 ] as const;
-/** Duration keys in the file, and the option each sets. */
+/**
+ * Duration keys in the file, the option each sets, its least value (the
+ * writer's) and its bound: a timer's (a timeout, a backoff, the batch
+ * deadline's wait) fires at once past 2^31-1 ms, which made every request
+ * time out at once and every retry come at once.
+ */
 const DURATIONS = {
-  batchDeadline: "batchDeadlineMs",
-  maxWindow: "maxWindowMs",
-  minBackoff: "minBackoffMs",
-  maxBackoff: "maxBackoffMs",
-  timeout: "timeoutMs",
-  maxSampleAge: "maxSampleAgeMs",
+  batchDeadline: ["batchDeadlineMs", 0, _TIMER_LIMIT],
+  maxWindow: ["maxWindowMs", 1, _SPAN_LIMIT],
+  minBackoff: ["minBackoffMs", 1, _TIMER_LIMIT],
+  maxBackoff: ["maxBackoffMs", 1, _TIMER_LIMIT],
+  timeout: ["timeoutMs", 1, _TIMER_LIMIT],
+  maxSampleAge: ["maxSampleAgeMs", 0, _SPAN_LIMIT],
 } as const;
 const KEYS = new Set<string>([
   ...STRINGS,
@@ -224,7 +235,7 @@ function _spec(item: unknown, at: string): RemoteWriteSpec {
     }
     spec[k] = o[k] as number;
   }
-  for (const [k, option] of Object.entries(DURATIONS)) {
+  for (const [k, [option, min, limit]] of Object.entries(DURATIONS)) {
     if (o[k] === undefined) continue;
     let ms: number;
     try {
@@ -232,10 +243,15 @@ function _spec(item: unknown, at: string): RemoteWriteSpec {
     } catch (e) {
       throw new RangeError(`${at}.${k}: ${(e as Error).message}`);
     }
-    if (!Number.isInteger(ms)) {
-      throw new RangeError(`${at}.${k} must be a whole number of ms`);
+    try {
+      spec[option] = _checkDuration(ms, min, limit);
+    } catch (e) {
+      throw new RangeError(
+        `${at}.${k} ${(e as Error).message}, received ${
+          excerpt(JSON.stringify(o[k]), 40)
+        }`,
+      );
     }
-    spec[option] = ms;
   }
   if (o.basicAuth !== undefined) {
     const b = o.basicAuth as Record<string, unknown>;

@@ -225,6 +225,23 @@ test(
 );
 
 test(
+  "weir remote-write --dry-run --since longer than 100 years exits 2 naming the flag and the value, and sends nothing",
+  { timeout: 30_000 },
+  async () => {
+    const file = config("one.json", [destination("central", "/api/v1/write")]);
+    // 3.6e26 ms: no safe integer, no time the history can look back to.
+    const r = await dryRun(file, "--since", "99999999999999999999h");
+    assert.equal(r.code, 2, r.log);
+    assert.match(
+      r.log,
+      /--since is longer than 100 years \(3153600000000 ms\), the longest it may be, received "99999999999999999999h"/,
+    );
+    assert.equal(r.out, "");
+    assert.equal(requests, 0, "requests the receiver got");
+  },
+);
+
+test(
   "weir remote-write --dry-run --name shows only the destination of that name",
   { timeout: 30_000 },
   async () => {
