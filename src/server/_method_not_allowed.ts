@@ -62,11 +62,7 @@ export function _methodNotAllowed(
   const allowed = new Set(allow.split(",").map((m) => m.trim()));
   const methods = _METHODS.filter((m) => !allowed.has(m));
   const refuse = (c: Context) => {
-    throw new HttpError(
-      405,
-      `method ${c.req.method} is not allowed on ${c.req.path}: use ${allow}`,
-      { Allow: allow },
-    );
+    throw _notAllowed(c, allow);
   };
   if (refuseHead) {
     if (app.routes.some((r) => r.method === "GET" && r.path === path)) {
@@ -77,6 +73,19 @@ export function _methodNotAllowed(
     app.get(path, (c, next) => c.req.method === "HEAD" ? refuse(c) : next());
   }
   app.on([...methods, _OTHER], path, refuse);
+}
+
+/**
+ * The 405 of the request's method on its path, which takes the methods of
+ * `allow` (`"GET, HEAD"`): one sentence and `Allow` header for every part
+ * of the server (the metrics app answers it with its own error handler).
+ */
+export function _notAllowed(c: Context, allow: string): HttpError {
+  return new HttpError(
+    405,
+    `method ${c.req.method} is not allowed on ${c.req.path}: use ${allow}`,
+    { Allow: allow },
+  );
 }
 
 /**

@@ -15,7 +15,8 @@ import {
 } from "../metrics/exposition.ts";
 import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
 import { _header } from "./_request.ts";
-import { _json } from "./_response.ts";
+import { _errorResponse, _json } from "./_response.ts";
+import { _notAllowed } from "./_method_not_allowed.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
@@ -25,9 +26,9 @@ const METADATA_PATH = "/api/v1/metadata";
  * metadata takes GET alone, as Prometheus 2.42's router does (a HEAD gets
  * 405 there, as on the query API's paths); a scrape may be a HEAD.
  */
-const ALLOWED: Readonly<Record<string, { allow: string; words: string }>> = {
-  [METRICS_PATH]: { allow: "GET, HEAD", words: "GET or HEAD" },
-  [METADATA_PATH]: { allow: "GET", words: "GET" },
+const ALLOWED: Readonly<Record<string, string>> = {
+  [METRICS_PATH]: "GET, HEAD",
+  [METADATA_PATH]: "GET",
 };
 
 /** Default of {@linkcode MetricsAppOptions.maxConcurrentScrapes}. */
@@ -251,28 +252,26 @@ export function metricsApp(
   return app;
 }
 
-/** A JSON error response `{ "error": message }` that is never cached. */
+/**
+ * A JSON error response `{ "error": message }` that is never cached, as
+ * the rest of the server answers one (a HEAD's says its Content-Length).
+ */
 function _error(
   c: Context,
   status: 404 | 405 | 500 | 503,
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return c.json({ error: message }, status, {
-    "Cache-Control": "no-store",
-    ...headers,
-  });
+  return _errorResponse(c, status, message, headers);
 }
 
-/** The 405 of a method `path` does not take, naming the ones it does. */
+/**
+ * The 405 of a method `path` does not take, naming the ones it does: the
+ * one every route group of the server answers (`_notAllowed`).
+ */
 function _refused(c: Context, path: string): Response {
-  const { allow, words } = ALLOWED[path];
-  return _error(
-    c,
-    405,
-    `method ${c.req.method} is not allowed on ${c.req.path}: use ${words}`,
-    { Allow: allow },
-  );
+  const e = _notAllowed(c, ALLOWED[path]);
+  return _error(c, 405, e.message, { ...e.headers });
 }
 
 function _message(error: unknown): string {

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { body, fbp, GOOD, setup, TOKEN } from "./_flow_api.ts";
+import { MemoryHistory } from "./_memory_history.ts";
 
 test("every route answers HEAD like its GET without a body (but /api/v1/metadata, 405 as in Prometheus), and other methods with 405 and Allow", async () => {
   const s = setup({
@@ -81,6 +82,53 @@ test("every route answers HEAD like its GET without a body (but /api/v1/metadata
       }
     }
     assert.equal(s.flows.get("a").rev, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a 405 reads the same on every route group, the metrics app's and the query API's included: the sentence, Allow, JSON never cached, and on a HEAD the Content-Length of the body it leaves out", async () => {
+  const s = setup({ history: new MemoryHistory() });
+  try {
+    await s.app.request("/flows/a", fbp(GOOD, "PUT"));
+    for (
+      const [method, path] of [
+        ["DELETE", "/healthz"],
+        ["DELETE", "/flows/a/start"],
+        ["HEAD", "/flows/a/start"],
+        ["DELETE", "/metrics"],
+        ["DELETE", "/api/v1/metadata"],
+        ["HEAD", "/api/v1/metadata"],
+        ["DELETE", "/api/v1/query"],
+        ["HEAD", "/api/v1/query"],
+        ["OPTIONS", "/api/v1/query"],
+        ["OPTIONS", "/metrics"],
+      ]
+    ) {
+      const at = `${method} ${path}`;
+      const res = await s.app.request(path, { method });
+      const allow = res.headers.get("allow");
+      const error = `method ${method} is not allowed on ${path}: use ${allow}`;
+      const text = JSON.stringify({ error });
+      assert.deepEqual(
+        [
+          res.status,
+          res.headers.get("content-type"),
+          res.headers.get("cache-control"),
+          await res.text(),
+        ],
+        [405, "application/json", "no-store", method === "HEAD" ? "" : text],
+        at,
+      );
+      assert.match(allow ?? "", /^[A-Z]+(, [A-Z]+)*$/, at);
+      if (method === "HEAD") {
+        assert.equal(
+          res.headers.get("content-length"),
+          String(new TextEncoder().encode(text).byteLength),
+          at,
+        );
+      }
+    }
   } finally {
     await s.close();
   }
