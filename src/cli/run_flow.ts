@@ -8,6 +8,7 @@ import { Network } from "../engine/network.ts";
 import type { Registry } from "../engine/registry.ts";
 import { buildNetworkSpec, GraphError, loadGraph } from "../graph/mod.ts";
 import type { History, HistoryOptions } from "../history/history.ts";
+import type { HistoryReader } from "../history/types.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import { serve, type Server } from "../runtime/serve.ts";
 import { onShutdown } from "../runtime/signals.ts";
@@ -16,7 +17,7 @@ import { Hono } from "hono";
 import { errorHandler, logInternalError } from "../server/error_handler.ts";
 import { metricsApp } from "../server/metrics_app.ts";
 import { isQueryPath, queryRoutes } from "../server/query_routes.ts";
-import { _otherMethod } from "../server/_method_not_allowed.ts";
+import { _notFound } from "../server/_not_found.ts";
 import { fail } from "./cli_error.ts";
 import { CreatedPaths } from "./created_paths.ts";
 import { openHistory } from "./history_setup.ts";
@@ -35,19 +36,7 @@ async function _serveMetrics(
   history: History | null,
 ): Promise<Server> {
   const scrape = metricsApp(metrics).fetch;
-  // The query API leaves a refusal of its own (a 405) to the app's error
-  // table, as weir serve's flowApp has it: here errorHandler's alone.
-  let query: ((request: Request) => Response | Promise<Response>) | null = null;
-  if (history !== null) {
-    const app = new Hono().route("/", queryRoutes(history));
-    // A method no route names (PROPFIND) on a query path: its 405, as
-    // under weir serve.
-    app.notFound((c) => {
-      const other = _otherMethod(app, c);
-      return other !== undefined ? other(c) as Response : c.notFound();
-    });
-    query = app.onError(errorHandler(logInternalError)).fetch;
-  }
+  const query = history === null ? null : _runQueryApp(history).fetch;
   const fetch = query === null
     ? scrape
     : (request: Request) =>
@@ -71,6 +60,20 @@ async function _serveMetrics(
       }; choose another with --metrics host:port (port 0 picks a free one) or turn it off with --no-metrics`,
     );
   }
+}
+
+/**
+ * The query API over `history` as `weir run` and `weir demo` serve it
+ * beside `/metrics`. Its refusals (a 405) go to the app's error table, as
+ * under weir serve's flowApp: here errorHandler's alone. A request no
+ * route takes gets weir serve's answer, from the same handler: the
+ * dispatch (`isQueryPath`, on the normalized URL) can send it a path Hono
+ * does not route (`/api/v1/x/../query`).
+ */
+export function _runQueryApp(history: HistoryReader): Hono {
+  const app = new Hono().route("/", queryRoutes(history));
+  app.notFound(_notFound(app));
+  return app.onError(errorHandler(logInternalError));
 }
 
 /** What {@linkcode runFlow} runs, and how. */

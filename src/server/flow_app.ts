@@ -17,7 +17,7 @@ import type { FlowManager } from "../flows/flow_manager.ts";
 import type { HistoryReader } from "../history/types.ts";
 import type { MetricsCollector } from "../metrics/collector.ts";
 import { _guardMiddleware, _mountGuarded, type Guard } from "./_guard.ts";
-import { _otherMethod } from "./_method_not_allowed.ts";
+import { _notFound } from "./_not_found.ts";
 import {
   accessCheck,
   accessGuard,
@@ -40,7 +40,6 @@ import type { HttpInRouter } from "../components/http_in_router.ts";
 import { hostCheck } from "./host_guard.ts";
 import { metricsApp } from "./metrics_app.ts";
 import { queryRoutes } from "./query_routes.ts";
-import { _errorResponse } from "./_response.ts";
 import { DEFAULT_MAX_BODY_DEPTH } from "./_request.ts";
 import type { EventStreamLimits, EventStreamLog } from "./_flow_events.ts";
 
@@ -317,14 +316,7 @@ export function flowApp(options: FlowAppOptions): Hono {
       }),
     );
   }
-  app.notFound((c) => {
-    // A method no route names (PROPFIND) on a known path: its 405.
-    const other = _otherMethod(app, c);
-    if (other !== undefined) return other(c) as Response;
-    // A foreign Host learns nothing, not even which paths exist.
-    for (const g of host) g(c);
-    return _errorResponse(c, 404, `no route for ${c.req.path}`);
-  });
+  app.notFound(_notFound(app, host));
   app.onError(errorHandler(onInternalError));
   return app;
 }

@@ -17,6 +17,7 @@ import { type Rendition, SharedRenders } from "../metrics/shared_renders.ts";
 import { _header } from "./_request.ts";
 import { _errorResponse, _json } from "./_response.ts";
 import { _notAllowed } from "./_method_not_allowed.ts";
+import { _notFound } from "./_not_found.ts";
 
 const METRICS_PATH = "/metrics";
 const METADATA_PATH = "/api/v1/metadata";
@@ -245,7 +246,7 @@ export function metricsApp(
     app.all(path, (c) => _refused(c, path));
   }
 
-  app.notFound((c) => _error(c, 404, `no route for ${c.req.path}`));
+  app.notFound(_notFound(app));
 
   app.onError((error, c) => _error(c, 500, _message(error)));
 
