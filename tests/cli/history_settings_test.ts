@@ -143,17 +143,20 @@ test("history settings: --history with a run turns it on, in memory unless a dat
   });
 });
 
+/** Asserts that these flags and variables fail with a SettingsError matching `message`. */
+function bad(
+  flags: Record<string, string[]>,
+  env: Record<string, string>,
+  message: RegExp,
+): void {
+  assert.throws(
+    () => resolveSettings(flags, env),
+    (e) => e instanceof SettingsError && message.test(e.message),
+    `${JSON.stringify({ flags, env })} should fail with ${message}`,
+  );
+}
+
 test("history settings: a bad value names its flag, variable or file key, and what it must be", () => {
-  const bad = (
-    flags: Record<string, string[]>,
-    env: Record<string, string>,
-    message: RegExp,
-  ) =>
-    assert.throws(
-      () => resolveSettings(flags, env),
-      (e) => e instanceof SettingsError && message.test(e.message),
-      `${JSON.stringify({ flags, env })} should fail with ${message}`,
-    );
   bad(
     { "--history-interval": ["5 parsecs"] },
     {},
@@ -363,16 +366,6 @@ test("the file sandbox refuses remote write's cursors, which weir serve keeps be
 });
 
 test("--history-retention, WEIR_HISTORY_RETENTION and historyRetention refuse a retention longer than 100 years, or under 1 ms, naming the setting and the value", () => {
-  const bad = (
-    flags: Record<string, string[]>,
-    env: Record<string, string>,
-    message: RegExp,
-  ) =>
-    assert.throws(
-      () => resolveSettings(flags, env),
-      (e) => e instanceof SettingsError && message.test(e.message),
-      `${JSON.stringify({ flags, env })} should fail with ${message}`,
-    );
   // 3e30 ms: no safe integer, no time the store can count to.
   bad(
     { "--history-retention": ["raw=99999999999999999999y"] },
