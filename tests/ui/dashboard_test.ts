@@ -15,7 +15,7 @@ import {
   type PageProblems,
   watchProblems,
 } from "../_browser.ts";
-import { startServeInTemp } from "../cli/_weir.ts";
+import { eventually, startServeInTemp } from "../cli/_weir.ts";
 import { freePort, mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import { Hono } from "hono";
 import { builtins } from "../../src/components/mod.ts";
@@ -1006,7 +1006,13 @@ describe("the dashboard with tokens", { skip }, () => {
           undefined,
           { timeout: 10_000 },
         );
-        assert.equal(streams.size, 2);
+        // The flow's event stream may open after the tap says live (or
+        // be reopened meanwhile on a loaded machine): wait for both.
+        await eventually(
+          () => Promise.resolve(streams.size === 2),
+          "the page's two streams (/events and /tap) open",
+          15_000,
+        );
         // The server no longer takes the tab's token (as after a restart
         // with other tokens): the next request is refused.
         await page.evaluate(
