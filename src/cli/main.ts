@@ -44,7 +44,7 @@ import {
 import { historyOptions, openHistory } from "./history_setup.ts";
 import { parseDuration } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
-import { _checkDuration, _SPAN_LIMIT } from "./_duration_limit.ts";
+import { _checkDuration, _SPAN_LIMIT } from "../engine/_duration_limit.ts";
 import { urlShown } from "../runtime/fetch_error.ts";
 import { jitPolicyScale, setJitPolicy } from "../runtime/jit_policy.ts";
 import {

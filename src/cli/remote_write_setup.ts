@@ -34,7 +34,7 @@ import {
   _checkDuration,
   _SPAN_LIMIT,
   _TIMER_LIMIT,
-} from "./_duration_limit.ts";
+} from "../engine/_duration_limit.ts";
 import {
   type RemoteWriteOptions,
   RemoteWriter,

@@ -15,7 +15,7 @@ import { parseDuration } from "../engine/component.ts";
 import { closestName } from "../engine/registry.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
-import { _checkDuration, _SPAN_LIMIT } from "./_duration_limit.ts";
+import { _checkDuration, _SPAN_LIMIT } from "../engine/_duration_limit.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { parseGraphJson } from "../graph/parse_graph_json.ts";
 import { sourceMapOf } from "../graph/problem.ts";

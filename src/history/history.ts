@@ -9,6 +9,7 @@
  */
 import type { MetricsCollector } from "../metrics/collector.ts";
 import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
+import { _SPAN_LIMIT } from "../engine/_duration_limit.ts";
 import { Sampler, type SamplerStats, seriesFilter } from "./sampler.ts";
 import type { SeriesFilter } from "./sampler.ts";
 import { historyMetrics } from "./self_metrics.ts";
@@ -35,7 +36,9 @@ export interface HistoryOptions extends HistoryStoreOptions, SeriesFilter {
   /**
    * Retention by tier name (ms), over the tiers' own (`tiers`, or
    * {@linkcode defaultTiers}): `{ raw: 2 * 86_400_000 }` keeps raw samples
-   * 2 days. A name that is no tier throws.
+   * 2 days. A name that is no tier throws, and so does a retention of 0 or
+   * less or longer than 100 years (`Infinity` included): a RangeError
+   * naming the tier.
    */
   retentionMs?: Readonly<Record<string, number>>;
 }
@@ -143,6 +146,11 @@ export class History implements HistoryReader {
         if (!(ms > 0)) {
           throw new RangeError(
             `Cannot open history: retention of tier "${name}" must be a positive duration (ms), received ${ms}`,
+          );
+        }
+        if (ms > _SPAN_LIMIT.ms) {
+          throw new RangeError(
+            `Cannot open history: retentionMs of tier "${name}" is longer than ${_SPAN_LIMIT.text}, received ${ms}`,
           );
         }
         tier.retentionMs = ms;

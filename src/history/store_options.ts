@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { _SPAN_LIMIT } from "../engine/_duration_limit.ts";
 
 /** A tier as the options declare it. */
 export interface TierOptions {
@@ -10,7 +11,7 @@ export interface TierOptions {
   readonly name: string;
   /** Point spacing (ms); the first tier is raw and must equal `intervalMs`. */
   readonly resolutionMs: number;
-  /** How long its points are kept (ms). */
+  /** How long its points are kept (ms): over 0, at most 100 years. */
   readonly retentionMs: number;
   /**
    * Rows per chunk. Default 120 for raw; for the last tier 12 when its
@@ -106,7 +107,8 @@ export function defaultTiers(intervalMs: number): TierOptions[] {
  * Checks the tiers: at least raw, distinct names usable as folder names,
  * positive resolutions, raw at the sampling interval, each coarser than
  * the one before, and tiers past the first downsampled one a whole
- * multiple (at most MAX_CASCADE) of the one before. Throws RangeError.
+ * multiple (at most MAX_CASCADE) of the one before, retentions from over 0
+ * to 100 years. Throws RangeError.
  *
  * @example
  * ```ts
@@ -167,6 +169,11 @@ export function checkTiers(
     if (!(t.retentionMs > 0)) {
       throw new RangeError(
         `Cannot open history store: tier ${t.name} retentionMs must be positive, received ${t.retentionMs}`,
+      );
+    }
+    if (t.retentionMs > _SPAN_LIMIT.ms) {
+      throw new RangeError(
+        `Cannot open history store: tier ${t.name} retentionMs is longer than ${_SPAN_LIMIT.text}, received ${t.retentionMs}`,
       );
     }
   });

@@ -192,6 +192,31 @@ test("History.open() refuses a bad pattern or a retention for no tier before ope
   assert.equal(memory.tiers[0].retentionMs, 62 * 60_000);
 });
 
+test("History.open() refuses a retention longer than 100 years, Infinity included, naming the tier and the option", async () => {
+  for (const ms of [Infinity, 1e30, 100 * 365 * 86_400_000 + 1]) {
+    await assert.rejects(
+      History.open({ retentionMs: { "1h": ms } }),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        e.message ===
+          `Cannot open history: retentionMs of tier "1h" is longer than 100 years (3153600000000 ms), the longest it may be, received ${ms}`,
+    );
+    await assert.rejects(
+      History.open({
+        tiers: [{ name: "raw", resolutionMs: 1000, retentionMs: ms }],
+      }),
+      (e: unknown) =>
+        e instanceof RangeError &&
+        e.message ===
+          `Cannot open history store: tier raw retentionMs is longer than 100 years (3153600000000 ms), the longest it may be, received ${ms}`,
+    );
+  }
+  await using history = await History.open({
+    retentionMs: { "1h": 100 * 365 * 86_400_000 },
+  });
+  assert.equal(history.tiers.length, 3);
+});
+
 test("History.attach() refuses a collector attached already, and any after close()", async () => {
   const history = await History.open();
   const collector = new MetricsCollector();

@@ -1,12 +1,15 @@
 /**
- * The longest durations the weir command takes, and the one check a
- * duration setting without a range of its own makes against them: a
- * retention of `99999999999999999999y` (3e30 ms, no safe integer) or a
- * remote write timeout of `1000h` (a timer that fires at once) was taken.
+ * The longest durations weir takes, and the one check a duration setting
+ * without a range of its own makes against them: a retention of
+ * `99999999999999999999y` (3e30 ms, no safe integer) or a remote write
+ * timeout of `1000h` (a timer that fires at once) was taken. The weir
+ * command checks its settings with it, and the history its retentions
+ * (`History.open`'s `retentionMs`, a tier's `retentionMs`), so it lives
+ * where both may import it.
  *
  * @module
  */
-import { MAX_TIMER_MS } from "../engine/limits.ts";
+import { MAX_TIMER_MS } from "./limits.ts";
 
 /** A bound on a duration: its milliseconds, and how an error says it. */
 export interface _DurationLimit {
