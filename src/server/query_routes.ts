@@ -158,6 +158,16 @@ const QUERY_ROUTES_OPTIONS = optionKeys<QueryRoutesOptions>()([
 
 /** Prometheus refuses range queries of more points per series than this. */
 export const MAX_POINTS_PER_SERIES = 11_000;
+/**
+ * The longest query weir parses (characters), and the longest the
+ * `match[]` selectors of one request may be together: as
+ * VictoriaMetrics' `-search.maxQueryLen` (16 KiB). Prometheus sets none,
+ * but weir's parser (lezer) takes time and memory in proportion to a
+ * query, and far more on one it recovers from: a 1 MB query of
+ * unbalanced parentheses, of tokens without operators or of nested
+ * calls held the event loop 10 to 20 s and grew the server by 500 MB.
+ */
+export const MAX_QUERY_LENGTH = 16_384;
 /** Go's int64, where a time.Duration stops. */
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -277,7 +287,15 @@ export function queryRoutes(
   const engine = async () => givenEngine ?? (await _promql()).engine;
   const matchers = async (p: Params) => {
     const { parseSeriesSelector } = (await _promql()).selector;
-    return p.all("match[]").map(parseSeriesSelector);
+    const all = p.all("match[]");
+    const length = all.reduce((sum, m) => sum + m.length, 0);
+    if (length > MAX_QUERY_LENGTH) {
+      throw new PromApiError(
+        "bad_data",
+        `invalid parameter "match[]": the ${all.length} match[] selectors are ${length} characters long together; weir reads at most ${MAX_QUERY_LENGTH}`,
+      );
+    }
+    return all.map(parseSeriesSelector);
   };
   // Range queries take turns: evaluated in slices, two at once could each
   // hold up to maxSamples; one after the other they hold what one query
@@ -300,7 +318,7 @@ export function queryRoutes(
 
   const instant = async (c: Context) => {
     const p = await read(c);
-    const query = _required(p, "query");
+    const query = _query(p);
     const time = _time(p, "time", now(), false);
     const opts = evalOptions(p);
     const evaluator = await engine();
@@ -317,7 +335,7 @@ export function queryRoutes(
   };
   const range = async (c: Context) => {
     const p = await read(c);
-    const query = _required(p, "query");
+    const query = _query(p);
     // Missing, each is "" (cannot parse "" to a valid timestamp).
     const startNs = parseTimeParamNs(p.get("start") ?? "", "start");
     const endNs = parseTimeParamNs(p.get("end") ?? "", "end");
@@ -428,7 +446,7 @@ export function queryRoutes(
   // the true answer is an empty list, once the parameters check out.
   const exemplars = async (c: Context) => {
     const p = await read(c);
-    const query = _required(p, "query");
+    const query = _query(p);
     (await _promql()).promql.parseQuery(query);
     const { start, end } = _allTime(p);
     if (end < start) {
@@ -449,9 +467,10 @@ export function queryRoutes(
   const format = async (c: Context) => {
     const p = await read(c);
     const { formatQuery } = (await _promql()).promql;
+    const query = _query(p, false);
     let text: string;
     try {
-      text = formatQuery(p.get("query") ?? "");
+      text = formatQuery(query);
     } catch (error) {
       throw _queryParamError(error);
     }
@@ -590,6 +609,18 @@ async function _params(
     get: (name) => pairs.find(([k]) => k === name)?.[1],
     all: (name) => pairs.filter(([k]) => k === name).map(([, v]) => v),
   };
+}
+
+/** The `query` parameter, required, at most MAX_QUERY_LENGTH long. */
+function _query(p: Params, required = true): string {
+  const query = required ? _required(p, "query") : p.get("query") ?? "";
+  if (query.length > MAX_QUERY_LENGTH) {
+    throw new PromApiError(
+      "bad_data",
+      `invalid parameter "query": the query is ${query.length} characters long; weir reads at most ${MAX_QUERY_LENGTH}`,
+    );
+  }
+  return query;
 }
 
 function _required(p: Params, name: string): string {

@@ -11,6 +11,7 @@ import { gunzipSync } from "node:zlib";
 import {
   type EvalOptions,
   type EvalResult,
+  MAX_QUERY_LENGTH,
   type QueryEngine,
   queryRoutes,
   type QueryRoutesOptions,
@@ -376,6 +377,62 @@ test("query_range's bad input is a 400 naming the problem, and the evaluator is 
     "/api/v1/query_range?query=up&start=0&end=11000&step=1",
   );
   assert.equal(ok.status, 200);
+});
+
+test("a query longer than 16384 characters, or match[] selectors longer together, is refused with 400 before it is parsed", async () => {
+  // The parser's time and memory grow with the query: a 1 MB query of
+  // unbalanced parentheses held the event loop about 10 s.
+  assert.equal(MAX_QUERY_LENGTH, 16_384);
+  const { engine, calls } = recording({ resultType: "vector", result: [] });
+  const a = app(history(), { engine });
+  const long = "(".repeat(MAX_QUERY_LENGTH) + "1";
+  for (
+    const path of [
+      "/api/v1/query",
+      "/api/v1/query_range",
+      "/api/v1/query_exemplars",
+      "/api/v1/format_query",
+    ]
+  ) {
+    const res = await post(
+      a,
+      path,
+      `query=${encodeURIComponent(long)}&start=0&end=10&step=1`,
+    );
+    assert.equal(res.status, 400, path);
+    assert.deepEqual(await res.json(), {
+      status: "error",
+      errorType: "bad_data",
+      error:
+        `invalid parameter "query": the query is 16385 characters long; weir reads at most 16384`,
+    }, path);
+  }
+  assert.equal(calls.length, 0);
+  const longest = "(".repeat(8191) + "1" + ")".repeat(8192);
+  const ok = await post(a, "/api/v1/query", `query=${longest}`);
+  assert.equal(ok.status, 200);
+  assert.equal(calls.length, 1);
+  // match[]: each short, together too long.
+  const selector = `weir_up{job="${"x".repeat(4085)}"}`; // 4100 characters
+  const four = Array(4).fill(`match[]=${encodeURIComponent(selector)}`);
+  for (
+    const path of [
+      "/api/v1/series",
+      "/api/v1/labels",
+      "/api/v1/label/job/values",
+    ]
+  ) {
+    const { status, body } = await get(a, `${path}?${four.join("&")}`);
+    assert.equal(status, 400, path);
+    assert.deepEqual(body, {
+      status: "error",
+      errorType: "bad_data",
+      error:
+        `invalid parameter "match[]": the 4 match[] selectors are 16400 characters long together; weir reads at most 16384`,
+    }, path);
+    const three = await get(a, `${path}?${four.slice(1).join("&")}`);
+    assert.equal(three.status, 200, path);
+  }
 });
 
 test("a timeout parameter can only shorten the configured query timeout", async () => {
