@@ -24,6 +24,7 @@ import { GraphError } from "./graph_error.ts";
 import type { Position, Problem } from "./problem.ts";
 import { joinIndex, joinKey, sourceMaps } from "./_path.ts";
 import { describeValue } from "../engine/component.ts";
+import { LIMITS } from "../engine/limits.ts";
 
 /** Options of {@linkcode parseFbp}. */
 export interface ParseFbpOptions {
@@ -105,6 +106,29 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
   // A byte order mark is no part of the text, and takes no column.
   const scan = scanFbp(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (scan.error) fail(scan.error.at, scan.error.message);
+  // Counted before the parser reads the text (about 0.1 ms a statement):
+  // validation would refuse the graph anyway.
+  const named = new Set<string>();
+  const declared = [...scan.declarations, ...scan.anonymous].sort((a, b) =>
+    a.at.line - b.at.line || a.at.col - b.at.col
+  );
+  for (const d of declared) {
+    named.add(d.name);
+    if (named.size > LIMITS.maxProcesses) {
+      fail(
+        d.at,
+        `a graph has at most ${LIMITS.maxProcesses} processes; this is process ${named.size}; split it into several flows`,
+      );
+    }
+  }
+  if (scan.arrows.length > LIMITS.maxConnections) {
+    fail(
+      scan.arrows[LIMITS.maxConnections],
+      `a graph has at most ${LIMITS.maxConnections} connections, initial packets included; this is arrow ${
+        LIMITS.maxConnections + 1
+      }; split it into several flows`,
+    );
+  }
   const parse = (input: string) =>
     fbp.parse(input, { caseSensitive: true, validateContents: false });
   let result: FbpResult;

@@ -244,6 +244,11 @@ class _Validator {
       );
       return this.#problems;
     }
+    // Counted before anything else is checked: what follows takes time
+    // in proportion to them.
+    if (this.#tooLarge(graph)) {
+      return this.#problems.map((p) => withPosition(p, this.#sourceMap));
+    }
     checkProperties(graph.properties, this.#report, this.maxCapacity);
     const allow = _allowOf(graph.properties);
     // A malformed list (reported above) restricts nothing, but the entries
@@ -270,6 +275,29 @@ class _Validator {
         withPosition(p, this.#sourceMap)
       ),
     );
+  }
+
+  /** Reports more processes or connections than LIMITS allows. */
+  #tooLarge(graph: Record<string, unknown>): boolean {
+    const processes = isRecord(graph.processes)
+      ? Object.keys(graph.processes).length
+      : 0;
+    const connections = Array.isArray(graph.connections)
+      ? graph.connections.length
+      : 0;
+    if (processes > LIMITS.maxProcesses) {
+      this.#report(
+        "processes",
+        `a graph has at most ${LIMITS.maxProcesses} processes, received ${processes}; split it into several flows`,
+      );
+    }
+    if (connections > LIMITS.maxConnections) {
+      this.#report(
+        "connections",
+        `a graph has at most ${LIMITS.maxConnections} connections, initial packets included, received ${connections}; split it into several flows`,
+      );
+    }
+    return this.#problems.length > 0;
   }
 
   #processes(processes: unknown): void {

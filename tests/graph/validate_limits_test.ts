@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseFbp, parseGraphJson } from "../../src/graph/mod.ts";
+import { GraphError, parseFbp, parseGraphJson } from "../../src/graph/mod.ts";
 import { LIMITS } from "../../src/engine/limits.ts";
 import { problems } from "./_helpers.ts";
 
@@ -106,4 +106,73 @@ test("validateGraph() refuses breaker numbers past their ranges", () => {
   ]);
   assert.match(found[0].message, /up to 1000000 /);
   assert.match(found[1].message, /up to 2147483647 /);
+});
+
+/** A chain of `n` core/Repeat processes fed by `iips` IIPs, as JSON. */
+function chain(n: number, iips = 0) {
+  const processes: Record<string, unknown> = {};
+  const connections: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    processes[`P${i}`] = { component: "core/Repeat" };
+    if (i > 0) {
+      connections.push({
+        src: { process: `P${i - 1}`, port: "out" },
+        tgt: { process: `P${i}`, port: "in" },
+      });
+    }
+  }
+  for (let i = 0; i < iips; i++) {
+    connections.push({ data: i, tgt: { process: "P0", port: "in" } });
+  }
+  return parseGraphJson(JSON.stringify({ processes, connections }));
+}
+
+test("validateGraph() refuses more than 5000 processes or 10000 connections (IIPs included) before it checks anything else", () => {
+  // 25,000 processes in a 1 MiB body held weir serve's event loop 6 s.
+  assert.equal(LIMITS.maxProcesses, 5000);
+  assert.equal(LIMITS.maxConnections, 10000);
+  assert.deepEqual(problems(chain(5000, 5001)), []);
+  assert.deepEqual(
+    problems(chain(5001, 5001)).map((p) => [p.path, p.message]),
+    [
+      [
+        "processes",
+        "a graph has at most 5000 processes, received 5001; split it into several flows",
+      ],
+      [
+        "connections",
+        "a graph has at most 10000 connections, initial packets included, received 10001; split it into several flows",
+      ],
+    ],
+  );
+});
+
+test("parseFbp() refuses a 5001st process or a 10001st arrow where it is written, before the parser reads the text", () => {
+  const lines = (n: number, line: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => line(i)).join("\n");
+  // 5000 named and anonymous processes, one declared twice: read.
+  const most = `${lines(4999, (i) => `P${i}(core/Repeat)`)}\n` +
+    "P0(core/Repeat)\n'x' -> in (core/Repeat)";
+  assert.equal(Object.keys(parseFbp(most).processes ?? {}).length, 5000);
+  assert.throws(
+    () => parseFbp(`${most}\nQ(core/Repeat)`),
+    (e) =>
+      e instanceof GraphError && e.problems.length === 1 &&
+      e.problems[0].line === 5002 && e.problems[0].col === 1 &&
+      e.problems[0].message ===
+        "a graph has at most 5000 processes; this is process 5001; split it into several flows",
+  );
+  const arrows = `A(core/Repeat)\n${lines(10001, () => "'x' -> in A")}`;
+  assert.throws(
+    () => parseFbp(arrows),
+    (e) =>
+      e instanceof GraphError && e.problems.length === 1 &&
+      e.problems[0].line === 10002 && e.problems[0].col === 5 &&
+      e.problems[0].message ===
+        "a graph has at most 10000 connections, initial packets included; this is arrow 10001; split it into several flows",
+  );
+  assert.equal(
+    parseFbp(arrows.slice(0, arrows.lastIndexOf("\n"))).connections?.length,
+    10000,
+  );
 });
