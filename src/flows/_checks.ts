@@ -10,7 +10,7 @@ import {
 } from "./errors.ts";
 import type { Graph } from "../graph/graph.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
-import { thrownText } from "../engine/excerpt.ts";
+import { excerpt, thrownText } from "../engine/excerpt.ts";
 import type { FlowInput } from "./flow_info.ts";
 import { isPlainObject } from "./merge_patch.ts";
 
@@ -19,8 +19,14 @@ export const _ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const _ID_RULE =
   'an id is 1 to 128 letters, digits, "_", "." or "-", starting with a letter or digit';
 
+/**
+ * An id as a message quotes it: a string in quotes, cut to an excerpt (an
+ * id asked for may be a megabyte long), else its kind.
+ */
 export function _q(id: unknown): string {
-  return typeof id === "string" ? JSON.stringify(id) : `(${_kind(id)})`;
+  return typeof id === "string"
+    ? JSON.stringify(excerpt(id))
+    : `(${_kind(id)})`;
 }
 
 export function _kind(v: unknown): string {
@@ -122,7 +128,7 @@ export function _checkId(id: unknown, what: string): string {
       "id",
       id,
       `Cannot ${what}: ${_ID_RULE}, received ${
-        typeof id === "string" ? JSON.stringify(id) : _kind(id)
+        typeof id === "string" ? _q(id) : _kind(id)
       }`,
     );
   }
@@ -149,7 +155,7 @@ export function _newId(
         "id",
         name,
         `Cannot create flow: its id would be the graph's properties.name, but ${_ID_RULE}, received ${
-          typeof name === "string" ? JSON.stringify(name) : _kind(name)
+          typeof name === "string" ? _q(name) : _kind(name)
         }; give an id`,
       );
     }

@@ -96,6 +96,38 @@ test(
 );
 
 test(
+  "FlowManager.create() quotes an id or properties.name of a megabyte as an excerpt that says its length",
+  SLOW,
+  async () => {
+    // The whole of it was quoted: a 900,000-character name made an error
+    // of 900 KB, that the flow API answered.
+    const h = await harness();
+    const long = "x".repeat(900_000);
+    const quoted = `"${"x".repeat(200)}... (900,000 characters)"`;
+    await rejects(
+      h.flows.create({ id: long, text: ticking(), format: "fbp" }),
+      RangeError,
+      (e) =>
+        assert.equal(
+          e.message,
+          `Cannot create flow: an id is 1 to 128 letters, digits, "_", "." or "-", starting with a letter or digit, received ${quoted}`,
+        ),
+    );
+    await rejects(
+      h.flows.create({ text: `# @name ${long}\n${ticking()}`, format: "fbp" }),
+      RangeError,
+      (e) =>
+        assert.equal(
+          e.message,
+          `Cannot create flow: its id would be the graph's properties.name, but an id is 1 to 128 letters, digits, "_", "." or "-", starting with a letter or digit, received ${quoted}; give an id`,
+        ),
+    );
+    assert.deepEqual(h.flows.list(), []);
+    await h.flows.close();
+  },
+);
+
+test(
   "FlowManager.create() failures leave the flows and the database unchanged",
   SLOW,
   async () => {
