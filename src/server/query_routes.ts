@@ -168,6 +168,12 @@ export const MAX_POINTS_PER_SERIES = 11_000;
  * calls held the event loop 10 to 20 s and grew the server by 500 MB.
  */
 export const MAX_QUERY_LENGTH = 16_384;
+/**
+ * The most `match[]` selectors of one request (2.42 sets none): each scans
+ * every series, so 780 of them on /api/v1/series over 58,000 series held
+ * the event loop 70 s. Grafana and promtool send one or a few.
+ */
+export const MAX_MATCH_SELECTORS = 16;
 /** Go's int64, where a time.Duration stops. */
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -287,7 +293,14 @@ export function queryRoutes(
   const engine = async () => givenEngine ?? (await _promql()).engine;
   const matchers = async (p: Params) => {
     const { parseSeriesSelector } = (await _promql()).selector;
-    const all = p.all("match[]");
+    // The same selector twice matches the same series: read once.
+    const all = [...new Set(p.all("match[]"))];
+    if (all.length > MAX_MATCH_SELECTORS) {
+      throw new PromApiError(
+        "bad_data",
+        `invalid parameter "match[]": ${all.length} different match[] selectors; weir reads at most ${MAX_MATCH_SELECTORS} in one request`,
+      );
+    }
     const length = all.reduce((sum, m) => sum + m.length, 0);
     if (length > MAX_QUERY_LENGTH) {
       throw new PromApiError(
