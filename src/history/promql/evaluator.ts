@@ -77,6 +77,14 @@ export interface EvaluatorOptions {
   /** The query's own start and end, for `@ start()`/`@ end()` inside subqueries (default: startMs/endMs). */
   readonly queryStartMs?: number;
   readonly queryEndMs?: number;
+  /**
+   * A series a reader hands over one at a time (`selectEach`) counts
+   * against maxSamples only while it is read, as Prometheus counts an
+   * instant query's selectors (default false: every series read counts
+   * until the selector is done, which a sliced range query sizes its
+   * slices by).
+   */
+  readonly releaseEachSeries?: boolean;
 }
 
 /**
@@ -115,6 +123,7 @@ export class Evaluator {
   readonly queryEndMs: number;
   readonly now: () => number;
   #samples = 0;
+  readonly #releaseEach: boolean;
   #peak = 0;
 
   constructor(options: EvaluatorOptions) {
@@ -135,6 +144,7 @@ export class Evaluator {
     this.queryStartMs = options.queryStartMs ?? options.startMs;
     this.queryEndMs = options.queryEndMs ?? options.endMs;
     this.now = options.now ?? Date.now;
+    this.#releaseEach = options.releaseEachSeries === true;
   }
 
   /** Counts `count` more samples held by the query; throws past maxSamples. */
@@ -388,8 +398,15 @@ export class Evaluator {
    * series' samples in memory at a time), in its own order: then this
    * returns false, and the caller sorts what it made by the labels given
    * to `visit` (as {@linkcode sortByLabels} orders the series otherwise).
-   * The samples count against maxSamples as select()'s do; the caller
-   * releases `held.samples` when done.
+   * The samples count against maxSamples as select()'s do, and the caller
+   * releases `held.samples` when done; with `releaseEachSeries` (an
+   * instant query), a series handed over one at a time counts only while
+   * `visit` has it (the reader reuses its arrays for the next), as
+   * Prometheus counts one series' window at a time: `count({__name__=~".+"})`
+   * over 57,632 series with a 5-minute lookback at 1 s is answered, not
+   * refused for the 17 million samples its lookbacks hold together. A
+   * sliced range query keeps counting them all: it sizes its slices by
+   * what they read.
    */
   #eachSelected(
     sel: VectorSelector,
@@ -413,10 +430,11 @@ export class Evaluator {
         last,
         this.tier,
         (p) => {
-          this.addSamples(p.t.length);
-          const q = dropStale ? withoutStale(p) : p;
-          held.samples += q.t.length;
-          visit(q);
+          const n = p.t.length;
+          this.addSamples(n);
+          visit(dropStale ? withoutStale(p) : p);
+          if (this.#releaseEach) this.#samples -= n;
+          else held.samples += n;
         },
       );
       return false;
@@ -429,10 +447,11 @@ export class Evaluator {
         this.tier,
         columns,
         (p) => {
-          this.addSamples(p.t.length);
-          const q = dropStale ? withoutStale(p) : p;
-          held.samples += q.t.length;
-          visit(q);
+          const n = p.t.length;
+          this.addSamples(n);
+          visit(dropStale ? withoutStale(p) : p);
+          if (this.#releaseEach) this.#samples -= n;
+          else held.samples += n;
         },
       );
       return false;

@@ -149,6 +149,9 @@ function evaluate(
       lookbackMs,
       maxSamples: options.maxSamples ?? DEFAULT_MAX_SAMPLES,
       deadline,
+      // An instant query holds a series read one at a time only while it
+      // reads it, as Prometheus counts it.
+      releaseEachSeries: startMs === endMs,
     });
     try {
       return { ev, value: ev.eval(expr) };

@@ -775,3 +775,54 @@ test("a stale marker read step by step stays a stale marker", async () => {
   });
   assert.deepEqual(result, expected);
 });
+
+test("an instant query holds a series read one at a time only while it reads it, as Prometheus counts it: answered where the lookbacks together pass maxSamples", () => {
+  const fill = (reader: FakeReader) => {
+    // 50 series of a sample a second: 301 in each 5-minute lookback,
+    // 15,050 together, one series at a time under the limit of 1,000.
+    counters(reader, 50, 0, 10 * MIN, SEC);
+    return reader;
+  };
+  const options = { nowMs: 10 * MIN, maxSamples: 1000 };
+  const each = fill(new FakeReader().withSelectEach());
+  const r = queryInstant(each, "count(msgs_total)", 10 * MIN, options);
+  assert.equal(r.resultType, "vector");
+  assert.deepEqual(
+    r.result.map((s) => s.value[1]),
+    [50],
+  );
+  assert.deepEqual(
+    queryInstant(each, "sum(rate(msgs_total[1m]))", 10 * MIN, options),
+    queryInstant(
+      fill(new FakeReader()),
+      "sum(rate(msgs_total[1m]))",
+      10 * MIN,
+      {
+        nowMs: 10 * MIN,
+      },
+    ),
+  );
+  // A reader that hands every series over at once holds them all: refused.
+  assert.match(
+    errorOf(() =>
+      queryInstant(
+        fill(new FakeReader()),
+        "count(msgs_total)",
+        10 * MIN,
+        options,
+      )
+    ).message,
+    /too many samples/,
+  );
+  // What one series alone reads still counts: a lookback of more than
+  // the limit is refused either way.
+  assert.match(
+    errorOf(() =>
+      queryInstant(each, "count(msgs_total)", 10 * MIN, {
+        ...options,
+        maxSamples: 200,
+      })
+    ).message,
+    /too many samples/,
+  );
+});
