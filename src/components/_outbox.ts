@@ -2,8 +2,8 @@
  * Output that comes due with time as well as with messages, for
  * `flow/Window` (windows that close on the clock) and `flow/Join` (groups
  * that time out): one timer for the earliest deadline, sends in order
- * with back pressure, and failures of timer sends kept for the next
- * activation, since a timer callback has no one to throw to.
+ * with back pressure, and failures of timer sends reported as they fail,
+ * since a timer callback has no one to throw to.
  *
  * @module
  */
@@ -13,6 +13,11 @@ import { _clearTimer, _setTimer, type _Timer } from "./_timer.ts";
 export interface _OutboxHooks {
   /** Sends one value on the component's output. */
   send(value: unknown): void | Promise<void>;
+  /**
+   * Reports a value that a timer (or {@linkcode _Outbox.push}) could not
+   * send, with why: `ctx.report(error, value)`, as a failed activation is.
+   */
+  report(error: unknown, value: unknown): void;
   /** Takes out (and forgets) what is due at `now`, in the order to send it. */
   due(now: number): unknown[];
   /** The next deadline (ms, on the clock of `now`), `Infinity` for none. */
@@ -33,9 +38,11 @@ export interface _OutboxHooks {
  * import { _Outbox } from "./_outbox.ts";
  *
  * const sent: unknown[] = [];
+ * const reported: unknown[] = [];
  * let deadline = Infinity;
  * const box = new _Outbox({
  *   send: (v) => void sent.push(v),
+ *   report: (error) => void reported.push(error),
  *   due: (now) => (now >= deadline ? ((deadline = Infinity), ["late"]) : []),
  *   next: () => deadline,
  *   now: () => Date.now(),
@@ -46,6 +53,7 @@ export interface _OutboxHooks {
  * });
  * await new Promise((r) => setTimeout(r, 30));
  * assert.deepEqual(sent, ["now", "late"]);
+ * assert.deepEqual(reported, []);
  * box.stop();
  * ```
  */
@@ -53,8 +61,6 @@ export class _Outbox {
   readonly #hooks: _OutboxHooks;
   /** Sends a timer started that have not completed; never rejects. */
   #waiting: Promise<void> | undefined;
-  /** Why a timer's sends failed, raised with the next activation. */
-  #failure: { error: unknown } | undefined;
   #timer: _Timer | undefined;
   #timerAt = Infinity;
   #stopped = false;
@@ -67,34 +73,18 @@ export class _Outbox {
   /**
    * Runs `work` (which changes the component's state and returns what to
    * send now) once earlier sends are done, re-arms the timer and sends;
-   * returns what the activation awaits. A failure of a timer's sends is
-   * raised here, after `work` ran (its message is kept, as `flow/Batch`
-   * keeps it).
+   * returns what the activation awaits, which fails as its own sends do.
    */
   activation(work: () => unknown[]): void | Promise<void> {
     const waiting = this.#waiting;
     if (waiting !== undefined) return waiting.then(() => this.activation(work));
-    const failure = this.#failure;
-    this.#failure = undefined;
-    let outputs: unknown[];
-    try {
-      outputs = work();
-    } catch (e) {
-      this.#failure = failure;
-      throw e;
-    }
+    const outputs = work();
     this.arm();
     const sent = this.#sendAll(outputs, 0);
     // A timer that fires meanwhile waits too: its output must not overtake
     // the rest of these sends.
     if (sent !== undefined) this.#hold(sent);
-    if (failure === undefined) return sent;
-    if (sent !== undefined) {
-      return sent.then(() => {
-        throw failure.error;
-      });
-    }
-    throw failure.error;
+    return sent;
   }
 
   /**
@@ -134,30 +124,18 @@ export class _Outbox {
 
   /**
    * Sends `values` from outside an activation (a control that changed),
-   * after whatever is pending, as a timer's output goes: a failure is
-   * raised with the next activation.
+   * after whatever is pending, as a timer's output goes: each value that
+   * fails is reported.
    */
   push(values: unknown[]): void {
     if (values.length === 0) return;
     const waiting = this.#waiting;
     if (waiting !== undefined) {
-      this.#hold(
-        waiting.then(() => this.#sendAll(values, 0)).catch((error) => {
-          this.#failure ??= { error };
-        }),
-      );
+      this.#hold(waiting.then(() => this.#sendReported(values, 0)));
       return;
     }
-    try {
-      const sent = this.#sendAll(values, 0);
-      if (sent !== undefined) {
-        this.#hold(sent.catch((error) => {
-          this.#failure ??= { error };
-        }));
-      }
-    } catch (error) {
-      this.#failure ??= { error };
-    }
+    const sent = this.#sendReported(values, 0);
+    if (sent !== undefined) this.#hold(sent);
   }
 
   #onTimer(): void {
@@ -174,46 +152,20 @@ export class _Outbox {
       return;
     }
     const outputs = this.#hooks.due(this.#hooks.now());
-    try {
-      const sent = this.#sendAll(outputs, 0);
-      if (sent !== undefined) {
-        const waiting: Promise<void> = sent.then(
-          () => {
-            if (this.#waiting === waiting) this.#waiting = undefined;
-          },
-          (error: unknown) => {
-            if (this.#waiting === waiting) this.#waiting = undefined;
-            this.#failure ??= { error };
-          },
-        );
-        this.#waiting = waiting;
-      }
-    } catch (error) {
-      // E.g. an OverflowError from a full connection with the error policy.
-      this.#failure ??= { error };
-    }
+    const sent = this.#sendReported(outputs, 0);
+    if (sent !== undefined) this.#hold(sent);
     this.arm();
   }
 
   /**
    * At the end of the input: once earlier sends are done, sends what
-   * `rest` returns (everything still open), stops the timer and raises a
-   * kept failure.
+   * `rest` returns (everything still open) and stops the timer.
    */
   flush(rest: () => unknown[]): void | Promise<void> {
     const waiting = this.#waiting;
     if (waiting !== undefined) return waiting.then(() => this.flush(rest));
     this.stop();
-    const failure = this.#failure;
-    this.#failure = undefined;
-    const sent = this.#sendAll(rest(), 0);
-    if (failure === undefined) return sent;
-    if (sent !== undefined) {
-      return sent.then(() => {
-        throw failure.error;
-      });
-    }
-    throw failure.error;
+    return this.#sendAll(rest(), 0);
   }
 
   /** Stops the timer for good (teardown). */
@@ -227,6 +179,34 @@ export class _Outbox {
     for (let i = from; i < values.length; i++) {
       const r = this.#hooks.send(values[i]);
       if (r !== undefined) return r.then(() => this.#sendAll(values, i + 1));
+    }
+  }
+
+  /**
+   * Sends `values` in order from outside an activation: a value that
+   * cannot go (a full connection whose policy is `error`, a send that
+   * fails later) is reported as it fails, and the rest go on. Never
+   * rejects.
+   */
+  #sendReported(values: unknown[], from: number): void | Promise<void> {
+    for (let i = from; i < values.length; i++) {
+      const value = values[i];
+      let r: void | Promise<void>;
+      try {
+        r = this.#hooks.send(value);
+      } catch (error) {
+        this.#hooks.report(error, value);
+        continue;
+      }
+      if (r !== undefined) {
+        return r.then(
+          () => this.#sendReported(values, i + 1),
+          (error: unknown) => {
+            this.#hooks.report(error, value);
+            return this.#sendReported(values, i + 1);
+          },
+        );
+      }
     }
   }
 }

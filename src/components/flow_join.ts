@@ -357,7 +357,10 @@ function _nameOf(ctx: Context<JoinState>, raw: unknown): string {
  * deadlines passed all go out, earliest deadline first (the oldest first
  * among equal ones). A new `parts` setting while the flow runs ends the
  * groups begun under the old one the same way (as at the end of the
- * input).
+ * input). A group that goes out on its timeout (or on a new `parts`) and
+ * cannot be sent (a full connection whose policy is `error`) is reported
+ * when it fails, as a failed message is: to `error` when connected, else
+ * to the network's `error` event.
  *
  * ```fbp
  * '["temp", "hum"]' -> parts J(flow/Join)
@@ -506,6 +509,7 @@ export function flowJoin(options: JoinOptions = {}): Component {
       };
       state.outbox = new _Outbox({
         send: (v) => ctx.send("out", v),
+        report: (error, v) => ctx.report(error, v),
         due: (t) => {
           const out = _due(ctx, t);
           state.open.set(state.groups.size);

@@ -518,7 +518,11 @@ function _rest(state: WindowState, spec: WindowSpec): WindowResult[] {
  * keys (default 1000) hold open windows: a new key beyond it evicts the
  * key used least recently, whose open windows are dropped and counted.
  * A new `window` setting while the flow runs sends the windows open under
- * the old one, as at the end of the input, and starts afresh.
+ * the old one, as at the end of the input, and starts afresh. A window
+ * that closes on the clock (or on a new `window`) and cannot be sent (a
+ * full connection whose policy is `error`) is reported when it fails, as a
+ * failed message is: to `error` when connected, else to the network's
+ * `error` event.
  *
  * ```fbp
  * '10s' -> window W(flow/Window)
@@ -630,6 +634,7 @@ export function flowWindow(options: WindowOptions = {}): Component {
       };
       state.outbox = new _Outbox({
         send: (v) => ctx.send("out", v),
+        report: (error, v) => ctx.report(error, v),
         due: (t) => {
           const spec = state.spec;
           if (spec.by !== "time") return [];

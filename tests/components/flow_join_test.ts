@@ -8,6 +8,7 @@ import { flowJoin, type JoinedParts } from "../../src/components/flow_join.ts";
 import { builtins } from "../../src/components/mod.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
+import { OverflowError } from "../../src/engine/errors.ts";
 
 /** `value` as JSON in an .fbp IIP (single quotes escaped). */
 function iip(value: unknown): string {
@@ -429,4 +430,42 @@ test("flow/Join ends the groups of the old parts setting when it changes", () =>
       missing: [],
     }],
   ]);
+});
+
+test("flow/Join reports a group it could not send on its timeout when it fails, not with the next message", async () => {
+  const timers = manualTimers();
+  try {
+    const clock = { t: 0 };
+    const J = flowJoin({ now: () => clock.t });
+    const { ctx, sent } = fakeContext(J, { parts: 2, key: "k", timeout: 50 });
+    const full = new OverflowError("J.out -> K.in", 1);
+    const refused = new Error("the sink refused it");
+    const send = ctx.send;
+    // Group "a" meets a full connection whose policy is error (a throw),
+    // "b" a send that fails later (a rejection); "c" goes.
+    ctx.send = ((port: string, value: unknown) => {
+      const key = (value as { k: string }[])[0].k;
+      if (key === "a") throw full;
+      if (key === "b") return Promise.reject(refused);
+      return send(port, value);
+    }) as typeof ctx.send;
+    J.process!({ k: "a" }, ctx);
+    J.process!({ k: "b" }, ctx);
+    J.process!({ k: "c" }, ctx);
+    clock.t = 60;
+    timers.fireAll();
+    assert.deepEqual(sent, [["error", full]], "reported as it failed");
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, [
+      ["error", full],
+      ["error", refused],
+      ["out", [{ k: "c" }]],
+    ]);
+    // The next message is taken as any other: the failures are not its.
+    assert.equal(J.process!({ k: "d" }, ctx), undefined);
+    assert.equal(J.flush!(ctx), undefined);
+    assert.deepEqual(sent.slice(3), [["out", [{ k: "d" }]]]);
+  } finally {
+    timers.restore();
+  }
 });

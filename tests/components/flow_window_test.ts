@@ -13,6 +13,7 @@ import {
 import { builtins } from "../../src/components/mod.ts";
 import { loadGraph } from "../../src/graph/load_graph.ts";
 import { validateGraph } from "../../src/graph/validate.ts";
+import { OverflowError } from "../../src/engine/errors.ts";
 
 /** `value` as JSON in an .fbp IIP (single quotes escaped). */
 function iip(value: unknown): string {
@@ -477,4 +478,43 @@ test("flow/Window sends the windows of the old setting when the window setting c
     w.windows().map((r) => [r.count, r.sum, r.start, r.end]),
     [[2, 12, 1, 2], [2, 3, 3, 4]],
   );
+});
+
+test("flow/Window reports a window it could not send on its timer when it fails, not with the next message", async () => {
+  const timers = manualTimers();
+  try {
+    const w = clocked({ window: "10s", key: "s", value: "v" });
+    const full = new OverflowError("W.out -> K.in", 1);
+    const refused = new Error("the sink refused it");
+    const send = w.fake.ctx.send;
+    // Key "a"'s window meets a full connection whose policy is error (a
+    // throw), "b"'s a send that fails later (a rejection); "c"'s goes.
+    w.fake.ctx.send = ((port: string, value: unknown) => {
+      const key = (value as WindowResult).key;
+      if (key === "a") throw full;
+      if (key === "b") return Promise.reject(refused);
+      return send(port, value);
+    }) as typeof w.fake.ctx.send;
+    w.put(1_000, { s: "a", v: 1 });
+    w.put(2_000, { s: "b", v: 2 });
+    w.put(3_000, { s: "c", v: 3 });
+    w.clock.t = 10_000;
+    timers.fireAll();
+    const kinds = () =>
+      w.fake.sent.map((
+        [port, v],
+      ) => [port, port === "error" ? v : (v as WindowResult).key]);
+    assert.deepEqual(kinds(), [["error", full]], "reported as it failed");
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(kinds(), [["error", full], ["error", refused], [
+      "out",
+      "c",
+    ]]);
+    // The next message is taken as any other: the failures are not its.
+    assert.equal(w.put(12_000, { s: "c", v: 4 }), undefined);
+    assert.equal(w.component.flush!(w.fake.ctx), undefined);
+    assert.deepEqual(kinds().slice(3), [["out", "c"]]);
+  } finally {
+    timers.restore();
+  }
 });

@@ -21,6 +21,7 @@ test("_Outbox holds an activation and a due timer behind sends that wait for roo
     },
     next: () => (due.length > 0 ? 5 : Infinity),
     now: () => clock.t,
+    report: (error) => assert.fail(`reported ${error}`),
   });
   const first = box.activation(() => ["a", "b"]);
   assert.ok(first instanceof Promise, "the activation waits for room");
@@ -36,14 +37,19 @@ test("_Outbox holds an activation and a due timer behind sends that wait for roo
   box.stop();
 });
 
-test("_Outbox raises a timer's failed send with the next activation, after its work", async () => {
+test("_Outbox reports a timer's failed sends as they fail, sends the rest, and raises nothing later", async () => {
   const full = new Error("the connection is full");
-  let due: unknown[] = ["late"];
-  const worked: string[] = [];
+  const refused = new Error("the sink refused it");
+  let due: unknown[] = ["full", "refused", "late"];
+  const sent: unknown[] = [];
+  const reported: unknown[][] = [];
   const box = new _Outbox({
     send(v) {
-      if (v === "late") throw full;
+      if (v === "full") throw full;
+      if (v === "refused") return Promise.reject(refused);
+      sent.push(v);
     },
+    report: (error, v) => void reported.push([error, v]),
     due: () => {
       const out = due;
       due = [];
@@ -54,11 +60,9 @@ test("_Outbox raises a timer's failed send with the next activation, after its w
   });
   box.arm();
   await new Promise((r) => setTimeout(r, 20));
-  assert.throws(
-    () => box.activation(() => (worked.push("x"), [])),
-    full,
-  );
-  assert.deepEqual(worked, ["x"], "the message's work was done");
-  assert.equal(box.activation(() => []), undefined, "raised once");
-  box.stop();
+  assert.deepEqual(reported, [[full, "full"], [refused, "refused"]]);
+  assert.deepEqual(sent, ["late"]);
+  assert.equal(box.activation(() => ["next"]), undefined, "nothing raised");
+  assert.equal(box.flush(() => []), undefined);
+  assert.deepEqual(sent, ["late", "next"]);
 });
