@@ -275,14 +275,20 @@ function _bytesAsNumbers(this: unknown, key: string, v: unknown): unknown {
  */
 function _lenient(): (this: unknown, key: string, v: unknown) => unknown {
   const path: unknown[] = [];
+  // The objects of `path`, to look one up in constant time: a scan of the
+  // path made a value nested n deep cost n² (seconds at 40,000 on Bun).
+  const open = new Set<unknown>();
   return function (this: unknown, key: string, v: unknown): unknown {
     if (typeof v === "bigint") return v.toString();
     v = _bytesAsNumbers.call(this, key, v);
     if (typeof v !== "object" || v === null) return v;
     // `this` is the object that holds `v`: the path ends there.
-    while (path.length > 0 && path[path.length - 1] !== this) path.pop();
-    if (path.includes(v)) return "[Circular]";
+    while (path.length > 0 && path[path.length - 1] !== this) {
+      open.delete(path.pop());
+    }
+    if (open.has(v)) return "[Circular]";
     path.push(v);
+    open.add(v);
     return v;
   };
 }
