@@ -407,6 +407,91 @@ export function _pad(str: unknown, width: unknown, char?: unknown): unknown {
   return w > 0 ? str + padding : padding + str;
 }
 
+/**
+ * `$length(str)` as the package answers it (the number of code points, a
+ * lone surrogate counting as one), counted in place. The package builds
+ * an array of every character first: `$length` of a 16 Mi-character
+ * string took Bun 0.7 s and 281 MB, Deno 1.7 s and 554 MB, and of a
+ * 2^28-character one (30 doublings with `&`) Deno 10 s and 3.3 GB before
+ * it gave up, Bun (which makes strings up to 2^31) 24 GB until the kernel
+ * ended it. Both paths use it, as {@linkcode _pad}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _length } from "./_builtins.ts";
+ *
+ * assert.equal(_length("a𝄞"), 2);
+ * assert.equal(_length("\ud834x"), 2);
+ * assert.equal(_length(undefined), undefined);
+ * ```
+ */
+export function _length(str: unknown): unknown {
+  if (str === undefined) return undefined;
+  return _codePoints(str as string);
+}
+
+/**
+ * `$substring(str, start[, length])` as the package answers it (code
+ * points, a negative `start` counts from the end, a fractional one as
+ * `Array.prototype.slice` takes it), cut from the string in place: the
+ * package cuts an array of every character, as in {@linkcode _length}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _substring } from "./_builtins.ts";
+ *
+ * assert.equal(_substring("a𝄞bc", 1, 2), "𝄞b");
+ * assert.equal(_substring("hello", -3), "llo");
+ * assert.equal(_substring("hello", 1.5, 2.9), "ell");
+ * ```
+ */
+export function _substring(
+  str: unknown,
+  start: unknown,
+  length?: unknown,
+): unknown {
+  if (str === undefined) return undefined;
+  const s = str as string;
+  const strLength = _codePoints(s);
+  let from = start as number;
+  if (strLength + from < 0) from = 0;
+  let end: number | undefined;
+  if (length !== undefined) {
+    const n = length as number;
+    if (n <= 0) return "";
+    end = from >= 0 ? from + n : strLength + from + n;
+  }
+  // The indexes as Array.prototype.slice reads them.
+  const a = _sliceIndex(from, strLength);
+  const b = end === undefined ? strLength : _sliceIndex(end, strLength);
+  if (a >= b) return "";
+  const at = _offsetOf(s, 0, 0, a);
+  return s.slice(at, _offsetOf(s, at, a, b));
+}
+
+/** A slice index as `Array.prototype.slice` reads it, for `length` items. */
+function _sliceIndex(i: number, length: number): number {
+  const n = Math.trunc(i) || 0;
+  return n < 0 ? Math.max(length + n, 0) : Math.min(n, length);
+}
+
+/**
+ * The UTF-16 offset in `s` of code point `k`, walking from offset `i`,
+ * which is code point `from`'s.
+ */
+function _offsetOf(s: string, i: number, from: number, k: number): number {
+  for (let at = from; at < k && i < s.length; at++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length &&
+        s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff
+      ? 2
+      : 1;
+  }
+  return i;
+}
+
 /** Code points of `s` (the package's `$length`). */
 function _codePoints(s: string): number {
   let n = 0;
@@ -634,6 +719,8 @@ const _own: Record<
   match,
   clone,
   pad: _pad,
+  length: _length,
+  substring: _substring,
 };
 
 /**

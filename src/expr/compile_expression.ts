@@ -9,7 +9,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
-import { _Bail, _pad } from "./_builtins.ts";
+import { _Bail, _length, _pad, _substring } from "./_builtins.ts";
 
 /**
  * Whether `e` is the runtime's stack overflow. The compiled path recurses
@@ -50,6 +50,9 @@ export function jsonataPackage(
   });
   // The compiled path's `$pad`, with its bound on the string it makes.
   expression.registerFunction("pad", _pad, "<s-ns?:s>");
+  // And its `$length` and `$substring`, which build no array of characters.
+  expression.registerFunction("length", _length, "<s-:n>");
+  expression.registerFunction("substring", _substring, "<s-nn?:s>");
   return expression;
 }
 

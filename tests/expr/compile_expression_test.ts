@@ -190,6 +190,60 @@ test("$pad answers as the jsonata package does on both paths, and refuses a stri
   }
 });
 
+test("$length and $substring answer as the jsonata package does on both paths, and build no array of the string's characters", async () => {
+  const { default: jsonata } = await import("jsonata");
+  const texts = ["", "hello", "a𝄞💩b", "\ud834x\udd1e", "x\ud834"];
+  const numbers = [0, 1, 2, -1, -2, 1.5, -1.5, 2.9, 10, -10, 1e9, -1e9];
+  const cases: [string, Record<string, unknown>][] = [
+    ["$length(nothing)", {}],
+    ["$substring(nothing, 1)", {}],
+  ];
+  for (const s of texts) {
+    cases.push(["$length(s)", { s }]);
+    for (const a of numbers) {
+      cases.push(["$substring(s, a)", { s, a }]);
+      for (const n of numbers) cases.push(["$substring(s, a, n)", { s, a, n }]);
+    }
+  }
+  for (const [text, input] of cases) {
+    const expected = await jsonata(text).evaluate(input);
+    for (const compile of [true, false]) {
+      const e = compileExpression(text, { compile });
+      assert.equal(e.compiled, compile, text);
+      assert.deepEqual(
+        await e.evaluate(input),
+        expected,
+        `${text} ${JSON.stringify(input)} ${compile}`,
+      );
+    }
+  }
+  // The package pushed every character of the string into an array: 20
+  // bytes and more of memory for each (Bun took 24 GB for $length of a
+  // string of 2^30, which 30 doublings with & make).
+  const long = "x".repeat(100_000);
+  const proto = Array.prototype as unknown as { push: unknown };
+  const push = proto.push as (...items: unknown[]) => number;
+  for (const compile of [true, false]) {
+    for (const text of ["$length(s)", "$substring(s, -3, 2)"]) {
+      const e = compileExpression(text, { compile });
+      let pushed = 0;
+      proto.push = function (this: unknown[], ...items: unknown[]) {
+        pushed += items.length;
+        return push.apply(this, items);
+      };
+      let answer: unknown;
+      try {
+        answer = e.evaluate({ s: long });
+        answer = await answer;
+      } finally {
+        proto.push = push;
+      }
+      assert.deepEqual(answer, text === "$length(s)" ? 100_000 : "xx");
+      assert.ok(pushed < 1_000, `${text} ${compile}: ${pushed} items pushed`);
+    }
+  }
+});
+
 test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
   const e = compileExpression("$count([1..3].[1..100000])");
   assert.equal(e.compiled, true);
