@@ -9,7 +9,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
-import { _Bail, _length, _pad, _substring } from "./_builtins.ts";
+import { _Bail, _distinct, _length, _pad, _substring } from "./_builtins.ts";
 
 /**
  * Whether `e` is the runtime's stack overflow. The compiled path recurses
@@ -53,6 +53,13 @@ export function jsonataPackage(
   // And its `$length` and `$substring`, which build no array of characters.
   expression.registerFunction("length", _length, "<s-:n>");
   expression.registerFunction("substring", _substring, "<s-nn?:s>");
+  // And its `$distinct`, which finds an item among those kept in a map.
+  // The package's focus has the createSequence its typings leave out.
+  expression.registerFunction(
+    "distinct",
+    _distinct as unknown as (arr: unknown) => unknown,
+    "<x:x>",
+  );
   return expression;
 }
 

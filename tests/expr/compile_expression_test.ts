@@ -244,6 +244,65 @@ test("$length and $substring answer as the jsonata package does on both paths, a
   }
 });
 
+test("$distinct answers as the jsonata package does on both paths, and finds an item among those kept without comparing it with each", async () => {
+  const { default: jsonata } = await import("jsonata");
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  const cases: [string, Record<string, unknown>][] = [
+    ["$distinct(nothing)", {}],
+    ["$distinct(5)", {}],
+    ["$distinct([1, 2, 1, '1', true, 'true', null, 2.0, -0, 0])", {}],
+    ["$distinct(a)", { a: [] }],
+    ["$distinct(a)", { a: [[1, [2]], [1, [2]], [1, 2], { x: 1 }, [[1, 2]]] }],
+    ["$distinct(a)", {
+      a: [{ b: 1, c: [1] }, { c: [1], b: 1 }, { b: 1 }, { b: "1" }, {}, {}],
+    }],
+    ["$distinct(a.b)", { a: [{ b: 1 }, { b: 2 }, { b: 1 }, { b: [1, 1] }] }],
+    // What the text cannot stand for is compared as the package does.
+    ["$distinct(a)", { a: [[], { length: 0 }, [5], { 0: 5, length: 1 }] }],
+    ["$distinct(a)", { a: [{}, new Date(0), new Point(1), { x: 1 }, {}] }],
+    ["$distinct(a)", { a: [NaN, NaN, 1, Infinity, Infinity, [NaN], [NaN]] }],
+    ["$distinct(a)", { a: [[undefined], [undefined], [null]] }],
+  ];
+  for (const [text, input] of cases) {
+    const expected = await jsonata(text).evaluate(input);
+    for (const compile of [true, false]) {
+      const e = compileExpression(text, { compile });
+      assert.equal(e.compiled, compile, text);
+      const answer = await e.evaluate(input);
+      assert.deepEqual(answer, expected, `${text} ${compile}`);
+      // A sequence stays one (a single item comes out alone).
+      assert.equal(
+        (answer as { sequence?: boolean })?.sequence,
+        (expected as { sequence?: boolean })?.sequence,
+        `${text} ${compile}`,
+      );
+    }
+  }
+  // The package compared each of 2,000 distinct items with every one kept
+  // before it (2 million comparisons), reading the property names of both
+  // objects each time.
+  const items = Array.from({ length: 2_000 }, (_, i) => ({ id: i }));
+  const getNames = Object.getOwnPropertyNames;
+  for (const compile of [true, false]) {
+    const e = compileExpression("$count($distinct(a))", { compile });
+    let reads = 0;
+    Object.getOwnPropertyNames = (o: unknown) => {
+      reads++;
+      return getNames(o);
+    };
+    let answer: unknown;
+    try {
+      answer = await e.evaluate({ a: items });
+    } finally {
+      Object.getOwnPropertyNames = getNames;
+    }
+    assert.equal(answer, 2_000);
+    assert.ok(reads <= 2 * items.length, `${compile}: ${reads} reads`);
+  }
+});
+
 test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
   const e = compileExpression("$count([1..3].[1..100000])");
   assert.equal(e.compiled, true);
