@@ -591,6 +591,59 @@ function _canonical(v: unknown, depth: number): string | undefined {
   return text + "}";
 }
 
+/**
+ * The longest picture string `$formatNumber`, `$formatInteger`,
+ * `$fromMillis`, `$toMillis` and `$now` take, in UTF-16 units: 4,096.
+ * The package reads a picture into arrays and strings many times its
+ * length: a picture of 16 million characters took `$fromMillis` 9 s and
+ * 2.5 GB (Bun), `$formatNumber` 2.7 s and 1 GB (Deno), `$formatInteger`
+ * 2.5 s and 554 MB (Deno). A picture says how to write one number or one
+ * time: a real one is a few dozen characters.
+ */
+export const MAX_PICTURE_LENGTH = 4_096;
+
+/**
+ * `impl` (a picture-taking function of the package, its picture argument
+ * second) refusing a picture longer than {@linkcode MAX_PICTURE_LENGTH}
+ * with a `RangeError` that names the function. Both paths use them, as
+ * {@linkcode _pad}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _withPicture, MAX_PICTURE_LENGTH } from "./_builtins.ts";
+ *
+ * const f = _withPicture("fromMillis", (_n: unknown, p: unknown) => p);
+ * assert.equal(f.call(undefined as never, 0, "[Y]"), "[Y]");
+ * assert.throws(
+ *   () => f.call(undefined as never, 0, "x".repeat(MAX_PICTURE_LENGTH + 1)),
+ *   /^RangeError: \$fromMillis was given a picture of 4097 characters, more than the 4096 an expression may use$/,
+ * );
+ * ```
+ */
+export function _withPicture(
+  name: string,
+  impl: (this: _Focus, ...args: unknown[]) => unknown,
+): (this: _Focus, ...args: unknown[]) => unknown {
+  return function (this: _Focus, ...args: unknown[]): unknown {
+    const picture = args[1];
+    if (typeof picture === "string" && picture.length > MAX_PICTURE_LENGTH) {
+      throw new RangeError(
+        `$${name} was given a picture of ${picture.length} characters, more than the ${MAX_PICTURE_LENGTH} an expression may use`,
+      );
+    }
+    return impl.apply(this, args);
+  };
+}
+
+/** The functions that take a picture, each with its package signature. */
+const _PICTURED: Readonly<Record<string, string>> = {
+  formatNumber: "<n-so?:s>",
+  formatInteger: "<n-s:s>",
+  fromMillis: "<n-s?s?:s>",
+  toMillis: "<s-s?:n>",
+};
+
 /** Code points of `s` (the package's `$length`). */
 function _codePoints(s: string): number {
   let n = 0;
@@ -801,6 +854,23 @@ function clone(this: _Focus, arg: unknown): unknown {
   return JSON.parse(_string(arg));
 }
 
+/**
+ * The package's functions that take a picture, bounded by
+ * {@linkcode _withPicture}, with their signatures: the compiled path's,
+ * and the package's through `registerFunction`.
+ */
+export const _pictured: Readonly<
+  Record<string, {
+    implementation: (this: _Focus, ...args: unknown[]) => unknown;
+    signature: string;
+  }>
+> = Object.fromEntries(
+  Object.entries(_PICTURED).map(([name, signature]) => [name, {
+    implementation: _withPicture(name, _byName[name].implementation),
+    signature,
+  }]),
+);
+
 const _own: Record<
   string,
   (this: _Focus, ...args: never[]) => unknown
@@ -840,7 +910,7 @@ const _own: Record<
 export function _builtins(): Record<string, _FunctionDef> {
   const defs: Record<string, _FunctionDef> = Object.create(null);
   for (const name of Object.keys(_byName)) {
-    const own = _own[name];
+    const own = _own[name] ?? _pictured[name]?.implementation;
     defs[name] = {
       _jsonata_function: true,
       implementation: (own ?? _byName[name].implementation) as (
@@ -853,11 +923,14 @@ export function _builtins(): Record<string, _FunctionDef> {
   return defs;
 }
 
-/** `$fromMillis`'s implementation, which `$now` formats with. */
+/**
+ * `$fromMillis`'s implementation, which `$now` formats with (its picture
+ * bounded as `$fromMillis`'s, the name `$now`'s).
+ */
 export const _fromMillis: (
   this: _Focus,
   ...args: unknown[]
-) => unknown = _byName.fromMillis.implementation;
+) => unknown = _withPicture("now", _byName.fromMillis.implementation);
 
 /** `$now`'s, `$millis`'s and `$eval`'s signatures. */
 export const _ownSignatures: {

@@ -9,7 +9,14 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
-import { _Bail, _distinct, _length, _pad, _substring } from "./_builtins.ts";
+import {
+  _Bail,
+  _distinct,
+  _length,
+  _pad,
+  _pictured,
+  _substring,
+} from "./_builtins.ts";
 
 /**
  * Whether `e` is the runtime's stack overflow. The compiled path recurses
@@ -60,6 +67,15 @@ export function jsonataPackage(
     _distinct as unknown as (arr: unknown) => unknown,
     "<x:x>",
   );
+  // And the functions that take a picture, with its bound. (The package's
+  // own `$now` formats with its own `$fromMillis`: its picture is not.)
+  for (const [name, f] of Object.entries(_pictured)) {
+    expression.registerFunction(
+      name,
+      f.implementation as unknown as (...args: unknown[]) => unknown,
+      f.signature,
+    );
+  }
   return expression;
 }
 

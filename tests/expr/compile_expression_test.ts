@@ -303,6 +303,57 @@ test("$distinct answers as the jsonata package does on both paths, and finds an 
   }
 });
 
+test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as the jsonata package does on both paths, and refuse a picture longer than its bound on both", async () => {
+  const { default: jsonata } = await import("jsonata");
+  const { MAX_PICTURE_LENGTH } = await import("../../src/expr/_builtins.ts");
+  const cases: [string, Record<string, unknown>][] = [
+    ["$formatNumber(1234.5, '#,##0.00')", {}],
+    ["$formatNumber(0.25, '#%', {'percent': '%'})", {}],
+    ["$formatInteger(1234, 'w')", {}],
+    ["$formatInteger(p, '000')", { p: 7 }],
+    ["$fromMillis(1700000000000, '[Y0001]-[M01]-[D01]', '+0100')", {}],
+    ["$fromMillis(1700000000000)", {}],
+    ["$toMillis('2023-11-14', '[Y0001]-[M01]-[D01]')", {}],
+    ["$toMillis('2023-11-14T22:13:20.000Z')", {}],
+  ];
+  for (const [text, input] of cases) {
+    const expected = await jsonata(text).evaluate(input);
+    for (const compile of [true, false]) {
+      const e = compileExpression(text, { compile });
+      assert.equal(e.compiled, compile, text);
+      assert.deepEqual(await e.evaluate(input), expected, `${text} ${compile}`);
+    }
+  }
+  const long = "[Y]".repeat(MAX_PICTURE_LENGTH);
+  const fits = "0".repeat(MAX_PICTURE_LENGTH);
+  for (const compile of [true, false]) {
+    assert.equal(
+      await compileExpression("$formatInteger(7, p)", { compile }).evaluate({
+        p: fits,
+      }),
+      fits.slice(1) + "7",
+    );
+    for (
+      const [name, text] of [
+        ["formatNumber", "$formatNumber(1, p)"],
+        ["formatInteger", "$formatInteger(1, p)"],
+        ["fromMillis", "$fromMillis(0, p)"],
+        ["toMillis", "$toMillis('2020', p)"],
+        ...(compile ? [["now", "$now(p)"]] : []),
+      ]
+    ) {
+      await assert.rejects(
+        async () =>
+          await compileExpression(text, { compile }).evaluate({ p: long }),
+        new RegExp(
+          `\\$${name} was given a picture of ${long.length} characters, more than the 4096 an expression may use`,
+        ),
+        `${text} ${compile}`,
+      );
+    }
+  }
+});
+
 test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
   const e = compileExpression("$count([1..3].[1..100000])");
   assert.equal(e.compiled, true);
