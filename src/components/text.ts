@@ -225,6 +225,51 @@ _WRITER.unescapedValue = (token, context) => {
   // mustache leaves a missing value out: undefined writes nothing.
   return (value == null ? undefined : _asText(value)) as string;
 };
+/**
+ * The most steps one rendering takes: each run through a list of tokens
+ * (the template, and a section once for each item it renders) counts one,
+ * and one for each of its tokens. Sections nested over the same list
+ * multiply: `{{#a}}{{#a}}{{#a}}x{{/a}}{{/a}}{{/a}}` over 1,000 items is a
+ * billion runs, which kept Deno and Bun busy past 60 s, every other flow
+ * and the server waiting.
+ */
+export const MAX_TEMPLATE_STEPS = 1_000_000;
+/** The longest text one rendering makes, in UTF-16 units: 64 Mi. */
+export const MAX_TEMPLATE_LENGTH = 64 * 1024 * 1024;
+
+/** Steps of the rendering under way (see {@linkcode MAX_TEMPLATE_STEPS}). */
+let _steps = 0;
+/**
+ * For each run through tokens under way, outermost first, the length of
+ * the text its sections' runs made so far: its own text holds them all,
+ * so it is too long as soon as they are (a section over many items is
+ * caught at the item that takes it past, not once it made them all).
+ */
+const _made: number[] = [];
+const _renderTokens = _WRITER.renderTokens;
+_WRITER.renderTokens = function (tokens, context, partials, source, config) {
+  _steps += 1 + tokens.length;
+  if (_steps > MAX_TEMPLATE_STEPS) {
+    throw new RangeError(
+      `Cannot render the template: it takes more than ${MAX_TEMPLATE_STEPS} steps (a section once for each item, and each token in it), as sections nested over long lists do`,
+    );
+  }
+  _made.push(0);
+  let text: string;
+  try {
+    text = _renderTokens.call(this, tokens, context, partials, source, config);
+  } finally {
+    _made.pop();
+  }
+  const outer = _made.length - 1;
+  const length = outer < 0 ? text.length : (_made[outer] += text.length);
+  if (text.length > MAX_TEMPLATE_LENGTH || length > MAX_TEMPLATE_LENGTH) {
+    throw new RangeError(
+      `Cannot render the template: its text grows past the ${MAX_TEMPLATE_LENGTH} characters a rendering may make`,
+    );
+  }
+  return text;
+};
 const _HTML = { escape: (v: unknown) => Mustache.escape(_asText(v)) };
 const _NONE = { escape: _asText };
 
@@ -255,6 +300,8 @@ export function renderTemplate(
   view: unknown,
   escape: "html" | "none" = "none",
 ): string {
+  _steps = 0;
+  _made.length = 0;
   return _WRITER.renderTokens(
     template.tokens,
     new _OwnContext(view),
@@ -275,7 +322,10 @@ export function renderTemplate(
  * renders nothing, like any missing name, and opens no section.
  * Values are written as they are (`escape: "none"`,
  * default, for text that is not HTML), or escaped for HTML (`"html"`);
- * objects and arrays are written as JSON. Sends the text on `out`.
+ * objects and arrays are written as JSON. Sends the text on `out`. A
+ * rendering that takes more than {@linkcode MAX_TEMPLATE_STEPS} steps or
+ * makes more than {@linkcode MAX_TEMPLATE_LENGTH} characters fails its
+ * message (to `error`), as sections nested over long lists would.
  *
  * @example
  * ```ts

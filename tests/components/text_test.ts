@@ -104,3 +104,44 @@ test("text/Template needs a template, and refuses partials and an unknown escape
     ],
   );
 });
+
+test("text/Template fails a message whose rendering takes more than its steps or makes more than its text, and renders the next", async () => {
+  const {
+    compileTemplate,
+    MAX_TEMPLATE_LENGTH,
+    MAX_TEMPLATE_STEPS,
+    renderTemplate,
+  } = await import("../../src/components/text.ts");
+  const list = Array.from({ length: 200 }, (_, i) => i);
+  // 200 x 200 x 200 = 8 million runs of the innermost section.
+  const nested = compileTemplate("{{#a}}{{#a}}{{#a}}x{{/a}}{{/a}}{{/a}}");
+  assert.throws(
+    () => renderTemplate(nested, { a: list }),
+    new RangeError(
+      `Cannot render the template: it takes more than ${MAX_TEMPLATE_STEPS} steps (a section once for each item, and each token in it), as sections nested over long lists do`,
+    ),
+  );
+  // 100 copies of a million characters.
+  const copies = compileTemplate("{{#a}}{{s}}{{/a}}");
+  const s = "y".repeat(1_000_000);
+  assert.throws(
+    () => renderTemplate(copies, { a: list.slice(0, 100), s }),
+    new RangeError(
+      `Cannot render the template: its text grows past the ${MAX_TEMPLATE_LENGTH} characters a rendering may make`,
+    ),
+  );
+  // A table of 10,000 rows is well within both; the count starts afresh.
+  const rows = Array.from({ length: 10_000 }, (_, i) => ({ n: i, t: "ok" }));
+  const table = compileTemplate("{{#rows}}{{n}},{{t}};{{/rows}}");
+  assert.equal(renderTemplate(table, { rows }).split(";").length, 10_001);
+  assert.equal(renderTemplate(nested, { a: [1, 2] }), "xxxxxxxx");
+  // In a flow: the message fails to error, the next one is rendered.
+  const run = await runShaping(`
+    '[{"a": ${JSON.stringify(list)}}, {"a": [1]}]' -> values V(test/Values)
+    V out -> in T(text/Template) out -> in K(test/Sink)
+    '{{#a}}{{#a}}{{#a}}x{{/a}}{{/a}}{{/a}}' -> template T
+  `);
+  assert.equal(run.errors.length, 1);
+  assert.match(String(run.errors[0]), /more than 1000000 steps/);
+  assert.deepEqual(run.sinks.K, ["x"]);
+});
