@@ -9,14 +9,26 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
+import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _toJson } from "./_to_json.ts";
+
+/**
+ * How deep a text `json/Parse` takes may nest, objects and arrays within
+ * each other: 1,000. Deeper is refused before it is parsed: a value nested
+ * 100,000 deep (200 KB of brackets) took Bun 9 s to write in `core/Output`
+ * (its JSON.stringify slows with the square of the depth), and as long in
+ * every other component that writes it as JSON.
+ */
+export const MAX_JSON_DEPTH = 1_000;
 
 /**
  * `json/Parse`: parses each string as JSON and sends the value on `out`.
  * Text that is not JSON (or a message that is not a string) fails the
  * message, so it goes to the process's `error` port or the network's
- * `error` event, and the next message is parsed as usual.
+ * `error` event, and the next message is parsed as usual. So does text
+ * nested deeper than {@linkcode MAX_JSON_DEPTH} objects and arrays within
+ * each other, refused before it is parsed.
  *
  * @example
  * ```ts
@@ -40,6 +52,18 @@ export const JsonParse: Component = defineComponent({
         `cannot parse JSON: expected a string, received ${
           describeValue(value)
         }`,
+      );
+    }
+    // A text no longer than the limit cannot open more levels than that.
+    const at = value.length <= MAX_JSON_DEPTH
+      ? -1
+      : _jsonTooDeepAt(value, MAX_JSON_DEPTH);
+    if (at >= 0) {
+      const { line, col } = _lineCol(value, at);
+      throw new SyntaxError(
+        `cannot parse JSON from ${
+          describeValue(value)
+        }: it is nested too deeply: objects and arrays more than ${MAX_JSON_DEPTH} levels within each other (line ${line}, col ${col})`,
       );
     }
     let parsed: unknown;

@@ -41,6 +41,25 @@ test("json/Parse sends bad JSON to its error port when connected", async () => {
   assert.equal(e.input, "{oops");
 });
 
+test("json/Parse refuses text nested deeper than MAX_JSON_DEPTH before it parses it, and parses the next", async () => {
+  const { MAX_JSON_DEPTH } = await import("../../src/components/json.ts");
+  const deepest = "[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH);
+  const deeper = `{"a": "[[",\n "b": ${"[".repeat(MAX_JSON_DEPTH)}1${
+    "]".repeat(MAX_JSON_DEPTH)
+  }}`;
+  const { outputs, errors } = await runComponent(JsonParse, {
+    input: [deeper, deepest, "[1]"],
+  });
+  assert.equal(outputs.out.length, 2);
+  assert.deepEqual(outputs.out[1], [1]);
+  assert.equal(errors.length, 1);
+  // Brackets in a string do not count; the place is the 1,001st level's.
+  assert.match(
+    errors[0].message,
+    /: cannot parse JSON from string "\{.*: it is nested too deeply: objects and arrays more than 1000 levels within each other \(line 2, col 1006\)$/,
+  );
+});
+
 test("json/Parse fails a message that is not a string", async () => {
   const { errors } = await runComponent(JsonParse, { input: [42] });
   assert.equal(errors.length, 1);
