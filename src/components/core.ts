@@ -13,6 +13,7 @@ import {
 import { excerpt, thrownText } from "../engine/excerpt.ts";
 import { _intervalDuration, _nonNegativeInteger } from "./_option_parsers.ts";
 import { _sleepUntil } from "./_timer.ts";
+import { _nestedDeeperThan, MAX_JSON_DEPTH } from "./_to_json.ts";
 
 /**
  * `core/Repeat`: forwards every message unchanged.
@@ -159,10 +160,10 @@ const _OUTPUT = {
  * `ArrayBuffer`) as their text when they are UTF-8, and bytes anywhere else
  * (`mqtt/In`'s bytes payload in its message) as an array of numbers (JSON
  * wrote `{"0":104,"1":105}`, and a `Buffer` `{"type":"Buffer","data":[...]}`).
- * A value JSON cannot write even so (too large for a string, nested deeper
- * than the stack, a `toJSON()` that throws) as what it is and why, in
- * brackets (`String()` said `[object Object]`, or wrote an array's whole
- * text).
+ * A value JSON cannot write even so (too large for a string, nested more
+ * than `MAX_JSON_DEPTH` (1,000) levels, which is looked at first, a
+ * `toJSON()` that throws) as what it is and why, in brackets (`String()`
+ * said `[object Object]`, or wrote an array's whole text).
  *
  * @example
  * ```ts
@@ -197,6 +198,11 @@ export function _logLine(value: unknown): string {
       // Not text: as an array of numbers, below.
     }
   }
+  // Looked at before JSON.stringify, which Bun takes seconds over at
+  // 100,000 levels (twice: the lenient try too) and Deno refuses near 8,000.
+  if (_nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+    return _unwritable(value, _TOO_DEEP);
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(value, _bytesAsNumbers);
@@ -206,17 +212,16 @@ export function _logLine(value: unknown): string {
     } catch (e) {
       // Not String(value): "[object Object]", or an array's text, which
       // is as large as the JSON that did not fit (or throws as well).
-      return _unwritable(value, e);
+      return _unwritable(value, _why(e));
     }
   }
   return json ?? String(value);
 }
 
-/**
- * The line for a value JSON could not write even leniently, having thrown
- * `error`: what the value is and why.
- */
-function _unwritable(value: unknown, error: unknown): string {
+const _TOO_DEEP = "it is nested too deeply";
+
+/** The line for a value JSON could not write even leniently, and `why`. */
+function _unwritable(value: unknown, why: string): string {
   let what = "a value";
   try {
     what = Array.isArray(value)
@@ -229,16 +234,19 @@ function _unwritable(value: unknown, error: unknown): string {
   } catch {
     // A revoked proxy: not even its kind can be read.
   }
+  return `[${what} that JSON could not write: ${why}]`;
+}
+
+/** Why JSON.stringify threw `error`, in the same words on every runtime. */
+function _why(error: unknown): string {
   const message = thrownText(error);
   // Deno says "Invalid string length", Bun "Out of memory"; both say
   // "Maximum call stack size exceeded" (Bun with a full stop).
-  const why =
-    error instanceof RangeError && /string length|memory/i.test(message)
-      ? "it is too large"
-      : error instanceof RangeError && /call stack/i.test(message)
-      ? "it is nested too deeply"
-      : `it threw ${JSON.stringify(excerpt(message))} while being written`;
-  return `[${what} that JSON could not write: ${why}]`;
+  return error instanceof RangeError && /string length|memory/i.test(message)
+    ? "it is too large"
+    : error instanceof RangeError && /call stack/i.test(message)
+    ? _TOO_DEEP
+    : `it threw ${JSON.stringify(excerpt(message))} while being written`;
 }
 
 const _UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

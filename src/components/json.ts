@@ -11,16 +11,9 @@ import {
 } from "../engine/component.ts";
 import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 import { _errorPort } from "./_error_port.ts";
-import { _toJson } from "./_to_json.ts";
+import { _toJson, MAX_JSON_DEPTH } from "./_to_json.ts";
 
-/**
- * How deep a text `json/Parse` takes may nest, objects and arrays within
- * each other: 1,000. Deeper is refused before it is parsed: a value nested
- * 100,000 deep (200 KB of brackets) took Bun 9 s to write in `core/Output`
- * (its JSON.stringify slows with the square of the depth), and as long in
- * every other component that writes it as JSON.
- */
-export const MAX_JSON_DEPTH = 1_000;
+export { MAX_JSON_DEPTH };
 
 /**
  * `json/Parse`: parses each string as JSON and sends the value on `out`.

@@ -200,9 +200,9 @@ test("core/Merge of many inputs finishes only when the last input ends", async (
 });
 
 test("_logLine's cycle check costs the same for every object however deep it is, so a deep value costs its size, not its size squared", () => {
-  // 3,000 levels, a BigInt and a reference back to the top at the bottom:
+  // 990 levels (within MAX_JSON_DEPTH), a BigInt and a reference back to the top at the bottom:
   // JSON.stringify throws, and the lenient writing walks every level.
-  const depth = 3_000;
+  const depth = 990;
   const top: Record<string, unknown> = {};
   let v = top;
   for (let i = 0; i < depth; i++) v = (v.a = {}) as Record<string, unknown>;
@@ -210,7 +210,7 @@ test("_logLine's cycle check costs the same for every object however deep it is,
   Object.assign(v, { n: 5n, up: top, x: shared, y: shared });
   // Elements compared by a search through an array: a check that scans
   // the path compares as many elements as the path is long, for each of
-  // the 3,000 objects (4.5 million in all).
+  // the 990 objects (490,000 in all).
   let scanned = 0;
   const proto = Array.prototype as unknown as Record<string, unknown>;
   const searches = ["includes", "indexOf", "lastIndexOf"] as const;
@@ -235,5 +235,57 @@ test("_logLine's cycle check costs the same for every object however deep it is,
     `${
       '{"a":'.repeat(depth)
     }{"n":"5","up":"[Circular]","x":{"s":1},"y":{"s":1}}${"}".repeat(depth)}`,
+  );
+});
+
+test("core/Output logs a value nested deeper than MAX_JSON_DEPTH as nested too deeply, before JSON.stringify walks it, and a value as deep as that as JSON", async () => {
+  const { MAX_JSON_DEPTH } = await import("../../src/components/_to_json.ts");
+  const nest = (n: number) => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = { a: v };
+    return v;
+  };
+  const stringify = JSON.stringify;
+  let walked = 0;
+  JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+    walked++;
+    return stringify(...args);
+  }) as typeof JSON.stringify;
+  let lines: string[];
+  try {
+    lines = [
+      _logLine(nest(MAX_JSON_DEPTH + 1)),
+      _logLine([nest(MAX_JSON_DEPTH)]),
+    ];
+  } finally {
+    JSON.stringify = stringify;
+  }
+  assert.deepEqual(lines, [
+    "[an object that JSON could not write: it is nested too deeply]",
+    "[an array of 1 item that JSON could not write: it is nested too deeply]",
+  ]);
+  assert.equal(walked, 0, "refused before JSON.stringify walked it");
+  // 100,000 levels, which an expression can build: Bun took 5 s to refuse.
+  assert.equal(
+    _logLine(nest(100_000)),
+    "[an object that JSON could not write: it is nested too deeply]",
+  );
+  const deepest = _logLine(nest(MAX_JSON_DEPTH - 1));
+  assert.ok(deepest.startsWith('{"a":{"a":'));
+  // Shared objects are measured once, and count wherever they are.
+  const shared = nest(600);
+  assert.equal(
+    _logLine({ x: shared, y: { z: shared } }).length,
+    2 * stringify(shared).length + '{"x":,"y":{"z":}}'.length,
+  );
+  // Met first at level 2 (x), then at the end of a chain of 500 (y).
+  const chain: Record<string, unknown> = {};
+  let bottom = chain;
+  for (let i = 1; i < 500; i++) bottom = (bottom.a = {}) as typeof chain;
+  bottom.s = shared;
+  assert.equal(
+    _logLine({ x: shared, y: chain }),
+    "[an object that JSON could not write: it is nested too deeply]",
+    "1 + 500 + 600 levels along y",
   );
 });

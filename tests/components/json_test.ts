@@ -69,6 +69,26 @@ test("json/Parse fails a message that is not a string", async () => {
   );
 });
 
+test("json/Stringify fails a value nested deeper than MAX_JSON_DEPTH in the same words on every runtime, and writes the next", async () => {
+  const nest = (n: number) => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+  const { outputs, errors } = await runComponent(JsonStringify, {
+    input: [nest(1_001), nest(100_000), nest(1_000)],
+  });
+  assert.equal(outputs.out.length, 1);
+  assert.deepEqual(outputs.out, ["[".repeat(1_000) + "1" + "]".repeat(1_000)]);
+  assert.equal(errors.length, 2);
+  for (const e of errors) {
+    assert.match(
+      e.message,
+      /: cannot write array of 1 as JSON: it is nested too deeply, objects and arrays more than 1000 levels within each other$/,
+    );
+  }
+});
+
 test("json/Stringify writes each value as one line of JSON by default", async () => {
   const { outputs } = await runComponent(JsonStringify, {
     input: [{ a: 1, b: [true, null] }, "x", 5],
