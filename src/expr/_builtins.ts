@@ -17,6 +17,7 @@
  */
 import jsonata from "jsonata";
 import {
+  type _Clocked,
   _createSequence,
   _error,
   _functionArity,
@@ -24,6 +25,7 @@ import {
   _isNumeric,
   _isSequence,
   _keys,
+  _readClock,
   type _Rec,
 } from "./_values.ts";
 
@@ -678,6 +680,24 @@ function contains(this: _Focus, str: unknown, token: unknown): unknown {
   return _evaluateMatcher(this, token, str) !== undefined;
 }
 
+/**
+ * Matches a loop of `$match`, `$split` or `$replace` takes between two
+ * looks at the budget's clock: one step however many matches it makes,
+ * `$match(s, /a/)` over 16 Mi characters took Bun 9 s and 3.7 GB, Deno
+ * 7 s and 1.9 GB, before the budget could look.
+ */
+const _MATCHES_PER_LOOK = 4096;
+
+/**
+ * The budget's clock of the compiled evaluation that called a built-in
+ * (its frame's run state), or undefined when it has none (no budget, or
+ * the package's evaluation).
+ */
+function _clockOf(focus: _Focus): _Clocked | undefined {
+  const run = (focus.environment as { run?: _Clocked } | undefined)?.run;
+  return run !== undefined && run.deadline !== Infinity ? run : undefined;
+}
+
 function match(
   this: _Focus,
   str: unknown,
@@ -691,11 +711,15 @@ function match(
   const result = _createSequence();
   if (limit === undefined || (limit as number) > 0) {
     let count = 0;
+    const clock = _clockOf(this);
     let matches = _evaluateMatcher(this, regex, str);
     while (
       matches !== undefined &&
       (limit === undefined || count < (limit as number))
     ) {
+      if (clock !== undefined && count % _MATCHES_PER_LOOK === 0 && count > 0) {
+        _readClock(clock);
+      }
       result.push({
         match: matches.match,
         index: matches.start,
@@ -725,6 +749,7 @@ function split(
       result = s.split(separator, limit as number | undefined);
     } else {
       let count = 0;
+      const clock = _clockOf(this);
       let matches = _evaluateMatcher(this, separator, s);
       if (matches !== undefined) {
         let start = 0;
@@ -732,6 +757,9 @@ function split(
           matches !== undefined &&
           (limit === undefined || count < (limit as number))
         ) {
+          if (
+            clock !== undefined && count % _MATCHES_PER_LOOK === 0 && count > 0
+          ) _readClock(clock);
           result.push(s.substring(start, matches.start));
           start = matches.end;
           matches = _evaluateMatcher(undefined, matches.next, undefined);
@@ -815,8 +843,12 @@ function replace(
     if (typeof replacement !== "string") {
       throw new _Bail("a function replacing a string in $replace");
     }
+    const clock = _clockOf(this);
     let index = s.indexOf(pattern, position);
     while (index !== -1 && (limit === undefined || count < (limit as number))) {
+      if (clock !== undefined && count % _MATCHES_PER_LOOK === 0 && count > 0) {
+        _readClock(clock);
+      }
       result += s.substring(position, index);
       result += replacement;
       position = index + pattern.length;
@@ -829,11 +861,15 @@ function replace(
     ? (m: _Match) => _substitute(replacement, m)
     : (m: _Match) =>
       (replacement as (this: unknown, m: unknown) => unknown).apply(this, [m]);
+  const clock = _clockOf(this);
   let matches = _evaluateMatcher(this, pattern, s);
   if (matches === undefined) return s;
   while (
     matches !== undefined && (limit === undefined || count < (limit as number))
   ) {
+    if (clock !== undefined && count % _MATCHES_PER_LOOK === 0 && count > 0) {
+      _readClock(clock);
+    }
     result += s.substring(position, matches.start);
     const replacedWith = replacer(matches);
     if (

@@ -66,6 +66,7 @@ import {
   _isNumeric,
   _isSequence,
   _keys,
+  _readClock,
   type _Rec,
   type _Seq,
 } from "./_values.ts";
@@ -313,9 +314,7 @@ const LONG_RANGE = 65_536;
  * past the deadline the evaluation fails with D1012.
  */
 function _clock(run: _RunState): void {
-  const now = Date.now();
-  if (run.deadline === 0) run.deadline = now + run.timeout;
-  else if (now > run.deadline) throw _error("D1012", { value: run.timeout });
+  _readClock(run);
 }
 
 function _isLambda(x: unknown): x is Lambda {

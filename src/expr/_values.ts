@@ -175,6 +175,37 @@ export function _keys(arg: unknown): string[] {
   return typeof arg === "object" && arg !== null ? Object.keys(arg) : [];
 }
 
+/** The part of an evaluation's budget its clock keeps (see `_readClock`). */
+export interface _Clocked {
+  /** `Date.now()` ms past which it fails; 0 until the first look. */
+  deadline: number;
+  /** Its budget, ms. */
+  timeout: number;
+}
+
+/**
+ * One look at an evaluation's clock: the first starts it (the deadline is
+ * `timeout` from now), a later one past the deadline fails the evaluation
+ * with JSONata's D1012, as the package's `timeout` option does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _readClock } from "./_values.ts";
+ *
+ * const run = { deadline: 0, timeout: 1000 };
+ * _readClock(run);
+ * assert.ok(run.deadline > 0);
+ * run.deadline = 1;
+ * assert.throws(() => _readClock(run), { code: "D1012" });
+ * ```
+ */
+export function _readClock(run: _Clocked): void {
+  const now = Date.now();
+  if (run.deadline === 0) run.deadline = now + run.timeout;
+  else if (now > run.deadline) throw _error("D1012", { value: run.timeout });
+}
+
 /**
  * A JSONata error object with `code` and the given fields, carrying a
  * stack as the package's do.

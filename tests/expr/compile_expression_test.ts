@@ -354,6 +354,44 @@ test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as t
   }
 });
 
+test("$match, $split and $replace read the budget's clock every 4096 matches: one call over a long text fails once the deadline has passed", () => {
+  const s = "a".repeat(10_000);
+  const now = Date.now;
+  for (
+    const text of [
+      "$count($match(s, /a/))",
+      "$count($split(s, /a/))",
+      "$length($replace(s, /a/, 'bb'))",
+      "$length($replace(s, 'a', 'bb'))",
+    ]
+  ) {
+    const e = compileExpression(text);
+    assert.equal(e.compiled, true, text);
+    let t = now();
+    let reads = 0;
+    // Each read of the clock is an hour after the one before.
+    Date.now = () => {
+      reads++;
+      return t += 3_600_000;
+    };
+    try {
+      assert.throws(
+        () => e.evaluateWithin({ s }, { timeoutMs: 1000, maxDepth: 1000 }),
+        { code: "D1012" },
+        text,
+      );
+      // The first look starts the clock, the second (8,192 matches) ends it.
+      assert.equal(reads, 2, text);
+      // Without a budget, no look.
+      reads = 0;
+      assert.ok((e.evaluateNow({ s }) as number) >= 10_000, text);
+      assert.equal(reads, 0, text);
+    } finally {
+      Date.now = now;
+    }
+  }
+});
+
 test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
   const e = compileExpression("$count([1..3].[1..100000])");
   assert.equal(e.compiled, true);
