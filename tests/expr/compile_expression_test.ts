@@ -354,8 +354,9 @@ test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as t
   }
 });
 
-test("$match, $split and $replace read the budget's clock every 4096 matches: one call over a long text fails once the deadline has passed", () => {
+test("$match, $split and $replace read the budget's clock every 4096 matches, $sort every 4096 comparisons: one call over a long text or list fails once the deadline has passed", () => {
   const s = "a".repeat(10_000);
+  const n = Array.from({ length: 10_000 }, (_, i) => 10_000 - i);
   const now = Date.now;
   for (
     const text of [
@@ -363,6 +364,7 @@ test("$match, $split and $replace read the budget's clock every 4096 matches: on
       "$count($split(s, /a/))",
       "$length($replace(s, /a/, 'bb'))",
       "$length($replace(s, 'a', 'bb'))",
+      "$count($sort(n))",
     ]
   ) {
     const e = compileExpression(text);
@@ -376,15 +378,16 @@ test("$match, $split and $replace read the budget's clock every 4096 matches: on
     };
     try {
       assert.throws(
-        () => e.evaluateWithin({ s }, { timeoutMs: 1000, maxDepth: 1000 }),
+        () => e.evaluateWithin({ s, n }, { timeoutMs: 1000, maxDepth: 1000 }),
         { code: "D1012" },
         text,
       );
-      // The first look starts the clock, the second (8,192 matches) ends it.
+      // The first look starts the clock, the second (8,192 matches or
+      // comparisons) ends it.
       assert.equal(reads, 2, text);
       // Without a budget, no look.
       reads = 0;
-      assert.ok((e.evaluateNow({ s }) as number) >= 10_000, text);
+      assert.ok((e.evaluateNow({ s, n }) as number) >= 10_000, text);
       assert.equal(reads, 0, text);
     } finally {
       Date.now = now;
