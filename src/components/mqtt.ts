@@ -37,7 +37,9 @@ import {
 import { ProcessError, type ReportLevel } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
+import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
+import { MAX_JSON_DEPTH } from "./_to_json.ts";
 import { _subackOutcome } from "./_mqtt_suback.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
@@ -356,7 +358,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         default: "text",
         parse: _parseFormat,
         description:
-          'How payloads are read: "text" (UTF-8, default), "json" (the parsed value; one that does not parse goes to error) or "bytes" (a Uint8Array).',
+          'How payloads are read: "text" (UTF-8, default), "json" (the parsed value; one that does not parse, or nests more than 1000 levels, goes to error) or "bytes" (a Uint8Array).',
       },
     },
     outPorts: {
@@ -478,7 +480,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
               payload: format === "text"
                 ? payload.toString("utf8")
                 : format === "json"
-                ? JSON.parse(payload.toString("utf8"))
+                ? _parseJson(payload.toString("utf8"))
                 : payload,
               qos: packet.qos,
               retain: packet.retain,
@@ -490,7 +492,11 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
               // A topic may be 64 KiB: a short excerpt, so the reason fits too.
               `a payload of ${payload.length} bytes on topic ${
                 JSON.stringify(excerpt(packet.topic, 60))
-              } is not JSON (${(e as Error).message})`,
+              } ${
+                e instanceof _TooDeep
+                  ? `is ${e.message}`
+                  : `is not JSON (${(e as Error).message})`
+              }`,
               { topic: packet.topic, payload },
             );
             done();
@@ -914,4 +920,26 @@ export function mqttOutFor(secrets: SecretPolicy): Component {
     mqttOut({ secrets }),
     (allow) => mqttOut({ hosts: allow.hosts ?? [], secrets }),
   );
+}
+
+/** A JSON payload nested deeper than `MAX_JSON_DEPTH`: what and where. */
+class _TooDeep extends Error {}
+
+/**
+ * A JSON payload parsed, refused before it is parsed when it nests more
+ * than {@linkcode MAX_JSON_DEPTH} objects and arrays within each other, as
+ * `json/Parse` refuses such a text: a value that deep takes Bun seconds
+ * to write as JSON wherever it goes next.
+ */
+function _parseJson(text: string): unknown {
+  const at = text.length <= MAX_JSON_DEPTH
+    ? -1
+    : _jsonTooDeepAt(text, MAX_JSON_DEPTH);
+  if (at >= 0) {
+    const { line, col } = _lineCol(text, at);
+    throw new _TooDeep(
+      `nested too deeply: objects and arrays more than ${MAX_JSON_DEPTH} levels within each other (line ${line}, col ${col})`,
+    );
+  }
+  return JSON.parse(text);
 }

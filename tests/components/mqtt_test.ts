@@ -157,6 +157,12 @@ test(
       await pub.client.publishAsync("j/1", '{"t":21.5,"ok":true}', { qos: 1 });
       await pub.client.publishAsync("j/2", "{not json", { qos: 1 });
       await pub.client.publishAsync("j/3", "[1,2]", { qos: 1 });
+      // Valid JSON nested deeper than MAX_JSON_DEPTH (1,000) is refused too.
+      await pub.client.publishAsync(
+        "j/4",
+        "[".repeat(1_001) + "]".repeat(1_001),
+        { qos: 1 },
+      );
       await pub.client.publishAsync("b/1", Buffer.from([0, 255, 7]), {
         qos: 1,
       });
@@ -174,14 +180,19 @@ test(
       const bytes = real(run.sinks.SB)[0].payload;
       assert.ok(bytes instanceof Uint8Array);
       assert.deepEqual([...bytes], [0, 255, 7]);
-      assert.equal(run.sinks.E.length, 1);
+      await until(() => (run.sinks.E ?? []).length >= 2, "both errors");
+      assert.equal(run.sinks.E.length, 2);
       assert.match(
         (run.sinks.E[0] as Error).message,
         /^process "J" failed: a payload of 9 bytes on topic "j\/2" is not JSON/,
       );
+      assert.match(
+        (run.sinks.E[1] as Error).message,
+        /^process "J" failed: a payload of 2002 bytes on topic "j\/4" is nested too deeply: objects and arrays more than 1000 levels within each other \(line 1, col 1001\)/,
+      );
       assert.equal(
         run.meter("J", "mqtt_dropped_total", { reason: "invalid" }),
-        1,
+        2,
       );
       await pub.end();
     } finally {
