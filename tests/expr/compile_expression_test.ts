@@ -354,13 +354,34 @@ test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as t
   }
 });
 
+/**
+ * Runs `fn` with `Date.now` counting its reads (`clock.reads`), each read an
+ * hour after the one before (`step` 0: the real time), then puts it back.
+ */
+function withCountedClock(
+  fn: (clock: { reads: number }) => void,
+  step = 3_600_000,
+): void {
+  const now = Date.now;
+  let t = now();
+  const clock = { reads: 0 };
+  Date.now = () => {
+    clock.reads++;
+    return step === 0 ? now() : t += step;
+  };
+  try {
+    fn(clock);
+  } finally {
+    Date.now = now;
+  }
+}
+
 test("$match, $split and $replace read the budget's clock every 4096 matches, $sort and $distinct every 4096 comparisons: one call over a long text or list fails once the deadline has passed", () => {
   const s = "a".repeat(10_000);
   const n = Array.from({ length: 10_000 }, (_, i) => 10_000 - i);
   // Items no canonical text stands for, compared one by one with those
   // kept (Dates have no own properties: the package finds them all equal).
   const d = Array.from({ length: 10_000 }, (_, i) => new Date(i));
-  const now = Date.now;
   for (
     const text of [
       "$count($match(s, /a/))",
@@ -373,14 +394,7 @@ test("$match, $split and $replace read the budget's clock every 4096 matches, $s
   ) {
     const e = compileExpression(text);
     assert.equal(e.compiled, true, text);
-    let t = now();
-    let reads = 0;
-    // Each read of the clock is an hour after the one before.
-    Date.now = () => {
-      reads++;
-      return t += 3_600_000;
-    };
-    try {
+    withCountedClock((clock) => {
       assert.throws(
         () =>
           e.evaluateWithin({ s, n, d }, { timeoutMs: 1000, maxDepth: 1000 }),
@@ -389,44 +403,27 @@ test("$match, $split and $replace read the budget's clock every 4096 matches, $s
       );
       // The first look starts the clock, the second (8,192 matches or
       // comparisons) ends it.
-      assert.equal(reads, 2, text);
+      assert.equal(clock.reads, 2, text);
       // Without a budget, no look.
-      reads = 0;
+      clock.reads = 0;
       assert.ok((e.evaluateNow({ s, n, d }) as number) >= 1, text);
-      assert.equal(reads, 0, text);
-    } finally {
-      Date.now = now;
-    }
+      assert.equal(clock.reads, 0, text);
+    });
   }
 });
 
 test("a long range reads the budget's clock: a path of ranges fails at the second once the deadline has passed, not 64 ranges later", () => {
   const e = compileExpression("$count([1..3].[1..100000])");
   assert.equal(e.compiled, true);
-  const now = Date.now;
-  let t = now();
-  let reads = 0;
-  // Each read of the clock is an hour after the one before.
-  Date.now = () => {
-    reads++;
-    return t += 3_600_000;
-  };
-  try {
+  withCountedClock((clock) => {
     assert.throws(
       () => e.evaluateWithin({}, { timeoutMs: 1000, maxDepth: 1000 }),
       { code: "D1012" },
     );
-    assert.equal(reads, 2);
-  } finally {
-    Date.now = now;
-  }
+    assert.equal(clock.reads, 2);
+  });
   // Short ranges stay unread, as any step does until the 64th.
-  reads = 0;
-  Date.now = () => {
-    reads++;
-    return now();
-  };
-  try {
+  withCountedClock((clock) => {
     assert.equal(
       compileExpression("$count([1..3].[1..1000])").evaluateWithin({}, {
         timeoutMs: 1000,
@@ -434,8 +431,6 @@ test("a long range reads the budget's clock: a path of ranges fails at the secon
       }),
       3,
     );
-    assert.equal(reads, 0);
-  } finally {
-    Date.now = now;
-  }
+    assert.equal(clock.reads, 0);
+  }, 0);
 });
