@@ -171,8 +171,12 @@ export class Http1Poster {
   /**
    * One timer for every request's deadline, armed for the earliest (a
    * timer per request costs a wake-cold process tens of µs on Deno:
-   * `bench/RESULTS.md`, session 19); unref'd: a request in flight keeps
-   * the process alive by its connection.
+   * `bench/RESULTS.md`, session 19), and cleared once no request is in
+   * flight. Not unref'd: it runs only while a request's connection keeps
+   * the process alive anyway, and a request must never wait past its
+   * deadline because nothing else woke the event loop (once, a Deno test
+   * waited for ever with this timer unref'd and no timer armed in its
+   * loop; not reproduced, see bench/RESULTS.md, session 33).
    */
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #deadlineAt = Infinity;
@@ -246,9 +250,9 @@ export class Http1Poster {
   /** Closes every connection; a request in flight rejects. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#deadlineTimer);
+    this.#clearDeadline();
     clearTimeout(this.#idleTimer);
-    this.#deadlineTimer = this.#idleTimer = undefined;
+    this.#idleTimer = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
     for (const c of [...this.#busy]) c.destroy();
     this.#busy.clear();
@@ -315,6 +319,7 @@ export class Http1Poster {
         conn.listener = null;
         conn.fail = null;
         this.#busy.delete(conn);
+        if (this.#busy.size === 0) this.#clearDeadline();
         if (answer !== undefined && reader.reusable && !this.#closed) {
           this.#keep(conn);
         } else {
@@ -404,7 +409,13 @@ export class Http1Poster {
       () => this.#onDeadline(),
       Math.max(0, deadline - performance.now()),
     );
-    this.#deadlineTimer.unref();
+  }
+
+  /** Stops the deadline timer: no request is in flight. */
+  #clearDeadline(): void {
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#deadlineAt = Infinity;
   }
 
   /** Ends the requests past their deadline; waits for the next one. */
