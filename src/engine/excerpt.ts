@@ -33,6 +33,24 @@ export function excerpt(text: string, max: number = EXCERPT_LENGTH): string {
 }
 
 /**
+ * A name as a message quotes it: in double quotes, escaped as JSON, and cut
+ * to an {@linkcode excerpt} (a name someone sent may be a megabyte long).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quote } from "./excerpt.ts";
+ *
+ * assert.equal(quote("Tick"), '"Tick"');
+ * assert.equal(quote('say "hi"'), '"say \\"hi\\""');
+ * assert.equal(quote("x".repeat(900_000), 3), '"xxx... (900,000 characters)"');
+ * ```
+ */
+export function quote(name: string, max: number = EXCERPT_LENGTH): string {
+  return JSON.stringify(excerpt(name, max));
+}
+
+/**
  * A thrown value as the text of an error message: an `Error`'s message, a
  * string as it is, anything else (a component may `throw { code: 7 }`) as
  * JSON where it can be, an {@linkcode excerpt} of it. It never throws: a

@@ -10,7 +10,7 @@ import {
 } from "./errors.ts";
 import type { Graph } from "../graph/graph.ts";
 import { MAX_TIMER_MS } from "../engine/limits.ts";
-import { excerpt, thrownText } from "../engine/excerpt.ts";
+import { quote, thrownText } from "../engine/excerpt.ts";
 import type { FlowInput } from "./flow_info.ts";
 import { isPlainObject } from "./merge_patch.ts";
 
@@ -24,9 +24,7 @@ export const _ID_RULE =
  * id asked for may be a megabyte long), else its kind.
  */
 export function _q(id: unknown): string {
-  return typeof id === "string"
-    ? JSON.stringify(excerpt(id))
-    : `(${_kind(id)})`;
+  return typeof id === "string" ? quote(id) : `(${_kind(id)})`;
 }
 
 export function _kind(v: unknown): string {

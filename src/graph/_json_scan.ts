@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { quote } from "../engine/excerpt.ts";
 import type { Position, Problem } from "./problem.ts";
 import { joinIndex, joinKey } from "./_path.ts";
 
@@ -214,10 +215,10 @@ export class JsonScanner {
     const firstAt = `line ${first.line}, col ${first.col}`;
     const message = path === "processes"
       ? `process ${
-        JSON.stringify(key)
+        quote(key)
       } is declared twice (first at ${firstAt}); JSON keeps only the last one, so rename one of them`
       : `key ${
-        JSON.stringify(key)
+        quote(key)
       } appears twice in this object (first at ${firstAt}); JSON keeps only the last value, so remove one`;
     this.problems.push({
       path: childPath,

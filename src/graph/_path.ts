@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { EXCERPT_LENGTH, quote } from "../engine/excerpt.ts";
 import type { Position, Problem, SourceMap } from "./problem.ts";
 
 /** Source maps of parsed graphs, kept beside the graph objects. */
@@ -48,12 +49,35 @@ export function parentPath(path: string): string | undefined {
   return path.slice(0, m.index);
 }
 
-/** Fills in a problem's line and column from a source map. */
+const _SEGMENT = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\["((?:[^"\\]|\\.)*)"\]/g;
+
+/**
+ * The path as a problem shows it: a key of more than `EXCERPT_LENGTH`
+ * characters quoted as an excerpt with its length (`processes["xxx...
+ * (900,000 characters)"]`). Only for showing: the source map and the
+ * checks for repeated keys need the whole key.
+ */
+export function shownPath(path: string): string {
+  if (path.length <= EXCERPT_LENGTH) return path;
+  return `.${path}`.replace(_SEGMENT, (whole, name?: string, json?: string) => {
+    const key = name ?? JSON.parse(`"${json}"`) as string;
+    return key.length > EXCERPT_LENGTH ? `[${quote(key)}]` : whole;
+  }).replace(/^\./, "");
+}
+
+/**
+ * Fills in a problem's line and column from a source map, and cuts its path
+ * for showing ({@linkcode shownPath}).
+ */
 export function withPosition(
   problem: Problem,
   sourceMap: SourceMap | undefined,
 ): Problem {
-  if (problem.line !== undefined) return problem;
+  const path = shownPath(problem.path);
+  if (problem.line !== undefined) {
+    return path === problem.path ? problem : { ...problem, path };
+  }
   const at = locate(sourceMap, problem.path);
-  return at ? { ...problem, line: at.line, col: at.col } : problem;
+  if (at) return { ...problem, path, line: at.line, col: at.col };
+  return path === problem.path ? problem : { ...problem, path };
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { quote } from "../engine/excerpt.ts";
 import { describeValue } from "../engine/component.ts";
 import { LIMITS } from "../engine/limits.ts";
 import { OVERFLOW_POLICIES } from "../engine/spec.ts";
@@ -123,7 +124,7 @@ export function checkProcessSettings(
     metadata,
     PROCESS_SETTINGS,
     path,
-    `process "${name}"`,
+    `process ${quote(name)}`,
     report,
   );
   const { timeoutMs, retry, circuitBreaker, concurrency } = metadata;
@@ -133,7 +134,9 @@ export function checkProcessSettings(
   ) {
     report(
       joinKey(path, "timeoutMs"),
-      `timeoutMs of process "${name}" must be a positive number of milliseconds up to ${TIMER}, received ${
+      `timeoutMs of process ${
+        quote(name)
+      } must be a positive number of milliseconds up to ${TIMER}, received ${
         describeValue(timeoutMs)
       }`,
     );
@@ -144,7 +147,9 @@ export function checkProcessSettings(
   ) {
     report(
       joinKey(path, "concurrency"),
-      `concurrency of process "${name}" must be a positive integer up to ${LIMITS.maxConcurrency} (activations in flight at once), received ${
+      `concurrency of process ${
+        quote(name)
+      } must be a positive integer up to ${LIMITS.maxConcurrency} (activations in flight at once), received ${
         describeValue(concurrency)
       }`,
     );
@@ -197,9 +202,9 @@ function _checkObject(
   if (!isRecord(value)) {
     report(
       path,
-      `${setting} of process "${name}" must be an object ${example}, received ${
-        describeValue(value)
-      }`,
+      `${setting} of process ${
+        quote(name)
+      } must be an object ${example}, received ${describeValue(value)}`,
     );
     return;
   }
@@ -208,14 +213,14 @@ function _checkObject(
     if (v === undefined) {
       report(
         joinKey(path, field),
-        `${setting} of process "${name}" needs "${field}", ${what}`,
+        `${setting} of process ${quote(name)} needs "${field}", ${what}`,
       );
     } else if (!ok(v)) {
       report(
         joinKey(path, field),
-        `${setting}.${field} of process "${name}" must be ${what}, received ${
-          describeValue(v)
-        }`,
+        `${setting}.${field} of process ${
+          quote(name)
+        } must be ${what}, received ${describeValue(v)}`,
       );
     }
   }
@@ -223,7 +228,9 @@ function _checkObject(
     if (!Object.hasOwn(fields, field)) {
       report(
         joinKey(path, field),
-        `${setting} of process "${name}" has an unknown setting "${field}"${
+        `${setting} of process ${
+          quote(name)
+        } has an unknown setting "${field}"${
           didYouMean(field, Object.keys(fields))
         } (it takes ${listNames(Object.keys(fields))})`,
       );

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { quote } from "../engine/excerpt.ts";
 import type { Component } from "../engine/component.ts";
 import { joinKey } from "./_path.ts";
 import { isRecord, type Report } from "./_validation.ts";
@@ -28,7 +29,9 @@ export function checkSubgraphSettings(
     if (metadata[setting] !== undefined) {
       report(
         joinKey(joinKey(path, "metadata"), setting),
-        `${setting} does not apply to process "${name}": it is the subgraph "${component.name}", which runs as its inner processes; set ${setting} on those`,
+        `${setting} does not apply to process ${
+          quote(name)
+        }: it is the subgraph "${component.name}", which runs as its inner processes; set ${setting} on those`,
       );
     }
   }
@@ -86,13 +89,19 @@ export function checkFlatNames(
       } else if (owner === inner) {
         report(
           joinKey("processes", inner),
-          `process "${inner}" has the name that process "${name}" (subgraph "${component.name}") gives one of its inner processes; rename it`,
+          `process ${quote(inner)} has the name that process ${
+            quote(name)
+          } (subgraph "${component.name}") gives one of its inner processes; rename it`,
         );
       } else if (owner !== name) {
         const other = components.get(owner)!;
         report(
           joinKey("processes", name),
-          `processes "${owner}" (subgraph "${other.name}") and "${name}" (subgraph "${component.name}") both give an inner process the name "${inner}" once flattened; rename one of them`,
+          `processes ${quote(owner)} (subgraph "${other.name}") and ${
+            quote(name)
+          } (subgraph "${component.name}") both give an inner process the name ${
+            quote(inner)
+          } once flattened; rename one of them`,
         );
       }
     }

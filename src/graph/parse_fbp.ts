@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { quote } from "../engine/excerpt.ts";
 import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 // @ts-types="./_fbp_parser.d.ts"
 import fbp from "fbp";
@@ -193,8 +194,9 @@ export function parseFbp(text: string, options: ParseFbpOptions = {}): Graph {
         path,
         line: d.at.line,
         col: d.at.col,
-        message:
-          `process "${d.name}" is declared twice with different components, "${first.component}" (line ${first.at.line}, col ${first.at.col}) and "${d.component}"; rename one of them`,
+        message: `process ${
+          quote(d.name)
+        } is declared twice with different components, "${first.component}" (line ${first.at.line}, col ${first.at.col}) and "${d.component}"; rename one of them`,
       });
     }
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { quote } from "../engine/excerpt.ts";
 import {
   checkPortValue,
   type Component,
@@ -317,7 +318,9 @@ class _Validator {
       if (!isRecord(process)) {
         this.#report(
           path,
-          `process "${name}" must be an object with a "component", received ${
+          `process ${
+            quote(name)
+          } must be an object with a "component", received ${
             describeValue(process)
           }`,
         );
@@ -330,7 +333,7 @@ class _Validator {
       if (metadata !== undefined && !isRecord(metadata)) {
         this.#report(
           joinKey(path, "metadata"),
-          `metadata of process "${name}" must be an object, received ${
+          `metadata of process ${quote(name)} must be an object, received ${
             describeValue(metadata)
           }`,
         );
@@ -357,7 +360,9 @@ class _Validator {
     if (typeof component !== "string" || component === "") {
       this.#report(
         cpath,
-        `process "${name}" has no component; name one, e.g. "component": "core/Repeat"`,
+        `process ${
+          quote(name)
+        } has no component; name one, e.g. "component": "core/Repeat"`,
       );
       return undefined;
     }
@@ -366,7 +371,7 @@ class _Validator {
       const close = this.#registry.closest(component);
       this.#report(
         cpath,
-        `unknown component "${component}" for process "${name}"${
+        `unknown component ${quote(component)} for process ${quote(name)}${
           close === undefined
             ? "; no registered component has a similar name"
             : `; did you mean "${close}"?`
@@ -490,7 +495,7 @@ class _Validator {
     if (!this.#components.has(processName)) {
       this.#report(
         joinKey(path, "process"),
-        `${what} names unknown process "${processName}"${
+        `${what} names unknown process ${quote(processName)}${
           didYouMean(processName, this.#components.keys())
         }`,
       );
@@ -511,7 +516,9 @@ class _Validator {
         : ` (did you mean "${close}"?)`;
       this.#report(
         joinKey(path, "port"),
-        `${what}: process "${processName}" (${component.name}) has no ${dir}-port "${portName}"${hint}; its ${dir}-ports are ${
+        `${what}: process ${
+          quote(processName)
+        } (${component.name}) has no ${dir}-port "${portName}"${hint}; its ${dir}-ports are ${
           listNames(names)
         }`,
       );
@@ -521,7 +528,9 @@ class _Validator {
     if (index !== undefined && !spec.addressable) {
       this.#report(
         joinKey(path, "index"),
-        `${what}: ${dir}-port "${realPort}" of "${processName}" (${component.name}) is not addressable, so it takes no index; remove [${index}]`,
+        `${what}: ${dir}-port "${realPort}" of ${
+          quote(processName)
+        } (${component.name}) is not addressable, so it takes no index; remove [${index}]`,
       );
     }
     return {
@@ -614,7 +623,7 @@ class _Validator {
     const port = (i: number) => `${src.port}[${i}]`;
     this.#report(
       joinKey(joinKey(path, "src"), "index"),
-      `connection source: process "${src.process}" (${
+      `connection source: process ${quote(src.process)} (${
         component!.name
       }) never sends on ${
         port(src.index!)
@@ -655,8 +664,9 @@ class _Validator {
   #initial(data: unknown, tgt: ResolvedEnd, path: string): void {
     const spec = tgt.spec;
     if (!spec) return;
-    const where =
-      `IIP for in-port "${tgt.port}" of "${tgt.process}" (${tgt.component?.name})`;
+    const where = `IIP for in-port "${tgt.port}" of ${
+      quote(tgt.process)
+    } (${tgt.component?.name})`;
     // Checked as the build delivers it: a string converted by the port's type.
     const value = convertIip(spec.type, data);
     const wrongType = checkPortValue(spec.type, value);
@@ -711,7 +721,7 @@ class _Validator {
       if (problem !== undefined) {
         this.#report(
           joinKey("processes", name),
-          `"${name}" (${component.name}): ${problem}`,
+          `${quote(name)} (${component.name}): ${problem}`,
         );
       }
     }
@@ -738,7 +748,9 @@ class _Validator {
         if (inner === undefined || !fedInner.has(inner)) {
           this.#report(
             joinKey("processes", name),
-            `in-port "${port}" of "${name}" (${component.name}) is required: connect it or give it an IIP`,
+            `in-port "${port}" of ${
+              quote(name)
+            } (${component.name}) is required: connect it or give it an IIP`,
           );
         }
       }

@@ -176,3 +176,29 @@ test("parseFbp() refuses a 5001st process or a 10001st arrow where it is written
     10000,
   );
 });
+
+test("validateGraph() quotes a process name of 900,000 characters as an excerpt with its length, in a problem's path and message", () => {
+  // The whole name was in both: a 1.8 MB problem, answered by POST /flows.
+  const name = "P" + "x".repeat(899_999);
+  const shown = `"P${"x".repeat(199)}... (900,000 characters)"`;
+  const json = parseGraphJson(JSON.stringify({
+    processes: {
+      [name]: { component: "no/Such", metadata: { timeoutMs: -1 } },
+      [`${name}y`]: { component: "core/Repeat" },
+    },
+  }));
+  assert.deepEqual(problems(json).map((p) => [p.path, p.message]), [
+    [
+      `processes[${shown}].component`,
+      `unknown component "no/Such" for process ${shown}; no registered component has a similar name`,
+    ],
+    [
+      `processes[${shown}].metadata.timeoutMs`,
+      `timeoutMs of process ${shown} must be a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest timer), received number -1`,
+    ],
+  ]);
+  const fbp = problems(parseFbp(`${name}(no/Such)\n`));
+  assert.deepEqual(fbp.map((p) => [p.path, p.line, p.col]), [
+    [`processes[${shown}].component`, 1, 1],
+  ]);
+});
