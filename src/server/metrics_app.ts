@@ -201,7 +201,10 @@ export function metricsApp(
     let limit = Infinity;
     // As in Prometheus, an empty value means the parameter is absent.
     if (limitParam !== undefined && limitParam !== "") {
-      if (!/^\d+$/.test(limitParam)) {
+      // Past the safe integers a limit cannot be told from its neighbours.
+      if (
+        !/^\d+$/.test(limitParam) || !Number.isSafeInteger(Number(limitParam))
+      ) {
         return c.json({
           status: "error",
           errorType: "bad_data",

@@ -677,11 +677,15 @@ function _allTime(p: Params): { start: number; end: number } {
   return { start, end };
 }
 
-/** `limit`: a non-negative integer, 0 (or none) for no limit. */
+/**
+ * `limit`: a non-negative integer, 0 (or none) for no limit. One past
+ * `Number.MAX_SAFE_INTEGER` cannot be told from its neighbours, so it is
+ * refused as Prometheus refuses one past its int64, not read as no limit.
+ */
 function _limit(p: Params): number {
   const v = p.get("limit");
   if (v === undefined || v === "") return Infinity;
-  if (!/^[+-]?\d+$/.test(v)) {
+  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
     throw new PromApiError(
       "bad_data",
       `invalid parameter "limit": cannot parse ${

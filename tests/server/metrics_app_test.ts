@@ -363,7 +363,20 @@ test("GET /api/v1/metadata?limit= answers at most that many metrics", async () =
 
 test("GET /api/v1/metadata with a limit that is not a non-negative integer answers 400 naming it", async () => {
   const app = metricsApp(new TestSource());
-  for (const limit of ["abc", "-1", "1.5", "1e3", "+2", " 2"]) {
+  // Past the safe integers was read as no limit; 2.42 refuses one past its
+  // int64 with bad_data.
+  for (
+    const limit of [
+      "abc",
+      "-1",
+      "1.5",
+      "1e3",
+      "+2",
+      " 2",
+      "99999999999999999999",
+      "9007199254740992",
+    ]
+  ) {
     const res = await app.request(
       `/api/v1/metadata?limit=${encodeURIComponent(limit)}`,
     );

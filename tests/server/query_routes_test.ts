@@ -241,6 +241,32 @@ test("limit on /labels and /label/:name/values: at most that many with the warni
   }
 });
 
+test("a limit past the safe integers (limit=99999999999999999999) is a 400 bad_data naming the parameter, not no limit", async () => {
+  // It was read as 1e20 and answered everything; later Prometheus versions
+  // refuse one past their int64 as a limit they cannot parse.
+  for (const limit of ["99999999999999999999", "9007199254740992", "1e3"]) {
+    for (
+      const path of [
+        "/api/v1/series?match[]=weir_up&",
+        "/api/v1/labels?",
+        "/api/v1/label/job/values?",
+      ]
+    ) {
+      const bad = await get(app(), `${path}limit=${limit}`);
+      assert.equal(bad.status, 400, `${path} ${limit}`);
+      assert.deepEqual(bad.body, {
+        status: "error",
+        errorType: "bad_data",
+        error:
+          `invalid parameter "limit": cannot parse "${limit}" to a valid limit`,
+      });
+    }
+  }
+  const largest = await get(app(), "/api/v1/labels?limit=9007199254740991");
+  assert.equal(largest.status, 200);
+  assert.equal(largest.body.warnings, undefined);
+});
+
 test("GET /api/v1/labels lists every label name, or those of the matching series", async () => {
   assert.deepEqual((await get(app(), "/api/v1/labels")).body, {
     status: "success",
