@@ -121,6 +121,20 @@ function _quote(value: unknown): string {
   );
 }
 
+/** `csv/Parse`'s default `maxFields`. */
+const _MAX_FIELDS = 100_000;
+
+function _maxFields(value: unknown): number {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) {
+    return value;
+  }
+  throw new RangeError(
+    `expected the most fields a record may have: a positive integer, received ${
+      describeValue(value)
+    }`,
+  );
+}
+
 /**
  * Why a `delimiter` and a `quote` cannot go together, or undefined: a
  * delimiter holding the quote character makes every quote also end a
@@ -238,6 +252,40 @@ interface _ParserApi {
   readonly info: { readonly bytes: number };
 }
 
+/**
+ * The parts of the parser object `_boundFields` reaches into: the fields of
+ * the record being read, the step that ends a field, and the step that
+ * reports a record's error (to `on_skip`, as for any malformed row).
+ */
+interface _ParserInternals {
+  readonly state: { readonly record: readonly unknown[] };
+  __onField(): unknown;
+  __error(err: Error): unknown;
+}
+
+/**
+ * Makes `api` refuse a record as it ends its field `max + 1`, before the
+ * field is made: csv-parse has no bound on a record's fields (a 16 MiB line
+ * of commas made 16 million of them; `max_record_size` counts characters,
+ * and empty fields have none), and the record reaches `push` only whole.
+ */
+function _boundFields(api: _ParserApi, max: number): void {
+  const parser = api as unknown as _ParserInternals;
+  const onField = parser.__onField;
+  parser.__onField = function (this: _ParserInternals) {
+    if (this.state.record.length >= max) {
+      return this.__error(
+        new RangeError(
+          `the record has more than ${
+            max.toLocaleString("en-US")
+          } fields (maxFields)`,
+        ),
+      );
+    }
+    return onField.call(this);
+  };
+}
+
 /** One parser and the part of a text it is parsing (for its callbacks). */
 interface _Feed {
   api: _ParserApi;
@@ -352,6 +400,7 @@ function _feed(
     );
   }
   feed.api = (parser as unknown as { api: _ParserApi }).api;
+  _boundFields(feed.api, ctx.control<number>("maxFields"));
   return feed;
 }
 
@@ -592,7 +641,8 @@ function _rows(
  * an integer past 2^53, stays text) and `true`/`false` booleans (a quoted
  * field stays text). `delimiter` and `quote` as the file has them; empty lines are
  * skipped. A malformed row (a quote not closed, more or fewer fields than
- * the header) is left out: the other rows go on, and a
+ * the header, more than `maxFields`: 100,000 unless set) is left out: the
+ * other rows go on, and a
  * {@linkcode CsvRowsError} naming each bad row's line goes to the `error`
  * port.
  *
@@ -659,6 +709,16 @@ export const CsvParse: Component = defineComponent<ParseState>({
       default: false,
       description:
         "Unquoted numbers to numbers (but for one no double holds: past its range, or an integer past 2^53) and true/false to booleans (default false: every field a string).",
+    },
+    maxFields: {
+      type: "integer",
+      control: true,
+      default: _MAX_FIELDS,
+      parse: _maxFields,
+      description:
+        `The most fields a record may have (default ${_MAX_FIELDS}); a record with more is a malformed row, refused as its field ${
+          _MAX_FIELDS + 1
+        } ends.`,
     },
   },
   outPorts: {

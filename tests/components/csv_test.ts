@@ -115,6 +115,43 @@ test("csv/Parse sends the good rows of a text and its malformed rows, with their
   );
 });
 
+test("csv/Parse refuses a record of more than maxFields fields (default 100,000) as a malformed row, and reads the rows around it", async () => {
+  // csv-parse made every field: a 16 MiB line of commas was 16 million
+  // of them, 954 MB (Deno) before the row was refused as malformed.
+  const many = ",".repeat(100_000);
+  const { out, errors } = await through("csv/Parse", [
+    `a,b\n1,2\n${many}\n3,4\n`,
+  ]);
+  assert.deepEqual(out, [[{ a: "1", b: "2" }, { a: "3", b: "4" }]]);
+  assert.deepEqual(errors.map((e) => e.message), [
+    'process "T" failed on in-port "in": Cannot parse CSV: line 3: the record has more than 100,000 fields (maxFields)',
+  ]);
+  // 100,000 fields are within it; a header row past it is malformed.
+  const within = await through(
+    "csv/Parse",
+    [`${many.slice(1)}\n`],
+    "'false' -> header T",
+  );
+  assert.equal((within.out[0] as unknown[][])[0].length, 100_000);
+  const lines = await through(
+    "csv/Parse",
+    ["a,b,c,d", "1,2,3,4", "5,6"],
+    "'lines' -> mode T\n'3' -> maxFields T\n'[\"x\",\"y\"]' -> columns T",
+  );
+  assert.deepEqual(lines.out, [{ x: "5", y: "6" }]);
+  assert.deepEqual(
+    lines.errors.map((e) => (e.cause as CsvRowsError).rows),
+    [
+      [{
+        line: 1,
+        reason:
+          "the header row is malformed (the record has more than 3 fields (maxFields)); the columns name the fields",
+      }],
+      [{ line: 2, reason: "the record has more than 3 fields (maxFields)" }],
+    ],
+  );
+});
+
 test("csv/Parse reads a whole text with CRLF line ends (RFC 4180, spreadsheet exports), a quoted line break kept as it is", async () => {
   const { out, errors } = await through("csv/Parse", [
     'time,sensor,temp\r\n10:00,north,21.0\r\n10:01,"so, uth",19.5\r\n',
