@@ -7,6 +7,8 @@
  * - A `stats` snapshot is cut to `maxSnapshotBytes` (it then says what it
  *   left out, see `_capped_stats.ts`), made once for all the clients of a
  *   flow that ask within half their interval, and sent as one shared chunk.
+ * - At most `maxStreams` streams are open on the server (503 beyond, with
+ *   `Retry-After`), as the taps are counted (`_stream_slots.ts`).
  * - A client whose unread events pass `maxBufferedBytes`, or that has taken
  *   nothing for `stallMs`, is dropped: its queue is discarded, its
  *   connection ends, and the server logs one line saying why. Until then a
@@ -17,6 +19,8 @@
 import type { FlowEvent } from "../flows/flow_info.ts";
 import type { FlowManager } from "../flows/flow_manager.ts";
 import { _cappedStatsJson } from "./_capped_stats.ts";
+import { HttpError } from "./http_error.ts";
+import { _StreamSlots } from "./_stream_slots.ts";
 
 /** Bounds of the event streams; every field has a default. */
 export interface EventStreamLimits {
@@ -35,6 +39,12 @@ export interface EventStreamLimits {
    * is dropped (ms). Default 60000.
    */
   stallMs?: number;
+  /**
+   * Event streams open at once on the server, of all its flows; one more
+   * gets 503 with `Retry-After: 5`. Each may hold up to `maxBufferedBytes`
+   * for its client. Default 64.
+   */
+  maxStreams?: number;
 }
 
 /** Where the event streams say that they dropped a client. */
@@ -55,6 +65,7 @@ export const DEFAULT_EVENT_STREAM_LIMITS: Readonly<
   maxSnapshotBytes: 256 * 1024,
   maxBufferedBytes: 1024 * 1024,
   stallMs: 60_000,
+  maxStreams: 64,
 };
 
 /**
@@ -80,6 +91,7 @@ export class _EventStreams {
   readonly #log: EventStreamLog;
   readonly #signal: AbortSignal | undefined;
   readonly #encoder = new TextEncoder();
+  readonly #slots: _StreamSlots;
   /** The last snapshot of each flow that has clients, and their count. */
   readonly #shared = new Map<
     string,
@@ -111,6 +123,12 @@ export class _EventStreams {
     }
     this.#log = log ?? _defaultStreamLog;
     this.#signal = signal;
+    this.#slots = new _StreamSlots(this.#limits.maxStreams);
+  }
+
+  /** Event streams open now. */
+  get openCount(): number {
+    return this.#slots.open;
   }
 
   /** Flows with a shared snapshot kept now (for tests). */
@@ -121,11 +139,20 @@ export class _EventStreams {
   /**
    * Server-sent events of flow `id`: `state`, `error`, `replaced`,
    * `deleted` (then the stream ends) and a `stats` snapshot every
-   * `everyMs`.
+   * `everyMs`. With `maxStreams` open already, a 503 `HttpError` is thrown.
    */
   open(id: string, everyMs: number): Response {
     const encoder = this.#encoder;
     const limits = this.#limits;
+    const releaseSlot = this.#slots.take(() =>
+      new HttpError(
+        503,
+        `Cannot stream the events of flow ${
+          JSON.stringify(id)
+        }: ${limits.maxStreams} event streams are open on this server; close one or retry later`,
+        { "Retry-After": "5" },
+      )
+    );
     const signal = this.#signal;
     const flows = this.#flows;
     let stop = () => {};
@@ -137,6 +164,7 @@ export class _EventStreams {
     shared.clients++;
     const entry = shared;
     const release = () => {
+      releaseSlot();
       if (--entry.clients === 0 && this.#shared.get(id) === entry) {
         this.#shared.delete(id);
       }

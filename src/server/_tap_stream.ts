@@ -10,7 +10,8 @@
  * - while a client has 64 KiB unread, what comes is skipped and counted; a
  *   client that takes nothing for `stallMs` is dropped (logged);
  * - a `skipped` event says, at most once a second, how many were skipped;
- * - at most `maxTaps` streams are open per server (429 beyond);
+ * - at most `maxTaps` streams are open per server (429 beyond; counted by
+ *   `_StreamSlots`, as the event streams are);
  * - a connection nobody taps costs its sender one field read
  *   (`Network.tap`).
  *
@@ -22,6 +23,7 @@ import type { OutputHub, OutputLine } from "../flows/output_hub.ts";
 import { _boundedJson } from "./_bounded_json.ts";
 import { _eventStream, type EventStreamLog } from "./_flow_events.ts";
 import { HttpError } from "./http_error.ts";
+import { _StreamSlots } from "./_stream_slots.ts";
 
 /** The longest message text a tap sends (characters of JSON). */
 export const TAP_MAX_TEXT = 4096;
@@ -54,9 +56,8 @@ export class _TapStreams {
   readonly #outputs: OutputHub | undefined;
   readonly #log: EventStreamLog;
   readonly #signal: AbortSignal | undefined;
-  readonly #maxTaps: number;
+  readonly #slots: _StreamSlots;
   readonly #stallMs: number;
-  #open = 0;
 
   constructor(
     flows: FlowManager,
@@ -70,13 +71,13 @@ export class _TapStreams {
     this.#outputs = outputs;
     this.#log = log;
     this.#signal = signal;
-    this.#maxTaps = maxTaps;
+    this.#slots = new _StreamSlots(maxTaps);
     this.#stallMs = stallMs;
   }
 
   /** Streams open now. */
   get openCount(): number {
-    return this.#open;
+    return this.#slots.open;
   }
 
   /**
@@ -126,15 +127,16 @@ export class _TapStreams {
   open(id: string, req: TapRequest): Response {
     const flows = this.#flows;
     flows.get(id); // 404 for an unknown flow
-    if (this.#open >= this.#maxTaps) {
-      throw new HttpError(
+    const max = this.#slots.max;
+    const releaseSlot = this.#slots.take(() =>
+      new HttpError(
         429,
         `Cannot tap flow ${
           JSON.stringify(id)
-        }: ${this.#maxTaps} taps are open on this server; close one`,
+        }: ${max} taps are open on this server; close one`,
         { "Retry-After": "5" },
-      );
-    }
+      )
+    );
     const encoder = new TextEncoder();
     const outputs = this.#outputs;
     const log = this.#log;
@@ -147,19 +149,24 @@ export class _TapStreams {
     // Attached before the stream starts, so a bad connection is a 400.
     let listenMessage: (value: unknown) => void = () => {};
     let gone: (message: string) => void = () => {};
-    const offTap = req.to === null ? () => {} : flows.tap(
-      id,
-      req.from,
-      req.to,
-      (v) => listenMessage(v),
-      (m) => gone(m),
-    );
-    this.#open++;
+    let offTap: () => void;
+    try {
+      offTap = req.to === null ? () => {} : flows.tap(
+        id,
+        req.from,
+        req.to,
+        (v) => listenMessage(v),
+        (m) => gone(m),
+      );
+    } catch (e) {
+      releaseSlot();
+      throw e;
+    }
     let counted = true;
     const release = () => {
       if (!counted) return;
       counted = false;
-      this.#open--;
+      releaseSlot();
       offTap();
     };
     const stream = new ReadableStream<Uint8Array>({

@@ -85,10 +85,11 @@ export interface FlowAppOptions {
   /** How often `GET /flows/:id/events` sends a `stats` event (ms), unless the request asks (`?interval=`). Default 1000. */
   eventsIntervalMs?: number;
   /**
-   * Bounds of `GET /flows/:id/events` per client: the size of a `stats`
+   * Bounds of `GET /flows/:id/events`: per client, the size of a `stats`
    * snapshot (a bigger one is cut and says so), the unread bytes and the
-   * time without reading before a client is dropped. Defaults in
-   * `DEFAULT_EVENT_STREAM_LIMITS` (256 KiB, 1 MiB, 60 s).
+   * time without reading before a client is dropped; per server, the
+   * streams open at once (503 beyond). Defaults in
+   * `DEFAULT_EVENT_STREAM_LIMITS` (256 KiB, 1 MiB, 60 s, 64).
    */
   eventStreams?: EventStreamLimits;
   /**

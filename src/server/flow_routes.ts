@@ -67,7 +67,7 @@ export interface FlowRoutesOptions {
   eventsIntervalMs: number;
   /** Aborting it ends every event stream. */
   signal?: AbortSignal;
-  /** Bounds of the event streams per client (see `EventStreamLimits`). */
+  /** Bounds of the event streams, per client and per server (see `EventStreamLimits`). */
   eventStreams?: EventStreamLimits;
   /** Where a dropped event-stream client is logged. Default `console.warn`. */
   log?: EventStreamLog;

@@ -123,6 +123,46 @@ test("event streams: the clients of one flow share one snapshot per half interva
   }
 });
 
+test("event streams beyond maxStreams (of all flows) are 503 with Retry-After and the error JSON; a stream that ends frees its place", async () => {
+  // There was no bound: 600 clients of a 5,000-process flow each held
+  // their unread events (Deno went to 696 MB).
+  const s = setup({ eventStreams: { maxStreams: 2 } });
+  try {
+    await s.app.request("/flows/a?start=false", fbp(chain(2), "PUT"));
+    await s.app.request("/flows/b?start=false", fbp(chain(2), "PUT"));
+    const one = await s.app.request("/flows/a/events");
+    const two = await s.app.request("/flows/b/events");
+    assert.deepEqual([one.status, two.status], [200, 200]);
+    for (const id of ["a", "b"]) {
+      const over = await s.app.request(`/flows/${id}/events`);
+      assert.equal(over.status, 503);
+      assert.equal(over.headers.get("retry-after"), "5");
+      assert.deepEqual(await over.json(), {
+        error:
+          `Cannot stream the events of flow "${id}": 2 event streams are open on this server; close one or retry later`,
+      });
+    }
+    // A refused one subscribes to nothing; HEAD and an unknown flow are
+    // answered as before.
+    assert.equal(s.subscriptions(), 2);
+    assert.equal(
+      (await s.app.request("/flows/a/events", { method: "HEAD" })).status,
+      200,
+    );
+    assert.equal((await s.app.request("/flows/nope/events")).status, 404);
+    await one.body!.cancel();
+    await until(() => s.subscriptions() === 1, 5000);
+    const three = await s.app.request("/flows/b/events");
+    assert.equal(three.status, 200);
+    assert.equal((await s.app.request("/flows/a/events")).status, 503);
+    await two.body!.cancel();
+    await three.body!.cancel();
+    await until(() => s.subscriptions() === 0, 5000);
+  } finally {
+    await s.close();
+  }
+});
+
 /** A flow manager stand-in whose events the test sends by hand. */
 function fakeFlows() {
   const listeners = new Set<(e: FlowEvent) => void>();
@@ -238,5 +278,9 @@ test("event stream limits are checked", () => {
         maxBufferedBytes: 1024,
       }),
     /maxSnapshotBytes must be below maxBufferedBytes \(1024\), received 2048/,
+  );
+  assert.throws(
+    () => new _EventStreams(f.flows, { maxStreams: 0 }),
+    /Cannot limit event streams: maxStreams must be a positive integer, received 0/,
   );
 });
