@@ -278,8 +278,8 @@ export function closestName(
     const lc = c.toLowerCase();
     // A name given without its family ("Output") matches "core/Output".
     const d = Math.min(
-      _distance(wanted, lc),
-      _distance(wanted, lc.slice(lc.lastIndexOf("/") + 1)),
+      _within(wanted, lc, bestDistance),
+      _within(wanted, lc.slice(lc.lastIndexOf("/") + 1), bestDistance),
     );
     if (d < bestDistance) {
       bestDistance = d;
@@ -287,6 +287,16 @@ export function closestName(
     }
   }
   return best;
+}
+
+/**
+ * The edit distance of `a` and `b`, or Infinity when it cannot be under
+ * `bound`: it is at least the difference of their lengths, so a name of a
+ * megabyte is not compared letter by letter with every component (that
+ * took `weir validate` 21.5 s on Deno); the closest name is the same.
+ */
+function _within(a: string, b: string, bound: number): number {
+  return Math.abs(a.length - b.length) >= bound ? Infinity : _distance(a, b);
 }
 
 function _distance(a: string, b: string): number {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineComponent } from "../../src/engine/component.ts";
 import { closestName, Registry } from "../../src/engine/registry.ts";
+import { seededRandom } from "../_seeded_random.ts";
 
 function output() {
   return defineComponent({
@@ -116,5 +117,62 @@ test("Registry.registerFrom() refuses a taken name, naming both origins", () => 
       message:
         'Cannot register component "ops/A" from /srv/ops/b.ts: the name "ops/A" is taken by "ops/A" from /srv/ops/a.ts',
     },
+  );
+});
+
+test("closestName() gives the same answer as comparing every name letter by letter, and answers a name of 900,000 characters (no name that long is near)", () => {
+  // The reference: every candidate's edit distance, nothing skipped.
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) {
+        cur[j] = Math.min(
+          prev[j] + 1,
+          cur[j - 1] + 1,
+          prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+      }
+      prev = cur;
+    }
+    return prev[b.length];
+  };
+  const reference = (name: string, candidates: string[], max?: number) => {
+    const wanted = name.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = (max ?? Math.max(2, Math.floor(name.length / 3))) + 1;
+    for (const c of candidates) {
+      const lc = c.toLowerCase();
+      const d = Math.min(
+        distance(wanted, lc),
+        distance(wanted, lc.slice(lc.lastIndexOf("/") + 1)),
+      );
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = c;
+      }
+    }
+    return best;
+  };
+  const random = seededRandom(33);
+  const word = (n: number) =>
+    Array.from({ length: n }, () => "abcAB/"[Math.floor(random() * 6)])
+      .join("");
+  for (let k = 0; k < 2000; k++) {
+    const candidates = Array.from(
+      { length: 1 + Math.floor(random() * 6) },
+      () => word(1 + Math.floor(random() * 14)),
+    );
+    const name = word(Math.floor(random() * 16));
+    const max = random() < 0.3 ? Math.floor(random() * 5) : undefined;
+    assert.equal(
+      closestName(name, candidates, max),
+      reference(name, candidates, max),
+      JSON.stringify({ name, candidates, max }),
+    );
+  }
+  assert.equal(
+    closestName("x".repeat(900_000), ["core/Output", "flow/Map"]),
+    undefined,
   );
 });
