@@ -48,8 +48,10 @@ export {
   queryInstant,
   type QueryOptions,
   queryRange,
+  queryRangeColumns,
   queryRangeSliced,
   type QueryResult,
+  type RangeColumns,
   type SlicedQueryOptions,
 } from "./promql/mod.ts";
 export { historyMetrics, type HistoryMetricsSource } from "./self_metrics.ts";

@@ -19,7 +19,11 @@ import type {
   LabelMatcher,
   SeriesLabels,
 } from "../history/types.ts";
-import type { QueryOptions, QueryResult } from "../history/promql/mod.ts";
+import type {
+  QueryOptions,
+  QueryResult,
+  RangeColumns,
+} from "../history/promql/mod.ts";
 import { PromQLError } from "../history/promql/promql_error.ts";
 import { VERSION } from "../version.ts";
 import { _methodNotAllowed } from "./_method_not_allowed.ts";
@@ -46,7 +50,8 @@ import {
 } from "./error_handler.ts";
 import { HttpError } from "./http_error.ts";
 import { _json, _jsonResponse } from "./_response.ts";
-import { _jsonBody } from "./_json_memo.ts";
+import { type _JsonBody, _jsonBody } from "./_json_memo.ts";
+import { _matrixJson } from "./_matrix_json.ts";
 import { gzip } from "node:zlib";
 import { acceptsGzip } from "../metrics/exposition.ts";
 import { noteBodySize } from "../metrics/http_metrics.ts";
@@ -72,7 +77,9 @@ export interface QueryEngine {
   ): EvalResult;
   /**
    * Evaluates `query` at every step from `startMs` to `endMs`: a matrix,
-   * or the promise of one (evaluated in slices, letting the server run).
+   * or the promise of one (evaluated in slices, letting the server run),
+   * either as {@linkcode EvalResult} or held compactly as `RangeColumns`
+   * (weir's, whose JSON is written without an array a point).
    */
   queryRange(
     reader: HistoryReader,
@@ -81,7 +88,10 @@ export interface QueryEngine {
     endMs: number,
     stepMs: number,
     options?: EvalOptions,
-  ): EvalResult | Promise<EvalResult>;
+  ):
+    | EvalResult
+    | RangeColumns
+    | Promise<EvalResult | RangeColumns>;
 }
 
 /** The modules that parse and evaluate PromQL. */
@@ -90,8 +100,8 @@ interface _PromQL {
   selector: typeof import("./_series_selector.ts");
   /**
    * weir's PromQL evaluator (src/history/promql); range queries in slices
-   * of steps with the event loop running between them
-   * (`queryRangeSliced`).
+   * of steps with the event loop running between them, answered in typed
+   * arrays (`queryRangeColumns`).
    */
   engine: QueryEngine;
 }
@@ -114,7 +124,7 @@ function _promql(): Promise<_PromQL> {
     selector,
     engine: {
       queryInstant: promql.queryInstant,
-      queryRange: promql.queryRangeSliced,
+      queryRange: promql.queryRangeColumns,
     },
   }));
 }
@@ -312,7 +322,8 @@ export function queryRoutes(
   };
   // Range queries take turns: evaluated in slices, two at once could each
   // hold up to maxSamples; one after the other they hold what one query
-  // evaluated at once held.
+  // evaluated at once held. The turn lasts until the answer's JSON is
+  // written: the other copy of the answer a query holds.
   let turn: Promise<unknown> = Promise.resolve();
   const inTurn = <T>(run: () => T | Promise<T>): Promise<T> => {
     const mine = turn.then(run);
@@ -390,10 +401,20 @@ export function queryRoutes(
     // were counted above, as 2.42 counts them.
     const opts = { ...evalOptions(p), maxSteps: Infinity };
     const evaluator = await engine();
-    const result = await inTurn(() =>
-      evaluator.queryRange(reader, query, start, end, step, opts)
-    );
-    return _success(c, _resultJson(result));
+    const body = await inTurn(async () => {
+      const result = await evaluator.queryRange(
+        reader,
+        query,
+        start,
+        end,
+        step,
+        opts,
+      );
+      return "columns" in result
+        ? await _matrixJson(result)
+        : _jsonBody({ status: "success", data: _resultJson(result) });
+    });
+    return _answerBody(c, body);
   };
   const series = async (c: Context) => {
     const p = await read(c);
@@ -709,11 +730,14 @@ function _limited<T>(
   limit: number,
 ): Promise<Response> {
   if (items.length > limit) {
-    return _answer(c, {
-      status: "success",
-      data: items.slice(0, limit),
-      warnings: ["results truncated due to limit"],
-    });
+    return _answerBody(
+      c,
+      _jsonBody({
+        status: "success",
+        data: items.slice(0, limit),
+        warnings: ["results truncated due to limit"],
+      }),
+    );
   }
   return _success(c, items);
 }
@@ -730,7 +754,7 @@ function _union(
 }
 
 function _success(c: Context, data: unknown): Promise<Response> {
-  return _answer(c, { status: "success", data });
+  return _answerBody(c, _jsonBody({ status: "success", data }));
 }
 
 /**
@@ -742,17 +766,31 @@ function _success(c: Context, data: unknown): Promise<Response> {
  */
 const GZIP_MIN_CHARS = 4096;
 
-/** `value` as JSON; gzipped (off the event loop) when large and taken. */
-async function _answer(c: Context, value: unknown): Promise<Response> {
-  // Serialized once: for the size, and as the body either way.
-  const json = _jsonBody(value);
+/**
+ * `json` (a serialized body, or the UTF-8 bytes `_matrixJson` writes) as
+ * the body; gzipped (off the event loop) when large and taken.
+ */
+async function _answerBody(
+  c: Context,
+  json: _JsonBody | Uint8Array,
+): Promise<Response> {
+  const bytes = json instanceof Uint8Array;
   if (
-    json.text.length < GZIP_MIN_CHARS ||
+    (bytes ? json.byteLength : json.text.length) < GZIP_MIN_CHARS ||
     !acceptsGzip(_header(c, "accept-encoding"))
-  ) return _jsonResponse(c, json);
+  ) {
+    return bytes
+      ? noteBodySize(
+        c.body(json as Uint8Array<ArrayBuffer>, 200, {
+          "Content-Type": "application/json",
+        }),
+        json.byteLength,
+      )
+      : _jsonResponse(c, json);
+  }
   const body = await new Promise<Uint8Array>((resolve, reject) =>
     gzip(
-      json.text,
+      bytes ? json : json.text,
       (error, out) => error === null ? resolve(out) : reject(error),
     )
   );

@@ -569,6 +569,62 @@ test("results are Prometheus's JSON: values as Go formats them, times in float s
   );
 });
 
+test("a range answer held in typed arrays (RangeColumns) is written as the same JSON text as the matrix of [t, v] points", async () => {
+  const metric = { __name__: "x", "a": 'q"\\\n', "b": "zé😀" };
+  const t = [
+    1_700_000_000_123,
+    1_700_000_001_000,
+    3000,
+    4000,
+    5000,
+    6000,
+    7000,
+  ];
+  const v = [0.1 + 0.2, NaN, Infinity, -Infinity, 1e21, -1.5e-7, -0];
+  const points = recording({
+    resultType: "matrix",
+    result: [
+      { metric, values: t.map((x, i) => [x, v[i]] as [number, number]) },
+      { metric: {}, values: [[1000, 1]] },
+    ],
+  });
+  const columns: QueryEngine = {
+    queryInstant: () => ({ resultType: "vector", result: [] }),
+    queryRange: () => ({
+      resultType: "matrix",
+      columns: [
+        { metric, t: new Float64Array(t), v: new Float64Array(v) },
+        { metric: {}, t: new Float64Array([1000]), v: new Float64Array([1]) },
+      ],
+    }),
+  };
+  const path = "/api/v1/query_range?query=x&start=1&end=6&step=1";
+  const res = await app(history(), { engine: columns }).request(path);
+  const text = await res.text();
+  assert.equal(res.status, 200);
+  assert.equal(
+    text,
+    await (await app(history(), points).request(path)).text(),
+  );
+  assert.equal(
+    text,
+    '{"status":"success","data":{"resultType":"matrix","result":[' +
+      '{"metric":{"__name__":"x","a":"q\\"\\\\\\n","b":"zé😀"},"values":[' +
+      '[1700000000.123,"0.30000000000000004"],[1700000001,"NaN"],' +
+      '[3,"+Inf"],[4,"-Inf"],[5,"1e+21"],[6,"-1.5e-07"],[7,"-0"]]},' +
+      '{"metric":{},"values":[[1,"1"]]}]}}',
+  );
+  // Empty: no series.
+  const none: QueryEngine = {
+    ...columns,
+    queryRange: () => ({ resultType: "matrix", columns: [] }),
+  };
+  assert.equal(
+    await (await app(history(), { engine: none }).request(path)).text(),
+    '{"status":"success","data":{"resultType":"matrix","result":[]}}',
+  );
+});
+
 test("the evaluator's errors keep their Prometheus type: 400 bad_data, 422 execution, 503 timeout", async () => {
   for (
     const [type, status] of [

@@ -3,7 +3,8 @@
  * project's grammar, `@prometheus-io/lezer-promql`), {@linkcode queryInstant}
  * and {@linkcode queryRange}, synchronous, and {@linkcode queryRangeSliced}
  * (a range query a slice of steps at a time, the event loop running
- * between slices: what the query API runs), reading only through a
+ * between slices; {@linkcode queryRangeColumns} is the same query answered
+ * in typed arrays, what the query API runs), reading only through a
  * {@linkcode HistoryReader}; {@linkcode formatQuery} prints a query back
  * as Prometheus 2.42 prettifies it (`/api/v1/format_query`).
  *
@@ -76,8 +77,10 @@ export {
   queryInstant,
   type QueryOptions,
   queryRange,
+  queryRangeColumns,
   queryRangeSliced,
   type QueryResult,
+  type RangeColumns,
   type SlicedQueryOptions,
 } from "./query.ts";
 export { compileAnchored, matchesAll, type PromRegex } from "./regex.ts";

@@ -59,6 +59,17 @@ export type QueryResult =
   | { resultType: "scalar"; result: [number, number] }
   | { resultType: "string"; result: [number, string] };
 
+/**
+ * A range query's answer as {@linkcode queryRangeColumns} holds it: each
+ * series' times (ms) and values in two typed arrays of one length, series
+ * sorted by labels. {@linkcode QueryResult}'s matrix without an array a
+ * point: 16 bytes a point where `[t, v]` takes some 70.
+ */
+export interface RangeColumns {
+  resultType: "matrix";
+  columns: { metric: SeriesLabels; t: Float64Array; v: Float64Array }[];
+}
+
 /** Prometheus's limit on a range query's points per series. */
 export const MAX_POINTS_PER_SERIES = 11_000;
 const DEFAULT_MAX_SAMPLES = 5_000_000;
@@ -345,8 +356,8 @@ export function queryRange(
     options,
   );
   const out = new Map<string, _Points>();
-  _gather(value, ev, out);
-  return _matrix(out);
+  _gather(value, ev, out, ev.n);
+  return _matrix(_columns(out));
 }
 
 /** Options of {@linkcode queryRangeSliced}. */
@@ -421,6 +432,35 @@ export async function queryRangeSliced(
   stepMs: number,
   options: SlicedQueryOptions = {},
 ): Promise<QueryResult> {
+  return _matrix(
+    await queryRangeColumns(reader, query, startMs, endMs, stepMs, options),
+  );
+}
+
+/**
+ * {@linkcode queryRangeSliced}'s answer as it is gathered, without an
+ * array a point: each series' times and values in typed arrays (see
+ * {@linkcode RangeColumns}). The query API writes its JSON from this; the
+ * sample limit then bounds some 16 bytes a point instead of some 70.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queryRangeColumns } from "./query.ts";
+ *
+ * const reader = { tiers: [], select: () => [], series: () => [], labelNames: () => [], labelValues: () => [] };
+ * const { columns } = await queryRangeColumns(reader, "time() * 2", 0, 2_000, 1_000);
+ * assert.deepEqual(columns, [{ metric: {}, t: new Float64Array([0, 1_000, 2_000]), v: new Float64Array([0, 2, 4]) }]);
+ * ```
+ */
+export async function queryRangeColumns(
+  reader: HistoryReader,
+  query: string,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  options: SlicedQueryOptions = {},
+): Promise<RangeColumns> {
   const expr = _rangeExpr(
     query,
     startMs,
@@ -464,7 +504,7 @@ export async function queryRangeSliced(
           queryStartMs: startMs,
           queryEndMs: endMs,
         });
-        const points = _gather(ev.eval(expr), ev, out);
+        const points = _gather(ev.eval(expr), ev, out, n);
         // What the answer holds from this slice on: its points, or fewer
         // when the evaluator counts fewer (a constant `@` range function's
         // steps are copies it does not count). Not what the evaluator held
@@ -479,18 +519,38 @@ export async function queryRangeSliced(
       tier = _coarserOr(error, reader, expr, times, tier, options.tier);
       continue;
     }
-    return _matrix(out);
+    return _columns(out);
   }
 }
 
-/** The series gathered, sorted by labels, as a range query answers them. */
-function _matrix(out: Map<string, _Points>): QueryResult {
+/**
+ * The series gathered, sorted by labels, as a range query answers them;
+ * each one's arrays cut to its points (views: a copy would hold both at
+ * once; a series without a point at every step keeps some spare room).
+ */
+function _columns(out: Map<string, _Points>): RangeColumns {
   const series = [...out.values()].sort((a, b) =>
     compareLabels(a.labels, b.labels)
   );
   return {
     resultType: "matrix",
-    result: series.map((s) => ({ metric: s.labels, values: s.values })),
+    columns: series.map((s) => ({
+      metric: s.labels,
+      t: s.t.length === s.n ? s.t : s.t.subarray(0, s.n),
+      v: s.v.length === s.n ? s.v : s.v.subarray(0, s.n),
+    })),
+  };
+}
+
+/** `columns` as {@linkcode QueryResult}'s matrix: a `[ms, value]` array a point. */
+function _matrix(columns: RangeColumns): QueryResult {
+  return {
+    resultType: "matrix",
+    result: columns.columns.map(({ metric, t, v }) => {
+      const values = new Array<[number, number]>(t.length);
+      for (let i = 0; i < t.length; i++) values[i] = [t[i], v[i]];
+      return { metric, values };
+    }),
   };
 }
 
@@ -532,20 +592,32 @@ class _SliceSizer {
   }
 }
 
-/** A series of a sliced range query: its points so far. */
+/**
+ * A series of a range query: its points so far, times (ms) and values in
+ * two typed arrays that grow by doubling, `n` of them used. 16 bytes a
+ * point where a `[t, v]` array took some 70: the answer a query may hold
+ * is what the sample limit counts (session 33, bench/RESULTS.md).
+ */
 interface _Points {
   labels: SeriesLabels;
-  values: [number, number][];
+  t: Float64Array;
+  v: Float64Array;
+  n: number;
 }
+
+const FIRST_POINTS = 16;
 
 /**
  * Adds the points of one slice's `value` (a scalar: one series without
- * labels) to `out`, by labels; returns how many it added.
+ * labels) to `out`, by labels; returns how many it added. A series'
+ * arrays grow by doubling, up to `most` (the query's steps), so a series
+ * with a point at every step ends with no room to spare.
  */
 function _gather(
   value: Value,
   ev: Evaluator,
   out: Map<string, _Points>,
+  most: number,
 ): number {
   let series: StepSeries[];
   if (value.kind === "scalar") {
@@ -559,21 +631,44 @@ function _gather(
     );
   }
   let added = 0;
+  const times = ev.times;
   for (const s of series) {
-    let points: _Points | undefined;
+    let count = 0;
+    for (let i = 0; i < ev.n; i++) if (s.ok[i]) count++;
+    if (count === 0) continue;
+    const key = labelsKey(s.labels);
+    let points = out.get(key);
+    if (points === undefined) {
+      const size = Math.max(Math.min(FIRST_POINTS, most), count);
+      points = {
+        labels: s.labels,
+        t: new Float64Array(size),
+        v: new Float64Array(size),
+        n: 0,
+      };
+      out.set(key, points);
+    } else if (points.n + count > points.t.length) {
+      const size = Math.max(
+        Math.min(2 * points.t.length, most),
+        points.n + count,
+      );
+      const t = new Float64Array(size);
+      const v = new Float64Array(size);
+      t.set(points.t.subarray(0, points.n));
+      v.set(points.v.subarray(0, points.n));
+      points.t = t;
+      points.v = v;
+    }
+    let n = points.n;
+    const pt = points.t;
+    const pv = points.v;
     for (let i = 0; i < ev.n; i++) {
       if (!s.ok[i]) continue;
-      if (points === undefined) {
-        const key = labelsKey(s.labels);
-        points = out.get(key);
-        if (points === undefined) {
-          points = { labels: s.labels, values: [] };
-          out.set(key, points);
-        }
-      }
-      points.values.push([ev.times[i], s.v[i]]);
-      added++;
+      pt[n] = times[i];
+      pv[n++] = s.v[i];
     }
+    points.n = n;
+    added += count;
   }
   return added;
 }

@@ -9,6 +9,7 @@ import { setImmediate } from "node:timers";
 import {
   queryInstant,
   queryRange,
+  queryRangeColumns,
   queryRangeSliced,
 } from "../../../src/history/promql/mod.ts";
 import { errorOf, FakeReader } from "./_fake_reader.ts";
@@ -635,6 +636,46 @@ test("a range query in slices answers what the whole range at once answers", asy
     );
     assert.deepEqual(result, whole, q);
     assert.equal(pauses, steps - 1, q);
+  }
+});
+
+test("queryRangeColumns holds a range answer in typed arrays: per series its times and values, the points queryRangeSliced answers", async () => {
+  const reader = new FakeReader();
+  counters(reader, 3, 0, 20 * MIN, 15 * SEC);
+  // Met only in later slices: its arrays start there.
+  reader.add({ __name__: "g", site: "late" }, [12 * MIN, 13 * MIN], [3, 4]);
+  for (const q of ["msgs_total", "g", "rate(msgs_total[1m]) > 0.5", "1 + 1"]) {
+    // A slice a step: each series' arrays grow many times over.
+    const options = { nowMs: 20 * MIN, maxSliceSteps: 1 };
+    const columns = await queryRangeColumns(
+      reader,
+      q,
+      0,
+      20 * MIN,
+      5 * SEC,
+      options,
+    );
+    const whole = queryRange(reader, q, 0, 20 * MIN, 5 * SEC, options);
+    assert.equal(whole.resultType, "matrix");
+    if (whole.resultType !== "matrix") continue;
+    assert.equal(columns.resultType, "matrix");
+    assert.deepEqual(
+      columns.columns.map((s) => s.metric),
+      whole.result.map((s) => s.metric),
+      q,
+    );
+    for (const [i, s] of columns.columns.entries()) {
+      assert.ok(s.t instanceof Float64Array && s.v instanceof Float64Array);
+      const values: [number, number][] = whole.result[i].values;
+      assert.equal(s.t.length, values.length, q);
+      assert.deepEqual(s.t, new Float64Array(values.map(([t]) => t)), q);
+      assert.deepEqual(s.v, new Float64Array(values.map(([, v]) => v)), q);
+    }
+    assert.deepEqual(
+      await queryRangeSliced(reader, q, 0, 20 * MIN, 5 * SEC, options),
+      whole,
+      q,
+    );
   }
 });
 
