@@ -766,6 +766,26 @@ test("a large answer goes gzipped to a client that takes gzip (as Prometheus sen
     assert.ok(bytes.byteLength < text.length / 4, `${bytes.byteLength}`);
     assert.equal(gunzipSync(bytes).toString(), text);
   }
+  // A range query's answer, written as bytes from its typed arrays.
+  const range = `/api/v1/query_range?query=m&start=${T0 / 1000}&end=${
+    T0 / 1000 + 2
+  }&step=1`;
+  const plainRange = await app.request(range);
+  assert.equal(plainRange.headers.get("Content-Encoding"), null);
+  assert.equal(plainRange.headers.get("Content-Type"), "application/json");
+  const rangeText = await plainRange.text();
+  assert.equal(JSON.parse(rangeText).data.result.length, 200);
+  const gzRange = await app.request(range, {
+    headers: { "Accept-Encoding": "gzip" },
+  });
+  assert.equal(gzRange.headers.get("Content-Encoding"), "gzip");
+  assert.equal(gzRange.headers.get("Content-Type"), "application/json");
+  const rangeBytes = new Uint8Array(await gzRange.arrayBuffer());
+  assert.equal(
+    gzRange.headers.get("Content-Length"),
+    String(rangeBytes.byteLength),
+  );
+  assert.equal(gunzipSync(rangeBytes).toString(), rangeText);
   const refused = await app.request(path, {
     headers: { "Accept-Encoding": "gzip;q=0, identity" },
   });
