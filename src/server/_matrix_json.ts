@@ -7,7 +7,8 @@
  * the `[t, v]` arrays, the `[seconds, "value"]` arrays made of them and
  * the text took some 250 bytes a point together, more than the points
  * themselves; the bytes are some 25 a point, and nothing else is made for
- * a point but its two short strings (bench/RESULTS.md, session 33).
+ * a point whose time is whole ms and whose value an integer (written digit
+ * by digit), two short strings for others (bench/RESULTS.md, session 33).
  *
  * @example
  * ```ts
@@ -59,9 +60,15 @@ export async function _matrixJson(
       `${s === 0 ? "" : ","}{"metric":${JSON.stringify(metric)},"values":[`,
     );
     for (let i = 0; i < t.length; i++) {
-      w.ascii(
-        `${i === 0 ? "" : ","}[${t[i] / 1000},"${formatPointValue(v[i])}"]`,
-      );
+      w.ascii(i === 0 ? "[" : ",[");
+      const ms = t[i];
+      if (ms >= 0 && ms < 1e15 && Number.isInteger(ms)) w.seconds(ms);
+      else w.ascii(String(ms / 1000));
+      w.ascii(',"');
+      const x = v[i];
+      if (Number.isSafeInteger(x) && !Object.is(x, -0)) w.integer(x);
+      else w.ascii(formatPointValue(x));
+      w.ascii('"]');
     }
     w.ascii("]}");
     sincePause += t.length;
@@ -88,6 +95,54 @@ class _Chunks {
     let n = this.#n;
     for (let i = 0; i < s.length; i++) chunk[n++] = s.charCodeAt(i);
     this.#n = n;
+  }
+
+  /**
+   * Writes a safe integer's digits, as `String(x)` writes them (no string
+   * made: a point's strings were most of the garbage an answer made).
+   */
+  integer(x: number): void {
+    if (this.#n + 17 > this.#chunk.length) this.#next(17);
+    const chunk = this.#chunk;
+    if (x < 0) {
+      chunk[this.#n++] = 45; // "-"
+      x = -x;
+    }
+    let digits = 1;
+    for (let p = 10; p <= x; p *= 10) digits++;
+    let at = this.#n + digits;
+    this.#n = at;
+    do {
+      const q = Math.floor(x / 10);
+      chunk[--at] = 48 + (x - 10 * q);
+      x = q;
+    } while (x > 0);
+  }
+
+  /**
+   * Writes `ms / 1000` as `String()` does, for a whole `ms` from 0 below
+   * 1e15: with at most 15 significant digits, the decimal is the shortest
+   * text that reads back as that double, so it is the seconds, then `.`
+   * and the milliseconds without their trailing zeros.
+   */
+  seconds(ms: number): void {
+    const s = Math.floor(ms / 1000);
+    let frac = ms - 1000 * s;
+    this.integer(s);
+    if (frac === 0) return;
+    if (this.#n + 4 > this.#chunk.length) this.#next(4);
+    const chunk = this.#chunk;
+    chunk[this.#n++] = 46; // "."
+    let width = 3;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      width--;
+    }
+    for (let d = width - 1, p = 10 ** d; d >= 0; d--, p /= 10) {
+      const digit = Math.floor(frac / p);
+      chunk[this.#n++] = 48 + digit;
+      frac -= digit * p;
+    }
   }
 
   /** Writes `s` as UTF-8 (a UTF-16 code unit is 3 bytes at most). */
