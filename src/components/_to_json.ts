@@ -39,6 +39,13 @@ export const MAX_JSON_DEPTH = 1_000;
 export function _nestedDeeperThan(value: unknown, max: number): boolean {
   if (!_walked(value)) return false;
   if (max < 1) return true;
+  // A message is small and shallow: a recursive look at up to
+  // _QUICK_NODES objects settles it without the walk's map, set and stack
+  // (which tripled what a small message costs to write).
+  if (max >= _QUICK_DEPTH) {
+    _quickLeft = _QUICK_NODES;
+    if (_within(value as object, _QUICK_DEPTH)) return false;
+  }
   // Heights (levels from an object down) of the objects measured.
   const height = new Map<object, number>();
   const open = new Set<object>([value as object]);
@@ -73,6 +80,26 @@ export function _nestedDeeperThan(value: unknown, max: number): boolean {
     if (parent !== undefined && top.h + 1 > parent.h) parent.h = top.h + 1;
   }
   return false;
+}
+
+/** The levels and objects the quick look of `_nestedDeeperThan` takes. */
+const _QUICK_DEPTH = 64;
+const _QUICK_NODES = 4_096;
+/** Objects the quick look may still enter. */
+let _quickLeft = 0;
+
+/**
+ * Whether `v` nests at most `levels` levels (itself the first), found
+ * within the objects `_quickLeft` allows; false when it may nest deeper
+ * (a reference back to the path, too) or the allowance ran out: then the
+ * walk decides.
+ */
+function _within(v: object, levels: number): boolean {
+  if (levels === 0 || --_quickLeft < 0) return false;
+  for (const item of _items(v)) {
+    if (_walked(item) && !_within(item as object, levels - 1)) return false;
+  }
+  return true;
 }
 
 /** An object `_nestedDeeperThan` walks into: not bytes, which JSON writes flat. */

@@ -4,6 +4,7 @@ import { runComponent } from "./_helpers.ts";
 import { runGraph } from "./_graph_helpers.ts";
 import { ProcessError } from "../../src/engine/errors.ts";
 import { JsonParse, JsonStringify } from "../../src/components/json.ts";
+import { _nestedDeeperThan } from "../../src/components/_to_json.ts";
 
 test("json/Parse sends the value of each JSON string", async () => {
   const { outputs, errors } = await runComponent(JsonParse, {
@@ -195,4 +196,42 @@ test("json/Stringify reads an indent IIP written in .fbp as a number of spaces",
     '2' -> indent S
   `);
   assert.deepEqual(sinks.K, ['{\n  "a": 1\n}']);
+});
+
+test("how deep a value nests is told alike whether it is small (a quick look) or not: trees, shared objects, references back, bytes", () => {
+  const nest = (levels: number, leaf: unknown = 1): unknown => {
+    let v = leaf;
+    for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { a: v };
+    return v;
+  };
+  for (const levels of [1, 63, 64, 65, 999, 1000, 1001, 1500]) {
+    for (const max of [10, 64, 1000]) {
+      const deeper = levels > max;
+      assert.equal(
+        _nestedDeeperThan(nest(levels), max),
+        deeper,
+        `${levels} > ${max}`,
+      );
+      // Bytes at the bottom are written flat: no level of their own.
+      assert.equal(
+        _nestedDeeperThan(nest(levels, new Uint8Array(3)), max),
+        deeper,
+      );
+      // A reference back to the path is not followed, at any depth.
+      const inner: Record<string, unknown> = {};
+      const looped = nest(levels - 1, inner) as object;
+      inner.back = looped;
+      assert.equal(_nestedDeeperThan(looped, max), deeper, `looped ${levels}`);
+    }
+  }
+  // One object shared by every level, 40 levels of two references each
+  // (2^40 paths): measured once, answered at once.
+  let shared: unknown = { x: 1 };
+  for (let i = 0; i < 40; i++) shared = { l: shared, r: shared };
+  assert.equal(_nestedDeeperThan(shared, 1000), false);
+  assert.equal(_nestedDeeperThan(shared, 40), true);
+  // More objects than the quick look takes, shallow: not deeper.
+  const wide = Array.from({ length: 10_000 }, (_, i) => ({ i: [i] }));
+  assert.equal(_nestedDeeperThan(wide, 1000), false);
+  assert.equal(_nestedDeeperThan({ w: wide }, 3), true);
 });
