@@ -2,6 +2,29 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileExpression } from "../../src/expr/compile_expression.ts";
 
+/**
+ * For each `[text, input]`, weir's compiled path and the package's path
+ * through weir answer as the `jsonata` package does; `more` looks further
+ * at each answer beside the package's.
+ */
+async function agreeWithPackage(
+  cases: readonly (readonly [string, Readonly<Record<string, unknown>>])[],
+  more?: (answer: unknown, expected: unknown, why: string) => void,
+): Promise<void> {
+  const { default: jsonata } = await import("jsonata");
+  for (const [text, input] of cases) {
+    const expected = await jsonata(text).evaluate(input);
+    for (const compile of [true, false]) {
+      const e = compileExpression(text, { compile });
+      assert.equal(e.compiled, compile, text);
+      const answer = await e.evaluate(input);
+      const why = `${text} ${JSON.stringify(input)} ${compile}`;
+      assert.deepEqual(answer, expected, why);
+      more?.(answer, expected, why);
+    }
+  }
+}
+
 test("compileExpression compiles once and evaluates against the message", async () => {
   const expr = compileExpression("a.b[0]");
   assert.equal(await expr.evaluate({ a: { b: [4, 5] } }), 4);
@@ -157,7 +180,6 @@ test("$eval is compiled too: the text at run time, in the caller's scope, with t
 });
 
 test("$pad answers as the jsonata package does on both paths, and refuses a string longer than its bound on both instead of building it", async () => {
-  const { default: jsonata } = await import("jsonata");
   const { MAX_PAD_LENGTH } = await import("../../src/expr/_builtins.ts");
   const cases = [
     ["$pad('foo', 5)", {}],
@@ -169,14 +191,7 @@ test("$pad answers as the jsonata package does on both paths, and refuses a stri
     ["$pad(s, 1)", { s: "long" }],
     ["$pad(nothing, 3)", {}],
   ] as const;
-  for (const [text, input] of cases) {
-    const expected = await jsonata(text).evaluate(input);
-    for (const compile of [true, false]) {
-      const e = compileExpression(text, { compile });
-      assert.equal(e.compiled, compile, text);
-      assert.deepEqual(await e.evaluate(input), expected, `${text} ${compile}`);
-    }
-  }
+  await agreeWithPackage(cases);
   for (const compile of [true, false]) {
     const e = compileExpression("$pad('x', w)", { compile });
     assert.equal(
@@ -191,7 +206,6 @@ test("$pad answers as the jsonata package does on both paths, and refuses a stri
 });
 
 test("$length and $substring answer as the jsonata package does on both paths, and build no array of the string's characters", async () => {
-  const { default: jsonata } = await import("jsonata");
   const texts = ["", "hello", "a𝄞💩b", "\ud834x\udd1e", "x\ud834"];
   const numbers = [0, 1, 2, -1, -2, 1.5, -1.5, 2.9, 10, -10, 1e9, -1e9];
   const cases: [string, Record<string, unknown>][] = [
@@ -205,18 +219,7 @@ test("$length and $substring answer as the jsonata package does on both paths, a
       for (const n of numbers) cases.push(["$substring(s, a, n)", { s, a, n }]);
     }
   }
-  for (const [text, input] of cases) {
-    const expected = await jsonata(text).evaluate(input);
-    for (const compile of [true, false]) {
-      const e = compileExpression(text, { compile });
-      assert.equal(e.compiled, compile, text);
-      assert.deepEqual(
-        await e.evaluate(input),
-        expected,
-        `${text} ${JSON.stringify(input)} ${compile}`,
-      );
-    }
-  }
+  await agreeWithPackage(cases);
   // The package pushed every character of the string into an array: 20
   // bytes and more of memory for each (Bun took 24 GB for $length of a
   // string of 2^30, which 30 doublings with & make).
@@ -245,7 +248,6 @@ test("$length and $substring answer as the jsonata package does on both paths, a
 });
 
 test("$distinct answers as the jsonata package does on both paths, and finds an item among those kept without comparing it with each", async () => {
-  const { default: jsonata } = await import("jsonata");
   class Point {
     constructor(readonly x: number) {}
   }
@@ -265,21 +267,13 @@ test("$distinct answers as the jsonata package does on both paths, and finds an 
     ["$distinct(a)", { a: [NaN, NaN, 1, Infinity, Infinity, [NaN], [NaN]] }],
     ["$distinct(a)", { a: [[undefined], [undefined], [null]] }],
   ];
-  for (const [text, input] of cases) {
-    const expected = await jsonata(text).evaluate(input);
-    for (const compile of [true, false]) {
-      const e = compileExpression(text, { compile });
-      assert.equal(e.compiled, compile, text);
-      const answer = await e.evaluate(input);
-      assert.deepEqual(answer, expected, `${text} ${compile}`);
-      // A sequence stays one (a single item comes out alone).
-      assert.equal(
-        (answer as { sequence?: boolean })?.sequence,
-        (expected as { sequence?: boolean })?.sequence,
-        `${text} ${compile}`,
-      );
-    }
-  }
+  await agreeWithPackage(cases, (answer, expected, why) =>
+    // A sequence stays one (a single item comes out alone).
+    assert.equal(
+      (answer as { sequence?: boolean })?.sequence,
+      (expected as { sequence?: boolean })?.sequence,
+      why,
+    ));
   // The package compared each of 2,000 distinct items with every one kept
   // before it (2 million comparisons), reading the property names of both
   // objects each time.
@@ -304,7 +298,6 @@ test("$distinct answers as the jsonata package does on both paths, and finds an 
 });
 
 test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as the jsonata package does on both paths, and refuse a picture longer than its bound on both", async () => {
-  const { default: jsonata } = await import("jsonata");
   const { MAX_PICTURE_LENGTH } = await import("../../src/expr/_builtins.ts");
   const cases: [string, Record<string, unknown>][] = [
     ["$formatNumber(1234.5, '#,##0.00')", {}],
@@ -316,14 +309,7 @@ test("$formatNumber, $formatInteger, $fromMillis, $toMillis and $now answer as t
     ["$toMillis('2023-11-14', '[Y0001]-[M01]-[D01]')", {}],
     ["$toMillis('2023-11-14T22:13:20.000Z')", {}],
   ];
-  for (const [text, input] of cases) {
-    const expected = await jsonata(text).evaluate(input);
-    for (const compile of [true, false]) {
-      const e = compileExpression(text, { compile });
-      assert.equal(e.compiled, compile, text);
-      assert.deepEqual(await e.evaluate(input), expected, `${text} ${compile}`);
-    }
-  }
+  await agreeWithPackage(cases);
   const long = "[Y]".repeat(MAX_PICTURE_LENGTH);
   const fits = "0".repeat(MAX_PICTURE_LENGTH);
   for (const compile of [true, false]) {
