@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { setOwnField } from "./_own_field.ts";
 import { eachRequestHeader } from "../runtime/request_header.ts";
 
@@ -44,16 +44,8 @@ export const MAX_JSON_BODY_DEPTH = 64;
  * ```
  */
 export function parseJsonBody(text: string): unknown {
-  // A text no longer than the limit cannot open more levels than that.
-  const at = text.length <= MAX_JSON_BODY_DEPTH
-    ? -1
-    : _jsonTooDeepAt(text, MAX_JSON_BODY_DEPTH);
-  if (at >= 0) {
-    const { line, col } = _lineCol(text, at);
-    throw new SyntaxError(
-      `the body is nested too deeply: objects and arrays more than ${MAX_JSON_BODY_DEPTH} levels within each other (line ${line}, col ${col})`,
-    );
-  }
+  const deep = _jsonDepthProblem(text, MAX_JSON_BODY_DEPTH);
+  if (deep !== undefined) throw new SyntaxError(`the body is ${deep}`);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -9,7 +9,7 @@ import {
   defineComponent,
   describeValue,
 } from "../engine/component.ts";
-import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _toJson, MAX_JSON_DEPTH } from "./_to_json.ts";
 
@@ -47,16 +47,10 @@ export const JsonParse: Component = defineComponent({
         }`,
       );
     }
-    // A text no longer than the limit cannot open more levels than that.
-    const at = value.length <= MAX_JSON_DEPTH
-      ? -1
-      : _jsonTooDeepAt(value, MAX_JSON_DEPTH);
-    if (at >= 0) {
-      const { line, col } = _lineCol(value, at);
+    const deep = _jsonDepthProblem(value, MAX_JSON_DEPTH);
+    if (deep !== undefined) {
       throw new SyntaxError(
-        `cannot parse JSON from ${
-          describeValue(value)
-        }: it is nested too deeply: objects and arrays more than ${MAX_JSON_DEPTH} levels within each other (line ${line}, col ${col})`,
+        `cannot parse JSON from ${describeValue(value)}: it is ${deep}`,
       );
     }
     let parsed: unknown;

@@ -37,7 +37,7 @@ import {
 import { ProcessError, type ReportLevel } from "../engine/errors.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
-import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
 import { MAX_JSON_DEPTH } from "./_to_json.ts";
 import { _subackOutcome } from "./_mqtt_suback.ts";
@@ -932,14 +932,7 @@ class _TooDeep extends Error {}
  * to write as JSON wherever it goes next.
  */
 function _parseJson(text: string): unknown {
-  const at = text.length <= MAX_JSON_DEPTH
-    ? -1
-    : _jsonTooDeepAt(text, MAX_JSON_DEPTH);
-  if (at >= 0) {
-    const { line, col } = _lineCol(text, at);
-    throw new _TooDeep(
-      `nested too deeply: objects and arrays more than ${MAX_JSON_DEPTH} levels within each other (line ${line}, col ${col})`,
-    );
-  }
+  const deep = _jsonDepthProblem(text, MAX_JSON_DEPTH);
+  if (deep !== undefined) throw new _TooDeep(deep);
   return JSON.parse(text);
 }

@@ -12,6 +12,7 @@ import {
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
 import { _oneOf } from "./_shaping.ts";
+import { _lineCol } from "../engine/_json_depth.ts";
 
 /** A mustache template, parsed once by {@linkcode compileTemplate}. */
 export interface Template {
@@ -19,19 +20,6 @@ export interface Template {
   readonly source: string;
   /** mustache's tokens of it. */
   readonly tokens: unknown[];
-}
-
-/** Line and column (both from 1) of offset `at` in `text`. */
-function _lineCol(text: string, at: number): { line: number; col: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < at && i < text.length; i++) {
-    if (text[i] === "\n") {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, col: at - start + 1 };
 }
 
 /** The partials a template names (`{{> name}}`), which weir has none of. */

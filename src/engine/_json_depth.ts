@@ -45,3 +45,33 @@ export function _lineCol(
   }
   return { line, col: offset - start + 1 };
 }
+
+/**
+ * Why `text` may not be parsed for its depth: `nested too deeply: objects
+ * and arrays more than <max> levels within each other (line L, col C)`,
+ * where the level too many opens; `undefined` when it nests at most `max`
+ * levels. What each reader says before it is its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _jsonDepthProblem } from "./_json_depth.ts";
+ *
+ * assert.equal(_jsonDepthProblem('{"a":[1]}', 2), undefined);
+ * assert.equal(
+ *   _jsonDepthProblem('{"a":\n[[1]]}', 2),
+ *   "nested too deeply: objects and arrays more than 2 levels within each other (line 2, col 2)",
+ * );
+ * ```
+ */
+export function _jsonDepthProblem(
+  text: string,
+  max: number,
+): string | undefined {
+  // A text no longer than the limit cannot open more levels than that.
+  if (text.length <= max) return undefined;
+  const at = _jsonTooDeepAt(text, max);
+  if (at < 0) return undefined;
+  const { line, col } = _lineCol(text, at);
+  return `nested too deeply: objects and arrays more than ${max} levels within each other (line ${line}, col ${col})`;
+}

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { FlowInput } from "../flows/flow_info.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { HttpError } from "./http_error.ts";
-import { _jsonTooDeepAt, _lineCol } from "../engine/_json_depth.ts";
+import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { requestHeader } from "../runtime/request_header.ts";
 
 /**
@@ -32,13 +32,9 @@ export const DEFAULT_MAX_BODY_DEPTH = 64;
  * hundreds of MB on Bun (issue 18).
  */
 export function _checkJsonDepth(text: string, max: number, what: string): void {
-  const at = _jsonTooDeepAt(text, max);
-  if (at < 0) return;
-  const { line, col } = _lineCol(text, at);
-  throw new HttpError(
-    400,
-    `${what} is nested too deeply: objects and arrays more than ${max} levels within each other (line ${line}, col ${col}), the limit; flatten it`,
-  );
+  const deep = _jsonDepthProblem(text, max);
+  if (deep === undefined) return;
+  throw new HttpError(400, `${what} is ${deep}, the limit; flatten it`);
 }
 
 /** JSON media types, `+json` suffixes included. */
