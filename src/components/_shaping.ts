@@ -6,6 +6,7 @@
  * @module
  */
 import { describeValue } from "../engine/component.ts";
+import { _jsonWriteProblem } from "./_to_json.ts";
 import type { Expression } from "../expr/compile_expression.ts";
 import {
   evaluateExpressionWithin,
@@ -104,6 +105,15 @@ export function _keyOf(value: unknown): _Key {
       return _NO_KEY;
     default:
       if (value === null) return _NO_KEY;
+      {
+        // A key that JSON would take minutes over: one problem message.
+        const problem = _jsonWriteProblem(value);
+        if (problem !== undefined) {
+          throw new TypeError(
+            `cannot use ${describeValue(value)} as a key: ${problem}`,
+          );
+        }
+      }
       try {
         return JSON.stringify(value) ?? _NO_KEY;
       } catch {

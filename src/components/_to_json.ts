@@ -5,6 +5,9 @@
  * @module
  */
 import { describeValue } from "../engine/component.ts";
+import { _jsonShapeProblem, MAX_JSON_CHARS } from "../engine/_json_shape.ts";
+
+export { MAX_JSON_CHARS };
 
 /**
  * How deep a value may nest, objects and arrays within each other, for
@@ -18,9 +21,9 @@ export const MAX_JSON_DEPTH = 1_000;
 /**
  * Whether `value` nests more than `max` objects and arrays within each
  * other along some path, as `JSON.stringify` would walk it (bytes, written
- * flat, are not walked; `toJSON` is not called): one pass, no recursion,
- * each object measured once however often it is shared, and a reference
- * back to an object on the path not followed.
+ * flat, are not walked; `toJSON` is not called): each object measured once
+ * however often it is shared, and a reference back to an object on the
+ * path not followed. See `_jsonShapeProblem`, which also bounds the length.
  *
  * @example
  * ```ts
@@ -37,79 +40,46 @@ export const MAX_JSON_DEPTH = 1_000;
  * ```
  */
 export function _nestedDeeperThan(value: unknown, max: number): boolean {
-  if (!_walked(value)) return false;
-  if (max < 1) return true;
-  // A message is small and shallow: a recursive look at up to
-  // _QUICK_NODES objects settles it without the walk's map, set and stack
-  // (which tripled what a small message costs to write).
-  if (max >= _QUICK_DEPTH) {
-    _quickLeft = _QUICK_NODES;
-    if (_within(value as object, _QUICK_DEPTH)) return false;
-  }
-  // Heights (levels from an object down) of the objects measured.
-  const height = new Map<object, number>();
-  const open = new Set<object>([value as object]);
-  const stack: { obj: object; items: unknown[]; i: number; h: number }[] = [
-    { obj: value as object, items: _items(value as object), i: 0, h: 0 },
-  ];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.i < top.items.length) {
-      const item = top.items[top.i++];
-      if (!_walked(item) || open.has(item as object)) continue;
-      const h = height.get(item as object);
-      if (h !== undefined) {
-        if (stack.length + h > max) return true;
-        if (h > top.h) top.h = h;
-        continue;
-      }
-      if (stack.length + 1 > max) return true;
-      open.add(item as object);
-      stack.push({
-        obj: item as object,
-        items: _items(item as object),
-        i: 0,
-        h: 0,
-      });
-      continue;
-    }
-    stack.pop();
-    open.delete(top.obj);
-    height.set(top.obj, top.h + 1);
-    const parent = stack[stack.length - 1];
-    if (parent !== undefined && top.h + 1 > parent.h) parent.h = top.h + 1;
-  }
-  return false;
+  return _jsonShapeProblem(value, max, Infinity) === "deep";
 }
-
-/** The levels and objects the quick look of `_nestedDeeperThan` takes. */
-const _QUICK_DEPTH = 64;
-const _QUICK_NODES = 4_096;
-/** Objects the quick look may still enter. */
-let _quickLeft = 0;
 
 /**
- * Whether `v` nests at most `levels` levels (itself the first), found
- * within the objects `_quickLeft` allows; false when it may nest deeper
- * (a reference back to the path, too) or the allowance ran out: then the
- * walk decides.
+ * Why `value` is not written as JSON, found before `JSON.stringify` walks
+ * it: nested deeper than {@linkcode MAX_JSON_DEPTH}, or a text longer than
+ * `MAX_JSON_CHARS` (64 Mi characters; objects shared in many places count
+ * in each); `undefined` when it may be written. `short` gives the first
+ * words only (`it is nested too deeply`, `it is too large`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _jsonWriteProblem } from "./_to_json.ts";
+ *
+ * let shared: unknown = [1];
+ * for (let i = 0; i < 30; i++) shared = [shared, shared];
+ * assert.equal(
+ *   _jsonWriteProblem(shared),
+ *   "it is too large, its text more than 67,108,864 characters",
+ * );
+ * assert.equal(_jsonWriteProblem({ a: [1, 2] }), undefined);
+ * ```
  */
-function _within(v: object, levels: number): boolean {
-  if (levels === 0 || --_quickLeft < 0) return false;
-  for (const item of _items(v)) {
-    if (_walked(item) && !_within(item as object, levels - 1)) return false;
+export function _jsonWriteProblem(
+  value: unknown,
+  short?: boolean,
+): string | undefined {
+  const problem = _jsonShapeProblem(value, MAX_JSON_DEPTH, MAX_JSON_CHARS);
+  if (problem === undefined) return undefined;
+  if (problem === "deep") {
+    return short
+      ? "it is nested too deeply"
+      : `it is nested too deeply, objects and arrays more than ${MAX_JSON_DEPTH} levels within each other`;
   }
-  return true;
-}
-
-/** An object `_nestedDeeperThan` walks into: not bytes, which JSON writes flat. */
-function _walked(v: unknown): boolean {
-  return v !== null && typeof v === "object" && !ArrayBuffer.isView(v) &&
-    !(v instanceof ArrayBuffer);
-}
-
-function _items(v: object): unknown[] {
-  return Array.isArray(v) ? v : Object.values(v);
+  return short
+    ? "it is too large"
+    : `it is too large, its text more than ${
+      MAX_JSON_CHARS.toLocaleString("en-US")
+    } characters`;
 }
 
 /**
@@ -136,11 +106,10 @@ export function _toJson(
   value: unknown,
   indent?: number | string,
 ): string | undefined {
-  if (_nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+  const problem = _jsonWriteProblem(value);
+  if (problem !== undefined) {
     throw new TypeError(
-      `cannot write ${
-        describeValue(value)
-      } as JSON: it is nested too deeply, objects and arrays more than ${MAX_JSON_DEPTH} levels within each other`,
+      `cannot write ${describeValue(value)} as JSON: ${problem}`,
     );
   }
   try {

@@ -13,7 +13,7 @@ import {
 import { excerpt, thrownText } from "../engine/excerpt.ts";
 import { _intervalDuration, _nonNegativeInteger } from "./_option_parsers.ts";
 import { _sleepUntil } from "./_timer.ts";
-import { _nestedDeeperThan, MAX_JSON_DEPTH } from "./_to_json.ts";
+import { _jsonWriteProblem } from "./_to_json.ts";
 
 /**
  * `core/Repeat`: forwards every message unchanged.
@@ -161,7 +161,8 @@ const _OUTPUT = {
  * (`mqtt/In`'s bytes payload in its message) as an array of numbers (JSON
  * wrote `{"0":104,"1":105}`, and a `Buffer` `{"type":"Buffer","data":[...]}`).
  * A value JSON cannot write even so (too large for a string, nested more
- * than `MAX_JSON_DEPTH` (1,000) levels, which is looked at first, a
+ * than `MAX_JSON_DEPTH` (1,000) levels or with a text longer than
+ * `MAX_JSON_CHARS` (64 Mi), both looked at first, a
  * `toJSON()` that throws) as what it is and why, in brackets (`String()`
  * said `[object Object]`, or wrote an array's whole text).
  *
@@ -200,9 +201,8 @@ export function _logLine(value: unknown): string {
   }
   // Looked at before JSON.stringify, which Bun takes seconds over at
   // 100,000 levels (twice: the lenient try too) and Deno refuses near 8,000.
-  if (_nestedDeeperThan(value, MAX_JSON_DEPTH)) {
-    return _unwritable(value, _TOO_DEEP);
-  }
+  const problem = _jsonWriteProblem(value, true);
+  if (problem !== undefined) return _unwritable(value, problem);
   let json: string | undefined;
   try {
     json = JSON.stringify(value, _bytesAsNumbers);
@@ -217,8 +217,6 @@ export function _logLine(value: unknown): string {
   }
   return json ?? String(value);
 }
-
-const _TOO_DEEP = "it is nested too deeply";
 
 /** The line for a value JSON could not write even leniently, and `why`. */
 function _unwritable(value: unknown, why: string): string {
@@ -245,7 +243,7 @@ function _why(error: unknown): string {
   return error instanceof RangeError && /string length|memory/i.test(message)
     ? "it is too large"
     : error instanceof RangeError && /call stack/i.test(message)
-    ? _TOO_DEEP
+    ? "it is nested too deeply"
     : `it threw ${JSON.stringify(excerpt(message))} while being written`;
 }
 

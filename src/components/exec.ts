@@ -24,6 +24,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LIMITS } from "../engine/limits.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _errorPort } from "./_error_port.ts";
+import { _toJson } from "./_to_json.ts";
 import { ExecAllowList } from "./exec_allow.ts";
 import {
   _NO_SECRETS,
@@ -308,7 +309,7 @@ function _stdin(value: unknown): Uint8Array {
   if (value === null || value === undefined) return new Uint8Array(0);
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (value instanceof Uint8Array) return value;
-  return Buffer.from(JSON.stringify(value) ?? String(value), "utf8");
+  return Buffer.from(_toJson(value) ?? String(value), "utf8");
 }
 
 interface ExecState {

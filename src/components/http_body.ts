@@ -8,6 +8,7 @@
  */
 import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { setOwnField } from "./_own_field.ts";
+import { _jsonWriteProblem } from "./_to_json.ts";
 import { eachRequestHeader } from "../runtime/request_header.ts";
 
 /** The methods the HTTP components accept, in documentation order. */
@@ -346,6 +347,10 @@ export function encodeBody(
   }
   if (value instanceof ArrayBuffer) {
     return { body: new Uint8Array(value), type: "application/octet-stream" };
+  }
+  const problem = _jsonWriteProblem(value);
+  if (problem !== undefined) {
+    throw new TypeError(`the body cannot be sent as JSON: ${problem}`);
   }
   let text: string | undefined;
   try {

@@ -39,7 +39,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { restrictable } from "../engine/flow_allow.ts";
 import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
-import { MAX_JSON_DEPTH } from "./_to_json.ts";
+import { _jsonWriteProblem, MAX_JSON_DEPTH } from "./_to_json.ts";
 import { _subackOutcome } from "./_mqtt_suback.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
@@ -647,6 +647,10 @@ function _payload(value: unknown): string | Buffer {
   }
   if (value instanceof ArrayBuffer) return Buffer.from(value);
   if (value === undefined) return "";
+  const problem = _jsonWriteProblem(value);
+  if (problem !== undefined) {
+    throw new TypeError(`cannot publish ${describeValue(value)}: ${problem}`);
+  }
   const json = JSON.stringify(value);
   if (json === undefined) {
     throw new TypeError(

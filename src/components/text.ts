@@ -11,6 +11,7 @@ import {
   describeValue,
 } from "../engine/component.ts";
 import { _errorPort } from "./_error_port.ts";
+import { _jsonWriteProblem } from "./_to_json.ts";
 import { _oneOf } from "./_shaping.ts";
 import { _lineCol } from "../engine/_json_depth.ts";
 
@@ -194,6 +195,12 @@ class _OwnContext extends Mustache.Context {
 function _asText(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "object" && value !== null) {
+    const problem = _jsonWriteProblem(value);
+    if (problem !== undefined) {
+      throw new TypeError(
+        `cannot write ${describeValue(value)} into the template: ${problem}`,
+      );
+    }
     try {
       return JSON.stringify(value) ?? String(value);
     } catch {

@@ -18,7 +18,9 @@ const _ARRAY_FLAGS = [
  * prototype and flags its arrays (`sequence: true`), which shows when they
  * are logged or compared. Those are copied; anything else (parts of the
  * input) is kept by reference, and nothing is copied when nothing needs it.
- * Nesting deeper than 100 levels is kept as it is.
+ * Nesting deeper than 100 levels is kept as it is. An object shared in
+ * many places is looked at once (past the first 4,096 objects), and its
+ * copy shared in the same places.
  *
  * @example
  * ```ts
@@ -34,11 +36,39 @@ const _ARRAY_FLAGS = [
  * ```
  */
 export function toPlain(value: unknown): unknown {
-  return _plain(value, 0);
+  if (value === null || typeof value !== "object") return value;
+  _visits = 0;
+  _done = undefined;
+  const plain = _plain(value, 0);
+  _done = undefined;
+  return plain;
 }
+
+/**
+ * Objects a result may hold before each is looked at once only: past
+ * this many, every object looked at keeps its answer in `_done`, so that
+ * a result of a few objects shared in many places (`$a := [[$a], [$a]]`
+ * thirty times: 61 arrays, a billion paths) costs its objects, not its
+ * paths. Below it, nothing is allocated for the common small result.
+ */
+const _QUICK_VISITS = 4_096;
+let _visits = 0;
+/** The answers of the objects looked at past `_QUICK_VISITS`. */
+let _done: Map<object, unknown> | undefined;
 
 function _plain(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== "object" || depth > 100) return value;
+  if (++_visits > _QUICK_VISITS) {
+    _done ??= new Map();
+    if (_done.has(value)) return _done.get(value);
+    const result = _copied(value, depth);
+    _done.set(value, result);
+    return result;
+  }
+  return _copied(value, depth);
+}
+
+function _copied(value: object, depth: number): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined = _ARRAY_FLAGS.some((f) =>
         Object.hasOwn(value, f)
