@@ -16,6 +16,8 @@
  * @module
  */
 import jsonata from "jsonata";
+import { _jsonShapeProblem } from "../engine/_json_shape.ts";
+import { _chars, _items, _work, MAX_STRING } from "./_growth.ts";
 import {
   type _Clocked,
   _createSequence,
@@ -165,10 +167,53 @@ function _boolean(arg: unknown): unknown {
 }
 
 function _string(arg: unknown): string {
+  _stringBound(arg, "$string");
   return _byName.string.implementation.call(
     undefined as unknown as _Focus,
     arg,
   ) as string;
+}
+
+/**
+ * Refuses to write `arg` as a JSON text longer than `MAX_STRING`, before
+ * the package's `JSON.stringify` walks every path through it (a value of
+ * a few dozen arrays that share each other can have billions).
+ */
+function _stringBound(arg: unknown, what: string): void {
+  if (
+    typeof arg === "object" && arg !== null &&
+    _jsonShapeProblem(arg, Infinity, MAX_STRING) === "long"
+  ) _chars(MAX_STRING + 1, what);
+}
+
+/**
+ * `$string` within `MAX_STRING` (see `_stringBound`). One declared
+ * parameter, as the package's (`prettify` has a default there): a
+ * higher-order function passes as many arguments as that says.
+ */
+function string(this: _Focus, arg: unknown, ...rest: unknown[]): unknown {
+  _stringBound(arg, "$string");
+  return _byName.string.implementation.call(this, arg, ...rest);
+}
+
+/** `$join` within `MAX_STRING`, measured before the strings are joined. */
+function join(this: _Focus, strs: unknown, separator: unknown): unknown {
+  if (Array.isArray(strs) && strs.length > 1) {
+    let n = typeof separator === "string"
+      ? separator.length * (strs.length - 1)
+      : 0;
+    for (const s of strs) if (typeof s === "string") n += s.length;
+    _chars(n, "$join");
+  }
+  return _byName.join.implementation.call(this, strs, separator);
+}
+
+/** `$append` within `MAX_ITEMS`. */
+function append(this: _Focus, a: unknown, b: unknown): unknown {
+  const size = (v: unknown) =>
+    Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
+  _items(size(a) + size(b), "$append");
+  return _byName.append.implementation.call(this, a, b);
 }
 
 /** The arguments a higher-order function passes, by the callee's arity. */
@@ -576,6 +621,7 @@ export function _distinct(this: _Focus, arr: unknown): unknown {
  * property names sorted) of them, no deeper than 1,000.
  */
 function _canonical(v: unknown, depth: number): string | undefined {
+  _work(1);
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
@@ -596,6 +642,8 @@ function _canonical(v: unknown, depth: number): string | undefined {
       const item = _canonical(v[i], depth + 1);
       if (item === undefined) return undefined;
       text += i === 0 ? item : "," + item;
+      // Longer than an expression's string: compared item by item instead.
+      if (text.length > MAX_STRING) return undefined;
     }
     return text + "]";
   }
@@ -610,6 +658,7 @@ function _canonical(v: unknown, depth: number): string | undefined {
     const item = _canonical((v as _Rec)[names[i]], depth + 1);
     if (item === undefined) return undefined;
     text += (i === 0 ? "" : ",") + JSON.stringify(names[i]) + ":" + item;
+    if (text.length > MAX_STRING) return undefined;
   }
   return text + "}";
 }
@@ -873,6 +922,7 @@ function replace(
       }
       result += s.substring(position, index);
       result += replacement;
+      _chars(result.length, "$replace");
       position = index + pattern.length;
       count++;
       index = s.indexOf(pattern, position);
@@ -900,6 +950,7 @@ function replace(
     ) throw new _Bail("an asynchronous replacer");
     if (typeof replacedWith === "string") result += replacedWith;
     else throw _error("D3012", { value: replacedWith });
+    _chars(result.length, "$replace");
     position = matches.start + matches.match.length;
     count++;
     matches = _evaluateMatcher(undefined, matches.next, undefined);
@@ -945,6 +996,9 @@ const _own: Record<
   replace,
   match,
   clone,
+  string,
+  join,
+  append,
   pad: _pad,
   length: _length,
   substring: _substring,

@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { _workFor } from "./_growth.ts";
 import jsonata from "jsonata";
 import {
   _Bail,
@@ -451,6 +452,9 @@ export function _compileAst(
       wrapped.outerWrapper = true;
       input = wrapped;
     }
+    // The loops inside a step count their work against this budget's
+    // clock (see _growth.ts); none without a time budget.
+    _workFor(run.deadline === Infinity ? undefined : run);
     try {
       return root(input, env);
     } catch (err) {

@@ -8,6 +8,7 @@
  * @module
  */
 import { _toBoolean, _toString } from "./_builtins.ts";
+import { _chars, _items, _work, MAX_ITEMS } from "./_growth.ts";
 import {
   _createSequence,
   _error,
@@ -48,11 +49,13 @@ export const _hasOwn = Object.prototype.hasOwnProperty;
 export function _lookup(input: unknown, key: string): unknown {
   if (Array.isArray(input)) {
     const result = _createSequence();
+    _work(input.length);
     for (let i = 0; i < input.length; i++) {
       const res = _lookup(input[i], key);
       if (res !== undefined) {
         if (Array.isArray(res)) { for (const v of res) result.push(v); }
         else result.push(res);
+        if (result.length > MAX_ITEMS) _items(result.length, "a path step");
       }
     }
     return result;
@@ -81,6 +84,7 @@ export function _append(arg1: unknown, arg2: unknown): unknown {
   if (arg2 === undefined) return arg1;
   const a1 = Array.isArray(arg1) ? arg1 : _createSequence(arg1);
   const a2 = Array.isArray(arg2) ? arg2 : [arg2];
+  _items(a1.length + a2.length, "appending");
   return a1.concat(a2);
 }
 
@@ -96,8 +100,11 @@ export function _append(arg1: unknown, arg2: unknown): unknown {
  * ```
  */
 export function _flatten(arg: unknown, flattened: unknown[]): unknown[] {
+  _work(1);
   if (Array.isArray(arg)) { for (const item of arg) _flatten(item, flattened); }
-  else flattened.push(arg);
+  else if (flattened.push(arg) > MAX_ITEMS) {
+    _items(flattened.length, "flattening");
+  }
   return flattened;
 }
 
@@ -201,10 +208,12 @@ export const _binaryOps: Record<string, (l: unknown, r: unknown) => unknown> = {
   "<=": (l, r) => _compare(l, r) && (l as number) <= (r as number),
   ">": (l, r) => _compare(l, r) && (l as number) > (r as number),
   ">=": (l, r) => _compare(l, r) && (l as number) >= (r as number),
-  "&": (l, r) =>
-    (l === undefined ? "" : _toString(l)).concat(
-      r === undefined ? "" : _toString(r),
-    ),
+  "&": (l, r) => {
+    const a = l === undefined ? "" : _toString(l);
+    const b = r === undefined ? "" : _toString(r);
+    _chars(a.length + b.length, "joining strings with &");
+    return a.concat(b);
+  },
   "..": _range,
   "in": (l, r) => {
     if (l === undefined || r === undefined) return false;
@@ -256,6 +265,7 @@ function _range(l: unknown, r: unknown): unknown {
   if (lo > hi) return undefined;
   const size = hi - lo + 1;
   if (size > 1e7) throw _error("D2014", { value: size });
+  _work(size);
   const result: _Seq = new Array(size);
   for (let item = lo, index = 0; item <= hi; item++, index++) {
     result[index] = item;

@@ -1,0 +1,125 @@
+/**
+ * Bounds on what one step of a compiled evaluation may build, and the
+ * clock of the evaluation under way for the loops inside one step.
+ *
+ * A step of JSONata can copy an array or join strings of any length, so
+ * counting steps does not bound the work: `$a := [$a, $a]` thirty times is
+ * thirty steps and a billion items (Bun took the machine's 24 GB before
+ * the kernel ended it), `$s := $s & $s` the same in characters, and a
+ * comparison or a flattening of values that share parts of each other
+ * walks every path through them. Here each such array or string is
+ * bounded ({@linkcode MAX_ITEMS}, {@linkcode MAX_STRING}), and the loops
+ * count their work ({@linkcode _work}), reading the clock of the budget
+ * under way every {@linkcode WORK_PER_LOOK} items, so that a budget of
+ * 1,000 ms ends such an evaluation near 1,000 ms.
+ *
+ * @module
+ */
+import { type _Clocked, _readClock } from "./_values.ts";
+
+/**
+ * The most items an array built by an expression may hold (by appending,
+ * an array constructor, flattening): 16 Mi (16,777,216), more than the
+ * 10,000,000 of JSONata's own bound on a range (D2014).
+ */
+export const MAX_ITEMS = 16_777_216;
+
+/**
+ * The longest string an expression may build by joining strings (`&`,
+ * `$join`, `$replace`, `$string`): 16 Mi (16,777,216) UTF-16 units, as
+ * `$pad`'s bound.
+ */
+export const MAX_STRING = 16_777_216;
+
+/** Items of work between two looks at the clock. */
+export const WORK_PER_LOOK = 65_536;
+
+let _clock: _Clocked | undefined;
+let _left = WORK_PER_LOOK;
+
+/**
+ * Makes `clock` the budget that {@linkcode _work} looks at (`undefined`:
+ * none): set by each compiled evaluation as it starts, so that one
+ * without a time budget never looks at the clock of one before it. (An
+ * evaluation started inside another, by a JavaScript function bound to
+ * it, leaves the outer one counting against its own budget, or none.)
+ */
+export function _workFor(clock: _Clocked | undefined): void {
+  _clock = clock;
+  _left = WORK_PER_LOOK;
+}
+
+/**
+ * Counts `n` items of work of the evaluation under way; every
+ * {@linkcode WORK_PER_LOOK} items, a look at its clock (JSONata's D1012
+ * past its deadline).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _work, _workFor, WORK_PER_LOOK } from "./_growth.ts";
+ *
+ * _workFor({ deadline: 1, timeout: 5 });
+ * _work(WORK_PER_LOOK - 1);
+ * assert.throws(() => _work(2), { code: "D1012" });
+ * _workFor(undefined);
+ * _work(2 * WORK_PER_LOOK);
+ * ```
+ */
+export function _work(n: number): void {
+  if ((_left -= n) < 0) {
+    _left = WORK_PER_LOOK;
+    if (_clock !== undefined) _readClock(_clock);
+  }
+}
+
+/**
+ * Refuses an array of `n` items built by `what` when `n` is more than
+ * {@linkcode MAX_ITEMS}, and counts its copy as work.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _items, MAX_ITEMS } from "./_growth.ts";
+ *
+ * _items(10, "an append");
+ * assert.throws(() => _items(MAX_ITEMS + 1, "an append"), RangeError);
+ * ```
+ */
+export function _items(n: number, what: string): void {
+  if (n > MAX_ITEMS) {
+    throw new RangeError(
+      `${what} would make an array of ${
+        n.toLocaleString("en-US")
+      } items, more than the ${
+        MAX_ITEMS.toLocaleString("en-US")
+      } an expression may build`,
+    );
+  }
+  if (n >= 1024) _work(n);
+}
+
+/**
+ * Refuses a string of `n` UTF-16 units built by `what` when `n` is more
+ * than {@linkcode MAX_STRING}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _chars, MAX_STRING } from "./_growth.ts";
+ *
+ * _chars(10, "&");
+ * assert.throws(() => _chars(MAX_STRING + 1, "&"), /more than the 16,777,216/);
+ * ```
+ */
+export function _chars(n: number, what: string): void {
+  if (n > MAX_STRING) {
+    throw new RangeError(
+      `${what} would make a string of ${
+        n.toLocaleString("en-US")
+      } characters, more than the ${
+        MAX_STRING.toLocaleString("en-US")
+      } an expression may build`,
+    );
+  }
+}

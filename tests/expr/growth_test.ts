@@ -1,0 +1,140 @@
+/**
+ * What one step of an expression may build: arrays of at most MAX_ITEMS,
+ * strings of at most MAX_STRING, and loops inside a step that look at the
+ * budget's clock, so that an expression of a few dozen steps cannot take
+ * the device's memory or hold its event loop for minutes.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileExpression } from "../../src/expr/compile_expression.ts";
+import { MAX_ITEMS, MAX_STRING } from "../../src/expr/_growth.ts";
+import { toPlain } from "../../src/expr/to_plain.ts";
+
+const BUDGET = { timeoutMs: 300, maxDepth: 1000 };
+
+/** `( first; step; step; ...; last )` with `step` n times. */
+function block(first: string, step: string, n: number, last: string): string {
+  return `( ${first}; ${Array(n).fill(step).join("; ")}; ${last} )`;
+}
+
+test("an array doubled thirty times is refused at the bound, on both paths of evaluation", () => {
+  // Before: Deno 2.9 GB and 6 s; Bun took 24 GB until the kernel ended it.
+  const e = compileExpression(
+    block("$a := [1, 2]", "$a := [$a, $a]", 30, "$count($a)"),
+  );
+  assert.equal(e.compiled, true);
+  const refused =
+    /appending would make an array of 33,554,432 items, more than the 16,777,216 an expression may build/;
+  assert.throws(() => e.evaluateNow({}), refused);
+  assert.throws(
+    () => e.evaluateWithin({}, BUDGET),
+    (err: Error) =>
+      refused.test(err.message) || (err as { code?: string }).code === "D1012",
+  );
+  // Up to the bound it builds: 2^23 items.
+  const fits = compileExpression(
+    block("$a := [1, 2]", "$a := [$a, $a]", 22, "$count($a)"),
+  );
+  assert.equal(fits.evaluateNow({}), 2 ** 23);
+  assert.ok(2 ** 24 <= MAX_ITEMS);
+});
+
+test("$append, flattening and a path step are bounded as appending is", () => {
+  assert.throws(
+    () =>
+      compileExpression("$append([1..10000000], [1..10000000])").evaluateNow(
+        {},
+      ),
+    /\$append would make an array of 20,000,000 items/,
+  );
+  assert.equal(
+    compileExpression("$count($append([1..10000000], [1..6000000]))")
+      .evaluateNow({}),
+    16_000_000,
+  );
+});
+
+test("a string doubled thirty times is refused at the bound; $join, $replace and $string too", () => {
+  const e = compileExpression(
+    block('$s := "ab"', "$s := $s & $s", 30, "$length($s)"),
+  );
+  assert.throws(
+    () => e.evaluateNow({}),
+    /joining strings with & would make a string of 33,554,432 characters, more than the 16,777,216/,
+  );
+  assert.equal(
+    compileExpression(block('$s := "ab"', "$s := $s & $s", 22, "$length($s)"))
+      .evaluateNow({}),
+    2 ** 23,
+  );
+  const big = "x".repeat(MAX_STRING / 4);
+  assert.throws(
+    () =>
+      compileExpression("$join([$b, $b, $b, $b, $b])").evaluateNow({}, {
+        b: big,
+      }),
+    /\$join would make a string of 20,971,520 characters/,
+  );
+  assert.equal(
+    (compileExpression("$join([$b, $b])").evaluateNow({}, { b: big }) as string)
+      .length,
+    MAX_STRING / 2,
+  );
+  assert.throws(
+    () =>
+      compileExpression('$replace($b, "x", "yyyyy")').evaluateNow({}, {
+        b: big,
+      }),
+    /\$replace would make a string of/,
+  );
+  // 2^30 leaves written out by $string: refused from its 61 arrays.
+  assert.throws(
+    () =>
+      compileExpression(
+        block("$a := [1]", "$a := [[$a], [$a]]", 30, "$length($string($a))"),
+      ).evaluateNow({}),
+    /\$string would make a string of more than|\$string would make a string of 16,777,217/,
+  );
+  assert.equal(
+    compileExpression("$string({'a': [1, 2]})").evaluateNow({}),
+    '{"a":[1,2]}',
+  );
+  assert.deepEqual(
+    toPlain(compileExpression("$map([1, 2, 3], $string)").evaluateNow({})),
+    ["1", "2", "3"],
+  );
+});
+
+test("comparing, flattening, looking up and de-duplicating values that share parts of each other end at the time budget", () => {
+  // Each took Deno and Bun 25 s to 30 s or more, or 3 GB, before.
+  const shared = (last: string) =>
+    block(
+      '$a := [{"x": 1}]; $b := [{"x": 1}]',
+      "$a := [[$a], [$a]]; $b := [[$b], [$b]]",
+      30,
+      last,
+    );
+  for (
+    const last of ["$a = $b", "$count($a.x)", "$count($distinct([$a, [$b]]))"]
+  ) {
+    const e = compileExpression(shared(last));
+    assert.equal(e.compiled, true, last);
+    assert.throws(() => e.evaluateWithin({}, BUDGET), { code: "D1012" }, last);
+  }
+});
+
+test("toPlain looks at an object shared in many places once and shares its copy", () => {
+  const e = compileExpression(
+    block("$a := [1]", "$a := [[$a], [$a]]", 40, '{"x": $a}'),
+  );
+  const plain = toPlain(e.evaluateNow({})) as { x: unknown[][] };
+  // 2^40 paths: copied from its 81 arrays, and no longer JSONata's.
+  assert.equal(Object.getPrototypeOf(plain), Object.prototype);
+  assert.equal(plain.x[0][0], plain.x[1][0]);
+  assert.equal(Object.hasOwn(plain.x, "cons"), false);
+  // A small result's arrays are copies each.
+  const small = toPlain(
+    compileExpression("( $a := [1]; [[$a], [$a]] )").evaluateNow({}),
+  ) as unknown[][];
+  assert.deepEqual(small, [[1], [1]]);
+});
