@@ -16,6 +16,7 @@ import {
 import { _errorPort } from "./_error_port.ts";
 import { setOwnField } from "./_own_field.ts";
 import { _oneOf } from "./_shaping.ts";
+import { _jsonWriteProblem } from "./_to_json.ts";
 
 /** One malformed row of a CSV text. */
 export interface CsvBadRow {
@@ -867,6 +868,14 @@ function _csv(
   header: boolean,
 ): string {
   const quote = ctx.control<string>("quote");
+  // A field that is an object is written as JSON (csv-stringify): one
+  // that shares parts in many places could be billions of characters.
+  const problem = _jsonWriteProblem(rows, true);
+  if (problem !== undefined) {
+    throw new TypeError(
+      `Cannot write CSV: the rows' fields as JSON: ${problem}`,
+    );
+  }
   // quote "" writes every field as it is, as csv-stringify does.
   return stringify(names === undefined ? rows : _fields(rows, names), {
     columns: names,

@@ -129,31 +129,62 @@ const _METERS: readonly MeterSpec[] = [
  * change; -0 still equals 0.
  */
 function _equal(a: unknown, b: unknown): boolean {
+  _visits = 0;
+  _equalPairs = undefined;
+  const equal = _eq(a, b);
+  _equalPairs = undefined;
+  return equal;
+}
+
+/**
+ * Pairs of objects compared before without a difference, kept once a
+ * comparison has looked at `_QUICK_VISITS` pairs: two values that share
+ * parts of themselves in many places (a message an expression built in a
+ * few steps can have billions of paths through a few dozen arrays) are
+ * then compared in time linear in their objects, not their paths.
+ */
+let _equalPairs: Map<object, Set<object>> | undefined;
+let _visits = 0;
+const _QUICK_VISITS = 4_096;
+
+function _eq(a: unknown, b: unknown): boolean {
   if (a === b || (a !== a && b !== b)) return true;
   if (
     a === null || b === null || typeof a !== "object" || typeof b !== "object"
   ) {
     return false;
   }
+  if (++_visits <= _QUICK_VISITS) return _members(a, b);
+  _equalPairs ??= new Map();
+  let seen = _equalPairs.get(a);
+  if (seen?.has(b)) return true;
+  if (!_members(a, b)) return false;
+  if (seen === undefined) _equalPairs.set(a, seen = new Set());
+  seen.add(b);
+  return true;
+}
+
+/** Whether two objects have equal members (see `_equal`). */
+function _members(a: object, b: object): boolean {
   const arrayA = Array.isArray(a);
   if (arrayA !== Array.isArray(b)) return false;
   if (arrayA) {
     const x = a as unknown[];
     const y = b as unknown[];
     if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!_equal(x[i], y[i])) return false;
+    for (let i = 0; i < x.length; i++) if (!_eq(x[i], y[i])) return false;
     return true;
   }
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date &&
-      _equal(a.getTime(), b.getTime());
+      _eq(a.getTime(), b.getTime());
   }
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) {
     if (!Object.hasOwn(b, k)) return false;
     if (
-      !_equal(
+      !_eq(
         (a as Record<string, unknown>)[k],
         (b as Record<string, unknown>)[k],
       )

@@ -13,6 +13,8 @@ import { encodeBody } from "../../src/components/http_body.ts";
 import { _keyOf } from "../../src/components/_shaping.ts";
 import { TextTemplate } from "../../src/components/text.ts";
 import { _toJson, MAX_JSON_CHARS } from "../../src/components/_to_json.ts";
+import { FlowDedupe } from "../../src/components/flow_dedupe.ts";
+import { CsvStringify } from "../../src/components/csv.ts";
 import { runComponent } from "./_helpers.ts";
 
 /** 2^levels leaves of 1 through `levels` arrays, each holding the one below twice. */
@@ -72,5 +74,31 @@ test("http/Response's and http/Request's body, text/Template's values and a keye
   assert.match(
     errors[0].message,
     /cannot write array of 2 into the template: it is too large/,
+  );
+});
+
+test("flow/Dedupe compares two values that share parts in many places by their objects, not their paths", async () => {
+  // Two equal values built apart (2^40 paths each), then a different one.
+  const other = doubled(40);
+  const changed = doubled(40);
+  (changed[0] as unknown[])[1] = [7];
+  const { outputs, errors } = await runComponent(FlowDedupe, {
+    input: [HUGE, other, changed],
+  });
+  assert.deepEqual(errors, []);
+  assert.equal(outputs.out.length, 2);
+  assert.equal(outputs.out[0], HUGE);
+  assert.equal(outputs.out[1], changed);
+});
+
+test("csv/Stringify refuses rows whose fields would be written as too long a JSON text", async () => {
+  const { outputs, errors } = await runComponent(CsvStringify, {
+    input: [[{ a: HUGE }], [{ a: [1, 2] }]],
+  });
+  assert.deepEqual(outputs.out, ['a\n"[1,2]"\n']);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /Cannot write CSV: the rows' fields as JSON: it is too large/,
   );
 });
