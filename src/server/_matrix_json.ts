@@ -29,16 +29,12 @@
  */
 import type { RangeColumns } from "../history/promql/query.ts";
 import { formatPointValue } from "./_prometheus_api.ts";
+import { _nextTurn } from "../engine/_next_turn.ts";
 
 const CHUNK_BYTES = 1 << 20;
 /** Points written between two turns of the event loop: some 50 to 150 ms here. */
 const POINTS_A_TURN = 1 << 18;
 const _encoder = new TextEncoder();
-
-/** Resolves once the event loop has run (a timer: see `queryRangeSliced`'s). */
-function _nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * `r` as the query API's success answer, in UTF-8 bytes; the event loop

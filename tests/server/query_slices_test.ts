@@ -90,3 +90,69 @@ test(
     }
   },
 );
+
+test("/api/v1/series reads its match[] selectors one turn of the event loop each, with the same answer", async () => {
+  const history = await History.open({ intervalMs: 1000 });
+  for (let i = 0; i < 50; i++) {
+    const ref = history.store.seriesRef(
+      { __name__: "m", i: String(i) },
+      "gauge",
+    );
+    history.store.append(ref, T0, i);
+  }
+  // A timer set as the first selector is read: it runs before the second.
+  const seenByTimer: number[] = [];
+  let reads = 0;
+  const store = history.store;
+  const reader: HistoryReader = new Proxy(store, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== "function") return value;
+      if (name === "series") {
+        return (...args: unknown[]) => {
+          if (reads++ === 0) setTimeout(() => seenByTimer.push(reads), 0);
+          return value.apply(target, args);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  try {
+    const app = queryRoutes(reader, { now: () => T0 + 1000 });
+    const res = await app.request(
+      `/api/v1/series?match[]=m{i=~"1.*"}&match[]=m{i=~".*1"}&match[]=m{i="7"}&start=${
+        T0 / 1000 - 60
+      }`,
+    );
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(
+      body.data.map((l: { i: string }) => l.i),
+      [
+        "1",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "21",
+        "31",
+        "41",
+        "7",
+      ],
+    );
+    assert.equal(reads, 3);
+    assert.deepEqual(
+      seenByTimer,
+      [1],
+      "the loop ran between the first and second selector",
+    );
+  } finally {
+    await history.close();
+  }
+});

@@ -11,6 +11,7 @@ import { valueType } from "./ast.ts";
 import { Evaluator, TOO_MANY_SAMPLES } from "./evaluator.ts";
 import { parseQuery, TYPE_NAMES } from "./parse.ts";
 import { PromQLError } from "./promql_error.ts";
+import { _nextTurn } from "../../engine/_next_turn.ts";
 import {
   compareLabels,
   labelsKey,
@@ -373,18 +374,6 @@ export interface SlicedQueryOptions extends QueryOptions {
 /** The share of the samples left under the limit a slice is sized to hold. */
 const SLICE_SHARE = 0.8;
 const FIRST_SLICE_STEPS = 32;
-
-/**
- * Resolves once the event loop has run: timers, I/O, other requests. A
- * timer, not `setImmediate`: on Deno 2.9 a chain of immediates (a slice,
- * an immediate, the next slice) lets no socket be read until it ends, so
- * a request that came during a 2.3 s range query waited 2.3 s. A timer
- * costs a slice 1 to 4 ms more (the runtimes' least timer delay), against
- * the 15 to 250 ms a slice takes.
- */
-function _nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * {@linkcode queryRange} evaluated a slice of steps at a time, the event
