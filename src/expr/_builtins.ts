@@ -183,7 +183,13 @@ function _stringBound(arg: unknown, what: string): void {
   if (
     typeof arg === "object" && arg !== null &&
     _jsonShapeProblem(arg, Infinity, MAX_STRING) === "long"
-  ) _chars(MAX_STRING + 1, what);
+  ) {
+    throw new RangeError(
+      `${what} would make a string longer than the ${
+        MAX_STRING.toLocaleString("en-US")
+      } characters an expression may build`,
+    );
+  }
 }
 
 /**
