@@ -41,6 +41,11 @@ export const LIMITS: Readonly<{
   maxProcesses: number;
   /** Most connections of a graph, its initial packets (IIPs) included. */
   maxConnections: number;
+  /**
+   * Longest process name, in characters (UTF-16 units), as a flow id's:
+   * the name labels every metric series of its process.
+   */
+  maxNameLength: number;
 }> = Object.freeze({
   maxCapacity: 100_000,
   maxConcurrency: 100_000,
@@ -55,4 +60,7 @@ export const LIMITS: Readonly<{
   // the scale the graph tests build (5,000 processes in a ring).
   maxProcesses: 5_000,
   maxConnections: 10_000,
+  // A process of a 100,000-character name put 57 lines of 100 KB into
+  // each /metrics answer and the history's label index.
+  maxNameLength: 128,
 });

@@ -315,6 +315,14 @@ class _Validator {
     for (const [name, process] of Object.entries(processes)) {
       const path = joinKey("processes", name);
       if (name === "") this.#report(path, "a process needs a non-empty name");
+      if (name.length > LIMITS.maxNameLength) {
+        this.#report(
+          path,
+          `process name ${
+            quote(name, 40)
+          } is longer than the ${LIMITS.maxNameLength} characters a name may have (it labels every metric series of its process)`,
+        );
+      }
       if (!isRecord(process)) {
         this.#report(
           path,
@@ -510,7 +518,7 @@ class _Validator {
       const names = Object.keys(ports);
       const close = closestName(portName, names);
       const hint = findPort(other, portName)
-        ? ` ("${portName}" is an ${dir === "in" ? "out" : "in"}-port)`
+        ? ` (${quote(portName)} is an ${dir === "in" ? "out" : "in"}-port)`
         : close === undefined
         ? ""
         : ` (did you mean "${close}"?)`;
@@ -518,9 +526,9 @@ class _Validator {
         joinKey(path, "port"),
         `${what}: process ${
           quote(processName)
-        } (${component.name}) has no ${dir}-port "${portName}"${hint}; its ${dir}-ports are ${
-          listNames(names)
-        }`,
+        } (${component.name}) has no ${dir}-port ${
+          quote(portName)
+        }${hint}; its ${dir}-ports are ${listNames(names)}`,
       );
       return undefined;
     }

@@ -189,6 +189,12 @@ test("validateGraph() quotes a process name of 900,000 characters as an excerpt 
   }));
   assert.deepEqual(problems(json).map((p) => [p.path, p.message]), [
     [
+      `processes["P${"x".repeat(199)}... (900,000 characters)"]`,
+      `process name "P${
+        "x".repeat(39)
+      }... (900,000 characters)" is longer than the 128 characters a name may have (it labels every metric series of its process)`,
+    ],
+    [
       `processes[${shown}].component`,
       `unknown component "no/Such" for process ${shown}; no registered component has a similar name`,
     ],
@@ -196,9 +202,45 @@ test("validateGraph() quotes a process name of 900,000 characters as an excerpt 
       `processes[${shown}].metadata.timeoutMs`,
       `timeoutMs of process ${shown} must be a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest timer), received number -1`,
     ],
+    [
+      `processes["P${"x".repeat(199)}... (900,001 characters)"]`,
+      `process name "P${
+        "x".repeat(39)
+      }... (900,001 characters)" is longer than the 128 characters a name may have (it labels every metric series of its process)`,
+    ],
   ]);
   const fbp = problems(parseFbp(`${name}(no/Such)\n`));
   assert.deepEqual(fbp.map((p) => [p.path, p.line, p.col]), [
+    [`processes[${shown}]`, 1, 1],
     [`processes[${shown}].component`, 1, 1],
   ]);
+});
+
+test("validateGraph() refuses a process name longer than 128 characters, and quotes a long name or port in part", () => {
+  assert.equal(LIMITS.maxNameLength, 128);
+  const named = (name: string, port = "in") => ({
+    processes: {
+      [name]: { component: "core/Repeat" },
+      B: { component: "core/Repeat" },
+    },
+    connections: [{
+      src: { process: name, port: "out" },
+      tgt: { process: "B", port },
+    }],
+  });
+  assert.deepEqual(problems(named("n".repeat(128))), []);
+  const long = "n".repeat(100_000);
+  const found = problems(named(long, "p".repeat(50_000))).map((p) => p.message);
+  assert.equal(found.length, 2);
+  assert.equal(
+    found[0],
+    `process name "${
+      "n".repeat(40)
+    }... (100,000 characters)" is longer than the 128 characters a name may have (it labels every metric series of its process)`,
+  );
+  assert.match(
+    found[1],
+    /has no in-port "p{80,}\.\.\. \(50,000 characters\)"; its in-ports are in$/,
+  );
+  assert.ok(found[1].length < 1000, `${found[1].length} characters`);
 });
