@@ -104,7 +104,7 @@ export function metricsMarkdown(
     "",
     "- **Namespace.** Names start with the namespace, `weir` by default (option `namespace`; for the weir command `--metrics-namespace` or `WEIR_METRICS_NAMESPACE`), except the conventional names other exporters share (`http_*`, `process_*`).",
     "- **When values are read.** The collector reads each tracked flow's statistics when a scrape asks. Messages never touch prom-client, and a scrape costs nothing between scrapes.",
-    "- **Label values are bounded** by the size of the graphs: flow, process and port names, and the fixed sets listed below. They are never a message id, topic or payload.",
+    "- **Label values are bounded** by the size of the graphs: flow, process and port names (a flow id and a process name at most 128 characters each; `Outer/Inner` inside a subgraph joins them), and the fixed sets listed below. They are never a message id, topic or payload.",
     `- **Series cap.** One metric holds at most \`maxSeriesPerMetric\` series (label sets; default ${
       DEFAULT_MAX_SERIES_PER_METRIC.toLocaleString("en-US")
     }). Series past the cap are left out and counted in \`${ns}_metrics_series_refused_total\`.`,
