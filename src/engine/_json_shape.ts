@@ -149,12 +149,9 @@ function _quick(v: object, levels: number): number {
   if (Array.isArray(v)) {
     chars = 1 + Math.max(v.length, 1);
     for (let i = 0; i < v.length; i++) {
-      const item = v[i];
-      if (_walked(item)) {
-        const n = _quick(item as object, levels - 1);
-        if (n < 0) return -1;
-        chars += n;
-      } else chars += _flatLength(item);
+      const n = _quickItem(v[i], levels);
+      if (n < 0) return -1;
+      chars += n;
     }
     return chars;
   }
@@ -163,14 +160,16 @@ function _quick(v: object, levels: number): number {
   for (let i = 0; i < keys.length; i++) {
     const item = (v as Record<string, unknown>)[keys[i]];
     if (_omitted(item)) continue;
-    chars += keys[i].length + 3;
-    if (_walked(item)) {
-      const n = _quick(item as object, levels - 1);
-      if (n < 0) return -1;
-      chars += n;
-    } else chars += _flatLength(item);
+    const n = _quickItem(item, levels);
+    if (n < 0) return -1;
+    chars += keys[i].length + 3 + n;
   }
   return chars;
+}
+
+/** `_quick` of an item of an object `levels` deep, or its flat length. */
+function _quickItem(item: unknown, levels: number): number {
+  return _walked(item) ? _quick(item as object, levels - 1) : _flatLength(item);
 }
 
 /** A member JSON leaves out of an object (an array writes it as null). */

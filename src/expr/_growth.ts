@@ -87,15 +87,7 @@ export function _work(n: number): void {
  * ```
  */
 export function _items(n: number, what: string): void {
-  if (n > MAX_ITEMS) {
-    throw new RangeError(
-      `${what} would make an array of ${
-        n.toLocaleString("en-US")
-      } items, more than the ${
-        MAX_ITEMS.toLocaleString("en-US")
-      } an expression may build`,
-    );
-  }
+  if (n > MAX_ITEMS) _refuse(what, "an array", n, "items", MAX_ITEMS);
   if (n >= 1024) _work(n);
 }
 
@@ -113,13 +105,21 @@ export function _items(n: number, what: string): void {
  * ```
  */
 export function _chars(n: number, what: string): void {
-  if (n > MAX_STRING) {
-    throw new RangeError(
-      `${what} would make a string of ${
-        n.toLocaleString("en-US")
-      } characters, more than the ${
-        MAX_STRING.toLocaleString("en-US")
-      } an expression may build`,
-    );
-  }
+  if (n > MAX_STRING) _refuse(what, "a string", n, "characters", MAX_STRING);
+}
+
+function _refuse(
+  what: string,
+  made: string,
+  n: number,
+  units: string,
+  max: number,
+): never {
+  throw new RangeError(
+    `${what} would make ${made} of ${
+      n.toLocaleString("en-US")
+    } ${units}, more than the ${
+      max.toLocaleString("en-US")
+    } an expression may build`,
+  );
 }
