@@ -3,7 +3,8 @@
  * share: name lookup, append, flattening, descendants, truthiness and the
  * binary operators, each as the function of the same name in the `jsonata`
  * package 2.2.2 (src/jsonata.js, src/functions.js; © Copyright IBM Corp.
- * 2016, 2017, MIT licence) does it.
+ * 2016, 2017, MIT licence) does it, within the bounds of `_growth.ts` (an
+ * array or string past them is refused; long loops count their work).
  *
  * @module
  */
