@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { NetworkStats } from "../engine/stats.ts";
 import type { RestartPolicy } from "./supervision.ts";
 
 /**
@@ -24,6 +25,16 @@ export type FlowEvent =
   }
   | { type: "replaced"; rev: number }
   | { type: "deleted" };
+
+/**
+ * A flow's statistics as the manager reports them: the engine's, with the
+ * flow's state as {@linkcode FlowInfo.state} says it (a flow whose graph
+ * no longer builds is `failed`, not its empty snapshot's `created`).
+ */
+export interface FlowStats extends Omit<NetworkStats, "state"> {
+  /** As {@linkcode FlowInfo.state}. */
+  state: string;
+}
 
 /** A flow as the manager reports it. */
 export interface FlowInfo {

@@ -28,7 +28,6 @@
 import { checkOptionKeys, optionKeys } from "../engine/option_keys.ts";
 import type { Registry } from "../engine/registry.ts";
 import { Network } from "../engine/network.ts";
-import type { NetworkStats } from "../engine/stats.ts";
 import type { Graph, GraphEdge } from "../graph/graph.ts";
 import { GraphError } from "../graph/graph_error.ts";
 import { stringifyGraph } from "../graph/stringify_graph.ts";
@@ -65,7 +64,6 @@ import {
   _entry,
   _info,
   _infoKey,
-  _networkState,
   _readiness,
   _supervision,
   type _Tap,
@@ -73,7 +71,7 @@ import {
 import { restartDelay } from "./supervision.ts";
 import { _logLevel, ErrorLogLimiter } from "./error_log_limiter.ts";
 import type { StallWatchdog } from "./stall_watchdog.ts";
-import type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
+import type { FlowEvent, FlowInfo, FlowInput, FlowStats } from "./flow_info.ts";
 
 /** Options of {@linkcode FlowManager}. */
 export interface FlowManagerOptions {
@@ -945,8 +943,10 @@ export class FlowManager {
   }
 
   /**
-   * The engine's statistics of a flow (JSON-serialisable). A flow that
-   * could not be built reports an empty snapshot.
+   * The engine's statistics of a flow (JSON-serialisable), its `state` as
+   * {@linkcode FlowManager.get} says it (`failed`, `restarting` and
+   * `stopped` included). A flow that could not be built reports an empty
+   * snapshot, `failed`.
    *
    * @example
    * ```ts
@@ -961,14 +961,14 @@ export class FlowManager {
    * await flows.close();
    * ```
    */
-  stats(id: string): NetworkStats {
+  stats(id: string): FlowStats {
     const entry = this.#entry(id, "read statistics of");
     const net = entry.network ??
       new Network({ name: id, processes: [], connections: [] }, {
         buckets: this.#collector?.options.buckets,
       });
-    const stats = net.stats();
-    stats.state = _networkState(entry, stats.state);
+    const stats: FlowStats = net.stats();
+    stats.state = _info(entry).state;
     return stats;
   }
 

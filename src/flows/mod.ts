@@ -41,7 +41,7 @@ export {
   InvalidPatchError,
   type StorageFailure,
 } from "./errors.ts";
-export type { FlowEvent, FlowInfo, FlowInput } from "./flow_info.ts";
+export type { FlowEvent, FlowInfo, FlowInput, FlowStats } from "./flow_info.ts";
 export { type LineWriter, OutputHub, type OutputLine } from "./output_hub.ts";
 export {
   type StallInfo,

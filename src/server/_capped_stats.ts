@@ -6,11 +6,8 @@
  *
  * @module
  */
-import type {
-  ConnectionStats,
-  NetworkStats,
-  ProcessStats,
-} from "../engine/stats.ts";
+import type { ConnectionStats, ProcessStats } from "../engine/stats.ts";
+import type { FlowStats } from "../flows/flow_info.ts";
 
 /** What a cut snapshot says it left out. */
 export interface StatsTruncation {
@@ -29,7 +26,7 @@ export interface StatsTruncation {
 }
 
 /** A snapshot, cut or whole. */
-export type CappedStats = NetworkStats & { truncated?: StatsTruncation };
+export type CappedStats = FlowStats & { truncated?: StatsTruncation };
 
 /**
  * `stats` as JSON of at most about `maxBytes` bytes. A snapshot that fits
@@ -59,7 +56,7 @@ export type CappedStats = NetworkStats & { truncated?: StatsTruncation };
  * ```
  */
 export function _cappedStatsJson(
-  stats: NetworkStats,
+  stats: FlowStats,
   maxBytes: number,
   full: string,
 ): string {

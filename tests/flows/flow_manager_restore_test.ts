@@ -71,6 +71,10 @@ test(
     assert.match(byId.gone.error!, /unknown component "test\/Gone"/);
     assert.equal(byId.broken.state, "failed");
     assert.match(byId.broken.error!, /did not start: .*no device/);
+    // Their statistics say so too (an empty snapshot said "created").
+    for (const id of Object.keys(byId)) {
+      assert.equal(second.flows.stats(id).state, byId[id].state, id);
+    }
     await grows(second.got);
     assert.deepEqual(second.collector.flows.sort(), ["idle", "paused", "runs"]);
 
