@@ -10,10 +10,12 @@
  * @module
  */
 import type { IClientOptions, MqttClient } from "mqtt";
+import type { Duplex } from "node:stream";
 import type { ReportLevel } from "../engine/errors.ts";
 import { EXCERPT_LENGTH } from "../engine/excerpt.ts";
 import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
+import { type _GuardOptions, _guardStream } from "./_mqtt_size_guard.ts";
 
 /** MQTT.js's `connect`. */
 type _Connect = (options: IClientOptions) => MqttClient;
@@ -75,6 +77,12 @@ export interface _ConnectionOptions {
    * the broker made at once. Default 10 s.
    */
   stableMs?: number;
+  /**
+   * The bound on a message received (`mqtt/In`'s maxPayloadBytes): what
+   * each connection reads passes through a `_PublishSizeGuard`. Default
+   * none (`mqtt/Out` receives only acknowledgements).
+   */
+  guard?: _GuardOptions;
 }
 
 /**
@@ -214,13 +222,28 @@ export class _MqttConnection {
 
   #connect(connect: _Connect): void {
     const options = this.#o;
-    // Not manualConnect: with it, MQTT.js reconnects even after end().
     // The listeners below are in place before the first connection's
     // events, which come in later turns.
+    const guard = options.guard;
     const client = connect({
       ...options.client,
       reconnectPeriod: options.backoffMs,
+      // MQTT.js's constructor makes the first stream: with a guard, its
+      // stream builder is wrapped first, and the client connected below.
+      manualConnect: guard !== undefined,
     });
+    if (guard !== undefined) {
+      // MQTT.js has no option for it; `streamBuilder` is a field of the
+      // client (private in its types), called at each connection.
+      const c = client as unknown as {
+        streamBuilder: (client: MqttClient) => Duplex;
+      };
+      const build = c.streamBuilder;
+      c.streamBuilder = (mc) => _guardStream(build(mc), guard);
+      // Not manualConnect from here: with it, MQTT.js reconnects even
+      // after end().
+      client.options.manualConnect = false;
+    }
     this.#client = client;
     for (const fn of this.#onClient.splice(0)) fn(client);
     client.on("connect", (connack) => {
@@ -263,6 +286,7 @@ export class _MqttConnection {
       client.options.reconnectPeriod = this.#delay(this.#attempt);
     });
     client.on("close", () => this.#closed());
+    if (guard !== undefined) client.connect();
   }
 
   /** Whether the broker accepted the current connection. */

@@ -30,6 +30,7 @@ export const _DROP_REASONS = [
   "disconnected",
   "stopped",
   "unsubscribed",
+  "too_large",
 ] as const;
 
 /** One of {@linkcode _DROP_REASONS}. */
@@ -113,11 +114,11 @@ export const _MQTT_METERS: readonly MeterSpec[] = [
     type: "counter",
     help: "MQTT messages given up, by reason.",
     moves:
-      "invalid: a payload mqtt/In could not read in its format (not JSON) or a message mqtt/Out could not publish (no topic, a wildcard topic); refused: the broker refused a publish (MQTT 5 reason code); disconnected: a QoS 0 publish lost with its connection; stopped: a publish still unacknowledged when the flow stopped; unsubscribed: a message mqtt/In received on a topic none of its filters matches (a persistent session kept the subscription of an earlier graph), acknowledged and not sent on. Each goes to the error port (or the log) as a failure of the process, except unsubscribed ones: only the first after each start of the flow is reported, as a warning (the drop is by design).",
+      "invalid: a payload mqtt/In could not read in its format (not JSON) or a message mqtt/Out could not publish (no topic, a wildcard topic); refused: the broker refused a publish (MQTT 5 reason code); disconnected: a QoS 0 publish lost with its connection; stopped: a publish still unacknowledged when the flow stopped; unsubscribed: a message mqtt/In received on a topic none of its filters matches (a persistent session kept the subscription of an earlier graph), acknowledged and not sent on; too_large: a message mqtt/In received whose payload is larger than its maxPayloadBytes, read past as it arrived (never held whole), acknowledged and not sent on. Each goes to the error port (or the log) as a failure of the process, except unsubscribed ones: only the first after each start of the flow is reported, as a warning (the drop is by design); and too_large ones: at most one report a minute, a warning naming the size, the bound and how many more were dropped since the last.",
     labels: [{
       name: "reason",
       help:
-        "invalid, refused, disconnected, stopped or unsubscribed (see the text)",
+        "invalid, refused, disconnected, stopped, unsubscribed or too_large (see the text)",
       values: _DROP_REASONS,
     }],
   },
@@ -151,7 +152,7 @@ export interface _MqttSeries {
  * const series = _mqttSeries(ctx as unknown as Context<unknown>, "in");
  * series.messages.add(1);
  * assert.equal(meters.meter("mqtt_messages_total", { direction: "in" }).value, 1);
- * assert.equal(meters.list.length, 16);
+ * assert.equal(meters.list.length, 17);
  * ```
  */
 export function _mqttSeries(

@@ -14,6 +14,7 @@ import { describeValue, parseDuration } from "../engine/component.ts";
 import { excerpt } from "../engine/excerpt.ts";
 import { urlShown, urlTextShown } from "../runtime/fetch_error.ts";
 import { _PEM_CAP } from "./_bounded_read.ts";
+import { _MQTT_MAX_REMAINING } from "./_mqtt_size_guard.ts";
 import {
   _NO_SECRETS,
   _parseSecretRef,
@@ -585,6 +586,38 @@ export function _parseFormat(value: unknown): _Format {
   if (value === "text" || value === "json" || value === "bytes") return value;
   throw new RangeError(
     `expected a format of "text", "json" or "bytes", received ${
+      describeValue(value)
+    }`,
+  );
+}
+
+/** `mqtt/In`'s default `maxPayloadBytes`: 16 MiB. */
+export const _DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/**
+ * Parses `mqtt/In`'s `maxPayloadBytes`: an integer from 1 to 268,435,455
+ * (the largest packet MQTT can carry), in bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _parseMaxPayloadBytes } from "./_mqtt_options.ts";
+ *
+ * assert.equal(_parseMaxPayloadBytes(1048576), 1048576);
+ * assert.equal(_parseMaxPayloadBytes(268435455), 268435455);
+ * assert.throws(() => _parseMaxPayloadBytes(0), /from 1 to 268435455 \(bytes\), received number 0/);
+ * assert.throws(() => _parseMaxPayloadBytes("16MiB"), /received string "16MiB"/);
+ * ```
+ */
+export function _parseMaxPayloadBytes(value: unknown): number {
+  if (
+    typeof value === "number" && Number.isInteger(value) && value >= 1 &&
+    value <= _MQTT_MAX_REMAINING
+  ) {
+    return value;
+  }
+  throw new RangeError(
+    `expected a payload size from 1 to ${_MQTT_MAX_REMAINING} (bytes), received ${
       describeValue(value)
     }`,
   );

@@ -41,16 +41,19 @@ import { _jsonDepthProblem } from "../engine/_json_depth.ts";
 import { _MqttConnection } from "./_mqtt_connection.ts";
 import { _jsonWriteProblem, MAX_JSON_DEPTH } from "./_to_json.ts";
 import { _subackOutcome } from "./_mqtt_suback.ts";
+import { _HEADROOM, type _TooLarge, _tooLarge } from "./_mqtt_size_guard.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
 import {
   _brokerParser,
   _clientOptions,
   type _ConnectionSettings,
+  _DEFAULT_MAX_PAYLOAD,
   type _Format,
   _parseClientId,
   _parseFormat,
   _parseKeepalive,
+  _parseMaxPayloadBytes,
   _parseProtocolVersion,
   _parseQos,
   _parseReconnectDelay,
@@ -352,6 +355,14 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         description:
           "The subscription's QoS: 0 (default), 1 or 2. With 1 or 2 and a persistent session nothing is lost across a restart.",
       },
+      maxPayloadBytes: {
+        type: "integer",
+        control: true,
+        default: _DEFAULT_MAX_PAYLOAD,
+        parse: _parseMaxPayloadBytes,
+        description:
+          `The largest payload taken, in bytes (default ${_DEFAULT_MAX_PAYLOAD}, 16 MiB; at most 268435455, MQTT's largest). A larger message is read past as it arrives, never held whole, acknowledged, not sent on, and counted in mqtt_dropped_total{reason="too_large"} (reported at most once a minute, as a warning naming its size and the bound); the messages after it come as before.`,
+      },
       format: {
         type: "string",
         control: true,
@@ -404,6 +415,44 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       const clean = ctx.control<boolean>("clean") !== false;
       /** A send waiting for room in the flow, and what acknowledges it. */
       let pending: Promise<void> | undefined;
+      const maxPayloadBytes = ctx.control<number>("maxPayloadBytes");
+      /** When a too large message was last reported (epoch ms), and how many since. */
+      let tooLargeAt = -Infinity;
+      let tooLargeSince = 0;
+      /**
+       * Counts a message the guard read past, and reports it unless one
+       * was reported within the minute: a publisher sending large
+       * messages in a loop is a line a minute, saying how many.
+       */
+      const dropTooLarge = (m: _TooLarge) => {
+        series.messages.add(1);
+        series.bytes.add(m.payload);
+        series.dropped.too_large.add(1);
+        const now = Date.now();
+        if (now - tooLargeAt < 60_000) {
+          tooLargeSince++;
+          return;
+        }
+        const more = tooLargeSince;
+        tooLargeAt = now;
+        tooLargeSince = 0;
+        const why = m.payload > maxPayloadBytes
+          ? `its payload is ${m.payload} bytes`
+          : `its topic and properties take ${
+            m.packet - m.payload
+          } bytes (at most ${_HEADROOM})`;
+        // What and why first; the topic last, so that a cut report (200
+        // characters) keeps the sizes.
+        _report(
+          ctx,
+          `dropped a message larger than maxPayloadBytes (${maxPayloadBytes}): ${why}${
+            more > 0 ? `; ${more} more dropped since the last such report` : ""
+          }; on topic ${JSON.stringify(excerpt(m.topic, 60))}`,
+          undefined,
+          "warning",
+          "mqtt/In",
+        );
+      };
       const conn = new _MqttConnection({
         client: state.options,
         backoffMs: ctx.control("reconnect"),
@@ -415,6 +464,10 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         report: _connectionReport(ctx, "mqtt/In"),
         broker: new URL(state.settings.broker.url),
         user: state.settings.username,
+        guard: {
+          maxPayloadBytes,
+          protocolVersion: state.settings.protocolVersion,
+        },
         onConnect(sessionPresent, first) {
           // A persistent session keeps the subscriptions the broker
           // answered; a first connection subscribes anyway, in case the
@@ -445,6 +498,12 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
           // comes again in the next session.
           if (stopping) return;
           const payload = packet.payload as Buffer;
+          const tooLarge = _tooLarge(packet);
+          if (tooLarge !== undefined) {
+            dropTooLarge(tooLarge);
+            done();
+            return;
+          }
           series.messages.add(1);
           series.bytes.add(payload.length);
           if (

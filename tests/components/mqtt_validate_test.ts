@@ -150,6 +150,44 @@ test("secret references, and a JSON graph's problem path", () => {
   assert.ok(!found[0].message.includes('"pw"'), found[0].message);
 });
 
+test("maxPayloadBytes that is not a size from 1 byte to MQTT's largest packet (268435455) is a validation problem with its line:col, or its path in a JSON graph", () => {
+  const bad = ["0", "-1", "1.5", "16MiB", "268435456", "true"];
+  const found = problems([
+    ...bad.map((v, i) =>
+      `'mqtt://127.0.0.1' -> broker P${i}(mqtt/In)\n'a' -> topic P${i}\n'${v}' -> maxPayloadBytes P${i}`
+    ),
+    "'mqtt://127.0.0.1' -> broker Big(mqtt/In)",
+    "'a' -> topic Big",
+    "'268435455' -> maxPayloadBytes Big",
+  ].join("\n"));
+  assert.equal(found.length, bad.length, found.join("\n"));
+  bad.forEach((_v, i) =>
+    assert.match(
+      found[i],
+      new RegExp(
+        `^flow\\.fbp:${
+          3 * i + 3
+        }:\\d+: IIP for in-port "maxPayloadBytes" of "P${i}" \\(mqtt/In\\)(:| is not valid:) expected (an integer|a payload size from 1 to 268435455 \\(bytes\\)), received`,
+      ),
+    )
+  );
+  const json = {
+    processes: { In: { component: "mqtt/In" } },
+    connections: [
+      { data: "mqtt://127.0.0.1", tgt: { process: "In", port: "broker" } },
+      { data: "a", tgt: { process: "In", port: "topic" } },
+      { data: 0, tgt: { process: "In", port: "maxPayloadBytes" } },
+    ],
+  };
+  const inJson = validateGraph(
+    loadGraph(JSON.stringify(json)),
+    builtins({ secrets: OPERATOR }),
+  );
+  assert.equal(inJson.length, 1);
+  assert.equal(inJson[0].path, "connections[2].data");
+  assert.match(inJson[0].message, /received number 0/);
+});
+
 test("topic filters and topics are checked: + and # in their places, no wildcard to publish to, QoS 0 to 2", () => {
   const found = problems([
     "'mqtt://h' -> broker In(mqtt/In)",
