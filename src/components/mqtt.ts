@@ -9,7 +9,8 @@
  * Back pressure both ways. `mqtt/In` reads no further packet while its
  * `out` connection is full, and acknowledges a QoS 1 or 2 message only
  * once the flow took it, so the broker holds what the flow cannot take yet
- * (up to its own queue limits) and nothing piles up in weir. `mqtt/Out`
+ * (up to its own queue limits) and nothing piles up in weir; a message
+ * larger than its `maxPayloadBytes` is read past without being held. `mqtt/Out`
  * keeps up to its in-flight window (its process's `concurrency`, default
  * 100) of publishes waiting for the broker's acknowledgement (PUBACK,
  * PUBCOMP) and takes the next message only when one is acknowledged; while
@@ -380,7 +381,7 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       error: {
         type: "object",
         description:
-          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): retrying in 1 s (backing off up to 30 s): cannot connect to broker ..."), not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"; after connections lost within 10 s, once one has held 10 s); so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter).',
+          'A ProcessError for each payload that does not parse and each subscription the broker refuses (when connected; else the log): failures, counted in weir_process_errors_total. A refusal names each refused filter by its place in topic, from 0, and the broker\'s reason code ("the broker refused the subscription to topic[1] (reason code 0x87, not authorized): "secret/#""); the filters it granted are subscribed. A connection refused or lost, which is tried again, is one of level "warning" that says so ("process "In" (mqtt/In): retrying in 1 s (backing off up to 30 s): cannot connect to broker ..."), not a failure, and the connection made after it one of level "info" ("connected to broker ... again after 4 attempts (down 12.3 s)"; after connections lost within 10 s, once one has held 10 s); so is a subscription the connection cut short (subscribed again once reconnected), and the first message on a topic none of its topics matches (an earlier filter a persistent session keeps), acknowledged and dropped by design (connect once with clean true, or use another clientId, to end that filter); and, at most once a minute, a message larger than maxPayloadBytes, read past and acknowledged ("dropped a message larger than maxPayloadBytes (16777216): its payload is 209715200 bytes; on topic ...").',
       },
     },
     meters: _MQTT_METERS,
@@ -640,7 +641,10 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
  * the broker's reason code; one the connection cut short is a warning, and
  * is made again once reconnected. When the flow stops, a clean session
  * unsubscribes and disconnects; a persistent one disconnects and keeps its
- * subscriptions.
+ * subscriptions. A message whose payload is larger than `maxPayloadBytes`
+ * (default 16 MiB) is read past as it arrives, never held whole,
+ * acknowledged, counted in `mqtt_dropped_total{reason="too_large"}` and
+ * reported at most once a minute, as a warning; the connection stays up.
  *
  * @example
  * ```ts
