@@ -15,7 +15,11 @@ import type { ReportLevel } from "../engine/errors.ts";
 import { EXCERPT_LENGTH } from "../engine/excerpt.ts";
 import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
-import { type _GuardOptions, _guardStream } from "./_mqtt_size_guard.ts";
+import {
+  type _GuardOptions,
+  _guardStream,
+  _TOO_LARGE_CODE,
+} from "./_mqtt_size_guard.ts";
 
 /** MQTT.js's `connect`. */
 type _Connect = (options: IClientOptions) => MqttClient;
@@ -431,8 +435,18 @@ export class _MqttConnection {
     if (this.#downAt === 0) this.#downAt = Date.now();
     if (!wasUp) this.#failedAttempts++;
     if (brief) this.#briefLosses++;
-    const detail = e === undefined ? "the connection closed" : _errorText(e);
-    const [lead, after] = !wasUp ? ["cannot connect to ", ""] : brief
+    // A packet over mqtt/In's bound: its own words say why (no guess at
+    // another client), whole within a report.
+    const tooLarge = (e as { code?: unknown } | undefined)?.code ===
+      _TOO_LARGE_CODE;
+    const detail = e === undefined
+      ? "the connection closed"
+      : tooLarge
+      ? e.message
+      : _errorText(e);
+    const [lead, after] = !wasUp
+      ? ["cannot connect to ", ""]
+      : brief && !tooLarge
       ? [
         "lost the connection to ",
         ` within ${

@@ -76,7 +76,7 @@ const SKIP = 3;
  * stands as a small PUBLISH on {@linkcode _TOO_LARGE_TOPIC}. It holds at
  * most a fixed header and a PUBLISH's variable header (its topic and
  * packet id, 65,543 bytes), never a payload. Throws (an `Error` with
- * `code` `"ERR_MQTT_PACKET_TOO_LARGE"`) at any other packet larger than
+ * `code` `"ERR_MQTT_TOO_LARGE"`) at any other packet larger than
  * the bound, or one whose header is not MQTT.
  *
  * @example
@@ -167,9 +167,9 @@ export class _PublishSizeGuard {
       if (remaining <= this.#max + _HEADROOM) this.#pass(out, remaining);
       else {
         throw _packetError(
-          `the broker sent a packet (type ${head[0] >> 4}) of ${
-            this.#headLength + remaining
-          } bytes, larger than maxPayloadBytes (${this.#max}) allows`,
+          `a packet of ${this.#headLength + remaining} bytes (type ${
+            head[0] >> 4
+          }) is over maxPayloadBytes (${this.#max})`,
         );
       }
     } else {
@@ -292,11 +292,12 @@ function _varint(n: number): Buffer {
   return Buffer.from(bytes);
 }
 
+/** The `code` of the error that ends a connection at a packet refused. */
+export const _TOO_LARGE_CODE = "ERR_MQTT_TOO_LARGE";
+
 /** An error that ends the connection (MQTT.js reports one with a `code`). */
 function _packetError(message: string): Error {
-  return Object.assign(new Error(message), {
-    code: "ERR_MQTT_PACKET_TOO_LARGE",
-  });
+  return Object.assign(new Error(message), { code: _TOO_LARGE_CODE });
 }
 
 /**

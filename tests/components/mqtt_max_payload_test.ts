@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import {
   startMqttNet,
@@ -139,6 +140,56 @@ test(
     } finally {
       await pub.end();
       await run.stop();
+    }
+  },
+);
+
+test(
+  "mqtt/In ends the connection at a packet other than a PUBLISH over its bound, saying so in a warning with the size and the bound, and connects again",
+  { timeout: 30_000 },
+  async () => {
+    // Not mosquitto, which sends no such packet: a server that accepts the
+    // connection, then answers the subscription with too large a SUBACK.
+    const connections: Socket[] = [];
+    const server = createServer((socket) => {
+      connections.push(socket);
+      socket.on("error", () => {});
+      // CONNACK on the CONNECT; on the SUBSCRIBE, a SUBACK's fixed header
+      // saying 300,000 bytes follow.
+      socket.once("data", () => {
+        socket.write(Buffer.of(0x20, 2, 0, 0));
+        socket.once(
+          "data",
+          () => socket.write(Buffer.of(0x90, 0xe0, 0xa7, 0x12)),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const run = await startMqttNet(`
+      'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
+      'a' -> topic In
+      '${MAX}' -> maxPayloadBytes In
+      '100ms' -> reconnect In
+      In out -> in S(test/Sink)
+    `);
+    try {
+      await until(() => connections.length >= 2, "a second connection");
+      const report = await until(
+        () => run.errors.find((e) => /over maxPayloadBytes/.test(e.message)),
+        "the report",
+      );
+      assert.equal(report.level, "warning");
+      assert.match(
+        report.message,
+        new RegExp(
+          `^process "In" \\(mqtt/In\\): retrying in \\d+ ms \\(backing off up to 30 s\\): lost the connection to broker mqtt://127\\.0\\.0\\.1:${port}: a packet of 300004 bytes \\(type 9\\) is over maxPayloadBytes \\(${MAX}\\)$`,
+        ),
+      );
+    } finally {
+      await run.stop();
+      for (const s of connections) s.destroy();
+      await new Promise((r) => server.close(r));
     }
   },
 );

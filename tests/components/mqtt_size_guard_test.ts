@@ -169,9 +169,9 @@ test("_PublishSizeGuard ends the connection at another packet larger than the bo
   assert.throws(
     () => guard.feed(suback),
     (e: Error & { code?: string }) =>
-      e.code === "ERR_MQTT_PACKET_TOO_LARGE" &&
+      e.code === "ERR_MQTT_TOO_LARGE" &&
       e.message ===
-        "the broker sent a packet (type 9) of 200004 bytes, larger than maxPayloadBytes (10) allows",
+        "a packet of 200004 bytes (type 9) is over maxPayloadBytes (10)",
   );
   assert.throws(
     () =>
