@@ -113,7 +113,7 @@ for (
 }
 
 test(
-  "mqtt/In counts each message of a burst over maxPayloadBytes and reports the burst once",
+  "mqtt/In counts each message of a burst over maxPayloadBytes and reports the burst once, then at most once a minute with how many were not reported",
   { skip, timeout: 30_000 },
   async () => {
     await using broker = await startMosquitto();
@@ -136,6 +136,22 @@ test(
       assert.ok(
         run.meter("In", "mqtt_payload_bytes_total", { direction: "in" }) >=
           3 * (MAX + 1),
+      );
+      // A minute later (the clock moved on, not waited for), the next one
+      // is reported again, with how many were not.
+      const realNow = Date.now;
+      Date.now = () => realNow() + 61_000;
+      try {
+        await pub.client.publishAsync("big/y", payload(MAX + 2), { qos: 1 });
+        await until(() => reports().length === 2, "the second report");
+      } finally {
+        Date.now = realNow;
+      }
+      assert.equal(
+        reports()[1].message,
+        `process "In" (mqtt/In): dropped a message larger than maxPayloadBytes (${MAX}): its payload is ${
+          MAX + 2
+        } bytes; 2 more dropped since the last such report; on topic "big/y"`,
       );
     } finally {
       await pub.end();
