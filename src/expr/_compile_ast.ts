@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { _workFor } from "./_growth.ts";
+import { _items, _work, _workFor, MAX_ITEMS } from "./_growth.ts";
 import jsonata from "jsonata";
 import {
   _Bail,
@@ -696,6 +696,11 @@ class _Compiler {
         if (!Array.isArray(res) || (res as _Seq).cons) {
           resultSequence.push(res);
         } else {
+          // Each item's array joins the result: `[1..100].$x` copies $x
+          // a hundred times in this one step.
+          const n = resultSequence.length + res.length;
+          if (n > MAX_ITEMS) _items(n, "a path step");
+          _work(res.length);
           for (const val of res) resultSequence.push(val);
         }
       }
@@ -765,7 +770,12 @@ class _Compiler {
         if (res === undefined) continue;
         if (!Array.isArray(res)) res = [res];
         const list = res as _Seq;
+        // A tuple per item of each binding's array, as a path step's items,
+        // each an object to fill (10,000,000 took Deno 8 s).
+        const n = result.length + list.length;
+        if (n > MAX_ITEMS) _items(n, "a path step");
         for (let bb = 0; bb < list.length; bb++) {
+          _work(1);
           const tuple: _Rec = Object.create(null);
           Object.assign(tuple, binding);
           if (list.tupleStream) Object.assign(tuple, list[bb]);

@@ -172,7 +172,12 @@ export function _boolize(value: unknown): boolean {
  * ```
  */
 export function _descendants(input: unknown, results: unknown[]): void {
-  if (!Array.isArray(input)) results.push(input);
+  // Values that share parts of each other have as many descendants as
+  // paths through them: each one visited is work, and they fill an array.
+  _work(1);
+  if (!Array.isArray(input) && results.push(input) > MAX_ITEMS) {
+    _items(results.length, "a descendants step (**)");
+  }
   if (Array.isArray(input)) {
     for (const member of input) _descendants(member, results);
   } else if (
