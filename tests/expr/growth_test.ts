@@ -220,3 +220,29 @@ test("a path step that binds an index (#) over many items ends at the time budge
     [{ v: 1, i: 0 }, { v: 2, i: 1 }],
   );
 });
+
+test("the truth of values that share parts of each other ends at the time budget", () => {
+  // Each ran past 30 s on both runtimes before: every item of every array
+  // is looked at, along each of 2^30 paths.
+  for (
+    const last of ["$boolean($a)", "$not($a)", "$a ? 1 : 0", "[1, 2][$a]"]
+  ) {
+    const e = compileExpression(
+      block("$a := [0, 0]", "$a := [[$a], [$a]]", 30, last),
+    );
+    assert.equal(e.compiled, true, last);
+    assert.throws(() => e.evaluateWithin({}, BUDGET), { code: "D1012" }, last);
+  }
+  // The package's answers: every item looked at, an infinite one throws.
+  const truth = compileExpression(
+    "$map([[], [0], [0, [1]], {}, '', 'a', null, -0], $boolean)",
+  );
+  assert.deepEqual(
+    toPlain(truth.evaluateWithin({}, BUDGET)),
+    [false, false, true, false, false, true, false, false],
+  );
+  assert.throws(
+    () => compileExpression("$boolean([1, 1/0])").evaluateWithin({}, BUDGET),
+    { code: "D1001" },
+  );
+});
