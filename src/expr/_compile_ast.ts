@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { _items, _work, _workFor, MAX_ITEMS } from "./_growth.ts";
+import { _items, _work, _workFor, _workOn, MAX_ITEMS } from "./_growth.ts";
 import jsonata from "jsonata";
 import {
   _Bail,
@@ -1535,6 +1535,9 @@ function _applyInner(
   try {
     let validatedArgs = args;
     if (proc) {
+      // A built-in's pass over its arguments (its signature's too) is one
+      // step however long they are (see _growth.ts).
+      if (p!._jsonata_function === true) _workOn(args);
       const signature = p!.signature as _Signature | undefined;
       if (signature !== undefined) {
         validatedArgs = signature.validate(args, input);
