@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { _toBoolean, _toString } from "./_builtins.ts";
+import { _lookup, _toBoolean, _toString } from "./_builtins.ts";
 import { _chars, _items, _work, MAX_ITEMS } from "./_growth.ts";
 import {
   _createSequence,
@@ -35,8 +35,8 @@ import {
 export const _hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * The package's `fn.lookup`: a name step on one value (an object's own
- * property; over an array, each item's, flattened one level).
+ * The package's `fn.lookup`: a name step on one value (see `_builtins.ts`,
+ * where `$lookup` is the same function).
  *
  * @example
  * ```ts
@@ -44,29 +44,9 @@ export const _hasOwn = Object.prototype.hasOwnProperty;
  * import { _lookup } from "./_operators.ts";
  *
  * assert.deepEqual([..._lookup([{ a: 1 }, { a: [2, 3] }], "a") as number[]], [1, 2, 3]);
- * assert.equal(_lookup({}, "toString"), undefined);
  * ```
  */
-export function _lookup(input: unknown, key: string): unknown {
-  if (Array.isArray(input)) {
-    const result = _createSequence();
-    _work(input.length);
-    for (let i = 0; i < input.length; i++) {
-      const res = _lookup(input[i], key);
-      if (res !== undefined) {
-        if (Array.isArray(res)) { for (const v of res) result.push(v); }
-        else result.push(res);
-        if (result.length > MAX_ITEMS) _items(result.length, "a path step");
-      }
-    }
-    return result;
-  }
-  if (
-    input !== null && typeof input === "object" &&
-    _hasOwn.call(input, key) && !_isFunction(input)
-  ) return (input as _Rec)[key];
-  return undefined;
-}
+export { _lookup };
 
 /**
  * The package's `fn.append`: two values or sequences as one array.
