@@ -17,7 +17,14 @@
  */
 import jsonata from "jsonata";
 import { _jsonShapeProblem } from "../engine/_json_shape.ts";
-import { _chars, _items, _work, MAX_ITEMS, MAX_STRING } from "./_growth.ts";
+import {
+  _chars,
+  _items,
+  _work,
+  MAX_ITEMS,
+  MAX_NESTING,
+  MAX_STRING,
+} from "./_growth.ts";
 import {
   type _Clocked,
   _createSequence,
@@ -208,14 +215,21 @@ function _string(arg: unknown): string {
  * a few dozen arrays that share each other can have billions).
  */
 function _stringBound(arg: unknown, what: string): void {
-  if (
-    typeof arg === "object" && arg !== null &&
-    _jsonShapeProblem(arg, Infinity, MAX_STRING) === "long"
-  ) {
+  if (typeof arg !== "object" || arg === null) return;
+  const problem = _jsonShapeProblem(arg, MAX_NESTING, MAX_STRING);
+  if (problem === "long") {
     throw new RangeError(
       `${what} would make a string longer than the ${
         MAX_STRING.toLocaleString("en-US")
       } characters an expression may build`,
+    );
+  } else if (problem === "deep") {
+    // JSON.stringify recurses: past the stack, JavaScriptCore took 2.5 s
+    // to say so (Bun, 50,000 levels), and the package tried again.
+    throw new RangeError(
+      `${what} would write a value nested more than ${
+        MAX_NESTING.toLocaleString("en-US")
+      } levels deep, more than an expression may write`,
     );
   }
 }
