@@ -236,8 +236,8 @@ const _evalCache = new Map<string, Fn>();
 
 /**
  * The package's `functionEval` (`$eval(text, context)`): the text parsed
- * by the package and compiled here (once per text, the last 64 kept), run
- * in the caller's scope. A syntax error is D3120, a failure D3121, as the
+ * by the package and compiled here, guarded (once per text, the last 64
+ * kept), run in the caller's scope and budget. A syntax error is D3120, a failure D3121, as the
  * package's; a text the compiler leaves alone, an asynchronous function or
  * a stack overflow hands the whole evaluation over to the package.
  */
@@ -270,7 +270,10 @@ function _functionEval(this: _Focus, expr: unknown, focus: unknown): unknown {
       if (err instanceof _Unsupported) throw new _Bail(err.message);
       throw err;
     }
-    f = new _Compiler(false).node(ast as Node);
+    // Guarded whatever the caller: the text is the expression's to run
+    // within its budget (unguarded, a loop in it never ended). An
+    // evaluation without a budget has an infinite one.
+    f = new _Compiler(true).node(ast as Node);
     if (_evalCache.size >= 64) {
       _evalCache.delete(_evalCache.keys().next().value as string);
     }

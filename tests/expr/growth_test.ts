@@ -328,3 +328,23 @@ test("$string refuses a value nested more than 10,000 levels deep before JSON.st
     JSON.stringify(d),
   );
 });
+
+test("the text $eval runs is guarded by the caller's budget", () => {
+  // It was compiled without the guard: a loop in it ran past 30 s on both
+  // runtimes, the budget never looked at.
+  const e = compileExpression(
+    "$eval('( $f := function($n){ $n = 0 ? 0 : $f($n - 1) }; $f(10000000) )')",
+  );
+  assert.equal(e.compiled, true);
+  assert.throws(
+    () => e.evaluateWithin({}, BUDGET),
+    (err: { code?: string; value?: string }) =>
+      err.code === "D3121" && /Evaluation timeout/.test(err.value ?? ""),
+  );
+  assert.equal(
+    compileExpression("$eval('$f(3)', {})").evaluateWithin({}, BUDGET, {
+      f: (n: number) => n * 2,
+    }),
+    6,
+  );
+});
