@@ -32,7 +32,14 @@
  *
  * @module
  */
-import { _items, _work, _workFor, _workOn, MAX_ITEMS } from "./_growth.ts";
+import {
+  _items,
+  _work,
+  _workFor,
+  _workOn,
+  MAX_EVAL_TEXT,
+  MAX_ITEMS,
+} from "./_growth.ts";
 import jsonata from "jsonata";
 import {
   _Bail,
@@ -255,6 +262,15 @@ function _functionEval(this: _Focus, expr: unknown, focus: unknown): unknown {
   const text = expr as string;
   let f = _evalCache.get(text);
   if (f === undefined) {
+    if (text.length > MAX_EVAL_TEXT) {
+      throw new RangeError(
+        `$eval was given a text of ${
+          text.length.toLocaleString("en-US")
+        } characters, more than the ${
+          MAX_EVAL_TEXT.toLocaleString("en-US")
+        } an expression may evaluate`,
+      );
+    }
     let ast: unknown;
     try {
       ast = jsonata(text).ast();
@@ -1431,6 +1447,9 @@ return function (input, env) {
  */
 function _literalKeys(expr: Group): string[] | undefined {
   const keys: string[] = [];
+  // A set, not keys.includes: an object of 70,000 keys in a text given to
+  // $eval (compiled while the evaluation waits) took Bun past 30 s.
+  const seen = new Set<string>();
   for (const [k] of expr.lhs) {
     if (
       k.type !== "string" || k.predicate !== undefined ||
@@ -1439,8 +1458,9 @@ function _literalKeys(expr: Group): string[] | undefined {
     const key = k.value as string;
     if (
       key === "_jsonata_lambda" || key === "_jsonata_function" ||
-      key === "__proto__" || keys.includes(key)
+      key === "__proto__" || seen.has(key)
     ) return undefined;
+    seen.add(key);
     keys.push(key);
   }
   return keys;
