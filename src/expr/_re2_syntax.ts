@@ -82,12 +82,20 @@ function _literal(cp: number): string {
 
 /** The rewritten pattern and RE2JS flags, or the feature RE2 lacks. */
 export type _Re2Syntax =
-  | { pattern: string; flags: number; linear: boolean; feature?: undefined }
+  | {
+    pattern: string;
+    flags: number;
+    linear: boolean;
+    /** Choices one start position offers (see `_Reader.linear`). */
+    choices: number;
+    feature?: undefined;
+  }
   | {
     feature: string;
     pattern?: undefined;
     flags?: undefined;
     linear?: undefined;
+    choices?: undefined;
   };
 
 /** A group being read: whether it holds a choice. */
@@ -504,7 +512,12 @@ export function _toRe2(source: string, flags: string): _Re2Syntax {
     // `.` is rewritten as a class, so RE2's own DOTALL is not needed.
     const reader = new _Reader(source, flags.includes("s"));
     const pattern = reader.pattern();
-    return { pattern, flags: bits, linear: reader.linear };
+    return {
+      pattern,
+      flags: bits,
+      linear: reader.linear,
+      choices: reader.choices,
+    };
   } catch (e) {
     if (e instanceof _Lacks) return { feature: e.feature };
     throw e;

@@ -38,6 +38,31 @@ import { RE2JS } from "re2js";
 import { _toRe2 } from "./_re2_syntax.ts";
 
 /**
+ * The most steps (characters of text to scan times instructions of the
+ * RE2 program) one match, test or split may take: 2^25 (33,554,432),
+ * about 0.5 s at the 16 ns a step RE2JS takes on both runtimes. Linear
+ * in the text is not cheap in the pattern: `[a-z]{1,100}[0-9]` (202
+ * instructions) took 3.2 s to find nothing in 1,000,000 characters, in
+ * one call nothing can interrupt. Beyond, a `RangeError` says so.
+ */
+export const MAX_REGEX_STEPS = 33_554_432;
+
+/**
+ * A pattern linear by construction costs JavaScript's engine up to its
+ * choices at each start position, 1 to 2 ns each: counted as one step of
+ * {@linkcode MAX_REGEX_STEPS} for every 8 (`[a-z]{1,256}[0-9]` took Deno
+ * 9 s, Bun 4 s, to find nothing in 16,000,000 characters).
+ */
+const _NATIVE_CHOICES_PER_STEP = 8;
+
+/**
+ * A text no longer than this is never refused on JavaScript's engine
+ * (256 choices a start: 2^20 steps at most), so the hot path of short
+ * lines skips the count.
+ */
+const _NATIVE_FREE = 32_768;
+
+/**
  * How a pattern runs: on RE2, on JavaScript's engine (a pattern linear by
  * construction, see below), or refused with the reason.
  */
@@ -48,6 +73,8 @@ type _Program =
     native: RegExp;
     /** Without `g`, for `split`, which would copy a global one each call. */
     split: RegExp;
+    /** Choices one start position offers, at most 256. */
+    choices: number;
     re2?: undefined;
     refused?: undefined;
   }
@@ -89,6 +116,7 @@ function _program(source: string, flags: string): _Program {
     program = {
       native: new RegExp(source, plain + "g"),
       split: new RegExp(source, plain),
+      choices: syntax.choices,
     };
   } else {
     try {
@@ -185,6 +213,8 @@ export class LinearRegExp {
   readonly #native: RegExp | undefined;
   /** The same without `g`, for `split`. */
   readonly #nativeSplit: RegExp | undefined;
+  /** Its choices at one start position (see `_NATIVE_CHOICES_PER_STEP`). */
+  readonly #choices: number = 1;
   /** The matcher of the last text, reused while the text is the same. */
   #matcher: ReturnType<RE2JS["matcher"]> | undefined;
   #input: string | undefined;
@@ -213,6 +243,7 @@ export class LinearRegExp {
     if (program.re2 === undefined) {
       this.#native = program.native;
       this.#nativeSplit = program.split;
+      this.#choices = program.choices;
     }
   }
 
@@ -221,7 +252,34 @@ export class LinearRegExp {
     return this.#re2 === undefined ? "native" : "re2";
   }
 
-  #matcherOf(re2: RE2JS, input: string): ReturnType<RE2JS["matcher"]> {
+  /**
+   * Refuses a scan of `input` from `start` that may take more than
+   * {@linkcode MAX_REGEX_STEPS}: nothing interrupts one once begun.
+   */
+  #bound(input: string, start: number): void {
+    const length = input.length - start;
+    const steps = this.#re2 !== undefined
+      ? length * this.#re2.programSize()
+      : Math.ceil(length * this.#choices / _NATIVE_CHOICES_PER_STEP);
+    if (steps > MAX_REGEX_STEPS) {
+      throw new RangeError(
+        `the regular expression /${this.source}/ would take up to ${
+          steps.toLocaleString("en-US")
+        } steps over ${
+          length.toLocaleString("en-US")
+        } characters, more than the ${
+          MAX_REGEX_STEPS.toLocaleString("en-US")
+        } one match may take`,
+      );
+    }
+  }
+
+  #matcherOf(
+    re2: RE2JS,
+    input: string,
+    start = 0,
+  ): ReturnType<RE2JS["matcher"]> {
+    this.#bound(input, start);
     if (this.#input !== input || this.#matcher === undefined) {
       this.#matcher = re2.matcher(input);
       this.#input = input;
@@ -240,6 +298,7 @@ export class LinearRegExp {
     const start = this.global ? this.lastIndex : 0;
     const native = this.#native;
     if (native !== undefined) {
+      if (input.length - start > _NATIVE_FREE) this.#bound(input, start);
       native.lastIndex = start;
       const r = native.exec(input);
       if (this.global) this.lastIndex = r === null ? 0 : native.lastIndex;
@@ -249,7 +308,7 @@ export class LinearRegExp {
       this.lastIndex = 0;
       return null;
     }
-    const m = this.#matcherOf(this.#re2!, input);
+    const m = this.#matcherOf(this.#re2!, input, start);
     if (!m.find(start)) {
       if (this.global) this.lastIndex = 0;
       return null;
@@ -278,6 +337,7 @@ export class LinearRegExp {
     if (this.global || this.#re2 === undefined) {
       return this.exec(input) !== null;
     }
+    this.#matcherOf(this.#re2, input);
     return this.#re2.test(input);
   }
 
@@ -287,7 +347,10 @@ export class LinearRegExp {
    * matches splitting between characters, at most `limit` parts.
    */
   [Symbol.split](input: string, limit?: number): string[] {
-    if (this.#re2 === undefined) return input.split(this.#nativeSplit!, limit);
+    if (this.#re2 === undefined) {
+      if (input.length > _NATIVE_FREE) this.#bound(input, 0);
+      return input.split(this.#nativeSplit!, limit);
+    }
     const lim = limit === undefined ? 0xffffffff : limit >>> 0;
     const parts: string[] = [];
     if (lim === 0) return parts;
