@@ -175,6 +175,8 @@ _BUILTIN_NAMES.filter((n) => !_BY_COMPILER.has(n)).forEach((n, i) => {
  * runtimes, as a condition or a predicate on it did).
  */
 function _boolean(arg: unknown): unknown {
+  // A comparison's answer, the commonest: first.
+  if (typeof arg === "boolean") return arg;
   if (arg === undefined) return undefined;
   if (Array.isArray(arg)) {
     _work(arg.length);
