@@ -473,7 +473,7 @@ export function _compileAst(
     }
     // The loops inside a step count their work against this budget's
     // clock (see _growth.ts); none without a time budget.
-    _workFor(run.deadline === Infinity ? undefined : run);
+    const outer = _workFor(run.deadline === Infinity ? undefined : run);
     try {
       return root(input, env);
     } catch (err) {
@@ -481,6 +481,8 @@ export function _compileAst(
         _populateMessage(err as _Rec);
       }
       throw err;
+    } finally {
+      _workFor(outer);
     }
   };
 }

@@ -56,14 +56,18 @@ let _left = WORK_PER_LOOK;
 
 /**
  * Makes `clock` the budget that {@linkcode _work} looks at (`undefined`:
- * none): set by each compiled evaluation as it starts, so that one
- * without a time budget never looks at the clock of one before it. (An
- * evaluation started inside another, by a JavaScript function bound to
- * it, leaves the outer one counting against its own budget, or none.)
+ * none), and answers the one it replaces: set by each compiled evaluation
+ * as it starts and given back as it ends, so that no evaluation looks at
+ * the clock of one before it (the package's, which `$distinct` counts
+ * work in, failed with another's D1012 once that one's deadline had
+ * passed), and one started inside another (by a JavaScript function bound
+ * to it) leaves the outer one its budget.
  */
-export function _workFor(clock: _Clocked | undefined): void {
+export function _workFor(clock: _Clocked | undefined): _Clocked | undefined {
+  const before = _clock;
   _clock = clock;
   _left = WORK_PER_LOOK;
+  return before;
 }
 
 /**

@@ -403,3 +403,23 @@ test("a regular expression refuses a scan that may take more than 2^25 steps, be
     1,
   );
 });
+
+test("an evaluation does not count its work against the budget of one before it", async () => {
+  // The package's (a := in an object constructor's value) counts work in
+  // $distinct: it failed with the D1012 of the compiled evaluation before,
+  // whose deadline had passed.
+  const x = Array.from({ length: 100_000 }, (_, i) => i);
+  assert.throws(
+    () =>
+      compileExpression("$sum($x) + $sum($x)").evaluateWithin({}, {
+        timeoutMs: 1,
+      }, { x: Array.from({ length: 1_000_000 }, (_, i) => i) }),
+    { code: "D1012" },
+  );
+  const e = compileExpression('{"a": $y := 1, "b": $count($distinct($x))}');
+  assert.equal(e.compiled, false);
+  assert.deepEqual(
+    toPlain(await e.evaluateWithin({}, { timeoutMs: 10_000 }, { x })),
+    { a: 1, b: 100_000 },
+  );
+});
