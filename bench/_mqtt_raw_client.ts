@@ -20,17 +20,11 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
+import { _varint } from "../src/components/_mqtt_size_guard.ts";
 
 /** The bytes of `n` as MQTT's variable-length "remaining length". */
 function remainingLength(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
+  return [..._varint(n)];
 }
 
 /** A UTF-8 string with its 2-byte length prefix. */

@@ -280,8 +280,20 @@ export class _PublishSizeGuard {
   }
 }
 
-/** An MQTT variable byte integer. */
-function _varint(n: number): Buffer {
+/**
+ * An MQTT variable byte integer (a packet's remaining length, a property
+ * length).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _varint } from "./_mqtt_size_guard.ts";
+ *
+ * assert.deepEqual([..._varint(127)], [0x7f]);
+ * assert.deepEqual([..._varint(268_435_455)], [0xff, 0xff, 0xff, 0x7f]);
+ * ```
+ */
+export function _varint(n: number): Buffer {
   const bytes: number[] = [];
   do {
     let b = n % 128;

@@ -10,18 +10,10 @@ import {
   _PublishSizeGuard,
   _TOO_LARGE_TOPIC,
   _tooLarge,
+  _varint,
 } from "../../src/components/_mqtt_size_guard.ts";
 
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
+const varint = _varint;
 
 /** A PUBLISH; `properties` (MQTT 5) are its properties' bytes. */
 function publish(
