@@ -317,24 +317,18 @@ function _timestamp(env: Frame): number {
   return run.timestamp;
 }
 
+/**
+ * A step's budget: its depth, and every 64th step (and every
+ * `WORK_PER_LOOK` items of work inside steps, see _growth.ts) the clock,
+ * which starts at the first look (so an evaluation of fewer steps never
+ * reads it; the first 63 steps are not timed); past the deadline the
+ * evaluation fails with D1012.
+ */
 function _guard(run: _RunState): void {
   if (run.depth > run.maxDepth) {
     throw _error("D1011", { value: run.maxDepth });
   }
-  if ((++run.ticks & 63) === 0) _clock(run);
-}
-
-/** Items of a range from which its step reads the clock (see `_clock`). */
-const LONG_RANGE = 65_536;
-
-/**
- * Every 64th step, and after each range of {@linkcode LONG_RANGE} items or
- * more: the clock starts at the first check (so an evaluation
- * of fewer steps never reads it; the first 63 steps are not timed), and
- * past the deadline the evaluation fails with D1012.
- */
-function _clock(run: _RunState): void {
-  _readClock(run);
+  if ((++run.ticks & 63) === 0) _readClock(run);
 }
 
 function _isLambda(x: unknown): x is Lambda {
@@ -455,7 +449,7 @@ export function _compileAst(
     if (budget !== undefined) {
       run.maxDepth = budget.maxDepth ?? Infinity;
       if (budget.timeoutMs !== undefined) {
-        // Set at the first clock check (see _clock).
+        // Set at the first clock check (see _guard).
         run.deadline = 0;
         run.timeout = budget.timeoutMs;
       }
@@ -536,20 +530,16 @@ class _Compiler {
     const lone = _loneName(expr, normalized, variable);
     if (!this.guarded) return lone ?? normalized;
     if (lone !== undefined) return lone;
-    // A range is one step however many items it makes: a long one reads
-    // the clock, so that a path of ranges ([1..10000000].[1..10000000])
-    // cannot build 64 of them (640 million items, 3.2 GB on Deno) before
-    // the budget looks.
-    const range = expr.type === "binary" && expr.value === "..";
+    // A range is one step however many items it makes: it counts them as
+    // work (see _growth.ts), so that a path of ranges
+    // ([1..10000000].[1..10000000]) cannot build 64 of them (640 million
+    // items, 3.2 GB on Deno) before the budget looks.
     return (input, env) => {
       const run = env.run;
       run.depth++;
       _guard(run);
       const result = normalized(input, env);
       run.depth--;
-      if (range && Array.isArray(result) && result.length >= LONG_RANGE) {
-        _clock(run);
-      }
       return result;
     };
   }
