@@ -103,22 +103,19 @@ export function _keyOf(value: unknown): _Key {
       return value;
     case "undefined":
       return _NO_KEY;
-    default:
-      if (value === null) return _NO_KEY;
-      {
-        // A key that JSON would take minutes over: one problem message.
-        const problem = _jsonWriteProblem(value);
-        if (problem !== undefined) {
-          throw new TypeError(
-            `cannot use ${describeValue(value)} as a key: ${problem}`,
-          );
-        }
-      }
-      try {
-        return JSON.stringify(value) ?? _NO_KEY;
-      } catch {
-        return String(value);
-      }
+  }
+  if (value === null) return _NO_KEY;
+  // A key that JSON would take minutes over: one problem message.
+  const problem = _jsonWriteProblem(value);
+  if (problem !== undefined) {
+    throw new TypeError(
+      `cannot use ${describeValue(value)} as a key: ${problem}`,
+    );
+  }
+  try {
+    return JSON.stringify(value) ?? _NO_KEY;
+  } catch {
+    return String(value);
   }
 }
 

@@ -72,15 +72,23 @@ export function _jsonWriteProblem(
   if (problem === undefined) return undefined;
   if (problem === "deep") {
     return short
-      ? "it is nested too deeply"
-      : `it is nested too deeply, objects and arrays more than ${MAX_JSON_DEPTH} levels within each other`;
+      ? TOO_DEEP
+      : `${TOO_DEEP}, objects and arrays more than ${MAX_JSON_DEPTH} levels within each other`;
   }
   return short
-    ? "it is too large"
-    : `it is too large, its text more than ${
+    ? TOO_LARGE
+    : `${TOO_LARGE}, its text more than ${
       MAX_JSON_CHARS.toLocaleString("en-US")
     } characters`;
 }
+
+/**
+ * The first words of why JSON cannot write a value, the same whether it
+ * was looked at first or `JSON.stringify` said so (`core/Output`).
+ */
+export const TOO_DEEP = "it is nested too deeply";
+/** See {@linkcode TOO_DEEP}. */
+export const TOO_LARGE = "it is too large";
 
 /**
  * `JSON.stringify(value, null, indent)`, failing with the same sentence on

@@ -13,7 +13,7 @@ import {
 import { excerpt, thrownText } from "../engine/excerpt.ts";
 import { _intervalDuration, _nonNegativeInteger } from "./_option_parsers.ts";
 import { _sleepUntil } from "./_timer.ts";
-import { _jsonWriteProblem } from "./_to_json.ts";
+import { _jsonWriteProblem, TOO_DEEP, TOO_LARGE } from "./_to_json.ts";
 
 /**
  * `core/Repeat`: forwards every message unchanged.
@@ -241,9 +241,9 @@ function _why(error: unknown): string {
   // Deno says "Invalid string length", Bun "Out of memory"; both say
   // "Maximum call stack size exceeded" (Bun with a full stop).
   return error instanceof RangeError && /string length|memory/i.test(message)
-    ? "it is too large"
+    ? TOO_LARGE
     : error instanceof RangeError && /call stack/i.test(message)
-    ? "it is nested too deeply"
+    ? TOO_DEEP
     : `it threw ${JSON.stringify(excerpt(message))} while being written`;
 }
 
