@@ -254,10 +254,13 @@ export class LinearRegExp {
 
   /**
    * Refuses a scan of `input` from `start` that may take more than
-   * {@linkcode MAX_REGEX_STEPS}: nothing interrupts one once begun.
+   * {@linkcode MAX_REGEX_STEPS}: nothing interrupts one once begun. A text
+   * of {@linkcode _NATIVE_FREE} characters or fewer on JavaScript's engine
+   * is not counted.
    */
   #bound(input: string, start: number): void {
     const length = input.length - start;
+    if (this.#re2 === undefined && length <= _NATIVE_FREE) return;
     const steps = this.#re2 !== undefined
       ? length * this.#re2.programSize()
       : Math.ceil(length * this.#choices / _NATIVE_CHOICES_PER_STEP);
@@ -298,7 +301,7 @@ export class LinearRegExp {
     const start = this.global ? this.lastIndex : 0;
     const native = this.#native;
     if (native !== undefined) {
-      if (input.length - start > _NATIVE_FREE) this.#bound(input, start);
+      this.#bound(input, start);
       native.lastIndex = start;
       const r = native.exec(input);
       if (this.global) this.lastIndex = r === null ? 0 : native.lastIndex;
@@ -337,7 +340,7 @@ export class LinearRegExp {
     if (this.global || this.#re2 === undefined) {
       return this.exec(input) !== null;
     }
-    this.#matcherOf(this.#re2, input);
+    this.#bound(input, 0);
     return this.#re2.test(input);
   }
 
@@ -348,7 +351,7 @@ export class LinearRegExp {
    */
   [Symbol.split](input: string, limit?: number): string[] {
     if (this.#re2 === undefined) {
-      if (input.length > _NATIVE_FREE) this.#bound(input, 0);
+      this.#bound(input, 0);
       return input.split(this.#nativeSplit!, limit);
     }
     const lim = limit === undefined ? 0xffffffff : limit >>> 0;
