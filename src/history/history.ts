@@ -317,6 +317,16 @@ export class History implements HistoryReader {
     this.store.selectEach(matchers, start, end, tier, visit, accept);
   }
 
+  /** {@inheritDoc HistoryStore.selectLatestEach} */
+  selectLatestEach(
+    matchers: readonly LabelMatcher[],
+    at: number,
+    lookbackMs: number,
+    visit: (points: SeriesPoints) => void,
+  ): void {
+    this.store.selectLatestEach(matchers, at, lookbackMs, visit);
+  }
+
   /** {@inheritDoc HistoryStore.seriesCount} */
   seriesCount(): number {
     return this.store.seriesCount();

@@ -342,6 +342,41 @@ export class OpenChunks {
     return this.#narrowT ? t * this.#grid + this.#tBase : t;
   }
 
+  /**
+   * The last value of `id`'s open chunk (one-column chunks) as
+   * its float64 bits, high word in `out[HI]`, low in `out[LO]` of a
+   * `Uint32Array` over a `Float64Array` (so a NaN's payload, the staleness
+   * marker, stays as appended); `false`, `out` untouched, when the chunk
+   * is empty. The encoder keeps these bits for the next XOR: no decode.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OpenChunks } from "./open_chunks.ts";
+   *
+   * const open = new OpenChunks(1);
+   * open.ensure(1);
+   * const value = new Float64Array(1);
+   * const bits = new Uint32Array(value.buffer);
+   * assert.equal(open.lastBits(0, bits), false);
+   * open.append(0, 1000, 2.5);
+   * open.append(0, 2000, 7.25);
+   * assert.equal(open.lastBits(0, bits), true);
+   * assert.equal(value[0], 7.25);
+   * ```
+   */
+  lastBits(id: number, out: Uint32Array): boolean {
+    if (this.#count[id] === 0) return false;
+    if (this.#rows) {
+      throw new RangeError(
+        "Cannot read the last value: these open chunks hold rows of several columns",
+      );
+    }
+    out[HI] = this.#prev[2 * id];
+    out[LO] = this.#prev[2 * id + 1];
+    return true;
+  }
+
   /** Open chunks. */
   get openCount(): number {
     return this.#open;

@@ -170,6 +170,18 @@ export interface HistoryReader {
     tier: number,
     visit: (points: SeriesPoints) => void,
   ): void;
+  /**
+   * Optional: of each raw series that matches, its last sample in
+   * `[at - lookbackMs, at]` (what an instant vector selector keeps), one
+   * series at a time as {@linkcode selectEach} hands them; `visit` may
+   * get more samples than the last (arrays valid only during the call).
+   */
+  selectLatestEach?(
+    matchers: readonly LabelMatcher[],
+    at: number,
+    lookbackMs: number,
+    visit: (points: SeriesPoints) => void,
+  ): void;
   /** The label sets of the series that match and have a point in `[start, end]` in any tier. */
   series(
     matchers: readonly LabelMatcher[],

@@ -416,10 +416,27 @@ export class Evaluator {
     columns: readonly WindowColumn[] | undefined,
     held: { samples: number },
     visit: (p: SeriesPoints) => void,
+    latestOnly = false,
   ): boolean {
     const n = refs.length;
     const first = refs[0];
     const last = refs[n - 1];
+    const count = (p: SeriesPoints) => {
+      const n = p.t.length;
+      this.addSamples(n);
+      visit(dropStale ? withoutStale(p) : p);
+      if (this.#releaseEach) this.#samples -= n;
+      else held.samples += n;
+    };
+    if (
+      latestOnly && n === 1 && this.raw &&
+      this.reader.selectLatestEach !== undefined
+    ) {
+      // One step that keeps a series' last sample: the reader need not
+      // decode the whole lookback.
+      this.reader.selectLatestEach(sel.matchers, first, reachMs, count);
+      return false;
+    }
     const resolution = this.reader.tiers[this.tier]?.resolutionMs ?? 1;
     const span = last - first + reachMs;
     const whole = first === last || n * (reachMs + resolution) * 4 >= span;
@@ -429,13 +446,7 @@ export class Evaluator {
         first - reachMs,
         last,
         this.tier,
-        (p) => {
-          const n = p.t.length;
-          this.addSamples(n);
-          visit(dropStale ? withoutStale(p) : p);
-          if (this.#releaseEach) this.#samples -= n;
-          else held.samples += n;
-        },
+        count,
       );
       return false;
     }
@@ -446,13 +457,7 @@ export class Evaluator {
         reachMs,
         this.tier,
         columns,
-        (p) => {
-          const n = p.t.length;
-          this.addSamples(n);
-          visit(dropStale ? withoutStale(p) : p);
-          if (this.#releaseEach) this.#samples -= n;
-          else held.samples += n;
-        },
+        count,
       );
       return false;
     }
@@ -524,6 +529,7 @@ export class Evaluator {
           origin.push(p.labels);
         }
       },
+      true,
     );
     this.addSamples(produced);
     this.#samples -= held.samples;
