@@ -36,6 +36,66 @@ export function setStaleAt(values: Float64Array, i: number): void {
   words[1] = 0x7ff00000;
 }
 
+/**
+ * A query's step arrays (a series' value and presence at each step),
+ * carved from shared buffers while they are small. Deno gives every new
+ * typed array a buffer of its own for 0.6-1.3 µs (Bun 15-45 ns, V8 in
+ * Node.js 0.2-0.4 µs): an instant query over 57,632 series made two a
+ * series, about 40 ms of its 138 on Deno. A view of a shared buffer costs
+ * about 0.1 µs on both. Arrays of more than 256 steps get buffers of their
+ * own (the allocation is then a small part of filling them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StepArrays } from "./_points.ts";
+ *
+ * const steps = new StepArrays(3);
+ * const a = steps.values();
+ * const b = steps.values();
+ * a[2] = 7;
+ * assert.deepEqual([...a, ...b], [0, 0, 7, 0, 0, 0]);
+ * assert.equal(a.buffer, b.buffer);
+ * assert.equal(steps.flags().length, 3);
+ * ```
+ */
+export class StepArrays {
+  /** The steps of each array. */
+  readonly n: number;
+  readonly #per: number;
+  #values = new Float64Array(0);
+  #valuesAt = 0;
+  #flags = new Uint8Array(0);
+  #flagsAt = 0;
+
+  constructor(n: number) {
+    this.n = n;
+    this.#per = n > 256 ? 0 : Math.floor(4096 / Math.max(n, 1));
+  }
+
+  /** A new array of `n` values, all 0. */
+  values(): Float64Array {
+    const n = this.n;
+    if (this.#per === 0) return new Float64Array(n);
+    if (this.#valuesAt + n > this.#values.length) {
+      this.#values = new Float64Array(this.#per * n);
+      this.#valuesAt = 0;
+    }
+    return this.#values.subarray(this.#valuesAt, this.#valuesAt += n);
+  }
+
+  /** A new array of `n` flags, all 0. */
+  flags(): Uint8Array {
+    const n = this.n;
+    if (this.#per === 0) return new Uint8Array(n);
+    if (this.#flagsAt + n > this.#flags.length) {
+      this.#flags = new Uint8Array(this.#per * n);
+      this.#flagsAt = 0;
+    }
+    return this.#flags.subarray(this.#flagsAt, this.#flagsAt += n);
+  }
+}
+
 const _scratch = new Float64Array(1);
 
 /**

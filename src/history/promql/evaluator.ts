@@ -18,6 +18,7 @@ import {
   seekAtLeast,
   sortByLabels,
   sortByLabelsOf,
+  StepArrays,
   WINDOW_COLUMNS,
   type WindowColumn,
   withoutStale,
@@ -116,6 +117,8 @@ export class Evaluator {
   readonly n: number;
   /** The evaluation times (ms). */
   readonly times: Float64Array;
+  /** Where the series' step arrays come from. */
+  readonly steps: StepArrays;
   readonly lookbackMs: number;
   readonly maxSamples: number;
   readonly deadline: number;
@@ -135,6 +138,7 @@ export class Evaluator {
     this.stepMs = options.stepMs;
     this.n = Math.floor((options.endMs - options.startMs) / options.stepMs) + 1;
     this.times = new Float64Array(this.n);
+    this.steps = new StepArrays(this.n);
     for (let i = 0; i < this.n; i++) {
       this.times[i] = options.startMs + i * options.stepMs;
     }
@@ -498,9 +502,9 @@ export class Evaluator {
       held,
       (p) => {
         this.checkTimeout();
-        const v = new Float64Array(this.n);
-        const ok = new Uint8Array(this.n);
-        const ts = withTimestamps ? new Float64Array(this.n) : undefined;
+        const v = this.steps.values();
+        const ok = this.steps.flags();
+        const ts = withTimestamps ? this.steps.values() : undefined;
         const t = p.t;
         const values = p.value;
         const counts = this.raw ? undefined : p.count;
@@ -673,8 +677,8 @@ export class Evaluator {
       // The clock every 64 series (a clock read is about as dear as a
       // series' sweep).
       if ((visited++ & 63) === 0) this.checkTimeout();
-      const v = new Float64Array(this.n);
-      const ok = new Uint8Array(this.n);
+      const v = this.steps.values();
+      const ok = this.steps.flags();
       const t = p.t;
       const resets = useResets && !sweep
         ? resetCorrections(p.value)
