@@ -166,10 +166,9 @@ export const WINDOW_COLUMNS: readonly WindowColumn[] = [
 ];
 
 /**
- * `points` in Prometheus's label order; each set's sort key is built once
- * (name and value pairs joined by NUL compare as labels.Compare does; a
- * key with code units from U+D800 up is remapped so that code-unit order
- * is Go's byte order).
+ * `points` in Prometheus's label order (labels.Compare: the sets' sorted
+ * names and their values compared pair by pair, in Go's byte order; a set
+ * that is a prefix of another first).
  */
 export function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
   return sortByLabelsOf([...points], points.map((p) => p.labels));
@@ -178,21 +177,89 @@ export function sortByLabels(points: SeriesPoints[]): SeriesPoints[] {
 /**
  * Sorts `items` in place by `labels` (the label set of each item, same
  * index), in {@linkcode sortByLabels}'s order; returns `items`.
+ *
+ * Each set becomes the ranks of its names and values among the distinct
+ * strings of all the sets (a few hundred for thousands of series), so
+ * that the sort compares small integers: a sort key of joined text a set
+ * took an instant query over 57,632 series about half of its time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sortByLabelsOf } from "./_points.ts";
+ *
+ * // Go compares bytes: U+FFFD (EF BF BD) before U+1F600 (F0 9F 98 80),
+ * // which UTF-16 puts first (D83D DE00).
+ * const labels: Record<string, string>[] = [
+ *   { a: "2" }, { a: "10", b: "x" }, { a: "1" }, { a: "10" }, {},
+ *   { a: "\u{1F600}" }, { a: "\uFFFD" },
+ * ];
+ * const order = sortByLabelsOf(labels.map((_, i) => i), labels);
+ * assert.deepEqual(order, [4, 2, 3, 1, 0, 6, 5]);
+ * ```
  */
 export function sortByLabelsOf<T>(
   items: T[],
   labels: readonly SeriesLabels[],
 ): T[] {
-  const keyed = items.map((item, i) => {
+  const n = items.length;
+  if (n < 2) return items;
+  // Every set as the ids of its sorted names and values, one after the
+  // other in `seq` (set i from starts[i]).
+  const ids = new Map<string, number>();
+  const strings: string[] = [];
+  const starts = new Int32Array(n + 1);
+  let seq = new Int32Array(Math.max(16, n * 10));
+  let at = 0;
+  const idOf = (text: string) => {
+    let id = ids.get(text);
+    if (id === undefined) {
+      id = strings.length;
+      ids.set(text, id);
+      strings.push(text);
+    }
+    return id;
+  };
+  for (let i = 0; i < n; i++) {
     const l = labels[i];
-    const names = Object.keys(l).sort();
-    let key = "";
-    for (const n of names) key += n + "\0" + l[n] + "\0";
-    if (HIGH_UNIT.test(key)) key = key.replace(HIGH_UNITS, utf8Order);
-    return { key, item };
+    const names = Object.keys(l);
+    for (let k = 1; k < names.length; k++) {
+      if (names[k - 1] > names[k]) {
+        names.sort();
+        break;
+      }
+    }
+    if (at + 2 * names.length > seq.length) {
+      const grown = new Int32Array(2 * (at + 2 * names.length));
+      grown.set(seq);
+      seq = grown;
+    }
+    for (const name of names) {
+      seq[at++] = idOf(name);
+      seq[at++] = idOf(l[name]);
+    }
+    starts[i + 1] = at;
+  }
+  // The distinct strings in Go's byte order: their ranks replace the ids.
+  const order = strings.map((text, id) => ({
+    key: HIGH_UNIT.test(text) ? text.replace(HIGH_UNITS, utf8Order) : text,
+    id,
+  }));
+  order.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rank = new Int32Array(order.length);
+  for (let r = 0; r < order.length; r++) rank[order[r].id] = r;
+  for (let k = 0; k < at; k++) seq[k] = rank[seq[k]];
+  const index = Array.from({ length: n }, (_, i) => i);
+  index.sort((a, b) => {
+    const aEnd = starts[a + 1];
+    const bEnd = starts[b + 1];
+    for (let x = starts[a], y = starts[b]; x < aEnd && y < bEnd; x++, y++) {
+      if (seq[x] !== seq[y]) return seq[x] - seq[y];
+    }
+    return (aEnd - starts[a]) - (bEnd - starts[b]);
   });
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (let i = 0; i < items.length; i++) items[i] = keyed[i].item;
+  const before = items.slice();
+  for (let i = 0; i < n; i++) items[i] = before[index[i]];
   return items;
 }
 
