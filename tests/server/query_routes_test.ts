@@ -133,6 +133,24 @@ test("GET /api/v1/series lists the matching series, sorted, over all time by def
   });
 });
 
+test("GET /api/v1/series sorts label values as Prometheus does, by their UTF-8 bytes", async () => {
+  const h = new MemoryHistory();
+  // U+FFFD is EF BF BD in UTF-8, U+1F600 F0 9F 98 80: Go puts U+FFFD
+  // first, where UTF-16 (D83D DE00) would put U+1F600 first.
+  for (const v of ["\u{1F600}", "\uFFFD", "z"]) {
+    h.add({ __name__: "u", v }, [[T0, 1]]);
+  }
+  const { status, body } = await get(
+    queryRoutes(h),
+    `/api/v1/series?match[]=u&match[]=${encodeURIComponent('{v="z"}')}`,
+  );
+  assert.equal(status, 200);
+  assert.deepEqual(
+    (body as { data: { v: string }[] }).data.map((s) => s.v),
+    ["z", "\uFFFD", "\u{1F600}"],
+  );
+});
+
 test("GET /api/v1/series limits to start and end (float seconds and RFC 3339)", async () => {
   const start = (T0 + 3000) / 1000;
   const end = new Date(T0 + 6000).toISOString();
