@@ -5,7 +5,9 @@
  * broker that stays down or keeps refusing the credentials is one line,
  * not a line a retry), one when it is connected again after such a line
  * (after connections lost within 10 s, once one has held: the last line
- * says the state the connection is in), and a clean or forced end.
+ * says the state the connection is in), a connection kept while the bytes
+ * of a slow packet come (`_PacketWatch`, with a warning at most once a
+ * minute), and a clean or forced end.
  *
  * @module
  */
@@ -15,6 +17,11 @@ import type { ReportLevel } from "../engine/errors.ts";
 import { EXCERPT_LENGTH } from "../engine/excerpt.ts";
 import { scrubUrls, urlShown } from "../runtime/fetch_error.ts";
 import type { _DisconnectReason, _MqttSeries } from "./_mqtt_meters.ts";
+import {
+  _PacketWatch,
+  type _SlowPacket,
+  _watchedWsOptions,
+} from "./_mqtt_packet_watch.ts";
 import {
   type _GuardOptions,
   _guardStream,
@@ -168,6 +175,11 @@ export class _MqttConnection {
   #holds = 0;
   /** When a message was last held (epoch ms). */
   #lastHold = 0;
+  /** Keeps the connection while a packet's bytes come. */
+  #watch: _PacketWatch | undefined;
+  /** When a slow packet was last reported (epoch ms), and how many since. */
+  #slowAt = -Infinity;
+  #slowSince = 0;
 
   readonly #stableMs: number;
 
@@ -229,13 +241,29 @@ export class _MqttConnection {
     // The listeners below are in place before the first connection's
     // events, which come in later turns.
     const guard = options.guard;
+    // The bytes of a packet as they come keep the connection (see
+    // _PacketWatch): a WebSocket's from its socket, since it hands a
+    // message over whole; others' from the guard, when there is one.
+    const bytes = (n: number) => this.#watch?.bytes(n);
+    const protocol = options.client.protocol;
+    const ws = protocol === "ws" || protocol === "wss";
     const client = connect({
       ...options.client,
+      ...(ws
+        ? {
+          wsOptions: _watchedWsOptions(
+            options.client.wsOptions,
+            protocol === "wss",
+            bytes,
+          ),
+        }
+        : {}),
       reconnectPeriod: options.backoffMs,
       // MQTT.js's constructor makes the first stream: with a guard, its
       // stream builder is wrapped first, and the client connected below.
       manualConnect: guard !== undefined,
     });
+    this.#watch = new _PacketWatch(client, (slow) => this.#slow(slow));
     if (guard !== undefined) {
       // MQTT.js has no option for it; `streamBuilder` is a field of the
       // client (private in its types), called at each connection.
@@ -243,7 +271,8 @@ export class _MqttConnection {
         streamBuilder: (client: MqttClient) => Duplex;
       };
       const build = c.streamBuilder;
-      c.streamBuilder = (mc) => _guardStream(build(mc), guard);
+      const onChunk = ws ? undefined : bytes;
+      c.streamBuilder = (mc) => _guardStream(build(mc), guard, onChunk);
       // Not manualConnect from here: with it, MQTT.js reconnects even
       // after end().
       client.options.manualConnect = false;
@@ -291,6 +320,34 @@ export class _MqttConnection {
     });
     client.on("close", () => this.#closed());
     if (guard !== undefined) client.connect();
+  }
+
+  /**
+   * A packet is slow to arrive, and the connection kept for it: a
+   * warning, at most once a minute (a publisher of large messages over a
+   * slow listener is a line a minute, saying how many more were slow).
+   */
+  #slow(slow: _SlowPacket): void {
+    const now = Date.now();
+    if (now - this.#slowAt < 60_000) {
+      this.#slowSince++;
+      return;
+    }
+    const more = this.#slowSince;
+    this.#slowAt = now;
+    this.#slowSince = 0;
+    this.#o.report(
+      this.#text(
+        "a packet from ",
+        ` is taking more than ${
+          _duration(slow.ms)
+        } to arrive (${slow.bytes} bytes so far)`,
+        `the connection is kept while its bytes come${
+          more > 0 ? `; ${more} more were slow since the last such report` : ""
+        }`,
+      ),
+      "warning",
+    );
   }
 
   /** Whether the broker accepted the current connection. */

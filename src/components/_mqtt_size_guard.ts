@@ -337,10 +337,12 @@ export function _tooLarge(
  * it to its parser: back pressure holds as before, and writes go to the
  * socket as they did. A packet the guard refuses destroys the stream with
  * its error, which MQTT.js reports and follows with a reconnection.
+ * `onChunk`, when given, hears of each chunk's size before it is read.
  */
 export function _guardStream<S extends Duplex>(
   stream: S,
   options: _GuardOptions,
+  onChunk?: (bytes: number) => void,
 ): S {
   const guard = new _PublishSizeGuard(options);
   const pipe = stream.pipe.bind(stream);
@@ -350,6 +352,7 @@ export function _guardStream<S extends Duplex>(
   ): Writable => {
     const through = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        onChunk?.(chunk.length);
         let pieces: Uint8Array[];
         try {
           pieces = guard.feed(chunk);
