@@ -1,0 +1,133 @@
+/**
+ * mqtt/In over TCP keeps the connection while a packet comes slower than
+ * the keepalive allows (a slow link), as over WebSocket
+ * (mqtt_websocket_test.ts): the bytes it reads are the sign of life. Not
+ * mosquitto, which sends at once over TCP: a server that sends a PUBLISH
+ * a little at a time and, as a broker would, answers pings behind it.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { _varint } from "../../src/components/_mqtt_size_guard.ts";
+import { startMqttNet, until } from "./_mqtt_helpers.ts";
+import type { MqttMessage } from "../../src/components/mqtt.ts";
+
+/** The packets in `bytes` (whole ones; the rest is kept in `rest`). */
+function packets(state: { rest: Buffer }, bytes: Buffer): Buffer[] {
+  let buf = Buffer.concat([state.rest, bytes]);
+  const out: Buffer[] = [];
+  for (;;) {
+    let length = 0;
+    let i = 1;
+    for (let mul = 1; i < buf.length; i++, mul *= 128) {
+      length += (buf[i] & 0x7f) * mul;
+      if ((buf[i] & 0x80) === 0) break;
+    }
+    if (i >= buf.length || buf.length < i + 1 + length) break;
+    out.push(buf.subarray(0, i + 1 + length));
+    buf = buf.subarray(i + 1 + length);
+  }
+  state.rest = buf;
+  return out;
+}
+
+test(
+  "mqtt/In over TCP keeps the connection while a PUBLISH comes slower than the keepalive allows, and takes it whole",
+  { timeout: 30_000 },
+  async () => {
+    // 96 KiB, 4 KiB every 100 ms: 2.4 s, where MQTT.js alone ends the
+    // connection 1.5 s (1.5 keepalives) after the SUBACK.
+    const payload = Buffer.alloc(96 * 1024, "s");
+    const topic = Buffer.from("slow/one");
+    const body = Buffer.concat([
+      Buffer.of(topic.length >> 8, topic.length & 0xff),
+      topic,
+      payload,
+    ]);
+    const publish = Buffer.concat([
+      Buffer.of(0x30),
+      _varint(body.length),
+      body,
+    ]);
+    const connections: Socket[] = [];
+    const server = createServer((socket) => {
+      connections.push(socket);
+      socket.on("error", () => {});
+      const state = { rest: Buffer.alloc(0) };
+      let sending = false;
+      let pings = 0;
+      socket.on("data", (bytes) => {
+        for (const p of packets(state, bytes)) {
+          const type = p[0] >> 4;
+          if (type === 1) socket.write(Buffer.of(0x20, 2, 0, 0));
+          else if (type === 12) {
+            // Behind the PUBLISH while it goes.
+            if (sending) pings++;
+            else socket.write(Buffer.of(0xd0, 0));
+          } else if (type === 8) {
+            // SUBACK (QoS 0 granted) with the SUBSCRIBE's packet id, then
+            // the PUBLISH, a little at a time.
+            let at = 1;
+            while (p[at] & 0x80) at++;
+            at++;
+            socket.write(Buffer.of(0x90, 3, p[at], p[at + 1], 0));
+            sending = true;
+            let sent = 0;
+            const timer = setInterval(() => {
+              if (socket.destroyed) return clearInterval(timer);
+              socket.write(publish.subarray(sent, sent + 4096));
+              sent += 4096;
+              if (sent >= publish.length) {
+                clearInterval(timer);
+                sending = false;
+                for (; pings > 0; pings--) socket.write(Buffer.of(0xd0, 0));
+              }
+            }, 100);
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const run = await startMqttNet(`
+      'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
+      'slow/#' -> topic In
+      '1' -> keepalive In
+      In out -> in S(test/Sink)
+    `);
+    try {
+      const sink = () => (run.sinks.S ?? []) as MqttMessage[];
+      const got = await until(() => {
+        if (
+          connections.length > 1 ||
+          run.errors.some((e) => /lost/.test(e.message))
+        ) {
+          throw new Error(
+            `the connection was lost before the message came: ${
+              run.errors.map((e) => e.message).join("; ")
+            }`,
+          );
+        }
+        return sink()[0];
+      }, "the slow message");
+      assert.equal(got.topic, "slow/one");
+      assert.equal(got.payload, payload.toString());
+      assert.equal(connections.length, 1);
+      const slow = run.errors.filter((e) =>
+        /is taking more than/.test(e.message)
+      );
+      assert.equal(slow.length, 1, run.errors.map((e) => e.message).join("\n"));
+      assert.match(
+        slow[0].message,
+        new RegExp(
+          `^process "In" \\(mqtt/In\\): a packet from broker mqtt://127\\.0\\.0\\.1:${port} is taking more than \\d+ m?s to arrive \\(\\d+ bytes so far\\): the connection is kept while its bytes come$`,
+        ),
+      );
+    } finally {
+      await run.stop();
+      for (const s of connections) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  },
+);
