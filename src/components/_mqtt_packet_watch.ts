@@ -35,15 +35,16 @@ export type _WatchedClient = Pick<
 
 /** A packet that is slow to arrive, as {@linkcode _PacketWatch} reports it. */
 export interface _SlowPacket {
-  /** How long since the last whole packet, ms. */
+  /** How long since its first bytes came (the first after a whole packet), ms. */
   ms: number;
   /** Bytes received since (with a WebSocket's framing). */
   bytes: number;
 }
 
 /**
- * Watches the bytes of a connection: when they keep coming for a quarter
- * of the keepalive with no whole packet, it sends a ping (the broker
+ * Watches the bytes of a connection: when they have been coming for a
+ * quarter of the keepalive (from the first after the last whole packet)
+ * with no whole packet, it sends a ping (the broker
  * expects one within 1.5 keepalives, and sees nothing else of this client
  * meanwhile) and starts MQTT.js's keepalive over, every quarter keepalive
  * while they come; `onSlow` is called once for each such packet. When they
@@ -74,20 +75,24 @@ export interface _SlowPacket {
  * watch.bytes(4096);
  * assert.equal(pings, 1);
  * assert.deepEqual(slow, [8192]);
- * // A whole packet: the next slow one is reported again.
+ * // A whole packet: the next slow one is reported again, timed from its
+ * // first bytes.
  * client.emit("packetreceive");
  * await new Promise((r) => setTimeout(r, 60));
  * watch.bytes(10);
- * assert.deepEqual(slow, [8192, 10]);
+ * assert.equal(pings, 1);
+ * await new Promise((r) => setTimeout(r, 60));
+ * watch.bytes(10);
+ * assert.equal(pings, 2);
+ * assert.deepEqual(slow, [8192, 20]);
  * ```
  */
 export class _PacketWatch {
   readonly #client: _WatchedClient;
   readonly #onSlow: (slow: _SlowPacket) => void;
-  /** When the last whole packet came (epoch ms). */
-  #packetAt = Date.now();
-  /** Bytes received since. */
+  /** Bytes received since the last whole packet, and when the first of them came (epoch ms). */
   #bytes = 0;
+  #firstAt = 0;
   /** When the connection was last kept (epoch ms). */
   #keptAt = 0;
   /** Whether `onSlow` was called for the packet on its way. */
@@ -98,7 +103,6 @@ export class _PacketWatch {
     this.#client = client;
     this.#onSlow = onSlow;
     client.on("packetreceive", () => {
-      this.#packetAt = Date.now();
       this.#bytes = 0;
       this.#reported = false;
     });
@@ -106,20 +110,21 @@ export class _PacketWatch {
 
   /** `n` bytes came from the broker. */
   bytes(n: number): void {
-    this.#bytes += n;
     const quarter = this.#client.keepalive * 250;
     if (quarter <= 0) return;
     const now = Date.now();
-    if (now - this.#packetAt < quarter || now - this.#keptAt < quarter) return;
+    if (this.#bytes === 0) this.#firstAt = now;
+    this.#bytes += n;
+    if (now - this.#firstAt < quarter || now - this.#keptAt < quarter) return;
     // Before the CONNACK (a connection made again) MQTT.js has no
-    // keepalive running, and the last packet was the old connection's.
+    // keepalive running, and the bytes before may be the old connection's.
     if (!this.#client.connected) return;
     this.#keptAt = now;
     this.#client.sendPing();
     this.#client.reschedulePing(true);
     if (this.#reported) return;
     this.#reported = true;
-    this.#onSlow({ ms: now - this.#packetAt, bytes: this.#bytes });
+    this.#onSlow({ ms: now - this.#firstAt, bytes: this.#bytes });
   }
 }
 
