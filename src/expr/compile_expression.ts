@@ -9,6 +9,7 @@ import { excerpt } from "../engine/excerpt.ts";
 import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
+import { _findNode } from "./_find_node.ts";
 import {
   _Bail,
   _distinct,
@@ -308,32 +309,16 @@ export function compileExpression(
 function _refusedRegexIn(
   ast: unknown,
 ): { regex: RegExp; position: number; reason: string } | undefined {
-  const stack: unknown[] = [ast];
-  // The parser's nodes may share objects (slots of a parent step).
-  const seen = new Set<object>();
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== "object") continue;
-    if (node instanceof RegExp || seen.has(node)) continue;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      for (const item of node) stack.push(item);
-      continue;
-    }
-    const n = node as { type?: unknown; value?: unknown; position?: unknown };
-    if (n.type === "regex" && n.value instanceof RegExp) {
-      const reason = linearRegexProblem(n.value.source, n.value.flags);
-      if (reason !== undefined) {
-        return {
-          regex: n.value,
-          position: typeof n.position === "number" ? n.position : 0,
-          reason,
-        };
-      }
-    }
-    for (const key of Object.keys(node)) {
-      stack.push((node as Record<string, unknown>)[key]);
-    }
-  }
-  return undefined;
+  let reason: string | undefined;
+  const node = _findNode(ast, (n) => {
+    if (n.type !== "regex" || !(n.value instanceof RegExp)) return false;
+    reason = linearRegexProblem(n.value.source, n.value.flags);
+    return reason !== undefined;
+  });
+  if (node === undefined || reason === undefined) return undefined;
+  return {
+    regex: node.value as RegExp,
+    position: typeof node.position === "number" ? node.position : 0,
+    reason,
+  };
 }
