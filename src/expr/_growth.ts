@@ -167,11 +167,40 @@ function _refuse(
   units: string,
   max: number,
 ): never {
-  throw new RangeError(
+  throw _tooLarge(what, made, n, units, max);
+}
+
+/**
+ * The `RangeError` that refuses {@linkcode _items}' and
+ * {@linkcode _chars}' growth, for a refusal made elsewhere (the `jsonata`
+ * package's own bound on a sequence, compile_expression.ts) to read the
+ * same.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _tooLarge, MAX_ITEMS } from "./_growth.ts";
+ *
+ * assert.equal(
+ *   _tooLarge("appending", "an array", 2 ** 25, "items", MAX_ITEMS).message,
+ *   "appending would make an array of 33,554,432 items, more than the 16,777,216 an expression may build",
+ * );
+ * ```
+ */
+export function _tooLarge(
+  what: string,
+  made: string,
+  n: number,
+  units: string,
+  max: number,
+  options?: ErrorOptions,
+): RangeError {
+  return new RangeError(
     `${what} would make ${made} of ${
       n.toLocaleString("en-US")
     } ${units}, more than the ${
       max.toLocaleString("en-US")
     } an expression may build`,
+    options,
   );
 }
