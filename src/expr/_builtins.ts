@@ -1202,6 +1202,27 @@ const _own: Record<
 };
 
 /**
+ * The compiled path's `$string`, `$join` and `$append`, which refuse a
+ * string longer than `MAX_STRING` or an array of more than `MAX_ITEMS`
+ * before building it and are otherwise the package's own, with the
+ * package's signatures: registered on the package too, so that an
+ * expression left to it is bounded as a compiled one is.
+ */
+export const _bounded: Readonly<
+  Record<string, {
+    implementation: (this: _Focus, ...args: unknown[]) => unknown;
+    signature: string;
+  }>
+> = Object.fromEntries(
+  ["string", "join", "append"].map((name) => [name, {
+    implementation: _own[name] as (this: _Focus, ...args: unknown[]) => unknown,
+    // The package's parsed signature keeps its text.
+    signature: (_byName[name].signature as unknown as { definition: string })
+      .definition,
+  }]),
+);
+
+/**
  * The built-in functions of the compiled path, by name (without `$`),
  * each a fresh definition object (the evaluator sets `token` and
  * `position` on the one it calls, as the package does). `$now`,

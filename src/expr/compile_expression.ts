@@ -10,8 +10,10 @@ import { LinearRegExp, linearRegexProblem } from "./linear_regexp.ts";
 import { _jsonataReason } from "./_jsonata_reason.ts";
 import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
 import { _findNode } from "./_find_node.ts";
+import { _boundGrowth } from "./_package_growth.ts";
 import {
   _Bail,
+  _bounded,
   _distinct,
   _length,
   _pad,
@@ -37,6 +39,11 @@ function _isStackOverflow(e: unknown): boolean {
  * through here, so no regular expression from a graph reaches
  * JavaScript's backtracking engine unchecked.
  *
+ * And bounded in what it builds as a compiled evaluation is: no array of
+ * more than 16,777,216 items, no string joined longer than 16,777,216
+ * characters, refused with the compiled path's `RangeError` (see
+ * `_package_growth.ts`).
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -44,6 +51,10 @@ function _isStackOverflow(e: unknown): boolean {
  *
  * const e = jsonataPackage("$split(s, /\\s*,\\s+/)");
  * assert.deepEqual(await e.evaluate({ s: "a , b" }), ["a", "b"]);
+ * await assert.rejects(
+ *   jsonataPackage("($y := [1..10000000]; [1, 2].$y)").evaluate({}),
+ *   /^RangeError: a step would make an array of 16,777,217 items/,
+ * );
  * ```
  */
 export function jsonataPackage(
@@ -56,6 +67,15 @@ export function jsonataPackage(
     // `exec` and `lastIndex`, which LinearRegExp has.
     RegexEngine: LinearRegExp as unknown as RegExpConstructor,
   });
+  _boundGrowth(expression);
+  // The compiled path's `$string`, `$join` and `$append`, with their bounds.
+  for (const [name, f] of Object.entries(_bounded)) {
+    expression.registerFunction(
+      name,
+      f.implementation as unknown as (...args: unknown[]) => unknown,
+      f.signature,
+    );
+  }
   // The compiled path's `$pad`, with its bound on the string it makes.
   expression.registerFunction("pad", _pad, "<s-ns?:s>");
   // And its `$length` and `$substring`, which build no array of characters.
