@@ -83,6 +83,36 @@ export class _Bail extends Error {
   }
 }
 
+/**
+ * Whether a compiled evaluation that threw `e` is handed over to the
+ * package: a {@linkcode _Bail}, or the runtime's stack overflow (the
+ * compiled path recurses on the native stack, about 15 frames a JSONata
+ * call; the package's asynchronous evaluation continues each step from the
+ * microtask queue and goes far deeper: `$f(10000)` of a non-tail-recursive
+ * `$f`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { _Bail, _handsOver } from "./_builtins.ts";
+ *
+ * assert.equal(_handsOver(new _Bail("$x")), true);
+ * assert.equal(_handsOver(new RangeError("Maximum call stack size exceeded")), true);
+ * assert.equal(_handsOver(new RangeError("too large")), false);
+ * ```
+ */
+export function _handsOver(e: unknown): boolean {
+  return e instanceof _Bail ||
+    (e instanceof RangeError && /call stack/i.test(e.message));
+}
+
+/**
+ * Where an error that hands an evaluation over (see {@linkcode _handsOver})
+ * carries the deadline of the time budget it ran under, in `Date.now()`
+ * ms, once its clock was read: the package then gets what is left of it.
+ */
+export const _DEADLINE: unique symbol = Symbol("weir.expression.deadline");
+
 /** Every function the `jsonata` package binds, by name. */
 export const _BUILTIN_NAMES: readonly string[] = [
   "sum",

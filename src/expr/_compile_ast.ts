@@ -44,9 +44,11 @@ import jsonata from "jsonata";
 import {
   _Bail,
   _builtins,
+  _DEADLINE,
   type _Focus,
   _fromMillis,
   type _FunctionDef,
+  _handsOver,
   _mergeSort,
   _ownSignatures,
   type _Signature,
@@ -298,10 +300,7 @@ function _functionEval(this: _Focus, expr: unknown, focus: unknown): unknown {
   try {
     return f(input, this.environment as Frame);
   } catch (err) {
-    if (
-      err instanceof _Bail ||
-      (err instanceof RangeError && /call stack/i.test(err.message))
-    ) throw err;
+    if (_handsOver(err)) throw err;
     if (err !== null && typeof err === "object") _populateMessage(err as _Rec);
     throw _error("D3121", {
       value: (err as _Rec | null)?.message,
@@ -471,7 +470,12 @@ export function _compileAst(
     try {
       return root(input, env);
     } catch (err) {
-      if (err !== null && typeof err === "object" && !(err instanceof _Bail)) {
+      if (_handsOver(err)) {
+        // The package, which takes the evaluation over, gets what is left.
+        if (run.deadline > 0 && run.deadline !== Infinity) {
+          (err as { [_DEADLINE]?: number })[_DEADLINE] = run.deadline;
+        }
+      } else if (err !== null && typeof err === "object") {
         _populateMessage(err as _Rec);
       }
       throw err;

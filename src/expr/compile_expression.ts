@@ -12,25 +12,15 @@ import { _compileAst, type _Compiled, _Unsupported } from "./_compile_ast.ts";
 import { _findNode } from "./_find_node.ts";
 import { _boundGrowth } from "./_package_growth.ts";
 import {
-  _Bail,
   _bounded,
+  _DEADLINE,
   _distinct,
+  _handsOver,
   _length,
   _pad,
   _pictured,
   _substring,
 } from "./_builtins.ts";
-
-/**
- * Whether `e` is the runtime's stack overflow. The compiled path recurses
- * on the native stack (about 15 frames a JSONata call); the package's
- * asynchronous evaluation continues each step from the microtask queue and
- * goes far deeper (`$f(10000)` of a non-tail-recursive `$f`), so such an
- * evaluation is handed over to the package.
- */
-function _isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message);
-}
 
 /**
  * The `jsonata` package's expression for `source`, with its regular
@@ -211,7 +201,7 @@ export class Expression {
     try {
       return compiled(input, bindings);
     } catch (e) {
-      if (e instanceof _Bail || _isStackOverflow(e)) {
+      if (_handsOver(e)) {
         return this.#jsonata().evaluate(input, bindings);
       }
       throw e;
@@ -226,7 +216,9 @@ export class Expression {
    * budgets: the compiled path counts only when asked (a second, guarded
    * compilation, made at the first call), so {@linkcode evaluateNow} pays
    * nothing for it; an expression left to the package runs on the package
-   * with those options (a promise).
+   * with those options (a promise), and one the compiled path hands over
+   * part-way (a binding that answers with a promise, a recursion deeper
+   * than the native stack) with what is left of `timeoutMs`.
    *
    * @example
    * ```ts
@@ -242,18 +234,23 @@ export class Expression {
     budget: { maxDepth?: number; timeoutMs?: number },
     bindings?: Record<string, unknown>,
   ): unknown {
-    const viaPackage = () =>
-      jsonataPackage(this.source, {
-        stack: budget.maxDepth,
-        timeout: budget.timeoutMs,
-      }).evaluate(input, bindings);
+    const viaPackage = (timeout = budget.timeoutMs) =>
+      jsonataPackage(this.source, { stack: budget.maxDepth, timeout })
+        .evaluate(input, bindings);
     if (this.#compiled === undefined) return viaPackage();
     this.#guarded ??= _compileAst(this.#jsonata().ast(), { guarded: true });
     try {
       return this.#guarded(input, bindings, budget);
     } catch (e) {
-      if (e instanceof _Bail || _isStackOverflow(e)) return viaPackage();
-      throw e;
+      if (!_handsOver(e)) throw e;
+      // The package counts its timeout from its own start (by Date.now(),
+      // as the compiled clock): it gets what the compiled attempt left.
+      const deadline = (e as { [_DEADLINE]?: number })[_DEADLINE];
+      return viaPackage(
+        deadline === undefined
+          ? budget.timeoutMs
+          : Math.max(1, deadline - Date.now()),
+      );
     }
   }
   #guarded: _Compiled | undefined;

@@ -165,6 +165,42 @@ test("a compiled evaluation deeper than the native stack is handed over to the p
   assert.equal(await later, 20000);
 });
 
+test("evaluateWithin hands the package what the compiled attempt left of the time budget, not a budget of its own", async () => {
+  // A clock both paths read (Date.now), moved by a function the
+  // expression calls: each call takes 900 ms of a 1,000 ms budget. The
+  // compiled path starts its clock at its 64th step (the $count over a
+  // path of 100 does that first); then a binding that answers with a
+  // promise hands the evaluation over.
+  const realNow = Date.now;
+  let now = realNow();
+  Date.now = () => now;
+  try {
+    const e = compileExpression(
+      "($count([1..100].($ + 1)); $spend(); $later())",
+    );
+    assert.equal(e.compiled, true);
+    const bindings = {
+      spend: () => {
+        now += 900;
+      },
+      later: () => Promise.resolve("done"),
+    };
+    // The package starts again from the top: its $spend() is 1,800 ms
+    // into the budget, past it.
+    await assert.rejects(
+      Promise.resolve(e.evaluateWithin({}, { timeoutMs: 1000 }, bindings)),
+      { code: "D1012" },
+    );
+    // With room for both, the package's answer.
+    assert.equal(
+      await e.evaluateWithin({}, { timeoutMs: 5000 }, bindings),
+      "done",
+    );
+  } finally {
+    Date.now = realNow;
+  }
+});
+
 test("$eval is compiled too: the text at run time, in the caller's scope, with the package's D3120/D3121", () => {
   const expr = compileExpression(
     "($y := 2; [$eval('$y * a'), $eval('a', {'a': 5})])",
