@@ -501,9 +501,11 @@ export class _MqttConnection {
       : tooLarge
       ? e.message
       : _errorText(e);
+    // The guess at another client only where the far side ended it: a
+    // keepalive that ran out (a broker or link gone quiet) is this side's.
     const [lead, after] = !wasUp
       ? ["cannot connect to ", ""]
-      : brief && !tooLarge
+      : brief && !tooLarge && reason !== "keepalive"
       ? [
         "lost the connection to ",
         ` within ${

@@ -131,3 +131,57 @@ test(
     }
   },
 );
+
+test(
+  "mqtt/In that ends a connection for want of a ping's answer says so, without guessing at another client (a broker's takeover closes it from the broker's side)",
+  { timeout: 30_000 },
+  async () => {
+    // A broker that answers CONNECT and SUBSCRIBE, then never a ping.
+    const connections: Socket[] = [];
+    const server = createServer((socket) => {
+      connections.push(socket);
+      socket.on("error", () => {});
+      const state = { rest: Buffer.alloc(0) };
+      socket.on("data", (bytes) => {
+        for (const p of packets(state, bytes)) {
+          const type = p[0] >> 4;
+          if (type === 1) socket.write(Buffer.of(0x20, 2, 0, 0));
+          else if (type === 8) {
+            let at = 1;
+            while (p[at] & 0x80) at++;
+            at++;
+            socket.write(Buffer.of(0x90, 3, p[at], p[at + 1], 0));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const run = await startMqttNet(`
+      'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
+      'quiet/#' -> topic In
+      '1' -> keepalive In
+      In out -> in S(test/Sink)
+    `);
+    try {
+      const lost = await until(
+        () => run.errors.find((e) => /lost the connection/.test(e.message)),
+        "the keepalive's loss",
+      );
+      assert.match(
+        lost.message,
+        new RegExp(
+          `^process "In" \\(mqtt/In\\): retrying in \\d+ m?s \\(backing off up to [^)]+\\): lost the connection to broker mqtt://127\\.0\\.0\\.1:${port}: Keepalive timeout$`,
+        ),
+      );
+      assert.equal(
+        run.meter("In", "mqtt_disconnects_total", { reason: "keepalive" }),
+        1,
+      );
+    } finally {
+      await run.stop();
+      for (const s of connections) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  },
+);
