@@ -32,6 +32,14 @@ function packets(state: { rest: Buffer }, bytes: Buffer): Buffer[] {
   return out;
 }
 
+/** The SUBACK of SUBSCRIBE packet `p`: its packet id, QoS 0 granted. */
+function suback(p: Buffer): Buffer {
+  let at = 1;
+  while (p[at] & 0x80) at++;
+  at++;
+  return Buffer.of(0x90, 3, p[at], p[at + 1], 0);
+}
+
 test(
   "mqtt/In over TCP keeps the connection while a PUBLISH comes slower than the keepalive allows, and takes it whole",
   { timeout: 30_000 },
@@ -66,12 +74,8 @@ test(
             if (sending) pings++;
             else socket.write(Buffer.of(0xd0, 0));
           } else if (type === 8) {
-            // SUBACK (QoS 0 granted) with the SUBSCRIBE's packet id, then
-            // the PUBLISH, a little at a time.
-            let at = 1;
-            while (p[at] & 0x80) at++;
-            at++;
-            socket.write(Buffer.of(0x90, 3, p[at], p[at + 1], 0));
+            // The SUBACK, then the PUBLISH, a little at a time.
+            socket.write(suback(p));
             sending = true;
             let sent = 0;
             const timer = setInterval(() => {
@@ -146,12 +150,7 @@ test(
         for (const p of packets(state, bytes)) {
           const type = p[0] >> 4;
           if (type === 1) socket.write(Buffer.of(0x20, 2, 0, 0));
-          else if (type === 8) {
-            let at = 1;
-            while (p[at] & 0x80) at++;
-            at++;
-            socket.write(Buffer.of(0x90, 3, p[at], p[at + 1], 0));
-          }
+          else if (type === 8) socket.write(suback(p));
         }
       });
     });
