@@ -22,6 +22,7 @@ import {
   type _SlowPacket,
   _watchedWsOptions,
 } from "./_mqtt_packet_watch.ts";
+import { _ReportGate } from "./_report_gate.ts";
 import {
   type _GuardOptions,
   _guardStream,
@@ -177,9 +178,8 @@ export class _MqttConnection {
   #lastHold = 0;
   /** Keeps the connection while a packet's bytes come. */
   #watch: _PacketWatch | undefined;
-  /** When a slow packet was last reported (epoch ms), and how many since. */
-  #slowAt = -Infinity;
-  #slowSince = 0;
+  /** Slow packets are reported at most once a minute. */
+  readonly #slowReports = new _ReportGate();
 
   readonly #stableMs: number;
 
@@ -328,14 +328,8 @@ export class _MqttConnection {
    * slow listener is a line a minute, saying how many more were slow).
    */
   #slow(slow: _SlowPacket): void {
-    const now = Date.now();
-    if (now - this.#slowAt < 60_000) {
-      this.#slowSince++;
-      return;
-    }
-    const more = this.#slowSince;
-    this.#slowAt = now;
-    this.#slowSince = 0;
+    const more = this.#slowReports.pass();
+    if (more < 0) return;
     this.#o.report(
       this.#text(
         "a packet from ",

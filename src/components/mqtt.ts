@@ -43,6 +43,7 @@ import { _MqttConnection } from "./_mqtt_connection.ts";
 import { _jsonWriteProblem, MAX_JSON_DEPTH } from "./_to_json.ts";
 import { _subackOutcome } from "./_mqtt_suback.ts";
 import { _HEADROOM, type _TooLarge, _tooLarge } from "./_mqtt_size_guard.ts";
+import { _ReportGate } from "./_report_gate.ts";
 import { _NO_SECRETS, type SecretPolicy } from "./_secret.ts";
 import { _MQTT_METERS, type _MqttSeries, _mqttSeries } from "./_mqtt_meters.ts";
 import {
@@ -417,9 +418,8 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
       /** A send waiting for room in the flow, and what acknowledges it. */
       let pending: Promise<void> | undefined;
       const maxPayloadBytes = ctx.control<number>("maxPayloadBytes");
-      /** When a too large message was last reported (epoch ms), and how many since. */
-      let tooLargeAt = -Infinity;
-      let tooLargeSince = 0;
+      /** Too large messages are reported at most once a minute. */
+      const tooLargeReports = new _ReportGate();
       /**
        * Counts a message the guard read past, and reports it unless one
        * was reported within the minute: a publisher sending large
@@ -429,14 +429,8 @@ export function mqttIn(options: MqttComponentOptions = {}): Component {
         series.messages.add(1);
         series.bytes.add(m.payload);
         series.dropped.too_large.add(1);
-        const now = Date.now();
-        if (now - tooLargeAt < 60_000) {
-          tooLargeSince++;
-          return;
-        }
-        const more = tooLargeSince;
-        tooLargeAt = now;
-        tooLargeSince = 0;
+        const more = tooLargeReports.pass();
+        if (more < 0) return;
         const why = m.payload > maxPayloadBytes
           ? `its payload is ${m.payload} bytes`
           : `its topic and properties take ${
