@@ -6,6 +6,8 @@
  * @module
  */
 import mqtt, { type MqttClient } from "mqtt";
+import { Buffer } from "node:buffer";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { builtins } from "../../src/components/mod.ts";
 import type { SecretPolicyOptions } from "../../src/components/_secret.ts";
 import { createNetwork } from "../../src/embed.ts";
@@ -207,4 +209,75 @@ export async function subscribed(
     await pub.client.publishAsync(topic, payload, { qos });
     return (run.sinks[sink] ?? []).length > 0;
   }, what);
+}
+
+/** A TCP server on 127.0.0.1 that speaks what a test needs of MQTT. */
+export interface FakeBroker extends AsyncDisposable {
+  /** Its port. */
+  readonly port: number;
+  /** `mqtt://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Every connection it got, in order (closed ones too). */
+  readonly connections: readonly Socket[];
+}
+
+/**
+ * A fake broker (not mosquitto: for what a real one never sends): `serve`
+ * is called with each connection and gives the function that takes each
+ * whole packet the client sends on it (split by its fixed header). Its
+ * disposal ends every connection and closes it.
+ */
+export async function fakeBroker(
+  serve: (socket: Socket) => (packet: Buffer) => void,
+): Promise<FakeBroker> {
+  const connections: Socket[] = [];
+  const server = createServer((socket) => {
+    connections.push(socket);
+    socket.on("error", () => {});
+    const take = serve(socket);
+    let rest = Buffer.alloc(0);
+    socket.on("data", (bytes) => {
+      rest = Buffer.concat([rest, bytes]);
+      for (;;) {
+        // The type, then the remaining length (a varint).
+        let length = 0;
+        let i = 1;
+        for (let mul = 1; i < rest.length; i++, mul *= 128) {
+          length += (rest[i] & 0x7f) * mul;
+          if ((rest[i] & 0x80) === 0) break;
+        }
+        if (i >= rest.length || rest.length < i + 1 + length) return;
+        const packet = rest.subarray(0, i + 1 + length);
+        rest = rest.subarray(i + 1 + length);
+        take(packet);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    connections,
+    async [Symbol.asyncDispose]() {
+      for (const s of connections) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** The fixed header's packet type of `packet` (1 CONNECT, 8 SUBSCRIBE, 12 PINGREQ). */
+export function packetType(packet: Buffer): number {
+  return packet[0] >> 4;
+}
+
+/** CONNACK: accepted, no session present. */
+export const CONNACK: Buffer = Buffer.of(0x20, 2, 0, 0);
+
+/** The SUBACK of SUBSCRIBE packet `p` (one filter): its packet id, `code` (default 0, QoS 0 granted). */
+export function suback(p: Buffer, code = 0): Buffer {
+  let at = 1;
+  while (p[at] & 0x80) at++;
+  at++;
+  return Buffer.of(0x90, 3, p[at], p[at + 1], code);
 }

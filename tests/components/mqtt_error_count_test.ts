@@ -7,11 +7,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type AddressInfo, createServer, type Socket } from "node:net";
 import { freePort, mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import {
+  CONNACK,
+  fakeBroker,
   type MqttNet,
+  packetType,
   startMqttNet,
+  suback,
   subscribed,
   testClient,
   until,
@@ -96,43 +99,12 @@ test(
 async function refusingBroker(): Promise<
   { url: string } & AsyncDisposable
 > {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    let buf = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      for (;;) {
-        // A fixed header: the type, then the remaining length (a varint).
-        let length = 0;
-        let i = 1;
-        for (let shift = 0; i < buf.length; i++, shift += 7) {
-          length += (buf[i] & 0x7f) << shift;
-          if ((buf[i] & 0x80) === 0) break;
-        }
-        if (i >= buf.length || buf.length < i + 1 + length) return;
-        const type = buf[0] >> 4;
-        const body = buf.subarray(i + 1, i + 1 + length);
-        buf = buf.subarray(i + 1 + length);
-        if (type === 1) socket.write(Buffer.from([0x20, 2, 0, 0]));
-        if (type === 8) {
-          socket.write(Buffer.from([0x90, 3, body[0], body[1], 0x80]));
-        }
-        if (type === 12) socket.write(Buffer.from([0xd0, 0]));
-      }
-    });
+  return await fakeBroker((socket) => (p) => {
+    const type = packetType(p);
+    if (type === 1) socket.write(CONNACK);
+    if (type === 8) socket.write(suback(p, 0x80));
+    if (type === 12) socket.write(Buffer.from([0xd0, 0]));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    async [Symbol.asyncDispose]() {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
 }
 
 test("mqtt/In counts a subscription the broker refuses as an error", async () => {

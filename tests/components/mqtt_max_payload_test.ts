@@ -8,9 +8,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type AddressInfo, createServer, type Socket } from "node:net";
 import { mosquittoSkip, startMosquitto } from "../_mosquitto.ts";
 import {
+  CONNACK,
+  fakeBroker,
+  packetType,
   startMqttNet,
   subscribed,
   testClient,
@@ -166,22 +168,14 @@ test(
   async () => {
     // Not mosquitto, which sends no such packet: a server that accepts the
     // connection, then answers the subscription with too large a SUBACK.
-    const connections: Socket[] = [];
-    const server = createServer((socket) => {
-      connections.push(socket);
-      socket.on("error", () => {});
-      // CONNACK on the CONNECT; on the SUBSCRIBE, a SUBACK's fixed header
-      // saying 300,000 bytes follow.
-      socket.once("data", () => {
-        socket.write(Buffer.of(0x20, 2, 0, 0));
-        socket.once(
-          "data",
-          () => socket.write(Buffer.of(0x90, 0xe0, 0xa7, 0x12)),
-        );
-      });
+    // CONNACK on the CONNECT; on the SUBSCRIBE, a SUBACK's fixed header
+    // saying 300,000 bytes follow.
+    await using broker = await fakeBroker((socket) => (p) => {
+      const type = packetType(p);
+      if (type === 1) socket.write(CONNACK);
+      else if (type === 8) socket.write(Buffer.of(0x90, 0xe0, 0xa7, 0x12));
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const { port } = server.address() as AddressInfo;
+    const { port, connections } = broker;
     const run = await startMqttNet(`
       'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
       'a' -> topic In
@@ -204,8 +198,6 @@ test(
       );
     } finally {
       await run.stop();
-      for (const s of connections) s.destroy();
-      await new Promise((r) => server.close(r));
     }
   },
 );

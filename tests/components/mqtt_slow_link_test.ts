@@ -8,37 +8,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type AddressInfo, createServer, type Socket } from "node:net";
 import { _varint } from "../../src/components/_mqtt_size_guard.ts";
-import { startMqttNet, until } from "./_mqtt_helpers.ts";
+import {
+  CONNACK,
+  fakeBroker,
+  packetType,
+  startMqttNet,
+  suback,
+  until,
+} from "./_mqtt_helpers.ts";
 import type { MqttMessage } from "../../src/components/mqtt.ts";
-
-/** The packets in `bytes` (whole ones; the rest is kept in `rest`). */
-function packets(state: { rest: Buffer }, bytes: Buffer): Buffer[] {
-  let buf = Buffer.concat([state.rest, bytes]);
-  const out: Buffer[] = [];
-  for (;;) {
-    let length = 0;
-    let i = 1;
-    for (let mul = 1; i < buf.length; i++, mul *= 128) {
-      length += (buf[i] & 0x7f) * mul;
-      if ((buf[i] & 0x80) === 0) break;
-    }
-    if (i >= buf.length || buf.length < i + 1 + length) break;
-    out.push(buf.subarray(0, i + 1 + length));
-    buf = buf.subarray(i + 1 + length);
-  }
-  state.rest = buf;
-  return out;
-}
-
-/** The SUBACK of SUBSCRIBE packet `p`: its packet id, QoS 0 granted. */
-function suback(p: Buffer): Buffer {
-  let at = 1;
-  while (p[at] & 0x80) at++;
-  at++;
-  return Buffer.of(0x90, 3, p[at], p[at + 1], 0);
-}
 
 test(
   "mqtt/In over TCP keeps the connection while a PUBLISH comes slower than the keepalive allows, and takes it whole",
@@ -58,42 +37,35 @@ test(
       _varint(body.length),
       body,
     ]);
-    const connections: Socket[] = [];
-    const server = createServer((socket) => {
-      connections.push(socket);
-      socket.on("error", () => {});
-      const state = { rest: Buffer.alloc(0) };
+    await using broker = await fakeBroker((socket) => {
       let sending = false;
       let pings = 0;
-      socket.on("data", (bytes) => {
-        for (const p of packets(state, bytes)) {
-          const type = p[0] >> 4;
-          if (type === 1) socket.write(Buffer.of(0x20, 2, 0, 0));
-          else if (type === 12) {
-            // Behind the PUBLISH while it goes.
-            if (sending) pings++;
-            else socket.write(Buffer.of(0xd0, 0));
-          } else if (type === 8) {
-            // The SUBACK, then the PUBLISH, a little at a time.
-            socket.write(suback(p));
-            sending = true;
-            let sent = 0;
-            const timer = setInterval(() => {
-              if (socket.destroyed) return clearInterval(timer);
-              socket.write(publish.subarray(sent, sent + 4096));
-              sent += 4096;
-              if (sent >= publish.length) {
-                clearInterval(timer);
-                sending = false;
-                for (; pings > 0; pings--) socket.write(Buffer.of(0xd0, 0));
-              }
-            }, 100);
-          }
+      return (p) => {
+        const type = packetType(p);
+        if (type === 1) socket.write(CONNACK);
+        else if (type === 12) {
+          // Behind the PUBLISH while it goes.
+          if (sending) pings++;
+          else socket.write(Buffer.of(0xd0, 0));
+        } else if (type === 8) {
+          // The SUBACK, then the PUBLISH, a little at a time.
+          socket.write(suback(p));
+          sending = true;
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (socket.destroyed) return clearInterval(timer);
+            socket.write(publish.subarray(sent, sent + 4096));
+            sent += 4096;
+            if (sent >= publish.length) {
+              clearInterval(timer);
+              sending = false;
+              for (; pings > 0; pings--) socket.write(Buffer.of(0xd0, 0));
+            }
+          }, 100);
         }
-      });
+      };
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const { port } = server.address() as AddressInfo;
+    const { port, connections } = broker;
     const run = await startMqttNet(`
       'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
       'slow/#' -> topic In
@@ -130,8 +102,6 @@ test(
       );
     } finally {
       await run.stop();
-      for (const s of connections) s.destroy();
-      await new Promise((r) => server.close(r));
     }
   },
 );
@@ -141,21 +111,12 @@ test(
   { timeout: 30_000 },
   async () => {
     // A broker that answers CONNECT and SUBSCRIBE, then never a ping.
-    const connections: Socket[] = [];
-    const server = createServer((socket) => {
-      connections.push(socket);
-      socket.on("error", () => {});
-      const state = { rest: Buffer.alloc(0) };
-      socket.on("data", (bytes) => {
-        for (const p of packets(state, bytes)) {
-          const type = p[0] >> 4;
-          if (type === 1) socket.write(Buffer.of(0x20, 2, 0, 0));
-          else if (type === 8) socket.write(suback(p));
-        }
-      });
+    await using broker = await fakeBroker((socket) => (p) => {
+      const type = packetType(p);
+      if (type === 1) socket.write(CONNACK);
+      else if (type === 8) socket.write(suback(p));
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const { port } = server.address() as AddressInfo;
+    const { port } = broker;
     const run = await startMqttNet(`
       'mqtt://127.0.0.1:${port}' -> broker In(mqtt/In)
       'quiet/#' -> topic In
@@ -179,8 +140,6 @@ test(
       );
     } finally {
       await run.stop();
-      for (const s of connections) s.destroy();
-      await new Promise((r) => server.close(r));
     }
   },
 );
