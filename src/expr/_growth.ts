@@ -139,7 +139,7 @@ export function _workOn(args: readonly unknown[]): void {
  * ```
  */
 export function _items(n: number, what: string): void {
-  if (n > MAX_ITEMS) _refuse(what, "an array", n, "items", MAX_ITEMS);
+  if (n > MAX_ITEMS) throw _tooLarge(what, "an array", n, "items", MAX_ITEMS);
   if (n >= 1024) _work(n);
 }
 
@@ -157,24 +157,15 @@ export function _items(n: number, what: string): void {
  * ```
  */
 export function _chars(n: number, what: string): void {
-  if (n > MAX_STRING) _refuse(what, "a string", n, "characters", MAX_STRING);
-}
-
-function _refuse(
-  what: string,
-  made: string,
-  n: number,
-  units: string,
-  max: number,
-): never {
-  throw _tooLarge(what, made, n, units, max);
+  if (n > MAX_STRING) {
+    throw _tooLarge(what, "a string", n, "characters", MAX_STRING);
+  }
 }
 
 /**
  * The `RangeError` that refuses {@linkcode _items}' and
- * {@linkcode _chars}' growth, for a refusal made elsewhere (the `jsonata`
- * package's own bound on a sequence, compile_expression.ts) to read the
- * same.
+ * {@linkcode _chars}' growth, for a refusal made elsewhere (on the `jsonata`
+ * package's sequences and appends, _package_growth.ts) to read the same.
  *
  * @example
  * ```ts
